@@ -1,0 +1,1170 @@
+/*
+ * agent.c - the peer agent (see agent.h; wire format in docs/protocol.md).
+ *
+ * Structure: one handler per message type (REGISTER/CONNECT responses,
+ * INTRODUCE, Binding request = connectivity check, Binding response, RELAY,
+ * DATA), and per-peer timers in tick_peer(). Candidate pairs are (our socket,
+ * remote candidate): an agent has one socket, so the local half of every pair
+ * is config.local and the pair is named by its remote endpoint.
+ */
+#include "agent.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REG_MAX_TRIES 5
+#define IDLE_PROBES 3
+#define IDLE_PROBE_INTERVAL P2P_NS_PER_S
+#define CHECK_TXNS 16
+#define KEEPALIVE_PADDING 64 /* so stunsrv's no-amplification rule still answers */
+
+struct agent_pair {
+	struct coord_candidate remote;
+	bool succeeded;      /* our check got an authenticated answer (RFC 8445 7.2.5.3) */
+	bool heard;          /* an authenticated check from the peer arrived from here */
+	bool peer_nominated; /* that check carried USE-CANDIDATE */
+	bool triggered;      /* check it at the next pacing slot (RFC 8445 7.3.1.4) */
+};
+
+struct agent_txn {
+	uint8_t txid[STUN_TXID_SIZE];
+	int pair; /* -1: unused */
+	bool nominate;
+};
+
+struct agent_peer {
+	bool used;
+	char name[AGENT_NAME_MAX];
+	enum agent_peer_state state;
+	bool controlling; /* lexicographically smaller name nominates */
+	bool introduced;  /* keys and session known */
+	uint64_t session;
+	struct crypto_session cs;
+	size_t n_pairs;
+	struct agent_pair pairs[AGENT_MAX_REMOTE_CANDIDATES];
+	size_t rr;
+	int selected;   /* chosen pair, -1 none */
+	int nominating; /* controlling: pair being nominated, -1 none */
+	struct agent_txn txns[CHECK_TXNS];
+	unsigned next_txn;
+	uint64_t next_check_ns;
+	uint64_t punch_deadline_ns;
+	bool connect_pending;     /* CONNECT to send once registered */
+	uint64_t connect_retry_ns; /* 0: not waiting for an introduction */
+	uint64_t connect_deadline_ns;
+	uint8_t connect_txid[STUN_TXID_SIZE];
+	uint64_t last_heard_ns;
+	uint64_t next_keepalive_ns;
+};
+
+struct agent {
+	struct agent_config cfg;
+	char name[AGENT_NAME_MAX];
+	uint64_t dead_cfg;
+	struct crypto_identity id;
+	size_t n_hosts;
+	struct p2p_endpoint hosts[AGENT_MAX_HOST_CANDIDATES];
+	/* registration with the coordinator */
+	bool reg_wanted, registered, have_srflx;
+	struct p2p_endpoint srflx;
+	uint8_t reg_txid[STUN_TXID_SIZE];
+	unsigned reg_tries;        /* >0: waiting for an answer */
+	uint64_t reg_retry_ns;     /* next retransmission or refresh */
+	uint64_t last_ts;
+	uint8_t ka_txid[STUN_TXID_SIZE];
+	uint64_t coord_ka_ns;
+	struct agent_peer peers[AGENT_MAX_PEERS];
+	struct discovery *disc;
+	struct p2p_datagram *dq;
+	size_t dq_cap, dq_head, dq_len;
+	struct p2p_event *eq;
+	size_t eq_cap, eq_head, eq_len;
+};
+
+/* ---- small helpers ---- */
+
+static const char *fmt_ep(const struct p2p_endpoint *ep, char buf[P2P_ENDPOINT_STRLEN])
+{
+	return p2p_endpoint_format(ep, buf, P2P_ENDPOINT_STRLEN);
+}
+
+static bool ring_grow(void **buf, size_t *cap, size_t *head, size_t len, size_t elem)
+{
+	size_t ncap = *cap ? *cap * 2 : 8;
+	uint8_t *nb = malloc(ncap * elem);
+	if (nb == NULL)
+		return false;
+	for (size_t k = 0; k < len; k++)
+		memcpy(nb + k * elem, (uint8_t *)*buf + ((*head + k) % *cap) * elem, elem);
+	free(*buf);
+	*buf = nb;
+	*cap = ncap;
+	*head = 0;
+	return true;
+}
+
+/* Slot for a datagram to send from our socket, or NULL (out of memory). */
+static struct p2p_datagram *dq_push(struct agent *a, const struct p2p_endpoint *to)
+{
+	if (a->dq_len == a->dq_cap) {
+		void *b = a->dq;
+		if (!ring_grow(&b, &a->dq_cap, &a->dq_head, a->dq_len, sizeof(*a->dq)))
+			return NULL;
+		a->dq = b;
+	}
+	struct p2p_datagram *d = &a->dq[(a->dq_head + a->dq_len++) % a->dq_cap];
+	d->from = a->cfg.local;
+	d->to = *to;
+	d->len = 0;
+	return d;
+}
+
+/* Finishes a message written into a pushed slot; drops the slot on error. */
+static void dq_commit(struct agent *a, struct p2p_datagram *d, struct stun_writer *w)
+{
+	int n = stun_writer_finish(w);
+	if (n > 0)
+		d->len = (size_t)n;
+	else
+		a->dq_len--;
+}
+
+static struct p2p_event *emit(struct agent *a, enum agent_event_type type, const char *peer,
+			      const char *fmt, ...)
+{
+	if (a->eq_len == a->eq_cap) {
+		void *b = a->eq;
+		if (!ring_grow(&b, &a->eq_cap, &a->eq_head, a->eq_len, sizeof(*a->eq)))
+			return NULL;
+		a->eq = b;
+	}
+	struct p2p_event *e = &a->eq[(a->eq_head + a->eq_len++) % a->eq_cap];
+	va_list ap;
+	e->type = type;
+	snprintf(e->peer, sizeof(e->peer), "%s", peer ? peer : "");
+	e->local = e->remote = (struct p2p_endpoint){0, 0};
+	e->data_len = 0;
+	memset(&e->nat, 0, sizeof(e->nat));
+	va_start(ap, fmt);
+	vsnprintf(e->text, sizeof(e->text), fmt, ap);
+	va_end(ap);
+	return e;
+}
+
+static void new_txid(struct agent *a, uint8_t txid[STUN_TXID_SIZE])
+{
+	a->cfg.random.fill(a->cfg.random.ctx, txid, STUN_TXID_SIZE);
+}
+
+static struct agent_peer *find_peer(struct agent *a, const char *name)
+{
+	for (size_t i = 0; i < AGENT_MAX_PEERS; i++)
+		if (a->peers[i].used && strcmp(a->peers[i].name, name) == 0)
+			return &a->peers[i];
+	return NULL;
+}
+
+static void reset_txns(struct agent_peer *p)
+{
+	for (size_t i = 0; i < CHECK_TXNS; i++)
+		p->txns[i].pair = -1;
+}
+
+static struct agent_peer *add_peer(struct agent *a, const char *name)
+{
+	for (size_t i = 0; i < AGENT_MAX_PEERS; i++) {
+		struct agent_peer *p = &a->peers[i];
+		if (p->used)
+			continue;
+		memset(p, 0, sizeof(*p));
+		p->used = true;
+		snprintf(p->name, sizeof(p->name), "%s", name);
+		p->selected = p->nominating = -1;
+		p->controlling = strcmp(a->name, name) < 0;
+		reset_txns(p);
+		return p;
+	}
+	return NULL;
+}
+
+static int find_pair(const struct agent_peer *p, const struct p2p_endpoint *ep)
+{
+	for (size_t i = 0; i < p->n_pairs; i++)
+		if (p2p_endpoint_equal(&p->pairs[i].remote.ep, ep))
+			return (int)i;
+	return -1;
+}
+
+static int add_pair(struct agent_peer *p, const struct coord_candidate *c)
+{
+	int i = find_pair(p, &c->ep);
+	if (i >= 0 || p->n_pairs == AGENT_MAX_REMOTE_CANDIDATES || c->ep.ip == 0)
+		return i;
+	memset(&p->pairs[p->n_pairs], 0, sizeof(p->pairs[0]));
+	p->pairs[p->n_pairs].remote = *c;
+	return (int)p->n_pairs++;
+}
+
+static uint64_t dead_interval(const struct agent *a)
+{
+	if (a->dead_cfg)
+		return a->dead_cfg;
+	return a->cfg.keepalive_ns ? 3 * a->cfg.keepalive_ns : 15 * P2P_NS_PER_S;
+}
+
+/* ---- lifecycle ---- */
+
+static void set_defaults(struct agent_config *c)
+{
+	if (!c->pacing_ns)
+		c->pacing_ns = 20 * P2P_NS_PER_MS;
+	if (!c->punch_timeout_ns)
+		c->punch_timeout_ns = 5 * P2P_NS_PER_S;
+	if (!c->background_pacing_ns)
+		c->background_pacing_ns = P2P_NS_PER_S;
+	if (!c->keepalive_ns)
+		c->keepalive_ns = 25 * P2P_NS_PER_S;
+	if (!c->refresh_ns)
+		c->refresh_ns = 60 * P2P_NS_PER_S;
+	if (!c->rto_ns)
+		c->rto_ns = 500 * P2P_NS_PER_MS;
+}
+
+struct agent *agent_new(const struct agent_config *cfg)
+{
+	uint8_t seed[CRYPTO_SEED_SIZE];
+	struct agent *a;
+
+	if (cfg->name == NULL || cfg->name[0] == '\0' || strlen(cfg->name) >= AGENT_NAME_MAX ||
+	    cfg->random.fill == NULL || cfg->n_host_candidates > AGENT_MAX_HOST_CANDIDATES ||
+	    crypto_init() < 0)
+		return NULL;
+	a = calloc(1, sizeof(*a));
+	if (a == NULL)
+		return NULL;
+	a->cfg = *cfg;
+	a->dead_cfg = cfg->dead_ns;
+	set_defaults(&a->cfg);
+	snprintf(a->name, sizeof(a->name), "%s", cfg->name);
+	a->cfg.name = a->name;
+	if (cfg->key_seed)
+		memcpy(seed, cfg->key_seed, sizeof(seed));
+	else
+		cfg->random.fill(cfg->random.ctx, seed, sizeof(seed));
+	crypto_identity_from_seed(&a->id, seed);
+	if (!cfg->disable_host_candidates) {
+		a->n_hosts = cfg->n_host_candidates ? cfg->n_host_candidates : 1;
+		for (size_t i = 0; i < a->n_hosts; i++)
+			a->hosts[i] = cfg->n_host_candidates ? cfg->host_candidates[i] : cfg->local;
+	}
+	return a;
+}
+
+void agent_free(struct agent *a)
+{
+	if (a == NULL)
+		return;
+	discovery_free(a->disc);
+	free(a->dq);
+	free(a->eq);
+	free(a);
+}
+
+void agent_set_keepalive(struct agent *a, uint64_t interval_ns)
+{
+	a->cfg.keepalive_ns = interval_ns;
+}
+
+/* ---- registration ---- */
+
+static void send_register(struct agent *a, uint64_t now)
+{
+	struct coord_registration r;
+	uint8_t bytes[COORD_REG_BYTES_MAX], sig[CRYPTO_SIGNATURE_SIZE];
+	struct stun_writer w;
+	struct p2p_datagram *d = dq_push(a, &a->cfg.coordinator);
+
+	if (d == NULL)
+		return;
+	memset(&r, 0, sizeof(r));
+	snprintf(r.name, sizeof(r.name), "%s", a->name);
+	memcpy(r.sign_pk, a->id.sign_pk, 32);
+	memcpy(r.box_pk, a->id.box_pk, 32);
+	/* Strictly increasing, or the coordinator takes it for a replay. */
+	r.timestamp_ns = now + a->cfg.clock_offset_ns;
+	if (r.timestamp_ns <= a->last_ts)
+		r.timestamp_ns = a->last_ts + 1;
+	a->last_ts = r.timestamp_ns;
+	r.n_candidates = a->n_hosts;
+	for (size_t i = 0; i < a->n_hosts; i++)
+		r.candidates[i] = (struct coord_candidate){a->hosts[i], COORD_CAND_HOST};
+	crypto_identity_sign(&a->id, bytes, coord_registration_bytes(&r, bytes), sig);
+
+	stun_writer_init(&w, d->buf, sizeof(d->buf), STUN_METHOD_REGISTER, STUN_CLASS_REQUEST,
+			 a->reg_txid);
+	stun_put_string(&w, STUN_ATTR_NATSIM_NAME, a->name);
+	stun_put_raw(&w, STUN_ATTR_NATSIM_SIGN_KEY, r.sign_pk, 32);
+	stun_put_raw(&w, STUN_ATTR_NATSIM_BOX_KEY, r.box_pk, 32);
+	for (size_t i = 0; i < r.n_candidates; i++)
+		coord_put_candidate(&w, &r.candidates[i]);
+	stun_put_u64(&w, STUN_ATTR_NATSIM_TIMESTAMP, r.timestamp_ns);
+	stun_put_raw(&w, STUN_ATTR_NATSIM_SIGNATURE, sig, sizeof(sig));
+	stun_put_fingerprint(&w);
+	dq_commit(a, d, &w);
+}
+
+/* Start a REGISTER transaction (first registration, refresh, or re-register). */
+static void begin_register(struct agent *a, uint64_t now)
+{
+	new_txid(a, a->reg_txid);
+	a->reg_tries = 1;
+	a->reg_retry_ns = now + a->cfg.rto_ns;
+	send_register(a, now);
+}
+
+int agent_register(struct agent *a, uint64_t now_ns)
+{
+	a->reg_wanted = true;
+	begin_register(a, now_ns);
+	return AGENT_OK;
+}
+
+static void fail_peer(struct agent *a, struct agent_peer *p, const char *why)
+{
+	p->state = AGENT_PEER_FAILED;
+	p->connect_retry_ns = 0;
+	p->connect_pending = false;
+	emit(a, AGENT_EV_FAILED, p->name, "cannot reach %s: %s", p->name, why);
+}
+
+static void registration_lost(struct agent *a, uint64_t now, const char *why)
+{
+	char ep[P2P_ENDPOINT_STRLEN];
+
+	a->registered = false;
+	a->reg_tries = 0;
+	a->reg_retry_ns = now + a->cfg.refresh_ns; /* try again later */
+	emit(a, AGENT_EV_FAILED, NULL, "coordinator %s: %s", fmt_ep(&a->cfg.coordinator, ep), why);
+	for (size_t i = 0; i < AGENT_MAX_PEERS; i++)
+		if (a->peers[i].used && a->peers[i].state == AGENT_PEER_CONNECTING)
+			fail_peer(a, &a->peers[i], "the coordinator does not answer");
+}
+
+static void send_connect(struct agent *a, struct agent_peer *p, uint64_t now);
+
+static void emit_candidates(struct agent *a)
+{
+	char list[200] = "", ep[P2P_ENDPOINT_STRLEN];
+	size_t n = 0;
+
+	for (size_t i = 0; i < a->n_hosts && n < sizeof(list); i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%shost %s", n ? ", " : "",
+				      fmt_ep(&a->hosts[i], ep));
+	if (n < sizeof(list))
+		snprintf(list + n, sizeof(list) - n, "%ssrflx %s", n ? ", " : "",
+			 fmt_ep(&a->srflx, ep));
+	emit(a, AGENT_EV_CANDIDATES_GATHERED, NULL, "candidates: %s", list);
+}
+
+static int on_register_response(struct agent *a, uint64_t now, const struct stun_msg *m)
+{
+	struct p2p_endpoint mapped;
+	char ep[P2P_ENDPOINT_STRLEN], why[120];
+	int code = 0;
+	const char *reason = "";
+	size_t rlen = 0;
+
+	if (a->reg_tries == 0 || memcmp(m->txid, a->reg_txid, STUN_TXID_SIZE) != 0)
+		return AGENT_ERR_MALFORMED; /* stale or not ours */
+	a->reg_tries = 0;
+	if (m->cls == STUN_CLASS_ERROR) {
+		stun_get_error(m, &code, &reason, &rlen);
+		snprintf(why, sizeof(why), "registration refused (%d %.*s)", code, (int)rlen, reason);
+		registration_lost(a, now, why);
+		return AGENT_OK;
+	}
+	if (stun_get_xor_address(m, STUN_ATTR_XOR_MAPPED_ADDRESS, &mapped) != STUN_OK)
+		return AGENT_ERR_MALFORMED;
+	bool first = !a->registered, moved = !a->have_srflx || !p2p_endpoint_equal(&mapped, &a->srflx);
+	a->registered = a->have_srflx = true;
+	a->srflx = mapped;
+	a->reg_retry_ns = now + a->cfg.refresh_ns;
+	if (a->coord_ka_ns == 0 || first)
+		a->coord_ka_ns = now + a->cfg.keepalive_ns;
+	if (first)
+		emit(a, AGENT_EV_REGISTERED, NULL, "registered with the coordinator as %s; it sees us as %s",
+		     a->name, fmt_ep(&mapped, ep));
+	if (moved)
+		emit_candidates(a);
+	for (size_t i = 0; i < AGENT_MAX_PEERS; i++)
+		if (a->peers[i].used && a->peers[i].connect_pending)
+			send_connect(a, &a->peers[i], now);
+	return AGENT_OK;
+}
+
+/* ---- CONNECT ---- */
+
+static void send_connect(struct agent *a, struct agent_peer *p, uint64_t now)
+{
+	struct stun_writer w;
+	struct p2p_datagram *d = dq_push(a, &a->cfg.coordinator);
+
+	p->connect_pending = false;
+	p->connect_retry_ns = now + 2 * a->cfg.rto_ns;
+	if (d == NULL)
+		return;
+	stun_writer_init(&w, d->buf, sizeof(d->buf), STUN_METHOD_CONNECT, STUN_CLASS_REQUEST,
+			 p->connect_txid);
+	stun_put_string(&w, STUN_ATTR_NATSIM_PEER, p->name);
+	stun_put_fingerprint(&w);
+	dq_commit(a, d, &w);
+}
+
+/* Ask for an introduction: now if registered, else once registration answers. */
+static void request_introduction(struct agent *a, struct agent_peer *p, uint64_t now)
+{
+	p->state = AGENT_PEER_CONNECTING;
+	p->connect_deadline_ns = now + a->cfg.punch_timeout_ns;
+	new_txid(a, p->connect_txid);
+	if (a->registered) {
+		send_connect(a, p, now);
+	} else {
+		p->connect_pending = true;
+		p->connect_retry_ns = 0;
+		if (!a->reg_wanted)
+			agent_register(a, now);
+	}
+}
+
+int agent_connect(struct agent *a, uint64_t now_ns, const char *peer_name)
+{
+	struct agent_peer *p;
+
+	if (peer_name == NULL || peer_name[0] == '\0' || strlen(peer_name) >= AGENT_NAME_MAX ||
+	    strcmp(peer_name, a->name) == 0)
+		return AGENT_ERR_INVALID;
+	p = find_peer(a, peer_name);
+	if (p == NULL && (p = add_peer(a, peer_name)) == NULL)
+		return AGENT_ERR_TOO_MANY;
+	if (p->state == AGENT_PEER_DIRECT || p->state == AGENT_PEER_PUNCHING)
+		return AGENT_OK; /* already on it */
+	request_introduction(a, p, now_ns);
+	return AGENT_OK;
+}
+
+static int on_connect_response(struct agent *a, const struct stun_msg *m)
+{
+	int code = 0;
+	const char *reason = "";
+	size_t rlen = 0;
+	char why[120];
+
+	for (size_t i = 0; i < AGENT_MAX_PEERS; i++) {
+		struct agent_peer *p = &a->peers[i];
+		if (!p->used || memcmp(p->connect_txid, m->txid, STUN_TXID_SIZE) != 0)
+			continue;
+		if (m->cls == STUN_CLASS_ERROR && p->state == AGENT_PEER_CONNECTING) {
+			stun_get_error(m, &code, &reason, &rlen);
+			snprintf(why, sizeof(why), "the coordinator refused to introduce us (%d %.*s)",
+				 code, (int)rlen, reason);
+			fail_peer(a, p, why);
+		}
+		return AGENT_OK; /* success: the INTRODUCE carries what we need */
+	}
+	return AGENT_ERR_MALFORMED;
+}
+
+/* ---- INTRODUCE ---- */
+
+static void start_punching(struct agent *a, struct agent_peer *p, uint64_t now)
+{
+	char list[180] = "", ep[P2P_ENDPOINT_STRLEN];
+	size_t n = 0;
+
+	p->state = AGENT_PEER_PUNCHING;
+	p->connect_retry_ns = 0;
+	p->connect_pending = false;
+	p->selected = p->nominating = -1;
+	p->punch_deadline_ns = now + a->cfg.punch_timeout_ns;
+	p->next_check_ns = now;
+	p->rr = 0;
+	for (size_t i = 0; i < p->n_pairs && n < sizeof(list); i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s %s", i ? ", " : "",
+				      coord_candidate_type_name(p->pairs[i].remote.type),
+				      fmt_ep(&p->pairs[i].remote.ep, ep));
+	emit(a, AGENT_EV_PUNCHING, p->name, "punching to %s (%s): %zu candidate%s: %s", p->name,
+	     p->controlling ? "we nominate" : "it nominates", p->n_pairs,
+	     p->n_pairs == 1 ? "" : "s", list);
+}
+
+static int parse_introduce(const struct stun_msg *m, char *name, const uint8_t **box_pk,
+			   uint64_t *session)
+{
+	const struct stun_attr *bpk = stun_find(m, STUN_ATTR_NATSIM_BOX_KEY);
+
+	if (stun_get_string(m, STUN_ATTR_NATSIM_PEER, name, AGENT_NAME_MAX) != STUN_OK ||
+	    name[0] == '\0' || bpk == NULL || bpk->len != CRYPTO_BOX_PK_SIZE ||
+	    stun_get_u64(m, STUN_ATTR_NATSIM_SESSION, session) != STUN_OK)
+		return AGENT_ERR_MALFORMED;
+	*box_pk = bpk->value;
+	return AGENT_OK;
+}
+
+static int on_introduce(struct agent *a, uint64_t now, const struct p2p_endpoint *from,
+			const struct stun_msg *m)
+{
+	char name[AGENT_NAME_MAX];
+	const uint8_t *box_pk;
+	uint64_t session;
+	struct agent_peer *p;
+
+	/* Only the coordinator introduces. */
+	if (!p2p_endpoint_equal(from, &a->cfg.coordinator) ||
+	    parse_introduce(m, name, &box_pk, &session) != AGENT_OK || strcmp(name, a->name) == 0)
+		return AGENT_ERR_MALFORMED;
+	p = find_peer(a, name);
+	if (p == NULL && (p = add_peer(a, name)) == NULL)
+		return AGENT_ERR_TOO_MANY;
+	bool same = p->introduced && p->session == session;
+	if (!same) {
+		if (crypto_session_init(&p->cs, &a->id, box_pk, session) != CRYPTO_OK)
+			return AGENT_ERR_MALFORMED;
+		p->introduced = true;
+		p->session = session;
+		p->n_pairs = 0;
+		reset_txns(p);
+	}
+	for (size_t i = 0; i < m->n_attrs; i++) {
+		struct coord_candidate c;
+		if (m->attrs[i].type == STUN_ATTR_NATSIM_CANDIDATE &&
+		    coord_parse_candidate(&m->attrs[i], &c) == STUN_OK &&
+		    !p2p_endpoint_equal(&c.ep, &a->cfg.local))
+			add_pair(p, &c);
+	}
+	if (!same || p->state == AGENT_PEER_CONNECTING || p->state == AGENT_PEER_FAILED)
+		start_punching(a, p, now);
+	return AGENT_OK;
+}
+
+/* ---- connectivity checks (RFC 8445 7.2) ---- */
+
+static void put_role(struct stun_writer *w, const struct agent_peer *p)
+{
+	/* Roles are fixed by name order, so the tie-breaker never decides. */
+	stun_put_u64(w, p->controlling ? STUN_ATTR_ICE_CONTROLLING : STUN_ATTR_ICE_CONTROLLED,
+		     p->session);
+}
+
+static void send_check(struct agent *a, struct agent_peer *p, int pair, bool nominate)
+{
+	char user[2 * AGENT_NAME_MAX + 2];
+	struct agent_txn *t = &p->txns[p->next_txn++ % CHECK_TXNS];
+	struct stun_writer w;
+	struct p2p_datagram *d = dq_push(a, &p->pairs[pair].remote.ep);
+
+	if (d == NULL)
+		return;
+	new_txid(a, t->txid);
+	t->pair = pair;
+	t->nominate = nominate;
+	/* RFC 8445 7.2.2: USERNAME is "receiver:sender". */
+	snprintf(user, sizeof(user), "%s:%s", p->name, a->name);
+	stun_writer_init(&w, d->buf, sizeof(d->buf), STUN_METHOD_BINDING, STUN_CLASS_REQUEST,
+			 t->txid);
+	stun_put_string(&w, STUN_ATTR_USERNAME, user);
+	put_role(&w, p);
+	if (nominate)
+		stun_put_raw(&w, STUN_ATTR_USE_CANDIDATE, NULL, 0);
+	stun_put_integrity_sha256(&w, p->cs.check_key, sizeof(p->cs.check_key));
+	stun_put_fingerprint(&w);
+	dq_commit(a, d, &w);
+}
+
+/* One check per pacing slot: triggered first, then the nomination, then round robin. */
+static void send_next_check(struct agent *a, struct agent_peer *p)
+{
+	if (p->n_pairs == 0)
+		return;
+	for (size_t i = 0; i < p->n_pairs; i++) {
+		if (p->pairs[i].triggered) {
+			p->pairs[i].triggered = false;
+			send_check(a, p, (int)i, p->nominating == (int)i);
+			return;
+		}
+	}
+	if (p->nominating >= 0) {
+		send_check(a, p, p->nominating, true);
+		return;
+	}
+	send_check(a, p, (int)(p->rr++ % p->n_pairs), false);
+}
+
+static void select_pair(struct agent *a, struct agent_peer *p, int pair, uint64_t now)
+{
+	char l[P2P_ENDPOINT_STRLEN], r[P2P_ENDPOINT_STRLEN];
+	const struct agent_pair *pp = &p->pairs[pair];
+	bool upgrade = p->state == AGENT_PEER_RELAYED;
+
+	p->selected = pair;
+	p->nominating = -1;
+	p->state = AGENT_PEER_DIRECT;
+	p->last_heard_ns = now;
+	p->next_keepalive_ns = now + (a->cfg.keepalive_ns ? a->cfg.keepalive_ns : dead_interval(a));
+	struct p2p_event *e = emit(a, upgrade ? AGENT_EV_UPGRADED : AGENT_EV_DIRECT, p->name,
+				   "%s %s via %s -> %s (%s)",
+				   upgrade ? "upgraded from relay to direct path to" : "direct to",
+				   p->name, fmt_ep(&a->cfg.local, l), fmt_ep(&pp->remote.ep, r),
+				   coord_candidate_type_name(pp->remote.type));
+	if (e) {
+		e->local = a->cfg.local;
+		e->remote = pp->remote.ep;
+	}
+}
+
+/* After any change to a pair: nominate (controlling) or follow (controlled). */
+static void evaluate_pair(struct agent *a, struct agent_peer *p, int i, uint64_t now)
+{
+	struct agent_pair *pp = &p->pairs[i];
+
+	if (p->state != AGENT_PEER_PUNCHING && p->state != AGENT_PEER_RELAYED)
+		return;
+	if (p->controlling) {
+		/* Works both ways: our check was answered and the peer's got through. */
+		if (pp->succeeded && pp->heard && p->nominating < 0) {
+			p->nominating = i;
+			pp->triggered = true;
+			p->next_check_ns = now;
+		}
+	} else if (pp->peer_nominated && pp->succeeded) {
+		select_pair(a, p, i, now); /* RFC 8445 7.3.1.5 */
+	} else if (pp->peer_nominated) {
+		pp->triggered = true;
+		p->next_check_ns = now;
+	}
+}
+
+static struct agent_peer *peer_from_username(struct agent *a, const struct stun_msg *m)
+{
+	char user[2 * AGENT_NAME_MAX + 2];
+	size_t n = strlen(a->name);
+
+	if (stun_get_string(m, STUN_ATTR_USERNAME, user, sizeof(user)) != STUN_OK ||
+	    strncmp(user, a->name, n) != 0 || user[n] != ':')
+		return NULL;
+	return find_peer(a, user + n + 1);
+}
+
+static void answer_check(struct agent *a, struct agent_peer *p, const struct p2p_endpoint *from,
+			 const struct stun_msg *m)
+{
+	struct stun_writer w;
+	struct p2p_datagram *d = dq_push(a, from);
+
+	if (d == NULL)
+		return;
+	stun_writer_init(&w, d->buf, sizeof(d->buf), STUN_METHOD_BINDING, STUN_CLASS_SUCCESS,
+			 m->txid);
+	stun_put_xor_address(&w, STUN_ATTR_XOR_MAPPED_ADDRESS, from);
+	stun_put_integrity_sha256(&w, p->cs.check_key, sizeof(p->cs.check_key));
+	stun_put_fingerprint(&w);
+	dq_commit(a, d, &w);
+}
+
+static int on_check(struct agent *a, uint64_t now, const struct p2p_endpoint *from,
+		    const uint8_t *buf, size_t len, const struct stun_msg *m)
+{
+	struct agent_peer *p = peer_from_username(a, m);
+	char ep[P2P_ENDPOINT_STRLEN];
+
+	if (p == NULL || !p->introduced)
+		return AGENT_ERR_UNKNOWN_PEER;
+	if (stun_check_integrity_sha256(m, buf, len, p->cs.check_key, sizeof(p->cs.check_key)) !=
+	    STUN_OK)
+		return AGENT_ERR_UNAUTHENTICATED; /* RFC 8489 9.1.3: silently discard */
+	answer_check(a, p, from, m);
+	p->last_heard_ns = now;
+	int i = find_pair(p, from);
+	if (i < 0) {
+		/* RFC 8445 7.3.1.3: a peer-reflexive candidate, learned from the check. */
+		struct coord_candidate c = {*from, COORD_CAND_PRFLX};
+		if ((i = add_pair(p, &c)) < 0)
+			return AGENT_OK;
+		emit(a, AGENT_EV_LOG, p->name,
+		     "learned peer-reflexive candidate %s for %s from its check (RFC 8445 7.3.1.3)",
+		     fmt_ep(from, ep), p->name);
+		p->pairs[i].triggered = true; /* 7.3.1.4 triggered check */
+	}
+	p->pairs[i].heard = true;
+	if (stun_find(m, STUN_ATTR_USE_CANDIDATE) != NULL)
+		p->pairs[i].peer_nominated = true;
+	if (!p->pairs[i].succeeded)
+		p->pairs[i].triggered = true;
+	evaluate_pair(a, p, i, now);
+	return AGENT_OK;
+}
+
+static int on_check_response(struct agent *a, uint64_t now, const struct p2p_endpoint *from,
+			     const uint8_t *buf, size_t len, const struct stun_msg *m)
+{
+	for (size_t k = 0; k < AGENT_MAX_PEERS; k++) {
+		struct agent_peer *p = &a->peers[k];
+		if (!p->used || !p->introduced)
+			continue;
+		for (size_t j = 0; j < CHECK_TXNS; j++) {
+			struct agent_txn *t = &p->txns[j];
+			if (memcmp(t->txid, m->txid, STUN_TXID_SIZE) != 0 || t->pair < 0 ||
+			    (size_t)t->pair >= p->n_pairs)
+				continue;
+			if (stun_check_integrity_sha256(m, buf, len, p->cs.check_key, 32) != STUN_OK)
+				return AGENT_ERR_UNAUTHENTICATED;
+			/* RFC 8445 7.2.5.2.1: the answer must come from where we sent. */
+			if (!p2p_endpoint_equal(from, &p->pairs[t->pair].remote.ep) ||
+			    m->cls != STUN_CLASS_SUCCESS)
+				return AGENT_OK;
+			p->last_heard_ns = now;
+			p->pairs[t->pair].succeeded = true;
+			if (t->nominate && p->controlling && p->state != AGENT_PEER_DIRECT)
+				select_pair(a, p, t->pair, now);
+			else
+				evaluate_pair(a, p, t->pair, now);
+			t->pair = -1;
+			return AGENT_OK;
+		}
+	}
+	return AGENT_ERR_MALFORMED;
+}
+
+/* ---- coordinator keepalive (a padded Binding) ---- */
+
+static void send_coord_keepalive(struct agent *a)
+{
+	static const uint8_t pad[KEEPALIVE_PADDING];
+	struct stun_writer w;
+	struct p2p_datagram *d = dq_push(a, &a->cfg.coordinator);
+
+	if (d == NULL)
+		return;
+	new_txid(a, a->ka_txid);
+	stun_writer_init(&w, d->buf, sizeof(d->buf), STUN_METHOD_BINDING, STUN_CLASS_REQUEST,
+			 a->ka_txid);
+	/* RFC 5780 PADDING: makes the request as large as the answer. */
+	stun_put_raw(&w, STUN_ATTR_PADDING, pad, sizeof(pad));
+	stun_put_fingerprint(&w);
+	dq_commit(a, d, &w);
+}
+
+static int on_coord_binding(struct agent *a, uint64_t now, const struct stun_msg *m)
+{
+	struct p2p_endpoint mapped;
+	char o[P2P_ENDPOINT_STRLEN], n[P2P_ENDPOINT_STRLEN];
+
+	if (stun_get_xor_address(m, STUN_ATTR_XOR_MAPPED_ADDRESS, &mapped) != STUN_OK)
+		return AGENT_ERR_MALFORMED;
+	if (a->registered && !p2p_endpoint_equal(&mapped, &a->srflx) && a->reg_tries == 0) {
+		/* Our NAT gave us a new public endpoint: tell the coordinator. */
+		emit(a, AGENT_EV_LOG, NULL, "our public endpoint moved from %s to %s; re-registering",
+		     fmt_ep(&a->srflx, o), fmt_ep(&mapped, n));
+		begin_register(a, now);
+	}
+	return AGENT_OK;
+}
+
+/* ---- data ---- */
+
+static int deliver(struct agent *a, struct agent_peer *p, uint64_t now, const struct stun_msg *m,
+		   bool relayed)
+{
+	const struct stun_attr *pl = stun_find(m, STUN_ATTR_NATSIM_PAYLOAD);
+	uint8_t plain[P2P_MAX_DATAGRAM];
+	uint64_t session;
+
+	if (pl == NULL || stun_get_u64(m, STUN_ATTR_NATSIM_SESSION, &session) != STUN_OK ||
+	    session != p->session || !p->introduced)
+		return AGENT_ERR_UNKNOWN_PEER;
+	int n = crypto_open(&p->cs, pl->value, pl->len, plain, sizeof(plain));
+	if (n < 0 || n > AGENT_MAX_DATA)
+		return AGENT_ERR_UNAUTHENTICATED;
+	if (!relayed)
+		p->last_heard_ns = now;
+	struct p2p_event *e = emit(a, AGENT_EV_DATA_RECEIVED, p->name, "%d bytes from %s (%s)", n,
+				   p->name, relayed ? "through the relay" : "direct");
+	if (e) {
+		memcpy(e->data, plain, (size_t)n);
+		e->data_len = (size_t)n;
+	}
+	return AGENT_OK;
+}
+
+static int on_data(struct agent *a, uint64_t now, const struct p2p_endpoint *from,
+		   const struct stun_msg *m, bool relayed)
+{
+	char name[AGENT_NAME_MAX];
+	struct agent_peer *p;
+
+	if (m->cls != STUN_CLASS_INDICATION ||
+	    (relayed && !p2p_endpoint_equal(from, &a->cfg.coordinator)) ||
+	    stun_get_string(m, STUN_ATTR_NATSIM_PEER, name, sizeof(name)) != STUN_OK ||
+	    (p = find_peer(a, name)) == NULL)
+		return AGENT_ERR_UNKNOWN_PEER;
+	return deliver(a, p, now, m, relayed);
+}
+
+int agent_send(struct agent *a, uint64_t now_ns, const char *peer_name, const uint8_t *data,
+	       size_t len)
+{
+	struct agent_peer *p = find_peer(a, peer_name);
+	uint8_t sealed[AGENT_MAX_DATA + CRYPTO_SEAL_OVERHEAD], txid[STUN_TXID_SIZE];
+	struct stun_writer w;
+
+	(void)now_ns;
+	if (len > AGENT_MAX_DATA)
+		return AGENT_ERR_INVALID;
+	if (p == NULL)
+		return AGENT_ERR_UNKNOWN_PEER;
+	if (!p->introduced || p->state == AGENT_PEER_FAILED)
+		return AGENT_ERR_NOT_CONNECTED;
+	int n = crypto_seal(&p->cs, data, len, sealed, sizeof(sealed));
+	if (n < 0)
+		return AGENT_ERR_INVALID;
+	bool direct = p->state == AGENT_PEER_DIRECT && p->selected >= 0;
+	struct p2p_datagram *d =
+		dq_push(a, direct ? &p->pairs[p->selected].remote.ep : &a->cfg.coordinator);
+	if (d == NULL)
+		return AGENT_ERR_NOMEM;
+	new_txid(a, txid);
+	stun_writer_init(&w, d->buf, sizeof(d->buf), direct ? STUN_METHOD_DATA : STUN_METHOD_RELAY,
+			 STUN_CLASS_INDICATION, txid);
+	/* DATA names the sender; RELAY names the receiver (the coordinator swaps it). */
+	stun_put_string(&w, STUN_ATTR_NATSIM_PEER, direct ? a->name : p->name);
+	stun_put_u64(&w, STUN_ATTR_NATSIM_SESSION, p->session);
+	stun_put_raw(&w, STUN_ATTR_NATSIM_PAYLOAD, sealed, (uint16_t)n);
+	stun_put_fingerprint(&w);
+	dq_commit(a, d, &w);
+	return AGENT_OK;
+}
+
+/* ---- discovery ---- */
+
+static void discovery_drain(struct agent *a)
+{
+	struct discovery_result r;
+	struct p2p_datagram *d;
+	char ep[P2P_ENDPOINT_STRLEN];
+
+	while ((d = dq_push(a, &a->cfg.coordinator)) != NULL) {
+		if (!discovery_pop_datagram(a->disc, d)) {
+			a->dq_len--;
+			break;
+		}
+		d->from = a->cfg.local; /* one socket: whatever discovery says */
+	}
+	if (!discovery_result(a->disc, &r))
+		return;
+	struct p2p_event *e;
+	if (r.ok)
+		e = emit(a, AGENT_EV_NAT_CLASSIFIED, NULL,
+			 "NAT: %s (mapping %s, filtering %s), public endpoint %s", r.classic_name,
+			 discovery_behaviour_name(r.mapping), discovery_behaviour_name(r.filtering),
+			 fmt_ep(&r.mapped, ep));
+	else
+		e = emit(a, AGENT_EV_NAT_CLASSIFIED, NULL, "NAT discovery failed: %s",
+			 r.error ? r.error : "unknown reason");
+	if (e)
+		e->nat = r;
+	discovery_free(a->disc);
+	a->disc = NULL;
+}
+
+int agent_classify(struct agent *a, uint64_t now_ns)
+{
+	struct discovery_config dc = {
+		.local = a->cfg.local,
+		.server = a->cfg.coordinator,
+		.random = a->cfg.random,
+	};
+
+	if (a->disc != NULL)
+		return AGENT_ERR_BUSY;
+	a->disc = discovery_new(&dc);
+	if (a->disc == NULL)
+		return AGENT_ERR_NOMEM;
+	discovery_start(a->disc, now_ns);
+	discovery_drain(a);
+	return AGENT_OK;
+}
+
+/* ---- driver interface ---- */
+
+int agent_input(struct agent *a, uint64_t now_ns, const struct p2p_endpoint *from,
+		const uint8_t *buf, size_t len)
+{
+	struct stun_msg m;
+
+	/* While discovery runs it sees everything first (discovery.h contract). */
+	if (a->disc != NULL && discovery_input(a->disc, now_ns, from, buf, len)) {
+		discovery_drain(a);
+		return AGENT_OK;
+	}
+	if (stun_decode(buf, len, false, &m) != STUN_OK)
+		return AGENT_ERR_MALFORMED;
+	switch (m.method) {
+	case STUN_METHOD_BINDING:
+		if (m.cls == STUN_CLASS_REQUEST)
+			return on_check(a, now_ns, from, buf, len, &m);
+		if (m.cls == STUN_CLASS_SUCCESS && memcmp(m.txid, a->ka_txid, STUN_TXID_SIZE) == 0 &&
+		    p2p_endpoint_equal(from, &a->cfg.coordinator))
+			return on_coord_binding(a, now_ns, &m);
+		if (m.cls == STUN_CLASS_SUCCESS || m.cls == STUN_CLASS_ERROR)
+			return on_check_response(a, now_ns, from, buf, len, &m);
+		return AGENT_OK; /* Binding indication: a bare keepalive */
+	case STUN_METHOD_REGISTER:
+		if (m.cls == STUN_CLASS_SUCCESS || m.cls == STUN_CLASS_ERROR)
+			return on_register_response(a, now_ns, &m);
+		break;
+	case STUN_METHOD_CONNECT:
+		if (m.cls == STUN_CLASS_SUCCESS || m.cls == STUN_CLASS_ERROR)
+			return on_connect_response(a, &m);
+		break;
+	case STUN_METHOD_INTRODUCE:
+		return on_introduce(a, now_ns, from, &m);
+	case STUN_METHOD_RELAY:
+		return on_data(a, now_ns, from, &m, true);
+	case STUN_METHOD_DATA:
+		return on_data(a, now_ns, from, &m, false);
+	}
+	return AGENT_ERR_MALFORMED;
+}
+
+static void path_lost(struct agent *a, struct agent_peer *p, uint64_t now)
+{
+	char l[P2P_ENDPOINT_STRLEN], r[P2P_ENDPOINT_STRLEN];
+	const struct agent_pair *pp = &p->pairs[p->selected];
+
+	struct p2p_event *e = emit(a, AGENT_EV_PATH_LOST, p->name,
+				   "path to %s via %s -> %s silent for %llu s; asking the "
+				   "coordinator to introduce us again",
+				   p->name, fmt_ep(&a->cfg.local, l), fmt_ep(&pp->remote.ep, r),
+				   (unsigned long long)((now - p->last_heard_ns) / P2P_NS_PER_S));
+	if (e) {
+		e->local = a->cfg.local;
+		e->remote = pp->remote.ep;
+	}
+	p->selected = -1;
+	/* Our own mappings may be gone too: re-register first, then CONNECT. */
+	if (a->reg_tries == 0)
+		begin_register(a, now);
+	request_introduction(a, p, now);
+}
+
+/* Liveness of a chosen path: keepalives, or idle probes when they are off. */
+static void tick_direct(struct agent *a, struct agent_peer *p, uint64_t now)
+{
+	uint64_t ka = a->cfg.keepalive_ns, dead = dead_interval(a);
+	uint64_t give_up = p->last_heard_ns + dead + (ka ? 0 : IDLE_PROBES * IDLE_PROBE_INTERVAL);
+
+	if (now >= give_up) {
+		path_lost(a, p, now);
+		return;
+	}
+	if (now < p->next_keepalive_ns || (!ka && now < p->last_heard_ns + dead))
+		return;
+	send_check(a, p, p->selected, false);
+	p->next_keepalive_ns = now + (ka ? ka : IDLE_PROBE_INTERVAL);
+}
+
+static void tick_peer(struct agent *a, struct agent_peer *p, uint64_t now)
+{
+	switch (p->state) {
+	case AGENT_PEER_CONNECTING:
+		if (p->connect_retry_ns && now >= p->connect_deadline_ns) {
+			fail_peer(a, p, "the coordinator sent no introduction");
+		} else if (p->connect_retry_ns && now >= p->connect_retry_ns) {
+			send_connect(a, p, now);
+		}
+		break;
+	case AGENT_PEER_PUNCHING:
+		if (now >= p->punch_deadline_ns) {
+			if (!a->registered) {
+				fail_peer(a, p, "no direct path and the relay is unreachable");
+				break;
+			}
+			p->state = AGENT_PEER_RELAYED;
+			emit(a, AGENT_EV_RELAYED, p->name,
+			     "no direct path to %s after %llu ms of punching; relaying through "
+			     "the coordinator and still probing in the background",
+			     p->name, (unsigned long long)(a->cfg.punch_timeout_ns / P2P_NS_PER_MS));
+			p->next_check_ns = now + a->cfg.background_pacing_ns;
+			break;
+		}
+		/* fall through */
+	case AGENT_PEER_RELAYED:
+		if (now >= p->next_check_ns) {
+			send_next_check(a, p);
+			p->next_check_ns = now + (p->state == AGENT_PEER_PUNCHING
+							  ? a->cfg.pacing_ns
+							  : a->cfg.background_pacing_ns);
+		}
+		break;
+	case AGENT_PEER_DIRECT:
+		tick_direct(a, p, now);
+		break;
+	default:
+		break;
+	}
+}
+
+static void tick_registration(struct agent *a, uint64_t now)
+{
+	if (a->reg_wanted && now >= a->reg_retry_ns) {
+		if (a->reg_tries == 0) {
+			begin_register(a, now); /* refresh */
+		} else if (a->reg_tries >= REG_MAX_TRIES) {
+			registration_lost(a, now, "no answer to REGISTER");
+		} else {
+			/* RFC 8489 6.2.1: retransmit with doubling RTO. */
+			a->reg_retry_ns = now + (a->cfg.rto_ns << a->reg_tries);
+			a->reg_tries++;
+			send_register(a, now);
+		}
+	}
+	if (a->registered && a->cfg.keepalive_ns && a->coord_ka_ns && now >= a->coord_ka_ns) {
+		send_coord_keepalive(a);
+		a->coord_ka_ns = now + a->cfg.keepalive_ns;
+	}
+}
+
+void agent_tick(struct agent *a, uint64_t now_ns)
+{
+	if (a->disc != NULL) {
+		discovery_tick(a->disc, now_ns);
+		discovery_drain(a);
+	}
+	tick_registration(a, now_ns);
+	for (size_t i = 0; i < AGENT_MAX_PEERS; i++)
+		if (a->peers[i].used)
+			tick_peer(a, &a->peers[i], now_ns);
+}
+
+static uint64_t min64(uint64_t x, uint64_t y)
+{
+	return x < y ? x : y;
+}
+
+static uint64_t peer_deadline(const struct agent *a, const struct agent_peer *p)
+{
+	uint64_t ka = a->cfg.keepalive_ns, dead = dead_interval(a);
+
+	switch (p->state) {
+	case AGENT_PEER_CONNECTING:
+		return p->connect_retry_ns ? min64(p->connect_retry_ns, p->connect_deadline_ns)
+					   : P2P_NO_DEADLINE;
+	case AGENT_PEER_PUNCHING:
+		return min64(p->next_check_ns, p->punch_deadline_ns);
+	case AGENT_PEER_RELAYED:
+		return p->n_pairs ? p->next_check_ns : P2P_NO_DEADLINE;
+	case AGENT_PEER_DIRECT:
+		if (ka)
+			return min64(p->next_keepalive_ns, p->last_heard_ns + dead);
+		return min64(p->last_heard_ns + dead + IDLE_PROBES * IDLE_PROBE_INTERVAL,
+			     p->next_keepalive_ns > p->last_heard_ns + dead
+				     ? p->next_keepalive_ns
+				     : p->last_heard_ns + dead);
+	default:
+		return P2P_NO_DEADLINE;
+	}
+}
+
+uint64_t agent_next_deadline(const struct agent *a)
+{
+	uint64_t t = P2P_NO_DEADLINE;
+
+	if (a->disc != NULL)
+		t = discovery_next_deadline(a->disc);
+	if (a->reg_wanted)
+		t = min64(t, a->reg_retry_ns);
+	if (a->registered && a->cfg.keepalive_ns && a->coord_ka_ns)
+		t = min64(t, a->coord_ka_ns);
+	for (size_t i = 0; i < AGENT_MAX_PEERS; i++)
+		if (a->peers[i].used)
+			t = min64(t, peer_deadline(a, &a->peers[i]));
+	return t;
+}
+
+bool agent_pop_datagram(struct agent *a, struct p2p_datagram *out)
+{
+	if (a->dq_len == 0)
+		return false;
+	const struct p2p_datagram *d = &a->dq[a->dq_head];
+	out->from = d->from;
+	out->to = d->to;
+	out->len = d->len;
+	memcpy(out->buf, d->buf, d->len);
+	a->dq_head = (a->dq_head + 1) % a->dq_cap;
+	a->dq_len--;
+	return true;
+}
+
+bool agent_pop_event(struct agent *a, struct p2p_event *out)
+{
+	if (a->eq_len == 0)
+		return false;
+	*out = a->eq[a->eq_head];
+	a->eq_head = (a->eq_head + 1) % a->eq_cap;
+	a->eq_len--;
+	return true;
+}
+
+/* ---- getters and names ---- */
+
+enum agent_peer_state agent_peer_state(const struct agent *a, const char *peer_name)
+{
+	for (size_t i = 0; i < AGENT_MAX_PEERS; i++)
+		if (a->peers[i].used && strcmp(a->peers[i].name, peer_name) == 0)
+			return a->peers[i].state;
+	return AGENT_PEER_NONE;
+}
+
+bool agent_public_endpoint(const struct agent *a, struct p2p_endpoint *out)
+{
+	if (a->have_srflx && out)
+		*out = a->srflx;
+	return a->have_srflx;
+}
+
+const struct crypto_identity *agent_identity(const struct agent *a)
+{
+	return &a->id;
+}
+
+const char *agent_event_name(enum agent_event_type t)
+{
+	static const char *const names[] = {"registered", "candidates", "punching", "direct",
+					    "relayed",    "upgraded",   "path-lost", "failed",
+					    "data",       "nat-classified", "log"};
+	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "?";
+}
+
+const char *agent_peer_state_name(enum agent_peer_state s)
+{
+	static const char *const names[] = {"none",   "connecting", "punching",
+					    "direct", "relayed",    "failed"};
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
+}
+
+const char *agent_error_str(int err)
+{
+	switch (err) {
+	case AGENT_OK: return "ok";
+	case AGENT_ERR_NOMEM: return "out of memory";
+	case AGENT_ERR_INVALID: return "invalid argument";
+	case AGENT_ERR_MALFORMED: return "not a message this agent understands";
+	case AGENT_ERR_UNAUTHENTICATED: return "integrity check or seal did not verify";
+	case AGENT_ERR_UNKNOWN_PEER: return "unknown peer or session";
+	case AGENT_ERR_NOT_CONNECTED: return "not introduced to that peer yet";
+	case AGENT_ERR_TOO_MANY: return "too many peers";
+	case AGENT_ERR_BUSY: return "NAT discovery already running";
+	}
+	return "unknown agent error";
+}

@@ -1,0 +1,143 @@
+/*
+ * agent.h - a peer: registers with the coordinator, meets other peers through it,
+ * punches holes with ICE-style connectivity checks, keeps the path alive, falls
+ * back to the relay, and seals application data. Sans-I/O (STYLE.md).
+ *
+ * One agent owns one UDP socket (config.local). Everything it sends leaves from
+ * that socket; everything arriving on it goes to agent_input().
+ *
+ * Life of a connection (docs/protocol.md has the ladder):
+ *   agent_register -> REGISTER (signed) -> REGISTERED, CANDIDATES (host + srflx)
+ *   agent_connect("bob") -> CONNECT -> the coordinator sends INTRODUCE to both
+ *   both sides -> PUNCHING: authenticated Binding checks (RFC 8445 7.2.5) to
+ *     every candidate of the other, one every pacing interval
+ *   first pair that works both ways -> the controlling side (smaller name)
+ *     nominates it with USE-CANDIDATE (RFC 8445 8.1.1), both go DIRECT
+ *   nothing works by the punch deadline -> RELAYED (data through the
+ *     coordinator), direct probing continues slowly -> UPGRADED when it works
+ *   path silent for the dead interval -> PATH_LOST, reconnect through the
+ *     coordinator (re-register and CONNECT again)
+ *   coordinator unreachable as well -> FAILED
+ *
+ * Events are for people: every event carries a sentence a student can read.
+ */
+#ifndef NATSIM_P2P_AGENT_H
+#define NATSIM_P2P_AGENT_H
+
+#include "coord.h"
+#include "discovery.h"
+#include "p2p.h"
+
+#define AGENT_NAME_MAX COORD_NAME_MAX
+#define AGENT_MAX_PEERS 16
+#define AGENT_MAX_HOST_CANDIDATES COORD_MAX_CANDIDATES
+#define AGENT_MAX_REMOTE_CANDIDATES 16 /* introduced + peer-reflexive */
+#define AGENT_MAX_DATA 1200             /* largest plaintext agent_send accepts */
+
+enum agent_error {
+	AGENT_OK = 0,
+	AGENT_ERR_NOMEM = -1,
+	AGENT_ERR_INVALID = -2,       /* bad argument (name too long, data too big) */
+	AGENT_ERR_MALFORMED = -3,     /* input not a message we understand */
+	AGENT_ERR_UNAUTHENTICATED = -4, /* integrity or seal did not verify */
+	AGENT_ERR_UNKNOWN_PEER = -5,  /* no such peer / no session with it */
+	AGENT_ERR_NOT_CONNECTED = -6, /* agent_send before an introduction */
+	AGENT_ERR_TOO_MANY = -7,      /* AGENT_MAX_PEERS reached */
+	AGENT_ERR_BUSY = -8,          /* agent_classify while it already runs */
+};
+
+enum agent_event_type {
+	AGENT_EV_REGISTERED,
+	AGENT_EV_CANDIDATES_GATHERED,
+	AGENT_EV_PUNCHING,
+	AGENT_EV_DIRECT,
+	AGENT_EV_RELAYED,
+	AGENT_EV_UPGRADED,
+	AGENT_EV_PATH_LOST,
+	AGENT_EV_FAILED,
+	AGENT_EV_DATA_RECEIVED,
+	AGENT_EV_NAT_CLASSIFIED,
+	AGENT_EV_LOG,
+};
+
+struct p2p_event {
+	enum agent_event_type type;
+	char peer[AGENT_NAME_MAX];      /* empty for events about the agent itself */
+	struct p2p_endpoint local;      /* DIRECT/UPGRADED: the chosen pair */
+	struct p2p_endpoint remote;
+	char text[256];                 /* "direct via 10.0.1.2:5000 -> 203.0.113.9:61002 (srflx)" */
+	size_t data_len;                /* DATA_RECEIVED: plaintext (a copy) */
+	uint8_t data[AGENT_MAX_DATA];
+	struct discovery_result nat;    /* NAT_CLASSIFIED */
+};
+
+enum agent_peer_state {
+	AGENT_PEER_NONE = 0,    /* unknown name */
+	AGENT_PEER_CONNECTING,  /* waiting for registration or introduction */
+	AGENT_PEER_PUNCHING,
+	AGENT_PEER_DIRECT,
+	AGENT_PEER_RELAYED,
+	AGENT_PEER_FAILED,
+};
+
+struct agent_config {
+	const char *name;                  /* 1..63 bytes; copied */
+	struct p2p_endpoint local;         /* our socket's address */
+	size_t n_host_candidates;          /* 0: config.local is the only host candidate */
+	struct p2p_endpoint host_candidates[AGENT_MAX_HOST_CANDIDATES];
+	bool disable_host_candidates;      /* advertise none (privacy, or a lesson) */
+	struct p2p_endpoint coordinator;
+	const uint8_t *key_seed;           /* 32 bytes (simulator), or NULL: drawn from random */
+	struct p2p_random random;
+	uint64_t clock_offset_ns;          /* added to now for registration timestamps: the
+					      daemon passes wall clock - monotonic clock */
+	/* Timing knobs; 0 picks the default in brackets. */
+	uint64_t pacing_ns;                /* between two checks while punching [20 ms] */
+	uint64_t punch_timeout_ns;         /* punching before relay fallback [5 s] */
+	uint64_t background_pacing_ns;     /* between checks while relayed [1 s] */
+	uint64_t keepalive_ns;             /* see agent_set_keepalive [25 s] */
+	uint64_t refresh_ns;               /* registration refresh [60 s] */
+	uint64_t dead_ns;                  /* silence before PATH_LOST [3 x keepalive, or 15 s] */
+	uint64_t rto_ns;                   /* REGISTER/CONNECT retransmission [500 ms] */
+};
+
+struct agent;
+
+/* NULL on bad config or allocation failure. */
+struct agent *agent_new(const struct agent_config *cfg);
+void agent_free(struct agent *a);
+
+int agent_input(struct agent *a, uint64_t now_ns, const struct p2p_endpoint *from,
+		const uint8_t *buf, size_t len);
+void agent_tick(struct agent *a, uint64_t now_ns);
+uint64_t agent_next_deadline(const struct agent *a); /* P2P_NO_DEADLINE if none */
+bool agent_pop_datagram(struct agent *a, struct p2p_datagram *out);
+bool agent_pop_event(struct agent *a, struct p2p_event *out);
+
+/* Registers (and keeps refreshing every refresh interval). */
+int agent_register(struct agent *a, uint64_t now_ns);
+/* Asks the coordinator to introduce us to peer_name; punching starts when the
+ * introduction arrives. Safe before registration completes (sent after). */
+int agent_connect(struct agent *a, uint64_t now_ns, const char *peer_name);
+/* Seals and sends: direct if a path is chosen, else through the relay once
+ * introduced. AGENT_ERR_NOT_CONNECTED before any introduction. */
+int agent_send(struct agent *a, uint64_t now_ns, const char *peer_name, const uint8_t *data,
+	       size_t len);
+/* Runs RFC 5780 discovery against the coordinator (which needs an alternate
+ * address) on our socket; NAT_CLASSIFIED when done. */
+int agent_classify(struct agent *a, uint64_t now_ns);
+/* Keepalive interval on chosen paths and towards the coordinator. 0 disables
+ * periodic keepalives: an idle path is then probed only once it has been silent
+ * for the dead interval (and declared lost if the probes go unanswered). */
+void agent_set_keepalive(struct agent *a, uint64_t interval_ns);
+
+enum agent_peer_state agent_peer_state(const struct agent *a, const char *peer_name);
+/* Our server-reflexive endpoint as the coordinator saw it; false before. */
+bool agent_public_endpoint(const struct agent *a, struct p2p_endpoint *out);
+const struct crypto_identity *agent_identity(const struct agent *a);
+
+const char *agent_event_name(enum agent_event_type t); /* "registered", "punching", ... */
+const char *agent_peer_state_name(enum agent_peer_state s); /* "direct", ... */
+const char *agent_error_str(int err);
+
+#endif

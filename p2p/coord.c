@@ -1,0 +1,901 @@
+/*
+ * coord.c - coordinator: STUN server, rendezvous, relay (see coord.h and
+ * docs/protocol.md).
+ *
+ * Peers live in a pool indexed by uint32_t; two chained hash tables (by name, by
+ * registered endpoint) and an LRU list ordered by last_seen make every lookup and
+ * the expiry check O(1), so 100 000 registrations cost no scans. Output queues
+ * are rings that grow when needed and are then reused: no malloc per datagram in
+ * steady state.
+ */
+#include "coord.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stunsrv.h"
+
+#define NIL UINT32_MAX
+#define DEFAULT_MAX_PEERS 100000
+#define DEFAULT_PEER_TIMEOUT (180 * P2P_NS_PER_S)
+#define DEFAULT_SESSION_REUSE (5 * P2P_NS_PER_S)
+#define DEFAULT_MAX_EVENTS 65536
+
+struct coord_session {
+	uint64_t id;
+	uint64_t created_ns;
+	uint32_t other;
+	uint32_t other_gen;
+};
+
+struct coord_peer {
+	bool live;
+	uint32_t gen; /* bumped when the slot is freed: stale session links die */
+	struct coord_registration reg;
+	struct p2p_endpoint srflx; /* source of its registration, as we saw it */
+	struct p2p_endpoint via;   /* our local endpoint it registered on */
+	uint64_t last_seen_ns;
+	uint32_t name_next, ep_next, lru_prev, lru_next; /* name_next doubles as free list */
+	struct coord_session sessions[COORD_SESSIONS_PER_PEER];
+	unsigned next_session; /* ring position: the oldest link is replaced */
+};
+
+struct coord {
+	struct coord_config cfg;
+	struct stunsrv_config srv;
+	struct coord_peer *peers;
+	uint32_t n_alloc, n_used, free_head;
+	uint32_t *by_name, *by_ep, mask;
+	uint32_t lru_head, lru_tail;
+	struct p2p_datagram *dq;
+	size_t dq_cap, dq_head, dq_len;
+	struct coord_event *eq;
+	size_t eq_cap, eq_head, eq_len;
+	struct coord_counters counters;
+};
+
+/* ---- wire helpers shared with the agent ---- */
+
+static void put_be(uint8_t *p, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+}
+
+size_t coord_registration_bytes(const struct coord_registration *r, uint8_t *out)
+{
+	size_t n = 0, name_len = strnlen(r->name, COORD_NAME_MAX - 1);
+	size_t nc = r->n_candidates > COORD_MAX_CANDIDATES ? COORD_MAX_CANDIDATES : r->n_candidates;
+
+	memcpy(out, "natsim-register1", 16);
+	out[16] = 0;
+	out[17] = 1;
+	n = 18;
+	out[n++] = (uint8_t)name_len;
+	memcpy(out + n, r->name, name_len);
+	n += name_len;
+	memcpy(out + n, r->sign_pk, 32);
+	memcpy(out + n + 32, r->box_pk, 32);
+	n += 64;
+	put_be(out + n, r->timestamp_ns, 8);
+	n += 8;
+	out[n++] = (uint8_t)nc;
+	for (size_t i = 0; i < nc; i++) {
+		put_be(out + n, r->candidates[i].ep.ip, 4);
+		put_be(out + n + 4, r->candidates[i].ep.port, 2);
+		out[n + 6] = r->candidates[i].type;
+		n += 7;
+	}
+	return n;
+}
+
+void coord_put_candidate(struct stun_writer *w, const struct coord_candidate *c)
+{
+	uint8_t v[COORD_CANDIDATE_ATTR_LEN];
+
+	/* RFC 8489 14.2: port XOR the cookie's top half, address XOR the cookie. */
+	v[0] = 0;
+	v[1] = 0x01;
+	put_be(v + 2, c->ep.port ^ (STUN_MAGIC_COOKIE >> 16), 2);
+	put_be(v + 4, c->ep.ip ^ STUN_MAGIC_COOKIE, 4);
+	v[8] = c->type;
+	stun_put_raw(w, STUN_ATTR_NATSIM_CANDIDATE, v, sizeof(v));
+}
+
+int coord_parse_candidate(const struct stun_attr *a, struct coord_candidate *out)
+{
+	const uint8_t *v = a->value;
+
+	if (a->len != COORD_CANDIDATE_ATTR_LEN || v[1] != 0x01 || v[8] > COORD_CAND_PRFLX)
+		return STUN_ERR_BAD_ATTRIBUTE;
+	out->ep.port = (uint16_t)(((v[2] << 8) | v[3]) ^ (STUN_MAGIC_COOKIE >> 16));
+	out->ep.ip = (((uint32_t)v[4] << 24) | ((uint32_t)v[5] << 16) | ((uint32_t)v[6] << 8) |
+		      v[7]) ^ STUN_MAGIC_COOKIE;
+	out->type = v[8];
+	return STUN_OK;
+}
+
+const char *coord_candidate_type_name(uint8_t type)
+{
+	switch (type) {
+	case COORD_CAND_HOST: return "host";
+	case COORD_CAND_SRFLX: return "srflx";
+	case COORD_CAND_PRFLX: return "prflx";
+	}
+	return "?";
+}
+
+const char *coord_event_name(enum coord_event_type t)
+{
+	static const char *const names[] = {"registered", "refreshed", "refused",
+					    "introduced", "relayed", "expired"};
+	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "?";
+}
+
+const char *coord_refusal_name(enum coord_refusal r)
+{
+	static const char *const names[] = {"none", "malformed", "bad-signature", "replay",
+					    "name-taken", "full", "not-registered",
+					    "unknown-peer", "no-session"};
+	return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";
+}
+
+/* ---- hashing, pool, LRU ---- */
+
+static uint32_t hash_name(const char *s)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+static uint32_t hash_ep(const struct p2p_endpoint *ep)
+{
+	uint64_t k = ((uint64_t)ep->ip << 16) | ep->port;
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdull; /* murmur3 finaliser */
+	k ^= k >> 33;
+	return (uint32_t)k;
+}
+
+static uint32_t find_by_name(const struct coord *c, const char *name)
+{
+	for (uint32_t i = c->by_name[hash_name(name) & c->mask]; i != NIL; i = c->peers[i].name_next)
+		if (strcmp(c->peers[i].reg.name, name) == 0)
+			return i;
+	return NIL;
+}
+
+static uint32_t find_by_ep(const struct coord *c, const struct p2p_endpoint *ep)
+{
+	for (uint32_t i = c->by_ep[hash_ep(ep) & c->mask]; i != NIL; i = c->peers[i].ep_next)
+		if (p2p_endpoint_equal(&c->peers[i].srflx, ep))
+			return i;
+	return NIL;
+}
+
+static void unlink_chain(struct coord *c, uint32_t *head, uint32_t idx, bool by_name)
+{
+	for (uint32_t *p = head; *p != NIL;) {
+		struct coord_peer *q = &c->peers[*p];
+		uint32_t *next = by_name ? &q->name_next : &q->ep_next;
+		if (*p == idx) {
+			*p = *next;
+			return;
+		}
+		p = next;
+	}
+}
+
+static void ep_insert(struct coord *c, uint32_t idx)
+{
+	uint32_t *b = &c->by_ep[hash_ep(&c->peers[idx].srflx) & c->mask];
+	c->peers[idx].ep_next = *b;
+	*b = idx;
+}
+
+static void ep_remove(struct coord *c, uint32_t idx)
+{
+	unlink_chain(c, &c->by_ep[hash_ep(&c->peers[idx].srflx) & c->mask], idx, false);
+}
+
+static void lru_unlink(struct coord *c, uint32_t i)
+{
+	struct coord_peer *p = &c->peers[i];
+	if (p->lru_prev != NIL)
+		c->peers[p->lru_prev].lru_next = p->lru_next;
+	else
+		c->lru_head = p->lru_next;
+	if (p->lru_next != NIL)
+		c->peers[p->lru_next].lru_prev = p->lru_prev;
+	else
+		c->lru_tail = p->lru_prev;
+}
+
+static void lru_append(struct coord *c, uint32_t i)
+{
+	struct coord_peer *p = &c->peers[i];
+	p->lru_next = NIL;
+	p->lru_prev = c->lru_tail;
+	if (c->lru_tail != NIL)
+		c->peers[c->lru_tail].lru_next = i;
+	else
+		c->lru_head = i;
+	c->lru_tail = i;
+}
+
+/* Any datagram from a registered endpoint proves the peer alive. */
+static void touch(struct coord *c, uint32_t i, uint64_t now)
+{
+	c->peers[i].last_seen_ns = now;
+	lru_unlink(c, i);
+	lru_append(c, i);
+}
+
+static uint32_t peer_alloc(struct coord *c)
+{
+	if (c->free_head != NIL) {
+		uint32_t i = c->free_head;
+		c->free_head = c->peers[i].name_next;
+		return i;
+	}
+	if (c->n_used == c->n_alloc) {
+		uint32_t n = c->n_alloc ? c->n_alloc * 2 : 64;
+		if (n > c->cfg.max_peers)
+			n = (uint32_t)c->cfg.max_peers;
+		struct coord_peer *np = realloc(c->peers, (size_t)n * sizeof(*np));
+		if (np == NULL)
+			return NIL;
+		c->peers = np;
+		c->n_alloc = n;
+	}
+	c->peers[c->n_used].gen = 0;
+	return c->n_used++;
+}
+
+static void peer_remove(struct coord *c, uint32_t i)
+{
+	struct coord_peer *p = &c->peers[i];
+	unlink_chain(c, &c->by_name[hash_name(p->reg.name) & c->mask], i, true);
+	ep_remove(c, i);
+	lru_unlink(c, i);
+	p->live = false;
+	p->gen++;
+	p->name_next = c->free_head;
+	c->free_head = i;
+	c->counters.peers--;
+}
+
+/* ---- output queues ---- */
+
+static bool ring_grow(void **buf, size_t *cap, size_t head, size_t len, size_t elem)
+{
+	size_t ncap = *cap ? *cap * 2 : 16;
+	uint8_t *nb = malloc(ncap * elem);
+	if (nb == NULL)
+		return false;
+	for (size_t k = 0; k < len; k++)
+		memcpy(nb + k * elem, (uint8_t *)*buf + ((head + k) % *cap) * elem, elem);
+	free(*buf);
+	*buf = nb;
+	*cap = ncap;
+	return true;
+}
+
+/* A slot at the tail of the datagram queue, or NULL (counted as dropped). */
+static struct p2p_datagram *dq_push(struct coord *c)
+{
+	if (c->dq_len == c->dq_cap) {
+		void *b = c->dq;
+		if (!ring_grow(&b, &c->dq_cap, c->dq_head, c->dq_len, sizeof(*c->dq))) {
+			c->counters.dropped++;
+			return NULL;
+		}
+		c->dq = b;
+		c->dq_head = 0;
+	}
+	return &c->dq[(c->dq_head + c->dq_len++) % c->dq_cap];
+}
+
+static void dq_unpush(struct coord *c)
+{
+	c->dq_len--;
+}
+
+static struct coord_event *emit(struct coord *c, enum coord_event_type type, const char *name,
+				const struct p2p_endpoint *from)
+{
+	if (c->eq_len == c->cfg.max_events) {
+		c->counters.events_dropped++;
+		return NULL;
+	}
+	if (c->eq_len == c->eq_cap) {
+		void *b = c->eq;
+		if (!ring_grow(&b, &c->eq_cap, c->eq_head, c->eq_len, sizeof(*c->eq))) {
+			c->counters.events_dropped++;
+			return NULL;
+		}
+		c->eq = b;
+		c->eq_head = 0;
+	}
+	struct coord_event *e = &c->eq[(c->eq_head + c->eq_len++) % c->eq_cap];
+	memset(e, 0, sizeof(*e));
+	e->type = type;
+	snprintf(e->name, sizeof(e->name), "%s", name ? name : "");
+	if (from)
+		e->from = *from;
+	return e;
+}
+
+static void refuse(struct coord *c, enum coord_refusal why, const char *name,
+		   const struct p2p_endpoint *from, const char *detail)
+{
+	char ep[P2P_ENDPOINT_STRLEN];
+	struct coord_event *e = emit(c, COORD_EV_REFUSED, name, from);
+
+	c->counters.refused++;
+	if (e == NULL)
+		return;
+	e->refusal = why;
+	snprintf(e->text, sizeof(e->text), "refused %s from %s: %s", name && *name ? name : "?",
+		 p2p_endpoint_format(from, ep, sizeof(ep)), detail);
+}
+
+/* Error response, trimmed so it is never larger than the request (no
+ * amplification for unauthenticated senders); not sent at all if even the bare
+ * ERROR-CODE would be larger. */
+static void reply_error(struct coord *c, const struct p2p_endpoint *local,
+			const struct p2p_endpoint *from, const struct stun_msg *req, size_t req_len,
+			int code, const char *reason)
+{
+	if (req->cls != STUN_CLASS_REQUEST)
+		return; /* RFC 8489 6.3: indications get no response */
+	struct p2p_datagram *d = dq_push(c);
+	if (d == NULL)
+		return;
+	for (int pass = 0; pass < 2; pass++) {
+		struct stun_writer w;
+		stun_writer_init(&w, d->buf, sizeof(d->buf), req->method, STUN_CLASS_ERROR,
+				 req->txid);
+		stun_put_error(&w, code, pass == 0 ? reason : "");
+		int n = stun_writer_finish(&w);
+		if (n > 0 && (size_t)n <= req_len) {
+			d->from = *local;
+			d->to = *from;
+			d->len = (size_t)n;
+			return;
+		}
+	}
+	dq_unpush(c);
+}
+
+/* ---- lifecycle ---- */
+
+struct coord *coord_new(const struct coord_config *cfg)
+{
+	struct coord *c;
+	size_t nb = 16;
+
+	if (crypto_init() < 0 || cfg->random.fill == NULL)
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	c->cfg = *cfg;
+	if (c->cfg.max_peers == 0)
+		c->cfg.max_peers = DEFAULT_MAX_PEERS;
+	if (c->cfg.max_peers > (1u << 24))
+		c->cfg.max_peers = 1u << 24;
+	if (c->cfg.peer_timeout_ns == 0)
+		c->cfg.peer_timeout_ns = DEFAULT_PEER_TIMEOUT;
+	if (c->cfg.session_reuse_ns == 0)
+		c->cfg.session_reuse_ns = DEFAULT_SESSION_REUSE;
+	if (c->cfg.max_events == 0)
+		c->cfg.max_events = DEFAULT_MAX_EVENTS;
+	while (nb < c->cfg.max_peers && nb < (1u << 20))
+		nb *= 2;
+	c->mask = (uint32_t)nb - 1;
+	c->by_name = malloc(nb * sizeof(uint32_t));
+	c->by_ep = malloc(nb * sizeof(uint32_t));
+	if (c->by_name == NULL || c->by_ep == NULL) {
+		coord_free(c);
+		return NULL;
+	}
+	memset(c->by_name, 0xff, nb * sizeof(uint32_t));
+	memset(c->by_ep, 0xff, nb * sizeof(uint32_t));
+	c->free_head = c->lru_head = c->lru_tail = NIL;
+	c->srv.primary = cfg->primary;
+	c->srv.has_alternate = cfg->has_alternate;
+	c->srv.alternate = cfg->alternate;
+	c->srv.allow_amplification = cfg->allow_amplification;
+	c->srv.software = cfg->software;
+	return c;
+}
+
+void coord_free(struct coord *c)
+{
+	if (c == NULL)
+		return;
+	free(c->peers);
+	free(c->by_name);
+	free(c->by_ep);
+	free(c->dq);
+	free(c->eq);
+	free(c);
+}
+
+/* ---- REGISTER ---- */
+
+static int parse_registration(const struct stun_msg *m, struct coord_registration *r,
+			      const uint8_t **sig)
+{
+	const struct stun_attr *name = stun_find(m, STUN_ATTR_NATSIM_NAME);
+	const struct stun_attr *spk = stun_find(m, STUN_ATTR_NATSIM_SIGN_KEY);
+	const struct stun_attr *bpk = stun_find(m, STUN_ATTR_NATSIM_BOX_KEY);
+	const struct stun_attr *s = stun_find(m, STUN_ATTR_NATSIM_SIGNATURE);
+
+	memset(r, 0, sizeof(*r));
+	if (name == NULL || name->len == 0 || name->len >= COORD_NAME_MAX ||
+	    memchr(name->value, 0, name->len) != NULL || spk == NULL || spk->len != 32 ||
+	    bpk == NULL || bpk->len != 32 || s == NULL || s->len != CRYPTO_SIGNATURE_SIZE ||
+	    stun_get_u64(m, STUN_ATTR_NATSIM_TIMESTAMP, &r->timestamp_ns) != STUN_OK)
+		return -1;
+	memcpy(r->name, name->value, name->len);
+	memcpy(r->sign_pk, spk->value, 32);
+	memcpy(r->box_pk, bpk->value, 32);
+	*sig = s->value;
+	for (size_t i = 0; i < m->n_attrs; i++) {
+		if (m->attrs[i].type != STUN_ATTR_NATSIM_CANDIDATE)
+			continue;
+		if (r->n_candidates == COORD_MAX_CANDIDATES ||
+		    coord_parse_candidate(&m->attrs[i], &r->candidates[r->n_candidates]) != 0)
+			return -1;
+		r->n_candidates++;
+	}
+	return 0;
+}
+
+static void reply_register_ok(struct coord *c, const struct p2p_endpoint *local,
+			      const struct p2p_endpoint *from, const struct stun_msg *req)
+{
+	struct p2p_datagram *d = dq_push(c);
+	struct stun_writer w;
+
+	if (d == NULL)
+		return;
+	/* The observed endpoint is the peer's server-reflexive candidate (RFC 8489). */
+	stun_writer_init(&w, d->buf, sizeof(d->buf), STUN_METHOD_REGISTER, STUN_CLASS_SUCCESS,
+			 req->txid);
+	stun_put_xor_address(&w, STUN_ATTR_XOR_MAPPED_ADDRESS, from);
+	stun_put_fingerprint(&w);
+	int n = stun_writer_finish(&w);
+	if (n < 0) {
+		dq_unpush(c);
+		return;
+	}
+	d->from = *local;
+	d->to = *from;
+	d->len = (size_t)n;
+}
+
+/* Existing live name: same key and a newer timestamp refresh it. */
+static int refresh_peer(struct coord *c, uint32_t i, const struct coord_registration *r,
+			const struct p2p_endpoint *from)
+{
+	struct coord_peer *p = &c->peers[i];
+
+	if (memcmp(p->reg.sign_pk, r->sign_pk, 32) != 0) {
+		refuse(c, COORD_REFUSE_NAME_TAKEN, r->name, from,
+		       "name is registered with another key");
+		return 403;
+	}
+	if (r->timestamp_ns <= p->reg.timestamp_ns) {
+		refuse(c, COORD_REFUSE_REPLAY, r->name, from,
+		       "timestamp not newer than the last registration (replay?)");
+		return 403;
+	}
+	return 0;
+}
+
+static void evict_endpoint_owner(struct coord *c, uint32_t keep, const struct p2p_endpoint *ep)
+{
+	uint32_t j = find_by_ep(c, ep);
+	if (j == NIL || j == keep)
+		return;
+	/* A NAT handed this public endpoint to someone else: the old owner is gone. */
+	struct coord_event *e = emit(c, COORD_EV_EXPIRED, c->peers[j].reg.name, ep);
+	if (e)
+		snprintf(e->text, sizeof(e->text), "%s expired: its endpoint now belongs to %s",
+			 c->peers[j].reg.name, c->peers[keep == NIL ? j : keep].reg.name);
+	c->counters.expired++;
+	peer_remove(c, j);
+}
+
+static int store_registration(struct coord *c, uint64_t now, const struct coord_registration *r,
+			      const struct p2p_endpoint *local, const struct p2p_endpoint *from)
+{
+	uint32_t i = find_by_name(c, r->name);
+	bool fresh = i == NIL;
+	char ep[P2P_ENDPOINT_STRLEN];
+
+	if (fresh) {
+		if (c->counters.peers >= c->cfg.max_peers || (i = peer_alloc(c)) == NIL) {
+			refuse(c, COORD_REFUSE_FULL, r->name, from, "coordinator is full");
+			return 508;
+		}
+		struct coord_peer *p = &c->peers[i];
+		uint32_t gen = p->gen;
+		memset(p, 0, sizeof(*p));
+		p->gen = gen;
+		p->live = true;
+		p->reg = *r;
+		p->srflx = *from;
+		uint32_t *b = &c->by_name[hash_name(r->name) & c->mask];
+		p->name_next = *b;
+		*b = i;
+		evict_endpoint_owner(c, i, from);
+		ep_insert(c, i);
+		p->lru_prev = p->lru_next = NIL;
+		lru_append(c, i);
+		c->counters.peers++;
+	} else {
+		struct coord_peer *p = &c->peers[i];
+		if (!p2p_endpoint_equal(&p->srflx, from)) {
+			/* NAT rebinding or a move: re-key the endpoint table. */
+			ep_remove(c, i);
+			evict_endpoint_owner(c, i, from);
+			p->srflx = *from;
+			ep_insert(c, i);
+		}
+		p->reg = *r;
+	}
+	c->peers[i].via = *local;
+	touch(c, i, now);
+	struct coord_event *e = emit(c, fresh ? COORD_EV_REGISTERED : COORD_EV_REFRESHED, r->name,
+				     from);
+	if (fresh)
+		c->counters.registered++;
+	else
+		c->counters.refreshed++;
+	if (e)
+		snprintf(e->text, sizeof(e->text), "%s %s from %s with %zu host candidate%s",
+			 r->name, fresh ? "registered" : "refreshed its registration",
+			 p2p_endpoint_format(from, ep, sizeof(ep)), r->n_candidates,
+			 r->n_candidates == 1 ? "" : "s");
+	return 0;
+}
+
+static int handle_register(struct coord *c, uint64_t now, const struct p2p_endpoint *local,
+			   const struct p2p_endpoint *from, const uint8_t *buf, size_t len,
+			   const struct stun_msg *m)
+{
+	struct coord_registration r;
+	const uint8_t *sig;
+	uint8_t bytes[COORD_REG_BYTES_MAX];
+	int code;
+
+	(void)buf;
+	if (m->cls != STUN_CLASS_REQUEST)
+		return COORD_ERR_IGNORED;
+	if (parse_registration(m, &r, &sig) != 0) {
+		refuse(c, COORD_REFUSE_MALFORMED, NULL, from, "REGISTER attributes malformed");
+		reply_error(c, local, from, m, len, 400, "Bad Request");
+		return COORD_ERR_MALFORMED;
+	}
+	uint32_t i = find_by_name(c, r.name);
+	/* Cheap checks before the (expensive) signature verification. */
+	if (i != NIL && (code = refresh_peer(c, i, &r, from)) != 0) {
+		reply_error(c, local, from, m, len, code, "Forbidden");
+		return COORD_ERR_REFUSED;
+	}
+	size_t n = coord_registration_bytes(&r, bytes);
+	if (!crypto_identity_verify(r.sign_pk, bytes, n, sig)) {
+		refuse(c, COORD_REFUSE_BAD_SIGNATURE, r.name, from, "signature does not verify");
+		reply_error(c, local, from, m, len, 401, "Unauthorized");
+		return COORD_ERR_REFUSED;
+	}
+	if ((code = store_registration(c, now, &r, local, from)) != 0) {
+		reply_error(c, local, from, m, len, code, "Full");
+		return COORD_ERR_REFUSED;
+	}
+	reply_register_ok(c, local, from, m);
+	return COORD_OK;
+}
+
+/* ---- CONNECT ---- */
+
+static uint64_t session_for(struct coord *c, uint64_t now, uint32_t a, uint32_t b)
+{
+	struct coord_peer *pa = &c->peers[a], *pb = &c->peers[b];
+	uint8_t rnd[8];
+	uint64_t id = 0;
+
+	for (unsigned k = 0; k < COORD_SESSIONS_PER_PEER; k++) {
+		struct coord_session *s = &pa->sessions[k];
+		if (s->id != 0 && s->other == b && s->other_gen == pb->gen &&
+		    now - s->created_ns < c->cfg.session_reuse_ns)
+			return s->id;
+	}
+	while (id == 0) {
+		c->cfg.random.fill(c->cfg.random.ctx, rnd, sizeof(rnd));
+		for (int k = 0; k < 8; k++)
+			id = (id << 8) | rnd[k];
+	}
+	/* Bounded per-peer state: a ring of links, the oldest replaced. */
+	pa->sessions[pa->next_session++ % COORD_SESSIONS_PER_PEER] =
+		(struct coord_session){id, now, b, pb->gen};
+	pb->sessions[pb->next_session++ % COORD_SESSIONS_PER_PEER] =
+		(struct coord_session){id, now, a, pa->gen};
+	return id;
+}
+
+static bool has_session(const struct coord *c, uint32_t a, uint32_t b, uint64_t id)
+{
+	const struct coord_peer *pa = &c->peers[a];
+	for (unsigned k = 0; k < COORD_SESSIONS_PER_PEER; k++)
+		if (pa->sessions[k].id == id && id != 0 && pa->sessions[k].other == b &&
+		    pa->sessions[k].other_gen == c->peers[b].gen)
+			return true;
+	return false;
+}
+
+/* INTRODUCE to `to`: everything it needs to reach `other` (docs/protocol.md). */
+static void send_introduce(struct coord *c, uint32_t to, uint32_t other, uint64_t session)
+{
+	const struct coord_peer *pt = &c->peers[to], *po = &c->peers[other];
+	struct p2p_datagram *d = dq_push(c);
+	struct stun_writer w;
+	uint8_t txid[STUN_TXID_SIZE];
+
+	if (d == NULL)
+		return;
+	c->cfg.random.fill(c->cfg.random.ctx, txid, sizeof(txid));
+	stun_writer_init(&w, d->buf, sizeof(d->buf), STUN_METHOD_INTRODUCE, STUN_CLASS_INDICATION,
+			 txid);
+	stun_put_string(&w, STUN_ATTR_NATSIM_PEER, po->reg.name);
+	stun_put_raw(&w, STUN_ATTR_NATSIM_SIGN_KEY, po->reg.sign_pk, 32);
+	stun_put_raw(&w, STUN_ATTR_NATSIM_BOX_KEY, po->reg.box_pk, 32);
+	for (size_t k = 0; k < po->reg.n_candidates; k++)
+		coord_put_candidate(&w, &po->reg.candidates[k]);
+	struct coord_candidate srflx = {po->srflx, COORD_CAND_SRFLX};
+	coord_put_candidate(&w, &srflx);
+	stun_put_u64(&w, STUN_ATTR_NATSIM_SESSION, session);
+	stun_put_xor_address(&w, STUN_ATTR_XOR_MAPPED_ADDRESS, &pt->srflx);
+	stun_put_fingerprint(&w);
+	int n = stun_writer_finish(&w);
+	if (n < 0) {
+		dq_unpush(c);
+		return;
+	}
+	d->from = pt->via;
+	d->to = pt->srflx;
+	d->len = (size_t)n;
+}
+
+static int handle_connect(struct coord *c, uint64_t now, const struct p2p_endpoint *local,
+			  const struct p2p_endpoint *from, size_t len, const struct stun_msg *m)
+{
+	char target[COORD_NAME_MAX];
+	uint32_t a = find_by_ep(c, from), b;
+
+	if (m->cls != STUN_CLASS_REQUEST)
+		return COORD_ERR_IGNORED;
+	if (a == NIL) {
+		refuse(c, COORD_REFUSE_NOT_REGISTERED, NULL, from, "CONNECT before REGISTER");
+		reply_error(c, local, from, m, len, 403, "Not registered");
+		return COORD_ERR_REFUSED;
+	}
+	touch(c, a, now);
+	if (stun_get_string(m, STUN_ATTR_NATSIM_PEER, target, sizeof(target)) != STUN_OK ||
+	    (b = find_by_name(c, target)) == NIL || b == a) {
+		refuse(c, COORD_REFUSE_UNKNOWN_PEER, c->peers[a].reg.name, from,
+		       "asked for a peer that is not registered");
+		reply_error(c, local, from, m, len, 404, "Unknown peer");
+		return COORD_ERR_REFUSED;
+	}
+	uint64_t session = session_for(c, now, a, b);
+	/* Only the two peers concerned hear of it: never a broadcast. */
+	send_introduce(c, a, b, session);
+	send_introduce(c, b, a, session);
+	struct p2p_datagram *d = dq_push(c);
+	if (d != NULL) {
+		struct stun_writer w;
+		stun_writer_init(&w, d->buf, sizeof(d->buf), STUN_METHOD_CONNECT,
+				 STUN_CLASS_SUCCESS, m->txid);
+		int n = stun_writer_finish(&w);
+		d->from = *local;
+		d->to = *from;
+		d->len = n > 0 ? (size_t)n : 0;
+		if (n <= 0)
+			dq_unpush(c);
+	}
+	c->counters.introduced++;
+	struct coord_event *e = emit(c, COORD_EV_INTRODUCED, c->peers[a].reg.name, from);
+	if (e) {
+		snprintf(e->peer, sizeof(e->peer), "%s", target);
+		e->session = session;
+		snprintf(e->text, sizeof(e->text),
+			 "introduced %s and %s to each other (session %016llx)",
+			 c->peers[a].reg.name, target, (unsigned long long)session);
+	}
+	return COORD_OK;
+}
+
+/* ---- RELAY ---- */
+
+static int handle_relay(struct coord *c, uint64_t now, const struct p2p_endpoint *from,
+			const struct stun_msg *m)
+{
+	char target[COORD_NAME_MAX];
+	uint64_t session;
+	const struct stun_attr *pl = stun_find(m, STUN_ATTR_NATSIM_PAYLOAD);
+	uint32_t a = find_by_ep(c, from), b;
+
+	if (a == NIL) {
+		refuse(c, COORD_REFUSE_NOT_REGISTERED, NULL, from, "RELAY from an unregistered endpoint");
+		return COORD_ERR_REFUSED; /* an indication: no reply at all */
+	}
+	touch(c, a, now);
+	if (pl == NULL || stun_get_u64(m, STUN_ATTR_NATSIM_SESSION, &session) != STUN_OK ||
+	    stun_get_string(m, STUN_ATTR_NATSIM_PEER, target, sizeof(target)) != STUN_OK) {
+		refuse(c, COORD_REFUSE_MALFORMED, c->peers[a].reg.name, from, "RELAY malformed");
+		return COORD_ERR_MALFORMED;
+	}
+	if ((b = find_by_name(c, target)) == NIL) {
+		refuse(c, COORD_REFUSE_UNKNOWN_PEER, c->peers[a].reg.name, from,
+		       "RELAY to a peer that is not registered");
+		return COORD_ERR_REFUSED;
+	}
+	if (!has_session(c, a, b, session)) {
+		refuse(c, COORD_REFUSE_NO_SESSION, c->peers[a].reg.name, from,
+		       "RELAY between peers that were not introduced");
+		return COORD_ERR_REFUSED;
+	}
+	struct p2p_datagram *d = dq_push(c);
+	if (d == NULL)
+		return COORD_ERR_NOMEM;
+	struct stun_writer w;
+	stun_writer_init(&w, d->buf, sizeof(d->buf), STUN_METHOD_RELAY, STUN_CLASS_INDICATION,
+			 m->txid);
+	stun_put_string(&w, STUN_ATTR_NATSIM_PEER, c->peers[a].reg.name);
+	stun_put_u64(&w, STUN_ATTR_NATSIM_SESSION, session);
+	stun_put_raw(&w, STUN_ATTR_NATSIM_PAYLOAD, pl->value, pl->len); /* opaque: sealed */
+	stun_put_fingerprint(&w);
+	int n = stun_writer_finish(&w);
+	if (n < 0) {
+		dq_unpush(c);
+		return COORD_ERR_MALFORMED;
+	}
+	d->from = c->peers[b].via;
+	d->to = c->peers[b].srflx;
+	d->len = (size_t)n;
+	c->counters.relayed++;
+	c->counters.relayed_bytes += pl->len;
+	struct coord_event *e = emit(c, COORD_EV_RELAYED, c->peers[a].reg.name, from);
+	if (e) {
+		snprintf(e->peer, sizeof(e->peer), "%s", target);
+		e->session = session;
+		e->bytes = pl->len;
+		snprintf(e->text, sizeof(e->text), "relayed %u sealed bytes from %s to %s",
+			 (unsigned)pl->len, c->peers[a].reg.name, target);
+	}
+	return COORD_OK;
+}
+
+/* ---- driver interface ---- */
+
+static int handle_binding(struct coord *c, uint64_t now, const struct p2p_endpoint *local,
+			  const struct p2p_endpoint *from, const uint8_t *buf, size_t len)
+{
+	struct p2p_datagram *d = dq_push(c);
+	uint32_t i = find_by_ep(c, from);
+
+	if (i != NIL)
+		touch(c, i, now); /* a peer's keepalive to us */
+	if (d == NULL)
+		return COORD_ERR_NOMEM;
+	if (stunsrv_answer(&c->srv, local, from, buf, len, d) != STUNSRV_ANSWERED) {
+		dq_unpush(c);
+		c->counters.dropped++;
+		return COORD_ERR_IGNORED;
+	}
+	c->counters.bindings++;
+	return COORD_OK;
+}
+
+int coord_input(struct coord *c, uint64_t now_ns, const struct p2p_endpoint *local,
+		const struct p2p_endpoint *from, const uint8_t *buf, size_t len)
+{
+	struct stun_msg m;
+
+	if (stun_decode(buf, len, true, &m) != STUN_OK) {
+		c->counters.dropped++;
+		return COORD_ERR_MALFORMED;
+	}
+	if (m.method == STUN_METHOD_BINDING && m.cls == STUN_CLASS_REQUEST)
+		return handle_binding(c, now_ns, local, from, buf, len);
+	if (m.classic) {
+		c->counters.dropped++;
+		return COORD_ERR_IGNORED; /* natsim's own methods always carry the cookie */
+	}
+	switch (m.method) {
+	case STUN_METHOD_REGISTER:
+		return handle_register(c, now_ns, local, from, buf, len, &m);
+	case STUN_METHOD_CONNECT:
+		return handle_connect(c, now_ns, local, from, len, &m);
+	case STUN_METHOD_RELAY:
+		if (m.cls == STUN_CLASS_INDICATION)
+			return handle_relay(c, now_ns, from, &m);
+		break;
+	}
+	c->counters.dropped++;
+	return COORD_ERR_IGNORED;
+}
+
+void coord_tick(struct coord *c, uint64_t now_ns)
+{
+	char ep[P2P_ENDPOINT_STRLEN];
+
+	while (c->lru_head != NIL) {
+		uint32_t i = c->lru_head;
+		struct coord_peer *p = &c->peers[i];
+		if (p->last_seen_ns + c->cfg.peer_timeout_ns > now_ns)
+			break;
+		struct coord_event *e = emit(c, COORD_EV_EXPIRED, p->reg.name, &p->srflx);
+		if (e)
+			snprintf(e->text, sizeof(e->text),
+				 "%s at %s expired: silent for %llu s", p->reg.name,
+				 p2p_endpoint_format(&p->srflx, ep, sizeof(ep)),
+				 (unsigned long long)((now_ns - p->last_seen_ns) / P2P_NS_PER_S));
+		c->counters.expired++;
+		peer_remove(c, i);
+	}
+}
+
+uint64_t coord_next_deadline(const struct coord *c)
+{
+	if (c->lru_head == NIL)
+		return P2P_NO_DEADLINE;
+	return c->peers[c->lru_head].last_seen_ns + c->cfg.peer_timeout_ns;
+}
+
+bool coord_pop_datagram(struct coord *c, struct p2p_datagram *out)
+{
+	if (c->dq_len == 0)
+		return false;
+	const struct p2p_datagram *d = &c->dq[c->dq_head];
+	out->from = d->from;
+	out->to = d->to;
+	out->len = d->len;
+	memcpy(out->buf, d->buf, d->len);
+	c->dq_head = (c->dq_head + 1) % c->dq_cap;
+	c->dq_len--;
+	return true;
+}
+
+bool coord_pop_event(struct coord *c, struct coord_event *out)
+{
+	if (c->eq_len == 0)
+		return false;
+	*out = c->eq[c->eq_head];
+	c->eq_head = (c->eq_head + 1) % c->eq_cap;
+	c->eq_len--;
+	return true;
+}
+
+const struct coord_counters *coord_counters(const struct coord *c)
+{
+	return &c->counters;
+}
+
+bool coord_lookup(const struct coord *c, const char *name, struct p2p_endpoint *srflx)
+{
+	uint32_t i = find_by_name(c, name);
+	if (i == NIL)
+		return false;
+	if (srflx)
+		*srflx = c->peers[i].srflx;
+	return true;
+}

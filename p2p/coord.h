@@ -1,0 +1,164 @@
+/*
+ * coord.h - the coordinator: STUN server, rendezvous service and relay of last
+ * resort, sans-I/O (docs/protocol.md is the wire specification).
+ *
+ *  - STUN: Binding requests are answered by p2p/stunsrv.h (RFC 8489, RFC 5780
+ *    CHANGE-REQUEST when an alternate address is configured).
+ *  - Rendezvous: REGISTER carries a peer's name, Ed25519 and X25519 public keys,
+ *    host candidates and a timestamp, signed with Ed25519 over canonical bytes
+ *    (coord_registration_bytes). The coordinator refuses a bad signature, a
+ *    timestamp not newer than the last one it accepted for that name (replay),
+ *    and a different key for a name that is still live. Peers not heard from
+ *    for peer_timeout_ns expire.
+ *  - CONNECT by name: the coordinator sends INTRODUCE to the two peers
+ *    concerned, and only to them - never a broadcast - each with the other's
+ *    candidates (host candidates from its registration plus the
+ *    server-reflexive endpoint the coordinator observed), public keys, and a
+ *    session id.
+ *  - RELAY: forwards a sealed payload between two registered peers sharing a
+ *    session. The coordinator holds no private keys; it cannot read what it
+ *    relays.
+ *
+ * A request is "authenticated" when its source endpoint is the registered
+ * endpoint of a live peer (the registration itself was signed). Unauthenticated
+ * requests never get a reply larger than themselves: error replies are trimmed,
+ * or not sent at all.
+ *
+ * Driver contract (STYLE.md): coord_input() for every datagram (with the local
+ * endpoint it arrived on), then drain coord_pop_datagram() and coord_pop_event();
+ * call coord_tick() at coord_next_deadline().
+ */
+#ifndef NATSIM_P2P_COORD_H
+#define NATSIM_P2P_COORD_H
+
+#include "crypto.h"
+#include "p2p.h"
+#include "stun.h"
+
+#define COORD_NAME_MAX 64      /* including the NUL: names are 1..63 bytes */
+#define COORD_MAX_CANDIDATES 8 /* host candidates per registration */
+#define COORD_SESSIONS_PER_PEER 8
+#define COORD_CANDIDATE_ATTR_LEN 9 /* NATSIM-CANDIDATE value: xor address (8) + type (1) */
+/* Largest canonical registration: see coord_registration_bytes. */
+#define COORD_REG_BYTES_MAX (18 + 1 + COORD_NAME_MAX + 32 + 32 + 8 + 1 + 7 * COORD_MAX_CANDIDATES)
+
+enum coord_candidate_type {
+	COORD_CAND_HOST = 0,
+	COORD_CAND_SRFLX = 1,
+	COORD_CAND_PRFLX = 2,
+};
+
+struct coord_candidate {
+	struct p2p_endpoint ep;
+	uint8_t type; /* enum coord_candidate_type */
+};
+
+/* The fields a REGISTER carries, in the order they are signed. */
+struct coord_registration {
+	char name[COORD_NAME_MAX];
+	uint8_t sign_pk[CRYPTO_SIGN_PK_SIZE];
+	uint8_t box_pk[CRYPTO_BOX_PK_SIZE];
+	uint64_t timestamp_ns;
+	size_t n_candidates;
+	struct coord_candidate candidates[COORD_MAX_CANDIDATES];
+};
+
+/* Canonical signed bytes (docs/protocol.md "Canonical registration bytes"):
+ *   "natsim-register1" (16 ASCII bytes, no NUL) || 0x00 0x01 (version)
+ *   || u8 name length || name || sign key (32) || box key (32)
+ *   || u64 timestamp (BE) || u8 n || n x (u32 ip BE, u16 port BE, u8 type).
+ * Writes at most COORD_REG_BYTES_MAX bytes to out; returns the length. */
+size_t coord_registration_bytes(const struct coord_registration *r, uint8_t *out);
+
+/* NATSIM-CANDIDATE attribute: the 8-byte XOR-MAPPED-ADDRESS encoding of the
+ * endpoint (RFC 8489 14.2, IPv4) followed by one type byte. */
+void coord_put_candidate(struct stun_writer *w, const struct coord_candidate *c);
+int coord_parse_candidate(const struct stun_attr *a, struct coord_candidate *out);
+const char *coord_candidate_type_name(uint8_t type); /* "host", "srflx", "prflx" */
+
+enum coord_error {
+	COORD_OK = 0,
+	COORD_ERR_NOMEM = -1,
+	COORD_ERR_MALFORMED = -2, /* not STUN, or a natsim message missing attributes */
+	COORD_ERR_REFUSED = -3,   /* well-formed but refused (see the REFUSED event) */
+	COORD_ERR_IGNORED = -4,   /* not for us (a response, an unknown method) */
+};
+
+enum coord_event_type {
+	COORD_EV_REGISTERED,
+	COORD_EV_REFRESHED,
+	COORD_EV_REFUSED,
+	COORD_EV_INTRODUCED,
+	COORD_EV_RELAYED,
+	COORD_EV_EXPIRED,
+};
+
+enum coord_refusal {
+	COORD_REFUSE_NONE = 0,
+	COORD_REFUSE_MALFORMED,      /* attributes missing or malformed */
+	COORD_REFUSE_BAD_SIGNATURE,  /* REGISTER signature does not verify */
+	COORD_REFUSE_REPLAY,         /* REGISTER timestamp not newer than the last accepted */
+	COORD_REFUSE_NAME_TAKEN,     /* live name registered with a different key */
+	COORD_REFUSE_FULL,           /* max_peers reached */
+	COORD_REFUSE_NOT_REGISTERED, /* CONNECT/RELAY from an endpoint with no live registration */
+	COORD_REFUSE_UNKNOWN_PEER,   /* CONNECT/RELAY to a name that is not registered */
+	COORD_REFUSE_NO_SESSION,     /* RELAY between peers that were never introduced */
+};
+
+struct coord_event {
+	enum coord_event_type type;
+	enum coord_refusal refusal;  /* for COORD_EV_REFUSED */
+	char name[COORD_NAME_MAX];   /* the peer concerned (may be empty when unknown) */
+	char peer[COORD_NAME_MAX];   /* the other peer (INTRODUCED, RELAYED) */
+	struct p2p_endpoint from;    /* where the triggering datagram came from */
+	uint64_t session;            /* INTRODUCED, RELAYED */
+	size_t bytes;                /* RELAYED: payload size */
+	char text[256];              /* one sentence for a student */
+};
+
+struct coord_counters {
+	uint64_t registered, refreshed, refused, introduced, relayed, relayed_bytes, expired;
+	uint64_t bindings, dropped, events_dropped;
+	size_t peers; /* live registrations */
+};
+
+struct coord_config {
+	struct p2p_endpoint primary;   /* where peers reach us */
+	bool has_alternate;            /* RFC 5780: alternate ip and port */
+	struct p2p_endpoint alternate;
+	bool allow_amplification;      /* stunsrv: answer tiny classic requests in full */
+	const char *software;          /* SOFTWARE for Binding answers, or NULL */
+	size_t max_peers;              /* 0: 100000 */
+	uint64_t peer_timeout_ns;      /* silence before a registration expires; 0: 180 s */
+	uint64_t session_reuse_ns;     /* CONNECTs for a pair within this reuse its session
+					  id (simultaneous connects, retransmissions); 0: 5 s */
+	size_t max_events;             /* events kept until popped; 0: 65536 (then dropped) */
+	struct p2p_random random;      /* session ids and transaction ids */
+};
+
+struct coord;
+
+/* NULL on allocation failure or if libsodium cannot start. The config is copied
+ * (software must outlive the coordinator). */
+struct coord *coord_new(const struct coord_config *cfg);
+void coord_free(struct coord *c);
+
+/* `local` is which of our endpoints the datagram arrived on, `from` its source.
+ * Returns COORD_OK or a negative enum coord_error (informational: the driver
+ * just carries on). */
+int coord_input(struct coord *c, uint64_t now_ns, const struct p2p_endpoint *local,
+		const struct p2p_endpoint *from, const uint8_t *buf, size_t len);
+void coord_tick(struct coord *c, uint64_t now_ns);
+uint64_t coord_next_deadline(const struct coord *c);
+/* Datagrams carry `from`: the local endpoint to send from. */
+bool coord_pop_datagram(struct coord *c, struct p2p_datagram *out);
+bool coord_pop_event(struct coord *c, struct coord_event *out);
+
+const struct coord_counters *coord_counters(const struct coord *c);
+/* Looks a live registration up by name; fills the server-reflexive endpoint. */
+bool coord_lookup(const struct coord *c, const char *name, struct p2p_endpoint *srflx);
+
+const char *coord_event_name(enum coord_event_type t); /* "registered", ... */
+const char *coord_refusal_name(enum coord_refusal r);   /* "bad-signature", ... */
+
+#endif

@@ -1,0 +1,181 @@
+/*
+ * stun.h - STUN message codec (RFC 8489), with the RFC 5780 behaviour-discovery
+ * attributes and the RFC 3489 ones that classic clients send and expect.
+ *
+ * A pure codec on caller-owned buffers, in the manner of libjuice's stun.c:
+ * stun_decode() reads a byte string into a struct stun_msg whose attribute
+ * values point into that byte string (the message borrows the buffer; keep it
+ * alive while you read the message); stun_encode() writes a message into a
+ * buffer. Decoding any byte string never reads past `len` and never crashes: a
+ * malformed message returns a negative enum stun_error.
+ *
+ * natsim's rendezvous and relay messages (p2p/coord.h) are STUN messages with
+ * methods from the range RFC 8489 leaves to private use, so one codec, one
+ * dissector and one Wireshark decoder see everything on the wire.
+ */
+#ifndef NATSIM_P2P_STUN_H
+#define NATSIM_P2P_STUN_H
+
+#include "p2p.h"
+
+#define STUN_MAGIC_COOKIE 0x2112A442u
+#define STUN_HEADER_SIZE 20
+#define STUN_TXID_SIZE 12
+#define STUN_MAX_ATTRS 40
+#define STUN_FINGERPRINT_XOR 0x5354554Eu
+
+enum stun_class {
+	STUN_CLASS_REQUEST = 0,
+	STUN_CLASS_INDICATION = 1,
+	STUN_CLASS_SUCCESS = 2,
+	STUN_CLASS_ERROR = 3,
+};
+
+/* Methods. BINDING is RFC 8489's; the others are natsim's own (p2p/coord.h,
+ * docs/protocol.md), chosen high in the 12-bit method space. */
+enum stun_method {
+	STUN_METHOD_BINDING = 0x001,
+	STUN_METHOD_REGISTER = 0x0C1,  /* peer -> coordinator: signed registration */
+	STUN_METHOD_CONNECT = 0x0C2,   /* peer -> coordinator: connect me to NAME */
+	STUN_METHOD_INTRODUCE = 0x0C3, /* coordinator -> both peers: the other's candidates and keys */
+	STUN_METHOD_RELAY = 0x0C4,     /* either way: a sealed datagram through the relay */
+	STUN_METHOD_DATA = 0x0C5,      /* peer -> peer direct: a sealed datagram */
+};
+
+enum stun_attr_type {
+	STUN_ATTR_MAPPED_ADDRESS = 0x0001,
+	STUN_ATTR_RESPONSE_ADDRESS = 0x0002, /* RFC 3489, deprecated */
+	STUN_ATTR_CHANGE_REQUEST = 0x0003,   /* RFC 5780 (and 3489) */
+	STUN_ATTR_SOURCE_ADDRESS = 0x0004,   /* RFC 3489 */
+	STUN_ATTR_CHANGED_ADDRESS = 0x0005,  /* RFC 3489 */
+	STUN_ATTR_USERNAME = 0x0006,
+	STUN_ATTR_MESSAGE_INTEGRITY = 0x0008,
+	STUN_ATTR_ERROR_CODE = 0x0009,
+	STUN_ATTR_UNKNOWN_ATTRIBUTES = 0x000A,
+	STUN_ATTR_MESSAGE_INTEGRITY_SHA256 = 0x001C,
+	STUN_ATTR_XOR_MAPPED_ADDRESS = 0x0020,
+	STUN_ATTR_PRIORITY = 0x0024,     /* RFC 8445 */
+	STUN_ATTR_USE_CANDIDATE = 0x0025, /* RFC 8445 */
+	STUN_ATTR_PADDING = 0x0026,       /* RFC 5780 */
+	STUN_ATTR_RESPONSE_PORT = 0x0027, /* RFC 5780 */
+	STUN_ATTR_SOFTWARE = 0x8022,
+	STUN_ATTR_FINGERPRINT = 0x8028,
+	STUN_ATTR_ICE_CONTROLLED = 0x8029,
+	STUN_ATTR_ICE_CONTROLLING = 0x802A,
+	STUN_ATTR_RESPONSE_ORIGIN = 0x802B, /* RFC 5780 */
+	STUN_ATTR_OTHER_ADDRESS = 0x802C,   /* RFC 5780 */
+	/* natsim private attributes (comprehension-optional range 0xC000-0xFFFF) */
+	STUN_ATTR_NATSIM_NAME = 0xC001,      /* UTF-8 peer name */
+	STUN_ATTR_NATSIM_SIGN_KEY = 0xC002,  /* Ed25519 public key, 32 bytes */
+	STUN_ATTR_NATSIM_BOX_KEY = 0xC003,   /* X25519 public key, 32 bytes */
+	STUN_ATTR_NATSIM_CANDIDATE = 0xC004, /* XOR-encoded address + 1 byte type, repeatable */
+	STUN_ATTR_NATSIM_TIMESTAMP = 0xC005, /* 64-bit ns, replay protection */
+	STUN_ATTR_NATSIM_SIGNATURE = 0xC006, /* Ed25519 signature, 64 bytes */
+	STUN_ATTR_NATSIM_PAYLOAD = 0xC007,   /* sealed application data */
+	STUN_ATTR_NATSIM_PEER = 0xC008,      /* UTF-8 name of the other peer */
+	STUN_ATTR_NATSIM_SESSION = 0xC009,   /* 8-byte session id */
+};
+
+/* CHANGE-REQUEST flags (RFC 5780 section 7.2). */
+#define STUN_CHANGE_IP 0x4u
+#define STUN_CHANGE_PORT 0x2u
+
+enum stun_error {
+	STUN_OK = 0,
+	STUN_ERR_TRUNCATED = -1,      /* shorter than the header or than its length field says */
+	STUN_ERR_NOT_STUN = -2,       /* top two bits not zero */
+	STUN_ERR_BAD_LENGTH = -3,     /* length not a multiple of 4 / attribute overruns */
+	STUN_ERR_BAD_COOKIE = -4,     /* no magic cookie and classic (3489) decoding not allowed */
+	STUN_ERR_TOO_MANY_ATTRS = -5,
+	STUN_ERR_BAD_FINGERPRINT = -6,
+	STUN_ERR_BAD_ATTRIBUTE = -7,  /* an attribute's value is malformed for its type */
+	STUN_ERR_NO_SPACE = -8,       /* encode: output buffer too small */
+	STUN_ERR_NOT_FOUND = -9,      /* getter: attribute absent */
+	STUN_ERR_INTEGRITY = -10,     /* MESSAGE-INTEGRITY(-SHA256) does not verify */
+};
+
+/* Short sentence for an error ("message shorter than its header"). */
+const char *stun_error_str(int err);
+
+struct stun_attr {
+	uint16_t type;
+	uint16_t len;          /* value length, without padding */
+	const uint8_t *value;  /* points into the decoded buffer, or the encoder's copy source */
+	size_t offset;         /* byte offset of the attribute header within the message */
+};
+
+struct stun_msg {
+	uint16_t method;
+	enum stun_class cls;
+	bool classic;                   /* RFC 3489: no magic cookie, 16-byte transaction id */
+	uint8_t txid[STUN_TXID_SIZE];   /* for classic messages, the last 12 of 16 bytes ... */
+	uint8_t classic_txid_head[4];   /* ... and these are the first 4 (where the cookie goes) */
+	size_t n_attrs;
+	struct stun_attr attrs[STUN_MAX_ATTRS];
+	bool has_fingerprint;           /* set by decode when a valid FINGERPRINT was present */
+};
+
+/* True if the bytes look like STUN (first two bits zero, length plausible,
+ * cookie present) - a cheap demultiplexing test, as RFC 8489 section 7 says. */
+bool stun_is_message(const uint8_t *buf, size_t len);
+
+/* Decode. With allow_classic, a message without the magic cookie is decoded as
+ * RFC 3489 (classic) instead of rejected. FINGERPRINT, if present, must be last
+ * and correct. Returns STUN_OK or a negative enum stun_error. */
+int stun_decode(const uint8_t *buf, size_t len, bool allow_classic, struct stun_msg *out);
+
+/* Builder: start a message, add attributes, finish. Attribute values are
+ * copied into `buf` as they are added; the builder never writes past `cap`. */
+struct stun_writer {
+	uint8_t *buf;
+	size_t cap;
+	size_t len;
+	int err; /* first error, sticky: check once at the end */
+	bool classic;
+};
+
+void stun_writer_init(struct stun_writer *w, uint8_t *buf, size_t cap, uint16_t method,
+		      enum stun_class cls, const uint8_t txid[STUN_TXID_SIZE]);
+/* Classic (RFC 3489) header: 16-byte transaction id, no cookie. */
+void stun_writer_init_classic(struct stun_writer *w, uint8_t *buf, size_t cap, uint16_t method,
+			      enum stun_class cls, const uint8_t txid16[16]);
+void stun_put_raw(struct stun_writer *w, uint16_t type, const void *value, uint16_t len);
+void stun_put_u32(struct stun_writer *w, uint16_t type, uint32_t v);
+void stun_put_u64(struct stun_writer *w, uint16_t type, uint64_t v);
+/* MAPPED-ADDRESS style (also RESPONSE-ORIGIN, OTHER-ADDRESS, CHANGED-ADDRESS,
+ * SOURCE-ADDRESS). */
+void stun_put_address(struct stun_writer *w, uint16_t type, const struct p2p_endpoint *ep);
+/* XOR-MAPPED-ADDRESS style (XOR with the cookie per RFC 8489 14.2). */
+void stun_put_xor_address(struct stun_writer *w, uint16_t type, const struct p2p_endpoint *ep);
+void stun_put_error(struct stun_writer *w, int code, const char *reason);
+void stun_put_unknown(struct stun_writer *w, const uint16_t *types, size_t n);
+void stun_put_string(struct stun_writer *w, uint16_t type, const char *s);
+/* MESSAGE-INTEGRITY-SHA256 over the message so far (RFC 8489 14.6), key of any length. */
+void stun_put_integrity_sha256(struct stun_writer *w, const uint8_t *key, size_t key_len);
+/* FINGERPRINT (RFC 8489 14.7): must be the last attribute. */
+void stun_put_fingerprint(struct stun_writer *w);
+/* Returns the message length (>0) or a negative enum stun_error. */
+int stun_writer_finish(struct stun_writer *w);
+
+/* Getters. Return STUN_OK, STUN_ERR_NOT_FOUND, or STUN_ERR_BAD_ATTRIBUTE. */
+const struct stun_attr *stun_find(const struct stun_msg *m, uint16_t type);
+int stun_get_address(const struct stun_msg *m, uint16_t type, struct p2p_endpoint *out);
+int stun_get_xor_address(const struct stun_msg *m, uint16_t type, struct p2p_endpoint *out);
+int stun_get_u32(const struct stun_msg *m, uint16_t type, uint32_t *out);
+int stun_get_u64(const struct stun_msg *m, uint16_t type, uint64_t *out);
+int stun_get_error(const struct stun_msg *m, int *code, const char **reason, size_t *reason_len);
+/* Copies a string attribute into out (NUL-terminated, truncated to size-1). */
+int stun_get_string(const struct stun_msg *m, uint16_t type, char *out, size_t size);
+/* Verifies MESSAGE-INTEGRITY-SHA256 of the decoded message `buf`. */
+int stun_check_integrity_sha256(const struct stun_msg *m, const uint8_t *buf, size_t len,
+				const uint8_t *key, size_t key_len);
+
+/* Human-readable names, for dissectors and traces ("Binding", "XOR-MAPPED-ADDRESS"). */
+const char *stun_method_name(uint16_t method);
+const char *stun_class_name(enum stun_class cls);
+const char *stun_attr_name(uint16_t type);
+
+/* One-line summary, e.g. "STUN Binding Success tx=1a2b3c4d xor-mapped=203.0.113.7:61000". */
+int stun_summary(const uint8_t *buf, size_t len, char *out, size_t size);
+
+#endif

@@ -1,0 +1,513 @@
+/*
+ * test_agent.c - two agents and a coordinator on a tiny in-test network with
+ * fake NATs of a few lines each. Time moves by hand; nothing sleeps.
+ * Set NATSIM_TEST_VERBOSE=1 to see the events as a student would.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "p2p/agent.h"
+#include "p2p/coord.h"
+
+#define MS P2P_NS_PER_MS
+#define S P2P_NS_PER_S
+#define LATENCY (10 * MS)
+#define QCAP 4096
+
+static const struct p2p_endpoint COORD_EP = {0xC0000201u, 3478}; /* 192.0.2.1 */
+
+/* ---- fake NAT: EIM or APDM mapping, APDF filtering, idle expiry ---- */
+
+enum fake_mode { FAKE_NONE, FAKE_PORT_RESTRICTED, FAKE_SYMMETRIC };
+
+struct fake_map {
+	struct p2p_endpoint in, ext, remote; /* remote: the one it was made for */
+	struct p2p_endpoint allowed[32];
+	size_t n_allowed;
+	uint64_t last;
+	bool live;
+};
+
+struct fake_nat {
+	enum fake_mode mode;
+	uint32_t public_ip;
+	uint16_t next_port;
+	uint64_t idle_ns; /* 0: mappings never expire */
+	struct fake_map maps[64];
+	size_t n_maps;
+};
+
+static bool map_alive(struct fake_nat *n, struct fake_map *m, uint64_t now)
+{
+	if (m->live && n->idle_ns && now - m->last > n->idle_ns)
+		m->live = false;
+	return m->live;
+}
+
+static struct p2p_endpoint nat_out(struct fake_nat *n, uint64_t now, struct p2p_endpoint in,
+				   struct p2p_endpoint to)
+{
+	struct fake_map *m = NULL;
+	for (size_t i = 0; i < n->n_maps && !m; i++) {
+		struct fake_map *c = &n->maps[i];
+		if (map_alive(n, c, now) && p2p_endpoint_equal(&c->in, &in) &&
+		    (n->mode != FAKE_SYMMETRIC || p2p_endpoint_equal(&c->remote, &to)))
+			m = c;
+	}
+	if (m == NULL) {
+		assert_true(n->n_maps < 64);
+		m = &n->maps[n->n_maps++];
+		*m = (struct fake_map){.in = in, .ext = {n->public_ip, n->next_port++}, .remote = to,
+				       .live = true};
+	}
+	bool known = false;
+	for (size_t i = 0; i < m->n_allowed; i++)
+		known |= p2p_endpoint_equal(&m->allowed[i], &to);
+	if (!known && m->n_allowed < 32)
+		m->allowed[m->n_allowed++] = to;
+	m->last = now; /* RFC 4787 REQ-6: outbound refreshes */
+	return m->ext;
+}
+
+/* Inbound: the inside endpoint, or false if filtered / no mapping. */
+static bool nat_in(struct fake_nat *n, uint64_t now, struct p2p_endpoint from,
+		   struct p2p_endpoint to, struct p2p_endpoint *inside)
+{
+	for (size_t i = 0; i < n->n_maps; i++) {
+		struct fake_map *m = &n->maps[i];
+		if (!map_alive(n, m, now) || !p2p_endpoint_equal(&m->ext, &to))
+			continue;
+		for (size_t k = 0; k < m->n_allowed; k++) {
+			if (p2p_endpoint_equal(&m->allowed[k], &from)) {
+				*inside = m->in;
+				m->last = now;
+				return true;
+			}
+		}
+		return false; /* address-and-port-dependent filtering */
+	}
+	return false;
+}
+
+/* ---- the network ---- */
+
+struct ev_log {
+	enum agent_event_type type;
+	char text[256];
+	char data[64];
+	struct p2p_endpoint remote;
+};
+
+struct host {
+	struct agent *ag;
+	struct p2p_endpoint local;
+	struct fake_nat nat; /* mode FAKE_NONE: a public address */
+	struct ev_log log[512];
+	size_t n_log;
+};
+
+struct pkt {
+	uint64_t at;
+	struct p2p_endpoint src, dst;
+	size_t len;
+	uint8_t buf[P2P_MAX_DATAGRAM];
+	bool from_coord;
+};
+
+struct net {
+	uint64_t now;
+	struct coord *coord;
+	struct host h[2];
+	struct pkt *q;
+	size_t q_head, q_len;
+	const char *forbidden; /* plaintext that must never cross the wire */
+	size_t direct_data, relayed;
+	uint64_t rng;
+};
+
+static struct net *N;
+static bool verbose;
+
+static void fill(void *ctx, uint8_t *out, size_t len)
+{
+	uint64_t *x = ctx;
+	for (size_t i = 0; i < len; i++) {
+		*x ^= *x << 13;
+		*x ^= *x >> 7;
+		*x ^= *x << 17;
+		out[i] = (uint8_t)*x;
+	}
+}
+
+static bool contains(const uint8_t *hay, size_t n, const char *needle)
+{
+	size_t m = strlen(needle);
+	for (size_t i = 0; i + m <= n; i++)
+		if (memcmp(hay + i, needle, m) == 0)
+			return true;
+	return false;
+}
+
+static void enqueue(const struct p2p_endpoint *src, const struct p2p_datagram *d, bool from_coord)
+{
+	assert_true(N->q_len < QCAP);
+	struct pkt *p = &N->q[(N->q_head + N->q_len++) % QCAP];
+	p->at = N->now + LATENCY;
+	p->src = *src;
+	p->dst = d->to;
+	p->len = d->len;
+	memcpy(p->buf, d->buf, d->len);
+	p->from_coord = from_coord;
+	if (N->forbidden)
+		assert_false(contains(d->buf, d->len, N->forbidden));
+	struct stun_msg m;
+	if (stun_decode(d->buf, d->len, false, &m) == STUN_OK && m.method == STUN_METHOD_DATA)
+		N->direct_data++;
+}
+
+static void drain_all(void)
+{
+	struct p2p_datagram d;
+	struct p2p_event e;
+
+	while (coord_pop_datagram(N->coord, &d))
+		enqueue(&d.from, &d, true);
+	for (int i = 0; i < 2; i++) {
+		struct host *h = &N->h[i];
+		while (agent_pop_datagram(h->ag, &d)) {
+			struct p2p_endpoint src = d.from;
+			if (h->nat.mode != FAKE_NONE)
+				src = nat_out(&h->nat, N->now, d.from, d.to);
+			enqueue(&src, &d, false);
+		}
+		while (agent_pop_event(h->ag, &e)) {
+			if (verbose)
+				fprintf(stderr, "%8.3f %s %-14s %s\n", (double)N->now / S,
+					i ? "bob  " : "alice", agent_event_name(e.type), e.text);
+			if (h->n_log == 512)
+				continue;
+			struct ev_log *l = &h->log[h->n_log++];
+			l->type = e.type;
+			l->remote = e.remote;
+			snprintf(l->text, sizeof(l->text), "%s", e.text);
+			memset(l->data, 0, sizeof(l->data));
+			memcpy(l->data, e.data, e.data_len < 63 ? e.data_len : 63);
+		}
+	}
+	struct coord_event ce;
+	while (coord_pop_event(N->coord, &ce)) {
+		if (ce.type == COORD_EV_RELAYED)
+			N->relayed++;
+		if (verbose)
+			fprintf(stderr, "%8.3f coord %-14s %s\n", (double)N->now / S,
+				coord_event_name(ce.type), ce.text);
+	}
+}
+
+static void deliver(struct pkt *p)
+{
+	if (p2p_endpoint_equal(&p->dst, &COORD_EP)) {
+		coord_input(N->coord, N->now, &COORD_EP, &p->src, p->buf, p->len);
+		return;
+	}
+	for (int i = 0; i < 2; i++) {
+		struct host *h = &N->h[i];
+		struct p2p_endpoint inside = p->dst;
+		if (h->nat.mode == FAKE_NONE && !p2p_endpoint_equal(&h->local, &p->dst))
+			continue;
+		if (h->nat.mode != FAKE_NONE &&
+		    (p->dst.ip != h->nat.public_ip || !nat_in(&h->nat, N->now, p->src, p->dst, &inside)))
+			continue;
+		agent_input(h->ag, N->now, &p->src, p->buf, p->len);
+		return;
+	}
+	/* Anything else (private addresses across the Internet, filtered) is dropped. */
+}
+
+static uint64_t next_time(void)
+{
+	uint64_t t = coord_next_deadline(N->coord);
+	for (int i = 0; i < 2; i++) {
+		uint64_t d = agent_next_deadline(N->h[i].ag);
+		t = d < t ? d : t;
+	}
+	if (N->q_len && N->q[N->q_head].at < t)
+		t = N->q[N->q_head].at;
+	return t;
+}
+
+static void run_until(uint64_t end)
+{
+	for (unsigned guard = 0; guard < 2000000; guard++) {
+		uint64_t t = next_time();
+		if (t > end)
+			break;
+		if (t > N->now)
+			N->now = t;
+		if (N->q_len && N->q[N->q_head].at <= N->now) {
+			struct pkt *p = &N->q[N->q_head];
+			N->q_head = (N->q_head + 1) % QCAP;
+			N->q_len--;
+			deliver(p);
+		} else {
+			if (coord_next_deadline(N->coord) <= N->now)
+				coord_tick(N->coord, N->now);
+			for (int i = 0; i < 2; i++)
+				if (agent_next_deadline(N->h[i].ag) <= N->now)
+					agent_tick(N->h[i].ag, N->now);
+		}
+		drain_all();
+	}
+	N->now = end > N->now ? end : N->now;
+}
+
+struct setup {
+	enum fake_mode mode;
+	uint64_t idle_ns;
+	uint64_t keepalive_ns; /* 0: default; UINT64_MAX: disabled */
+	uint64_t dead_ns;
+	bool no_host;
+};
+
+static void net_up(const struct setup *s)
+{
+	static const char *names[2] = {"alice", "bob"};
+	uint8_t seed[32];
+
+	verbose = getenv("NATSIM_TEST_VERBOSE") != NULL;
+	N = calloc(1, sizeof(*N));
+	N->q = calloc(QCAP, sizeof(*N->q));
+	N->rng = 0x9E3779B97F4A7C15ull;
+	struct coord_config cc = {.primary = COORD_EP, .random = {fill, &N->rng}};
+	N->coord = coord_new(&cc);
+	assert_non_null(N->coord);
+	for (int i = 0; i < 2; i++) {
+		struct host *h = &N->h[i];
+		h->nat.mode = s->mode;
+		h->nat.public_ip = i ? 0xC6336401u : 0xCB007101u; /* 198.51.100.1, 203.0.113.1 */
+		h->nat.next_port = (uint16_t)(40000 + 1000 * i);
+		h->nat.idle_ns = s->idle_ns;
+		h->local = s->mode == FAKE_NONE ? (struct p2p_endpoint){h->nat.public_ip + 9, 5000}
+						: (struct p2p_endpoint){0x0A000102u + 0x100u * (uint32_t)i, 5000};
+		memset(seed, i + 1, sizeof(seed));
+		struct agent_config ac = {
+			.name = names[i],
+			.local = h->local,
+			.coordinator = COORD_EP,
+			.key_seed = seed,
+			.random = {fill, &N->rng},
+			.keepalive_ns = s->keepalive_ns == UINT64_MAX ? 0 : s->keepalive_ns,
+			.dead_ns = s->dead_ns,
+			.disable_host_candidates = s->no_host,
+		};
+		h->ag = agent_new(&ac);
+		assert_non_null(h->ag);
+		if (s->keepalive_ns == UINT64_MAX)
+			agent_set_keepalive(h->ag, 0);
+	}
+}
+
+static void net_down(void)
+{
+	for (int i = 0; i < 2; i++)
+		agent_free(N->h[i].ag);
+	coord_free(N->coord);
+	free(N->q);
+	free(N);
+	N = NULL;
+}
+
+static int count(int host, enum agent_event_type t)
+{
+	int n = 0;
+	for (size_t i = 0; i < N->h[host].n_log; i++)
+		n += N->h[host].log[i].type == t;
+	return n;
+}
+
+static const struct ev_log *find_ev(int host, enum agent_event_type t)
+{
+	for (size_t i = 0; i < N->h[host].n_log; i++)
+		if (N->h[host].log[i].type == t)
+			return &N->h[host].log[i];
+	return NULL;
+}
+
+static void register_and_connect(void)
+{
+	agent_register(N->h[0].ag, N->now);
+	agent_register(N->h[1].ag, N->now);
+	drain_all();
+	run_until(N->now + 500 * MS);
+	assert_int_equal(count(0, AGENT_EV_REGISTERED), 1);
+	assert_int_equal(count(1, AGENT_EV_CANDIDATES_GATHERED), 1);
+	assert_int_equal(agent_connect(N->h[0].ag, N->now, "bob"), AGENT_OK);
+	drain_all();
+}
+
+static void send_and_expect(int from, const char *msg)
+{
+	const char *to = from ? "alice" : "bob";
+	size_t before = N->h[!from].n_log;
+	N->forbidden = msg;
+	assert_int_equal(agent_send(N->h[from].ag, N->now, to, (const uint8_t *)msg, strlen(msg)),
+			 AGENT_OK);
+	drain_all();
+	run_until(N->now + 200 * MS);
+	N->forbidden = NULL;
+	bool got = false;
+	for (size_t i = before; i < N->h[!from].n_log; i++)
+		got |= N->h[!from].log[i].type == AGENT_EV_DATA_RECEIVED &&
+		       strcmp(N->h[!from].log[i].data, msg) == 0;
+	assert_true(got);
+}
+
+/* ---- tests ---- */
+
+static void test_direct_no_nat(void **state)
+{
+	struct setup s = {FAKE_NONE, 0, 0, 0, false};
+	(void)state;
+	net_up(&s);
+	register_and_connect();
+	run_until(N->now + 2 * S);
+	assert_int_equal(agent_peer_state(N->h[0].ag, "bob"), AGENT_PEER_DIRECT);
+	assert_int_equal(agent_peer_state(N->h[1].ag, "alice"), AGENT_PEER_DIRECT);
+	assert_int_equal(count(1, AGENT_EV_PUNCHING), 1); /* the introduced side punched too */
+	const struct ev_log *a = find_ev(0, AGENT_EV_DIRECT), *b = find_ev(1, AGENT_EV_DIRECT);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_true(p2p_endpoint_equal(&a->remote, &N->h[1].local));
+	assert_true(p2p_endpoint_equal(&b->remote, &N->h[0].local));
+	size_t d0 = N->direct_data;
+	send_and_expect(0, "hello bob, it is alice");
+	send_and_expect(1, "hi alice");
+	assert_int_equal(N->direct_data, d0 + 2);
+	assert_int_equal(N->relayed, 0);
+	struct p2p_endpoint pub;
+	assert_true(agent_public_endpoint(N->h[0].ag, &pub));
+	assert_true(p2p_endpoint_equal(&pub, &N->h[0].local));
+	net_down();
+}
+
+static void test_direct_port_restricted(void **state)
+{
+	struct setup s = {FAKE_PORT_RESTRICTED, 0, 0, 0, false};
+	(void)state;
+	net_up(&s);
+	register_and_connect();
+	run_until(N->now + 3 * S);
+	assert_int_equal(agent_peer_state(N->h[0].ag, "bob"), AGENT_PEER_DIRECT);
+	assert_int_equal(agent_peer_state(N->h[1].ag, "alice"), AGENT_PEER_DIRECT);
+	assert_int_equal(count(0, AGENT_EV_RELAYED), 0);
+	/* Both ends agree on one path: each one's remote is the other's public mapping. */
+	const struct ev_log *a = find_ev(0, AGENT_EV_DIRECT), *b = find_ev(1, AGENT_EV_DIRECT);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(a->remote.ip, N->h[1].nat.public_ip);
+	assert_int_equal(b->remote.ip, N->h[0].nat.public_ip);
+	send_and_expect(0, "through two NATs");
+	send_and_expect(1, "and back");
+	assert_int_equal(N->relayed, 0);
+	net_down();
+}
+
+static void test_relay_then_upgrade(void **state)
+{
+	struct setup s = {FAKE_SYMMETRIC, 0, 0, 0, false};
+	(void)state;
+	net_up(&s);
+	register_and_connect();
+	run_until(N->now + 6 * S);
+	assert_int_equal(agent_peer_state(N->h[0].ag, "bob"), AGENT_PEER_RELAYED);
+	assert_int_equal(agent_peer_state(N->h[1].ag, "alice"), AGENT_PEER_RELAYED);
+	assert_int_equal(count(0, AGENT_EV_DIRECT), 0);
+	send_and_expect(0, "via the relay, sealed");
+	send_and_expect(1, "relay reply");
+	assert_int_equal(N->relayed, 2);
+	/* The NATs turn into port-restricted cones: background probing finds the path. */
+	N->h[0].nat.mode = N->h[1].nat.mode = FAKE_PORT_RESTRICTED;
+	run_until(N->now + 10 * S);
+	assert_int_equal(count(0, AGENT_EV_UPGRADED), 1);
+	assert_int_equal(count(1, AGENT_EV_UPGRADED), 1);
+	assert_int_equal(agent_peer_state(N->h[0].ag, "bob"), AGENT_PEER_DIRECT);
+	assert_int_equal(agent_peer_state(N->h[1].ag, "alice"), AGENT_PEER_DIRECT);
+	size_t d0 = N->direct_data;
+	send_and_expect(0, "now direct");
+	assert_int_equal(N->direct_data, d0 + 1);
+	net_down();
+}
+
+static void test_keepalive_keeps_path(void **state)
+{
+	struct setup s = {FAKE_PORT_RESTRICTED, 30 * S, 25 * S, 60 * S, false};
+	(void)state;
+	net_up(&s);
+	register_and_connect();
+	run_until(N->now + 300 * S);
+	assert_int_equal(count(0, AGENT_EV_PATH_LOST), 0);
+	assert_int_equal(count(1, AGENT_EV_PATH_LOST), 0);
+	assert_int_equal(agent_peer_state(N->h[0].ag, "bob"), AGENT_PEER_DIRECT);
+	size_t d0 = N->direct_data;
+	send_and_expect(1, "still there after five minutes");
+	assert_int_equal(N->direct_data, d0 + 1);
+	net_down();
+}
+
+static void test_path_lost_without_keepalive(void **state)
+{
+	struct setup s = {FAKE_PORT_RESTRICTED, 30 * S, UINT64_MAX, 60 * S, false};
+	(void)state;
+	net_up(&s);
+	register_and_connect();
+	run_until(N->now + 2 * S);
+	assert_int_equal(agent_peer_state(N->h[0].ag, "bob"), AGENT_PEER_DIRECT);
+	run_until(N->now + 70 * S);
+	/* The NAT forgot the idle mapping at 30 s; the probes at 60 s go unanswered. */
+	assert_true(count(0, AGENT_EV_PATH_LOST) + count(1, AGENT_EV_PATH_LOST) >= 1);
+	/* ... and the agents punch again through the coordinator. */
+	run_until(N->now + 10 * S);
+	assert_true(count(0, AGENT_EV_DIRECT) + count(0, AGENT_EV_UPGRADED) >= 2);
+	net_down();
+}
+
+static void test_unknown_peer_fails(void **state)
+{
+	struct setup s = {FAKE_NONE, 0, 0, 0, true};
+	(void)state;
+	net_up(&s);
+	agent_register(N->h[0].ag, 0);
+	drain_all();
+	run_until(500 * MS);
+	assert_int_equal(agent_connect(N->h[0].ag, N->now, "nobody"), AGENT_OK);
+	drain_all();
+	run_until(N->now + 1 * S);
+	assert_int_equal(agent_peer_state(N->h[0].ag, "nobody"), AGENT_PEER_FAILED);
+	assert_int_equal(count(0, AGENT_EV_FAILED), 1);
+	assert_int_equal(agent_send(N->h[0].ag, N->now, "nobody", (const uint8_t *)"x", 1),
+			 AGENT_ERR_NOT_CONNECTED);
+	assert_string_equal(agent_event_name(AGENT_EV_PATH_LOST), "path-lost");
+	assert_string_equal(agent_event_name(AGENT_EV_NAT_CLASSIFIED), "nat-classified");
+	net_down();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_direct_no_nat),
+		cmocka_unit_test(test_direct_port_restricted),
+		cmocka_unit_test(test_relay_then_upgrade),
+		cmocka_unit_test(test_keepalive_keeps_path),
+		cmocka_unit_test(test_path_lost_without_keepalive),
+		cmocka_unit_test(test_unknown_peer_fails),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

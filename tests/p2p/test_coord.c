@@ -1,0 +1,496 @@
+/* test_coord.c - coordinator: registration, expiry, introductions, relay, limits. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "p2p/coord.h"
+
+#define S P2P_NS_PER_S
+
+static const struct p2p_endpoint COORD_EP = {0xC0000201u, 3478}; /* 192.0.2.1 */
+
+static void xorshift_fill(void *ctx, uint8_t *out, size_t len)
+{
+	uint64_t *x = ctx;
+	for (size_t i = 0; i < len; i++) {
+		*x ^= *x << 13;
+		*x ^= *x >> 7;
+		*x ^= *x << 17;
+		out[i] = (uint8_t)*x;
+	}
+}
+
+static uint64_t rng_state = 88172645463325252ull;
+
+static struct coord *make_coord(size_t max_peers, uint64_t timeout)
+{
+	struct coord_config cfg = {
+		.primary = COORD_EP,
+		.max_peers = max_peers,
+		.peer_timeout_ns = timeout,
+		.random = {xorshift_fill, &rng_state},
+	};
+	struct coord *c = coord_new(&cfg);
+	assert_non_null(c);
+	return c;
+}
+
+struct peer {
+	const char *name;
+	struct crypto_identity id;
+	struct p2p_endpoint ep;
+};
+
+static struct peer make_peer(const char *name, uint8_t seed_byte, uint32_t ip)
+{
+	struct peer p = {.name = name, .ep = {ip, 40000}};
+	uint8_t seed[32];
+	memset(seed, seed_byte, sizeof(seed));
+	crypto_identity_from_seed(&p.id, seed);
+	return p;
+}
+
+/* A REGISTER as an agent builds it; `signer` may differ from p (forgery). */
+static size_t build_register(const struct peer *p, const struct crypto_identity *signer,
+			     uint64_t ts, uint8_t *buf, size_t cap)
+{
+	struct coord_registration r = {.timestamp_ns = ts, .n_candidates = 1};
+	uint8_t bytes[COORD_REG_BYTES_MAX], sig[64], txid[12] = {1, 2, 3};
+	struct stun_writer w;
+
+	snprintf(r.name, sizeof(r.name), "%s", p->name);
+	memcpy(r.sign_pk, p->id.sign_pk, 32);
+	memcpy(r.box_pk, p->id.box_pk, 32);
+	r.candidates[0] = (struct coord_candidate){{0x0A000002u, 5000}, COORD_CAND_HOST};
+	crypto_identity_sign(signer, bytes, coord_registration_bytes(&r, bytes), sig);
+	stun_writer_init(&w, buf, cap, STUN_METHOD_REGISTER, STUN_CLASS_REQUEST, txid);
+	stun_put_string(&w, STUN_ATTR_NATSIM_NAME, p->name);
+	stun_put_raw(&w, STUN_ATTR_NATSIM_SIGN_KEY, r.sign_pk, 32);
+	stun_put_raw(&w, STUN_ATTR_NATSIM_BOX_KEY, r.box_pk, 32);
+	coord_put_candidate(&w, &r.candidates[0]);
+	stun_put_u64(&w, STUN_ATTR_NATSIM_TIMESTAMP, ts);
+	stun_put_raw(&w, STUN_ATTR_NATSIM_SIGNATURE, sig, 64);
+	int n = stun_writer_finish(&w);
+	assert_true(n > 0);
+	return (size_t)n;
+}
+
+static int do_register(struct coord *c, uint64_t now, const struct peer *p, uint64_t ts)
+{
+	uint8_t buf[512];
+	size_t n = build_register(p, &p->id, ts, buf, sizeof(buf));
+	return coord_input(c, now, &COORD_EP, &p->ep, buf, n);
+}
+
+static void drain(struct coord *c)
+{
+	struct p2p_datagram d;
+	struct coord_event e;
+	while (coord_pop_datagram(c, &d))
+		;
+	while (coord_pop_event(c, &e))
+		;
+}
+
+static bool last_event(struct coord *c, struct coord_event *out)
+{
+	bool any = false;
+	while (coord_pop_event(c, out))
+		any = true;
+	return any;
+}
+
+static void test_register_ok(void **state)
+{
+	struct coord *c = make_coord(0, 0);
+	struct peer a = make_peer("alice", 1, 0xCB007101u);
+	struct p2p_datagram d;
+	struct stun_msg m;
+	struct p2p_endpoint mapped;
+	struct coord_event e;
+	(void)state;
+
+	assert_int_equal(do_register(c, 0, &a, 1), COORD_OK);
+	assert_true(coord_pop_datagram(c, &d));
+	assert_true(p2p_endpoint_equal(&d.to, &a.ep));
+	assert_int_equal(stun_decode(d.buf, d.len, false, &m), STUN_OK);
+	assert_int_equal(m.method, STUN_METHOD_REGISTER);
+	assert_int_equal(m.cls, STUN_CLASS_SUCCESS);
+	assert_int_equal(stun_get_xor_address(&m, STUN_ATTR_XOR_MAPPED_ADDRESS, &mapped), STUN_OK);
+	assert_true(p2p_endpoint_equal(&mapped, &a.ep));
+	assert_true(coord_pop_event(c, &e));
+	assert_int_equal(e.type, COORD_EV_REGISTERED);
+	assert_string_equal(e.name, "alice");
+	assert_true(coord_lookup(c, "alice", NULL));
+	assert_int_equal(coord_counters(c)->peers, 1);
+	/* A newer timestamp refreshes. */
+	assert_int_equal(do_register(c, 1 * S, &a, 2), COORD_OK);
+	assert_true(last_event(c, &e));
+	assert_int_equal(e.type, COORD_EV_REFRESHED);
+	coord_free(c);
+}
+
+static void test_forged_signature_refused(void **state)
+{
+	struct coord *c = make_coord(0, 0);
+	struct peer a = make_peer("alice", 1, 0xCB007101u), mallory = make_peer("alice", 9, 1);
+	uint8_t buf[512];
+	struct p2p_datagram d;
+	struct coord_event e;
+	(void)state;
+
+	/* Signed by someone else's key while claiming alice's key. */
+	size_t n = build_register(&a, &mallory.id, 1, buf, sizeof(buf));
+	assert_int_equal(coord_input(c, 0, &COORD_EP, &a.ep, buf, n), COORD_ERR_REFUSED);
+	assert_true(last_event(c, &e));
+	assert_int_equal(e.type, COORD_EV_REFUSED);
+	assert_int_equal(e.refusal, COORD_REFUSE_BAD_SIGNATURE);
+	assert_true(coord_pop_datagram(c, &d) ? d.len <= n : true);
+	assert_false(coord_lookup(c, "alice", NULL));
+	/* A valid registration whose timestamp was altered in flight. */
+	n = build_register(&a, &a.id, 1, buf, sizeof(buf));
+	for (size_t i = 0; i + 8 < n; i++)
+		if (buf[i] == 0xC0 && buf[i + 1] == 0x05) /* NATSIM-TIMESTAMP */
+			buf[i + 11] ^= 0x40;
+	assert_int_equal(coord_input(c, 0, &COORD_EP, &a.ep, buf, n), COORD_ERR_REFUSED);
+	assert_true(last_event(c, &e));
+	assert_int_equal(e.refusal, COORD_REFUSE_BAD_SIGNATURE);
+	assert_false(coord_lookup(c, "alice", NULL));
+	coord_free(c);
+}
+
+static void test_replay_and_name_taken(void **state)
+{
+	struct coord *c = make_coord(0, 0);
+	struct peer a = make_peer("alice", 1, 0xCB007101u), imp = make_peer("alice", 7, 0x01020304u);
+	uint8_t buf[512];
+	struct coord_event e;
+	(void)state;
+
+	size_t n = build_register(&a, &a.id, 100, buf, sizeof(buf));
+	assert_int_equal(coord_input(c, 0, &COORD_EP, &a.ep, buf, n), COORD_OK);
+	drain(c);
+	/* The same bytes again: a replay. */
+	assert_int_equal(coord_input(c, 1, &COORD_EP, &a.ep, buf, n), COORD_ERR_REFUSED);
+	assert_true(last_event(c, &e));
+	assert_int_equal(e.refusal, COORD_REFUSE_REPLAY);
+	assert_int_equal(do_register(c, 2, &a, 50), COORD_ERR_REFUSED);
+	/* Someone else wants the live name with another key. */
+	assert_int_equal(do_register(c, 3, &imp, 1000), COORD_ERR_REFUSED);
+	assert_true(last_event(c, &e));
+	assert_int_equal(e.refusal, COORD_REFUSE_NAME_TAKEN);
+	struct p2p_endpoint ep;
+	assert_true(coord_lookup(c, "alice", &ep));
+	assert_true(p2p_endpoint_equal(&ep, &a.ep));
+	assert_int_equal(coord_counters(c)->refused, 3);
+	coord_free(c);
+}
+
+static void test_expiry(void **state)
+{
+	struct coord *c = make_coord(0, 10 * S);
+	struct peer a = make_peer("alice", 1, 0xCB007101u), b = make_peer("bob", 2, 0xC6336401u);
+	struct coord_event e;
+	(void)state;
+
+	assert_int_equal(do_register(c, 0, &a, 1), COORD_OK);
+	assert_int_equal(do_register(c, 4 * S, &b, 1), COORD_OK);
+	drain(c);
+	assert_int_equal(coord_next_deadline(c), 10 * S);
+	coord_tick(c, 9 * S);
+	assert_false(coord_pop_event(c, &e));
+	coord_tick(c, 10 * S);
+	assert_true(coord_pop_event(c, &e));
+	assert_int_equal(e.type, COORD_EV_EXPIRED);
+	assert_string_equal(e.name, "alice");
+	assert_false(coord_lookup(c, "alice", NULL));
+	assert_true(coord_lookup(c, "bob", NULL));
+	assert_int_equal(coord_next_deadline(c), 14 * S);
+	coord_tick(c, 20 * S);
+	assert_false(coord_lookup(c, "bob", NULL));
+	assert_int_equal(coord_next_deadline(c), P2P_NO_DEADLINE);
+	/* An expired name may be registered again, even with an older timestamp. */
+	assert_int_equal(do_register(c, 21 * S, &a, 1), COORD_OK);
+	coord_free(c);
+}
+
+static size_t build_connect(const char *target, uint8_t *buf, size_t cap)
+{
+	struct stun_writer w;
+	uint8_t txid[12] = {9};
+	stun_writer_init(&w, buf, cap, STUN_METHOD_CONNECT, STUN_CLASS_REQUEST, txid);
+	stun_put_string(&w, STUN_ATTR_NATSIM_PEER, target);
+	return (size_t)stun_writer_finish(&w);
+}
+
+struct trio {
+	struct coord *c;
+	struct peer a, b, x;
+	uint64_t session;
+};
+
+/* alice, bob and carol register; alice asks for bob. */
+static void introduce(struct trio *t)
+{
+	uint8_t buf[256];
+	struct p2p_datagram d;
+	int to_a = 0, to_b = 0;
+	uint64_t sess_a = 0, sess_b = 0;
+
+	t->c = make_coord(0, 0);
+	t->a = make_peer("alice", 1, 0xCB007101u);
+	t->b = make_peer("bob", 2, 0xC6336401u);
+	t->x = make_peer("carol", 3, 0xC6336402u);
+	assert_int_equal(do_register(t->c, 0, &t->a, 1), COORD_OK);
+	assert_int_equal(do_register(t->c, 0, &t->b, 1), COORD_OK);
+	assert_int_equal(do_register(t->c, 0, &t->x, 1), COORD_OK);
+	drain(t->c);
+	size_t n = build_connect("bob", buf, sizeof(buf));
+	assert_int_equal(coord_input(t->c, S, &COORD_EP, &t->a.ep, buf, n), COORD_OK);
+	while (coord_pop_datagram(t->c, &d)) {
+		struct stun_msg m;
+		char peer[64];
+		assert_false(p2p_endpoint_equal(&d.to, &t->x.ep)); /* carol hears nothing */
+		assert_int_equal(stun_decode(d.buf, d.len, false, &m), STUN_OK);
+		if (m.method != STUN_METHOD_INTRODUCE)
+			continue;
+		assert_int_equal(stun_get_string(&m, STUN_ATTR_NATSIM_PEER, peer, sizeof(peer)), 0);
+		const struct stun_attr *bk = stun_find(&m, STUN_ATTR_NATSIM_BOX_KEY);
+		assert_non_null(bk);
+		size_t ncand = 0;
+		for (size_t i = 0; i < m.n_attrs; i++) {
+			struct coord_candidate cc;
+			if (m.attrs[i].type != STUN_ATTR_NATSIM_CANDIDATE)
+				continue;
+			assert_int_equal(coord_parse_candidate(&m.attrs[i], &cc), 0);
+			ncand++;
+			if (cc.type == COORD_CAND_SRFLX)
+				assert_true(p2p_endpoint_equal(
+					&cc.ep, p2p_endpoint_equal(&d.to, &t->a.ep) ? &t->b.ep
+										 : &t->a.ep));
+		}
+		assert_int_equal(ncand, 2); /* one host + the observed srflx */
+		if (p2p_endpoint_equal(&d.to, &t->a.ep)) {
+			to_a++;
+			assert_string_equal(peer, "bob");
+			assert_memory_equal(bk->value, t->b.id.box_pk, 32);
+			stun_get_u64(&m, STUN_ATTR_NATSIM_SESSION, &sess_a);
+		} else {
+			assert_true(p2p_endpoint_equal(&d.to, &t->b.ep));
+			to_b++;
+			assert_string_equal(peer, "alice");
+			assert_memory_equal(bk->value, t->a.id.box_pk, 32);
+			stun_get_u64(&m, STUN_ATTR_NATSIM_SESSION, &sess_b);
+		}
+	}
+	assert_int_equal(to_a, 1);
+	assert_int_equal(to_b, 1);
+	assert_int_equal(sess_a, sess_b);
+	assert_true(sess_a != 0);
+	t->session = sess_a;
+}
+
+static void test_connect_introduces_only_the_two(void **state)
+{
+	struct trio t;
+	struct coord_event e;
+	(void)state;
+	introduce(&t);
+	assert_true(last_event(t.c, &e));
+	assert_int_equal(e.type, COORD_EV_INTRODUCED);
+	assert_string_equal(e.name, "alice");
+	assert_string_equal(e.peer, "bob");
+	assert_int_equal(coord_counters(t.c)->introduced, 1);
+	coord_free(t.c);
+}
+
+static size_t build_relay(const char *to, uint64_t session, const uint8_t *payload, size_t plen,
+			  uint8_t *buf, size_t cap)
+{
+	struct stun_writer w;
+	uint8_t txid[12] = {7};
+	stun_writer_init(&w, buf, cap, STUN_METHOD_RELAY, STUN_CLASS_INDICATION, txid);
+	stun_put_string(&w, STUN_ATTR_NATSIM_PEER, to);
+	stun_put_u64(&w, STUN_ATTR_NATSIM_SESSION, session);
+	stun_put_raw(&w, STUN_ATTR_NATSIM_PAYLOAD, payload, (uint16_t)plen);
+	return (size_t)stun_writer_finish(&w);
+}
+
+static bool contains(const uint8_t *hay, size_t n, const char *needle)
+{
+	size_t m = strlen(needle);
+	for (size_t i = 0; i + m <= n; i++)
+		if (memcmp(hay + i, needle, m) == 0)
+			return true;
+	return false;
+}
+
+static void test_relay_forwards_opaque_bytes(void **state)
+{
+	struct trio t;
+	struct crypto_session sa, sb;
+	const char *secret = "the launch code is 0000";
+	uint8_t sealed[128], buf[512], out[128];
+	struct p2p_datagram d;
+	struct stun_msg m;
+	char from_name[64];
+	(void)state;
+
+	introduce(&t);
+	drain(t.c);
+	crypto_session_init(&sa, &t.a.id, t.b.id.box_pk, t.session);
+	crypto_session_init(&sb, &t.b.id, t.a.id.box_pk, t.session);
+	int sn = crypto_seal(&sa, (const uint8_t *)secret, strlen(secret), sealed, sizeof(sealed));
+	size_t n = build_relay("bob", t.session, sealed, (size_t)sn, buf, sizeof(buf));
+	assert_int_equal(coord_input(t.c, 2 * S, &COORD_EP, &t.a.ep, buf, n), COORD_OK);
+	assert_true(coord_pop_datagram(t.c, &d));
+	assert_true(p2p_endpoint_equal(&d.to, &t.b.ep));
+	assert_false(contains(d.buf, d.len, "launch code"));
+	assert_int_equal(stun_decode(d.buf, d.len, false, &m), STUN_OK);
+	assert_int_equal(m.method, STUN_METHOD_RELAY);
+	stun_get_string(&m, STUN_ATTR_NATSIM_PEER, from_name, sizeof(from_name));
+	assert_string_equal(from_name, "alice");
+	const struct stun_attr *pl = stun_find(&m, STUN_ATTR_NATSIM_PAYLOAD);
+	assert_non_null(pl);
+	assert_memory_equal(pl->value, sealed, (size_t)sn); /* untouched */
+	assert_int_equal(crypto_open(&sb, pl->value, pl->len, out, sizeof(out)), strlen(secret));
+	assert_memory_equal(out, secret, strlen(secret));
+	assert_int_equal(coord_counters(t.c)->relayed, 1);
+	coord_free(t.c);
+}
+
+static void test_relay_refuses(void **state)
+{
+	struct trio t;
+	uint8_t buf[512], payload[40] = {0};
+	struct p2p_datagram d;
+	struct coord_event e;
+	struct p2p_endpoint stranger = {0x08080808u, 1234};
+	(void)state;
+
+	introduce(&t);
+	drain(t.c);
+	size_t n = build_relay("bob", t.session, payload, sizeof(payload), buf, sizeof(buf));
+	assert_int_equal(coord_input(t.c, 2 * S, &COORD_EP, &stranger, buf, n), COORD_ERR_REFUSED);
+	assert_false(coord_pop_datagram(t.c, &d));
+	assert_true(last_event(t.c, &e));
+	assert_int_equal(e.refusal, COORD_REFUSE_NOT_REGISTERED);
+	/* carol was never introduced to bob. */
+	assert_int_equal(coord_input(t.c, 2 * S, &COORD_EP, &t.x.ep, buf, n), COORD_ERR_REFUSED);
+	assert_false(coord_pop_datagram(t.c, &d));
+	assert_true(last_event(t.c, &e));
+	assert_int_equal(e.refusal, COORD_REFUSE_NO_SESSION);
+	/* Unknown target. */
+	n = build_relay("dave", t.session, payload, sizeof(payload), buf, sizeof(buf));
+	assert_int_equal(coord_input(t.c, 2 * S, &COORD_EP, &t.a.ep, buf, n), COORD_ERR_REFUSED);
+	assert_false(coord_pop_datagram(t.c, &d));
+	coord_free(t.c);
+}
+
+static void test_no_amplification(void **state)
+{
+	struct coord *c = make_coord(0, 0);
+	struct peer a = make_peer("alice", 1, 0xCB007101u);
+	uint64_t rs = 12345;
+	uint8_t buf[600];
+	struct p2p_datagram d;
+	unsigned answered = 0;
+	(void)state;
+
+	assert_int_equal(do_register(c, 0, &a, 1), COORD_OK); /* someone to connect to */
+	drain(c);
+	for (int i = 0; i < 30000; i++) {
+		uint8_t r[4];
+		xorshift_fill(&rs, r, sizeof(r));
+		size_t len = r[0] % 200;
+		xorshift_fill(&rs, buf, len);
+		if (i % 2 == 0 && len >= 20) {
+			/* Valid STUN header, random method and class, random attributes. */
+			uint16_t type = (uint16_t)((r[1] << 8 | r[2]) & 0x3EEF);
+			if (i % 6 == 0)
+				type = (uint16_t)((i % 12 == 0 ? 0x0001 : 0x00C2) | (r[3] & 0x0110));
+			buf[0] = (uint8_t)(type >> 8);
+			buf[1] = (uint8_t)type;
+			size_t body = (len - 20) & ~(size_t)3;
+			len = 20 + body;
+			buf[2] = (uint8_t)(body >> 8);
+			buf[3] = (uint8_t)body;
+			buf[4] = 0x21, buf[5] = 0x12, buf[6] = 0xA4, buf[7] = 0x42;
+			if (i % 4 == 0 && body >= 8) { /* a well-formed PEER attribute */
+				buf[20] = 0xC0, buf[21] = 0x08, buf[22] = 0, buf[23] = 5;
+				memcpy(buf + 24, "alice", body >= 12 ? 5 : 4);
+				if (body < 12)
+					buf[23] = 4;
+			}
+		}
+		struct p2p_endpoint from = {0x64000000u + (uint32_t)i, (uint16_t)(1000 + i)};
+		coord_input(c, (uint64_t)i, &COORD_EP, &from, buf, len);
+		while (coord_pop_datagram(c, &d)) {
+			answered++;
+			assert_true(p2p_endpoint_equal(&d.to, &from));
+			assert_true(d.len <= len);
+		}
+	}
+	assert_true(answered > 0); /* some were answered (Bindings, trimmed errors) */
+	assert_int_equal(coord_counters(c)->introduced, 0);
+	coord_free(c);
+}
+
+static void test_peer_limit(void **state)
+{
+	struct coord *c = make_coord(3, 0);
+	struct coord_event e;
+	const char *names[] = {"p0", "p1", "p2", "p3"};
+	(void)state;
+
+	for (int i = 0; i < 4; i++) {
+		struct peer p = make_peer(names[i], (uint8_t)(i + 1), 0x0A000001u + (uint32_t)i);
+		int rc = do_register(c, 0, &p, 1);
+		assert_int_equal(rc, i < 3 ? COORD_OK : COORD_ERR_REFUSED);
+	}
+	assert_true(last_event(c, &e));
+	assert_int_equal(e.refusal, COORD_REFUSE_FULL);
+	assert_int_equal(coord_counters(c)->peers, 3);
+	assert_string_equal(coord_refusal_name(COORD_REFUSE_FULL), "full");
+	coord_free(c);
+}
+
+static void test_many_peers_hash(void **state)
+{
+	struct coord *c = make_coord(0, 0);
+	char name[16];
+	(void)state;
+	for (uint32_t i = 0; i < 2000; i++) {
+		snprintf(name, sizeof(name), "peer%u", i);
+		struct peer p = make_peer(name, (uint8_t)i, 0x0A000000u + i);
+		assert_int_equal(do_register(c, i, &p, 1), COORD_OK);
+	}
+	drain(c);
+	assert_int_equal(coord_counters(c)->peers, 2000);
+	assert_true(coord_lookup(c, "peer1999", NULL));
+	assert_false(coord_lookup(c, "peer2000", NULL));
+	coord_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_register_ok),
+		cmocka_unit_test(test_forged_signature_refused),
+		cmocka_unit_test(test_replay_and_name_taken),
+		cmocka_unit_test(test_expiry),
+		cmocka_unit_test(test_connect_introduces_only_the_two),
+		cmocka_unit_test(test_relay_forwards_opaque_bytes),
+		cmocka_unit_test(test_relay_refuses),
+		cmocka_unit_test(test_no_amplification),
+		cmocka_unit_test(test_peer_limit),
+		cmocka_unit_test(test_many_peers_hash),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
