@@ -1,0 +1,221 @@
+/*
+ * trace.h - the trace bus: typed records of everything that happens in a run.
+ *
+ * The trace is the contract between the models and everything that shows a
+ * run (DESIGN.md "The trace is the contract"): renderers, the TUI, tests and
+ * the JSON-lines writer read records and nothing else. Tables at any instant
+ * are a fold over the records up to that instant.
+ *
+ * Emitting: models fill a struct trace_record on the stack and call
+ * trace_emit(). Pointers inside a record (names, bytes, sentences) are borrowed
+ * for the duration of the call only; an observer that keeps a record copies it
+ * (struct trace_log in sim/trace_log.h does). With no observer subscribed,
+ * trace_active() is false and models skip building records altogether, so an
+ * unobserved run pays one predictable branch per would-be record.
+ */
+#ifndef NATSIM_SIM_TRACE_H
+#define NATSIM_SIM_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* An IPv4 transport endpoint, host byte order. Shared by the trace and the
+ * models (model/packet.h uses it too). */
+struct endpoint {
+	uint32_t ip;
+	uint16_t port;
+};
+
+enum trace_kind {
+	TRACE_NODE,      /* topology: a node exists (emitted when the world is built) */
+	TRACE_LINK,      /* topology: a link exists, went down, came back */
+	TRACE_PACKET,    /* a packet hop: send, tx, rx, translate, deliver, drop */
+	TRACE_CONNTRACK, /* a connection-tracking entry changed */
+	TRACE_MAPPING,   /* a NAT mapping changed */
+	TRACE_APP,       /* an application (agent, coordinator) event or log line */
+	TRACE_SCENARIO,  /* a scenario action, note or expectation verdict */
+};
+
+enum trace_hop {
+	TRACE_HOP_SEND,      /* a socket on `node` originated the packet */
+	TRACE_HOP_TX,        /* left `node` through `iface` onto a link */
+	TRACE_HOP_RX,        /* arrived at `node` through `iface` */
+	TRACE_HOP_TRANSLATE, /* a NAT on `node` rewrote it: `before` -> `bytes` */
+	TRACE_HOP_DELIVER,   /* handed to the socket bound on `node` */
+	TRACE_HOP_DROP,      /* dropped on `node` for `reason`, explained by `why` */
+};
+
+/* Why a packet was dropped. Every drop carries one of these and a sentence. */
+enum trace_drop_reason {
+	TRACE_DROP_NONE = 0,
+	TRACE_DROP_FIREWALL,      /* a firewall rule or chain policy said drop/reject */
+	TRACE_DROP_NAT_FILTER,    /* NAT inbound filtering refused the remote */
+	TRACE_DROP_NAT_NO_MAPPING,/* inbound to a NAT address/port with no mapping */
+	TRACE_DROP_NAT_EXHAUSTED, /* no external port left to allocate */
+	TRACE_DROP_HAIRPIN,       /* internal host addressed the NAT's own public side, hairpinning off */
+	TRACE_DROP_NO_ROUTE,
+	TRACE_DROP_TTL,           /* TTL reached zero */
+	TRACE_DROP_LINK_LOSS,     /* the link's random loss */
+	TRACE_DROP_LINK_DOWN,     /* the link is cut */
+	TRACE_DROP_QUEUE_FULL,    /* the link's bounded queue is full */
+	TRACE_DROP_MALFORMED,     /* the parser rejected the bytes */
+	TRACE_DROP_NO_SOCKET,     /* no socket bound to the destination port */
+	TRACE_DROP_NOT_FOR_US,    /* a host received a packet for another address */
+	TRACE_DROP_REASON_COUNT
+};
+
+/* Stable short names ("firewall", "nat-filter", ...) for JSON and tests. */
+const char *trace_drop_reason_name(enum trace_drop_reason r);
+const char *trace_kind_name(enum trace_kind k);
+const char *trace_hop_name(enum trace_hop h);
+
+struct trace_node {
+	const char *name;
+	const char *type;     /* "host", "router", "nat", "internet", ... */
+	const char *detail;   /* one line: addresses and behaviour, for pictures */
+	const char *behind;   /* name of the node this one sits behind, or NULL */
+};
+
+enum trace_link_event { TRACE_LINK_ADDED, TRACE_LINK_DOWN, TRACE_LINK_UP };
+
+struct trace_link {
+	enum trace_link_event event;
+	const char *name;     /* "home-lan", ... */
+	const char *a, *a_iface, *b, *b_iface;
+	int64_t latency_ns;
+	int64_t jitter_ns;
+	double loss;
+};
+
+struct trace_packet {
+	enum trace_hop hop;
+	uint64_t packet_id;       /* one id per datagram, kept across hops and rewrites */
+	const char *node;
+	const char *iface;        /* NULL when not at an interface (send, deliver) */
+	const uint8_t *bytes;     /* the packet as it is at this hop (after, for translate) */
+	size_t len;
+	const uint8_t *before;    /* translate: the packet before the rewrite */
+	size_t before_len;
+	struct endpoint map_internal; /* translate: the NAT mapping used */
+	struct endpoint map_external;
+	enum trace_drop_reason reason; /* drop */
+	const char *why;          /* drop (required) or accept decision (optional): a sentence */
+	const char *rule;         /* firewall rule that decided, e.g. "input #2", or NULL */
+};
+
+enum trace_ct_event {
+	TRACE_CT_NEW,      /* entry created, [UNREPLIED] */
+	TRACE_CT_UPDATE,   /* state changed: reply seen, or became [ASSURED] */
+	TRACE_CT_REFRESH,  /* timeout pushed back by traffic */
+	TRACE_CT_DESTROY,  /* expired or flushed */
+};
+
+struct trace_ct_tuple {
+	uint32_t src, dst;
+	uint16_t sport, dport;
+};
+
+struct trace_conntrack {
+	enum trace_ct_event event;
+	const char *node;
+	uint32_t id;              /* unique per node */
+	uint8_t proto;            /* 17 = UDP */
+	struct trace_ct_tuple orig;
+	struct trace_ct_tuple reply;
+	bool seen_reply;          /* false prints [UNREPLIED] */
+	bool assured;             /* prints [ASSURED] */
+	int64_t expires_at;       /* absolute virtual time */
+	uint32_t mark;
+	uint32_t use;
+	const char *why;          /* destroy: "timed out", "flushed (reboot)" */
+};
+
+enum trace_map_event {
+	TRACE_MAP_CREATED,
+	TRACE_MAP_REFRESHED,
+	TRACE_MAP_REMOTE_ADDED, /* a new remote endpoint was contacted through it */
+	TRACE_MAP_EXPIRED,
+	TRACE_MAP_CLEARED,      /* NAT rebooted or behaviour changed */
+};
+
+struct trace_mapping {
+	enum trace_map_event event;
+	const char *node;
+	uint32_t id;              /* unique per node */
+	uint8_t proto;
+	struct endpoint internal;
+	struct endpoint external;
+	struct endpoint remote;   /* created / remote-added: the remote contacted */
+	int mapping;              /* enum nat_behaviour of the NAT (model/nat.h) */
+	int filtering;            /* enum nat_behaviour */
+	bool is_static;           /* a port forward */
+	int64_t expires_at;       /* SIM_TIME_NEVER for static */
+};
+
+struct trace_app {
+	const char *node;         /* host the application runs on */
+	const char *app;          /* "agent alice", "coordinator" */
+	const char *event;        /* "registered", "direct", "relayed", "log", ... */
+	const char *peer;         /* the other peer concerned, or NULL */
+	const char *text;         /* a sentence for a student */
+};
+
+enum trace_scenario_event {
+	TRACE_SCN_ACTION,
+	TRACE_SCN_NOTE,
+	TRACE_SCN_EXPECT_PASS,
+	TRACE_SCN_EXPECT_FAIL,
+};
+
+struct trace_scenario {
+	enum trace_scenario_event event;
+	const char *text;
+	int line;                 /* scenario file line, or 0 */
+};
+
+struct trace_record {
+	uint64_t seq;             /* 0, 1, 2, ... in emission order */
+	int64_t time;             /* virtual ns */
+	enum trace_kind kind;
+	union {
+		struct trace_node node;
+		struct trace_link link;
+		struct trace_packet packet;
+		struct trace_conntrack ct;
+		struct trace_mapping map;
+		struct trace_app app;
+		struct trace_scenario scenario;
+	} u;
+};
+
+typedef void (*trace_observer_fn)(const struct trace_record *r, void *ctx);
+
+#define TRACE_MAX_OBSERVERS 8
+
+struct trace {
+	const int64_t *clock;     /* the engine's now */
+	uint64_t next_seq;
+	size_t n_observers;
+	struct {
+		trace_observer_fn fn;
+		void *ctx;
+	} observers[TRACE_MAX_OBSERVERS];
+};
+
+void trace_init(struct trace *t, const int64_t *clock);
+
+/* Subscribe; returns 0, or -1 if TRACE_MAX_OBSERVERS are already subscribed. */
+int trace_subscribe(struct trace *t, trace_observer_fn fn, void *ctx);
+void trace_unsubscribe(struct trace *t, trace_observer_fn fn, void *ctx);
+
+static inline bool trace_active(const struct trace *t)
+{
+	return t != NULL && t->n_observers != 0;
+}
+
+/* Stamp `r` with the next sequence number and the current time, and hand it
+ * to every observer in subscription order. */
+void trace_emit(struct trace *t, struct trace_record *r);
+
+#endif
