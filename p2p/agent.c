@@ -211,7 +211,12 @@ static uint64_t dead_interval(const struct agent *a)
 {
 	if (a->dead_cfg)
 		return a->dead_cfg;
-	return a->cfg.keepalive_ns ? 3 * a->cfg.keepalive_ns : 15 * P2P_NS_PER_S;
+	/* Without keepalives an idle path is checked only after two minutes of
+	 * silence: longer than most NATs keep an idle UDP mapping (RFC 4787
+	 * REQ-5 asks for at least 2 min, many keep 30 s), so a path that
+	 * depended on the mapping is found dead then - the lesson keepalives
+	 * exist to teach. Probing sooner would itself be a keepalive. */
+	return a->cfg.keepalive_ns ? 3 * a->cfg.keepalive_ns : 120 * P2P_NS_PER_S;
 }
 
 /* ---- lifecycle ---- */

@@ -97,7 +97,7 @@ struct agent_config {
 	uint64_t background_pacing_ns;     /* between checks while relayed [1 s] */
 	uint64_t keepalive_ns;             /* see agent_set_keepalive [25 s] */
 	uint64_t refresh_ns;               /* registration refresh [60 s] */
-	uint64_t dead_ns;                  /* silence before PATH_LOST [3 x keepalive, or 15 s] */
+	uint64_t dead_ns;                  /* silence before PATH_LOST [3 x keepalive, or 120 s without] */
 	uint64_t rto_ns;                   /* REGISTER/CONNECT retransmission [500 ms] */
 };
 

@@ -137,7 +137,7 @@ const char *coord_refusal_name(enum coord_refusal r)
 {
 	static const char *const names[] = {"none", "malformed", "bad-signature", "replay",
 					    "name-taken", "full", "not-registered",
-					    "unknown-peer", "no-session"};
+					    "unknown-peer", "no-session", "relay-off"};
 	return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";
 }
 
@@ -738,6 +738,11 @@ static int handle_relay(struct coord *c, uint64_t now, const struct p2p_endpoint
 		return COORD_ERR_REFUSED; /* an indication: no reply at all */
 	}
 	touch(c, a, now);
+	if (c->cfg.disable_relay) {
+		refuse(c, COORD_REFUSE_RELAY_OFF, c->peers[a].reg.name, from,
+		       "RELAY refused: this coordinator runs without a relay");
+		return COORD_ERR_REFUSED;
+	}
 	if (pl == NULL || stun_get_u64(m, STUN_ATTR_NATSIM_SESSION, &session) != STUN_OK ||
 	    stun_get_string(m, STUN_ATTR_NATSIM_PEER, target, sizeof(target)) != STUN_OK) {
 		refuse(c, COORD_REFUSE_MALFORMED, c->peers[a].reg.name, from, "RELAY malformed");

@@ -103,6 +103,7 @@ enum coord_refusal {
 	COORD_REFUSE_NOT_REGISTERED, /* CONNECT/RELAY from an endpoint with no live registration */
 	COORD_REFUSE_UNKNOWN_PEER,   /* CONNECT/RELAY to a name that is not registered */
 	COORD_REFUSE_NO_SESSION,     /* RELAY between peers that were never introduced */
+	COORD_REFUSE_RELAY_OFF,      /* RELAY while the relay is switched off */
 };
 
 struct coord_event {
@@ -127,6 +128,7 @@ struct coord_config {
 	bool has_alternate;            /* RFC 5780: alternate ip and port */
 	struct p2p_endpoint alternate;
 	bool allow_amplification;      /* stunsrv: answer tiny classic requests in full */
+	bool disable_relay;            /* refuse every RELAY (a lesson: no fallback) */
 	const char *software;          /* SOFTWARE for Binding answers, or NULL */
 	size_t max_peers;              /* 0: 100000 */
 	uint64_t peer_timeout_ns;      /* silence before a registration expires; 0: 180 s */

@@ -1,0 +1,86 @@
+/*
+ * cli.c - helpers shared by the subcommands.
+ */
+#include "app/cli.h"
+
+#include "app/builtin.h"
+#include "app/scenario.h"
+
+#include <langinfo.h>
+#include <locale.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "natsim %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'natsim %s --help'.\n", cmd);
+	return CLI_EXIT_USAGE;
+}
+
+bool cli_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return false;
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			return true;
+	}
+	return false;
+}
+
+bool cli_use_color(FILE *f)
+{
+	const char *no_color = getenv("NO_COLOR");
+	const char *term = getenv("TERM");
+	if (no_color && no_color[0])
+		return false;
+	if (!term || strcmp(term, "dumb") == 0)
+		return false;
+	return isatty(fileno(f));
+}
+
+bool cli_use_utf8(void)
+{
+	setlocale(LC_CTYPE, "");
+	const char *cs = nl_langinfo(CODESET);
+	return cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
+}
+
+const char *const *cli_scenario_dirs(void)
+{
+	static const char *const dirs[] = {NATSIM_INSTALL_SCENARIOS, NATSIM_SOURCE_SCENARIOS, NULL};
+	return dirs;
+}
+
+static bool is_file(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+struct scenario *cli_load_scenario(const char *file, struct diag *d)
+{
+	if (!file)
+		return scenario_parse(builtin_default_text, builtin_default_len,
+				      builtin_default_name, d);
+	/* A bare name (no slash) that is not a file here: a bundled scenario. */
+	if (!is_file(file) && !strchr(file, '/')) {
+		const char *const *dirs = cli_scenario_dirs();
+		bool has_ext = strlen(file) > 5 && strcmp(file + strlen(file) - 5, ".nsim") == 0;
+		for (size_t i = 0; dirs[i]; i++) {
+			char path[4096];
+			snprintf(path, sizeof(path), "%s/%s%s", dirs[i], file, has_ext ? "" : ".nsim");
+			if (is_file(path))
+				return scenario_load(path, d);
+		}
+	}
+	return scenario_load(file, d);
+}

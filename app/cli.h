@@ -1,0 +1,57 @@
+/*
+ * cli.h - what every natsim subcommand shares: exit codes, usage errors, and
+ * the table of subcommands main() dispatches to.
+ */
+#ifndef NATSIM_APP_CLI_H
+#define NATSIM_APP_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/* Exit codes scripts can rely on (documented in natsim --help and natsim.1). */
+enum cli_exit {
+	CLI_EXIT_OK = 0,      /* ran, and every expectation held */
+	CLI_EXIT_FAILED = 1,  /* ran, and an expectation failed */
+	CLI_EXIT_USAGE = 2,   /* bad flags, bad scenario, unreadable file */
+	CLI_EXIT_INTERNAL = 3 /* out of memory or an unexpected failure */
+};
+
+struct cli_command {
+	const char *name;
+	const char *summary;
+	const char *usage; /* full --help text */
+	int (*main)(int argc, char **argv);
+};
+
+/* Print "natsim CMD: MESSAGE" and "Try 'natsim CMD --help'." to stderr;
+ * returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* True if argv holds -h or --help before any "--". */
+bool cli_wants_help(int argc, char **argv);
+
+/* Whether to use colour on `f`: a terminal, TERM not "dumb", NO_COLOR unset. */
+bool cli_use_color(FILE *f);
+/* Whether UTF-8 box drawing and arrows are safe (the locale says UTF-8). */
+bool cli_use_utf8(void);
+
+struct scenario;
+struct diag;
+
+/* Load a scenario: NULL = the built-in default; else a path, or the name of
+ * a bundled scenario ("classic" or "classic.nsim") looked up in the install
+ * and source scenario folders. Problems go into `d`; NULL on failure. */
+struct scenario *cli_load_scenario(const char *file, struct diag *d);
+/* The folders holding bundled scenarios, in search order (NULL-terminated). */
+const char *const *cli_scenario_dirs(void);
+
+/* Subcommands. */
+int cmd_run_main(int argc, char **argv);
+int cmd_matrix_main(int argc, char **argv);
+int cmd_list_main(int argc, char **argv);
+
+extern const struct cli_command cli_commands[];
+extern const size_t cli_command_count;
+
+#endif

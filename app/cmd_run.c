@@ -1,0 +1,282 @@
+/*
+ * cmd_run.c - `natsim run [FILE]` (and `natsim` alone): run a scenario in
+ * batch and tell what happened: a timeline, each pair's outcome, each
+ * expectation's verdict. Exit 0 when all hold, 1 when one fails, 2 for bad
+ * input or usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app/cli.h"
+#include "app/runner.h"
+#include "app/simdrive.h"
+#include "viz/jsonl.h"
+#include "viz/timeline.h"
+
+const char cmd_run_usage[] =
+	"Usage: natsim run [FILE] [OPTIONS]\n"
+	"\n"
+	"Run a scenario and tell what happened: a timeline, each pair's outcome and\n"
+	"each expectation's verdict. Without FILE, the built-in default scenario\n"
+	"(classic: two laptops behind home NATs). FILE may also be the name of a\n"
+	"bundled scenario (see natsim list).\n"
+	"\n"
+	"Options:\n"
+	"  -s, --seed N              random seed (default: the scenario's, else 1)\n"
+	"      --set NAME.KEY=VALUE  override the scenario, e.g. --set home.preset=symmetric,\n"
+	"                            --set alice.keepalive=off, --set internet.loss=2%\n"
+	"                            (repeatable; see docs/scenario.md)\n"
+	"  -u, --until TIME          stop at this virtual time (e.g. 90s, 2min)\n"
+	"      --trace FILE.jsonl    write every trace record as JSON lines (docs/trace.md)\n"
+	"  -q, --quiet               no timeline: only outcomes and verdicts\n"
+	"  -v, --verbose             every packet hop in the timeline\n"
+	"      --ascii               ASCII only (no arrows or box drawing)\n"
+	"      --no-color            no colours (also: NO_COLOR=1)\n"
+	"  -h, --help                show this help\n"
+	"\n"
+	"Exit status: 0 every expectation held, 1 one failed, 2 bad usage or scenario,\n"
+	"3 internal error.\n";
+
+struct run_cli {
+	const char *file;
+	struct run_options opt;
+	const char **sets;
+	size_t n_sets;
+	const char *trace_path;
+	enum timeline_verbosity verbosity;
+	bool quiet, ascii, color;
+};
+
+struct timeline_sink {
+	FILE *out;
+	struct timeline_options opt;
+};
+
+static void timeline_observe(const struct trace_record *r, void *ctx)
+{
+	struct timeline_sink *s = ctx;
+	timeline_render_record(s->out, r, &s->opt);
+}
+
+static void jsonl_observe(const struct trace_record *r, void *ctx)
+{
+	jsonl_write_record(ctx, r);
+}
+
+struct progress {
+	struct timespec start;
+	bool shown;
+};
+
+/* Progress on stderr for runs longer than a second, on a terminal only. */
+static void show_progress(int64_t now, int64_t end, void *ctx)
+{
+	struct progress *p = ctx;
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	double wall = (double)(t.tv_sec - p->start.tv_sec) + (t.tv_nsec - p->start.tv_nsec) / 1e9;
+	if (wall < 1.0)
+		return;
+	fprintf(stderr, "\rsimulating: %.0f of %.0f s of virtual time", now / 1e9, end / 1e9);
+	p->shown = true;
+}
+
+static int parse_args(int argc, char **argv, struct run_cli *c)
+{
+	static const struct option longopts[] = {
+		{"seed", required_argument, NULL, 's'}, {"set", required_argument, NULL, 'S'},
+		{"until", required_argument, NULL, 'u'}, {"trace", required_argument, NULL, 'T'},
+		{"quiet", no_argument, NULL, 'q'},       {"verbose", no_argument, NULL, 'v'},
+		{"ascii", no_argument, NULL, 'A'},       {"no-color", no_argument, NULL, 'C'},
+		{NULL, 0, NULL, 0}};
+	int ch;
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, ":s:u:qv", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 's': {
+			char *end;
+			errno = 0;
+			unsigned long long v = strtoull(optarg, &end, 0);
+			if (errno || *end || !*optarg || optarg[0] == '-')
+				return cli_usage_error("run", "--seed expects a whole number >= 0, not '%s'",
+						       optarg);
+			c->opt.has_seed = true;
+			c->opt.seed = v;
+			break;
+		}
+		case 'S':
+			c->sets[c->n_sets++] = optarg;
+			break;
+		case 'u':
+			if (scenario_parse_duration(optarg, &c->opt.until_ns) != 0)
+				return cli_usage_error("run",
+						       "--until expects a duration with a unit (e.g. "
+						       "30s, 1.5min, 500ms), not '%s'",
+						       optarg);
+			break;
+		case 'T': c->trace_path = optarg; break;
+		case 'q': c->quiet = true; break;
+		case 'v': c->verbosity = TIMELINE_VERBOSE; break;
+		case 'A': c->ascii = true; break;
+		case 'C': c->color = false; break;
+		case ':': return cli_usage_error("run", "option '%s' needs a value", argv[optind - 1]);
+		default: return cli_usage_error("run", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		c->file = argv[optind++];
+	if (optind < argc)
+		return cli_usage_error("run", "one scenario at a time: unexpected '%s'", argv[optind]);
+	return 0;
+}
+
+static void print_header(FILE *f, const struct scenario *s, uint64_t seed, bool color)
+{
+	const char *b = color ? "\033[1m" : "", *n = color ? "\033[0m" : "";
+	fprintf(f, "%s%s%s\n", b, s->title ? s->title : s->filename, n);
+	if (s->description) {
+		const char *p = s->description;
+		while (*p) {
+			const char *e = strchr(p, '\n');
+			size_t len = e ? (size_t)(e - p) : strlen(p);
+			fprintf(f, "  %.*s\n", (int)len, p);
+			p += len + (e ? 1 : 0);
+		}
+	}
+	fprintf(f, "  (%s, seed %llu)\n\n", s->filename, (unsigned long long)seed);
+}
+
+static void print_outcomes(FILE *f, const struct run_result *res, bool ascii, bool color)
+{
+	if (res->n_pairs == 0)
+		return;
+	fprintf(f, "\nOutcome\n");
+	for (size_t i = 0; i < res->n_pairs; i++) {
+		const struct run_pair *p = &res->pairs[i];
+		const char *c = !color ? "" : p->path == SCENARIO_PATH_DIRECT ? "\033[32m"
+					    : p->path == SCENARIO_PATH_RELAYED ? "\033[33m"
+									      : "\033[31m";
+		fprintf(f, "  %s %s %s: %s%s%s", p->a, ascii ? "<->" : "↔", p->b, c,
+			scenario_path_name(p->path), color ? "\033[0m" : "");
+		if (p->connected_at != SCENARIO_UNSET)
+			fprintf(f, " %.3f s after asking", (p->connected_at - p->connect_at) / 1e9);
+		if (p->path == SCENARIO_PATH_DIRECT && p->detail[0])
+			fprintf(f, "\n      %s", p->detail);
+		fputc('\n', f);
+	}
+}
+
+static void print_verdicts(FILE *f, const struct scenario *s, const struct run_result *res,
+			   bool ascii, bool color)
+{
+	if (res->n_verdicts == 0)
+		return;
+	const char *base = strrchr(s->filename, '/');
+	base = base ? base + 1 : s->filename;
+	fprintf(f, "\nExpectations\n");
+	for (size_t i = 0; i < res->n_verdicts; i++) {
+		const struct run_verdict *v = &res->verdicts[i];
+		const char *mark = v->passed ? (ascii ? "ok  " : "✓") : (ascii ? "FAIL" : "✗");
+		const char *c = !color ? "" : v->passed ? "\033[32m" : "\033[1;31m";
+		fprintf(f, "  %s%s%s %s:%d  %s", c, mark, color ? "\033[0m" : "", base,
+			v->expect->loc.line, v->text);
+		if (!v->passed)
+			fprintf(f, "\n        but %s", v->why);
+		fputc('\n', f);
+	}
+	if (res->n_failed)
+		fprintf(f, "\n%zu of %zu expectations failed.\n", res->n_failed, res->n_verdicts);
+	else
+		fprintf(f, "\nAll %zu expectations held.\n", res->n_verdicts);
+}
+
+static int run_loaded(struct run_cli *c, struct scenario *s, struct diag *d)
+{
+	FILE *trace_file = NULL;
+	struct jsonl_writer *jw = NULL;
+	struct timeline_sink sink = {.out = stdout};
+	struct progress prog;
+	timeline_options_default(&sink.opt);
+	sink.opt.verbosity = c->verbosity;
+	sink.opt.ascii = c->ascii;
+	sink.opt.color = c->color;
+	sink.opt.payload = simdrive_payload_summary;
+	if (c->trace_path) {
+		trace_file = fopen(c->trace_path, "w");
+		if (!trace_file) {
+			fprintf(stderr, "natsim run: cannot write --trace %s: %s\n", c->trace_path,
+				strerror(errno));
+			return CLI_EXIT_USAGE;
+		}
+		jw = jsonl_writer_new(trace_file, simdrive_payload_summary);
+		c->opt.observers[c->opt.n_observers].fn = jsonl_observe;
+		c->opt.observers[c->opt.n_observers++].ctx = jw;
+	}
+	if (!c->quiet) {
+		c->opt.observers[c->opt.n_observers].fn = timeline_observe;
+		c->opt.observers[c->opt.n_observers++].ctx = &sink;
+	}
+	if (isatty(fileno(stderr))) {
+		clock_gettime(CLOCK_MONOTONIC, &prog.start);
+		prog.shown = false;
+		c->opt.progress = show_progress;
+		c->opt.progress_ctx = &prog;
+	}
+	print_header(stdout, s, c->opt.has_seed ? c->opt.seed : s->has_seed ? s->seed : 1,
+		     c->color);
+	struct run_result res;
+	int rc = runner_run(s, &c->opt, &res, d);
+	if (c->opt.progress && prog.shown)
+		fprintf(stderr, "\r\033[K");
+	if (jw) {
+		jsonl_writer_flush(jw);
+		if (jsonl_writer_error(jw) || fclose(trace_file) != 0) {
+			fprintf(stderr, "natsim run: writing %s failed\n", c->trace_path);
+			rc = rc < 0 ? rc : -2;
+		}
+		jsonl_writer_free(jw);
+	}
+	if (rc == -1) {
+		diag_print(d, stderr, cli_use_color(stderr));
+		return CLI_EXIT_USAGE;
+	}
+	print_outcomes(stdout, &res, c->ascii, c->color);
+	print_verdicts(stdout, s, &res, c->ascii, c->color);
+	int exit_code = rc == -2 ? CLI_EXIT_INTERNAL : res.n_failed ? CLI_EXIT_FAILED : CLI_EXIT_OK;
+	run_result_free(&res);
+	return exit_code;
+}
+
+int cmd_run_main(int argc, char **argv)
+{
+	struct run_cli c = {.verbosity = TIMELINE_QUIET};
+	c.opt.until_ns = SCENARIO_UNSET;
+	c.color = cli_use_color(stdout);
+	c.ascii = !cli_use_utf8();
+	c.sets = calloc((size_t)argc + 1, sizeof(*c.sets));
+	struct diag *d = diag_new();
+	int rc = (!c.sets || !d) ? CLI_EXIT_INTERNAL : parse_args(argc, argv, &c);
+	struct scenario *s = NULL;
+	if (rc == 0) {
+		s = cli_load_scenario(c.file, d);
+		for (size_t i = 0; s && i < c.n_sets; i++)
+			if (scenario_set_override(s, c.sets[i], d) < 0)
+				rc = CLI_EXIT_USAGE;
+		if (!s || rc) {
+			diag_print(d, stderr, cli_use_color(stderr));
+			rc = CLI_EXIT_USAGE;
+		}
+	}
+	if (rc == 0)
+		rc = run_loaded(&c, s, d);
+	scenario_free(s);
+	diag_free(d);
+	free(c.sets);
+	return rc;
+}

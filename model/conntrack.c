@@ -1,0 +1,408 @@
+/*
+ * conntrack.c - connection tracking with Linux 6.1 UDP semantics.
+ *
+ * Layout follows netfilter (include/net/netfilter/nf_conntrack_tuple.h,
+ * net/netfilter/nf_conntrack_core.c): an entry carries two tuple hash nodes,
+ * one per direction, both in one hash table, so a lookup by either tuple finds
+ * the entry and tells which direction matched. Entries are also kept on a list
+ * in creation order, which is the order conntrack_foreach() and the printed
+ * tables use (deterministic, unlike a walk over hash buckets).
+ */
+#include "model/conntrack.h"
+
+#include "model/packet.h" /* ip_format */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CT_MIN_BUCKETS 64
+
+struct ct_node;
+
+/* One direction of an entry in the hash table (netfilter's
+ * nf_conntrack_tuple_hash). */
+struct ct_hnode {
+	struct ct_hnode *next;
+	struct ct_node *owner;
+	enum conntrack_dir dir;
+};
+
+struct ct_node {
+	struct conntrack_entry e; /* first, so an entry pointer is a node pointer */
+	struct ct_hnode hn[2];
+	struct ct_node *prev, *next; /* creation order */
+	engine_event_id timer;
+	struct conntrack *ct;
+};
+
+struct conntrack {
+	struct engine *engine;
+	const char *node_name;
+	struct conntrack_config cfg;
+	struct ct_hnode **buckets;
+	size_t n_buckets; /* a power of two */
+	size_t count;
+	uint32_t next_id;
+	struct ct_node *head, *tail;
+};
+
+void conntrack_config_default(struct conntrack_config *cfg)
+{
+	/* nf_conntrack_proto_udp.c: udp_timeouts[] = 30 s unreplied, 120 s
+	 * replied (sysctl nf_conntrack_udp_timeout{,_stream}). */
+	cfg->udp_timeout = SIM_S(30);
+	cfg->udp_timeout_stream = SIM_S(120);
+	cfg->udp_stream_after = SIM_S(2);
+	cfg->max_entries = 65536;
+}
+
+static uint64_t ct_mix(uint64_t x)
+{
+	/* splitmix64's finaliser: cheap and spreads every input bit. */
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+static size_t ct_hash(const struct conntrack *ct, const struct conntrack_tuple *t)
+{
+	uint64_t a = ((uint64_t)t->src << 32) | t->dst;
+	uint64_t b = ((uint64_t)t->proto << 32) | ((uint64_t)t->sport << 16) | t->dport;
+
+	return (size_t)(ct_mix(a ^ ct_mix(b)) & (ct->n_buckets - 1));
+}
+
+static bool ct_tuple_eq(const struct conntrack_tuple *a, const struct conntrack_tuple *b)
+{
+	return a->proto == b->proto && a->src == b->src && a->dst == b->dst &&
+	       a->sport == b->sport && a->dport == b->dport;
+}
+
+static const struct conntrack_tuple *ct_hnode_tuple(const struct ct_hnode *hn)
+{
+	return hn->dir == CONNTRACK_DIR_ORIGINAL ? &hn->owner->e.orig : &hn->owner->e.reply;
+}
+
+static void ct_hash_insert(struct conntrack *ct, struct ct_hnode *hn)
+{
+	size_t b = ct_hash(ct, ct_hnode_tuple(hn));
+
+	hn->next = ct->buckets[b];
+	ct->buckets[b] = hn;
+}
+
+static void ct_hash_remove(struct conntrack *ct, struct ct_hnode *hn)
+{
+	struct ct_hnode **pp = &ct->buckets[ct_hash(ct, ct_hnode_tuple(hn))];
+
+	while (*pp != NULL && *pp != hn)
+		pp = &(*pp)->next;
+	if (*pp != NULL)
+		*pp = hn->next;
+}
+
+/* Double the table when it holds more tuples than buckets. A failed grow is
+ * harmless: chains just get longer. */
+static void ct_maybe_grow(struct conntrack *ct)
+{
+	if (ct->count * 2 < ct->n_buckets)
+		return;
+	size_t n = ct->n_buckets * 2;
+	struct ct_hnode **nb = calloc(n, sizeof(*nb));
+	if (nb == NULL)
+		return;
+	free(ct->buckets);
+	ct->buckets = nb;
+	ct->n_buckets = n;
+	for (struct ct_node *node = ct->head; node != NULL; node = node->next) {
+		ct_hash_insert(ct, &node->hn[0]);
+		ct_hash_insert(ct, &node->hn[1]);
+	}
+}
+
+struct conntrack *conntrack_new(struct engine *e, const char *node_name,
+				const struct conntrack_config *cfg)
+{
+	struct conntrack *ct = calloc(1, sizeof(*ct));
+	if (ct == NULL)
+		return NULL;
+	ct->buckets = calloc(CT_MIN_BUCKETS, sizeof(*ct->buckets));
+	if (ct->buckets == NULL) {
+		free(ct);
+		return NULL;
+	}
+	ct->n_buckets = CT_MIN_BUCKETS;
+	ct->engine = e;
+	ct->node_name = node_name;
+	if (cfg != NULL)
+		ct->cfg = *cfg;
+	else
+		conntrack_config_default(&ct->cfg);
+	ct->next_id = 1;
+	return ct;
+}
+
+static void ct_unlink(struct conntrack *ct, struct ct_node *node)
+{
+	ct_hash_remove(ct, &node->hn[0]);
+	ct_hash_remove(ct, &node->hn[1]);
+	if (node->prev != NULL)
+		node->prev->next = node->next;
+	else
+		ct->head = node->next;
+	if (node->next != NULL)
+		node->next->prev = node->prev;
+	else
+		ct->tail = node->prev;
+	ct->count--;
+}
+
+void conntrack_free(struct conntrack *ct)
+{
+	if (ct == NULL)
+		return;
+	struct ct_node *node = ct->head;
+	while (node != NULL) {
+		struct ct_node *next = node->next;
+		engine_cancel(ct->engine, node->timer);
+		free(node);
+		node = next;
+	}
+	free(ct->buckets);
+	free(ct);
+}
+
+struct conntrack_entry *conntrack_lookup(struct conntrack *ct, const struct conntrack_tuple *t,
+					 enum conntrack_dir *dir)
+{
+	for (struct ct_hnode *hn = ct->buckets[ct_hash(ct, t)]; hn != NULL; hn = hn->next) {
+		if (ct_tuple_eq(ct_hnode_tuple(hn), t)) {
+			if (dir != NULL)
+				*dir = hn->dir;
+			return &hn->owner->e;
+		}
+	}
+	return NULL;
+}
+
+static void ct_emit(struct conntrack *ct, const struct conntrack_entry *entry,
+		    enum trace_ct_event ev, const char *why)
+{
+	struct trace *t = engine_trace(ct->engine);
+	if (!trace_active(t))
+		return;
+	struct trace_record r;
+	memset(&r, 0, sizeof(r));
+	r.kind = TRACE_CONNTRACK;
+	conntrack_entry_record(ct, entry, &r.u.ct);
+	r.u.ct.event = ev;
+	r.u.ct.why = why;
+	trace_emit(t, &r);
+}
+
+static void ct_destroy(struct conntrack *ct, struct ct_node *node, const char *why)
+{
+	engine_cancel(ct->engine, node->timer);
+	ct_emit(ct, &node->e, TRACE_CT_DESTROY, why);
+	ct_unlink(ct, node);
+	free(node);
+}
+
+/* The entry's one timer. Refreshes only move expires_at; the event notices
+ * when it fires early and re-arms at the real deadline (lazy re-arm), so a
+ * busy flow costs one pending event, not one per packet (DESIGN.md). */
+static void ct_timer_fired(struct engine *e, void *arg)
+{
+	struct ct_node *node = arg;
+
+	node->timer = 0;
+	if (node->e.expires_at > engine_now(e)) {
+		node->timer = engine_schedule_at(e, node->e.expires_at, ct_timer_fired, node);
+		/* Out of memory: expire now rather than never, so the table
+		 * cannot fill with immortal entries. */
+		if (node->timer != 0)
+			return;
+	}
+	ct_destroy(node->ct, node, "timed out");
+}
+
+struct conntrack_entry *conntrack_create(struct conntrack *ct, const struct conntrack_tuple *orig,
+					 const struct conntrack_tuple *reply)
+{
+	/* nf_conntrack_core.c __nf_conntrack_alloc: a full table refuses new
+	 * flows ("nf_conntrack: table full, dropping packet"). */
+	if (ct->count >= ct->cfg.max_entries)
+		return NULL;
+	ct_maybe_grow(ct);
+	struct ct_node *node = calloc(1, sizeof(*node));
+	if (node == NULL)
+		return NULL;
+	int64_t now = engine_now(ct->engine);
+
+	node->ct = ct;
+	node->e.id = ct->next_id++;
+	node->e.orig = *orig;
+	node->e.reply = *reply;
+	node->e.created_at = now;
+	/* nf_conntrack_udp_packet: a new flow gets the unreplied timeout. */
+	node->e.expires_at = now + ct->cfg.udp_timeout;
+	node->timer = engine_schedule_at(ct->engine, node->e.expires_at, ct_timer_fired, node);
+	if (node->timer == 0) {
+		free(node);
+		return NULL;
+	}
+	node->hn[0] = (struct ct_hnode){.owner = node, .dir = CONNTRACK_DIR_ORIGINAL};
+	node->hn[1] = (struct ct_hnode){.owner = node, .dir = CONNTRACK_DIR_REPLY};
+	node->prev = ct->tail;
+	if (ct->tail != NULL)
+		ct->tail->next = node;
+	else
+		ct->head = node;
+	ct->tail = node;
+	ct->count++;
+	ct_hash_insert(ct, &node->hn[0]);
+	ct_hash_insert(ct, &node->hn[1]);
+	ct_emit(ct, &node->e, TRACE_CT_NEW, NULL);
+	return &node->e;
+}
+
+void conntrack_seen(struct conntrack *ct, struct conntrack_entry *entry, enum conntrack_dir dir,
+		    size_t bytes)
+{
+	int64_t now = engine_now(ct->engine);
+	bool changed = false;
+
+	entry->packets[dir]++;
+	entry->bytes[dir] += bytes;
+	/* nf_conntrack_proto_udp.c nf_conntrack_udp_packet (6.1): once a reply
+	 * has been seen, a packet later than stream_ts (creation + 2 s, strict
+	 * time_after) extends to the stream timeout and sets ASSURED; before
+	 * that, and for unreplied flows, every packet re-arms 30 s. */
+	if (entry->seen_reply && now > entry->created_at + ct->cfg.udp_stream_after) {
+		entry->expires_at = now + ct->cfg.udp_timeout_stream;
+		if (!entry->assured) {
+			entry->assured = true;
+			changed = true;
+		}
+	} else {
+		entry->expires_at = now + ct->cfg.udp_timeout;
+	}
+	/* nf_conntrack_core.c nf_conntrack_in: IPS_SEEN_REPLY is set after the
+	 * protocol handler ran, so the first reply itself still gets the
+	 * unreplied timeout and cannot make the flow ASSURED. */
+	if (dir == CONNTRACK_DIR_REPLY && !entry->seen_reply) {
+		entry->seen_reply = true;
+		changed = true;
+	}
+	ct_emit(ct, entry, changed ? TRACE_CT_UPDATE : TRACE_CT_REFRESH, NULL);
+}
+
+enum conntrack_state conntrack_state_of(const struct conntrack_entry *entry, enum conntrack_dir dir)
+{
+	/* Linux gives a packet in the reply direction IP_CT_ESTABLISHED_REPLY
+	 * even before IPS_SEEN_REPLY is set: that is what lets the first reply
+	 * through "-m conntrack --ctstate ESTABLISHED". */
+	if (entry == NULL)
+		return CONNTRACK_NEW;
+	if (entry->seen_reply || dir == CONNTRACK_DIR_REPLY)
+		return CONNTRACK_ESTABLISHED;
+	return CONNTRACK_NEW;
+}
+
+void conntrack_flush(struct conntrack *ct, const char *why)
+{
+	while (ct->head != NULL)
+		ct_destroy(ct, ct->head, why);
+}
+
+size_t conntrack_count(const struct conntrack *ct)
+{
+	return ct->count;
+}
+
+void conntrack_foreach(const struct conntrack *ct,
+		       bool (*fn)(const struct conntrack_entry *e, void *ctx), void *ctx)
+{
+	for (const struct ct_node *node = ct->head; node != NULL; node = node->next) {
+		if (!fn(&node->e, ctx))
+			return;
+	}
+}
+
+static struct trace_ct_tuple ct_trace_tuple(const struct conntrack_tuple *t)
+{
+	return (struct trace_ct_tuple){
+	    .src = t->src, .dst = t->dst, .sport = t->sport, .dport = t->dport};
+}
+
+void conntrack_entry_record(const struct conntrack *ct, const struct conntrack_entry *entry,
+			    struct trace_conntrack *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->node = ct->node_name;
+	out->id = entry->id;
+	out->proto = entry->orig.proto;
+	out->orig = ct_trace_tuple(&entry->orig);
+	out->reply = ct_trace_tuple(&entry->reply);
+	out->seen_reply = entry->seen_reply;
+	out->assured = entry->assured;
+	out->expires_at = entry->expires_at;
+	out->mark = entry->mark;
+	/* The only reference is the table's own: conntrack -L shows use=1. */
+	out->use = 1;
+}
+
+static const char *ct_proto_name(uint8_t proto)
+{
+	switch (proto) {
+	case 1:
+		return "icmp";
+	case 6:
+		return "tcp";
+	case 17:
+		return "udp";
+	default:
+		return "unknown";
+	}
+}
+
+static int ct_format_tuple(const struct trace_ct_tuple *t, char *out, size_t size)
+{
+	char src[16], dst[16];
+
+	return snprintf(out, size, "src=%s dst=%s sport=%u dport=%u",
+			ip_format(t->src, src, sizeof(src)), ip_format(t->dst, dst, sizeof(dst)),
+			t->sport, t->dport);
+}
+
+int conntrack_format_record(const struct trace_conntrack *rec, int64_t now, char *out, size_t size)
+{
+	/* Seconds left, rounded up (the header's contract). The kernel
+	 * truncates (ct->timeout - nfct_time_stamp) / HZ, but it also prints
+	 * a few jiffies after creation, so a fresh flow reads 29; rounding up
+	 * lets a student see the configured 30 at the instant of creation and
+	 * 0 only at the instant the entry dies. */
+	int64_t left = rec->expires_at - now;
+	long long secs = left <= 0 ? 0 : (long long)((left + SIM_S(1) - 1) / SIM_S(1));
+	char orig[80], reply[80];
+
+	ct_format_tuple(&rec->orig, orig, sizeof(orig));
+	ct_format_tuple(&rec->reply, reply, sizeof(reply));
+	/* conntrack-tools src/conntrack.c / libnetfilter_conntrack
+	 * output/snprintf_default.c: "%-8s %u " protocol, then the timeout,
+	 * flags after the tuple they belong to, then mark and use. */
+	return snprintf(out, size, "%-8s %u %lld %s %s%s%s mark=%u use=%u",
+			ct_proto_name(rec->proto), rec->proto, secs, orig,
+			rec->seen_reply ? "" : "[UNREPLIED] ", reply,
+			rec->assured ? " [ASSURED]" : "", rec->mark, rec->use);
+}
+
+int conntrack_format_footer(size_t n, char *out, size_t size)
+{
+	/* conntrack-tools prints the plural even for one entry. */
+	return snprintf(out, size,
+			"conntrack v1.4.7 (conntrack-tools): %zu flow entries have been shown.", n);
+}

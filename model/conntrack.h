@@ -1,0 +1,115 @@
+/*
+ * conntrack.h - connection tracking with Linux semantics.
+ *
+ * Each flow has an original tuple (as first seen) and a reply tuple (what a
+ * reply looks like, after NAT), both hashed, and either leads back to the
+ * entry (include/net/netfilter/nf_conntrack_tuple.h). UDP follows Linux 6.1's
+ * nf_conntrack_proto_udp.c:
+ *   - a new entry is [UNREPLIED] with the unreplied timeout (30 s);
+ *   - the first packet in the reply direction clears [UNREPLIED];
+ *   - once replied, a packet seen more than 2 s after creation marks the flow a
+ *     stream: [ASSURED], timeout udp_timeout_stream (120 s);
+ *   - every packet refreshes the timeout.
+ * Expiry is exact in virtual time without a timer per refresh: one engine event
+ * per entry, re-armed lazily when it fires early (DESIGN.md "The engine").
+ *
+ * The table owns its entries. It emits TRACE_CONNTRACK records on the engine's
+ * trace bus under `node_name`.
+ */
+#ifndef NATSIM_MODEL_CONNTRACK_H
+#define NATSIM_MODEL_CONNTRACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/engine.h"
+#include "sim/trace.h"
+
+struct conntrack_tuple {
+	uint8_t proto;
+	uint32_t src, dst;
+	uint16_t sport, dport;
+};
+
+enum conntrack_dir { CONNTRACK_DIR_ORIGINAL = 0, CONNTRACK_DIR_REPLY = 1 };
+
+/* What a packet is to the table, as iptables' --ctstate sees it. */
+enum conntrack_state {
+	CONNTRACK_NEW = 1,         /* no entry yet, or an entry that has never seen a reply */
+	CONNTRACK_ESTABLISHED = 2, /* an entry that has seen traffic both ways */
+};
+
+struct conntrack_entry {
+	uint32_t id;
+	struct conntrack_tuple orig;
+	struct conntrack_tuple reply;
+	bool seen_reply;
+	bool assured;
+	int64_t created_at;
+	int64_t expires_at;
+	uint32_t mark;
+	uint64_t packets[2];
+	uint64_t bytes[2];
+};
+
+struct conntrack_config {
+	int64_t udp_timeout;        /* default SIM_S(30) */
+	int64_t udp_timeout_stream; /* default SIM_S(120) */
+	int64_t udp_stream_after;   /* default SIM_S(2): replied flow older than this is a stream */
+	size_t max_entries;         /* default 65536; a full table refuses new flows */
+};
+
+void conntrack_config_default(struct conntrack_config *cfg);
+
+struct conntrack;
+
+/* `node_name` is borrowed and must outlive the table. Returns NULL on OOM. */
+struct conntrack *conntrack_new(struct engine *e, const char *node_name,
+				const struct conntrack_config *cfg);
+void conntrack_free(struct conntrack *ct);
+
+/* The entry whose original or reply tuple equals `t`, and which direction
+ * matched; NULL if none. */
+struct conntrack_entry *conntrack_lookup(struct conntrack *ct, const struct conntrack_tuple *t,
+					 enum conntrack_dir *dir);
+
+/* Create an entry. `reply` is the tuple replies will carry (for a NAT, after
+ * translation). Returns NULL if the table is full or out of memory. Emits
+ * TRACE_CT_NEW. Does not count a packet: call conntrack_seen() next. */
+struct conntrack_entry *conntrack_create(struct conntrack *ct, const struct conntrack_tuple *orig,
+					 const struct conntrack_tuple *reply);
+
+/* A packet of `bytes` bytes passed in direction `dir`: update state and
+ * refresh the timeout per the rules above. Emits TRACE_CT_UPDATE on a state
+ * change and TRACE_CT_REFRESH otherwise. */
+void conntrack_seen(struct conntrack *ct, struct conntrack_entry *entry, enum conntrack_dir dir,
+		    size_t bytes);
+
+/* The state a packet in `dir` of `entry` has for a firewall (entry may be NULL). */
+enum conntrack_state conntrack_state_of(const struct conntrack_entry *entry,
+					enum conntrack_dir dir);
+
+/* Remove every entry (a reboot), emitting TRACE_CT_DESTROY with `why`. */
+void conntrack_flush(struct conntrack *ct, const char *why);
+
+size_t conntrack_count(const struct conntrack *ct);
+/* Visit entries in creation order; stop early if fn returns false. */
+void conntrack_foreach(const struct conntrack *ct,
+		       bool (*fn)(const struct conntrack_entry *e, void *ctx), void *ctx);
+
+/* Fill a trace record describing an entry (event and why left to the caller). */
+void conntrack_entry_record(const struct conntrack *ct, const struct conntrack_entry *entry,
+			    struct trace_conntrack *out);
+
+/* One line exactly as `conntrack -L` prints it (without newline), e.g.
+ *   udp      17 28 src=10.0.0.2 dst=203.0.113.10 sport=27769 dport=3478 [UNREPLIED] src=203.0.113.10 dst=203.0.113.1 sport=3478 dport=27769 mark=0 use=1
+ * from a trace record, so renderers folding the trace and the live table
+ * print identical lines. Seconds left = ceil((expires_at - now) / 1 s), at
+ * least 0. Returns chars written like snprintf. */
+int conntrack_format_record(const struct trace_conntrack *rec, int64_t now, char *out,
+			    size_t size);
+/* The closing line: "conntrack v1.4.7 (conntrack-tools): N flow entries have been shown." */
+int conntrack_format_footer(size_t n, char *out, size_t size);
+
+#endif

@@ -1,0 +1,346 @@
+/*
+ * firewall.c - ordered rules per chain, first match wins, a policy per chain
+ * (netfilter's filter table, as `iptables -L` shows it).
+ *
+ * Rules are numbered from 1 in sentences, as `iptables -L --line-numbers`
+ * does; fw_verdict.rule keeps the 0-based index. A port range with hi < lo
+ * (typically lo set, hi left 0) is read as the single port lo.
+ */
+#include "model/firewall.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct fw_rules {
+	struct fw_rule *v;
+	size_t n, cap;
+};
+
+struct firewall {
+	const char *node_name;
+	struct fw_rules chains[FW_CHAIN_COUNT];
+	enum fw_action policy[FW_CHAIN_COUNT];
+};
+
+struct firewall *firewall_new(const char *node_name)
+{
+	struct firewall *fw = calloc(1, sizeof(*fw));
+
+	if (fw == NULL)
+		return NULL;
+	fw->node_name = node_name;
+	for (int c = 0; c < FW_CHAIN_COUNT; c++)
+		fw->policy[c] = FW_ACCEPT;
+	return fw;
+}
+
+void firewall_free(struct firewall *fw)
+{
+	if (fw == NULL)
+		return;
+	for (int c = 0; c < FW_CHAIN_COUNT; c++)
+		free(fw->chains[c].v);
+	free(fw);
+}
+
+static bool chain_ok(enum fw_chain chain)
+{
+	return (unsigned)chain < FW_CHAIN_COUNT;
+}
+
+void firewall_set_policy(struct firewall *fw, enum fw_chain chain, enum fw_action action)
+{
+	if (chain_ok(chain))
+		fw->policy[chain] = action;
+}
+
+enum fw_action firewall_policy(const struct firewall *fw, enum fw_chain chain)
+{
+	return chain_ok(chain) ? fw->policy[chain] : FW_ACCEPT;
+}
+
+int firewall_append(struct firewall *fw, const struct fw_rule *rule)
+{
+	struct fw_rules *r;
+
+	if (!chain_ok(rule->chain))
+		return -1;
+	r = &fw->chains[rule->chain];
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 8;
+		struct fw_rule *v = realloc(r->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		r->v = v;
+		r->cap = cap;
+	}
+	r->v[r->n] = *rule;
+	r->v[r->n].hits = 0;
+	r->v[r->n].comment[sizeof(r->v[r->n].comment) - 1] = '\0';
+	return (int)r->n++;
+}
+
+void firewall_clear(struct firewall *fw)
+{
+	for (int c = 0; c < FW_CHAIN_COUNT; c++)
+		fw->chains[c].n = 0;
+}
+
+void firewall_make_stateful_host(struct firewall *fw)
+{
+	struct fw_rule established = {
+		.chain = FW_CHAIN_INPUT,
+		.states = CONNTRACK_ESTABLISHED,
+		.action = FW_ACCEPT,
+		.comment = "replies to flows this host started",
+	};
+
+	firewall_clear(fw);
+	/* Policy first: if appending the rule runs out of memory the host is
+	 * left closed (drops replies too), never open. */
+	firewall_set_policy(fw, FW_CHAIN_INPUT, FW_DROP);
+	firewall_set_policy(fw, FW_CHAIN_OUTPUT, FW_ACCEPT);
+	firewall_set_policy(fw, FW_CHAIN_FORWARD, FW_ACCEPT);
+	firewall_append(fw, &established);
+}
+
+size_t firewall_rule_count(const struct firewall *fw, enum fw_chain chain)
+{
+	return chain_ok(chain) ? fw->chains[chain].n : 0;
+}
+
+const struct fw_rule *firewall_rule(const struct firewall *fw, enum fw_chain chain, size_t i)
+{
+	if (!chain_ok(chain) || i >= fw->chains[chain].n)
+		return NULL;
+	return &fw->chains[chain].v[i];
+}
+
+/* ---- matching ---- */
+
+static bool prefix_match(uint32_t addr, uint32_t prefix, uint8_t len)
+{
+	uint32_t mask = prefix_mask(len > 32 ? 32 : len);
+
+	return (addr & mask) == (prefix & mask);
+}
+
+static bool port_any(uint16_t lo, uint16_t hi)
+{
+	return lo == 0 && hi == 0;
+}
+
+static bool port_match(uint16_t port, uint16_t lo, uint16_t hi)
+{
+	if (hi < lo)
+		hi = lo;
+	return port >= lo && port <= hi;
+}
+
+static bool rule_matches(const struct fw_rule *r, const struct packet_info *pkt,
+			 enum conntrack_state state)
+{
+	bool has_ports = pkt->proto == IPPROTO_NUM_UDP || pkt->proto == IPPROTO_NUM_TCP;
+
+	if (r->proto != 0 && r->proto != pkt->proto)
+		return false;
+	if (!prefix_match(pkt->src, r->src, r->src_len) ||
+	    !prefix_match(pkt->dst, r->dst, r->dst_len))
+		return false;
+	/* A port condition never matches a protocol without ports
+	 * (iptables only accepts --dport after -p udp or -p tcp). */
+	if (!port_any(r->sport_lo, r->sport_hi) &&
+	    (!has_ports || !port_match(pkt->sport, r->sport_lo, r->sport_hi)))
+		return false;
+	if (!port_any(r->dport_lo, r->dport_hi) &&
+	    (!has_ports || !port_match(pkt->dport, r->dport_lo, r->dport_hi)))
+		return false;
+	return r->states == FW_STATE_ANY || (r->states & (unsigned)state) != 0;
+}
+
+/* ---- sentences ---- */
+
+static const char *chain_direction(enum fw_chain chain)
+{
+	switch (chain) {
+	case FW_CHAIN_INPUT:
+		return "inbound";
+	case FW_CHAIN_OUTPUT:
+		return "outbound";
+	default:
+		return "forwarded";
+	}
+}
+
+/* Why an ESTABLISHED packet is one: the other direction was seen first. */
+static const char *established_reason(enum fw_chain chain)
+{
+	switch (chain) {
+	case FW_CHAIN_INPUT:
+		return "a reply to a flow this host started";
+	case FW_CHAIN_OUTPUT:
+		return "a reply to a flow the remote side started";
+	default:
+		return "a reply to a flow already forwarded the other way";
+	}
+}
+
+static const char *action_verb(enum fw_action action)
+{
+	switch (action) {
+	case FW_ACCEPT:
+		return "accepted";
+	case FW_REJECT:
+		return "rejected";
+	default:
+		return "dropped";
+	}
+}
+
+/* "rule INPUT #2 (-p udp --dport 5000 -j DROP) dropped it[: comment]", or for
+ * an accept on state ESTABLISHED, the reason the packet counts as a reply. */
+static void rule_sentence(enum fw_chain chain, size_t i, const struct fw_rule *r,
+			  enum conntrack_state state, char *out, size_t size)
+{
+	struct fw_rule bare = *r;
+	char text[160];
+	int n;
+
+	bare.comment[0] = '\0'; /* the comment goes after the verb, not inside () */
+	fw_rule_format(&bare, text, sizeof(text));
+	n = snprintf(out, size, "rule %s #%zu (%s)", fw_chain_name(chain), i + 1, text);
+	if (n < 0 || (size_t)n >= size)
+		return;
+	if (r->action == FW_ACCEPT && (r->states & CONNTRACK_ESTABLISHED) &&
+	    state == CONNTRACK_ESTABLISHED)
+		snprintf(out + n, size - (size_t)n, ": %s", established_reason(chain));
+	else if (r->comment[0] != '\0')
+		snprintf(out + n, size - (size_t)n, " %s it: %s", action_verb(r->action),
+			 r->comment);
+	else
+		snprintf(out + n, size - (size_t)n, " %s it", action_verb(r->action));
+}
+
+void firewall_filter(struct firewall *fw, enum fw_chain chain, const struct packet_info *pkt,
+		     enum conntrack_state state, struct fw_verdict *out)
+{
+	const char *name;
+
+	if (!chain_ok(chain)) {
+		out->action = FW_DROP;
+		out->rule = -1;
+		snprintf(out->why, sizeof(out->why), "no such chain (%d)", (int)chain);
+		return;
+	}
+	for (size_t i = 0; i < fw->chains[chain].n; i++) {
+		struct fw_rule *r = &fw->chains[chain].v[i];
+
+		if (!rule_matches(r, pkt, state))
+			continue;
+		r->hits++;
+		out->action = r->action;
+		out->rule = (int)i;
+		rule_sentence(chain, i, r, state, out->why, sizeof(out->why));
+		return;
+	}
+	name = fw_chain_name(chain);
+	out->action = fw->policy[chain];
+	out->rule = -1;
+	snprintf(out->why, sizeof(out->why),
+		 "no rule in %s matched %s %s flow, and the %s policy is %s", name,
+		 state == CONNTRACK_ESTABLISHED ? "an established" : "a new",
+		 chain_direction(chain), name, fw_action_name(out->action));
+}
+
+/* ---- names and formatting ---- */
+
+const char *fw_chain_name(enum fw_chain chain)
+{
+	static const char *const names[FW_CHAIN_COUNT] = {"INPUT", "OUTPUT", "FORWARD"};
+
+	return chain_ok(chain) ? names[chain] : "?";
+}
+
+const char *fw_action_name(enum fw_action action)
+{
+	switch (action) {
+	case FW_ACCEPT:
+		return "accept";
+	case FW_DROP:
+		return "drop";
+	case FW_REJECT:
+		return "reject";
+	}
+	return "?";
+}
+
+static void format_proto(char *out, size_t size, uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_NUM_UDP:
+		snprintf(out, size, "udp");
+		break;
+	case IPPROTO_NUM_TCP:
+		snprintf(out, size, "tcp");
+		break;
+	case IPPROTO_NUM_ICMP:
+		snprintf(out, size, "icmp");
+		break;
+	default:
+		snprintf(out, size, "%u", proto);
+	}
+}
+
+/* " --dport 5000" or " --dport 5000:5010" (iptables' range syntax). */
+static int format_ports(char *out, size_t size, const char *opt, uint16_t lo, uint16_t hi)
+{
+	if (port_any(lo, hi))
+		return snprintf(out, size, "%s", "");
+	if (hi <= lo)
+		return snprintf(out, size, " %s %u", opt, lo);
+	return snprintf(out, size, " %s %u:%u", opt, lo, hi);
+}
+
+static const char *states_text(unsigned states)
+{
+	const unsigned both = CONNTRACK_NEW | CONNTRACK_ESTABLISHED;
+
+	if ((states & both) == both)
+		return "NEW,ESTABLISHED";
+	return (states & CONNTRACK_NEW) ? "NEW" : "ESTABLISHED";
+}
+
+int fw_rule_format(const struct fw_rule *r, char *out, size_t size)
+{
+	char proto[16] = "", src[24] = "", dst[24] = "", sp[24], dp[24], ip[16], name[8];
+	char state[40] = "", comment[64] = "", all[256];
+	const char *action = r->action == FW_ACCEPT ? "ACCEPT"
+			     : r->action == FW_REJECT ? "REJECT"
+						      : "DROP";
+	int n;
+
+	/* Options are in the order iptables-save prints them, each with a
+	 * leading space; the first space is skipped at the end. */
+	if (r->proto != 0) {
+		format_proto(name, sizeof(name), r->proto);
+		snprintf(proto, sizeof(proto), " -p %s", name);
+	}
+	if (r->src_len != 0)
+		snprintf(src, sizeof(src), " -s %s/%u", ip_format(r->src, ip, sizeof(ip)),
+			 r->src_len);
+	if (r->dst_len != 0)
+		snprintf(dst, sizeof(dst), " -d %s/%u", ip_format(r->dst, ip, sizeof(ip)),
+			 r->dst_len);
+	format_ports(sp, sizeof(sp), "--sport", r->sport_lo, r->sport_hi);
+	format_ports(dp, sizeof(dp), "--dport", r->dport_lo, r->dport_hi);
+	if (r->states != FW_STATE_ANY)
+		snprintf(state, sizeof(state), " -m state --state %s", states_text(r->states));
+	if (r->comment[0] != '\0')
+		snprintf(comment, sizeof(comment), " /* %.*s */", (int)sizeof(r->comment),
+			 r->comment);
+	n = snprintf(all, sizeof(all), "%s%s%s%s%s%s -j %s%s", proto, src, dst, sp, dp, state,
+		     action, comment);
+	return snprintf(out, size, "%s", n > 0 ? all + 1 : "");
+}

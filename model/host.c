@@ -1,0 +1,516 @@
+/*
+ * host.c - an end host: one interface, a default gateway, UDP sockets, and an
+ * optional stateful firewall with its connection tracking.
+ *
+ * Connection tracking runs only while the firewall is on. That is Linux's
+ * behaviour too: nf_conntrack is loaded by the first ruleset that matches on
+ * state (iptables -m state / nft ct state), and a host without one keeps no
+ * flow table. Turning the firewall on mid-flow therefore sees the next reply
+ * of an old flow as NEW, exactly as a freshly loaded nf_conntrack would.
+ *
+ * Within the firewall path an entry is created only once the packet has been
+ * accepted, like netfilter's "confirm" at the end of the hooks: a dropped
+ * packet leaves no entry behind.
+ */
+#include "model/host.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/router.h"
+
+struct host_socket {
+	struct host *host;
+	uint32_t addr; /* 0: every address of the host */
+	uint16_t port;
+	host_recv_fn fn;
+	void *ctx;
+};
+
+struct host {
+	struct node node; /* first: host_from_node() casts */
+	uint32_t gateway;
+	bool fw_on;
+	struct firewall *fw;
+	struct conntrack *ct;
+	struct host_socket **socks; /* unordered; a host has a handful */
+	size_t n_socks, cap_socks;
+	uint64_t bound[65536 / 64]; /* ports in use: "taken?" without a scan */
+	uint16_t next_port;	    /* where the next ephemeral search starts */
+	uint16_t ip_id;
+};
+
+static void host_receive(struct node *n, struct iface *in, struct packet *p);
+static void host_free(struct node *n);
+static void host_describe(struct node *n, struct trace_node *out, char *detail, size_t size);
+
+static const struct node_ops host_ops = {
+    .receive = host_receive,
+    .free = host_free,
+    .describe = host_describe,
+};
+
+struct host *host_new(struct net *net, const char *name, uint32_t addr, uint8_t prefix_len,
+		      uint32_t gateway)
+{
+	struct host *h = calloc(1, sizeof(*h));
+	struct conntrack_config ctc;
+	struct rng r;
+	char stream[96];
+
+	if (h == NULL)
+		return NULL;
+	if (net_add_node(net, &h->node, NODE_HOST, &host_ops, name) < 0) {
+		free(h);
+		return NULL;
+	}
+	/* From here the world owns the node: on failure it stays registered,
+	 * inert, and net_free() frees it. */
+	conntrack_config_default(&ctc);
+	h->fw = firewall_new(h->node.name);
+	h->ct = conntrack_new(net_engine(net), h->node.name, &ctc);
+	if (h->fw == NULL || h->ct == NULL ||
+	    node_add_iface(&h->node, "eth0", addr, prefix_len) == NULL)
+		return NULL;
+	firewall_make_stateful_host(h->fw);
+	h->gateway = gateway;
+	snprintf(stream, sizeof(stream), "host:%s:ports", name);
+	net_rng(net, stream, &r);
+	h->next_port = (uint16_t)(HOST_EPHEMERAL_LO +
+				  rng_below(&r, HOST_EPHEMERAL_HI - HOST_EPHEMERAL_LO + 1));
+	return h;
+}
+
+static void host_free(struct node *n)
+{
+	struct host *h = (struct host *)n;
+
+	for (size_t i = 0; i < h->n_socks; i++)
+		free(h->socks[i]);
+	free(h->socks);
+	conntrack_free(h->ct);
+	firewall_free(h->fw);
+	free(h);
+}
+
+struct node *host_node(struct host *h)
+{
+	return &h->node;
+}
+
+struct host *host_from_node(struct node *n)
+{
+	return n != NULL && n->kind == NODE_HOST ? (struct host *)n : NULL;
+}
+
+struct iface *host_iface(struct host *h)
+{
+	return &h->node.ifaces[0];
+}
+
+uint32_t host_address(const struct host *h)
+{
+	return h->node.ifaces[0].addr;
+}
+
+void host_set_gateway(struct host *h, uint32_t gateway)
+{
+	h->gateway = gateway;
+}
+
+struct iface *host_add_address(struct host *h, uint32_t addr, uint8_t prefix_len)
+{
+	char name[16];
+
+	if (addr == 0 || node_iface_by_addr(&h->node, addr) != NULL)
+		return NULL;
+	snprintf(name, sizeof(name), "eth%zu", h->node.n_ifaces);
+	return node_add_iface(&h->node, name, addr, prefix_len);
+}
+
+void host_enable_firewall(struct host *h, bool on)
+{
+	h->fw_on = on;
+}
+
+bool host_firewall_enabled(const struct host *h)
+{
+	return h->fw_on;
+}
+
+struct firewall *host_firewall(struct host *h)
+{
+	return h->fw;
+}
+
+struct conntrack *host_conntrack(struct host *h)
+{
+	return h->ct;
+}
+
+/* The node that answers for `addr` on `ifc`'s link, or NULL. */
+static struct node *neighbour(struct iface *ifc, uint32_t addr)
+{
+	if (ifc->link == NULL)
+		return NULL;
+	for (size_t i = 0; i < link_attachment_count(ifc->link); i++) {
+		struct iface *a = link_attachment(ifc->link, i);
+
+		if (a->addr == addr && a != ifc)
+			return a->node;
+	}
+	return NULL;
+}
+
+static void host_describe(struct node *n, struct trace_node *out, char *detail, size_t size)
+{
+	struct host *h = (struct host *)n;
+	struct iface *ifc = host_iface(h);
+	struct node *gw = neighbour(ifc, h->gateway);
+	struct router *r = router_from_node(gw);
+	size_t used = 0;
+	char a[16];
+
+	out->type = "host";
+	detail[0] = '\0';
+	for (size_t i = 0; i < n->n_ifaces && used < size; i++)
+		used += (size_t)snprintf(detail + used, size - used, "%s%s/%u", i ? ", " : "",
+					 ip_format(n->ifaces[i].addr, a, sizeof(a)),
+					 n->ifaces[i].prefix_len);
+	if (used < size && h->gateway != 0)
+		snprintf(detail + used, size - used, " gw %s, firewall %s",
+			 ip_format(h->gateway, a, sizeof(a)), h->fw_on ? "on" : "off");
+	else if (used < size)
+		snprintf(detail + used, size - used, ", no gateway, firewall %s",
+			 h->fw_on ? "on" : "off");
+	/* Behind a NAT when the gateway NATs and we are on its inside. */
+	if (r != NULL && router_nat(r) != NULL && router_nat_outside(r)->link != ifc->link)
+		out->behind = gw->name;
+}
+
+/* Sockets. */
+
+static bool port_bound(const struct host *h, uint16_t port)
+{
+	return (h->bound[port / 64] >> (port % 64)) & 1u;
+}
+
+/* The socket a datagram to addr:port goes to: one bound to exactly that
+ * address first, else one bound to every address (as Linux's UDP lookup
+ * scores an exact local address above the wildcard). */
+static struct host_socket *find_socket(const struct host *h, uint32_t addr, uint16_t port)
+{
+	struct host_socket *wild = NULL;
+
+	if (!port_bound(h, port))
+		return NULL;
+	for (size_t i = 0; i < h->n_socks; i++) {
+		struct host_socket *s = h->socks[i];
+
+		if (s->port == port && s->addr == addr)
+			return s;
+		if (s->port == port && s->addr == 0)
+			wild = s;
+	}
+	return wild;
+}
+
+/* Would binding addr:port clash? Without SO_REUSEADDR, Linux refuses a bind
+ * that overlaps an existing one: same port, and same address or either the
+ * wildcard. */
+static bool bind_clashes(const struct host *h, uint32_t addr, uint16_t port)
+{
+	if (!port_bound(h, port))
+		return false;
+	for (size_t i = 0; i < h->n_socks; i++) {
+		const struct host_socket *s = h->socks[i];
+
+		if (s->port == port && (s->addr == addr || s->addr == 0 || addr == 0))
+			return true;
+	}
+	return false;
+}
+
+/* Linux picks ephemeral ports from a hash of the destination (RFC 6056
+ * alg. 3); natsim walks sequentially from a start drawn from the host's own
+ * stream, which keeps runs reproducible and ports unsurprising to read. */
+static uint16_t pick_ephemeral(struct host *h)
+{
+	const uint32_t span = HOST_EPHEMERAL_HI - HOST_EPHEMERAL_LO + 1;
+
+	for (uint32_t i = 0; i < span; i++) {
+		uint16_t port = h->next_port;
+
+		h->next_port = port == HOST_EPHEMERAL_HI ? HOST_EPHEMERAL_LO : (uint16_t)(port + 1);
+		if (!port_bound(h, port))
+			return port;
+	}
+	return 0;
+}
+
+struct host_socket *host_udp_bind(struct host *h, uint16_t port, host_recv_fn fn, void *ctx)
+{
+	return host_udp_bind_addr(h, 0, port, fn, ctx);
+}
+
+struct host_socket *host_udp_bind_addr(struct host *h, uint32_t addr, uint16_t port,
+				       host_recv_fn fn, void *ctx)
+{
+	if (addr != 0 && node_iface_by_addr(&h->node, addr) == NULL)
+		return NULL; /* EADDRNOTAVAIL */
+	if (port == 0)
+		port = pick_ephemeral(h);
+	if (port == 0 || bind_clashes(h, addr, port))
+		return NULL;
+	if (h->n_socks == h->cap_socks) {
+		size_t ncap = h->cap_socks ? h->cap_socks * 2 : 4;
+		struct host_socket **s = realloc(h->socks, ncap * sizeof(*s));
+
+		if (s == NULL)
+			return NULL;
+		h->socks = s;
+		h->cap_socks = ncap;
+	}
+	struct host_socket *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->host = h;
+	s->addr = addr;
+	s->port = port;
+	s->fn = fn;
+	s->ctx = ctx;
+	h->socks[h->n_socks++] = s;
+	h->bound[port / 64] |= (uint64_t)1 << (port % 64);
+	return s;
+}
+
+void host_udp_close(struct host_socket *s)
+{
+	if (s == NULL)
+		return;
+	struct host *h = s->host;
+
+	for (size_t i = 0; i < h->n_socks; i++)
+		if (h->socks[i] == s) {
+			h->socks[i] = h->socks[--h->n_socks];
+			break;
+		}
+	h->bound[s->port / 64] &= ~((uint64_t)1 << (s->port % 64));
+	for (size_t i = 0; i < h->n_socks; i++) /* another address may share the port */
+		if (h->socks[i]->port == s->port)
+			h->bound[s->port / 64] |= (uint64_t)1 << (s->port % 64);
+	free(s);
+}
+
+struct endpoint host_socket_local(const struct host_socket *s)
+{
+	struct endpoint ep = {s->addr != 0 ? s->addr : host_address(s->host), s->port};
+
+	return ep;
+}
+
+struct host *host_socket_host(const struct host_socket *s)
+{
+	return s->host;
+}
+
+/* Packet path. */
+
+static const char *flow_words(const struct packet_info *info, char *out, size_t size)
+{
+	struct endpoint s = {info->src, info->sport}, d = {info->dst, info->dport};
+	char a[24], b[24];
+
+	snprintf(out, size, "%s → %s", endpoint_format(&s, a, sizeof(a)),
+		 endpoint_format(&d, b, sizeof(b)));
+	return out;
+}
+
+static void tuple_of(const struct packet_info *info, struct conntrack_tuple *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->proto = info->proto;
+	t->src = info->src;
+	t->dst = info->dst;
+	t->sport = info->sport;
+	t->dport = info->dport;
+}
+
+static void tuple_invert(const struct conntrack_tuple *t, struct conntrack_tuple *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->proto = t->proto;
+	out->src = t->dst;
+	out->dst = t->src;
+	out->sport = t->dport;
+	out->dport = t->sport;
+}
+
+/* Run `chain` over a parsed packet with its conntrack state; on accept,
+ * confirm the flow (create it if new) and count the packet. Returns false,
+ * having dropped `p`, if the firewall refused it. */
+static bool host_filter(struct host *h, enum fw_chain chain, struct iface *at, struct packet *p,
+			const struct packet_info *info)
+{
+	struct conntrack_tuple t, rt;
+	enum conntrack_dir dir = CONNTRACK_DIR_ORIGINAL;
+	struct conntrack_entry *ce;
+	struct fw_verdict v;
+
+	if (!h->fw_on)
+		return true;
+	tuple_of(info, &t);
+	ce = conntrack_lookup(h->ct, &t, &dir);
+	firewall_filter(h->fw, chain, info, conntrack_state_of(ce, dir), &v);
+	if (v.action != FW_ACCEPT) {
+		char flow[64];
+
+		node_dropf(&h->node, at, p, TRACE_DROP_FIREWALL, "%s's firewall %s %s: %s",
+			   h->node.name, v.action == FW_REJECT ? "rejected" : "dropped",
+			   flow_words(info, flow, sizeof(flow)), v.why);
+		return false;
+	}
+	if (ce == NULL) {
+		tuple_invert(&t, &rt);
+		ce = conntrack_create(h->ct, &t, &rt);
+		dir = CONNTRACK_DIR_ORIGINAL;
+	}
+	/* A full table refuses to track, as Linux's does ("table full,
+	 * dropping packet"); natsim lets the packet pass untracked. */
+	if (ce != NULL)
+		conntrack_seen(h->ct, ce, dir, p->len);
+	return true;
+}
+
+/* The next hop for `dst` leaving through `ifc`: on-link, or the gateway.
+ * 0 = no route. */
+static uint32_t next_hop(const struct host *h, const struct iface *ifc, uint32_t dst)
+{
+	uint32_t mask = prefix_mask(ifc->prefix_len);
+
+	if ((dst & mask) == (ifc->addr & mask))
+		return dst;
+	return h->gateway;
+}
+
+/* Route, filter and transmit a packet this host originates. `info` is NULL
+ * for raw bytes that do not parse: those skip the firewall and go by the
+ * destination in their header. Returns the packet id, or 0 if dropped here. */
+static uint64_t host_output(struct host *h, struct packet *p, const struct packet_info *info,
+			    uint32_t src, uint32_t dst)
+{
+	/* Out through the interface holding the source address (host.h). */
+	struct iface *ifc = node_iface_by_addr(&h->node, src);
+	uint64_t id = p->id;
+
+	if (ifc == NULL)
+		ifc = host_iface(h);
+	uint32_t hop = next_hop(h, ifc, dst);
+
+	char a[16], net[16];
+
+	node_trace_hop(&h->node, NULL, TRACE_HOP_SEND, p);
+	if (hop == 0) {
+		node_dropf(
+		    &h->node, ifc, p, TRACE_DROP_NO_ROUTE,
+		    "%s has no route to %s: it is not on %s/%u and %s has no default gateway",
+		    h->node.name, ip_format(dst, a, sizeof(a)),
+		    ip_format(ifc->addr & prefix_mask(ifc->prefix_len), net, sizeof(net)),
+		    ifc->prefix_len, h->node.name);
+		return 0;
+	}
+	if (ifc->link == NULL) {
+		node_dropf(&h->node, ifc, p, TRACE_DROP_NO_ROUTE,
+			   "%s cannot reach %s: its %s is not attached to any link", h->node.name,
+			   ip_format(dst, a, sizeof(a)), ifc->name);
+		return 0;
+	}
+	if (info != NULL && !host_filter(h, FW_CHAIN_OUTPUT, ifc, p, info))
+		return 0;
+	link_transmit(ifc->link, ifc, hop, p);
+	return id;
+}
+
+uint64_t host_udp_sendto(struct host_socket *s, const struct endpoint *to, const void *payload,
+			 size_t len)
+{
+	struct host *h = s->host;
+	struct net *net = h->node.net;
+	struct endpoint from = host_socket_local(s);
+	struct packet_info info;
+	struct packet *p;
+
+	if (len > PACKET_MAX_SIZE - IPV4_HEADER_MIN - UDP_HEADER_SIZE)
+		return 0;
+	p = packet_alloc(net_packets(net), net_next_packet_id(net));
+	if (p == NULL)
+		return 0;
+	p->len = packet_build_udp(p->data, sizeof(p->data), &from, to, PACKET_DEFAULT_TTL,
+				  h->ip_id++, payload, len);
+	if (p->len == 0 || packet_parse(p->data, p->len, &info, NULL, 0) != PACKET_OK) {
+		packet_release(net_packets(net), p);
+		return 0;
+	}
+	return host_output(h, p, &info, from.ip, to->ip);
+}
+
+uint64_t host_send_raw(struct host *h, const uint8_t *bytes, size_t len)
+{
+	struct net *net = h->node.net;
+	struct packet_info info;
+	struct packet *p;
+
+	if (len < IPV4_HEADER_MIN || len > PACKET_MAX_SIZE)
+		return 0; /* without a header there is no destination to send to */
+	p = packet_alloc(net_packets(net), net_next_packet_id(net));
+	if (p == NULL)
+		return 0;
+	memcpy(p->data, bytes, len);
+	p->len = len;
+	/* Like a raw socket with IP_HDRINCL: the bytes go out as given. Ones
+	 * that parse pass the OUTPUT chain; others go by their header's dst. */
+	if (packet_parse(p->data, p->len, &info, NULL, 0) == PACKET_OK)
+		return host_output(h, p, &info, info.src, info.dst);
+	return host_output(h, p, NULL, IP4(bytes[12], bytes[13], bytes[14], bytes[15]),
+			   IP4(bytes[16], bytes[17], bytes[18], bytes[19]));
+}
+
+static void host_receive(struct node *n, struct iface *in, struct packet *p)
+{
+	struct host *h = (struct host *)n;
+	struct packet_info info;
+	struct host_socket *s;
+	char why[200], flow[64], a[16];
+
+	if (packet_parse(p->data, p->len, &info, why, sizeof(why)) != PACKET_OK) {
+		node_dropf(n, in, p, TRACE_DROP_MALFORMED, "%s dropped a malformed packet: %s",
+			   n->name, why);
+		return;
+	}
+	if (node_iface_by_addr(n, info.dst) == NULL) {
+		node_dropf(n, in, p, TRACE_DROP_NOT_FOR_US,
+			   "%s dropped %s: it is addressed to %s, and %s is %s", n->name,
+			   flow_words(&info, flow, sizeof(flow)), ip_format(info.dst, a, sizeof(a)),
+			   n->name, ip_format(host_address(h), why, sizeof(why)));
+		return;
+	}
+	if (!host_filter(h, FW_CHAIN_INPUT, in, p, &info))
+		return;
+	s = info.proto == IPPROTO_NUM_UDP ? find_socket(h, info.dst, info.dport) : NULL;
+	if (s == NULL) {
+		node_dropf(n, in, p, TRACE_DROP_NO_SOCKET,
+			   "%s dropped %s: nothing on %s listens on UDP port %u", n->name,
+			   flow_words(&info, flow, sizeof(flow)), n->name, info.dport);
+		return;
+	}
+	struct endpoint from = {info.src, info.sport}, to = {info.dst, info.dport};
+
+	node_trace_hop(n, NULL, TRACE_HOP_DELIVER, p);
+	/* The callback may send, bind or close this socket: nothing of `s` is
+	 * used after it. The payload it borrows lives until the release. */
+	if (s->fn != NULL)
+		s->fn(s, &from, &to, info.payload, info.payload_len, s->ctx);
+	packet_release(net_packets(n->net), p);
+}

@@ -1,0 +1,68 @@
+/*
+ * host.h - an end host: interfaces, a default route, UDP sockets and an
+ * optional stateful host firewall.
+ *
+ * The socket API is the small one the p2p drivers need: bind a port (or an
+ * ephemeral one, 32768-60999 like Linux's ip_local_port_range), send a
+ * datagram, get a callback per datagram received. A host keeps a conntrack
+ * table; with the firewall on (firewall_make_stateful_host) new inbound flows
+ * are dropped and replies admitted, as the seed article describes.
+ */
+#ifndef NATSIM_MODEL_HOST_H
+#define NATSIM_MODEL_HOST_H
+
+#include "model/conntrack.h"
+#include "model/firewall.h"
+#include "model/net.h"
+
+struct host;
+struct host_socket;
+
+/* Called for each datagram delivered to a socket. The payload is borrowed. */
+typedef void (*host_recv_fn)(struct host_socket *s, const struct endpoint *from,
+			     const struct endpoint *to, const uint8_t *payload, size_t len,
+			     void *ctx);
+
+#define HOST_EPHEMERAL_LO 32768
+#define HOST_EPHEMERAL_HI 60999
+
+/* A host with one interface `eth0` holding addr/prefix_len and a default
+ * gateway (0 = none: only on-link destinations). */
+struct host *host_new(struct net *net, const char *name, uint32_t addr, uint8_t prefix_len,
+		      uint32_t gateway);
+struct node *host_node(struct host *h);
+struct host *host_from_node(struct node *n); /* NULL if not a host */
+struct iface *host_iface(struct host *h);
+uint32_t host_address(const struct host *h);
+void host_set_gateway(struct host *h, uint32_t gateway);
+
+/* A further address: a new interface ("eth1", ...) on the same prefix, to be
+ * attached to the same link as eth0. Packets leave through the interface that
+ * holds their source address. Returns NULL if the host has no room. */
+struct iface *host_add_address(struct host *h, uint32_t addr, uint8_t prefix_len);
+
+/* Firewall: off by default (everything accepted). */
+void host_enable_firewall(struct host *h, bool on);
+bool host_firewall_enabled(const struct host *h);
+struct firewall *host_firewall(struct host *h);
+struct conntrack *host_conntrack(struct host *h);
+
+/* Bind UDP `port` (0 = an ephemeral port). Returns NULL if the port is taken
+ * or none is free. */
+struct host_socket *host_udp_bind(struct host *h, uint16_t port, host_recv_fn fn, void *ctx);
+/* Bind UDP `port` on one local address only (0 = every address). A host with
+ * several addresses (a coordinator with an RFC 5780 alternate) binds each. */
+struct host_socket *host_udp_bind_addr(struct host *h, uint32_t addr, uint16_t port,
+				       host_recv_fn fn, void *ctx);
+void host_udp_close(struct host_socket *s);
+struct endpoint host_socket_local(const struct host_socket *s);
+struct host *host_socket_host(const struct host_socket *s);
+/* Send a datagram. Returns the packet id, or 0 if it could not be sent (too
+ * big, no route: the drop is in the trace). */
+uint64_t host_udp_sendto(struct host_socket *s, const struct endpoint *to, const void *payload,
+			 size_t len);
+
+/* Send raw IPv4 bytes as if from this host (scenario "send raw"). Takes a copy. */
+uint64_t host_send_raw(struct host *h, const uint8_t *bytes, size_t len);
+
+#endif

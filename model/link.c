@@ -1,0 +1,500 @@
+/*
+ * link.c - a segment between interfaces: latency, jitter, loss, an optional
+ * rate with a bounded per-sender queue, and cuts.
+ *
+ * Packets in flight wait in a lane, one FIFO per (sender, receiver) pair,
+ * chained through packet->next. Each packet schedules one engine event whose
+ * argument is its lane; since a lane's arrival times never decrease and the
+ * engine runs equal times in scheduling order, the event that fires always
+ * belongs to the packet at the head of its lane. That is how jitter never
+ * reorders: arrival = max(now + latency + jitter, the lane's last arrival).
+ *
+ * A cut does not touch the engine: it marks how many packets of each lane
+ * were in flight ("doomed"); those are dropped with LINK_DOWN when they reach
+ * the far end, which is when the student would notice them missing.
+ *
+ * The link emits the TX record at the sender and the RX record at the
+ * receiver, then hands the packet to the receiver's ops->receive.
+ */
+#include "model/net.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LINK_MAX_ATTACH 16
+
+struct link;
+
+struct lane {
+	struct link *link;
+	uint8_t from, to;	    /* attachment indices */
+	struct packet *head, *tail; /* in flight, in arrival order */
+	size_t count;
+	size_t doomed; /* the first `doomed` in flight die on arrival (cut) */
+	int doomed_by; /* attachment whose access was cut, -1: the link */
+	int64_t last_arrival;
+};
+
+/* One attachment's own access to the segment (a host's Wi-Fi on a LAN): it
+ * adds to the link's behaviour for every packet to or from it. */
+struct access {
+	int64_t latency, jitter;
+	double loss;
+	bool down;
+};
+
+/* The transmitter of one attachment when the link has a rate: the times at
+ * which each packet accepted into it finishes serializing (a growable ring). */
+struct sender {
+	int64_t *finish;
+	size_t cap, head, count;
+};
+
+struct link {
+	struct net *net;
+	char *name;
+	struct link_config cfg;
+	bool up;
+	struct rng rng; /* "link:<name>": loss and jitter */
+	size_t n_att;
+	struct iface *att[LINK_MAX_ATTACH];
+	struct sender tx[LINK_MAX_ATTACH];
+	struct access access[LINK_MAX_ATTACH];
+	struct lane lanes[LINK_MAX_ATTACH][LINK_MAX_ATTACH];
+};
+
+void link_config_default(struct link_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->queue_limit = 64;
+}
+
+struct link *link_new(struct net *net, const char *name, const struct link_config *cfg)
+{
+	if (name == NULL || net_find_link(net, name) != NULL)
+		return NULL;
+	struct link *l = calloc(1, sizeof(*l));
+	char stream[96];
+
+	if (l == NULL)
+		return NULL;
+	l->name = strdup(name);
+	if (l->name == NULL || net_add_link(net, l) < 0) {
+		free(l->name);
+		free(l);
+		return NULL;
+	}
+	l->net = net;
+	l->up = true;
+	if (cfg != NULL)
+		l->cfg = *cfg;
+	else
+		link_config_default(&l->cfg);
+	snprintf(stream, sizeof(stream), "link:%s", name);
+	net_rng(net, stream, &l->rng);
+	for (int i = 0; i < LINK_MAX_ATTACH; i++)
+		for (int j = 0; j < LINK_MAX_ATTACH; j++) {
+			l->lanes[i][j].link = l;
+			l->lanes[i][j].from = (uint8_t)i;
+			l->lanes[i][j].to = (uint8_t)j;
+		}
+	return l;
+}
+
+void link_free(struct link *l)
+{
+	if (l == NULL)
+		return;
+	struct packet_pool *pool = net_packets(l->net);
+
+	for (int i = 0; i < LINK_MAX_ATTACH; i++) {
+		free(l->tx[i].finish);
+		for (int j = 0; j < LINK_MAX_ATTACH; j++) {
+			struct packet *p = l->lanes[i][j].head;
+
+			while (p != NULL) {
+				struct packet *next = p->next;
+
+				packet_release(pool, p);
+				p = next;
+			}
+		}
+	}
+	free(l->name);
+	free(l);
+}
+
+int link_attach(struct link *l, struct iface *ifc)
+{
+	if (ifc->link != NULL || l->n_att >= LINK_MAX_ATTACH)
+		return -1;
+	ifc->link = l;
+	l->att[l->n_att++] = ifc;
+	return 0;
+}
+
+size_t link_attachment_count(const struct link *l)
+{
+	return l->n_att;
+}
+
+struct iface *link_attachment(const struct link *l, size_t i)
+{
+	return i < l->n_att ? l->att[i] : NULL;
+}
+
+bool link_is_up(const struct link *l)
+{
+	return l->up;
+}
+
+const char *link_name(const struct link *l)
+{
+	return l->name;
+}
+
+const struct link_config *link_get_config(const struct link *l)
+{
+	return &l->cfg;
+}
+
+void link_set_config(struct link *l, const struct link_config *cfg)
+{
+	l->cfg = *cfg;
+}
+
+static int attachment_index(const struct link *l, const struct iface *ifc);
+
+/* Announced per pair: the link's behaviour plus both ends' access. */
+static void emit_link(struct link *l, enum trace_link_event ev, const struct iface *a,
+		      const struct iface *b)
+{
+	struct trace_record r = {.kind = TRACE_LINK};
+	int ai = a != NULL ? attachment_index(l, a) : -1;
+	int bi = b != NULL ? attachment_index(l, b) : -1;
+	double keep = 1.0 - l->cfg.loss;
+
+	r.u.link.event = ev;
+	r.u.link.name = l->name;
+	r.u.link.a = a != NULL ? a->node->name : NULL;
+	r.u.link.a_iface = a != NULL ? a->name : NULL;
+	r.u.link.b = b != NULL ? b->node->name : NULL;
+	r.u.link.b_iface = b != NULL ? b->name : NULL;
+	r.u.link.latency_ns = l->cfg.latency;
+	r.u.link.jitter_ns = l->cfg.jitter;
+	for (int k = 0; k < 2; k++) {
+		int i = k == 0 ? ai : bi;
+
+		if (i < 0)
+			continue;
+		r.u.link.latency_ns += l->access[i].latency;
+		r.u.link.jitter_ns += l->access[i].jitter;
+		keep *= 1.0 - l->access[i].loss;
+	}
+	r.u.link.loss = 1.0 - keep;
+	trace_emit(net_trace(l->net), &r);
+}
+
+void link_announce(struct link *l)
+{
+	if (!trace_active(net_trace(l->net)))
+		return;
+	if (l->n_att <= 2) {
+		emit_link(l, TRACE_LINK_ADDED, link_attachment(l, 0), link_attachment(l, 1));
+		return;
+	}
+	for (size_t i = 1; i < l->n_att; i++)
+		emit_link(l, TRACE_LINK_ADDED, l->att[0], l->att[i]);
+}
+
+void link_set_up(struct link *l, bool up)
+{
+	if (l->up == up)
+		return;
+	l->up = up;
+	if (!up)
+		for (int i = 0; i < LINK_MAX_ATTACH; i++)
+			for (int j = 0; j < LINK_MAX_ATTACH; j++) {
+				l->lanes[i][j].doomed = l->lanes[i][j].count;
+				l->lanes[i][j].doomed_by = -1;
+			}
+	if (trace_active(net_trace(l->net)))
+		emit_link(l, up ? TRACE_LINK_UP : TRACE_LINK_DOWN, link_attachment(l, 0),
+			  link_attachment(l, 1));
+}
+
+int link_attachment_configure(struct link *l, struct iface *ifc, int64_t latency, int64_t jitter,
+			      double loss)
+{
+	int i = attachment_index(l, ifc);
+
+	if (i < 0 || latency < 0 || jitter < 0 || !(loss >= 0.0 && loss <= 1.0))
+		return -1;
+	l->access[i].latency = latency;
+	l->access[i].jitter = jitter;
+	l->access[i].loss = loss;
+	return 0;
+}
+
+int link_attachment_set_up(struct link *l, struct iface *ifc, bool up)
+{
+	int i = attachment_index(l, ifc);
+
+	if (i < 0)
+		return -1;
+	if (l->access[i].down == !up)
+		return 0;
+	l->access[i].down = !up;
+	/* What is in flight to or from it dies on arrival, as on a cut link. */
+	for (int j = 0; !up && j < LINK_MAX_ATTACH; j++) {
+		struct lane *out = &l->lanes[i][j], *in = &l->lanes[j][i];
+
+		out->doomed = out->count;
+		out->doomed_by = i;
+		in->doomed = in->count;
+		in->doomed_by = i;
+	}
+	/* Paired with the first attachment, as net_announce() pairs a LAN. */
+	if (trace_active(net_trace(l->net)))
+		emit_link(l, up ? TRACE_LINK_UP : TRACE_LINK_DOWN, l->att[0],
+			  i == 0 ? NULL : l->att[i]);
+	return 0;
+}
+
+bool link_attachment_is_up(const struct link *l, const struct iface *ifc)
+{
+	int i = attachment_index(l, ifc);
+
+	return i >= 0 && !l->access[i].down;
+}
+
+/* "192.168.1.5:5000 → 192.0.2.1:3478" for sentences, from whatever the bytes
+ * allow: a malformed packet still names its addresses if it has a header. */
+static const char *flow_words(const struct packet *p, char *out, size_t size)
+{
+	struct packet_info info;
+	char a[24], b[24];
+
+	if (packet_parse(p->data, p->len, &info, NULL, 0) == PACKET_OK) {
+		struct endpoint s = {info.src, info.sport}, d = {info.dst, info.dport};
+
+		snprintf(out, size, "%s → %s", endpoint_format(&s, a, sizeof(a)),
+			 endpoint_format(&d, b, sizeof(b)));
+	} else if (p->len >= IPV4_HEADER_MIN) {
+		const uint8_t *h = p->data;
+
+		snprintf(out, size, "%s → %s",
+			 ip_format(IP4(h[12], h[13], h[14], h[15]), a, sizeof(a)),
+			 ip_format(IP4(h[16], h[17], h[18], h[19]), b, sizeof(b)));
+	} else {
+		snprintf(out, size, "a %zu-byte malformed packet", p->len);
+	}
+	return out;
+}
+
+static int attachment_index(const struct link *l, const struct iface *ifc)
+{
+	for (size_t i = 0; i < l->n_att; i++)
+		if (l->att[i] == ifc)
+			return (int)i;
+	return -1;
+}
+
+/* The attachment holding `addr`, other than the sender itself. */
+static int attachment_by_addr(const struct link *l, uint32_t addr, int from)
+{
+	for (size_t i = 0; i < l->n_att; i++)
+		if ((int)i != from && l->att[i]->addr == addr && addr != 0)
+			return (int)i;
+	return -1;
+}
+
+static int sender_push(struct sender *s, int64_t t)
+{
+	if (s->count == s->cap) {
+		size_t ncap = s->cap ? s->cap * 2 : 16;
+		int64_t *f = malloc(ncap * sizeof(*f));
+
+		if (f == NULL)
+			return -1;
+		for (size_t i = 0; i < s->count; i++)
+			f[i] = s->finish[(s->head + i) % s->cap];
+		free(s->finish);
+		s->finish = f;
+		s->cap = ncap;
+		s->head = 0;
+	}
+	s->finish[(s->head + s->count) % s->cap] = t;
+	s->count++;
+	return 0;
+}
+
+/* Serialization on a rate-limited link: the time `p` has fully left the
+ * sender, or -1 if the sender's queue is full. The packet being serialized
+ * does not count against queue_limit, only those waiting behind it. */
+static int64_t serialize(struct link *l, int from, const struct packet *p, int64_t now)
+{
+	struct sender *s = &l->tx[from];
+
+	while (s->count > 0 && s->finish[s->head] <= now) {
+		s->head = (s->head + 1) % s->cap;
+		s->count--;
+	}
+	if (s->count > l->cfg.queue_limit)
+		return -1;
+	int64_t start = now;
+
+	if (s->count > 0) {
+		int64_t last = s->finish[(s->head + s->count - 1) % s->cap];
+
+		start = last > now ? last : now;
+	}
+	int64_t finish = start + (int64_t)((p->len * 8 * (uint64_t)SIM_S(1)) / l->cfg.rate_bps);
+
+	if (sender_push(s, finish) < 0)
+		return -1;
+	return finish;
+}
+
+static void lane_arrive(struct engine *e, void *arg)
+{
+	struct lane *lane = arg;
+	struct link *l = lane->link;
+	struct packet *p = lane->head;
+	struct iface *to = l->att[lane->to];
+
+	(void)e;
+	if (p == NULL)
+		return; /* cannot happen: one event per packet queued */
+	lane->head = p->next;
+	if (lane->head == NULL)
+		lane->tail = NULL;
+	lane->count--;
+	p->next = NULL;
+	if (lane->doomed > 0) {
+		char flow[96];
+
+		lane->doomed--;
+		if (lane->doomed_by >= 0)
+			node_dropf(to->node, to, p, TRACE_DROP_LINK_DOWN,
+				   "%s never reached %s: %s's access to link %s went down while it "
+				   "was in flight",
+				   flow_words(p, flow, sizeof(flow)), to->node->name,
+				   l->att[lane->doomed_by]->node->name, l->name);
+		else
+			node_dropf(to->node, to, p, TRACE_DROP_LINK_DOWN,
+				   "%s never reached %s: link %s went down while it was in flight",
+				   flow_words(p, flow, sizeof(flow)), to->node->name, l->name);
+		return;
+	}
+	node_trace_hop(to->node, to, TRACE_HOP_RX, p);
+	to->node->ops->receive(to->node, to, p);
+}
+
+/* Put `p` in flight from attachment `from` to `to`, leaving the sender at
+ * `depart`. Ownership passes to the lane. */
+static void launch(struct link *l, int from, int to, struct packet *p, int64_t depart)
+{
+	struct lane *lane = &l->lanes[from][to];
+	int64_t arrival = depart + l->cfg.latency + l->access[from].latency + l->access[to].latency;
+	int64_t jitter = l->cfg.jitter + l->access[from].jitter + l->access[to].jitter;
+
+	if (jitter > 0)
+		arrival += (int64_t)rng_below(&l->rng, (uint64_t)jitter + 1);
+	if (arrival < lane->last_arrival)
+		arrival = lane->last_arrival; /* never overtake the packet ahead */
+	if (engine_schedule_at(net_engine(l->net), arrival, lane_arrive, lane) == 0) {
+		struct iface *ifc = l->att[from];
+
+		node_drop(ifc->node, ifc, p, TRACE_DROP_QUEUE_FULL,
+			  "the simulator ran out of memory for packets in flight");
+		return;
+	}
+	lane->last_arrival = arrival;
+	p->next = NULL;
+	if (lane->tail != NULL)
+		lane->tail->next = p;
+	else
+		lane->head = p;
+	lane->tail = p;
+	lane->count++;
+}
+
+/* After TX: the receiver's access may be cut, and the link or either end's
+ * access may lose the packet. Returns true, having dropped `p` at the
+ * sender, if it will not arrive. */
+static bool lost_on_the_way(struct link *l, int fi, int ti, struct packet *p)
+{
+	struct iface *from = l->att[fi], *to = l->att[ti];
+	const struct access *af = &l->access[fi], *at = &l->access[ti];
+	double loss = 1.0 - (1.0 - l->cfg.loss) * (1.0 - af->loss) * (1.0 - at->loss);
+	char flow[96];
+
+	if (at->down) {
+		node_dropf(from->node, from, p, TRACE_DROP_LINK_DOWN,
+			   "%s never reached %s: its access to link %s is down",
+			   flow_words(p, flow, sizeof(flow)), to->node->name, l->name);
+		return true;
+	}
+	/* Loss and jitter draw from the link's own stream ("link:<name>"), so
+	 * what happens on this link never depends on traffic elsewhere. */
+	if (loss <= 0 || rng_double(&l->rng) >= loss)
+		return false;
+	if (af->loss > 0 || at->loss > 0)
+		node_dropf(from->node, from, p, TRACE_DROP_LINK_LOSS,
+			   "%s was lost on link %s (loss %g%%, counting the access of %s and %s)",
+			   flow_words(p, flow, sizeof(flow)), l->name, loss * 100.0,
+			   from->node->name, to->node->name);
+	else
+		node_dropf(from->node, from, p, TRACE_DROP_LINK_LOSS,
+			   "%s was lost on link %s (loss %g%%)", flow_words(p, flow, sizeof(flow)),
+			   l->name, loss * 100.0);
+	return true;
+}
+
+void link_transmit(struct link *l, struct iface *from, uint32_t next_hop, struct packet *p)
+{
+	struct node *n = from->node;
+	int fi = attachment_index(l, from);
+	char flow[96], addr[16];
+
+	/* Sentences are worded only on the (rare) drop paths. */
+	if (fi < 0) {
+		node_dropf(n, from, p, TRACE_DROP_NO_ROUTE,
+			   "%s could not send %s: %s is not attached to link %s", n->name,
+			   flow_words(p, flow, sizeof(flow)), from->name, l->name);
+		return;
+	}
+	if (!l->up || l->access[fi].down) {
+		node_dropf(n, from, p, TRACE_DROP_LINK_DOWN, "%s could not send %s: %s %s is down",
+			   n->name, flow_words(p, flow, sizeof(flow)),
+			   l->up ? "its access to link" : "link", l->name);
+		return;
+	}
+	int ti = attachment_by_addr(l, next_hop, fi);
+
+	if (ti < 0) {
+		node_dropf(n, from, p, TRACE_DROP_NO_ROUTE,
+			   "%s could not send %s: nobody on link %s has address %s", n->name,
+			   flow_words(p, flow, sizeof(flow)), l->name,
+			   ip_format(next_hop, addr, sizeof(addr)));
+		return;
+	}
+	int64_t depart = engine_now(net_engine(l->net));
+
+	if (l->cfg.rate_bps > 0) {
+		depart = serialize(l, fi, p, depart);
+		if (depart < 0) {
+			node_dropf(n, from, p, TRACE_DROP_QUEUE_FULL,
+				   "%s dropped %s: its queue on link %s is full (%zu packets wait "
+				   "behind the one being sent at %llu bit/s)",
+				   n->name, flow_words(p, flow, sizeof(flow)), l->name,
+				   l->cfg.queue_limit, (unsigned long long)l->cfg.rate_bps);
+			return;
+		}
+	}
+	node_trace_hop(n, from, TRACE_HOP_TX, p);
+	if (!lost_on_the_way(l, fi, ti, p))
+		launch(l, fi, ti, p, depart);
+}

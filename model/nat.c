@@ -1,0 +1,927 @@
+/*
+ * nat.c - a NAT along RFC 4787's axes: mapping, filtering, port assignment,
+ * lifetime and refresh, static forwards.
+ *
+ * Two indexes lead to a mapping, as netfilter's two tuple hashes do
+ * (net/netfilter/nf_nat_core.c keeps nf_nat_bysource beside the conntrack
+ * hash): one by the mapping key (the internal endpoint, plus as much of the
+ * remote as the mapping behaviour says), used outbound; one by the external
+ * endpoint, used inbound. A creation-order list makes printing deterministic.
+ * External endpoints are unique per protocol across all mappings and
+ * forwards, so the inbound lookup always has one answer.
+ */
+#include "model/nat.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define NAT_MIN_BUCKETS 64
+/* Random port picks tried before probing linearly from the last pick: keeps
+ * allocation uniform while the range is sparse, and bounded when it is full. */
+#define NAT_RANDOM_TRIES 8
+/* Remotes named in a drop sentence before "and N more". */
+#define NAT_LIST_SHOWN 3
+#define NAT_LIST_SCAN 16
+
+struct nat_node {
+	struct nat_mapping m; /* first: a mapping pointer is a node pointer */
+	struct nat_node *key_next, *ext_next;
+	struct nat_node *prev, *next; /* creation order */
+	struct nat_remote *remotes_tail;
+	engine_event_id timer;
+	struct nat *nat;
+};
+
+struct nat {
+	struct engine *engine;
+	const char *node_name;
+	struct nat_config cfg;
+	struct rng rng;
+	struct nat_node **by_key, **by_ext;
+	size_t n_buckets; /* a power of two, shared by both indexes */
+	size_t count;
+	uint32_t next_id;
+	uint16_t seq_next[NAT_MAX_PUBLIC]; /* sequential cursor per public address */
+	struct nat_node *head, *tail;
+};
+
+/* ---- names, presets, parsing ------------------------------------------ */
+
+const struct nat_preset nat_presets[] = {
+    {"full-cone", NAT_ENDPOINT_INDEPENDENT, NAT_ENDPOINT_INDEPENDENT, NAT_PORT_PRESERVE,
+     "Once an inside endpoint has sent one packet out, anyone on the Internet can reach "
+     "it through the same public port."},
+    {"restricted-cone", NAT_ENDPOINT_INDEPENDENT, NAT_ADDRESS_DEPENDENT, NAT_PORT_PRESERVE,
+     "An inside endpoint keeps one public port for every destination, and any port of an "
+     "address it has sent to may answer through it."},
+    {"port-restricted-cone", NAT_ENDPOINT_INDEPENDENT, NAT_ADDRESS_AND_PORT_DEPENDENT,
+     NAT_PORT_PRESERVE,
+     "An inside endpoint keeps one public port for every destination, but only the exact "
+     "address and port it has sent to may answer through it."},
+    {"symmetric", NAT_ADDRESS_AND_PORT_DEPENDENT, NAT_ADDRESS_AND_PORT_DEPENDENT, NAT_PORT_RANDOM,
+     "Every new destination gets its own random public port, and only that destination "
+     "may answer, so a port learned from a STUN server is useless to a peer."},
+};
+const size_t nat_preset_count = sizeof(nat_presets) / sizeof(nat_presets[0]);
+
+void nat_config_default(struct nat_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mapping = NAT_ENDPOINT_INDEPENDENT;
+	cfg->filtering = NAT_ADDRESS_AND_PORT_DEPENDENT;
+	cfg->ports = NAT_PORT_PRESERVE;
+	cfg->port_lo = 1024;
+	cfg->port_hi = 65535;
+	cfg->mapping_timeout = SIM_S(30);
+}
+
+int nat_config_preset(struct nat_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < nat_preset_count; i++) {
+		if (strcasecmp(nat_presets[i].name, name) == 0) {
+			cfg->mapping = nat_presets[i].mapping;
+			cfg->filtering = nat_presets[i].filtering;
+			cfg->ports = nat_presets[i].ports;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *nat_classic_name(enum nat_behaviour mapping, enum nat_behaviour filtering)
+{
+	/* The cone names (RFC 3489) only describe endpoint-independent mapping;
+	 * anything else is what RFC 3489 called symmetric (RFC 4787 section 3). */
+	if (mapping == NAT_ADDRESS_DEPENDENT || mapping == NAT_ADDRESS_AND_PORT_DEPENDENT)
+		return "symmetric";
+	if (mapping != NAT_ENDPOINT_INDEPENDENT)
+		return "custom";
+	switch (filtering) {
+	case NAT_ENDPOINT_INDEPENDENT:
+		return "full-cone";
+	case NAT_ADDRESS_DEPENDENT:
+		return "restricted-cone";
+	case NAT_ADDRESS_AND_PORT_DEPENDENT:
+		return "port-restricted-cone";
+	}
+	return "custom";
+}
+
+const char *nat_behaviour_name(enum nat_behaviour b)
+{
+	switch (b) {
+	case NAT_ENDPOINT_INDEPENDENT:
+		return "endpoint-independent";
+	case NAT_ADDRESS_DEPENDENT:
+		return "address-dependent";
+	case NAT_ADDRESS_AND_PORT_DEPENDENT:
+		return "address-and-port-dependent";
+	}
+	return "unknown";
+}
+
+const char *nat_behaviour_abbrev(enum nat_behaviour b, bool filtering)
+{
+	switch (b) {
+	case NAT_ENDPOINT_INDEPENDENT:
+		return filtering ? "EIF" : "EIM";
+	case NAT_ADDRESS_DEPENDENT:
+		return filtering ? "ADF" : "ADM";
+	case NAT_ADDRESS_AND_PORT_DEPENDENT:
+		return filtering ? "APDF" : "APDM";
+	}
+	return "?";
+}
+
+const char *nat_port_assignment_name(enum nat_port_assignment p)
+{
+	switch (p) {
+	case NAT_PORT_PRESERVE:
+		return "preserve";
+	case NAT_PORT_SEQUENTIAL:
+		return "sequential";
+	case NAT_PORT_RANDOM:
+		return "random";
+	}
+	return "unknown";
+}
+
+int nat_behaviour_parse(const char *s, enum nat_behaviour *out)
+{
+	static const struct {
+		const char *word;
+		enum nat_behaviour b;
+	} words[] = {
+	    {"endpoint-independent", NAT_ENDPOINT_INDEPENDENT},
+	    {"EIM", NAT_ENDPOINT_INDEPENDENT},
+	    {"EIF", NAT_ENDPOINT_INDEPENDENT},
+	    {"EI", NAT_ENDPOINT_INDEPENDENT},
+	    {"address-dependent", NAT_ADDRESS_DEPENDENT},
+	    {"ADM", NAT_ADDRESS_DEPENDENT},
+	    {"ADF", NAT_ADDRESS_DEPENDENT},
+	    {"AD", NAT_ADDRESS_DEPENDENT},
+	    {"address-and-port-dependent", NAT_ADDRESS_AND_PORT_DEPENDENT},
+	    {"APDM", NAT_ADDRESS_AND_PORT_DEPENDENT},
+	    {"APDF", NAT_ADDRESS_AND_PORT_DEPENDENT},
+	    {"APD", NAT_ADDRESS_AND_PORT_DEPENDENT},
+	};
+
+	if (s == NULL)
+		return -1;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		if (strcasecmp(words[i].word, s) == 0) {
+			*out = words[i].b;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* ---- sentences ---------------------------------------------------------- */
+
+/* "a", "a and b", "a, b and c", "a, b, c and 2 more". With ip_only, remotes
+ * are listed by address, each address once (what ADF compares). */
+static void nat_join(const struct endpoint *eps, size_t n, size_t n_total, bool ip_only, char *out,
+		     size_t size)
+{
+	char items[NAT_LIST_SHOWN][24];
+	size_t uniq = 0, shown = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		bool dup = false;
+		for (size_t j = 0; ip_only && j < i && !dup; j++)
+			dup = eps[j].ip == eps[i].ip;
+		if (dup)
+			continue;
+		if (shown < NAT_LIST_SHOWN) {
+			if (ip_only)
+				ip_format(eps[i].ip, items[shown], sizeof(items[0]));
+			else
+				endpoint_format(&eps[i], items[shown], sizeof(items[0]));
+			shown++;
+		}
+		uniq++;
+	}
+	size_t more = uniq - shown + (n_total - n);
+	size_t used = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < shown && used < size; i++) {
+		const char *sep = i == 0 ? "" : (i + 1 == shown && more == 0) ? " and " : ", ";
+		int w = snprintf(out + used, size - used, "%s%s", sep, items[i]);
+		used += w > 0 ? (size_t)w : 0;
+	}
+	if (more > 0 && used < size)
+		snprintf(out + used, size - used, " and %zu more", more);
+}
+
+/* Copy the head of a remote list into an array for nat_join. */
+static size_t nat_remotes_array(const struct nat_mapping *m, struct endpoint *eps, size_t max)
+{
+	size_t n = 0;
+	for (const struct nat_remote *r = m->remotes; r != NULL && n < max; r = r->next)
+		eps[n++] = r->ep;
+	return n;
+}
+
+static size_t nat_unique_ips(const struct endpoint *eps, size_t n)
+{
+	size_t uniq = 0;
+	for (size_t i = 0; i < n; i++) {
+		bool dup = false;
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = eps[j].ip == eps[i].ip;
+		uniq += !dup;
+	}
+	return uniq;
+}
+
+int nat_describe_filter(enum nat_behaviour filtering, const struct endpoint *remotes, size_t n,
+			bool is_static, char *out, size_t size)
+{
+	char list[160];
+
+	if (is_static)
+		return snprintf(out, size, "accepts anyone (port forward)");
+	if (filtering == NAT_ENDPOINT_INDEPENDENT)
+		return snprintf(out, size, "accepts anyone (endpoint-independent filtering)");
+	if (n == 0)
+		return snprintf(out, size, "accepts nobody yet (%s filtering)",
+				nat_behaviour_name(filtering));
+	bool ip_only = filtering == NAT_ADDRESS_DEPENDENT;
+	nat_join(remotes, n, n, ip_only, list, sizeof(list));
+	return snprintf(out, size, "accepts %s%s (%s filtering)", list,
+			ip_only ? " on any port" : "", nat_behaviour_name(filtering));
+}
+
+/* "office dropped 203.0.113.7:4000 → 198.51.100.9:61002: " */
+static size_t nat_drop_prefix(const struct nat *nat, const struct packet_info *info, char *out,
+			      size_t size)
+{
+	char src[24], dst[24];
+	struct endpoint s = {info->src, info->sport}, d = {info->dst, info->dport};
+
+	endpoint_format(&s, src, sizeof(src));
+	endpoint_format(&d, dst, sizeof(dst));
+	int w = snprintf(out, size, "%s dropped %s \u2192 %s: ", nat->node_name, src, dst);
+	return w < 0 ? 0 : (size_t)w < size ? (size_t)w : size - 1;
+}
+
+/* Why filtering refused `info` on mapping `m` (RFC 4787 section 5). */
+static void nat_filter_sentence(const struct nat *nat, const struct nat_mapping *m,
+				const struct packet_info *info, char *out, size_t size)
+{
+	struct endpoint eps[NAT_LIST_SCAN];
+	char inside[24], list[160];
+	size_t n = nat_remotes_array(m, eps, NAT_LIST_SCAN);
+	size_t used = nat_drop_prefix(nat, info, out, size);
+
+	endpoint_format(&m->internal, inside, sizeof(inside));
+	if (nat->cfg.filtering == NAT_ADDRESS_DEPENDENT) {
+		size_t uniq = nat_unique_ips(eps, n) + (m->n_remotes - n);
+		nat_join(eps, n, m->n_remotes, true, list, sizeof(list));
+		snprintf(out + used, size - used,
+			 "its mapping for %s only accepts packets from %s (any port), %s it has "
+			 "sent to (address-restricted filtering)",
+			 inside, list, uniq == 1 ? "the one address" : "the addresses");
+	} else {
+		nat_join(eps, n, m->n_remotes, false, list, sizeof(list));
+		snprintf(out + used, size - used,
+			 "its mapping for %s only accepts replies from %s, %s it has sent to "
+			 "(port-restricted filtering)",
+			 inside, list, m->n_remotes == 1 ? "the one endpoint" : "the endpoints");
+	}
+}
+
+/* ---- indexes ------------------------------------------------------------ */
+
+static uint64_t nat_mix(uint64_t x)
+{
+	/* splitmix64's finaliser. */
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+static uint64_t nat_ep_bits(const struct endpoint *ep)
+{
+	return ((uint64_t)ep->ip << 16) | ep->port;
+}
+
+static size_t nat_key_hash(const struct nat *nat, uint8_t proto, const struct endpoint *internal,
+			   const struct endpoint *key_remote)
+{
+	uint64_t h = nat_mix(nat_ep_bits(internal) ^ ((uint64_t)proto << 56));
+	return (size_t)(nat_mix(h ^ nat_ep_bits(key_remote)) & (nat->n_buckets - 1));
+}
+
+static size_t nat_ext_hash(const struct nat *nat, uint8_t proto, const struct endpoint *external)
+{
+	return (size_t)(nat_mix(nat_ep_bits(external) ^ ((uint64_t)proto << 56)) &
+			(nat->n_buckets - 1));
+}
+
+static bool nat_ep_eq(const struct endpoint *a, const struct endpoint *b)
+{
+	return a->ip == b->ip && a->port == b->port;
+}
+
+static void nat_index_insert(struct nat *nat, struct nat_node *n)
+{
+	size_t k = nat_key_hash(nat, n->m.proto, &n->m.internal, &n->m.key_remote);
+	size_t x = nat_ext_hash(nat, n->m.proto, &n->m.external);
+
+	n->key_next = nat->by_key[k];
+	nat->by_key[k] = n;
+	n->ext_next = nat->by_ext[x];
+	nat->by_ext[x] = n;
+}
+
+static void nat_index_remove(struct nat *nat, struct nat_node *n)
+{
+	struct nat_node **pp =
+	    &nat->by_key[nat_key_hash(nat, n->m.proto, &n->m.internal, &n->m.key_remote)];
+	while (*pp != NULL && *pp != n)
+		pp = &(*pp)->key_next;
+	if (*pp != NULL)
+		*pp = n->key_next;
+	pp = &nat->by_ext[nat_ext_hash(nat, n->m.proto, &n->m.external)];
+	while (*pp != NULL && *pp != n)
+		pp = &(*pp)->ext_next;
+	if (*pp != NULL)
+		*pp = n->ext_next;
+}
+
+/* Double both indexes when they hold more mappings than half their buckets;
+ * a failed grow only makes chains longer. */
+static void nat_maybe_grow(struct nat *nat)
+{
+	if (nat->count * 2 < nat->n_buckets)
+		return;
+	size_t n = nat->n_buckets * 2;
+	struct nat_node **k = calloc(n, sizeof(*k));
+	struct nat_node **x = calloc(n, sizeof(*x));
+	if (k == NULL || x == NULL) {
+		free(k);
+		free(x);
+		return;
+	}
+	free(nat->by_key);
+	free(nat->by_ext);
+	nat->by_key = k;
+	nat->by_ext = x;
+	nat->n_buckets = n;
+	for (struct nat_node *node = nat->head; node != NULL; node = node->next)
+		nat_index_insert(nat, node);
+}
+
+static struct nat_node *nat_find_key(const struct nat *nat, uint8_t proto,
+				     const struct endpoint *internal,
+				     const struct endpoint *key_remote, bool is_static)
+{
+	struct nat_node *n = nat->by_key[nat_key_hash(nat, proto, internal, key_remote)];
+	for (; n != NULL; n = n->key_next) {
+		if (n->m.proto == proto && n->m.is_static == is_static &&
+		    nat_ep_eq(&n->m.internal, internal) && nat_ep_eq(&n->m.key_remote, key_remote))
+			return n;
+	}
+	return NULL;
+}
+
+static struct nat_node *nat_find_ext(const struct nat *nat, uint8_t proto,
+				     const struct endpoint *external)
+{
+	struct nat_node *n = nat->by_ext[nat_ext_hash(nat, proto, external)];
+	for (; n != NULL; n = n->ext_next) {
+		if (n->m.proto == proto && nat_ep_eq(&n->m.external, external))
+			return n;
+	}
+	return NULL;
+}
+
+static void nat_list_append(struct nat *nat, struct nat_node *n)
+{
+	n->prev = nat->tail;
+	if (nat->tail != NULL)
+		nat->tail->next = n;
+	else
+		nat->head = n;
+	nat->tail = n;
+	nat->count++;
+}
+
+static void nat_node_free(struct nat_node *n)
+{
+	struct nat_remote *r = n->m.remotes;
+	while (r != NULL) {
+		struct nat_remote *next = r->next;
+		free(r);
+		r = next;
+	}
+	free(n);
+}
+
+static void nat_unlink(struct nat *nat, struct nat_node *n)
+{
+	nat_index_remove(nat, n);
+	if (n->prev != NULL)
+		n->prev->next = n->next;
+	else
+		nat->head = n->next;
+	if (n->next != NULL)
+		n->next->prev = n->prev;
+	else
+		nat->tail = n->prev;
+	nat->count--;
+}
+
+/* ---- lifetime ----------------------------------------------------------- */
+
+static void nat_emit(struct nat *nat, const struct nat_mapping *m, enum trace_map_event ev,
+		     const struct endpoint *remote)
+{
+	struct trace *t = engine_trace(nat->engine);
+	if (!trace_active(t))
+		return;
+	struct trace_record r;
+	memset(&r, 0, sizeof(r));
+	r.kind = TRACE_MAPPING;
+	r.u.map = (struct trace_mapping){
+	    .event = ev,
+	    .node = nat->node_name,
+	    .id = m->id,
+	    .proto = m->proto,
+	    .internal = m->internal,
+	    .external = m->external,
+	    .mapping = (int)nat->cfg.mapping,
+	    .filtering = (int)nat->cfg.filtering,
+	    .is_static = m->is_static,
+	    .expires_at = m->expires_at,
+	};
+	if (remote != NULL)
+		r.u.map.remote = *remote;
+	trace_emit(t, &r);
+}
+
+static void nat_destroy(struct nat *nat, struct nat_node *n, enum trace_map_event ev)
+{
+	engine_cancel(nat->engine, n->timer);
+	nat_emit(nat, &n->m, ev, NULL);
+	nat_unlink(nat, n);
+	nat_node_free(n);
+}
+
+/* One event per mapping; refreshes only move expires_at and the event re-arms
+ * itself when it fires early (lazy re-arm, DESIGN.md "The engine"), so the
+ * mapping dies at exactly last refresh + mapping_timeout (RFC 4787 REQ-5). */
+static void nat_timer_fired(struct engine *e, void *arg)
+{
+	struct nat_node *n = arg;
+
+	n->timer = 0;
+	if (n->m.expires_at > engine_now(e)) {
+		n->timer = engine_schedule_at(e, n->m.expires_at, nat_timer_fired, n);
+		if (n->timer != 0)
+			return; /* out of memory: expire now rather than never */
+	}
+	nat_destroy(n->nat, n, TRACE_MAP_EXPIRED);
+}
+
+static void nat_clear_dynamic(struct nat *nat)
+{
+	struct nat_node *n = nat->head;
+	while (n != NULL) {
+		struct nat_node *next = n->next;
+		if (!n->m.is_static)
+			nat_destroy(nat, n, TRACE_MAP_CLEARED);
+		n = next;
+	}
+	for (size_t i = 0; i < NAT_MAX_PUBLIC; i++)
+		nat->seq_next[i] = nat->cfg.port_lo;
+}
+
+/* ---- construction ------------------------------------------------------- */
+
+static bool nat_config_valid(const struct nat_config *cfg)
+{
+	return cfg != NULL && cfg->n_public >= 1 && cfg->n_public <= NAT_MAX_PUBLIC &&
+	       cfg->port_lo >= 1 && cfg->port_lo <= cfg->port_hi &&
+	       (unsigned)cfg->mapping <= NAT_ADDRESS_AND_PORT_DEPENDENT &&
+	       (unsigned)cfg->filtering <= NAT_ADDRESS_AND_PORT_DEPENDENT &&
+	       (unsigned)cfg->ports <= NAT_PORT_RANDOM && cfg->mapping_timeout > 0;
+}
+
+struct nat *nat_new(struct engine *e, const char *node_name, const struct nat_config *cfg,
+		    const struct rng *rng)
+{
+	if (!nat_config_valid(cfg))
+		return NULL;
+	struct nat *nat = calloc(1, sizeof(*nat));
+	if (nat == NULL)
+		return NULL;
+	nat->by_key = calloc(NAT_MIN_BUCKETS, sizeof(*nat->by_key));
+	nat->by_ext = calloc(NAT_MIN_BUCKETS, sizeof(*nat->by_ext));
+	if (nat->by_key == NULL || nat->by_ext == NULL) {
+		free(nat->by_key);
+		free(nat->by_ext);
+		free(nat);
+		return NULL;
+	}
+	nat->n_buckets = NAT_MIN_BUCKETS;
+	nat->engine = e;
+	nat->node_name = node_name;
+	nat->cfg = *cfg;
+	if (rng != NULL)
+		nat->rng = *rng;
+	else
+		rng_seed(&nat->rng, 0);
+	nat->next_id = 1;
+	for (size_t i = 0; i < NAT_MAX_PUBLIC; i++)
+		nat->seq_next[i] = cfg->port_lo;
+	return nat;
+}
+
+void nat_free(struct nat *nat)
+{
+	if (nat == NULL)
+		return;
+	struct nat_node *n = nat->head;
+	while (n != NULL) {
+		struct nat_node *next = n->next;
+		engine_cancel(nat->engine, n->timer);
+		nat_node_free(n);
+		n = next;
+	}
+	free(nat->by_key);
+	free(nat->by_ext);
+	free(nat);
+}
+
+const struct nat_config *nat_config(const struct nat *nat)
+{
+	return &nat->cfg;
+}
+
+bool nat_owns_address(const struct nat *nat, uint32_t ip)
+{
+	for (size_t i = 0; i < nat->cfg.n_public; i++) {
+		if (nat->cfg.public_ip[i] == ip)
+			return true;
+	}
+	return false;
+}
+
+/* ---- choosing a translation: address, then port ------------------------- */
+
+/* RFC 4787 REQ-2 "paired" pooling: one internal address always gets the same
+ * external address, so a host's mappings all look like one host outside. A
+ * hash rather than first-come assignment keeps it stateless and independent
+ * of the order hosts start talking. */
+static size_t nat_pick_address(const struct nat *nat, uint32_t internal_ip)
+{
+	return (size_t)(nat_mix(internal_ip) % nat->cfg.n_public);
+}
+
+static bool nat_port_free(const struct nat *nat, uint8_t proto, uint32_t ip, uint32_t port)
+{
+	struct endpoint ep = {ip, (uint16_t)port};
+	return nat_find_ext(nat, proto, &ep) == NULL;
+}
+
+/* First free port at or after `start`, wrapping within [port_lo, port_hi];
+ * 0 if every port is taken. */
+static uint16_t nat_probe(const struct nat *nat, uint8_t proto, uint32_t ip, uint32_t start)
+{
+	uint32_t lo = nat->cfg.port_lo, range = (uint32_t)nat->cfg.port_hi - lo + 1;
+
+	for (uint32_t i = 0; i < range; i++) {
+		uint32_t p = lo + (start - lo + i) % range;
+		if (nat_port_free(nat, proto, ip, p))
+			return (uint16_t)p;
+	}
+	return 0;
+}
+
+static uint16_t nat_pick_sequential(struct nat *nat, uint8_t proto, size_t idx)
+{
+	uint32_t ip = nat->cfg.public_ip[idx];
+	uint16_t p = nat_probe(nat, proto, ip, nat->seq_next[idx]);
+
+	if (p != 0)
+		nat->seq_next[idx] = p == nat->cfg.port_hi ? nat->cfg.port_lo : (uint16_t)(p + 1);
+	return p;
+}
+
+/* An external port for a new mapping, or 0 when the range is exhausted. Any
+ * mapping or forward already on (proto, address, port) is a collision:
+ * external endpoints stay unique, so inbound has one answer. */
+static uint16_t nat_pick_port(struct nat *nat, uint8_t proto, size_t idx, uint16_t internal_port)
+{
+	uint32_t ip = nat->cfg.public_ip[idx];
+	uint32_t lo = nat->cfg.port_lo, range = (uint32_t)nat->cfg.port_hi - lo + 1;
+
+	switch (nat->cfg.ports) {
+	case NAT_PORT_PRESERVE:
+		/* RFC 4787 REQ-3 note: port preservation is fine but must not be
+		 * relied on; when two hosts use the same port the second gets
+		 * another one. Like nf_nat_core.c get_unique_tuple(), keep the
+		 * port only if it lies in the configured range and is unused. */
+		if (internal_port >= lo && internal_port <= nat->cfg.port_hi &&
+		    nat_port_free(nat, proto, ip, internal_port))
+			return internal_port;
+		return nat_pick_sequential(nat, proto, idx);
+	case NAT_PORT_SEQUENTIAL:
+		return nat_pick_sequential(nat, proto, idx);
+	case NAT_PORT_RANDOM:
+		break;
+	}
+	/* RFC 6056 style: a few uniform draws, then a linear probe from the last
+	 * draw so a nearly full range still terminates (nf_nat_proto.c
+	 * nf_nat_l4proto_unique_tuple does the same after its attempts). */
+	uint32_t p = lo;
+	for (int i = 0; i < NAT_RANDOM_TRIES; i++) {
+		p = lo + (uint32_t)rng_below(&nat->rng, range);
+		if (nat_port_free(nat, proto, ip, p))
+			return (uint16_t)p;
+	}
+	return nat_probe(nat, proto, ip, p);
+}
+
+/* The part of the remote that belongs to the mapping key (RFC 4787 REQ-1):
+ * nothing for EIM, the address for ADM, address and port for APDM. */
+static struct endpoint nat_key_remote(const struct nat *nat, const struct endpoint *remote)
+{
+	struct endpoint k = {0, 0};
+
+	if (nat->cfg.mapping != NAT_ENDPOINT_INDEPENDENT)
+		k.ip = remote->ip;
+	if (nat->cfg.mapping == NAT_ADDRESS_AND_PORT_DEPENDENT)
+		k.port = remote->port;
+	return k;
+}
+
+static struct nat_node *nat_node_new(struct nat *nat, uint8_t proto,
+				     const struct endpoint *internal,
+				     const struct endpoint *external,
+				     const struct endpoint *key_remote)
+{
+	struct nat_node *n = calloc(1, sizeof(*n));
+	if (n == NULL)
+		return NULL;
+	n->nat = nat;
+	n->m.id = nat->next_id++;
+	n->m.proto = proto;
+	n->m.internal = *internal;
+	n->m.external = *external;
+	n->m.key_remote = *key_remote;
+	n->m.created_at = engine_now(nat->engine);
+	n->m.expires_at = SIM_TIME_NEVER;
+	return n;
+}
+
+static void nat_drop(struct nat_result *out, enum trace_drop_reason reason)
+{
+	out->verdict = NAT_VERDICT_DROP;
+	out->reason = reason;
+}
+
+/* A new dynamic mapping for `internal` going to `remote`, or NULL with `out`
+ * set to a drop. */
+static struct nat_node *nat_create_dynamic(struct nat *nat, const struct packet_info *info,
+					   const struct endpoint *internal,
+					   const struct endpoint *remote, struct nat_result *out)
+{
+	size_t idx = nat_pick_address(nat, internal->ip);
+	struct endpoint ext = {nat->cfg.public_ip[idx], 0};
+	struct endpoint key = nat_key_remote(nat, remote);
+	size_t used = nat_drop_prefix(nat, info, out->why, sizeof(out->why));
+	char ipbuf[16];
+
+	ext.port = nat_pick_port(nat, info->proto, idx, internal->port);
+	if (ext.port == 0) {
+		nat_drop(out, TRACE_DROP_NAT_EXHAUSTED);
+		snprintf(out->why + used, sizeof(out->why) - used,
+			 "every port from %u to %u on %s is taken by another mapping, so there "
+			 "is no external port left for a new one",
+			 nat->cfg.port_lo, nat->cfg.port_hi,
+			 ip_format(ext.ip, ipbuf, sizeof(ipbuf)));
+		return NULL;
+	}
+	struct nat_node *n = nat_node_new(nat, info->proto, internal, &ext, &key);
+	if (n != NULL) {
+		n->m.expires_at = n->m.created_at + nat->cfg.mapping_timeout;
+		n->timer = engine_schedule_at(nat->engine, n->m.expires_at, nat_timer_fired, n);
+		if (n->timer == 0) {
+			nat_node_free(n);
+			n = NULL;
+		}
+	}
+	if (n == NULL) {
+		nat_drop(out, TRACE_DROP_NAT_EXHAUSTED);
+		snprintf(out->why + used, sizeof(out->why) - used,
+			 "the NAT ran out of memory for a new mapping");
+		return NULL;
+	}
+	out->why[0] = '\0';
+	nat_maybe_grow(nat);
+	nat_list_append(nat, n);
+	nat_index_insert(nat, n);
+	return n;
+}
+
+/* Remember a remote contacted through `n` (the filtering state). Returns true
+ * if it was new. Out of memory leaves it unrecorded: its replies will be
+ * filtered, which is what a NAT short of memory does. */
+static bool nat_add_remote(struct nat_node *n, const struct endpoint *remote)
+{
+	for (const struct nat_remote *r = n->m.remotes; r != NULL; r = r->next) {
+		if (nat_ep_eq(&r->ep, remote))
+			return false;
+	}
+	struct nat_remote *r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return false;
+	r->ep = *remote;
+	if (n->remotes_tail != NULL)
+		n->remotes_tail->next = r;
+	else
+		n->m.remotes = r;
+	n->remotes_tail = r;
+	n->m.n_remotes++;
+	return true;
+}
+
+static void nat_result_init(struct nat_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->verdict = NAT_VERDICT_TRANSLATED;
+	out->reason = TRACE_DROP_NONE;
+}
+
+/* The NAT rewrites ports, so it carries only protocols that have them. */
+static bool nat_check_proto(const struct nat *nat, const struct packet_info *info,
+			    struct nat_result *out)
+{
+	if (info->proto == IPPROTO_NUM_UDP)
+		return true;
+	char src[16], dst[16];
+	nat_drop(out, TRACE_DROP_MALFORMED);
+	snprintf(out->why, sizeof(out->why),
+		 "%s dropped %s \u2192 %s: this NAT translates only UDP, and this is protocol %u",
+		 nat->node_name, ip_format(info->src, src, sizeof(src)),
+		 ip_format(info->dst, dst, sizeof(dst)), info->proto);
+	return false;
+}
+
+/* ---- the two questions -------------------------------------------------- */
+
+void nat_translate_outbound(struct nat *nat, uint8_t *buf, size_t len,
+			    const struct packet_info *info, struct nat_result *out)
+{
+	struct endpoint internal = {info->src, info->sport};
+	struct endpoint remote = {info->dst, info->dport};
+	struct endpoint key = nat_key_remote(nat, &remote);
+	struct endpoint none = {0, 0};
+	enum trace_map_event ev = TRACE_MAP_REFRESHED;
+
+	nat_result_init(out);
+	if (!nat_check_proto(nat, info, out))
+		return;
+	/* nf_nat_core.c step one: reuse an existing mapping for this source.
+	 * A port forward for the internal endpoint wins, so a server answers
+	 * from its forwarded port. */
+	struct nat_node *n = nat_find_key(nat, info->proto, &internal, &none, true);
+	if (n == NULL)
+		n = nat_find_key(nat, info->proto, &internal, &key, false);
+	if (n == NULL) {
+		n = nat_create_dynamic(nat, info, &internal, &remote, out);
+		if (n == NULL)
+			return;
+		out->created = true;
+		ev = TRACE_MAP_CREATED;
+	}
+	if (nat_add_remote(n, &remote) && ev == TRACE_MAP_REFRESHED)
+		ev = TRACE_MAP_REMOTE_ADDED;
+	/* RFC 4787 REQ-6: outbound traffic always refreshes the mapping. */
+	if (!n->m.is_static)
+		n->m.expires_at = engine_now(nat->engine) + nat->cfg.mapping_timeout;
+	nat_emit(nat, &n->m, ev, &remote);
+	packet_rewrite_src(buf, len, &n->m.external);
+	out->mapping = &n->m;
+}
+
+/* RFC 4787 section 5 / REQ-8: who may come in through a mapping. */
+static bool nat_filter_admits(const struct nat *nat, const struct nat_mapping *m,
+			      const struct endpoint *remote)
+{
+	if (m->is_static || nat->cfg.filtering == NAT_ENDPOINT_INDEPENDENT)
+		return true;
+	for (const struct nat_remote *r = m->remotes; r != NULL; r = r->next) {
+		if (r->ep.ip != remote->ip)
+			continue;
+		if (nat->cfg.filtering == NAT_ADDRESS_DEPENDENT || r->ep.port == remote->port)
+			return true;
+	}
+	return false;
+}
+
+void nat_translate_inbound(struct nat *nat, uint8_t *buf, size_t len,
+			   const struct packet_info *info, struct nat_result *out)
+{
+	struct endpoint external = {info->dst, info->dport};
+	struct endpoint remote = {info->src, info->sport};
+
+	nat_result_init(out);
+	if (!nat_check_proto(nat, info, out))
+		return;
+	struct nat_node *n = nat_find_ext(nat, info->proto, &external);
+	if (n == NULL) {
+		size_t used = nat_drop_prefix(nat, info, out->why, sizeof(out->why));
+		nat_drop(out, TRACE_DROP_NAT_NO_MAPPING);
+		snprintf(out->why + used, sizeof(out->why) - used,
+			 "no mapping uses port %u, so there is nobody inside to deliver it to",
+			 info->dport);
+		return;
+	}
+	out->mapping = &n->m;
+	if (!nat_filter_admits(nat, &n->m, &remote)) {
+		nat_drop(out, TRACE_DROP_NAT_FILTER);
+		nat_filter_sentence(nat, &n->m, info, out->why, sizeof(out->why));
+		return;
+	}
+	/* RFC 4787 REQ-6: inbound refreshes only where the NAT is configured
+	 * to (it lets outsiders keep a mapping alive). */
+	if (nat->cfg.inbound_refresh && !n->m.is_static) {
+		n->m.expires_at = engine_now(nat->engine) + nat->cfg.mapping_timeout;
+		nat_emit(nat, &n->m, TRACE_MAP_REFRESHED, &remote);
+	}
+	packet_rewrite_dst(buf, len, &n->m.internal);
+}
+
+/* ---- forwards, reboot, reconfigure, inspection -------------------------- */
+
+int nat_add_forward(struct nat *nat, uint8_t proto, uint16_t external_port,
+		    const struct endpoint *internal)
+{
+	struct endpoint ext = {nat->cfg.public_ip[0], external_port};
+	struct endpoint none = {0, 0};
+
+	if (external_port == 0 || nat_find_ext(nat, proto, &ext) != NULL)
+		return -1;
+	struct nat_node *n = nat_node_new(nat, proto, internal, &ext, &none);
+	if (n == NULL)
+		return -1;
+	n->m.is_static = true;
+	nat_maybe_grow(nat);
+	nat_list_append(nat, n);
+	nat_index_insert(nat, n);
+	nat_emit(nat, &n->m, TRACE_MAP_CREATED, NULL);
+	return 0;
+}
+
+void nat_reboot(struct nat *nat)
+{
+	nat_clear_dynamic(nat);
+}
+
+int nat_reconfigure(struct nat *nat, const struct nat_config *cfg)
+{
+	if (!nat_config_valid(cfg))
+		return -1;
+	nat_clear_dynamic(nat);
+	/* Forwards follow the first public address; re-key them under it. */
+	for (struct nat_node *n = nat->head; n != NULL; n = n->next)
+		nat_index_remove(nat, n);
+	nat->cfg = *cfg;
+	for (struct nat_node *n = nat->head; n != NULL; n = n->next) {
+		n->m.external.ip = cfg->public_ip[0];
+		nat_index_insert(nat, n);
+	}
+	for (size_t i = 0; i < NAT_MAX_PUBLIC; i++)
+		nat->seq_next[i] = cfg->port_lo;
+	return 0;
+}
+
+size_t nat_mapping_count(const struct nat *nat)
+{
+	return nat->count;
+}
+
+void nat_foreach_mapping(const struct nat *nat, bool (*fn)(const struct nat_mapping *m, void *ctx),
+			 void *ctx)
+{
+	for (const struct nat_node *n = nat->head; n != NULL; n = n->next) {
+		if (!fn(&n->m, ctx))
+			return;
+	}
+}
+
+const struct nat_mapping *nat_mapping_by_external(const struct nat *nat, uint8_t proto,
+						  const struct endpoint *external)
+{
+	struct nat_node *n = nat_find_ext(nat, proto, external);
+	return n != NULL ? &n->m : NULL;
+}

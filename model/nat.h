@@ -1,0 +1,171 @@
+/*
+ * nat.h - a NAT described along RFC 4787's axes.
+ *
+ * Behaviour is data, not code paths (STYLE.md): a struct nat_config says how
+ * mappings are reused (mapping behaviour, REQ-1), who may come in through them
+ * (filtering behaviour, REQ-8), how external ports are chosen (port
+ * assignment, REQ-3/4), how long an idle mapping lives and what refreshes it
+ * (REQ-5/6), and whether hairpinning works (REQ-9). The classic names are rows
+ * of a preset table:
+ *   full-cone            = EIM + EIF
+ *   restricted-cone      = EIM + ADF
+ *   port-restricted-cone = EIM + APDF
+ *   symmetric            = APDM + APDF (random ports)
+ *
+ * The NAT answers Tailscale natlab's two questions: which outside source for
+ * this outgoing packet (nat_translate_outbound), and which inside destination
+ * for this incoming one (nat_translate_inbound). Choosing a translation is
+ * netfilter's three steps: reuse an existing mapping for this source, pick an
+ * address, pick a port.
+ *
+ * The NAT keeps its mapping table (internal endpoint -> external endpoint,
+ * plus the remote endpoints contacted through it); the router that hosts it
+ * keeps the per-flow conntrack entries beside it. Mappings expire exactly at
+ * their deadline in virtual time (lazy re-arm), emitting TRACE_MAPPING.
+ */
+#ifndef NATSIM_MODEL_NAT_H
+#define NATSIM_MODEL_NAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/packet.h"
+#include "sim/engine.h"
+#include "sim/rng.h"
+#include "sim/trace.h"
+
+enum nat_behaviour {
+	NAT_ENDPOINT_INDEPENDENT = 0,
+	NAT_ADDRESS_DEPENDENT = 1,
+	NAT_ADDRESS_AND_PORT_DEPENDENT = 2,
+};
+
+enum nat_port_assignment {
+	NAT_PORT_PRESERVE = 0,   /* keep the internal port if free, else fall back to sequential */
+	NAT_PORT_SEQUENTIAL = 1, /* next free port after the last one given */
+	NAT_PORT_RANDOM = 2,     /* uniformly random free port (RFC 6056 style) */
+};
+
+#define NAT_MAX_PUBLIC 4
+
+struct nat_config {
+	enum nat_behaviour mapping;
+	enum nat_behaviour filtering;
+	enum nat_port_assignment ports;
+	uint16_t port_lo, port_hi;   /* range for allocated ports, default 1024-65535 */
+	int64_t mapping_timeout;     /* idle lifetime, default SIM_S(30); RFC 4787 REQ-5 asks >= 2 min */
+	bool inbound_refresh;        /* REQ-6: outbound always refreshes; inbound only if set */
+	bool hairpinning;            /* REQ-9 */
+	size_t n_public;
+	uint32_t public_ip[NAT_MAX_PUBLIC]; /* "paired" pooling (REQ-2): one internal host, one address */
+};
+
+/* Fill the defaults (EIM + APDF, preserve, 30 s, no hairpinning, no address). */
+void nat_config_default(struct nat_config *cfg);
+/* Apply a preset by name ("full-cone", "restricted-cone", "port-restricted-cone",
+ * "symmetric"); only the behaviour fields change. Returns 0 or -1 if unknown. */
+int nat_config_preset(struct nat_config *cfg, const char *name);
+
+struct nat_preset {
+	const char *name;
+	enum nat_behaviour mapping;
+	enum nat_behaviour filtering;
+	enum nat_port_assignment ports;
+	const char *summary; /* one sentence for students */
+};
+extern const struct nat_preset nat_presets[];
+extern const size_t nat_preset_count;
+/* The classic name of a behaviour pair ("port-restricted-cone"; "symmetric"
+ * for any non-EI mapping; "custom" otherwise). */
+const char *nat_classic_name(enum nat_behaviour mapping, enum nat_behaviour filtering);
+
+const char *nat_behaviour_name(enum nat_behaviour b);       /* "endpoint-independent" */
+const char *nat_behaviour_abbrev(enum nat_behaviour b, bool filtering); /* "EIM", "APDF" */
+const char *nat_port_assignment_name(enum nat_port_assignment p);
+int nat_behaviour_parse(const char *s, enum nat_behaviour *out); /* names or abbreviations */
+
+struct nat_remote {
+	struct endpoint ep;
+	struct nat_remote *next;
+};
+
+struct nat_mapping {
+	uint32_t id;
+	uint8_t proto;
+	struct endpoint internal;
+	struct endpoint external;
+	/* For address-(and-port-)dependent mapping, the remote this mapping is
+	 * for (the part of the key beyond the internal endpoint). */
+	struct endpoint key_remote;
+	struct nat_remote *remotes; /* every remote contacted through it (filtering state) */
+	size_t n_remotes;
+	bool is_static;             /* port forward: never expires, admits anyone */
+	int64_t created_at;
+	int64_t expires_at;
+};
+
+enum nat_verdict {
+	NAT_VERDICT_TRANSLATED = 0, /* rewritten in place */
+	NAT_VERDICT_DROP = 1,       /* see reason and why */
+};
+
+struct nat_result {
+	enum nat_verdict verdict;
+	enum trace_drop_reason reason;
+	char why[240];
+	const struct nat_mapping *mapping; /* the mapping used (valid until the next NAT call) */
+	bool created;                      /* outbound: a new mapping was made */
+};
+
+struct nat;
+
+/* `node_name` is borrowed. `rng` is the NAT's own stream (copied). The
+ * config must name at least one public address. Returns NULL on OOM or a bad
+ * config. */
+struct nat *nat_new(struct engine *e, const char *node_name, const struct nat_config *cfg,
+		    const struct rng *rng);
+void nat_free(struct nat *nat);
+const struct nat_config *nat_config(const struct nat *nat);
+
+/* A packet from inside to outside: find or make the mapping for its source
+ * (and, per the mapping behaviour, its destination), record the destination
+ * as a contacted remote, refresh (REQ-6), rewrite the source. */
+void nat_translate_outbound(struct nat *nat, uint8_t *buf, size_t len,
+			    const struct packet_info *info, struct nat_result *out);
+
+/* A packet arriving for one of the NAT's public addresses: find the mapping
+ * for its destination, apply the filtering behaviour against the remotes
+ * contacted through it, rewrite the destination. Drops name the mapping and
+ * the rule that refused ("its mapping for 192.168.1.5:5000 only accepts
+ * replies from 192.0.2.1:3478, the one endpoint it has sent to
+ * (port-restricted filtering)"). */
+void nat_translate_inbound(struct nat *nat, uint8_t *buf, size_t len,
+			   const struct packet_info *info, struct nat_result *out);
+
+/* True if `ip` is one of the NAT's public addresses. */
+bool nat_owns_address(const struct nat *nat, uint32_t ip);
+
+/* A static port forward: external port on the first public address -> internal. */
+int nat_add_forward(struct nat *nat, uint8_t proto, uint16_t external_port,
+		    const struct endpoint *internal);
+
+/* Reboot: every dynamic mapping is cleared (TRACE_MAP_CLEARED); forwards stay. */
+void nat_reboot(struct nat *nat);
+/* Change behaviour (a what-if): clears dynamic mappings like a reboot. The
+ * public addresses in `cfg` replace the old ones. Returns 0 or -1. */
+int nat_reconfigure(struct nat *nat, const struct nat_config *cfg);
+
+size_t nat_mapping_count(const struct nat *nat);
+void nat_foreach_mapping(const struct nat *nat,
+			 bool (*fn)(const struct nat_mapping *m, void *ctx), void *ctx);
+/* Find the mapping that owns an external endpoint, or NULL. */
+const struct nat_mapping *nat_mapping_by_external(const struct nat *nat, uint8_t proto,
+						  const struct endpoint *external);
+
+/* "accepts anyone (endpoint-independent filtering)", "accepts 192.0.2.1 on any
+ * port (address-dependent filtering)", ... : who may come in through a mapping. */
+int nat_describe_filter(enum nat_behaviour filtering, const struct endpoint *remotes, size_t n,
+			bool is_static, char *out, size_t size);
+
+#endif

@@ -1,0 +1,264 @@
+/*
+ * net.c - the world: engine, seed, packet pool, and the registry of nodes and
+ * links, plus the packet-hop records every node emits.
+ *
+ * The registry is two growing arrays in creation order. Worlds hold a handful
+ * to a few hundred nodes, so a name lookup is a linear scan: simpler than a
+ * hash and not on the packet path (packets move by pointers, never by name).
+ */
+#include "model/net.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct net {
+	struct engine *engine;
+	struct packet_pool *pool;
+	uint64_t seed;
+	uint64_t last_packet_id;
+	struct node **nodes;
+	size_t n_nodes, cap_nodes;
+	struct link **links;
+	size_t n_links, cap_links;
+};
+
+struct net *net_new(uint64_t seed)
+{
+	struct net *net = calloc(1, sizeof(*net));
+
+	if (net == NULL)
+		return NULL;
+	net->seed = seed;
+	net->engine = engine_new();
+	net->pool = packet_pool_new();
+	if (net->engine == NULL || net->pool == NULL) {
+		net_free(net);
+		return NULL;
+	}
+	return net;
+}
+
+void net_free(struct net *net)
+{
+	if (net == NULL)
+		return;
+	/* Nodes first: their conntrack tables and NATs cancel engine events and
+	 * may still use the engine. A node's name outlives its ops->free, since
+	 * the tables it owns borrow it. */
+	for (size_t i = 0; i < net->n_nodes; i++) {
+		struct node *n = net->nodes[i];
+		char *name = n->name;
+
+		n->ops->free(n);
+		free(name);
+	}
+	free(net->nodes);
+	/* Links hand their in-flight packets back to the pool before it goes. */
+	for (size_t i = 0; i < net->n_links; i++)
+		link_free(net->links[i]);
+	free(net->links);
+	packet_pool_free(net->pool);
+	engine_free(net->engine);
+	free(net);
+}
+
+struct engine *net_engine(struct net *net)
+{
+	return net->engine;
+}
+
+struct trace *net_trace(struct net *net)
+{
+	return engine_trace(net->engine);
+}
+
+struct packet_pool *net_packets(struct net *net)
+{
+	return net->pool;
+}
+
+uint64_t net_seed(const struct net *net)
+{
+	return net->seed;
+}
+
+uint64_t net_next_packet_id(struct net *net)
+{
+	return ++net->last_packet_id;
+}
+
+void net_rng(const struct net *net, const char *name, struct rng *out)
+{
+	rng_derive(out, net->seed, name);
+}
+
+struct node *net_find_node(struct net *net, const char *name)
+{
+	for (size_t i = 0; i < net->n_nodes; i++)
+		if (strcmp(net->nodes[i]->name, name) == 0)
+			return net->nodes[i];
+	return NULL;
+}
+
+size_t net_node_count(const struct net *net)
+{
+	return net->n_nodes;
+}
+
+struct node *net_node_at(struct net *net, size_t i)
+{
+	return i < net->n_nodes ? net->nodes[i] : NULL;
+}
+
+struct link *net_find_link(struct net *net, const char *name)
+{
+	for (size_t i = 0; i < net->n_links; i++)
+		if (strcmp(link_name(net->links[i]), name) == 0)
+			return net->links[i];
+	return NULL;
+}
+
+/* Grow an array of pointers to hold one more. Returns 0 or -1. */
+static int grow(void ***items, size_t n, size_t *cap)
+{
+	if (n < *cap)
+		return 0;
+	size_t ncap = *cap ? *cap * 2 : 8;
+	void **p = realloc(*items, ncap * sizeof(*p));
+
+	if (p == NULL)
+		return -1;
+	*items = p;
+	*cap = ncap;
+	return 0;
+}
+
+int net_add_node(struct net *net, struct node *n, enum node_kind kind, const struct node_ops *ops,
+		 const char *name)
+{
+	if (name == NULL || ops == NULL || net_find_node(net, name) != NULL)
+		return -1;
+	if (grow((void ***)&net->nodes, net->n_nodes, &net->cap_nodes) < 0)
+		return -1;
+	n->name = strdup(name);
+	if (n->name == NULL)
+		return -1;
+	n->net = net;
+	n->ops = ops;
+	n->kind = kind;
+	net->nodes[net->n_nodes++] = n;
+	return 0;
+}
+
+int net_add_link(struct net *net, struct link *l)
+{
+	if (grow((void ***)&net->links, net->n_links, &net->cap_links) < 0)
+		return -1;
+	net->links[net->n_links++] = l;
+	return 0;
+}
+
+void net_announce(struct net *net)
+{
+	struct trace *t = net_trace(net);
+
+	if (!trace_active(t))
+		return;
+	for (size_t i = 0; i < net->n_nodes; i++) {
+		struct node *n = net->nodes[i];
+		struct trace_record r = {.kind = TRACE_NODE};
+		char detail[256] = "";
+
+		r.u.node.name = n->name;
+		r.u.node.type = "node";
+		r.u.node.detail = detail;
+		if (n->ops->describe != NULL)
+			n->ops->describe(n, &r.u.node, detail, sizeof(detail));
+		trace_emit(t, &r);
+	}
+	for (size_t i = 0; i < net->n_links; i++)
+		link_announce(net->links[i]);
+}
+
+struct iface *node_add_iface(struct node *n, const char *name, uint32_t addr, uint8_t prefix_len)
+{
+	if (n->n_ifaces >= NODE_MAX_IFACES || name == NULL || prefix_len > 32 ||
+	    node_find_iface(n, name) != NULL)
+		return NULL;
+	struct iface *ifc = &n->ifaces[n->n_ifaces];
+
+	memset(ifc, 0, sizeof(*ifc));
+	ifc->node = n;
+	snprintf(ifc->name, sizeof(ifc->name), "%s", name);
+	ifc->addr = addr;
+	ifc->prefix_len = prefix_len;
+	ifc->index = (int)n->n_ifaces++;
+	return ifc;
+}
+
+struct iface *node_find_iface(struct node *n, const char *name)
+{
+	for (size_t i = 0; i < n->n_ifaces; i++)
+		if (strcmp(n->ifaces[i].name, name) == 0)
+			return &n->ifaces[i];
+	return NULL;
+}
+
+struct iface *node_iface_by_addr(struct node *n, uint32_t addr)
+{
+	if (addr == 0)
+		return NULL;
+	for (size_t i = 0; i < n->n_ifaces; i++)
+		if (n->ifaces[i].addr == addr)
+			return &n->ifaces[i];
+	return NULL;
+}
+
+static void emit_hop(struct node *n, struct iface *at, enum trace_hop hop, const struct packet *p,
+		     enum trace_drop_reason reason, const char *why)
+{
+	struct trace_record r = {.kind = TRACE_PACKET};
+
+	r.u.packet.hop = hop;
+	r.u.packet.packet_id = p->id;
+	r.u.packet.node = n->name;
+	r.u.packet.iface = at != NULL ? at->name : NULL;
+	r.u.packet.bytes = p->data;
+	r.u.packet.len = p->len;
+	r.u.packet.reason = reason;
+	r.u.packet.why = why;
+	trace_emit(net_trace(n->net), &r);
+}
+
+void node_drop(struct node *n, struct iface *at, struct packet *p, enum trace_drop_reason reason,
+	       const char *why)
+{
+	if (trace_active(net_trace(n->net)))
+		emit_hop(n, at, TRACE_HOP_DROP, p, reason, why != NULL ? why : "(no reason given)");
+	packet_release(net_packets(n->net), p);
+}
+
+void node_dropf(struct node *n, struct iface *at, struct packet *p, enum trace_drop_reason reason,
+		const char *fmt, ...)
+{
+	char why[320];
+
+	if (!trace_active(net_trace(n->net))) {
+		packet_release(net_packets(n->net), p);
+		return;
+	}
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	node_drop(n, at, p, reason, why);
+}
+
+void node_trace_hop(struct node *n, struct iface *at, enum trace_hop hop, const struct packet *p)
+{
+	if (trace_active(net_trace(n->net)))
+		emit_hop(n, at, hop, p, TRACE_DROP_NONE, NULL);
+}

@@ -1,0 +1,159 @@
+/*
+ * net.h - the simulated world: the engine, the seed, the packet pool, and the
+ * nodes and links, with the interface abstraction they share.
+ *
+ * A node is a host or a router (struct node is their common head). A node has
+ * interfaces; an interface has an IPv4 address and prefix and is attached to
+ * at most one link. A link is a segment (point-to-point with two attachments,
+ * or a LAN with many): link_transmit() delivers to the attachment whose
+ * address is the next hop, after the link's latency, jitter and loss.
+ *
+ * The world owns every node and link created in it; net_free() frees them.
+ * Names are copied. Once the world is complete (interfaces attached, NATs
+ * enabled), whoever built it calls net_announce(): every node and link then
+ * announces itself on the trace (TRACE_NODE, TRACE_LINK), so renderers can
+ * draw the topology from the trace alone. Announcing at creation would be too
+ * early: a node's description (its addresses, its NAT) is only known later.
+ */
+#ifndef NATSIM_MODEL_NET_H
+#define NATSIM_MODEL_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/packet.h"
+#include "sim/engine.h"
+#include "sim/rng.h"
+#include "sim/trace.h"
+
+#define NODE_MAX_IFACES 8
+
+struct net;
+struct node;
+struct link;
+
+struct iface {
+	struct node *node;
+	char name[16];      /* "eth0", "wan", "lan" */
+	uint32_t addr;      /* host order; 0 = unnumbered */
+	uint8_t prefix_len;
+	struct link *link;  /* NULL until attached */
+	int index;          /* within its node */
+};
+
+enum node_kind { NODE_HOST, NODE_ROUTER };
+
+/* How a link hands a packet to a node. The node owns `p` from then on. */
+struct node_ops {
+	void (*receive)(struct node *n, struct iface *in, struct packet *p);
+	void (*free)(struct node *n);
+	/* For net_announce(): fill out->type, out->detail (written into
+	 * detail[size]) and out->behind. May be NULL (type "node", no detail). */
+	void (*describe)(struct node *n, struct trace_node *out, char *detail, size_t size);
+};
+
+struct node {
+	struct net *net;
+	const struct node_ops *ops;
+	enum node_kind kind;
+	char *name;
+	size_t n_ifaces;
+	struct iface ifaces[NODE_MAX_IFACES];
+};
+
+struct net *net_new(uint64_t seed);
+void net_free(struct net *net);
+
+/* Emit TRACE_NODE for every node, then TRACE_LINK (TRACE_LINK_ADDED) for every
+ * link, each in creation order. Call once, after the world is built. A LAN
+ * with n > 2 attachments gives n - 1 records, each pairing its first
+ * attachment (usually the router) with one other. */
+void net_announce(struct net *net);
+
+struct engine *net_engine(struct net *net);
+struct trace *net_trace(struct net *net);
+struct packet_pool *net_packets(struct net *net);
+uint64_t net_seed(const struct net *net);
+/* A fresh packet id (1, 2, 3, ... in creation order). */
+uint64_t net_next_packet_id(struct net *net);
+/* Derive a named random stream from the world's seed (see sim/rng.h). */
+void net_rng(const struct net *net, const char *name, struct rng *out);
+
+struct node *net_find_node(struct net *net, const char *name);
+size_t net_node_count(const struct net *net);
+struct node *net_node_at(struct net *net, size_t i);
+struct link *net_find_link(struct net *net, const char *name);
+
+/* For node implementations: register a node the caller allocated (the world
+ * takes ownership and frees it through ops->free). Returns 0 or -1. */
+int net_add_node(struct net *net, struct node *n, enum node_kind kind, const struct node_ops *ops,
+		 const char *name);
+/* Add an interface to a node. Returns it, or NULL if the node is full. */
+struct iface *node_add_iface(struct node *n, const char *name, uint32_t addr, uint8_t prefix_len);
+struct iface *node_find_iface(struct node *n, const char *name);
+/* The interface holding `addr`, or NULL. */
+struct iface *node_iface_by_addr(struct node *n, uint32_t addr);
+
+/* Emit a drop record for `p` at node `n` (and release the packet). `why` is
+ * the sentence; a NULL why is a programming error. */
+void node_drop(struct node *n, struct iface *at, struct packet *p, enum trace_drop_reason reason,
+	       const char *why);
+/* node_drop() with the sentence formatted printf-style, only when the trace
+ * is observed (an unobserved run does not pay for the words). */
+void node_dropf(struct node *n, struct iface *at, struct packet *p, enum trace_drop_reason reason,
+		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Emit a packet-hop record (no ownership change). */
+void node_trace_hop(struct node *n, struct iface *at, enum trace_hop hop, const struct packet *p);
+
+/* Links. */
+struct link_config {
+	int64_t latency;      /* one way, ns */
+	int64_t jitter;       /* uniform extra delay in [0, jitter], ns; order preserved */
+	double loss;          /* probability a packet is lost, 0..1 */
+	uint64_t rate_bps;    /* 0 = unlimited (no queue) */
+	size_t queue_limit;   /* packets waiting per sender when rate-limited, default 64 */
+};
+void link_config_default(struct link_config *cfg);
+
+/* A link named `name` (unique in the world) with the given behaviour, attached
+ * to no interface yet. */
+struct link *link_new(struct net *net, const char *name, const struct link_config *cfg);
+/* Attach an interface. Returns 0, or -1 if already attached or the link is full. */
+int link_attach(struct link *l, struct iface *ifc);
+/* Send `p` from `from` to the attachment whose address is `next_hop`. Takes
+ * ownership. A packet with no such attachment, lost, or refused by a full
+ * queue or a cut link is dropped with a record at the sending node. */
+void link_transmit(struct link *l, struct iface *from, uint32_t next_hop, struct packet *p);
+/* Cut (down) and restore (up). A cut link drops what it is given and what is
+ * in flight when it arrives. */
+void link_set_up(struct link *l, bool up);
+bool link_is_up(const struct link *l);
+const char *link_name(const struct link *l);
+const struct link_config *link_get_config(const struct link *l);
+void link_set_config(struct link *l, const struct link_config *cfg);
+/* Number of attached interfaces, and the i-th in attachment order. */
+size_t link_attachment_count(const struct link *l);
+struct iface *link_attachment(const struct link *l, size_t i);
+/* One attachment's own access to a LAN (a host's Wi-Fi): latency and jitter
+ * added, and loss combined, for every packet to or from it (they replace
+ * earlier values for that attachment). Returns 0, or -1 if `ifc` is not
+ * attached or a value is out of range. */
+int link_attachment_configure(struct link *l, struct iface *ifc, int64_t latency, int64_t jitter,
+			      double loss);
+/* Cut or restore one attachment's access; the rest of the LAN works on.
+ * Packets to or from it are dropped (LINK_DOWN), in flight ones on arrival.
+ * Emits TRACE_LINK down/up paired with the first attachment, as
+ * net_announce() pairs a LAN. Returns 0, or -1 if `ifc` is not attached. */
+int link_attachment_set_up(struct link *l, struct iface *ifc, bool up);
+bool link_attachment_is_up(const struct link *l, const struct iface *ifc);
+
+/* For net.c only: the world's link registry. link_new() registers the link
+ * (net_add_link, 0 or -1); net_free() calls link_free(), which drops nothing
+ * on the trace and returns in-flight packets to the pool; net_announce()
+ * calls link_announce(). */
+int net_add_link(struct net *net, struct link *l);
+void link_free(struct link *l);
+void link_announce(struct link *l);
+
+#endif

@@ -1,0 +1,437 @@
+/*
+ * router.c - longest-prefix forwarding, TTL, a FORWARD chain, connection
+ * tracking, and an optional NAT on one outside interface.
+ *
+ * The packet path follows netfilter's hook order (router.h):
+ *   PREROUTING   conntrack lookup with the packet as received; DNAT when it
+ *                is addressed to the NAT's public side from outside
+ *   routing      longest prefix match, then ip_forward's TTL check
+ *   FORWARD      the filter, with the conntrack state found above
+ *   POSTROUTING  SNAT when leaving through the outside interface, then the
+ *                conntrack entry is confirmed: orig = the tuple as received,
+ *                reply = the final tuple inverted, as nf_conntrack_confirm()
+ *                leaves it, so NAT flows print like Linux masquerade entries.
+ * Hairpinned packets (RFC 4787 REQ-9) take SNAT then DNAT before routing, so
+ * the DNAT's filtering sees the sender's external endpoint as the remote.
+ *
+ * Conntrack is kept only when something needs it: a NAT or a FORWARD chain
+ * that can refuse (rules, or a policy that is not accept). Like Linux, where
+ * nf_conntrack is loaded by NAT or state-matching rules, a plain core router
+ * keeps no flow table, and the trace stays free of entries nobody uses.
+ */
+#include "model/router.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct route {
+	uint32_t prefix;
+	uint8_t len;
+	struct iface *via;
+	uint32_t gateway; /* 0: on-link */
+};
+
+struct router {
+	struct node node;     /* first: router_from_node() casts */
+	struct route *routes; /* sorted by prefix length, longest first */
+	size_t n_routes, cap_routes;
+	struct firewall *fw;
+	struct conntrack *ct;
+	struct nat *nat;
+	struct iface *outside;
+};
+
+/* One packet's way through the router. */
+struct fwd {
+	struct iface *in;
+	struct packet *p;
+	struct packet_info info;	 /* the packet as it is now */
+	struct conntrack_tuple received; /* as it arrived, before any NAT */
+	struct conntrack_entry *ce;	 /* NULL: new, or not tracking */
+	enum conntrack_dir dir;
+	bool track;
+};
+
+static void router_receive(struct node *n, struct iface *in, struct packet *p);
+static void router_free(struct node *n);
+static void router_describe(struct node *n, struct trace_node *out, char *detail, size_t size);
+
+static const struct node_ops router_ops = {
+    .receive = router_receive,
+    .free = router_free,
+    .describe = router_describe,
+};
+
+struct router *router_new(struct net *net, const char *name)
+{
+	struct router *r = calloc(1, sizeof(*r));
+	struct conntrack_config ctc;
+
+	if (r == NULL)
+		return NULL;
+	if (net_add_node(net, &r->node, NODE_ROUTER, &router_ops, name) < 0) {
+		free(r);
+		return NULL;
+	}
+	/* From here the world owns the node (inert on failure, freed by net_free). */
+	conntrack_config_default(&ctc);
+	r->fw = firewall_new(r->node.name);
+	r->ct = conntrack_new(net_engine(net), r->node.name, &ctc);
+	if (r->fw == NULL || r->ct == NULL)
+		return NULL;
+	return r;
+}
+
+static void router_free(struct node *n)
+{
+	struct router *r = (struct router *)n;
+
+	nat_free(r->nat);
+	conntrack_free(r->ct);
+	firewall_free(r->fw);
+	free(r->routes);
+	free(r);
+}
+
+struct node *router_node(struct router *r)
+{
+	return &r->node;
+}
+
+struct router *router_from_node(struct node *n)
+{
+	return n != NULL && n->kind == NODE_ROUTER ? (struct router *)n : NULL;
+}
+
+struct iface *router_add_iface(struct router *r, const char *name, uint32_t addr,
+			       uint8_t prefix_len)
+{
+	return node_add_iface(&r->node, name, addr, prefix_len);
+}
+
+int router_add_route(struct router *r, uint32_t prefix, uint8_t len, struct iface *via,
+		     uint32_t gateway)
+{
+	if (len > 32 || via == NULL || via->node != &r->node)
+		return -1;
+	if (r->n_routes == r->cap_routes) {
+		size_t ncap = r->cap_routes ? r->cap_routes * 2 : 8;
+		struct route *p = realloc(r->routes, ncap * sizeof(*p));
+
+		if (p == NULL)
+			return -1;
+		r->routes = p;
+		r->cap_routes = ncap;
+	}
+	/* Insert after every route at least as long: the first match of a scan
+	 * is then the longest, and equal prefixes keep their order of addition. */
+	size_t at = 0;
+
+	while (at < r->n_routes && r->routes[at].len >= len)
+		at++;
+	memmove(&r->routes[at + 1], &r->routes[at], (r->n_routes - at) * sizeof(*r->routes));
+	r->routes[at] = (struct route){prefix & prefix_mask(len), len, via, gateway};
+	r->n_routes++;
+	return 0;
+}
+
+struct nat *router_enable_nat(struct router *r, struct iface *outside, const struct nat_config *cfg)
+{
+	struct nat_config c = *cfg;
+	char stream[96];
+	struct rng rng;
+	struct nat *nat;
+
+	if (outside == NULL || outside->node != &r->node)
+		return NULL;
+	if (c.n_public == 0) {
+		c.n_public = 1;
+		c.public_ip[0] = outside->addr;
+	}
+	snprintf(stream, sizeof(stream), "nat:%s", r->node.name);
+	net_rng(r->node.net, stream, &rng);
+	nat = nat_new(net_engine(r->node.net), r->node.name, &c, &rng);
+	if (nat == NULL)
+		return NULL;
+	nat_free(r->nat);
+	r->nat = nat;
+	r->outside = outside;
+	return nat;
+}
+
+struct nat *router_nat(struct router *r)
+{
+	return r->nat;
+}
+
+struct iface *router_nat_outside(struct router *r)
+{
+	return r->outside;
+}
+
+struct firewall *router_firewall(struct router *r)
+{
+	return r->fw;
+}
+
+struct conntrack *router_conntrack(struct router *r)
+{
+	return r->ct;
+}
+
+/* The route for `dst`: explicit routes (longest first) against the implicit
+ * connected ones; a connected route wins a tie, as the kernel's does by its
+ * lower metric. Returns false if none matches. */
+static bool route_lookup(const struct router *r, uint32_t dst, struct iface **via, uint32_t *hop)
+{
+	int best_len = -1;
+
+	for (size_t i = 0; i < r->n_routes; i++) {
+		const struct route *rt = &r->routes[i];
+
+		if ((dst & prefix_mask(rt->len)) == rt->prefix) {
+			best_len = rt->len;
+			*via = rt->via;
+			*hop = rt->gateway != 0 ? rt->gateway : dst;
+			break;
+		}
+	}
+	for (size_t i = 0; i < r->node.n_ifaces; i++) {
+		const struct iface *ifc = &r->node.ifaces[i];
+		uint32_t mask = prefix_mask(ifc->prefix_len);
+
+		if (ifc->addr != 0 && (int)ifc->prefix_len >= best_len &&
+		    (dst & mask) == (ifc->addr & mask)) {
+			best_len = ifc->prefix_len;
+			*via = (struct iface *)ifc;
+			*hop = dst;
+		}
+	}
+	return best_len >= 0;
+}
+
+static void router_describe(struct node *n, struct trace_node *out, char *detail, size_t size)
+{
+	struct router *r = (struct router *)n;
+	size_t used = 0;
+	char a[16];
+
+	out->type = "router";
+	detail[0] = '\0';
+	for (size_t i = 0; i < n->n_ifaces && used < size; i++)
+		used += (size_t)snprintf(
+		    detail + used, size - used, "%s%s %s/%u", i ? ", " : "", n->ifaces[i].name,
+		    ip_format(n->ifaces[i].addr, a, sizeof(a)), n->ifaces[i].prefix_len);
+	if (r->nat != NULL && used < size) {
+		const struct nat_config *c = nat_config(r->nat);
+
+		snprintf(detail + used, size - used, "; NAT %s (%s+%s) on %s %s",
+			 nat_classic_name(c->mapping, c->filtering),
+			 nat_behaviour_abbrev(c->mapping, false),
+			 nat_behaviour_abbrev(c->filtering, true), r->outside->name,
+			 ip_format(c->public_ip[0], a, sizeof(a)));
+	}
+	/* Behind another router's NAT (CGNAT, double NAT): the default route's
+	 * gateway NATs and we are on its inside. */
+	struct iface *via = NULL;
+	uint32_t hop = 0;
+
+	if (!route_lookup(r, 0, &via, &hop) || via->link == NULL || hop == 0)
+		return;
+	for (size_t i = 0; i < link_attachment_count(via->link); i++) {
+		struct iface *att = link_attachment(via->link, i);
+		struct router *gw = router_from_node(att->node);
+
+		if (att->addr == hop && gw != NULL && gw != r && gw->nat != NULL &&
+		    gw->outside->link != via->link)
+			out->behind = att->node->name;
+	}
+}
+
+/* Packet path. */
+
+static const char *flow_words(const struct packet_info *info, char *out, size_t size)
+{
+	struct endpoint s = {info->src, info->sport}, d = {info->dst, info->dport};
+	char a[24], b[24];
+
+	snprintf(out, size, "%s → %s", endpoint_format(&s, a, sizeof(a)),
+		 endpoint_format(&d, b, sizeof(b)));
+	return out;
+}
+
+static void tuple_of(const struct packet_info *info, struct conntrack_tuple *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->proto = info->proto;
+	t->src = info->src;
+	t->dst = info->dst;
+	t->sport = info->sport;
+	t->dport = info->dport;
+}
+
+static bool router_tracks(const struct router *r)
+{
+	return r->nat != NULL || firewall_rule_count(r->fw, FW_CHAIN_FORWARD) > 0 ||
+	       firewall_policy(r->fw, FW_CHAIN_FORWARD) != FW_ACCEPT;
+}
+
+/* Run a NAT step on f->p: `outbound` picks SNAT, else DNAT. On success emits
+ * the TRANSLATE record (before and after bytes, the mapping) and refreshes
+ * f->info; on refusal drops the packet with the NAT's reason and sentence. */
+static bool nat_step(struct router *r, struct fwd *f, bool outbound, struct iface *at)
+{
+	struct trace *t = net_trace(r->node.net);
+	uint8_t before[PACKET_MAX_SIZE];
+	size_t before_len = f->p->len;
+	struct nat_result res;
+
+	if (trace_active(t))
+		memcpy(before, f->p->data, before_len);
+	if (outbound)
+		nat_translate_outbound(r->nat, f->p->data, f->p->len, &f->info, &res);
+	else
+		nat_translate_inbound(r->nat, f->p->data, f->p->len, &f->info, &res);
+	if (res.verdict != NAT_VERDICT_TRANSLATED) {
+		node_drop(&r->node, at, f->p, res.reason, res.why);
+		return false;
+	}
+	if (trace_active(t)) {
+		struct trace_record rec = {.kind = TRACE_PACKET};
+
+		rec.u.packet.hop = TRACE_HOP_TRANSLATE;
+		rec.u.packet.packet_id = f->p->id;
+		rec.u.packet.node = r->node.name;
+		rec.u.packet.iface = at->name;
+		rec.u.packet.bytes = f->p->data;
+		rec.u.packet.len = f->p->len;
+		rec.u.packet.before = before;
+		rec.u.packet.before_len = before_len;
+		if (res.mapping != NULL) {
+			rec.u.packet.map_internal = res.mapping->internal;
+			rec.u.packet.map_external = res.mapping->external;
+		}
+		trace_emit(t, &rec);
+	}
+	if (packet_parse(f->p->data, f->p->len, &f->info, NULL, 0) != PACKET_OK) {
+		node_dropf(&r->node, at, f->p, TRACE_DROP_MALFORMED,
+			   "%s's NAT produced a packet that does not parse", r->node.name);
+		return false;
+	}
+	return true;
+}
+
+/* RFC 4787 REQ-9: an inside host addressed the NAT's public side. With
+ * hairpinning, translate the source as for any outbound packet, then the
+ * destination as for an inbound one, whose filtering then sees the sender's
+ * external endpoint as the remote; without, drop. */
+static bool hairpin(struct router *r, struct fwd *f)
+{
+	char src[24], dst[24];
+
+	if (!nat_config(r->nat)->hairpinning) {
+		struct endpoint s = {f->info.src, f->info.sport}, d = {f->info.dst, f->info.dport};
+
+		node_dropf(&r->node, f->in, f->p, TRACE_DROP_HAIRPIN,
+			   "%s does not hairpin: %s sent to its own public address %s, which this "
+			   "NAT only translates for packets arriving from outside",
+			   r->node.name, endpoint_format(&s, src, sizeof(src)),
+			   endpoint_format(&d, dst, sizeof(dst)));
+		return false;
+	}
+	return nat_step(r, f, true, f->in) && nat_step(r, f, false, f->in);
+}
+
+/* POSTROUTING's end: confirm the flow in the table (create it on its first
+ * packet) and count the packet. */
+static void confirm(struct router *r, struct fwd *f)
+{
+	if (!f->track)
+		return;
+	if (f->ce == NULL) {
+		struct conntrack_tuple reply = {
+		    .proto = f->info.proto,
+		    .src = f->info.dst,
+		    .dst = f->info.src,
+		    .sport = f->info.dport,
+		    .dport = f->info.sport,
+		};
+
+		f->ce = conntrack_create(r->ct, &f->received, &reply);
+		f->dir = CONNTRACK_DIR_ORIGINAL;
+	}
+	if (f->ce != NULL) /* a full table lets the packet pass untracked */
+		conntrack_seen(r->ct, f->ce, f->dir, f->p->len);
+}
+
+/* Routing, TTL, FORWARD, SNAT, transmit. */
+static void forward(struct router *r, struct fwd *f)
+{
+	struct node *n = &r->node;
+	struct iface *out = NULL;
+	uint32_t hop = 0;
+	struct fw_verdict v;
+	char flow[64], a[16];
+
+	if (!route_lookup(r, f->info.dst, &out, &hop) || out->link == NULL) {
+		node_dropf(n, f->in, f->p, TRACE_DROP_NO_ROUTE,
+			   "%s dropped %s: no route to %s (no entry in its table matches, and it "
+			   "has no default route)",
+			   n->name, flow_words(&f->info, flow, sizeof(flow)),
+			   ip_format(f->info.dst, a, sizeof(a)));
+		return;
+	}
+	/* RFC 791 / RFC 1812 5.3.1: a router must not forward a datagram whose
+	 * TTL would reach zero. */
+	if (f->info.ttl <= 1) {
+		node_dropf(
+		    n, f->in, f->p, TRACE_DROP_TTL,
+		    "TTL expired at %s: %s arrived with TTL %u, and a router may not forward "
+		    "a packet whose TTL would reach 0",
+		    n->name, flow_words(&f->info, flow, sizeof(flow)), f->info.ttl);
+		return;
+	}
+	f->info.ttl = packet_decrement_ttl(f->p->data, f->p->len);
+	firewall_filter(r->fw, FW_CHAIN_FORWARD, &f->info, conntrack_state_of(f->ce, f->dir), &v);
+	if (v.action != FW_ACCEPT) {
+		node_dropf(n, f->in, f->p, TRACE_DROP_FIREWALL, "%s's firewall %s %s: %s", n->name,
+			   v.action == FW_REJECT ? "rejected" : "dropped",
+			   flow_words(&f->info, flow, sizeof(flow)), v.why);
+		return;
+	}
+	if (r->nat != NULL && out == r->outside && f->in != r->outside &&
+	    !nat_step(r, f, true, out))
+		return;
+	confirm(r, f);
+	link_transmit(out->link, out, hop, f->p);
+}
+
+static void router_receive(struct node *n, struct iface *in, struct packet *p)
+{
+	struct router *r = (struct router *)n;
+	struct fwd f = {.in = in, .p = p, .dir = CONNTRACK_DIR_ORIGINAL};
+	char why[200], flow[64], a[16];
+
+	if (packet_parse(p->data, p->len, &f.info, why, sizeof(why)) != PACKET_OK) {
+		node_dropf(n, in, p, TRACE_DROP_MALFORMED, "%s dropped a malformed packet: %s",
+			   n->name, why);
+		return;
+	}
+	f.track = router_tracks(r);
+	tuple_of(&f.info, &f.received);
+	if (f.track)
+		f.ce = conntrack_lookup(r->ct, &f.received, &f.dir);
+	if (r->nat != NULL && nat_owns_address(r->nat, f.info.dst)) {
+		if (in == r->outside ? !nat_step(r, &f, false, in) : !hairpin(r, &f))
+			return;
+	} else if (node_iface_by_addr(n, f.info.dst) != NULL) {
+		node_dropf(n, in, p, TRACE_DROP_NOT_FOR_US,
+			   "%s dropped %s: %s is %s's own address, and routers do not run "
+			   "services here",
+			   n->name, flow_words(&f.info, flow, sizeof(flow)),
+			   ip_format(f.info.dst, a, sizeof(a)), n->name);
+		return;
+	}
+	forward(r, &f);
+}

@@ -1,0 +1,46 @@
+/*
+ * router.h - a router: longest-prefix forwarding, TTL, a forward firewall, and
+ * an optional NAT on one outside interface.
+ *
+ * Packet path through a router with a NAT on `outside` (netfilter order):
+ *   receive -> (addressed to the NAT's public side? inbound NAT: filter and
+ *   DNAT) -> route -> TTL -> FORWARD chain -> (leaving via outside? SNAT) ->
+ *   transmit.
+ * A packet from inside for the router's own public address is hairpinned when
+ * the NAT allows it (SNAT then DNAT, back inside) and dropped otherwise.
+ * NATs nest: a router's outside may sit behind another router's NAT (CGNAT).
+ *
+ * The router keeps a conntrack table (flows through it, with NATed reply
+ * tuples) beside its NAT's mapping table; both show in the trace.
+ */
+#ifndef NATSIM_MODEL_ROUTER_H
+#define NATSIM_MODEL_ROUTER_H
+
+#include "model/conntrack.h"
+#include "model/firewall.h"
+#include "model/nat.h"
+#include "model/net.h"
+
+struct router;
+
+struct router *router_new(struct net *net, const char *name);
+struct node *router_node(struct router *r);
+struct router *router_from_node(struct node *n); /* NULL if not a router */
+
+struct iface *router_add_iface(struct router *r, const char *name, uint32_t addr,
+			       uint8_t prefix_len);
+/* Route `prefix/len` out of `via` to `gateway` (0 = destination is on-link).
+ * Connected routes for each interface's own prefix are implicit. Returns 0/-1. */
+int router_add_route(struct router *r, uint32_t prefix, uint8_t len, struct iface *via,
+		     uint32_t gateway);
+
+/* Put a NAT on interface `outside`. The config's public addresses default to
+ * the interface's own address if none are given. Returns the NAT (owned by the
+ * router) or NULL. */
+struct nat *router_enable_nat(struct router *r, struct iface *outside, const struct nat_config *cfg);
+struct nat *router_nat(struct router *r);
+struct iface *router_nat_outside(struct router *r);
+struct firewall *router_firewall(struct router *r);
+struct conntrack *router_conntrack(struct router *r);
+
+#endif

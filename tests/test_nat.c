@@ -1,0 +1,871 @@
+/*
+ * test_nat.c - the NAT along RFC 4787's axes.
+ *
+ * The heart is one table: every mapping x filtering combination, probed the
+ * way RFC 4787 sections 4.1 and 5 define them. Around it: port assignment,
+ * exact expiry in virtual time, refresh rules (REQ-6), forwards, reboot and
+ * reconfigure, paired pooling (REQ-2), checksums after rewriting, and the
+ * sentences students read when a packet is dropped. Time moves only through
+ * engine_run_until().
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "model/nat.h"
+#include "model/packet.h"
+#include "sim/engine.h"
+#include "sim/rng.h"
+#include "sim/trace.h"
+
+#define MAX_RECS 512
+#define PUB IP4(203, 0, 113, 7)
+
+static const struct endpoint HOST = {IP4(192, 168, 1, 5), 5000};
+static const struct endpoint A = {IP4(192, 0, 2, 1), 3478};
+static const struct endpoint A2 = {IP4(192, 0, 2, 1), 3479};   /* A's address, other port */
+static const struct endpoint B = {IP4(198, 51, 100, 9), 3478}; /* another address */
+
+/* A trace observer keeping mapping records (their strings are literals). */
+struct recs {
+	size_t n;
+	struct trace_record r[MAX_RECS];
+};
+
+static void keep_record(const struct trace_record *r, void *ctx)
+{
+	struct recs *recs = ctx;
+	if (r->kind == TRACE_MAPPING && recs->n < MAX_RECS)
+		recs->r[recs->n++] = *r;
+}
+
+struct fx {
+	struct engine *e;
+	struct nat *nat;
+	struct recs recs;
+};
+
+static struct fx *fx_new(const char *name, const struct nat_config *cfg)
+{
+	struct fx *f = test_calloc(1, sizeof(*f));
+	struct rng rng;
+	assert_non_null(f);
+	f->e = engine_new();
+	assert_non_null(f->e);
+	rng_derive(&rng, 42, "nat:test:ports");
+	f->nat = nat_new(f->e, name, cfg, &rng);
+	assert_non_null(f->nat);
+	assert_int_equal(trace_subscribe(engine_trace(f->e), keep_record, &f->recs), 0);
+	return f;
+}
+
+static void fx_free(struct fx *f)
+{
+	nat_free(f->nat);
+	engine_free(f->e);
+	test_free(f);
+}
+
+static struct nat_config config(enum nat_behaviour m, enum nat_behaviour fl,
+				enum nat_port_assignment p)
+{
+	struct nat_config cfg;
+	nat_config_default(&cfg);
+	cfg.mapping = m;
+	cfg.filtering = fl;
+	cfg.ports = p;
+	cfg.n_public = 1;
+	cfg.public_ip[0] = PUB;
+	return cfg;
+}
+
+struct pkt {
+	uint8_t buf[PACKET_MAX_SIZE];
+	size_t len;
+	struct packet_info info;
+};
+
+static void pkt_make(struct pkt *p, const struct endpoint *src, const struct endpoint *dst)
+{
+	p->len = packet_build_udp(p->buf, sizeof(p->buf), src, dst, 64, 7, "ping", 4);
+	assert_true(p->len > 0);
+	assert_int_equal(packet_parse(p->buf, p->len, &p->info, NULL, 0), PACKET_OK);
+}
+
+/* Send src -> dst through the NAT; on success the packet is re-parsed (the
+ * strict parser also proves both checksums are right). */
+static enum nat_verdict go(struct fx *f, bool outbound, const struct endpoint *src,
+			   const struct endpoint *dst, struct nat_result *res, struct pkt *p)
+{
+	pkt_make(p, src, dst);
+	if (outbound)
+		nat_translate_outbound(f->nat, p->buf, p->len, &p->info, res);
+	else
+		nat_translate_inbound(f->nat, p->buf, p->len, &p->info, res);
+	if (res->verdict == NAT_VERDICT_TRANSLATED)
+		assert_int_equal(packet_parse(p->buf, p->len, &p->info, NULL, 0), PACKET_OK);
+	return res->verdict;
+}
+
+/* The external endpoint an outbound packet left with. */
+static struct endpoint out_ok(struct fx *f, const struct endpoint *src, const struct endpoint *dst)
+{
+	struct nat_result res;
+	struct pkt p;
+	assert_int_equal(go(f, true, src, dst, &res, &p), NAT_VERDICT_TRANSLATED);
+	assert_non_null(res.mapping);
+	assert_int_equal(p.info.dst, dst->ip);
+	assert_int_equal(p.info.dport, dst->port);
+	return (struct endpoint){p.info.src, p.info.sport};
+}
+
+/* True if an inbound packet from `src` to `ext` got in, and then it must have
+ * been rewritten to `inside`. */
+static bool in_admitted(struct fx *f, const struct endpoint *src, const struct endpoint *ext,
+			const struct endpoint *inside, struct nat_result *res)
+{
+	struct pkt p;
+	if (go(f, false, src, ext, res, &p) != NAT_VERDICT_TRANSLATED)
+		return false;
+	assert_int_equal(p.info.dst, inside->ip);
+	assert_int_equal(p.info.dport, inside->port);
+	assert_int_equal(p.info.src, src->ip);
+	assert_int_equal(p.info.sport, src->port);
+	return true;
+}
+
+/* ---- the 3 x 3 table (RFC 4787 sections 4.1 and 5) ----------------------- */
+
+static void test_mapping_filtering_matrix(void **state)
+{
+	(void)state;
+	enum {
+		EI = NAT_ENDPOINT_INDEPENDENT,
+		AD = NAT_ADDRESS_DEPENDENT,
+		APD = NAT_ADDRESS_AND_PORT_DEPENDENT
+	};
+	static const struct {
+		int mapping, filtering;
+		bool from_a, from_a_port2, from_b; /* inbound admitted? */
+		bool same_a_port2, same_b;	   /* second outbound keeps the port? */
+	} rows[] = {
+	    {EI, EI, true, true, true, true, true},
+	    {EI, AD, true, true, false, true, true},
+	    {EI, APD, true, false, false, true, true},
+	    {AD, EI, true, true, true, true, false},
+	    {AD, AD, true, true, false, true, false},
+	    {AD, APD, true, false, false, true, false},
+	    {APD, EI, true, true, true, false, false},
+	    {APD, AD, true, true, false, false, false},
+	    {APD, APD, true, false, false, false, false},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct nat_config cfg =
+		    config(rows[i].mapping, rows[i].filtering, NAT_PORT_PRESERVE);
+		struct fx *f = fx_new("nat", &cfg);
+		struct nat_result res;
+
+		print_message("row %zu: %s + %s\n", i, nat_behaviour_abbrev(rows[i].mapping, false),
+			      nat_behaviour_abbrev(rows[i].filtering, true));
+		struct endpoint x = out_ok(f, &HOST, &A);
+		assert_int_equal(x.ip, PUB);
+		assert_int_equal(x.port, 5000); /* preserved */
+
+		assert_int_equal(in_admitted(f, &A, &x, &HOST, &res), rows[i].from_a);
+		assert_int_equal(in_admitted(f, &A2, &x, &HOST, &res), rows[i].from_a_port2);
+		if (!rows[i].from_a_port2)
+			assert_int_equal(res.reason, TRACE_DROP_NAT_FILTER);
+		assert_int_equal(in_admitted(f, &B, &x, &HOST, &res), rows[i].from_b);
+		if (!rows[i].from_b)
+			assert_int_equal(res.reason, TRACE_DROP_NAT_FILTER);
+
+		struct endpoint y = out_ok(f, &HOST, &A2);
+		assert_int_equal(y.port == x.port, rows[i].same_a_port2);
+		struct endpoint z = out_ok(f, &HOST, &B);
+		assert_int_equal(z.port == x.port, rows[i].same_b);
+		assert_int_equal(y.ip, PUB);
+		assert_int_equal(z.ip, PUB);
+		fx_free(f);
+	}
+}
+
+/* ---- port assignment ---------------------------------------------------- */
+
+static void test_port_preservation_and_fallback(void **state)
+{
+	(void)state;
+	struct nat_config cfg =
+	    config(NAT_ENDPOINT_INDEPENDENT, NAT_ENDPOINT_INDEPENDENT, NAT_PORT_PRESERVE);
+	struct fx *f = fx_new("home", &cfg);
+	struct endpoint h2 = {IP4(192, 168, 1, 6), 5000};
+	struct endpoint h3 = {IP4(192, 168, 1, 7), 5000};
+	struct endpoint low = {IP4(192, 168, 1, 8), 500};
+
+	assert_int_equal(out_ok(f, &HOST, &A).port, 5000);
+	/* RFC 4787 REQ-3 note: the second host on port 5000 cannot have it
+	 * too; it falls back to the sequential allocator from port_lo. */
+	assert_int_equal(out_ok(f, &h2, &A).port, 1024);
+	assert_int_equal(out_ok(f, &h3, &A).port, 1025);
+	/* A port below the range is not preserved. */
+	assert_int_equal(out_ok(f, &low, &A).port, 1026);
+	/* And the first host keeps its port. */
+	assert_int_equal(out_ok(f, &HOST, &B).port, 5000);
+	assert_int_equal(nat_mapping_count(f->nat), 4);
+	fx_free(f);
+}
+
+static void test_sequential_allocation_wraps(void **state)
+{
+	(void)state;
+	struct nat_config cfg =
+	    config(NAT_ENDPOINT_INDEPENDENT, NAT_ADDRESS_AND_PORT_DEPENDENT, NAT_PORT_SEQUENTIAL);
+	cfg.port_lo = 20000;
+	cfg.port_hi = 20002;
+	struct fx *f = fx_new("home", &cfg);
+	struct endpoint h[4];
+	for (int i = 0; i < 4; i++)
+		h[i] = (struct endpoint){IP4(192, 168, 1, 10 + i), 5000};
+
+	assert_int_equal(out_ok(f, &h[0], &A).port, 20000);
+	engine_run_until(f->e, SIM_S(1));
+	assert_int_equal(out_ok(f, &h[1], &A).port, 20001);
+	engine_run_until(f->e, SIM_S(2));
+	assert_int_equal(out_ok(f, &h[2], &A).port, 20002);
+
+	struct nat_result res;
+	struct pkt p;
+	assert_int_equal(go(f, true, &h[3], &A, &res, &p), NAT_VERDICT_DROP);
+	assert_int_equal(res.reason, TRACE_DROP_NAT_EXHAUSTED);
+	/* The first mapping expires at 30 s; the cursor wraps to it. */
+	engine_run_until(f->e, SIM_S(30));
+	assert_int_equal(nat_mapping_count(f->nat), 2);
+	assert_int_equal(out_ok(f, &h[3], &A).port, 20000);
+	fx_free(f);
+}
+
+static void test_random_allocation_fills_range(void **state)
+{
+	(void)state;
+	struct nat_config cfg =
+	    config(NAT_ADDRESS_AND_PORT_DEPENDENT, NAT_ADDRESS_AND_PORT_DEPENDENT, NAT_PORT_RANDOM);
+	cfg.port_lo = 40000;
+	cfg.port_hi = 40007;
+	uint16_t first[8];
+
+	for (int run = 0; run < 2; run++) {
+		struct fx *f = fx_new("home", &cfg);
+		bool used[8] = {false};
+		/* Eight destinations, eight mappings: the whole range, each port
+		 * once, collisions resolved. */
+		for (int i = 0; i < 8; i++) {
+			struct endpoint dst = {IP4(192, 0, 2, 1 + i), 3478};
+			uint16_t port = out_ok(f, &HOST, &dst).port;
+			assert_in_range(port, 40000, 40007);
+			assert_false(used[port - 40000]);
+			used[port - 40000] = true;
+			if (run == 0)
+				first[i] = port;
+			else
+				assert_int_equal(port, first[i]); /* same seed, same ports */
+		}
+		struct endpoint ninth = {IP4(192, 0, 2, 9), 3478};
+		struct nat_result res;
+		struct pkt p;
+		assert_int_equal(go(f, true, &HOST, &ninth, &res, &p), NAT_VERDICT_DROP);
+		assert_int_equal(res.reason, TRACE_DROP_NAT_EXHAUSTED);
+		assert_null(res.mapping);
+		assert_string_equal(
+		    res.why, "home dropped 192.168.1.5:5000 \u2192 192.0.2.9:3478: every port "
+			     "from 40000 to 40007 on 203.0.113.7 is taken by another mapping, "
+			     "so there is no external port left for a new one");
+		assert_int_equal(nat_mapping_count(f->nat), 8);
+		fx_free(f);
+	}
+	/* Random, not sequential: the draws are not simply 40000, 40001, ... */
+	bool sequential = true;
+	for (int i = 0; i < 8; i++)
+		sequential = sequential && first[i] == 40000 + i;
+	assert_false(sequential);
+}
+
+/* ---- lifetime (RFC 4787 REQ-5, REQ-6) ------------------------------------ */
+
+static size_t count_events(const struct fx *f, enum trace_map_event ev)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < f->recs.n; i++)
+		n += f->recs.r[i].u.map.event == ev;
+	return n;
+}
+
+static void test_expiry_outbound_refresh(void **state)
+{
+	(void)state;
+	struct nat_config cfg =
+	    config(NAT_ENDPOINT_INDEPENDENT, NAT_ENDPOINT_INDEPENDENT, NAT_PORT_PRESERVE);
+	struct fx *f = fx_new("home", &cfg);
+	struct nat_result res;
+
+	struct endpoint x = out_ok(f, &HOST, &A);
+	engine_run_until(f->e, SIM_S(20));
+	out_ok(f, &HOST, &A); /* outbound refreshes: now expires at 50 s */
+	assert_int_equal(engine_pending(f->e), 1);
+	engine_run_until(f->e, SIM_S(45));
+	assert_true(in_admitted(f, &A, &x, &HOST, &res)); /* inbound does not refresh */
+	assert_int_equal(res.mapping->expires_at, SIM_S(50));
+	engine_run_until(f->e, SIM_S(50) - 1);
+	assert_int_equal(nat_mapping_count(f->nat), 1);
+	assert_int_equal(engine_pending(f->e), 1); /* lazily re-armed, still one */
+	engine_run_until(f->e, SIM_S(50));
+	assert_int_equal(nat_mapping_count(f->nat), 0);
+	assert_int_equal(engine_pending(f->e), 0);
+	assert_null(nat_mapping_by_external(f->nat, IPPROTO_NUM_UDP, &x));
+
+	const struct trace_record *last = &f->recs.r[f->recs.n - 1];
+	assert_int_equal(last->u.map.event, TRACE_MAP_EXPIRED);
+	assert_int_equal(last->time, SIM_S(50));
+	assert_int_equal(last->u.map.external.port, 5000);
+	assert_int_equal(count_events(f, TRACE_MAP_CREATED), 1);
+	assert_int_equal(count_events(f, TRACE_MAP_REFRESHED), 1);
+
+	/* Gone means gone: the next inbound finds nobody. */
+	assert_false(in_admitted(f, &A, &x, &HOST, &res));
+	assert_int_equal(res.reason, TRACE_DROP_NAT_NO_MAPPING);
+	fx_free(f);
+}
+
+static void test_expiry_inbound_refresh(void **state)
+{
+	(void)state;
+	struct nat_config cfg =
+	    config(NAT_ENDPOINT_INDEPENDENT, NAT_ENDPOINT_INDEPENDENT, NAT_PORT_PRESERVE);
+	cfg.inbound_refresh = true;
+	struct fx *f = fx_new("home", &cfg);
+	struct nat_result res;
+
+	struct endpoint x = out_ok(f, &HOST, &A);
+	engine_run_until(f->e, SIM_S(25));
+	assert_true(in_admitted(f, &B, &x, &HOST, &res));
+	assert_int_equal(res.mapping->expires_at, SIM_S(55));
+	engine_run_until(f->e, SIM_S(55) - 1);
+	assert_int_equal(nat_mapping_count(f->nat), 1);
+	engine_run_until(f->e, SIM_S(55));
+	assert_int_equal(nat_mapping_count(f->nat), 0);
+	assert_int_equal(f->recs.r[f->recs.n - 1].time, SIM_S(55));
+	fx_free(f);
+}
+
+static void test_many_refreshes_one_event(void **state)
+{
+	(void)state;
+	struct nat_config cfg =
+	    config(NAT_ADDRESS_AND_PORT_DEPENDENT, NAT_ADDRESS_AND_PORT_DEPENDENT, NAT_PORT_RANDOM);
+	struct fx *f = fx_new("home", &cfg);
+
+	out_ok(f, &HOST, &A);
+	out_ok(f, &HOST, &B);
+	for (int i = 1; i <= 200; i++) {
+		engine_run_until(f->e, SIM_MS(250) * i);
+		out_ok(f, &HOST, &A);
+		/* One event per mapping; the idle one to B goes at 30 s. */
+		assert_int_equal(engine_pending(f->e), SIM_MS(250) * i < SIM_S(30) ? 2 : 1);
+	}
+	engine_run_until(f->e, SIM_S(80));
+	assert_int_equal(nat_mapping_count(f->nat), 0);
+	assert_int_equal(f->recs.r[f->recs.n - 1].time, SIM_S(80));
+	assert_int_equal(count_events(f, TRACE_MAP_EXPIRED), 2);
+	fx_free(f);
+}
+
+/* ---- trace records ------------------------------------------------------- */
+
+static void test_trace_records(void **state)
+{
+	(void)state;
+	struct nat_config cfg =
+	    config(NAT_ENDPOINT_INDEPENDENT, NAT_ADDRESS_AND_PORT_DEPENDENT, NAT_PORT_PRESERVE);
+	struct fx *f = fx_new("home", &cfg);
+
+	out_ok(f, &HOST, &A);
+	out_ok(f, &HOST, &A2);
+	out_ok(f, &HOST, &A2);
+	assert_int_equal(f->recs.n, 3);
+	const struct trace_mapping *c = &f->recs.r[0].u.map;
+	assert_int_equal(c->event, TRACE_MAP_CREATED);
+	assert_string_equal(c->node, "home");
+	assert_int_equal(c->internal.ip, HOST.ip);
+	assert_int_equal(c->internal.port, HOST.port);
+	assert_int_equal(c->external.ip, PUB);
+	assert_int_equal(c->external.port, 5000);
+	assert_int_equal(c->remote.ip, A.ip);
+	assert_int_equal(c->remote.port, A.port);
+	assert_int_equal(c->mapping, NAT_ENDPOINT_INDEPENDENT);
+	assert_int_equal(c->filtering, NAT_ADDRESS_AND_PORT_DEPENDENT);
+	assert_false(c->is_static);
+	assert_int_equal(c->expires_at, SIM_S(30));
+	assert_int_equal(f->recs.r[1].u.map.event, TRACE_MAP_REMOTE_ADDED);
+	assert_int_equal(f->recs.r[1].u.map.remote.port, 3479);
+	assert_int_equal(f->recs.r[2].u.map.event, TRACE_MAP_REFRESHED);
+	assert_int_equal(f->recs.r[2].u.map.id, c->id);
+
+	const struct nat_mapping *m =
+	    nat_mapping_by_external(f->nat, IPPROTO_NUM_UDP, &(struct endpoint){PUB, 5000});
+	assert_non_null(m);
+	assert_int_equal(m->n_remotes, 2);
+	assert_int_equal(m->remotes->ep.port, 3478);
+	assert_int_equal(m->remotes->next->ep.port, 3479);
+	fx_free(f);
+}
+
+/* ---- forwards, reboot, reconfigure ---------------------------------------- */
+
+static void test_static_forward(void **state)
+{
+	(void)state;
+	struct nat_config cfg =
+	    config(NAT_ADDRESS_AND_PORT_DEPENDENT, NAT_ADDRESS_AND_PORT_DEPENDENT, NAT_PORT_RANDOM);
+	struct fx *f = fx_new("home", &cfg);
+	struct endpoint server = {IP4(192, 168, 1, 10), 80};
+	struct endpoint ext = {PUB, 8080};
+	struct nat_result res;
+
+	assert_int_equal(nat_add_forward(f->nat, IPPROTO_NUM_UDP, 8080, &server), 0);
+	assert_int_equal(nat_add_forward(f->nat, IPPROTO_NUM_UDP, 8080, &HOST), -1);
+	assert_int_equal(engine_pending(f->e), 0); /* nothing to expire */
+	assert_true(in_admitted(f, &A, &ext, &server, &res));
+	assert_true(in_admitted(f, &B, &ext, &server, &res));
+	assert_true(res.mapping->is_static);
+	engine_run_until(f->e, SIM_S(3600));
+	assert_true(in_admitted(f, &A2, &ext, &server, &res));
+	/* The server answers from its forwarded port. */
+	struct endpoint x = out_ok(f, &server, &B);
+	assert_int_equal(x.port, 8080);
+	assert_int_equal(f->recs.r[0].u.map.event, TRACE_MAP_CREATED);
+	assert_true(f->recs.r[0].u.map.is_static);
+	assert_int_equal(f->recs.r[0].u.map.expires_at, SIM_TIME_NEVER);
+	/* No dynamic mapping may take the forwarded port. */
+	struct endpoint h = {IP4(192, 168, 1, 20), 8080};
+	cfg = config(NAT_ENDPOINT_INDEPENDENT, NAT_ENDPOINT_INDEPENDENT, NAT_PORT_PRESERVE);
+	assert_int_equal(nat_reconfigure(f->nat, &cfg), 0);
+	assert_int_equal(out_ok(f, &h, &A).port, 1024);
+	fx_free(f);
+}
+
+static void test_reboot_keeps_forwards(void **state)
+{
+	(void)state;
+	struct nat_config cfg =
+	    config(NAT_ENDPOINT_INDEPENDENT, NAT_ENDPOINT_INDEPENDENT, NAT_PORT_PRESERVE);
+	struct fx *f = fx_new("home", &cfg);
+	struct endpoint server = {IP4(192, 168, 1, 10), 80};
+	struct endpoint fwd = {PUB, 8080};
+	struct endpoint h2 = {IP4(192, 168, 1, 6), 6000};
+	struct nat_result res;
+
+	assert_int_equal(nat_add_forward(f->nat, IPPROTO_NUM_UDP, 8080, &server), 0);
+	struct endpoint x = out_ok(f, &HOST, &A);
+	out_ok(f, &h2, &B);
+	assert_int_equal(nat_mapping_count(f->nat), 3);
+	nat_reboot(f->nat);
+	assert_int_equal(nat_mapping_count(f->nat), 1);
+	assert_int_equal(engine_pending(f->e), 0);
+	assert_int_equal(count_events(f, TRACE_MAP_CLEARED), 2);
+	assert_false(in_admitted(f, &A, &x, &HOST, &res));
+	assert_int_equal(res.reason, TRACE_DROP_NAT_NO_MAPPING);
+	assert_true(in_admitted(f, &A, &fwd, &server, &res));
+	fx_free(f);
+}
+
+static void test_reconfigure(void **state)
+{
+	(void)state;
+	struct nat_config cfg =
+	    config(NAT_ENDPOINT_INDEPENDENT, NAT_ENDPOINT_INDEPENDENT, NAT_PORT_PRESERVE);
+	struct fx *f = fx_new("home", &cfg);
+	struct endpoint server = {IP4(192, 168, 1, 10), 80};
+	struct nat_result res;
+
+	assert_int_equal(nat_add_forward(f->nat, IPPROTO_NUM_UDP, 8080, &server), 0);
+	out_ok(f, &HOST, &A);
+	struct nat_config sym = cfg;
+	assert_int_equal(nat_config_preset(&sym, "symmetric"), 0);
+	sym.public_ip[0] = IP4(203, 0, 113, 99);
+	assert_int_equal(nat_reconfigure(f->nat, &sym), 0);
+	assert_int_equal(nat_mapping_count(f->nat), 1);
+	assert_int_equal(count_events(f, TRACE_MAP_CLEARED), 1);
+	assert_int_equal(nat_config(f->nat)->mapping, NAT_ADDRESS_AND_PORT_DEPENDENT);
+	assert_true(nat_owns_address(f->nat, IP4(203, 0, 113, 99)));
+	assert_false(nat_owns_address(f->nat, PUB));
+	/* The forward moved to the new address. */
+	struct endpoint fwd = {IP4(203, 0, 113, 99), 8080};
+	assert_true(in_admitted(f, &B, &fwd, &server, &res));
+	/* New behaviour applies: two destinations, two ports. */
+	struct endpoint x = out_ok(f, &HOST, &A);
+	struct endpoint y = out_ok(f, &HOST, &B);
+	assert_int_equal(x.ip, IP4(203, 0, 113, 99));
+	assert_int_not_equal(x.port, y.port);
+	/* A bad config is refused and changes nothing. */
+	struct nat_config bad = sym;
+	bad.n_public = 0;
+	assert_int_equal(nat_reconfigure(f->nat, &bad), -1);
+	assert_int_equal(nat_mapping_count(f->nat), 3);
+	bad = sym;
+	bad.port_lo = 2000;
+	bad.port_hi = 1000;
+	assert_int_equal(nat_reconfigure(f->nat, &bad), -1);
+	assert_null(nat_new(f->e, "x", &bad, NULL));
+	fx_free(f);
+}
+
+/* ---- addresses ------------------------------------------------------------ */
+
+static void test_paired_pooling(void **state)
+{
+	(void)state;
+	struct nat_config cfg =
+	    config(NAT_ADDRESS_AND_PORT_DEPENDENT, NAT_ADDRESS_AND_PORT_DEPENDENT, NAT_PORT_RANDOM);
+	cfg.n_public = 2;
+	cfg.public_ip[1] = IP4(203, 0, 113, 8);
+	struct fx *f = fx_new("cgnat", &cfg);
+	size_t on[2] = {0, 0};
+
+	assert_true(nat_owns_address(f->nat, PUB));
+	assert_true(nat_owns_address(f->nat, IP4(203, 0, 113, 8)));
+	assert_false(nat_owns_address(f->nat, IP4(203, 0, 113, 9)));
+	for (int h = 1; h <= 16; h++) {
+		struct endpoint src = {IP4(100, 64, 0, h), 5000};
+		struct endpoint src2 = {IP4(100, 64, 0, h), 6000};
+		uint32_t ip = out_ok(f, &src, &A).ip;
+		/* RFC 4787 REQ-2: every mapping of one host uses one address. */
+		assert_int_equal(out_ok(f, &src, &B).ip, ip);
+		assert_int_equal(out_ok(f, &src2, &A2).ip, ip);
+		on[ip == PUB ? 0 : 1]++;
+	}
+	assert_true(on[0] > 0 && on[1] > 0);
+	fx_free(f);
+}
+
+static void test_checksums_after_translation(void **state)
+{
+	(void)state;
+	struct nat_config cfg =
+	    config(NAT_ENDPOINT_INDEPENDENT, NAT_ENDPOINT_INDEPENDENT, NAT_PORT_SEQUENTIAL);
+	cfg.port_lo = 61000;
+	struct fx *f = fx_new("home", &cfg);
+	struct nat_result res;
+	struct pkt p;
+	uint8_t copy[PACKET_MAX_SIZE];
+
+	assert_int_equal(go(f, true, &HOST, &A, &res, &p), NAT_VERDICT_TRANSLATED);
+	assert_int_equal(p.info.sport, 61000);
+	memcpy(copy, p.buf, p.len);
+	packet_fill_checksums(copy, p.len);
+	assert_memory_equal(copy, p.buf, p.len);
+
+	struct endpoint x = {PUB, 61000};
+	assert_int_equal(go(f, false, &A, &x, &res, &p), NAT_VERDICT_TRANSLATED);
+	assert_int_equal(p.info.dst, HOST.ip);
+	memcpy(copy, p.buf, p.len);
+	packet_fill_checksums(copy, p.len);
+	assert_memory_equal(copy, p.buf, p.len);
+	fx_free(f);
+}
+
+/* ---- sentences ---------------------------------------------------------- */
+
+static struct fx *office(enum nat_behaviour filtering)
+{
+	struct nat_config cfg = config(NAT_ENDPOINT_INDEPENDENT, filtering, NAT_PORT_SEQUENTIAL);
+	cfg.public_ip[0] = IP4(198, 51, 100, 9);
+	cfg.port_lo = 61002;
+	return fx_new("office", &cfg);
+}
+
+static const char *drop_why(struct fx *f, const struct endpoint *src, uint16_t port,
+			    struct nat_result *res)
+{
+	struct endpoint ext = {nat_config(f->nat)->public_ip[0], port};
+	assert_false(in_admitted(f, src, &ext, &HOST, res));
+	return res->why;
+}
+
+static void test_drop_sentences(void **state)
+{
+	(void)state;
+	struct endpoint stranger = {IP4(203, 0, 113, 7), 4000};
+	struct endpoint a2 = {IP4(192, 0, 2, 2), 3478};
+	struct nat_result res;
+
+	struct fx *f = office(NAT_ADDRESS_AND_PORT_DEPENDENT);
+	assert_int_equal(out_ok(f, &HOST, &A).port, 61002);
+	assert_string_equal(
+	    drop_why(f, &stranger, 61002, &res),
+	    "office dropped 203.0.113.7:4000 \u2192 198.51.100.9:61002: its mapping "
+	    "for 192.168.1.5:5000 only accepts replies from 192.0.2.1:3478, the "
+	    "one endpoint it has sent to (port-restricted filtering)");
+	assert_int_equal(res.reason, TRACE_DROP_NAT_FILTER);
+	assert_non_null(res.mapping);
+	assert_int_equal(res.mapping->internal.port, 5000);
+	out_ok(f, &HOST, &a2);
+	assert_string_equal(
+	    drop_why(f, &stranger, 61002, &res),
+	    "office dropped 203.0.113.7:4000 \u2192 198.51.100.9:61002: its mapping "
+	    "for 192.168.1.5:5000 only accepts replies from 192.0.2.1:3478 and "
+	    "192.0.2.2:3478, the endpoints it has sent to (port-restricted "
+	    "filtering)");
+	for (int i = 3; i <= 5; i++)
+		out_ok(f, &HOST, &(struct endpoint){IP4(192, 0, 2, i), 3478});
+	assert_string_equal(
+	    drop_why(f, &stranger, 61002, &res),
+	    "office dropped 203.0.113.7:4000 \u2192 198.51.100.9:61002: its mapping "
+	    "for 192.168.1.5:5000 only accepts replies from 192.0.2.1:3478, "
+	    "192.0.2.2:3478, 192.0.2.3:3478 and 2 more, the endpoints it has sent "
+	    "to (port-restricted filtering)");
+	fx_free(f);
+
+	f = office(NAT_ADDRESS_DEPENDENT);
+	out_ok(f, &HOST, &A);
+	out_ok(f, &HOST, &A2); /* same address: listed once */
+	assert_string_equal(
+	    drop_why(f, &stranger, 61002, &res),
+	    "office dropped 203.0.113.7:4000 \u2192 198.51.100.9:61002: its mapping "
+	    "for 192.168.1.5:5000 only accepts packets from 192.0.2.1 (any port), "
+	    "the one address it has sent to (address-restricted filtering)");
+	out_ok(f, &HOST, &a2);
+	assert_string_equal(
+	    drop_why(f, &stranger, 61002, &res),
+	    "office dropped 203.0.113.7:4000 \u2192 198.51.100.9:61002: its mapping "
+	    "for 192.168.1.5:5000 only accepts packets from 192.0.2.1 and "
+	    "192.0.2.2 (any port), the addresses it has sent to (address-restricted "
+	    "filtering)");
+	fx_free(f);
+}
+
+static void test_no_mapping_sentence(void **state)
+{
+	(void)state;
+	struct nat_config cfg =
+	    config(NAT_ENDPOINT_INDEPENDENT, NAT_ENDPOINT_INDEPENDENT, NAT_PORT_PRESERVE);
+	struct fx *f = fx_new("home", &cfg);
+	struct endpoint from = {IP4(198, 51, 100, 2), 4000};
+	struct nat_result res;
+
+	assert_string_equal(drop_why(f, &from, 61002, &res),
+			    "home dropped 198.51.100.2:4000 \u2192 203.0.113.7:61002: no mapping "
+			    "uses port 61002, so there is nobody inside to deliver it to");
+	assert_int_equal(res.reason, TRACE_DROP_NAT_NO_MAPPING);
+	assert_null(res.mapping);
+	fx_free(f);
+}
+
+static void test_describe_filter(void **state)
+{
+	(void)state;
+	struct endpoint r[] = {A, A2, B};
+	char buf[200];
+
+	nat_describe_filter(NAT_ENDPOINT_INDEPENDENT, r, 1, false, buf, sizeof(buf));
+	assert_string_equal(buf, "accepts anyone (endpoint-independent filtering)");
+	nat_describe_filter(NAT_ADDRESS_DEPENDENT, r, 2, false, buf, sizeof(buf));
+	assert_string_equal(buf, "accepts 192.0.2.1 on any port (address-dependent filtering)");
+	nat_describe_filter(NAT_ADDRESS_DEPENDENT, r, 3, false, buf, sizeof(buf));
+	assert_string_equal(buf, "accepts 192.0.2.1 and 198.51.100.9 on any port "
+				 "(address-dependent filtering)");
+	nat_describe_filter(NAT_ADDRESS_AND_PORT_DEPENDENT, r, 1, false, buf, sizeof(buf));
+	assert_string_equal(buf, "accepts 192.0.2.1:3478 (address-and-port-dependent filtering)");
+	nat_describe_filter(NAT_ADDRESS_AND_PORT_DEPENDENT, r, 3, false, buf, sizeof(buf));
+	assert_string_equal(buf, "accepts 192.0.2.1:3478, 192.0.2.1:3479 and 198.51.100.9:3478 "
+				 "(address-and-port-dependent filtering)");
+	nat_describe_filter(NAT_ADDRESS_AND_PORT_DEPENDENT, r, 0, false, buf, sizeof(buf));
+	assert_string_equal(buf, "accepts nobody yet (address-and-port-dependent filtering)");
+	nat_describe_filter(NAT_ADDRESS_AND_PORT_DEPENDENT, NULL, 0, true, buf, sizeof(buf));
+	assert_string_equal(buf, "accepts anyone (port forward)");
+}
+
+/* ---- names ----------------------------------------------------------------- */
+
+static void test_classic_names_and_presets(void **state)
+{
+	(void)state;
+	enum nat_behaviour ei = NAT_ENDPOINT_INDEPENDENT, ad = NAT_ADDRESS_DEPENDENT,
+			   apd = NAT_ADDRESS_AND_PORT_DEPENDENT;
+
+	assert_string_equal(nat_classic_name(ei, ei), "full-cone");
+	assert_string_equal(nat_classic_name(ei, ad), "restricted-cone");
+	assert_string_equal(nat_classic_name(ei, apd), "port-restricted-cone");
+	assert_string_equal(nat_classic_name(apd, apd), "symmetric");
+	assert_string_equal(nat_classic_name(ad, ei), "symmetric");
+	assert_string_equal(nat_classic_name(apd, ad), "symmetric");
+
+	assert_int_equal(nat_preset_count, 4);
+	for (size_t i = 0; i < nat_preset_count; i++) {
+		const struct nat_preset *p = &nat_presets[i];
+		struct nat_config cfg;
+		nat_config_default(&cfg);
+		assert_int_equal(nat_config_preset(&cfg, p->name), 0);
+		assert_int_equal(cfg.mapping, p->mapping);
+		assert_int_equal(cfg.filtering, p->filtering);
+		assert_int_equal(cfg.ports, p->ports);
+		assert_string_equal(nat_classic_name(p->mapping, p->filtering), p->name);
+		assert_true(strlen(p->summary) > 20);
+	}
+	struct nat_config cfg;
+	nat_config_default(&cfg);
+	assert_int_equal(cfg.mapping, ei);
+	assert_int_equal(cfg.filtering, apd);
+	assert_int_equal(cfg.ports, NAT_PORT_PRESERVE);
+	assert_int_equal(cfg.port_lo, 1024);
+	assert_int_equal(cfg.port_hi, 65535);
+	assert_int_equal(cfg.mapping_timeout, SIM_S(30));
+	assert_int_equal(cfg.n_public, 0);
+	assert_int_equal(nat_config_preset(&cfg, "symmetric"), 0);
+	assert_int_equal(cfg.ports, NAT_PORT_RANDOM);
+	assert_int_equal(cfg.mapping_timeout, SIM_S(30)); /* only behaviour changes */
+	assert_int_equal(nat_config_preset(&cfg, "cone-ish"), -1);
+}
+
+static void test_behaviour_names_and_parse(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *s;
+		int want;
+	} rows[] = {
+	    {"endpoint-independent", NAT_ENDPOINT_INDEPENDENT},
+	    {"Endpoint-Independent", NAT_ENDPOINT_INDEPENDENT},
+	    {"EIM", NAT_ENDPOINT_INDEPENDENT},
+	    {"eif", NAT_ENDPOINT_INDEPENDENT},
+	    {"EI", NAT_ENDPOINT_INDEPENDENT},
+	    {"address-dependent", NAT_ADDRESS_DEPENDENT},
+	    {"ADM", NAT_ADDRESS_DEPENDENT},
+	    {"adf", NAT_ADDRESS_DEPENDENT},
+	    {"ad", NAT_ADDRESS_DEPENDENT},
+	    {"address-and-port-dependent", NAT_ADDRESS_AND_PORT_DEPENDENT},
+	    {"APDM", NAT_ADDRESS_AND_PORT_DEPENDENT},
+	    {"ApDf", NAT_ADDRESS_AND_PORT_DEPENDENT},
+	    {"APD", NAT_ADDRESS_AND_PORT_DEPENDENT},
+	    {"", -1},
+	    {"port-dependent", -1},
+	    {"EIMX", -1},
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		enum nat_behaviour b = NAT_ADDRESS_DEPENDENT;
+		int rc = nat_behaviour_parse(rows[i].s, &b);
+		if (rows[i].want < 0) {
+			assert_int_equal(rc, -1);
+		} else {
+			assert_int_equal(rc, 0);
+			assert_int_equal(b, rows[i].want);
+		}
+	}
+	assert_string_equal(nat_behaviour_name(NAT_ADDRESS_AND_PORT_DEPENDENT),
+			    "address-and-port-dependent");
+	assert_string_equal(nat_behaviour_abbrev(NAT_ADDRESS_DEPENDENT, false), "ADM");
+	assert_string_equal(nat_behaviour_abbrev(NAT_ADDRESS_AND_PORT_DEPENDENT, true), "APDF");
+	assert_string_equal(nat_behaviour_abbrev(NAT_ENDPOINT_INDEPENDENT, true), "EIF");
+	assert_string_equal(nat_port_assignment_name(NAT_PORT_PRESERVE), "preserve");
+	assert_string_equal(nat_port_assignment_name(NAT_PORT_SEQUENTIAL), "sequential");
+	assert_string_equal(nat_port_assignment_name(NAT_PORT_RANDOM), "random");
+}
+
+struct ids {
+	size_t n;
+	uint16_t port[8];
+};
+
+static bool collect(const struct nat_mapping *m, void *ctx)
+{
+	struct ids *ids = ctx;
+	ids->port[ids->n++] = m->external.port;
+	return ids->n < 8;
+}
+
+static void test_foreach_order(void **state)
+{
+	(void)state;
+	struct nat_config cfg =
+	    config(NAT_ENDPOINT_INDEPENDENT, NAT_ENDPOINT_INDEPENDENT, NAT_PORT_PRESERVE);
+	struct fx *f = fx_new("home", &cfg);
+	struct ids ids = {0};
+
+	for (uint16_t port = 7003; port >= 7001; port--)
+		out_ok(f, &(struct endpoint){HOST.ip, port}, &A);
+	nat_foreach_mapping(f->nat, collect, &ids);
+	assert_int_equal(ids.n, 3);
+	assert_int_equal(ids.port[0], 7003);
+	assert_int_equal(ids.port[1], 7002);
+	assert_int_equal(ids.port[2], 7001);
+	fx_free(f);
+}
+
+static void test_non_udp_is_refused(void **state)
+{
+	(void)state;
+	struct nat_config cfg =
+	    config(NAT_ENDPOINT_INDEPENDENT, NAT_ENDPOINT_INDEPENDENT, NAT_PORT_PRESERVE);
+	struct fx *f = fx_new("home", &cfg);
+	struct nat_result res;
+	struct pkt p;
+
+	pkt_make(&p, &HOST, &A);
+	p.info.proto = IPPROTO_NUM_ICMP;
+	nat_translate_outbound(f->nat, p.buf, p.len, &p.info, &res);
+	assert_int_equal(res.verdict, NAT_VERDICT_DROP);
+	assert_int_equal(res.reason, TRACE_DROP_MALFORMED);
+	assert_int_equal(nat_mapping_count(f->nat), 0);
+	fx_free(f);
+}
+
+static void test_many_mappings(void **state)
+{
+	(void)state;
+	struct nat_config cfg =
+	    config(NAT_ADDRESS_AND_PORT_DEPENDENT, NAT_ADDRESS_AND_PORT_DEPENDENT, NAT_PORT_RANDOM);
+	struct fx *f = fx_new("home", &cfg);
+	struct endpoint ext[600];
+	struct nat_result res;
+
+	/* Enough mappings to grow both indexes several times. */
+	for (int i = 0; i < 600; i++)
+		ext[i] = out_ok(f, &HOST, &(struct endpoint){A.ip, (uint16_t)(10000 + i)});
+	for (int i = 0; i < 600; i++) {
+		struct endpoint from = {A.ip, (uint16_t)(10000 + i)};
+		assert_true(in_admitted(f, &from, &ext[i], &HOST, &res));
+		assert_int_equal(out_ok(f, &HOST, &from).port, ext[i].port);
+	}
+	assert_int_equal(nat_mapping_count(f->nat), 600);
+	fx_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_mapping_filtering_matrix),
+	    cmocka_unit_test(test_port_preservation_and_fallback),
+	    cmocka_unit_test(test_sequential_allocation_wraps),
+	    cmocka_unit_test(test_random_allocation_fills_range),
+	    cmocka_unit_test(test_expiry_outbound_refresh),
+	    cmocka_unit_test(test_expiry_inbound_refresh),
+	    cmocka_unit_test(test_many_refreshes_one_event),
+	    cmocka_unit_test(test_trace_records),
+	    cmocka_unit_test(test_static_forward),
+	    cmocka_unit_test(test_reboot_keeps_forwards),
+	    cmocka_unit_test(test_reconfigure),
+	    cmocka_unit_test(test_paired_pooling),
+	    cmocka_unit_test(test_checksums_after_translation),
+	    cmocka_unit_test(test_drop_sentences),
+	    cmocka_unit_test(test_no_mapping_sentence),
+	    cmocka_unit_test(test_describe_filter),
+	    cmocka_unit_test(test_classic_names_and_presets),
+	    cmocka_unit_test(test_behaviour_names_and_parse),
+	    cmocka_unit_test(test_foreach_order),
+	    cmocka_unit_test(test_non_udp_is_refused),
+	    cmocka_unit_test(test_many_mappings),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
