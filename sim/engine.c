@@ -1,30 +1,52 @@
 /*
  * engine.c - the discrete-event engine.
  *
- * Events live in a pool of slots {fn, arg, id} that grows by doubling; free
- * slots form a singly linked list threaded through their `id` field. The queue
- * is a 4-ary min-heap of 16-byte keys {time, id}: a node's four children fill
- * one cache line's worth, and the tree is half as deep as a binary heap.
+ * Events live in a pool of slots that grows by doubling; free slots form a
+ * singly linked list threaded through their `id` field. Each slot has a cold
+ * part {fn, arg, id}, touched when the event is scheduled and when it runs,
+ * and a hot node {time, next, prev}, which is all the queue walks.
  *
- * An event's id packs its insertion sequence and its slot:
+ * The queue is a radix heap (Ahuja, Mehlhorn, Orlin and Tarjan, 1990) with
+ * 64-way digits. A radix heap needs monotone keys: nothing is ever inserted
+ * below `last`, the time it was last advanced to. That holds here because the
+ * engine clamps every schedule to now and never lets `last` pass now (see
+ * queue_ready). A time t >= last is kept at level l, the 6-bit digit where t
+ * first differs from `last` counting from the top (level 0 if only the lowest
+ * digit differs, or none), in bucket d = t's digit l. Level 0 bucket d thus
+ * holds exactly the events at one time. The earliest events are in the lowest
+ * non-empty bucket of the lowest non-empty level, found by two ctz on bitmaps;
+ * above level 0 that bucket is redistributed first: `last` advances to its
+ * smallest time and each of its events moves to a lower level. An event moves
+ * at most 10 times, about 1.2 times on average on workload (b) of
+ * bench/engine.c (a binary radix heap, one bucket per bit, moved each event
+ * 5.3 times and was 20% slower there). Scheduling is O(1): an xor, a clz and
+ * a list append.
+ *
+ * Ties: the radix key is the time alone, and buckets are FIFO lists that are
+ * only appended to and redistributed in order. Events of equal time always
+ * sit in the same bucket (it is a function of the time and `last`), entered
+ * it in scheduling order and move together in that order, so they run
+ * strictly in (time, insertion sequence) order.
+ *
+ * Lists are circular and doubly linked through the nodes, with one head node
+ * per bucket, so cancelling unlinks the event and frees its slot at once: no
+ * stale keys and no compaction, and the queue's memory is the pool's (plus
+ * 11 KB of bucket heads). Redistribution relinks nodes and never allocates,
+ * so running events cannot fail.
+ *
+ * An event's id (its public handle) packs its insertion sequence and slot:
  *
  *	id = (seq << ENGINE_SLOT_BITS) | slot,   seq = 1, 2, 3, ...
  *
- * which gives three things at once. Comparing ids of equal-time keys compares
- * insertion sequences, so ties run strictly in scheduling order. The id is the
- * public handle: it is never 0 (seq starts at 1) and never reused, so a stale
- * handle cannot cancel a later event that happens to reuse the slot. And a key
- * is live exactly when its slot still holds its id, so cancelling is O(1): the
- * slot is freed at once and its stale key is dropped when it reaches the top,
- * or by a compaction once stale keys outnumber live ones.
+ * so a handle is never 0 and never reused: a stale handle cannot cancel a
+ * later event that happens to reuse the slot. Limits of the packing: at most
+ * 2^24 - 1 (16.7 M) events in flight at once, and 2^40 (1.1e12) events
+ * scheduled over the engine's lifetime. Past either, scheduling returns 0 as
+ * if out of memory.
  *
- * Limits of the packing: at most 2^24 - 1 (16.7 M) events in flight at once, and
- * 2^40 (1.1e12) events scheduled over the engine's lifetime - about six hours
- * of scheduling at 50 M events/s. Past either, scheduling returns 0 as if out
- * of memory. A 24-byte key {time, seq, slot} would lift both limits, but it
- * measured slower on bench/engine.c: (a) about 60 vs 125 M events/s, (b) about
- * 18 vs 19.5. Aligning each family of children to a cache line, an 8-ary heap
- * and Floyd's bottom-up sift were also measured and gained nothing.
+ * Measured with bench/engine.c (Release, one core) against the 4-ary heap of
+ * 16-byte {time, seq << 24 | slot} keys this replaces: (a) 85-90 vs 128 M
+ * events/s (both far above the 45 target), (b') engine alone 38-39 vs 22.3.
  */
 #include "sim/engine.h"
 
@@ -36,15 +58,29 @@
 #define ENGINE_MAX_SLOTS ((uint32_t)1 << ENGINE_SLOT_BITS)
 #define ENGINE_SLOT_MASK ((uint64_t)ENGINE_MAX_SLOTS - 1)
 #define ENGINE_MAX_SEQ (((uint64_t)1 << (64 - ENGINE_SLOT_BITS)) - 1)
-/* End of the free list. Any value below ENGINE_MAX_SLOTS is never a live id. */
-#define ENGINE_NO_SLOT ENGINE_SLOT_MASK
+/* End of the free list. Never a slot index. */
+#define ENGINE_NO_SLOT ((uint32_t)ENGINE_SLOT_MASK)
 #define ENGINE_INITIAL_SLOTS 64
-/* Compact the heap when stale keys outnumber live ones and there are this many. */
-#define ENGINE_COMPACT_MIN 1024
+/* The radix heap splits times into digits of ENGINE_RADIX_BITS bits: 64
+ * buckets per level (one bitmap word), 11 levels cover the 63 bits of a time. */
+#define ENGINE_RADIX_BITS 6
+#define ENGINE_DIGITS (1u << ENGINE_RADIX_BITS)
+#define ENGINE_LEVELS ((63 + ENGINE_RADIX_BITS - 1) / ENGINE_RADIX_BITS)
 
-struct engine_key {
+/* Bucket (l, d)'s list head is node l * ENGINE_DIGITS + d; event slot s is
+ * node ENGINE_SENTINELS + s. */
+#define ENGINE_SENTINELS (ENGINE_LEVELS * ENGINE_DIGITS)
+
+/* The part of an event the queue walks, or a bucket's list head. Lists are
+ * circular and doubly linked through a head (sentinel) node, so appending
+ * and unlinking take no branches. */
+struct engine_node {
+	/* An event's time; for a head, a lower bound on its bucket's times
+	 * (INT64_MAX when empty): exact unless an event was cancelled out of
+	 * it, which only lowers it (still a valid pivot, see queue_advance). */
 	int64_t time;
-	uint64_t id;
+	uint32_t next;
+	uint32_t prev;
 };
 
 struct engine_slot {
@@ -60,126 +96,176 @@ struct engine {
 	uint64_t events_run;
 	size_t pending;
 
+	/* ENGINE_SENTINELS heads, then one node per slot. */
+	struct engine_node *nodes;
 	struct engine_slot *slots;
 	uint32_t n_slots;
-	uint64_t free_head;
-
-	struct engine_key *heap;
-	size_t heap_len;
-	size_t heap_cap;
-	/* The top key belongs to the event now running and is removed lazily: if
-	 * the handler schedules, the new key replaces it with one sift-down
-	 * instead of a pop and a push (the common case of a self-rearming timer). */
-	bool top_dead;
+	uint32_t free_head;
 	bool stopped;
+
+	/* The radix heap: `last` is the time it was last advanced to (<= now);
+	 * bit d of digits[l] says whether bucket (l, d) holds any event and bit
+	 * l of `levels` whether digits[l] is non-zero. */
+	int64_t last;
+	uint32_t levels;
+	uint64_t digits[ENGINE_LEVELS];
 
 	struct trace trace;
 };
 
-static inline bool key_less(const struct engine_key *a, const struct engine_key *b)
+/* Index of the highest set bit of x != 0. */
+static inline unsigned msb64(uint64_t x)
 {
-#ifdef __SIZEOF_INT128__
-	/* One 128-bit comparison compiles to cmp/sbb feeding a conditional move.
-	 * The heap's comparisons are unpredictable by nature, and the branchy
-	 * form below measured 30% slower on workload (b) of bench/engine.c.
-	 * Key times are never negative (clamped to now >= 0), so unsigned works. */
-	unsigned __int128 ka = ((unsigned __int128)(uint64_t)a->time << 64) | a->id;
-	unsigned __int128 kb = ((unsigned __int128)(uint64_t)b->time << 64) | b->id;
-	return ka < kb;
+#if defined(__GNUC__)
+	return 63u - (unsigned)__builtin_clzll(x);
 #else
-	return a->time < b->time || (a->time == b->time && a->id < b->id);
+	unsigned n = 0;
+	while (x >>= 1)
+		n++;
+	return n;
 #endif
 }
 
-static inline bool key_live(const struct engine *e, const struct engine_key *k)
+/* Index of the lowest set bit of x != 0. */
+static inline unsigned lsb64(uint64_t x)
 {
-	return e->slots[k->id & ENGINE_SLOT_MASK].id == k->id;
-}
-
-/* Place `k` into the hole at `i`, moving smaller children up. */
-static void heap_sift_down(struct engine_key *heap, size_t len, size_t i, struct engine_key k)
-{
-	for (;;) {
-		size_t c = 4 * i + 1;
-		if (c >= len)
-			break;
-		size_t m = c;
-		if (c + 4 <= len) {
-			/* Full family: a min-of-4 tournament, selects rather than jumps. */
-			size_t m1 = key_less(&heap[c + 1], &heap[c]) ? c + 1 : c;
-			size_t m2 = key_less(&heap[c + 3], &heap[c + 2]) ? c + 3 : c + 2;
-			m = key_less(&heap[m2], &heap[m1]) ? m2 : m1;
-		} else {
-			for (size_t j = c + 1; j < len; j++)
-				if (key_less(&heap[j], &heap[m]))
-					m = j;
-		}
-		if (!key_less(&heap[m], &k))
-			break;
-		heap[i] = heap[m];
-		i = m;
+#if defined(__GNUC__)
+	return (unsigned)__builtin_ctzll(x);
+#else
+	unsigned n = 0;
+	while (!(x & 1)) {
+		x >>= 1;
+		n++;
 	}
-	heap[i] = k;
+	return n;
+#endif
 }
 
-static void heap_sift_up(struct engine_key *heap, size_t i, struct engine_key k)
+/* The level of a time t >= last: the digit at which they first differ, from
+ * the top (0 if they differ at most in the lowest digit, or are equal). */
+static inline unsigned level_of(int64_t last, int64_t t)
 {
-	while (i > 0) {
-		size_t p = (i - 1) / 4;
-		if (!key_less(&k, &heap[p]))
-			break;
-		heap[i] = heap[p];
-		i = p;
+	uint64_t x = ((uint64_t)t ^ (uint64_t)last) | 1;
+	return msb64(x) / ENGINE_RADIX_BITS;
+}
+
+/* Digit l of time t: its bucket within level l. */
+static inline unsigned digit_of(int64_t t, unsigned l)
+{
+	return (unsigned)((uint64_t)t >> (l * ENGINE_RADIX_BITS)) & (ENGINE_DIGITS - 1);
+}
+
+static inline uint32_t head_of(unsigned l, unsigned d)
+{
+	return l * ENGINE_DIGITS + d;
+}
+
+/* Append node n, whose time is set, at the tail of bucket (l, d). */
+static inline void bucket_append(struct engine *e, unsigned l, unsigned d, uint32_t n)
+{
+	struct engine_node *nd = e->nodes;
+	uint32_t h = head_of(l, d);
+	uint32_t tail = nd[h].prev;
+	nd[n].next = h;
+	nd[n].prev = tail;
+	nd[tail].next = n;
+	nd[h].prev = n;
+	if (nd[n].time < nd[h].time)
+		nd[h].time = nd[n].time;
+	e->digits[l] |= (uint64_t)1 << d;
+	e->levels |= (uint32_t)1 << l;
+}
+
+/* Queue node n, whose time (>= last) is set. */
+static inline void queue_insert(struct engine *e, uint32_t n)
+{
+	int64_t t = e->nodes[n].time;
+	unsigned l = level_of(e->last, t);
+	bucket_append(e, l, digit_of(t, l), n);
+}
+
+/* Make bucket (l, d) an empty list and clear it in the bitmaps. */
+static inline void bucket_clear(struct engine *e, unsigned l, unsigned d)
+{
+	uint32_t h = head_of(l, d);
+	e->nodes[h] = (struct engine_node){INT64_MAX, h, h};
+	e->digits[l] &= ~((uint64_t)1 << d);
+	if (e->digits[l] == 0)
+		e->levels &= ~((uint32_t)1 << l);
+}
+
+/* Remove node n from bucket (l, d), where it is queued. */
+static inline void bucket_unlink(struct engine *e, unsigned l, unsigned d, uint32_t n)
+{
+	struct engine_node *nd = e->nodes;
+	nd[nd[n].prev].next = nd[n].next;
+	nd[nd[n].next].prev = nd[n].prev;
+	if (nd[head_of(l, d)].next == head_of(l, d))
+		bucket_clear(e, l, d);
+}
+
+/* Advance `last` to pivot m and move every event of bucket (l, d), l >= 1,
+ * to its place relative to m. Levels below l are empty, so the bucket holds
+ * the earliest events. m must be <= its times and lie in its range (a time it
+ * held): then all of them agree with m down to digit l, so each moves to a
+ * level below l, while every other bucket stays valid since m agrees with the
+ * old `last` above digit l and in digits above. Moving in list order keeps
+ * equal times in scheduling order. */
+static void queue_advance(struct engine *e, unsigned l, unsigned d, int64_t m)
+{
+	uint32_t h = head_of(l, d);
+	uint32_t n = e->nodes[h].next;
+	bucket_clear(e, l, d);
+	e->last = m;
+	while (n != h) {
+		uint32_t next = e->nodes[n].next;
+		queue_insert(e, n);
+		n = next;
 	}
-	heap[i] = k;
 }
 
-static void heap_pop(struct engine *e)
+/* Make the earliest pending event the first of bucket (0, last's lowest
+ * digit) if its time is <= until. Returns false if the queue is empty or the
+ * earliest time is later. Only advances `last` to times <= until: the caller
+ * then either runs an event at a time >= last or (engine_run_until) moves the
+ * clock to until, so last <= now holds and every later schedule (clamped to
+ * now) is >= last, as a radix heap requires. */
+static bool queue_ready(struct engine *e, int64_t until)
 {
-	e->heap_len--;
-	if (e->heap_len > 0)
-		heap_sift_down(e->heap, e->heap_len, 0, e->heap[e->heap_len]);
-}
-
-/* Finish the deferred removal of the running event's key, if still due. */
-static inline void heap_settle(struct engine *e)
-{
-	if (e->top_dead) {
-		e->top_dead = false;
-		heap_pop(e);
+	while (e->digits[0] == 0) {
+		if (e->levels == 0)
+			return false;
+		unsigned l = lsb64(e->levels);
+		unsigned d = lsb64(e->digits[l]);
+		int64_t m = e->nodes[head_of(l, d)].time;
+		if (m > until)
+			return false; /* a lower bound on the earliest time */
+		queue_advance(e, l, d, m);
 	}
-}
-
-/* Drop stale keys and rebuild the heap. Order is unchanged: it is a total order
- * on keys, not on positions. Only called with no deferred top. */
-static void heap_compact(struct engine *e)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < e->heap_len; i++)
-		if (key_live(e, &e->heap[i]))
-			e->heap[n++] = e->heap[i];
-	e->heap_len = n;
-	for (size_t i = n / 4 + 1; i-- > 0;)
-		if (i < n)
-			heap_sift_down(e->heap, n, i, e->heap[i]);
-}
-
-static bool heap_reserve(struct engine *e)
-{
-	if (e->heap_len < e->heap_cap)
-		return true;
-	if (!e->top_dead && e->heap_len >= ENGINE_COMPACT_MIN && e->heap_len > 2 * e->pending) {
-		heap_compact(e);
-		if (e->heap_len < e->heap_cap)
-			return true;
-	}
-	size_t cap = e->heap_cap * 2;
-	struct engine_key *h = realloc(e->heap, cap * sizeof(*h));
-	if (h == NULL)
+	/* Level 0: bucket d holds exactly the events at last's time with its
+	 * lowest digit replaced by d. */
+	int64_t t = (e->last & ~(int64_t)(ENGINE_DIGITS - 1)) | lsb64(e->digits[0]);
+	if (t > until)
 		return false;
-	e->heap = h;
-	e->heap_cap = cap;
+	e->last = t;
 	return true;
+}
+
+/* The exact earliest time queued, without advancing `last`. */
+static int64_t queue_peek(const struct engine *e)
+{
+	if (e->levels == 0)
+		return SIM_TIME_NEVER;
+	unsigned l = lsb64(e->levels);
+	unsigned d = lsb64(e->digits[l]);
+	if (l == 0)
+		return (e->last & ~(int64_t)(ENGINE_DIGITS - 1)) | d;
+	int64_t m = INT64_MAX;
+	uint32_t h = head_of(l, d);
+	for (uint32_t n = e->nodes[h].next; n != h; n = e->nodes[n].next)
+		if (e->nodes[n].time < m)
+			m = e->nodes[n].time;
+	return m;
 }
 
 static bool pool_grow(struct engine *e)
@@ -187,15 +273,19 @@ static bool pool_grow(struct engine *e)
 	/* Index ENGINE_NO_SLOT itself is never a slot: it ends the free list. */
 	if (e->n_slots >= ENGINE_NO_SLOT)
 		return false;
-	uint32_t n = e->n_slots * 2 < ENGINE_NO_SLOT ? e->n_slots * 2 : (uint32_t)ENGINE_NO_SLOT;
+	uint32_t n = e->n_slots * 2 < ENGINE_NO_SLOT ? e->n_slots * 2 : ENGINE_NO_SLOT;
 	struct engine_slot *s = realloc(e->slots, (size_t)n * sizeof(*s));
 	if (s == NULL)
 		return false;
+	e->slots = s;
+	struct engine_node *nd = realloc(e->nodes, (ENGINE_SENTINELS + (size_t)n) * sizeof(*nd));
+	if (nd == NULL)
+		return false; /* slots grew but n_slots did not: harmless */
+	e->nodes = nd;
 	/* Thread the new slots onto the free list, lowest index first. */
 	for (uint32_t i = e->n_slots; i < n; i++)
 		s[i].id = i + 1 < n ? i + 1 : ENGINE_NO_SLOT;
 	e->free_head = e->n_slots;
-	e->slots = s;
 	e->n_slots = n;
 	return true;
 }
@@ -206,8 +296,8 @@ struct engine *engine_new(void)
 	if (e == NULL)
 		return NULL;
 	e->slots = malloc(ENGINE_INITIAL_SLOTS * sizeof(*e->slots));
-	e->heap = malloc(ENGINE_INITIAL_SLOTS * sizeof(*e->heap));
-	if (e->slots == NULL || e->heap == NULL) {
+	e->nodes = malloc((ENGINE_SENTINELS + ENGINE_INITIAL_SLOTS) * sizeof(*e->nodes));
+	if (e->slots == NULL || e->nodes == NULL) {
 		engine_free(e);
 		return NULL;
 	}
@@ -215,7 +305,9 @@ struct engine *engine_new(void)
 		e->slots[i].id = i + 1 < ENGINE_INITIAL_SLOTS ? i + 1 : ENGINE_NO_SLOT;
 	e->n_slots = ENGINE_INITIAL_SLOTS;
 	e->free_head = 0;
-	e->heap_cap = ENGINE_INITIAL_SLOTS;
+	for (unsigned l = 0; l < ENGINE_LEVELS; l++)
+		for (unsigned d = 0; d < ENGINE_DIGITS; d++)
+			bucket_clear(e, l, d);
 	e->next_seq = 1;
 	trace_init(&e->trace, &e->now);
 	return e;
@@ -226,7 +318,7 @@ void engine_free(struct engine *e)
 	if (e == NULL)
 		return;
 	free(e->slots);
-	free(e->heap);
+	free(e->nodes);
 	free(e);
 }
 
@@ -244,27 +336,20 @@ engine_event_id engine_schedule_at(struct engine *e, int64_t at, engine_fn fn, v
 {
 	if (e->free_head == ENGINE_NO_SLOT && !pool_grow(e))
 		return 0;
-	if (!heap_reserve(e) || e->next_seq > ENGINE_MAX_SEQ)
+	if (e->next_seq > ENGINE_MAX_SEQ)
 		return 0;
 	if (at < e->now)
 		at = e->now;
-	uint64_t slot = e->free_head;
+	uint32_t slot = e->free_head;
 	struct engine_slot *s = &e->slots[slot];
 	uint64_t id = (e->next_seq++ << ENGINE_SLOT_BITS) | slot;
-	e->free_head = s->id;
+	e->free_head = (uint32_t)s->id;
 	s->fn = fn;
 	s->arg = arg;
 	s->id = id;
 	e->pending++;
-
-	struct engine_key k = {at, id};
-	if (e->top_dead) {
-		/* Reuse the running event's place at the top: one sift-down. */
-		e->top_dead = false;
-		heap_sift_down(e->heap, e->heap_len, 0, k);
-	} else {
-		heap_sift_up(e->heap, e->heap_len++, k);
-	}
+	e->nodes[ENGINE_SENTINELS + slot].time = at;
+	queue_insert(e, ENGINE_SENTINELS + slot);
 	return id;
 }
 
@@ -278,7 +363,7 @@ engine_event_id engine_schedule_after(struct engine *e, int64_t delay, engine_fn
 	return engine_schedule_at(e, at, fn, arg);
 }
 
-static void slot_release(struct engine *e, uint64_t slot)
+static void slot_release(struct engine *e, uint32_t slot)
 {
 	e->slots[slot].id = e->free_head;
 	e->free_head = slot;
@@ -290,42 +375,36 @@ bool engine_cancel(struct engine *e, engine_event_id id)
 	uint64_t slot = id & ENGINE_SLOT_MASK;
 	if (id == 0 || slot >= e->n_slots || e->slots[slot].id != id)
 		return false;
-	slot_release(e, slot);
+	/* A live event is queued in the bucket of its time (the running event
+	 * is not live: its slot was released before its handler ran). */
+	uint32_t n = ENGINE_SENTINELS + (uint32_t)slot;
+	unsigned l = level_of(e->last, e->nodes[n].time);
+	bucket_unlink(e, l, digit_of(e->nodes[n].time, l), n);
+	slot_release(e, (uint32_t)slot);
 	return true;
 }
 
-/* Drop stale keys from the top; returns the live top or NULL. */
-static struct engine_key *heap_peek(struct engine *e)
+/* Run the event queue_ready made ready. */
+static void run_first(struct engine *e)
 {
-	heap_settle(e);
-	while (e->heap_len > 0) {
-		if (key_live(e, &e->heap[0]))
-			return &e->heap[0];
-		heap_pop(e);
-	}
-	return NULL;
-}
-
-/* Run the event whose live key is at the top of the heap. */
-static void run_top(struct engine *e, const struct engine_key *k)
-{
-	uint64_t slot = k->id & ENGINE_SLOT_MASK;
+	unsigned d = digit_of(e->last, 0);
+	uint32_t n = e->nodes[head_of(0, d)].next;
+	uint32_t slot = n - ENGINE_SENTINELS;
 	engine_fn fn = e->slots[slot].fn;
 	void *arg = e->slots[slot].arg;
-	e->now = k->time;
+	bucket_unlink(e, 0, d, n);
+	e->now = e->last;
 	/* Free the slot before the call so the handler can reuse it. */
 	slot_release(e, slot);
-	e->top_dead = true;
 	e->events_run++;
 	fn(e, arg);
 }
 
 bool engine_step(struct engine *e)
 {
-	struct engine_key *k = heap_peek(e);
-	if (k == NULL)
+	if (!queue_ready(e, SIM_TIME_NEVER))
 		return false;
-	run_top(e, k);
+	run_first(e);
 	return true;
 }
 
@@ -333,11 +412,8 @@ uint64_t engine_run_until(struct engine *e, int64_t until)
 {
 	uint64_t n = 0;
 	e->stopped = false;
-	while (!e->stopped) {
-		struct engine_key *k = heap_peek(e);
-		if (k == NULL || k->time > until)
-			break;
-		run_top(e, k);
+	while (!e->stopped && queue_ready(e, until)) {
+		run_first(e);
 		n++;
 	}
 	if (!e->stopped && until > e->now)
@@ -368,8 +444,8 @@ size_t engine_pending(const struct engine *e)
 
 int64_t engine_next_time(struct engine *e)
 {
-	struct engine_key *k = heap_peek(e);
-	return k == NULL ? SIM_TIME_NEVER : k->time;
+	/* Look without advancing: `last` may not pass now (see queue_ready). */
+	return queue_peek(e);
 }
 
 uint64_t engine_events_run(const struct engine *e)

@@ -6,10 +6,13 @@
  * order they were scheduled, so a run is a pure function of its input and seed
  * (DESIGN.md "The engine").
  *
- * Events live in a pool and the queue is a heap of small keys, so scheduling
- * does not malloc per event once the pool has grown to the number of events in
- * flight. Cancelling is O(1): the slot's generation is bumped and the stale key
- * is skipped when it reaches the top of the heap.
+ * Events live in a pool, so scheduling does not malloc per event once the
+ * pool has grown to the number of events in flight. The queue is a radix heap
+ * with 64-way digits rather than a binary heap: event times never go below
+ * the clock (past times are clamped to now), and for such monotone keys a
+ * radix heap finds the next event with two bit scans and moves each event
+ * about once (sim/engine.c explains why ties keep insertion order). Cancelling
+ * unlinks the event at once.
  *
  * Long-lived timers that move (a NAT mapping refreshed by every packet) should
  * not be cancelled and rescheduled on every refresh: schedule once, and when

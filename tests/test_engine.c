@@ -404,6 +404,238 @@ static void test_compaction_keeps_order(void **state)
 		assert_true(rec.at[i] >= rec.at[i - 1]);
 }
 
+/* engine_next_time only looks: an event scheduled afterwards for an earlier
+ * time still runs first, and so does one scheduled after run_until stopped
+ * short of the next event. */
+static void test_next_time_does_not_advance(void **state)
+{
+	struct engine *e = *state;
+	static struct recorder rec;
+	memset(&rec, 0, sizeof(rec));
+	struct tagged t[5] = {{&rec, 0}, {&rec, 1}, {&rec, 2}, {&rec, 3}, {&rec, 4}};
+	engine_schedule_at(e, 100000, record_fn, &t[0]);
+	engine_schedule_at(e, 200, record_fn, &t[1]);
+	assert_int_equal(engine_next_time(e), 200);
+	engine_schedule_at(e, 150, record_fn, &t[2]);
+	assert_int_equal(engine_next_time(e), 150);
+	assert_int_equal(engine_run_until(e, 199), 1);
+	assert_int_equal(engine_now(e), 199);
+	engine_schedule_at(e, 199, record_fn, &t[3]);
+	assert_int_equal(engine_next_time(e), 199);
+	assert_int_equal(engine_run_until(e, 5000), 2);
+	/* The next event is far off; stop short of it, then schedule before it. */
+	assert_int_equal(engine_next_time(e), 100000);
+	engine_schedule_at(e, 7000, record_fn, &t[4]);
+	assert_int_equal(engine_run(e), 2);
+	int want[5] = {2, 3, 1, 4, 0};
+	int64_t at[5] = {150, 199, 200, 7000, 100000};
+	assert_int_equal(rec.n, 5);
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(rec.tag[i], want[i]);
+		assert_int_equal(rec.at[i], at[i]);
+	}
+}
+
+/* Cancelling the earliest event of a far bucket, then running up to a time
+ * between it and the next: nothing runs and later schedules still order. */
+static void test_cancel_then_run_until(void **state)
+{
+	struct engine *e = *state;
+	static struct recorder rec;
+	memset(&rec, 0, sizeof(rec));
+	struct tagged a = {&rec, 1}, b = {&rec, 2}, c = {&rec, 3};
+	engine_event_id ia = engine_schedule_at(e, 300, record_fn, &a);
+	engine_schedule_at(e, 1000, record_fn, &b);
+	assert_true(engine_cancel(e, ia));
+	assert_int_equal(engine_next_time(e), 1000);
+	assert_int_equal(engine_run_until(e, 500), 0);
+	assert_int_equal(engine_now(e), 500);
+	engine_schedule_at(e, 400, record_fn, &c); /* clamped to 500 */
+	assert_int_equal(engine_next_time(e), 500);
+	assert_int_equal(engine_run(e), 2);
+	assert_int_equal(rec.tag[0], 3);
+	assert_int_equal(rec.at[0], 500);
+	assert_int_equal(rec.tag[1], 2);
+	assert_int_equal(rec.at[1], 1000);
+}
+
+/* Times across the whole int64 range, up to SIM_TIME_NEVER, order correctly. */
+static void test_extreme_times(void **state)
+{
+	struct engine *e = *state;
+	static struct recorder rec;
+	memset(&rec, 0, sizeof(rec));
+	static const int64_t times[] = {SIM_TIME_NEVER, 0, (int64_t)1 << 62, SIM_TIME_NEVER - 1,
+					 SIM_TIME_NEVER, 63, 64, ((int64_t)1 << 62) - 1, 1};
+	enum { N = sizeof(times) / sizeof(times[0]) };
+	struct tagged t[N];
+	for (int i = 0; i < N; i++) {
+		t[i] = (struct tagged){&rec, i};
+		assert_int_not_equal(engine_schedule_at(e, times[i], record_fn, &t[i]), 0);
+	}
+	assert_int_equal(engine_run(e), N);
+	int want[N] = {1, 8, 5, 6, 7, 2, 3, 0, 4};
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(rec.tag[i], want[i]);
+		assert_int_equal(rec.at[i], times[want[i]]);
+	}
+	/* The clock now sits at SIM_TIME_NEVER: delays saturate. */
+	struct tagged late = {&rec, 99};
+	assert_int_not_equal(engine_schedule_after(e, SIM_S(1), record_fn, &late), 0);
+	assert_int_equal(engine_next_time(e), SIM_TIME_NEVER);
+	assert_int_equal(engine_run(e), 1);
+}
+
+/* A randomised check of every operation against a reference: a table of the
+ * pending events. Each event that runs must be the pending one with the
+ * smallest (time, scheduling order); handlers schedule follow-ups at delays
+ * from 0 to 2^40 ns (every level of the queue) and cancel other events. */
+enum { MODEL_MAX = 40000 };
+
+struct model {
+	struct engine *e;
+	struct rng rng;
+	int n;                       /* events scheduled so far (= next tag) */
+	int64_t time[MODEL_MAX];     /* expected run time */
+	engine_event_id id[MODEL_MAX];
+	char state[MODEL_MAX];       /* 'p'ending, 'r'an, 'c'ancelled */
+	int pending[MODEL_MAX];      /* tags of pending events, unordered */
+	int n_pending;
+	int ran;
+};
+
+static struct model model;
+
+/* The pending event that must run next, or -1 (index into pending[]). */
+static int model_first(const struct model *m)
+{
+	int best = -1;
+	for (int i = 0; i < m->n_pending; i++) {
+		int t = m->pending[i];
+		if (best < 0 || m->time[t] < m->time[m->pending[best]] ||
+		    (m->time[t] == m->time[m->pending[best]] && t < m->pending[best]))
+			best = i;
+	}
+	return best;
+}
+
+static void model_fn(struct engine *e, void *arg);
+
+static int64_t model_delay(struct rng *r)
+{
+	switch (rng_below(r, 8)) {
+	case 0:
+		return 0;
+	case 1:
+		return (int64_t)rng_below(r, 4);
+	case 2:
+		return (int64_t)rng_below(r, (uint64_t)1 << rng_below(r, 41));
+	case 3:
+		return -(int64_t)rng_below(r, 100); /* clamped to now */
+	default:
+		return (int64_t)rng_below(r, 2000);
+	}
+}
+
+static void model_schedule(struct model *m)
+{
+	if (m->n >= MODEL_MAX)
+		return;
+	int tag = m->n++;
+	int64_t delay = model_delay(&m->rng);
+	int64_t now = engine_now(m->e);
+	m->time[tag] = delay < 0 ? now : now + delay;
+	m->state[tag] = 'p';
+	m->pending[m->n_pending++] = tag;
+	m->id[tag] = engine_schedule_after(m->e, delay, model_fn, (void *)(intptr_t)tag);
+	assert_int_not_equal(m->id[tag], 0);
+}
+
+static void model_drop(struct model *m, int tag, char how)
+{
+	for (int i = 0; i < m->n_pending; i++)
+		if (m->pending[i] == tag) {
+			m->pending[i] = m->pending[--m->n_pending];
+			m->state[tag] = how;
+			return;
+		}
+	fail();
+}
+
+static void model_cancel_some(struct model *m)
+{
+	if (m->n == 0)
+		return;
+	int tag = (int)rng_below(&m->rng, (uint64_t)m->n);
+	bool was_pending = m->state[tag] == 'p';
+	assert_int_equal(engine_cancel(m->e, m->id[tag]), was_pending);
+	if (was_pending)
+		model_drop(m, tag, 'c');
+}
+
+static void model_fn(struct engine *e, void *arg)
+{
+	struct model *m = &model;
+	int tag = (int)(intptr_t)arg;
+	int first = model_first(m);
+	assert_true(first >= 0);
+	assert_int_equal(tag, m->pending[first]);
+	assert_int_equal(engine_now(e), m->time[tag]);
+	model_drop(m, tag, 'r');
+	m->ran++;
+	assert_int_equal(engine_pending(e), (size_t)m->n_pending);
+	uint64_t what = rng_below(&m->rng, 10);
+	if (what < 6)
+		model_schedule(m);
+	if (what == 0)
+		model_schedule(m);
+	if (what == 1)
+		model_cancel_some(m);
+}
+
+static void model_check_next(struct model *m)
+{
+	int first = model_first(m);
+	int64_t want = first < 0 ? SIM_TIME_NEVER : m->time[m->pending[first]];
+	assert_int_equal(engine_next_time(m->e), want);
+	assert_int_equal(engine_pending(m->e), (size_t)m->n_pending);
+}
+
+static void test_random_operations_against_model(void **state)
+{
+	struct model *m = &model;
+	memset(m, 0, sizeof(*m));
+	m->e = *state;
+	rng_seed(&m->rng, 2718);
+	while (m->n < MODEL_MAX - 100) {
+		uint64_t op = rng_below(&m->rng, 20);
+		if (op < 8) {
+			model_schedule(m);
+		} else if (op < 10) {
+			model_cancel_some(m);
+		} else if (op < 14) {
+			int before = m->ran;
+			bool any = m->n_pending > 0;
+			assert_int_equal(engine_step(m->e), any);
+			assert_int_equal(m->ran, before + any);
+		} else if (op < 18) {
+			int64_t until = engine_now(m->e) + model_delay(&m->rng);
+			int64_t before_now = engine_now(m->e);
+			int before = m->ran;
+			uint64_t n = engine_run_until(m->e, until);
+			assert_int_equal(n, (uint64_t)(m->ran - before));
+			assert_int_equal(engine_now(m->e), until > before_now ? until : before_now);
+			int first = model_first(m);
+			assert_true(first < 0 || m->time[m->pending[first]] > until);
+		}
+		model_check_next(m);
+	}
+	engine_run(m->e);
+	assert_int_equal(m->n_pending, 0);
+	assert_int_equal(engine_pending(m->e), 0);
+	assert_true(m->ran > 10000);
+}
+
 static void emit_fn(struct engine *e, void *arg)
 {
 	(void)arg;
@@ -506,6 +738,10 @@ int main(void)
 		ENGINE_TEST(test_random_against_reference),
 		ENGINE_TEST(test_many_cancels),
 		ENGINE_TEST(test_compaction_keeps_order),
+		ENGINE_TEST(test_next_time_does_not_advance),
+		ENGINE_TEST(test_cancel_then_run_until),
+		ENGINE_TEST(test_extreme_times),
+		ENGINE_TEST(test_random_operations_against_model),
 		ENGINE_TEST(test_trace_is_stamped_with_engine_time),
 		cmocka_unit_test(test_determinism),
 	};

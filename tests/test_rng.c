@@ -5,7 +5,9 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -176,6 +178,56 @@ static void test_exponential_mean(void **state)
 	assert_true(rng_exponential(&r, 0.0) == 0.0);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* The shape of rng_exponential against the exponential CDF F(x) = 1 - e^-x,
+ * 1e6 draws with a fixed seed: the Kolmogorov-Smirnov statistic, a chi-square
+ * over 64 equiprobable bins, and the far tail the ziggurat draws separately
+ * (x >= R = 7.697, probability e^-R). */
+static void test_exponential_distribution(void **state)
+{
+	(void)state;
+	enum { DRAWS = 1000000, BINS = 64 };
+	static double x[DRAWS];
+	struct rng r;
+	rng_seed(&r, 31337);
+	long bins[BINS] = {0}, tail = 0;
+	double tail_excess = 0;
+	for (int i = 0; i < DRAWS; i++) {
+		x[i] = rng_exponential(&r, 1.0);
+		assert_true(x[i] >= 0.0 && isfinite(x[i]));
+		/* Bin k of equal probability 1/BINS holds F(x) in [k, k+1) / BINS. */
+		int k = (int)(-expm1(-x[i]) * BINS);
+		bins[k < BINS ? k : BINS - 1]++;
+		if (x[i] >= 7.69711747013104972) {
+			tail++;
+			tail_excess += x[i] - 7.69711747013104972;
+		}
+	}
+	double expect = (double)DRAWS / BINS, chi2 = 0;
+	for (int k = 0; k < BINS; k++)
+		chi2 += ((double)bins[k] - expect) * ((double)bins[k] - expect) / expect;
+	assert_true(chi2 < 110.0); /* 0.999 quantile of chi-square, 63 dof: 103.4 */
+
+	qsort(x, DRAWS, sizeof(x[0]), cmp_double);
+	double d = 0;
+	for (int i = 0; i < DRAWS; i++) {
+		double f = -expm1(-x[i]);
+		double lo = f - (double)i / DRAWS, hi = (double)(i + 1) / DRAWS - f;
+		d = fmax(d, fmax(lo, hi));
+	}
+	assert_true(d < 1.95 / sqrt((double)DRAWS)); /* KS, alpha = 0.001 */
+
+	/* e^-R * 1e6 = 453.6, sd 21.3: within 5 sd. Beyond R the excess is
+	 * again exponential of mean 1 (sd of the mean about 0.047). */
+	assert_true(tail > 347 && tail < 560);
+	assert_true(fabs(tail_excess / (double)tail - 1.0) < 0.25);
+}
+
 /* Fill takes each draw's bytes little-endian, the tail from one more draw. */
 static void test_fill(void **state)
 {
@@ -207,6 +259,7 @@ int main(void)
 		cmocka_unit_test(test_below_unbiased_large_bound),
 		cmocka_unit_test(test_double_range),
 		cmocka_unit_test(test_exponential_mean),
+		cmocka_unit_test(test_exponential_distribution),
 		cmocka_unit_test(test_fill),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
