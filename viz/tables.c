@@ -1,0 +1,421 @@
+/*
+ * tables.c - conntrack and NAT mapping tables as a fold over the trace.
+ *
+ * The fold keeps, per node, two arrays in creation order and finds entries by
+ * id with a linear scan: a node holds tens of entries, not thousands, and an
+ * array keeps the `conntrack -L` order for free. Deadlines are applied once,
+ * after the replay, because a later record may have pushed one back.
+ */
+#include "viz/tables.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/conntrack.h"
+#include "model/nat.h"
+#include "model/packet.h"
+#include "sim/engine.h"
+
+struct node_state {
+	struct tables_node view;
+	struct tables_flow *flows;
+	size_t cap_flows;
+	struct tables_mapping *maps; /* each owns its remotes array */
+	size_t cap_maps;
+};
+
+struct tables {
+	int64_t at;
+	struct node_state *nodes;
+	size_t n_nodes, cap_nodes;
+};
+
+/* Grow `*arr` (of `elem`-byte items) so that it can hold n + 1 items. */
+static int grow(void **arr, size_t *cap, size_t n, size_t elem)
+{
+	if (n < *cap)
+		return 0;
+	size_t ncap = *cap != 0 ? *cap * 2 : 8;
+	void *na = realloc(*arr, ncap * elem);
+	if (na == NULL)
+		return -1;
+	*arr = na;
+	*cap = ncap;
+	return 0;
+}
+
+static void free_mapping(struct tables_mapping *m)
+{
+	free((struct endpoint *)m->remotes); /* ours: const only in the view */
+}
+
+void tables_free(struct tables *t)
+{
+	if (t == NULL)
+		return;
+	for (size_t i = 0; i < t->n_nodes; i++) {
+		struct node_state *ns = &t->nodes[i];
+		for (size_t j = 0; j < ns->view.n_mappings; j++)
+			free_mapping(&ns->maps[j]);
+		free(ns->maps);
+		free(ns->flows);
+	}
+	free(t->nodes);
+	free(t);
+}
+
+/* The node called `name`, added at the end if new; NULL if out of memory. */
+static struct node_state *node_get(struct tables *t, const char *name)
+{
+	for (size_t i = 0; i < t->n_nodes; i++)
+		if (strcmp(t->nodes[i].view.name, name) == 0)
+			return &t->nodes[i];
+	if (grow((void **)&t->nodes, &t->cap_nodes, t->n_nodes, sizeof(*t->nodes)) != 0)
+		return NULL;
+	struct node_state *ns = &t->nodes[t->n_nodes++];
+	memset(ns, 0, sizeof(*ns));
+	ns->view.name = name;
+	return ns;
+}
+
+/* ---- conntrack --------------------------------------------------------- */
+
+static struct tables_flow *flow_find(struct node_state *ns, uint32_t id)
+{
+	for (size_t i = 0; i < ns->view.n_flows; i++)
+		if (ns->flows[i].rec.id == id)
+			return &ns->flows[i];
+	return NULL;
+}
+
+static void flow_remove(struct node_state *ns, struct tables_flow *f)
+{
+	size_t i = (size_t)(f - ns->flows);
+	memmove(f, f + 1, (ns->view.n_flows - i - 1) * sizeof(*f));
+	ns->view.n_flows--;
+}
+
+static int apply_conntrack(struct node_state *ns, int64_t time, const struct trace_conntrack *c)
+{
+	struct tables_flow *f = flow_find(ns, c->id);
+	ns->view.tracks = true;
+	if (c->event == TRACE_CT_DESTROY) {
+		if (f != NULL)
+			flow_remove(ns, f);
+		return 0;
+	}
+	if (f == NULL) {
+		/* An UPDATE for an entry never seen NEW (a log that starts
+		 * mid-run) is still an entry the table holds. */
+		if (grow((void **)&ns->flows, &ns->cap_flows, ns->view.n_flows, sizeof(*f)) != 0)
+			return -1;
+		f = &ns->flows[ns->view.n_flows++];
+		f->created_at = time;
+	}
+	f->rec = *c;
+	return 0;
+}
+
+/* ---- mappings ---------------------------------------------------------- */
+
+static struct tables_mapping *map_find(struct node_state *ns, uint32_t id)
+{
+	for (size_t i = 0; i < ns->view.n_mappings; i++)
+		if (ns->maps[i].id == id)
+			return &ns->maps[i];
+	return NULL;
+}
+
+static void map_remove(struct node_state *ns, struct tables_mapping *m)
+{
+	size_t i = (size_t)(m - ns->maps);
+	free_mapping(m);
+	memmove(m, m + 1, (ns->view.n_mappings - i - 1) * sizeof(*m));
+	ns->view.n_mappings--;
+}
+
+/* Remember a remote once; 0.0.0.0:0 is "none" (a static forward's). */
+static int map_add_remote(struct tables_mapping *m, const struct endpoint *ep)
+{
+	if (ep->ip == 0 && ep->port == 0)
+		return 0;
+	for (size_t i = 0; i < m->n_remotes; i++)
+		if (m->remotes[i].ip == ep->ip && m->remotes[i].port == ep->port)
+			return 0;
+	struct endpoint *r =
+	    realloc((struct endpoint *)m->remotes, (m->n_remotes + 1) * sizeof(*r));
+	if (r == NULL)
+		return -1;
+	r[m->n_remotes++] = *ep;
+	m->remotes = r;
+	return 0;
+}
+
+static struct tables_mapping *map_add(struct node_state *ns, int64_t time,
+				      const struct trace_mapping *rec)
+{
+	if (grow((void **)&ns->maps, &ns->cap_maps, ns->view.n_mappings, sizeof(*ns->maps)) != 0)
+		return NULL;
+	struct tables_mapping *m = &ns->maps[ns->view.n_mappings++];
+	memset(m, 0, sizeof(*m));
+	m->id = rec->id;
+	m->proto = rec->proto;
+	m->internal = rec->internal;
+	m->external = rec->external;
+	m->is_static = rec->is_static;
+	m->created_at = time;
+	return m;
+}
+
+static int apply_mapping(struct node_state *ns, int64_t time, const struct trace_mapping *rec)
+{
+	struct tables_mapping *m = map_find(ns, rec->id);
+	ns->view.nats = true;
+	ns->view.mapping = rec->mapping;
+	ns->view.filtering = rec->filtering;
+	if (rec->event == TRACE_MAP_EXPIRED || rec->event == TRACE_MAP_CLEARED) {
+		if (m != NULL)
+			map_remove(ns, m);
+		return 0;
+	}
+	if (m != NULL && rec->event == TRACE_MAP_CREATED) {
+		map_remove(ns, m); /* an id reused: the new mapping replaces it */
+		m = NULL;
+	}
+	if (m == NULL && (m = map_add(ns, time, rec)) == NULL)
+		return -1;
+	m->mapping = rec->mapping;
+	m->filtering = rec->filtering;
+	m->expires_at = rec->expires_at;
+	if (rec->event == TRACE_MAP_CREATED || rec->event == TRACE_MAP_REMOTE_ADDED)
+		return map_add_remote(m, &rec->remote);
+	return 0;
+}
+
+/* ---- the fold ---------------------------------------------------------- */
+
+/* Every node a record names joins the node list, so the list is the order in
+ * which the world introduced them whatever the record kind. */
+static int apply_record(struct tables *t, const struct trace_record *r)
+{
+	const char *names[2] = {NULL, NULL};
+	switch (r->kind) {
+	case TRACE_NODE:
+		names[0] = r->u.node.name;
+		break;
+	case TRACE_LINK:
+		names[0] = r->u.link.a;
+		names[1] = r->u.link.b;
+		break;
+	case TRACE_PACKET:
+		names[0] = r->u.packet.node;
+		break;
+	case TRACE_CONNTRACK:
+		names[0] = r->u.ct.node;
+		break;
+	case TRACE_MAPPING:
+		names[0] = r->u.map.node;
+		break;
+	case TRACE_APP:
+		names[0] = r->u.app.node;
+		break;
+	case TRACE_SCENARIO:
+		break;
+	}
+	struct node_state *ns = NULL;
+	for (int i = 0; i < 2; i++)
+		if (names[i] != NULL && (ns = node_get(t, names[i])) == NULL)
+			return -1;
+	if (r->kind == TRACE_CONNTRACK)
+		return apply_conntrack(ns, r->time, &r->u.ct);
+	if (r->kind == TRACE_MAPPING)
+		return apply_mapping(ns, r->time, &r->u.map);
+	return 0;
+}
+
+/* Entries past their deadline are gone at `at`, recorded or not. */
+static void prune_expired(struct node_state *ns, int64_t at)
+{
+	for (size_t i = ns->view.n_flows; i-- > 0;)
+		if (ns->flows[i].rec.expires_at <= at)
+			flow_remove(ns, &ns->flows[i]);
+	for (size_t i = ns->view.n_mappings; i-- > 0;)
+		if (!ns->maps[i].is_static && ns->maps[i].expires_at <= at)
+			map_remove(ns, &ns->maps[i]);
+	ns->view.flows = ns->flows;
+	ns->view.mappings = ns->maps;
+}
+
+struct tables *tables_fold(const struct trace_log *log, int64_t at)
+{
+	struct tables *t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return NULL;
+	t->at = at;
+	size_t n = trace_log_count(log);
+	for (size_t i = 0; i < n; i++) {
+		const struct trace_record *r = trace_log_get(log, i);
+		if (r->time > at)
+			continue;
+		/* conntrack/mapping records lacking a node cannot be placed */
+		bool placeable = !((r->kind == TRACE_CONNTRACK && r->u.ct.node == NULL) ||
+				   (r->kind == TRACE_MAPPING && r->u.map.node == NULL));
+		if (placeable && apply_record(t, r) != 0) {
+			tables_free(t);
+			return NULL;
+		}
+	}
+	for (size_t i = 0; i < t->n_nodes; i++)
+		prune_expired(&t->nodes[i], at);
+	return t;
+}
+
+int64_t tables_time(const struct tables *t)
+{
+	return t->at;
+}
+
+size_t tables_node_count(const struct tables *t)
+{
+	return t->n_nodes;
+}
+
+const struct tables_node *tables_node_at(const struct tables *t, size_t i)
+{
+	return i < t->n_nodes ? &t->nodes[i].view : NULL;
+}
+
+const struct tables_node *tables_node_find(const struct tables *t, const char *name)
+{
+	for (size_t i = 0; i < t->n_nodes; i++)
+		if (strcmp(t->nodes[i].view.name, name) == 0)
+			return &t->nodes[i].view;
+	return NULL;
+}
+
+/* ---- rendering --------------------------------------------------------- */
+
+static void print_header(FILE *out, const char *name, const char *what, bool ascii)
+{
+	const char *rule = ascii ? "==" : "\u2500\u2500";
+	fprintf(out, "%s %s: %s %s\n", rule, name, what, rule);
+}
+
+/* Whether `n` is shown: the one asked for by name, or with no name every
+ * node for which the table means something. */
+static bool selected(const struct tables_node *n, const char *node, bool has_table)
+{
+	return node != NULL ? strcmp(n->name, node) == 0 : has_table;
+}
+
+int tables_render_conntrack(FILE *out, const struct tables *t, const char *node, bool ascii)
+{
+	char line[320];
+	bool first = true;
+	for (size_t i = 0; i < t->n_nodes; i++) {
+		const struct tables_node *n = &t->nodes[i].view;
+		if (!selected(n, node, n->tracks))
+			continue;
+		if (!first)
+			fputc('\n', out);
+		first = false;
+		print_header(out, n->name, "conntrack", ascii);
+		for (size_t j = 0; j < n->n_flows; j++) {
+			conntrack_format_record(&n->flows[j].rec, t->at, line, sizeof(line));
+			fprintf(out, "%s\n", line);
+		}
+		conntrack_format_footer(n->n_flows, line, sizeof(line));
+		fprintf(out, "%s\n", line);
+	}
+	return ferror(out) ? -1 : 0;
+}
+
+enum { COL_INTERNAL, COL_EXTERNAL, COL_WHO, COL_STATE, COL_LEFT, COL_COUNT };
+
+struct map_row {
+	char col[COL_COUNT][256];
+};
+
+static void map_row_fill(struct map_row *row, const struct tables_mapping *m, int64_t at)
+{
+	endpoint_format(&m->internal, row->col[COL_INTERNAL], sizeof(row->col[0]));
+	endpoint_format(&m->external, row->col[COL_EXTERNAL], sizeof(row->col[0]));
+	nat_describe_filter((enum nat_behaviour)m->filtering, m->remotes, m->n_remotes,
+			    m->is_static, row->col[COL_WHO], sizeof(row->col[0]));
+	snprintf(row->col[COL_STATE], sizeof(row->col[0]), "%s",
+		 m->is_static ? "static" : "active");
+	if (m->is_static || m->expires_at == SIM_TIME_NEVER) {
+		snprintf(row->col[COL_LEFT], sizeof(row->col[0]), "-");
+	} else {
+		/* Rounded up like conntrack -L, so both tables agree. */
+		int64_t left = m->expires_at - at;
+		long long s = left <= 0 ? 0 : (long long)((left + SIM_S(1) - 1) / SIM_S(1));
+		snprintf(row->col[COL_LEFT], sizeof(row->col[0]), "%llds", s);
+	}
+}
+
+/* Columns two spaces apart; the last one is not padded (no trailing blanks). */
+static void print_row(FILE *out, const struct map_row *row, const size_t *width)
+{
+	for (int c = 0; c < COL_COUNT; c++) {
+		if (c + 1 < COL_COUNT)
+			fprintf(out, "%-*s  ", (int)width[c], row->col[c]);
+		else
+			fprintf(out, "%s\n", row->col[c]);
+	}
+}
+
+static int render_mapping_table(FILE *out, const struct tables_node *n, int64_t at)
+{
+	static const struct map_row head = {
+	    {"internal", "external", "who may come in", "state", "time left"}};
+	size_t width[COL_COUNT];
+	if (n->n_mappings == 0) {
+		fprintf(out, "(no mappings)\n");
+		return 0;
+	}
+	struct map_row *rows = calloc(n->n_mappings + 1, sizeof(*rows));
+	if (rows == NULL)
+		return -1;
+	rows[0] = head;
+	for (size_t j = 0; j < n->n_mappings; j++)
+		map_row_fill(&rows[j + 1], &n->mappings[j], at);
+	for (int c = 0; c < COL_COUNT; c++) {
+		width[c] = 0;
+		for (size_t j = 0; j <= n->n_mappings; j++) {
+			size_t w = strlen(rows[j].col[c]);
+			width[c] = w > width[c] ? w : width[c];
+		}
+	}
+	for (size_t j = 0; j <= n->n_mappings; j++)
+		print_row(out, &rows[j], width);
+	free(rows);
+	return 0;
+}
+
+int tables_render_mappings(FILE *out, const struct tables *t, const char *node, bool ascii)
+{
+	char what[128];
+	bool first = true;
+	for (size_t i = 0; i < t->n_nodes; i++) {
+		const struct tables_node *n = &t->nodes[i].view;
+		if (!selected(n, node, n->nats))
+			continue;
+		if (!first)
+			fputc('\n', out);
+		first = false;
+		if (n->nats) {
+			enum nat_behaviour m = (enum nat_behaviour)n->mapping;
+			enum nat_behaviour f = (enum nat_behaviour)n->filtering;
+			snprintf(what, sizeof(what), "mappings (%s + %s, %s)",
+				 nat_behaviour_abbrev(m, false), nat_behaviour_abbrev(f, true),
+				 nat_classic_name(m, f));
+		} else {
+			snprintf(what, sizeof(what), "mappings");
+		}
+		print_header(out, n->name, what, ascii);
+		if (render_mapping_table(out, n, t->at) != 0)
+			return -1;
+	}
+	return ferror(out) ? -1 : 0;
+}

@@ -1,0 +1,93 @@
+/*
+ * tables.h - per-node conntrack and NAT mapping tables at any instant, as a
+ * fold over the trace (DESIGN.md "The trace is the contract").
+ *
+ * tables_fold() replays the records of a log up to an instant; the result is
+ * a plain read-only view (nodes, their flows, their mappings) that the
+ * renderers below print and the TUI can walk. Folding and rendering are
+ * separate so a caller can fold once and show many things.
+ *
+ * Folding rules, per node, entries keyed by the record's id:
+ *   conntrack: NEW adds (at the end: creation order), UPDATE and REFRESH
+ *              replace the entry's state in place, DESTROY removes;
+ *   mappings:  CREATED adds with its remote, REMOTE_ADDED appends a remote,
+ *              REFRESHED moves the expiry, EXPIRED and CLEARED remove.
+ * An entry whose deadline is <= the instant is gone even if its DESTROY or
+ * EXPIRED record comes later or never (a run stopped before the timer fired).
+ *
+ * Strings in the view (node names, destroy reasons) are borrowed from the
+ * log: free the tables before the log.
+ */
+#ifndef NATSIM_VIZ_TABLES_H
+#define NATSIM_VIZ_TABLES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sim/trace.h"
+#include "sim/trace_log.h"
+
+/* A connection-tracking entry: its latest record, and when it was created. */
+struct tables_flow {
+	struct trace_conntrack rec; /* rec.event is the last change seen */
+	int64_t created_at;
+};
+
+struct tables_mapping {
+	uint32_t id;
+	uint8_t proto;
+	struct endpoint internal;
+	struct endpoint external;
+	const struct endpoint *remotes; /* every remote contacted, in order */
+	size_t n_remotes;
+	int mapping;   /* enum nat_behaviour */
+	int filtering; /* enum nat_behaviour */
+	bool is_static;
+	int64_t created_at;
+	int64_t expires_at; /* SIM_TIME_NEVER for static */
+};
+
+struct tables_node {
+	const char *name;
+	bool tracks; /* has had conntrack records by the instant */
+	bool nats;   /* has had mapping records by the instant */
+	int mapping; /* the NAT's behaviour as of its latest mapping record */
+	int filtering;
+	size_t n_flows;
+	const struct tables_flow *flows; /* creation order */
+	size_t n_mappings;
+	const struct tables_mapping *mappings; /* creation order */
+};
+
+struct tables;
+
+/* Fold the records with time <= at. Returns NULL if out of memory. */
+struct tables *tables_fold(const struct trace_log *log, int64_t at);
+void tables_free(struct tables *t);
+
+/* The instant folded to. */
+int64_t tables_time(const struct tables *t);
+/* Nodes named by any record up to the instant, in order of first appearance. */
+size_t tables_node_count(const struct tables *t);
+const struct tables_node *tables_node_at(const struct tables *t, size_t i);
+/* The node called `name`, or NULL. */
+const struct tables_node *tables_node_find(const struct tables *t, const char *name);
+
+/* For `node` (NULL = every node that tracks connections): a header line
+ * ("── office: conntrack ──", "== office: conntrack ==" with ascii), the
+ * entries exactly as `conntrack -L` prints them at the instant, in creation
+ * order, and its closing "N flow entries have been shown." line. A node with
+ * no flows still gets its header and footer when asked for by name; an
+ * unknown name prints nothing. Returns 0, or -1 on a write error. */
+int tables_render_conntrack(FILE *out, const struct tables *t, const char *node, bool ascii);
+
+/* For `node` (NULL = every node with a NAT): a header line naming the NAT's
+ * behaviour ("── home: mappings (EIM + APDF, port-restricted-cone) ──"), an aligned
+ * table: internal, external, who may come in (nat_describe_filter with the
+ * remotes and the mapping's filtering), state ("active" or "static"), time
+ * left ("28s", "-" for static). Returns 0, or -1 on a write error. */
+int tables_render_mappings(FILE *out, const struct tables *t, const char *node, bool ascii);
+
+#endif

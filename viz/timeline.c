@@ -1,0 +1,558 @@
+/*
+ * timeline.c - a run told as one line per event.
+ *
+ * Each record kind has a describer that decides whether the verbosity selects
+ * the record and, if so, writes the node column, a sentence and a style into
+ * a struct tl_line. One printer then lays the line out: time column, node
+ * column, sentence (transliterated for ASCII terminals, wrapped with a
+ * hanging indent, coloured per physical line so a wrapped line never leaves
+ * the terminal coloured).
+ */
+#include "viz/timeline.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/engine.h"
+
+#define TL_TEXT_MAX 1536
+#define TL_NODE_COLUMN 9 /* names up to this wide keep the text column aligned */
+#define TL_MIN_TEXT 24	 /* a narrow terminal still gets this many columns of text */
+
+enum tl_style { TL_PLAIN, TL_RED, TL_GREEN, TL_YELLOW, TL_BOLD };
+
+struct tl_line {
+	const char *node;
+	enum tl_style style;
+	char text[TL_TEXT_MAX];
+	size_t len;
+};
+
+static const char *const tl_style_codes[] = {
+    [TL_PLAIN] = "",	      [TL_RED] = "\033[31m", [TL_GREEN] = "\033[32m",
+    [TL_YELLOW] = "\033[33m", [TL_BOLD] = "\033[1m",
+};
+
+#define ARROW "\u2192"
+#define CROSS "\u2717"
+#define CHECK "\u2713"
+#define BOTH_WAYS "\u2194"
+
+void timeline_options_default(struct timeline_options *opt)
+{
+	memset(opt, 0, sizeof(*opt));
+	opt->verbosity = TIMELINE_NORMAL;
+}
+
+/* Append to the line's sentence; a sentence too long is cut, not overrun. */
+static void say(struct tl_line *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void say(struct tl_line *l, const char *fmt, ...)
+{
+	va_list ap;
+	if (l->len >= sizeof(l->text) - 1)
+		return;
+	va_start(ap, fmt);
+	int n = vsnprintf(l->text + l->len, sizeof(l->text) - l->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		l->len += (size_t)n;
+	if (l->len > sizeof(l->text) - 1)
+		l->len = sizeof(l->text) - 1;
+}
+
+static const char *ep_str(const struct endpoint *ep, char *buf, size_t size)
+{
+	return endpoint_format(ep, buf, size);
+}
+
+/* Whole seconds left until `at`, rounded up like conntrack -L. */
+static long long seconds_left(int64_t at, int64_t now)
+{
+	int64_t left = at - now;
+	return left <= 0 ? 0 : (long long)((left + SIM_S(1) - 1) / SIM_S(1));
+}
+
+/* ---- describers, one per kind ------------------------------------------ */
+
+static bool describe_node(struct tl_line *l, const struct trace_node *n, int verbosity)
+{
+	if (verbosity < TIMELINE_VERBOSE)
+		return false;
+	l->node = n->name;
+	say(l, "%s", n->type != NULL ? n->type : "node");
+	if (n->detail != NULL && n->detail[0] != '\0')
+		say(l, ": %s", n->detail);
+	if (n->behind != NULL)
+		say(l, ", behind %s", n->behind);
+	return true;
+}
+
+static void say_link_end(struct tl_line *l, const char *node, const char *iface)
+{
+	say(l, "%s", node != NULL ? node : "?");
+	if (iface != NULL)
+		say(l, ":%s", iface);
+}
+
+static bool describe_link(struct tl_line *l, const struct trace_link *k, int verbosity)
+{
+	static const char *const verbs[] = {"link", "link down:", "link up:"};
+	bool added = k->event == TRACE_LINK_ADDED;
+	if ((unsigned)k->event > TRACE_LINK_UP ||
+	    verbosity < (added ? TIMELINE_VERBOSE : TIMELINE_NORMAL))
+		return false;
+	l->node = k->name;
+	l->style = k->event == TRACE_LINK_DOWN ? TL_RED : TL_PLAIN;
+	say(l, "%s ", verbs[k->event]);
+	say_link_end(l, k->a, k->a_iface);
+	say(l, " " BOTH_WAYS " ");
+	say_link_end(l, k->b, k->b_iface);
+	if (!added)
+		return true;
+	say(l, ", %gms latency", (double)k->latency_ns / 1e6);
+	if (k->jitter_ns != 0)
+		say(l, ", %gms jitter", (double)k->jitter_ns / 1e6);
+	if (k->loss > 0)
+		say(l, ", %g%% loss", k->loss * 100);
+	return true;
+}
+
+/* Drop sentences from the models start with the node's name ("office dropped
+ * ...", "home's firewall dropped ..."); the node column already says it. */
+static const char *without_node(const char *why, const char *node)
+{
+	size_t n = node != NULL ? strlen(node) : 0;
+	if (n == 0 || strncmp(why, node, n) != 0)
+		return why;
+	if (why[n] == ' ')
+		return why + n + 1;
+	if (strncmp(why + n, "'s ", 3) == 0)
+		return why + n + 3;
+	return why;
+}
+
+static void say_summary(struct tl_line *l, const struct trace_packet *p,
+			const struct timeline_options *opt)
+{
+	char sum[512];
+	packet_summary(p->bytes, p->len, opt->payload, false, sum, sizeof(sum));
+	say(l, "%s", sum);
+}
+
+static bool describe_drop(struct tl_line *l, const struct trace_packet *p,
+			  const struct timeline_options *opt)
+{
+	l->style = TL_RED;
+	say(l, CROSS " ");
+	if (opt->verbosity >= TIMELINE_VERBOSE)
+		say(l, "#%" PRIu64 " ", p->packet_id);
+	if (p->why != NULL) {
+		say(l, "%s", without_node(p->why, p->node));
+		return true;
+	}
+	say(l, "dropped (%s): ", trace_drop_reason_name(p->reason));
+	say_summary(l, p, opt);
+	return true;
+}
+
+static bool describe_packet(struct tl_line *l, const struct trace_packet *p,
+			    const struct timeline_options *opt)
+{
+	char a[24], b[24];
+	l->node = p->node;
+	if (p->hop == TRACE_HOP_DROP)
+		return describe_drop(l, p, opt);
+	if (opt->verbosity < TIMELINE_VERBOSE)
+		return false;
+	say(l, "#%" PRIu64 " ", p->packet_id);
+	switch (p->hop) {
+	case TRACE_HOP_SEND:
+		say(l, "sent ");
+		break;
+	case TRACE_HOP_TX:
+		say(l, "out %s: ", p->iface != NULL ? p->iface : "?");
+		break;
+	case TRACE_HOP_RX:
+		say(l, "in %s: ", p->iface != NULL ? p->iface : "?");
+		break;
+	case TRACE_HOP_TRANSLATE:
+		say(l, "translated by mapping %s " BOTH_WAYS " %s: ",
+		    ep_str(&p->map_internal, a, sizeof(a)), ep_str(&p->map_external, b, sizeof(b)));
+		break;
+	case TRACE_HOP_DELIVER:
+		say(l, "delivered ");
+		break;
+	default:
+		say(l, "%s ", trace_hop_name(p->hop));
+		break;
+	}
+	say_summary(l, p, opt);
+	if (p->why != NULL)
+		say(l, " \u2014 %s", p->why);
+	return true;
+}
+
+/* "udp 192.168.1.5:5000 → 192.0.2.10:3478", the flow as first seen. */
+static void say_flow(struct tl_line *l, const struct trace_conntrack *c)
+{
+	struct endpoint s = {c->orig.src, c->orig.sport}, d = {c->orig.dst, c->orig.dport};
+	char a[24], b[24];
+	say(l, "%s " ARROW " %s", ep_str(&s, a, sizeof(a)), ep_str(&d, b, sizeof(b)));
+}
+
+/* How NAT changed the flow, read off a reply tuple that does not mirror the
+ * original: replies to another address mean source NAT, replies from another
+ * address mean destination NAT (a port forward). */
+static void say_nat(struct tl_line *l, const struct trace_conntrack *c)
+{
+	char buf[24];
+	if (c->reply.dst != c->orig.src || c->reply.dport != c->orig.sport) {
+		struct endpoint r = {c->reply.dst, c->reply.dport};
+		say(l, ", seen outside as %s", ep_str(&r, buf, sizeof(buf)));
+	}
+	if (c->reply.src != c->orig.dst || c->reply.sport != c->orig.dport) {
+		struct endpoint r = {c->reply.src, c->reply.sport};
+		say(l, ", forwarded to %s", ep_str(&r, buf, sizeof(buf)));
+	}
+}
+
+static bool describe_conntrack(struct tl_line *l, int64_t now, const struct trace_conntrack *c,
+			       int verbosity)
+{
+	bool normal = c->event == TRACE_CT_NEW || c->event == TRACE_CT_DESTROY;
+	if (verbosity < (normal ? TIMELINE_NORMAL : TIMELINE_VERBOSE))
+		return false;
+	l->node = c->node;
+	say(l, "conntrack: %s", c->event == TRACE_CT_NEW ? "new flow " : "flow ");
+	say_flow(l, c);
+	switch (c->event) {
+	case TRACE_CT_NEW:
+		if (!c->seen_reply)
+			say(l, " [UNREPLIED]");
+		say_nat(l, c);
+		break;
+	case TRACE_CT_UPDATE:
+		say(l, " now %s",
+		    c->assured	    ? "[ASSURED]"
+		    : c->seen_reply ? "replied"
+				    : "[UNREPLIED]");
+		break;
+	case TRACE_CT_REFRESH:
+		say(l, " refreshed");
+		break;
+	case TRACE_CT_DESTROY:
+		say(l, " destroyed");
+		if (c->why != NULL)
+			say(l, " (%s)", c->why);
+		return true;
+	}
+	say(l, ", expires in %llds", seconds_left(c->expires_at, now));
+	return true;
+}
+
+static bool describe_mapping(struct tl_line *l, int64_t now, const struct trace_mapping *m,
+			     int verbosity)
+{
+	char in[24], ex[24], re[24];
+	if (verbosity < (m->event == TRACE_MAP_REFRESHED ? TIMELINE_VERBOSE : TIMELINE_NORMAL))
+		return false;
+	l->node = m->node;
+	ep_str(&m->internal, in, sizeof(in));
+	ep_str(&m->external, ex, sizeof(ex));
+	ep_str(&m->remote, re, sizeof(re));
+	switch (m->event) {
+	case TRACE_MAP_CREATED:
+		/* A forward is read from outside in: who is reached on which port. */
+		if (m->is_static)
+			say(l, "port forward %s " ARROW " %s", ex, in);
+		else
+			say(l, "new mapping %s " ARROW " %s (for %s)", in, ex, re);
+		return true;
+	case TRACE_MAP_REMOTE_ADDED:
+		say(l, "mapping %s " ARROW " %s now also used for %s", in, ex, re);
+		return true;
+	case TRACE_MAP_REFRESHED:
+		say(l, "mapping %s " ARROW " %s refreshed, expires in %llds", in, ex,
+		    seconds_left(m->expires_at, now));
+		return true;
+	case TRACE_MAP_EXPIRED:
+		say(l, "mapping %s " ARROW " %s expired", in, ex);
+		return true;
+	case TRACE_MAP_CLEARED:
+		say(l, "mapping %s " ARROW " %s cleared", in, ex);
+		return true;
+	}
+	return false;
+}
+
+static enum tl_style app_style(const char *event)
+{
+	if (strcmp(event, "direct") == 0 || strcmp(event, "upgraded") == 0)
+		return TL_GREEN;
+	if (strcmp(event, "relayed") == 0)
+		return TL_YELLOW;
+	if (strcmp(event, "failed") == 0 || strcmp(event, "path-lost") == 0)
+		return TL_RED;
+	return TL_PLAIN;
+}
+
+static bool describe_app(struct tl_line *l, const struct trace_app *a, int verbosity)
+{
+	const char *event = a->event != NULL ? a->event : "";
+	if (strcmp(event, "log") == 0 && verbosity < TIMELINE_NORMAL)
+		return false;
+	l->node = a->node;
+	l->style = app_style(event);
+	/* The coordinator runs on a server host: say which program spoke. */
+	if (a->app != NULL && (a->node == NULL || strcmp(a->app, a->node) != 0))
+		say(l, "%s: ", a->app);
+	if (a->text != NULL)
+		say(l, "%s", a->text);
+	else
+		say(l, "%s%s%s", event, a->peer != NULL ? " " : "", a->peer != NULL ? a->peer : "");
+	return true;
+}
+
+static bool describe_scenario(struct tl_line *l, const struct trace_scenario *s)
+{
+	const char *text = s->text != NULL ? s->text : "";
+	switch (s->event) {
+	case TRACE_SCN_ACTION:
+		l->node = "scenario";
+		say(l, "%s", text);
+		return true;
+	case TRACE_SCN_NOTE:
+		l->node = "note";
+		l->style = TL_BOLD;
+		say(l, "%s", text);
+		return true;
+	case TRACE_SCN_EXPECT_PASS:
+		l->node = "expect";
+		l->style = TL_GREEN;
+		say(l, CHECK " %s", text);
+		return true;
+	case TRACE_SCN_EXPECT_FAIL:
+		l->node = "expect";
+		l->style = TL_RED;
+		say(l, CROSS " %s", text);
+		if (s->line > 0)
+			say(l, " (scenario line %d)", s->line);
+		return true;
+	}
+	return false;
+}
+
+static bool describe(struct tl_line *l, const struct trace_record *r,
+		     const struct timeline_options *opt)
+{
+	int v = (int)opt->verbosity;
+	switch (r->kind) {
+	case TRACE_NODE:
+		return describe_node(l, &r->u.node, v);
+	case TRACE_LINK:
+		return describe_link(l, &r->u.link, v);
+	case TRACE_PACKET:
+		return describe_packet(l, &r->u.packet, opt);
+	case TRACE_CONNTRACK:
+		return describe_conntrack(l, r->time, &r->u.ct, v);
+	case TRACE_MAPPING:
+		return describe_mapping(l, r->time, &r->u.map, v);
+	case TRACE_APP:
+		return describe_app(l, &r->u.app, v);
+	case TRACE_SCENARIO:
+		return describe_scenario(l, &r->u.scenario);
+	}
+	return false;
+}
+
+/* ---- layout ------------------------------------------------------------ */
+
+static size_t utf8_len(unsigned char c)
+{
+	return c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+}
+
+/* Columns a UTF-8 string takes: one per code point (no wide characters
+ * appear in natsim's sentences). */
+static size_t display_width(const char *s, size_t n)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < n; i++)
+		w += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return w;
+}
+
+/* Replace what an ASCII terminal cannot show: the symbols natsim uses get
+ * ASCII look-alikes, anything else becomes '?'. */
+static void to_ascii(const char *in, char *out, size_t size)
+{
+	static const struct {
+		const char *utf8, *ascii;
+	} table[] = {
+	    {ARROW, "->"},   {"\u2190", "<-"}, {BOTH_WAYS, "<->"}, {CROSS, "x"},    {CHECK, "ok"},
+	    {"\u2014", "-"}, {"\u2013", "-"},  {"\u2026", "..."},  {"\u2500", "-"},
+	};
+	size_t o = 0;
+	while (*in != '\0' && o + 4 < size) {
+		const char *rep = NULL;
+		size_t n = utf8_len((unsigned char)*in);
+		for (size_t i = 0; i < sizeof(table) / sizeof(table[0]) && rep == NULL; i++)
+			if (strncmp(in, table[i].utf8, strlen(table[i].utf8)) == 0)
+				rep = table[i].ascii;
+		if ((unsigned char)*in < 0x80) {
+			out[o++] = *in;
+		} else {
+			rep = rep != NULL ? rep : "?";
+			size_t rl = strlen(rep);
+			memcpy(out + o, rep, rl);
+			o += rl;
+		}
+		for (size_t i = 0; i < n && *in != '\0'; i++)
+			in++;
+	}
+	out[o] = '\0';
+}
+
+/* The end of the longest run of whole words from `p` that fits in `avail`
+ * columns (at least one word, however long). */
+static const char *fit_words(const char *p, size_t avail)
+{
+	const char *end = p;
+	size_t cols = 0;
+	while (*end != '\0') {
+		const char *q = end;
+		while (*q == ' ')
+			q++;
+		const char *w = q;
+		while (*w != '\0' && *w != ' ')
+			w++;
+		size_t need = display_width(end, (size_t)(w - end));
+		if (cols != 0 && cols + need > avail)
+			break;
+		cols += need;
+		end = w;
+	}
+	return end;
+}
+
+static void print_segment(FILE *out, const char *s, size_t n, const struct timeline_options *opt,
+			  enum tl_style style)
+{
+	bool paint = opt->color && style != TL_PLAIN;
+	fprintf(out, "%s%.*s%s\n", paint ? tl_style_codes[style] : "", (int)n, s,
+		paint ? "\033[0m" : "");
+}
+
+static void print_line(FILE *out, int64_t t, const struct tl_line *l,
+		       const struct timeline_options *opt)
+{
+	char text[TL_TEXT_MAX * 2], node[128], when[32];
+	const char *body = l->text;
+	const char *name = l->node != NULL ? l->node : "-";
+
+	if (opt->ascii) {
+		to_ascii(l->text, text, sizeof(text));
+		to_ascii(name, node, sizeof(node));
+		body = text;
+		name = node;
+	}
+	t = t < 0 ? 0 : t;
+	snprintf(when, sizeof(when), "%" PRId64 ".%03ds", t / SIM_S(1),
+		 (int)(t % SIM_S(1) / SIM_MS(1)));
+	size_t name_w = display_width(name, strlen(name));
+	size_t pad = name_w < TL_NODE_COLUMN ? TL_NODE_COLUMN - name_w : 0;
+	fprintf(out, "%8s  %s%*s ", when, name, (int)pad, "");
+	size_t indent = 8 + 2 + name_w + pad + 1;
+
+	if (opt->width <= 0) {
+		print_segment(out, body, strlen(body), opt, l->style);
+		return;
+	}
+	size_t avail =
+	    (size_t)opt->width > indent + TL_MIN_TEXT ? (size_t)opt->width - indent : TL_MIN_TEXT;
+	const char *p = body;
+	for (bool first = true; first || *p != '\0'; first = false) {
+		const char *end = fit_words(p, avail);
+		if (!first)
+			fprintf(out, "%*s", (int)indent, "");
+		print_segment(out, p, (size_t)(end - p), opt, l->style);
+		for (p = end; *p == ' '; p++)
+			;
+	}
+}
+
+int timeline_render_record(FILE *out, const struct trace_record *r,
+			   const struct timeline_options *opt)
+{
+	struct timeline_options defaults;
+	struct tl_line line = {.style = TL_PLAIN};
+
+	if (opt == NULL) {
+		timeline_options_default(&defaults);
+		opt = &defaults;
+	}
+	if (!describe(&line, r, opt))
+		return 0;
+	print_line(out, r->time, &line, opt);
+	return ferror(out) ? -1 : 1;
+}
+
+int timeline_render_log(FILE *out, const struct trace_log *log, const struct timeline_options *opt)
+{
+	size_t n = trace_log_count(log);
+	for (size_t i = 0; i < n; i++)
+		if (timeline_render_record(out, trace_log_get(log, i), opt) < 0)
+			return -1;
+	return ferror(out) ? -1 : 0;
+}
+
+/* ---- live observer ----------------------------------------------------- */
+
+struct timeline_observer {
+	struct trace *trace;
+	FILE *out;
+	struct timeline_options opt;
+	bool failed;
+};
+
+static void timeline_observe(const struct trace_record *r, void *ctx)
+{
+	struct timeline_observer *obs = ctx;
+	if (timeline_render_record(obs->out, r, &obs->opt) < 0)
+		obs->failed = true;
+}
+
+struct timeline_observer *timeline_attach(struct trace *t, FILE *out,
+					  const struct timeline_options *opt)
+{
+	struct timeline_observer *obs = calloc(1, sizeof(*obs));
+	if (obs == NULL)
+		return NULL;
+	obs->trace = t;
+	obs->out = out;
+	if (opt != NULL)
+		obs->opt = *opt;
+	else
+		timeline_options_default(&obs->opt);
+	if (trace_subscribe(t, timeline_observe, obs) != 0) {
+		free(obs);
+		return NULL;
+	}
+	return obs;
+}
+
+void timeline_detach(struct timeline_observer *obs)
+{
+	if (obs == NULL)
+		return;
+	trace_unsubscribe(obs->trace, timeline_observe, obs);
+	free(obs);
+}
+
+bool timeline_observer_failed(const struct timeline_observer *obs)
+{
+	return obs->failed;
+}
