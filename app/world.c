@@ -10,11 +10,39 @@
 #define LAN_LATENCY SIM_US(500)
 #define DEFAULT_INTERNET_LATENCY SIM_MS(20)
 
-/* The gateway address of the /24 holding `addr`: .1, or .254 if addr is .1. */
-static uint32_t gateway_for(uint32_t addr)
+/* True if the scenario gives `addr` to anything (host, NAT, coordinator). */
+static bool address_taken(const struct scenario *s, uint32_t addr)
+{
+	for (size_t i = 0; i < s->n_hosts; i++)
+		if (s->hosts[i].ip == addr)
+			return true;
+	for (size_t i = 0; i < s->n_nats; i++)
+		for (size_t k = 0; k < s->nats[i].n_public; k++)
+			if (s->nats[i].public_ip[k] == addr)
+				return true;
+	const struct scenario_coordinator *c = s->coordinator;
+	return c && (c->ip == addr || (c->has_alternate && c->alt_ip == addr));
+}
+
+/* The gateway of the /24 holding `addr`: .1, else .254, .253, ... - the first
+ * address the scenario does not use for anything else. */
+static uint32_t gateway_for(const struct scenario *s, uint32_t addr)
 {
 	uint32_t net = addr & prefix_mask(24);
-	return (addr & 0xff) == 1 ? net | 254 : net | 1;
+	if (!address_taken(s, net | 1))
+		return net | 1;
+	for (uint32_t last = 254; last > 1; last--)
+		if (!address_taken(s, net | last))
+			return net | last;
+	return net | 1; /* a /24 full of nodes: the builder reports the clash */
+}
+
+/* Something on the internet holds its address alone (/32, as on an ISP's
+ * point-to-point link) and reaches everything through its gateway: two
+ * customers of one /24 are not on one Ethernet. Inside a NAT, a LAN /24. */
+static uint8_t prefix_of(const struct scenario_ref *behind)
+{
+	return behind->name ? 24 : 32;
 }
 
 static int report(struct world *w, struct diag *d, const struct scenario_loc *loc,
@@ -53,7 +81,7 @@ static struct link *attach_to_internet(struct world *w, const char *name, struct
 	struct link *l = link_new(w->net, name, &lc);
 	char ifname[16];
 	snprintf(ifname, sizeof(ifname), "if%zu", router_node(w->internet)->n_ifaces);
-	struct iface *near = router_add_iface(w->internet, ifname, gateway_for(addrs[0]), 24);
+	struct iface *near = router_add_iface(w->internet, ifname, gateway_for(w->scn, addrs[0]), 24);
 	if (!l || !near || link_attach(l, near) < 0 || link_attach(l, far) < 0)
 		return NULL;
 	/* Host routes, so two elements in one /24 stay apart; extra public
@@ -111,7 +139,7 @@ static int nat_lan_address(struct world *w, size_t ni, struct diag *d, uint32_t 
 		if (!any) {
 			any = true;
 			net = a & prefix_mask(24);
-			gw = gateway_for(a);
+			gw = gateway_for(s, a);
 		} else if ((a & prefix_mask(24)) != net) {
 			char msg[160], ns[16];
 			snprintf(msg, sizeof(msg),
@@ -119,8 +147,6 @@ static int nat_lan_address(struct world *w, size_t ni, struct diag *d, uint32_t 
 				 ip_format(net, ns, sizeof(ns)));
 			return report(w, d, loc, msg);
 		}
-		if (a == gw)
-			gw = (gw & 0xff) == 1 ? net | 254 : net | 1;
 	}
 	if (!any) /* nothing inside yet: any private network not its own will do */
 		gw = (s->nats[ni].public_ip[0] & prefix_mask(24)) == IP4(192, 168, 0, 0)
@@ -141,7 +167,7 @@ static struct link *place_element(struct world *w, const char *name,
 				  struct diag *d)
 {
 	if (!behind->name) {
-		*gateway = gateway_for(addrs[0]);
+		*gateway = gateway_for(w->scn, addrs[0]);
 		return attach_to_internet(w, name, ifc, addrs, n);
 	}
 	const struct scenario *s = w->scn;
@@ -172,7 +198,7 @@ static int build_nat(struct world *w, size_t ni, struct diag *d)
 	wn->router = router_new(w->net, sn->name);
 	if (!wn->router)
 		return -1;
-	wn->wan = router_add_iface(wn->router, "wan", sn->public_ip[0], 24);
+	wn->wan = router_add_iface(wn->router, "wan", sn->public_ip[0], prefix_of(&sn->behind));
 	wn->lan = router_add_iface(wn->router, "lan", lan_addr, 24);
 	char lname[96];
 	snprintf(lname, sizeof(lname), "%s-lan", sn->name);
@@ -197,14 +223,14 @@ static int build_coordinator(struct world *w, struct diag *d)
 	if (!sc)
 		return 0;
 	uint32_t addrs[2] = {sc->ip, sc->alt_ip};
-	w->coord_host = host_new(w->net, sc->name, sc->ip, 24, gateway_for(sc->ip));
+	w->coord_host = host_new(w->net, sc->name, sc->ip, 32, gateway_for(w->scn, sc->ip));
 	if (!w->coord_host)
 		return -1;
 	w->coord_link = attach_to_internet(w, sc->name, host_iface(w->coord_host), addrs, 1);
 	if (!w->coord_link)
 		return -1;
 	if (sc->has_alternate) {
-		struct iface *alt = host_add_address(w->coord_host, sc->alt_ip, 24);
+		struct iface *alt = host_add_address(w->coord_host, sc->alt_ip, 32);
 		struct iface *near = link_attachment(w->coord_link, 0);
 		if (!alt || link_attach(w->coord_link, alt) < 0 ||
 		    router_add_route(w->internet, sc->alt_ip, 32, near, 0) < 0)
@@ -225,16 +251,13 @@ static int build_host(struct world *w, size_t hi, struct diag *d)
 	struct world_host *wh = &w->hosts[hi];
 	uint32_t gw = 0;
 	wh->spec = sh;
-	wh->host = host_new(w->net, sh->name, sh->ip, 24, 0);
+	wh->host = host_new(w->net, sh->name, sh->ip, prefix_of(&sh->behind), 0);
 	if (!wh->host)
 		return -1;
 	wh->uplink = place_element(w, sh->name, &sh->behind, host_iface(wh->host), &sh->ip, 1, &gw,
 				   d);
 	if (!wh->uplink)
 		return -1;
-	if (gw == sh->ip)
-		return report(w, d, &sh->ip_loc,
-			      "this address is the network's gateway (.1 or .254); pick another");
 	host_set_gateway(wh->host, gw);
 	if (sh->firewall == 1)
 		host_enable_firewall(wh->host, true);

@@ -403,9 +403,16 @@ static int on_register_response(struct agent *a, uint64_t now, const struct stun
 		     a->name, fmt_ep(&mapped, ep));
 	if (moved)
 		emit_candidates(a);
-	for (size_t i = 0; i < AGENT_MAX_PEERS; i++)
-		if (a->peers[i].used && a->peers[i].connect_pending)
-			send_connect(a, &a->peers[i], now);
+	for (size_t i = 0; i < AGENT_MAX_PEERS; i++) {
+		struct agent_peer *p = &a->peers[i];
+		/* Our public endpoint moved (the NAT rebooted or changed its
+		 * behaviour): a peer we only reach through the relay still
+		 * probes the old one. Ask to be introduced again so that both
+		 * sides probe what is true now. */
+		bool stale = moved && !first && p->used && p->state == AGENT_PEER_RELAYED;
+		if (p->used && (p->connect_pending || stale))
+			send_connect(a, p, now);
+	}
 	return AGENT_OK;
 }
 
@@ -548,7 +555,9 @@ static int on_introduce(struct agent *a, uint64_t now, const struct p2p_endpoint
 		    !p2p_endpoint_equal(&c.ep, &a->cfg.local))
 			add_pair(p, &c);
 	}
-	if (!same || p->state == AGENT_PEER_CONNECTING || p->state == AGENT_PEER_FAILED)
+	if (p->state == AGENT_PEER_RELAYED)
+		p->next_check_ns = now; /* fresh candidates: probe them in the background now */
+	else if (!same || p->state == AGENT_PEER_CONNECTING || p->state == AGENT_PEER_FAILED)
 		start_punching(a, p, now);
 	return AGENT_OK;
 }
