@@ -428,8 +428,11 @@ static bool check_data(struct runner *r, const struct scenario_expect *x, char *
 		if (d->len == x->text_len && memcmp(d->data, x->text, d->len) == 0)
 			return true;
 	}
-	snprintf(why, n, "%s received %zu message%s, none of them this one", x->host.name, got,
-		 got == 1 ? "" : "s");
+	if (got == 0)
+		snprintf(why, n, "%s received nothing", x->host.name);
+	else
+		snprintf(why, n, "%s received %zu message%s, none of them this one", x->host.name,
+			 got, got == 1 ? "" : "s");
 	return false;
 }
 

@@ -169,7 +169,7 @@ static struct trace_record *log_next_record(struct trace_log *log)
 	return &log->blocks[b][log->count % LOG_BLOCK_RECORDS];
 }
 
-static void log_observe(const struct trace_record *r, void *ctx)
+void trace_log_observe(const struct trace_record *r, void *ctx)
 {
 	struct trace_log *log = ctx;
 	struct trace_record *copy = log_next_record(log);
@@ -189,7 +189,7 @@ static void log_observe(const struct trace_record *r, void *ctx)
 
 int trace_log_attach(struct trace_log *log, struct trace *t)
 {
-	return trace_subscribe(t, log_observe, log);
+	return trace_subscribe(t, trace_log_observe, log);
 }
 
 size_t trace_log_count(const struct trace_log *log)

@@ -17,6 +17,10 @@ void trace_log_free(struct trace_log *log);
 /* Subscribe the log to a trace bus. Returns 0 or -1. */
 int trace_log_attach(struct trace_log *log, struct trace *t);
 
+/* The observer function itself (ctx = the log), for callers that subscribe
+ * through someone else, e.g. struct run_options in app/runner.h. */
+void trace_log_observe(const struct trace_record *r, void *log);
+
 size_t trace_log_count(const struct trace_log *log);
 const struct trace_record *trace_log_get(const struct trace_log *log, size_t i);
 /* True if an allocation failed while copying (the log is then incomplete). */
