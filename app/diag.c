@@ -141,12 +141,12 @@ int diag_error(struct diag *d, const char *file, int line, int col, const char *
 	       size_t src_line_len, const char *fmt, ...)
 {
 	struct diag_span at = {
-		.file = file,
-		.line = line,
-		.col = col,
-		.len = 1,
-		.src = src_line_start,
-		.src_len = src_line_len,
+	    .file = file,
+	    .line = line,
+	    .col = col,
+	    .len = 1,
+	    .src = src_line_start,
+	    .src_len = src_line_len,
 	};
 	va_list ap;
 
@@ -387,7 +387,8 @@ size_t diag_distance(const char *a, const char *b)
 	for (size_t i = 1; i <= la; i++) {
 		cur[0] = i;
 		for (size_t j = 1; j <= lb; j++) {
-			int ca = tolower((unsigned char)a[i - 1]), cb = tolower((unsigned char)b[j - 1]);
+			int ca = tolower((unsigned char)a[i - 1]),
+			    cb = tolower((unsigned char)b[j - 1]);
 			size_t cost = ca == cb ? 0 : 1;
 			size_t best = prev[j - 1] + cost;
 

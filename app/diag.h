@@ -42,17 +42,17 @@ struct diag_span {
 	int line;
 	int col;
 	int len;
-	const char *src;  /* the whole source line (need not be NUL-terminated) */
-	size_t src_len;   /* without the newline */
+	const char *src; /* the whole source line (need not be NUL-terminated) */
+	size_t src_len;	 /* without the newline */
 };
 
 /* One stored diagnostic (read-only for callers). */
 struct diagnostic {
 	enum diag_severity severity;
-	char *file;       /* NULL if none */
+	char *file; /* NULL if none */
 	int line, col, len;
 	char *message;
-	char *src;        /* copy of the source line (at most DIAG_MAX_SRC bytes), or NULL */
+	char *src; /* copy of the source line (at most DIAG_MAX_SRC bytes), or NULL */
 	size_t src_len;
 };
 

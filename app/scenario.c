@@ -38,13 +38,13 @@ struct arena_block {
 
 struct scenario_priv {
 	struct arena_block *arena;
-	char *text;          /* copy of the source */
+	char *text; /* copy of the source */
 	size_t text_len;
-	size_t *line_off;    /* byte offset of each line's start */
+	size_t *line_off; /* byte offset of each line's start */
 	size_t n_lines;
 	size_t cap_nats, cap_hosts, cap_links, cap_forwards, cap_rules, cap_policies;
 	size_t cap_actions, cap_expects;
-	char *description;   /* grows as description lines arrive (malloc'd) */
+	char *description; /* grows as description lines arrive (malloc'd) */
 	size_t description_len;
 };
 
@@ -216,9 +216,9 @@ int scenario_report(const struct scenario *s, struct diag *d, enum diag_severity
 /* ------------------------------------------------------------------ tables */
 
 static const char *const behaviour_names[] = {
-	"endpoint-independent",
-	"address-dependent",
-	"address-and-port-dependent",
+    "endpoint-independent",
+    "address-dependent",
+    "address-and-port-dependent",
 };
 
 struct preset {
@@ -228,26 +228,28 @@ struct preset {
 
 /* RFC 4787 section 3's reading of the classic names. */
 static const struct preset presets[] = {
-	{"full-cone", SCENARIO_EI, SCENARIO_EI},
-	{"restricted-cone", SCENARIO_EI, SCENARIO_AD},
-	{"port-restricted-cone", SCENARIO_EI, SCENARIO_APD},
-	{"symmetric", SCENARIO_APD, SCENARIO_APD},
+    {"full-cone", SCENARIO_EI, SCENARIO_EI},
+    {"restricted-cone", SCENARIO_EI, SCENARIO_AD},
+    {"port-restricted-cone", SCENARIO_EI, SCENARIO_APD},
+    {"symmetric", SCENARIO_APD, SCENARIO_APD},
 };
 static const char *const preset_names[] = {
-	"full-cone", "restricted-cone", "port-restricted-cone", "symmetric",
+    "full-cone",
+    "restricted-cone",
+    "port-restricted-cone",
+    "symmetric",
 };
 
 static const char *const ports_names[] = {"preserve", "sequential", "random"};
 
 static const char *const class_names[] = {
-	"open", "firewall", "full-cone", "restricted-cone", "port-restricted-cone", "symmetric",
+    "open", "firewall", "full-cone", "restricted-cone", "port-restricted-cone", "symmetric",
 };
 
 /* Indexed by enum trace_drop_reason; [0] is "any" (no reason given). */
 static const char *const reason_names[] = {
-	"any",     "firewall",  "nat-filter", "nat-no-mapping", "nat-exhausted",
-	"hairpin", "no-route",  "ttl",        "link-loss",      "link-down",
-	"queue-full", "malformed", "no-socket", "not-for-us",
+    "any", "firewall",	"nat-filter", "nat-no-mapping", "nat-exhausted", "hairpin",   "no-route",
+    "ttl", "link-loss", "link-down",  "queue-full",	"malformed",	 "no-socket", "not-for-us",
 };
 
 static const char *const path_names[] = {"direct", "relayed", "unconnected"};
@@ -255,18 +257,23 @@ static const char *const chain_names[] = {"input", "output", "forward"};
 static const char *const verdict_names[] = {"accept", "drop", "reject"};
 
 static const char *const action_names[] = {
-	[SCENARIO_ACT_REGISTER] = "register", [SCENARIO_ACT_CONNECT] = "connect",
-	[SCENARIO_ACT_SEND] = "send",         [SCENARIO_ACT_CLASSIFY] = "classify",
-	[SCENARIO_ACT_KEEPALIVE] = "keepalive", [SCENARIO_ACT_CUT_LINK] = "cut",
-	[SCENARIO_ACT_RESTORE_LINK] = "restore", [SCENARIO_ACT_REBOOT] = "reboot",
-	[SCENARIO_ACT_SET] = "set",           [SCENARIO_ACT_RAW] = "raw",
-	[SCENARIO_ACT_NOTE] = "note",
+    [SCENARIO_ACT_REGISTER] = "register",
+    [SCENARIO_ACT_CONNECT] = "connect",
+    [SCENARIO_ACT_SEND] = "send",
+    [SCENARIO_ACT_CLASSIFY] = "classify",
+    [SCENARIO_ACT_KEEPALIVE] = "keepalive",
+    [SCENARIO_ACT_CUT_LINK] = "cut",
+    [SCENARIO_ACT_RESTORE_LINK] = "restore",
+    [SCENARIO_ACT_REBOOT] = "reboot",
+    [SCENARIO_ACT_SET] = "set",
+    [SCENARIO_ACT_RAW] = "raw",
+    [SCENARIO_ACT_NOTE] = "note",
 };
 
 static const char *const expect_names[] = {
-	[SCENARIO_EXPECT_PATH] = "HOST and HOST", [SCENARIO_EXPECT_DROP] = "drop",
-	[SCENARIO_EXPECT_NO_DROP] = "no drop",    [SCENARIO_EXPECT_MAPPING] = "mapping",
-	[SCENARIO_EXPECT_CLASSIFY] = "classify",  [SCENARIO_EXPECT_DATA] = "data",
+    [SCENARIO_EXPECT_PATH] = "HOST and HOST", [SCENARIO_EXPECT_DROP] = "drop",
+    [SCENARIO_EXPECT_NO_DROP] = "no drop",    [SCENARIO_EXPECT_MAPPING] = "mapping",
+    [SCENARIO_EXPECT_CLASSIFY] = "classify",  [SCENARIO_EXPECT_DATA] = "data",
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -288,8 +295,8 @@ const char *scenario_expect_kind_name(enum scenario_expect_kind kind)
 const char *scenario_behaviour_name(int behaviour)
 {
 	return behaviour >= 0 && (size_t)behaviour < COUNT(behaviour_names)
-		       ? behaviour_names[behaviour]
-		       : "?";
+		   ? behaviour_names[behaviour]
+		   : "?";
 }
 
 const char *scenario_reason_name(int reason)
@@ -383,8 +390,7 @@ static const char *suggest_n(const char *s, size_t len, const char *const *names
 }
 
 /* Append "; did you mean 'X'?" to msg if a candidate is close to the word. */
-static void add_suggestion(char *msg, const char *s, size_t len, const char *const *names,
-			   size_t n)
+static void add_suggestion(char *msg, const char *s, size_t len, const char *const *names, size_t n)
 {
 	const char *best = suggest_n(s, len, names, n);
 	size_t used = strlen(msg);
@@ -450,9 +456,13 @@ static int val_behaviour(const char *s, size_t len, bool filtering, int *out, ch
 			snprintf(msg, MSG_SIZE,
 				 "'%s' is a %s behaviour; for %s write %s, %s%c or %s",
 				 show(s, len).s, filtering ? "mapping" : "filtering", axis,
-				 i == 0 ? "EI" : i == 1 ? "AD" : "APD",
-				 i == 0 ? "EI" : i == 1 ? "AD" : "APD", filtering ? 'F' : 'M',
-				 behaviour_names[i]);
+				 i == 0	  ? "EI"
+				 : i == 1 ? "AD"
+					  : "APD",
+				 i == 0	  ? "EI"
+				 : i == 1 ? "AD"
+					  : "APD",
+				 filtering ? 'F' : 'M', behaviour_names[i]);
 			return -1;
 		}
 	}
@@ -469,8 +479,8 @@ static int val_preset(const char *s, size_t len, const char **out, char *msg)
 	int i;
 
 	if (val_choice(s, len, preset_names, COUNT(preset_names),
-		       "a preset: full-cone, restricted-cone, port-restricted-cone or symmetric", &i,
-		       msg) < 0)
+		       "a preset: full-cone, restricted-cone, port-restricted-cone or symmetric",
+		       &i, msg) < 0)
 		return -1;
 	*out = preset_names[i];
 	return 0;
@@ -478,8 +488,7 @@ static int val_preset(const char *s, size_t len, const char **out, char *msg)
 
 static int val_ports(const char *s, size_t len, int *out, char *msg)
 {
-	return val_choice(s, len, ports_names, 3, "'preserve', 'sequential' or 'random'", out,
-			  msg);
+	return val_choice(s, len, ports_names, 3, "'preserve', 'sequential' or 'random'", out, msg);
 }
 
 static int val_u64(const char *s, size_t len, uint64_t max, const char *what, uint64_t *out,
@@ -532,8 +541,10 @@ static int val_port_range(const char *s, size_t len, uint16_t *lo, uint16_t *hi,
 	if (val_port(s, n, lo, msg) < 0 || val_port(dash + 1, len - n - 1, hi, msg) < 0)
 		return -1;
 	if (*lo > *hi) {
-		snprintf(msg, MSG_SIZE, "port range '%s' is backwards: the first port must be "
-			 "the lower one", show(s, len).s);
+		snprintf(msg, MSG_SIZE,
+			 "port range '%s' is backwards: the first port must be "
+			 "the lower one",
+			 show(s, len).s);
 		return -1;
 	}
 	return 0;
@@ -587,7 +598,7 @@ static int duration_n(const char *s, size_t len, int64_t *ns)
 		const char *unit;
 		uint64_t mult;
 	} units[] = {
-		{"ns", 1}, {"us", 1000}, {"ms", 1000000}, {"s", 1000000000}, {"min", 60000000000},
+	    {"ns", 1}, {"us", 1000}, {"ms", 1000000}, {"s", 1000000000}, {"min", 60000000000},
 	};
 	uint64_t whole = 0, frac = 0, scale = 1, mult = 0;
 	bool big = false;
@@ -650,8 +661,10 @@ static int val_duration(const char *s, size_t len, int64_t *out, char *msg)
 	case SCENARIO_DURATION_BAD_UNIT:
 		while (i < len && (isdigit((unsigned char)s[i]) || s[i] == '.'))
 			i++;
-		snprintf(msg, MSG_SIZE, "unknown unit '%s' in '%s'; the units are ns, us, ms, s "
-			 "and min", show(s + i, len - i).s, show(s, len).s);
+		snprintf(msg, MSG_SIZE,
+			 "unknown unit '%s' in '%s'; the units are ns, us, ms, s "
+			 "and min",
+			 show(s + i, len - i).s, show(s, len).s);
 		break;
 	case SCENARIO_DURATION_RANGE:
 		snprintf(msg, MSG_SIZE, "duration '%s' is too long", show(s, len).s);
@@ -680,7 +693,8 @@ static int val_keepalive(const char *s, size_t len, int64_t *out, char *msg)
 		return -1;
 	}
 	if (v == 0) {
-		snprintf(msg, MSG_SIZE, "a keepalive interval must be longer than 0; write 'off' "
+		snprintf(msg, MSG_SIZE,
+			 "a keepalive interval must be longer than 0; write 'off' "
 			 "to turn keepalives off");
 		return -1;
 	}
@@ -821,9 +835,8 @@ static int verr(struct parser *p, enum diag_severity sev, struct scenario_loc lo
 	return -1;
 }
 
-__attribute__((format(printf, 3, 4))) static int err_loc(struct parser *p,
-							  struct scenario_loc loc,
-							  const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int err_loc(struct parser *p, struct scenario_loc loc,
+							 const char *fmt, ...)
 {
 	va_list ap;
 
@@ -834,7 +847,7 @@ __attribute__((format(printf, 3, 4))) static int err_loc(struct parser *p,
 }
 
 __attribute__((format(printf, 3, 4))) static int err_at(struct parser *p, const struct token *t,
-							 const char *fmt, ...)
+							const char *fmt, ...)
 {
 	va_list ap;
 
@@ -844,9 +857,8 @@ __attribute__((format(printf, 3, 4))) static int err_at(struct parser *p, const 
 	return -1;
 }
 
-__attribute__((format(printf, 3, 4))) static void note_loc(struct parser *p,
-							    struct scenario_loc loc,
-							    const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void
+note_loc(struct parser *p, struct scenario_loc loc, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -856,7 +868,7 @@ __attribute__((format(printf, 3, 4))) static void note_loc(struct parser *p,
 }
 
 __attribute__((format(printf, 3, 4))) static void warn_at(struct parser *p, const struct token *t,
-							   const char *fmt, ...)
+							  const char *fmt, ...)
 {
 	va_list ap;
 
@@ -901,10 +913,11 @@ static int lex_string(struct parser *p, size_t *i)
 		if (c == '\\') {
 			char e = p->line[j + 1];
 			if (e != '"' && e != '\\' && e != 'n')
-				return err_loc(p, loc_span(p, j, 2),
-					       "unknown escape '\\%s' in a string; write \\\" for a "
-					       "quote, \\\\ for a backslash or \\n for a new line",
-					       show(&e, 1).s);
+				return err_loc(
+				    p, loc_span(p, j, 2),
+				    "unknown escape '\\%s' in a string; write \\\" for a "
+				    "quote, \\\\ for a backslash or \\n for a new line",
+				    show(&e, 1).s);
 			j += 2;
 			continue;
 		}
@@ -932,8 +945,10 @@ static int lex_line(struct parser *p)
 		} else if (c == '#') {
 			break;
 		} else if (c < 0x20 || c == 0x7f) {
-			return err_loc(p, loc_span(p, i, 1), "unexpected control character "
-				       "(byte 0x%02x)", c);
+			return err_loc(p, loc_span(p, i, 1),
+				       "unexpected control character "
+				       "(byte 0x%02x)",
+				       c);
 		} else if (c == '"') {
 			if (lex_string(p, &i) < 0)
 				return -1;
@@ -1185,8 +1200,10 @@ static int next_option(struct parser *p, struct optset *o)
 		const char *best = suggest_n(TEXT(p, t), o->names, o->n);
 
 		if (best)
-			return err_at(p, t, "unknown option '%s' in the '%s' statement; did you "
-				      "mean '%s'?", show(TEXT(p, t)).s, o->stmt, best);
+			return err_at(p, t,
+				      "unknown option '%s' in the '%s' statement; did you "
+				      "mean '%s'?",
+				      show(TEXT(p, t)).s, o->stmt, best);
 		return err_at(p, t, "unknown option '%s' in the '%s' statement; expected one of %s",
 			      show(TEXT(p, t)).s, o->stmt, list);
 	}
@@ -1259,8 +1276,8 @@ static int parse_seed(struct parser *p)
 }
 
 /* latency/jitter/loss options shared by `internet` and `link`. */
-static int parse_link_options(struct parser *p, const char *stmt, int64_t *latency,
-			      int64_t *jitter, double *loss)
+static int parse_link_options(struct parser *p, const char *stmt, int64_t *latency, int64_t *jitter,
+			      double *loss)
 {
 	static const char *const names[] = {"latency", "jitter", "loss"};
 	struct optset o = {.stmt = stmt, .names = names, .n = COUNT(names)};
@@ -1306,14 +1323,14 @@ static int parse_internet(struct parser *p)
 static int parse_link(struct parser *p)
 {
 	struct scenario_link l = {
-		.loc = loc_of(p, &p->toks[0]),
-		.latency_ns = SCENARIO_UNSET,
-		.jitter_ns = SCENARIO_UNSET,
-		.loss = SCENARIO_UNSET,
+	    .loc = loc_of(p, &p->toks[0]),
+	    .latency_ns = SCENARIO_UNSET,
+	    .jitter_ns = SCENARIO_UNSET,
+	    .loss = SCENARIO_UNSET,
 	};
 	struct scenario_link *slot;
 
-	if (want_name(p, "a host or NAT name after 'link'", &l.node) < 0 ||
+	if (want_name(p, "a node name after 'link'", &l.node) < 0 ||
 	    parse_link_options(p, "link", &l.latency_ns, &l.jitter_ns, &l.loss) < 0)
 		return -1;
 	PUSH(p->s->links, p->s->n_links, p->pr->cap_links, slot);
@@ -1327,8 +1344,7 @@ static int parse_link(struct parser *p)
 static int parse_alternate(struct parser *p, struct scenario_coordinator *c, bool *alt_port)
 {
 	c->has_alternate = true;
-	if (want_ip(p, "the alternate IPv4 address after 'alternate'", &c->alt_ip, &c->alt_loc) <
-	    0)
+	if (want_ip(p, "the alternate IPv4 address after 'alternate'", &c->alt_ip, &c->alt_loc) < 0)
 		return -1;
 	if (accept_kw(p, "port")) {
 		if (want_port(p, "a port after 'port'", &c->alt_port) < 0)
@@ -1336,7 +1352,8 @@ static int parse_alternate(struct parser *p, struct scenario_coordinator *c, boo
 		*alt_port = true;
 	}
 	if (c->alt_ip == c->ip)
-		return err_loc(p, c->alt_loc, "the alternate address must differ from the "
+		return err_loc(p, c->alt_loc,
+			       "the alternate address must differ from the "
 			       "primary one: behaviour discovery (RFC 5780) needs two addresses");
 	return 0;
 }
@@ -1369,7 +1386,8 @@ static int parse_coordinator_options(struct parser *p, struct scenario_coordinat
 	}
 	if (c->has_alternate && !alt_port) {
 		if (c->port == 65535)
-			return err_loc(p, c->alt_loc, "the alternate port would be port + 1 = 65536; "
+			return err_loc(p, c->alt_loc,
+				       "the alternate port would be port + 1 = 65536; "
 				       "give one with 'alternate IP port N'");
 		c->alt_port = (uint16_t)(c->port + 1);
 	}
@@ -1442,8 +1460,18 @@ static int parse_nat_timeout(struct parser *p, struct scenario_nat *n)
 	return 0;
 }
 
-enum { NAT_PRESET, NAT_MAPPING, NAT_FILTERING, NAT_PORTS, NAT_RANGE, NAT_TIMEOUT, NAT_HAIRPIN,
-       NAT_REFRESH, NAT_PUBLIC, NAT_BEHIND };
+enum {
+	NAT_PRESET,
+	NAT_MAPPING,
+	NAT_FILTERING,
+	NAT_PORTS,
+	NAT_RANGE,
+	NAT_TIMEOUT,
+	NAT_HAIRPIN,
+	NAT_REFRESH,
+	NAT_PUBLIC,
+	NAT_BEHIND
+};
 
 static int parse_nat_option(struct parser *p, struct scenario_nat *n, int opt)
 {
@@ -1480,8 +1508,8 @@ static int parse_nat_option(struct parser *p, struct scenario_nat *n, int opt)
 static int parse_nat(struct parser *p)
 {
 	static const char *const names[] = {
-		"preset",  "mapping",         "filtering", "ports",  "range",
-		"timeout", "hairpinning", "inbound-refresh", "public", "behind",
+	    "preset",  "mapping",     "filtering",	 "ports",  "range",
+	    "timeout", "hairpinning", "inbound-refresh", "public", "behind",
 	};
 	struct optset o = {.stmt = "nat", .names = names, .n = COUNT(names)};
 	struct scenario_ref name;
@@ -1507,12 +1535,16 @@ static int parse_nat(struct parser *p)
 			return -1;
 	}
 	if (!n->preset && !(n->has_mapping && n->has_filtering))
-		return err_loc(p, n->name_loc, "nat '%s' needs a preset (full-cone, "
+		return err_loc(p, n->name_loc,
+			       "nat '%s' needs a preset (full-cone, "
 			       "restricted-cone, port-restricted-cone, symmetric) or both "
-			       "'mapping' and 'filtering'", n->name);
+			       "'mapping' and 'filtering'",
+			       n->name);
 	if (n->n_public == 0)
-		return err_loc(p, n->name_loc, "nat '%s' needs a public address, e.g. 'public "
-			       "203.0.113.1'", n->name);
+		return err_loc(p, n->name_loc,
+			       "nat '%s' needs a public address, e.g. 'public "
+			       "203.0.113.1'",
+			       n->name);
 	return 0;
 }
 
@@ -1527,7 +1559,8 @@ static int parse_host_option(struct parser *p, struct scenario_host *h, int opt)
 	case HOST_BEHIND:
 	case HOST_PUBLIC:
 		if (h->is_public || h->behind.name)
-			return err_at(p, kw, "a host is either 'public' or 'behind' a NAT, "
+			return err_at(p, kw,
+				      "a host is either 'public' or 'behind' a NAT, "
 				      "not both");
 		if (opt == HOST_PUBLIC)
 			return h->is_public = true, 0;
@@ -1544,8 +1577,7 @@ static int parse_host_option(struct parser *p, struct scenario_host *h, int opt)
 		h->port = port;
 		return 0;
 	case HOST_CANDIDATES:
-		return want_on_off(p, "'on' or 'off' after 'host-candidates'",
-				   &h->host_candidates);
+		return want_on_off(p, "'on' or 'off' after 'host-candidates'", &h->host_candidates);
 	}
 	return -1;
 }
@@ -1553,7 +1585,7 @@ static int parse_host_option(struct parser *p, struct scenario_host *h, int opt)
 static int parse_host(struct parser *p)
 {
 	static const char *const names[] = {
-		"behind", "public", "firewall", "keepalive", "port", "host-candidates",
+	    "behind", "public", "firewall", "keepalive", "port", "host-candidates",
 	};
 	struct optset o = {.stmt = "host", .names = names, .n = COUNT(names)};
 	struct scenario_ref name;
@@ -1582,15 +1614,16 @@ static int parse_host(struct parser *p)
 			return -1;
 	}
 	if (!h->is_public && !h->behind.name)
-		return err_loc(p, h->name_loc, "host '%s' needs 'behind NATNAME' or 'public' to "
-			       "say where it is", h->name);
+		return err_loc(p, h->name_loc,
+			       "host '%s' needs 'behind NATNAME' or 'public' to "
+			       "say where it is",
+			       h->name);
 	return 0;
 }
 
 /* HOST[:PORT] (forward targets, expect mapping's `for`). *port stays
  * untouched when no port is given. */
-static int want_name_port(struct parser *p, const char *what, struct scenario_ref *name,
-			  int *port)
+static int want_name_port(struct parser *p, const char *what, struct scenario_ref *name, int *port)
 {
 	const struct token *t = want_word(p, what);
 	char msg[MSG_SIZE];
@@ -1628,7 +1661,7 @@ static int parse_forward(struct parser *p)
 	f.port_loc = loc_of(p, &p->toks[p->pos - 1]);
 	if (want_kw(p, "to", "'to' after the port") < 0 ||
 	    want_name_port(p, "a host name (and optional :PORT) after 'to'", &f.host, &host_port) <
-		    0 ||
+		0 ||
 	    want_end(p, "forward") < 0)
 		return -1;
 	f.host_port = host_port == SCENARIO_UNSET ? f.port : (uint16_t)host_port;
@@ -1670,9 +1703,9 @@ static int want_states(struct parser *p, unsigned *states)
 	int i;
 
 	do {
-		WANT_VALUE(p, "a state ('new' or 'established') after 'state'",
-			   val_choice(ws, wl, names, 2, "a state: 'new' or 'established'", &i,
-				      msg));
+		WANT_VALUE(
+		    p, "a state ('new' or 'established') after 'state'",
+		    val_choice(ws, wl, names, 2, "a state: 'new' or 'established'", &i, msg));
 		*states |= i == 0 ? SCENARIO_STATE_NEW : SCENARIO_STATE_ESTABLISHED;
 		if (!peek(p) || peek(p)->type != TOK_COMMA)
 			return 0;
@@ -1717,8 +1750,7 @@ static int parse_rule(struct parser *p)
 	struct scenario_rule r = {.loc = loc_of(p, &p->toks[0])};
 	struct scenario_rule *slot;
 
-	if (want_name(p, "a host or NAT name after 'rule'", &r.node) < 0 ||
-	    want_chain(p, &r.chain) < 0)
+	if (want_name(p, "a node name after 'rule'", &r.node) < 0 || want_chain(p, &r.chain) < 0)
 		return -1;
 	WANT_VALUE(p, "a verdict (accept, drop or reject)",
 		   val_choice(ws, wl, verdict_names, COUNT(verdict_names),
@@ -1741,7 +1773,7 @@ static int parse_policy(struct parser *p)
 	struct scenario_policy pol = {.loc = loc_of(p, &p->toks[0])};
 	struct scenario_policy *slot;
 
-	if (want_name(p, "a host or NAT name after 'policy'", &pol.node) < 0 ||
+	if (want_name(p, "a node name after 'policy'", &pol.node) < 0 ||
 	    want_chain(p, &pol.chain) < 0)
 		return -1;
 	if (at_kw(p, "reject"))
@@ -1771,8 +1803,10 @@ static int want_endpoint(struct parser *p, const char *what, bool port_optional,
 	ep->loc = loc_of(p, t);
 	ep->port = SCENARIO_UNSET;
 	if (!colon && !port_optional)
-		return err_at(p, t, "expected an endpoint like 192.0.2.1:3478 or alice:5000, found "
-			      "'%s' (the port is missing)", show(TEXT(p, t)).s);
+		return err_at(p, t,
+			      "expected an endpoint like 192.0.2.1:3478 or alice:5000, found "
+			      "'%s' (the port is missing)",
+			      show(TEXT(p, t)).s);
 	if (colon) {
 		uint16_t v;
 		if (val_port(colon + 1, t->len - n - 1, &v, msg) < 0)
@@ -1827,7 +1861,7 @@ static int act_link(struct parser *p, struct scenario_action *a)
 	snprintf(what, sizeof(what), "'link' after '%s'", kw);
 	if (want_kw(p, "link", what) < 0)
 		return -1;
-	return want_name(p, "a host or NAT name after 'link'", &a->target);
+	return want_name(p, "a node name after 'link'", &a->target);
 }
 
 static int act_reboot(struct parser *p, struct scenario_action *a)
@@ -1843,7 +1877,8 @@ static int act_set(struct parser *p, struct scenario_action *a)
 	if (want_name(p, "a NAT name after 'set'", &a->target) < 0)
 		return -1;
 	if (!peek(p))
-		return err_at(p, NULL, "'set' needs 'preset P' or 'mapping B' and/or 'filtering B'");
+		return err_at(p, NULL,
+			      "'set' needs 'preset P' or 'mapping B' and/or 'filtering B'");
 	while (peek(p)) {
 		int rc;
 
@@ -1884,12 +1919,17 @@ static int act_note(struct parser *p, struct scenario_action *a)
 }
 
 static int (*const action_parsers[])(struct parser *, struct scenario_action *) = {
-	[SCENARIO_ACT_REGISTER] = act_host,     [SCENARIO_ACT_CONNECT] = act_connect,
-	[SCENARIO_ACT_SEND] = act_connect,      [SCENARIO_ACT_CLASSIFY] = act_host,
-	[SCENARIO_ACT_KEEPALIVE] = act_keepalive, [SCENARIO_ACT_CUT_LINK] = act_link,
-	[SCENARIO_ACT_RESTORE_LINK] = act_link, [SCENARIO_ACT_REBOOT] = act_reboot,
-	[SCENARIO_ACT_SET] = act_set,           [SCENARIO_ACT_RAW] = act_raw,
-	[SCENARIO_ACT_NOTE] = act_note,
+    [SCENARIO_ACT_REGISTER] = act_host,
+    [SCENARIO_ACT_CONNECT] = act_connect,
+    [SCENARIO_ACT_SEND] = act_connect,
+    [SCENARIO_ACT_CLASSIFY] = act_host,
+    [SCENARIO_ACT_KEEPALIVE] = act_keepalive,
+    [SCENARIO_ACT_CUT_LINK] = act_link,
+    [SCENARIO_ACT_RESTORE_LINK] = act_link,
+    [SCENARIO_ACT_REBOOT] = act_reboot,
+    [SCENARIO_ACT_SET] = act_set,
+    [SCENARIO_ACT_RAW] = act_raw,
+    [SCENARIO_ACT_NOTE] = act_note,
 };
 
 static int parse_at(struct parser *p)
@@ -1939,12 +1979,13 @@ static int parse_expect_option(struct parser *p, struct scenario_expect *e, int 
 	case EXP_BY:
 		return want_duration(p, "a time after 'by', like 5s", &e->by_ns);
 	case EXP_REASON:
-		WANT_VALUE(p, "a drop reason after 'reason'",
-			   val_choice(ws, wl, reason_names + 1, COUNT(reason_names) - 1,
-				      "a drop reason: firewall, nat-filter, nat-no-mapping, "
-				      "nat-exhausted, hairpin, no-route, ttl, link-loss, link-down, "
-				      "queue-full, malformed, no-socket or not-for-us",
-				      &e->reason, msg));
+		WANT_VALUE(
+		    p, "a drop reason after 'reason'",
+		    val_choice(ws, wl, reason_names + 1, COUNT(reason_names) - 1,
+			       "a drop reason: firewall, nat-filter, nat-no-mapping, "
+			       "nat-exhausted, hairpin, no-route, ttl, link-loss, link-down, "
+			       "queue-full, malformed, no-socket or not-for-us",
+			       &e->reason, msg));
 		e->reason++;
 		return 0;
 	case EXP_FROM:
@@ -2052,8 +2093,7 @@ static int exp_data(struct parser *p, struct scenario_expect *e)
 		return -1;
 	if (accept_kw(p, "from") && want_name(p, "a host name after 'from'", &e->peer) < 0)
 		return -1;
-	if (want_string(p, "the quoted text expected (or 'from HOST')", &e->text, &e->text_len) <
-	    0)
+	if (want_string(p, "the quoted text expected (or 'from HOST')", &e->text, &e->text_len) < 0)
 		return -1;
 	return exp_by_only(p, e);
 }
@@ -2062,11 +2102,11 @@ static int parse_expect_kind(struct parser *p, struct scenario_expect *e)
 {
 	static const char *const kinds[] = {"drop", "no", "mapping", "classify", "data"};
 	static const enum scenario_expect_kind codes[] = {
-		SCENARIO_EXPECT_DROP, SCENARIO_EXPECT_NO_DROP, SCENARIO_EXPECT_MAPPING,
-		SCENARIO_EXPECT_CLASSIFY, SCENARIO_EXPECT_DATA,
+	    SCENARIO_EXPECT_DROP,     SCENARIO_EXPECT_NO_DROP, SCENARIO_EXPECT_MAPPING,
+	    SCENARIO_EXPECT_CLASSIFY, SCENARIO_EXPECT_DATA,
 	};
 	static int (*const fns[])(struct parser *, struct scenario_expect *) = {
-		exp_drop, exp_drop, exp_mapping, exp_classify, exp_data,
+	    exp_drop, exp_drop, exp_mapping, exp_classify, exp_data,
 	};
 
 	/* "expect HOST and HOST ...": the third word tells. */
@@ -2083,9 +2123,11 @@ static int parse_expect_kind(struct parser *p, struct scenario_expect *e)
 		if (best)
 			return err_at(p, t, "unknown expectation '%s'; did you mean '%s'?",
 				      show(TEXT(p, t)).s, best);
-		return err_at(p, t, "unknown expectation '%s'; write 'expect drop', 'expect no "
+		return err_at(p, t,
+			      "unknown expectation '%s'; write 'expect drop', 'expect no "
 			      "drop', 'expect mapping', 'expect classify', 'expect data' or "
-			      "'expect HOST and HOST direct'", show(TEXT(p, t)).s);
+			      "'expect HOST and HOST direct'",
+			      show(TEXT(p, t)).s);
 	}
 	e->kind = codes[i];
 	return fns[i](p, e);
@@ -2094,10 +2136,10 @@ static int parse_expect_kind(struct parser *p, struct scenario_expect *e)
 static int parse_expect(struct parser *p)
 {
 	struct scenario_expect e = {
-		.loc = loc_of(p, &p->toks[0]),
-		.by_ns = SCENARIO_UNSET,
-		.host_port = SCENARIO_UNSET,
-		.external_port = SCENARIO_UNSET,
+	    .loc = loc_of(p, &p->toks[0]),
+	    .by_ns = SCENARIO_UNSET,
+	    .host_port = SCENARIO_UNSET,
+	    .external_port = SCENARIO_UNSET,
 	};
 	struct scenario_expect *slot;
 
@@ -2116,13 +2158,19 @@ static const struct {
 	const char *kw;
 	int (*parse)(struct parser *p);
 } statements[] = {
-	{"title", parse_title},     {"description", parse_description},
-	{"seed", parse_seed},       {"internet", parse_internet},
-	{"coordinator", parse_coordinator}, {"nat", parse_nat},
-	{"host", parse_host},       {"link", parse_link},
-	{"forward", parse_forward}, {"rule", parse_rule},
-	{"policy", parse_policy},   {"at", parse_at},
-	{"expect", parse_expect},
+    {"title", parse_title},
+    {"description", parse_description},
+    {"seed", parse_seed},
+    {"internet", parse_internet},
+    {"coordinator", parse_coordinator},
+    {"nat", parse_nat},
+    {"host", parse_host},
+    {"link", parse_link},
+    {"forward", parse_forward},
+    {"rule", parse_rule},
+    {"policy", parse_policy},
+    {"at", parse_at},
+    {"expect", parse_expect},
 };
 
 static void parse_line(struct parser *p)
@@ -2225,11 +2273,11 @@ static int build_names(struct checker *c)
 	if (!c->names)
 		return c->p->oom = true, -1;
 	for (size_t i = 0; i < s->n_nats; i++)
-		c->names[c->n++] = (struct node_name){s->nats[i].name, KIND_NAT,
-						      s->nats[i].name_loc, i};
+		c->names[c->n++] =
+		    (struct node_name){s->nats[i].name, KIND_NAT, s->nats[i].name_loc, i};
 	for (size_t i = 0; i < s->n_hosts; i++)
-		c->names[c->n++] = (struct node_name){s->hosts[i].name, KIND_HOST,
-						      s->hosts[i].name_loc, i};
+		c->names[c->n++] =
+		    (struct node_name){s->hosts[i].name, KIND_HOST, s->hosts[i].name_loc, i};
 	if (s->coordinator)
 		c->names[c->n++] = (struct node_name){s->coordinator->name, KIND_COORD,
 						      s->coordinator->name_loc, 0};
@@ -2279,7 +2327,8 @@ static void report_unknown(struct checker *c, const struct scenario_ref *ref, in
 		return;
 	}
 	for (size_t i = 0; i < c->n; i++)
-		if ((c->names[i].kind & mask) && (n == 0 || strcmp(cands[n - 1], c->names[i].name) != 0))
+		if ((c->names[i].kind & mask) &&
+		    (n == 0 || strcmp(cands[n - 1], c->names[i].name) != 0))
 			cands[n++] = c->names[i].name;
 	const char *best = diag_suggest(ref->name, cands, n);
 	if (best) {
@@ -2300,8 +2349,7 @@ static void report_unknown(struct checker *c, const struct scenario_ref *ref, in
 
 /* The definition `ref` names if it has a kind in `mask`; else reports and
  * returns NULL. An absent ref is NULL without a report. */
-static const struct node_name *resolve(struct checker *c, const struct scenario_ref *ref,
-				       int mask)
+static const struct node_name *resolve(struct checker *c, const struct scenario_ref *ref, int mask)
 {
 	if (!ref->name)
 		return NULL;
@@ -2328,8 +2376,10 @@ static void check_forwards(struct checker *c)
 		if (nat && host) {
 			const struct scenario_host *h = &s->hosts[host->index];
 			if (!h->behind.name || strcmp(h->behind.name, nat->name) != 0)
-				err_loc(c->p, f->host.loc, "host '%s' is not behind NAT '%s', so "
-					"'%s' cannot forward to it", h->name, nat->name, nat->name);
+				err_loc(c->p, f->host.loc,
+					"host '%s' is not behind NAT '%s', so "
+					"'%s' cannot forward to it",
+					h->name, nat->name, nat->name);
 		}
 		for (size_t j = 0; j < i; j++) {
 			const struct scenario_forward *g = &s->forwards[j];
@@ -2348,11 +2398,11 @@ static void check_links(struct checker *c)
 	struct scenario *s = c->s;
 
 	for (size_t i = 0; i < s->n_links; i++) {
-		resolve(c, &s->links[i].node, KIND_HOST | KIND_NAT);
+		resolve(c, &s->links[i].node, KIND_ANY);
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp(s->links[j].node.name, s->links[i].node.name) == 0) {
-				err_loc(c->p, s->links[i].node.loc, "the link of '%s' is already set",
-					s->links[i].node.name);
+				err_loc(c->p, s->links[i].node.loc,
+					"the link of '%s' is already set", s->links[i].node.name);
 				note_loc(c->p, s->links[j].node.loc, "it is first set here");
 				break;
 			}
@@ -2374,7 +2424,8 @@ static void check_action(struct checker *c, const struct scenario_action *a)
 	case SCENARIO_ACT_SEND:
 		resolve(c, &a->peer, KIND_HOST);
 		check_not_same(c, &a->host, &a->peer,
-			       a->kind == SCENARIO_ACT_SEND ? "cannot send to" : "cannot connect to");
+			       a->kind == SCENARIO_ACT_SEND ? "cannot send to"
+							    : "cannot connect to");
 		/* fall through */
 	case SCENARIO_ACT_REGISTER:
 	case SCENARIO_ACT_CLASSIFY:
@@ -2387,7 +2438,7 @@ static void check_action(struct checker *c, const struct scenario_action *a)
 		break;
 	case SCENARIO_ACT_CUT_LINK:
 	case SCENARIO_ACT_RESTORE_LINK:
-		resolve(c, &a->target, KIND_HOST | KIND_NAT);
+		resolve(c, &a->target, KIND_ANY);
 		break;
 	case SCENARIO_ACT_REBOOT:
 	case SCENARIO_ACT_SET:
@@ -2436,8 +2487,10 @@ static void check_coordinator_needed(struct checker *c)
 
 		if (a->kind == SCENARIO_ACT_REGISTER || a->kind == SCENARIO_ACT_CONNECT ||
 		    a->kind == SCENARIO_ACT_SEND || a->kind == SCENARIO_ACT_CLASSIFY) {
-			err_loc(c->p, a->kind_loc, "'%s' needs a coordinator, but the scenario has "
-				"none", action_names[a->kind]);
+			err_loc(c->p, a->kind_loc,
+				"'%s' needs a coordinator, but the scenario has "
+				"none",
+				action_names[a->kind]);
 			note_loc(c->p, (struct scenario_loc){0},
 				 "add one, e.g. 'coordinator coord at 192.0.2.1'");
 			return;
@@ -2620,9 +2673,9 @@ static void check(struct parser *p)
 	check_links(&c);
 	check_forwards(&c);
 	for (size_t i = 0; i < s->n_rules; i++)
-		resolve(&c, &s->rules[i].node, KIND_HOST | KIND_NAT);
+		resolve(&c, &s->rules[i].node, KIND_ANY);
 	for (size_t i = 0; i < s->n_policies; i++)
-		resolve(&c, &s->policies[i].node, KIND_HOST | KIND_NAT);
+		resolve(&c, &s->policies[i].node, KIND_ANY);
 	for (size_t i = 0; i < s->n_actions; i++)
 		check_action(&c, &s->actions[i]);
 	for (size_t i = 0; i < s->n_expects; i++)
@@ -2653,8 +2706,8 @@ static void parse_lines(struct parser *p)
 struct scenario *scenario_parse(const char *text, size_t len, const char *filename,
 				struct diag *diags)
 {
-	struct scenario *s = scenario_alloc(text ? text : "", text ? len : 0,
-					    filename ? filename : "<input>");
+	struct scenario *s =
+	    scenario_alloc(text ? text : "", text ? len : 0, filename ? filename : "<input>");
 	struct parser p = {.s = s, .d = diags};
 	size_t first = diag_count(diags);
 
@@ -2673,8 +2726,9 @@ struct scenario *scenario_parse(const char *text, size_t len, const char *filena
 	 * all in file order. */
 	diag_sort(diags, first);
 	if (p.too_many)
-		diag_add(diags, DIAG_NOTE, NULL, "too many errors in %s; only the first %d are shown",
-			 s->filename, SCENARIO_MAX_ERRORS);
+		diag_add(diags, DIAG_NOTE, NULL,
+			 "too many errors in %s; only the first %d are shown", s->filename,
+			 SCENARIO_MAX_ERRORS);
 	if (p.oom)
 		diag_add(diags, DIAG_ERROR, NULL, "out of memory reading %s", s->filename);
 	if (p.oom || p.errors > 0) {
@@ -2713,8 +2767,10 @@ struct scenario *scenario_load(const char *path, struct diag *diags)
 	fclose(f);
 	if (err || len > SCENARIO_MAX_FILE) {
 		if (len > SCENARIO_MAX_FILE)
-			diag_add(diags, DIAG_ERROR, NULL, "cannot read %s: a scenario file is at "
-				 "most %u bytes", path, SCENARIO_MAX_FILE);
+			diag_add(diags, DIAG_ERROR, NULL,
+				 "cannot read %s: a scenario file is at "
+				 "most %u bytes",
+				 path, SCENARIO_MAX_FILE);
 		else
 			diag_add(diags, DIAG_ERROR, NULL, "cannot read %s: %s", path,
 				 strerror(err));
@@ -2729,7 +2785,7 @@ struct scenario *scenario_load(const char *path, struct diag *diags)
 /* ----------------------------------------------------------------- --set */
 
 static const char *const nat_keys[] = {
-	"preset", "mapping", "filtering", "ports", "timeout", "hairpinning", "inbound-refresh",
+    "preset", "mapping", "filtering", "ports", "timeout", "hairpinning", "inbound-refresh",
 };
 static const char *const host_keys[] = {"firewall", "keepalive", "host-candidates"};
 static const char *const internet_keys[] = {"latency", "jitter", "loss"};
@@ -2832,8 +2888,7 @@ static int override_internet(struct scenario_internet *in, const char *key, size
 	return rc;
 }
 
-static void unknown_override_name(const struct scenario *s, const char *name, size_t len,
-				  char *msg)
+static void unknown_override_name(const struct scenario *s, const char *name, size_t len, char *msg)
 {
 	size_t n = s->n_nats + s->n_hosts + 2, k = 0;
 	const char **names = malloc(n * sizeof(*names));
@@ -2844,8 +2899,10 @@ static void unknown_override_name(const struct scenario *s, const char *name, si
 		free(names);
 		return;
 	}
-	snprintf(msg, MSG_SIZE, "no NAT or host is named '%s' (expected NAME.KEY=VALUE with "
-		 "the name of a NAT or host, 'internet', or seed=N)", show(name, len).s);
+	snprintf(msg, MSG_SIZE,
+		 "no NAT or host is named '%s' (expected NAME.KEY=VALUE with "
+		 "the name of a NAT or host, 'internet', or seed=N)",
+		 show(name, len).s);
 	if (!names)
 		return;
 	for (size_t i = 0; i < s->n_nats; i++)
@@ -2874,7 +2931,8 @@ static int override_apply(struct scenario *s, const char *arg, size_t klen, cons
 		return 0;
 	}
 	if (!dot) {
-		snprintf(msg, MSG_SIZE, "expected NAME.KEY=VALUE (e.g. home.preset=symmetric) or "
+		snprintf(msg, MSG_SIZE,
+			 "expected NAME.KEY=VALUE (e.g. home.preset=symmetric) or "
 			 "seed=N");
 		return -1;
 	}
@@ -2893,8 +2951,7 @@ static int override_apply(struct scenario *s, const char *arg, size_t klen, cons
 	return -1;
 }
 
-int scenario_set_override(struct scenario *s, const char *name_dot_key_eq_value,
-			  struct diag *diags)
+int scenario_set_override(struct scenario *s, const char *name_dot_key_eq_value, struct diag *diags)
 {
 	const char *arg = name_dot_key_eq_value ? name_dot_key_eq_value : "";
 	const char *eq = strchr(arg, '=');

@@ -38,9 +38,9 @@
 #include "app/diag.h"
 
 #define SCENARIO_UNSET (-1)
-#define SCENARIO_MAX_PUBLIC 4          /* public addresses per NAT (model's NAT_MAX_PUBLIC) */
+#define SCENARIO_MAX_PUBLIC 4	       /* public addresses per NAT (model's NAT_MAX_PUBLIC) */
 #define SCENARIO_COORDINATOR_PORT 3478 /* STUN's port */
-#define SCENARIO_MAX_ERRORS 100        /* a parse gives up after this many errors */
+#define SCENARIO_MAX_ERRORS 100	       /* a parse gives up after this many errors */
 #define SCENARIO_MAX_FILE (16u << 20)  /* scenario_load refuses larger files */
 
 /* Where something is in the file: 1-based line and column (bytes), and the
@@ -80,23 +80,23 @@ enum scenario_ports {
  */
 struct scenario_nat {
 	const char *name;
-	struct scenario_loc loc;      /* the `nat` keyword */
+	struct scenario_loc loc; /* the `nat` keyword */
 	struct scenario_loc name_loc;
-	const char *preset;           /* "full-cone", "restricted-cone", "port-restricted-cone",
-					 "symmetric", or NULL */
-	int mapping, filtering;       /* enum scenario_behaviour, valid if has_* */
+	const char *preset;	/* "full-cone", "restricted-cone", "port-restricted-cone",
+				   "symmetric", or NULL */
+	int mapping, filtering; /* enum scenario_behaviour, valid if has_* */
 	bool has_mapping, has_filtering;
-	int ports;                    /* enum scenario_ports, valid if has_ports */
+	int ports; /* enum scenario_ports, valid if has_ports */
 	bool has_ports;
 	bool has_range;
-	uint16_t port_lo, port_hi;    /* valid if has_range; lo <= hi */
-	int64_t timeout_ns;           /* mapping lifetime, or SCENARIO_UNSET */
-	int hairpinning;              /* tri-state */
-	int inbound_refresh;          /* tri-state */
-	size_t n_public;              /* >= 1 */
+	uint16_t port_lo, port_hi; /* valid if has_range; lo <= hi */
+	int64_t timeout_ns;	   /* mapping lifetime, or SCENARIO_UNSET */
+	int hairpinning;	   /* tri-state */
+	int inbound_refresh;	   /* tri-state */
+	size_t n_public;	   /* >= 1 */
 	uint32_t public_ip[SCENARIO_MAX_PUBLIC];
 	struct scenario_loc public_loc[SCENARIO_MAX_PUBLIC];
-	struct scenario_ref behind;   /* outer NAT (CGNAT), or name NULL: on the internet */
+	struct scenario_ref behind; /* outer NAT (CGNAT), or name NULL: on the internet */
 };
 
 /* host NAME at IP (behind NAT | public) [options] */
@@ -106,12 +106,12 @@ struct scenario_host {
 	struct scenario_loc name_loc;
 	uint32_t ip;
 	struct scenario_loc ip_loc;
-	bool is_public;               /* exactly one of is_public and behind.name */
+	bool is_public; /* exactly one of is_public and behind.name */
 	struct scenario_ref behind;
-	int firewall;                 /* tri-state */
-	int64_t keepalive_ns;         /* SCENARIO_UNSET, 0 = off, or the interval */
-	int port;                     /* the agent's UDP port, or SCENARIO_UNSET */
-	int host_candidates;          /* tri-state */
+	int firewall;	      /* tri-state */
+	int64_t keepalive_ns; /* SCENARIO_UNSET, 0 = off, or the interval */
+	int port;	      /* the agent's UDP port, or SCENARIO_UNSET */
+	int host_candidates;  /* tri-state */
 };
 
 /* coordinator NAME at IP [port N] [alternate IP [port N]] [relay on|off] */
@@ -121,41 +121,42 @@ struct scenario_coordinator {
 	struct scenario_loc name_loc;
 	uint32_t ip;
 	struct scenario_loc ip_loc;
-	uint16_t port;                /* default SCENARIO_COORDINATOR_PORT */
-	bool has_alternate;           /* RFC 5780 alternate address */
+	uint16_t port;	    /* default SCENARIO_COORDINATOR_PORT */
+	bool has_alternate; /* RFC 5780 alternate address */
 	uint32_t alt_ip;
 	struct scenario_loc alt_loc;
-	uint16_t alt_port;            /* default port + 1 */
-	bool relay;                   /* default true */
+	uint16_t alt_port; /* default port + 1 */
+	bool relay;	   /* default true */
 };
 
 /* internet latency DUR [jitter DUR] [loss P%] (any subset, at least one) */
 struct scenario_internet {
 	bool present;
 	struct scenario_loc loc;
-	int64_t latency_ns;           /* SCENARIO_UNSET if not given */
-	int64_t jitter_ns;            /* SCENARIO_UNSET if not given */
-	double loss;                  /* probability 0..1, or SCENARIO_UNSET */
+	int64_t latency_ns; /* SCENARIO_UNSET if not given */
+	int64_t jitter_ns;  /* SCENARIO_UNSET if not given */
+	double loss;	    /* probability 0..1, or SCENARIO_UNSET */
 };
 
-/* link NODE latency DUR [jitter DUR] [loss P%]: the link from NODE (host or
- * NAT) to its upstream. Also the name `cut link` / `restore link` use. */
+/* link NODE latency DUR [jitter DUR] [loss P%]: the link from NODE (a host,
+ * a NAT or the coordinator) to its upstream. Also the name `cut link` /
+ * `restore link` use. */
 struct scenario_link {
 	struct scenario_loc loc;
 	struct scenario_ref node;
 	int64_t latency_ns, jitter_ns; /* SCENARIO_UNSET if not given */
-	double loss;                   /* probability 0..1, or SCENARIO_UNSET */
+	double loss;		       /* probability 0..1, or SCENARIO_UNSET */
 };
 
 /* forward NAT udp PORT to HOST[:PORT] */
 struct scenario_forward {
 	struct scenario_loc loc;
 	struct scenario_ref nat;
-	uint8_t proto;                /* 17 (UDP) */
-	uint16_t port;                /* external port */
+	uint8_t proto; /* 17 (UDP) */
+	uint16_t port; /* external port */
 	struct scenario_loc port_loc;
 	struct scenario_ref host;
-	uint16_t host_port;           /* = port when not given */
+	uint16_t host_port; /* = port when not given */
 };
 
 enum scenario_chain {
@@ -173,50 +174,51 @@ enum scenario_verdict {
 #define SCENARIO_STATE_NEW 1u
 #define SCENARIO_STATE_ESTABLISHED 2u
 
-/* rule NODE CHAIN VERDICT [udp] [from PREFIX] [to PREFIX] [sport N[-M]] [dport N[-M]] [state S] */
+/* NODE: a host, a NAT or the coordinator.
+ * rule NODE CHAIN VERDICT [udp] [from PREFIX] [to PREFIX] [sport N[-M]] [dport N[-M]] [state S] */
 struct scenario_rule {
 	struct scenario_loc loc;
 	struct scenario_ref node;
-	int chain;                    /* enum scenario_chain */
-	int verdict;                  /* enum scenario_verdict */
-	uint8_t proto;                /* 0 = any, 17 = udp */
+	int chain;     /* enum scenario_chain */
+	int verdict;   /* enum scenario_verdict */
+	uint8_t proto; /* 0 = any, 17 = udp */
 	bool has_src, has_dst;
-	uint32_t src, dst;            /* prefixes (host bits cleared) */
+	uint32_t src, dst; /* prefixes (host bits cleared) */
 	uint8_t src_len, dst_len;
 	bool has_sport, has_dport;
 	uint16_t sport_lo, sport_hi, dport_lo, dport_hi;
-	unsigned states;              /* 0 = any, else SCENARIO_STATE_* bits */
+	unsigned states; /* 0 = any, else SCENARIO_STATE_* bits */
 };
 
 /* policy NODE CHAIN (accept|drop) */
 struct scenario_policy {
 	struct scenario_loc loc;
 	struct scenario_ref node;
-	int chain;                    /* enum scenario_chain */
-	int verdict;                  /* SCENARIO_ACCEPT or SCENARIO_DROP */
+	int chain;   /* enum scenario_chain */
+	int verdict; /* SCENARIO_ACCEPT or SCENARIO_DROP */
 };
 
 /* An address and port. Written as a.b.c.d:port or name:port (a node's
  * address: a host's, a coordinator's primary, a NAT's first public one). */
 struct scenario_endpoint {
 	struct scenario_loc loc;
-	struct scenario_ref node;     /* name NULL: a literal address in `ip` */
+	struct scenario_ref node; /* name NULL: a literal address in `ip` */
 	uint32_t ip;
-	int port;                     /* 0-65535, or SCENARIO_UNSET (expect filters only) */
+	int port; /* 0-65535, or SCENARIO_UNSET (expect filters only) */
 };
 
 enum scenario_action_kind {
-	SCENARIO_ACT_REGISTER,        /* host */
-	SCENARIO_ACT_CONNECT,         /* host, peer */
-	SCENARIO_ACT_SEND,            /* host, peer, text */
-	SCENARIO_ACT_CLASSIFY,        /* host */
-	SCENARIO_ACT_KEEPALIVE,       /* host, keepalive_ns (0 = off) */
-	SCENARIO_ACT_CUT_LINK,        /* target (link name = host or NAT) */
-	SCENARIO_ACT_RESTORE_LINK,    /* target */
-	SCENARIO_ACT_REBOOT,          /* target (NAT) */
-	SCENARIO_ACT_SET,             /* target (NAT), preset and/or mapping/filtering */
-	SCENARIO_ACT_RAW,             /* host, src_port, dst, text */
-	SCENARIO_ACT_NOTE,            /* text */
+	SCENARIO_ACT_REGISTER,	   /* host */
+	SCENARIO_ACT_CONNECT,	   /* host, peer */
+	SCENARIO_ACT_SEND,	   /* host, peer, text */
+	SCENARIO_ACT_CLASSIFY,	   /* host */
+	SCENARIO_ACT_KEEPALIVE,	   /* host, keepalive_ns (0 = off) */
+	SCENARIO_ACT_CUT_LINK,	   /* target (the link of a host, NAT or the coordinator) */
+	SCENARIO_ACT_RESTORE_LINK, /* target */
+	SCENARIO_ACT_REBOOT,	   /* target (NAT) */
+	SCENARIO_ACT_SET,	   /* target (NAT), preset and/or mapping/filtering */
+	SCENARIO_ACT_RAW,	   /* host, src_port, dst, text */
+	SCENARIO_ACT_NOTE,	   /* text */
 	SCENARIO_ACT_COUNT
 };
 
@@ -224,28 +226,28 @@ enum scenario_action_kind {
 struct scenario_action {
 	int64_t at_ns;
 	enum scenario_action_kind kind;
-	struct scenario_loc loc;        /* the `at` keyword */
-	struct scenario_loc kind_loc;   /* the action keyword */
+	struct scenario_loc loc;      /* the `at` keyword */
+	struct scenario_loc kind_loc; /* the action keyword */
 	struct scenario_ref host;
 	struct scenario_ref peer;
 	struct scenario_ref target;
-	const char *text;               /* NUL-terminated; text_len excludes the NUL */
+	const char *text; /* NUL-terminated; text_len excludes the NUL */
 	size_t text_len;
 	int64_t keepalive_ns;
-	const char *preset;             /* set: or NULL */
+	const char *preset;		 /* set: or NULL */
 	bool has_mapping, has_filtering; /* set */
-	int mapping, filtering;         /* set: enum scenario_behaviour */
-	uint16_t src_port;              /* raw */
-	struct scenario_endpoint dst;   /* raw */
+	int mapping, filtering;		 /* set: enum scenario_behaviour */
+	uint16_t src_port;		 /* raw */
+	struct scenario_endpoint dst;	 /* raw */
 };
 
 enum scenario_expect_kind {
-	SCENARIO_EXPECT_PATH,         /* host, peer, path */
-	SCENARIO_EXPECT_DROP,         /* node, reason, from?, to? */
-	SCENARIO_EXPECT_NO_DROP,      /* node, reason */
-	SCENARIO_EXPECT_MAPPING,      /* node (NAT), host? (+host_port), external_port */
-	SCENARIO_EXPECT_CLASSIFY,     /* host, nat_class / class_name */
-	SCENARIO_EXPECT_DATA,         /* host (receiver), peer? (sender), text */
+	SCENARIO_EXPECT_PATH,	  /* host, peer, path */
+	SCENARIO_EXPECT_DROP,	  /* node, reason, from?, to? */
+	SCENARIO_EXPECT_NO_DROP,  /* node, reason */
+	SCENARIO_EXPECT_MAPPING,  /* node (NAT), host? (+host_port), external_port */
+	SCENARIO_EXPECT_CLASSIFY, /* host, nat_class / class_name */
+	SCENARIO_EXPECT_DATA,	  /* host (receiver), peer? (sender), text */
 	SCENARIO_EXPECT_COUNT
 };
 
@@ -269,19 +271,19 @@ enum scenario_nat_class {
 
 struct scenario_expect {
 	enum scenario_expect_kind kind;
-	struct scenario_loc loc;        /* the `expect` keyword */
-	int64_t by_ns;                  /* deadline, or SCENARIO_UNSET: at the end of the run */
+	struct scenario_loc loc; /* the `expect` keyword */
+	int64_t by_ns;		 /* deadline, or SCENARIO_UNSET: at the end of the run */
 	struct scenario_ref host;
 	struct scenario_ref peer;
 	struct scenario_ref node;
-	int path;                       /* enum scenario_path */
-	int reason;                     /* trace_drop_reason number, SCENARIO_REASON_ANY */
+	int path;   /* enum scenario_path */
+	int reason; /* trace_drop_reason number, SCENARIO_REASON_ANY */
 	bool has_from, has_to;
 	struct scenario_endpoint from, to;
-	int host_port;                  /* mapping: SCENARIO_UNSET or the internal port */
-	int external_port;              /* mapping: SCENARIO_UNSET or the port */
-	int nat_class;                  /* enum scenario_nat_class */
-	const char *class_name;         /* "open", "full-cone", ... (as discovery names them) */
+	int host_port;		/* mapping: SCENARIO_UNSET or the internal port */
+	int external_port;	/* mapping: SCENARIO_UNSET or the port */
+	int nat_class;		/* enum scenario_nat_class */
+	const char *class_name; /* "open", "full-cone", ... (as discovery names them) */
 	const char *text;
 	size_t text_len;
 };
@@ -289,9 +291,9 @@ struct scenario_expect {
 struct scenario_priv;
 
 struct scenario {
-	const char *filename;          /* as given to the parser */
-	const char *title;             /* NULL if none */
-	const char *description;       /* description lines joined with '\n', or NULL */
+	const char *filename;	 /* as given to the parser */
+	const char *title;	 /* NULL if none */
+	const char *description; /* description lines joined with '\n', or NULL */
 	bool has_seed;
 	uint64_t seed;
 	struct scenario_internet internet;
@@ -305,7 +307,7 @@ struct scenario {
 	size_t n_links;
 	struct scenario_forward *forwards;
 	size_t n_forwards;
-	struct scenario_rule *rules;   /* in file order (which is chain order per node) */
+	struct scenario_rule *rules; /* in file order (which is chain order per node) */
 	size_t n_rules;
 	struct scenario_policy *policies;
 	size_t n_policies;
@@ -314,7 +316,7 @@ struct scenario {
 	struct scenario_expect *expects; /* in file order */
 	size_t n_expects;
 
-	struct scenario_priv *priv;    /* memory and the source text */
+	struct scenario_priv *priv; /* memory and the source text */
 };
 
 /* Parse and check `text` (len bytes; NUL bytes are errors, not terminators).
@@ -339,14 +341,14 @@ const char *scenario_source_line(const struct scenario *s, int line, size_t *len
  * line and caret). For the runner: "expectation failed: ...". */
 int scenario_report(const struct scenario *s, struct diag *d, enum diag_severity sev,
 		    const struct scenario_loc *loc, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+    __attribute__((format(printf, 5, 6)));
 
 enum scenario_duration_status {
 	SCENARIO_DURATION_OK = 0,
-	SCENARIO_DURATION_SYNTAX = -1,  /* not a number (empty, sign, letters first...) */
-	SCENARIO_DURATION_NO_UNIT = -2, /* a bare number: "5" */
-	SCENARIO_DURATION_BAD_UNIT = -3,/* "5sec" */
-	SCENARIO_DURATION_RANGE = -4,   /* does not fit int64_t nanoseconds */
+	SCENARIO_DURATION_SYNTAX = -1,	 /* not a number (empty, sign, letters first...) */
+	SCENARIO_DURATION_NO_UNIT = -2,	 /* a bare number: "5" */
+	SCENARIO_DURATION_BAD_UNIT = -3, /* "5sec" */
+	SCENARIO_DURATION_RANGE = -4,	 /* does not fit int64_t nanoseconds */
 };
 
 /* Parse a duration with a unit: "20ms", "1.5s", "2min", "250us", "10ns".
@@ -373,10 +375,10 @@ const struct scenario_nat *scenario_find_nat(const struct scenario *s, const cha
 int scenario_preset_behaviour(const char *preset, int *mapping, int *filtering);
 
 /* Names for printing (the spelling the language uses). */
-const char *scenario_action_kind_name(enum scenario_action_kind kind);  /* "cut link" */
-const char *scenario_expect_kind_name(enum scenario_expect_kind kind);  /* "no drop" */
-const char *scenario_behaviour_name(int behaviour);                     /* "address-dependent" */
-const char *scenario_reason_name(int reason);                           /* "nat-filter", "any" */
-const char *scenario_path_name(int path);                               /* "relayed" */
+const char *scenario_action_kind_name(enum scenario_action_kind kind); /* "cut link" */
+const char *scenario_expect_kind_name(enum scenario_expect_kind kind); /* "no drop" */
+const char *scenario_behaviour_name(int behaviour);		       /* "address-dependent" */
+const char *scenario_reason_name(int reason);			       /* "nat-filter", "any" */
+const char *scenario_path_name(int path);			       /* "relayed" */
 
 #endif
