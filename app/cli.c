@@ -54,9 +54,28 @@ bool cli_use_utf8(void)
 	return cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
 }
 
+/* Next to the binary first (bin/../share/natsim/scenarios), so an install
+ * under any prefix finds its own scenarios; then the configured install
+ * folder; then the source tree (running from a build directory). */
 const char *const *cli_scenario_dirs(void)
 {
-	static const char *const dirs[] = {NATSIM_INSTALL_SCENARIOS, NATSIM_SOURCE_SCENARIOS, NULL};
+	static char beside[4096];
+	static const char *dirs[4];
+	if (dirs[0])
+		return dirs;
+	size_t n = 0;
+	ssize_t len = readlink("/proc/self/exe", beside, sizeof(beside) - 64);
+	if (len > 0) {
+		beside[len] = 0;
+		char *slash = strrchr(beside, '/');
+		if (slash) {
+			strcpy(slash, "/../share/natsim/scenarios");
+			dirs[n++] = beside;
+		}
+	}
+	dirs[n++] = NATSIM_INSTALL_SCENARIOS;
+	dirs[n++] = NATSIM_SOURCE_SCENARIOS;
+	dirs[n] = NULL;
 	return dirs;
 }
 

@@ -62,8 +62,9 @@ int cmd_list_main(int argc, char **argv)
 	const char *dir = NULL;
 	size_t n = find_scenarios(&names, &dir);
 	if (n == 0) {
-		fprintf(stderr, "natsim list: no bundled scenarios found (looked in %s and %s)\n",
-			cli_scenario_dirs()[0], cli_scenario_dirs()[1]);
+		fprintf(stderr, "natsim list: no bundled scenarios found; looked in:\n");
+		for (const char *const *d = cli_scenario_dirs(); *d; d++)
+			fprintf(stderr, "  %s\n", *d);
 		free(names);
 		return CLI_EXIT_USAGE;
 	}
