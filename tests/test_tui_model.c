@@ -1,0 +1,402 @@
+/*
+ * test_tui_model.c - the TUI's view model without a terminal: the default
+ * scenario is recorded into a log, and the tests move the cursor and check
+ * what each pane would show: NAT mappings appear and disappear with the
+ * cursor, pair states follow it, the timeline filter, the packet inspector
+ * on a translation and a drop, the packet in flight on its link, firewall
+ * hits from drop sentences, and the what-if preset cycle changing the
+ * outcome of a re-run with the same seed.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "app/cli.h"
+#include "app/diag.h"
+#include "app/scenario.h"
+#include "app/tui_model.h"
+#include "sim/trace.h"
+#include "sim/trace_log.h"
+
+struct fixture {
+	struct diag *d;
+	struct scenario *s;
+	struct tui_model *m;
+	struct tui_lines lines;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	assert_non_null(f);
+	f->d = diag_new();
+	f->s = cli_load_scenario(NULL, f->d); /* the built-in classic */
+	assert_non_null(f->s);
+	struct tui_model_options o = {.ascii = true, .until_ns = SCENARIO_UNSET};
+	f->m = tui_model_new(f->s, &o);
+	assert_non_null(f->m);
+	assert_int_equal(tui_model_run(f->m, f->d), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	tui_lines_fini(&f->lines);
+	tui_model_free(f->m);
+	scenario_free(f->s);
+	diag_free(f->d);
+	free(f);
+	return 0;
+}
+
+/* The index of the first line containing `needle`, or -1. */
+static int find_line(const struct tui_lines *l, const char *needle)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strstr(l->v[i].text, needle))
+			return (int)i;
+	return -1;
+}
+
+/* The first record matching kind (and, for packets, hop), or TUI_NONE. */
+static size_t first_record(const struct tui_model *m, enum trace_kind kind, int hop)
+{
+	for (size_t i = 0; i < tui_model_count(m); i++) {
+		const struct trace_record *r = tui_model_record(m, i);
+		if (r->kind == kind && (hop < 0 || (int)r->u.packet.hop == hop))
+			return i;
+	}
+	return TUI_NONE;
+}
+
+static void test_run_records_the_story(void **state)
+{
+	struct fixture *f = *state;
+	assert_true(tui_model_count(f->m) > 100);
+	assert_int_equal(tui_model_cursor(f->m), 0);
+	assert_int_equal(tui_model_visible_count(f->m), tui_model_count(f->m));
+	assert_non_null(strstr(tui_model_line(f->m, 0), "internet"));
+	/* the first NAT is selected: where a student looks first */
+	assert_string_equal(tui_model_node(f->m, tui_model_selected(f->m))->name, "home");
+}
+
+static void test_topology(void **state)
+{
+	struct fixture *f = *state;
+	const struct tui_node *home = tui_model_node(f->m, tui_model_find_node(f->m, "home"));
+	const struct tui_node *alice = tui_model_node(f->m, tui_model_find_node(f->m, "alice"));
+	const struct tui_node *coord = tui_model_node(f->m, tui_model_find_node(f->m, "coord"));
+	const struct tui_node *net = tui_model_node(f->m, tui_model_find_node(f->m, "internet"));
+	assert_non_null(home);
+	assert_non_null(alice);
+	assert_non_null(coord);
+	assert_non_null(net);
+	assert_int_equal(home->role, TUI_ROLE_NAT);
+	assert_non_null(strstr(home->behaviour, "port-restricted-cone"));
+	assert_non_null(strstr(home->addrs, "203.0.113.7"));
+	assert_int_equal(alice->role, TUI_ROLE_HOST);
+	assert_true(alice->firewall);
+	assert_string_equal(tui_model_node(f->m, (size_t)alice->parent)->name, "home");
+	assert_int_equal(coord->role, TUI_ROLE_COORDINATOR);
+	assert_true(coord->relay);
+	assert_int_equal(net->role, TUI_ROLE_INTERNET);
+	assert_int_equal(net->depth, 0);
+	/* tree order: a parent comes before its children */
+	for (size_t i = 0; i < tui_model_node_count(f->m); i++) {
+		const struct tui_node *n = tui_model_node(f->m, i);
+		assert_true(n->parent < (int)i);
+	}
+}
+
+static void test_mapping_appears_and_goes_back(void **state)
+{
+	struct fixture *f = *state;
+	tui_model_select(f->m, tui_model_find_node(f->m, "home"));
+	assert_int_equal(tui_model_mapping_count(f->m, "home"), 0);
+	while (tui_model_mapping_count(f->m, "home") == 0)
+		assert_true(tui_model_step(f->m));
+	const struct trace_record *r = tui_model_record(f->m, tui_model_cursor(f->m));
+	assert_int_equal(r->kind, TRACE_MAPPING);
+	assert_int_equal(r->u.map.event, TRACE_MAP_CREATED);
+	assert_int_equal(tui_model_tables(f->m, "home", &f->lines), 0);
+	assert_true(find_line(&f->lines, "NAT mappings (1)") >= 0);
+	int row = find_line(&f->lines, "192.168.1.5:5000");
+	assert_true(row >= 0);
+	assert_non_null(strstr(f->lines.v[row].text, "203.0.113.7:5000"));
+	assert_non_null(strstr(f->lines.v[row].text, "192.0.2.10:3478")); /* who may come in */
+
+	assert_true(tui_model_back(f->m));
+	assert_int_equal(tui_model_mapping_count(f->m, "home"), 0);
+	assert_int_equal(tui_model_tables(f->m, "home", &f->lines), 0);
+	assert_true(find_line(&f->lines, "NAT mappings (0)") >= 0);
+	assert_true(find_line(&f->lines, "(no mappings)") >= 0);
+	assert_int_equal(find_line(&f->lines, "203.0.113.7:5000"), -1);
+}
+
+/* Folding forward step by step and seeking straight back give one answer. */
+static void test_back_and_forth_fold_agree(void **state)
+{
+	struct fixture *f = *state;
+	size_t target = tui_model_count(f->m) / 3;
+	struct tui_lines other = {0};
+	while (tui_model_cursor(f->m) < target)
+		tui_model_step(f->m);
+	assert_int_equal(tui_model_tables(f->m, "office", &f->lines), 0);
+	tui_model_seek(f->m, tui_model_count(f->m));
+	tui_model_seek(f->m, target);
+	assert_int_equal(tui_model_tables(f->m, "office", &other), 0);
+	assert_int_equal(other.n, f->lines.n);
+	for (size_t i = 0; i < other.n; i++)
+		assert_string_equal(other.v[i].text, f->lines.v[i].text);
+	assert_true(tui_model_flow_count(f->m, "office") > 0);
+	tui_lines_fini(&other);
+}
+
+static size_t first_app_event(const struct tui_model *m, const char *event)
+{
+	for (size_t i = 0; i < tui_model_count(m); i++) {
+		const struct trace_record *r = tui_model_record(m, i);
+		if (r->kind == TRACE_APP && strcmp(r->u.app.event, event) == 0)
+			return i;
+	}
+	return TUI_NONE;
+}
+
+static void test_pair_states_follow_the_cursor(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(tui_model_pair_count(f->m), 1);
+	const struct tui_pair *p = tui_model_pair(f->m, 0);
+	assert_string_equal(p->a, "alice");
+	assert_string_equal(p->b, "bob");
+	assert_int_equal(p->outcome, SCENARIO_PATH_DIRECT);
+	assert_int_equal(p->state, TUI_PAIR_REGISTERING);
+	size_t punch = first_app_event(f->m, "punching");
+	size_t direct = first_app_event(f->m, "direct");
+	assert_true(punch != TUI_NONE && direct != TUI_NONE && punch < direct);
+	tui_model_seek(f->m, punch);
+	assert_int_equal(tui_model_pair(f->m, 0)->state, TUI_PAIR_PUNCHING);
+	tui_model_seek(f->m, direct);
+	assert_int_equal(tui_model_pair(f->m, 0)->state, TUI_PAIR_DIRECT);
+	tui_model_back(f->m);
+	assert_int_equal(tui_model_pair(f->m, 0)->state, TUI_PAIR_PUNCHING);
+	tui_model_seek(f->m, punch - 1);
+	assert_int_equal(tui_model_pair(f->m, 0)->state, TUI_PAIR_REGISTERING);
+	assert_string_equal(tui_pair_state_name(TUI_PAIR_RELAYED), "relayed");
+}
+
+static void test_filter(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(tui_model_set_filter(f->m, "dropped"), 0);
+	assert_string_equal(tui_model_filter(f->m), "dropped");
+	size_t n = tui_model_visible_count(f->m);
+	assert_true(n > 0 && n < tui_model_count(f->m));
+	for (size_t k = 0; k < n; k++)
+		assert_non_null(
+		    strstr(tui_model_line(f->m, tui_model_visible_at(f->m, k)), "dropped"));
+	/* stepping through the filtered timeline lands on matching records */
+	assert_true(tui_model_step_visible(f->m, 1));
+	size_t first = tui_model_visible_at(f->m, 0);
+	assert_int_equal(tui_model_cursor(f->m), first);
+	assert_true(tui_model_step_visible(f->m, 1));
+	assert_int_equal(tui_model_cursor(f->m), tui_model_visible_at(f->m, 1));
+	assert_true(tui_model_step_visible(f->m, -1));
+	assert_int_equal(tui_model_cursor(f->m), first);
+	assert_int_equal(tui_model_visible_pos(f->m, first), 0);
+	assert_int_equal(tui_model_visible_pos(f->m, 0), TUI_NONE);
+
+	assert_int_equal(tui_model_set_filter(f->m, "no such text anywhere"), 0);
+	assert_int_equal(tui_model_visible_count(f->m), 0);
+	assert_int_equal(tui_model_set_filter(f->m, ""), 0);
+	assert_int_equal(tui_model_visible_count(f->m), tui_model_count(f->m));
+}
+
+static void test_inspector_translate_before_after(void **state)
+{
+	struct fixture *f = *state;
+	size_t i = first_record(f->m, TRACE_PACKET, TRACE_HOP_TRANSLATE);
+	assert_true(i != TUI_NONE);
+	tui_model_seek(f->m, i);
+	assert_int_equal(tui_model_inspected(f->m), i);
+	assert_int_equal(tui_model_inspect(f->m, i, 80, &f->lines), 0);
+	assert_true(find_line(&f->lines, "translate at home") >= 0);
+	int head = find_line(&f->lines, "before");
+	assert_true(head >= 0);
+	assert_non_null(strstr(f->lines.v[head].text, "after"));
+	int src = find_line(&f->lines, "ip.src");
+	assert_true(src > head);
+	assert_non_null(strstr(f->lines.v[src].text, "192.168.1.5"));
+	assert_non_null(strstr(f->lines.v[src].text, "203.0.113.7"));
+	assert_int_equal(f->lines.v[src].style, TUI_STYLE_CHANGED);
+	int dst = find_line(&f->lines, "ip.dst");
+	assert_int_equal(f->lines.v[dst].style, TUI_STYLE_PLAIN); /* unchanged */
+	assert_true(find_line(&f->lines, "0000  45") >= 0);	  /* the bytes in hex */
+}
+
+static void test_inspector_drop_sentence(void **state)
+{
+	struct fixture *f = *state;
+	size_t i = first_record(f->m, TRACE_PACKET, TRACE_HOP_DROP);
+	assert_true(i != TUI_NONE);
+	tui_model_seek(f->m, i + 1); /* past it: the inspector still shows the last hop */
+	if (tui_model_record(f->m, i + 1)->kind == TRACE_PACKET)
+		tui_model_seek(f->m, i);
+	assert_int_equal(tui_model_inspect(f->m, i, 60, &f->lines), 0);
+	int why = find_line(&f->lines, "dropped (");
+	assert_true(why >= 0);
+	assert_int_equal(f->lines.v[why].style, TUI_STYLE_DROP);
+	assert_non_null(strstr(f->lines.v[why].text, tui_model_record(f->m, i)->u.packet.why));
+}
+
+static void test_flight_on_its_link(void **state)
+{
+	struct fixture *f = *state;
+	struct tui_flight fl;
+	size_t i = first_record(f->m, TRACE_PACKET, TRACE_HOP_TX);
+	const struct trace_record *r = tui_model_record(f->m, i);
+	assert_string_equal(r->u.packet.node, "alice");
+	tui_model_seek(f->m, i);
+	tui_model_flight(f->m, &fl);
+	assert_true(fl.active);
+	assert_int_equal(fl.packet_id, r->u.packet.packet_id);
+	assert_int_equal(fl.child, tui_model_find_node(f->m, "alice"));
+	assert_true(fl.up); /* alice -> home */
+	tui_model_seek(f->m, 0);
+	tui_model_flight(f->m, &fl);
+	assert_false(fl.active);
+}
+
+static void test_goto_time_and_next_packet(void **state)
+{
+	struct fixture *f = *state;
+	tui_model_goto_time(f->m, 1000000000); /* 1 s */
+	assert_true(tui_model_now(f->m) <= 1000000000);
+	size_t c = tui_model_cursor(f->m);
+	assert_true(tui_model_record(f->m, c + 1)->time > 1000000000);
+	assert_true(tui_model_next_packet(f->m));
+	assert_int_equal(tui_model_record(f->m, tui_model_cursor(f->m))->kind, TRACE_PACKET);
+	assert_false(tui_model_advance_to(f->m, 0)); /* never backwards */
+	assert_true(tui_model_advance_to(f->m, 2000000000));
+	assert_true(tui_model_now(f->m) <= 2000000000);
+}
+
+static void test_ladder_pane(void **state)
+{
+	struct fixture *f = *state;
+	tui_model_seek(f->m, first_record(f->m, TRACE_PACKET, TRACE_HOP_DROP));
+	assert_int_equal(tui_model_ladder(f->m, 70, &f->lines), 0);
+	assert_true(f->lines.n > 0);
+}
+
+static void test_what_if_changes_the_outcome(void **state)
+{
+	struct fixture *f = *state;
+	char msg[300];
+	tui_model_goto_time(f->m, 500000000);
+	int64_t before = tui_model_now(f->m);
+	tui_model_select(f->m, tui_model_find_node(f->m, "bob")); /* bob sits behind office */
+	size_t office = tui_model_selected_nat(f->m);
+	assert_string_equal(tui_model_node(f->m, office)->name, "office");
+	assert_int_equal(tui_model_cycle_preset(f->m, office, msg, sizeof(msg), f->d), 0);
+	assert_non_null(strstr(msg, "office port-restricted-cone -> symmetric"));
+	assert_non_null(strstr(msg, "direct -> relayed"));
+	assert_string_equal(scenario_find_nat(f->s, "office")->preset, "symmetric");
+	const struct tui_pair *p = tui_model_pair(f->m, 0);
+	assert_int_equal(p->prev_outcome, SCENARIO_PATH_DIRECT);
+	assert_int_equal(p->outcome, SCENARIO_PATH_RELAYED);
+	assert_non_null(strstr(tui_model_node(f->m, office)->behaviour, "symmetric"));
+	/* the cursor keeps its time, the selection its node */
+	assert_true(tui_model_now(f->m) <= before);
+	assert_string_equal(tui_model_node(f->m, tui_model_selected(f->m))->name, "bob");
+	tui_model_seek(f->m, tui_model_count(f->m));
+	assert_int_equal(tui_model_pair(f->m, 0)->state, TUI_PAIR_RELAYED);
+	/* a host that sits behind no NAT has no preset to change */
+	assert_int_equal(tui_model_cycle_preset(f->m, tui_model_find_node(f->m, "coord"), msg,
+						sizeof(msg), f->d),
+			 -1);
+}
+
+static void test_preset_cycle_order(void **state)
+{
+	(void)state;
+	assert_string_equal(tui_next_preset("full-cone"), "restricted-cone");
+	assert_string_equal(tui_next_preset("restricted-cone"), "port-restricted-cone");
+	assert_string_equal(tui_next_preset("port-restricted-cone"), "symmetric");
+	assert_string_equal(tui_next_preset("symmetric"), "full-cone");
+	assert_string_equal(tui_next_preset("custom"), "full-cone");
+}
+
+/* A hand-made log: bob's firewall drops twice by policy, once by rule. */
+static void emit_drop(struct trace *t, const char *why)
+{
+	static const uint8_t bytes[28] = {0x45};
+	struct trace_record r = {.kind = TRACE_PACKET};
+	r.u.packet = (struct trace_packet){.hop = TRACE_HOP_DROP,
+					   .packet_id = 7,
+					   .node = "bob",
+					   .iface = "eth0",
+					   .bytes = bytes,
+					   .len = sizeof(bytes),
+					   .reason = TRACE_DROP_FIREWALL,
+					   .why = why};
+	trace_emit(t, &r);
+}
+
+static void test_firewall_hits_from_drop_sentences(void **state)
+{
+	struct fixture *f = *state;
+	struct trace t;
+	int64_t clock = 0;
+	struct trace_log *log = trace_log_new();
+	trace_init(&t, &clock);
+	trace_log_attach(log, &t);
+	struct trace_record node = {.kind = TRACE_NODE};
+	node.u.node = (struct trace_node){"bob", "host", "10.0.0.7/24, firewall on", "office"};
+	trace_emit(&t, &node);
+	emit_drop(&t, "bob's firewall dropped x: no rule in INPUT matched a new inbound flow, "
+		      "and the INPUT policy is drop");
+	emit_drop(&t, "bob's firewall dropped y: no rule in INPUT matched a new inbound flow, "
+		      "and the INPUT policy is drop");
+	emit_drop(&t, "bob's firewall dropped z: rule INPUT #1 (-j DROP) dropped it");
+	assert_int_equal(tui_model_adopt_log(f->m, log), 0);
+	tui_model_seek(f->m, tui_model_count(f->m));
+	assert_int_equal(tui_model_tables(f->m, "bob", &f->lines), 0);
+	assert_true(find_line(&f->lines, "firewall rules (3 dropped so far)") >= 0);
+	assert_true(find_line(&f->lines, "    2  INPUT policy drop") >= 0);
+	assert_true(find_line(&f->lines, "    1  INPUT #1") >= 0);
+	assert_true(find_line(&f->lines, "hits count drops only") >= 0);
+	tui_model_seek(f->m, 1);
+	assert_int_equal(tui_model_tables(f->m, "bob", &f->lines), 0);
+	assert_true(find_line(&f->lines, "    1  INPUT policy drop") >= 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_run_records_the_story, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_topology, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mapping_appears_and_goes_back, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_back_and_forth_fold_agree, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pair_states_follow_the_cursor, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_filter, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_inspector_translate_before_after, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_inspector_drop_sentence, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_flight_on_its_link, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_goto_time_and_next_packet, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ladder_pane, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_what_if_changes_the_outcome, setup, teardown),
+	    cmocka_unit_test(test_preset_cycle_order),
+	    cmocka_unit_test_setup_teardown(test_firewall_hits_from_drop_sentences, setup,
+					    teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# natsim tui as a user sees it, through tmux: open the default scenario, step
+# until the first NAT mapping shows in the tables pane, step back and see it
+# go, toggle a NAT preset and see the outcome change, shrink the terminal,
+# quit, and check the terminal is restored (also after SIGTERM).
+# Usage: tui.sh NATSIM_BINARY. Exit 0 pass, 1 fail, 77 skipped (no tmux).
+set -u
+natsim=$1
+if ! command -v tmux >/dev/null 2>&1; then
+	echo "SKIP: tmux is not installed; the TUI end-to-end test needs it"
+	exit 77
+fi
+sock="natsim-tui-test-$$"
+tm() { tmux -L "$sock" "$@"; }
+trap 'tm kill-server >/dev/null 2>&1' EXIT
+failures=0
+checks=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+screen() { tm capture-pane -p -t tui 2>/dev/null; }
+
+# wait_for TEXT [SECONDS]: poll the screen until it shows TEXT.
+wait_for() {
+	local deadline=$((SECONDS + ${2:-10}))
+	while [ $SECONDS -lt $deadline ]; do
+		screen | grep -qF -- "$1" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+check() { # check TEXT DESCRIPTION: the screen shows TEXT (waiting a little)
+	checks=$((checks + 1))
+	wait_for "$1" "${3:-5}" || { fail "$2: '$1' not on screen"; screen | sed 's/^/  | /'; }
+}
+check_absent() { # check_absent TEXT DESCRIPTION
+	checks=$((checks + 1))
+	sleep 0.2
+	! screen | grep -qF -- "$1" || fail "$2: '$1' still on screen"
+}
+
+# Not a terminal: a clear message and exit 2.
+checks=$((checks + 1))
+out=$("$natsim" tui 2>&1 </dev/null >/dev/null)
+rc=$?
+[ $rc = 2 ] || fail "tui without a terminal: exit $rc, want 2"
+case "$out" in *"standard output is not a terminal; try natsim run"*) ;;
+	*) fail "tui without a terminal: message '$out'";; esac
+
+# After natsim exits, the shell reports whether the terminal is sane again.
+after='echo; if stty -a | grep -q -- "-icanon"; then c=no; else c=yes; fi;
+if stty -a | grep -q -- "-echo "; then e=no; else e=yes; fi; echo "RESTORED icanon=$c echo=$e"; sleep 30'
+start() {
+	tm new-session -d -s tui -x 120 -y 40 \
+		"env TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 '$natsim' tui; $after"
+}
+
+start
+check "Timeline" "the TUI starts" 20
+check "Tables: home" "the first NAT is selected"
+check "NAT mappings (0)" "no mapping before the first packet"
+
+# Step one record at a time until the tables pane shows the first mapping.
+found=no
+for _ in $(seq 1 300); do
+	tm send-keys -t tui Space
+	sleep 0.03
+	if screen | grep -qF "NAT mappings (1)"; then found=yes; break; fi
+done
+checks=$((checks + 1))
+[ $found = yes ] || fail "stepping never showed the first mapping"
+check "192.168.1.5:5000 203.0.113.7:5000" "the mapping row in the tables pane"
+check "accepts 192.0.2.10:3478" "who may come in through the mapping"
+
+# One step back: the mapping is not there yet.
+tm send-keys -t tui b
+check "NAT mappings (0)" "after stepping back"
+check "(no mappings)" "after stepping back, the table is empty"
+check_absent "NAT mappings (1)" "after stepping back"
+
+# The outcome before the what-if, then home becomes symmetric: relayed.
+check "(ends direct)" "classic ends direct"
+tm send-keys -t tui t
+check "home port-restricted-cone → symmetric" "what-if message" 20
+check "direct → relayed" "what-if outcome in the status line"
+check "(ends relayed, was direct)" "what-if outcome in the topology"
+
+# Filter, help, and a too-small terminal.
+tm send-keys -t tui / d r o p p e d Enter
+check 'matching "dropped"' "timeline filter"
+tm send-keys -t tui '?'
+check "what-if: next preset" "help"
+tm send-keys -t tui Escape
+tm resize-window -t tui -x 70 -y 20
+check "needs at least 80x24" "a terminal below 80x24"
+tm resize-window -t tui -x 120 -y 40
+check "Timeline" "redrawn after growing again"
+
+# Quit: the TUI is gone and the terminal is back in cooked mode with echo.
+tm send-keys -t tui q
+check "RESTORED icanon=yes echo=yes" "terminal restored after q"
+check_absent "Timeline" "the TUI is gone after q"
+tm kill-session -t tui
+
+# SIGTERM: the same restoration.
+start
+check "Timeline" "the TUI starts again" 20
+shell=$(tm list-panes -t tui -F '#{pane_pid}')
+pid=$(pgrep -P "$shell" -f natsim | head -1)
+checks=$((checks + 1))
+if [ -n "$pid" ]; then
+	kill -TERM "$pid"
+	check "RESTORED icanon=yes echo=yes" "terminal restored after SIGTERM"
+else
+	fail "could not find the natsim process under the tmux pane"
+fi
+
+echo "$checks checks, $failures failed"
+[ $failures = 0 ]
