@@ -460,6 +460,17 @@ static bool check(struct runner *r, const struct scenario_expect *x, char *why, 
 	return false;
 }
 
+/* " from alice:5000", " to 203.0.113.7" - as the scenario wrote it. */
+static void endpoint_words(const struct scenario_endpoint *ep, const char *lead, char *out,
+			   size_t n)
+{
+	char ip[16], port[8] = "";
+	if (ep->port != SCENARIO_UNSET)
+		snprintf(port, sizeof(port), ":%d", ep->port);
+	snprintf(out, n, "%s%s%s", lead, ep->node.name ? ep->node.name : ip_format(ep->ip, ip, 16),
+		 port);
+}
+
 /* What an expectation asks, in the language's own words. */
 static void describe(const struct scenario_expect *x, char *out, size_t n)
 {
@@ -475,11 +486,18 @@ static void describe(const struct scenario_expect *x, char *out, size_t n)
 			 scenario_path_name(x->path), by);
 		break;
 	case SCENARIO_EXPECT_DROP:
-	case SCENARIO_EXPECT_NO_DROP:
-		snprintf(out, n, "%s at %s%s%s%s", x->kind == SCENARIO_EXPECT_DROP ? "a drop" : "no drop",
-			 x->node.name, x->reason ? " for reason " : "",
-			 x->reason ? scenario_reason_name(x->reason) : "", by);
+	case SCENARIO_EXPECT_NO_DROP: {
+		char from[64] = "", to[64] = "";
+		if (x->has_from)
+			endpoint_words(&x->from, " from ", from, sizeof(from));
+		if (x->has_to)
+			endpoint_words(&x->to, " to ", to, sizeof(to));
+		snprintf(out, n, "%s at %s%s%s%s%s%s",
+			 x->kind == SCENARIO_EXPECT_DROP ? "a drop" : "no drop", x->node.name,
+			 x->reason ? " for reason " : "", x->reason ? scenario_reason_name(x->reason) : "",
+			 from, to, by);
 		break;
+	}
 	case SCENARIO_EXPECT_MAPPING:
 		snprintf(out, n, "a mapping at %s%s%s%s", x->node.name, x->host.name ? " for " : "",
 			 x->host.name ? x->host.name : "", by);
