@@ -137,7 +137,8 @@ const char *coord_refusal_name(enum coord_refusal r)
 {
 	static const char *const names[] = {"none", "malformed", "bad-signature", "replay",
 					    "name-taken", "full", "not-registered",
-					    "unknown-peer", "no-session", "relay-off"};
+					    "unknown-peer", "no-session", "relay-off",
+					    "not-allowed"};
 	return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";
 }
 
@@ -584,8 +585,13 @@ static int handle_register(struct coord *c, uint64_t now, const struct p2p_endpo
 		reply_error(c, local, from, m, len, 400, "Bad Request");
 		return COORD_ERR_MALFORMED;
 	}
-	uint32_t i = find_by_name(c, r.name);
 	/* Cheap checks before the (expensive) signature verification. */
+	if (c->cfg.allow && !c->cfg.allow(c->cfg.allow_ctx, r.name, r.sign_pk)) {
+		refuse(c, COORD_REFUSE_NOT_ALLOWED, r.name, from, "key not on the allow-list");
+		reply_error(c, local, from, m, len, 403, "Forbidden");
+		return COORD_ERR_REFUSED;
+	}
+	uint32_t i = find_by_name(c, r.name);
 	if (i != NIL && (code = refresh_peer(c, i, &r, from)) != 0) {
 		reply_error(c, local, from, m, len, code, "Forbidden");
 		return COORD_ERR_REFUSED;

@@ -104,6 +104,7 @@ enum coord_refusal {
 	COORD_REFUSE_UNKNOWN_PEER,   /* CONNECT/RELAY to a name that is not registered */
 	COORD_REFUSE_NO_SESSION,     /* RELAY between peers that were never introduced */
 	COORD_REFUSE_RELAY_OFF,      /* RELAY while the relay is switched off */
+	COORD_REFUSE_NOT_ALLOWED,    /* REGISTER with a key the allow hook refused */
 };
 
 struct coord_event {
@@ -136,6 +137,11 @@ struct coord_config {
 					  id (simultaneous connects, retransmissions); 0: 5 s */
 	size_t max_events;             /* events kept until popped; 0: 65536 (then dropped) */
 	struct p2p_random random;      /* session ids and transaction ids */
+	/* Optional allow-list: asked about every well-formed REGISTER before its
+	 * signature is checked (cheap first); false refuses it with 403
+	 * (COORD_REFUSE_NOT_ALLOWED). NULL: any key may register. */
+	bool (*allow)(void *ctx, const char *name, const uint8_t sign_pk[CRYPTO_SIGN_PK_SIZE]);
+	void *allow_ctx;
 };
 
 struct coord;

@@ -478,6 +478,49 @@ static void test_many_peers_hash(void **state)
 	coord_free(c);
 }
 
+/* The allow hook: only alice's key may register; bob is refused with 403,
+ * before his signature is even checked, and is not stored. */
+static bool allow_only(void *ctx, const char *name, const uint8_t sign_pk[32])
+{
+	(void)name;
+	return memcmp(ctx, sign_pk, 32) == 0;
+}
+
+static void test_allow_list(void **state)
+{
+	struct peer a = make_peer("alice", 1, 0xCB007101u);
+	struct peer b = make_peer("bob", 2, 0xCB007102u);
+	struct coord_config cfg = {
+		.primary = COORD_EP,
+		.random = {xorshift_fill, &rng_state},
+		.allow = allow_only,
+		.allow_ctx = a.id.sign_pk,
+	};
+	struct coord *c = coord_new(&cfg);
+	struct p2p_datagram d;
+	struct stun_msg m;
+	struct coord_event e;
+	int code = 0;
+	(void)state;
+	assert_non_null(c);
+
+	assert_int_equal(do_register(c, 0, &a, 1), COORD_OK);
+	drain(c);
+	assert_int_equal(do_register(c, 0, &b, 1), COORD_ERR_REFUSED);
+	assert_true(coord_pop_datagram(c, &d));
+	assert_int_equal(stun_decode(d.buf, d.len, false, &m), STUN_OK);
+	assert_int_equal(m.cls, STUN_CLASS_ERROR);
+	assert_int_equal(stun_get_error(&m, &code, NULL, NULL), STUN_OK);
+	assert_int_equal(code, 403);
+	assert_true(last_event(c, &e));
+	assert_int_equal(e.type, COORD_EV_REFUSED);
+	assert_int_equal(e.refusal, COORD_REFUSE_NOT_ALLOWED);
+	assert_string_equal(coord_refusal_name(e.refusal), "not-allowed");
+	assert_true(coord_lookup(c, "alice", NULL));
+	assert_false(coord_lookup(c, "bob", NULL));
+	coord_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -491,6 +534,7 @@ int main(void)
 		cmocka_unit_test(test_no_amplification),
 		cmocka_unit_test(test_peer_limit),
 		cmocka_unit_test(test_many_peers_hash),
+		cmocka_unit_test(test_allow_list),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,40 @@
+#!/bin/bash
+# lab_pair.sh NATSIM KIND_A KIND_B - alice (KIND_A) connects to bob (KIND_B)
+# through real natsim coord/peer processes across nftables NATs; the outcome
+# (direct or relayed) must be what `natsim matrix` predicts, and bob's echo of
+# alice's text must come back intact.
+set -euo pipefail
+NATSIM=$1
+A=$2
+B=$3
+. "$(dirname "$0")/lib.sh"
+lab_init
+
+lab_make_wan
+lab_side 1 "$A"
+lab_side 2 "$B"
+lab_coord
+expected=$(lab_expected "$A" "$B")
+[ -n "$expected" ] || { echo "natsim matrix has no row for $A,$B" >&2; exit 1; }
+
+text="lab $A x $B $$ $RANDOM"
+start=$(date +%s.%N)
+lab_spawn "$PEER_NS_2" bob "$NATSIM" peer --name bob --coord "$COORD1:$COORD_PORT" \
+	--port "$LAB_PORT" --echo --expect-data --linger 1s --timeout 20s
+lab_wait_log bob "registered:"
+set +e
+in_ns "$PEER_NS_1" "$NATSIM" peer --name alice --coord "$COORD1:$COORD_PORT" \
+	--port "$LAB_PORT" --connect bob --send "$text" --expect-data --timeout 15s \
+	>"$LAB_LOGS/alice.log" 2>&1
+rc=$?
+set -e
+took=$(echo "$(date +%s.%N) - $start" | bc)
+path=$(sed -n 's/^path: \([a-z]*\).*/\1/p' "$LAB_LOGS/alice.log")
+echo "$A x $B: alice exit $rc, path '$path' (simulator: $expected), ${took}s"
+grep '^path:' "$LAB_LOGS/alice.log" || true
+[ "$rc" = 0 ] || { echo "FAIL: alice did not complete" >&2; exit 1; }
+grep -qxF "data from bob: $text" "$LAB_LOGS/alice.log" ||
+	{ echo "FAIL: the echo did not come back intact" >&2; exit 1; }
+[ "$path" = "$expected" ] ||
+	{ echo "FAIL: $A x $B ended $path, the simulator says $expected" >&2; exit 1; }
+echo "PASS: $A x $B $path as predicted, data intact"

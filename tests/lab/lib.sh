@@ -1,0 +1,243 @@
+# lib.sh - shared by the lab scripts: network namespaces joined by veth pairs,
+# Linux netfilter (nftables) as the NAT, real natsim processes. Sourced, not run.
+#
+#   wan namespace: bridge br0, 10.99.0.1 and 10.99.0.2 (the coordinator's two
+#   addresses, RFC 5780), every public side plugged into it.
+#   side i (1 = alice, 2 = bob):
+#     open / firewall: one namespace on the wan, 10.99.0.1i
+#     a NAT kind:      NAT namespace (wan 10.99.0.1i, lan 172.31.i.1)
+#                      + LAN namespace (172.31.i.2, default route via the NAT)
+# Only these private ranges are used and nothing is routed out of them.
+
+LAB_SKIP=77
+LAB="nslab-$$"
+LAB_PIDS=()
+LAB_PORT=4000 # every peer's UDP port
+# Full and restricted cone forward this range, port for port (the Debian
+# stun client uses a second socket on port + 1).
+LAB_CONE_PORTS=4000-4009
+COORD1=10.99.0.1
+COORD2=10.99.0.2
+COORD_PORT=3478
+COORD_ALT_PORT=3479
+LAB_LOGS=
+
+lab_need_root() {
+	if [ "$(id -u)" != 0 ] || ! ip netns add "$LAB-probe" 2>/dev/null; then
+		echo "SKIP: lab tests need root and network namespaces"
+		exit "$LAB_SKIP"
+	fi
+	ip netns del "$LAB-probe"
+	command -v nft >/dev/null || { echo "SKIP: lab tests need nft"; exit "$LAB_SKIP"; }
+}
+
+# Deletes a namespace after killing what still runs in it (only lab
+# namespaces get here: everything in them was started by a lab script).
+lab_del_ns() {
+	local pids
+	pids=$(ip netns pids "$1" 2>/dev/null || true)
+	[ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
+	ip netns del "$1" 2>/dev/null || true
+}
+
+# Namespaces of earlier runs that were killed before their cleanup ran.
+lab_remove_leftovers() {
+	local ns pid
+	for ns in $(ip netns list | awk '{print $1}' | grep '^nslab-[0-9]*-' || true); do
+		pid=${ns#nslab-}
+		pid=${pid%%-*}
+		if ! kill -0 "$pid" 2>/dev/null; then
+			lab_del_ns "$ns"
+		fi
+	done
+}
+
+lab_cleanup() {
+	local rc=$?
+	local pid ns
+	for pid in "${LAB_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in "${LAB_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+	for ns in $(ip netns list | awk '{print $1}' | grep "^$LAB-" || true); do
+		lab_del_ns "$ns"
+	done
+	if [ "$rc" != 0 ] && [ "$rc" != "$LAB_SKIP" ]; then
+		echo "---- logs ($LAB_LOGS) ----"
+		tail -n 40 "$LAB_LOGS"/*.log 2>/dev/null || true
+	fi
+	if [ -n "${NATSIM_LAB_KEEP:-}" ]; then
+		echo "logs kept in $LAB_LOGS"
+	else
+		rm -rf "$LAB_LOGS"
+	fi
+	exit "$rc"
+}
+
+lab_init() {
+	lab_need_root
+	lab_remove_leftovers
+	LAB_LOGS=$(mktemp -d /tmp/natsim-lab.XXXXXX)
+	trap lab_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+in_ns() {
+	local ns=$1
+	shift
+	ip netns exec "$LAB-$ns" "$@"
+}
+
+# Starts a background process in a namespace, output in $LAB_LOGS/NAME.log.
+lab_spawn() {
+	local ns=$1 name=$2
+	shift 2
+	ip netns exec "$LAB-$ns" "$@" >"$LAB_LOGS/$name.log" 2>&1 &
+	LAB_PIDS+=("$!")
+	eval "PID_$name=$!"
+}
+
+# Waits (up to $3 seconds, default 5) until log NAME contains TEXT.
+lab_wait_log() {
+	local name=$1 text=$2 limit=${3:-5} i
+	for ((i = 0; i < limit * 20; i++)); do
+		grep -qF -- "$text" "$LAB_LOGS/$name.log" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "timed out waiting for '$text' in $name.log" >&2
+	return 1
+}
+
+lab_make_ns() {
+	ip netns add "$LAB-$1"
+	in_ns "$1" ip link set lo up
+}
+
+lab_make_wan() {
+	lab_make_ns wan
+	in_ns wan ip link add br0 type bridge
+	in_ns wan ip addr add "$COORD1/24" dev br0
+	in_ns wan ip addr add "$COORD2/24" dev br0
+	in_ns wan ip link set br0 up
+}
+
+# Plugs namespace NS into the wan bridge as interface wan0 with address IP.
+lab_plug_wan() {
+	local ns=$1 ip=$2 port=wp$RANDOM
+	ip link add wan0 netns "$LAB-$ns" type veth peer name "$port" netns "$LAB-wan"
+	in_ns wan ip link set "$port" master br0 up
+	in_ns "$ns" ip addr add "$ip/24" dev wan0
+	in_ns "$ns" ip link set wan0 up
+	# A default route, as a real NAT has: what is sent to an address that is
+	# not on the wan (a peer's private host candidate) leaves and is dropped
+	# by the wan namespace, which does not forward - like the internet drops
+	# private destinations. The NAT's conntrack keeps an [UNREPLIED] entry
+	# for it, as the simulator's does.
+	in_ns "$ns" ip route add default via "$COORD1"
+}
+
+lab_coord() {
+	local extra=("$@")
+	lab_spawn wan coord "$NATSIM" coord --listen "$COORD1:$COORD_PORT" \
+		--alternate "$COORD2:$COORD_ALT_PORT" "${extra[@]}"
+	lab_wait_log coord "listening"
+}
+
+# nftables rules for each NAT kind (docs/lab.md explains them). $1 kind,
+# $2 public address, $3 LAN host address.
+lab_nat_rules() {
+	local kind=$1 pub=$2 host=$3 nat_rules
+	case "$kind" in
+	port-restricted-cone)
+		nat_rules="chain postrouting { type nat hook postrouting priority srcnat;
+			oifname wan0 masquerade
+		}" ;;
+	symmetric)
+		nat_rules="chain postrouting { type nat hook postrouting priority srcnat;
+			oifname wan0 masquerade fully-random
+		}" ;;
+	full-cone)
+		nat_rules="chain prerouting { type nat hook prerouting priority dstnat;
+			iifname wan0 udp dport $LAB_CONE_PORTS dnat to $host
+		}
+		chain postrouting { type nat hook postrouting priority srcnat;
+			oifname wan0 ip saddr $host udp sport $LAB_CONE_PORTS snat to $pub
+			oifname wan0 masquerade
+		}" ;;
+	restricted-cone)
+		nat_rules="set contacted { type ipv4_addr . inet_service; flags dynamic, timeout; timeout 120s; }
+		chain prerouting { type nat hook prerouting priority dstnat;
+			iifname wan0 udp dport $LAB_CONE_PORTS ip saddr . udp dport @contacted dnat to $host
+		}
+		chain remember { type filter hook postrouting priority srcnat + 10;
+			oifname wan0 udp sport $LAB_CONE_PORTS update @contacted { ip daddr . udp sport }
+		}
+		chain postrouting { type nat hook postrouting priority srcnat;
+			oifname wan0 ip saddr $host udp sport $LAB_CONE_PORTS snat to $pub
+			oifname wan0 masquerade
+		}" ;;
+	*) echo "unknown NAT kind $kind" >&2; return 2 ;;
+	esac
+	# The input rule: nothing listens on the NAT box itself. Dropping new
+	# inbound flows there also frees their unconfirmed conntrack entries,
+	# which would otherwise hold the public port and push the next outbound
+	# mapping to another port (see docs/lab.md).
+	cat <<-NFT
+	table ip lab {
+		$nat_rules
+		chain input { type filter hook input priority filter; policy accept;
+			iifname wan0 ct state new drop
+		}
+		chain forward { type filter hook forward priority filter; policy drop;
+			iifname lan0 accept
+			ct state established,related accept
+			ct status dnat accept
+		}
+	}
+	NFT
+}
+
+# Builds side I (1 or 2) of kind KIND; sets PEER_NS_I to the namespace the
+# peer runs in and PUB_I to its public address.
+lab_side() {
+	local i=$1 kind=$2 pub=10.99.0.1$1 lanip=172.31.$1.2
+	case "$kind" in
+	open | firewall)
+		lab_make_ns "h$i"
+		lab_plug_wan "h$i" "$pub"
+		if [ "$kind" = firewall ]; then
+			in_ns "h$i" nft -f - <<-NFT
+			table inet fw {
+				chain input { type filter hook input priority filter; policy drop;
+					iif lo accept
+					ct state established,related accept
+				}
+			}
+			NFT
+		fi
+		eval "PEER_NS_$i=h$i"
+		;;
+	*)
+		lab_make_ns "nat$i"
+		lab_make_ns "lan$i"
+		lab_plug_wan "nat$i" "$pub"
+		ip link add lan0 netns "$LAB-nat$i" type veth peer name eth0 netns "$LAB-lan$i"
+		in_ns "nat$i" ip addr add "172.31.$i.1/24" dev lan0
+		in_ns "nat$i" ip link set lan0 up
+		in_ns "nat$i" sysctl -qw net.ipv4.ip_forward=1
+		in_ns "lan$i" ip addr add "$lanip/24" dev eth0
+		in_ns "lan$i" ip link set eth0 up
+		in_ns "lan$i" ip route add default via "172.31.$i.1"
+		lab_nat_rules "$kind" "$pub" "$lanip" | in_ns "nat$i" nft -f -
+		eval "PEER_NS_$i=lan$i"
+		;;
+	esac
+	eval "PUB_$i=$pub"
+}
+
+# Expected outcome for alice=A, bob=B from the simulator.
+lab_expected() {
+	"$NATSIM" matrix --format csv | awk -F, -v a="$1" -v b="$2" '$1 == a && $2 == b { print $3 }'
+}

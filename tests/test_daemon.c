@@ -1,0 +1,573 @@
+/*
+ * test_daemon.c - the real-socket driver on 127.0.0.1: `natsim coord` and
+ * `natsim peer` run as forked children (cmd_*_main, the code the binary runs)
+ * and talk over real UDP; then a flood of random and malformed datagrams at a
+ * running coordinator, which must keep serving, stay small, refuse forged and
+ * replayed registrations and never answer with more bytes than it was sent.
+ * Every wait is bounded; nothing leaves the loopback interface.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "app/cli.h"
+#include "app/keyfile.h"
+#include "p2p/coord.h"
+#include "p2p/stun.h"
+
+#define LOOPBACK 0x7F000001u
+#define FLOOD_COUNT 100000
+#define FLOOD_SEED 0x5eed1234abcdull
+#define FLOOD_US_EACH 40 /* 100 000 datagrams in about 4 s */
+/* How much the coordinator may grow during the flood. AddressSanitizer keeps
+ * freed memory in quarantine (256 MB by default), so it gets more room. */
+#ifdef __SANITIZE_ADDRESS__
+#define FLOOD_RSS_GROWTH_KB (300 * 1024)
+#else
+#define FLOOD_RSS_GROWTH_KB (16 * 1024)
+#endif
+
+struct child {
+	pid_t pid;
+	char out[128];
+};
+
+static char workdir[64];
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+	nanosleep(&ts, NULL);
+}
+
+/* A port that was free a moment ago (good enough on a quiet loopback). */
+static uint16_t free_port(void)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(LOOPBACK)};
+	socklen_t sl = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+	close(fd);
+	return ntohs(sin.sin_port);
+}
+
+/* Runs `natsim CMD ARGS...` in a child, its output in a file. */
+static struct child spawn(const char *tag, int (*main_fn)(int, char **), char **argv)
+{
+	struct child c;
+	int argc = 0;
+	while (argv[argc])
+		argc++;
+	snprintf(c.out, sizeof(c.out), "%s/%s.log", workdir, tag);
+	/* Truncated here, not in the child: a wait_for_text right after spawn
+	 * must not read the previous test's log of the same name. */
+	int fd = open(c.out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	fflush(NULL);
+	c.pid = fork();
+	assert_true(c.pid >= 0);
+	if (c.pid == 0) {
+		if (dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			_exit(99);
+		alarm(30); /* a hung child never outlives the test by much */
+		_exit(main_fn(argc, argv));
+	}
+	close(fd);
+	return c;
+}
+
+static bool file_contains(const char *path, const char *text)
+{
+	static char buf[1 << 22];
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strstr(buf, text) != NULL;
+}
+
+static bool wait_for_text(const struct child *c, const char *text, unsigned timeout_ms)
+{
+	uint64_t end = now_ms() + timeout_ms;
+	while (now_ms() < end) {
+		if (file_contains(c->out, text))
+			return true;
+		sleep_ms(20);
+	}
+	return false;
+}
+
+/* Exit status, or -1 if it had to be killed after timeout_ms. */
+static int wait_exit(struct child *c, unsigned timeout_ms)
+{
+	uint64_t end = now_ms() + timeout_ms;
+	int st;
+	while (now_ms() < end) {
+		pid_t p = waitpid(c->pid, &st, WNOHANG);
+		if (p == c->pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		sleep_ms(10);
+	}
+	kill(c->pid, SIGKILL);
+	waitpid(c->pid, &st, 0);
+	return -1;
+}
+
+static void dump(const struct child *c)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "sed 's/^/  %d| /' '%s' >&2", (int)c->pid, c->out);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot show %s\n", c->out);
+}
+
+static struct child start_coord(uint16_t port, const char *max_peers)
+{
+	char listen[32];
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
+	char *argv[] = {"coord",       "--listen",	  listen, "--json",
+			"--max-peers", (char *)max_peers, NULL};
+	struct child c = spawn("coord", cmd_coord_main, argv);
+	if (!wait_for_text(&c, "\"listening\"", 3000)) {
+		dump(&c);
+		fail_msg("the coordinator did not start listening within 3 s");
+	}
+	return c;
+}
+
+/* The coordinator's "received" counter from its final line. */
+static long coord_received(const struct child *c)
+{
+	char line[1024];
+	long n = -1;
+	FILE *f = fopen(c->out, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		const char *p = strstr(line, "\"received\":");
+		if (strstr(line, "\"stopped\"") && p)
+			n = strtol(p + strlen("\"received\":"), NULL, 10);
+	}
+	fclose(f);
+	return n;
+}
+
+static void stop_coord(struct child *c)
+{
+	kill(c->pid, SIGTERM);
+	int rc = wait_exit(c, 3000);
+	if (rc != 0)
+		dump(c);
+	assert_int_equal(rc, 0); /* SIGTERM: clean exit */
+	assert_true(file_contains(c->out, "\"event\":\"stopped\""));
+}
+
+/* bob echoes, alice connects and sends: both must exit 0 and alice must get
+ * her text back. */
+static void exchange(uint16_t coord_port, const char *text)
+{
+	char coord[32];
+	snprintf(coord, sizeof(coord), "127.0.0.1:%u", coord_port);
+	char *bob_argv[] = {"peer",	 "--name", "bob",	    "--coord",	coord, "--bind",
+			    "127.0.0.1", "--echo", "--expect-data", "--linger", "1s",  "--timeout",
+			    "8s",	 NULL};
+	struct child bob = spawn("bob", cmd_peer_main, bob_argv);
+	if (!wait_for_text(&bob, "registered:", 3000)) {
+		dump(&bob);
+		fail_msg("bob did not register within 3 s");
+	}
+	char *alice_argv[] = {"peer",	    "--name",	     "alice",	  "--coord", coord,
+			      "--bind",	    "127.0.0.1",     "--connect", "bob",     "--send",
+			      (char *)text, "--expect-data", "--timeout", "8s",	     NULL};
+	struct child alice = spawn("alice", cmd_peer_main, alice_argv);
+	int arc = wait_exit(&alice, 10000), brc = wait_exit(&bob, 10000);
+	char want[256];
+	snprintf(want, sizeof(want), "data from bob: %s\n", text);
+	if (arc != 0 || brc != 0 || !file_contains(alice.out, want) ||
+	    !file_contains(alice.out, "path: direct")) {
+		dump(&alice);
+		dump(&bob);
+		fail_msg("exchange failed: alice exit %d, bob exit %d", arc, brc);
+	}
+}
+
+static void test_loopback_exchange(void **state)
+{
+	(void)state;
+	uint16_t port = free_port();
+	struct child coord = start_coord(port, "1000");
+	uint64_t t0 = now_ms();
+	exchange(port, "hello over real UDP");
+	assert_true(now_ms() - t0 < 10000);
+	assert_true(file_contains(coord.out, "\"event\":\"introduced\""));
+	stop_coord(&coord);
+}
+
+/* ---- the flood ---- */
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static int udp_socket(void)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(LOOPBACK)};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	return fd;
+}
+
+static void send_to(int fd, uint16_t port, const uint8_t *buf, size_t len)
+{
+	struct sockaddr_in to = {
+	    .sin_family = AF_INET, .sin_addr.s_addr = htonl(LOOPBACK), .sin_port = htons(port)};
+	while (sendto(fd, buf, len, 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
+		if (errno != EAGAIN && errno != ENOBUFS)
+			fail_msg("sendto: %s", strerror(errno));
+		sleep_ms(1);
+	}
+}
+
+static size_t build_register(const char *name, const struct crypto_identity *claimed,
+			     const struct crypto_identity *signer, uint64_t ts, uint8_t *buf,
+			     size_t cap)
+{
+	struct coord_registration r = {.timestamp_ns = ts, .n_candidates = 1};
+	uint8_t bytes[COORD_REG_BYTES_MAX], sig[64], txid[12];
+	struct stun_writer w;
+	for (size_t i = 0; i < sizeof(txid); i++)
+		txid[i] = (uint8_t)rnd();
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	memcpy(r.sign_pk, claimed->sign_pk, 32);
+	memcpy(r.box_pk, claimed->box_pk, 32);
+	r.candidates[0] = (struct coord_candidate){{LOOPBACK, 5000}, COORD_CAND_HOST};
+	crypto_identity_sign(signer, bytes, coord_registration_bytes(&r, bytes), sig);
+	stun_writer_init(&w, buf, cap, STUN_METHOD_REGISTER, STUN_CLASS_REQUEST, txid);
+	stun_put_string(&w, STUN_ATTR_NATSIM_NAME, name);
+	stun_put_raw(&w, STUN_ATTR_NATSIM_SIGN_KEY, r.sign_pk, 32);
+	stun_put_raw(&w, STUN_ATTR_NATSIM_BOX_KEY, r.box_pk, 32);
+	coord_put_candidate(&w, &r.candidates[0]);
+	stun_put_u64(&w, STUN_ATTR_NATSIM_TIMESTAMP, ts);
+	stun_put_raw(&w, STUN_ATTR_NATSIM_SIGNATURE, sig, 64);
+	int n = stun_writer_finish(&w);
+	assert_true(n > 0);
+	return (size_t)n;
+}
+
+/* A STUN-looking header with a random (natsim or standard) method and class,
+ * then random TLVs: what gets past stun_is_message to the parsers. */
+static size_t stunlike(uint8_t *buf, size_t len)
+{
+	static const uint16_t methods[] = {0x001, 0x0C1, 0x0C2, 0x0C3, 0x0C4, 0x0C5, 0x123};
+	uint16_t m = methods[rnd() % 7], cls = (uint16_t)(rnd() % 4);
+	uint16_t type = (uint16_t)((m & 0xF) | ((m & 0x70) << 1) | ((m & 0xF80) << 2) |
+				   ((cls & 1) << 4) | ((cls & 2) << 7));
+	len = 20 + (len & ~(size_t)3);
+	if (len > P2P_MAX_DATAGRAM)
+		len = P2P_MAX_DATAGRAM & ~(size_t)3;
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)rnd();
+	buf[0] = (uint8_t)(type >> 8);
+	buf[1] = (uint8_t)type;
+	uint16_t body = (uint16_t)((rnd() % 4) ? len - 20 : rnd() % 2000);
+	buf[2] = (uint8_t)(body >> 8);
+	buf[3] = (uint8_t)body;
+	memcpy(buf + 4, "\x21\x12\xa4\x42", 4);
+	for (size_t off = 20; off + 4 <= len; off += 4 + ((size_t)buf[off + 3] & ~(size_t)3)) {
+		static const uint16_t attrs[] = {0xC001, 0xC002, 0xC003, 0xC004, 0xC005, 0xC006,
+						 0xC007, 0xC008, 0xC009, 0x0003, 0x0019, 0x8028};
+		uint16_t at = attrs[rnd() % 12];
+		buf[off] = (uint8_t)(at >> 8);
+		buf[off + 1] = (uint8_t)at;
+		buf[off + 2] = 0;
+		buf[off + 3] = (uint8_t)(rnd() % 72);
+	}
+	return len;
+}
+
+/* Datagram i of the flood. Its bytes 8..11 (the STUN transaction id) hold i,
+ * so an answer can be matched with the request it answers. */
+static size_t flood_datagram(uint32_t i, const uint8_t *reg, size_t reg_len, uint8_t *buf)
+{
+	size_t len = (size_t)(rnd() % (P2P_MAX_DATAGRAM + 1));
+	switch (i % 5) {
+	case 0: /* random bytes */
+		for (size_t k = 0; k < len; k++)
+			buf[k] = (uint8_t)rnd();
+		break;
+	case 1:
+	case 2:
+		len = stunlike(buf, len);
+		break;
+	case 3: /* a valid REGISTER with bytes flipped */
+		memcpy(buf, reg, reg_len);
+		len = reg_len;
+		for (int k = 0; k < 4; k++)
+			buf[20 + rnd() % (reg_len - 20)] ^= (uint8_t)(1u << (rnd() % 8));
+		break;
+	default: /* a valid REGISTER cut short */
+		memcpy(buf, reg, reg_len);
+		len = 20 + rnd() % (reg_len - 20);
+		break;
+	}
+	if (len >= 12) {
+		buf[8] = (uint8_t)(i >> 24);
+		buf[9] = (uint8_t)(i >> 16);
+		buf[10] = (uint8_t)(i >> 8);
+		buf[11] = (uint8_t)i;
+	}
+	return len;
+}
+
+/* Reads answers; each must be no larger than the request it answers. */
+static size_t drain_answers(int fd, const uint16_t *sizes, uint32_t sent, unsigned wait_ms)
+{
+	uint8_t buf[65536];
+	size_t n_answers = 0;
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	while (poll(&p, 1, (int)wait_ms) > 0) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		if (n < 0)
+			break;
+		assert_true(n >= 12);
+		uint32_t i = (uint32_t)buf[8] << 24 | (uint32_t)buf[9] << 16 |
+			     (uint32_t)buf[10] << 8 | buf[11];
+		if (i >= sent)
+			fail_msg("an answer (%zd bytes) to no request of ours (id %u)", n, i);
+		if ((size_t)n > sizes[i])
+			fail_msg("amplification: %zd-byte answer to the %u-byte request %u", n,
+				 sizes[i], i);
+		n_answers++;
+		wait_ms = 0;
+	}
+	return n_answers;
+}
+
+static long rss_kb(pid_t pid)
+{
+	char path[64], line[256];
+	long kb = -1;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+static void register_checks(uint16_t port)
+{
+	struct crypto_identity owner, thief;
+	uint8_t seed[32], buf[512];
+	memset(seed, 0x11, sizeof(seed));
+	crypto_identity_from_seed(&owner, seed);
+	memset(seed, 0x22, sizeof(seed));
+	crypto_identity_from_seed(&thief, seed);
+	uint64_t ts = (uint64_t)time(NULL) * 1000000000ull;
+	int fd = udp_socket(), other = udp_socket();
+
+	size_t n = build_register("owner", &owner, &owner, ts, buf, sizeof(buf));
+	send_to(fd, port, buf, n); /* genuine */
+	sleep_ms(100);
+	send_to(fd, port, buf, n);    /* the same bytes again: a replay */
+	send_to(other, port, buf, n); /* replayed from elsewhere */
+	n = build_register("owner", &owner, &thief, ts + 1, buf, sizeof(buf));
+	send_to(other, port, buf, n); /* owner's keys, thief's signature */
+	n = build_register("owner", &thief, &thief, ts + 2, buf, sizeof(buf));
+	send_to(other, port, buf, n); /* a live name, another key */
+	sleep_ms(200);
+	close(fd);
+	close(other);
+}
+
+static void test_flood(void **state)
+{
+	(void)state;
+	uint16_t port = free_port();
+	struct child coord = start_coord(port, "1000");
+	long rss_before = rss_kb(coord.pid);
+	register_checks(port);
+
+	rng_state = FLOOD_SEED;
+	struct crypto_identity id;
+	uint8_t seed[32] = {0x33}, reg[512], buf[P2P_MAX_DATAGRAM];
+	crypto_identity_from_seed(&id, seed);
+	size_t reg_len = build_register("flood", &id, &id, 1, reg, sizeof(reg));
+	uint16_t *sizes = calloc(FLOOD_COUNT, sizeof(*sizes));
+	assert_non_null(sizes);
+	int fd = udp_socket();
+	uint64_t t0 = now_ms();
+	size_t answers = 0;
+	for (uint32_t i = 0; i < FLOOD_COUNT; i++) {
+		size_t len = flood_datagram(i, reg, reg_len, buf);
+		sizes[i] = (uint16_t)len;
+		send_to(fd, port, buf, len);
+		/* Paced at FLOOD_US_EACH so the coordinator keeps up: loopback
+		 * drops what overflows its receive buffer, which would test nothing. */
+		if (i % 128 == 127) {
+			answers += drain_answers(fd, sizes, i + 1, 0);
+			uint64_t due = t0 + (uint64_t)i * FLOOD_US_EACH / 1000;
+			if (now_ms() < due)
+				sleep_ms((unsigned)(due - now_ms()));
+		}
+	}
+	answers += drain_answers(fd, sizes, FLOOD_COUNT, 300);
+	uint64_t took = now_ms() - t0;
+	close(fd);
+	free(sizes);
+	long rss_after = rss_kb(coord.pid);
+	print_message(
+	    "flood: %d datagrams in %llu ms, %zu answers, coordinator RSS %ld -> %ld kB\n",
+	    FLOOD_COUNT, (unsigned long long)took, answers, rss_before, rss_after);
+	assert_true(took < 60000);
+	assert_true(rss_after > 0 && rss_after < rss_before + FLOOD_RSS_GROWTH_KB);
+
+	/* Still serving after all that. */
+	exchange(port, "still here after the flood");
+	assert_true(file_contains(coord.out, "\"refusal\":\"replay\""));
+	assert_true(file_contains(coord.out, "\"refusal\":\"bad-signature\""));
+	assert_true(file_contains(coord.out, "\"refusal\":\"name-taken\""));
+	stop_coord(&coord);
+	long received = coord_received(&coord);
+	print_message("flood: the coordinator read %ld datagrams\n", received);
+	assert_true(received >= FLOOD_COUNT * 9 / 10); /* the flood really reached it */
+}
+
+/* --allow: a key on the list registers, any other key is refused (403). */
+static void test_allow_list(void **state)
+{
+	(void)state;
+	char key[128], allow[128], err[256], hex[65], listen[32], coord_ep[32];
+	uint8_t seed[32];
+	struct crypto_identity id;
+	snprintf(key, sizeof(key), "%s/alice.key", workdir);
+	snprintf(allow, sizeof(allow), "%s/allow", workdir);
+	assert_int_equal(keyfile_generate(seed), KEYFILE_OK);
+	assert_int_equal(keyfile_save(key, seed, true, err, sizeof(err)), KEYFILE_OK);
+	crypto_identity_from_seed(&id, seed);
+	keyfile_hex(id.sign_pk, 32, hex);
+	FILE *f = fopen(allow, "w");
+	assert_non_null(f);
+	fprintf(f, "# who may register\nsign-public-key %s\n", hex);
+	fclose(f);
+
+	uint16_t port = free_port();
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
+	snprintf(coord_ep, sizeof(coord_ep), "127.0.0.1:%u", port);
+	char *cargv[] = {"coord", "--listen", listen, "--json", "--allow", allow, NULL};
+	struct child coord = spawn("coord-allow", cmd_coord_main, cargv);
+	assert_true(wait_for_text(&coord, "\"listening\"", 3000));
+	char *aargv[] = {"peer",   "--name", "alice",	  "--key",     key,  "--coord",
+			 coord_ep, "--bind", "127.0.0.1", "--timeout", "3s", NULL};
+	struct child alice = spawn("alice-allow", cmd_peer_main, aargv);
+	assert_int_equal(wait_exit(&alice, 5000), CLI_EXIT_OK);
+	char *margv[] = {"peer",   "--name",	"mallory",   "--coord", coord_ep,
+			 "--bind", "127.0.0.1", "--timeout", "3s",	NULL};
+	struct child mallory = spawn("mallory-allow", cmd_peer_main, margv);
+	assert_int_equal(wait_exit(&mallory, 5000), CLI_EXIT_FAILED);
+	assert_true(file_contains(mallory.out, "403"));
+	assert_true(file_contains(coord.out, "\"refusal\":\"not-allowed\""));
+	stop_coord(&coord);
+}
+
+static void test_usage_errors(void **state)
+{
+	(void)state;
+	char *a1[] = {"coord", NULL};
+	struct child c = spawn("usage1", cmd_coord_main, a1);
+	assert_int_equal(wait_exit(&c, 3000), CLI_EXIT_USAGE);
+	assert_true(file_contains(c.out, "--listen"));
+	char *a2[] = {"peer", "--name", "x", "--coord", "nowhere", NULL};
+	c = spawn("usage2", cmd_peer_main, a2);
+	assert_int_equal(wait_exit(&c, 3000), CLI_EXIT_USAGE);
+	assert_true(file_contains(c.out, "--coord expects ADDR:PORT"));
+	char *a3[] = {"peer",  "--name",	 "x", "--coord", "127.0.0.1:9",
+		      "--key", "/nonexistent/k", NULL};
+	c = spawn("usage3", cmd_peer_main, a3);
+	assert_int_equal(wait_exit(&c, 3000), CLI_EXIT_USAGE);
+	assert_true(file_contains(c.out, "/nonexistent/k"));
+}
+
+/* Nobody answers: a peer must give up at its --timeout with exit 1. */
+static void test_peer_timeout(void **state)
+{
+	(void)state;
+	char coord[32];
+	snprintf(coord, sizeof(coord), "127.0.0.1:%u", free_port());
+	char *argv[] = {"peer",	  "--name",    "lonely",    "--coord", coord,
+			"--bind", "127.0.0.1", "--timeout", "700ms",   NULL};
+	uint64_t t0 = now_ms();
+	struct child c = spawn("timeout", cmd_peer_main, argv);
+	assert_int_equal(wait_exit(&c, 5000), CLI_EXIT_FAILED);
+	assert_true(now_ms() - t0 < 3000);
+	assert_true(file_contains(c.out, "result: failed"));
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(workdir, sizeof(workdir), "/tmp/natsim-daemon-XXXXXX");
+	return mkdtemp(workdir) ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	char cmd[128];
+	(void)state;
+	if (getenv("NATSIM_KEEP_LOGS")) {
+		fprintf(stderr, "logs kept in %s\n", workdir);
+		return 0;
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", workdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_usage_errors),
+	    cmocka_unit_test(test_peer_timeout),
+	    cmocka_unit_test(test_loopback_exchange),
+	    cmocka_unit_test(test_allow_list),
+	    cmocka_unit_test(test_flood),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
