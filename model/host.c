@@ -34,9 +34,11 @@ struct host {
 	bool fw_on;
 	struct firewall *fw;
 	struct conntrack *ct;
-	struct host_socket **socks; /* unordered; a host has a handful */
+	/* Unordered; a host has a handful, so "is this port taken?" is a scan.
+	 * (A 65536-bit map answered without one, but at 8 KiB a host it was
+	 * most of a 100 000-peer world's memory: bench_scale.) */
+	struct host_socket **socks;
 	size_t n_socks, cap_socks;
-	uint64_t bound[65536 / 64]; /* ports in use: "taken?" without a scan */
 	uint16_t next_port;	    /* where the next ephemeral search starts */
 	uint16_t ip_id;
 };
@@ -193,7 +195,10 @@ static void host_describe(struct node *n, struct trace_node *out, char *detail, 
 
 static bool port_bound(const struct host *h, uint16_t port)
 {
-	return (h->bound[port / 64] >> (port % 64)) & 1u;
+	for (size_t i = 0; i < h->n_socks; i++)
+		if (h->socks[i]->port == port)
+			return true;
+	return false;
 }
 
 /* The socket a datagram to addr:port goes to: one bound to exactly that
@@ -203,8 +208,6 @@ static struct host_socket *find_socket(const struct host *h, uint32_t addr, uint
 {
 	struct host_socket *wild = NULL;
 
-	if (!port_bound(h, port))
-		return NULL;
 	for (size_t i = 0; i < h->n_socks; i++) {
 		struct host_socket *s = h->socks[i];
 
@@ -221,8 +224,6 @@ static struct host_socket *find_socket(const struct host *h, uint32_t addr, uint
  * wildcard. */
 static bool bind_clashes(const struct host *h, uint32_t addr, uint16_t port)
 {
-	if (!port_bound(h, port))
-		return false;
 	for (size_t i = 0; i < h->n_socks; i++) {
 		const struct host_socket *s = h->socks[i];
 
@@ -282,7 +283,6 @@ struct host_socket *host_udp_bind_addr(struct host *h, uint32_t addr, uint16_t p
 	s->fn = fn;
 	s->ctx = ctx;
 	h->socks[h->n_socks++] = s;
-	h->bound[port / 64] |= (uint64_t)1 << (port % 64);
 	return s;
 }
 
@@ -297,10 +297,6 @@ void host_udp_close(struct host_socket *s)
 			h->socks[i] = h->socks[--h->n_socks];
 			break;
 		}
-	h->bound[s->port / 64] &= ~((uint64_t)1 << (s->port % 64));
-	for (size_t i = 0; i < h->n_socks; i++) /* another address may share the port */
-		if (h->socks[i]->port == s->port)
-			h->bound[s->port / 64] |= (uint64_t)1 << (s->port % 64);
 	free(s);
 }
 

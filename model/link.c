@@ -15,6 +15,13 @@
  *
  * The link emits the TX record at the sender and the RX record at the
  * receiver, then hands the packet to the receiver's ops->receive.
+ *
+ * A link has any number of attachments (an ISP's access segment may hold
+ * thousands of customer routers), so nothing on the packet path scans them:
+ * an interface knows its own attachment index, a small open-addressing table
+ * maps an address to the attachment holding it, and lanes are made on first
+ * use and found through another such table. A point-to-point link thus costs
+ * a few hundred bytes, not a 16 x 16 array of lanes.
  */
 #include "model/net.h"
 
@@ -22,13 +29,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LINK_MAX_ATTACH 16
+#define LINK_MIN_SLOTS 8 /* per open-addressing table, a power of two */
+#define NO_SLOT UINT32_MAX
 
 struct link;
 
 struct lane {
 	struct link *link;
-	uint8_t from, to;	    /* attachment indices */
+	uint32_t from, to;	    /* attachment indices */
 	struct packet *head, *tail; /* in flight, in arrival order */
 	size_t count;
 	size_t doomed; /* the first `doomed` in flight die on arrival (cut) */
@@ -57,12 +65,97 @@ struct link {
 	struct link_config cfg;
 	bool up;
 	struct rng rng; /* "link:<name>": loss and jitter */
-	size_t n_att;
-	struct iface *att[LINK_MAX_ATTACH];
-	struct sender tx[LINK_MAX_ATTACH];
-	struct access access[LINK_MAX_ATTACH];
-	struct lane lanes[LINK_MAX_ATTACH][LINK_MAX_ATTACH];
+	size_t n_att, cap_att;
+	struct iface **att; /* per attachment, in attachment order: */
+	struct sender *tx;
+	struct access *access;
+	/* address -> first attachment holding it; NO_SLOT marks a free slot */
+	uint32_t *by_addr;
+	size_t addr_slots;
+	/* (from, to) -> lane, made on first use; NULL marks a free slot */
+	struct lane **lanes;
+	size_t n_lanes, lane_slots;
 };
+
+static uint64_t link_mix(uint64_t x)
+{
+	/* splitmix64's finaliser, as conntrack and the NAT hash. */
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+/* The lane from -> to, or NULL if no packet ever took it. */
+static struct lane *lane_find(const struct link *l, uint32_t from, uint32_t to)
+{
+	size_t mask = l->lane_slots - 1;
+
+	for (size_t i = link_mix(((uint64_t)from << 32) | to) & mask;; i = (i + 1) & mask) {
+		struct lane *lane = l->lanes[i];
+
+		if (lane == NULL || (lane->from == from && lane->to == to))
+			return lane;
+	}
+}
+
+static void lane_insert(struct lane **slots, size_t n_slots, struct lane *lane)
+{
+	size_t mask = n_slots - 1;
+	size_t i = link_mix(((uint64_t)lane->from << 32) | lane->to) & mask;
+
+	while (slots[i] != NULL)
+		i = (i + 1) & mask;
+	slots[i] = lane;
+}
+
+/* The lane from -> to, made if needed (its events point at it, so it lives
+ * as long as the link). NULL if out of memory. */
+static struct lane *lane_get(struct link *l, uint32_t from, uint32_t to)
+{
+	struct lane *lane = lane_find(l, from, to);
+
+	if (lane != NULL)
+		return lane;
+	if ((l->n_lanes + 1) * 2 > l->lane_slots) {
+		size_t n = l->lane_slots * 2;
+		struct lane **slots = calloc(n, sizeof(*slots));
+
+		if (slots == NULL)
+			return NULL;
+		for (size_t i = 0; i < l->lane_slots; i++)
+			if (l->lanes[i] != NULL)
+				lane_insert(slots, n, l->lanes[i]);
+		free(l->lanes);
+		l->lanes = slots;
+		l->lane_slots = n;
+	}
+	lane = calloc(1, sizeof(*lane));
+	if (lane == NULL)
+		return NULL;
+	lane->link = l;
+	lane->from = from;
+	lane->to = to;
+	lane_insert(l->lanes, l->lane_slots, lane);
+	l->n_lanes++;
+	return lane;
+}
+
+static void addr_insert(uint32_t *slots, size_t n_slots, struct iface *const *att, uint32_t i)
+{
+	size_t mask = n_slots - 1;
+	uint32_t addr = att[i]->addr;
+
+	for (size_t k = link_mix(addr) & mask;; k = (k + 1) & mask) {
+		if (slots[k] == NO_SLOT) {
+			slots[k] = i;
+			return;
+		}
+		if (att[slots[k]]->addr == addr)
+			return; /* the first attachment holding it stays the answer */
+	}
+}
 
 void link_config_default(struct link_config *cfg)
 {
@@ -93,12 +186,14 @@ struct link *link_new(struct net *net, const char *name, const struct link_confi
 		link_config_default(&l->cfg);
 	snprintf(stream, sizeof(stream), "link:%s", name);
 	net_rng(net, stream, &l->rng);
-	for (int i = 0; i < LINK_MAX_ATTACH; i++)
-		for (int j = 0; j < LINK_MAX_ATTACH; j++) {
-			l->lanes[i][j].link = l;
-			l->lanes[i][j].from = (uint8_t)i;
-			l->lanes[i][j].to = (uint8_t)j;
-		}
+	/* Registered with the world from here: link_free() copes with NULLs. */
+	l->lanes = calloc(LINK_MIN_SLOTS, sizeof(*l->lanes));
+	l->by_addr = malloc(LINK_MIN_SLOTS * sizeof(*l->by_addr));
+	if (l->lanes == NULL || l->by_addr == NULL)
+		return NULL;
+	l->lane_slots = LINK_MIN_SLOTS;
+	l->addr_slots = LINK_MIN_SLOTS;
+	memset(l->by_addr, 0xff, LINK_MIN_SLOTS * sizeof(*l->by_addr)); /* NO_SLOT */
 	return l;
 }
 
@@ -108,29 +203,85 @@ void link_free(struct link *l)
 		return;
 	struct packet_pool *pool = net_packets(l->net);
 
-	for (int i = 0; i < LINK_MAX_ATTACH; i++) {
+	for (size_t i = 0; i < l->n_att; i++)
 		free(l->tx[i].finish);
-		for (int j = 0; j < LINK_MAX_ATTACH; j++) {
-			struct packet *p = l->lanes[i][j].head;
+	for (size_t i = 0; i < l->lane_slots; i++) {
+		struct lane *lane = l->lanes[i];
 
-			while (p != NULL) {
-				struct packet *next = p->next;
-
-				packet_release(pool, p);
-				p = next;
-			}
+		if (lane == NULL)
+			continue;
+		for (struct packet *p = lane->head, *next; p != NULL; p = next) {
+			next = p->next;
+			packet_release(pool, p);
 		}
+		free(lane);
 	}
+	free(l->lanes);
+	free(l->by_addr);
+	free(l->att);
+	free(l->tx);
+	free(l->access);
 	free(l->name);
 	free(l);
 }
 
+/* Room for one more attachment in every per-attachment array. */
+static int grow_attachments(struct link *l)
+{
+	if (l->n_att < l->cap_att)
+		return 0;
+	size_t n = l->cap_att ? l->cap_att * 2 : 2;
+	struct iface **att = realloc(l->att, n * sizeof(*att));
+
+	if (att == NULL)
+		return -1;
+	l->att = att;
+	struct sender *tx = realloc(l->tx, n * sizeof(*tx));
+
+	if (tx == NULL)
+		return -1;
+	l->tx = tx;
+	struct access *access = realloc(l->access, n * sizeof(*access));
+
+	if (access == NULL)
+		return -1;
+	l->access = access;
+	l->cap_att = n;
+	return 0;
+}
+
+/* Room in the address table for one more attachment (at most half full). */
+static int grow_addr_index(struct link *l)
+{
+	if ((l->n_att + 1) * 2 <= l->addr_slots)
+		return 0;
+	size_t n = l->addr_slots * 2;
+	uint32_t *slots = malloc(n * sizeof(*slots));
+
+	if (slots == NULL)
+		return -1;
+	memset(slots, 0xff, n * sizeof(*slots));
+	for (uint32_t i = 0; i < l->n_att; i++)
+		addr_insert(slots, n, l->att, i);
+	free(l->by_addr);
+	l->by_addr = slots;
+	l->addr_slots = n;
+	return 0;
+}
+
 int link_attach(struct link *l, struct iface *ifc)
 {
-	if (ifc->link != NULL || l->n_att >= LINK_MAX_ATTACH)
+	if (ifc->link != NULL || l->n_att >= NO_SLOT || grow_attachments(l) < 0 ||
+	    grow_addr_index(l) < 0)
 		return -1;
+	uint32_t i = (uint32_t)l->n_att++;
+
 	ifc->link = l;
-	l->att[l->n_att++] = ifc;
+	ifc->attachment = i;
+	l->att[i] = ifc;
+	memset(&l->tx[i], 0, sizeof(l->tx[i]));
+	memset(&l->access[i], 0, sizeof(l->access[i]));
+	addr_insert(l->by_addr, l->addr_slots, l->att, i);
 	return 0;
 }
 
@@ -213,12 +364,12 @@ void link_set_up(struct link *l, bool up)
 	if (l->up == up)
 		return;
 	l->up = up;
-	if (!up)
-		for (int i = 0; i < LINK_MAX_ATTACH; i++)
-			for (int j = 0; j < LINK_MAX_ATTACH; j++) {
-				l->lanes[i][j].doomed = l->lanes[i][j].count;
-				l->lanes[i][j].doomed_by = -1;
-			}
+	/* Lanes not made yet carry nothing: there is nothing to doom. */
+	for (size_t k = 0; !up && k < l->lane_slots; k++)
+		if (l->lanes[k] != NULL) {
+			l->lanes[k]->doomed = l->lanes[k]->count;
+			l->lanes[k]->doomed_by = -1;
+		}
 	if (trace_active(net_trace(l->net)))
 		emit_link(l, up ? TRACE_LINK_UP : TRACE_LINK_DOWN, link_attachment(l, 0),
 			  link_attachment(l, 1));
@@ -247,13 +398,13 @@ int link_attachment_set_up(struct link *l, struct iface *ifc, bool up)
 		return 0;
 	l->access[i].down = !up;
 	/* What is in flight to or from it dies on arrival, as on a cut link. */
-	for (int j = 0; !up && j < LINK_MAX_ATTACH; j++) {
-		struct lane *out = &l->lanes[i][j], *in = &l->lanes[j][i];
+	for (size_t k = 0; !up && k < l->lane_slots; k++) {
+		struct lane *lane = l->lanes[k];
 
-		out->doomed = out->count;
-		out->doomed_by = i;
-		in->doomed = in->count;
-		in->doomed_by = i;
+		if (lane != NULL && (lane->from == (uint32_t)i || lane->to == (uint32_t)i)) {
+			lane->doomed = lane->count;
+			lane->doomed_by = i;
+		}
 	}
 	/* Paired with the first attachment, as net_announce() pairs a LAN. */
 	if (trace_active(net_trace(l->net)))
@@ -295,17 +446,27 @@ static const char *flow_words(const struct packet *p, char *out, size_t size)
 
 static int attachment_index(const struct link *l, const struct iface *ifc)
 {
-	for (size_t i = 0; i < l->n_att; i++)
-		if (l->att[i] == ifc)
-			return (int)i;
-	return -1;
+	return ifc->link == l ? (int)ifc->attachment : -1;
 }
 
-/* The attachment holding `addr`, other than the sender itself. */
+/* The first attachment holding `addr`, other than the sender itself. */
 static int attachment_by_addr(const struct link *l, uint32_t addr, int from)
 {
-	for (size_t i = 0; i < l->n_att; i++)
-		if ((int)i != from && l->att[i]->addr == addr && addr != 0)
+	size_t mask = l->addr_slots - 1;
+	uint32_t first = NO_SLOT;
+
+	if (addr == 0)
+		return -1;
+	for (size_t k = link_mix(addr) & mask; l->by_addr[k] != NO_SLOT; k = (k + 1) & mask)
+		if (l->att[l->by_addr[k]]->addr == addr) {
+			first = l->by_addr[k];
+			break;
+		}
+	if (first == NO_SLOT || (int)first != from)
+		return first == NO_SLOT ? -1 : (int)first;
+	/* The sender holds the address itself (rare): scan for another. */
+	for (size_t i = first + 1; i < l->n_att; i++)
+		if (l->att[i]->addr == addr)
 			return (int)i;
 	return -1;
 }
@@ -396,15 +557,15 @@ static void lane_arrive(struct engine *e, void *arg)
  * `depart`. Ownership passes to the lane. */
 static void launch(struct link *l, int from, int to, struct packet *p, int64_t depart)
 {
-	struct lane *lane = &l->lanes[from][to];
+	struct lane *lane = lane_get(l, (uint32_t)from, (uint32_t)to);
 	int64_t arrival = depart + l->cfg.latency + l->access[from].latency + l->access[to].latency;
 	int64_t jitter = l->cfg.jitter + l->access[from].jitter + l->access[to].jitter;
 
 	if (jitter > 0)
 		arrival += (int64_t)rng_below(&l->rng, (uint64_t)jitter + 1);
-	if (arrival < lane->last_arrival)
+	if (lane != NULL && arrival < lane->last_arrival)
 		arrival = lane->last_arrival; /* never overtake the packet ahead */
-	if (engine_schedule_at(net_engine(l->net), arrival, lane_arrive, lane) == 0) {
+	if (lane == NULL || engine_schedule_at(net_engine(l->net), arrival, lane_arrive, lane) == 0) {
 		struct iface *ifc = l->att[from];
 
 		node_drop(ifc->node, ifc, p, TRACE_DROP_QUEUE_FULL,

@@ -2,9 +2,11 @@
  * net.c - the world: engine, seed, packet pool, and the registry of nodes and
  * links, plus the packet-hop records every node emits.
  *
- * The registry is two growing arrays in creation order. Worlds hold a handful
- * to a few hundred nodes, so a name lookup is a linear scan: simpler than a
- * hash and not on the packet path (packets move by pointers, never by name).
+ * The registry is two growing arrays in creation order, each with a hash
+ * index by name. Names are not on the packet path (packets move by pointers),
+ * but every node and link added checks that its name is free, and a generated
+ * world of 100 000 peers adds half a million: a scan would make building it
+ * quadratic.
  */
 #include "model/net.h"
 
@@ -12,6 +14,75 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Open addressing over positions in a registry array: slot = position + 1,
+ * 0 = free. At most half full. */
+struct name_index {
+	size_t *slots;
+	size_t n_slots;
+};
+
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
+	return h ^ (h >> 29);
+}
+
+/* The position of `name` in `items` (whose names `name_of` gives), or -1. */
+static long name_find(const struct name_index *ix, void *const *items,
+		      const char *(*name_of)(const void *), const char *name)
+{
+	if (ix->n_slots == 0)
+		return -1;
+	size_t mask = ix->n_slots - 1;
+
+	for (size_t k = name_hash(name) & mask; ix->slots[k] != 0; k = (k + 1) & mask)
+		if (strcmp(name_of(items[ix->slots[k] - 1]), name) == 0)
+			return (long)(ix->slots[k] - 1);
+	return -1;
+}
+
+static void name_put(size_t *slots, size_t n_slots, const char *name, size_t pos)
+{
+	size_t mask = n_slots - 1, k = name_hash(name) & mask;
+
+	while (slots[k] != 0)
+		k = (k + 1) & mask;
+	slots[k] = pos + 1;
+}
+
+/* Index items[n - 1] (the one just added). Returns 0 or -1. */
+static int name_add(struct name_index *ix, void *const *items, size_t n,
+		    const char *(*name_of)(const void *))
+{
+	if (n * 2 > ix->n_slots) {
+		size_t ns = ix->n_slots ? ix->n_slots * 2 : 16;
+		size_t *slots = calloc(ns, sizeof(*slots));
+
+		if (slots == NULL)
+			return -1;
+		for (size_t i = 0; i + 1 < n; i++)
+			name_put(slots, ns, name_of(items[i]), i);
+		free(ix->slots);
+		ix->slots = slots;
+		ix->n_slots = ns;
+	}
+	name_put(ix->slots, ix->n_slots, name_of(items[n - 1]), n - 1);
+	return 0;
+}
+
+static const char *node_name_of(const void *n)
+{
+	return ((const struct node *)n)->name;
+}
+
+static const char *link_name_of(const void *l)
+{
+	return link_name(l);
+}
 
 struct net {
 	struct engine *engine;
@@ -22,6 +93,7 @@ struct net {
 	size_t n_nodes, cap_nodes;
 	struct link **links;
 	size_t n_links, cap_links;
+	struct name_index node_names, link_names;
 };
 
 struct net *net_new(uint64_t seed)
@@ -59,6 +131,8 @@ void net_free(struct net *net)
 	for (size_t i = 0; i < net->n_links; i++)
 		link_free(net->links[i]);
 	free(net->links);
+	free(net->node_names.slots);
+	free(net->link_names.slots);
 	packet_pool_free(net->pool);
 	engine_free(net->engine);
 	free(net);
@@ -96,10 +170,9 @@ void net_rng(const struct net *net, const char *name, struct rng *out)
 
 struct node *net_find_node(struct net *net, const char *name)
 {
-	for (size_t i = 0; i < net->n_nodes; i++)
-		if (strcmp(net->nodes[i]->name, name) == 0)
-			return net->nodes[i];
-	return NULL;
+	long i = name_find(&net->node_names, (void *const *)net->nodes, node_name_of, name);
+
+	return i < 0 ? NULL : net->nodes[i];
 }
 
 size_t net_node_count(const struct net *net)
@@ -114,10 +187,9 @@ struct node *net_node_at(struct net *net, size_t i)
 
 struct link *net_find_link(struct net *net, const char *name)
 {
-	for (size_t i = 0; i < net->n_links; i++)
-		if (strcmp(link_name(net->links[i]), name) == 0)
-			return net->links[i];
-	return NULL;
+	long i = name_find(&net->link_names, (void *const *)net->links, link_name_of, name);
+
+	return i < 0 ? NULL : net->links[i];
 }
 
 /* Grow an array of pointers to hold one more. Returns 0 or -1. */
@@ -149,6 +221,11 @@ int net_add_node(struct net *net, struct node *n, enum node_kind kind, const str
 	n->ops = ops;
 	n->kind = kind;
 	net->nodes[net->n_nodes++] = n;
+	if (name_add(&net->node_names, (void *const *)net->nodes, net->n_nodes, node_name_of) < 0) {
+		net->n_nodes--;
+		free(n->name);
+		return -1;
+	}
 	return 0;
 }
 
@@ -157,6 +234,10 @@ int net_add_link(struct net *net, struct link *l)
 	if (grow((void ***)&net->links, net->n_links, &net->cap_links) < 0)
 		return -1;
 	net->links[net->n_links++] = l;
+	if (name_add(&net->link_names, (void *const *)net->links, net->n_links, link_name_of) < 0) {
+		net->n_links--;
+		return -1;
+	}
 	return 0;
 }
 

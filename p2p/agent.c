@@ -17,6 +17,7 @@
 #define REG_MAX_TRIES 5
 #define IDLE_PROBES 3
 #define IDLE_PROBE_INTERVAL P2P_NS_PER_S
+#define REG_RETRY_AFTER_LOSS (10 * P2P_NS_PER_S)
 #define CHECK_TXNS 16
 #define KEEPALIVE_PADDING 64 /* so stunsrv's no-amplification rule still answers */
 
@@ -75,7 +76,10 @@ struct agent {
 	uint64_t last_ts;
 	uint8_t ka_txid[STUN_TXID_SIZE];
 	uint64_t coord_ka_ns;
-	struct agent_peer peers[AGENT_MAX_PEERS];
+	/* Allocated by add_peer(), in order, never freed before the agent: at
+	 * ~900 bytes each, sixteen inline peers were most of an agent's memory
+	 * while most agents know a few (bench_scale: 100 000 agents). */
+	struct agent_peer *peers[AGENT_MAX_PEERS];
 	struct discovery *disc;
 	struct p2p_datagram *dq;
 	size_t dq_cap, dq_head, dq_len;
@@ -90,9 +94,12 @@ static const char *fmt_ep(const struct p2p_endpoint *ep, char buf[P2P_ENDPOINT_S
 	return p2p_endpoint_format(ep, buf, P2P_ENDPOINT_STRLEN);
 }
 
+/* Rings start at two: the driver drains them after every call, so they
+ * rarely hold more, and at ~1.5 KiB an item a ring of eight per queue was
+ * over a third of an agent's memory (bench_scale, 100 000 agents). */
 static bool ring_grow(void **buf, size_t *cap, size_t *head, size_t len, size_t elem)
 {
-	size_t ncap = *cap ? *cap * 2 : 8;
+	size_t ncap = *cap ? *cap * 2 : 2;
 	uint8_t *nb = malloc(ncap * elem);
 	if (nb == NULL)
 		return false;
@@ -160,9 +167,9 @@ static void new_txid(struct agent *a, uint8_t txid[STUN_TXID_SIZE])
 
 static struct agent_peer *find_peer(struct agent *a, const char *name)
 {
-	for (size_t i = 0; i < AGENT_MAX_PEERS; i++)
-		if (a->peers[i].used && strcmp(a->peers[i].name, name) == 0)
-			return &a->peers[i];
+	for (size_t i = 0; i < AGENT_MAX_PEERS && a->peers[i] != NULL; i++)
+		if (a->peers[i]->used && strcmp(a->peers[i]->name, name) == 0)
+			return a->peers[i];
 	return NULL;
 }
 
@@ -175,9 +182,11 @@ static void reset_txns(struct agent_peer *p)
 static struct agent_peer *add_peer(struct agent *a, const char *name)
 {
 	for (size_t i = 0; i < AGENT_MAX_PEERS; i++) {
-		struct agent_peer *p = &a->peers[i];
-		if (p->used)
+		struct agent_peer *p = a->peers[i];
+		if (p != NULL && p->used)
 			continue;
+		if (p == NULL && (p = a->peers[i] = malloc(sizeof(*p))) == NULL)
+			return NULL;
 		memset(p, 0, sizeof(*p));
 		p->used = true;
 		snprintf(p->name, sizeof(p->name), "%s", name);
@@ -272,6 +281,8 @@ void agent_free(struct agent *a)
 	if (a == NULL)
 		return;
 	discovery_free(a->disc);
+	for (size_t i = 0; i < AGENT_MAX_PEERS; i++)
+		free(a->peers[i]);
 	free(a->dq);
 	free(a->eq);
 	free(a);
@@ -350,11 +361,15 @@ static void registration_lost(struct agent *a, uint64_t now, const char *why)
 
 	a->registered = false;
 	a->reg_tries = 0;
-	a->reg_retry_ns = now + a->cfg.refresh_ns; /* try again later */
+	/* Try again soon, not at the next refresh: the coordinator (or our
+	 * link to it) may be back in seconds, and peers wait on us. */
+	a->reg_retry_ns = now + (a->cfg.refresh_ns < REG_RETRY_AFTER_LOSS ? a->cfg.refresh_ns
+									   : REG_RETRY_AFTER_LOSS);
 	emit(a, AGENT_EV_FAILED, NULL, "coordinator %s: %s", fmt_ep(&a->cfg.coordinator, ep), why);
 	for (size_t i = 0; i < AGENT_MAX_PEERS; i++)
-		if (a->peers[i].used && a->peers[i].state == AGENT_PEER_CONNECTING)
-			fail_peer(a, &a->peers[i], "the coordinator does not answer");
+		if (a->peers[i] != NULL && a->peers[i]->used &&
+		    a->peers[i]->state == AGENT_PEER_CONNECTING)
+			fail_peer(a, a->peers[i], "the coordinator does not answer");
 }
 
 static void send_connect(struct agent *a, struct agent_peer *p, uint64_t now);
@@ -403,14 +418,17 @@ static int on_register_response(struct agent *a, uint64_t now, const struct stun
 		     a->name, fmt_ep(&mapped, ep));
 	if (moved)
 		emit_candidates(a);
-	for (size_t i = 0; i < AGENT_MAX_PEERS; i++) {
-		struct agent_peer *p = &a->peers[i];
+	for (size_t i = 0; i < AGENT_MAX_PEERS && a->peers[i] != NULL; i++) {
+		struct agent_peer *p = a->peers[i];
 		/* Our public endpoint moved (the NAT rebooted or changed its
 		 * behaviour): a peer we only reach through the relay still
 		 * probes the old one. Ask to be introduced again so that both
 		 * sides probe what is true now. */
 		bool stale = moved && !first && p->used && p->state == AGENT_PEER_RELAYED;
-		if (p->used && (p->connect_pending || stale))
+		/* Back after losing the coordinator: try again the peers that
+		 * failed meanwhile. */
+		bool retry = first && p->used && p->state == AGENT_PEER_FAILED;
+		if (p->used && (p->connect_pending || stale || retry))
 			send_connect(a, p, now);
 	}
 	return AGENT_OK;
@@ -473,8 +491,8 @@ static int on_connect_response(struct agent *a, const struct stun_msg *m)
 	size_t rlen = 0;
 	char why[120];
 
-	for (size_t i = 0; i < AGENT_MAX_PEERS; i++) {
-		struct agent_peer *p = &a->peers[i];
+	for (size_t i = 0; i < AGENT_MAX_PEERS && a->peers[i] != NULL; i++) {
+		struct agent_peer *p = a->peers[i];
 		if (!p->used || memcmp(p->connect_txid, m->txid, STUN_TXID_SIZE) != 0)
 			continue;
 		if (m->cls == STUN_CLASS_ERROR && p->state == AGENT_PEER_CONNECTING) {
@@ -722,8 +740,8 @@ static int on_check(struct agent *a, uint64_t now, const struct p2p_endpoint *fr
 static int on_check_response(struct agent *a, uint64_t now, const struct p2p_endpoint *from,
 			     const uint8_t *buf, size_t len, const struct stun_msg *m)
 {
-	for (size_t k = 0; k < AGENT_MAX_PEERS; k++) {
-		struct agent_peer *p = &a->peers[k];
+	for (size_t k = 0; k < AGENT_MAX_PEERS && a->peers[k] != NULL; k++) {
+		struct agent_peer *p = a->peers[k];
 		if (!p->used || !p->introduced)
 			continue;
 		for (size_t j = 0; j < CHECK_TXNS; j++) {
@@ -1057,8 +1075,8 @@ void agent_tick(struct agent *a, uint64_t now_ns)
 	}
 	tick_registration(a, now_ns);
 	for (size_t i = 0; i < AGENT_MAX_PEERS; i++)
-		if (a->peers[i].used)
-			tick_peer(a, &a->peers[i], now_ns);
+		if (a->peers[i] != NULL && a->peers[i]->used)
+			tick_peer(a, a->peers[i], now_ns);
 }
 
 static uint64_t min64(uint64_t x, uint64_t y)
@@ -1101,8 +1119,8 @@ uint64_t agent_next_deadline(const struct agent *a)
 	if (a->registered && a->cfg.keepalive_ns && a->coord_ka_ns)
 		t = min64(t, a->coord_ka_ns);
 	for (size_t i = 0; i < AGENT_MAX_PEERS; i++)
-		if (a->peers[i].used)
-			t = min64(t, peer_deadline(a, &a->peers[i]));
+		if (a->peers[i] != NULL && a->peers[i]->used)
+			t = min64(t, peer_deadline(a, a->peers[i]));
 	return t;
 }
 
@@ -1135,8 +1153,9 @@ bool agent_pop_event(struct agent *a, struct p2p_event *out)
 enum agent_peer_state agent_peer_state(const struct agent *a, const char *peer_name)
 {
 	for (size_t i = 0; i < AGENT_MAX_PEERS; i++)
-		if (a->peers[i].used && strcmp(a->peers[i].name, peer_name) == 0)
-			return a->peers[i].state;
+		if (a->peers[i] != NULL && a->peers[i]->used &&
+		    strcmp(a->peers[i]->name, peer_name) == 0)
+			return a->peers[i]->state;
 	return AGENT_PEER_NONE;
 }
 
