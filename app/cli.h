@@ -50,6 +50,37 @@ const char *const *cli_scenario_dirs(void);
 int cmd_run_main(int argc, char **argv);
 int cmd_matrix_main(int argc, char **argv);
 int cmd_list_main(int argc, char **argv);
+int cmd_keygen_main(int argc, char **argv);
+int cmd_coord_main(int argc, char **argv);
+int cmd_peer_main(int argc, char **argv);
+int cmd_tui_main(int argc, char **argv);
+
+int cmd_dot_main(int argc, char **argv);
+int cmd_flow_main(int argc, char **argv);
+int cmd_why_main(int argc, char **argv);
+
+/* For commands that run a scenario to show it (natsim dot, flow, why): the
+ * scenario options they share with natsim run, and a run into a trace log.
+ * Defined in cmd_run.c. */
+struct trace_log;
+struct cli_scenario_args {
+	const char *file;  /* NULL: the built-in default */
+	const char **sets; /* --set values, borrowed from argv; room for argc */
+	size_t n_sets;
+	bool has_seed;
+	unsigned long long seed;
+	long long until_ns; /* < 0: the scenario's own end */
+};
+/* getopt_long entries for -s/--seed, --set and -u/--until (codes 's', 'S',
+ * 'u'); cli_scenario_option handles those codes. Returns 0 or
+ * CLI_EXIT_USAGE (having said why, naming the flag). */
+#define CLI_SCENARIO_LONGOPTS                                                                      \
+	{"seed", required_argument, NULL, 's'}, {"set", required_argument, NULL, 'S'},             \
+	    {"until", required_argument, NULL, 'u'}
+int cli_scenario_option(const char *cmd, int ch, const char *arg, struct cli_scenario_args *a);
+/* Load and run the scenario with every record kept in a new log (free it
+ * with trace_log_free). Returns 0, or an exit code having printed why. */
+int cli_run_to_log(const char *cmd, const struct cli_scenario_args *a, struct trace_log **out);
 
 extern const struct cli_command cli_commands[];
 extern const size_t cli_command_count;

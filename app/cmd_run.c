@@ -9,38 +9,55 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "app/cli.h"
 #include "app/runner.h"
 #include "app/simdrive.h"
+#include "sim/trace_log.h"
 #include "viz/jsonl.h"
+#include "viz/ladder.h"
+#include "viz/pcap.h"
+#include "viz/tables.h"
 #include "viz/timeline.h"
 
 const char cmd_run_usage[] =
-	"Usage: natsim run [FILE] [OPTIONS]\n"
-	"\n"
-	"Run a scenario and tell what happened: a timeline, each pair's outcome and\n"
-	"each expectation's verdict. Without FILE, the built-in default scenario\n"
-	"(classic: two laptops behind home NATs). FILE may also be the name of a\n"
-	"bundled scenario (see natsim list).\n"
-	"\n"
-	"Options:\n"
-	"  -s, --seed N              random seed (default: the scenario's, else 1)\n"
-	"      --set NAME.KEY=VALUE  override the scenario, e.g. --set home.preset=symmetric,\n"
-	"                            --set alice.keepalive=off, --set internet.loss=2%\n"
-	"                            (repeatable; see docs/scenario.md)\n"
-	"  -u, --until TIME          stop at this virtual time (e.g. 90s, 2min)\n"
-	"      --trace FILE.jsonl    write every trace record as JSON lines (docs/trace.md)\n"
-	"  -q, --quiet               no timeline: only outcomes and verdicts\n"
-	"  -v, --verbose             every packet hop in the timeline\n"
-	"      --ascii               ASCII only (no arrows or box drawing)\n"
-	"      --no-color            no colours (also: NO_COLOR=1)\n"
-	"  -h, --help                show this help\n"
-	"\n"
-	"Exit status: 0 every expectation held, 1 one failed, 2 bad usage or scenario,\n"
-	"3 internal error.\n";
+    "Usage: natsim run [FILE] [OPTIONS]\n"
+    "\n"
+    "Run a scenario and tell what happened: a timeline, each pair's outcome and\n"
+    "each expectation's verdict. Without FILE, the built-in default scenario\n"
+    "(classic: two laptops behind home NATs). FILE may also be the name of a\n"
+    "bundled scenario (see natsim list).\n"
+    "\n"
+    "Options:\n"
+    "  -s, --seed N              random seed (default: the scenario's, else 1)\n"
+    "      --set NAME.KEY=VALUE  override the scenario, e.g. --set home.preset=symmetric,\n"
+    "                            --set alice.keepalive=off, --set internet.loss=2%\n"
+    "                            (repeatable; see docs/scenario.md)\n"
+    "  -u, --until TIME          stop at this virtual time (e.g. 90s, 2min)\n"
+    "      --trace FILE.jsonl    write every trace record as JSON lines (docs/trace.md)\n"
+    "  -q, --quiet               no timeline: only outcomes and verdicts\n"
+    "  -v, --verbose             every packet hop in the timeline\n"
+    "      --ascii               ASCII only (no arrows or box drawing)\n"
+    "      --tables              after the run, every NAT's and stateful firewall's\n"
+    "                            conntrack table (as conntrack -L prints it) and NAT\n"
+    "                            mapping table\n"
+    "      --at TIME             the tables as they were at TIME (implies --tables)\n"
+    "      --ladder              a packet-flow (ladder) diagram instead of the timeline\n"
+    "      --ladder-pair A,B     only packets between hosts A and B (implies --ladder)\n"
+    "      --ladder-node N       only hops at node N (implies --ladder)\n"
+    "      --from TIME           the ladder from TIME on (implies --ladder)\n"
+    "      --to TIME             the ladder up to TIME (implies --ladder)\n"
+    "      --width N             fit the ladder in N columns (default: the terminal's, or 100)\n"
+    "      --pcap DIR            write one capture per node interface, DIR/NODE-IFACE.pcap\n"
+    "                            (for Wireshark; DIR is created if missing)\n"
+    "      --no-color            no colours (also: NO_COLOR=1)\n"
+    "  -h, --help                show this help\n"
+    "\n"
+    "Exit status: 0 every expectation held, 1 one failed, 2 bad usage or scenario,\n"
+    "3 internal error.\n";
 
 struct run_cli {
 	const char *file;
@@ -50,6 +67,12 @@ struct run_cli {
 	const char *trace_path;
 	enum timeline_verbosity verbosity;
 	bool quiet, ascii, color;
+	bool tables, has_at;
+	int64_t at_ns;
+	bool ladder;
+	struct ladder_options lopt;
+	char *pair; /* "A,B" split in place into lopt.pair_a and lopt.pair_b */
+	const char *pcap_dir;
 };
 
 struct timeline_sink {
@@ -86,14 +109,88 @@ static void show_progress(int64_t now, int64_t end, void *ctx)
 	p->shown = true;
 }
 
+static int parse_time(const char *flag, const char *arg, int64_t *out)
+{
+	if (scenario_parse_duration(arg, out) == 0 && *out >= 0)
+		return 0;
+	return cli_usage_error(
+	    "run", "%s expects a time with a unit (e.g. 30s, 1.5min, 500ms), not '%s'", flag, arg);
+}
+
+/* The options that choose what is shown after the run: tables, ladder, pcap. */
+static int parse_view_option(int ch, char *arg, struct run_cli *c)
+{
+	char *comma, *end;
+	long w;
+	switch (ch) {
+	case 't':
+		c->tables = true;
+		return 0;
+	case 'a':
+		c->tables = c->has_at = true;
+		return parse_time("--at", arg, &c->at_ns);
+	case 'l':
+		c->ladder = true;
+		return 0;
+	case 'P':
+		comma = strchr(arg, ',');
+		if (comma == NULL || comma == arg || comma[1] == '\0' || strchr(comma + 1, ','))
+			return cli_usage_error("run",
+					       "--ladder-pair expects two host names separated by "
+					       "a comma (e.g. alice,bob), not '%s'",
+					       arg);
+		c->ladder = true;
+		c->pair = arg;
+		return 0;
+	case 'N':
+		c->ladder = true;
+		c->lopt.node = arg;
+		return 0;
+	case 'F':
+		c->ladder = true;
+		return parse_time("--from", arg, &c->lopt.from_ns);
+	case 'O':
+		c->ladder = true;
+		return parse_time("--to", arg, &c->lopt.to_ns);
+	case 'W':
+		errno = 0;
+		w = strtol(arg, &end, 10);
+		if (errno || *end || w < 40 || w > 1000)
+			return cli_usage_error("run",
+					       "--width expects a number of columns "
+					       "from 40 to 1000, not '%s'",
+					       arg);
+		c->lopt.width = (int)w;
+		return 0;
+	case 'p':
+		if (arg[0] == '\0')
+			return cli_usage_error("run", "--pcap expects a folder name");
+		c->pcap_dir = arg;
+		return 0;
+	}
+	return cli_usage_error("run", "unknown option '%s'", arg);
+}
+
 static int parse_args(int argc, char **argv, struct run_cli *c)
 {
-	static const struct option longopts[] = {
-		{"seed", required_argument, NULL, 's'}, {"set", required_argument, NULL, 'S'},
-		{"until", required_argument, NULL, 'u'}, {"trace", required_argument, NULL, 'T'},
-		{"quiet", no_argument, NULL, 'q'},       {"verbose", no_argument, NULL, 'v'},
-		{"ascii", no_argument, NULL, 'A'},       {"no-color", no_argument, NULL, 'C'},
-		{NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {{"seed", required_argument, NULL, 's'},
+						 {"set", required_argument, NULL, 'S'},
+						 {"until", required_argument, NULL, 'u'},
+						 {"trace", required_argument, NULL, 'T'},
+						 {"quiet", no_argument, NULL, 'q'},
+						 {"verbose", no_argument, NULL, 'v'},
+						 {"ascii", no_argument, NULL, 'A'},
+						 {"no-color", no_argument, NULL, 'C'},
+						 {"tables", no_argument, NULL, 't'},
+						 {"at", required_argument, NULL, 'a'},
+						 {"ladder", no_argument, NULL, 'l'},
+						 {"ladder-pair", required_argument, NULL, 'P'},
+						 {"ladder-node", required_argument, NULL, 'N'},
+						 {"from", required_argument, NULL, 'F'},
+						 {"to", required_argument, NULL, 'O'},
+						 {"width", required_argument, NULL, 'W'},
+						 {"pcap", required_argument, NULL, 'p'},
+						 {NULL, 0, NULL, 0}};
 	int ch;
 	opterr = 0;
 	optind = 1;
@@ -104,8 +201,8 @@ static int parse_args(int argc, char **argv, struct run_cli *c)
 			errno = 0;
 			unsigned long long v = strtoull(optarg, &end, 0);
 			if (errno || *end || !*optarg || optarg[0] == '-')
-				return cli_usage_error("run", "--seed expects a whole number >= 0, not '%s'",
-						       optarg);
+				return cli_usage_error(
+				    "run", "--seed expects a whole number >= 0, not '%s'", optarg);
 			c->opt.has_seed = true;
 			c->opt.seed = v;
 			break;
@@ -115,24 +212,51 @@ static int parse_args(int argc, char **argv, struct run_cli *c)
 			break;
 		case 'u':
 			if (scenario_parse_duration(optarg, &c->opt.until_ns) != 0)
-				return cli_usage_error("run",
-						       "--until expects a duration with a unit (e.g. "
-						       "30s, 1.5min, 500ms), not '%s'",
-						       optarg);
+				return cli_usage_error(
+				    "run",
+				    "--until expects a duration with a unit (e.g. "
+				    "30s, 1.5min, 500ms), not '%s'",
+				    optarg);
 			break;
-		case 'T': c->trace_path = optarg; break;
-		case 'q': c->quiet = true; break;
-		case 'v': c->verbosity = TIMELINE_VERBOSE; break;
-		case 'A': c->ascii = true; break;
-		case 'C': c->color = false; break;
-		case ':': return cli_usage_error("run", "option '%s' needs a value", argv[optind - 1]);
-		default: return cli_usage_error("run", "unknown option '%s'", argv[optind - 1]);
+		case 'T':
+			c->trace_path = optarg;
+			break;
+		case 'q':
+			c->quiet = true;
+			break;
+		case 'v':
+			c->verbosity = TIMELINE_VERBOSE;
+			break;
+		case 'A':
+			c->ascii = true;
+			break;
+		case 'C':
+			c->color = false;
+			break;
+		case ':':
+			return cli_usage_error("run", "option '%s' needs a value",
+					       argv[optind - 1]);
+		case '?':
+			return cli_usage_error("run", "unknown option '%s'", argv[optind - 1]);
+		default:
+			if (parse_view_option(ch, optarg, c) != 0)
+				return CLI_EXIT_USAGE;
+			break;
 		}
+	}
+	if (c->lopt.to_ns >= 0 && c->lopt.from_ns > c->lopt.to_ns)
+		return cli_usage_error("run", "--from must not be later than --to");
+	if (c->pair != NULL) {
+		char *comma = strchr(c->pair, ',');
+		*comma = '\0';
+		c->lopt.pair_a = c->pair;
+		c->lopt.pair_b = comma + 1;
 	}
 	if (optind < argc)
 		c->file = argv[optind++];
 	if (optind < argc)
-		return cli_usage_error("run", "one scenario at a time: unexpected '%s'", argv[optind]);
+		return cli_usage_error("run", "one scenario at a time: unexpected '%s'",
+				       argv[optind]);
 	return 0;
 }
 
@@ -159,9 +283,10 @@ static void print_outcomes(FILE *f, const struct run_result *res, bool ascii, bo
 	fprintf(f, "\nOutcome\n");
 	for (size_t i = 0; i < res->n_pairs; i++) {
 		const struct run_pair *p = &res->pairs[i];
-		const char *c = !color ? "" : p->path == SCENARIO_PATH_DIRECT ? "\033[32m"
-					    : p->path == SCENARIO_PATH_RELAYED ? "\033[33m"
-									      : "\033[31m";
+		const char *c = !color				   ? ""
+				: p->path == SCENARIO_PATH_DIRECT  ? "\033[32m"
+				: p->path == SCENARIO_PATH_RELAYED ? "\033[33m"
+								   : "\033[31m";
 		fprintf(f, "  %s %s %s: %s%s%s", p->a, ascii ? "<->" : "↔", p->b, c,
 			scenario_path_name(p->path), color ? "\033[0m" : "");
 		if (p->connected_at != SCENARIO_UNSET)
@@ -196,6 +321,96 @@ static void print_verdicts(FILE *f, const struct scenario *s, const struct run_r
 		fprintf(f, "\nAll %zu expectations held.\n", res->n_verdicts);
 }
 
+/* Columns for the ladder: --width, else the terminal's, else 100. */
+static int ladder_width(const struct run_cli *c)
+{
+	struct winsize ws;
+	if (c->lopt.width > 0)
+		return c->lopt.width;
+	if (isatty(fileno(stdout)) && ioctl(fileno(stdout), TIOCGWINSZ, &ws) == 0 &&
+	    ws.ws_col >= 40)
+		return ws.ws_col;
+	return 100;
+}
+
+/* A node named by --ladder-node or --ladder-pair must exist. */
+static int check_ladder_names(const struct run_cli *c, const struct trace_log *log)
+{
+	const char *names[] = {c->lopt.node, c->lopt.pair_a, c->lopt.pair_b};
+	const char *flags[] = {"--ladder-node", "--ladder-pair", "--ladder-pair"};
+	for (int i = 0; i < 3; i++) {
+		if (names[i] == NULL || ladder_node_known(log, names[i]))
+			continue;
+		fprintf(stderr,
+			"natsim run: %s: no node called '%s' in this scenario (nodes:", flags[i],
+			names[i]);
+		for (size_t k = 0; k < trace_log_count(log); k++) {
+			const struct trace_record *r = trace_log_get(log, k);
+			if (r->kind == TRACE_NODE)
+				fprintf(stderr, " %s", r->u.node.name);
+		}
+		fprintf(stderr, ")\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int print_tables(const struct run_cli *c, const struct trace_log *log, int64_t end)
+{
+	int64_t at = c->has_at ? c->at_ns : end;
+	if (at > end) {
+		fprintf(stderr,
+			"natsim run: note: --at %.3fs is after the end of the run (%.3fs): "
+			"showing the tables at the end; run longer with --until\n",
+			at / 1e9, end / 1e9);
+		at = end;
+	}
+	struct tables *t = tables_fold(log, at);
+	if (t == NULL)
+		return -1;
+	printf("\nTables at %.3fs\n\n", at / 1e9);
+	int rc = tables_render_conntrack(stdout, t, NULL, c->ascii);
+	if (rc == 0) {
+		printf("\n");
+		rc = tables_render_mappings(stdout, t, NULL, c->ascii);
+	}
+	tables_free(t);
+	return rc;
+}
+
+/* The views drawn from the whole run: ladder, tables, captures. Returns an
+ * exit code, or -1 for "carry on". */
+static int show_views(struct run_cli *c, const struct trace_log *log, int64_t end)
+{
+	if (trace_log_failed(log)) {
+		fprintf(stderr, "natsim run: out of memory while keeping the trace\n");
+		return CLI_EXIT_INTERNAL;
+	}
+	if (c->ladder) {
+		if (check_ladder_names(c, log) != 0)
+			return CLI_EXIT_USAGE;
+		c->lopt.ascii = c->ascii;
+		c->lopt.width = ladder_width(c);
+		c->lopt.payload = simdrive_payload_summary;
+		printf("\n");
+		if (ladder_render(stdout, log, &c->lopt) != 0)
+			return CLI_EXIT_INTERNAL;
+	}
+	if (c->tables && print_tables(c, log, end) != 0)
+		return CLI_EXIT_INTERNAL;
+	if (c->pcap_dir != NULL) {
+		char err[512];
+		struct capture_stats st;
+		if (capture_write_dir(log, c->pcap_dir, &st, err, sizeof(err)) != 0) {
+			fprintf(stderr, "natsim run: --pcap: %s\n", err);
+			return CLI_EXIT_USAGE;
+		}
+		fprintf(stderr, "natsim run: wrote %zu packets into %zu captures in %s/\n",
+			st.packets, st.files, c->pcap_dir);
+	}
+	return -1;
+}
+
 static int run_loaded(struct run_cli *c, struct scenario *s, struct diag *d)
 {
 	FILE *trace_file = NULL;
@@ -218,7 +433,16 @@ static int run_loaded(struct run_cli *c, struct scenario *s, struct diag *d)
 		c->opt.observers[c->opt.n_observers].fn = jsonl_observe;
 		c->opt.observers[c->opt.n_observers++].ctx = jw;
 	}
-	if (!c->quiet) {
+	struct trace_log *log = NULL;
+	if (c->tables || c->ladder || c->pcap_dir != NULL) {
+		log = trace_log_new();
+		if (log == NULL)
+			return CLI_EXIT_INTERNAL;
+		c->opt.observers[c->opt.n_observers].fn = trace_log_observe;
+		c->opt.observers[c->opt.n_observers++].ctx = log;
+	}
+	/* The ladder tells the same story as the timeline: show one of them. */
+	if (!c->quiet && !c->ladder) {
 		c->opt.observers[c->opt.n_observers].fn = timeline_observe;
 		c->opt.observers[c->opt.n_observers++].ctx = &sink;
 	}
@@ -228,7 +452,10 @@ static int run_loaded(struct run_cli *c, struct scenario *s, struct diag *d)
 		c->opt.progress = show_progress;
 		c->opt.progress_ctx = &prog;
 	}
-	print_header(stdout, s, c->opt.has_seed ? c->opt.seed : s->has_seed ? s->seed : 1,
+	print_header(stdout, s,
+		     c->opt.has_seed ? c->opt.seed
+		     : s->has_seed   ? s->seed
+				     : 1,
 		     c->color);
 	struct run_result res;
 	int rc = runner_run(s, &c->opt, &res, d);
@@ -244,7 +471,14 @@ static int run_loaded(struct run_cli *c, struct scenario *s, struct diag *d)
 	}
 	if (rc == -1) {
 		diag_print(d, stderr, cli_use_color(stderr));
+		trace_log_free(log);
 		return CLI_EXIT_USAGE;
+	}
+	int view_rc = log != NULL ? show_views(c, log, res.ended_at) : -1;
+	trace_log_free(log);
+	if (view_rc >= 0) {
+		run_result_free(&res);
+		return view_rc;
 	}
 	print_outcomes(stdout, &res, c->ascii, c->color);
 	print_verdicts(stdout, s, &res, c->ascii, c->color);
@@ -257,6 +491,7 @@ int cmd_run_main(int argc, char **argv)
 {
 	struct run_cli c = {.verbosity = TIMELINE_QUIET};
 	c.opt.until_ns = SCENARIO_UNSET;
+	ladder_options_default(&c.lopt);
 	c.color = cli_use_color(stdout);
 	c.ascii = !cli_use_utf8();
 	c.sets = calloc((size_t)argc + 1, sizeof(*c.sets));
@@ -278,5 +513,76 @@ int cmd_run_main(int argc, char **argv)
 	scenario_free(s);
 	diag_free(d);
 	free(c.sets);
+	return rc;
+}
+
+/* ---- shared with natsim dot, flow and why (app/cli.h) ---- */
+
+int cli_scenario_option(const char *cmd, int ch, const char *arg, struct cli_scenario_args *a)
+{
+	char *end;
+	int64_t until;
+	switch (ch) {
+	case 's':
+		errno = 0;
+		a->seed = strtoull(arg, &end, 0);
+		if (errno || *end || !*arg || arg[0] == '-')
+			return cli_usage_error(cmd, "--seed expects a whole number >= 0, not '%s'",
+					       arg);
+		a->has_seed = true;
+		return 0;
+	case 'S':
+		a->sets[a->n_sets++] = arg;
+		return 0;
+	case 'u':
+		if (scenario_parse_duration(arg, &until) != 0)
+			return cli_usage_error(cmd,
+					       "--until expects a duration with a unit (e.g. 30s, "
+					       "1.5min, 500ms), not '%s'",
+					       arg);
+		a->until_ns = until;
+		return 0;
+	}
+	return cli_usage_error(cmd, "unknown option '%s'", arg);
+}
+
+int cli_run_to_log(const char *cmd, const struct cli_scenario_args *a, struct trace_log **out)
+{
+	struct diag *d = diag_new();
+	struct trace_log *log = trace_log_new();
+	struct scenario *s = NULL;
+	struct run_result res;
+	int rc = CLI_EXIT_INTERNAL;
+	*out = NULL;
+	if (d == NULL || log == NULL)
+		goto done;
+	rc = CLI_EXIT_USAGE;
+	s = cli_load_scenario(a->file, d);
+	bool ok = s != NULL;
+	for (size_t i = 0; ok && i < a->n_sets; i++)
+		ok = scenario_set_override(s, a->sets[i], d) >= 0;
+	struct run_options opt = {.has_seed = a->has_seed, .seed = a->seed, .n_observers = 1};
+	opt.until_ns = a->until_ns >= 0 ? a->until_ns : SCENARIO_UNSET;
+	opt.observers[0].fn = trace_log_observe;
+	opt.observers[0].ctx = log;
+	if (ok && runner_run(s, &opt, &res, d) == -1)
+		ok = false;
+	if (!ok) {
+		diag_print(d, stderr, cli_use_color(stderr));
+		goto done;
+	}
+	run_result_free(&res);
+	if (trace_log_failed(log)) {
+		fprintf(stderr, "natsim %s: out of memory while keeping the trace\n", cmd);
+		rc = CLI_EXIT_INTERNAL;
+		goto done;
+	}
+	*out = log;
+	log = NULL;
+	rc = 0;
+done:
+	trace_log_free(log);
+	scenario_free(s);
+	diag_free(d);
 	return rc;
 }

@@ -1,0 +1,149 @@
+/*
+ * test_why.c - one packet's story (viz/why) on classic.nsim, seed 1: packet
+ * #12 is Alice's first probe to Bob's public endpoint, dropped by office's
+ * port-restricted filtering; #78 is her message, delivered to bob.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "app/cli.h"
+#include "app/diag.h"
+#include "app/runner.h"
+#include "app/simdrive.h"
+#include "sim/engine.h"
+#include "sim/trace_log.h"
+#include "viz/why.h"
+
+/* tests/ of the source tree, from this file's path. */
+static void source_path(char *out, size_t size, const char *rel)
+{
+	const char *slash = strrchr(__FILE__, '/');
+	int dir = slash != NULL ? (int)(slash - __FILE__) : 1;
+	snprintf(out, size, "%.*s/%s", dir, slash != NULL ? __FILE__ : ".", rel);
+}
+
+/* Run a bundled scenario with every record kept. */
+static struct trace_log *run_scenario(const char *name, uint64_t seed, int64_t until)
+{
+	char path[1024];
+	struct diag *d = diag_new();
+	struct trace_log *log = trace_log_new();
+	source_path(path, sizeof(path), name);
+	struct scenario *s = cli_load_scenario(path, d);
+	assert_non_null(s);
+	struct run_options opt = {
+	    .has_seed = true, .seed = seed, .until_ns = until, .n_observers = 1};
+	opt.observers[0].fn = trace_log_observe;
+	opt.observers[0].ctx = log;
+	struct run_result res;
+	assert_int_equal(runner_run(s, &opt, &res, d), 0);
+	run_result_free(&res);
+	scenario_free(s);
+	diag_free(d);
+	assert_false(trace_log_failed(log));
+	return log;
+}
+
+static int setup(void **state)
+{
+	*state = run_scenario("../scenarios/classic.nsim", 1, SCENARIO_UNSET);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	trace_log_free(*state);
+	return 0;
+}
+
+struct text {
+	char *s;
+	size_t len;
+};
+
+/* The story in t->s (the caller frees it); returns why_render's result. */
+static int tell(const struct trace_log *log, uint64_t id, bool ascii, struct text *t)
+{
+	FILE *f = open_memstream(&t->s, &t->len);
+	assert_non_null(f);
+	int rc = why_render(f, log, id, simdrive_payload_summary, ascii);
+	assert_int_equal(fclose(f), 0);
+	return rc;
+}
+
+static void test_dropped_probe(void **state)
+{
+	struct text t;
+	assert_int_equal(tell(*state, 12, false, &t), 0);
+	char *s = t.s;
+	assert_non_null(strstr(s, "Packet #12: UDP 192.168.1.5:5000 → 198.51.100.9:5000"));
+	assert_non_null(strstr(s, "sent by alice from 192.168.1.5:5000 to 198.51.100.9:5000"));
+	assert_non_null(strstr(s, "left alice through eth0 onto link home-lan towards home"));
+	assert_non_null(strstr(s, "arrived at home on lan"));
+	assert_non_null(strstr(s, "home translated source 192.168.1.5:5000 → 203.0.113.7:5000 "
+				  "using its mapping 192.168.1.5:5000 ↔ 203.0.113.7:5000"));
+	assert_non_null(strstr(s, "forwarded: left internet through if2"));
+	assert_non_null(strstr(s, "office dropped 203.0.113.7:5000 → 198.51.100.9:5000"));
+	assert_non_null(strstr(s, "port-restricted filtering"));
+	assert_non_null(strstr(s, "Fate: dropped at office (nat-filter)"));
+	/* hops come in order: sent, translated, dropped */
+	size_t sent = (size_t)(strstr(s, "sent by") - s);
+	size_t translated = (size_t)(strstr(s, "translated") - s);
+	size_t fate = (size_t)(strstr(s, "Fate:") - s);
+	assert_true(sent < translated && translated < fate);
+	free(s);
+}
+
+static void test_delivered(void **state)
+{
+	struct text t;
+	assert_int_equal(tell(*state, 78, false, &t), 0);
+	char *s = t.s;
+	assert_non_null(strstr(s, "delivered to the socket on bob bound to 10.0.0.7:5000"));
+	assert_non_null(
+	    strstr(s, "office translated destination 198.51.100.9:5000 → 10.0.0.7:5000"));
+	assert_non_null(strstr(s, "Fate: delivered to bob"));
+	free(s);
+}
+
+static void test_ascii(void **state)
+{
+	struct text t;
+	assert_int_equal(tell(*state, 12, true, &t), 0);
+	char *s = t.s;
+	for (const char *p = s; *p != '\0'; p++)
+		assert_true((unsigned char)*p < 0x80);
+	assert_non_null(strstr(s, "192.168.1.5:5000 -> 203.0.113.7:5000"));
+	free(s);
+}
+
+static void test_unknown_id_and_range(void **state)
+{
+	struct text t;
+	assert_int_equal(tell(*state, 99999, false, &t), WHY_NO_SUCH_PACKET);
+	char *s = t.s;
+	assert_string_equal(s, "");
+	free(s);
+	uint64_t lo = 0, hi = 0;
+	assert_true(why_packet_range(*state, &lo, &hi));
+	assert_int_equal(lo, 1);
+	assert_true(hi >= 78);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_dropped_probe),
+	    cmocka_unit_test(test_delivered),
+	    cmocka_unit_test(test_ascii),
+	    cmocka_unit_test(test_unknown_id_and_range),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

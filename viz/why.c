@@ -1,0 +1,367 @@
+/*
+ * why.c - one packet's story. The hops of the packet are found by id; each
+ * becomes a sentence, worded from what came before it at the same node
+ * (an arrival then a departure is a router forwarding). Records of other
+ * kinds between two hops at one node, at one instant, are that node's
+ * reaction to the packet and are told in between.
+ */
+#include "viz/why.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/engine.h"
+
+#define WHY_TEXT_MAX 1536
+#define WHY_NODE_COLUMN 9
+
+struct story {
+	FILE *out;
+	const struct trace_log *log;
+	payload_summary_fn payload;
+	bool ascii;
+};
+
+static void appendf(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void appendf(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t len = strlen(buf);
+	if (len + 1 >= size)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf + len, size - len, fmt, ap);
+	va_end(ap);
+}
+
+/* Arrows and the few other symbols natsim's sentences use, in ASCII;
+ * anything else non-ASCII becomes '?'. */
+static void to_ascii(const char *in, char *out, size_t size)
+{
+	static const struct {
+		const char *utf8, *ascii;
+	} table[] = {{"\u2192", "->"}, {"\u2194", "<->"}, {"\u2717", "x"}, {"\u2014", "-"}};
+	size_t o = 0;
+	while (*in != '\0' && o + 4 < size) {
+		unsigned char c = (unsigned char)*in;
+		if (c < 0x80) {
+			out[o++] = *in++;
+			continue;
+		}
+		const char *rep = "?";
+		for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+			if (strncmp(in, table[i].utf8, strlen(table[i].utf8)) == 0)
+				rep = table[i].ascii;
+		memcpy(out + o, rep, strlen(rep));
+		o += strlen(rep);
+		size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+		for (size_t i = 0; i < n && *in != '\0'; i++)
+			in++;
+	}
+	out[o] = '\0';
+}
+
+static void emit(const struct story *s, const char *text)
+{
+	char buf[WHY_TEXT_MAX * 2];
+	if (s->ascii) {
+		to_ascii(text, buf, sizeof(buf));
+		text = buf;
+	}
+	fputs(text, s->out);
+}
+
+static void line(const struct story *s, int64_t t, const char *node, const char *text)
+{
+	char head[96];
+	t = t < 0 ? 0 : t;
+	snprintf(head, sizeof(head), "  %4" PRId64 ".%03ds  %-*s ", t / SIM_S(1),
+		 (int)(t % SIM_S(1) / SIM_MS(1)), WHY_NODE_COLUMN, node != NULL ? node : "-");
+	emit(s, head);
+	emit(s, text);
+	emit(s, "\n");
+}
+
+static bool end_is(const char *node, const char *iface, const char *n, const char *i)
+{
+	return node != NULL && n != NULL && strcmp(node, n) == 0 &&
+	       (i == NULL || (iface != NULL && strcmp(iface, i) == 0));
+}
+
+/* The link between (node, iface) and (to, to_iface): a LAN is one link
+ * record per attachment, so both ends are needed to name it. `to` NULL:
+ * the first link at (node, iface). */
+static const char *link_name(const struct trace_log *log, const char *node, const char *iface,
+			     const char *to, const char *to_iface)
+{
+	size_t n = trace_log_count(log);
+	for (size_t i = 0; i < n && iface != NULL; i++) {
+		const struct trace_record *r = trace_log_get(log, i);
+		const struct trace_link *k = &r->u.link;
+		if (r->kind != TRACE_LINK || k->event != TRACE_LINK_ADDED)
+			continue;
+		if (end_is(k->a, k->a_iface, node, iface) &&
+		    (to == NULL || end_is(k->b, k->b_iface, to, to_iface)))
+			return k->name;
+		if (end_is(k->b, k->b_iface, node, iface) &&
+		    (to == NULL || end_is(k->a, k->a_iface, to, to_iface)))
+			return k->name;
+	}
+	return NULL;
+}
+
+static bool flow_of(const uint8_t *bytes, size_t len, struct endpoint *src, struct endpoint *dst)
+{
+	struct packet_info info;
+	if (bytes == NULL || packet_parse(bytes, len, &info, NULL, 0) != 0)
+		return false;
+	*src = (struct endpoint){info.src, info.sport};
+	*dst = (struct endpoint){info.dst, info.dport};
+	return true;
+}
+
+static void say_rewrite(const struct trace_packet *p, char *out, size_t size)
+{
+	struct endpoint xs, xd, ys, yd;
+	char a[24], b[24], c[24], d[24];
+	appendf(out, size, "%s translated", p->node);
+	if (!flow_of(p->before, p->before_len, &xs, &xd) || !flow_of(p->bytes, p->len, &ys, &yd)) {
+		appendf(out, size, " the packet");
+	} else {
+		bool src = xs.ip != ys.ip || xs.port != ys.port;
+		bool dst = xd.ip != yd.ip || xd.port != yd.port;
+		if (src)
+			appendf(out, size, " source %s \u2192 %s",
+				endpoint_format(&xs, a, sizeof(a)),
+				endpoint_format(&ys, b, sizeof(b)));
+		if (dst)
+			appendf(out, size, "%s destination %s \u2192 %s", src ? " and" : "",
+				endpoint_format(&xd, a, sizeof(a)),
+				endpoint_format(&yd, b, sizeof(b)));
+		if (!src && !dst)
+			appendf(out, size, " nothing");
+	}
+	appendf(out, size, " using its mapping %s \u2194 %s",
+		endpoint_format(&p->map_internal, c, sizeof(c)),
+		endpoint_format(&p->map_external, d, sizeof(d)));
+}
+
+/* One hop in words. `prev` is the hop before (NULL for the first). */
+static void say_hop(const struct story *s, const struct trace_packet *p,
+		    const struct trace_packet *prev, const struct trace_packet *next, char *out,
+		    size_t size)
+{
+	struct endpoint src, dst;
+	char a[24], b[24];
+	bool same_node = prev != NULL && strcmp(prev->node, p->node) == 0;
+	bool arrives = next != NULL && next->hop == TRACE_HOP_RX;
+	const char *link = link_name(s->log, p->node, p->iface, arrives ? next->node : NULL,
+				     arrives ? next->iface : NULL);
+	if (link == NULL) /* a LAN: the far end is attached to the same link */
+		link = link_name(s->log, p->node, p->iface, NULL, NULL);
+	out[0] = '\0';
+	switch (p->hop) {
+	case TRACE_HOP_SEND:
+		appendf(out, size, "sent by %s", p->node);
+		if (flow_of(p->bytes, p->len, &src, &dst))
+			appendf(out, size, " from %s to %s", endpoint_format(&src, a, sizeof(a)),
+				endpoint_format(&dst, b, sizeof(b)));
+		break;
+	case TRACE_HOP_TX:
+		if (same_node && prev->hop == TRACE_HOP_RX)
+			appendf(out, size, "forwarded: ");
+		appendf(out, size, "left %s through %s", p->node, p->iface ? p->iface : "?");
+		if (link != NULL)
+			appendf(out, size, " onto link %s", link);
+		if (arrives)
+			appendf(out, size, " towards %s", next->node);
+		break;
+	case TRACE_HOP_RX:
+		appendf(out, size, "arrived at %s on %s", p->node, p->iface ? p->iface : "?");
+		if (flow_of(p->bytes, p->len, &src, &dst))
+			appendf(out, size, " (%s \u2192 %s)", endpoint_format(&src, a, sizeof(a)),
+				endpoint_format(&dst, b, sizeof(b)));
+		break;
+	case TRACE_HOP_TRANSLATE:
+		say_rewrite(p, out, size);
+		break;
+	case TRACE_HOP_DELIVER:
+		appendf(out, size, "delivered to the socket on %s", p->node);
+		if (flow_of(p->bytes, p->len, &src, &dst))
+			appendf(out, size, " bound to %s", endpoint_format(&dst, a, sizeof(a)));
+		break;
+	case TRACE_HOP_DROP:
+		/* The models' sentences mostly start with the node ("office dropped
+		 * ..."); those say it all. */
+		if (p->why != NULL && strncmp(p->why, p->node, strlen(p->node)) == 0)
+			appendf(out, size, "%s", p->why);
+		else if (p->why != NULL)
+			appendf(out, size, "dropped at %s: %s", p->node, p->why);
+		else
+			appendf(out, size, "dropped at %s (%s)", p->node,
+				trace_drop_reason_name(p->reason));
+		if (p->rule != NULL)
+			appendf(out, size, " (rule %s)", p->rule);
+		return;
+	}
+	if (p->why != NULL)
+		appendf(out, size, " \u2014 %s", p->why);
+	if (p->rule != NULL)
+		appendf(out, size, " (rule %s)", p->rule);
+}
+
+/* What a node did to its tables while it handled the packet. */
+static bool say_side_effect(const struct trace_record *r, char *out, size_t size)
+{
+	char a[24], b[24], c[24];
+	out[0] = '\0';
+	if (r->kind == TRACE_MAPPING) {
+		const struct trace_mapping *m = &r->u.map;
+		endpoint_format(&m->internal, a, sizeof(a));
+		endpoint_format(&m->external, b, sizeof(b));
+		endpoint_format(&m->remote, c, sizeof(c));
+		switch (m->event) {
+		case TRACE_MAP_CREATED:
+			appendf(out, size, "%s created a mapping %s \u2192 %s for it (to %s)",
+				m->node, a, b, c);
+			return true;
+		case TRACE_MAP_REMOTE_ADDED:
+			appendf(out, size, "%s's mapping %s \u2192 %s now also admits %s", m->node,
+				a, b, c);
+			return true;
+		case TRACE_MAP_REFRESHED:
+			appendf(out, size,
+				"%s's mapping %s \u2192 %s was refreshed (%" PRId64 " s left)",
+				m->node, a, b, (m->expires_at - r->time + SIM_S(1) - 1) / SIM_S(1));
+			return true;
+		default:
+			return false;
+		}
+	}
+	if (r->kind == TRACE_CONNTRACK) {
+		const struct trace_conntrack *k = &r->u.ct;
+		struct endpoint s = {k->orig.src, k->orig.sport}, d = {k->orig.dst, k->orig.dport};
+		endpoint_format(&s, a, sizeof(a));
+		endpoint_format(&d, b, sizeof(b));
+		const char *what = k->event == TRACE_CT_NEW	  ? "new, [UNREPLIED]"
+				   : k->event == TRACE_CT_REFRESH ? "refreshed"
+				   : k->assured			  ? "now [ASSURED]"
+				   : k->seen_reply		  ? "now replied"
+								  : "updated";
+		if (k->event == TRACE_CT_DESTROY)
+			return false;
+		appendf(out, size, "%s's conntrack entry %s \u2192 %s: %s", k->node, a, b, what);
+		return true;
+	}
+	return false;
+}
+
+static void tell_side_effects(const struct story *s, size_t from, size_t to, const char *node,
+			      int64_t time)
+{
+	char text[WHY_TEXT_MAX];
+	for (size_t k = from + 1; k < to; k++) {
+		const struct trace_record *r = trace_log_get(s->log, k);
+		const char *n = r->kind == TRACE_MAPPING     ? r->u.map.node
+				: r->kind == TRACE_CONNTRACK ? r->u.ct.node
+							     : NULL;
+		if (n == NULL || r->time != time || strcmp(n, node) != 0)
+			continue;
+		if (say_side_effect(r, text, sizeof(text)))
+			line(s, r->time, node, text);
+	}
+}
+
+static void tell_fate(const struct story *s, const struct trace_record *first,
+		      const struct trace_record *last, size_t n_links)
+{
+	const struct trace_packet *p = &last->u.packet;
+	char text[WHY_TEXT_MAX] = "";
+	double ms = (double)(last->time - first->time) / 1e6;
+	if (p->hop == TRACE_HOP_DELIVER)
+		appendf(text, sizeof(text), "delivered to %s", p->node);
+	else if (p->hop == TRACE_HOP_DROP)
+		appendf(text, sizeof(text), "dropped at %s (%s)", p->node,
+			trace_drop_reason_name(p->reason));
+	else
+		appendf(text, sizeof(text), "still on its way when the run ended (last seen at %s)",
+			p->node);
+	appendf(text, sizeof(text), ", %.3g ms after it was sent, over %zu link%s.", ms, n_links,
+		n_links == 1 ? "" : "s");
+	emit(s, "\nFate: ");
+	emit(s, text);
+	emit(s, "\n");
+}
+
+/* The records of packet `id`'s hops, in order; *n 0 if none. */
+static size_t *hops_of(const struct trace_log *log, uint64_t id, size_t *n_hops)
+{
+	size_t n = trace_log_count(log), m = 0;
+	size_t *v = malloc((n + 1) * sizeof(*v));
+	for (size_t i = 0; v != NULL && i < n; i++) {
+		const struct trace_record *r = trace_log_get(log, i);
+		if (r->kind == TRACE_PACKET && r->u.packet.packet_id == id)
+			v[m++] = i;
+	}
+	*n_hops = m;
+	return v;
+}
+
+int why_render(FILE *out, const struct trace_log *log, uint64_t id, payload_summary_fn payload,
+	       bool ascii)
+{
+	struct story s = {out, log, payload, ascii};
+	size_t n_hops, n_links = 0;
+	size_t *hop = hops_of(log, id, &n_hops);
+	char text[WHY_TEXT_MAX];
+	if (hop == NULL)
+		return -1;
+	if (n_hops == 0) {
+		free(hop);
+		return WHY_NO_SUCH_PACKET;
+	}
+	const struct trace_record *first = trace_log_get(log, hop[0]), *last = first;
+	packet_summary(first->u.packet.bytes, first->u.packet.len, payload, false, text,
+		       sizeof(text));
+	fprintf(out, "Packet #%" PRIu64 ": ", id);
+	emit(&s, text);
+	emit(&s, "\n\n");
+	for (size_t k = 0; k < n_hops; k++) {
+		const struct trace_record *r = trace_log_get(log, hop[k]);
+		const struct trace_packet *p = &r->u.packet;
+		const struct trace_packet *prev = k > 0 ? &last->u.packet : NULL;
+		const struct trace_packet *next =
+		    k + 1 < n_hops ? &trace_log_get(log, hop[k + 1])->u.packet : NULL;
+		if (prev != NULL && strcmp(prev->node, p->node) == 0)
+			tell_side_effects(&s, hop[k - 1], hop[k], p->node, r->time);
+		n_links += p->hop == TRACE_HOP_RX;
+		say_hop(&s, p, prev, next, text, sizeof(text));
+		line(&s, r->time, p->node, text);
+		last = r;
+	}
+	free(hop);
+	tell_fate(&s, first, last, n_links);
+	return ferror(out) ? -1 : 0;
+}
+
+bool why_packet_range(const struct trace_log *log, uint64_t *lo, uint64_t *hi)
+{
+	bool any = false;
+	size_t n = trace_log_count(log);
+	for (size_t i = 0; i < n; i++) {
+		const struct trace_record *r = trace_log_get(log, i);
+		if (r->kind != TRACE_PACKET)
+			continue;
+		uint64_t id = r->u.packet.packet_id;
+		if (!any || id < *lo)
+			*lo = id;
+		if (!any || id > *hi)
+			*hi = id;
+		any = true;
+	}
+	return any;
+}
