@@ -103,3 +103,16 @@ struct scenario *cli_load_scenario(const char *file, struct diag *d)
 	}
 	return scenario_load(file, d);
 }
+
+struct scenario *cli_load_scenario_with(const char *file, const char *const *sets, size_t n_sets,
+					struct diag *d)
+{
+	struct scenario *s = cli_load_scenario(file, d);
+	for (size_t i = 0; s && i < n_sets; i++) {
+		if (scenario_set_override(s, sets[i], d) < 0) {
+			scenario_free(s);
+			s = NULL;
+		}
+	}
+	return s;
+}

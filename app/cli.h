@@ -43,6 +43,10 @@ struct diag;
  * a bundled scenario ("classic" or "classic.nsim") looked up in the install
  * and source scenario folders. Problems go into `d`; NULL on failure. */
 struct scenario *cli_load_scenario(const char *file, struct diag *d);
+/* cli_load_scenario, then each --set override in order. NULL if loading or
+ * any override failed (the diagnostics say which; nothing is printed). */
+struct scenario *cli_load_scenario_with(const char *file, const char *const *sets, size_t n_sets,
+					struct diag *d);
 /* The folders holding bundled scenarios, in search order (NULL-terminated). */
 const char *const *cli_scenario_dirs(void);
 

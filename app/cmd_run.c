@@ -499,11 +499,8 @@ int cmd_run_main(int argc, char **argv)
 	int rc = (!c.sets || !d) ? CLI_EXIT_INTERNAL : parse_args(argc, argv, &c);
 	struct scenario *s = NULL;
 	if (rc == 0) {
-		s = cli_load_scenario(c.file, d);
-		for (size_t i = 0; s && i < c.n_sets; i++)
-			if (scenario_set_override(s, c.sets[i], d) < 0)
-				rc = CLI_EXIT_USAGE;
-		if (!s || rc) {
+		s = cli_load_scenario_with(c.file, c.sets, c.n_sets, d);
+		if (!s) {
 			diag_print(d, stderr, cli_use_color(stderr));
 			rc = CLI_EXIT_USAGE;
 		}
@@ -557,10 +554,8 @@ int cli_run_to_log(const char *cmd, const struct cli_scenario_args *a, struct tr
 	if (d == NULL || log == NULL)
 		goto done;
 	rc = CLI_EXIT_USAGE;
-	s = cli_load_scenario(a->file, d);
+	s = cli_load_scenario_with(a->file, a->sets, a->n_sets, d);
 	bool ok = s != NULL;
-	for (size_t i = 0; ok && i < a->n_sets; i++)
-		ok = scenario_set_override(s, a->sets[i], d) >= 0;
 	struct run_options opt = {.has_seed = a->has_seed, .seed = a->seed, .n_observers = 1};
 	opt.until_ns = a->until_ns >= 0 ? a->until_ns : SCENARIO_UNSET;
 	opt.observers[0].fn = trace_log_observe;

@@ -117,13 +117,7 @@ static int parse_args(int argc, char **argv, struct tui_cli *c)
 
 static struct scenario *load(struct tui_cli *c, struct diag *d)
 {
-	struct scenario *s = cli_load_scenario(c->file, d);
-	for (size_t i = 0; s && i < c->n_sets; i++) {
-		if (scenario_set_override(s, c->sets[i], d) < 0) {
-			scenario_free(s);
-			s = NULL;
-		}
-	}
+	struct scenario *s = cli_load_scenario_with(c->file, c->sets, c->n_sets, d);
 	if (!s)
 		diag_print(d, stderr, cli_use_color(stderr));
 	return s;

@@ -11,6 +11,8 @@
  */
 #include "app/tui_model.h"
 
+#include "app/world.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1261,26 +1263,6 @@ static int tables_mappings(const struct tui_model *m, const struct tui_node *nd,
 	return 0;
 }
 
-/* A scenario rule as the world builds it (app/world.c build_rules). */
-static void rule_of(const struct scenario_rule *sr, struct fw_rule *r)
-{
-	*r = (struct fw_rule){
-	    .chain = (enum fw_chain)sr->chain,
-	    .proto = sr->proto,
-	    .src = sr->src,
-	    .src_len = sr->has_src ? sr->src_len : 0,
-	    .dst = sr->dst,
-	    .dst_len = sr->has_dst ? sr->dst_len : 0,
-	    .sport_lo = sr->has_sport ? sr->sport_lo : 0,
-	    .sport_hi = sr->has_sport ? sr->sport_hi : 0,
-	    .dport_lo = sr->has_dport ? sr->dport_lo : 0,
-	    .dport_hi = sr->has_dport ? sr->dport_hi : 0,
-	    .states = sr->states,
-	    .action = (enum fw_action)sr->verdict,
-	};
-	snprintf(r->comment, sizeof(r->comment), "line %d", sr->loc.line);
-}
-
 /* The rule list the world gave `nd`: a host's stateful INPUT rule first,
  * then the scenario's rules in file order (chain order per node). */
 static size_t node_rules(const struct tui_model *m, const struct tui_node *nd,
@@ -1295,7 +1277,7 @@ static size_t node_rules(const struct tui_model *m, const struct tui_node *nd,
 	}
 	for (size_t i = 0; i < m->scn->n_rules && n < max; i++)
 		if (same(m->scn->rules[i].node.name, nd->name))
-			rule_of(&m->scn->rules[i], &rules[n++]);
+			world_rule_of(&m->scn->rules[i], &rules[n++]);
 	return n;
 }
 

@@ -308,6 +308,25 @@ static struct firewall *firewall_of(struct world *w, const char *name)
 	"this node has no firewall to put it in (a NAT, a host or the coordinator; a host " \
 	"with `firewall off` filters nothing)"
 
+void world_rule_of(const struct scenario_rule *sr, struct fw_rule *r)
+{
+	*r = (struct fw_rule){
+		.chain = (enum fw_chain)sr->chain,
+		.proto = sr->proto,
+		.src = sr->src,
+		.src_len = sr->has_src ? sr->src_len : 0,
+		.dst = sr->dst,
+		.dst_len = sr->has_dst ? sr->dst_len : 0,
+		.sport_lo = sr->has_sport ? sr->sport_lo : 0,
+		.sport_hi = sr->has_sport ? sr->sport_hi : 0,
+		.dport_lo = sr->has_dport ? sr->dport_lo : 0,
+		.dport_hi = sr->has_dport ? sr->dport_hi : 0,
+		.states = sr->states,
+		.action = (enum fw_action)sr->verdict,
+	};
+	snprintf(r->comment, sizeof(r->comment), "line %d", sr->loc.line);
+}
+
 static int build_rules(struct world *w, struct diag *d)
 {
 	const struct scenario *s = w->scn;
@@ -316,19 +335,8 @@ static int build_rules(struct world *w, struct diag *d)
 		struct firewall *fw = firewall_of(w, sr->node.name);
 		if (!fw)
 			return report(w, d, &sr->node.loc, NO_FIREWALL_MSG);
-		struct fw_rule r = {
-			.chain = (enum fw_chain)sr->chain,
-			.proto = sr->proto,
-			.src = sr->src, .src_len = sr->has_src ? sr->src_len : 0,
-			.dst = sr->dst, .dst_len = sr->has_dst ? sr->dst_len : 0,
-			.sport_lo = sr->has_sport ? sr->sport_lo : 0,
-			.sport_hi = sr->has_sport ? sr->sport_hi : 0,
-			.dport_lo = sr->has_dport ? sr->dport_lo : 0,
-			.dport_hi = sr->has_dport ? sr->dport_hi : 0,
-			.states = sr->states,
-			.action = (enum fw_action)sr->verdict,
-		};
-		snprintf(r.comment, sizeof(r.comment), "line %d", sr->loc.line);
+		struct fw_rule r;
+		world_rule_of(sr, &r);
 		if (firewall_append(fw, &r) < 0)
 			return -1;
 	}

@@ -64,6 +64,10 @@ struct world {
 int world_build(struct world *w, const struct scenario *s, uint64_t seed, struct diag *d);
 void world_free(struct world *w);
 
+/* The firewall rule a scenario `rule` statement becomes (the TUI rebuilds
+ * rule lists with it, to show hit counts beside the rules). */
+void world_rule_of(const struct scenario_rule *sr, struct fw_rule *r);
+
 /* Emit the topology records (TRACE_NODE, TRACE_LINK). */
 void world_announce(struct world *w);
 
