@@ -35,7 +35,8 @@ struct discovery {
 	uint64_t deadline;
 	bool have_out;
 	struct p2p_datagram out;
-	struct p2p_endpoint other;   /* OTHER-ADDRESS from test I */
+	bool unpadded;               /* the server refused PADDING: classic requests */
+	struct p2p_endpoint other;   /* OTHER-ADDRESS (or CHANGED-ADDRESS) from test I */
 	struct p2p_endpoint mapped2; /* from mapping test II */
 	struct discovery_result result;
 	char error[160];  /* result.error points here: valid until discovery_free() */
@@ -126,8 +127,9 @@ static void send_request(struct discovery *d)
 	if (change != 0)
 		stun_put_u32(&w, STUN_ATTR_CHANGE_REQUEST, change);
 	/* PADDING so that header + attributes + FINGERPRINT make DISCOVERY_REQUEST_SIZE. */
-	stun_put_raw(&w, STUN_ATTR_PADDING, zeros,
-		     (uint16_t)(DISCOVERY_REQUEST_SIZE - w.len - 4 - 8));
+	if (!d->unpadded)
+		stun_put_raw(&w, STUN_ATTR_PADDING, zeros,
+			     (uint16_t)(DISCOVERY_REQUEST_SIZE - w.len - 4 - 8));
 	stun_put_fingerprint(&w);
 	int n = stun_writer_finish(&w);
 	d->out.len = n > 0 ? (size_t)n : 0;
@@ -213,8 +215,12 @@ static void on_test1(struct discovery *d, const struct stun_msg *m, uint64_t now
 		fail(d, "the coordinator at ", &d->cfg.server, " sent no usable mapped address");
 		return;
 	}
-	/* RFC 5780 4.2: without OTHER-ADDRESS the server cannot do behaviour discovery. */
-	if (stun_get_address(m, STUN_ATTR_OTHER_ADDRESS, &d->other) != STUN_OK) {
+	/* RFC 5780 4.2: without OTHER-ADDRESS the server cannot do behaviour
+	 * discovery. An RFC 3489 server (stund) names its alternate in
+	 * CHANGED-ADDRESS instead, which RFC 5780 7.3 says OTHER-ADDRESS
+	 * replaces: accept either. */
+	if (stun_get_address(m, STUN_ATTR_OTHER_ADDRESS, &d->other) != STUN_OK &&
+	    stun_get_address(m, STUN_ATTR_CHANGED_ADDRESS, &d->other) != STUN_OK) {
 		fail(d, "the coordinator at ", &d->cfg.server,
 		     " has no alternate address (no OTHER-ADDRESS), so the NAT's behaviour cannot "
 		     "be discovered");
@@ -265,11 +271,26 @@ static void on_success(struct discovery *d, const struct stun_msg *m, uint64_t n
 	finish_ok(d);
 }
 
+/* Test I failed with PADDING: RFC 3489 servers such as stund drop (or
+ * refuse with 420) a request carrying an attribute they do not know, and
+ * PADDING is comprehension-required. Try once more without it; a server
+ * that never amplifies may then answer with less, which is all test I and
+ * the filtering tests need. */
+static bool retry_unpadded(struct discovery *d, uint64_t now_ns)
+{
+	if (d->unpadded || d->step != STEP_MAP1)
+		return false;
+	d->unpadded = true;
+	begin_step(d, STEP_MAP1, now_ns);
+	return true;
+}
+
 static void on_timeout(struct discovery *d, uint64_t now_ns)
 {
 	switch (d->step) {
 	case STEP_MAP1:
-		fail(d, "no answer from the coordinator at ", &d->cfg.server, "");
+		if (!retry_unpadded(d, now_ns))
+			fail(d, "no answer from the coordinator at ", &d->cfg.server, "");
 		break;
 	case STEP_FILTER2: /* RFC 5780 4.4: no answer to test II, so try test III */
 		begin_step(d, STEP_FILTER3, now_ns);
@@ -287,6 +308,7 @@ static void on_timeout(struct discovery *d, uint64_t now_ns)
 void discovery_start(struct discovery *d, uint64_t now_ns)
 {
 	memset(&d->result, 0, sizeof(d->result));
+	d->unpadded = false;
 	d->result.classic_name = "unknown";
 	begin_step(d, STEP_MAP1, now_ns);
 }
@@ -312,6 +334,8 @@ bool discovery_input(struct discovery *d, uint64_t now_ns, const struct p2p_endp
 	if (m.cls == STUN_CLASS_ERROR) {
 		char what[64];
 		(void)stun_get_error(&m, &code, NULL, NULL);
+		if (code == 420 && retry_unpadded(d, now_ns))
+			return true;
 		snprintf(what, sizeof(what), " answered a discovery test with error %d", code);
 		fail(d, "the coordinator at ", &d->out.to, what);
 		return true;

@@ -46,12 +46,22 @@ in_ns "$PEER_NS_1" "$NATSIM" peer --name probe --coord "$COORD1:$COORD_PORT" \
 	--port 4004 --classify --json --timeout 15s >"$LAB_LOGS/probe.log" 2>&1
 own=$(grep '"event":"nat-classified"' "$LAB_LOGS/probe.log" | head -n 1 |
 	python3 -c 'import json,sys; print(json.load(sys.stdin)["nat"])')
+# natsim's own discovery against stund (an RFC 3489 server: no PADDING,
+# CHANGED-ADDRESS instead of OTHER-ADDRESS) must agree with itself against
+# natsim coord.
+in_ns "$PEER_NS_1" "$NATSIM" peer --name probe2 --coord "$COORD1:3480" --no-register \
+	--port 4006 --classify --json --timeout 15s >"$LAB_LOGS/probe-stund.log" 2>&1 || true
+own_stund=$(grep '"event":"nat-classified"' "$LAB_LOGS/probe-stund.log" | head -n 1 |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["nat"])' 2>/dev/null || echo none)
 t_natsim=$(classic_type "$verdict_natsim")
 t_stund=$(classic_type "$verdict_stund")
 echo "$KIND: stun client vs natsim coord: $verdict_natsim -> $t_natsim"
 echo "$KIND: stun client vs stund:        $verdict_stund -> $t_stund"
 echo "$KIND: natsim peer --classify:      $own"
+echo "$KIND: natsim discovery vs stund:   $own_stund"
 [ "$t_natsim" = "$own" ] || { echo "FAIL: stun client and natsim disagree" >&2; exit 1; }
 [ "$t_natsim" = "$t_stund" ] || { echo "FAIL: stund and natsim coord disagree" >&2; exit 1; }
 [ "$own" = "$KIND" ] || { echo "FAIL: $KIND classified as $own" >&2; exit 1; }
-echo "PASS: $KIND: stun client (natsim coord and stund) and natsim discovery agree"
+[ "$own_stund" = "$own" ] ||
+	{ echo "FAIL: natsim discovery says $own_stund against stund, $own against natsim coord" >&2; exit 1; }
+echo "PASS: $KIND: stun client and natsim discovery, each against natsim coord and stund, agree"

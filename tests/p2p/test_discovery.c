@@ -105,10 +105,43 @@ struct world {
 	struct fake_nat nat;
 	bool server_up;
 	bool server_alternate;
-	unsigned sent; /* datagrams the client sent */
+	bool server_classic; /* like stund: RFC 3489 only, drops PADDING */
+	unsigned sent;       /* datagrams the client sent */
+	unsigned unpadded;   /* of which without PADDING */
 	uint64_t now;
 	char error[200]; /* r.error points into the discovery object: copied before free */
 };
+
+/* An RFC 3489 server such as Debian's stund 0.97: a request with an
+ * attribute it does not know (PADDING) is dropped; the answer carries
+ * MAPPED-ADDRESS, SOURCE-ADDRESS and CHANGED-ADDRESS, not the RFC 5780 ones. */
+static bool classic_answer(const struct p2p_datagram *req, const struct p2p_endpoint *pub,
+			   struct p2p_datagram *ans)
+{
+	struct stun_msg m;
+	struct stun_writer w;
+	uint32_t change = 0;
+
+	if (stun_decode(req->buf, req->len, true, &m) != STUN_OK ||
+	    stun_find(&m, STUN_ATTR_PADDING) != NULL)
+		return false;
+	(void)stun_get_u32(&m, STUN_ATTR_CHANGE_REQUEST, &change);
+	ans->from = req->to;
+	if (change & STUN_CHANGE_IP)
+		ans->from.ip = req->to.ip == PRIMARY.ip ? ALT.ip : PRIMARY.ip;
+	if (change & STUN_CHANGE_PORT)
+		ans->from.port = req->to.port == PRIMARY.port ? ALT.port : PRIMARY.port;
+	ans->to = *pub;
+	stun_writer_init(&w, ans->buf, sizeof(ans->buf), STUN_METHOD_BINDING, STUN_CLASS_SUCCESS,
+			 m.txid);
+	stun_put_address(&w, STUN_ATTR_MAPPED_ADDRESS, pub);
+	stun_put_address(&w, STUN_ATTR_SOURCE_ADDRESS, &ans->from);
+	stun_put_address(&w, STUN_ATTR_CHANGED_ADDRESS, &ALT);
+	int n = stun_writer_finish(&w);
+	assert_true(n > 0);
+	ans->len = (size_t)n;
+	return true;
+}
 
 static struct discovery_result run(struct world *w)
 {
@@ -138,13 +171,14 @@ static struct discovery_result run(struct world *w)
 		while (discovery_pop_datagram(d, &dg)) {
 			w->sent++;
 			assert_true(p2p_endpoint_equal(&dg.from, &LOCAL));
-			assert_true(dg.len >= 100); /* padded for a strict server */
+			w->unpadded += dg.len < 100; /* padded for a strict server */
 			struct p2p_endpoint pub = nat_out(&w->nat, &dg.to);
 			if (!w->server_up)
 				continue;
 			assert_true(is_server(&dg.to));
-			if (stunsrv_answer(&srv, &dg.to, &pub, dg.buf, dg.len, &ans) !=
-			    STUNSRV_ANSWERED)
+			if (w->server_classic ? !classic_answer(&dg, &pub, &ans)
+					      : stunsrv_answer(&srv, &dg.to, &pub, dg.buf, dg.len,
+							       &ans) != STUNSRV_ANSWERED)
 				continue;
 			assert_true(is_server(&ans.from));
 			if (nat_in(&w->nat, &ans.from, &ans.to))
@@ -191,6 +225,7 @@ static void test_nine_nat_types(void **state)
 
 		assert_true(r.ok);
 		assert_null(r.error);
+		assert_int_equal(w.unpadded, 0); /* natsim's server answers padded requests */
 		assert_true(r.behind_nat);
 		assert_int_equal(r.mapped.ip, IP(198, 51, 100, 1));
 		assert_int_equal(r.mapped.port, 40000);
@@ -198,6 +233,31 @@ static void test_nine_nat_types(void **state)
 			fail_msg("row %zu: got %s/%s", i, discovery_behaviour_name(r.mapping),
 				 discovery_behaviour_name(r.filtering));
 		assert_string_equal(r.classic_name, rows[i].name);
+	}
+}
+
+/* Against an RFC 3489 server that drops padded requests (stund): after test
+ * I goes unanswered, discovery asks again without PADDING, reads the
+ * alternate from CHANGED-ADDRESS, and classifies as against natsim coord. */
+static void test_classic_server(void **state)
+{
+	static const enum discovery_behaviour kinds[][2] = {{EI, EI}, {EI, AD}, {EI, APD},
+							     {APD, APD}};
+	static const char *const names[] = {"full-cone", "restricted-cone",
+					    "port-restricted-cone", "symmetric"};
+	(void)state;
+	for (size_t i = 0; i < 4; i++) {
+		struct world w = {.nat = {.translate = true,
+					  .mapping = kinds[i][0],
+					  .filtering = kinds[i][1]},
+				  .server_up = true,
+				  .server_classic = true};
+		struct discovery_result r = run(&w);
+		assert_true(r.ok);
+		assert_int_equal(r.mapping, kinds[i][0]);
+		assert_int_equal(r.filtering, kinds[i][1]);
+		assert_string_equal(r.classic_name, names[i]);
+		assert_true(w.unpadded > 0 && w.unpadded < w.sent);
 	}
 }
 
@@ -243,8 +303,11 @@ static void test_unreachable_server(void **state)
 	assert_false(r.ok);
 	assert_string_equal(r.error, "no answer from the coordinator at 192.0.2.1:3478");
 	assert_string_equal(r.classic_name, "unknown");
-	assert_int_equal(w.sent, 3);		 /* max_tries */
-	assert_int_equal(w.now, 1000 + 3 * RTO); /* gives up at the third timeout */
+	/* max_tries padded, then max_tries without PADDING (an RFC 3489 server
+	 * might have dropped the padded ones), then it gives up. */
+	assert_int_equal(w.sent, 6);
+	assert_int_equal(w.unpadded, 3);
+	assert_int_equal(w.now, 1000 + 6 * RTO);
 }
 
 static void test_server_without_alternate(void **state)
@@ -297,6 +360,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_nine_nat_types),
+	    cmocka_unit_test(test_classic_server),
 	    cmocka_unit_test(test_no_nat_is_open),
 	    cmocka_unit_test(test_no_nat_with_firewall),
 	    cmocka_unit_test(test_unreachable_server),
