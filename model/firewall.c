@@ -223,15 +223,17 @@ static void rule_sentence(enum fw_chain chain, size_t i, const struct fw_rule *r
 		snprintf(out + n, size - (size_t)n, " %s it", action_verb(r->action));
 }
 
-void firewall_filter(struct firewall *fw, enum fw_chain chain, const struct packet_info *pkt,
-		     enum conntrack_state state, struct fw_verdict *out)
+static void filter(struct firewall *fw, enum fw_chain chain, const struct packet_info *pkt,
+		   enum conntrack_state state, struct fw_verdict *out, bool explain)
 {
 	const char *name;
 
+	out->why[0] = '\0';
 	if (!chain_ok(chain)) {
 		out->action = FW_DROP;
 		out->rule = -1;
-		snprintf(out->why, sizeof(out->why), "no such chain (%d)", (int)chain);
+		if (explain)
+			snprintf(out->why, sizeof(out->why), "no such chain (%d)", (int)chain);
 		return;
 	}
 	for (size_t i = 0; i < fw->chains[chain].n; i++) {
@@ -242,16 +244,30 @@ void firewall_filter(struct firewall *fw, enum fw_chain chain, const struct pack
 		r->hits++;
 		out->action = r->action;
 		out->rule = (int)i;
-		rule_sentence(chain, i, r, state, out->why, sizeof(out->why));
+		if (explain)
+			rule_sentence(chain, i, r, state, out->why, sizeof(out->why));
 		return;
 	}
 	name = fw_chain_name(chain);
 	out->action = fw->policy[chain];
 	out->rule = -1;
-	snprintf(out->why, sizeof(out->why),
-		 "no rule in %s matched %s %s flow, and the %s policy is %s", name,
-		 state == CONNTRACK_ESTABLISHED ? "an established" : "a new",
-		 chain_direction(chain), name, fw_action_name(out->action));
+	if (explain)
+		snprintf(out->why, sizeof(out->why),
+			 "no rule in %s matched %s %s flow, and the %s policy is %s", name,
+			 state == CONNTRACK_ESTABLISHED ? "an established" : "a new",
+			 chain_direction(chain), name, fw_action_name(out->action));
+}
+
+void firewall_filter(struct firewall *fw, enum fw_chain chain, const struct packet_info *pkt,
+		     enum conntrack_state state, struct fw_verdict *out)
+{
+	filter(fw, chain, pkt, state, out, true);
+}
+
+void firewall_decide(struct firewall *fw, enum fw_chain chain, const struct packet_info *pkt,
+		     enum conntrack_state state, struct fw_verdict *out)
+{
+	filter(fw, chain, pkt, state, out, false);
 }
 
 /* ---- names and formatting ---- */

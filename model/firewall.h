@@ -69,6 +69,10 @@ void firewall_make_stateful_host(struct firewall *fw);
 /* Decide a packet's fate in `chain`. `state` is the packet's conntrack state. */
 void firewall_filter(struct firewall *fw, enum fw_chain chain, const struct packet_info *pkt,
 		     enum conntrack_state state, struct fw_verdict *out);
+/* The same verdict (and rule hit) without wording out->why (left ""): for
+ * callers whose trace has no observer, the only reader of the sentence. */
+void firewall_decide(struct firewall *fw, enum fw_chain chain, const struct packet_info *pkt,
+		     enum conntrack_state state, struct fw_verdict *out);
 
 size_t firewall_rule_count(const struct firewall *fw, enum fw_chain chain);
 const struct fw_rule *firewall_rule(const struct firewall *fw, enum fw_chain chain, size_t i);

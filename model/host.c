@@ -359,7 +359,11 @@ static bool host_filter(struct host *h, enum fw_chain chain, struct iface *at, s
 		return true;
 	tuple_of(info, &t);
 	ce = conntrack_lookup(h->ct, &t, &dir);
-	firewall_filter(h->fw, chain, info, conntrack_state_of(ce, dir), &v);
+	/* The verdict's sentence is read only by a trace observer. */
+	if (trace_active(net_trace(h->node.net)))
+		firewall_filter(h->fw, chain, info, conntrack_state_of(ce, dir), &v);
+	else
+		firewall_decide(h->fw, chain, info, conntrack_state_of(ce, dir), &v);
 	if (v.action != FW_ACCEPT) {
 		char flow[64];
 

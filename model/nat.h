@@ -113,6 +113,9 @@ enum nat_verdict {
 struct nat_result {
 	enum nat_verdict verdict;
 	enum trace_drop_reason reason;
+	/* A drop's sentence for students, built only while a trace observer is
+	 * attached to the NAT's engine (the only reader); "" otherwise. Tests
+	 * that read it subscribe an observer (tests/test_nat.c). */
 	char why[240];
 	const struct nat_mapping *mapping; /* the mapping used (valid until the next NAT call) */
 	bool created;                      /* outbound: a new mapping was made */

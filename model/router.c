@@ -399,8 +399,11 @@ static void forward(struct router *r, struct fwd *f)
 	if (firewall_rule_count(r->fw, FW_CHAIN_FORWARD) == 0 &&
 	    firewall_policy(r->fw, FW_CHAIN_FORWARD) == FW_ACCEPT)
 		v.action = FW_ACCEPT;
-	else
+	else if (trace_active(net_trace(n->net)))
 		firewall_filter(r->fw, FW_CHAIN_FORWARD, &f->info,
+				conntrack_state_of(f->ce, f->dir), &v);
+	else
+		firewall_decide(r->fw, FW_CHAIN_FORWARD, &f->info,
 				conntrack_state_of(f->ce, f->dir), &v);
 	if (v.action != FW_ACCEPT) {
 		node_dropf(n, f->in, f->p, TRACE_DROP_FIREWALL, "%s's firewall %s %s: %s", n->name,

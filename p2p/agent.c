@@ -18,20 +18,36 @@
 #define IDLE_PROBES 3
 #define IDLE_PROBE_INTERVAL P2P_NS_PER_S
 #define REG_RETRY_AFTER_LOSS (10 * P2P_NS_PER_S)
-#define CHECK_TXNS 16
 #define KEEPALIVE_PADDING 64 /* so stunsrv's no-amplification rule still answers */
+
+/* Connectivity-check transactions (RFC 8445 section 14, RFC 8489 6.2.1). A
+ * check is a STUN transaction: sent, then retransmitted with the same
+ * transaction ID after RTO, 2 RTO, 4 RTO, ... (capped at Rm x RTO) until
+ * it is answered or Rc requests have gone. With the default RTO of 100 ms
+ * a pair is checked at 0, 0.1, 0.3, 0.7, 1.5, 3.1 and 4.7 s: the whole
+ * punch window (5 s) is covered with 7 requests per pair, where checking
+ * round robin every pacing interval sent some 250 per side for a pair that
+ * never worked. The first checks of all pairs are paced, one per Ta across
+ * the agent (RFC 8445 6.1.4.2, 14.2); retransmissions and triggered checks
+ * (7.3.1.4, sent at once: the peer's check just opened the way) are not. */
+#define CHECK_RC 7        /* RFC 8489 6.2.1 Rc */
+#define CHECK_RM 16       /* RFC 8489 6.2.1 Rm: the cap on the doubling RTO */
+#define CHECK_TXNS 8      /* recent transactions whose answers we still accept */
 
 struct agent_pair {
 	struct coord_candidate remote;
+	uint64_t retx_ns;    /* next retransmission of the pair's transaction; 0: none */
+	uint8_t txn;         /* ring slot of the pair's transaction (see pair_txn) */
+	uint8_t tries;       /* requests sent in that transaction */
+	bool waiting;        /* RFC 8445 6.1.2.6 Waiting: its first check is still to be paced */
 	bool succeeded;      /* our check got an authenticated answer (RFC 8445 7.2.5.3) */
 	bool heard;          /* an authenticated check from the peer arrived from here */
 	bool peer_nominated; /* that check carried USE-CANDIDATE */
-	bool triggered;      /* check it at the next pacing slot (RFC 8445 7.3.1.4) */
 };
 
 struct agent_txn {
 	uint8_t txid[STUN_TXID_SIZE];
-	int pair; /* -1: unused */
+	int8_t pair; /* -1: unused */
 	bool nominate;
 };
 
@@ -43,14 +59,18 @@ struct agent_peer {
 	bool introduced;  /* keys and session known */
 	uint64_t session;
 	struct crypto_session cs;
-	size_t n_pairs;
-	struct agent_pair pairs[AGENT_MAX_REMOTE_CANDIDATES];
-	size_t rr;
+	struct stun_integrity_key check_mac; /* cs.check_key, pads hashed once */
+	/* Grown on demand up to AGENT_MAX_REMOTE_CANDIDATES: most peers have one
+	 * to three candidates, and sixteen inline pairs were over half of an
+	 * agent_peer (bench_scale: 800 000 of them at N = 100 000). */
+	struct agent_pair *pairs;
+	size_t n_pairs, cap_pairs;
+	size_t rr;      /* next pair for a background check while relayed */
 	int selected;   /* chosen pair, -1 none */
 	int nominating; /* controlling: pair being nominated, -1 none */
 	struct agent_txn txns[CHECK_TXNS];
 	unsigned next_txn;
-	uint64_t next_check_ns;
+	uint64_t next_check_ns; /* RELAYED: next background check */
 	uint64_t punch_deadline_ns;
 	bool connect_pending;     /* CONNECT to send once registered */
 	uint64_t connect_retry_ns; /* 0: not waiting for an introduction */
@@ -76,6 +96,10 @@ struct agent {
 	uint64_t last_ts;
 	uint8_t ka_txid[STUN_TXID_SIZE];
 	uint64_t coord_ka_ns;
+	/* RFC 8445 6.1.4.2: one new (Waiting -> In-Progress) check per Ta for the
+	 * whole agent, the punching peers served round robin. */
+	uint64_t pace_ns; /* earliest time for the next paced check */
+	size_t pace_rr;   /* peer slot to serve first */
 	/* Allocated by add_peer(), in order, never freed before the agent: at
 	 * ~900 bytes each, sixteen inline peers were most of an agent's memory
 	 * while most agents know a few (bench_scale: 100 000 agents). */
@@ -94,9 +118,11 @@ static const char *fmt_ep(const struct p2p_endpoint *ep, char buf[P2P_ENDPOINT_S
 	return p2p_endpoint_format(ep, buf, P2P_ENDPOINT_STRLEN);
 }
 
-/* Rings start at two: the driver drains them after every call, so they
- * rarely hold more, and at ~1.5 KiB an item a ring of eight per queue was
- * over a third of an agent's memory (bench_scale, 100 000 agents). */
+/* Rings start at two and are freed whenever the driver drains them (it does
+ * after every call): at ~1.5 KiB an item, rings kept between calls were a
+ * third of an idle agent's memory (bench_scale, 100 000 agents), and a
+ * malloc per drained burst costs next to nothing beside what the burst
+ * carries (signatures, HMACs). */
 static bool ring_grow(void **buf, size_t *cap, size_t *head, size_t len, size_t elem)
 {
 	size_t ncap = *cap ? *cap * 2 : 2;
@@ -185,9 +211,13 @@ static struct agent_peer *add_peer(struct agent *a, const char *name)
 		struct agent_peer *p = a->peers[i];
 		if (p != NULL && p->used)
 			continue;
-		if (p == NULL && (p = a->peers[i] = malloc(sizeof(*p))) == NULL)
+		if (p == NULL && (p = a->peers[i] = calloc(1, sizeof(*p))) == NULL)
 			return NULL;
+		struct agent_pair *pairs = p->pairs; /* kept for reuse */
+		size_t cap = p->cap_pairs;
 		memset(p, 0, sizeof(*p));
+		p->pairs = pairs;
+		p->cap_pairs = cap;
 		p->used = true;
 		snprintf(p->name, sizeof(p->name), "%s", name);
 		p->selected = p->nominating = -1;
@@ -211,8 +241,17 @@ static int add_pair(struct agent_peer *p, const struct coord_candidate *c)
 	int i = find_pair(p, &c->ep);
 	if (i >= 0 || p->n_pairs == AGENT_MAX_REMOTE_CANDIDATES || c->ep.ip == 0)
 		return i;
+	if (p->n_pairs == p->cap_pairs) {
+		size_t ncap = p->cap_pairs ? 2 * p->cap_pairs : 2;
+		struct agent_pair *np = realloc(p->pairs, ncap * sizeof(*np));
+		if (np == NULL)
+			return -1; /* as if the list were full */
+		p->pairs = np;
+		p->cap_pairs = ncap;
+	}
 	memset(&p->pairs[p->n_pairs], 0, sizeof(p->pairs[0]));
 	p->pairs[p->n_pairs].remote = *c;
+	p->pairs[p->n_pairs].waiting = true; /* paced in if we are punching */
 	return (int)p->n_pairs++;
 }
 
@@ -244,6 +283,8 @@ static void set_defaults(struct agent_config *c)
 		c->refresh_ns = 60 * P2P_NS_PER_S;
 	if (!c->rto_ns)
 		c->rto_ns = 500 * P2P_NS_PER_MS;
+	if (!c->check_rto_ns)
+		c->check_rto_ns = 100 * P2P_NS_PER_MS;
 }
 
 struct agent *agent_new(const struct agent_config *cfg)
@@ -281,8 +322,11 @@ void agent_free(struct agent *a)
 	if (a == NULL)
 		return;
 	discovery_free(a->disc);
-	for (size_t i = 0; i < AGENT_MAX_PEERS; i++)
+	for (size_t i = 0; i < AGENT_MAX_PEERS; i++) {
+		if (a->peers[i] != NULL)
+			free(a->peers[i]->pairs);
 		free(a->peers[i]);
+	}
 	free(a->dq);
 	free(a->eq);
 	free(a);
@@ -518,8 +562,18 @@ static void start_punching(struct agent *a, struct agent_peer *p, uint64_t now)
 	p->connect_pending = false;
 	p->selected = p->nominating = -1;
 	p->punch_deadline_ns = now + a->cfg.punch_timeout_ns;
-	p->next_check_ns = now;
 	p->rr = 0;
+	/* A fresh checklist (RFC 8445 6.1.2.6): every pair Waiting for its paced
+	 * first check; what an earlier round learned may no longer hold (path
+	 * lost, NAT rebooted). */
+	for (size_t i = 0; i < p->n_pairs; i++) {
+		struct agent_pair *pp = &p->pairs[i];
+		pp->waiting = true;
+		pp->succeeded = pp->heard = pp->peer_nominated = false;
+		pp->retx_ns = 0;
+	}
+	if (a->pace_ns < now)
+		a->pace_ns = now;
 	for (size_t i = 0; i < p->n_pairs && n < sizeof(list); i++)
 		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s %s", i ? ", " : "",
 				      coord_candidate_type_name(p->pairs[i].remote.type),
@@ -561,6 +615,7 @@ static int on_introduce(struct agent *a, uint64_t now, const struct p2p_endpoint
 	if (!same) {
 		if (crypto_session_init(&p->cs, &a->id, box_pk, session) != CRYPTO_OK)
 			return AGENT_ERR_MALFORMED;
+		stun_integrity_key_init(&p->check_mac, p->cs.check_key, sizeof(p->cs.check_key));
 		p->introduced = true;
 		p->session = session;
 		p->n_pairs = 0;
@@ -589,48 +644,163 @@ static void put_role(struct stun_writer *w, const struct agent_peer *p)
 		     p->session);
 }
 
-static void send_check(struct agent *a, struct agent_peer *p, int pair, bool nominate)
+/* Writes one request of transaction t (a first send or a retransmission). */
+static void write_check(struct agent *a, struct agent_peer *p, const struct agent_txn *t)
 {
 	char user[2 * AGENT_NAME_MAX + 2];
-	struct agent_txn *t = &p->txns[p->next_txn++ % CHECK_TXNS];
 	struct stun_writer w;
-	struct p2p_datagram *d = dq_push(a, &p->pairs[pair].remote.ep);
+	struct p2p_datagram *d = dq_push(a, &p->pairs[t->pair].remote.ep);
 
 	if (d == NULL)
 		return;
-	new_txid(a, t->txid);
-	t->pair = pair;
-	t->nominate = nominate;
 	/* RFC 8445 7.2.2: USERNAME is "receiver:sender". */
 	snprintf(user, sizeof(user), "%s:%s", p->name, a->name);
 	stun_writer_init(&w, d->buf, sizeof(d->buf), STUN_METHOD_BINDING, STUN_CLASS_REQUEST,
 			 t->txid);
 	stun_put_string(&w, STUN_ATTR_USERNAME, user);
 	put_role(&w, p);
-	if (nominate)
+	if (t->nominate)
 		stun_put_raw(&w, STUN_ATTR_USE_CANDIDATE, NULL, 0);
-	stun_put_integrity_sha256(&w, p->cs.check_key, sizeof(p->cs.check_key));
+	stun_put_integrity_sha256_key(&w, &p->check_mac);
 	stun_put_fingerprint(&w);
 	dq_commit(a, d, &w);
 }
 
-/* One check per pacing slot: triggered first, then the nomination, then round robin. */
-static void send_next_check(struct agent *a, struct agent_peer *p)
+/* RTO before the request after the n-th (n >= 1): doubling (RFC 8489
+ * 6.2.1), capped at Rm x the first so that the last requests still fall
+ * inside the punch window instead of seconds after it. */
+static uint64_t check_rto(const struct agent *a, unsigned n)
+{
+	uint64_t rto = a->cfg.check_rto_ns, cap = CHECK_RM * rto;
+
+	for (unsigned k = 1; k < n && rto < cap; k++)
+		rto *= 2;
+	return rto < cap ? rto : cap;
+}
+
+/* The pair's transaction, or NULL once a newer one took its ring slot (the
+ * pair's own newer transactions move pp->txn along, so it is another pair's). */
+static struct agent_txn *pair_txn(struct agent_peer *p, int pair)
+{
+	struct agent_txn *t = &p->txns[p->pairs[pair].txn];
+	return t->pair == pair ? t : NULL;
+}
+
+/* Starts a check transaction on `pair`. `retransmit`: with RFC 8489
+ * retransmissions (checks while punching, triggered checks, nomination);
+ * without, one request whose retry is the next one due anyway (keepalives,
+ * idle probes, background checks while relayed). */
+static void send_check(struct agent *a, struct agent_peer *p, int pair, bool nominate,
+		       uint64_t now, bool retransmit)
+{
+	struct agent_pair *pp = &p->pairs[pair];
+	unsigned slot = p->next_txn++ % CHECK_TXNS;
+	struct agent_txn *t = &p->txns[slot];
+
+	new_txid(a, t->txid);
+	t->pair = (int8_t)pair;
+	t->nominate = nominate;
+	pp->waiting = false;
+	pp->txn = (uint8_t)slot;
+	pp->tries = 1;
+	pp->retx_ns = retransmit ? now + check_rto(a, 1) : 0;
+	write_check(a, p, t);
+}
+
+/* RFC 8445 7.3.1.4: a check from the peer on this pair (or its nomination)
+ * asks for a check of ours at once: the peer's request has just opened its
+ * NAT towards us. A transaction already running on the pair, with the same
+ * USE-CANDIDATE, is retransmitted now with its schedule restarted rather
+ * than replaced (the same request either way, and the peer's retransmissions
+ * then cost no ring slots); one sent less than Ta ago is left to arrive. */
+static void trigger_check(struct agent *a, struct agent_peer *p, int pair, uint64_t now)
+{
+	struct agent_pair *pp = &p->pairs[pair];
+	struct agent_txn *t = pair_txn(p, pair);
+	bool nominate = p->nominating == pair;
+
+	if (pp->retx_ns && t != NULL && t->nominate == nominate) {
+		if (now + check_rto(a, pp->tries) < pp->retx_ns + a->cfg.pacing_ns)
+			return;
+		pp->tries = 1;
+		pp->retx_ns = now + check_rto(a, 1);
+		write_check(a, p, t);
+		return;
+	}
+	send_check(a, p, pair, nominate, now, true);
+}
+
+/* Retransmissions that are due (RFC 8489 6.2.1); after Rc requests and a
+ * last RTO without an answer the transaction has failed, and so has the
+ * pair until the peer's checks or the background probing revive it. */
+static void tick_retransmissions(struct agent *a, struct agent_peer *p, uint64_t now)
+{
+	for (size_t i = 0; i < p->n_pairs; i++) {
+		struct agent_pair *pp = &p->pairs[i];
+		if (pp->retx_ns == 0 || now < pp->retx_ns)
+			continue;
+		struct agent_txn *t = pair_txn(p, (int)i);
+		if (t == NULL || pp->tries >= CHECK_RC) {
+			pp->retx_ns = 0;
+			continue;
+		}
+		pp->tries++;
+		pp->retx_ns = now + check_rto(a, pp->tries);
+		write_check(a, p, t);
+	}
+}
+
+/* The first waiting pair of a punching peer, in candidate order (the
+ * coordinator lists host candidates first, as ICE's priorities would). */
+static int first_waiting(const struct agent_peer *p)
+{
+	if (p->state != AGENT_PEER_PUNCHING)
+		return -1;
+	for (size_t i = 0; i < p->n_pairs; i++)
+		if (p->pairs[i].waiting)
+			return (int)i;
+	return -1;
+}
+
+static bool any_waiting(const struct agent *a)
+{
+	for (size_t i = 0; i < AGENT_MAX_PEERS && a->peers[i] != NULL; i++)
+		if (a->peers[i]->used && first_waiting(a->peers[i]) >= 0)
+			return true;
+	return false;
+}
+
+/* RFC 8445 6.1.4.2: every Ta, the next punching peer (round robin) starts a
+ * check on its first waiting pair. */
+static void tick_pacing(struct agent *a, uint64_t now)
+{
+	if (now < a->pace_ns)
+		return;
+	for (size_t k = 0; k < AGENT_MAX_PEERS; k++) {
+		size_t slot = (a->pace_rr + k) % AGENT_MAX_PEERS;
+		struct agent_peer *p = a->peers[slot];
+		int i = p != NULL && p->used ? first_waiting(p) : -1;
+		if (i < 0)
+			continue;
+		send_check(a, p, i, p->nominating == i, now, true);
+		a->pace_rr = slot + 1;
+		a->pace_ns = now + a->cfg.pacing_ns;
+		return;
+	}
+}
+
+/* While relayed: one check every background interval, the nomination first,
+ * else round robin over the pairs (RFC 8445 leaves a failed checklist
+ * alone; we keep looking because NATs change: relay-upgrade.nsim). */
+static void send_background_check(struct agent *a, struct agent_peer *p, uint64_t now)
 {
 	if (p->n_pairs == 0)
 		return;
-	for (size_t i = 0; i < p->n_pairs; i++) {
-		if (p->pairs[i].triggered) {
-			p->pairs[i].triggered = false;
-			send_check(a, p, (int)i, p->nominating == (int)i);
-			return;
-		}
-	}
 	if (p->nominating >= 0) {
-		send_check(a, p, p->nominating, true);
+		send_check(a, p, p->nominating, true, now, false);
 		return;
 	}
-	send_check(a, p, (int)(p->rr++ % p->n_pairs), false);
+	send_check(a, p, (int)(p->rr++ % p->n_pairs), false, now, false);
 }
 
 static void select_pair(struct agent *a, struct agent_peer *p, int pair, uint64_t now)
@@ -642,6 +812,11 @@ static void select_pair(struct agent *a, struct agent_peer *p, int pair, uint64_
 	p->selected = pair;
 	p->nominating = -1;
 	p->state = AGENT_PEER_DIRECT;
+	/* RFC 8445 8.1.2: checking ends with the nomination. */
+	for (size_t i = 0; i < p->n_pairs; i++) {
+		p->pairs[i].retx_ns = 0;
+		p->pairs[i].waiting = false;
+	}
 	p->last_heard_ns = now;
 	p->next_keepalive_ns = now + (a->cfg.keepalive_ns ? a->cfg.keepalive_ns : dead_interval(a));
 	struct p2p_event *e = emit(a, upgrade ? AGENT_EV_UPGRADED : AGENT_EV_DIRECT, p->name,
@@ -663,17 +838,18 @@ static void evaluate_pair(struct agent *a, struct agent_peer *p, int i, uint64_t
 	if (p->state != AGENT_PEER_PUNCHING && p->state != AGENT_PEER_RELAYED)
 		return;
 	if (p->controlling) {
-		/* Works both ways: our check was answered and the peer's got through. */
+		/* Works both ways: our check was answered and the peer's got
+		 * through. Nominate now (RFC 8445 8.1.1), not at a pacing slot. */
 		if (pp->succeeded && pp->heard && p->nominating < 0) {
 			p->nominating = i;
-			pp->triggered = true;
-			p->next_check_ns = now;
+			trigger_check(a, p, i, now);
+		} else if (pp->heard && !pp->succeeded) {
+			trigger_check(a, p, i, now); /* RFC 8445 7.3.1.4 */
 		}
 	} else if (pp->peer_nominated && pp->succeeded) {
 		select_pair(a, p, i, now); /* RFC 8445 7.3.1.5 */
-	} else if (pp->peer_nominated) {
-		pp->triggered = true;
-		p->next_check_ns = now;
+	} else if (pp->heard && !pp->succeeded) {
+		trigger_check(a, p, i, now); /* RFC 8445 7.3.1.4 */
 	}
 }
 
@@ -699,7 +875,7 @@ static void answer_check(struct agent *a, struct agent_peer *p, const struct p2p
 	stun_writer_init(&w, d->buf, sizeof(d->buf), STUN_METHOD_BINDING, STUN_CLASS_SUCCESS,
 			 m->txid);
 	stun_put_xor_address(&w, STUN_ATTR_XOR_MAPPED_ADDRESS, from);
-	stun_put_integrity_sha256(&w, p->cs.check_key, sizeof(p->cs.check_key));
+	stun_put_integrity_sha256_key(&w, &p->check_mac);
 	stun_put_fingerprint(&w);
 	dq_commit(a, d, &w);
 }
@@ -712,8 +888,7 @@ static int on_check(struct agent *a, uint64_t now, const struct p2p_endpoint *fr
 
 	if (p == NULL || !p->introduced)
 		return AGENT_ERR_UNKNOWN_PEER;
-	if (stun_check_integrity_sha256(m, buf, len, p->cs.check_key, sizeof(p->cs.check_key)) !=
-	    STUN_OK)
+	if (stun_check_integrity_sha256_key(m, buf, len, &p->check_mac) != STUN_OK)
 		return AGENT_ERR_UNAUTHENTICATED; /* RFC 8489 9.1.3: silently discard */
 	answer_check(a, p, from, m);
 	p->last_heard_ns = now;
@@ -726,14 +901,11 @@ static int on_check(struct agent *a, uint64_t now, const struct p2p_endpoint *fr
 		emit(a, AGENT_EV_LOG, p->name,
 		     "learned peer-reflexive candidate %s for %s from its check (RFC 8445 7.3.1.3)",
 		     fmt_ep(from, ep), p->name);
-		p->pairs[i].triggered = true; /* 7.3.1.4 triggered check */
 	}
 	p->pairs[i].heard = true;
 	if (stun_find(m, STUN_ATTR_USE_CANDIDATE) != NULL)
 		p->pairs[i].peer_nominated = true;
-	if (!p->pairs[i].succeeded)
-		p->pairs[i].triggered = true;
-	evaluate_pair(a, p, i, now);
+	evaluate_pair(a, p, i, now); /* triggers our check if ours has not succeeded */
 	return AGENT_OK;
 }
 
@@ -749,19 +921,22 @@ static int on_check_response(struct agent *a, uint64_t now, const struct p2p_end
 			if (memcmp(t->txid, m->txid, STUN_TXID_SIZE) != 0 || t->pair < 0 ||
 			    (size_t)t->pair >= p->n_pairs)
 				continue;
-			if (stun_check_integrity_sha256(m, buf, len, p->cs.check_key, 32) != STUN_OK)
+			if (stun_check_integrity_sha256_key(m, buf, len, &p->check_mac) != STUN_OK)
 				return AGENT_ERR_UNAUTHENTICATED;
 			/* RFC 8445 7.2.5.2.1: the answer must come from where we sent. */
 			if (!p2p_endpoint_equal(from, &p->pairs[t->pair].remote.ep) ||
 			    m->cls != STUN_CLASS_SUCCESS)
 				return AGENT_OK;
+			int pair = t->pair;
 			p->last_heard_ns = now;
-			p->pairs[t->pair].succeeded = true;
-			if (t->nominate && p->controlling && p->state != AGENT_PEER_DIRECT)
-				select_pair(a, p, t->pair, now);
-			else
-				evaluate_pair(a, p, t->pair, now);
+			p->pairs[pair].succeeded = true;
+			if (pair_txn(p, pair) == t)
+				p->pairs[pair].retx_ns = 0; /* answered: no more retransmissions */
 			t->pair = -1;
+			if (t->nominate && p->controlling && p->state != AGENT_PEER_DIRECT)
+				select_pair(a, p, pair, now);
+			else
+				evaluate_pair(a, p, pair, now);
 			return AGENT_OK;
 		}
 	}
@@ -1002,7 +1177,7 @@ static void tick_direct(struct agent *a, struct agent_peer *p, uint64_t now)
 	}
 	if (now < p->next_keepalive_ns || (!ka && now < p->last_heard_ns + dead))
 		return;
-	send_check(a, p, p->selected, false);
+	send_check(a, p, p->selected, false, now, false);
 	p->next_keepalive_ns = now + (ka ? ka : IDLE_PROBE_INTERVAL);
 }
 
@@ -1028,15 +1203,17 @@ static void tick_peer(struct agent *a, struct agent_peer *p, uint64_t now)
 			     "the coordinator and still probing in the background",
 			     p->name, (unsigned long long)(a->cfg.punch_timeout_ns / P2P_NS_PER_MS));
 			p->next_check_ns = now + a->cfg.background_pacing_ns;
+			for (size_t i = 0; i < p->n_pairs; i++)
+				p->pairs[i].waiting = false; /* the background probing has them */
 			break;
 		}
-		/* fall through */
+		tick_retransmissions(a, p, now);
+		break;
 	case AGENT_PEER_RELAYED:
+		tick_retransmissions(a, p, now);
 		if (now >= p->next_check_ns) {
-			send_next_check(a, p);
-			p->next_check_ns = now + (p->state == AGENT_PEER_PUNCHING
-							  ? a->cfg.pacing_ns
-							  : a->cfg.background_pacing_ns);
+			send_background_check(a, p, now);
+			p->next_check_ns = now + a->cfg.background_pacing_ns;
 		}
 		break;
 	case AGENT_PEER_DIRECT:
@@ -1077,6 +1254,7 @@ void agent_tick(struct agent *a, uint64_t now_ns)
 	for (size_t i = 0; i < AGENT_MAX_PEERS; i++)
 		if (a->peers[i] != NULL && a->peers[i]->used)
 			tick_peer(a, a->peers[i], now_ns);
+	tick_pacing(a, now_ns);
 }
 
 static uint64_t min64(uint64_t x, uint64_t y)
@@ -1084,6 +1262,17 @@ static uint64_t min64(uint64_t x, uint64_t y)
 	return x < y ? x : y;
 }
 
+static uint64_t retransmission_deadline(const struct agent_peer *p)
+{
+	uint64_t t = P2P_NO_DEADLINE;
+
+	for (size_t i = 0; i < p->n_pairs; i++)
+		if (p->pairs[i].retx_ns)
+			t = min64(t, p->pairs[i].retx_ns);
+	return t;
+}
+
+/* The peer's own timers; the paced first checks are the agent's (pace_ns). */
 static uint64_t peer_deadline(const struct agent *a, const struct agent_peer *p)
 {
 	uint64_t ka = a->cfg.keepalive_ns, dead = dead_interval(a);
@@ -1093,9 +1282,10 @@ static uint64_t peer_deadline(const struct agent *a, const struct agent_peer *p)
 		return p->connect_retry_ns ? min64(p->connect_retry_ns, p->connect_deadline_ns)
 					   : P2P_NO_DEADLINE;
 	case AGENT_PEER_PUNCHING:
-		return min64(p->next_check_ns, p->punch_deadline_ns);
+		return min64(retransmission_deadline(p), p->punch_deadline_ns);
 	case AGENT_PEER_RELAYED:
-		return p->n_pairs ? p->next_check_ns : P2P_NO_DEADLINE;
+		return min64(retransmission_deadline(p),
+			     p->n_pairs ? p->next_check_ns : P2P_NO_DEADLINE);
 	case AGENT_PEER_DIRECT:
 		if (ka)
 			return min64(p->next_keepalive_ns, p->last_heard_ns + dead);
@@ -1121,6 +1311,8 @@ uint64_t agent_next_deadline(const struct agent *a)
 	for (size_t i = 0; i < AGENT_MAX_PEERS; i++)
 		if (a->peers[i] != NULL && a->peers[i]->used)
 			t = min64(t, peer_deadline(a, a->peers[i]));
+	if (t > a->pace_ns && any_waiting(a))
+		t = a->pace_ns;
 	return t;
 }
 
@@ -1134,7 +1326,11 @@ bool agent_pop_datagram(struct agent *a, struct p2p_datagram *out)
 	out->len = d->len;
 	memcpy(out->buf, d->buf, d->len);
 	a->dq_head = (a->dq_head + 1) % a->dq_cap;
-	a->dq_len--;
+	if (--a->dq_len == 0) {
+		free(a->dq);
+		a->dq = NULL;
+		a->dq_cap = a->dq_head = 0;
+	}
 	return true;
 }
 
@@ -1144,7 +1340,11 @@ bool agent_pop_event(struct agent *a, struct p2p_event *out)
 		return false;
 	*out = a->eq[a->eq_head];
 	a->eq_head = (a->eq_head + 1) % a->eq_cap;
-	a->eq_len--;
+	if (--a->eq_len == 0) {
+		free(a->eq);
+		a->eq = NULL;
+		a->eq_cap = a->eq_head = 0;
+	}
 	return true;
 }
 

@@ -10,7 +10,9 @@
  *   agent_register -> REGISTER (signed) -> REGISTERED, CANDIDATES (host + srflx)
  *   agent_connect("bob") -> CONNECT -> the coordinator sends INTRODUCE to both
  *   both sides -> PUNCHING: authenticated Binding checks (RFC 8445 7.2.5) to
- *     every candidate of the other, one every pacing interval
+ *     every candidate of the other: a new one every pacing interval (Ta), each
+ *     retransmitted as a STUN transaction (RFC 8489 6.2.1), and a triggered
+ *     check at once when the other's check arrives (RFC 8445 7.3.1.4)
  *   first pair that works both ways -> the controlling side (smaller name)
  *     nominates it with USE-CANDIDATE (RFC 8445 8.1.1), both go DIRECT
  *   nothing works by the punch deadline -> RELAYED (data through the
@@ -92,7 +94,8 @@ struct agent_config {
 	uint64_t clock_offset_ns;          /* added to now for registration timestamps: the
 					      daemon passes wall clock - monotonic clock */
 	/* Timing knobs; 0 picks the default in brackets. */
-	uint64_t pacing_ns;                /* between two checks while punching [20 ms] */
+	uint64_t pacing_ns;                /* Ta: between two new checks while punching [20 ms] */
+	uint64_t check_rto_ns;             /* a check's first retransmission; doubles [100 ms] */
 	uint64_t punch_timeout_ns;         /* punching before relay fallback [5 s] */
 	uint64_t background_pacing_ns;     /* between checks while relayed [1 s] */
 	uint64_t keepalive_ns;             /* see agent_set_keepalive [25 s] */

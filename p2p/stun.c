@@ -353,28 +353,50 @@ void stun_put_string(struct stun_writer *w, uint16_t type, const char *s)
 
 /* HMAC-SHA256 of the first `upto` bytes with the header length replaced by
  * `hdr_len` (RFC 8489 14.6: the length covers up to the end of this attribute). */
-static void hmac_sha256(const uint8_t *buf, size_t upto, uint16_t hdr_len, const uint8_t *key,
-			size_t key_len, uint8_t mac[STUN_SHA256_SIZE])
+_Static_assert(sizeof(crypto_auth_hmacsha256_state) <= sizeof(struct stun_integrity_key),
+	       "stun_integrity_key too small for libsodium's HMAC state");
+
+void stun_integrity_key_init(struct stun_integrity_key *k, const uint8_t *key, size_t key_len)
+{
+	crypto_auth_hmacsha256_state st;
+
+	crypto_auth_hmacsha256_init(&st, key, key_len);
+	memset(k, 0, sizeof(*k));
+	memcpy(k->state, &st, sizeof(st));
+	sodium_memzero(&st, sizeof(st));
+}
+
+static void hmac_sha256(const uint8_t *buf, size_t upto, uint16_t hdr_len,
+			const struct stun_integrity_key *k, uint8_t mac[STUN_SHA256_SIZE])
 {
 	crypto_auth_hmacsha256_state st;
 	uint8_t hdr[STUN_HEADER_SIZE];
 
 	memcpy(hdr, buf, STUN_HEADER_SIZE);
 	put16(hdr + 2, hdr_len);
-	crypto_auth_hmacsha256_init(&st, key, key_len);
+	memcpy(&st, k->state, sizeof(st));
 	crypto_auth_hmacsha256_update(&st, hdr, STUN_HEADER_SIZE);
 	crypto_auth_hmacsha256_update(&st, buf + STUN_HEADER_SIZE, upto - STUN_HEADER_SIZE);
 	crypto_auth_hmacsha256_final(&st, mac);
 	sodium_memzero(&st, sizeof(st));
 }
 
-void stun_put_integrity_sha256(struct stun_writer *w, const uint8_t *key, size_t key_len)
+void stun_put_integrity_sha256_key(struct stun_writer *w, const struct stun_integrity_key *k)
 {
 	size_t upto = w->len;
 	uint8_t *p = reserve(w, STUN_ATTR_MESSAGE_INTEGRITY_SHA256, STUN_SHA256_SIZE);
 	if (p == NULL)
 		return;
-	hmac_sha256(w->buf, upto, (uint16_t)(w->len - STUN_HEADER_SIZE), key, key_len, p);
+	hmac_sha256(w->buf, upto, (uint16_t)(w->len - STUN_HEADER_SIZE), k, p);
+}
+
+void stun_put_integrity_sha256(struct stun_writer *w, const uint8_t *key, size_t key_len)
+{
+	struct stun_integrity_key k;
+
+	stun_integrity_key_init(&k, key, key_len);
+	stun_put_integrity_sha256_key(w, &k);
+	sodium_memzero(&k, sizeof(k));
 }
 
 void stun_put_fingerprint(struct stun_writer *w)
@@ -497,6 +519,17 @@ int stun_get_string(const struct stun_msg *m, uint16_t type, char *out, size_t s
 int stun_check_integrity_sha256(const struct stun_msg *m, const uint8_t *buf, size_t len,
 				const uint8_t *key, size_t key_len)
 {
+	struct stun_integrity_key k;
+
+	stun_integrity_key_init(&k, key, key_len);
+	int rc = stun_check_integrity_sha256_key(m, buf, len, &k);
+	sodium_memzero(&k, sizeof(k));
+	return rc;
+}
+
+int stun_check_integrity_sha256_key(const struct stun_msg *m, const uint8_t *buf, size_t len,
+				    const struct stun_integrity_key *k)
+{
 	const struct stun_attr *a = stun_find(m, STUN_ATTR_MESSAGE_INTEGRITY_SHA256);
 	uint8_t mac[STUN_SHA256_SIZE];
 
@@ -507,7 +540,7 @@ int stun_check_integrity_sha256(const struct stun_msg *m, const uint8_t *buf, si
 	    a->offset + STUN_ATTR_HEADER_SIZE + a->len > len)
 		return STUN_ERR_BAD_ATTRIBUTE;
 	size_t end = a->offset + STUN_ATTR_HEADER_SIZE + a->len;
-	hmac_sha256(buf, a->offset, (uint16_t)(end - STUN_HEADER_SIZE), key, key_len, mac);
+	hmac_sha256(buf, a->offset, (uint16_t)(end - STUN_HEADER_SIZE), k, mac);
 	return sodium_memcmp(mac, a->value, a->len) == 0 ? STUN_OK : STUN_ERR_INTEGRITY;
 }
 

@@ -130,6 +130,7 @@ struct net {
 	size_t q_head, q_len;
 	const char *forbidden; /* plaintext that must never cross the wire */
 	size_t direct_data, relayed;
+	size_t peer_datagrams[2]; /* sent by each agent to anything but the coordinator */
 	uint64_t rng;
 };
 
@@ -184,6 +185,8 @@ static void drain_all(void)
 		struct host *h = &N->h[i];
 		while (agent_pop_datagram(h->ag, &d)) {
 			struct p2p_endpoint src = d.from;
+			if (!p2p_endpoint_equal(&d.to, &COORD_EP))
+				N->peer_datagrams[i]++;
 			if (h->nat.mode != FAKE_NONE)
 				src = nat_out(&h->nat, N->now, d.from, d.to);
 			enqueue(&src, &d, false);
@@ -446,6 +449,26 @@ static void test_relay_then_upgrade(void **state)
 	net_down();
 }
 
+/* RFC 8445 section 14 / RFC 8489 6.2.1: a pair that never works costs one
+ * transaction of Rc = 7 requests (at 0, 0.1, 0.3, 0.7, 1.5, 3.1, 4.7 s), not
+ * a check every pacing interval for the whole punch deadline (~250). */
+static void test_failing_pairs_cost_a_few_checks(void **state)
+{
+	struct setup s = {FAKE_SYMMETRIC, 0, 0, 0, false};
+	(void)state;
+	net_up(&s);
+	register_and_connect();
+	run_until(N->now + 5500 * MS); /* past the deadline, before the first background check */
+	assert_int_equal(agent_peer_state(N->h[0].ag, "bob"), AGENT_PEER_RELAYED);
+	assert_int_equal(agent_peer_state(N->h[1].ag, "alice"), AGENT_PEER_RELAYED);
+	/* Each side has two pairs: the other's host and server-reflexive candidates. */
+	for (int i = 0; i < 2; i++) {
+		assert_true(N->peer_datagrams[i] >= 2 * 6);
+		assert_true(N->peer_datagrams[i] <= 2 * 7);
+	}
+	net_down();
+}
+
 static void test_keepalive_keeps_path(void **state)
 {
 	struct setup s = {FAKE_PORT_RESTRICTED, 30 * S, 25 * S, 60 * S, false};
@@ -505,6 +528,7 @@ int main(void)
 		cmocka_unit_test(test_direct_no_nat),
 		cmocka_unit_test(test_direct_port_restricted),
 		cmocka_unit_test(test_relay_then_upgrade),
+		cmocka_unit_test(test_failing_pairs_cost_a_few_checks),
 		cmocka_unit_test(test_keepalive_keeps_path),
 		cmocka_unit_test(test_path_lost_without_keepalive),
 		cmocka_unit_test(test_unknown_peer_fails),

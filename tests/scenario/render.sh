@@ -117,7 +117,7 @@ expect_exit 0 "why --help" -- "$natsim" why --help
 expect_exit 0 "why --packet 12" -- "$natsim" why "$classic" --packet 12
 contains "$out" "home translated source 192.168.1.5:5000 → 203.0.113.7:5000" "why rewrite"
 contains "$out" "Fate: dropped at office (nat-filter)" "why fate"
-expect_exit 0 "why --packet '#78'" -- "$natsim" why "$classic" --packet '#78'
+expect_exit 0 "why --packet '#34'" -- "$natsim" why "$classic" --packet '#34'
 contains "$out" "delivered to the socket on bob" "why delivered"
 expect_exit 2 "why unknown id" -- "$natsim" why "$classic" --packet 99999
 contains "$err" "no packet #99999 in this run; packet ids go from 1 to" "why range message"
