@@ -172,7 +172,6 @@ struct fold_node {
 	struct idmap flow_ids, map_ids;
 	uint64_t hits[FW_CHAIN_COUNT][MAX_RULES + 1]; /* [chain][0] = policy */
 	uint64_t fw_drops;
-	bool rule_field_seen;
 };
 
 struct link_info {
@@ -231,7 +230,6 @@ static void fold_reset(struct tui_model *m)
 		idmap_reset(&fn->map_ids);
 		memset(fn->hits, 0, sizeof(fn->hits));
 		fn->fw_drops = 0;
-		fn->rule_field_seen = false;
 	}
 	for (size_t i = 0; i < m->n_pairs; i++)
 		m->pairs[i].state = TUI_PAIR_REGISTERING;
@@ -345,33 +343,9 @@ static int apply_mapping(struct fold_node *fn, const struct trace_mapping *rec)
 	return 0;
 }
 
-/* Which rule decided, from a firewall drop's sentence ("rule INPUT #2 (...)"
- * or "no rule in INPUT matched ..."): hits[chain][rule], rule 0 = policy. */
-static void count_rule_sentence(struct fold_node *fn, const char *why)
-{
-	for (int c = 0; why && c < FW_CHAIN_COUNT; c++) {
-		const char *name = fw_chain_name((enum fw_chain)c);
-		char pat[48];
-		snprintf(pat, sizeof(pat), "rule %s #", name);
-		const char *p = strstr(why, pat);
-		if (p) {
-			long k = strtol(p + strlen(pat), NULL, 10);
-			if (k >= 1 && k <= MAX_RULES)
-				fn->hits[c][k]++;
-			return;
-		}
-		snprintf(pat, sizeof(pat), "no rule in %s matched", name);
-		if (strstr(why, pat)) {
-			fn->hits[c][0]++;
-			return;
-		}
-	}
-}
-
 /* A packet record's `rule` ("input #2", "INPUT #2", "input policy"). */
 static void count_rule_field(struct fold_node *fn, const char *rule)
 {
-	fn->rule_field_seen = true;
 	for (int c = 0; c < FW_CHAIN_COUNT; c++) {
 		const char *name = fw_chain_name((enum fw_chain)c);
 		size_t len = strlen(name);
@@ -391,8 +365,6 @@ static void apply_packet(struct fold_node *fn, const struct trace_packet *p)
 		count_rule_field(fn, p->rule);
 	if (p->hop == TRACE_HOP_DROP && p->reason == TRACE_DROP_FIREWALL) {
 		fn->fw_drops++;
-		if (!p->rule)
-			count_rule_sentence(fn, p->why);
 	}
 }
 
@@ -1331,11 +1303,9 @@ static int tables_firewall(const struct tui_model *m, const struct tui_node *nd,
 	    tui_lines_addf(out, TUI_STYLE_DIM, " hits  rule") != 0 ||
 	    firewall_rows(m, nd, fn, out) != 0)
 		return -1;
-	if (fn && fn->rule_field_seen)
-		return 0;
 	return tui_lines_addf(out, TUI_STYLE_DIM,
-			      "(hits count drops only: the trace names the deciding rule in drop "
-			      "sentences, not on accepted packets; rules are the scenario's)");
+			      "(hits count the drops each rule decided: the trace names the rule of "
+			      "every drop, not of accepted packets)");
 }
 
 int tui_model_tables(const struct tui_model *m, const char *node, struct tui_lines *out)

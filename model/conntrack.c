@@ -406,3 +406,23 @@ int conntrack_format_footer(size_t n, char *out, size_t size)
 	return snprintf(out, size,
 			"conntrack v1.4.7 (conntrack-tools): %zu flow entries have been shown.", n);
 }
+
+void conntrack_tuple_of(const struct packet_info *info, struct conntrack_tuple *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->proto = info->proto;
+	out->src = info->src;
+	out->dst = info->dst;
+	out->sport = info->sport;
+	out->dport = info->dport;
+}
+
+void conntrack_tuple_invert(const struct conntrack_tuple *t, struct conntrack_tuple *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->proto = t->proto;
+	out->src = t->dst;
+	out->dst = t->src;
+	out->sport = t->dport;
+	out->dport = t->sport;
+}

@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/packet.h"
 #include "sim/engine.h"
 #include "sim/trace.h"
 
@@ -33,6 +34,10 @@ struct conntrack_tuple {
 };
 
 enum conntrack_dir { CONNTRACK_DIR_ORIGINAL = 0, CONNTRACK_DIR_REPLY = 1 };
+
+/* The tuple a parsed packet belongs to, and the tuple of its reply. */
+void conntrack_tuple_of(const struct packet_info *info, struct conntrack_tuple *out);
+void conntrack_tuple_invert(const struct conntrack_tuple *t, struct conntrack_tuple *out);
 
 /* What a packet is to the table, as iptables' --ctstate sees it. */
 enum conntrack_state {

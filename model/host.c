@@ -314,36 +314,6 @@ struct host *host_socket_host(const struct host_socket *s)
 
 /* Packet path. */
 
-static const char *flow_words(const struct packet_info *info, char *out, size_t size)
-{
-	struct endpoint s = {info->src, info->sport}, d = {info->dst, info->dport};
-	char a[24], b[24];
-
-	snprintf(out, size, "%s → %s", endpoint_format(&s, a, sizeof(a)),
-		 endpoint_format(&d, b, sizeof(b)));
-	return out;
-}
-
-static void tuple_of(const struct packet_info *info, struct conntrack_tuple *t)
-{
-	memset(t, 0, sizeof(*t));
-	t->proto = info->proto;
-	t->src = info->src;
-	t->dst = info->dst;
-	t->sport = info->sport;
-	t->dport = info->dport;
-}
-
-static void tuple_invert(const struct conntrack_tuple *t, struct conntrack_tuple *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->proto = t->proto;
-	out->src = t->dst;
-	out->dst = t->src;
-	out->sport = t->dport;
-	out->dport = t->sport;
-}
-
 /* Run `chain` over a parsed packet with its conntrack state; on accept,
  * confirm the flow (create it if new) and count the packet. Returns false,
  * having dropped `p`, if the firewall refused it. */
@@ -357,7 +327,7 @@ static bool host_filter(struct host *h, enum fw_chain chain, struct iface *at, s
 
 	if (!h->fw_on)
 		return true;
-	tuple_of(info, &t);
+	conntrack_tuple_of(info, &t);
 	ce = conntrack_lookup(h->ct, &t, &dir);
 	/* The verdict's sentence is read only by a trace observer. */
 	if (trace_active(net_trace(h->node.net)))
@@ -365,15 +335,11 @@ static bool host_filter(struct host *h, enum fw_chain chain, struct iface *at, s
 	else
 		firewall_decide(h->fw, chain, info, conntrack_state_of(ce, dir), &v);
 	if (v.action != FW_ACCEPT) {
-		char flow[64];
-
-		node_dropf(&h->node, at, p, TRACE_DROP_FIREWALL, "%s's firewall %s %s: %s",
-			   h->node.name, v.action == FW_REJECT ? "rejected" : "dropped",
-			   flow_words(info, flow, sizeof(flow)), v.why);
+		node_drop_by_firewall(&h->node, at, p, info, chain, &v);
 		return false;
 	}
 	if (ce == NULL) {
-		tuple_invert(&t, &rt);
+		conntrack_tuple_invert(&t, &rt);
 		ce = conntrack_create(h->ct, &t, &rt);
 		dir = CONNTRACK_DIR_ORIGINAL;
 	}
@@ -492,7 +458,7 @@ static void host_receive(struct node *n, struct iface *in, struct packet *p)
 	if (node_iface_by_addr(n, info.dst) == NULL) {
 		node_dropf(n, in, p, TRACE_DROP_NOT_FOR_US,
 			   "%s dropped %s: it is addressed to %s, and %s is %s", n->name,
-			   flow_words(&info, flow, sizeof(flow)), ip_format(info.dst, a, sizeof(a)),
+			   packet_flow_format(&info, false, flow, sizeof(flow)), ip_format(info.dst, a, sizeof(a)),
 			   n->name, ip_format(host_address(h), why, sizeof(why)));
 		return;
 	}
@@ -502,7 +468,7 @@ static void host_receive(struct node *n, struct iface *in, struct packet *p)
 	if (s == NULL) {
 		node_dropf(n, in, p, TRACE_DROP_NO_SOCKET,
 			   "%s dropped %s: nothing on %s listens on UDP port %u", n->name,
-			   flow_words(&info, flow, sizeof(flow)), n->name, info.dport);
+			   packet_flow_format(&info, false, flow, sizeof(flow)), n->name, info.dport);
 		return;
 	}
 	struct endpoint from = {info.src, info.sport}, to = {info.dst, info.dport};

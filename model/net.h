@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/firewall.h"
 #include "model/packet.h"
 #include "sim/engine.h"
 #include "sim/rng.h"
@@ -104,6 +105,14 @@ void node_drop(struct node *n, struct iface *at, struct packet *p, enum trace_dr
  * is observed (an unobserved run does not pay for the words). */
 void node_dropf(struct node *n, struct iface *at, struct packet *p, enum trace_drop_reason reason,
 		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* A firewall refused `p` in `chain`: emit the drop with the verdict's
+ * sentence ("bob's firewall dropped A → B: ...") and, in the record's rule
+ * field, the rule that decided ("INPUT #2", "INPUT policy"), then release
+ * the packet. */
+void node_drop_by_firewall(struct node *n, struct iface *at, struct packet *p,
+			   const struct packet_info *info, enum fw_chain chain,
+			   const struct fw_verdict *v);
+
 /* Emit a packet-hop record (no ownership change). */
 void node_trace_hop(struct node *n, struct iface *at, enum trace_hop hop, const struct packet *p);
 

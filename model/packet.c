@@ -808,3 +808,13 @@ size_t packet_fields(const uint8_t *buf, size_t len, struct packet_field *out, s
 		udp_fields(&fl, buf, ihl, ip_end);
 	return fl.n;
 }
+
+char *packet_flow_format(const struct packet_info *info, bool ascii, char *out, size_t size)
+{
+	struct endpoint s = {info->src, info->sport}, d = {info->dst, info->dport};
+	char a[24], b[24];
+
+	snprintf(out, size, "%s %s %s", endpoint_format(&s, a, sizeof(a)), ascii ? "->" : "→",
+		 endpoint_format(&d, b, sizeof(b)));
+	return out;
+}

@@ -122,6 +122,10 @@ struct packet_field {
 /* Fill up to max fields; returns the number filled. */
 size_t packet_fields(const uint8_t *buf, size_t len, struct packet_field *out, size_t max);
 
+/* "192.168.1.5:5000 → 192.0.2.1:3478" for a parsed packet (the arrow as in
+ * packet_summary). Returns out. */
+char *packet_flow_format(const struct packet_info *info, bool ascii, char *out, size_t size);
+
 /* Address helpers. */
 char *ip_format(uint32_t ip, char *buf, size_t size);           /* "a.b.c.d" */
 char *endpoint_format(const struct endpoint *ep, char *buf, size_t size); /* "a.b.c.d:p" */

@@ -251,26 +251,6 @@ static void router_describe(struct node *n, struct trace_node *out, char *detail
 
 /* Packet path. */
 
-static const char *flow_words(const struct packet_info *info, char *out, size_t size)
-{
-	struct endpoint s = {info->src, info->sport}, d = {info->dst, info->dport};
-	char a[24], b[24];
-
-	snprintf(out, size, "%s → %s", endpoint_format(&s, a, sizeof(a)),
-		 endpoint_format(&d, b, sizeof(b)));
-	return out;
-}
-
-static void tuple_of(const struct packet_info *info, struct conntrack_tuple *t)
-{
-	memset(t, 0, sizeof(*t));
-	t->proto = info->proto;
-	t->src = info->src;
-	t->dst = info->dst;
-	t->sport = info->sport;
-	t->dport = info->dport;
-}
-
 static bool router_tracks(const struct router *r)
 {
 	return r->nat != NULL || firewall_rule_count(r->fw, FW_CHAIN_FORWARD) > 0 ||
@@ -378,7 +358,7 @@ static void forward(struct router *r, struct fwd *f)
 		node_dropf(n, f->in, f->p, TRACE_DROP_NO_ROUTE,
 			   "%s dropped %s: no route to %s (no entry in its table matches, and it "
 			   "has no default route)",
-			   n->name, flow_words(&f->info, flow, sizeof(flow)),
+			   n->name, packet_flow_format(&f->info, false, flow, sizeof(flow)),
 			   ip_format(f->info.dst, a, sizeof(a)));
 		return;
 	}
@@ -389,7 +369,7 @@ static void forward(struct router *r, struct fwd *f)
 		    n, f->in, f->p, TRACE_DROP_TTL,
 		    "TTL expired at %s: %s arrived with TTL %u, and a router may not forward "
 		    "a packet whose TTL would reach 0",
-		    n->name, flow_words(&f->info, flow, sizeof(flow)), f->info.ttl);
+		    n->name, packet_flow_format(&f->info, false, flow, sizeof(flow)), f->info.ttl);
 		return;
 	}
 	f->info.ttl = packet_decrement_ttl(f->p->data, f->p->len);
@@ -406,9 +386,7 @@ static void forward(struct router *r, struct fwd *f)
 		firewall_decide(r->fw, FW_CHAIN_FORWARD, &f->info,
 				conntrack_state_of(f->ce, f->dir), &v);
 	if (v.action != FW_ACCEPT) {
-		node_dropf(n, f->in, f->p, TRACE_DROP_FIREWALL, "%s's firewall %s %s: %s", n->name,
-			   v.action == FW_REJECT ? "rejected" : "dropped",
-			   flow_words(&f->info, flow, sizeof(flow)), v.why);
+		node_drop_by_firewall(n, f->in, f->p, &f->info, FW_CHAIN_FORWARD, &v);
 		return;
 	}
 	if (r->nat != NULL && out == r->outside && f->in != r->outside &&
@@ -430,7 +408,7 @@ static void router_receive(struct node *n, struct iface *in, struct packet *p)
 		return;
 	}
 	f.track = router_tracks(r);
-	tuple_of(&f.info, &f.received);
+	conntrack_tuple_of(&f.info, &f.received);
 	if (f.track)
 		f.ce = conntrack_lookup(r->ct, &f.received, &f.dir);
 	if (r->nat != NULL && nat_owns_address(r->nat, f.info.dst)) {
@@ -440,7 +418,7 @@ static void router_receive(struct node *n, struct iface *in, struct packet *p)
 		node_dropf(n, in, p, TRACE_DROP_NOT_FOR_US,
 			   "%s dropped %s: %s is %s's own address, and routers do not run "
 			   "services here",
-			   n->name, flow_words(&f.info, flow, sizeof(flow)),
+			   n->name, packet_flow_format(&f.info, false, flow, sizeof(flow)),
 			   ip_format(f.info.dst, a, sizeof(a)), n->name);
 		return;
 	}

@@ -220,6 +220,7 @@ static void test_firewall_drops_new_inbound(void **state)
 	assert_string_equal(d->why,
 			    "bob's firewall dropped 10.0.0.1:4000 → 10.0.0.2:5000: no rule in "
 			    "INPUT matched a new inbound flow, and the INPUT policy is drop");
+	assert_string_equal(d->rule, "INPUT policy"); /* what decided, for hit counts */
 	assert_int_equal(conntrack_count(host_conntrack(w->bob)), 0); /* drops leave no entry */
 
 	/* Bob speaks first: alice's answer is a reply and comes in. */

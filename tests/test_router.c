@@ -249,6 +249,7 @@ static void test_forward_firewall(void **state)
 	assert_string_equal(d->why,
 			    "r's firewall dropped 10.0.0.5:4000 → 10.0.1.2:53: rule FORWARD #1 "
 			    "(-p udp --dport 53 -j DROP) dropped it");
+	assert_string_equal(d->rule, "FORWARD #1");
 	send_to(w, f.s, IP4(10, 0, 1, 2), 54); /* another port passes */
 	assert_string_equal(last_drop(w->log)->node, "g1");
 	assert_int_equal(last_drop(w->log)->reason, TRACE_DROP_NO_SOCKET);

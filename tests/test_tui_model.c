@@ -4,7 +4,7 @@
  * what each pane would show: NAT mappings appear and disappear with the
  * cursor, pair states follow it, the timeline filter, the packet inspector
  * on a translation and a drop, the packet in flight on its link, firewall
- * hits from drop sentences, and the what-if preset cycle changing the
+ * hits from drop records, and the what-if preset cycle changing the
  * outcome of a re-run with the same seed.
  */
 #include <setjmp.h>
@@ -336,7 +336,7 @@ static void test_preset_cycle_order(void **state)
 }
 
 /* A hand-made log: bob's firewall drops twice by policy, once by rule. */
-static void emit_drop(struct trace *t, const char *why)
+static void emit_drop(struct trace *t, const char *why, const char *rule)
 {
 	static const uint8_t bytes[28] = {0x45};
 	struct trace_record r = {.kind = TRACE_PACKET};
@@ -347,11 +347,12 @@ static void emit_drop(struct trace *t, const char *why)
 					   .bytes = bytes,
 					   .len = sizeof(bytes),
 					   .reason = TRACE_DROP_FIREWALL,
-					   .why = why};
+					   .why = why,
+					   .rule = rule};
 	trace_emit(t, &r);
 }
 
-static void test_firewall_hits_from_drop_sentences(void **state)
+static void test_firewall_hits_from_drop_records(void **state)
 {
 	struct fixture *f = *state;
 	struct trace t;
@@ -362,18 +363,16 @@ static void test_firewall_hits_from_drop_sentences(void **state)
 	struct trace_record node = {.kind = TRACE_NODE};
 	node.u.node = (struct trace_node){"bob", "host", "10.0.0.7/24, firewall on", "office"};
 	trace_emit(&t, &node);
-	emit_drop(&t, "bob's firewall dropped x: no rule in INPUT matched a new inbound flow, "
-		      "and the INPUT policy is drop");
-	emit_drop(&t, "bob's firewall dropped y: no rule in INPUT matched a new inbound flow, "
-		      "and the INPUT policy is drop");
-	emit_drop(&t, "bob's firewall dropped z: rule INPUT #1 (-j DROP) dropped it");
+	emit_drop(&t, "bob's firewall dropped x: no rule in INPUT matched ...", "INPUT policy");
+	emit_drop(&t, "bob's firewall dropped y: no rule in INPUT matched ...", "INPUT policy");
+	emit_drop(&t, "bob's firewall dropped z: rule INPUT #1 (-j DROP) dropped it", "INPUT #1");
 	assert_int_equal(tui_model_adopt_log(f->m, log), 0);
 	tui_model_seek(f->m, tui_model_count(f->m));
 	assert_int_equal(tui_model_tables(f->m, "bob", &f->lines), 0);
 	assert_true(find_line(&f->lines, "firewall rules (3 dropped so far)") >= 0);
 	assert_true(find_line(&f->lines, "    2  INPUT policy drop") >= 0);
 	assert_true(find_line(&f->lines, "    1  INPUT #1") >= 0);
-	assert_true(find_line(&f->lines, "hits count drops only") >= 0);
+	assert_true(find_line(&f->lines, "hits count the drops each rule decided") >= 0);
 	tui_model_seek(f->m, 1);
 	assert_int_equal(tui_model_tables(f->m, "bob", &f->lines), 0);
 	assert_true(find_line(&f->lines, "    1  INPUT policy drop") >= 0);
@@ -395,7 +394,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_ladder_pane, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_what_if_changes_the_outcome, setup, teardown),
 	    cmocka_unit_test(test_preset_cycle_order),
-	    cmocka_unit_test_setup_teardown(test_firewall_hits_from_drop_sentences, setup,
+	    cmocka_unit_test_setup_teardown(test_firewall_hits_from_drop_records, setup,
 					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
