@@ -476,7 +476,7 @@ static int val_behaviour(const char *s, size_t len, bool filtering, int *out, ch
 
 static int val_preset(const char *s, size_t len, const char **out, char *msg)
 {
-	int i;
+	int i = 0;
 
 	if (val_choice(s, len, preset_names, COUNT(preset_names),
 		       "a preset: full-cone, restricted-cone, port-restricted-cone or symmetric",
@@ -1553,7 +1553,7 @@ enum { HOST_BEHIND, HOST_PUBLIC, HOST_FIREWALL, HOST_KEEPALIVE, HOST_PORT, HOST_
 static int parse_host_option(struct parser *p, struct scenario_host *h, int opt)
 {
 	const struct token *kw = &p->toks[p->pos - 1];
-	uint16_t port;
+	uint16_t port = 0;
 
 	switch (opt) {
 	case HOST_BEHIND:
@@ -1700,7 +1700,7 @@ static int want_prefix(struct parser *p, const char *what, uint32_t *ip, uint8_t
 static int want_states(struct parser *p, unsigned *states)
 {
 	static const char *const names[] = {"new", "established"};
-	int i;
+	int i = 0;
 
 	do {
 		WANT_VALUE(
@@ -1973,7 +1973,7 @@ enum { EXP_BY, EXP_REASON, EXP_FROM, EXP_TO, EXP_FOR, EXP_EXTERNAL_PORT };
 
 static int parse_expect_option(struct parser *p, struct scenario_expect *e, int which)
 {
-	uint16_t port;
+	uint16_t port = 0;
 
 	switch (which) {
 	case EXP_BY:

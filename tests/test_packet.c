@@ -614,9 +614,9 @@ static void assert_fields(const struct packet_field *f, size_t n, const char *co
 {
 	assert_int_equal(n, n_want);
 	for (size_t i = 0; i < n; i++) {
-		char line[100];
+		char line[sizeof(f->name) + sizeof(f->value) + 2];
 
-		snprintf(line, sizeof(line), "%s=%s", f[i].name, f[i].value);
+		snprintf(line, sizeof(line), "%.31s=%.63s", f[i].name, f[i].value);
 		assert_string_equal(line, want[i]);
 	}
 }
