@@ -12,11 +12,11 @@
 #include "viz/ladder.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sim/engine.h"
+#include "viz/text.h"
 
 #define LD_DEFAULT_WIDTH 100
 #define LD_TIME_COLS 9 /* "  12.345s " */
@@ -37,76 +37,6 @@ static const struct glyphs utf8_glyphs = {"\u2502", "\u2500", "\u25b6",	     "\u
 					  "\u2192", "\u2026", "\u2500\u2500"};
 static const struct glyphs ascii_glyphs = {"|", "-", ">",  "<",	  "+", "+",
 					   "*", "x", "->", "...", "=="};
-
-/* ---- text helpers ------------------------------------------------------- */
-
-static size_t utf8_len(unsigned char c)
-{
-	return c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-}
-
-/* Columns a UTF-8 string takes: one per code point. */
-static size_t display_width(const char *s, size_t n)
-{
-	size_t w = 0;
-	for (size_t i = 0; i < n && s[i] != '\0'; i++)
-		w += ((unsigned char)s[i] & 0xc0) != 0x80;
-	return w;
-}
-
-/* Bytes of the first `cols` columns of `s`. */
-static size_t bytes_for_cols(const char *s, size_t cols)
-{
-	size_t i = 0;
-	while (s[i] != '\0' && cols > 0) {
-		i += utf8_len((unsigned char)s[i]);
-		cols--;
-	}
-	return i;
-}
-
-/* The symbols natsim's sentences use get ASCII look-alikes; anything else
- * non-ASCII becomes '?'. */
-static void to_ascii(const char *in, char *out, size_t size)
-{
-	static const struct {
-		const char *utf8, *ascii;
-	} table[] = {
-	    {"\u2192", "->"}, {"\u2190", "<-"}, {"\u2194", "<->"}, {"\u2717", "x"},
-	    {"\u2713", "ok"}, {"\u2014", "-"},	{"\u2013", "-"},   {"\u2026", "..."},
-	};
-	size_t o = 0;
-	while (*in != '\0' && o + 4 < size) {
-		size_t n = utf8_len((unsigned char)*in);
-		if ((unsigned char)*in < 0x80) {
-			out[o++] = *in++;
-			continue;
-		}
-		const char *rep = "?";
-		for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-			if (strncmp(in, table[i].utf8, strlen(table[i].utf8)) == 0)
-				rep = table[i].ascii;
-		memcpy(out + o, rep, strlen(rep));
-		o += strlen(rep);
-		for (size_t i = 0; i < n && *in != '\0'; i++)
-			in++;
-	}
-	out[o] = '\0';
-}
-
-static void appendf(char *buf, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void appendf(char *buf, size_t size, const char *fmt, ...)
-{
-	size_t len = strlen(buf);
-	if (len + 1 >= size)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf + len, size - len, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- topology ----------------------------------------------------------- */
 
@@ -802,32 +732,33 @@ static void describe_rewrite(const struct trace_packet *p, char *out, size_t siz
 {
 	struct packet_info x, y;
 	char a[24], b[24];
-	appendf(out, size, "%s rewrites", p->node);
+	text_appendf(out, size, "%s rewrites", p->node);
 	if (p->before == NULL || packet_parse(p->before, p->before_len, &x, NULL, 0) != 0 ||
 	    packet_parse(p->bytes, p->len, &y, NULL, 0) != 0) {
-		appendf(out, size, " the packet");
+		text_appendf(out, size, " the packet");
 		return;
 	}
 	struct endpoint xs = {x.src, x.sport}, ys = {y.src, y.sport};
 	struct endpoint xd = {x.dst, x.dport}, yd = {y.dst, y.dport};
 	bool src = xs.ip != ys.ip || xs.port != ys.port, dst = xd.ip != yd.ip || xd.port != yd.port;
 	if (src)
-		appendf(out, size, " source %s \u2192 %s", endpoint_format(&xs, a, sizeof(a)),
-			endpoint_format(&ys, b, sizeof(b)));
+		text_appendf(out, size, " source %s \u2192 %s", endpoint_format(&xs, a, sizeof(a)),
+			     endpoint_format(&ys, b, sizeof(b)));
 	if (dst)
-		appendf(out, size, "%s destination %s \u2192 %s", src ? "," : "",
-			endpoint_format(&xd, a, sizeof(a)), endpoint_format(&yd, b, sizeof(b)));
+		text_appendf(out, size, "%s destination %s \u2192 %s", src ? "," : "",
+			     endpoint_format(&xd, a, sizeof(a)),
+			     endpoint_format(&yd, b, sizeof(b)));
 	if (!src && !dst)
-		appendf(out, size, " nothing");
+		text_appendf(out, size, " nothing");
 }
 
 static void drop_words(const struct trace_packet *p, char *out, size_t size)
 {
 	if (p->why != NULL)
-		appendf(out, size, "%s", p->why);
+		text_appendf(out, size, "%s", p->why);
 	else
-		appendf(out, size, "dropped at %s (%s)", p->node,
-			trace_drop_reason_name(p->reason));
+		text_appendf(out, size, "dropped at %s (%s)", p->node,
+			     trace_drop_reason_name(p->reason));
 }
 
 /* The text of a row; returns whether it may wrap (drops and notes do). */
@@ -839,54 +770,29 @@ static bool row_text(const struct ladder *L, const struct row *w, char *out, siz
 	out[0] = '\0';
 	switch (w->kind) {
 	case ROW_NOTE:
-		appendf(out, size, "%s", r->u.scenario.text != NULL ? r->u.scenario.text : "");
+		text_appendf(out, size, "%s", r->u.scenario.text != NULL ? r->u.scenario.text : "");
 		return true;
 	case ROW_REWRITE:
-		appendf(out, size, "#%" PRIu64 " ", p->packet_id);
+		text_appendf(out, size, "#%" PRIu64 " ", p->packet_id);
 		describe_rewrite(p, out, size);
 		return false;
 	case ROW_DROP:
-		appendf(out, size, "#%" PRIu64 " %s ", p->packet_id, L->g->cross);
+		text_appendf(out, size, "#%" PRIu64 " %s ", p->packet_id, L->g->cross);
 		drop_words(p, out, size);
 		return true;
 	case ROW_ARROW:
 		summarise(L, p->bytes, p->len, sum, sizeof(sum));
-		appendf(out, size, "#%" PRIu64 " %s", p->packet_id, sum);
+		text_appendf(out, size, "#%" PRIu64 " %s", p->packet_id, sum);
 		if (w->crossed && q != NULL) {
-			appendf(out, size, " %s ", L->g->cross);
+			text_appendf(out, size, " %s ", L->g->cross);
 			drop_words(q, out, size);
 			return true;
 		}
 		if (w->end == SIZE_MAX)
-			appendf(out, size, " (still in flight when the run ended)");
+			text_appendf(out, size, " (still in flight when the run ended)");
 		return false;
 	}
 	return false;
-}
-
-/* The end of the longest run of whole words from `p` that fits in `avail`
- * columns (at least one word; a word longer than the line is cut). */
-static const char *fit_words(const char *p, size_t avail)
-{
-	const char *end = p;
-	size_t cols = 0;
-	while (*end != '\0') {
-		const char *q = end;
-		while (*q == ' ')
-			q++;
-		const char *e = q;
-		while (*e != '\0' && *e != ' ')
-			e++;
-		size_t need = display_width(end, (size_t)(e - end));
-		if (cols + need > avail) {
-			if (cols == 0)
-				return p + bytes_for_cols(p, avail);
-			break;
-		}
-		cols += need;
-		end = e;
-	}
-	return end;
 }
 
 static void ladder_fini(struct ladder *L)
@@ -1025,7 +931,7 @@ static size_t max_name_width(const struct ladder_view *v)
 {
 	size_t name_w = 0;
 	for (size_t k = 0; k < v->n_lanes; k++) {
-		size_t w = display_width(v->lanes[k], strlen(v->lanes[k]));
+		size_t w = text_width(v->lanes[k], strlen(v->lanes[k]));
 		name_w = w > name_w ? w : name_w;
 	}
 	return name_w;
@@ -1113,7 +1019,7 @@ static void print_header(FILE *out, const struct layout *y)
 		size_t col = 0, len = 0;
 		for (size_t k = pass; k < v->n_lanes; k += lines) {
 			const char *s = v->lanes[k];
-			size_t w = display_width(s, strlen(s));
+			size_t w = text_width(s, strlen(s));
 			bool cut = w > room;
 			w = cut ? room : w;
 			size_t mid = lane_col(y, (int)k);
@@ -1121,7 +1027,7 @@ static void print_header(FILE *out, const struct layout *y)
 			start = start < col ? col : start;
 			for (; col < start; col++)
 				line[len++] = ' ';
-			size_t nb = bytes_for_cols(s, cut ? w - 1 : w);
+			size_t nb = text_bytes_for_cols(s, cut ? w - 1 : w);
 			memcpy(line + len, s, nb);
 			len += nb;
 			if (cut) { /* one column: "…", or "~" in ASCII */
@@ -1141,19 +1047,19 @@ static void print_header(FILE *out, const struct layout *y)
  * wrapped under the text column with the lanes drawn on. */
 static void print_text(FILE *out, const struct layout *y, const char *s, bool wrap, bool rule)
 {
-	size_t w = display_width(s, strlen(s));
+	size_t w = text_width(s, strlen(s));
 	if (w <= y->text_w) {
 		fprintf(out, "%s\n", s);
 		return;
 	}
 	if (!wrap) {
-		size_t ew = display_width(y->g->ellipsis, strlen(y->g->ellipsis));
-		size_t nb = bytes_for_cols(s, y->text_w - ew);
+		size_t ew = text_width(y->g->ellipsis, strlen(y->g->ellipsis));
+		size_t nb = text_bytes_for_cols(s, y->text_w - ew);
 		fprintf(out, "%.*s%s\n", (int)nb, s, y->g->ellipsis);
 		return;
 	}
 	for (const char *p = s; *p != '\0';) {
-		const char *end = fit_words(p, y->text_w);
+		const char *end = text_fit_words(p, y->text_w, true);
 		fprintf(out, "%.*s\n", (int)(end - p), p);
 		for (p = end; *p == ' '; p++)
 			;
@@ -1174,7 +1080,7 @@ static void print_row(FILE *out, const struct layout *y, const struct ladder_row
 	char ascii[LD_TEXT_MAX * 2];
 	const char *s = w->text;
 	if (y->ascii) {
-		to_ascii(w->text, ascii, sizeof(ascii));
+		text_to_ascii(w->text, ascii, sizeof(ascii));
 		s = ascii;
 	}
 	print_time(out, w->time);

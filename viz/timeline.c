@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "sim/engine.h"
+#include "viz/text.h"
 
 #define TL_TEXT_MAX 1536
 #define TL_NODE_COLUMN 9 /* names up to this wide keep the text column aligned */
@@ -370,74 +371,6 @@ static bool describe(struct tl_line *l, const struct trace_record *r,
 
 /* ---- layout ------------------------------------------------------------ */
 
-static size_t utf8_len(unsigned char c)
-{
-	return c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-}
-
-/* Columns a UTF-8 string takes: one per code point (no wide characters
- * appear in natsim's sentences). */
-static size_t display_width(const char *s, size_t n)
-{
-	size_t w = 0;
-	for (size_t i = 0; i < n; i++)
-		w += ((unsigned char)s[i] & 0xc0) != 0x80;
-	return w;
-}
-
-/* Replace what an ASCII terminal cannot show: the symbols natsim uses get
- * ASCII look-alikes, anything else becomes '?'. */
-static void to_ascii(const char *in, char *out, size_t size)
-{
-	static const struct {
-		const char *utf8, *ascii;
-	} table[] = {
-	    {ARROW, "->"},   {"\u2190", "<-"}, {BOTH_WAYS, "<->"}, {CROSS, "x"},    {CHECK, "ok"},
-	    {"\u2014", "-"}, {"\u2013", "-"},  {"\u2026", "..."},  {"\u2500", "-"},
-	};
-	size_t o = 0;
-	while (*in != '\0' && o + 4 < size) {
-		const char *rep = NULL;
-		size_t n = utf8_len((unsigned char)*in);
-		for (size_t i = 0; i < sizeof(table) / sizeof(table[0]) && rep == NULL; i++)
-			if (strncmp(in, table[i].utf8, strlen(table[i].utf8)) == 0)
-				rep = table[i].ascii;
-		if ((unsigned char)*in < 0x80) {
-			out[o++] = *in;
-		} else {
-			rep = rep != NULL ? rep : "?";
-			size_t rl = strlen(rep);
-			memcpy(out + o, rep, rl);
-			o += rl;
-		}
-		for (size_t i = 0; i < n && *in != '\0'; i++)
-			in++;
-	}
-	out[o] = '\0';
-}
-
-/* The end of the longest run of whole words from `p` that fits in `avail`
- * columns (at least one word, however long). */
-static const char *fit_words(const char *p, size_t avail)
-{
-	const char *end = p;
-	size_t cols = 0;
-	while (*end != '\0') {
-		const char *q = end;
-		while (*q == ' ')
-			q++;
-		const char *w = q;
-		while (*w != '\0' && *w != ' ')
-			w++;
-		size_t need = display_width(end, (size_t)(w - end));
-		if (cols != 0 && cols + need > avail)
-			break;
-		cols += need;
-		end = w;
-	}
-	return end;
-}
-
 static void print_segment(FILE *out, const char *s, size_t n, const struct timeline_options *opt,
 			  enum tl_style style)
 {
@@ -454,15 +387,15 @@ static void print_line(FILE *out, int64_t t, const struct tl_line *l,
 	const char *name = l->node != NULL ? l->node : "-";
 
 	if (opt->ascii) {
-		to_ascii(l->text, text, sizeof(text));
-		to_ascii(name, node, sizeof(node));
+		text_to_ascii(l->text, text, sizeof(text));
+		text_to_ascii(name, node, sizeof(node));
 		body = text;
 		name = node;
 	}
 	t = t < 0 ? 0 : t;
 	snprintf(when, sizeof(when), "%" PRId64 ".%03ds", t / SIM_S(1),
 		 (int)(t % SIM_S(1) / SIM_MS(1)));
-	size_t name_w = display_width(name, strlen(name));
+	size_t name_w = text_width(name, strlen(name));
 	size_t pad = name_w < TL_NODE_COLUMN ? TL_NODE_COLUMN - name_w : 0;
 	fprintf(out, "%8s  %s%*s ", when, name, (int)pad, "");
 	size_t indent = 8 + 2 + name_w + pad + 1;
@@ -475,7 +408,7 @@ static void print_line(FILE *out, int64_t t, const struct tl_line *l,
 	    (size_t)opt->width > indent + TL_MIN_TEXT ? (size_t)opt->width - indent : TL_MIN_TEXT;
 	const char *p = body;
 	for (bool first = true; first || *p != '\0'; first = false) {
-		const char *end = fit_words(p, avail);
+		const char *end = text_fit_words(p, avail, false);
 		if (!first)
 			fprintf(out, "%*s", (int)indent, "");
 		print_segment(out, p, (size_t)(end - p), opt, l->style);

@@ -8,11 +8,11 @@
 #include "viz/why.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sim/engine.h"
+#include "viz/text.h"
 
 #define WHY_TEXT_MAX 1536
 #define WHY_NODE_COLUMN 9
@@ -24,52 +24,11 @@ struct story {
 	bool ascii;
 };
 
-static void appendf(char *buf, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void appendf(char *buf, size_t size, const char *fmt, ...)
-{
-	size_t len = strlen(buf);
-	if (len + 1 >= size)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf + len, size - len, fmt, ap);
-	va_end(ap);
-}
-
-/* Arrows and the few other symbols natsim's sentences use, in ASCII;
- * anything else non-ASCII becomes '?'. */
-static void to_ascii(const char *in, char *out, size_t size)
-{
-	static const struct {
-		const char *utf8, *ascii;
-	} table[] = {{"\u2192", "->"}, {"\u2194", "<->"}, {"\u2717", "x"}, {"\u2014", "-"}};
-	size_t o = 0;
-	while (*in != '\0' && o + 4 < size) {
-		unsigned char c = (unsigned char)*in;
-		if (c < 0x80) {
-			out[o++] = *in++;
-			continue;
-		}
-		const char *rep = "?";
-		for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-			if (strncmp(in, table[i].utf8, strlen(table[i].utf8)) == 0)
-				rep = table[i].ascii;
-		memcpy(out + o, rep, strlen(rep));
-		o += strlen(rep);
-		size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-		for (size_t i = 0; i < n && *in != '\0'; i++)
-			in++;
-	}
-	out[o] = '\0';
-}
-
 static void emit(const struct story *s, const char *text)
 {
 	char buf[WHY_TEXT_MAX * 2];
 	if (s->ascii) {
-		to_ascii(text, buf, sizeof(buf));
+		text_to_ascii(text, buf, sizeof(buf));
 		text = buf;
 	}
 	fputs(text, s->out);
@@ -128,26 +87,26 @@ static void say_rewrite(const struct trace_packet *p, char *out, size_t size)
 {
 	struct endpoint xs, xd, ys, yd;
 	char a[24], b[24], c[24], d[24];
-	appendf(out, size, "%s translated", p->node);
+	text_appendf(out, size, "%s translated", p->node);
 	if (!flow_of(p->before, p->before_len, &xs, &xd) || !flow_of(p->bytes, p->len, &ys, &yd)) {
-		appendf(out, size, " the packet");
+		text_appendf(out, size, " the packet");
 	} else {
 		bool src = xs.ip != ys.ip || xs.port != ys.port;
 		bool dst = xd.ip != yd.ip || xd.port != yd.port;
 		if (src)
-			appendf(out, size, " source %s \u2192 %s",
-				endpoint_format(&xs, a, sizeof(a)),
-				endpoint_format(&ys, b, sizeof(b)));
+			text_appendf(out, size, " source %s \u2192 %s",
+				     endpoint_format(&xs, a, sizeof(a)),
+				     endpoint_format(&ys, b, sizeof(b)));
 		if (dst)
-			appendf(out, size, "%s destination %s \u2192 %s", src ? " and" : "",
-				endpoint_format(&xd, a, sizeof(a)),
-				endpoint_format(&yd, b, sizeof(b)));
+			text_appendf(out, size, "%s destination %s \u2192 %s", src ? " and" : "",
+				     endpoint_format(&xd, a, sizeof(a)),
+				     endpoint_format(&yd, b, sizeof(b)));
 		if (!src && !dst)
-			appendf(out, size, " nothing");
+			text_appendf(out, size, " nothing");
 	}
-	appendf(out, size, " using its mapping %s \u2194 %s",
-		endpoint_format(&p->map_internal, c, sizeof(c)),
-		endpoint_format(&p->map_external, d, sizeof(d)));
+	text_appendf(out, size, " using its mapping %s \u2194 %s",
+		     endpoint_format(&p->map_internal, c, sizeof(c)),
+		     endpoint_format(&p->map_external, d, sizeof(d)));
 }
 
 /* One hop in words. `prev` is the hop before (NULL for the first). */
@@ -166,52 +125,55 @@ static void say_hop(const struct story *s, const struct trace_packet *p,
 	out[0] = '\0';
 	switch (p->hop) {
 	case TRACE_HOP_SEND:
-		appendf(out, size, "sent by %s", p->node);
+		text_appendf(out, size, "sent by %s", p->node);
 		if (flow_of(p->bytes, p->len, &src, &dst))
-			appendf(out, size, " from %s to %s", endpoint_format(&src, a, sizeof(a)),
-				endpoint_format(&dst, b, sizeof(b)));
+			text_appendf(out, size, " from %s to %s",
+				     endpoint_format(&src, a, sizeof(a)),
+				     endpoint_format(&dst, b, sizeof(b)));
 		break;
 	case TRACE_HOP_TX:
 		if (same_node && prev->hop == TRACE_HOP_RX)
-			appendf(out, size, "forwarded: ");
-		appendf(out, size, "left %s through %s", p->node, p->iface ? p->iface : "?");
+			text_appendf(out, size, "forwarded: ");
+		text_appendf(out, size, "left %s through %s", p->node, p->iface ? p->iface : "?");
 		if (link != NULL)
-			appendf(out, size, " onto link %s", link);
+			text_appendf(out, size, " onto link %s", link);
 		if (arrives)
-			appendf(out, size, " towards %s", next->node);
+			text_appendf(out, size, " towards %s", next->node);
 		break;
 	case TRACE_HOP_RX:
-		appendf(out, size, "arrived at %s on %s", p->node, p->iface ? p->iface : "?");
+		text_appendf(out, size, "arrived at %s on %s", p->node, p->iface ? p->iface : "?");
 		if (flow_of(p->bytes, p->len, &src, &dst))
-			appendf(out, size, " (%s \u2192 %s)", endpoint_format(&src, a, sizeof(a)),
-				endpoint_format(&dst, b, sizeof(b)));
+			text_appendf(out, size, " (%s \u2192 %s)",
+				     endpoint_format(&src, a, sizeof(a)),
+				     endpoint_format(&dst, b, sizeof(b)));
 		break;
 	case TRACE_HOP_TRANSLATE:
 		say_rewrite(p, out, size);
 		break;
 	case TRACE_HOP_DELIVER:
-		appendf(out, size, "delivered to the socket on %s", p->node);
+		text_appendf(out, size, "delivered to the socket on %s", p->node);
 		if (flow_of(p->bytes, p->len, &src, &dst))
-			appendf(out, size, " bound to %s", endpoint_format(&dst, a, sizeof(a)));
+			text_appendf(out, size, " bound to %s",
+				     endpoint_format(&dst, a, sizeof(a)));
 		break;
 	case TRACE_HOP_DROP:
 		/* The models' sentences mostly start with the node ("office dropped
 		 * ..."); those say it all. */
 		if (p->why != NULL && strncmp(p->why, p->node, strlen(p->node)) == 0)
-			appendf(out, size, "%s", p->why);
+			text_appendf(out, size, "%s", p->why);
 		else if (p->why != NULL)
-			appendf(out, size, "dropped at %s: %s", p->node, p->why);
+			text_appendf(out, size, "dropped at %s: %s", p->node, p->why);
 		else
-			appendf(out, size, "dropped at %s (%s)", p->node,
-				trace_drop_reason_name(p->reason));
+			text_appendf(out, size, "dropped at %s (%s)", p->node,
+				     trace_drop_reason_name(p->reason));
 		if (p->rule != NULL)
-			appendf(out, size, " (rule %s)", p->rule);
+			text_appendf(out, size, " (rule %s)", p->rule);
 		return;
 	}
 	if (p->why != NULL)
-		appendf(out, size, " \u2014 %s", p->why);
+		text_appendf(out, size, " \u2014 %s", p->why);
 	if (p->rule != NULL)
-		appendf(out, size, " (rule %s)", p->rule);
+		text_appendf(out, size, " (rule %s)", p->rule);
 }
 
 /* What a node did to its tables while it handled the packet. */
@@ -226,17 +188,18 @@ static bool say_side_effect(const struct trace_record *r, char *out, size_t size
 		endpoint_format(&m->remote, c, sizeof(c));
 		switch (m->event) {
 		case TRACE_MAP_CREATED:
-			appendf(out, size, "%s created a mapping %s \u2192 %s for it (to %s)",
-				m->node, a, b, c);
+			text_appendf(out, size, "%s created a mapping %s \u2192 %s for it (to %s)",
+				     m->node, a, b, c);
 			return true;
 		case TRACE_MAP_REMOTE_ADDED:
-			appendf(out, size, "%s's mapping %s \u2192 %s now also admits %s", m->node,
-				a, b, c);
+			text_appendf(out, size, "%s's mapping %s \u2192 %s now also admits %s",
+				     m->node, a, b, c);
 			return true;
 		case TRACE_MAP_REFRESHED:
-			appendf(out, size,
-				"%s's mapping %s \u2192 %s was refreshed (%" PRId64 " s left)",
-				m->node, a, b, (m->expires_at - r->time + SIM_S(1) - 1) / SIM_S(1));
+			text_appendf(out, size,
+				     "%s's mapping %s \u2192 %s was refreshed (%" PRId64 " s left)",
+				     m->node, a, b,
+				     (m->expires_at - r->time + SIM_S(1) - 1) / SIM_S(1));
 			return true;
 		default:
 			return false;
@@ -254,7 +217,8 @@ static bool say_side_effect(const struct trace_record *r, char *out, size_t size
 								  : "updated";
 		if (k->event == TRACE_CT_DESTROY)
 			return false;
-		appendf(out, size, "%s's conntrack entry %s \u2192 %s: %s", k->node, a, b, what);
+		text_appendf(out, size, "%s's conntrack entry %s \u2192 %s: %s", k->node, a, b,
+			     what);
 		return true;
 	}
 	return false;
@@ -283,15 +247,15 @@ static void tell_fate(const struct story *s, const struct trace_record *first,
 	char text[WHY_TEXT_MAX] = "";
 	double ms = (double)(last->time - first->time) / 1e6;
 	if (p->hop == TRACE_HOP_DELIVER)
-		appendf(text, sizeof(text), "delivered to %s", p->node);
+		text_appendf(text, sizeof(text), "delivered to %s", p->node);
 	else if (p->hop == TRACE_HOP_DROP)
-		appendf(text, sizeof(text), "dropped at %s (%s)", p->node,
-			trace_drop_reason_name(p->reason));
+		text_appendf(text, sizeof(text), "dropped at %s (%s)", p->node,
+			     trace_drop_reason_name(p->reason));
 	else
-		appendf(text, sizeof(text), "still on its way when the run ended (last seen at %s)",
-			p->node);
-	appendf(text, sizeof(text), ", %.3g ms after it was sent, over %zu link%s.", ms, n_links,
-		n_links == 1 ? "" : "s");
+		text_appendf(text, sizeof(text),
+			     "still on its way when the run ended (last seen at %s)", p->node);
+	text_appendf(text, sizeof(text), ", %.3g ms after it was sent, over %zu link%s.", ms,
+		     n_links, n_links == 1 ? "" : "s");
 	emit(s, "\nFate: ");
 	emit(s, text);
 	emit(s, "\n");
