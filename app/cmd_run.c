@@ -452,6 +452,11 @@ static int run_loaded(struct run_cli *c, struct scenario *s, struct diag *d)
 		c->opt.progress = show_progress;
 		c->opt.progress_ctx = &prog;
 	}
+	if (s->n_actions == 0 && s->n_expects == 0)
+		fprintf(stderr,
+			"natsim run: %s has no actions ('at ...') and no expectations ('expect ...'): "
+			"the world is built, and nothing happens in it\n",
+			s->filename);
 	print_header(stdout, s,
 		     c->opt.has_seed ? c->opt.seed
 		     : s->has_seed   ? s->seed

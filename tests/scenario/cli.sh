@@ -74,6 +74,11 @@ contains "$err" "^~~~" "caret under the fault"
 contains "$err" "bad.nsim:4:" "second error reported in the same pass"
 contains "$err" "bad.nsim:3:" "third error reported in the same pass"
 
+# An empty scenario runs (exit 0) but says that nothing happens in it.
+printf 'title "empty"\n' >"$tmp/empty.nsim"
+expect_exit 0 "empty scenario" -- "$natsim" run "$tmp/empty.nsim"
+contains "$err" "nothing happens in it" "empty scenario warning"
+
 # A failing expectation exits 1 and says why.
 cat >"$tmp/fails.nsim" <<'NSIM'
 coordinator coord at 192.0.2.10 alternate 192.0.2.11
