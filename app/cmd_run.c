@@ -50,7 +50,8 @@ const char cmd_run_usage[] =
     "      --ladder-node N       only hops at node N (implies --ladder)\n"
     "      --from TIME           the ladder from TIME on (implies --ladder)\n"
     "      --to TIME             the ladder up to TIME (implies --ladder)\n"
-    "      --width N             fit the ladder in N columns (default: the terminal's, or 100)\n"
+    "      --width N             fit the timeline and ladder in N columns (default: the\n"
+	"                            terminal's; the ladder 100 into a pipe)\n"
     "      --pcap DIR            write one capture per node interface, DIR/NODE-IFACE.pcap\n"
     "                            (for Wireshark; DIR is created if missing)\n"
     "      --no-color            no colours (also: NO_COLOR=1)\n"
@@ -321,16 +322,22 @@ static void print_verdicts(FILE *f, const struct scenario *s, const struct run_r
 		fprintf(f, "\nAll %zu expectations held.\n", res->n_verdicts);
 }
 
-/* Columns for the ladder: --width, else the terminal's, else 100. */
-static int ladder_width(const struct run_cli *c)
+/* The terminal's columns when stdout is one (and not absurdly narrow), else 0. */
+static int terminal_columns(void)
 {
 	struct winsize ws;
-	if (c->lopt.width > 0)
-		return c->lopt.width;
 	if (isatty(fileno(stdout)) && ioctl(fileno(stdout), TIOCGWINSZ, &ws) == 0 &&
 	    ws.ws_col >= 40)
 		return ws.ws_col;
-	return 100;
+	return 0;
+}
+
+/* Columns for the ladder: --width, else the terminal's, else 100. */
+static int ladder_width(const struct run_cli *c)
+{
+	if (c->lopt.width > 0)
+		return c->lopt.width;
+	return terminal_columns() ? terminal_columns() : 100;
 }
 
 /* A node named by --ladder-node or --ladder-pair must exist. */
@@ -422,6 +429,9 @@ static int run_loaded(struct run_cli *c, struct scenario *s, struct diag *d)
 	sink.opt.ascii = c->ascii;
 	sink.opt.color = c->color;
 	sink.opt.payload = simdrive_payload_summary;
+	/* On a terminal, long sentences wrap under the text column; into a
+	 * file or a pipe, one record stays one line (for grep). */
+	sink.opt.width = c->lopt.width > 0 ? c->lopt.width : terminal_columns();
 	if (c->trace_path) {
 		trace_file = fopen(c->trace_path, "w");
 		if (!trace_file) {
