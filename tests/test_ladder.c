@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "tests/support.h"
+
 #include "app/cli.h"
 #include "app/diag.h"
 #include "app/runner.h"
@@ -29,43 +31,13 @@
 #include "viz/ladder.h"
 #include "viz/tables.h"
 
-/* tests/ of the source tree, from this file's path. */
-static void source_path(char *out, size_t size, const char *rel)
-{
-	const char *slash = strrchr(__FILE__, '/');
-	int dir = slash != NULL ? (int)(slash - __FILE__) : 1;
-	snprintf(out, size, "%.*s/%s", dir, slash != NULL ? __FILE__ : ".", rel);
-}
-
-/* Run a bundled scenario with every record kept. */
-static struct trace_log *run_scenario(const char *name, uint64_t seed, int64_t until)
-{
-	char path[1024];
-	struct diag *d = diag_new();
-	struct trace_log *log = trace_log_new();
-	source_path(path, sizeof(path), name);
-	struct scenario *s = cli_load_scenario(path, d);
-	assert_non_null(s);
-	struct run_options opt = {
-	    .has_seed = true, .seed = seed, .until_ns = until, .n_observers = 1};
-	opt.observers[0].fn = trace_log_observe;
-	opt.observers[0].ctx = log;
-	struct run_result res;
-	assert_int_equal(runner_run(s, &opt, &res, d), 0);
-	run_result_free(&res);
-	scenario_free(s);
-	diag_free(d);
-	assert_false(trace_log_failed(log));
-	return log;
-}
-
 /* Compare `text` with tests/golden/NAME, or write it there when
  * NATSIM_REGENERATE_GOLDEN is set. */
 static void check_golden(const char *name, const char *text, size_t len)
 {
 	char path[1024], rel[256];
 	snprintf(rel, sizeof(rel), "golden/%s", name);
-	source_path(path, sizeof(path), rel);
+	test_source_path(path, sizeof(path), rel);
 	const char *regen = getenv("NATSIM_REGENERATE_GOLDEN");
 	if (regen != NULL && regen[0] != '\0' && strcmp(regen, "0") != 0) {
 		FILE *f = fopen(path, "w");
@@ -126,7 +98,7 @@ static void mem_close(struct membuf *m)
 
 static int setup_classic(void **state)
 {
-	*state = run_scenario("../scenarios/classic.nsim", 1, SCENARIO_UNSET);
+	*state = test_run_scenario("../scenarios/classic.nsim", 1, SCENARIO_UNSET);
 	return 0;
 }
 
@@ -198,7 +170,7 @@ static void test_at_shows_entry_until_expiry(void **state)
 	(void)state;
 	/* keepalive.nsim: alice and bob send nothing after 3 s or so; their
 	 * 30 s mappings at office are gone by 50 s. */
-	struct trace_log *log = run_scenario("../scenarios/keepalive.nsim", 8, SCENARIO_UNSET);
+	struct trace_log *log = test_run_scenario("../scenarios/keepalive.nsim", 8, SCENARIO_UNSET);
 	struct membuf m;
 	render_tables(log, SIM_S(10), &m);
 	assert_non_null(strstr(m.s, "── office: conntrack ──"));

@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "tests/support.h"
+
 #include "app/cli.h"
 #include "app/diag.h"
 #include "app/runner.h"
@@ -21,39 +23,9 @@
 #include "sim/trace_log.h"
 #include "viz/why.h"
 
-/* tests/ of the source tree, from this file's path. */
-static void source_path(char *out, size_t size, const char *rel)
-{
-	const char *slash = strrchr(__FILE__, '/');
-	int dir = slash != NULL ? (int)(slash - __FILE__) : 1;
-	snprintf(out, size, "%.*s/%s", dir, slash != NULL ? __FILE__ : ".", rel);
-}
-
-/* Run a bundled scenario with every record kept. */
-static struct trace_log *run_scenario(const char *name, uint64_t seed, int64_t until)
-{
-	char path[1024];
-	struct diag *d = diag_new();
-	struct trace_log *log = trace_log_new();
-	source_path(path, sizeof(path), name);
-	struct scenario *s = cli_load_scenario(path, d);
-	assert_non_null(s);
-	struct run_options opt = {
-	    .has_seed = true, .seed = seed, .until_ns = until, .n_observers = 1};
-	opt.observers[0].fn = trace_log_observe;
-	opt.observers[0].ctx = log;
-	struct run_result res;
-	assert_int_equal(runner_run(s, &opt, &res, d), 0);
-	run_result_free(&res);
-	scenario_free(s);
-	diag_free(d);
-	assert_false(trace_log_failed(log));
-	return log;
-}
-
 static int setup(void **state)
 {
-	*state = run_scenario("../scenarios/classic.nsim", 1, SCENARIO_UNSET);
+	*state = test_run_scenario("../scenarios/classic.nsim", 1, SCENARIO_UNSET);
 	return 0;
 }
 
