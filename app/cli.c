@@ -6,6 +6,7 @@
 #include "app/builtin.h"
 #include "app/scenario.h"
 
+#include <getopt.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <stdarg.h>
@@ -23,6 +24,22 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nTry 'natsim %s --help'.\n", cmd);
 	return CLI_EXIT_USAGE;
+}
+
+int cli_take_scenario_file(const char *cmd, int argc, char **argv, const char **file)
+{
+	if (optind < argc)
+		*file = argv[optind++];
+	if (optind < argc)
+		return cli_usage_error(cmd, "one scenario at a time: unexpected '%s'", argv[optind]);
+	return 0;
+}
+
+int cli_option_error(const char *cmd, int ch, char **argv)
+{
+	if (ch == ':')
+		return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+	return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
 }
 
 bool cli_wants_help(int argc, char **argv)

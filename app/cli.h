@@ -28,6 +28,14 @@ struct cli_command {
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* After getopt_long: take the one optional scenario FILE into *file (left
+ * alone if absent); a second positional argument is a usage error.
+ * Returns 0 or CLI_EXIT_USAGE (having said why). */
+int cli_take_scenario_file(const char *cmd, int argc, char **argv, const char **file);
+/* getopt_long returned ':' (missing value) or '?' (unknown option): say
+ * which, naming the flag. Returns CLI_EXIT_USAGE. */
+int cli_option_error(const char *cmd, int ch, char **argv);
+
 /* True if argv holds -h or --help before any "--". */
 bool cli_wants_help(int argc, char **argv);
 

@@ -217,11 +217,8 @@ static int parse_args(int argc, char **argv, struct coord_args *a)
 						       "180s or 2m, not '%s'",
 						       optarg);
 			break;
-		case ':':
-			return cli_usage_error("coord", "option '%s' needs a value",
-					       argv[optind - 1]);
-		default:
-			return cli_usage_error("coord", "unknown option '%s'", argv[optind - 1]);
+		default: /* ':' missing value, '?' unknown option */
+			return cli_option_error("coord", ch, argv);
 		}
 	}
 	if (optind < argc)

@@ -49,21 +49,16 @@ int cmd_dot_main(int argc, char **argv)
 			output = optarg;
 			break;
 		case ':':
-			rc = cli_usage_error("dot", "option '%s' needs a value", argv[optind - 1]);
-			break;
 		case '?':
-			rc = cli_usage_error("dot", "unknown option '%s'", argv[optind - 1]);
+			rc = cli_option_error("dot", ch, argv);
 			break;
 		default:
 			rc = cli_scenario_option("dot", ch, optarg, &a);
 			break;
 		}
 	}
-	if (rc == 0 && optind < argc)
-		a.file = argv[optind++];
-	if (rc == 0 && optind < argc)
-		rc =
-		    cli_usage_error("dot", "one scenario at a time: unexpected '%s'", argv[optind]);
+	if (rc == 0)
+		rc = cli_take_scenario_file("dot", argc, argv, &a.file);
 	if (rc == 0 && output == NULL)
 		rc = cli_usage_error("dot", "-o/--output is required (e.g. -o topology.svg)");
 	if (rc == 0 && dot_format_for_path(output) == NULL)

@@ -111,21 +111,16 @@ int cmd_flow_main(int argc, char **argv)
 			rc = parse_time("--to", optarg, &lo.to_ns);
 			break;
 		case ':':
-			rc = cli_usage_error("flow", "option '%s' needs a value", argv[optind - 1]);
-			break;
 		case '?':
-			rc = cli_usage_error("flow", "unknown option '%s'", argv[optind - 1]);
+			rc = cli_option_error("flow", ch, argv);
 			break;
 		default:
 			rc = cli_scenario_option("flow", ch, optarg, &a);
 			break;
 		}
 	}
-	if (rc == 0 && optind < argc)
-		a.file = argv[optind++];
-	if (rc == 0 && optind < argc)
-		rc = cli_usage_error("flow", "one scenario at a time: unexpected '%s'",
-				     argv[optind]);
+	if (rc == 0)
+		rc = cli_take_scenario_file("flow", argc, argv, &a.file);
 	if (rc == 0 && output == NULL)
 		rc = cli_usage_error("flow", "-o/--output is required (e.g. -o flow.svg)");
 	if (rc == 0 && dot_format_for_path(output) == NULL)

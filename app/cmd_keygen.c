@@ -53,11 +53,8 @@ int cmd_keygen_main(int argc, char **argv)
 		case 'f':
 			force = true;
 			break;
-		case ':':
-			return cli_usage_error("keygen", "option '%s' needs a value",
-					       argv[optind - 1]);
-		default:
-			return cli_usage_error("keygen", "unknown option '%s'", argv[optind - 1]);
+		default: /* ':' missing value, '?' unknown option */
+			return cli_option_error("keygen", ch, argv);
 		}
 	}
 	if (optind < argc)

@@ -198,8 +198,8 @@ int cmd_matrix_main(int argc, char **argv)
 						       optarg);
 			break;
 		case 'A': ascii = true; break;
-		case ':': return cli_usage_error("matrix", "option '%s' needs a value", argv[optind - 1]);
-		default: return cli_usage_error("matrix", "unknown option '%s'", argv[optind - 1]);
+		default: /* ':' missing value, '?' unknown option */
+			return cli_option_error("matrix", ch, argv);
 		}
 	}
 	if (optind < argc)

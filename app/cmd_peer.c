@@ -378,12 +378,9 @@ static int parse_args(int argc, char **argv, struct peer_args *a)
 	opterr = 0;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, ":n:c:k:p:b:C:s:eEKjt:l:a:", longopts, NULL)) != -1) {
-		if (ch == ':')
-			return cli_usage_error("peer", "option '%s' needs a value",
-					       argv[optind - 1]);
-		int rc = parse_opt(ch, a);
+		int rc = ch == ':' ? -1 : parse_opt(ch, a);
 		if (rc < 0)
-			return cli_usage_error("peer", "unknown option '%s'", argv[optind - 1]);
+			return cli_option_error("peer", ch, argv);
 		if (rc)
 			return rc;
 	}

@@ -235,10 +235,8 @@ static int parse_args(int argc, char **argv, struct run_cli *c)
 			c->color = false;
 			break;
 		case ':':
-			return cli_usage_error("run", "option '%s' needs a value",
-					       argv[optind - 1]);
 		case '?':
-			return cli_usage_error("run", "unknown option '%s'", argv[optind - 1]);
+			return cli_option_error("run", ch, argv);
 		default:
 			if (parse_view_option(ch, optarg, c) != 0)
 				return CLI_EXIT_USAGE;
@@ -253,12 +251,7 @@ static int parse_args(int argc, char **argv, struct run_cli *c)
 		c->lopt.pair_a = c->pair;
 		c->lopt.pair_b = comma + 1;
 	}
-	if (optind < argc)
-		c->file = argv[optind++];
-	if (optind < argc)
-		return cli_usage_error("run", "one scenario at a time: unexpected '%s'",
-				       argv[optind]);
-	return 0;
+	return cli_take_scenario_file("run", argc, argv, &c->file);
 }
 
 static void print_header(FILE *f, const struct scenario *s, uint64_t seed, bool color)

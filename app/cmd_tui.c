@@ -100,19 +100,11 @@ static int parse_args(int argc, char **argv, struct tui_cli *c)
 		case 'C':
 			c->cfg.color = false;
 			break;
-		case ':':
-			return cli_usage_error("tui", "option '%s' needs a value",
-					       argv[optind - 1]);
-		default:
-			return cli_usage_error("tui", "unknown option '%s'", argv[optind - 1]);
+		default: /* ':' missing value, '?' unknown option */
+			return cli_option_error("tui", ch, argv);
 		}
 	}
-	if (rc == 0 && optind < argc)
-		c->file = argv[optind++];
-	if (rc == 0 && optind < argc)
-		return cli_usage_error("tui", "one scenario at a time: unexpected '%s'",
-				       argv[optind]);
-	return rc;
+	return rc == 0 ? cli_take_scenario_file("tui", argc, argv, &c->file) : rc;
 }
 
 static struct scenario *load(struct tui_cli *c, struct diag *d)

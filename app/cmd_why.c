@@ -67,21 +67,16 @@ int cmd_why_main(int argc, char **argv)
 			ascii = true;
 			break;
 		case ':':
-			rc = cli_usage_error("why", "option '%s' needs a value", argv[optind - 1]);
-			break;
 		case '?':
-			rc = cli_usage_error("why", "unknown option '%s'", argv[optind - 1]);
+			rc = cli_option_error("why", ch, argv);
 			break;
 		default:
 			rc = cli_scenario_option("why", ch, optarg, &a);
 			break;
 		}
 	}
-	if (rc == 0 && optind < argc)
-		a.file = argv[optind++];
-	if (rc == 0 && optind < argc)
-		rc =
-		    cli_usage_error("why", "one scenario at a time: unexpected '%s'", argv[optind]);
+	if (rc == 0)
+		rc = cli_take_scenario_file("why", argc, argv, &a.file);
 	if (rc == 0 && !have_id)
 		rc = cli_usage_error("why", "--packet ID is required (which packet to follow)");
 	struct trace_log *log = NULL;

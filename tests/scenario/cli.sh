@@ -6,25 +6,7 @@ natsim=$1
 src=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-failures=0
-checks=0
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-# expect_exit CODE DESCRIPTION -- COMMAND...: run, keep stdout/stderr in $out/$err
-expect_exit() {
-	local want=$1 what=$2
-	shift 3
-	checks=$((checks + 1))
-	"$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-	local got=$?
-	out=$(cat "$tmp/out")
-	err=$(cat "$tmp/err")
-	[ "$got" = "$want" ] || fail "$what: exit $got, want $want; stderr: $err"
-}
-contains() { # contains HAYSTACK NEEDLE DESCRIPTION
-	checks=$((checks + 1))
-	case "$1" in *"$2"*) ;; *) fail "$3: missing '$2'";; esac
-}
+. "$(dirname "$0")/lib.sh"
 
 # The default job: no arguments tells the classic story and all holds.
 expect_exit 0 "natsim with no arguments" -- "$natsim"
@@ -55,6 +37,8 @@ expect_exit 2 "missing value" -- "$natsim" run --seed
 contains "$err" "needs a value" "missing value message"
 expect_exit 2 "bad --format" -- "$natsim" matrix --format xml
 contains "$err" "--format expects text, csv or json" "bad format message"
+expect_exit 2 "two scenarios" -- "$natsim" run classic cgnat
+contains "$err" "one scenario at a time: unexpected 'cgnat'" "second positional argument"
 expect_exit 2 "missing file" -- "$natsim" run "$tmp/nope.nsim"
 contains "$err" "cannot read" "missing file message"
 expect_exit 2 "bad --set" -- "$natsim" run --set home.preset=banana
@@ -132,5 +116,4 @@ contains "$out" '"outcome": "direct"' "json outcome"
 expect_exit 0 "matrix text" -- "$natsim" matrix
 contains "$out" "symmetric" "text grid"
 
-echo "$((checks - failures)) passed, $failures failed"
-[ "$failures" = 0 ]
+finish

@@ -8,30 +8,10 @@ natsim=$1
 src=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-failures=0
-checks=0
+. "$(dirname "$0")/lib.sh"
 classic=$src/scenarios/classic.nsim
 keepalive=$src/scenarios/keepalive.nsim
 
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-expect_exit() { # expect_exit CODE DESCRIPTION -- COMMAND...
-	local want=$1 what=$2
-	shift 3
-	checks=$((checks + 1))
-	"$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-	local got=$?
-	out=$(cat "$tmp/out")
-	err=$(cat "$tmp/err")
-	[ "$got" = "$want" ] || fail "$what: exit $got, want $want; stderr: $err"
-}
-contains() { # contains HAYSTACK NEEDLE DESCRIPTION
-	checks=$((checks + 1))
-	case "$1" in *"$2"*) ;; *) fail "$3: missing '$2'";; esac
-}
-lacks() {
-	checks=$((checks + 1))
-	case "$1" in *"$2"*) fail "$3: unexpected '$2'";; esac
-}
 file_ok() { # file_ok PATH DESCRIPTION
 	checks=$((checks + 1))
 	[ -s "$1" ] || fail "$2: $1 missing or empty"
@@ -126,5 +106,4 @@ contains "$err" "--packet expects a packet id" "why bad id message"
 expect_exit 2 "why without --packet" -- "$natsim" why "$classic"
 contains "$err" "--packet ID is required" "why missing id message"
 
-echo "$checks checks, $failures failures"
-[ "$failures" = 0 ]
+finish
