@@ -1,10 +1,8 @@
 /*
  * engine.c - the discrete-event engine.
  *
- * Events live in a pool of slots that grows by doubling; free slots form a
- * singly linked list threaded through their `id` field. Each slot has a cold
- * part {fn, arg, id}, touched when the event is scheduled and when it runs,
- * and a hot node {time, next, prev}, which is all the queue walks.
+ * Events live in a pool of slots {fn, arg, id} that grows by doubling; free
+ * slots form a singly linked list threaded through their `id` field.
  *
  * The queue is a radix heap (Ahuja, Mehlhorn, Orlin and Tarjan, 1990) with
  * 64-way digits. A radix heap needs monotone keys: nothing is ever inserted
@@ -18,35 +16,38 @@
  * above level 0 that bucket is redistributed first: `last` advances to its
  * smallest time and each of its events moves to a lower level. An event moves
  * at most 10 times, about 1.2 times on average on workload (b) of
- * bench/engine.c (a binary radix heap, one bucket per bit, moved each event
- * 5.3 times and was 20% slower there). Scheduling is O(1): an xor, a clz and
- * a list append.
+ * bench/engine.c. Scheduling is O(1): an xor, a clz and an append.
  *
- * Ties: the radix key is the time alone, and buckets are FIFO lists that are
+ * A bucket is an array of 16-byte entries {time, id}, not a linked list: with
+ * hundreds of thousands of events in flight (bench/scale.c), walking a list
+ * through the slots was one dependent cache miss per event moved, while an
+ * array is read and written in order. A running engine allocates only when
+ * redistribution finds a destination full; if that fails, the moves made so
+ * far are undone, the queue is as it was, and the run stops
+ * (engine_out_of_memory() says why).
+ *
+ * Ties: the radix key is the time alone, and buckets are FIFO arrays that are
  * only appended to and redistributed in order. Events of equal time always
  * sit in the same bucket (it is a function of the time and `last`), entered
  * it in scheduling order and move together in that order, so they run
  * strictly in (time, insertion sequence) order.
  *
- * Lists are circular and doubly linked through the nodes, with one head node
- * per bucket, so cancelling unlinks the event and frees its slot at once: no
- * stale keys and no compaction, and the queue's memory is the pool's (plus
- * 11 KB of bucket heads). Redistribution relinks nodes and never allocates,
- * so running events cannot fail.
+ * Cancelling is lazy: it frees the slot at once, and the entry, whose id no
+ * longer matches any slot, is skipped when it reaches the front. Stale
+ * entries are counted; once they outnumber the live ones (plus slack) every
+ * bucket is compacted in place, so memory stays within about twice the live
+ * events and the work is amortised O(1) per cancel.
  *
  * An event's id (its public handle) packs its insertion sequence and slot:
  *
  *	id = (seq << ENGINE_SLOT_BITS) | slot,   seq = 1, 2, 3, ...
  *
  * so a handle is never 0 and never reused: a stale handle cannot cancel a
- * later event that happens to reuse the slot. Limits of the packing: at most
+ * later event that happens to reuse the slot, and a stale entry can never be
+ * taken for the live event in its old slot. Limits of the packing: at most
  * 2^24 - 1 (16.7 M) events in flight at once, and 2^40 (1.1e12) events
  * scheduled over the engine's lifetime. Past either, scheduling returns 0 as
  * if out of memory.
- *
- * Measured with bench/engine.c (Release, one core) against the 4-ary heap of
- * 16-byte {time, seq << 24 | slot} keys this replaces: (a) 85-90 vs 128 M
- * events/s (both far above the 45 target), (b') engine alone 38-39 vs 22.3.
  */
 #include "sim/engine.h"
 
@@ -66,21 +67,27 @@
 #define ENGINE_RADIX_BITS 6
 #define ENGINE_DIGITS (1u << ENGINE_RADIX_BITS)
 #define ENGINE_LEVELS ((63 + ENGINE_RADIX_BITS - 1) / ENGINE_RADIX_BITS)
+#define ENGINE_BUCKETS (ENGINE_LEVELS * ENGINE_DIGITS)
+/* Smallest array a bucket gets, and the capacity above which an emptied
+ * bucket gives its array back (a level-0 bucket is emptied every time step,
+ * an upper one rarely and may have held a large share of the queue). */
+#define ENGINE_BUCKET_MIN 16
+#define ENGINE_BUCKET_KEEP 4096
+/* Stale entries tolerated beyond the number of live events. */
+#define ENGINE_STALE_SLACK 1024
 
-/* Bucket (l, d)'s list head is node l * ENGINE_DIGITS + d; event slot s is
- * node ENGINE_SENTINELS + s. */
-#define ENGINE_SENTINELS (ENGINE_LEVELS * ENGINE_DIGITS)
-
-/* The part of an event the queue walks, or a bucket's list head. Lists are
- * circular and doubly linked through a head (sentinel) node, so appending
- * and unlinking take no branches. */
-struct engine_node {
-	/* An event's time; for a head, a lower bound on its bucket's times
-	 * (INT64_MAX when empty): exact unless an event was cancelled out of
-	 * it, which only lowers it (still a valid pivot, see queue_advance). */
+struct engine_entry {
 	int64_t time;
-	uint32_t next;
-	uint32_t prev;
+	uint64_t id;
+};
+
+/* Entries [head, len) are queued; head > 0 only at level 0, which is
+ * consumed from the front. `min` is the smallest time among them
+ * (INT64_MAX when empty), stale entries included. */
+struct engine_bucket {
+	struct engine_entry *v;
+	uint32_t head, len, cap;
+	int64_t min;
 };
 
 struct engine_slot {
@@ -94,21 +101,22 @@ struct engine {
 	int64_t now;
 	uint64_t next_seq;
 	uint64_t events_run;
-	size_t pending;
+	size_t pending; /* live events */
+	size_t stale;	/* entries of cancelled events still in buckets */
 
-	/* ENGINE_SENTINELS heads, then one node per slot. */
-	struct engine_node *nodes;
 	struct engine_slot *slots;
 	uint32_t n_slots;
 	uint32_t free_head;
 	bool stopped;
+	bool out_of_memory;
 
 	/* The radix heap: `last` is the time it was last advanced to (<= now);
-	 * bit d of digits[l] says whether bucket (l, d) holds any event and bit
+	 * bit d of digits[l] says whether bucket (l, d) holds any entry and bit
 	 * l of `levels` whether digits[l] is non-zero. */
 	int64_t last;
 	uint32_t levels;
 	uint64_t digits[ENGINE_LEVELS];
+	struct engine_bucket buckets[ENGINE_BUCKETS];
 
 	struct trace trace;
 };
@@ -155,117 +163,195 @@ static inline unsigned digit_of(int64_t t, unsigned l)
 	return (unsigned)((uint64_t)t >> (l * ENGINE_RADIX_BITS)) & (ENGINE_DIGITS - 1);
 }
 
-static inline uint32_t head_of(unsigned l, unsigned d)
+/* Index into buckets[] of the bucket a time t >= last belongs in. */
+static inline unsigned bucket_of(int64_t last, int64_t t)
 {
-	return l * ENGINE_DIGITS + d;
+	unsigned l = level_of(last, t);
+	return l * ENGINE_DIGITS + digit_of(t, l);
 }
 
-/* Append node n, whose time is set, at the tail of bucket (l, d). */
-static inline void bucket_append(struct engine *e, unsigned l, unsigned d, uint32_t n)
+static inline bool entry_is_live(const struct engine *e, uint64_t id)
 {
-	struct engine_node *nd = e->nodes;
-	uint32_t h = head_of(l, d);
-	uint32_t tail = nd[h].prev;
-	nd[n].next = h;
-	nd[n].prev = tail;
-	nd[tail].next = n;
-	nd[h].prev = n;
-	if (nd[n].time < nd[h].time)
-		nd[h].time = nd[n].time;
-	e->digits[l] |= (uint64_t)1 << d;
+	return e->slots[id & ENGINE_SLOT_MASK].id == id;
+}
+
+/* Grows bucket b's array so that one more entry fits. */
+static bool bucket_grow(struct engine_bucket *b)
+{
+	uint32_t cap = b->cap ? b->cap * 2 : ENGINE_BUCKET_MIN;
+	if (cap <= b->cap)
+		return false;
+	struct engine_entry *v = realloc(b->v, (size_t)cap * sizeof(*v));
+	if (v == NULL)
+		return false;
+	b->v = v;
+	b->cap = cap;
+	return true;
+}
+
+/* Append {t, id} to bucket i, which has room. */
+static inline void bucket_push(struct engine *e, unsigned i, int64_t t, uint64_t id)
+{
+	struct engine_bucket *b = &e->buckets[i];
+	b->v[b->len++] = (struct engine_entry){t, id};
+	if (t < b->min)
+		b->min = t;
+	unsigned l = i / ENGINE_DIGITS;
+	e->digits[l] |= (uint64_t)1 << (i % ENGINE_DIGITS);
 	e->levels |= (uint32_t)1 << l;
 }
 
-/* Queue node n, whose time (>= last) is set. */
-static inline void queue_insert(struct engine *e, uint32_t n)
+/* Empty bucket i and clear it in the bitmaps. */
+static void bucket_clear(struct engine *e, unsigned i)
 {
-	int64_t t = e->nodes[n].time;
-	unsigned l = level_of(e->last, t);
-	bucket_append(e, l, digit_of(t, l), n);
-}
-
-/* Make bucket (l, d) an empty list and clear it in the bitmaps. */
-static inline void bucket_clear(struct engine *e, unsigned l, unsigned d)
-{
-	uint32_t h = head_of(l, d);
-	e->nodes[h] = (struct engine_node){INT64_MAX, h, h};
-	e->digits[l] &= ~((uint64_t)1 << d);
+	struct engine_bucket *b = &e->buckets[i];
+	unsigned l = i / ENGINE_DIGITS;
+	b->head = b->len = 0;
+	b->min = INT64_MAX;
+	if (b->cap > ENGINE_BUCKET_KEEP) {
+		free(b->v);
+		b->v = NULL;
+		b->cap = 0;
+	}
+	e->digits[l] &= ~((uint64_t)1 << (i % ENGINE_DIGITS));
 	if (e->digits[l] == 0)
 		e->levels &= ~((uint32_t)1 << l);
 }
 
-/* Remove node n from bucket (l, d), where it is queued. */
-static inline void bucket_unlink(struct engine *e, unsigned l, unsigned d, uint32_t n)
+/* Undo the first `moved` moves of queue_advance: they were appended, so
+ * they are the last entries of their destinations, which lost nothing else.
+ * Only on a failed allocation. */
+static void queue_unmove(struct engine *e, struct engine_bucket *src, uint32_t moved, int64_t m)
 {
-	struct engine_node *nd = e->nodes;
-	nd[nd[n].prev].next = nd[n].next;
-	nd[nd[n].next].prev = nd[n].prev;
-	if (nd[head_of(l, d)].next == head_of(l, d))
-		bucket_clear(e, l, d);
-}
-
-/* Advance `last` to pivot m and move every event of bucket (l, d), l >= 1,
- * to its place relative to m. Levels below l are empty, so the bucket holds
- * the earliest events. m must be <= its times and lie in its range (a time it
- * held): then all of them agree with m down to digit l, so each moves to a
- * level below l, while every other bucket stays valid since m agrees with the
- * old `last` above digit l and in digits above. Moving in list order keeps
- * equal times in scheduling order. */
-static void queue_advance(struct engine *e, unsigned l, unsigned d, int64_t m)
-{
-	uint32_t h = head_of(l, d);
-	uint32_t n = e->nodes[h].next;
-	bucket_clear(e, l, d);
-	e->last = m;
-	while (n != h) {
-		uint32_t next = e->nodes[n].next;
-		queue_insert(e, n);
-		n = next;
+	for (uint32_t k = moved; k-- > src->head;)
+		e->buckets[bucket_of(m, src->v[k].time)].len--;
+	for (uint32_t k = src->head; k < moved; k++) {
+		unsigned to = bucket_of(m, src->v[k].time);
+		struct engine_bucket *b = &e->buckets[to];
+		if (b->len == b->head) {
+			bucket_clear(e, to);
+			continue;
+		}
+		b->min = INT64_MAX;
+		for (uint32_t j = b->head; j < b->len; j++)
+			if (b->v[j].time < b->min)
+				b->min = b->v[j].time;
 	}
 }
 
-/* Make the earliest pending event the first of bucket (0, last's lowest
- * digit) if its time is <= until. Returns false if the queue is empty or the
- * earliest time is later. Only advances `last` to times <= until: the caller
- * then either runs an event at a time >= last or (engine_run_until) moves the
- * clock to until, so last <= now holds and every later schedule (clamped to
- * now) is >= last, as a radix heap requires. */
-static bool queue_ready(struct engine *e, int64_t until)
+/* Advance `last` to pivot m and move every entry of bucket i = (l, d),
+ * l >= 1, to its place relative to m. Levels below l are empty, so the bucket
+ * holds the earliest events. m must be <= its times and lie in its range (a
+ * time it held): then all of them agree with m down to digit l, so each moves
+ * to a level below l, while every other bucket stays valid since m agrees
+ * with the old `last` above digit l and in digits above. Moving in array
+ * order keeps equal times in scheduling order. Returns false, with the queue
+ * as it was, if a destination cannot grow. */
+static bool queue_advance(struct engine *e, unsigned i, int64_t m)
 {
-	while (e->digits[0] == 0) {
-		if (e->levels == 0)
+	struct engine_bucket *src = &e->buckets[i];
+
+	for (uint32_t k = src->head; k < src->len; k++) {
+		int64_t t = src->v[k].time;
+		unsigned to = bucket_of(m, t);
+		if (e->buckets[to].len == e->buckets[to].cap && !bucket_grow(&e->buckets[to])) {
+			queue_unmove(e, src, k, m);
+			e->out_of_memory = true;
 			return false;
-		unsigned l = lsb64(e->levels);
-		unsigned d = lsb64(e->digits[l]);
-		int64_t m = e->nodes[head_of(l, d)].time;
-		if (m > until)
-			return false; /* a lower bound on the earliest time */
-		queue_advance(e, l, d, m);
+		}
+		bucket_push(e, to, t, src->v[k].id);
 	}
-	/* Level 0: bucket d holds exactly the events at last's time with its
-	 * lowest digit replaced by d. */
-	int64_t t = (e->last & ~(int64_t)(ENGINE_DIGITS - 1)) | lsb64(e->digits[0]);
-	if (t > until)
-		return false;
-	e->last = t;
+	e->last = m;
+	bucket_clear(e, i);
 	return true;
 }
 
-/* The exact earliest time queued, without advancing `last`. */
+/* Drop every stale entry, keeping the order of the others. */
+static void queue_compact(struct engine *e)
+{
+	for (unsigned i = 0; i < ENGINE_BUCKETS; i++) {
+		struct engine_bucket *b = &e->buckets[i];
+		uint32_t kept = 0;
+
+		if (b->len == 0)
+			continue;
+		b->min = INT64_MAX;
+		for (uint32_t k = b->head; k < b->len; k++) {
+			if (!entry_is_live(e, b->v[k].id))
+				continue;
+			if (b->v[k].time < b->min)
+				b->min = b->v[k].time;
+			b->v[kept++] = b->v[k];
+		}
+		b->head = 0;
+		b->len = kept;
+		if (kept == 0)
+			bucket_clear(e, i);
+	}
+	e->stale = 0;
+}
+
+/* Make the earliest live event the front entry of bucket (0, last's lowest
+ * digit) if its time is <= until. Returns false if there is none, or (the run
+ * then stops) if memory ran out. Only advances `last` to times <= until: the
+ * caller then either runs an event at a time >= last or (engine_run_until)
+ * moves the clock to until, so last <= now holds and every later schedule
+ * (clamped to now) is >= last, as a radix heap requires. With no live event
+ * at all, `last` stays: engine_step() does not move the clock. */
+static bool queue_ready(struct engine *e, int64_t until)
+{
+	if (e->pending == 0) {
+		if (e->stale > 0)
+			queue_compact(e);
+		return false;
+	}
+	for (;;) {
+		while (e->digits[0] == 0) {
+			if (e->levels == 0)
+				return false;
+			unsigned l = lsb64(e->levels);
+			unsigned i = l * ENGINE_DIGITS + lsb64(e->digits[l]);
+			int64_t m = e->buckets[i].min;
+			if (m > until || !queue_advance(e, i, m))
+				return false; /* m is the earliest time queued */
+		}
+		/* Level 0: bucket d holds exactly the entries at last's time with
+		 * its lowest digit replaced by d. */
+		unsigned d = lsb64(e->digits[0]);
+		int64_t t = (e->last & ~(int64_t)(ENGINE_DIGITS - 1)) | d;
+		if (t > until)
+			return false;
+		e->last = t;
+		struct engine_bucket *b = &e->buckets[d];
+		while (b->head < b->len && !entry_is_live(e, b->v[b->head].id)) {
+			b->head++;
+			e->stale--;
+		}
+		if (b->head < b->len)
+			return true;
+		bucket_clear(e, d);
+	}
+}
+
+/* The exact earliest live time, without advancing `last`: buckets in
+ * (level, digit) order hold ever later times, so the first bucket with a
+ * live entry holds it. */
 static int64_t queue_peek(const struct engine *e)
 {
-	if (e->levels == 0)
-		return SIM_TIME_NEVER;
-	unsigned l = lsb64(e->levels);
-	unsigned d = lsb64(e->digits[l]);
-	if (l == 0)
-		return (e->last & ~(int64_t)(ENGINE_DIGITS - 1)) | d;
-	int64_t m = INT64_MAX;
-	uint32_t h = head_of(l, d);
-	for (uint32_t n = e->nodes[h].next; n != h; n = e->nodes[n].next)
-		if (e->nodes[n].time < m)
-			m = e->nodes[n].time;
-	return m;
+	for (uint32_t levels = e->levels; levels != 0; levels &= levels - 1) {
+		unsigned l = lsb64(levels);
+		for (uint64_t digits = e->digits[l]; digits != 0; digits &= digits - 1) {
+			const struct engine_bucket *b =
+			    &e->buckets[l * ENGINE_DIGITS + lsb64(digits)];
+			int64_t m = INT64_MAX;
+			for (uint32_t k = b->head; k < b->len; k++)
+				if (b->v[k].time < m && entry_is_live(e, b->v[k].id))
+					m = b->v[k].time;
+			if (m != INT64_MAX)
+				return m;
+		}
+	}
+	return SIM_TIME_NEVER;
 }
 
 static bool pool_grow(struct engine *e)
@@ -278,10 +364,6 @@ static bool pool_grow(struct engine *e)
 	if (s == NULL)
 		return false;
 	e->slots = s;
-	struct engine_node *nd = realloc(e->nodes, (ENGINE_SENTINELS + (size_t)n) * sizeof(*nd));
-	if (nd == NULL)
-		return false; /* slots grew but n_slots did not: harmless */
-	e->nodes = nd;
 	/* Thread the new slots onto the free list, lowest index first. */
 	for (uint32_t i = e->n_slots; i < n; i++)
 		s[i].id = i + 1 < n ? i + 1 : ENGINE_NO_SLOT;
@@ -296,18 +378,16 @@ struct engine *engine_new(void)
 	if (e == NULL)
 		return NULL;
 	e->slots = malloc(ENGINE_INITIAL_SLOTS * sizeof(*e->slots));
-	e->nodes = malloc((ENGINE_SENTINELS + ENGINE_INITIAL_SLOTS) * sizeof(*e->nodes));
-	if (e->slots == NULL || e->nodes == NULL) {
-		engine_free(e);
+	if (e->slots == NULL) {
+		free(e);
 		return NULL;
 	}
 	for (uint32_t i = 0; i < ENGINE_INITIAL_SLOTS; i++)
 		e->slots[i].id = i + 1 < ENGINE_INITIAL_SLOTS ? i + 1 : ENGINE_NO_SLOT;
 	e->n_slots = ENGINE_INITIAL_SLOTS;
 	e->free_head = 0;
-	for (unsigned l = 0; l < ENGINE_LEVELS; l++)
-		for (unsigned d = 0; d < ENGINE_DIGITS; d++)
-			bucket_clear(e, l, d);
+	for (unsigned i = 0; i < ENGINE_BUCKETS; i++)
+		e->buckets[i].min = INT64_MAX;
 	e->next_seq = 1;
 	trace_init(&e->trace, &e->now);
 	return e;
@@ -317,8 +397,9 @@ void engine_free(struct engine *e)
 {
 	if (e == NULL)
 		return;
+	for (unsigned i = 0; i < ENGINE_BUCKETS; i++)
+		free(e->buckets[i].v);
 	free(e->slots);
-	free(e->nodes);
 	free(e);
 }
 
@@ -340,6 +421,10 @@ engine_event_id engine_schedule_at(struct engine *e, int64_t at, engine_fn fn, v
 		return 0;
 	if (at < e->now)
 		at = e->now;
+	unsigned i = bucket_of(e->last, at);
+	struct engine_bucket *b = &e->buckets[i];
+	if (b->len == b->cap && !bucket_grow(b))
+		return 0;
 	uint32_t slot = e->free_head;
 	struct engine_slot *s = &e->slots[slot];
 	uint64_t id = (e->next_seq++ << ENGINE_SLOT_BITS) | slot;
@@ -348,8 +433,7 @@ engine_event_id engine_schedule_at(struct engine *e, int64_t at, engine_fn fn, v
 	s->arg = arg;
 	s->id = id;
 	e->pending++;
-	e->nodes[ENGINE_SENTINELS + slot].time = at;
-	queue_insert(e, ENGINE_SENTINELS + slot);
+	bucket_push(e, i, at, id);
 	return id;
 }
 
@@ -375,12 +459,12 @@ bool engine_cancel(struct engine *e, engine_event_id id)
 	uint64_t slot = id & ENGINE_SLOT_MASK;
 	if (id == 0 || slot >= e->n_slots || e->slots[slot].id != id)
 		return false;
-	/* A live event is queued in the bucket of its time (the running event
-	 * is not live: its slot was released before its handler ran). */
-	uint32_t n = ENGINE_SENTINELS + (uint32_t)slot;
-	unsigned l = level_of(e->last, e->nodes[n].time);
-	bucket_unlink(e, l, digit_of(e->nodes[n].time, l), n);
+	/* A live event has an entry in some bucket (the running event is not
+	 * live: its slot was released before its handler ran). */
 	slot_release(e, (uint32_t)slot);
+	e->stale++;
+	if (e->stale > e->pending + ENGINE_STALE_SLACK)
+		queue_compact(e);
 	return true;
 }
 
@@ -388,11 +472,13 @@ bool engine_cancel(struct engine *e, engine_event_id id)
 static void run_first(struct engine *e)
 {
 	unsigned d = digit_of(e->last, 0);
-	uint32_t n = e->nodes[head_of(0, d)].next;
-	uint32_t slot = n - ENGINE_SENTINELS;
+	struct engine_bucket *b = &e->buckets[d];
+	uint64_t id = b->v[b->head++].id;
+	if (b->head == b->len)
+		bucket_clear(e, d);
+	uint32_t slot = (uint32_t)(id & ENGINE_SLOT_MASK);
 	engine_fn fn = e->slots[slot].fn;
 	void *arg = e->slots[slot].arg;
-	bucket_unlink(e, 0, d, n);
 	e->now = e->last;
 	/* Free the slot before the call so the handler can reuse it. */
 	slot_release(e, slot);
@@ -402,6 +488,7 @@ static void run_first(struct engine *e)
 
 bool engine_step(struct engine *e)
 {
+	e->out_of_memory = false;
 	if (!queue_ready(e, SIM_TIME_NEVER))
 		return false;
 	run_first(e);
@@ -410,6 +497,7 @@ bool engine_step(struct engine *e)
 
 uint64_t engine_run_until(struct engine *e, int64_t until)
 {
+	e->out_of_memory = false;
 	uint64_t n = 0;
 	e->stopped = false;
 	while (!e->stopped && queue_ready(e, until)) {
@@ -424,6 +512,7 @@ uint64_t engine_run_until(struct engine *e, int64_t until)
 
 uint64_t engine_run(struct engine *e)
 {
+	e->out_of_memory = false;
 	uint64_t n = 0;
 	e->stopped = false;
 	while (!e->stopped && engine_step(e))
@@ -451,4 +540,9 @@ int64_t engine_next_time(struct engine *e)
 uint64_t engine_events_run(const struct engine *e)
 {
 	return e->events_run;
+}
+
+bool engine_out_of_memory(const struct engine *e)
+{
+	return e->out_of_memory;
 }

@@ -76,5 +76,10 @@ size_t engine_pending(const struct engine *e);
 int64_t engine_next_time(struct engine *e);
 /* Total events run since creation. */
 uint64_t engine_events_run(const struct engine *e);
+/* True if the last engine_step, engine_run or engine_run_until stopped
+ * because the queue could not grow while reordering itself: every event is
+ * still queued and a later run carries on. (Scheduling reports its own
+ * failures by returning 0.) */
+bool engine_out_of_memory(const struct engine *e);
 
 #endif

@@ -709,6 +709,52 @@ static uint64_t run_workload(uint64_t seed)
 	return h;
 }
 
+/* Linked with -Wl,--wrap=realloc (tests/CMakeLists.txt): while
+ * reallocs_allowed is >= 0, that many more reallocs succeed, then they fail. */
+void *__real_realloc(void *p, size_t n);
+void *__wrap_realloc(void *p, size_t n);
+static long reallocs_allowed = -1;
+
+void *__wrap_realloc(void *p, size_t n)
+{
+	if (reallocs_allowed == 0)
+		return NULL;
+	if (reallocs_allowed > 0)
+		reallocs_allowed--;
+	return __real_realloc(p, n);
+}
+
+/* Events beyond the lowest 64 ns are redistributed before they run, into
+ * buckets that need memory. If that memory is refused part way, the run
+ * stops without running or losing anything and says why; the next run
+ * carries on in order. */
+static void test_out_of_memory_while_reordering(void **state)
+{
+	struct engine *e = *state;
+	enum { N = 100 };
+	static struct recorder rec;
+	static struct tagged t[N];
+	memset(&rec, 0, sizeof(rec));
+	for (int i = 0; i < N; i++) {
+		t[i] = (struct tagged){&rec, i};
+		assert_int_not_equal(engine_schedule_at(e, 64 + i, record_fn, &t[i]), 0);
+	}
+	reallocs_allowed = 3; /* a few destinations grow, then one cannot */
+	assert_int_equal(engine_run(e), 0);
+	reallocs_allowed = -1;
+	assert_true(engine_out_of_memory(e));
+	assert_int_equal(engine_pending(e), N);
+	assert_int_equal(engine_now(e), 0);
+	assert_int_equal(engine_next_time(e), 64);
+	assert_int_equal(engine_run(e), N);
+	assert_false(engine_out_of_memory(e));
+	assert_int_equal(rec.n, N);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(rec.tag[i], i);
+		assert_int_equal(rec.at[i], 64 + i);
+	}
+}
+
 static void test_determinism(void **state)
 {
 	(void)state;
@@ -743,6 +789,7 @@ int main(void)
 		ENGINE_TEST(test_extreme_times),
 		ENGINE_TEST(test_random_operations_against_model),
 		ENGINE_TEST(test_trace_is_stamped_with_engine_time),
+		ENGINE_TEST(test_out_of_memory_while_reordering),
 		cmocka_unit_test(test_determinism),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
