@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/secrets.h"
 #include "p2p/stun.h"
 #include "sim/rng.h"
 
@@ -49,11 +50,19 @@ struct simdrive {
 	simdrive_agent_hook agent_hook;
 	simdrive_coord_hook coord_hook;
 	void *hook_ctx;
+	struct secrets *secrets; /* every agent's shared-secret source */
 };
 
 static void rng_fill_cb(void *ctx, uint8_t *out, size_t len)
 {
 	rng_fill(ctx, out, len);
+}
+
+static int shared_secret_cb(void *ctx, const struct crypto_identity *me,
+			    const uint8_t peer_box_pk[CRYPTO_BOX_PK_SIZE],
+			    uint8_t out[CRYPTO_KEY_SIZE])
+{
+	return secrets_lookup(ctx, me, peer_box_pk, out);
 }
 
 static struct p2p_endpoint to_p2p(const struct endpoint *ep)
@@ -195,6 +204,9 @@ struct sim_agent *simdrive_add_agent(struct simdrive *d, struct host *h,
 		bound.ip = host_address(h);
 	c.local = to_p2p(&bound);
 	c.random = (struct p2p_random){.fill = rng_fill_cb, .ctx = &sa->rng};
+	if (c.secrets.shared_secret == NULL)
+		c.secrets = (struct agent_secrets){.shared_secret = shared_secret_cb,
+						   .ctx = d->secrets};
 	uint8_t seed[32];
 	if (!c.key_seed) {
 		struct rng keys;
@@ -362,8 +374,14 @@ struct coord *sim_coord_coord(struct sim_coord *sc)
 struct simdrive *simdrive_new(struct net *net)
 {
 	struct simdrive *d = calloc(1, sizeof(*d));
-	if (d)
-		d->net = net;
+	if (!d)
+		return NULL;
+	d->net = net;
+	d->secrets = secrets_new();
+	if (!d->secrets) {
+		free(d);
+		return NULL;
+	}
 	return d;
 }
 
@@ -371,6 +389,8 @@ void simdrive_free(struct simdrive *d)
 {
 	if (!d)
 		return;
+	/* First: the worker reads the agents' identities. */
+	secrets_free(d->secrets);
 	for (size_t i = 0; i < d->n_agents; i++)
 		sim_agent_free(d->agents[i]);
 	for (size_t i = 0; i < d->n_coords; i++)
@@ -386,6 +406,24 @@ void simdrive_set_hooks(struct simdrive *d, simdrive_agent_hook agent_hook,
 	d->agent_hook = agent_hook;
 	d->coord_hook = coord_hook;
 	d->hook_ctx = ctx;
+}
+
+int simdrive_expect_session(struct simdrive *d, struct sim_agent *a, struct sim_agent *b)
+{
+	/* The identities live as long as the agents, which outlive the cache
+	 * (simdrive_free frees it first). */
+	return secrets_expect(d->secrets, agent_identity(a->agent),
+			      agent_identity(b->agent)->box_pk);
+}
+
+int simdrive_start_precompute(struct simdrive *d)
+{
+	return secrets_start(d->secrets);
+}
+
+void simdrive_secret_stats(const struct simdrive *d, struct secrets_stats *out)
+{
+	secrets_get_stats(d->secrets, out);
 }
 
 int simdrive_payload_summary(const uint8_t *payload, size_t len, char *out, size_t size)

@@ -12,6 +12,11 @@
  * The p2p objects see only p2p_endpoint and nanoseconds: this file is the only
  * place where they meet the models. The same objects run on real sockets in
  * app/daemon.c.
+ *
+ * The driver holds both ends of every session, so it keeps one shared-secret
+ * cache (app/secrets.h) and gives it to every agent as agent_config.secrets:
+ * each pair's X25519 step is computed once, not once per side. Results are
+ * the same bytes either way.
  */
 #ifndef NATSIM_APP_SIMDRIVE_H
 #define NATSIM_APP_SIMDRIVE_H
@@ -20,6 +25,8 @@
 #include "model/net.h"
 #include "p2p/agent.h"
 #include "p2p/coord.h"
+
+struct secrets_stats;
 
 struct simdrive;
 struct sim_agent;
@@ -47,7 +54,8 @@ struct coord *sim_coord_coord(struct sim_coord *sc);
 /* An agent on host `h`. cfg->local must be one of the host's addresses (port 0
  * picks an ephemeral port); cfg->random and, if NULL, cfg->key_seed are filled
  * by the driver from the world's seed and the agent's name, so runs are
- * deterministic. Returns NULL if the port is taken or on OOM. */
+ * deterministic; cfg->secrets, if its function is NULL, becomes the driver's
+ * cache. Returns NULL if the port is taken or on OOM. */
 struct sim_agent *simdrive_add_agent(struct simdrive *d, struct host *h,
 				     const struct agent_config *cfg);
 struct agent *sim_agent_agent(struct sim_agent *sa);
@@ -61,6 +69,19 @@ struct sim_agent *simdrive_agent_at(struct simdrive *d, size_t i);
  * connect, send, classify, set_keepalive) so its output is sent and its next
  * deadline scheduled. */
 void sim_agent_flush(struct sim_agent *sa);
+
+/* Optional, and they change only speed, never a result: announce before the
+ * run that agents a and b will be introduced (nothing is computed yet), then
+ * start one worker thread that computes the announced secrets in order while
+ * the simulation runs; the simulation takes each one when it is ready and
+ * computes it itself when it is not, never waiting. Both agents must belong
+ * to this driver. simdrive_expect_session returns 0, or a negative enum
+ * secrets_error (SECRETS_ERR_STARTED after simdrive_start_precompute). The
+ * worker is stopped and joined by simdrive_free. */
+int simdrive_expect_session(struct simdrive *d, struct sim_agent *a, struct sim_agent *b);
+int simdrive_start_precompute(struct simdrive *d);
+/* Who computed the secrets so far (app/secrets.h). */
+void simdrive_secret_stats(const struct simdrive *d, struct secrets_stats *out);
 
 /* The payload summariser for the dissector: STUN and natsim messages. */
 int simdrive_payload_summary(const uint8_t *payload, size_t len, char *out, size_t size);

@@ -596,6 +596,22 @@ static int parse_introduce(const struct stun_msg *m, char *name, const uint8_t *
 	return AGENT_OK;
 }
 
+/* p->cs for `session` with the holder of box_pk. The shared secret comes from
+ * the configured source (agent.h) when there is one. A refused key leaves
+ * p->cs as it was. */
+static int session_keys(struct agent *a, struct agent_peer *p, const uint8_t *box_pk,
+			uint64_t session)
+{
+	const struct agent_secrets *src = &a->cfg.secrets;
+	uint8_t secret[CRYPTO_KEY_SIZE];
+	int rc = src->shared_secret ? src->shared_secret(src->ctx, &a->id, box_pk, secret)
+				    : crypto_shared_secret(&a->id, box_pk, secret);
+
+	if (rc == CRYPTO_OK)
+		rc = crypto_session_init_from_secret(&p->cs, &a->id, box_pk, secret, session);
+	return rc;
+}
+
 static int on_introduce(struct agent *a, uint64_t now, const struct p2p_endpoint *from,
 			const struct stun_msg *m)
 {
@@ -613,7 +629,7 @@ static int on_introduce(struct agent *a, uint64_t now, const struct p2p_endpoint
 		return AGENT_ERR_TOO_MANY;
 	bool same = p->introduced && p->session == session;
 	if (!same) {
-		if (crypto_session_init(&p->cs, &a->id, box_pk, session) != CRYPTO_OK)
+		if (session_keys(a, p, box_pk, session) != CRYPTO_OK)
 			return AGENT_ERR_MALFORMED;
 		stun_integrity_key_init(&p->check_mac, p->cs.check_key, sizeof(p->cs.check_key));
 		p->introduced = true;

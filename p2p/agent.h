@@ -82,6 +82,27 @@ enum agent_peer_state {
 	AGENT_PEER_FAILED,
 };
 
+/* Where an agent gets the secret it shares with a peer (crypto.h), the one
+ * costly public-key step of an introduction. Both ends of a session compute
+ * the same value, each with its own private key. A program that runs one
+ * agent (the daemon) leaves this zeroed and the agent calls
+ * crypto_shared_secret() itself. A simulator that holds both ends of every
+ * session can compute each secret once instead of twice, or ahead of time on
+ * another thread (app/secrets.h), and hand it over here: the agent itself
+ * stays single-threaded and sans-I/O, it only calls the function.
+ *
+ * shared_secret(ctx, me, peer_box_pk, out) must write what
+ * crypto_shared_secret(me, peer_box_pk, out) would, and return its result:
+ * CRYPTO_OK, or a negative enum crypto_error, which refuses the introduction
+ * as a bad key does. Called from agent_input() only; `me` is the agent's own
+ * identity, valid as long as the agent. */
+struct agent_secrets {
+	int (*shared_secret)(void *ctx, const struct crypto_identity *me,
+			     const uint8_t peer_box_pk[CRYPTO_BOX_PK_SIZE],
+			     uint8_t out[CRYPTO_KEY_SIZE]);
+	void *ctx;
+};
+
 struct agent_config {
 	const char *name;                  /* 1..63 bytes; copied */
 	struct p2p_endpoint local;         /* our socket's address */
@@ -93,6 +114,7 @@ struct agent_config {
 	struct p2p_random random;
 	uint64_t clock_offset_ns;          /* added to now for registration timestamps: the
 					      daemon passes wall clock - monotonic clock */
+	struct agent_secrets secrets;      /* NULL function: crypto_shared_secret */
 	/* Timing knobs; 0 picks the default in brackets. */
 	uint64_t pacing_ns;                /* Ta: between two new checks while punching [20 ms] */
 	uint64_t check_rto_ns;             /* a check's first retransmission; doubles [100 ms] */

@@ -67,26 +67,54 @@ bool crypto_identity_verify(const uint8_t sign_pk[CRYPTO_SIGN_PK_SIZE], const ui
 	return crypto_sign_verify_detached(sig, msg, len, sign_pk) == 0;
 }
 
-int crypto_session_init(struct crypto_session *s, const struct crypto_identity *me,
-			const uint8_t peer_box_pk[CRYPTO_BOX_PK_SIZE], uint64_t session_id)
+int crypto_shared_secret(const struct crypto_identity *me,
+			 const uint8_t peer_box_pk[CRYPTO_BOX_PK_SIZE],
+			 uint8_t secret[CRYPTO_KEY_SIZE])
 {
-	uint8_t shared[crypto_box_BEFORENMBYTES];
+	if (crypto_init() < 0)
+		return CRYPTO_ERR_INIT;
+	/* crypto_box_beforenm is symmetric: both peers get the same secret. It
+	 * refuses a peer key whose product with ours is the identity (a low-order
+	 * point), which would make the secret public. */
+	if (crypto_box_beforenm(secret, peer_box_pk, me->box_sk) != 0) {
+		memset(secret, 0, CRYPTO_KEY_SIZE);
+		return CRYPTO_ERR_KEY;
+	}
+	return CRYPTO_OK;
+}
 
+int crypto_session_init_from_secret(struct crypto_session *s, const struct crypto_identity *me,
+				    const uint8_t peer_box_pk[CRYPTO_BOX_PK_SIZE],
+				    const uint8_t secret[CRYPTO_KEY_SIZE], uint64_t session_id)
+{
 	if (crypto_init() < 0)
 		return CRYPTO_ERR_INIT;
 	memset(s, 0, sizeof(*s));
-	/* crypto_box_beforenm is symmetric: both peers get the same secret. */
-	if (crypto_box_beforenm(shared, peer_box_pk, me->box_sk) != 0)
-		return CRYPTO_ERR_KEY;
 	s->session_id = session_id;
-	kdf(s->data_key, sizeof(s->data_key), shared, sizeof(shared), "natsim-data-v1", session_id);
-	kdf(s->check_key, sizeof(s->check_key), shared, sizeof(shared), "natsim-check-v1",
+	kdf(s->data_key, sizeof(s->data_key), secret, CRYPTO_KEY_SIZE, "natsim-data-v1",
 	    session_id);
-	sodium_memzero(shared, sizeof(shared));
+	kdf(s->check_key, sizeof(s->check_key), secret, CRYPTO_KEY_SIZE, "natsim-check-v1",
+	    session_id);
 	/* The sender's key hash is the direction bit: A->B and B->A nonces differ. */
 	crypto_generichash(s->my_prefix, 16, me->box_pk, CRYPTO_BOX_PK_SIZE, NULL, 0);
 	crypto_generichash(s->peer_prefix, 16, peer_box_pk, CRYPTO_BOX_PK_SIZE, NULL, 0);
 	return CRYPTO_OK;
+}
+
+int crypto_session_init(struct crypto_session *s, const struct crypto_identity *me,
+			const uint8_t peer_box_pk[CRYPTO_BOX_PK_SIZE], uint64_t session_id)
+{
+	uint8_t shared[CRYPTO_KEY_SIZE];
+	int rc;
+
+	if (crypto_init() < 0)
+		return CRYPTO_ERR_INIT;
+	memset(s, 0, sizeof(*s));
+	rc = crypto_shared_secret(me, peer_box_pk, shared);
+	if (rc == CRYPTO_OK)
+		rc = crypto_session_init_from_secret(s, me, peer_box_pk, shared, session_id);
+	sodium_memzero(shared, sizeof(shared));
+	return rc;
 }
 
 static void make_nonce(uint8_t nonce[crypto_box_NONCEBYTES], const uint8_t prefix[16],

@@ -11,7 +11,11 @@
  *  - a check key: BLAKE2b(key = X25519 shared secret, "natsim-check-v1" || session id),
  *    used for MESSAGE-INTEGRITY-SHA256 on connectivity checks (RFC 8489 14.6).
  * Both sides compute the same keys; the coordinator, which only ever sees public
- * keys, cannot.
+ * keys, cannot. The shared secret is libsodium's crypto_box precomputed key,
+ * HSalsa20 of the X25519 result: it depends on the pair of peers only, not on
+ * the session, so crypto_session_init() is crypto_shared_secret() (the costly
+ * public-key step) followed by crypto_session_init_from_secret() (two hashes),
+ * and a caller that already holds the secret can skip the first.
  *
  * Sealed data is  counter (8 bytes, big endian) || crypto_box_easy_afternm output
  * (16-byte Poly1305 tag + ciphertext). The 24-byte XSalsa20 nonce is
@@ -88,8 +92,25 @@ void crypto_identity_sign(const struct crypto_identity *id, const uint8_t *msg, 
 bool crypto_identity_verify(const uint8_t sign_pk[CRYPTO_SIGN_PK_SIZE], const uint8_t *msg,
 			 size_t len, const uint8_t sig[CRYPTO_SIGNATURE_SIZE]);
 
-/* Sets up *s for talking to the holder of peer_box_pk in session `session_id`.
- * Returns CRYPTO_OK or CRYPTO_ERR_KEY. */
+/* The secret `me` shares with the holder of peer_box_pk:
+ * crypto_box_beforenm(peer_box_pk, me->box_sk), i.e. HSalsa20(X25519(me, peer)).
+ * Symmetric: crypto_shared_secret(a, B) == crypto_shared_secret(b, A).
+ * Returns CRYPTO_OK, CRYPTO_ERR_KEY for a low-order peer key (secret zeroed),
+ * or CRYPTO_ERR_INIT. Reads only its arguments: safe from any thread. */
+int crypto_shared_secret(const struct crypto_identity *me,
+			 const uint8_t peer_box_pk[CRYPTO_BOX_PK_SIZE],
+			 uint8_t secret[CRYPTO_KEY_SIZE]);
+
+/* Sets up *s for session `session_id` with the holder of peer_box_pk, given
+ * the secret crypto_shared_secret(me, peer_box_pk) returned (or the same
+ * value from wherever the caller keeps it: the keys are only as right as the
+ * secret). Returns CRYPTO_OK or CRYPTO_ERR_INIT. */
+int crypto_session_init_from_secret(struct crypto_session *s, const struct crypto_identity *me,
+				    const uint8_t peer_box_pk[CRYPTO_BOX_PK_SIZE],
+				    const uint8_t secret[CRYPTO_KEY_SIZE], uint64_t session_id);
+
+/* Both steps: crypto_shared_secret, then crypto_session_init_from_secret.
+ * Returns CRYPTO_OK or CRYPTO_ERR_KEY (*s is then zeroed). */
 int crypto_session_init(struct crypto_session *s, const struct crypto_identity *me,
 			const uint8_t peer_box_pk[CRYPTO_BOX_PK_SIZE], uint64_t session_id);
 

@@ -280,6 +280,10 @@ struct setup {
 	bool no_host;
 };
 
+/* Each agent's shared-secret source for the next net_up (zeroed:
+ * crypto_shared_secret); net_down clears it. */
+static struct agent_secrets secrets_for[2];
+
 static void net_up(const struct setup *s)
 {
 	static const char *names[2] = {"alice", "bob"};
@@ -310,6 +314,7 @@ static void net_up(const struct setup *s)
 			.keepalive_ns = s->keepalive_ns == UINT64_MAX ? 0 : s->keepalive_ns,
 			.dead_ns = s->dead_ns,
 			.disable_host_candidates = s->no_host,
+			.secrets = secrets_for[i],
 		};
 		h->ag = agent_new(&ac);
 		assert_non_null(h->ag);
@@ -326,6 +331,7 @@ static void net_down(void)
 	free(N->q);
 	free(N);
 	N = NULL;
+	memset(secrets_for, 0, sizeof(secrets_for));
 }
 
 static int count(int host, enum agent_event_type t)
@@ -522,6 +528,116 @@ static void test_unknown_peer_fails(void **state)
 	net_down();
 }
 
+/* ---- the shared-secret source (agent_config.secrets) ---- */
+
+struct counting_source {
+	int calls;
+	int fail_with; /* 0: forward to crypto_shared_secret */
+};
+
+static int counting_secret(void *ctx, const struct crypto_identity *me,
+			   const uint8_t peer_box_pk[CRYPTO_BOX_PK_SIZE],
+			   uint8_t out[CRYPTO_KEY_SIZE])
+{
+	struct counting_source *cs = ctx;
+	cs->calls++;
+	return cs->fail_with ? cs->fail_with : crypto_shared_secret(me, peer_box_pk, out);
+}
+
+static void test_secret_source_used(void **state)
+{
+	struct counting_source src = {0, 0};
+	struct setup s = {FAKE_NONE, 0, 0, 0, false};
+	(void)state;
+	secrets_for[0] = secrets_for[1] = (struct agent_secrets){counting_secret, &src};
+	net_up(&s);
+	register_and_connect();
+	run_until(N->now + 2 * S);
+	assert_int_equal(agent_peer_state(N->h[0].ag, "bob"), AGENT_PEER_DIRECT);
+	assert_int_equal(agent_peer_state(N->h[1].ag, "alice"), AGENT_PEER_DIRECT);
+	assert_int_equal(src.calls, 2); /* one introduction on each side, nothing else */
+	send_and_expect(0, "keys from the source");
+	send_and_expect(1, "work both ways");
+	net_down();
+}
+
+/* An INTRODUCE of "carol" with box key `pk`, as the coordinator sends it. */
+static int introduce(struct agent *ag, const uint8_t pk[CRYPTO_BOX_PK_SIZE])
+{
+	uint8_t buf[P2P_MAX_DATAGRAM], txid[STUN_TXID_SIZE] = {1, 2, 3};
+	struct stun_writer w;
+	struct coord_candidate c = {{0xCB007163u, 6000}, COORD_CAND_SRFLX};
+
+	stun_writer_init(&w, buf, sizeof(buf), STUN_METHOD_INTRODUCE, STUN_CLASS_INDICATION, txid);
+	stun_put_string(&w, STUN_ATTR_NATSIM_PEER, "carol");
+	stun_put_raw(&w, STUN_ATTR_NATSIM_BOX_KEY, pk, CRYPTO_BOX_PK_SIZE);
+	coord_put_candidate(&w, &c);
+	stun_put_u64(&w, STUN_ATTR_NATSIM_SESSION, 77);
+	stun_put_fingerprint(&w);
+	int n = stun_writer_finish(&w);
+	assert_true(n > 0);
+	return agent_input(ag, 0, &COORD_EP, buf, (size_t)n);
+}
+
+static struct agent *lone_agent(uint64_t *rng, struct agent_secrets secrets)
+{
+	uint8_t seed[32];
+	memset(seed, 7, sizeof(seed));
+	struct agent_config ac = {.name = "dave",
+				  .local = {0xCB007109u, 5000},
+				  .coordinator = COORD_EP,
+				  .key_seed = seed,
+				  .random = {fill, rng},
+				  .secrets = secrets};
+	struct agent *ag = agent_new(&ac);
+	assert_non_null(ag);
+	return ag;
+}
+
+static size_t pending_output(struct agent *ag)
+{
+	struct p2p_datagram d;
+	struct p2p_event e;
+	size_t n = 0;
+	while (agent_pop_datagram(ag, &d))
+		n++;
+	while (agent_pop_event(ag, &e))
+		n++;
+	return n;
+}
+
+/* A source that fails refuses the introduction exactly as a low-order key
+ * does: same error, same peer state, nothing sent, no event. */
+static void test_secret_source_error_refuses(void **state)
+{
+	uint64_t rng = 1;
+	uint8_t carol_seed[32], zero[CRYPTO_BOX_PK_SIZE] = {0};
+	struct crypto_identity carol;
+	struct counting_source failing = {0, CRYPTO_ERR_KEY};
+	(void)state;
+	memset(carol_seed, 3, sizeof(carol_seed));
+	assert_int_equal(crypto_identity_from_seed(&carol, carol_seed), CRYPTO_OK);
+
+	struct agent *bad_key = lone_agent(&rng, (struct agent_secrets){0});
+	struct agent *bad_src = lone_agent(&rng, (struct agent_secrets){counting_secret, &failing});
+	struct agent *control = lone_agent(&rng, (struct agent_secrets){0});
+	assert_int_equal(introduce(bad_key, zero), AGENT_ERR_MALFORMED);
+	assert_int_equal(introduce(bad_src, carol.box_pk), AGENT_ERR_MALFORMED);
+	assert_int_equal(failing.calls, 1);
+	assert_int_equal(agent_peer_state(bad_src, "carol"), agent_peer_state(bad_key, "carol"));
+	assert_int_not_equal(agent_peer_state(bad_src, "carol"), AGENT_PEER_PUNCHING);
+	assert_int_equal(pending_output(bad_key), 0);
+	assert_int_equal(pending_output(bad_src), 0);
+	assert_int_equal(agent_send(bad_src, 0, "carol", (const uint8_t *)"x", 1),
+			 AGENT_ERR_NOT_CONNECTED);
+	/* The same introduction with a working source starts punching. */
+	assert_int_equal(introduce(control, carol.box_pk), AGENT_OK);
+	assert_int_equal(agent_peer_state(control, "carol"), AGENT_PEER_PUNCHING);
+	agent_free(bad_key);
+	agent_free(bad_src);
+	agent_free(control);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -532,6 +648,8 @@ int main(void)
 		cmocka_unit_test(test_keepalive_keeps_path),
 		cmocka_unit_test(test_path_lost_without_keepalive),
 		cmocka_unit_test(test_unknown_peer_fails),
+		cmocka_unit_test(test_secret_source_used),
+		cmocka_unit_test(test_secret_source_error_refuses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -147,6 +148,63 @@ static void test_replay_window(void **state)
 			    "counter already received or too old (replay)");
 }
 
+static void hex_to(uint8_t *out, const char *hex)
+{
+	for (size_t i = 0; hex[2 * i]; i++) {
+		unsigned v;
+		assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
+		out[i] = (uint8_t)v;
+	}
+}
+
+static void test_shared_secret_symmetric(void **state)
+{
+	struct crypto_identity a, b;
+	uint8_t ab[CRYPTO_KEY_SIZE], ba[CRYPTO_KEY_SIZE];
+	(void)state;
+	make_pair(&a, &b);
+	assert_int_equal(crypto_shared_secret(&a, b.box_pk, ab), CRYPTO_OK);
+	assert_int_equal(crypto_shared_secret(&b, a.box_pk, ba), CRYPTO_OK);
+	assert_memory_equal(ab, ba, sizeof(ab));
+}
+
+/* The split must not move a bit: the expected keys were computed by the
+ * one-step crypto_session_init before crypto_shared_secret existed. */
+static void test_session_from_secret_same_keys(void **state)
+{
+	struct crypto_identity a, b;
+	struct crypto_session one, two;
+	uint8_t secret[CRYPTO_KEY_SIZE], want[32];
+	(void)state;
+	make_pair(&a, &b);
+	assert_int_equal(crypto_session_init(&one, &a, b.box_pk, 42), CRYPTO_OK);
+	assert_int_equal(crypto_shared_secret(&a, b.box_pk, secret), CRYPTO_OK);
+	assert_int_equal(crypto_session_init_from_secret(&two, &a, b.box_pk, secret, 42), CRYPTO_OK);
+	assert_memory_equal(&one, &two, sizeof(one));
+	hex_to(want, "11b8c1d8a9bf223e321f77f753fcf8e05705ea71d87350a5fde4ecd9f22c5dab");
+	assert_memory_equal(one.data_key, want, 32);
+	hex_to(want, "6fd5e354a549578e37dfb53997688a0332a23ee0d0a2e2f5760a940f1626a620");
+	assert_memory_equal(one.check_key, want, 32);
+	/* The other side, from the secret it computes itself, agrees. */
+	assert_int_equal(crypto_shared_secret(&b, a.box_pk, secret), CRYPTO_OK);
+	assert_int_equal(crypto_session_init_from_secret(&two, &b, a.box_pk, secret, 42), CRYPTO_OK);
+	assert_memory_equal(one.data_key, two.data_key, 32);
+	assert_memory_equal(one.my_prefix, two.peer_prefix, 16);
+}
+
+static void test_low_order_key_refused(void **state)
+{
+	struct crypto_identity a, b;
+	struct crypto_session s;
+	uint8_t zero[CRYPTO_BOX_PK_SIZE] = {0}, secret[CRYPTO_KEY_SIZE];
+	(void)state;
+	make_pair(&a, &b);
+	memset(secret, 0xAA, sizeof(secret));
+	assert_int_equal(crypto_shared_secret(&a, zero, secret), CRYPTO_ERR_KEY);
+	assert_memory_equal(secret, zero, sizeof(secret)); /* nothing usable left behind */
+	assert_int_equal(crypto_session_init(&s, &a, zero, 7), CRYPTO_ERR_KEY);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -155,6 +213,9 @@ int main(void)
 		cmocka_unit_test(test_round_trip_both_ways),
 		cmocka_unit_test(test_tamper_and_wrong_session),
 		cmocka_unit_test(test_replay_window),
+		cmocka_unit_test(test_shared_secret_symmetric),
+		cmocka_unit_test(test_session_from_secret_same_keys),
+		cmocka_unit_test(test_low_order_key_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

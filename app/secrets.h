@@ -1,0 +1,103 @@
+/*
+ * secrets.h - the simulator's cache of the secrets agents share (crypto.h),
+ * so that each session's X25519 step is computed once instead of twice, and
+ * optionally ahead of time on a second thread.
+ *
+ * Why: in the simulator the driver (app/simdrive.c) holds both ends of every
+ * session, and crypto_shared_secret(a, B) == crypto_shared_secret(b, A): two
+ * scalar multiplications of ~31 us each for one value. Agents reach this
+ * cache through agent_config.secrets (p2p/agent.h); the p2p code itself never
+ * sees a thread.
+ *
+ * Keyed by the unordered pair of X25519 public keys {min(pk_a, pk_b),
+ * max(pk_a, pk_b)} (memcmp order). secrets_lookup(c, me, P) returns the entry
+ * for {me->box_pk, P} if there is one, else computes crypto_shared_secret(me,
+ * P) and keeps it.
+ *
+ * Soundness: every agent of the driver holds the private key of its own public
+ * key (agent_new derives both from one seed). An entry for {X, Y} was
+ * therefore computed by the holder of X's or Y's private key, with the other
+ * as the peer key: it is what either holder computes, and a requester is
+ * always one of the two (its own key is half of the lookup key). A peer key
+ * nobody in the driver holds changes nothing: only its one counterpart ever
+ * asks for that pair. Failures (a low-order peer key, CRYPTO_ERR_KEY) are
+ * returned to the caller and never stored as a secret.
+ *
+ * Memory: an unplanned entry is dropped once served twice (both sides had
+ * it); a third request (a later session of the same pair) computes again.
+ *
+ * Ahead of time (optional; changes only speed): secrets_expect() records
+ * pairs before the run, secrets_start() starts ONE worker thread computing
+ * them in announcement order. A lookup of a planned pair takes the worker's
+ * result if it is finished, else claims the pair and computes it on the
+ * calling thread (the worker then skips it); if the worker is in the middle of
+ * that very pair, the caller computes its own copy rather than wait. So the
+ * caller never blocks, and every lookup returns the same bytes whatever the
+ * timing: only who computed them changes (secrets_get_stats). The planned
+ * table is complete before the worker starts and fixed in structure
+ * afterwards; only per-pair atomic states change, so there are no locks.
+ *
+ * Threads: everything but the worker's own computation happens on the thread
+ * that calls these functions, one thread at a time (the simulator's).
+ */
+#ifndef NATSIM_APP_SECRETS_H
+#define NATSIM_APP_SECRETS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "p2p/crypto.h"
+
+enum secrets_error {
+	SECRETS_OK = 0,
+	SECRETS_ERR_NOMEM = -1,
+	SECRETS_ERR_STARTED = -2, /* secrets_expect after secrets_start */
+	SECRETS_ERR_THREAD = -3,  /* the worker thread could not be created */
+};
+
+struct secrets_stats {
+	uint64_t lookups;         /* secrets_lookup calls */
+	uint64_t served_stored;   /* of which answered with a secret already computed */
+	uint64_t computed_caller; /* crypto_shared_secret calls on the calling thread */
+	uint64_t computed_worker; /* crypto_shared_secret calls on the worker */
+	size_t planned;           /* distinct pairs announced with secrets_expect */
+	size_t held;              /* unplanned secrets waiting for their second serve */
+};
+
+struct secrets;
+
+/* NULL on OOM. */
+struct secrets *secrets_new(void);
+/* Stops the worker if it still runs (it finishes the pair in hand, ~31 us)
+ * and joins it, then frees everything. NULL does nothing. */
+void secrets_free(struct secrets *c);
+
+/* The secret `me` shares with the holder of peer_box_pk: what
+ * crypto_shared_secret(me, peer_box_pk, out) returns, from the cache when it
+ * can. Never fails for lack of memory (it then just does not keep the
+ * secret). `me` is borrowed for the call only. */
+int secrets_lookup(struct secrets *c, const struct crypto_identity *me,
+		   const uint8_t peer_box_pk[CRYPTO_BOX_PK_SIZE], uint8_t out[CRYPTO_KEY_SIZE]);
+
+/* Announces that the holder of `a` and the holder of b_box_pk will share a
+ * session: the worker will compute it with a's private key. `a` is borrowed
+ * and must stay valid until secrets_free (the worker reads it). Announcing
+ * a pair again allows two more serves before it becomes an ordinary entry.
+ * SECRETS_ERR_STARTED once the worker was started. */
+int secrets_expect(struct secrets *c, const struct crypto_identity *a,
+		   const uint8_t b_box_pk[CRYPTO_BOX_PK_SIZE]);
+
+/* Starts the worker on the announced pairs (none announced: no thread).
+ * Call once; later calls do nothing. SECRETS_ERR_THREAD if pthread_create
+ * fails: lookups then compute everything on the calling thread. */
+int secrets_start(struct secrets *c);
+
+/* Blocks until the worker has been through every announced pair, then joins
+ * it. For tests, which want the worker's share to be known; a simulation
+ * never needs it. */
+void secrets_wait(struct secrets *c);
+
+/* Counters so far (computed_worker may still grow while the worker runs). */
+void secrets_get_stats(const struct secrets *c, struct secrets_stats *out);
+
+#endif
