@@ -2,16 +2,23 @@
  * link.c - a segment between interfaces: latency, jitter, loss, an optional
  * rate with a bounded per-sender queue, and cuts.
  *
- * Packets in flight wait in a lane, one FIFO per (sender, receiver) pair,
- * chained through packet->next. Each packet schedules one engine event whose
- * argument is its lane; since a lane's arrival times never decrease and the
- * engine runs equal times in scheduling order, the event that fires always
- * belongs to the packet at the head of its lane. That is how jitter never
- * reorders: arrival = max(now + latency + jitter, the lane's last arrival).
+ * A packet in flight is its own engine event: the packet is the event's
+ * argument and carries its receiving interface (packet->hop_*), so an arrival
+ * touches only the packet and the link. While a link's timing stays fixed
+ * and has no jitter, a (sender, receiver) pair's arrival times never
+ * decrease, and the engine runs equal times in scheduling order, so packets
+ * never overtake each other. Once it has jitter, or its timing changed after
+ * traffic began, the link is "ordered": each pair's lane remembers its last
+ * arrival, and arrival = max(now + latency + jitter, the lane's last
+ * arrival). A lane made after that change starts from the latest arrival
+ * then in flight on the link, so a packet is never delivered before one its
+ * pair sent earlier (it may wait for another pair's, only in that window).
  *
- * A cut does not touch the engine: it marks how many packets of each lane
- * were in flight ("doomed"); those are dropped with LINK_DOWN when they reach
- * the far end, which is when the student would notice them missing.
+ * A cut does not touch the engine: the link counts its cuts (of itself or of
+ * any attachment's access) and notes the count at each one; a packet that
+ * left before a cut of the link or of either end's access is dropped with
+ * LINK_DOWN when it reaches the far end, which is when the student would
+ * notice it missing.
  *
  * The link emits the TX record at the sender and the RX record at the
  * receiver, then hands the packet to the receiver's ops->receive.
@@ -19,9 +26,9 @@
  * A link has any number of attachments (an ISP's access segment may hold
  * thousands of customer routers), so nothing on the packet path scans them:
  * an interface knows its own attachment index, a small open-addressing table
- * maps an address to the attachment holding it, and lanes are made on first
- * use and found through another such table. A point-to-point link thus costs
- * a few hundred bytes, not a 16 x 16 array of lanes.
+ * of {address, attachment} maps an address to the attachment holding it, and
+ * lanes (jitter only) are made on first use and found through another such
+ * table. A point-to-point link thus costs a few hundred bytes.
  */
 #include "model/net.h"
 
@@ -34,14 +41,16 @@
 
 struct link;
 
+/* A (sender, receiver) pair on a jittery link. */
 struct lane {
-	struct link *link;
-	uint32_t from, to;	    /* attachment indices */
-	struct packet *head, *tail; /* in flight, in arrival order */
-	size_t count;
-	size_t doomed; /* the first `doomed` in flight die on arrival (cut) */
-	int doomed_by; /* attachment whose access was cut, -1: the link */
+	uint32_t from, to; /* attachment indices */
 	int64_t last_arrival;
+};
+
+/* An address table slot: NO_SLOT in `att` marks a free one. */
+struct addr_slot {
+	uint32_t addr;
+	uint32_t att;
 };
 
 /* One attachment's own access to the segment (a host's Wi-Fi on a LAN): it
@@ -50,6 +59,7 @@ struct access {
 	int64_t latency, jitter;
 	double loss;
 	bool down;
+	uint32_t cut_at; /* the link's cut count at this access's last cut, 0: never */
 };
 
 /* The transmitter of one attachment when the link has a rate: the times at
@@ -69,9 +79,14 @@ struct link {
 	struct iface **att; /* per attachment, in attachment order: */
 	struct sender *tx;
 	struct access *access;
-	/* address -> first attachment holding it; NO_SLOT marks a free slot */
-	uint32_t *by_addr;
+	/* address -> first attachment holding it */
+	struct addr_slot *by_addr;
 	size_t addr_slots;
+	bool ordered;	      /* lanes keep pairs in order (see the top) */
+	int64_t order_floor;  /* a new lane's last arrival */
+	int64_t max_arrival;  /* latest arrival of any packet launched */
+	uint32_t cuts;	      /* cuts of the link or of any access so far */
+	uint32_t link_cut_at; /* `cuts` at the link's own last cut, 0: never */
 	/* (from, to) -> lane, made on first use; NULL marks a free slot */
 	struct lane **lanes;
 	size_t n_lanes, lane_slots;
@@ -86,6 +101,8 @@ static uint64_t link_mix(uint64_t x)
 	x *= 0x94d049bb133111ebULL;
 	return x ^ (x >> 31);
 }
+
+static void keep_order_if(struct link *l, bool needed);
 
 /* The lane from -> to, or NULL if no packet ever took it. */
 static struct lane *lane_find(const struct link *l, uint32_t from, uint32_t to)
@@ -110,8 +127,7 @@ static void lane_insert(struct lane **slots, size_t n_slots, struct lane *lane)
 	slots[i] = lane;
 }
 
-/* The lane from -> to, made if needed (its events point at it, so it lives
- * as long as the link). NULL if out of memory. */
+/* The lane from -> to, made if needed. NULL if out of memory. */
 static struct lane *lane_get(struct link *l, uint32_t from, uint32_t to)
 {
 	struct lane *lane = lane_find(l, from, to);
@@ -134,25 +150,24 @@ static struct lane *lane_get(struct link *l, uint32_t from, uint32_t to)
 	lane = calloc(1, sizeof(*lane));
 	if (lane == NULL)
 		return NULL;
-	lane->link = l;
 	lane->from = from;
 	lane->to = to;
+	lane->last_arrival = l->order_floor;
 	lane_insert(l->lanes, l->lane_slots, lane);
 	l->n_lanes++;
 	return lane;
 }
 
-static void addr_insert(uint32_t *slots, size_t n_slots, struct iface *const *att, uint32_t i)
+static void addr_insert(struct addr_slot *slots, size_t n_slots, uint32_t addr, uint32_t i)
 {
 	size_t mask = n_slots - 1;
-	uint32_t addr = att[i]->addr;
 
 	for (size_t k = link_mix(addr) & mask;; k = (k + 1) & mask) {
-		if (slots[k] == NO_SLOT) {
-			slots[k] = i;
+		if (slots[k].att == NO_SLOT) {
+			slots[k] = (struct addr_slot){addr, i};
 			return;
 		}
-		if (att[slots[k]]->addr == addr)
+		if (slots[k].addr == addr)
 			return; /* the first attachment holding it stays the answer */
 	}
 }
@@ -184,6 +199,7 @@ struct link *link_new(struct net *net, const char *name, const struct link_confi
 		l->cfg = *cfg;
 	else
 		link_config_default(&l->cfg);
+	keep_order_if(l, l->cfg.jitter > 0);
 	snprintf(stream, sizeof(stream), "link:%s", name);
 	net_rng(net, stream, &l->rng);
 	/* Registered with the world from here: link_free() copes with NULLs. */
@@ -201,21 +217,12 @@ void link_free(struct link *l)
 {
 	if (l == NULL)
 		return;
-	struct packet_pool *pool = net_packets(l->net);
-
+	/* Packets still in flight belong to engine events and go with the
+	 * world's packet pool. */
 	for (size_t i = 0; i < l->n_att; i++)
 		free(l->tx[i].finish);
-	for (size_t i = 0; i < l->lane_slots; i++) {
-		struct lane *lane = l->lanes[i];
-
-		if (lane == NULL)
-			continue;
-		for (struct packet *p = lane->head, *next; p != NULL; p = next) {
-			next = p->next;
-			packet_release(pool, p);
-		}
-		free(lane);
-	}
+	for (size_t i = 0; i < l->lane_slots; i++)
+		free(l->lanes[i]);
 	free(l->lanes);
 	free(l->by_addr);
 	free(l->att);
@@ -256,13 +263,13 @@ static int grow_addr_index(struct link *l)
 	if ((l->n_att + 1) * 2 <= l->addr_slots)
 		return 0;
 	size_t n = l->addr_slots * 2;
-	uint32_t *slots = malloc(n * sizeof(*slots));
+	struct addr_slot *slots = malloc(n * sizeof(*slots));
 
 	if (slots == NULL)
 		return -1;
 	memset(slots, 0xff, n * sizeof(*slots));
 	for (uint32_t i = 0; i < l->n_att; i++)
-		addr_insert(slots, n, l->att, i);
+		addr_insert(slots, n, l->att[i]->addr, i);
 	free(l->by_addr);
 	l->by_addr = slots;
 	l->addr_slots = n;
@@ -281,7 +288,7 @@ int link_attach(struct link *l, struct iface *ifc)
 	l->att[i] = ifc;
 	memset(&l->tx[i], 0, sizeof(l->tx[i]));
 	memset(&l->access[i], 0, sizeof(l->access[i]));
-	addr_insert(l->by_addr, l->addr_slots, l->att, i);
+	addr_insert(l->by_addr, l->addr_slots, ifc->addr, i);
 	return 0;
 }
 
@@ -310,9 +317,20 @@ const struct link_config *link_get_config(const struct link *l)
 	return &l->cfg;
 }
 
+/* From now on keep each pair's packets in order with lanes (see the top):
+ * jitter, or timing that changes once packets may be in flight. */
+static void keep_order_if(struct link *l, bool needed)
+{
+	if (!needed || l->ordered)
+		return;
+	l->ordered = true;
+	l->order_floor = l->max_arrival;
+}
+
 void link_set_config(struct link *l, const struct link_config *cfg)
 {
 	l->cfg = *cfg;
+	keep_order_if(l, cfg->jitter > 0 || l->max_arrival > 0);
 }
 
 static int attachment_index(const struct link *l, const struct iface *ifc);
@@ -364,12 +382,8 @@ void link_set_up(struct link *l, bool up)
 	if (l->up == up)
 		return;
 	l->up = up;
-	/* Lanes not made yet carry nothing: there is nothing to doom. */
-	for (size_t k = 0; !up && k < l->lane_slots; k++)
-		if (l->lanes[k] != NULL) {
-			l->lanes[k]->doomed = l->lanes[k]->count;
-			l->lanes[k]->doomed_by = -1;
-		}
+	if (!up)
+		l->link_cut_at = ++l->cuts; /* what is in flight dies on arrival */
 	if (trace_active(net_trace(l->net)))
 		emit_link(l, up ? TRACE_LINK_UP : TRACE_LINK_DOWN, link_attachment(l, 0),
 			  link_attachment(l, 1));
@@ -385,6 +399,7 @@ int link_attachment_configure(struct link *l, struct iface *ifc, int64_t latency
 	l->access[i].latency = latency;
 	l->access[i].jitter = jitter;
 	l->access[i].loss = loss;
+	keep_order_if(l, jitter > 0 || l->max_arrival > 0);
 	return 0;
 }
 
@@ -398,14 +413,8 @@ int link_attachment_set_up(struct link *l, struct iface *ifc, bool up)
 		return 0;
 	l->access[i].down = !up;
 	/* What is in flight to or from it dies on arrival, as on a cut link. */
-	for (size_t k = 0; !up && k < l->lane_slots; k++) {
-		struct lane *lane = l->lanes[k];
-
-		if (lane != NULL && (lane->from == (uint32_t)i || lane->to == (uint32_t)i)) {
-			lane->doomed = lane->count;
-			lane->doomed_by = i;
-		}
-	}
+	if (!up)
+		l->access[i].cut_at = ++l->cuts;
 	/* Paired with the first attachment, as net_announce() pairs a LAN. */
 	if (trace_active(net_trace(l->net)))
 		emit_link(l, up ? TRACE_LINK_UP : TRACE_LINK_DOWN, l->att[0],
@@ -457,9 +466,9 @@ static int attachment_by_addr(const struct link *l, uint32_t addr, int from)
 
 	if (addr == 0)
 		return -1;
-	for (size_t k = link_mix(addr) & mask; l->by_addr[k] != NO_SLOT; k = (k + 1) & mask)
-		if (l->att[l->by_addr[k]]->addr == addr) {
-			first = l->by_addr[k];
+	for (size_t k = link_mix(addr) & mask; l->by_addr[k].att != NO_SLOT; k = (k + 1) & mask)
+		if (l->by_addr[k].addr == addr) {
+			first = l->by_addr[k].att;
 			break;
 		}
 	if (first == NO_SLOT || (int)first != from)
@@ -518,31 +527,44 @@ static int64_t serialize(struct link *l, int from, const struct packet *p, int64
 	return finish;
 }
 
-static void lane_arrive(struct engine *e, void *arg)
+/* The attachment whose cut (-1: the link's own) doomed `p`, a packet from
+ * attachment `from` to `to` on l; -2 if no cut since it left. The latest
+ * such cut names the cause. */
+static int cut_that_dooms(const struct link *l, const struct packet *p, uint32_t to)
 {
-	struct lane *lane = arg;
-	struct link *l = lane->link;
-	struct packet *p = lane->head;
-	struct iface *to = l->att[lane->to];
+	uint32_t left = p->hop_cuts, latest = left;
+	int by = -2;
+
+	if (l->link_cut_at > latest) {
+		latest = l->link_cut_at;
+		by = -1;
+	}
+	if (l->access[p->hop_from].cut_at > latest) {
+		latest = l->access[p->hop_from].cut_at;
+		by = (int)p->hop_from;
+	}
+	if (l->access[to].cut_at > latest)
+		by = (int)to;
+	return by;
+}
+
+static void packet_arrive(struct engine *e, void *arg)
+{
+	struct packet *p = arg;
+	struct iface *to = p->hop_to;
+	struct link *l = to->link;
+	int by = p->hop_cuts == l->cuts ? -2 : cut_that_dooms(l, p, to->attachment);
 
 	(void)e;
-	if (p == NULL)
-		return; /* cannot happen: one event per packet queued */
-	lane->head = p->next;
-	if (lane->head == NULL)
-		lane->tail = NULL;
-	lane->count--;
-	p->next = NULL;
-	if (lane->doomed > 0) {
+	if (by != -2) {
 		char flow[96];
 
-		lane->doomed--;
-		if (lane->doomed_by >= 0)
+		if (by >= 0)
 			node_dropf(to->node, to, p, TRACE_DROP_LINK_DOWN,
 				   "%s never reached %s: %s's access to link %s went down while it "
 				   "was in flight",
 				   flow_words(p, flow, sizeof(flow)), to->node->name,
-				   l->att[lane->doomed_by]->node->name, l->name);
+				   l->att[by]->node->name, l->name);
 		else
 			node_dropf(to->node, to, p, TRACE_DROP_LINK_DOWN,
 				   "%s never reached %s: link %s went down while it was in flight",
@@ -554,32 +576,36 @@ static void lane_arrive(struct engine *e, void *arg)
 }
 
 /* Put `p` in flight from attachment `from` to `to`, leaving the sender at
- * `depart`. Ownership passes to the lane. */
+ * `depart`. Ownership passes to the engine event. */
 static void launch(struct link *l, int from, int to, struct packet *p, int64_t depart)
 {
-	struct lane *lane = lane_get(l, (uint32_t)from, (uint32_t)to);
 	int64_t arrival = depart + l->cfg.latency + l->access[from].latency + l->access[to].latency;
 	int64_t jitter = l->cfg.jitter + l->access[from].jitter + l->access[to].jitter;
+	struct lane *lane = NULL;
 
 	if (jitter > 0)
 		arrival += (int64_t)rng_below(&l->rng, (uint64_t)jitter + 1);
-	if (lane != NULL && arrival < lane->last_arrival)
-		arrival = lane->last_arrival; /* never overtake the packet ahead */
-	if (lane == NULL || engine_schedule_at(net_engine(l->net), arrival, lane_arrive, lane) == 0) {
+	if (l->ordered) {
+		lane = lane_get(l, (uint32_t)from, (uint32_t)to);
+		if (lane != NULL && arrival < lane->last_arrival)
+			arrival = lane->last_arrival; /* never overtake the packet ahead */
+	}
+	p->next = NULL;
+	p->hop_to = l->att[to];
+	p->hop_from = (uint32_t)from;
+	p->hop_cuts = l->cuts;
+	if ((l->ordered && lane == NULL) ||
+	    engine_schedule_at(net_engine(l->net), arrival, packet_arrive, p) == 0) {
 		struct iface *ifc = l->att[from];
 
 		node_drop(ifc->node, ifc, p, TRACE_DROP_QUEUE_FULL,
 			  "the simulator ran out of memory for packets in flight");
 		return;
 	}
-	lane->last_arrival = arrival;
-	p->next = NULL;
-	if (lane->tail != NULL)
-		lane->tail->next = p;
-	else
-		lane->head = p;
-	lane->tail = p;
-	lane->count++;
+	if (lane != NULL)
+		lane->last_arrival = arrival;
+	if (arrival > l->max_arrival)
+		l->max_arrival = arrival;
 }
 
 /* After TX: the receiver's access may be cut, and the link or either end's

@@ -26,10 +26,17 @@
 #define PACKET_MAX_SIZE 1500 /* an Ethernet MTU */
 #define PACKET_DEFAULT_TTL 64
 
+struct iface;
+
 struct packet {
 	uint64_t id;
 	size_t len;
 	struct packet *next; /* free list / queue link, owned by whoever holds the packet */
+	/* While a link carries the packet (model/link.c): the receiving interface,
+	 * the sender's attachment, and the link's count of cuts when it left. */
+	struct iface *hop_to;
+	uint32_t hop_from;
+	uint32_t hop_cuts;
 	uint8_t data[PACKET_MAX_SIZE];
 };
 
