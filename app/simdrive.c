@@ -207,12 +207,9 @@ struct sim_agent *simdrive_add_agent(struct simdrive *d, struct host *h,
 	if (c.secrets.shared_secret == NULL)
 		c.secrets = (struct agent_secrets){.shared_secret = shared_secret_cb,
 						   .ctx = d->secrets};
-	uint8_t seed[32];
-	if (!c.key_seed) {
-		struct rng keys;
-		snprintf(stream, sizeof(stream), "key:%s", cfg->name);
-		net_rng(d->net, stream, &keys);
-		rng_fill(&keys, seed, sizeof(seed));
+	uint8_t seed[CRYPTO_SEED_SIZE];
+	if (!c.key_seed && !c.identity) {
+		simdrive_key_seed(d, cfg->name, seed);
 		c.key_seed = seed;
 	}
 	sa->agent = agent_new(&c);
@@ -223,6 +220,17 @@ struct sim_agent *simdrive_add_agent(struct simdrive *d, struct host *h,
 fail:
 	sim_agent_free(sa);
 	return NULL;
+}
+
+void simdrive_key_seed(const struct simdrive *d, const char *name,
+		       uint8_t seed[CRYPTO_SEED_SIZE])
+{
+	char stream[96];
+	struct rng keys;
+
+	snprintf(stream, sizeof(stream), "key:%s", name);
+	net_rng(d->net, stream, &keys);
+	rng_fill(&keys, seed, CRYPTO_SEED_SIZE);
 }
 
 struct agent *sim_agent_agent(struct sim_agent *sa)

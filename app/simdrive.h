@@ -52,12 +52,17 @@ struct sim_coord *simdrive_add_coord(struct simdrive *d, struct host *h,
 struct coord *sim_coord_coord(struct sim_coord *sc);
 
 /* An agent on host `h`. cfg->local must be one of the host's addresses (port 0
- * picks an ephemeral port); cfg->random and, if NULL, cfg->key_seed are filled
- * by the driver from the world's seed and the agent's name, so runs are
- * deterministic; cfg->secrets, if its function is NULL, becomes the driver's
+ * picks an ephemeral port); cfg->random and, if both are NULL, cfg->key_seed
+ * (not cfg->identity) are filled by the driver from the world's seed and the
+ * agent's name, so runs are deterministic; cfg->secrets, if its function is NULL, becomes the driver's
  * cache. Returns NULL if the port is taken or on OOM. */
 struct sim_agent *simdrive_add_agent(struct simdrive *d, struct host *h,
 				     const struct agent_config *cfg);
+/* The key seed simdrive_add_agent gives agent `name` when its config has
+ * neither key_seed nor identity: to derive identities ahead (app/identities.h)
+ * and pass them as cfg->identity, with the same result. */
+void simdrive_key_seed(const struct simdrive *d, const char *name,
+		       uint8_t seed[CRYPTO_SEED_SIZE]);
 struct agent *sim_agent_agent(struct sim_agent *sa);
 struct host *sim_agent_host(struct sim_agent *sa);
 const char *sim_agent_name(const struct sim_agent *sa);

@@ -21,6 +21,8 @@
  * run ends at RUN_END of virtual time, after relay fallback (5 s of
  * punching) has settled. No trace observer is attached.
  *
+ * The peers' identities are derived on both cores before the world is
+ * built (app/identities.h), the same keys simdrive would derive one by one.
  * Every connection's shared secret is computed once for both sides, and
  * ahead of time by a second thread (simdrive_expect_session for each planned
  * pair, in connect order, then simdrive_start_precompute): results are the
@@ -32,6 +34,7 @@
  * N = 100 000 in <= 30 s and <= 2 GiB, cost growing linearly in N.
  */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app/identities.h"
 #include "app/secrets.h"
 #include "app/simdrive.h"
 #include "model/host.h"
@@ -213,12 +217,23 @@ static void build(struct world *w, size_t n)
 	if (simdrive_add_coord(w->drive, coord, &cc) == NULL)
 		die("coordinator", 0);
 	struct engine *e = net_engine(w->net);
+	/* The keys simdrive would derive one by one, derived on both cores. */
+	uint8_t(*seeds)[CRYPTO_SEED_SIZE] = malloc(n * sizeof(*seeds));
+	struct crypto_identity *ids = malloc(n * sizeof(*ids));
+	if (seeds == NULL || ids == NULL)
+		die("identities", n);
 	for (size_t i = 0; i < n; i++) {
 		snprintf(w->names[i], sizeof(w->names[i]), "peer%zu", i);
+		simdrive_key_seed(w->drive, w->names[i], seeds[i]);
+	}
+	if (identities_derive(ids, (const uint8_t(*)[CRYPTO_SEED_SIZE])seeds, n) < 0)
+		die("identities", n);
+	for (size_t i = 0; i < n; i++) {
 		struct host *h = build_peer(w, access, i);
 		struct agent_config ac = {.name = w->names[i],
 					  .local = {host_address(h), PEER_PORT},
-					  .coordinator = {COORD_IP, COORD_PORT}};
+					  .coordinator = {COORD_IP, COORD_PORT},
+					  .identity = &ids[i]};
 		w->peers[i] = (struct peer){simdrive_add_agent(w->drive, h, &ac), w, i};
 		if (w->peers[i].sa == NULL)
 			die("agent", i);
@@ -227,6 +242,8 @@ static void build(struct world *w, size_t n)
 		    engine_schedule_at(e, CONNECT_AT + offset, do_connect, &w->peers[i]) == 0)
 			die("schedule", i);
 	}
+	free(ids);
+	free(seeds);
 	/* The sessions do_connect will ask for, in the order it asks. */
 	for (size_t i = 0; i < n; i++)
 		for (size_t d = 1; d <= K_PEERS; d++)
@@ -346,10 +363,42 @@ static void verdict(const struct result *r)
 	       (double)r->rss_kib <= TARGET_RSS_KIB ? "met" : "MISSED");
 }
 
+/* Gigabytes of small objects on 4 KiB pages spend much of their time in TLB
+ * misses. glibc's malloc uses transparent huge pages when the tunable asks
+ * (glibc >= 2.35) and tunables are read at start, so set it and start again,
+ * once. NATSIM_BENCH_SMALL_PAGES=1 keeps the small pages, to compare. */
+static void use_huge_pages(char **argv)
+{
+	if (getenv("NATSIM_BENCH_SMALL_PAGES") != NULL || getenv("NATSIM_BENCH_PAGES") != NULL)
+		return;
+	char mode[128] = "";
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+	if (f == NULL)
+		return;
+	bool have = fgets(mode, sizeof(mode), f) != NULL && strstr(mode, "[never]") == NULL;
+	fclose(f);
+	if (!have)
+		return;
+	const char *old = getenv("GLIBC_TUNABLES");
+	char tunables[512];
+	snprintf(tunables, sizeof(tunables), "%s%sglibc.malloc.hugetlb=1", old ? old : "",
+		 old ? ":" : "");
+	if (setenv("GLIBC_TUNABLES", tunables, 1) < 0 || setenv("NATSIM_BENCH_PAGES", "huge", 1) < 0)
+		return;
+	execv("/proc/self/exe", argv);
+	/* No re-exec (no /proc): run on small pages. */
+	unsetenv("NATSIM_BENCH_PAGES");
+}
+
 int main(int argc, char **argv)
 {
 	static const size_t sizes[] = {1000, 10000, 100000};
 	struct result res[3];
+
+	use_huge_pages(argv);
+	printf("memory pages: %s\n", getenv("NATSIM_BENCH_PAGES") ? "transparent huge pages "
+								    "(glibc.malloc.hugetlb=1)"
+								  : "4 KiB");
 
 	if (argc > 1) {
 		long n = strtol(argv[1], NULL, 10);

@@ -304,11 +304,15 @@ struct agent *agent_new(const struct agent_config *cfg)
 	set_defaults(&a->cfg);
 	snprintf(a->name, sizeof(a->name), "%s", cfg->name);
 	a->cfg.name = a->name;
-	if (cfg->key_seed)
-		memcpy(seed, cfg->key_seed, sizeof(seed));
-	else
-		cfg->random.fill(cfg->random.ctx, seed, sizeof(seed));
-	crypto_identity_from_seed(&a->id, seed);
+	if (cfg->identity) {
+		a->id = *cfg->identity;
+	} else {
+		if (cfg->key_seed)
+			memcpy(seed, cfg->key_seed, sizeof(seed));
+		else
+			cfg->random.fill(cfg->random.ctx, seed, sizeof(seed));
+		crypto_identity_from_seed(&a->id, seed);
+	}
 	if (!cfg->disable_host_candidates) {
 		a->n_hosts = cfg->n_host_candidates ? cfg->n_host_candidates : 1;
 		for (size_t i = 0; i < a->n_hosts; i++)

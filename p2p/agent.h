@@ -111,6 +111,9 @@ struct agent_config {
 	bool disable_host_candidates;      /* advertise none (privacy, or a lesson) */
 	struct p2p_endpoint coordinator;
 	const uint8_t *key_seed;           /* 32 bytes (simulator), or NULL: drawn from random */
+	const struct crypto_identity *identity; /* already derived from key_seed (a simulator
+					      deriving many on several cores), or NULL:
+					      derived here; copied */
 	struct p2p_random random;
 	uint64_t clock_offset_ns;          /* added to now for registration timestamps: the
 					      daemon passes wall clock - monotonic clock */

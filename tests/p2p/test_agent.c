@@ -606,6 +606,28 @@ static size_t pending_output(struct agent *ag)
 	return n;
 }
 
+/* An identity derived elsewhere is taken as it is: no seed is drawn, and the
+ * agent's keys are exactly the given ones. */
+static void test_given_identity_used(void **state)
+{
+	uint8_t seed[32];
+	struct crypto_identity given;
+	uint64_t rng = 5;
+	(void)state;
+	memset(seed, 9, sizeof(seed));
+	assert_int_equal(crypto_identity_from_seed(&given, seed), CRYPTO_OK);
+	struct agent_config ac = {.name = "erin",
+				  .local = {0xCB00710Au, 5000},
+				  .coordinator = COORD_EP,
+				  .identity = &given,
+				  .random = {fill, &rng}};
+	struct agent *ag = agent_new(&ac);
+	assert_non_null(ag);
+	assert_memory_equal(agent_identity(ag), &given, sizeof(given));
+	assert_int_equal(rng, 5); /* nothing drawn for a seed */
+	agent_free(ag);
+}
+
 /* A source that fails refuses the introduction exactly as a low-order key
  * does: same error, same peer state, nothing sent, no event. */
 static void test_secret_source_error_refuses(void **state)
@@ -650,6 +672,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_peer_fails),
 		cmocka_unit_test(test_secret_source_used),
 		cmocka_unit_test(test_secret_source_error_refuses),
+		cmocka_unit_test(test_given_identity_used),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
