@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CT_MIN_BUCKETS 64
+#define CT_MIN_BUCKETS 8 /* a home router's table holds a handful; it doubles as it fills */
 
 struct ct_node;
 

@@ -68,7 +68,7 @@ int firewall_append(struct firewall *fw, const struct fw_rule *rule)
 		return -1;
 	r = &fw->chains[rule->chain];
 	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 8;
+		size_t cap = r->cap ? r->cap * 2 : 2; /* most chains hold a rule or two */
 		struct fw_rule *v = realloc(r->v, cap * sizeof(*v));
 
 		if (v == NULL)

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define NAT_MIN_BUCKETS 64
+#define NAT_MIN_BUCKETS 8 /* doubles as it fills */
 /* Random port picks tried before probing linearly from the last pick: keeps
  * allocation uniform while the range is sparse, and bounded when it is full. */
 #define NAT_RANDOM_TRIES 8

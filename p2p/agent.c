@@ -33,6 +33,7 @@
 #define CHECK_RC 7        /* RFC 8489 6.2.1 Rc */
 #define CHECK_RM 16       /* RFC 8489 6.2.1 Rm: the cap on the doubling RTO */
 #define CHECK_TXNS 8      /* recent transactions whose answers we still accept */
+#define PEER_ALIGN 64     /* a cache line */
 
 struct agent_pair {
 	struct coord_candidate remote;
@@ -52,32 +53,37 @@ struct agent_txn {
 };
 
 struct agent_peer {
+	/* First, in the one cache line a peer is aligned to (PEER_ALIGN): what
+	 * agent_next_deadline() reads of every peer after every input, except
+	 * while still CONNECTING (bench_scale: 800 000 peers, mostly cold). */
 	bool used;
-	char name[AGENT_NAME_MAX];
-	enum agent_peer_state state;
 	bool controlling; /* lexicographically smaller name nominates */
 	bool introduced;  /* keys and session known */
-	uint64_t session;
-	struct crypto_session cs;
-	struct stun_integrity_key check_mac; /* cs.check_key, pads hashed once */
+	bool connect_pending;     /* CONNECT to send once registered */
+	enum agent_peer_state state;
+	uint32_t n_pairs;
 	/* Grown on demand up to AGENT_MAX_REMOTE_CANDIDATES: most peers have one
 	 * to three candidates, and sixteen inline pairs were over half of an
 	 * agent_peer (bench_scale: 800 000 of them at N = 100 000). */
 	struct agent_pair *pairs;
-	size_t n_pairs, cap_pairs;
+	uint64_t next_check_ns; /* RELAYED: next background check */
+	uint64_t punch_deadline_ns;
+	uint64_t last_heard_ns;
+	uint64_t next_keepalive_ns;
+	/* The rest. */
+	uint64_t connect_retry_ns; /* 0: not waiting for an introduction */
+	uint64_t connect_deadline_ns;
+	uint32_t cap_pairs;
 	size_t rr;      /* next pair for a background check while relayed */
 	int selected;   /* chosen pair, -1 none */
 	int nominating; /* controlling: pair being nominated, -1 none */
+	char name[AGENT_NAME_MAX];
+	uint64_t session;
+	struct crypto_session cs;
+	struct stun_integrity_key check_mac; /* cs.check_key, pads hashed once */
 	struct agent_txn txns[CHECK_TXNS];
 	unsigned next_txn;
-	uint64_t next_check_ns; /* RELAYED: next background check */
-	uint64_t punch_deadline_ns;
-	bool connect_pending;     /* CONNECT to send once registered */
-	uint64_t connect_retry_ns; /* 0: not waiting for an introduction */
-	uint64_t connect_deadline_ns;
 	uint8_t connect_txid[STUN_TXID_SIZE];
-	uint64_t last_heard_ns;
-	uint64_t next_keepalive_ns;
 };
 
 struct agent {
@@ -205,16 +211,27 @@ static void reset_txns(struct agent_peer *p)
 		p->txns[i].pair = -1;
 }
 
+/* A zeroed peer starting on a cache line (see struct agent_peer). */
+static struct agent_peer *peer_alloc(void)
+{
+	size_t size = (sizeof(struct agent_peer) + PEER_ALIGN - 1) / PEER_ALIGN * PEER_ALIGN;
+	struct agent_peer *p = aligned_alloc(PEER_ALIGN, size);
+
+	if (p != NULL)
+		memset(p, 0, sizeof(*p));
+	return p;
+}
+
 static struct agent_peer *add_peer(struct agent *a, const char *name)
 {
 	for (size_t i = 0; i < AGENT_MAX_PEERS; i++) {
 		struct agent_peer *p = a->peers[i];
 		if (p != NULL && p->used)
 			continue;
-		if (p == NULL && (p = a->peers[i] = calloc(1, sizeof(*p))) == NULL)
+		if (p == NULL && (p = a->peers[i] = peer_alloc()) == NULL)
 			return NULL;
 		struct agent_pair *pairs = p->pairs; /* kept for reuse */
-		size_t cap = p->cap_pairs;
+		uint32_t cap = p->cap_pairs;
 		memset(p, 0, sizeof(*p));
 		p->pairs = pairs;
 		p->cap_pairs = cap;
@@ -242,7 +259,7 @@ static int add_pair(struct agent_peer *p, const struct coord_candidate *c)
 	if (i >= 0 || p->n_pairs == AGENT_MAX_REMOTE_CANDIDATES || c->ep.ip == 0)
 		return i;
 	if (p->n_pairs == p->cap_pairs) {
-		size_t ncap = p->cap_pairs ? 2 * p->cap_pairs : 2;
+		uint32_t ncap = p->cap_pairs ? 2 * p->cap_pairs : 2;
 		struct agent_pair *np = realloc(p->pairs, ncap * sizeof(*np));
 		if (np == NULL)
 			return -1; /* as if the list were full */
@@ -582,8 +599,8 @@ static void start_punching(struct agent *a, struct agent_peer *p, uint64_t now)
 		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s %s", i ? ", " : "",
 				      coord_candidate_type_name(p->pairs[i].remote.type),
 				      fmt_ep(&p->pairs[i].remote.ep, ep));
-	emit(a, AGENT_EV_PUNCHING, p->name, "punching to %s (%s): %zu candidate%s: %s", p->name,
-	     p->controlling ? "we nominate" : "it nominates", p->n_pairs,
+	emit(a, AGENT_EV_PUNCHING, p->name, "punching to %s (%s): %u candidate%s: %s", p->name,
+	     p->controlling ? "we nominate" : "it nominates", (unsigned)p->n_pairs,
 	     p->n_pairs == 1 ? "" : "s", list);
 }
 
