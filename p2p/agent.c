@@ -66,6 +66,7 @@ struct agent_peer {
 	 * to three candidates, and sixteen inline pairs were over half of an
 	 * agent_peer (bench_scale: 800 000 of them at N = 100 000). */
 	struct agent_pair *pairs;
+	uint64_t retx_soonest_ns; /* min of the pairs' retx_ns (retx_refresh) */
 	uint64_t next_check_ns; /* RELAYED: next background check */
 	uint64_t punch_deadline_ns;
 	uint64_t last_heard_ns;
@@ -236,6 +237,7 @@ static struct agent_peer *add_peer(struct agent *a, const char *name)
 		p->pairs = pairs;
 		p->cap_pairs = cap;
 		p->used = true;
+		p->retx_soonest_ns = P2P_NO_DEADLINE;
 		snprintf(p->name, sizeof(p->name), "%s", name);
 		p->selected = p->nominating = -1;
 		p->controlling = strcmp(a->name, name) < 0;
@@ -251,6 +253,19 @@ static int find_pair(const struct agent_peer *p, const struct p2p_endpoint *ep)
 		if (p2p_endpoint_equal(&p->pairs[i].remote.ep, ep))
 			return (int)i;
 	return -1;
+}
+
+/* Recomputes p->retx_soonest_ns after pairs' retx_ns changed (called where
+ * they change, while the pairs are in cache), so agent_next_deadline() need
+ * not walk every peer's pairs. */
+static void retx_refresh(struct agent_peer *p)
+{
+	uint64_t t = P2P_NO_DEADLINE;
+
+	for (size_t i = 0; i < p->n_pairs; i++)
+		if (p->pairs[i].retx_ns && p->pairs[i].retx_ns < t)
+			t = p->pairs[i].retx_ns;
+	p->retx_soonest_ns = t;
 }
 
 static int add_pair(struct agent_peer *p, const struct coord_candidate *c)
@@ -593,6 +608,7 @@ static void start_punching(struct agent *a, struct agent_peer *p, uint64_t now)
 		pp->succeeded = pp->heard = pp->peer_nominated = false;
 		pp->retx_ns = 0;
 	}
+	retx_refresh(p);
 	if (a->pace_ns < now)
 		a->pace_ns = now;
 	for (size_t i = 0; i < p->n_pairs && n < sizeof(list); i++)
@@ -656,6 +672,7 @@ static int on_introduce(struct agent *a, uint64_t now, const struct p2p_endpoint
 		p->introduced = true;
 		p->session = session;
 		p->n_pairs = 0;
+		p->retx_soonest_ns = P2P_NO_DEADLINE;
 		reset_txns(p);
 	}
 	for (size_t i = 0; i < m->n_attrs; i++) {
@@ -741,6 +758,7 @@ static void send_check(struct agent *a, struct agent_peer *p, int pair, bool nom
 	pp->txn = (uint8_t)slot;
 	pp->tries = 1;
 	pp->retx_ns = retransmit ? now + check_rto(a, 1) : 0;
+	retx_refresh(p);
 	write_check(a, p, t);
 }
 
@@ -761,6 +779,7 @@ static void trigger_check(struct agent *a, struct agent_peer *p, int pair, uint6
 			return;
 		pp->tries = 1;
 		pp->retx_ns = now + check_rto(a, 1);
+		retx_refresh(p);
 		write_check(a, p, t);
 		return;
 	}
@@ -785,6 +804,7 @@ static void tick_retransmissions(struct agent *a, struct agent_peer *p, uint64_t
 		pp->retx_ns = now + check_rto(a, pp->tries);
 		write_check(a, p, t);
 	}
+	retx_refresh(p);
 }
 
 /* The first waiting pair of a punching peer, in candidate order (the
@@ -854,6 +874,7 @@ static void select_pair(struct agent *a, struct agent_peer *p, int pair, uint64_
 		p->pairs[i].retx_ns = 0;
 		p->pairs[i].waiting = false;
 	}
+	p->retx_soonest_ns = P2P_NO_DEADLINE;
 	p->last_heard_ns = now;
 	p->next_keepalive_ns = now + (a->cfg.keepalive_ns ? a->cfg.keepalive_ns : dead_interval(a));
 	struct p2p_event *e = emit(a, upgrade ? AGENT_EV_UPGRADED : AGENT_EV_DIRECT, p->name,
@@ -969,6 +990,7 @@ static int on_check_response(struct agent *a, uint64_t now, const struct p2p_end
 			p->pairs[pair].succeeded = true;
 			if (pair_txn(p, pair) == t)
 				p->pairs[pair].retx_ns = 0; /* answered: no more retransmissions */
+			retx_refresh(p);
 			t->pair = -1;
 			if (t->nominate && p->controlling && p->state != AGENT_PEER_DIRECT)
 				select_pair(a, p, pair, now);
@@ -1301,12 +1323,7 @@ static uint64_t min64(uint64_t x, uint64_t y)
 
 static uint64_t retransmission_deadline(const struct agent_peer *p)
 {
-	uint64_t t = P2P_NO_DEADLINE;
-
-	for (size_t i = 0; i < p->n_pairs; i++)
-		if (p->pairs[i].retx_ns)
-			t = min64(t, p->pairs[i].retx_ns);
-	return t;
+	return p->retx_soonest_ns;
 }
 
 /* The peer's own timers; the paced first checks are the agent's (pace_ns). */
