@@ -14,11 +14,13 @@
  * then in flight on the link, so a packet is never delivered before one its
  * pair sent earlier (it may wait for another pair's, only in that window).
  *
- * A cut does not touch the engine: the link counts its cuts (of itself or of
- * any attachment's access) and notes the count at each one; a packet that
- * left before a cut of the link or of either end's access is dropped with
- * LINK_DOWN when it reaches the far end, which is when the student would
- * notice it missing.
+ * A cut does not touch the engine: the world counts cuts (of any link or
+ * any attachment's access, net_cut_count), a link notes the count at each of
+ * its own, and a packet the count when it left. One that left before a cut
+ * of its link or of either end's access is dropped with LINK_DOWN when it
+ * reaches the far end, which is when the student would notice it missing.
+ * While nothing was cut anywhere since it left, an arrival does not even
+ * look at its link.
  *
  * The link emits the TX record at the sender and the RX record at the
  * receiver, then hands the packet to the receiver's ops->receive.
@@ -59,7 +61,7 @@ struct access {
 	int64_t latency, jitter;
 	double loss;
 	bool down;
-	uint32_t cut_at; /* the link's cut count at this access's last cut, 0: never */
+	uint32_t cut_at; /* net_cut_count at this access's last cut, 0: never */
 };
 
 /* The transmitter of one attachment when the link has a rate: the times at
@@ -85,8 +87,7 @@ struct link {
 	bool ordered;	      /* lanes keep pairs in order (see the top) */
 	int64_t order_floor;  /* a new lane's last arrival */
 	int64_t max_arrival;  /* latest arrival of any packet launched */
-	uint32_t cuts;	      /* cuts of the link or of any access so far */
-	uint32_t link_cut_at; /* `cuts` at the link's own last cut, 0: never */
+	uint32_t link_cut_at; /* net_cut_count at the link's own last cut, 0: never */
 	/* (from, to) -> lane, made on first use; NULL marks a free slot */
 	struct lane **lanes;
 	size_t n_lanes, lane_slots;
@@ -383,7 +384,7 @@ void link_set_up(struct link *l, bool up)
 		return;
 	l->up = up;
 	if (!up)
-		l->link_cut_at = ++l->cuts; /* what is in flight dies on arrival */
+		l->link_cut_at = net_count_cut(l->net); /* what is in flight dies on arrival */
 	if (trace_active(net_trace(l->net)))
 		emit_link(l, up ? TRACE_LINK_UP : TRACE_LINK_DOWN, link_attachment(l, 0),
 			  link_attachment(l, 1));
@@ -414,7 +415,7 @@ int link_attachment_set_up(struct link *l, struct iface *ifc, bool up)
 	l->access[i].down = !up;
 	/* What is in flight to or from it dies on arrival, as on a cut link. */
 	if (!up)
-		l->access[i].cut_at = ++l->cuts;
+		l->access[i].cut_at = net_count_cut(l->net);
 	/* Paired with the first attachment, as net_announce() pairs a LAN. */
 	if (trace_active(net_trace(l->net)))
 		emit_link(l, up ? TRACE_LINK_UP : TRACE_LINK_DOWN, l->att[0],
@@ -553,7 +554,8 @@ static void packet_arrive(struct engine *e, void *arg)
 	struct packet *p = arg;
 	struct iface *to = p->hop_to;
 	struct link *l = to->link;
-	int by = p->hop_cuts == l->cuts ? -2 : cut_that_dooms(l, p, to->attachment);
+	int by = p->hop_cuts == net_cut_count(to->node->net) ? -2
+							       : cut_that_dooms(l, p, to->attachment);
 
 	(void)e;
 	if (by != -2) {
@@ -593,7 +595,7 @@ static void launch(struct link *l, int from, int to, struct packet *p, int64_t d
 	p->next = NULL;
 	p->hop_to = l->att[to];
 	p->hop_from = (uint32_t)from;
-	p->hop_cuts = l->cuts;
+	p->hop_cuts = net_cut_count(l->net);
 	if ((l->ordered && lane == NULL) ||
 	    engine_schedule_at(net_engine(l->net), arrival, packet_arrive, p) == 0) {
 		struct iface *ifc = l->att[from];

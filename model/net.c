@@ -89,6 +89,7 @@ struct net {
 	struct packet_pool *pool;
 	uint64_t seed;
 	uint64_t last_packet_id;
+	uint32_t cuts; /* see net_cut_count */
 	struct node **nodes;
 	size_t n_nodes, cap_nodes;
 	struct link **links;
@@ -146,6 +147,16 @@ struct engine *net_engine(struct net *net)
 struct trace *net_trace(struct net *net)
 {
 	return engine_trace(net->engine);
+}
+
+uint32_t net_cut_count(const struct net *net)
+{
+	return net->cuts;
+}
+
+uint32_t net_count_cut(struct net *net)
+{
+	return ++net->cuts;
 }
 
 struct packet_pool *net_packets(struct net *net)

@@ -79,6 +79,11 @@ struct packet_pool *net_packets(struct net *net);
 uint64_t net_seed(const struct net *net);
 /* A fresh packet id (1, 2, 3, ... in creation order). */
 uint64_t net_next_packet_id(struct net *net);
+/* Cuts of any link or attachment's access so far (model/link.c stamps each
+ * packet in flight with it, so an arrival with nothing cut since its
+ * departure needs no look at its link), and the count after one more. */
+uint32_t net_cut_count(const struct net *net);
+uint32_t net_count_cut(struct net *net);
 /* Derive a named random stream from the world's seed (see sim/rng.h). */
 void net_rng(const struct net *net, const char *name, struct rng *out);
 

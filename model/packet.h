@@ -33,7 +33,7 @@ struct packet {
 	size_t len;
 	struct packet *next; /* free list / queue link, owned by whoever holds the packet */
 	/* While a link carries the packet (model/link.c): the receiving interface,
-	 * the sender's attachment, and the link's count of cuts when it left. */
+	 * the sender's attachment, and the world's count of cuts when it left. */
 	struct iface *hop_to;
 	uint32_t hop_from;
 	uint32_t hop_cuts;
