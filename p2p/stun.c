@@ -353,32 +353,23 @@ void stun_put_string(struct stun_writer *w, uint16_t type, const char *s)
 
 /* HMAC-SHA256 of the first `upto` bytes with the header length replaced by
  * `hdr_len` (RFC 8489 14.6: the length covers up to the end of this attribute). */
-_Static_assert(sizeof(crypto_auth_hmacsha256_state) <= sizeof(struct stun_integrity_key),
-	       "stun_integrity_key too small for libsodium's HMAC state");
-
 void stun_integrity_key_init(struct stun_integrity_key *k, const uint8_t *key, size_t key_len)
 {
-	crypto_auth_hmacsha256_state st;
-
-	crypto_auth_hmacsha256_init(&st, key, key_len);
-	memset(k, 0, sizeof(*k));
-	memcpy(k->state, &st, sizeof(st));
-	sodium_memzero(&st, sizeof(st));
+	hmac_sha256_key_init(&k->hmac, key, key_len);
 }
 
 static void hmac_sha256(const uint8_t *buf, size_t upto, uint16_t hdr_len,
 			const struct stun_integrity_key *k, uint8_t mac[STUN_SHA256_SIZE])
 {
-	crypto_auth_hmacsha256_state st;
+	struct hmac_sha256 c;
 	uint8_t hdr[STUN_HEADER_SIZE];
 
 	memcpy(hdr, buf, STUN_HEADER_SIZE);
 	put16(hdr + 2, hdr_len);
-	memcpy(&st, k->state, sizeof(st));
-	crypto_auth_hmacsha256_update(&st, hdr, STUN_HEADER_SIZE);
-	crypto_auth_hmacsha256_update(&st, buf + STUN_HEADER_SIZE, upto - STUN_HEADER_SIZE);
-	crypto_auth_hmacsha256_final(&st, mac);
-	sodium_memzero(&st, sizeof(st));
+	hmac_sha256_start(&c, &k->hmac);
+	hmac_sha256_update(&c, hdr, STUN_HEADER_SIZE);
+	hmac_sha256_update(&c, buf + STUN_HEADER_SIZE, upto - STUN_HEADER_SIZE);
+	hmac_sha256_final(&c, &k->hmac, mac);
 }
 
 void stun_put_integrity_sha256_key(struct stun_writer *w, const struct stun_integrity_key *k)

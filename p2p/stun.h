@@ -16,6 +16,7 @@
 #ifndef NATSIM_P2P_STUN_H
 #define NATSIM_P2P_STUN_H
 
+#include "hmac.h"
 #include "p2p.h"
 
 #define STUN_MAGIC_COOKIE 0x2112A442u
@@ -157,7 +158,7 @@ void stun_put_integrity_sha256(struct stun_writer *w, const uint8_t *key, size_t
  * section 4 suggests it): two of the five SHA-256 blocks a connectivity
  * check's HMAC costs, saved for a key that signs or checks many messages. */
 struct stun_integrity_key {
-	uint64_t state[26]; /* libsodium's crypto_auth_hmacsha256_state */
+	struct hmac_sha256_key hmac; /* p2p/hmac.h */
 };
 void stun_integrity_key_init(struct stun_integrity_key *k, const uint8_t *key, size_t key_len);
 void stun_put_integrity_sha256_key(struct stun_writer *w, const struct stun_integrity_key *k);
