@@ -1,13 +1,18 @@
 /*
- * secrets.h - the simulator's cache of the secrets agents share (crypto.h),
- * so that each session's X25519 step is computed once instead of twice, and
- * optionally ahead of time on a second thread.
+ * secrets.h - the simulator's cache of the public-key results its agents and
+ * coordinators need: the secrets agents share (crypto.h), so that each
+ * session's X25519 step is computed once instead of twice, and the verdicts
+ * on registration signatures; both optionally computed ahead of time on a
+ * second thread.
  *
  * Why: in the simulator the driver (app/simdrive.c) holds both ends of every
  * session, and crypto_shared_secret(a, B) == crypto_shared_secret(b, A): two
  * scalar multiplications of ~31 us each for one value. Agents reach this
  * cache through agent_config.secrets (p2p/agent.h); the p2p code itself never
- * sees a thread.
+ * sees a thread. Likewise the driver sees every REGISTER signed
+ * (agent_config.sign_hint) milliseconds of virtual time, often much more
+ * wall time, before the coordinator verifies it (coord_config.verify): 35 us
+ * of Ed25519 the worker can spend instead.
  *
  * Keyed by the unordered pair of X25519 public keys {min(pk_a, pk_b),
  * max(pk_a, pk_b)} (memcmp order). secrets_lookup(c, me, P) returns the entry
@@ -21,21 +26,33 @@
  * always one of the two (its own key is half of the lookup key). A peer key
  * nobody in the driver holds changes nothing: only its one counterpart ever
  * asks for that pair. Failures (a low-order peer key, CRYPTO_ERR_KEY) are
- * returned to the caller and never stored as a secret.
+ * returned to the caller and never stored as a secret. A signature verdict is
+ * a pure function of (public key, message, signature) and is only ever
+ * returned for exactly those bytes, compared in full.
  *
  * Memory: an unplanned entry is dropped once served twice (both sides had
  * it); a third request (a later session of the same pair) computes again.
+ * Signature jobs live in a fixed ring of SECRETS_SIG_JOBS slots (about
+ * 1.4 MiB): a job is freed when its verdict is used, and a job never asked
+ * for is overwritten when the ring comes round again.
  *
  * Ahead of time (optional; changes only speed): secrets_expect() records
  * pairs before the run, secrets_start() starts ONE worker thread computing
- * them in announcement order. A lookup of a planned pair takes the worker's
- * result if it is finished, else claims the pair and computes it on the
- * calling thread (the worker then skips it); if the worker is in the middle of
- * that very pair, the caller computes its own copy rather than wait. So the
- * caller never blocks, and every lookup returns the same bytes whatever the
- * timing: only who computed them changes (secrets_get_stats). The planned
- * table is complete before the worker starts and fixed in structure
- * afterwards; only per-pair atomic states change, so there are no locks.
+ * them in announcement order (once the caller has caught up with it, it
+ * keeps a lead on the caller's latest pair, jumping ahead and leaving the
+ * pairs it skips to the caller), and verifying every hinted signature
+ * (secrets_expect_signature) first, as those are needed within
+ * milliseconds. A lookup of a planned pair takes the worker's result if it
+ * is finished, else claims the pair and computes it on the calling thread
+ * (the worker then skips it); if the worker is in the middle of that very
+ * pair, the caller computes its own copy rather than wait. Signature
+ * verdicts follow the same three cases. So the caller never blocks, and every
+ * lookup returns the same bytes whatever the timing: only who computed them
+ * changes (secrets_get_stats). The planned table is complete before the
+ * worker starts and fixed in structure afterwards; only per-pair and per-job
+ * atomic states change, so there are no locks on the way of a lookup or a
+ * hint. With nothing left to do the worker sleeps on a condition variable
+ * (no CPU); a hint wakes it, and only then takes a mutex.
  *
  * Threads: everything but the worker's own computation happens on the thread
  * that calls these functions, one thread at a time (the simulator's).
@@ -43,10 +60,16 @@
 #ifndef NATSIM_APP_SECRETS_H
 #define NATSIM_APP_SECRETS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "p2p/crypto.h"
+
+/* Signature jobs in flight at most, and the longest message hinted (a
+ * canonical registration is at most COORD_REG_BYTES_MAX = 212 bytes). */
+#define SECRETS_SIG_JOBS 4096
+#define SECRETS_SIG_MSG_MAX 256
 
 enum secrets_error {
 	SECRETS_OK = 0,
@@ -62,14 +85,24 @@ struct secrets_stats {
 	uint64_t computed_worker; /* crypto_shared_secret calls on the worker */
 	size_t planned;           /* distinct pairs announced with secrets_expect */
 	size_t held;              /* unplanned secrets waiting for their second serve */
+	/* Signatures. */
+	uint64_t sig_hints;           /* secrets_expect_signature calls */
+	uint64_t sig_hints_dropped;   /* of which queued nothing: too long, the same job
+					 already queued, or its ring slot still being verified */
+	uint64_t sig_verifies;        /* secrets_verify calls */
+	uint64_t sig_served_worker;   /* of which answered with the worker's verdict */
+	uint64_t sig_computed_caller; /* crypto_identity_verify calls on the calling thread */
+	uint64_t sig_computed_worker; /* crypto_identity_verify calls on the worker (a verdict
+					 nobody asks for, or asked for too soon, goes unused) */
 };
 
 struct secrets;
 
 /* NULL on OOM. */
 struct secrets *secrets_new(void);
-/* Stops the worker if it still runs (it finishes the pair in hand, ~31 us)
- * and joins it, then frees everything. NULL does nothing. */
+/* Stops the worker if it still runs (it finishes the pair or signature in
+ * hand, ~35 us, and leaves the rest, whether it was busy or asleep) and
+ * joins it, then frees everything. NULL does nothing. */
 void secrets_free(struct secrets *c);
 
 /* The secret `me` shares with the holder of peer_box_pk: what
@@ -87,17 +120,42 @@ int secrets_lookup(struct secrets *c, const struct crypto_identity *me,
 int secrets_expect(struct secrets *c, const struct crypto_identity *a,
 		   const uint8_t b_box_pk[CRYPTO_BOX_PK_SIZE]);
 
-/* Starts the worker on the announced pairs (none announced: no thread).
- * Call once; later calls do nothing. SECRETS_ERR_THREAD if pthread_create
- * fails: lookups then compute everything on the calling thread. */
+/* Starts the worker: it verifies hinted signatures as they come and
+ * computes the announced pairs in between, then sleeps until the next hint,
+ * until secrets_wait or secrets_free. Call once; later calls do nothing.
+ * SECRETS_ERR_THREAD if pthread_create fails: everything is then computed on
+ * the calling thread. */
 int secrets_start(struct secrets *c);
 
-/* Blocks until the worker has been through every announced pair, then joins
- * it. For tests, which want the worker's share to be known; a simulation
- * never needs it. */
+/* Blocks until the worker has been through every announced pair (computed
+ * it, or skipped it as claimed or, once behind the caller, left to it) and
+ * every signature job hinted so far, then joins it; later hints are
+ * verified on the calling thread. For tests, which want the worker's share
+ * to be known; a simulation never needs it. */
 void secrets_wait(struct secrets *c);
 
-/* Counters so far (computed_worker may still grow while the worker runs). */
+/* A hint: `sign_pk`'s holder has just signed msg[0..len) as `sig`, and
+ * someone will soon ask secrets_verify about it. Queues a verification job
+ * for the worker (copying all three; nothing is computed here); whether or
+ * not a worker runs, the job is only ever an optimisation: a message longer
+ * than SECRETS_SIG_MSG_MAX, a job already queued for the same bytes, or a
+ * ring slot still being verified makes it a no-op (sig_hints_dropped), and a
+ * full ring overwrites the oldest job no one asked for. Never fails, never
+ * blocks (it takes a mutex only to wake a sleeping worker). */
+void secrets_expect_signature(struct secrets *c, const uint8_t sign_pk[CRYPTO_SIGN_PK_SIZE],
+			      const uint8_t *msg, size_t len,
+			      const uint8_t sig[CRYPTO_SIGNATURE_SIZE]);
+
+/* What crypto_identity_verify(sign_pk, msg, len, sig) returns, always: the
+ * worker's verdict if it verified exactly these bytes already (the job is
+ * then freed), else computed on the calling thread (a queued job is claimed
+ * first so the worker skips it; one the worker is in the middle of is left
+ * to it). Never waits. Arguments are borrowed for the call. */
+bool secrets_verify(struct secrets *c, const uint8_t sign_pk[CRYPTO_SIGN_PK_SIZE],
+		    const uint8_t *msg, size_t len, const uint8_t sig[CRYPTO_SIGNATURE_SIZE]);
+
+/* Counters so far (computed_worker and sig_computed_worker may still grow
+ * while the worker runs). */
 void secrets_get_stats(const struct secrets *c, struct secrets_stats *out);
 
 #endif

@@ -65,6 +65,23 @@ static int shared_secret_cb(void *ctx, const struct crypto_identity *me,
 	return secrets_lookup(ctx, me, peer_box_pk, out);
 }
 
+/* Every REGISTER an agent signs is a job for the worker, and the
+ * coordinator's check of it, later, takes the verdict (app/secrets.h). */
+_Static_assert(COORD_REG_BYTES_MAX <= SECRETS_SIG_MSG_MAX, "registrations fit a job");
+
+static void signed_registration_cb(void *ctx, const uint8_t sign_pk[CRYPTO_SIGN_PK_SIZE],
+				   const uint8_t *msg, size_t len,
+				   const uint8_t sig[CRYPTO_SIGNATURE_SIZE])
+{
+	secrets_expect_signature(ctx, sign_pk, msg, len, sig);
+}
+
+static bool verify_cb(void *ctx, const uint8_t sign_pk[CRYPTO_SIGN_PK_SIZE], const uint8_t *msg,
+		      size_t len, const uint8_t sig[CRYPTO_SIGNATURE_SIZE])
+{
+	return secrets_verify(ctx, sign_pk, msg, len, sig);
+}
+
 static struct p2p_endpoint to_p2p(const struct endpoint *ep)
 {
 	return (struct p2p_endpoint){.ip = ep->ip, .port = ep->port};
@@ -207,6 +224,9 @@ struct sim_agent *simdrive_add_agent(struct simdrive *d, struct host *h,
 	if (c.secrets.shared_secret == NULL)
 		c.secrets = (struct agent_secrets){.shared_secret = shared_secret_cb,
 						   .ctx = d->secrets};
+	if (c.sign_hint.signed_registration == NULL)
+		c.sign_hint = (struct agent_sign_hint){.signed_registration = signed_registration_cb,
+						       .ctx = d->secrets};
 	uint8_t seed[CRYPTO_SEED_SIZE];
 	if (!c.key_seed && !c.identity) {
 		simdrive_key_seed(d, cfg->name, seed);
@@ -362,6 +382,10 @@ struct sim_coord *simdrive_add_coord(struct simdrive *d, struct host *h,
 		goto fail;
 	struct coord_config c = *cfg;
 	c.random = (struct p2p_random){.fill = rng_fill_cb, .ctx = &sc->rng};
+	if (c.verify == NULL) {
+		c.verify = verify_cb;
+		c.verify_ctx = d->secrets;
+	}
 	sc->coord = coord_new(&c);
 	if (!sc->coord)
 		goto fail;
@@ -397,7 +421,8 @@ void simdrive_free(struct simdrive *d)
 {
 	if (!d)
 		return;
-	/* First: the worker reads the agents' identities. */
+	/* First: the worker reads the agents' identities (and nobody may hint
+	 * or verify a signature after). */
 	secrets_free(d->secrets);
 	for (size_t i = 0; i < d->n_agents; i++)
 		sim_agent_free(d->agents[i]);

@@ -15,8 +15,13 @@
  *
  * The driver holds both ends of every session, so it keeps one shared-secret
  * cache (app/secrets.h) and gives it to every agent as agent_config.secrets:
- * each pair's X25519 step is computed once, not once per side. Results are
- * the same bytes either way.
+ * each pair's X25519 step is computed once, not once per side. It also sees
+ * every registration signed: each agent's agent_config.sign_hint and each
+ * coordinator's coord_config.verify go to that same cache (unless the config
+ * sets its own), so a worker thread, when started, can verify a signature
+ * before the REGISTER reaches the coordinator. Both change only speed:
+ * results are the same bytes either way, and a run without the worker does
+ * every computation inline, as before.
  */
 #ifndef NATSIM_APP_SIMDRIVE_H
 #define NATSIM_APP_SIMDRIVE_H
@@ -45,8 +50,10 @@ void simdrive_set_hooks(struct simdrive *d, simdrive_agent_hook agent_hook,
 
 /* A coordinator on host `h`, listening on cfg->primary and, with an alternate
  * address, on all four RFC 5780 endpoints (the host must hold both
- * addresses). `cfg->random` is filled by the driver from the world's seed.
- * Returns NULL if a socket cannot be bound or on OOM. */
+ * addresses). `cfg->random` is filled by the driver from the world's seed;
+ * cfg->verify, if NULL, becomes the driver's cache (secrets_verify: the
+ * verdict crypto_identity_verify gives, maybe computed ahead). Returns NULL
+ * if a socket cannot be bound or on OOM. */
 struct sim_coord *simdrive_add_coord(struct simdrive *d, struct host *h,
 				     const struct coord_config *cfg);
 struct coord *sim_coord_coord(struct sim_coord *sc);
@@ -54,8 +61,9 @@ struct coord *sim_coord_coord(struct sim_coord *sc);
 /* An agent on host `h`. cfg->local must be one of the host's addresses (port 0
  * picks an ephemeral port); cfg->random and, if both are NULL, cfg->key_seed
  * (not cfg->identity) are filled by the driver from the world's seed and the
- * agent's name, so runs are deterministic; cfg->secrets, if its function is NULL, becomes the driver's
- * cache. Returns NULL if the port is taken or on OOM. */
+ * agent's name, so runs are deterministic; cfg->secrets and cfg->sign_hint,
+ * if their function is NULL, become the driver's cache. Returns NULL if the
+ * port is taken or on OOM. */
 struct sim_agent *simdrive_add_agent(struct simdrive *d, struct host *h,
 				     const struct agent_config *cfg);
 /* The key seed simdrive_add_agent gives agent `name` when its config has
@@ -78,14 +86,16 @@ void sim_agent_flush(struct sim_agent *sa);
 /* Optional, and they change only speed, never a result: announce before the
  * run that agents a and b will be introduced (nothing is computed yet), then
  * start one worker thread that computes the announced secrets in order while
- * the simulation runs; the simulation takes each one when it is ready and
- * computes it itself when it is not, never waiting. Both agents must belong
- * to this driver. simdrive_expect_session returns 0, or a negative enum
- * secrets_error (SECRETS_ERR_STARTED after simdrive_start_precompute). The
- * worker is stopped and joined by simdrive_free. */
+ * the simulation runs, verifying each registration signature as soon as an
+ * agent made it in between; the simulation takes each result when it is
+ * ready and computes it itself when it is not, never waiting. Both agents
+ * must belong to this driver. simdrive_expect_session returns 0, or a
+ * negative enum secrets_error (SECRETS_ERR_STARTED after
+ * simdrive_start_precompute). The worker is stopped and joined by
+ * simdrive_free. */
 int simdrive_expect_session(struct simdrive *d, struct sim_agent *a, struct sim_agent *b);
 int simdrive_start_precompute(struct simdrive *d);
-/* Who computed the secrets so far (app/secrets.h). */
+/* Who computed the secrets and signature verdicts so far (app/secrets.h). */
 void simdrive_secret_stats(const struct simdrive *d, struct secrets_stats *out);
 
 /* The payload summariser for the dissector: STUN and natsim messages. */

@@ -396,7 +396,10 @@ static void send_register(struct agent *a, uint64_t now)
 	r.n_candidates = a->n_hosts;
 	for (size_t i = 0; i < a->n_hosts; i++)
 		r.candidates[i] = (struct coord_candidate){a->hosts[i], COORD_CAND_HOST};
-	crypto_identity_sign(&a->id, bytes, coord_registration_bytes(&r, bytes), sig);
+	size_t n = coord_registration_bytes(&r, bytes);
+	crypto_identity_sign(&a->id, bytes, n, sig);
+	if (a->cfg.sign_hint.signed_registration != NULL)
+		a->cfg.sign_hint.signed_registration(a->cfg.sign_hint.ctx, r.sign_pk, bytes, n, sig);
 
 	stun_writer_init(&w, d->buf, sizeof(d->buf), STUN_METHOD_REGISTER, STUN_CLASS_REQUEST,
 			 a->reg_txid);

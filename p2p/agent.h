@@ -103,6 +103,27 @@ struct agent_secrets {
 	void *ctx;
 };
 
+/* Told about every registration the agent signs, right after signing it and
+ * before the REGISTER is queued: the signer's Ed25519 public key, the
+ * canonical bytes signed (coord_registration_bytes, at most
+ * COORD_REG_BYTES_MAX) and the signature, all borrowed for the call only.
+ * Every REGISTER sent is signed anew (first registration, retransmission,
+ * refresh), so the hint comes once per REGISTER datagram.
+ *
+ * Why: the coordinator verifies that very signature some milliseconds later
+ * (35 us of Ed25519 each). A simulator that runs both on one thread can have
+ * another thread verify it meanwhile and hand the coordinator the verdict
+ * (coord_config.verify, app/secrets.h). It is only a hint: the agent does
+ * nothing with the answer, there is none, and the function must not call
+ * back into the agent. A program that runs one agent (the daemon) leaves
+ * this zeroed. */
+struct agent_sign_hint {
+	void (*signed_registration)(void *ctx, const uint8_t sign_pk[CRYPTO_SIGN_PK_SIZE],
+				    const uint8_t *msg, size_t len,
+				    const uint8_t sig[CRYPTO_SIGNATURE_SIZE]);
+	void *ctx;
+};
+
 struct agent_config {
 	const char *name;                  /* 1..63 bytes; copied */
 	struct p2p_endpoint local;         /* our socket's address */
@@ -118,6 +139,7 @@ struct agent_config {
 	uint64_t clock_offset_ns;          /* added to now for registration timestamps: the
 					      daemon passes wall clock - monotonic clock */
 	struct agent_secrets secrets;      /* NULL function: crypto_shared_secret */
+	struct agent_sign_hint sign_hint;  /* NULL function: nobody is told */
 	/* Timing knobs; 0 picks the default in brackets. */
 	uint64_t pacing_ns;                /* Ta: between two new checks while punching [20 ms] */
 	uint64_t check_rto_ns;             /* a check's first retransmission; doubles [100 ms] */

@@ -597,7 +597,9 @@ static int handle_register(struct coord *c, uint64_t now, const struct p2p_endpo
 		return COORD_ERR_REFUSED;
 	}
 	size_t n = coord_registration_bytes(&r, bytes);
-	if (!crypto_identity_verify(r.sign_pk, bytes, n, sig)) {
+	bool valid = c->cfg.verify ? c->cfg.verify(c->cfg.verify_ctx, r.sign_pk, bytes, n, sig)
+				   : crypto_identity_verify(r.sign_pk, bytes, n, sig);
+	if (!valid) {
 		refuse(c, COORD_REFUSE_BAD_SIGNATURE, r.name, from, "signature does not verify");
 		reply_error(c, local, from, m, len, 401, "Unauthorized");
 		return COORD_ERR_REFUSED;

@@ -142,6 +142,18 @@ struct coord_config {
 	 * (COORD_REFUSE_NOT_ALLOWED). NULL: any key may register. */
 	bool (*allow)(void *ctx, const char *name, const uint8_t sign_pk[CRYPTO_SIGN_PK_SIZE]);
 	void *allow_ctx;
+	/* Optional: checks a REGISTER's signature in place of
+	 * crypto_identity_verify, and must return exactly what that would for
+	 * the same (key, canonical bytes, signature); false refuses the REGISTER
+	 * as a bad signature (401, COORD_REFUSE_BAD_SIGNATURE). Called from
+	 * coord_input() only, with arguments borrowed for the call. Why: a
+	 * simulator that also runs the signing agents can have the verdict
+	 * computed on another thread before the REGISTER arrives
+	 * (agent_config.sign_hint, app/secrets.h); the coordinator itself stays
+	 * single-threaded. NULL: crypto_identity_verify. */
+	bool (*verify)(void *ctx, const uint8_t sign_pk[CRYPTO_SIGN_PK_SIZE], const uint8_t *msg,
+		       size_t len, const uint8_t sig[CRYPTO_SIGNATURE_SIZE]);
+	void *verify_ctx;
 };
 
 struct coord;

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "app/secrets.h"
 #include "app/simdrive.h"
 #include "model/host.h"
 #include "model/router.h"
@@ -176,6 +177,10 @@ static void do_connect(struct world *w)
 	sim_agent_flush(sa);
 }
 
+/* pair_outcome with the driver's worker thread (simdrive_start_precompute):
+ * it computes the pair's secret and verifies the registrations ahead. */
+static bool with_worker;
+
 static enum agent_peer_state pair_outcome(struct world *w, enum kind a, enum kind b)
 {
 	world_init(w, 7);
@@ -183,6 +188,10 @@ static enum agent_peer_state pair_outcome(struct world *w, enum kind a, enum kin
 	struct host *hb = add_peer_host(w, 1, b, NULL);
 	add_agent(w, 0, ha, 0);
 	add_agent(w, 1, hb, 0);
+	if (with_worker) {
+		assert_int_equal(simdrive_expect_session(w->drive, w->peer[0], w->peer[1]), 0);
+		assert_int_equal(simdrive_start_precompute(w->drive), 0);
+	}
 	net_announce(w->net);
 	do_register(w, 0);
 	do_register(w, 1);
@@ -422,6 +431,32 @@ static void test_deterministic(void **state)
 	assert_true(h[0] == h[1]);
 }
 
+/* The worker thread changes only who computes: the same trace, byte for
+ * byte, and every registration the agents signed was hinted to the cache and
+ * its signature checked through it once. */
+static void test_worker_changes_nothing(void **state)
+{
+	(void)state;
+	uint64_t h[2];
+	struct secrets_stats st;
+	for (int i = 0; i < 2; i++) {
+		struct world w;
+		with_worker = i == 1;
+		pair_outcome(&w, PORT_RESTRICTED, SYMMETRIC);
+		h[i] = trace_log_hash(w.log);
+		simdrive_secret_stats(w.drive, &st);
+		assert_true(st.sig_hints >= 2);
+		assert_int_equal(st.sig_hints_dropped, 0);
+		assert_int_equal(st.sig_verifies, st.sig_hints);
+		assert_int_equal(st.sig_served_worker + st.sig_computed_caller, st.sig_verifies);
+		if (i == 0)
+			assert_int_equal(st.sig_served_worker, 0);
+		world_fini(&w);
+	}
+	with_worker = false;
+	assert_true(h[0] == h[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -431,6 +466,7 @@ int main(void)
 		cmocka_unit_test(test_keepalive),
 		cmocka_unit_test(test_relay_is_ciphertext),
 		cmocka_unit_test(test_deterministic),
+		cmocka_unit_test(test_worker_changes_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -281,8 +281,14 @@ struct setup {
 };
 
 /* Each agent's shared-secret source for the next net_up (zeroed:
- * crypto_shared_secret); net_down clears it. */
+ * crypto_shared_secret), its signing hint (zeroed: none) and the
+ * coordinator's signature verifier (NULL: crypto_identity_verify); net_down
+ * clears them. */
 static struct agent_secrets secrets_for[2];
+static struct agent_sign_hint sign_hint_for[2];
+static bool (*coord_verify)(void *ctx, const uint8_t sign_pk[32], const uint8_t *msg, size_t len,
+			    const uint8_t sig[64]);
+static void *coord_verify_ctx;
 
 static void net_up(const struct setup *s)
 {
@@ -293,7 +299,10 @@ static void net_up(const struct setup *s)
 	N = calloc(1, sizeof(*N));
 	N->q = calloc(QCAP, sizeof(*N->q));
 	N->rng = 0x9E3779B97F4A7C15ull;
-	struct coord_config cc = {.primary = COORD_EP, .random = {fill, &N->rng}};
+	struct coord_config cc = {.primary = COORD_EP,
+				  .random = {fill, &N->rng},
+				  .verify = coord_verify,
+				  .verify_ctx = coord_verify_ctx};
 	N->coord = coord_new(&cc);
 	assert_non_null(N->coord);
 	for (int i = 0; i < 2; i++) {
@@ -315,6 +324,7 @@ static void net_up(const struct setup *s)
 			.dead_ns = s->dead_ns,
 			.disable_host_candidates = s->no_host,
 			.secrets = secrets_for[i],
+			.sign_hint = sign_hint_for[i],
 		};
 		h->ag = agent_new(&ac);
 		assert_non_null(h->ag);
@@ -332,6 +342,9 @@ static void net_down(void)
 	free(N);
 	N = NULL;
 	memset(secrets_for, 0, sizeof(secrets_for));
+	memset(sign_hint_for, 0, sizeof(sign_hint_for));
+	coord_verify = NULL;
+	coord_verify_ctx = NULL;
 }
 
 static int count(int host, enum agent_event_type t)
@@ -660,6 +673,130 @@ static void test_secret_source_error_refuses(void **state)
 	agent_free(control);
 }
 
+/* ---- the signing hint ---- */
+
+/* Every registration hinted so far, in order. */
+struct signed_log {
+	unsigned n;
+	struct {
+		uint8_t pk[CRYPTO_SIGN_PK_SIZE], msg[COORD_REG_BYTES_MAX], sig[CRYPTO_SIGNATURE_SIZE];
+		size_t len;
+	} e[16];
+	unsigned coord_checks, coord_hinted; /* verifier calls, of which about hinted bytes */
+};
+
+static void record_signed(void *ctx, const uint8_t sign_pk[CRYPTO_SIGN_PK_SIZE],
+			  const uint8_t *msg, size_t len, const uint8_t sig[CRYPTO_SIGNATURE_SIZE])
+{
+	struct signed_log *l = ctx;
+	assert_true(l->n < 16);
+	assert_true(len <= COORD_REG_BYTES_MAX);
+	memcpy(l->e[l->n].pk, sign_pk, CRYPTO_SIGN_PK_SIZE);
+	memcpy(l->e[l->n].msg, msg, len);
+	memcpy(l->e[l->n].sig, sig, CRYPTO_SIGNATURE_SIZE);
+	l->e[l->n++].len = len;
+}
+
+/* Pops the agent's output: every REGISTER in it must be the next hinted
+ * registration (same signature), signed by the agent's key over the hinted
+ * bytes. Returns how many REGISTERs there were. */
+static unsigned registers_match_hints(struct agent *ag, const struct signed_log *l,
+				      unsigned *next)
+{
+	struct p2p_datagram d;
+	struct stun_msg m;
+	unsigned n = 0;
+	while (agent_pop_datagram(ag, &d)) {
+		if (stun_decode(d.buf, d.len, false, &m) != STUN_OK ||
+		    m.method != STUN_METHOD_REGISTER)
+			continue;
+		const struct stun_attr *sig = stun_find(&m, STUN_ATTR_NATSIM_SIGNATURE);
+		assert_non_null(sig);
+		assert_true(*next < l->n);
+		assert_int_equal(sig->len, CRYPTO_SIGNATURE_SIZE);
+		assert_memory_equal(sig->value, l->e[*next].sig, CRYPTO_SIGNATURE_SIZE);
+		assert_memory_equal(l->e[*next].pk, agent_identity(ag)->sign_pk, CRYPTO_SIGN_PK_SIZE);
+		assert_true(crypto_identity_verify(agent_identity(ag)->sign_pk, l->e[*next].msg,
+						   l->e[*next].len, l->e[*next].sig));
+		(*next)++;
+		n++;
+	}
+	return n;
+}
+
+/* Once per REGISTER sent, retransmissions included (each is signed anew,
+ * with a newer timestamp), with the bytes the signature covers. */
+static void test_sign_hint_per_register(void **state)
+{
+	static struct signed_log log;
+	uint64_t rng = 3;
+	uint8_t seed[32];
+	unsigned next = 0;
+	(void)state;
+	memset(&log, 0, sizeof(log));
+	memset(seed, 7, sizeof(seed));
+	struct agent_config ac = {.name = "dave",
+				  .local = {0xCB007109u, 5000},
+				  .coordinator = COORD_EP,
+				  .key_seed = seed,
+				  .random = {fill, &rng},
+				  .sign_hint = {record_signed, &log}};
+	struct agent *ag = agent_new(&ac);
+	assert_non_null(ag);
+	assert_int_equal(log.n, 0);
+	assert_int_equal(agent_register(ag, 0), AGENT_OK);
+	assert_int_equal(log.n, 1);
+	assert_int_equal(registers_match_hints(ag, &log, &next), 1);
+	/* No answer: retransmitted at the RTO, signed again. */
+	for (int k = 0; k < 2; k++) {
+		uint64_t t = agent_next_deadline(ag);
+		assert_true(t != P2P_NO_DEADLINE);
+		agent_tick(ag, t);
+		assert_int_equal(registers_match_hints(ag, &log, &next), 1);
+		assert_int_equal(log.n, (unsigned)k + 2);
+	}
+	assert_int_equal(log.e[0].len, log.e[1].len);
+	assert_memory_not_equal(log.e[0].msg, log.e[1].msg, log.e[0].len); /* timestamps */
+	agent_free(ag);
+}
+
+/* The coordinator's verifier, in the test network: asked about exactly the
+ * bytes an agent hinted. */
+static bool verify_hinted(void *ctx, const uint8_t sign_pk[32], const uint8_t *msg, size_t len,
+			  const uint8_t sig[64])
+{
+	struct signed_log *logs = ctx; /* one per agent */
+	logs[0].coord_checks++;
+	for (int i = 0; i < 2; i++)
+		for (unsigned k = 0; k < logs[i].n; k++)
+			if (logs[i].e[k].len == len && memcmp(logs[i].e[k].msg, msg, len) == 0 &&
+			    memcmp(logs[i].e[k].pk, sign_pk, 32) == 0 &&
+			    memcmp(logs[i].e[k].sig, sig, 64) == 0)
+				logs[0].coord_hinted++;
+	return crypto_identity_verify(sign_pk, msg, len, sig);
+}
+
+static void test_sign_hint_is_what_coordinator_checks(void **state)
+{
+	static struct signed_log logs[2];
+	struct setup s = {FAKE_PORT_RESTRICTED, 0, 0, 0, false};
+	(void)state;
+	memset(logs, 0, sizeof(logs));
+	sign_hint_for[0] = (struct agent_sign_hint){record_signed, &logs[0]};
+	sign_hint_for[1] = (struct agent_sign_hint){record_signed, &logs[1]};
+	coord_verify = verify_hinted;
+	coord_verify_ctx = logs;
+	net_up(&s);
+	register_and_connect();
+	run_until(N->now + 2 * S);
+	assert_int_equal(agent_peer_state(N->h[0].ag, "bob"), AGENT_PEER_DIRECT);
+	assert_int_equal(logs[0].n, 1);
+	assert_int_equal(logs[1].n, 1);
+	assert_int_equal(logs[0].coord_checks, 2);
+	assert_int_equal(logs[0].coord_hinted, 2);
+	net_down();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -673,6 +810,8 @@ int main(void)
 		cmocka_unit_test(test_secret_source_used),
 		cmocka_unit_test(test_secret_source_error_refuses),
 		cmocka_unit_test(test_given_identity_used),
+		cmocka_unit_test(test_sign_hint_per_register),
+		cmocka_unit_test(test_sign_hint_is_what_coordinator_checks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

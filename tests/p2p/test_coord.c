@@ -521,6 +521,125 @@ static void test_allow_list(void **state)
 	coord_free(c);
 }
 
+/* The verifier hook: counts, remembers what it was asked, and answers as
+ * crypto_identity_verify does, or refuses everything. */
+struct verifier {
+	unsigned calls;
+	bool refuse_all;
+	uint8_t pk[32], msg[COORD_REG_BYTES_MAX], sig[64];
+	size_t len;
+};
+
+static bool verify_hook(void *ctx, const uint8_t sign_pk[32], const uint8_t *msg, size_t len,
+			const uint8_t sig[64])
+{
+	struct verifier *v = ctx;
+	v->calls++;
+	assert_true(len <= sizeof(v->msg));
+	memcpy(v->pk, sign_pk, 32);
+	memcpy(v->msg, msg, len);
+	memcpy(v->sig, sig, 64);
+	v->len = len;
+	return !v->refuse_all && crypto_identity_verify(sign_pk, msg, len, sig);
+}
+
+static struct coord *make_coord_verifying(struct verifier *v, uint64_t *rng)
+{
+	struct coord_config cfg = {
+		.primary = COORD_EP,
+		.random = {xorshift_fill, rng},
+		.verify = verify_hook,
+		.verify_ctx = v,
+	};
+	struct coord *c = coord_new(&cfg);
+	assert_non_null(c);
+	return c;
+}
+
+/* A verifier given in the config is asked about every REGISTER's signature
+ * (and crypto_identity_verify is not needed: the verdict is the hook's),
+ * with the canonical bytes and the signature the peer signed. */
+static void test_verifier_used(void **state)
+{
+	struct verifier v = {0};
+	uint64_t rng = 1;
+	struct coord *c = make_coord_verifying(&v, &rng);
+	struct peer a = make_peer("alice", 1, 0xCB007101u);
+	struct coord_registration r = {.timestamp_ns = 5, .n_candidates = 1};
+	uint8_t bytes[COORD_REG_BYTES_MAX], sig[64];
+	(void)state;
+
+	assert_int_equal(do_register(c, 0, &a, 5), COORD_OK);
+	assert_int_equal(v.calls, 1);
+	snprintf(r.name, sizeof(r.name), "%s", a.name);
+	memcpy(r.sign_pk, a.id.sign_pk, 32);
+	memcpy(r.box_pk, a.id.box_pk, 32);
+	r.candidates[0] = (struct coord_candidate){{0x0A000002u, 5000}, COORD_CAND_HOST};
+	size_t n = coord_registration_bytes(&r, bytes);
+	crypto_identity_sign(&a.id, bytes, n, sig);
+	assert_int_equal(v.len, n);
+	assert_memory_equal(v.msg, bytes, n);
+	assert_memory_equal(v.pk, a.id.sign_pk, 32);
+	assert_memory_equal(v.sig, sig, 64);
+	assert_true(coord_lookup(c, "alice", NULL));
+	/* A refresh is verified again; a replay is refused before (cheap first). */
+	assert_int_equal(do_register(c, 1 * S, &a, 6), COORD_OK);
+	assert_int_equal(v.calls, 2);
+	assert_int_equal(do_register(c, 2 * S, &a, 6), COORD_ERR_REFUSED);
+	assert_int_equal(v.calls, 2);
+	coord_free(c);
+}
+
+/* A verifier that says no refuses a well-signed REGISTER exactly as a bad
+ * signature is refused without one: same error, same reply bytes, same
+ * event, same counters, nothing stored. */
+static void test_verifier_false_is_bad_signature(void **state)
+{
+	struct verifier v = {.refuse_all = true};
+	uint64_t rng_a = 7, rng_b = 7;
+	struct coord *hooked = make_coord_verifying(&v, &rng_a);
+	struct coord_config cfg = {.primary = COORD_EP, .random = {xorshift_fill, &rng_b}};
+	struct coord *plain = coord_new(&cfg);
+	struct peer a = make_peer("alice", 1, 0xCB007101u), mallory = make_peer("alice", 9, 1);
+	uint8_t good[512], forged[512];
+	struct p2p_datagram dh, dp;
+	struct coord_event eh, ep;
+	(void)state;
+	assert_non_null(plain);
+
+	size_t n = build_register(&a, &a.id, 1, good, sizeof(good));
+	size_t nf = build_register(&a, &mallory.id, 1, forged, sizeof(forged));
+	assert_int_equal(n, nf);
+	assert_int_equal(coord_input(hooked, 0, &COORD_EP, &a.ep, good, n), COORD_ERR_REFUSED);
+	assert_int_equal(coord_input(plain, 0, &COORD_EP, &a.ep, forged, nf), COORD_ERR_REFUSED);
+	assert_int_equal(v.calls, 1);
+
+	assert_true(coord_pop_datagram(hooked, &dh));
+	assert_true(coord_pop_datagram(plain, &dp));
+	assert_int_equal(dh.len, dp.len);
+	assert_memory_equal(dh.buf, dp.buf, dh.len); /* the same 401 */
+	assert_true(p2p_endpoint_equal(&dh.to, &dp.to));
+	assert_false(coord_pop_datagram(hooked, &dh));
+	assert_false(coord_pop_datagram(plain, &dp));
+
+	assert_true(coord_pop_event(hooked, &eh));
+	assert_true(coord_pop_event(plain, &ep));
+	assert_int_equal(eh.type, COORD_EV_REFUSED);
+	assert_int_equal(eh.refusal, COORD_REFUSE_BAD_SIGNATURE);
+	assert_int_equal(ep.refusal, COORD_REFUSE_BAD_SIGNATURE);
+	assert_string_equal(eh.name, ep.name);
+	assert_string_equal(eh.text, ep.text);
+	assert_false(coord_pop_event(hooked, &eh));
+	assert_false(coord_pop_event(plain, &ep));
+
+	assert_memory_equal(coord_counters(hooked), coord_counters(plain),
+			    sizeof(struct coord_counters));
+	assert_int_equal(coord_counters(hooked)->refused, 1);
+	assert_false(coord_lookup(hooked, "alice", NULL));
+	coord_free(hooked);
+	coord_free(plain);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -535,6 +654,8 @@ int main(void)
 		cmocka_unit_test(test_peer_limit),
 		cmocka_unit_test(test_many_peers_hash),
 		cmocka_unit_test(test_allow_list),
+		cmocka_unit_test(test_verifier_used),
+		cmocka_unit_test(test_verifier_false_is_bad_signature),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
