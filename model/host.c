@@ -410,10 +410,11 @@ uint64_t host_udp_sendto(struct host_socket *s, const struct endpoint *to, const
 
 	if (len > PACKET_MAX_SIZE - IPV4_HEADER_MIN - UDP_HEADER_SIZE)
 		return 0;
-	p = packet_alloc(net_packets(net), net_next_packet_id(net));
+	p = packet_alloc(net_packets(net), net_next_packet_id(net),
+			 IPV4_HEADER_MIN + UDP_HEADER_SIZE + len);
 	if (p == NULL)
 		return 0;
-	p->len = packet_build_udp(p->data, sizeof(p->data), &from, to, PACKET_DEFAULT_TTL,
+	p->len = packet_build_udp(p->data, p->cap, &from, to, PACKET_DEFAULT_TTL,
 				  h->ip_id++, payload, len);
 	if (p->len == 0 || packet_parse(p->data, p->len, &info, NULL, 0) != PACKET_OK) {
 		packet_release(net_packets(net), p);
@@ -430,7 +431,7 @@ uint64_t host_send_raw(struct host *h, const uint8_t *bytes, size_t len)
 
 	if (len < IPV4_HEADER_MIN || len > PACKET_MAX_SIZE)
 		return 0; /* without a header there is no destination to send to */
-	p = packet_alloc(net_packets(net), net_next_packet_id(net));
+	p = packet_alloc(net_packets(net), net_next_packet_id(net), len);
 	if (p == NULL)
 		return 0;
 	memcpy(p->data, bytes, len);

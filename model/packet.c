@@ -27,8 +27,8 @@
 #include <sanitizer/asan_interface.h>
 /* Released packets stay in the pool's chunks; poison their bytes so ASan
  * still catches a use after packet_release(). */
-#define POOL_POISON(p) ASAN_POISON_MEMORY_REGION((p)->data, sizeof((p)->data))
-#define POOL_UNPOISON(p) ASAN_UNPOISON_MEMORY_REGION((p)->data, sizeof((p)->data))
+#define POOL_POISON(p) ASAN_POISON_MEMORY_REGION((p)->data, (p)->cap)
+#define POOL_UNPOISON(p) ASAN_UNPOISON_MEMORY_REGION((p)->data, (p)->cap)
 #else
 #define POOL_POISON(p) ((void)(p))
 #define POOL_UNPOISON(p) ((void)(p))
@@ -64,25 +64,40 @@ static void put32(uint8_t *p, uint32_t v)
 
 #define POOL_FIRST_CHUNK 16
 #define POOL_MAX_CHUNK 1024
+#define POOL_CLASSES 2
+
+/* A packet's block: the header, then `cap` bytes, rounded to 16. */
+static size_t block_size(size_t cap)
+{
+	return (sizeof(struct packet) + cap + 15) / 16 * 16;
+}
+
+static const size_t class_cap[POOL_CLASSES] = {PACKET_SMALL_SIZE, PACKET_MAX_SIZE};
 
 struct pool_chunk {
 	struct pool_chunk *next;
-	size_t n;
-	struct packet packets[]; /* n of them */
+	size_t n, block; /* n blocks of `block` bytes */
+	_Alignas(16) unsigned char blocks[];
 };
 
+/* One free list per size class, each growing by doubling chunks. */
 struct packet_pool {
-	struct packet *free_list;
+	struct packet *free_list[POOL_CLASSES];
+	size_t next_chunk[POOL_CLASSES]; /* packets in the next chunk, up to POOL_MAX_CHUNK */
 	struct pool_chunk *chunks;
-	size_t next_chunk; /* packets in the next chunk: doubles up to POOL_MAX_CHUNK */
 };
+
+static struct packet *chunk_packet(struct pool_chunk *c, size_t i)
+{
+	return (struct packet *)(void *)(c->blocks + i * c->block);
+}
 
 struct packet_pool *packet_pool_new(void)
 {
 	struct packet_pool *pool = calloc(1, sizeof(*pool));
 
-	if (pool != NULL)
-		pool->next_chunk = POOL_FIRST_CHUNK;
+	for (size_t k = 0; pool != NULL && k < POOL_CLASSES; k++)
+		pool->next_chunk[k] = POOL_FIRST_CHUNK;
 	return pool;
 }
 
@@ -95,41 +110,48 @@ void packet_pool_free(struct packet_pool *pool)
 	for (c = pool->chunks; c != NULL; c = next) {
 		next = c->next;
 		for (size_t i = 0; i < c->n; i++)
-			POOL_UNPOISON(&c->packets[i]);
+			POOL_UNPOISON(chunk_packet(c, i));
 		free(c);
 	}
 	free(pool);
 }
 
-static int pool_grow(struct packet_pool *pool)
+static int pool_grow(struct packet_pool *pool, size_t k)
 {
-	size_t n = pool->next_chunk;
-	struct pool_chunk *c = malloc(sizeof(*c) + n * sizeof(struct packet));
+	size_t n = pool->next_chunk[k], block = block_size(class_cap[k]);
+	struct pool_chunk *c = malloc(sizeof(*c) + n * block);
 
 	if (c == NULL)
 		return -1;
 	c->n = n;
+	c->block = block;
 	c->next = pool->chunks;
 	pool->chunks = c;
 	/* Thread the new packets onto the free list in address order. */
 	for (size_t i = n; i-- > 0;) {
-		c->packets[i].next = pool->free_list;
-		pool->free_list = &c->packets[i];
-		POOL_POISON(&c->packets[i]);
+		struct packet *p = chunk_packet(c, i);
+
+		p->cap = class_cap[k];
+		p->next = pool->free_list[k];
+		pool->free_list[k] = p;
+		POOL_POISON(p);
 	}
-	if (pool->next_chunk < POOL_MAX_CHUNK)
-		pool->next_chunk *= 2;
+	if (pool->next_chunk[k] < POOL_MAX_CHUNK)
+		pool->next_chunk[k] *= 2;
 	return 0;
 }
 
-struct packet *packet_alloc(struct packet_pool *pool, uint64_t id)
+struct packet *packet_alloc(struct packet_pool *pool, uint64_t id, size_t len)
 {
+	size_t k = 0;
 	struct packet *p;
 
-	if (pool->free_list == NULL && pool_grow(pool) != 0)
+	while (k < POOL_CLASSES && class_cap[k] < len)
+		k++;
+	if (k == POOL_CLASSES || (pool->free_list[k] == NULL && pool_grow(pool, k) != 0))
 		return NULL;
-	p = pool->free_list;
-	pool->free_list = p->next;
+	p = pool->free_list[k];
+	pool->free_list[k] = p->next;
 	POOL_UNPOISON(p);
 	p->id = id;
 	p->len = 0;
@@ -139,11 +161,11 @@ struct packet *packet_alloc(struct packet_pool *pool, uint64_t id)
 
 struct packet *packet_clone(struct packet_pool *pool, const struct packet *p)
 {
-	struct packet *c = packet_alloc(pool, p->id);
+	struct packet *c = packet_alloc(pool, p->id, p->len);
 
 	if (c == NULL)
 		return NULL;
-	c->len = p->len <= PACKET_MAX_SIZE ? p->len : PACKET_MAX_SIZE;
+	c->len = p->len;
 	memcpy(c->data, p->data, c->len);
 	return c;
 }
@@ -153,8 +175,8 @@ void packet_release(struct packet_pool *pool, struct packet *p)
 	if (p == NULL)
 		return;
 	POOL_POISON(p);
-	p->next = pool->free_list;
-	pool->free_list = p;
+	p->next = pool->free_list[p->cap == PACKET_SMALL_SIZE ? 0 : 1];
+	pool->free_list[p->cap == PACKET_SMALL_SIZE ? 0 : 1] = p;
 }
 
 /* ---- checksums ---- */

@@ -28,16 +28,22 @@
 
 struct iface;
 
+/* A packet's bytes are data[0 .. len), in a buffer of `cap` bytes: small
+ * for what fits (a STUN check, a registration), PACKET_MAX_SIZE otherwise;
+ * a world of many peers keeps many packets in flight. */
+#define PACKET_SMALL_SIZE 464 /* with the header, a 512-byte block */
+
 struct packet {
 	uint64_t id;
 	size_t len;
+	size_t cap; /* PACKET_SMALL_SIZE or PACKET_MAX_SIZE */
 	struct packet *next; /* free list / queue link, owned by whoever holds the packet */
 	/* While a link carries the packet (model/link.c): the receiving interface,
 	 * the sender's attachment, and the world's count of cuts when it left. */
 	struct iface *hop_to;
 	uint32_t hop_from;
 	uint32_t hop_cuts;
-	uint8_t data[PACKET_MAX_SIZE];
+	uint8_t data[]; /* cap bytes */
 };
 
 /* A pool of packets. Not thread-safe (the engine is single-threaded). */
@@ -45,8 +51,9 @@ struct packet_pool;
 struct packet_pool *packet_pool_new(void);
 /* Frees the pool and every packet it has handed out and got back. */
 void packet_pool_free(struct packet_pool *pool);
-/* A packet with len 0 and the given id, or NULL if out of memory. */
-struct packet *packet_alloc(struct packet_pool *pool, uint64_t id);
+/* A packet with len 0, the given id and room for `len` bytes (at most
+ * PACKET_MAX_SIZE), or NULL if out of memory or len is too large. */
+struct packet *packet_alloc(struct packet_pool *pool, uint64_t id, size_t len);
 struct packet *packet_clone(struct packet_pool *pool, const struct packet *p);
 void packet_release(struct packet_pool *pool, struct packet *p);
 

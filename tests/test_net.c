@@ -98,10 +98,10 @@ static uint64_t send_ab(struct fixture *f, size_t payload)
 {
 	static const uint8_t zeros[1400];
 	struct endpoint s = {IP4(10, 0, 0, 1), 1000}, d = {IP4(10, 0, 0, 2), 2000};
-	struct packet *p = packet_alloc(net_packets(f->net), net_next_packet_id(f->net));
+	struct packet *p = packet_alloc(net_packets(f->net), net_next_packet_id(f->net), PACKET_MAX_SIZE);
 
 	assert_non_null(p);
-	p->len = packet_build_udp(p->data, sizeof(p->data), &s, &d, 64, 1, zeros, payload);
+	p->len = packet_build_udp(p->data, p->cap, &s, &d, 64, 1, zeros, payload);
 	assert_true(p->len > 0);
 	uint64_t id = p->id;
 
@@ -382,10 +382,10 @@ static void test_no_such_neighbour(void **state)
 {
 	(void)state;
 	struct fixture *f = fixture_new(1, NULL);
-	struct packet *p = packet_alloc(net_packets(f->net), net_next_packet_id(f->net));
+	struct packet *p = packet_alloc(net_packets(f->net), net_next_packet_id(f->net), PACKET_MAX_SIZE);
 	struct endpoint s = {IP4(10, 0, 0, 1), 1}, d = {IP4(10, 0, 0, 9), 2};
 
-	p->len = packet_build_udp(p->data, sizeof(p->data), &s, &d, 64, 0, NULL, 0);
+	p->len = packet_build_udp(p->data, p->cap, &s, &d, 64, 0, NULL, 0);
 	link_transmit(f->wire, &f->a->node.ifaces[0], d.ip, p);
 	assert_int_equal(count_drops(f->log, TRACE_DROP_NO_ROUTE), 1);
 	assert_string_equal(nth_drop(f->log, 0)->why, "a could not send 10.0.0.1:1 → 10.0.0.9:2: "
@@ -432,10 +432,10 @@ static void test_attachment_access(void **state)
 	assert_string_equal(nth_drop(f->log, 1)->why, "10.0.0.1:1000 → 10.0.0.2:2000 never reached "
 						      "b: its access to link wire is down");
 	/* The rest of the LAN is unaffected. */
-	struct packet *p = packet_alloc(net_packets(f->net), net_next_packet_id(f->net));
+	struct packet *p = packet_alloc(net_packets(f->net), net_next_packet_id(f->net), PACKET_MAX_SIZE);
 	struct endpoint src = {IP4(10, 0, 0, 1), 1}, dst = {IP4(10, 0, 0, 3), 2};
 
-	p->len = packet_build_udp(p->data, sizeof(p->data), &src, &dst, 64, 0, NULL, 0);
+	p->len = packet_build_udp(p->data, p->cap, &src, &dst, 64, 0, NULL, 0);
 	link_transmit(f->wire, &f->a->node.ifaces[0], dst.ip, p);
 	engine_run_until(e, SIM_MS(30));
 	assert_int_equal(c->n, 1);

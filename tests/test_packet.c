@@ -779,7 +779,7 @@ static void test_pool(void **state)
 	assert_non_null(pool);
 	/* More than one chunk's worth, all distinct. */
 	for (size_t i = 0; i < 300; i++) {
-		held[i] = packet_alloc(pool, i + 1);
+		held[i] = packet_alloc(pool, i + 1, PACKET_MAX_SIZE);
 		assert_non_null(held[i]);
 		assert_int_equal(held[i]->id, i + 1);
 		assert_int_equal(held[i]->len, 0);
@@ -791,7 +791,7 @@ static void test_pool(void **state)
 		assert_int_equal(held[i]->data[4], (uint8_t)i);
 	/* Released packets come back before the pool grows. */
 	packet_release(pool, held[7]);
-	struct packet *again = packet_alloc(pool, 1000);
+	struct packet *again = packet_alloc(pool, 1000, PACKET_MAX_SIZE);
 	assert_ptr_equal(again, held[7]);
 	assert_int_equal(again->id, 1000);
 	assert_int_equal(again->len, 0);
@@ -808,6 +808,48 @@ static void test_pool(void **state)
 	/* Freeing the pool frees outstanding packets too (LeakSanitizer checks). */
 	packet_pool_free(pool);
 	packet_pool_free(NULL);
+}
+
+/* Two sizes of buffer: the smallest that holds what is asked for, reused
+ * within its size; nothing larger than PACKET_MAX_SIZE. Writing a whole
+ * buffer is fine (AddressSanitizer would flag a byte past it). */
+static void test_pool_sizes(void **state)
+{
+	struct packet_pool *pool = packet_pool_new();
+	(void)state;
+	assert_non_null(pool);
+	struct packet *small = packet_alloc(pool, 1, 100);
+	struct packet *edge = packet_alloc(pool, 2, PACKET_SMALL_SIZE);
+	struct packet *large = packet_alloc(pool, 3, PACKET_SMALL_SIZE + 1);
+	struct packet *full = packet_alloc(pool, 4, PACKET_MAX_SIZE);
+	assert_non_null(small);
+	assert_non_null(edge);
+	assert_non_null(large);
+	assert_non_null(full);
+	assert_int_equal(small->cap, PACKET_SMALL_SIZE);
+	assert_int_equal(edge->cap, PACKET_SMALL_SIZE);
+	assert_int_equal(large->cap, PACKET_MAX_SIZE);
+	assert_int_equal(full->cap, PACKET_MAX_SIZE);
+	assert_null(packet_alloc(pool, 5, PACKET_MAX_SIZE + 1));
+	memset(small->data, 0xab, small->cap);
+	memset(full->data, 0xcd, full->cap);
+	/* A clone is as small as its bytes allow. */
+	small->len = 60;
+	struct packet *c = packet_clone(pool, small);
+	assert_non_null(c);
+	assert_int_equal(c->cap, PACKET_SMALL_SIZE);
+	assert_memory_equal(c->data, small->data, 60);
+	full->len = PACKET_MAX_SIZE;
+	struct packet *c2 = packet_clone(pool, full);
+	assert_non_null(c2);
+	assert_int_equal(c2->cap, PACKET_MAX_SIZE);
+	assert_memory_equal(c2->data, full->data, PACKET_MAX_SIZE);
+	/* Released buffers return to their own size. */
+	packet_release(pool, small);
+	packet_release(pool, large);
+	assert_ptr_equal(packet_alloc(pool, 6, 20), small);
+	assert_ptr_equal(packet_alloc(pool, 7, 1000), large);
+	packet_pool_free(pool);
 }
 
 int main(void)
@@ -837,6 +879,7 @@ int main(void)
 		cmocka_unit_test(test_ip_parse_table),
 		cmocka_unit_test(test_prefix_parse_table),
 		cmocka_unit_test(test_pool),
+		cmocka_unit_test(test_pool_sizes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
