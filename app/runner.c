@@ -598,6 +598,10 @@ static void run_engine(struct runner *r, const struct run_options *opt, int64_t 
 	struct engine *e = net_engine(r->w.net);
 	for (int64_t t = SIM_S(1); engine_now(e) < end; t += SIM_S(1)) {
 		engine_run_until(e, t < end ? t : end);
+		if (engine_out_of_memory(e)) {
+			r->oom = true; /* the clock stays where the queue stopped */
+			return;
+		}
 		if (opt->progress)
 			opt->progress(engine_now(e), end, opt->progress_ctx);
 	}

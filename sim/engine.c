@@ -540,7 +540,9 @@ uint64_t engine_run_until(struct engine *e, int64_t until)
 		run_first(e);
 		n++;
 	}
-	if (!e->stopped && until > e->now)
+	/* Out of memory, events up to `until` are still queued: the clock
+	 * must not pass them. */
+	if (!e->stopped && !e->out_of_memory && until > e->now)
 		e->now = until;
 	e->stopped = false;
 	return n;

@@ -63,7 +63,8 @@ bool engine_cancel(struct engine *e, engine_event_id id);
  * queue was empty. */
 bool engine_step(struct engine *e);
 /* Run every event with time <= until, then set the clock to `until` (unless
- * stopped). Returns the number of events run. */
+ * stopped, or out of memory: engine_out_of_memory). Returns the number of
+ * events run. */
 uint64_t engine_run_until(struct engine *e, int64_t until);
 /* Run until the queue is empty or engine_stop() is called. */
 uint64_t engine_run(struct engine *e);
