@@ -37,11 +37,15 @@ struct ct_node {
 };
 
 struct conntrack {
+	/* First, together: what every lookup reads. A small table's buckets
+	 * live here too (`inline_buckets`), so a home router's lookup costs no
+	 * separate array to fetch; a grown one is allocated. */
+	struct ct_hnode **buckets;
+	size_t n_buckets; /* a power of two */
+	struct ct_hnode *inline_buckets[CT_MIN_BUCKETS];
 	struct engine *engine;
 	const char *node_name;
 	struct conntrack_config cfg;
-	struct ct_hnode **buckets;
-	size_t n_buckets; /* a power of two */
 	size_t count;
 	uint32_t next_id;
 	struct ct_node *head, *tail;
@@ -114,7 +118,8 @@ static void ct_maybe_grow(struct conntrack *ct)
 	struct ct_hnode **nb = calloc(n, sizeof(*nb));
 	if (nb == NULL)
 		return;
-	free(ct->buckets);
+	if (ct->buckets != ct->inline_buckets)
+		free(ct->buckets);
 	ct->buckets = nb;
 	ct->n_buckets = n;
 	for (struct ct_node *node = ct->head; node != NULL; node = node->next) {
@@ -129,11 +134,7 @@ struct conntrack *conntrack_new(struct engine *e, const char *node_name,
 	struct conntrack *ct = calloc(1, sizeof(*ct));
 	if (ct == NULL)
 		return NULL;
-	ct->buckets = calloc(CT_MIN_BUCKETS, sizeof(*ct->buckets));
-	if (ct->buckets == NULL) {
-		free(ct);
-		return NULL;
-	}
+	ct->buckets = ct->inline_buckets;
 	ct->n_buckets = CT_MIN_BUCKETS;
 	ct->engine = e;
 	ct->node_name = node_name;
@@ -171,7 +172,8 @@ void conntrack_free(struct conntrack *ct)
 		free(node);
 		node = next;
 	}
-	free(ct->buckets);
+	if (ct->buckets != ct->inline_buckets)
+		free(ct->buckets);
 	free(ct);
 }
 

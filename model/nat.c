@@ -36,12 +36,16 @@ struct nat_node {
 };
 
 struct nat {
+	/* First: the indexes. They start in the struct itself (a home NAT
+	 * holds a few mappings), so a lookup fetches no separate array until
+	 * they grow. */
+	struct nat_node **by_key, **by_ext;
+	size_t n_buckets; /* a power of two, shared by both indexes */
+	struct nat_node *inline_key[NAT_MIN_BUCKETS], *inline_ext[NAT_MIN_BUCKETS];
 	struct engine *engine;
 	const char *node_name;
 	struct nat_config cfg;
 	struct rng rng;
-	struct nat_node **by_key, **by_ext;
-	size_t n_buckets; /* a power of two, shared by both indexes */
 	size_t count;
 	uint32_t next_id;
 	uint16_t seq_next[NAT_MAX_PUBLIC]; /* sequential cursor per public address */
@@ -398,8 +402,10 @@ static void nat_maybe_grow(struct nat *nat)
 		free(x);
 		return;
 	}
-	free(nat->by_key);
-	free(nat->by_ext);
+	if (nat->by_key != nat->inline_key) {
+		free(nat->by_key);
+		free(nat->by_ext);
+	}
 	nat->by_key = k;
 	nat->by_ext = x;
 	nat->n_buckets = n;
@@ -551,14 +557,8 @@ struct nat *nat_new(struct engine *e, const char *node_name, const struct nat_co
 	struct nat *nat = calloc(1, sizeof(*nat));
 	if (nat == NULL)
 		return NULL;
-	nat->by_key = calloc(NAT_MIN_BUCKETS, sizeof(*nat->by_key));
-	nat->by_ext = calloc(NAT_MIN_BUCKETS, sizeof(*nat->by_ext));
-	if (nat->by_key == NULL || nat->by_ext == NULL) {
-		free(nat->by_key);
-		free(nat->by_ext);
-		free(nat);
-		return NULL;
-	}
+	nat->by_key = nat->inline_key;
+	nat->by_ext = nat->inline_ext;
 	nat->n_buckets = NAT_MIN_BUCKETS;
 	nat->engine = e;
 	nat->node_name = node_name;
@@ -584,8 +584,10 @@ void nat_free(struct nat *nat)
 		nat_node_free(n);
 		n = next;
 	}
-	free(nat->by_key);
-	free(nat->by_ext);
+	if (nat->by_key != nat->inline_key) {
+		free(nat->by_key);
+		free(nat->by_ext);
+	}
 	free(nat);
 }
 
