@@ -485,19 +485,27 @@ static size_t queue_upcoming(const struct engine *e, uint64_t *ids, size_t n)
 }
 
 /* With hundreds of thousands of events in flight, an event's slot and the
- * object its handler works on are cold: fetch them while the current
- * handler runs. The slot of the event two ahead, and the argument of the
- * next one (whose slot was fetched a round ago). */
+ * object its handler works on are cold: fetch them while the handlers
+ * before it run. The slot of the event three ahead, and the argument of the
+ * one two ahead (its slot was fetched a round ago): four lines of it, since
+ * the commonest argument, a packet in flight, is a header and a STUN
+ * message of a hundred-odd bytes. bench_scale 100000: 41 s without the
+ * arguments' extra lines, 36 s with them. */
 static inline void prefetch_upcoming(const struct engine *e)
 {
 #if defined(__GNUC__)
-	uint64_t ids[2];
-	size_t n = queue_upcoming(e, ids, 2);
+	uint64_t ids[3];
+	size_t n = queue_upcoming(e, ids, 3);
 
-	if (n > 1)
-		__builtin_prefetch(&e->slots[ids[1] & ENGINE_SLOT_MASK]);
-	if (n > 0)
-		__builtin_prefetch(e->slots[ids[0] & ENGINE_SLOT_MASK].arg);
+	if (n > 2)
+		__builtin_prefetch(&e->slots[ids[2] & ENGINE_SLOT_MASK]);
+	if (n > 1) {
+		/* Integer arithmetic: the argument may be NULL or small, and a
+		 * prefetch past it is harmless where pointer arithmetic is not. */
+		uintptr_t arg = (uintptr_t)e->slots[ids[1] & ENGINE_SLOT_MASK].arg;
+		for (uintptr_t line = 0; line < 4; line++)
+			__builtin_prefetch((const void *)(arg + 64 * line));
+	}
 #else
 	(void)e;
 #endif
