@@ -47,10 +47,20 @@ static void host_receive(struct node *n, struct iface *in, struct packet *p);
 static void host_free(struct node *n);
 static void host_describe(struct node *n, struct trace_node *out, char *detail, size_t size);
 
+/* node_ops.prefetch: the tables a received packet's way will read. */
+static void host_prefetch(const struct node *n)
+{
+	const struct host *h = (const struct host *)n;
+
+	NODE_PREFETCH(h->ct);
+	NODE_PREFETCH(h->socks);
+}
+
 static const struct node_ops host_ops = {
     .receive = host_receive,
     .free = host_free,
     .describe = host_describe,
+    .prefetch = host_prefetch,
 };
 
 struct host *host_new(struct net *net, const char *name, uint32_t addr, uint8_t prefix_len,

@@ -43,6 +43,14 @@
 
 struct link;
 
+/* An attachment: its interface and, beside it, that interface's node, so a
+ * packet launched towards it can name the node to prefetch without
+ * touching the interface. */
+struct attachment {
+	struct iface *ifc;
+	struct node *node;
+};
+
 /* A (sender, receiver) pair on a jittery link. */
 struct lane {
 	uint32_t from, to; /* attachment indices */
@@ -78,7 +86,7 @@ struct link {
 	bool up;
 	struct rng rng; /* "link:<name>": loss and jitter */
 	size_t n_att, cap_att;
-	struct iface **att; /* per attachment, in attachment order: */
+	struct attachment *att; /* per attachment, in attachment order: */
 	struct sender *tx;
 	struct access *access;
 	/* address -> first attachment holding it */
@@ -104,6 +112,8 @@ static uint64_t link_mix(uint64_t x)
 }
 
 static void keep_order_if(struct link *l, bool needed);
+static void packet_arrive(struct engine *e, void *arg);
+static void packet_prefetch(const void *arg, int ahead);
 
 /* The lane from -> to, or NULL if no packet ever took it. */
 static struct lane *lane_find(const struct link *l, uint32_t from, uint32_t to)
@@ -201,6 +211,7 @@ struct link *link_new(struct net *net, const char *name, const struct link_confi
 	else
 		link_config_default(&l->cfg);
 	keep_order_if(l, l->cfg.jitter > 0);
+	engine_set_prefetcher(net_engine(net), packet_arrive, packet_prefetch);
 	snprintf(stream, sizeof(stream), "link:%s", name);
 	net_rng(net, stream, &l->rng);
 	/* Registered with the world from here: link_free() copes with NULLs. */
@@ -239,7 +250,7 @@ static int grow_attachments(struct link *l)
 	if (l->n_att < l->cap_att)
 		return 0;
 	size_t n = l->cap_att ? l->cap_att * 2 : 2;
-	struct iface **att = realloc(l->att, n * sizeof(*att));
+	struct attachment *att = realloc(l->att, n * sizeof(*att));
 
 	if (att == NULL)
 		return -1;
@@ -270,7 +281,7 @@ static int grow_addr_index(struct link *l)
 		return -1;
 	memset(slots, 0xff, n * sizeof(*slots));
 	for (uint32_t i = 0; i < l->n_att; i++)
-		addr_insert(slots, n, l->att[i]->addr, i);
+		addr_insert(slots, n, l->att[i].ifc->addr, i);
 	free(l->by_addr);
 	l->by_addr = slots;
 	l->addr_slots = n;
@@ -286,7 +297,7 @@ int link_attach(struct link *l, struct iface *ifc)
 
 	ifc->link = l;
 	ifc->attachment = i;
-	l->att[i] = ifc;
+	l->att[i] = (struct attachment){ifc, ifc->node};
 	memset(&l->tx[i], 0, sizeof(l->tx[i]));
 	memset(&l->access[i], 0, sizeof(l->access[i]));
 	addr_insert(l->by_addr, l->addr_slots, ifc->addr, i);
@@ -300,7 +311,7 @@ size_t link_attachment_count(const struct link *l)
 
 struct iface *link_attachment(const struct link *l, size_t i)
 {
-	return i < l->n_att ? l->att[i] : NULL;
+	return i < l->n_att ? l->att[i].ifc : NULL;
 }
 
 bool link_is_up(const struct link *l)
@@ -375,7 +386,7 @@ void link_announce(struct link *l)
 		return;
 	}
 	for (size_t i = 1; i < l->n_att; i++)
-		emit_link(l, TRACE_LINK_ADDED, l->att[0], l->att[i]);
+		emit_link(l, TRACE_LINK_ADDED, l->att[0].ifc, l->att[i].ifc);
 }
 
 void link_set_up(struct link *l, bool up)
@@ -418,8 +429,8 @@ int link_attachment_set_up(struct link *l, struct iface *ifc, bool up)
 		l->access[i].cut_at = net_count_cut(l->net);
 	/* Paired with the first attachment, as net_announce() pairs a LAN. */
 	if (trace_active(net_trace(l->net)))
-		emit_link(l, up ? TRACE_LINK_UP : TRACE_LINK_DOWN, l->att[0],
-			  i == 0 ? NULL : l->att[i]);
+		emit_link(l, up ? TRACE_LINK_UP : TRACE_LINK_DOWN, l->att[0].ifc,
+			  i == 0 ? NULL : l->att[i].ifc);
 	return 0;
 }
 
@@ -476,7 +487,7 @@ static int attachment_by_addr(const struct link *l, uint32_t addr, int from)
 		return first == NO_SLOT ? -1 : (int)first;
 	/* The sender holds the address itself (rare): scan for another. */
 	for (size_t i = first + 1; i < l->n_att; i++)
-		if (l->att[i]->addr == addr)
+		if (l->att[i].ifc->addr == addr)
 			return (int)i;
 	return -1;
 }
@@ -566,7 +577,7 @@ static void packet_arrive(struct engine *e, void *arg)
 				   "%s never reached %s: %s's access to link %s went down while it "
 				   "was in flight",
 				   flow_words(p, flow, sizeof(flow)), to->node->name,
-				   l->att[by]->node->name, l->name);
+				   l->att[by].node->name, l->name);
 		else
 			node_dropf(to->node, to, p, TRACE_DROP_LINK_DOWN,
 				   "%s never reached %s: link %s went down while it was in flight",
@@ -575,6 +586,26 @@ static void packet_arrive(struct engine *e, void *arg)
 	}
 	node_trace_hop(to->node, to, TRACE_HOP_RX, p);
 	to->node->ops->receive(to->node, to, p);
+}
+
+/* packet_arrive's prefetcher (engine_set_prefetcher). Two events ahead, the
+ * packet's first lines are in: fetch the receiving interface and its node,
+ * the node's head and the lines where a host's or router's own fields start
+ * (struct node is 424 bytes). One event ahead, the node is in: let it fetch
+ * its tables. */
+static void packet_prefetch(const void *arg, int ahead)
+{
+	const struct packet *p = arg;
+	uintptr_t node = (uintptr_t)p->hop_node;
+
+	if (ahead == 2) {
+		NODE_PREFETCH(p->hop_to);
+		NODE_PREFETCH((const void *)node);
+		NODE_PREFETCH((const void *)(node + 384));
+		NODE_PREFETCH((const void *)(node + 448));
+	} else if (p->hop_node->ops->prefetch != NULL) {
+		p->hop_node->ops->prefetch(p->hop_node);
+	}
 }
 
 /* Put `p` in flight from attachment `from` to `to`, leaving the sender at
@@ -593,12 +624,13 @@ static void launch(struct link *l, int from, int to, struct packet *p, int64_t d
 			arrival = lane->last_arrival; /* never overtake the packet ahead */
 	}
 	p->next = NULL;
-	p->hop_to = l->att[to];
+	p->hop_to = l->att[to].ifc;
+	p->hop_node = l->att[to].node;
 	p->hop_from = (uint32_t)from;
 	p->hop_cuts = net_cut_count(l->net);
 	if ((l->ordered && lane == NULL) ||
 	    engine_schedule_at(net_engine(l->net), arrival, packet_arrive, p) == 0) {
-		struct iface *ifc = l->att[from];
+		struct iface *ifc = l->att[from].ifc;
 
 		node_drop(ifc->node, ifc, p, TRACE_DROP_QUEUE_FULL,
 			  "the simulator ran out of memory for packets in flight");
@@ -615,7 +647,7 @@ static void launch(struct link *l, int from, int to, struct packet *p, int64_t d
  * sender, if it will not arrive. */
 static bool lost_on_the_way(struct link *l, int fi, int ti, struct packet *p)
 {
-	struct iface *from = l->att[fi], *to = l->att[ti];
+	struct iface *from = l->att[fi].ifc, *to = l->att[ti].ifc;
 	const struct access *af = &l->access[fi], *at = &l->access[ti];
 	double loss = 1.0 - (1.0 - l->cfg.loss) * (1.0 - af->loss) * (1.0 - at->loss);
 	char flow[96];

@@ -41,6 +41,7 @@ struct packet {
 	/* While a link carries the packet (model/link.c): the receiving interface,
 	 * the sender's attachment, and the world's count of cuts when it left. */
 	struct iface *hop_to;
+	struct node *hop_node; /* hop_to's node, named to prefetch it */
 	uint32_t hop_from;
 	uint32_t hop_cuts;
 	uint8_t data[]; /* cap bytes */

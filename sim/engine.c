@@ -73,6 +73,8 @@
  * an upper one rarely and may have held a large share of the queue). */
 #define ENGINE_BUCKET_MIN 16
 #define ENGINE_BUCKET_KEEP 4096
+/* Handlers that may have a prefetcher. */
+#define ENGINE_MAX_PREFETCHERS 4
 /* Stale entries tolerated beyond the number of live events. */
 #define ENGINE_STALE_SLACK 1024
 
@@ -97,6 +99,12 @@ struct engine_slot {
 	uint64_t id;
 };
 
+/* A handler's prefetcher (engine_set_prefetcher). */
+struct engine_prefetcher {
+	engine_fn fn;
+	void (*prefetch)(const void *arg, int ahead);
+};
+
 struct engine {
 	int64_t now;
 	uint64_t next_seq;
@@ -117,6 +125,8 @@ struct engine {
 	uint32_t levels;
 	uint64_t digits[ENGINE_LEVELS];
 	struct engine_bucket buckets[ENGINE_BUCKETS];
+	struct engine_prefetcher prefetchers[ENGINE_MAX_PREFETCHERS];
+	size_t n_prefetchers;
 
 	struct trace trace;
 };
@@ -484,31 +494,68 @@ static size_t queue_upcoming(const struct engine *e, uint64_t *ids, size_t n)
 	return got;
 }
 
-/* With hundreds of thousands of events in flight, an event's slot and the
- * object its handler works on are cold: fetch them while the handlers
- * before it run. The slot of the event three ahead, and the argument of the
- * one two ahead (its slot was fetched a round ago): four lines of it, since
- * the commonest argument, a packet in flight, is a header and a STUN
- * message of a hundred-odd bytes. bench_scale 100000: 41 s without the
- * arguments' extra lines, 36 s with them. */
+/* The prefetcher registered for fn, or NULL. */
+static inline void (*prefetcher_of(const struct engine *e, engine_fn fn))(const void *, int)
+{
+	for (size_t i = 0; i < e->n_prefetchers; i++)
+		if (e->prefetchers[i].fn == fn)
+			return e->prefetchers[i].prefetch;
+	return NULL;
+}
+
+/* With hundreds of thousands of events in flight, an event's slot, the
+ * object its handler works on and what that object leads to are cold:
+ * fetch them while the handlers before it run, as a pipeline in which each
+ * stage reads only what the stage before fetched a round earlier: the slot
+ * of the event four ahead; four lines of the argument of the one three
+ * ahead (the commonest, a packet in flight, is a header and a STUN message
+ * of a hundred-odd bytes); then the handler's own prefetcher, if it has
+ * one, for the events two and one ahead (engine_set_prefetcher).
+ * bench_scale 100000: 41 s with one line of the next argument, 36 s with
+ * four lines, less with the link's prefetcher (model/link.c). */
 static inline void prefetch_upcoming(const struct engine *e)
 {
 #if defined(__GNUC__)
-	uint64_t ids[3];
-	size_t n = queue_upcoming(e, ids, 3);
+	uint64_t ids[4];
+	size_t n = queue_upcoming(e, ids, 4);
 
-	if (n > 2)
-		__builtin_prefetch(&e->slots[ids[2] & ENGINE_SLOT_MASK]);
-	if (n > 1) {
+	if (n > 3)
+		__builtin_prefetch(&e->slots[ids[3] & ENGINE_SLOT_MASK]);
+	if (n > 2) {
 		/* Integer arithmetic: the argument may be NULL or small, and a
 		 * prefetch past it is harmless where pointer arithmetic is not. */
-		uintptr_t arg = (uintptr_t)e->slots[ids[1] & ENGINE_SLOT_MASK].arg;
+		uintptr_t arg = (uintptr_t)e->slots[ids[2] & ENGINE_SLOT_MASK].arg;
 		for (uintptr_t line = 0; line < 4; line++)
 			__builtin_prefetch((const void *)(arg + 64 * line));
+	}
+	for (size_t k = 2; k-- > 0 && e->n_prefetchers > 0;) {
+		if (n <= k)
+			continue;
+		const struct engine_slot *s = &e->slots[ids[k] & ENGINE_SLOT_MASK];
+		/* Only a live event: a cancelled one's slot may hold another
+		 * event, or none, and its old argument may be gone. */
+		if (s->id != ids[k])
+			continue;
+		void (*prefetch)(const void *, int) = prefetcher_of(e, s->fn);
+		if (prefetch != NULL)
+			prefetch(s->arg, (int)k + 1);
 	}
 #else
 	(void)e;
 #endif
+}
+
+bool engine_set_prefetcher(struct engine *e, engine_fn fn, void (*prefetch)(const void *arg, int ahead))
+{
+	for (size_t i = 0; i < e->n_prefetchers; i++)
+		if (e->prefetchers[i].fn == fn) {
+			e->prefetchers[i].prefetch = prefetch;
+			return true;
+		}
+	if (e->n_prefetchers == ENGINE_MAX_PREFETCHERS)
+		return false;
+	e->prefetchers[e->n_prefetchers++] = (struct engine_prefetcher){fn, prefetch};
+	return true;
 }
 
 /* Run the event queue_ready made ready. */
