@@ -588,23 +588,23 @@ static void packet_arrive(struct engine *e, void *arg)
 	to->node->ops->receive(to->node, to, p);
 }
 
-/* packet_arrive's prefetcher (engine_set_prefetcher). Two events ahead, the
- * packet's first lines are in: fetch the receiving interface and its node,
- * the node's head and the lines where a host's or router's own fields start
- * (struct node is 424 bytes). One event ahead, the node is in: let it fetch
- * its tables. */
+/* packet_arrive's prefetcher (engine_set_prefetcher). Three events ahead,
+ * the packet's first lines are in: fetch the receiving interface and its
+ * node, the node's head and the lines where a host's or router's own fields
+ * start (struct node is 424 bytes). Then the node is in: let it fetch its
+ * tables, and a round later what the packet will look up in them. */
 static void packet_prefetch(const void *arg, int ahead)
 {
 	const struct packet *p = arg;
 	uintptr_t node = (uintptr_t)p->hop_node;
 
-	if (ahead == 2) {
+	if (ahead >= 3) {
 		NODE_PREFETCH(p->hop_to);
 		NODE_PREFETCH((const void *)node);
 		NODE_PREFETCH((const void *)(node + 384));
 		NODE_PREFETCH((const void *)(node + 448));
 	} else if (p->hop_node->ops->prefetch != NULL) {
-		p->hop_node->ops->prefetch(p->hop_node);
+		p->hop_node->ops->prefetch(p->hop_node, p, ahead);
 	}
 }
 

@@ -596,6 +596,39 @@ const struct nat_config *nat_config(const struct nat *nat)
 	return &nat->cfg;
 }
 
+static struct endpoint nat_key_remote(const struct nat *nat, const struct endpoint *remote);
+
+/* A mapping node and the line after it (its remotes, its timer). */
+static void nat_prefetch_node(const struct nat_node *n)
+{
+#if defined(__GNUC__)
+	if (n != NULL) {
+		__builtin_prefetch(n);
+		__builtin_prefetch((const void *)((uintptr_t)n + 64));
+	}
+#else
+	(void)n;
+#endif
+}
+
+void nat_prefetch(const struct nat *nat, const uint8_t *b, size_t len)
+{
+	size_t ihl = len >= IPV4_HEADER_MIN ? (size_t)(b[0] & 0x0f) * 4 : 0;
+
+	if (ihl < IPV4_HEADER_MIN || len < ihl + 4)
+		return;
+	struct endpoint src = {
+	    (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15],
+	    (uint16_t)(b[ihl] << 8 | b[ihl + 1])};
+	struct endpoint dst = {
+	    (uint32_t)b[16] << 24 | (uint32_t)b[17] << 16 | (uint32_t)b[18] << 8 | b[19],
+	    (uint16_t)(b[ihl + 2] << 8 | b[ihl + 3])};
+	struct endpoint key = nat_key_remote(nat, &dst);
+
+	nat_prefetch_node(nat->by_ext[nat_ext_hash(nat, b[9], &dst)]);
+	nat_prefetch_node(nat->by_key[nat_key_hash(nat, b[9], &src, &key)]);
+}
+
 bool nat_owns_address(const struct nat *nat, uint32_t ip)
 {
 	for (size_t i = 0; i < nat->cfg.n_public; i++) {

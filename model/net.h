@@ -60,10 +60,11 @@ struct node_ops {
 	/* For net_announce(): fill out->type, out->detail (written into
 	 * detail[size]) and out->behind. May be NULL (type "node", no detail). */
 	void (*describe)(struct node *n, struct trace_node *out, char *detail, size_t size);
-	/* Optional, for speed only: ask the CPU (NODE_PREFETCH) for the
-	 * tables receive() will look at, the node's own fields being already
-	 * fetched; a link calls it for a packet about to arrive. */
-	void (*prefetch)(const struct node *n);
+	/* Optional, for speed only: ask the CPU (NODE_PREFETCH) for what
+	 * receive() will look at for packet `p`, about to arrive. stage 2: the
+	 * node's own fields are in, fetch its tables; stage 1 (a round later):
+	 * the tables are in, fetch the entries `p` will look up. */
+	void (*prefetch)(const struct node *n, const struct packet *p, int stage);
 };
 
 struct node {

@@ -73,8 +73,10 @@
  * an upper one rarely and may have held a large share of the queue). */
 #define ENGINE_BUCKET_MIN 16
 #define ENGINE_BUCKET_KEEP 4096
-/* Handlers that may have a prefetcher. */
+/* Handlers that may have a prefetcher, and how many events ahead it is
+ * first called (engine_set_prefetcher). */
 #define ENGINE_MAX_PREFETCHERS 4
+#define ENGINE_PREFETCH_STAGES 3
 /* Stale entries tolerated beyond the number of live events. */
 #define ENGINE_STALE_SLACK 1024
 
@@ -480,7 +482,9 @@ bool engine_cancel(struct engine *e, engine_event_id id)
 
 /* Up to n ids of the events that run next unless something earlier is
  * scheduled meanwhile (rare: links have latency): the level-0 entries from
- * the current time on. Stale ones included; this is only a guess. */
+ * the current time on. Stale ones included; this is only a guess. (Looking
+ * into the upper levels too, sorting their first entries, measured no
+ * faster on bench_scale.) */
 static size_t queue_upcoming(const struct engine *e, uint64_t *ids, size_t n)
 {
 	size_t got = 0;
@@ -507,28 +511,29 @@ static inline void (*prefetcher_of(const struct engine *e, engine_fn fn))(const 
  * object its handler works on and what that object leads to are cold:
  * fetch them while the handlers before it run, as a pipeline in which each
  * stage reads only what the stage before fetched a round earlier: the slot
- * of the event four ahead; four lines of the argument of the one three
+ * of the event five ahead; four lines of the argument of the one four
  * ahead (the commonest, a packet in flight, is a header and a STUN message
  * of a hundred-odd bytes); then the handler's own prefetcher, if it has
- * one, for the events two and one ahead (engine_set_prefetcher).
+ * one, for the events three, two and one ahead (engine_set_prefetcher).
  * bench_scale 100000: 41 s with one line of the next argument, 36 s with
  * four lines, less with the link's prefetcher (model/link.c). */
 static inline void prefetch_upcoming(const struct engine *e)
 {
 #if defined(__GNUC__)
-	uint64_t ids[4];
-	size_t n = queue_upcoming(e, ids, 4);
+	uint64_t ids[ENGINE_PREFETCH_STAGES + 2];
+	size_t n = queue_upcoming(e, ids, ENGINE_PREFETCH_STAGES + 2);
 
-	if (n > 3)
-		__builtin_prefetch(&e->slots[ids[3] & ENGINE_SLOT_MASK]);
-	if (n > 2) {
+	if (n > ENGINE_PREFETCH_STAGES + 1)
+		__builtin_prefetch(&e->slots[ids[ENGINE_PREFETCH_STAGES + 1] & ENGINE_SLOT_MASK]);
+	if (n > ENGINE_PREFETCH_STAGES) {
 		/* Integer arithmetic: the argument may be NULL or small, and a
 		 * prefetch past it is harmless where pointer arithmetic is not. */
-		uintptr_t arg = (uintptr_t)e->slots[ids[2] & ENGINE_SLOT_MASK].arg;
+		uintptr_t arg =
+		    (uintptr_t)e->slots[ids[ENGINE_PREFETCH_STAGES] & ENGINE_SLOT_MASK].arg;
 		for (uintptr_t line = 0; line < 4; line++)
 			__builtin_prefetch((const void *)(arg + 64 * line));
 	}
-	for (size_t k = 2; k-- > 0 && e->n_prefetchers > 0;) {
+	for (size_t k = ENGINE_PREFETCH_STAGES; k-- > 0 && e->n_prefetchers > 0;) {
 		if (n <= k)
 			continue;
 		const struct engine_slot *s = &e->slots[ids[k] & ENGINE_SLOT_MASK];

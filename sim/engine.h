@@ -59,12 +59,12 @@ engine_event_id engine_schedule_after(struct engine *e, int64_t delay, engine_fn
 /* Cancel a pending event. Returns true if it was pending. */
 bool engine_cancel(struct engine *e, engine_event_id id);
 /* Optional, for speed only: a handler may ask the CPU, ahead of time, for
- * the memory it will touch. The engine calls prefetch(arg, 2) while the event
- * before the one before an event of `fn` runs (the first lines of `arg`
- * were fetched a round earlier), and prefetch(arg, 1) while the one before
- * it runs (what the call with 2 asked for has had a round to arrive). It
- * must change nothing: only __builtin_prefetch and reads of what the
- * earlier stage fetched. At most a few handlers; false if there is no room. */
+ * the memory it will touch. For an upcoming event of `fn`, the engine calls
+ * prefetch(arg, 3) three events before it runs (the first lines of `arg`
+ * were fetched a round earlier), then prefetch(arg, 2) and prefetch(arg, 1),
+ * each a round after the call before, so each stage may read what the stage
+ * before asked for. It must change nothing: only __builtin_prefetch and
+ * reads. At most a few handlers; false if there is no room. */
 bool engine_set_prefetcher(struct engine *e, engine_fn fn,
 			   void (*prefetch)(const void *arg, int ahead));
 

@@ -759,6 +759,59 @@ static void test_out_of_memory_while_reordering(void **state)
 	}
 }
 
+/* A prefetcher sees an upcoming live event of its handler at most three
+ * times, ahead 3, 2 and 1 in that order, before it runs (events in the
+ * engine's current 64 ns window, as here); never a cancelled one; and the
+ * events run as they would without it. */
+static struct {
+	int tag[64], ahead[64];
+	size_t n;
+} seen;
+
+static void note_prefetch(const void *arg, int ahead)
+{
+	const struct tagged *t = arg;
+	assert_true(seen.n < 64);
+	seen.tag[seen.n] = t->tag;
+	seen.ahead[seen.n] = ahead;
+	seen.n++;
+}
+
+static void test_prefetcher_stages(void **state)
+{
+	struct engine *e = *state;
+	enum { N = 8 };
+	static struct recorder rec;
+	static struct tagged t[N];
+	engine_event_id ids[N];
+	memset(&rec, 0, sizeof(rec));
+	memset(&seen, 0, sizeof(seen));
+	assert_true(engine_set_prefetcher(e, record_fn, note_prefetch));
+	for (int i = 0; i < N; i++) {
+		t[i] = (struct tagged){&rec, i};
+		ids[i] = engine_schedule_at(e, i + 1, record_fn, &t[i]);
+	}
+	assert_true(engine_cancel(e, ids[5]));
+	engine_run(e);
+	assert_int_equal(rec.n, N - 1);
+	for (size_t i = 0; i < rec.n; i++)
+		assert_int_equal(rec.tag[i], (int)i + (i >= 5));
+	for (int tag = 0; tag < N; tag++) {
+		int last = 4, calls = 0;
+		for (size_t k = 0; k < seen.n; k++) {
+			if (seen.tag[k] != tag)
+				continue;
+			assert_true(seen.ahead[k] < last); /* 3, then 2, then 1 */
+			last = seen.ahead[k];
+			calls++;
+		}
+		if (tag == 5)
+			assert_int_equal(calls, 0); /* cancelled */
+		if (tag == 3 || tag == 4)
+			assert_int_equal(calls, 3); /* fourth and fifth to run: every stage */
+	}
+}
+
 static void test_determinism(void **state)
 {
 	(void)state;
@@ -794,6 +847,7 @@ int main(void)
 		ENGINE_TEST(test_random_operations_against_model),
 		ENGINE_TEST(test_trace_is_stamped_with_engine_time),
 		ENGINE_TEST(test_out_of_memory_while_reordering),
+		ENGINE_TEST(test_prefetcher_stages),
 		cmocka_unit_test(test_determinism),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -842,10 +843,48 @@ static void test_many_mappings(void **state)
 	fx_free(f);
 }
 
+/* nat_prefetch is a hint: on any bytes, whole, truncated or garbage, and in
+ * either direction, it reads only within them (AddressSanitizer checks) and
+ * changes nothing: the mapping and what it admits stay as they were. */
+static void test_prefetch_changes_nothing(void **state)
+{
+	(void)state;
+	for (int m = 0; m < 3; m++) {
+		struct nat_config cfg = config((enum nat_behaviour)m, NAT_ENDPOINT_INDEPENDENT,
+					       NAT_PORT_PRESERVE);
+		struct fx *f = fx_new("nat", &cfg);
+		struct endpoint ext = out_ok(f, &HOST, &A);
+		size_t recs = f->recs.n;
+		struct pkt in, out;
+		pkt_make(&in, &A, &ext);
+		pkt_make(&out, &HOST, &B);
+		for (size_t n = 0; n <= in.len; n++) {
+			/* Every truncation, in a buffer of exactly that size. */
+			uint8_t *a = malloc(n ? n : 1), *b = malloc(n ? n : 1);
+			assert_non_null(a);
+			assert_non_null(b);
+			memcpy(a, in.buf, n);
+			memcpy(b, out.buf, n);
+			nat_prefetch(f->nat, a, n);
+			nat_prefetch(f->nat, b, n);
+			free(a);
+			free(b);
+		}
+		uint8_t junk[24] = {0x4f, 1, 2, 3};
+		nat_prefetch(f->nat, junk, sizeof(junk));
+		assert_int_equal(nat_mapping_count(f->nat), 1);
+		assert_int_equal(f->recs.n, recs);
+		struct nat_result res;
+		assert_true(in_admitted(f, &A, &ext, &HOST, &res));
+		fx_free(f);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_mapping_filtering_matrix),
+	    cmocka_unit_test(test_prefetch_changes_nothing),
 	    cmocka_unit_test(test_port_preservation_and_fallback),
 	    cmocka_unit_test(test_sequential_allocation_wraps),
 	    cmocka_unit_test(test_random_allocation_fills_range),
