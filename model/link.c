@@ -674,6 +674,20 @@ static bool lost_on_the_way(struct link *l, int fi, int ti, struct packet *p)
 	return true;
 }
 
+void link_prefetch(const struct link *l, int stage)
+{
+	if (l == NULL)
+		return;
+	if (stage >= 2) {
+		for (uintptr_t line = 0; line < 3; line++)
+			NODE_PREFETCH((const void *)((uintptr_t)l + 64 * line));
+		return;
+	}
+	NODE_PREFETCH(l->access);
+	NODE_PREFETCH(l->by_addr);
+	NODE_PREFETCH(l->att);
+}
+
 void link_transmit(struct link *l, struct iface *from, uint32_t next_hop, struct packet *p)
 {
 	struct node *n = from->node;

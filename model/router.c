@@ -63,6 +63,8 @@ static void router_prefetch(const struct node *n, const struct packet *p, int st
 {
 	const struct router *r = (const struct router *)n;
 
+	for (size_t i = 0; i < n->n_ifaces; i++)
+		link_prefetch(n->ifaces[i].link, stage); /* the way out */
 	if (stage >= 2) {
 		/* Their first lines: where the small tables' buckets are. */
 		for (uintptr_t line = 0; line < 3; line++) {
