@@ -21,8 +21,9 @@
  * run ends at RUN_END of virtual time, after relay fallback (5 s of
  * punching) has settled. No trace observer is attached.
  *
- * The peers' identities are derived on both cores before the world is
- * built (app/identities.h), the same keys simdrive would derive one by one.
+ * The peers' identities are derived on the second core while the first
+ * builds the hosts and NATs, then on both (app/identities.h): the same keys
+ * simdrive would derive one by one.
  * Every connection's shared secret is computed once for both sides, and
  * ahead of time by a second thread (simdrive_expect_session for each planned
  * pair, in connect order, then simdrive_start_precompute): results are the
@@ -221,24 +222,30 @@ static void build(struct world *w, size_t n)
 	if (simdrive_add_coord(w->drive, coord, &cc) == NULL)
 		die("coordinator", 0);
 	struct engine *e = net_engine(w->net);
-	/* The keys simdrive would derive one by one, derived on both cores. */
+	/* The keys simdrive would derive one by one, derived on the second
+	 * core while this one builds the peers' hosts and NATs, then on both. */
 	uint8_t(*seeds)[CRYPTO_SEED_SIZE] = malloc(n * sizeof(*seeds));
 	struct crypto_identity *ids = malloc(n * sizeof(*ids));
-	if (seeds == NULL || ids == NULL)
+	struct host **hosts = malloc(n * sizeof(*hosts));
+	if (seeds == NULL || ids == NULL || hosts == NULL)
 		die("identities", n);
 	for (size_t i = 0; i < n; i++) {
 		snprintf(w->names[i], sizeof(w->names[i]), "peer%zu", i);
 		simdrive_key_seed(w->drive, w->names[i], seeds[i]);
 	}
-	if (identities_derive(ids, (const uint8_t(*)[CRYPTO_SEED_SIZE])seeds, n) < 0)
+	struct identities_job *job =
+	    identities_start(ids, (const uint8_t(*)[CRYPTO_SEED_SIZE])seeds, n);
+	if (job == NULL)
 		die("identities", n);
+	for (size_t i = 0; i < n; i++)
+		hosts[i] = build_peer(w, access, i);
+	identities_finish(job);
 	for (size_t i = 0; i < n; i++) {
-		struct host *h = build_peer(w, access, i);
 		struct agent_config ac = {.name = w->names[i],
-					  .local = {host_address(h), PEER_PORT},
+					  .local = {host_address(hosts[i]), PEER_PORT},
 					  .coordinator = {COORD_IP, COORD_PORT},
 					  .identity = &ids[i]};
-		w->peers[i] = (struct peer){simdrive_add_agent(w->drive, h, &ac), w, i};
+		w->peers[i] = (struct peer){simdrive_add_agent(w->drive, hosts[i], &ac), w, i};
 		if (w->peers[i].sa == NULL)
 			die("agent", i);
 		int64_t offset = (int64_t)(i * (uint64_t)REGISTER_SPREAD / n);
@@ -246,6 +253,7 @@ static void build(struct world *w, size_t n)
 		    engine_schedule_at(e, CONNECT_AT + offset, do_connect, &w->peers[i]) == 0)
 			die("schedule", i);
 	}
+	free(hosts);
 	free(ids);
 	free(seeds);
 	/* The sessions do_connect will ask for, in the order it asks. */

@@ -55,6 +55,28 @@ static void test_few_match_loop(void **state)
 	check_against_loop(0);
 }
 
+/* Started, left to the other thread while this one does something else,
+ * then finished: the same keys as a loop. */
+static void test_start_then_finish(void **state)
+{
+	(void)state;
+	static uint8_t seeds[1000][CRYPTO_SEED_SIZE];
+	static struct crypto_identity got[1000], want;
+	seeds_fill(seeds, 1000);
+	struct identities_job *job =
+	    identities_start(got, (const uint8_t(*)[CRYPTO_SEED_SIZE])seeds, 1000);
+	assert_non_null(job);
+	volatile uint64_t busy = 0;
+	for (int i = 0; i < 1000000; i++)
+		busy += (uint64_t)i;
+	identities_finish(job);
+	for (size_t i = 0; i < 1000; i++) {
+		assert_int_equal(crypto_identity_from_seed(&want, seeds[i]), CRYPTO_OK);
+		assert_memory_equal(&got[i], &want, sizeof(want));
+	}
+	identities_finish(NULL);
+}
+
 static struct sim_agent *agent_in_fresh_world(struct net **net, struct simdrive **d,
 					      const struct crypto_identity *identity)
 {
@@ -104,6 +126,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_many_match_loop),
 	    cmocka_unit_test(test_few_match_loop),
+	    cmocka_unit_test(test_start_then_finish),
 	    cmocka_unit_test(test_simdrive_takes_identity),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
