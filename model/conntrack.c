@@ -177,32 +177,12 @@ void conntrack_free(struct conntrack *ct)
 	free(ct);
 }
 
-/* The tuple an IPv4 packet's bytes most likely have, without checking
- * them; false if they are too short to say. */
-static bool ct_tuple_guess(const uint8_t *b, size_t len, struct conntrack_tuple *t)
-{
-	size_t ihl = len >= IPV4_HEADER_MIN ? (size_t)(b[0] & 0x0f) * 4 : 0;
-
-	if (ihl < IPV4_HEADER_MIN || len < ihl)
-		return false;
-	memset(t, 0, sizeof(*t));
-	t->proto = b[9];
-	t->src = (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15];
-	t->dst = (uint32_t)b[16] << 24 | (uint32_t)b[17] << 16 | (uint32_t)b[18] << 8 | b[19];
-	if ((t->proto == IPPROTO_NUM_UDP || t->proto == IPPROTO_NUM_TCP) && len >= ihl + 4) {
-		t->sport = (uint16_t)(b[ihl] << 8 | b[ihl + 1]);
-		t->dport = (uint16_t)(b[ihl + 2] << 8 | b[ihl + 3]);
-	}
-	return true;
-}
-
-void conntrack_prefetch(const struct conntrack *ct, const uint8_t *pkt, size_t len)
+void conntrack_prefetch(const struct conntrack *ct, const struct packet_info *info)
 {
 #if defined(__GNUC__)
 	struct conntrack_tuple t;
 
-	if (ct == NULL || !ct_tuple_guess(pkt, len, &t))
-		return;
+	conntrack_tuple_of(info, &t);
 	/* The chain's first tuple node: its entry starts 96 or 120 bytes
 	 * before it (hn[0] or hn[1]), and the lookup then reads the tuples
 	 * and conntrack_seen the counters, so fetch the lines around it. */
@@ -213,7 +193,7 @@ void conntrack_prefetch(const struct conntrack *ct, const uint8_t *pkt, size_t l
 		__builtin_prefetch((const void *)hn);
 	}
 #else
-	(void)ct, (void)pkt, (void)len;
+	(void)ct, (void)info;
 #endif
 }
 

@@ -61,7 +61,9 @@ static void host_prefetch(const struct node *n, const struct packet *p, int stag
 		NODE_PREFETCH(h->socks);
 		return;
 	}
-	conntrack_prefetch(h->ct, p->data, p->len);
+	struct packet_info flow;
+	if (packet_peek(p->data, p->len, &flow))
+		conntrack_prefetch(h->ct, &flow);
 }
 
 static const struct node_ops host_ops = {

@@ -611,22 +611,13 @@ static void nat_prefetch_node(const struct nat_node *n)
 #endif
 }
 
-void nat_prefetch(const struct nat *nat, const uint8_t *b, size_t len)
+void nat_prefetch(const struct nat *nat, const struct packet_info *info)
 {
-	size_t ihl = len >= IPV4_HEADER_MIN ? (size_t)(b[0] & 0x0f) * 4 : 0;
-
-	if (ihl < IPV4_HEADER_MIN || len < ihl + 4)
-		return;
-	struct endpoint src = {
-	    (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15],
-	    (uint16_t)(b[ihl] << 8 | b[ihl + 1])};
-	struct endpoint dst = {
-	    (uint32_t)b[16] << 24 | (uint32_t)b[17] << 16 | (uint32_t)b[18] << 8 | b[19],
-	    (uint16_t)(b[ihl + 2] << 8 | b[ihl + 3])};
+	struct endpoint src = {info->src, info->sport}, dst = {info->dst, info->dport};
 	struct endpoint key = nat_key_remote(nat, &dst);
 
-	nat_prefetch_node(nat->by_ext[nat_ext_hash(nat, b[9], &dst)]);
-	nat_prefetch_node(nat->by_key[nat_key_hash(nat, b[9], &src, &key)]);
+	nat_prefetch_node(nat->by_ext[nat_ext_hash(nat, info->proto, &dst)]);
+	nat_prefetch_node(nat->by_key[nat_key_hash(nat, info->proto, &src, &key)]);
 }
 
 bool nat_owns_address(const struct nat *nat, uint32_t ip)

@@ -148,10 +148,10 @@ void nat_translate_inbound(struct nat *nat, uint8_t *buf, size_t len,
 
 /* True if `ip` is one of the NAT's public addresses. */
 bool nat_owns_address(const struct nat *nat, uint32_t ip);
-/* A hint, for speed only: ask the CPU for the mapping a packet with these
- * bytes would find, coming in from outside (by its destination) or going
- * out (by its source). Changes nothing; guesses on malformed bytes. */
-void nat_prefetch(const struct nat *nat, const uint8_t *pkt, size_t len);
+/* A hint, for speed only: ask the CPU for the mapping a packet of this flow
+ * (packet_peek) would find, coming in from outside (by its destination) or
+ * going out (by its source). Changes nothing. */
+void nat_prefetch(const struct nat *nat, const struct packet_info *info);
 
 /* A static port forward: external port on the first public address -> internal. */
 int nat_add_forward(struct nat *nat, uint8_t proto, uint16_t external_port,

@@ -74,10 +74,13 @@ static void router_prefetch(const struct node *n, const struct packet *p, int st
 		NODE_PREFETCH(r->routes);
 		return;
 	}
+	struct packet_info flow;
+	if (!packet_peek(p->data, p->len, &flow))
+		return;
 	if (r->ct != NULL)
-		conntrack_prefetch(r->ct, p->data, p->len);
+		conntrack_prefetch(r->ct, &flow);
 	if (r->nat != NULL)
-		nat_prefetch(r->nat, p->data, p->len);
+		nat_prefetch(r->nat, &flow);
 }
 
 static const struct node_ops router_ops = {

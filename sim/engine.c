@@ -502,12 +502,12 @@ static size_t queue_upcoming(const struct engine *e, uint64_t *ids, size_t n)
 	return got;
 }
 
-/* The prefetcher registered for fn, or NULL. */
-static inline void (*prefetcher_of(const struct engine *e, engine_fn fn))(const void *, int)
+/* fn's entry among the prefetchers, or NULL. */
+static inline struct engine_prefetcher *prefetcher_of(const struct engine *e, engine_fn fn)
 {
 	for (size_t i = 0; i < e->n_prefetchers; i++)
 		if (e->prefetchers[i].fn == fn)
-			return e->prefetchers[i].prefetch;
+			return (struct engine_prefetcher *)&e->prefetchers[i];
 	return NULL;
 }
 
@@ -545,9 +545,9 @@ static inline void prefetch_upcoming(const struct engine *e)
 		 * event, or none, and its old argument may be gone. */
 		if (s->id != ids[k])
 			continue;
-		void (*prefetch)(const void *, int) = prefetcher_of(e, s->fn);
-		if (prefetch != NULL)
-			prefetch(s->arg, (int)k + 1);
+		const struct engine_prefetcher *pf = prefetcher_of(e, s->fn);
+		if (pf != NULL)
+			pf->prefetch(s->arg, (int)k + 1);
 	}
 #else
 	(void)e;
@@ -556,11 +556,12 @@ static inline void prefetch_upcoming(const struct engine *e)
 
 bool engine_set_prefetcher(struct engine *e, engine_fn fn, void (*prefetch)(const void *arg, int ahead))
 {
-	for (size_t i = 0; i < e->n_prefetchers; i++)
-		if (e->prefetchers[i].fn == fn) {
-			e->prefetchers[i].prefetch = prefetch;
-			return true;
-		}
+	struct engine_prefetcher *pf = prefetcher_of(e, fn);
+
+	if (pf != NULL) {
+		pf->prefetch = prefetch;
+		return true;
+	}
 	if (e->n_prefetchers == ENGINE_MAX_PREFETCHERS)
 		return false;
 	e->prefetchers[e->n_prefetchers++] = (struct engine_prefetcher){fn, prefetch};
