@@ -10,6 +10,8 @@
  */
 #include "coord.h"
 
+#include "bytes.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,9 +111,8 @@ int coord_parse_candidate(const struct stun_attr *a, struct coord_candidate *out
 
 	if (a->len != COORD_CANDIDATE_ATTR_LEN || v[1] != 0x01 || v[8] > COORD_CAND_PRFLX)
 		return STUN_ERR_BAD_ATTRIBUTE;
-	out->ep.port = (uint16_t)(((v[2] << 8) | v[3]) ^ (STUN_MAGIC_COOKIE >> 16));
-	out->ep.ip = (((uint32_t)v[4] << 24) | ((uint32_t)v[5] << 16) | ((uint32_t)v[6] << 8) |
-		      v[7]) ^ STUN_MAGIC_COOKIE;
+	out->ep.port = (uint16_t)(get16(v + 2) ^ (STUN_MAGIC_COOKIE >> 16));
+	out->ep.ip = get32(v + 4) ^ STUN_MAGIC_COOKIE;
 	out->type = v[8];
 	return STUN_OK;
 }

@@ -8,6 +8,8 @@
  */
 #include "hmac.h"
 
+#include "bytes.h"
+
 #include <string.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -36,26 +38,13 @@ static inline uint32_t rotr(uint32_t x, unsigned n)
 	return (x >> n) | (x << (32 - n));
 }
 
-static inline uint32_t load_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline void store_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 static void blocks_portable(uint32_t h[8], const uint8_t *p, size_t n)
 {
 	for (; n > 0; n--, p += 64) {
 		uint32_t w[64], s[8];
 
 		for (int t = 0; t < 16; t++)
-			w[t] = load_be32(p + 4 * t);
+			w[t] = get32(p + 4 * t);
 		for (int t = 16; t < 64; t++) {
 			uint32_t s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3);
 			uint32_t s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10);
@@ -183,7 +172,7 @@ static void finish(uint32_t h[8], const uint8_t *tail, size_t tail_len, uint64_t
 static void state_out(const uint32_t h[8], uint8_t out[HMAC_SHA256_SIZE])
 {
 	for (int i = 0; i < 8; i++)
-		store_be32(out + 4 * i, h[i]);
+		put32(out + 4 * i, h[i]);
 }
 
 void hmac_sha256_digest(const uint8_t *data, size_t len, uint8_t out[HMAC_SHA256_SIZE])

@@ -7,6 +7,8 @@
  */
 #include "stun.h"
 
+#include "bytes.h"
+
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,30 +19,6 @@
 #define STUN_SHA256_SIZE 32
 /* RFC 8489 14.8: the reason phrase is at most 763 bytes. */
 #define STUN_MAX_REASON 763
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)((p[0] << 8) | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 /* RFC 8489 14: attribute values are padded to a multiple of 4 bytes. */
 static size_t pad4(size_t n)
