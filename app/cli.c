@@ -5,6 +5,7 @@
 
 #include "app/builtin.h"
 #include "app/scenario.h"
+#include "viz/dot.h"
 
 #include <getopt.h>
 #include <langinfo.h>
@@ -24,6 +25,18 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nTry 'natsim %s --help'.\n", cmd);
 	return CLI_EXIT_USAGE;
+}
+
+int cli_check_picture_output(const char *cmd, const char *output, const char *example)
+{
+	if (output == NULL)
+		return cli_usage_error(cmd, "-o/--output is required (e.g. -o %s)", example);
+	if (dot_format_for_path(output) == NULL)
+		return cli_usage_error(cmd,
+				       "--output expects a file ending in .svg, .png, .dot or "
+				       ".gv, not '%s'",
+				       output);
+	return 0;
 }
 
 int cli_take_scenario_file(const char *cmd, int argc, char **argv, const char **file)

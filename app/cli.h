@@ -32,6 +32,10 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
  * alone if absent); a second positional argument is a usage error.
  * Returns 0 or CLI_EXIT_USAGE (having said why). */
 int cli_take_scenario_file(const char *cmd, int argc, char **argv, const char **file);
+/* -o/--output of a picture command: required, and a name whose ending
+ * picks the format (.svg, .png, .dot, .gv). Returns 0 or CLI_EXIT_USAGE
+ * (having said why, with `example` as the suggestion). */
+int cli_check_picture_output(const char *cmd, const char *output, const char *example);
 /* getopt_long returned ':' (missing value) or '?' (unknown option): say
  * which, naming the flag. Returns CLI_EXIT_USAGE. */
 int cli_option_error(const char *cmd, int ch, char **argv);

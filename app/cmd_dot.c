@@ -59,13 +59,8 @@ int cmd_dot_main(int argc, char **argv)
 	}
 	if (rc == 0)
 		rc = cli_take_scenario_file("dot", argc, argv, &a.file);
-	if (rc == 0 && output == NULL)
-		rc = cli_usage_error("dot", "-o/--output is required (e.g. -o topology.svg)");
-	if (rc == 0 && dot_format_for_path(output) == NULL)
-		rc = cli_usage_error("dot",
-				     "--output expects a file ending in .svg, .png, .dot or "
-				     ".gv, not '%s'",
-				     output);
+	if (rc == 0)
+		rc = cli_check_picture_output("dot", output, "topology.svg");
 	struct trace_log *log = NULL;
 	if (rc == 0)
 		rc = cli_run_to_log("dot", &a, &log);

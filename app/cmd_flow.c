@@ -121,13 +121,8 @@ int cmd_flow_main(int argc, char **argv)
 	}
 	if (rc == 0)
 		rc = cli_take_scenario_file("flow", argc, argv, &a.file);
-	if (rc == 0 && output == NULL)
-		rc = cli_usage_error("flow", "-o/--output is required (e.g. -o flow.svg)");
-	if (rc == 0 && dot_format_for_path(output) == NULL)
-		rc = cli_usage_error("flow",
-				     "--output expects a file ending in .svg, .png, .dot or "
-				     ".gv, not '%s'",
-				     output);
+	if (rc == 0)
+		rc = cli_check_picture_output("flow", output, "flow.svg");
 	if (rc == 0 && lo.to_ns >= 0 && lo.from_ns > lo.to_ns)
 		rc = cli_usage_error("flow", "--from must not be later than --to");
 	struct trace_log *log = NULL;
