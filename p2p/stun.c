@@ -8,12 +8,12 @@
 #include "stun.h"
 
 #include "bytes.h"
+#include "crc32.h"
 
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <zlib.h>
 
 #define STUN_ATTR_HEADER_SIZE 4
 #define STUN_SHA256_SIZE 32
@@ -87,7 +87,7 @@ bool stun_is_message(const uint8_t *buf, size_t len)
 /* RFC 8489 14.7: CRC-32 of the message up to the FINGERPRINT attribute, XOR 0x5354554E. */
 static uint32_t fingerprint_of(const uint8_t *buf, size_t upto)
 {
-	return (uint32_t)crc32(0L, buf, (uInt)upto) ^ STUN_FINGERPRINT_XOR;
+	return crc32_ieee(0, buf, upto) ^ STUN_FINGERPRINT_XOR;
 }
 
 /* Which attributes are still recorded after MESSAGE-INTEGRITY(-SHA256). */
