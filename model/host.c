@@ -436,7 +436,7 @@ uint64_t host_udp_sendto(struct host_socket *s, const struct endpoint *to, const
 		return 0;
 	p->len = packet_build_udp(p->data, p->cap, &from, to, PACKET_DEFAULT_TTL,
 				  h->ip_id++, payload, len);
-	if (p->len == 0 || packet_parse(p->data, p->len, &info, NULL, 0) != PACKET_OK) {
+	if (p->len == 0 || packet_parse_own(p->data, p->len, &info) != PACKET_OK) {
 		packet_release(net_packets(net), p);
 		return 0;
 	}

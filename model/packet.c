@@ -393,7 +393,8 @@ static int parse_ip_lengths(const uint8_t *buf, size_t len, char *why, size_t ws
 	return PACKET_OK;
 }
 
-static int parse_ip(const uint8_t *buf, size_t len, struct packet_info *out, char *why, size_t ws)
+static int parse_ip(const uint8_t *buf, size_t len, struct packet_info *out, bool sums,
+		    char *why, size_t ws)
 {
 	int err = parse_ip_lengths(buf, len, why, ws);
 	uint16_t stored, expected, frag;
@@ -402,7 +403,7 @@ static int parse_ip(const uint8_t *buf, size_t len, struct packet_info *out, cha
 		return err;
 	out->ihl_bytes = (uint8_t)((buf[0] & 0x0f) * 4);
 	stored = get16(buf + 10);
-	expected = ip_checksum_expected(buf, out->ihl_bytes);
+	expected = sums ? ip_checksum_expected(buf, out->ihl_bytes) : stored;
 	if (stored != expected)
 		return fail(why, ws, PACKET_ERR_IP_CHECKSUM,
 			    "IPv4 header checksum is wrong (0x%04x, expected 0x%04x)", stored,
@@ -428,7 +429,8 @@ static int parse_ip(const uint8_t *buf, size_t len, struct packet_info *out, cha
 }
 
 /* RFC 768: the UDP header, its length field and, unless zero, its checksum. */
-static int parse_udp(const uint8_t *buf, struct packet_info *out, char *why, size_t ws)
+static int parse_udp(const uint8_t *buf, struct packet_info *out, bool sums, char *why,
+		     size_t ws)
 {
 	const uint8_t *udp = buf + out->l4_offset;
 	size_t room = out->payload_len;
@@ -445,7 +447,7 @@ static int parse_udp(const uint8_t *buf, struct packet_info *out, char *why, siz
 		return fail(why, ws, PACKET_ERR_UDP_TRUNCATED,
 			    "UDP length %u is larger than the %zu-byte IP payload", udp_len, room);
 	stored = get16(udp + 6);
-	expected = udp_checksum_expected(out->src, out->dst, udp, udp_len);
+	expected = sums ? udp_checksum_expected(out->src, out->dst, udp, udp_len) : stored;
 	if (stored != 0 && stored != expected)
 		return fail(why, ws, PACKET_ERR_UDP_CHECKSUM,
 			    "UDP checksum is wrong (0x%04x, expected 0x%04x)", stored, expected);
@@ -473,7 +475,7 @@ bool packet_peek(const uint8_t *buf, size_t len, struct packet_info *out)
 	return true;
 }
 
-int packet_parse(const uint8_t *buf, size_t len, struct packet_info *out, char *why,
+static int parse(const uint8_t *buf, size_t len, struct packet_info *out, bool sums, char *why,
 		 size_t why_size)
 {
 	int err;
@@ -481,7 +483,7 @@ int packet_parse(const uint8_t *buf, size_t len, struct packet_info *out, char *
 	memset(out, 0, sizeof(*out));
 	if (why != NULL && why_size > 0)
 		why[0] = '\0';
-	err = parse_ip(buf, len, out, why, why_size);
+	err = parse_ip(buf, len, out, sums, why, why_size);
 	if (err == PACKET_OK && out->proto != IPPROTO_NUM_UDP) {
 		const char *name = proto_name(out->proto);
 
@@ -491,10 +493,21 @@ int packet_parse(const uint8_t *buf, size_t len, struct packet_info *out, char *
 			    out->proto, name ? " (" : "", name ? name : "", name ? ")" : "");
 	}
 	if (err == PACKET_OK)
-		err = parse_udp(buf, out, why, why_size);
+		err = parse_udp(buf, out, sums, why, why_size);
 	if (err != PACKET_OK)
 		memset(out, 0, sizeof(*out)); /* leave no half-filled view behind */
 	return err;
+}
+
+int packet_parse(const uint8_t *buf, size_t len, struct packet_info *out, char *why,
+		 size_t why_size)
+{
+	return parse(buf, len, out, true, why, why_size);
+}
+
+int packet_parse_own(const uint8_t *buf, size_t len, struct packet_info *out)
+{
+	return parse(buf, len, out, false, NULL, 0);
 }
 
 /* ---- builder ---- */

@@ -103,6 +103,13 @@ struct packet_info {
 bool packet_peek(const uint8_t *buf, size_t len, struct packet_info *out);
 int packet_parse(const uint8_t *buf, size_t len, struct packet_info *out, char *why,
 		 size_t why_size);
+/* packet_parse without summing the two checksums, for bytes this program has
+ * just built (packet_build_udp) or rewritten from bytes packet_parse passed
+ * (packet_rewrite_*, packet_decrement_ttl keep both checksums right): what
+ * packet_parse would return for them, without going over the payload again.
+ * Every length is still checked. Bytes from anywhere else (a raw send, a
+ * wire) must go through packet_parse. */
+int packet_parse_own(const uint8_t *buf, size_t len, struct packet_info *out);
 
 /* Build IPv4+UDP into buf. Returns the total length, or 0 if cap is too small. */
 size_t packet_build_udp(uint8_t *buf, size_t cap, const struct endpoint *src,

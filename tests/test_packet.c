@@ -447,6 +447,37 @@ static const struct endpoint rewrite_table[] = {
 	{IP4(1, 2, 3, 4), 0x0102},     {IP4(172, 16, 254, 1), 12345},
 };
 
+/* packet_parse_own agrees with packet_parse on every well-formed packet,
+ * still checks every length, and only skips the two checksums. */
+static void test_parse_own(void **state)
+{
+	struct packet_info strict, own;
+	uint8_t buf[sizeof(ref_bytes)];
+
+	(void)state;
+	assert_int_equal(packet_parse(ref_bytes, sizeof(ref_bytes), &strict, NULL, 0), PACKET_OK);
+	assert_int_equal(packet_parse_own(ref_bytes, sizeof(ref_bytes), &own), PACKET_OK);
+	assert_memory_equal(&strict, &own, sizeof(own));
+	for (size_t len = 0; len < sizeof(ref_bytes); len++)
+		assert_int_not_equal(packet_parse_own(ref_bytes, len, &own), PACKET_OK);
+	/* Wrong sums: only the strict parser notices. */
+	memcpy(buf, ref_bytes, sizeof(buf));
+	buf[27] ^= 0x40;
+	assert_int_equal(packet_parse(buf, sizeof(buf), &strict, NULL, 0), PACKET_ERR_UDP_CHECKSUM);
+	assert_int_equal(packet_parse_own(buf, sizeof(buf), &own), PACKET_OK);
+	buf[11] ^= 0x01;
+	assert_int_equal(packet_parse(buf, sizeof(buf), &strict, NULL, 0), PACKET_ERR_IP_CHECKSUM);
+	assert_int_equal(packet_parse_own(buf, sizeof(buf), &own), PACKET_OK);
+	assert_int_equal(own.sport, 5000);
+	/* Everything else is refused as packet_parse refuses it. */
+	memcpy(buf, ref_bytes, sizeof(buf));
+	buf[25] = 7; /* UDP length below its header */
+	assert_int_equal(packet_parse_own(buf, sizeof(buf), &own), PACKET_ERR_UDP_TRUNCATED);
+	memcpy(buf, ref_bytes, sizeof(buf));
+	buf[9] = 6; /* TCP */
+	assert_int_equal(packet_parse_own(buf, sizeof(buf), &own), PACKET_ERR_UNSUPPORTED);
+}
+
 static void test_rewrite_table(void **state)
 {
 	const size_t n = sizeof(rewrite_table) / sizeof(rewrite_table[0]);
@@ -903,6 +934,7 @@ int main(void)
 		cmocka_unit_test(test_error_strings),
 		cmocka_unit_test(test_truncations),
 		cmocka_unit_test(test_random_bytes),
+		cmocka_unit_test(test_parse_own),
 		cmocka_unit_test(test_rewrite_table),
 		cmocka_unit_test(test_rewrite_every_port),
 		cmocka_unit_test(test_rewrite_no_udp_checksum),
