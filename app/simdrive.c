@@ -197,6 +197,13 @@ static void sim_agent_free(struct sim_agent *sa)
 	free(sa);
 }
 
+/* Texts go to the trace and to the hook; with neither, nobody reads them. */
+static bool event_text_wanted_cb(void *ctx)
+{
+	const struct simdrive *d = ctx;
+	return d->agent_hook != NULL || trace_active(net_trace(d->net));
+}
+
 struct sim_agent *simdrive_add_agent(struct simdrive *d, struct host *h,
 				     const struct agent_config *cfg)
 {
@@ -224,6 +231,8 @@ struct sim_agent *simdrive_add_agent(struct simdrive *d, struct host *h,
 	if (c.secrets.shared_secret == NULL)
 		c.secrets = (struct agent_secrets){.shared_secret = shared_secret_cb,
 						   .ctx = d->secrets};
+	if (c.event_text.wanted == NULL)
+		c.event_text = (struct agent_event_text){.wanted = event_text_wanted_cb, .ctx = d};
 	if (c.sign_hint.signed_registration == NULL)
 		c.sign_hint = (struct agent_sign_hint){.signed_registration = signed_registration_cb,
 						       .ctx = d->secrets};

@@ -9,6 +9,7 @@
  */
 #include "agent.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,7 @@ struct agent_peer {
 	uint64_t punch_deadline_ns;
 	uint64_t last_heard_ns;
 	uint64_t next_keepalive_ns;
+	uint8_t slot; /* index in agent.peers */
 	/* The rest. */
 	uint64_t connect_retry_ns; /* 0: not waiting for an introduction */
 	uint64_t connect_deadline_ns;
@@ -111,12 +113,27 @@ struct agent {
 	 * ~900 bytes each, sixteen inline peers were most of an agent's memory
 	 * while most agents know a few (bench_scale: 100 000 agents). */
 	struct agent_peer *peers[AGENT_MAX_PEERS];
+	size_t n_peers;
+	/* What an input for one peer, and agent_next_deadline(), need to know
+	 * of all the others, kept here so that they need not be touched (the
+	 * peers are cold: bench_scale has 800 000 of them). A peer whose bit
+	 * is set in `stale` was touched since its summary was computed; every
+	 * public entry point that may touch peers ends with settle(), so
+	 * between calls nothing is stale. */
+	uint16_t stale;
+	uint16_t waiting;                  /* peers with a pair waiting to be paced */
+	uint16_t tick_always;              /* peers agent_tick() must visit even before due[] */
+	uint64_t due[AGENT_MAX_PEERS];     /* peer_deadline() */
+	uint32_t name_hash[AGENT_MAX_PEERS];
+	uint64_t txn_bloom[AGENT_MAX_PEERS]; /* bit txid_bit() of every check txid held */
 	struct discovery *disc;
 	struct p2p_datagram *dq;
 	size_t dq_cap, dq_head, dq_len;
 	struct p2p_event *eq;
 	size_t eq_cap, eq_head, eq_len;
 };
+
+static void settle(struct agent *a);
 
 /* ---- small helpers ---- */
 
@@ -171,6 +188,14 @@ static void dq_commit(struct agent *a, struct p2p_datagram *d, struct stun_write
 		a->dq_len--;
 }
 
+/* Whether the next event's text will be read (agent_config.event_text):
+ * callers that build pieces of it first ask too. */
+static bool text_wanted(const struct agent *a)
+{
+	const struct agent_event_text *t = &a->cfg.event_text;
+	return t->wanted == NULL || t->wanted(t->ctx);
+}
+
 static struct p2p_event *emit(struct agent *a, enum agent_event_type type, const char *peer,
 			      const char *fmt, ...)
 {
@@ -187,9 +212,12 @@ static struct p2p_event *emit(struct agent *a, enum agent_event_type type, const
 	e->local = e->remote = (struct p2p_endpoint){0, 0};
 	e->data_len = 0;
 	memset(&e->nat, 0, sizeof(e->nat));
-	va_start(ap, fmt);
-	vsnprintf(e->text, sizeof(e->text), fmt, ap);
-	va_end(ap);
+	e->text[0] = '\0';
+	if (text_wanted(a)) {
+		va_start(ap, fmt);
+		vsnprintf(e->text, sizeof(e->text), fmt, ap);
+		va_end(ap);
+	}
 	return e;
 }
 
@@ -198,18 +226,68 @@ static void new_txid(struct agent *a, uint8_t txid[STUN_TXID_SIZE])
 	a->cfg.random.fill(a->cfg.random.ctx, txid, STUN_TXID_SIZE);
 }
 
-static struct agent_peer *find_peer(struct agent *a, const char *name)
+/* FNV-1a: names are short and chosen by people, not adversaries (a
+ * collision only costs a strcmp). */
+static uint32_t name_hash(const char *name)
 {
-	for (size_t i = 0; i < AGENT_MAX_PEERS && a->peers[i] != NULL; i++)
-		if (a->peers[i]->used && strcmp(a->peers[i]->name, name) == 0)
-			return a->peers[i];
-	return NULL;
+	uint32_t h = 2166136261u;
+	for (; *name; name++)
+		h = (h ^ (uint8_t)*name) * 16777619u;
+	return h;
 }
 
-static void reset_txns(struct agent_peer *p)
+/* The peer was (or may have been) changed: its summary must be redone. */
+static void touch(struct agent *a, const struct agent_peer *p)
+{
+	a->stale |= (uint16_t)(1u << p->slot);
+}
+
+/* Every peer may have changed. */
+static void touch_all(struct agent *a)
+{
+	a->stale = (uint16_t)((1u << a->n_peers) - 1);
+}
+
+static int find_slot(const struct agent *a, const char *name)
+{
+	uint32_t h = name_hash(name);
+	for (size_t i = 0; i < a->n_peers; i++)
+		if (a->name_hash[i] == h && strcmp(a->peers[i]->name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* A peer to act on, marked touched. */
+static struct agent_peer *find_peer(struct agent *a, const char *name)
+{
+	int i = find_slot(a, name);
+	if (i < 0)
+		return NULL;
+	touch(a, a->peers[i]);
+	return a->peers[i];
+}
+
+/* Transaction IDs are random: any six bits of one will do. */
+static unsigned txid_bit(const uint8_t txid[STUN_TXID_SIZE])
+{
+	return txid[0] & 63u;
+}
+
+/* Redo the peer's filter after its transaction IDs changed. */
+static void txns_changed(struct agent *a, const struct agent_peer *p)
+{
+	uint64_t bloom = 0;
+	for (size_t i = 0; i < CHECK_TXNS; i++)
+		if (p->txns[i].pair >= 0)
+			bloom |= (uint64_t)1 << txid_bit(p->txns[i].txid);
+	a->txn_bloom[p->slot] = bloom;
+}
+
+static void reset_txns(struct agent *a, struct agent_peer *p)
 {
 	for (size_t i = 0; i < CHECK_TXNS; i++)
 		p->txns[i].pair = -1;
+	txns_changed(a, p);
 }
 
 /* A zeroed peer starting on a cache line (see struct agent_peer). */
@@ -223,28 +301,25 @@ static struct agent_peer *peer_alloc(void)
 	return p;
 }
 
+/* Peers are never removed: slots [0, n_peers) are all in use. */
 static struct agent_peer *add_peer(struct agent *a, const char *name)
 {
-	for (size_t i = 0; i < AGENT_MAX_PEERS; i++) {
-		struct agent_peer *p = a->peers[i];
-		if (p != NULL && p->used)
-			continue;
-		if (p == NULL && (p = a->peers[i] = peer_alloc()) == NULL)
-			return NULL;
-		struct agent_pair *pairs = p->pairs; /* kept for reuse */
-		uint32_t cap = p->cap_pairs;
-		memset(p, 0, sizeof(*p));
-		p->pairs = pairs;
-		p->cap_pairs = cap;
-		p->used = true;
-		p->retx_soonest_ns = P2P_NO_DEADLINE;
-		snprintf(p->name, sizeof(p->name), "%s", name);
-		p->selected = p->nominating = -1;
-		p->controlling = strcmp(a->name, name) < 0;
-		reset_txns(p);
-		return p;
-	}
-	return NULL;
+	if (a->n_peers == AGENT_MAX_PEERS)
+		return NULL;
+	struct agent_peer *p = peer_alloc();
+	if (p == NULL)
+		return NULL;
+	p->slot = (uint8_t)a->n_peers;
+	a->peers[a->n_peers++] = p;
+	p->used = true;
+	p->retx_soonest_ns = P2P_NO_DEADLINE;
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	a->name_hash[p->slot] = name_hash(p->name);
+	p->selected = p->nominating = -1;
+	p->controlling = strcmp(a->name, name) < 0;
+	reset_txns(a, p);
+	touch(a, p);
+	return p;
 }
 
 static int find_pair(const struct agent_peer *p, const struct p2p_endpoint *ep)
@@ -371,6 +446,8 @@ void agent_free(struct agent *a)
 void agent_set_keepalive(struct agent *a, uint64_t interval_ns)
 {
 	a->cfg.keepalive_ns = interval_ns;
+	touch_all(a); /* every peer's liveness deadlines move */
+	settle(a);
 }
 
 /* ---- registration ---- */
@@ -449,6 +526,7 @@ static void registration_lost(struct agent *a, uint64_t now, const char *why)
 	a->reg_retry_ns = now + (a->cfg.refresh_ns < REG_RETRY_AFTER_LOSS ? a->cfg.refresh_ns
 									   : REG_RETRY_AFTER_LOSS);
 	emit(a, AGENT_EV_FAILED, NULL, "coordinator %s: %s", fmt_ep(&a->cfg.coordinator, ep), why);
+	touch_all(a);
 	for (size_t i = 0; i < AGENT_MAX_PEERS; i++)
 		if (a->peers[i] != NULL && a->peers[i]->used &&
 		    a->peers[i]->state == AGENT_PEER_CONNECTING)
@@ -501,6 +579,7 @@ static int on_register_response(struct agent *a, uint64_t now, const struct stun
 		     a->name, fmt_ep(&mapped, ep));
 	if (moved)
 		emit_candidates(a);
+	touch_all(a);
 	for (size_t i = 0; i < AGENT_MAX_PEERS && a->peers[i] != NULL; i++) {
 		struct agent_peer *p = a->peers[i];
 		/* Our public endpoint moved (the NAT rebooted or changed its
@@ -551,7 +630,7 @@ static void request_introduction(struct agent *a, struct agent_peer *p, uint64_t
 	}
 }
 
-int agent_connect(struct agent *a, uint64_t now_ns, const char *peer_name)
+static int connect_peer(struct agent *a, uint64_t now_ns, const char *peer_name)
 {
 	struct agent_peer *p;
 
@@ -567,6 +646,13 @@ int agent_connect(struct agent *a, uint64_t now_ns, const char *peer_name)
 	return AGENT_OK;
 }
 
+int agent_connect(struct agent *a, uint64_t now_ns, const char *peer_name)
+{
+	int rc = connect_peer(a, now_ns, peer_name);
+	settle(a);
+	return rc;
+}
+
 static int on_connect_response(struct agent *a, const struct stun_msg *m)
 {
 	int code = 0;
@@ -578,6 +664,7 @@ static int on_connect_response(struct agent *a, const struct stun_msg *m)
 		struct agent_peer *p = a->peers[i];
 		if (!p->used || memcmp(p->connect_txid, m->txid, STUN_TXID_SIZE) != 0)
 			continue;
+		touch(a, p);
 		if (m->cls == STUN_CLASS_ERROR && p->state == AGENT_PEER_CONNECTING) {
 			stun_get_error(m, &code, &reason, &rlen);
 			snprintf(why, sizeof(why), "the coordinator refused to introduce us (%d %.*s)",
@@ -614,7 +701,7 @@ static void start_punching(struct agent *a, struct agent_peer *p, uint64_t now)
 	retx_refresh(p);
 	if (a->pace_ns < now)
 		a->pace_ns = now;
-	for (size_t i = 0; i < p->n_pairs && n < sizeof(list); i++)
+	for (size_t i = 0; i < p->n_pairs && n < sizeof(list) && text_wanted(a); i++)
 		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s %s", i ? ", " : "",
 				      coord_candidate_type_name(p->pairs[i].remote.type),
 				      fmt_ep(&p->pairs[i].remote.ep, ep));
@@ -676,7 +763,7 @@ static int on_introduce(struct agent *a, uint64_t now, const struct p2p_endpoint
 		p->session = session;
 		p->n_pairs = 0;
 		p->retx_soonest_ns = P2P_NO_DEADLINE;
-		reset_txns(p);
+		reset_txns(a, p);
 	}
 	for (size_t i = 0; i < m->n_attrs; i++) {
 		struct coord_candidate c;
@@ -710,8 +797,12 @@ static void write_check(struct agent *a, struct agent_peer *p, const struct agen
 
 	if (d == NULL)
 		return;
-	/* RFC 8445 7.2.2: USERNAME is "receiver:sender". */
-	snprintf(user, sizeof(user), "%s:%s", p->name, a->name);
+	/* RFC 8445 7.2.2: USERNAME is "receiver:sender". Both names are
+	 * shorter than AGENT_NAME_MAX. */
+	size_t pn = strlen(p->name), an = strlen(a->name);
+	memcpy(user, p->name, pn);
+	user[pn] = ':';
+	memcpy(user + pn + 1, a->name, an + 1);
 	stun_writer_init(&w, d->buf, sizeof(d->buf), STUN_METHOD_BINDING, STUN_CLASS_REQUEST,
 			 t->txid);
 	stun_put_string(&w, STUN_ATTR_USERNAME, user);
@@ -757,6 +848,7 @@ static void send_check(struct agent *a, struct agent_peer *p, int pair, bool nom
 	new_txid(a, t->txid);
 	t->pair = (int8_t)pair;
 	t->nominate = nominate;
+	txns_changed(a, p);
 	pp->waiting = false;
 	pp->txn = (uint8_t)slot;
 	pp->tries = 1;
@@ -822,6 +914,7 @@ static int first_waiting(const struct agent_peer *p)
 	return -1;
 }
 
+#ifndef NDEBUG
 static bool any_waiting(const struct agent *a)
 {
 	for (size_t i = 0; i < AGENT_MAX_PEERS && a->peers[i] != NULL; i++)
@@ -829,6 +922,7 @@ static bool any_waiting(const struct agent *a)
 			return true;
 	return false;
 }
+#endif
 
 /* RFC 8445 6.1.4.2: every Ta, the next punching peer (round robin) starts a
  * check on its first waiting pair. */
@@ -842,6 +936,7 @@ static void tick_pacing(struct agent *a, uint64_t now)
 		int i = p != NULL && p->used ? first_waiting(p) : -1;
 		if (i < 0)
 			continue;
+		touch(a, p);
 		send_check(a, p, i, p->nominating == i, now, true);
 		a->pace_rr = slot + 1;
 		a->pace_ns = now + a->cfg.pacing_ns;
@@ -880,10 +975,12 @@ static void select_pair(struct agent *a, struct agent_peer *p, int pair, uint64_
 	p->retx_soonest_ns = P2P_NO_DEADLINE;
 	p->last_heard_ns = now;
 	p->next_keepalive_ns = now + (a->cfg.keepalive_ns ? a->cfg.keepalive_ns : dead_interval(a));
+	bool text = text_wanted(a);
 	struct p2p_event *e = emit(a, upgrade ? AGENT_EV_UPGRADED : AGENT_EV_DIRECT, p->name,
 				   "%s %s via %s -> %s (%s)",
 				   upgrade ? "upgraded from relay to direct path to" : "direct to",
-				   p->name, fmt_ep(&a->cfg.local, l), fmt_ep(&pp->remote.ep, r),
+				   p->name, text ? fmt_ep(&a->cfg.local, l) : "",
+				   text ? fmt_ep(&pp->remote.ep, r) : "",
 				   coord_candidate_type_name(pp->remote.type));
 	if (e) {
 		e->local = a->cfg.local;
@@ -973,9 +1070,11 @@ static int on_check(struct agent *a, uint64_t now, const struct p2p_endpoint *fr
 static int on_check_response(struct agent *a, uint64_t now, const struct p2p_endpoint *from,
 			     const uint8_t *buf, size_t len, const struct stun_msg *m)
 {
-	for (size_t k = 0; k < AGENT_MAX_PEERS && a->peers[k] != NULL; k++) {
+	uint64_t bit = (uint64_t)1 << txid_bit(m->txid);
+
+	for (size_t k = 0; k < a->n_peers; k++) {
 		struct agent_peer *p = a->peers[k];
-		if (!p->used || !p->introduced)
+		if (!(a->txn_bloom[k] & bit) || !p->used || !p->introduced)
 			continue;
 		for (size_t j = 0; j < CHECK_TXNS; j++) {
 			struct agent_txn *t = &p->txns[j];
@@ -989,6 +1088,7 @@ static int on_check_response(struct agent *a, uint64_t now, const struct p2p_end
 			    m->cls != STUN_CLASS_SUCCESS)
 				return AGENT_OK;
 			int pair = t->pair;
+			touch(a, p);
 			p->last_heard_ns = now;
 			p->pairs[pair].succeeded = true;
 			if (pair_txn(p, pair) == t)
@@ -1083,7 +1183,9 @@ static int on_data(struct agent *a, uint64_t now, const struct p2p_endpoint *fro
 int agent_send(struct agent *a, uint64_t now_ns, const char *peer_name, const uint8_t *data,
 	       size_t len)
 {
-	struct agent_peer *p = find_peer(a, peer_name);
+	/* Sealing moves no deadline: the peer is not touched. */
+	int slot = find_slot(a, peer_name);
+	struct agent_peer *p = slot < 0 ? NULL : a->peers[slot];
 	uint8_t sealed[AGENT_MAX_DATA + CRYPTO_SEAL_OVERHEAD], txid[STUN_TXID_SIZE];
 	struct stun_writer w;
 
@@ -1166,8 +1268,8 @@ int agent_classify(struct agent *a, uint64_t now_ns)
 
 /* ---- driver interface ---- */
 
-int agent_input(struct agent *a, uint64_t now_ns, const struct p2p_endpoint *from,
-		const uint8_t *buf, size_t len)
+static int input(struct agent *a, uint64_t now_ns, const struct p2p_endpoint *from,
+		 const uint8_t *buf, size_t len)
 {
 	struct stun_msg m;
 
@@ -1204,6 +1306,14 @@ int agent_input(struct agent *a, uint64_t now_ns, const struct p2p_endpoint *fro
 		return on_data(a, now_ns, from, &m, false);
 	}
 	return AGENT_ERR_MALFORMED;
+}
+
+int agent_input(struct agent *a, uint64_t now_ns, const struct p2p_endpoint *from,
+		const uint8_t *buf, size_t len)
+{
+	int rc = input(a, now_ns, from, buf, len);
+	settle(a);
+	return rc;
 }
 
 static void path_lost(struct agent *a, struct agent_peer *p, uint64_t now)
@@ -1313,10 +1423,16 @@ void agent_tick(struct agent *a, uint64_t now_ns)
 		discovery_drain(a);
 	}
 	tick_registration(a, now_ns);
-	for (size_t i = 0; i < AGENT_MAX_PEERS; i++)
-		if (a->peers[i] != NULL && a->peers[i]->used)
-			tick_peer(a, a->peers[i], now_ns);
+	for (size_t i = 0; i < a->n_peers; i++) {
+		/* Nothing of a peer's own is due before its deadline; the one
+		 * exception, a relayed peer with no pairs, is never skipped. */
+		if (a->due[i] > now_ns && !(a->stale & (1u << i)) && !(a->tick_always & (1u << i)))
+			continue;
+		touch(a, a->peers[i]);
+		tick_peer(a, a->peers[i], now_ns);
+	}
 	tick_pacing(a, now_ns);
+	settle(a);
 }
 
 static uint64_t min64(uint64_t x, uint64_t y)
@@ -1355,9 +1471,37 @@ static uint64_t peer_deadline(const struct agent *a, const struct agent_peer *p)
 	}
 }
 
+/* Redo the summaries of the peers touched (agent.stale), while they are
+ * still in cache. */
+static void settle(struct agent *a)
+{
+	for (uint32_t st = a->stale; st != 0; st &= st - 1) {
+		unsigned i = (unsigned)__builtin_ctz(st);
+		const struct agent_peer *p = a->peers[i];
+		uint16_t bit = (uint16_t)(1u << i);
+		a->due[i] = peer_deadline(a, p);
+		a->waiting = (uint16_t)(first_waiting(p) >= 0 ? a->waiting | bit : a->waiting & ~bit);
+		bool always = p->state == AGENT_PEER_RELAYED && p->n_pairs == 0;
+		a->tick_always = (uint16_t)(always ? a->tick_always | bit : a->tick_always & ~bit);
+	}
+	a->stale = 0;
+}
+
+#ifndef NDEBUG
+/* agent_next_deadline() from the peers themselves, not their summaries. */
+static uint64_t deadline_from_peers(const struct agent *a, uint64_t t)
+{
+	for (size_t i = 0; i < a->n_peers; i++)
+		t = min64(t, peer_deadline(a, a->peers[i]));
+	if (t > a->pace_ns && any_waiting(a))
+		t = a->pace_ns;
+	return t;
+}
+#endif
+
 uint64_t agent_next_deadline(const struct agent *a)
 {
-	uint64_t t = P2P_NO_DEADLINE;
+	uint64_t t = P2P_NO_DEADLINE, own;
 
 	if (a->disc != NULL)
 		t = discovery_next_deadline(a->disc);
@@ -1365,11 +1509,14 @@ uint64_t agent_next_deadline(const struct agent *a)
 		t = min64(t, a->reg_retry_ns);
 	if (a->registered && a->cfg.keepalive_ns && a->coord_ka_ns)
 		t = min64(t, a->coord_ka_ns);
-	for (size_t i = 0; i < AGENT_MAX_PEERS; i++)
-		if (a->peers[i] != NULL && a->peers[i]->used)
-			t = min64(t, peer_deadline(a, a->peers[i]));
-	if (t > a->pace_ns && any_waiting(a))
+	own = t;
+	for (size_t i = 0; i < a->n_peers; i++)
+		t = min64(t, a->due[i]);
+	if (t > a->pace_ns && a->waiting)
 		t = a->pace_ns;
+	/* Debug builds (the sanitizer run of the suite) check every answer. */
+	assert(a->stale == 0 && t == deadline_from_peers(a, own));
+	(void)own;
 	return t;
 }
 
@@ -1409,11 +1556,8 @@ bool agent_pop_event(struct agent *a, struct p2p_event *out)
 
 enum agent_peer_state agent_peer_state(const struct agent *a, const char *peer_name)
 {
-	for (size_t i = 0; i < AGENT_MAX_PEERS; i++)
-		if (a->peers[i] != NULL && a->peers[i]->used &&
-		    strcmp(a->peers[i]->name, peer_name) == 0)
-			return a->peers[i]->state;
-	return AGENT_PEER_NONE;
+	int i = find_slot(a, peer_name);
+	return i < 0 ? AGENT_PEER_NONE : a->peers[i]->state;
 }
 
 bool agent_public_endpoint(const struct agent *a, struct p2p_endpoint *out)

@@ -124,6 +124,17 @@ struct agent_sign_hint {
 	void *ctx;
 };
 
+/* Whether anyone will read the text of the events about to be emitted
+ * (p2p_event.text). Formatting addresses into sentences is most of what an
+ * event costs, and a simulator running a large world with no trace and no
+ * hook reads none of them. When wanted() returns false the event is queued
+ * as always, with an empty text. NULL function: always formatted (the
+ * daemon). Asked once per event; must not call back into the agent. */
+struct agent_event_text {
+	bool (*wanted)(void *ctx);
+	void *ctx;
+};
+
 struct agent_config {
 	const char *name;                  /* 1..63 bytes; copied */
 	struct p2p_endpoint local;         /* our socket's address */
@@ -140,6 +151,7 @@ struct agent_config {
 					      daemon passes wall clock - monotonic clock */
 	struct agent_secrets secrets;      /* NULL function: crypto_shared_secret */
 	struct agent_sign_hint sign_hint;  /* NULL function: nobody is told */
+	struct agent_event_text event_text; /* NULL function: always formatted */
 	/* Timing knobs; 0 picks the default in brackets. */
 	uint64_t pacing_ns;                /* Ta: between two new checks while punching [20 ms] */
 	uint64_t check_rto_ns;             /* a check's first retransmission; doubles [100 ms] */

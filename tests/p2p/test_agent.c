@@ -286,6 +286,7 @@ struct setup {
  * clears them. */
 static struct agent_secrets secrets_for[2];
 static struct agent_sign_hint sign_hint_for[2];
+static struct agent_event_text event_text_for[2];
 static bool (*coord_verify)(void *ctx, const uint8_t sign_pk[32], const uint8_t *msg, size_t len,
 			    const uint8_t sig[64]);
 static void *coord_verify_ctx;
@@ -325,6 +326,7 @@ static void net_up(const struct setup *s)
 			.disable_host_candidates = s->no_host,
 			.secrets = secrets_for[i],
 			.sign_hint = sign_hint_for[i],
+			.event_text = event_text_for[i],
 		};
 		h->ag = agent_new(&ac);
 		assert_non_null(h->ag);
@@ -343,6 +345,7 @@ static void net_down(void)
 	N = NULL;
 	memset(secrets_for, 0, sizeof(secrets_for));
 	memset(sign_hint_for, 0, sizeof(sign_hint_for));
+	memset(event_text_for, 0, sizeof(event_text_for));
 	coord_verify = NULL;
 	coord_verify_ctx = NULL;
 }
@@ -797,6 +800,124 @@ static void test_sign_hint_is_what_coordinator_checks(void **state)
 	net_down();
 }
 
+/* ---- event texts ---- */
+
+struct text_switch {
+	bool on;
+	unsigned asked;
+};
+
+static bool text_switch_wanted(void *ctx)
+{
+	struct text_switch *t = ctx;
+	t->asked++;
+	return t->on;
+}
+
+/* Nobody reads alice's texts: her events come as always, with everything
+ * but the text; bob's, asked the same question and told yes, read as
+ * before. The conversation itself does not change. */
+static void test_event_text_only_when_wanted(void **state)
+{
+	struct text_switch off = {false, 0}, on = {true, 0};
+	struct setup s = {FAKE_PORT_RESTRICTED, 0, 0, 0, false};
+	(void)state;
+	event_text_for[0] = (struct agent_event_text){text_switch_wanted, &off};
+	event_text_for[1] = (struct agent_event_text){text_switch_wanted, &on};
+	net_up(&s);
+	register_and_connect();
+	run_until(N->now + 3 * S);
+	assert_int_equal(agent_peer_state(N->h[0].ag, "bob"), AGENT_PEER_DIRECT);
+	assert_int_equal(agent_peer_state(N->h[1].ag, "alice"), AGENT_PEER_DIRECT);
+	send_and_expect(1, "texts or not, data arrives");
+	assert_true(off.asked >= N->h[0].n_log);
+	assert_true(on.asked >= N->h[1].n_log);
+	for (size_t i = 0; i < N->h[0].n_log; i++)
+		assert_string_equal(N->h[0].log[i].text, "");
+	for (size_t i = 0; i < N->h[1].n_log; i++)
+		assert_true(N->h[1].log[i].text[0] != '\0');
+	const struct ev_log *a = find_ev(0, AGENT_EV_DIRECT), *b = find_ev(1, AGENT_EV_DIRECT);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(a->remote.ip, N->h[1].nat.public_ip); /* still filled in */
+	assert_non_null(strstr(b->text, "direct to alice via"));
+	assert_int_equal(count(0, AGENT_EV_PUNCHING), 1);
+	assert_int_equal(count(0, AGENT_EV_DATA_RECEIVED), 1); /* bob wrote to alice */
+	assert_int_equal(count(1, AGENT_EV_DATA_RECEIVED), 0);
+	net_down();
+}
+
+/* ---- many peers ---- */
+
+/* An agent keeps a summary of every peer so that an input for one touches
+ * only that one; whatever the order of introductions and answers, lookups by
+ * name find the right peer, the table refuses a seventeenth, and the next
+ * deadline is the earliest of all (debug builds also check it against the
+ * peers themselves on every call). */
+static void test_many_peers(void **state)
+{
+	uint64_t rng = 11;
+	uint8_t seed[32], buf[P2P_MAX_DATAGRAM], txid[STUN_TXID_SIZE] = {9};
+	char name[AGENT_NAME_MAX];
+	(void)state;
+	struct agent *ag = lone_agent(&rng, (struct agent_secrets){0});
+	assert_int_equal(agent_register(ag, 0), AGENT_OK);
+	for (int i = 0; i < AGENT_MAX_PEERS; i++) {
+		snprintf(name, sizeof(name), "peer-%02d", i);
+		assert_int_equal(agent_connect(ag, (uint64_t)i * MS, name), AGENT_OK);
+		assert_int_equal(agent_peer_state(ag, name), AGENT_PEER_CONNECTING);
+	}
+	assert_int_equal(agent_connect(ag, 20 * MS, "one-too-many"), AGENT_ERR_TOO_MANY);
+	assert_int_equal(agent_peer_state(ag, "one-too-many"), AGENT_PEER_NONE);
+	assert_int_equal(agent_peer_state(ag, "peer-1"), AGENT_PEER_NONE);
+	/* Introduce them in reverse order, each with its own key and address. */
+	for (int i = AGENT_MAX_PEERS - 1; i >= 0; i--) {
+		struct crypto_identity id;
+		struct stun_writer w;
+		struct coord_candidate c = {{0xCB007100u + (uint32_t)i, 6000}, COORD_CAND_SRFLX};
+		memset(seed, 40 + i, sizeof(seed));
+		assert_int_equal(crypto_identity_from_seed(&id, seed), CRYPTO_OK);
+		snprintf(name, sizeof(name), "peer-%02d", i);
+		stun_writer_init(&w, buf, sizeof(buf), STUN_METHOD_INTRODUCE, STUN_CLASS_INDICATION,
+				 txid);
+		stun_put_string(&w, STUN_ATTR_NATSIM_PEER, name);
+		stun_put_raw(&w, STUN_ATTR_NATSIM_BOX_KEY, id.box_pk, CRYPTO_BOX_PK_SIZE);
+		coord_put_candidate(&w, &c);
+		stun_put_u64(&w, STUN_ATTR_NATSIM_SESSION, 100 + (uint64_t)i);
+		stun_put_fingerprint(&w);
+		int n = stun_writer_finish(&w);
+		assert_true(n > 0);
+		assert_int_equal(agent_input(ag, 30 * MS, &COORD_EP, buf, (size_t)n), AGENT_OK);
+		assert_int_equal(agent_peer_state(ag, name), AGENT_PEER_PUNCHING);
+	}
+	pending_output(ag);
+	/* The first checks are paced one per Ta over all sixteen, then every
+	 * pair retransmits; each tick is due exactly when the agent said. */
+	uint64_t now = 30 * MS, sent = 0;
+	for (int k = 0; k < 200; k++) {
+		uint64_t t = agent_next_deadline(ag);
+		assert_true(t >= now);
+		if (t > 2 * S)
+			break;
+		now = t;
+		agent_tick(ag, now);
+		struct p2p_datagram d;
+		while (agent_pop_datagram(ag, &d))
+			sent += !p2p_endpoint_equal(&d.to, &COORD_EP);
+		struct p2p_event e;
+		while (agent_pop_event(ag, &e))
+			;
+	}
+	/* 16 first checks plus the retransmissions within 2 s (0.1, 0.3, 0.7
+	 * and 1.5 s after each). */
+	assert_true(sent >= 16 * 4);
+	for (int i = 0; i < AGENT_MAX_PEERS; i++) {
+		snprintf(name, sizeof(name), "peer-%02d", i);
+		assert_int_equal(agent_peer_state(ag, name), AGENT_PEER_PUNCHING);
+	}
+	agent_free(ag);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -812,6 +933,8 @@ int main(void)
 		cmocka_unit_test(test_given_identity_used),
 		cmocka_unit_test(test_sign_hint_per_register),
 		cmocka_unit_test(test_sign_hint_is_what_coordinator_checks),
+		cmocka_unit_test(test_event_text_only_when_wanted),
+		cmocka_unit_test(test_many_peers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
