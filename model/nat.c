@@ -26,11 +26,18 @@
 #define NAT_LIST_SHOWN 3
 #define NAT_LIST_SCAN 16
 
+/* Remotes a mapping holds in its own node before it needs an array: most
+ * mappings talk to a few (a symmetric NAT's, to one). */
+#define NAT_INLINE_REMOTES 4
+
 struct nat_node {
 	struct nat_mapping m; /* first: a mapping pointer is a node pointer */
+	/* Then what a packet's lookup and filtering read: the two lines
+	 * nat_prefetch fetches. */
 	struct nat_node *key_next, *ext_next;
+	struct endpoint inline_remotes[NAT_INLINE_REMOTES];
+	size_t cap_remotes; /* of m.remotes: NAT_INLINE_REMOTES while it is inline */
 	struct nat_node *prev, *next; /* creation order */
-	struct nat_remote *remotes_tail;
 	engine_event_id timer;
 	struct nat *nat;
 };
@@ -221,12 +228,12 @@ static void nat_join(const struct endpoint *eps, size_t n, size_t n_total, bool 
 		snprintf(out + used, size - used, " and %zu more", more);
 }
 
-/* Copy the head of a remote list into an array for nat_join. */
+/* Copy the first remotes of a mapping for nat_join. */
 static size_t nat_remotes_array(const struct nat_mapping *m, struct endpoint *eps, size_t max)
 {
-	size_t n = 0;
-	for (const struct nat_remote *r = m->remotes; r != NULL && n < max; r = r->next)
-		eps[n++] = r->ep;
+	size_t n = m->n_remotes < max ? m->n_remotes : max;
+	if (n > 0)
+		memcpy(eps, m->remotes, n * sizeof(*eps));
 	return n;
 }
 
@@ -450,12 +457,8 @@ static void nat_list_append(struct nat *nat, struct nat_node *n)
 
 static void nat_node_free(struct nat_node *n)
 {
-	struct nat_remote *r = n->m.remotes;
-	while (r != NULL) {
-		struct nat_remote *next = r->next;
-		free(r);
-		r = next;
-	}
+	if (n->m.remotes != n->inline_remotes)
+		free((struct endpoint *)n->m.remotes);
 	free(n);
 }
 
@@ -734,6 +737,8 @@ static struct nat_node *nat_node_new(struct nat *nat, uint8_t proto,
 	n->m.key_remote = *key_remote;
 	n->m.created_at = engine_now(nat->engine);
 	n->m.expires_at = SIM_TIME_NEVER;
+	n->m.remotes = n->inline_remotes;
+	n->cap_remotes = NAT_INLINE_REMOTES;
 	return n;
 }
 
@@ -794,20 +799,23 @@ static struct nat_node *nat_create_dynamic(struct nat *nat, const struct packet_
  * filtered, which is what a NAT short of memory does. */
 static bool nat_add_remote(struct nat_node *n, const struct endpoint *remote)
 {
-	for (const struct nat_remote *r = n->m.remotes; r != NULL; r = r->next) {
-		if (nat_ep_eq(&r->ep, remote))
+	for (size_t i = 0; i < n->m.n_remotes; i++) {
+		if (nat_ep_eq(&n->m.remotes[i], remote))
 			return false;
 	}
-	struct nat_remote *r = calloc(1, sizeof(*r));
-	if (r == NULL)
-		return false;
-	r->ep = *remote;
-	if (n->remotes_tail != NULL)
-		n->remotes_tail->next = r;
-	else
-		n->m.remotes = r;
-	n->remotes_tail = r;
-	n->m.n_remotes++;
+	if (n->m.n_remotes == n->cap_remotes) {
+		size_t cap = 2 * n->cap_remotes;
+		bool inline_now = n->m.remotes == n->inline_remotes;
+		struct endpoint *v = realloc(inline_now ? NULL : (struct endpoint *)n->m.remotes,
+					     cap * sizeof(*v));
+		if (v == NULL)
+			return false;
+		if (inline_now)
+			memcpy(v, n->inline_remotes, sizeof(n->inline_remotes));
+		n->m.remotes = v;
+		n->cap_remotes = cap;
+	}
+	((struct endpoint *)n->m.remotes)[n->m.n_remotes++] = *remote;
 	return true;
 }
 
@@ -880,10 +888,10 @@ static bool nat_filter_admits(const struct nat *nat, const struct nat_mapping *m
 {
 	if (m->is_static || nat->cfg.filtering == NAT_ENDPOINT_INDEPENDENT)
 		return true;
-	for (const struct nat_remote *r = m->remotes; r != NULL; r = r->next) {
-		if (r->ep.ip != remote->ip)
+	for (size_t i = 0; i < m->n_remotes; i++) {
+		if (m->remotes[i].ip != remote->ip)
 			continue;
-		if (nat->cfg.filtering == NAT_ADDRESS_DEPENDENT || r->ep.port == remote->port)
+		if (nat->cfg.filtering == NAT_ADDRESS_DEPENDENT || m->remotes[i].port == remote->port)
 			return true;
 	}
 	return false;

@@ -85,11 +85,6 @@ const char *nat_behaviour_abbrev(enum nat_behaviour b, bool filtering); /* "EIM"
 const char *nat_port_assignment_name(enum nat_port_assignment p);
 int nat_behaviour_parse(const char *s, enum nat_behaviour *out); /* names or abbreviations */
 
-struct nat_remote {
-	struct endpoint ep;
-	struct nat_remote *next;
-};
-
 struct nat_mapping {
 	uint32_t id;
 	uint8_t proto;
@@ -98,7 +93,10 @@ struct nat_mapping {
 	/* For address-(and-port-)dependent mapping, the remote this mapping is
 	 * for (the part of the key beyond the internal endpoint). */
 	struct endpoint key_remote;
-	struct nat_remote *remotes; /* every remote contacted through it (filtering state) */
+	/* Every remote contacted through it, in order (the filtering state):
+	 * one array, scanned by every inbound packet, so that a mapping that
+	 * has talked to many peers costs a few cache lines, not a list. */
+	const struct endpoint *remotes;
 	size_t n_remotes;
 	bool is_static;             /* port forward: never expires, admits anyone */
 	int64_t created_at;

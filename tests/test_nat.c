@@ -417,9 +417,46 @@ static void test_trace_records(void **state)
 	    nat_mapping_by_external(f->nat, IPPROTO_NUM_UDP, &(struct endpoint){PUB, 5000});
 	assert_non_null(m);
 	assert_int_equal(m->n_remotes, 2);
-	assert_int_equal(m->remotes->ep.port, 3478);
-	assert_int_equal(m->remotes->next->ep.port, 3479);
+	assert_int_equal(m->remotes[0].port, 3478);
+	assert_int_equal(m->remotes[1].port, 3479);
 	fx_free(f);
+}
+
+/* A mapping that talks to many remotes (a peer punching to many others)
+ * keeps them all, once each, in the order contacted, past the few its node
+ * holds inline; filtering admits exactly those, with each axis's rule. */
+static void test_many_remotes(void **state)
+{
+	(void)state;
+	for (int adf = 0; adf < 2; adf++) {
+		struct nat_config cfg =
+		    config(NAT_ENDPOINT_INDEPENDENT,
+			   adf ? NAT_ADDRESS_DEPENDENT : NAT_ADDRESS_AND_PORT_DEPENDENT,
+			   NAT_PORT_PRESERVE);
+		struct fx *f = fx_new("busy", &cfg);
+		struct endpoint ext = {0, 0}, remotes[37];
+		struct nat_result res;
+
+		for (int i = 0; i < 37; i++) {
+			remotes[i] = (struct endpoint){IP4(198, 51, 100, (uint8_t)(i + 1)),
+						       (uint16_t)(4000 + i)};
+			ext = out_ok(f, &HOST, &remotes[i]);
+			out_ok(f, &HOST, &remotes[i / 2]); /* again: not a new remote */
+		}
+		const struct nat_mapping *m = nat_mapping_by_external(f->nat, IPPROTO_NUM_UDP, &ext);
+		assert_non_null(m);
+		assert_int_equal(m->n_remotes, 37);
+		for (int i = 0; i < 37; i++) {
+			assert_int_equal(m->remotes[i].ip, remotes[i].ip);
+			assert_int_equal(m->remotes[i].port, remotes[i].port);
+			assert_true(in_admitted(f, &remotes[i], &ext, &HOST, &res));
+			struct endpoint other_port = {remotes[i].ip, (uint16_t)(remotes[i].port + 100)};
+			assert_int_equal(in_admitted(f, &other_port, &ext, &HOST, &res), adf == 1);
+		}
+		struct endpoint stranger = {IP4(198, 51, 100, 200), 4000};
+		assert_false(in_admitted(f, &stranger, &ext, &HOST, &res));
+		fx_free(f);
+	}
 }
 
 /* ---- forwards, reboot, reconfigure ---------------------------------------- */
@@ -892,6 +929,7 @@ int main(void)
 	    cmocka_unit_test(test_foreach_order),
 	    cmocka_unit_test(test_non_udp_is_refused),
 	    cmocka_unit_test(test_many_mappings),
+	    cmocka_unit_test(test_many_remotes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
