@@ -53,7 +53,7 @@ static void host_prefetch(const struct node *n, const struct packet *p, int stag
 {
 	const struct host *h = (const struct host *)n;
 
-	link_prefetch(n->ifaces[0].link, stage); /* where an answer goes */
+	link_prefetch(n->ifaces[0].link, &n->ifaces[0], h->gateway, stage); /* where an answer goes */
 	if (stage >= 2) {
 		/* Its first lines: where a small table's buckets are. */
 		for (uintptr_t line = 0; line < 3; line++)

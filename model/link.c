@@ -674,7 +674,7 @@ static bool lost_on_the_way(struct link *l, int fi, int ti, struct packet *p)
 	return true;
 }
 
-void link_prefetch(const struct link *l, int stage)
+void link_prefetch(const struct link *l, const struct iface *from, uint32_t next_hop, int stage)
 {
 	if (l == NULL)
 		return;
@@ -683,8 +683,11 @@ void link_prefetch(const struct link *l, int stage)
 			NODE_PREFETCH((const void *)((uintptr_t)l + 64 * line));
 		return;
 	}
-	NODE_PREFETCH(l->access);
-	NODE_PREFETCH(l->by_addr);
+	/* On a segment with thousands of attachments (an ISP's access
+	 * network) the arrays' first lines are not the ones a send reads. */
+	NODE_PREFETCH(from != NULL && from->link == l ? &l->access[from->attachment] : l->access);
+	NODE_PREFETCH(next_hop != 0 ? &l->by_addr[link_mix(next_hop) & (l->addr_slots - 1)]
+				    : l->by_addr);
 	NODE_PREFETCH(l->att);
 }
 

@@ -154,8 +154,9 @@ int link_attach(struct link *l, struct iface *ifc);
  * queue or a cut link is dropped with a record at the sending node. */
 void link_transmit(struct link *l, struct iface *from, uint32_t next_hop, struct packet *p);
 /* A hint for node_ops.prefetch (NULL is fine): stage 2 fetches the link,
- * stage 1 (a round later) what link_transmit reads through it. */
-void link_prefetch(const struct link *l, int stage);
+ * stage 1 (a round later) what link_transmit(l, from, next_hop, ...) will
+ * read through it; from NULL or next_hop 0 when not known. */
+void link_prefetch(const struct link *l, const struct iface *from, uint32_t next_hop, int stage);
 /* Cut (down) and restore (up). A cut link drops what it is given and what is
  * in flight when it arrives. */
 void link_set_up(struct link *l, bool up);

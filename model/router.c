@@ -59,13 +59,15 @@ static void router_describe(struct node *n, struct trace_node *out, char *detail
 
 /* node_ops.prefetch: the tables a packet's way through will read, then its
  * conntrack entry and, if it comes in to the NAT, its mapping. */
+static bool route_lookup(const struct router *r, uint32_t dst, struct iface **via, uint32_t *hop);
+
 static void router_prefetch(const struct node *n, const struct packet *p, int stage)
 {
 	const struct router *r = (const struct router *)n;
 
-	for (size_t i = 0; i < n->n_ifaces; i++)
-		link_prefetch(n->ifaces[i].link, stage); /* the way out */
 	if (stage >= 2) {
+		for (size_t i = 0; i < n->n_ifaces; i++)
+			link_prefetch(n->ifaces[i].link, NULL, 0, stage); /* the ways out */
 		/* Their first lines: where the small tables' buckets are. */
 		for (uintptr_t line = 0; line < 3; line++) {
 			NODE_PREFETCH(r->ct ? (const void *)((uintptr_t)r->ct + 64 * line) : NULL);
@@ -75,8 +77,18 @@ static void router_prefetch(const struct node *n, const struct packet *p, int st
 		return;
 	}
 	struct packet_info flow;
+	struct iface *via;
+	uint32_t hop;
 	if (!packet_peek(p->data, p->len, &flow))
 		return;
+	/* The way out, if the destination says it; not for a packet to one of
+	 * our own addresses, which a NAT's DNAT sends elsewhere. */
+	if (route_lookup(r, flow.dst, &via, &hop) && hop != via->addr) {
+		link_prefetch(via->link, via, hop, stage);
+	} else {
+		for (size_t i = 0; i < n->n_ifaces; i++)
+			link_prefetch(n->ifaces[i].link, &n->ifaces[i], 0, stage);
+	}
 	if (r->ct != NULL)
 		conntrack_prefetch(r->ct, &flow);
 	if (r->nat != NULL)

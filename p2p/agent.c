@@ -61,6 +61,7 @@ struct agent_peer {
 	bool controlling; /* lexicographically smaller name nominates */
 	bool introduced;  /* keys and session known */
 	bool connect_pending;     /* CONNECT to send once registered */
+	uint8_t slot;             /* index in agent.peers */
 	enum agent_peer_state state;
 	uint32_t n_pairs;
 	/* Grown on demand up to AGENT_MAX_REMOTE_CANDIDATES: most peers have one
@@ -72,7 +73,6 @@ struct agent_peer {
 	uint64_t punch_deadline_ns;
 	uint64_t last_heard_ns;
 	uint64_t next_keepalive_ns;
-	uint8_t slot; /* index in agent.peers */
 	/* The rest. */
 	uint64_t connect_retry_ns; /* 0: not waiting for an introduction */
 	uint64_t connect_deadline_ns;
@@ -932,6 +932,11 @@ static void tick_pacing(struct agent *a, uint64_t now)
 		return;
 	for (size_t k = 0; k < AGENT_MAX_PEERS; k++) {
 		size_t slot = (a->pace_rr + k) % AGENT_MAX_PEERS;
+		/* A peer summarised since it was last touched has a pair
+		 * waiting only if its summary says so. */
+		uint16_t bit = (uint16_t)(1u << slot);
+		if (!(a->stale & bit) && !(a->waiting & bit))
+			continue;
 		struct agent_peer *p = a->peers[slot];
 		int i = p != NULL && p->used ? first_waiting(p) : -1;
 		if (i < 0)
@@ -1426,9 +1431,10 @@ void agent_tick(struct agent *a, uint64_t now_ns)
 	for (size_t i = 0; i < a->n_peers; i++) {
 		/* Nothing of a peer's own is due before its deadline; the one
 		 * exception, a relayed peer with no pairs, is never skipped. */
-		if (a->due[i] > now_ns && !(a->stale & (1u << i)) && !(a->tick_always & (1u << i)))
+		uint16_t bit = (uint16_t)(1u << i);
+		if (a->due[i] > now_ns && !(a->stale & bit) && !(a->tick_always & bit))
 			continue;
-		touch(a, a->peers[i]);
+		a->stale |= bit;
 		tick_peer(a, a->peers[i], now_ns);
 	}
 	tick_pacing(a, now_ns);
