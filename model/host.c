@@ -440,6 +440,7 @@ uint64_t host_udp_sendto(struct host_socket *s, const struct endpoint *to, const
 		packet_release(net_packets(net), p);
 		return 0;
 	}
+	p->sums_ok = true; /* just written */
 	return host_output(h, p, &info, from.ip, to->ip);
 }
 
@@ -471,7 +472,7 @@ static void host_receive(struct node *n, struct iface *in, struct packet *p)
 	struct host_socket *s;
 	char why[200], flow[64], a[16];
 
-	if (packet_parse(p->data, p->len, &info, why, sizeof(why)) != PACKET_OK) {
+	if (packet_check(p, &info, why, sizeof(why)) != PACKET_OK) {
 		node_dropf(n, in, p, TRACE_DROP_MALFORMED, "%s dropped a malformed packet: %s",
 			   n->name, why);
 		return;

@@ -156,6 +156,7 @@ struct packet *packet_alloc(struct packet_pool *pool, uint64_t id, size_t len)
 	p->id = id;
 	p->len = 0;
 	p->next = NULL;
+	p->sums_ok = false;
 	return p;
 }
 
@@ -167,6 +168,7 @@ struct packet *packet_clone(struct packet_pool *pool, const struct packet *p)
 		return NULL;
 	c->len = p->len;
 	memcpy(c->data, p->data, c->len);
+	c->sums_ok = p->sums_ok;
 	return c;
 }
 
@@ -508,6 +510,13 @@ int packet_parse(const uint8_t *buf, size_t len, struct packet_info *out, char *
 int packet_parse_own(const uint8_t *buf, size_t len, struct packet_info *out)
 {
 	return parse(buf, len, out, false, NULL, 0);
+}
+
+int packet_check(struct packet *p, struct packet_info *out, char *why, size_t why_size)
+{
+	int err = parse(p->data, p->len, out, !p->sums_ok, why, why_size);
+	p->sums_ok = err == PACKET_OK;
+	return err;
 }
 
 /* ---- builder ---- */

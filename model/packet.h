@@ -44,6 +44,11 @@ struct packet {
 	struct node *hop_node; /* hop_to's node, named to prefetch it */
 	uint32_t hop_from;
 	uint32_t hop_cuts;
+	/* Both checksums of `data` were verified (packet_check) or written
+	 * (packet_build_udp), and every change since kept them right
+	 * (packet_rewrite_*, packet_decrement_ttl). False from packet_alloc:
+	 * whoever writes `data` any other way leaves it false. */
+	bool sums_ok;
 	uint8_t data[]; /* cap bytes */
 };
 
@@ -110,6 +115,10 @@ int packet_parse(const uint8_t *buf, size_t len, struct packet_info *out, char *
  * Every length is still checked. Bytes from anywhere else (a raw send, a
  * wire) must go through packet_parse. */
 int packet_parse_own(const uint8_t *buf, size_t len, struct packet_info *out);
+/* A packet arriving at a node: packet_parse of its bytes, except that sums
+ * already known right (p->sums_ok) are not summed again along every hop,
+ * and sums found right are remembered. Same result, same sentence. */
+int packet_check(struct packet *p, struct packet_info *out, char *why, size_t why_size);
 
 /* Build IPv4+UDP into buf. Returns the total length, or 0 if cap is too small. */
 size_t packet_build_udp(uint8_t *buf, size_t cap, const struct endpoint *src,

@@ -442,7 +442,7 @@ static void router_receive(struct node *n, struct iface *in, struct packet *p)
 	struct fwd f = {.in = in, .p = p, .dir = CONNTRACK_DIR_ORIGINAL};
 	char why[200], flow[64], a[16];
 
-	if (packet_parse(p->data, p->len, &f.info, why, sizeof(why)) != PACKET_OK) {
+	if (packet_check(p, &f.info, why, sizeof(why)) != PACKET_OK) {
 		node_dropf(n, in, p, TRACE_DROP_MALFORMED, "%s dropped a malformed packet: %s",
 			   n->name, why);
 		return;

@@ -799,6 +799,52 @@ static void test_prefix_parse_table(void **state)
 	assert_int_equal(prefix_mask(32), 0xffffffffu);
 }
 
+/* packet_check: packet_parse's verdict and sentence, summing only what is
+ * not already known right, remembering what it found right. */
+static void test_check_remembers_sums(void **state)
+{
+	struct packet_pool *pool = packet_pool_new();
+	struct packet_info pi;
+	char why[160];
+	const struct endpoint nat_out = {IP4(203, 0, 113, 7), 40000};
+
+	(void)state;
+	assert_non_null(pool);
+	struct packet *p = packet_alloc(pool, 1, sizeof(ref_bytes));
+	assert_non_null(p);
+	assert_false(p->sums_ok);
+	memcpy(p->data, ref_bytes, sizeof(ref_bytes));
+	p->len = sizeof(ref_bytes);
+	p->data[27] ^= 0x40; /* a wrong UDP sum, as a raw send may carry */
+	assert_int_equal(packet_check(p, &pi, why, sizeof(why)), PACKET_ERR_UDP_CHECKSUM);
+	assert_non_null(strstr(why, "UDP checksum is wrong"));
+	assert_false(p->sums_ok);
+	p->data[27] ^= 0x40;
+	assert_int_equal(packet_check(p, &pi, why, sizeof(why)), PACKET_OK);
+	assert_true(p->sums_ok);
+	/* A rewrite keeps them right: the next hop need not sum again, and
+	 * what it skips would indeed have passed. */
+	packet_rewrite_src(p->data, p->len, &nat_out);
+	packet_decrement_ttl(p->data, p->len);
+	assert_int_equal(packet_check(p, &pi, NULL, 0), PACKET_OK);
+	assert_int_equal(packet_parse(p->data, p->len, &pi, NULL, 0), PACKET_OK);
+	assert_int_equal(pi.sport, 40000);
+	struct packet *c = packet_clone(pool, p);
+	assert_non_null(c);
+	assert_true(c->sums_ok);
+	/* Lengths are still checked when the sums are skipped. */
+	c->len = 27;
+	assert_int_equal(packet_check(c, &pi, why, sizeof(why)), PACKET_ERR_TOTAL_LENGTH);
+	assert_false(c->sums_ok);
+	packet_release(pool, c);
+	packet_release(pool, p);
+	/* A recycled packet starts unknown. */
+	p = packet_alloc(pool, 2, sizeof(ref_bytes));
+	assert_false(p->sums_ok);
+	packet_release(pool, p);
+	packet_pool_free(pool);
+}
+
 /* ---- pool ---- */
 
 static void test_pool(void **state)
@@ -947,6 +993,7 @@ int main(void)
 		cmocka_unit_test(test_ip_parse_table),
 		cmocka_unit_test(test_prefix_parse_table),
 		cmocka_unit_test(test_pool),
+		cmocka_unit_test(test_check_remembers_sums),
 		cmocka_unit_test(test_pool_sizes),
 		cmocka_unit_test(test_peek),
 	};
