@@ -142,13 +142,44 @@ static const char *fmt_ep(const struct p2p_endpoint *ep, char buf[P2P_ENDPOINT_S
 	return p2p_endpoint_format(ep, buf, P2P_ENDPOINT_STRLEN);
 }
 
-/* Rings start at two and are freed whenever the driver drains them (it does
- * after every call): at ~1.5 KiB an item, rings kept between calls were a
- * third of an idle agent's memory (bench_scale, 100 000 agents), and a
- * malloc per drained burst costs next to nothing beside what the burst
- * carries (signatures, HMACs). */
-static bool ring_grow(void **buf, size_t *cap, size_t *head, size_t len, size_t elem)
+/* Rings start at two and are given up whenever the driver drains them (it
+ * does after every call): at ~1.5 KiB an item, rings kept between calls
+ * were a third of an idle agent's memory (bench_scale, 100 000 agents).
+ * A drained ring's array is kept for the next burst of whichever agent the
+ * thread runs next, one per kind and thread: malloc and free of a few KiB
+ * per burst, too large for glibc's per-thread cache, were 4% of a large
+ * simulation. (Thread-local, so agents on other threads never share one;
+ * the array a thread holds at its exit is not freed, like any per-thread
+ * cache of an allocator.) */
+struct spare_ring {
+	void *buf;
+	size_t cap;
+};
+static _Thread_local struct spare_ring spare_dq, spare_eq;
+
+/* The drained ring's array goes to the thread's spare if it has none. */
+static void ring_give_up(struct spare_ring *spare, void **buf, size_t *cap, size_t *head)
 {
+	if (spare->buf == NULL) {
+		spare->buf = *buf;
+		spare->cap = *cap;
+	} else {
+		free(*buf);
+	}
+	*buf = NULL;
+	*cap = *head = 0;
+}
+
+static bool ring_grow(struct spare_ring *spare, void **buf, size_t *cap, size_t *head,
+		      size_t len, size_t elem)
+{
+	if (*cap == 0 && spare->buf != NULL) {
+		*buf = spare->buf;
+		*cap = spare->cap;
+		*head = 0;
+		spare->buf = NULL;
+		return true;
+	}
 	size_t ncap = *cap ? *cap * 2 : 2;
 	uint8_t *nb = malloc(ncap * elem);
 	if (nb == NULL)
@@ -167,7 +198,8 @@ static struct p2p_datagram *dq_push(struct agent *a, const struct p2p_endpoint *
 {
 	if (a->dq_len == a->dq_cap) {
 		void *b = a->dq;
-		if (!ring_grow(&b, &a->dq_cap, &a->dq_head, a->dq_len, sizeof(*a->dq)))
+		if (!ring_grow(&spare_dq, &b, &a->dq_cap, &a->dq_head, a->dq_len,
+			       sizeof(*a->dq)))
 			return NULL;
 		a->dq = b;
 	}
@@ -201,7 +233,8 @@ static struct p2p_event *emit(struct agent *a, enum agent_event_type type, const
 {
 	if (a->eq_len == a->eq_cap) {
 		void *b = a->eq;
-		if (!ring_grow(&b, &a->eq_cap, &a->eq_head, a->eq_len, sizeof(*a->eq)))
+		if (!ring_grow(&spare_eq, &b, &a->eq_cap, &a->eq_head, a->eq_len,
+			       sizeof(*a->eq)))
 			return NULL;
 		a->eq = b;
 	}
@@ -1537,9 +1570,9 @@ bool agent_pop_datagram(struct agent *a, struct p2p_datagram *out)
 	memcpy(out->buf, d->buf, d->len);
 	a->dq_head = (a->dq_head + 1) % a->dq_cap;
 	if (--a->dq_len == 0) {
-		free(a->dq);
+		void *b = a->dq;
+		ring_give_up(&spare_dq, &b, &a->dq_cap, &a->dq_head);
 		a->dq = NULL;
-		a->dq_cap = a->dq_head = 0;
 	}
 	return true;
 }
@@ -1551,9 +1584,9 @@ bool agent_pop_event(struct agent *a, struct p2p_event *out)
 	*out = a->eq[a->eq_head];
 	a->eq_head = (a->eq_head + 1) % a->eq_cap;
 	if (--a->eq_len == 0) {
-		free(a->eq);
+		void *b = a->eq;
+		ring_give_up(&spare_eq, &b, &a->eq_cap, &a->eq_head);
 		a->eq = NULL;
-		a->eq_cap = a->eq_head = 0;
 	}
 	return true;
 }
