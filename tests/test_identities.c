@@ -2,8 +2,12 @@
  * test_identities.c - identities derived on two cores are the ones a loop
  * gives, and simdrive accepts them in place of its own derivation.
  */
+#include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -121,6 +125,70 @@ static void test_simdrive_takes_identity(void **state)
 	net_free(n2);
 }
 
+/* This test is linked with --wrap=pthread_create and --wrap=calloc
+ * (tests/CMakeLists.txt) so that either fails on demand. */
+static bool fail_next_thread, fail_next_calloc;
+
+int __real_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg);
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg);
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)
+{
+	if (fail_next_thread) {
+		fail_next_thread = false;
+		return EAGAIN;
+	}
+	return __real_pthread_create(t, a, fn, arg);
+}
+
+void *__real_calloc(size_t n, size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_calloc(size_t n, size_t size)
+{
+	if (fail_next_calloc) {
+		fail_next_calloc = false;
+		return NULL;
+	}
+	return __real_calloc(n, size);
+}
+
+/* No second thread to be had: identities_start still succeeds and
+ * identities_finish derives everything itself, the same keys. */
+static void test_no_thread_finish_does_all(void **state)
+{
+	(void)state;
+	static uint8_t seeds[700][CRYPTO_SEED_SIZE];
+	static struct crypto_identity got[700], want;
+	seeds_fill(seeds, 700);
+	memset(got, 0, sizeof(got));
+	fail_next_thread = true;
+	struct identities_job *job =
+	    identities_start(got, (const uint8_t(*)[CRYPTO_SEED_SIZE])seeds, 700);
+	assert_non_null(job);
+	assert_false(fail_next_thread); /* it did ask for a thread */
+	identities_finish(job);
+	for (size_t i = 0; i < 700; i++) {
+		assert_int_equal(crypto_identity_from_seed(&want, seeds[i]), CRYPTO_OK);
+		assert_memory_equal(&got[i], &want, sizeof(want));
+	}
+}
+
+/* Out of memory for the job: NULL, nothing started, nothing written. */
+static void test_no_memory_starts_nothing(void **state)
+{
+	(void)state;
+	static uint8_t seeds[700][CRYPTO_SEED_SIZE];
+	static struct crypto_identity got[700];
+	static const struct crypto_identity zero;
+	seeds_fill(seeds, 700);
+	memset(got, 0, sizeof(got));
+	assert_int_equal(crypto_init(), CRYPTO_OK); /* libsodium's own allocations first */
+	fail_next_calloc = true;
+	assert_null(identities_start(got, (const uint8_t(*)[CRYPTO_SEED_SIZE])seeds, 700));
+	assert_false(fail_next_calloc);
+	for (size_t i = 0; i < 700; i++)
+		assert_memory_equal(&got[i], &zero, sizeof(zero));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -128,6 +196,8 @@ int main(void)
 	    cmocka_unit_test(test_few_match_loop),
 	    cmocka_unit_test(test_start_then_finish),
 	    cmocka_unit_test(test_simdrive_takes_identity),
+	    cmocka_unit_test(test_no_thread_finish_does_all),
+	    cmocka_unit_test(test_no_memory_starts_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
