@@ -90,20 +90,26 @@ struct agent_peer {
 };
 
 struct agent {
-	struct agent_config cfg;
-	char name[AGENT_NAME_MAX];
-	uint64_t dead_cfg;
-	struct crypto_identity id;
-	size_t n_hosts;
-	struct p2p_endpoint hosts[AGENT_MAX_HOST_CANDIDATES];
-	/* registration with the coordinator */
+	/* First, together: what every input, tick and agent_next_deadline()
+	 * read, so that an agent woken from cold costs a few cache lines
+	 * (bench_scale: 100 000 agents). */
+	struct discovery *disc;
+	struct p2p_datagram *dq;
+	size_t dq_cap, dq_head, dq_len;
+	struct p2p_event *eq;
+	size_t eq_cap, eq_head, eq_len;
 	bool reg_wanted, registered, have_srflx;
-	struct p2p_endpoint srflx;
-	uint8_t reg_txid[STUN_TXID_SIZE];
-	unsigned reg_tries;        /* >0: waiting for an answer */
-	uint64_t reg_retry_ns;     /* next retransmission or refresh */
-	uint64_t last_ts;
-	uint8_t ka_txid[STUN_TXID_SIZE];
+	/* A summary of each peer, so that an input for one peer, and
+	 * agent_next_deadline(), need not touch the others (the peers are
+	 * cold: bench_scale has 800 000 of them). A peer whose bit is set in
+	 * `stale` was touched since its summary was computed; every public
+	 * entry point that may touch peers ends with settle(), so between
+	 * calls nothing is stale. */
+	uint16_t stale;
+	uint16_t waiting;     /* peers with a pair waiting to be paced */
+	uint16_t tick_always; /* peers agent_tick() must visit even before due[] */
+	size_t n_peers;
+	uint64_t reg_retry_ns; /* next REGISTER retransmission or refresh */
 	uint64_t coord_ka_ns;
 	/* RFC 8445 6.1.4.2: one new (Waiting -> In-Progress) check per Ta for the
 	 * whole agent, the punching peers served round robin. */
@@ -113,24 +119,22 @@ struct agent {
 	 * ~900 bytes each, sixteen inline peers were most of an agent's memory
 	 * while most agents know a few (bench_scale: 100 000 agents). */
 	struct agent_peer *peers[AGENT_MAX_PEERS];
-	size_t n_peers;
-	/* What an input for one peer, and agent_next_deadline(), need to know
-	 * of all the others, kept here so that they need not be touched (the
-	 * peers are cold: bench_scale has 800 000 of them). A peer whose bit
-	 * is set in `stale` was touched since its summary was computed; every
-	 * public entry point that may touch peers ends with settle(), so
-	 * between calls nothing is stale. */
-	uint16_t stale;
-	uint16_t waiting;                  /* peers with a pair waiting to be paced */
-	uint16_t tick_always;              /* peers agent_tick() must visit even before due[] */
-	uint64_t due[AGENT_MAX_PEERS];     /* peer_deadline() */
+	uint64_t due[AGENT_MAX_PEERS]; /* peer_deadline() */
 	uint32_t name_hash[AGENT_MAX_PEERS];
 	uint64_t txn_bloom[AGENT_MAX_PEERS]; /* bit txid_bit() of every check txid held */
-	struct discovery *disc;
-	struct p2p_datagram *dq;
-	size_t dq_cap, dq_head, dq_len;
-	struct p2p_event *eq;
-	size_t eq_cap, eq_head, eq_len;
+	/* The rest. */
+	struct agent_config cfg;
+	char name[AGENT_NAME_MAX];
+	uint64_t dead_cfg;
+	size_t n_hosts;
+	struct p2p_endpoint hosts[AGENT_MAX_HOST_CANDIDATES];
+	/* registration with the coordinator */
+	struct p2p_endpoint srflx;
+	uint8_t reg_txid[STUN_TXID_SIZE];
+	unsigned reg_tries; /* >0: waiting for an answer */
+	uint64_t last_ts;
+	uint8_t ka_txid[STUN_TXID_SIZE];
+	struct crypto_identity id;
 };
 
 static void settle(struct agent *a);
