@@ -26,6 +26,8 @@ struct host_socket {
 	uint16_t port;
 	host_recv_fn fn;
 	void *ctx;
+	void (*prefetch)(const void *arg);
+	const void *prefetch_arg;
 };
 
 struct host {
@@ -49,6 +51,8 @@ static void host_describe(struct node *n, struct trace_node *out, char *detail, 
 
 /* node_ops.prefetch: the tables a received packet's way will read, then
  * its conntrack entry. */
+static struct host_socket *find_socket(const struct host *h, uint32_t addr, uint16_t port);
+
 static void host_prefetch(const struct node *n, const struct packet *p, int stage)
 {
 	const struct host *h = (const struct host *)n;
@@ -62,8 +66,13 @@ static void host_prefetch(const struct node *n, const struct packet *p, int stag
 		return;
 	}
 	struct packet_info flow;
-	if (packet_peek(p->data, p->len, &flow))
-		conntrack_prefetch(h->ct, &flow);
+	if (!packet_peek(p->data, p->len, &flow))
+		return;
+	conntrack_prefetch(h->ct, &flow);
+	const struct host_socket *s =
+	    flow.proto == IPPROTO_NUM_UDP ? find_socket(h, flow.dst, flow.dport) : NULL;
+	if (s != NULL && s->prefetch != NULL)
+		s->prefetch(s->prefetch_arg);
 }
 
 static const struct node_ops host_ops = {
@@ -273,6 +282,13 @@ static uint16_t pick_ephemeral(struct host *h)
 struct host_socket *host_udp_bind(struct host *h, uint16_t port, host_recv_fn fn, void *ctx)
 {
 	return host_udp_bind_addr(h, 0, port, fn, ctx);
+}
+
+void host_socket_set_prefetch(struct host_socket *s, void (*prefetch)(const void *arg),
+			      const void *arg)
+{
+	s->prefetch = prefetch;
+	s->prefetch_arg = arg;
 }
 
 struct host_socket *host_udp_bind_addr(struct host *h, uint32_t addr, uint16_t port,

@@ -173,6 +173,10 @@ int agent_input(struct agent *a, uint64_t now_ns, const struct p2p_endpoint *fro
 		const uint8_t *buf, size_t len);
 void agent_tick(struct agent *a, uint64_t now_ns);
 uint64_t agent_next_deadline(const struct agent *a); /* P2P_NO_DEADLINE if none */
+/* A hint for a driver that knows an input or a tick is coming (a
+ * simulator's prefetch pipeline): starts fetching the agent's lines that
+ * every call reads first. Changes nothing. */
+void agent_prefetch(const struct agent *a);
 bool agent_pop_datagram(struct agent *a, struct p2p_datagram *out);
 bool agent_pop_event(struct agent *a, struct p2p_event *out);
 
