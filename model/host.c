@@ -452,11 +452,11 @@ uint64_t host_udp_sendto(struct host_socket *s, const struct endpoint *to, const
 		return 0;
 	p->len = packet_build_udp(p->data, p->cap, &from, to, PACKET_DEFAULT_TTL,
 				  h->ip_id++, payload, len);
-	if (p->len == 0 || packet_parse_own(p->data, p->len, &info) != PACKET_OK) {
+	p->sums_ok = true; /* packet_build_udp writes both sums */
+	if (p->len == 0 || packet_check(p, &info, NULL, 0) != PACKET_OK) {
 		packet_release(net_packets(net), p);
 		return 0;
 	}
-	p->sums_ok = true; /* just written */
 	return host_output(h, p, &info, from.ip, to->ip);
 }
 

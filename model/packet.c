@@ -507,11 +507,6 @@ int packet_parse(const uint8_t *buf, size_t len, struct packet_info *out, char *
 	return parse(buf, len, out, true, why, why_size);
 }
 
-int packet_parse_own(const uint8_t *buf, size_t len, struct packet_info *out)
-{
-	return parse(buf, len, out, false, NULL, 0);
-}
-
 int packet_check(struct packet *p, struct packet_info *out, char *why, size_t why_size)
 {
 	int err = parse(p->data, p->len, out, !p->sums_ok, why, why_size);

@@ -108,16 +108,10 @@ struct packet_info {
 bool packet_peek(const uint8_t *buf, size_t len, struct packet_info *out);
 int packet_parse(const uint8_t *buf, size_t len, struct packet_info *out, char *why,
 		 size_t why_size);
-/* packet_parse without summing the two checksums, for bytes this program has
- * just built (packet_build_udp) or rewritten from bytes packet_parse passed
- * (packet_rewrite_*, packet_decrement_ttl keep both checksums right): what
- * packet_parse would return for them, without going over the payload again.
- * Every length is still checked. Bytes from anywhere else (a raw send, a
- * wire) must go through packet_parse. */
-int packet_parse_own(const uint8_t *buf, size_t len, struct packet_info *out);
-/* A packet arriving at a node: packet_parse of its bytes, except that sums
- * already known right (p->sums_ok) are not summed again along every hop,
- * and sums found right are remembered. Same result, same sentence. */
+/* packet_parse of p's bytes, except that sums already known right
+ * (p->sums_ok: built here, or verified and rewritten since only in ways that
+ * keep them right) are not summed again at every hop; sums found right are
+ * remembered. Every length is still checked. Same result, same sentence. */
 int packet_check(struct packet *p, struct packet_info *out, char *why, size_t why_size);
 
 /* Build IPv4+UDP into buf. Returns the total length, or 0 if cap is too small. */

@@ -333,8 +333,8 @@ static bool nat_step(struct router *r, struct fwd *f, bool outbound, struct ifac
 		}
 		trace_emit(t, &rec);
 	}
-	/* The NAT rewrote what packet_parse passed on arrival, checksums kept. */
-	if (packet_parse_own(f->p->data, f->p->len, &f->info) != PACKET_OK) {
+	/* The NAT rewrote what packet_check passed on arrival, sums kept right. */
+	if (packet_check(f->p, &f->info, NULL, 0) != PACKET_OK) {
 		node_dropf(&r->node, at, f->p, TRACE_DROP_MALFORMED,
 			   "%s's NAT produced a packet that does not parse", r->node.name);
 		return false;

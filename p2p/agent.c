@@ -56,9 +56,9 @@ struct agent_txn {
 
 struct agent_peer {
 	/* First, in the one cache line a peer is aligned to (PEER_ALIGN): what
-	 * agent_next_deadline() reads of every peer after every input, except
-	 * while still CONNECTING (bench_scale: 800 000 peers, mostly cold). */
-	bool used;
+	 * settle() reads to summarise a peer and agent_tick() to tick one that
+	 * is due, except while still CONNECTING (bench_scale: 800 000 peers,
+	 * mostly cold). */
 	bool controlling; /* lexicographically smaller name nominates */
 	bool introduced;  /* keys and session known */
 	bool connect_pending;     /* CONNECT to send once registered */
@@ -349,7 +349,6 @@ static struct agent_peer *add_peer(struct agent *a, const char *name)
 		return NULL;
 	p->slot = (uint8_t)a->n_peers;
 	a->peers[a->n_peers++] = p;
-	p->used = true;
 	p->retx_soonest_ns = P2P_NO_DEADLINE;
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	a->name_hash[p->slot] = name_hash(p->name);
@@ -471,9 +470,8 @@ void agent_free(struct agent *a)
 	if (a == NULL)
 		return;
 	discovery_free(a->disc);
-	for (size_t i = 0; i < AGENT_MAX_PEERS; i++) {
-		if (a->peers[i] != NULL)
-			free(a->peers[i]->pairs);
+	for (size_t i = 0; i < a->n_peers; i++) {
+		free(a->peers[i]->pairs);
 		free(a->peers[i]);
 	}
 	free(a->dq);
@@ -565,9 +563,8 @@ static void registration_lost(struct agent *a, uint64_t now, const char *why)
 									   : REG_RETRY_AFTER_LOSS);
 	emit(a, AGENT_EV_FAILED, NULL, "coordinator %s: %s", fmt_ep(&a->cfg.coordinator, ep), why);
 	touch_all(a);
-	for (size_t i = 0; i < AGENT_MAX_PEERS; i++)
-		if (a->peers[i] != NULL && a->peers[i]->used &&
-		    a->peers[i]->state == AGENT_PEER_CONNECTING)
+	for (size_t i = 0; i < a->n_peers; i++)
+		if (a->peers[i]->state == AGENT_PEER_CONNECTING)
 			fail_peer(a, a->peers[i], "the coordinator does not answer");
 }
 
@@ -618,17 +615,17 @@ static int on_register_response(struct agent *a, uint64_t now, const struct stun
 	if (moved)
 		emit_candidates(a);
 	touch_all(a);
-	for (size_t i = 0; i < AGENT_MAX_PEERS && a->peers[i] != NULL; i++) {
+	for (size_t i = 0; i < a->n_peers; i++) {
 		struct agent_peer *p = a->peers[i];
 		/* Our public endpoint moved (the NAT rebooted or changed its
 		 * behaviour): a peer we only reach through the relay still
 		 * probes the old one. Ask to be introduced again so that both
 		 * sides probe what is true now. */
-		bool stale = moved && !first && p->used && p->state == AGENT_PEER_RELAYED;
+		bool stale = moved && !first && p->state == AGENT_PEER_RELAYED;
 		/* Back after losing the coordinator: try again the peers that
 		 * failed meanwhile. */
-		bool retry = first && p->used && p->state == AGENT_PEER_FAILED;
-		if (p->used && (p->connect_pending || stale || retry))
+		bool retry = first && p->state == AGENT_PEER_FAILED;
+		if (p->connect_pending || stale || retry)
 			send_connect(a, p, now);
 	}
 	return AGENT_OK;
@@ -698,9 +695,9 @@ static int on_connect_response(struct agent *a, const struct stun_msg *m)
 	size_t rlen = 0;
 	char why[120];
 
-	for (size_t i = 0; i < AGENT_MAX_PEERS && a->peers[i] != NULL; i++) {
+	for (size_t i = 0; i < a->n_peers; i++) {
 		struct agent_peer *p = a->peers[i];
-		if (!p->used || memcmp(p->connect_txid, m->txid, STUN_TXID_SIZE) != 0)
+		if (memcmp(p->connect_txid, m->txid, STUN_TXID_SIZE) != 0)
 			continue;
 		touch(a, p);
 		if (m->cls == STUN_CLASS_ERROR && p->state == AGENT_PEER_CONNECTING) {
@@ -720,6 +717,7 @@ static void start_punching(struct agent *a, struct agent_peer *p, uint64_t now)
 {
 	char list[180] = "", ep[P2P_ENDPOINT_STRLEN];
 	size_t n = 0;
+	bool text = text_wanted(a);
 
 	p->state = AGENT_PEER_PUNCHING;
 	p->connect_retry_ns = 0;
@@ -739,7 +737,7 @@ static void start_punching(struct agent *a, struct agent_peer *p, uint64_t now)
 	retx_refresh(p);
 	if (a->pace_ns < now)
 		a->pace_ns = now;
-	for (size_t i = 0; i < p->n_pairs && n < sizeof(list) && text_wanted(a); i++)
+	for (size_t i = 0; i < p->n_pairs && n < sizeof(list) && text; i++)
 		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s %s", i ? ", " : "",
 				      coord_candidate_type_name(p->pairs[i].remote.type),
 				      fmt_ep(&p->pairs[i].remote.ep, ep));
@@ -955,8 +953,8 @@ static int first_waiting(const struct agent_peer *p)
 #ifndef NDEBUG
 static bool any_waiting(const struct agent *a)
 {
-	for (size_t i = 0; i < AGENT_MAX_PEERS && a->peers[i] != NULL; i++)
-		if (a->peers[i]->used && first_waiting(a->peers[i]) >= 0)
+	for (size_t i = 0; i < a->n_peers; i++)
+		if (first_waiting(a->peers[i]) >= 0)
 			return true;
 	return false;
 }
@@ -976,7 +974,7 @@ static void tick_pacing(struct agent *a, uint64_t now)
 		if (!(a->stale & bit) && !(a->waiting & bit))
 			continue;
 		struct agent_peer *p = a->peers[slot];
-		int i = p != NULL && p->used ? first_waiting(p) : -1;
+		int i = p != NULL ? first_waiting(p) : -1;
 		if (i < 0)
 			continue;
 		touch(a, p);
@@ -1117,7 +1115,7 @@ static int on_check_response(struct agent *a, uint64_t now, const struct p2p_end
 
 	for (size_t k = 0; k < a->n_peers; k++) {
 		struct agent_peer *p = a->peers[k];
-		if (!(a->txn_bloom[k] & bit) || !p->used || !p->introduced)
+		if (!(a->txn_bloom[k] & bit) || !p->introduced)
 			continue;
 		for (size_t j = 0; j < CHECK_TXNS; j++) {
 			struct agent_txn *t = &p->txns[j];
