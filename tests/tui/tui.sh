@@ -10,9 +10,17 @@ if ! command -v tmux >/dev/null 2>&1; then
 	echo "SKIP: tmux is not installed; the TUI end-to-end test needs it"
 	exit 77
 fi
-sock="natsim-tui-test-$$"
+# Every start gets its own tmux server (socket): after kill-session the last
+# session's server exits, and a new-session on the same socket can race that
+# exit ("server exited unexpectedly"). A fresh socket never meets a dying one.
+starts=0
+sock=""
 tm() { tmux -L "$sock" "$@"; }
-trap 'tm kill-server >/dev/null 2>&1' EXIT
+cleanup() {
+	local i
+	for i in $(seq 1 "$starts"); do tmux -L "natsim-tui-test-$$-$i" kill-server >/dev/null 2>&1; done
+}
+trap cleanup EXIT
 failures=0
 checks=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
@@ -48,9 +56,26 @@ case "$out" in *"standard output is not a terminal; try natsim run"*) ;;
 # After natsim exits, the shell reports whether the terminal is sane again.
 after='echo; if stty -a | grep -q -- "-icanon"; then c=no; else c=yes; fi;
 if stty -a | grep -q -- "-echo "; then e=no; else e=yes; fi; echo "RESTORED icanon=$c echo=$e"; sleep 30'
-start() {
-	tm new-session -d -s tui -x 120 -y 40 \
-		"env TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 '$natsim' tui; $after"
+start() { # start [COLS ROWS]: natsim tui in a new tmux server
+	starts=$((starts + 1))
+	sock="natsim-tui-test-$$-$starts"
+	tm new-session -d -s tui -x "${1:-120}" -y "${2:-40}" \
+		"env TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 '$natsim' tui; $after" ||
+		{ echo "FAIL: tmux new-session"; exit 1; }
+}
+
+# natsim_pid: poll (bounded) for the natsim process under the pane's shell.
+natsim_pid() {
+	local shell pid deadline=$((SECONDS + 10))
+	while [ $SECONDS -lt $deadline ]; do
+		shell=$(tm list-panes -t tui -F '#{pane_pid}' 2>/dev/null | head -1)
+		if [ -n "$shell" ]; then
+			pid=$(pgrep -P "$shell" -f natsim | head -1)
+			[ -n "$pid" ] && { echo "$pid"; return 0; }
+		fi
+		sleep 0.1
+	done
+	return 1
 }
 
 start
@@ -59,10 +84,13 @@ check "Tables: home" "the first NAT is selected"
 check "NAT mappings (0)" "no mapping before the first packet"
 
 # Step one record at a time until the tables pane shows the first mapping.
+# Each step waits until the title shows the new record number, so keys never
+# run ahead of the screen under load (a queued extra step would hide the
+# step back below).
 found=no
-for _ in $(seq 1 300); do
+for k in $(seq 2 300); do
 	tm send-keys -t tui Space
-	sleep 0.03
+	wait_for "record $k/" 10 || break
 	if screen | grep -qF "NAT mappings (1)"; then found=yes; break; fi
 done
 checks=$((checks + 1))
@@ -103,10 +131,8 @@ tm kill-session -t tui
 # SIGTERM: the same restoration.
 start
 check "Timeline" "the TUI starts again" 20
-shell=$(tm list-panes -t tui -F '#{pane_pid}')
-pid=$(pgrep -P "$shell" -f natsim | head -1)
 checks=$((checks + 1))
-if [ -n "$pid" ]; then
+if pid=$(natsim_pid); then
 	kill -TERM "$pid"
 	check "RESTORED icanon=yes echo=yes" "terminal restored after SIGTERM"
 else
