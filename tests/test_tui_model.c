@@ -66,6 +66,18 @@ static int find_line(const struct tui_lines *l, const char *needle)
 	return -1;
 }
 
+/* The lines of one style joined with spaces, as one text again: word-wrapped
+ * rows break only at spaces, so the sentence reads back whole. */
+static void join_style(const struct tui_lines *l, enum tui_style style, char *out, size_t size)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < l->n && used < size; i++)
+		if (l->v[i].style == style)
+			used += (size_t)snprintf(out + used, size - used, "%s%s", used ? " " : "",
+						 l->v[i].text + strspn(l->v[i].text, " "));
+}
+
 /* The first record matching kind (and, for packets, hop), or TUI_NONE. */
 static size_t first_record(const struct tui_model *m, enum trace_kind kind, int hop)
 {
@@ -126,7 +138,7 @@ static void test_mapping_appears_and_goes_back(void **state)
 	const struct trace_record *r = tui_model_record(f->m, tui_model_cursor(f->m));
 	assert_int_equal(r->kind, TRACE_MAPPING);
 	assert_int_equal(r->u.map.event, TRACE_MAP_CREATED);
-	assert_int_equal(tui_model_tables(f->m, "home", &f->lines), 0);
+	assert_int_equal(tui_model_tables(f->m, "home", 0, &f->lines), 0);
 	assert_true(find_line(&f->lines, "NAT mappings (1)") >= 0);
 	int row = find_line(&f->lines, "192.168.1.5:5000");
 	assert_true(row >= 0);
@@ -135,7 +147,7 @@ static void test_mapping_appears_and_goes_back(void **state)
 
 	assert_true(tui_model_back(f->m));
 	assert_int_equal(tui_model_mapping_count(f->m, "home"), 0);
-	assert_int_equal(tui_model_tables(f->m, "home", &f->lines), 0);
+	assert_int_equal(tui_model_tables(f->m, "home", 0, &f->lines), 0);
 	assert_true(find_line(&f->lines, "NAT mappings (0)") >= 0);
 	assert_true(find_line(&f->lines, "(no mappings)") >= 0);
 	assert_int_equal(find_line(&f->lines, "203.0.113.7:5000"), -1);
@@ -149,10 +161,10 @@ static void test_back_and_forth_fold_agree(void **state)
 	struct tui_lines other = {0};
 	while (tui_model_cursor(f->m) < target)
 		tui_model_step(f->m);
-	assert_int_equal(tui_model_tables(f->m, "office", &f->lines), 0);
+	assert_int_equal(tui_model_tables(f->m, "office", 0, &f->lines), 0);
 	tui_model_seek(f->m, tui_model_count(f->m));
 	tui_model_seek(f->m, target);
-	assert_int_equal(tui_model_tables(f->m, "office", &other), 0);
+	assert_int_equal(tui_model_tables(f->m, "office", 0, &other), 0);
 	assert_int_equal(other.n, f->lines.n);
 	for (size_t i = 0; i < other.n; i++)
 		assert_string_equal(other.v[i].text, f->lines.v[i].text);
@@ -254,7 +266,9 @@ static void test_inspector_drop_sentence(void **state)
 	int why = find_line(&f->lines, "dropped (");
 	assert_true(why >= 0);
 	assert_int_equal(f->lines.v[why].style, TUI_STYLE_DROP);
-	assert_non_null(strstr(f->lines.v[why].text, tui_model_record(f->m, i)->u.packet.why));
+	char joined[2048];
+	join_style(&f->lines, TUI_STYLE_DROP, joined, sizeof(joined));
+	assert_non_null(strstr(joined, tui_model_record(f->m, i)->u.packet.why));
 }
 
 static void test_flight_on_its_link(void **state)
@@ -307,7 +321,7 @@ static void test_what_if_changes_the_outcome(void **state)
 	size_t office = tui_model_selected_nat(f->m);
 	assert_string_equal(tui_model_node(f->m, office)->name, "office");
 	assert_int_equal(tui_model_cycle_preset(f->m, office, msg, sizeof(msg), f->d), 0);
-	assert_non_null(strstr(msg, "office port-restricted-cone -> symmetric"));
+	assert_non_null(strstr(msg, "what-if office: port-restricted-cone -> symmetric"));
 	assert_non_null(strstr(msg, "direct -> relayed"));
 	assert_string_equal(scenario_find_nat(f->s, "office")->preset, "symmetric");
 	const struct tui_pair *p = tui_model_pair(f->m, 0);
@@ -368,13 +382,13 @@ static void test_firewall_hits_from_drop_records(void **state)
 	emit_drop(&t, "bob's firewall dropped z: rule INPUT #1 (-j DROP) dropped it", "INPUT #1");
 	assert_int_equal(tui_model_adopt_log(f->m, log), 0);
 	tui_model_seek(f->m, tui_model_count(f->m));
-	assert_int_equal(tui_model_tables(f->m, "bob", &f->lines), 0);
+	assert_int_equal(tui_model_tables(f->m, "bob", 0, &f->lines), 0);
 	assert_true(find_line(&f->lines, "firewall rules (3 dropped so far)") >= 0);
 	assert_true(find_line(&f->lines, "    2  INPUT policy drop") >= 0);
 	assert_true(find_line(&f->lines, "    1  INPUT #1") >= 0);
 	assert_true(find_line(&f->lines, "hits count the drops each rule decided") >= 0);
 	tui_model_seek(f->m, 1);
-	assert_int_equal(tui_model_tables(f->m, "bob", &f->lines), 0);
+	assert_int_equal(tui_model_tables(f->m, "bob", 0, &f->lines), 0);
 	assert_true(find_line(&f->lines, "    1  INPUT policy drop") >= 0);
 }
 
