@@ -263,7 +263,9 @@ static void draw_tables(struct tui *t)
 	snprintf(title, sizeof(title), " Tables: %s (%s)  [ ] scroll", n ? n->name : "-",
 		 tui_model_follow(t->m) ? "follows packet" : "pinned, f follows");
 	pane_title(t, r, title, false);
-	tui_model_tables(t->m, n ? n->name : NULL, r->w, &t->tables);
+	/* only the lines up to the bottom of the pane: ] scrolls one at a time */
+	tui_model_tables(t->m, n ? n->name : NULL, r->w, (size_t)(t->v.tables_off + r->h),
+			 &t->tables);
 	if (t->v.tables_off > (int)t->tables.n - 1)
 		t->v.tables_off = t->tables.n ? (int)t->tables.n - 1 : 0;
 	draw_lines(t, r, &t->tables, (size_t)t->v.tables_off, t->v.tables_hoff);

@@ -1307,8 +1307,15 @@ static void flow_compact(const struct tui_model *m, const struct trace_conntrack
 		    endpoint_format(&(struct endpoint){c->reply.src, c->reply.sport}, x, sizeof(x)));
 }
 
+/* The lines past `max` would not be on screen: the pane asks for no more
+ * (with 1 000 flows, formatting them all would cost a frame). */
+static bool pane_full(const struct tui_lines *out, size_t max)
+{
+	return max && out->n >= max;
+}
+
 static int tables_conntrack(const struct tui_model *m, const struct fold_node *fn, int width,
-			    struct tui_lines *out)
+			    size_t max, struct tui_lines *out)
 {
 	int64_t now = tui_model_now(m);
 	size_t n = fn ? tui_model_flow_count(m, fn->name) : 0;
@@ -1318,7 +1325,7 @@ static int tables_conntrack(const struct tui_model *m, const struct fold_node *f
 		return -1;
 	if (n == 0)
 		return tui_lines_addf(out, TUI_STYLE_DIM, "(no flows)");
-	for (size_t i = 0; i < fn->n_flows; i++) {
+	for (size_t i = 0; i < fn->n_flows && !pane_full(out, max); i++) {
 		if (!flow_alive(&fn->flows[i], now))
 			continue;
 		if (tables_full(width))
@@ -1368,7 +1375,7 @@ static void mapping_widths(const struct fold_node *fn, int64_t now, int *w)
 }
 
 static int tables_mappings(const struct tui_model *m, const struct tui_node *nd,
-			   const struct fold_node *fn, int width, struct tui_lines *out)
+			   const struct fold_node *fn, int width, size_t max, struct tui_lines *out)
 {
 	int64_t now = tui_model_now(m);
 	size_t n = fn ? tui_model_mapping_count(m, fn->name) : 0;
@@ -1384,7 +1391,7 @@ static int tables_mappings(const struct tui_model *m, const struct tui_node *nd,
 		return -1;
 	if (n == 0)
 		return tui_lines_addf(out, TUI_STYLE_DIM, "(no mappings)");
-	for (size_t i = 0; i < fn->n_maps; i++)
+	for (size_t i = 0; i < fn->n_maps && !pane_full(out, max); i++)
 		if (map_alive(&fn->maps[i], now) &&
 		    mapping_row(m, &fn->maps[i], now, w, width, out) != 0)
 			return -1;
@@ -1464,7 +1471,7 @@ static int tables_firewall(const struct tui_model *m, const struct tui_node *nd,
 			"every drop, not of accepted packets)");
 }
 
-int tui_model_tables(const struct tui_model *m, const char *node, int width,
+int tui_model_tables(const struct tui_model *m, const char *node, int width, size_t max,
 		     struct tui_lines *out)
 {
 	tui_lines_clear(out);
@@ -1477,13 +1484,15 @@ int tui_model_tables(const struct tui_model *m, const char *node, int width,
 	/* a NAT's mappings first: they are what a student looks for there;
 	 * blank lines between the sections only where rows are not scarce */
 	bool gap = tables_full(width);
-	if (nd->role == TUI_ROLE_NAT && (tables_mappings(m, nd, fn, width, out) != 0 ||
+	if (nd->role == TUI_ROLE_NAT && (tables_mappings(m, nd, fn, width, max, out) != 0 ||
 					 (gap && tui_lines_addf(out, TUI_STYLE_PLAIN, " ") != 0)))
 		return -1;
-	if (tables_conntrack(m, fn, width, out) != 0 ||
+	if (pane_full(out, max))
+		return 0;
+	if (tables_conntrack(m, fn, width, max, out) != 0 ||
 	    (gap && tui_lines_addf(out, TUI_STYLE_PLAIN, " ") != 0))
 		return -1;
-	return tables_firewall(m, nd, fn, width, out);
+	return pane_full(out, max) ? 0 : tables_firewall(m, nd, fn, width, out);
 }
 
 /* ---- the packet inspector ---- */

@@ -216,15 +216,16 @@ const struct tui_pair *tui_model_pair(const struct tui_model *m, size_t i);
 size_t tui_model_flow_count(const struct tui_model *m, const char *node);
 size_t tui_model_mapping_count(const struct tui_model *m, const char *node);
 
-/* The tables pane for `node`: conntrack, NAT mappings (who may come in, time
- * left) and firewall rules with the hits the trace shows, for a pane `width`
- * columns wide. At TUI_TABLES_FULL columns or more (or width <= 0) conntrack
- * entries are `conntrack -L` lines; narrower, each flow is its tuple, time
- * left and flags, and every line is word-wrapped to the width, so nothing
- * needs scrolling sideways. Replaces `out`'s lines. Returns 0 or -1 when out
- * of memory. */
+/* The tables pane for `node`: for a NAT its mappings first (who may come
+ * in, time left), then conntrack, then firewall rules with the hits the trace
+ * shows, for a pane `width` columns wide. At TUI_TABLES_FULL columns or more
+ * (or width <= 0) conntrack entries are `conntrack -L` lines; narrower, each
+ * flow is its tuple, time left and flags, and every line is word-wrapped to
+ * the width, so nothing needs scrolling sideways. Stops after about
+ * `max_lines` lines (0: all), the most the pane can show. Replaces `out`'s
+ * lines. Returns 0 or -1 when out of memory. */
 #define TUI_TABLES_FULL 120
-int tui_model_tables(const struct tui_model *m, const char *node, int width,
+int tui_model_tables(const struct tui_model *m, const char *node, int width, size_t max_lines,
 		     struct tui_lines *out);
 
 /* The packet the inspector shows: the current record if it is a packet hop,

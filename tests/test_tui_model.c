@@ -141,7 +141,7 @@ static void test_mapping_appears_and_goes_back(void **state)
 	const struct trace_record *r = tui_model_record(f->m, tui_model_cursor(f->m));
 	assert_int_equal(r->kind, TRACE_MAPPING);
 	assert_int_equal(r->u.map.event, TRACE_MAP_CREATED);
-	assert_int_equal(tui_model_tables(f->m, "home", 0, &f->lines), 0);
+	assert_int_equal(tui_model_tables(f->m, "home", 0, 0, &f->lines), 0);
 	assert_true(find_line(&f->lines, "NAT mappings (1)") >= 0);
 	int row = find_line(&f->lines, "192.168.1.5:5000");
 	assert_true(row >= 0);
@@ -150,7 +150,7 @@ static void test_mapping_appears_and_goes_back(void **state)
 
 	assert_true(tui_model_back(f->m));
 	assert_int_equal(tui_model_mapping_count(f->m, "home"), 0);
-	assert_int_equal(tui_model_tables(f->m, "home", 0, &f->lines), 0);
+	assert_int_equal(tui_model_tables(f->m, "home", 0, 0, &f->lines), 0);
 	assert_true(find_line(&f->lines, "NAT mappings (0)") >= 0);
 	assert_true(find_line(&f->lines, "(no mappings)") >= 0);
 	assert_int_equal(find_line(&f->lines, "203.0.113.7:5000"), -1);
@@ -164,10 +164,10 @@ static void test_back_and_forth_fold_agree(void **state)
 	struct tui_lines other = {0};
 	while (tui_model_cursor(f->m) < target)
 		tui_model_step(f->m);
-	assert_int_equal(tui_model_tables(f->m, "office", 0, &f->lines), 0);
+	assert_int_equal(tui_model_tables(f->m, "office", 0, 0, &f->lines), 0);
 	tui_model_seek(f->m, tui_model_count(f->m));
 	tui_model_seek(f->m, target);
-	assert_int_equal(tui_model_tables(f->m, "office", 0, &other), 0);
+	assert_int_equal(tui_model_tables(f->m, "office", 0, 0, &other), 0);
 	assert_int_equal(other.n, f->lines.n);
 	for (size_t i = 0; i < other.n; i++)
 		assert_string_equal(other.v[i].text, f->lines.v[i].text);
@@ -385,13 +385,13 @@ static void test_firewall_hits_from_drop_records(void **state)
 	emit_drop(&t, "bob's firewall dropped z: rule INPUT #1 (-j DROP) dropped it", "INPUT #1");
 	assert_int_equal(tui_model_adopt_log(f->m, log), 0);
 	tui_model_seek(f->m, tui_model_count(f->m));
-	assert_int_equal(tui_model_tables(f->m, "bob", 0, &f->lines), 0);
+	assert_int_equal(tui_model_tables(f->m, "bob", 0, 0, &f->lines), 0);
 	assert_true(find_line(&f->lines, "firewall rules (3 dropped so far)") >= 0);
 	assert_true(find_line(&f->lines, "    2  INPUT policy drop") >= 0);
 	assert_true(find_line(&f->lines, "    1  INPUT #1") >= 0);
 	assert_true(find_line(&f->lines, "hits count the drops each rule decided") >= 0);
 	tui_model_seek(f->m, 1);
-	assert_int_equal(tui_model_tables(f->m, "bob", 0, &f->lines), 0);
+	assert_int_equal(tui_model_tables(f->m, "bob", 0, 0, &f->lines), 0);
 	assert_true(find_line(&f->lines, "    1  INPUT policy drop") >= 0);
 }
 
@@ -651,11 +651,17 @@ static void test_tables_follow_the_packet(void **state)
 	tui_layout_compute(&l, 24, 80, 1);
 	while (tui_model_mapping_count(f->m, "home") == 0)
 		assert_true(tui_model_step(f->m));
-	assert_int_equal(tui_model_tables(f->m, "home", l.tables.w, &f->lines), 0);
+	assert_int_equal(tui_model_tables(f->m, "home", l.tables.w, 0, &f->lines), 0);
 	assert_true(all_fit(&f->lines, l.tables.w));
 	int row = find_line(&f->lines, "192.168.1.5:5000 -> 203.0.113.7:5000");
 	assert_true(row >= 0 && row < l.tables.h - 1); /* the mapping shows without scrolling */
 	assert_true(find_line(&f->lines, "accepts 192.0.2.10:3478") >= 0);
+	/* asked for the rows a pane shows, it stops there (about: a wrapped
+	 * entry finishes) */
+	size_t all = f->lines.n;
+	assert_int_equal(tui_model_tables(f->m, "home", l.tables.w, 2, &f->lines), 0);
+	assert_true(f->lines.n >= 2 && f->lines.n <= 3 && f->lines.n < all);
+	assert_true(find_line(&f->lines, "NAT mappings (1)") == 0);
 }
 
 static void test_mouse_selects_nodes_and_records(void **state)
