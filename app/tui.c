@@ -222,8 +222,9 @@ static void draw_cell(struct tui *t, const struct tui_topo_cell *c, int y,
 	const char *mark = flight_glyph(t, f, c->node);
 	int x = r->x + c->col, end = r->x + r->w;
 	x += put(t, y, x, end - x, c->lead, A_DIM);
-	x += put(t, y, x, end - x, mark ? mark : " ",
-		 mark ? (t->color ? COLOR_PAIR(CP_FLIGHT) | A_BOLD : A_REVERSE | A_BOLD) : A_NORMAL);
+	x +=
+	    put(t, y, x, end - x, mark ? mark : " ",
+		mark ? (t->color ? COLOR_PAIR(CP_FLIGHT) | A_BOLD : A_REVERSE | A_BOLD) : A_NORMAL);
 	x += put(t, y, x, end - x, n->name, sel ? A_REVERSE | A_BOLD : A_BOLD);
 	put(t, y, x, end - x, c->info, n->role == TUI_ROLE_NAT ? A_NORMAL : A_DIM);
 }
@@ -293,8 +294,7 @@ static void draw_timeline(struct tui *t)
 			attron(a);
 			mvhline(y, r->x, ' ', r->w);
 			attroff(a);
-		} else if (tui_model_visible_pos(t->m, cur) ==
-			   tui_model_visible_pos(t->m, i)) {
+		} else if (tui_model_visible_pos(t->m, cur) == tui_model_visible_pos(t->m, i)) {
 			a |= A_UNDERLINE; /* the cursor is on a filtered-out record after it */
 		}
 		put(t, y, r->x, r->w, t->v.tl.v[row].text, a);
@@ -346,8 +346,8 @@ static void draw_status(struct tui *t)
 	const struct tui_rect *r = &t->v.lay.status;
 	attr_t a = t->msg[0] ? A_BOLD | (t->color ? COLOR_PAIR(CP_NOTE) : A_REVERSE) : A_REVERSE;
 	for (int i = 0; i < r->h; i++)
-		bar(t, r->y + i, r->x, r->w,
-		    (size_t)i < t->v.status.n ? t->v.status.v[i].text : "", a);
+		bar(t, r->y + i, r->x, r->w, (size_t)i < t->v.status.n ? t->v.status.v[i].text : "",
+		    a);
 }
 
 /* The help overlay: sized to its text; when the terminal is too short for

@@ -112,8 +112,7 @@ static size_t wrap_break(const char *p, int avail)
 	return brk > 0 ? brk : (fit > 0 ? fit : 1);
 }
 
-int tui_lines_wrap(struct tui_lines *l, enum tui_style style, const char *s, int width,
-		   int indent)
+int tui_lines_wrap(struct tui_lines *l, enum tui_style style, const char *s, int width, int indent)
 {
 	if (indent > width / 2)
 		indent = width / 2;
@@ -1292,19 +1291,19 @@ static void flow_compact(const struct tui_model *m, const struct trace_conntrack
 	long long secs = left <= 0 ? 0 : (long long)((left + SIM_S(1) - 1) / SIM_S(1));
 	endpoint_format(&(struct endpoint){c->orig.src, c->orig.sport}, src, sizeof(src));
 	endpoint_format(&(struct endpoint){c->orig.dst, c->orig.dport}, dst, sizeof(dst));
-	int used = snprintf(out, size, "%s %s %s %s %llds%s%s", proto_name(c->proto), src, arrow,
-			    dst, secs, c->seen_reply ? "" : " [UNREPLIED]",
-			    c->assured ? " [ASSURED]" : "");
+	int used =
+	    snprintf(out, size, "%s %s %s %s %llds%s%s", proto_name(c->proto), src, arrow, dst,
+		     secs, c->seen_reply ? "" : " [UNREPLIED]", c->assured ? " [ASSURED]" : "");
 	if (used > 0 && (size_t)used < size &&
 	    (c->reply.dst != c->orig.src || c->reply.dport != c->orig.sport))
-		used += snprintf(
-		    out + used, size - (size_t)used, " as %s",
-		    endpoint_format(&(struct endpoint){c->reply.dst, c->reply.dport}, x, sizeof(x)));
+		used += snprintf(out + used, size - (size_t)used, " as %s",
+				 endpoint_format(&(struct endpoint){c->reply.dst, c->reply.dport},
+						 x, sizeof(x)));
 	if (used > 0 && (size_t)used < size &&
 	    (c->reply.src != c->orig.dst || c->reply.sport != c->orig.dport))
-		snprintf(
-		    out + used, size - (size_t)used, " to %s",
-		    endpoint_format(&(struct endpoint){c->reply.src, c->reply.sport}, x, sizeof(x)));
+		snprintf(out + used, size - (size_t)used, " to %s",
+			 endpoint_format(&(struct endpoint){c->reply.src, c->reply.sport}, x,
+					 sizeof(x)));
 }
 
 /* The lines past `max` would not be on screen: the pane asks for no more
@@ -1385,9 +1384,9 @@ static int tables_mappings(const struct tui_model *m, const struct tui_node *nd,
 		     nd->behaviour[0] ? nd->behaviour : "behaviour unknown") != 0)
 		return -1;
 	/* a narrow row says what it is: "in -> out 30s; accepts ..." */
-	if (tables_full(width) && tui_lines_addf(out, TUI_STYLE_DIM, "%-*s %-*s %-4s %s", w[0],
-						 "internal", w[1], "external", "left",
-						 "who may come in") != 0)
+	if (tables_full(width) &&
+	    tui_lines_addf(out, TUI_STYLE_DIM, "%-*s %-*s %-4s %s", w[0], "internal", w[1],
+			   "external", "left", "who may come in") != 0)
 		return -1;
 	if (n == 0)
 		return tui_lines_addf(out, TUI_STYLE_DIM, "(no mappings)");
@@ -1442,10 +1441,10 @@ static int firewall_rows(const struct tui_model *m, const struct tui_node *nd,
 		int c = rules[i].chain;
 		k[c]++;
 		fw_rule_format(&rules[i], text, sizeof(text));
-		if (tab_line(
-			out, width, TUI_STYLE_PLAIN, "%5llu  %s #%zu  %s",
-			fn ? (unsigned long long)fn->hits[c][k[c] <= MAX_RULES ? k[c] : 0] : 0ull,
-			fw_chain_name((enum fw_chain)c), k[c], text) != 0)
+		if (tab_line(out, width, TUI_STYLE_PLAIN, "%5llu  %s #%zu  %s",
+			     fn ? (unsigned long long)fn->hits[c][k[c] <= MAX_RULES ? k[c] : 0]
+				: 0ull,
+			     fw_chain_name((enum fw_chain)c), k[c], text) != 0)
 			return -1;
 	}
 	for (int c = 0; c < FW_CHAIN_COUNT; c++)
@@ -1506,11 +1505,10 @@ size_t tui_model_inspected(const struct tui_model *m)
 }
 
 /* One field; a value too long for the pane wraps under the value column. */
-static int field_line(struct tui_lines *out, enum tui_style style, int width, const char *fmt,
-		      ...) __attribute__((format(printf, 4, 5)));
+static int field_line(struct tui_lines *out, enum tui_style style, int width, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
-static int field_line(struct tui_lines *out, enum tui_style style, int width, const char *fmt,
-		      ...)
+static int field_line(struct tui_lines *out, enum tui_style style, int width, const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
@@ -1550,8 +1548,9 @@ static int inspect_fields(const struct tui_model *m, const struct trace_packet *
 		enum tui_style st = changed ? TUI_STYLE_CHANGED : TUI_STYLE_PLAIN;
 		int rc = !narrow ? tui_lines_addf(out, st, "%-14s %-*.*s %s%s", name, col, col, b,
 						  a, changed ? "  *" : "")
-			 : changed ? field_line(out, st, width, "%-14s %s %s %s *", name, b, arrow, a)
-				   : field_line(out, st, width, "%-14s %s", name, a);
+			 : changed
+			     ? field_line(out, st, width, "%-14s %s %s %s *", name, b, arrow, a)
+			     : field_line(out, st, width, "%-14s %s", name, a);
 		if (rc != 0)
 			return -1;
 	}

@@ -72,8 +72,7 @@ size_t tui_text_fit(const char *s, int cols);
 /* Append `s` word-wrapped to `width` columns (width <= 0: one line); rows
  * after the first are indented by `indent` spaces. A word longer than a row
  * is cut at the row's end and goes on. Returns 0 or -1 when out of memory. */
-int tui_lines_wrap(struct tui_lines *l, enum tui_style style, const char *s, int width,
-		   int indent);
+int tui_lines_wrap(struct tui_lines *l, enum tui_style style, const char *s, int width, int indent);
 
 struct tui_model;
 

@@ -27,8 +27,9 @@ void tui_layout_compute(struct tui_layout *l, int rows, int cols, int status_row
 		l->too_small = true;
 		return;
 	}
-	status_rows = status_rows < 1 ? 1 : status_rows > STATUS_MAX_ROWS ? STATUS_MAX_ROWS
-									    : status_rows;
+	status_rows = status_rows < 1		      ? 1
+		      : status_rows > STATUS_MAX_ROWS ? STATUS_MAX_ROWS
+						      : status_rows;
 	int body = rows - 1 - status_rows;
 	/* the topology needs a title and 7 rows for the classic story: its pair
 	 * and five rows of nodes, compact, with one to spare for a wrapped pair */
@@ -54,9 +55,9 @@ static const struct {
 	const char *text;
 	int need; /* 0: always shown; higher: dropped first when narrow */
 } keybar_keys[] = {
-    {"space step", 1}, {"n packet", 1},	 {"b back", 1},	  {"r run", 2},	    {"p pause", 3},
-    {"+/- rate", 5},   {"g time", 4},	 {"/ filter", 3}, {"t what-if", 2}, {"f follow", 4},
-    {"tab focus", 3},  {"? help", 0},	 {"q quit", 0},
+    {"space step", 1}, {"n packet", 1}, {"b back", 1},	 {"r run", 2},	   {"p pause", 3},
+    {"+/- rate", 5},   {"g time", 4},	{"/ filter", 3}, {"t what-if", 2}, {"f follow", 4},
+    {"tab focus", 3},  {"? help", 0},	{"q quit", 0},
 };
 #define N_KEYS (sizeof(keybar_keys) / sizeof(keybar_keys[0]))
 
@@ -104,8 +105,8 @@ int tui_help_lines(struct tui_lines *out, int width, bool ascii)
 {
 	(void)ascii;
 	tui_lines_clear(out);
-	if (tui_lines_wrap(out, TUI_STYLE_HEADER, "natsim tui - step through a recorded run",
-			   width, 2) != 0 ||
+	if (tui_lines_wrap(out, TUI_STYLE_HEADER, "natsim tui - step through a recorded run", width,
+			   2) != 0 ||
 	    tui_lines_addf(out, TUI_STYLE_PLAIN, " ") != 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(help_keys) / sizeof(help_keys[0]); i++) {
@@ -116,9 +117,9 @@ int tui_help_lines(struct tui_lines *out, int width, bool ascii)
 	}
 	if (tui_lines_addf(out, TUI_STYLE_PLAIN, " ") != 0)
 		return -1;
-	return tui_lines_wrap(out, TUI_STYLE_DIM,
-			      "Panes are a fold of the trace up to the cursor. Any key closes this.",
-			      width, 0);
+	return tui_lines_wrap(
+	    out, TUI_STYLE_DIM,
+	    "Panes are a fold of the trace up to the cursor. Any key closes this.", width, 0);
 }
 
 /* ---- topology ---- */
@@ -140,7 +141,8 @@ static int build_pairs(struct tui_view *v, const struct tui_model *m, int width)
 		if (p->prev_outcome >= 0 && p->prev_outcome != p->outcome)
 			snprintf(line, sizeof(line), "%s %s %s: %s (ends %s, was %s)", p->a,
 				 v->ascii ? "<->" : "\u2194", p->b, tui_pair_state_name(p->state),
-				 scenario_path_name(p->outcome), scenario_path_name(p->prev_outcome));
+				 scenario_path_name(p->outcome),
+				 scenario_path_name(p->prev_outcome));
 		else
 			snprintf(line, sizeof(line), "%s %s %s: %s (ends %s)", p->a,
 				 v->ascii ? "<->" : "\u2194", p->b, tui_pair_state_name(p->state),
@@ -206,9 +208,12 @@ static bool topo_tree(struct tui_topo *t, const struct tui_model *m, int width, 
 		char lead[24], info[128], addr[32];
 		int indent = n->depth * 2 > 2 ? n->depth * 2 - 2 : 0;
 		snprintf(lead, sizeof(lead), "%*s%s", indent, "",
-			 n->depth == 0 ? "" : ascii ? "`-" : "\u2514\u2500");
-		snprintf(info, sizeof(info), " %s%s%.*s %s", role_tag(n), n->behaviour[0] ? " " : "",
-			 (int)strcspn(n->behaviour, " "), n->behaviour, n->addrs);
+			 n->depth == 0 ? ""
+			 : ascii       ? "`-"
+				       : "\u2514\u2500");
+		snprintf(info, sizeof(info), " %s%s%.*s %s", role_tag(n),
+			 n->behaviour[0] ? " " : "", (int)strcspn(n->behaviour, " "), n->behaviour,
+			 n->addrs);
 		struct tui_topo_cell *c = topo_add(t, i, (int)i, 0, lead, n->name, info);
 		if (c && c->cols > width) {
 			first_addr(n, addr, sizeof(addr));
@@ -302,8 +307,8 @@ static int layout_topology(struct tui_view *v, const struct tui_model *m)
 	int pair_rows = (int)v->pairs.n > r->h - 2 ? r->h - 2 : (int)v->pairs.n;
 	v->topo_y0 = r->y + 1 + pair_rows;
 	v->topo_rows = r->y + r->h - v->topo_y0;
-	bool tree = (int)tui_model_node_count(m) <= v->topo_rows &&
-		    topo_tree(&v->topo, m, r->w, v->ascii);
+	bool tree =
+	    (int)tui_model_node_count(m) <= v->topo_rows && topo_tree(&v->topo, m, r->w, v->ascii);
 	if (!tree && topo_compact(&v->topo, m, r->w, v->ascii) != 0)
 		return -1;
 	/* scroll only when even the compact rows do not fit: keep the selection in view */

@@ -65,21 +65,21 @@ struct tui_view {
 	bool ascii;
 	struct tui_layout lay;
 	enum tui_focus focus;
-	size_t tl_top;	    /* the first visible timeline entry on screen */
-	int topo_top;	    /* the first topology node row on screen */
-	int tables_off;	    /* tables pane: first line shown */
-	int tables_hoff;    /* and bytes cut on the left */
-	bool help;	    /* the help overlay is open */
-	int help_top;	    /* its first line shown */
+	size_t tl_top;		 /* the first visible timeline entry on screen */
+	int topo_top;		 /* the first topology node row on screen */
+	int tables_off;		 /* tables pane: first line shown */
+	int tables_hoff;	 /* and bytes cut on the left */
+	bool help;		 /* the help overlay is open */
+	int help_top;		 /* its first line shown */
 	struct tui_lines status; /* the status rows: a wrapped message, or the key bar */
 	struct tui_lines pairs;	 /* topology: each pair and its state, wrapped */
 	struct tui_topo topo;
-	int topo_y0;		 /* screen row of the first node row */
-	int topo_rows;		 /* node rows that fit */
-	struct tui_lines tl;	 /* timeline: the text of each screen row */
-	size_t *tl_rec;		 /* the record each row shows */
+	int topo_y0;	     /* screen row of the first node row */
+	int topo_rows;	     /* node rows that fit */
+	struct tui_lines tl; /* timeline: the text of each screen row */
+	size_t *tl_rec;	     /* the record each row shows */
 	size_t tl_cap;
-	int tl_y0;		 /* screen row of the first timeline row */
+	int tl_y0; /* screen row of the first timeline row */
 	struct tui_lines help_text;
 };
 

@@ -519,7 +519,8 @@ static void test_topology_every_node_at_80x24(void **state)
 	assert_true(v.topo.rows <= v.topo_rows);
 	check_topology_shows_all(&v, f->m);
 	/* alice sits on home's row, after it */
-	const struct tui_topo_cell *home = &v.topo.v[cell_of(&v, tui_model_find_node(f->m, "home"))];
+	const struct tui_topo_cell *home =
+	    &v.topo.v[cell_of(&v, tui_model_find_node(f->m, "home"))];
 	const struct tui_topo_cell *alice =
 	    &v.topo.v[cell_of(&v, tui_model_find_node(f->m, "alice"))];
 	assert_int_equal(alice->row, home->row);
@@ -609,9 +610,8 @@ static void test_what_if_message_is_not_cut(void **state)
 	char msg[400], joined[512];
 	tui_view_init(&v, true);
 	tui_model_select(f->m, tui_model_find_node(f->m, "office"));
-	assert_int_equal(tui_model_cycle_preset(f->m, tui_model_selected_nat(f->m), msg,
-						sizeof(msg), f->d),
-			 0);
+	assert_int_equal(
+	    tui_model_cycle_preset(f->m, tui_model_selected_nat(f->m), msg, sizeof(msg), f->d), 0);
 	assert_int_equal(tui_view_update(&v, f->m, 24, 80, msg), 0);
 	assert_true(v.status.n >= 2);
 	assert_int_equal(v.lay.status.h, (int)v.status.n);
@@ -677,8 +677,8 @@ static void test_mouse_selects_nodes_and_records(void **state)
 	const struct tui_topo_cell *co = &v.topo.v[cell_of(&v, office)];
 	int y = v.topo_y0 + cb->row - v.topo_top;
 	assert_int_equal(cb->row, co->row);
-	assert_true(tui_view_mouse(&v, f->m, y, v.lay.topo.x + cb->col + cb->cols - 1,
-				   TUI_MOUSE_CLICK));
+	assert_true(
+	    tui_view_mouse(&v, f->m, y, v.lay.topo.x + cb->col + cb->cols - 1, TUI_MOUSE_CLICK));
 	assert_int_equal(tui_model_selected(f->m), bob);
 	assert_false(tui_model_follow(f->m)); /* the click pins the tables */
 	assert_int_equal(v.focus, TUI_FOCUS_TOPOLOGY);
@@ -731,8 +731,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_ladder_pane, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_what_if_changes_the_outcome, setup, teardown),
 	    cmocka_unit_test(test_preset_cycle_order),
-	    cmocka_unit_test_setup_teardown(test_firewall_hits_from_drop_records, setup,
-					    teardown),
+	    cmocka_unit_test_setup_teardown(test_firewall_hits_from_drop_records, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_wrap_breaks_at_spaces, setup, teardown),
 	    cmocka_unit_test(test_keybar_keeps_help_and_quit),
 	    cmocka_unit_test(test_layout_80x24),
@@ -743,8 +742,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_what_if_message_is_not_cut, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tables_follow_the_packet, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_mouse_selects_nodes_and_records, setup,
-					    teardown),
+	    cmocka_unit_test_setup_teardown(test_mouse_selects_nodes_and_records, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
