@@ -590,13 +590,15 @@ static int build_timeline(struct tui_model *m)
 
 /* ---- topology ---- */
 
-/* The IPv4 addresses in `detail`, de-duplicated, comma-separated. */
+/* The IPv4 addresses in `detail`, de-duplicated, comma-separated; not a
+ * host's gateway ("gw 192.168.1.1"), which is its router's address. */
 static void extract_addrs(const char *detail, char *out, size_t size)
 {
 	out[0] = '\0';
 	for (const char *p = detail; p && *p; p++) {
 		if (*p < '0' || *p > '9' ||
-		    (p > detail && (p[-1] == '.' || (p[-1] >= '0' && p[-1] <= '9'))))
+		    (p > detail && (p[-1] == '.' || (p[-1] >= '0' && p[-1] <= '9'))) ||
+		    (p - detail >= 3 && strncmp(p - 3, "gw ", 3) == 0))
 			continue;
 		size_t n = strspn(p, "0123456789.");
 		char tok[20];

@@ -118,6 +118,8 @@ static void test_topology(void **state)
 	assert_non_null(strstr(home->behaviour, "port-restricted-cone"));
 	assert_non_null(strstr(home->addrs, "203.0.113.7"));
 	assert_int_equal(alice->role, TUI_ROLE_HOST);
+	assert_string_equal(alice->addrs, "192.168.1.5"); /* not its gateway's */
+	assert_string_equal(coord->addrs, "192.0.2.10,192.0.2.11");
 	assert_true(alice->firewall);
 	assert_string_equal(tui_model_node(f->m, (size_t)alice->parent)->name, "home");
 	assert_int_equal(coord->role, TUI_ROLE_COORDINATOR);
