@@ -136,6 +136,12 @@ checks=$((checks + 1))
 n=$(screen | grep -cF "(port-restricted filtering)")
 [ "$n" -ge 2 ] || { fail "80x24: the drop's reason ends in the timeline and the inspector ($n)"; screen | sed 's/^/  | /'; }
 
+# Selecting a node pins the tables to it; f follows the packet again.
+tm send-keys -t tui Tab Down
+check "Tables: bob (pinned, f follows)" "a selection pins the tables"
+tm send-keys -t tui f Tab
+check "Tables: office (follows packet)" "f: the tables follow the packet again"
+
 # What-if on the followed NAT: office becomes symmetric, the pair relayed.
 check "(ends direct)" "classic ends direct"
 tm send-keys -t tui t
