@@ -12,9 +12,9 @@
  * topology's cells, what a click hits) is decided in app/tui_view.c, which
  * is tested without a terminal; this file draws it and turns curses input
  * into calls. Every frame is drawn whole from the model (erase, draw,
- * refresh; curses sends only the difference). Signals only set a flag that the input loop
- * reads, so endwin() never runs inside a handler; atexit() restores the
- * terminal on any other way out.
+ * refresh; curses sends only the difference). Signals only set a flag that
+ * the input loop reads, so endwin() never runs inside a handler; atexit()
+ * restores the terminal on any other way out.
  */
 #include "app/tui.h"
 
