@@ -56,7 +56,7 @@ static const struct {
 	int need; /* 0: always shown; higher: dropped first when narrow */
 } keybar_keys[] = {
     {"space step", 1}, {"n packet", 1}, {"b back", 1},	 {"r run", 2},	   {"p pause", 3},
-    {"+/- rate", 5},   {"g time", 4},	{"/ filter", 3}, {"t what-if", 2}, {"f follow", 4},
+    {"+/- rate", 5},   {"g time", 4},	{"/ filter", 2}, {"t what-if", 2}, {"f follow", 4},
     {"tab focus", 3},  {"? help", 0},	{"q quit", 0},
 };
 #define N_KEYS (sizeof(keybar_keys) / sizeof(keybar_keys[0]))

@@ -443,6 +443,7 @@ static void test_keybar_keeps_help_and_quit(void **state)
 	}
 	tui_keybar(bar, sizeof(bar), 80);
 	assert_non_null(strstr(bar, "t what-if"));
+	assert_non_null(strstr(bar, "/ filter"));
 	assert_true(strstr(bar, "? help") < strstr(bar, "q quit")); /* the usual order */
 	tui_keybar(bar, sizeof(bar), 200);
 	assert_non_null(strstr(bar, "+/- rate"));
