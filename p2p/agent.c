@@ -2,7 +2,8 @@
  * agent.c - the peer agent (see agent.h; wire format in docs/protocol.md).
  *
  * Structure: one handler per message type (REGISTER/CONNECT responses,
- * INTRODUCE, Binding request = connectivity check, Binding response, RELAY,
+ * INTRODUCE, Binding request = connectivity or consent check, Binding
+ * response, RELAY (data, and the answer to our RELAY request),
  * DATA), and per-peer timers in tick_peer(). Candidate pairs are (our socket,
  * remote candidate): an agent has one socket, so the local half of every pair
  * is config.local and the pair is named by its remote endpoint.
@@ -73,7 +74,7 @@ struct agent_peer {
 	uint64_t next_check_ns; /* RELAYED: next background check */
 	uint64_t punch_deadline_ns;
 	uint64_t consent_ns;	  /* DIRECT: last authenticated answer (RFC 7675) */
-	uint64_t next_consent_ns; /* DIRECT: next consent check; 0 none (keepalives off) */
+	uint64_t next_consent_ns; /* DIRECT: next consent check (none with keepalives off) */
 	uint64_t relay_retry_ns;  /* PUNCHING: next RELAY request; 0: not asking */
 	/* The rest. */
 	uint64_t connect_retry_ns; /* 0: not waiting for an introduction */
