@@ -29,6 +29,13 @@ struct class_seen {
 	char classic[32];
 };
 
+/* A path change one agent reported about one peer (both sides of a pair). */
+struct path_seen {
+	int64_t t;
+	const char *host, *peer; /* scenario names */
+	enum run_step_kind kind;
+};
+
 struct runner {
 	const struct scenario *s;
 	struct world w;
@@ -39,6 +46,8 @@ struct runner {
 	size_t n_data, cap_data;
 	struct class_seen *classes;
 	size_t n_classes, cap_classes;
+	struct path_seen *paths;
+	size_t n_paths, cap_paths;
 	bool oom;
 };
 
@@ -118,20 +127,55 @@ static struct run_pair *find_pair(struct runner *r, const char *a, const char *b
 	return NULL;
 }
 
+static enum run_step_kind step_of(enum agent_event_type type)
+{
+	switch (type) {
+	case AGENT_EV_RELAYED:
+		return RUN_STEP_RELAYED;
+	case AGENT_EV_PATH_LOST:
+		return RUN_STEP_LOST;
+	case AGENT_EV_FAILED:
+		return RUN_STEP_FAILED;
+	default:
+		return RUN_STEP_DIRECT;
+	}
+}
+
+/* The first steps are kept, and the last one always. */
+static void add_step(struct run_pair *p, int64_t t, enum run_step_kind kind)
+{
+	size_t i = p->n_steps < RUN_HISTORY_MAX ? p->n_steps : RUN_HISTORY_MAX - 1;
+	p->steps[i] = (struct run_step){t, kind};
+	p->n_steps++;
+}
+
 static void note_path_event(struct runner *r, const char *agent, const struct p2p_event *ev)
 {
 	struct run_pair *p = find_pair(r, agent, ev->peer);
 	int64_t t = now_of(r);
 	if (!p || t < p->connect_at)
 		return;
-	bool direct = ev->type == AGENT_EV_DIRECT || ev->type == AGENT_EV_UPGRADED;
-	if ((direct || ev->type == AGENT_EV_RELAYED) && p->connected_at == SCENARIO_UNSET)
+	enum run_step_kind kind = step_of(ev->type);
+	struct path_seen *s = push(&r->paths, &r->n_paths, &r->cap_paths, sizeof(*s));
+	if (!s) {
+		r->oom = true;
+		return;
+	}
+	*s = (struct path_seen){t, strcmp(agent, p->a) == 0 ? p->a : p->b,
+				strcmp(agent, p->a) == 0 ? p->b : p->a, kind};
+	bool direct = kind == RUN_STEP_DIRECT;
+	if ((direct || kind == RUN_STEP_RELAYED) && p->connected_at == SCENARIO_UNSET)
 		p->connected_at = t;
 	if (direct && p->direct_at == SCENARIO_UNSET)
 		p->direct_at = t;
-	/* The path in the words of the side that asked. */
-	if (direct && strcmp(agent, p->a) == 0)
+	/* The history and the path in the words of the side that asked. */
+	if (strcmp(agent, p->a) != 0)
+		return;
+	add_step(p, t, kind);
+	if (direct)
 		snprintf(p->detail, sizeof(p->detail), "%s", ev->text);
+	else if (kind == RUN_STEP_LOST || kind == RUN_STEP_FAILED)
+		snprintf(p->failure, sizeof(p->failure), "%s", ev->text);
 }
 
 static void on_agent(struct sim_agent *sa, const struct p2p_event *ev, void *ctx)
@@ -142,7 +186,12 @@ static void on_agent(struct sim_agent *sa, const struct p2p_event *ev, void *ctx
 	case AGENT_EV_DIRECT:
 	case AGENT_EV_UPGRADED:
 	case AGENT_EV_RELAYED:
+	case AGENT_EV_PATH_LOST:
 		note_path_event(r, name, ev);
+		break;
+	case AGENT_EV_FAILED:
+		if (ev->peer[0]) /* not the agent's own registration */
+			note_path_event(r, name, ev);
 		break;
 	case AGENT_EV_DATA_RECEIVED: {
 		struct data_seen *d = push(&r->data, &r->n_data, &r->cap_data, sizeof(*d));
@@ -355,15 +404,60 @@ static size_t count_drops(struct runner *r, const struct scenario_expect *x)
 	return n;
 }
 
+static int path_of(enum agent_peer_state st)
+{
+	return st == AGENT_PEER_DIRECT	  ? SCENARIO_PATH_DIRECT
+	       : st == AGENT_PEER_RELAYED ? SCENARIO_PATH_RELAYED
+					  : SCENARIO_PATH_UNCONNECTED;
+}
+
+/* "direct at 1.145 s, lost at 31.145 s": what host saw of its path to peer,
+ * the last `room` steps at most. */
+static void history_words(struct runner *r, const char *host, const char *peer, char *out, size_t n)
+{
+	size_t len = 0, total = 0, shown = 0;
+	for (size_t i = 0; i < r->n_paths; i++)
+		total += strcmp(r->paths[i].host, host) == 0 && strcmp(r->paths[i].peer, peer) == 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < r->n_paths && len < n; i++) {
+		const struct path_seen *s = &r->paths[i];
+		if (strcmp(s->host, host) != 0 || strcmp(s->peer, peer) != 0 || total - shown++ > 6)
+			continue;
+		len += (size_t)snprintf(out + len, n - len, "%s%s at %.3f s",
+					len	    ? ", "
+					: total > 6 ? "..., "
+						    : "",
+					run_step_name(s->kind), (double)s->t / 1e9);
+	}
+}
+
+/* `expect A and B direct|relayed [by T]`: the path was reached at some
+ * moment up to T (the end of the run without `by`); `unconnected [by T]`:
+ * not connected at T. `expect A and B end PATH`: the state the run ends in.
+ * Always as A's agent sees its path to B. */
 static bool check_path(struct runner *r, const struct scenario_expect *x, char *why, size_t n)
 {
 	enum agent_peer_state st = agent_peer_state(agent_of(r, x->host.name), x->peer.name);
-	int path = st == AGENT_PEER_DIRECT ? SCENARIO_PATH_DIRECT
-		   : st == AGENT_PEER_RELAYED ? SCENARIO_PATH_RELAYED
-					      : SCENARIO_PATH_UNCONNECTED;
-	snprintf(why, n, "%s's path to %s is %s", x->host.name, x->peer.name,
-		 st == AGENT_PEER_NONE ? "unknown (never asked for)" : agent_peer_state_name(st));
-	return path == x->path;
+	bool ok = path_of(st) == x->path;
+	if (!x->at_end && x->path != SCENARIO_PATH_UNCONNECTED) {
+		enum run_step_kind want =
+		    x->path == SCENARIO_PATH_DIRECT ? RUN_STEP_DIRECT : RUN_STEP_RELAYED;
+		ok = false;
+		for (size_t i = 0; i < r->n_paths; i++) {
+			const struct path_seen *s = &r->paths[i];
+			ok |= s->kind == want && strcmp(s->host, x->host.name) == 0 &&
+			      strcmp(s->peer, x->peer.name) == 0;
+		}
+	}
+	char hist[200];
+	history_words(r, x->host.name, x->peer.name, hist, sizeof(hist));
+	if (st == AGENT_PEER_NONE)
+		snprintf(why, n, "%s never asked for a path to %s", x->host.name, x->peer.name);
+	else
+		snprintf(why, n, "%s's path to %s %s %s (%s)", x->host.name, x->peer.name,
+			 x->at_end ? "ends" : "is", agent_peer_state_name(st),
+			 hist[0] ? hist : "it was never direct or relayed");
+	return ok;
 }
 
 struct mapping_query {
@@ -482,8 +576,8 @@ static void describe(const struct scenario_expect *x, char *out, size_t n)
 	}
 	switch (x->kind) {
 	case SCENARIO_EXPECT_PATH:
-		snprintf(out, n, "%s and %s %s%s", x->host.name, x->peer.name,
-			 scenario_path_name(x->path), by);
+		snprintf(out, n, "%s and %s %s%s%s", x->host.name, x->peer.name,
+			 x->at_end ? "end " : "", scenario_path_name(x->path), by);
 		break;
 	case SCENARIO_EXPECT_DROP:
 	case SCENARIO_EXPECT_NO_DROP: {
@@ -617,10 +711,7 @@ static void finish(struct runner *r, struct scheduled *sch)
 			verdict(r, &s->expects[i], &r->res->verdicts[i]);
 	for (size_t i = 0; i < r->res->n_pairs; i++) {
 		struct run_pair *p = &r->res->pairs[i];
-		enum agent_peer_state st = agent_peer_state(agent_of(r, p->a), p->b);
-		p->path = st == AGENT_PEER_DIRECT    ? SCENARIO_PATH_DIRECT
-			  : st == AGENT_PEER_RELAYED ? SCENARIO_PATH_RELAYED
-						     : SCENARIO_PATH_UNCONNECTED;
+		p->path = path_of(agent_peer_state(agent_of(r, p->a), p->b));
 	}
 	(void)sch;
 }
@@ -632,6 +723,7 @@ static void runner_fini(struct runner *r)
 	free(r->data);
 	free(r->drops);
 	free(r->classes);
+	free(r->paths);
 	world_free(&r->w);
 }
 
@@ -675,6 +767,20 @@ int runner_run(const struct scenario *s, const struct run_options *opt, struct r
 		return -1;
 	}
 	return 0;
+}
+
+const char *run_step_name(enum run_step_kind kind)
+{
+	static const char *const names[] = {"direct", "relayed", "lost", "failed"};
+	return (unsigned)kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "?";
+}
+
+const char *run_pair_end_name(const struct run_pair *p)
+{
+	if (p->n_steps == 0)
+		return "unconnected";
+	return run_step_name(
+	    p->steps[p->n_steps < RUN_HISTORY_MAX ? p->n_steps - 1 : RUN_HISTORY_MAX - 1].kind);
 }
 
 void run_result_free(struct run_result *r)

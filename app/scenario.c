@@ -2036,9 +2036,17 @@ static int exp_path(struct parser *p, struct scenario_expect *e)
 	    want_kw(p, "and", "'and' after the first host") < 0 ||
 	    want_name(p, "a host name after 'and'", &e->peer) < 0)
 		return -1;
+	/* `end PATH` (or `ends PATH`): the state the run ends in; without it,
+	 * a path reached at some moment by the deadline (docs/scenario.md). */
+	e->at_end = accept_kw(p, "end") || accept_kw(p, "ends");
 	WANT_VALUE(p, "'direct', 'relayed' or 'unconnected'",
 		   val_choice(ws, wl, path_names, COUNT(path_names),
 			      "'direct', 'relayed' or 'unconnected'", &e->path, msg));
+	if (e->at_end && peek(p))
+		return err_at(p, peek(p),
+			      "'end %s' is about the end of the run, so it takes nothing after it "
+			      "(for a deadline write 'expect %s and %s %s by TIME')",
+			      path_names[e->path], e->host.name, e->peer.name, path_names[e->path]);
 	return exp_by_only(p, e);
 }
 

@@ -277,6 +277,7 @@ struct scenario_expect {
 	struct scenario_ref peer;
 	struct scenario_ref node;
 	int path;   /* enum scenario_path */
+	bool at_end; /* path: `end PATH`, the state the run ends in (by_ns unset) */
 	int reason; /* trace_drop_reason number, SCENARIO_REASON_ANY */
 	bool has_from, has_to;
 	struct scenario_endpoint from, to;

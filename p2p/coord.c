@@ -798,6 +798,58 @@ static int handle_relay(struct coord *c, uint64_t now, const struct p2p_endpoint
 	return COORD_OK;
 }
 
+/* RELAY request: an agent whose punching failed asks whether we will relay
+ * for this session before it says it is relayed (docs/protocol.md). The
+ * answer is an empty success, or an error: 403 when we run without a relay
+ * or the two were never introduced, 404 for an unknown peer. */
+static int handle_relay_request(struct coord *c, uint64_t now, const struct p2p_endpoint *local,
+				const struct p2p_endpoint *from, size_t len,
+				const struct stun_msg *m)
+{
+	char target[COORD_NAME_MAX];
+	uint64_t session;
+	uint32_t a = find_by_ep(c, from), b = NIL;
+	enum coord_refusal why = COORD_REFUSE_NONE;
+
+	if (a == NIL)
+		why = COORD_REFUSE_NOT_REGISTERED;
+	else if (c->cfg.disable_relay)
+		why = COORD_REFUSE_RELAY_OFF;
+	else if (stun_get_u64(m, STUN_ATTR_NATSIM_SESSION, &session) != STUN_OK ||
+		 stun_get_string(m, STUN_ATTR_NATSIM_PEER, target, sizeof(target)) != STUN_OK ||
+		 (b = find_by_name(c, target)) == NIL)
+		why = COORD_REFUSE_UNKNOWN_PEER;
+	else if (!has_session(c, a, b, session))
+		why = COORD_REFUSE_NO_SESSION;
+	if (a != NIL)
+		touch(c, a, now);
+	if (why != COORD_REFUSE_NONE) {
+		refuse(c, why, a != NIL ? c->peers[a].reg.name : NULL, from,
+		       why == COORD_REFUSE_RELAY_OFF
+			   ? "RELAY refused: this coordinator runs without a relay"
+			   : "RELAY request refused");
+		reply_error(c, local, from, m, len, why == COORD_REFUSE_UNKNOWN_PEER ? 404 : 403,
+			    why == COORD_REFUSE_RELAY_OFF ? "Relay off" : "Forbidden");
+		return COORD_ERR_REFUSED;
+	}
+	struct p2p_datagram *d = dq_push(c);
+	if (d == NULL)
+		return COORD_ERR_NOMEM;
+	struct stun_writer w;
+	stun_writer_init(&w, d->buf, sizeof(d->buf), STUN_METHOD_RELAY, STUN_CLASS_SUCCESS,
+			 m->txid);
+	stun_put_fingerprint(&w);
+	int n = stun_writer_finish(&w);
+	if (n <= 0) {
+		dq_unpush(c);
+		return COORD_ERR_MALFORMED;
+	}
+	d->from = *local;
+	d->to = *from;
+	d->len = (size_t)n;
+	return COORD_OK;
+}
+
 /* ---- driver interface ---- */
 
 static int handle_binding(struct coord *c, uint64_t now, const struct p2p_endpoint *local,
@@ -842,6 +894,8 @@ int coord_input(struct coord *c, uint64_t now_ns, const struct p2p_endpoint *loc
 	case STUN_METHOD_RELAY:
 		if (m.cls == STUN_CLASS_INDICATION)
 			return handle_relay(c, now_ns, from, &m);
+		if (m.cls == STUN_CLASS_REQUEST)
+			return handle_relay_request(c, now_ns, local, from, len, &m);
 		break;
 	}
 	c->counters.dropped++;

@@ -268,7 +268,7 @@ static void add_link(Agraph_t *g, const struct trace_log *log, const struct trac
 	set(e, "fontsize", "9");
 }
 
-/* The outcome of each pair: the last direct/relayed/failed an agent said. */
+/* The outcome of each pair: the last direct/relayed/lost/failed an agent said. */
 struct outcome {
 	const char *a, *b, *path;
 };
@@ -288,6 +288,7 @@ static void add_outcomes(Agraph_t *g, const struct trace_log *log)
 		    strcmp(a->event, "direct") == 0 || strcmp(a->event, "upgraded") == 0 ? "direct"
 		    : strcmp(a->event, "relayed") == 0					 ? "relayed"
 		    : strcmp(a->event, "failed") == 0					 ? "failed"
+		    : strcmp(a->event, "path-lost") == 0				 ? "lost"
 											 : NULL;
 		if (path == NULL || agnode(g, (char *)a->node, 0) == NULL ||
 		    agnode(g, (char *)a->peer, 0) == NULL)
@@ -309,7 +310,9 @@ static void add_outcomes(Agraph_t *g, const struct trace_log *log)
 		set(e, "color", color);
 		set(e, "fontcolor", color);
 		set(e, "penwidth", "2.5");
-		set(e, "style", strcmp(o[k].path, "failed") == 0 ? "dashed" : "bold");
+		set(e, "style",
+		    strcmp(o[k].path, "failed") == 0 || strcmp(o[k].path, "lost") == 0 ? "dashed"
+										       : "bold");
 		set(e, "dir", "both");
 		set(e, "constraint", "false");
 	}
