@@ -369,7 +369,7 @@ static int print_tables(const struct run_cli *c, const struct trace_log *log, in
 	if (t == NULL)
 		return -1;
 	printf("\nTables at %.3fs\n\n", at / 1e9);
-	int rc = tables_render_conntrack(stdout, t, NULL, c->ascii);
+	int rc = tables_render_conntrack(stdout, stderr, t, NULL, c->ascii);
 	if (rc == 0) {
 		printf("\n");
 		rc = tables_render_mappings(stdout, t, NULL, c->ascii);

@@ -116,7 +116,7 @@ static void emit_ct(struct fixture *f, int64_t at, enum trace_ct_event ev, int64
 static void emit_story(struct fixture *f)
 {
 	struct trace_record r = {.kind = TRACE_NODE};
-	r.u.node = (struct trace_node){"home", "nat", "192.168.1.1 | 203.0.113.7", "isp"};
+	r.u.node = (struct trace_node){"home", "nat", "192.168.1.1 | 203.0.113.7", "isp", true};
 	emit(f, 0, &r);
 	emit_app(f, 0, "alice", "alice", "registered", NULL,
 		 "registered with the coordinator as 203.0.113.7:61000");

@@ -21,7 +21,7 @@ file_ok() { # file_ok PATH DESCRIPTION
 expect_exit 0 "--tables" -- "$natsim" run "$classic" --tables --quiet
 contains "$out" "── office: conntrack ──" "--tables conntrack header"
 contains "$out" "udp      17 " "--tables conntrack line"
-contains "$out" "flow entries have been shown." "--tables conntrack footer"
+contains "$err" "flow entries have been shown." "--tables conntrack footer (stderr)"
 contains "$out" "── home: mappings (EIM + APDF, port-restricted-cone) ──" "--tables mappings"
 contains "$out" "All 3 expectations held." "--tables still checks expectations"
 
@@ -105,5 +105,13 @@ expect_exit 2 "why bad id" -- "$natsim" why "$classic" --packet twelve
 contains "$err" "--packet expects a packet id" "why bad id message"
 expect_exit 2 "why without --packet" -- "$natsim" why "$classic"
 contains "$err" "--packet ID is required" "why missing id message"
+
+# --tables as conntrack -L: a NAT's empty table is shown ("0 flow entries"),
+# and each closing count goes to stderr, the entries alone to stdout.
+expect_exit 0 "--at 0s" -- "$natsim" run "$classic" --at 0s --quiet
+contains "$out" "── home: conntrack ──" "--at 0s shows home's empty table"
+lacks "$out" "flow entries have been shown." "conntrack counts are not on stdout"
+contains "$err" "conntrack v1.4.7 (conntrack-tools): 0 flow entries have been shown." \
+	"empty table's count on stderr"
 
 finish
