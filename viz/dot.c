@@ -150,7 +150,7 @@ static bool is_coordinator(const struct trace_log *log, const char *name)
 	return false;
 }
 
-/* "accepts A, B and C (port-restricted filtering)" over lines: a break after
+/* "accepts A, B and C (address-and-port-dependent filtering)" over lines: a break after
  * each comma and before the parenthesis, so a NAT's box stays narrow. */
 static void put_who(struct buf *b, const char *who)
 {

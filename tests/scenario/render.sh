@@ -114,4 +114,14 @@ lacks "$out" "flow entries have been shown." "conntrack counts are not on stdout
 contains "$err" "conntrack v1.4.7 (conntrack-tools): 0 flow entries have been shown." \
 	"empty table's count on stderr"
 
+# RFC 4787's names everywhere: a drop at a NAT names its filtering as the
+# tables do; classify says "symmetric" is RFC 3489's name for any non-EIM NAT.
+expect_exit 0 "classic drop wording" -- "$natsim" run "$classic"
+contains "$out" "the one endpoint it has sent to (address-and-port-dependent filtering)" \
+	"drop names RFC 4787 filtering"
+lacks "$out" "port-restricted filtering" "no classic name for filtering in drops"
+expect_exit 0 "classify an ADM NAT" -- "$natsim" run discovery --set n-sym.mapping=ADM
+contains "$out" "NAT: symmetric (as RFC 3489 calls every mapping that is not endpoint-independent; mapping address-dependent" \
+	"classify says what symmetric means"
+
 finish
