@@ -309,7 +309,11 @@ static void print_verdicts(FILE *f, const struct scenario *s, const struct run_r
 			fprintf(f, "\n        but %s", v->why);
 		fputc('\n', f);
 	}
-	if (res->n_failed)
+	/* "The 1 expectation held.", "All 3 expectations held.", "1 of 3
+	 * expectations failed.": the count agrees with its noun. */
+	if (res->n_verdicts == 1)
+		fprintf(f, "\nThe 1 expectation %s.\n", res->n_failed ? "failed" : "held");
+	else if (res->n_failed)
 		fprintf(f, "\n%zu of %zu expectations failed.\n", res->n_failed, res->n_verdicts);
 	else
 		fprintf(f, "\nAll %zu expectations held.\n", res->n_verdicts);

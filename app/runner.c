@@ -366,36 +366,71 @@ static bool check_path(struct runner *r, const struct scenario_expect *x, char *
 	return path == x->path;
 }
 
+/* What `expect [no] mapping` found: the NAT's mappings counted, and the
+ * first few of those a failure is about, listed to show what was there. */
+enum { MAPPING_LISTED = 3 };
+
 struct mapping_query {
 	uint32_t ip;
 	int port, external_port;
+	bool list_matches; /* list the matching mappings, else every one */
 	size_t matches, total;
+	struct endpoint listed[MAPPING_LISTED][2]; /* internal, external */
+	size_t n_listed;
 };
 
 static bool mapping_visit(const struct nat_mapping *m, void *ctx)
 {
 	struct mapping_query *q = ctx;
+	bool match = (!q->ip || m->internal.ip == q->ip) &&
+		     (q->port == SCENARIO_UNSET || m->internal.port == q->port) &&
+		     (q->external_port == SCENARIO_UNSET || m->external.port == q->external_port);
 	q->total++;
-	if (q->ip && m->internal.ip != q->ip)
-		return true;
-	if (q->port != SCENARIO_UNSET && m->internal.port != q->port)
-		return true;
-	if (q->external_port != SCENARIO_UNSET && m->external.port != q->external_port)
-		return true;
-	q->matches++;
+	q->matches += match;
+	if ((match || !q->list_matches) && q->n_listed < MAPPING_LISTED) {
+		q->listed[q->n_listed][0] = m->internal;
+		q->listed[q->n_listed][1] = m->external;
+		q->n_listed++;
+	}
 	return true;
 }
 
+/* ": 192.168.1.5:5000 ↔ 203.0.113.7:61000, ... and 2 more" after `why`. */
+static void mapping_list(const struct mapping_query *q, size_t of, char *why, size_t n)
+{
+	size_t used = strlen(why);
+	for (size_t i = 0; i < q->n_listed && used < n; i++) {
+		char in[24], ex[24];
+		endpoint_format(&q->listed[i][0], in, sizeof(in));
+		endpoint_format(&q->listed[i][1], ex, sizeof(ex));
+		used += (size_t)snprintf(why + used, n - used, "%s%s \u2194 %s", i ? ", " : ": ",
+					 in, ex);
+	}
+	if (of > q->n_listed && used < n)
+		snprintf(why + used, n - used, " and %zu more", of - q->n_listed);
+}
+
+/* `expect mapping` holds when some mapping matches, `expect no mapping` when
+ * none does; a failure lists what was there (or the offending mappings). */
 static bool check_mapping(struct runner *r, const struct scenario_expect *x, char *why, size_t n)
 {
 	struct world_nat *wn = world_find_nat(&r->w, x->node.name);
-	struct mapping_query q = {.port = x->host_port, .external_port = x->external_port};
+	bool none = x->kind == SCENARIO_EXPECT_NO_MAPPING;
+	struct mapping_query q = {
+	    .port = x->host_port, .external_port = x->external_port, .list_matches = none};
 	if (x->host.name)
 		q.ip = world_find_host(&r->w, x->host.name)->spec->ip;
 	nat_foreach_mapping(router_nat(wn->router), mapping_visit, &q);
-	snprintf(why, n, "%s has %zu mapping%s, %zu of them as asked", x->node.name, q.total,
-		 q.total == 1 ? "" : "s", q.matches);
-	return q.matches > 0;
+	bool held = none ? q.matches == 0 : q.matches > 0;
+	if (q.matches == 0)
+		snprintf(why, n, "%s has %zu mapping%s, none of them as asked", x->node.name,
+			 q.total, q.total == 1 ? "" : "s");
+	else
+		snprintf(why, n, "%s has %zu mapping%s, %zu of them as asked", x->node.name,
+			 q.total, q.total == 1 ? "" : "s", q.matches);
+	if (!held)
+		mapping_list(&q, none ? q.matches : q.total, why, n);
+	return held;
 }
 
 static bool check_classify(struct runner *r, const struct scenario_expect *x, char *why, size_t n)
@@ -448,6 +483,7 @@ static bool check(struct runner *r, const struct scenario_expect *x, char *why, 
 		return (k > 0) == (x->kind == SCENARIO_EXPECT_DROP);
 	}
 	case SCENARIO_EXPECT_MAPPING:
+	case SCENARIO_EXPECT_NO_MAPPING:
 		return check_mapping(r, x, why, n);
 	case SCENARIO_EXPECT_CLASSIFY:
 		return check_classify(r, x, why, n);
@@ -499,9 +535,19 @@ static void describe(const struct scenario_expect *x, char *out, size_t n)
 		break;
 	}
 	case SCENARIO_EXPECT_MAPPING:
-		snprintf(out, n, "a mapping at %s%s%s%s", x->node.name, x->host.name ? " for " : "",
-			 x->host.name ? x->host.name : "", by);
+	case SCENARIO_EXPECT_NO_MAPPING: {
+		/* every clause the line gave: the host's port and the public one too */
+		char port[16] = "", ext[32] = "";
+		if (x->host.name && x->host_port != SCENARIO_UNSET)
+			snprintf(port, sizeof(port), ":%d", x->host_port);
+		if (x->external_port != SCENARIO_UNSET)
+			snprintf(ext, sizeof(ext), " external-port %d", x->external_port);
+		snprintf(out, n, "%s at %s%s%s%s%s%s",
+			 x->kind == SCENARIO_EXPECT_MAPPING ? "a mapping" : "no mapping",
+			 x->node.name, x->host.name ? " for " : "",
+			 x->host.name ? x->host.name : "", port, ext, by);
 		break;
+	}
 	case SCENARIO_EXPECT_CLASSIFY:
 		snprintf(out, n, "%s classifies its NAT as %s%s", x->host.name, x->class_name, by);
 		break;

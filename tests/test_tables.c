@@ -195,7 +195,8 @@ static void test_conntrack_before_expiry(void **state)
 		   "udp      17 22 src=198.51.100.9 dst=203.0.113.7 sport=40000 dport=61000 "
 		   "[UNREPLIED] src=203.0.113.7 dst=198.51.100.9 sport=61000 dport=40000 "
 		   "mark=0 use=1\n" FOOTER(1) "\n"
-		   "\u2500\u2500 dorm: conntrack \u2500\u2500\n" FOOTER(0));
+					      "\u2500\u2500 dorm: conntrack \u2500\u2500\n" FOOTER(
+						  0));
 }
 
 /* An empty table is shown (conntrack -L prints "0 flow entries"), and each

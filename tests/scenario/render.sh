@@ -124,4 +124,36 @@ expect_exit 0 "classify an ADM NAT" -- "$natsim" run discovery --set n-sym.mappi
 contains "$out" "NAT: symmetric (as RFC 3489 calls every mapping that is not endpoint-independent; mapping address-dependent" \
 	"classify says what symmetric means"
 
+# Expectation verdicts: the count agrees with its noun, a failure restates
+# the whole expectation and shows what was there, and `expect no mapping`.
+cat >"$tmp/dorm.nsim" <<'NSIM'
+coordinator coord at 192.0.2.10
+nat dorm preset symmetric public 203.0.113.7
+host alice at 192.168.1.5 behind dorm keepalive off
+at 0s register alice
+expect mapping at dorm for alice:6000 by 2s
+expect no mapping at dorm for alice by 2s
+expect no mapping at dorm for alice:6000 external-port 7 by 2s
+expect no mapping at dorm by 40s
+NSIM
+expect_exit 1 "mapping verdicts" -- "$natsim" run -q "$tmp/dorm.nsim"
+contains "$out" "dorm.nsim:5  a mapping at dorm for alice:6000 by 2.000 s" \
+	"a failure restates the port it asked for"
+contains "$out" "but dorm has 1 mapping, none of them as asked: 192.168.1.5:5000 ↔ 203.0.113.7:" \
+	"a failed mapping expectation lists what was there"
+contains "$out" "dorm.nsim:6  no mapping at dorm for alice by 2.000 s" "expect no mapping restated"
+contains "$out" "but dorm has 1 mapping, 1 of them as asked: 192.168.1.5:5000 ↔ 203.0.113.7:" \
+	"a failed no-mapping expectation lists the offending mapping"
+contains "$out" "✓ dorm.nsim:7  no mapping at dorm for alice:6000 external-port 7 by 2.000 s" \
+	"expect no mapping holds when none matches"
+contains "$out" "✓ dorm.nsim:8  no mapping at dorm by 40.000 s" "no mapping once it timed out"
+contains "$out" "2 of 4 expectations failed." "plural summary"
+sed -n '1,4p;8p' "$tmp/dorm.nsim" >"$tmp/one.nsim"
+expect_exit 0 "one expectation" -- "$natsim" run -q "$tmp/one.nsim"
+contains "$out" "The 1 expectation held." "singular summary"
+printf 'coordinator c at 192.0.2.10\nnat n preset symmetric public 203.0.113.7\nexpect no mappin at n\n' \
+	>"$tmp/nomap.nsim"
+expect_exit 2 "expect no with a typo" -- "$natsim" run -q "$tmp/nomap.nsim"
+contains "$err" "expected 'drop' or 'mapping' after 'no'" "expect no grammar message"
+
 finish
