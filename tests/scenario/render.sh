@@ -156,4 +156,34 @@ printf 'coordinator c at 192.0.2.10\nnat n preset symmetric public 203.0.113.7\n
 expect_exit 2 "expect no with a typo" -- "$natsim" run -q "$tmp/nomap.nsim"
 contains "$err" "expected 'drop' or 'mapping' after 'no'" "expect no grammar message"
 
+# natsim flow: a drop is a red cross (two strokes), not a circle.
+expect_exit 0 "flow -o .dot" -- "$natsim" flow "$classic" -o "$tmp/cross.dot" --pair alice,bob --to 1.3s
+lacks "$(cat "$tmp/cross.dot")" "Mcircle" "no circle marks a drop"
+contains "$(cat "$tmp/cross.dot")" "cross" "a drop is drawn as a cross"
+# A tall PNG is split into pages ImageMagick's default policy accepts
+# (16 000 px): link-cut's ladder was one 27 775 px picture.
+png_height() { # the height in an IHDR chunk: bytes 20-23, big-endian
+	od -An -tu1 -j20 -N4 "$1" | awk '{ print (($1 * 256 + $2) * 256 + $3) * 256 + $4 }'
+}
+expect_exit 0 "flow tall png" -- "$natsim" flow link-cut -o "$tmp/lc.png"
+contains "$err" "pages of at most 8000 px, $tmp/lc-1.png to $tmp/lc-" "flow says it split"
+checks=$((checks + 1))
+[ ! -e "$tmp/lc.png" ] || fail "a split picture leaves no lc.png"
+pages=0
+for f in "$tmp"/lc-*.png; do
+	[ -e "$f" ] || continue
+	pages=$((pages + 1))
+	h=$(png_height "$f")
+	checks=$((checks + 1))
+	[ "$h" -gt 100 ] && [ "$h" -le 8000 ] || fail "$f is $h px tall, want at most 8000"
+	if command -v identify >/dev/null 2>&1 && [ -x /usr/bin/identify ]; then
+		checks=$((checks + 1))
+		identify "$f" >/dev/null 2>&1 || fail "identify refuses $f"
+	fi
+done
+checks=$((checks + 1))
+[ "$pages" -ge 2 ] || fail "link-cut's flow picture: $pages pages, want 2 or more"
+expect_exit 0 "flow short png" -- "$natsim" flow "$classic" -o "$tmp/short.png" --to 1.3s
+file_ok "$tmp/short.png" "a short flow picture stays one file"
+
 finish
