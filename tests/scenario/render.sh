@@ -186,4 +186,14 @@ checks=$((checks + 1))
 expect_exit 0 "flow short png" -- "$natsim" flow "$classic" -o "$tmp/short.png" --to 1.3s
 file_ok "$tmp/short.png" "a short flow picture stays one file"
 
+# docs/trace.md's "rule" values are what natsim emits (it showed "input #2").
+expect_exit 0 "trace with rules" -- "$natsim" run firewall-rules -q --trace "$tmp/fw.jsonl"
+n_rules=0
+while IFS= read -r want; do
+	n_rules=$((n_rules + 1))
+	contains "$(cat "$tmp/fw.jsonl")" "$want" "docs/trace.md example $want"
+done < <(grep -o '"rule":"[^"]*"' "$src/docs/trace.md" | sort -u)
+checks=$((checks + 1))
+[ "$n_rules" -ge 1 ] || fail "docs/trace.md shows no \"rule\" value"
+
 finish
