@@ -337,22 +337,61 @@ static bool endpoint_matches(struct runner *r, const struct scenario_endpoint *w
 	return want->port == SCENARIO_UNSET || want->port == got->port;
 }
 
-static size_t count_drops(struct runner *r, const struct scenario_expect *x)
+static bool drop_matches(struct runner *r, const struct scenario_expect *x,
+			 const struct drop_seen *d)
 {
-	size_t n = 0;
+	if (x->reason != SCENARIO_REASON_ANY && d->reason != x->reason)
+		return false;
+	if (x->has_from && !endpoint_matches(r, &x->from, &d->src))
+		return false;
+	return !x->has_to || endpoint_matches(r, &x->to, &d->dst);
+}
+
+/* "the first at 1.083 s: 203.0.113.7:5000 → 198.51.100.9:5000 (nat-filter)" */
+static void drop_words(const struct drop_seen *d, char *out, size_t n)
+{
+	char t[32], src[24], dst[24];
+	fmt_time(d->t, t, sizeof(t));
+	endpoint_format(&d->src, src, sizeof(src));
+	endpoint_format(&d->dst, dst, sizeof(dst));
+	snprintf(out, n, "the first at %s: %s \u2192 %s (%s)", t, src, dst,
+		 scenario_reason_name(d->reason));
+}
+
+/* `expect drop` holds when a drop at the node matches, `expect no drop` when
+ * none does. A failure shows what was there: the first offending drop, or
+ * (nothing matched) the first of the node's other drops. */
+static bool check_drops(struct runner *r, const struct scenario_expect *x, char *why, size_t n)
+{
+	const struct drop_seen *first = NULL, *other = NULL;
+	size_t k = 0, others = 0;
+	char what[160] = "";
 	for (size_t i = 0; i < r->n_drops; i++) {
 		const struct drop_seen *d = &r->drops[i];
 		if (strcmp(d->node, x->node.name) != 0)
 			continue;
-		if (x->reason != SCENARIO_REASON_ANY && d->reason != x->reason)
-			continue;
-		if (x->has_from && !endpoint_matches(r, &x->from, &d->src))
-			continue;
-		if (x->has_to && !endpoint_matches(r, &x->to, &d->dst))
-			continue;
-		n++;
+		bool match = drop_matches(r, x, d);
+		k += match;
+		others += !match;
+		if (match && first == NULL)
+			first = d;
+		if (!match && other == NULL)
+			other = d;
 	}
-	return n;
+	bool held = (k > 0) == (x->kind == SCENARIO_EXPECT_DROP);
+	if (held || k > 0) {
+		if (first != NULL)
+			drop_words(first, what, sizeof(what));
+		snprintf(why, n, "%zu matching drop%s at %s%s%s", k, k == 1 ? "" : "s",
+			 x->node.name, first ? ", " : "", what);
+	} else if (other != NULL) {
+		drop_words(other, what, sizeof(what));
+		snprintf(why, n, "no matching drop at %s; it dropped %zu other packet%s, %s",
+			 x->node.name, others, others == 1 ? "" : "s", what);
+	} else {
+		snprintf(why, n, "no matching drop at %s; it dropped nothing", x->node.name);
+	}
+	return held;
 }
 
 static bool check_path(struct runner *r, const struct scenario_expect *x, char *why, size_t n)
@@ -477,11 +516,8 @@ static bool check(struct runner *r, const struct scenario_expect *x, char *why, 
 	case SCENARIO_EXPECT_PATH:
 		return check_path(r, x, why, n);
 	case SCENARIO_EXPECT_DROP:
-	case SCENARIO_EXPECT_NO_DROP: {
-		size_t k = count_drops(r, x);
-		snprintf(why, n, "%zu matching drop%s at %s", k, k == 1 ? "" : "s", x->node.name);
-		return (k > 0) == (x->kind == SCENARIO_EXPECT_DROP);
-	}
+	case SCENARIO_EXPECT_NO_DROP:
+		return check_drops(r, x, why, n);
 	case SCENARIO_EXPECT_MAPPING:
 	case SCENARIO_EXPECT_NO_MAPPING:
 		return check_mapping(r, x, why, n);

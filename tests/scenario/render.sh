@@ -196,4 +196,26 @@ done < <(grep -o '"rule":"[^"]*"' "$src/docs/trace.md" | sort -u)
 checks=$((checks + 1))
 [ "$n_rules" -ge 1 ] || fail "docs/trace.md shows no \"rule\" value"
 
+# A failed drop expectation shows the drops that were there.
+cat >"$tmp/drops.nsim" <<'NSIM'
+coordinator coord at 192.0.2.10
+nat home preset port-restricted-cone public 203.0.113.7
+nat office preset symmetric public 198.51.100.9
+host alice at 192.168.1.5 behind home
+host bob at 10.0.0.7 behind office
+at 0s register alice
+at 0s register bob
+at 1s connect alice to bob
+expect drop at office reason firewall by 3s
+expect no drop at office reason nat-filter by 3s
+expect drop at coord by 3s
+NSIM
+expect_exit 1 "drop verdicts" -- "$natsim" run -q "$tmp/drops.nsim"
+contains "$out" "but no matching drop at office; it dropped 5 other packets, the first at 1.081 s: 203.0.113.7:5000 → 198.51.100.9:" \
+	"expect drop failure names the drops there"
+contains "$out" "but 5 matching drops at office, the first at 1.081 s: 203.0.113.7:5000 → 198.51.100.9:" \
+	"expect no drop failure names the offending drop"
+contains "$out" "but no matching drop at coord; it dropped nothing" "nothing dropped at all"
+contains "$out" "3 of 3 expectations failed." "summary counts the failures"
+
 finish
