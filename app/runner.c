@@ -492,11 +492,13 @@ static bool check_classify(struct runner *r, const struct scenario_expect *x, ch
 static bool check_data(struct runner *r, const struct scenario_expect *x, char *why, size_t n)
 {
 	size_t got = 0;
+	const struct data_seen *first = NULL;
 	for (size_t i = 0; i < r->n_data; i++) {
 		const struct data_seen *d = &r->data[i];
 		if (strcmp(d->host, x->host.name) != 0)
 			continue;
 		got++;
+		first = first ? first : d;
 		if (x->peer.name && strcmp(d->from, x->peer.name) != 0)
 			continue;
 		if (d->len == x->text_len && memcmp(d->data, x->text, d->len) == 0)
@@ -505,8 +507,9 @@ static bool check_data(struct runner *r, const struct scenario_expect *x, char *
 	if (got == 0)
 		snprintf(why, n, "%s received nothing", x->host.name);
 	else
-		snprintf(why, n, "%s received %zu message%s, none of them this one", x->host.name,
-			 got, got == 1 ? "" : "s");
+		snprintf(why, n, "%s received %zu message%s, none of them this one; the first: \"%.*s\" from %s",
+			 x->host.name, got, got == 1 ? "" : "s",
+			 (int)(first->len > 80 ? 80 : first->len), first->data, first->from);
 	return false;
 }
 

@@ -218,4 +218,22 @@ contains "$out" "but 5 matching drops at office, the first at 1.081 s: 203.0.113
 contains "$out" "but no matching drop at coord; it dropped nothing" "nothing dropped at all"
 contains "$out" "3 of 3 expectations failed." "summary counts the failures"
 
+# ... and a failed data expectation the message that did arrive.
+cat >"$tmp/data.nsim" <<'NSIM'
+coordinator coord at 192.0.2.10
+nat home   preset port-restricted-cone public 203.0.113.7
+nat office preset port-restricted-cone public 198.51.100.9
+host alice at 192.168.1.5 behind home
+host bob   at 10.0.0.7    behind office
+at 0s register alice
+at 0s register bob
+at 1s connect alice to bob
+at 3s send alice to bob "hello"
+expect data at bob from alice "hullo" by 4s
+NSIM
+expect_exit 1 "data verdict" -- "$natsim" run -q "$tmp/data.nsim"
+contains "$out" "but bob received 1 message, none of them this one; the first: \"hello\" from alice" \
+	"expect data failure shows what arrived"
+contains "$out" "The 1 expectation failed." "singular failure summary"
+
 finish
