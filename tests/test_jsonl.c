@@ -138,6 +138,7 @@ static void test_node_and_link(void **state)
 	assert_str_field(o, "type", "nat");
 	assert_str_field(o, "detail", "192.168.1.1 | 203.0.113.7");
 	assert_str_field(o, "behind", NULL);
+	assert_true(json_is_true(json_object_get(o, "conntrack"))); /* keeps a table */
 	json_decref(o);
 
 	r.kind = TRACE_LINK;
