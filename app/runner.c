@@ -461,7 +461,9 @@ static bool check_mapping(struct runner *r, const struct scenario_expect *x, cha
 		q.ip = world_find_host(&r->w, x->host.name)->spec->ip;
 	nat_foreach_mapping(router_nat(wn->router), mapping_visit, &q);
 	bool held = none ? q.matches == 0 : q.matches > 0;
-	if (q.matches == 0)
+	if (q.total == 0)
+		snprintf(why, n, "%s has no mappings", x->node.name);
+	else if (q.matches == 0)
 		snprintf(why, n, "%s has %zu mapping%s, none of them as asked", x->node.name,
 			 q.total, q.total == 1 ? "" : "s");
 	else

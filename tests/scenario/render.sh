@@ -239,4 +239,10 @@ contains "$out" "but bob received 1 message, none of them this one; the first: \
 	"expect data failure shows what arrived"
 contains "$out" "The 1 expectation failed." "singular failure summary"
 
+# A NAT with no mappings at all says so plainly.
+printf 'coordinator coord at 192.0.2.10\nnat dorm preset symmetric public 203.0.113.7\nhost alice at 192.168.1.5 behind dorm\nexpect mapping at dorm by 1s\n' \
+	>"$tmp/nomaps.nsim"
+expect_exit 1 "no mappings at all" -- "$natsim" run -q "$tmp/nomaps.nsim"
+contains "$out" "but dorm has no mappings" "empty NAT verdict"
+
 finish
