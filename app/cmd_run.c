@@ -42,8 +42,8 @@ const char cmd_run_usage[] =
     "  -v, --verbose             every packet hop in the timeline\n"
     "      --ascii               ASCII only (no arrows or box drawing)\n"
     "      --tables              after the run, every NAT's and stateful firewall's\n"
-    "                            conntrack table (as conntrack -L prints it) and NAT\n"
-    "                            mapping table\n"
+    "                            conntrack table (as conntrack -L prints it, empty or\n"
+    "                            not, its entry count on stderr) and NAT mapping table\n"
     "      --at TIME             the tables as they were at TIME (implies --tables)\n"
     "      --ladder              a packet-flow (ladder) diagram instead of the timeline\n"
     "      --ladder-pair A,B     only packets between hosts A and B (implies --ladder)\n"
@@ -330,7 +330,11 @@ static void print_verdicts(FILE *f, const struct scenario *s, const struct run_r
 			fprintf(f, "\n        but %s", v->why);
 		fputc('\n', f);
 	}
-	if (res->n_failed)
+	/* "The 1 expectation held.", "All 3 expectations held.", "1 of 3
+	 * expectations failed.": the count agrees with its noun. */
+	if (res->n_verdicts == 1)
+		fprintf(f, "\nThe 1 expectation %s.\n", res->n_failed ? "failed" : "held");
+	else if (res->n_failed)
 		fprintf(f, "\n%zu of %zu expectations failed.\n", res->n_failed, res->n_verdicts);
 	else
 		fprintf(f, "\nAll %zu expectations held.\n", res->n_verdicts);
@@ -390,7 +394,7 @@ static int print_tables(const struct run_cli *c, const struct trace_log *log, in
 	if (t == NULL)
 		return -1;
 	printf("\nTables at %.3fs\n\n", at / 1e9);
-	int rc = tables_render_conntrack(stdout, t, NULL, c->ascii);
+	int rc = tables_render_conntrack(stdout, stderr, t, NULL, c->ascii);
 	if (rc == 0) {
 		printf("\n");
 		rc = tables_render_mappings(stdout, t, NULL, c->ascii);

@@ -386,22 +386,61 @@ static bool endpoint_matches(struct runner *r, const struct scenario_endpoint *w
 	return want->port == SCENARIO_UNSET || want->port == got->port;
 }
 
-static size_t count_drops(struct runner *r, const struct scenario_expect *x)
+static bool drop_matches(struct runner *r, const struct scenario_expect *x,
+			 const struct drop_seen *d)
 {
-	size_t n = 0;
+	if (x->reason != SCENARIO_REASON_ANY && d->reason != x->reason)
+		return false;
+	if (x->has_from && !endpoint_matches(r, &x->from, &d->src))
+		return false;
+	return !x->has_to || endpoint_matches(r, &x->to, &d->dst);
+}
+
+/* "the first at 1.083 s: 203.0.113.7:5000 → 198.51.100.9:5000 (nat-filter)" */
+static void drop_words(const struct drop_seen *d, char *out, size_t n)
+{
+	char t[32], src[24], dst[24];
+	fmt_time(d->t, t, sizeof(t));
+	endpoint_format(&d->src, src, sizeof(src));
+	endpoint_format(&d->dst, dst, sizeof(dst));
+	snprintf(out, n, "the first at %s: %s \u2192 %s (%s)", t, src, dst,
+		 scenario_reason_name(d->reason));
+}
+
+/* `expect drop` holds when a drop at the node matches, `expect no drop` when
+ * none does. A failure shows what was there: the first offending drop, or
+ * (nothing matched) the first of the node's other drops. */
+static bool check_drops(struct runner *r, const struct scenario_expect *x, char *why, size_t n)
+{
+	const struct drop_seen *first = NULL, *other = NULL;
+	size_t k = 0, others = 0;
+	char what[160] = "";
 	for (size_t i = 0; i < r->n_drops; i++) {
 		const struct drop_seen *d = &r->drops[i];
 		if (strcmp(d->node, x->node.name) != 0)
 			continue;
-		if (x->reason != SCENARIO_REASON_ANY && d->reason != x->reason)
-			continue;
-		if (x->has_from && !endpoint_matches(r, &x->from, &d->src))
-			continue;
-		if (x->has_to && !endpoint_matches(r, &x->to, &d->dst))
-			continue;
-		n++;
+		bool match = drop_matches(r, x, d);
+		k += match;
+		others += !match;
+		if (match && first == NULL)
+			first = d;
+		if (!match && other == NULL)
+			other = d;
 	}
-	return n;
+	bool held = (k > 0) == (x->kind == SCENARIO_EXPECT_DROP);
+	if (held || k > 0) {
+		if (first != NULL)
+			drop_words(first, what, sizeof(what));
+		snprintf(why, n, "%zu matching drop%s at %s%s%s", k, k == 1 ? "" : "s",
+			 x->node.name, first ? ", " : "", what);
+	} else if (other != NULL) {
+		drop_words(other, what, sizeof(what));
+		snprintf(why, n, "no matching drop at %s; it dropped %zu other packet%s, %s",
+			 x->node.name, others, others == 1 ? "" : "s", what);
+	} else {
+		snprintf(why, n, "no matching drop at %s; it dropped nothing", x->node.name);
+	}
+	return held;
 }
 
 static int path_of(enum agent_peer_state st)
@@ -460,36 +499,73 @@ static bool check_path(struct runner *r, const struct scenario_expect *x, char *
 	return ok;
 }
 
+/* What `expect [no] mapping` found: the NAT's mappings counted, and the
+ * first few of those a failure is about, listed to show what was there. */
+enum { MAPPING_LISTED = 3 };
+
 struct mapping_query {
 	uint32_t ip;
 	int port, external_port;
+	bool list_matches; /* list the matching mappings, else every one */
 	size_t matches, total;
+	struct endpoint listed[MAPPING_LISTED][2]; /* internal, external */
+	size_t n_listed;
 };
 
 static bool mapping_visit(const struct nat_mapping *m, void *ctx)
 {
 	struct mapping_query *q = ctx;
+	bool match = (!q->ip || m->internal.ip == q->ip) &&
+		     (q->port == SCENARIO_UNSET || m->internal.port == q->port) &&
+		     (q->external_port == SCENARIO_UNSET || m->external.port == q->external_port);
 	q->total++;
-	if (q->ip && m->internal.ip != q->ip)
-		return true;
-	if (q->port != SCENARIO_UNSET && m->internal.port != q->port)
-		return true;
-	if (q->external_port != SCENARIO_UNSET && m->external.port != q->external_port)
-		return true;
-	q->matches++;
+	q->matches += match;
+	if ((match || !q->list_matches) && q->n_listed < MAPPING_LISTED) {
+		q->listed[q->n_listed][0] = m->internal;
+		q->listed[q->n_listed][1] = m->external;
+		q->n_listed++;
+	}
 	return true;
 }
 
+/* ": 192.168.1.5:5000 ↔ 203.0.113.7:61000, ... and 2 more" after `why`. */
+static void mapping_list(const struct mapping_query *q, size_t of, char *why, size_t n)
+{
+	size_t used = strlen(why);
+	for (size_t i = 0; i < q->n_listed && used < n; i++) {
+		char in[24], ex[24];
+		endpoint_format(&q->listed[i][0], in, sizeof(in));
+		endpoint_format(&q->listed[i][1], ex, sizeof(ex));
+		used += (size_t)snprintf(why + used, n - used, "%s%s \u2194 %s", i ? ", " : ": ",
+					 in, ex);
+	}
+	if (of > q->n_listed && used < n)
+		snprintf(why + used, n - used, " and %zu more", of - q->n_listed);
+}
+
+/* `expect mapping` holds when some mapping matches, `expect no mapping` when
+ * none does; a failure lists what was there (or the offending mappings). */
 static bool check_mapping(struct runner *r, const struct scenario_expect *x, char *why, size_t n)
 {
 	struct world_nat *wn = world_find_nat(&r->w, x->node.name);
-	struct mapping_query q = {.port = x->host_port, .external_port = x->external_port};
+	bool none = x->kind == SCENARIO_EXPECT_NO_MAPPING;
+	struct mapping_query q = {
+	    .port = x->host_port, .external_port = x->external_port, .list_matches = none};
 	if (x->host.name)
 		q.ip = world_find_host(&r->w, x->host.name)->spec->ip;
 	nat_foreach_mapping(router_nat(wn->router), mapping_visit, &q);
-	snprintf(why, n, "%s has %zu mapping%s, %zu of them as asked", x->node.name, q.total,
-		 q.total == 1 ? "" : "s", q.matches);
-	return q.matches > 0;
+	bool held = none ? q.matches == 0 : q.matches > 0;
+	if (q.total == 0)
+		snprintf(why, n, "%s has no mappings", x->node.name);
+	else if (q.matches == 0)
+		snprintf(why, n, "%s has %zu mapping%s, none of them as asked", x->node.name,
+			 q.total, q.total == 1 ? "" : "s");
+	else
+		snprintf(why, n, "%s has %zu mapping%s, %zu of them as asked", x->node.name,
+			 q.total, q.total == 1 ? "" : "s", q.matches);
+	if (!held)
+		mapping_list(&q, none ? q.matches : q.total, why, n);
+	return held;
 }
 
 static bool check_classify(struct runner *r, const struct scenario_expect *x, char *why, size_t n)
@@ -512,11 +588,13 @@ static bool check_classify(struct runner *r, const struct scenario_expect *x, ch
 static bool check_data(struct runner *r, const struct scenario_expect *x, char *why, size_t n)
 {
 	size_t got = 0;
+	const struct data_seen *first = NULL;
 	for (size_t i = 0; i < r->n_data; i++) {
 		const struct data_seen *d = &r->data[i];
 		if (strcmp(d->host, x->host.name) != 0)
 			continue;
 		got++;
+		first = first ? first : d;
 		if (x->peer.name && strcmp(d->from, x->peer.name) != 0)
 			continue;
 		if (d->len == x->text_len && memcmp(d->data, x->text, d->len) == 0)
@@ -525,8 +603,9 @@ static bool check_data(struct runner *r, const struct scenario_expect *x, char *
 	if (got == 0)
 		snprintf(why, n, "%s received nothing", x->host.name);
 	else
-		snprintf(why, n, "%s received %zu message%s, none of them this one", x->host.name,
-			 got, got == 1 ? "" : "s");
+		snprintf(why, n, "%s received %zu message%s, none of them this one; the first: \"%.*s\" from %s",
+			 x->host.name, got, got == 1 ? "" : "s",
+			 (int)(first->len > 80 ? 80 : first->len), first->data, first->from);
 	return false;
 }
 
@@ -536,12 +615,10 @@ static bool check(struct runner *r, const struct scenario_expect *x, char *why, 
 	case SCENARIO_EXPECT_PATH:
 		return check_path(r, x, why, n);
 	case SCENARIO_EXPECT_DROP:
-	case SCENARIO_EXPECT_NO_DROP: {
-		size_t k = count_drops(r, x);
-		snprintf(why, n, "%zu matching drop%s at %s", k, k == 1 ? "" : "s", x->node.name);
-		return (k > 0) == (x->kind == SCENARIO_EXPECT_DROP);
-	}
+	case SCENARIO_EXPECT_NO_DROP:
+		return check_drops(r, x, why, n);
 	case SCENARIO_EXPECT_MAPPING:
+	case SCENARIO_EXPECT_NO_MAPPING:
 		return check_mapping(r, x, why, n);
 	case SCENARIO_EXPECT_CLASSIFY:
 		return check_classify(r, x, why, n);
@@ -593,9 +670,19 @@ static void describe(const struct scenario_expect *x, char *out, size_t n)
 		break;
 	}
 	case SCENARIO_EXPECT_MAPPING:
-		snprintf(out, n, "a mapping at %s%s%s%s", x->node.name, x->host.name ? " for " : "",
-			 x->host.name ? x->host.name : "", by);
+	case SCENARIO_EXPECT_NO_MAPPING: {
+		/* every clause the line gave: the host's port and the public one too */
+		char port[16] = "", ext[32] = "";
+		if (x->host.name && x->host_port != SCENARIO_UNSET)
+			snprintf(port, sizeof(port), ":%d", x->host_port);
+		if (x->external_port != SCENARIO_UNSET)
+			snprintf(ext, sizeof(ext), " external-port %d", x->external_port);
+		snprintf(out, n, "%s at %s%s%s%s%s%s",
+			 x->kind == SCENARIO_EXPECT_MAPPING ? "a mapping" : "no mapping",
+			 x->node.name, x->host.name ? " for " : "",
+			 x->host.name ? x->host.name : "", port, ext, by);
 		break;
+	}
 	case SCENARIO_EXPECT_CLASSIFY:
 		snprintf(out, n, "%s classifies its NAT as %s%s", x->host.name, x->class_name, by);
 		break;

@@ -274,6 +274,7 @@ static const char *const expect_names[] = {
     [SCENARIO_EXPECT_PATH] = "HOST and HOST", [SCENARIO_EXPECT_DROP] = "drop",
     [SCENARIO_EXPECT_NO_DROP] = "no drop",    [SCENARIO_EXPECT_MAPPING] = "mapping",
     [SCENARIO_EXPECT_CLASSIFY] = "classify",  [SCENARIO_EXPECT_DATA] = "data",
+    [SCENARIO_EXPECT_NO_MAPPING] = "no mapping",
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -2056,7 +2057,7 @@ static int exp_drop(struct parser *p, struct scenario_expect *e)
 	static const int ids[] = {EXP_REASON, EXP_FROM, EXP_TO, EXP_BY};
 	bool no = e->kind == SCENARIO_EXPECT_NO_DROP;
 
-	if (no && want_kw(p, "drop", "'drop' after 'no'") < 0)
+	if (no && want_kw(p, "drop", "'drop' or 'mapping' after 'no'") < 0)
 		return -1;
 	if (want_kw(p, "at", "'at' after 'drop'") < 0 ||
 	    want_name(p, "a node name after 'at'", &e->node) < 0)
@@ -2078,6 +2079,16 @@ static int exp_mapping(struct parser *p, struct scenario_expect *e)
 	    want_name(p, "a NAT name after 'at'", &e->node) < 0)
 		return -1;
 	return parse_expect_options(p, e, names, ids, 3);
+}
+
+/* `expect no mapping ...` negates `expect mapping ...` (same options);
+ * anything else after 'no' is `expect no drop ...`. */
+static int exp_no(struct parser *p, struct scenario_expect *e)
+{
+	if (!accept_kw(p, "mapping"))
+		return exp_drop(p, e);
+	e->kind = SCENARIO_EXPECT_NO_MAPPING;
+	return exp_mapping(p, e);
 }
 
 static int exp_classify(struct parser *p, struct scenario_expect *e)
@@ -2114,7 +2125,7 @@ static int parse_expect_kind(struct parser *p, struct scenario_expect *e)
 	    SCENARIO_EXPECT_CLASSIFY, SCENARIO_EXPECT_DATA,
 	};
 	static int (*const fns[])(struct parser *, struct scenario_expect *) = {
-	    exp_drop, exp_drop, exp_mapping, exp_classify, exp_data,
+	    exp_drop, exp_no, exp_mapping, exp_classify, exp_data,
 	};
 
 	/* "expect HOST and HOST ...": the third word tells. */
@@ -2472,6 +2483,7 @@ static void check_expect(struct checker *c, const struct scenario_expect *e)
 		resolve(c, &e->to.node, KIND_ANY);
 		break;
 	case SCENARIO_EXPECT_MAPPING:
+	case SCENARIO_EXPECT_NO_MAPPING:
 		resolve(c, &e->node, KIND_NAT);
 		resolve(c, &e->host, KIND_HOST);
 		break;

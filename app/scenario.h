@@ -248,6 +248,7 @@ enum scenario_expect_kind {
 	SCENARIO_EXPECT_MAPPING,  /* node (NAT), host? (+host_port), external_port */
 	SCENARIO_EXPECT_CLASSIFY, /* host, nat_class / class_name */
 	SCENARIO_EXPECT_DATA,	  /* host (receiver), peer? (sender), text */
+	SCENARIO_EXPECT_NO_MAPPING, /* as MAPPING: no such mapping at the time */
 	SCENARIO_EXPECT_COUNT
 };
 

@@ -323,13 +323,13 @@ static void nat_filter_sentence(const struct nat *nat, const struct nat_mapping 
 		nat_join(eps, n, m->n_remotes, true, list, sizeof(list));
 		nat_append(out, size, used,
 			   "its mapping for %s only accepts packets from %s (any port), %s it has "
-			   "sent to (address-restricted filtering)",
+			   "sent to (address-dependent filtering)",
 			   inside, list, uniq == 1 ? "the one address" : "the addresses");
 	} else {
 		nat_join(eps, n, m->n_remotes, false, list, sizeof(list));
 		nat_append(out, size, used,
 			   "its mapping for %s only accepts replies from %s, %s it has sent to "
-			   "(port-restricted filtering)",
+			   "(address-and-port-dependent filtering)",
 			   inside, list, m->n_remotes == 1 ? "the one endpoint" : "the endpoints");
 	}
 }

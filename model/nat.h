@@ -114,7 +114,7 @@ struct nat_result {
 	/* A drop's sentence for students, built only while a trace observer is
 	 * attached to the NAT's engine (the only reader); "" otherwise. Tests
 	 * that read it subscribe an observer (tests/test_nat.c). */
-	char why[240];
+	char why[288]; /* RFC 4787 names are long: room for three remotes */
 	const struct nat_mapping *mapping; /* the mapping used (valid until the next NAT call) */
 	bool created;                      /* outbound: a new mapping was made */
 };
@@ -140,7 +140,7 @@ void nat_translate_outbound(struct nat *nat, uint8_t *buf, size_t len,
  * contacted through it, rewrite the destination. Drops name the mapping and
  * the rule that refused ("its mapping for 192.168.1.5:5000 only accepts
  * replies from 192.0.2.1:3478, the one endpoint it has sent to
- * (port-restricted filtering)"). */
+ * (address-and-port-dependent filtering)"). */
 void nat_translate_inbound(struct nat *nat, uint8_t *buf, size_t len,
 			   const struct packet_info *info, struct nat_result *out);
 

@@ -56,6 +56,7 @@ struct fwd {
 static void router_receive(struct node *n, struct iface *in, struct packet *p);
 static void router_free(struct node *n);
 static void router_describe(struct node *n, struct trace_node *out, char *detail, size_t size);
+static bool router_tracks(const struct router *r);
 
 /* node_ops.prefetch: the tables a packet's way through will read, then its
  * conntrack entry and, if it comes in to the NAT, its mapping. */
@@ -257,6 +258,7 @@ static void router_describe(struct node *n, struct trace_node *out, char *detail
 	char a[16];
 
 	out->type = "router";
+	out->conntrack = router_tracks(r);
 	detail[0] = '\0';
 	for (size_t i = 0; i < n->n_ifaces && used < size; i++)
 		used += (size_t)snprintf(

@@ -1298,9 +1298,16 @@ static void discovery_drain(struct agent *a)
 	if (!discovery_result(a->disc, &r))
 		return;
 	struct p2p_event *e;
+	/* RFC 3489's classes (RFC 5780 section 4.3 keeps them as names only) call
+	 * every NAT whose mapping is not endpoint-independent "symmetric": say so,
+	 * since RFC 4787's mapping name beside it may be address-dependent. */
+	bool rfc3489_symmetric = r.ok && strcmp(r.classic_name, "symmetric") == 0;
 	if (r.ok)
 		e = emit(a, AGENT_EV_NAT_CLASSIFIED, NULL,
-			 "NAT: %s (mapping %s, filtering %s), public endpoint %s", r.classic_name,
+			 "NAT: %s (%smapping %s, filtering %s), public endpoint %s", r.classic_name,
+			 rfc3489_symmetric ? "as RFC 3489 calls every mapping that is not "
+					     "endpoint-independent; "
+					   : "",
 			 discovery_behaviour_name(r.mapping), discovery_behaviour_name(r.filtering),
 			 fmt_ep(&r.mapped, ep));
 	else

@@ -75,6 +75,8 @@ struct trace_node {
 	const char *type;     /* "host", "router", "nat", "internet", ... */
 	const char *detail;   /* one line: addresses and behaviour, for pictures */
 	const char *behind;   /* name of the node this one sits behind, or NULL */
+	bool conntrack;       /* keeps a connection-tracking table (NAT, stateful
+			       * firewall): `conntrack -L` means something there */
 };
 
 enum trace_link_event { TRACE_LINK_ADDED, TRACE_LINK_DOWN, TRACE_LINK_UP };

@@ -644,7 +644,7 @@ static void test_drop_sentences(void **state)
 	    drop_why(f, &stranger, 61002, &res),
 	    "office dropped 203.0.113.7:4000 \u2192 198.51.100.9:61002: its mapping "
 	    "for 192.168.1.5:5000 only accepts replies from 192.0.2.1:3478, the "
-	    "one endpoint it has sent to (port-restricted filtering)");
+	    "one endpoint it has sent to (address-and-port-dependent filtering)");
 	assert_int_equal(res.reason, TRACE_DROP_NAT_FILTER);
 	assert_non_null(res.mapping);
 	assert_int_equal(res.mapping->internal.port, 5000);
@@ -653,7 +653,7 @@ static void test_drop_sentences(void **state)
 	    drop_why(f, &stranger, 61002, &res),
 	    "office dropped 203.0.113.7:4000 \u2192 198.51.100.9:61002: its mapping "
 	    "for 192.168.1.5:5000 only accepts replies from 192.0.2.1:3478 and "
-	    "192.0.2.2:3478, the endpoints it has sent to (port-restricted "
+	    "192.0.2.2:3478, the endpoints it has sent to (address-and-port-dependent "
 	    "filtering)");
 	for (int i = 3; i <= 5; i++)
 		out_ok(f, &HOST, &(struct endpoint){IP4(192, 0, 2, i), 3478});
@@ -662,7 +662,7 @@ static void test_drop_sentences(void **state)
 	    "office dropped 203.0.113.7:4000 \u2192 198.51.100.9:61002: its mapping "
 	    "for 192.168.1.5:5000 only accepts replies from 192.0.2.1:3478, "
 	    "192.0.2.2:3478, 192.0.2.3:3478 and 2 more, the endpoints it has sent "
-	    "to (port-restricted filtering)");
+	    "to (address-and-port-dependent filtering)");
 	fx_free(f);
 
 	f = office(NAT_ADDRESS_DEPENDENT);
@@ -672,13 +672,13 @@ static void test_drop_sentences(void **state)
 	    drop_why(f, &stranger, 61002, &res),
 	    "office dropped 203.0.113.7:4000 \u2192 198.51.100.9:61002: its mapping "
 	    "for 192.168.1.5:5000 only accepts packets from 192.0.2.1 (any port), "
-	    "the one address it has sent to (address-restricted filtering)");
+	    "the one address it has sent to (address-dependent filtering)");
 	out_ok(f, &HOST, &a2);
 	assert_string_equal(
 	    drop_why(f, &stranger, 61002, &res),
 	    "office dropped 203.0.113.7:4000 \u2192 198.51.100.9:61002: its mapping "
 	    "for 192.168.1.5:5000 only accepts packets from 192.0.2.1 and "
-	    "192.0.2.2 (any port), the addresses it has sent to (address-restricted "
+	    "192.0.2.2 (any port), the addresses it has sent to (address-dependent "
 	    "filtering)");
 	fx_free(f);
 }

@@ -366,7 +366,7 @@ static void test_nat_round_trip(void **state)
 	assert_string_equal(d->why,
 			    "home dropped 192.0.2.1:3479 → 203.0.113.7:5000: its mapping for "
 			    "192.168.1.5:5000 only accepts replies from 192.0.2.1:3478, the one "
-			    "endpoint it has sent to (port-restricted filtering)");
+			    "endpoint it has sent to (address-and-port-dependent filtering)");
 }
 
 static void test_nat_translate_record(void **state)

@@ -633,8 +633,8 @@ static const struct {
     {"expect a and b drect\n",
      "t.nsim:1:16: error: expected 'direct', 'relayed' or 'unconnected', found 'drect'; did "
      "you mean 'direct'?"},
-    {"expect no dorp at n\n",
-     "t.nsim:1:11: error: expected 'drop' after 'no', found 'dorp'; did you mean 'drop'?"},
+    {"expect no dorp at n\n", "t.nsim:1:11: error: expected 'drop' or 'mapping' after 'no', found "
+			      "'dorp'; did you mean 'drop'?"},
     {"expect drop at n reason nat-filtr\n",
      "t.nsim:1:25: error: expected a drop reason: firewall, nat-filter, nat-no-mapping, "
      "nat-exhausted, hairpin, no-route, ttl, link-loss, link-down, queue-full, malformed, "

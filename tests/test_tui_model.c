@@ -380,7 +380,7 @@ static void test_firewall_hits_from_drop_records(void **state)
 	trace_init(&t, &clock);
 	trace_log_attach(log, &t);
 	struct trace_record node = {.kind = TRACE_NODE};
-	node.u.node = (struct trace_node){"bob", "host", "10.0.0.7/24, firewall on", "office"};
+	node.u.node = (struct trace_node){"bob", "host", "10.0.0.7/24, firewall on", "office", true};
 	trace_emit(&t, &node);
 	emit_drop(&t, "bob's firewall dropped x: no rule in INPUT matched ...", "INPUT policy");
 	emit_drop(&t, "bob's firewall dropped y: no rule in INPUT matched ...", "INPUT policy");

@@ -179,6 +179,7 @@ static void put_node(json_t *o, const struct trace_node *n, bool *ok)
 	put(o, "type", jstr(n->type), ok);
 	put(o, "detail", jstr(n->detail), ok);
 	put(o, "behind", jstr(n->behind), ok);
+	put(o, "conntrack", json_boolean(n->conntrack), ok);
 }
 
 static void put_link(json_t *o, const struct trace_link *l, bool *ok)

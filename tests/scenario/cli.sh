@@ -77,7 +77,7 @@ expect alice and bob direct by 4s
 NSIM
 expect_exit 1 "failing expectation" -- "$natsim" run --quiet "$tmp/fails.nsim"
 contains "$out" "fails.nsim:9" "failure names the line"
-contains "$out" "1 of 1 expectations failed." "failure summary"
+contains "$out" "The 1 expectation failed." "failure summary"
 # ... and --set can change the world so that it holds.
 expect_exit 0 "--set fixes it" -- "$natsim" run -q --set home.preset=full-cone "$tmp/fails.nsim"
 
