@@ -50,11 +50,13 @@ struct coord_run {
 	bool json;
 };
 
-static void on_input(void *ctx, uint64_t now, const struct p2p_endpoint *local,
-		     const struct p2p_endpoint *from, const uint8_t *buf, size_t len)
+static int on_input(void *ctx, uint64_t now, const struct p2p_endpoint *local,
+		    const struct p2p_endpoint *from, const uint8_t *buf, size_t len)
 {
 	struct coord_run *r = ctx;
-	coord_input(r->coord, now, local, from, buf, len);
+	/* The coordinator counts and (as a sample) logs what it does not answer. */
+	int rc = coord_input(r->coord, now, local, from, buf, len);
+	return rc == COORD_ERR_MALFORMED || rc == COORD_ERR_IGNORED ? -1 : 0;
 }
 
 static void on_tick(void *ctx, uint64_t now)
@@ -122,24 +124,26 @@ static void print_counters(const struct coord_run *r, const struct daemon *d, in
 		printf("{\"time\":\"%s\",\"event\":\"stopped\",\"signal\":\"%s\",\"peers\":%zu,"
 		       "\"registered\":%llu,\"refreshed\":%llu,\"refused\":%llu,"
 		       "\"introduced\":%llu,\"relayed\":%llu,\"relayed_bytes\":%llu,"
-		       "\"expired\":%llu,\"bindings\":%llu,\"dropped\":%llu,\"received\":%llu,"
-		       "\"sent\":%llu}\n",
+		       "\"expired\":%llu,\"bindings\":%llu,\"dropped\":%llu,"
+		       "\"rate_limited\":%llu,\"received\":%llu,\"sent\":%llu}\n",
 		       ts, why, c->peers, (unsigned long long)c->registered,
 		       (unsigned long long)c->refreshed, (unsigned long long)c->refused,
 		       (unsigned long long)c->introduced, (unsigned long long)c->relayed,
 		       (unsigned long long)c->relayed_bytes, (unsigned long long)c->expired,
 		       (unsigned long long)c->bindings, (unsigned long long)c->dropped,
-		       (unsigned long long)d->received, (unsigned long long)d->sent);
+		       (unsigned long long)c->rate_limited, (unsigned long long)d->received,
+		       (unsigned long long)d->sent);
 	} else {
 		printf("%s stopped (%s): peers %zu registered %llu refreshed %llu refused %llu "
 		       "introduced %llu relayed %llu (%llu bytes) expired %llu bindings %llu "
-		       "dropped %llu datagrams in %llu out %llu\n",
+		       "dropped %llu (rate-limited %llu) datagrams in %llu out %llu\n",
 		       ts, why, c->peers, (unsigned long long)c->registered,
 		       (unsigned long long)c->refreshed, (unsigned long long)c->refused,
 		       (unsigned long long)c->introduced, (unsigned long long)c->relayed,
 		       (unsigned long long)c->relayed_bytes, (unsigned long long)c->expired,
 		       (unsigned long long)c->bindings, (unsigned long long)c->dropped,
-		       (unsigned long long)d->received, (unsigned long long)d->sent);
+		       (unsigned long long)c->rate_limited, (unsigned long long)d->received,
+		       (unsigned long long)d->sent);
 	}
 	fflush(stdout);
 }
@@ -192,7 +196,7 @@ static int parse_args(int argc, char **argv, struct coord_args *a)
 			a->cfg.has_alternate = true;
 			break;
 		case 'c':
-			a->cfg.allow_amplification = true;
+			a->cfg.rfc3489_attrs = true;
 			break;
 		case 'm':
 			a->cfg.max_peers = strtoul(optarg, &end, 10);

@@ -76,12 +76,15 @@ struct peer_run {
 	const struct peer_args *args;
 	struct agent *agent;
 	bool registered, connected, sent, received, classified, failed, done;
+	uint64_t ignored; /* datagrams the agent refused; the first IGNORED_LOGGED are logged */
 	const char *path; /* "direct" or "relayed" for --connect's peer */
 	char path_text[256];
 	char fail_text[256];
 };
 
 /* ---- output ---- */
+
+#define IGNORED_LOGGED 10 /* a flood is counted, not printed line by line */
 
 static void print_data_text(const uint8_t *data, size_t len)
 {
@@ -237,11 +240,39 @@ static void on_event(struct peer_run *pr, uint64_t now, const struct p2p_event *
 
 /* ---- driver callbacks ---- */
 
-static void on_input(void *ctx, uint64_t now, const struct p2p_endpoint *local,
-		     const struct p2p_endpoint *from, const uint8_t *buf, size_t len)
+/* Says (for the first few) that the agent refused a datagram, and why. */
+static void print_ignored(const struct peer_run *pr, const struct p2p_endpoint *from, size_t len,
+			  int err)
 {
+	char ts[40], ep[P2P_ENDPOINT_STRLEN];
+	daemon_timestamp(ts, sizeof(ts));
+	p2p_endpoint_format(from, ep, sizeof(ep));
+	const char *last = pr->ignored == IGNORED_LOGGED ? " (further ones are only counted)" : "";
+	if (pr->args->json) {
+		json_t *o =
+		    json_pack("{s:s, s:s, s:s, s:I, s:s}", "time", ts, "event", "ignored", "from",
+			      ep, "bytes", (json_int_t)len, "why", agent_error_str(err));
+		json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		putchar('\n');
+		json_decref(o);
+	} else {
+		printf("%s ignored: a %zu-byte datagram from %s: %s%s\n", ts, len, ep,
+		       agent_error_str(err), last);
+	}
+	fflush(stdout);
+}
+
+static int on_input(void *ctx, uint64_t now, const struct p2p_endpoint *local,
+		    const struct p2p_endpoint *from, const uint8_t *buf, size_t len)
+{
+	struct peer_run *pr = ctx;
 	(void)local;
-	agent_input(((struct peer_run *)ctx)->agent, now, from, buf, len);
+	int err = agent_input(pr->agent, now, from, buf, len);
+	if (err == AGENT_OK)
+		return 0;
+	if (++pr->ignored <= IGNORED_LOGGED)
+		print_ignored(pr, from, len, err);
+	return -1;
 }
 
 static void on_tick(void *ctx, uint64_t now)

@@ -30,6 +30,7 @@
 #include "app/keyfile.h"
 #include "p2p/coord.h"
 #include "p2p/stun.h"
+#include "p2p/stunsrv.h"
 
 #define LOOPBACK 0x7F000001u
 #define FLOOD_COUNT 100000
@@ -353,8 +354,11 @@ static size_t flood_datagram(uint32_t i, const uint8_t *reg, size_t reg_len, uin
 	return len;
 }
 
-/* Reads answers; each must be no larger than the request it answers. */
-static size_t drain_answers(int fd, const uint16_t *sizes, uint32_t sent, unsigned wait_ms)
+/* Reads answers. A Binding answer may be up to STUNSRV_MAX_RATIO times its
+ * request, anything else no larger than its request; *bindings counts the
+ * Binding answers (all to one source address: the rate limit caps them). */
+static size_t drain_answers(int fd, const uint16_t *sizes, uint32_t sent, unsigned wait_ms,
+			    size_t *bindings)
 {
 	uint8_t buf[65536];
 	size_t n_answers = 0;
@@ -368,9 +372,13 @@ static size_t drain_answers(int fd, const uint16_t *sizes, uint32_t sent, unsign
 			     (uint32_t)buf[10] << 8 | buf[11];
 		if (i >= sent)
 			fail_msg("an answer (%zd bytes) to no request of ours (id %u)", n, i);
-		if ((size_t)n > sizes[i])
+		/* RFC 8489 5: the method is the type without its two class bits. */
+		bool binding = (((unsigned)buf[0] << 8 | buf[1]) & 0x3EEFu) == STUN_METHOD_BINDING;
+		size_t allowed = binding ? STUNSRV_MAX_RATIO * (size_t)sizes[i] : sizes[i];
+		if ((size_t)n > allowed)
 			fail_msg("amplification: %zd-byte answer to the %u-byte request %u", n,
 				 sizes[i], i);
+		*bindings += binding;
 		n_answers++;
 		wait_ms = 0;
 	}
@@ -417,6 +425,70 @@ static void register_checks(uint16_t port)
 	close(other);
 }
 
+/* Sends buf and waits (at most 2 s) for the answer with the same transaction id. */
+static ssize_t ask(int fd, uint16_t port, const uint8_t *req, size_t len, uint8_t *ans, size_t cap)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	uint64_t end = now_ms() + 2000;
+	send_to(fd, port, req, len);
+	while (now_ms() < end && poll(&p, 1, 100) >= 0) {
+		ssize_t n = recv(fd, ans, cap, 0);
+		if (n >= 20 && memcmp(ans + 8, req + 8, 12) == 0)
+			return n;
+	}
+	return -1;
+}
+
+/* What stock clients send, answered with default flags (issue 12 items 7, 8):
+ * turnutils_stunclient's bare 20-byte request, the 28-byte RFC 3489 request of
+ * Debian's `stun`, and turnutils_natdiscovery -P's 1524-byte padded one; a
+ * 3000-byte datagram that is not STUN is counted and logged, not lost. */
+static void test_stock_requests(void **state)
+{
+	(void)state;
+	uint16_t port = free_port();
+	struct child coord = start_coord(port, "10");
+	int fd = udp_socket();
+	static uint8_t req[3000], ans[65536];
+	static const uint8_t txid[12] = {7, 7, 7};
+	static const uint8_t txid16[16] = {0x01, 0x02, 0x03, 0x04, 9, 9, 9};
+	struct stun_writer w;
+	struct stun_msg m;
+
+	stun_writer_init(&w, req, sizeof(req), STUN_METHOD_BINDING, STUN_CLASS_REQUEST, txid);
+	ssize_t n = ask(fd, port, req, (size_t)stun_writer_finish(&w), ans, sizeof(ans));
+	assert_true(n > 20 && n <= 80);
+	assert_int_equal(stun_decode(ans, (size_t)n, false, &m), STUN_OK);
+	assert_non_null(stun_find(&m, STUN_ATTR_XOR_MAPPED_ADDRESS));
+
+	stun_writer_init_classic(&w, req, sizeof(req), STUN_METHOD_BINDING, STUN_CLASS_REQUEST,
+				 txid16);
+	stun_put_u32(&w, STUN_ATTR_CHANGE_REQUEST, 0);
+	n = ask(fd, port, req, (size_t)stun_writer_finish(&w), ans, sizeof(ans));
+	assert_true(n > 20 && n <= 4 * 28);
+	assert_int_equal(stun_decode(ans, (size_t)n, true, &m), STUN_OK);
+	assert_non_null(stun_find(&m, STUN_ATTR_MAPPED_ADDRESS));
+
+	stun_writer_init(&w, req, sizeof(req), STUN_METHOD_BINDING, STUN_CLASS_REQUEST, txid);
+	stun_put_raw(&w, STUN_ATTR_PADDING, req + 2000, 1500); /* as turnutils_natdiscovery -P */
+	int len = stun_writer_finish(&w);
+	assert_int_equal(len, 1524);
+	n = ask(fd, port, req, (size_t)len, ans, sizeof(ans));
+	assert_true(n > 20);
+	assert_int_equal(stun_decode(ans, (size_t)n, false, &m), STUN_OK);
+	assert_non_null(stun_find(&m, STUN_ATTR_XOR_MAPPED_ADDRESS));
+
+	memset(req, 0xAB, sizeof(req));
+	send_to(fd, port, req, sizeof(req));
+	if (!wait_for_text(&coord, "a 3000-byte datagram from 127.0.0.1", 2000)) {
+		dump(&coord);
+		fail_msg("the 3000-byte datagram was not logged");
+	}
+	close(fd);
+	stop_coord(&coord);
+	assert_true(file_contains(coord.out, "\"event\":\"dropped\""));
+}
+
 static void test_flood(void **state)
 {
 	(void)state;
@@ -434,7 +506,7 @@ static void test_flood(void **state)
 	assert_non_null(sizes);
 	int fd = udp_socket();
 	uint64_t t0 = now_ms();
-	size_t answers = 0;
+	size_t answers = 0, bindings = 0;
 	for (uint32_t i = 0; i < FLOOD_COUNT; i++) {
 		size_t len = flood_datagram(i, reg, reg_len, buf);
 		sizes[i] = (uint16_t)len;
@@ -442,21 +514,26 @@ static void test_flood(void **state)
 		/* Paced at FLOOD_US_EACH so the coordinator keeps up: loopback
 		 * drops what overflows its receive buffer, which would test nothing. */
 		if (i % 128 == 127) {
-			answers += drain_answers(fd, sizes, i + 1, 0);
+			answers += drain_answers(fd, sizes, i + 1, 0, &bindings);
 			uint64_t due = t0 + (uint64_t)i * FLOOD_US_EACH / 1000;
 			if (now_ms() < due)
 				sleep_ms((unsigned)(due - now_ms()));
 		}
 	}
-	answers += drain_answers(fd, sizes, FLOOD_COUNT, 300);
+	answers += drain_answers(fd, sizes, FLOOD_COUNT, 300, &bindings);
 	uint64_t took = now_ms() - t0;
 	close(fd);
 	free(sizes);
 	long rss_after = rss_kb(coord.pid);
-	print_message(
-	    "flood: %d datagrams in %llu ms, %zu answers, coordinator RSS %ld -> %ld kB\n",
-	    FLOOD_COUNT, (unsigned long long)took, answers, rss_before, rss_after);
+	print_message("flood: %d datagrams in %llu ms, %zu answers (%zu Binding), coordinator "
+		      "RSS %ld -> %ld kB\n",
+		      FLOOD_COUNT, (unsigned long long)took, answers, bindings, rss_before,
+		      rss_after);
 	assert_true(took < 60000);
+	/* One source address: its Binding answers are held to the rate limit. */
+	assert_true(bindings > 0);
+	assert_true(bindings <= COORD_BINDING_BURST +
+				    (took / 1000 + 1) * (P2P_NS_PER_S / COORD_BINDING_INTERVAL));
 	assert_true(rss_after > 0 && rss_after < rss_before + FLOOD_RSS_GROWTH_KB);
 
 	/* Still serving after all that. */
@@ -563,11 +640,9 @@ static int group_teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_usage_errors),
-	    cmocka_unit_test(test_peer_timeout),
-	    cmocka_unit_test(test_loopback_exchange),
-	    cmocka_unit_test(test_allow_list),
-	    cmocka_unit_test(test_flood),
+	    cmocka_unit_test(test_usage_errors),      cmocka_unit_test(test_peer_timeout),
+	    cmocka_unit_test(test_loopback_exchange), cmocka_unit_test(test_allow_list),
+	    cmocka_unit_test(test_stock_requests),    cmocka_unit_test(test_flood),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
