@@ -293,7 +293,9 @@ static size_t build_register(const char *name, const struct crypto_identity *cla
  * then random TLVs: what gets past stun_is_message to the parsers. */
 static size_t stunlike(uint8_t *buf, size_t len)
 {
-	static const uint16_t methods[] = {0x001, 0x0C1, 0x0C2, 0x0C3, 0x0C4, 0x0C5, 0x123};
+	static const uint16_t methods[] = {
+	    STUN_METHOD_BINDING, STUN_METHOD_REGISTER, STUN_METHOD_CONNECT, STUN_METHOD_INTRODUCE,
+	    STUN_METHOD_RELAY,	 STUN_METHOD_DATA,	0x123};
 	uint16_t m = methods[rnd() % 7], cls = (uint16_t)(rnd() % 4);
 	uint16_t type = (uint16_t)((m & 0xF) | ((m & 0x70) << 1) | ((m & 0xF80) << 2) |
 				   ((cls & 1) << 4) | ((cls & 2) << 7));
@@ -309,8 +311,11 @@ static size_t stunlike(uint8_t *buf, size_t len)
 	buf[3] = (uint8_t)body;
 	memcpy(buf + 4, "\x21\x12\xa4\x42", 4);
 	for (size_t off = 20; off + 4 <= len; off += 4 + ((size_t)buf[off + 3] & ~(size_t)3)) {
-		static const uint16_t attrs[] = {0xC001, 0xC002, 0xC003, 0xC004, 0xC005, 0xC006,
-						 0xC007, 0xC008, 0xC009, 0x0003, 0x0019, 0x8028};
+		static const uint16_t attrs[] = {
+		    STUN_ATTR_NATSIM_NAME,	STUN_ATTR_NATSIM_SIGN_KEY,  STUN_ATTR_NATSIM_BOX_KEY,
+		    STUN_ATTR_NATSIM_CANDIDATE, STUN_ATTR_NATSIM_TIMESTAMP, STUN_ATTR_NATSIM_SIGNATURE,
+		    STUN_ATTR_NATSIM_PAYLOAD,	STUN_ATTR_NATSIM_PEER,	    STUN_ATTR_NATSIM_SESSION,
+		    0x0003,			0x0019,			    0x8028};
 		uint16_t at = attrs[rnd() % 12];
 		buf[off] = (uint8_t)(at >> 8);
 		buf[off + 1] = (uint8_t)at;

@@ -157,7 +157,8 @@ static void test_forged_signature_refused(void **state)
 	/* A valid registration whose timestamp was altered in flight. */
 	n = build_register(&a, &a.id, 1, buf, sizeof(buf));
 	for (size_t i = 0; i + 8 < n; i++)
-		if (buf[i] == 0xC0 && buf[i + 1] == 0x05) /* NATSIM-TIMESTAMP */
+		if (buf[i] == STUN_ATTR_NATSIM_TIMESTAMP >> 8 &&
+		    buf[i + 1] == (STUN_ATTR_NATSIM_TIMESTAMP & 0xFF))
 			buf[i + 11] ^= 0x40;
 	assert_int_equal(coord_input(c, 0, &COORD_EP, &a.ep, buf, n), COORD_ERR_REFUSED);
 	assert_true(last_event(c, &e));
@@ -424,7 +425,9 @@ static void test_no_amplification(void **state)
 			buf[3] = (uint8_t)body;
 			buf[4] = 0x21, buf[5] = 0x12, buf[6] = 0xA4, buf[7] = 0x42;
 			if (i % 4 == 0 && body >= 8) { /* a well-formed PEER attribute */
-				buf[20] = 0xC0, buf[21] = 0x08, buf[22] = 0, buf[23] = 5;
+				buf[20] = STUN_ATTR_NATSIM_PEER >> 8;
+				buf[21] = STUN_ATTR_NATSIM_PEER & 0xFF;
+				buf[22] = 0, buf[23] = 5;
 				memcpy(buf + 24, "alice", body >= 12 ? 5 : 4);
 				if (body < 12)
 					buf[23] = 4;
