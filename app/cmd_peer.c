@@ -45,7 +45,10 @@ const char cmd_peer_usage[] =
     "                        one, so the name is ours only while we stay registered)\n"
     "  -p, --port P          local UDP port (default: any free port)\n"
     "  -b, --bind ADDR       local address (default: all; host candidates are then\n"
-    "                        the addresses of our interfaces, loopback excluded)\n"
+    "                        the addresses of our interfaces, never loopback ones\n"
+    "                        (RFC 8445 5.1.1.1): peers on one machine meet through\n"
+    "                        the address the coordinator sees; with --bind, ADDR\n"
+    "                        is the one host candidate, even 127.0.0.1)\n"
     "  -C, --connect PEER    ask the coordinator to introduce us to PEER\n"
     "  -s, --send TEXT       send TEXT once a path exists\n"
     "  -e, --expect-data     succeed only after receiving a message\n"
@@ -453,6 +456,16 @@ static uint32_t source_towards(const struct p2p_endpoint *to)
 	return ip;
 }
 
+/* RFC 8445 5.1.1.1: loopback addresses are not host candidates. A peer on
+ * another machine would send its checks to its own loopback, to whatever
+ * listens there; peers on this machine still meet through the
+ * server-reflexive candidate the coordinator sees (127.0.0.1:port when the
+ * coordinator is on loopback). Only --bind names an address to use as it is. */
+static bool is_loopback(uint32_t ip)
+{
+	return (ip >> 24) == 127;
+}
+
 static void host_candidates(struct agent_config *c, const struct p2p_endpoint *bound,
 			    const struct p2p_endpoint *coord)
 {
@@ -461,12 +474,16 @@ static void host_candidates(struct agent_config *c, const struct p2p_endpoint *b
 	if (bound->ip != 0)
 		return; /* 0 host candidates: config.local is the one */
 	c->local.ip = source_towards(coord);
-	c->host_candidates[c->n_host_candidates++] = c->local;
+	if (c->local.ip != 0 && !is_loopback(c->local.ip))
+		c->host_candidates[c->n_host_candidates++] = c->local;
 	int n = daemon_local_addresses(ips, AGENT_MAX_HOST_CANDIDATES, false);
 	for (int i = 0; i < n && c->n_host_candidates < AGENT_MAX_HOST_CANDIDATES; i++)
-		if (ips[i] != c->local.ip)
+		if (ips[i] != c->local.ip && !is_loopback(ips[i]))
 			c->host_candidates[c->n_host_candidates++] =
 			    (struct p2p_endpoint){ips[i], bound->port};
+	/* Nothing left (only loopback here): offer none rather than let the agent
+	 * fall back on config.local. */
+	c->disable_host_candidates = c->n_host_candidates == 0;
 }
 
 static int start_agent(struct peer_run *pr, const struct peer_args *a,

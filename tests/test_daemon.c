@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "app/cli.h"
+#include "app/daemon.h"
 #include "app/keyfile.h"
 #include "p2p/coord.h"
 #include "p2p/stun.h"
@@ -231,6 +232,42 @@ static void test_loopback_exchange(void **state)
 	stop_coord(&coord);
 }
 
+/* Host candidates never include loopback (RFC 8445 5.1.1.1; issue 12 item
+ * 13), even with the coordinator on 127.0.0.1: the registration carries
+ * exactly this machine's other addresses, and two unbound peers still meet
+ * through the server-reflexive address the coordinator sees. */
+static void test_no_loopback_host_candidates(void **state)
+{
+	(void)state;
+	uint32_t ips[COORD_MAX_CANDIDATES];
+	int n = daemon_local_addresses(ips, COORD_MAX_CANDIDATES, false), want = 0;
+	for (int i = 0; i < n; i++)
+		want += (ips[i] >> 24) != 127;
+	uint16_t port = free_port();
+	struct child coord = start_coord(port, "10");
+	char where[32], text[64];
+	snprintf(where, sizeof(where), "127.0.0.1:%u", port);
+	char *bob_argv[] = {"peer",	     "--name",	 "bob", "--coord",   where, "--echo",
+			    "--expect-data", "--linger", "1s",	"--timeout", "8s",  NULL};
+	struct child bob = spawn("bob", cmd_peer_main, bob_argv);
+	snprintf(text, sizeof(text), "with %d host candidate%s", want, want == 1 ? "" : "s");
+	if (!wait_for_text(&coord, text, 3000)) {
+		dump(&coord);
+		fail_msg("bob's registration does not carry exactly %d host candidates", want);
+	}
+	char *alice_argv[] = {"peer",	   "--name", "alice",  "--coord",	where,
+			      "--connect", "bob",    "--send", "over loopback", "--expect-data",
+			      "--timeout", "8s",     NULL};
+	struct child alice = spawn("alice", cmd_peer_main, alice_argv);
+	int arc = wait_exit(&alice, 10000), brc = wait_exit(&bob, 10000);
+	if (arc != 0 || brc != 0 || !file_contains(alice.out, "data from bob: over loopback")) {
+		dump(&alice);
+		dump(&bob);
+		fail_msg("unbound peers did not meet: alice exit %d, bob exit %d", arc, brc);
+	}
+	stop_coord(&coord);
+}
+
 /* ---- the flood ---- */
 
 static uint64_t rng_state;
@@ -293,9 +330,13 @@ static size_t build_register(const char *name, const struct crypto_identity *cla
  * then random TLVs: what gets past stun_is_message to the parsers. */
 static size_t stunlike(uint8_t *buf, size_t len)
 {
-	static const uint16_t methods[] = {
-	    STUN_METHOD_BINDING, STUN_METHOD_REGISTER, STUN_METHOD_CONNECT, STUN_METHOD_INTRODUCE,
-	    STUN_METHOD_RELAY,	 STUN_METHOD_DATA,	0x123};
+	static const uint16_t methods[] = {STUN_METHOD_BINDING,
+					   STUN_METHOD_REGISTER,
+					   STUN_METHOD_CONNECT,
+					   STUN_METHOD_INTRODUCE,
+					   STUN_METHOD_RELAY,
+					   STUN_METHOD_DATA,
+					   0x123};
 	uint16_t m = methods[rnd() % 7], cls = (uint16_t)(rnd() % 4);
 	uint16_t type = (uint16_t)((m & 0xF) | ((m & 0x70) << 1) | ((m & 0xF80) << 2) |
 				   ((cls & 1) << 4) | ((cls & 2) << 7));
@@ -311,11 +352,18 @@ static size_t stunlike(uint8_t *buf, size_t len)
 	buf[3] = (uint8_t)body;
 	memcpy(buf + 4, "\x21\x12\xa4\x42", 4);
 	for (size_t off = 20; off + 4 <= len; off += 4 + ((size_t)buf[off + 3] & ~(size_t)3)) {
-		static const uint16_t attrs[] = {
-		    STUN_ATTR_NATSIM_NAME,	STUN_ATTR_NATSIM_SIGN_KEY,  STUN_ATTR_NATSIM_BOX_KEY,
-		    STUN_ATTR_NATSIM_CANDIDATE, STUN_ATTR_NATSIM_TIMESTAMP, STUN_ATTR_NATSIM_SIGNATURE,
-		    STUN_ATTR_NATSIM_PAYLOAD,	STUN_ATTR_NATSIM_PEER,	    STUN_ATTR_NATSIM_SESSION,
-		    0x0003,			0x0019,			    0x8028};
+		static const uint16_t attrs[] = {STUN_ATTR_NATSIM_NAME,
+						 STUN_ATTR_NATSIM_SIGN_KEY,
+						 STUN_ATTR_NATSIM_BOX_KEY,
+						 STUN_ATTR_NATSIM_CANDIDATE,
+						 STUN_ATTR_NATSIM_TIMESTAMP,
+						 STUN_ATTR_NATSIM_SIGNATURE,
+						 STUN_ATTR_NATSIM_PAYLOAD,
+						 STUN_ATTR_NATSIM_PEER,
+						 STUN_ATTR_NATSIM_SESSION,
+						 0x0003,
+						 0x0019,
+						 0x8028};
 		uint16_t at = attrs[rnd() % 12];
 		buf[off] = (uint8_t)(at >> 8);
 		buf[off + 1] = (uint8_t)at;
@@ -645,9 +693,15 @@ static int group_teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_usage_errors),      cmocka_unit_test(test_peer_timeout),
-	    cmocka_unit_test(test_loopback_exchange), cmocka_unit_test(test_allow_list),
-	    cmocka_unit_test(test_stock_requests),    cmocka_unit_test(test_flood),
+	    /* clang-format off: one a line, so additions merge */
+	    cmocka_unit_test(test_usage_errors),
+	    cmocka_unit_test(test_peer_timeout),
+	    cmocka_unit_test(test_loopback_exchange),
+	    cmocka_unit_test(test_allow_list),
+	    cmocka_unit_test(test_stock_requests),
+	    cmocka_unit_test(test_no_loopback_host_candidates),
+	    cmocka_unit_test(test_flood),
+	    /* clang-format on */
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
