@@ -797,8 +797,12 @@ static int handle_relay(struct coord *c, uint64_t now, const struct p2p_endpoint
 	stun_put_fingerprint(&w);
 	int n = stun_writer_finish(&w);
 	if (n < 0) {
+		/* A datagram of any size is read (PADDING makes large ones), but what
+		 * we forward must fit P2P_MAX_DATAGRAM: say so rather than vanish. */
 		dq_unpush(c);
-		return COORD_ERR_MALFORMED;
+		refuse(c, COORD_REFUSE_MALFORMED, c->peers[a].reg.name, from,
+		       "RELAY payload too large to forward in one datagram");
+		return COORD_ERR_REFUSED;
 	}
 	d->from = c->peers[b].via;
 	d->to = c->peers[b].srflx;

@@ -367,6 +367,29 @@ static void test_relay_forwards_opaque_bytes(void **state)
 	coord_free(t.c);
 }
 
+/* A RELAY too large to forward (it arrived: any size is read) is refused
+ * with an event, not lost without a word. */
+static void test_relay_too_large_is_refused(void **state)
+{
+	struct trio t;
+	static uint8_t payload[1500], buf[1600];
+	struct p2p_datagram d;
+	struct coord_event e;
+	(void)state;
+
+	introduce(&t);
+	drain(t.c);
+	size_t n = build_relay("bob", t.session, payload, sizeof(payload), buf, sizeof(buf));
+	assert_true(n > P2P_MAX_DATAGRAM);
+	assert_int_equal(coord_input(t.c, 2 * S, &COORD_EP, &t.a.ep, buf, n), COORD_ERR_REFUSED);
+	assert_false(coord_pop_datagram(t.c, &d));
+	assert_true(last_event(t.c, &e));
+	assert_int_equal(e.type, COORD_EV_REFUSED);
+	assert_non_null(strstr(e.text, "too large"));
+	assert_int_equal(coord_counters(t.c)->relayed, 0);
+	coord_free(t.c);
+}
+
 static void test_relay_refuses(void **state)
 {
 	struct trio t;
@@ -750,6 +773,7 @@ int main(void)
 	    cmocka_unit_test(test_relay_refuses),
 	    cmocka_unit_test(test_no_amplification),
 	    cmocka_unit_test(test_binding_rate_limit),
+	    cmocka_unit_test(test_relay_too_large_is_refused),
 	    cmocka_unit_test(test_drops_counted_and_sampled),
 	    cmocka_unit_test(test_peer_limit),
 	    cmocka_unit_test(test_many_peers_hash),
