@@ -58,7 +58,7 @@ struct coord {
 	struct coord_counters counters;
 	struct ratelimit *binding_limit; /* per source address (ratelimit.h) */
 	struct ratelimit *log_limit;	 /* one bucket for all: drop events are a sample */
-	uint64_t unlogged;		 /* drops since the last drop event */
+	uint64_t unlogged;		 /* drops the log budget left out since the last event */
 };
 
 /* ---- wire helpers shared with the agent ---- */
@@ -833,7 +833,9 @@ static void drop(struct coord *c, uint64_t now, enum coord_event_type type, enum
 	c->counters.dropped++;
 	if (type == COORD_EV_REFUSED)
 		c->counters.refused++;
-	if (reason == NULL || ratelimit_take(c->log_limit, 0, now) != RATELIMIT_PASS) {
+	if (reason == NULL)
+		return; /* a repeat the caller only counts (rate-limited) */
+	if (ratelimit_take(c->log_limit, 0, now) != RATELIMIT_PASS) {
 		c->unlogged++;
 		return;
 	}
