@@ -67,12 +67,31 @@ natsim.fields = f
 
 local stun_field = Field.new("stun")
 
--- The method and class of a STUN message type (RFC 8489 section 5).
+-- Bit operations in plain arithmetic: Wireshark has shipped Lua 5.1 to 5.4,
+-- whose bit libraries differ; these work in all of them (values < 2^32).
+local function bitop(a, b, keep)
+	local r, p = 0, 1
+	while a > 0 or b > 0 do
+		if keep(a % 2, b % 2) then
+			r = r + p
+		end
+		a, b, p = math.floor(a / 2), math.floor(b / 2), p * 2
+	end
+	return r
+end
+local function band(a, b)
+	return bitop(a, b, function(x, y) return x == 1 and y == 1 end)
+end
+local function bxor(a, b)
+	return bitop(a, b, function(x, y) return x ~= y end)
+end
+
+-- The method and class of a STUN message type (RFC 8489 section 5): the
+-- class bits C0 (0x0010) and C1 (0x0100) sit between the method's bits.
 local function split_type(t)
-	local method = bit.bor(bit.band(t, 0x000F), bit.rshift(bit.band(t, 0x00E0), 1),
-		bit.rshift(bit.band(t, 0x3E00), 2))
-	local class = bit.bor(bit.rshift(bit.band(t, 0x0100), 7), bit.rshift(bit.band(t, 0x0010), 4))
-	return method, class
+	local method = band(t, 0x000F) + band(t, 0x00E0) / 2 + band(t, 0x3E00) / 4
+	local class = band(t, 0x0100) / 128 + band(t, 0x0010) / 16
+	return math.floor(method), math.floor(class)
 end
 
 -- One natsim attribute, `v` its value's range.
@@ -88,10 +107,10 @@ local function add_value(tree, at, v, summary)
 		tree:add(f.box_key, v)
 	elseif at == 0xE004 and v:len() == 9 then
 		-- XOR-MAPPED-ADDRESS encoding (RFC 8489 14.2), then the type byte.
-		local port = bit.bxor(v:range(2, 2):uint(), bit.rshift(COOKIE, 16))
-		local ip = bit.bxor(v:range(4, 4):uint(), COOKIE)
-		local a = Address.ip(string.format("%d.%d.%d.%d", bit.band(bit.rshift(ip, 24), 255),
-			bit.band(bit.rshift(ip, 16), 255), bit.band(bit.rshift(ip, 8), 255), bit.band(ip, 255)))
+		local port = bxor(v:range(2, 2):uint(), math.floor(COOKIE / 65536))
+		local ip = bxor(v:range(4, 4):uint(), COOKIE)
+		local a = Address.ip(string.format("%d.%d.%d.%d", math.floor(ip / 16777216),
+			math.floor(ip / 65536) % 256, math.floor(ip / 256) % 256, ip % 256))
 		local ty = v:range(8, 1):uint()
 		tree:add(f.cand_ip, v:range(4, 4), a)
 		tree:add(f.cand_port, v:range(2, 2), port)
