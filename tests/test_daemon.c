@@ -523,7 +523,8 @@ static void test_stock_requests(void **state)
 	assert_non_null(stun_find(&m, STUN_ATTR_MAPPED_ADDRESS));
 
 	stun_writer_init(&w, req, sizeof(req), STUN_METHOD_BINDING, STUN_CLASS_REQUEST, txid);
-	stun_put_raw(&w, STUN_ATTR_PADDING, req + 2000, 1500); /* as turnutils_natdiscovery -P */
+	static const uint8_t pad[1500];
+	stun_put_raw(&w, STUN_ATTR_PADDING, pad, sizeof(pad)); /* as turnutils_natdiscovery -P */
 	int len = stun_writer_finish(&w);
 	assert_int_equal(len, 1524);
 	n = ask(fd, port, req, (size_t)len, ans, sizeof(ans));

@@ -44,7 +44,7 @@ struct request {
 static size_t build(const struct request *r, uint8_t *buf, size_t cap)
 {
 	struct stun_writer w;
-	static const uint8_t zeros[256];
+	static const uint8_t zeros[2048]; /* PADDING up to 1600 bytes */
 
 	stun_writer_init(&w, buf, cap, STUN_METHOD_BINDING, STUN_CLASS_REQUEST, TXID);
 	if (r->has_change)
