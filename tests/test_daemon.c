@@ -543,6 +543,36 @@ static void test_stock_requests(void **state)
 	assert_true(file_contains(coord.out, "\"event\":\"dropped\""));
 }
 
+/* A peer says what it refuses, whatever the size (issue 12 item 8). */
+static void test_peer_logs_refusals(void **state)
+{
+	(void)state;
+	uint16_t cport = free_port(), pport = free_port();
+	struct child coord = start_coord(cport, "10");
+	char where[32], pp[8];
+	snprintf(where, sizeof(where), "127.0.0.1:%u", cport);
+	snprintf(pp, sizeof(pp), "%u", pport);
+	char *argv[] = {"peer",	  "--name",    "carol",	 "--coord", where,
+			"--bind", "127.0.0.1", "--port", pp,	    "--linger",
+			"3s",	  "--timeout", "5s",	 NULL};
+	struct child carol = spawn("carol", cmd_peer_main, argv);
+	if (!wait_for_text(&carol, "registered:", 3000)) {
+		dump(&carol);
+		fail_msg("carol did not register");
+	}
+	static uint8_t junk[2000];
+	memset(junk, 0xAB, sizeof(junk));
+	int fd = udp_socket();
+	send_to(fd, pport, junk, sizeof(junk));
+	close(fd);
+	if (!wait_for_text(&carol, "ignored: a 2000-byte datagram from 127.0.0.1:", 2000)) {
+		dump(&carol);
+		fail_msg("the peer did not log the datagram it refused");
+	}
+	wait_exit(&carol, 6000);
+	stop_coord(&coord);
+}
+
 static void test_flood(void **state)
 {
 	(void)state;
@@ -701,6 +731,7 @@ int main(void)
 	    cmocka_unit_test(test_allow_list),
 	    cmocka_unit_test(test_stock_requests),
 	    cmocka_unit_test(test_no_loopback_host_candidates),
+	    cmocka_unit_test(test_peer_logs_refusals),
 	    cmocka_unit_test(test_flood),
 	    /* clang-format on */
 	};
