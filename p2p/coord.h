@@ -131,8 +131,8 @@ struct coord_event {
 struct coord_counters {
 	uint64_t registered, refreshed, refused, introduced, relayed, relayed_bytes, expired;
 	uint64_t bindings, dropped, events_dropped;
-	uint64_t
-	    rate_limited; /* Binding requests refused by the per-source limit (also in dropped) */
+	/* Binding requests refused by the per-source limit (also in refused and dropped). */
+	uint64_t rate_limited;
 	size_t peers; /* live registrations */
 };
 
