@@ -133,7 +133,7 @@ tm send-keys -t tui Down
 check "#12 drop at office" "the second drop, in the inspector"
 check "Tables: office (follows packet)" "the tables follow the packet to office"
 checks=$((checks + 1))
-n=$(screen | grep -cF "-dependent filtering)")
+n=$(screen | grep -cF -e "-dependent filtering)")
 [ "$n" -ge 2 ] || { fail "80x24: the drop's reason ends in the timeline and the inspector ($n)"; screen | sed 's/^/  | /'; }
 
 # Selecting a node pins the tables to it; f follows the packet again.
