@@ -446,6 +446,9 @@ void world_free(struct world *w)
 void world_announce(struct world *w)
 {
 	net_announce(w->net);
+	for (size_t i = 0; i < w->scn->n_nats; i++)
+		if (w->nats[i].router)
+			nat_announce(router_nat(w->nats[i].router));
 }
 
 struct world_host *world_find_host(struct world *w, const char *name)

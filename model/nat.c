@@ -954,6 +954,17 @@ int nat_add_forward(struct nat *nat, uint8_t proto, uint16_t external_port,
 	return 0;
 }
 
+void nat_announce(struct nat *nat)
+{
+	/* Forwards are made while the world is built, before anyone watches
+	 * the trace: repeat them with the topology so that every renderer
+	 * (tables, dot, the JSON lines) sees them from the first instant. */
+	for (struct nat_node *n = nat->head; n != NULL; n = n->next) {
+		if (n->m.is_static)
+			nat_emit(nat, &n->m, TRACE_MAP_CREATED, NULL);
+	}
+}
+
 void nat_reboot(struct nat *nat)
 {
 	nat_clear_dynamic(nat);

@@ -155,6 +155,11 @@ void nat_prefetch(const struct nat *nat, const struct packet_info *info);
 int nat_add_forward(struct nat *nat, uint8_t proto, uint16_t external_port,
 		    const struct endpoint *internal);
 
+/* Emit a TRACE_MAP_CREATED ("static") record for every port forward. The
+ * world calls it once with the topology (net_announce), since forwards are
+ * added before any trace observer is attached. */
+void nat_announce(struct nat *nat);
+
 /* Reboot: every dynamic mapping is cleared (TRACE_MAP_CLEARED); forwards stay. */
 void nat_reboot(struct nat *nat);
 /* Change behaviour (a what-if): clears dynamic mappings like a reboot. The
