@@ -49,6 +49,8 @@ struct conntrack {
 	size_t count;
 	uint32_t next_id;
 	struct ct_node *head, *tail;
+	conntrack_destroy_fn on_destroy;
+	void *on_destroy_ctx;
 };
 
 void conntrack_config_default(struct conntrack_config *cfg)
@@ -225,12 +227,38 @@ static void ct_emit(struct conntrack *ct, const struct conntrack_entry *entry,
 	trace_emit(t, &r);
 }
 
+static void ct_timer_fired(struct engine *e, void *arg);
+
 static void ct_destroy(struct conntrack *ct, struct ct_node *node, const char *why)
 {
 	engine_cancel(ct->engine, node->timer);
 	ct_emit(ct, &node->e, TRACE_CT_DESTROY, why);
 	ct_unlink(ct, node);
+	/* nf_nat_core.c nf_nat_cleanup_conntrack: the NAT forgets the flow
+	 * as the entry goes (out of the table already, so the hook sees the
+	 * table as it is now). */
+	if (ct->on_destroy != NULL)
+		ct->on_destroy(&node->e, ct->on_destroy_ctx);
 	free(node);
+}
+
+void conntrack_set_destroy_hook(struct conntrack *ct, conntrack_destroy_fn fn, void *ctx)
+{
+	ct->on_destroy = fn;
+	ct->on_destroy_ctx = ctx;
+}
+
+/* Move an entry's deadline. Later: the pending event re-arms itself (lazy);
+ * earlier: the event is moved, so the entry dies exactly then. */
+static void ct_set_deadline(struct conntrack *ct, struct ct_node *node, int64_t at)
+{
+	bool earlier = at < node->e.expires_at;
+
+	node->e.expires_at = at;
+	if (!earlier)
+		return;
+	engine_cancel(ct->engine, node->timer);
+	node->timer = engine_schedule_at(ct->engine, at, ct_timer_fired, node);
 }
 
 /* The entry's one timer. Refreshes only move expires_at; the event notices
@@ -294,8 +322,15 @@ struct conntrack_entry *conntrack_create(struct conntrack *ct, const struct conn
 void conntrack_seen(struct conntrack *ct, struct conntrack_entry *entry, enum conntrack_dir dir,
 		    size_t bytes)
 {
+	conntrack_seen_until(ct, entry, dir, bytes, CONNTRACK_LINUX_TIMEOUT);
+}
+
+void conntrack_seen_until(struct conntrack *ct, struct conntrack_entry *entry,
+			  enum conntrack_dir dir, size_t bytes, int64_t expires_at)
+{
 	int64_t now = engine_now(ct->engine);
 	bool changed = false;
+	int64_t deadline;
 
 	entry->packets[dir]++;
 	entry->bytes[dir] += bytes;
@@ -304,14 +339,19 @@ void conntrack_seen(struct conntrack *ct, struct conntrack_entry *entry, enum co
 	 * time_after) extends to the stream timeout and sets ASSURED; before
 	 * that, and for unreplied flows, every packet re-arms 30 s. */
 	if (entry->seen_reply && now > entry->created_at + ct->cfg.udp_stream_after) {
-		entry->expires_at = now + ct->cfg.udp_timeout_stream;
+		deadline = now + ct->cfg.udp_timeout_stream;
 		if (!entry->assured) {
 			entry->assured = true;
 			changed = true;
 		}
 	} else {
-		entry->expires_at = now + ct->cfg.udp_timeout;
+		deadline = now + ct->cfg.udp_timeout;
 	}
+	/* A translated flow lives exactly as long as its NAT binding (the
+	 * caller's deadline): see docs/nat-and-conntrack.md. */
+	if (expires_at != CONNTRACK_LINUX_TIMEOUT)
+		deadline = expires_at;
+	ct_set_deadline(ct, (struct ct_node *)entry, deadline);
 	/* nf_conntrack_core.c nf_conntrack_in: IPS_SEEN_REPLY is set after the
 	 * protocol handler ran, so the first reply itself still gets the
 	 * unreplied timeout and cannot make the flow ASSURED. */

@@ -95,6 +95,21 @@ struct conntrack_entry *conntrack_create(struct conntrack *ct, const struct conn
 void conntrack_seen(struct conntrack *ct, struct conntrack_entry *entry, enum conntrack_dir dir,
 		    size_t bytes);
 
+/* conntrack_seen() with the deadline given by the caller instead of the UDP
+ * timeouts above: a NAT router passes its mapping's deadline, so that a
+ * translated flow and its binding expire together (docs/nat-and-conntrack.md).
+ * CONNTRACK_LINUX_TIMEOUT means the rules above. A deadline earlier than the
+ * entry's current one is honoured exactly. */
+#define CONNTRACK_LINUX_TIMEOUT INT64_MIN
+void conntrack_seen_until(struct conntrack *ct, struct conntrack_entry *entry,
+			  enum conntrack_dir dir, size_t bytes, int64_t expires_at);
+
+/* Called for every entry as it is destroyed (timed out or flushed), after it
+ * left the table: how a NAT forgets the flows it translated, as
+ * nf_nat_cleanup_conntrack does. One hook per table; NULL removes it. */
+typedef void (*conntrack_destroy_fn)(const struct conntrack_entry *entry, void *ctx);
+void conntrack_set_destroy_hook(struct conntrack *ct, conntrack_destroy_fn fn, void *ctx);
+
 /* The state a packet in `dir` of `entry` has for a firewall (entry may be NULL). */
 enum conntrack_state conntrack_state_of(const struct conntrack_entry *entry,
 					enum conntrack_dir dir);

@@ -549,7 +549,8 @@ static bool nat_config_valid(const struct nat_config *cfg)
 	       cfg->port_lo >= 1 && cfg->port_lo <= cfg->port_hi &&
 	       (unsigned)cfg->mapping <= NAT_ADDRESS_AND_PORT_DEPENDENT &&
 	       (unsigned)cfg->filtering <= NAT_ADDRESS_AND_PORT_DEPENDENT &&
-	       (unsigned)cfg->ports <= NAT_PORT_RANDOM && cfg->mapping_timeout > 0;
+	       (unsigned)cfg->ports <= NAT_PORT_RANDOM &&
+	       (unsigned)cfg->pooling <= NAT_POOLING_ARBITRARY && cfg->mapping_timeout > 0;
 }
 
 struct nat *nat_new(struct engine *e, const char *node_name, const struct nat_config *cfg,
@@ -634,13 +635,45 @@ bool nat_owns_address(const struct nat *nat, uint32_t ip)
 
 /* ---- choosing a translation: address, then port ------------------------- */
 
-/* RFC 4787 REQ-2 "paired" pooling: one internal address always gets the same
- * external address, so a host's mappings all look like one host outside. A
- * hash rather than first-come assignment keeps it stateless and independent
- * of the order hosts start talking. */
-static size_t nat_pick_address(const struct nat *nat, uint32_t internal_ip)
+/* RFC 4787 REQ-2 (address pooling): which public address a new mapping
+ * gets. The behaviour is a row of this table, not a code path.
+ * - paired (REQ-2's recommendation): one internal address always gets the
+ *   same external address, so a host's mappings all look like one host
+ *   outside. A hash rather than first-come assignment keeps it stateless and
+ *   independent of the order hosts start talking.
+ * - arbitrary: any address for any mapping, drawn from the NAT's own seeded
+ *   stream (deterministic per seed), so one host's mappings may show
+ *   different addresses - which breaks applications that expect one. */
+static size_t nat_pool_paired(struct nat *nat, uint32_t internal_ip)
 {
 	return (size_t)(nat_mix(internal_ip) % nat->cfg.n_public);
+}
+
+static size_t nat_pool_arbitrary(struct nat *nat, uint32_t internal_ip)
+{
+	(void)internal_ip;
+	return (size_t)rng_below(&nat->rng, nat->cfg.n_public);
+}
+
+static const struct {
+	const char *name;
+	size_t (*pick)(struct nat *nat, uint32_t internal_ip);
+} nat_poolings[] = {
+    [NAT_POOLING_PAIRED] = {"paired", nat_pool_paired},
+    [NAT_POOLING_ARBITRARY] = {"arbitrary", nat_pool_arbitrary},
+};
+
+const char *nat_pooling_name(enum nat_pooling p)
+{
+	return (unsigned)p <= NAT_POOLING_ARBITRARY ? nat_poolings[p].name : "unknown";
+}
+
+static size_t nat_pick_address(struct nat *nat, uint32_t internal_ip)
+{
+	/* One address: nothing to choose, and no draw from the stream. */
+	if (nat->cfg.n_public == 1)
+		return 0;
+	return nat_poolings[nat->cfg.pooling].pick(nat, internal_ip);
 }
 
 static bool nat_port_free(const struct nat *nat, uint8_t proto, uint32_t ip, uint32_t port)
@@ -826,6 +859,7 @@ static void nat_result_init(struct nat_result *out)
 	out->why[0] = '\0';
 	out->mapping = NULL;
 	out->created = false;
+	out->refreshed = false;
 }
 
 /* The NAT rewrites ports, so it carries only protocols that have them. */
@@ -875,8 +909,10 @@ void nat_translate_outbound(struct nat *nat, uint8_t *buf, size_t len,
 	if (nat_add_remote(n, &remote) && ev == TRACE_MAP_REFRESHED)
 		ev = TRACE_MAP_REMOTE_ADDED;
 	/* RFC 4787 REQ-6: outbound traffic always refreshes the mapping. */
-	if (!n->m.is_static)
+	if (!n->m.is_static) {
 		n->m.expires_at = engine_now(nat->engine) + nat->cfg.mapping_timeout;
+		out->refreshed = true;
+	}
 	nat_emit(nat, &n->m, ev, &remote);
 	packet_rewrite_src(buf, len, &n->m.external);
 	out->mapping = &n->m;
@@ -928,9 +964,34 @@ void nat_translate_inbound(struct nat *nat, uint8_t *buf, size_t len,
 	 * to (it lets outsiders keep a mapping alive). */
 	if (nat->cfg.inbound_refresh && !n->m.is_static) {
 		n->m.expires_at = engine_now(nat->engine) + nat->cfg.mapping_timeout;
+		out->refreshed = true;
 		nat_emit(nat, &n->m, TRACE_MAP_REFRESHED, &remote);
 	}
 	packet_rewrite_dst(buf, len, &n->m.internal);
+}
+
+/* The filtering state is the set of live flows (nf_nat_core.c keeps no
+ * other: an inbound packet is translated only if it matches a conntrack
+ * entry). When a flow's entry dies before its mapping - the mapping kept
+ * alive by another flow - the remote it was for may no longer come in. */
+void nat_flow_closed(struct nat *nat, uint8_t proto, const struct endpoint *internal,
+		     const struct endpoint *external, const struct endpoint *remote)
+{
+	struct nat_node *n = nat_find_ext(nat, proto, external);
+
+	/* A mapping dying this instant says so itself (TRACE_MAP_EXPIRED). */
+	if (n == NULL || !nat_ep_eq(&n->m.internal, internal) ||
+	    n->m.expires_at <= engine_now(nat->engine))
+		return;
+	struct endpoint *r = (struct endpoint *)n->m.remotes;
+	for (size_t i = 0; i < n->m.n_remotes; i++) {
+		if (nat_ep_eq(&r[i], remote)) {
+			memmove(&r[i], &r[i + 1], (n->m.n_remotes - i - 1) * sizeof(*r));
+			n->m.n_remotes--;
+			nat_emit(nat, &n->m, TRACE_MAP_REMOTE_REMOVED, remote);
+			return;
+		}
+	}
 }
 
 /* ---- forwards, reboot, reconfigure, inspection -------------------------- */

@@ -51,6 +51,11 @@ struct fwd {
 	struct conntrack_entry *ce;	 /* NULL: new, or not tracking */
 	enum conntrack_dir dir;
 	bool track;
+	/* The NAT binding this flow goes through (the earliest deadline of
+	 * the dynamic mappings that translated it; CONNTRACK_LINUX_TIMEOUT if
+	 * none), and whether this packet pushed it back. */
+	int64_t binding_deadline;
+	bool binding_refreshed;
 };
 
 static void router_receive(struct node *n, struct iface *in, struct packet *p);
@@ -175,6 +180,28 @@ int router_add_route(struct router *r, uint32_t prefix, uint8_t len, struct ifac
 	return 0;
 }
 
+/* The conntrack destroy hook: tell the NAT which flow of which mapping
+ * ended (nf_nat_cleanup_conntrack). A source-translated flow left as
+ * internal -> remote and is answered at the external endpoint; a
+ * destination-translated one came in at the external endpoint and is
+ * answered by the internal one. A hairpinned flow is both. */
+static void router_flow_gone(const struct conntrack_entry *e, void *ctx)
+{
+	struct router *r = ctx;
+	const struct conntrack_tuple *o = &e->orig, *y = &e->reply;
+
+	if (r->nat == NULL)
+		return;
+	if (nat_owns_address(r->nat, y->dst) && !nat_owns_address(r->nat, o->src))
+		nat_flow_closed(r->nat, o->proto, &(struct endpoint){o->src, o->sport},
+				&(struct endpoint){y->dst, y->dport},
+				&(struct endpoint){o->dst, o->dport});
+	if (nat_owns_address(r->nat, o->dst) && !nat_owns_address(r->nat, y->src))
+		nat_flow_closed(r->nat, o->proto, &(struct endpoint){y->src, y->sport},
+				&(struct endpoint){o->dst, o->dport},
+				&(struct endpoint){y->dst, y->dport});
+}
+
 struct nat *router_enable_nat(struct router *r, struct iface *outside, const struct nat_config *cfg)
 {
 	struct nat_config c = *cfg;
@@ -196,6 +223,7 @@ struct nat *router_enable_nat(struct router *r, struct iface *outside, const str
 	nat_free(r->nat);
 	r->nat = nat;
 	r->outside = outside;
+	conntrack_set_destroy_hook(r->ct, router_flow_gone, r);
 	return nat;
 }
 
@@ -316,6 +344,12 @@ static bool nat_step(struct router *r, struct fwd *f, bool outbound, struct ifac
 		node_drop(&r->node, at, f->p, res.reason, res.why);
 		return false;
 	}
+	if (res.mapping != NULL && !res.mapping->is_static) {
+		if (f->binding_deadline == CONNTRACK_LINUX_TIMEOUT ||
+		    res.mapping->expires_at < f->binding_deadline)
+			f->binding_deadline = res.mapping->expires_at;
+		f->binding_refreshed |= res.refreshed;
+	}
 	if (trace_active(t)) {
 		struct trace_record rec = {.kind = TRACE_PACKET};
 
@@ -364,11 +398,18 @@ static bool hairpin(struct router *r, struct fwd *f)
 }
 
 /* POSTROUTING's end: confirm the flow in the table (create it on its first
- * packet) and count the packet. */
+ * packet) and count the packet. A translated flow's entry is the NAT binding
+ * (docs/nat-and-conntrack.md): it takes its mapping's deadline when it is
+ * created and whenever the packet refreshed the mapping (RFC 4787 REQ-6), and
+ * keeps its deadline otherwise, so it never outlives the mapping. */
 static void confirm(struct router *r, struct fwd *f)
 {
+	int64_t deadline = f->binding_deadline;
+
 	if (!f->track)
 		return;
+	if (deadline != CONNTRACK_LINUX_TIMEOUT && f->ce != NULL && !f->binding_refreshed)
+		deadline = f->ce->expires_at;
 	if (f->ce == NULL) {
 		struct conntrack_tuple reply = {
 		    .proto = f->info.proto,
@@ -382,7 +423,7 @@ static void confirm(struct router *r, struct fwd *f)
 		f->dir = CONNTRACK_DIR_ORIGINAL;
 	}
 	if (f->ce != NULL) /* a full table lets the packet pass untracked */
-		conntrack_seen(r->ct, f->ce, f->dir, f->p->len);
+		conntrack_seen_until(r->ct, f->ce, f->dir, f->p->len, deadline);
 }
 
 /* Routing, TTL, FORWARD, SNAT, transmit. */
@@ -439,7 +480,10 @@ static void forward(struct router *r, struct fwd *f)
 static void router_receive(struct node *n, struct iface *in, struct packet *p)
 {
 	struct router *r = (struct router *)n;
-	struct fwd f = {.in = in, .p = p, .dir = CONNTRACK_DIR_ORIGINAL};
+	struct fwd f = {.in = in,
+			.p = p,
+			.dir = CONNTRACK_DIR_ORIGINAL,
+			.binding_deadline = CONNTRACK_LINUX_TIMEOUT};
 	char why[200], flow[64], a[16];
 
 	if (packet_check(p, &f.info, why, sizeof(why)) != PACKET_OK) {

@@ -11,7 +11,10 @@
  * NATs nest: a router's outside may sit behind another router's NAT (CGNAT).
  *
  * The router keeps a conntrack table (flows through it, with NATed reply
- * tuples) beside its NAT's mapping table; both show in the trace.
+ * tuples) beside its NAT's mapping table; both show in the trace, and they
+ * never disagree: a translated flow's entry is its NAT binding and takes the
+ * mapping's deadline, and its end is reported to the NAT
+ * (docs/nat-and-conntrack.md).
  */
 #ifndef NATSIM_MODEL_ROUTER_H
 #define NATSIM_MODEL_ROUTER_H

@@ -29,4 +29,33 @@ expect_exit 0 "port-forward dot" -- "$natsim" dot "$pf" -o "$tmp/pf.dot"
 node=$(grep -A1 '^	office	' "$tmp/pf.dot" | tr -d '\n')
 contains "$node" "<TD>10.0.0.7:5000</TD><TD>198.51.100.9:5000</TD>" "dot: office's forward"
 
+# The mapping view and the conntrack view agree at every instant. With a
+# 20 s NAT timeout, office's flows (one replied and assured) are its
+# mapping's: alive with it at 15 s, gone with it at 25 s.
+classic=$src/scenarios/classic.nsim
+block() { # block TEXT HEADER: the lines of one table, header to blank line
+	printf '%s\n' "$1" | sed -n "/── $2 ──/,/^\$/p"
+}
+expect_exit 0 "classic office.timeout=20s --at 15s" -- "$natsim" run "$classic" \
+	--set office.timeout=20s --until 40s --quiet --at 15s
+ct=$(block "$out" "office: conntrack")
+maps=$(block "$out" "office: mappings (EIM + APDF, port-restricted-cone)")
+# (lines counted, not the footer: conntrack prints that to stderr)
+contains "$(printf '%s\n' "$ct" | grep -c '^udp ')" "3" "15 s: office's three flows"
+contains "$ct" "[ASSURED]" "15 s: the replied flow is assured"
+lacks "$ct" "udp      17 1" "15 s: no flow has a stream timeout beyond its mapping's"
+contains "$maps" "10.0.0.7:5000  198.51.100.9:5000" "15 s: office's mapping"
+contains "$maps" "active  7s" "15 s: the mapping has 7 s left"
+for left in $(printf '%s\n' "$ct" | awk '/^udp/ {print $3}'); do
+	checks=$((checks + 1))
+	[ "$left" -le 7 ] || fail "15 s: a flow outlives its mapping ($left s > 7 s)"
+done
+expect_exit 0 "classic office.timeout=20s --at 25s" -- "$natsim" run "$classic" \
+	--set office.timeout=20s --until 40s --quiet --at 25s
+ct=$(block "$out" "office: conntrack")
+maps=$(block "$out" "office: mappings (EIM + APDF, port-restricted-cone)")
+contains "$ct" "── office: conntrack ──" "25 s: office's conntrack table"
+lacks "$ct" "udp " "25 s: office has no flow"
+contains "$maps" "(no mappings)" "25 s: office has no mapping"
+
 finish
