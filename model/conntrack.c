@@ -212,6 +212,23 @@ struct conntrack_entry *conntrack_lookup(struct conntrack *ct, const struct conn
 	return NULL;
 }
 
+bool conntrack_tuple_taken(const struct conntrack *ct, const struct conntrack_tuple *t,
+			   const struct conntrack_tuple *ignore_src)
+{
+	for (struct ct_hnode *hn = ct->buckets[ct_hash(ct, t)]; hn != NULL; hn = hn->next) {
+		if (!ct_tuple_eq(ct_hnode_tuple(hn), t))
+			continue;
+		const struct conntrack_entry *e = &hn->owner->e;
+		const struct conntrack_tuple *other =
+		    hn->dir == CONNTRACK_DIR_ORIGINAL ? &e->reply : &e->orig;
+		if (ignore_src != NULL && other->src == ignore_src->src &&
+		    other->sport == ignore_src->sport)
+			continue;
+		return true;
+	}
+	return false;
+}
+
 static void ct_emit(struct conntrack *ct, const struct conntrack_entry *entry,
 		    enum trace_ct_event ev, const char *why)
 {

@@ -83,6 +83,14 @@ void conntrack_prefetch(const struct conntrack *ct, const struct packet_info *in
 struct conntrack_entry *conntrack_lookup(struct conntrack *ct, const struct conntrack_tuple *t,
 					 enum conntrack_dir *dir);
 
+/* nf_conntrack_core.c nf_conntrack_tuple_taken, as nf_nat_used_tuple asks
+ * it: is `t` already the original or reply tuple of an entry? An entry that
+ * is a flow of `ignore` (its inside endpoint: the source of its original
+ * tuple, or of its reply tuple after NAT) does not count - the packet being
+ * translated belongs to it. `ignore` may be NULL. */
+bool conntrack_tuple_taken(const struct conntrack *ct, const struct conntrack_tuple *t,
+			   const struct conntrack_tuple *ignore_src);
+
 /* Create an entry. `reply` is the tuple replies will carry (for a NAT, after
  * translation). Returns NULL if the table is full or out of memory. Emits
  * TRACE_CT_NEW. Does not count a packet: call conntrack_seen() next. */

@@ -168,12 +168,23 @@ void nat_translate_inbound(struct nat *nat, uint8_t *buf, size_t len,
 void nat_flow_closed(struct nat *nat, uint8_t proto, const struct endpoint *internal,
 		     const struct endpoint *external, const struct endpoint *remote);
 
+/* Would nat_translate_inbound() let this packet in? Changes nothing. */
+bool nat_admits(const struct nat *nat, const struct packet_info *info);
+
 /* True if `ip` is one of the NAT's public addresses. */
 bool nat_owns_address(const struct nat *nat, uint32_t ip);
 /* A hint, for speed only: ask the CPU for the mapping a packet of this flow
  * (packet_peek) would find, coming in from outside (by its destination) or
  * going out (by its source). Changes nothing. */
 void nat_prefetch(const struct nat *nat, const struct packet_info *info);
+
+/* The conntrack table of the router whose own stack accepts unsolicited
+ * packets (`input accept`): its flows can hold a reply tuple a mapping would
+ * need, and a new flow that would clash with one gets another port, as
+ * nf_nat_core.c get_unique_tuple does. NULL (the default) for a router that
+ * drops them: then no such flow exists and nothing needs checking. */
+struct conntrack;
+void nat_attach_conntrack(struct nat *nat, const struct conntrack *ct);
 
 /* A static port forward: external port on the first public address -> internal. */
 int nat_add_forward(struct nat *nat, uint8_t proto, uint16_t external_port,

@@ -40,6 +40,7 @@ struct router {
 	struct conntrack *ct;
 	struct nat *nat;
 	struct iface *outside;
+	enum router_input input;
 };
 
 /* One packet's way through the router. */
@@ -224,7 +225,23 @@ struct nat *router_enable_nat(struct router *r, struct iface *outside, const str
 	r->nat = nat;
 	r->outside = outside;
 	conntrack_set_destroy_hook(r->ct, router_flow_gone, r);
+	if (r->input == ROUTER_INPUT_ACCEPT)
+		nat_attach_conntrack(nat, r->ct);
 	return nat;
+}
+
+void router_set_input(struct router *r, enum router_input input)
+{
+	r->input = input;
+	/* Only an accepting INPUT path makes flows of the router's own that
+	 * a mapping can clash with (nat_attach_conntrack). */
+	if (r->nat != NULL)
+		nat_attach_conntrack(r->nat, input == ROUTER_INPUT_ACCEPT ? r->ct : NULL);
+}
+
+enum router_input router_input(const struct router *r)
+{
+	return r->input;
 }
 
 struct nat *router_nat(struct router *r)
@@ -293,11 +310,14 @@ static void router_describe(struct node *n, struct trace_node *out, char *detail
 	if (r->nat != NULL && used < size) {
 		const struct nat_config *c = nat_config(r->nat);
 
-		snprintf(detail + used, size - used, "; NAT %s (%s+%s) on %s %s",
-			 nat_classic_name(c->mapping, c->filtering),
-			 nat_behaviour_abbrev(c->mapping, false),
-			 nat_behaviour_abbrev(c->filtering, true), r->outside->name,
-			 ip_format(c->public_ip[0], a, sizeof(a)));
+		used += (size_t)snprintf(detail + used, size - used, "; NAT %s (%s+%s) on %s %s",
+					 nat_classic_name(c->mapping, c->filtering),
+					 nat_behaviour_abbrev(c->mapping, false),
+					 nat_behaviour_abbrev(c->filtering, true), r->outside->name,
+					 ip_format(c->public_ip[0], a, sizeof(a)));
+	}
+	if (r->input == ROUTER_INPUT_ACCEPT && used < size) {
+		snprintf(detail + used, size - used, "; input accept");
 	}
 	/* Behind another router's NAT (CGNAT, double NAT): the default route's
 	 * gateway NATs and we are on its inside. */
@@ -320,7 +340,8 @@ static void router_describe(struct node *n, struct trace_node *out, char *detail
 
 static bool router_tracks(const struct router *r)
 {
-	return r->nat != NULL || firewall_rule_count(r->fw, FW_CHAIN_FORWARD) > 0 ||
+	return r->nat != NULL || r->input == ROUTER_INPUT_ACCEPT ||
+	       firewall_rule_count(r->fw, FW_CHAIN_FORWARD) > 0 ||
 	       firewall_policy(r->fw, FW_CHAIN_FORWARD) != FW_ACCEPT;
 }
 
@@ -477,6 +498,46 @@ static void forward(struct router *r, struct fwd *f)
 	link_transmit(out->link, out, hop, f->p);
 }
 
+/* The router's own INPUT path with `input accept`: conntrack confirms the
+ * flow as any local flow (Linux timeouts, no NAT), and since nothing listens
+ * the stack answers port unreachable - not sent, as ICMP is not modelled yet
+ * (router.h). */
+static void local_input(struct router *r, struct fwd *f)
+{
+	char flow[64];
+
+	f->binding_deadline = CONNTRACK_LINUX_TIMEOUT;
+	confirm(r, f);
+	node_dropf(&r->node, f->in, f->p, TRACE_DROP_NO_SOCKET,
+		   "%s accepted %s into its own stack (input accept, as a bare Linux box "
+		   "does) and conntrack now tracks it, but nothing listens on port %u: it "
+		   "answers ICMP port unreachable (not modelled: nothing is sent back)",
+		   r->node.name, packet_flow_format(&f->info, false, flow, sizeof(flow)),
+		   f->info.dport);
+}
+
+/* A flow of the router's own stack: neither side is translated and its reply
+ * comes from one of our addresses. */
+static bool local_flow(struct router *r, const struct conntrack_entry *ce)
+{
+	return ce != NULL && ce->orig.dst == ce->reply.src &&
+	       node_iface_by_addr(&r->node, ce->reply.src) != NULL;
+}
+
+/* PREROUTING for a packet from outside to the NAT's public side: a flow the
+ * router's own stack already tracks stays its own (Linux does no NAT for a
+ * confirmed flow without a binding); otherwise DNAT through a mapping, and
+ * what no mapping takes goes to INPUT, where the `input` setting decides. */
+static bool inbound(struct router *r, struct fwd *f)
+{
+	if (r->input == ROUTER_INPUT_ACCEPT &&
+	    (local_flow(r, f->ce) || !nat_admits(r->nat, &f->info))) {
+		local_input(r, f);
+		return false;
+	}
+	return nat_step(r, f, false, f->in);
+}
+
 static void router_receive(struct node *n, struct iface *in, struct packet *p)
 {
 	struct router *r = (struct router *)n;
@@ -496,9 +557,13 @@ static void router_receive(struct node *n, struct iface *in, struct packet *p)
 	if (f.track)
 		f.ce = conntrack_lookup(r->ct, &f.received, &f.dir);
 	if (r->nat != NULL && nat_owns_address(r->nat, f.info.dst)) {
-		if (in == r->outside ? !nat_step(r, &f, false, in) : !hairpin(r, &f))
+		if (in == r->outside ? !inbound(r, &f) : !hairpin(r, &f))
 			return;
 	} else if (node_iface_by_addr(n, f.info.dst) != NULL) {
+		if (r->input == ROUTER_INPUT_ACCEPT) {
+			local_input(r, &f);
+			return;
+		}
 		node_dropf(n, in, p, TRACE_DROP_NOT_FOR_US,
 			   "%s dropped %s: %s is %s's own address, and routers do not run "
 			   "services here",

@@ -699,6 +699,77 @@ static void test_nat_and_conntrack_agree(void **state)
 	assert_views_agree(w, n.home);
 }
 
+/* ---- the router's own INPUT path (issue 12 item 6) ------------------------ */
+
+/* The server's endpoint at alice's side of the NAT, and alice's mapping's
+ * external port for it. */
+static uint16_t mapped_port_for(struct world *w, struct nat_world *n, const struct endpoint *to)
+{
+	size_t before = n->s_box.n + n->s2_box.n;
+	udp(w, n->a, to, "out");
+	assert_int_equal(n->s_box.n + n->s2_box.n, before + 1);
+	return (to->port == 3478 ? n->s_box.from : n->s2_box.from).port;
+}
+
+/* A home router (input drop, the default) refuses an unsolicited packet, and
+ * alice's later flow to its sender keeps her port. A bare Linux box (input
+ * accept) takes it into its own stack: conntrack tracks the flow, the stack
+ * answers port unreachable (a no-socket verdict, nothing sent), and alice's
+ * flow to that sender clashes with the entry and gets another port
+ * (nf_nat_core.c get_unique_tuple) - whether her mapping is new or already
+ * used for another remote. Other remotes keep the mapping's port. */
+static void test_input_drop_and_accept(void **state)
+{
+	(void)state;
+	struct world *w;
+	struct endpoint srv = {IP4(192, 0, 2, 1), 3478}, srv2 = {IP4(192, 0, 2, 1), 3479};
+	struct endpoint pub = {IP4(203, 0, 113, 7), 5000};
+
+	for (int accept = 0; accept <= 1; accept++) {
+		for (int warm = 0; warm <= 1; warm++) {
+			struct nat_world n = {0};
+			void *fresh;
+			assert_int_equal(setup(&fresh), 0);
+			w = fresh;
+			build_nat(w, &n, false);
+			assert_int_equal(router_input(n.home), ROUTER_INPUT_DROP);
+			if (accept)
+				router_set_input(n.home, ROUTER_INPUT_ACCEPT);
+			/* warm: alice's mapping already exists, for srv2 */
+			if (warm)
+				assert_int_equal(mapped_port_for(w, &n, &srv2), 5000);
+			udp(w, n.srv, &pub, "probe");
+			const struct trace_packet *d = last_drop(w->log);
+			assert_string_equal(d->node, "home");
+			if (!accept) {
+				assert_int_equal(d->reason, warm ? TRACE_DROP_NAT_FILTER
+								 : TRACE_DROP_NAT_NO_MAPPING);
+				assert_int_equal(mapped_port_for(w, &n, &srv), 5000);
+				teardown(&fresh);
+				continue;
+			}
+			assert_int_equal(d->reason, TRACE_DROP_NO_SOCKET);
+			assert_non_null(strstr(d->why, "port unreachable"));
+			struct conntrack_tuple t = {IPPROTO_NUM_UDP, srv.ip, pub.ip, srv.port,
+						    pub.port};
+			assert_non_null(conntrack_lookup(router_conntrack(n.home), &t, NULL));
+			uint16_t port = mapped_port_for(w, &n, &srv);
+			assert_int_not_equal(port, 5000);
+			assert_views_agree(w, n.home);
+			/* The probe's flow stays the router's; the new port is alice's. */
+			size_t got = n.a_box.n;
+			udp(w, n.srv, &pub, "again");
+			assert_int_equal(last_drop(w->log)->reason, TRACE_DROP_NO_SOCKET);
+			udp(w, n.srv, &(struct endpoint){pub.ip, port}, "reply");
+			assert_int_equal(n.a_box.n, got + 1);
+			if (warm)
+				assert_int_equal(mapped_port_for(w, &n, &srv2), 5000);
+			run_agreeing(w, n.home, (engine_now(net_engine(w->net)) / SIM_MS(1)) + 2000);
+			teardown(&fresh);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -712,6 +783,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_hairpin_off, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cgnat, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_nat_and_conntrack_agree, setup, teardown),
+	    cmocka_unit_test(test_input_drop_and_accept),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

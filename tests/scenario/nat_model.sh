@@ -58,4 +58,57 @@ contains "$ct" "── office: conntrack ──" "25 s: office's conntrack table
 lacks "$ct" "udp " "25 s: office has no flow"
 contains "$maps" "(no mappings)" "25 s: office has no mapping"
 
+# input drop|accept (item 6): classic with both NATs accepting unsolicited
+# packets into their own stack. Alice's early probe becomes office's own
+# flow, and Bob's packet to her then clashes with it and takes another port:
+# relayed, where the home routers of the bundled scenario connect directly.
+sed -e 's/^nat home   preset port-restricted-cone public 203.0.113.7/& input accept/' \
+	-e 's/^nat office preset port-restricted-cone public 198.51.100.9/& input accept/' \
+	"$classic" >"$tmp/bare.nsim"
+expect_exit 1 "classic with input accept" -- "$natsim" run "$tmp/bare.nsim" --quiet --at 3s
+contains "$out" "alice ↔ bob: relayed" "input accept: relayed"
+maps=$(block "$out" "office: mappings (EIM + APDF, port-restricted-cone)")
+contains "$maps" "10.0.0.7:5000  198.51.100.9:5000" "input accept: bob's first mapping"
+contains "$maps" "10.0.0.7:5000  198.51.100.9:1024  accepts 203.0.113.7:5000" \
+	"input accept: the clash gives bob another port for alice"
+ct=$(block "$out" "office: conntrack")
+contains "$ct" "src=203.0.113.7 dst=198.51.100.9 sport=5000 dport=5000 [UNREPLIED] src=198.51.100.9 dst=203.0.113.7 sport=5000 dport=5000" \
+	"input accept: office's own flow for alice's probe"
+expect_exit 1 "classic with input accept -v" -- "$natsim" run "$tmp/bare.nsim" -v --until 3s
+contains "$out" "port unreachable (not modelled: nothing is sent back)" \
+	"input accept: the answer is a verdict"
+sed 's/ input accept/ input drop/' "$tmp/bare.nsim" >"$tmp/home.nsim"
+expect_exit 0 "classic with input drop" -- "$natsim" run "$tmp/home.nsim" --quiet
+contains "$out" "alice ↔ bob: direct" "input drop: direct"
+printf 'nat n preset full-cone input maybe public 203.0.113.1\n' >"$tmp/bad.nsim"
+expect_exit 2 "input maybe" -- "$natsim" run "$tmp/bad.nsim"
+contains "$err" "'drop' or 'accept'" "input maybe: the error names the values"
+
+# pooling paired|arbitrary (item 13): two public addresses on a symmetric
+# NAT. Paired keeps all of alice's mappings on one address; arbitrary spreads
+# them (seed 3), and the same seed gives the same choices.
+sym=$src/scenarios/symmetric-pair.nsim
+for pool in paired arbitrary; do
+	sed "s/^nat home   preset symmetric public 203.0.113.7/nat home preset symmetric public 203.0.113.7, 203.0.113.8 pooling $pool/" \
+		"$sym" >"$tmp/pool-$pool.nsim"
+	expect_exit 0 "pooling $pool" -- "$natsim" run "$tmp/pool-$pool.nsim" -s 3 --quiet --tables
+	maps=$(block "$out" "home: mappings (APDM + APDF, symmetric)")
+	# the external column's addresses, each once
+	addrs=$(printf '%s\n' "$maps" | awk '{print $2}' | grep -o '^203\.0\.113\.[78]:' | sort -u | tr -d '\n')
+	if [ "$pool" = paired ]; then
+		contains "$maps" "192.168.1.5:5000" "pooling paired: alice's mappings"
+		lacks "$addrs" "203.0.113.7:203.0.113.8:" "pooling paired: one address for alice"
+	else
+		contains "$addrs" "203.0.113.7:203.0.113.8:" "pooling arbitrary: both addresses"
+	fi
+done
+expect_exit 0 "pooling arbitrary again" -- "$natsim" run "$tmp/pool-arbitrary.nsim" -s 3 --quiet --tables
+again=$out
+expect_exit 0 "pooling arbitrary once more" -- "$natsim" run "$tmp/pool-arbitrary.nsim" -s 3 --quiet --tables
+checks=$((checks + 1))
+[ "$again" = "$out" ] || fail "pooling arbitrary: the same seed chose differently"
+printf 'nat n preset full-cone pooling sometimes public 203.0.113.1\n' >"$tmp/bad.nsim"
+expect_exit 2 "pooling sometimes" -- "$natsim" run "$tmp/bad.nsim"
+contains "$err" "'paired' or 'arbitrary'" "pooling sometimes: the error names the values"
+
 finish
