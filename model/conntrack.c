@@ -299,6 +299,13 @@ static void ct_timer_fired(struct engine *e, void *arg)
 struct conntrack_entry *conntrack_create(struct conntrack *ct, const struct conntrack_tuple *orig,
 					 const struct conntrack_tuple *reply)
 {
+	return conntrack_create_until(ct, orig, reply, CONNTRACK_LINUX_TIMEOUT);
+}
+
+struct conntrack_entry *conntrack_create_until(struct conntrack *ct,
+					       const struct conntrack_tuple *orig,
+					       const struct conntrack_tuple *reply, int64_t expires_at)
+{
 	/* nf_conntrack_core.c __nf_conntrack_alloc: a full table refuses new
 	 * flows ("nf_conntrack: table full, dropping packet"). */
 	if (ct->count >= ct->cfg.max_entries)
@@ -314,8 +321,10 @@ struct conntrack_entry *conntrack_create(struct conntrack *ct, const struct conn
 	node->e.orig = *orig;
 	node->e.reply = *reply;
 	node->e.created_at = now;
-	/* nf_conntrack_udp_packet: a new flow gets the unreplied timeout. */
-	node->e.expires_at = now + ct->cfg.udp_timeout;
+	/* nf_conntrack_udp_packet: a new flow gets the unreplied timeout;
+	 * a translated one its binding's deadline. */
+	node->e.expires_at =
+	    expires_at != CONNTRACK_LINUX_TIMEOUT ? expires_at : now + ct->cfg.udp_timeout;
 	node->timer = engine_schedule_at(ct->engine, node->e.expires_at, ct_timer_fired, node);
 	if (node->timer == 0) {
 		free(node);

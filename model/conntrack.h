@@ -91,11 +91,19 @@ struct conntrack_entry *conntrack_lookup(struct conntrack *ct, const struct conn
 bool conntrack_tuple_taken(const struct conntrack *ct, const struct conntrack_tuple *t,
 			   const struct conntrack_tuple *ignore_src);
 
+/* A deadline argument meaning "conntrack's own UDP timeouts". */
+#define CONNTRACK_LINUX_TIMEOUT INT64_MIN
+
 /* Create an entry. `reply` is the tuple replies will carry (for a NAT, after
  * translation). Returns NULL if the table is full or out of memory. Emits
  * TRACE_CT_NEW. Does not count a packet: call conntrack_seen() next. */
 struct conntrack_entry *conntrack_create(struct conntrack *ct, const struct conntrack_tuple *orig,
 					 const struct conntrack_tuple *reply);
+/* conntrack_create() with the deadline of the NAT binding the flow is
+ * (conntrack_seen_until), or CONNTRACK_LINUX_TIMEOUT. */
+struct conntrack_entry *conntrack_create_until(struct conntrack *ct,
+					       const struct conntrack_tuple *orig,
+					       const struct conntrack_tuple *reply, int64_t expires_at);
 
 /* A packet of `bytes` bytes passed in direction `dir`: update state and
  * refresh the timeout per the rules above. Emits TRACE_CT_UPDATE on a state
@@ -108,7 +116,6 @@ void conntrack_seen(struct conntrack *ct, struct conntrack_entry *entry, enum co
  * translated flow and its binding expire together (docs/nat-and-conntrack.md).
  * CONNTRACK_LINUX_TIMEOUT means the rules above. A deadline earlier than the
  * entry's current one is honoured exactly. */
-#define CONNTRACK_LINUX_TIMEOUT INT64_MIN
 void conntrack_seen_until(struct conntrack *ct, struct conntrack_entry *entry,
 			  enum conntrack_dir dir, size_t bytes, int64_t expires_at);
 

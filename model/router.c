@@ -440,7 +440,7 @@ static void confirm(struct router *r, struct fwd *f)
 		    .dport = f->info.sport,
 		};
 
-		f->ce = conntrack_create(r->ct, &f->received, &reply);
+		f->ce = conntrack_create_until(r->ct, &f->received, &reply, deadline);
 		f->dir = CONNTRACK_DIR_ORIGINAL;
 	}
 	if (f->ce != NULL) /* a full table lets the packet pass untracked */
