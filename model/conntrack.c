@@ -304,7 +304,8 @@ struct conntrack_entry *conntrack_create(struct conntrack *ct, const struct conn
 
 struct conntrack_entry *conntrack_create_until(struct conntrack *ct,
 					       const struct conntrack_tuple *orig,
-					       const struct conntrack_tuple *reply, int64_t expires_at)
+					       const struct conntrack_tuple *reply,
+					       int64_t expires_at)
 {
 	/* nf_conntrack_core.c __nf_conntrack_alloc: a full table refuses new
 	 * flows ("nf_conntrack: table full, dropping packet"). */

@@ -103,7 +103,8 @@ struct conntrack_entry *conntrack_create(struct conntrack *ct, const struct conn
  * (conntrack_seen_until), or CONNTRACK_LINUX_TIMEOUT. */
 struct conntrack_entry *conntrack_create_until(struct conntrack *ct,
 					       const struct conntrack_tuple *orig,
-					       const struct conntrack_tuple *reply, int64_t expires_at);
+					       const struct conntrack_tuple *reply,
+					       int64_t expires_at);
 
 /* A packet of `bytes` bytes passed in direction `dir`: update state and
  * refresh the timeout per the rules above. Emits TRACE_CT_UPDATE on a state

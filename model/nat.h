@@ -54,7 +54,7 @@ enum nat_port_assignment {
 /* RFC 4787 REQ-2: which public address a new mapping gets when the NAT has
  * several. */
 enum nat_pooling {
-	NAT_POOLING_PAIRED = 0,	  /* one internal address, always the same external one (REQ-2) */
+	NAT_POOLING_PAIRED = 0,	   /* one internal address, always the same external one (REQ-2) */
 	NAT_POOLING_ARBITRARY = 1, /* any address, drawn per mapping from the NAT's stream */
 };
 
@@ -96,7 +96,7 @@ const char *nat_classic_name(enum nat_behaviour mapping, enum nat_behaviour filt
 const char *nat_behaviour_name(enum nat_behaviour b);       /* "endpoint-independent" */
 const char *nat_behaviour_abbrev(enum nat_behaviour b, bool filtering); /* "EIM", "APDF" */
 const char *nat_port_assignment_name(enum nat_port_assignment p);
-const char *nat_pooling_name(enum nat_pooling p); /* "paired", "arbitrary" */
+const char *nat_pooling_name(enum nat_pooling p);		 /* "paired", "arbitrary" */
 int nat_behaviour_parse(const char *s, enum nat_behaviour *out); /* names or abbreviations */
 
 struct nat_mapping {

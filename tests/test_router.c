@@ -605,8 +605,8 @@ static bool entry_of_mapping(const struct conntrack_entry *e, void *ctx)
 	    ext.port != a->m->external.port)
 		return true;
 	a->found_refresher |= e->expires_at == a->m->expires_at;
-	a->found_remote |= a->remote != NULL && remote.ip == a->remote->ip &&
-			   remote.port == a->remote->port;
+	a->found_remote |=
+	    a->remote != NULL && remote.ip == a->remote->ip && remote.port == a->remote->port;
 	return true;
 }
 
@@ -671,13 +671,13 @@ static void test_nat_and_conntrack_agree(void **state)
 	assert_int_equal(nat_reconfigure(nat, &cfg), 0);
 	struct endpoint ext = {IP4(203, 0, 113, 7), 5000};
 
-	udp(w, n.a, &srv, "one");	    /* t = 0: mapping and flow 1, 20 s */
-	udp(w, n.srv, &ext, "one back");    /* replied */
+	udp(w, n.a, &srv, "one");	 /* t = 0: mapping and flow 1, 20 s */
+	udp(w, n.srv, &ext, "one back"); /* replied */
 	run_agreeing(w, n.home, 3000);
-	udp(w, n.a, &srv, "two");	    /* t = 3 s: both pushed to 23 s */
-	udp(w, n.srv, &ext, "two back");    /* a stream now: [ASSURED] */
+	udp(w, n.a, &srv, "two");	 /* t = 3 s: both pushed to 23 s */
+	udp(w, n.srv, &ext, "two back"); /* a stream now: [ASSURED] */
 	run_agreeing(w, n.home, 10000);
-	udp(w, n.a, &srv2, "other");	    /* t = 10 s: flow 2, mapping to 30 s */
+	udp(w, n.a, &srv2, "other"); /* t = 10 s: flow 2, mapping to 30 s */
 	assert_int_equal(conntrack_count(router_conntrack(n.home)), 2);
 	run_agreeing(w, n.home, 24000);
 	/* Flow 1 died at 23 s with the mapping alive: its remote is gone. */
@@ -764,7 +764,8 @@ static void test_input_drop_and_accept(void **state)
 			assert_int_equal(n.a_box.n, got + 1);
 			if (warm)
 				assert_int_equal(mapped_port_for(w, &n, &srv2), 5000);
-			run_agreeing(w, n.home, (engine_now(net_engine(w->net)) / SIM_MS(1)) + 2000);
+			run_agreeing(w, n.home,
+				     (engine_now(net_engine(w->net)) / SIM_MS(1)) + 2000);
 			teardown(&fresh);
 		}
 	}

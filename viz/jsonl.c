@@ -52,9 +52,12 @@ const char *jsonl_ct_event_name(enum trace_ct_event e)
 const char *jsonl_map_event_name(enum trace_map_event e)
 {
 	static const char *const names[] = {
-	    [TRACE_MAP_CREATED] = "created",	       [TRACE_MAP_REFRESHED] = "refreshed",
-	    [TRACE_MAP_REMOTE_ADDED] = "remote-added", [TRACE_MAP_EXPIRED] = "expired",
-	    [TRACE_MAP_CLEARED] = "cleared",	       [TRACE_MAP_REMOTE_REMOVED] = "remote-removed",
+	    [TRACE_MAP_CREATED] = "created",
+	    [TRACE_MAP_REFRESHED] = "refreshed",
+	    [TRACE_MAP_REMOTE_ADDED] = "remote-added",
+	    [TRACE_MAP_EXPIRED] = "expired",
+	    [TRACE_MAP_CLEARED] = "cleared",
+	    [TRACE_MAP_REMOTE_REMOVED] = "remote-removed",
 	};
 	return name_in(names, COUNT_OF(names), (unsigned)e);
 }
