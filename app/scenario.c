@@ -1471,8 +1471,27 @@ enum {
 	NAT_HAIRPIN,
 	NAT_REFRESH,
 	NAT_PUBLIC,
-	NAT_BEHIND
+	NAT_BEHIND,
+	NAT_POOLING,
+	NAT_INPUT
 };
+
+/* `pooling paired|arbitrary` (RFC 4787 REQ-2) and `input drop|accept` (what
+ * the router does with unsolicited packets to its own address): words whose
+ * index is the model's enum value. */
+static int parse_nat_word(struct parser *p, int opt, int *out)
+{
+	static const char *const pooling[] = {"paired", "arbitrary"};
+	static const char *const input[] = {"drop", "accept"};
+
+	if (opt == NAT_POOLING)
+		WANT_VALUE(p, "'paired' or 'arbitrary' after 'pooling'",
+			   val_choice(ws, wl, pooling, 2, "'paired' or 'arbitrary'", out, msg));
+	else
+		WANT_VALUE(p, "'drop' or 'accept' after 'input'",
+			   val_choice(ws, wl, input, 2, "'drop' or 'accept'", out, msg));
+	return 0;
+}
 
 static int parse_nat_option(struct parser *p, struct scenario_nat *n, int opt)
 {
@@ -1502,6 +1521,10 @@ static int parse_nat_option(struct parser *p, struct scenario_nat *n, int opt)
 		return parse_public_list(p, n);
 	case NAT_BEHIND:
 		return want_name(p, "the name of the outer NAT after 'behind'", &n->behind);
+	case NAT_POOLING:
+		return parse_nat_word(p, opt, &n->pooling);
+	case NAT_INPUT:
+		return parse_nat_word(p, opt, &n->input);
 	}
 	return -1;
 }
@@ -1511,6 +1534,7 @@ static int parse_nat(struct parser *p)
 	static const char *const names[] = {
 	    "preset",  "mapping",     "filtering",	 "ports",  "range",
 	    "timeout", "hairpinning", "inbound-refresh", "public", "behind",
+	    "pooling", "input",
 	};
 	struct optset o = {.stmt = "nat", .names = names, .n = COUNT(names)};
 	struct scenario_ref name;
@@ -1529,6 +1553,8 @@ static int parse_nat(struct parser *p)
 	n->timeout_ns = SCENARIO_UNSET;
 	n->hairpinning = SCENARIO_UNSET;
 	n->inbound_refresh = SCENARIO_UNSET;
+	n->pooling = SCENARIO_UNSET;
+	n->input = SCENARIO_UNSET;
 	while (peek(p)) {
 		int opt = next_option(p, &o);
 

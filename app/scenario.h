@@ -93,6 +93,8 @@ struct scenario_nat {
 	int64_t timeout_ns;	   /* mapping lifetime, or SCENARIO_UNSET */
 	int hairpinning;	   /* tri-state */
 	int inbound_refresh;	   /* tri-state */
+	int pooling;		   /* enum nat_pooling, or SCENARIO_UNSET (paired) */
+	int input;		   /* enum router_input, or SCENARIO_UNSET (drop) */
 	size_t n_public;	   /* >= 1 */
 	uint32_t public_ip[SCENARIO_MAX_PUBLIC];
 	struct scenario_loc public_loc[SCENARIO_MAX_PUBLIC];

@@ -393,6 +393,15 @@ static int apply_mapping(struct fold_node *fn, const struct trace_mapping *rec)
 	fm->rec = *rec;
 	if (rec->event == TRACE_MAP_CREATED || rec->event == TRACE_MAP_REMOTE_ADDED)
 		return map_add_remote(fm, &rec->remote);
+	for (size_t k = 0; rec->event == TRACE_MAP_REMOTE_REMOVED && k < fm->n_remotes; k++) {
+		if (fm->remotes[k].ip == rec->remote.ip &&
+		    fm->remotes[k].port == rec->remote.port) {
+			memmove(&fm->remotes[k], &fm->remotes[k + 1],
+				(fm->n_remotes - k - 1) * sizeof(*fm->remotes));
+			fm->n_remotes--;
+			break;
+		}
+	}
 	return 0;
 }
 

@@ -452,6 +452,7 @@ static void test_names(void **state)
 	assert_string_equal(jsonl_ct_event_name((enum trace_ct_event)99), "?");
 	assert_string_equal(jsonl_map_event_name(TRACE_MAP_REMOTE_ADDED), "remote-added");
 	assert_string_equal(jsonl_map_event_name(TRACE_MAP_CLEARED), "cleared");
+	assert_string_equal(jsonl_map_event_name(TRACE_MAP_REMOTE_REMOVED), "remote-removed");
 	assert_string_equal(jsonl_link_event_name(TRACE_LINK_UP), "up");
 	assert_string_equal(jsonl_scenario_event_name(TRACE_SCN_EXPECT_FAIL), "expect-fail");
 }

@@ -357,6 +357,29 @@ static void test_expired_and_cleared_records(void **state)
 	tables_free(t);
 }
 
+/* A flow that ended takes its remote out of "who may come in"
+ * (TRACE_MAP_REMOTE_REMOVED), at that instant and not before. */
+static void test_remote_removed_record(void **state)
+{
+	struct fixture *f = *state;
+	emit_map(f, SIM_S(10), 1, TRACE_MAP_REMOTE_REMOVED, &alice_lan, &alice_pub, &stun_srv,
+		 false, SIM_S(32));
+
+	struct tables *t = tables_fold(f->log, SIM_S(9));
+	assert_non_null(t);
+	const struct tables_node *home = tables_node_find(t, "home");
+	assert_int_equal(home->mappings[1].n_remotes, 2);
+	tables_free(t);
+	t = tables_fold(f->log, SIM_S(10));
+	assert_non_null(t);
+	home = tables_node_find(t, "home");
+	assert_int_equal(home->mappings[1].id, 1);
+	assert_int_equal(home->mappings[1].n_remotes, 1);
+	assert_int_equal(home->mappings[1].remotes[0].ip, bob_pub.ip);
+	assert_int_equal(home->mappings[1].remotes[0].port, bob_pub.port);
+	tables_free(t);
+}
+
 static void test_accessors(void **state)
 {
 	struct fixture *f = *state;
@@ -431,6 +454,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_mappings_remote_added, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_mappings_after_expiry, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_expired_and_cleared_records, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_remote_removed_record, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_accessors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_write_error, setup, teardown),
 	};

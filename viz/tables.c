@@ -151,6 +151,19 @@ static int map_add_remote(struct tables_mapping *m, const struct endpoint *ep)
 	return 0;
 }
 
+/* The flow to `ep` ended: it no longer decides who may come in. */
+static void map_remove_remote(struct tables_mapping *m, const struct endpoint *ep)
+{
+	struct endpoint *r = (struct endpoint *)m->remotes;
+	for (size_t i = 0; i < m->n_remotes; i++) {
+		if (r[i].ip == ep->ip && r[i].port == ep->port) {
+			memmove(&r[i], &r[i + 1], (m->n_remotes - i - 1) * sizeof(*r));
+			m->n_remotes--;
+			return;
+		}
+	}
+}
+
 static struct tables_mapping *map_add(struct node_state *ns, int64_t time,
 				      const struct trace_mapping *rec)
 {
@@ -189,6 +202,8 @@ static int apply_mapping(struct node_state *ns, int64_t time, const struct trace
 	m->expires_at = rec->expires_at;
 	if (rec->event == TRACE_MAP_CREATED || rec->event == TRACE_MAP_REMOTE_ADDED)
 		return map_add_remote(m, &rec->remote);
+	if (rec->event == TRACE_MAP_REMOTE_REMOVED)
+		map_remove_remote(m, &rec->remote);
 	return 0;
 }
 
