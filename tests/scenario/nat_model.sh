@@ -31,13 +31,15 @@ contains "$node" "<TD>10.0.0.7:5000</TD><TD>198.51.100.9:5000</TD>" "dot: office
 
 # The mapping view and the conntrack view agree at every instant. With a
 # 20 s NAT timeout, office's flows (one replied and assured) are its
-# mapping's: alive with it at 15 s, gone with it at 25 s.
+# mapping's: alive with it at 15 s, gone with it at 25 s. Keepalives are off
+# for Alice and Bob: otherwise their consent checks (RFC 7675, every ~5 s)
+# would keep the path's mappings alive, as they are meant to.
 classic=$src/scenarios/classic.nsim
 block() { # block TEXT HEADER: the lines of one table, header to blank line
 	printf '%s\n' "$1" | sed -n "/── $2 ──/,/^\$/p"
 }
 expect_exit 0 "classic office.timeout=20s --at 15s" -- "$natsim" run "$classic" \
-	--set office.timeout=20s --until 40s --quiet --at 15s
+	--set office.timeout=20s --set alice.keepalive=off --set bob.keepalive=off --until 40s --quiet --at 15s
 ct=$(block "$out" "office: conntrack")
 maps=$(block "$out" "office: mappings (EIM + APDF, port-restricted-cone)")
 # (lines counted, not the footer: conntrack prints that to stderr)
@@ -51,7 +53,7 @@ for left in $(printf '%s\n' "$ct" | awk '/^udp/ {print $3}'); do
 	[ "$left" -le 7 ] || fail "15 s: a flow outlives its mapping ($left s > 7 s)"
 done
 expect_exit 0 "classic office.timeout=20s --at 25s" -- "$natsim" run "$classic" \
-	--set office.timeout=20s --until 40s --quiet --at 25s
+	--set office.timeout=20s --set alice.keepalive=off --set bob.keepalive=off --until 40s --quiet --at 25s
 ct=$(block "$out" "office: conntrack")
 maps=$(block "$out" "office: mappings (EIM + APDF, port-restricted-cone)")
 contains "$ct" "── office: conntrack ──" "25 s: office's conntrack table"
