@@ -10,7 +10,7 @@
  */
 #include "model/conntrack.h"
 
-#include "model/packet.h" /* ip_format */
+#include "base/endpoint.h" /* ip_format */
 
 #include <stdio.h>
 #include <stdlib.h>

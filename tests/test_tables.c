@@ -18,8 +18,8 @@
 
 #include <cmocka.h>
 
+#include "base/endpoint.h"
 #include "model/nat.h"
-#include "model/packet.h"
 #include "sim/engine.h"
 #include "sim/trace.h"
 #include "sim/trace_log.h"
