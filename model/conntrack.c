@@ -11,6 +11,7 @@
 #include "model/conntrack.h"
 
 #include "base/endpoint.h" /* ip_format */
+#include "base/hash.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,22 +64,12 @@ void conntrack_config_default(struct conntrack_config *cfg)
 	cfg->max_entries = 65536;
 }
 
-static uint64_t ct_mix(uint64_t x)
-{
-	/* splitmix64's finaliser: cheap and spreads every input bit. */
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
 static size_t ct_hash(const struct conntrack *ct, const struct conntrack_tuple *t)
 {
 	uint64_t a = ((uint64_t)t->src << 32) | t->dst;
 	uint64_t b = ((uint64_t)t->proto << 32) | ((uint64_t)t->sport << 16) | t->dport;
 
-	return (size_t)(ct_mix(a ^ ct_mix(b)) & (ct->n_buckets - 1));
+	return (size_t)(hash_mix64(a ^ hash_mix64(b)) & (ct->n_buckets - 1));
 }
 
 static bool ct_tuple_eq(const struct conntrack_tuple *a, const struct conntrack_tuple *b)
