@@ -22,6 +22,7 @@
 #include "sim/engine.h"
 #include "sim/trace.h"
 #include "sim/trace_log.h"
+#include "tests/support_trace.h"
 #include "viz/timeline.h"
 
 static const struct endpoint alice_lan = {IP4(192, 168, 1, 5), 5000};
@@ -29,35 +30,23 @@ static const struct endpoint alice_pub = {IP4(203, 0, 113, 7), 61000};
 static const struct endpoint stun_srv = {IP4(192, 0, 2, 10), 3478};
 static const struct endpoint bob_pub = {IP4(198, 51, 100, 9), 40000};
 
-struct fixture {
-	struct trace trace;
-	int64_t clock;
-	struct trace_log *log;
-};
-
-static void emit(struct fixture *f, int64_t at, struct trace_record *r)
-{
-	f->clock = at;
-	trace_emit(&f->trace, r);
-}
-
-static void emit_app(struct fixture *f, int64_t at, const char *node, const char *app,
+static void emit_app(struct test_trace *f, int64_t at, const char *node, const char *app,
 		     const char *event, const char *peer, const char *text)
 {
 	struct trace_record r = {.kind = TRACE_APP};
 	r.u.app = (struct trace_app){node, app, event, peer, text};
-	emit(f, at, &r);
+	test_trace_emit(f, at, &r);
 }
 
-static void emit_scenario(struct fixture *f, int64_t at, enum trace_scenario_event ev,
+static void emit_scenario(struct test_trace *f, int64_t at, enum trace_scenario_event ev,
 			  const char *text, int line)
 {
 	struct trace_record r = {.kind = TRACE_SCENARIO};
 	r.u.scenario = (struct trace_scenario){ev, text, line};
-	emit(f, at, &r);
+	test_trace_emit(f, at, &r);
 }
 
-static void emit_packet(struct fixture *f, int64_t at, enum trace_hop hop, const char *node,
+static void emit_packet(struct test_trace *f, int64_t at, enum trace_hop hop, const char *node,
 			const struct endpoint *src, const struct endpoint *dst, const char *why)
 {
 	uint8_t buf[64];
@@ -72,10 +61,11 @@ static void emit_packet(struct fixture *f, int64_t at, enum trace_hop hop, const
 	}
 	if (hop == TRACE_HOP_DROP)
 		r.u.packet.reason = TRACE_DROP_NAT_FILTER;
-	emit(f, at, &r);
+	test_trace_emit(f, at, &r);
 }
 
-static void emit_mapping(struct fixture *f, int64_t at, enum trace_map_event ev, int64_t expires_at)
+static void emit_mapping(struct test_trace *f, int64_t at, enum trace_map_event ev,
+			 int64_t expires_at)
 {
 	struct trace_record r = {.kind = TRACE_MAPPING};
 	r.u.map = (struct trace_mapping){.event = ev,
@@ -87,10 +77,10 @@ static void emit_mapping(struct fixture *f, int64_t at, enum trace_map_event ev,
 					 .remote = stun_srv,
 					 .filtering = NAT_ADDRESS_AND_PORT_DEPENDENT,
 					 .expires_at = expires_at};
-	emit(f, at, &r);
+	test_trace_emit(f, at, &r);
 }
 
-static void emit_ct(struct fixture *f, int64_t at, enum trace_ct_event ev, int64_t expires_at)
+static void emit_ct(struct test_trace *f, int64_t at, enum trace_ct_event ev, int64_t expires_at)
 {
 	struct trace_record r = {.kind = TRACE_CONNTRACK};
 	r.u.ct = (struct trace_conntrack){
@@ -104,7 +94,7 @@ static void emit_ct(struct fixture *f, int64_t at, enum trace_ct_event ev, int64
 	    .expires_at = expires_at,
 	    .use = 1,
 	    .why = ev == TRACE_CT_DESTROY ? "timed out" : NULL};
-	emit(f, at, &r);
+	test_trace_emit(f, at, &r);
 }
 
 #define OFFICE_WHY                                                                                 \
@@ -113,11 +103,11 @@ static void emit_ct(struct fixture *f, int64_t at, enum trace_ct_event ev, int64
 	"sent to (address-and-port-dependent filtering)"
 
 /* A short story with at least one record for each verbosity level. */
-static void emit_story(struct fixture *f)
+static void emit_story(struct test_trace *f)
 {
 	struct trace_record r = {.kind = TRACE_NODE};
 	r.u.node = (struct trace_node){"home", "nat", "192.168.1.1 | 203.0.113.7", "isp", true};
-	emit(f, 0, &r);
+	test_trace_emit(f, 0, &r);
 	emit_app(f, 0, "alice", "alice", "registered", NULL,
 		 "registered with the coordinator as 203.0.113.7:61000");
 	emit_scenario(f, 0, TRACE_SCN_ACTION, "alice connects to bob", 3);
@@ -134,7 +124,7 @@ static void emit_story(struct fixture *f)
 	r = (struct trace_record){.kind = TRACE_LINK};
 	r.u.link = (struct trace_link){TRACE_LINK_DOWN, "home-lan", "alice", "eth0", "home",
 				       "lan",		SIM_MS(1),  0,	     0};
-	emit(f, SIM_S(2), &r);
+	test_trace_emit(f, SIM_S(2), &r);
 	emit_app(f, SIM_MS(2500), "server", "coordinator", "relayed", "bob", "relaying for bob");
 	emit_scenario(f, SIM_MS(3500), TRACE_SCN_NOTE, "Now the link is cut.", 7);
 	emit_ct(f, SIM_MS(31030), TRACE_CT_DESTROY, SIM_MS(31030));
@@ -144,12 +134,7 @@ static void emit_story(struct fixture *f)
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	assert_non_null(f);
-	trace_init(&f->trace, &f->clock);
-	f->log = trace_log_new();
-	assert_non_null(f->log);
-	assert_int_equal(trace_log_attach(f->log, &f->trace), 0);
+	struct test_trace *f = test_trace_new();
 	emit_story(f);
 	assert_false(trace_log_failed(f->log));
 	*state = f;
@@ -158,14 +143,12 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-	trace_log_free(f->log);
-	free(f);
+	test_trace_free(*state);
 	return 0;
 }
 
 /* Render the fixture's log with `opt` and return the text (caller frees). */
-static char *render(struct fixture *f, const struct timeline_options *opt)
+static char *render(struct test_trace *f, const struct timeline_options *opt)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -176,7 +159,8 @@ static char *render(struct fixture *f, const struct timeline_options *opt)
 	return buf;
 }
 
-static void assert_renders(struct fixture *f, const struct timeline_options *opt, const char *want)
+static void assert_renders(struct test_trace *f, const struct timeline_options *opt,
+			   const char *want)
 {
 	char *got = render(f, opt);
 	assert_string_equal(got, want);
@@ -244,7 +228,7 @@ static void test_verbose(void **state)
 	size_t lines = 0;
 	for (const char *p = got; *p != '\0'; p++)
 		lines += *p == '\n';
-	assert_int_equal(lines, trace_log_count(((struct fixture *)*state)->log));
+	assert_int_equal(lines, trace_log_count(((struct test_trace *)*state)->log));
 	free(got);
 }
 
@@ -359,7 +343,7 @@ static void test_record_selection(void **state)
 
 static void test_write_error(void **state)
 {
-	struct fixture *f = *state;
+	struct test_trace *f = *state;
 	FILE *out = fopen("/dev/full", "w");
 	assert_non_null(out);
 	setvbuf(out, NULL, _IONBF, 0);
@@ -374,7 +358,7 @@ static void test_live_observer(void **state)
 	size_t len = 0;
 	FILE *out = open_memstream(&buf, &len);
 	assert_non_null(out);
-	struct fixture f = {0};
+	struct test_trace f = {0};
 	trace_init(&f.trace, &f.clock);
 	struct timeline_options opt = {.verbosity = TIMELINE_QUIET, .ascii = true};
 	struct timeline_observer *obs = timeline_attach(&f.trace, out, &opt);
