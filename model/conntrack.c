@@ -347,6 +347,10 @@ void conntrack_seen_until(struct conntrack *ct, struct conntrack_entry *entry,
 			  enum conntrack_dir dir, size_t bytes, int64_t expires_at)
 {
 	int64_t now = engine_now(ct->engine);
+	/* The packet that created the entry is told by its NEW record: it did
+	 * not also refresh the entry (conntrack -E shows one [NEW] event). */
+	bool creating =
+	    entry->packets[CONNTRACK_DIR_ORIGINAL] + entry->packets[CONNTRACK_DIR_REPLY] == 0;
 	bool changed = false;
 	int64_t deadline;
 
@@ -377,7 +381,8 @@ void conntrack_seen_until(struct conntrack *ct, struct conntrack_entry *entry,
 		entry->seen_reply = true;
 		changed = true;
 	}
-	ct_emit(ct, entry, changed ? TRACE_CT_UPDATE : TRACE_CT_REFRESH, NULL);
+	if (changed || !creating)
+		ct_emit(ct, entry, changed ? TRACE_CT_UPDATE : TRACE_CT_REFRESH, NULL);
 }
 
 enum conntrack_state conntrack_state_of(const struct conntrack_entry *entry, enum conntrack_dir dir)

@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "model/conntrack.h"
 #include "model/nat.h"
 #include "model/packet.h"
 #include "sim/engine.h"
@@ -375,6 +376,53 @@ static void test_live_observer(void **state)
 	timeline_detach(NULL);
 }
 
+/* A flow's first packet reads as one "new flow" line, not also as "refreshed"
+ * at the same instant: the model tells the creating packet by its NEW record
+ * alone. The next packet, even at the same instant, refreshes. */
+static void test_first_packet_only_creates(void **state)
+{
+	(void)state;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	assert_non_null(out);
+	struct engine *e = engine_new();
+	assert_non_null(e);
+	struct conntrack_config cfg;
+	conntrack_config_default(&cfg);
+	struct conntrack *ct = conntrack_new(e, "alice", &cfg);
+	assert_non_null(ct);
+	struct timeline_options opt = {.verbosity = TIMELINE_VERBOSE, .ascii = true};
+	struct timeline_observer *obs = timeline_attach(engine_trace(e), out, &opt);
+	assert_non_null(obs);
+
+	struct conntrack_tuple orig = {.proto = IPPROTO_NUM_UDP,
+				       .src = alice_lan.ip,
+				       .dst = stun_srv.ip,
+				       .sport = alice_lan.port,
+				       .dport = stun_srv.port};
+	struct conntrack_tuple reply;
+	conntrack_tuple_invert(&orig, &reply);
+	/* What a host's firewall does for the packet that finds no entry. */
+	struct conntrack_entry *ent = conntrack_create(ct, &orig, &reply);
+	assert_non_null(ent);
+	conntrack_seen(ct, ent, CONNTRACK_DIR_ORIGINAL, 48);
+	fflush(out);
+	assert_string_equal(buf, "  0.000s  alice     conntrack: new flow 192.168.1.5:5000 -> "
+				 "192.0.2.10:3478 [UNREPLIED], expires in 30s\n");
+	conntrack_seen(ct, ent, CONNTRACK_DIR_ORIGINAL, 48);
+
+	timeline_detach(obs);
+	fclose(out);
+	assert_string_equal(buf, "  0.000s  alice     conntrack: new flow 192.168.1.5:5000 -> "
+				 "192.0.2.10:3478 [UNREPLIED], expires in 30s\n"
+				 "  0.000s  alice     conntrack: flow 192.168.1.5:5000 -> "
+				 "192.0.2.10:3478 refreshed, expires in 30s\n");
+	free(buf);
+	conntrack_free(ct);
+	engine_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,6 +435,7 @@ int main(void)
 	    cmocka_unit_test(test_record_selection),
 	    cmocka_unit_test_setup_teardown(test_write_error, setup, teardown),
 	    cmocka_unit_test(test_live_observer),
+	    cmocka_unit_test(test_first_packet_only_creates),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
