@@ -17,10 +17,17 @@ const char cmd_coord_usage[] =
     "Usage: natsim coord --listen ADDR:PORT [--alternate ADDR:PORT] [OPTIONS]\n"
     "\n"
     "Run the coordinator on real UDP sockets: a STUN server (RFC 8489, RFC 5780\n"
-    "behaviour discovery with --alternate, classic RFC 3489 clients with\n"
-    "--classic), the rendezvous service peers register with and meet through,\n"
-    "and the relay of last resort. Every event is logged with an ISO-8601 UTC\n"
-    "timestamp; SIGINT or SIGTERM stops it cleanly with a line of counters.\n"
+    "behaviour discovery with --alternate, RFC 3489 clients too), the rendezvous\n"
+    "service peers register with and meet through, and the relay of last resort.\n"
+    "Every event is logged with an ISO-8601 UTC timestamp; SIGINT or SIGTERM\n"
+    "stops it cleanly with a line of counters.\n"
+    "\n"
+    "Every well-formed Binding request is answered, from any client (coturn's\n"
+    "turnutils_stunclient and turnutils_natdiscovery, stund's stun). To keep it\n"
+    "from being a useful reflector, an answer is at most 4 times the size of its\n"
+    "request, and each source address gets at most 64 answers at once and 10 a\n"
+    "second after that (registered peers are not limited); refusals are counted\n"
+    "and logged. Datagrams of any size are read.\n"
     "\n"
     "Options:\n"
     "  -l, --listen ADDR:PORT     primary endpoint (required; 0.0.0.0 only\n"
@@ -29,9 +36,10 @@ const char cmd_coord_usage[] =
     "                             coordinator also listens on primary address +\n"
     "                             alternate port, alternate address + primary port\n"
     "                             and alternate address + alternate port\n"
-    "  -c, --classic              answer small classic STUN requests in full (the\n"
-    "                             Debian 'stun' client needs it; allows 2-3x\n"
-    "                             amplification, so keep it off on the internet)\n"
+    "  -c, --classic              also put RFC 3489's MAPPED-ADDRESS, CHANGED-ADDRESS\n"
+    "                             and SOURCE-ADDRESS into answers to RFC 8489\n"
+    "                             requests, as stund does (requests without the\n"
+    "                             magic cookie get RFC 3489 answers anyway)\n"
     "  -m, --max-peers N          at most N live registrations (default 100000)\n"
     "      --allow FILE           accept registrations only from the Ed25519 public\n"
     "                             keys in FILE (one a line, 64 hex digits, as\n"
@@ -50,11 +58,13 @@ struct coord_run {
 	bool json;
 };
 
-static void on_input(void *ctx, uint64_t now, const struct p2p_endpoint *local,
-		     const struct p2p_endpoint *from, const uint8_t *buf, size_t len)
+static int on_input(void *ctx, uint64_t now, const struct p2p_endpoint *local,
+		    const struct p2p_endpoint *from, const uint8_t *buf, size_t len)
 {
 	struct coord_run *r = ctx;
-	coord_input(r->coord, now, local, from, buf, len);
+	/* The coordinator counts and (as a sample) logs what it does not answer. */
+	int rc = coord_input(r->coord, now, local, from, buf, len);
+	return rc == COORD_ERR_MALFORMED || rc == COORD_ERR_IGNORED ? -1 : 0;
 }
 
 static void on_tick(void *ctx, uint64_t now)
@@ -122,24 +132,26 @@ static void print_counters(const struct coord_run *r, const struct daemon *d, in
 		printf("{\"time\":\"%s\",\"event\":\"stopped\",\"signal\":\"%s\",\"peers\":%zu,"
 		       "\"registered\":%llu,\"refreshed\":%llu,\"refused\":%llu,"
 		       "\"introduced\":%llu,\"relayed\":%llu,\"relayed_bytes\":%llu,"
-		       "\"expired\":%llu,\"bindings\":%llu,\"dropped\":%llu,\"received\":%llu,"
-		       "\"sent\":%llu}\n",
+		       "\"expired\":%llu,\"bindings\":%llu,\"dropped\":%llu,"
+		       "\"rate_limited\":%llu,\"received\":%llu,\"sent\":%llu}\n",
 		       ts, why, c->peers, (unsigned long long)c->registered,
 		       (unsigned long long)c->refreshed, (unsigned long long)c->refused,
 		       (unsigned long long)c->introduced, (unsigned long long)c->relayed,
 		       (unsigned long long)c->relayed_bytes, (unsigned long long)c->expired,
 		       (unsigned long long)c->bindings, (unsigned long long)c->dropped,
-		       (unsigned long long)d->received, (unsigned long long)d->sent);
+		       (unsigned long long)c->rate_limited, (unsigned long long)d->received,
+		       (unsigned long long)d->sent);
 	} else {
 		printf("%s stopped (%s): peers %zu registered %llu refreshed %llu refused %llu "
 		       "introduced %llu relayed %llu (%llu bytes) expired %llu bindings %llu "
-		       "dropped %llu datagrams in %llu out %llu\n",
+		       "dropped %llu (rate-limited %llu) datagrams in %llu out %llu\n",
 		       ts, why, c->peers, (unsigned long long)c->registered,
 		       (unsigned long long)c->refreshed, (unsigned long long)c->refused,
 		       (unsigned long long)c->introduced, (unsigned long long)c->relayed,
 		       (unsigned long long)c->relayed_bytes, (unsigned long long)c->expired,
 		       (unsigned long long)c->bindings, (unsigned long long)c->dropped,
-		       (unsigned long long)d->received, (unsigned long long)d->sent);
+		       (unsigned long long)c->rate_limited, (unsigned long long)d->received,
+		       (unsigned long long)d->sent);
 	}
 	fflush(stdout);
 }
@@ -192,7 +204,7 @@ static int parse_args(int argc, char **argv, struct coord_args *a)
 			a->cfg.has_alternate = true;
 			break;
 		case 'c':
-			a->cfg.allow_amplification = true;
+			a->cfg.rfc3489_attrs = true;
 			break;
 		case 'm':
 			a->cfg.max_peers = strtoul(optarg, &end, 10);

@@ -4,6 +4,7 @@
  * filters.
  */
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,9 @@ const char cmd_flow_usage[] =
     "arrow per hop with the packet id, a diamond where a NAT rewrote a packet and a\n"
     "red cross where one was dropped, with the time and what happened beside each\n"
     "row (the ladder of natsim run --ladder). Without FILE, the built-in classic\n"
-    "scenario. A long run makes a tall picture: narrow it with the filters.\n"
+    "scenario. A long run makes a tall picture: narrow it with the filters. A PNG\n"
+    "of more than 240 rows is split into pages of at most 8000 px: -o flow.png\n"
+    "writes flow-1.png, flow-2.png, ... (SVG and DOT stay one file).\n"
     "\n"
     "Options:\n"
     "  -o, --output OUT          the picture to write (.svg, .png, .dot or .gv); required\n"
@@ -71,6 +74,18 @@ static int check_names(const struct trace_log *log, const struct ladder_options 
 			return CLI_EXIT_USAGE;
 		}
 	return 0;
+}
+
+/* A split picture says so: the file asked for was not written as such. */
+static void print_pages(const char *output, size_t pages)
+{
+	const char *dot = strrchr(output, '.');
+	int stem = (int)(dot != NULL ? dot - output : (ptrdiff_t)strlen(output));
+	fprintf(stderr,
+		"natsim flow: more than %d rows: wrote %zu pages of at most %d px, "
+		"%.*s-1%s to %.*s-%zu%s\n",
+		DOT_FLOW_PAGE_ROWS, pages, DOT_FLOW_PAGE_MAX_PX, stem, output, dot ? dot : "",
+		stem, output, pages, dot ? dot : "");
 }
 
 int cmd_flow_main(int argc, char **argv)
@@ -132,9 +147,12 @@ int cmd_flow_main(int argc, char **argv)
 		rc = check_names(log, &lo);
 	if (rc == 0) {
 		char err[512];
-		if (dot_flow_render(log, &lo, output, err, sizeof(err)) != 0) {
+		size_t pages = 0;
+		if (dot_flow_render_pages(log, &lo, output, &pages, err, sizeof(err)) != 0) {
 			fprintf(stderr, "natsim flow: --output: %s\n", err);
 			rc = CLI_EXIT_USAGE;
+		} else if (pages > 1) {
+			print_pages(output, pages);
 		}
 	}
 	trace_log_free(log);

@@ -45,7 +45,10 @@ const char cmd_peer_usage[] =
     "                        one, so the name is ours only while we stay registered)\n"
     "  -p, --port P          local UDP port (default: any free port)\n"
     "  -b, --bind ADDR       local address (default: all; host candidates are then\n"
-    "                        the addresses of our interfaces, loopback excluded)\n"
+    "                        the addresses of our interfaces, never loopback ones\n"
+    "                        (RFC 8445 5.1.1.1): peers on one machine meet through\n"
+    "                        the address the coordinator sees; with --bind, ADDR\n"
+    "                        is the one host candidate, even 127.0.0.1)\n"
     "  -C, --connect PEER    ask the coordinator to introduce us to PEER\n"
     "  -s, --send TEXT       send TEXT once a path exists\n"
     "  -e, --expect-data     succeed only after receiving a message\n"
@@ -56,8 +59,9 @@ const char cmd_peer_usage[] =
     "  -j, --json            one JSON object per line for each event and the result\n"
     "  -t, --timeout DUR     give up after DUR (default 20s; 0: never)\n"
     "  -l, --linger DUR      keep serving DUR after success (default 0)\n"
-    "  -a, --keepalive DUR   keepalive interval on paths and to the coordinator\n"
-    "                        (default 25s; 0 disables)\n"
+    "  -a, --keepalive DUR   keepalive interval to the coordinator (default 25s); a\n"
+    "                        chosen path is kept by consent checks every 4-6 s\n"
+    "                        (RFC 7675); 0 disables both\n"
     "  -h, --help            show this help\n"
     "\n"
     "Durations: 500ms, 2s, 1.5s, 1m, or seconds. SIGINT/SIGTERM stop the peer\n"
@@ -76,12 +80,15 @@ struct peer_run {
 	const struct peer_args *args;
 	struct agent *agent;
 	bool registered, connected, sent, received, classified, failed, done;
+	uint64_t ignored; /* datagrams the agent refused; the first IGNORED_LOGGED are logged */
 	const char *path; /* "direct" or "relayed" for --connect's peer */
 	char path_text[256];
 	char fail_text[256];
 };
 
 /* ---- output ---- */
+
+#define IGNORED_LOGGED 10 /* a flood is counted, not printed line by line */
 
 static void print_data_text(const uint8_t *data, size_t len)
 {
@@ -237,11 +244,39 @@ static void on_event(struct peer_run *pr, uint64_t now, const struct p2p_event *
 
 /* ---- driver callbacks ---- */
 
-static void on_input(void *ctx, uint64_t now, const struct p2p_endpoint *local,
-		     const struct p2p_endpoint *from, const uint8_t *buf, size_t len)
+/* Says (for the first few) that the agent refused a datagram, and why. */
+static void print_ignored(const struct peer_run *pr, const struct p2p_endpoint *from, size_t len,
+			  int err)
 {
+	char ts[40], ep[P2P_ENDPOINT_STRLEN];
+	daemon_timestamp(ts, sizeof(ts));
+	p2p_endpoint_format(from, ep, sizeof(ep));
+	const char *last = pr->ignored == IGNORED_LOGGED ? " (further ones are only counted)" : "";
+	if (pr->args->json) {
+		json_t *o =
+		    json_pack("{s:s, s:s, s:s, s:I, s:s}", "time", ts, "event", "ignored", "from",
+			      ep, "bytes", (json_int_t)len, "why", agent_error_str(err));
+		json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		putchar('\n');
+		json_decref(o);
+	} else {
+		printf("%s ignored: a %zu-byte datagram from %s: %s%s\n", ts, len, ep,
+		       agent_error_str(err), last);
+	}
+	fflush(stdout);
+}
+
+static int on_input(void *ctx, uint64_t now, const struct p2p_endpoint *local,
+		    const struct p2p_endpoint *from, const uint8_t *buf, size_t len)
+{
+	struct peer_run *pr = ctx;
 	(void)local;
-	agent_input(((struct peer_run *)ctx)->agent, now, from, buf, len);
+	int err = agent_input(pr->agent, now, from, buf, len);
+	if (err == AGENT_OK)
+		return 0;
+	if (++pr->ignored <= IGNORED_LOGGED)
+		print_ignored(pr, from, len, err);
+	return -1;
 }
 
 static void on_tick(void *ctx, uint64_t now)
@@ -422,6 +457,16 @@ static uint32_t source_towards(const struct p2p_endpoint *to)
 	return ip;
 }
 
+/* RFC 8445 5.1.1.1: loopback addresses are not host candidates. A peer on
+ * another machine would send its checks to its own loopback, to whatever
+ * listens there; peers on this machine still meet through the
+ * server-reflexive candidate the coordinator sees (127.0.0.1:port when the
+ * coordinator is on loopback). Only --bind names an address to use as it is. */
+static bool is_loopback(uint32_t ip)
+{
+	return (ip >> 24) == 127;
+}
+
 static void host_candidates(struct agent_config *c, const struct p2p_endpoint *bound,
 			    const struct p2p_endpoint *coord)
 {
@@ -430,12 +475,16 @@ static void host_candidates(struct agent_config *c, const struct p2p_endpoint *b
 	if (bound->ip != 0)
 		return; /* 0 host candidates: config.local is the one */
 	c->local.ip = source_towards(coord);
-	c->host_candidates[c->n_host_candidates++] = c->local;
+	if (c->local.ip != 0 && !is_loopback(c->local.ip))
+		c->host_candidates[c->n_host_candidates++] = c->local;
 	int n = daemon_local_addresses(ips, AGENT_MAX_HOST_CANDIDATES, false);
 	for (int i = 0; i < n && c->n_host_candidates < AGENT_MAX_HOST_CANDIDATES; i++)
-		if (ips[i] != c->local.ip)
+		if (ips[i] != c->local.ip && !is_loopback(ips[i]))
 			c->host_candidates[c->n_host_candidates++] =
 			    (struct p2p_endpoint){ips[i], bound->port};
+	/* Nothing left (only loopback here): offer none rather than let the agent
+	 * fall back on config.local. */
+	c->disable_host_candidates = c->n_host_candidates == 0;
 }
 
 static int start_agent(struct peer_run *pr, const struct peer_args *a,

@@ -42,8 +42,8 @@ const char cmd_run_usage[] =
     "  -v, --verbose             every packet hop in the timeline\n"
     "      --ascii               ASCII only (no arrows or box drawing)\n"
     "      --tables              after the run, every NAT's and stateful firewall's\n"
-    "                            conntrack table (as conntrack -L prints it) and NAT\n"
-    "                            mapping table\n"
+    "                            conntrack table (as conntrack -L prints it, empty or\n"
+    "                            not, its entry count on stderr) and NAT mapping table\n"
     "      --at TIME             the tables as they were at TIME (implies --tables)\n"
     "      --ladder              a packet-flow (ladder) diagram instead of the timeline\n"
     "      --ladder-pair A,B     only packets between hosts A and B (implies --ladder)\n"
@@ -270,23 +270,44 @@ static void print_header(FILE *f, const struct scenario *s, uint64_t seed, bool 
 	fprintf(f, "  (%s, seed %llu)\n\n", s->filename, (unsigned long long)seed);
 }
 
+/* "direct at 1.145 s (0.145 s after asking), lost at 31.145 s": the
+ * asking side's steps; a long history keeps its first steps and its last. */
+static void print_history(FILE *f, const struct run_pair *p)
+{
+	size_t kept = p->n_steps < RUN_HISTORY_MAX ? p->n_steps : RUN_HISTORY_MAX;
+	for (size_t i = 0; i < kept; i++) {
+		const struct run_step *s = &p->steps[i];
+		if (i == RUN_HISTORY_MAX - 1 && p->n_steps > RUN_HISTORY_MAX)
+			fprintf(f, ", %zu more", p->n_steps - RUN_HISTORY_MAX);
+		fprintf(f, "%s%s at %.3f s", i ? ", " : "", run_step_name(s->kind), s->at / 1e9);
+		if (i == 0)
+			fprintf(f, " (%.3f s after asking)", (s->at - p->connect_at) / 1e9);
+	}
+}
+
+/* Each pair: how it ended, then what happened on the way. */
 static void print_outcomes(FILE *f, const struct run_result *res, bool ascii, bool color)
 {
 	if (res->n_pairs == 0)
 		return;
-	fprintf(f, "\nOutcome\n");
+	fprintf(f, "\nOutcome (as the side that asked saw it)\n");
 	for (size_t i = 0; i < res->n_pairs; i++) {
 		const struct run_pair *p = &res->pairs[i];
-		const char *c = !color				   ? ""
-				: p->path == SCENARIO_PATH_DIRECT  ? "\033[32m"
-				: p->path == SCENARIO_PATH_RELAYED ? "\033[33m"
-								   : "\033[31m";
-		fprintf(f, "  %s %s %s: %s%s%s", p->a, ascii ? "<->" : "↔", p->b, c,
-			scenario_path_name(p->path), color ? "\033[0m" : "");
-		if (p->connected_at != SCENARIO_UNSET)
-			fprintf(f, " %.3f s after asking", (p->connected_at - p->connect_at) / 1e9);
-		if (p->path == SCENARIO_PATH_DIRECT && p->detail[0])
+		const char *end = run_pair_end_name(p);
+		const char *c = !color			      ? ""
+				: strcmp(end, "direct") == 0  ? "\033[32m"
+				: strcmp(end, "relayed") == 0 ? "\033[33m"
+							      : "\033[31m";
+		fprintf(f, "  %s %s %s: %s%s at the end%s\n      ", p->a, ascii ? "<->" : "↔", p->b,
+			c, end, color ? "\033[0m" : "");
+		if (p->n_steps)
+			print_history(f, p);
+		else
+			fputs("no path was ever found", f);
+		if (strcmp(end, "direct") == 0 && p->detail[0])
 			fprintf(f, "\n      %s", p->detail);
+		else if ((strcmp(end, "lost") == 0 || strcmp(end, "failed") == 0) && p->failure[0])
+			fprintf(f, "\n      %s", p->failure);
 		fputc('\n', f);
 	}
 }
@@ -309,7 +330,11 @@ static void print_verdicts(FILE *f, const struct scenario *s, const struct run_r
 			fprintf(f, "\n        but %s", v->why);
 		fputc('\n', f);
 	}
-	if (res->n_failed)
+	/* "The 1 expectation held.", "All 3 expectations held.", "1 of 3
+	 * expectations failed.": the count agrees with its noun. */
+	if (res->n_verdicts == 1)
+		fprintf(f, "\nThe 1 expectation %s.\n", res->n_failed ? "failed" : "held");
+	else if (res->n_failed)
 		fprintf(f, "\n%zu of %zu expectations failed.\n", res->n_failed, res->n_verdicts);
 	else
 		fprintf(f, "\nAll %zu expectations held.\n", res->n_verdicts);
@@ -369,7 +394,7 @@ static int print_tables(const struct run_cli *c, const struct trace_log *log, in
 	if (t == NULL)
 		return -1;
 	printf("\nTables at %.3fs\n\n", at / 1e9);
-	int rc = tables_render_conntrack(stdout, t, NULL, c->ascii);
+	int rc = tables_render_conntrack(stdout, stderr, t, NULL, c->ascii);
 	if (rc == 0) {
 		printf("\n");
 		rc = tables_render_mappings(stdout, t, NULL, c->ascii);

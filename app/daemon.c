@@ -205,10 +205,13 @@ int daemon_send(struct daemon *d, const struct p2p_datagram *dg)
 }
 
 /* Drains up to RECV_BURST datagrams from socket i into ops->input, flushing
- * after each so output queues stay short. 1 if flush said done. */
+ * after each so output queues stay short. 1 if flush said done. Every size is
+ * passed on: RFC 5780 PADDING makes Binding requests and answers larger than
+ * an MTU on purpose (turnutils_natdiscovery -P sends 1524 bytes, coturn
+ * answers with 1604), and whatever the p2p object refuses it counts. */
 static int receive_burst(struct daemon *d, size_t i, const struct daemon_ops *ops, void *ctx)
 {
-	static uint8_t buf[65536];
+	static uint8_t buf[DAEMON_MAX_RECEIVE];
 	for (int k = 0; k < RECV_BURST; k++) {
 		struct sockaddr_in sin;
 		socklen_t sl = sizeof(sin);
@@ -220,13 +223,10 @@ static int receive_burst(struct daemon *d, size_t i, const struct daemon_ops *op
 		if (n < 0)
 			return -1;
 		d->received++;
-		if ((size_t)n > P2P_MAX_DATAGRAM) {
-			d->oversize++; /* no p2p message is this large (p2p.h) */
-			continue;
-		}
 		struct p2p_endpoint from = from_sockaddr(&sin);
 		uint64_t now = daemon_now_ns();
-		ops->input(ctx, now, &d->locals[i], &from, buf, (size_t)n);
+		if (ops->input(ctx, now, &d->locals[i], &from, buf, (size_t)n) < 0)
+			d->refused++;
 		if (ops->flush(ctx, d, now))
 			return 1;
 	}

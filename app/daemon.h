@@ -22,13 +22,18 @@
 #include "p2p/p2p.h"
 
 #define DAEMON_MAX_SOCKETS 4 /* a coordinator with an alternate address (RFC 5780) */
+/* Receive buffer: the largest UDP payload there is, so nothing is ever cut. */
+#define DAEMON_MAX_RECEIVE 65536
 
 struct daemon;
 
 struct daemon_ops {
-	/* A datagram arrived on our endpoint `local` (ip 0 if bound to any). */
-	void (*input)(void *ctx, uint64_t now_ns, const struct p2p_endpoint *local,
-		      const struct p2p_endpoint *from, const uint8_t *buf, size_t len);
+	/* A datagram arrived on our endpoint `local` (ip 0 if bound to any), of
+	 * any size UDP carries (up to 65507 bytes over IPv4). Return 0 if it was
+	 * used, negative if the p2p object refused it (counted in `refused`; the
+	 * callback itself says why, if it wants to). */
+	int (*input)(void *ctx, uint64_t now_ns, const struct p2p_endpoint *local,
+		     const struct p2p_endpoint *from, const uint8_t *buf, size_t len);
 	void (*tick)(void *ctx, uint64_t now_ns);
 	uint64_t (*next_deadline)(void *ctx);
 	/* Send queued datagrams (daemon_send) and report events. Return true to
@@ -51,7 +56,8 @@ struct daemon {
 	sigset_t old_mask;
 	int last_signal;   /* after DAEMON_STOP_SIGNAL: SIGINT or SIGTERM */
 	uint64_t until_ns; /* monotonic; P2P_NO_DEADLINE: run until done or a signal */
-	uint64_t received, sent, send_errors, oversize;
+	uint64_t received, sent, send_errors;
+	uint64_t refused; /* datagrams ops->input refused */
 };
 
 /* Blocks SIGINT/SIGTERM and opens the signalfd. -1 with a message in err. */

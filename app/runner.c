@@ -29,6 +29,13 @@ struct class_seen {
 	char classic[32];
 };
 
+/* A path change one agent reported about one peer (both sides of a pair). */
+struct path_seen {
+	int64_t t;
+	const char *host, *peer; /* scenario names */
+	enum run_step_kind kind;
+};
+
 struct runner {
 	const struct scenario *s;
 	struct world w;
@@ -39,6 +46,8 @@ struct runner {
 	size_t n_data, cap_data;
 	struct class_seen *classes;
 	size_t n_classes, cap_classes;
+	struct path_seen *paths;
+	size_t n_paths, cap_paths;
 	bool oom;
 };
 
@@ -118,20 +127,55 @@ static struct run_pair *find_pair(struct runner *r, const char *a, const char *b
 	return NULL;
 }
 
+static enum run_step_kind step_of(enum agent_event_type type)
+{
+	switch (type) {
+	case AGENT_EV_RELAYED:
+		return RUN_STEP_RELAYED;
+	case AGENT_EV_PATH_LOST:
+		return RUN_STEP_LOST;
+	case AGENT_EV_FAILED:
+		return RUN_STEP_FAILED;
+	default:
+		return RUN_STEP_DIRECT;
+	}
+}
+
+/* The first steps are kept, and the last one always. */
+static void add_step(struct run_pair *p, int64_t t, enum run_step_kind kind)
+{
+	size_t i = p->n_steps < RUN_HISTORY_MAX ? p->n_steps : RUN_HISTORY_MAX - 1;
+	p->steps[i] = (struct run_step){t, kind};
+	p->n_steps++;
+}
+
 static void note_path_event(struct runner *r, const char *agent, const struct p2p_event *ev)
 {
 	struct run_pair *p = find_pair(r, agent, ev->peer);
 	int64_t t = now_of(r);
 	if (!p || t < p->connect_at)
 		return;
-	bool direct = ev->type == AGENT_EV_DIRECT || ev->type == AGENT_EV_UPGRADED;
-	if ((direct || ev->type == AGENT_EV_RELAYED) && p->connected_at == SCENARIO_UNSET)
+	enum run_step_kind kind = step_of(ev->type);
+	struct path_seen *s = push(&r->paths, &r->n_paths, &r->cap_paths, sizeof(*s));
+	if (!s) {
+		r->oom = true;
+		return;
+	}
+	*s = (struct path_seen){t, strcmp(agent, p->a) == 0 ? p->a : p->b,
+				strcmp(agent, p->a) == 0 ? p->b : p->a, kind};
+	bool direct = kind == RUN_STEP_DIRECT;
+	if ((direct || kind == RUN_STEP_RELAYED) && p->connected_at == SCENARIO_UNSET)
 		p->connected_at = t;
 	if (direct && p->direct_at == SCENARIO_UNSET)
 		p->direct_at = t;
-	/* The path in the words of the side that asked. */
-	if (direct && strcmp(agent, p->a) == 0)
+	/* The history and the path in the words of the side that asked. */
+	if (strcmp(agent, p->a) != 0)
+		return;
+	add_step(p, t, kind);
+	if (direct)
 		snprintf(p->detail, sizeof(p->detail), "%s", ev->text);
+	else if (kind == RUN_STEP_LOST || kind == RUN_STEP_FAILED)
+		snprintf(p->failure, sizeof(p->failure), "%s", ev->text);
 }
 
 static void on_agent(struct sim_agent *sa, const struct p2p_event *ev, void *ctx)
@@ -142,7 +186,12 @@ static void on_agent(struct sim_agent *sa, const struct p2p_event *ev, void *ctx
 	case AGENT_EV_DIRECT:
 	case AGENT_EV_UPGRADED:
 	case AGENT_EV_RELAYED:
+	case AGENT_EV_PATH_LOST:
 		note_path_event(r, name, ev);
+		break;
+	case AGENT_EV_FAILED:
+		if (ev->peer[0]) /* not the agent's own registration */
+			note_path_event(r, name, ev);
 		break;
 	case AGENT_EV_DATA_RECEIVED: {
 		struct data_seen *d = push(&r->data, &r->n_data, &r->cap_data, sizeof(*d));
@@ -337,65 +386,186 @@ static bool endpoint_matches(struct runner *r, const struct scenario_endpoint *w
 	return want->port == SCENARIO_UNSET || want->port == got->port;
 }
 
-static size_t count_drops(struct runner *r, const struct scenario_expect *x)
+static bool drop_matches(struct runner *r, const struct scenario_expect *x,
+			 const struct drop_seen *d)
 {
-	size_t n = 0;
+	if (x->reason != SCENARIO_REASON_ANY && d->reason != x->reason)
+		return false;
+	if (x->has_from && !endpoint_matches(r, &x->from, &d->src))
+		return false;
+	return !x->has_to || endpoint_matches(r, &x->to, &d->dst);
+}
+
+/* "the first at 1.083 s: 203.0.113.7:5000 → 198.51.100.9:5000 (nat-filter)" */
+static void drop_words(const struct drop_seen *d, char *out, size_t n)
+{
+	char t[32], src[24], dst[24];
+	fmt_time(d->t, t, sizeof(t));
+	endpoint_format(&d->src, src, sizeof(src));
+	endpoint_format(&d->dst, dst, sizeof(dst));
+	snprintf(out, n, "the first at %s: %s \u2192 %s (%s)", t, src, dst,
+		 scenario_reason_name(d->reason));
+}
+
+/* `expect drop` holds when a drop at the node matches, `expect no drop` when
+ * none does. A failure shows what was there: the first offending drop, or
+ * (nothing matched) the first of the node's other drops. */
+static bool check_drops(struct runner *r, const struct scenario_expect *x, char *why, size_t n)
+{
+	const struct drop_seen *first = NULL, *other = NULL;
+	size_t k = 0, others = 0;
+	char what[160] = "";
 	for (size_t i = 0; i < r->n_drops; i++) {
 		const struct drop_seen *d = &r->drops[i];
 		if (strcmp(d->node, x->node.name) != 0)
 			continue;
-		if (x->reason != SCENARIO_REASON_ANY && d->reason != x->reason)
-			continue;
-		if (x->has_from && !endpoint_matches(r, &x->from, &d->src))
-			continue;
-		if (x->has_to && !endpoint_matches(r, &x->to, &d->dst))
-			continue;
-		n++;
+		bool match = drop_matches(r, x, d);
+		k += match;
+		others += !match;
+		if (match && first == NULL)
+			first = d;
+		if (!match && other == NULL)
+			other = d;
 	}
-	return n;
+	bool held = (k > 0) == (x->kind == SCENARIO_EXPECT_DROP);
+	if (held || k > 0) {
+		if (first != NULL)
+			drop_words(first, what, sizeof(what));
+		snprintf(why, n, "%zu matching drop%s at %s%s%s", k, k == 1 ? "" : "s",
+			 x->node.name, first ? ", " : "", what);
+	} else if (other != NULL) {
+		drop_words(other, what, sizeof(what));
+		snprintf(why, n, "no matching drop at %s; it dropped %zu other packet%s, %s",
+			 x->node.name, others, others == 1 ? "" : "s", what);
+	} else {
+		snprintf(why, n, "no matching drop at %s; it dropped nothing", x->node.name);
+	}
+	return held;
 }
 
+static int path_of(enum agent_peer_state st)
+{
+	return st == AGENT_PEER_DIRECT	  ? SCENARIO_PATH_DIRECT
+	       : st == AGENT_PEER_RELAYED ? SCENARIO_PATH_RELAYED
+					  : SCENARIO_PATH_UNCONNECTED;
+}
+
+/* "direct at 1.145 s, lost at 31.145 s": what host saw of its path to peer,
+ * the last `room` steps at most. */
+static void history_words(struct runner *r, const char *host, const char *peer, char *out, size_t n)
+{
+	size_t len = 0, total = 0, shown = 0;
+	for (size_t i = 0; i < r->n_paths; i++)
+		total += strcmp(r->paths[i].host, host) == 0 && strcmp(r->paths[i].peer, peer) == 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < r->n_paths && len < n; i++) {
+		const struct path_seen *s = &r->paths[i];
+		if (strcmp(s->host, host) != 0 || strcmp(s->peer, peer) != 0 || total - shown++ > 6)
+			continue;
+		len += (size_t)snprintf(out + len, n - len, "%s%s at %.3f s",
+					len	    ? ", "
+					: total > 6 ? "..., "
+						    : "",
+					run_step_name(s->kind), (double)s->t / 1e9);
+	}
+}
+
+/* `expect A and B direct|relayed [by T]`: the path was reached at some
+ * moment up to T (the end of the run without `by`); `unconnected [by T]`:
+ * not connected at T. `expect A and B end PATH`: the state the run ends in.
+ * Always as A's agent sees its path to B. */
 static bool check_path(struct runner *r, const struct scenario_expect *x, char *why, size_t n)
 {
 	enum agent_peer_state st = agent_peer_state(agent_of(r, x->host.name), x->peer.name);
-	int path = st == AGENT_PEER_DIRECT ? SCENARIO_PATH_DIRECT
-		   : st == AGENT_PEER_RELAYED ? SCENARIO_PATH_RELAYED
-					      : SCENARIO_PATH_UNCONNECTED;
-	snprintf(why, n, "%s's path to %s is %s", x->host.name, x->peer.name,
-		 st == AGENT_PEER_NONE ? "unknown (never asked for)" : agent_peer_state_name(st));
-	return path == x->path;
+	bool ok = path_of(st) == x->path;
+	if (!x->at_end && x->path != SCENARIO_PATH_UNCONNECTED) {
+		enum run_step_kind want =
+		    x->path == SCENARIO_PATH_DIRECT ? RUN_STEP_DIRECT : RUN_STEP_RELAYED;
+		ok = false;
+		for (size_t i = 0; i < r->n_paths; i++) {
+			const struct path_seen *s = &r->paths[i];
+			ok |= s->kind == want && strcmp(s->host, x->host.name) == 0 &&
+			      strcmp(s->peer, x->peer.name) == 0;
+		}
+	}
+	char hist[200];
+	history_words(r, x->host.name, x->peer.name, hist, sizeof(hist));
+	if (st == AGENT_PEER_NONE)
+		snprintf(why, n, "%s never asked for a path to %s", x->host.name, x->peer.name);
+	else
+		snprintf(why, n, "%s's path to %s %s %s (%s)", x->host.name, x->peer.name,
+			 x->at_end ? "ends" : "is", agent_peer_state_name(st),
+			 hist[0] ? hist : "it was never direct or relayed");
+	return ok;
 }
+
+/* What `expect [no] mapping` found: the NAT's mappings counted, and the
+ * first few of those a failure is about, listed to show what was there. */
+enum { MAPPING_LISTED = 3 };
 
 struct mapping_query {
 	uint32_t ip;
 	int port, external_port;
+	bool list_matches; /* list the matching mappings, else every one */
 	size_t matches, total;
+	struct endpoint listed[MAPPING_LISTED][2]; /* internal, external */
+	size_t n_listed;
 };
 
 static bool mapping_visit(const struct nat_mapping *m, void *ctx)
 {
 	struct mapping_query *q = ctx;
+	bool match = (!q->ip || m->internal.ip == q->ip) &&
+		     (q->port == SCENARIO_UNSET || m->internal.port == q->port) &&
+		     (q->external_port == SCENARIO_UNSET || m->external.port == q->external_port);
 	q->total++;
-	if (q->ip && m->internal.ip != q->ip)
-		return true;
-	if (q->port != SCENARIO_UNSET && m->internal.port != q->port)
-		return true;
-	if (q->external_port != SCENARIO_UNSET && m->external.port != q->external_port)
-		return true;
-	q->matches++;
+	q->matches += match;
+	if ((match || !q->list_matches) && q->n_listed < MAPPING_LISTED) {
+		q->listed[q->n_listed][0] = m->internal;
+		q->listed[q->n_listed][1] = m->external;
+		q->n_listed++;
+	}
 	return true;
 }
 
+/* ": 192.168.1.5:5000 ↔ 203.0.113.7:61000, ... and 2 more" after `why`. */
+static void mapping_list(const struct mapping_query *q, size_t of, char *why, size_t n)
+{
+	size_t used = strlen(why);
+	for (size_t i = 0; i < q->n_listed && used < n; i++) {
+		char in[24], ex[24];
+		endpoint_format(&q->listed[i][0], in, sizeof(in));
+		endpoint_format(&q->listed[i][1], ex, sizeof(ex));
+		used += (size_t)snprintf(why + used, n - used, "%s%s \u2194 %s", i ? ", " : ": ",
+					 in, ex);
+	}
+	if (of > q->n_listed && used < n)
+		snprintf(why + used, n - used, " and %zu more", of - q->n_listed);
+}
+
+/* `expect mapping` holds when some mapping matches, `expect no mapping` when
+ * none does; a failure lists what was there (or the offending mappings). */
 static bool check_mapping(struct runner *r, const struct scenario_expect *x, char *why, size_t n)
 {
 	struct world_nat *wn = world_find_nat(&r->w, x->node.name);
-	struct mapping_query q = {.port = x->host_port, .external_port = x->external_port};
+	bool none = x->kind == SCENARIO_EXPECT_NO_MAPPING;
+	struct mapping_query q = {
+	    .port = x->host_port, .external_port = x->external_port, .list_matches = none};
 	if (x->host.name)
 		q.ip = world_find_host(&r->w, x->host.name)->spec->ip;
 	nat_foreach_mapping(router_nat(wn->router), mapping_visit, &q);
-	snprintf(why, n, "%s has %zu mapping%s, %zu of them as asked", x->node.name, q.total,
-		 q.total == 1 ? "" : "s", q.matches);
-	return q.matches > 0;
+	bool held = none ? q.matches == 0 : q.matches > 0;
+	if (q.total == 0)
+		snprintf(why, n, "%s has no mappings", x->node.name);
+	else if (q.matches == 0)
+		snprintf(why, n, "%s has %zu mapping%s, none of them as asked", x->node.name,
+			 q.total, q.total == 1 ? "" : "s");
+	else
+		snprintf(why, n, "%s has %zu mapping%s, %zu of them as asked", x->node.name,
+			 q.total, q.total == 1 ? "" : "s", q.matches);
+	if (!held)
+		mapping_list(&q, none ? q.matches : q.total, why, n);
+	return held;
 }
 
 static bool check_classify(struct runner *r, const struct scenario_expect *x, char *why, size_t n)
@@ -418,11 +588,13 @@ static bool check_classify(struct runner *r, const struct scenario_expect *x, ch
 static bool check_data(struct runner *r, const struct scenario_expect *x, char *why, size_t n)
 {
 	size_t got = 0;
+	const struct data_seen *first = NULL;
 	for (size_t i = 0; i < r->n_data; i++) {
 		const struct data_seen *d = &r->data[i];
 		if (strcmp(d->host, x->host.name) != 0)
 			continue;
 		got++;
+		first = first ? first : d;
 		if (x->peer.name && strcmp(d->from, x->peer.name) != 0)
 			continue;
 		if (d->len == x->text_len && memcmp(d->data, x->text, d->len) == 0)
@@ -431,8 +603,9 @@ static bool check_data(struct runner *r, const struct scenario_expect *x, char *
 	if (got == 0)
 		snprintf(why, n, "%s received nothing", x->host.name);
 	else
-		snprintf(why, n, "%s received %zu message%s, none of them this one", x->host.name,
-			 got, got == 1 ? "" : "s");
+		snprintf(why, n, "%s received %zu message%s, none of them this one; the first: \"%.*s\" from %s",
+			 x->host.name, got, got == 1 ? "" : "s",
+			 (int)(first->len > 80 ? 80 : first->len), first->data, first->from);
 	return false;
 }
 
@@ -442,12 +615,10 @@ static bool check(struct runner *r, const struct scenario_expect *x, char *why, 
 	case SCENARIO_EXPECT_PATH:
 		return check_path(r, x, why, n);
 	case SCENARIO_EXPECT_DROP:
-	case SCENARIO_EXPECT_NO_DROP: {
-		size_t k = count_drops(r, x);
-		snprintf(why, n, "%zu matching drop%s at %s", k, k == 1 ? "" : "s", x->node.name);
-		return (k > 0) == (x->kind == SCENARIO_EXPECT_DROP);
-	}
+	case SCENARIO_EXPECT_NO_DROP:
+		return check_drops(r, x, why, n);
 	case SCENARIO_EXPECT_MAPPING:
+	case SCENARIO_EXPECT_NO_MAPPING:
 		return check_mapping(r, x, why, n);
 	case SCENARIO_EXPECT_CLASSIFY:
 		return check_classify(r, x, why, n);
@@ -482,8 +653,8 @@ static void describe(const struct scenario_expect *x, char *out, size_t n)
 	}
 	switch (x->kind) {
 	case SCENARIO_EXPECT_PATH:
-		snprintf(out, n, "%s and %s %s%s", x->host.name, x->peer.name,
-			 scenario_path_name(x->path), by);
+		snprintf(out, n, "%s and %s %s%s%s", x->host.name, x->peer.name,
+			 x->at_end ? "end " : "", scenario_path_name(x->path), by);
 		break;
 	case SCENARIO_EXPECT_DROP:
 	case SCENARIO_EXPECT_NO_DROP: {
@@ -499,9 +670,19 @@ static void describe(const struct scenario_expect *x, char *out, size_t n)
 		break;
 	}
 	case SCENARIO_EXPECT_MAPPING:
-		snprintf(out, n, "a mapping at %s%s%s%s", x->node.name, x->host.name ? " for " : "",
-			 x->host.name ? x->host.name : "", by);
+	case SCENARIO_EXPECT_NO_MAPPING: {
+		/* every clause the line gave: the host's port and the public one too */
+		char port[16] = "", ext[32] = "";
+		if (x->host.name && x->host_port != SCENARIO_UNSET)
+			snprintf(port, sizeof(port), ":%d", x->host_port);
+		if (x->external_port != SCENARIO_UNSET)
+			snprintf(ext, sizeof(ext), " external-port %d", x->external_port);
+		snprintf(out, n, "%s at %s%s%s%s%s%s",
+			 x->kind == SCENARIO_EXPECT_MAPPING ? "a mapping" : "no mapping",
+			 x->node.name, x->host.name ? " for " : "",
+			 x->host.name ? x->host.name : "", port, ext, by);
 		break;
+	}
 	case SCENARIO_EXPECT_CLASSIFY:
 		snprintf(out, n, "%s classifies its NAT as %s%s", x->host.name, x->class_name, by);
 		break;
@@ -617,10 +798,7 @@ static void finish(struct runner *r, struct scheduled *sch)
 			verdict(r, &s->expects[i], &r->res->verdicts[i]);
 	for (size_t i = 0; i < r->res->n_pairs; i++) {
 		struct run_pair *p = &r->res->pairs[i];
-		enum agent_peer_state st = agent_peer_state(agent_of(r, p->a), p->b);
-		p->path = st == AGENT_PEER_DIRECT    ? SCENARIO_PATH_DIRECT
-			  : st == AGENT_PEER_RELAYED ? SCENARIO_PATH_RELAYED
-						     : SCENARIO_PATH_UNCONNECTED;
+		p->path = path_of(agent_peer_state(agent_of(r, p->a), p->b));
 	}
 	(void)sch;
 }
@@ -632,6 +810,7 @@ static void runner_fini(struct runner *r)
 	free(r->data);
 	free(r->drops);
 	free(r->classes);
+	free(r->paths);
 	world_free(&r->w);
 }
 
@@ -675,6 +854,20 @@ int runner_run(const struct scenario *s, const struct run_options *opt, struct r
 		return -1;
 	}
 	return 0;
+}
+
+const char *run_step_name(enum run_step_kind kind)
+{
+	static const char *const names[] = {"direct", "relayed", "lost", "failed"};
+	return (unsigned)kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "?";
+}
+
+const char *run_pair_end_name(const struct run_pair *p)
+{
+	if (p->n_steps == 0)
+		return "unconnected";
+	return run_step_name(
+	    p->steps[p->n_steps < RUN_HISTORY_MAX ? p->n_steps - 1 : RUN_HISTORY_MAX - 1].kind);
 }
 
 void run_result_free(struct run_result *r)

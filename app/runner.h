@@ -38,7 +38,23 @@ struct run_options {
 	void *progress_ctx;
 };
 
-/* How one `connect` pair fared. */
+/* One change of a pair's path, as an agent reported it. */
+enum run_step_kind {
+	RUN_STEP_DIRECT,  /* direct, or upgraded from the relay */
+	RUN_STEP_RELAYED, /* the coordinator agreed to relay */
+	RUN_STEP_LOST,	  /* consent expired on the direct path (RFC 7675) */
+	RUN_STEP_FAILED,  /* no path, and no relay */
+};
+
+struct run_step {
+	int64_t at;
+	enum run_step_kind kind;
+};
+
+/* A pair's history keeps its first RUN_HISTORY_MAX - 1 steps and its last. */
+#define RUN_HISTORY_MAX 8
+
+/* How one `connect` pair fared, as the side that asked (a) saw it. */
 struct run_pair {
 	const char *a, *b;      /* scenario names */
 	int64_t connect_at;     /* when a asked for b */
@@ -46,7 +62,15 @@ struct run_pair {
 	int64_t connected_at;   /* first direct or relayed, or SCENARIO_UNSET */
 	int64_t direct_at;      /* first direct (including an upgrade), or SCENARIO_UNSET */
 	char detail[256];       /* the chosen pair, in words */
+	char failure[256];	/* the last failure or loss, in words */
+	size_t n_steps;		/* steps seen; more than RUN_HISTORY_MAX: some left out */
+	struct run_step steps[RUN_HISTORY_MAX];
 };
+
+/* "direct", "relayed", "lost", "failed": a step in words. */
+const char *run_step_name(enum run_step_kind kind);
+/* How the pair ended, in words: its last step's name, or "unconnected". */
+const char *run_pair_end_name(const struct run_pair *p);
 
 struct run_verdict {
 	const struct scenario_expect *expect;

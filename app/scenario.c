@@ -274,6 +274,7 @@ static const char *const expect_names[] = {
     [SCENARIO_EXPECT_PATH] = "HOST and HOST", [SCENARIO_EXPECT_DROP] = "drop",
     [SCENARIO_EXPECT_NO_DROP] = "no drop",    [SCENARIO_EXPECT_MAPPING] = "mapping",
     [SCENARIO_EXPECT_CLASSIFY] = "classify",  [SCENARIO_EXPECT_DATA] = "data",
+    [SCENARIO_EXPECT_NO_MAPPING] = "no mapping",
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -1470,8 +1471,27 @@ enum {
 	NAT_HAIRPIN,
 	NAT_REFRESH,
 	NAT_PUBLIC,
-	NAT_BEHIND
+	NAT_BEHIND,
+	NAT_POOLING,
+	NAT_INPUT
 };
+
+/* `pooling paired|arbitrary` (RFC 4787 REQ-2) and `input drop|accept` (what
+ * the router does with unsolicited packets to its own address): words whose
+ * index is the model's enum value. */
+static int parse_nat_word(struct parser *p, int opt, int *out)
+{
+	static const char *const pooling[] = {"paired", "arbitrary"};
+	static const char *const input[] = {"drop", "accept"};
+
+	if (opt == NAT_POOLING)
+		WANT_VALUE(p, "'paired' or 'arbitrary' after 'pooling'",
+			   val_choice(ws, wl, pooling, 2, "'paired' or 'arbitrary'", out, msg));
+	else
+		WANT_VALUE(p, "'drop' or 'accept' after 'input'",
+			   val_choice(ws, wl, input, 2, "'drop' or 'accept'", out, msg));
+	return 0;
+}
 
 static int parse_nat_option(struct parser *p, struct scenario_nat *n, int opt)
 {
@@ -1501,6 +1521,10 @@ static int parse_nat_option(struct parser *p, struct scenario_nat *n, int opt)
 		return parse_public_list(p, n);
 	case NAT_BEHIND:
 		return want_name(p, "the name of the outer NAT after 'behind'", &n->behind);
+	case NAT_POOLING:
+		return parse_nat_word(p, opt, &n->pooling);
+	case NAT_INPUT:
+		return parse_nat_word(p, opt, &n->input);
 	}
 	return -1;
 }
@@ -1510,6 +1534,7 @@ static int parse_nat(struct parser *p)
 	static const char *const names[] = {
 	    "preset",  "mapping",     "filtering",	 "ports",  "range",
 	    "timeout", "hairpinning", "inbound-refresh", "public", "behind",
+	    "pooling", "input",
 	};
 	struct optset o = {.stmt = "nat", .names = names, .n = COUNT(names)};
 	struct scenario_ref name;
@@ -1528,6 +1553,8 @@ static int parse_nat(struct parser *p)
 	n->timeout_ns = SCENARIO_UNSET;
 	n->hairpinning = SCENARIO_UNSET;
 	n->inbound_refresh = SCENARIO_UNSET;
+	n->pooling = SCENARIO_UNSET;
+	n->input = SCENARIO_UNSET;
 	while (peek(p)) {
 		int opt = next_option(p, &o);
 
@@ -2036,9 +2063,17 @@ static int exp_path(struct parser *p, struct scenario_expect *e)
 	    want_kw(p, "and", "'and' after the first host") < 0 ||
 	    want_name(p, "a host name after 'and'", &e->peer) < 0)
 		return -1;
+	/* `end PATH` (or `ends PATH`): the state the run ends in; without it,
+	 * a path reached at some moment by the deadline (docs/scenario.md). */
+	e->at_end = accept_kw(p, "end") || accept_kw(p, "ends");
 	WANT_VALUE(p, "'direct', 'relayed' or 'unconnected'",
 		   val_choice(ws, wl, path_names, COUNT(path_names),
 			      "'direct', 'relayed' or 'unconnected'", &e->path, msg));
+	if (e->at_end && peek(p))
+		return err_at(p, peek(p),
+			      "'end %s' is about the end of the run, so it takes nothing after it "
+			      "(for a deadline write 'expect %s and %s %s by TIME')",
+			      path_names[e->path], e->host.name, e->peer.name, path_names[e->path]);
 	return exp_by_only(p, e);
 }
 
@@ -2048,7 +2083,7 @@ static int exp_drop(struct parser *p, struct scenario_expect *e)
 	static const int ids[] = {EXP_REASON, EXP_FROM, EXP_TO, EXP_BY};
 	bool no = e->kind == SCENARIO_EXPECT_NO_DROP;
 
-	if (no && want_kw(p, "drop", "'drop' after 'no'") < 0)
+	if (no && want_kw(p, "drop", "'drop' or 'mapping' after 'no'") < 0)
 		return -1;
 	if (want_kw(p, "at", "'at' after 'drop'") < 0 ||
 	    want_name(p, "a node name after 'at'", &e->node) < 0)
@@ -2070,6 +2105,16 @@ static int exp_mapping(struct parser *p, struct scenario_expect *e)
 	    want_name(p, "a NAT name after 'at'", &e->node) < 0)
 		return -1;
 	return parse_expect_options(p, e, names, ids, 3);
+}
+
+/* `expect no mapping ...` negates `expect mapping ...` (same options);
+ * anything else after 'no' is `expect no drop ...`. */
+static int exp_no(struct parser *p, struct scenario_expect *e)
+{
+	if (!accept_kw(p, "mapping"))
+		return exp_drop(p, e);
+	e->kind = SCENARIO_EXPECT_NO_MAPPING;
+	return exp_mapping(p, e);
 }
 
 static int exp_classify(struct parser *p, struct scenario_expect *e)
@@ -2106,7 +2151,7 @@ static int parse_expect_kind(struct parser *p, struct scenario_expect *e)
 	    SCENARIO_EXPECT_CLASSIFY, SCENARIO_EXPECT_DATA,
 	};
 	static int (*const fns[])(struct parser *, struct scenario_expect *) = {
-	    exp_drop, exp_drop, exp_mapping, exp_classify, exp_data,
+	    exp_drop, exp_no, exp_mapping, exp_classify, exp_data,
 	};
 
 	/* "expect HOST and HOST ...": the third word tells. */
@@ -2464,6 +2509,7 @@ static void check_expect(struct checker *c, const struct scenario_expect *e)
 		resolve(c, &e->to.node, KIND_ANY);
 		break;
 	case SCENARIO_EXPECT_MAPPING:
+	case SCENARIO_EXPECT_NO_MAPPING:
 		resolve(c, &e->node, KIND_NAT);
 		resolve(c, &e->host, KIND_HOST);
 		break;

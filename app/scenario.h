@@ -93,6 +93,8 @@ struct scenario_nat {
 	int64_t timeout_ns;	   /* mapping lifetime, or SCENARIO_UNSET */
 	int hairpinning;	   /* tri-state */
 	int inbound_refresh;	   /* tri-state */
+	int pooling;		   /* enum nat_pooling, or SCENARIO_UNSET (paired) */
+	int input;		   /* enum router_input, or SCENARIO_UNSET (drop) */
 	size_t n_public;	   /* >= 1 */
 	uint32_t public_ip[SCENARIO_MAX_PUBLIC];
 	struct scenario_loc public_loc[SCENARIO_MAX_PUBLIC];
@@ -248,6 +250,7 @@ enum scenario_expect_kind {
 	SCENARIO_EXPECT_MAPPING,  /* node (NAT), host? (+host_port), external_port */
 	SCENARIO_EXPECT_CLASSIFY, /* host, nat_class / class_name */
 	SCENARIO_EXPECT_DATA,	  /* host (receiver), peer? (sender), text */
+	SCENARIO_EXPECT_NO_MAPPING, /* as MAPPING: no such mapping at the time */
 	SCENARIO_EXPECT_COUNT
 };
 
@@ -277,6 +280,7 @@ struct scenario_expect {
 	struct scenario_ref peer;
 	struct scenario_ref node;
 	int path;   /* enum scenario_path */
+	bool at_end; /* path: `end PATH`, the state the run ends in (by_ns unset) */
 	int reason; /* trace_drop_reason number, SCENARIO_REASON_ANY */
 	bool has_from, has_to;
 	struct scenario_endpoint from, to;

@@ -8,10 +8,13 @@
  *   │ Packet inspector                              │ Ladder               │
  *   └ status: keys, or the last message ──────────────────────────────────┘
  *
- * Every frame is drawn whole from the model (erase, draw, refresh; curses
- * sends only the difference). Signals only set a flag that the input loop
- * reads, so endwin() never runs inside a handler; atexit() restores the
- * terminal on any other way out.
+ * Where everything goes (pane sizes, the key bar, wrapped rows, the
+ * topology's cells, what a click hits) is decided in app/tui_view.c, which
+ * is tested without a terminal; this file draws it and turns curses input
+ * into calls. Every frame is drawn whole from the model (erase, draw,
+ * refresh; curses sends only the difference). Signals only set a flag that
+ * the input loop reads, so endwin() never runs inside a handler; atexit()
+ * restores the terminal on any other way out.
  */
 #include "app/tui.h"
 
@@ -27,8 +30,6 @@
 #include "app/cli.h"
 #include "sim/engine.h"
 
-enum focus { FOCUS_TOPOLOGY, FOCUS_TIMELINE, FOCUS_COUNT };
-
 enum colour_pair {
 	CP_HEADER = 1,
 	CP_FOCUS,
@@ -41,15 +42,6 @@ enum colour_pair {
 	CP_TITLE,
 };
 
-struct rect {
-	int y, x, h, w;
-};
-
-struct layout {
-	bool too_small;
-	struct rect title, topo, tables, timeline, inspect, ladder, status;
-};
-
 static const double rates[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1,
 			       0.2,   0.5,   1,	    2,	  5,	10,   100};
 #define N_RATES (sizeof(rates) / sizeof(rates[0]))
@@ -59,19 +51,13 @@ struct tui {
 	struct tui_model *m;
 	struct tui_config cfg;
 	bool color;
-	enum focus focus;
 	bool running;
 	size_t rate;
 	double virt_ns; /* where running has got to, in virtual ns */
 	struct timespec last;
-	size_t tl_top, node_top;
-	int tables_off, tables_hoff; /* vertical and horizontal scroll */
-	bool help;
 	char msg[400];
+	struct tui_view v; /* layout, scroll positions, focus: decided in tui_view.c */
 	struct tui_lines tables, inspect, ladder;
-	struct layout lay;
-	int node_y0, node_rows; /* topology rows showing nodes, for the mouse */
-	int tl_y0, tl_rows;
 	struct diag *d;
 };
 
@@ -177,64 +163,34 @@ static attr_t header_attr(const struct tui *t, bool focused)
 	return COLOR_PAIR(focused ? CP_FOCUS : CP_HEADER) | A_BOLD;
 }
 
-static void pane_title(const struct tui *t, const struct rect *r, const char *title, bool focused)
+static void pane_title(const struct tui *t, const struct tui_rect *r, const char *title,
+		       bool focused)
 {
 	bar(t, r->y, r->x, r->w, title, header_attr(t, focused));
 }
 
 /* Lines of a list into a pane's body, from line `first`, each shifted left
- * by `hoff` bytes (the tables hold ASCII: conntrack lines, endpoints). */
-static void draw_lines(const struct tui *t, const struct rect *r, const struct tui_lines *l,
+ * by `hoff` columns. */
+static void draw_lines(const struct tui *t, const struct tui_rect *r, const struct tui_lines *l,
 		       size_t first, int hoff)
 {
 	for (int row = 0; row < r->h - 1 && first + (size_t)row < l->n; row++) {
 		const struct tui_line *ln = &l->v[first + (size_t)row];
-		size_t len = strlen(ln->text), skip = (size_t)hoff < len ? (size_t)hoff : len;
+		size_t skip = tui_text_fit(ln->text, hoff);
 		put(t, r->y + 1 + row, r->x, r->w, ln->text + skip, style_attr(t, ln->style));
 	}
 }
 
-/* ---- layout ---- */
-
-static struct layout layout_compute(int rows, int cols)
-{
-	struct layout l;
-	memset(&l, 0, sizeof(l));
-	if (rows < TUI_MIN_ROWS || cols < TUI_MIN_COLS) {
-		l.too_small = true;
-		return l;
-	}
-	int body = rows - 2;
-	int top = body * 36 / 100, mid = body * 30 / 100;
-	int bottom = body - top - mid;
-	int left = cols * 9 / 20 < 40 ? 40 : cols * 9 / 20;
-	int half = cols / 2;
-	l.title = (struct rect){0, 0, 1, cols};
-	l.topo = (struct rect){1, 0, top, left};
-	l.tables = (struct rect){1, left + 1, top, cols - left - 1};
-	l.timeline = (struct rect){1 + top, 0, mid, cols};
-	l.inspect = (struct rect){1 + top + mid, 0, bottom, half};
-	l.ladder = (struct rect){1 + top + mid, half + 1, bottom, cols - half - 1};
-	l.status = (struct rect){rows - 1, 0, 1, cols};
-	return l;
-}
+/* ---- panes ---- */
 
 /* A vertical rule between side-by-side panes ("│" as text: ACS line drawing
  * is not what every terminal multiplexer passes on). */
-static void separator(const struct tui *t, const struct rect *left)
+static void separator(const struct tui *t, const struct tui_rect *left)
 {
 	const char *v = t->cfg.ascii ? "|" : "\u2502";
 	for (int y = 0; y < left->h; y++)
 		mvaddstr(left->y + y, left->x + left->w, v);
 }
-
-static void separators(const struct tui *t)
-{
-	separator(t, &t->lay.topo);
-	separator(t, &t->lay.inspect);
-}
-
-/* ---- panes ---- */
 
 static void draw_title(struct tui *t)
 {
@@ -245,183 +201,112 @@ static void draw_title(struct tui *t)
 		 tui_model_count(t->m), t->running ? "running" : "paused", rates[t->rate],
 		 tui_model_filter(t->m)[0] ? " | filter /" : "", tui_model_filter(t->m),
 		 s->title ? s->title : s->filename);
-	bar(t, 0, 0, t->lay.title.w, line, t->color ? COLOR_PAIR(CP_TITLE) | A_BOLD : A_REVERSE);
+	bar(t, 0, 0, t->v.lay.title.w, line, t->color ? COLOR_PAIR(CP_TITLE) | A_BOLD : A_REVERSE);
 }
 
-static const char *role_tag(const struct tui_node *n)
+/* The packet marker of node `i`: one column before its name. */
+static const char *flight_glyph(const struct tui *t, const struct tui_flight *f, size_t i)
 {
-	switch (n->role) {
-	case TUI_ROLE_INTERNET:
-		return "core router";
-	case TUI_ROLE_NAT:
-		return "NAT";
-	case TUI_ROLE_ROUTER:
-		return "router";
-	case TUI_ROLE_COORDINATOR:
-		return n->relay ? "coordinator+relay" : "coordinator";
-	default:
-		return n->firewall ? "host+fw" : "host";
-	}
-}
-
-static enum tui_style pair_style(enum tui_pair_state s)
-{
-	return s == TUI_PAIR_DIRECT			    ? TUI_STYLE_GOOD
-	       : s == TUI_PAIR_RELAYED			    ? TUI_STYLE_WARN
-	       : s == TUI_PAIR_FAILED || s == TUI_PAIR_LOST ? TUI_STYLE_DROP
-							    : TUI_STYLE_PLAIN;
-}
-
-static int draw_pairs(const struct tui *t, const struct rect *r, int y)
-{
-	for (size_t i = 0; i < tui_model_pair_count(t->m) && y < r->y + r->h - 1; i++) {
-		const struct tui_pair *p = tui_model_pair(t->m, i);
-		char line[256];
-		int x = r->x;
-		snprintf(line, sizeof(line), "%s %s %s: ", p->a, t->cfg.ascii ? "<->" : "\u2194",
-			 p->b);
-		x += put(t, y, x, r->w, line, A_BOLD);
-		x += put(t, y, x, r->x + r->w - x, tui_pair_state_name(p->state),
-			 style_attr(t, pair_style(p->state)) | A_BOLD);
-		if (p->prev_outcome >= 0 && p->prev_outcome != p->outcome)
-			snprintf(line, sizeof(line), " (ends %s, was %s)",
-				 scenario_path_name(p->outcome),
-				 scenario_path_name(p->prev_outcome));
-		else
-			snprintf(line, sizeof(line), " (ends %s)", scenario_path_name(p->outcome));
-		put(t, y++, x, r->x + r->w - x, line, A_DIM);
-	}
-	return y;
-}
-
-static void node_line(const struct tui *t, const struct tui_node *n, char *out, size_t size)
-{
-	int indent = n->depth * 2;
-	const char *branch = n->depth == 0 ? "" : t->cfg.ascii ? "`-" : "\u2514\u2500";
-	snprintf(out, size, "%*s%s%s", indent > 2 ? indent - 2 : 0, "", branch, n->name);
-}
-
-/* The marker of the packet in flight on this node's line, or "". */
-static void flight_mark(const struct tui *t, const struct tui_flight *f, size_t i, char *out,
-			size_t size)
-{
-	out[0] = '\0';
 	if (!f->active)
-		return;
+		return NULL;
 	if (f->child == i)
-		snprintf(out, size, " %s#%llu ",
-			 t->cfg.ascii ? (f->up ? "^" : "v") : (f->up ? "\u25b2" : "\u25bc"),
-			 (unsigned long long)f->packet_id);
-	else if (f->child == TUI_NONE && f->node == i)
-		snprintf(out, size, " %s#%llu %s ", t->cfg.ascii ? "*" : "\u25cf",
-			 (unsigned long long)f->packet_id, trace_hop_name(f->hop));
+		return t->cfg.ascii ? (f->up ? "^" : "v") : (f->up ? "\u25b2" : "\u25bc");
+	if (f->child == TUI_NONE && f->node == i)
+		return t->cfg.ascii ? "*" : "\u25cf";
+	return NULL;
 }
 
-static void draw_node(struct tui *t, const struct rect *r, int y, size_t i,
+static void draw_cell(struct tui *t, const struct tui_topo_cell *c, int y,
 		      const struct tui_flight *f)
 {
-	const struct tui_node *n = tui_model_node(t->m, i);
-	char name[96], mark[64], rest[256];
-	bool sel = i == tui_model_selected(t->m);
-	node_line(t, n, name, sizeof(name));
-	flight_mark(t, f, i, mark, sizeof(mark));
-	int x = r->x, end = r->x + r->w;
-	x += put(t, y, x, end - x, name, sel ? A_REVERSE | A_BOLD : A_BOLD);
-	if (mark[0])
-		x += put(t, y, x, end - x, mark,
-			 t->color ? COLOR_PAIR(CP_FLIGHT) | A_BOLD : A_REVERSE | A_BOLD);
-	/* the first address: a NAT's public one, a host's own */
-	int alen = (int)strcspn(n->addrs, ",");
-	snprintf(rest, sizeof(rest), " %s%s%.*s %.*s", role_tag(n), n->behaviour[0] ? " " : "",
-		 (int)strcspn(n->behaviour, " "), n->behaviour, alen, n->addrs);
-	put(t, y, x, end - x, rest, n->role == TUI_ROLE_NAT ? A_NORMAL : A_DIM);
+	const struct tui_rect *r = &t->v.lay.topo;
+	const struct tui_node *n = tui_model_node(t->m, c->node);
+	bool sel = c->node == tui_model_selected(t->m);
+	const char *mark = flight_glyph(t, f, c->node);
+	int x = r->x + c->col, end = r->x + r->w;
+	x += put(t, y, x, end - x, c->lead, A_DIM);
+	x +=
+	    put(t, y, x, end - x, mark ? mark : " ",
+		mark ? (t->color ? COLOR_PAIR(CP_FLIGHT) | A_BOLD : A_REVERSE | A_BOLD) : A_NORMAL);
+	x += put(t, y, x, end - x, n->name, sel ? A_REVERSE | A_BOLD : A_BOLD);
+	put(t, y, x, end - x, c->info, n->role == TUI_ROLE_NAT ? A_NORMAL : A_DIM);
 }
 
 static void draw_topology(struct tui *t)
 {
-	const struct rect *r = &t->lay.topo;
+	const struct tui_rect *r = &t->v.lay.topo;
 	struct tui_flight f;
-	pane_title(t, r, " Topology  (tab: focus, arrows: select)", t->focus == FOCUS_TOPOLOGY);
+	char title[160];
 	tui_model_flight(t->m, &f);
-	int y = draw_pairs(t, r, r->y + 1);
-	t->node_y0 = y;
-	t->node_rows = r->y + r->h - y;
-	size_t n = tui_model_node_count(t->m), sel = tui_model_selected(t->m);
-	if (sel != TUI_NONE && sel < t->node_top)
-		t->node_top = sel;
-	if (sel != TUI_NONE && t->node_rows > 0 && sel >= t->node_top + (size_t)t->node_rows)
-		t->node_top = sel - (size_t)t->node_rows + 1;
-	for (size_t i = t->node_top; i < n && y < r->y + r->h; i++)
-		draw_node(t, r, y++, i, &f);
+	int len = snprintf(title, sizeof(title), " Topology");
+	if (f.active && f.node != TUI_NONE)
+		len += snprintf(title + len, sizeof(title) - (size_t)len, "  #%llu %s at %s",
+				(unsigned long long)f.packet_id, trace_hop_name(f.hop),
+				tui_model_node(t->m, f.node)->name);
+	if (len + 24 <= r->w)
+		snprintf(title + len, sizeof(title) - (size_t)len, "  (tab, arrows: select)");
+	pane_title(t, r, title, t->v.focus == TUI_FOCUS_TOPOLOGY);
+	int y = r->y + 1;
+	for (size_t i = 0; i < t->v.pairs.n && y < t->v.topo_y0; i++, y++)
+		put(t, y, r->x, r->w, t->v.pairs.v[i].text,
+		    style_attr(t, t->v.pairs.v[i].style) | A_BOLD);
+	for (size_t i = 0; i < t->v.topo.n; i++) {
+		const struct tui_topo_cell *c = &t->v.topo.v[i];
+		int row = c->row - t->v.topo_top;
+		if (row >= 0 && row < t->v.topo_rows)
+			draw_cell(t, c, t->v.topo_y0 + row, &f);
+	}
 }
 
 static void draw_tables(struct tui *t)
 {
-	const struct rect *r = &t->lay.tables;
+	const struct tui_rect *r = &t->v.lay.tables;
 	size_t sel = tui_model_selected(t->m);
 	const struct tui_node *n = tui_model_node(t->m, sel);
 	char title[160];
-	snprintf(title, sizeof(title), " Tables: %s  ([ ] < > scroll)", n ? n->name : "-");
+	snprintf(title, sizeof(title), " Tables: %s (%s)  [ ] scroll", n ? n->name : "-",
+		 tui_model_follow(t->m) ? "follows packet" : "pinned, f follows");
 	pane_title(t, r, title, false);
-	tui_model_tables(t->m, n ? n->name : NULL, &t->tables);
-	if (t->tables_off > (int)t->tables.n - 1)
-		t->tables_off = t->tables.n ? (int)t->tables.n - 1 : 0;
-	draw_lines(t, r, &t->tables, (size_t)t->tables_off, t->tables_hoff);
-}
-
-/* Keep the cursor's line in view, a third from the bottom when it moves on. */
-static void timeline_scroll(struct tui *t, size_t pos, int rows)
-{
-	if (pos == TUI_NONE || rows <= 0)
-		return;
-	if (pos < t->tl_top)
-		t->tl_top = pos;
-	if (pos >= t->tl_top + (size_t)rows)
-		t->tl_top = pos - (size_t)rows + 1 + (size_t)(rows / 3);
-	size_t n = tui_model_visible_count(t->m);
-	if (t->tl_top + (size_t)rows > n)
-		t->tl_top = n > (size_t)rows ? n - (size_t)rows : 0;
-	if (pos < t->tl_top)
-		t->tl_top = pos;
+	/* only the lines up to the bottom of the pane: ] scrolls one at a time */
+	tui_model_tables(t->m, n ? n->name : NULL, r->w, (size_t)(t->v.tables_off + r->h),
+			 &t->tables);
+	if (t->v.tables_off > (int)t->tables.n - 1)
+		t->v.tables_off = t->tables.n ? (int)t->tables.n - 1 : 0;
+	draw_lines(t, r, &t->tables, (size_t)t->v.tables_off, t->v.tables_hoff);
 }
 
 static void draw_timeline(struct tui *t)
 {
-	const struct rect *r = &t->lay.timeline;
+	const struct tui_rect *r = &t->v.lay.timeline;
 	char title[200];
 	snprintf(title, sizeof(title), " Timeline  %zu of %zu records%s%s%s  (/ filter)",
 		 tui_model_visible_count(t->m), tui_model_count(t->m),
 		 tui_model_filter(t->m)[0] ? ", matching \"" : "", tui_model_filter(t->m),
 		 tui_model_filter(t->m)[0] ? "\"" : "");
-	pane_title(t, r, title, t->focus == FOCUS_TIMELINE);
-	t->tl_y0 = r->y + 1;
-	t->tl_rows = r->h - 1;
-	size_t cur = tui_model_cursor(t->m);
-	size_t pos = tui_model_visible_pos(t->m, cur);
-	timeline_scroll(t, pos, t->tl_rows);
+	pane_title(t, r, title, t->v.focus == TUI_FOCUS_TIMELINE);
 	if (tui_model_visible_count(t->m) == 0)
-		put(t, t->tl_y0, r->x, r->w,
+		put(t, t->v.tl_y0, r->x, r->w,
 		    "(no record matches the filter; / and Enter clears it)", A_DIM);
-	for (int row = 0; row < t->tl_rows; row++) {
-		size_t i = tui_model_visible_at(t->m, t->tl_top + (size_t)row);
-		if (i == TUI_NONE)
-			break;
-		attr_t a = style_attr(t, tui_model_line_style(t->m, i));
+	size_t cur = tui_model_cursor(t->m);
+	for (size_t row = 0; row < t->v.tl.n; row++) {
+		size_t i = t->v.tl_rec[row];
+		int y = t->v.tl_y0 + (int)row;
+		attr_t a = style_attr(t, t->v.tl.v[row].style);
 		if (i == cur) {
 			a = A_REVERSE | A_BOLD;
 			attron(a);
-			mvhline(t->tl_y0 + row, r->x, ' ', r->w);
+			mvhline(y, r->x, ' ', r->w);
 			attroff(a);
-		} else if (t->tl_top + (size_t)row == pos) {
+		} else if (tui_model_visible_pos(t->m, cur) == tui_model_visible_pos(t->m, i)) {
 			a |= A_UNDERLINE; /* the cursor is on a filtered-out record after it */
 		}
-		put(t, t->tl_y0 + row, r->x, r->w, tui_model_line(t->m, i), a);
+		put(t, y, r->x, r->w, t->v.tl.v[row].text, a);
 	}
 }
 
 static void draw_inspector(struct tui *t)
 {
-	const struct rect *r = &t->lay.inspect;
+	const struct tui_rect *r = &t->v.lay.inspect;
 	pane_title(t, r, " Packet inspector  (n: next packet)", false);
 	tui_model_inspect(t->m, tui_model_inspected(t->m), r->w, &t->inspect);
 	draw_lines(t, r, &t->inspect, 0, 0);
@@ -439,7 +324,7 @@ static bool starts_with_time(const char *s)
  * ends at the cursor. */
 static void draw_ladder(struct tui *t)
 {
-	const struct rect *r = &t->lay.ladder;
+	const struct tui_rect *r = &t->v.lay.ladder;
 	pane_title(t, r,
 		   tui_model_has_ladder() ? " Ladder: recent packet flow"
 					  : " Recent packet hops (no ladder renderer)",
@@ -459,56 +344,44 @@ static void draw_ladder(struct tui *t)
 		    style_attr(t, t->ladder.v[i].style));
 }
 
-static const char keys_hint[] =
-    " space step  n packet  b back  r run  p pause  +/- rate  g time  / filter  "
-    "t preset  tab focus  ? help  q quit";
-
 static void draw_status(struct tui *t)
 {
-	const struct rect *r = &t->lay.status;
-	bar(t, r->y, r->x, r->w, t->msg[0] ? t->msg : keys_hint,
-	    t->msg[0] ? A_BOLD | (t->color ? COLOR_PAIR(CP_NOTE) : A_REVERSE) : A_REVERSE);
+	const struct tui_rect *r = &t->v.lay.status;
+	attr_t a = t->msg[0] ? A_BOLD | (t->color ? COLOR_PAIR(CP_NOTE) : A_REVERSE) : A_REVERSE;
+	for (int i = 0; i < r->h; i++)
+		bar(t, r->y + i, r->x, r->w, (size_t)i < t->v.status.n ? t->v.status.v[i].text : "",
+		    a);
 }
 
-static const char *const help_text[] = {
-    "natsim tui - step through a recorded run",
-    "",
-    "space     step one record         b  step back one record",
-    "n         next packet hop         g  go to a virtual time",
-    "r         run at the rate         p  pause",
-    "+ / -     faster / slower         Home / End  first / last record",
-    "tab       focus topology/timeline",
-    "arrows    topology: select a node; timeline: move the cursor",
-    "PgUp/PgDn timeline: ten lines     [ ] < >  scroll the tables",
-    "/         filter the timeline (substring; empty clears)",
-    "t         what-if: next preset for the selected NAT (or the",
-    "          host's NAT), re-run with the same seed",
-    "mouse     click a node or a timeline line",
-    "?         this help               q  quit",
-    "",
-    "Tables and the topology are a fold of the trace up to the cursor.",
-    "Press any key.",
-};
-
+/* The help overlay: sized to its text; when the terminal is too short for
+ * it, arrows scroll it and the last row says so. */
 static void draw_help(const struct tui *t)
 {
-	int n = (int)(sizeof(help_text) / sizeof(help_text[0]));
-	int w = 66 < COLS - 2 ? 66 : COLS - 2, h = n + 2 < LINES - 2 ? n + 2 : LINES - 2;
-	int y0 = (LINES - h) / 2, x0 = (COLS - w) / 2;
-	for (int y = 0; y < h; y++) {
-		attron(A_REVERSE);
+	const struct tui_lines *h = &t->v.help_text;
+	int w = COLS - 2 < 76 ? COLS - 2 : 76;
+	int inside = LINES - 4, n = (int)h->n;
+	int rows = n < inside ? n : inside;
+	int y0 = (LINES - rows - 2) / 2, x0 = (COLS - w) / 2;
+	attron(A_REVERSE);
+	for (int y = 0; y < rows + 2; y++)
 		mvhline(y0 + y, x0, ' ', w);
-		attroff(A_REVERSE);
+	attroff(A_REVERSE);
+	for (int i = 0; i < rows; i++) {
+		const struct tui_line *ln = &h->v[t->v.help_top + i];
+		put(t, y0 + 1 + i, x0 + 2, w - 4, ln->text,
+		    A_REVERSE | (ln->style == TUI_STYLE_HEADER ? A_BOLD : 0));
 	}
-	for (int i = 0; i < n && i < h - 2; i++)
-		put(t, y0 + 1 + i, x0 + 2, w - 4, help_text[i], A_REVERSE | (i == 0 ? A_BOLD : 0));
+	if (n > rows)
+		put(t, y0 + rows + 1, x0 + 2, w - 4,
+		    t->v.help_top + rows < n ? "-- more: arrows scroll --" : "-- end --",
+		    A_REVERSE | A_BOLD);
 }
 
 void tui_draw(struct tui *t)
 {
 	erase();
-	t->lay = layout_compute(LINES, COLS);
-	if (t->lay.too_small) {
+	tui_view_update(&t->v, t->m, LINES, COLS, t->msg);
+	if (t->v.lay.too_small) {
 		char line[128];
 		snprintf(line, sizeof(line),
 			 "natsim tui needs at least %dx%d; this terminal is %dx%d.", TUI_MIN_COLS,
@@ -524,9 +397,10 @@ void tui_draw(struct tui *t)
 	draw_timeline(t);
 	draw_inspector(t);
 	draw_ladder(t);
-	separators(t);
+	separator(t, &t->v.lay.topo);
+	separator(t, &t->v.lay.inspect);
 	draw_status(t);
-	if (t->help)
+	if (t->v.help)
 		draw_help(t);
 	refresh();
 }
@@ -541,7 +415,7 @@ struct tui *tui_new(struct tui_model *m, const struct tui_config *cfg)
 	t->m = m;
 	t->cfg = *cfg;
 	t->rate = DEFAULT_RATE;
-	t->focus = FOCUS_TIMELINE;
+	tui_view_init(&t->v, cfg->ascii);
 	t->d = diag_new();
 	if (!t->d) {
 		free(t);
@@ -557,6 +431,7 @@ void tui_free(struct tui *t)
 	tui_lines_fini(&t->tables);
 	tui_lines_fini(&t->inspect);
 	tui_lines_fini(&t->ladder);
+	tui_view_fini(&t->v);
 	diag_free(t->d);
 	free(t);
 }
@@ -661,7 +536,7 @@ static void ask_filter(struct tui *t)
 		return;
 	if (tui_model_set_filter(t->m, buf) != 0)
 		snprintf(t->msg, sizeof(t->msg), " out of memory while filtering");
-	t->tl_top = 0;
+	t->v.tl_top = 0;
 }
 
 static void what_if(struct tui *t)
@@ -684,13 +559,13 @@ static void select_step(struct tui *t, int dir)
 	else
 		sel = dir > 0 ? (sel + 1) % n : (sel + n - 1) % n;
 	tui_model_select(t->m, sel);
-	t->tables_off = 0;
+	t->v.tables_off = 0;
 }
 
 static void arrow(struct tui *t, int ch)
 {
 	int dir = ch == KEY_DOWN || ch == KEY_RIGHT ? 1 : -1;
-	if (t->focus == FOCUS_TOPOLOGY) {
+	if (t->v.focus == TUI_FOCUS_TOPOLOGY) {
 		select_step(t, dir);
 		return;
 	}
@@ -701,39 +576,27 @@ static void arrow(struct tui *t, int ch)
 static void page(struct tui *t, int dir)
 {
 	t->running = false;
-	for (int i = 0; i < (t->tl_rows > 1 ? t->tl_rows - 1 : 10); i++)
+	int rows = t->v.lay.timeline.h - 1;
+	for (int i = 0; i < (rows > 1 ? rows - 1 : 10); i++)
 		if (!tui_model_step_visible(t->m, dir))
 			break;
 }
 
+/* Curses reports the event; the view decides what it means. */
 static void mouse(struct tui *t)
 {
 	MEVENT ev;
-	if (getmouse(&ev) != OK || t->lay.too_small)
+	if (getmouse(&ev) != OK)
 		return;
-	const struct rect *tl = &t->lay.timeline, *tp = &t->lay.topo;
-	bool in_tl = ev.y >= tl->y && ev.y < tl->y + tl->h;
-	if (in_tl && (ev.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED))) {
-		tui_model_step_visible(t->m, ev.bstate & BUTTON4_PRESSED ? -1 : 1);
+	enum tui_mouse what = TUI_MOUSE_CLICK;
+	if (ev.bstate & BUTTON4_PRESSED)
+		what = TUI_MOUSE_WHEEL_UP;
+	else if (ev.bstate & BUTTON5_PRESSED)
+		what = TUI_MOUSE_WHEEL_DOWN;
+	else if (!(ev.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)))
 		return;
-	}
-	if (!(ev.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)))
-		return;
-	if (in_tl && ev.y >= t->tl_y0) {
-		size_t i = tui_model_visible_at(t->m, t->tl_top + (size_t)(ev.y - t->tl_y0));
-		t->focus = FOCUS_TIMELINE;
-		if (i != TUI_NONE) {
-			t->running = false;
-			tui_model_seek(t->m, i);
-		}
-	} else if (ev.x < tp->x + tp->w && ev.y >= t->node_y0 && ev.y < tp->y + tp->h) {
-		size_t i = t->node_top + (size_t)(ev.y - t->node_y0);
-		t->focus = FOCUS_TOPOLOGY;
-		if (i < tui_model_node_count(t->m)) {
-			tui_model_select(t->m, i);
-			t->tables_off = 0;
-		}
-	}
+	if (tui_view_mouse(&t->v, t->m, ev.y, ev.x, what))
+		t->running = false;
 }
 
 static void set_running(struct tui *t, bool on)
@@ -750,6 +613,32 @@ static void rate(struct tui *t, int dir)
 	else if (dir < 0 && t->rate > 0)
 		t->rate--;
 	snprintf(t->msg, sizeof(t->msg), " rate: %g s of virtual time per second", rates[t->rate]);
+}
+
+/* The help overlay is open: arrows and pages scroll it, any other key
+ * closes it (q also quits). */
+static bool help_key(struct tui *t, int ch)
+{
+	switch (ch) {
+	case KEY_UP:
+		t->v.help_top--;
+		return true;
+	case KEY_DOWN:
+		t->v.help_top++;
+		return true;
+	case KEY_PPAGE:
+		t->v.help_top -= 10;
+		return true;
+	case KEY_NPAGE:
+		t->v.help_top += 10;
+		return true;
+	case KEY_RESIZE:
+	case KEY_MOUSE:
+		return true;
+	default:
+		t->v.help = false;
+		return ch != 'q';
+	}
 }
 
 /* Keys that move the cursor by hand; false if `ch` is not one. */
@@ -795,10 +684,8 @@ bool tui_handle_key(struct tui *t, int ch)
 	if (ch == ERR)
 		return true;
 	t->msg[0] = '\0';
-	if (t->help && ch != KEY_RESIZE && ch != KEY_MOUSE) {
-		t->help = false;
-		return ch != 'q';
-	}
+	if (t->v.help)
+		return help_key(t, ch);
 	if (cursor_key(t, ch))
 		return true;
 	switch (ch) {
@@ -827,25 +714,30 @@ bool tui_handle_key(struct tui *t, int ch)
 		what_if(t);
 		break;
 	case '?':
-		t->help = true;
+		t->v.help = true;
+		t->v.help_top = 0;
+		break;
+	case 'f':
+		tui_model_set_follow(t->m, true);
+		t->v.tables_off = 0;
 		break;
 	case '\t':
-		t->focus = (t->focus + 1) % FOCUS_COUNT;
+		t->v.focus = (t->v.focus + 1) % TUI_FOCUS_COUNT;
 		break;
 	case KEY_BTAB:
-		t->focus = (t->focus + FOCUS_COUNT - 1) % FOCUS_COUNT;
+		t->v.focus = (t->v.focus + TUI_FOCUS_COUNT - 1) % TUI_FOCUS_COUNT;
 		break;
 	case '[':
-		t->tables_off = t->tables_off > 0 ? t->tables_off - 1 : 0;
+		t->v.tables_off = t->v.tables_off > 0 ? t->v.tables_off - 1 : 0;
 		break;
 	case ']':
-		t->tables_off++;
+		t->v.tables_off++;
 		break;
 	case '<':
-		t->tables_hoff = t->tables_hoff >= 16 ? t->tables_hoff - 16 : 0;
+		t->v.tables_hoff = t->v.tables_hoff >= 16 ? t->v.tables_hoff - 16 : 0;
 		break;
 	case '>':
-		t->tables_hoff += t->tables_hoff < 400 ? 16 : 0;
+		t->v.tables_hoff += t->v.tables_hoff < 400 ? 16 : 0;
 		break;
 	case KEY_MOUSE:
 		mouse(t);

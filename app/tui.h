@@ -13,9 +13,7 @@
 #include <stdbool.h>
 
 #include "app/tui_model.h"
-
-#define TUI_MIN_COLS 80
-#define TUI_MIN_ROWS 24
+#include "app/tui_view.h" /* TUI_MIN_COLS, TUI_MIN_ROWS */
 
 struct tui_config {
 	bool ascii; /* ASCII glyphs instead of arrows and box drawing */

@@ -79,6 +79,58 @@ int tui_lines_addf(struct tui_lines *l, enum tui_style style, const char *fmt, .
 	return 0;
 }
 
+int tui_text_cols(const char *s)
+{
+	int n = 0;
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+size_t tui_text_fit(const char *s, int cols)
+{
+	size_t i = 0;
+	int used = 0;
+	while (s[i]) {
+		size_t n = 1;
+		while (((unsigned char)s[i + n] & 0xc0) == 0x80)
+			n++;
+		if (++used > cols)
+			break;
+		i += n;
+	}
+	return i;
+}
+
+/* Where to end a row of `p` that is wider than `avail`: after the last space
+ * that fits, or (one long word) at the edge. */
+static size_t wrap_break(const char *p, int avail)
+{
+	size_t fit = tui_text_fit(p, avail), brk = fit;
+	while (brk > 0 && p[brk] != ' ')
+		brk--;
+	return brk > 0 ? brk : (fit > 0 ? fit : 1);
+}
+
+int tui_lines_wrap(struct tui_lines *l, enum tui_style style, const char *s, int width, int indent)
+{
+	if (indent > width / 2)
+		indent = width / 2;
+	for (int row = 0; row == 0 || *s; row++) {
+		int pad = row ? indent : 0, avail = width - pad;
+		if (width <= 0 || tui_text_cols(s) <= avail)
+			return tui_lines_addf(l, style, "%*s%s", pad, "", s);
+		size_t brk = wrap_break(s, avail), end = brk;
+		while (end > 0 && s[end - 1] == ' ')
+			end--;
+		if (tui_lines_addf(l, style, "%*s%.*s", pad, "", (int)end, s) != 0)
+			return -1;
+		s += brk;
+		s += strspn(s, " ");
+	}
+	return 0;
+}
+
 /* ---- an id -> index map (open addressing, never shrinks) ---- */
 
 struct idmap {
@@ -200,6 +252,7 @@ struct tui_model {
 	struct tui_pair *pairs;
 	size_t n_pairs;
 	char selected_name[64];
+	bool pinned; /* the student chose a node: the selection stops following */
 
 	size_t cursor;
 	size_t applied; /* records 0..applied-1 are folded */
@@ -340,6 +393,15 @@ static int apply_mapping(struct fold_node *fn, const struct trace_mapping *rec)
 	fm->rec = *rec;
 	if (rec->event == TRACE_MAP_CREATED || rec->event == TRACE_MAP_REMOTE_ADDED)
 		return map_add_remote(fm, &rec->remote);
+	for (size_t k = 0; rec->event == TRACE_MAP_REMOTE_REMOVED && k < fm->n_remotes; k++) {
+		if (fm->remotes[k].ip == rec->remote.ip &&
+		    fm->remotes[k].port == rec->remote.port) {
+			memmove(&fm->remotes[k], &fm->remotes[k + 1],
+				(fm->n_remotes - k - 1) * sizeof(*fm->remotes));
+			fm->n_remotes--;
+			break;
+		}
+	}
 	return 0;
 }
 
@@ -537,13 +599,15 @@ static int build_timeline(struct tui_model *m)
 
 /* ---- topology ---- */
 
-/* The IPv4 addresses in `detail`, de-duplicated, comma-separated. */
+/* The IPv4 addresses in `detail`, de-duplicated, comma-separated; not a
+ * host's gateway ("gw 192.168.1.1"), which is its router's address. */
 static void extract_addrs(const char *detail, char *out, size_t size)
 {
 	out[0] = '\0';
 	for (const char *p = detail; p && *p; p++) {
 		if (*p < '0' || *p > '9' ||
-		    (p > detail && (p[-1] == '.' || (p[-1] >= '0' && p[-1] <= '9'))))
+		    (p > detail && (p[-1] == '.' || (p[-1] >= '0' && p[-1] <= '9'))) ||
+		    (p - detail >= 3 && strncmp(p - 3, "gw ", 3) == 0))
 			continue;
 		size_t n = strspn(p, "0123456789.");
 		char tok[20];
@@ -813,6 +877,21 @@ static size_t first_nat(const struct tui_model *m)
 	return m->n_nodes ? 0 : TUI_NONE;
 }
 
+static void select_name(struct tui_model *m, size_t node)
+{
+	const char *name = node < m->n_nodes ? m->nodes[node].name : "";
+	snprintf(m->selected_name, sizeof(m->selected_name), "%s", name);
+}
+
+/* Follow mode: the selection is a function of the cursor alone. */
+static void follow_cursor(struct tui_model *m)
+{
+	if (m->pinned)
+		return;
+	size_t n = tui_model_cursor_node(m);
+	select_name(m, n != TUI_NONE ? n : first_nat(m));
+}
+
 int tui_model_adopt_log(struct tui_model *m, struct trace_log *log)
 {
 	int64_t keep_time = m->count ? tui_model_now(m) : INT64_MIN;
@@ -834,7 +913,7 @@ int tui_model_adopt_log(struct tui_model *m, struct trace_log *log)
 	else if (rc == 0)
 		rc = tui_model_seek(m, 0);
 	if (tui_model_find_node(m, m->selected_name) == TUI_NONE)
-		tui_model_select(m, first_nat(m));
+		select_name(m, first_nat(m));
 	return rc;
 }
 
@@ -907,7 +986,9 @@ int tui_model_seek(struct tui_model *m, size_t i)
 	if (m->count == 0)
 		return 0;
 	m->cursor = i < m->count ? i : m->count - 1;
-	return fold_to(m, m->cursor);
+	int rc = fold_to(m, m->cursor);
+	follow_cursor(m);
+	return rc;
 }
 
 bool tui_model_step(struct tui_model *m)
@@ -1066,8 +1147,30 @@ size_t tui_model_selected(const struct tui_model *m)
 
 void tui_model_select(struct tui_model *m, size_t node)
 {
-	const char *name = node < m->n_nodes ? m->nodes[node].name : "";
-	snprintf(m->selected_name, sizeof(m->selected_name), "%s", name);
+	select_name(m, node);
+	m->pinned = true;
+}
+
+void tui_model_set_follow(struct tui_model *m, bool on)
+{
+	m->pinned = !on;
+	follow_cursor(m);
+}
+
+bool tui_model_follow(const struct tui_model *m)
+{
+	return !m->pinned;
+}
+
+size_t tui_model_cursor_node(const struct tui_model *m)
+{
+	for (size_t i = m->cursor + 1; m->count && i-- > 0;) {
+		const char *name = record_node(trace_log_get(m->log, i));
+		size_t n = name ? tui_model_find_node(m, name) : TUI_NONE;
+		if (n != TUI_NONE)
+			return n;
+	}
+	return TUI_NONE;
 }
 
 size_t tui_model_selected_nat(const struct tui_model *m)
@@ -1162,28 +1265,91 @@ size_t tui_model_mapping_count(const struct tui_model *m, const char *node)
 	return n;
 }
 
-static int tables_conntrack(const struct tui_model *m, const struct fold_node *fn,
-			    struct tui_lines *out)
+/* A line of the tables pane, word-wrapped to `width` (<= 0: as it is). */
+static int tab_line(struct tui_lines *out, int width, enum tui_style style, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int tab_line(struct tui_lines *out, int width, enum tui_style style, const char *fmt, ...)
+{
+	char buf[640];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return tui_lines_wrap(out, style, buf, width, 2);
+}
+
+static bool tables_full(int width)
+{
+	return width <= 0 || width >= TUI_TABLES_FULL;
+}
+
+static const char *proto_name(uint8_t proto)
+{
+	return proto == 17 ? "udp" : proto == 6 ? "tcp" : proto == 1 ? "icmp" : "proto";
+}
+
+/* A flow in a narrow pane: "udp 192.168.1.5:5000 → 192.0.2.10:3478 29s
+ * [ASSURED] as 203.0.113.7:5000": the original tuple, then where the reply
+ * tuple shows a translation (netfilter: the reply tuple is the inverted
+ * original unless NAT rewrote it). */
+static void flow_compact(const struct tui_model *m, const struct trace_conntrack *c, int64_t now,
+			 char *out, size_t size)
+{
+	char src[24], dst[24], x[24];
+	const char *arrow = m->opt.ascii ? "->" : "\u2192";
+	int64_t left = c->expires_at - now;
+	long long secs = left <= 0 ? 0 : (long long)((left + SIM_S(1) - 1) / SIM_S(1));
+	endpoint_format(&(struct endpoint){c->orig.src, c->orig.sport}, src, sizeof(src));
+	endpoint_format(&(struct endpoint){c->orig.dst, c->orig.dport}, dst, sizeof(dst));
+	int used =
+	    snprintf(out, size, "%s %s %s %s %llds%s%s", proto_name(c->proto), src, arrow, dst,
+		     secs, c->seen_reply ? "" : " [UNREPLIED]", c->assured ? " [ASSURED]" : "");
+	if (used > 0 && (size_t)used < size &&
+	    (c->reply.dst != c->orig.src || c->reply.dport != c->orig.sport))
+		used += snprintf(out + used, size - (size_t)used, " as %s",
+				 endpoint_format(&(struct endpoint){c->reply.dst, c->reply.dport},
+						 x, sizeof(x)));
+	if (used > 0 && (size_t)used < size &&
+	    (c->reply.src != c->orig.dst || c->reply.sport != c->orig.dport))
+		snprintf(out + used, size - (size_t)used, " to %s",
+			 endpoint_format(&(struct endpoint){c->reply.src, c->reply.sport}, x,
+					 sizeof(x)));
+}
+
+/* The lines past `max` would not be on screen: the pane asks for no more
+ * (with 1 000 flows, formatting them all would cost a frame). */
+static bool pane_full(const struct tui_lines *out, size_t max)
+{
+	return max && out->n >= max;
+}
+
+static int tables_conntrack(const struct tui_model *m, const struct fold_node *fn, int width,
+			    size_t max, struct tui_lines *out)
 {
 	int64_t now = tui_model_now(m);
 	size_t n = fn ? tui_model_flow_count(m, fn->name) : 0;
 	char line[320];
-	if (tui_lines_addf(out, TUI_STYLE_HEADER, "conntrack -L (%zu flow%s)", n,
-			   n == 1 ? "" : "s") != 0)
+	if (tab_line(out, width, TUI_STYLE_HEADER, "conntrack -L (%zu flow%s)", n,
+		     n == 1 ? "" : "s") != 0)
 		return -1;
 	if (n == 0)
 		return tui_lines_addf(out, TUI_STYLE_DIM, "(no flows)");
-	for (size_t i = 0; i < fn->n_flows; i++) {
+	for (size_t i = 0; i < fn->n_flows && !pane_full(out, max); i++) {
 		if (!flow_alive(&fn->flows[i], now))
 			continue;
-		conntrack_format_record(&fn->flows[i].rec, now, line, sizeof(line));
-		if (tui_lines_addf(out, TUI_STYLE_PLAIN, "%s", line) != 0)
+		if (tables_full(width))
+			conntrack_format_record(&fn->flows[i].rec, now, line, sizeof(line));
+		else
+			flow_compact(m, &fn->flows[i].rec, now, line, sizeof(line));
+		if (tab_line(out, width, TUI_STYLE_PLAIN, "%s", line) != 0)
 			return -1;
 	}
 	return 0;
 }
 
-static int mapping_row(const struct fold_map *fm, int64_t now, const int *w, struct tui_lines *out)
+static int mapping_row(const struct tui_model *m, const struct fold_map *fm, int64_t now,
+		       const int *w, int width, struct tui_lines *out)
 {
 	char in[24], ex[24], who[256], left[24];
 	endpoint_format(&fm->rec.internal, in, sizeof(in));
@@ -1195,6 +1361,9 @@ static int mapping_row(const struct fold_map *fm, int64_t now, const int *w, str
 	else
 		snprintf(left, sizeof(left), "%llds",
 			 (long long)((fm->rec.expires_at - now + SIM_S(1) - 1) / SIM_S(1)));
+	if (!tables_full(width))
+		return tab_line(out, width, TUI_STYLE_PLAIN, "%s %s %s %s; %s", in,
+				m->opt.ascii ? "->" : "\u2192", ex, left, who);
 	return tui_lines_addf(out, TUI_STYLE_PLAIN, "%-*s %-*s %-4s %s", w[0], in, w[1], ex, left,
 			      who);
 }
@@ -1216,21 +1385,25 @@ static void mapping_widths(const struct fold_node *fn, int64_t now, int *w)
 }
 
 static int tables_mappings(const struct tui_model *m, const struct tui_node *nd,
-			   const struct fold_node *fn, struct tui_lines *out)
+			   const struct fold_node *fn, int width, size_t max, struct tui_lines *out)
 {
 	int64_t now = tui_model_now(m);
 	size_t n = fn ? tui_model_mapping_count(m, fn->name) : 0;
 	int w[2];
 	mapping_widths(fn, now, w);
-	if (tui_lines_addf(out, TUI_STYLE_HEADER, "NAT mappings (%zu), %s", n,
-			   nd->behaviour[0] ? nd->behaviour : "behaviour unknown") != 0 ||
+	if (tab_line(out, width, TUI_STYLE_HEADER, "NAT mappings (%zu), %s", n,
+		     nd->behaviour[0] ? nd->behaviour : "behaviour unknown") != 0)
+		return -1;
+	/* a narrow row says what it is: "in -> out 30s; accepts ..." */
+	if (tables_full(width) &&
 	    tui_lines_addf(out, TUI_STYLE_DIM, "%-*s %-*s %-4s %s", w[0], "internal", w[1],
 			   "external", "left", "who may come in") != 0)
 		return -1;
 	if (n == 0)
 		return tui_lines_addf(out, TUI_STYLE_DIM, "(no mappings)");
-	for (size_t i = 0; i < fn->n_maps; i++)
-		if (map_alive(&fn->maps[i], now) && mapping_row(&fn->maps[i], now, w, out) != 0)
+	for (size_t i = 0; i < fn->n_maps && !pane_full(out, max); i++)
+		if (map_alive(&fn->maps[i], now) &&
+		    mapping_row(m, &fn->maps[i], now, w, width, out) != 0)
 			return -1;
 	return 0;
 }
@@ -1267,7 +1440,7 @@ static void node_policies(const struct tui_model *m, const struct tui_node *nd,
 }
 
 static int firewall_rows(const struct tui_model *m, const struct tui_node *nd,
-			 const struct fold_node *fn, struct tui_lines *out)
+			 const struct fold_node *fn, int width, struct tui_lines *out)
 {
 	struct fw_rule rules[MAX_RULES];
 	enum fw_action pol[FW_CHAIN_COUNT];
@@ -1279,50 +1452,57 @@ static int firewall_rows(const struct tui_model *m, const struct tui_node *nd,
 		int c = rules[i].chain;
 		k[c]++;
 		fw_rule_format(&rules[i], text, sizeof(text));
-		if (tui_lines_addf(
-			out, TUI_STYLE_PLAIN, "%5llu  %s #%zu  %s",
-			fn ? (unsigned long long)fn->hits[c][k[c] <= MAX_RULES ? k[c] : 0] : 0ull,
-			fw_chain_name((enum fw_chain)c), k[c], text) != 0)
+		if (tab_line(out, width, TUI_STYLE_PLAIN, "%5llu  %s #%zu  %s",
+			     fn ? (unsigned long long)fn->hits[c][k[c] <= MAX_RULES ? k[c] : 0]
+				: 0ull,
+			     fw_chain_name((enum fw_chain)c), k[c], text) != 0)
 			return -1;
 	}
 	for (int c = 0; c < FW_CHAIN_COUNT; c++)
-		if (tui_lines_addf(out, TUI_STYLE_PLAIN, "%5llu  %s policy %s",
-				   fn ? (unsigned long long)fn->hits[c][0] : 0ull,
-				   fw_chain_name((enum fw_chain)c), fw_action_name(pol[c])) != 0)
+		if (tab_line(out, width, TUI_STYLE_PLAIN, "%5llu  %s policy %s",
+			     fn ? (unsigned long long)fn->hits[c][0] : 0ull,
+			     fw_chain_name((enum fw_chain)c), fw_action_name(pol[c])) != 0)
 			return -1;
 	return 0;
 }
 
 static int tables_firewall(const struct tui_model *m, const struct tui_node *nd,
-			   const struct fold_node *fn, struct tui_lines *out)
+			   const struct fold_node *fn, int width, struct tui_lines *out)
 {
 	if (!nd->firewall && nd->role != TUI_ROLE_NAT)
-		return tui_lines_addf(out, TUI_STYLE_HEADER, "firewall: off (accepts everything)");
-	if (tui_lines_addf(out, TUI_STYLE_HEADER, "firewall rules (%llu dropped so far)",
-			   fn ? (unsigned long long)fn->fw_drops : 0ull) != 0 ||
+		return tab_line(out, width, TUI_STYLE_HEADER, "firewall: off (accepts everything)");
+	if (tab_line(out, width, TUI_STYLE_HEADER, "firewall rules (%llu dropped so far)",
+		     fn ? (unsigned long long)fn->fw_drops : 0ull) != 0 ||
 	    tui_lines_addf(out, TUI_STYLE_DIM, " hits  rule") != 0 ||
-	    firewall_rows(m, nd, fn, out) != 0)
+	    firewall_rows(m, nd, fn, width, out) != 0)
 		return -1;
-	return tui_lines_addf(out, TUI_STYLE_DIM,
-			      "(hits count the drops each rule decided: the trace names the rule of "
-			      "every drop, not of accepted packets)");
+	return tab_line(out, width, TUI_STYLE_DIM,
+			"(hits count the drops each rule decided: the trace names the rule of "
+			"every drop, not of accepted packets)");
 }
 
-int tui_model_tables(const struct tui_model *m, const char *node, struct tui_lines *out)
+int tui_model_tables(const struct tui_model *m, const char *node, int width, size_t max,
+		     struct tui_lines *out)
 {
 	tui_lines_clear(out);
 	size_t i = tui_model_find_node(m, node);
 	if (i == TUI_NONE)
-		return tui_lines_addf(out, TUI_STYLE_DIM,
-				      "(select a node: tab, arrows or a click)");
+		return tab_line(out, width, TUI_STYLE_DIM,
+				"(select a node: tab, arrows or a click)");
 	const struct tui_node *nd = &m->nodes[i];
 	const struct fold_node *fn = fold_node_find(m, node);
-	if (tables_conntrack(m, fn, out) != 0 || tui_lines_addf(out, TUI_STYLE_PLAIN, " ") != 0)
+	/* a NAT's mappings first: they are what a student looks for there;
+	 * blank lines between the sections only where rows are not scarce */
+	bool gap = tables_full(width);
+	if (nd->role == TUI_ROLE_NAT && (tables_mappings(m, nd, fn, width, max, out) != 0 ||
+					 (gap && tui_lines_addf(out, TUI_STYLE_PLAIN, " ") != 0)))
 		return -1;
-	if (nd->role == TUI_ROLE_NAT && (tables_mappings(m, nd, fn, out) != 0 ||
-					 tui_lines_addf(out, TUI_STYLE_PLAIN, " ") != 0))
+	if (pane_full(out, max))
+		return 0;
+	if (tables_conntrack(m, fn, width, max, out) != 0 ||
+	    (gap && tui_lines_addf(out, TUI_STYLE_PLAIN, " ") != 0))
 		return -1;
-	return tables_firewall(m, nd, fn, out);
+	return pane_full(out, max) ? 0 : tables_firewall(m, nd, fn, width, out);
 }
 
 /* ---- the packet inspector ---- */
@@ -1335,30 +1515,54 @@ size_t tui_model_inspected(const struct tui_model *m)
 	return TUI_NONE;
 }
 
-static int inspect_fields(const struct trace_packet *p, int width, struct tui_lines *out)
+/* One field; a value too long for the pane wraps under the value column. */
+static int field_line(struct tui_lines *out, enum tui_style style, int width, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int field_line(struct tui_lines *out, enum tui_style style, int width, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return tui_lines_wrap(out, style, buf, width, 15);
+}
+
+/* Before and after side by side where they fit (a column each); in a narrow
+ * pane a rewritten field reads "before -> after" on its own line instead. */
+static int inspect_fields(const struct tui_model *m, const struct trace_packet *p, int width,
+			  struct tui_lines *out)
 {
 	struct packet_field after[24], before[24];
 	size_t na = packet_fields(p->bytes, p->len, after, 24);
 	if (p->hop != TRACE_HOP_TRANSLATE || !p->before) {
 		for (size_t i = 0; i < na; i++)
-			if (tui_lines_addf(out, TUI_STYLE_PLAIN, "%-14s %s", after[i].name,
-					   after[i].value) != 0)
+			if (field_line(out, TUI_STYLE_PLAIN, width, "%-14s %s", after[i].name,
+				       after[i].value) != 0)
 				return -1;
 		return 0;
 	}
 	size_t nb = packet_fields(p->before, p->before_len, before, 24);
 	int col = width >= 70 ? 24 : 18;
-	if (tui_lines_addf(out, TUI_STYLE_DIM, "%-14s %-*s %s", "field", col, "before", "after") !=
-	    0)
+	bool narrow = width > 0 && width < 15 + col + 16;
+	const char *arrow = m->opt.ascii ? "->" : "\u2192";
+	if (narrow ? field_line(out, TUI_STYLE_DIM, width, "%-14s before %s after", "field", arrow)
+		   : tui_lines_addf(out, TUI_STYLE_DIM, "%-14s %-*s %s", "field", col, "before",
+				    "after"))
 		return -1;
 	for (size_t i = 0; i < na || i < nb; i++) {
 		const char *name = i < na ? after[i].name : before[i].name;
 		const char *b = i < nb ? before[i].value : "";
 		const char *a = i < na ? after[i].value : "";
 		bool changed = strcmp(a, b) != 0;
-		if (tui_lines_addf(out, changed ? TUI_STYLE_CHANGED : TUI_STYLE_PLAIN,
-				   "%-14s %-*.*s %s%s", name, col, col, b, a,
-				   changed ? "  *" : "") != 0)
+		enum tui_style st = changed ? TUI_STYLE_CHANGED : TUI_STYLE_PLAIN;
+		int rc = !narrow ? tui_lines_addf(out, st, "%-14s %-*.*s %s%s", name, col, col, b,
+						  a, changed ? "  *" : "")
+			 : changed
+			     ? field_line(out, st, width, "%-14s %s %s %s *", name, b, arrow, a)
+			     : field_line(out, st, width, "%-14s %s", name, a);
+		if (rc != 0)
 			return -1;
 	}
 	return 0;
@@ -1382,31 +1586,36 @@ static int inspect_hex(const uint8_t *b, size_t len, int width, struct tui_lines
 	return 0;
 }
 
-static int inspect_header(const struct tui_model *m, const struct trace_record *r,
+/* The header, the summary and the sentences, word-wrapped: a drop's reason
+ * is the point of the inspector and must never be cut. */
+static int inspect_header(const struct tui_model *m, const struct trace_record *r, int width,
 			  struct tui_lines *out)
 {
 	const struct trace_packet *p = &r->u.packet;
-	char sum[256];
+	char sum[256], line[1024];
 	packet_summary(p->bytes, p->len, simdrive_payload_summary, m->opt.ascii, sum, sizeof(sum));
-	if (tui_lines_addf(out, TUI_STYLE_HEADER, "#%llu %s at %s%s%s, %.6f s",
-			   (unsigned long long)p->packet_id, trace_hop_name(p->hop),
-			   p->node ? p->node : "?", p->iface ? " " : "", p->iface ? p->iface : "",
-			   r->time / 1e9) != 0 ||
-	    tui_lines_addf(out, TUI_STYLE_PLAIN, "%s", sum) != 0)
+	snprintf(line, sizeof(line), "#%llu %s at %s%s%s, %.6f s", (unsigned long long)p->packet_id,
+		 trace_hop_name(p->hop), p->node ? p->node : "?", p->iface ? " " : "",
+		 p->iface ? p->iface : "", r->time / 1e9);
+	if (tui_lines_wrap(out, TUI_STYLE_HEADER, line, width, 2) != 0)
 		return -1;
-	if (p->hop == TRACE_HOP_DROP)
-		return tui_lines_addf(out, TUI_STYLE_DROP, "dropped (%s): %s",
-				      trace_drop_reason_name(p->reason), p->why ? p->why : "");
-	if (p->hop == TRACE_HOP_TRANSLATE) {
+	/* the sentence first: in a short pane it is what must show */
+	int rc = 0;
+	if (p->hop == TRACE_HOP_DROP) {
+		snprintf(line, sizeof(line), "dropped (%s): %s", trace_drop_reason_name(p->reason),
+			 p->why ? p->why : "");
+		rc = tui_lines_wrap(out, TUI_STYLE_DROP, line, width, 2);
+	} else if (p->hop == TRACE_HOP_TRANSLATE) {
 		char in[24], ex[24];
 		endpoint_format(&p->map_internal, in, sizeof(in));
 		endpoint_format(&p->map_external, ex, sizeof(ex));
-		return tui_lines_addf(out, TUI_STYLE_PLAIN, "by mapping %s %s %s", in,
-				      m->opt.ascii ? "<->" : "\u2194", ex);
+		snprintf(line, sizeof(line), "by mapping %s %s %s", in,
+			 m->opt.ascii ? "<->" : "\u2194", ex);
+		rc = tui_lines_wrap(out, TUI_STYLE_PLAIN, line, width, 2);
+	} else if (p->why) {
+		rc = tui_lines_wrap(out, TUI_STYLE_DIM, p->why, width, 2);
 	}
-	if (p->why)
-		return tui_lines_addf(out, TUI_STYLE_DIM, "%s", p->why);
-	return 0;
+	return rc != 0 ? -1 : tui_lines_wrap(out, TUI_STYLE_PLAIN, sum, width, 2);
 }
 
 int tui_model_inspect(const struct tui_model *m, size_t record, int width, struct tui_lines *out)
@@ -1417,7 +1626,7 @@ int tui_model_inspect(const struct tui_model *m, size_t record, int width, struc
 		return tui_lines_addf(out, TUI_STYLE_DIM,
 				      "(no packet yet: n steps to the next one)");
 	const struct trace_packet *p = &r->u.packet;
-	if (inspect_header(m, r, out) != 0 || inspect_fields(p, width, out) != 0 ||
+	if (inspect_header(m, r, width, out) != 0 || inspect_fields(m, p, width, out) != 0 ||
 	    tui_lines_addf(out, TUI_STYLE_DIM, "bytes (%zu)%s", p->len,
 			   p->hop == TRACE_HOP_TRANSLATE ? ", after the rewrite" : "") != 0)
 		return -1;
@@ -1583,7 +1792,7 @@ int tui_model_cycle_preset(struct tui_model *m, size_t node, char *msg, size_t s
 	}
 	for (size_t i = 0; i < m->n_pairs && i < n_prev && i < 64; i++)
 		m->pairs[i].prev_outcome = prev[i];
-	snprintf(msg, size, "what-if: %s %s %s %s, same seed %llu", name, from,
+	snprintf(msg, size, "what-if %s: %s %s %s, same seed %llu", name, from,
 		 m->opt.ascii ? "->" : "\u2192", to, (unsigned long long)m->seed);
 	outcome_changes(m, msg, size);
 	return 0;

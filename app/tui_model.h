@@ -64,6 +64,16 @@ void tui_lines_fini(struct tui_lines *l);
 int tui_lines_addf(struct tui_lines *l, enum tui_style style, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Display columns of UTF-8 text: every glyph natsim prints (arrows, crosses,
+ * box lines) is one column wide, so this counts characters. */
+int tui_text_cols(const char *s);
+/* Bytes of the longest prefix of `s` that fits in `cols` columns. */
+size_t tui_text_fit(const char *s, int cols);
+/* Append `s` word-wrapped to `width` columns (width <= 0: one line); rows
+ * after the first are indented by `indent` spaces. A word longer than a row
+ * is cut at the row's end and goes on. Returns 0 or -1 when out of memory. */
+int tui_lines_wrap(struct tui_lines *l, enum tui_style style, const char *s, int width, int indent);
+
 struct tui_model;
 
 /* A model for `s` (borrowed, must outlive the model). Runs nothing yet. */
@@ -152,7 +162,18 @@ size_t tui_model_node_count(const struct tui_model *m);
 const struct tui_node *tui_model_node(const struct tui_model *m, size_t i);
 size_t tui_model_find_node(const struct tui_model *m, const char *name); /* or TUI_NONE */
 size_t tui_model_selected(const struct tui_model *m);			 /* or TUI_NONE */
+/* A choice by the student (arrows, a click): it pins the selection, so the
+ * tables stop following the packet (tui_model_set_follow turns that back on). */
 void tui_model_select(struct tui_model *m, size_t node);
+/* Follow mode (on for a new model): the selected node, and so the tables
+ * pane, is the node of the record at the cursor (a packet hop, conntrack or
+ * mapping change), else of the last such record before it; before any, the
+ * first NAT. Turning it on selects that node at once. */
+void tui_model_set_follow(struct tui_model *m, bool on);
+bool tui_model_follow(const struct tui_model *m);
+/* The node the cursor's record (or the last one before it) happened at, or
+ * TUI_NONE. */
+size_t tui_model_cursor_node(const struct tui_model *m);
 /* The NAT the selected node is or sits behind, or TUI_NONE. */
 size_t tui_model_selected_nat(const struct tui_model *m);
 
@@ -194,16 +215,24 @@ const struct tui_pair *tui_model_pair(const struct tui_model *m, size_t i);
 size_t tui_model_flow_count(const struct tui_model *m, const char *node);
 size_t tui_model_mapping_count(const struct tui_model *m, const char *node);
 
-/* The tables pane for `node`: conntrack (conntrack -L lines), NAT mappings
- * (who may come in, time left) and firewall rules with the hits the trace
- * shows. Replaces `out`'s lines. Returns 0 or -1 when out of memory. */
-int tui_model_tables(const struct tui_model *m, const char *node, struct tui_lines *out);
+/* The tables pane for `node`: for a NAT its mappings first (who may come
+ * in, time left), then conntrack, then firewall rules with the hits the trace
+ * shows, for a pane `width` columns wide. At TUI_TABLES_FULL columns or more
+ * (or width <= 0) conntrack entries are `conntrack -L` lines; narrower, each
+ * flow is its tuple, time left and flags, and every line is word-wrapped to
+ * the width, so nothing needs scrolling sideways. Stops after about
+ * `max_lines` lines (0: all), the most the pane can show. Replaces `out`'s
+ * lines. Returns 0 or -1 when out of memory. */
+#define TUI_TABLES_FULL 120
+int tui_model_tables(const struct tui_model *m, const char *node, int width, size_t max_lines,
+		     struct tui_lines *out);
 
 /* The packet the inspector shows: the current record if it is a packet hop,
  * else the last hop before it; TUI_NONE if none. */
 size_t tui_model_inspected(const struct tui_model *m);
 /* Header fields, what a translation changed (before and after side by side),
- * the drop sentence, and the bytes in hex. */
+ * the drop sentence, and the bytes in hex; sentences and the packet summary
+ * are word-wrapped to `width` columns. */
 int tui_model_inspect(const struct tui_model *m, size_t record, int width, struct tui_lines *out);
 
 /* The recent packet flow ending at the cursor, at most `width` columns. Uses
@@ -218,8 +247,9 @@ bool tui_model_has_ladder(void);
  * port-restricted-cone -> symmetric -> full-cone. */
 const char *tui_next_preset(const char *current);
 /* Set the NAT `node`'s preset to the next one and re-run with the same seed.
- * `msg` gets a sentence for the status line ("office: port-restricted-cone ->
- * symmetric; alice <-> bob: direct -> relayed"). Returns 0, or -1 with `d`
+ * `msg` gets a sentence for the status line ("what-if office:
+ * port-restricted-cone -> symmetric, same seed 1; alice <-> bob: direct ->
+ * relayed"); the front end wraps it, never cuts it. Returns 0, or -1 with `d`
  * and `msg` saying why. */
 int tui_model_cycle_preset(struct tui_model *m, size_t node, char *msg, size_t size,
 			   struct diag *d);

@@ -113,6 +113,8 @@ static int build_nat_config(const struct scenario_nat *sn, struct nat_config *cf
 		cfg->hairpinning = sn->hairpinning;
 	if (sn->inbound_refresh >= 0)
 		cfg->inbound_refresh = sn->inbound_refresh;
+	if (sn->pooling >= 0)
+		cfg->pooling = (enum nat_pooling)sn->pooling;
 	cfg->n_public = sn->n_public;
 	for (size_t i = 0; i < sn->n_public; i++)
 		cfg->public_ip[i] = sn->public_ip[i];
@@ -212,6 +214,8 @@ static int build_nat(struct world *w, size_t ni, struct diag *d)
 				   &gw, d);
 	if (!wn->uplink || router_add_route(wn->router, 0, 0, wn->wan, gw) < 0)
 		return -1;
+	if (sn->input >= 0)
+		router_set_input(wn->router, (enum router_input)sn->input);
 	if (!router_enable_nat(wn->router, wn->wan, &cfg))
 		return report(w, d, &sn->loc, "cannot set up this NAT");
 	return 0;
@@ -446,6 +450,9 @@ void world_free(struct world *w)
 void world_announce(struct world *w)
 {
 	net_announce(w->net);
+	for (size_t i = 0; i < w->scn->n_nats; i++)
+		if (w->nats[i].router)
+			nat_announce(router_nat(w->nats[i].router));
 }
 
 struct world_host *world_find_host(struct world *w, const char *name)

@@ -49,6 +49,8 @@ struct conntrack {
 	size_t count;
 	uint32_t next_id;
 	struct ct_node *head, *tail;
+	conntrack_destroy_fn on_destroy;
+	void *on_destroy_ctx;
 };
 
 void conntrack_config_default(struct conntrack_config *cfg)
@@ -210,6 +212,23 @@ struct conntrack_entry *conntrack_lookup(struct conntrack *ct, const struct conn
 	return NULL;
 }
 
+bool conntrack_tuple_taken(const struct conntrack *ct, const struct conntrack_tuple *t,
+			   const struct conntrack_tuple *ignore_src)
+{
+	for (struct ct_hnode *hn = ct->buckets[ct_hash(ct, t)]; hn != NULL; hn = hn->next) {
+		if (!ct_tuple_eq(ct_hnode_tuple(hn), t))
+			continue;
+		const struct conntrack_entry *e = &hn->owner->e;
+		const struct conntrack_tuple *other =
+		    hn->dir == CONNTRACK_DIR_ORIGINAL ? &e->reply : &e->orig;
+		if (ignore_src != NULL && other->src == ignore_src->src &&
+		    other->sport == ignore_src->sport)
+			continue;
+		return true;
+	}
+	return false;
+}
+
 static void ct_emit(struct conntrack *ct, const struct conntrack_entry *entry,
 		    enum trace_ct_event ev, const char *why)
 {
@@ -225,12 +244,38 @@ static void ct_emit(struct conntrack *ct, const struct conntrack_entry *entry,
 	trace_emit(t, &r);
 }
 
+static void ct_timer_fired(struct engine *e, void *arg);
+
 static void ct_destroy(struct conntrack *ct, struct ct_node *node, const char *why)
 {
 	engine_cancel(ct->engine, node->timer);
 	ct_emit(ct, &node->e, TRACE_CT_DESTROY, why);
 	ct_unlink(ct, node);
+	/* nf_nat_core.c nf_nat_cleanup_conntrack: the NAT forgets the flow
+	 * as the entry goes (out of the table already, so the hook sees the
+	 * table as it is now). */
+	if (ct->on_destroy != NULL)
+		ct->on_destroy(&node->e, ct->on_destroy_ctx);
 	free(node);
+}
+
+void conntrack_set_destroy_hook(struct conntrack *ct, conntrack_destroy_fn fn, void *ctx)
+{
+	ct->on_destroy = fn;
+	ct->on_destroy_ctx = ctx;
+}
+
+/* Move an entry's deadline. Later: the pending event re-arms itself (lazy);
+ * earlier: the event is moved, so the entry dies exactly then. */
+static void ct_set_deadline(struct conntrack *ct, struct ct_node *node, int64_t at)
+{
+	bool earlier = at < node->e.expires_at;
+
+	node->e.expires_at = at;
+	if (!earlier)
+		return;
+	engine_cancel(ct->engine, node->timer);
+	node->timer = engine_schedule_at(ct->engine, at, ct_timer_fired, node);
 }
 
 /* The entry's one timer. Refreshes only move expires_at; the event notices
@@ -254,6 +299,14 @@ static void ct_timer_fired(struct engine *e, void *arg)
 struct conntrack_entry *conntrack_create(struct conntrack *ct, const struct conntrack_tuple *orig,
 					 const struct conntrack_tuple *reply)
 {
+	return conntrack_create_until(ct, orig, reply, CONNTRACK_LINUX_TIMEOUT);
+}
+
+struct conntrack_entry *conntrack_create_until(struct conntrack *ct,
+					       const struct conntrack_tuple *orig,
+					       const struct conntrack_tuple *reply,
+					       int64_t expires_at)
+{
 	/* nf_conntrack_core.c __nf_conntrack_alloc: a full table refuses new
 	 * flows ("nf_conntrack: table full, dropping packet"). */
 	if (ct->count >= ct->cfg.max_entries)
@@ -269,8 +322,10 @@ struct conntrack_entry *conntrack_create(struct conntrack *ct, const struct conn
 	node->e.orig = *orig;
 	node->e.reply = *reply;
 	node->e.created_at = now;
-	/* nf_conntrack_udp_packet: a new flow gets the unreplied timeout. */
-	node->e.expires_at = now + ct->cfg.udp_timeout;
+	/* nf_conntrack_udp_packet: a new flow gets the unreplied timeout;
+	 * a translated one its binding's deadline. */
+	node->e.expires_at =
+	    expires_at != CONNTRACK_LINUX_TIMEOUT ? expires_at : now + ct->cfg.udp_timeout;
 	node->timer = engine_schedule_at(ct->engine, node->e.expires_at, ct_timer_fired, node);
 	if (node->timer == 0) {
 		free(node);
@@ -294,8 +349,15 @@ struct conntrack_entry *conntrack_create(struct conntrack *ct, const struct conn
 void conntrack_seen(struct conntrack *ct, struct conntrack_entry *entry, enum conntrack_dir dir,
 		    size_t bytes)
 {
+	conntrack_seen_until(ct, entry, dir, bytes, CONNTRACK_LINUX_TIMEOUT);
+}
+
+void conntrack_seen_until(struct conntrack *ct, struct conntrack_entry *entry,
+			  enum conntrack_dir dir, size_t bytes, int64_t expires_at)
+{
 	int64_t now = engine_now(ct->engine);
 	bool changed = false;
+	int64_t deadline;
 
 	entry->packets[dir]++;
 	entry->bytes[dir] += bytes;
@@ -304,14 +366,19 @@ void conntrack_seen(struct conntrack *ct, struct conntrack_entry *entry, enum co
 	 * time_after) extends to the stream timeout and sets ASSURED; before
 	 * that, and for unreplied flows, every packet re-arms 30 s. */
 	if (entry->seen_reply && now > entry->created_at + ct->cfg.udp_stream_after) {
-		entry->expires_at = now + ct->cfg.udp_timeout_stream;
+		deadline = now + ct->cfg.udp_timeout_stream;
 		if (!entry->assured) {
 			entry->assured = true;
 			changed = true;
 		}
 	} else {
-		entry->expires_at = now + ct->cfg.udp_timeout;
+		deadline = now + ct->cfg.udp_timeout;
 	}
+	/* A translated flow lives exactly as long as its NAT binding (the
+	 * caller's deadline): see docs/nat-and-conntrack.md. */
+	if (expires_at != CONNTRACK_LINUX_TIMEOUT)
+		deadline = expires_at;
+	ct_set_deadline(ct, (struct ct_node *)entry, deadline);
 	/* nf_conntrack_core.c nf_conntrack_in: IPS_SEEN_REPLY is set after the
 	 * protocol handler ran, so the first reply itself still gets the
 	 * unreplied timeout and cannot make the flow ASSURED. */

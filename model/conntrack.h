@@ -83,17 +83,48 @@ void conntrack_prefetch(const struct conntrack *ct, const struct packet_info *in
 struct conntrack_entry *conntrack_lookup(struct conntrack *ct, const struct conntrack_tuple *t,
 					 enum conntrack_dir *dir);
 
+/* nf_conntrack_core.c nf_conntrack_tuple_taken, as nf_nat_used_tuple asks
+ * it: is `t` already the original or reply tuple of an entry? An entry that
+ * is a flow of `ignore` (its inside endpoint: the source of its original
+ * tuple, or of its reply tuple after NAT) does not count - the packet being
+ * translated belongs to it. `ignore` may be NULL. */
+bool conntrack_tuple_taken(const struct conntrack *ct, const struct conntrack_tuple *t,
+			   const struct conntrack_tuple *ignore_src);
+
+/* A deadline argument meaning "conntrack's own UDP timeouts". */
+#define CONNTRACK_LINUX_TIMEOUT INT64_MIN
+
 /* Create an entry. `reply` is the tuple replies will carry (for a NAT, after
  * translation). Returns NULL if the table is full or out of memory. Emits
  * TRACE_CT_NEW. Does not count a packet: call conntrack_seen() next. */
 struct conntrack_entry *conntrack_create(struct conntrack *ct, const struct conntrack_tuple *orig,
 					 const struct conntrack_tuple *reply);
+/* conntrack_create() with the deadline of the NAT binding the flow is
+ * (conntrack_seen_until), or CONNTRACK_LINUX_TIMEOUT. */
+struct conntrack_entry *conntrack_create_until(struct conntrack *ct,
+					       const struct conntrack_tuple *orig,
+					       const struct conntrack_tuple *reply,
+					       int64_t expires_at);
 
 /* A packet of `bytes` bytes passed in direction `dir`: update state and
  * refresh the timeout per the rules above. Emits TRACE_CT_UPDATE on a state
  * change and TRACE_CT_REFRESH otherwise. */
 void conntrack_seen(struct conntrack *ct, struct conntrack_entry *entry, enum conntrack_dir dir,
 		    size_t bytes);
+
+/* conntrack_seen() with the deadline given by the caller instead of the UDP
+ * timeouts above: a NAT router passes its mapping's deadline, so that a
+ * translated flow and its binding expire together (docs/nat-and-conntrack.md).
+ * CONNTRACK_LINUX_TIMEOUT means the rules above. A deadline earlier than the
+ * entry's current one is honoured exactly. */
+void conntrack_seen_until(struct conntrack *ct, struct conntrack_entry *entry,
+			  enum conntrack_dir dir, size_t bytes, int64_t expires_at);
+
+/* Called for every entry as it is destroyed (timed out or flushed), after it
+ * left the table: how a NAT forgets the flows it translated, as
+ * nf_nat_cleanup_conntrack does. One hook per table; NULL removes it. */
+typedef void (*conntrack_destroy_fn)(const struct conntrack_entry *entry, void *ctx);
+void conntrack_set_destroy_hook(struct conntrack *ct, conntrack_destroy_fn fn, void *ctx);
 
 /* The state a packet in `dir` of `entry` has for a firewall (entry may be NULL). */
 enum conntrack_state conntrack_state_of(const struct conntrack_entry *entry,

@@ -12,6 +12,8 @@
  */
 #include "model/nat.h"
 
+#include "model/conntrack.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +42,13 @@ struct nat_node {
 	struct nat_node *prev, *next; /* creation order */
 	engine_event_id timer;
 	struct nat *nat;
+	bool clash; /* keyed to one remote after a conntrack clash (nat_used_tuple) */
+};
+
+/* What a new mapping is for: the flow of the packet that asks for it. */
+struct nat_flow {
+	uint8_t proto;
+	struct endpoint internal, remote;
 };
 
 struct nat {
@@ -57,6 +66,8 @@ struct nat {
 	uint32_t next_id;
 	uint16_t seq_next[NAT_MAX_PUBLIC]; /* sequential cursor per public address */
 	struct nat_node *head, *tail;
+	const struct conntrack *ct; /* the router's, for nat_used_tuple; may be NULL */
+	size_t n_clash;		    /* live mappings with clash set */
 };
 
 /* ---- names, presets, parsing ------------------------------------------ */
@@ -323,13 +334,13 @@ static void nat_filter_sentence(const struct nat *nat, const struct nat_mapping 
 		nat_join(eps, n, m->n_remotes, true, list, sizeof(list));
 		nat_append(out, size, used,
 			   "its mapping for %s only accepts packets from %s (any port), %s it has "
-			   "sent to (address-restricted filtering)",
+			   "sent to (address-dependent filtering)",
 			   inside, list, uniq == 1 ? "the one address" : "the addresses");
 	} else {
 		nat_join(eps, n, m->n_remotes, false, list, sizeof(list));
 		nat_append(out, size, used,
 			   "its mapping for %s only accepts replies from %s, %s it has sent to "
-			   "(port-restricted filtering)",
+			   "(address-and-port-dependent filtering)",
 			   inside, list, m->n_remotes == 1 ? "the one endpoint" : "the endpoints");
 	}
 }
@@ -457,6 +468,8 @@ static void nat_list_append(struct nat *nat, struct nat_node *n)
 
 static void nat_node_free(struct nat_node *n)
 {
+	if (n->clash)
+		n->nat->n_clash--;
 	if (n->m.remotes != n->inline_remotes)
 		free((struct endpoint *)n->m.remotes);
 	free(n);
@@ -549,7 +562,8 @@ static bool nat_config_valid(const struct nat_config *cfg)
 	       cfg->port_lo >= 1 && cfg->port_lo <= cfg->port_hi &&
 	       (unsigned)cfg->mapping <= NAT_ADDRESS_AND_PORT_DEPENDENT &&
 	       (unsigned)cfg->filtering <= NAT_ADDRESS_AND_PORT_DEPENDENT &&
-	       (unsigned)cfg->ports <= NAT_PORT_RANDOM && cfg->mapping_timeout > 0;
+	       (unsigned)cfg->ports <= NAT_PORT_RANDOM &&
+	       (unsigned)cfg->pooling <= NAT_POOLING_ARBITRARY && cfg->mapping_timeout > 0;
 }
 
 struct nat *nat_new(struct engine *e, const char *node_name, const struct nat_config *cfg,
@@ -634,39 +648,95 @@ bool nat_owns_address(const struct nat *nat, uint32_t ip)
 
 /* ---- choosing a translation: address, then port ------------------------- */
 
-/* RFC 4787 REQ-2 "paired" pooling: one internal address always gets the same
- * external address, so a host's mappings all look like one host outside. A
- * hash rather than first-come assignment keeps it stateless and independent
- * of the order hosts start talking. */
-static size_t nat_pick_address(const struct nat *nat, uint32_t internal_ip)
+/* RFC 4787 REQ-2 (address pooling): which public address a new mapping
+ * gets. The behaviour is a row of this table, not a code path.
+ * - paired (REQ-2's recommendation): one internal address always gets the
+ *   same external address, so a host's mappings all look like one host
+ *   outside. A hash rather than first-come assignment keeps it stateless and
+ *   independent of the order hosts start talking.
+ * - arbitrary: any address for any mapping, drawn from the NAT's own seeded
+ *   stream (deterministic per seed), so one host's mappings may show
+ *   different addresses - which breaks applications that expect one. */
+static size_t nat_pool_paired(struct nat *nat, uint32_t internal_ip)
 {
 	return (size_t)(nat_mix(internal_ip) % nat->cfg.n_public);
 }
 
-static bool nat_port_free(const struct nat *nat, uint8_t proto, uint32_t ip, uint32_t port)
+static size_t nat_pool_arbitrary(struct nat *nat, uint32_t internal_ip)
+{
+	(void)internal_ip;
+	return (size_t)rng_below(&nat->rng, nat->cfg.n_public);
+}
+
+static const struct {
+	const char *name;
+	size_t (*pick)(struct nat *nat, uint32_t internal_ip);
+} nat_poolings[] = {
+    [NAT_POOLING_PAIRED] = {"paired", nat_pool_paired},
+    [NAT_POOLING_ARBITRARY] = {"arbitrary", nat_pool_arbitrary},
+};
+
+const char *nat_pooling_name(enum nat_pooling p)
+{
+	return (unsigned)p <= NAT_POOLING_ARBITRARY ? nat_poolings[p].name : "unknown";
+}
+
+static size_t nat_pick_address(struct nat *nat, uint32_t internal_ip)
+{
+	/* One address: nothing to choose, and no draw from the stream. */
+	if (nat->cfg.n_public == 1)
+		return 0;
+	return nat_poolings[nat->cfg.pooling].pick(nat, internal_ip);
+}
+
+/* nf_nat_core.c nf_nat_used_tuple: would the flow's reply tuple, remote ->
+ * external, be one conntrack already holds for another flow? The NAT's
+ * router delivers unsolicited packets to its own stack with `input accept`,
+ * and conntrack confirms an entry for each (remote -> public:port): that
+ * port is then taken for this remote. */
+static bool nat_used_tuple(const struct nat *nat, const struct nat_flow *fl,
+			   const struct endpoint *external)
+{
+	if (nat->ct == NULL)
+		return false;
+	struct conntrack_tuple reply = {.proto = fl->proto,
+					.src = fl->remote.ip,
+					.dst = external->ip,
+					.sport = fl->remote.port,
+					.dport = external->port};
+	struct conntrack_tuple inside = {
+	    .proto = fl->proto, .src = fl->internal.ip, .sport = fl->internal.port};
+	return conntrack_tuple_taken(nat->ct, &reply, &inside);
+}
+
+/* A port is free for a new mapping if no mapping or forward has it (so
+ * inbound has one answer) and conntrack holds no clashing flow on it. */
+static bool nat_port_free(const struct nat *nat, const struct nat_flow *fl, uint32_t ip,
+			  uint32_t port)
 {
 	struct endpoint ep = {ip, (uint16_t)port};
-	return nat_find_ext(nat, proto, &ep) == NULL;
+	return nat_find_ext(nat, fl->proto, &ep) == NULL && !nat_used_tuple(nat, fl, &ep);
 }
 
 /* First free port at or after `start`, wrapping within [port_lo, port_hi];
  * 0 if every port is taken. */
-static uint16_t nat_probe(const struct nat *nat, uint8_t proto, uint32_t ip, uint32_t start)
+static uint16_t nat_probe(const struct nat *nat, const struct nat_flow *fl, uint32_t ip,
+			  uint32_t start)
 {
 	uint32_t lo = nat->cfg.port_lo, range = (uint32_t)nat->cfg.port_hi - lo + 1;
 
 	for (uint32_t i = 0; i < range; i++) {
 		uint32_t p = lo + (start - lo + i) % range;
-		if (nat_port_free(nat, proto, ip, p))
+		if (nat_port_free(nat, fl, ip, p))
 			return (uint16_t)p;
 	}
 	return 0;
 }
 
-static uint16_t nat_pick_sequential(struct nat *nat, uint8_t proto, size_t idx)
+static uint16_t nat_pick_sequential(struct nat *nat, const struct nat_flow *fl, size_t idx)
 {
 	uint32_t ip = nat->cfg.public_ip[idx];
-	uint16_t p = nat_probe(nat, proto, ip, nat->seq_next[idx]);
+	uint16_t p = nat_probe(nat, fl, ip, nat->seq_next[idx]);
 
 	if (p != 0)
 		nat->seq_next[idx] = p == nat->cfg.port_hi ? nat->cfg.port_lo : (uint16_t)(p + 1);
@@ -676,8 +746,9 @@ static uint16_t nat_pick_sequential(struct nat *nat, uint8_t proto, size_t idx)
 /* An external port for a new mapping, or 0 when the range is exhausted. Any
  * mapping or forward already on (proto, address, port) is a collision:
  * external endpoints stay unique, so inbound has one answer. */
-static uint16_t nat_pick_port(struct nat *nat, uint8_t proto, size_t idx, uint16_t internal_port)
+static uint16_t nat_pick_port(struct nat *nat, const struct nat_flow *fl, size_t idx)
 {
+	uint16_t internal_port = fl->internal.port;
 	uint32_t ip = nat->cfg.public_ip[idx];
 	uint32_t lo = nat->cfg.port_lo, range = (uint32_t)nat->cfg.port_hi - lo + 1;
 
@@ -688,11 +759,11 @@ static uint16_t nat_pick_port(struct nat *nat, uint8_t proto, size_t idx, uint16
 		 * another one. Like nf_nat_core.c get_unique_tuple(), keep the
 		 * port only if it lies in the configured range and is unused. */
 		if (internal_port >= lo && internal_port <= nat->cfg.port_hi &&
-		    nat_port_free(nat, proto, ip, internal_port))
+		    nat_port_free(nat, fl, ip, internal_port))
 			return internal_port;
-		return nat_pick_sequential(nat, proto, idx);
+		return nat_pick_sequential(nat, fl, idx);
 	case NAT_PORT_SEQUENTIAL:
-		return nat_pick_sequential(nat, proto, idx);
+		return nat_pick_sequential(nat, fl, idx);
 	case NAT_PORT_RANDOM:
 		break;
 	}
@@ -702,10 +773,10 @@ static uint16_t nat_pick_port(struct nat *nat, uint8_t proto, size_t idx, uint16
 	uint32_t p = lo;
 	for (int i = 0; i < NAT_RANDOM_TRIES; i++) {
 		p = lo + (uint32_t)rng_below(&nat->rng, range);
-		if (nat_port_free(nat, proto, ip, p))
+		if (nat_port_free(nat, fl, ip, p))
 			return (uint16_t)p;
 	}
-	return nat_probe(nat, proto, ip, p);
+	return nat_probe(nat, fl, ip, p);
 }
 
 /* The part of the remote that belongs to the mapping key (RFC 4787 REQ-1):
@@ -749,17 +820,20 @@ static void nat_drop(struct nat_result *out, enum trace_drop_reason reason)
 }
 
 /* A new dynamic mapping for `internal` going to `remote`, or NULL with `out`
- * set to a drop. */
+ * set to a drop. `clash`: the mapping this source would reuse clashes with a
+ * conntrack entry for `remote`, so this one is for `remote` alone. */
 static struct nat_node *nat_create_dynamic(struct nat *nat, const struct packet_info *info,
 					   const struct endpoint *internal,
-					   const struct endpoint *remote, struct nat_result *out)
+					   const struct endpoint *remote, bool clash,
+					   struct nat_result *out)
 {
 	size_t idx = nat_pick_address(nat, internal->ip);
 	struct endpoint ext = {nat->cfg.public_ip[idx], 0};
-	struct endpoint key = nat_key_remote(nat, remote);
+	struct endpoint key = clash ? *remote : nat_key_remote(nat, remote);
+	struct nat_flow fl = {info->proto, *internal, *remote};
 	char ipbuf[16];
 
-	ext.port = nat_pick_port(nat, info->proto, idx, internal->port);
+	ext.port = nat_pick_port(nat, &fl, idx);
 	if (ext.port == 0) {
 		nat_drop(out, TRACE_DROP_NAT_EXHAUSTED);
 		if (nat_explains(nat))
@@ -788,6 +862,8 @@ static struct nat_node *nat_create_dynamic(struct nat *nat, const struct packet_
 				   "the NAT ran out of memory for a new mapping");
 		return NULL;
 	}
+	n->clash = clash;
+	nat->n_clash += clash;
 	nat_maybe_grow(nat);
 	nat_list_append(nat, n);
 	nat_index_insert(nat, n);
@@ -826,6 +902,7 @@ static void nat_result_init(struct nat_result *out)
 	out->why[0] = '\0';
 	out->mapping = NULL;
 	out->created = false;
+	out->refreshed = false;
 }
 
 /* The NAT rewrites ports, so it carries only protocols that have them. */
@@ -847,26 +924,65 @@ static bool nat_check_proto(const struct nat *nat, const struct packet_info *inf
 
 /* ---- the two questions -------------------------------------------------- */
 
+static bool nat_has_remote(const struct nat_node *n, const struct endpoint *remote)
+{
+	for (size_t i = 0; i < n->m.n_remotes; i++) {
+		if (nat_ep_eq(&n->m.remotes[i], remote))
+			return true;
+	}
+	return false;
+}
+
+/* nf_nat_core.c get_unique_tuple step one (find_appropriate_src): reuse the
+ * mapping this source already has - a port forward first, so a server
+ * answers from its forwarded port; then one made for this very remote after
+ * a clash; then the one the mapping behaviour keys (RFC 4787 REQ-1). Reuse
+ * holds only while the reply tuple is unused (nf_nat_used_tuple): if a
+ * conntrack entry already holds remote -> external (the router's own flow
+ * for an earlier unsolicited packet, with `input accept`), *clash is set and
+ * NULL returned: this remote needs a mapping of its own, on another port. */
+static struct nat_node *nat_find_for_source(struct nat *nat, uint8_t proto,
+					    const struct endpoint *internal,
+					    const struct endpoint *remote, bool *clash)
+{
+	struct endpoint none = {0, 0}, key = nat_key_remote(nat, remote);
+	struct nat_node *n = nat_find_key(nat, proto, internal, &none, true);
+
+	*clash = false;
+	if (n != NULL)
+		return n;
+	if (nat->n_clash > 0) {
+		n = nat_find_key(nat, proto, internal, remote, false);
+		if (n != NULL && n->clash)
+			return n;
+	}
+	n = nat_find_key(nat, proto, internal, &key, false);
+	if (n != NULL && nat->ct != NULL && !nat_has_remote(n, remote)) {
+		struct nat_flow fl = {proto, *internal, *remote};
+		if (nat_used_tuple(nat, &fl, &n->m.external)) {
+			*clash = true;
+			return NULL;
+		}
+	}
+	return n;
+}
+
 void nat_translate_outbound(struct nat *nat, uint8_t *buf, size_t len,
 			    const struct packet_info *info, struct nat_result *out)
 {
 	struct endpoint internal = {info->src, info->sport};
 	struct endpoint remote = {info->dst, info->dport};
-	struct endpoint key = nat_key_remote(nat, &remote);
-	struct endpoint none = {0, 0};
 	enum trace_map_event ev = TRACE_MAP_REFRESHED;
+	bool clash;
 
 	nat_result_init(out);
 	if (!nat_check_proto(nat, info, out))
 		return;
-	/* nf_nat_core.c step one: reuse an existing mapping for this source.
-	 * A port forward for the internal endpoint wins, so a server answers
-	 * from its forwarded port. */
-	struct nat_node *n = nat_find_key(nat, info->proto, &internal, &none, true);
-	if (n == NULL)
-		n = nat_find_key(nat, info->proto, &internal, &key, false);
+	struct nat_node *n = nat_find_for_source(nat, info->proto, &internal, &remote, &clash);
 	if (n == NULL) {
-		n = nat_create_dynamic(nat, info, &internal, &remote, out);
+		/* nf_nat_core.c get_unique_tuple steps two and three: an
+		 * address (pooling), then a port. */
+		n = nat_create_dynamic(nat, info, &internal, &remote, clash, out);
 		if (n == NULL)
 			return;
 		out->created = true;
@@ -875,8 +991,10 @@ void nat_translate_outbound(struct nat *nat, uint8_t *buf, size_t len,
 	if (nat_add_remote(n, &remote) && ev == TRACE_MAP_REFRESHED)
 		ev = TRACE_MAP_REMOTE_ADDED;
 	/* RFC 4787 REQ-6: outbound traffic always refreshes the mapping. */
-	if (!n->m.is_static)
+	if (!n->m.is_static) {
 		n->m.expires_at = engine_now(nat->engine) + nat->cfg.mapping_timeout;
+		out->refreshed = true;
+	}
 	nat_emit(nat, &n->m, ev, &remote);
 	packet_rewrite_src(buf, len, &n->m.external);
 	out->mapping = &n->m;
@@ -895,6 +1013,16 @@ static bool nat_filter_admits(const struct nat *nat, const struct nat_mapping *m
 			return true;
 	}
 	return false;
+}
+
+bool nat_admits(const struct nat *nat, const struct packet_info *info)
+{
+	struct endpoint external = {info->dst, info->dport};
+	struct endpoint remote = {info->src, info->sport};
+	const struct nat_node *n = nat_find_ext(nat, info->proto, &external);
+
+	return info->proto == IPPROTO_NUM_UDP && n != NULL &&
+	       nat_filter_admits(nat, &n->m, &remote);
 }
 
 void nat_translate_inbound(struct nat *nat, uint8_t *buf, size_t len,
@@ -928,12 +1056,42 @@ void nat_translate_inbound(struct nat *nat, uint8_t *buf, size_t len,
 	 * to (it lets outsiders keep a mapping alive). */
 	if (nat->cfg.inbound_refresh && !n->m.is_static) {
 		n->m.expires_at = engine_now(nat->engine) + nat->cfg.mapping_timeout;
+		out->refreshed = true;
 		nat_emit(nat, &n->m, TRACE_MAP_REFRESHED, &remote);
 	}
 	packet_rewrite_dst(buf, len, &n->m.internal);
 }
 
+/* The filtering state is the set of live flows (nf_nat_core.c keeps no
+ * other: an inbound packet is translated only if it matches a conntrack
+ * entry). When a flow's entry dies before its mapping - the mapping kept
+ * alive by another flow - the remote it was for may no longer come in. */
+void nat_flow_closed(struct nat *nat, uint8_t proto, const struct endpoint *internal,
+		     const struct endpoint *external, const struct endpoint *remote)
+{
+	struct nat_node *n = nat_find_ext(nat, proto, external);
+
+	/* A mapping dying this instant says so itself (TRACE_MAP_EXPIRED). */
+	if (n == NULL || !nat_ep_eq(&n->m.internal, internal) ||
+	    n->m.expires_at <= engine_now(nat->engine))
+		return;
+	struct endpoint *r = (struct endpoint *)n->m.remotes;
+	for (size_t i = 0; i < n->m.n_remotes; i++) {
+		if (nat_ep_eq(&r[i], remote)) {
+			memmove(&r[i], &r[i + 1], (n->m.n_remotes - i - 1) * sizeof(*r));
+			n->m.n_remotes--;
+			nat_emit(nat, &n->m, TRACE_MAP_REMOTE_REMOVED, remote);
+			return;
+		}
+	}
+}
+
 /* ---- forwards, reboot, reconfigure, inspection -------------------------- */
+
+void nat_attach_conntrack(struct nat *nat, const struct conntrack *ct)
+{
+	nat->ct = ct;
+}
 
 int nat_add_forward(struct nat *nat, uint8_t proto, uint16_t external_port,
 		    const struct endpoint *internal)
@@ -952,6 +1110,17 @@ int nat_add_forward(struct nat *nat, uint8_t proto, uint16_t external_port,
 	nat_index_insert(nat, n);
 	nat_emit(nat, &n->m, TRACE_MAP_CREATED, NULL);
 	return 0;
+}
+
+void nat_announce(struct nat *nat)
+{
+	/* Forwards are made while the world is built, before anyone watches
+	 * the trace: repeat them with the topology so that every renderer
+	 * (tables, dot, the JSON lines) sees them from the first instant. */
+	for (struct nat_node *n = nat->head; n != NULL; n = n->next) {
+		if (n->m.is_static)
+			nat_emit(nat, &n->m, TRACE_MAP_CREATED, NULL);
+	}
 }
 
 void nat_reboot(struct nat *nat)

@@ -19,9 +19,13 @@
  * address, pick a port.
  *
  * The NAT keeps its mapping table (internal endpoint -> external endpoint,
- * plus the remote endpoints contacted through it); the router that hosts it
- * keeps the per-flow conntrack entries beside it. Mappings expire exactly at
- * their deadline in virtual time (lazy re-arm), emitting TRACE_MAPPING.
+ * plus the remotes it has live flows to); the router that hosts it keeps the
+ * per-flow conntrack entries beside it, and the two are one model
+ * (docs/nat-and-conntrack.md): a translated flow's entry lives exactly as
+ * long as its mapping lets it (nat_result.refreshed), and a flow's end takes
+ * its remote out of the filtering state (nat_flow_closed). Mappings expire
+ * exactly at their deadline in virtual time (lazy re-arm), emitting
+ * TRACE_MAPPING.
  */
 #ifndef NATSIM_MODEL_NAT_H
 #define NATSIM_MODEL_NAT_H
@@ -47,6 +51,13 @@ enum nat_port_assignment {
 	NAT_PORT_RANDOM = 2,     /* uniformly random free port (RFC 6056 style) */
 };
 
+/* RFC 4787 REQ-2: which public address a new mapping gets when the NAT has
+ * several. */
+enum nat_pooling {
+	NAT_POOLING_PAIRED = 0,	   /* one internal address, always the same external one (REQ-2) */
+	NAT_POOLING_ARBITRARY = 1, /* any address, drawn per mapping from the NAT's stream */
+};
+
 #define NAT_MAX_PUBLIC 4
 
 struct nat_config {
@@ -57,11 +68,13 @@ struct nat_config {
 	int64_t mapping_timeout;     /* idle lifetime, default SIM_S(30); RFC 4787 REQ-5 asks >= 2 min */
 	bool inbound_refresh;        /* REQ-6: outbound always refreshes; inbound only if set */
 	bool hairpinning;            /* REQ-9 */
+	enum nat_pooling pooling;    /* REQ-2, default paired */
 	size_t n_public;
-	uint32_t public_ip[NAT_MAX_PUBLIC]; /* "paired" pooling (REQ-2): one internal host, one address */
+	uint32_t public_ip[NAT_MAX_PUBLIC];
 };
 
-/* Fill the defaults (EIM + APDF, preserve, 30 s, no hairpinning, no address). */
+/* Fill the defaults (EIM + APDF, preserve, paired pooling, 30 s, no
+ * hairpinning, no address). */
 void nat_config_default(struct nat_config *cfg);
 /* Apply a preset by name ("full-cone", "restricted-cone", "port-restricted-cone",
  * "symmetric"); only the behaviour fields change. Returns 0 or -1 if unknown. */
@@ -83,6 +96,7 @@ const char *nat_classic_name(enum nat_behaviour mapping, enum nat_behaviour filt
 const char *nat_behaviour_name(enum nat_behaviour b);       /* "endpoint-independent" */
 const char *nat_behaviour_abbrev(enum nat_behaviour b, bool filtering); /* "EIM", "APDF" */
 const char *nat_port_assignment_name(enum nat_port_assignment p);
+const char *nat_pooling_name(enum nat_pooling p);		 /* "paired", "arbitrary" */
 int nat_behaviour_parse(const char *s, enum nat_behaviour *out); /* names or abbreviations */
 
 struct nat_mapping {
@@ -114,9 +128,11 @@ struct nat_result {
 	/* A drop's sentence for students, built only while a trace observer is
 	 * attached to the NAT's engine (the only reader); "" otherwise. Tests
 	 * that read it subscribe an observer (tests/test_nat.c). */
-	char why[240];
+	char why[288]; /* RFC 4787 names are long: room for three remotes */
 	const struct nat_mapping *mapping; /* the mapping used (valid until the next NAT call) */
 	bool created;                      /* outbound: a new mapping was made */
+	bool refreshed; /* the mapping's lifetime was pushed back (REQ-6): its flow's
+			   conntrack entry follows it (docs/nat-and-conntrack.md) */
 };
 
 struct nat;
@@ -140,9 +156,20 @@ void nat_translate_outbound(struct nat *nat, uint8_t *buf, size_t len,
  * contacted through it, rewrite the destination. Drops name the mapping and
  * the rule that refused ("its mapping for 192.168.1.5:5000 only accepts
  * replies from 192.0.2.1:3478, the one endpoint it has sent to
- * (port-restricted filtering)"). */
+ * (address-and-port-dependent filtering)"). */
 void nat_translate_inbound(struct nat *nat, uint8_t *buf, size_t len,
 			   const struct packet_info *info, struct nat_result *out);
+
+/* A flow translated by the mapping internal <-> external ended (its
+ * conntrack entry died): `remote` no longer decides who may come in through
+ * it (TRACE_MAP_REMOTE_REMOVED), as in Linux, where the conntrack entry is
+ * the only filtering state. Does nothing if no such mapping holds `remote`.
+ * The router calls it from its conntrack destroy hook. */
+void nat_flow_closed(struct nat *nat, uint8_t proto, const struct endpoint *internal,
+		     const struct endpoint *external, const struct endpoint *remote);
+
+/* Would nat_translate_inbound() let this packet in? Changes nothing. */
+bool nat_admits(const struct nat *nat, const struct packet_info *info);
 
 /* True if `ip` is one of the NAT's public addresses. */
 bool nat_owns_address(const struct nat *nat, uint32_t ip);
@@ -151,9 +178,22 @@ bool nat_owns_address(const struct nat *nat, uint32_t ip);
  * going out (by its source). Changes nothing. */
 void nat_prefetch(const struct nat *nat, const struct packet_info *info);
 
+/* The conntrack table of the router whose own stack accepts unsolicited
+ * packets (`input accept`): its flows can hold a reply tuple a mapping would
+ * need, and a new flow that would clash with one gets another port, as
+ * nf_nat_core.c get_unique_tuple does. NULL (the default) for a router that
+ * drops them: then no such flow exists and nothing needs checking. */
+struct conntrack;
+void nat_attach_conntrack(struct nat *nat, const struct conntrack *ct);
+
 /* A static port forward: external port on the first public address -> internal. */
 int nat_add_forward(struct nat *nat, uint8_t proto, uint16_t external_port,
 		    const struct endpoint *internal);
+
+/* Emit a TRACE_MAP_CREATED ("static") record for every port forward. The
+ * world calls it once with the topology (net_announce), since forwards are
+ * added before any trace observer is attached. */
+void nat_announce(struct nat *nat);
 
 /* Reboot: every dynamic mapping is cleared (TRACE_MAP_CLEARED); forwards stay. */
 void nat_reboot(struct nat *nat);

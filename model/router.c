@@ -40,6 +40,7 @@ struct router {
 	struct conntrack *ct;
 	struct nat *nat;
 	struct iface *outside;
+	enum router_input input;
 };
 
 /* One packet's way through the router. */
@@ -51,11 +52,17 @@ struct fwd {
 	struct conntrack_entry *ce;	 /* NULL: new, or not tracking */
 	enum conntrack_dir dir;
 	bool track;
+	/* The NAT binding this flow goes through (the earliest deadline of
+	 * the dynamic mappings that translated it; CONNTRACK_LINUX_TIMEOUT if
+	 * none), and whether this packet pushed it back. */
+	int64_t binding_deadline;
+	bool binding_refreshed;
 };
 
 static void router_receive(struct node *n, struct iface *in, struct packet *p);
 static void router_free(struct node *n);
 static void router_describe(struct node *n, struct trace_node *out, char *detail, size_t size);
+static bool router_tracks(const struct router *r);
 
 /* node_ops.prefetch: the tables a packet's way through will read, then its
  * conntrack entry and, if it comes in to the NAT, its mapping. */
@@ -175,6 +182,28 @@ int router_add_route(struct router *r, uint32_t prefix, uint8_t len, struct ifac
 	return 0;
 }
 
+/* The conntrack destroy hook: tell the NAT which flow of which mapping
+ * ended (nf_nat_cleanup_conntrack). A source-translated flow left as
+ * internal -> remote and is answered at the external endpoint; a
+ * destination-translated one came in at the external endpoint and is
+ * answered by the internal one. A hairpinned flow is both. */
+static void router_flow_gone(const struct conntrack_entry *e, void *ctx)
+{
+	struct router *r = ctx;
+	const struct conntrack_tuple *o = &e->orig, *y = &e->reply;
+
+	if (r->nat == NULL)
+		return;
+	if (nat_owns_address(r->nat, y->dst) && !nat_owns_address(r->nat, o->src))
+		nat_flow_closed(r->nat, o->proto, &(struct endpoint){o->src, o->sport},
+				&(struct endpoint){y->dst, y->dport},
+				&(struct endpoint){o->dst, o->dport});
+	if (nat_owns_address(r->nat, o->dst) && !nat_owns_address(r->nat, y->src))
+		nat_flow_closed(r->nat, o->proto, &(struct endpoint){y->src, y->sport},
+				&(struct endpoint){o->dst, o->dport},
+				&(struct endpoint){y->dst, y->dport});
+}
+
 struct nat *router_enable_nat(struct router *r, struct iface *outside, const struct nat_config *cfg)
 {
 	struct nat_config c = *cfg;
@@ -196,7 +225,24 @@ struct nat *router_enable_nat(struct router *r, struct iface *outside, const str
 	nat_free(r->nat);
 	r->nat = nat;
 	r->outside = outside;
+	conntrack_set_destroy_hook(r->ct, router_flow_gone, r);
+	if (r->input == ROUTER_INPUT_ACCEPT)
+		nat_attach_conntrack(nat, r->ct);
 	return nat;
+}
+
+void router_set_input(struct router *r, enum router_input input)
+{
+	r->input = input;
+	/* Only an accepting INPUT path makes flows of the router's own that
+	 * a mapping can clash with (nat_attach_conntrack). */
+	if (r->nat != NULL)
+		nat_attach_conntrack(r->nat, input == ROUTER_INPUT_ACCEPT ? r->ct : NULL);
+}
+
+enum router_input router_input(const struct router *r)
+{
+	return r->input;
 }
 
 struct nat *router_nat(struct router *r)
@@ -257,6 +303,7 @@ static void router_describe(struct node *n, struct trace_node *out, char *detail
 	char a[16];
 
 	out->type = "router";
+	out->conntrack = router_tracks(r);
 	detail[0] = '\0';
 	for (size_t i = 0; i < n->n_ifaces && used < size; i++)
 		used += (size_t)snprintf(
@@ -265,11 +312,14 @@ static void router_describe(struct node *n, struct trace_node *out, char *detail
 	if (r->nat != NULL && used < size) {
 		const struct nat_config *c = nat_config(r->nat);
 
-		snprintf(detail + used, size - used, "; NAT %s (%s+%s) on %s %s",
-			 nat_classic_name(c->mapping, c->filtering),
-			 nat_behaviour_abbrev(c->mapping, false),
-			 nat_behaviour_abbrev(c->filtering, true), r->outside->name,
-			 ip_format(c->public_ip[0], a, sizeof(a)));
+		used += (size_t)snprintf(detail + used, size - used, "; NAT %s (%s+%s) on %s %s",
+					 nat_classic_name(c->mapping, c->filtering),
+					 nat_behaviour_abbrev(c->mapping, false),
+					 nat_behaviour_abbrev(c->filtering, true), r->outside->name,
+					 ip_format(c->public_ip[0], a, sizeof(a)));
+	}
+	if (r->input == ROUTER_INPUT_ACCEPT && used < size) {
+		snprintf(detail + used, size - used, "; input accept");
 	}
 	/* Behind another router's NAT (CGNAT, double NAT): the default route's
 	 * gateway NATs and we are on its inside. */
@@ -292,7 +342,8 @@ static void router_describe(struct node *n, struct trace_node *out, char *detail
 
 static bool router_tracks(const struct router *r)
 {
-	return r->nat != NULL || firewall_rule_count(r->fw, FW_CHAIN_FORWARD) > 0 ||
+	return r->nat != NULL || r->input == ROUTER_INPUT_ACCEPT ||
+	       firewall_rule_count(r->fw, FW_CHAIN_FORWARD) > 0 ||
 	       firewall_policy(r->fw, FW_CHAIN_FORWARD) != FW_ACCEPT;
 }
 
@@ -315,6 +366,12 @@ static bool nat_step(struct router *r, struct fwd *f, bool outbound, struct ifac
 	if (res.verdict != NAT_VERDICT_TRANSLATED) {
 		node_drop(&r->node, at, f->p, res.reason, res.why);
 		return false;
+	}
+	if (res.mapping != NULL && !res.mapping->is_static) {
+		if (f->binding_deadline == CONNTRACK_LINUX_TIMEOUT ||
+		    res.mapping->expires_at < f->binding_deadline)
+			f->binding_deadline = res.mapping->expires_at;
+		f->binding_refreshed |= res.refreshed;
 	}
 	if (trace_active(t)) {
 		struct trace_record rec = {.kind = TRACE_PACKET};
@@ -364,11 +421,18 @@ static bool hairpin(struct router *r, struct fwd *f)
 }
 
 /* POSTROUTING's end: confirm the flow in the table (create it on its first
- * packet) and count the packet. */
+ * packet) and count the packet. A translated flow's entry is the NAT binding
+ * (docs/nat-and-conntrack.md): it takes its mapping's deadline when it is
+ * created and whenever the packet refreshed the mapping (RFC 4787 REQ-6), and
+ * keeps its deadline otherwise, so it never outlives the mapping. */
 static void confirm(struct router *r, struct fwd *f)
 {
+	int64_t deadline = f->binding_deadline;
+
 	if (!f->track)
 		return;
+	if (deadline != CONNTRACK_LINUX_TIMEOUT && f->ce != NULL && !f->binding_refreshed)
+		deadline = f->ce->expires_at;
 	if (f->ce == NULL) {
 		struct conntrack_tuple reply = {
 		    .proto = f->info.proto,
@@ -378,11 +442,11 @@ static void confirm(struct router *r, struct fwd *f)
 		    .dport = f->info.sport,
 		};
 
-		f->ce = conntrack_create(r->ct, &f->received, &reply);
+		f->ce = conntrack_create_until(r->ct, &f->received, &reply, deadline);
 		f->dir = CONNTRACK_DIR_ORIGINAL;
 	}
 	if (f->ce != NULL) /* a full table lets the packet pass untracked */
-		conntrack_seen(r->ct, f->ce, f->dir, f->p->len);
+		conntrack_seen_until(r->ct, f->ce, f->dir, f->p->len, deadline);
 }
 
 /* Routing, TTL, FORWARD, SNAT, transmit. */
@@ -436,10 +500,53 @@ static void forward(struct router *r, struct fwd *f)
 	link_transmit(out->link, out, hop, f->p);
 }
 
+/* The router's own INPUT path with `input accept`: conntrack confirms the
+ * flow as any local flow (Linux timeouts, no NAT), and since nothing listens
+ * the stack answers port unreachable - not sent, as ICMP is not modelled yet
+ * (router.h). */
+static void local_input(struct router *r, struct fwd *f)
+{
+	char flow[64];
+
+	f->binding_deadline = CONNTRACK_LINUX_TIMEOUT;
+	confirm(r, f);
+	node_dropf(&r->node, f->in, f->p, TRACE_DROP_NO_SOCKET,
+		   "%s accepted %s into its own stack (input accept, as a bare Linux box "
+		   "does) and conntrack now tracks it, but nothing listens on port %u: it "
+		   "answers ICMP port unreachable (not modelled: nothing is sent back)",
+		   r->node.name, packet_flow_format(&f->info, false, flow, sizeof(flow)),
+		   f->info.dport);
+}
+
+/* A flow of the router's own stack: neither side is translated and its reply
+ * comes from one of our addresses. */
+static bool local_flow(struct router *r, const struct conntrack_entry *ce)
+{
+	return ce != NULL && ce->orig.dst == ce->reply.src &&
+	       node_iface_by_addr(&r->node, ce->reply.src) != NULL;
+}
+
+/* PREROUTING for a packet from outside to the NAT's public side: a flow the
+ * router's own stack already tracks stays its own (Linux does no NAT for a
+ * confirmed flow without a binding); otherwise DNAT through a mapping, and
+ * what no mapping takes goes to INPUT, where the `input` setting decides. */
+static bool inbound(struct router *r, struct fwd *f)
+{
+	if (r->input == ROUTER_INPUT_ACCEPT &&
+	    (local_flow(r, f->ce) || !nat_admits(r->nat, &f->info))) {
+		local_input(r, f);
+		return false;
+	}
+	return nat_step(r, f, false, f->in);
+}
+
 static void router_receive(struct node *n, struct iface *in, struct packet *p)
 {
 	struct router *r = (struct router *)n;
-	struct fwd f = {.in = in, .p = p, .dir = CONNTRACK_DIR_ORIGINAL};
+	struct fwd f = {.in = in,
+			.p = p,
+			.dir = CONNTRACK_DIR_ORIGINAL,
+			.binding_deadline = CONNTRACK_LINUX_TIMEOUT};
 	char why[200], flow[64], a[16];
 
 	if (packet_check(p, &f.info, why, sizeof(why)) != PACKET_OK) {
@@ -452,9 +559,13 @@ static void router_receive(struct node *n, struct iface *in, struct packet *p)
 	if (f.track)
 		f.ce = conntrack_lookup(r->ct, &f.received, &f.dir);
 	if (r->nat != NULL && nat_owns_address(r->nat, f.info.dst)) {
-		if (in == r->outside ? !nat_step(r, &f, false, in) : !hairpin(r, &f))
+		if (in == r->outside ? !inbound(r, &f) : !hairpin(r, &f))
 			return;
 	} else if (node_iface_by_addr(n, f.info.dst) != NULL) {
+		if (r->input == ROUTER_INPUT_ACCEPT) {
+			local_input(r, &f);
+			return;
+		}
 		node_dropf(n, in, p, TRACE_DROP_NOT_FOR_US,
 			   "%s dropped %s: %s is %s's own address, and routers do not run "
 			   "services here",

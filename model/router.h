@@ -11,7 +11,10 @@
  * NATs nest: a router's outside may sit behind another router's NAT (CGNAT).
  *
  * The router keeps a conntrack table (flows through it, with NATed reply
- * tuples) beside its NAT's mapping table; both show in the trace.
+ * tuples) beside its NAT's mapping table; both show in the trace, and they
+ * never disagree: a translated flow's entry is its NAT binding and takes the
+ * mapping's deadline, and its end is reported to the NAT
+ * (docs/nat-and-conntrack.md).
  */
 #ifndef NATSIM_MODEL_ROUTER_H
 #define NATSIM_MODEL_ROUTER_H
@@ -22,6 +25,19 @@
 #include "model/net.h"
 
 struct router;
+
+/* What the router's own stack (netfilter's INPUT path) does with a packet
+ * addressed to one of its own addresses that no NAT mapping takes: a home
+ * router's firewall drops it; a bare Linux box accepts it, conntrack confirms
+ * a flow for it, and it answers "port unreachable" since nothing listens.
+ * That flow then holds the reply tuple remote -> public:port, and an inside
+ * host's later flow to that remote must take another port
+ * (docs/nat-and-conntrack.md). ICMP is not modelled yet: the answer is a
+ * trace verdict (drop reason no-socket) and nothing is sent back. */
+enum router_input {
+	ROUTER_INPUT_DROP = 0,	 /* default: a home router */
+	ROUTER_INPUT_ACCEPT = 1, /* a bare Linux NAT (masquerade, no INPUT rules) */
+};
 
 struct router *router_new(struct net *net, const char *name);
 struct node *router_node(struct router *r);
@@ -41,6 +57,8 @@ struct nat *router_enable_nat(struct router *r, struct iface *outside, const str
 struct nat *router_nat(struct router *r);
 struct iface *router_nat_outside(struct router *r);
 struct firewall *router_firewall(struct router *r);
+void router_set_input(struct router *r, enum router_input input);
+enum router_input router_input(const struct router *r);
 struct conntrack *router_conntrack(struct router *r);
 
 #endif

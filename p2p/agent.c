@@ -2,7 +2,8 @@
  * agent.c - the peer agent (see agent.h; wire format in docs/protocol.md).
  *
  * Structure: one handler per message type (REGISTER/CONNECT responses,
- * INTRODUCE, Binding request = connectivity check, Binding response, RELAY,
+ * INTRODUCE, Binding request = connectivity or consent check, Binding
+ * response, RELAY (data, and the answer to our RELAY request),
  * DATA), and per-peer timers in tick_peer(). Candidate pairs are (our socket,
  * remote candidate): an agent has one socket, so the local half of every pair
  * is config.local and the pair is named by its remote endpoint.
@@ -17,8 +18,7 @@
 #include <string.h>
 
 #define REG_MAX_TRIES 5
-#define IDLE_PROBES 3
-#define IDLE_PROBE_INTERVAL P2P_NS_PER_S
+#define RELAY_MAX_TRIES 5 /* RELAY requests before the relay counts as unreachable */
 #define REG_RETRY_AFTER_LOSS (10 * P2P_NS_PER_S)
 #define KEEPALIVE_PADDING 64 /* so stunsrv's no-amplification rule still answers */
 
@@ -62,6 +62,7 @@ struct agent_peer {
 	bool controlling; /* lexicographically smaller name nominates */
 	bool introduced;  /* keys and session known */
 	bool connect_pending;     /* CONNECT to send once registered */
+	bool reconnect_on_send;	  /* path lost with keepalives off: reconnect on agent_send */
 	uint8_t slot;             /* index in agent.peers */
 	enum agent_peer_state state;
 	uint32_t n_pairs;
@@ -72,11 +73,14 @@ struct agent_peer {
 	uint64_t retx_soonest_ns; /* min of the pairs' retx_ns (retx_refresh) */
 	uint64_t next_check_ns; /* RELAYED: next background check */
 	uint64_t punch_deadline_ns;
-	uint64_t last_heard_ns;
-	uint64_t next_keepalive_ns;
+	uint64_t consent_ns;	  /* DIRECT: last authenticated answer (RFC 7675) */
+	uint64_t next_consent_ns; /* DIRECT: next consent check (none with keepalives off) */
+	uint64_t relay_retry_ns;  /* PUNCHING: next RELAY request; 0: not asking */
 	/* The rest. */
 	uint64_t connect_retry_ns; /* 0: not waiting for an introduction */
 	uint64_t connect_deadline_ns;
+	unsigned relay_tries;
+	uint8_t relay_txid[STUN_TXID_SIZE];
 	uint32_t cap_pairs;
 	size_t rr;      /* next pair for a background check while relayed */
 	int selected;   /* chosen pair, -1 none */
@@ -126,7 +130,6 @@ struct agent {
 	/* The rest. */
 	struct agent_config cfg;
 	char name[AGENT_NAME_MAX];
-	uint64_t dead_cfg;
 	size_t n_hosts;
 	struct p2p_endpoint hosts[AGENT_MAX_HOST_CANDIDATES];
 	/* registration with the coordinator */
@@ -139,6 +142,9 @@ struct agent {
 };
 
 static void settle(struct agent *a);
+static int on_relay_response(struct agent *a, uint64_t now, const struct p2p_endpoint *from,
+			     const struct stun_msg *m);
+static void reconnect(struct agent *a, struct agent_peer *p, uint64_t now);
 
 /* ---- small helpers ---- */
 
@@ -399,16 +405,18 @@ static int add_pair(struct agent_peer *p, const struct coord_candidate *c)
 	return (int)p->n_pairs++;
 }
 
-static uint64_t dead_interval(const struct agent *a)
+/* RFC 7675 5.1: the time until the next consent check, drawn uniformly from
+ * 0.8 to 1.2 times the base period (5 s: checks 4 to 6 s apart), so that
+ * agents started together do not check in step. The draw comes from the
+ * injected random source, like every other, so a run stays reproducible. */
+static uint64_t consent_interval(struct agent *a)
 {
-	if (a->dead_cfg)
-		return a->dead_cfg;
-	/* Without keepalives an idle path is checked only after two minutes of
-	 * silence: longer than most NATs keep an idle UDP mapping (RFC 4787
-	 * REQ-5 asks for at least 2 min, many keep 30 s), so a path that
-	 * depended on the mapping is found dead then - the lesson keepalives
-	 * exist to teach. Probing sooner would itself be a keepalive. */
-	return a->cfg.keepalive_ns ? 3 * a->cfg.keepalive_ns : 120 * P2P_NS_PER_S;
+	uint8_t r[2];
+	a->cfg.random.fill(a->cfg.random.ctx, r, sizeof(r));
+	uint64_t u = (uint64_t)r[0] << 8 | r[1]; /* 0 .. 65535 */
+	uint64_t base = a->cfg.consent_check_ns, span = base * 2 / 5;
+	/* base * (0.8 + 0.4 * u / 65536), in integers that cannot overflow */
+	return base * 4 / 5 + span / 65536 * u + span % 65536 * u / 65536;
 }
 
 /* ---- lifecycle ---- */
@@ -425,6 +433,10 @@ static void set_defaults(struct agent_config *c)
 		c->keepalive_ns = 25 * P2P_NS_PER_S;
 	if (!c->refresh_ns)
 		c->refresh_ns = 60 * P2P_NS_PER_S;
+	if (!c->consent_check_ns)
+		c->consent_check_ns = 5 * P2P_NS_PER_S; /* RFC 7675 5.1 */
+	if (!c->consent_expiry_ns)
+		c->consent_expiry_ns = 30 * P2P_NS_PER_S; /* RFC 7675 5.1 */
 	if (!c->rto_ns)
 		c->rto_ns = 500 * P2P_NS_PER_MS;
 	if (!c->check_rto_ns)
@@ -444,7 +456,6 @@ struct agent *agent_new(const struct agent_config *cfg)
 	if (a == NULL)
 		return NULL;
 	a->cfg = *cfg;
-	a->dead_cfg = cfg->dead_ns;
 	set_defaults(&a->cfg);
 	snprintf(a->name, sizeof(a->name), "%s", cfg->name);
 	a->cfg.name = a->name;
@@ -547,6 +558,7 @@ static void fail_peer(struct agent *a, struct agent_peer *p, const char *why)
 {
 	p->state = AGENT_PEER_FAILED;
 	p->connect_retry_ns = 0;
+	p->relay_retry_ns = 0;
 	p->connect_pending = false;
 	emit(a, AGENT_EV_FAILED, p->name, "cannot reach %s: %s", p->name, why);
 }
@@ -653,6 +665,7 @@ static void send_connect(struct agent *a, struct agent_peer *p, uint64_t now)
 static void request_introduction(struct agent *a, struct agent_peer *p, uint64_t now)
 {
 	p->state = AGENT_PEER_CONNECTING;
+	p->reconnect_on_send = false;
 	p->connect_deadline_ns = now + a->cfg.punch_timeout_ns;
 	new_txid(a, p->connect_txid);
 	if (a->registered) {
@@ -722,8 +735,10 @@ static void start_punching(struct agent *a, struct agent_peer *p, uint64_t now)
 	p->state = AGENT_PEER_PUNCHING;
 	p->connect_retry_ns = 0;
 	p->connect_pending = false;
+	p->reconnect_on_send = false;
 	p->selected = p->nominating = -1;
 	p->punch_deadline_ns = now + a->cfg.punch_timeout_ns;
+	p->relay_retry_ns = 0;
 	p->rr = 0;
 	/* A fresh checklist (RFC 8445 6.1.2.6): every pair Waiting for its paced
 	 * first check; what an earlier round learned may no longer hold (path
@@ -1014,8 +1029,10 @@ static void select_pair(struct agent *a, struct agent_peer *p, int pair, uint64_
 		p->pairs[i].waiting = false;
 	}
 	p->retx_soonest_ns = P2P_NO_DEADLINE;
-	p->last_heard_ns = now;
-	p->next_keepalive_ns = now + (a->cfg.keepalive_ns ? a->cfg.keepalive_ns : dead_interval(a));
+	p->relay_retry_ns = 0;
+	/* The nominated pair was just answered: consent is fresh (RFC 7675 5.1). */
+	p->consent_ns = now;
+	p->next_consent_ns = now + consent_interval(a);
 	bool text = text_wanted(a);
 	struct p2p_event *e = emit(a, upgrade ? AGENT_EV_UPGRADED : AGENT_EV_DIRECT, p->name,
 				   "%s %s via %s -> %s (%s)",
@@ -1090,7 +1107,6 @@ static int on_check(struct agent *a, uint64_t now, const struct p2p_endpoint *fr
 	if (stun_check_integrity_sha256_key(m, buf, len, &p->check_mac) != STUN_OK)
 		return AGENT_ERR_UNAUTHENTICATED; /* RFC 8489 9.1.3: silently discard */
 	answer_check(a, p, from, m);
-	p->last_heard_ns = now;
 	int i = find_pair(p, from);
 	if (i < 0) {
 		/* RFC 8445 7.3.1.3: a peer-reflexive candidate, learned from the check. */
@@ -1130,7 +1146,11 @@ static int on_check_response(struct agent *a, uint64_t now, const struct p2p_end
 				return AGENT_OK;
 			int pair = t->pair;
 			touch(a, p);
-			p->last_heard_ns = now;
+			/* RFC 7675 5.1: only an answer to our own request on the
+			 * chosen pair renews consent - the peer's checks and data
+			 * do not show that it still wants ours. */
+			if (pair == p->selected)
+				p->consent_ns = now;
 			p->pairs[pair].succeeded = true;
 			if (pair_txn(p, pair) == t)
 				p->pairs[pair].retx_ns = 0; /* answered: no more retransmissions */
@@ -1183,8 +1203,7 @@ static int on_coord_binding(struct agent *a, uint64_t now, const struct stun_msg
 
 /* ---- data ---- */
 
-static int deliver(struct agent *a, struct agent_peer *p, uint64_t now, const struct stun_msg *m,
-		   bool relayed)
+static int deliver(struct agent *a, struct agent_peer *p, const struct stun_msg *m, bool relayed)
 {
 	const struct stun_attr *pl = stun_find(m, STUN_ATTR_NATSIM_PAYLOAD);
 	uint8_t plain[P2P_MAX_DATAGRAM];
@@ -1196,8 +1215,6 @@ static int deliver(struct agent *a, struct agent_peer *p, uint64_t now, const st
 	int n = crypto_open(&p->cs, pl->value, pl->len, plain, sizeof(plain));
 	if (n < 0 || n > AGENT_MAX_DATA)
 		return AGENT_ERR_UNAUTHENTICATED;
-	if (!relayed)
-		p->last_heard_ns = now;
 	struct p2p_event *e = emit(a, AGENT_EV_DATA_RECEIVED, p->name, "%d bytes from %s (%s)", n,
 				   p->name, relayed ? "through the relay" : "direct");
 	if (e) {
@@ -1207,8 +1224,8 @@ static int deliver(struct agent *a, struct agent_peer *p, uint64_t now, const st
 	return AGENT_OK;
 }
 
-static int on_data(struct agent *a, uint64_t now, const struct p2p_endpoint *from,
-		   const struct stun_msg *m, bool relayed)
+static int on_data(struct agent *a, const struct p2p_endpoint *from, const struct stun_msg *m,
+		   bool relayed)
 {
 	char name[AGENT_NAME_MAX];
 	struct agent_peer *p;
@@ -1218,25 +1235,31 @@ static int on_data(struct agent *a, uint64_t now, const struct p2p_endpoint *fro
 	    stun_get_string(m, STUN_ATTR_NATSIM_PEER, name, sizeof(name)) != STUN_OK ||
 	    (p = find_peer(a, name)) == NULL)
 		return AGENT_ERR_UNKNOWN_PEER;
-	return deliver(a, p, now, m, relayed);
+	return deliver(a, p, m, relayed);
 }
 
 int agent_send(struct agent *a, uint64_t now_ns, const char *peer_name, const uint8_t *data,
 	       size_t len)
 {
-	/* Sealing moves no deadline: the peer is not touched. */
+	/* Sealing moves no deadline: the peer is not touched (but see below). */
 	int slot = find_slot(a, peer_name);
 	struct agent_peer *p = slot < 0 ? NULL : a->peers[slot];
 	uint8_t sealed[AGENT_MAX_DATA + CRYPTO_SEAL_OVERHEAD], txid[STUN_TXID_SIZE];
 	struct stun_writer w;
 
-	(void)now_ns;
 	if (len > AGENT_MAX_DATA)
 		return AGENT_ERR_INVALID;
 	if (p == NULL)
 		return AGENT_ERR_UNKNOWN_PEER;
 	if (!p->introduced || p->state == AGENT_PEER_FAILED)
 		return AGENT_ERR_NOT_CONNECTED;
+	if (p->reconnect_on_send) {
+		/* The path was lost while we kept nothing alive: this message
+		 * goes through the relay, and we look for a path again. */
+		touch(a, p);
+		reconnect(a, p, now_ns);
+		settle(a);
+	}
 	int n = crypto_seal(&p->cs, data, len, sealed, sizeof(sealed));
 	if (n < 0)
 		return AGENT_ERR_INVALID;
@@ -1275,9 +1298,16 @@ static void discovery_drain(struct agent *a)
 	if (!discovery_result(a->disc, &r))
 		return;
 	struct p2p_event *e;
+	/* RFC 3489's classes (RFC 5780 section 4.3 keeps them as names only) call
+	 * every NAT whose mapping is not endpoint-independent "symmetric": say so,
+	 * since RFC 4787's mapping name beside it may be address-dependent. */
+	bool rfc3489_symmetric = r.ok && strcmp(r.classic_name, "symmetric") == 0;
 	if (r.ok)
 		e = emit(a, AGENT_EV_NAT_CLASSIFIED, NULL,
-			 "NAT: %s (mapping %s, filtering %s), public endpoint %s", r.classic_name,
+			 "NAT: %s (%smapping %s, filtering %s), public endpoint %s", r.classic_name,
+			 rfc3489_symmetric ? "as RFC 3489 calls every mapping that is not "
+					     "endpoint-independent; "
+					   : "",
 			 discovery_behaviour_name(r.mapping), discovery_behaviour_name(r.filtering),
 			 fmt_ep(&r.mapped, ep));
 	else
@@ -1342,9 +1372,11 @@ static int input(struct agent *a, uint64_t now_ns, const struct p2p_endpoint *fr
 	case STUN_METHOD_INTRODUCE:
 		return on_introduce(a, now_ns, from, &m);
 	case STUN_METHOD_RELAY:
-		return on_data(a, now_ns, from, &m, true);
+		if (m.cls == STUN_CLASS_SUCCESS || m.cls == STUN_CLASS_ERROR)
+			return on_relay_response(a, now_ns, from, &m);
+		return on_data(a, from, &m, true);
 	case STUN_METHOD_DATA:
-		return on_data(a, now_ns, from, &m, false);
+		return on_data(a, from, &m, false);
 	}
 	return AGENT_ERR_MALFORMED;
 }
@@ -1357,41 +1389,151 @@ int agent_input(struct agent *a, uint64_t now_ns, const struct p2p_endpoint *fro
 	return rc;
 }
 
-static void path_lost(struct agent *a, struct agent_peer *p, uint64_t now)
+/* After a lost path. Our own mappings may be gone too: re-register first,
+ * then CONNECT; a fresh INTRODUCE restarts punching on both sides. */
+static void reconnect(struct agent *a, struct agent_peer *p, uint64_t now)
 {
-	char l[P2P_ENDPOINT_STRLEN], r[P2P_ENDPOINT_STRLEN];
-	const struct agent_pair *pp = &p->pairs[p->selected];
-
-	struct p2p_event *e = emit(a, AGENT_EV_PATH_LOST, p->name,
-				   "path to %s via %s -> %s silent for %llu s; asking the "
-				   "coordinator to introduce us again",
-				   p->name, fmt_ep(&a->cfg.local, l), fmt_ep(&pp->remote.ep, r),
-				   (unsigned long long)((now - p->last_heard_ns) / P2P_NS_PER_S));
-	if (e) {
-		e->local = a->cfg.local;
-		e->remote = pp->remote.ep;
-	}
-	p->selected = -1;
-	/* Our own mappings may be gone too: re-register first, then CONNECT. */
 	if (a->reg_tries == 0)
 		begin_register(a, now);
 	request_introduction(a, p, now);
 }
 
-/* Liveness of a chosen path: keepalives, or idle probes when they are off. */
+static void path_lost(struct agent *a, struct agent_peer *p, uint64_t now)
+{
+	char l[P2P_ENDPOINT_STRLEN], r[P2P_ENDPOINT_STRLEN];
+	const struct agent_pair *pp = &p->pairs[p->selected];
+
+	bool quiet = a->cfg.keepalive_ns == 0;
+	struct p2p_event *e = emit(a, AGENT_EV_PATH_LOST, p->name,
+				   "no answer on the path to %s via %s -> %s for %llu s: consent "
+				   "expired (RFC 7675); %s",
+				   p->name, fmt_ep(&a->cfg.local, l), fmt_ep(&pp->remote.ep, r),
+				   (unsigned long long)((now - p->consent_ns) / P2P_NS_PER_S),
+				   quiet ? "we send no keepalives, so we ask for a new path only "
+					   "when there is something to send"
+					 : "asking the coordinator to introduce us again");
+	if (e) {
+		e->local = a->cfg.local;
+		e->remote = pp->remote.ep;
+	}
+	p->selected = -1;
+	if (quiet) {
+		/* An agent that keeps nothing alive sends nothing by itself:
+		 * reconnecting now would itself be a keepalive. */
+		p->state = AGENT_PEER_CONNECTING;
+		p->connect_retry_ns = 0;
+		p->reconnect_on_send = true;
+		return;
+	}
+	reconnect(a, p, now);
+}
+
+/* RFC 7675 consent freshness on the chosen path. A consent check (an
+ * authenticated Binding request, sent once: a lost one is covered by the
+ * next) goes out every 4 to 6 s; only an answer renews consent, and 30 s
+ * without one means the peer, or a NAT between us, no longer takes our
+ * packets: the path is lost. The checks are the path's keepalives too (RFC
+ * 7675 section 4): they keep both NATs' mappings open. With keepalives off
+ * the agent sends none, so consent runs out 30 s after the last answer. */
 static void tick_direct(struct agent *a, struct agent_peer *p, uint64_t now)
 {
-	uint64_t ka = a->cfg.keepalive_ns, dead = dead_interval(a);
-	uint64_t give_up = p->last_heard_ns + dead + (ka ? 0 : IDLE_PROBES * IDLE_PROBE_INTERVAL);
-
-	if (now >= give_up) {
+	if (now >= p->consent_ns + a->cfg.consent_expiry_ns) {
 		path_lost(a, p, now);
 		return;
 	}
-	if (now < p->next_keepalive_ns || (!ka && now < p->last_heard_ns + dead))
+	if (a->cfg.keepalive_ns && now >= p->next_consent_ns) {
+		send_check(a, p, p->selected, false, now, false);
+		p->next_consent_ns = now + consent_interval(a);
+	}
+}
+
+/* ---- relay fallback ---- */
+
+/* RELAY request: "will you relay between us and this peer, in this
+ * session?" Asked when punching found no path and before the agent says it
+ * is relayed, because a coordinator may run without a relay: an outcome is
+ * what happened, not what was tried. A TURN client likewise allocates before
+ * it relies on a relay (RFC 8656 section 7.2). */
+static void send_relay_request(struct agent *a, struct agent_peer *p)
+{
+	struct stun_writer w;
+	struct p2p_datagram *d = dq_push(a, &a->cfg.coordinator);
+
+	if (d == NULL)
 		return;
-	send_check(a, p, p->selected, false, now, false);
-	p->next_keepalive_ns = now + (ka ? ka : IDLE_PROBE_INTERVAL);
+	stun_writer_init(&w, d->buf, sizeof(d->buf), STUN_METHOD_RELAY, STUN_CLASS_REQUEST,
+			 p->relay_txid);
+	stun_put_string(&w, STUN_ATTR_NATSIM_PEER, p->name);
+	stun_put_u64(&w, STUN_ATTR_NATSIM_SESSION, p->session);
+	stun_put_fingerprint(&w);
+	dq_commit(a, d, &w);
+}
+
+/* Past the punch deadline: ask for the relay, and retransmit the request as
+ * a STUN transaction (RFC 8489 6.2.1) until it is answered. Pairs still being
+ * checked carry on meanwhile: a late answer still makes the path direct. */
+static void tick_relay_request(struct agent *a, struct agent_peer *p, uint64_t now)
+{
+	if (!a->registered) {
+		fail_peer(a, p, "no direct path and the relay is unreachable");
+	} else if (p->relay_retry_ns == 0) {
+		new_txid(a, p->relay_txid);
+		p->relay_tries = 1;
+		p->relay_retry_ns = now + a->cfg.rto_ns;
+		send_relay_request(a, p);
+	} else if (now >= p->relay_retry_ns && p->relay_tries >= RELAY_MAX_TRIES) {
+		fail_peer(a, p,
+			  "no direct path, and the coordinator does not answer about the relay");
+	} else if (now >= p->relay_retry_ns) {
+		p->relay_retry_ns = now + (a->cfg.rto_ns << p->relay_tries);
+		p->relay_tries++;
+		send_relay_request(a, p);
+	}
+}
+
+static void go_relayed(struct agent *a, struct agent_peer *p, uint64_t now)
+{
+	p->state = AGENT_PEER_RELAYED;
+	p->relay_retry_ns = 0;
+	emit(a, AGENT_EV_RELAYED, p->name,
+	     "no direct path to %s after %llu ms of punching; relaying through the coordinator "
+	     "and still probing in the background",
+	     p->name, (unsigned long long)(a->cfg.punch_timeout_ns / P2P_NS_PER_MS));
+	p->next_check_ns = now + a->cfg.background_pacing_ns;
+	for (size_t i = 0; i < p->n_pairs; i++)
+		p->pairs[i].waiting = false; /* the background probing has them */
+}
+
+/* The coordinator's answer to a RELAY request: relayed, or failed. */
+static int on_relay_response(struct agent *a, uint64_t now, const struct p2p_endpoint *from,
+			     const struct stun_msg *m)
+{
+	int code = 0;
+	const char *reason = "";
+	size_t rlen = 0;
+	char why[120];
+
+	if (!p2p_endpoint_equal(from, &a->cfg.coordinator))
+		return AGENT_ERR_MALFORMED;
+	for (size_t i = 0; i < a->n_peers; i++) {
+		struct agent_peer *p = a->peers[i];
+		if (p->relay_retry_ns == 0 || memcmp(p->relay_txid, m->txid, STUN_TXID_SIZE) != 0)
+			continue;
+		touch(a, p);
+		if (p->state != AGENT_PEER_PUNCHING) {
+			p->relay_retry_ns = 0;
+		} else if (m->cls == STUN_CLASS_SUCCESS) {
+			go_relayed(a, p, now);
+		} else {
+			stun_get_error(m, &code, &reason, &rlen);
+			snprintf(why, sizeof(why),
+				 "no direct path, and the coordinator refuses to relay (%d %.*s)",
+				 code, (int)rlen, reason);
+			fail_peer(a, p, why);
+		}
+		return AGENT_OK;
+	}
+	return AGENT_ERR_MALFORMED;
 }
 
 static void tick_peer(struct agent *a, struct agent_peer *p, uint64_t now)
@@ -1405,22 +1547,10 @@ static void tick_peer(struct agent *a, struct agent_peer *p, uint64_t now)
 		}
 		break;
 	case AGENT_PEER_PUNCHING:
-		if (now >= p->punch_deadline_ns) {
-			if (!a->registered) {
-				fail_peer(a, p, "no direct path and the relay is unreachable");
-				break;
-			}
-			p->state = AGENT_PEER_RELAYED;
-			emit(a, AGENT_EV_RELAYED, p->name,
-			     "no direct path to %s after %llu ms of punching; relaying through "
-			     "the coordinator and still probing in the background",
-			     p->name, (unsigned long long)(a->cfg.punch_timeout_ns / P2P_NS_PER_MS));
-			p->next_check_ns = now + a->cfg.background_pacing_ns;
-			for (size_t i = 0; i < p->n_pairs; i++)
-				p->pairs[i].waiting = false; /* the background probing has them */
-			break;
-		}
-		tick_retransmissions(a, p, now);
+		if (now >= p->punch_deadline_ns)
+			tick_relay_request(a, p, now);
+		if (p->state == AGENT_PEER_PUNCHING)
+			tick_retransmissions(a, p, now);
 		break;
 	case AGENT_PEER_RELAYED:
 		tick_retransmissions(a, p, now);
@@ -1490,24 +1620,20 @@ static uint64_t retransmission_deadline(const struct agent_peer *p)
 /* The peer's own timers; the paced first checks are the agent's (pace_ns). */
 static uint64_t peer_deadline(const struct agent *a, const struct agent_peer *p)
 {
-	uint64_t ka = a->cfg.keepalive_ns, dead = dead_interval(a);
+	uint64_t expiry = p->consent_ns + a->cfg.consent_expiry_ns;
 
 	switch (p->state) {
 	case AGENT_PEER_CONNECTING:
 		return p->connect_retry_ns ? min64(p->connect_retry_ns, p->connect_deadline_ns)
 					   : P2P_NO_DEADLINE;
 	case AGENT_PEER_PUNCHING:
-		return min64(retransmission_deadline(p), p->punch_deadline_ns);
+		return min64(retransmission_deadline(p),
+			     p->relay_retry_ns ? p->relay_retry_ns : p->punch_deadline_ns);
 	case AGENT_PEER_RELAYED:
 		return min64(retransmission_deadline(p),
 			     p->n_pairs ? p->next_check_ns : P2P_NO_DEADLINE);
 	case AGENT_PEER_DIRECT:
-		if (ka)
-			return min64(p->next_keepalive_ns, p->last_heard_ns + dead);
-		return min64(p->last_heard_ns + dead + IDLE_PROBES * IDLE_PROBE_INTERVAL,
-			     p->next_keepalive_ns > p->last_heard_ns + dead
-				     ? p->next_keepalive_ns
-				     : p->last_heard_ns + dead);
+		return a->cfg.keepalive_ns ? min64(p->next_consent_ns, expiry) : expiry;
 	default:
 		return P2P_NO_DEADLINE;
 	}

@@ -15,10 +15,13 @@
  *     check at once when the other's check arrives (RFC 8445 7.3.1.4)
  *   first pair that works both ways -> the controlling side (smaller name)
  *     nominates it with USE-CANDIDATE (RFC 8445 8.1.1), both go DIRECT
- *   nothing works by the punch deadline -> RELAYED (data through the
- *     coordinator), direct probing continues slowly -> UPGRADED when it works
- *   path silent for the dead interval -> PATH_LOST, reconnect through the
- *     coordinator (re-register and CONNECT again)
+ *   nothing works by the punch deadline -> the agent asks the coordinator
+ *     whether it will relay (a RELAY request): yes -> RELAYED (data through
+ *     the coordinator), direct probing continues slowly -> UPGRADED when it
+ *     works; no (a coordinator without a relay) -> FAILED
+ *   on the chosen path, a consent check every ~5 s (RFC 7675); no answer for
+ *     30 s -> PATH_LOST (consent expired), reconnect through the coordinator
+ *     (re-register and CONNECT again)
  *   coordinator unreachable as well -> FAILED
  *
  * Events are for people: every event carries a sentence a student can read.
@@ -159,8 +162,11 @@ struct agent_config {
 	uint64_t background_pacing_ns;     /* between checks while relayed [1 s] */
 	uint64_t keepalive_ns;             /* see agent_set_keepalive [25 s] */
 	uint64_t refresh_ns;               /* registration refresh [60 s] */
-	uint64_t dead_ns;                  /* silence before PATH_LOST [3 x keepalive, or 120 s without] */
-	uint64_t rto_ns;                   /* REGISTER/CONNECT retransmission [500 ms] */
+	uint64_t consent_check_ns;	   /* RFC 7675: base period of consent checks, each
+					      drawn from 0.8-1.2 times it [5 s] */
+	uint64_t consent_expiry_ns;	   /* RFC 7675: no answer this long on the chosen
+					      path -> PATH_LOST [30 s] */
+	uint64_t rto_ns;		   /* REGISTER/CONNECT/RELAY retransmission [500 ms] */
 };
 
 struct agent;
@@ -192,9 +198,12 @@ int agent_send(struct agent *a, uint64_t now_ns, const char *peer_name, const ui
 /* Runs RFC 5780 discovery against the coordinator (which needs an alternate
  * address) on our socket; NAT_CLASSIFIED when done. */
 int agent_classify(struct agent *a, uint64_t now_ns);
-/* Keepalive interval on chosen paths and towards the coordinator. 0 disables
- * periodic keepalives: an idle path is then probed only once it has been silent
- * for the dead interval (and declared lost if the probes go unanswered). */
+/* Keepalives. Towards the coordinator: a padded Binding every interval_ns.
+ * On a chosen path the keepalives are the consent checks (RFC 7675 section
+ * 4: they keep the NAT bindings open), every consent_check_ns with jitter,
+ * whatever interval_ns is. 0 disables both: the agent then sends nothing on
+ * an idle path, its NATs' mappings time out, and consent expires
+ * consent_expiry_ns after the last answer (PATH_LOST). */
 void agent_set_keepalive(struct agent *a, uint64_t interval_ns);
 
 enum agent_peer_state agent_peer_state(const struct agent *a, const char *peer_name);

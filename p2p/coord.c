@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ratelimit.h"
 #include "stunsrv.h"
 
 #define NIL UINT32_MAX
@@ -55,6 +56,9 @@ struct coord {
 	struct coord_event *eq;
 	size_t eq_cap, eq_head, eq_len;
 	struct coord_counters counters;
+	struct ratelimit *binding_limit; /* per source address (ratelimit.h) */
+	struct ratelimit *log_limit;	 /* one bucket for all: drop events are a sample */
+	uint64_t unlogged;		 /* drops the log budget left out since the last event */
 };
 
 /* ---- wire helpers shared with the agent ---- */
@@ -129,17 +133,17 @@ const char *coord_candidate_type_name(uint8_t type)
 
 const char *coord_event_name(enum coord_event_type t)
 {
-	static const char *const names[] = {"registered", "refreshed", "refused",
-					    "introduced", "relayed", "expired"};
+	static const char *const names[] = {"registered", "refreshed", "refused", "introduced",
+					    "relayed",	  "expired",   "dropped"};
 	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "?";
 }
 
 const char *coord_refusal_name(enum coord_refusal r)
 {
-	static const char *const names[] = {"none", "malformed", "bad-signature", "replay",
-					    "name-taken", "full", "not-registered",
-					    "unknown-peer", "no-session", "relay-off",
-					    "not-allowed"};
+	static const char *const names[] = {"none",	      "malformed",    "bad-signature",
+					    "replay",	      "name-taken",   "full",
+					    "not-registered", "unknown-peer", "no-session",
+					    "relay-off",      "not-allowed",  "rate-limited"};
 	return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";
 }
 
@@ -411,8 +415,20 @@ struct coord *coord_new(const struct coord_config *cfg)
 	c->srv.primary = cfg->primary;
 	c->srv.has_alternate = cfg->has_alternate;
 	c->srv.alternate = cfg->alternate;
-	c->srv.allow_amplification = cfg->allow_amplification;
+	c->srv.rfc3489_attrs = cfg->rfc3489_attrs;
 	c->srv.software = cfg->software;
+	struct ratelimit_config bl = {
+	    .burst = cfg->binding_burst ? cfg->binding_burst : COORD_BINDING_BURST,
+	    .interval_ns =
+		cfg->binding_interval_ns ? cfg->binding_interval_ns : COORD_BINDING_INTERVAL};
+	struct ratelimit_config ll = {
+	    .burst = COORD_LOG_BURST, .interval_ns = COORD_LOG_INTERVAL, .slots = 1};
+	c->binding_limit = ratelimit_new(&bl);
+	c->log_limit = ratelimit_new(&ll);
+	if (c->binding_limit == NULL || c->log_limit == NULL) {
+		coord_free(c);
+		return NULL;
+	}
 	return c;
 }
 
@@ -425,6 +441,8 @@ void coord_free(struct coord *c)
 	free(c->by_ep);
 	free(c->dq);
 	free(c->eq);
+	ratelimit_free(c->binding_limit);
+	ratelimit_free(c->log_limit);
 	free(c);
 }
 
@@ -779,8 +797,12 @@ static int handle_relay(struct coord *c, uint64_t now, const struct p2p_endpoint
 	stun_put_fingerprint(&w);
 	int n = stun_writer_finish(&w);
 	if (n < 0) {
+		/* A datagram of any size is read (PADDING makes large ones), but what
+		 * we forward must fit P2P_MAX_DATAGRAM: say so rather than vanish. */
 		dq_unpush(c);
-		return COORD_ERR_MALFORMED;
+		refuse(c, COORD_REFUSE_MALFORMED, c->peers[a].reg.name, from,
+		       "RELAY payload too large to forward in one datagram");
+		return COORD_ERR_REFUSED;
 	}
 	d->from = c->peers[b].via;
 	d->to = c->peers[b].srflx;
@@ -798,21 +820,117 @@ static int handle_relay(struct coord *c, uint64_t now, const struct p2p_endpoint
 	return COORD_OK;
 }
 
+/* RELAY request: an agent whose punching failed asks whether we will relay
+ * for this session before it says it is relayed (docs/protocol.md). The
+ * answer is an empty success, or an error: 403 when we run without a relay
+ * or the two were never introduced, 404 for an unknown peer. */
+static int handle_relay_request(struct coord *c, uint64_t now, const struct p2p_endpoint *local,
+				const struct p2p_endpoint *from, size_t len,
+				const struct stun_msg *m)
+{
+	char target[COORD_NAME_MAX];
+	uint64_t session;
+	uint32_t a = find_by_ep(c, from), b = NIL;
+	enum coord_refusal why = COORD_REFUSE_NONE;
+
+	if (a == NIL)
+		why = COORD_REFUSE_NOT_REGISTERED;
+	else if (c->cfg.disable_relay)
+		why = COORD_REFUSE_RELAY_OFF;
+	else if (stun_get_u64(m, STUN_ATTR_NATSIM_SESSION, &session) != STUN_OK ||
+		 stun_get_string(m, STUN_ATTR_NATSIM_PEER, target, sizeof(target)) != STUN_OK ||
+		 (b = find_by_name(c, target)) == NIL)
+		why = COORD_REFUSE_UNKNOWN_PEER;
+	else if (!has_session(c, a, b, session))
+		why = COORD_REFUSE_NO_SESSION;
+	if (a != NIL)
+		touch(c, a, now);
+	if (why != COORD_REFUSE_NONE) {
+		refuse(c, why, a != NIL ? c->peers[a].reg.name : NULL, from,
+		       why == COORD_REFUSE_RELAY_OFF
+			   ? "RELAY refused: this coordinator runs without a relay"
+			   : "RELAY request refused");
+		reply_error(c, local, from, m, len, why == COORD_REFUSE_UNKNOWN_PEER ? 404 : 403,
+			    why == COORD_REFUSE_RELAY_OFF ? "Relay off" : "Forbidden");
+		return COORD_ERR_REFUSED;
+	}
+	struct p2p_datagram *d = dq_push(c);
+	if (d == NULL)
+		return COORD_ERR_NOMEM;
+	struct stun_writer w;
+	stun_writer_init(&w, d->buf, sizeof(d->buf), STUN_METHOD_RELAY, STUN_CLASS_SUCCESS,
+			 m->txid);
+	stun_put_fingerprint(&w);
+	int n = stun_writer_finish(&w);
+	if (n <= 0) {
+		dq_unpush(c);
+		return COORD_ERR_MALFORMED;
+	}
+	d->from = *local;
+	d->to = *from;
+	d->len = (size_t)n;
+	return COORD_OK;
+}
+
 /* ---- driver interface ---- */
+
+/* Counts a datagram we do not answer and, while the log budget lasts, says so
+ * in an event (reason NULL: count only): a flood is counted in full but logged
+ * as a sample. */
+static void drop(struct coord *c, uint64_t now, enum coord_event_type type, enum coord_refusal why,
+		 const struct p2p_endpoint *from, size_t len, const char *reason)
+{
+	char ep[P2P_ENDPOINT_STRLEN], more[48] = "";
+
+	c->counters.dropped++;
+	if (type == COORD_EV_REFUSED)
+		c->counters.refused++;
+	if (reason == NULL)
+		return; /* a repeat the caller only counts (rate-limited) */
+	if (ratelimit_take(c->log_limit, 0, now) != RATELIMIT_PASS) {
+		c->unlogged++;
+		return;
+	}
+	struct coord_event *e = emit(c, type, NULL, from);
+	if (e == NULL)
+		return;
+	e->refusal = why;
+	if (c->unlogged > 0)
+		snprintf(more, sizeof(more), " (and %llu more not logged)",
+			 (unsigned long long)c->unlogged);
+	c->unlogged = 0;
+	snprintf(e->text, sizeof(e->text), "%s a %zu-byte datagram from %s: %s%s",
+		 type == COORD_EV_REFUSED ? "refused" : "dropped", len,
+		 p2p_endpoint_format(from, ep, sizeof(ep)), reason, more);
+}
 
 static int handle_binding(struct coord *c, uint64_t now, const struct p2p_endpoint *local,
 			  const struct p2p_endpoint *from, const uint8_t *buf, size_t len)
 {
-	struct p2p_datagram *d = dq_push(c);
 	uint32_t i = find_by_ep(c, from);
 
-	if (i != NIL)
-		touch(c, i, now); /* a peer's keepalive to us */
+	if (i != NIL) {
+		touch(c, i, now); /* a peer's keepalive to us: registered peers are not limited */
+	} else {
+		enum ratelimit_verdict v = ratelimit_take(c->binding_limit, from->ip, now);
+		if (v != RATELIMIT_PASS) {
+			/* Logged once per episode; later ones only counted. */
+			c->counters.rate_limited++;
+			drop(c, now, COORD_EV_REFUSED, COORD_REFUSE_RATE_LIMITED, from, len,
+			     v == RATELIMIT_REFUSE_FIRST
+				 ? "Binding requests from this address are over the rate limit "
+				   "(later ones are counted, not logged, until it recovers)"
+				 : NULL);
+			return COORD_ERR_REFUSED;
+		}
+	}
+	struct p2p_datagram *d = dq_push(c);
 	if (d == NULL)
 		return COORD_ERR_NOMEM;
 	if (stunsrv_answer(&c->srv, local, from, buf, len, d) != STUNSRV_ANSWERED) {
 		dq_unpush(c);
-		c->counters.dropped++;
+		drop(c, now, COORD_EV_DROPPED, COORD_REFUSE_MALFORMED, from, len,
+		     "a malformed Binding request");
 		return COORD_ERR_IGNORED;
 	}
 	c->counters.bindings++;
@@ -824,15 +942,19 @@ int coord_input(struct coord *c, uint64_t now_ns, const struct p2p_endpoint *loc
 {
 	struct stun_msg m;
 
-	if (stun_decode(buf, len, true, &m) != STUN_OK) {
-		c->counters.dropped++;
+	int err = stun_decode(buf, len, true, &m);
+	if (err != STUN_OK) {
+		drop(c, now_ns, COORD_EV_DROPPED, COORD_REFUSE_MALFORMED, from, len,
+		     stun_error_str(err));
 		return COORD_ERR_MALFORMED;
 	}
 	if (m.method == STUN_METHOD_BINDING && m.cls == STUN_CLASS_REQUEST)
 		return handle_binding(c, now_ns, local, from, buf, len);
 	if (m.classic) {
-		c->counters.dropped++;
-		return COORD_ERR_IGNORED; /* natsim's own methods always carry the cookie */
+		/* natsim's own methods always carry the cookie */
+		drop(c, now_ns, COORD_EV_DROPPED, COORD_REFUSE_NONE, from, len,
+		     "an RFC 3489 message that is not a Binding request");
+		return COORD_ERR_IGNORED;
 	}
 	switch (m.method) {
 	case STUN_METHOD_REGISTER:
@@ -842,9 +964,15 @@ int coord_input(struct coord *c, uint64_t now_ns, const struct p2p_endpoint *loc
 	case STUN_METHOD_RELAY:
 		if (m.cls == STUN_CLASS_INDICATION)
 			return handle_relay(c, now_ns, from, &m);
+		if (m.cls == STUN_CLASS_REQUEST)
+			return handle_relay_request(c, now_ns, local, from, len, &m);
 		break;
 	}
-	c->counters.dropped++;
+	if (m.method == STUN_METHOD_BINDING)
+		c->counters.dropped++; /* answers and indications (keepalives): nothing to do */
+	else
+		drop(c, now_ns, COORD_EV_DROPPED, COORD_REFUSE_NONE, from, len,
+		     "not a message the coordinator serves");
 	return COORD_ERR_IGNORED;
 }
 

@@ -21,8 +21,12 @@
  *
  * A request is "authenticated" when its source endpoint is the registered
  * endpoint of a live peer (the registration itself was signed). Unauthenticated
- * requests never get a reply larger than themselves: error replies are trimmed,
- * or not sent at all.
+ * requests never get a reply larger than themselves (error replies are trimmed,
+ * or not sent at all), with one exception: a Binding request is answered in
+ * full, up to STUNSRV_MAX_RATIO times its size (p2p/stunsrv.h), and at most
+ * binding_burst at once and one per binding_interval_ns after that per source
+ * address. Every datagram not answered is counted; a sample of them (at most
+ * COORD_LOG_BURST at once, then one per COORD_LOG_INTERVAL) becomes an event.
  *
  * Driver contract (STYLE.md): coord_input() for every datagram (with the local
  * endpoint it arrived on), then drain coord_pop_datagram() and coord_pop_event();
@@ -38,6 +42,10 @@
 #define COORD_NAME_MAX 64      /* including the NUL: names are 1..63 bytes */
 #define COORD_MAX_CANDIDATES 8 /* host candidates per registration */
 #define COORD_SESSIONS_PER_PEER 8
+#define COORD_BINDING_BURST 64			     /* answers a quiet source may have at once */
+#define COORD_BINDING_INTERVAL (100 * P2P_NS_PER_MS) /* then 10 a second */
+#define COORD_LOG_BURST 20			     /* dropped-datagram events at once ... */
+#define COORD_LOG_INTERVAL P2P_NS_PER_S		     /* ... then one a second; all are counted */
 #define COORD_CANDIDATE_ATTR_LEN 9 /* NATSIM-CANDIDATE value: xor address (8) + type (1) */
 /* Largest canonical registration: see coord_registration_bytes. */
 #define COORD_REG_BYTES_MAX (18 + 1 + COORD_NAME_MAX + 32 + 32 + 8 + 1 + 7 * COORD_MAX_CANDIDATES)
@@ -91,20 +99,22 @@ enum coord_event_type {
 	COORD_EV_INTRODUCED,
 	COORD_EV_RELAYED,
 	COORD_EV_EXPIRED,
+	COORD_EV_DROPPED, /* a datagram not answered: malformed, not ours, or rate-limited */
 };
 
 enum coord_refusal {
 	COORD_REFUSE_NONE = 0,
-	COORD_REFUSE_MALFORMED,      /* attributes missing or malformed */
+	COORD_REFUSE_MALFORMED,	     /* attributes missing or malformed */
 	COORD_REFUSE_BAD_SIGNATURE,  /* REGISTER signature does not verify */
-	COORD_REFUSE_REPLAY,         /* REGISTER timestamp not newer than the last accepted */
+	COORD_REFUSE_REPLAY,	     /* REGISTER timestamp not newer than the last accepted */
 	COORD_REFUSE_NAME_TAKEN,     /* live name registered with a different key */
-	COORD_REFUSE_FULL,           /* max_peers reached */
+	COORD_REFUSE_FULL,	     /* max_peers reached */
 	COORD_REFUSE_NOT_REGISTERED, /* CONNECT/RELAY from an endpoint with no live registration */
 	COORD_REFUSE_UNKNOWN_PEER,   /* CONNECT/RELAY to a name that is not registered */
 	COORD_REFUSE_NO_SESSION,     /* RELAY between peers that were never introduced */
-	COORD_REFUSE_RELAY_OFF,      /* RELAY while the relay is switched off */
+	COORD_REFUSE_RELAY_OFF,	     /* RELAY while the relay is switched off */
 	COORD_REFUSE_NOT_ALLOWED,    /* REGISTER with a key the allow hook refused */
+	COORD_REFUSE_RATE_LIMITED,   /* Binding from a source over its rate limit */
 };
 
 struct coord_event {
@@ -121,6 +131,8 @@ struct coord_event {
 struct coord_counters {
 	uint64_t registered, refreshed, refused, introduced, relayed, relayed_bytes, expired;
 	uint64_t bindings, dropped, events_dropped;
+	/* Binding requests refused by the per-source limit (also in refused and dropped). */
+	uint64_t rate_limited;
 	size_t peers; /* live registrations */
 };
 
@@ -128,7 +140,12 @@ struct coord_config {
 	struct p2p_endpoint primary;   /* where peers reach us */
 	bool has_alternate;            /* RFC 5780: alternate ip and port */
 	struct p2p_endpoint alternate;
-	bool allow_amplification;      /* stunsrv: answer tiny classic requests in full */
+	bool rfc3489_attrs; /* stunsrv: RFC 3489 attributes in every answer */
+	/* Per-source limit on Binding answers to endpoints that are not registered
+	 * peers (p2p/ratelimit.h): a burst, then one answer per interval.
+	 * 0: COORD_BINDING_BURST and COORD_BINDING_INTERVAL. */
+	uint32_t binding_burst;
+	uint64_t binding_interval_ns;
 	bool disable_relay;            /* refuse every RELAY (a lesson: no fallback) */
 	const char *software;          /* SOFTWARE for Binding answers, or NULL */
 	size_t max_peers;              /* 0: 100000 */

@@ -10,8 +10,9 @@
  * malformed message returns a negative enum stun_error.
  *
  * natsim's rendezvous and relay messages (p2p/coord.h) are STUN messages with
- * methods from the range RFC 8489 leaves to private use, so one codec, one
- * dissector and one Wireshark decoder see everything on the wire.
+ * methods and attributes at code points nobody has registered (IANA's STUN
+ * registries; docs/protocol.md "Code points" says how they were chosen), so one
+ * codec sees everything on the wire and docs/wireshark/natsim.lua names it.
  */
 #ifndef NATSIM_P2P_STUN_H
 #define NATSIM_P2P_STUN_H
@@ -33,7 +34,9 @@ enum stun_class {
 };
 
 /* Methods. BINDING is RFC 8489's; the others are natsim's own (p2p/coord.h,
- * docs/protocol.md), chosen high in the 12-bit method space. */
+ * docs/protocol.md), unassigned values in RFC 8489 18.3's Expert Review range
+ * 0x080-0x0FF: the only range that keeps a STUN packet's first byte in 0-3,
+ * which RFC 7983 demultiplexing needs (0x100-0xFFF are reserved for that). */
 enum stun_method {
 	STUN_METHOD_BINDING = 0x001,
 	STUN_METHOD_REGISTER = 0x0C1,  /* peer -> coordinator: signed registration */
@@ -65,16 +68,18 @@ enum stun_attr_type {
 	STUN_ATTR_ICE_CONTROLLING = 0x802A,
 	STUN_ATTR_RESPONSE_ORIGIN = 0x802B, /* RFC 5780 */
 	STUN_ATTR_OTHER_ADDRESS = 0x802C,   /* RFC 5780 */
-	/* natsim private attributes (comprehension-optional range 0xC000-0xFFFF) */
-	STUN_ATTR_NATSIM_NAME = 0xC001,      /* UTF-8 peer name */
-	STUN_ATTR_NATSIM_SIGN_KEY = 0xC002,  /* Ed25519 public key, 32 bytes */
-	STUN_ATTR_NATSIM_BOX_KEY = 0xC003,   /* X25519 public key, 32 bytes */
-	STUN_ATTR_NATSIM_CANDIDATE = 0xC004, /* XOR-encoded address + 1 byte type, repeatable */
-	STUN_ATTR_NATSIM_TIMESTAMP = 0xC005, /* 64-bit ns, replay protection */
-	STUN_ATTR_NATSIM_SIGNATURE = 0xC006, /* Ed25519 signature, 64 bytes */
-	STUN_ATTR_NATSIM_PAYLOAD = 0xC007,   /* sealed application data */
-	STUN_ATTR_NATSIM_PEER = 0xC008,      /* UTF-8 name of the other peer */
-	STUN_ATTR_NATSIM_SESSION = 0xC009,   /* 8-byte session id */
+	/* natsim's attributes: unassigned, in the comprehension-optional Expert
+	 * Review range 0xC000-0xFFFF (RFC 8489 18.4), away from every value IANA
+	 * or Wireshark knows (0xC000-0xC060 vendors, 0xFF04-0xFF10 Google/MS). */
+	STUN_ATTR_NATSIM_NAME = 0xE001,      /* UTF-8 peer name */
+	STUN_ATTR_NATSIM_SIGN_KEY = 0xE002,  /* Ed25519 public key, 32 bytes */
+	STUN_ATTR_NATSIM_BOX_KEY = 0xE003,   /* X25519 public key, 32 bytes */
+	STUN_ATTR_NATSIM_CANDIDATE = 0xE004, /* XOR-encoded address + 1 byte type, repeatable */
+	STUN_ATTR_NATSIM_TIMESTAMP = 0xE005, /* 64-bit ns, replay protection */
+	STUN_ATTR_NATSIM_SIGNATURE = 0xE006, /* Ed25519 signature, 64 bytes */
+	STUN_ATTR_NATSIM_PAYLOAD = 0xE007,   /* sealed application data */
+	STUN_ATTR_NATSIM_PEER = 0xE008,      /* UTF-8 name of the other peer */
+	STUN_ATTR_NATSIM_SESSION = 0xE009,   /* 8-byte session id */
 };
 
 /* CHANGE-REQUEST flags (RFC 5780 section 7.2). */

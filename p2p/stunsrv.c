@@ -2,8 +2,9 @@
  * stunsrv.c - stateless STUN Binding server (RFC 8489, RFC 5780, RFC 3489).
  *
  * One function: a request in, at most one answer out. Nothing is remembered
- * between requests, so the server cannot be made to hold state by strangers,
- * and the no-amplification rule keeps it from being used as a reflector.
+ * between requests, so the server cannot be made to hold state by strangers;
+ * STUNSRV_MAX_RATIO bounds what one request can make it send, and the caller's
+ * per-source rate limit (p2p/ratelimit.h) bounds how often.
  */
 #include "stunsrv.h"
 
@@ -144,6 +145,20 @@ static enum stunsrv_result answer_error(const struct stun_msg *m, const uint16_t
 	return finish(&w, out);
 }
 
+/* RFC 3489 11.2.1's attributes after the RFC 5780 ones, most useful first:
+ * a 3489 client needs MAPPED-ADDRESS and CHANGED-ADDRESS to run its tests. */
+static void put_rfc3489(const struct stunsrv_config *cfg, const struct p2p_endpoint *from,
+			const struct p2p_endpoint *other, const struct p2p_datagram *out,
+			struct stun_writer *w)
+{
+	if (fits(w, 8))
+		stun_put_address(w, STUN_ATTR_MAPPED_ADDRESS, from);
+	if (cfg->has_alternate && fits(w, 8))
+		stun_put_address(w, STUN_ATTR_CHANGED_ADDRESS, other);
+	if (fits(w, 8))
+		stun_put_address(w, STUN_ATTR_SOURCE_ADDRESS, &out->from);
+}
+
 /* RFC 8489 and RFC 5780 answer: XOR-MAPPED-ADDRESS first, then what fits. */
 static enum stunsrv_result answer_modern(const struct stunsrv_config *cfg, const struct stun_msg *m,
 					 const struct p2p_endpoint *local,
@@ -156,12 +171,14 @@ static enum stunsrv_result answer_modern(const struct stunsrv_config *cfg, const
 	start(&w, m, out, budget, STUN_CLASS_SUCCESS);
 	stun_put_xor_address(&w, STUN_ATTR_XOR_MAPPED_ADDRESS, from); /* RFC 8489 14.2 */
 	if (w.err != STUN_OK)
-		return STUNSRV_IGNORED; /* too small to answer without amplifying */
+		return STUNSRV_IGNORED; /* cannot happen: 20 x 4 bytes hold it */
 	/* RFC 5780 6.1: OTHER-ADDRESS only with an alternate address; RESPONSE-ORIGIN always. */
 	if (cfg->has_alternate && fits(&w, 8))
 		stun_put_address(&w, STUN_ATTR_OTHER_ADDRESS, &other);
 	if (fits(&w, 8))
 		stun_put_address(&w, STUN_ATTR_RESPONSE_ORIGIN, &out->from);
+	if (cfg->rfc3489_attrs)
+		put_rfc3489(cfg, from, &other, out, &w);
 	put_trailer(cfg, m, &w);
 	return finish(&w, out);
 }
@@ -201,10 +218,10 @@ enum stunsrv_result stunsrv_answer(const struct stunsrv_config *cfg,
 		return STUNSRV_IGNORED;
 	if (m.method != STUN_METHOD_BINDING || m.cls != STUN_CLASS_REQUEST)
 		return STUNSRV_NOT_BINDING;
-	/* No amplification: the answer may use at most as many bytes as the request. */
+	/* Bounded amplification (stunsrv.h): at most STUNSRV_MAX_RATIO x the request. */
 	size_t budget = P2P_MAX_DATAGRAM;
-	if (!cfg->allow_amplification && len < budget)
-		budget = len;
+	if (len < budget / STUNSRV_MAX_RATIO)
+		budget = len * STUNSRV_MAX_RATIO;
 	out->from = *local;
 	out->to = *from;
 	size_t n_unknown = collect_unknown(cfg, &m, unknown);

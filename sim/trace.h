@@ -75,6 +75,8 @@ struct trace_node {
 	const char *type;     /* "host", "router", "nat", "internet", ... */
 	const char *detail;   /* one line: addresses and behaviour, for pictures */
 	const char *behind;   /* name of the node this one sits behind, or NULL */
+	bool conntrack;       /* keeps a connection-tracking table (NAT, stateful
+			       * firewall): `conntrack -L` means something there */
 };
 
 enum trace_link_event { TRACE_LINK_ADDED, TRACE_LINK_DOWN, TRACE_LINK_UP };
@@ -137,6 +139,7 @@ enum trace_map_event {
 	TRACE_MAP_REMOTE_ADDED, /* a new remote endpoint was contacted through it */
 	TRACE_MAP_EXPIRED,
 	TRACE_MAP_CLEARED,      /* NAT rebooted or behaviour changed */
+	TRACE_MAP_REMOTE_REMOVED, /* the flow to a remote ended (its conntrack entry died) */
 };
 
 struct trace_mapping {
@@ -146,7 +149,7 @@ struct trace_mapping {
 	uint8_t proto;
 	struct endpoint internal;
 	struct endpoint external;
-	struct endpoint remote;   /* created / remote-added: the remote contacted */
+	struct endpoint remote;   /* created / remote-added / remote-removed: the remote */
 	int mapping;              /* enum nat_behaviour of the NAT (model/nat.h) */
 	int filtering;            /* enum nat_behaviour */
 	bool is_static;           /* a port forward */

@@ -497,6 +497,57 @@ static void test_format_truncates_like_snprintf(void **state)
 
 /* conntrack_prefetch is a hint: for the flow's own tuple or another it
  * changes nothing, and the lookup that follows finds what it found before. */
+/* A NAT binding's deadline (conntrack_seen_until) replaces the UDP timeouts,
+ * later or earlier, exactly; the flags still follow Linux; the destroy hook
+ * sees each entry go, already out of the table. */
+struct gone {
+	struct conntrack *ct;
+	size_t n;
+	uint32_t last_id;
+	size_t count_then;
+};
+
+static void on_gone(const struct conntrack_entry *e, void *ctx)
+{
+	struct gone *g = ctx;
+	g->n++;
+	g->last_id = e->id;
+	g->count_then = conntrack_count(g->ct);
+}
+
+static void test_binding_deadline_and_destroy_hook(void **state)
+{
+	struct fx *f = *state;
+	struct gone g = {.ct = f->ct};
+	conntrack_set_destroy_hook(f->ct, on_gone, &g);
+	struct conntrack_entry *e = stun_flow(f);
+	uint32_t id = e->id;
+
+	conntrack_seen_until(f->ct, e, CONNTRACK_DIR_ORIGINAL, 100, SIM_S(20));
+	assert_int_equal(e->expires_at, SIM_S(20));
+	engine_run_until(f->e, SIM_S(3));
+	/* A reply after 2 s makes a stream ([ASSURED]) but not 120 s. */
+	conntrack_seen_until(f->ct, e, CONNTRACK_DIR_REPLY, 100, SIM_S(20));
+	conntrack_seen_until(f->ct, e, CONNTRACK_DIR_ORIGINAL, 100, SIM_S(23));
+	assert_true(e->seen_reply);
+	assert_true(e->assured);
+	assert_int_equal(e->expires_at, SIM_S(23));
+	/* Earlier than the pending event: honoured to the nanosecond. */
+	conntrack_seen_until(f->ct, e, CONNTRACK_DIR_ORIGINAL, 100, SIM_S(5));
+	engine_run_until(f->e, SIM_S(5) - 1);
+	assert_int_equal(conntrack_count(f->ct), 1);
+	assert_int_equal(g.n, 0);
+	engine_run_until(f->e, SIM_S(5));
+	assert_int_equal(conntrack_count(f->ct), 0);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.last_id, id);
+	assert_int_equal(g.count_then, 0);
+	/* Flushed entries go through the hook too. */
+	stun_flow(f);
+	conntrack_flush(f->ct, "flushed (reboot)");
+	assert_int_equal(g.n, 2);
+}
+
 static void test_prefetch_changes_nothing(void **state)
 {
 	struct fx *f = *state;
@@ -523,6 +574,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_new_entry_is_unreplied, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_prefetch_changes_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_binding_deadline_and_destroy_hook, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_remaining_seconds_round_up, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reply_clears_unreplied, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_assured_after_two_seconds, setup, teardown),

@@ -132,12 +132,13 @@ static void test_node_and_link(void **state)
 {
 	(void)state;
 	struct trace_record r = {.seq = 0, .time = 0, .kind = TRACE_NODE};
-	r.u.node = (struct trace_node){"home", "nat", "192.168.1.1 | 203.0.113.7", NULL};
+	r.u.node = (struct trace_node){"home", "nat", "192.168.1.1 | 203.0.113.7", NULL, true};
 	json_t *o = roundtrip(&r, NULL);
 	assert_str_field(o, "name", "home");
 	assert_str_field(o, "type", "nat");
 	assert_str_field(o, "detail", "192.168.1.1 | 203.0.113.7");
 	assert_str_field(o, "behind", NULL);
+	assert_true(json_is_true(json_object_get(o, "conntrack"))); /* keeps a table */
 	json_decref(o);
 
 	r.kind = TRACE_LINK;
@@ -359,7 +360,7 @@ static void emit_all_kinds(struct trace *t, int64_t *clock)
 	static uint8_t pkt[64];
 	size_t n = build_packet(pkt, sizeof(pkt), &alice_lan, &stun_srv);
 	struct trace_record r = {.kind = TRACE_NODE};
-	r.u.node = (struct trace_node){"alice", "host", "192.168.1.5", "home"};
+	r.u.node = (struct trace_node){"alice", "host", "192.168.1.5", "home", false};
 	trace_emit(t, &r);
 	r = (struct trace_record){.kind = TRACE_LINK};
 	r.u.link = (struct trace_link){TRACE_LINK_ADDED, "home-lan", "alice", "eth0", "home", "lan",
@@ -451,6 +452,7 @@ static void test_names(void **state)
 	assert_string_equal(jsonl_ct_event_name((enum trace_ct_event)99), "?");
 	assert_string_equal(jsonl_map_event_name(TRACE_MAP_REMOTE_ADDED), "remote-added");
 	assert_string_equal(jsonl_map_event_name(TRACE_MAP_CLEARED), "cleared");
+	assert_string_equal(jsonl_map_event_name(TRACE_MAP_REMOTE_REMOVED), "remote-removed");
 	assert_string_equal(jsonl_link_event_name(TRACE_LINK_UP), "up");
 	assert_string_equal(jsonl_scenario_event_name(TRACE_SCN_EXPECT_FAIL), "expect-fail");
 }

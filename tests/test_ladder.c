@@ -145,7 +145,7 @@ static void render_tables(const struct trace_log *log, int64_t at, struct membuf
 	struct tables *t = tables_fold(log, at);
 	assert_non_null(t);
 	FILE *f = mem_open(m);
-	assert_int_equal(tables_render_conntrack(f, t, NULL, false), 0);
+	assert_int_equal(tables_render_conntrack(f, NULL, t, NULL, false), 0);
 	fputc('\n', f);
 	assert_int_equal(tables_render_mappings(f, t, NULL, false), 0);
 	mem_close(m);
@@ -206,7 +206,7 @@ static void emit(struct fixture *f, int64_t at, struct trace_record *r)
 static void emit_node(struct fixture *f, const char *name, const char *type, const char *behind)
 {
 	struct trace_record r = {.kind = TRACE_NODE};
-	r.u.node = (struct trace_node){name, type, "", behind};
+	r.u.node = (struct trace_node){name, type, "", behind, false};
 	emit(f, 0, &r);
 }
 

@@ -587,6 +587,80 @@ static void test_paired_pooling(void **state)
 	fx_free(f);
 }
 
+/* RFC 4787 REQ-2 "arbitrary" pooling: one host's mappings spread over the
+ * public addresses, chosen from the NAT's seeded stream (the same seed gives
+ * the same choices); paired is the default. */
+static void test_arbitrary_pooling(void **state)
+{
+	(void)state;
+	struct nat_config cfg =
+	    config(NAT_ADDRESS_AND_PORT_DEPENDENT, NAT_ADDRESS_AND_PORT_DEPENDENT, NAT_PORT_RANDOM);
+	assert_int_equal(cfg.pooling, NAT_POOLING_PAIRED);
+	assert_string_equal(nat_pooling_name(NAT_POOLING_PAIRED), "paired");
+	assert_string_equal(nat_pooling_name(NAT_POOLING_ARBITRARY), "arbitrary");
+	cfg.n_public = 2;
+	cfg.public_ip[1] = IP4(203, 0, 113, 8);
+	cfg.pooling = NAT_POOLING_ARBITRARY;
+	struct fx *f = fx_new("cgnat", &cfg), *g = fx_new("cgnat", &cfg);
+	size_t on[2] = {0, 0};
+
+	for (int i = 0; i < 32; i++) {
+		struct endpoint dst = {A.ip, (uint16_t)(10000 + i)};
+		struct endpoint x = out_ok(f, &HOST, &dst);
+		on[x.ip == PUB ? 0 : 1]++;
+		/* Deterministic: a second NAT from the same stream chooses alike. */
+		assert_int_equal(out_ok(g, &HOST, &dst).ip, x.ip);
+		/* A mapping keeps its address: only new ones draw. */
+		assert_int_equal(out_ok(f, &HOST, &dst).ip, x.ip);
+	}
+	assert_true(on[0] > 0 && on[1] > 0);
+	fx_free(f);
+	fx_free(g);
+	cfg.pooling = (enum nat_pooling)7;
+	struct engine *e = engine_new();
+	assert_null(nat_new(e, "bad", &cfg, NULL));
+	engine_free(e);
+}
+
+/* A flow's end (its conntrack entry died) takes its remote out of the
+ * filtering state while the mapping lives on for another flow; other
+ * mappings, unknown remotes and a mapping dying this instant are left alone. */
+static void test_flow_closed(void **state)
+{
+	(void)state;
+	struct nat_config cfg =
+	    config(NAT_ENDPOINT_INDEPENDENT, NAT_ADDRESS_AND_PORT_DEPENDENT, NAT_PORT_PRESERVE);
+	struct fx *f = fx_new("home", &cfg);
+	struct nat_result res;
+	struct endpoint ext = out_ok(f, &HOST, &A);
+	struct endpoint other = {IP4(192, 168, 1, 6), 5000};
+
+	assert_int_equal(out_ok(f, &HOST, &B).port, ext.port);
+	size_t recs = f->recs.n;
+	nat_flow_closed(f->nat, IPPROTO_NUM_UDP, &other, &ext, &A); /* not its mapping */
+	nat_flow_closed(f->nat, IPPROTO_NUM_UDP, &HOST, &ext, &A2); /* not a remote */
+	assert_int_equal(f->recs.n, recs);
+	assert_true(in_admitted(f, &A, &ext, &HOST, &res));
+	nat_flow_closed(f->nat, IPPROTO_NUM_UDP, &HOST, &ext, &A);
+	assert_int_equal(f->recs.n, recs + 1);
+	assert_int_equal(f->recs.r[recs].u.map.event, TRACE_MAP_REMOTE_REMOVED);
+	assert_int_equal(f->recs.r[recs].u.map.remote.ip, A.ip);
+	assert_false(in_admitted(f, &A, &ext, &HOST, &res));
+	assert_int_equal(res.reason, TRACE_DROP_NAT_FILTER);
+	assert_true(in_admitted(f, &B, &ext, &HOST, &res));
+	/* Outbound refreshes; inbound does not (REQ-6 default). */
+	assert_int_equal(go(f, true, &HOST, &B, &res, &(struct pkt){0}), NAT_VERDICT_TRANSLATED);
+	assert_true(res.refreshed);
+	assert_true(in_admitted(f, &B, &ext, &HOST, &res));
+	assert_false(res.refreshed);
+	/* After the mapping expired there is nothing to forget. */
+	engine_run_until(f->e, res.mapping->expires_at);
+	recs = f->recs.n;
+	nat_flow_closed(f->nat, IPPROTO_NUM_UDP, &HOST, &ext, &B);
+	assert_int_equal(f->recs.n, recs);
+	fx_free(f);
+}
+
 static void test_checksums_after_translation(void **state)
 {
 	(void)state;
@@ -644,7 +718,7 @@ static void test_drop_sentences(void **state)
 	    drop_why(f, &stranger, 61002, &res),
 	    "office dropped 203.0.113.7:4000 \u2192 198.51.100.9:61002: its mapping "
 	    "for 192.168.1.5:5000 only accepts replies from 192.0.2.1:3478, the "
-	    "one endpoint it has sent to (port-restricted filtering)");
+	    "one endpoint it has sent to (address-and-port-dependent filtering)");
 	assert_int_equal(res.reason, TRACE_DROP_NAT_FILTER);
 	assert_non_null(res.mapping);
 	assert_int_equal(res.mapping->internal.port, 5000);
@@ -653,7 +727,7 @@ static void test_drop_sentences(void **state)
 	    drop_why(f, &stranger, 61002, &res),
 	    "office dropped 203.0.113.7:4000 \u2192 198.51.100.9:61002: its mapping "
 	    "for 192.168.1.5:5000 only accepts replies from 192.0.2.1:3478 and "
-	    "192.0.2.2:3478, the endpoints it has sent to (port-restricted "
+	    "192.0.2.2:3478, the endpoints it has sent to (address-and-port-dependent "
 	    "filtering)");
 	for (int i = 3; i <= 5; i++)
 		out_ok(f, &HOST, &(struct endpoint){IP4(192, 0, 2, i), 3478});
@@ -662,7 +736,7 @@ static void test_drop_sentences(void **state)
 	    "office dropped 203.0.113.7:4000 \u2192 198.51.100.9:61002: its mapping "
 	    "for 192.168.1.5:5000 only accepts replies from 192.0.2.1:3478, "
 	    "192.0.2.2:3478, 192.0.2.3:3478 and 2 more, the endpoints it has sent "
-	    "to (port-restricted filtering)");
+	    "to (address-and-port-dependent filtering)");
 	fx_free(f);
 
 	f = office(NAT_ADDRESS_DEPENDENT);
@@ -672,13 +746,13 @@ static void test_drop_sentences(void **state)
 	    drop_why(f, &stranger, 61002, &res),
 	    "office dropped 203.0.113.7:4000 \u2192 198.51.100.9:61002: its mapping "
 	    "for 192.168.1.5:5000 only accepts packets from 192.0.2.1 (any port), "
-	    "the one address it has sent to (address-restricted filtering)");
+	    "the one address it has sent to (address-dependent filtering)");
 	out_ok(f, &HOST, &a2);
 	assert_string_equal(
 	    drop_why(f, &stranger, 61002, &res),
 	    "office dropped 203.0.113.7:4000 \u2192 198.51.100.9:61002: its mapping "
 	    "for 192.168.1.5:5000 only accepts packets from 192.0.2.1 and "
-	    "192.0.2.2 (any port), the addresses it has sent to (address-restricted "
+	    "192.0.2.2 (any port), the addresses it has sent to (address-dependent "
 	    "filtering)");
 	fx_free(f);
 }
@@ -920,6 +994,8 @@ int main(void)
 	    cmocka_unit_test(test_reboot_keeps_forwards),
 	    cmocka_unit_test(test_reconfigure),
 	    cmocka_unit_test(test_paired_pooling),
+	    cmocka_unit_test(test_arbitrary_pooling),
+	    cmocka_unit_test(test_flow_closed),
 	    cmocka_unit_test(test_checksums_after_translation),
 	    cmocka_unit_test(test_drop_sentences),
 	    cmocka_unit_test(test_no_mapping_sentence),

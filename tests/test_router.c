@@ -366,7 +366,7 @@ static void test_nat_round_trip(void **state)
 	assert_string_equal(d->why,
 			    "home dropped 192.0.2.1:3479 → 203.0.113.7:5000: its mapping for "
 			    "192.168.1.5:5000 only accepts replies from 192.0.2.1:3478, the one "
-			    "endpoint it has sent to (port-restricted filtering)");
+			    "endpoint it has sent to (address-and-port-dependent filtering)");
 }
 
 static void test_nat_translate_record(void **state)
@@ -543,6 +543,234 @@ static void test_cgnat(void **state)
 	assert_int_equal(check_behind(w->log), 4);
 }
 
+/* ---- the mapping view and the conntrack view agree (issue 12 item 2) ------ */
+
+struct agree {
+	struct world *w;
+	struct router *r;
+	const struct nat_mapping *m; /* the mapping being checked, or NULL */
+	bool found_refresher;	     /* an entry with the mapping's deadline */
+	const struct endpoint *remote;
+	bool found_remote;
+};
+
+/* Which mapping (by external endpoint) translated this entry, and for which
+ * remote: source NAT (left from inside) or destination NAT (came in). */
+static bool entry_binding(struct router *r, const struct conntrack_entry *e, struct endpoint *ext,
+			  struct endpoint *in, struct endpoint *remote)
+{
+	struct nat *nat = router_nat(r);
+
+	if (nat_owns_address(nat, e->reply.dst) && !nat_owns_address(nat, e->orig.src)) {
+		*ext = (struct endpoint){e->reply.dst, e->reply.dport};
+		*in = (struct endpoint){e->orig.src, e->orig.sport};
+		*remote = (struct endpoint){e->orig.dst, e->orig.dport};
+		return true;
+	}
+	if (nat_owns_address(nat, e->orig.dst) && !nat_owns_address(nat, e->reply.src)) {
+		*ext = (struct endpoint){e->orig.dst, e->orig.dport};
+		*in = (struct endpoint){e->reply.src, e->reply.sport};
+		*remote = (struct endpoint){e->reply.dst, e->reply.dport};
+		return true;
+	}
+	return false;
+}
+
+/* Every translated flow has its live mapping and does not outlive it. */
+static bool entry_has_mapping(const struct conntrack_entry *e, void *ctx)
+{
+	struct agree *a = ctx;
+	struct endpoint ext, in, remote;
+
+	if (!entry_binding(a->r, e, &ext, &in, &remote))
+		return true;
+	const struct nat_mapping *m =
+	    nat_mapping_by_external(router_nat(a->r), e->orig.proto, &ext);
+	assert_non_null(m);
+	assert_int_equal(m->internal.ip, in.ip);
+	assert_int_equal(m->internal.port, in.port);
+	if (!m->is_static)
+		assert_true(e->expires_at <= m->expires_at);
+	return true;
+}
+
+/* Entries of mapping a->m: the one that last refreshed it, and the one for
+ * a->remote. */
+static bool entry_of_mapping(const struct conntrack_entry *e, void *ctx)
+{
+	struct agree *a = ctx;
+	struct endpoint ext, in, remote;
+
+	if (!entry_binding(a->r, e, &ext, &in, &remote) || ext.ip != a->m->external.ip ||
+	    ext.port != a->m->external.port)
+		return true;
+	a->found_refresher |= e->expires_at == a->m->expires_at;
+	a->found_remote |=
+	    a->remote != NULL && remote.ip == a->remote->ip && remote.port == a->remote->port;
+	return true;
+}
+
+/* Every dynamic mapping lives exactly as long as its longest-lived flow, and
+ * every remote it admits (its filtering state) has a live flow. */
+static bool mapping_has_flows(const struct nat_mapping *m, void *ctx)
+{
+	struct agree *a = ctx;
+	struct conntrack *ct = router_conntrack(a->r);
+
+	if (m->is_static)
+		return true;
+	a->m = m;
+	a->remote = NULL;
+	a->found_refresher = false;
+	conntrack_foreach(ct, entry_of_mapping, a);
+	assert_true(a->found_refresher);
+	for (size_t i = 0; i < m->n_remotes; i++) {
+		a->remote = &m->remotes[i];
+		a->found_remote = false;
+		conntrack_foreach(ct, entry_of_mapping, a);
+		assert_true(a->found_remote);
+	}
+	return true;
+}
+
+static void assert_views_agree(struct world *w, struct router *r)
+{
+	struct agree a = {.w = w, .r = r};
+
+	conntrack_foreach(router_conntrack(r), entry_has_mapping, &a);
+	nat_foreach_mapping(router_nat(r), mapping_has_flows, &a);
+}
+
+/* Advance to `until_ms` in 250 ms steps, checking the views at each. */
+static void run_agreeing(struct world *w, struct router *r, int64_t until_ms)
+{
+	struct engine *e = net_engine(w->net);
+
+	while (engine_now(e) < SIM_MS(until_ms)) {
+		engine_run_until(e, engine_now(e) + SIM_MS(250));
+		assert_views_agree(w, r);
+	}
+}
+
+/* A 20 s NAT timeout (the issue's case): a replied, assured flow would get
+ * Linux's 120 s stream timeout, but it is the NAT binding, so it dies with
+ * its mapping; a flow ends when its mapping lives on for another flow, and
+ * then its remote may no longer come in. At no instant do the views
+ * disagree. */
+static void test_nat_and_conntrack_agree(void **state)
+{
+	struct world *w = *state;
+	struct nat_world n = {0};
+	struct endpoint srv = {IP4(192, 0, 2, 1), 3478}, srv2 = {IP4(192, 0, 2, 1), 3479};
+	struct nat *nat;
+
+	build_nat(w, &n, false);
+	nat = router_nat(n.home);
+	struct nat_config cfg = *nat_config(nat);
+	cfg.mapping_timeout = SIM_S(20);
+	assert_int_equal(nat_reconfigure(nat, &cfg), 0);
+	struct endpoint ext = {IP4(203, 0, 113, 7), 5000};
+
+	udp(w, n.a, &srv, "one");	 /* t = 0: mapping and flow 1, 20 s */
+	udp(w, n.srv, &ext, "one back"); /* replied */
+	run_agreeing(w, n.home, 3000);
+	udp(w, n.a, &srv, "two");	 /* t = 3 s: both pushed to 23 s */
+	udp(w, n.srv, &ext, "two back"); /* a stream now: [ASSURED] */
+	run_agreeing(w, n.home, 10000);
+	udp(w, n.a, &srv2, "other"); /* t = 10 s: flow 2, mapping to 30 s */
+	assert_int_equal(conntrack_count(router_conntrack(n.home)), 2);
+	run_agreeing(w, n.home, 24000);
+	/* Flow 1 died at 23 s with the mapping alive: its remote is gone. */
+	assert_int_equal(conntrack_count(router_conntrack(n.home)), 1);
+	assert_int_equal(nat_mapping_count(nat), 1);
+	size_t got = n.a_box.n;
+	udp(w, n.srv, &ext, "late");
+	assert_int_equal(n.a_box.n, got);
+	assert_int_equal(last_drop(w->log)->reason, TRACE_DROP_NAT_FILTER);
+	udp(w, n.srv2, &ext, "still in"); /* flow 2 lives, inbound refreshes nothing */
+	assert_int_equal(n.a_box.n, got + 1);
+	run_agreeing(w, n.home, 31000);
+	/* 25 s and later: no mapping, no entry, and the old reply is refused. */
+	assert_int_equal(nat_mapping_count(nat), 0);
+	assert_int_equal(conntrack_count(router_conntrack(n.home)), 0);
+	udp(w, n.srv2, &ext, "gone");
+	assert_int_equal(n.a_box.n, got + 1);
+	assert_int_equal(last_drop(w->log)->reason, TRACE_DROP_NAT_NO_MAPPING);
+	assert_views_agree(w, n.home);
+}
+
+/* ---- the router's own INPUT path (issue 12 item 6) ------------------------ */
+
+/* The server's endpoint at alice's side of the NAT, and alice's mapping's
+ * external port for it. */
+static uint16_t mapped_port_for(struct world *w, struct nat_world *n, const struct endpoint *to)
+{
+	size_t before = n->s_box.n + n->s2_box.n;
+	udp(w, n->a, to, "out");
+	assert_int_equal(n->s_box.n + n->s2_box.n, before + 1);
+	return (to->port == 3478 ? n->s_box.from : n->s2_box.from).port;
+}
+
+/* A home router (input drop, the default) refuses an unsolicited packet, and
+ * alice's later flow to its sender keeps her port. A bare Linux box (input
+ * accept) takes it into its own stack: conntrack tracks the flow, the stack
+ * answers port unreachable (a no-socket verdict, nothing sent), and alice's
+ * flow to that sender clashes with the entry and gets another port
+ * (nf_nat_core.c get_unique_tuple) - whether her mapping is new or already
+ * used for another remote. Other remotes keep the mapping's port. */
+static void test_input_drop_and_accept(void **state)
+{
+	(void)state;
+	struct world *w;
+	struct endpoint srv = {IP4(192, 0, 2, 1), 3478}, srv2 = {IP4(192, 0, 2, 1), 3479};
+	struct endpoint pub = {IP4(203, 0, 113, 7), 5000};
+
+	for (int accept = 0; accept <= 1; accept++) {
+		for (int warm = 0; warm <= 1; warm++) {
+			struct nat_world n = {0};
+			void *fresh;
+			assert_int_equal(setup(&fresh), 0);
+			w = fresh;
+			build_nat(w, &n, false);
+			assert_int_equal(router_input(n.home), ROUTER_INPUT_DROP);
+			if (accept)
+				router_set_input(n.home, ROUTER_INPUT_ACCEPT);
+			/* warm: alice's mapping already exists, for srv2 */
+			if (warm)
+				assert_int_equal(mapped_port_for(w, &n, &srv2), 5000);
+			udp(w, n.srv, &pub, "probe");
+			const struct trace_packet *d = last_drop(w->log);
+			assert_string_equal(d->node, "home");
+			if (!accept) {
+				assert_int_equal(d->reason, warm ? TRACE_DROP_NAT_FILTER
+								 : TRACE_DROP_NAT_NO_MAPPING);
+				assert_int_equal(mapped_port_for(w, &n, &srv), 5000);
+				teardown(&fresh);
+				continue;
+			}
+			assert_int_equal(d->reason, TRACE_DROP_NO_SOCKET);
+			assert_non_null(strstr(d->why, "port unreachable"));
+			struct conntrack_tuple t = {IPPROTO_NUM_UDP, srv.ip, pub.ip, srv.port,
+						    pub.port};
+			assert_non_null(conntrack_lookup(router_conntrack(n.home), &t, NULL));
+			uint16_t port = mapped_port_for(w, &n, &srv);
+			assert_int_not_equal(port, 5000);
+			assert_views_agree(w, n.home);
+			/* The probe's flow stays the router's; the new port is alice's. */
+			size_t got = n.a_box.n;
+			udp(w, n.srv, &pub, "again");
+			assert_int_equal(last_drop(w->log)->reason, TRACE_DROP_NO_SOCKET);
+			udp(w, n.srv, &(struct endpoint){pub.ip, port}, "reply");
+			assert_int_equal(n.a_box.n, got + 1);
+			if (warm)
+				assert_int_equal(mapped_port_for(w, &n, &srv2), 5000);
+			run_agreeing(w, n.home,
+				     (engine_now(net_engine(w->net)) / SIM_MS(1)) + 2000);
+			teardown(&fresh);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -555,6 +783,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_hairpin_on, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hairpin_off, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cgnat, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_nat_and_conntrack_agree, setup, teardown),
+	    cmocka_unit_test(test_input_drop_and_accept),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -633,8 +633,8 @@ static const struct {
     {"expect a and b drect\n",
      "t.nsim:1:16: error: expected 'direct', 'relayed' or 'unconnected', found 'drect'; did "
      "you mean 'direct'?"},
-    {"expect no dorp at n\n",
-     "t.nsim:1:11: error: expected 'drop' after 'no', found 'dorp'; did you mean 'drop'?"},
+    {"expect no dorp at n\n", "t.nsim:1:11: error: expected 'drop' or 'mapping' after 'no', found "
+			      "'dorp'; did you mean 'drop'?"},
     {"expect drop at n reason nat-filtr\n",
      "t.nsim:1:25: error: expected a drop reason: firewall, nat-filter, nat-no-mapping, "
      "nat-exhausted, hairpin, no-route, ttl, link-loss, link-down, queue-full, malformed, "
@@ -701,6 +701,36 @@ static const struct {
     {"host a at 1.1.1.1 public\nexpect mapping at a\n",
      "t.nsim:2:19: error: 'a' is a host, not a NAT"},
 };
+
+/* `expect A and B end PATH` (or `ends`): the state the run ends in. */
+static void test_expect_end(void **state)
+{
+	(void)state;
+	struct scenario *s = parse_ok("host a at 1.1.1.1 public\nhost b at 1.1.1.2 public\n"
+				      "expect a and b end direct\n"
+				      "expect a and b ends unconnected\n"
+				      "expect a and b relayed by 5s\n");
+	assert_int_equal(s->n_expects, 3);
+	assert_true(s->expects[0].at_end);
+	assert_int_equal(s->expects[0].path, SCENARIO_PATH_DIRECT);
+	assert_int_equal(s->expects[0].by_ns, SCENARIO_UNSET);
+	assert_true(s->expects[1].at_end);
+	assert_int_equal(s->expects[1].path, SCENARIO_PATH_UNCONNECTED);
+	assert_false(s->expects[2].at_end);
+	assert_int_equal(s->expects[2].by_ns, SEC(5));
+	scenario_free(s);
+	assert_true(
+	    expect_error("host a at 1.1.1.1 public\nhost b at 1.1.1.2 public\n"
+			 "expect a and b end direct by 5s\n",
+			 "t.nsim:3:27: error: 'end direct' is about the end of the run, so it "
+			 "takes nothing after it (for a deadline write 'expect a and b direct "
+			 "by TIME')"));
+	assert_true(
+	    expect_error("host a at 1.1.1.1 public\nhost b at 1.1.1.2 public\n"
+			 "expect a and b end soon\n",
+			 "t.nsim:3:20: error: expected 'direct', 'relayed' or 'unconnected', "
+			 "found 'soon'"));
+}
 
 static void test_error_classes(void **state)
 {
@@ -1165,6 +1195,7 @@ int main(void)
 	    cmocka_unit_test(test_classic),
 	    cmocka_unit_test(test_world_forms),
 	    cmocka_unit_test(test_actions_and_expects),
+	    cmocka_unit_test(test_expect_end),
 	    cmocka_unit_test(test_layout_tolerance),
 	    cmocka_unit_test(test_coordinator_is_a_node),
 	    cmocka_unit_test(test_repository_classic),

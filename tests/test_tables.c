@@ -44,10 +44,10 @@ static void emit(struct fixture *f, int64_t at, struct trace_record *r)
 	trace_emit(&f->trace, r);
 }
 
-static void emit_node(struct fixture *f, const char *name, const char *type)
+static void emit_node(struct fixture *f, const char *name, const char *type, bool conntrack)
 {
 	struct trace_record r = {.kind = TRACE_NODE};
-	r.u.node = (struct trace_node){name, type, NULL, NULL};
+	r.u.node = (struct trace_node){name, type, NULL, NULL, conntrack};
 	emit(f, 0, &r);
 }
 
@@ -94,13 +94,15 @@ static void emit_map(struct fixture *f, int64_t at, uint32_t id, enum trace_map_
 /* Alice behind "home" (a NAT with conntrack) talks to a STUN server, then to
  * Bob; "office" is a firewall with one flow of its own. No DESTROY record is
  * ever emitted for home's flow 1, nor an EXPIRED one for mapping 1: the fold
- * must retire them by their deadlines. */
+ * must retire them by their deadlines. "dorm" keeps a conntrack table that
+ * stays empty. */
 static void emit_story(struct fixture *f)
 {
 	const struct endpoint any = {0, 0};
-	emit_node(f, "alice", "host");
-	emit_node(f, "home", "nat");
-	emit_node(f, "office", "router");
+	emit_node(f, "alice", "host", false);
+	emit_node(f, "home", "nat", true);
+	emit_node(f, "office", "router", true);
+	emit_node(f, "dorm", "router", true); /* a firewall nothing ever crosses */
 	emit_map(f, 0, 2, TRACE_MAP_CREATED, &web_lan, &web_pub, &any, true, SIM_TIME_NEVER);
 	emit_ct(f, SIM_S(1), "home", 1, TRACE_CT_NEW, &alice_lan, &stun_srv, &alice_pub, false,
 		false, SIM_S(31));
@@ -160,7 +162,7 @@ static char *render(struct fixture *f, int64_t at, enum which which, const char 
 	struct tables *t = tables_fold(f->log, at);
 	assert_non_null(t);
 	assert_int_equal(tables_time(t), at);
-	int rc = which == CONNTRACK ? tables_render_conntrack(out, t, node, ascii)
+	int rc = which == CONNTRACK ? tables_render_conntrack(out, NULL, t, node, ascii)
 				    : tables_render_mappings(out, t, node, ascii);
 	assert_int_equal(rc, 0);
 	tables_free(t);
@@ -192,7 +194,36 @@ static void test_conntrack_before_expiry(void **state)
 		   "\u2500\u2500 office: conntrack \u2500\u2500\n"
 		   "udp      17 22 src=198.51.100.9 dst=203.0.113.7 sport=40000 dport=61000 "
 		   "[UNREPLIED] src=203.0.113.7 dst=198.51.100.9 sport=61000 dport=40000 "
-		   "mark=0 use=1\n" FOOTER(1));
+		   "mark=0 use=1\n" FOOTER(1) "\n"
+					      "\u2500\u2500 dorm: conntrack \u2500\u2500\n" FOOTER(
+						  0));
+}
+
+/* An empty table is shown (conntrack -L prints "0 flow entries"), and each
+ * closing count goes to the second stream as conntrack writes it to stderr. */
+static void test_conntrack_empty_and_footer_stream(void **state)
+{
+	struct fixture *f = *state;
+	char *obuf = NULL, *ebuf = NULL;
+	size_t olen = 0, elen = 0;
+	FILE *out = open_memstream(&obuf, &olen), *err = open_memstream(&ebuf, &elen);
+	assert_non_null(out);
+	assert_non_null(err);
+	struct tables *t = tables_fold(f->log, SIM_S(40));
+	assert_non_null(t);
+	assert_int_equal(tables_render_conntrack(out, err, t, NULL, true), 0);
+	tables_free(t);
+	fclose(out);
+	fclose(err);
+	assert_string_equal(obuf, "== home: conntrack ==\n"
+				  "udp      17 83 src=192.168.1.5 dst=198.51.100.9 sport=5000 "
+				  "dport=40000 src=198.51.100.9 dst=203.0.113.7 sport=40000 "
+				  "dport=61000 [ASSURED] mark=0 use=1\n"
+				  "\n== office: conntrack ==\n"
+				  "\n== dorm: conntrack ==\n");
+	assert_string_equal(ebuf, FOOTER(1) FOOTER(0) FOOTER(0));
+	free(obuf);
+	free(ebuf);
 }
 
 /* Past 31.2 s home's first flow is gone although no DESTROY was recorded;
@@ -326,17 +357,40 @@ static void test_expired_and_cleared_records(void **state)
 	tables_free(t);
 }
 
+/* A flow that ended takes its remote out of "who may come in"
+ * (TRACE_MAP_REMOTE_REMOVED), at that instant and not before. */
+static void test_remote_removed_record(void **state)
+{
+	struct fixture *f = *state;
+	emit_map(f, SIM_S(10), 1, TRACE_MAP_REMOTE_REMOVED, &alice_lan, &alice_pub, &stun_srv,
+		 false, SIM_S(32));
+
+	struct tables *t = tables_fold(f->log, SIM_S(9));
+	assert_non_null(t);
+	const struct tables_node *home = tables_node_find(t, "home");
+	assert_int_equal(home->mappings[1].n_remotes, 2);
+	tables_free(t);
+	t = tables_fold(f->log, SIM_S(10));
+	assert_non_null(t);
+	home = tables_node_find(t, "home");
+	assert_int_equal(home->mappings[1].id, 1);
+	assert_int_equal(home->mappings[1].n_remotes, 1);
+	assert_int_equal(home->mappings[1].remotes[0].ip, bob_pub.ip);
+	assert_int_equal(home->mappings[1].remotes[0].port, bob_pub.port);
+	tables_free(t);
+}
+
 static void test_accessors(void **state)
 {
 	struct fixture *f = *state;
 	struct tables *t = tables_fold(f->log, SIM_S(10));
 	assert_non_null(t);
 	/* nodes in order of first appearance, from any record kind */
-	assert_int_equal(tables_node_count(t), 4);
-	const char *names[] = {"alice", "home", "office", "server"};
-	for (size_t i = 0; i < 4; i++)
+	assert_int_equal(tables_node_count(t), 5);
+	const char *names[] = {"alice", "home", "office", "dorm", "server"};
+	for (size_t i = 0; i < 5; i++)
 		assert_string_equal(tables_node_at(t, i)->name, names[i]);
-	assert_null(tables_node_at(t, 4));
+	assert_null(tables_node_at(t, 5));
 	assert_null(tables_node_find(t, "bob"));
 
 	const struct tables_node *home = tables_node_find(t, "home");
@@ -361,6 +415,9 @@ static void test_accessors(void **state)
 	assert_int_equal(alice->n_flows, 0);
 	assert_true(tables_node_find(t, "office")->tracks);
 	assert_false(tables_node_find(t, "office")->nats);
+	/* dorm's node record says it keeps a table: it tracks with no flows */
+	assert_true(tables_node_find(t, "dorm")->tracks);
+	assert_int_equal(tables_node_find(t, "dorm")->n_flows, 0);
 	tables_free(t);
 
 	/* before the first record: nothing known yet */
@@ -379,7 +436,7 @@ static void test_write_error(void **state)
 	setvbuf(out, NULL, _IONBF, 0);
 	struct tables *t = tables_fold(f->log, SIM_S(10));
 	assert_non_null(t);
-	assert_int_equal(tables_render_conntrack(out, t, NULL, false), -1);
+	assert_int_equal(tables_render_conntrack(out, NULL, t, NULL, false), -1);
 	assert_int_equal(tables_render_mappings(out, t, NULL, false), -1);
 	tables_free(t);
 	fclose(out);
@@ -391,10 +448,13 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_conntrack_before_expiry, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_conntrack_after_expiry, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_conntrack_destroy_record, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_conntrack_empty_and_footer_stream, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_mappings_before_remote_added, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_mappings_remote_added, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_mappings_after_expiry, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_expired_and_cleared_records, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_remote_removed_record, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_accessors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_write_error, setup, teardown),
 	};

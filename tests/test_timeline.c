@@ -110,13 +110,13 @@ static void emit_ct(struct fixture *f, int64_t at, enum trace_ct_event ev, int64
 #define OFFICE_WHY                                                                                 \
 	"office dropped 203.0.113.7:61000 \u2192 198.51.100.9:40000: its mapping for "             \
 	"10.1.0.9:40000 only accepts replies from 192.0.2.10:3478, the one endpoint it has "       \
-	"sent to (port-restricted filtering)"
+	"sent to (address-and-port-dependent filtering)"
 
 /* A short story with at least one record for each verbosity level. */
 static void emit_story(struct fixture *f)
 {
 	struct trace_record r = {.kind = TRACE_NODE};
-	r.u.node = (struct trace_node){"home", "nat", "192.168.1.1 | 203.0.113.7", "isp"};
+	r.u.node = (struct trace_node){"home", "nat", "192.168.1.1 | 203.0.113.7", "isp", true};
 	emit(f, 0, &r);
 	emit_app(f, 0, "alice", "alice", "registered", NULL,
 		 "registered with the coordinator as 203.0.113.7:61000");
@@ -193,7 +193,7 @@ static void assert_renders(struct fixture *f, const struct timeline_options *opt
 #define DROP_TEXT                                                                                  \
 	"dropped 203.0.113.7:61000 \u2192 198.51.100.9:40000: its mapping for 10.1.0.9:40000 "     \
 	"only accepts replies from 192.0.2.10:3478, the one endpoint it has sent to "              \
-	"(port-restricted filtering)\n"
+	"(address-and-port-dependent filtering)\n"
 
 static void test_quiet(void **state)
 {
@@ -279,7 +279,7 @@ static void test_color(void **state)
 	struct timeline_options opt = {.verbosity = TIMELINE_QUIET, .color = true};
 	char *got = render(*state, &opt);
 	assert_non_null(strstr(got, "  1.041s  office    \033[31m\u2717 dropped "));
-	assert_non_null(strstr(got, "(port-restricted filtering)\033[0m\n"));
+	assert_non_null(strstr(got, "(address-and-port-dependent filtering)\033[0m\n"));
 	assert_non_null(strstr(got, "  1.061s  alice     \033[32mdirect to bob via "));
 	assert_non_null(strstr(got, "  2.500s  server    \033[33mcoordinator: relaying for "
 				    "bob\033[0m\n"));
@@ -302,7 +302,8 @@ static void test_wrap(void **state)
 				    "                    198.51.100.9:40000: its mapping for\n"
 				    "                    10.1.0.9:40000 only accepts replies from\n"
 				    "                    192.0.2.10:3478, the one endpoint it has\n"
-				    "                    sent to (port-restricted filtering)\n"));
+				    "                    sent to (address-and-port-dependent\n"
+				    "                    filtering)\n"));
 	/* no line is wider than asked (counting characters, not bytes) */
 	size_t cols = 0;
 	for (const char *p = got; *p != '\0'; p++) {

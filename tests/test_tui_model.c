@@ -5,7 +5,9 @@
  * cursor, pair states follow it, the timeline filter, the packet inspector
  * on a translation and a drop, the packet in flight on its link, firewall
  * hits from drop records, and the what-if preset cycle changing the
- * outcome of a re-run with the same seed.
+ * outcome of a re-run with the same seed. Then the view (app/tui_view.h)
+ * at 80x24, the smallest screen the TUI accepts: what each pane keeps, and
+ * mouse events driven through it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +23,7 @@
 #include "app/diag.h"
 #include "app/scenario.h"
 #include "app/tui_model.h"
+#include "app/tui_view.h"
 #include "sim/trace.h"
 #include "sim/trace_log.h"
 
@@ -66,6 +69,18 @@ static int find_line(const struct tui_lines *l, const char *needle)
 	return -1;
 }
 
+/* The lines of one style joined with spaces, as one text again: word-wrapped
+ * rows break only at spaces, so the sentence reads back whole. */
+static void join_style(const struct tui_lines *l, enum tui_style style, char *out, size_t size)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < l->n && used < size; i++)
+		if (l->v[i].style == style)
+			used += (size_t)snprintf(out + used, size - used, "%s%s", used ? " " : "",
+						 l->v[i].text + strspn(l->v[i].text, " "));
+}
+
 /* The first record matching kind (and, for packets, hop), or TUI_NONE. */
 static size_t first_record(const struct tui_model *m, enum trace_kind kind, int hop)
 {
@@ -103,6 +118,8 @@ static void test_topology(void **state)
 	assert_non_null(strstr(home->behaviour, "port-restricted-cone"));
 	assert_non_null(strstr(home->addrs, "203.0.113.7"));
 	assert_int_equal(alice->role, TUI_ROLE_HOST);
+	assert_string_equal(alice->addrs, "192.168.1.5"); /* not its gateway's */
+	assert_string_equal(coord->addrs, "192.0.2.10,192.0.2.11");
 	assert_true(alice->firewall);
 	assert_string_equal(tui_model_node(f->m, (size_t)alice->parent)->name, "home");
 	assert_int_equal(coord->role, TUI_ROLE_COORDINATOR);
@@ -126,7 +143,7 @@ static void test_mapping_appears_and_goes_back(void **state)
 	const struct trace_record *r = tui_model_record(f->m, tui_model_cursor(f->m));
 	assert_int_equal(r->kind, TRACE_MAPPING);
 	assert_int_equal(r->u.map.event, TRACE_MAP_CREATED);
-	assert_int_equal(tui_model_tables(f->m, "home", &f->lines), 0);
+	assert_int_equal(tui_model_tables(f->m, "home", 0, 0, &f->lines), 0);
 	assert_true(find_line(&f->lines, "NAT mappings (1)") >= 0);
 	int row = find_line(&f->lines, "192.168.1.5:5000");
 	assert_true(row >= 0);
@@ -135,7 +152,7 @@ static void test_mapping_appears_and_goes_back(void **state)
 
 	assert_true(tui_model_back(f->m));
 	assert_int_equal(tui_model_mapping_count(f->m, "home"), 0);
-	assert_int_equal(tui_model_tables(f->m, "home", &f->lines), 0);
+	assert_int_equal(tui_model_tables(f->m, "home", 0, 0, &f->lines), 0);
 	assert_true(find_line(&f->lines, "NAT mappings (0)") >= 0);
 	assert_true(find_line(&f->lines, "(no mappings)") >= 0);
 	assert_int_equal(find_line(&f->lines, "203.0.113.7:5000"), -1);
@@ -149,10 +166,10 @@ static void test_back_and_forth_fold_agree(void **state)
 	struct tui_lines other = {0};
 	while (tui_model_cursor(f->m) < target)
 		tui_model_step(f->m);
-	assert_int_equal(tui_model_tables(f->m, "office", &f->lines), 0);
+	assert_int_equal(tui_model_tables(f->m, "office", 0, 0, &f->lines), 0);
 	tui_model_seek(f->m, tui_model_count(f->m));
 	tui_model_seek(f->m, target);
-	assert_int_equal(tui_model_tables(f->m, "office", &other), 0);
+	assert_int_equal(tui_model_tables(f->m, "office", 0, 0, &other), 0);
 	assert_int_equal(other.n, f->lines.n);
 	for (size_t i = 0; i < other.n; i++)
 		assert_string_equal(other.v[i].text, f->lines.v[i].text);
@@ -254,7 +271,9 @@ static void test_inspector_drop_sentence(void **state)
 	int why = find_line(&f->lines, "dropped (");
 	assert_true(why >= 0);
 	assert_int_equal(f->lines.v[why].style, TUI_STYLE_DROP);
-	assert_non_null(strstr(f->lines.v[why].text, tui_model_record(f->m, i)->u.packet.why));
+	char joined[2048];
+	join_style(&f->lines, TUI_STYLE_DROP, joined, sizeof(joined));
+	assert_non_null(strstr(joined, tui_model_record(f->m, i)->u.packet.why));
 }
 
 static void test_flight_on_its_link(void **state)
@@ -307,7 +326,7 @@ static void test_what_if_changes_the_outcome(void **state)
 	size_t office = tui_model_selected_nat(f->m);
 	assert_string_equal(tui_model_node(f->m, office)->name, "office");
 	assert_int_equal(tui_model_cycle_preset(f->m, office, msg, sizeof(msg), f->d), 0);
-	assert_non_null(strstr(msg, "office port-restricted-cone -> symmetric"));
+	assert_non_null(strstr(msg, "what-if office: port-restricted-cone -> symmetric"));
 	assert_non_null(strstr(msg, "direct -> relayed"));
 	assert_string_equal(scenario_find_nat(f->s, "office")->preset, "symmetric");
 	const struct tui_pair *p = tui_model_pair(f->m, 0);
@@ -361,21 +380,342 @@ static void test_firewall_hits_from_drop_records(void **state)
 	trace_init(&t, &clock);
 	trace_log_attach(log, &t);
 	struct trace_record node = {.kind = TRACE_NODE};
-	node.u.node = (struct trace_node){"bob", "host", "10.0.0.7/24, firewall on", "office"};
+	node.u.node = (struct trace_node){"bob", "host", "10.0.0.7/24, firewall on", "office", true};
 	trace_emit(&t, &node);
 	emit_drop(&t, "bob's firewall dropped x: no rule in INPUT matched ...", "INPUT policy");
 	emit_drop(&t, "bob's firewall dropped y: no rule in INPUT matched ...", "INPUT policy");
 	emit_drop(&t, "bob's firewall dropped z: rule INPUT #1 (-j DROP) dropped it", "INPUT #1");
 	assert_int_equal(tui_model_adopt_log(f->m, log), 0);
 	tui_model_seek(f->m, tui_model_count(f->m));
-	assert_int_equal(tui_model_tables(f->m, "bob", &f->lines), 0);
+	assert_int_equal(tui_model_tables(f->m, "bob", 0, 0, &f->lines), 0);
 	assert_true(find_line(&f->lines, "firewall rules (3 dropped so far)") >= 0);
 	assert_true(find_line(&f->lines, "    2  INPUT policy drop") >= 0);
 	assert_true(find_line(&f->lines, "    1  INPUT #1") >= 0);
 	assert_true(find_line(&f->lines, "hits count the drops each rule decided") >= 0);
 	tui_model_seek(f->m, 1);
-	assert_int_equal(tui_model_tables(f->m, "bob", &f->lines), 0);
+	assert_int_equal(tui_model_tables(f->m, "bob", 0, 0, &f->lines), 0);
 	assert_true(find_line(&f->lines, "    1  INPUT policy drop") >= 0);
+}
+
+/* ---- the view at 80x24 ---- */
+
+static bool all_fit(const struct tui_lines *l, int width)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (tui_text_cols(l->v[i].text) > width)
+			return false;
+	return true;
+}
+
+static void test_wrap_breaks_at_spaces(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(tui_lines_wrap(&f->lines, TUI_STYLE_DROP,
+					"its mapping only accepts replies from 192.0.2.10:3478", 20,
+					2),
+			 0);
+	assert_true(f->lines.n >= 3);
+	assert_true(all_fit(&f->lines, 20));
+	assert_string_equal(f->lines.v[0].text, "its mapping only");
+	assert_int_equal(strncmp(f->lines.v[1].text, "  ", 2), 0); /* indented */
+	char joined[200];
+	join_style(&f->lines, TUI_STYLE_DROP, joined, sizeof(joined));
+	assert_string_equal(joined, "its mapping only accepts replies from 192.0.2.10:3478");
+	/* a word longer than a row is cut at the edge and goes on */
+	tui_lines_clear(&f->lines);
+	assert_int_equal(tui_lines_wrap(&f->lines, TUI_STYLE_PLAIN, "abcdefghij", 4, 0), 0);
+	assert_int_equal(f->lines.n, 3);
+	assert_string_equal(f->lines.v[2].text, "ij");
+	assert_int_equal(tui_text_cols("\u2192x\u2194"), 3); /* arrows are one column */
+}
+
+static void test_keybar_keeps_help_and_quit(void **state)
+{
+	(void)state;
+	static const int widths[] = {80, 100, 120, 200};
+	char bar[256];
+	for (size_t i = 0; i < sizeof(widths) / sizeof(widths[0]); i++) {
+		tui_keybar(bar, sizeof(bar), widths[i]);
+		assert_true(tui_text_cols(bar) <= widths[i]);
+		assert_non_null(strstr(bar, "? help"));
+		assert_non_null(strstr(bar, "q quit"));
+		assert_non_null(strstr(bar, "space step"));
+	}
+	tui_keybar(bar, sizeof(bar), 80);
+	assert_non_null(strstr(bar, "t what-if"));
+	assert_non_null(strstr(bar, "/ filter"));
+	assert_true(strstr(bar, "? help") < strstr(bar, "q quit")); /* the usual order */
+	tui_keybar(bar, sizeof(bar), 200);
+	assert_non_null(strstr(bar, "+/- rate"));
+	assert_non_null(strstr(bar, "f follow"));
+}
+
+static void test_layout_80x24(void **state)
+{
+	(void)state;
+	struct tui_layout l;
+	tui_layout_compute(&l, 23, 80, 1);
+	assert_true(l.too_small);
+	tui_layout_compute(&l, 24, 80, 1);
+	assert_false(l.too_small);
+	assert_int_equal(l.topo.h, 8); /* a title and 7 rows: pairs and compact nodes */
+	assert_int_equal(l.topo.w + 1 + l.tables.w, 80);
+	assert_int_equal(l.timeline.y, l.topo.y + l.topo.h);
+	assert_int_equal(l.inspect.y, l.timeline.y + l.timeline.h);
+	assert_int_equal(l.inspect.y + l.inspect.h, l.status.y);
+	assert_int_equal(l.status.y + l.status.h, 24);
+	assert_true(l.inspect.h >= 5);
+	/* a long message takes rows from the bottom panes, up to four */
+	tui_layout_compute(&l, 24, 80, 9);
+	assert_int_equal(l.status.h, 4);
+	assert_int_equal(l.status.y, 20);
+	assert_int_equal(l.inspect.y + l.inspect.h, 20);
+	assert_int_equal(l.topo.h, 8);
+}
+
+static void test_help_fits_80x24(void **state)
+{
+	struct fixture *f = *state;
+	struct tui_view v;
+	tui_view_init(&v, true);
+	assert_int_equal(tui_view_update(&v, f->m, 24, 80, NULL), 0);
+	/* the overlay is at most 78 wide with a margin of 2: 74 columns inside,
+	 * and 24 - 4 rows: no line cut, nothing to scroll */
+	assert_true(all_fit(&v.help_text, 72));
+	assert_true(v.help_text.n <= 20);
+	assert_true(find_line(&v.help_text, "q           quit") >= 0);
+	assert_true(find_line(&v.help_text, "what-if") >= 0);
+	assert_true(find_line(&v.help_text, "Home / End  first / last record") >= 0);
+	tui_view_fini(&v);
+}
+
+static size_t cell_of(const struct tui_view *v, size_t node)
+{
+	for (size_t i = 0; i < v->topo.n; i++)
+		if (v->topo.v[i].node == node)
+			return i;
+	return TUI_NONE;
+}
+
+static void check_topology_shows_all(const struct tui_view *v, const struct tui_model *m)
+{
+	for (size_t i = 0; i < tui_model_node_count(m); i++) {
+		const struct tui_node *n = tui_model_node(m, i);
+		size_t c = cell_of(v, i);
+		assert_true(c != TUI_NONE);
+		const struct tui_topo_cell *cell = &v->topo.v[c];
+		char first[32];
+		snprintf(first, sizeof(first), "%.*s", (int)strcspn(n->addrs, ","), n->addrs);
+		assert_non_null(strstr(cell->info, first));
+		assert_true(cell->col + cell->cols <= v->lay.topo.w);
+		assert_true(cell->row - v->topo_top >= 0 && cell->row - v->topo_top < v->topo_rows);
+	}
+}
+
+static void test_topology_every_node_at_80x24(void **state)
+{
+	struct fixture *f = *state;
+	struct tui_view v;
+	tui_view_init(&v, true);
+	assert_int_equal(tui_view_update(&v, f->m, 24, 80, NULL), 0);
+	assert_true(v.topo.compact); /* 8 nodes do not fit as a tree in 7 rows */
+	assert_true(v.topo.rows <= v.topo_rows);
+	check_topology_shows_all(&v, f->m);
+	/* alice sits on home's row, after it */
+	const struct tui_topo_cell *home =
+	    &v.topo.v[cell_of(&v, tui_model_find_node(f->m, "home"))];
+	const struct tui_topo_cell *alice =
+	    &v.topo.v[cell_of(&v, tui_model_find_node(f->m, "alice"))];
+	assert_int_equal(alice->row, home->row);
+	assert_true(alice->col > home->col);
+	/* with room, the tree: a row per node with its role, and every address
+	 * when the row is wide enough */
+	assert_int_equal(tui_view_update(&v, f->m, 40, 120, NULL), 0);
+	assert_false(v.topo.compact);
+	check_topology_shows_all(&v, f->m);
+	assert_int_equal(tui_view_update(&v, f->m, 48, 160, NULL), 0);
+	home = &v.topo.v[cell_of(&v, tui_model_find_node(f->m, "home"))];
+	assert_non_null(strstr(home->info, "NAT port-restricted-cone 203.0.113.7,192.168.1.1"));
+	tui_view_fini(&v);
+}
+
+/* The first drop whose timeline line is wider than 80 columns. */
+static size_t long_drop(const struct tui_model *m)
+{
+	for (size_t i = 0; i < tui_model_count(m); i++) {
+		const struct trace_record *r = tui_model_record(m, i);
+		if (r->kind == TRACE_PACKET && r->u.packet.hop == TRACE_HOP_DROP &&
+		    tui_text_cols(tui_model_line(m, i)) > 160)
+			return i;
+	}
+	return TUI_NONE;
+}
+
+static void test_timeline_wraps_the_cursor_line(void **state)
+{
+	struct fixture *f = *state;
+	struct tui_view v;
+	char joined[2048] = "";
+	size_t used = 0, drop = long_drop(f->m);
+	assert_true(drop != TUI_NONE);
+	tui_view_init(&v, true);
+	tui_model_seek(f->m, drop);
+	assert_int_equal(tui_view_update(&v, f->m, 24, 80, NULL), 0);
+	assert_true((int)v.tl.n <= v.lay.timeline.h - 1);
+	assert_true(all_fit(&v.tl, 80));
+	int rows = 0;
+	for (size_t r = 0; r < v.tl.n; r++) {
+		if (v.tl_rec[r] == drop) {
+			rows++;
+			used += (size_t)snprintf(joined + used, sizeof(joined) - used, "%s%s",
+						 used ? " " : "",
+						 v.tl.v[r].text + strspn(v.tl.v[r].text, " "));
+		} else if (tui_text_cols(tui_model_line(f->m, v.tl_rec[r])) > 80) {
+			/* other long lines say they are cut */
+			const char *t = v.tl.v[r].text;
+			assert_string_equal(t + strlen(t) - 3, "...");
+		}
+	}
+	assert_true(rows >= 2);
+	/* every word of the record's line, the reason included (the sentence
+	 * after the endpoints, which the timeline prints in ASCII here) */
+	const char *why = tui_model_record(f->m, drop)->u.packet.why;
+	assert_non_null(strstr(joined, strstr(why, ": ") + 2));
+	tui_view_fini(&v);
+}
+
+static void test_inspector_reason_visible_at_80x24(void **state)
+{
+	struct fixture *f = *state;
+	static const int sizes[][2] = {{24, 80}, {48, 160}};
+	size_t drop = long_drop(f->m);
+	tui_model_seek(f->m, drop);
+	for (size_t k = 0; k < 2; k++) {
+		struct tui_layout l;
+		char joined[2048];
+		tui_layout_compute(&l, sizes[k][0], sizes[k][1], 1);
+		assert_int_equal(tui_model_inspect(f->m, drop, l.inspect.w, &f->lines), 0);
+		assert_true(all_fit(&f->lines, l.inspect.w));
+		join_style(&f->lines, TUI_STYLE_DROP, joined, sizeof(joined));
+		assert_non_null(strstr(joined, tui_model_record(f->m, drop)->u.packet.why));
+		int last = -1;
+		for (size_t i = 0; i < f->lines.n; i++)
+			if (f->lines.v[i].style == TUI_STYLE_DROP)
+				last = (int)i;
+		assert_true(last >= 0 && last < l.inspect.h - 1); /* on screen, no scrolling */
+	}
+}
+
+static void test_what_if_message_is_not_cut(void **state)
+{
+	struct fixture *f = *state;
+	struct tui_view v;
+	char msg[400], joined[512];
+	tui_view_init(&v, true);
+	tui_model_select(f->m, tui_model_find_node(f->m, "office"));
+	assert_int_equal(
+	    tui_model_cycle_preset(f->m, tui_model_selected_nat(f->m), msg, sizeof(msg), f->d), 0);
+	assert_int_equal(tui_view_update(&v, f->m, 24, 80, msg), 0);
+	assert_true(v.status.n >= 2);
+	assert_int_equal(v.lay.status.h, (int)v.status.n);
+	assert_true(all_fit(&v.status, 80));
+	join_style(&v.status, TUI_STYLE_NOTE, joined, sizeof(joined));
+	assert_non_null(strstr(joined, "alice <-> bob: direct -> relayed"));
+	assert_non_null(strstr(joined, "what-if office: port-restricted-cone -> symmetric"));
+	/* the pair line in the topology wraps too */
+	join_style(&v.pairs, TUI_STYLE_PLAIN, joined, sizeof(joined));
+	assert_non_null(strstr(joined, "(ends relayed, was direct)"));
+	assert_true(all_fit(&v.pairs, v.lay.topo.w));
+	tui_view_fini(&v);
+}
+
+static void test_tables_follow_the_packet(void **state)
+{
+	struct fixture *f = *state;
+	struct tui_layout l;
+	assert_true(tui_model_follow(f->m));
+	size_t drop = long_drop(f->m);
+	const char *at = tui_model_record(f->m, drop)->u.packet.node;
+	tui_model_seek(f->m, drop);
+	assert_string_equal(tui_model_node(f->m, tui_model_selected(f->m))->name, at);
+	/* every record at a node moves the selection there */
+	size_t tx = first_record(f->m, TRACE_PACKET, TRACE_HOP_TX);
+	tui_model_seek(f->m, tx);
+	assert_string_equal(tui_model_node(f->m, tui_model_selected(f->m))->name,
+			    tui_model_record(f->m, tx)->u.packet.node);
+	/* a student's choice pins it; f follows again */
+	tui_model_select(f->m, tui_model_find_node(f->m, "bob"));
+	assert_false(tui_model_follow(f->m));
+	tui_model_seek(f->m, drop);
+	assert_string_equal(tui_model_node(f->m, tui_model_selected(f->m))->name, "bob");
+	tui_model_set_follow(f->m, true);
+	assert_string_equal(tui_model_node(f->m, tui_model_selected(f->m))->name, at);
+	/* the 39-column pane needs no sideways scrolling */
+	tui_layout_compute(&l, 24, 80, 1);
+	while (tui_model_mapping_count(f->m, "home") == 0)
+		assert_true(tui_model_step(f->m));
+	assert_int_equal(tui_model_tables(f->m, "home", l.tables.w, 0, &f->lines), 0);
+	assert_true(all_fit(&f->lines, l.tables.w));
+	int row = find_line(&f->lines, "192.168.1.5:5000 -> 203.0.113.7:5000");
+	assert_true(row >= 0 && row < l.tables.h - 1); /* the mapping shows without scrolling */
+	assert_true(find_line(&f->lines, "accepts 192.0.2.10:3478") >= 0);
+	/* asked for the rows a pane shows, it stops there (about: a wrapped
+	 * entry finishes) */
+	size_t all = f->lines.n;
+	assert_int_equal(tui_model_tables(f->m, "home", l.tables.w, 2, &f->lines), 0);
+	assert_true(f->lines.n >= 2 && f->lines.n <= 3 && f->lines.n < all);
+	assert_true(find_line(&f->lines, "NAT mappings (1)") == 0);
+}
+
+static void test_mouse_selects_nodes_and_records(void **state)
+{
+	struct fixture *f = *state;
+	struct tui_view v;
+	tui_view_init(&v, true);
+	tui_model_seek(f->m, long_drop(f->m));
+	assert_int_equal(tui_view_update(&v, f->m, 24, 80, NULL), 0);
+	/* bob shares office's row at 80x24: the column decides */
+	size_t bob = tui_model_find_node(f->m, "bob"), office = tui_model_find_node(f->m, "office");
+	const struct tui_topo_cell *cb = &v.topo.v[cell_of(&v, bob)];
+	const struct tui_topo_cell *co = &v.topo.v[cell_of(&v, office)];
+	int y = v.topo_y0 + cb->row - v.topo_top;
+	assert_int_equal(cb->row, co->row);
+	assert_true(
+	    tui_view_mouse(&v, f->m, y, v.lay.topo.x + cb->col + cb->cols - 1, TUI_MOUSE_CLICK));
+	assert_int_equal(tui_model_selected(f->m), bob);
+	assert_false(tui_model_follow(f->m)); /* the click pins the tables */
+	assert_int_equal(v.focus, TUI_FOCUS_TOPOLOGY);
+	assert_true(tui_view_mouse(&v, f->m, y, v.lay.topo.x + co->col + 1, TUI_MOUSE_CLICK));
+	assert_int_equal(tui_model_selected(f->m), office);
+	/* past the last cell of a row: nothing new is selected */
+	assert_true(tui_view_mouse(&v, f->m, y, v.lay.topo.w - 1, TUI_MOUSE_CLICK));
+	assert_int_equal(tui_model_selected(f->m), office);
+	/* a click on a timeline row moves the cursor to its record */
+	assert_int_equal(tui_view_update(&v, f->m, 24, 80, NULL), 0);
+	assert_true(v.tl.n >= 2);
+	size_t target = v.tl_rec[0];
+	assert_true(target != tui_model_cursor(f->m));
+	assert_true(tui_view_mouse(&v, f->m, v.tl_y0, 5, TUI_MOUSE_CLICK));
+	assert_int_equal(tui_model_cursor(f->m), target);
+	assert_int_equal(v.focus, TUI_FOCUS_TIMELINE);
+	/* the wheel over the timeline steps through it */
+	assert_true(tui_view_mouse(&v, f->m, v.tl_y0 + 1, 5, TUI_MOUSE_WHEEL_DOWN));
+	assert_int_equal(tui_model_cursor(f->m), target + 1);
+	assert_true(tui_view_mouse(&v, f->m, v.tl_y0 + 1, 5, TUI_MOUSE_WHEEL_UP));
+	assert_int_equal(tui_model_cursor(f->m), target);
+	/* a tree at 120x40: anywhere on a node's row selects it */
+	assert_int_equal(tui_view_update(&v, f->m, 40, 120, NULL), 0);
+	cb = &v.topo.v[cell_of(&v, bob)];
+	assert_true(tui_view_mouse(&v, f->m, v.topo_y0 + cb->row - v.topo_top, v.lay.topo.w - 2,
+				   TUI_MOUSE_CLICK));
+	assert_int_equal(tui_model_selected(f->m), bob);
+	/* the help overlay takes no clicks; nor does a screen that is too small */
+	v.help = true;
+	assert_false(tui_view_mouse(&v, f->m, v.tl_y0, 5, TUI_MOUSE_CLICK));
+	v.help = false;
+	assert_int_equal(tui_view_update(&v, f->m, 20, 70, NULL), 0);
+	assert_false(tui_view_mouse(&v, f->m, v.tl_y0, 5, TUI_MOUSE_CLICK));
+	tui_view_fini(&v);
 }
 
 int main(void)
@@ -394,8 +734,18 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_ladder_pane, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_what_if_changes_the_outcome, setup, teardown),
 	    cmocka_unit_test(test_preset_cycle_order),
-	    cmocka_unit_test_setup_teardown(test_firewall_hits_from_drop_records, setup,
+	    cmocka_unit_test_setup_teardown(test_firewall_hits_from_drop_records, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_wrap_breaks_at_spaces, setup, teardown),
+	    cmocka_unit_test(test_keybar_keeps_help_and_quit),
+	    cmocka_unit_test(test_layout_80x24),
+	    cmocka_unit_test_setup_teardown(test_help_fits_80x24, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_topology_every_node_at_80x24, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_timeline_wraps_the_cursor_line, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_inspector_reason_visible_at_80x24, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_what_if_message_is_not_cut, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tables_follow_the_packet, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mouse_selects_nodes_and_records, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,7 @@
 /*
  * test_why.c - one packet's story (viz/why) on classic.nsim, seed 1: packet
  * #12 is Alice's first probe to Bob's public endpoint, dropped by office's
- * port-restricted filtering; #34 is her message, delivered to bob.
+ * address-and-port-dependent filtering; #34 is her message, delivered to bob.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -63,7 +63,7 @@ static void test_dropped_probe(void **state)
 				  "using its mapping 192.168.1.5:5000 ↔ 203.0.113.7:5000"));
 	assert_non_null(strstr(s, "forwarded: left internet through if2"));
 	assert_non_null(strstr(s, "office dropped 203.0.113.7:5000 → 198.51.100.9:5000"));
-	assert_non_null(strstr(s, "port-restricted filtering"));
+	assert_non_null(strstr(s, "address-and-port-dependent filtering"));
 	assert_non_null(strstr(s, "Fate: dropped at office (nat-filter)"));
 	/* hops come in order: sent, translated, dropped */
 	size_t sent = (size_t)(strstr(s, "sent by") - s);

@@ -202,7 +202,7 @@ static void test_punching_follows_nat_types(void **state)
 	assert_string_equal(last_drop(w->log)->why,
 			    "home dropped 198.51.100.9:6000 → 203.0.113.7:5000: its mapping for "
 			    "192.168.1.5:5000 only accepts replies from 192.0.2.1:3478, the one "
-			    "endpoint it has sent to (port-restricted filtering)");
+			    "endpoint it has sent to (address-and-port-dependent filtering)");
 	/* Alice to bob: office is full cone, so it goes straight through... */
 	send_and_wait(w, w->a, &bob_pub);
 	assert_int_equal(w->b_box.n, 3);

@@ -150,7 +150,7 @@ static bool is_coordinator(const struct trace_log *log, const char *name)
 	return false;
 }
 
-/* "accepts A, B and C (port-restricted filtering)" over lines: a break after
+/* "accepts A, B and C (address-and-port-dependent filtering)" over lines: a break after
  * each comma and before the parenthesis, so a NAT's box stays narrow. */
 static void put_who(struct buf *b, const char *who)
 {
@@ -268,7 +268,7 @@ static void add_link(Agraph_t *g, const struct trace_log *log, const struct trac
 	set(e, "fontsize", "9");
 }
 
-/* The outcome of each pair: the last direct/relayed/failed an agent said. */
+/* The outcome of each pair: the last direct/relayed/lost/failed an agent said. */
 struct outcome {
 	const char *a, *b, *path;
 };
@@ -288,6 +288,7 @@ static void add_outcomes(Agraph_t *g, const struct trace_log *log)
 		    strcmp(a->event, "direct") == 0 || strcmp(a->event, "upgraded") == 0 ? "direct"
 		    : strcmp(a->event, "relayed") == 0					 ? "relayed"
 		    : strcmp(a->event, "failed") == 0					 ? "failed"
+		    : strcmp(a->event, "path-lost") == 0				 ? "lost"
 											 : NULL;
 		if (path == NULL || agnode(g, (char *)a->node, 0) == NULL ||
 		    agnode(g, (char *)a->peer, 0) == NULL)
@@ -309,7 +310,9 @@ static void add_outcomes(Agraph_t *g, const struct trace_log *log)
 		set(e, "color", color);
 		set(e, "fontcolor", color);
 		set(e, "penwidth", "2.5");
-		set(e, "style", strcmp(o[k].path, "failed") == 0 ? "dashed" : "bold");
+		set(e, "style",
+		    strcmp(o[k].path, "failed") == 0 || strcmp(o[k].path, "lost") == 0 ? "dashed"
+										       : "bold");
 		set(e, "dir", "both");
 		set(e, "constraint", "false");
 	}
@@ -446,10 +449,32 @@ static void flow_lanes(Agraph_t *g, const struct ladder_view *v, double bottom)
 	}
 }
 
-static void flow_row(Agraph_t *g, const struct ladder_view *v, size_t i, double text_x)
+/* A drop is a red cross on its lane, as the ladder's ✗: two strokes between
+ * four invisible pinned corners. Graphviz has no cross shape, and a glyph
+ * would depend on the fonts installed. */
+static void flow_cross(Agraph_t *g, size_t i, double x, double y)
+{
+	static const double half = 0.08; /* inches from the centre to a corner */
+	char a[64], b[64];
+	for (int k = 0; k < 2; k++) {
+		double dy = k == 0 ? half : -half;
+		snprintf(a, sizeof(a), "cross%zu_%da", i, k);
+		snprintf(b, sizeof(b), "cross%zu_%db", i, k);
+		Agnode_t *from = pin_point(g, a, x - half, y + dy, false);
+		Agnode_t *to = pin_point(g, b, x + half, y - dy, false);
+		Agedge_t *e = agedge(g, from, to, NULL, 1);
+		set(e, "dir", "none");
+		set(e, "color", "#c01818");
+		set(e, "penwidth", "2.5");
+	}
+}
+
+/* Row i of the view, drawn `slot` rows below the lane heads of its page. */
+static void flow_row(Agraph_t *g, const struct ladder_view *v, size_t i, size_t slot,
+		     double text_x)
 {
 	const struct ladder_row *w = &v->rows[i];
-	double y = -(double)(i + 1) * FLOW_ROW_IN, xa = (double)w->from * FLOW_LANE_IN;
+	double y = -(double)(slot + 1) * FLOW_ROW_IN, xa = (double)w->from * FLOW_LANE_IN;
 	char name[64], when[32];
 	bool drop = w->kind == LADDER_DROP || w->crossed;
 	snprintf(when, sizeof(when), "%" PRId64 ".%03ds", w->time / SIM_S(1),
@@ -480,6 +505,10 @@ static void flow_row(Agraph_t *g, const struct ladder_view *v, size_t i, double 
 	}
 	if (w->from < 0)
 		return;
+	if (w->kind != LADDER_REWRITE) {
+		flow_cross(g, i, xa, y);
+		return;
+	}
 	snprintf(name, sizeof(name), "m%zu", i);
 	Agnode_t *m = node(g, name);
 	pin(m, xa, y);
@@ -487,36 +516,41 @@ static void flow_row(Agraph_t *g, const struct ladder_view *v, size_t i, double 
 	set(m, "width", "0.14");
 	set(m, "height", "0.14");
 	set(m, "style", "filled");
-	set(m, "shape", w->kind == LADDER_REWRITE ? "diamond" : "Mcircle");
-	set(m, "fillcolor", w->kind == LADDER_REWRITE ? "#f0a030" : "#c01818");
-	set(m, "color", w->kind == LADDER_REWRITE ? "#b06000" : "#c01818");
+	set(m, "shape", "diamond");
+	set(m, "fillcolor", "#f0a030");
+	set(m, "color", "#b06000");
 }
 
-static Agraph_t *flow_graph(const struct trace_log *log, const struct ladder_options *opt)
+/* Rows [first, first + n) of the view as one picture, lane heads on top. */
+static Agraph_t *flow_page(const struct ladder_view *v, size_t first, size_t n)
 {
-	struct ladder_view *v = ladder_view_build(log, opt);
-	Agraph_t *g = v != NULL ? agopen((char *)"natsim_flow", Agdirected, NULL) : NULL;
-	if (g == NULL) {
-		ladder_view_free(v);
+	Agraph_t *g = agopen((char *)"natsim_flow", Agdirected, NULL);
+	if (g == NULL)
 		return NULL;
-	}
 	set(g, "splines", "line");
 	set(g, "overlap", "true");
 	set(g, "outputorder", "edgesfirst");
 	set(g, "fontname", "Helvetica");
 	agattr(g, AGNODE, (char *)"fontname", (char *)"Helvetica");
 	agattr(g, AGEDGE, (char *)"fontname", (char *)"Helvetica");
-	double bottom = -(double)(v->n_rows + 1) * FLOW_ROW_IN;
+	double bottom = -(double)(n + 1) * FLOW_ROW_IN;
 	double text_x = (double)(v->n_lanes > 0 ? v->n_lanes - 1 : 0) * FLOW_LANE_IN + 0.5;
 	flow_lanes(g, v, bottom);
-	for (size_t i = 0; i < v->n_rows; i++)
-		flow_row(g, v, i, text_x);
+	for (size_t i = 0; i < n; i++)
+		flow_row(g, v, first + i, i, text_x);
 	if (v->n_packet_rows == 0) {
 		Agnode_t *e = node(g, "empty");
 		set(e, "shape", "plaintext");
 		set(e, "label", "(no packets selected)");
 		pin(e, 0, -FLOW_ROW_IN);
 	}
+	return g;
+}
+
+static Agraph_t *flow_graph(const struct trace_log *log, const struct ladder_options *opt)
+{
+	struct ladder_view *v = ladder_view_build(log, opt);
+	Agraph_t *g = v != NULL ? flow_page(v, 0, v->n_rows) : NULL;
 	ladder_view_free(v);
 	return g;
 }
@@ -598,12 +632,51 @@ int dot_topology_render(const struct trace_log *log, const char *path, char *err
 	return render(topology_graph(log), "dot", path, err, err_size);
 }
 
+/* "flow.png", page 2 -> "flow-2.png" (the number before the extension). */
+static void page_path(const char *path, size_t page, char *out, size_t size)
+{
+	const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
+	if (dot == NULL || (slash != NULL && dot < slash))
+		dot = path + strlen(path);
+	snprintf(out, size, "%.*s-%zu%s", (int)(dot - path), path, page, dot);
+}
+
+int dot_flow_render_pages(const struct trace_log *log, const struct ladder_options *opt,
+			  const char *path, size_t *pages, char *err, size_t err_size)
+{
+	const char *fmt = dot_format_for_path(path);
+	if (pages != NULL)
+		*pages = 0;
+	if (fmt == NULL)
+		return render(NULL, "neato", path, err, err_size);
+	struct ladder_view *v = ladder_view_build(log, opt);
+	if (v == NULL)
+		return render(NULL, "neato", path, err, err_size); /* says: out of memory */
+	/* Only bitmaps have a height limit worth splitting for (ImageMagick's
+	 * default policy refuses more than 16 000 px); SVG and DOT stay whole. */
+	size_t per_page = strcmp(fmt, "png") == 0 ? DOT_FLOW_PAGE_ROWS : v->n_rows;
+	size_t n_pages = v->n_rows <= per_page ? 1 : (v->n_rows + per_page - 1) / per_page;
+	int rc = 0;
+	for (size_t p = 0; p < n_pages && rc == 0; p++) {
+		char name[4096];
+		size_t first = p * per_page;
+		size_t n = v->n_rows - first < per_page ? v->n_rows - first : per_page;
+		if (n_pages == 1)
+			snprintf(name, sizeof(name), "%s", path);
+		else
+			page_path(path, p + 1, name, sizeof(name));
+		rc = render(flow_page(v, first, n), "neato", name, err, err_size);
+		if (rc == 0 && pages != NULL)
+			*pages = p + 1;
+	}
+	ladder_view_free(v);
+	return rc;
+}
+
 int dot_flow_render(const struct trace_log *log, const struct ladder_options *opt, const char *path,
 		    char *err, size_t err_size)
 {
-	if (dot_format_for_path(path) == NULL)
-		return render(NULL, "neato", path, err, err_size);
-	return render(flow_graph(log, opt), "neato", path, err, err_size);
+	return dot_flow_render_pages(log, opt, path, NULL, err, err_size);
 }
 
 #if defined(__SANITIZE_ADDRESS__)

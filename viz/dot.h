@@ -44,4 +44,18 @@ int dot_topology_render(const struct trace_log *log, const char *path, char *err
 int dot_flow_render(const struct trace_log *log, const struct ladder_options *opt, const char *path,
 		    char *err, size_t err_size);
 
+/* Rows per PNG page of the flow picture: at 96 dpi a row is 0.32 in, about
+ * 31 px, so a page is at most about 7 500 px tall (DOT_FLOW_PAGE_MAX_PX),
+ * under ImageMagick's default policy limit of 16 000 px. */
+#define DOT_FLOW_PAGE_ROWS 240
+#define DOT_FLOW_PAGE_MAX_PX 8000
+
+/* As dot_flow_render, but a PNG of more than DOT_FLOW_PAGE_ROWS rows is
+ * split into pages, each with the lane heads on top: "flow.png" becomes
+ * "flow-1.png", "flow-2.png", ... and nothing is written at "flow.png".
+ * *pages (if not NULL) gets the number of files written: 1 means `path`
+ * itself. SVG and DOT are always one file. */
+int dot_flow_render_pages(const struct trace_log *log, const struct ladder_options *opt,
+			  const char *path, size_t *pages, char *err, size_t err_size);
+
 #endif

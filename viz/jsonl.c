@@ -52,9 +52,12 @@ const char *jsonl_ct_event_name(enum trace_ct_event e)
 const char *jsonl_map_event_name(enum trace_map_event e)
 {
 	static const char *const names[] = {
-	    [TRACE_MAP_CREATED] = "created",	       [TRACE_MAP_REFRESHED] = "refreshed",
-	    [TRACE_MAP_REMOTE_ADDED] = "remote-added", [TRACE_MAP_EXPIRED] = "expired",
+	    [TRACE_MAP_CREATED] = "created",
+	    [TRACE_MAP_REFRESHED] = "refreshed",
+	    [TRACE_MAP_REMOTE_ADDED] = "remote-added",
+	    [TRACE_MAP_EXPIRED] = "expired",
 	    [TRACE_MAP_CLEARED] = "cleared",
+	    [TRACE_MAP_REMOTE_REMOVED] = "remote-removed",
 	};
 	return name_in(names, COUNT_OF(names), (unsigned)e);
 }
@@ -179,6 +182,7 @@ static void put_node(json_t *o, const struct trace_node *n, bool *ok)
 	put(o, "type", jstr(n->type), ok);
 	put(o, "detail", jstr(n->detail), ok);
 	put(o, "behind", jstr(n->behind), ok);
+	put(o, "conntrack", json_boolean(n->conntrack), ok);
 }
 
 static void put_link(json_t *o, const struct trace_link *l, bool *ok)
@@ -257,7 +261,8 @@ static void put_conntrack(json_t *o, int64_t now, const struct trace_conntrack *
 
 static void put_mapping(json_t *o, const struct trace_mapping *m, bool *ok)
 {
-	bool has_remote = m->event == TRACE_MAP_CREATED || m->event == TRACE_MAP_REMOTE_ADDED;
+	bool has_remote = m->event == TRACE_MAP_CREATED || m->event == TRACE_MAP_REMOTE_ADDED ||
+			  m->event == TRACE_MAP_REMOTE_REMOVED;
 	put(o, "event", json_string(jsonl_map_event_name(m->event)), ok);
 	put(o, "node", jstr(m->node), ok);
 	put(o, "id", jint(m->id), ok);

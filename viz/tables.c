@@ -151,6 +151,19 @@ static int map_add_remote(struct tables_mapping *m, const struct endpoint *ep)
 	return 0;
 }
 
+/* The flow to `ep` ended: it no longer decides who may come in. */
+static void map_remove_remote(struct tables_mapping *m, const struct endpoint *ep)
+{
+	struct endpoint *r = (struct endpoint *)m->remotes;
+	for (size_t i = 0; i < m->n_remotes; i++) {
+		if (r[i].ip == ep->ip && r[i].port == ep->port) {
+			memmove(&r[i], &r[i + 1], (m->n_remotes - i - 1) * sizeof(*r));
+			m->n_remotes--;
+			return;
+		}
+	}
+}
+
 static struct tables_mapping *map_add(struct node_state *ns, int64_t time,
 				      const struct trace_mapping *rec)
 {
@@ -189,6 +202,8 @@ static int apply_mapping(struct node_state *ns, int64_t time, const struct trace
 	m->expires_at = rec->expires_at;
 	if (rec->event == TRACE_MAP_CREATED || rec->event == TRACE_MAP_REMOTE_ADDED)
 		return map_add_remote(m, &rec->remote);
+	if (rec->event == TRACE_MAP_REMOTE_REMOVED)
+		map_remove_remote(m, &rec->remote);
 	return 0;
 }
 
@@ -226,6 +241,10 @@ static int apply_record(struct tables *t, const struct trace_record *r)
 	for (int i = 0; i < 2; i++)
 		if (names[i] != NULL && (ns = node_get(t, names[i])) == NULL)
 			return -1;
+	/* A NAT or stateful firewall has a table from the start, empty or not,
+	 * as `conntrack -L` on it would show. */
+	if (r->kind == TRACE_NODE && r->u.node.conntrack)
+		ns->view.tracks = true;
 	if (r->kind == TRACE_CONNTRACK)
 		return apply_conntrack(ns, r->time, &r->u.ct);
 	if (r->kind == TRACE_MAPPING)
@@ -308,10 +327,28 @@ static bool selected(const struct tables_node *n, const char *node, bool has_tab
 	return node != NULL ? strcmp(n->name, node) == 0 : has_table;
 }
 
-int tables_render_conntrack(FILE *out, const struct tables *t, const char *node, bool ascii)
+/* conntrack -L writes its entries to stdout and its closing count to stderr
+ * (conntrack-tools 1.4.7, checked in a fresh network namespace), so that a
+ * pipe gets the entries alone. With two streams, the entries so far are
+ * flushed first: on one terminal the count still comes after them. */
+static void print_footer(FILE *out, FILE *err, size_t n)
+{
+	char line[128];
+	conntrack_format_footer(n, line, sizeof(line));
+	if (err != out)
+		fflush(out);
+	fprintf(err, "%s\n", line);
+	if (err != out)
+		fflush(err);
+}
+
+int tables_render_conntrack(FILE *out, FILE *err, const struct tables *t, const char *node,
+			    bool ascii)
 {
 	char line[320];
 	bool first = true;
+	if (err == NULL)
+		err = out;
 	for (size_t i = 0; i < t->n_nodes; i++) {
 		const struct tables_node *n = &t->nodes[i].view;
 		if (!selected(n, node, n->tracks))
@@ -324,10 +361,9 @@ int tables_render_conntrack(FILE *out, const struct tables *t, const char *node,
 			conntrack_format_record(&n->flows[j].rec, t->at, line, sizeof(line));
 			fprintf(out, "%s\n", line);
 		}
-		conntrack_format_footer(n->n_flows, line, sizeof(line));
-		fprintf(out, "%s\n", line);
+		print_footer(out, err, n->n_flows);
 	}
-	return ferror(out) ? -1 : 0;
+	return ferror(out) || ferror(err) ? -1 : 0;
 }
 
 enum { COL_INTERNAL, COL_EXTERNAL, COL_WHO, COL_STATE, COL_LEFT, COL_COUNT };

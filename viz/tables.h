@@ -51,7 +51,8 @@ struct tables_mapping {
 
 struct tables_node {
 	const char *name;
-	bool tracks; /* has had conntrack records by the instant */
+	bool tracks; /* keeps a conntrack table (its node record says so), or
+		      * has had conntrack records by the instant */
 	bool nats;   /* has had mapping records by the instant */
 	int mapping; /* the NAT's behaviour as of its latest mapping record */
 	int filtering;
@@ -75,13 +76,16 @@ const struct tables_node *tables_node_at(const struct tables *t, size_t i);
 /* The node called `name`, or NULL. */
 const struct tables_node *tables_node_find(const struct tables *t, const char *name);
 
-/* For `node` (NULL = every node that tracks connections): a header line
+/* For `node` (NULL = every node that keeps a conntrack table: each NAT and
+ * stateful firewall, even while its table is empty): a header line
  * ("── office: conntrack ──", "== office: conntrack ==" with ascii), the
  * entries exactly as `conntrack -L` prints them at the instant, in creation
- * order, and its closing "N flow entries have been shown." line. A node with
- * no flows still gets its header and footer when asked for by name; an
- * unknown name prints nothing. Returns 0, or -1 on a write error. */
-int tables_render_conntrack(FILE *out, const struct tables *t, const char *node, bool ascii);
+ * order, and its closing "N flow entries have been shown." line, which goes
+ * to `err` as conntrack writes it to stderr (err NULL or == out: all to out).
+ * A node with no flows gets its header and footer too; an unknown name prints
+ * nothing. Returns 0, or -1 on a write error. */
+int tables_render_conntrack(FILE *out, FILE *err, const struct tables *t, const char *node,
+			    bool ascii);
 
 /* For `node` (NULL = every node with a NAT): a header line naming the NAT's
  * behaviour ("── home: mappings (EIM + APDF, port-restricted-cone) ──"), an aligned

@@ -285,6 +285,10 @@ static bool describe_mapping(struct tl_line *l, int64_t now, const struct trace_
 	case TRACE_MAP_CLEARED:
 		say(l, "mapping %s " ARROW " %s cleared", in, ex);
 		return true;
+	case TRACE_MAP_REMOTE_REMOVED:
+		say(l, "mapping %s " ARROW " %s no longer used for %s (its flow ended)", in, ex,
+		    re);
+		return true;
 	}
 	return false;
 }

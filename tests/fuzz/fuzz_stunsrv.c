@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	uint8_t knobs = data[0];
 	cfg.has_alternate = knobs & 1;
-	cfg.allow_amplification = knobs & 2;
+	cfg.rfc3489_attrs = knobs & 2;
 	cfg.software = knobs & 4 ? "natsim fuzz" : NULL;
 	local = cfg.has_alternate && (knobs & 8) ? cfg.alternate : cfg.primary;
 	if (knobs & 16)

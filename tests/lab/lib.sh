@@ -79,6 +79,13 @@ lab_cleanup() {
 lab_init() {
 	lab_need_root
 	lab_remove_leftovers
+	# One CPU for the script and everything it starts. A packet crossing a
+	# veth is processed by netfilter on the CPU that sent it, so peers on
+	# two CPUs make a NAT handle two flows at the same moment: an outbound
+	# packet then misses the inbound flow confirmed a microsecond earlier
+	# and gets another port (nf_nat_core.c clash). The simulator handles
+	# one packet at a time, and so, pinned, does the lab (docs/lab.md).
+	taskset -cp 0 $$ >/dev/null
 	LAB_LOGS=$(mktemp -d /tmp/natsim-lab.XXXXXX)
 	trap lab_cleanup EXIT
 	trap 'exit 130' INT TERM
@@ -145,10 +152,22 @@ lab_coord() {
 	lab_wait_log coord "listening"
 }
 
+# What each NAT kind's router does with unsolicited packets to its own
+# address, the scenario language's `nat ... input drop|accept`: the kinds of
+# `natsim matrix` are home routers, which drop them (docs/lab.md). The lab
+# builds each NAT with this setting and compares it with a simulator run at
+# the same setting (lab_expected).
+lab_input_of() {
+	case "$1" in
+	full-cone | restricted-cone | port-restricted-cone | symmetric) echo drop ;;
+	*) echo "no NAT kind $1" >&2; return 2 ;;
+	esac
+}
+
 # nftables rules for each NAT kind (docs/lab.md explains them). $1 kind,
-# $2 public address, $3 LAN host address.
+# $2 public address, $3 LAN host address, $4 input drop|accept.
 lab_nat_rules() {
-	local kind=$1 pub=$2 host=$3 nat_rules
+	local kind=$1 pub=$2 host=$3 input=$4 nat_rules input_rule
 	case "$kind" in
 	port-restricted-cone)
 		nat_rules="chain postrouting { type nat hook postrouting priority srcnat;
@@ -180,15 +199,21 @@ lab_nat_rules() {
 		}" ;;
 	*) echo "unknown NAT kind $kind" >&2; return 2 ;;
 	esac
-	# The input rule: nothing listens on the NAT box itself. Dropping new
-	# inbound flows there also frees their unconfirmed conntrack entries,
-	# which would otherwise hold the public port and push the next outbound
-	# mapping to another port (see docs/lab.md).
+	# The input rule, as `nat ... input`: a home router drops new inbound
+	# flows to itself, so their conntrack entries are never confirmed; a
+	# bare Linux box accepts them (nothing listens: port unreachable), and
+	# the confirmed entry holds the public port for that remote, so the
+	# next outbound mapping to it gets another port (docs/lab.md).
+	case "$input" in
+	drop) input_rule="iifname wan0 ct state new drop" ;;
+	accept) input_rule="" ;;
+	*) echo "input is drop or accept, not '$input'" >&2; return 2 ;;
+	esac
 	cat <<-NFT
 	table ip lab {
 		$nat_rules
 		chain input { type filter hook input priority filter; policy accept;
-			iifname wan0 ct state new drop
+			$input_rule
 		}
 		chain forward { type filter hook forward priority filter; policy drop;
 			iifname lan0 accept
@@ -199,10 +224,11 @@ lab_nat_rules() {
 	NFT
 }
 
-# Builds side I (1 or 2) of kind KIND; sets PEER_NS_I to the namespace the
-# peer runs in and PUB_I to its public address.
+# Builds side I (1 or 2) of kind KIND (a NAT's input setting: INPUT, default
+# the kind's, lab_input_of); sets PEER_NS_I to the namespace the peer runs in
+# and PUB_I to its public address.
 lab_side() {
-	local i=$1 kind=$2 pub=10.99.0.1$1 lanip=172.31.$1.2
+	local i=$1 kind=$2 input=${3:-} pub=10.99.0.1$1 lanip=172.31.$1.2
 	case "$kind" in
 	open | firewall)
 		lab_make_ns "h$i"
@@ -230,14 +256,50 @@ lab_side() {
 		in_ns "lan$i" ip addr add "$lanip/24" dev eth0
 		in_ns "lan$i" ip link set eth0 up
 		in_ns "lan$i" ip route add default via "172.31.$i.1"
-		lab_nat_rules "$kind" "$pub" "$lanip" | in_ns "nat$i" nft -f -
+		[ -n "$input" ] || input=$(lab_input_of "$kind")
+		lab_nat_rules "$kind" "$pub" "$lanip" "$input" | in_ns "nat$i" nft -f -
 		eval "PEER_NS_$i=lan$i"
 		;;
 	esac
 	eval "PUB_$i=$pub"
 }
 
-# Expected outcome for alice=A, bob=B from the simulator.
+# One side of the simulator's version of a lab pair, as `natsim matrix`
+# writes it, with the NAT's input setting spelled out.
+lab_scenario_side() {
+	local host=$1 kind=$2 pub=$3 n=$4
+	case "$kind" in
+	open | firewall)
+		local fw=off
+		[ "$kind" = open ] || fw=on
+		echo "host $host at $pub.10 public firewall $fw" ;;
+	*)
+		echo "nat $host-nat preset $kind input $(lab_input_of "$kind") public $pub.10"
+		echo "host $host at 192.168.$n.5 behind $host-nat" ;;
+	esac
+}
+
+# Expected outcome for alice=A, bob=B: the simulator runs the pair with each
+# NAT's input setting as the lab builds it, and says direct or relayed.
 lab_expected() {
-	"$NATSIM" matrix --format csv | awk -F, -v a="$1" -v b="$2" '$1 == a && $2 == b { print $3 }'
+	local f=$LAB_LOGS/expected.nsim
+	{
+		echo "title \"$1 x $2\""
+		echo "internet latency 20ms"
+		echo "coordinator coord at 192.0.2.10 alternate 192.0.2.11"
+		lab_scenario_side alice "$1" 203.0.113 1
+		lab_scenario_side bob "$2" 198.51.100 2
+		echo "at 0s register alice"
+		echo "at 0s register bob"
+		echo "at 1s connect alice to bob"
+	} >"$f"
+	local path
+	for path in direct relayed; do
+		{ cat "$f"; echo "expect alice and bob $path by 12s"; } >"$f.$path"
+		if "$NATSIM" run --quiet --until 12s "$f.$path" >"$LAB_LOGS/expected.$path.log" 2>&1; then
+			echo "$path"
+			return 0
+		fi
+	done
+	echo "failed"
 }

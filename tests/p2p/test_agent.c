@@ -100,6 +100,7 @@ static bool nat_in(struct fake_nat *n, uint64_t now, struct p2p_endpoint from,
 /* ---- the network ---- */
 
 struct ev_log {
+	uint64_t at;
 	enum agent_event_type type;
 	char text[256];
 	char data[64];
@@ -132,6 +133,13 @@ struct net {
 	size_t direct_data, relayed;
 	size_t peer_datagrams[2]; /* sent by each agent to anything but the coordinator */
 	uint64_t rng;
+	bool deaf[2];	       /* drop everything sent to this agent (a dead path) */
+	bool coord_mute_relay; /* the coordinator never hears RELAY requests */
+	/* Binding requests each agent sent to the other (connectivity and consent
+	 * checks), and when it last got an authenticated-looking answer. */
+	uint64_t check_at[2][256];
+	size_t n_checks[2];
+	uint64_t answered_at[2];
 };
 
 static struct net *N;
@@ -174,6 +182,14 @@ static void enqueue(const struct p2p_endpoint *src, const struct p2p_datagram *d
 		N->direct_data++;
 }
 
+static void note_check(int i, const struct p2p_datagram *d)
+{
+	struct stun_msg m;
+	if (stun_decode(d->buf, d->len, false, &m) == STUN_OK && m.method == STUN_METHOD_BINDING &&
+	    m.cls == STUN_CLASS_REQUEST && N->n_checks[i] < 256)
+		N->check_at[i][N->n_checks[i]++] = N->now;
+}
+
 static void drain_all(void)
 {
 	struct p2p_datagram d;
@@ -185,8 +201,10 @@ static void drain_all(void)
 		struct host *h = &N->h[i];
 		while (agent_pop_datagram(h->ag, &d)) {
 			struct p2p_endpoint src = d.from;
-			if (!p2p_endpoint_equal(&d.to, &COORD_EP))
+			if (!p2p_endpoint_equal(&d.to, &COORD_EP)) {
 				N->peer_datagrams[i]++;
+				note_check(i, &d);
+			}
 			if (h->nat.mode != FAKE_NONE)
 				src = nat_out(&h->nat, N->now, d.from, d.to);
 			enqueue(&src, &d, false);
@@ -198,6 +216,7 @@ static void drain_all(void)
 			if (h->n_log == 512)
 				continue;
 			struct ev_log *l = &h->log[h->n_log++];
+			l->at = N->now;
 			l->type = e.type;
 			l->remote = e.remote;
 			snprintf(l->text, sizeof(l->text), "%s", e.text);
@@ -217,7 +236,13 @@ static void drain_all(void)
 
 static void deliver(struct pkt *p)
 {
+	struct stun_msg m;
+	bool decoded = stun_decode(p->buf, p->len, false, &m) == STUN_OK;
+
 	if (p2p_endpoint_equal(&p->dst, &COORD_EP)) {
+		if (N->coord_mute_relay && decoded && m.method == STUN_METHOD_RELAY &&
+		    m.cls == STUN_CLASS_REQUEST)
+			return;
 		coord_input(N->coord, N->now, &COORD_EP, &p->src, p->buf, p->len);
 		return;
 	}
@@ -229,6 +254,11 @@ static void deliver(struct pkt *p)
 		if (h->nat.mode != FAKE_NONE &&
 		    (p->dst.ip != h->nat.public_ip || !nat_in(&h->nat, N->now, p->src, p->dst, &inside)))
 			continue;
+		if (N->deaf[i])
+			return;
+		if (decoded && m.method == STUN_METHOD_BINDING && m.cls == STUN_CLASS_SUCCESS &&
+		    !p->from_coord)
+			N->answered_at[i] = N->now;
 		agent_input(h->ag, N->now, &p->src, p->buf, p->len);
 		return;
 	}
@@ -276,8 +306,9 @@ struct setup {
 	enum fake_mode mode;
 	uint64_t idle_ns;
 	uint64_t keepalive_ns; /* 0: default; UINT64_MAX: disabled */
-	uint64_t dead_ns;
+	uint64_t consent_expiry_ns; /* 0: default (30 s) */
 	bool no_host;
+	bool relay_off; /* the coordinator runs without a relay */
 };
 
 /* Each agent's shared-secret source for the next net_up (zeroed:
@@ -302,6 +333,7 @@ static void net_up(const struct setup *s)
 	N->rng = 0x9E3779B97F4A7C15ull;
 	struct coord_config cc = {.primary = COORD_EP,
 				  .random = {fill, &N->rng},
+				  .disable_relay = s->relay_off,
 				  .verify = coord_verify,
 				  .verify_ctx = coord_verify_ctx};
 	N->coord = coord_new(&cc);
@@ -316,17 +348,17 @@ static void net_up(const struct setup *s)
 						: (struct p2p_endpoint){0x0A000102u + 0x100u * (uint32_t)i, 5000};
 		memset(seed, i + 1, sizeof(seed));
 		struct agent_config ac = {
-			.name = names[i],
-			.local = h->local,
-			.coordinator = COORD_EP,
-			.key_seed = seed,
-			.random = {fill, &N->rng},
-			.keepalive_ns = s->keepalive_ns == UINT64_MAX ? 0 : s->keepalive_ns,
-			.dead_ns = s->dead_ns,
-			.disable_host_candidates = s->no_host,
-			.secrets = secrets_for[i],
-			.sign_hint = sign_hint_for[i],
-			.event_text = event_text_for[i],
+		    .name = names[i],
+		    .local = h->local,
+		    .coordinator = COORD_EP,
+		    .key_seed = seed,
+		    .random = {fill, &N->rng},
+		    .keepalive_ns = s->keepalive_ns == UINT64_MAX ? 0 : s->keepalive_ns,
+		    .consent_expiry_ns = s->consent_expiry_ns,
+		    .disable_host_candidates = s->no_host,
+		    .secrets = secrets_for[i],
+		    .sign_hint = sign_hint_for[i],
+		    .event_text = event_text_for[i],
 		};
 		h->ag = agent_new(&ac);
 		assert_non_null(h->ag);
@@ -399,7 +431,7 @@ static void send_and_expect(int from, const char *msg)
 
 static void test_direct_no_nat(void **state)
 {
-	struct setup s = {FAKE_NONE, 0, 0, 0, false};
+	struct setup s = {FAKE_NONE, 0, 0, 0, false, false};
 	(void)state;
 	net_up(&s);
 	register_and_connect();
@@ -425,7 +457,7 @@ static void test_direct_no_nat(void **state)
 
 static void test_direct_port_restricted(void **state)
 {
-	struct setup s = {FAKE_PORT_RESTRICTED, 0, 0, 0, false};
+	struct setup s = {FAKE_PORT_RESTRICTED, 0, 0, 0, false, false};
 	(void)state;
 	net_up(&s);
 	register_and_connect();
@@ -447,7 +479,7 @@ static void test_direct_port_restricted(void **state)
 
 static void test_relay_then_upgrade(void **state)
 {
-	struct setup s = {FAKE_SYMMETRIC, 0, 0, 0, false};
+	struct setup s = {FAKE_SYMMETRIC, 0, 0, 0, false, false};
 	(void)state;
 	net_up(&s);
 	register_and_connect();
@@ -476,7 +508,7 @@ static void test_relay_then_upgrade(void **state)
  * a check every pacing interval for the whole punch deadline (~250). */
 static void test_failing_pairs_cost_a_few_checks(void **state)
 {
-	struct setup s = {FAKE_SYMMETRIC, 0, 0, 0, false};
+	struct setup s = {FAKE_SYMMETRIC, 0, 0, 0, false, false};
 	(void)state;
 	net_up(&s);
 	register_and_connect();
@@ -491,9 +523,11 @@ static void test_failing_pairs_cost_a_few_checks(void **state)
 	net_down();
 }
 
+/* Consent checks (RFC 7675) keep the path, and both NATs' mappings, alive
+ * through five idle minutes although the NATs forget after 30 s. */
 static void test_keepalive_keeps_path(void **state)
 {
-	struct setup s = {FAKE_PORT_RESTRICTED, 30 * S, 25 * S, 60 * S, false};
+	struct setup s = {FAKE_PORT_RESTRICTED, 30 * S, 25 * S, 0, false, false};
 	(void)state;
 	net_up(&s);
 	register_and_connect();
@@ -507,26 +541,165 @@ static void test_keepalive_keeps_path(void **state)
 	net_down();
 }
 
+/* Time of the first event of type t at host, or 0. */
+static uint64_t event_at(int host, enum agent_event_type t)
+{
+	const struct ev_log *e = find_ev(host, t);
+	return e ? e->at : 0;
+}
+
+/* RFC 7675 5.1: once the path is chosen, a consent check every 0.8 to 1.2
+ * times 5 s, drawn anew each time (not one fixed period). */
+static void test_consent_checks_jittered(void **state)
+{
+	struct setup s = {FAKE_NONE, 0, 0, 0, false, false};
+	(void)state;
+	net_up(&s);
+	register_and_connect();
+	run_until(N->now + 2 * S);
+	uint64_t direct = event_at(0, AGENT_EV_DIRECT);
+	assert_true(direct > 0);
+	size_t first = N->n_checks[0];
+	run_until(direct + 120 * S);
+	/* The nomination's check is the last before the path was chosen. */
+	uint64_t prev = direct, lo = UINT64_MAX, hi = 0;
+	size_t n = 0;
+	for (size_t k = first; k < N->n_checks[0]; k++, n++) {
+		uint64_t gap = N->check_at[0][k] - prev;
+		assert_true(gap >= 4 * S);
+		assert_true(gap <= 6 * S);
+		lo = gap < lo ? gap : lo;
+		hi = gap > hi ? gap : hi;
+		prev = N->check_at[0][k];
+	}
+	assert_true(n >= 120 / 6);
+	assert_true(n <= 120 / 4);
+	assert_true(hi - lo > 200 * MS); /* jitter, not a fixed period */
+	assert_int_equal(count(0, AGENT_EV_PATH_LOST), 0);
+	net_down();
+}
+
+/* RFC 7675 5.1: consent expires 30 s after the last answer. Bob goes deaf
+ * (a NAT in between drops everything); alice keeps checking, and declares
+ * the path lost exactly 30 s after bob's last answer, not before. */
+static void test_consent_lost_after_30s(void **state)
+{
+	struct setup s = {FAKE_NONE, 0, 0, 0, false, false};
+	(void)state;
+	net_up(&s);
+	register_and_connect();
+	run_until(N->now + 10 * S);
+	assert_int_equal(agent_peer_state(N->h[0].ag, "bob"), AGENT_PEER_DIRECT);
+	N->deaf[1] = true;
+	uint64_t deaf_at = N->now, last = N->answered_at[0];
+	assert_true(last > 0 && last <= deaf_at);
+	size_t checks = N->n_checks[0];
+	run_until(last + 30 * S - 1);
+	assert_int_equal(count(0, AGENT_EV_PATH_LOST), 0);
+	assert_true(N->n_checks[0] >= checks + 4); /* still checking, unanswered */
+	run_until(last + 30 * S);
+	assert_int_equal(count(0, AGENT_EV_PATH_LOST), 1);
+	assert_int_equal(event_at(0, AGENT_EV_PATH_LOST), last + 30 * S);
+	assert_non_null(strstr(find_ev(0, AGENT_EV_PATH_LOST)->text, "consent expired"));
+	assert_int_not_equal(agent_peer_state(N->h[0].ag, "bob"), AGENT_PEER_DIRECT);
+	net_down();
+}
+
+/* Answers keep consent: 20 s without any (fewer than 30) lose nothing. */
+static void test_consent_answers_keep_it(void **state)
+{
+	struct setup s = {FAKE_NONE, 0, 0, 0, false, false};
+	(void)state;
+	net_up(&s);
+	register_and_connect();
+	run_until(N->now + 10 * S);
+	N->deaf[1] = true;
+	run_until(N->now + 20 * S);
+	N->deaf[1] = false;
+	run_until(N->now + 60 * S);
+	assert_int_equal(count(0, AGENT_EV_PATH_LOST), 0);
+	assert_int_equal(agent_peer_state(N->h[0].ag, "bob"), AGENT_PEER_DIRECT);
+	assert_true(N->answered_at[0] > N->now - 7 * S);
+	net_down();
+}
+
+/* Keepalives off: the agents send nothing on the idle path (no consent
+ * checks either), the NATs forget their mappings at 30 s, and consent
+ * expires 30 s after the last answer. Reconnecting at once would itself be
+ * a keepalive, so the agent stays quiet until it has something to send;
+ * then the message goes through the relay and punching starts again. */
 static void test_path_lost_without_keepalive(void **state)
 {
-	struct setup s = {FAKE_PORT_RESTRICTED, 30 * S, UINT64_MAX, 60 * S, false};
+	struct setup s = {FAKE_PORT_RESTRICTED, 30 * S, UINT64_MAX, 0, false, false};
 	(void)state;
 	net_up(&s);
 	register_and_connect();
 	run_until(N->now + 2 * S);
 	assert_int_equal(agent_peer_state(N->h[0].ag, "bob"), AGENT_PEER_DIRECT);
-	run_until(N->now + 70 * S);
-	/* The NAT forgot the idle mapping at 30 s; the probes at 60 s go unanswered. */
-	assert_true(count(0, AGENT_EV_PATH_LOST) + count(1, AGENT_EV_PATH_LOST) >= 1);
-	/* ... and the agents punch again through the coordinator. */
+	size_t checks = N->n_checks[0];
+	uint64_t last = N->answered_at[0];
+	run_until(last + 30 * S - 1);
+	assert_int_equal(N->n_checks[0], checks); /* silence */
+	assert_int_equal(count(0, AGENT_EV_PATH_LOST), 0);
+	run_until(last + 30 * S);
+	assert_int_equal(count(0, AGENT_EV_PATH_LOST), 1);
+	assert_int_equal(agent_peer_state(N->h[0].ag, "bob"), AGENT_PEER_CONNECTING);
+	size_t sent = N->peer_datagrams[0] + N->peer_datagrams[1];
+	run_until(N->now + 20 * S);
+	assert_int_equal(N->peer_datagrams[0] + N->peer_datagrams[1], sent); /* still quiet */
+	assert_int_equal(count(0, AGENT_EV_PUNCHING), 1);
+	/* Something to send: through the relay, and punching again. */
+	assert_int_equal(agent_send(N->h[0].ag, N->now, "bob", (const uint8_t *)"hi", 2), AGENT_OK);
+	drain_all();
+	assert_int_equal(N->relayed, 0);
 	run_until(N->now + 10 * S);
-	assert_true(count(0, AGENT_EV_DIRECT) + count(0, AGENT_EV_UPGRADED) >= 2);
+	assert_int_equal(N->relayed, 1);
+	assert_int_equal(count(0, AGENT_EV_PUNCHING), 2);
+	net_down();
+}
+
+/* A coordinator without a relay refuses the RELAY request: punching failed,
+ * so the connection has failed, and the agents never say "relayed". */
+static void test_relay_refused_fails(void **state)
+{
+	struct setup s = {FAKE_SYMMETRIC, 0, 0, 0, false, true};
+	(void)state;
+	net_up(&s);
+	register_and_connect();
+	run_until(N->now + 7 * S);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(count(i, AGENT_EV_RELAYED), 0);
+		assert_int_equal(count(i, AGENT_EV_FAILED), 1);
+		assert_non_null(strstr(find_ev(i, AGENT_EV_FAILED)->text, "refuses to relay (403"));
+	}
+	assert_int_equal(agent_peer_state(N->h[0].ag, "bob"), AGENT_PEER_FAILED);
+	assert_int_equal(agent_peer_state(N->h[1].ag, "alice"), AGENT_PEER_FAILED);
+	assert_int_equal(agent_send(N->h[0].ag, N->now, "bob", (const uint8_t *)"x", 1),
+			 AGENT_ERR_NOT_CONNECTED);
+	assert_int_equal(N->relayed, 0);
+	net_down();
+}
+
+/* No answer to the RELAY request at all: retransmitted, then failed. */
+static void test_relay_silent_fails(void **state)
+{
+	struct setup s = {FAKE_SYMMETRIC, 0, 0, 0, false, false};
+	(void)state;
+	net_up(&s);
+	N->coord_mute_relay = true;
+	register_and_connect();
+	run_until(N->now + 6 * S);
+	assert_int_equal(agent_peer_state(N->h[0].ag, "bob"), AGENT_PEER_PUNCHING);
+	run_until(N->now + 30 * S);
+	assert_int_equal(count(0, AGENT_EV_RELAYED), 0);
+	assert_int_equal(agent_peer_state(N->h[0].ag, "bob"), AGENT_PEER_FAILED);
+	assert_non_null(strstr(find_ev(0, AGENT_EV_FAILED)->text, "does not answer"));
 	net_down();
 }
 
 static void test_unknown_peer_fails(void **state)
 {
-	struct setup s = {FAKE_NONE, 0, 0, 0, true};
+	struct setup s = {FAKE_NONE, 0, 0, 0, true, false};
 	(void)state;
 	net_up(&s);
 	agent_register(N->h[0].ag, 0);
@@ -563,7 +736,7 @@ static int counting_secret(void *ctx, const struct crypto_identity *me,
 static void test_secret_source_used(void **state)
 {
 	struct counting_source src = {0, 0};
-	struct setup s = {FAKE_NONE, 0, 0, 0, false};
+	struct setup s = {FAKE_NONE, 0, 0, 0, false, false};
 	(void)state;
 	secrets_for[0] = secrets_for[1] = (struct agent_secrets){counting_secret, &src};
 	net_up(&s);
@@ -782,7 +955,7 @@ static bool verify_hinted(void *ctx, const uint8_t sign_pk[32], const uint8_t *m
 static void test_sign_hint_is_what_coordinator_checks(void **state)
 {
 	static struct signed_log logs[2];
-	struct setup s = {FAKE_PORT_RESTRICTED, 0, 0, 0, false};
+	struct setup s = {FAKE_PORT_RESTRICTED, 0, 0, 0, false, false};
 	(void)state;
 	memset(logs, 0, sizeof(logs));
 	sign_hint_for[0] = (struct agent_sign_hint){record_signed, &logs[0]};
@@ -820,7 +993,7 @@ static bool text_switch_wanted(void *ctx)
 static void test_event_text_only_when_wanted(void **state)
 {
 	struct text_switch off = {false, 0}, on = {true, 0};
-	struct setup s = {FAKE_PORT_RESTRICTED, 0, 0, 0, false};
+	struct setup s = {FAKE_PORT_RESTRICTED, 0, 0, 0, false, false};
 	(void)state;
 	event_text_for[0] = (struct agent_event_text){text_switch_wanted, &off};
 	event_text_for[1] = (struct agent_event_text){text_switch_wanted, &on};
@@ -921,20 +1094,25 @@ static void test_many_peers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_direct_no_nat),
-		cmocka_unit_test(test_direct_port_restricted),
-		cmocka_unit_test(test_relay_then_upgrade),
-		cmocka_unit_test(test_failing_pairs_cost_a_few_checks),
-		cmocka_unit_test(test_keepalive_keeps_path),
-		cmocka_unit_test(test_path_lost_without_keepalive),
-		cmocka_unit_test(test_unknown_peer_fails),
-		cmocka_unit_test(test_secret_source_used),
-		cmocka_unit_test(test_secret_source_error_refuses),
-		cmocka_unit_test(test_given_identity_used),
-		cmocka_unit_test(test_sign_hint_per_register),
-		cmocka_unit_test(test_sign_hint_is_what_coordinator_checks),
-		cmocka_unit_test(test_event_text_only_when_wanted),
-		cmocka_unit_test(test_many_peers),
+	    cmocka_unit_test(test_direct_no_nat),
+	    cmocka_unit_test(test_direct_port_restricted),
+	    cmocka_unit_test(test_relay_then_upgrade),
+	    cmocka_unit_test(test_consent_checks_jittered),
+	    cmocka_unit_test(test_consent_lost_after_30s),
+	    cmocka_unit_test(test_consent_answers_keep_it),
+	    cmocka_unit_test(test_relay_refused_fails),
+	    cmocka_unit_test(test_relay_silent_fails),
+	    cmocka_unit_test(test_failing_pairs_cost_a_few_checks),
+	    cmocka_unit_test(test_keepalive_keeps_path),
+	    cmocka_unit_test(test_path_lost_without_keepalive),
+	    cmocka_unit_test(test_unknown_peer_fails),
+	    cmocka_unit_test(test_secret_source_used),
+	    cmocka_unit_test(test_secret_source_error_refuses),
+	    cmocka_unit_test(test_given_identity_used),
+	    cmocka_unit_test(test_sign_hint_per_register),
+	    cmocka_unit_test(test_sign_hint_is_what_coordinator_checks),
+	    cmocka_unit_test(test_event_text_only_when_wanted),
+	    cmocka_unit_test(test_many_peers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "p2p/coord.h"
+#include "p2p/stunsrv.h"
 
 #define S P2P_NS_PER_S
 
@@ -156,7 +157,8 @@ static void test_forged_signature_refused(void **state)
 	/* A valid registration whose timestamp was altered in flight. */
 	n = build_register(&a, &a.id, 1, buf, sizeof(buf));
 	for (size_t i = 0; i + 8 < n; i++)
-		if (buf[i] == 0xC0 && buf[i + 1] == 0x05) /* NATSIM-TIMESTAMP */
+		if (buf[i] == STUN_ATTR_NATSIM_TIMESTAMP >> 8 &&
+		    buf[i + 1] == (STUN_ATTR_NATSIM_TIMESTAMP & 0xFF))
 			buf[i + 11] ^= 0x40;
 	assert_int_equal(coord_input(c, 0, &COORD_EP, &a.ep, buf, n), COORD_ERR_REFUSED);
 	assert_true(last_event(c, &e));
@@ -365,6 +367,29 @@ static void test_relay_forwards_opaque_bytes(void **state)
 	coord_free(t.c);
 }
 
+/* A RELAY too large to forward (it arrived: any size is read) is refused
+ * with an event, not lost without a word. */
+static void test_relay_too_large_is_refused(void **state)
+{
+	struct trio t;
+	static uint8_t payload[1500], buf[1600];
+	struct p2p_datagram d;
+	struct coord_event e;
+	(void)state;
+
+	introduce(&t);
+	drain(t.c);
+	size_t n = build_relay("bob", t.session, payload, sizeof(payload), buf, sizeof(buf));
+	assert_true(n > P2P_MAX_DATAGRAM);
+	assert_int_equal(coord_input(t.c, 2 * S, &COORD_EP, &t.a.ep, buf, n), COORD_ERR_REFUSED);
+	assert_false(coord_pop_datagram(t.c, &d));
+	assert_true(last_event(t.c, &e));
+	assert_int_equal(e.type, COORD_EV_REFUSED);
+	assert_non_null(strstr(e.text, "too large"));
+	assert_int_equal(coord_counters(t.c)->relayed, 0);
+	coord_free(t.c);
+}
+
 static void test_relay_refuses(void **state)
 {
 	struct trio t;
@@ -423,7 +448,9 @@ static void test_no_amplification(void **state)
 			buf[3] = (uint8_t)body;
 			buf[4] = 0x21, buf[5] = 0x12, buf[6] = 0xA4, buf[7] = 0x42;
 			if (i % 4 == 0 && body >= 8) { /* a well-formed PEER attribute */
-				buf[20] = 0xC0, buf[21] = 0x08, buf[22] = 0, buf[23] = 5;
+				buf[20] = STUN_ATTR_NATSIM_PEER >> 8;
+				buf[21] = STUN_ATTR_NATSIM_PEER & 0xFF;
+				buf[22] = 0, buf[23] = 5;
 				memcpy(buf + 24, "alice", body >= 12 ? 5 : 4);
 				if (body < 12)
 					buf[23] = 4;
@@ -434,11 +461,105 @@ static void test_no_amplification(void **state)
 		while (coord_pop_datagram(c, &d)) {
 			answered++;
 			assert_true(p2p_endpoint_equal(&d.to, &from));
-			assert_true(d.len <= len);
+			/* Binding answers are bounded by the ratio, the rest by the request. */
+			bool binding = ((d.buf[0] << 8 | d.buf[1]) & 0x3EEF) == STUN_METHOD_BINDING;
+			assert_true(d.len <= (binding ? STUNSRV_MAX_RATIO * len : len));
 		}
 	}
 	assert_true(answered > 0); /* some were answered (Bindings, trimmed errors) */
 	assert_int_equal(coord_counters(c)->introduced, 0);
+	coord_free(c);
+}
+
+static size_t binding_request(uint8_t *buf, size_t cap, uint8_t id)
+{
+	struct stun_writer w;
+	uint8_t txid[12] = {id, 0x42};
+	stun_writer_init(&w, buf, cap, STUN_METHOD_BINDING, STUN_CLASS_REQUEST, txid);
+	return (size_t)stun_writer_finish(&w);
+}
+
+static unsigned count_refusals(struct coord *c, enum coord_refusal why)
+{
+	struct coord_event e;
+	unsigned n = 0;
+	while (coord_pop_event(c, &e))
+		n += e.type == COORD_EV_REFUSED && e.refusal == why;
+	return n;
+}
+
+/* Per-source limit on Binding answers: a burst, then one per interval; one
+ * event per episode, every refusal counted; other sources and registered
+ * peers are not affected. */
+static void test_binding_rate_limit(void **state)
+{
+	struct coord *c = make_coord(0, 0);
+	struct peer a = make_peer("alice", 1, 0xCB007101u);
+	struct p2p_datagram d;
+	uint8_t buf[64];
+	unsigned answered = 0;
+	(void)state;
+
+	size_t n = binding_request(buf, sizeof(buf), 1);
+	for (int i = 0; i < 100; i++) {
+		struct p2p_endpoint from = {0x64000001u, (uint16_t)(1000 + i)}; /* one address */
+		coord_input(c, 5 * S, &COORD_EP, &from, buf, n);
+		answered += coord_pop_datagram(c, &d);
+	}
+	assert_int_equal(answered, COORD_BINDING_BURST);
+	assert_int_equal(coord_counters(c)->rate_limited, 100 - COORD_BINDING_BURST);
+	assert_int_equal(count_refusals(c, COORD_REFUSE_RATE_LIMITED), 1);
+	/* Another address has its own bucket. */
+	struct p2p_endpoint other = {0x64000002u, 1000};
+	assert_int_equal(coord_input(c, 5 * S, &COORD_EP, &other, buf, n), COORD_OK);
+	assert_true(coord_pop_datagram(c, &d));
+	/* One second later, 1 s / interval tokens are back, and no more. */
+	struct p2p_endpoint from = {0x64000001u, 999};
+	uint64_t per_s = P2P_NS_PER_S / COORD_BINDING_INTERVAL;
+	answered = 0;
+	for (uint64_t i = 0; i < per_s + 5; i++) {
+		coord_input(c, 6 * S, &COORD_EP, &from, buf, n);
+		answered += coord_pop_datagram(c, &d);
+	}
+	assert_int_equal(answered, per_s);
+	assert_int_equal(count_refusals(c, COORD_REFUSE_RATE_LIMITED), 1); /* a new episode */
+	/* A registered peer's keepalives are never limited. */
+	assert_int_equal(do_register(c, 6 * S, &a, 1), COORD_OK);
+	drain(c);
+	for (int i = 0; i < 200; i++) {
+		assert_int_equal(coord_input(c, 6 * S, &COORD_EP, &a.ep, buf, n), COORD_OK);
+		assert_true(coord_pop_datagram(c, &d));
+	}
+	coord_free(c);
+}
+
+/* Whatever is not answered is counted; a flood of it is logged as a sample. */
+static void test_drops_counted_and_sampled(void **state)
+{
+	struct coord *c = make_coord(0, 0);
+	struct coord_event e;
+	uint8_t junk[2000];
+	unsigned events = 0;
+	(void)state;
+
+	memset(junk, 0xAB, sizeof(junk));
+	for (int i = 0; i < 500; i++) {
+		struct p2p_endpoint from = {0x64000000u + (uint32_t)i, 7};
+		assert_int_equal(coord_input(c, S, &COORD_EP, &from, junk, sizeof(junk)),
+				 COORD_ERR_MALFORMED);
+	}
+	assert_int_equal(coord_counters(c)->dropped, 500);
+	while (coord_pop_event(c, &e)) {
+		assert_int_equal(e.type, COORD_EV_DROPPED);
+		assert_non_null(strstr(e.text, "2000-byte datagram"));
+		events++;
+	}
+	assert_int_equal(events, COORD_LOG_BURST);
+	/* Later, the next event says how many went unlogged. */
+	struct p2p_endpoint from = {0x65000000u, 7};
+	coord_input(c, 3 * S, &COORD_EP, &from, junk, 100);
+	assert_true(last_event(c, &e));
+	assert_non_null(strstr(e.text, "480 more not logged"));
 	coord_free(c);
 }
 
@@ -643,19 +764,22 @@ static void test_verifier_false_is_bad_signature(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_register_ok),
-		cmocka_unit_test(test_forged_signature_refused),
-		cmocka_unit_test(test_replay_and_name_taken),
-		cmocka_unit_test(test_expiry),
-		cmocka_unit_test(test_connect_introduces_only_the_two),
-		cmocka_unit_test(test_relay_forwards_opaque_bytes),
-		cmocka_unit_test(test_relay_refuses),
-		cmocka_unit_test(test_no_amplification),
-		cmocka_unit_test(test_peer_limit),
-		cmocka_unit_test(test_many_peers_hash),
-		cmocka_unit_test(test_allow_list),
-		cmocka_unit_test(test_verifier_used),
-		cmocka_unit_test(test_verifier_false_is_bad_signature),
+	    cmocka_unit_test(test_register_ok),
+	    cmocka_unit_test(test_forged_signature_refused),
+	    cmocka_unit_test(test_replay_and_name_taken),
+	    cmocka_unit_test(test_expiry),
+	    cmocka_unit_test(test_connect_introduces_only_the_two),
+	    cmocka_unit_test(test_relay_forwards_opaque_bytes),
+	    cmocka_unit_test(test_relay_refuses),
+	    cmocka_unit_test(test_no_amplification),
+	    cmocka_unit_test(test_binding_rate_limit),
+	    cmocka_unit_test(test_relay_too_large_is_refused),
+	    cmocka_unit_test(test_drops_counted_and_sampled),
+	    cmocka_unit_test(test_peer_limit),
+	    cmocka_unit_test(test_many_peers_hash),
+	    cmocka_unit_test(test_allow_list),
+	    cmocka_unit_test(test_verifier_used),
+	    cmocka_unit_test(test_verifier_false_is_bad_signature),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 /*
  * test_stunsrv.c - the stateless Binding server: source selection by
- * CHANGE-REQUEST, RESPONSE-PORT, classic answers, the no-amplification rule,
- * 420 answers and what is not ours.
+ * CHANGE-REQUEST, RESPONSE-PORT, classic answers, the bounded-amplification
+ * rule (every well-formed request answered, at most STUNSRV_MAX_RATIO times its
+ * size), 420 answers and what is not ours.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,13 +21,13 @@ static const struct p2p_endpoint ALT = {IP(192, 0, 2, 2), 3479};
 static const struct p2p_endpoint CLIENT = {IP(203, 0, 113, 7), 61000};
 static const uint8_t TXID[STUN_TXID_SIZE] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
 
-static struct stunsrv_config config(bool alternate, bool amplify)
+static struct stunsrv_config config(bool alternate, bool rfc3489_attrs)
 {
 	return (struct stunsrv_config){
 	    .primary = PRIMARY,
 	    .has_alternate = alternate,
 	    .alternate = ALT,
-	    .allow_amplification = amplify,
+	    .rfc3489_attrs = rfc3489_attrs,
 	    .software = "natsim test",
 	};
 }
@@ -43,7 +44,7 @@ struct request {
 static size_t build(const struct request *r, uint8_t *buf, size_t cap)
 {
 	struct stun_writer w;
-	static const uint8_t zeros[256];
+	static const uint8_t zeros[2048]; /* PADDING up to 1600 bytes */
 
 	stun_writer_init(&w, buf, cap, STUN_METHOD_BINDING, STUN_CLASS_REQUEST, TXID);
 	if (r->has_change)
@@ -184,19 +185,22 @@ static void test_classic_answer(void **state)
 	assert_null(stun_find(&m, STUN_ATTR_XOR_MAPPED_ADDRESS));
 	assert_null(stun_find(&m, STUN_ATTR_FINGERPRINT));
 	assert_non_null(stun_find(&m, STUN_ATTR_SOFTWARE));
-	/* Strict server: a 28-byte classic request cannot carry a 32-byte answer. */
+	/* Without --classic too: the 28-byte request of Debian's `stun` client
+	 * gets its full 72-byte answer (the ratio allows 112). */
 	cfg = config(true, false);
-	assert_int_equal(stunsrv_answer(&cfg, &PRIMARY, &CLIENT, req, n, &out), STUNSRV_IGNORED);
+	assert_int_equal(stunsrv_answer(&cfg, &PRIMARY, &CLIENT, req, n, &out), STUNSRV_ANSWERED);
+	decode_answer(&out, true, &m);
+	assert_int_equal(stun_get_address(&m, STUN_ATTR_CHANGED_ADDRESS, &got), STUN_OK);
+	assert_true(out.len <= STUNSRV_MAX_RATIO * n);
 }
 
-static void test_no_amplification(void **state)
+static void test_bounded_amplification(void **state)
 {
 	(void)state;
 	struct stunsrv_config cfg = config(true, false);
-	size_t full = 0;
 
-	for (size_t size = 20; size <= 200; size++) {
-		uint8_t req[256];
+	for (size_t size = 20; size <= 1600; size++) {
+		uint8_t req[1700];
 		struct request r = {.size = size - size % 4};
 		size_t n = build(&r, req, sizeof(req));
 		struct p2p_datagram out;
@@ -205,37 +209,48 @@ static void test_no_amplification(void **state)
 			req[n++] = 0; /* not a multiple of 4: not STUN over UDP */
 		enum stunsrv_result res = stunsrv_answer(&cfg, &PRIMARY, &CLIENT, req, n, &out);
 		assert_int_equal(n, size - size % 4 + (size % 4 != 0));
-		if (size % 4 != 0 || size < 32) {
+		if (size % 4 != 0) {
 			assert_int_equal(res, STUNSRV_IGNORED);
 			continue;
 		}
+		/* Every well-formed request is answered, in full (80 bytes: XOR-MAPPED,
+		 * OTHER, ORIGIN 12 each, SOFTWARE 16, FINGERPRINT 8), within the ratio;
+		 * a request larger than an MTU (PADDING, RFC 5780 7.6) too. */
 		assert_int_equal(res, STUNSRV_ANSWERED);
-		assert_true(out.len <= n);
+		assert_true(out.len <= STUNSRV_MAX_RATIO * n);
+		assert_int_equal(out.len, 80);
 		struct stun_msg m;
 		decode_answer(&out, false, &m);
 		assert_non_null(stun_find(&m, STUN_ATTR_XOR_MAPPED_ADDRESS));
-		if (m.has_fingerprint && stun_find(&m, STUN_ATTR_SOFTWARE) != NULL && full == 0)
-			full = out.len;
+		assert_true(m.has_fingerprint);
 	}
-	/* 20 + XMA 12 + OTHER 12 + ORIGIN 12 + SOFTWARE 16 + FINGERPRINT 8. */
-	assert_int_equal(full, 80);
-	/* Priority: at 44 bytes XOR-MAPPED-ADDRESS and OTHER-ADDRESS, nothing else. */
+	/* A bare 20-byte request (turnutils_stunclient) is the worst case: 4x. */
 	uint8_t req[64];
-	struct request r = {.size = 44};
+	struct request r = {.size = 0};
 	size_t n = build(&r, req, sizeof(req));
 	struct p2p_datagram out;
 	struct stun_msg m;
-	assert_int_equal(stunsrv_answer(&cfg, &PRIMARY, &CLIENT, req, n, &out), STUNSRV_ANSWERED);
-	decode_answer(&out, false, &m);
-	assert_int_equal(m.n_attrs, 2);
-	assert_non_null(stun_find(&m, STUN_ATTR_OTHER_ADDRESS));
-	/* With amplification allowed a bare 20-byte request gets everything. */
-	cfg = config(true, true);
-	r.size = 0;
-	n = build(&r, req, sizeof(req));
 	assert_int_equal(n, 20);
 	assert_int_equal(stunsrv_answer(&cfg, &PRIMARY, &CLIENT, req, n, &out), STUNSRV_ANSWERED);
+	assert_int_equal(out.len, STUNSRV_MAX_RATIO * n);
+	/* With RFC 3489 attributes as well the same request would need 116 bytes:
+	 * priority keeps XOR-MAPPED, OTHER, ORIGIN, then MAPPED and CHANGED. */
+	cfg = config(true, true);
+	assert_int_equal(stunsrv_answer(&cfg, &PRIMARY, &CLIENT, req, n, &out), STUNSRV_ANSWERED);
 	assert_int_equal(out.len, 80);
+	decode_answer(&out, false, &m);
+	assert_int_equal(m.n_attrs, 5);
+	assert_non_null(stun_find(&m, STUN_ATTR_MAPPED_ADDRESS));
+	assert_non_null(stun_find(&m, STUN_ATTR_CHANGED_ADDRESS));
+	assert_null(stun_find(&m, STUN_ATTR_SOURCE_ADDRESS));
+	/* A larger request gets all of them. */
+	r.size = 40;
+	n = build(&r, req, sizeof(req));
+	assert_int_equal(stunsrv_answer(&cfg, &PRIMARY, &CLIENT, req, n, &out), STUNSRV_ANSWERED);
+	decode_answer(&out, false, &m);
+	assert_non_null(stun_find(&m, STUN_ATTR_SOURCE_ADDRESS));
+	assert_non_null(stun_find(&m, STUN_ATTR_SOFTWARE));
+	assert_true(m.has_fingerprint);
 }
 
 static void test_unknown_attribute_420(void **state)
@@ -259,14 +274,15 @@ static void test_unknown_attribute_420(void **state)
 	assert_non_null(u);
 	assert_int_equal(u->len, 2);
 	assert_int_equal((u->value[0] << 8) | u->value[1], 0x0033);
-	/* Too small for the reason phrase: answered without it; smaller: dropped. */
-	r.size = 40;
-	n = build(&r, req, sizeof(req));
-	assert_int_equal(stunsrv_answer(&cfg, &PRIMARY, &CLIENT, req, n, &out), STUNSRV_ANSWERED);
-	assert_true(out.len <= n);
+	/* The smallest such request (28 bytes) still gets the whole 420. */
 	r.size = 0;
 	n = build(&r, req, sizeof(req));
-	assert_int_equal(stunsrv_answer(&cfg, &PRIMARY, &CLIENT, req, n, &out), STUNSRV_IGNORED);
+	assert_int_equal(n, 28);
+	assert_int_equal(stunsrv_answer(&cfg, &PRIMARY, &CLIENT, req, n, &out), STUNSRV_ANSWERED);
+	assert_true(out.len <= STUNSRV_MAX_RATIO * n);
+	decode_answer(&out, false, &m);
+	assert_int_equal(stun_get_error(&m, &code, NULL, NULL), STUN_OK);
+	assert_int_equal(code, 420);
 	/* Comprehension-optional unknowns are ignored (RFC 8489 6.3.1.1). */
 	r = (struct request){.extra_attr = 0xC0FF, .size = 100};
 	n = build(&r, req, sizeof(req));
@@ -337,7 +353,7 @@ int main(void)
 	    cmocka_unit_test(test_change_request_selects_source),
 	    cmocka_unit_test(test_response_port),
 	    cmocka_unit_test(test_classic_answer),
-	    cmocka_unit_test(test_no_amplification),
+	    cmocka_unit_test(test_bounded_amplification),
 	    cmocka_unit_test(test_unknown_attribute_420),
 	    cmocka_unit_test(test_no_alternate),
 	    cmocka_unit_test(test_not_ours),

@@ -77,7 +77,7 @@ expect alice and bob direct by 4s
 NSIM
 expect_exit 1 "failing expectation" -- "$natsim" run --quiet "$tmp/fails.nsim"
 contains "$out" "fails.nsim:9" "failure names the line"
-contains "$out" "1 of 1 expectations failed." "failure summary"
+contains "$out" "The 1 expectation failed." "failure summary"
 # ... and --set can change the world so that it holds.
 expect_exit 0 "--set fixes it" -- "$natsim" run -q --set home.preset=full-cone "$tmp/fails.nsim"
 
@@ -102,6 +102,24 @@ contains "$err" "cannot write --trace /nonexistent/dir/t.jsonl" "unwritable trac
 expect_exit 1 "--until" -- "$natsim" run -q --until 2s
 contains "$out" "bob received nothing" "--until: the data never arrived"
 
+
+# Outcomes say what happened (issue 12 items 1 and 3). A coordinator without
+# a relay: punching fails, the relay is refused, the pair has failed and
+# `relayed by 7s` does not hold.
+sed 's/^coordinator .*/& relay off/' "$src/scenarios/symmetric-pair.nsim" >"$tmp/relay-off.nsim"
+expect_exit 1 "relay off" -- "$natsim" run -q "$tmp/relay-off.nsim"
+contains "$out" "alice ↔ bob: failed at the end" "relay off: the outcome is failed"
+contains "$out" "coordinator refuses to relay (403 Relay off)" "relay off: why"
+contains "$out" "alice and bob relayed by 7.000 s" "relay off: the expectation is listed"
+contains "$out" "but alice's path to bob is failed" "relay off: the expectation fails"
+lacks "$out" "relayed at" "relay off: never relayed"
+# keepalive: the end state and the history, and `end` expectations.
+expect_exit 0 "keepalive outcome" -- "$natsim" run -q keepalive
+contains "$out" "alice ↔ bob: relayed at the end" "keepalive: how alice and bob end"
+contains "$out" "direct at 1.145 s (0.145 s after asking), lost at 31.145 s, relayed at" \
+	"keepalive: the history"
+contains "$out" "carol ↔ dave: direct at the end" "keepalive: carol and dave stay direct"
+contains "$out" "✓ keepalive.nsim:40  bob and alice end unconnected" "keepalive: end expectation"
 
 # The matrix, computed by running: the three relayed pairs and no others.
 expect_exit 0 "matrix csv" -- "$natsim" matrix --format csv
