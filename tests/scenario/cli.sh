@@ -116,4 +116,24 @@ contains "$out" '"outcome": "direct"' "json outcome"
 expect_exit 0 "matrix text" -- "$natsim" matrix
 contains "$out" "symmetric" "text grid"
 
+# ---- Issue 12 items 15-19: inputs that used to break natsim ----
+# keygen --force replaces a regular file only (item 16): it once renamed its
+# file over /dev/full. A fifo and a device node made here stand in for /dev.
+mkfifo "$tmp/fifo"
+expect_exit 2 "keygen --force over a fifo" -- "$natsim" keygen -o "$tmp/fifo" --force
+contains "$err" "$tmp/fifo is a fifo, not a regular file" "keygen names what is there"
+checks=$((checks + 1))
+[ -p "$tmp/fifo" ] || fail "keygen --force replaced the fifo"
+if mknod "$tmp/null" c 1 3 2>/dev/null; then
+	expect_exit 2 "keygen --force over a device" -- "$natsim" keygen -o "$tmp/null" --force
+	contains "$err" "is a character device, not a regular file" "keygen refuses a device"
+	checks=$((checks + 1))
+	[ -c "$tmp/null" ] || fail "keygen --force replaced the device node"
+fi
+checks=$((checks + 1))
+[ -z "$(ls "$tmp" | grep "\.tmp")" ] || fail "keygen left a temporary file: $(ls "$tmp")"
+printf 'old\n' >"$tmp/old.key"
+expect_exit 0 "keygen --force over a key file" -- "$natsim" keygen -o "$tmp/old.key" --force
+contains "$(cat "$tmp/old.key")" "seed " "keygen replaced the regular file"
+
 finish
