@@ -109,8 +109,8 @@ static int check_replaceable(const char *path, char *err, size_t errlen)
 	if (S_ISREG(st.st_mode))
 		return KEYFILE_OK;
 	snprintf(err, errlen,
-		 "%s is %s, not a regular file; --force only replaces an earlier key file",
-		 path, file_kind(st.st_mode));
+		 "%s is %s, not a regular file; --force only replaces an earlier key file", path,
+		 file_kind(st.st_mode));
 	return KEYFILE_ERR_NOT_FILE;
 }
 
