@@ -609,8 +609,8 @@ const struct units_setting scenario_time_setting = {
     .what = "a time", .min_ns = 0, .max_ns = SCENARIO_MAX_TIME_NS};
 const struct units_setting scenario_keepalive_setting = {
     .what = "a keepalive interval",
-    .min_ns = 100 * UNITS_NS_PER_MS,
-    .max_ns = UNITS_NS_PER_H,
+    .min_ns = SCENARIO_KEEPALIVE_MIN_NS,
+    .max_ns = SCENARIO_KEEPALIVE_MAX_NS,
     .zero_word = "off",
     .zero_means = "no keepalives",
 };

@@ -367,6 +367,8 @@ int scenario_parse_duration(const char *s, int64_t *ns);
  * "Ranges"), for the command-line flags that take the same values. A time
  * (`at`, `by`, --until, --at, --from, --to) is 0 to SCENARIO_MAX_TIME_NS. */
 #define SCENARIO_MAX_TIME_NS (24 * UNITS_NS_PER_H)
+#define SCENARIO_KEEPALIVE_MIN_NS (100 * UNITS_NS_PER_MS) /* also natsim peer --keepalive */
+#define SCENARIO_KEEPALIVE_MAX_NS UNITS_NS_PER_H
 extern const struct units_setting scenario_time_setting;	/* at, by */
 extern const struct units_setting scenario_keepalive_setting;	/* keepalive */
 extern const struct units_setting scenario_latency_setting;	/* latency */
