@@ -2017,7 +2017,10 @@ static int act_raw(struct parser *p, struct scenario_action *a)
 
 static int act_note(struct parser *p, struct scenario_action *a)
 {
-	return want_string(p, "a quoted text after 'note'", &a->text, &a->text_len);
+	/* The runner copies a note into a fixed line of the trace: a longer one
+	 * would be cut, maybe inside a UTF-8 character. */
+	return want_text_at_most(p, "a quoted text after 'note'", SCENARIO_NOTE_MAX,
+				 "a note (one line of the timeline)", &a->text, &a->text_len);
 }
 
 static int (*const action_parsers[])(struct parser *, struct scenario_action *) = {

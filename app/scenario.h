@@ -46,6 +46,7 @@
 #define SCENARIO_COORDINATOR_PORT 3478 /* STUN's port */
 #define SCENARIO_MAX_ERRORS 100	       /* a parse gives up after this many errors */
 #define SCENARIO_MAX_FILE (16u << 20)  /* scenario_load refuses larger files */
+#define SCENARIO_NOTE_MAX 300	       /* bytes of a `note`: one line of the timeline */
 
 /* Where something is in the file: 1-based line and column (bytes), and the
  * length of the token in bytes. line 0 = not from the file (--set). */

@@ -1408,6 +1408,9 @@ static void test_protocol_limits(void **state)
 	    {"at 1s raw a from 5 to 1.1.1.2:9 \"", 1472, "x",
 	     "t.nsim:4:33: error: the text is 1473 bytes long; a raw datagram's payload is at most "
 	     "1472 bytes"},
+	    {"at 1s note \"", 300, "z",
+	     "t.nsim:4:12: error: the text is 301 bytes long; a note (one line of the timeline) "
+	     "is at most 300 bytes"},
 	    {"expect data at b \"", 1200, "y",
 	     "t.nsim:4:18: error: the text is 1201 bytes long; a message between peers is at most "
 	     "1200 bytes"},
