@@ -348,7 +348,7 @@ const struct scenario_nat *scenario_find_nat(const struct scenario *s, const cha
  */
 
 #define MSG_SIZE 320
-#define SHOW_MAX 48
+#define SHOW_MAX UNITS_SHOW_MAX
 
 /* A word made safe and short for a message: unprintable bytes become '?'. */
 struct shown {
@@ -358,13 +358,8 @@ struct shown {
 static struct shown show(const char *s, size_t len)
 {
 	struct shown r;
-	size_t n = len > SHOW_MAX ? SHOW_MAX : len, i;
 
-	for (i = 0; i < n; i++)
-		r.s[i] = (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7f ? s[i] : '?';
-	if (len > n)
-		memcpy(r.s + i, "...", 3), i += 3;
-	r.s[i] = '\0';
+	units_show(s, len, r.s); /* the same quoting as every units message */
 	return r;
 }
 

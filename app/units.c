@@ -11,7 +11,7 @@
 #include <string.h>
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-#define SHOW_MAX 48
+#define SHOW_MAX UNITS_SHOW_MAX
 
 static const struct {
 	const char *name;
@@ -142,7 +142,7 @@ int units_parse_count(const char *s, size_t len, uint64_t max, uint64_t *out)
 
 void units_duration_problem(int status, const char *s, size_t len, char *msg, size_t size)
 {
-	char shown[SHOW_MAX + 8], unit[SHOW_MAX + 8];
+	char shown[UNITS_SHOW_SIZE], unit[UNITS_SHOW_SIZE];
 	size_t i = 0;
 
 	units_show(s, len, shown);
@@ -178,7 +178,7 @@ void units_duration_problem(int status, const char *s, size_t len, char *msg, si
 void units_count_problem(int status, const char *what, const char *s, size_t len, uint64_t min,
 			 uint64_t max, char *msg, size_t size)
 {
-	char shown[SHOW_MAX + 8];
+	char shown[UNITS_SHOW_SIZE];
 
 	units_show(s, len, shown);
 	if (status == UNITS_SYNTAX)
@@ -210,7 +210,7 @@ static bool is_word(const char *s, size_t len, const char *w)
 static void range_problem(const struct units_setting *set, const char *s, size_t len, char *msg,
 			  size_t size)
 {
-	char lo[32], hi[32], shown[SHOW_MAX + 8], zero[96] = "";
+	char lo[32], hi[32], shown[UNITS_SHOW_SIZE], zero[96] = "";
 
 	units_format_duration(set->min_ns, lo, sizeof(lo));
 	units_format_duration(set->max_ns, hi, sizeof(hi));
@@ -238,7 +238,7 @@ int units_read_setting(const struct units_setting *set, const char *s, size_t le
 		/* A word where a duration or a zero word was expected. */
 		if (rc == UNITS_SYNTAX && set->zero_word && len > 0 &&
 		    isalpha((unsigned char)s[0])) {
-			char shown[SHOW_MAX + 8];
+			char shown[UNITS_SHOW_SIZE];
 			units_show(s, len, shown);
 			snprintf(msg, size, "expected a duration like 25s or '%s', found '%s'",
 				 set->zero_word, shown);

@@ -36,6 +36,9 @@
 
 /* Room for any message below. */
 #define UNITS_MSG_SIZE 320
+/* A word quoted in a message: at most UNITS_SHOW_MAX bytes, then "...". */
+#define UNITS_SHOW_MAX 48
+#define UNITS_SHOW_SIZE (UNITS_SHOW_MAX + 4)
 
 enum units_status {
 	UNITS_OK = 0,
@@ -88,8 +91,8 @@ int units_read_count(const char *what, const char *s, size_t len, uint64_t min, 
  * "100ms", "1.5s", "24h". */
 void units_format_duration(int64_t ns, char *buf, size_t size);
 
-/* s[0..len) quoted for a message: at most 48 bytes (then "..."), bytes
- * outside printable ASCII as '?'. buf must hold 56 bytes. */
+/* s[0..len) quoted for a message: at most UNITS_SHOW_MAX bytes (then
+ * "..."), bytes outside printable ASCII as '?'. buf holds UNITS_SHOW_SIZE. */
 void units_show(const char *s, size_t len, char *buf);
 
 #endif
