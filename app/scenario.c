@@ -597,7 +597,7 @@ static void format_ip(uint32_t ip, char buf[16])
 }
 
 /* The documented range of each duration setting (docs/scenario.md,
- * "Ranges"). Each bound has a reason: below a keepalive's 100 ms the run
+ * "Ranges and limits"). Each bound has a reason: below a keepalive's 100 ms the run
  * spends its time on keepalives (1ns never ended), a day is longer than any
  * lesson needs, and 10 s of latency is already a satellite link gone wrong. */
 const struct units_setting scenario_time_setting = {

@@ -365,7 +365,7 @@ enum scenario_duration_status {
 int scenario_parse_duration(const char *s, int64_t *ns);
 
 /* The range of every duration setting of the language (docs/scenario.md,
- * "Ranges"), for the command-line flags that take the same values. A time
+ * "Ranges and limits"), for the command-line flags that take the same values. A time
  * (`at`, `by`, --until, --at, --from, --to) is 0 to SCENARIO_MAX_TIME_NS. */
 #define SCENARIO_MAX_TIME_NS (24 * UNITS_NS_PER_H)
 #define SCENARIO_KEEPALIVE_MIN_NS (100 * UNITS_NS_PER_MS) /* also natsim peer --keepalive */

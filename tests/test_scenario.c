@@ -1341,7 +1341,7 @@ static bool parses_with(const char *fmt, const char *v)
 }
 
 /* Every duration setting accepts its documented bounds (docs/scenario.md,
- * "Ranges") and refuses one nanosecond past them, in the file and in
+ * "Ranges and limits") and refuses one nanosecond past them, in the file and in
  * --set alike. */
 static void test_setting_ranges(void **state)
 {
@@ -1350,39 +1350,53 @@ static void test_setting_ranges(void **state)
 		const struct units_setting *set;
 		int64_t min_ns, max_ns; /* as documented */
 		const char *fmt;
+		const char *set_key; /* the same setting through --set, or NULL */
 	} table[] = {
 	    {&scenario_keepalive_setting, MS(100), SEC(3600),
-	     "host a at 1.2.3.4 public keepalive %s\n"},
+	     "host a at 1.2.3.4 public keepalive %s\n", "alice.keepalive"},
 	    {&scenario_keepalive_setting, MS(100), SEC(3600),
-	     "coordinator c at 192.0.2.1\nhost a at 1.2.3.4 public\nat 1s keepalive a %s\n"},
-	    {&scenario_latency_setting, 0, SEC(10), "internet latency %s\n"},
-	    {&scenario_latency_setting, 0, SEC(10),
-	     "host a at 1.2.3.4 public\nlink a latency %s\n"},
-	    {&scenario_jitter_setting, 0, SEC(10), "internet jitter %s\n"},
+	     "coordinator c at 192.0.2.1\nhost a at 1.2.3.4 public\nat 1s keepalive a %s\n", NULL},
+	    {&scenario_latency_setting, 0, SEC(10), "internet latency %s\n", "internet.latency"},
+	    {&scenario_latency_setting, 0, SEC(10), "host a at 1.2.3.4 public\nlink a latency %s\n",
+	     NULL},
+	    {&scenario_jitter_setting, 0, SEC(10), "internet jitter %s\n", "internet.jitter"},
 	    {&scenario_nat_timeout_setting, SEC(1), SEC(86400),
-	     "nat n preset full-cone public 2.2.2.2 timeout %s\n"},
-	    {&scenario_time_setting, 0, SEC(86400), "at %s note \"x\"\n"},
+	     "nat n preset full-cone public 2.2.2.2 timeout %s\n", "isp.timeout"},
+	    {&scenario_time_setting, 0, SEC(86400), "at %s note \"x\"\n", NULL},
 	    {&scenario_time_setting, 0, SEC(86400),
-	     "host a at 1.1.1.1 public\nhost b at 1.1.1.2 public\nexpect a and b direct by %s\n"},
+	     "host a at 1.1.1.1 public\nhost b at 1.1.1.2 public\nexpect a and b direct by %s\n",
+	     NULL},
 	};
-	char v[64];
+	struct scenario *w = parse_ok(world);
+	struct diag *d = diag_new();
+	char v[64], arg[128];
 
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		const char *key = table[i].set_key;
 		assert_int_equal(table[i].set->min_ns, table[i].min_ns);
 		assert_int_equal(table[i].set->max_ns, table[i].max_ns);
-		units_format_duration(table[i].min_ns, v, sizeof(v));
-		assert_true(parses_with(table[i].fmt, v));
-		units_format_duration(table[i].max_ns, v, sizeof(v));
-		assert_true(parses_with(table[i].fmt, v));
-		snprintf(v, sizeof(v), "%lldns", (long long)table[i].max_ns + 1);
-		assert_false(parses_with(table[i].fmt, v));
-		if (table[i].min_ns > 0) {
-			snprintf(v, sizeof(v), "%lldns", (long long)table[i].min_ns - 1);
-			assert_false(parses_with(table[i].fmt, v));
+		for (int k = 0; k < 4; k++) {
+			/* the bounds pass, one nanosecond past them fails */
+			int64_t ns = k == 0   ? table[i].min_ns
+				     : k == 1 ? table[i].max_ns
+				     : k == 2 ? table[i].max_ns + 1
+					      : table[i].min_ns - 1;
+			bool ok = k < 2;
+			if (ns < 0)
+				continue;
+			if (ok)
+				units_format_duration(ns, v, sizeof(v));
+			else
+				snprintf(v, sizeof(v), "%lldns", (long long)ns);
+			assert_true(parses_with(table[i].fmt, v) == ok);
+			snprintf(arg, sizeof(arg), "%s=%s", key ? key : "", v);
+			assert_true(!key || (scenario_set_override(w, arg, d) == 0) == ok);
 		}
 	}
 	assert_true(parses_with("host a at 1.2.3.4 public keepalive %s\n", "off"));
 	assert_int_equal(SCENARIO_MAX_TIME_NS, SEC(86400));
+	diag_free(d);
+	scenario_free(w);
 }
 
 /* Texts are checked against what the protocol can carry: a `send` (and so an
