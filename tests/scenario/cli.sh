@@ -201,4 +201,10 @@ contains "$err" "utf8.nsim:1:11: error: invalid UTF-8 (byte 0xe9)" "invalid UTF-
 checks=$((checks + 1))
 LC_ALL=C grep -q $'\xe9\|\xc2\x9b' "$tmp/err" && fail "raw bytes reached the terminal"
 
+# ... and the documented values still pass (the error is the last flag's).
+expect_exit 2 "peer flags in range" -- "$natsim" peer --name a --coord 127.0.0.1:3478 --timeout 0 --keepalive off --linger 0 --keepalive 100ms --timeout 1.5min --port 99999
+contains "$err" "natsim peer: --port: a port '99999' is out of range" "peer in-range values accepted"
+expect_exit 2 "coord flags in range" -- "$natsim" coord --listen 127.0.0.1:3478 --max-peers 16777216 --peer-timeout 24h --bogus
+contains "$err" "unknown option '--bogus'" "coord in-range values accepted"
+
 finish
