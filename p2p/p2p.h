@@ -58,7 +58,8 @@ static inline bool p2p_endpoint_equal(const struct p2p_endpoint *a, const struct
 #define P2P_ENDPOINT_STRLEN 22
 char *p2p_endpoint_format(const struct p2p_endpoint *ep, char *buf, size_t size);
 
-/* Parses "a.b.c.d:port" (port required). Returns 0, or -1 if malformed. */
+/* Parses "a.b.c.d:port" (port required; no leading zeros, which some tools
+ * read as octal). Returns 0, or -1 if malformed. */
 int p2p_endpoint_parse(const char *text, struct p2p_endpoint *out);
 
 #endif
