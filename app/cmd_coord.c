@@ -178,9 +178,9 @@ static int parse_endpoint_flag(const char *flag, const char *text, struct p2p_en
 	return 0;
 }
 
-/* p2p/coord.c caps max_peers at 2^24 itself; a larger --max-peers is
- * refused here rather than silently lowered. */
-#define COORD_FLAG_MAX_PEERS (UINT64_C(1) << 24)
+/* p2p/coord.c lowers max_peers to COORD_MAX_PEERS itself; a larger
+ * --max-peers is refused here rather than silently lowered. */
+#define COORD_FLAG_MAX_PEERS ((uint64_t)COORD_MAX_PEERS)
 static const struct units_setting peer_timeout = {
     .what = "a peer timeout",
     .min_ns = UNITS_NS_PER_S,
