@@ -1565,17 +1565,18 @@ enum {
 /* `pooling paired|arbitrary` (RFC 4787 REQ-2) and `input drop|accept` (what
  * the router does with unsolicited packets to its own address): words whose
  * index is the model's enum value. */
+static const char *const nat_pooling_words[] = {"paired", "arbitrary"};
+static const char *const nat_input_words[] = {"drop", "accept"};
+
 static int parse_nat_word(struct parser *p, int opt, int *out)
 {
-	static const char *const pooling[] = {"paired", "arbitrary"};
-	static const char *const input[] = {"drop", "accept"};
-
 	if (opt == NAT_POOLING)
 		WANT_VALUE(p, "'paired' or 'arbitrary' after 'pooling'",
-			   val_choice(ws, wl, pooling, 2, "'paired' or 'arbitrary'", out, msg));
+			   val_choice(ws, wl, nat_pooling_words, 2, "'paired' or 'arbitrary'", out,
+				      msg));
 	else
 		WANT_VALUE(p, "'drop' or 'accept' after 'input'",
-			   val_choice(ws, wl, input, 2, "'drop' or 'accept'", out, msg));
+			   val_choice(ws, wl, nat_input_words, 2, "'drop' or 'accept'", out, msg));
 	return 0;
 }
 
@@ -2932,7 +2933,8 @@ struct scenario *scenario_load(const char *path, struct diag *diags)
 /* ----------------------------------------------------------------- --set */
 
 static const char *const nat_keys[] = {
-    "preset", "mapping", "filtering", "ports", "timeout", "hairpinning", "inbound-refresh",
+    "preset",	   "mapping",	      "filtering", "ports", "timeout",
+    "hairpinning", "inbound-refresh", "pooling",   "input", "forwards",
 };
 static const char *const host_keys[] = {"firewall", "keepalive", "host-candidates"};
 static const char *const internet_keys[] = {"latency", "jitter", "loss"};
@@ -2954,8 +2956,26 @@ static int override_key(const char *key, size_t klen, const char *const *keys, s
 	return -1;
 }
 
-static int override_nat(struct scenario_nat *n, const char *key, size_t klen, const char *v,
-			size_t vlen, char *msg)
+/* `--set NAT.forwards=off`: the world without the NAT's port forwards (the
+ * one way to show that a lesson's forward is what lets a packet in). */
+static int override_forwards(struct scenario *s, const struct scenario_nat *n, const char *v,
+			     size_t vlen, char *msg)
+{
+	static const char *const off[] = {"off"};
+	int unused;
+	size_t kept = 0;
+
+	if (val_choice(v, vlen, off, 1, "'off'", &unused, msg) < 0)
+		return -1;
+	for (size_t i = 0; i < s->n_forwards; i++)
+		if (strcmp(s->forwards[i].nat.name, n->name) != 0)
+			s->forwards[kept++] = s->forwards[i];
+	s->n_forwards = kept;
+	return 0;
+}
+
+static int override_nat(struct scenario *s, struct scenario_nat *n, const char *key, size_t klen,
+			const char *v, size_t vlen, char *msg)
 {
 	char owner[96];
 	int64_t timeout;
@@ -2990,6 +3010,14 @@ static int override_nat(struct scenario_nat *n, const char *key, size_t klen, co
 		return val_on_off(v, vlen, &n->hairpinning, msg);
 	case 6:
 		return val_on_off(v, vlen, &n->inbound_refresh, msg);
+	case 7:
+		return val_choice(v, vlen, nat_pooling_words, 2, "'paired' or 'arbitrary'",
+				  &n->pooling, msg);
+	case 8:
+		return val_choice(v, vlen, nat_input_words, 2, "'drop' or 'accept'", &n->input,
+				  msg);
+	case 9:
+		return override_forwards(s, n, v, vlen, msg);
 	}
 	return -1;
 }
@@ -3086,7 +3114,7 @@ static int override_apply(struct scenario *s, const char *arg, size_t klen, cons
 		return override_internet(&s->internet, key, klen, v, vlen, msg);
 	for (size_t i = 0; i < s->n_nats; i++)
 		if (word_is(arg, nlen, s->nats[i].name))
-			return override_nat(&s->nats[i], key, klen, v, vlen, msg);
+			return override_nat(s, &s->nats[i], key, klen, v, vlen, msg);
 	for (size_t i = 0; i < s->n_hosts; i++)
 		if (word_is(arg, nlen, s->hosts[i].name))
 			return override_host(&s->hosts[i], key, klen, v, vlen, msg);

@@ -909,6 +909,16 @@ static void test_overrides(void **state)
 	assert_int_equal(isp->hairpinning, 0);
 	assert_int_equal(scenario_set_override(s, "isp.inbound-refresh=on", d), 0);
 	assert_int_equal(isp->inbound_refresh, 1);
+	assert_int_equal(scenario_set_override(s, "isp.pooling=arbitrary", d), 0);
+	assert_int_equal(isp->pooling, 1);
+	assert_int_equal(scenario_set_override(s, "isp.input=accept", d), 0);
+	assert_int_equal(isp->input, 1);
+	/* forwards=off takes away that NAT's forwards, and only those. */
+	size_t forwards = s->n_forwards;
+	assert_int_equal(scenario_set_override(s, "isp.forwards=off", d), 0);
+	assert_int_equal(s->n_forwards, forwards);
+	assert_int_equal(scenario_set_override(s, "lab.forwards=off", d), 0);
+	assert_int_equal(s->n_forwards, forwards - 2);
 	assert_int_equal(scenario_set_override(s, "alice.firewall=off", d), 0);
 	assert_int_equal(alice->firewall, 0);
 	assert_int_equal(scenario_set_override(s, "alice.keepalive=off", d), 0);
@@ -937,7 +947,10 @@ static void test_overrides(void **state)
 		      "seed=N"},
 	    {"isp.mapin=EI", "--set 'isp.mapin=EI': unknown key 'mapin' for NAT 'isp'; did you "
 			     "mean 'mapping'? (the keys are preset, mapping, filtering, ports, "
-			     "timeout, hairpinning, inbound-refresh)"},
+			     "timeout, hairpinning, inbound-refresh, pooling, input, forwards)"},
+	    {"isp.forwards=on", "--set 'isp.forwards=on': expected 'off', found 'on'"},
+	    {"isp.pooling=pair", "--set 'isp.pooling=pair': expected 'paired' or 'arbitrary', "
+				 "found 'pair'; did you mean 'paired'?"},
 	    {"isp.preset=cone", "--set 'isp.preset=cone': expected a preset: full-cone, "
 				"restricted-cone, port-restricted-cone or symmetric, found "
 				"'cone'"},

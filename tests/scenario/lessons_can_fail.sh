@@ -64,37 +64,13 @@ for f in "$dir"/*.nsim; do
 	expect_exit 0 "$(basename "$f") as written" -- "$natsim" run --quiet --no-color "$f"
 done
 
-# FILE: a copy of scenario $1 with statement $2 commented out (line numbers
-# stay as they were), or nothing if no statement reads $2.
-without() {
-	local src=$dir/$1.nsim want
-	want=$(printf '%s' "$2" | squeeze)
-	mkdir -p "$tmp/without"
-	awk -v want="$want" '{
-		t = $0; gsub(/[[:space:]]+/, " ", t); sub(/^ /, "", t); sub(/ $/, "", t)
-		if (t == want) { print "# (left out by lessons_can_fail.sh) " $0; n++ } else print
-	} END { exit n != 1 }' "$src" >"$tmp/without/$1.nsim" && echo "$tmp/without/$1.nsim"
-}
-
 # Each change makes its expectation fail.
 while IFS=$'\t' read -r s t c; do
 	line=$(awk -F'\t' -v s="$s" -v t="$t" '$1 == s && $3 == t { print $2; exit }' \
 		"$tmp/expectations")
 	[ -n "$line" ] || continue # reported above
 	file=$dir/$s.nsim
-	args=()
-	case "$c" in
-	--without\ *)
-		file=$(without "$s" "${c#--without }")
-		if [ -z "$file" ]; then
-			fail "$s: '$c': no single statement of $s.nsim reads so"
-			continue
-		fi
-		;;
-	*)
-		read -r -a args <<<"$c"
-		;;
-	esac
+	read -r -a args <<<"$c"
 	expect_exit 1 "$s.nsim:$line 'expect $t' under $c" -- \
 		"$natsim" run --quiet --no-color "$file" "${args[@]}"
 	contains "$out" "✗ $s.nsim:$line " "$s.nsim:$line 'expect $t' under $c: reported as failed"
