@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "app/runner.h"
+#include "base/endpoint.h"
 #include "app/simdrive.h"
 #include "model/conntrack.h"
 #include "model/firewall.h"

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/endpoint.h"
+
 #define LAN_LATENCY SIM_US(500)
 #define DEFAULT_INTERNET_LATENCY SIM_MS(20)
 

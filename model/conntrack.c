@@ -10,7 +10,8 @@
  */
 #include "model/conntrack.h"
 
-#include "model/packet.h" /* ip_format */
+#include "base/endpoint.h" /* ip_format */
+#include "base/hash.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,22 +64,12 @@ void conntrack_config_default(struct conntrack_config *cfg)
 	cfg->max_entries = 65536;
 }
 
-static uint64_t ct_mix(uint64_t x)
-{
-	/* splitmix64's finaliser: cheap and spreads every input bit. */
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
 static size_t ct_hash(const struct conntrack *ct, const struct conntrack_tuple *t)
 {
 	uint64_t a = ((uint64_t)t->src << 32) | t->dst;
 	uint64_t b = ((uint64_t)t->proto << 32) | ((uint64_t)t->sport << 16) | t->dport;
 
-	return (size_t)(ct_mix(a ^ ct_mix(b)) & (ct->n_buckets - 1));
+	return (size_t)(hash_mix64(a ^ hash_mix64(b)) & (ct->n_buckets - 1));
 }
 
 static bool ct_tuple_eq(const struct conntrack_tuple *a, const struct conntrack_tuple *b)
@@ -356,6 +347,10 @@ void conntrack_seen_until(struct conntrack *ct, struct conntrack_entry *entry,
 			  enum conntrack_dir dir, size_t bytes, int64_t expires_at)
 {
 	int64_t now = engine_now(ct->engine);
+	/* The packet that created the entry is told by its NEW record: it did
+	 * not also refresh the entry (conntrack -E shows one [NEW] event). */
+	bool creating =
+	    entry->packets[CONNTRACK_DIR_ORIGINAL] + entry->packets[CONNTRACK_DIR_REPLY] == 0;
 	bool changed = false;
 	int64_t deadline;
 
@@ -386,7 +381,8 @@ void conntrack_seen_until(struct conntrack *ct, struct conntrack_entry *entry,
 		entry->seen_reply = true;
 		changed = true;
 	}
-	ct_emit(ct, entry, changed ? TRACE_CT_UPDATE : TRACE_CT_REFRESH, NULL);
+	if (changed || !creating)
+		ct_emit(ct, entry, changed ? TRACE_CT_UPDATE : TRACE_CT_REFRESH, NULL);
 }
 
 enum conntrack_state conntrack_state_of(const struct conntrack_entry *entry, enum conntrack_dir dir)

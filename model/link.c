@@ -38,6 +38,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hash.h"
+
 #define LINK_MIN_SLOTS 8 /* per open-addressing table, a power of two */
 #define NO_SLOT UINT32_MAX
 
@@ -101,16 +103,6 @@ struct link {
 	size_t n_lanes, lane_slots;
 };
 
-static uint64_t link_mix(uint64_t x)
-{
-	/* splitmix64's finaliser, as conntrack and the NAT hash. */
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
 static void keep_order_if(struct link *l, bool needed);
 static void packet_arrive(struct engine *e, void *arg);
 static void packet_prefetch(const void *arg, int ahead);
@@ -120,7 +112,7 @@ static struct lane *lane_find(const struct link *l, uint32_t from, uint32_t to)
 {
 	size_t mask = l->lane_slots - 1;
 
-	for (size_t i = link_mix(((uint64_t)from << 32) | to) & mask;; i = (i + 1) & mask) {
+	for (size_t i = hash_mix64(((uint64_t)from << 32) | to) & mask;; i = (i + 1) & mask) {
 		struct lane *lane = l->lanes[i];
 
 		if (lane == NULL || (lane->from == from && lane->to == to))
@@ -131,7 +123,7 @@ static struct lane *lane_find(const struct link *l, uint32_t from, uint32_t to)
 static void lane_insert(struct lane **slots, size_t n_slots, struct lane *lane)
 {
 	size_t mask = n_slots - 1;
-	size_t i = link_mix(((uint64_t)lane->from << 32) | lane->to) & mask;
+	size_t i = hash_mix64(((uint64_t)lane->from << 32) | lane->to) & mask;
 
 	while (slots[i] != NULL)
 		i = (i + 1) & mask;
@@ -173,7 +165,7 @@ static void addr_insert(struct addr_slot *slots, size_t n_slots, uint32_t addr, 
 {
 	size_t mask = n_slots - 1;
 
-	for (size_t k = link_mix(addr) & mask;; k = (k + 1) & mask) {
+	for (size_t k = hash_mix64(addr) & mask;; k = (k + 1) & mask) {
 		if (slots[k].att == NO_SLOT) {
 			slots[k] = (struct addr_slot){addr, i};
 			return;
@@ -478,7 +470,7 @@ static int attachment_by_addr(const struct link *l, uint32_t addr, int from)
 
 	if (addr == 0)
 		return -1;
-	for (size_t k = link_mix(addr) & mask; l->by_addr[k].att != NO_SLOT; k = (k + 1) & mask)
+	for (size_t k = hash_mix64(addr) & mask; l->by_addr[k].att != NO_SLOT; k = (k + 1) & mask)
 		if (l->by_addr[k].addr == addr) {
 			first = l->by_addr[k].att;
 			break;
@@ -686,7 +678,7 @@ void link_prefetch(const struct link *l, const struct iface *from, uint32_t next
 	/* On a segment with thousands of attachments (an ISP's access
 	 * network) the arrays' first lines are not the ones a send reads. */
 	NODE_PREFETCH(from != NULL && from->link == l ? &l->access[from->attachment] : l->access);
-	NODE_PREFETCH(next_hop != 0 ? &l->by_addr[link_mix(next_hop) & (l->addr_slots - 1)]
+	NODE_PREFETCH(next_hop != 0 ? &l->by_addr[hash_mix64(next_hop) & (l->addr_slots - 1)]
 				    : l->by_addr);
 	NODE_PREFETCH(l->att);
 }

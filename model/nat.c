@@ -12,6 +12,7 @@
  */
 #include "model/nat.h"
 
+#include "base/hash.h"
 #include "model/conntrack.h"
 
 #include <stdarg.h>
@@ -347,16 +348,6 @@ static void nat_filter_sentence(const struct nat *nat, const struct nat_mapping 
 
 /* ---- indexes ------------------------------------------------------------ */
 
-static uint64_t nat_mix(uint64_t x)
-{
-	/* splitmix64's finaliser. */
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
 static uint64_t nat_ep_bits(const struct endpoint *ep)
 {
 	return ((uint64_t)ep->ip << 16) | ep->port;
@@ -365,13 +356,13 @@ static uint64_t nat_ep_bits(const struct endpoint *ep)
 static size_t nat_key_hash(const struct nat *nat, uint8_t proto, const struct endpoint *internal,
 			   const struct endpoint *key_remote)
 {
-	uint64_t h = nat_mix(nat_ep_bits(internal) ^ ((uint64_t)proto << 56));
-	return (size_t)(nat_mix(h ^ nat_ep_bits(key_remote)) & (nat->n_buckets - 1));
+	uint64_t h = hash_mix64(nat_ep_bits(internal) ^ ((uint64_t)proto << 56));
+	return (size_t)(hash_mix64(h ^ nat_ep_bits(key_remote)) & (nat->n_buckets - 1));
 }
 
 static size_t nat_ext_hash(const struct nat *nat, uint8_t proto, const struct endpoint *external)
 {
-	return (size_t)(nat_mix(nat_ep_bits(external) ^ ((uint64_t)proto << 56)) &
+	return (size_t)(hash_mix64(nat_ep_bits(external) ^ ((uint64_t)proto << 56)) &
 			(nat->n_buckets - 1));
 }
 
@@ -659,7 +650,7 @@ bool nat_owns_address(const struct nat *nat, uint32_t ip)
  *   different addresses - which breaks applications that expect one. */
 static size_t nat_pool_paired(struct nat *nat, uint32_t internal_ip)
 {
-	return (size_t)(nat_mix(internal_ip) % nat->cfg.n_public);
+	return (size_t)(hash_mix64(internal_ip) % nat->cfg.n_public);
 }
 
 static size_t nat_pool_arbitrary(struct nat *nat, uint32_t internal_ip)

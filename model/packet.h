@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sim/trace.h" /* struct endpoint */
+#include "base/endpoint.h" /* struct endpoint, ip_format, ... */
 
 #define IPV4_HEADER_MIN 20
 #define UDP_HEADER_SIZE 8
@@ -155,16 +155,5 @@ size_t packet_fields(const uint8_t *buf, size_t len, struct packet_field *out, s
 /* "192.168.1.5:5000 → 192.0.2.1:3478" for a parsed packet (the arrow as in
  * packet_summary). Returns out. */
 char *packet_flow_format(const struct packet_info *info, bool ascii, char *out, size_t size);
-
-/* Address helpers. */
-char *ip_format(uint32_t ip, char *buf, size_t size);           /* "a.b.c.d" */
-char *endpoint_format(const struct endpoint *ep, char *buf, size_t size); /* "a.b.c.d:p" */
-int ip_parse(const char *s, uint32_t *out);                     /* 0 or -1 */
-int prefix_parse(const char *s, uint32_t *addr, uint8_t *len);  /* "10.0.0.0/8", 0 or -1 */
-static inline uint32_t prefix_mask(uint8_t len)
-{
-	return len == 0 ? 0 : (uint32_t)0xffffffffu << (32 - len);
-}
-#define IP4(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (uint32_t)(d))
 
 #endif

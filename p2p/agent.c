@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ring.h"
+
 #define REG_MAX_TRIES 5
 #define RELAY_MAX_TRIES 5 /* RELAY requests before the relay counts as unreachable */
 #define REG_RETRY_AFTER_LOSS (10 * P2P_NS_PER_S)
@@ -99,10 +101,8 @@ struct agent {
 	 * read, so that an agent woken from cold costs a few cache lines
 	 * (bench_scale: 100 000 agents). */
 	struct discovery *disc;
-	struct p2p_datagram *dq;
-	size_t dq_cap, dq_head, dq_len;
-	struct p2p_event *eq;
-	size_t eq_cap, eq_head, eq_len;
+	struct ring dq; /* struct p2p_datagram: to send */
+	struct ring eq; /* struct p2p_event: to report */
 	bool reg_wanted, registered, have_srflx;
 	/* A summary of each peer, so that an input for one peer, and
 	 * agent_next_deadline(), need not touch the others (the peers are
@@ -153,68 +153,23 @@ static const char *fmt_ep(const struct p2p_endpoint *ep, char buf[P2P_ENDPOINT_S
 	return p2p_endpoint_format(ep, buf, P2P_ENDPOINT_STRLEN);
 }
 
-/* Rings start at two and are given up whenever the driver drains them (it
- * does after every call): at ~1.5 KiB an item, rings kept between calls
- * were a third of an idle agent's memory (bench_scale, 100 000 agents).
- * A drained ring's array is kept for the next burst of whichever agent the
- * thread runs next, one per kind and thread: malloc and free of a few KiB
- * per burst, too large for glibc's per-thread cache, were 4% of a large
- * simulation. (Thread-local, so agents on other threads never share one;
- * the array a thread holds at its exit is not freed, like any per-thread
- * cache of an allocator.) */
-struct spare_ring {
-	void *buf;
-	size_t cap;
-};
-static _Thread_local struct spare_ring spare_dq, spare_eq;
-
-/* The drained ring's array goes to the thread's spare if it has none. */
-static void ring_give_up(struct spare_ring *spare, void **buf, size_t *cap, size_t *head)
-{
-	if (spare->buf == NULL) {
-		spare->buf = *buf;
-		spare->cap = *cap;
-	} else {
-		free(*buf);
-	}
-	*buf = NULL;
-	*cap = *head = 0;
-}
-
-static bool ring_grow(struct spare_ring *spare, void **buf, size_t *cap, size_t *head,
-		      size_t len, size_t elem)
-{
-	if (*cap == 0 && spare->buf != NULL) {
-		*buf = spare->buf;
-		*cap = spare->cap;
-		*head = 0;
-		spare->buf = NULL;
-		return true;
-	}
-	size_t ncap = *cap ? *cap * 2 : 2;
-	uint8_t *nb = malloc(ncap * elem);
-	if (nb == NULL)
-		return false;
-	for (size_t k = 0; k < len; k++)
-		memcpy(nb + k * elem, (uint8_t *)*buf + ((*head + k) % *cap) * elem, elem);
-	free(*buf);
-	*buf = nb;
-	*cap = ncap;
-	*head = 0;
-	return true;
-}
+/* The queues (p2p/ring.h) start at two and are given up whenever the
+ * driver drains them (it does after every call): at ~1.5 KiB an item, rings
+ * kept between calls were a third of an idle agent's memory (bench_scale,
+ * 100 000 agents). A drained ring's array is kept for the next burst of
+ * whichever agent the thread runs next, one per kind and thread: malloc and
+ * free of a few KiB per burst, too large for glibc's per-thread cache, were
+ * 4% of a large simulation. (Thread-local, so agents on other threads never
+ * share one; the array a thread holds at its exit is not freed, like any
+ * per-thread cache of an allocator.) */
+static _Thread_local struct ring_spare spare_dq, spare_eq;
 
 /* Slot for a datagram to send from our socket, or NULL (out of memory). */
 static struct p2p_datagram *dq_push(struct agent *a, const struct p2p_endpoint *to)
 {
-	if (a->dq_len == a->dq_cap) {
-		void *b = a->dq;
-		if (!ring_grow(&spare_dq, &b, &a->dq_cap, &a->dq_head, a->dq_len,
-			       sizeof(*a->dq)))
-			return NULL;
-		a->dq = b;
-	}
-	struct p2p_datagram *d = &a->dq[(a->dq_head + a->dq_len++) % a->dq_cap];
+	struct p2p_datagram *d = ring_push(&a->dq, sizeof(*d), &spare_dq);
+	if (d == NULL)
+		return NULL;
 	d->from = a->cfg.local;
 	d->to = *to;
 	d->len = 0;
@@ -228,7 +183,7 @@ static void dq_commit(struct agent *a, struct p2p_datagram *d, struct stun_write
 	if (n > 0)
 		d->len = (size_t)n;
 	else
-		a->dq_len--;
+		ring_unpush(&a->dq);
 }
 
 /* Whether the next event's text will be read (agent_config.event_text):
@@ -242,15 +197,10 @@ static bool text_wanted(const struct agent *a)
 static struct p2p_event *emit(struct agent *a, enum agent_event_type type, const char *peer,
 			      const char *fmt, ...)
 {
-	if (a->eq_len == a->eq_cap) {
-		void *b = a->eq;
-		if (!ring_grow(&spare_eq, &b, &a->eq_cap, &a->eq_head, a->eq_len,
-			       sizeof(*a->eq)))
-			return NULL;
-		a->eq = b;
-	}
-	struct p2p_event *e = &a->eq[(a->eq_head + a->eq_len++) % a->eq_cap];
+	struct p2p_event *e = ring_push(&a->eq, sizeof(*e), &spare_eq);
 	va_list ap;
+	if (e == NULL)
+		return NULL;
 	e->type = type;
 	snprintf(e->peer, sizeof(e->peer), "%s", peer ? peer : "");
 	e->local = e->remote = (struct p2p_endpoint){0, 0};
@@ -485,8 +435,8 @@ void agent_free(struct agent *a)
 		free(a->peers[i]->pairs);
 		free(a->peers[i]);
 	}
-	free(a->dq);
-	free(a->eq);
+	ring_fini(&a->dq);
+	ring_fini(&a->eq);
 	free(a);
 }
 
@@ -1290,7 +1240,7 @@ static void discovery_drain(struct agent *a)
 
 	while ((d = dq_push(a, &a->cfg.coordinator)) != NULL) {
 		if (!discovery_pop_datagram(a->disc, d)) {
-			a->dq_len--;
+			ring_unpush(&a->dq);
 			break;
 		}
 		d->from = a->cfg.local; /* one socket: whatever discovery says */
@@ -1708,33 +1658,24 @@ void agent_prefetch(const struct agent *a)
 
 bool agent_pop_datagram(struct agent *a, struct p2p_datagram *out)
 {
-	if (a->dq_len == 0)
+	const struct p2p_datagram *d = ring_front(&a->dq, sizeof(*d));
+	if (d == NULL)
 		return false;
-	const struct p2p_datagram *d = &a->dq[a->dq_head];
 	out->from = d->from;
 	out->to = d->to;
 	out->len = d->len;
-	memcpy(out->buf, d->buf, d->len);
-	a->dq_head = (a->dq_head + 1) % a->dq_cap;
-	if (--a->dq_len == 0) {
-		void *b = a->dq;
-		ring_give_up(&spare_dq, &b, &a->dq_cap, &a->dq_head);
-		a->dq = NULL;
-	}
+	memcpy(out->buf, d->buf, d->len); /* the bytes written, not the whole buffer */
+	ring_pop_front(&a->dq, &spare_dq);
 	return true;
 }
 
 bool agent_pop_event(struct agent *a, struct p2p_event *out)
 {
-	if (a->eq_len == 0)
+	const struct p2p_event *e = ring_front(&a->eq, sizeof(*e));
+	if (e == NULL)
 		return false;
-	*out = a->eq[a->eq_head];
-	a->eq_head = (a->eq_head + 1) % a->eq_cap;
-	if (--a->eq_len == 0) {
-		void *b = a->eq;
-		ring_give_up(&spare_eq, &b, &a->eq_cap, &a->eq_head);
-		a->eq = NULL;
-	}
+	*out = *e;
+	ring_pop_front(&a->eq, &spare_eq);
 	return true;
 }
 

@@ -5,8 +5,8 @@
  * Peers live in a pool indexed by uint32_t; two chained hash tables (by name, by
  * registered endpoint) and an LRU list ordered by last_seen make every lookup and
  * the expiry check O(1), so 100 000 registrations cost no scans. Output queues
- * are rings that grow when needed and are then reused: no malloc per datagram in
- * steady state.
+ * are rings (ring.h) that grow when needed and keep their arrays: no malloc per
+ * datagram in steady state.
  */
 #include "coord.h"
 
@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "ratelimit.h"
+#include "ring.h"
 #include "stunsrv.h"
 
 #define NIL UINT32_MAX
@@ -51,10 +52,8 @@ struct coord {
 	uint32_t n_alloc, n_used, free_head;
 	uint32_t *by_name, *by_ep, mask;
 	uint32_t lru_head, lru_tail;
-	struct p2p_datagram *dq;
-	size_t dq_cap, dq_head, dq_len;
-	struct coord_event *eq;
-	size_t eq_cap, eq_head, eq_len;
+	struct ring dq; /* struct p2p_datagram: to send */
+	struct ring eq; /* struct coord_event: to report, at most cfg.max_events */
 	struct coord_counters counters;
 	struct ratelimit *binding_limit; /* per source address (ratelimit.h) */
 	struct ratelimit *log_limit;	 /* one bucket for all: drop events are a sample */
@@ -276,57 +275,30 @@ static void peer_remove(struct coord *c, uint32_t i)
 
 /* ---- output queues ---- */
 
-static bool ring_grow(void **buf, size_t *cap, size_t head, size_t len, size_t elem)
-{
-	size_t ncap = *cap ? *cap * 2 : 16;
-	uint8_t *nb = malloc(ncap * elem);
-	if (nb == NULL)
-		return false;
-	for (size_t k = 0; k < len; k++)
-		memcpy(nb + k * elem, (uint8_t *)*buf + ((head + k) % *cap) * elem, elem);
-	free(*buf);
-	*buf = nb;
-	*cap = ncap;
-	return true;
-}
-
 /* A slot at the tail of the datagram queue, or NULL (counted as dropped). */
 static struct p2p_datagram *dq_push(struct coord *c)
 {
-	if (c->dq_len == c->dq_cap) {
-		void *b = c->dq;
-		if (!ring_grow(&b, &c->dq_cap, c->dq_head, c->dq_len, sizeof(*c->dq))) {
-			c->counters.dropped++;
-			return NULL;
-		}
-		c->dq = b;
-		c->dq_head = 0;
-	}
-	return &c->dq[(c->dq_head + c->dq_len++) % c->dq_cap];
+	struct p2p_datagram *d = ring_push(&c->dq, sizeof(*d), NULL);
+	if (d == NULL)
+		c->counters.dropped++;
+	return d;
 }
 
 static void dq_unpush(struct coord *c)
 {
-	c->dq_len--;
+	ring_unpush(&c->dq);
 }
 
 static struct coord_event *emit(struct coord *c, enum coord_event_type type, const char *name,
 				const struct p2p_endpoint *from)
 {
-	if (c->eq_len == c->cfg.max_events) {
+	struct coord_event *e = NULL;
+	if (c->eq.len < c->cfg.max_events)
+		e = ring_push(&c->eq, sizeof(*e), NULL);
+	if (e == NULL) {
 		c->counters.events_dropped++;
 		return NULL;
 	}
-	if (c->eq_len == c->eq_cap) {
-		void *b = c->eq;
-		if (!ring_grow(&b, &c->eq_cap, c->eq_head, c->eq_len, sizeof(*c->eq))) {
-			c->counters.events_dropped++;
-			return NULL;
-		}
-		c->eq = b;
-		c->eq_head = 0;
-	}
-	struct coord_event *e = &c->eq[(c->eq_head + c->eq_len++) % c->eq_cap];
 	memset(e, 0, sizeof(*e));
 	e->type = type;
 	snprintf(e->name, sizeof(e->name), "%s", name ? name : "");
@@ -439,8 +411,8 @@ void coord_free(struct coord *c)
 	free(c->peers);
 	free(c->by_name);
 	free(c->by_ep);
-	free(c->dq);
-	free(c->eq);
+	ring_fini(&c->dq);
+	ring_fini(&c->eq);
 	ratelimit_free(c->binding_limit);
 	ratelimit_free(c->log_limit);
 	free(c);
@@ -1005,25 +977,24 @@ uint64_t coord_next_deadline(const struct coord *c)
 
 bool coord_pop_datagram(struct coord *c, struct p2p_datagram *out)
 {
-	if (c->dq_len == 0)
+	const struct p2p_datagram *d = ring_front(&c->dq, sizeof(*d));
+	if (d == NULL)
 		return false;
-	const struct p2p_datagram *d = &c->dq[c->dq_head];
 	out->from = d->from;
 	out->to = d->to;
 	out->len = d->len;
 	memcpy(out->buf, d->buf, d->len);
-	c->dq_head = (c->dq_head + 1) % c->dq_cap;
-	c->dq_len--;
+	ring_pop_front(&c->dq, NULL);
 	return true;
 }
 
 bool coord_pop_event(struct coord *c, struct coord_event *out)
 {
-	if (c->eq_len == 0)
+	const struct coord_event *e = ring_front(&c->eq, sizeof(*e));
+	if (e == NULL)
 		return false;
-	*out = c->eq[c->eq_head];
-	c->eq_head = (c->eq_head + 1) % c->eq_cap;
-	c->eq_len--;
+	*out = *e;
+	ring_pop_front(&c->eq, NULL);
 	return true;
 }
 

@@ -5,9 +5,10 @@
  * A pure codec on caller-owned buffers, in the manner of libjuice's stun.c:
  * stun_decode() reads a byte string into a struct stun_msg whose attribute
  * values point into that byte string (the message borrows the buffer; keep it
- * alive while you read the message); stun_encode() writes a message into a
- * buffer. Decoding any byte string never reads past `len` and never crashes: a
- * malformed message returns a negative enum stun_error.
+ * alive while you read the message); a struct stun_writer builds a message in
+ * a caller's buffer (stun_writer_init(), then stun_put_*() for each attribute,
+ * then stun_writer_finish()). Decoding any byte string never reads past `len`
+ * and never crashes: a malformed message returns a negative enum stun_error.
  *
  * natsim's rendezvous and relay messages (p2p/coord.h) are STUN messages with
  * methods and attributes at code points nobody has registered (IANA's STUN
@@ -95,7 +96,7 @@ enum stun_error {
 	STUN_ERR_TOO_MANY_ATTRS = -5,
 	STUN_ERR_BAD_FINGERPRINT = -6,
 	STUN_ERR_BAD_ATTRIBUTE = -7,  /* an attribute's value is malformed for its type */
-	STUN_ERR_NO_SPACE = -8,       /* encode: output buffer too small */
+	STUN_ERR_NO_SPACE = -8,       /* writer: output buffer too small */
 	STUN_ERR_NOT_FOUND = -9,      /* getter: attribute absent */
 	STUN_ERR_INTEGRITY = -10,     /* MESSAGE-INTEGRITY(-SHA256) does not verify */
 };
@@ -106,7 +107,7 @@ const char *stun_error_str(int err);
 struct stun_attr {
 	uint16_t type;
 	uint16_t len;          /* value length, without padding */
-	const uint8_t *value;  /* points into the decoded buffer, or the encoder's copy source */
+	const uint8_t *value;  /* points into the decoded buffer */
 	size_t offset;         /* byte offset of the attribute header within the message */
 };
 

@@ -7,12 +7,13 @@
 
 #include <math.h>
 
+#include "base/hash.h"
+
+/* splitmix64: a Weyl sequence (the golden ratio's 64-bit fraction) through
+ * its finaliser, hash_mix64(). */
 static uint64_t splitmix64(uint64_t *x)
 {
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return hash_mix64(*x += 0x9e3779b97f4a7c15ULL);
 }
 
 static inline uint64_t rotl(uint64_t x, int k)

@@ -20,12 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* An IPv4 transport endpoint, host byte order. Shared by the trace and the
- * models (model/packet.h uses it too). */
-struct endpoint {
-	uint32_t ip;
-	uint16_t port;
-};
+#include "base/endpoint.h" /* struct endpoint */
 
 enum trace_kind {
 	TRACE_NODE,      /* topology: a node exists (emitted when the world is built) */

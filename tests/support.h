@@ -2,6 +2,9 @@
  * support.h - what several tests share: paths into the source tree and a
  * bundled scenario run into a trace log (through the same cli_run_to_log
  * that natsim dot, flow and why use). Include after <cmocka.h>.
+ * Its siblings need less of the tree: support_net.h (small model worlds:
+ * test_host, test_router) and support_trace.h (hand-written trace stories:
+ * test_tables, test_timeline).
  */
 #ifndef NATSIM_TESTS_SUPPORT_H
 #define NATSIM_TESTS_SUPPORT_H

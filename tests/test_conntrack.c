@@ -228,9 +228,9 @@ static void test_trace_events(void **state)
 	conntrack_seen(f->ct, ent, CONNTRACK_DIR_ORIGINAL, 100);
 	conntrack_seen(f->ct, ent, CONNTRACK_DIR_ORIGINAL, 100);
 
+	/* The creating packet is told by NEW alone (see test_first_packet_only_creates). */
 	static const enum trace_ct_event want[] = {
-	    TRACE_CT_NEW,     TRACE_CT_REFRESH, TRACE_CT_UPDATE,
-	    TRACE_CT_REFRESH, TRACE_CT_UPDATE,	TRACE_CT_REFRESH,
+	    TRACE_CT_NEW, TRACE_CT_UPDATE, TRACE_CT_REFRESH, TRACE_CT_UPDATE, TRACE_CT_REFRESH,
 	};
 	assert_int_equal(f->recs.n, sizeof(want) / sizeof(want[0]));
 	for (size_t i = 0; i < f->recs.n; i++)
@@ -241,11 +241,42 @@ static void test_trace_events(void **state)
 	assert_int_equal(nw->proto, 17);
 	assert_false(nw->seen_reply);
 	assert_int_equal(nw->expires_at, SIM_S(30));
-	assert_true(f->recs.r[2].u.ct.seen_reply);
-	assert_false(f->recs.r[2].u.ct.assured);
-	assert_true(f->recs.r[4].u.ct.assured);
-	assert_int_equal(f->recs.r[4].u.ct.expires_at, SIM_S(123));
-	assert_int_equal(f->recs.r[4].time, SIM_S(3));
+	assert_true(f->recs.r[1].u.ct.seen_reply);
+	assert_false(f->recs.r[1].u.ct.assured);
+	assert_true(f->recs.r[3].u.ct.assured);
+	assert_int_equal(f->recs.r[3].u.ct.expires_at, SIM_S(123));
+	assert_int_equal(f->recs.r[3].time, SIM_S(3));
+}
+
+/* The packet that creates an entry is counted, and its NEW record is the only
+ * record it makes: the entry was not "refreshed" by the packet that made it
+ * (Linux's conntrack -E likewise shows one [NEW] event for it). The next
+ * packet, even at the same instant, refreshes. */
+static void test_first_packet_only_creates(void **state)
+{
+	struct fx *f = *state;
+	struct conntrack_entry *ent = stun_flow(f); /* create + seen, as host and router do */
+
+	assert_int_equal(f->recs.n, 1);
+	assert_int_equal(f->recs.r[0].u.ct.event, TRACE_CT_NEW);
+	assert_int_equal(f->recs.r[0].u.ct.expires_at, SIM_S(30));
+	assert_int_equal(ent->packets[CONNTRACK_DIR_ORIGINAL], 1);
+	assert_int_equal(ent->bytes[CONNTRACK_DIR_ORIGINAL], 48);
+
+	conntrack_seen(f->ct, ent, CONNTRACK_DIR_ORIGINAL, 48);
+	assert_int_equal(f->recs.n, 2);
+	assert_int_equal(f->recs.r[1].u.ct.event, TRACE_CT_REFRESH);
+	assert_int_equal(ent->packets[CONNTRACK_DIR_ORIGINAL], 2);
+
+	/* With a binding's deadline (a NAT's flow) likewise. */
+	struct conntrack_tuple o = tuple(IP4(10, 0, 0, 3), 4000, IP4(203, 0, 113, 10), 3478);
+	struct conntrack_tuple r = tuple(IP4(203, 0, 113, 10), 3478, IP4(203, 0, 113, 1), 4000);
+	struct conntrack_entry *nat = conntrack_create_until(f->ct, &o, &r, SIM_S(120));
+	assert_non_null(nat);
+	conntrack_seen_until(f->ct, nat, CONNTRACK_DIR_ORIGINAL, 48, SIM_S(120));
+	assert_int_equal(f->recs.n, 3);
+	assert_int_equal(f->recs.r[2].u.ct.event, TRACE_CT_NEW);
+	assert_int_equal(f->recs.r[2].u.ct.expires_at, SIM_S(120));
 }
 
 static void test_expires_at_exact_nanosecond(void **state)
@@ -581,6 +612,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_assured_after_two_seconds, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_late_first_reply_is_not_assured, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_trace_events, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_first_packet_only_creates, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_expires_at_exact_nanosecond, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refresh_pushes_expiry_lazily, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_lookup_both_ways, setup, teardown),

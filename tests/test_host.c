@@ -16,56 +16,29 @@
 
 #include "model/host.h"
 #include "sim/trace_log.h"
+#include "tests/support_net.h"
 
 #define ALICE IP4(10, 0, 0, 1)
 #define BOB IP4(10, 0, 0, 2)
-
-struct inbox {
-	size_t n;
-	struct endpoint from, to;
-	char last[64];
-};
-
-static void on_recv(struct host_socket *s, const struct endpoint *from, const struct endpoint *to,
-		    const uint8_t *payload, size_t len, void *ctx)
-{
-	struct inbox *box = ctx;
-
-	(void)s;
-	box->n++;
-	box->from = *from;
-	box->to = *to;
-	memset(box->last, 0, sizeof(box->last));
-	memcpy(box->last, payload, len < sizeof(box->last) - 1 ? len : sizeof(box->last) - 1);
-}
 
 struct world {
 	struct net *net;
 	struct trace_log *log;
 	struct host *alice, *bob;
-	struct inbox a_box, b_box;
+	struct test_inbox a_box, b_box;
 };
 
 static int setup(void **state)
 {
 	struct world *w = calloc(1, sizeof(*w));
-	struct link_config cfg;
-	struct link *lan;
 
-	if (w == NULL)
-		return -1;
-	w->net = net_new(99);
-	w->log = trace_log_new();
-	if (w->net == NULL || w->log == NULL || trace_log_attach(w->log, net_trace(w->net)) < 0)
+	if (w == NULL || test_net_open(&w->net, &w->log, 99) < 0)
 		return -1;
 	w->alice = host_new(w->net, "alice", ALICE, 24, 0);
 	w->bob = host_new(w->net, "bob", BOB, 24, 0);
-	link_config_default(&cfg);
-	cfg.latency = SIM_MS(1);
-	lan = link_new(w->net, "lan", &cfg);
-	if (w->alice == NULL || w->bob == NULL || lan == NULL ||
-	    link_attach(lan, host_iface(w->alice)) < 0 || link_attach(lan, host_iface(w->bob)) < 0)
+	if (w->alice == NULL || w->bob == NULL)
 		return -1;
+	test_wire(w->net, "lan", host_iface(w->alice), host_iface(w->bob));
 	*state = w;
 	return 0;
 }
@@ -74,45 +47,24 @@ static int teardown(void **state)
 {
 	struct world *w = *state;
 
-	net_free(w->net);
-	trace_log_free(w->log);
+	test_net_close(w->net, w->log);
 	free(w);
 	return 0;
-}
-
-static void run_ms(struct world *w, int64_t ms)
-{
-	struct engine *e = net_engine(w->net);
-
-	engine_run_until(e, engine_now(e) + SIM_MS(ms));
-}
-
-static const struct trace_packet *last_drop(const struct trace_log *log)
-{
-	const struct trace_packet *d = NULL;
-
-	for (size_t i = 0; i < trace_log_count(log); i++) {
-		const struct trace_record *r = trace_log_get(log, i);
-
-		if (r->kind == TRACE_PACKET && r->u.packet.hop == TRACE_HOP_DROP)
-			d = &r->u.packet;
-	}
-	return d;
 }
 
 static void test_bind(void **state)
 {
 	struct world *w = *state;
-	struct host_socket *s = host_udp_bind(w->bob, 5000, on_recv, NULL);
+	struct host_socket *s = host_udp_bind(w->bob, 5000, test_inbox_recv, NULL);
 
 	assert_non_null(s);
-	assert_null(host_udp_bind(w->bob, 5000, on_recv, NULL)); /* taken */
+	assert_null(host_udp_bind(w->bob, 5000, test_inbox_recv, NULL)); /* taken */
 	assert_ptr_equal(host_socket_host(s), w->bob);
 	assert_int_equal(host_socket_local(s).ip, BOB);
 	assert_int_equal(host_socket_local(s).port, 5000);
 
-	struct host_socket *e1 = host_udp_bind(w->bob, 0, on_recv, NULL);
-	struct host_socket *e2 = host_udp_bind(w->bob, 0, on_recv, NULL);
+	struct host_socket *e1 = host_udp_bind(w->bob, 0, test_inbox_recv, NULL);
+	struct host_socket *e2 = host_udp_bind(w->bob, 0, test_inbox_recv, NULL);
 	uint16_t p1 = host_socket_local(e1).port, p2 = host_socket_local(e2).port;
 
 	assert_in_range(p1, HOST_EPHEMERAL_LO, HOST_EPHEMERAL_HI);
@@ -129,7 +81,7 @@ static void test_bind(void **state)
 
 	/* A closed port can be bound again. */
 	host_udp_close(s);
-	assert_non_null(host_udp_bind(w->bob, 5000, on_recv, NULL));
+	assert_non_null(host_udp_bind(w->bob, 5000, test_inbox_recv, NULL));
 }
 
 static void test_ephemeral_exhaustion(void **state)
@@ -146,14 +98,14 @@ static void test_ephemeral_exhaustion(void **state)
 static void test_sendto_and_receive(void **state)
 {
 	struct world *w = *state;
-	struct host_socket *a = host_udp_bind(w->alice, 4000, on_recv, &w->a_box);
-	struct host_socket *b = host_udp_bind(w->bob, 5000, on_recv, &w->b_box);
+	struct host_socket *a = host_udp_bind(w->alice, 4000, test_inbox_recv, &w->a_box);
+	struct host_socket *b = host_udp_bind(w->bob, 5000, test_inbox_recv, &w->b_box);
 	struct endpoint to_bob = {BOB, 5000};
 	uint64_t id = host_udp_sendto(a, &to_bob, "hello", 5);
 
 	assert_int_not_equal(id, 0);
 	assert_non_null(b);
-	run_ms(w, 5);
+	test_run_ms(w->net, 5);
 	assert_int_equal(w->b_box.n, 1);
 	assert_string_equal(w->b_box.last, "hello");
 	assert_int_equal(w->b_box.from.ip, ALICE);
@@ -212,8 +164,8 @@ static void test_socket_prefetch_hint(void **state)
 {
 	struct world *w = *state;
 	struct engine *e = net_engine(w->net);
-	struct host_socket *a = host_udp_bind(w->alice, 4000, on_recv, &w->a_box);
-	struct host_socket *b = host_udp_bind(w->bob, 5000, on_recv, &w->b_box);
+	struct host_socket *a = host_udp_bind(w->alice, 4000, test_inbox_recv, &w->a_box);
+	struct host_socket *b = host_udp_bind(w->bob, 5000, test_inbox_recv, &w->b_box);
 	struct endpoint to_bob = {BOB, 5000};
 	static int receiver;
 
@@ -224,7 +176,7 @@ static void test_socket_prefetch_hint(void **state)
 		assert_int_not_equal(engine_schedule_at(e, SIM_S(3600) + i, idle_event, NULL), 0);
 	for (int i = 0; i < 50; i++)
 		assert_int_not_equal(host_udp_sendto(a, &to_bob, "hint", 4), 0);
-	run_ms(w, 5);
+	test_run_ms(w->net, 5);
 	assert_int_equal(w->b_box.n, 50);
 	assert_true(hints.calls > 0);
 	assert_ptr_equal(hints.arg, &receiver);
@@ -233,7 +185,7 @@ static void test_socket_prefetch_hint(void **state)
 	hints.calls = 0;
 	for (int i = 0; i < 50; i++)
 		assert_int_not_equal(host_udp_sendto(a, &to_bob, "hint", 4), 0);
-	run_ms(w, 5);
+	test_run_ms(w->net, 5);
 	assert_int_equal(w->b_box.n, 100);
 	assert_int_equal(hints.calls, 0);
 }
@@ -244,10 +196,10 @@ static void test_firewall_off_admits_anything(void **state)
 	struct host_socket *a = host_udp_bind(w->alice, 4000, NULL, NULL);
 	struct endpoint to_bob = {BOB, 5000};
 
-	host_udp_bind(w->bob, 5000, on_recv, &w->b_box);
+	host_udp_bind(w->bob, 5000, test_inbox_recv, &w->b_box);
 	assert_false(host_firewall_enabled(w->bob));
 	host_udp_sendto(a, &to_bob, "x", 1);
-	run_ms(w, 5);
+	test_run_ms(w->net, 5);
 	assert_int_equal(w->b_box.n, 1);
 	assert_int_equal(conntrack_count(host_conntrack(w->bob)), 0); /* not tracking */
 }
@@ -255,16 +207,16 @@ static void test_firewall_off_admits_anything(void **state)
 static void test_firewall_drops_new_inbound(void **state)
 {
 	struct world *w = *state;
-	struct host_socket *a = host_udp_bind(w->alice, 4000, on_recv, &w->a_box);
-	struct host_socket *b = host_udp_bind(w->bob, 5000, on_recv, &w->b_box);
+	struct host_socket *a = host_udp_bind(w->alice, 4000, test_inbox_recv, &w->a_box);
+	struct host_socket *b = host_udp_bind(w->bob, 5000, test_inbox_recv, &w->b_box);
 	struct endpoint to_bob = {BOB, 5000}, to_alice = {ALICE, 4000};
 
 	host_enable_firewall(w->bob, true);
 	assert_true(host_firewall_enabled(w->bob));
 	host_udp_sendto(a, &to_bob, "knock", 5);
-	run_ms(w, 5);
+	test_run_ms(w->net, 5);
 	assert_int_equal(w->b_box.n, 0);
-	const struct trace_packet *d = last_drop(w->log);
+	const struct trace_packet *d = test_last_drop(w->log);
 
 	assert_non_null(d);
 	assert_int_equal(d->reason, TRACE_DROP_FIREWALL);
@@ -277,11 +229,11 @@ static void test_firewall_drops_new_inbound(void **state)
 
 	/* Bob speaks first: alice's answer is a reply and comes in. */
 	host_udp_sendto(b, &to_alice, "hi", 2);
-	run_ms(w, 5);
+	test_run_ms(w->net, 5);
 	assert_int_equal(w->a_box.n, 1);
 	assert_int_equal(conntrack_count(host_conntrack(w->bob)), 1);
 	host_udp_sendto(a, &to_bob, "welcome", 7);
-	run_ms(w, 5);
+	test_run_ms(w->net, 5);
 	assert_int_equal(w->b_box.n, 1);
 	assert_string_equal(w->b_box.last, "welcome");
 	assert_int_equal(conntrack_count(host_conntrack(w->bob)), 1);
@@ -294,8 +246,8 @@ static void test_no_socket(void **state)
 	struct endpoint to_bob = {BOB, 6000};
 
 	host_udp_sendto(a, &to_bob, "x", 1);
-	run_ms(w, 5);
-	const struct trace_packet *d = last_drop(w->log);
+	test_run_ms(w->net, 5);
+	const struct trace_packet *d = test_last_drop(w->log);
 
 	assert_non_null(d);
 	assert_int_equal(d->reason, TRACE_DROP_NO_SOCKET);
@@ -310,12 +262,12 @@ static void test_malformed_raw(void **state)
 	uint8_t buf[64];
 	size_t len = packet_build_udp(buf, sizeof(buf), &s, &d, 64, 7, "abc", 3);
 
-	host_udp_bind(w->bob, 5000, on_recv, &w->b_box);
+	host_udp_bind(w->bob, 5000, test_inbox_recv, &w->b_box);
 	buf[10] ^= 0xff; /* break the IPv4 header checksum */
 	assert_int_not_equal(host_send_raw(w->alice, buf, len), 0);
-	run_ms(w, 5);
+	test_run_ms(w->net, 5);
 	assert_int_equal(w->b_box.n, 0);
-	const struct trace_packet *drop = last_drop(w->log);
+	const struct trace_packet *drop = test_last_drop(w->log);
 
 	assert_non_null(drop);
 	assert_int_equal(drop->reason, TRACE_DROP_MALFORMED);
@@ -329,7 +281,7 @@ static void test_malformed_raw(void **state)
 	/* A valid raw packet is delivered like any other. */
 	buf[10] ^= 0xff;
 	assert_int_not_equal(host_send_raw(w->alice, buf, len), 0);
-	run_ms(w, 5);
+	test_run_ms(w->net, 5);
 	assert_int_equal(w->b_box.n, 1);
 	assert_string_equal(w->b_box.last, "abc");
 }
@@ -341,7 +293,7 @@ static void test_no_route_without_gateway(void **state)
 	struct endpoint far = {IP4(8, 8, 8, 8), 53};
 
 	assert_int_equal(host_udp_sendto(a, &far, "q", 1), 0);
-	const struct trace_packet *d = last_drop(w->log);
+	const struct trace_packet *d = test_last_drop(w->log);
 
 	assert_non_null(d);
 	assert_int_equal(d->reason, TRACE_DROP_NO_ROUTE);
@@ -359,8 +311,8 @@ static void test_not_for_us(void **state)
 	/* Bob as alice's gateway, but bob is no router. */
 	host_set_gateway(w->alice, BOB);
 	assert_int_not_equal(host_udp_sendto(a, &far, "q", 1), 0);
-	run_ms(w, 5);
-	const struct trace_packet *d = last_drop(w->log);
+	test_run_ms(w->net, 5);
+	const struct trace_packet *d = test_last_drop(w->log);
 
 	assert_non_null(d);
 	assert_int_equal(d->reason, TRACE_DROP_NOT_FOR_US);
@@ -382,7 +334,7 @@ static void test_output_firewall(void **state)
 	host_enable_firewall(w->alice, true);
 	assert_true(firewall_append(host_firewall(w->alice), &rule) >= 0);
 	assert_int_equal(host_udp_sendto(a, &to_bob, "q", 1), 0);
-	const struct trace_packet *d = last_drop(w->log);
+	const struct trace_packet *d = test_last_drop(w->log);
 
 	assert_non_null(d);
 	assert_int_equal(d->reason, TRACE_DROP_FIREWALL);
@@ -398,15 +350,17 @@ static void test_second_address(void **state)
 {
 	struct world *w = *state;
 	const uint32_t alt = IP4(10, 0, 0, 3);
-	struct inbox alt_box = {0};
+	struct test_inbox alt_box = {0};
 	struct iface *eth1 = host_add_address(w->bob, alt, 24);
 
 	assert_non_null(eth1);
 	assert_string_equal(eth1->name, "eth1");
 	assert_null(host_add_address(w->bob, alt, 24)); /* already there */
 	assert_int_equal(link_attach(net_find_link(w->net, "lan"), eth1), 0);
-	struct host_socket *primary = host_udp_bind_addr(w->bob, BOB, 5000, on_recv, &w->b_box);
-	struct host_socket *other = host_udp_bind_addr(w->bob, alt, 5000, on_recv, &alt_box);
+	struct host_socket *primary =
+	    host_udp_bind_addr(w->bob, BOB, 5000, test_inbox_recv, &w->b_box);
+	struct host_socket *other =
+	    host_udp_bind_addr(w->bob, alt, 5000, test_inbox_recv, &alt_box);
 
 	assert_non_null(primary);
 	assert_non_null(other);
@@ -414,17 +368,17 @@ static void test_second_address(void **state)
 	assert_null(host_udp_bind_addr(w->bob, IP4(10, 0, 0, 77), 6000, NULL, NULL));
 	assert_int_equal(host_socket_local(other).ip, alt);
 
-	struct host_socket *a = host_udp_bind(w->alice, 4000, on_recv, &w->a_box);
+	struct host_socket *a = host_udp_bind(w->alice, 4000, test_inbox_recv, &w->a_box);
 	struct endpoint to_alt = {alt, 5000}, to_alice = {ALICE, 4000};
 
 	host_udp_sendto(a, &to_alt, "alt?", 4);
-	run_ms(w, 5);
+	test_run_ms(w->net, 5);
 	assert_int_equal(w->b_box.n, 0);
 	assert_int_equal(alt_box.n, 1);
 	assert_int_equal(alt_box.to.ip, alt);
 	uint64_t id = host_udp_sendto(other, &to_alice, "alt!", 4);
 
-	run_ms(w, 5);
+	test_run_ms(w->net, 5);
 	assert_int_equal(w->a_box.n, 1);
 	assert_int_equal(w->a_box.from.ip, alt);
 	for (size_t i = 0; i < trace_log_count(w->log); i++) {
@@ -437,7 +391,7 @@ static void test_second_address(void **state)
 	/* Closing one socket leaves the other on the same port working. */
 	host_udp_close(primary);
 	host_udp_sendto(a, &to_alt, "again", 5);
-	run_ms(w, 5);
+	test_run_ms(w->net, 5);
 	assert_int_equal(alt_box.n, 2);
 }
 

@@ -16,25 +16,7 @@
 #include "model/host.h"
 #include "model/router.h"
 #include "sim/trace_log.h"
-
-struct inbox {
-	size_t n;
-	struct endpoint from;
-	char last[64];
-};
-
-static void on_recv(struct host_socket *s, const struct endpoint *from, const struct endpoint *to,
-		    const uint8_t *payload, size_t len, void *ctx)
-{
-	struct inbox *box = ctx;
-
-	(void)s;
-	(void)to;
-	box->n++;
-	box->from = *from;
-	memset(box->last, 0, sizeof(box->last));
-	memcpy(box->last, payload, len < sizeof(box->last) - 1 ? len : sizeof(box->last) - 1);
-}
+#include "tests/support_net.h"
 
 struct world {
 	struct net *net;
@@ -45,11 +27,7 @@ static int setup(void **state)
 {
 	struct world *w = calloc(1, sizeof(*w));
 
-	if (w == NULL)
-		return -1;
-	w->net = net_new(5);
-	w->log = trace_log_new();
-	if (w->net == NULL || w->log == NULL || trace_log_attach(w->log, net_trace(w->net)) < 0)
+	if (w == NULL || test_net_open(&w->net, &w->log, 5) < 0)
 		return -1;
 	*state = w;
 	return 0;
@@ -59,45 +37,9 @@ static int teardown(void **state)
 {
 	struct world *w = *state;
 
-	net_free(w->net);
-	trace_log_free(w->log);
+	test_net_close(w->net, w->log);
 	free(w);
 	return 0;
-}
-
-static void run_ms(struct world *w, int64_t ms)
-{
-	struct engine *e = net_engine(w->net);
-
-	engine_run_until(e, engine_now(e) + SIM_MS(ms));
-}
-
-/* A link of 1 ms between two interfaces. */
-static void wire(struct world *w, const char *name, struct iface *a, struct iface *b)
-{
-	struct link_config cfg;
-	struct link *l;
-
-	link_config_default(&cfg);
-	cfg.latency = SIM_MS(1);
-	l = link_new(w->net, name, &cfg);
-	assert_non_null(l);
-	assert_int_equal(link_attach(l, a), 0);
-	if (b != NULL)
-		assert_int_equal(link_attach(l, b), 0);
-}
-
-static const struct trace_packet *last_drop(const struct trace_log *log)
-{
-	const struct trace_packet *d = NULL;
-
-	for (size_t i = 0; i < trace_log_count(log); i++) {
-		const struct trace_record *r = trace_log_get(log, i);
-
-		if (r->kind == TRACE_PACKET && r->u.packet.hop == TRACE_HOP_DROP)
-			d = &r->u.packet;
-	}
-	return d;
 }
 
 static size_t count_hops(const struct trace_log *log, uint64_t id, enum trace_hop hop)
@@ -135,9 +77,9 @@ static void build_fwd(struct world *w, struct fwd_world *f)
 	f->h = host_new(w->net, "h", IP4(10, 0, 0, 5), 24, IP4(10, 0, 0, 1));
 	f->g1 = host_new(w->net, "g1", IP4(10, 0, 1, 2), 24, 0);
 	f->g2 = host_new(w->net, "g2", IP4(10, 0, 2, 2), 24, 0);
-	wire(w, "la", f->a, host_iface(f->h));
-	wire(w, "lb", f->b, host_iface(f->g1));
-	wire(w, "lc", f->c, host_iface(f->g2));
+	test_wire(w->net, "la", f->a, host_iface(f->h));
+	test_wire(w->net, "lb", f->b, host_iface(f->g1));
+	test_wire(w->net, "lc", f->c, host_iface(f->g2));
 	f->s = host_udp_bind(f->h, 4000, NULL, NULL);
 	assert_non_null(f->s);
 }
@@ -147,7 +89,7 @@ static void send_to(struct world *w, struct host_socket *s, uint32_t ip, uint16_
 	struct endpoint to = {ip, port};
 
 	assert_int_not_equal(host_udp_sendto(s, &to, "x", 1), 0);
-	run_ms(w, 10);
+	test_run_ms(w->net, 10);
 }
 
 static void test_longest_prefix(void **state)
@@ -164,14 +106,14 @@ static void test_longest_prefix(void **state)
 	assert_int_equal(router_add_route(f.r, 0, 33, f.b, 0), -1);
 
 	send_to(w, f.s, IP4(198, 51, 100, 200), 53); /* the /25 */
-	assert_string_equal(last_drop(w->log)->node, "g2");
+	assert_string_equal(test_last_drop(w->log)->node, "g2");
 	send_to(w, f.s, IP4(198, 51, 100, 5), 53); /* only the /24 */
-	assert_string_equal(last_drop(w->log)->node, "g1");
+	assert_string_equal(test_last_drop(w->log)->node, "g1");
 	send_to(w, f.s, IP4(8, 8, 8, 8), 53); /* the default */
-	assert_string_equal(last_drop(w->log)->node, "g1");
+	assert_string_equal(test_last_drop(w->log)->node, "g1");
 	send_to(w, f.s, IP4(10, 0, 2, 2), 53); /* connected, to the host itself */
-	assert_string_equal(last_drop(w->log)->node, "g2");
-	assert_int_equal(last_drop(w->log)->reason, TRACE_DROP_NO_SOCKET);
+	assert_string_equal(test_last_drop(w->log)->node, "g2");
+	assert_int_equal(test_last_drop(w->log)->reason, TRACE_DROP_NO_SOCKET);
 }
 
 static void test_ttl_expiry(void **state)
@@ -185,8 +127,8 @@ static void test_ttl_expiry(void **state)
 	build_fwd(w, &f);
 	len = packet_build_udp(buf, sizeof(buf), &s, &d, 1, 0, "x", 1);
 	assert_int_not_equal(host_send_raw(f.h, buf, len), 0);
-	run_ms(w, 10);
-	const struct trace_packet *drop = last_drop(w->log);
+	test_run_ms(w->net, 10);
+	const struct trace_packet *drop = test_last_drop(w->log);
 
 	assert_non_null(drop);
 	assert_int_equal(drop->reason, TRACE_DROP_TTL);
@@ -198,8 +140,8 @@ static void test_ttl_expiry(void **state)
 	/* With TTL 2 it gets through, and leaves with TTL 1. */
 	len = packet_build_udp(buf, sizeof(buf), &s, &d, 2, 0, "x", 1);
 	host_send_raw(f.h, buf, len);
-	run_ms(w, 10);
-	drop = last_drop(w->log);
+	test_run_ms(w->net, 10);
+	drop = test_last_drop(w->log);
 	assert_string_equal(drop->node, "g1");
 	struct packet_info info;
 
@@ -214,7 +156,7 @@ static void test_no_route(void **state)
 
 	build_fwd(w, &f);
 	send_to(w, f.s, IP4(8, 8, 8, 8), 53);
-	const struct trace_packet *d = last_drop(w->log);
+	const struct trace_packet *d = test_last_drop(w->log);
 
 	assert_int_equal(d->reason, TRACE_DROP_NO_ROUTE);
 	assert_string_equal(d->node, "r");
@@ -223,7 +165,7 @@ static void test_no_route(void **state)
 
 	/* The router's own address is no service. */
 	send_to(w, f.s, IP4(10, 0, 1, 1), 53);
-	d = last_drop(w->log);
+	d = test_last_drop(w->log);
 	assert_int_equal(d->reason, TRACE_DROP_NOT_FOR_US);
 	assert_string_equal(d->why, "r dropped 10.0.0.5:4000 → 10.0.1.1:53: 10.0.1.1 is r's own "
 				    "address, and routers do not run services here");
@@ -242,7 +184,7 @@ static void test_forward_firewall(void **state)
 	build_fwd(w, &f);
 	assert_int_equal(firewall_append(router_firewall(f.r), &rule), 0);
 	send_to(w, f.s, IP4(10, 0, 1, 2), 53);
-	const struct trace_packet *d = last_drop(w->log);
+	const struct trace_packet *d = test_last_drop(w->log);
 
 	assert_int_equal(d->reason, TRACE_DROP_FIREWALL);
 	assert_string_equal(d->node, "r");
@@ -251,8 +193,8 @@ static void test_forward_firewall(void **state)
 			    "(-p udp --dport 53 -j DROP) dropped it");
 	assert_string_equal(d->rule, "FORWARD #1");
 	send_to(w, f.s, IP4(10, 0, 1, 2), 54); /* another port passes */
-	assert_string_equal(last_drop(w->log)->node, "g1");
-	assert_int_equal(last_drop(w->log)->reason, TRACE_DROP_NO_SOCKET);
+	assert_string_equal(test_last_drop(w->log)->node, "g1");
+	assert_int_equal(test_last_drop(w->log)->reason, TRACE_DROP_NO_SOCKET);
 }
 
 /* ---- NAT ----------------------------------------------------------------- */
@@ -263,7 +205,7 @@ struct nat_world {
 	struct router *home, *isp;
 	struct host *alice, *carol, *server;
 	struct host_socket *a, *c, *srv, *srv2;
-	struct inbox a_box, c_box, s_box, s2_box;
+	struct test_inbox a_box, c_box, s_box, s2_box;
 };
 
 static void build_nat(struct world *w, struct nat_world *n, bool hairpinning)
@@ -289,24 +231,24 @@ static void build_nat(struct world *w, struct nat_world *n, bool hairpinning)
 	link_attach(l, lan);
 	link_attach(l, host_iface(n->alice));
 	link_attach(l, host_iface(n->carol));
-	wire(w, "home-isp", wan, up);
-	wire(w, "isp-dc", dc, host_iface(n->server));
+	test_wire(w->net, "home-isp", wan, up);
+	test_wire(w->net, "isp-dc", dc, host_iface(n->server));
 	assert_int_equal(router_add_route(n->home, 0, 0, wan, IP4(203, 0, 113, 1)), 0);
 	nat_config_default(&nc);
 	assert_int_equal(nat_config_preset(&nc, "port-restricted-cone"), 0);
 	nc.hairpinning = hairpinning;
 	assert_non_null(router_enable_nat(n->home, wan, &nc));
 	assert_ptr_equal(router_nat_outside(n->home), wan);
-	n->a = host_udp_bind(n->alice, 5000, on_recv, &n->a_box);
-	n->c = host_udp_bind(n->carol, 5000, on_recv, &n->c_box);
-	n->srv = host_udp_bind(n->server, 3478, on_recv, &n->s_box);
-	n->srv2 = host_udp_bind(n->server, 3479, on_recv, &n->s2_box);
+	n->a = host_udp_bind(n->alice, 5000, test_inbox_recv, &n->a_box);
+	n->c = host_udp_bind(n->carol, 5000, test_inbox_recv, &n->c_box);
+	n->srv = host_udp_bind(n->server, 3478, test_inbox_recv, &n->s_box);
+	n->srv2 = host_udp_bind(n->server, 3479, test_inbox_recv, &n->s2_box);
 }
 
 static void udp(struct world *w, struct host_socket *s, const struct endpoint *to, const char *m)
 {
 	assert_int_not_equal(host_udp_sendto(s, to, m, strlen(m)), 0);
-	run_ms(w, 20);
+	test_run_ms(w->net, 20);
 }
 
 static bool print_entry(const struct conntrack_entry *e, void *ctx)
@@ -359,7 +301,7 @@ static void test_nat_round_trip(void **state)
 	 * port-restricted filter. */
 	udp(w, n.srv2, &n.s_box.from, "hello?");
 	assert_int_equal(n.a_box.n, 1);
-	const struct trace_packet *d = last_drop(w->log);
+	const struct trace_packet *d = test_last_drop(w->log);
 
 	assert_int_equal(d->reason, TRACE_DROP_NAT_FILTER);
 	assert_string_equal(d->node, "home");
@@ -379,7 +321,7 @@ static void test_nat_translate_record(void **state)
 	build_nat(w, &n, false);
 	uint64_t id = host_udp_sendto(n.a, &srv, "x", 1);
 
-	run_ms(w, 20);
+	test_run_ms(w->net, 20);
 	for (size_t i = 0; i < trace_log_count(w->log); i++) {
 		const struct trace_record *r = trace_log_get(w->log, i);
 
@@ -423,7 +365,7 @@ static void test_hairpin_on(void **state)
 	 * endpoint, but alice's mapping has only sent to the server. */
 	udp(w, n.c, &alice_pub, "punch");
 	assert_int_equal(n.a_box.n, 0);
-	assert_int_equal(last_drop(w->log)->reason, TRACE_DROP_NAT_FILTER);
+	assert_int_equal(test_last_drop(w->log)->reason, TRACE_DROP_NAT_FILTER);
 	/* Now alice's packet is a reply as far as carol's mapping is concerned. */
 	udp(w, n.a, &carol_pub, "hi carol");
 	assert_int_equal(n.c_box.n, 1);
@@ -448,7 +390,7 @@ static void test_hairpin_off(void **state)
 
 	udp(w, n.a, &carol_pub, "hi carol");
 	assert_int_equal(n.c_box.n, 0);
-	const struct trace_packet *d = last_drop(w->log);
+	const struct trace_packet *d = test_last_drop(w->log);
 
 	assert_int_equal(d->reason, TRACE_DROP_HAIRPIN);
 	assert_string_equal(d->node, "home");
@@ -493,7 +435,7 @@ static void test_cgnat(void **state)
 {
 	struct world *w = *state;
 	struct nat_config nc;
-	struct inbox a_box = {0}, s_box = {0};
+	struct test_inbox a_box = {0}, s_box = {0};
 
 	struct router *home = router_new(w->net, "home");
 	struct router *carrier = router_new(w->net, "carrier");
@@ -505,20 +447,20 @@ static void test_cgnat(void **state)
 	    host_new(w->net, "alice", IP4(192, 168, 1, 5), 24, IP4(192, 168, 1, 1));
 	struct host *server = host_new(w->net, "server", IP4(198, 51, 100, 9), 24, 0);
 
-	wire(w, "home-lan", lan, host_iface(alice));
-	wire(w, "access", wan, inside);
-	wire(w, "internet", outside, host_iface(server));
+	test_wire(w->net, "home-lan", lan, host_iface(alice));
+	test_wire(w->net, "access", wan, inside);
+	test_wire(w->net, "internet", outside, host_iface(server));
 	assert_int_equal(router_add_route(home, 0, 0, wan, IP4(100, 64, 0, 1)), 0);
 	nat_config_default(&nc);
 	assert_non_null(router_enable_nat(home, wan, &nc));
 	assert_non_null(router_enable_nat(carrier, outside, &nc));
 
-	struct host_socket *a = host_udp_bind(alice, 5000, on_recv, &a_box);
-	struct host_socket *s = host_udp_bind(server, 3478, on_recv, &s_box);
+	struct host_socket *a = host_udp_bind(alice, 5000, test_inbox_recv, &a_box);
+	struct host_socket *s = host_udp_bind(server, 3478, test_inbox_recv, &s_box);
 	struct endpoint srv = {IP4(198, 51, 100, 9), 3478};
 	uint64_t id = host_udp_sendto(a, &srv, "x", 1);
 
-	run_ms(w, 20);
+	test_run_ms(w->net, 20);
 	assert_int_equal(s_box.n, 1);
 	assert_int_equal(s_box.from.ip, IP4(198, 51, 100, 1)); /* the carrier's address */
 	assert_int_equal(count_hops(w->log, id, TRACE_HOP_TRANSLATE), 2);
@@ -533,7 +475,7 @@ static void test_cgnat(void **state)
 	assert_int_equal(m->internal.ip, IP4(100, 64, 0, 2));
 
 	id = host_udp_sendto(s, &s_box.from, "y", 1);
-	run_ms(w, 20);
+	test_run_ms(w->net, 20);
 	assert_int_equal(a_box.n, 1);
 	assert_int_equal(a_box.from.ip, srv.ip);
 	assert_int_equal(count_hops(w->log, id, TRACE_HOP_TRANSLATE), 2);
@@ -686,7 +628,7 @@ static void test_nat_and_conntrack_agree(void **state)
 	size_t got = n.a_box.n;
 	udp(w, n.srv, &ext, "late");
 	assert_int_equal(n.a_box.n, got);
-	assert_int_equal(last_drop(w->log)->reason, TRACE_DROP_NAT_FILTER);
+	assert_int_equal(test_last_drop(w->log)->reason, TRACE_DROP_NAT_FILTER);
 	udp(w, n.srv2, &ext, "still in"); /* flow 2 lives, inbound refreshes nothing */
 	assert_int_equal(n.a_box.n, got + 1);
 	run_agreeing(w, n.home, 31000);
@@ -695,7 +637,7 @@ static void test_nat_and_conntrack_agree(void **state)
 	assert_int_equal(conntrack_count(router_conntrack(n.home)), 0);
 	udp(w, n.srv2, &ext, "gone");
 	assert_int_equal(n.a_box.n, got + 1);
-	assert_int_equal(last_drop(w->log)->reason, TRACE_DROP_NAT_NO_MAPPING);
+	assert_int_equal(test_last_drop(w->log)->reason, TRACE_DROP_NAT_NO_MAPPING);
 	assert_views_agree(w, n.home);
 }
 
@@ -739,7 +681,7 @@ static void test_input_drop_and_accept(void **state)
 			if (warm)
 				assert_int_equal(mapped_port_for(w, &n, &srv2), 5000);
 			udp(w, n.srv, &pub, "probe");
-			const struct trace_packet *d = last_drop(w->log);
+			const struct trace_packet *d = test_last_drop(w->log);
 			assert_string_equal(d->node, "home");
 			if (!accept) {
 				assert_int_equal(d->reason, warm ? TRACE_DROP_NAT_FILTER
@@ -759,7 +701,7 @@ static void test_input_drop_and_accept(void **state)
 			/* The probe's flow stays the router's; the new port is alice's. */
 			size_t got = n.a_box.n;
 			udp(w, n.srv, &pub, "again");
-			assert_int_equal(last_drop(w->log)->reason, TRACE_DROP_NO_SOCKET);
+			assert_int_equal(test_last_drop(w->log)->reason, TRACE_DROP_NO_SOCKET);
 			udp(w, n.srv, &(struct endpoint){pub.ip, port}, "reply");
 			assert_int_equal(n.a_box.n, got + 1);
 			if (warm)

@@ -18,11 +18,12 @@
 
 #include <cmocka.h>
 
+#include "base/endpoint.h"
 #include "model/nat.h"
-#include "model/packet.h"
 #include "sim/engine.h"
 #include "sim/trace.h"
 #include "sim/trace_log.h"
+#include "tests/support_trace.h"
 #include "viz/tables.h"
 
 static const struct endpoint alice_lan = {IP4(192, 168, 1, 5), 5000};
@@ -32,27 +33,15 @@ static const struct endpoint bob_pub = {IP4(198, 51, 100, 9), 40000};
 static const struct endpoint web_lan = {IP4(192, 168, 1, 8), 80};
 static const struct endpoint web_pub = {IP4(203, 0, 113, 7), 8080};
 
-struct fixture {
-	struct trace trace;
-	int64_t clock;
-	struct trace_log *log;
-};
-
-static void emit(struct fixture *f, int64_t at, struct trace_record *r)
-{
-	f->clock = at;
-	trace_emit(&f->trace, r);
-}
-
-static void emit_node(struct fixture *f, const char *name, const char *type, bool conntrack)
+static void emit_node(struct test_trace *f, const char *name, const char *type, bool conntrack)
 {
 	struct trace_record r = {.kind = TRACE_NODE};
 	r.u.node = (struct trace_node){name, type, NULL, NULL, conntrack};
-	emit(f, 0, &r);
+	test_trace_emit(f, 0, &r);
 }
 
 /* A flow `from` -> `to` on `node`, whose replies come back to `seen_as`. */
-static void emit_ct(struct fixture *f, int64_t at, const char *node, uint32_t id,
+static void emit_ct(struct test_trace *f, int64_t at, const char *node, uint32_t id,
 		    enum trace_ct_event ev, const struct endpoint *from, const struct endpoint *to,
 		    const struct endpoint *seen_as, bool replied, bool assured, int64_t expires_at)
 {
@@ -68,10 +57,10 @@ static void emit_ct(struct fixture *f, int64_t at, const char *node, uint32_t id
 					  .expires_at = expires_at,
 					  .use = 1,
 					  .why = ev == TRACE_CT_DESTROY ? "flushed" : NULL};
-	emit(f, at, &r);
+	test_trace_emit(f, at, &r);
 }
 
-static void emit_map(struct fixture *f, int64_t at, uint32_t id, enum trace_map_event ev,
+static void emit_map(struct test_trace *f, int64_t at, uint32_t id, enum trace_map_event ev,
 		     const struct endpoint *in, const struct endpoint *ex,
 		     const struct endpoint *remote, bool is_static, int64_t expires_at)
 {
@@ -88,7 +77,7 @@ static void emit_map(struct fixture *f, int64_t at, uint32_t id, enum trace_map_
 					 .expires_at = expires_at};
 	if (remote != NULL)
 		r.u.map.remote = *remote;
-	emit(f, at, &r);
+	test_trace_emit(f, at, &r);
 }
 
 /* Alice behind "home" (a NAT with conntrack) talks to a STUN server, then to
@@ -96,7 +85,7 @@ static void emit_map(struct fixture *f, int64_t at, uint32_t id, enum trace_map_
  * ever emitted for home's flow 1, nor an EXPIRED one for mapping 1: the fold
  * must retire them by their deadlines. "dorm" keeps a conntrack table that
  * stays empty. */
-static void emit_story(struct fixture *f)
+static void emit_story(struct test_trace *f)
 {
 	const struct endpoint any = {0, 0};
 	emit_node(f, "alice", "host", false);
@@ -124,19 +113,14 @@ static void emit_story(struct fixture *f)
 		false, SIM_S(6));
 	struct trace_record r = {.kind = TRACE_APP};
 	r.u.app = (struct trace_app){"server", "coordinator", "registered", "alice", NULL};
-	emit(f, SIM_S(7), &r);
+	test_trace_emit(f, SIM_S(7), &r);
 	emit_ct(f, SIM_S(50), "home", 2, TRACE_CT_REFRESH, &alice_lan, &bob_pub, &alice_pub, true,
 		true, SIM_S(170));
 }
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	assert_non_null(f);
-	trace_init(&f->trace, &f->clock);
-	f->log = trace_log_new();
-	assert_non_null(f->log);
-	assert_int_equal(trace_log_attach(f->log, &f->trace), 0);
+	struct test_trace *f = test_trace_new();
 	emit_story(f);
 	*state = f;
 	return 0;
@@ -144,16 +128,15 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-	trace_log_free(f->log);
-	free(f);
+	test_trace_free(*state);
 	return 0;
 }
 
 enum which { CONNTRACK, MAPPINGS };
 
 /* Fold at `at`, render one table for `node`, return the text. */
-static char *render(struct fixture *f, int64_t at, enum which which, const char *node, bool ascii)
+static char *render(struct test_trace *f, int64_t at, enum which which, const char *node,
+		    bool ascii)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -170,7 +153,7 @@ static char *render(struct fixture *f, int64_t at, enum which which, const char 
 	return buf;
 }
 
-static void assert_renders(struct fixture *f, int64_t at, enum which which, const char *node,
+static void assert_renders(struct test_trace *f, int64_t at, enum which which, const char *node,
 			   bool ascii, const char *want)
 {
 	char *got = render(f, at, which, node, ascii);
@@ -203,7 +186,7 @@ static void test_conntrack_before_expiry(void **state)
  * closing count goes to the second stream as conntrack writes it to stderr. */
 static void test_conntrack_empty_and_footer_stream(void **state)
 {
-	struct fixture *f = *state;
+	struct test_trace *f = *state;
 	char *obuf = NULL, *ebuf = NULL;
 	size_t olen = 0, elen = 0;
 	FILE *out = open_memstream(&obuf, &olen), *err = open_memstream(&ebuf, &elen);
@@ -324,7 +307,7 @@ static void test_mappings_after_expiry(void **state)
 
 static void test_expired_and_cleared_records(void **state)
 {
-	struct fixture *f = *state;
+	struct test_trace *f = *state;
 	const struct endpoint any = {0, 0};
 	emit_map(f, SIM_S(60), 1, TRACE_MAP_CREATED, &alice_lan, &alice_pub, &bob_pub, false,
 		 SIM_S(90));
@@ -361,7 +344,7 @@ static void test_expired_and_cleared_records(void **state)
  * (TRACE_MAP_REMOTE_REMOVED), at that instant and not before. */
 static void test_remote_removed_record(void **state)
 {
-	struct fixture *f = *state;
+	struct test_trace *f = *state;
 	emit_map(f, SIM_S(10), 1, TRACE_MAP_REMOTE_REMOVED, &alice_lan, &alice_pub, &stun_srv,
 		 false, SIM_S(32));
 
@@ -382,7 +365,7 @@ static void test_remote_removed_record(void **state)
 
 static void test_accessors(void **state)
 {
-	struct fixture *f = *state;
+	struct test_trace *f = *state;
 	struct tables *t = tables_fold(f->log, SIM_S(10));
 	assert_non_null(t);
 	/* nodes in order of first appearance, from any record kind */
@@ -430,7 +413,7 @@ static void test_accessors(void **state)
 
 static void test_write_error(void **state)
 {
-	struct fixture *f = *state;
+	struct test_trace *f = *state;
 	FILE *out = fopen("/dev/full", "w");
 	assert_non_null(out);
 	setvbuf(out, NULL, _IONBF, 0);

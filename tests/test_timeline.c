@@ -17,11 +17,13 @@
 
 #include <cmocka.h>
 
+#include "model/conntrack.h"
 #include "model/nat.h"
 #include "model/packet.h"
 #include "sim/engine.h"
 #include "sim/trace.h"
 #include "sim/trace_log.h"
+#include "tests/support_trace.h"
 #include "viz/timeline.h"
 
 static const struct endpoint alice_lan = {IP4(192, 168, 1, 5), 5000};
@@ -29,35 +31,23 @@ static const struct endpoint alice_pub = {IP4(203, 0, 113, 7), 61000};
 static const struct endpoint stun_srv = {IP4(192, 0, 2, 10), 3478};
 static const struct endpoint bob_pub = {IP4(198, 51, 100, 9), 40000};
 
-struct fixture {
-	struct trace trace;
-	int64_t clock;
-	struct trace_log *log;
-};
-
-static void emit(struct fixture *f, int64_t at, struct trace_record *r)
-{
-	f->clock = at;
-	trace_emit(&f->trace, r);
-}
-
-static void emit_app(struct fixture *f, int64_t at, const char *node, const char *app,
+static void emit_app(struct test_trace *f, int64_t at, const char *node, const char *app,
 		     const char *event, const char *peer, const char *text)
 {
 	struct trace_record r = {.kind = TRACE_APP};
 	r.u.app = (struct trace_app){node, app, event, peer, text};
-	emit(f, at, &r);
+	test_trace_emit(f, at, &r);
 }
 
-static void emit_scenario(struct fixture *f, int64_t at, enum trace_scenario_event ev,
+static void emit_scenario(struct test_trace *f, int64_t at, enum trace_scenario_event ev,
 			  const char *text, int line)
 {
 	struct trace_record r = {.kind = TRACE_SCENARIO};
 	r.u.scenario = (struct trace_scenario){ev, text, line};
-	emit(f, at, &r);
+	test_trace_emit(f, at, &r);
 }
 
-static void emit_packet(struct fixture *f, int64_t at, enum trace_hop hop, const char *node,
+static void emit_packet(struct test_trace *f, int64_t at, enum trace_hop hop, const char *node,
 			const struct endpoint *src, const struct endpoint *dst, const char *why)
 {
 	uint8_t buf[64];
@@ -72,10 +62,11 @@ static void emit_packet(struct fixture *f, int64_t at, enum trace_hop hop, const
 	}
 	if (hop == TRACE_HOP_DROP)
 		r.u.packet.reason = TRACE_DROP_NAT_FILTER;
-	emit(f, at, &r);
+	test_trace_emit(f, at, &r);
 }
 
-static void emit_mapping(struct fixture *f, int64_t at, enum trace_map_event ev, int64_t expires_at)
+static void emit_mapping(struct test_trace *f, int64_t at, enum trace_map_event ev,
+			 int64_t expires_at)
 {
 	struct trace_record r = {.kind = TRACE_MAPPING};
 	r.u.map = (struct trace_mapping){.event = ev,
@@ -87,10 +78,10 @@ static void emit_mapping(struct fixture *f, int64_t at, enum trace_map_event ev,
 					 .remote = stun_srv,
 					 .filtering = NAT_ADDRESS_AND_PORT_DEPENDENT,
 					 .expires_at = expires_at};
-	emit(f, at, &r);
+	test_trace_emit(f, at, &r);
 }
 
-static void emit_ct(struct fixture *f, int64_t at, enum trace_ct_event ev, int64_t expires_at)
+static void emit_ct(struct test_trace *f, int64_t at, enum trace_ct_event ev, int64_t expires_at)
 {
 	struct trace_record r = {.kind = TRACE_CONNTRACK};
 	r.u.ct = (struct trace_conntrack){
@@ -104,7 +95,7 @@ static void emit_ct(struct fixture *f, int64_t at, enum trace_ct_event ev, int64
 	    .expires_at = expires_at,
 	    .use = 1,
 	    .why = ev == TRACE_CT_DESTROY ? "timed out" : NULL};
-	emit(f, at, &r);
+	test_trace_emit(f, at, &r);
 }
 
 #define OFFICE_WHY                                                                                 \
@@ -113,11 +104,11 @@ static void emit_ct(struct fixture *f, int64_t at, enum trace_ct_event ev, int64
 	"sent to (address-and-port-dependent filtering)"
 
 /* A short story with at least one record for each verbosity level. */
-static void emit_story(struct fixture *f)
+static void emit_story(struct test_trace *f)
 {
 	struct trace_record r = {.kind = TRACE_NODE};
 	r.u.node = (struct trace_node){"home", "nat", "192.168.1.1 | 203.0.113.7", "isp", true};
-	emit(f, 0, &r);
+	test_trace_emit(f, 0, &r);
 	emit_app(f, 0, "alice", "alice", "registered", NULL,
 		 "registered with the coordinator as 203.0.113.7:61000");
 	emit_scenario(f, 0, TRACE_SCN_ACTION, "alice connects to bob", 3);
@@ -134,7 +125,7 @@ static void emit_story(struct fixture *f)
 	r = (struct trace_record){.kind = TRACE_LINK};
 	r.u.link = (struct trace_link){TRACE_LINK_DOWN, "home-lan", "alice", "eth0", "home",
 				       "lan",		SIM_MS(1),  0,	     0};
-	emit(f, SIM_S(2), &r);
+	test_trace_emit(f, SIM_S(2), &r);
 	emit_app(f, SIM_MS(2500), "server", "coordinator", "relayed", "bob", "relaying for bob");
 	emit_scenario(f, SIM_MS(3500), TRACE_SCN_NOTE, "Now the link is cut.", 7);
 	emit_ct(f, SIM_MS(31030), TRACE_CT_DESTROY, SIM_MS(31030));
@@ -144,12 +135,7 @@ static void emit_story(struct fixture *f)
 
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	assert_non_null(f);
-	trace_init(&f->trace, &f->clock);
-	f->log = trace_log_new();
-	assert_non_null(f->log);
-	assert_int_equal(trace_log_attach(f->log, &f->trace), 0);
+	struct test_trace *f = test_trace_new();
 	emit_story(f);
 	assert_false(trace_log_failed(f->log));
 	*state = f;
@@ -158,14 +144,12 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-	trace_log_free(f->log);
-	free(f);
+	test_trace_free(*state);
 	return 0;
 }
 
 /* Render the fixture's log with `opt` and return the text (caller frees). */
-static char *render(struct fixture *f, const struct timeline_options *opt)
+static char *render(struct test_trace *f, const struct timeline_options *opt)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -176,7 +160,8 @@ static char *render(struct fixture *f, const struct timeline_options *opt)
 	return buf;
 }
 
-static void assert_renders(struct fixture *f, const struct timeline_options *opt, const char *want)
+static void assert_renders(struct test_trace *f, const struct timeline_options *opt,
+			   const char *want)
 {
 	char *got = render(f, opt);
 	assert_string_equal(got, want);
@@ -244,7 +229,7 @@ static void test_verbose(void **state)
 	size_t lines = 0;
 	for (const char *p = got; *p != '\0'; p++)
 		lines += *p == '\n';
-	assert_int_equal(lines, trace_log_count(((struct fixture *)*state)->log));
+	assert_int_equal(lines, trace_log_count(((struct test_trace *)*state)->log));
 	free(got);
 }
 
@@ -359,7 +344,7 @@ static void test_record_selection(void **state)
 
 static void test_write_error(void **state)
 {
-	struct fixture *f = *state;
+	struct test_trace *f = *state;
 	FILE *out = fopen("/dev/full", "w");
 	assert_non_null(out);
 	setvbuf(out, NULL, _IONBF, 0);
@@ -374,7 +359,7 @@ static void test_live_observer(void **state)
 	size_t len = 0;
 	FILE *out = open_memstream(&buf, &len);
 	assert_non_null(out);
-	struct fixture f = {0};
+	struct test_trace f = {0};
 	trace_init(&f.trace, &f.clock);
 	struct timeline_options opt = {.verbosity = TIMELINE_QUIET, .ascii = true};
 	struct timeline_observer *obs = timeline_attach(&f.trace, out, &opt);
@@ -391,6 +376,53 @@ static void test_live_observer(void **state)
 	timeline_detach(NULL);
 }
 
+/* A flow's first packet reads as one "new flow" line, not also as "refreshed"
+ * at the same instant: the model tells the creating packet by its NEW record
+ * alone. The next packet, even at the same instant, refreshes. */
+static void test_first_packet_only_creates(void **state)
+{
+	(void)state;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	assert_non_null(out);
+	struct engine *e = engine_new();
+	assert_non_null(e);
+	struct conntrack_config cfg;
+	conntrack_config_default(&cfg);
+	struct conntrack *ct = conntrack_new(e, "alice", &cfg);
+	assert_non_null(ct);
+	struct timeline_options opt = {.verbosity = TIMELINE_VERBOSE, .ascii = true};
+	struct timeline_observer *obs = timeline_attach(engine_trace(e), out, &opt);
+	assert_non_null(obs);
+
+	struct conntrack_tuple orig = {.proto = IPPROTO_NUM_UDP,
+				       .src = alice_lan.ip,
+				       .dst = stun_srv.ip,
+				       .sport = alice_lan.port,
+				       .dport = stun_srv.port};
+	struct conntrack_tuple reply;
+	conntrack_tuple_invert(&orig, &reply);
+	/* What a host's firewall does for the packet that finds no entry. */
+	struct conntrack_entry *ent = conntrack_create(ct, &orig, &reply);
+	assert_non_null(ent);
+	conntrack_seen(ct, ent, CONNTRACK_DIR_ORIGINAL, 48);
+	fflush(out);
+	assert_string_equal(buf, "  0.000s  alice     conntrack: new flow 192.168.1.5:5000 -> "
+				 "192.0.2.10:3478 [UNREPLIED], expires in 30s\n");
+	conntrack_seen(ct, ent, CONNTRACK_DIR_ORIGINAL, 48);
+
+	timeline_detach(obs);
+	fclose(out);
+	assert_string_equal(buf, "  0.000s  alice     conntrack: new flow 192.168.1.5:5000 -> "
+				 "192.0.2.10:3478 [UNREPLIED], expires in 30s\n"
+				 "  0.000s  alice     conntrack: flow 192.168.1.5:5000 -> "
+				 "192.0.2.10:3478 refreshed, expires in 30s\n");
+	free(buf);
+	conntrack_free(ct);
+	engine_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -403,6 +435,7 @@ int main(void)
 	    cmocka_unit_test(test_record_selection),
 	    cmocka_unit_test_setup_teardown(test_write_error, setup, teardown),
 	    cmocka_unit_test(test_live_observer),
+	    cmocka_unit_test(test_first_packet_only_creates),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

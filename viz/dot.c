@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/endpoint.h"
 #include "model/nat.h"
 #include "sim/engine.h"
 #include "viz/tables.h"

@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "base/endpoint.h"
 #include "model/conntrack.h"
 #include "model/nat.h"
 #include "sim/engine.h"

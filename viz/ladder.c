@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/endpoint.h"
 #include "sim/engine.h"
 #include "viz/text.h"
 

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/endpoint.h"
 #include "model/conntrack.h"
 #include "model/nat.h"
-#include "model/packet.h"
 #include "sim/engine.h"
 
 struct node_state {
