@@ -1,22 +1,60 @@
 /*
- * test_crc32.c - p2p/crc32 against zlib's crc32() and the CRC-32/ISO-HDLC
- * check value, with PCLMULQDQ (when the CPU has it) and with the portable
- * code: every length up to 1100 at every alignment, and chained in pieces.
+ * test_crc32.c - the CRC-32 behind STUN's FINGERPRINT (RFC 8489 section
+ * 14.7), which p2p/stun.c takes from libdeflate (libdeflate_crc32):
+ *  - the CRC-32/ISO-HDLC check value, "123456789" -> 0xCBF43926;
+ *  - libdeflate against the bit-at-a-time definition (reflected polynomial
+ *    0xEDB88320, initial value and final XOR 0xFFFFFFFF) at every length up
+ *    to 300 and every alignment, whole and in pieces: below 16 bytes and
+ *    above, libdeflate takes different paths (tables, then PCLMULQDQ);
+ *  - the FINGERPRINTs of RFC 5769's sample messages, recomputed from the
+ *    bytes before them, and stun_put_fingerprint() writing the same value
+ *    into a copy whose FINGERPRINT was cleared.
  */
 #include <setjmp.h>
 #include <stdarg.h>
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include <cmocka.h>
-#include <zlib.h>
+#include <libdeflate.h>
 
-#include "p2p/crc32.h"
+#include "p2p/stun.h"
 
-#define MAX_LEN 1100
+#define MAX_LEN 300
 #define MAX_OFFSET 15
+
+/* RFC 5769 2.1, sample request; FINGERPRINT e57a3bcf in the last 4 bytes. */
+static const uint8_t RFC5769_REQ[] = {
+    0x00, 0x01, 0x00, 0x58, 0x21, 0x12, 0xa4, 0x42, 0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34, 0xd6, 0x86,
+    0xfa, 0x87, 0xdf, 0xae, 0x80, 0x22, 0x00, 0x10, 0x53, 0x54, 0x55, 0x4e, 0x20, 0x74, 0x65, 0x73,
+    0x74, 0x20, 0x63, 0x6c, 0x69, 0x65, 0x6e, 0x74, 0x00, 0x24, 0x00, 0x04, 0x6e, 0x00, 0x01, 0xff,
+    0x80, 0x29, 0x00, 0x08, 0x93, 0x2f, 0xf9, 0xb1, 0x51, 0x26, 0x3b, 0x36, 0x00, 0x06, 0x00, 0x09,
+    0x65, 0x76, 0x74, 0x6a, 0x3a, 0x68, 0x36, 0x76, 0x59, 0x20, 0x20, 0x20, 0x00, 0x08, 0x00, 0x14,
+    0x9a, 0xea, 0xa7, 0x0c, 0xbf, 0xd8, 0xcb, 0x56, 0x78, 0x1e, 0xf2, 0xb5, 0xb2, 0xd3, 0xf2, 0x49,
+    0xc1, 0xb5, 0x71, 0xa2, 0x80, 0x28, 0x00, 0x04, 0xe5, 0x7a, 0x3b, 0xcf,
+};
+
+/* RFC 5769 2.2, sample IPv4 response; FINGERPRINT c07d4c96. */
+static const uint8_t RFC5769_V4[] = {
+    0x01, 0x01, 0x00, 0x3c, 0x21, 0x12, 0xa4, 0x42, 0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34, 0xd6, 0x86,
+    0xfa, 0x87, 0xdf, 0xae, 0x80, 0x22, 0x00, 0x0b, 0x74, 0x65, 0x73, 0x74, 0x20, 0x76, 0x65, 0x63,
+    0x74, 0x6f, 0x72, 0x20, 0x00, 0x20, 0x00, 0x08, 0x00, 0x01, 0xa1, 0x47, 0xe1, 0x12, 0xa6, 0x43,
+    0x00, 0x08, 0x00, 0x14, 0x2b, 0x91, 0xf5, 0x99, 0xfd, 0x9e, 0x90, 0xc3, 0x8c, 0x74, 0x89, 0xf9,
+    0x2a, 0xf9, 0xba, 0x53, 0xf0, 0x6b, 0xe7, 0xd7, 0x80, 0x28, 0x00, 0x04, 0xc0, 0x7d, 0x4c, 0x96,
+};
+
+/* The definition, one bit at a time: slow and obviously right. */
+static uint32_t reference_crc(uint32_t crc, const uint8_t *p, size_t n)
+{
+	crc = ~crc;
+	for (size_t i = 0; i < n; i++) {
+		crc ^= p[i];
+		for (int b = 0; b < 8; b++)
+			crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+	}
+	return ~crc;
+}
 
 /* A fixed sequence (xorshift64), so a failure repeats. */
 static uint64_t next_random(uint64_t *s)
@@ -27,143 +65,91 @@ static uint64_t next_random(uint64_t *s)
 	return *s;
 }
 
-static void fill(uint8_t *buf, size_t len, uint64_t *s)
+static uint32_t get32(const uint8_t *p)
 {
-	for (size_t i = 0; i < len; i++)
-		buf[i] = (uint8_t)(next_random(s) >> 56);
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static uint32_t zlib_crc(uint32_t crc, const uint8_t *p, size_t n)
+static void test_check_value(void **state)
 {
-	return (uint32_t)crc32(crc, p, (uInt)n);
-}
-
-static void check_value(void)
-{
+	(void)state;
 	static const uint8_t check[] = "123456789";
-	static const uint8_t longer[] = "123456789012345678901234567890123456789";
 
-	assert_int_equal(crc32_ieee(0, check, 9), 0xCBF43926u);
-	assert_int_equal(crc32_ieee(0, NULL, 0), 0);
-	assert_int_equal(crc32_ieee(0x12345678, check, 0), 0x12345678);
-	/* The same bytes inside a longer buffer, reached in pieces: the second
-	 * piece is long enough for PCLMULQDQ. */
-	uint32_t c = crc32_ieee(0, longer, 9);
-	assert_int_equal(c, 0xCBF43926u);
-	assert_int_equal(crc32_ieee(c, longer + 9, 30), zlib_crc(0, longer, 39));
+	assert_int_equal(libdeflate_crc32(0, check, 9), 0xCBF43926u);
+	assert_int_equal(reference_crc(0, check, 9), 0xCBF43926u);
+	/* In two pieces, and an empty piece leaves the CRC as it was. */
+	uint32_t c = libdeflate_crc32(0, check, 4);
+	assert_int_equal(libdeflate_crc32(c, check + 4, 5), 0xCBF43926u);
+	assert_int_equal(libdeflate_crc32(0x12345678u, check, 0), 0x12345678u);
 }
 
-/* Every length 0 .. MAX_LEN at every offset 0 .. MAX_OFFSET into a buffer,
- * from zero and from a random starting CRC. */
-static void check_every_length_and_offset(void)
+/* Every length 0 .. MAX_LEN (STUN messages are 20 to about 250 bytes) at
+ * every offset 0 .. MAX_OFFSET, whole and cut in two at a random point. */
+static void test_against_definition(void **state)
 {
+	(void)state;
 	static uint8_t buf[MAX_OFFSET + MAX_LEN];
 	uint64_t s = 0x9E3779B97F4A7C15u;
 
-	fill(buf, sizeof(buf), &s);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(next_random(&s) >> 56);
 	for (size_t off = 0; off <= MAX_OFFSET; off++) {
 		for (size_t len = 0; len <= MAX_LEN; len++) {
 			const uint8_t *p = buf + off;
-			uint32_t start = (uint32_t)next_random(&s);
+			uint32_t want = reference_crc(0, p, len);
+			size_t cut = (size_t)(next_random(&s) % (len + 1));
 
-			assert_int_equal(crc32_ieee(0, p, len), zlib_crc(0, p, len));
-			assert_int_equal(crc32_ieee(start, p, len), zlib_crc(start, p, len));
+			assert_int_equal(libdeflate_crc32(0, p, len), want);
+			uint32_t c = libdeflate_crc32(0, p, cut);
+			assert_int_equal(libdeflate_crc32(c, p + cut, len - cut), want);
 		}
 	}
 }
 
-/* Messages cut at random points into up to five pieces, fed one after the
- * other: the CRC is that of the whole. */
-static void check_chained_pieces(void)
+/* RFC 5769's FINGERPRINTs, from the bytes before the attribute (RFC 8489
+ * 14.7), and the codec's own writer and reader agreeing with them. */
+static void check_rfc5769(const uint8_t *msg, size_t len, uint32_t fingerprint)
 {
-	static uint8_t buf[MAX_OFFSET + MAX_LEN];
-	uint64_t s = 0xD1B54A32D192ED03u;
+	uint8_t copy[128];
+	struct stun_msg m;
 
-	for (int round = 0; round < 20000; round++) {
-		size_t off = next_random(&s) % (MAX_OFFSET + 1);
-		size_t len = next_random(&s) % (MAX_LEN + 1);
-		const uint8_t *p = buf + off;
+	assert_int_equal(get32(msg + len - 4), fingerprint);
+	assert_int_equal(libdeflate_crc32(0, msg, len - 8) ^ STUN_FINGERPRINT_XOR, fingerprint);
+	assert_int_equal(stun_decode(msg, len, false, &m), STUN_OK);
+	assert_true(m.has_fingerprint);
 
-		fill(buf, off + len, &s);
-		uint32_t want = zlib_crc(0, p, len), got = 0;
-		size_t done = 0;
-		int pieces = 1 + (int)(next_random(&s) % 5);
-		for (int i = 1; i < pieces && done < len; i++) {
-			size_t take = next_random(&s) % (len - done + 1);
-			got = crc32_ieee(got, p + done, take);
-			done += take;
-		}
-		got = crc32_ieee(got, p + done, len - done);
-		assert_int_equal(got, want);
+	/* The writer, continuing after the attributes already in a copy whose
+	 * FINGERPRINT was cleared. */
+	assert_true(len <= sizeof(copy));
+	memcpy(copy, msg, len);
+	memset(copy + len - 8, 0, 8);
+	struct stun_writer w = {.buf = copy, .cap = sizeof(copy), .len = len - 8, .err = STUN_OK};
+	stun_put_fingerprint(&w);
+	assert_int_equal(stun_writer_finish(&w), (int)len);
+	assert_memory_equal(copy, msg, len);
+
+	/* One flipped bit anywhere before it, and the reader refuses. */
+	for (size_t i = STUN_HEADER_SIZE; i < len - 8; i++) {
+		memcpy(copy, msg, len);
+		copy[i] ^= 0x10;
+		int rc = stun_decode(copy, len, false, &m);
+		assert_true(rc != STUN_OK || !m.has_fingerprint);
 	}
 }
 
-/* Long runs of one byte value (all-zero and all-ones data). */
-static void check_constant_data(void)
-{
-	static uint8_t buf[4096];
-
-	for (int v = 0; v < 256; v += 255) {
-		memset(buf, v, sizeof(buf));
-		for (size_t len = 0; len <= sizeof(buf); len += 61)
-			assert_int_equal(crc32_ieee(0, buf, len), zlib_crc(0, buf, len));
-	}
-}
-
-static void check_all(void)
-{
-	check_value();
-	check_every_length_and_offset();
-	check_chained_pieces();
-	check_constant_data();
-}
-
-static void test_portable(void **state)
+static void test_rfc5769_fingerprints(void **state)
 {
 	(void)state;
-	assert_false(crc32_use_pclmul(false));
-	assert_false(crc32_pclmul());
-	check_all();
-	crc32_use_pclmul(true);
-}
-
-/* With PCLMULQDQ if this CPU has it (the same checks again otherwise: the
- * portable code is then what everything uses). */
-static void test_pclmul(void **state)
-{
-	(void)state;
-	bool on = crc32_use_pclmul(true);
-	print_message("PCLMULQDQ: %s\n", on ? "in use" : "not on this CPU");
-	assert_int_equal(crc32_pclmul(), on);
-	check_all();
-}
-
-/* One message, longer than the buffers above, split between the two
- * implementations: each continues the other's CRC. */
-static void test_paths_continue_each_other(void **state)
-{
-	(void)state;
-	static uint8_t msg[100000];
-	uint64_t s = 42;
-
-	fill(msg, sizeof(msg), &s);
-	uint32_t want = zlib_crc(0, msg, sizeof(msg));
-	for (int first = 0; first < 2; first++) {
-		crc32_use_pclmul(first);
-		uint32_t c = crc32_ieee(0, msg, 33333);
-		crc32_use_pclmul(!first);
-		c = crc32_ieee(c, msg + 33333, sizeof(msg) - 33333);
-		assert_int_equal(c, want);
-	}
-	crc32_use_pclmul(true);
+	check_rfc5769(RFC5769_REQ, sizeof(RFC5769_REQ), 0xe57a3bcfu);
+	check_rfc5769(RFC5769_V4, sizeof(RFC5769_V4), 0xc07d4c96u);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_portable),
-	    cmocka_unit_test(test_pclmul),
-	    cmocka_unit_test(test_paths_continue_each_other),
+	    cmocka_unit_test(test_check_value),
+	    cmocka_unit_test(test_against_definition),
+	    cmocka_unit_test(test_rfc5769_fingerprints),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,10 +16,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <libdeflate.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "p2p/stun.h"
 
@@ -777,7 +777,7 @@ static void refresh_fingerprint(uint8_t *buf, size_t len)
 {
 	if (len < 28 || buf[len - 8] != 0x80 || buf[len - 7] != 0x28)
 		return;
-	uint32_t crc = (uint32_t)crc32(0L, buf, (uInt)(len - 8)) ^ STUN_FINGERPRINT_XOR;
+	uint32_t crc = libdeflate_crc32(0, buf, len - 8) ^ STUN_FINGERPRINT_XOR;
 	for (int i = 0; i < 4; i++)
 		buf[len - 4 + i] = (uint8_t)(crc >> (24 - 8 * i));
 }
