@@ -201,21 +201,21 @@ static const char *action_verb(enum fw_action action)
 
 /* "rule INPUT #2 (-p udp --dport 5000 -j DROP) dropped it[: comment]", or for
  * an accept on state ESTABLISHED, the reason the packet counts as a reply. */
-static void rule_sentence(enum fw_chain chain, size_t i, const struct fw_rule *r,
-			  enum conntrack_state state, char *out, size_t size)
+static void rule_sentence(const struct fw_verdict *v, char *out, size_t size)
 {
+	const struct fw_rule *r = v->matched;
 	struct fw_rule bare = *r;
 	char text[160];
 	int n;
 
 	bare.comment[0] = '\0'; /* the comment goes after the verb, not inside () */
 	fw_rule_format(&bare, text, sizeof(text));
-	n = snprintf(out, size, "rule %s #%zu (%s)", fw_chain_name(chain), i + 1, text);
+	n = snprintf(out, size, "rule %s #%d (%s)", fw_chain_name(v->chain), v->rule + 1, text);
 	if (n < 0 || (size_t)n >= size)
 		return;
 	if (r->action == FW_ACCEPT && (r->states & CONNTRACK_ESTABLISHED) &&
-	    state == CONNTRACK_ESTABLISHED)
-		snprintf(out + n, size - (size_t)n, ": %s", established_reason(chain));
+	    v->state == CONNTRACK_ESTABLISHED)
+		snprintf(out + n, size - (size_t)n, ": %s", established_reason(v->chain));
 	else if (r->comment[0] != '\0')
 		snprintf(out + n, size - (size_t)n, " %s it: %s", action_verb(r->action),
 			 r->comment);
@@ -223,19 +223,36 @@ static void rule_sentence(enum fw_chain chain, size_t i, const struct fw_rule *r
 		snprintf(out + n, size - (size_t)n, " %s it", action_verb(r->action));
 }
 
-static void filter(struct firewall *fw, enum fw_chain chain, const struct packet_info *pkt,
-		   enum conntrack_state state, struct fw_verdict *out, bool explain)
+void firewall_verdict_format(const struct fw_verdict *v, char *out, size_t size)
 {
-	const char *name;
+	const char *name = fw_chain_name(v->chain);
 
-	out->why[0] = '\0';
-	if (!chain_ok(chain)) {
-		out->action = FW_DROP;
-		out->rule = -1;
-		if (explain)
-			snprintf(out->why, sizeof(out->why), "no such chain (%d)", (int)chain);
+	switch (v->reason) {
+	case FW_REASON_RULE:
+		rule_sentence(v, out, size);
 		return;
+	case FW_REASON_POLICY:
+		snprintf(out, size, "no rule in %s matched %s %s flow, and the %s policy is %s",
+			 name, v->state == CONNTRACK_ESTABLISHED ? "an established" : "a new",
+			 chain_direction(v->chain), name, fw_action_name(v->action));
+		return;
+	case FW_REASON_NO_CHAIN:
+		break;
 	}
+	snprintf(out, size, "no such chain (%d)", (int)v->chain);
+}
+
+void firewall_filter(struct firewall *fw, enum fw_chain chain, const struct packet_info *pkt,
+		     enum conntrack_state state, struct fw_verdict *out)
+{
+	*out = (struct fw_verdict){.action = FW_DROP,
+				   .reason = FW_REASON_NO_CHAIN,
+				   .chain = chain,
+				   .rule = -1,
+				   .state = state};
+	if (!chain_ok(chain))
+		return;
+	/* The first rule that matches decides (iptables' filter table). */
 	for (size_t i = 0; i < fw->chains[chain].n; i++) {
 		struct fw_rule *r = &fw->chains[chain].v[i];
 
@@ -243,31 +260,13 @@ static void filter(struct firewall *fw, enum fw_chain chain, const struct packet
 			continue;
 		r->hits++;
 		out->action = r->action;
+		out->reason = FW_REASON_RULE;
 		out->rule = (int)i;
-		if (explain)
-			rule_sentence(chain, i, r, state, out->why, sizeof(out->why));
+		out->matched = r;
 		return;
 	}
-	name = fw_chain_name(chain);
 	out->action = fw->policy[chain];
-	out->rule = -1;
-	if (explain)
-		snprintf(out->why, sizeof(out->why),
-			 "no rule in %s matched %s %s flow, and the %s policy is %s", name,
-			 state == CONNTRACK_ESTABLISHED ? "an established" : "a new",
-			 chain_direction(chain), name, fw_action_name(out->action));
-}
-
-void firewall_filter(struct firewall *fw, enum fw_chain chain, const struct packet_info *pkt,
-		     enum conntrack_state state, struct fw_verdict *out)
-{
-	filter(fw, chain, pkt, state, out, true);
-}
-
-void firewall_decide(struct firewall *fw, enum fw_chain chain, const struct packet_info *pkt,
-		     enum conntrack_state state, struct fw_verdict *out)
-{
-	filter(fw, chain, pkt, state, out, false);
+	out->reason = FW_REASON_POLICY;
 }
 
 /* ---- names and formatting ---- */

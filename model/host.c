@@ -366,11 +366,7 @@ static bool host_filter(struct host *h, enum fw_chain chain, struct iface *at, s
 		return true;
 	conntrack_tuple_of(info, &t);
 	ce = conntrack_lookup(h->ct, &t, &dir);
-	/* The verdict's sentence is read only by a trace observer. */
-	if (trace_active(net_trace(h->node.net)))
-		firewall_filter(h->fw, chain, info, conntrack_state_of(ce, dir), &v);
-	else
-		firewall_decide(h->fw, chain, info, conntrack_state_of(ce, dir), &v);
+	firewall_filter(h->fw, chain, info, conntrack_state_of(ce, dir), &v);
 	if (v.action != FW_ACCEPT) {
 		node_drop_by_firewall(&h->node, at, p, info, chain, &v);
 		return false;

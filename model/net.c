@@ -361,12 +361,13 @@ void node_drop_by_firewall(struct node *n, struct iface *at, struct packet *p,
 			   const struct packet_info *info, enum fw_chain chain,
 			   const struct fw_verdict *v)
 {
-	char why[320], flow[64], rule[32];
+	char why[320], flow[64], rule[32], decided[200];
 
 	if (trace_active(net_trace(n->net))) {
+		firewall_verdict_format(v, decided, sizeof(decided));
 		snprintf(why, sizeof(why), "%s's firewall %s %s: %s", n->name,
 			 v->action == FW_REJECT ? "rejected" : "dropped",
-			 packet_flow_format(info, false, flow, sizeof(flow)), v->why);
+			 packet_flow_format(info, false, flow, sizeof(flow)), decided);
 		/* Rules are numbered from 1, as iptables -L --line-numbers does. */
 		if (v->rule >= 0)
 			snprintf(rule, sizeof(rule), "%s #%d", fw_chain_name(chain), v->rule + 1);
