@@ -364,7 +364,11 @@ static bool nat_step(struct router *r, struct fwd *f, bool outbound, struct ifac
 	else
 		nat_translate_inbound(r->nat, f->p->data, f->p->len, &f->info, &res);
 	if (res.verdict != NAT_VERDICT_TRANSLATED) {
-		node_drop(&r->node, at, f->p, res.reason, res.why);
+		char why[288]; /* RFC 4787 names are long: room for three remotes */
+
+		if (trace_active(t))
+			nat_result_format(&res, r->node.name, why, sizeof(why));
+		node_drop(&r->node, at, f->p, res.reason, why);
 		return false;
 	}
 	if (res.mapping != NULL && !res.mapping->is_static) {
