@@ -2,8 +2,8 @@
  * firewall.c - ordered rules per chain, first match wins, a policy per chain
  * (netfilter's filter table, as `iptables -L` shows it).
  *
- * Rules are numbered from 1 in sentences, as `iptables -L --line-numbers`
- * does; fw_verdict.rule keeps the 0-based index. A port range with hi < lo
+ * fw_verdict.rule is the 0-based index (explain/ numbers rules from 1 in
+ * sentences, as `iptables -L --line-numbers` does). A port range with hi < lo
  * (typically lo set, hi left 0) is read as the single port lo.
  */
 #include "model/firewall.h"
@@ -158,88 +158,6 @@ static bool rule_matches(const struct fw_rule *r, const struct packet_info *pkt,
 	    (!has_ports || !port_match(pkt->dport, r->dport_lo, r->dport_hi)))
 		return false;
 	return r->states == FW_STATE_ANY || (r->states & (unsigned)state) != 0;
-}
-
-/* ---- sentences ---- */
-
-static const char *chain_direction(enum fw_chain chain)
-{
-	switch (chain) {
-	case FW_CHAIN_INPUT:
-		return "inbound";
-	case FW_CHAIN_OUTPUT:
-		return "outbound";
-	default:
-		return "forwarded";
-	}
-}
-
-/* Why an ESTABLISHED packet is one: the other direction was seen first. */
-static const char *established_reason(enum fw_chain chain)
-{
-	switch (chain) {
-	case FW_CHAIN_INPUT:
-		return "a reply to a flow this host started";
-	case FW_CHAIN_OUTPUT:
-		return "a reply to a flow the remote side started";
-	default:
-		return "a reply to a flow already forwarded the other way";
-	}
-}
-
-static const char *action_verb(enum fw_action action)
-{
-	switch (action) {
-	case FW_ACCEPT:
-		return "accepted";
-	case FW_REJECT:
-		return "rejected";
-	default:
-		return "dropped";
-	}
-}
-
-/* "rule INPUT #2 (-p udp --dport 5000 -j DROP) dropped it[: comment]", or for
- * an accept on state ESTABLISHED, the reason the packet counts as a reply. */
-static void rule_sentence(const struct fw_verdict *v, char *out, size_t size)
-{
-	const struct fw_rule *r = v->matched;
-	struct fw_rule bare = *r;
-	char text[160];
-	int n;
-
-	bare.comment[0] = '\0'; /* the comment goes after the verb, not inside () */
-	fw_rule_format(&bare, text, sizeof(text));
-	n = snprintf(out, size, "rule %s #%d (%s)", fw_chain_name(v->chain), v->rule + 1, text);
-	if (n < 0 || (size_t)n >= size)
-		return;
-	if (r->action == FW_ACCEPT && (r->states & CONNTRACK_ESTABLISHED) &&
-	    v->state == CONNTRACK_ESTABLISHED)
-		snprintf(out + n, size - (size_t)n, ": %s", established_reason(v->chain));
-	else if (r->comment[0] != '\0')
-		snprintf(out + n, size - (size_t)n, " %s it: %s", action_verb(r->action),
-			 r->comment);
-	else
-		snprintf(out + n, size - (size_t)n, " %s it", action_verb(r->action));
-}
-
-void firewall_verdict_format(const struct fw_verdict *v, char *out, size_t size)
-{
-	const char *name = fw_chain_name(v->chain);
-
-	switch (v->reason) {
-	case FW_REASON_RULE:
-		rule_sentence(v, out, size);
-		return;
-	case FW_REASON_POLICY:
-		snprintf(out, size, "no rule in %s matched %s %s flow, and the %s policy is %s",
-			 name, v->state == CONNTRACK_ESTABLISHED ? "an established" : "a new",
-			 chain_direction(v->chain), name, fw_action_name(v->action));
-		return;
-	case FW_REASON_NO_CHAIN:
-		break;
-	}
-	snprintf(out, size, "no such chain (%d)", (int)v->chain);
 }
 
 void firewall_filter(struct firewall *fw, enum fw_chain chain, const struct packet_info *pkt,

@@ -12,7 +12,7 @@
  * the facts that decided it (the chain, the rule or the policy, the
  * conntrack state), the same whether or not anyone watches the trace. The
  * words for a student ("no rule in INPUT matched a new inbound flow, and the
- * INPUT policy is drop") are made from the verdict elsewhere (DESIGN.md
+ * INPUT policy is drop") are made from the verdict in explain/ (DESIGN.md
  * "Decide, then explain").
  */
 #ifndef NATSIM_MODEL_FIREWALL_H
@@ -84,10 +84,6 @@ void firewall_make_stateful_host(struct firewall *fw);
  * packet's conntrack state. Every field of `out` is filled, every time. */
 void firewall_filter(struct firewall *fw, enum fw_chain chain, const struct packet_info *pkt,
 		     enum conntrack_state state, struct fw_verdict *out);
-
-/* The verdict in words: which rule or policy decided, and why
- * ("rule INPUT #2 (-p udp --dport 5000 -j DROP) dropped it"). */
-void firewall_verdict_format(const struct fw_verdict *v, char *out, size_t size);
 
 size_t firewall_rule_count(const struct firewall *fw, enum fw_chain chain);
 const struct fw_rule *firewall_rule(const struct firewall *fw, enum fw_chain chain, size_t i);

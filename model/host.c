@@ -368,7 +368,7 @@ static bool host_filter(struct host *h, enum fw_chain chain, struct iface *at, s
 	ce = conntrack_lookup(h->ct, &t, &dir);
 	firewall_filter(h->fw, chain, info, conntrack_state_of(ce, dir), &v);
 	if (v.action != FW_ACCEPT) {
-		node_drop_by_firewall(&h->node, at, p, info, chain, &v);
+		node_drop_by_firewall(&h->node, at, p, info, &v);
 		return false;
 	}
 	if (ce == NULL) {

@@ -14,7 +14,6 @@
 
 #include "model/conntrack.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,9 +23,6 @@
 /* Random port picks tried before probing linearly from the last pick: keeps
  * allocation uniform while the range is sparse, and bounded when it is full. */
 #define NAT_RANDOM_TRIES 8
-/* Remotes named in a drop sentence before "and N more". */
-#define NAT_LIST_SHOWN 3
-#define NAT_LIST_SCAN 16
 
 /* Remotes a mapping holds in its own node before it needs an array: most
  * mappings talk to a few (a symmetric NAT's, to one). */
@@ -200,171 +196,6 @@ int nat_behaviour_parse(const char *s, enum nat_behaviour *out)
 		}
 	}
 	return -1;
-}
-
-/* ---- sentences ---------------------------------------------------------- */
-
-/* "a", "a and b", "a, b and c", "a, b, c and 2 more". With ip_only, remotes
- * are listed by address, each address once (what ADF compares). */
-static void nat_join(const struct endpoint *eps, size_t n, size_t n_total, bool ip_only, char *out,
-		     size_t size)
-{
-	char items[NAT_LIST_SHOWN][24];
-	size_t uniq = 0, shown = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		bool dup = false;
-		for (size_t j = 0; ip_only && j < i && !dup; j++)
-			dup = eps[j].ip == eps[i].ip;
-		if (dup)
-			continue;
-		if (shown < NAT_LIST_SHOWN) {
-			if (ip_only)
-				ip_format(eps[i].ip, items[shown], sizeof(items[0]));
-			else
-				endpoint_format(&eps[i], items[shown], sizeof(items[0]));
-			shown++;
-		}
-		uniq++;
-	}
-	size_t more = uniq - shown + (n_total - n);
-	size_t used = 0;
-	out[0] = '\0';
-	for (size_t i = 0; i < shown && used < size; i++) {
-		const char *sep = i == 0 ? "" : (i + 1 == shown && more == 0) ? " and " : ", ";
-		int w = snprintf(out + used, size - used, "%s%s", sep, items[i]);
-		used += w > 0 ? (size_t)w : 0;
-	}
-	if (more > 0 && used < size)
-		snprintf(out + used, size - used, " and %zu more", more);
-}
-
-static size_t nat_unique_ips(const struct endpoint *eps, size_t n)
-{
-	size_t uniq = 0;
-	for (size_t i = 0; i < n; i++) {
-		bool dup = false;
-		for (size_t j = 0; j < i && !dup; j++)
-			dup = eps[j].ip == eps[i].ip;
-		uniq += !dup;
-	}
-	return uniq;
-}
-
-int nat_describe_filter(enum nat_behaviour filtering, const struct endpoint *remotes, size_t n,
-			bool is_static, char *out, size_t size)
-{
-	char list[160];
-
-	if (is_static)
-		return snprintf(out, size, "accepts anyone (port forward)");
-	if (filtering == NAT_ENDPOINT_INDEPENDENT)
-		return snprintf(out, size, "accepts anyone (endpoint-independent filtering)");
-	if (n == 0)
-		return snprintf(out, size, "accepts nobody yet (%s filtering)",
-				nat_behaviour_name(filtering));
-	bool ip_only = filtering == NAT_ADDRESS_DEPENDENT;
-	nat_join(remotes, n, n, ip_only, list, sizeof(list));
-	return snprintf(out, size, "accepts %s%s (%s filtering)", list,
-			ip_only ? " on any port" : "", nat_behaviour_name(filtering));
-}
-
-/* Appends to the sentence in out[size] (used bytes so far); a sentence too
- * long for the buffer ends in "..." instead of being cut silently. */
-static size_t nat_append(char *out, size_t size, size_t used, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (used + 1 >= size)
-		return used;
-	va_start(ap, fmt);
-	int w = vsnprintf(out + used, size - used, fmt, ap);
-	va_end(ap);
-	if (w < 0)
-		return used;
-	if ((size_t)w < size - used)
-		return used + (size_t)w;
-	if (size >= 4)
-		memcpy(out + size - 4, "...", 4);
-	return size - 1;
-}
-
-/* "office dropped 203.0.113.7:4000 → 198.51.100.9:61002: " */
-static size_t nat_drop_prefix(const struct nat_result *res, const char *node, char *out,
-			      size_t size)
-{
-	char src[24], dst[24];
-
-	endpoint_format(&res->src, src, sizeof(src));
-	endpoint_format(&res->dst, dst, sizeof(dst));
-	out[0] = '\0';
-	return nat_append(out, size, 0, "%s dropped %s \u2192 %s: ", node, src, dst);
-}
-
-/* Why filtering refused the packet (RFC 4787 section 5). */
-static void nat_filter_sentence(const struct nat_result *res, size_t used, char *out, size_t size)
-{
-	struct endpoint eps[NAT_LIST_SCAN];
-	char inside[24], list[160];
-	size_t n = res->n_allowed < NAT_LIST_SCAN ? res->n_allowed : NAT_LIST_SCAN;
-
-	if (n > 0)
-		memcpy(eps, res->allowed, n * sizeof(*eps));
-	endpoint_format(&res->internal, inside, sizeof(inside));
-	if (res->behaviour == NAT_ADDRESS_DEPENDENT) {
-		size_t uniq = nat_unique_ips(eps, n) + (res->n_allowed - n);
-		nat_join(eps, n, res->n_allowed, true, list, sizeof(list));
-		nat_append(out, size, used,
-			   "its mapping for %s only accepts packets from %s (any port), %s it has "
-			   "sent to (address-dependent filtering)",
-			   inside, list, uniq == 1 ? "the one address" : "the addresses");
-	} else {
-		nat_join(eps, n, res->n_allowed, false, list, sizeof(list));
-		nat_append(out, size, used,
-			   "its mapping for %s only accepts replies from %s, %s it has sent to "
-			   "(address-and-port-dependent filtering)",
-			   inside, list,
-			   res->n_allowed == 1 ? "the one endpoint" : "the endpoints");
-	}
-}
-
-void nat_result_format(const struct nat_result *res, const char *node, char *out, size_t size)
-{
-	char src[16], dst[16], ipbuf[16];
-	size_t used;
-
-	out[0] = '\0';
-	if (res->decision == NAT_DECISION_NOT_UDP) {
-		nat_append(out, size, 0,
-			   "%s dropped %s \u2192 %s: this NAT translates only UDP, and this is "
-			   "protocol %u",
-			   node, ip_format(res->src.ip, src, sizeof(src)),
-			   ip_format(res->dst.ip, dst, sizeof(dst)), res->proto);
-		return;
-	}
-	if (res->verdict != NAT_VERDICT_DROP)
-		return;
-	used = nat_drop_prefix(res, node, out, size);
-	switch (res->decision) {
-	case NAT_DECISION_NO_MAPPING:
-		nat_append(out, size, used,
-			   "no mapping uses port %u, so there is nobody inside to deliver it to",
-			   res->external.port);
-		break;
-	case NAT_DECISION_FILTERED:
-		nat_filter_sentence(res, used, out, size);
-		break;
-	case NAT_DECISION_PORTS_EXHAUSTED:
-		nat_append(out, size, used,
-			   "every port from %u to %u on %s is taken by another mapping, so there "
-			   "is no external port left for a new one",
-			   res->port_lo, res->port_hi,
-			   ip_format(res->public_ip, ipbuf, sizeof(ipbuf)));
-		break;
-	default:
-		nat_append(out, size, used, "the NAT ran out of memory for a new mapping");
-		break;
-	}
 }
 
 /* ---- indexes ------------------------------------------------------------ */
@@ -935,6 +766,7 @@ static void nat_result_mapping(struct nat_result *out, const struct nat_mapping 
 	out->external = m->external;
 	out->allowed = m->remotes;
 	out->n_allowed = m->n_remotes;
+	out->is_static = m->is_static;
 }
 
 /* The NAT rewrites ports, so it carries only protocols that have them. */

@@ -137,7 +137,7 @@ enum nat_decision {
 
 /* The NAT's verdict: what it decided and the facts that decided it, filled
  * every time whether or not anyone watches (DESIGN.md "Decide, then
- * explain"); the words are made from it elsewhere. */
+ * explain"); explain/ makes the words from it (explain_nat). */
 struct nat_result {
 	enum nat_verdict verdict;
 	enum nat_decision decision;
@@ -153,6 +153,7 @@ struct nat_result {
 	 * (borrowed: valid until the next NAT call). */
 	const struct endpoint *allowed;
 	size_t n_allowed;
+	bool is_static;			   /* the mapping is a port forward: it admits anyone */
 	uint32_t public_ip;		   /* PORTS_EXHAUSTED: the address searched ... */
 	uint16_t port_lo, port_hi;	   /* ... and its port range */
 	const struct nat_mapping *mapping; /* the mapping used (valid until the next NAT call) */
@@ -179,10 +180,10 @@ void nat_translate_outbound(struct nat *nat, uint8_t *buf, size_t len,
 
 /* A packet arriving for one of the NAT's public addresses: find the mapping
  * for its destination, apply the filtering behaviour against the remotes
- * contacted through it, rewrite the destination. Drops name the mapping and
- * the rule that refused ("its mapping for 192.168.1.5:5000 only accepts
- * replies from 192.0.2.1:3478, the one endpoint it has sent to
- * (address-and-port-dependent filtering)"). */
+ * contacted through it, rewrite the destination. A drop's verdict holds the
+ * mapping and the remotes it lets in, which explain/ words ("its mapping for
+ * 192.168.1.5:5000 only accepts replies from 192.0.2.1:3478, the one endpoint
+ * it has sent to (address-and-port-dependent filtering)"). */
 void nat_translate_inbound(struct nat *nat, uint8_t *buf, size_t len,
 			   const struct packet_info *info, struct nat_result *out);
 
@@ -233,15 +234,5 @@ void nat_foreach_mapping(const struct nat *nat,
 /* Find the mapping that owns an external endpoint, or NULL. */
 const struct nat_mapping *nat_mapping_by_external(const struct nat *nat, uint8_t proto,
 						  const struct endpoint *external);
-
-/* "accepts anyone (endpoint-independent filtering)", "accepts 192.0.2.1 on any
- * port (address-dependent filtering)", ... : who may come in through a mapping. */
-int nat_describe_filter(enum nat_behaviour filtering, const struct endpoint *remotes, size_t n,
-			bool is_static, char *out, size_t size);
-
-/* A drop in words, for the trace: "office dropped 203.0.113.7:4000 →
- * 198.51.100.9:61002: its mapping for 192.168.1.5:5000 only accepts replies
- * from 192.0.2.1:3478, ...". `node` names the NAT. "" for a translation. */
-void nat_result_format(const struct nat_result *res, const char *node, char *out, size_t size);
 
 #endif

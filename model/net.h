@@ -122,13 +122,29 @@ void node_drop(struct node *n, struct iface *at, struct packet *p, enum trace_dr
  * is observed (an unobserved run does not pay for the words). */
 void node_dropf(struct node *n, struct iface *at, struct packet *p, enum trace_drop_reason reason,
 		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-/* A firewall refused `p` in `chain`: emit the drop with the verdict's
- * sentence ("bob's firewall dropped A → B: ...") and, in the record's rule
- * field, the rule that decided ("INPUT #2", "INPUT policy"), then release
- * the packet. */
+/* Verdicts a drop record can carry for explain/ to word (struct
+ * trace_verdict.kind in sim/trace.h). */
+enum node_verdict_kind {
+	NODE_VERDICT_FIREWALL = 1, /* facts: struct node_firewall_facts */
+	NODE_VERDICT_NAT = 2,	   /* facts: struct nat_result (model/nat.h) */
+};
+
+struct node_firewall_facts {
+	const struct fw_verdict *verdict;
+	const struct packet_info *info; /* the packet the firewall judged */
+};
+
+/* Emit a drop record for `p` carrying the verdict that dropped it, and
+ * release the packet; the trace's explainer words it (explain/). `facts` is
+ * borrowed for the call. */
+void node_drop_verdict(struct node *n, struct iface *at, struct packet *p,
+		       enum trace_drop_reason reason, enum node_verdict_kind kind,
+		       const void *facts);
+/* A firewall refused `p`: node_drop_verdict() with the firewall's verdict,
+ * which the trace words ("bob's firewall dropped A → B: ...", rule "INPUT
+ * #2"). */
 void node_drop_by_firewall(struct node *n, struct iface *at, struct packet *p,
-			   const struct packet_info *info, enum fw_chain chain,
-			   const struct fw_verdict *v);
+			   const struct packet_info *info, const struct fw_verdict *v);
 
 /* Emit a packet-hop record (no ownership change). */
 void node_trace_hop(struct node *n, struct iface *at, enum trace_hop hop, const struct packet *p);

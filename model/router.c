@@ -364,11 +364,7 @@ static bool nat_step(struct router *r, struct fwd *f, bool outbound, struct ifac
 	else
 		nat_translate_inbound(r->nat, f->p->data, f->p->len, &f->info, &res);
 	if (res.verdict != NAT_VERDICT_TRANSLATED) {
-		char why[288]; /* RFC 4787 names are long: room for three remotes */
-
-		if (trace_active(t))
-			nat_result_format(&res, r->node.name, why, sizeof(why));
-		node_drop(&r->node, at, f->p, res.reason, why);
+		node_drop_verdict(&r->node, at, f->p, res.reason, NODE_VERDICT_NAT, &res);
 		return false;
 	}
 	if (res.mapping != NULL && !res.mapping->is_static) {
@@ -483,7 +479,7 @@ static void forward(struct router *r, struct fwd *f)
 	f->info.ttl = packet_decrement_ttl(f->p->data, f->p->len);
 	firewall_filter(r->fw, FW_CHAIN_FORWARD, &f->info, conntrack_state_of(f->ce, f->dir), &v);
 	if (v.action != FW_ACCEPT) {
-		node_drop_by_firewall(n, f->in, f->p, &f->info, FW_CHAIN_FORWARD, &v);
+		node_drop_by_firewall(n, f->in, f->p, &f->info, &v);
 		return;
 	}
 	if (r->nat != NULL && out == r->outside && f->in != r->outside &&

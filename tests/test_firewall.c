@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "explain/explain.h"
 #include "model/firewall.h"
 
 static int setup(void **state)
@@ -53,7 +54,7 @@ static const char *why(const struct fw_verdict *v)
 {
 	static char text[240];
 
-	firewall_verdict_format(v, text, sizeof(text));
+	explain_firewall(v, text, sizeof(text));
 	return text;
 }
 

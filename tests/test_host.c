@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "explain/explain.h"
 #include "model/host.h"
 #include "sim/trace_log.h"
 
@@ -58,6 +59,7 @@ static int setup(void **state)
 	w->log = trace_log_new();
 	if (w->net == NULL || w->log == NULL || trace_log_attach(w->log, net_trace(w->net)) < 0)
 		return -1;
+	explain_attach(net_trace(w->net));
 	w->alice = host_new(w->net, "alice", ALICE, 24, 0);
 	w->bob = host_new(w->net, "bob", BOB, 24, 0);
 	link_config_default(&cfg);

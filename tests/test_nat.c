@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "explain/explain.h"
 #include "model/nat.h"
 #include "model/packet.h"
 #include "sim/engine.h"
@@ -145,7 +146,7 @@ static const char *why(const struct fx *f, const struct nat_result *res)
 {
 	static char text[288];
 
-	nat_result_format(res, f->name, text, sizeof(text));
+	explain_nat(res, f->name, text, sizeof(text));
 	return text;
 }
 
@@ -785,32 +786,6 @@ static void test_no_mapping_sentence(void **state)
 	fx_free(f);
 }
 
-static void test_describe_filter(void **state)
-{
-	(void)state;
-	struct endpoint r[] = {A, A2, B};
-	char buf[200];
-
-	nat_describe_filter(NAT_ENDPOINT_INDEPENDENT, r, 1, false, buf, sizeof(buf));
-	assert_string_equal(buf, "accepts anyone (endpoint-independent filtering)");
-	nat_describe_filter(NAT_ADDRESS_DEPENDENT, r, 2, false, buf, sizeof(buf));
-	assert_string_equal(buf, "accepts 192.0.2.1 on any port (address-dependent filtering)");
-	nat_describe_filter(NAT_ADDRESS_DEPENDENT, r, 3, false, buf, sizeof(buf));
-	assert_string_equal(buf, "accepts 192.0.2.1 and 198.51.100.9 on any port "
-				 "(address-dependent filtering)");
-	nat_describe_filter(NAT_ADDRESS_AND_PORT_DEPENDENT, r, 1, false, buf, sizeof(buf));
-	assert_string_equal(buf, "accepts 192.0.2.1:3478 (address-and-port-dependent filtering)");
-	nat_describe_filter(NAT_ADDRESS_AND_PORT_DEPENDENT, r, 3, false, buf, sizeof(buf));
-	assert_string_equal(buf, "accepts 192.0.2.1:3478, 192.0.2.1:3479 and 198.51.100.9:3478 "
-				 "(address-and-port-dependent filtering)");
-	nat_describe_filter(NAT_ADDRESS_AND_PORT_DEPENDENT, r, 0, false, buf, sizeof(buf));
-	assert_string_equal(buf, "accepts nobody yet (address-and-port-dependent filtering)");
-	nat_describe_filter(NAT_ADDRESS_AND_PORT_DEPENDENT, NULL, 0, true, buf, sizeof(buf));
-	assert_string_equal(buf, "accepts anyone (port forward)");
-}
-
-/* ---- names ----------------------------------------------------------------- */
-
 static void test_classic_names_and_presets(void **state)
 {
 	(void)state;
@@ -1066,7 +1041,6 @@ int main(void)
 	    cmocka_unit_test(test_checksums_after_translation),
 	    cmocka_unit_test(test_drop_sentences),
 	    cmocka_unit_test(test_no_mapping_sentence),
-	    cmocka_unit_test(test_describe_filter),
 	    cmocka_unit_test(test_classic_names_and_presets),
 	    cmocka_unit_test(test_behaviour_names_and_parse),
 	    cmocka_unit_test(test_foreach_order),

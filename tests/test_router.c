@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "explain/explain.h"
 #include "model/host.h"
 #include "model/router.h"
 #include "sim/trace_log.h"
@@ -51,6 +52,7 @@ static int setup(void **state)
 	w->log = trace_log_new();
 	if (w->net == NULL || w->log == NULL || trace_log_attach(w->log, net_trace(w->net)) < 0)
 		return -1;
+	explain_attach(net_trace(w->net));
 	*state = w;
 	return 0;
 }
