@@ -337,12 +337,13 @@ static void explain_record(struct trace_record *r, char *buf, size_t size)
 
 		explain_firewall_rule(f->verdict, buf, label);
 		p->rule = buf;
-		explain_firewall_drop(f->verdict, f->info, p->node, buf + label, size - label);
+		p->why_lead =
+		    explain_firewall_drop(f->verdict, f->info, p->node, buf + label, size - label);
 		p->why = buf + label;
 		break;
 	}
 	case NODE_VERDICT_NAT:
-		explain_nat(p->verdict.facts, p->node, buf + label, size - label);
+		p->why_lead = explain_nat(p->verdict.facts, p->node, buf + label, size - label);
 		p->why = buf + label;
 		break;
 	default:

@@ -122,6 +122,16 @@ void node_drop(struct node *n, struct iface *at, struct packet *p, enum trace_dr
  * is observed (an unobserved run does not pay for the words). */
 void node_dropf(struct node *n, struct iface *at, struct packet *p, enum trace_drop_reason reason,
 		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* The node as a sentence's subject: "bob dropped ...", "bob's NAT ...". */
+enum node_subject { NODE_SUBJECT_NODE, NODE_SUBJECT_ITS };
+/* node_dropf() for a sentence whose subject is the node: writes "<name> " or
+ * "<name>'s " before `fmt`, and tells the record how long that lead is
+ * (trace_packet.why_lead), so a renderer can leave it out without reading
+ * the words. */
+void node_drop_saying(struct node *n, struct iface *at, struct packet *p,
+		      enum trace_drop_reason reason, enum node_subject subject, const char *fmt,
+		      ...) __attribute__((format(printf, 6, 7)));
+
 /* Verdicts a drop record can carry for explain/ to word (struct
  * trace_verdict.kind in sim/trace.h). */
 enum node_verdict_kind {

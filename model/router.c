@@ -392,8 +392,8 @@ static bool nat_step(struct router *r, struct fwd *f, bool outbound, struct ifac
 	}
 	/* The NAT rewrote what packet_check passed on arrival, sums kept right. */
 	if (packet_check(f->p, &f->info, NULL, 0) != PACKET_OK) {
-		node_dropf(&r->node, at, f->p, TRACE_DROP_MALFORMED,
-			   "%s's NAT produced a packet that does not parse", r->node.name);
+		node_drop_saying(&r->node, at, f->p, TRACE_DROP_MALFORMED, NODE_SUBJECT_ITS,
+				 "NAT produced a packet that does not parse");
 		return false;
 	}
 	return true;
@@ -410,11 +410,11 @@ static bool hairpin(struct router *r, struct fwd *f)
 	if (!nat_config(r->nat)->hairpinning) {
 		struct endpoint s = {f->info.src, f->info.sport}, d = {f->info.dst, f->info.dport};
 
-		node_dropf(&r->node, f->in, f->p, TRACE_DROP_HAIRPIN,
-			   "%s does not hairpin: %s sent to its own public address %s, which this "
-			   "NAT only translates for packets arriving from outside",
-			   r->node.name, endpoint_format(&s, src, sizeof(src)),
-			   endpoint_format(&d, dst, sizeof(dst)));
+		node_drop_saying(
+		    &r->node, f->in, f->p, TRACE_DROP_HAIRPIN, NODE_SUBJECT_NODE,
+		    "does not hairpin: %s sent to its own public address %s, which this "
+		    "NAT only translates for packets arriving from outside",
+		    endpoint_format(&s, src, sizeof(src)), endpoint_format(&d, dst, sizeof(dst)));
 		return false;
 	}
 	return nat_step(r, f, true, f->in) && nat_step(r, f, false, f->in);
@@ -459,11 +459,12 @@ static void forward(struct router *r, struct fwd *f)
 	char flow[64], a[16];
 
 	if (!route_lookup(r, f->info.dst, &out, &hop) || out->link == NULL) {
-		node_dropf(n, f->in, f->p, TRACE_DROP_NO_ROUTE,
-			   "%s dropped %s: no route to %s (no entry in its table matches, and it "
-			   "has no default route)",
-			   n->name, packet_flow_format(&f->info, false, flow, sizeof(flow)),
-			   ip_format(f->info.dst, a, sizeof(a)));
+		node_drop_saying(
+		    n, f->in, f->p, TRACE_DROP_NO_ROUTE, NODE_SUBJECT_NODE,
+		    "dropped %s: no route to %s (no entry in its table matches, and it "
+		    "has no default route)",
+		    packet_flow_format(&f->info, false, flow, sizeof(flow)),
+		    ip_format(f->info.dst, a, sizeof(a)));
 		return;
 	}
 	/* RFC 791 / RFC 1812 5.3.1: a router must not forward a datagram whose
@@ -499,12 +500,11 @@ static void local_input(struct router *r, struct fwd *f)
 
 	f->binding_deadline = CONNTRACK_LINUX_TIMEOUT;
 	confirm(r, f);
-	node_dropf(&r->node, f->in, f->p, TRACE_DROP_NO_SOCKET,
-		   "%s accepted %s into its own stack (input accept, as a bare Linux box "
-		   "does) and conntrack now tracks it, but nothing listens on port %u: it "
-		   "answers ICMP port unreachable (not modelled: nothing is sent back)",
-		   r->node.name, packet_flow_format(&f->info, false, flow, sizeof(flow)),
-		   f->info.dport);
+	node_drop_saying(&r->node, f->in, f->p, TRACE_DROP_NO_SOCKET, NODE_SUBJECT_NODE,
+			 "accepted %s into its own stack (input accept, as a bare Linux box "
+			 "does) and conntrack now tracks it, but nothing listens on port %u: it "
+			 "answers ICMP port unreachable (not modelled: nothing is sent back)",
+			 packet_flow_format(&f->info, false, flow, sizeof(flow)), f->info.dport);
 }
 
 /* A flow of the router's own stack: neither side is translated and its reply
@@ -539,8 +539,8 @@ static void router_receive(struct node *n, struct iface *in, struct packet *p)
 	char why[200], flow[64], a[16];
 
 	if (packet_check(p, &f.info, why, sizeof(why)) != PACKET_OK) {
-		node_dropf(n, in, p, TRACE_DROP_MALFORMED, "%s dropped a malformed packet: %s",
-			   n->name, why);
+		node_drop_saying(n, in, p, TRACE_DROP_MALFORMED, NODE_SUBJECT_NODE,
+				 "dropped a malformed packet: %s", why);
 		return;
 	}
 	f.track = router_tracks(r);
@@ -555,11 +555,11 @@ static void router_receive(struct node *n, struct iface *in, struct packet *p)
 			local_input(r, &f);
 			return;
 		}
-		node_dropf(n, in, p, TRACE_DROP_NOT_FOR_US,
-			   "%s dropped %s: %s is %s's own address, and routers do not run "
-			   "services here",
-			   n->name, packet_flow_format(&f.info, false, flow, sizeof(flow)),
-			   ip_format(f.info.dst, a, sizeof(a)), n->name);
+		node_drop_saying(n, in, p, TRACE_DROP_NOT_FOR_US, NODE_SUBJECT_NODE,
+				 "dropped %s: %s is %s's own address, and routers do not run "
+				 "services here",
+				 packet_flow_format(&f.info, false, flow, sizeof(flow)),
+				 ip_format(f.info.dst, a, sizeof(a)), n->name);
 		return;
 	}
 	forward(r, &f);

@@ -114,6 +114,9 @@ struct trace_packet {
 	struct endpoint map_external;
 	enum trace_drop_reason reason; /* drop */
 	const char *why;          /* drop (required) or accept decision (optional): a sentence */
+	size_t why_lead;	  /* how many bytes at the start of why name the node that
+				   * decided ("office ", "alice's "), 0 if none: a renderer
+				   * that already shows the node skips them unread */
 	const char *rule;         /* firewall rule that decided, e.g. "input #2", or NULL */
 	struct trace_verdict verdict; /* drop: the facts to word, while emitting (above) */
 };
