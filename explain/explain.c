@@ -262,8 +262,10 @@ static void nat_drop_sentence(const struct nat_result *res, const char *node, ch
 			   res->port_lo, res->port_hi,
 			   ip_format(res->public_ip, ipbuf, sizeof(ipbuf)));
 		break;
-	default:
+	case NAT_DECISION_NO_MEMORY:
 		nat_append(out, size, used, "the NAT ran out of memory for a new mapping");
+		break;
+	default: /* translations are worded by nat_translated_sentence */
 		break;
 	}
 }
@@ -342,6 +344,10 @@ static void explain_record(struct trace_record *r, char *buf, size_t size)
 		p->why = buf + label;
 		break;
 	}
+	case NODE_VERDICT_PATH:
+		p->why_lead = explain_path(p->verdict.facts, p->node, buf + label, size - label);
+		p->why = buf + label;
+		break;
 	case NODE_VERDICT_NAT:
 		p->why_lead = explain_nat(p->verdict.facts, p->node, buf + label, size - label);
 		p->why = buf + label;
@@ -354,4 +360,93 @@ static void explain_record(struct trace_record *r, char *buf, size_t size)
 void explain_attach(struct trace *t)
 {
 	trace_set_explainer(t, explain_record);
+}
+
+/* ---- a router's or host's own path ---------------------------------------- */
+
+/* Sentences whose subject is the node: "<node> " then the rest. */
+static size_t path_node_sentence(const struct node_path_facts *f, const char *node, char *out,
+				 size_t size)
+{
+	char flow[64], a[16], b[24];
+	const struct packet_info *i = f->info;
+
+	switch (f->cause) {
+	case NODE_PATH_MALFORMED:
+		snprintf(out, size, "%s dropped a malformed packet: %s", node, f->detail);
+		break;
+	case NODE_PATH_NO_ROUTE:
+		snprintf(out, size,
+			 "%s dropped %s: no route to %s (no entry in its table matches, and it has "
+			 "no default route)",
+			 node, packet_flow_format(i, false, flow, sizeof(flow)),
+			 ip_format(i->dst, a, sizeof(a)));
+		break;
+	case NODE_PATH_OWN_NO_SOCKET:
+		snprintf(out, size,
+			 "%s accepted %s into its own stack (input accept, as a bare Linux box "
+			 "does) and conntrack now tracks it, but nothing listens on port %u: it "
+			 "answers ICMP port unreachable (not modelled: nothing is sent back)",
+			 node, packet_flow_format(i, false, flow, sizeof(flow)), i->dport);
+		break;
+	case NODE_PATH_OWN_ADDRESS:
+		snprintf(out, size,
+			 "%s dropped %s: %s is %s's own address, and routers do not run services "
+			 "here",
+			 node, packet_flow_format(i, false, flow, sizeof(flow)),
+			 ip_format(i->dst, a, sizeof(a)), node);
+		break;
+	case NODE_PATH_NOT_FOR_US:
+		snprintf(out, size, "%s dropped %s: it is addressed to %s, and %s is %s", node,
+			 packet_flow_format(i, false, flow, sizeof(flow)),
+			 ip_format(i->dst, a, sizeof(a)), node, ip_format(f->addr, b, sizeof(b)));
+		break;
+	case NODE_PATH_NO_SOCKET:
+		snprintf(out, size, "%s dropped %s: nothing on %s listens on UDP port %u", node,
+			 packet_flow_format(i, false, flow, sizeof(flow)), node, i->dport);
+		break;
+	default:
+		return 0;
+	}
+	return strlen(node) + 1;
+}
+
+size_t explain_path(const struct node_path_facts *f, const char *node, char *out, size_t size)
+{
+	char a[24], b[24], flow[64];
+	const struct packet_info *i = f->info;
+
+	switch (f->cause) {
+	case NODE_PATH_TTL: /* RFC 1812 5.3.1; the node is not the subject */
+		snprintf(out, size,
+			 "TTL expired at %s: %s arrived with TTL %u, and a router may not forward "
+			 "a packet whose TTL would reach 0",
+			 node, packet_flow_format(i, false, flow, sizeof(flow)), i->ttl);
+		return 0;
+	case NODE_PATH_NO_HAIRPIN: /* RFC 4787 REQ-9 */
+		snprintf(
+		    out, size,
+		    "%s does not hairpin: %s sent to its own public address %s, which this NAT "
+		    "only translates for packets arriving from outside",
+		    node, endpoint_format(&(struct endpoint){i->src, i->sport}, a, sizeof(a)),
+		    endpoint_format(&(struct endpoint){i->dst, i->dport}, b, sizeof(b)));
+		return strlen(node) + 1;
+	case NODE_PATH_NAT_UNPARSABLE:
+		snprintf(out, size, "%s's NAT produced a packet that does not parse", node);
+		return strlen(node) + 3;
+	case NODE_PATH_HOST_NO_ROUTE:
+		snprintf(out, size,
+			 "%s has no route to %s: it is not on %s/%u and %s has no default "
+			 "gateway",
+			 node, ip_format(f->dst, a, sizeof(a)),
+			 ip_format(f->addr & prefix_mask(f->prefix_len), b, sizeof(b)),
+			 f->prefix_len, node);
+		return strlen(node) + 1;
+	case NODE_PATH_HOST_UNATTACHED:
+		snprintf(out, size, "%s cannot reach %s: its %s is not attached to any link", node,
+			 ip_format(f->dst, a, sizeof(a)), f->iface);
+		return strlen(node) + 1;
+	default:
+		return path_node_sentence(f, node, out, size);
+	}
 }

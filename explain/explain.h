@@ -52,6 +52,12 @@ size_t explain_nat(const struct nat_result *res, const char *node, char *out, si
 int explain_nat_filter(enum nat_behaviour filtering, const struct endpoint *remotes, size_t n,
 		       bool is_static, char *out, size_t size);
 
+/* A router's or host's own drop (no route, TTL, hairpin off, not for us, no
+ * socket, ...): "bob dropped 10.0.0.1:4000 → 10.0.0.2:6000: nothing on bob
+ * listens on UDP port 6000". Returns the lead's length (0 when the node is
+ * not the sentence's subject: "TTL expired at r: ..."). */
+size_t explain_path(const struct node_path_facts *f, const char *node, char *out, size_t size);
+
 /* Word, through the trace's hook, every drop record a model emits with a
  * verdict and no sentence (node_drop_verdict in model/net.h). Whoever builds
  * a network and watches its trace calls this once. */

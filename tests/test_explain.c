@@ -251,12 +251,81 @@ static void test_nat_filter_words(void **state)
 	}
 }
 
+/* ---- a router's or host's own path: one row per cause ------------------ */
+
+static void test_path_causes(void **state)
+{
+	static const struct packet_info udp = {.proto = 17,
+					       .ttl = 1,
+					       .src = IP4(10, 0, 0, 5),
+					       .dst = IP4(10, 0, 1, 2),
+					       .sport = 4000,
+					       .dport = 53};
+	static const struct {
+		struct node_path_facts f;
+		size_t lead;
+		const char *sentence;
+	} cases[] = {
+	    {{.cause = NODE_PATH_MALFORMED, .detail = "the IPv4 header checksum is wrong"},
+	     2,
+	     "r dropped a malformed packet: the IPv4 header checksum is wrong"},
+	    {{.cause = NODE_PATH_NO_ROUTE, .info = &udp},
+	     2,
+	     "r dropped 10.0.0.5:4000 \u2192 10.0.1.2:53: no route to 10.0.1.2 (no entry in its "
+	     "table matches, and it has no default route)"},
+	    {{.cause = NODE_PATH_TTL, .info = &udp},
+	     0,
+	     "TTL expired at r: 10.0.0.5:4000 \u2192 10.0.1.2:53 arrived with TTL 1, and a router "
+	     "may not forward a packet whose TTL would reach 0"},
+	    {{.cause = NODE_PATH_NO_HAIRPIN, .info = &udp},
+	     2,
+	     "r does not hairpin: 10.0.0.5:4000 sent to its own public address 10.0.1.2:53, "
+	     "which this NAT only translates for packets arriving from outside"},
+	    {{.cause = NODE_PATH_NAT_UNPARSABLE},
+	     4,
+	     "r's NAT produced a packet that does not parse"},
+	    {{.cause = NODE_PATH_OWN_NO_SOCKET, .info = &udp},
+	     2,
+	     "r accepted 10.0.0.5:4000 \u2192 10.0.1.2:53 into its own stack (input accept, as a "
+	     "bare Linux box does) and conntrack now tracks it, but nothing listens on port 53: "
+	     "it answers ICMP port unreachable (not modelled: nothing is sent back)"},
+	    {{.cause = NODE_PATH_OWN_ADDRESS, .info = &udp},
+	     2,
+	     "r dropped 10.0.0.5:4000 \u2192 10.0.1.2:53: 10.0.1.2 is r's own address, and "
+	     "routers do not run services here"},
+	    {{.cause = NODE_PATH_HOST_NO_ROUTE,
+	      .dst = IP4(8, 8, 8, 8),
+	      .addr = IP4(10, 0, 0, 5),
+	      .prefix_len = 24},
+	     2,
+	     "r has no route to 8.8.8.8: it is not on 10.0.0.0/24 and r has no default gateway"},
+	    {{.cause = NODE_PATH_HOST_UNATTACHED, .dst = IP4(8, 8, 8, 8), .iface = "eth0"},
+	     2,
+	     "r cannot reach 8.8.8.8: its eth0 is not attached to any link"},
+	    {{.cause = NODE_PATH_NOT_FOR_US, .info = &udp, .addr = IP4(10, 0, 1, 9)},
+	     2,
+	     "r dropped 10.0.0.5:4000 \u2192 10.0.1.2:53: it is addressed to 10.0.1.2, and r is "
+	     "10.0.1.9"},
+	    {{.cause = NODE_PATH_NO_SOCKET, .info = &udp},
+	     2,
+	     "r dropped 10.0.0.5:4000 \u2192 10.0.1.2:53: nothing on r listens on UDP port 53"},
+	};
+	char text[400];
+
+	(void)state;
+	assert_int_equal(sizeof(cases) / sizeof(cases[0]), NODE_PATH_COUNT);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(explain_path(&cases[i].f, "r", text, sizeof(text)), cases[i].lead);
+		assert_string_equal(text, cases[i].sentence);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_firewall_reasons), cmocka_unit_test(test_firewall_drop),
 	    cmocka_unit_test(test_nat_decisions),    cmocka_unit_test(test_nat_filtered),
-	    cmocka_unit_test(test_nat_filter_words),
+	    cmocka_unit_test(test_nat_filter_words), cmocka_unit_test(test_path_causes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
