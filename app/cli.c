@@ -5,6 +5,7 @@
 
 #include "app/builtin.h"
 #include "app/scenario.h"
+#include "app/units.h"
 #include "viz/dot.h"
 
 #include <getopt.h>
@@ -25,6 +26,26 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nTry 'natsim %s --help'.\n", cmd);
 	return CLI_EXIT_USAGE;
+}
+
+int cli_duration_flag(const char *cmd, const char *flag, const char *arg,
+		      const struct units_setting *set, int64_t *out)
+{
+	char msg[UNITS_MSG_SIZE];
+
+	if (units_read_setting(set, arg, strlen(arg), out, msg, sizeof(msg)) == UNITS_OK)
+		return 0;
+	return cli_usage_error(cmd, "%s: %s", flag, msg);
+}
+
+int cli_count_flag(const char *cmd, const char *flag, const char *what, const char *arg,
+		   uint64_t min, uint64_t max, uint64_t *out)
+{
+	char msg[UNITS_MSG_SIZE];
+
+	if (units_read_count(what, arg, strlen(arg), min, max, out, msg, sizeof(msg)) == UNITS_OK)
+		return 0;
+	return cli_usage_error(cmd, "%s: %s", flag, msg);
 }
 
 int cli_check_picture_output(const char *cmd, const char *output, const char *example)

@@ -6,6 +6,7 @@
 #define NATSIM_APP_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Exit codes scripts can rely on (documented in natsim --help and natsim.1). */
@@ -39,6 +40,18 @@ int cli_check_picture_output(const char *cmd, const char *output, const char *ex
 /* getopt_long returned ':' (missing value) or '?' (unknown option): say
  * which, naming the flag. Returns CLI_EXIT_USAGE. */
 int cli_option_error(const char *cmd, int ch, char **argv);
+
+struct units_setting;
+/* A flag's duration, read by app/units.h like the scenario language reads
+ * one (a unit always; the setting's range and zero words). Returns 0, or
+ * CLI_EXIT_USAGE having said "natsim CMD: FLAG: <what is wrong>". */
+int cli_duration_flag(const char *cmd, const char *flag, const char *arg,
+		      const struct units_setting *set, int64_t *out);
+/* A flag's whole number (decimal digits only) from min to max, refused, not
+ * clamped, outside. `what` names it in messages ("a seed"). Returns 0, or
+ * CLI_EXIT_USAGE having said "natsim CMD: FLAG: <what is wrong>". */
+int cli_count_flag(const char *cmd, const char *flag, const char *what, const char *arg,
+		   uint64_t min, uint64_t max, uint64_t *out);
 
 /* True if argv holds -h or --help before any "--". */
 bool cli_wants_help(int argc, char **argv);

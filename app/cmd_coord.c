@@ -11,6 +11,7 @@
 #include "app/cli.h"
 #include "app/daemon.h"
 #include "app/keyfile.h"
+#include "app/units.h"
 #include "p2p/coord.h"
 
 const char cmd_coord_usage[] =
@@ -40,16 +41,17 @@ const char cmd_coord_usage[] =
     "                             and SOURCE-ADDRESS into answers to RFC 8489\n"
     "                             requests, as stund does (requests without the\n"
     "                             magic cookie get RFC 3489 answers anyway)\n"
-    "  -m, --max-peers N          at most N live registrations (default 100000)\n"
+    "  -m, --max-peers N          at most N live registrations, 1-16777216\n"
+    "                             (default 100000)\n"
     "      --allow FILE           accept registrations only from the Ed25519 public\n"
     "                             keys in FILE (one a line, 64 hex digits, as\n"
     "                             'natsim keygen' prints them after sign-public-key)\n"
     "      --no-relay             refuse to relay (peers that cannot punch fail)\n"
-    "      --peer-timeout DUR     forget peers silent this long (default 180s)\n"
+    "      --peer-timeout DUR     forget peers silent this long, 1s-24h (default 180s)\n"
     "  -j, --json                 one JSON object per event instead of text lines\n"
     "  -h, --help                 show this help\n"
     "\n"
-    "Durations: 500ms, 2s, 1.5s, 1m, or seconds.\n"
+    "A duration always has a unit: ns, us, ms, s, min or h (500ms, 180s, 3min).\n"
     "Exit status: 0 stopped by SIGINT/SIGTERM, 2 bad usage or cannot bind,\n"
     "3 internal error.\n";
 
@@ -176,6 +178,15 @@ static int parse_endpoint_flag(const char *flag, const char *text, struct p2p_en
 	return 0;
 }
 
+/* p2p/coord.c lowers max_peers to COORD_MAX_PEERS itself; a larger
+ * --max-peers is refused here rather than silently lowered. */
+#define COORD_FLAG_MAX_PEERS ((uint64_t)COORD_MAX_PEERS)
+static const struct units_setting peer_timeout = {
+    .what = "a peer timeout",
+    .min_ns = UNITS_NS_PER_S,
+    .max_ns = 24 * UNITS_NS_PER_H,
+};
+
 static int parse_args(int argc, char **argv, struct coord_args *a)
 {
 	static const struct option longopts[] = {{"listen", required_argument, NULL, 'l'},
@@ -188,7 +199,8 @@ static int parse_args(int argc, char **argv, struct coord_args *a)
 						 {"allow", required_argument, NULL, 'A'},
 						 {NULL, 0, NULL, 0}};
 	int ch;
-	char *end;
+	uint64_t max_peers;
+	int64_t peer_timeout_ns;
 	opterr = 0;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, ":l:a:cm:j", longopts, NULL)) != -1) {
@@ -207,10 +219,10 @@ static int parse_args(int argc, char **argv, struct coord_args *a)
 			a->cfg.rfc3489_attrs = true;
 			break;
 		case 'm':
-			a->cfg.max_peers = strtoul(optarg, &end, 10);
-			if (*end || !*optarg || optarg[0] == '-' || a->cfg.max_peers == 0)
-				return cli_usage_error(
-				    "coord", "--max-peers expects a number >= 1, not '%s'", optarg);
+			if (cli_count_flag("coord", "--max-peers", "a number of peers", optarg, 1,
+					   COORD_FLAG_MAX_PEERS, &max_peers))
+				return CLI_EXIT_USAGE;
+			a->cfg.max_peers = (size_t)max_peers;
 			break;
 		case 'j':
 			a->json = true;
@@ -222,12 +234,10 @@ static int parse_args(int argc, char **argv, struct coord_args *a)
 			a->allow_file = optarg;
 			break;
 		case 'T':
-			if (daemon_parse_duration(optarg, &a->cfg.peer_timeout_ns) < 0 ||
-			    a->cfg.peer_timeout_ns == 0)
-				return cli_usage_error("coord",
-						       "--peer-timeout expects a duration like "
-						       "180s or 2m, not '%s'",
-						       optarg);
+			if (cli_duration_flag("coord", "--peer-timeout", optarg, &peer_timeout,
+					      &peer_timeout_ns))
+				return CLI_EXIT_USAGE;
+			a->cfg.peer_timeout_ns = (uint64_t)peer_timeout_ns;
 			break;
 		default: /* ':' missing value, '?' unknown option */
 			return cli_option_error("coord", ch, argv);

@@ -41,12 +41,10 @@ const char cmd_flow_usage[] =
     "Exit status: 0 written, 2 bad usage, bad scenario or unwritable output,\n"
     "3 internal error.\n";
 
+/* A virtual time: the range of the language's `at` (0 to 24h). */
 static int parse_time(const char *flag, const char *arg, int64_t *out)
 {
-	if (scenario_parse_duration(arg, out) == 0 && *out >= 0)
-		return 0;
-	return cli_usage_error("flow", "%s expects a time with a unit (e.g. 30s, 500ms), not '%s'",
-			       flag, arg);
+	return cli_duration_flag("flow", flag, arg, &scenario_time_setting, out);
 }
 
 static int parse_pair(char *arg, struct ladder_options *o)

@@ -19,10 +19,12 @@ const char cmd_keygen_usage[] =
     "\n"
     "Options:\n"
     "  -o, --output FILE  where to write the key (required)\n"
-    "  -f, --force        overwrite FILE if it exists (default: refuse)\n"
+    "  -f, --force        replace FILE if it is a regular file (default: refuse);\n"
+    "                     a device, fifo, folder or symbolic link is never replaced\n"
     "  -h, --help         show this help\n"
     "\n"
-    "Exit status: 0 written, 1 could not write, 2 bad usage or FILE exists.\n";
+    "Exit status: 0 written, 1 could not write, 2 bad usage, FILE exists or is\n"
+    "not a regular file.\n";
 
 static void print_public(const uint8_t seed[CRYPTO_SEED_SIZE], const char *path)
 {
@@ -72,7 +74,7 @@ int cmd_keygen_main(int argc, char **argv)
 	if (rc == KEYFILE_OK)
 		print_public(seed, out);
 	sodium_memzero(seed, sizeof(seed));
-	if (rc == KEYFILE_ERR_EXISTS)
+	if (rc == KEYFILE_ERR_EXISTS || rc == KEYFILE_ERR_NOT_FILE)
 		return cli_usage_error("keygen", "%s", err);
 	if (rc < 0) {
 		fprintf(stderr, "natsim keygen: %s\n", err);

@@ -176,7 +176,6 @@ int cmd_matrix_main(int argc, char **argv)
 	opterr = 0;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, ":f:s:", longopts, NULL)) != -1) {
-		char *end;
 		switch (ch) {
 		case 'f':
 			if (strcmp(optarg, "text") == 0)
@@ -191,11 +190,8 @@ int cmd_matrix_main(int argc, char **argv)
 						       optarg);
 			break;
 		case 's':
-			seed = strtoull(optarg, &end, 0);
-			if (*end || !*optarg || optarg[0] == '-')
-				return cli_usage_error("matrix",
-						       "--seed expects a whole number >= 0, not '%s'",
-						       optarg);
+			if (cli_count_flag("matrix", "--seed", "a seed", optarg, 0, UINT64_MAX, &seed))
+				return CLI_EXIT_USAGE;
 			break;
 		case 'A': ascii = true; break;
 		default: /* ':' missing value, '?' unknown option */

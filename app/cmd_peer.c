@@ -17,6 +17,8 @@
 #include "app/cli.h"
 #include "app/daemon.h"
 #include "app/keyfile.h"
+#include "app/scenario.h"
+#include "app/units.h"
 #include "p2p/agent.h"
 
 const char cmd_peer_usage[] =
@@ -43,7 +45,7 @@ const char cmd_peer_usage[] =
     "  -c, --coord ADDR:PORT the coordinator's primary endpoint (required)\n"
     "  -k, --key FILE        identity from 'natsim keygen' (default: a fresh random\n"
     "                        one, so the name is ours only while we stay registered)\n"
-    "  -p, --port P          local UDP port (default: any free port)\n"
+    "  -p, --port P          local UDP port, 0-65535 (default 0: any free port)\n"
     "  -b, --bind ADDR       local address (default: all; host candidates are then\n"
     "                        the addresses of our interfaces, never loopback ones\n"
     "                        (RFC 8445 5.1.1.1): peers on one machine meet through\n"
@@ -57,15 +59,15 @@ const char cmd_peer_usage[] =
     "  -N, --no-register     with --classify: only classify, against any RFC 5780\n"
     "                        STUN server (stund, for instance), without registering\n"
     "  -j, --json            one JSON object per line for each event and the result\n"
-    "  -t, --timeout DUR     give up after DUR (default 20s; 0: never)\n"
-    "  -l, --linger DUR      keep serving DUR after success (default 0)\n"
-    "  -a, --keepalive DUR   keepalive interval to the coordinator (default 25s); a\n"
-    "                        chosen path is kept by consent checks every 4-6 s\n"
-    "                        (RFC 7675); 0 disables both\n"
+    "  -t, --timeout DUR     give up after DUR, 100ms-24h (default 20s; 0: never)\n"
+    "  -l, --linger DUR      keep serving DUR after success, 0-24h (default 0)\n"
+    "  -a, --keepalive DUR   keepalive interval to the coordinator, 100ms-1h\n"
+    "                        (default 25s); a chosen path is kept by consent checks\n"
+    "                        every 4-6 s (RFC 7675); 0 or off disables both\n"
     "  -h, --help            show this help\n"
     "\n"
-    "Durations: 500ms, 2s, 1.5s, 1m, or seconds. SIGINT/SIGTERM stop the peer\n"
-    "(exit 0 if it had succeeded, else 1).\n"
+    "A duration always has a unit: ns, us, ms, s, min or h (500ms, 20s, 1.5min).\n"
+    "SIGINT/SIGTERM stop the peer (exit 0 if it had succeeded, else 1).\n"
     "Exit status: 0 success, 1 failed or timed out, 2 bad usage, unreadable key\n"
     "file or unusable address, 3 internal error.\n";
 
@@ -314,17 +316,43 @@ static bool on_flush(void *ctx, struct daemon *d, uint64_t now)
 
 /* ---- set-up ---- */
 
-static int parse_dur(const char *flag, const char *text, uint64_t *ns)
+/* The ranges of the duration flags (natsim.1). --keepalive keeps to the
+ * scenario language's range: the same agent runs in both. */
+static const struct units_setting peer_timeout = {
+    .what = "a timeout",
+    .min_ns = 100 * UNITS_NS_PER_MS,
+    .max_ns = 24 * UNITS_NS_PER_H,
+    .zero_word = "0",
+    .zero_means = "no time limit",
+};
+static const struct units_setting peer_linger = {
+    .what = "a linger time",
+    .min_ns = 0,
+    .max_ns = 24 * UNITS_NS_PER_H,
+    .zero_word = "0",
+    .zero_means = "none",
+};
+static const struct units_setting peer_keepalive = {
+    .what = "a keepalive interval",
+    .min_ns = SCENARIO_KEEPALIVE_MIN_NS,
+    .max_ns = SCENARIO_KEEPALIVE_MAX_NS,
+    .zero_word = "0",
+    .zero_word2 = "off",
+    .zero_means = "no keepalives",
+};
+
+static int parse_dur(const char *flag, const char *text, const struct units_setting *set,
+		     uint64_t *ns)
 {
-	if (daemon_parse_duration(text, ns) < 0)
-		return cli_usage_error(
-		    "peer", "%s expects a duration like 500ms, 20s or 1m, not '%s'", flag, text);
+	int64_t v;
+	if (cli_duration_flag("peer", flag, text, set, &v))
+		return CLI_EXIT_USAGE;
+	*ns = (uint64_t)v;
 	return 0;
 }
 
 static int parse_opt(int ch, struct peer_args *a)
 {
-	char *end;
 	switch (ch) {
 	case 'n':
 		a->name = optarg;
@@ -354,12 +382,12 @@ static int parse_opt(int ch, struct peer_args *a)
 		a->json = true;
 		return 0;
 	case 't':
-		return parse_dur("--timeout", optarg, &a->timeout_ns);
+		return parse_dur("--timeout", optarg, &peer_timeout, &a->timeout_ns);
 	case 'l':
-		return parse_dur("--linger", optarg, &a->linger_ns);
+		return parse_dur("--linger", optarg, &peer_linger, &a->linger_ns);
 	case 'a':
 		a->has_keepalive = true;
-		return parse_dur("--keepalive", optarg, &a->keepalive_ns);
+		return parse_dur("--keepalive", optarg, &peer_keepalive, &a->keepalive_ns);
 	case 'c':
 		a->has_coord = true;
 		if (p2p_endpoint_parse(optarg, &a->coord) < 0 || a->coord.port == 0 ||
@@ -370,10 +398,9 @@ static int parse_opt(int ch, struct peer_args *a)
 					       optarg);
 		return 0;
 	case 'p': {
-		unsigned long port = strtoul(optarg, &end, 10);
-		if (*end || !*optarg || port > 65535)
-			return cli_usage_error("peer", "--port expects a number 0-65535, not '%s'",
-					       optarg);
+		uint64_t port; /* 0: any free port */
+		if (cli_count_flag("peer", "--port", "a port", optarg, 0, 65535, &port))
+			return CLI_EXIT_USAGE;
 		a->bind.port = (uint16_t)port;
 		return 0;
 	}

@@ -110,19 +110,17 @@ static void show_progress(int64_t now, int64_t end, void *ctx)
 	p->shown = true;
 }
 
+/* A virtual time: the range of the language's `at` (0 to 24h). */
 static int parse_time(const char *flag, const char *arg, int64_t *out)
 {
-	if (scenario_parse_duration(arg, out) == 0 && *out >= 0)
-		return 0;
-	return cli_usage_error(
-	    "run", "%s expects a time with a unit (e.g. 30s, 1.5min, 500ms), not '%s'", flag, arg);
+	return cli_duration_flag("run", flag, arg, &scenario_time_setting, out);
 }
 
 /* The options that choose what is shown after the run: tables, ladder, pcap. */
 static int parse_view_option(int ch, char *arg, struct run_cli *c)
 {
-	char *comma, *end;
-	long w;
+	char *comma;
+	uint64_t w;
 	switch (ch) {
 	case 't':
 		c->tables = true;
@@ -154,13 +152,8 @@ static int parse_view_option(int ch, char *arg, struct run_cli *c)
 		c->ladder = true;
 		return parse_time("--to", arg, &c->lopt.to_ns);
 	case 'W':
-		errno = 0;
-		w = strtol(arg, &end, 10);
-		if (errno || *end || w < 40 || w > 1000)
-			return cli_usage_error("run",
-					       "--width expects a number of columns "
-					       "from 40 to 1000, not '%s'",
-					       arg);
+		if (cli_count_flag("run", "--width", "a width in columns", arg, 40, 1000, &w))
+			return CLI_EXIT_USAGE;
 		c->lopt.width = (int)w;
 		return 0;
 	case 'p':
@@ -197,27 +190,18 @@ static int parse_args(int argc, char **argv, struct run_cli *c)
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, ":s:u:qv", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 's': {
-			char *end;
-			errno = 0;
-			unsigned long long v = strtoull(optarg, &end, 0);
-			if (errno || *end || !*optarg || optarg[0] == '-')
-				return cli_usage_error(
-				    "run", "--seed expects a whole number >= 0, not '%s'", optarg);
+		case 's':
+			if (cli_count_flag("run", "--seed", "a seed", optarg, 0, UINT64_MAX,
+					   &c->opt.seed))
+				return CLI_EXIT_USAGE;
 			c->opt.has_seed = true;
-			c->opt.seed = v;
 			break;
-		}
 		case 'S':
 			c->sets[c->n_sets++] = optarg;
 			break;
 		case 'u':
-			if (scenario_parse_duration(optarg, &c->opt.until_ns) != 0)
-				return cli_usage_error(
-				    "run",
-				    "--until expects a duration with a unit (e.g. "
-				    "30s, 1.5min, 500ms), not '%s'",
-				    optarg);
+			if (parse_time("--until", optarg, &c->opt.until_ns))
+				return CLI_EXIT_USAGE;
 			break;
 		case 'T':
 			c->trace_path = optarg;
@@ -550,26 +534,21 @@ int cmd_run_main(int argc, char **argv)
 
 int cli_scenario_option(const char *cmd, int ch, const char *arg, struct cli_scenario_args *a)
 {
-	char *end;
+	uint64_t seed;
 	int64_t until;
 	switch (ch) {
 	case 's':
-		errno = 0;
-		a->seed = strtoull(arg, &end, 0);
-		if (errno || *end || !*arg || arg[0] == '-')
-			return cli_usage_error(cmd, "--seed expects a whole number >= 0, not '%s'",
-					       arg);
+		if (cli_count_flag(cmd, "--seed", "a seed", arg, 0, UINT64_MAX, &seed))
+			return CLI_EXIT_USAGE;
+		a->seed = seed;
 		a->has_seed = true;
 		return 0;
 	case 'S':
 		a->sets[a->n_sets++] = arg;
 		return 0;
 	case 'u':
-		if (scenario_parse_duration(arg, &until) != 0)
-			return cli_usage_error(cmd,
-					       "--until expects a duration with a unit (e.g. 30s, "
-					       "1.5min, 500ms), not '%s'",
-					       arg);
+		if (cli_duration_flag(cmd, "--until", arg, &scenario_time_setting, &until))
+			return CLI_EXIT_USAGE;
 		a->until_ns = until;
 		return 0;
 	}

@@ -2,7 +2,6 @@
  * cmd_tui.c - `natsim tui [FILE]`: record a whole run of a scenario, then
  * step through it in an ncurses interface (app/tui.c over app/tui_model.c).
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,11 +61,9 @@ struct tui_cli {
 
 static int parse_seed(const char *arg, struct tui_cli *c)
 {
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(arg, &end, 0);
-	if (errno || *end || !*arg || arg[0] == '-')
-		return cli_usage_error("tui", "--seed expects a whole number >= 0, not '%s'", arg);
+	uint64_t v;
+	if (cli_count_flag("tui", "--seed", "a seed", arg, 0, UINT64_MAX, &v))
+		return CLI_EXIT_USAGE;
 	c->opt.has_seed = true;
 	c->opt.seed = v;
 	return 0;
@@ -90,11 +87,8 @@ static int parse_args(int argc, char **argv, struct tui_cli *c)
 			c->sets[c->n_sets++] = optarg;
 			break;
 		case 'u':
-			if (scenario_parse_duration(optarg, &c->opt.until_ns) != 0)
-				rc = cli_usage_error("tui",
-						     "--until expects a duration with a unit "
-						     "(e.g. 30s, 500ms), not '%s'",
-						     optarg);
+			rc = cli_duration_flag("tui", "--until", optarg, &scenario_time_setting,
+					       &c->opt.until_ns);
 			break;
 		case 'A':
 			c->cfg.ascii = c->opt.ascii = true;

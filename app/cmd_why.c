@@ -3,7 +3,6 @@
  * overrides give the same packet ids as natsim run) and tell one packet's
  * fate hop by hop (viz/why).
  */
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -43,7 +42,6 @@ int cmd_why_main(int argc, char **argv)
 	bool ascii = !cli_use_utf8(), have_id = false;
 	uint64_t id = 0;
 	int ch, rc = 0;
-	char *end;
 	a.sets = calloc((size_t)argc + 1, sizeof(*a.sets));
 	if (a.sets == NULL)
 		return CLI_EXIT_INTERNAL;
@@ -51,16 +49,9 @@ int cmd_why_main(int argc, char **argv)
 	optind = 1;
 	while (rc == 0 && (ch = getopt_long(argc, argv, ":s:u:p:", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'p':
-			errno = 0;
-			id = strtoull(optarg, &end, 10);
-			if (optarg[0] == '#')
-				id = strtoull(optarg + 1, &end, 10);
-			if (errno || *end || optarg[0] == '-' || optarg[0] == '\0')
-				rc = cli_usage_error("why",
-						     "--packet expects a packet id such as 42 "
-						     "(the #42 of the ladder), not '%s'",
-						     optarg);
+		case 'p': /* 42, or #42 as the ladder shows it */
+			rc = cli_count_flag("why", "--packet", "a packet id like 42 or #42",
+					    optarg + (optarg[0] == '#'), 0, UINT64_MAX, &id);
 			have_id = true;
 			break;
 		case 'A':

@@ -54,29 +54,6 @@ void daemon_timestamp(char *buf, size_t size)
 	snprintf(buf, size, "%s.%03ldZ", base, ts.tv_nsec / 1000000);
 }
 
-int daemon_parse_duration(const char *text, uint64_t *ns)
-{
-	char *end;
-	if (!text || !*text || *text == '-')
-		return -1;
-	double v = strtod(text, &end);
-	double unit = 1e9;
-	if (end == text || v < 0)
-		return -1;
-	if (strcmp(end, "ms") == 0)
-		unit = 1e6;
-	else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
-		unit = 60e9;
-	else if (strcmp(end, "h") == 0)
-		unit = 3600e9;
-	else if (*end && strcmp(end, "s") != 0)
-		return -1;
-	if (v * unit > 1e18)
-		return -1;
-	*ns = (uint64_t)(v * unit);
-	return 0;
-}
-
 int daemon_parse_endpoint(const char *text, struct p2p_endpoint *out)
 {
 	char buf[32];

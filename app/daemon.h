@@ -88,8 +88,6 @@ void daemon_random_fill(void *ctx, uint8_t *out, size_t len);
 /* ISO-8601 UTC wall clock with milliseconds: "2025-01-31T12:00:00.123Z". */
 void daemon_timestamp(char *buf, size_t size);
 
-/* "250ms", "2s", "1.5s", "1m" or a bare number of seconds. -1 if malformed. */
-int daemon_parse_duration(const char *text, uint64_t *ns);
 /* "a.b.c.d:port", or ":port" / "port" meaning 0.0.0.0:port. -1 if malformed. */
 int daemon_parse_endpoint(const char *text, struct p2p_endpoint *out);
 /* The IPv4 addresses of interfaces that are up (host order), loopback only if

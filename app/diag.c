@@ -282,9 +282,13 @@ static int print_source(const struct diagnostic *dg, FILE *out, size_t *caret_fr
 			i++;
 			continue;
 		}
-		if (s[i] >= 0x80 && (step = utf8_seq_len(s + i, dg->src_len - i)) > 0)
-			fwrite(s + i, 1, step, out);
-		else if (s[i] < 0x20 || s[i] >= 0x7f)
+		if (s[i] >= 0x80 && (step = utf8_seq_len(s + i, dg->src_len - i)) > 0) {
+			/* C1 controls (U+0080-U+009F): U+009B is CSI to some terminals. */
+			if (s[i] == 0xc2 && s[i + 1] < 0xa0)
+				fputc('?', out);
+			else
+				fwrite(s + i, 1, step, out);
+		} else if (s[i] < 0x20 || s[i] >= 0x7f)
 			fputc('?', out), step = 1;
 		else
 			fputc(s[i], out);

@@ -75,6 +75,45 @@ static int make_temp(const char *path, char *tmp, size_t size)
 	return mkstemp(tmp); /* mode 0600 (POSIX.1-2008) */
 }
 
+static const char *file_kind(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFCHR:
+		return "a character device";
+	case S_IFBLK:
+		return "a block device";
+	case S_IFIFO:
+		return "a fifo";
+	case S_IFSOCK:
+		return "a socket";
+	case S_IFDIR:
+		return "a folder";
+	case S_IFLNK:
+		return "a symbolic link";
+	}
+	return "not a plain file";
+}
+
+/* --force replaces a key file, nothing else: rename() would happily put a
+ * regular file in place of /dev/full or of a symbolic link's own entry.
+ * lstat, so that a link is judged itself and not its target. Absent: fine. */
+static int check_replaceable(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return KEYFILE_OK;
+		snprintf(err, errlen, "cannot check %s: %s", path, strerror(errno));
+		return KEYFILE_ERR_IO;
+	}
+	if (S_ISREG(st.st_mode))
+		return KEYFILE_OK;
+	snprintf(err, errlen,
+		 "%s is %s, not a regular file; --force only replaces an earlier key file", path,
+		 file_kind(st.st_mode));
+	return KEYFILE_ERR_NOT_FILE;
+}
+
 int keyfile_save(const char *path, const uint8_t seed[CRYPTO_SEED_SIZE], bool force, char *err,
 		 size_t errlen)
 {
@@ -88,9 +127,15 @@ int keyfile_save(const char *path, const uint8_t seed[CRYPTO_SEED_SIZE], bool fo
 		snprintf(err, errlen, "%s already exists; use --force to overwrite it", path);
 		return KEYFILE_ERR_EXISTS;
 	}
+	int checked = force ? check_replaceable(path, err, errlen) : KEYFILE_OK;
+	if (checked != KEYFILE_OK) {
+		sodium_memzero(text, sizeof(text));
+		return checked;
+	}
 	int fd = make_temp(path, tmp, sizeof(tmp));
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot create a file beside %s: %s", path, strerror(errno));
+		sodium_memzero(text, sizeof(text));
 		return KEYFILE_ERR_IO;
 	}
 	int rc = KEYFILE_OK;
@@ -100,6 +145,9 @@ int keyfile_save(const char *path, const uint8_t seed[CRYPTO_SEED_SIZE], bool fo
 	}
 	sodium_memzero(text, sizeof(text));
 	close(fd);
+	/* Again just before the rename: something may have appeared meanwhile. */
+	if (rc == KEYFILE_OK && force)
+		rc = check_replaceable(path, err, errlen);
 	if (rc == KEYFILE_OK) {
 		/* link() fails on an existing name: no race between check and create. */
 		int r = force ? rename(tmp, path) : link(tmp, path);

@@ -28,6 +28,7 @@ enum keyfile_error {
 	KEYFILE_ERR_MALFORMED = -3, /* no seed line, a bad line, or a second seed */
 	KEYFILE_ERR_MODE = -4,	    /* readable or writable by group or others */
 	KEYFILE_ERR_CRYPTO = -5,    /* libsodium could not start */
+	KEYFILE_ERR_NOT_FILE = -6,  /* save: something other than a regular file is at path */
 };
 
 /* A fresh random seed (libsodium randombytes_buf). */
@@ -36,7 +37,10 @@ int keyfile_generate(uint8_t seed[CRYPTO_SEED_SIZE]);
 /* Writes `seed` to `path` with mode 0600, atomically: a temporary file in the
  * same folder is renamed over (force) or linked to (no force: fails with
  * KEYFILE_ERR_EXISTS if `path` exists) the final name, so a reader never sees
- * half a key. On error, a sentence naming the file goes into err. */
+ * half a key. With force, only a regular file is replaced: a device, fifo,
+ * socket, folder or symbolic link at `path` gives KEYFILE_ERR_NOT_FILE and
+ * stays as it was. On any error `path` keeps what it held and no temporary
+ * file is left; a sentence naming the file goes into err. */
 int keyfile_save(const char *path, const uint8_t seed[CRYPTO_SEED_SIZE], bool force, char *err,
 		 size_t errlen);
 

@@ -19,6 +19,9 @@
  */
 #include "app/scenario.h"
 
+#include "model/packet.h" /* PACKET_MAX_SIZE, header sizes: how big a raw datagram can be */
+#include "p2p/agent.h"	  /* AGENT_NAME_MAX, AGENT_MAX_DATA: what a peer can register and send */
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -346,7 +349,7 @@ const struct scenario_nat *scenario_find_nat(const struct scenario *s, const cha
  */
 
 #define MSG_SIZE 320
-#define SHOW_MAX 48
+#define SHOW_MAX UNITS_SHOW_MAX
 
 /* A word made safe and short for a message: unprintable bytes become '?'. */
 struct shown {
@@ -356,13 +359,8 @@ struct shown {
 static struct shown show(const char *s, size_t len)
 {
 	struct shown r;
-	size_t n = len > SHOW_MAX ? SHOW_MAX : len, i;
 
-	for (i = 0; i < n; i++)
-		r.s[i] = (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7f ? s[i] : '?';
-	if (len > n)
-		memcpy(r.s + i, "...", 3), i += 3;
-	r.s[i] = '\0';
+	units_show(s, len, r.s); /* the same quoting as every units message */
 	return r;
 }
 
@@ -492,29 +490,11 @@ static int val_ports(const char *s, size_t len, int *out, char *msg)
 	return val_choice(s, len, ports_names, 3, "'preserve', 'sequential' or 'random'", out, msg);
 }
 
+/* A whole number 0..max (units_parse_count: decimal digits only). */
 static int val_u64(const char *s, size_t len, uint64_t max, const char *what, uint64_t *out,
 		   char *msg)
 {
-	uint64_t v = 0;
-
-	if (len == 0)
-		goto syntax;
-	for (size_t i = 0; i < len; i++) {
-		if (!isdigit((unsigned char)s[i]))
-			goto syntax;
-		unsigned d = (unsigned)(s[i] - '0');
-		if (v > (max - d) / 10) {
-			snprintf(msg, MSG_SIZE, "%s '%s' is out of range (0-%llu)", what,
-				 show(s, len).s, (unsigned long long)max);
-			return -1;
-		}
-		v = v * 10 + d;
-	}
-	*out = v;
-	return 0;
-syntax:
-	snprintf(msg, MSG_SIZE, "expected %s (a whole number), found '%s'", what, show(s, len).s);
-	return -1;
+	return units_read_count(what, s, len, 0, max, out, msg, MSG_SIZE) == UNITS_OK ? 0 : -1;
 }
 
 static int val_port(const char *s, size_t len, uint16_t *out, char *msg)
@@ -551,11 +531,16 @@ static int val_port_range(const char *s, size_t len, uint16_t *lo, uint16_t *hi,
 	return 0;
 }
 
-/* a.b.c.d, each part 0-255 in decimal. */
+/* a.b.c.d, each part 0-255 in decimal. Returns 0, -1 if it is not an
+ * address, or IPV4_LEADING_ZERO (with *out set to the decimal reading) if a
+ * part has a leading zero: inet_aton and many tools read 010 as octal 8,
+ * so the same text would mean two addresses. */
+#define IPV4_LEADING_ZERO (-2)
 static int ipv4_n(const char *s, size_t len, uint32_t *out)
 {
 	uint32_t ip = 0;
 	size_t i = 0;
+	bool zero = false;
 
 	for (int part = 0; part < 4; part++) {
 		unsigned v = 0, digits = 0;
@@ -565,6 +550,7 @@ static int ipv4_n(const char *s, size_t len, uint32_t *out)
 				return -1;
 			i++;
 		}
+		zero |= i + 1 < len && s[i] == '0' && isdigit((unsigned char)s[i + 1]);
 		while (i < len && isdigit((unsigned char)s[i]) && digits < 4) {
 			v = v * 10 + (unsigned)(s[i++] - '0');
 			digits++;
@@ -576,15 +562,33 @@ static int ipv4_n(const char *s, size_t len, uint32_t *out)
 	if (i != len)
 		return -1;
 	*out = ip;
-	return 0;
+	return zero ? IPV4_LEADING_ZERO : 0;
+}
+
+static void format_ip(uint32_t ip, char buf[16]);
+
+/* The message for an address written with a leading zero. */
+static void leading_zero_problem(const char *s, size_t len, uint32_t ip, char *msg)
+{
+	char canon[16];
+
+	format_ip(ip, canon);
+	snprintf(msg, MSG_SIZE,
+		 "'%s' has a part with a leading zero, which some tools read as octal; write %s",
+		 show(s, len).s, canon);
 }
 
 static int val_ipv4(const char *s, size_t len, uint32_t *out, char *msg)
 {
-	if (ipv4_n(s, len, out) == 0)
+	int rc = ipv4_n(s, len, out);
+
+	if (rc == 0)
 		return 0;
-	snprintf(msg, MSG_SIZE, "expected an IPv4 address like 192.0.2.1, found '%s'",
-		 show(s, len).s);
+	if (rc == IPV4_LEADING_ZERO)
+		leading_zero_problem(s, len, *out, msg);
+	else
+		snprintf(msg, MSG_SIZE, "expected an IPv4 address like 192.0.2.1, found '%s'",
+			 show(s, len).s);
 	return -1;
 }
 
@@ -593,114 +597,50 @@ static void format_ip(uint32_t ip, char buf[16])
 	snprintf(buf, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
 }
 
-static int duration_n(const char *s, size_t len, int64_t *ns)
-{
-	static const struct {
-		const char *unit;
-		uint64_t mult;
-	} units[] = {
-	    {"ns", 1}, {"us", 1000}, {"ms", 1000000}, {"s", 1000000000}, {"min", 60000000000},
-	};
-	uint64_t whole = 0, frac = 0, scale = 1, mult = 0;
-	bool big = false;
-	size_t i = 0;
-
-	if (len == 0 || !isdigit((unsigned char)s[0]))
-		return SCENARIO_DURATION_SYNTAX;
-	for (; i < len && isdigit((unsigned char)s[i]); i++) {
-		if (whole > (UINT64_MAX - 9) / 10)
-			big = true;
-		else
-			whole = whole * 10 + (uint64_t)(s[i] - '0');
-	}
-	if (i < len && s[i] == '.') {
-		if (++i >= len || !isdigit((unsigned char)s[i]))
-			return SCENARIO_DURATION_SYNTAX;
-		for (; i < len && isdigit((unsigned char)s[i]); i++) {
-			if (scale < 1000000000) {
-				frac = frac * 10 + (uint64_t)(s[i] - '0');
-				scale *= 10;
-			}
-		}
-	}
-	if (i == len)
-		return SCENARIO_DURATION_NO_UNIT;
-	for (size_t u = 0; u < COUNT(units); u++)
-		if (word_is(s + i, len - i, units[u].unit))
-			mult = units[u].mult;
-	if (!mult)
-		return SCENARIO_DURATION_BAD_UNIT;
-	if (big || whole > (uint64_t)INT64_MAX / mult)
-		return SCENARIO_DURATION_RANGE;
-	/* frac < scale <= 1e9 and mult % scale < 1e9: no overflow below. */
-	uint64_t total = whole * mult;
-	uint64_t frac_ns = frac * (mult / scale) + frac * (mult % scale) / scale;
-	if (total > (uint64_t)INT64_MAX - frac_ns)
-		return SCENARIO_DURATION_RANGE;
-	*ns = (int64_t)(total + frac_ns);
-	return SCENARIO_DURATION_OK;
-}
+/* The documented range of each duration setting (docs/scenario.md,
+ * "Ranges and limits"). Each bound has a reason: below a keepalive's 100 ms the run
+ * spends its time on keepalives (1ns never ended), a day is longer than any
+ * lesson needs, and 10 s of latency is already a satellite link gone wrong. */
+const struct units_setting scenario_time_setting = {
+    .what = "a time", .min_ns = 0, .max_ns = SCENARIO_MAX_TIME_NS};
+const struct units_setting scenario_keepalive_setting = {
+    .what = "a keepalive interval",
+    .min_ns = SCENARIO_KEEPALIVE_MIN_NS,
+    .max_ns = SCENARIO_KEEPALIVE_MAX_NS,
+    .zero_word = "off",
+    .zero_means = "no keepalives",
+};
+const struct units_setting scenario_latency_setting = {
+    .what = "a latency", .min_ns = 0, .max_ns = 10 * UNITS_NS_PER_S};
+const struct units_setting scenario_jitter_setting = {
+    .what = "a jitter", .min_ns = 0, .max_ns = 10 * UNITS_NS_PER_S};
+const struct units_setting scenario_nat_timeout_setting = {
+    .what = "a mapping timeout", .min_ns = UNITS_NS_PER_S, .max_ns = 24 * UNITS_NS_PER_H};
 
 int scenario_parse_duration(const char *s, int64_t *ns)
 {
 	if (!s || !ns)
 		return SCENARIO_DURATION_SYNTAX;
-	return duration_n(s, strlen(s), ns);
+	return units_parse_duration(s, strlen(s), ns);
 }
 
+/* A duration within its setting's range (or its zero word). */
+static int val_setting(const struct units_setting *set, const char *s, size_t len, int64_t *out,
+		       char *msg)
+{
+	return units_read_setting(set, s, len, out, msg, MSG_SIZE) == UNITS_OK ? 0 : -1;
+}
+
+/* A time since the start of the run (`at`, `by`). */
 static int val_duration(const char *s, size_t len, int64_t *out, char *msg)
 {
-	size_t i = 0;
-
-	switch (duration_n(s, len, out)) {
-	case SCENARIO_DURATION_OK:
-		return 0;
-	case SCENARIO_DURATION_NO_UNIT:
-		snprintf(msg, MSG_SIZE, "expected a duration with a unit (ms, s, min), found '%s'",
-			 show(s, len).s);
-		break;
-	case SCENARIO_DURATION_BAD_UNIT:
-		while (i < len && (isdigit((unsigned char)s[i]) || s[i] == '.'))
-			i++;
-		snprintf(msg, MSG_SIZE,
-			 "unknown unit '%s' in '%s'; the units are ns, us, ms, s "
-			 "and min",
-			 show(s + i, len - i).s, show(s, len).s);
-		break;
-	case SCENARIO_DURATION_RANGE:
-		snprintf(msg, MSG_SIZE, "duration '%s' is too long", show(s, len).s);
-		break;
-	default:
-		snprintf(msg, MSG_SIZE, "expected a duration like 20ms, 1.5s or 2min, found '%s'",
-			 show(s, len).s);
-		break;
-	}
-	return -1;
+	return val_setting(&scenario_time_setting, s, len, out, msg);
 }
 
-/* A keepalive interval: "off" (0) or a duration > 0. */
+/* A keepalive interval: "off" (0) or a duration in range. */
 static int val_keepalive(const char *s, size_t len, int64_t *out, char *msg)
 {
-	int64_t v;
-
-	if (word_is(s, len, "off")) {
-		*out = 0;
-		return 0;
-	}
-	if (val_duration(s, len, &v, msg) < 0) {
-		if (len > 0 && isalpha((unsigned char)s[0]))
-			snprintf(msg, MSG_SIZE, "expected a duration like 25s or 'off', found '%s'",
-				 show(s, len).s);
-		return -1;
-	}
-	if (v == 0) {
-		snprintf(msg, MSG_SIZE,
-			 "a keepalive interval must be longer than 0; write 'off' "
-			 "to turn keepalives off");
-		return -1;
-	}
-	*out = v;
-	return 0;
+	return val_setting(&scenario_keepalive_setting, s, len, out, msg);
 }
 
 /* "1%", "0.5%", "100%" -> a probability 0..1. */
@@ -745,7 +685,12 @@ static int val_prefix(const char *s, size_t len, uint32_t *ip, uint8_t *plen, bo
 	size_t n = slash ? (size_t)(slash - s) : len;
 	uint64_t bits = 32;
 
-	if (ipv4_n(s, n, ip) < 0) {
+	int rc = ipv4_n(s, n, ip);
+	if (rc == IPV4_LEADING_ZERO) {
+		leading_zero_problem(s, n, *ip, msg);
+		return -1;
+	}
+	if (rc < 0) {
 		snprintf(msg, MSG_SIZE, "expected an address or prefix like 10.0.0.0/8, found '%s'",
 			 show(s, len).s);
 		return -1;
@@ -931,6 +876,59 @@ static int lex_string(struct parser *p, size_t *i)
 	return push_token(p, TOK_STRING, start, *i - start);
 }
 
+/* The length of the UTF-8 sequence at s[0..len), or 0 if it is not one:
+ * no overlong forms, no surrogates, nothing past U+10FFFF (RFC 3629
+ * section 4). *cp gets the code point. */
+static size_t utf8_sequence(const unsigned char *s, size_t len, uint32_t *cp)
+{
+	static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
+	size_t n = 0;
+
+	if (s[0] < 0x80)
+		n = 1;
+	else if ((s[0] & 0xe0) == 0xc0)
+		n = 2;
+	else if ((s[0] & 0xf0) == 0xe0)
+		n = 3;
+	else if ((s[0] & 0xf8) == 0xf0)
+		n = 4;
+	if (n == 0 || n > len)
+		return 0;
+	uint32_t c = n == 1 ? s[0] : s[0] & (0x7fu >> n);
+	for (size_t k = 1; k < n; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[k] & 0x3fu);
+	}
+	if (c < min[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/* A scenario file is UTF-8 text, comments included: anything else would
+ * reach the terminal raw when a title, a note or a line is shown. C1
+ * control characters (U+0080-U+009F) are refused too: some terminals take
+ * U+009B as the start of a command, as they do ESC [. */
+static int check_utf8(struct parser *p)
+{
+	const unsigned char *s = (const unsigned char *)p->line;
+
+	for (size_t i = 0; i < p->line_len;) {
+		uint32_t cp = 0;
+		size_t n = utf8_sequence(s + i, p->line_len - i, &cp);
+
+		if (n == 0)
+			return err_loc(p, loc_span(p, i, 1),
+				       "invalid UTF-8 (byte 0x%02x); a scenario file is UTF-8 text",
+				       s[i]);
+		if (cp >= 0x80 && cp <= 0x9f)
+			return err_loc(p, loc_span(p, i, n), "control character U+%04X", cp);
+		i += n;
+	}
+	return 0;
+}
+
 /* Split the current line into tokens. */
 static int lex_line(struct parser *p)
 {
@@ -938,6 +936,8 @@ static int lex_line(struct parser *p)
 
 	p->n_toks = 0;
 	p->pos = 0;
+	if (check_utf8(p) < 0)
+		return -1;
 	while (i < p->line_len) {
 		unsigned char c = (unsigned char)p->line[i];
 
@@ -1058,6 +1058,14 @@ static char *save(struct parser *p, const char *s, size_t len)
 
 static int check_name(struct parser *p, const struct token *t, const char *s, size_t len)
 {
+	/* A host registers under its name, and the coordinator takes names of
+	 * 1 to AGENT_NAME_MAX - 1 bytes (p2p/coord.h): longer ones failed only
+	 * once running. Every name keeps to it, as names are shared. */
+	if (valid_name(s, len) && len > AGENT_NAME_MAX - 1)
+		return err_loc(p, t ? loc_of(p, t) : loc_of(p, NULL),
+			       "the name '%s' is %zu bytes long; a name is at most %d bytes, the "
+			       "longest a peer can register with the coordinator",
+			       show(s, len).s, len, AGENT_NAME_MAX - 1);
 	if (valid_name(s, len))
 		return 0;
 	return err_loc(p, t ? loc_of(p, t) : loc_of(p, NULL),
@@ -1096,6 +1104,13 @@ static int want_duration(struct parser *p, const char *what, int64_t *out)
 	return 0;
 }
 
+static int want_setting(struct parser *p, const char *what, const struct units_setting *set,
+			int64_t *out)
+{
+	WANT_VALUE(p, what, val_setting(set, ws, wl, out, msg));
+	return 0;
+}
+
 static int want_ip(struct parser *p, const char *what, uint32_t *out, struct scenario_loc *loc)
 {
 	WANT_VALUE(p, what, val_ipv4(ws, wl, out, msg));
@@ -1108,6 +1123,54 @@ static int want_port(struct parser *p, const char *what, uint16_t *out)
 {
 	WANT_VALUE(p, what, val_port(ws, wl, out, msg));
 	return 0;
+}
+
+/* A port something listens on: port 0 is no port there (to bind() it means
+ * "any free port"), so `coordinator ... port 0` is refused here, not at
+ * run time. `role` ends the message: "a coordinator's port". */
+static int want_listen_port(struct parser *p, const char *what, const char *role, uint16_t *out)
+{
+	if (want_port(p, what, out) < 0)
+		return -1;
+	if (*out == 0)
+		return err_at(p, &p->toks[p->pos - 1],
+			      "port 0 cannot be %s: it means 'any free port'; %s is 1-65535", role,
+			      role);
+	return 0;
+}
+
+/* An address a node's interface can have: a unicast one. The others are
+ * refused with what they are (RFC 6890 lists them all). */
+static int check_unicast(struct parser *p, uint32_t ip, struct scenario_loc loc)
+{
+	char buf[16];
+	const char *why = NULL;
+
+	if (ip >> 24 == 0)
+		why = "0.0.0.0/8 means 'this network' (RFC 1122 section 3.2.1.3)";
+	else if (ip >> 24 == 127)
+		why = "127.0.0.0/8 is loopback, which never leaves a host (RFC 1122 section "
+		      "3.2.1.3)";
+	else if (ip == UINT32_MAX)
+		why = "it is the limited broadcast address (RFC 919)";
+	else if (ip >> 28 == 14)
+		why = "224.0.0.0/4 is for multicast groups (RFC 5771), not interfaces";
+	else if (ip >> 28 == 15)
+		why = "240.0.0.0/4 is reserved (RFC 1112 section 4)";
+	if (!why)
+		return 0;
+	format_ip(ip, buf);
+	return err_loc(p, loc, "%s cannot be a node's address: %s", buf, why);
+}
+
+/* A node's own address: want_ip, then check_unicast. */
+static int want_node_ip(struct parser *p, const char *what, uint32_t *out, struct scenario_loc *loc)
+{
+	if (want_ip(p, what, out, NULL) < 0)
+		return -1;
+	if (loc)
+		*loc = loc_of(p, &p->toks[p->pos - 1]);
+	return check_unicast(p, *out, loc_of(p, &p->toks[p->pos - 1]));
 }
 
 static int want_on_off(struct parser *p, const char *what, int *out)
@@ -1163,6 +1226,27 @@ static int want_string(struct parser *p, const char *what, const char **out, siz
 	buf[n] = '\0';
 	*out = buf;
 	*out_len = n;
+	return 0;
+}
+
+/* The most a `send` (and so an `expect data`) can carry: one sealed agent
+ * message. And a `raw` payload: one UDP datagram in the largest packet the
+ * model builds. Past these the run failed with a cut-off reason. */
+#define SEND_MAX_BYTES ((size_t)AGENT_MAX_DATA)
+#define RAW_MAX_BYTES ((size_t)(PACKET_MAX_SIZE - IPV4_HEADER_MIN - UDP_HEADER_SIZE))
+
+/* want_string, for a text that must fit `max` bytes; `limit` says whose
+ * limit that is. */
+static int want_text_at_most(struct parser *p, const char *what, size_t max, const char *limit,
+			     const char **out, size_t *out_len)
+{
+	const struct token *t = peek(p);
+
+	if (want_string(p, what, out, out_len) < 0)
+		return -1;
+	if (*out_len > max)
+		return err_at(p, t, "the text is %zu bytes long; %s is at most %zu bytes", *out_len,
+			      limit, max);
 	return 0;
 }
 
@@ -1288,11 +1372,13 @@ static int parse_link_options(struct parser *p, const char *stmt, int64_t *laten
 	while (peek(p)) {
 		switch (next_option(p, &o)) {
 		case 0:
-			if (want_duration(p, "a duration after 'latency'", latency) < 0)
+			if (want_setting(p, "a duration after 'latency'", &scenario_latency_setting,
+					 latency) < 0)
 				return -1;
 			break;
 		case 1:
-			if (want_duration(p, "a duration after 'jitter'", jitter) < 0)
+			if (want_setting(p, "a duration after 'jitter'", &scenario_jitter_setting,
+					 jitter) < 0)
 				return -1;
 			break;
 		case 2:
@@ -1345,10 +1431,12 @@ static int parse_link(struct parser *p)
 static int parse_alternate(struct parser *p, struct scenario_coordinator *c, bool *alt_port)
 {
 	c->has_alternate = true;
-	if (want_ip(p, "the alternate IPv4 address after 'alternate'", &c->alt_ip, &c->alt_loc) < 0)
+	if (want_node_ip(p, "the alternate IPv4 address after 'alternate'", &c->alt_ip,
+			 &c->alt_loc) < 0)
 		return -1;
 	if (accept_kw(p, "port")) {
-		if (want_port(p, "a port after 'port'", &c->alt_port) < 0)
+		if (want_listen_port(p, "a port after 'port'", "a coordinator's port",
+				     &c->alt_port) < 0)
 			return -1;
 		*alt_port = true;
 	}
@@ -1369,7 +1457,8 @@ static int parse_coordinator_options(struct parser *p, struct scenario_coordinat
 	while (peek(p)) {
 		switch (next_option(p, &o)) {
 		case 0:
-			if (want_port(p, "a port after 'port'", &c->port) < 0)
+			if (want_listen_port(p, "a port after 'port'", "a coordinator's port",
+					     &c->port) < 0)
 				return -1;
 			break;
 		case 1:
@@ -1420,7 +1509,7 @@ static int parse_coordinator(struct parser *p)
 	c->relay = true;
 	p->s->coordinator = c;
 	if (want_kw(p, "at", "'at' after the coordinator's name") < 0 ||
-	    want_ip(p, "the coordinator's IPv4 address after 'at'", &c->ip, &c->ip_loc) < 0)
+	    want_node_ip(p, "the coordinator's IPv4 address after 'at'", &c->ip, &c->ip_loc) < 0)
 		return -1;
 	return parse_coordinator_options(p, c);
 }
@@ -1431,8 +1520,8 @@ static int parse_public_list(struct parser *p, struct scenario_nat *n)
 		if (n->n_public == SCENARIO_MAX_PUBLIC)
 			return err_at(p, peek(p), "a NAT has at most %d public addresses",
 				      SCENARIO_MAX_PUBLIC);
-		if (want_ip(p, "a public IPv4 address", &n->public_ip[n->n_public],
-			    &n->public_loc[n->n_public]) < 0)
+		if (want_node_ip(p, "a public IPv4 address", &n->public_ip[n->n_public],
+				 &n->public_loc[n->n_public]) < 0)
 			return -1;
 		n->n_public++;
 		/* A comma continues the list. */
@@ -1454,11 +1543,8 @@ static int parse_nat_range(struct parser *p, struct scenario_nat *n)
 
 static int parse_nat_timeout(struct parser *p, struct scenario_nat *n)
 {
-	if (want_duration(p, "a duration after 'timeout'", &n->timeout_ns) < 0)
-		return -1;
-	if (n->timeout_ns == 0)
-		return err_at(p, &p->toks[p->pos - 1], "a mapping timeout must be longer than 0");
-	return 0;
+	return want_setting(p, "a duration after 'timeout'", &scenario_nat_timeout_setting,
+			    &n->timeout_ns);
 }
 
 enum {
@@ -1479,17 +1565,18 @@ enum {
 /* `pooling paired|arbitrary` (RFC 4787 REQ-2) and `input drop|accept` (what
  * the router does with unsolicited packets to its own address): words whose
  * index is the model's enum value. */
+static const char *const nat_pooling_words[] = {"paired", "arbitrary"};
+static const char *const nat_input_words[] = {"drop", "accept"};
+
 static int parse_nat_word(struct parser *p, int opt, int *out)
 {
-	static const char *const pooling[] = {"paired", "arbitrary"};
-	static const char *const input[] = {"drop", "accept"};
-
 	if (opt == NAT_POOLING)
 		WANT_VALUE(p, "'paired' or 'arbitrary' after 'pooling'",
-			   val_choice(ws, wl, pooling, 2, "'paired' or 'arbitrary'", out, msg));
+			   val_choice(ws, wl, nat_pooling_words, 2, "'paired' or 'arbitrary'", out,
+				      msg));
 	else
 		WANT_VALUE(p, "'drop' or 'accept' after 'input'",
-			   val_choice(ws, wl, input, 2, "'drop' or 'accept'", out, msg));
+			   val_choice(ws, wl, nat_input_words, 2, "'drop' or 'accept'", out, msg));
 	return 0;
 }
 
@@ -1599,7 +1686,7 @@ static int parse_host_option(struct parser *p, struct scenario_host *h, int opt)
 			   val_keepalive(ws, wl, &h->keepalive_ns, msg));
 		return 0;
 	case HOST_PORT:
-		if (want_port(p, "a port after 'port'", &port) < 0)
+		if (want_listen_port(p, "a port after 'port'", "an agent's port", &port) < 0)
 			return -1;
 		h->port = port;
 		return 0;
@@ -1631,7 +1718,7 @@ static int parse_host(struct parser *p)
 	h->port = SCENARIO_UNSET;
 	h->host_candidates = SCENARIO_UNSET;
 	if (want_kw(p, "at", "'at' after the host's name") < 0 ||
-	    want_ip(p, "the host's IPv4 address after 'at'", &h->ip, NULL) < 0)
+	    want_node_ip(p, "the host's IPv4 address after 'at'", &h->ip, NULL) < 0)
 		return -1;
 	h->ip_loc = loc_of(p, &p->toks[p->pos - 1]);
 	while (peek(p)) {
@@ -1683,7 +1770,7 @@ static int parse_forward(struct parser *p)
 	if (at_kw(p, "tcp"))
 		return err_at(p, peek(p), "only 'udp' forwards are supported");
 	if (want_kw(p, "udp", "'udp' after the NAT's name") < 0 ||
-	    want_port(p, "the external port after 'udp'", &f.port) < 0)
+	    want_listen_port(p, "the external port after 'udp'", "a forwarded port", &f.port) < 0)
 		return -1;
 	f.port_loc = loc_of(p, &p->toks[p->pos - 1]);
 	if (want_kw(p, "to", "'to' after the port") < 0 ||
@@ -1691,6 +1778,10 @@ static int parse_forward(struct parser *p)
 		0 ||
 	    want_end(p, "forward") < 0)
 		return -1;
+	if (host_port == 0)
+		return err_at(p, &p->toks[p->pos - 1],
+			      "port 0 cannot be a forward's target: the host listens on a port "
+			      "1-65535");
 	f.host_port = host_port == SCENARIO_UNSET ? f.port : (uint16_t)host_port;
 	PUSH(p->s->forwards, p->s->n_forwards, p->pr->cap_forwards, slot);
 	if (!slot)
@@ -1840,8 +1931,13 @@ static int want_endpoint(struct parser *p, const char *what, bool port_optional,
 			return err_at(p, t, "%s", msg);
 		ep->port = v;
 	}
-	if (ipv4_n(s, n, &ep->ip) == 0)
+	int rc = ipv4_n(s, n, &ep->ip);
+	if (rc == 0)
 		return 0;
+	if (rc == IPV4_LEADING_ZERO) {
+		leading_zero_problem(s, n, ep->ip, msg);
+		return err_at(p, t, "%s", msg);
+	}
 	if (n > 0 && isdigit((unsigned char)s[0]))
 		return err_at(p, t, "'%s' is not an IPv4 address", show(s, n).s);
 	if (check_name(p, t, s, n) < 0)
@@ -1867,7 +1963,8 @@ static int act_connect(struct parser *p, struct scenario_action *a)
 	    want_name(p, "a host name after 'to'", &a->peer) < 0)
 		return -1;
 	if (a->kind == SCENARIO_ACT_SEND)
-		return want_string(p, "the quoted text to send", &a->text, &a->text_len);
+		return want_text_at_most(p, "the quoted text to send", SEND_MAX_BYTES,
+					 "a message between peers", &a->text, &a->text_len);
 	return 0;
 }
 
@@ -1937,12 +2034,16 @@ static int act_raw(struct parser *p, struct scenario_action *a)
 	    want_kw(p, "to", "'to' after the source port") < 0 ||
 	    want_endpoint(p, "an endpoint like 192.0.2.1:3478 after 'to'", false, &a->dst) < 0)
 		return -1;
-	return want_string(p, "the quoted payload", &a->text, &a->text_len);
+	return want_text_at_most(p, "the quoted payload", RAW_MAX_BYTES, "a raw datagram's payload",
+				 &a->text, &a->text_len);
 }
 
 static int act_note(struct parser *p, struct scenario_action *a)
 {
-	return want_string(p, "a quoted text after 'note'", &a->text, &a->text_len);
+	/* The runner copies a note into a fixed line of the trace: a longer one
+	 * would be cut, maybe inside a UTF-8 character. */
+	return want_text_at_most(p, "a quoted text after 'note'", SCENARIO_NOTE_MAX,
+				 "a note (one line of the timeline)", &a->text, &a->text_len);
 }
 
 static int (*const action_parsers[])(struct parser *, struct scenario_action *) = {
@@ -2138,7 +2239,8 @@ static int exp_data(struct parser *p, struct scenario_expect *e)
 		return -1;
 	if (accept_kw(p, "from") && want_name(p, "a host name after 'from'", &e->peer) < 0)
 		return -1;
-	if (want_string(p, "the quoted text expected (or 'from HOST')", &e->text, &e->text_len) < 0)
+	if (want_text_at_most(p, "the quoted text expected (or 'from HOST')", SEND_MAX_BYTES,
+			      "a message between peers", &e->text, &e->text_len) < 0)
 		return -1;
 	return exp_by_only(p, e);
 }
@@ -2831,7 +2933,8 @@ struct scenario *scenario_load(const char *path, struct diag *diags)
 /* ----------------------------------------------------------------- --set */
 
 static const char *const nat_keys[] = {
-    "preset", "mapping", "filtering", "ports", "timeout", "hairpinning", "inbound-refresh",
+    "preset",	   "mapping",	      "filtering", "ports", "timeout",
+    "hairpinning", "inbound-refresh", "pooling",   "input", "forwards",
 };
 static const char *const host_keys[] = {"firewall", "keepalive", "host-candidates"};
 static const char *const internet_keys[] = {"latency", "jitter", "loss"};
@@ -2853,8 +2956,26 @@ static int override_key(const char *key, size_t klen, const char *const *keys, s
 	return -1;
 }
 
-static int override_nat(struct scenario_nat *n, const char *key, size_t klen, const char *v,
-			size_t vlen, char *msg)
+/* `--set NAT.forwards=off`: the world without the NAT's port forwards (the
+ * one way to show that a lesson's forward is what lets a packet in). */
+static int override_forwards(struct scenario *s, const struct scenario_nat *n, const char *v,
+			     size_t vlen, char *msg)
+{
+	static const char *const off[] = {"off"};
+	int unused;
+	size_t kept = 0;
+
+	if (val_choice(v, vlen, off, 1, "'off'", &unused, msg) < 0)
+		return -1;
+	for (size_t i = 0; i < s->n_forwards; i++)
+		if (strcmp(s->forwards[i].nat.name, n->name) != 0)
+			s->forwards[kept++] = s->forwards[i];
+	s->n_forwards = kept;
+	return 0;
+}
+
+static int override_nat(struct scenario *s, struct scenario_nat *n, const char *key, size_t klen,
+			const char *v, size_t vlen, char *msg)
 {
 	char owner[96];
 	int64_t timeout;
@@ -2881,18 +3002,22 @@ static int override_nat(struct scenario_nat *n, const char *key, size_t klen, co
 		n->has_ports |= rc == 0;
 		return rc;
 	case 4:
-		if (val_duration(v, vlen, &timeout, msg) < 0)
+		if (val_setting(&scenario_nat_timeout_setting, v, vlen, &timeout, msg) < 0)
 			return -1;
-		if (timeout == 0) {
-			snprintf(msg, MSG_SIZE, "a mapping timeout must be longer than 0");
-			return -1;
-		}
 		n->timeout_ns = timeout;
 		return 0;
 	case 5:
 		return val_on_off(v, vlen, &n->hairpinning, msg);
 	case 6:
 		return val_on_off(v, vlen, &n->inbound_refresh, msg);
+	case 7:
+		return val_choice(v, vlen, nat_pooling_words, 2, "'paired' or 'arbitrary'",
+				  &n->pooling, msg);
+	case 8:
+		return val_choice(v, vlen, nat_input_words, 2, "'drop' or 'accept'", &n->input,
+				  msg);
+	case 9:
+		return override_forwards(s, n, v, vlen, msg);
 	}
 	return -1;
 }
@@ -2921,10 +3046,10 @@ static int override_internet(struct scenario_internet *in, const char *key, size
 
 	switch (override_key(key, klen, internet_keys, COUNT(internet_keys), "'internet'", msg)) {
 	case 0:
-		rc = val_duration(v, vlen, &in->latency_ns, msg);
+		rc = val_setting(&scenario_latency_setting, v, vlen, &in->latency_ns, msg);
 		break;
 	case 1:
-		rc = val_duration(v, vlen, &in->jitter_ns, msg);
+		rc = val_setting(&scenario_jitter_setting, v, vlen, &in->jitter_ns, msg);
 		break;
 	case 2:
 		rc = val_percent(v, vlen, &in->loss, msg);
@@ -2989,7 +3114,7 @@ static int override_apply(struct scenario *s, const char *arg, size_t klen, cons
 		return override_internet(&s->internet, key, klen, v, vlen, msg);
 	for (size_t i = 0; i < s->n_nats; i++)
 		if (word_is(arg, nlen, s->nats[i].name))
-			return override_nat(&s->nats[i], key, klen, v, vlen, msg);
+			return override_nat(s, &s->nats[i], key, klen, v, vlen, msg);
 	for (size_t i = 0; i < s->n_hosts; i++)
 		if (word_is(arg, nlen, s->hosts[i].name))
 			return override_host(&s->hosts[i], key, klen, v, vlen, msg);

@@ -7,8 +7,11 @@
  *
  * This module only reads text into the structs below and checks that they
  * make sense (names exist and have the right kind, no duplicate names or
- * addresses, no NAT 'behind' cycle, numbers in range). It depends on nothing
- * but diag: addresses are plain uint32_t IPv4 in host byte order, times are
+ * addresses, no NAT 'behind' cycle, numbers and durations in their documented
+ * ranges, names and texts within what the protocol carries, UTF-8 text). It
+ * depends on diag and units (the one reader of numbers and durations), and
+ * takes protocol limits as constants from p2p/agent.h and model/packet.h:
+ * addresses are plain uint32_t IPv4 in host byte order, times are
  * int64_t nanoseconds, names and texts are strings. The world builder and the
  * runner turn it into a simulation.
  *
@@ -36,12 +39,14 @@
 #include <stdint.h>
 
 #include "app/diag.h"
+#include "app/units.h"
 
 #define SCENARIO_UNSET (-1)
 #define SCENARIO_MAX_PUBLIC 4	       /* public addresses per NAT (model's NAT_MAX_PUBLIC) */
 #define SCENARIO_COORDINATOR_PORT 3478 /* STUN's port */
 #define SCENARIO_MAX_ERRORS 100	       /* a parse gives up after this many errors */
 #define SCENARIO_MAX_FILE (16u << 20)  /* scenario_load refuses larger files */
+#define SCENARIO_NOTE_MAX 300	       /* bytes of a `note`: one line of the timeline */
 
 /* Where something is in the file: 1-based line and column (bytes), and the
  * length of the token in bytes. line 0 = not from the file (--set). */
@@ -347,18 +352,33 @@ int scenario_report(const struct scenario *s, struct diag *d, enum diag_severity
 		    const struct scenario_loc *loc, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* The statuses of app/units.h's duration reader, under the names this
+ * header has always used. */
 enum scenario_duration_status {
-	SCENARIO_DURATION_OK = 0,
-	SCENARIO_DURATION_SYNTAX = -1,	 /* not a number (empty, sign, letters first...) */
-	SCENARIO_DURATION_NO_UNIT = -2,	 /* a bare number: "5" */
-	SCENARIO_DURATION_BAD_UNIT = -3, /* "5sec" */
-	SCENARIO_DURATION_RANGE = -4,	 /* does not fit int64_t nanoseconds */
+	SCENARIO_DURATION_OK = UNITS_OK,
+	SCENARIO_DURATION_SYNTAX = UNITS_SYNTAX,     /* not a number (sign, letters, 0x1p3...) */
+	SCENARIO_DURATION_NO_UNIT = UNITS_NO_UNIT,   /* a bare number: "5" */
+	SCENARIO_DURATION_BAD_UNIT = UNITS_BAD_UNIT, /* "5sec" */
+	SCENARIO_DURATION_RANGE = UNITS_TOO_BIG,     /* does not fit int64_t nanoseconds */
+	SCENARIO_DURATION_TOO_FINE = UNITS_TOO_FINE, /* not whole nanoseconds: "0.5ns" */
 };
 
-/* Parse a duration with a unit: "20ms", "1.5s", "2min", "250us", "10ns".
- * Fractions below a nanosecond are dropped. Returns SCENARIO_DURATION_OK and
- * sets *ns, or a negative status (and leaves *ns alone). */
+/* Parse a duration with a unit: "20ms", "1.5s", "2min", "250us", "10ns",
+ * "1h" (units_parse_duration). Returns SCENARIO_DURATION_OK and sets *ns,
+ * or a negative status (and leaves *ns alone). */
 int scenario_parse_duration(const char *s, int64_t *ns);
+
+/* The range of every duration setting of the language (docs/scenario.md,
+ * "Ranges and limits"), for the command-line flags that take the same values. A time
+ * (`at`, `by`, --until, --at, --from, --to) is 0 to SCENARIO_MAX_TIME_NS. */
+#define SCENARIO_MAX_TIME_NS (24 * UNITS_NS_PER_H)
+#define SCENARIO_KEEPALIVE_MIN_NS (100 * UNITS_NS_PER_MS) /* also natsim peer --keepalive */
+#define SCENARIO_KEEPALIVE_MAX_NS UNITS_NS_PER_H
+extern const struct units_setting scenario_time_setting;	/* at, by */
+extern const struct units_setting scenario_keepalive_setting;	/* keepalive */
+extern const struct units_setting scenario_latency_setting;	/* latency */
+extern const struct units_setting scenario_jitter_setting;	/* jitter */
+extern const struct units_setting scenario_nat_timeout_setting; /* nat ... timeout */
 
 /* Apply a command-line override "NAME.KEY=VALUE" (--set), e.g.
  * "home.preset=symmetric", "alice.keepalive=off", "internet.loss=2%",

@@ -499,18 +499,16 @@ static bool prompt(struct tui *t, const char *label, char *buf, size_t size)
 	}
 }
 
-/* "1.5s", "300ms", or a bare number of seconds. */
+/* "1.5s", "300ms", or a bare number of seconds: read by app/units, so
+ * "nan" or "1e400" is refused here as everywhere (strtod let a NaN reach an
+ * integer cast). */
 static bool parse_time(const char *s, int64_t *ns)
 {
+	char with_unit[64];
 	int rc = scenario_parse_duration(s, ns);
-	if (rc == SCENARIO_DURATION_NO_UNIT) {
-		char *end;
-		double v = strtod(s, &end);
-		if (*end || v < 0 || v > 9e9)
-			return false;
-		*ns = (int64_t)(v * 1e9);
-		return true;
-	}
+	if (rc == SCENARIO_DURATION_NO_UNIT &&
+	    (size_t)snprintf(with_unit, sizeof(with_unit), "%ss", s) < sizeof(with_unit))
+		rc = scenario_parse_duration(with_unit, ns);
 	return rc == SCENARIO_DURATION_OK;
 }
 

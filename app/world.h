@@ -16,6 +16,11 @@
  *   - the coordinator holds its primary and alternate addresses (RFC 5780) on
  *     two interfaces of one host.
  * Every host gets an agent (the real p2p code) on its port (default 5000).
+ *
+ * Map: docs/architecture.md, "The layers", says what app/ may use and how
+ * today's flat folder differs from DESIGN.md's rooms. "Life of a packet"
+ * step 0 shows how world_build() and app/simdrive.c set up the path; step 12
+ * lists the trace observers app/ subscribes.
  */
 #ifndef NATSIM_APP_WORLD_H
 #define NATSIM_APP_WORLD_H

@@ -14,6 +14,12 @@
  * announces itself on the trace (TRACE_NODE, TRACE_LINK), so renderers can
  * draw the topology from the trace alone. Announcing at creation would be too
  * early: a node's description (its addresses, its NAT) is only known later.
+ *
+ * Map: docs/architecture.md follows one packet through this layer, from
+ * "Life of a packet" step 3 (host) to step 11 (firewall).
+ * node_drop()/node_dropf() appear in "How a drop's reason becomes words
+ * today". node_ops.prefetch and link_prefetch() are speed machinery, marked
+ * there.
  */
 #ifndef NATSIM_MODEL_NET_H
 #define NATSIM_MODEL_NET_H

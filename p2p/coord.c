@@ -392,8 +392,8 @@ struct coord *coord_new(const struct coord_config *cfg)
 	c->cfg = *cfg;
 	if (c->cfg.max_peers == 0)
 		c->cfg.max_peers = DEFAULT_MAX_PEERS;
-	if (c->cfg.max_peers > (1u << 24))
-		c->cfg.max_peers = 1u << 24;
+	if (c->cfg.max_peers > COORD_MAX_PEERS)
+		c->cfg.max_peers = COORD_MAX_PEERS;
 	if (c->cfg.peer_timeout_ns == 0)
 		c->cfg.peer_timeout_ns = DEFAULT_PEER_TIMEOUT;
 	if (c->cfg.session_reuse_ns == 0)

@@ -136,6 +136,9 @@ struct coord_counters {
 	size_t peers; /* live registrations */
 };
 
+/* The most registrations a coordinator holds; a larger max_peers is lowered to it. */
+#define COORD_MAX_PEERS (1u << 24)
+
 struct coord_config {
 	struct p2p_endpoint primary;   /* where peers reach us */
 	bool has_alternate;            /* RFC 5780: alternate ip and port */
@@ -148,7 +151,7 @@ struct coord_config {
 	uint64_t binding_interval_ns;
 	bool disable_relay;            /* refuse every RELAY (a lesson: no fallback) */
 	const char *software;          /* SOFTWARE for Binding answers, or NULL */
-	size_t max_peers;              /* 0: 100000 */
+	size_t max_peers;              /* 0: 100000; at most COORD_MAX_PEERS */
 	uint64_t peer_timeout_ns;      /* silence before a registration expires; 0: 180 s */
 	uint64_t session_reuse_ns;     /* CONNECTs for a pair within this reuse its session
 					  id (simultaneous connects, retransmissions); 0: 5 s */

@@ -15,7 +15,9 @@ char *p2p_endpoint_format(const struct p2p_endpoint *ep, char *buf, size_t size)
 	return buf;
 }
 
-/* Reads 1 to `max_digits` decimal digits no larger than `limit`; advances *p. */
+/* Reads 1 to `max_digits` decimal digits no larger than `limit`; advances *p.
+ * A leading zero ("001") is refused: inet_aton and many tools read it as octal,
+ * so "192.168.001.010" means different addresses to different programs. */
 static int parse_decimal(const char **p, unsigned max_digits, unsigned long limit,
 			 unsigned long *out)
 {
@@ -28,7 +30,7 @@ static int parse_decimal(const char **p, unsigned max_digits, unsigned long limi
 		s++;
 		n++;
 	}
-	if (n == 0 || v > limit || (*s >= '0' && *s <= '9'))
+	if (n == 0 || v > limit || (*s >= '0' && *s <= '9') || (n > 1 && **p == '0'))
 		return -1;
 	*p = s;
 	*out = v;

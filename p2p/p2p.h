@@ -8,6 +8,11 @@
  * around the same objects.
  *
  * Addresses are IPv4 in host byte order.
+ *
+ * Map: docs/architecture.md, "Life of a packet". Step 1 shows which agent
+ * function writes a datagram (write_check in agent.c); step 2 shows how
+ * app/simdrive.c drains it into a simulated socket. The agent's speed
+ * machinery is listed under "Speed machinery on the path".
  */
 #ifndef NATSIM_P2P_H
 #define NATSIM_P2P_H
@@ -58,7 +63,8 @@ static inline bool p2p_endpoint_equal(const struct p2p_endpoint *a, const struct
 #define P2P_ENDPOINT_STRLEN 22
 char *p2p_endpoint_format(const struct p2p_endpoint *ep, char *buf, size_t size);
 
-/* Parses "a.b.c.d:port" (port required). Returns 0, or -1 if malformed. */
+/* Parses "a.b.c.d:port" (port required; no leading zeros, which some tools
+ * read as octal). Returns 0, or -1 if malformed. */
 int p2p_endpoint_parse(const char *text, struct p2p_endpoint *out);
 
 #endif

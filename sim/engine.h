@@ -18,6 +18,12 @@
  * not be cancelled and rescheduled on every refresh: schedule once, and when
  * the event fires compare the real deadline with engine_now() and re-arm if it
  * moved (lazy re-arm).
+ *
+ * Map: docs/architecture.md follows one packet through the code. Its step 5,
+ * "Engine", shows a packet's arrival running as an event here; step 12,
+ * "Trace", shows the bus the engine owns. The prefetch pipeline
+ * (engine_set_prefetcher) is marked there as speed machinery that a first
+ * reading may skip.
  */
 #ifndef NATSIM_SIM_ENGINE_H
 #define NATSIM_SIM_ENGINE_H

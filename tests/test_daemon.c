@@ -612,9 +612,12 @@ static void test_flood(void **state)
 			uint64_t give_up = now_ms() + 200;
 			while (highest + FLOOD_WINDOW < i && now_ms() < give_up)
 				answers += drain_answers(fd, sizes, i + 1, 5, &bindings, &highest);
+			/* One clock reading: read twice, the second could pass `due`
+			 * and the difference would wrap to weeks of sleep. */
 			uint64_t due = t0 + (uint64_t)i * FLOOD_US_EACH / 1000;
-			if (now_ms() < due)
-				sleep_ms((unsigned)(due - now_ms()));
+			uint64_t now = now_ms();
+			if (now < due)
+				sleep_ms((unsigned)(due - now));
 		}
 	}
 	answers += drain_answers(fd, sizes, FLOOD_COUNT, 300, &bindings, &highest);

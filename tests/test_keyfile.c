@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <errno.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -109,6 +112,118 @@ static void test_refuses_overwrite(void **state)
 	assert_memory_equal(back, b, 32);
 }
 
+/* How many entries the fixture's folder holds besides . and ..: a failed
+ * save must leave no temporary file behind. */
+static int count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* --force replaces a regular file only: a fifo, a device node, a folder or a
+ * symbolic link at PATH is refused and left exactly as it was (issue 12 #16:
+ * keygen once turned /dev/full into a regular file). */
+static void test_force_refuses_non_regular(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t seed[32] = {5};
+	char err[512], fifo[160], dev[160], dir[160], link_path[160], target[160];
+	struct stat st;
+	snprintf(fifo, sizeof(fifo), "%s/fifo", f->dir);
+	snprintf(dev, sizeof(dev), "%s/null", f->dir);
+	snprintf(dir, sizeof(dir), "%s/folder", f->dir);
+	snprintf(link_path, sizeof(link_path), "%s/link", f->dir);
+	snprintf(target, sizeof(target), "%s/target", f->dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	write_text(target, "keep me\n", 0600);
+	assert_int_equal(symlink(target, link_path), 0);
+	/* A character device like /dev/null (1,3), made here, never in /dev:
+	 * only root may create one. */
+	bool have_dev = mknod(dev, S_IFCHR | 0600, makedev(1, 3)) == 0;
+	int before = count_entries(f->dir);
+
+	const struct {
+		const char *path;
+		const char *kind;
+		mode_t type;
+	} table[] = {
+	    {fifo, "a fifo", S_IFIFO},
+	    {dir, "a folder", S_IFDIR},
+	    {link_path, "a symbolic link", S_IFLNK},
+	    {dev, "a character device", S_IFCHR},
+	};
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		if (table[i].type == S_IFCHR && !have_dev)
+			continue;
+		err[0] = '\0';
+		assert_int_equal(keyfile_save(table[i].path, seed, true, err, sizeof(err)),
+				 KEYFILE_ERR_NOT_FILE);
+		assert_non_null(strstr(err, table[i].path));
+		assert_non_null(strstr(err, table[i].kind));
+		assert_non_null(strstr(err, "not a regular file"));
+		assert_int_equal(lstat(table[i].path, &st), 0);
+		assert_int_equal(st.st_mode & S_IFMT, table[i].type);
+	}
+	if (have_dev) {
+		assert_int_equal(lstat(dev, &st), 0);
+		assert_int_equal(major(st.st_rdev), 1);
+		assert_int_equal(minor(st.st_rdev), 3);
+	}
+	assert_int_equal(count_entries(f->dir), before); /* no temporary file left */
+	/* The symbolic link's target is untouched too. */
+	FILE *fp = fopen(target, "r");
+	char text[32] = {0};
+	assert_non_null(fp);
+	assert_non_null(fgets(text, sizeof(text), fp));
+	fclose(fp);
+	assert_string_equal(text, "keep me\n");
+}
+
+/* Replacing a regular file goes through a temporary file in the same folder:
+ * afterwards only the key is there, with mode 0600 whatever the old mode. */
+static void test_force_replaces_regular_file(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t seed[32] = {6}, back[32];
+	char err[512];
+	struct stat st;
+	write_text(f->path, "old\n", 0644);
+	assert_int_equal(keyfile_save(f->path, seed, true, err, sizeof(err)), KEYFILE_OK);
+	assert_int_equal(count_entries(f->dir), 1);
+	assert_int_equal(stat(f->path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(keyfile_load(f->path, back, err, sizeof(err)), KEYFILE_OK);
+	assert_memory_equal(back, seed, 32);
+}
+
+/* A failure before the rename leaves the old file as it was: here the
+ * folder cannot hold the temporary file (its name is too long). */
+static void test_failure_keeps_old_content(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t b[32] = {2};
+	char err[512], longer[400], text[32] = {0};
+	/* A file name of 250 bytes exists; NAME.tmpXXXXXX (260) cannot. */
+	snprintf(longer, sizeof(longer), "%s/%0250d", f->dir, 0);
+	write_text(longer, "old key\n", 0600);
+	assert_int_equal(keyfile_save(longer, b, true, err, sizeof(err)), KEYFILE_ERR_IO);
+	assert_non_null(strstr(err, "cannot create a file beside"));
+	FILE *fp = fopen(longer, "r");
+	assert_non_null(fp);
+	assert_non_null(fgets(text, sizeof(text), fp));
+	fclose(fp);
+	assert_string_equal(text, "old key\n");
+	assert_int_equal(count_entries(f->dir), 1);
+}
+
 static void test_missing_file(void **state)
 {
 	struct fixture *f = *state;
@@ -184,6 +299,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_mode_0600, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_public_keys_in_comments, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_refuses_overwrite, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_force_refuses_non_regular, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_force_replaces_regular_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_failure_keeps_old_content, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_world_readable_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),

@@ -531,7 +531,8 @@ static const struct {
     {"internet latency 20\n",
      "t.nsim:1:18: error: expected a duration with a unit (ms, s, min), found '20'"},
     {"internet latency 20sec\n",
-     "t.nsim:1:18: error: unknown unit 'sec' in '20sec'; the units are ns, us, ms, s and min"},
+     "t.nsim:1:18: error: unknown unit 'sec' in '20sec'; the units are ns, us, ms, s, min and "
+     "h"},
     {"internet latency fast\n",
      "t.nsim:1:18: error: expected a duration like 20ms, 1.5s or 2min, found 'fast'"},
     {"internet latency\n",
@@ -566,8 +567,8 @@ static const struct {
     {"host a at 1.2.3.4 firewall yes public\n",
      "t.nsim:1:28: error: expected 'on' or 'off', found 'yes'"},
     {"host a at 1.2.3.4 public keepalive 0s\n",
-     "t.nsim:1:36: error: a keepalive interval must be longer than 0; write 'off' to turn "
-     "keepalives off"},
+     "t.nsim:1:36: error: '0s' is out of range: a keepalive interval is from 100ms to 1h, or "
+     "'off' for no keepalives"},
     {"nat n preset full-cones public 1.2.3.4\n",
      "t.nsim:1:14: error: expected a preset: full-cone, restricted-cone, "
      "port-restricted-cone or symmetric, found 'full-cones'; did you mean 'full-cone'?"},
@@ -824,9 +825,31 @@ static void test_durations(void **state)
 	    {"0.5min", SCENARIO_DURATION_OK, 30000000000},
 	    {"250us", SCENARIO_DURATION_OK, 250000},
 	    {"10ns", SCENARIO_DURATION_OK, 10},
-	    {"1.5ns", SCENARIO_DURATION_OK, 1},
+	    {"1.5ns", SCENARIO_DURATION_TOO_FINE, 0},
+	    {"0.5ns", SCENARIO_DURATION_TOO_FINE, 0},
+	    {"0.1ns", SCENARIO_DURATION_TOO_FINE, 0},
+	    {"1.000000000000000000000001s", SCENARIO_DURATION_TOO_FINE, 0},
+	    {"1.000000000000000000000000s", SCENARIO_DURATION_OK, 1000000000},
+	    {"0.0000001ms", SCENARIO_DURATION_TOO_FINE, 0},
+	    {"1.5us", SCENARIO_DURATION_OK, 1500},
+	    {"2h", SCENARIO_DURATION_OK, 7200000000000},
+	    {"0.25h", SCENARIO_DURATION_OK, 900000000000},
+	    {"0.0000000000001h", SCENARIO_DURATION_TOO_FINE, 0},
+	    {"0.000000000001h", SCENARIO_DURATION_TOO_FINE, 0},
+	    {"0.0000000000025h", SCENARIO_DURATION_OK, 9},
+	    {"2562047h", SCENARIO_DURATION_OK, 9223369200000000000},
+	    {"2562048h", SCENARIO_DURATION_RANGE, 0},
+	    {"0x1p3s", SCENARIO_DURATION_SYNTAX, 0},
+	    {"0x10", SCENARIO_DURATION_SYNTAX, 0},
+	    {"1e3ms", SCENARIO_DURATION_SYNTAX, 0},
+	    {"nan", SCENARIO_DURATION_SYNTAX, 0},
+	    {"inf", SCENARIO_DURATION_SYNTAX, 0},
+	    {"nans", SCENARIO_DURATION_SYNTAX, 0},
+	    {" 1s", SCENARIO_DURATION_SYNTAX, 0},
+	    {"2m", SCENARIO_DURATION_BAD_UNIT, 0},
 	    {"0.000000001s", SCENARIO_DURATION_OK, 1},
-	    {"1.0000000019s", SCENARIO_DURATION_OK, 1000000001},
+	    {"1.0000000019s", SCENARIO_DURATION_TOO_FINE, 0},
+	    {"1.000000001s", SCENARIO_DURATION_OK, 1000000001},
 	    {"0.001ms", SCENARIO_DURATION_OK, 1000},
 	    {"9223372036854775807ns", SCENARIO_DURATION_OK, INT64_MAX},
 	    {"9223372036854775808ns", SCENARIO_DURATION_RANGE, 0},
@@ -839,8 +862,8 @@ static void test_durations(void **state)
 	    {"1.5", SCENARIO_DURATION_NO_UNIT, 0},
 	    {"5sec", SCENARIO_DURATION_BAD_UNIT, 0},
 	    {"5S", SCENARIO_DURATION_BAD_UNIT, 0},
-	    {"5 s", SCENARIO_DURATION_BAD_UNIT, 0},
-	    {"5ms5", SCENARIO_DURATION_BAD_UNIT, 0},
+	    {"5 s", SCENARIO_DURATION_SYNTAX, 0},
+	    {"5ms5", SCENARIO_DURATION_SYNTAX, 0},
 	    {"", SCENARIO_DURATION_SYNTAX, 0},
 	    {"s", SCENARIO_DURATION_SYNTAX, 0},
 	    {"-1s", SCENARIO_DURATION_SYNTAX, 0},
@@ -886,6 +909,16 @@ static void test_overrides(void **state)
 	assert_int_equal(isp->hairpinning, 0);
 	assert_int_equal(scenario_set_override(s, "isp.inbound-refresh=on", d), 0);
 	assert_int_equal(isp->inbound_refresh, 1);
+	assert_int_equal(scenario_set_override(s, "isp.pooling=arbitrary", d), 0);
+	assert_int_equal(isp->pooling, 1);
+	assert_int_equal(scenario_set_override(s, "isp.input=accept", d), 0);
+	assert_int_equal(isp->input, 1);
+	/* forwards=off takes away that NAT's forwards, and only those. */
+	size_t forwards = s->n_forwards;
+	assert_int_equal(scenario_set_override(s, "isp.forwards=off", d), 0);
+	assert_int_equal(s->n_forwards, forwards);
+	assert_int_equal(scenario_set_override(s, "lab.forwards=off", d), 0);
+	assert_int_equal(s->n_forwards, forwards - 2);
 	assert_int_equal(scenario_set_override(s, "alice.firewall=off", d), 0);
 	assert_int_equal(alice->firewall, 0);
 	assert_int_equal(scenario_set_override(s, "alice.keepalive=off", d), 0);
@@ -914,12 +947,31 @@ static void test_overrides(void **state)
 		      "seed=N"},
 	    {"isp.mapin=EI", "--set 'isp.mapin=EI': unknown key 'mapin' for NAT 'isp'; did you "
 			     "mean 'mapping'? (the keys are preset, mapping, filtering, ports, "
-			     "timeout, hairpinning, inbound-refresh)"},
+			     "timeout, hairpinning, inbound-refresh, pooling, input, forwards)"},
+	    {"isp.forwards=on", "--set 'isp.forwards=on': expected 'off', found 'on'"},
+	    {"isp.pooling=pair", "--set 'isp.pooling=pair': expected 'paired' or 'arbitrary', "
+				 "found 'pair'; did you mean 'paired'?"},
 	    {"isp.preset=cone", "--set 'isp.preset=cone': expected a preset: full-cone, "
 				"restricted-cone, port-restricted-cone or symmetric, found "
 				"'cone'"},
-	    {"isp.timeout=0s", "--set 'isp.timeout=0s': a mapping timeout must be longer than "
-			       "0"},
+	    {"isp.timeout=0s", "--set 'isp.timeout=0s': '0s' is out of range: a mapping timeout "
+			       "is from 1s to 24h"},
+	    {"isp.timeout=nan", "--set 'isp.timeout=nan': expected a duration like 20ms, 1.5s or "
+				"2min, found 'nan'"},
+	    {"alice.keepalive=1ns", "--set 'alice.keepalive=1ns': '1ns' is out of range: a "
+				    "keepalive interval is from 100ms to 1h, or 'off' for no "
+				    "keepalives"},
+	    {"alice.keepalive=1us", "--set 'alice.keepalive=1us': '1us' is out of range: a "
+				    "keepalive interval is from 100ms to 1h, or 'off' for no "
+				    "keepalives"},
+	    {"alice.keepalive=0x1p3s", "--set 'alice.keepalive=0x1p3s': expected a duration like "
+				       "20ms, 1.5s or 2min, found '0x1p3s'"},
+	    {"internet.latency=11s", "--set 'internet.latency=11s': '11s' is out of range: a "
+				     "latency is from 0s to 10s"},
+	    {"internet.jitter=0.5ns", "--set 'internet.jitter=0.5ns': duration '0.5ns' is not a "
+				      "whole number of nanoseconds, the finest step of natsim's "
+				      "clock"},
+	    {"seed=0x10", "--set 'seed=0x10': expected a seed (a whole number), found '0x10'"},
 	    {"isp.timeout=30", "--set 'isp.timeout=30': expected a duration with a unit (ms, s, "
 			       "min), found '30'"},
 	    {"alice.keepalive=never", "--set 'alice.keepalive=never': expected a duration like "
@@ -1189,6 +1241,275 @@ static void test_fuzz_extremes(void **state)
 	diag_free(d);
 }
 
+/* Issue 12 items 15, 18 and 19: inputs that passed the parser and then
+ * broke a run (or meant something other than they seemed). Each must be
+ * refused with the exact first message at the exact line:col. */
+#define A16 "aaaaaaaaaaaaaaaa"
+#define NAME64 A16 A16 A16 A16
+static const struct {
+	const char *text;
+	const char *want;
+} bad_inputs[] = {
+    /* #15: every duration setting has a range */
+    {"host a at 1.2.3.4 public keepalive 1ns\n",
+     "t.nsim:1:36: error: '1ns' is out of range: a keepalive interval is from 100ms to 1h, or "
+     "'off' for no keepalives"},
+    {"coordinator c at 192.0.2.1\nhost a at 1.2.3.4 public\nat 1s keepalive a 1us\n",
+     "t.nsim:3:19: error: '1us' is out of range: a keepalive interval is from 100ms to 1h, or "
+     "'off' for no keepalives"},
+    {"internet latency 11s\n",
+     "t.nsim:1:18: error: '11s' is out of range: a latency is from 0s to 10s"},
+    {"internet jitter 10001ms\n",
+     "t.nsim:1:17: error: '10001ms' is out of range: a jitter is from 0s to 10s"},
+    {"host a at 1.2.3.4 public\nlink a latency 20s\n",
+     "t.nsim:2:16: error: '20s' is out of range: a latency is from 0s to 10s"},
+    {"nat n preset full-cone public 2.2.2.2 timeout 500ms\n",
+     "t.nsim:1:47: error: '500ms' is out of range: a mapping timeout is from 1s to 24h"},
+    {"nat n preset full-cone public 2.2.2.2 timeout 25h\n",
+     "t.nsim:1:47: error: '25h' is out of range: a mapping timeout is from 1s to 24h"},
+    {"at 25h note \"x\"\n", "t.nsim:1:4: error: '25h' is out of range: a time is from 0s to 24h"},
+    {"expect a and b direct by 1441min\n",
+     "t.nsim:1:26: error: '1441min' is out of range: a time is from 0s to 24h"},
+    /* #17: one duration reader, strict about its form */
+    {"at 0x1p3s note \"x\"\n",
+     "t.nsim:1:4: error: expected a duration like 20ms, 1.5s or 2min, found '0x1p3s'"},
+    {"at nan note \"x\"\n",
+     "t.nsim:1:4: error: expected a duration like 20ms, 1.5s or 2min, found 'nan'"},
+    {"internet latency 1e3ms\n",
+     "t.nsim:1:18: error: expected a duration like 20ms, 1.5s or 2min, found '1e3ms'"},
+    {"at 2m note \"x\"\n", "t.nsim:1:4: error: unknown unit 'm' in '2m'; the units are ns, us, "
+			   "ms, s, min and h (minutes are 'min')"},
+    /* #18: protocol limits (texts: test_protocol_limits) */
+    {"host " NAME64 " at 1.2.3.4 public\n",
+     "t.nsim:1:6: error: the name '" A16 A16 A16 "...' is 64 bytes long; a name is at most 63 "
+     "bytes, the longest a peer can register with the coordinator"},
+    {"nat " NAME64 " preset full-cone public 2.2.2.2\n",
+     "t.nsim:1:5: error: the name '" A16 A16 A16 "...' is 64 bytes long; a name is at most 63 "
+     "bytes, the longest a peer can register with the coordinator"},
+    /* #19: questionable input */
+    {"nat n preset full-cone public 2.2.2.2\nhost a at 192.168.001.005 behind n\n",
+     "t.nsim:2:11: error: '192.168.001.005' has a part with a leading zero, which some tools "
+     "read as octal; write 192.168.1.5"},
+    {"rule a input drop from 010.0.0.0/8\n",
+     "t.nsim:1:24: error: '010.0.0.0' has a part with a leading zero, which some tools read as "
+     "octal; write 10.0.0.0"},
+    {"at 1s raw a from 5 to 010.0.0.1:9 \"x\"\n",
+     "t.nsim:1:23: error: '010.0.0.1' has a part with a leading zero, which some tools read as "
+     "octal; write 10.0.0.1"},
+    {"host a at 0.0.0.0 public\n",
+     "t.nsim:1:11: error: 0.0.0.0 cannot be a node's address: 0.0.0.0/8 means 'this network' "
+     "(RFC 1122 section 3.2.1.3)"},
+    {"host a at 255.255.255.255 public\n",
+     "t.nsim:1:11: error: 255.255.255.255 cannot be a node's address: it is the limited "
+     "broadcast address (RFC 919)"},
+    {"host a at 224.0.0.1 public\n",
+     "t.nsim:1:11: error: 224.0.0.1 cannot be a node's address: 224.0.0.0/4 is for multicast "
+     "groups (RFC 5771), not interfaces"},
+    {"host a at 127.0.0.1 public\n",
+     "t.nsim:1:11: error: 127.0.0.1 cannot be a node's address: 127.0.0.0/8 is loopback, which "
+     "never leaves a host (RFC 1122 section 3.2.1.3)"},
+    {"host a at 240.0.0.1 public\n",
+     "t.nsim:1:11: error: 240.0.0.1 cannot be a node's address: 240.0.0.0/4 is reserved (RFC "
+     "1112 section 4)"},
+    {"nat n preset full-cone public 2.2.2.2,239.1.1.1\n",
+     "t.nsim:1:39: error: 239.1.1.1 cannot be a node's address: 224.0.0.0/4 is for multicast "
+     "groups (RFC 5771), not interfaces"},
+    {"coordinator c at 0.1.2.3\n",
+     "t.nsim:1:18: error: 0.1.2.3 cannot be a node's address: 0.0.0.0/8 means 'this network' "
+     "(RFC 1122 section 3.2.1.3)"},
+    {"coordinator c at 192.0.2.1 alternate 255.255.255.255\n",
+     "t.nsim:1:38: error: 255.255.255.255 cannot be a node's address: it is the limited "
+     "broadcast address (RFC 919)"},
+    {"coordinator c at 192.0.2.1 port 0\n",
+     "t.nsim:1:33: error: port 0 cannot be a coordinator's port: it means 'any free port'; a "
+     "coordinator's port is 1-65535"},
+    {"coordinator c at 192.0.2.1 alternate 192.0.2.2 port 0\n",
+     "t.nsim:1:53: error: port 0 cannot be a coordinator's port: it means 'any free port'; a "
+     "coordinator's port is 1-65535"},
+    {"host a at 1.2.3.4 public port 0\n",
+     "t.nsim:1:31: error: port 0 cannot be an agent's port: it means 'any free port'; an "
+     "agent's port is 1-65535"},
+    {"forward n udp 0 to a\n",
+     "t.nsim:1:15: error: port 0 cannot be a forwarded port: it means 'any free port'; a "
+     "forwarded port is 1-65535"},
+    {"forward n udp 80 to a:0\n",
+     "t.nsim:1:21: error: port 0 cannot be a forward's target: the host listens on a port "
+     "1-65535"},
+    {"at 0.1ns note \"x\"\n", "t.nsim:1:4: error: duration '0.1ns' is not a whole number of "
+			      "nanoseconds, the finest step of natsim's clock"},
+    {"at 1.0000000001s note \"x\"\n",
+     "t.nsim:1:4: error: duration '1.0000000001s' is not a whole number of nanoseconds, the "
+     "finest step of natsim's clock"},
+    {"title \"caf\xe9\"\n",
+     "t.nsim:1:11: error: invalid UTF-8 (byte 0xe9); a scenario file is UTF-8 text"},
+    {"seed 1 # \xff\n", "t.nsim:1:10: error: invalid UTF-8 (byte 0xff); a scenario file is "
+			"UTF-8 text"},
+    {"host a\xff at 1.2.3.4 public\n",
+     "t.nsim:1:7: error: invalid UTF-8 (byte 0xff); a scenario file is UTF-8 text"},
+    {"title \"\xc0\xaf\"\n", /* an overlong '/' */
+     "t.nsim:1:8: error: invalid UTF-8 (byte 0xc0); a scenario file is UTF-8 text"},
+    {"title \"\xed\xa0\x80\"\n", /* a UTF-16 surrogate */
+     "t.nsim:1:8: error: invalid UTF-8 (byte 0xed); a scenario file is UTF-8 text"},
+    {"title \"\xf4\x90\x80\x80\"\n", /* past U+10FFFF */
+     "t.nsim:1:8: error: invalid UTF-8 (byte 0xf4); a scenario file is UTF-8 text"},
+    {"title \"\xe2\x82\"\n", /* cut short */
+     "t.nsim:1:8: error: invalid UTF-8 (byte 0xe2); a scenario file is UTF-8 text"},
+    {"title \"a\xc2\x9b"
+     "31m\"\n", /* CSI: a terminal command */
+     "t.nsim:1:9: error: control character U+009B"},
+};
+
+static void test_bad_inputs(void **state)
+{
+	(void)state;
+	size_t bad = 0;
+
+	for (size_t i = 0; i < sizeof(bad_inputs) / sizeof(bad_inputs[0]); i++)
+		bad += !expect_error(bad_inputs[i].text, bad_inputs[i].want);
+	assert_int_equal(bad, 0);
+}
+
+/* A statement with one value `v` (printf %s) in it parses, or fails. */
+static bool parses_with(const char *fmt, const char *v)
+{
+	char text[512];
+	struct diag *d = diag_new();
+
+	snprintf(text, sizeof(text), fmt, v);
+	struct scenario *s = scenario_parse(text, strlen(text), "t.nsim", d);
+	bool ok = s != NULL;
+	scenario_free(s);
+	diag_free(d);
+	return ok;
+}
+
+/* Every duration setting accepts its documented bounds (docs/scenario.md,
+ * "Ranges and limits") and refuses one nanosecond past them, in the file and in
+ * --set alike. */
+static void test_setting_ranges(void **state)
+{
+	(void)state;
+	static const struct {
+		const struct units_setting *set;
+		int64_t min_ns, max_ns; /* as documented */
+		const char *fmt;
+		const char *set_key; /* the same setting through --set, or NULL */
+	} table[] = {
+	    {&scenario_keepalive_setting, MS(100), SEC(3600),
+	     "host a at 1.2.3.4 public keepalive %s\n", "alice.keepalive"},
+	    {&scenario_keepalive_setting, MS(100), SEC(3600),
+	     "coordinator c at 192.0.2.1\nhost a at 1.2.3.4 public\nat 1s keepalive a %s\n", NULL},
+	    {&scenario_latency_setting, 0, SEC(10), "internet latency %s\n", "internet.latency"},
+	    {&scenario_latency_setting, 0, SEC(10), "host a at 1.2.3.4 public\nlink a latency %s\n",
+	     NULL},
+	    {&scenario_jitter_setting, 0, SEC(10), "internet jitter %s\n", "internet.jitter"},
+	    {&scenario_nat_timeout_setting, SEC(1), SEC(86400),
+	     "nat n preset full-cone public 2.2.2.2 timeout %s\n", "isp.timeout"},
+	    {&scenario_time_setting, 0, SEC(86400), "at %s note \"x\"\n", NULL},
+	    {&scenario_time_setting, 0, SEC(86400),
+	     "host a at 1.1.1.1 public\nhost b at 1.1.1.2 public\nexpect a and b direct by %s\n",
+	     NULL},
+	};
+	struct scenario *w = parse_ok(world);
+	struct diag *d = diag_new();
+	char v[64], arg[128];
+
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		const char *key = table[i].set_key;
+		assert_int_equal(table[i].set->min_ns, table[i].min_ns);
+		assert_int_equal(table[i].set->max_ns, table[i].max_ns);
+		for (int k = 0; k < 4; k++) {
+			/* the bounds pass, one nanosecond past them fails */
+			int64_t ns = k == 0   ? table[i].min_ns
+				     : k == 1 ? table[i].max_ns
+				     : k == 2 ? table[i].max_ns + 1
+					      : table[i].min_ns - 1;
+			bool ok = k < 2;
+			if (ns < 0)
+				continue;
+			if (ok)
+				units_format_duration(ns, v, sizeof(v));
+			else
+				snprintf(v, sizeof(v), "%lldns", (long long)ns);
+			assert_true(parses_with(table[i].fmt, v) == ok);
+			snprintf(arg, sizeof(arg), "%s=%s", key ? key : "", v);
+			assert_true(!key || (scenario_set_override(w, arg, d) == 0) == ok);
+		}
+	}
+	assert_true(parses_with("host a at 1.2.3.4 public keepalive %s\n", "off"));
+	assert_int_equal(SCENARIO_MAX_TIME_NS, SEC(86400));
+	diag_free(d);
+	scenario_free(w);
+}
+
+/* Texts are checked against what the protocol can carry: a `send` (and so an
+ * `expect data`) against AGENT_MAX_DATA, a `raw` payload against one UDP
+ * datagram in a 1500-byte packet. Escapes count as the bytes they stand for. */
+static void test_protocol_limits(void **state)
+{
+	(void)state;
+	static const char world_text[] = "coordinator c at 192.0.2.1\nhost a at 1.1.1.1 public\n"
+					 "host b at 1.1.1.2 public\n";
+	static const struct {
+		const char *head;
+		size_t max;
+		const char *unit; /* what one byte of text is written as */
+		const char *want;
+	} table[] = {
+	    {"at 1s send a to b \"", 1200, "x",
+	     "t.nsim:4:19: error: the text is 1201 bytes long; a message between peers is at most "
+	     "1200 bytes"},
+	    {"at 1s send a to b \"", 1200, "\\n",
+	     "t.nsim:4:19: error: the text is 1201 bytes long; a message between peers is at most "
+	     "1200 bytes"},
+	    {"at 1s raw a from 5 to 1.1.1.2:9 \"", 1472, "x",
+	     "t.nsim:4:33: error: the text is 1473 bytes long; a raw datagram's payload is at most "
+	     "1472 bytes"},
+	    {"at 1s note \"", 300, "z",
+	     "t.nsim:4:12: error: the text is 301 bytes long; a note (one line of the timeline) "
+	     "is at most 300 bytes"},
+	    {"expect data at b \"", 1200, "y",
+	     "t.nsim:4:18: error: the text is 1201 bytes long; a message between peers is at most "
+	     "1200 bytes"},
+	};
+	size_t cap = 8192;
+	char *text = malloc(cap);
+
+	assert_non_null(text);
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		for (size_t n = table[i].max; n <= table[i].max + 1; n++) {
+			size_t used =
+			    (size_t)snprintf(text, cap, "%s%s", world_text, table[i].head);
+			for (size_t k = 0; k < n; k++)
+				used +=
+				    (size_t)snprintf(text + used, cap - used, "%s", table[i].unit);
+			snprintf(text + used, cap - used, "\"\n");
+			if (n == table[i].max) {
+				struct scenario *s = parse_ok(text);
+				scenario_free(s);
+			} else {
+				assert_true(expect_error(text, table[i].want));
+			}
+		}
+	}
+	free(text);
+	/* A name of 63 bytes, the longest allowed, is fine. */
+	struct scenario *s = parse_ok("host " A16 A16 A16 "aaaaaaaaaaaaaaa at 1.2.3.4 public\n");
+	assert_int_equal(strlen(s->hosts[0].name), 63);
+	scenario_free(s);
+}
+
+/* Valid UTF-8 in strings and comments stays welcome. */
+static void test_utf8_text(void **state)
+{
+	(void)state;
+	struct scenario *s =
+	    parse_ok("title \"caf\xc3\xa9 \xe2\x86\x94 na\xc3\xafve \xf0\x9f\x98\x80\"\n"
+		     "# \xe2\x9c\x93 comment\n");
+	assert_string_equal(s->title, "caf\xc3\xa9 \xe2\x86\x94 na\xc3\xafve \xf0\x9f\x98\x80");
+	scenario_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1210,6 +1531,10 @@ int main(void)
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_mutation_fuzz),
 	    cmocka_unit_test(test_fuzz_extremes),
+	    cmocka_unit_test(test_bad_inputs),
+	    cmocka_unit_test(test_setting_ranges),
+	    cmocka_unit_test(test_protocol_limits),
+	    cmocka_unit_test(test_utf8_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -34,7 +34,45 @@ static const char *const tokens[] = {
 	"10s", "cut", "restore", "reboot", "set", "raw", "from", "to", "0", "65535", "65536",
 	"\"", "#", ":", ",", "255.255.255.255", "0.0.0.0", "alice", "bob", "home", "coord",
 	"forward", "udp", "rule", "policy", "drop", "accept", "input", "forward", "keepalive",
-	"off", "on", "timeout", "1ns", "range", "1-1", "hairpinning", "\n", "\t", "-", "\\"};
+	"off", "on", "timeout", "1ns", "range", "1-1", "hairpinning", "\n", "\t", "-", "\\",
+	/* inputs that once broke natsim (issue 12 items 15-19) */
+	"1us", "0.5ns", "0x1p3s", "nan", "1e3ms", "2m", "25h", "192.168.001.005", "224.0.0.1",
+	"127.0.0.1", "port 0", "\xff", "\xc2\x9b", "\xed\xa0\x80",
+	"hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh"};
+
+/* Whole scenarios that once broke natsim (issue 12 items 15, 18, 19), mutated
+ * like the bundled ones: keepalive 1ns never ended, a 64-byte host name and a
+ * 1201-byte send failed only at run time. */
+static const char *const broken_seeds[] = {
+	"coordinator coord at 192.0.2.10\nnat home preset full-cone public 203.0.113.7\n"
+	"host alice at 192.168.1.5 behind home keepalive 1ns\n"
+	"host bob at 198.51.100.9 public keepalive 1us\n"
+	"at 0s register alice\nat 0s register bob\nat 1s connect alice to bob\n"
+	"at 2s keepalive bob 0.5ns\nexpect alice and bob direct by 3s\n",
+	"coordinator coord at 192.0.2.10 port 0 alternate 255.255.255.255\n"
+	"nat home preset symmetric public 224.0.0.1 timeout 0x1p3s\n"
+	"host hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh at 192.168.001.005 "
+	"behind home port 0\n"
+	"host bob at 0.0.0.0 public\nforward home udp 0 to bob:0\n"
+	"at 0.1ns note \"caf\xe9 \xc2\x9b" "31m\"\nat 25h register bob\n",
+	NULL, /* a send of AGENT_MAX_DATA + 1 bytes, made in send_seed() */
+};
+
+/* Two hosts, and one send of AGENT_MAX_DATA + 1 bytes. */
+static char *send_seed(void)
+{
+	static const char head[] = "coordinator coord at 192.0.2.10\nhost a at 198.51.100.1 public\n"
+				   "host b at 198.51.100.2 public\nat 0s register a\n"
+				   "at 0s register b\nat 1s connect a to b\nat 2s send a to b \"";
+	size_t n = sizeof(head) - 1, text = 1201;
+	char *s = malloc(n + text + 3);
+	if (!s)
+		return NULL;
+	memcpy(s, head, n);
+	memset(s + n, 'x', text);
+	memcpy(s + n + text, "\"\n", 3);
+	return s;
+}
 
 static char *read_file(const char *path, size_t *len)
 {
@@ -115,6 +153,12 @@ static void test_mutated_scenarios_end_cleanly(void **state)
 	}
 	closedir(dir);
 	assert_true(n >= 5);
+	for (size_t i = 0; i < sizeof(broken_seeds) / sizeof(broken_seeds[0]) && n < 64; i++) {
+		originals[n] = broken_seeds[i] ? strdup(broken_seeds[i]) : send_seed();
+		assert_non_null(originals[n]);
+		lens[n] = strlen(originals[n]);
+		n++;
+	}
 
 	struct rng r;
 	rng_seed(&r, 20261125);

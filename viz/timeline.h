@@ -18,6 +18,10 @@
  *
  * Renderers read the trace and nothing else (DESIGN.md); output goes to the
  * FILE* the caller gives.
+ *
+ * Map: docs/architecture.md, "Life of a packet" step 13, shows how a drop
+ * record becomes a timeline line. See also "How a drop's reason becomes
+ * words today", and "-v and why: the same path, two views" for viz/why.c.
  */
 #ifndef NATSIM_VIZ_TIMELINE_H
 #define NATSIM_VIZ_TIMELINE_H

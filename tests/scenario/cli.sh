@@ -30,9 +30,9 @@ contains "$err" "unknown command 'frobnicate'" "unknown command message"
 expect_exit 2 "unknown flag" -- "$natsim" run --frobnicate
 contains "$err" "unknown option '--frobnicate'" "unknown flag message"
 expect_exit 2 "bad --seed" -- "$natsim" run --seed banana
-contains "$err" "--seed expects a whole number" "bad seed message"
+contains "$err" "--seed: expected a seed (a whole number), found 'banana'" "bad seed message"
 expect_exit 2 "bad --until" -- "$natsim" run --until 5
-contains "$err" "--until expects a duration with a unit" "bad until message"
+contains "$err" "--until: expected a duration with a unit (ms, s, min), found '5'" "bad until message"
 expect_exit 2 "missing value" -- "$natsim" run --seed
 contains "$err" "needs a value" "missing value message"
 expect_exit 2 "bad --format" -- "$natsim" matrix --format xml
@@ -133,5 +133,96 @@ expect_exit 0 "matrix json" -- "$natsim" matrix --format json
 contains "$out" '"outcome": "direct"' "json outcome"
 expect_exit 0 "matrix text" -- "$natsim" matrix
 contains "$out" "symmetric" "text grid"
+
+# ---- Issue 12 items 15-19: inputs that used to break natsim ----
+# keygen --force replaces a regular file only (item 16): it once renamed its
+# file over /dev/full. A fifo and a device node made here stand in for /dev.
+mkfifo "$tmp/fifo"
+expect_exit 2 "keygen --force over a fifo" -- "$natsim" keygen -o "$tmp/fifo" --force
+contains "$err" "$tmp/fifo is a fifo, not a regular file" "keygen names what is there"
+checks=$((checks + 1))
+[ -p "$tmp/fifo" ] || fail "keygen --force replaced the fifo"
+if mknod "$tmp/null" c 1 3 2>/dev/null; then
+	expect_exit 2 "keygen --force over a device" -- "$natsim" keygen -o "$tmp/null" --force
+	contains "$err" "is a character device, not a regular file" "keygen refuses a device"
+	checks=$((checks + 1))
+	[ -c "$tmp/null" ] || fail "keygen --force replaced the device node"
+fi
+checks=$((checks + 1))
+[ -z "$(ls "$tmp" | grep "\.tmp")" ] || fail "keygen left a temporary file: $(ls "$tmp")"
+printf 'old\n' >"$tmp/old.key"
+expect_exit 0 "keygen --force over a key file" -- "$natsim" keygen -o "$tmp/old.key" --force
+contains "$(cat "$tmp/old.key")" "seed " "keygen replaced the regular file"
+
+# One duration and number reader for every flag (item 17): NaN, bare numbers,
+# hex floats and overflow are refused with the flag named, exit status 2.
+expect_exit 2 "peer --timeout nan" -- "$natsim" peer --name a --coord 127.0.0.1:3478 --timeout nan
+contains "$err" "natsim peer: --timeout: expected a duration like 25s or '0', found 'nan'" "peer nan"
+expect_exit 2 "coord --peer-timeout nan" -- "$natsim" coord --listen 127.0.0.1:3478 --peer-timeout nan
+contains "$err" "natsim coord: --peer-timeout: expected a duration like 20ms, 1.5s or 2min, found 'nan'" "coord nan"
+expect_exit 2 "peer --timeout 5" -- "$natsim" peer --name a --coord 127.0.0.1:3478 --timeout 5
+contains "$err" "--timeout: expected a duration with a unit (ms, s, min), found '5'" "bare number"
+expect_exit 2 "peer --keepalive 0x1p3" -- "$natsim" peer --name a --coord 127.0.0.1:3478 --keepalive 0x1p3
+contains "$err" "--keepalive: expected a duration like 20ms, 1.5s or 2min, found '0x1p3'" "hex float"
+expect_exit 2 "peer --keepalive 1ns" -- "$natsim" peer --name a --coord 127.0.0.1:3478 --keepalive 1ns
+contains "$err" "'1ns' is out of range: a keepalive interval is from 100ms to 1h, or '0' for no keepalives" "peer keepalive range"
+expect_exit 2 "peer --linger 2m" -- "$natsim" peer --name a --coord 127.0.0.1:3478 --linger 2m
+contains "$err" "unknown unit 'm' in '2m'; the units are ns, us, ms, s, min and h (minutes are 'min')" "2m"
+expect_exit 2 "peer --port 65536" -- "$natsim" peer --name a --coord 127.0.0.1:3478 --port 65536
+contains "$err" "--port: a port '65536' is out of range (0-65535)" "peer port range"
+expect_exit 2 "coord --max-peers huge" -- "$natsim" coord --listen 127.0.0.1:3478 --max-peers 99999999999999999999
+contains "$err" "--max-peers: a number of peers '99999999999999999999' is out of range (1-16777216)" "max-peers not clamped"
+expect_exit 2 "run --seed 0x10" -- "$natsim" run --seed 0x10
+contains "$err" "--seed: expected a seed (a whole number), found '0x10'" "seed is decimal"
+expect_exit 2 "run --until 25h" -- "$natsim" run --until 25h
+contains "$err" "--until: '25h' is out of range: a time is from 0s to 24h" "until range"
+expect_exit 2 "run --until 0.5ns" -- "$natsim" run --until 0.5ns
+contains "$err" "--until: duration '0.5ns' is not a whole number of nanoseconds" "until too fine"
+expect_exit 2 "run --at inf" -- "$natsim" run --tables --at inf
+contains "$err" "natsim run: --at: expected a duration like 20ms, 1.5s or 2min, found 'inf'" "at inf"
+expect_exit 2 "run --width 1e3" -- "$natsim" run --ladder --width 1e3
+contains "$err" "--width: expected a width in columns (a whole number), found '1e3'" "width"
+expect_exit 2 "why --packet -1" -- "$natsim" why --packet -1
+contains "$err" "--packet: expected a packet id like 42 or #42 (a whole number), found '-1'" "why packet"
+expect_exit 2 "flow --to nan" -- "$natsim" flow -o "$tmp/f.svg" --to nan
+contains "$err" "natsim flow: --to: expected a duration" "flow to"
+expect_exit 2 "tui --until -1s" -- "$natsim" tui --until -1s
+contains "$err" "natsim tui: --until: expected a duration" "tui until"
+expect_exit 2 "matrix --seed 1.5" -- "$natsim" matrix --seed 1.5
+contains "$err" "natsim matrix: --seed: expected a seed" "matrix seed"
+
+# Durations in the language have ranges (item 15): keepalive 1ns used to run
+# forever and eat memory; 100ms, the shortest allowed, ends promptly.
+expect_exit 2 "--set keepalive=1ns" -- "$natsim" run -q keepalive --set alice.keepalive=1ns
+contains "$err" "--set 'alice.keepalive=1ns': '1ns' is out of range: a keepalive interval is from 100ms to 1h" "set keepalive range"
+printf 'host a at 192.0.2.5 public keepalive 1us\n' >"$tmp/ka.nsim"
+expect_exit 2 "keepalive 1us in a file" -- "$natsim" run "$tmp/ka.nsim"
+contains "$err" "ka.nsim:1:38: error: '1us' is out of range: a keepalive interval is from 100ms to 1h" "file keepalive range"
+expect_exit 1 "keepalive 100ms ends" -- timeout 120 "$natsim" run -q keepalive --set alice.keepalive=100ms --set bob.keepalive=100ms
+
+# Protocol limits and questionable input (items 18, 19), through the binary.
+printf 'host %s at 192.0.2.5 public\n' "$(printf 'h%.0s' $(seq 64))" >"$tmp/long.nsim"
+expect_exit 2 "64-byte host name" -- "$natsim" run "$tmp/long.nsim"
+contains "$err" "is 64 bytes long; a name is at most 63 bytes" "name limit named"
+printf 'host a at 192.168.001.005 public\n' >"$tmp/octal.nsim"
+expect_exit 2 "leading zero" -- "$natsim" run "$tmp/octal.nsim"
+contains "$err" "octal.nsim:1:11: error: '192.168.001.005' has a part with a leading zero" "leading zero"
+printf 'host a at 255.255.255.255 public\n' >"$tmp/bcast.nsim"
+expect_exit 2 "broadcast host" -- "$natsim" run "$tmp/bcast.nsim"
+contains "$err" "bcast.nsim:1:11: error: 255.255.255.255 cannot be a node's address" "broadcast"
+printf 'coordinator c at 192.0.2.1 port 0\n' >"$tmp/port0.nsim"
+expect_exit 2 "coordinator port 0" -- "$natsim" run "$tmp/port0.nsim"
+contains "$err" "port0.nsim:1:33: error: port 0 cannot be a coordinator's port" "port 0"
+printf 'title "caf\xe9 \xc2\x9b31m"\n' >"$tmp/utf8.nsim"
+expect_exit 2 "invalid UTF-8" -- "$natsim" run "$tmp/utf8.nsim"
+contains "$err" "utf8.nsim:1:11: error: invalid UTF-8 (byte 0xe9)" "invalid UTF-8 refused"
+checks=$((checks + 1))
+LC_ALL=C grep -q $'\xe9\|\xc2\x9b' "$tmp/err" && fail "raw bytes reached the terminal"
+
+# ... and the documented values still pass (the error is the last flag's).
+expect_exit 2 "peer flags in range" -- "$natsim" peer --name a --coord 127.0.0.1:3478 --timeout 0 --keepalive off --linger 0 --keepalive 100ms --timeout 1.5min --port 99999
+contains "$err" "natsim peer: --port: a port '99999' is out of range" "peer in-range values accepted"
+expect_exit 2 "coord flags in range" -- "$natsim" coord --listen 127.0.0.1:3478 --max-peers 16777216 --peer-timeout 24h --bogus
+contains "$err" "unknown option '--bogus'" "coord in-range values accepted"
 
 finish

@@ -34,7 +34,7 @@ contains "$out" "$flow" "--at 10s shows office's flow"
 expect_exit 0 "--at 45s" -- "$natsim" run "$keepalive" --at 45s --quiet
 lacks "$out" "$flow" "--at 45s: the flow has expired"
 expect_exit 2 "bad --at" -- "$natsim" run "$classic" --at soon
-contains "$err" "--at expects a time with a unit" "bad --at message"
+contains "$err" "--at: expected a duration like 20ms, 1.5s or 2min, found 'soon'" "bad --at message"
 
 # --ladder and its filters.
 expect_exit 0 "--ladder" -- "$natsim" run "$classic" --ladder --width 120
@@ -61,7 +61,7 @@ contains "$err" "--ladder-node: no node called 'nobody'" "unknown node message"
 expect_exit 2 "--from after --to" -- "$natsim" run "$classic" --from 3s --to 1s
 contains "$err" "--from must not be later than --to" "window order message"
 expect_exit 2 "bad --width" -- "$natsim" run "$classic" --ladder --width 5
-contains "$err" "--width expects a number of columns" "bad width message"
+contains "$err" "--width: a width in columns '5' is out of range (40-1000)" "bad width message"
 
 # --pcap: one capture per interface, the folder created.
 expect_exit 0 "--pcap" -- "$natsim" run "$classic" --quiet --pcap "$tmp/caps/run1"
@@ -102,7 +102,7 @@ contains "$out" "delivered to the socket on bob" "why delivered"
 expect_exit 2 "why unknown id" -- "$natsim" why "$classic" --packet 99999
 contains "$err" "no packet #99999 in this run; packet ids go from 1 to" "why range message"
 expect_exit 2 "why bad id" -- "$natsim" why "$classic" --packet twelve
-contains "$err" "--packet expects a packet id" "why bad id message"
+contains "$err" "--packet: expected a packet id like 42 or #42" "why bad id message"
 expect_exit 2 "why without --packet" -- "$natsim" why "$classic"
 contains "$err" "--packet ID is required" "why missing id message"
 
