@@ -22,6 +22,7 @@
 #include "app/runner.h"
 #include "base/endpoint.h"
 #include "app/simdrive.h"
+#include "explain/explain.h"
 #include "model/conntrack.h"
 #include "model/firewall.h"
 #include "model/nat.h"
@@ -1355,8 +1356,8 @@ static int mapping_row(const struct tui_model *m, const struct fold_map *fm, int
 	char in[24], ex[24], who[256], left[24];
 	endpoint_format(&fm->rec.internal, in, sizeof(in));
 	endpoint_format(&fm->rec.external, ex, sizeof(ex));
-	nat_describe_filter((enum nat_behaviour)fm->rec.filtering, fm->remotes, fm->n_remotes,
-			    fm->rec.is_static, who, sizeof(who));
+	explain_nat_filter((enum nat_behaviour)fm->rec.filtering, fm->remotes, fm->n_remotes,
+			   fm->rec.is_static, who, sizeof(who));
 	if (fm->rec.is_static || fm->rec.expires_at == SIM_TIME_NEVER)
 		snprintf(left, sizeof(left), "-");
 	else

@@ -2,6 +2,7 @@
  * world.c - scenario -> simulated world. See world.h for the topology.
  */
 #include "app/world.h"
+#include "explain/explain.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -426,6 +427,8 @@ int world_build(struct world *w, const struct scenario *s, uint64_t seed, struct
 	memset(w, 0, sizeof(*w));
 	w->scn = s;
 	w->net = net_new(seed);
+	if (w->net)
+		explain_attach(net_trace(w->net)); /* drops carry verdicts; these are their words */
 	w->nats = calloc(s->n_nats ? s->n_nats : 1, sizeof(*w->nats));
 	w->hosts = calloc(s->n_hosts ? s->n_hosts : 1, sizeof(*w->hosts));
 	if (w->net)

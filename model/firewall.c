@@ -2,8 +2,8 @@
  * firewall.c - ordered rules per chain, first match wins, a policy per chain
  * (netfilter's filter table, as `iptables -L` shows it).
  *
- * Rules are numbered from 1 in sentences, as `iptables -L --line-numbers`
- * does; fw_verdict.rule keeps the 0-based index. A port range with hi < lo
+ * fw_verdict.rule is the 0-based index (explain/ numbers rules from 1 in
+ * sentences, as `iptables -L --line-numbers` does). A port range with hi < lo
  * (typically lo set, hi left 0) is read as the single port lo.
  */
 #include "model/firewall.h"
@@ -160,82 +160,17 @@ static bool rule_matches(const struct fw_rule *r, const struct packet_info *pkt,
 	return r->states == FW_STATE_ANY || (r->states & (unsigned)state) != 0;
 }
 
-/* ---- sentences ---- */
-
-static const char *chain_direction(enum fw_chain chain)
+void firewall_filter(struct firewall *fw, enum fw_chain chain, const struct packet_info *pkt,
+		     enum conntrack_state state, struct fw_verdict *out)
 {
-	switch (chain) {
-	case FW_CHAIN_INPUT:
-		return "inbound";
-	case FW_CHAIN_OUTPUT:
-		return "outbound";
-	default:
-		return "forwarded";
-	}
-}
-
-/* Why an ESTABLISHED packet is one: the other direction was seen first. */
-static const char *established_reason(enum fw_chain chain)
-{
-	switch (chain) {
-	case FW_CHAIN_INPUT:
-		return "a reply to a flow this host started";
-	case FW_CHAIN_OUTPUT:
-		return "a reply to a flow the remote side started";
-	default:
-		return "a reply to a flow already forwarded the other way";
-	}
-}
-
-static const char *action_verb(enum fw_action action)
-{
-	switch (action) {
-	case FW_ACCEPT:
-		return "accepted";
-	case FW_REJECT:
-		return "rejected";
-	default:
-		return "dropped";
-	}
-}
-
-/* "rule INPUT #2 (-p udp --dport 5000 -j DROP) dropped it[: comment]", or for
- * an accept on state ESTABLISHED, the reason the packet counts as a reply. */
-static void rule_sentence(enum fw_chain chain, size_t i, const struct fw_rule *r,
-			  enum conntrack_state state, char *out, size_t size)
-{
-	struct fw_rule bare = *r;
-	char text[160];
-	int n;
-
-	bare.comment[0] = '\0'; /* the comment goes after the verb, not inside () */
-	fw_rule_format(&bare, text, sizeof(text));
-	n = snprintf(out, size, "rule %s #%zu (%s)", fw_chain_name(chain), i + 1, text);
-	if (n < 0 || (size_t)n >= size)
+	*out = (struct fw_verdict){.action = FW_DROP,
+				   .reason = FW_REASON_NO_CHAIN,
+				   .chain = chain,
+				   .rule = -1,
+				   .state = state};
+	if (!chain_ok(chain))
 		return;
-	if (r->action == FW_ACCEPT && (r->states & CONNTRACK_ESTABLISHED) &&
-	    state == CONNTRACK_ESTABLISHED)
-		snprintf(out + n, size - (size_t)n, ": %s", established_reason(chain));
-	else if (r->comment[0] != '\0')
-		snprintf(out + n, size - (size_t)n, " %s it: %s", action_verb(r->action),
-			 r->comment);
-	else
-		snprintf(out + n, size - (size_t)n, " %s it", action_verb(r->action));
-}
-
-static void filter(struct firewall *fw, enum fw_chain chain, const struct packet_info *pkt,
-		   enum conntrack_state state, struct fw_verdict *out, bool explain)
-{
-	const char *name;
-
-	out->why[0] = '\0';
-	if (!chain_ok(chain)) {
-		out->action = FW_DROP;
-		out->rule = -1;
-		if (explain)
-			snprintf(out->why, sizeof(out->why), "no such chain (%d)", (int)chain);
-		return;
-	}
+	/* The first rule that matches decides (iptables' filter table). */
 	for (size_t i = 0; i < fw->chains[chain].n; i++) {
 		struct fw_rule *r = &fw->chains[chain].v[i];
 
@@ -243,31 +178,13 @@ static void filter(struct firewall *fw, enum fw_chain chain, const struct packet
 			continue;
 		r->hits++;
 		out->action = r->action;
+		out->reason = FW_REASON_RULE;
 		out->rule = (int)i;
-		if (explain)
-			rule_sentence(chain, i, r, state, out->why, sizeof(out->why));
+		out->matched = r;
 		return;
 	}
-	name = fw_chain_name(chain);
 	out->action = fw->policy[chain];
-	out->rule = -1;
-	if (explain)
-		snprintf(out->why, sizeof(out->why),
-			 "no rule in %s matched %s %s flow, and the %s policy is %s", name,
-			 state == CONNTRACK_ESTABLISHED ? "an established" : "a new",
-			 chain_direction(chain), name, fw_action_name(out->action));
-}
-
-void firewall_filter(struct firewall *fw, enum fw_chain chain, const struct packet_info *pkt,
-		     enum conntrack_state state, struct fw_verdict *out)
-{
-	filter(fw, chain, pkt, state, out, true);
-}
-
-void firewall_decide(struct firewall *fw, enum fw_chain chain, const struct packet_info *pkt,
-		     enum conntrack_state state, struct fw_verdict *out)
-{
-	filter(fw, chain, pkt, state, out, false);
+	out->reason = FW_REASON_POLICY;
 }
 
 /* ---- names and formatting ---- */

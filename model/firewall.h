@@ -8,9 +8,12 @@
  * state (new / established), which the caller looks up in its node's
  * conntrack table: the firewall itself keeps no flow state.
  *
- * Verdicts come with a sentence naming the rule or policy that decided
- * ("alice's firewall dropped ...: no rule in INPUT matched a new inbound
- * flow, and the INPUT policy is drop"), for the trace.
+ * firewall_filter() decides and returns a verdict: what was decided and
+ * the facts that decided it (the chain, the rule or the policy, the
+ * conntrack state), the same whether or not anyone watches the trace. The
+ * words for a student ("no rule in INPUT matched a new inbound flow, and the
+ * INPUT policy is drop") are made from the verdict in explain/ (DESIGN.md
+ * "Decide, then explain").
  */
 #ifndef NATSIM_MODEL_FIREWALL_H
 #define NATSIM_MODEL_FIREWALL_H
@@ -43,10 +46,21 @@ struct fw_rule {
 	uint64_t hits;            /* maintained by firewall_filter */
 };
 
+/* What decided a verdict. */
+enum fw_reason {
+	FW_REASON_RULE = 0,	/* a rule matched: fw_verdict.rule and .matched */
+	FW_REASON_POLICY = 1,	/* no rule matched: the chain's policy decided */
+	FW_REASON_NO_CHAIN = 2, /* the chain does not exist: dropped */
+};
+
 struct fw_verdict {
 	enum fw_action action;
-	int rule;                 /* index within its chain, -1 = the chain policy */
-	char why[200];            /* a sentence for the trace */
+	enum fw_reason reason;
+	enum fw_chain chain;
+	int rule;		       /* index within its chain, -1 = the chain policy */
+	const struct fw_rule *matched; /* the rule that decided (borrowed until the rules
+					* change), NULL when the policy did */
+	enum conntrack_state state;    /* the packet's conntrack state, as judged */
 };
 
 struct firewall;
@@ -66,12 +80,9 @@ void firewall_clear(struct firewall *fw);
  * the rest (policy drop); OUTPUT and FORWARD accept. Replaces all rules. */
 void firewall_make_stateful_host(struct firewall *fw);
 
-/* Decide a packet's fate in `chain`. `state` is the packet's conntrack state. */
+/* Decide a packet's fate in `chain` and count the rule's hit. `state` is the
+ * packet's conntrack state. Every field of `out` is filled, every time. */
 void firewall_filter(struct firewall *fw, enum fw_chain chain, const struct packet_info *pkt,
-		     enum conntrack_state state, struct fw_verdict *out);
-/* The same verdict (and rule hit) without wording out->why (left ""): for
- * callers whose trace has no observer, the only reader of the sentence. */
-void firewall_decide(struct firewall *fw, enum fw_chain chain, const struct packet_info *pkt,
 		     enum conntrack_state state, struct fw_verdict *out);
 
 size_t firewall_rule_count(const struct firewall *fw, enum fw_chain chain);

@@ -366,13 +366,9 @@ static bool host_filter(struct host *h, enum fw_chain chain, struct iface *at, s
 		return true;
 	conntrack_tuple_of(info, &t);
 	ce = conntrack_lookup(h->ct, &t, &dir);
-	/* The verdict's sentence is read only by a trace observer. */
-	if (trace_active(net_trace(h->node.net)))
-		firewall_filter(h->fw, chain, info, conntrack_state_of(ce, dir), &v);
-	else
-		firewall_decide(h->fw, chain, info, conntrack_state_of(ce, dir), &v);
+	firewall_filter(h->fw, chain, info, conntrack_state_of(ce, dir), &v);
 	if (v.action != FW_ACCEPT) {
-		node_drop_by_firewall(&h->node, at, p, info, chain, &v);
+		node_drop_by_firewall(&h->node, at, p, info, &v);
 		return false;
 	}
 	if (ce == NULL) {
@@ -412,22 +408,21 @@ static uint64_t host_output(struct host *h, struct packet *p, const struct packe
 		ifc = host_iface(h);
 	uint32_t hop = next_hop(h, ifc, dst);
 
-	char a[16], net[16];
-
 	node_trace_hop(&h->node, NULL, TRACE_HOP_SEND, p);
 	if (hop == 0) {
-		node_dropf(
-		    &h->node, ifc, p, TRACE_DROP_NO_ROUTE,
-		    "%s has no route to %s: it is not on %s/%u and %s has no default gateway",
-		    h->node.name, ip_format(dst, a, sizeof(a)),
-		    ip_format(ifc->addr & prefix_mask(ifc->prefix_len), net, sizeof(net)),
-		    ifc->prefix_len, h->node.name);
+		struct node_path_facts why = {.cause = NODE_PATH_HOST_NO_ROUTE,
+					      .dst = dst,
+					      .addr = ifc->addr,
+					      .prefix_len = ifc->prefix_len};
+
+		node_drop_verdict(&h->node, ifc, p, TRACE_DROP_NO_ROUTE, NODE_VERDICT_PATH, &why);
 		return 0;
 	}
 	if (ifc->link == NULL) {
-		node_dropf(&h->node, ifc, p, TRACE_DROP_NO_ROUTE,
-			   "%s cannot reach %s: its %s is not attached to any link", h->node.name,
-			   ip_format(dst, a, sizeof(a)), ifc->name);
+		struct node_path_facts why = {
+		    .cause = NODE_PATH_HOST_UNATTACHED, .dst = dst, .iface = ifc->name};
+
+		node_drop_verdict(&h->node, ifc, p, TRACE_DROP_NO_ROUTE, NODE_VERDICT_PATH, &why);
 		return 0;
 	}
 	if (info != NULL && !host_filter(h, FW_CHAIN_OUTPUT, ifc, p, info))
@@ -487,27 +482,28 @@ static void host_receive(struct node *n, struct iface *in, struct packet *p)
 	struct host *h = (struct host *)n;
 	struct packet_info info;
 	struct host_socket *s;
-	char why[200], flow[64], a[16];
+	char why[200];
 
 	if (packet_check(p, &info, why, sizeof(why)) != PACKET_OK) {
-		node_dropf(n, in, p, TRACE_DROP_MALFORMED, "%s dropped a malformed packet: %s",
-			   n->name, why);
+		node_drop_verdict(
+		    n, in, p, TRACE_DROP_MALFORMED, NODE_VERDICT_PATH,
+		    &(struct node_path_facts){.cause = NODE_PATH_MALFORMED, .detail = why});
 		return;
 	}
 	if (node_iface_by_addr(n, info.dst) == NULL) {
-		node_dropf(n, in, p, TRACE_DROP_NOT_FOR_US,
-			   "%s dropped %s: it is addressed to %s, and %s is %s", n->name,
-			   packet_flow_format(&info, false, flow, sizeof(flow)), ip_format(info.dst, a, sizeof(a)),
-			   n->name, ip_format(host_address(h), why, sizeof(why)));
+		node_drop_verdict(n, in, p, TRACE_DROP_NOT_FOR_US, NODE_VERDICT_PATH,
+				  &(struct node_path_facts){.cause = NODE_PATH_NOT_FOR_US,
+							    .info = &info,
+							    .addr = host_address(h)});
 		return;
 	}
 	if (!host_filter(h, FW_CHAIN_INPUT, in, p, &info))
 		return;
 	s = info.proto == IPPROTO_NUM_UDP ? find_socket(h, info.dst, info.dport) : NULL;
 	if (s == NULL) {
-		node_dropf(n, in, p, TRACE_DROP_NO_SOCKET,
-			   "%s dropped %s: nothing on %s listens on UDP port %u", n->name,
-			   packet_flow_format(&info, false, flow, sizeof(flow)), n->name, info.dport);
+		node_drop_verdict(
+		    n, in, p, TRACE_DROP_NO_SOCKET, NODE_VERDICT_PATH,
+		    &(struct node_path_facts){.cause = NODE_PATH_NO_SOCKET, .info = &info});
 		return;
 	}
 	struct endpoint from = {info.src, info.sport}, to = {info.dst, info.dport};

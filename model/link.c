@@ -691,24 +691,25 @@ void link_transmit(struct link *l, struct iface *from, uint32_t next_hop, struct
 
 	/* Sentences are worded only on the (rare) drop paths. */
 	if (fi < 0) {
-		node_dropf(n, from, p, TRACE_DROP_NO_ROUTE,
-			   "%s could not send %s: %s is not attached to link %s", n->name,
-			   flow_words(p, flow, sizeof(flow)), from->name, l->name);
+		node_drop_saying(n, from, p, TRACE_DROP_NO_ROUTE, NODE_SUBJECT_NODE,
+				 "could not send %s: %s is not attached to link %s",
+				 flow_words(p, flow, sizeof(flow)), from->name, l->name);
 		return;
 	}
 	if (!l->up || l->access[fi].down) {
-		node_dropf(n, from, p, TRACE_DROP_LINK_DOWN, "%s could not send %s: %s %s is down",
-			   n->name, flow_words(p, flow, sizeof(flow)),
-			   l->up ? "its access to link" : "link", l->name);
+		node_drop_saying(n, from, p, TRACE_DROP_LINK_DOWN, NODE_SUBJECT_NODE,
+				 "could not send %s: %s %s is down",
+				 flow_words(p, flow, sizeof(flow)),
+				 l->up ? "its access to link" : "link", l->name);
 		return;
 	}
 	int ti = attachment_by_addr(l, next_hop, fi);
 
 	if (ti < 0) {
-		node_dropf(n, from, p, TRACE_DROP_NO_ROUTE,
-			   "%s could not send %s: nobody on link %s has address %s", n->name,
-			   flow_words(p, flow, sizeof(flow)), l->name,
-			   ip_format(next_hop, addr, sizeof(addr)));
+		node_drop_saying(n, from, p, TRACE_DROP_NO_ROUTE, NODE_SUBJECT_NODE,
+				 "could not send %s: nobody on link %s has address %s",
+				 flow_words(p, flow, sizeof(flow)), l->name,
+				 ip_format(next_hop, addr, sizeof(addr)));
 		return;
 	}
 	int64_t depart = engine_now(net_engine(l->net));
@@ -716,11 +717,12 @@ void link_transmit(struct link *l, struct iface *from, uint32_t next_hop, struct
 	if (l->cfg.rate_bps > 0) {
 		depart = serialize(l, fi, p, depart);
 		if (depart < 0) {
-			node_dropf(n, from, p, TRACE_DROP_QUEUE_FULL,
-				   "%s dropped %s: its queue on link %s is full (%zu packets wait "
-				   "behind the one being sent at %llu bit/s)",
-				   n->name, flow_words(p, flow, sizeof(flow)), l->name,
-				   l->cfg.queue_limit, (unsigned long long)l->cfg.rate_bps);
+			node_drop_saying(
+			    n, from, p, TRACE_DROP_QUEUE_FULL, NODE_SUBJECT_NODE,
+			    "dropped %s: its queue on link %s is full (%zu packets wait "
+			    "behind the one being sent at %llu bit/s)",
+			    flow_words(p, flow, sizeof(flow)), l->name, l->cfg.queue_limit,
+			    (unsigned long long)l->cfg.rate_bps);
 			return;
 		}
 	}

@@ -15,7 +15,6 @@
 #include "base/hash.h"
 #include "model/conntrack.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +24,6 @@
 /* Random port picks tried before probing linearly from the last pick: keeps
  * allocation uniform while the range is sparse, and bounded when it is full. */
 #define NAT_RANDOM_TRIES 8
-/* Remotes named in a drop sentence before "and N more". */
-#define NAT_LIST_SHOWN 3
-#define NAT_LIST_SCAN 16
 
 /* Remotes a mapping holds in its own node before it needs an array: most
  * mappings talk to a few (a symmetric NAT's, to one). */
@@ -201,149 +197,6 @@ int nat_behaviour_parse(const char *s, enum nat_behaviour *out)
 		}
 	}
 	return -1;
-}
-
-/* ---- sentences ---------------------------------------------------------- */
-
-/* "a", "a and b", "a, b and c", "a, b, c and 2 more". With ip_only, remotes
- * are listed by address, each address once (what ADF compares). */
-static void nat_join(const struct endpoint *eps, size_t n, size_t n_total, bool ip_only, char *out,
-		     size_t size)
-{
-	char items[NAT_LIST_SHOWN][24];
-	size_t uniq = 0, shown = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		bool dup = false;
-		for (size_t j = 0; ip_only && j < i && !dup; j++)
-			dup = eps[j].ip == eps[i].ip;
-		if (dup)
-			continue;
-		if (shown < NAT_LIST_SHOWN) {
-			if (ip_only)
-				ip_format(eps[i].ip, items[shown], sizeof(items[0]));
-			else
-				endpoint_format(&eps[i], items[shown], sizeof(items[0]));
-			shown++;
-		}
-		uniq++;
-	}
-	size_t more = uniq - shown + (n_total - n);
-	size_t used = 0;
-	out[0] = '\0';
-	for (size_t i = 0; i < shown && used < size; i++) {
-		const char *sep = i == 0 ? "" : (i + 1 == shown && more == 0) ? " and " : ", ";
-		int w = snprintf(out + used, size - used, "%s%s", sep, items[i]);
-		used += w > 0 ? (size_t)w : 0;
-	}
-	if (more > 0 && used < size)
-		snprintf(out + used, size - used, " and %zu more", more);
-}
-
-/* Copy the first remotes of a mapping for nat_join. */
-static size_t nat_remotes_array(const struct nat_mapping *m, struct endpoint *eps, size_t max)
-{
-	size_t n = m->n_remotes < max ? m->n_remotes : max;
-	if (n > 0)
-		memcpy(eps, m->remotes, n * sizeof(*eps));
-	return n;
-}
-
-static size_t nat_unique_ips(const struct endpoint *eps, size_t n)
-{
-	size_t uniq = 0;
-	for (size_t i = 0; i < n; i++) {
-		bool dup = false;
-		for (size_t j = 0; j < i && !dup; j++)
-			dup = eps[j].ip == eps[i].ip;
-		uniq += !dup;
-	}
-	return uniq;
-}
-
-int nat_describe_filter(enum nat_behaviour filtering, const struct endpoint *remotes, size_t n,
-			bool is_static, char *out, size_t size)
-{
-	char list[160];
-
-	if (is_static)
-		return snprintf(out, size, "accepts anyone (port forward)");
-	if (filtering == NAT_ENDPOINT_INDEPENDENT)
-		return snprintf(out, size, "accepts anyone (endpoint-independent filtering)");
-	if (n == 0)
-		return snprintf(out, size, "accepts nobody yet (%s filtering)",
-				nat_behaviour_name(filtering));
-	bool ip_only = filtering == NAT_ADDRESS_DEPENDENT;
-	nat_join(remotes, n, n, ip_only, list, sizeof(list));
-	return snprintf(out, size, "accepts %s%s (%s filtering)", list,
-			ip_only ? " on any port" : "", nat_behaviour_name(filtering));
-}
-
-/* Drop sentences are for people: they are built only when a trace observer
- * will read them (nat_result.why is "" otherwise). Formatting them for every
- * dropped packet of a large run nobody watches was ~7% of bench_scale. */
-static bool nat_explains(const struct nat *nat)
-{
-	return trace_active(engine_trace(nat->engine));
-}
-
-/* Appends to the sentence in out[size] (used bytes so far); a sentence too
- * long for the buffer ends in "..." instead of being cut silently. */
-static size_t nat_append(char *out, size_t size, size_t used, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (used + 1 >= size)
-		return used;
-	va_start(ap, fmt);
-	int w = vsnprintf(out + used, size - used, fmt, ap);
-	va_end(ap);
-	if (w < 0)
-		return used;
-	if ((size_t)w < size - used)
-		return used + (size_t)w;
-	if (size >= 4)
-		memcpy(out + size - 4, "...", 4);
-	return size - 1;
-}
-
-/* "office dropped 203.0.113.7:4000 → 198.51.100.9:61002: " */
-static size_t nat_drop_prefix(const struct nat *nat, const struct packet_info *info, char *out,
-			      size_t size)
-{
-	char src[24], dst[24];
-	struct endpoint s = {info->src, info->sport}, d = {info->dst, info->dport};
-
-	endpoint_format(&s, src, sizeof(src));
-	endpoint_format(&d, dst, sizeof(dst));
-	out[0] = '\0';
-	return nat_append(out, size, 0, "%s dropped %s \u2192 %s: ", nat->node_name, src, dst);
-}
-
-/* Why filtering refused `info` on mapping `m` (RFC 4787 section 5). */
-static void nat_filter_sentence(const struct nat *nat, const struct nat_mapping *m,
-				const struct packet_info *info, char *out, size_t size)
-{
-	struct endpoint eps[NAT_LIST_SCAN];
-	char inside[24], list[160];
-	size_t n = nat_remotes_array(m, eps, NAT_LIST_SCAN);
-	size_t used = nat_drop_prefix(nat, info, out, size);
-
-	endpoint_format(&m->internal, inside, sizeof(inside));
-	if (nat->cfg.filtering == NAT_ADDRESS_DEPENDENT) {
-		size_t uniq = nat_unique_ips(eps, n) + (m->n_remotes - n);
-		nat_join(eps, n, m->n_remotes, true, list, sizeof(list));
-		nat_append(out, size, used,
-			   "its mapping for %s only accepts packets from %s (any port), %s it has "
-			   "sent to (address-dependent filtering)",
-			   inside, list, uniq == 1 ? "the one address" : "the addresses");
-	} else {
-		nat_join(eps, n, m->n_remotes, false, list, sizeof(list));
-		nat_append(out, size, used,
-			   "its mapping for %s only accepts replies from %s, %s it has sent to "
-			   "(address-and-port-dependent filtering)",
-			   inside, list, m->n_remotes == 1 ? "the one endpoint" : "the endpoints");
-	}
 }
 
 /* ---- indexes ------------------------------------------------------------ */
@@ -804,10 +657,12 @@ static struct nat_node *nat_node_new(struct nat *nat, uint8_t proto,
 	return n;
 }
 
-static void nat_drop(struct nat_result *out, enum trace_drop_reason reason)
+static void nat_drop(struct nat_result *out, enum trace_drop_reason reason,
+		     enum nat_decision decision)
 {
 	out->verdict = NAT_VERDICT_DROP;
 	out->reason = reason;
+	out->decision = decision;
 }
 
 /* A new dynamic mapping for `internal` going to `remote`, or NULL with `out`
@@ -822,18 +677,13 @@ static struct nat_node *nat_create_dynamic(struct nat *nat, const struct packet_
 	struct endpoint ext = {nat->cfg.public_ip[idx], 0};
 	struct endpoint key = clash ? *remote : nat_key_remote(nat, remote);
 	struct nat_flow fl = {info->proto, *internal, *remote};
-	char ipbuf[16];
 
 	ext.port = nat_pick_port(nat, &fl, idx);
 	if (ext.port == 0) {
-		nat_drop(out, TRACE_DROP_NAT_EXHAUSTED);
-		if (nat_explains(nat))
-			nat_append(out->why, sizeof(out->why),
-				   nat_drop_prefix(nat, info, out->why, sizeof(out->why)),
-				   "every port from %u to %u on %s is taken by another mapping, so "
-				   "there is no external port left for a new one",
-				   nat->cfg.port_lo, nat->cfg.port_hi,
-				   ip_format(ext.ip, ipbuf, sizeof(ipbuf)));
+		nat_drop(out, TRACE_DROP_NAT_EXHAUSTED, NAT_DECISION_PORTS_EXHAUSTED);
+		out->public_ip = ext.ip;
+		out->port_lo = nat->cfg.port_lo;
+		out->port_hi = nat->cfg.port_hi;
 		return NULL;
 	}
 	struct nat_node *n = nat_node_new(nat, info->proto, internal, &ext, &key);
@@ -846,11 +696,7 @@ static struct nat_node *nat_create_dynamic(struct nat *nat, const struct packet_
 		}
 	}
 	if (n == NULL) {
-		nat_drop(out, TRACE_DROP_NAT_EXHAUSTED);
-		if (nat_explains(nat))
-			nat_append(out->why, sizeof(out->why),
-				   nat_drop_prefix(nat, info, out->why, sizeof(out->why)),
-				   "the NAT ran out of memory for a new mapping");
+		nat_drop(out, TRACE_DROP_NAT_EXHAUSTED, NAT_DECISION_NO_MEMORY);
 		return NULL;
 	}
 	n->clash = clash;
@@ -886,30 +732,40 @@ static bool nat_add_remote(struct nat_node *n, const struct endpoint *remote)
 	return true;
 }
 
-static void nat_result_init(struct nat_result *out)
+/* A verdict that knows the packet: src, dst and, by direction, the remote
+ * and the behaviour that will decide. */
+static void nat_result_init(const struct nat *nat, const struct packet_info *info, bool outbound,
+			    struct nat_result *out)
 {
-	out->verdict = NAT_VERDICT_TRANSLATED;
-	out->reason = TRACE_DROP_NONE;
-	out->why[0] = '\0';
-	out->mapping = NULL;
-	out->created = false;
-	out->refreshed = false;
+	*out = (struct nat_result){
+	    .verdict = NAT_VERDICT_TRANSLATED,
+	    .decision = outbound ? NAT_DECISION_MAPPING_REUSED : NAT_DECISION_ADMITTED,
+	    .reason = TRACE_DROP_NONE,
+	    .proto = info->proto,
+	    .src = {info->src, info->sport},
+	    .dst = {info->dst, info->dport},
+	    .behaviour = outbound ? nat->cfg.mapping : nat->cfg.filtering,
+	};
+	out->remote = outbound ? out->dst : out->src;
+}
+
+/* The mapping's facts in the verdict. */
+static void nat_result_mapping(struct nat_result *out, const struct nat_mapping *m)
+{
+	out->mapping = m;
+	out->internal = m->internal;
+	out->external = m->external;
+	out->allowed = m->remotes;
+	out->n_allowed = m->n_remotes;
+	out->is_static = m->is_static;
 }
 
 /* The NAT rewrites ports, so it carries only protocols that have them. */
-static bool nat_check_proto(const struct nat *nat, const struct packet_info *info,
-			    struct nat_result *out)
+static bool nat_check_proto(const struct packet_info *info, struct nat_result *out)
 {
 	if (info->proto == IPPROTO_NUM_UDP)
 		return true;
-	char src[16], dst[16];
-	nat_drop(out, TRACE_DROP_MALFORMED);
-	if (nat_explains(nat))
-		nat_append(out->why, sizeof(out->why), 0,
-			   "%s dropped %s \u2192 %s: this NAT translates only UDP, and this is "
-			   "protocol %u",
-			   nat->node_name, ip_format(info->src, src, sizeof(src)),
-			   ip_format(info->dst, dst, sizeof(dst)), info->proto);
+	nat_drop(out, TRACE_DROP_MALFORMED, NAT_DECISION_NOT_UDP);
 	return false;
 }
 
@@ -966,8 +822,8 @@ void nat_translate_outbound(struct nat *nat, uint8_t *buf, size_t len,
 	enum trace_map_event ev = TRACE_MAP_REFRESHED;
 	bool clash;
 
-	nat_result_init(out);
-	if (!nat_check_proto(nat, info, out))
+	nat_result_init(nat, info, true, out);
+	if (!nat_check_proto(info, out))
 		return;
 	struct nat_node *n = nat_find_for_source(nat, info->proto, &internal, &remote, &clash);
 	if (n == NULL) {
@@ -977,6 +833,7 @@ void nat_translate_outbound(struct nat *nat, uint8_t *buf, size_t len,
 		if (n == NULL)
 			return;
 		out->created = true;
+		out->decision = NAT_DECISION_MAPPING_CREATED;
 		ev = TRACE_MAP_CREATED;
 	}
 	if (nat_add_remote(n, &remote) && ev == TRACE_MAP_REFRESHED)
@@ -988,7 +845,7 @@ void nat_translate_outbound(struct nat *nat, uint8_t *buf, size_t len,
 	}
 	nat_emit(nat, &n->m, ev, &remote);
 	packet_rewrite_src(buf, len, &n->m.external);
-	out->mapping = &n->m;
+	nat_result_mapping(out, &n->m);
 }
 
 /* RFC 4787 section 5 / REQ-8: who may come in through a mapping. */
@@ -1022,25 +879,18 @@ void nat_translate_inbound(struct nat *nat, uint8_t *buf, size_t len,
 	struct endpoint external = {info->dst, info->dport};
 	struct endpoint remote = {info->src, info->sport};
 
-	nat_result_init(out);
-	if (!nat_check_proto(nat, info, out))
+	nat_result_init(nat, info, false, out);
+	if (!nat_check_proto(info, out))
 		return;
 	struct nat_node *n = nat_find_ext(nat, info->proto, &external);
 	if (n == NULL) {
-		nat_drop(out, TRACE_DROP_NAT_NO_MAPPING);
-		if (nat_explains(nat))
-			nat_append(out->why, sizeof(out->why),
-				   nat_drop_prefix(nat, info, out->why, sizeof(out->why)),
-				   "no mapping uses port %u, so there is nobody inside to deliver it "
-				   "to",
-				   info->dport);
+		nat_drop(out, TRACE_DROP_NAT_NO_MAPPING, NAT_DECISION_NO_MAPPING);
+		out->external = external;
 		return;
 	}
-	out->mapping = &n->m;
+	nat_result_mapping(out, &n->m);
 	if (!nat_filter_admits(nat, &n->m, &remote)) {
-		nat_drop(out, TRACE_DROP_NAT_FILTER);
-		if (nat_explains(nat))
-			nat_filter_sentence(nat, &n->m, info, out->why, sizeof(out->why));
+		nat_drop(out, TRACE_DROP_NAT_FILTER, NAT_DECISION_FILTERED);
 		return;
 	}
 	/* RFC 4787 REQ-6: inbound refreshes only where the NAT is configured

@@ -119,18 +119,45 @@ struct nat_mapping {
 
 enum nat_verdict {
 	NAT_VERDICT_TRANSLATED = 0, /* rewritten in place */
-	NAT_VERDICT_DROP = 1,       /* see reason and why */
+	NAT_VERDICT_DROP = 1,	    /* see reason and decision */
 };
 
+/* What decided a packet's fate at the NAT (RFC 4787 section in brackets). */
+enum nat_decision {
+	NAT_DECISION_MAPPING_CREATED = 0, /* outbound: a new mapping was made (REQ-1..4) */
+	NAT_DECISION_MAPPING_REUSED,	  /* outbound: the source's mapping was reused (REQ-1) */
+	NAT_DECISION_ADMITTED,		  /* inbound: filtering let the remote in (REQ-8) */
+	NAT_DECISION_NOT_UDP,		  /* dropped: this NAT translates only UDP */
+	NAT_DECISION_NO_MAPPING,	  /* dropped: inbound to a port no mapping uses */
+	NAT_DECISION_FILTERED,		  /* dropped: filtering refused the remote (REQ-8) */
+	NAT_DECISION_PORTS_EXHAUSTED,	  /* dropped: no external port left (REQ-3/4) */
+	NAT_DECISION_NO_MEMORY,		  /* dropped: no memory for a new mapping */
+	NAT_DECISION_COUNT
+};
+
+/* The NAT's verdict: what it decided and the facts that decided it, filled
+ * every time whether or not anyone watches (DESIGN.md "Decide, then
+ * explain"); explain/ makes the words from it (explain_nat). */
 struct nat_result {
 	enum nat_verdict verdict;
-	enum trace_drop_reason reason;
-	/* A drop's sentence for students, built only while a trace observer is
-	 * attached to the NAT's engine (the only reader); "" otherwise. Tests
-	 * that read it subscribe an observer (tests/test_nat.c). */
-	char why[288]; /* RFC 4787 names are long: room for three remotes */
+	enum nat_decision decision;
+	enum trace_drop_reason reason; /* a drop's reason in the trace; NONE otherwise */
+	uint8_t proto;
+	struct endpoint src, dst;     /* the packet as it reached the NAT */
+	struct endpoint remote;	      /* the far side: dst outbound, src inbound */
+	enum nat_behaviour behaviour; /* the axis that decided: mapping outbound,
+				       * filtering inbound */
+	struct endpoint internal;     /* the mapping's (or the static forward's), if any */
+	struct endpoint external;     /* the mapping's; the one asked for on NO_MAPPING */
+	/* Inbound: the remotes the mapping has sent to, who filtering lets in
+	 * (borrowed: valid until the next NAT call). */
+	const struct endpoint *allowed;
+	size_t n_allowed;
+	bool is_static;			   /* the mapping is a port forward: it admits anyone */
+	uint32_t public_ip;		   /* PORTS_EXHAUSTED: the address searched ... */
+	uint16_t port_lo, port_hi;	   /* ... and its port range */
 	const struct nat_mapping *mapping; /* the mapping used (valid until the next NAT call) */
-	bool created;                      /* outbound: a new mapping was made */
+	bool created;			   /* outbound: a new mapping was made */
 	bool refreshed; /* the mapping's lifetime was pushed back (REQ-6): its flow's
 			   conntrack entry follows it (docs/nat-and-conntrack.md) */
 };
@@ -153,10 +180,10 @@ void nat_translate_outbound(struct nat *nat, uint8_t *buf, size_t len,
 
 /* A packet arriving for one of the NAT's public addresses: find the mapping
  * for its destination, apply the filtering behaviour against the remotes
- * contacted through it, rewrite the destination. Drops name the mapping and
- * the rule that refused ("its mapping for 192.168.1.5:5000 only accepts
- * replies from 192.0.2.1:3478, the one endpoint it has sent to
- * (address-and-port-dependent filtering)"). */
+ * contacted through it, rewrite the destination. A drop's verdict holds the
+ * mapping and the remotes it lets in, which explain/ words ("its mapping for
+ * 192.168.1.5:5000 only accepts replies from 192.0.2.1:3478, the one endpoint
+ * it has sent to (address-and-port-dependent filtering)"). */
 void nat_translate_inbound(struct nat *nat, uint8_t *buf, size_t len,
 			   const struct packet_info *info, struct nat_result *out);
 
@@ -207,10 +234,5 @@ void nat_foreach_mapping(const struct nat *nat,
 /* Find the mapping that owns an external endpoint, or NULL. */
 const struct nat_mapping *nat_mapping_by_external(const struct nat *nat, uint8_t proto,
 						  const struct endpoint *external);
-
-/* "accepts anyone (endpoint-independent filtering)", "accepts 192.0.2.1 on any
- * port (address-dependent filtering)", ... : who may come in through a mapping. */
-int nat_describe_filter(enum nat_behaviour filtering, const struct endpoint *remotes, size_t n,
-			bool is_static, char *out, size_t size);
 
 #endif

@@ -308,8 +308,15 @@ struct iface *node_iface_by_addr(struct node *n, uint32_t addr)
 	return NULL;
 }
 
+/* A drop's sentence and the length of the lead naming the node (why_lead). */
+struct drop_words {
+	const char *why;
+	size_t lead;
+};
+
 static void emit_hop(struct node *n, struct iface *at, enum trace_hop hop, const struct packet *p,
-		     enum trace_drop_reason reason, const char *why, const char *rule)
+		     enum trace_drop_reason reason, struct drop_words words,
+		     struct trace_verdict verdict)
 {
 	struct trace_record r = {.kind = TRACE_PACKET};
 
@@ -320,8 +327,9 @@ static void emit_hop(struct node *n, struct iface *at, enum trace_hop hop, const
 	r.u.packet.bytes = p->data;
 	r.u.packet.len = p->len;
 	r.u.packet.reason = reason;
-	r.u.packet.why = why;
-	r.u.packet.rule = rule;
+	r.u.packet.why = words.why;
+	r.u.packet.why_lead = words.lead;
+	r.u.packet.verdict = verdict;
 	trace_emit(net_trace(n->net), &r);
 }
 
@@ -329,8 +337,9 @@ void node_drop(struct node *n, struct iface *at, struct packet *p, enum trace_dr
 	       const char *why)
 {
 	if (trace_active(net_trace(n->net)))
-		emit_hop(n, at, TRACE_HOP_DROP, p, reason, why != NULL ? why : "(no reason given)",
-			 NULL);
+		emit_hop(n, at, TRACE_HOP_DROP, p, reason,
+			 (struct drop_words){why != NULL ? why : "(no reason given)", 0},
+			 (struct trace_verdict){0, NULL});
 	packet_release(net_packets(n->net), p);
 }
 
@@ -351,28 +360,51 @@ void node_dropf(struct node *n, struct iface *at, struct packet *p, enum trace_d
 	node_drop(n, at, p, reason, why);
 }
 
+void node_drop_saying(struct node *n, struct iface *at, struct packet *p,
+		      enum trace_drop_reason reason, enum node_subject subject, const char *fmt,
+		      ...)
+{
+	char why[320];
+	int lead;
+
+	if (!trace_active(net_trace(n->net))) {
+		packet_release(net_packets(n->net), p);
+		return;
+	}
+	va_list ap;
+
+	lead = snprintf(why, sizeof(why), subject == NODE_SUBJECT_ITS ? "%s's " : "%s ", n->name);
+	if (lead < 0 || (size_t)lead >= sizeof(why))
+		lead = 0;
+	va_start(ap, fmt);
+	vsnprintf(why + lead, sizeof(why) - (size_t)lead, fmt, ap);
+	va_end(ap);
+	emit_hop(n, at, TRACE_HOP_DROP, p, reason, (struct drop_words){why, (size_t)lead},
+		 (struct trace_verdict){0, NULL});
+	packet_release(net_packets(n->net), p);
+}
+
 void node_trace_hop(struct node *n, struct iface *at, enum trace_hop hop, const struct packet *p)
 {
 	if (trace_active(net_trace(n->net)))
-		emit_hop(n, at, hop, p, TRACE_DROP_NONE, NULL, NULL);
+		emit_hop(n, at, hop, p, TRACE_DROP_NONE, (struct drop_words){NULL, 0},
+			 (struct trace_verdict){0, NULL});
+}
+
+void node_drop_verdict(struct node *n, struct iface *at, struct packet *p,
+		       enum trace_drop_reason reason, enum node_verdict_kind kind,
+		       const void *facts)
+{
+	if (trace_active(net_trace(n->net)))
+		emit_hop(n, at, TRACE_HOP_DROP, p, reason, (struct drop_words){NULL, 0},
+			 (struct trace_verdict){kind, facts});
+	packet_release(net_packets(n->net), p);
 }
 
 void node_drop_by_firewall(struct node *n, struct iface *at, struct packet *p,
-			   const struct packet_info *info, enum fw_chain chain,
-			   const struct fw_verdict *v)
+			   const struct packet_info *info, const struct fw_verdict *v)
 {
-	char why[320], flow[64], rule[32];
+	struct node_firewall_facts facts = {v, info};
 
-	if (trace_active(net_trace(n->net))) {
-		snprintf(why, sizeof(why), "%s's firewall %s %s: %s", n->name,
-			 v->action == FW_REJECT ? "rejected" : "dropped",
-			 packet_flow_format(info, false, flow, sizeof(flow)), v->why);
-		/* Rules are numbered from 1, as iptables -L --line-numbers does. */
-		if (v->rule >= 0)
-			snprintf(rule, sizeof(rule), "%s #%d", fw_chain_name(chain), v->rule + 1);
-		else
-			snprintf(rule, sizeof(rule), "%s policy", fw_chain_name(chain));
-		emit_hop(n, at, TRACE_HOP_DROP, p, TRACE_DROP_FIREWALL, why, rule);
-	}
-	packet_release(net_packets(n->net), p);
+	node_drop_verdict(n, at, p, TRACE_DROP_FIREWALL, NODE_VERDICT_FIREWALL, &facts);
 }

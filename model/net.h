@@ -128,13 +128,68 @@ void node_drop(struct node *n, struct iface *at, struct packet *p, enum trace_dr
  * is observed (an unobserved run does not pay for the words). */
 void node_dropf(struct node *n, struct iface *at, struct packet *p, enum trace_drop_reason reason,
 		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-/* A firewall refused `p` in `chain`: emit the drop with the verdict's
- * sentence ("bob's firewall dropped A → B: ...") and, in the record's rule
- * field, the rule that decided ("INPUT #2", "INPUT policy"), then release
- * the packet. */
+/* The node as a sentence's subject: "bob dropped ...", "bob's NAT ...". */
+enum node_subject { NODE_SUBJECT_NODE, NODE_SUBJECT_ITS };
+/* node_dropf() for a sentence whose subject is the node: writes "<name> " or
+ * "<name>'s " before `fmt`, and tells the record how long that lead is
+ * (trace_packet.why_lead), so a renderer can leave it out without reading
+ * the words. */
+void node_drop_saying(struct node *n, struct iface *at, struct packet *p,
+		      enum trace_drop_reason reason, enum node_subject subject, const char *fmt,
+		      ...) __attribute__((format(printf, 6, 7)));
+
+/* Verdicts a drop record can carry for explain/ to word (struct
+ * trace_verdict.kind in sim/trace.h). */
+enum node_verdict_kind {
+	NODE_VERDICT_FIREWALL = 1, /* facts: struct node_firewall_facts */
+	NODE_VERDICT_NAT = 2,	   /* facts: struct nat_result (model/nat.h) */
+	NODE_VERDICT_PATH = 3,	   /* facts: struct node_path_facts */
+};
+
+/* Why a router or a host dropped a packet on its own path (not by its
+ * firewall's or its NAT's verdict). */
+enum node_path_cause {
+	NODE_PATH_MALFORMED,	   /* the parser refused it: detail is its reason */
+	NODE_PATH_NO_ROUTE,	   /* router: no table entry and no default route */
+	NODE_PATH_TTL,		   /* router: TTL would reach 0 (RFC 1812 5.3.1) */
+	NODE_PATH_NO_HAIRPIN,	   /* router: an inside host sent to the NAT's public side
+				    * and hairpinning is off (RFC 4787 REQ-9) */
+	NODE_PATH_NAT_UNPARSABLE,  /* router: its NAT produced bytes that do not parse */
+	NODE_PATH_OWN_NO_SOCKET,   /* router with input accept: nothing listens there */
+	NODE_PATH_OWN_ADDRESS,	   /* router with input drop: addressed to the router */
+	NODE_PATH_HOST_NO_ROUTE,   /* host: dst off-link and no gateway */
+	NODE_PATH_HOST_UNATTACHED, /* host: its interface is on no link */
+	NODE_PATH_NOT_FOR_US,	   /* host: addressed to another address */
+	NODE_PATH_NO_SOCKET,	   /* host: nothing listens on the port */
+	NODE_PATH_COUNT
+};
+
+struct node_path_facts {
+	enum node_path_cause cause;
+	const struct packet_info *info; /* the packet, where it was parsed; else NULL */
+	uint32_t dst;			/* HOST_*: the destination asked for */
+	uint32_t addr;			/* HOST_NO_ROUTE: the interface's; NOT_FOR_US: the host's */
+	uint8_t prefix_len;		/* HOST_NO_ROUTE: the interface's */
+	const char *iface;		/* HOST_UNATTACHED: the interface */
+	const char *detail;		/* MALFORMED: the parser's reason */
+};
+
+struct node_firewall_facts {
+	const struct fw_verdict *verdict;
+	const struct packet_info *info; /* the packet the firewall judged */
+};
+
+/* Emit a drop record for `p` carrying the verdict that dropped it, and
+ * release the packet; the trace's explainer words it (explain/). `facts` is
+ * borrowed for the call. */
+void node_drop_verdict(struct node *n, struct iface *at, struct packet *p,
+		       enum trace_drop_reason reason, enum node_verdict_kind kind,
+		       const void *facts);
+/* A firewall refused `p`: node_drop_verdict() with the firewall's verdict,
+ * which the trace words ("bob's firewall dropped A → B: ...", rule "INPUT
+ * #2"). */
 void node_drop_by_firewall(struct node *n, struct iface *at, struct packet *p,
-			   const struct packet_info *info, enum fw_chain chain,
-			   const struct fw_verdict *v);
+			   const struct packet_info *info, const struct fw_verdict *v);
 
 /* Emit a packet-hop record (no ownership change). */
 void node_trace_hop(struct node *n, struct iface *at, enum trace_hop hop, const struct packet *p);

@@ -364,7 +364,7 @@ static bool nat_step(struct router *r, struct fwd *f, bool outbound, struct ifac
 	else
 		nat_translate_inbound(r->nat, f->p->data, f->p->len, &f->info, &res);
 	if (res.verdict != NAT_VERDICT_TRANSLATED) {
-		node_drop(&r->node, at, f->p, res.reason, res.why);
+		node_drop_verdict(&r->node, at, f->p, res.reason, NODE_VERDICT_NAT, &res);
 		return false;
 	}
 	if (res.mapping != NULL && !res.mapping->is_static) {
@@ -392,8 +392,8 @@ static bool nat_step(struct router *r, struct fwd *f, bool outbound, struct ifac
 	}
 	/* The NAT rewrote what packet_check passed on arrival, sums kept right. */
 	if (packet_check(f->p, &f->info, NULL, 0) != PACKET_OK) {
-		node_dropf(&r->node, at, f->p, TRACE_DROP_MALFORMED,
-			   "%s's NAT produced a packet that does not parse", r->node.name);
+		node_drop_verdict(&r->node, at, f->p, TRACE_DROP_MALFORMED, NODE_VERDICT_PATH,
+				  &(struct node_path_facts){.cause = NODE_PATH_NAT_UNPARSABLE});
 		return false;
 	}
 	return true;
@@ -405,16 +405,10 @@ static bool nat_step(struct router *r, struct fwd *f, bool outbound, struct ifac
  * external endpoint as the remote; without, drop. */
 static bool hairpin(struct router *r, struct fwd *f)
 {
-	char src[24], dst[24];
-
 	if (!nat_config(r->nat)->hairpinning) {
-		struct endpoint s = {f->info.src, f->info.sport}, d = {f->info.dst, f->info.dport};
-
-		node_dropf(&r->node, f->in, f->p, TRACE_DROP_HAIRPIN,
-			   "%s does not hairpin: %s sent to its own public address %s, which this "
-			   "NAT only translates for packets arriving from outside",
-			   r->node.name, endpoint_format(&s, src, sizeof(src)),
-			   endpoint_format(&d, dst, sizeof(dst)));
+		node_drop_verdict(
+		    &r->node, f->in, f->p, TRACE_DROP_HAIRPIN, NODE_VERDICT_PATH,
+		    &(struct node_path_facts){.cause = NODE_PATH_NO_HAIRPIN, .info = &f->info});
 		return false;
 	}
 	return nat_step(r, f, true, f->in) && nat_step(r, f, false, f->in);
@@ -456,41 +450,25 @@ static void forward(struct router *r, struct fwd *f)
 	struct iface *out = NULL;
 	uint32_t hop = 0;
 	struct fw_verdict v;
-	char flow[64], a[16];
 
 	if (!route_lookup(r, f->info.dst, &out, &hop) || out->link == NULL) {
-		node_dropf(n, f->in, f->p, TRACE_DROP_NO_ROUTE,
-			   "%s dropped %s: no route to %s (no entry in its table matches, and it "
-			   "has no default route)",
-			   n->name, packet_flow_format(&f->info, false, flow, sizeof(flow)),
-			   ip_format(f->info.dst, a, sizeof(a)));
+		node_drop_verdict(
+		    n, f->in, f->p, TRACE_DROP_NO_ROUTE, NODE_VERDICT_PATH,
+		    &(struct node_path_facts){.cause = NODE_PATH_NO_ROUTE, .info = &f->info});
 		return;
 	}
 	/* RFC 791 / RFC 1812 5.3.1: a router must not forward a datagram whose
 	 * TTL would reach zero. */
 	if (f->info.ttl <= 1) {
-		node_dropf(
-		    n, f->in, f->p, TRACE_DROP_TTL,
-		    "TTL expired at %s: %s arrived with TTL %u, and a router may not forward "
-		    "a packet whose TTL would reach 0",
-		    n->name, packet_flow_format(&f->info, false, flow, sizeof(flow)), f->info.ttl);
+		node_drop_verdict(
+		    n, f->in, f->p, TRACE_DROP_TTL, NODE_VERDICT_PATH,
+		    &(struct node_path_facts){.cause = NODE_PATH_TTL, .info = &f->info});
 		return;
 	}
 	f->info.ttl = packet_decrement_ttl(f->p->data, f->p->len);
-	/* A FORWARD chain without rules and with policy ACCEPT refuses nothing:
-	 * skip it, and the sentence firewall_filter() words for every verdict
-	 * (read only on a drop). That sentence was a tenth of bench_flow's time. */
-	if (firewall_rule_count(r->fw, FW_CHAIN_FORWARD) == 0 &&
-	    firewall_policy(r->fw, FW_CHAIN_FORWARD) == FW_ACCEPT)
-		v.action = FW_ACCEPT;
-	else if (trace_active(net_trace(n->net)))
-		firewall_filter(r->fw, FW_CHAIN_FORWARD, &f->info,
-				conntrack_state_of(f->ce, f->dir), &v);
-	else
-		firewall_decide(r->fw, FW_CHAIN_FORWARD, &f->info,
-				conntrack_state_of(f->ce, f->dir), &v);
+	firewall_filter(r->fw, FW_CHAIN_FORWARD, &f->info, conntrack_state_of(f->ce, f->dir), &v);
 	if (v.action != FW_ACCEPT) {
-		node_drop_by_firewall(n, f->in, f->p, &f->info, FW_CHAIN_FORWARD, &v);
+		node_drop_by_firewall(n, f->in, f->p, &f->info, &v);
 		return;
 	}
 	if (r->nat != NULL && out == r->outside && f->in != r->outside &&
@@ -506,16 +484,11 @@ static void forward(struct router *r, struct fwd *f)
  * (router.h). */
 static void local_input(struct router *r, struct fwd *f)
 {
-	char flow[64];
-
 	f->binding_deadline = CONNTRACK_LINUX_TIMEOUT;
 	confirm(r, f);
-	node_dropf(&r->node, f->in, f->p, TRACE_DROP_NO_SOCKET,
-		   "%s accepted %s into its own stack (input accept, as a bare Linux box "
-		   "does) and conntrack now tracks it, but nothing listens on port %u: it "
-		   "answers ICMP port unreachable (not modelled: nothing is sent back)",
-		   r->node.name, packet_flow_format(&f->info, false, flow, sizeof(flow)),
-		   f->info.dport);
+	node_drop_verdict(
+	    &r->node, f->in, f->p, TRACE_DROP_NO_SOCKET, NODE_VERDICT_PATH,
+	    &(struct node_path_facts){.cause = NODE_PATH_OWN_NO_SOCKET, .info = &f->info});
 }
 
 /* A flow of the router's own stack: neither side is translated and its reply
@@ -547,11 +520,12 @@ static void router_receive(struct node *n, struct iface *in, struct packet *p)
 			.p = p,
 			.dir = CONNTRACK_DIR_ORIGINAL,
 			.binding_deadline = CONNTRACK_LINUX_TIMEOUT};
-	char why[200], flow[64], a[16];
+	char why[200];
 
 	if (packet_check(p, &f.info, why, sizeof(why)) != PACKET_OK) {
-		node_dropf(n, in, p, TRACE_DROP_MALFORMED, "%s dropped a malformed packet: %s",
-			   n->name, why);
+		node_drop_verdict(
+		    n, in, p, TRACE_DROP_MALFORMED, NODE_VERDICT_PATH,
+		    &(struct node_path_facts){.cause = NODE_PATH_MALFORMED, .detail = why});
 		return;
 	}
 	f.track = router_tracks(r);
@@ -566,11 +540,9 @@ static void router_receive(struct node *n, struct iface *in, struct packet *p)
 			local_input(r, &f);
 			return;
 		}
-		node_dropf(n, in, p, TRACE_DROP_NOT_FOR_US,
-			   "%s dropped %s: %s is %s's own address, and routers do not run "
-			   "services here",
-			   n->name, packet_flow_format(&f.info, false, flow, sizeof(flow)),
-			   ip_format(f.info.dst, a, sizeof(a)), n->name);
+		node_drop_verdict(
+		    n, in, p, TRACE_DROP_NOT_FOR_US, NODE_VERDICT_PATH,
+		    &(struct node_path_facts){.cause = NODE_PATH_OWN_ADDRESS, .info = &f.info});
 		return;
 	}
 	forward(r, &f);

@@ -42,6 +42,9 @@ static const char *const hop_names[] = {
 };
 
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
+/* Room for a verdict's words: the rule label, then a sentence naming up to
+ * three remotes (RFC 4787 behaviour names are long). */
+#define TRACE_WORDS_MAX 416
 
 /* Out-of-range values (a corrupted record) name themselves "?" rather than
  * reading past the table. */
@@ -95,12 +98,39 @@ void trace_unsubscribe(struct trace *t, trace_observer_fn fn, void *ctx)
 	}
 }
 
+void trace_set_explainer(struct trace *t, trace_explain_fn fn)
+{
+	t->explain = fn;
+}
+
+static void notify(struct trace *t, const struct trace_record *r)
+{
+	for (size_t i = 0; i < t->n_observers; i++)
+		t->observers[i].fn(r, t->observers[i].ctx);
+}
+
+/* A drop that carries a verdict: word it, then forget the borrowed facts so
+ * that no observer keeps a pointer to them. */
+static void emit_with_verdict(struct trace *t, struct trace_record *r)
+{
+	char words[TRACE_WORDS_MAX];
+
+	if (r->u.packet.why == NULL && t->explain != NULL)
+		t->explain(r, words, sizeof(words));
+	if (r->u.packet.why == NULL && r->u.packet.hop == TRACE_HOP_DROP)
+		r->u.packet.why = "(no reason given)";
+	r->u.packet.verdict = (struct trace_verdict){0, NULL};
+	notify(t, r);
+}
+
 void trace_emit(struct trace *t, struct trace_record *r)
 {
 	/* Every emission takes a sequence number, observed or not, so seq numbers
 	 * do not depend on when an observer was attached. */
 	r->seq = t->next_seq++;
 	r->time = t->clock != NULL ? *t->clock : 0;
-	for (size_t i = 0; i < t->n_observers; i++)
-		t->observers[i].fn(r, t->observers[i].ctx);
+	if (r->kind == TRACE_PACKET && r->u.packet.verdict.kind != 0)
+		emit_with_verdict(t, r);
+	else
+		notify(t, r);
 }

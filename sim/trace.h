@@ -85,6 +85,17 @@ struct trace_link {
 	double loss;
 };
 
+/* A decision's verdict riding on a drop record while it is emitted (DESIGN.md
+ * "Decide, then explain"): the model that decided sets `kind` (its own enum,
+ * model/net.h) and points `facts` at its verdict; sim/ does not know their
+ * shape. The trace's explainer (trace_set_explainer) words it into `why`
+ * before any observer sees the record, and trace_emit clears it then:
+ * observers see the sentence, never the borrowed facts. */
+struct trace_verdict {
+	int kind;	   /* 0: none */
+	const void *facts; /* borrowed for the emit only */
+};
+
 struct trace_packet {
 	enum trace_hop hop;
 	uint64_t packet_id;       /* one id per datagram, kept across hops and rewrites */
@@ -98,7 +109,11 @@ struct trace_packet {
 	struct endpoint map_external;
 	enum trace_drop_reason reason; /* drop */
 	const char *why;          /* drop (required) or accept decision (optional): a sentence */
+	size_t why_lead;	  /* how many bytes at the start of why name the node that
+				   * decided ("office ", "alice's "), 0 if none: a renderer
+				   * that already shows the node skips them unread */
 	const char *rule;         /* firewall rule that decided, e.g. "input #2", or NULL */
+	struct trace_verdict verdict; /* drop: the facts to word, while emitting (above) */
 };
 
 enum trace_ct_event {
@@ -188,6 +203,9 @@ struct trace_record {
 };
 
 typedef void (*trace_observer_fn)(const struct trace_record *r, void *ctx);
+/* Words for a record that carries a verdict and no sentence: writes them into
+ * buf[size] and points the record's why (and rule) into it. */
+typedef void (*trace_explain_fn)(struct trace_record *r, char *buf, size_t size);
 
 #define TRACE_MAX_OBSERVERS 8
 
@@ -199,6 +217,7 @@ struct trace {
 		trace_observer_fn fn;
 		void *ctx;
 	} observers[TRACE_MAX_OBSERVERS];
+	trace_explain_fn explain; /* NULL: verdicts stay unworded */
 };
 
 void trace_init(struct trace *t, const int64_t *clock);
@@ -206,6 +225,10 @@ void trace_init(struct trace *t, const int64_t *clock);
 /* Subscribe; returns 0, or -1 if TRACE_MAX_OBSERVERS are already subscribed. */
 int trace_subscribe(struct trace *t, trace_observer_fn fn, void *ctx);
 void trace_unsubscribe(struct trace *t, trace_observer_fn fn, void *ctx);
+
+/* The one explainer (explain_attach() in explain/ installs it): sim/ sits
+ * below the words, so it calls them through this hook. */
+void trace_set_explainer(struct trace *t, trace_explain_fn fn);
 
 static inline bool trace_active(const struct trace *t)
 {

@@ -1,6 +1,6 @@
 /*
  * test_firewall.c - rule matching, first-match order, hit counters, policy
- * fallthrough, the exact verdict sentences of the stateful host firewall
+ * fallthrough, the verdict's facts and sentences of the stateful host firewall
  * (DESIGN.md "Models") and iptables-like rule text.
  */
 #include <setjmp.h>
@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "explain/explain.h"
 #include "model/firewall.h"
 
 static int setup(void **state)
@@ -46,6 +47,15 @@ static struct packet_info udp(uint32_t src, uint16_t sport, uint32_t dst, uint16
 		.payload_len = 20,
 	};
 	return pi;
+}
+
+/* The verdict in words (one buffer: read it before the next call). */
+static const char *why(const struct fw_verdict *v)
+{
+	static char text[240];
+
+	explain_firewall(v, text, sizeof(text));
+	return text;
 }
 
 static const uint32_t remote = IP4(203, 0, 113, 7);
@@ -196,11 +206,11 @@ static void test_chains_are_separate(void **state)
 	assert_int_equal(firewall_rule_count(fw, FW_CHAIN_FORWARD), 0);
 	firewall_filter(fw, FW_CHAIN_FORWARD, &pi, CONNTRACK_NEW, &v);
 	assert_int_equal(v.action, FW_ACCEPT);
-	assert_string_equal(v.why, "no rule in FORWARD matched a new forwarded flow, and the "
-				   "FORWARD policy is accept");
+	assert_string_equal(why(&v), "no rule in FORWARD matched a new forwarded flow, and the "
+				     "FORWARD policy is accept");
 	firewall_filter(fw, FW_CHAIN_OUTPUT, &pi, CONNTRACK_NEW, &v);
 	assert_int_equal(v.action, FW_DROP);
-	assert_string_equal(v.why, "rule OUTPUT #1 (-j DROP) dropped it");
+	assert_string_equal(why(&v), "rule OUTPUT #1 (-j DROP) dropped it");
 }
 
 static void test_append_and_clear(void **state)
@@ -254,24 +264,24 @@ static void test_stateful_host(void **state)
 	firewall_filter(fw, FW_CHAIN_INPUT, &in, CONNTRACK_NEW, &v);
 	assert_int_equal(v.action, FW_DROP);
 	assert_int_equal(v.rule, -1);
-	assert_string_equal(v.why, "no rule in INPUT matched a new inbound flow, and the INPUT "
-				   "policy is drop");
+	assert_string_equal(why(&v), "no rule in INPUT matched a new inbound flow, and the INPUT "
+				     "policy is drop");
 
 	firewall_filter(fw, FW_CHAIN_INPUT, &in, CONNTRACK_ESTABLISHED, &v);
 	assert_int_equal(v.action, FW_ACCEPT);
 	assert_int_equal(v.rule, 0);
-	assert_string_equal(v.why, "rule INPUT #1 (-m state --state ESTABLISHED -j ACCEPT): "
-				   "a reply to a flow this host started");
+	assert_string_equal(why(&v), "rule INPUT #1 (-m state --state ESTABLISHED -j ACCEPT): "
+				     "a reply to a flow this host started");
 
 	firewall_filter(fw, FW_CHAIN_OUTPUT, &out, CONNTRACK_NEW, &v);
 	assert_int_equal(v.action, FW_ACCEPT);
 	assert_int_equal(v.rule, -1);
-	assert_string_equal(v.why, "no rule in OUTPUT matched a new outbound flow, and the "
-				   "OUTPUT policy is accept");
+	assert_string_equal(why(&v), "no rule in OUTPUT matched a new outbound flow, and the "
+				     "OUTPUT policy is accept");
 
 	firewall_filter(fw, FW_CHAIN_OUTPUT, &out, CONNTRACK_ESTABLISHED, &v);
-	assert_string_equal(v.why, "no rule in OUTPUT matched an established outbound flow, and "
-				   "the OUTPUT policy is accept");
+	assert_string_equal(why(&v), "no rule in OUTPUT matched an established outbound flow, and "
+				     "the OUTPUT policy is accept");
 	assert_int_equal(firewall_rule(fw, FW_CHAIN_INPUT, 0)->hits, 1);
 }
 
@@ -296,27 +306,65 @@ static void test_drop_and_reject_sentences(void **state)
 	struct packet_info p = udp(remote, 1, local, 4000);
 	firewall_filter(fw, FW_CHAIN_INPUT, &p, CONNTRACK_NEW, &v);
 	assert_int_equal(v.action, FW_ACCEPT);
-	assert_string_equal(v.why, "rule INPUT #1 (-p udp --dport 4000 -j ACCEPT) accepted it");
+	assert_string_equal(why(&v), "rule INPUT #1 (-p udp --dport 4000 -j ACCEPT) accepted it");
 
 	p.dport = 5000;
 	firewall_filter(fw, FW_CHAIN_INPUT, &p, CONNTRACK_NEW, &v);
 	assert_int_equal(v.action, FW_DROP);
 	assert_int_equal(v.rule, 1);
-	assert_string_equal(v.why, "rule INPUT #2 (-p udp --dport 5000 -j DROP) dropped it");
+	assert_string_equal(why(&v), "rule INPUT #2 (-p udp --dport 5000 -j DROP) dropped it");
 
 	p.dport = 6000;
 	firewall_filter(fw, FW_CHAIN_INPUT, &p, CONNTRACK_NEW, &v);
 	assert_int_equal(v.action, FW_REJECT);
 	assert_int_equal(v.rule, 2);
-	assert_string_equal(v.why, "rule INPUT #3 (-p udp --dport 6000 -j REJECT) rejected it: "
-				   "game server closed");
+	assert_string_equal(why(&v), "rule INPUT #3 (-p udp --dport 6000 -j REJECT) rejected it: "
+				     "game server closed");
 
 	firewall_set_policy(fw, FW_CHAIN_INPUT, FW_REJECT);
 	p.dport = 7000;
 	firewall_filter(fw, FW_CHAIN_INPUT, &p, CONNTRACK_NEW, &v);
 	assert_int_equal(v.action, FW_REJECT);
-	assert_string_equal(v.why, "no rule in INPUT matched a new inbound flow, and the INPUT "
-				   "policy is reject");
+	assert_string_equal(why(&v), "no rule in INPUT matched a new inbound flow, and the INPUT "
+				     "policy is reject");
+}
+
+/* ---- the verdict's facts ---- */
+
+/* Every field is filled by the one decision function, with nobody watching
+ * (a firewall has no trace at all): the rule or the policy that decided,
+ * the chain, the state the packet was judged in. */
+static void test_verdict_facts(void **state)
+{
+	struct firewall *fw = *state;
+	struct fw_rule drop = {
+	    .chain = FW_CHAIN_FORWARD, .proto = 17, .dport_lo = 5000, .action = FW_DROP};
+	struct packet_info p = udp(remote, 1, local, 5000);
+	struct fw_verdict v;
+
+	assert_int_equal(firewall_append(fw, &drop), 0);
+	firewall_filter(fw, FW_CHAIN_FORWARD, &p, CONNTRACK_ESTABLISHED, &v);
+	assert_int_equal(v.action, FW_DROP);
+	assert_int_equal(v.reason, FW_REASON_RULE);
+	assert_int_equal(v.chain, FW_CHAIN_FORWARD);
+	assert_int_equal(v.rule, 0);
+	assert_ptr_equal(v.matched, firewall_rule(fw, FW_CHAIN_FORWARD, 0));
+	assert_int_equal(v.state, CONNTRACK_ESTABLISHED);
+
+	p.dport = 6000;
+	firewall_set_policy(fw, FW_CHAIN_FORWARD, FW_REJECT);
+	firewall_filter(fw, FW_CHAIN_FORWARD, &p, CONNTRACK_NEW, &v);
+	assert_int_equal(v.action, FW_REJECT);
+	assert_int_equal(v.reason, FW_REASON_POLICY);
+	assert_int_equal(v.chain, FW_CHAIN_FORWARD);
+	assert_int_equal(v.rule, -1);
+	assert_null(v.matched);
+	assert_int_equal(v.state, CONNTRACK_NEW);
+
+	firewall_filter(fw, FW_CHAIN_COUNT, &p, CONNTRACK_NEW, &v);
+	assert_int_equal(v.action, FW_DROP);
+	assert_int_equal(v.reason, FW_REASON_NO_CHAIN);
+	assert_null(v.matched);
 }
 
 /* ---- formatting ---- */
@@ -371,14 +419,15 @@ static void test_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_match_table, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_first_match_wins, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_chains_are_separate, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_append_and_clear, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stateful_host, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_drop_and_reject_sentences, setup, teardown),
-		cmocka_unit_test(test_rule_format),
-		cmocka_unit_test(test_names),
+	    cmocka_unit_test_setup_teardown(test_match_table, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_first_match_wins, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_chains_are_separate, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_append_and_clear, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stateful_host, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_drop_and_reject_sentences, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_verdict_facts, setup, teardown),
+	    cmocka_unit_test(test_rule_format),
+	    cmocka_unit_test(test_names),
 	};
 
 	firewall_free(NULL);

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "explain/explain.h"
 #include "model/host.h"
 #include "sim/trace_log.h"
 #include "tests/support_net.h"
@@ -34,6 +35,7 @@ static int setup(void **state)
 
 	if (w == NULL || test_net_open(&w->net, &w->log, 99) < 0)
 		return -1;
+	explain_attach(net_trace(w->net));
 	w->alice = host_new(w->net, "alice", ALICE, 24, 0);
 	w->bob = host_new(w->net, "bob", BOB, 24, 0);
 	if (w->alice == NULL || w->bob == NULL)
@@ -253,6 +255,7 @@ static void test_no_socket(void **state)
 	assert_int_equal(d->reason, TRACE_DROP_NO_SOCKET);
 	assert_string_equal(d->why, "bob dropped 10.0.0.1:4000 → 10.0.0.2:6000: nothing on bob "
 				    "listens on UDP port 6000");
+	assert_int_equal(d->why_lead, strlen("bob ")); /* the node, marked for renderers */
 }
 
 static void test_malformed_raw(void **state)
@@ -342,6 +345,8 @@ static void test_output_firewall(void **state)
 	assert_memory_equal(
 	    d->why, "alice's firewall dropped 10.0.0.1:4000 → 10.0.0.2:53: rule OUTPUT",
 	    strlen("alice's firewall dropped 10.0.0.1:4000 → 10.0.0.2:53: rule OUTPUT"));
+	assert_int_equal(d->why_lead, strlen("alice's "));
+	assert_string_equal(d->rule, "OUTPUT #1");
 }
 
 /* A second address (an RFC 5780 alternate): sockets bound per address, and

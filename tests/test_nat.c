@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "explain/explain.h"
 #include "model/nat.h"
 #include "model/packet.h"
 #include "sim/engine.h"
@@ -44,6 +45,7 @@ static void keep_record(const struct trace_record *r, void *ctx)
 }
 
 struct fx {
+	const char *name;
 	struct engine *e;
 	struct nat *nat;
 	struct recs recs;
@@ -54,6 +56,7 @@ static struct fx *fx_new(const char *name, const struct nat_config *cfg)
 	struct fx *f = test_calloc(1, sizeof(*f));
 	struct rng rng;
 	assert_non_null(f);
+	f->name = name;
 	f->e = engine_new();
 	assert_non_null(f->e);
 	rng_derive(&rng, 42, "nat:test:ports");
@@ -136,6 +139,15 @@ static bool in_admitted(struct fx *f, const struct endpoint *src, const struct e
 	assert_int_equal(p.info.src, src->ip);
 	assert_int_equal(p.info.sport, src->port);
 	return true;
+}
+
+/* A verdict in words (one buffer: read it before the next call). */
+static const char *why(const struct fx *f, const struct nat_result *res)
+{
+	static char text[288];
+
+	explain_nat(res, f->name, text, sizeof(text));
+	return text;
 }
 
 /* ---- the 3 x 3 table (RFC 4787 sections 4.1 and 5) ----------------------- */
@@ -280,9 +292,9 @@ static void test_random_allocation_fills_range(void **state)
 		assert_int_equal(res.reason, TRACE_DROP_NAT_EXHAUSTED);
 		assert_null(res.mapping);
 		assert_string_equal(
-		    res.why, "home dropped 192.168.1.5:5000 \u2192 192.0.2.9:3478: every port "
-			     "from 40000 to 40007 on 203.0.113.7 is taken by another mapping, "
-			     "so there is no external port left for a new one");
+		    why(f, &res), "home dropped 192.168.1.5:5000 \u2192 192.0.2.9:3478: every port "
+				  "from 40000 to 40007 on 203.0.113.7 is taken by another mapping, "
+				  "so there is no external port left for a new one");
 		assert_int_equal(nat_mapping_count(f->nat), 8);
 		fx_free(f);
 	}
@@ -702,7 +714,7 @@ static const char *drop_why(struct fx *f, const struct endpoint *src, uint16_t p
 {
 	struct endpoint ext = {nat_config(f->nat)->public_ip[0], port};
 	assert_false(in_admitted(f, src, &ext, &HOST, res));
-	return res->why;
+	return why(f, res);
 }
 
 static void test_drop_sentences(void **state)
@@ -773,32 +785,6 @@ static void test_no_mapping_sentence(void **state)
 	assert_null(res.mapping);
 	fx_free(f);
 }
-
-static void test_describe_filter(void **state)
-{
-	(void)state;
-	struct endpoint r[] = {A, A2, B};
-	char buf[200];
-
-	nat_describe_filter(NAT_ENDPOINT_INDEPENDENT, r, 1, false, buf, sizeof(buf));
-	assert_string_equal(buf, "accepts anyone (endpoint-independent filtering)");
-	nat_describe_filter(NAT_ADDRESS_DEPENDENT, r, 2, false, buf, sizeof(buf));
-	assert_string_equal(buf, "accepts 192.0.2.1 on any port (address-dependent filtering)");
-	nat_describe_filter(NAT_ADDRESS_DEPENDENT, r, 3, false, buf, sizeof(buf));
-	assert_string_equal(buf, "accepts 192.0.2.1 and 198.51.100.9 on any port "
-				 "(address-dependent filtering)");
-	nat_describe_filter(NAT_ADDRESS_AND_PORT_DEPENDENT, r, 1, false, buf, sizeof(buf));
-	assert_string_equal(buf, "accepts 192.0.2.1:3478 (address-and-port-dependent filtering)");
-	nat_describe_filter(NAT_ADDRESS_AND_PORT_DEPENDENT, r, 3, false, buf, sizeof(buf));
-	assert_string_equal(buf, "accepts 192.0.2.1:3478, 192.0.2.1:3479 and 198.51.100.9:3478 "
-				 "(address-and-port-dependent filtering)");
-	nat_describe_filter(NAT_ADDRESS_AND_PORT_DEPENDENT, r, 0, false, buf, sizeof(buf));
-	assert_string_equal(buf, "accepts nobody yet (address-and-port-dependent filtering)");
-	nat_describe_filter(NAT_ADDRESS_AND_PORT_DEPENDENT, NULL, 0, true, buf, sizeof(buf));
-	assert_string_equal(buf, "accepts anyone (port forward)");
-}
-
-/* ---- names ----------------------------------------------------------------- */
 
 static void test_classic_names_and_presets(void **state)
 {
@@ -928,7 +914,63 @@ static void test_non_udp_is_refused(void **state)
 	nat_translate_outbound(f->nat, p.buf, p.len, &p.info, &res);
 	assert_int_equal(res.verdict, NAT_VERDICT_DROP);
 	assert_int_equal(res.reason, TRACE_DROP_MALFORMED);
+	assert_int_equal(res.decision, NAT_DECISION_NOT_UDP);
 	assert_int_equal(nat_mapping_count(f->nat), 0);
+	fx_free(f);
+}
+
+/* The verdict's facts, with no observer on the trace (they used to be words
+ * built only for one): the decision, the remote, the behaviour that decided,
+ * the mapping and who it lets in. */
+static void test_verdict_facts_unobserved(void **state)
+{
+	(void)state;
+	struct nat_config cfg =
+	    config(NAT_ENDPOINT_INDEPENDENT, NAT_ADDRESS_AND_PORT_DEPENDENT, NAT_PORT_PRESERVE);
+	struct fx *f = fx_new("home", &cfg);
+	struct endpoint stranger = {IP4(203, 0, 113, 99), 4000};
+	struct endpoint ext = {PUB, 5000}, unused = {PUB, 6000};
+	struct nat_result res;
+	struct pkt p;
+
+	trace_unsubscribe(engine_trace(f->e), keep_record, &f->recs);
+	assert_false(trace_active(engine_trace(f->e)));
+
+	assert_int_equal(go(f, true, &HOST, &A, &res, &p), NAT_VERDICT_TRANSLATED);
+	assert_int_equal(res.decision, NAT_DECISION_MAPPING_CREATED);
+	assert_int_equal(res.behaviour, NAT_ENDPOINT_INDEPENDENT);
+	assert_int_equal(res.remote.ip, A.ip);
+	assert_int_equal(res.remote.port, A.port);
+	assert_int_equal(res.internal.port, HOST.port);
+	assert_int_equal(res.external.ip, PUB);
+	assert_int_equal(res.external.port, 5000);
+	assert_int_equal(go(f, true, &HOST, &A, &res, &p), NAT_VERDICT_TRANSLATED);
+	assert_int_equal(res.decision, NAT_DECISION_MAPPING_REUSED);
+
+	assert_int_equal(go(f, false, &stranger, &ext, &res, &p), NAT_VERDICT_DROP);
+	assert_int_equal(res.decision, NAT_DECISION_FILTERED);
+	assert_int_equal(res.reason, TRACE_DROP_NAT_FILTER);
+	assert_int_equal(res.behaviour, NAT_ADDRESS_AND_PORT_DEPENDENT);
+	assert_int_equal(res.remote.ip, stranger.ip);
+	assert_int_equal(res.remote.port, stranger.port);
+	assert_int_equal(res.internal.ip, HOST.ip);
+	assert_int_equal(res.n_allowed, 1);
+	assert_int_equal(res.allowed[0].ip, A.ip);
+	assert_int_equal(res.allowed[0].port, A.port);
+	/* The words come from the facts alone. */
+	assert_string_equal(why(f, &res),
+			    "home dropped 203.0.113.99:4000 \u2192 203.0.113.7:5000: its mapping "
+			    "for 192.168.1.5:5000 only accepts replies from 192.0.2.1:3478, the "
+			    "one endpoint it has sent to (address-and-port-dependent filtering)");
+
+	assert_int_equal(go(f, false, &A, &ext, &res, &p), NAT_VERDICT_TRANSLATED);
+	assert_int_equal(res.decision, NAT_DECISION_ADMITTED);
+	assert_int_equal(go(f, false, &A, &unused, &res, &p), NAT_VERDICT_DROP);
+	assert_int_equal(res.decision, NAT_DECISION_NO_MAPPING);
+	assert_int_equal(res.external.port, 6000);
+	assert_string_equal(why(f, &res),
+			    "home dropped 192.0.2.1:3478 \u2192 203.0.113.7:6000: no mapping "
+			    "uses port 6000, so there is nobody inside to deliver it to");
 	fx_free(f);
 }
 
@@ -999,12 +1041,12 @@ int main(void)
 	    cmocka_unit_test(test_checksums_after_translation),
 	    cmocka_unit_test(test_drop_sentences),
 	    cmocka_unit_test(test_no_mapping_sentence),
-	    cmocka_unit_test(test_describe_filter),
 	    cmocka_unit_test(test_classic_names_and_presets),
 	    cmocka_unit_test(test_behaviour_names_and_parse),
 	    cmocka_unit_test(test_foreach_order),
 	    cmocka_unit_test(test_non_udp_is_refused),
 	    cmocka_unit_test(test_many_mappings),
+	    cmocka_unit_test(test_verdict_facts_unobserved),
 	    cmocka_unit_test(test_many_remotes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

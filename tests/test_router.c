@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "explain/explain.h"
 #include "model/host.h"
 #include "model/router.h"
 #include "sim/trace_log.h"
@@ -29,6 +30,7 @@ static int setup(void **state)
 
 	if (w == NULL || test_net_open(&w->net, &w->log, 5) < 0)
 		return -1;
+	explain_attach(net_trace(w->net));
 	*state = w;
 	return 0;
 }
@@ -136,6 +138,7 @@ static void test_ttl_expiry(void **state)
 	assert_string_equal(drop->why,
 			    "TTL expired at r: 10.0.0.5:4000 → 10.0.1.2:53 arrived with TTL "
 			    "1, and a router may not forward a packet whose TTL would reach 0");
+	assert_int_equal(drop->why_lead, 0); /* "TTL expired at r": r is not the subject */
 
 	/* With TTL 2 it gets through, and leaves with TTL 1. */
 	len = packet_build_udp(buf, sizeof(buf), &s, &d, 2, 0, "x", 1);

@@ -60,8 +60,15 @@ static void emit_packet(struct test_trace *f, int64_t at, enum trace_hop hop, co
 		r.u.packet.map_internal = alice_lan;
 		r.u.packet.map_external = alice_pub;
 	}
-	if (hop == TRACE_HOP_DROP)
+	if (hop == TRACE_HOP_DROP) {
 		r.u.packet.reason = TRACE_DROP_NAT_FILTER;
+		/* The lead naming the node, as explain/ marks it: "office " in
+		 * OFFICE_WHY, "bob's " below. */
+		if (why != NULL && strncmp(why, "office dropped", 14) == 0)
+			r.u.packet.why_lead = strlen("office ");
+		else if (why != NULL && strncmp(why, "bob's ", 6) == 0)
+			r.u.packet.why_lead = strlen("bob's ");
+	}
 	test_trace_emit(f, at, &r);
 }
 
@@ -352,6 +359,26 @@ static void test_write_error(void **state)
 	fclose(out);
 }
 
+/* The lead a drop's sentence gives its node is the record's to say
+ * (why_lead), never guessed from the words. */
+static void test_drop_lead_from_record(void **state)
+{
+	struct endpoint a = {IP4(10, 0, 0, 1), 1}, b = {IP4(10, 0, 0, 2), 2};
+	struct timeline_options opt = {.verbosity = TIMELINE_QUIET};
+	struct test_trace *f = test_trace_new();
+
+	(void)state;
+	/* Marked: the timeline leaves "bob's " out. */
+	emit_packet(f, SIM_MS(1), TRACE_HOP_DROP, "bob", &a, &b, "bob's firewall dropped it");
+	/* Starts with the node's name but is not about it: kept whole. */
+	emit_packet(f, SIM_MS(2), TRACE_HOP_DROP, "office", &a, &b, "office hours are over");
+	char *got = render(f, &opt);
+	assert_non_null(strstr(got, "  0.001s  bob       \u2717 firewall dropped it\n"));
+	assert_non_null(strstr(got, "  0.002s  office    \u2717 office hours are over\n"));
+	free(got);
+	test_trace_free(f);
+}
+
 static void test_live_observer(void **state)
 {
 	(void)state;
@@ -436,6 +463,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_write_error, setup, teardown),
 	    cmocka_unit_test(test_live_observer),
 	    cmocka_unit_test(test_first_packet_only_creates),
+	    cmocka_unit_test(test_drop_lead_from_record),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

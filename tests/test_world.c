@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "explain/explain.h"
 #include "model/host.h"
 #include "model/router.h"
 #include "sim/trace_log.h"
@@ -108,6 +109,7 @@ static struct world *world_new(uint64_t seed)
 	assert_non_null(w->net);
 	assert_non_null(w->log);
 	assert_int_equal(trace_log_attach(w->log, net_trace(w->net)), 0);
+	explain_attach(net_trace(w->net));
 
 	struct net *net = w->net;
 	struct router *inet = router_new(net, "internet");

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "base/endpoint.h"
+#include "explain/explain.h"
 #include "model/nat.h"
 #include "sim/engine.h"
 #include "viz/tables.h"
@@ -186,8 +187,8 @@ static void put_mappings(struct buf *b, const struct tables_node *tn, int64_t at
 		const struct tables_mapping *m = &tn->mappings[i];
 		endpoint_format(&m->internal, in, sizeof(in));
 		endpoint_format(&m->external, ex, sizeof(ex));
-		nat_describe_filter((enum nat_behaviour)m->filtering, m->remotes, m->n_remotes,
-				    m->is_static, who, sizeof(who));
+		explain_nat_filter((enum nat_behaviour)m->filtering, m->remotes, m->n_remotes,
+				   m->is_static, who, sizeof(who));
 		put(b, "<TR><TD>%s</TD><TD>%s</TD><TD BALIGN=\"LEFT\">", in, ex);
 		put_who(b, who);
 		put(b, "</TD></TR>");

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "base/endpoint.h"
+#include "explain/explain.h"
 #include "model/conntrack.h"
 #include "model/nat.h"
 #include "sim/engine.h"
@@ -376,8 +377,8 @@ static void map_row_fill(struct map_row *row, const struct tables_mapping *m, in
 {
 	endpoint_format(&m->internal, row->col[COL_INTERNAL], sizeof(row->col[0]));
 	endpoint_format(&m->external, row->col[COL_EXTERNAL], sizeof(row->col[0]));
-	nat_describe_filter((enum nat_behaviour)m->filtering, m->remotes, m->n_remotes,
-			    m->is_static, row->col[COL_WHO], sizeof(row->col[0]));
+	explain_nat_filter((enum nat_behaviour)m->filtering, m->remotes, m->n_remotes, m->is_static,
+			   row->col[COL_WHO], sizeof(row->col[0]));
 	snprintf(row->col[COL_STATE], sizeof(row->col[0]), "%s",
 		 m->is_static ? "static" : "active");
 	if (m->is_static || m->expires_at == SIM_TIME_NEVER) {

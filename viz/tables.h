@@ -89,7 +89,7 @@ int tables_render_conntrack(FILE *out, FILE *err, const struct tables *t, const 
 
 /* For `node` (NULL = every node with a NAT): a header line naming the NAT's
  * behaviour ("── home: mappings (EIM + APDF, port-restricted-cone) ──"), an aligned
- * table: internal, external, who may come in (nat_describe_filter with the
+ * table: internal, external, who may come in (explain_nat_filter with the
  * remotes and the mapping's filtering), state ("active" or "static"), time
  * left ("28s", "-" for static). Returns 0, or -1 on a write error. */
 int tables_render_mappings(FILE *out, const struct tables *t, const char *node, bool ascii);

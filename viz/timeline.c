@@ -122,18 +122,12 @@ static bool describe_link(struct tl_line *l, const struct trace_link *k, int ver
 	return true;
 }
 
-/* Drop sentences from the models start with the node's name ("office dropped
- * ...", "home's firewall dropped ..."); the node column already says it. */
-static const char *without_node(const char *why, const char *node)
+/* A drop's sentence without its lead naming the node ("office dropped ...",
+ * "home's firewall dropped ..."): the node column already says it. The
+ * record says how long the lead is (trace_packet.why_lead). */
+static const char *without_node(const struct trace_packet *p)
 {
-	size_t n = node != NULL ? strlen(node) : 0;
-	if (n == 0 || strncmp(why, node, n) != 0)
-		return why;
-	if (why[n] == ' ')
-		return why + n + 1;
-	if (strncmp(why + n, "'s ", 3) == 0)
-		return why + n + 3;
-	return why;
+	return p->why_lead < strlen(p->why) ? p->why + p->why_lead : p->why;
 }
 
 static void say_summary(struct tl_line *l, const struct trace_packet *p,
@@ -152,7 +146,7 @@ static bool describe_drop(struct tl_line *l, const struct trace_packet *p,
 	if (opt->verbosity >= TIMELINE_VERBOSE)
 		say(l, "#%" PRIu64 " ", p->packet_id);
 	if (p->why != NULL) {
-		say(l, "%s", without_node(p->why, p->node));
+		say(l, "%s", without_node(p));
 		return true;
 	}
 	say(l, "dropped (%s): ", trace_drop_reason_name(p->reason));

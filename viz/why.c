@@ -158,9 +158,9 @@ static void say_hop(const struct story *s, const struct trace_packet *p,
 				     endpoint_format(&dst, a, sizeof(a)));
 		break;
 	case TRACE_HOP_DROP:
-		/* The models' sentences mostly start with the node ("office dropped
-		 * ..."); those say it all. */
-		if (p->why != NULL && strncmp(p->why, p->node, strlen(p->node)) == 0)
+		/* Most sentences start with the node ("office dropped ...", the
+		 * record's why_lead); those say it all. */
+		if (p->why != NULL && p->why_lead > 0)
 			text_appendf(out, size, "%s", p->why);
 		else if (p->why != NULL)
 			text_appendf(out, size, "dropped at %s: %s", p->node, p->why);

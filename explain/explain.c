@@ -1,0 +1,452 @@
+/*
+ * explain.c - verdicts into sentences (DESIGN.md "Decide, then explain").
+ *
+ * Every sentence a student reads about a firewall's or a NAT's decision is
+ * made here, from the verdict the model returned, and from nothing else: the
+ * words cannot disagree with the decision, and they are the same whether or
+ * not anyone watches. Rules are numbered from 1, as `iptables -L
+ * --line-numbers` does (fw_verdict.rule is 0-based).
+ */
+#include "explain/explain.h"
+
+#include "model/packet.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Remotes named in a drop sentence before "and N more", and how many of a
+ * mapping's remotes are looked at to find them. */
+#define NAT_LIST_SHOWN 3
+#define NAT_LIST_SCAN 16
+
+/* ---- firewall ------------------------------------------------------------ */
+
+static const char *chain_direction(enum fw_chain chain)
+{
+	switch (chain) {
+	case FW_CHAIN_INPUT:
+		return "inbound";
+	case FW_CHAIN_OUTPUT:
+		return "outbound";
+	default:
+		return "forwarded";
+	}
+}
+
+/* Why an ESTABLISHED packet is one: the other direction was seen first. */
+static const char *established_reason(enum fw_chain chain)
+{
+	switch (chain) {
+	case FW_CHAIN_INPUT:
+		return "a reply to a flow this host started";
+	case FW_CHAIN_OUTPUT:
+		return "a reply to a flow the remote side started";
+	default:
+		return "a reply to a flow already forwarded the other way";
+	}
+}
+
+static const char *action_verb(enum fw_action action)
+{
+	switch (action) {
+	case FW_ACCEPT:
+		return "accepted";
+	case FW_REJECT:
+		return "rejected";
+	default:
+		return "dropped";
+	}
+}
+
+/* "rule INPUT #2 (-p udp --dport 5000 -j DROP) dropped it[: comment]", or for
+ * an accept on state ESTABLISHED, the reason the packet counts as a reply. */
+static void rule_sentence(const struct fw_verdict *v, char *out, size_t size)
+{
+	const struct fw_rule *r = v->matched;
+	struct fw_rule bare = *r;
+	char text[160];
+	int n;
+
+	bare.comment[0] = '\0'; /* the comment goes after the verb, not inside () */
+	fw_rule_format(&bare, text, sizeof(text));
+	n = snprintf(out, size, "rule %s #%d (%s)", fw_chain_name(v->chain), v->rule + 1, text);
+	if (n < 0 || (size_t)n >= size)
+		return;
+	if (r->action == FW_ACCEPT && (r->states & CONNTRACK_ESTABLISHED) &&
+	    v->state == CONNTRACK_ESTABLISHED)
+		snprintf(out + n, size - (size_t)n, ": %s", established_reason(v->chain));
+	else if (r->comment[0] != '\0')
+		snprintf(out + n, size - (size_t)n, " %s it: %s", action_verb(r->action),
+			 r->comment);
+	else
+		snprintf(out + n, size - (size_t)n, " %s it", action_verb(r->action));
+}
+
+void explain_firewall(const struct fw_verdict *v, char *out, size_t size)
+{
+	const char *name = fw_chain_name(v->chain);
+
+	switch (v->reason) {
+	case FW_REASON_RULE:
+		rule_sentence(v, out, size);
+		return;
+	case FW_REASON_POLICY:
+		snprintf(out, size, "no rule in %s matched %s %s flow, and the %s policy is %s",
+			 name, v->state == CONNTRACK_ESTABLISHED ? "an established" : "a new",
+			 chain_direction(v->chain), name, fw_action_name(v->action));
+		return;
+	case FW_REASON_NO_CHAIN:
+		break;
+	}
+	snprintf(out, size, "no such chain (%d)", (int)v->chain);
+}
+
+/* ---- NAT ----------------------------------------------------------------- */
+
+/* "a", "a and b", "a, b and c", "a, b, c and 2 more". With ip_only, remotes
+ * are listed by address, each address once (what ADF compares). */
+static void nat_join(const struct endpoint *eps, size_t n, size_t n_total, bool ip_only, char *out,
+		     size_t size)
+{
+	char items[NAT_LIST_SHOWN][24];
+	size_t uniq = 0, shown = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		bool dup = false;
+		for (size_t j = 0; ip_only && j < i && !dup; j++)
+			dup = eps[j].ip == eps[i].ip;
+		if (dup)
+			continue;
+		if (shown < NAT_LIST_SHOWN) {
+			if (ip_only)
+				ip_format(eps[i].ip, items[shown], sizeof(items[0]));
+			else
+				endpoint_format(&eps[i], items[shown], sizeof(items[0]));
+			shown++;
+		}
+		uniq++;
+	}
+	size_t more = uniq - shown + (n_total - n);
+	size_t used = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < shown && used < size; i++) {
+		const char *sep = i == 0 ? "" : (i + 1 == shown && more == 0) ? " and " : ", ";
+		int w = snprintf(out + used, size - used, "%s%s", sep, items[i]);
+		used += w > 0 ? (size_t)w : 0;
+	}
+	if (more > 0 && used < size)
+		snprintf(out + used, size - used, " and %zu more", more);
+}
+
+static size_t nat_unique_ips(const struct endpoint *eps, size_t n)
+{
+	size_t uniq = 0;
+	for (size_t i = 0; i < n; i++) {
+		bool dup = false;
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = eps[j].ip == eps[i].ip;
+		uniq += !dup;
+	}
+	return uniq;
+}
+
+int explain_nat_filter(enum nat_behaviour filtering, const struct endpoint *remotes, size_t n,
+		       bool is_static, char *out, size_t size)
+{
+	char list[160];
+
+	if (is_static)
+		return snprintf(out, size, "accepts anyone (port forward)");
+	if (filtering == NAT_ENDPOINT_INDEPENDENT)
+		return snprintf(out, size, "accepts anyone (endpoint-independent filtering)");
+	if (n == 0)
+		return snprintf(out, size, "accepts nobody yet (%s filtering)",
+				nat_behaviour_name(filtering));
+	bool ip_only = filtering == NAT_ADDRESS_DEPENDENT;
+	nat_join(remotes, n, n, ip_only, list, sizeof(list));
+	return snprintf(out, size, "accepts %s%s (%s filtering)", list,
+			ip_only ? " on any port" : "", nat_behaviour_name(filtering));
+}
+
+/* Appends to the sentence in out[size] (used bytes so far); a sentence too
+ * long for the buffer ends in "..." instead of being cut silently. */
+static size_t nat_append(char *out, size_t size, size_t used, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (used + 1 >= size)
+		return used;
+	va_start(ap, fmt);
+	int w = vsnprintf(out + used, size - used, fmt, ap);
+	va_end(ap);
+	if (w < 0)
+		return used;
+	if ((size_t)w < size - used)
+		return used + (size_t)w;
+	if (size >= 4)
+		memcpy(out + size - 4, "...", 4);
+	return size - 1;
+}
+
+/* "office dropped 203.0.113.7:4000 → 198.51.100.9:61002: " */
+static size_t nat_drop_prefix(const struct nat_result *res, const char *node, char *out,
+			      size_t size)
+{
+	char src[24], dst[24];
+
+	endpoint_format(&res->src, src, sizeof(src));
+	endpoint_format(&res->dst, dst, sizeof(dst));
+	out[0] = '\0';
+	return nat_append(out, size, 0, "%s dropped %s \u2192 %s: ", node, src, dst);
+}
+
+/* Why filtering refused the packet (RFC 4787 section 5). */
+static void nat_filter_sentence(const struct nat_result *res, size_t used, char *out, size_t size)
+{
+	struct endpoint eps[NAT_LIST_SCAN];
+	char inside[24], list[160];
+	size_t n = res->n_allowed < NAT_LIST_SCAN ? res->n_allowed : NAT_LIST_SCAN;
+
+	if (n > 0)
+		memcpy(eps, res->allowed, n * sizeof(*eps));
+	endpoint_format(&res->internal, inside, sizeof(inside));
+	if (res->behaviour == NAT_ADDRESS_DEPENDENT) {
+		size_t uniq = nat_unique_ips(eps, n) + (res->n_allowed - n);
+		nat_join(eps, n, res->n_allowed, true, list, sizeof(list));
+		nat_append(out, size, used,
+			   "its mapping for %s only accepts packets from %s (any port), %s it has "
+			   "sent to (address-dependent filtering)",
+			   inside, list, uniq == 1 ? "the one address" : "the addresses");
+	} else {
+		nat_join(eps, n, res->n_allowed, false, list, sizeof(list));
+		nat_append(out, size, used,
+			   "its mapping for %s only accepts replies from %s, %s it has sent to "
+			   "(address-and-port-dependent filtering)",
+			   inside, list,
+			   res->n_allowed == 1 ? "the one endpoint" : "the endpoints");
+	}
+}
+
+static void nat_drop_sentence(const struct nat_result *res, const char *node, char *out,
+			      size_t size)
+{
+	char src[16], dst[16], ipbuf[16];
+	size_t used;
+
+	out[0] = '\0';
+	if (res->decision == NAT_DECISION_NOT_UDP) {
+		nat_append(out, size, 0,
+			   "%s dropped %s \u2192 %s: this NAT translates only UDP, and this is "
+			   "protocol %u",
+			   node, ip_format(res->src.ip, src, sizeof(src)),
+			   ip_format(res->dst.ip, dst, sizeof(dst)), res->proto);
+		return;
+	}
+	if (res->verdict != NAT_VERDICT_DROP)
+		return;
+	used = nat_drop_prefix(res, node, out, size);
+	switch (res->decision) {
+	case NAT_DECISION_NO_MAPPING:
+		nat_append(out, size, used,
+			   "no mapping uses port %u, so there is nobody inside to deliver it to",
+			   res->external.port);
+		break;
+	case NAT_DECISION_FILTERED:
+		nat_filter_sentence(res, used, out, size);
+		break;
+	case NAT_DECISION_PORTS_EXHAUSTED:
+		nat_append(out, size, used,
+			   "every port from %u to %u on %s is taken by another mapping, so there "
+			   "is no external port left for a new one",
+			   res->port_lo, res->port_hi,
+			   ip_format(res->public_ip, ipbuf, sizeof(ipbuf)));
+		break;
+	case NAT_DECISION_NO_MEMORY:
+		nat_append(out, size, used, "the NAT ran out of memory for a new mapping");
+		break;
+	default: /* translations are worded by nat_translated_sentence */
+		break;
+	}
+}
+
+/* A translation in words (RFC 4787 REQ-1 outbound, REQ-8 inbound). */
+static void nat_translated_sentence(const struct nat_result *res, const char *node, char *out,
+				    size_t size)
+{
+	char in[24], ex[24], re[24], who[200];
+
+	endpoint_format(&res->internal, in, sizeof(in));
+	endpoint_format(&res->external, ex, sizeof(ex));
+	endpoint_format(&res->remote, re, sizeof(re));
+	if (res->decision == NAT_DECISION_ADMITTED) {
+		explain_nat_filter(res->behaviour, res->allowed, res->n_allowed, res->is_static,
+				   who, sizeof(who));
+		snprintf(out, size, "%s let %s in through its mapping for %s, which %s", node, re,
+			 in, who);
+		return;
+	}
+	snprintf(out, size, "%s %s %s \u2192 %s for %s (%s mapping)", node,
+		 res->decision == NAT_DECISION_MAPPING_CREATED ? "made a new mapping"
+							       : "reused its mapping",
+		 in, ex, re, nat_behaviour_name(res->behaviour));
+}
+
+size_t explain_nat(const struct nat_result *res, const char *node, char *out, size_t size)
+{
+	if (res->verdict == NAT_VERDICT_DROP || res->decision == NAT_DECISION_NOT_UDP)
+		nat_drop_sentence(res, node, out, size);
+	else
+		nat_translated_sentence(res, node, out, size);
+	return strlen(node) + 1; /* every NAT sentence starts "<node> " */
+}
+
+size_t explain_firewall_drop(const struct fw_verdict *v, const struct packet_info *info,
+			     const char *node, char *out, size_t size)
+{
+	char decided[200], flow[64];
+
+	explain_firewall(v, decided, sizeof(decided));
+	snprintf(out, size, "%s's firewall %s %s: %s", node,
+		 v->action == FW_REJECT ? "rejected" : "dropped",
+		 packet_flow_format(info, false, flow, sizeof(flow)), decided);
+	return strlen(node) + 3; /* "<node>'s " */
+}
+
+void explain_firewall_rule(const struct fw_verdict *v, char *out, size_t size)
+{
+	/* Rules are numbered from 1, as iptables -L --line-numbers does. */
+	if (v->rule >= 0)
+		snprintf(out, size, "%s #%d", fw_chain_name(v->chain), v->rule + 1);
+	else
+		snprintf(out, size, "%s policy", fw_chain_name(v->chain));
+}
+
+/* ---- the trace's hook ------------------------------------------------------ */
+
+/* A drop record that carries a verdict and no sentence gets its words here,
+ * before any observer sees it. buf holds the rule label, then the sentence. */
+static void explain_record(struct trace_record *r, char *buf, size_t size)
+{
+	struct trace_packet *p = &r->u.packet;
+	const size_t label = 32;
+
+	if (size <= label)
+		return;
+	switch (p->verdict.kind) {
+	case NODE_VERDICT_FIREWALL: {
+		const struct node_firewall_facts *f = p->verdict.facts;
+
+		explain_firewall_rule(f->verdict, buf, label);
+		p->rule = buf;
+		p->why_lead =
+		    explain_firewall_drop(f->verdict, f->info, p->node, buf + label, size - label);
+		p->why = buf + label;
+		break;
+	}
+	case NODE_VERDICT_PATH:
+		p->why_lead = explain_path(p->verdict.facts, p->node, buf + label, size - label);
+		p->why = buf + label;
+		break;
+	case NODE_VERDICT_NAT:
+		p->why_lead = explain_nat(p->verdict.facts, p->node, buf + label, size - label);
+		p->why = buf + label;
+		break;
+	default:
+		break;
+	}
+}
+
+void explain_attach(struct trace *t)
+{
+	trace_set_explainer(t, explain_record);
+}
+
+/* ---- a router's or host's own path ---------------------------------------- */
+
+/* Sentences whose subject is the node: "<node> " then the rest. */
+static size_t path_node_sentence(const struct node_path_facts *f, const char *node, char *out,
+				 size_t size)
+{
+	char flow[64], a[16], b[24];
+	const struct packet_info *i = f->info;
+
+	switch (f->cause) {
+	case NODE_PATH_MALFORMED:
+		snprintf(out, size, "%s dropped a malformed packet: %s", node, f->detail);
+		break;
+	case NODE_PATH_NO_ROUTE:
+		snprintf(out, size,
+			 "%s dropped %s: no route to %s (no entry in its table matches, and it has "
+			 "no default route)",
+			 node, packet_flow_format(i, false, flow, sizeof(flow)),
+			 ip_format(i->dst, a, sizeof(a)));
+		break;
+	case NODE_PATH_OWN_NO_SOCKET:
+		snprintf(out, size,
+			 "%s accepted %s into its own stack (input accept, as a bare Linux box "
+			 "does) and conntrack now tracks it, but nothing listens on port %u: it "
+			 "answers ICMP port unreachable (not modelled: nothing is sent back)",
+			 node, packet_flow_format(i, false, flow, sizeof(flow)), i->dport);
+		break;
+	case NODE_PATH_OWN_ADDRESS:
+		snprintf(out, size,
+			 "%s dropped %s: %s is %s's own address, and routers do not run services "
+			 "here",
+			 node, packet_flow_format(i, false, flow, sizeof(flow)),
+			 ip_format(i->dst, a, sizeof(a)), node);
+		break;
+	case NODE_PATH_NOT_FOR_US:
+		snprintf(out, size, "%s dropped %s: it is addressed to %s, and %s is %s", node,
+			 packet_flow_format(i, false, flow, sizeof(flow)),
+			 ip_format(i->dst, a, sizeof(a)), node, ip_format(f->addr, b, sizeof(b)));
+		break;
+	case NODE_PATH_NO_SOCKET:
+		snprintf(out, size, "%s dropped %s: nothing on %s listens on UDP port %u", node,
+			 packet_flow_format(i, false, flow, sizeof(flow)), node, i->dport);
+		break;
+	default:
+		return 0;
+	}
+	return strlen(node) + 1;
+}
+
+size_t explain_path(const struct node_path_facts *f, const char *node, char *out, size_t size)
+{
+	char a[24], b[24], flow[64];
+	const struct packet_info *i = f->info;
+
+	switch (f->cause) {
+	case NODE_PATH_TTL: /* RFC 1812 5.3.1; the node is not the subject */
+		snprintf(out, size,
+			 "TTL expired at %s: %s arrived with TTL %u, and a router may not forward "
+			 "a packet whose TTL would reach 0",
+			 node, packet_flow_format(i, false, flow, sizeof(flow)), i->ttl);
+		return 0;
+	case NODE_PATH_NO_HAIRPIN: /* RFC 4787 REQ-9 */
+		snprintf(
+		    out, size,
+		    "%s does not hairpin: %s sent to its own public address %s, which this NAT "
+		    "only translates for packets arriving from outside",
+		    node, endpoint_format(&(struct endpoint){i->src, i->sport}, a, sizeof(a)),
+		    endpoint_format(&(struct endpoint){i->dst, i->dport}, b, sizeof(b)));
+		return strlen(node) + 1;
+	case NODE_PATH_NAT_UNPARSABLE:
+		snprintf(out, size, "%s's NAT produced a packet that does not parse", node);
+		return strlen(node) + 3;
+	case NODE_PATH_HOST_NO_ROUTE:
+		snprintf(out, size,
+			 "%s has no route to %s: it is not on %s/%u and %s has no default "
+			 "gateway",
+			 node, ip_format(f->dst, a, sizeof(a)),
+			 ip_format(f->addr & prefix_mask(f->prefix_len), b, sizeof(b)),
+			 f->prefix_len, node);
+		return strlen(node) + 1;
+	case NODE_PATH_HOST_UNATTACHED:
+		snprintf(out, size, "%s cannot reach %s: its %s is not attached to any link", node,
+			 ip_format(f->dst, a, sizeof(a)), f->iface);
+		return strlen(node) + 1;
+	default:
+		return path_node_sentence(f, node, out, size);
+	}
+}

@@ -1,0 +1,66 @@
+/*
+ * explain.h - verdicts into sentences: the one place where words are made
+ * (DESIGN.md "Decide, then explain").
+ *
+ * A model decides and returns a verdict: a reason code and the facts that
+ * decided it (firewall_filter's struct fw_verdict, the NAT's struct
+ * nat_result). The functions here turn a verdict into the sentence a student
+ * reads in the timeline, `natsim why`, the TUI and the trace's "why". They
+ * read nothing but the verdict, so the words never depend on whether anyone
+ * watches and never disagree with the decision.
+ *
+ * Layer: between model/ and viz/. DESIGN.md lets explain/ use sim/ and base/
+ * only; to decode verdicts it reads model/'s verdict structs and enums
+ * (model/firewall.h, model/nat.h, model/net.h), until those move to a header
+ * below model/.
+ *
+ * Sentences that name their node first return the length of that lead
+ * ("office ", "alice's "), so a renderer whose node column already names the
+ * node can skip it without reading the words.
+ */
+#ifndef NATSIM_EXPLAIN_EXPLAIN_H
+#define NATSIM_EXPLAIN_EXPLAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "model/firewall.h"
+#include "model/nat.h"
+#include "model/net.h"
+#include "sim/trace.h"
+
+/* Which rule or policy decided: "rule INPUT #2 (-p udp --dport 5000 -j DROP)
+ * dropped it", "no rule in INPUT matched a new inbound flow, and the INPUT
+ * policy is drop". */
+void explain_firewall(const struct fw_verdict *v, char *out, size_t size);
+/* The drop at `node`: "alice's firewall dropped 10.0.0.1:4000 → 10.0.0.2:53:
+ * rule OUTPUT #1 (-j DROP) dropped it". Returns the lead's length. */
+size_t explain_firewall_drop(const struct fw_verdict *v, const struct packet_info *info,
+			     const char *node, char *out, size_t size);
+/* The rule that decided, as the trace's "rule" names it: "INPUT #2",
+ * "INPUT policy". */
+void explain_firewall_rule(const struct fw_verdict *v, char *out, size_t size);
+
+/* The NAT's decision at `node`, drop or translation: "office dropped
+ * 203.0.113.7:4000 → 198.51.100.9:61002: its mapping for 192.168.1.5:5000
+ * only accepts replies from 192.0.2.1:3478, the one endpoint it has sent to
+ * (address-and-port-dependent filtering)". Returns the lead's length. */
+size_t explain_nat(const struct nat_result *res, const char *node, char *out, size_t size);
+/* Who may come in through a mapping (RFC 4787 section 5): "accepts anyone
+ * (endpoint-independent filtering)", "accepts 192.0.2.1 on any port
+ * (address-dependent filtering)", ... */
+int explain_nat_filter(enum nat_behaviour filtering, const struct endpoint *remotes, size_t n,
+		       bool is_static, char *out, size_t size);
+
+/* A router's or host's own drop (no route, TTL, hairpin off, not for us, no
+ * socket, ...): "bob dropped 10.0.0.1:4000 → 10.0.0.2:6000: nothing on bob
+ * listens on UDP port 6000". Returns the lead's length (0 when the node is
+ * not the sentence's subject: "TTL expired at r: ..."). */
+size_t explain_path(const struct node_path_facts *f, const char *node, char *out, size_t size);
+
+/* Word, through the trace's hook, every drop record a model emits with a
+ * verdict and no sentence (node_drop_verdict in model/net.h). Whoever builds
+ * a network and watches its trace calls this once. */
+void explain_attach(struct trace *t);
+
+#endif
