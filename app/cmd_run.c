@@ -21,6 +21,7 @@
 #include "viz/ladder.h"
 #include "viz/pcap.h"
 #include "viz/tables.h"
+#include "viz/text.h"
 #include "viz/timeline.h"
 
 const char cmd_run_usage[] =
@@ -263,9 +264,12 @@ static void print_history(FILE *f, const struct run_pair *p)
 		const struct run_step *s = &p->steps[i];
 		if (i == RUN_HISTORY_MAX - 1 && p->n_steps > RUN_HISTORY_MAX)
 			fprintf(f, ", %zu more", p->n_steps - RUN_HISTORY_MAX);
-		fprintf(f, "%s%s at %.3f s", i ? ", " : "", run_step_name(s->kind), s->at / 1e9);
+		char secs[TEXT_SECONDS_SIZE];
+		fprintf(f, "%s%s at %s s", i ? ", " : "", run_step_name(s->kind),
+			text_seconds(s->at, secs, sizeof(secs)));
 		if (i == 0)
-			fprintf(f, " (%.3f s after asking)", (s->at - p->connect_at) / 1e9);
+			fprintf(f, " (%s s after asking)",
+				text_seconds(s->at - p->connect_at, secs, sizeof(secs)));
 	}
 }
 

@@ -9,6 +9,7 @@
 
 #include "base/endpoint.h"
 #include "model/packet.h"
+#include "viz/text.h"
 
 struct drop_seen {
 	int64_t t;
@@ -376,7 +377,8 @@ static void action_fired(struct engine *e, void *arg)
 
 static void fmt_time(int64_t ns, char *out, size_t n)
 {
-	snprintf(out, n, "%.3f s", (double)ns / 1e9);
+	char secs[TEXT_SECONDS_SIZE];
+	snprintf(out, n, "%s s", text_seconds(ns, secs, sizeof(secs)));
 }
 
 static bool endpoint_matches(struct runner *r, const struct scenario_endpoint *want,
@@ -463,11 +465,12 @@ static void history_words(struct runner *r, const char *host, const char *peer, 
 		const struct path_seen *s = &r->paths[i];
 		if (strcmp(s->host, host) != 0 || strcmp(s->peer, peer) != 0 || total - shown++ > 6)
 			continue;
-		len += (size_t)snprintf(out + len, n - len, "%s%s at %.3f s",
+		char secs[TEXT_SECONDS_SIZE];
+		len += (size_t)snprintf(out + len, n - len, "%s%s at %s s",
 					len	    ? ", "
 					: total > 6 ? "..., "
 						    : "",
-					run_step_name(s->kind), (double)s->t / 1e9);
+					run_step_name(s->kind), text_seconds(s->t, secs, sizeof(secs)));
 	}
 }
 

@@ -140,13 +140,26 @@ static void test_appendf(void **state)
 	assert_memory_equal(guard + 4, "GGGG", 4);
 }
 
+/* Times are cut to the millisecond, as the timeline prints them: an event at
+ * 1.4865 s is at 1.486 everywhere, never 1.487 in one place and 1.486 in another. */
+static void test_seconds(void **state)
+{
+	(void)state;
+	char b[TEXT_SECONDS_SIZE];
+	assert_string_equal(text_seconds(1486500000, b, sizeof(b)), "1.486");
+	assert_string_equal(text_seconds(999999999, b, sizeof(b)), "0.999");
+	assert_string_equal(text_seconds(0, b, sizeof(b)), "0.000");
+	assert_string_equal(text_seconds(-5, b, sizeof(b)), "0.000");
+	assert_string_equal(text_seconds(86400000000000, b, sizeof(b)), "86400.000");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_width),     cmocka_unit_test(test_bytes_for_cols),
 	    cmocka_unit_test(test_fit_words), cmocka_unit_test(test_fit_words_long_word),
 	    cmocka_unit_test(test_to_ascii),  cmocka_unit_test(test_to_ascii_truncates),
-	    cmocka_unit_test(test_appendf),
+	    cmocka_unit_test(test_appendf),   cmocka_unit_test(test_seconds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

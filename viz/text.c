@@ -5,6 +5,7 @@
  */
 #include "viz/text.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -102,4 +103,12 @@ void text_appendf(char *buf, size_t size, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf + len, size - len, fmt, ap);
 	va_end(ap);
+}
+
+char *text_seconds(int64_t ns, char *buf, size_t size)
+{
+	if (ns < 0)
+		ns = 0;
+	snprintf(buf, size, "%" PRId64 ".%03d", ns / 1000000000, (int)(ns % 1000000000 / 1000000));
+	return buf;
 }

@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Columns the first `n` bytes of `s` take: the code points that start in
  * them (a continuation byte is not counted). Stops early at a NUL. */
@@ -46,5 +47,12 @@ void text_to_ascii(const char *in, char *out, size_t size);
  * built in fixed buffers, and one cut short beats one not told. */
 void text_appendf(char *buf, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* A virtual time as the timeline prints it, "S.mmm" in seconds, cut (not
+ * rounded) to the millisecond, so an event the timeline shows at 1.486s is
+ * never said elsewhere to be at 1.487 s. Negative times print as 0.000.
+ * Returns buf (TEXT_SECONDS_SIZE bytes are always enough). */
+#define TEXT_SECONDS_SIZE 24
+char *text_seconds(int64_t ns, char *buf, size_t size);
 
 #endif

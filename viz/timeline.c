@@ -391,9 +391,8 @@ static void print_line(FILE *out, int64_t t, const struct tl_line *l,
 		body = text;
 		name = node;
 	}
-	t = t < 0 ? 0 : t;
-	snprintf(when, sizeof(when), "%" PRId64 ".%03ds", t / SIM_S(1),
-		 (int)(t % SIM_S(1) / SIM_MS(1)));
+	char secs[TEXT_SECONDS_SIZE];
+	snprintf(when, sizeof(when), "%ss", text_seconds(t, secs, sizeof(secs)));
 	size_t name_w = text_width(name, strlen(name));
 	size_t pad = name_w < TL_NODE_COLUMN ? TL_NODE_COLUMN - name_w : 0;
 	fprintf(out, "%8s  %s%*s ", when, name, (int)pad, "");

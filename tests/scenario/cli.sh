@@ -225,4 +225,9 @@ contains "$err" "natsim peer: --port: a port '99999' is out of range" "peer in-r
 expect_exit 2 "coord flags in range" -- "$natsim" coord --listen 127.0.0.1:3478 --max-peers 16777216 --peer-timeout 24h --bogus
 contains "$err" "unknown option '--bogus'" "coord in-range values accepted"
 
+# The Outcome gives the same instant as the timeline (both cut to the ms).
+expect_exit 0 "classic: the outcome's time is the timeline's" -- "$natsim" run --no-color --width 200 classic
+when=$(printf '%s\n' "$out" | awk '/alice     direct to bob via/ {print $1; exit}')
+contains "$out" "direct at ${when%s} s (" "classic: the Outcome says direct at the timeline's $when"
+
 finish
