@@ -167,3 +167,42 @@ struct scenario *cli_load_scenario_with(const char *file, const char *const *set
 	}
 	return s;
 }
+
+int cli_parse_picture_args(const char *cmd, int argc, char **argv,
+			   const struct cli_picture_flags *flags, struct cli_scenario_args *a,
+			   const char **output)
+{
+	int ch, rc = 0;
+	/* --set values are borrowed from argv: argc of them at most. */
+	a->sets = calloc((size_t)argc + 1, sizeof(*a->sets));
+	if (a->sets == NULL)
+		return CLI_EXIT_INTERNAL;
+	/* getopt's own messages would not name the subcommand: cli_option_error does. */
+	opterr = 0;
+	optind = 1;
+	while (rc == 0 && (ch = getopt_long(argc, argv, ":s:u:o:", flags->longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'o':
+			*output = optarg;
+			break;
+		case ':':
+		case '?':
+			rc = cli_option_error(cmd, ch, argv);
+			break;
+		case 's':
+		case 'S':
+		case 'u':
+			rc = cli_scenario_option(cmd, ch, optarg, a);
+			break;
+		default:
+			rc = flags->own_option != NULL ? flags->own_option(ch, optarg, flags->ctx)
+						       : cli_scenario_option(cmd, ch, optarg, a);
+			break;
+		}
+	}
+	if (rc == 0)
+		rc = cli_take_scenario_file(cmd, argc, argv, &a->file);
+	if (rc == 0)
+		rc = cli_check_picture_output(cmd, *output, flags->example);
+	return rc;
+}

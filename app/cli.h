@@ -111,6 +111,25 @@ int cli_scenario_option(const char *cmd, int ch, const char *arg, struct cli_sce
  * with trace_log_free). Returns 0, or an exit code having printed why. */
 int cli_run_to_log(const char *cmd, const struct cli_scenario_args *a, struct trace_log **out);
 
+/* The arguments every picture command (natsim dot, flow) reads alike: the
+ * scenario options, -o/--output and at most one scenario FILE. `longopts`
+ * is the command's whole getopt_long table (CLI_SCENARIO_LONGOPTS, "output"
+ * as 'o', then its own flags); each code of its own goes to own_option
+ * (NULL: it has none). `example` is the -o suggestion when -o is missing. */
+struct option;
+struct cli_picture_flags {
+	const struct option *longopts;
+	int (*own_option)(int ch, char *arg, void *ctx); /* 0 or an exit code */
+	void *ctx;
+	const char *example;
+};
+/* Parse argv into *a (a->sets is allocated: the caller frees it, also on
+ * failure) and *output. Returns 0, CLI_EXIT_USAGE having said why, or
+ * CLI_EXIT_INTERNAL. */
+int cli_parse_picture_args(const char *cmd, int argc, char **argv,
+			   const struct cli_picture_flags *flags, struct cli_scenario_args *a,
+			   const char **output);
+
 extern const struct cli_command cli_commands[];
 extern const size_t cli_command_count;
 

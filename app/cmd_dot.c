@@ -35,33 +35,11 @@ int cmd_dot_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    CLI_SCENARIO_LONGOPTS, {"output", required_argument, NULL, 'o'}, {NULL, 0, NULL, 0}};
+	const struct cli_picture_flags flags = {.longopts = longopts, .example = "topology.svg"};
 	struct cli_scenario_args a = {.until_ns = -1};
 	const char *output = NULL;
-	int ch, rc = 0;
-	a.sets = calloc((size_t)argc + 1, sizeof(*a.sets));
-	if (a.sets == NULL)
-		return CLI_EXIT_INTERNAL;
-	opterr = 0;
-	optind = 1;
-	while (rc == 0 && (ch = getopt_long(argc, argv, ":s:u:o:", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'o':
-			output = optarg;
-			break;
-		case ':':
-		case '?':
-			rc = cli_option_error("dot", ch, argv);
-			break;
-		default:
-			rc = cli_scenario_option("dot", ch, optarg, &a);
-			break;
-		}
-	}
-	if (rc == 0)
-		rc = cli_take_scenario_file("dot", argc, argv, &a.file);
-	if (rc == 0)
-		rc = cli_check_picture_output("dot", output, "topology.svg");
 	struct trace_log *log = NULL;
+	int rc = cli_parse_picture_args("dot", argc, argv, &flags, &a, &output);
 	if (rc == 0)
 		rc = cli_run_to_log("dot", &a, &log);
 	if (rc == 0) {

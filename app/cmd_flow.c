@@ -86,6 +86,39 @@ static void print_pages(const char *output, size_t pages)
 		stem, output, pages, dot ? dot : "");
 }
 
+/* The flags natsim flow adds to those of every picture command: the
+ * ladder's filters (cli_parse_picture_args hands them here). */
+static int parse_filter(int ch, char *arg, void *ctx)
+{
+	struct ladder_options *lo = ctx;
+	switch (ch) {
+	case 'P':
+		return parse_pair(arg, lo);
+	case 'N':
+		lo->node = arg;
+		return 0;
+	case 'F':
+		return parse_time("--from", arg, &lo->from_ns);
+	case 'T':
+		return parse_time("--to", arg, &lo->to_ns);
+	}
+	return cli_usage_error("flow", "unknown option '%s'", arg);
+}
+
+/* Draw the run; a picture too tall for one PNG comes out in pages. */
+static int render(const struct trace_log *log, const struct ladder_options *lo, const char *output)
+{
+	char err[512];
+	size_t pages = 0;
+	if (dot_flow_render_pages(log, lo, output, &pages, err, sizeof(err)) != 0) {
+		fprintf(stderr, "natsim flow: --output: %s\n", err);
+		return CLI_EXIT_USAGE;
+	}
+	if (pages > 1)
+		print_pages(output, pages);
+	return 0;
+}
+
 int cmd_flow_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {CLI_SCENARIO_LONGOPTS,
@@ -95,64 +128,23 @@ int cmd_flow_main(int argc, char **argv)
 						 {"from", required_argument, NULL, 'F'},
 						 {"to", required_argument, NULL, 'T'},
 						 {NULL, 0, NULL, 0}};
-	struct cli_scenario_args a = {.until_ns = -1};
 	struct ladder_options lo;
-	const char *output = NULL;
-	int ch, rc = 0;
 	ladder_options_default(&lo);
 	lo.payload = simdrive_payload_summary;
-	a.sets = calloc((size_t)argc + 1, sizeof(*a.sets));
-	if (a.sets == NULL)
-		return CLI_EXIT_INTERNAL;
-	opterr = 0;
-	optind = 1;
-	while (rc == 0 && (ch = getopt_long(argc, argv, ":s:u:o:", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'o':
-			output = optarg;
-			break;
-		case 'P':
-			rc = parse_pair(optarg, &lo);
-			break;
-		case 'N':
-			lo.node = optarg;
-			break;
-		case 'F':
-			rc = parse_time("--from", optarg, &lo.from_ns);
-			break;
-		case 'T':
-			rc = parse_time("--to", optarg, &lo.to_ns);
-			break;
-		case ':':
-		case '?':
-			rc = cli_option_error("flow", ch, argv);
-			break;
-		default:
-			rc = cli_scenario_option("flow", ch, optarg, &a);
-			break;
-		}
-	}
-	if (rc == 0)
-		rc = cli_take_scenario_file("flow", argc, argv, &a.file);
-	if (rc == 0)
-		rc = cli_check_picture_output("flow", output, "flow.svg");
+	const struct cli_picture_flags flags = {
+	    .longopts = longopts, .own_option = parse_filter, .ctx = &lo, .example = "flow.svg"};
+	struct cli_scenario_args a = {.until_ns = -1};
+	const char *output = NULL;
+	struct trace_log *log = NULL;
+	int rc = cli_parse_picture_args("flow", argc, argv, &flags, &a, &output);
 	if (rc == 0 && lo.to_ns >= 0 && lo.from_ns > lo.to_ns)
 		rc = cli_usage_error("flow", "--from must not be later than --to");
-	struct trace_log *log = NULL;
 	if (rc == 0)
 		rc = cli_run_to_log("flow", &a, &log);
 	if (rc == 0)
 		rc = check_names(log, &lo);
-	if (rc == 0) {
-		char err[512];
-		size_t pages = 0;
-		if (dot_flow_render_pages(log, &lo, output, &pages, err, sizeof(err)) != 0) {
-			fprintf(stderr, "natsim flow: --output: %s\n", err);
-			rc = CLI_EXIT_USAGE;
-		} else if (pages > 1) {
-			print_pages(output, pages);
-		}
-	}
+	if (rc == 0)
+		rc = render(log, &lo, output);
 	trace_log_free(log);
 	free(a.sets);
 	return rc;

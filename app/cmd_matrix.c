@@ -163,45 +163,26 @@ static int print_json(const struct matrix_cell cells[MATRIX_KINDS][MATRIX_KINDS]
 	return rc;
 }
 
-int cmd_matrix_main(int argc, char **argv)
+/* --format's word. Returns 0 or CLI_EXIT_USAGE (having said why). */
+static int parse_format(const char *arg, enum matrix_format *fmt)
 {
-	static const struct option longopts[] = {{"format", required_argument, NULL, 'f'},
-						 {"seed", required_argument, NULL, 's'},
-						 {"ascii", no_argument, NULL, 'A'},
-						 {NULL, 0, NULL, 0}};
-	enum matrix_format fmt = FORMAT_TEXT;
-	uint64_t seed = 1;
-	bool ascii = !cli_use_utf8();
-	int ch;
-	opterr = 0;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, ":f:s:", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'f':
-			if (strcmp(optarg, "text") == 0)
-				fmt = FORMAT_TEXT;
-			else if (strcmp(optarg, "csv") == 0)
-				fmt = FORMAT_CSV;
-			else if (strcmp(optarg, "json") == 0)
-				fmt = FORMAT_JSON;
-			else
-				return cli_usage_error("matrix",
-						       "--format expects text, csv or json, not '%s'",
-						       optarg);
-			break;
-		case 's':
-			if (cli_count_flag("matrix", "--seed", "a seed", optarg, 0, UINT64_MAX, &seed))
-				return CLI_EXIT_USAGE;
-			break;
-		case 'A': ascii = true; break;
-		default: /* ':' missing value, '?' unknown option */
-			return cli_option_error("matrix", ch, argv);
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error("matrix", "unexpected argument '%s'", argv[optind]);
+	if (strcmp(arg, "text") == 0)
+		*fmt = FORMAT_TEXT;
+	else if (strcmp(arg, "csv") == 0)
+		*fmt = FORMAT_CSV;
+	else if (strcmp(arg, "json") == 0)
+		*fmt = FORMAT_JSON;
+	else
+		return cli_usage_error("matrix", "--format expects text, csv or json, not '%s'",
+				       arg);
+	return 0;
+}
 
-	struct matrix_cell cells[MATRIX_KINDS][MATRIX_KINDS];
+/* Run every pair of NAT kinds, one fresh diagnostics list each. The runs
+ * take a while, so a terminal on stderr sees which pair is running.
+ * Returns 0 or CLI_EXIT_INTERNAL (having printed the diagnostics). */
+static int run_all_pairs(uint64_t seed, struct matrix_cell cells[MATRIX_KINDS][MATRIX_KINDS])
+{
 	bool tty = isatty(fileno(stderr));
 	for (int a = 0; a < MATRIX_KINDS; a++)
 		for (int b = 0; b < MATRIX_KINDS; b++) {
@@ -220,6 +201,42 @@ int cmd_matrix_main(int argc, char **argv)
 		}
 	if (tty)
 		fprintf(stderr, "\r\033[K");
+	return 0;
+}
+
+int cmd_matrix_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {{"format", required_argument, NULL, 'f'},
+						 {"seed", required_argument, NULL, 's'},
+						 {"ascii", no_argument, NULL, 'A'},
+						 {NULL, 0, NULL, 0}};
+	enum matrix_format fmt = FORMAT_TEXT;
+	uint64_t seed = 1;
+	bool ascii = !cli_use_utf8();
+	int ch;
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, ":f:s:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			if (parse_format(optarg, &fmt))
+				return CLI_EXIT_USAGE;
+			break;
+		case 's':
+			if (cli_count_flag("matrix", "--seed", "a seed", optarg, 0, UINT64_MAX, &seed))
+				return CLI_EXIT_USAGE;
+			break;
+		case 'A': ascii = true; break;
+		default: /* ':' missing value, '?' unknown option */
+			return cli_option_error("matrix", ch, argv);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("matrix", "unexpected argument '%s'", argv[optind]);
+
+	struct matrix_cell cells[MATRIX_KINDS][MATRIX_KINDS];
+	if (run_all_pairs(seed, cells) != 0)
+		return CLI_EXIT_INTERNAL;
 	if (fmt == FORMAT_CSV)
 		print_csv(cells);
 	else if (fmt == FORMAT_JSON)

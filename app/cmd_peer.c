@@ -351,6 +351,38 @@ static int parse_dur(const char *flag, const char *text, const struct units_sett
 	return 0;
 }
 
+/* --coord: the coordinator's ADDR:PORT, neither of them zero. */
+static int parse_coord(const char *arg, struct peer_args *a)
+{
+	a->has_coord = true;
+	if (p2p_endpoint_parse(arg, &a->coord) < 0 || a->coord.port == 0 || a->coord.ip == 0)
+		return cli_usage_error("peer",
+				       "--coord expects ADDR:PORT (like 10.0.0.1:3478), "
+				       "not '%s'",
+				       arg);
+	return 0;
+}
+
+/* --port: the local UDP port to bind; 0 lets the kernel pick a free one. */
+static int parse_port(const char *arg, struct peer_args *a)
+{
+	uint64_t port;
+	if (cli_count_flag("peer", "--port", "a port", arg, 0, 65535, &port))
+		return CLI_EXIT_USAGE;
+	a->bind.port = (uint16_t)port;
+	return 0;
+}
+
+/* --bind: the local IPv4 address to bind, kept in host order like p2p's. */
+static int parse_bind(const char *arg, struct peer_args *a)
+{
+	struct in_addr in;
+	if (inet_pton(AF_INET, arg, &in) != 1)
+		return cli_usage_error("peer", "--bind expects an IPv4 address, not '%s'", arg);
+	a->bind.ip = ntohl(in.s_addr);
+	return 0;
+}
+
 static int parse_opt(int ch, struct peer_args *a)
 {
 	switch (ch) {
@@ -389,29 +421,11 @@ static int parse_opt(int ch, struct peer_args *a)
 		a->has_keepalive = true;
 		return parse_dur("--keepalive", optarg, &peer_keepalive, &a->keepalive_ns);
 	case 'c':
-		a->has_coord = true;
-		if (p2p_endpoint_parse(optarg, &a->coord) < 0 || a->coord.port == 0 ||
-		    a->coord.ip == 0)
-			return cli_usage_error("peer",
-					       "--coord expects ADDR:PORT (like 10.0.0.1:3478), "
-					       "not '%s'",
-					       optarg);
-		return 0;
-	case 'p': {
-		uint64_t port; /* 0: any free port */
-		if (cli_count_flag("peer", "--port", "a port", optarg, 0, 65535, &port))
-			return CLI_EXIT_USAGE;
-		a->bind.port = (uint16_t)port;
-		return 0;
-	}
-	case 'b': {
-		struct in_addr in;
-		if (inet_pton(AF_INET, optarg, &in) != 1)
-			return cli_usage_error("peer", "--bind expects an IPv4 address, not '%s'",
-					       optarg);
-		a->bind.ip = ntohl(in.s_addr);
-		return 0;
-	}
+		return parse_coord(optarg, a);
+	case 'p':
+		return parse_port(optarg, a);
+	case 'b':
+		return parse_bind(optarg, a);
 	default:
 		return -1;
 	}

@@ -166,6 +166,51 @@ static int parse_view_option(int ch, char *arg, struct run_cli *c)
 	return cli_usage_error("run", "unknown option '%s'", arg);
 }
 
+/* One option of natsim run: the run's own (seed, overrides, end, trace
+ * file, how to print it); what to show is parse_view_option's. Returns 0
+ * or CLI_EXIT_USAGE (having said why). */
+static int parse_run_option(int ch, char *arg, struct run_cli *c)
+{
+	switch (ch) {
+	case 's':
+		if (cli_count_flag("run", "--seed", "a seed", arg, 0, UINT64_MAX, &c->opt.seed))
+			return CLI_EXIT_USAGE;
+		c->opt.has_seed = true;
+		return 0;
+	case 'S':
+		c->sets[c->n_sets++] = arg;
+		return 0;
+	case 'u':
+		return parse_time("--until", arg, &c->opt.until_ns) ? CLI_EXIT_USAGE : 0;
+	case 'T':
+		c->trace_path = arg;
+		return 0;
+	case 'q':
+		c->quiet = true;
+		return 0;
+	case 'v':
+		c->verbosity = TIMELINE_VERBOSE;
+		return 0;
+	case 'A':
+		c->ascii = true;
+		return 0;
+	case 'C':
+		c->color = false;
+		return 0;
+	}
+	return parse_view_option(ch, arg, c) != 0 ? CLI_EXIT_USAGE : 0;
+}
+
+/* --ladder-pair A,B, already checked by parse_view_option to hold one
+ * comma between two names: split in place into the ladder's two hosts. */
+static void split_pair(struct run_cli *c)
+{
+	char *comma = strchr(c->pair, ',');
+	*comma = '\0';
+	c->lopt.pair_a = c->pair;
+	c->lopt.pair_b = comma + 1;
+}
+
 static int parse_args(int argc, char **argv, struct run_cli *c)
 {
 	static const struct option longopts[] = {{"seed", required_argument, NULL, 's'},
@@ -190,52 +235,15 @@ static int parse_args(int argc, char **argv, struct run_cli *c)
 	opterr = 0;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, ":s:u:qv", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 's':
-			if (cli_count_flag("run", "--seed", "a seed", optarg, 0, UINT64_MAX,
-					   &c->opt.seed))
-				return CLI_EXIT_USAGE;
-			c->opt.has_seed = true;
-			break;
-		case 'S':
-			c->sets[c->n_sets++] = optarg;
-			break;
-		case 'u':
-			if (parse_time("--until", optarg, &c->opt.until_ns))
-				return CLI_EXIT_USAGE;
-			break;
-		case 'T':
-			c->trace_path = optarg;
-			break;
-		case 'q':
-			c->quiet = true;
-			break;
-		case 'v':
-			c->verbosity = TIMELINE_VERBOSE;
-			break;
-		case 'A':
-			c->ascii = true;
-			break;
-		case 'C':
-			c->color = false;
-			break;
-		case ':':
-		case '?':
+		if (ch == ':' || ch == '?')
 			return cli_option_error("run", ch, argv);
-		default:
-			if (parse_view_option(ch, optarg, c) != 0)
-				return CLI_EXIT_USAGE;
-			break;
-		}
+		if (parse_run_option(ch, optarg, c) != 0)
+			return CLI_EXIT_USAGE;
 	}
 	if (c->lopt.to_ns >= 0 && c->lopt.from_ns > c->lopt.to_ns)
 		return cli_usage_error("run", "--from must not be later than --to");
-	if (c->pair != NULL) {
-		char *comma = strchr(c->pair, ',');
-		*comma = '\0';
-		c->lopt.pair_a = c->pair;
-		c->lopt.pair_b = comma + 1;
-	}
+	if (c->pair != NULL)
+		split_pair(c);
 	return cli_take_scenario_file("run", argc, argv, &c->file);
 }
 
@@ -424,55 +432,116 @@ static int show_views(struct run_cli *c, const struct trace_log *log, int64_t en
 	return -1;
 }
 
+static void add_observer(struct run_cli *c, trace_observer_fn fn, void *ctx)
+{
+	c->opt.observers[c->opt.n_observers].fn = fn;
+	c->opt.observers[c->opt.n_observers++].ctx = ctx;
+}
+
+static void timeline_sink_init(struct timeline_sink *sink, const struct run_cli *c)
+{
+	sink->out = stdout;
+	timeline_options_default(&sink->opt);
+	sink->opt.verbosity = c->verbosity;
+	sink->opt.ascii = c->ascii;
+	sink->opt.color = c->color;
+	sink->opt.payload = simdrive_payload_summary;
+	/* On a terminal, long sentences wrap under the text column; into a
+	 * file or a pipe, one record stays one line (for grep). */
+	sink->opt.width = c->lopt.width > 0 ? c->lopt.width : terminal_columns();
+}
+
+/* --trace FILE: every record as one JSON line. Returns 0 or CLI_EXIT_USAGE
+ * (having said why). */
+static int open_trace(struct run_cli *c, FILE **trace_file, struct jsonl_writer **jw)
+{
+	*trace_file = fopen(c->trace_path, "w");
+	if (!*trace_file) {
+		fprintf(stderr, "natsim run: cannot write --trace %s: %s\n", c->trace_path,
+			strerror(errno));
+		return CLI_EXIT_USAGE;
+	}
+	*jw = jsonl_writer_new(*trace_file, simdrive_payload_summary);
+	add_observer(c, jsonl_observe, *jw);
+	return 0;
+}
+
+/* A trace cut short is a failure of the run even if the world ran well:
+ * returns the runner's rc, or -2 if it was fine and the trace was not. */
+static int close_trace(const struct run_cli *c, FILE *trace_file, struct jsonl_writer *jw, int rc)
+{
+	jsonl_writer_flush(jw);
+	if (jsonl_writer_error(jw) || fclose(trace_file) != 0) {
+		fprintf(stderr, "natsim run: writing %s failed\n", c->trace_path);
+		rc = rc < 0 ? rc : -2;
+	}
+	jsonl_writer_free(jw);
+	return rc;
+}
+
+static void watch_progress(struct run_cli *c, struct progress *prog)
+{
+	clock_gettime(CLOCK_MONOTONIC, &prog->start);
+	prog->shown = false;
+	c->opt.progress = show_progress;
+	c->opt.progress_ctx = prog;
+}
+
+/* A scenario that only builds a world is legal, but likely a mistake. */
+static void warn_if_idle(const struct scenario *s)
+{
+	if (s->n_actions == 0 && s->n_expects == 0)
+		fprintf(
+		    stderr,
+		    "natsim run: %s has no actions ('at ...') and no expectations ('expect ...'): "
+		    "the world is built, and nothing happens in it\n",
+		    s->filename);
+}
+
+/* After the run: the views asked for (tables, ladder, pcap) if any, else
+ * each pair's outcome and each expectation's verdict. Returns the exit code. */
+static int report(struct run_cli *c, const struct scenario *s, struct run_result *res,
+		  struct trace_log *log, int rc)
+{
+	int view_rc = log != NULL ? show_views(c, log, res->ended_at) : -1;
+	trace_log_free(log);
+	if (view_rc >= 0) {
+		run_result_free(res);
+		return view_rc;
+	}
+	print_outcomes(stdout, res, c->ascii, c->color);
+	print_verdicts(stdout, s, res, c->ascii, c->color);
+	int exit_code = CLI_EXIT_OK;
+	if (rc == -2)
+		exit_code = CLI_EXIT_INTERNAL;
+	else if (res->n_failed)
+		exit_code = CLI_EXIT_FAILED;
+	run_result_free(res);
+	return exit_code;
+}
+
 static int run_loaded(struct run_cli *c, struct scenario *s, struct diag *d)
 {
 	FILE *trace_file = NULL;
 	struct jsonl_writer *jw = NULL;
-	struct timeline_sink sink = {.out = stdout};
+	struct timeline_sink sink;
 	struct progress prog;
-	timeline_options_default(&sink.opt);
-	sink.opt.verbosity = c->verbosity;
-	sink.opt.ascii = c->ascii;
-	sink.opt.color = c->color;
-	sink.opt.payload = simdrive_payload_summary;
-	/* On a terminal, long sentences wrap under the text column; into a
-	 * file or a pipe, one record stays one line (for grep). */
-	sink.opt.width = c->lopt.width > 0 ? c->lopt.width : terminal_columns();
-	if (c->trace_path) {
-		trace_file = fopen(c->trace_path, "w");
-		if (!trace_file) {
-			fprintf(stderr, "natsim run: cannot write --trace %s: %s\n", c->trace_path,
-				strerror(errno));
-			return CLI_EXIT_USAGE;
-		}
-		jw = jsonl_writer_new(trace_file, simdrive_payload_summary);
-		c->opt.observers[c->opt.n_observers].fn = jsonl_observe;
-		c->opt.observers[c->opt.n_observers++].ctx = jw;
-	}
+	timeline_sink_init(&sink, c);
+	if (c->trace_path && open_trace(c, &trace_file, &jw) != 0)
+		return CLI_EXIT_USAGE;
 	struct trace_log *log = NULL;
 	if (c->tables || c->ladder || c->pcap_dir != NULL) {
 		log = trace_log_new();
 		if (log == NULL)
 			return CLI_EXIT_INTERNAL;
-		c->opt.observers[c->opt.n_observers].fn = trace_log_observe;
-		c->opt.observers[c->opt.n_observers++].ctx = log;
+		add_observer(c, trace_log_observe, log);
 	}
 	/* The ladder tells the same story as the timeline: show one of them. */
-	if (!c->quiet && !c->ladder) {
-		c->opt.observers[c->opt.n_observers].fn = timeline_observe;
-		c->opt.observers[c->opt.n_observers++].ctx = &sink;
-	}
-	if (isatty(fileno(stderr))) {
-		clock_gettime(CLOCK_MONOTONIC, &prog.start);
-		prog.shown = false;
-		c->opt.progress = show_progress;
-		c->opt.progress_ctx = &prog;
-	}
-	if (s->n_actions == 0 && s->n_expects == 0)
-		fprintf(stderr,
-			"natsim run: %s has no actions ('at ...') and no expectations ('expect ...'): "
-			"the world is built, and nothing happens in it\n",
-			s->filename);
+	if (!c->quiet && !c->ladder)
+		add_observer(c, timeline_observe, &sink);
+	if (isatty(fileno(stderr)))
+		watch_progress(c, &prog);
+	warn_if_idle(s);
 	print_header(stdout, s,
 		     c->opt.has_seed ? c->opt.seed
 		     : s->has_seed   ? s->seed
@@ -482,30 +551,14 @@ static int run_loaded(struct run_cli *c, struct scenario *s, struct diag *d)
 	int rc = runner_run(s, &c->opt, &res, d);
 	if (c->opt.progress && prog.shown)
 		fprintf(stderr, "\r\033[K");
-	if (jw) {
-		jsonl_writer_flush(jw);
-		if (jsonl_writer_error(jw) || fclose(trace_file) != 0) {
-			fprintf(stderr, "natsim run: writing %s failed\n", c->trace_path);
-			rc = rc < 0 ? rc : -2;
-		}
-		jsonl_writer_free(jw);
-	}
+	if (jw)
+		rc = close_trace(c, trace_file, jw, rc);
 	if (rc == -1) {
 		diag_print(d, stderr, cli_use_color(stderr));
 		trace_log_free(log);
 		return CLI_EXIT_USAGE;
 	}
-	int view_rc = log != NULL ? show_views(c, log, res.ended_at) : -1;
-	trace_log_free(log);
-	if (view_rc >= 0) {
-		run_result_free(&res);
-		return view_rc;
-	}
-	print_outcomes(stdout, &res, c->ascii, c->color);
-	print_verdicts(stdout, s, &res, c->ascii, c->color);
-	int exit_code = rc == -2 ? CLI_EXIT_INTERNAL : res.n_failed ? CLI_EXIT_FAILED : CLI_EXIT_OK;
-	run_result_free(&res);
-	return exit_code;
+	return report(c, s, &res, log, rc);
 }
 
 int cmd_run_main(int argc, char **argv)

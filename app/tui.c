@@ -677,40 +677,42 @@ static bool cursor_key(struct tui *t, int ch)
 	return true;
 }
 
-bool tui_handle_key(struct tui *t, int ch)
+/* Keys that drive the run: play, pause, speed, jump, filter, what-if.
+ * Returns false if `ch` is not one of them. */
+static bool run_key(struct tui *t, int ch)
 {
-	if (ch == ERR)
-		return true;
-	t->msg[0] = '\0';
-	if (t->v.help)
-		return help_key(t, ch);
-	if (cursor_key(t, ch))
-		return true;
 	switch (ch) {
-	case 'q':
-		return false;
 	case 'r':
 		set_running(t, true);
-		break;
+		return true;
 	case 'p':
 		t->running = false;
-		break;
+		return true;
 	case '+':
 	case '=':
 		rate(t, 1);
-		break;
+		return true;
 	case '-':
 		rate(t, -1);
-		break;
+		return true;
 	case 'g':
 		ask_time(t);
-		break;
+		return true;
 	case '/':
 		ask_filter(t);
-		break;
+		return true;
 	case 't':
 		what_if(t);
-		break;
+		return true;
+	}
+	return false;
+}
+
+/* Keys that change only what is on screen: help, follow, focus, scrolling
+ * the tables, the mouse. Unknown keys are ignored. */
+static void view_key(struct tui *t, int ch)
+{
+	switch (ch) {
 	case '?':
 		t->v.help = true;
 		t->v.help_top = 0;
@@ -743,6 +745,21 @@ bool tui_handle_key(struct tui *t, int ch)
 	default:
 		break;
 	}
+}
+
+bool tui_handle_key(struct tui *t, int ch)
+{
+	if (ch == ERR)
+		return true;
+	t->msg[0] = '\0';
+	if (t->v.help)
+		return help_key(t, ch);
+	if (cursor_key(t, ch))
+		return true;
+	if (ch == 'q')
+		return false;
+	if (!run_key(t, ch))
+		view_key(t, ch);
 	return true;
 }
 

@@ -724,39 +724,13 @@ static int handle_connect(struct coord *c, uint64_t now, const struct p2p_endpoi
 
 /* ---- RELAY ---- */
 
-static int handle_relay(struct coord *c, uint64_t now, const struct p2p_endpoint *from,
-			const struct stun_msg *m)
+/* Forward a checked RELAY indication from peer a to peer b, through the
+ * address b registered from, with the payload untouched: it is sealed end
+ * to end and the coordinator cannot read it. */
+static int forward_relay(struct coord *c, uint32_t a, uint32_t b, const struct p2p_endpoint *from,
+			 const struct stun_msg *m, uint64_t session, const char *target)
 {
-	char target[COORD_NAME_MAX];
-	uint64_t session;
 	const struct stun_attr *pl = stun_find(m, STUN_ATTR_NATSIM_PAYLOAD);
-	uint32_t a = find_by_ep(c, from), b;
-
-	if (a == NIL) {
-		refuse(c, COORD_REFUSE_NOT_REGISTERED, NULL, from, "RELAY from an unregistered endpoint");
-		return COORD_ERR_REFUSED; /* an indication: no reply at all */
-	}
-	touch(c, a, now);
-	if (c->cfg.disable_relay) {
-		refuse(c, COORD_REFUSE_RELAY_OFF, c->peers[a].reg.name, from,
-		       "RELAY refused: this coordinator runs without a relay");
-		return COORD_ERR_REFUSED;
-	}
-	if (pl == NULL || stun_get_u64(m, STUN_ATTR_NATSIM_SESSION, &session) != STUN_OK ||
-	    stun_get_string(m, STUN_ATTR_NATSIM_PEER, target, sizeof(target)) != STUN_OK) {
-		refuse(c, COORD_REFUSE_MALFORMED, c->peers[a].reg.name, from, "RELAY malformed");
-		return COORD_ERR_MALFORMED;
-	}
-	if ((b = find_by_name(c, target)) == NIL) {
-		refuse(c, COORD_REFUSE_UNKNOWN_PEER, c->peers[a].reg.name, from,
-		       "RELAY to a peer that is not registered");
-		return COORD_ERR_REFUSED;
-	}
-	if (!has_session(c, a, b, session)) {
-		refuse(c, COORD_REFUSE_NO_SESSION, c->peers[a].reg.name, from,
-		       "RELAY between peers that were not introduced");
-		return COORD_ERR_REFUSED;
-	}
 	struct p2p_datagram *d = dq_push(c);
 	if (d == NULL)
 		return COORD_ERR_NOMEM;
@@ -790,6 +764,42 @@ static int handle_relay(struct coord *c, uint64_t now, const struct p2p_endpoint
 			 (unsigned)pl->len, c->peers[a].reg.name, target);
 	}
 	return COORD_OK;
+}
+
+static int handle_relay(struct coord *c, uint64_t now, const struct p2p_endpoint *from,
+			const struct stun_msg *m)
+{
+	char target[COORD_NAME_MAX];
+	uint64_t session;
+	const struct stun_attr *pl = stun_find(m, STUN_ATTR_NATSIM_PAYLOAD);
+	uint32_t a = find_by_ep(c, from), b;
+
+	if (a == NIL) {
+		refuse(c, COORD_REFUSE_NOT_REGISTERED, NULL, from, "RELAY from an unregistered endpoint");
+		return COORD_ERR_REFUSED; /* an indication: no reply at all */
+	}
+	touch(c, a, now);
+	if (c->cfg.disable_relay) {
+		refuse(c, COORD_REFUSE_RELAY_OFF, c->peers[a].reg.name, from,
+		       "RELAY refused: this coordinator runs without a relay");
+		return COORD_ERR_REFUSED;
+	}
+	if (pl == NULL || stun_get_u64(m, STUN_ATTR_NATSIM_SESSION, &session) != STUN_OK ||
+	    stun_get_string(m, STUN_ATTR_NATSIM_PEER, target, sizeof(target)) != STUN_OK) {
+		refuse(c, COORD_REFUSE_MALFORMED, c->peers[a].reg.name, from, "RELAY malformed");
+		return COORD_ERR_MALFORMED;
+	}
+	if ((b = find_by_name(c, target)) == NIL) {
+		refuse(c, COORD_REFUSE_UNKNOWN_PEER, c->peers[a].reg.name, from,
+		       "RELAY to a peer that is not registered");
+		return COORD_ERR_REFUSED;
+	}
+	if (!has_session(c, a, b, session)) {
+		refuse(c, COORD_REFUSE_NO_SESSION, c->peers[a].reg.name, from,
+		       "RELAY between peers that were not introduced");
+		return COORD_ERR_REFUSED;
+	}
+	return forward_relay(c, a, b, from, m, session, target);
 }
 
 /* RELAY request: an agent whose punching failed asks whether we will relay

@@ -38,43 +38,83 @@ static inline uint32_t rotr(uint32_t x, unsigned n)
 	return (x >> n) | (x << (32 - n));
 }
 
+/* The functions of FIPS 180-4 section 4.1.2, named as there. */
+static inline uint32_t ch(uint32_t x, uint32_t y, uint32_t z)
+{
+	return (x & y) ^ (~x & z);
+}
+
+static inline uint32_t maj(uint32_t x, uint32_t y, uint32_t z)
+{
+	return (x & y) ^ (x & z) ^ (y & z);
+}
+
+static inline uint32_t big_sigma0(uint32_t x)
+{
+	return rotr(x, 2) ^ rotr(x, 13) ^ rotr(x, 22);
+}
+
+static inline uint32_t big_sigma1(uint32_t x)
+{
+	return rotr(x, 6) ^ rotr(x, 11) ^ rotr(x, 25);
+}
+
+static inline uint32_t sigma0(uint32_t x)
+{
+	return rotr(x, 7) ^ rotr(x, 18) ^ (x >> 3);
+}
+
+static inline uint32_t sigma1(uint32_t x)
+{
+	return rotr(x, 17) ^ rotr(x, 19) ^ (x >> 10);
+}
+
+/* FIPS 180-4 6.2.2 step 1: the message schedule, the block's 16 words
+ * (big-endian) stretched to 64. */
+static void schedule(uint32_t w[64], const uint8_t *p)
+{
+	for (int t = 0; t < 16; t++)
+		w[t] = get32(p + 4 * t);
+	for (int t = 16; t < 64; t++)
+		w[t] = sigma1(w[t - 2]) + w[t - 7] + sigma0(w[t - 15]) + w[t - 16];
+}
+
+/* FIPS 180-4 6.2.2 steps 2-4: 64 rounds over a copy of the state (a..h),
+ * then added into it. */
+static void rounds(uint32_t h[8], const uint32_t w[64])
+{
+	uint32_t a = h[0], b = h[1], c = h[2], d = h[3];
+	uint32_t e = h[4], f = h[5], g = h[6], hh = h[7];
+	for (int t = 0; t < 64; t++) {
+		uint32_t t1 = hh + big_sigma1(e) + ch(e, f, g) + K[t] + w[t];
+		uint32_t t2 = big_sigma0(a) + maj(a, b, c);
+		hh = g;
+		g = f;
+		f = e;
+		e = d + t1;
+		d = c;
+		c = b;
+		b = a;
+		a = t1 + t2;
+	}
+	h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e, h[5] += f, h[6] += g, h[7] += hh;
+}
+
 static void blocks_portable(uint32_t h[8], const uint8_t *p, size_t n)
 {
 	for (; n > 0; n--, p += 64) {
-		uint32_t w[64], s[8];
-
-		for (int t = 0; t < 16; t++)
-			w[t] = get32(p + 4 * t);
-		for (int t = 16; t < 64; t++) {
-			uint32_t s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3);
-			uint32_t s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10);
-			w[t] = w[t - 16] + s0 + w[t - 7] + s1;
-		}
-		uint32_t a = h[0], b = h[1], c = h[2], d = h[3];
-		uint32_t e = h[4], f = h[5], g = h[6], hh = h[7];
-		for (int t = 0; t < 64; t++) {
-			uint32_t t1 = hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) +
-				      ((e & f) ^ (~e & g)) + K[t] + w[t];
-			uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) +
-				      ((a & b) ^ (a & c) ^ (b & c));
-			hh = g;
-			g = f;
-			f = e;
-			e = d + t1;
-			d = c;
-			c = b;
-			b = a;
-			a = t1 + t2;
-		}
-		s[0] = a, s[1] = b, s[2] = c, s[3] = d, s[4] = e, s[5] = f, s[6] = g, s[7] = hh;
-		for (int i = 0; i < 8; i++)
-			h[i] += s[i];
+		uint32_t w[64];
+		schedule(w, p);
+		rounds(h, w);
 	}
 }
 
 #ifdef HMAC_HAVE_NI
-__attribute__((target("sha,sse4.1,ssse3"))) static void blocks_ni(uint32_t h[8],
-								  const uint8_t *p, size_t n)
+/* Compiled for these instructions whatever the build's -march: cpu_has_ni
+ * decides at run time whether they are used. */
+#define HMAC_TARGET_NI __attribute__((target("sha,sse4.1,ssse3")))
+
+HMAC_TARGET_NI static void blocks_ni(uint32_t h[8], const uint8_t *p, size_t n)
 {
 	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
 	/* h[0..3] = a b c d, h[4..7] = e f g h, lowest lane first. */
