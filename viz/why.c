@@ -111,18 +111,47 @@ static void say_rewrite(const struct trace_packet *p, char *out, size_t size)
 }
 
 /* One hop in words. `prev` is the hop before (NULL for the first). */
-static void say_hop(const struct story *s, const struct trace_packet *p,
-		    const struct trace_packet *prev, const struct trace_packet *next, char *out,
-		    size_t size)
+/* "left office through wan onto link office-wan towards internet". */
+static void say_departure(const struct story *s, const struct trace_packet *p,
+			  const struct trace_packet *prev, const struct trace_packet *next,
+			  char *out, size_t size)
 {
-	struct endpoint src, dst;
-	char a[24], b[24];
 	bool same_node = prev != NULL && strcmp(prev->node, p->node) == 0;
 	bool arrives = next != NULL && next->hop == TRACE_HOP_RX;
 	const char *link = link_name(s->log, p->node, p->iface, arrives ? next->node : NULL,
 				     arrives ? next->iface : NULL);
 	if (link == NULL) /* a LAN: the far end is attached to the same link */
 		link = link_name(s->log, p->node, p->iface, NULL, NULL);
+	if (same_node && prev->hop == TRACE_HOP_RX)
+		text_appendf(out, size, "forwarded: ");
+	text_appendf(out, size, "left %s through %s", p->node, p->iface ? p->iface : "?");
+	if (link != NULL)
+		text_appendf(out, size, " onto link %s", link);
+	if (arrives)
+		text_appendf(out, size, " towards %s", next->node);
+}
+
+static void say_drop(const struct trace_packet *p, char *out, size_t size)
+{
+	/* Most sentences start with the node ("office dropped ...", the
+	 * record's why_lead); those say it all. */
+	if (p->why != NULL && p->why_lead > 0)
+		text_appendf(out, size, "%s", p->why);
+	else if (p->why != NULL)
+		text_appendf(out, size, "dropped at %s: %s", p->node, p->why);
+	else
+		text_appendf(out, size, "dropped at %s (%s)", p->node,
+			     trace_drop_reason_name(p->reason));
+	if (p->rule != NULL)
+		text_appendf(out, size, " (rule %s)", p->rule);
+}
+
+static void say_hop(const struct story *s, const struct trace_packet *p,
+		    const struct trace_packet *prev, const struct trace_packet *next, char *out,
+		    size_t size)
+{
+	struct endpoint src, dst;
+	char a[24], b[24];
 	out[0] = '\0';
 	switch (p->hop) {
 	case TRACE_HOP_SEND:
@@ -133,13 +162,7 @@ static void say_hop(const struct story *s, const struct trace_packet *p,
 				     endpoint_format(&dst, b, sizeof(b)));
 		break;
 	case TRACE_HOP_TX:
-		if (same_node && prev->hop == TRACE_HOP_RX)
-			text_appendf(out, size, "forwarded: ");
-		text_appendf(out, size, "left %s through %s", p->node, p->iface ? p->iface : "?");
-		if (link != NULL)
-			text_appendf(out, size, " onto link %s", link);
-		if (arrives)
-			text_appendf(out, size, " towards %s", next->node);
+		say_departure(s, p, prev, next, out, size);
 		break;
 	case TRACE_HOP_RX:
 		text_appendf(out, size, "arrived at %s on %s", p->node, p->iface ? p->iface : "?");
@@ -158,17 +181,7 @@ static void say_hop(const struct story *s, const struct trace_packet *p,
 				     endpoint_format(&dst, a, sizeof(a)));
 		break;
 	case TRACE_HOP_DROP:
-		/* Most sentences start with the node ("office dropped ...", the
-		 * record's why_lead); those say it all. */
-		if (p->why != NULL && p->why_lead > 0)
-			text_appendf(out, size, "%s", p->why);
-		else if (p->why != NULL)
-			text_appendf(out, size, "dropped at %s: %s", p->node, p->why);
-		else
-			text_appendf(out, size, "dropped at %s (%s)", p->node,
-				     trace_drop_reason_name(p->reason));
-		if (p->rule != NULL)
-			text_appendf(out, size, " (rule %s)", p->rule);
+		say_drop(p, out, size);
 		return;
 	}
 	if (p->why != NULL)
