@@ -22,6 +22,7 @@
 #include "model/host.h"
 #include "model/router.h"
 #include "sim/trace_log.h"
+#include "support_net.h"
 
 #define COORD IP4(192, 0, 2, 1)
 #define HOME_PUBLIC IP4(203, 0, 113, 7)
@@ -156,19 +157,6 @@ static void send_and_wait(struct world *w, struct host_socket *s, const struct e
 	engine_run_until(e, engine_now(e) + SIM_MS(200));
 }
 
-static const struct trace_packet *last_drop(const struct trace_log *log)
-{
-	const struct trace_packet *d = NULL;
-
-	for (size_t i = 0; i < trace_log_count(log); i++) {
-		const struct trace_record *r = trace_log_get(log, i);
-
-		if (r->kind == TRACE_PACKET && r->u.packet.hop == TRACE_HOP_DROP)
-			d = &r->u.packet;
-	}
-	return d;
-}
-
 static void test_punching_follows_nat_types(void **state)
 {
 	(void)state;
@@ -195,13 +183,13 @@ static void test_punching_follows_nat_types(void **state)
 	assert_int_equal(w->b_box.n, 2);
 	send_and_wait(w, w->c2, &alice_pub);
 	assert_int_equal(w->a_box.n, 1);
-	assert_int_equal(last_drop(w->log)->reason, TRACE_DROP_NAT_FILTER);
-	assert_string_equal(last_drop(w->log)->node, "home");
+	assert_int_equal(test_last_drop(w->log)->reason, TRACE_DROP_NAT_FILTER);
+	assert_string_equal(test_last_drop(w->log)->node, "home");
 
 	/* Bob knocks first: home refuses, alice has not sent to bob. */
 	send_and_wait(w, w->b, &alice_pub);
 	assert_int_equal(w->a_box.n, 1);
-	assert_string_equal(last_drop(w->log)->why,
+	assert_string_equal(test_last_drop(w->log)->why,
 			    "home dropped 198.51.100.9:6000 → 203.0.113.7:5000: its mapping for "
 			    "192.168.1.5:5000 only accepts replies from 192.0.2.1:3478, the one "
 			    "endpoint it has sent to (address-and-port-dependent filtering)");
