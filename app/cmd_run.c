@@ -462,6 +462,11 @@ static int open_trace(struct run_cli *c, FILE **trace_file, struct jsonl_writer 
 		return CLI_EXIT_USAGE;
 	}
 	*jw = jsonl_writer_new(*trace_file, simdrive_payload_summary);
+	if (*jw == NULL) {
+		fclose(*trace_file);
+		fprintf(stderr, "natsim run: out of memory for --trace %s\n", c->trace_path);
+		return CLI_EXIT_INTERNAL;
+	}
 	add_observer(c, jsonl_observe, *jw);
 	return 0;
 }
@@ -527,13 +532,17 @@ static int run_loaded(struct run_cli *c, struct scenario *s, struct diag *d)
 	struct timeline_sink sink;
 	struct progress prog;
 	timeline_sink_init(&sink, c);
-	if (c->trace_path && open_trace(c, &trace_file, &jw) != 0)
-		return CLI_EXIT_USAGE;
+	int opened = c->trace_path ? open_trace(c, &trace_file, &jw) : 0;
+	if (opened != 0)
+		return opened;
 	struct trace_log *log = NULL;
 	if (c->tables || c->ladder || c->pcap_dir != NULL) {
 		log = trace_log_new();
-		if (log == NULL)
+		if (log == NULL) {
+			if (jw)
+				close_trace(c, trace_file, jw, 0);
 			return CLI_EXIT_INTERNAL;
+		}
 		add_observer(c, trace_log_observe, log);
 	}
 	/* The ladder tells the same story as the timeline: show one of them. */
