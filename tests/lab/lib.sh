@@ -55,6 +55,14 @@ lab_remove_leftovers() {
 lab_cleanup() {
 	local rc=$?
 	local pid ns
+	# A failure keeps its evidence: every NAT's conntrack table as the
+	# kernel holds it when the run ends (docs/lab.md, "Not yet explained").
+	if [ "$rc" != 0 ] && [ "$rc" != "$LAB_SKIP" ] && command -v conntrack >/dev/null; then
+		for ns in $(ip netns list | awk '{print $1}' | grep "^$LAB-nat" || true); do
+			echo "---- conntrack -L in ${ns#$LAB-} ----"
+			ip netns exec "$ns" conntrack -L 2>/dev/null || true
+		done
+	fi
 	for pid in "${LAB_PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null || true
 	done
@@ -258,6 +266,11 @@ lab_side() {
 		in_ns "lan$i" ip route add default via "172.31.$i.1"
 		[ -n "$input" ] || input=$(lab_input_of "$kind")
 		lab_nat_rules "$kind" "$pub" "$lanip" "$input" | in_ns "nat$i" nft -f -
+		# The NAT's decisions as they happen, for a failure's log: each
+		# flow's creation with the port the NAT chose, and its end.
+		if command -v conntrack >/dev/null; then
+			lab_spawn "nat$i" "conntrack_nat$i" conntrack -E -o timestamp
+		fi
 		eval "PEER_NS_$i=lan$i"
 		;;
 	esac
