@@ -37,6 +37,28 @@ grep '^path:' "$LAB_LOGS/alice.log" || true
 [ "$rc" = 0 ] || { echo "FAIL: alice did not complete" >&2; exit 1; }
 grep -qxF "data from bob: $text" "$LAB_LOGS/alice.log" ||
 	{ echo "FAIL: the echo did not come back intact" >&2; exit 1; }
-[ "$path" = "$expected" ] ||
-	{ echo "FAIL: $A x $B ended $path, the simulator says $expected" >&2; exit 1; }
+if [ "$path" != "$expected" ]; then
+	# One divergence has a known cause in Linux that natsim does not model:
+	# a symmetric NAT (masquerade fully-random) keeps only the 5-tuple
+	# unique, so by chance (about 1 in 64 512) alice's flow to bob's public
+	# endpoint can get the very port of her server-reflexive mapping, and
+	# bob's check to that address gets through (port overlapping, RFC 7857
+	# section 3; tests/lab/lab_overlap.sh, docs/lab.md). The run then cannot
+	# be compared: say so from the NAT's own table, and skip. Any other
+	# divergence fails.
+	for i in 1 2; do
+		kind=$A
+		[ "$i" = 1 ] || kind=$B
+		[ "$kind" = symmetric ] || continue
+		if lab_ports_overlap "nat$i" "172.31.$i.2" "$LAB_PORT"; then
+			echo "SKIP: $A x $B ended $path, the simulator says $expected: side $i's symmetric NAT gave" \
+				"one public port to flows to two remotes (port overlapping, a Linux chance natsim does" \
+				"not model; docs/lab.md):"
+			grep -F "$OVERLAP_PORT" "$LAB_LOGS/overlap-nat$i.txt"
+			exit "$LAB_SKIP"
+		fi
+	done
+	echo "FAIL: $A x $B ended $path, the simulator says $expected" >&2
+	exit 1
+fi
 echo "PASS: $A x $B $path as predicted, data intact"

@@ -173,7 +173,9 @@ lab_input_of() {
 }
 
 # nftables rules for each NAT kind (docs/lab.md explains them). $1 kind,
-# $2 public address, $3 LAN host address, $4 input drop|accept.
+# $2 public address, $3 LAN host address, $4 input drop|accept. Set
+# LAB_SYMMETRIC_PORTS=LOW-HIGH to narrow the symmetric NAT's ports (tests of
+# the lab itself: one port forces the overlap lab_pair.sh recognises).
 lab_nat_rules() {
 	local kind=$1 pub=$2 host=$3 input=$4 nat_rules input_rule
 	case "$kind" in
@@ -183,7 +185,7 @@ lab_nat_rules() {
 		}" ;;
 	symmetric)
 		nat_rules="chain postrouting { type nat hook postrouting priority srcnat;
-			oifname wan0 masquerade fully-random
+			oifname wan0 ${LAB_SYMMETRIC_PORTS:+meta l4proto udp }masquerade ${LAB_SYMMETRIC_PORTS:+to :$LAB_SYMMETRIC_PORTS }fully-random
 		}" ;;
 	full-cone)
 		nat_rules="chain prerouting { type nat hook prerouting priority dstnat;
@@ -315,4 +317,22 @@ lab_expected() {
 		fi
 	done
 	echo "failed"
+}
+
+# lab_ports_overlap NS HOST PORT: true when the NAT in NS gave two flows from
+# HOST:PORT to different remotes the same public port (Linux keeps only the
+# 5-tuple unique: port overlapping, RFC 7857 section 3); sets OVERLAP_PORT
+# to "dport=N" and leaves the table in $LAB_LOGS/overlap-NS.txt.
+lab_ports_overlap() {
+	local ns=$1 host=$2 port=$3 table=$LAB_LOGS/overlap-$1.txt
+	in_ns "$ns" conntrack -L -p udp 2>/dev/null >"$table" || return 1
+	OVERLAP_PORT=$(awk -v src="src=$host" -v sport="sport=$port" '
+		$4 == src && $6 == sport {
+			# the reply tuple: the last dport= is the public port
+			pub = ""; for (i = NF; i > 0; i--) if ($i ~ /^dport=/) { pub = $i; break }
+			remote = $5 " " $7
+			if (pub in seen && seen[pub] != remote) { print pub; exit }
+			seen[pub] = remote
+		}' "$table")
+	[ -n "$OVERLAP_PORT" ]
 }
