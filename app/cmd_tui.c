@@ -122,6 +122,8 @@ static int record_and_show(struct tui_cli *c, struct scenario *s, struct diag *d
 		rc = diag_count_errors(d) ? CLI_EXIT_USAGE : CLI_EXIT_INTERNAL;
 	} else {
 		rc = tui_run(m, &c->cfg);
+		if (rc < 0)
+			rc = CLI_EXIT_INTERNAL;
 	}
 	tui_model_free(m);
 	return rc;

@@ -27,7 +27,6 @@
 #include <time.h>
 #include <wchar.h>
 
-#include "app/cli.h"
 #include "sim/engine.h"
 
 enum colour_pair {
@@ -822,11 +821,11 @@ int tui_run(struct tui_model *m, const struct tui_config *cfg)
 {
 	struct tui *t = tui_new(m, cfg);
 	if (!t)
-		return CLI_EXIT_INTERNAL;
+		return -1;
 	atexit(restore_terminal);
 	if (!initscr()) {
 		tui_free(t);
-		return CLI_EXIT_INTERNAL;
+		return -1;
 	}
 	screen_up = true;
 	install_signals();

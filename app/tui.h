@@ -35,7 +35,9 @@ bool tui_handle_key(struct tui *t, int ch);
 
 /* The interactive session on the terminal: set the screen up, loop until q,
  * SIGINT or SIGTERM, and restore the terminal on every way out (also from
- * atexit). Returns the exit code (0, or 128 + the signal). */
+ * atexit). Returns the exit code (0, or 128 + the signal), or -1 if the
+ * front end or the screen could not be made (the caller, app/cmd_tui.c,
+ * turns that into its own "internal error" exit code: tui/ knows no cli/). */
 int tui_run(struct tui_model *m, const struct tui_config *cfg);
 
 #endif
