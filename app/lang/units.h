@@ -1,6 +1,6 @@
 /*
  * units.h - the one reader of the numbers and durations people give natsim:
- * the scenario language (app/lang/scenario.c) and every command-line flag
+ * the scenario language (app/lang/values.c) and every command-line flag
  * (app/cli/cli.c) go through it, so `keepalive 25s` in a file, `--set
  * alice.keepalive=25s` and `natsim peer --keepalive 25s` accept and refuse
  * exactly the same text.
