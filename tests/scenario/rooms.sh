@@ -10,6 +10,7 @@
 # allowed by its folder's row. A row lists folders (ending in /) or single
 # headers. A source file in a folder the table does not know (a new room, or
 # a file left in app/ itself) fails too, so the table grows with the tree.
+# A private header (name_internal.h) may be included only from its folder.
 # Before checking the tree, the script checks itself on a small fixture.
 # Usage: rooms.sh SOURCE_DIR
 set -u
@@ -69,24 +70,32 @@ check_tree() {
 				esac
 			done
 			[ -n "$ok" ] || echo "$file: includes $header, above $room"
+			# A private header (x_internal.h) is for its own folder only.
+			case $header in *_internal.h)
+				[ "${header%/*}" = "${file%/*}" ] || echo "$file: includes $header, private to ${header%/*}/"
+			esac
 		done
 	done
 }
 
 # The checker on a fixture: a wrong-way include in a lower room, a layer
-# reaching into app/, and a file outside any room are each found; a right-way
-# include and an allowed single header are not.
+# reaching into app/, another folder's private header and a file outside any
+# room are each found; a right-way include, an allowed single header and a
+# private header in its own folder are not.
 fx=$tmp/fixture
 mkdir -p "$fx/app/lang" "$fx/app/world" "$fx/model" "$fx/app"
 printf '#include "app/lang/scenario.h"\n#include "model/packet.h"\n' >"$fx/app/lang/ok.c"
 printf '#include "app/world/world.h"\n' >"$fx/app/lang/up.c"
 printf '#include "app/lang/scenario.h"\n#include "app/lang/diag.h"\n' >"$fx/app/world/ok.c"
+printf '#include "app/lang/scenario_internal.h"\n' >"$fx/app/lang/private.c"
+printf '#include "app/lang/scenario_internal.h"\n' >"$fx/app/world/private.c"
 printf '  #  include "app/cli/cli.h"\n' >"$fx/model/up.c"
 printf '#include <stdio.h>\n' >"$fx/app/flat.c"
 check_tree "$fx" >"$tmp/fixture.got"
 cat >"$tmp/fixture.want" <<'EOF'
 app/flat.c: in no room of tests/scenario/rooms.sh
 app/lang/up.c: includes app/world/world.h, above app/lang/
+app/world/private.c: includes app/lang/scenario_internal.h, private to app/lang/
 model/up.c: includes app/cli/cli.h, above model/
 EOF
 checks=$((checks + 1))
