@@ -22,7 +22,7 @@
  * punching) has settled. No trace observer is attached.
  *
  * The peers' identities are derived on the second core while the first
- * builds the hosts and NATs, then on both (app/identities.h): the same keys
+ * builds the hosts and NATs, then on both (app/world/identities.h): the same keys
  * simdrive would derive one by one.
  * Every connection's shared secret is computed once for both sides, and
  * ahead of time by a second thread (simdrive_expect_session for each planned
@@ -47,9 +47,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "app/identities.h"
-#include "app/secrets.h"
-#include "app/simdrive.h"
+#include "app/world/identities.h"
+#include "app/world/secrets.h"
+#include "app/world/simdrive.h"
 #include "model/host.h"
 #include "model/router.h"
 

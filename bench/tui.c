@@ -23,9 +23,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "app/cli.h"
-#include "app/tui.h"
-#include "app/tui_model.h"
+#include "app/cli/cli.h"
+#include "app/tui/tui.h"
+#include "app/tui/tui_model.h"
 #include "model/packet.h"
 #include "sim/engine.h"
 #include "sim/trace_log.h"

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "app/cli.h"
+#include "app/cli/cli.h"
 #include "sim/trace_log.h"
 
 /* `rel` relative to tests/ in the source tree (from this file's path). */

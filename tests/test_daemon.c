@@ -26,9 +26,9 @@
 
 #include <cmocka.h>
 
-#include "app/cli.h"
-#include "app/daemon.h"
-#include "app/keyfile.h"
+#include "app/cli/cli.h"
+#include "app/net/daemon.h"
+#include "app/net/keyfile.h"
 #include "p2p/coord.h"
 #include "p2p/stun.h"
 #include "p2p/stunsrv.h"

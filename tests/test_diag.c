@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "app/diag.h"
+#include "app/lang/diag.h"
 
 /* Render a diag list to a string (caller frees). */
 static char *render(const struct diag *d, bool color)

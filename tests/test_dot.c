@@ -16,10 +16,10 @@
 
 #include "tests/support.h"
 
-#include "app/cli.h"
-#include "app/diag.h"
-#include "app/runner.h"
-#include "app/simdrive.h"
+#include "app/cli/cli.h"
+#include "app/lang/diag.h"
+#include "app/world/runner.h"
+#include "app/world/simdrive.h"
 #include "sim/engine.h"
 #include "sim/trace_log.h"
 #include <graphviz/cgraph.h>

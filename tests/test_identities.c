@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "app/identities.h"
-#include "app/simdrive.h"
+#include "app/world/identities.h"
+#include "app/world/simdrive.h"
 #include "model/host.h"
 
 static void seeds_fill(uint8_t (*seeds)[CRYPTO_SEED_SIZE], size_t n)

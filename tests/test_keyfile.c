@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "app/keyfile.h"
+#include "app/net/keyfile.h"
 
 struct fixture {
 	char dir[64];

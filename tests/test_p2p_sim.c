@@ -15,8 +15,8 @@
 
 #include <cmocka.h>
 
-#include "app/secrets.h"
-#include "app/simdrive.h"
+#include "app/world/secrets.h"
+#include "app/world/simdrive.h"
 #include "model/host.h"
 #include "model/router.h"
 #include "sim/trace_log.h"

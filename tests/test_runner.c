@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "app/runner.h"
-#include "app/scenario.h"
+#include "app/world/runner.h"
+#include "app/lang/scenario.h"
 
 #define SEC(x) ((int64_t)(x)*1000000000)
 

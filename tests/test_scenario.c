@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "app/scenario.h"
+#include "app/lang/scenario.h"
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 #define MS(x) ((int64_t)(x)*1000000)

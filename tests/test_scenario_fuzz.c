@@ -21,8 +21,8 @@
 
 #include <cmocka.h>
 
-#include "app/runner.h"
-#include "app/scenario.h"
+#include "app/world/runner.h"
+#include "app/lang/scenario.h"
 #include "sim/rng.h"
 
 #define MAX_MUTANTS 3000

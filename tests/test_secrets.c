@@ -1,5 +1,5 @@
 /*
- * test_secrets.c - the simulator's shared-secret cache (app/secrets.h): one
+ * test_secrets.c - the simulator's shared-secret cache (app/world/secrets.h): one
  * computation per pair, entries dropped after their second serve, failures
  * never kept, and the worker thread's results equal to computing on the spot
  * whoever gets there first; likewise for signature verdicts, which must be
@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "app/secrets.h"
+#include "app/world/secrets.h"
 
 #define N_IDS 64
 

@@ -5,7 +5,7 @@
  * cursor, pair states follow it, the timeline filter, the packet inspector
  * on a translation and a drop, the packet in flight on its link, firewall
  * hits from drop records, and the what-if preset cycle changing the
- * outcome of a re-run with the same seed. Then the view (app/tui_view.h)
+ * outcome of a re-run with the same seed. Then the view (app/tui/tui_view.h)
  * at 80x24, the smallest screen the TUI accepts: what each pane keeps, and
  * mouse events driven through it.
  */
@@ -19,11 +19,11 @@
 
 #include <cmocka.h>
 
-#include "app/cli.h"
-#include "app/diag.h"
-#include "app/scenario.h"
-#include "app/tui_model.h"
-#include "app/tui_view.h"
+#include "app/cli/cli.h"
+#include "app/lang/diag.h"
+#include "app/lang/scenario.h"
+#include "app/tui/tui_model.h"
+#include "app/tui/tui_view.h"
 #include "sim/trace.h"
 #include "sim/trace_log.h"
 

@@ -1,5 +1,5 @@
 /*
- * test_units.c - the one reader of durations and counts (app/units.h): what
+ * test_units.c - the one reader of durations and counts (app/lang/units.h): what
  * it accepts, what it refuses and the sentence it gives, ranges and zero
  * words, and that a formatted duration reads back. test_scenario.c covers
  * the duration forms through scenario_parse_duration.
@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "app/units.h"
+#include "app/lang/units.h"
 
 static void test_counts(void **state)
 {

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/diag.h"
-#include "app/scenario.h"
+#include "app/lang/diag.h"
+#include "app/lang/scenario.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -17,10 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/diag.h"
-#include "app/runner.h"
-#include "app/scenario.h"
-#include "app/simdrive.h"
+#include "app/lang/diag.h"
+#include "app/world/runner.h"
+#include "app/lang/scenario.h"
+#include "app/world/simdrive.h"
 #include "sim/engine.h"
 #include "viz/jsonl.h"
 

@@ -1,0 +1,208 @@
+/*
+ * cli.c - helpers shared by the subcommands.
+ */
+#include "app/cli/cli.h"
+
+#include "app/cli/builtin.h"
+#include "app/lang/scenario.h"
+#include "app/lang/units.h"
+#include "viz/dot.h"
+
+#include <getopt.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "natsim %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'natsim %s --help'.\n", cmd);
+	return CLI_EXIT_USAGE;
+}
+
+int cli_duration_flag(const char *cmd, const char *flag, const char *arg,
+		      const struct units_setting *set, int64_t *out)
+{
+	char msg[UNITS_MSG_SIZE];
+
+	if (units_read_setting(set, arg, strlen(arg), out, msg, sizeof(msg)) == UNITS_OK)
+		return 0;
+	return cli_usage_error(cmd, "%s: %s", flag, msg);
+}
+
+int cli_count_flag(const char *cmd, const char *flag, const char *what, const char *arg,
+		   uint64_t min, uint64_t max, uint64_t *out)
+{
+	char msg[UNITS_MSG_SIZE];
+
+	if (units_read_count(what, arg, strlen(arg), min, max, out, msg, sizeof(msg)) == UNITS_OK)
+		return 0;
+	return cli_usage_error(cmd, "%s: %s", flag, msg);
+}
+
+int cli_check_picture_output(const char *cmd, const char *output, const char *example)
+{
+	if (output == NULL)
+		return cli_usage_error(cmd, "-o/--output is required (e.g. -o %s)", example);
+	if (dot_format_for_path(output) == NULL)
+		return cli_usage_error(cmd,
+				       "--output expects a file ending in .svg, .png, .dot or "
+				       ".gv, not '%s'",
+				       output);
+	return 0;
+}
+
+int cli_take_scenario_file(const char *cmd, int argc, char **argv, const char **file)
+{
+	if (optind < argc)
+		*file = argv[optind++];
+	if (optind < argc)
+		return cli_usage_error(cmd, "one scenario at a time: unexpected '%s'", argv[optind]);
+	return 0;
+}
+
+int cli_option_error(const char *cmd, int ch, char **argv)
+{
+	if (ch == ':')
+		return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+	return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+}
+
+bool cli_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return false;
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			return true;
+	}
+	return false;
+}
+
+bool cli_use_color(FILE *f)
+{
+	const char *no_color = getenv("NO_COLOR");
+	const char *term = getenv("TERM");
+	if (no_color && no_color[0])
+		return false;
+	if (!term || strcmp(term, "dumb") == 0)
+		return false;
+	return isatty(fileno(f));
+}
+
+bool cli_use_utf8(void)
+{
+	setlocale(LC_CTYPE, "");
+	const char *cs = nl_langinfo(CODESET);
+	return cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
+}
+
+/* Next to the binary first (bin/../share/natsim/scenarios), so an install
+ * under any prefix finds its own scenarios; then the configured install
+ * folder; then the source tree (running from a build directory). */
+const char *const *cli_scenario_dirs(void)
+{
+	static char beside[4096];
+	static const char *dirs[4];
+	if (dirs[0])
+		return dirs;
+	size_t n = 0;
+	ssize_t len = readlink("/proc/self/exe", beside, sizeof(beside) - 64);
+	if (len > 0) {
+		beside[len] = 0;
+		char *slash = strrchr(beside, '/');
+		if (slash) {
+			strcpy(slash, "/../share/natsim/scenarios");
+			dirs[n++] = beside;
+		}
+	}
+	dirs[n++] = NATSIM_INSTALL_SCENARIOS;
+	dirs[n++] = NATSIM_SOURCE_SCENARIOS;
+	dirs[n] = NULL;
+	return dirs;
+}
+
+static bool is_file(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+struct scenario *cli_load_scenario(const char *file, struct diag *d)
+{
+	if (!file)
+		return scenario_parse(builtin_default_text, builtin_default_len,
+				      builtin_default_name, d);
+	/* A bare name (no slash) that is not a file here: a bundled scenario. */
+	if (!is_file(file) && !strchr(file, '/')) {
+		const char *const *dirs = cli_scenario_dirs();
+		bool has_ext = strlen(file) > 5 && strcmp(file + strlen(file) - 5, ".nsim") == 0;
+		for (size_t i = 0; dirs[i]; i++) {
+			char path[4096];
+			snprintf(path, sizeof(path), "%s/%s%s", dirs[i], file, has_ext ? "" : ".nsim");
+			if (is_file(path))
+				return scenario_load(path, d);
+		}
+	}
+	return scenario_load(file, d);
+}
+
+struct scenario *cli_load_scenario_with(const char *file, const char *const *sets, size_t n_sets,
+					struct diag *d)
+{
+	struct scenario *s = cli_load_scenario(file, d);
+	for (size_t i = 0; s && i < n_sets; i++) {
+		if (scenario_set_override(s, sets[i], d) < 0) {
+			scenario_free(s);
+			s = NULL;
+		}
+	}
+	return s;
+}
+
+int cli_parse_picture_args(const char *cmd, int argc, char **argv,
+			   const struct cli_picture_flags *flags, struct cli_scenario_args *a,
+			   const char **output)
+{
+	int ch, rc = 0;
+	/* --set values are borrowed from argv: argc of them at most. */
+	a->sets = calloc((size_t)argc + 1, sizeof(*a->sets));
+	if (a->sets == NULL)
+		return CLI_EXIT_INTERNAL;
+	/* getopt's own messages would not name the subcommand: cli_option_error does. */
+	opterr = 0;
+	optind = 1;
+	while (rc == 0 && (ch = getopt_long(argc, argv, ":s:u:o:", flags->longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'o':
+			*output = optarg;
+			break;
+		case ':':
+		case '?':
+			rc = cli_option_error(cmd, ch, argv);
+			break;
+		case 's':
+		case 'S':
+		case 'u':
+			rc = cli_scenario_option(cmd, ch, optarg, a);
+			break;
+		default:
+			rc = flags->own_option != NULL ? flags->own_option(ch, optarg, flags->ctx)
+						       : cli_scenario_option(cmd, ch, optarg, a);
+			break;
+		}
+	}
+	if (rc == 0)
+		rc = cli_take_scenario_file(cmd, argc, argv, &a->file);
+	if (rc == 0)
+		rc = cli_check_picture_output(cmd, *output, flags->example);
+	return rc;
+}

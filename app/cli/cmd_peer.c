@@ -1,0 +1,620 @@
+/*
+ * cmd_peer.c - `natsim peer`: the agent (p2p/agent.h) on a real UDP socket,
+ * driven by app/net/daemon.c. Runs until what was asked for happened (exit 0),
+ * or it failed or timed out (exit 1).
+ */
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "app/cli/cli.h"
+#include "app/net/daemon.h"
+#include "app/net/keyfile.h"
+#include "app/lang/scenario.h"
+#include "app/lang/units.h"
+#include "p2p/agent.h"
+
+const char cmd_peer_usage[] =
+    "Usage: natsim peer --name NAME --coord ADDR:PORT [OPTIONS]\n"
+    "\n"
+    "Run a peer on a real UDP socket: register with the coordinator, and\n"
+    "optionally meet another peer through it (hole punching, relay fallback),\n"
+    "send and receive sealed data, or discover the NAT in front of us.\n"
+    "State changes, the chosen path and received data are printed as they happen.\n"
+    "\n"
+    "What counts as success (all that apply must happen before --timeout):\n"
+    "  - registered with the coordinator (unless --no-register)\n"
+    "  - with --connect PEER: a path to PEER, direct or relayed\n"
+    "  - with --send TEXT: TEXT sent (to PEER, or without --connect to the first\n"
+    "    peer that connects to us)\n"
+    "  - with --expect-data: at least one message received\n"
+    "  - with --classify: the NAT classified (the coordinator needs --alternate)\n"
+    "Then the peer exits 0, or first keeps serving for --linger (answering\n"
+    "checks, relaying keepalives, echoing with --echo). Without --connect,\n"
+    "--send, --expect-data and --classify it only registers.\n"
+    "\n"
+    "Options:\n"
+    "  -n, --name NAME       our name at the coordinator (1-63 bytes, required)\n"
+    "  -c, --coord ADDR:PORT the coordinator's primary endpoint (required)\n"
+    "  -k, --key FILE        identity from 'natsim keygen' (default: a fresh random\n"
+    "                        one, so the name is ours only while we stay registered)\n"
+    "  -p, --port P          local UDP port, 0-65535 (default 0: any free port)\n"
+    "  -b, --bind ADDR       local address (default: all; host candidates are then\n"
+    "                        the addresses of our interfaces, never loopback ones\n"
+    "                        (RFC 8445 5.1.1.1): peers on one machine meet through\n"
+    "                        the address the coordinator sees; with --bind, ADDR\n"
+    "                        is the one host candidate, even 127.0.0.1)\n"
+    "  -C, --connect PEER    ask the coordinator to introduce us to PEER\n"
+    "  -s, --send TEXT       send TEXT once a path exists\n"
+    "  -e, --expect-data     succeed only after receiving a message\n"
+    "  -E, --echo            send every message received back to its sender\n"
+    "  -K, --classify        discover our NAT's mapping and filtering (RFC 5780)\n"
+    "  -N, --no-register     with --classify: only classify, against any RFC 5780\n"
+    "                        STUN server (stund, for instance), without registering\n"
+    "  -j, --json            one JSON object per line for each event and the result\n"
+    "  -t, --timeout DUR     give up after DUR, 100ms-24h (default 20s; 0: never)\n"
+    "  -l, --linger DUR      keep serving DUR after success, 0-24h (default 0)\n"
+    "  -a, --keepalive DUR   keepalive interval to the coordinator, 100ms-1h\n"
+    "                        (default 25s); a chosen path is kept by consent checks\n"
+    "                        every 4-6 s (RFC 7675); 0 or off disables both\n"
+    "  -h, --help            show this help\n"
+    "\n"
+    "A duration always has a unit: ns, us, ms, s, min or h (500ms, 20s, 1.5min).\n"
+    "SIGINT/SIGTERM stop the peer (exit 0 if it had succeeded, else 1).\n"
+    "Exit status: 0 success, 1 failed or timed out, 2 bad usage, unreadable key\n"
+    "file or unusable address, 3 internal error.\n";
+
+struct peer_args {
+	const char *name, *key, *connect, *send;
+	struct p2p_endpoint coord, bind;
+	bool has_coord, expect_data, echo, classify, json, has_keepalive, no_register;
+	uint64_t timeout_ns, linger_ns, keepalive_ns;
+};
+
+struct peer_run {
+	const struct peer_args *args;
+	struct agent *agent;
+	bool registered, connected, sent, received, classified, failed, done;
+	uint64_t ignored; /* datagrams the agent refused; the first IGNORED_LOGGED are logged */
+	const char *path; /* "direct" or "relayed" for --connect's peer */
+	char path_text[256];
+	char fail_text[256];
+};
+
+/* ---- output ---- */
+
+#define IGNORED_LOGGED 10 /* a flood is counted, not printed line by line */
+
+static void print_data_text(const uint8_t *data, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (data[i] >= 0x20 && data[i] < 0x7f && data[i] != '\\')
+			putchar(data[i]);
+		else
+			printf("\\x%02x", data[i]);
+	}
+}
+
+static void event_json(const struct p2p_event *ev, const char *ts)
+{
+	char l[P2P_ENDPOINT_STRLEN], r[P2P_ENDPOINT_STRLEN];
+	json_t *o = json_pack("{s:s, s:s}", "time", ts, "event", agent_event_name(ev->type));
+	if (ev->peer[0])
+		json_object_set_new(o, "peer", json_string(ev->peer));
+	if (ev->type == AGENT_EV_DIRECT || ev->type == AGENT_EV_UPGRADED) {
+		json_object_set_new(o, "local",
+				    json_string(p2p_endpoint_format(&ev->local, l, sizeof(l))));
+		json_object_set_new(o, "remote",
+				    json_string(p2p_endpoint_format(&ev->remote, r, sizeof(r))));
+	}
+	if (ev->type == AGENT_EV_DATA_RECEIVED) {
+		char hex[2 * AGENT_MAX_DATA + 1];
+		json_t *s = json_stringn((const char *)ev->data, ev->data_len);
+		keyfile_hex(ev->data, ev->data_len, hex);
+		json_object_set_new(o, "data", s ? s : json_null()); /* null: not UTF-8 */
+		json_object_set_new(o, "data_hex", json_string(hex));
+	}
+	if (ev->type == AGENT_EV_NAT_CLASSIFIED && ev->nat.ok) {
+		json_object_set_new(o, "nat", json_string(ev->nat.classic_name));
+		json_object_set_new(o, "mapping",
+				    json_string(discovery_behaviour_name(ev->nat.mapping)));
+		json_object_set_new(o, "filtering",
+				    json_string(discovery_behaviour_name(ev->nat.filtering)));
+		json_object_set_new(
+		    o, "mapped", json_string(p2p_endpoint_format(&ev->nat.mapped, l, sizeof(l))));
+	}
+	json_object_set_new(o, "text", json_string(ev->text));
+	json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	putchar('\n');
+	json_decref(o);
+}
+
+static void print_event(const struct peer_run *pr, const struct p2p_event *ev)
+{
+	char ts[40];
+	daemon_timestamp(ts, sizeof(ts));
+	if (pr->args->json) {
+		event_json(ev, ts);
+	} else {
+		printf("%s %s%s%s: %s\n", ts, agent_event_name(ev->type), ev->peer[0] ? " " : "",
+		       ev->peer, ev->text);
+		if (ev->type == AGENT_EV_DATA_RECEIVED) {
+			printf("data from %s: ", ev->peer);
+			print_data_text(ev->data, ev->data_len);
+			putchar('\n');
+		}
+	}
+	fflush(stdout);
+}
+
+static void print_result(const struct peer_run *pr, bool ok, const char *why)
+{
+	const struct peer_args *a = pr->args;
+	if (a->json) {
+		json_t *o = json_pack("{s:s, s:b, s:s}", "event", "result", "ok", ok, "why", why);
+		if (a->connect)
+			json_object_set_new(o, "path",
+					    pr->path ? json_string(pr->path) : json_null());
+		if (pr->path_text[0])
+			json_object_set_new(o, "path_text", json_string(pr->path_text));
+		json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		putchar('\n');
+		json_decref(o);
+	} else {
+		printf("result: %s: %s\n", ok ? "ok" : "failed", why);
+		if (a->connect)
+			printf("path: %s%s%s\n", pr->path ? pr->path : "none",
+			       pr->path_text[0] ? ": " : "", pr->path_text);
+	}
+	fflush(stdout);
+}
+
+/* ---- the goal ---- */
+
+static bool goal_reached(const struct peer_run *pr)
+{
+	const struct peer_args *a = pr->args;
+	return (pr->registered || a->no_register) && (!a->connect || pr->connected) &&
+	       (!a->send || pr->sent) && (!a->expect_data || pr->received) &&
+	       (!a->classify || pr->classified);
+}
+
+static void send_text(struct peer_run *pr, uint64_t now, const char *peer)
+{
+	const char *t = pr->args->send;
+	if (!t || pr->sent)
+		return;
+	if (agent_send(pr->agent, now, peer, (const uint8_t *)t, strlen(t)) == AGENT_OK)
+		pr->sent = true;
+}
+
+static void on_path(struct peer_run *pr, uint64_t now, const struct p2p_event *ev)
+{
+	const struct peer_args *a = pr->args;
+	bool ours = !a->connect || strcmp(ev->peer, a->connect) == 0;
+	if (!ours)
+		return;
+	if (a->connect) {
+		pr->connected = true;
+		pr->path = ev->type == AGENT_EV_RELAYED ? "relayed" : "direct";
+		snprintf(pr->path_text, sizeof(pr->path_text), "%s", ev->text);
+	}
+	send_text(pr, now, ev->peer);
+}
+
+static void on_event(struct peer_run *pr, uint64_t now, const struct p2p_event *ev)
+{
+	const struct peer_args *a = pr->args;
+	switch (ev->type) {
+	case AGENT_EV_REGISTERED:
+		pr->registered = true;
+		break;
+	case AGENT_EV_DIRECT:
+	case AGENT_EV_RELAYED:
+	case AGENT_EV_UPGRADED:
+		on_path(pr, now, ev);
+		break;
+	case AGENT_EV_DATA_RECEIVED:
+		pr->received = true;
+		if (a->echo)
+			agent_send(pr->agent, now, ev->peer, ev->data, ev->data_len);
+		break;
+	case AGENT_EV_NAT_CLASSIFIED:
+		pr->classified = ev->nat.ok;
+		if (!ev->nat.ok)
+			snprintf(pr->fail_text, sizeof(pr->fail_text), "%s", ev->text);
+		pr->failed |= !ev->nat.ok;
+		break;
+	case AGENT_EV_FAILED:
+		/* Only failures we asked about end the run. */
+		if (!ev->peer[0] || (a->connect && strcmp(ev->peer, a->connect) == 0)) {
+			pr->failed = true;
+			snprintf(pr->fail_text, sizeof(pr->fail_text), "%s", ev->text);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- driver callbacks ---- */
+
+/* Says (for the first few) that the agent refused a datagram, and why. */
+static void print_ignored(const struct peer_run *pr, const struct p2p_endpoint *from, size_t len,
+			  int err)
+{
+	char ts[40], ep[P2P_ENDPOINT_STRLEN];
+	daemon_timestamp(ts, sizeof(ts));
+	p2p_endpoint_format(from, ep, sizeof(ep));
+	const char *last = pr->ignored == IGNORED_LOGGED ? " (further ones are only counted)" : "";
+	if (pr->args->json) {
+		json_t *o =
+		    json_pack("{s:s, s:s, s:s, s:I, s:s}", "time", ts, "event", "ignored", "from",
+			      ep, "bytes", (json_int_t)len, "why", agent_error_str(err));
+		json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		putchar('\n');
+		json_decref(o);
+	} else {
+		printf("%s ignored: a %zu-byte datagram from %s: %s%s\n", ts, len, ep,
+		       agent_error_str(err), last);
+	}
+	fflush(stdout);
+}
+
+static int on_input(void *ctx, uint64_t now, const struct p2p_endpoint *local,
+		    const struct p2p_endpoint *from, const uint8_t *buf, size_t len)
+{
+	struct peer_run *pr = ctx;
+	(void)local;
+	int err = agent_input(pr->agent, now, from, buf, len);
+	if (err == AGENT_OK)
+		return 0;
+	if (++pr->ignored <= IGNORED_LOGGED)
+		print_ignored(pr, from, len, err);
+	return -1;
+}
+
+static void on_tick(void *ctx, uint64_t now)
+{
+	agent_tick(((struct peer_run *)ctx)->agent, now);
+}
+
+static uint64_t on_deadline(void *ctx)
+{
+	return agent_next_deadline(((struct peer_run *)ctx)->agent);
+}
+
+static bool on_flush(void *ctx, struct daemon *d, uint64_t now)
+{
+	struct peer_run *pr = ctx;
+	struct p2p_datagram dg;
+	struct p2p_event ev;
+	/* Events first: they may queue datagrams (send, echo). */
+	while (agent_pop_event(pr->agent, &ev)) {
+		print_event(pr, &ev);
+		on_event(pr, now, &ev);
+	}
+	while (agent_pop_datagram(pr->agent, &dg))
+		daemon_send(d, &dg);
+	if (pr->failed)
+		return true;
+	if (!pr->done && goal_reached(pr)) {
+		pr->done = true;
+		if (pr->args->linger_ns == 0)
+			return true;
+		d->until_ns = now + pr->args->linger_ns;
+	}
+	return false;
+}
+
+/* ---- set-up ---- */
+
+/* The ranges of the duration flags (natsim.1). --keepalive keeps to the
+ * scenario language's range: the same agent runs in both. */
+static const struct units_setting peer_timeout = {
+    .what = "a timeout",
+    .min_ns = 100 * UNITS_NS_PER_MS,
+    .max_ns = 24 * UNITS_NS_PER_H,
+    .zero_word = "0",
+    .zero_means = "no time limit",
+};
+static const struct units_setting peer_linger = {
+    .what = "a linger time",
+    .min_ns = 0,
+    .max_ns = 24 * UNITS_NS_PER_H,
+    .zero_word = "0",
+    .zero_means = "none",
+};
+static const struct units_setting peer_keepalive = {
+    .what = "a keepalive interval",
+    .min_ns = SCENARIO_KEEPALIVE_MIN_NS,
+    .max_ns = SCENARIO_KEEPALIVE_MAX_NS,
+    .zero_word = "0",
+    .zero_word2 = "off",
+    .zero_means = "no keepalives",
+};
+
+static int parse_dur(const char *flag, const char *text, const struct units_setting *set,
+		     uint64_t *ns)
+{
+	int64_t v;
+	if (cli_duration_flag("peer", flag, text, set, &v))
+		return CLI_EXIT_USAGE;
+	*ns = (uint64_t)v;
+	return 0;
+}
+
+/* --coord: the coordinator's ADDR:PORT, neither of them zero. */
+static int parse_coord(const char *arg, struct peer_args *a)
+{
+	a->has_coord = true;
+	if (p2p_endpoint_parse(arg, &a->coord) < 0 || a->coord.port == 0 || a->coord.ip == 0)
+		return cli_usage_error("peer",
+				       "--coord expects ADDR:PORT (like 10.0.0.1:3478), "
+				       "not '%s'",
+				       arg);
+	return 0;
+}
+
+/* --port: the local UDP port to bind; 0 lets the kernel pick a free one. */
+static int parse_port(const char *arg, struct peer_args *a)
+{
+	uint64_t port;
+	if (cli_count_flag("peer", "--port", "a port", arg, 0, 65535, &port))
+		return CLI_EXIT_USAGE;
+	a->bind.port = (uint16_t)port;
+	return 0;
+}
+
+/* --bind: the local IPv4 address to bind, kept in host order like p2p's. */
+static int parse_bind(const char *arg, struct peer_args *a)
+{
+	struct in_addr in;
+	if (inet_pton(AF_INET, arg, &in) != 1)
+		return cli_usage_error("peer", "--bind expects an IPv4 address, not '%s'", arg);
+	a->bind.ip = ntohl(in.s_addr);
+	return 0;
+}
+
+static int parse_opt(int ch, struct peer_args *a)
+{
+	switch (ch) {
+	case 'n':
+		a->name = optarg;
+		return 0;
+	case 'k':
+		a->key = optarg;
+		return 0;
+	case 'C':
+		a->connect = optarg;
+		return 0;
+	case 's':
+		a->send = optarg;
+		return 0;
+	case 'e':
+		a->expect_data = true;
+		return 0;
+	case 'E':
+		a->echo = true;
+		return 0;
+	case 'K':
+		a->classify = true;
+		return 0;
+	case 'N':
+		a->no_register = true;
+		return 0;
+	case 'j':
+		a->json = true;
+		return 0;
+	case 't':
+		return parse_dur("--timeout", optarg, &peer_timeout, &a->timeout_ns);
+	case 'l':
+		return parse_dur("--linger", optarg, &peer_linger, &a->linger_ns);
+	case 'a':
+		a->has_keepalive = true;
+		return parse_dur("--keepalive", optarg, &peer_keepalive, &a->keepalive_ns);
+	case 'c':
+		return parse_coord(optarg, a);
+	case 'p':
+		return parse_port(optarg, a);
+	case 'b':
+		return parse_bind(optarg, a);
+	default:
+		return -1;
+	}
+}
+
+static int parse_args(int argc, char **argv, struct peer_args *a)
+{
+	static const struct option longopts[] = {{"name", required_argument, NULL, 'n'},
+						 {"coord", required_argument, NULL, 'c'},
+						 {"key", required_argument, NULL, 'k'},
+						 {"port", required_argument, NULL, 'p'},
+						 {"bind", required_argument, NULL, 'b'},
+						 {"connect", required_argument, NULL, 'C'},
+						 {"send", required_argument, NULL, 's'},
+						 {"expect-data", no_argument, NULL, 'e'},
+						 {"echo", no_argument, NULL, 'E'},
+						 {"classify", no_argument, NULL, 'K'},
+						 {"json", no_argument, NULL, 'j'},
+						 {"timeout", required_argument, NULL, 't'},
+						 {"no-register", no_argument, NULL, 'N'},
+						 {"linger", required_argument, NULL, 'l'},
+						 {"keepalive", required_argument, NULL, 'a'},
+						 {NULL, 0, NULL, 0}};
+	int ch;
+	a->timeout_ns = 20 * P2P_NS_PER_S;
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, ":n:c:k:p:b:C:s:eEKjt:l:a:", longopts, NULL)) != -1) {
+		int rc = ch == ':' ? -1 : parse_opt(ch, a);
+		if (rc < 0)
+			return cli_option_error("peer", ch, argv);
+		if (rc)
+			return rc;
+	}
+	if (optind < argc)
+		return cli_usage_error("peer", "unexpected argument '%s'", argv[optind]);
+	if (!a->name || !*a->name || strlen(a->name) >= AGENT_NAME_MAX)
+		return cli_usage_error("peer", "--name NAME is required (1-%d bytes)",
+				       AGENT_NAME_MAX - 1);
+	if (!a->has_coord)
+		return cli_usage_error("peer", "--coord ADDR:PORT is required");
+	if (a->send && strlen(a->send) > AGENT_MAX_DATA)
+		return cli_usage_error("peer", "--send TEXT is limited to %d bytes",
+				       AGENT_MAX_DATA);
+	if (a->no_register && (a->connect || a->send || a->expect_data || !a->classify))
+		return cli_usage_error("peer",
+				       "--no-register goes with --classify alone (connecting "
+				       "and sending need a registration)");
+	if (a->connect && strcmp(a->connect, a->name) == 0)
+		return cli_usage_error("peer", "--connect names ourselves ('%s')", a->name);
+	return 0;
+}
+
+/* The address the kernel would send to the coordinator from: our local
+ * endpoint when bound to any address (discovery compares it with the mapped
+ * one to tell "no NAT"). */
+static uint32_t source_towards(const struct p2p_endpoint *to)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	socklen_t sl = sizeof(sin);
+	uint32_t ip = 0;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	sin.sin_addr.s_addr = htonl(to->ip);
+	sin.sin_port = htons(to->port);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sin, &sl) == 0)
+		ip = ntohl(sin.sin_addr.s_addr);
+	if (fd >= 0)
+		close(fd);
+	return ip;
+}
+
+/* RFC 8445 5.1.1.1: loopback addresses are not host candidates. A peer on
+ * another machine would send its checks to its own loopback, to whatever
+ * listens there; peers on this machine still meet through the
+ * server-reflexive candidate the coordinator sees (127.0.0.1:port when the
+ * coordinator is on loopback). Only --bind names an address to use as it is. */
+static bool is_loopback(uint32_t ip)
+{
+	return (ip >> 24) == 127;
+}
+
+static void host_candidates(struct agent_config *c, const struct p2p_endpoint *bound,
+			    const struct p2p_endpoint *coord)
+{
+	uint32_t ips[AGENT_MAX_HOST_CANDIDATES];
+	c->local = *bound;
+	if (bound->ip != 0)
+		return; /* 0 host candidates: config.local is the one */
+	c->local.ip = source_towards(coord);
+	if (c->local.ip != 0 && !is_loopback(c->local.ip))
+		c->host_candidates[c->n_host_candidates++] = c->local;
+	int n = daemon_local_addresses(ips, AGENT_MAX_HOST_CANDIDATES, false);
+	for (int i = 0; i < n && c->n_host_candidates < AGENT_MAX_HOST_CANDIDATES; i++)
+		if (ips[i] != c->local.ip && !is_loopback(ips[i]))
+			c->host_candidates[c->n_host_candidates++] =
+			    (struct p2p_endpoint){ips[i], bound->port};
+	/* Nothing left (only loopback here): offer none rather than let the agent
+	 * fall back on config.local. */
+	c->disable_host_candidates = c->n_host_candidates == 0;
+}
+
+static int start_agent(struct peer_run *pr, const struct peer_args *a,
+		       const struct p2p_endpoint *bound, const uint8_t *seed)
+{
+	struct agent_config c = {
+	    .name = a->name,
+	    .coordinator = a->coord,
+	    .key_seed = seed,
+	    .random = {.fill = daemon_random_fill},
+	    .clock_offset_ns = daemon_wall_offset_ns(),
+	};
+	host_candidates(&c, bound, &a->coord);
+	pr->agent = agent_new(&c);
+	if (!pr->agent)
+		return -1;
+	if (a->has_keepalive)
+		agent_set_keepalive(pr->agent, a->keepalive_ns);
+	uint64_t now = daemon_now_ns();
+	if ((!a->no_register && agent_register(pr->agent, now) < 0) ||
+	    (a->connect && agent_connect(pr->agent, now, a->connect) < 0) ||
+	    (a->classify && agent_classify(pr->agent, now) < 0))
+		return -1;
+	return 0;
+}
+
+static int finish(struct peer_run *pr, enum daemon_stop stop)
+{
+	bool ok = pr->done && !pr->failed;
+	const char *why =
+	    pr->failed					? pr->fail_text
+	    : ok					? "everything asked for happened"
+	    : stop == DAEMON_STOP_SIGNAL		? "stopped by a signal first"
+	    : !pr->registered && !pr->args->no_register ? "timed out before registering"
+	    : pr->args->connect && !pr->connected	? "timed out before a path was found"
+	    : pr->args->classify && !pr->classified	? "timed out before classifying"
+	    : pr->args->send && !pr->sent ? "timed out before sending (nobody connected)"
+					  : "timed out before receiving data";
+	print_result(pr, ok, why);
+	return ok ? CLI_EXIT_OK : stop == DAEMON_STOP_ERROR ? CLI_EXIT_INTERNAL : CLI_EXIT_FAILED;
+}
+
+static int run(const struct peer_args *a, const uint8_t *seed)
+{
+	struct daemon d;
+	struct peer_run pr = {.args = a};
+	struct p2p_endpoint bound;
+	char err[256];
+	int rc;
+	if (daemon_init(&d, err, sizeof(err)) < 0) {
+		fprintf(stderr, "natsim peer: %s\n", err);
+		rc = CLI_EXIT_INTERNAL;
+	} else if (daemon_bind(&d, &a->bind, &bound, err, sizeof(err)) < 0) {
+		fprintf(stderr, "natsim peer: %s (check --bind and --port)\n", err);
+		rc = CLI_EXIT_USAGE;
+	} else if (start_agent(&pr, a, &bound, seed) < 0) {
+		fprintf(stderr, "natsim peer: cannot start the agent (out of memory?)\n");
+		rc = CLI_EXIT_INTERNAL;
+	} else {
+		static const struct daemon_ops ops = {on_input, on_tick, on_deadline, on_flush};
+		if (a->timeout_ns)
+			d.until_ns = daemon_now_ns() + a->timeout_ns;
+		enum daemon_stop stop = daemon_run(&d, &ops, &pr);
+		if (stop == DAEMON_STOP_ERROR)
+			perror("natsim peer: poll");
+		/* A signal or the linger ending after success is still success. */
+		rc = finish(&pr, stop);
+	}
+	agent_free(pr.agent);
+	daemon_fini(&d);
+	return rc;
+}
+
+int cmd_peer_main(int argc, char **argv)
+{
+	struct peer_args a = {0};
+	int rc = parse_args(argc, argv, &a);
+	if (rc)
+		return rc;
+	uint8_t seed[CRYPTO_SEED_SIZE];
+	if (a.key) {
+		char err[512];
+		if (keyfile_load(a.key, seed, err, sizeof(err)) < 0)
+			return cli_usage_error("peer", "--key: %s", err);
+	} else if (keyfile_generate(seed) < 0) {
+		fprintf(stderr, "natsim peer: libsodium could not start\n");
+		return CLI_EXIT_INTERNAL;
+	}
+	rc = run(&a, seed);
+	sodium_memzero(seed, sizeof(seed));
+	return rc;
+}

@@ -1,0 +1,37 @@
+/*
+ * commands.c - the table of subcommands (main.c dispatches through it).
+ */
+#include "app/cli/cli.h"
+
+extern const char cmd_run_usage[];
+extern const char cmd_matrix_usage[];
+extern const char cmd_list_usage[];
+extern const char cmd_dot_usage[];
+extern const char cmd_flow_usage[];
+extern const char cmd_why_usage[];
+extern const char cmd_keygen_usage[];
+extern const char cmd_coord_usage[];
+extern const char cmd_peer_usage[];
+extern const char cmd_tui_usage[];
+
+const struct cli_command cli_commands[] = {
+	{"run", "run a scenario and check its expectations (default: the classic story)",
+	 cmd_run_usage, cmd_run_main},
+	{"matrix", "which kinds of NAT and firewall can connect directly, by running them",
+	 cmd_matrix_usage, cmd_matrix_main},
+	{"list", "list the bundled scenarios", cmd_list_usage, cmd_list_main},
+	{"dot", "draw the topology, NAT tables and outcomes (graphviz: svg, png, dot)",
+	 cmd_dot_usage, cmd_dot_main},
+	{"flow", "draw the packet-flow (ladder) diagram as an image (svg, png, dot)",
+	 cmd_flow_usage, cmd_flow_main},
+	{"why", "tell one packet's fate hop by hop: natsim why FILE --packet ID", cmd_why_usage,
+	 cmd_why_main},
+	{"keygen", "create a peer identity (key file) for natsim peer", cmd_keygen_usage,
+	 cmd_keygen_main},
+	{"coord", "run the coordinator (STUN, rendezvous, relay) on real UDP sockets",
+	 cmd_coord_usage, cmd_coord_main},
+	{"peer", "run a peer on a real UDP socket: register, connect, send, classify",
+	 cmd_peer_usage, cmd_peer_main},
+	{"tui", "step through a run: topology, tables, packets", cmd_tui_usage, cmd_tui_main},
+};
+const size_t cli_command_count = sizeof(cli_commands) / sizeof(cli_commands[0]);

@@ -1,0 +1,223 @@
+/*
+ * overrides.c - `--set NAME.KEY=VALUE`: change one setting of a parsed
+ * scenario from the command line, read with the same value readers
+ * (values.c) and the same messages as the file.
+ */
+#include "app/lang/scenario_internal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ----------------------------------------------------------------- --set */
+
+static const char *const nat_keys[] = {
+    "preset",	   "mapping",	      "filtering", "ports", "timeout",
+    "hairpinning", "inbound-refresh", "pooling",   "input", "forwards",
+};
+static const char *const host_keys[] = {"firewall", "keepalive", "host-candidates"};
+static const char *const internet_keys[] = {"latency", "jitter", "loss"};
+
+/* Index of key in keys, or -1 with an "unknown key" message. */
+static int override_key(const char *key, size_t klen, const char *const *keys, size_t n,
+			const char *owner, char *msg)
+{
+	char list[200];
+	int i = word_index(key, klen, keys, n);
+
+	if (i >= 0)
+		return i;
+	join_names(keys, n, list, sizeof(list));
+	snprintf(msg, MSG_SIZE, "unknown key '%s' for %s", show(key, klen).s, owner);
+	add_suggestion(msg, key, klen, keys, n);
+	size_t used = strlen(msg);
+	snprintf(msg + used, MSG_SIZE - used, " (the keys are %s)", list);
+	return -1;
+}
+
+/* `--set NAT.forwards=off`: the world without the NAT's port forwards (the
+ * one way to show that a lesson's forward is what lets a packet in). */
+static int override_forwards(struct scenario *s, const struct scenario_nat *n, const char *v,
+			     size_t vlen, char *msg)
+{
+	static const char *const off[] = {"off"};
+	int unused;
+	size_t kept = 0;
+
+	if (val_choice(v, vlen, off, 1, "'off'", &unused, msg) < 0)
+		return -1;
+	for (size_t i = 0; i < s->n_forwards; i++)
+		if (strcmp(s->forwards[i].nat.name, n->name) != 0)
+			s->forwards[kept++] = s->forwards[i];
+	s->n_forwards = kept;
+	return 0;
+}
+
+static int override_nat(struct scenario *s, struct scenario_nat *n, const char *key, size_t klen,
+			const char *v, size_t vlen, char *msg)
+{
+	char owner[96];
+	int64_t timeout;
+	int rc = -1;
+
+	snprintf(owner, sizeof(owner), "NAT '%s'", n->name);
+	switch (override_key(key, klen, nat_keys, COUNT(nat_keys), owner, msg)) {
+	case 0:
+		rc = val_preset(v, vlen, &n->preset, msg);
+		/* A preset replaces the behaviour the file spelled out. */
+		if (rc == 0)
+			n->has_mapping = n->has_filtering = false;
+		return rc;
+	case 1:
+		rc = val_behaviour(v, vlen, false, &n->mapping, msg);
+		n->has_mapping |= rc == 0;
+		return rc;
+	case 2:
+		rc = val_behaviour(v, vlen, true, &n->filtering, msg);
+		n->has_filtering |= rc == 0;
+		return rc;
+	case 3:
+		rc = val_ports(v, vlen, &n->ports, msg);
+		n->has_ports |= rc == 0;
+		return rc;
+	case 4:
+		if (val_setting(&scenario_nat_timeout_setting, v, vlen, &timeout, msg) < 0)
+			return -1;
+		n->timeout_ns = timeout;
+		return 0;
+	case 5:
+		return val_on_off(v, vlen, &n->hairpinning, msg);
+	case 6:
+		return val_on_off(v, vlen, &n->inbound_refresh, msg);
+	case 7:
+		return val_choice(v, vlen, nat_pooling_words, 2, "'paired' or 'arbitrary'",
+				  &n->pooling, msg);
+	case 8:
+		return val_choice(v, vlen, nat_input_words, 2, "'drop' or 'accept'", &n->input,
+				  msg);
+	case 9:
+		return override_forwards(s, n, v, vlen, msg);
+	}
+	return -1;
+}
+
+static int override_host(struct scenario_host *h, const char *key, size_t klen, const char *v,
+			 size_t vlen, char *msg)
+{
+	char owner[96];
+
+	snprintf(owner, sizeof(owner), "host '%s'", h->name);
+	switch (override_key(key, klen, host_keys, COUNT(host_keys), owner, msg)) {
+	case 0:
+		return val_on_off(v, vlen, &h->firewall, msg);
+	case 1:
+		return val_keepalive(v, vlen, &h->keepalive_ns, msg);
+	case 2:
+		return val_on_off(v, vlen, &h->host_candidates, msg);
+	}
+	return -1;
+}
+
+static int override_internet(struct scenario_internet *in, const char *key, size_t klen,
+			     const char *v, size_t vlen, char *msg)
+{
+	int rc = -1;
+
+	switch (override_key(key, klen, internet_keys, COUNT(internet_keys), "'internet'", msg)) {
+	case 0:
+		rc = val_setting(&scenario_latency_setting, v, vlen, &in->latency_ns, msg);
+		break;
+	case 1:
+		rc = val_setting(&scenario_jitter_setting, v, vlen, &in->jitter_ns, msg);
+		break;
+	case 2:
+		rc = val_percent(v, vlen, &in->loss, msg);
+		break;
+	}
+	in->present |= rc == 0;
+	return rc;
+}
+
+static void unknown_override_name(const struct scenario *s, const char *name, size_t len, char *msg)
+{
+	size_t n = s->n_nats + s->n_hosts + 2, k = 0;
+	const char **names = malloc(n * sizeof(*names));
+
+	if (s->coordinator && word_is(name, len, s->coordinator->name)) {
+		snprintf(msg, MSG_SIZE, "the coordinator '%s' has no settings --set can change",
+			 s->coordinator->name);
+		free(names);
+		return;
+	}
+	snprintf(msg, MSG_SIZE,
+		 "no NAT or host is named '%s' (expected NAME.KEY=VALUE with "
+		 "the name of a NAT or host, 'internet', or seed=N)",
+		 show(name, len).s);
+	if (!names)
+		return;
+	for (size_t i = 0; i < s->n_nats; i++)
+		names[k++] = s->nats[i].name;
+	for (size_t i = 0; i < s->n_hosts; i++)
+		names[k++] = s->hosts[i].name;
+	names[k++] = "internet";
+	names[k++] = "seed";
+	const char *best = suggest_n(name, len, names, k);
+	if (best)
+		snprintf(msg, MSG_SIZE, "no NAT or host is named '%s'; did you mean '%s'?",
+			 show(name, len).s, best);
+	free(names);
+}
+
+static int override_apply(struct scenario *s, const char *arg, size_t klen, const char *v,
+			  char *msg)
+{
+	size_t vlen = strlen(v);
+	const char *dot = memchr(arg, '.', klen);
+
+	if (word_is(arg, klen, "seed")) {
+		if (val_u64(v, vlen, UINT64_MAX, "a seed", &s->seed, msg) < 0)
+			return -1;
+		s->has_seed = true;
+		return 0;
+	}
+	if (!dot) {
+		snprintf(msg, MSG_SIZE,
+			 "expected NAME.KEY=VALUE (e.g. home.preset=symmetric) or "
+			 "seed=N");
+		return -1;
+	}
+	size_t nlen = (size_t)(dot - arg);
+	const char *key = dot + 1;
+	klen -= nlen + 1;
+	if (word_is(arg, nlen, "internet"))
+		return override_internet(&s->internet, key, klen, v, vlen, msg);
+	for (size_t i = 0; i < s->n_nats; i++)
+		if (word_is(arg, nlen, s->nats[i].name))
+			return override_nat(s, &s->nats[i], key, klen, v, vlen, msg);
+	for (size_t i = 0; i < s->n_hosts; i++)
+		if (word_is(arg, nlen, s->hosts[i].name))
+			return override_host(&s->hosts[i], key, klen, v, vlen, msg);
+	unknown_override_name(s, arg, nlen, msg);
+	return -1;
+}
+
+int scenario_set_override(struct scenario *s, const char *name_dot_key_eq_value, struct diag *diags)
+{
+	const char *arg = name_dot_key_eq_value ? name_dot_key_eq_value : "";
+	const char *eq = strchr(arg, '=');
+	char msg[MSG_SIZE];
+
+	if (!s)
+		return -1;
+	if (!eq)
+		snprintf(msg, MSG_SIZE, "expected NAME.KEY=VALUE (e.g. home.preset=symmetric)");
+	else if (override_apply(s, arg, (size_t)(eq - arg), eq + 1, msg) == 0)
+		return 0;
+	diag_add(diags, DIAG_ERROR, NULL, "--set '%s': %s", show(arg, strlen(arg)).s, msg);
+	return -1;
+}

@@ -1,0 +1,1417 @@
+/*
+ * parser.c - the statements of the scenario language.
+ *
+ * The language is line-oriented, so the parser is too: each line is split
+ * into tokens (lexer.c), the first word picks a statement parser, and that
+ * parser walks the tokens. The first error in a line is reported and the rest
+ * of the line skipped, so one pass reports one error per bad line. Names are
+ * not resolved here: checks.c does that once the whole file is read.
+ */
+#include "app/lang/scenario_internal.h"
+
+#include "model/packet.h" /* PACKET_MAX_SIZE, header sizes: how big a raw datagram can be */
+#include "p2p/agent.h"	  /* AGENT_NAME_MAX, AGENT_MAX_DATA: what a peer can register and send */
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------- token helpers */
+
+#define TEXT(p, t) ((p)->line + (t)->off), ((t)->len)
+
+static const struct token *peek(const struct parser *p)
+{
+	return p->pos < p->n_toks ? &p->toks[p->pos] : NULL;
+}
+
+static bool at_kw(const struct parser *p, const char *kw)
+{
+	const struct token *t = peek(p);
+
+	return t && t->type == TOK_WORD && word_is(TEXT(p, t), kw);
+}
+
+static bool accept_kw(struct parser *p, const char *kw)
+{
+	if (!at_kw(p, kw))
+		return false;
+	p->pos++;
+	return true;
+}
+
+/* "'word'", "a string" or "','" for messages. */
+static struct shown found(const struct parser *p, const struct token *t)
+{
+	struct shown r;
+
+	if (t->type == TOK_STRING)
+		snprintf(r.s, sizeof(r.s), "a string");
+	else
+		snprintf(r.s, sizeof(r.s), "'%.*s'", SHOW_MAX + 3, show(TEXT(p, t)).s);
+	return r;
+}
+
+/* "expected WHAT, found X" at the current token (or at the line's end). */
+static int expected(struct parser *p, const char *what)
+{
+	const struct token *t = peek(p);
+
+	if (!t)
+		return err_at(p, NULL, "expected %s, but the line ends here", what);
+	return err_at(p, t, "expected %s, found %s", what, found(p, t).s);
+}
+
+static int want_kw(struct parser *p, const char *kw, const char *what)
+{
+	const struct token *t = peek(p);
+
+	if (accept_kw(p, kw))
+		return 0;
+	if (t && t->type == TOK_WORD && suggest_n(TEXT(p, t), &kw, 1))
+		return err_at(p, t, "expected %s, found %s; did you mean '%s'?", what,
+			      found(p, t).s, kw);
+	return expected(p, what);
+}
+
+static const struct token *want_word(struct parser *p, const char *what)
+{
+	const struct token *t = peek(p);
+
+	if (!t || t->type != TOK_WORD) {
+		expected(p, what);
+		return NULL;
+	}
+	p->pos++;
+	return t;
+}
+
+static int want_end(struct parser *p, const char *stmt)
+{
+	const struct token *t = peek(p);
+
+	if (!t)
+		return 0;
+	return err_at(p, t, "unexpected %s after the end of the '%s' statement", found(p, t).s,
+		      stmt);
+}
+
+static char *save(struct parser *p, const char *s, size_t len)
+{
+	char *c = arena_strndup(p->pr, s, len);
+
+	if (!c)
+		p->oom = true;
+	return c;
+}
+
+static int check_name(struct parser *p, const struct token *t, const char *s, size_t len)
+{
+	/* A host registers under its name, and the coordinator takes names of
+	 * 1 to AGENT_NAME_MAX - 1 bytes (p2p/coord.h): longer ones failed only
+	 * once running. Every name keeps to it, as names are shared. */
+	if (valid_name(s, len) && len > AGENT_NAME_MAX - 1)
+		return err_loc(p, t ? loc_of(p, t) : loc_of(p, NULL),
+			       "the name '%s' is %zu bytes long; a name is at most %d bytes, the "
+			       "longest a peer can register with the coordinator",
+			       show(s, len).s, len, AGENT_NAME_MAX - 1);
+	if (valid_name(s, len))
+		return 0;
+	return err_loc(p, t ? loc_of(p, t) : loc_of(p, NULL),
+		       "'%s' is not a valid name: a name starts with a letter and continues with "
+		       "letters, digits, '-' or '_'",
+		       show(s, len).s);
+}
+
+static int want_name(struct parser *p, const char *what, struct scenario_ref *out)
+{
+	const struct token *t = want_word(p, what);
+
+	if (!t || check_name(p, t, TEXT(p, t)) < 0)
+		return -1;
+	out->name = save(p, TEXT(p, t));
+	out->loc = loc_of(p, t);
+	return out->name ? 0 : -1;
+}
+
+/* Read one word and run a value parser on it, reporting its message. */
+#define WANT_VALUE(p, what, call)                                                                  \
+	do {                                                                                       \
+		char msg[MSG_SIZE];                                                                \
+		const struct token *t_ = want_word((p), (what));                                   \
+		if (!t_)                                                                           \
+			return -1;                                                                 \
+		const char *ws = (p)->line + t_->off;                                              \
+		size_t wl = t_->len;                                                               \
+		if ((call) < 0)                                                                    \
+			return err_at((p), t_, "%s", msg);                                         \
+	} while (0)
+
+static int want_duration(struct parser *p, const char *what, int64_t *out)
+{
+	WANT_VALUE(p, what, val_duration(ws, wl, out, msg));
+	return 0;
+}
+
+static int want_setting(struct parser *p, const char *what, const struct units_setting *set,
+			int64_t *out)
+{
+	WANT_VALUE(p, what, val_setting(set, ws, wl, out, msg));
+	return 0;
+}
+
+static int want_ip(struct parser *p, const char *what, uint32_t *out, struct scenario_loc *loc)
+{
+	WANT_VALUE(p, what, val_ipv4(ws, wl, out, msg));
+	if (loc)
+		*loc = loc_of(p, &p->toks[p->pos - 1]);
+	return 0;
+}
+
+static int want_port(struct parser *p, const char *what, uint16_t *out)
+{
+	WANT_VALUE(p, what, val_port(ws, wl, out, msg));
+	return 0;
+}
+
+/* A port something listens on: port 0 is no port there (to bind() it means
+ * "any free port"), so `coordinator ... port 0` is refused here, not at
+ * run time. `role` ends the message: "a coordinator's port". */
+static int want_listen_port(struct parser *p, const char *what, const char *role, uint16_t *out)
+{
+	if (want_port(p, what, out) < 0)
+		return -1;
+	if (*out == 0)
+		return err_at(p, &p->toks[p->pos - 1],
+			      "port 0 cannot be %s: it means 'any free port'; %s is 1-65535", role,
+			      role);
+	return 0;
+}
+
+/* An address a node's interface can have: a unicast one. The others are
+ * refused with what they are (RFC 6890 lists them all). */
+static int check_unicast(struct parser *p, uint32_t ip, struct scenario_loc loc)
+{
+	char buf[16];
+	const char *why = NULL;
+
+	if (ip >> 24 == 0)
+		why = "0.0.0.0/8 means 'this network' (RFC 1122 section 3.2.1.3)";
+	else if (ip >> 24 == 127)
+		why = "127.0.0.0/8 is loopback, which never leaves a host (RFC 1122 section "
+		      "3.2.1.3)";
+	else if (ip == UINT32_MAX)
+		why = "it is the limited broadcast address (RFC 919)";
+	else if (ip >> 28 == 14)
+		why = "224.0.0.0/4 is for multicast groups (RFC 5771), not interfaces";
+	else if (ip >> 28 == 15)
+		why = "240.0.0.0/4 is reserved (RFC 1112 section 4)";
+	if (!why)
+		return 0;
+	format_ip(ip, buf);
+	return err_loc(p, loc, "%s cannot be a node's address: %s", buf, why);
+}
+
+/* A node's own address: want_ip, then check_unicast. */
+static int want_node_ip(struct parser *p, const char *what, uint32_t *out, struct scenario_loc *loc)
+{
+	if (want_ip(p, what, out, NULL) < 0)
+		return -1;
+	if (loc)
+		*loc = loc_of(p, &p->toks[p->pos - 1]);
+	return check_unicast(p, *out, loc_of(p, &p->toks[p->pos - 1]));
+}
+
+static int want_on_off(struct parser *p, const char *what, int *out)
+{
+	WANT_VALUE(p, what, val_on_off(ws, wl, out, msg));
+	return 0;
+}
+
+static int want_percent(struct parser *p, const char *what, double *out)
+{
+	WANT_VALUE(p, what, val_percent(ws, wl, out, msg));
+	return 0;
+}
+
+static int want_behaviour(struct parser *p, bool filtering, int *out)
+{
+	const char *what = filtering ? "a filtering behaviour after 'filtering'"
+				     : "a mapping behaviour after 'mapping'";
+
+	WANT_VALUE(p, what, val_behaviour(ws, wl, filtering, out, msg));
+	return 0;
+}
+
+static int want_preset(struct parser *p, const char **out)
+{
+	WANT_VALUE(p, "a preset after 'preset'", val_preset(ws, wl, out, msg));
+	return 0;
+}
+
+static int want_string(struct parser *p, const char *what, const char **out, size_t *out_len)
+{
+	const struct token *t = peek(p);
+
+	if (!t || t->type != TOK_STRING)
+		return expected(p, what);
+	p->pos++;
+	/* The decoded text is never longer than the quoted one. */
+	char *buf = arena_alloc(p->pr, t->len);
+	if (!buf) {
+		p->oom = true;
+		return -1;
+	}
+	size_t n = 0;
+	for (size_t i = t->off + 1; i < t->off + t->len - 1; i++) {
+		char c = p->line[i];
+		if (c == '\\') {
+			c = p->line[++i];
+			if (c == 'n')
+				c = '\n';
+		}
+		buf[n++] = c;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*out_len = n;
+	return 0;
+}
+
+/* The most a `send` (and so an `expect data`) can carry: one sealed agent
+ * message. And a `raw` payload: one UDP datagram in the largest packet the
+ * model builds. Past these the run failed with a cut-off reason. */
+#define SEND_MAX_BYTES ((size_t)AGENT_MAX_DATA)
+#define RAW_MAX_BYTES ((size_t)(PACKET_MAX_SIZE - IPV4_HEADER_MIN - UDP_HEADER_SIZE))
+
+/* want_string, for a text that must fit `max` bytes; `limit` says whose
+ * limit that is. */
+static int want_text_at_most(struct parser *p, const char *what, size_t max, const char *limit,
+			     const char **out, size_t *out_len)
+{
+	const struct token *t = peek(p);
+
+	if (want_string(p, what, out, out_len) < 0)
+		return -1;
+	if (*out_len > max)
+		return err_at(p, t, "the text is %zu bytes long; %s is at most %zu bytes", *out_len,
+			      limit, max);
+	return 0;
+}
+
+void join_names(const char *const *names, size_t n, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && used < size; i++)
+		used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", names[i]);
+}
+
+/* The optional parts of a statement, in any order, each at most once. */
+#define MAX_OPTIONS 16
+struct optset {
+	const char *stmt;
+	const char *const *names;
+	size_t n;
+	bool seen[MAX_OPTIONS];
+	struct scenario_loc first[MAX_OPTIONS];
+};
+
+/* The index of the option word at the cursor (consumed), or -1 after an error. */
+static int next_option(struct parser *p, struct optset *o)
+{
+	const struct token *t = peek(p);
+	char list[256];
+	int i = t->type == TOK_WORD ? word_index(TEXT(p, t), o->names, o->n) : -1;
+
+	if (i < 0)
+		join_names(o->names, o->n, list, sizeof(list));
+	if (t->type != TOK_WORD)
+		return err_at(p, t, "expected one of %s in the '%s' statement, found %s", list,
+			      o->stmt, found(p, t).s);
+	if (i < 0) {
+		const char *best = suggest_n(TEXT(p, t), o->names, o->n);
+
+		if (best)
+			return err_at(p, t,
+				      "unknown option '%s' in the '%s' statement; did you "
+				      "mean '%s'?",
+				      show(TEXT(p, t)).s, o->stmt, best);
+		return err_at(p, t, "unknown option '%s' in the '%s' statement; expected one of %s",
+			      show(TEXT(p, t)).s, o->stmt, list);
+	}
+	if (o->seen[i]) {
+		err_at(p, t, "'%s' is given twice in this statement", o->names[i]);
+		note_loc(p, o->first[i], "'%s' was first given here", o->names[i]);
+		return -1;
+	}
+	o->seen[i] = true;
+	o->first[i] = loc_of(p, t);
+	p->pos++;
+	return i;
+}
+
+/* --------------------------------------------------------------- the world */
+
+static int parse_title(struct parser *p)
+{
+	struct scenario_loc here = loc_of(p, &p->toks[0]);
+	size_t len;
+
+	if (p->s->title) {
+		err_loc(p, here, "'title' is given twice");
+		note_loc(p, p->title_loc, "the first title is here");
+		return -1;
+	}
+	if (want_string(p, "a quoted title after 'title'", &p->s->title, &len) < 0)
+		return -1;
+	p->title_loc = here;
+	return want_end(p, "title");
+}
+
+static int parse_description(struct parser *p)
+{
+	struct scenario_priv *pr = p->pr;
+	const char *text;
+	size_t len;
+
+	if (want_string(p, "a quoted text after 'description'", &text, &len) < 0)
+		return -1;
+	/* Lines join with '\n'. */
+	size_t need = pr->description_len + (pr->description ? 1 : 0) + len + 1;
+	char *d = realloc(pr->description, need);
+	if (!d) {
+		p->oom = true;
+		return -1;
+	}
+	if (pr->description)
+		d[pr->description_len++] = '\n';
+	memcpy(d + pr->description_len, text, len + 1);
+	pr->description_len += len;
+	pr->description = d;
+	return want_end(p, "description");
+}
+
+static int parse_seed(struct parser *p)
+{
+	struct scenario_loc here = loc_of(p, &p->toks[0]);
+
+	if (p->s->has_seed) {
+		err_loc(p, here, "'seed' is given twice");
+		note_loc(p, p->seed_loc, "the first seed is here");
+		return -1;
+	}
+	WANT_VALUE(p, "a number after 'seed'",
+		   val_u64(ws, wl, UINT64_MAX, "a seed", &p->s->seed, msg));
+	p->s->has_seed = true;
+	p->seed_loc = here;
+	return want_end(p, "seed");
+}
+
+/* latency/jitter/loss options shared by `internet` and `link`. */
+static int parse_link_options(struct parser *p, const char *stmt, int64_t *latency, int64_t *jitter,
+			      double *loss)
+{
+	static const char *const names[] = {"latency", "jitter", "loss"};
+	struct optset o = {.stmt = stmt, .names = names, .n = COUNT(names)};
+
+	if (!peek(p))
+		return err_at(p, NULL, "'%s' needs at least one of latency, jitter or loss", stmt);
+	while (peek(p)) {
+		switch (next_option(p, &o)) {
+		case 0:
+			if (want_setting(p, "a duration after 'latency'", &scenario_latency_setting,
+					 latency) < 0)
+				return -1;
+			break;
+		case 1:
+			if (want_setting(p, "a duration after 'jitter'", &scenario_jitter_setting,
+					 jitter) < 0)
+				return -1;
+			break;
+		case 2:
+			if (want_percent(p, "a percentage after 'loss'", loss) < 0)
+				return -1;
+			break;
+		default:
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int parse_internet(struct parser *p)
+{
+	struct scenario_internet *in = &p->s->internet;
+	struct scenario_loc here = loc_of(p, &p->toks[0]);
+
+	if (in->present) {
+		err_loc(p, here, "'internet' is given twice");
+		note_loc(p, in->loc, "the first 'internet' line is here");
+		return -1;
+	}
+	in->present = true;
+	in->loc = here;
+	return parse_link_options(p, "internet", &in->latency_ns, &in->jitter_ns, &in->loss);
+}
+
+static int parse_link(struct parser *p)
+{
+	struct scenario_link l = {
+	    .loc = loc_of(p, &p->toks[0]),
+	    .latency_ns = SCENARIO_UNSET,
+	    .jitter_ns = SCENARIO_UNSET,
+	    .loss = SCENARIO_UNSET,
+	};
+	struct scenario_link *slot;
+
+	if (want_name(p, "a node name after 'link'", &l.node) < 0 ||
+	    parse_link_options(p, "link", &l.latency_ns, &l.jitter_ns, &l.loss) < 0)
+		return -1;
+	PUSH(p->s->links, p->s->n_links, p->pr->cap_links, slot);
+	if (!slot)
+		return p->oom = true, -1;
+	*slot = l;
+	return 0;
+}
+
+/* `alternate IP [port N]` of a coordinator. */
+static int parse_alternate(struct parser *p, struct scenario_coordinator *c, bool *alt_port)
+{
+	c->has_alternate = true;
+	if (want_node_ip(p, "the alternate IPv4 address after 'alternate'", &c->alt_ip,
+			 &c->alt_loc) < 0)
+		return -1;
+	if (accept_kw(p, "port")) {
+		if (want_listen_port(p, "a port after 'port'", "a coordinator's port",
+				     &c->alt_port) < 0)
+			return -1;
+		*alt_port = true;
+	}
+	if (c->alt_ip == c->ip)
+		return err_loc(p, c->alt_loc,
+			       "the alternate address must differ from the "
+			       "primary one: behaviour discovery (RFC 5780) needs two addresses");
+	return 0;
+}
+
+static int parse_coordinator_options(struct parser *p, struct scenario_coordinator *c)
+{
+	static const char *const names[] = {"port", "alternate", "relay"};
+	struct optset o = {.stmt = "coordinator", .names = names, .n = COUNT(names)};
+	bool alt_port = false;
+	int relay;
+
+	while (peek(p)) {
+		switch (next_option(p, &o)) {
+		case 0:
+			if (want_listen_port(p, "a port after 'port'", "a coordinator's port",
+					     &c->port) < 0)
+				return -1;
+			break;
+		case 1:
+			if (parse_alternate(p, c, &alt_port) < 0)
+				return -1;
+			break;
+		case 2:
+			if (want_on_off(p, "'on' or 'off' after 'relay'", &relay) < 0)
+				return -1;
+			c->relay = relay;
+			break;
+		default:
+			return -1;
+		}
+	}
+	if (c->has_alternate && !alt_port) {
+		if (c->port == 65535)
+			return err_loc(p, c->alt_loc,
+				       "the alternate port would be port + 1 = 65536; "
+				       "give one with 'alternate IP port N'");
+		c->alt_port = (uint16_t)(c->port + 1);
+	}
+	return 0;
+}
+
+static int parse_coordinator(struct parser *p)
+{
+	struct scenario_loc here = loc_of(p, &p->toks[0]);
+	struct scenario_coordinator *c = p->s->coordinator;
+	struct scenario_ref name;
+
+	if (c) {
+		err_loc(p, here, "a scenario has only one coordinator, and '%s' is already defined",
+			c->name);
+		note_loc(p, c->loc, "the coordinator '%s' is defined here", c->name);
+		return -1;
+	}
+	if (want_name(p, "a name after 'coordinator'", &name) < 0)
+		return -1;
+	c = arena_alloc(p->pr, sizeof(*c));
+	if (!c)
+		return p->oom = true, -1;
+	memset(c, 0, sizeof(*c));
+	c->name = name.name;
+	c->name_loc = name.loc;
+	c->loc = here;
+	c->port = SCENARIO_COORDINATOR_PORT;
+	c->relay = true;
+	p->s->coordinator = c;
+	if (want_kw(p, "at", "'at' after the coordinator's name") < 0 ||
+	    want_node_ip(p, "the coordinator's IPv4 address after 'at'", &c->ip, &c->ip_loc) < 0)
+		return -1;
+	return parse_coordinator_options(p, c);
+}
+
+static int parse_public_list(struct parser *p, struct scenario_nat *n)
+{
+	do {
+		if (n->n_public == SCENARIO_MAX_PUBLIC)
+			return err_at(p, peek(p), "a NAT has at most %d public addresses",
+				      SCENARIO_MAX_PUBLIC);
+		if (want_node_ip(p, "a public IPv4 address", &n->public_ip[n->n_public],
+				 &n->public_loc[n->n_public]) < 0)
+			return -1;
+		n->n_public++;
+		/* A comma continues the list. */
+		if (!peek(p) || peek(p)->type != TOK_COMMA)
+			return 0;
+		p->pos++;
+	} while (1);
+}
+
+static int parse_nat_range(struct parser *p, struct scenario_nat *n)
+{
+	WANT_VALUE(p, "a port range like 1024-65535 after 'range'",
+		   val_port_range(ws, wl, &n->port_lo, &n->port_hi, msg));
+	if (n->port_lo == 0)
+		return err_at(p, &p->toks[p->pos - 1], "a NAT's port range starts at 1 or above");
+	n->has_range = true;
+	return 0;
+}
+
+static int parse_nat_timeout(struct parser *p, struct scenario_nat *n)
+{
+	return want_setting(p, "a duration after 'timeout'", &scenario_nat_timeout_setting,
+			    &n->timeout_ns);
+}
+
+enum {
+	NAT_PRESET,
+	NAT_MAPPING,
+	NAT_FILTERING,
+	NAT_PORTS,
+	NAT_RANGE,
+	NAT_TIMEOUT,
+	NAT_HAIRPIN,
+	NAT_REFRESH,
+	NAT_PUBLIC,
+	NAT_BEHIND,
+	NAT_POOLING,
+	NAT_INPUT
+};
+
+
+static int parse_nat_word(struct parser *p, int opt, int *out)
+{
+	if (opt == NAT_POOLING)
+		WANT_VALUE(p, "'paired' or 'arbitrary' after 'pooling'",
+			   val_choice(ws, wl, nat_pooling_words, 2, "'paired' or 'arbitrary'", out,
+				      msg));
+	else
+		WANT_VALUE(p, "'drop' or 'accept' after 'input'",
+			   val_choice(ws, wl, nat_input_words, 2, "'drop' or 'accept'", out, msg));
+	return 0;
+}
+
+static int parse_nat_option(struct parser *p, struct scenario_nat *n, int opt)
+{
+	switch (opt) {
+	case NAT_PRESET:
+		return want_preset(p, &n->preset);
+	case NAT_MAPPING:
+		n->has_mapping = true;
+		return want_behaviour(p, false, &n->mapping);
+	case NAT_FILTERING:
+		n->has_filtering = true;
+		return want_behaviour(p, true, &n->filtering);
+	case NAT_PORTS:
+		n->has_ports = true;
+		WANT_VALUE(p, "'preserve', 'sequential' or 'random' after 'ports'",
+			   val_ports(ws, wl, &n->ports, msg));
+		return 0;
+	case NAT_RANGE:
+		return parse_nat_range(p, n);
+	case NAT_TIMEOUT:
+		return parse_nat_timeout(p, n);
+	case NAT_HAIRPIN:
+		return want_on_off(p, "'on' or 'off' after 'hairpinning'", &n->hairpinning);
+	case NAT_REFRESH:
+		return want_on_off(p, "'on' or 'off' after 'inbound-refresh'", &n->inbound_refresh);
+	case NAT_PUBLIC:
+		return parse_public_list(p, n);
+	case NAT_BEHIND:
+		return want_name(p, "the name of the outer NAT after 'behind'", &n->behind);
+	case NAT_POOLING:
+		return parse_nat_word(p, opt, &n->pooling);
+	case NAT_INPUT:
+		return parse_nat_word(p, opt, &n->input);
+	}
+	return -1;
+}
+
+static int parse_nat(struct parser *p)
+{
+	static const char *const names[] = {
+	    "preset",  "mapping",     "filtering",	 "ports",  "range",
+	    "timeout", "hairpinning", "inbound-refresh", "public", "behind",
+	    "pooling", "input",
+	};
+	struct optset o = {.stmt = "nat", .names = names, .n = COUNT(names)};
+	struct scenario_ref name;
+	struct scenario_nat *n;
+
+	if (want_name(p, "a name after 'nat'", &name) < 0)
+		return -1;
+	/* Kept even if the rest of the line is wrong, so that references to it
+	 * do not pile up more errors. */
+	PUSH(p->s->nats, p->s->n_nats, p->pr->cap_nats, n);
+	if (!n)
+		return p->oom = true, -1;
+	n->name = name.name;
+	n->name_loc = name.loc;
+	n->loc = loc_of(p, &p->toks[0]);
+	n->timeout_ns = SCENARIO_UNSET;
+	n->hairpinning = SCENARIO_UNSET;
+	n->inbound_refresh = SCENARIO_UNSET;
+	n->pooling = SCENARIO_UNSET;
+	n->input = SCENARIO_UNSET;
+	while (peek(p)) {
+		int opt = next_option(p, &o);
+
+		if (opt < 0 || parse_nat_option(p, n, opt) < 0)
+			return -1;
+	}
+	if (!n->preset && !(n->has_mapping && n->has_filtering))
+		return err_loc(p, n->name_loc,
+			       "nat '%s' needs a preset (full-cone, "
+			       "restricted-cone, port-restricted-cone, symmetric) or both "
+			       "'mapping' and 'filtering'",
+			       n->name);
+	if (n->n_public == 0)
+		return err_loc(p, n->name_loc,
+			       "nat '%s' needs a public address, e.g. 'public "
+			       "203.0.113.1'",
+			       n->name);
+	return 0;
+}
+
+enum { HOST_BEHIND, HOST_PUBLIC, HOST_FIREWALL, HOST_KEEPALIVE, HOST_PORT, HOST_CANDIDATES };
+
+static int parse_host_option(struct parser *p, struct scenario_host *h, int opt)
+{
+	const struct token *kw = &p->toks[p->pos - 1];
+	uint16_t port = 0;
+
+	switch (opt) {
+	case HOST_BEHIND:
+	case HOST_PUBLIC:
+		if (h->is_public || h->behind.name)
+			return err_at(p, kw,
+				      "a host is either 'public' or 'behind' a NAT, "
+				      "not both");
+		if (opt == HOST_PUBLIC)
+			return h->is_public = true, 0;
+		return want_name(p, "the name of a NAT after 'behind'", &h->behind);
+	case HOST_FIREWALL:
+		return want_on_off(p, "'on' or 'off' after 'firewall'", &h->firewall);
+	case HOST_KEEPALIVE:
+		WANT_VALUE(p, "a duration or 'off' after 'keepalive'",
+			   val_keepalive(ws, wl, &h->keepalive_ns, msg));
+		return 0;
+	case HOST_PORT:
+		if (want_listen_port(p, "a port after 'port'", "an agent's port", &port) < 0)
+			return -1;
+		h->port = port;
+		return 0;
+	case HOST_CANDIDATES:
+		return want_on_off(p, "'on' or 'off' after 'host-candidates'", &h->host_candidates);
+	}
+	return -1;
+}
+
+static int parse_host(struct parser *p)
+{
+	static const char *const names[] = {
+	    "behind", "public", "firewall", "keepalive", "port", "host-candidates",
+	};
+	struct optset o = {.stmt = "host", .names = names, .n = COUNT(names)};
+	struct scenario_ref name;
+	struct scenario_host *h;
+
+	if (want_name(p, "a name after 'host'", &name) < 0)
+		return -1;
+	PUSH(p->s->hosts, p->s->n_hosts, p->pr->cap_hosts, h);
+	if (!h)
+		return p->oom = true, -1;
+	h->name = name.name;
+	h->name_loc = name.loc;
+	h->loc = loc_of(p, &p->toks[0]);
+	h->firewall = SCENARIO_UNSET;
+	h->keepalive_ns = SCENARIO_UNSET;
+	h->port = SCENARIO_UNSET;
+	h->host_candidates = SCENARIO_UNSET;
+	if (want_kw(p, "at", "'at' after the host's name") < 0 ||
+	    want_node_ip(p, "the host's IPv4 address after 'at'", &h->ip, NULL) < 0)
+		return -1;
+	h->ip_loc = loc_of(p, &p->toks[p->pos - 1]);
+	while (peek(p)) {
+		int opt = next_option(p, &o);
+
+		if (opt < 0 || parse_host_option(p, h, opt) < 0)
+			return -1;
+	}
+	if (!h->is_public && !h->behind.name)
+		return err_loc(p, h->name_loc,
+			       "host '%s' needs 'behind NATNAME' or 'public' to "
+			       "say where it is",
+			       h->name);
+	return 0;
+}
+
+/* HOST[:PORT] (forward targets, expect mapping's `for`). *port stays
+ * untouched when no port is given. */
+static int want_name_port(struct parser *p, const char *what, struct scenario_ref *name, int *port)
+{
+	const struct token *t = want_word(p, what);
+	char msg[MSG_SIZE];
+
+	if (!t)
+		return -1;
+	const char *s = p->line + t->off, *colon = memchr(s, ':', t->len);
+	size_t n = colon ? (size_t)(colon - s) : t->len;
+	if (check_name(p, t, s, n) < 0)
+		return -1;
+	if (colon) {
+		uint16_t v;
+		if (val_port(colon + 1, t->len - n - 1, &v, msg) < 0)
+			return err_at(p, t, "%s", msg);
+		*port = v;
+	}
+	name->name = save(p, s, n);
+	name->loc = loc_span(p, t->off, n);
+	return name->name ? 0 : -1;
+}
+
+static int parse_forward(struct parser *p)
+{
+	struct scenario_forward f = {.loc = loc_of(p, &p->toks[0]), .proto = 17};
+	struct scenario_forward *slot;
+	int host_port = SCENARIO_UNSET;
+
+	if (want_name(p, "a NAT name after 'forward'", &f.nat) < 0)
+		return -1;
+	if (at_kw(p, "tcp"))
+		return err_at(p, peek(p), "only 'udp' forwards are supported");
+	if (want_kw(p, "udp", "'udp' after the NAT's name") < 0 ||
+	    want_listen_port(p, "the external port after 'udp'", "a forwarded port", &f.port) < 0)
+		return -1;
+	f.port_loc = loc_of(p, &p->toks[p->pos - 1]);
+	if (want_kw(p, "to", "'to' after the port") < 0 ||
+	    want_name_port(p, "a host name (and optional :PORT) after 'to'", &f.host, &host_port) <
+		0 ||
+	    want_end(p, "forward") < 0)
+		return -1;
+	if (host_port == 0)
+		return err_at(p, &p->toks[p->pos - 1],
+			      "port 0 cannot be a forward's target: the host listens on a port "
+			      "1-65535");
+	f.host_port = host_port == SCENARIO_UNSET ? f.port : (uint16_t)host_port;
+	PUSH(p->s->forwards, p->s->n_forwards, p->pr->cap_forwards, slot);
+	if (!slot)
+		return p->oom = true, -1;
+	*slot = f;
+	return 0;
+}
+
+/* --------------------------------------------------------------- firewalls */
+
+static int want_chain(struct parser *p, int *chain)
+{
+	WANT_VALUE(p, "a chain (input, output or forward)",
+		   val_choice(ws, wl, chain_names, COUNT(chain_names),
+			      "a chain: 'input', 'output' or 'forward'", chain, msg));
+	return 0;
+}
+
+static int want_prefix(struct parser *p, const char *what, uint32_t *ip, uint8_t *len)
+{
+	char buf[16];
+	bool host_bits;
+
+	WANT_VALUE(p, what, val_prefix(ws, wl, ip, len, &host_bits, msg));
+	if (host_bits) {
+		format_ip(*ip, buf);
+		warn_at(p, &p->toks[p->pos - 1], "the prefix has bits set past /%u; it means %s/%u",
+			*len, buf, *len);
+	}
+	return 0;
+}
+
+/* new | established | new,established */
+static int want_states(struct parser *p, unsigned *states)
+{
+	static const char *const names[] = {"new", "established"};
+	int i = 0;
+
+	do {
+		WANT_VALUE(
+		    p, "a state ('new' or 'established') after 'state'",
+		    val_choice(ws, wl, names, 2, "a state: 'new' or 'established'", &i, msg));
+		*states |= i == 0 ? SCENARIO_STATE_NEW : SCENARIO_STATE_ESTABLISHED;
+		if (!peek(p) || peek(p)->type != TOK_COMMA)
+			return 0;
+		p->pos++;
+	} while (1);
+}
+
+enum { RULE_UDP, RULE_FROM, RULE_TO, RULE_SPORT, RULE_DPORT, RULE_STATE };
+
+static int parse_rule_option(struct parser *p, struct scenario_rule *r, int opt)
+{
+	switch (opt) {
+	case RULE_UDP:
+		r->proto = 17;
+		return 0;
+	case RULE_FROM:
+		r->has_src = true;
+		return want_prefix(p, "an address or prefix after 'from'", &r->src, &r->src_len);
+	case RULE_TO:
+		r->has_dst = true;
+		return want_prefix(p, "an address or prefix after 'to'", &r->dst, &r->dst_len);
+	case RULE_SPORT:
+		r->has_sport = true;
+		WANT_VALUE(p, "a port or range after 'sport'",
+			   val_port_range(ws, wl, &r->sport_lo, &r->sport_hi, msg));
+		return 0;
+	case RULE_DPORT:
+		r->has_dport = true;
+		WANT_VALUE(p, "a port or range after 'dport'",
+			   val_port_range(ws, wl, &r->dport_lo, &r->dport_hi, msg));
+		return 0;
+	case RULE_STATE:
+		return want_states(p, &r->states);
+	}
+	return -1;
+}
+
+static int parse_rule(struct parser *p)
+{
+	static const char *const names[] = {"udp", "from", "to", "sport", "dport", "state"};
+	struct optset o = {.stmt = "rule", .names = names, .n = COUNT(names)};
+	struct scenario_rule r = {.loc = loc_of(p, &p->toks[0])};
+	struct scenario_rule *slot;
+
+	if (want_name(p, "a node name after 'rule'", &r.node) < 0 || want_chain(p, &r.chain) < 0)
+		return -1;
+	WANT_VALUE(p, "a verdict (accept, drop or reject)",
+		   val_choice(ws, wl, verdict_names, COUNT(verdict_names),
+			      "a verdict: 'accept', 'drop' or 'reject'", &r.verdict, msg));
+	while (peek(p)) {
+		int opt = next_option(p, &o);
+
+		if (opt < 0 || parse_rule_option(p, &r, opt) < 0)
+			return -1;
+	}
+	PUSH(p->s->rules, p->s->n_rules, p->pr->cap_rules, slot);
+	if (!slot)
+		return p->oom = true, -1;
+	*slot = r;
+	return 0;
+}
+
+static int parse_policy(struct parser *p)
+{
+	struct scenario_policy pol = {.loc = loc_of(p, &p->toks[0])};
+	struct scenario_policy *slot;
+
+	if (want_name(p, "a node name after 'policy'", &pol.node) < 0 ||
+	    want_chain(p, &pol.chain) < 0)
+		return -1;
+	if (at_kw(p, "reject"))
+		return err_at(p, peek(p), "a policy is 'accept' or 'drop' ('reject' is for rules)");
+	WANT_VALUE(p, "'accept' or 'drop'",
+		   val_choice(ws, wl, verdict_names, 2, "'accept' or 'drop'", &pol.verdict, msg));
+	if (want_end(p, "policy") < 0)
+		return -1;
+	PUSH(p->s->policies, p->s->n_policies, p->pr->cap_policies, slot);
+	if (!slot)
+		return p->oom = true, -1;
+	*slot = pol;
+	return 0;
+}
+
+/* a.b.c.d:port or name:port; with port_optional, the port may be left out. */
+static int want_endpoint(struct parser *p, const char *what, bool port_optional,
+			 struct scenario_endpoint *ep)
+{
+	const struct token *t = want_word(p, what);
+	char msg[MSG_SIZE];
+
+	if (!t)
+		return -1;
+	const char *s = p->line + t->off, *colon = memchr(s, ':', t->len);
+	size_t n = colon ? (size_t)(colon - s) : t->len;
+	ep->loc = loc_of(p, t);
+	ep->port = SCENARIO_UNSET;
+	if (!colon && !port_optional)
+		return err_at(p, t,
+			      "expected an endpoint like 192.0.2.1:3478 or alice:5000, found "
+			      "'%s' (the port is missing)",
+			      show(TEXT(p, t)).s);
+	if (colon) {
+		uint16_t v;
+		if (val_port(colon + 1, t->len - n - 1, &v, msg) < 0)
+			return err_at(p, t, "%s", msg);
+		ep->port = v;
+	}
+	int rc = ipv4_n(s, n, &ep->ip);
+	if (rc == 0)
+		return 0;
+	if (rc == IPV4_LEADING_ZERO) {
+		leading_zero_problem(s, n, ep->ip, msg);
+		return err_at(p, t, "%s", msg);
+	}
+	if (n > 0 && isdigit((unsigned char)s[0]))
+		return err_at(p, t, "'%s' is not an IPv4 address", show(s, n).s);
+	if (check_name(p, t, s, n) < 0)
+		return -1;
+	ep->node.name = save(p, s, n);
+	ep->node.loc = loc_span(p, t->off, n);
+	return ep->node.name ? 0 : -1;
+}
+
+/* ----------------------------------------------------------------- actions */
+
+static int act_host(struct parser *p, struct scenario_action *a)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "a host name after '%s'", action_names[a->kind]);
+	return want_name(p, what, &a->host);
+}
+
+static int act_connect(struct parser *p, struct scenario_action *a)
+{
+	if (act_host(p, a) < 0 || want_kw(p, "to", "'to' after the first host") < 0 ||
+	    want_name(p, "a host name after 'to'", &a->peer) < 0)
+		return -1;
+	if (a->kind == SCENARIO_ACT_SEND)
+		return want_text_at_most(p, "the quoted text to send", SEND_MAX_BYTES,
+					 "a message between peers", &a->text, &a->text_len);
+	return 0;
+}
+
+static int act_keepalive(struct parser *p, struct scenario_action *a)
+{
+	if (act_host(p, a) < 0)
+		return -1;
+	WANT_VALUE(p, "a duration or 'off' after the host name",
+		   val_keepalive(ws, wl, &a->keepalive_ns, msg));
+	return 0;
+}
+
+static int act_link(struct parser *p, struct scenario_action *a)
+{
+	const char *kw = action_names[a->kind];
+	char what[64];
+
+	snprintf(what, sizeof(what), "'link' after '%s'", kw);
+	if (want_kw(p, "link", what) < 0)
+		return -1;
+	return want_name(p, "a node name after 'link'", &a->target);
+}
+
+static int act_reboot(struct parser *p, struct scenario_action *a)
+{
+	return want_name(p, "a NAT name after 'reboot'", &a->target);
+}
+
+static int act_set(struct parser *p, struct scenario_action *a)
+{
+	static const char *const names[] = {"preset", "mapping", "filtering"};
+	struct optset o = {.stmt = "set", .names = names, .n = COUNT(names)};
+
+	if (want_name(p, "a NAT name after 'set'", &a->target) < 0)
+		return -1;
+	if (!peek(p))
+		return err_at(p, NULL,
+			      "'set' needs 'preset P' or 'mapping B' and/or 'filtering B'");
+	while (peek(p)) {
+		int rc;
+
+		switch (next_option(p, &o)) {
+		case 0:
+			rc = want_preset(p, &a->preset);
+			break;
+		case 1:
+			a->has_mapping = true;
+			rc = want_behaviour(p, false, &a->mapping);
+			break;
+		case 2:
+			a->has_filtering = true;
+			rc = want_behaviour(p, true, &a->filtering);
+			break;
+		default:
+			rc = -1;
+		}
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int act_raw(struct parser *p, struct scenario_action *a)
+{
+	if (act_host(p, a) < 0 || want_kw(p, "from", "'from' after the host name") < 0 ||
+	    want_port(p, "the source port after 'from'", &a->src_port) < 0 ||
+	    want_kw(p, "to", "'to' after the source port") < 0 ||
+	    want_endpoint(p, "an endpoint like 192.0.2.1:3478 after 'to'", false, &a->dst) < 0)
+		return -1;
+	return want_text_at_most(p, "the quoted payload", RAW_MAX_BYTES, "a raw datagram's payload",
+				 &a->text, &a->text_len);
+}
+
+static int act_note(struct parser *p, struct scenario_action *a)
+{
+	/* The runner copies a note into a fixed line of the trace: a longer one
+	 * would be cut, maybe inside a UTF-8 character. */
+	return want_text_at_most(p, "a quoted text after 'note'", SCENARIO_NOTE_MAX,
+				 "a note (one line of the timeline)", &a->text, &a->text_len);
+}
+
+static int (*const action_parsers[])(struct parser *, struct scenario_action *) = {
+    [SCENARIO_ACT_REGISTER] = act_host,
+    [SCENARIO_ACT_CONNECT] = act_connect,
+    [SCENARIO_ACT_SEND] = act_connect,
+    [SCENARIO_ACT_CLASSIFY] = act_host,
+    [SCENARIO_ACT_KEEPALIVE] = act_keepalive,
+    [SCENARIO_ACT_CUT_LINK] = act_link,
+    [SCENARIO_ACT_RESTORE_LINK] = act_link,
+    [SCENARIO_ACT_REBOOT] = act_reboot,
+    [SCENARIO_ACT_SET] = act_set,
+    [SCENARIO_ACT_RAW] = act_raw,
+    [SCENARIO_ACT_NOTE] = act_note,
+};
+
+static int parse_at(struct parser *p)
+{
+	struct scenario_action a = {.loc = loc_of(p, &p->toks[0])};
+	struct scenario_action *slot;
+	char list[256];
+
+	if (want_duration(p, "a time after 'at', like 0s or 1.5s", &a.at_ns) < 0)
+		return -1;
+	const struct token *t = want_word(p, "an action after the time");
+	if (!t)
+		return -1;
+	int i = word_index(TEXT(p, t), action_names, COUNT(action_names));
+	if (i < 0) {
+		const char *best = suggest_n(TEXT(p, t), action_names, COUNT(action_names));
+
+		if (best)
+			return err_at(p, t, "unknown action '%s'; did you mean '%s'?",
+				      show(TEXT(p, t)).s, best);
+		join_names(action_names, COUNT(action_names), list, sizeof(list));
+		return err_at(p, t, "unknown action '%s'; the actions are %s", show(TEXT(p, t)).s,
+			      list);
+	}
+	a.kind = (enum scenario_action_kind)i;
+	a.kind_loc = loc_of(p, t);
+	if (action_parsers[i](p, &a) < 0 || want_end(p, scenario_action_kind_name(a.kind)) < 0)
+		return -1;
+	PUSH(p->s->actions, p->s->n_actions, p->pr->cap_actions, slot);
+	if (!slot)
+		return p->oom = true, -1;
+	*slot = a;
+	return 0;
+}
+
+/* ------------------------------------------------------------ expectations */
+
+/* The optional trailing parts of an expectation: each name in `names` maps
+ * to a handler below. */
+enum { EXP_BY, EXP_REASON, EXP_FROM, EXP_TO, EXP_FOR, EXP_EXTERNAL_PORT };
+
+static int parse_expect_option(struct parser *p, struct scenario_expect *e, int which)
+{
+	uint16_t port = 0;
+
+	switch (which) {
+	case EXP_BY:
+		return want_duration(p, "a time after 'by', like 5s", &e->by_ns);
+	case EXP_REASON:
+		WANT_VALUE(
+		    p, "a drop reason after 'reason'",
+		    val_choice(ws, wl, reason_names + 1, COUNT(reason_names) - 1,
+			       "a drop reason: firewall, nat-filter, nat-no-mapping, "
+			       "nat-exhausted, hairpin, no-route, ttl, link-loss, link-down, "
+			       "queue-full, malformed, no-socket or not-for-us",
+			       &e->reason, msg));
+		e->reason++;
+		return 0;
+	case EXP_FROM:
+		e->has_from = true;
+		return want_endpoint(p, "an endpoint after 'from'", true, &e->from);
+	case EXP_TO:
+		e->has_to = true;
+		return want_endpoint(p, "an endpoint after 'to'", true, &e->to);
+	case EXP_FOR:
+		return want_name_port(p, "a host name (and optional :PORT) after 'for'", &e->host,
+				      &e->host_port);
+	case EXP_EXTERNAL_PORT:
+		if (want_port(p, "a port after 'external-port'", &port) < 0)
+			return -1;
+		e->external_port = port;
+		return 0;
+	}
+	return -1;
+}
+
+/* Options named in `names`; `ids` gives each one's EXP_* code. */
+static int parse_expect_options(struct parser *p, struct scenario_expect *e,
+				const char *const *names, const int *ids, size_t n)
+{
+	struct optset o = {.stmt = "expect", .names = names, .n = n};
+
+	while (peek(p)) {
+		int i = next_option(p, &o);
+
+		if (i < 0 || parse_expect_option(p, e, ids[i]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int exp_by_only(struct parser *p, struct scenario_expect *e)
+{
+	static const char *const names[] = {"by"};
+	static const int ids[] = {EXP_BY};
+
+	return parse_expect_options(p, e, names, ids, 1);
+}
+
+static int exp_path(struct parser *p, struct scenario_expect *e)
+{
+	e->kind = SCENARIO_EXPECT_PATH;
+	if (want_name(p, "a host name after 'expect'", &e->host) < 0 ||
+	    want_kw(p, "and", "'and' after the first host") < 0 ||
+	    want_name(p, "a host name after 'and'", &e->peer) < 0)
+		return -1;
+	/* `end PATH` (or `ends PATH`): the state the run ends in; without it,
+	 * a path reached at some moment by the deadline (docs/scenario.md). */
+	e->at_end = accept_kw(p, "end") || accept_kw(p, "ends");
+	WANT_VALUE(p, "'direct', 'relayed' or 'unconnected'",
+		   val_choice(ws, wl, path_names, COUNT(path_names),
+			      "'direct', 'relayed' or 'unconnected'", &e->path, msg));
+	if (e->at_end && peek(p))
+		return err_at(p, peek(p),
+			      "'end %s' is about the end of the run, so it takes nothing after it "
+			      "(for a deadline write 'expect %s and %s %s by TIME')",
+			      path_names[e->path], e->host.name, e->peer.name, path_names[e->path]);
+	return exp_by_only(p, e);
+}
+
+static int exp_drop(struct parser *p, struct scenario_expect *e)
+{
+	static const char *const names[] = {"reason", "from", "to", "by"};
+	static const int ids[] = {EXP_REASON, EXP_FROM, EXP_TO, EXP_BY};
+	bool no = e->kind == SCENARIO_EXPECT_NO_DROP;
+
+	if (no && want_kw(p, "drop", "'drop' or 'mapping' after 'no'") < 0)
+		return -1;
+	if (want_kw(p, "at", "'at' after 'drop'") < 0 ||
+	    want_name(p, "a node name after 'at'", &e->node) < 0)
+		return -1;
+	/* `expect no drop` takes reason and by only. */
+	static const char *const no_names[] = {"reason", "by"};
+	static const int no_ids[] = {EXP_REASON, EXP_BY};
+	if (no)
+		return parse_expect_options(p, e, no_names, no_ids, 2);
+	return parse_expect_options(p, e, names, ids, 4);
+}
+
+static int exp_mapping(struct parser *p, struct scenario_expect *e)
+{
+	static const char *const names[] = {"for", "external-port", "by"};
+	static const int ids[] = {EXP_FOR, EXP_EXTERNAL_PORT, EXP_BY};
+
+	if (want_kw(p, "at", "'at' after 'mapping'") < 0 ||
+	    want_name(p, "a NAT name after 'at'", &e->node) < 0)
+		return -1;
+	return parse_expect_options(p, e, names, ids, 3);
+}
+
+/* `expect no mapping ...` negates `expect mapping ...` (same options);
+ * anything else after 'no' is `expect no drop ...`. */
+static int exp_no(struct parser *p, struct scenario_expect *e)
+{
+	if (!accept_kw(p, "mapping"))
+		return exp_drop(p, e);
+	e->kind = SCENARIO_EXPECT_NO_MAPPING;
+	return exp_mapping(p, e);
+}
+
+static int exp_classify(struct parser *p, struct scenario_expect *e)
+{
+	if (want_name(p, "a host name after 'classify'", &e->host) < 0 ||
+	    want_kw(p, "as", "'as' after the host name") < 0)
+		return -1;
+	WANT_VALUE(p, "a NAT class after 'as'",
+		   val_choice(ws, wl, class_names, COUNT(class_names),
+			      "a class: open, firewall, full-cone, restricted-cone, "
+			      "port-restricted-cone or symmetric",
+			      &e->nat_class, msg));
+	e->class_name = class_names[e->nat_class];
+	return exp_by_only(p, e);
+}
+
+static int exp_data(struct parser *p, struct scenario_expect *e)
+{
+	if (want_kw(p, "at", "'at' after 'data'") < 0 ||
+	    want_name(p, "a host name after 'at'", &e->host) < 0)
+		return -1;
+	if (accept_kw(p, "from") && want_name(p, "a host name after 'from'", &e->peer) < 0)
+		return -1;
+	if (want_text_at_most(p, "the quoted text expected (or 'from HOST')", SEND_MAX_BYTES,
+			      "a message between peers", &e->text, &e->text_len) < 0)
+		return -1;
+	return exp_by_only(p, e);
+}
+
+static int parse_expect_kind(struct parser *p, struct scenario_expect *e)
+{
+	static const char *const kinds[] = {"drop", "no", "mapping", "classify", "data"};
+	static const enum scenario_expect_kind codes[] = {
+	    SCENARIO_EXPECT_DROP,     SCENARIO_EXPECT_NO_DROP, SCENARIO_EXPECT_MAPPING,
+	    SCENARIO_EXPECT_CLASSIFY, SCENARIO_EXPECT_DATA,
+	};
+	static int (*const fns[])(struct parser *, struct scenario_expect *) = {
+	    exp_drop, exp_no, exp_mapping, exp_classify, exp_data,
+	};
+
+	/* "expect HOST and HOST ...": the third word tells. */
+	if (p->n_toks >= 3 && p->toks[2].type == TOK_WORD && word_is(TEXT(p, &p->toks[2]), "and"))
+		return exp_path(p, e);
+	const struct token *t = want_word(p, "what to expect: drop, no drop, mapping, classify, "
+					     "data, or HOST and HOST");
+	if (!t)
+		return -1;
+	int i = word_index(TEXT(p, t), kinds, COUNT(kinds));
+	if (i < 0) {
+		const char *best = suggest_n(TEXT(p, t), kinds, COUNT(kinds));
+
+		if (best)
+			return err_at(p, t, "unknown expectation '%s'; did you mean '%s'?",
+				      show(TEXT(p, t)).s, best);
+		return err_at(p, t,
+			      "unknown expectation '%s'; write 'expect drop', 'expect no "
+			      "drop', 'expect mapping', 'expect classify', 'expect data' or "
+			      "'expect HOST and HOST direct'",
+			      show(TEXT(p, t)).s);
+	}
+	e->kind = codes[i];
+	return fns[i](p, e);
+}
+
+static int parse_expect(struct parser *p)
+{
+	struct scenario_expect e = {
+	    .loc = loc_of(p, &p->toks[0]),
+	    .by_ns = SCENARIO_UNSET,
+	    .host_port = SCENARIO_UNSET,
+	    .external_port = SCENARIO_UNSET,
+	};
+	struct scenario_expect *slot;
+
+	if (parse_expect_kind(p, &e) < 0)
+		return -1;
+	PUSH(p->s->expects, p->s->n_expects, p->pr->cap_expects, slot);
+	if (!slot)
+		return p->oom = true, -1;
+	*slot = e;
+	return 0;
+}
+
+/* ------------------------------------------------------------- statements */
+
+static const struct {
+	const char *kw;
+	int (*parse)(struct parser *p);
+} statements[] = {
+    {"title", parse_title},
+    {"description", parse_description},
+    {"seed", parse_seed},
+    {"internet", parse_internet},
+    {"coordinator", parse_coordinator},
+    {"nat", parse_nat},
+    {"host", parse_host},
+    {"link", parse_link},
+    {"forward", parse_forward},
+    {"rule", parse_rule},
+    {"policy", parse_policy},
+    {"at", parse_at},
+    {"expect", parse_expect},
+};
+
+static void parse_line(struct parser *p)
+{
+	const char *kws[COUNT(statements)];
+	char list[256];
+
+	if (lex_line(p) < 0 || p->n_toks == 0)
+		return;
+	for (size_t i = 0; i < COUNT(statements); i++)
+		kws[i] = statements[i].kw;
+	const struct token *t = &p->toks[0];
+	int i = t->type == TOK_WORD ? word_index(TEXT(p, t), kws, COUNT(kws)) : -1;
+	if (i >= 0) {
+		p->pos = 1;
+		statements[i].parse(p);
+		return;
+	}
+	join_names(kws, COUNT(kws), list, sizeof(list));
+	if (t->type != TOK_WORD) {
+		err_at(p, t, "expected a keyword at the start of the line (%s), found %s", list,
+		       found(p, t).s);
+		return;
+	}
+	const char *best = suggest_n(TEXT(p, t), kws, COUNT(kws));
+	if (best)
+		err_at(p, t, "unknown keyword '%s'; did you mean '%s'?", show(TEXT(p, t)).s, best);
+	else
+		err_at(p, t, "unknown keyword '%s'; a line starts with one of %s",
+		       show(TEXT(p, t)).s, list);
+}
+
+/* ------------------------------------------------------------ all the lines */
+
+void parse_lines(struct parser *p)
+{
+	const struct scenario_priv *pr = p->pr;
+
+	for (size_t k = 0; k < pr->n_lines && !p->oom; k++) {
+		if (p->errors >= SCENARIO_MAX_ERRORS) {
+			p->too_many = true;
+			return;
+		}
+		p->line_no = clamp_int(k + 1);
+		p->line = scenario_source_line(p->s, p->line_no, &p->line_len);
+		parse_line(p);
+	}
+}

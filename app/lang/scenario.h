@@ -1,0 +1,408 @@
+/*
+ * scenario.h - the scenario language: its data model and its parser.
+ *
+ * A scenario file describes a small world (the internet, a coordinator, NATs,
+ * hosts, links, forwards, firewall rules), a timeline of actions, and the
+ * expectations a run must meet. docs/scenario.md is the language reference.
+ *
+ * This module only reads text into the structs below and checks that they
+ * make sense (names exist and have the right kind, no duplicate names or
+ * addresses, no NAT 'behind' cycle, numbers and durations in their documented
+ * ranges, names and texts within what the protocol carries, UTF-8 text). It
+ * depends on diag and units (the one reader of numbers and durations), and
+ * takes protocol limits as constants from p2p/agent.h and model/packet.h:
+ * addresses are plain uint32_t IPv4 in host byte order, times are
+ * int64_t nanoseconds, names and texts are strings. The world builder and the
+ * runner turn it into a simulation.
+ *
+ * Ownership: struct scenario owns everything reachable from it (every string
+ * and array lives until scenario_free). Pointers into the arrays stay valid
+ * until scenario_free; nothing is added after parsing (scenario_set_override
+ * edits fields in place).
+ *
+ * Conventions:
+ *   - "tri-state" ints: SCENARIO_UNSET (-1) = not given, 0 = off, 1 = on.
+ *   - durations: int64_t ns; SCENARIO_UNSET (-1) = not given.
+ *   - every element keeps the location of its first token (`loc`), and every
+ *     name it mentions is a struct scenario_ref with that name's location, so
+ *     the runner can say "scenarios/x.nsim:12: expectation failed: ...".
+ *   - numeric codes below equal the model's enums so the builder can cast:
+ *     behaviour = enum nat_behaviour, ports = enum nat_port_assignment,
+ *     chain = enum fw_chain, verdict = enum fw_action, states = conntrack
+ *     state bits, reason = enum trace_drop_reason.
+ */
+#ifndef NATSIM_APP_SCENARIO_H
+#define NATSIM_APP_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "app/lang/diag.h"
+#include "app/lang/units.h"
+
+#define SCENARIO_UNSET (-1)
+#define SCENARIO_MAX_PUBLIC 4	       /* public addresses per NAT (model's NAT_MAX_PUBLIC) */
+#define SCENARIO_COORDINATOR_PORT 3478 /* STUN's port */
+#define SCENARIO_MAX_ERRORS 100	       /* a parse gives up after this many errors */
+#define SCENARIO_MAX_FILE (16u << 20)  /* scenario_load refuses larger files */
+#define SCENARIO_NOTE_MAX 300	       /* bytes of a `note`: one line of the timeline */
+
+/* Where something is in the file: 1-based line and column (bytes), and the
+ * length of the token in bytes. line 0 = not from the file (--set). */
+struct scenario_loc {
+	int line;
+	int col;
+	int len;
+};
+
+/* A name used to refer to a node, with where it was written. name NULL =
+ * absent (an optional part that was not given). */
+struct scenario_ref {
+	const char *name;
+	struct scenario_loc loc;
+};
+
+/* RFC 4787 behaviour for mapping (REQ-1) and filtering (REQ-8). */
+enum scenario_behaviour {
+	SCENARIO_EI = 0,  /* endpoint-independent */
+	SCENARIO_AD = 1,  /* address-dependent */
+	SCENARIO_APD = 2, /* address-and-port-dependent */
+};
+
+enum scenario_ports {
+	SCENARIO_PORTS_PRESERVE = 0,
+	SCENARIO_PORTS_SEQUENTIAL = 1,
+	SCENARIO_PORTS_RANDOM = 2,
+};
+
+/*
+ * nat NAME (preset P | mapping B filtering B) [options] public IP[,IP...] [behind NAT]
+ *
+ * Presets and explicit options compose: the builder starts from its
+ * defaults, applies `preset` if set, then every field whose has_* flag is
+ * true. The parser guarantees a preset or both mapping and filtering.
+ */
+struct scenario_nat {
+	const char *name;
+	struct scenario_loc loc; /* the `nat` keyword */
+	struct scenario_loc name_loc;
+	const char *preset;	/* "full-cone", "restricted-cone", "port-restricted-cone",
+				   "symmetric", or NULL */
+	int mapping, filtering; /* enum scenario_behaviour, valid if has_* */
+	bool has_mapping, has_filtering;
+	int ports; /* enum scenario_ports, valid if has_ports */
+	bool has_ports;
+	bool has_range;
+	uint16_t port_lo, port_hi; /* valid if has_range; lo <= hi */
+	int64_t timeout_ns;	   /* mapping lifetime, or SCENARIO_UNSET */
+	int hairpinning;	   /* tri-state */
+	int inbound_refresh;	   /* tri-state */
+	int pooling;		   /* enum nat_pooling, or SCENARIO_UNSET (paired) */
+	int input;		   /* enum router_input, or SCENARIO_UNSET (drop) */
+	size_t n_public;	   /* >= 1 */
+	uint32_t public_ip[SCENARIO_MAX_PUBLIC];
+	struct scenario_loc public_loc[SCENARIO_MAX_PUBLIC];
+	struct scenario_ref behind; /* outer NAT (CGNAT), or name NULL: on the internet */
+};
+
+/* host NAME at IP (behind NAT | public) [options] */
+struct scenario_host {
+	const char *name;
+	struct scenario_loc loc;
+	struct scenario_loc name_loc;
+	uint32_t ip;
+	struct scenario_loc ip_loc;
+	bool is_public; /* exactly one of is_public and behind.name */
+	struct scenario_ref behind;
+	int firewall;	      /* tri-state */
+	int64_t keepalive_ns; /* SCENARIO_UNSET, 0 = off, or the interval */
+	int port;	      /* the agent's UDP port, or SCENARIO_UNSET */
+	int host_candidates;  /* tri-state */
+};
+
+/* coordinator NAME at IP [port N] [alternate IP [port N]] [relay on|off] */
+struct scenario_coordinator {
+	const char *name;
+	struct scenario_loc loc;
+	struct scenario_loc name_loc;
+	uint32_t ip;
+	struct scenario_loc ip_loc;
+	uint16_t port;	    /* default SCENARIO_COORDINATOR_PORT */
+	bool has_alternate; /* RFC 5780 alternate address */
+	uint32_t alt_ip;
+	struct scenario_loc alt_loc;
+	uint16_t alt_port; /* default port + 1 */
+	bool relay;	   /* default true */
+};
+
+/* internet latency DUR [jitter DUR] [loss P%] (any subset, at least one) */
+struct scenario_internet {
+	bool present;
+	struct scenario_loc loc;
+	int64_t latency_ns; /* SCENARIO_UNSET if not given */
+	int64_t jitter_ns;  /* SCENARIO_UNSET if not given */
+	double loss;	    /* probability 0..1, or SCENARIO_UNSET */
+};
+
+/* link NODE latency DUR [jitter DUR] [loss P%]: the link from NODE (a host,
+ * a NAT or the coordinator) to its upstream. Also the name `cut link` /
+ * `restore link` use. */
+struct scenario_link {
+	struct scenario_loc loc;
+	struct scenario_ref node;
+	int64_t latency_ns, jitter_ns; /* SCENARIO_UNSET if not given */
+	double loss;		       /* probability 0..1, or SCENARIO_UNSET */
+};
+
+/* forward NAT udp PORT to HOST[:PORT] */
+struct scenario_forward {
+	struct scenario_loc loc;
+	struct scenario_ref nat;
+	uint8_t proto; /* 17 (UDP) */
+	uint16_t port; /* external port */
+	struct scenario_loc port_loc;
+	struct scenario_ref host;
+	uint16_t host_port; /* = port when not given */
+};
+
+enum scenario_chain {
+	SCENARIO_CHAIN_INPUT = 0,
+	SCENARIO_CHAIN_OUTPUT = 1,
+	SCENARIO_CHAIN_FORWARD = 2,
+};
+
+enum scenario_verdict {
+	SCENARIO_ACCEPT = 0,
+	SCENARIO_DROP = 1,
+	SCENARIO_REJECT = 2,
+};
+
+#define SCENARIO_STATE_NEW 1u
+#define SCENARIO_STATE_ESTABLISHED 2u
+
+/* NODE: a host, a NAT or the coordinator.
+ * rule NODE CHAIN VERDICT [udp] [from PREFIX] [to PREFIX] [sport N[-M]] [dport N[-M]] [state S] */
+struct scenario_rule {
+	struct scenario_loc loc;
+	struct scenario_ref node;
+	int chain;     /* enum scenario_chain */
+	int verdict;   /* enum scenario_verdict */
+	uint8_t proto; /* 0 = any, 17 = udp */
+	bool has_src, has_dst;
+	uint32_t src, dst; /* prefixes (host bits cleared) */
+	uint8_t src_len, dst_len;
+	bool has_sport, has_dport;
+	uint16_t sport_lo, sport_hi, dport_lo, dport_hi;
+	unsigned states; /* 0 = any, else SCENARIO_STATE_* bits */
+};
+
+/* policy NODE CHAIN (accept|drop) */
+struct scenario_policy {
+	struct scenario_loc loc;
+	struct scenario_ref node;
+	int chain;   /* enum scenario_chain */
+	int verdict; /* SCENARIO_ACCEPT or SCENARIO_DROP */
+};
+
+/* An address and port. Written as a.b.c.d:port or name:port (a node's
+ * address: a host's, a coordinator's primary, a NAT's first public one). */
+struct scenario_endpoint {
+	struct scenario_loc loc;
+	struct scenario_ref node; /* name NULL: a literal address in `ip` */
+	uint32_t ip;
+	int port; /* 0-65535, or SCENARIO_UNSET (expect filters only) */
+};
+
+enum scenario_action_kind {
+	SCENARIO_ACT_REGISTER,	   /* host */
+	SCENARIO_ACT_CONNECT,	   /* host, peer */
+	SCENARIO_ACT_SEND,	   /* host, peer, text */
+	SCENARIO_ACT_CLASSIFY,	   /* host */
+	SCENARIO_ACT_KEEPALIVE,	   /* host, keepalive_ns (0 = off) */
+	SCENARIO_ACT_CUT_LINK,	   /* target (the link of a host, NAT or the coordinator) */
+	SCENARIO_ACT_RESTORE_LINK, /* target */
+	SCENARIO_ACT_REBOOT,	   /* target (NAT) */
+	SCENARIO_ACT_SET,	   /* target (NAT), preset and/or mapping/filtering */
+	SCENARIO_ACT_RAW,	   /* host, src_port, dst, text */
+	SCENARIO_ACT_NOTE,	   /* text */
+	SCENARIO_ACT_COUNT
+};
+
+/* at TIME ACTION. Only the fields named beside the kind are meaningful. */
+struct scenario_action {
+	int64_t at_ns;
+	enum scenario_action_kind kind;
+	struct scenario_loc loc;      /* the `at` keyword */
+	struct scenario_loc kind_loc; /* the action keyword */
+	struct scenario_ref host;
+	struct scenario_ref peer;
+	struct scenario_ref target;
+	const char *text; /* NUL-terminated; text_len excludes the NUL */
+	size_t text_len;
+	int64_t keepalive_ns;
+	const char *preset;		 /* set: or NULL */
+	bool has_mapping, has_filtering; /* set */
+	int mapping, filtering;		 /* set: enum scenario_behaviour */
+	uint16_t src_port;		 /* raw */
+	struct scenario_endpoint dst;	 /* raw */
+};
+
+enum scenario_expect_kind {
+	SCENARIO_EXPECT_PATH,	  /* host, peer, path */
+	SCENARIO_EXPECT_DROP,	  /* node, reason, from?, to? */
+	SCENARIO_EXPECT_NO_DROP,  /* node, reason */
+	SCENARIO_EXPECT_MAPPING,  /* node (NAT), host? (+host_port), external_port */
+	SCENARIO_EXPECT_CLASSIFY, /* host, nat_class / class_name */
+	SCENARIO_EXPECT_DATA,	  /* host (receiver), peer? (sender), text */
+	SCENARIO_EXPECT_NO_MAPPING, /* as MAPPING: no such mapping at the time */
+	SCENARIO_EXPECT_COUNT
+};
+
+enum scenario_path {
+	SCENARIO_PATH_DIRECT = 0,
+	SCENARIO_PATH_RELAYED = 1,
+	SCENARIO_PATH_UNCONNECTED = 2,
+};
+
+enum scenario_nat_class {
+	SCENARIO_CLASS_OPEN = 0,
+	SCENARIO_CLASS_FIREWALL,
+	SCENARIO_CLASS_FULL_CONE,
+	SCENARIO_CLASS_RESTRICTED_CONE,
+	SCENARIO_CLASS_PORT_RESTRICTED_CONE,
+	SCENARIO_CLASS_SYMMETRIC,
+};
+
+/* Drop reasons: the numbers of enum trace_drop_reason; 0 = any reason. */
+#define SCENARIO_REASON_ANY 0
+
+struct scenario_expect {
+	enum scenario_expect_kind kind;
+	struct scenario_loc loc; /* the `expect` keyword */
+	int64_t by_ns;		 /* deadline, or SCENARIO_UNSET: at the end of the run */
+	struct scenario_ref host;
+	struct scenario_ref peer;
+	struct scenario_ref node;
+	int path;   /* enum scenario_path */
+	bool at_end; /* path: `end PATH`, the state the run ends in (by_ns unset) */
+	int reason; /* trace_drop_reason number, SCENARIO_REASON_ANY */
+	bool has_from, has_to;
+	struct scenario_endpoint from, to;
+	int host_port;		/* mapping: SCENARIO_UNSET or the internal port */
+	int external_port;	/* mapping: SCENARIO_UNSET or the port */
+	int nat_class;		/* enum scenario_nat_class */
+	const char *class_name; /* "open", "full-cone", ... (as discovery names them) */
+	const char *text;
+	size_t text_len;
+};
+
+struct scenario_priv;
+
+struct scenario {
+	const char *filename;	 /* as given to the parser */
+	const char *title;	 /* NULL if none */
+	const char *description; /* description lines joined with '\n', or NULL */
+	bool has_seed;
+	uint64_t seed;
+	struct scenario_internet internet;
+	struct scenario_coordinator *coordinator; /* NULL if none */
+
+	struct scenario_nat *nats;
+	size_t n_nats;
+	struct scenario_host *hosts;
+	size_t n_hosts;
+	struct scenario_link *links;
+	size_t n_links;
+	struct scenario_forward *forwards;
+	size_t n_forwards;
+	struct scenario_rule *rules; /* in file order (which is chain order per node) */
+	size_t n_rules;
+	struct scenario_policy *policies;
+	size_t n_policies;
+	struct scenario_action *actions; /* sorted by at_ns; ties keep file order */
+	size_t n_actions;
+	struct scenario_expect *expects; /* in file order */
+	size_t n_expects;
+
+	struct scenario_priv *priv; /* memory and the source text */
+};
+
+/* Parse and check `text` (len bytes; NUL bytes are errors, not terminators).
+ * `filename` labels diagnostics ("<input>" if NULL). Every problem found is
+ * added to `diags` (which must not be NULL). Returns the scenario, or NULL if
+ * there was any error (diags then holds at least one) or memory ran out.
+ * Warnings alone do not fail the parse. */
+struct scenario *scenario_parse(const char *text, size_t len, const char *filename,
+				struct diag *diags);
+
+/* Read a file and parse it. An unreadable file gives one diagnostic
+ * "cannot read FILE: <strerror>". */
+struct scenario *scenario_load(const char *path, struct diag *diags);
+
+void scenario_free(struct scenario *s);
+
+/* The text of source line `line` (1-based), without its newline, for
+ * diagnostics at run time; NULL if there is no such line. */
+const char *scenario_source_line(const struct scenario *s, int line, size_t *len);
+
+/* Add a diagnostic pointing at `loc` in this scenario's file (with the source
+ * line and caret). For the runner: "expectation failed: ...". */
+int scenario_report(const struct scenario *s, struct diag *d, enum diag_severity sev,
+		    const struct scenario_loc *loc, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* The statuses of app/lang/units.h's duration reader, under the names this
+ * header has always used. */
+enum scenario_duration_status {
+	SCENARIO_DURATION_OK = UNITS_OK,
+	SCENARIO_DURATION_SYNTAX = UNITS_SYNTAX,     /* not a number (sign, letters, 0x1p3...) */
+	SCENARIO_DURATION_NO_UNIT = UNITS_NO_UNIT,   /* a bare number: "5" */
+	SCENARIO_DURATION_BAD_UNIT = UNITS_BAD_UNIT, /* "5sec" */
+	SCENARIO_DURATION_RANGE = UNITS_TOO_BIG,     /* does not fit int64_t nanoseconds */
+	SCENARIO_DURATION_TOO_FINE = UNITS_TOO_FINE, /* not whole nanoseconds: "0.5ns" */
+};
+
+/* Parse a duration with a unit: "20ms", "1.5s", "2min", "250us", "10ns",
+ * "1h" (units_parse_duration). Returns SCENARIO_DURATION_OK and sets *ns,
+ * or a negative status (and leaves *ns alone). */
+int scenario_parse_duration(const char *s, int64_t *ns);
+
+/* The range of every duration setting of the language (docs/scenario.md,
+ * "Ranges and limits"), for the command-line flags that take the same values. A time
+ * (`at`, `by`, --until, --at, --from, --to) is 0 to SCENARIO_MAX_TIME_NS. */
+#define SCENARIO_MAX_TIME_NS (24 * UNITS_NS_PER_H)
+#define SCENARIO_KEEPALIVE_MIN_NS (100 * UNITS_NS_PER_MS) /* also natsim peer --keepalive */
+#define SCENARIO_KEEPALIVE_MAX_NS UNITS_NS_PER_H
+extern const struct units_setting scenario_time_setting;	/* at, by */
+extern const struct units_setting scenario_keepalive_setting;	/* keepalive */
+extern const struct units_setting scenario_latency_setting;	/* latency */
+extern const struct units_setting scenario_jitter_setting;	/* jitter */
+extern const struct units_setting scenario_nat_timeout_setting; /* nat ... timeout */
+
+/* Apply a command-line override "NAME.KEY=VALUE" (--set), e.g.
+ * "home.preset=symmetric", "alice.keepalive=off", "internet.loss=2%",
+ * "seed=7". NAT keys: preset (clears explicit mapping/filtering), mapping,
+ * filtering, ports, timeout, hairpinning, inbound-refresh. Host keys:
+ * firewall, keepalive, host-candidates. internet.latency, internet.jitter,
+ * internet.loss; seed. Returns 0, or -1 with a diagnostic naming the flag
+ * text and what was expected. */
+int scenario_set_override(struct scenario *s, const char *name_dot_key_eq_value,
+			  struct diag *diags);
+
+/* Lookups by name; NULL if none. */
+const struct scenario_host *scenario_find_host(const struct scenario *s, const char *name);
+const struct scenario_nat *scenario_find_nat(const struct scenario *s, const char *name);
+
+/* The behaviour of a preset ("symmetric" -> APD, APD). Returns 0, or -1 if
+ * the name is not a preset. */
+int scenario_preset_behaviour(const char *preset, int *mapping, int *filtering);
+
+/* Names for printing (the spelling the language uses). */
+const char *scenario_action_kind_name(enum scenario_action_kind kind); /* "cut link" */
+const char *scenario_expect_kind_name(enum scenario_expect_kind kind); /* "no drop" */
+const char *scenario_behaviour_name(int behaviour);		       /* "address-dependent" */
+const char *scenario_reason_name(int reason);			       /* "nat-filter", "any" */
+const char *scenario_path_name(int path);			       /* "relayed" */
+
+#endif

@@ -1,0 +1,203 @@
+/*
+ * scenario_internal.h - what the parts of the scenario language share, and
+ * nothing outside app/lang/ may include: the scenario's private memory, the
+ * parser's state, the words of the language, and the functions one part of
+ * app/lang/ calls in another (scenario.c, lexer.c, values.c, parser.c,
+ * checks.c, overrides.c). The public contract is app/lang/scenario.h.
+ */
+#ifndef NATSIM_APP_LANG_SCENARIO_INTERNAL_H
+#define NATSIM_APP_LANG_SCENARIO_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "app/lang/scenario.h"
+
+/* ------------------------------------------------------------------ memory */
+
+struct arena_block {
+	struct arena_block *next;
+	size_t used, cap;
+	max_align_t data[];
+};
+
+struct scenario_priv {
+	struct arena_block *arena;
+	char *text; /* copy of the source */
+	size_t text_len;
+	size_t *line_off; /* byte offset of each line's start */
+	size_t n_lines;
+	size_t cap_nats, cap_hosts, cap_links, cap_forwards, cap_rules, cap_policies;
+	size_t cap_actions, cap_expects;
+	char *description; /* grows as description lines arrive (malloc'd) */
+	size_t description_len;
+};
+
+/* Room for one more item; returns the (maybe moved) array or NULL on OOM. */
+void *grow_array(void *items, size_t n, size_t *cap, size_t size);
+/* Append a zeroed item to arr (count n, capacity cap); out = the item or NULL. */
+#define PUSH(arr, n, cap, out)                                                                     \
+	do {                                                                                       \
+		void *q_ = grow_array((arr), (n), &(cap), sizeof(*(arr)));                         \
+		(out) = NULL;                                                                      \
+		if (q_) {                                                                          \
+			(arr) = q_;                                                                \
+			(out) = &(arr)[(n)++];                                                     \
+			memset((out), 0, sizeof(*(out)));                                          \
+		}                                                                                  \
+	} while (0)
+
+/* ------------------------------------------------------------------ tables */
+
+/* The words of the language, indexed by the enums they name (each part
+ * that reads or prints one uses the same table). */
+static const char *const behaviour_names[] = {
+    "endpoint-independent",
+    "address-dependent",
+    "address-and-port-dependent",
+};
+static const char *const preset_names[] = {
+    "full-cone",
+    "restricted-cone",
+    "port-restricted-cone",
+    "symmetric",
+};
+
+static const char *const ports_names[] = {"preserve", "sequential", "random"};
+
+static const char *const class_names[] = {
+    "open", "firewall", "full-cone", "restricted-cone", "port-restricted-cone", "symmetric",
+};
+
+/* Indexed by enum trace_drop_reason; [0] is "any" (no reason given). */
+static const char *const reason_names[] = {
+    "any", "firewall",	"nat-filter", "nat-no-mapping", "nat-exhausted", "hairpin",   "no-route",
+    "ttl", "link-loss", "link-down",  "queue-full",	"malformed",	 "no-socket", "not-for-us",
+};
+
+static const char *const path_names[] = {"direct", "relayed", "unconnected"};
+static const char *const chain_names[] = {"input", "output", "forward"};
+static const char *const verdict_names[] = {"accept", "drop", "reject"};
+
+static const char *const action_names[] = {
+    [SCENARIO_ACT_REGISTER] = "register",
+    [SCENARIO_ACT_CONNECT] = "connect",
+    [SCENARIO_ACT_SEND] = "send",
+    [SCENARIO_ACT_CLASSIFY] = "classify",
+    [SCENARIO_ACT_KEEPALIVE] = "keepalive",
+    [SCENARIO_ACT_CUT_LINK] = "cut",
+    [SCENARIO_ACT_RESTORE_LINK] = "restore",
+    [SCENARIO_ACT_REBOOT] = "reboot",
+    [SCENARIO_ACT_SET] = "set",
+    [SCENARIO_ACT_RAW] = "raw",
+    [SCENARIO_ACT_NOTE] = "note",
+};
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+/* `pooling paired|arbitrary` (RFC 4787 REQ-2) and `input drop|accept` (what
+ * the router does with unsolicited packets to its own address): words whose
+ * index is the model's enum value. */
+static const char *const nat_pooling_words[] = {"paired", "arbitrary"};
+static const char *const nat_input_words[] = {"drop", "accept"};
+
+/* ------------------------------------------------------------ value parsers */
+
+#define MSG_SIZE 320
+#define SHOW_MAX UNITS_SHOW_MAX
+
+/* A word made safe and short for a message: unprintable bytes become '?'. */
+struct shown {
+	char s[SHOW_MAX + 8];
+};
+
+/* val_ipv4 and ipv4_n: a part with a leading zero (see values.c). */
+#define IPV4_LEADING_ZERO (-2)
+
+/* ------------------------------------------------------------------- lexer */
+
+enum tok_type {
+	TOK_WORD,
+	TOK_STRING, /* with its quotes; escapes checked by the lexer */
+	TOK_COMMA,
+};
+
+struct token {
+	enum tok_type type;
+	size_t off; /* from the start of the line */
+	size_t len;
+};
+
+struct parser {
+	struct scenario *s;
+	struct scenario_priv *pr;
+	struct diag *d;
+	const char *line; /* the current line, without '\n' */
+	size_t line_len;
+	int line_no;
+	struct token *toks;
+	size_t n_toks, cap_toks, pos;
+	size_t errors;
+	bool too_many; /* SCENARIO_MAX_ERRORS reached: stop reporting */
+	bool oom;
+	struct scenario_loc title_loc, seed_loc;
+};
+
+/* ---------------------------------------------------------- cross-file calls */
+
+/* scenario.c: the arena and diagnostics at a place in the source */
+void *arena_alloc(struct scenario_priv *pr, size_t n);
+char *arena_strndup(struct scenario_priv *pr, const char *s, size_t len);
+int report_v(const struct scenario *s, struct diag *d, enum diag_severity sev,
+	     const struct scenario_loc *loc, const char *fmt, va_list ap);
+
+/* lexer.c: tokens, and errors at a token or a place in the line */
+int clamp_int(size_t v);
+__attribute__((format(printf, 3, 4))) int err_at(struct parser *p, const struct token *t,
+						 const char *fmt, ...);
+__attribute__((format(printf, 3, 4))) int err_loc(struct parser *p, struct scenario_loc loc,
+						  const char *fmt, ...);
+int lex_line(struct parser *p);
+struct scenario_loc loc_of(const struct parser *p, const struct token *t);
+struct scenario_loc loc_span(const struct parser *p, size_t off, size_t len);
+__attribute__((format(printf, 3, 4))) void note_loc(struct parser *p, struct scenario_loc loc,
+						    const char *fmt, ...);
+__attribute__((format(printf, 3, 4))) void warn_at(struct parser *p, const struct token *t,
+						   const char *fmt, ...);
+
+/* values.c: one word into a value (0), or a message in msg (MSG_SIZE bytes) and -1 */
+void add_suggestion(char *msg, const char *s, size_t len, const char *const *names, size_t n);
+void format_ip(uint32_t ip, char buf[16]);
+int ipv4_n(const char *s, size_t len, uint32_t *out);
+void leading_zero_problem(const char *s, size_t len, uint32_t ip, char *msg);
+struct shown show(const char *s, size_t len);
+const char *suggest_n(const char *s, size_t len, const char *const *names, size_t n);
+int val_behaviour(const char *s, size_t len, bool filtering, int *out, char *msg);
+int val_choice(const char *s, size_t len, const char *const *names, size_t n, const char *expected,
+	       int *out, char *msg);
+int val_duration(const char *s, size_t len, int64_t *out, char *msg);
+int val_ipv4(const char *s, size_t len, uint32_t *out, char *msg);
+int val_keepalive(const char *s, size_t len, int64_t *out, char *msg);
+int val_on_off(const char *s, size_t len, int *out, char *msg);
+int val_percent(const char *s, size_t len, double *out, char *msg);
+int val_port(const char *s, size_t len, uint16_t *out, char *msg);
+int val_port_range(const char *s, size_t len, uint16_t *lo, uint16_t *hi, char *msg);
+int val_ports(const char *s, size_t len, int *out, char *msg);
+int val_prefix(const char *s, size_t len, uint32_t *ip, uint8_t *plen, bool *host_bits, char *msg);
+int val_preset(const char *s, size_t len, const char **out, char *msg);
+int val_setting(const struct units_setting *set, const char *s, size_t len, int64_t *out,
+		char *msg);
+int val_u64(const char *s, size_t len, uint64_t max, const char *what, uint64_t *out, char *msg);
+bool valid_name(const char *s, size_t len);
+int word_index(const char *s, size_t len, const char *const *names, size_t n);
+bool word_is(const char *s, size_t len, const char *kw);
+
+/* parser.c: every line of the source, one statement each */
+void join_names(const char *const *names, size_t n, char *buf, size_t size);
+void parse_lines(struct parser *p);
+
+/* checks.c: names, duplicates, cycles and addresses, once all is parsed */
+void check_scenario(struct parser *p);
+
+#endif

@@ -1,0 +1,378 @@
+/*
+ * values.c - the scenario language's value readers: one word (an address, a
+ * port, a duration, a behaviour...) into a value, or a message saying what
+ * was expected. The file parser (parser.c) and --set (overrides.c) read
+ * values through these, so both say the same thing about the same mistake.
+ */
+#include "app/lang/scenario_internal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ value parsers */
+/*
+ * These read one word (bytes s[0..len), not NUL-terminated) and either set
+ * *out and return 0, or write a message into msg (MSG_SIZE bytes) and return
+ * -1. The same messages serve the file parser and --set.
+ */
+
+struct shown show(const char *s, size_t len)
+{
+	struct shown r;
+
+	units_show(s, len, r.s); /* the same quoting as every units message */
+	return r;
+}
+
+bool word_is(const char *s, size_t len, const char *kw)
+{
+	return strlen(kw) == len && memcmp(s, kw, len) == 0;
+}
+
+int word_index(const char *s, size_t len, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names[i] && word_is(s, len, names[i]))
+			return (int)i;
+	return -1;
+}
+
+const char *suggest_n(const char *s, size_t len, const char *const *names, size_t n)
+{
+	char word[65];
+
+	if (len == 0 || len >= sizeof(word) || memchr(s, '\0', len))
+		return NULL;
+	memcpy(word, s, len);
+	word[len] = '\0';
+	return diag_suggest(word, names, n);
+}
+
+/* Append "; did you mean 'X'?" to msg if a candidate is close to the word. */
+void add_suggestion(char *msg, const char *s, size_t len, const char *const *names, size_t n)
+{
+	const char *best = suggest_n(s, len, names, n);
+	size_t used = strlen(msg);
+
+	if (best && used < MSG_SIZE)
+		snprintf(msg + used, MSG_SIZE - used, "; did you mean '%s'?", best);
+}
+
+int val_choice(const char *s, size_t len, const char *const *names, size_t n, const char *expected,
+	       int *out, char *msg)
+{
+	int i = word_index(s, len, names, n);
+
+	if (i >= 0) {
+		*out = i;
+		return 0;
+	}
+	snprintf(msg, MSG_SIZE, "expected %s, found '%s'", expected, show(s, len).s);
+	add_suggestion(msg, s, len, names, n);
+	return -1;
+}
+
+int val_on_off(const char *s, size_t len, int *out, char *msg)
+{
+	static const char *const names[] = {"off", "on"};
+
+	return val_choice(s, len, names, 2, "'on' or 'off'", out, msg);
+}
+
+static bool ieq(const char *s, size_t len, const char *kw)
+{
+	if (strlen(kw) != len)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (tolower((unsigned char)s[i]) != kw[i])
+			return false;
+	return true;
+}
+
+/* Names, or abbreviations EI/AD/APD with an optional M (mapping) or F
+ * (filtering) suffix, case-insensitive: EIM, apdf... */
+int val_behaviour(const char *s, size_t len, bool filtering, int *out, char *msg)
+{
+	static const char *const abbrev[] = {"ei", "ad", "apd"};
+	const char *axis = filtering ? "filtering" : "mapping";
+	int full = word_index(s, len, behaviour_names, 3);
+
+	if (full >= 0) {
+		*out = full;
+		return 0;
+	}
+	for (int i = 0; i < 3; i++) {
+		size_t n = strlen(abbrev[i]);
+
+		if (len < n || len > n + 1 || !ieq(s, n, abbrev[i]))
+			continue;
+		char suffix = len > n ? (char)tolower((unsigned char)s[n]) : 0;
+		if (!suffix || suffix == (filtering ? 'f' : 'm')) {
+			*out = i;
+			return 0;
+		}
+		if (suffix == (filtering ? 'm' : 'f')) {
+			snprintf(msg, MSG_SIZE,
+				 "'%s' is a %s behaviour; for %s write %s, %s%c or %s",
+				 show(s, len).s, filtering ? "mapping" : "filtering", axis,
+				 i == 0	  ? "EI"
+				 : i == 1 ? "AD"
+					  : "APD",
+				 i == 0	  ? "EI"
+				 : i == 1 ? "AD"
+					  : "APD",
+				 filtering ? 'F' : 'M', behaviour_names[i]);
+			return -1;
+		}
+	}
+	snprintf(msg, MSG_SIZE,
+		 "expected a %s behaviour: endpoint-independent, address-dependent or "
+		 "address-and-port-dependent (or EI, AD, APD), found '%s'",
+		 axis, show(s, len).s);
+	add_suggestion(msg, s, len, behaviour_names, 3);
+	return -1;
+}
+
+int val_preset(const char *s, size_t len, const char **out, char *msg)
+{
+	int i = 0;
+
+	if (val_choice(s, len, preset_names, COUNT(preset_names),
+		       "a preset: full-cone, restricted-cone, port-restricted-cone or symmetric",
+		       &i, msg) < 0)
+		return -1;
+	*out = preset_names[i];
+	return 0;
+}
+
+int val_ports(const char *s, size_t len, int *out, char *msg)
+{
+	return val_choice(s, len, ports_names, 3, "'preserve', 'sequential' or 'random'", out, msg);
+}
+
+/* A whole number 0..max (units_parse_count: decimal digits only). */
+int val_u64(const char *s, size_t len, uint64_t max, const char *what, uint64_t *out, char *msg)
+{
+	return units_read_count(what, s, len, 0, max, out, msg, MSG_SIZE) == UNITS_OK ? 0 : -1;
+}
+
+int val_port(const char *s, size_t len, uint16_t *out, char *msg)
+{
+	uint64_t v;
+
+	if (val_u64(s, len, 65535, "a port", &v, msg) < 0)
+		return -1;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+/* "N" or "N-M" with N <= M. */
+int val_port_range(const char *s, size_t len, uint16_t *lo, uint16_t *hi, char *msg)
+{
+	const char *dash = memchr(s, '-', len);
+
+	if (!dash) {
+		if (val_port(s, len, lo, msg) < 0)
+			return -1;
+		*hi = *lo;
+		return 0;
+	}
+	size_t n = (size_t)(dash - s);
+	if (val_port(s, n, lo, msg) < 0 || val_port(dash + 1, len - n - 1, hi, msg) < 0)
+		return -1;
+	if (*lo > *hi) {
+		snprintf(msg, MSG_SIZE,
+			 "port range '%s' is backwards: the first port must be "
+			 "the lower one",
+			 show(s, len).s);
+		return -1;
+	}
+	return 0;
+}
+
+/* a.b.c.d, each part 0-255 in decimal. Returns 0, -1 if it is not an
+ * address, or IPV4_LEADING_ZERO (with *out set to the decimal reading) if a
+ * part has a leading zero: inet_aton and many tools read 010 as octal 8,
+ * so the same text would mean two addresses. */
+int ipv4_n(const char *s, size_t len, uint32_t *out)
+{
+	uint32_t ip = 0;
+	size_t i = 0;
+	bool zero = false;
+
+	for (int part = 0; part < 4; part++) {
+		unsigned v = 0, digits = 0;
+
+		if (part > 0) {
+			if (i >= len || s[i] != '.')
+				return -1;
+			i++;
+		}
+		zero |= i + 1 < len && s[i] == '0' && isdigit((unsigned char)s[i + 1]);
+		while (i < len && isdigit((unsigned char)s[i]) && digits < 4) {
+			v = v * 10 + (unsigned)(s[i++] - '0');
+			digits++;
+		}
+		if (digits == 0 || digits > 3 || v > 255)
+			return -1;
+		ip = ip << 8 | v;
+	}
+	if (i != len)
+		return -1;
+	*out = ip;
+	return zero ? IPV4_LEADING_ZERO : 0;
+}
+
+/* The message for an address written with a leading zero. */
+void leading_zero_problem(const char *s, size_t len, uint32_t ip, char *msg)
+{
+	char canon[16];
+
+	format_ip(ip, canon);
+	snprintf(msg, MSG_SIZE,
+		 "'%s' has a part with a leading zero, which some tools read as octal; write %s",
+		 show(s, len).s, canon);
+}
+
+int val_ipv4(const char *s, size_t len, uint32_t *out, char *msg)
+{
+	int rc = ipv4_n(s, len, out);
+
+	if (rc == 0)
+		return 0;
+	if (rc == IPV4_LEADING_ZERO)
+		leading_zero_problem(s, len, *out, msg);
+	else
+		snprintf(msg, MSG_SIZE, "expected an IPv4 address like 192.0.2.1, found '%s'",
+			 show(s, len).s);
+	return -1;
+}
+
+void format_ip(uint32_t ip, char buf[16])
+{
+	snprintf(buf, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+}
+
+/* The documented range of each duration setting (docs/scenario.md,
+ * "Ranges and limits"). Each bound has a reason: below a keepalive's 100 ms the run
+ * spends its time on keepalives (1ns never ended), a day is longer than any
+ * lesson needs, and 10 s of latency is already a satellite link gone wrong. */
+const struct units_setting scenario_time_setting = {
+    .what = "a time", .min_ns = 0, .max_ns = SCENARIO_MAX_TIME_NS};
+const struct units_setting scenario_keepalive_setting = {
+    .what = "a keepalive interval",
+    .min_ns = SCENARIO_KEEPALIVE_MIN_NS,
+    .max_ns = SCENARIO_KEEPALIVE_MAX_NS,
+    .zero_word = "off",
+    .zero_means = "no keepalives",
+};
+const struct units_setting scenario_latency_setting = {
+    .what = "a latency", .min_ns = 0, .max_ns = 10 * UNITS_NS_PER_S};
+const struct units_setting scenario_jitter_setting = {
+    .what = "a jitter", .min_ns = 0, .max_ns = 10 * UNITS_NS_PER_S};
+const struct units_setting scenario_nat_timeout_setting = {
+    .what = "a mapping timeout", .min_ns = UNITS_NS_PER_S, .max_ns = 24 * UNITS_NS_PER_H};
+
+int scenario_parse_duration(const char *s, int64_t *ns)
+{
+	if (!s || !ns)
+		return SCENARIO_DURATION_SYNTAX;
+	return units_parse_duration(s, strlen(s), ns);
+}
+
+/* A duration within its setting's range (or its zero word). */
+int val_setting(const struct units_setting *set, const char *s, size_t len, int64_t *out, char *msg)
+{
+	return units_read_setting(set, s, len, out, msg, MSG_SIZE) == UNITS_OK ? 0 : -1;
+}
+
+/* A time since the start of the run (`at`, `by`). */
+int val_duration(const char *s, size_t len, int64_t *out, char *msg)
+{
+	return val_setting(&scenario_time_setting, s, len, out, msg);
+}
+
+/* A keepalive interval: "off" (0) or a duration in range. */
+int val_keepalive(const char *s, size_t len, int64_t *out, char *msg)
+{
+	return val_setting(&scenario_keepalive_setting, s, len, out, msg);
+}
+
+/* "1%", "0.5%", "100%" -> a probability 0..1. */
+int val_percent(const char *s, size_t len, double *out, char *msg)
+{
+	double v = 0, scale = 1;
+	size_t i = 0;
+
+	for (; i < len && isdigit((unsigned char)s[i]); i++)
+		if (v <= 1000) /* past that, only "too big" matters */
+			v = v * 10 + (s[i] - '0');
+	if (i == 0)
+		goto syntax;
+	if (i < len && s[i] == '.') {
+		if (++i >= len || !isdigit((unsigned char)s[i]))
+			goto syntax;
+		for (; i < len && isdigit((unsigned char)s[i]); i++)
+			if (scale > 1e-12)
+				v += (s[i] - '0') * (scale /= 10);
+	}
+	if (i != len - 1 || s[i] != '%')
+		goto syntax;
+	if (v > 100) {
+		snprintf(msg, MSG_SIZE, "'%s' is out of range: a loss is between 0%% and 100%%",
+			 show(s, len).s);
+		return -1;
+	}
+	*out = v / 100;
+	return 0;
+syntax:
+	snprintf(msg, MSG_SIZE, "expected a percentage like 1%% or 0.5%%, found '%s'",
+		 show(s, len).s);
+	return -1;
+}
+
+/* a.b.c.d/len or a.b.c.d (a /32). *host_bits tells if bits past len were set
+ * (they are cleared, as iptables does). */
+int val_prefix(const char *s, size_t len, uint32_t *ip, uint8_t *plen, bool *host_bits, char *msg)
+{
+	const char *slash = memchr(s, '/', len);
+	size_t n = slash ? (size_t)(slash - s) : len;
+	uint64_t bits = 32;
+
+	int rc = ipv4_n(s, n, ip);
+	if (rc == IPV4_LEADING_ZERO) {
+		leading_zero_problem(s, n, *ip, msg);
+		return -1;
+	}
+	if (rc < 0) {
+		snprintf(msg, MSG_SIZE, "expected an address or prefix like 10.0.0.0/8, found '%s'",
+			 show(s, len).s);
+		return -1;
+	}
+	if (slash && val_u64(slash + 1, len - n - 1, 32, "a prefix length", &bits, msg) < 0)
+		return -1;
+	uint32_t mask = bits == 0 ? 0 : UINT32_MAX << (32 - bits);
+	*host_bits = (*ip & ~mask) != 0;
+	*ip &= mask;
+	*plen = (uint8_t)bits;
+	return 0;
+}
+
+bool valid_name(const char *s, size_t len)
+{
+	if (len == 0 || !isalpha((unsigned char)s[0]) || (unsigned char)s[0] >= 0x80)
+		return false;
+	for (size_t i = 1; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x80 || !(isalnum(c) || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}

@@ -1,0 +1,265 @@
+/*
+ * daemon.c - poll() loop driving a p2p object on real UDP sockets
+ * (daemon.h has the contract).
+ */
+#include "app/net/daemon.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RECV_BURST 64 /* datagrams per socket per wakeup: a flood cannot starve timers */
+
+uint64_t daemon_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * P2P_NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t daemon_wall_offset_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t wall = (uint64_t)ts.tv_sec * P2P_NS_PER_S + (uint64_t)ts.tv_nsec;
+	return wall - daemon_now_ns();
+}
+
+void daemon_random_fill(void *ctx, uint8_t *out, size_t len)
+{
+	(void)ctx;
+	randombytes_buf(out, len);
+}
+
+void daemon_timestamp(char *buf, size_t size)
+{
+	struct timespec ts;
+	struct tm tm;
+	char base[32];
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, size, "%s.%03ldZ", base, ts.tv_nsec / 1000000);
+}
+
+int daemon_parse_endpoint(const char *text, struct p2p_endpoint *out)
+{
+	char buf[32];
+	if (!text)
+		return -1;
+	if (strchr(text, '.'))
+		return p2p_endpoint_parse(text, out);
+	/* ":port" or "port": any address. */
+	snprintf(buf, sizeof(buf), "0.0.0.0:%s", text[0] == ':' ? text + 1 : text);
+	return p2p_endpoint_parse(buf, out);
+}
+
+int daemon_local_addresses(uint32_t *out, size_t max, bool include_loopback)
+{
+	struct ifaddrs *ifs, *i;
+	size_t n = 0;
+	if (getifaddrs(&ifs) < 0)
+		return -1;
+	for (i = ifs; i && n < max; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !(i->ifa_flags & IFF_UP))
+			continue;
+		if ((i->ifa_flags & IFF_LOOPBACK) && !include_loopback)
+			continue;
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)i->ifa_addr;
+		out[n++] = ntohl(sin->sin_addr.s_addr);
+	}
+	freeifaddrs(ifs);
+	return (int)n;
+}
+
+int daemon_init(struct daemon *d, char *err, size_t errlen)
+{
+	sigset_t mask;
+	memset(d, 0, sizeof(*d));
+	d->sig_fd = -1;
+	d->until_ns = P2P_NO_DEADLINE;
+	for (size_t i = 0; i < DAEMON_MAX_SOCKETS; i++)
+		d->fds[i] = -1;
+	if (sodium_init() < 0) {
+		snprintf(err, errlen, "libsodium could not start");
+		return -1;
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &mask, &d->old_mask) < 0 ||
+	    (d->sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "cannot set up signal handling: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void daemon_fini(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_socks; i++)
+		close(d->fds[i]);
+	d->n_socks = 0;
+	if (d->sig_fd >= 0) {
+		close(d->sig_fd);
+		d->sig_fd = -1;
+		sigprocmask(SIG_SETMASK, &d->old_mask, NULL);
+	}
+}
+
+static struct sockaddr_in to_sockaddr(const struct p2p_endpoint *ep)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	sin.sin_addr.s_addr = htonl(ep->ip);
+	sin.sin_port = htons(ep->port);
+	return sin;
+}
+
+static struct p2p_endpoint from_sockaddr(const struct sockaddr_in *sin)
+{
+	return (struct p2p_endpoint){.ip = ntohl(sin->sin_addr.s_addr),
+				     .port = ntohs(sin->sin_port)};
+}
+
+int daemon_bind(struct daemon *d, const struct p2p_endpoint *ep, struct p2p_endpoint *bound,
+		char *err, size_t errlen)
+{
+	char where[P2P_ENDPOINT_STRLEN];
+	p2p_endpoint_format(ep, where, sizeof(where));
+	if (d->n_socks == DAEMON_MAX_SOCKETS) {
+		snprintf(err, errlen, "cannot bind %s: too many sockets", where);
+		return -1;
+	}
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sin = to_sockaddr(ep);
+	socklen_t sl = sizeof(sin);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &sl) < 0) {
+		snprintf(err, errlen, "cannot bind UDP %s: %s", where, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	/* Bursts (many peers at once, or a flood) should queue, not drop:
+	 * best effort, the kernel caps it at net.core.rmem_max. */
+	int rcvbuf = 1 << 20;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	d->fds[d->n_socks] = fd;
+	d->locals[d->n_socks] = from_sockaddr(&sin);
+	if (bound)
+		*bound = d->locals[d->n_socks];
+	d->n_socks++;
+	return 0;
+}
+
+int daemon_send(struct daemon *d, const struct p2p_datagram *dg)
+{
+	int fd = d->n_socks ? d->fds[0] : -1;
+	for (size_t i = 0; i < d->n_socks; i++)
+		if (p2p_endpoint_equal(&d->locals[i], &dg->from)) {
+			fd = d->fds[i];
+			break;
+		}
+	struct sockaddr_in to = to_sockaddr(&dg->to);
+	if (fd < 0 || sendto(fd, dg->buf, dg->len, 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
+		d->send_errors++;
+		return -1;
+	}
+	d->sent++;
+	return 0;
+}
+
+/* Drains up to RECV_BURST datagrams from socket i into ops->input, flushing
+ * after each so output queues stay short. 1 if flush said done. Every size is
+ * passed on: RFC 5780 PADDING makes Binding requests and answers larger than
+ * an MTU on purpose (turnutils_natdiscovery -P sends 1524 bytes, coturn
+ * answers with 1604), and whatever the p2p object refuses it counts. */
+static int receive_burst(struct daemon *d, size_t i, const struct daemon_ops *ops, void *ctx)
+{
+	static uint8_t buf[DAEMON_MAX_RECEIVE];
+	for (int k = 0; k < RECV_BURST; k++) {
+		struct sockaddr_in sin;
+		socklen_t sl = sizeof(sin);
+		ssize_t n = recvfrom(d->fds[i], buf, sizeof(buf), 0, (struct sockaddr *)&sin, &sl);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n < 0 && (errno == EINTR || errno == ECONNREFUSED))
+			continue;
+		if (n < 0)
+			return -1;
+		d->received++;
+		struct p2p_endpoint from = from_sockaddr(&sin);
+		uint64_t now = daemon_now_ns();
+		if (ops->input(ctx, now, &d->locals[i], &from, buf, (size_t)n) < 0)
+			d->refused++;
+		if (ops->flush(ctx, d, now))
+			return 1;
+	}
+	return 0;
+}
+
+static int poll_timeout_ms(uint64_t deadline, uint64_t now)
+{
+	if (deadline == P2P_NO_DEADLINE)
+		return -1;
+	if (deadline <= now)
+		return 0;
+	uint64_t ms = (deadline - now + P2P_NS_PER_MS - 1) / P2P_NS_PER_MS; /* never wake early */
+	return ms > 60000 ? 60000 : (int)ms;
+}
+
+static bool signalled(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+	if (read(d->sig_fd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+		return false;
+	d->last_signal = (int)si.ssi_signo;
+	return true;
+}
+
+enum daemon_stop daemon_run(struct daemon *d, const struct daemon_ops *ops, void *ctx)
+{
+	struct pollfd pfd[DAEMON_MAX_SOCKETS + 1];
+	for (;;) {
+		uint64_t now = daemon_now_ns();
+		if (ops->next_deadline(ctx) <= now)
+			ops->tick(ctx, now);
+		if (ops->flush(ctx, d, now))
+			return DAEMON_STOP_DONE;
+		now = daemon_now_ns();
+		if (d->until_ns <= now)
+			return DAEMON_STOP_TIMEOUT;
+		uint64_t deadline = ops->next_deadline(ctx);
+		if (d->until_ns < deadline)
+			deadline = d->until_ns;
+		for (size_t i = 0; i < d->n_socks; i++)
+			pfd[i] = (struct pollfd){.fd = d->fds[i], .events = POLLIN};
+		pfd[d->n_socks] = (struct pollfd){.fd = d->sig_fd, .events = POLLIN};
+		int n = poll(pfd, d->n_socks + 1, poll_timeout_ms(deadline, now));
+		if (n < 0 && errno != EINTR)
+			return DAEMON_STOP_ERROR;
+		if (n <= 0)
+			continue;
+		if ((pfd[d->n_socks].revents & POLLIN) && signalled(d))
+			return DAEMON_STOP_SIGNAL;
+		for (size_t i = 0; i < d->n_socks; i++) {
+			if (!(pfd[i].revents & (POLLIN | POLLERR)))
+				continue;
+			int rc = receive_burst(d, i, ops, ctx);
+			if (rc != 0)
+				return rc > 0 ? DAEMON_STOP_DONE : DAEMON_STOP_ERROR;
+		}
+	}
+}

@@ -1,0 +1,882 @@
+/*
+ * runner.c - perform a scenario's actions and check its expectations.
+ */
+#include "app/world/runner.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/endpoint.h"
+#include "model/packet.h"
+#include "viz/text.h"
+
+struct drop_seen {
+	int64_t t;
+	const char *node; /* node names live as long as the world */
+	int reason;
+	struct endpoint src, dst;
+};
+
+struct data_seen {
+	int64_t t;
+	const char *host, *from;
+	char *data;
+	size_t len;
+};
+
+struct class_seen {
+	int64_t t;
+	const char *host;
+	char classic[32];
+};
+
+/* A path change one agent reported about one peer (both sides of a pair). */
+struct path_seen {
+	int64_t t;
+	const char *host, *peer; /* scenario names */
+	enum run_step_kind kind;
+};
+
+struct runner {
+	const struct scenario *s;
+	struct world w;
+	struct run_result *res;
+	struct drop_seen *drops;
+	size_t n_drops, cap_drops;
+	struct data_seen *data;
+	size_t n_data, cap_data;
+	struct class_seen *classes;
+	size_t n_classes, cap_classes;
+	struct path_seen *paths;
+	size_t n_paths, cap_paths;
+	bool oom;
+};
+
+static int64_t now_of(struct runner *r)
+{
+	return engine_now(net_engine(r->w.net));
+}
+
+/* Grow a (pointer, count, capacity) array by one slot; NULL on OOM. */
+static void *push(void *arrp, size_t *n, size_t *cap, size_t size)
+{
+	char **arr = arrp;
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		char *na = realloc(*arr, nc * size);
+		if (!na)
+			return NULL;
+		*arr = na;
+		*cap = nc;
+	}
+	return memset(*arr + (*n)++ * size, 0, size);
+}
+
+static void emit_scenario(struct runner *r, enum trace_scenario_event ev, const char *text,
+			  int line)
+{
+	struct trace *t = net_trace(r->w.net);
+	if (!trace_active(t))
+		return;
+	struct trace_record rec = {.kind = TRACE_SCENARIO};
+	rec.u.scenario.event = ev;
+	rec.u.scenario.text = text;
+	rec.u.scenario.line = line;
+	trace_emit(t, &rec);
+}
+
+/* ---- what the runner watches ---- */
+
+static void read_endpoints(const uint8_t *b, size_t len, struct endpoint *src, struct endpoint *dst)
+{
+	*src = *dst = (struct endpoint){0, 0};
+	if (len < IPV4_HEADER_MIN)
+		return;
+	src->ip = (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15];
+	dst->ip = (uint32_t)b[16] << 24 | (uint32_t)b[17] << 16 | (uint32_t)b[18] << 8 | b[19];
+	size_t ihl = (size_t)(b[0] & 0xf) * 4;
+	if (b[9] == IPPROTO_NUM_UDP && ihl >= IPV4_HEADER_MIN && len >= ihl + 4) {
+		src->port = (uint16_t)(b[ihl] << 8 | b[ihl + 1]);
+		dst->port = (uint16_t)(b[ihl + 2] << 8 | b[ihl + 3]);
+	}
+}
+
+static void on_trace(const struct trace_record *rec, void *ctx)
+{
+	struct runner *r = ctx;
+	if (rec->kind != TRACE_PACKET || rec->u.packet.hop != TRACE_HOP_DROP)
+		return;
+	struct drop_seen *d = push(&r->drops, &r->n_drops, &r->cap_drops, sizeof(*d));
+	if (!d) {
+		r->oom = true;
+		return;
+	}
+	d->t = rec->time;
+	d->node = rec->u.packet.node;
+	d->reason = rec->u.packet.reason;
+	read_endpoints(rec->u.packet.bytes, rec->u.packet.len, &d->src, &d->dst);
+}
+
+static struct run_pair *find_pair(struct runner *r, const char *a, const char *b)
+{
+	for (size_t i = 0; i < r->res->n_pairs; i++) {
+		struct run_pair *p = &r->res->pairs[i];
+		if ((strcmp(p->a, a) == 0 && strcmp(p->b, b) == 0) ||
+		    (strcmp(p->a, b) == 0 && strcmp(p->b, a) == 0))
+			return p;
+	}
+	return NULL;
+}
+
+static enum run_step_kind step_of(enum agent_event_type type)
+{
+	switch (type) {
+	case AGENT_EV_RELAYED:
+		return RUN_STEP_RELAYED;
+	case AGENT_EV_PATH_LOST:
+		return RUN_STEP_LOST;
+	case AGENT_EV_FAILED:
+		return RUN_STEP_FAILED;
+	default:
+		return RUN_STEP_DIRECT;
+	}
+}
+
+/* The first steps are kept, and the last one always. */
+static void add_step(struct run_pair *p, int64_t t, enum run_step_kind kind)
+{
+	size_t i = p->n_steps < RUN_HISTORY_MAX ? p->n_steps : RUN_HISTORY_MAX - 1;
+	p->steps[i] = (struct run_step){t, kind};
+	p->n_steps++;
+}
+
+static void note_path_event(struct runner *r, const char *agent, const struct p2p_event *ev)
+{
+	struct run_pair *p = find_pair(r, agent, ev->peer);
+	int64_t t = now_of(r);
+	if (!p || t < p->connect_at)
+		return;
+	enum run_step_kind kind = step_of(ev->type);
+	struct path_seen *s = push(&r->paths, &r->n_paths, &r->cap_paths, sizeof(*s));
+	if (!s) {
+		r->oom = true;
+		return;
+	}
+	*s = (struct path_seen){t, strcmp(agent, p->a) == 0 ? p->a : p->b,
+				strcmp(agent, p->a) == 0 ? p->b : p->a, kind};
+	bool direct = kind == RUN_STEP_DIRECT;
+	if ((direct || kind == RUN_STEP_RELAYED) && p->connected_at == SCENARIO_UNSET)
+		p->connected_at = t;
+	if (direct && p->direct_at == SCENARIO_UNSET)
+		p->direct_at = t;
+	/* The history and the path in the words of the side that asked. */
+	if (strcmp(agent, p->a) != 0)
+		return;
+	add_step(p, t, kind);
+	if (direct)
+		snprintf(p->detail, sizeof(p->detail), "%s", ev->text);
+	else if (kind == RUN_STEP_LOST || kind == RUN_STEP_FAILED)
+		snprintf(p->failure, sizeof(p->failure), "%s", ev->text);
+}
+
+static void on_agent(struct sim_agent *sa, const struct p2p_event *ev, void *ctx)
+{
+	struct runner *r = ctx;
+	const char *name = sim_agent_name(sa);
+	switch (ev->type) {
+	case AGENT_EV_DIRECT:
+	case AGENT_EV_UPGRADED:
+	case AGENT_EV_RELAYED:
+	case AGENT_EV_PATH_LOST:
+		note_path_event(r, name, ev);
+		break;
+	case AGENT_EV_FAILED:
+		if (ev->peer[0]) /* not the agent's own registration */
+			note_path_event(r, name, ev);
+		break;
+	case AGENT_EV_DATA_RECEIVED: {
+		struct data_seen *d = push(&r->data, &r->n_data, &r->cap_data, sizeof(*d));
+		struct world_host *from = world_find_host(&r->w, ev->peer);
+		if (!d || !(d->data = malloc(ev->data_len + 1))) {
+			r->oom = true;
+			return;
+		}
+		d->t = now_of(r);
+		d->host = world_find_host(&r->w, name)->spec->name;
+		d->from = from ? from->spec->name : "";
+		memcpy(d->data, ev->data, ev->data_len);
+		d->data[ev->data_len] = 0;
+		d->len = ev->data_len;
+		break;
+	}
+	case AGENT_EV_NAT_CLASSIFIED: {
+		struct class_seen *c = push(&r->classes, &r->n_classes, &r->cap_classes, sizeof(*c));
+		if (!c) {
+			r->oom = true;
+			return;
+		}
+		c->t = now_of(r);
+		c->host = world_find_host(&r->w, name)->spec->name;
+		snprintf(c->classic, sizeof(c->classic), "%s",
+			 ev->nat.classic_name ? ev->nat.classic_name : "unknown");
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+/* ---- actions ---- */
+
+static struct agent *agent_of(struct runner *r, const char *host)
+{
+	struct world_host *wh = world_find_host(&r->w, host);
+	return wh ? sim_agent_agent(wh->agent) : NULL;
+}
+
+static void flush_agent(struct runner *r, const char *host)
+{
+	struct world_host *wh = world_find_host(&r->w, host);
+	if (wh)
+		sim_agent_flush(wh->agent);
+}
+
+/* The address a scenario endpoint names: a literal, or a node's address. */
+static uint32_t endpoint_ip(struct runner *r, const struct scenario_endpoint *ep)
+{
+	if (!ep->node.name)
+		return ep->ip;
+	const struct scenario_host *h = scenario_find_host(r->s, ep->node.name);
+	const struct scenario_nat *n = scenario_find_nat(r->s, ep->node.name);
+	if (h)
+		return h->ip;
+	if (n)
+		return n->public_ip[0];
+	if (r->s->coordinator && strcmp(r->s->coordinator->name, ep->node.name) == 0)
+		return r->s->coordinator->ip;
+	return 0;
+}
+
+static void act_set_nat(struct runner *r, const struct scenario_action *a, char *msg, size_t n)
+{
+	struct world_nat *wn = world_find_nat(&r->w, a->target.name);
+	struct nat *nat = router_nat(wn->router);
+	struct nat_config cfg = *nat_config(nat);
+	if (a->preset)
+		nat_config_preset(&cfg, a->preset);
+	if (a->has_mapping)
+		cfg.mapping = (enum nat_behaviour)a->mapping;
+	if (a->has_filtering)
+		cfg.filtering = (enum nat_behaviour)a->filtering;
+	nat_reconfigure(nat, &cfg);
+	conntrack_flush(router_conntrack(wn->router), "flushed (NAT reconfigured)");
+	snprintf(msg, n, "%s now behaves as %s (%s + %s); its mappings are gone", a->target.name,
+		 nat_classic_name(cfg.mapping, cfg.filtering), nat_behaviour_abbrev(cfg.mapping, false),
+		 nat_behaviour_abbrev(cfg.filtering, true));
+}
+
+static void act_raw(struct runner *r, const struct scenario_action *a, char *msg, size_t n)
+{
+	struct world_host *wh = world_find_host(&r->w, a->host.name);
+	struct endpoint src = {wh->spec->ip, a->src_port};
+	struct endpoint dst = {endpoint_ip(r, &a->dst), (uint16_t)a->dst.port};
+	uint8_t buf[PACKET_MAX_SIZE];
+	size_t len = packet_build_udp(buf, sizeof(buf), &src, &dst, PACKET_DEFAULT_TTL, 0, a->text,
+				      a->text_len);
+	char d[32];
+	endpoint_format(&dst, d, sizeof(d));
+	if (len == 0) {
+		snprintf(msg, n, "%s cannot send a raw datagram that large", a->host.name);
+		return;
+	}
+	host_send_raw(wh->host, buf, len);
+	snprintf(msg, n, "%s sends a raw UDP datagram from port %u to %s", a->host.name,
+		 a->src_port, d);
+}
+
+/* Perform one action; `msg` gets what happened, for the trace. */
+static void act(struct runner *r, const struct scenario_action *a, char *msg, size_t n)
+{
+	uint64_t now = (uint64_t)now_of(r);
+	const char *h = a->host.name, *p = a->peer.name, *t = a->target.name;
+	switch (a->kind) {
+	case SCENARIO_ACT_REGISTER:
+		agent_register(agent_of(r, h), now);
+		snprintf(msg, n, "%s registers with the coordinator", h);
+		break;
+	case SCENARIO_ACT_CONNECT:
+		agent_connect(agent_of(r, h), now, p);
+		snprintf(msg, n, "%s asks the coordinator to connect it to %s", h, p);
+		break;
+	case SCENARIO_ACT_SEND: {
+		int rc = agent_send(agent_of(r, h), now, p, (const uint8_t *)a->text, a->text_len);
+		snprintf(msg, n, rc == 0 ? "%s sends \"%s\" to %s" : "%s cannot send \"%s\" to %s: %s",
+			 h, a->text, p, agent_error_str(rc));
+		break;
+	}
+	case SCENARIO_ACT_CLASSIFY:
+		agent_classify(agent_of(r, h), now);
+		snprintf(msg, n, "%s runs NAT behaviour discovery (RFC 5780) against the coordinator", h);
+		break;
+	case SCENARIO_ACT_KEEPALIVE:
+		agent_set_keepalive(agent_of(r, h), (uint64_t)a->keepalive_ns);
+		if (a->keepalive_ns)
+			snprintf(msg, n, "%s sends keepalives every %.3g s", h, a->keepalive_ns / 1e9);
+		else
+			snprintf(msg, n, "%s stops sending keepalives", h);
+		break;
+	case SCENARIO_ACT_CUT_LINK:
+	case SCENARIO_ACT_RESTORE_LINK: {
+		bool up = a->kind == SCENARIO_ACT_RESTORE_LINK;
+		world_set_link_up(&r->w, t, up);
+		snprintf(msg, n, up ? "%s's link is restored" : "%s's link is cut", t);
+		break;
+	}
+	case SCENARIO_ACT_REBOOT: {
+		struct world_nat *wn = world_find_nat(&r->w, t);
+		nat_reboot(router_nat(wn->router));
+		conntrack_flush(router_conntrack(wn->router), "flushed (reboot)");
+		snprintf(msg, n, "%s reboots: its mappings and connection tracking are gone", t);
+		break;
+	}
+	case SCENARIO_ACT_SET:
+		act_set_nat(r, a, msg, n);
+		break;
+	case SCENARIO_ACT_RAW:
+		act_raw(r, a, msg, n);
+		break;
+	case SCENARIO_ACT_NOTE:
+	case SCENARIO_ACT_COUNT:
+		snprintf(msg, n, "%s", a->text ? a->text : "");
+		break;
+	}
+	if (h)
+		flush_agent(r, h);
+}
+
+struct scheduled {
+	struct runner *r;
+	const struct scenario_action *action;
+	const struct scenario_expect *expect;
+	size_t verdict;
+};
+
+static void action_fired(struct engine *e, void *arg)
+{
+	struct scheduled *sch = arg;
+	char msg[400];
+	(void)e;
+	act(sch->r, sch->action, msg, sizeof(msg));
+	emit_scenario(sch->r,
+		      sch->action->kind == SCENARIO_ACT_NOTE ? TRACE_SCN_NOTE : TRACE_SCN_ACTION,
+		      msg, sch->action->loc.line);
+}
+
+/* ---- expectations ---- */
+
+static void fmt_time(int64_t ns, char *out, size_t n)
+{
+	char secs[TEXT_SECONDS_SIZE];
+	snprintf(out, n, "%s s", text_seconds(ns, secs, sizeof(secs)));
+}
+
+static bool endpoint_matches(struct runner *r, const struct scenario_endpoint *want,
+			     const struct endpoint *got)
+{
+	if (endpoint_ip(r, want) != got->ip)
+		return false;
+	return want->port == SCENARIO_UNSET || want->port == got->port;
+}
+
+static bool drop_matches(struct runner *r, const struct scenario_expect *x,
+			 const struct drop_seen *d)
+{
+	if (x->reason != SCENARIO_REASON_ANY && d->reason != x->reason)
+		return false;
+	if (x->has_from && !endpoint_matches(r, &x->from, &d->src))
+		return false;
+	return !x->has_to || endpoint_matches(r, &x->to, &d->dst);
+}
+
+/* "the first at 1.083 s: 203.0.113.7:5000 → 198.51.100.9:5000 (nat-filter)" */
+static void drop_words(const struct drop_seen *d, char *out, size_t n)
+{
+	char t[32], src[24], dst[24];
+	fmt_time(d->t, t, sizeof(t));
+	endpoint_format(&d->src, src, sizeof(src));
+	endpoint_format(&d->dst, dst, sizeof(dst));
+	snprintf(out, n, "the first at %s: %s \u2192 %s (%s)", t, src, dst,
+		 scenario_reason_name(d->reason));
+}
+
+/* `expect drop` holds when a drop at the node matches, `expect no drop` when
+ * none does. A failure shows what was there: the first offending drop, or
+ * (nothing matched) the first of the node's other drops. */
+static bool check_drops(struct runner *r, const struct scenario_expect *x, char *why, size_t n)
+{
+	const struct drop_seen *first = NULL, *other = NULL;
+	size_t k = 0, others = 0;
+	char what[160] = "";
+	for (size_t i = 0; i < r->n_drops; i++) {
+		const struct drop_seen *d = &r->drops[i];
+		if (strcmp(d->node, x->node.name) != 0)
+			continue;
+		bool match = drop_matches(r, x, d);
+		k += match;
+		others += !match;
+		if (match && first == NULL)
+			first = d;
+		if (!match && other == NULL)
+			other = d;
+	}
+	bool held = (k > 0) == (x->kind == SCENARIO_EXPECT_DROP);
+	if (held || k > 0) {
+		if (first != NULL)
+			drop_words(first, what, sizeof(what));
+		snprintf(why, n, "%zu matching drop%s at %s%s%s", k, k == 1 ? "" : "s",
+			 x->node.name, first ? ", " : "", what);
+	} else if (other != NULL) {
+		drop_words(other, what, sizeof(what));
+		snprintf(why, n, "no matching drop at %s; it dropped %zu other packet%s, %s",
+			 x->node.name, others, others == 1 ? "" : "s", what);
+	} else {
+		snprintf(why, n, "no matching drop at %s; it dropped nothing", x->node.name);
+	}
+	return held;
+}
+
+static int path_of(enum agent_peer_state st)
+{
+	return st == AGENT_PEER_DIRECT	  ? SCENARIO_PATH_DIRECT
+	       : st == AGENT_PEER_RELAYED ? SCENARIO_PATH_RELAYED
+					  : SCENARIO_PATH_UNCONNECTED;
+}
+
+/* "direct at 1.145 s, lost at 31.145 s": what host saw of its path to peer,
+ * the last `room` steps at most. */
+static void history_words(struct runner *r, const char *host, const char *peer, char *out, size_t n)
+{
+	size_t len = 0, total = 0, shown = 0;
+	for (size_t i = 0; i < r->n_paths; i++)
+		total += strcmp(r->paths[i].host, host) == 0 && strcmp(r->paths[i].peer, peer) == 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < r->n_paths && len < n; i++) {
+		const struct path_seen *s = &r->paths[i];
+		if (strcmp(s->host, host) != 0 || strcmp(s->peer, peer) != 0 || total - shown++ > 6)
+			continue;
+		char secs[TEXT_SECONDS_SIZE];
+		len += (size_t)snprintf(out + len, n - len, "%s%s at %s s",
+					len	    ? ", "
+					: total > 6 ? "..., "
+						    : "",
+					run_step_name(s->kind), text_seconds(s->t, secs, sizeof(secs)));
+	}
+}
+
+/* `expect A and B direct|relayed [by T]`: the path was reached at some
+ * moment up to T (the end of the run without `by`); `unconnected [by T]`:
+ * not connected at T. `expect A and B end PATH`: the state the run ends in.
+ * Always as A's agent sees its path to B. */
+static bool check_path(struct runner *r, const struct scenario_expect *x, char *why, size_t n)
+{
+	enum agent_peer_state st = agent_peer_state(agent_of(r, x->host.name), x->peer.name);
+	bool ok = path_of(st) == x->path;
+	if (!x->at_end && x->path != SCENARIO_PATH_UNCONNECTED) {
+		enum run_step_kind want =
+		    x->path == SCENARIO_PATH_DIRECT ? RUN_STEP_DIRECT : RUN_STEP_RELAYED;
+		ok = false;
+		for (size_t i = 0; i < r->n_paths; i++) {
+			const struct path_seen *s = &r->paths[i];
+			ok |= s->kind == want && strcmp(s->host, x->host.name) == 0 &&
+			      strcmp(s->peer, x->peer.name) == 0;
+		}
+	}
+	char hist[200];
+	history_words(r, x->host.name, x->peer.name, hist, sizeof(hist));
+	if (st == AGENT_PEER_NONE)
+		snprintf(why, n, "%s never asked for a path to %s", x->host.name, x->peer.name);
+	else
+		snprintf(why, n, "%s's path to %s %s %s (%s)", x->host.name, x->peer.name,
+			 x->at_end ? "ends" : "is", agent_peer_state_name(st),
+			 hist[0] ? hist : "it was never direct or relayed");
+	return ok;
+}
+
+/* What `expect [no] mapping` found: the NAT's mappings counted, and the
+ * first few of those a failure is about, listed to show what was there. */
+enum { MAPPING_LISTED = 3 };
+
+struct mapping_query {
+	uint32_t ip;
+	int port, external_port;
+	bool list_matches; /* list the matching mappings, else every one */
+	size_t matches, total;
+	struct endpoint listed[MAPPING_LISTED][2]; /* internal, external */
+	size_t n_listed;
+};
+
+static bool mapping_visit(const struct nat_mapping *m, void *ctx)
+{
+	struct mapping_query *q = ctx;
+	bool match = (!q->ip || m->internal.ip == q->ip) &&
+		     (q->port == SCENARIO_UNSET || m->internal.port == q->port) &&
+		     (q->external_port == SCENARIO_UNSET || m->external.port == q->external_port);
+	q->total++;
+	q->matches += match;
+	if ((match || !q->list_matches) && q->n_listed < MAPPING_LISTED) {
+		q->listed[q->n_listed][0] = m->internal;
+		q->listed[q->n_listed][1] = m->external;
+		q->n_listed++;
+	}
+	return true;
+}
+
+/* ": 192.168.1.5:5000 ↔ 203.0.113.7:61000, ... and 2 more" after `why`. */
+static void mapping_list(const struct mapping_query *q, size_t of, char *why, size_t n)
+{
+	size_t used = strlen(why);
+	for (size_t i = 0; i < q->n_listed && used < n; i++) {
+		char in[24], ex[24];
+		endpoint_format(&q->listed[i][0], in, sizeof(in));
+		endpoint_format(&q->listed[i][1], ex, sizeof(ex));
+		used += (size_t)snprintf(why + used, n - used, "%s%s \u2194 %s", i ? ", " : ": ",
+					 in, ex);
+	}
+	if (of > q->n_listed && used < n)
+		snprintf(why + used, n - used, " and %zu more", of - q->n_listed);
+}
+
+/* `expect mapping` holds when some mapping matches, `expect no mapping` when
+ * none does; a failure lists what was there (or the offending mappings). */
+static bool check_mapping(struct runner *r, const struct scenario_expect *x, char *why, size_t n)
+{
+	struct world_nat *wn = world_find_nat(&r->w, x->node.name);
+	bool none = x->kind == SCENARIO_EXPECT_NO_MAPPING;
+	struct mapping_query q = {
+	    .port = x->host_port, .external_port = x->external_port, .list_matches = none};
+	if (x->host.name)
+		q.ip = world_find_host(&r->w, x->host.name)->spec->ip;
+	nat_foreach_mapping(router_nat(wn->router), mapping_visit, &q);
+	bool held = none ? q.matches == 0 : q.matches > 0;
+	if (q.total == 0)
+		snprintf(why, n, "%s has no mappings", x->node.name);
+	else if (q.matches == 0)
+		snprintf(why, n, "%s has %zu mapping%s, none of them as asked", x->node.name,
+			 q.total, q.total == 1 ? "" : "s");
+	else
+		snprintf(why, n, "%s has %zu mapping%s, %zu of them as asked", x->node.name,
+			 q.total, q.total == 1 ? "" : "s", q.matches);
+	if (!held)
+		mapping_list(&q, none ? q.matches : q.total, why, n);
+	return held;
+}
+
+static bool check_classify(struct runner *r, const struct scenario_expect *x, char *why, size_t n)
+{
+	const char *last = NULL;
+	for (size_t i = 0; i < r->n_classes; i++) {
+		if (strcmp(r->classes[i].host, x->host.name) != 0)
+			continue;
+		last = r->classes[i].classic;
+		if (strcmp(last, x->class_name) == 0)
+			return true;
+	}
+	if (last)
+		snprintf(why, n, "%s classified its NAT as %s", x->host.name, last);
+	else
+		snprintf(why, n, "%s never finished classifying its NAT", x->host.name);
+	return false;
+}
+
+static bool check_data(struct runner *r, const struct scenario_expect *x, char *why, size_t n)
+{
+	size_t got = 0;
+	const struct data_seen *first = NULL;
+	for (size_t i = 0; i < r->n_data; i++) {
+		const struct data_seen *d = &r->data[i];
+		if (strcmp(d->host, x->host.name) != 0)
+			continue;
+		got++;
+		first = first ? first : d;
+		if (x->peer.name && strcmp(d->from, x->peer.name) != 0)
+			continue;
+		if (d->len == x->text_len && memcmp(d->data, x->text, d->len) == 0)
+			return true;
+	}
+	if (got == 0)
+		snprintf(why, n, "%s received nothing", x->host.name);
+	else
+		snprintf(why, n, "%s received %zu message%s, none of them this one; the first: \"%.*s\" from %s",
+			 x->host.name, got, got == 1 ? "" : "s",
+			 (int)(first->len > 80 ? 80 : first->len), first->data, first->from);
+	return false;
+}
+
+static bool check(struct runner *r, const struct scenario_expect *x, char *why, size_t n)
+{
+	switch (x->kind) {
+	case SCENARIO_EXPECT_PATH:
+		return check_path(r, x, why, n);
+	case SCENARIO_EXPECT_DROP:
+	case SCENARIO_EXPECT_NO_DROP:
+		return check_drops(r, x, why, n);
+	case SCENARIO_EXPECT_MAPPING:
+	case SCENARIO_EXPECT_NO_MAPPING:
+		return check_mapping(r, x, why, n);
+	case SCENARIO_EXPECT_CLASSIFY:
+		return check_classify(r, x, why, n);
+	case SCENARIO_EXPECT_DATA:
+		return check_data(r, x, why, n);
+	case SCENARIO_EXPECT_COUNT:
+		break;
+	}
+	snprintf(why, n, "unknown expectation");
+	return false;
+}
+
+/* " from alice:5000", " to 203.0.113.7" - as the scenario wrote it. */
+static void endpoint_words(const struct scenario_endpoint *ep, const char *lead, char *out,
+			   size_t n)
+{
+	char ip[16], port[8] = "";
+	if (ep->port != SCENARIO_UNSET)
+		snprintf(port, sizeof(port), ":%d", ep->port);
+	snprintf(out, n, "%s%s%s", lead, ep->node.name ? ep->node.name : ip_format(ep->ip, ip, 16),
+		 port);
+}
+
+/* What an expectation asks, in the language's own words. */
+static void describe(const struct scenario_expect *x, char *out, size_t n)
+{
+	char by[48] = "";
+	if (x->by_ns >= 0) {
+		char t[32];
+		fmt_time(x->by_ns, t, sizeof(t));
+		snprintf(by, sizeof(by), " by %s", t);
+	}
+	switch (x->kind) {
+	case SCENARIO_EXPECT_PATH:
+		snprintf(out, n, "%s and %s %s%s%s", x->host.name, x->peer.name,
+			 x->at_end ? "end " : "", scenario_path_name(x->path), by);
+		break;
+	case SCENARIO_EXPECT_DROP:
+	case SCENARIO_EXPECT_NO_DROP: {
+		char from[64] = "", to[64] = "";
+		if (x->has_from)
+			endpoint_words(&x->from, " from ", from, sizeof(from));
+		if (x->has_to)
+			endpoint_words(&x->to, " to ", to, sizeof(to));
+		snprintf(out, n, "%s at %s%s%s%s%s%s",
+			 x->kind == SCENARIO_EXPECT_DROP ? "a drop" : "no drop", x->node.name,
+			 x->reason ? " for reason " : "", x->reason ? scenario_reason_name(x->reason) : "",
+			 from, to, by);
+		break;
+	}
+	case SCENARIO_EXPECT_MAPPING:
+	case SCENARIO_EXPECT_NO_MAPPING: {
+		/* every clause the line gave: the host's port and the public one too */
+		char port[16] = "", ext[32] = "";
+		if (x->host.name && x->host_port != SCENARIO_UNSET)
+			snprintf(port, sizeof(port), ":%d", x->host_port);
+		if (x->external_port != SCENARIO_UNSET)
+			snprintf(ext, sizeof(ext), " external-port %d", x->external_port);
+		snprintf(out, n, "%s at %s%s%s%s%s%s",
+			 x->kind == SCENARIO_EXPECT_MAPPING ? "a mapping" : "no mapping",
+			 x->node.name, x->host.name ? " for " : "",
+			 x->host.name ? x->host.name : "", port, ext, by);
+		break;
+	}
+	case SCENARIO_EXPECT_CLASSIFY:
+		snprintf(out, n, "%s classifies its NAT as %s%s", x->host.name, x->class_name, by);
+		break;
+	case SCENARIO_EXPECT_DATA:
+		snprintf(out, n, "\"%s\" arrives at %s%s%s%s", x->text, x->host.name,
+			 x->peer.name ? " from " : "", x->peer.name ? x->peer.name : "", by);
+		break;
+	default:
+		snprintf(out, n, "?");
+	}
+}
+
+static void verdict(struct runner *r, const struct scenario_expect *x, struct run_verdict *v)
+{
+	v->expect = x;
+	v->checked_at = now_of(r);
+	describe(x, v->text, sizeof(v->text));
+	v->passed = check(r, x, v->why, sizeof(v->why));
+	if (!v->passed)
+		r->res->n_failed++;
+	char line[600];
+	snprintf(line, sizeof(line), "%s: %s%s%s", v->passed ? "holds" : "FAILS", v->text,
+		 v->passed ? "" : " - ", v->passed ? "" : v->why);
+	emit_scenario(r, v->passed ? TRACE_SCN_EXPECT_PASS : TRACE_SCN_EXPECT_FAIL, line,
+		      x->loc.line);
+}
+
+static void expect_fired(struct engine *e, void *arg)
+{
+	struct scheduled *sch = arg;
+	(void)e;
+	verdict(sch->r, sch->expect, &sch->r->res->verdicts[sch->verdict]);
+}
+
+/* ---- the run ---- */
+
+static int add_pairs(struct runner *r)
+{
+	const struct scenario *s = r->s;
+	r->res->pairs = calloc(s->n_actions ? s->n_actions : 1, sizeof(*r->res->pairs));
+	if (!r->res->pairs)
+		return -1;
+	for (size_t i = 0; i < s->n_actions; i++) {
+		const struct scenario_action *a = &s->actions[i];
+		if (a->kind != SCENARIO_ACT_CONNECT || find_pair(r, a->host.name, a->peer.name))
+			continue;
+		struct run_pair *p = &r->res->pairs[r->res->n_pairs++];
+		p->a = a->host.name;
+		p->b = a->peer.name;
+		p->connect_at = a->at_ns;
+		p->connected_at = p->direct_at = SCENARIO_UNSET;
+		p->path = SCENARIO_PATH_UNCONNECTED;
+	}
+	return 0;
+}
+
+static int64_t default_end(const struct scenario *s)
+{
+	int64_t last = 0;
+	for (size_t i = 0; i < s->n_actions; i++)
+		if (s->actions[i].at_ns > last)
+			last = s->actions[i].at_ns;
+	for (size_t i = 0; i < s->n_expects; i++)
+		if (s->expects[i].by_ns > last)
+			last = s->expects[i].by_ns;
+	return last + RUNNER_TAIL;
+}
+
+/* One engine event per action and per deadline, in file order for ties. */
+static struct scheduled *schedule_all(struct runner *r, int64_t end)
+{
+	const struct scenario *s = r->s;
+	struct engine *e = net_engine(r->w.net);
+	size_t n = s->n_actions + s->n_expects;
+	struct scheduled *sch = calloc(n ? n : 1, sizeof(*sch));
+	if (!sch)
+		return NULL;
+	for (size_t i = 0; i < s->n_actions; i++) {
+		sch[i] = (struct scheduled){.r = r, .action = &s->actions[i]};
+		if (s->actions[i].at_ns <= end)
+			engine_schedule_at(e, s->actions[i].at_ns, action_fired, &sch[i]);
+	}
+	for (size_t i = 0; i < s->n_expects; i++) {
+		struct scheduled *x = &sch[s->n_actions + i];
+		*x = (struct scheduled){.r = r, .expect = &s->expects[i], .verdict = i};
+		if (s->expects[i].by_ns >= 0 && s->expects[i].by_ns <= end)
+			engine_schedule_at(e, s->expects[i].by_ns, expect_fired, x);
+	}
+	return sch;
+}
+
+static void run_engine(struct runner *r, const struct run_options *opt, int64_t end)
+{
+	struct engine *e = net_engine(r->w.net);
+	for (int64_t t = SIM_S(1); engine_now(e) < end; t += SIM_S(1)) {
+		engine_run_until(e, t < end ? t : end);
+		if (engine_out_of_memory(e)) {
+			r->oom = true; /* the clock stays where the queue stopped */
+			return;
+		}
+		if (opt->progress)
+			opt->progress(engine_now(e), end, opt->progress_ctx);
+	}
+}
+
+static void finish(struct runner *r, struct scheduled *sch)
+{
+	const struct scenario *s = r->s;
+	/* Expectations without a deadline, and those whose deadline lies past
+	 * an --until that ended the run early, are checked now. */
+	for (size_t i = 0; i < s->n_expects; i++)
+		if (r->res->verdicts[i].expect == NULL)
+			verdict(r, &s->expects[i], &r->res->verdicts[i]);
+	for (size_t i = 0; i < r->res->n_pairs; i++) {
+		struct run_pair *p = &r->res->pairs[i];
+		p->path = path_of(agent_peer_state(agent_of(r, p->a), p->b));
+	}
+	(void)sch;
+}
+
+static void runner_fini(struct runner *r)
+{
+	for (size_t i = 0; i < r->n_data; i++)
+		free(r->data[i].data);
+	free(r->data);
+	free(r->drops);
+	free(r->classes);
+	free(r->paths);
+	world_free(&r->w);
+}
+
+int runner_run(const struct scenario *s, const struct run_options *opt, struct run_result *out,
+	       struct diag *d)
+{
+	struct runner r = {.s = s, .res = out};
+	memset(out, 0, sizeof(*out));
+	out->seed = opt->has_seed ? opt->seed : s->has_seed ? s->seed : 1;
+	if (world_build(&r.w, s, out->seed, d) < 0)
+		return -1;
+	struct trace *t = net_trace(r.w.net);
+	int rc = trace_subscribe(t, on_trace, &r);
+	for (size_t i = 0; rc == 0 && i < opt->n_observers; i++)
+		rc = trace_subscribe(t, opt->observers[i].fn, opt->observers[i].ctx);
+	simdrive_set_hooks(r.w.drive, on_agent, NULL, &r);
+	out->verdicts = calloc(s->n_expects ? s->n_expects : 1, sizeof(*out->verdicts));
+	int64_t end = opt->until_ns >= 0 ? opt->until_ns : default_end(s);
+	struct scheduled *sch = NULL;
+	if (rc == 0 && out->verdicts && add_pairs(&r) == 0)
+		sch = schedule_all(&r, end);
+	if (!sch) {
+		diag_add(d, DIAG_ERROR, &(struct diag_span){.file = s->filename}, "out of memory");
+		runner_fini(&r);
+		run_result_free(out);
+		return -1;
+	}
+	out->n_verdicts = s->n_expects;
+	world_announce(&r.w);
+	run_engine(&r, opt, end);
+	finish(&r, sch);
+	out->ended_at = engine_now(net_engine(r.w.net));
+	out->events = engine_events_run(net_engine(r.w.net));
+	bool oom = r.oom;
+	runner_fini(&r);
+	free(sch);
+	if (oom) {
+		diag_add(d, DIAG_ERROR, &(struct diag_span){.file = s->filename},
+			 "out of memory while recording the run");
+		run_result_free(out);
+		return -1;
+	}
+	return 0;
+}
+
+const char *run_step_name(enum run_step_kind kind)
+{
+	static const char *const names[] = {"direct", "relayed", "lost", "failed"};
+	return (unsigned)kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "?";
+}
+
+const char *run_pair_end_name(const struct run_pair *p)
+{
+	if (p->n_steps == 0)
+		return "unconnected";
+	return run_step_name(
+	    p->steps[p->n_steps < RUN_HISTORY_MAX ? p->n_steps - 1 : RUN_HISTORY_MAX - 1].kind);
+}
+
+void run_result_free(struct run_result *r)
+{
+	free(r->pairs);
+	free(r->verdicts);
+	memset(r, 0, sizeof(*r));
+}

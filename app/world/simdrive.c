@@ -1,0 +1,483 @@
+/*
+ * simdrive.c - the simulator's driver loop around the sans-I/O p2p objects.
+ * See simdrive.h for the contract.
+ */
+#include "app/world/simdrive.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/world/secrets.h"
+#include "p2p/stun.h"
+#include "sim/rng.h"
+
+#define SIM_COORD_MAX_SOCKETS 4
+
+/* The timer shared by both kinds of driven object: one engine event at most,
+ * armed at `at`. */
+struct pump_timer {
+	engine_event_id id;
+	int64_t at;
+};
+
+struct sim_agent {
+	struct simdrive *d;
+	struct host *host;
+	struct host_socket *sock;
+	struct agent *agent;
+	struct pump_timer timer;
+	struct rng rng;
+	char name[AGENT_NAME_MAX];
+};
+
+struct sim_coord {
+	struct simdrive *d;
+	struct host *host;
+	struct host_socket *socks[SIM_COORD_MAX_SOCKETS];
+	size_t n_socks;
+	struct coord *coord;
+	struct pump_timer timer;
+	struct rng rng;
+};
+
+struct simdrive {
+	struct net *net;
+	struct sim_agent **agents;
+	size_t n_agents, cap_agents;
+	struct sim_coord **coords;
+	size_t n_coords, cap_coords;
+	simdrive_agent_hook agent_hook;
+	simdrive_coord_hook coord_hook;
+	void *hook_ctx;
+	struct secrets *secrets; /* every agent's shared-secret source */
+};
+
+static void rng_fill_cb(void *ctx, uint8_t *out, size_t len)
+{
+	rng_fill(ctx, out, len);
+}
+
+static int shared_secret_cb(void *ctx, const struct crypto_identity *me,
+			    const uint8_t peer_box_pk[CRYPTO_BOX_PK_SIZE],
+			    uint8_t out[CRYPTO_KEY_SIZE])
+{
+	return secrets_lookup(ctx, me, peer_box_pk, out);
+}
+
+/* Every REGISTER an agent signs is a job for the worker, and the
+ * coordinator's check of it, later, takes the verdict (app/secrets.h). */
+_Static_assert(COORD_REG_BYTES_MAX <= SECRETS_SIG_MSG_MAX, "registrations fit a job");
+
+static void signed_registration_cb(void *ctx, const uint8_t sign_pk[CRYPTO_SIGN_PK_SIZE],
+				   const uint8_t *msg, size_t len,
+				   const uint8_t sig[CRYPTO_SIGNATURE_SIZE])
+{
+	secrets_expect_signature(ctx, sign_pk, msg, len, sig);
+}
+
+static bool verify_cb(void *ctx, const uint8_t sign_pk[CRYPTO_SIGN_PK_SIZE], const uint8_t *msg,
+		      size_t len, const uint8_t sig[CRYPTO_SIGNATURE_SIZE])
+{
+	return secrets_verify(ctx, sign_pk, msg, len, sig);
+}
+
+static struct p2p_endpoint to_p2p(const struct endpoint *ep)
+{
+	return (struct p2p_endpoint){.ip = ep->ip, .port = ep->port};
+}
+
+static struct endpoint from_p2p(const struct p2p_endpoint *ep)
+{
+	return (struct endpoint){.ip = ep->ip, .port = ep->port};
+}
+
+static uint64_t now_of(struct simdrive *d)
+{
+	return (uint64_t)engine_now(net_engine(d->net));
+}
+
+/* Arm `t` for `deadline`: keep an earlier pending event (it re-arms lazily
+ * when it fires), replace a later one. */
+static void pump_arm(struct simdrive *d, struct pump_timer *t, uint64_t deadline, engine_fn fn,
+		     void *arg)
+{
+	struct engine *e = net_engine(d->net);
+	if (deadline == P2P_NO_DEADLINE || deadline > (uint64_t)INT64_MAX)
+		return;
+	if (t->id != 0 && t->at <= (int64_t)deadline)
+		return;
+	if (t->id != 0)
+		engine_cancel(e, t->id);
+	t->at = (int64_t)deadline;
+	t->id = engine_schedule_at(e, t->at, fn, arg);
+}
+
+static void emit_app(struct simdrive *d, struct host *h, const char *app, const char *event,
+		     const char *peer, const char *text)
+{
+	struct trace *t = net_trace(d->net);
+	if (!trace_active(t))
+		return;
+	struct trace_record r = {.kind = TRACE_APP};
+	r.u.app.node = host_node(h)->name;
+	r.u.app.app = app;
+	r.u.app.event = event;
+	r.u.app.peer = (peer && peer[0]) ? peer : NULL;
+	r.u.app.text = text;
+	trace_emit(t, &r);
+}
+
+/* ---- agents ---- */
+
+static void agent_timer_fired(struct engine *e, void *arg);
+
+void sim_agent_flush(struct sim_agent *sa)
+{
+	struct simdrive *d = sa->d;
+	/* On the stack, not shared: a hook may call back into any agent. */
+	struct p2p_datagram dg;
+	struct p2p_event ev;
+	while (agent_pop_datagram(sa->agent, &dg)) {
+		struct endpoint to = from_p2p(&dg.to);
+		host_udp_sendto(sa->sock, &to, dg.buf, dg.len);
+	}
+	while (agent_pop_event(sa->agent, &ev)) {
+		emit_app(d, sa->host, sa->name, agent_event_name(ev.type), ev.peer, ev.text);
+		if (d->agent_hook)
+			d->agent_hook(sa, &ev, d->hook_ctx);
+	}
+	pump_arm(d, &sa->timer, agent_next_deadline(sa->agent), agent_timer_fired, sa);
+}
+
+static void agent_timer_fired(struct engine *e, void *arg)
+{
+	struct sim_agent *sa = arg;
+	(void)e;
+	sa->timer.id = 0;
+	uint64_t now = now_of(sa->d);
+	if (agent_next_deadline(sa->agent) <= now)
+		agent_tick(sa->agent, now);
+	sim_agent_flush(sa);
+}
+
+static void agent_received(struct host_socket *s, const struct endpoint *from,
+			   const struct endpoint *to, const uint8_t *payload, size_t len, void *ctx)
+{
+	struct sim_agent *sa = ctx;
+	struct p2p_endpoint src = to_p2p(from);
+	(void)s;
+	(void)to;
+	agent_input(sa->agent, now_of(sa->d), &src, payload, len);
+	sim_agent_flush(sa);
+}
+
+static int grow(void *arrp, size_t *cap, size_t n)
+{
+	void ***arr = arrp;
+	if (n < *cap)
+		return 0;
+	size_t ncap = *cap ? *cap * 2 : 8;
+	void **na = realloc(*arr, ncap * sizeof(*na));
+	if (!na)
+		return -1;
+	*arr = na;
+	*cap = ncap;
+	return 0;
+}
+
+static void sim_agent_free(struct sim_agent *sa)
+{
+	if (!sa)
+		return;
+	if (sa->timer.id)
+		engine_cancel(net_engine(sa->d->net), sa->timer.id);
+	host_udp_close(sa->sock);
+	agent_free(sa->agent);
+	free(sa);
+}
+
+static void agent_prefetch_cb(const void *agent)
+{
+	agent_prefetch(agent);
+}
+
+/* Texts go to the trace and to the hook; with neither, nobody reads them. */
+static bool event_text_wanted_cb(void *ctx)
+{
+	const struct simdrive *d = ctx;
+	return d->agent_hook != NULL || trace_active(net_trace(d->net));
+}
+
+struct sim_agent *simdrive_add_agent(struct simdrive *d, struct host *h,
+				     const struct agent_config *cfg)
+{
+	if (grow(&d->agents, &d->cap_agents, d->n_agents) < 0)
+		return NULL;
+	struct sim_agent *sa = calloc(1, sizeof(*sa));
+	if (!sa)
+		return NULL;
+	sa->d = d;
+	sa->host = h;
+	snprintf(sa->name, sizeof(sa->name), "%s", cfg->name);
+	char stream[96];
+	snprintf(stream, sizeof(stream), "agent:%s", cfg->name);
+	net_rng(d->net, stream, &sa->rng);
+
+	struct agent_config c = *cfg;
+	sa->sock = host_udp_bind_addr(h, cfg->local.ip, cfg->local.port, agent_received, sa);
+	if (!sa->sock)
+		goto fail;
+	struct endpoint bound = host_socket_local(sa->sock);
+	if (bound.ip == 0)
+		bound.ip = host_address(h);
+	c.local = to_p2p(&bound);
+	c.random = (struct p2p_random){.fill = rng_fill_cb, .ctx = &sa->rng};
+	if (c.secrets.shared_secret == NULL)
+		c.secrets = (struct agent_secrets){.shared_secret = shared_secret_cb,
+						   .ctx = d->secrets};
+	if (c.event_text.wanted == NULL)
+		c.event_text = (struct agent_event_text){.wanted = event_text_wanted_cb, .ctx = d};
+	if (c.sign_hint.signed_registration == NULL)
+		c.sign_hint = (struct agent_sign_hint){.signed_registration = signed_registration_cb,
+						       .ctx = d->secrets};
+	uint8_t seed[CRYPTO_SEED_SIZE];
+	if (!c.key_seed && !c.identity) {
+		simdrive_key_seed(d, cfg->name, seed);
+		c.key_seed = seed;
+	}
+	sa->agent = agent_new(&c);
+	if (!sa->agent)
+		goto fail;
+	host_socket_set_prefetch(sa->sock, agent_prefetch_cb, sa->agent);
+	d->agents[d->n_agents++] = sa;
+	return sa;
+fail:
+	sim_agent_free(sa);
+	return NULL;
+}
+
+void simdrive_key_seed(const struct simdrive *d, const char *name,
+		       uint8_t seed[CRYPTO_SEED_SIZE])
+{
+	char stream[96];
+	struct rng keys;
+
+	snprintf(stream, sizeof(stream), "key:%s", name);
+	net_rng(d->net, stream, &keys);
+	rng_fill(&keys, seed, CRYPTO_SEED_SIZE);
+}
+
+struct agent *sim_agent_agent(struct sim_agent *sa)
+{
+	return sa->agent;
+}
+
+struct host *sim_agent_host(struct sim_agent *sa)
+{
+	return sa->host;
+}
+
+const char *sim_agent_name(const struct sim_agent *sa)
+{
+	return sa->name;
+}
+
+struct sim_agent *simdrive_find_agent(struct simdrive *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_agents; i++)
+		if (strcmp(d->agents[i]->name, name) == 0)
+			return d->agents[i];
+	return NULL;
+}
+
+size_t simdrive_agent_count(const struct simdrive *d)
+{
+	return d->n_agents;
+}
+
+struct sim_agent *simdrive_agent_at(struct simdrive *d, size_t i)
+{
+	return i < d->n_agents ? d->agents[i] : NULL;
+}
+
+/* ---- coordinators ---- */
+
+static void coord_timer_fired(struct engine *e, void *arg);
+
+static struct host_socket *coord_socket_for(struct sim_coord *sc, const struct p2p_endpoint *from)
+{
+	for (size_t i = 0; i < sc->n_socks; i++) {
+		struct endpoint l = host_socket_local(sc->socks[i]);
+		if (l.ip == from->ip && l.port == from->port)
+			return sc->socks[i];
+	}
+	return sc->socks[0];
+}
+
+static void sim_coord_flush(struct sim_coord *sc)
+{
+	struct simdrive *d = sc->d;
+	struct p2p_datagram dg;
+	struct coord_event ev;
+	while (coord_pop_datagram(sc->coord, &dg)) {
+		struct endpoint to = from_p2p(&dg.to);
+		host_udp_sendto(coord_socket_for(sc, &dg.from), &to, dg.buf, dg.len);
+	}
+	while (coord_pop_event(sc->coord, &ev)) {
+		emit_app(d, sc->host, "coordinator", coord_event_name(ev.type), ev.name, ev.text);
+		if (d->coord_hook)
+			d->coord_hook(sc, &ev, d->hook_ctx);
+	}
+	pump_arm(d, &sc->timer, coord_next_deadline(sc->coord), coord_timer_fired, sc);
+}
+
+static void coord_timer_fired(struct engine *e, void *arg)
+{
+	struct sim_coord *sc = arg;
+	(void)e;
+	sc->timer.id = 0;
+	uint64_t now = now_of(sc->d);
+	if (coord_next_deadline(sc->coord) <= now)
+		coord_tick(sc->coord, now);
+	sim_coord_flush(sc);
+}
+
+static void coord_received(struct host_socket *s, const struct endpoint *from,
+			   const struct endpoint *to, const uint8_t *payload, size_t len, void *ctx)
+{
+	struct sim_coord *sc = ctx;
+	struct p2p_endpoint src = to_p2p(from);
+	struct endpoint l = host_socket_local(s);
+	struct p2p_endpoint local = {.ip = l.ip ? l.ip : to->ip, .port = l.port};
+	coord_input(sc->coord, now_of(sc->d), &local, &src, payload, len);
+	sim_coord_flush(sc);
+}
+
+static void sim_coord_free(struct sim_coord *sc)
+{
+	if (!sc)
+		return;
+	if (sc->timer.id)
+		engine_cancel(net_engine(sc->d->net), sc->timer.id);
+	for (size_t i = 0; i < sc->n_socks; i++)
+		host_udp_close(sc->socks[i]);
+	coord_free(sc->coord);
+	free(sc);
+}
+
+static int coord_bind(struct sim_coord *sc, uint32_t ip, uint16_t port)
+{
+	struct host_socket *s = host_udp_bind_addr(sc->host, ip, port, coord_received, sc);
+	if (!s)
+		return -1;
+	sc->socks[sc->n_socks++] = s;
+	return 0;
+}
+
+struct sim_coord *simdrive_add_coord(struct simdrive *d, struct host *h,
+				     const struct coord_config *cfg)
+{
+	if (grow(&d->coords, &d->cap_coords, d->n_coords) < 0)
+		return NULL;
+	struct sim_coord *sc = calloc(1, sizeof(*sc));
+	if (!sc)
+		return NULL;
+	sc->d = d;
+	sc->host = h;
+	net_rng(d->net, "coordinator", &sc->rng);
+	const struct p2p_endpoint *p = &cfg->primary, *a = &cfg->alternate;
+	if (coord_bind(sc, p->ip, p->port) < 0)
+		goto fail;
+	/* RFC 5780 section 4.2: the server listens on every combination of its
+	 * two addresses and two ports. */
+	if (cfg->has_alternate &&
+	    (coord_bind(sc, p->ip, a->port) < 0 || coord_bind(sc, a->ip, p->port) < 0 ||
+	     coord_bind(sc, a->ip, a->port) < 0))
+		goto fail;
+	struct coord_config c = *cfg;
+	c.random = (struct p2p_random){.fill = rng_fill_cb, .ctx = &sc->rng};
+	if (c.verify == NULL) {
+		c.verify = verify_cb;
+		c.verify_ctx = d->secrets;
+	}
+	sc->coord = coord_new(&c);
+	if (!sc->coord)
+		goto fail;
+	d->coords[d->n_coords++] = sc;
+	return sc;
+fail:
+	sim_coord_free(sc);
+	return NULL;
+}
+
+struct coord *sim_coord_coord(struct sim_coord *sc)
+{
+	return sc->coord;
+}
+
+/* ---- the driver ---- */
+
+struct simdrive *simdrive_new(struct net *net)
+{
+	struct simdrive *d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	d->net = net;
+	d->secrets = secrets_new();
+	if (!d->secrets) {
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+void simdrive_free(struct simdrive *d)
+{
+	if (!d)
+		return;
+	/* First: the worker reads the agents' identities (and nobody may hint
+	 * or verify a signature after). */
+	secrets_free(d->secrets);
+	for (size_t i = 0; i < d->n_agents; i++)
+		sim_agent_free(d->agents[i]);
+	for (size_t i = 0; i < d->n_coords; i++)
+		sim_coord_free(d->coords[i]);
+	free(d->agents);
+	free(d->coords);
+	free(d);
+}
+
+void simdrive_set_hooks(struct simdrive *d, simdrive_agent_hook agent_hook,
+			simdrive_coord_hook coord_hook, void *ctx)
+{
+	d->agent_hook = agent_hook;
+	d->coord_hook = coord_hook;
+	d->hook_ctx = ctx;
+}
+
+int simdrive_expect_session(struct simdrive *d, struct sim_agent *a, struct sim_agent *b)
+{
+	/* The identities live as long as the agents, which outlive the cache
+	 * (simdrive_free frees it first). */
+	return secrets_expect(d->secrets, agent_identity(a->agent),
+			      agent_identity(b->agent)->box_pk);
+}
+
+int simdrive_start_precompute(struct simdrive *d)
+{
+	return secrets_start(d->secrets);
+}
+
+void simdrive_secret_stats(const struct simdrive *d, struct secrets_stats *out)
+{
+	secrets_get_stats(d->secrets, out);
+}
+
+int simdrive_payload_summary(const uint8_t *payload, size_t len, char *out, size_t size)
+{
+	if (!stun_is_message(payload, len))
+		return 0;
+	int n = stun_summary(payload, len, out, size);
+	return n > 0 ? n : 0;
+}
