@@ -4,15 +4,15 @@
  *
  * A model decides and returns a verdict: a reason code and the facts that
  * decided it (firewall_filter's struct fw_verdict, the NAT's struct
- * nat_result). The functions here turn a verdict into the sentence a student
- * reads in the timeline, `natsim why`, the TUI and the trace's "why". They
- * read nothing but the verdict, so the words never depend on whether anyone
- * watches and never disagree with the decision.
+ * nat_result, a node's or a link's own drop facts). The functions here
+ * turn a verdict into the sentence a student reads in the timeline, `natsim
+ * why`, the TUI and the trace's "why". They read nothing but the verdict, so
+ * the words never depend on whether anyone watches and never disagree with
+ * the decision.
  *
- * Layer: between model/ and viz/. DESIGN.md lets explain/ use sim/ and base/
- * only; to decode verdicts it reads model/'s verdict structs and enums
- * (model/firewall.h, model/nat.h, model/net.h), until those move to a header
- * below model/.
+ * Layer: between model/ and viz/, using sim/ and base/ only (DESIGN.md): the
+ * verdicts and their names are in sim/verdict.h, below model/, so that the
+ * words need nothing from the models (natsim_explain links natsim_sim alone).
  *
  * Sentences that name their node first return the length of that lead
  * ("office ", "alice's "), so a renderer whose node column already names the
@@ -24,10 +24,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "model/firewall.h"
-#include "model/nat.h"
-#include "model/net.h"
 #include "sim/trace.h"
+#include "sim/verdict.h"
 
 /* Which rule or policy decided: "rule INPUT #2 (-p udp --dport 5000 -j DROP)
  * dropped it", "no rule in INPUT matched a new inbound flow, and the INPUT
@@ -35,7 +33,7 @@
 void explain_firewall(const struct fw_verdict *v, char *out, size_t size);
 /* The drop at `node`: "alice's firewall dropped 10.0.0.1:4000 → 10.0.0.2:53:
  * rule OUTPUT #1 (-j DROP) dropped it". Returns the lead's length. */
-size_t explain_firewall_drop(const struct fw_verdict *v, const struct packet_info *info,
+size_t explain_firewall_drop(const struct fw_verdict *v, const struct verdict_flow *flow,
 			     const char *node, char *out, size_t size);
 /* The rule that decided, as the trace's "rule" names it: "INPUT #2",
  * "INPUT policy". */
@@ -57,6 +55,18 @@ int explain_nat_filter(enum nat_behaviour filtering, const struct endpoint *remo
  * listens on UDP port 6000". Returns the lead's length (0 when the node is
  * not the sentence's subject: "TTL expired at r: ..."). */
 size_t explain_path(const struct node_path_facts *f, const char *node, char *out, size_t size);
+
+/* A link that did not carry a packet (lost, cut, no neighbour, queue full):
+ * "192.168.1.5:5000 → 192.0.2.1:3478 was lost on link home (loss 5%)",
+ * "alice could not send ...: link home-lan is down". `node` is where the
+ * record is (the sender, or the receiver for a cut in flight). Returns the
+ * lead's length (0 when the node is not the subject). */
+size_t explain_link(const struct link_drop_facts *f, const char *node, char *out, size_t size);
+
+/* The packet as sentences name it: "192.168.1.5:5000 → 192.0.2.1:3478",
+ * "10.0.0.1 → 10.0.0.2" (a header, not a packet that parses), "a 7-byte
+ * malformed packet". Returns out. */
+char *explain_flow(const struct verdict_flow *flow, char *out, size_t size);
 
 /* Word, through the trace's hook, every drop record a model emits with a
  * verdict and no sentence (node_drop_verdict in model/net.h). Whoever builds

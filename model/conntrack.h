@@ -26,6 +26,7 @@
 #include "model/packet.h"
 #include "sim/engine.h"
 #include "sim/trace.h"
+#include "sim/verdict.h"
 
 struct conntrack_tuple {
 	uint8_t proto;
@@ -35,15 +36,12 @@ struct conntrack_tuple {
 
 enum conntrack_dir { CONNTRACK_DIR_ORIGINAL = 0, CONNTRACK_DIR_REPLY = 1 };
 
+/* What a packet is to the table (enum conntrack_state) is in sim/verdict.h,
+ * beside the firewall rules that match it. */
+
 /* The tuple a parsed packet belongs to, and the tuple of its reply. */
 void conntrack_tuple_of(const struct packet_info *info, struct conntrack_tuple *out);
 void conntrack_tuple_invert(const struct conntrack_tuple *t, struct conntrack_tuple *out);
-
-/* What a packet is to the table, as iptables' --ctstate sees it. */
-enum conntrack_state {
-	CONNTRACK_NEW = 1,         /* no entry yet, or an entry that has never seen a reply */
-	CONNTRACK_ESTABLISHED = 2, /* an entry that has seen traffic both ways */
-};
 
 struct conntrack_entry {
 	uint32_t id;

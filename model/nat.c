@@ -129,32 +129,6 @@ const char *nat_classic_name(enum nat_behaviour mapping, enum nat_behaviour filt
 	return "custom";
 }
 
-const char *nat_behaviour_name(enum nat_behaviour b)
-{
-	switch (b) {
-	case NAT_ENDPOINT_INDEPENDENT:
-		return "endpoint-independent";
-	case NAT_ADDRESS_DEPENDENT:
-		return "address-dependent";
-	case NAT_ADDRESS_AND_PORT_DEPENDENT:
-		return "address-and-port-dependent";
-	}
-	return "unknown";
-}
-
-const char *nat_behaviour_abbrev(enum nat_behaviour b, bool filtering)
-{
-	switch (b) {
-	case NAT_ENDPOINT_INDEPENDENT:
-		return filtering ? "EIF" : "EIM";
-	case NAT_ADDRESS_DEPENDENT:
-		return filtering ? "ADF" : "ADM";
-	case NAT_ADDRESS_AND_PORT_DEPENDENT:
-		return filtering ? "APDF" : "APDM";
-	}
-	return "?";
-}
-
 const char *nat_port_assignment_name(enum nat_port_assignment p)
 {
 	switch (p) {

@@ -85,12 +85,14 @@ struct trace_link {
 	double loss;
 };
 
-/* A decision's verdict riding on a drop record while it is emitted (DESIGN.md
- * "Decide, then explain"): the model that decided sets `kind` (its own enum,
- * model/net.h) and points `facts` at its verdict; sim/ does not know their
- * shape. The trace's explainer (trace_set_explainer) words it into `why`
- * before any observer sees the record, and trace_emit clears it then:
- * observers see the sentence, never the borrowed facts. */
+/* The verdict a drop record carries (DESIGN.md "Decide, then explain"): the
+ * model that decided sets `kind` (enum node_verdict_kind, sim/verdict.h) and
+ * points `facts` at that kind's facts struct, values only but for the names
+ * it borrows. The trace's explainer (trace_set_explainer) words it into `why`
+ * before any observer sees the record; the record keeps the verdict, so a
+ * renderer can read the facts instead of the words. Like every pointer in a
+ * record, `facts` is borrowed for the emit: an observer that keeps the record
+ * copies it (verdict_facts_size(), sim/trace_log.c). */
 struct trace_verdict {
 	int kind;	   /* 0: none */
 	const void *facts; /* borrowed for the emit only */
@@ -109,11 +111,12 @@ struct trace_packet {
 	struct endpoint map_external;
 	enum trace_drop_reason reason; /* drop */
 	const char *why;          /* drop (required) or accept decision (optional): a sentence */
-	size_t why_lead;	  /* how many bytes at the start of why name the node that
-				   * decided ("office ", "alice's "), 0 if none: a renderer
-				   * that already shows the node skips them unread */
+	const char *why_after_node; /* drop: the same sentence for a view that already
+				     * names the node ("dropped ..." for "office dropped
+				     * ..."), made by explain/; NULL when the node is not
+				     * the sentence's subject */
 	const char *rule;         /* firewall rule that decided, e.g. "input #2", or NULL */
-	struct trace_verdict verdict; /* drop: the facts to word, while emitting (above) */
+	struct trace_verdict verdict; /* drop: what decided it, as facts (above) */
 };
 
 enum trace_ct_event {
