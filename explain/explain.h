@@ -68,6 +68,17 @@ size_t explain_link(const struct link_drop_facts *f, const char *node, char *out
  * malformed packet". Returns out. */
 char *explain_flow(const struct verdict_flow *flow, char *out, size_t size);
 
+/* ---- conntrack -L ------------------------------------------------------- */
+
+/* One line exactly as `conntrack -L` prints it (without newline), e.g.
+ *   udp      17 28 src=10.0.0.2 dst=203.0.113.10 sport=27769 dport=3478 [UNREPLIED] src=203.0.113.10 dst=203.0.113.1 sport=3478 dport=27769 mark=0 use=1
+ * from a trace record, so renderers folding the trace and the live table
+ * print identical lines. Seconds left = ceil((expires_at - now) / 1 s), at
+ * least 0. Returns chars written like snprintf. */
+int conntrack_format_record(const struct trace_conntrack *rec, int64_t now, char *out, size_t size);
+/* The closing line: "conntrack v1.4.7 (conntrack-tools): N flow entries have been shown." */
+int conntrack_format_footer(size_t n, char *out, size_t size);
+
 /* Word, through the trace's hook, every drop record a model emits with a
  * verdict and no sentence (node_drop_verdict in model/net.h). Whoever builds
  * a network and watches its trace calls this once. */

@@ -84,9 +84,6 @@ struct nat_preset {
 };
 extern const struct nat_preset nat_presets[];
 extern const size_t nat_preset_count;
-/* The classic name of a behaviour pair ("port-restricted-cone"; "symmetric"
- * for any non-EI mapping; "custom" otherwise). */
-const char *nat_classic_name(enum nat_behaviour mapping, enum nat_behaviour filtering);
 
 const char *nat_port_assignment_name(enum nat_port_assignment p);
 const char *nat_pooling_name(enum nat_pooling p);		 /* "paired", "arbitrary" */

@@ -111,6 +111,9 @@ enum nat_behaviour {
 
 const char *nat_behaviour_name(enum nat_behaviour b);			/* "endpoint-independent" */
 const char *nat_behaviour_abbrev(enum nat_behaviour b, bool filtering); /* "EIM", "APDF" */
+/* The classic name of a behaviour pair ("port-restricted-cone"; "symmetric"
+ * for any non-EI mapping; "custom" otherwise). */
+const char *nat_classic_name(enum nat_behaviour mapping, enum nat_behaviour filtering);
 
 enum nat_verdict {
 	NAT_VERDICT_TRANSLATED = 0, /* rewritten in place */

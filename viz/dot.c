@@ -20,7 +20,6 @@
 
 #include "base/endpoint.h"
 #include "explain/explain.h"
-#include "model/nat.h"
 #include "sim/engine.h"
 #include "viz/tables.h"
 
