@@ -205,6 +205,8 @@ static void host_describe(struct node *n, struct trace_node *out, char *detail, 
 
 	out->type = "host";
 	out->conntrack = h->fw_on;
+	out->gateway = h->gateway;
+	out->firewall = h->fw_on;
 	detail[0] = '\0';
 	for (size_t i = 0; i < n->n_ifaces && used < size; i++)
 		used += (size_t)snprintf(detail + used, size - used, "%s%s/%u", i ? ", " : "",

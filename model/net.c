@@ -251,6 +251,8 @@ int net_add_link(struct net *net, struct link *l)
 	return 0;
 }
 
+_Static_assert(TRACE_NODE_ADDRS >= NODE_MAX_IFACES, "a node record lists every interface");
+
 void net_announce(struct net *net)
 {
 	struct trace *t = net_trace(net);
@@ -265,6 +267,11 @@ void net_announce(struct net *net)
 		r.u.node.name = n->name;
 		r.u.node.type = "node";
 		r.u.node.detail = detail;
+		r.u.node.n_addrs = n->n_ifaces;
+		for (size_t k = 0; k < n->n_ifaces && k < TRACE_NODE_ADDRS; k++) {
+			r.u.node.addrs[k] = n->ifaces[k].addr;
+			r.u.node.prefix_lens[k] = n->ifaces[k].prefix_len;
+		}
 		if (n->ops->describe != NULL)
 			n->ops->describe(n, &r.u.node, detail, sizeof(detail));
 		trace_emit(t, &r);

@@ -309,6 +309,14 @@ static void router_describe(struct node *n, struct trace_node *out, char *detail
 		used += (size_t)snprintf(
 		    detail + used, size - used, "%s%s %s/%u", i ? ", " : "", n->ifaces[i].name,
 		    ip_format(n->ifaces[i].addr, a, sizeof(a)), n->ifaces[i].prefix_len);
+	if (r->nat != NULL) {
+		const struct nat_config *c = nat_config(r->nat);
+
+		out->nat = true;
+		out->nat_mapping = (int)c->mapping;
+		out->nat_filtering = (int)c->filtering;
+		out->nat_public = c->public_ip[0];
+	}
 	if (r->nat != NULL && used < size) {
 		const struct nat_config *c = nat_config(r->nat);
 
@@ -318,6 +326,7 @@ static void router_describe(struct node *n, struct trace_node *out, char *detail
 					 nat_behaviour_abbrev(c->filtering, true), r->outside->name,
 					 ip_format(c->public_ip[0], a, sizeof(a)));
 	}
+	out->input_accept = r->input == ROUTER_INPUT_ACCEPT;
 	if (r->input == ROUTER_INPUT_ACCEPT && used < size) {
 		snprintf(detail + used, size - used, "; input accept");
 	}

@@ -65,6 +65,8 @@ const char *trace_drop_reason_name(enum trace_drop_reason r);
 const char *trace_kind_name(enum trace_kind k);
 const char *trace_hop_name(enum trace_hop h);
 
+#define TRACE_NODE_ADDRS 8 /* interfaces a node record lists */
+
 struct trace_node {
 	const char *name;
 	const char *type;     /* "host", "router", "nat", "internet", ... */
@@ -72,6 +74,19 @@ struct trace_node {
 	const char *behind;   /* name of the node this one sits behind, or NULL */
 	bool conntrack;       /* keeps a connection-tracking table (NAT, stateful
 			       * firewall): `conntrack -L` means something there */
+	/* The facts `detail` shows, as values: a view that needs an address or
+	 * a behaviour reads them here and never parses the line. (The JSON
+	 * lines print `detail` only.) */
+	size_t n_addrs;
+	uint32_t addrs[TRACE_NODE_ADDRS]; /* each interface's, in order (0: none) */
+	uint8_t prefix_lens[TRACE_NODE_ADDRS];
+	uint32_t gateway;    /* a host's default gateway, 0 if none */
+	bool firewall;	     /* a host whose stateful firewall is on */
+	bool nat;	     /* a router with a NAT: the three fields below */
+	int nat_mapping;     /* enum nat_behaviour (sim/verdict.h) */
+	int nat_filtering;   /* enum nat_behaviour */
+	uint32_t nat_public; /* its first public address */
+	bool input_accept;   /* a router whose own stack accepts (input accept) */
 };
 
 enum trace_link_event { TRACE_LINK_ADDED, TRACE_LINK_DOWN, TRACE_LINK_UP };

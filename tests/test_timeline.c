@@ -114,7 +114,11 @@ static void emit_ct(struct test_trace *f, int64_t at, enum trace_ct_event ev, in
 static void emit_story(struct test_trace *f)
 {
 	struct trace_record r = {.kind = TRACE_NODE};
-	r.u.node = (struct trace_node){"home", "nat", "192.168.1.1 | 203.0.113.7", "isp", true};
+	r.u.node = (struct trace_node){.name = "home",
+				       .type = "nat",
+				       .detail = "192.168.1.1 | 203.0.113.7",
+				       .behind = "isp",
+				       .conntrack = true};
 	test_trace_emit(f, 0, &r);
 	emit_app(f, 0, "alice", "alice", "registered", NULL,
 		 "registered with the coordinator as 203.0.113.7:61000");
