@@ -407,26 +407,24 @@ static int apply_mapping(struct fold_node *fn, const struct trace_mapping *rec)
 	return 0;
 }
 
-/* A packet record's `rule` ("input #2", "INPUT #2", "input policy"). */
-static void count_rule_field(struct fold_node *fn, const char *rule)
+/* A firewall's verdict on a packet record: the chain and the rule that
+ * decided (hits[chain][0] counts the policy), read from the verdict's
+ * facts, not from the `rule` label. */
+static void count_firewall_verdict(struct fold_node *fn, const struct trace_verdict *v)
 {
-	for (int c = 0; c < FW_CHAIN_COUNT; c++) {
-		const char *name = fw_chain_name((enum fw_chain)c);
-		size_t len = strlen(name);
-		if (strncasecmp(rule, name, len) != 0)
-			continue;
-		const char *hash = strchr(rule + len, '#');
-		long k = hash ? strtol(hash + 1, NULL, 10) : 0;
-		if (k >= 0 && k <= MAX_RULES)
-			fn->hits[c][k]++;
+	const struct node_firewall_facts *f = v->facts;
+
+	if (v->kind != NODE_VERDICT_FIREWALL || f == NULL ||
+	    (unsigned)f->verdict.chain >= FW_CHAIN_COUNT)
 		return;
-	}
+	int k = f->verdict.rule + 1; /* -1, the policy, counts at 0 */
+	if (k >= 0 && k <= MAX_RULES)
+		fn->hits[f->verdict.chain][k]++;
 }
 
 static void apply_packet(struct fold_node *fn, const struct trace_packet *p)
 {
-	if (p->rule)
-		count_rule_field(fn, p->rule);
+	count_firewall_verdict(fn, &p->verdict);
 	if (p->hop == TRACE_HOP_DROP && p->reason == TRACE_DROP_FIREWALL) {
 		fn->fw_drops++;
 	}

@@ -387,7 +387,7 @@ static void explain_record(struct trace_record *r, char *buf, size_t size)
 	char *words = buf + label;
 	size_t lead;
 
-	if (size <= label)
+	if (size <= label || p->hop != TRACE_HOP_DROP) /* accepts carry facts, no words */
 		return;
 	switch (p->verdict.kind) {
 	case NODE_VERDICT_FIREWALL: {
@@ -401,7 +401,7 @@ static void explain_record(struct trace_record *r, char *buf, size_t size)
 		break;
 	}
 	case NODE_VERDICT_NAT: {
-		const struct nat_drop_facts *f = p->verdict.facts;
+		const struct nat_facts *f = p->verdict.facts;
 		struct nat_result res = f->result;
 
 		res.allowed = f->allowed;

@@ -362,19 +362,24 @@ void node_drop_by_firewall(struct node *n, struct iface *at, struct packet *p,
 	node_drop_verdict(n, at, p, TRACE_DROP_FIREWALL, NODE_VERDICT_FIREWALL, &facts);
 }
 
+void node_nat_facts(const struct nat_result *res, struct nat_facts *out)
+{
+	size_t k = res->n_allowed < NAT_FACTS_ALLOWED ? res->n_allowed : NAT_FACTS_ALLOWED;
+
+	out->result = *res;
+	if (k > 0)
+		memcpy(out->allowed, res->allowed, k * sizeof(out->allowed[0]));
+	out->result.allowed = NULL;
+	out->result.mapping = NULL;
+}
+
 void node_drop_by_nat(struct node *n, struct iface *at, struct packet *p,
 		      const struct nat_result *res)
 {
-	struct nat_drop_facts facts = {.result = *res};
+	struct nat_facts facts = {.result = *res};
 
 	/* The record keeps the remotes the sentence names, not the NAT's array. */
-	if (trace_active(net_trace(n->net))) {
-		size_t k = res->n_allowed < NAT_FACTS_ALLOWED ? res->n_allowed : NAT_FACTS_ALLOWED;
-
-		if (k > 0)
-			memcpy(facts.allowed, res->allowed, k * sizeof(facts.allowed[0]));
-		facts.result.allowed = NULL;
-		facts.result.mapping = NULL;
-	}
+	if (trace_active(net_trace(n->net)))
+		node_nat_facts(res, &facts);
 	node_drop_verdict(n, at, p, res->reason, NODE_VERDICT_NAT, &facts);
 }

@@ -121,7 +121,7 @@ struct iface *node_find_iface(struct node *n, const char *name);
 struct iface *node_iface_by_addr(struct node *n, uint32_t addr);
 
 /* The verdicts a drop record carries (enum node_verdict_kind and the facts
- * structs: node_firewall_facts, nat_drop_facts, node_path_facts,
+ * structs: node_firewall_facts, nat_facts, node_path_facts,
  * link_drop_facts) are in sim/verdict.h, where explain/ reads them. */
 
 /* Emit a drop record for `p` carrying the verdict that dropped it, and
@@ -136,9 +136,12 @@ void node_drop_verdict(struct node *n, struct iface *at, struct packet *p,
 void node_drop_by_firewall(struct node *n, struct iface *at, struct packet *p,
 			   const struct packet_info *info, const struct fw_verdict *v);
 /* The NAT refused `p`: node_drop_verdict() with its result, the remotes it
- * names copied into the record (struct nat_drop_facts). */
+ * names copied into the record (struct nat_facts). */
 void node_drop_by_nat(struct node *n, struct iface *at, struct packet *p,
 		      const struct nat_result *res);
+/* The NAT's result as a record keeps it: values, the remotes copied (for a
+ * translate record's verdict as for a drop's). */
+void node_nat_facts(const struct nat_result *res, struct nat_facts *out);
 
 /* Emit a packet-hop record (no ownership change). */
 void node_trace_hop(struct node *n, struct iface *at, enum trace_hop hop, const struct packet *p);

@@ -384,6 +384,7 @@ static bool nat_step(struct router *r, struct fwd *f, bool outbound, struct ifac
 	}
 	if (trace_active(t)) {
 		struct trace_record rec = {.kind = TRACE_PACKET};
+		struct nat_facts facts;
 
 		rec.u.packet.hop = TRACE_HOP_TRANSLATE;
 		rec.u.packet.packet_id = f->p->id;
@@ -397,6 +398,8 @@ static bool nat_step(struct router *r, struct fwd *f, bool outbound, struct ifac
 			rec.u.packet.map_internal = res.mapping->internal;
 			rec.u.packet.map_external = res.mapping->external;
 		}
+		node_nat_facts(&res, &facts); /* the accept's verdict rides along */
+		rec.u.packet.verdict = (struct trace_verdict){NODE_VERDICT_NAT, &facts};
 		trace_emit(t, &rec);
 	}
 	/* The NAT rewrote what packet_check passed on arrival, sums kept right. */

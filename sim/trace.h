@@ -100,7 +100,8 @@ struct trace_link {
 	double loss;
 };
 
-/* The verdict a drop record carries (DESIGN.md "Decide, then explain"): the
+/* The verdict a drop record (or a NAT's translate record, an accept) carries
+ * (DESIGN.md "Decide, then explain"): the
  * model that decided sets `kind` (enum node_verdict_kind, sim/verdict.h) and
  * points `facts` at that kind's facts struct, values only but for the names
  * it borrows. The trace's explainer (trace_set_explainer) words it into `why`
@@ -131,7 +132,7 @@ struct trace_packet {
 				     * ..."), made by explain/; NULL when the node is not
 				     * the sentence's subject */
 	const char *rule;         /* firewall rule that decided, e.g. "input #2", or NULL */
-	struct trace_verdict verdict; /* drop: what decided it, as facts (above) */
+	struct trace_verdict verdict; /* drop, translate: what decided, as facts (above) */
 };
 
 enum trace_ct_event {

@@ -153,7 +153,7 @@ size_t verdict_facts_size(int kind)
 	case NODE_VERDICT_FIREWALL:
 		return sizeof(struct node_firewall_facts);
 	case NODE_VERDICT_NAT:
-		return sizeof(struct nat_drop_facts);
+		return sizeof(struct nat_facts);
 	case NODE_VERDICT_PATH:
 		return sizeof(struct node_path_facts);
 	case NODE_VERDICT_LINK:

@@ -11,7 +11,7 @@
  *
  * A drop record carries its verdict (struct trace_verdict in sim/trace.h):
  * `kind` says which facts struct `facts` points at. Those facts structs
- * (struct node_firewall_facts, nat_drop_facts, node_path_facts,
+ * (struct node_firewall_facts, nat_facts, node_path_facts,
  * link_drop_facts) hold values only, except the strings they name, so an
  * observer that keeps a record copies them with verdict_facts_size() and the
  * strings listed there (sim/trace_log.c does).
@@ -163,10 +163,11 @@ struct nat_result {
 
 /* ---- what a drop record carries ------------------------------------------ */
 
-/* Which facts struct a struct trace_verdict points at. */
+/* Which facts struct a struct trace_verdict points at. Drop records carry
+ * every kind; translate records carry the NAT's (an accept, not worded). */
 enum node_verdict_kind {
 	NODE_VERDICT_FIREWALL = 1, /* facts: struct node_firewall_facts */
-	NODE_VERDICT_NAT = 2,	   /* facts: struct nat_drop_facts */
+	NODE_VERDICT_NAT = 2,	   /* facts: struct nat_facts */
 	NODE_VERDICT_PATH = 3,	   /* facts: struct node_path_facts */
 	NODE_VERDICT_LINK = 4,	   /* facts: struct link_drop_facts */
 	NODE_VERDICT_KIND_COUNT
@@ -183,8 +184,9 @@ struct node_firewall_facts {
  * three and counts the rest; n_allowed stays the true count). */
 #define NAT_FACTS_ALLOWED 16
 
-/* The NAT refused the packet: its result, with the remotes copied in. */
-struct nat_drop_facts {
+/* The NAT's verdict on a drop record (it refused the packet) or a translate
+ * record (it let the packet through): its result, the remotes copied in. */
+struct nat_facts {
 	struct nat_result result; /* .allowed and .mapping are NULL: see allowed[] */
 	struct endpoint allowed[NAT_FACTS_ALLOWED];
 };

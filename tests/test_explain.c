@@ -423,7 +423,7 @@ static void remember(const struct trace_record *r, void *ctx)
 	const struct link_drop_facts *f = r->u.packet.verdict.facts;
 
 	s->kind = r->u.packet.verdict.kind;
-	s->cause = f != NULL ? f->cause : LINK_DROP_CAUSE_COUNT;
+	s->cause = f != NULL && s->kind == NODE_VERDICT_LINK ? f->cause : LINK_DROP_CAUSE_COUNT;
 	snprintf(s->why, sizeof(s->why), "%s", r->u.packet.why ? r->u.packet.why : "");
 	snprintf(s->after_node, sizeof(s->after_node), "%s",
 		 r->u.packet.why_after_node ? r->u.packet.why_after_node : "");
@@ -451,6 +451,18 @@ static void test_record_keeps_verdict(void **state)
 	    seen.why, "alice could not send 10.0.0.5:4000 \u2192 10.0.1.2:53: link lan is down");
 	assert_string_equal(seen.after_node,
 			    "could not send 10.0.0.5:4000 \u2192 10.0.1.2:53: link lan is down");
+
+	/* An accept (a NAT's translation) keeps its verdict and gets no words:
+	 * its record has none to carry. */
+	struct nat_facts nat = {.result = {.verdict = NAT_VERDICT_TRANSLATED,
+					   .decision = NAT_DECISION_MAPPING_CREATED}};
+	r = (struct trace_record){.kind = TRACE_PACKET};
+	r.u.packet.hop = TRACE_HOP_TRANSLATE;
+	r.u.packet.node = "home";
+	r.u.packet.verdict = (struct trace_verdict){NODE_VERDICT_NAT, &nat};
+	trace_emit(&t, &r);
+	assert_int_equal(seen.kind, NODE_VERDICT_NAT);
+	assert_string_equal(seen.why, "");
 }
 
 int main(void)

@@ -27,6 +27,7 @@
 #include "base/endpoint.h"
 #include "sim/trace.h"
 #include "sim/trace_log.h"
+#include "sim/verdict.h"
 
 struct fixture {
 	struct diag *d;
@@ -355,10 +356,14 @@ static void test_preset_cycle_order(void **state)
 	assert_string_equal(tui_next_preset("custom"), "full-cone");
 }
 
-/* A hand-made log: bob's firewall drops twice by policy, once by rule. */
-static void emit_drop(struct trace *t, const char *why, const char *rule)
+/* A hand-made log: bob's firewall drops twice by policy, once by rule. The
+ * TUI counts hits from the verdict (chain, rule index), not the labels. */
+static void emit_drop(struct trace *t, const char *why, const char *rule, int index)
 {
 	static const uint8_t bytes[28] = {0x45};
+	struct node_firewall_facts facts = {
+	    .verdict = {FW_DROP, index < 0 ? FW_REASON_POLICY : FW_REASON_RULE, FW_CHAIN_INPUT,
+			index, NULL, CONNTRACK_NEW}};
 	struct trace_record r = {.kind = TRACE_PACKET};
 	r.u.packet = (struct trace_packet){.hop = TRACE_HOP_DROP,
 					   .packet_id = 7,
@@ -368,7 +373,8 @@ static void emit_drop(struct trace *t, const char *why, const char *rule)
 					   .len = sizeof(bytes),
 					   .reason = TRACE_DROP_FIREWALL,
 					   .why = why,
-					   .rule = rule};
+					   .rule = rule,
+					   .verdict = {NODE_VERDICT_FIREWALL, &facts}};
 	trace_emit(t, &r);
 }
 
@@ -436,9 +442,10 @@ static void test_firewall_hits_from_drop_records(void **state)
 					  .prefix_lens = {24},
 					  .firewall = true};
 	trace_emit(&t, &node);
-	emit_drop(&t, "bob's firewall dropped x: no rule in INPUT matched ...", "INPUT policy");
-	emit_drop(&t, "bob's firewall dropped y: no rule in INPUT matched ...", "INPUT policy");
-	emit_drop(&t, "bob's firewall dropped z: rule INPUT #1 (-j DROP) dropped it", "INPUT #1");
+	emit_drop(&t, "bob's firewall dropped x: no rule in INPUT matched ...", "INPUT policy", -1);
+	emit_drop(&t, "bob's firewall dropped y: no rule in INPUT matched ...", "INPUT policy", -1);
+	/* the label is not read: a wrong one counts where the verdict says */
+	emit_drop(&t, "bob's firewall dropped z: rule INPUT #1 (-j DROP) dropped it", "?", 0);
 	assert_int_equal(tui_model_adopt_log(f->m, log), 0);
 	tui_model_seek(f->m, tui_model_count(f->m));
 	assert_int_equal(tui_model_tables(f->m, "bob", 0, 0, &f->lines), 0);
