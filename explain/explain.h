@@ -15,8 +15,9 @@
  * words need nothing from the models (natsim_explain links natsim_sim alone).
  *
  * Sentences that name their node first return the length of that lead
- * ("office ", "alice's "), so a renderer whose node column already names the
- * node can skip it without reading the words.
+ * ("office ", "alice's "); the trace's hook (explain_attach) uses it to give
+ * a drop record both sentences, `why` and `why_after_node`, so that no
+ * renderer cuts one. It also makes the `conntrack -L` lines a table shows.
  */
 #ifndef NATSIM_EXPLAIN_EXPLAIN_H
 #define NATSIM_EXPLAIN_EXPLAIN_H
