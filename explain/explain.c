@@ -9,7 +9,7 @@
  */
 #include "explain/explain.h"
 
-#include "model/packet.h"
+#include "sim/engine.h" /* SIM_S */
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -301,15 +301,15 @@ size_t explain_nat(const struct nat_result *res, const char *node, char *out, si
 	return strlen(node) + 1; /* every NAT sentence starts "<node> " */
 }
 
-size_t explain_firewall_drop(const struct fw_verdict *v, const struct packet_info *info,
+size_t explain_firewall_drop(const struct fw_verdict *v, const struct verdict_flow *flow,
 			     const char *node, char *out, size_t size)
 {
-	char decided[200], flow[64];
+	char decided[200], text[64];
 
 	explain_firewall(v, decided, sizeof(decided));
 	snprintf(out, size, "%s's firewall %s %s: %s", node,
 		 v->action == FW_REJECT ? "rejected" : "dropped",
-		 packet_flow_format(info, false, flow, sizeof(flow)), decided);
+		 explain_flow(flow, text, sizeof(text)), decided);
 	return strlen(node) + 3; /* "<node>'s " */
 }
 
@@ -322,6 +322,60 @@ void explain_firewall_rule(const struct fw_verdict *v, char *out, size_t size)
 		snprintf(out, size, "%s policy", fw_chain_name(v->chain));
 }
 
+/* ---- conntrack -L --------------------------------------------------------- */
+
+static const char *ct_proto_name(uint8_t proto)
+{
+	switch (proto) {
+	case 1:
+		return "icmp";
+	case 6:
+		return "tcp";
+	case 17:
+		return "udp";
+	default:
+		return "unknown";
+	}
+}
+
+static int ct_format_tuple(const struct trace_ct_tuple *t, char *out, size_t size)
+{
+	char src[16], dst[16];
+
+	return snprintf(out, size, "src=%s dst=%s sport=%u dport=%u",
+			ip_format(t->src, src, sizeof(src)), ip_format(t->dst, dst, sizeof(dst)),
+			t->sport, t->dport);
+}
+
+int conntrack_format_record(const struct trace_conntrack *rec, int64_t now, char *out, size_t size)
+{
+	/* Seconds left, rounded up (the header's contract). The kernel
+	 * truncates (ct->timeout - nfct_time_stamp) / HZ, but it also prints
+	 * a few jiffies after creation, so a fresh flow reads 29; rounding up
+	 * lets a student see the configured 30 at the instant of creation and
+	 * 0 only at the instant the entry dies. */
+	int64_t left = rec->expires_at - now;
+	long long secs = left <= 0 ? 0 : (long long)((left + SIM_S(1) - 1) / SIM_S(1));
+	char orig[80], reply[80];
+
+	ct_format_tuple(&rec->orig, orig, sizeof(orig));
+	ct_format_tuple(&rec->reply, reply, sizeof(reply));
+	/* conntrack-tools src/conntrack.c / libnetfilter_conntrack
+	 * output/snprintf_default.c: "%-8s %u " protocol, then the timeout,
+	 * flags after the tuple they belong to, then mark and use. */
+	return snprintf(out, size, "%-8s %u %lld %s %s%s%s mark=%u use=%u",
+			ct_proto_name(rec->proto), rec->proto, secs, orig,
+			rec->seen_reply ? "" : "[UNREPLIED] ", reply,
+			rec->assured ? " [ASSURED]" : "", rec->mark, rec->use);
+}
+
+int conntrack_format_footer(size_t n, char *out, size_t size)
+{
+	/* conntrack-tools prints the plural even for one entry. */
+	return snprintf(out, size,
+			"conntrack v1.4.7 (conntrack-tools): %zu flow entries have been shown.", n);
+}
+
 /* ---- the trace's hook ------------------------------------------------------ */
 
 /* A drop record that carries a verdict and no sentence gets its words here,
@@ -330,31 +384,41 @@ static void explain_record(struct trace_record *r, char *buf, size_t size)
 {
 	struct trace_packet *p = &r->u.packet;
 	const size_t label = 32;
+	char *words = buf + label;
+	size_t lead;
 
-	if (size <= label)
+	if (size <= label || p->hop != TRACE_HOP_DROP) /* accepts carry facts, no words */
 		return;
 	switch (p->verdict.kind) {
 	case NODE_VERDICT_FIREWALL: {
 		const struct node_firewall_facts *f = p->verdict.facts;
+		struct fw_verdict v = f->verdict;
 
-		explain_firewall_rule(f->verdict, buf, label);
+		v.matched = v.reason == FW_REASON_RULE ? &f->rule : NULL;
+		explain_firewall_rule(&v, buf, label);
 		p->rule = buf;
-		p->why_lead =
-		    explain_firewall_drop(f->verdict, f->info, p->node, buf + label, size - label);
-		p->why = buf + label;
+		lead = explain_firewall_drop(&v, &f->flow, p->node, words, size - label);
+		break;
+	}
+	case NODE_VERDICT_NAT: {
+		const struct nat_facts *f = p->verdict.facts;
+		struct nat_result res = f->result;
+
+		res.allowed = f->allowed;
+		lead = explain_nat(&res, p->node, words, size - label);
 		break;
 	}
 	case NODE_VERDICT_PATH:
-		p->why_lead = explain_path(p->verdict.facts, p->node, buf + label, size - label);
-		p->why = buf + label;
+		lead = explain_path(p->verdict.facts, p->node, words, size - label);
 		break;
-	case NODE_VERDICT_NAT:
-		p->why_lead = explain_nat(p->verdict.facts, p->node, buf + label, size - label);
-		p->why = buf + label;
+	case NODE_VERDICT_LINK:
+		lead = explain_link(p->verdict.facts, p->node, words, size - label);
 		break;
 	default:
-		break;
+		return;
 	}
+	p->why = words;
+	p->why_after_node = lead > 0 && lead < strlen(words) ? words + lead : NULL;
 }
 
 void explain_attach(struct trace *t)
@@ -369,7 +433,7 @@ static size_t path_node_sentence(const struct node_path_facts *f, const char *no
 				 size_t size)
 {
 	char flow[64], a[16], b[24];
-	const struct packet_info *i = f->info;
+	const struct verdict_flow *i = &f->flow;
 
 	switch (f->cause) {
 	case NODE_PATH_MALFORMED:
@@ -379,7 +443,7 @@ static size_t path_node_sentence(const struct node_path_facts *f, const char *no
 		snprintf(out, size,
 			 "%s dropped %s: no route to %s (no entry in its table matches, and it has "
 			 "no default route)",
-			 node, packet_flow_format(i, false, flow, sizeof(flow)),
+			 node, explain_flow(i, flow, sizeof(flow)),
 			 ip_format(i->dst, a, sizeof(a)));
 		break;
 	case NODE_PATH_OWN_NO_SOCKET:
@@ -387,23 +451,23 @@ static size_t path_node_sentence(const struct node_path_facts *f, const char *no
 			 "%s accepted %s into its own stack (input accept, as a bare Linux box "
 			 "does) and conntrack now tracks it, but nothing listens on port %u: it "
 			 "answers ICMP port unreachable (not modelled: nothing is sent back)",
-			 node, packet_flow_format(i, false, flow, sizeof(flow)), i->dport);
+			 node, explain_flow(i, flow, sizeof(flow)), i->dport);
 		break;
 	case NODE_PATH_OWN_ADDRESS:
 		snprintf(out, size,
 			 "%s dropped %s: %s is %s's own address, and routers do not run services "
 			 "here",
-			 node, packet_flow_format(i, false, flow, sizeof(flow)),
-			 ip_format(i->dst, a, sizeof(a)), node);
+			 node, explain_flow(i, flow, sizeof(flow)), ip_format(i->dst, a, sizeof(a)),
+			 node);
 		break;
 	case NODE_PATH_NOT_FOR_US:
 		snprintf(out, size, "%s dropped %s: it is addressed to %s, and %s is %s", node,
-			 packet_flow_format(i, false, flow, sizeof(flow)),
-			 ip_format(i->dst, a, sizeof(a)), node, ip_format(f->addr, b, sizeof(b)));
+			 explain_flow(i, flow, sizeof(flow)), ip_format(i->dst, a, sizeof(a)), node,
+			 ip_format(f->addr, b, sizeof(b)));
 		break;
 	case NODE_PATH_NO_SOCKET:
 		snprintf(out, size, "%s dropped %s: nothing on %s listens on UDP port %u", node,
-			 packet_flow_format(i, false, flow, sizeof(flow)), node, i->dport);
+			 explain_flow(i, flow, sizeof(flow)), node, i->dport);
 		break;
 	default:
 		return 0;
@@ -414,14 +478,14 @@ static size_t path_node_sentence(const struct node_path_facts *f, const char *no
 size_t explain_path(const struct node_path_facts *f, const char *node, char *out, size_t size)
 {
 	char a[24], b[24], flow[64];
-	const struct packet_info *i = f->info;
+	const struct verdict_flow *i = &f->flow;
 
 	switch (f->cause) {
 	case NODE_PATH_TTL: /* RFC 1812 5.3.1; the node is not the subject */
 		snprintf(out, size,
 			 "TTL expired at %s: %s arrived with TTL %u, and a router may not forward "
 			 "a packet whose TTL would reach 0",
-			 node, packet_flow_format(i, false, flow, sizeof(flow)), i->ttl);
+			 node, explain_flow(i, flow, sizeof(flow)), i->ttl);
 		return 0;
 	case NODE_PATH_NO_HAIRPIN: /* RFC 4787 REQ-9 */
 		snprintf(
@@ -448,5 +512,101 @@ size_t explain_path(const struct node_path_facts *f, const char *node, char *out
 		return strlen(node) + 1;
 	default:
 		return path_node_sentence(f, node, out, size);
+	}
+}
+
+/* ---- the packet, and a link's own drops ----------------------------------- */
+
+char *explain_flow(const struct verdict_flow *flow, char *out, size_t size)
+{
+	char a[24], b[24];
+
+	switch (flow->form) {
+	case VERDICT_FLOW_PARSED:
+		snprintf(out, size, "%s \u2192 %s",
+			 endpoint_format(&(struct endpoint){flow->src, flow->sport}, a, sizeof(a)),
+			 endpoint_format(&(struct endpoint){flow->dst, flow->dport}, b, sizeof(b)));
+		break;
+	case VERDICT_FLOW_ADDRESSES:
+		snprintf(out, size, "%s \u2192 %s", ip_format(flow->src, a, sizeof(a)),
+			 ip_format(flow->dst, b, sizeof(b)));
+		break;
+	default:
+		snprintf(out, size, "a %zu-byte malformed packet", flow->len);
+		break;
+	}
+	return out;
+}
+
+/* Drops whose subject is the sending node: "<node> could not send ...". */
+static size_t link_sender_sentence(const struct link_drop_facts *f, const char *node,
+				   const char *flow, char *out, size_t size)
+{
+	char addr[16];
+
+	switch (f->cause) {
+	case LINK_DROP_NOT_ATTACHED:
+		snprintf(out, size, "%s could not send %s: %s is not attached to link %s", node,
+			 flow, f->iface, f->link);
+		break;
+	case LINK_DROP_LINK_DOWN:
+		snprintf(out, size, "%s could not send %s: link %s is down", node, flow, f->link);
+		break;
+	case LINK_DROP_ACCESS_DOWN:
+		snprintf(out, size, "%s could not send %s: its access to link %s is down", node,
+			 flow, f->link);
+		break;
+	case LINK_DROP_NO_NEIGHBOUR:
+		snprintf(out, size, "%s could not send %s: nobody on link %s has address %s", node,
+			 flow, f->link, ip_format(f->next_hop, addr, sizeof(addr)));
+		break;
+	case LINK_DROP_QUEUE_FULL:
+		snprintf(out, size,
+			 "%s dropped %s: its queue on link %s is full (%zu packets wait behind the "
+			 "one being sent at %llu bit/s)",
+			 node, flow, f->link, f->queue_limit, (unsigned long long)f->rate_bps);
+		break;
+	default:
+		out[0] = '\0';
+		return 0;
+	}
+	return strlen(node) + 1;
+}
+
+size_t explain_link(const struct link_drop_facts *f, const char *node, char *out, size_t size)
+{
+	char flow[96];
+
+	explain_flow(&f->flow, flow, sizeof(flow));
+	switch (f->cause) {
+	case LINK_DROP_NO_MEMORY:
+		snprintf(out, size, "the simulator ran out of memory for packets in flight");
+		return 0;
+	case LINK_DROP_PEER_DOWN:
+		snprintf(out, size, "%s never reached %s: its access to link %s is down", flow,
+			 f->peer, f->link);
+		return 0;
+	case LINK_DROP_LOSS: /* drawn from the link's own stream, "link:<name>" */
+		snprintf(out, size, "%s was lost on link %s (loss %g%%)", flow, f->link,
+			 f->loss * 100.0);
+		return 0;
+	case LINK_DROP_LOSS_ACCESS:
+		snprintf(out, size,
+			 "%s was lost on link %s (loss %g%%, counting the access of %s "
+			 "and %s)",
+			 flow, f->link, f->loss * 100.0, node, f->peer);
+		return 0;
+	case LINK_DROP_CUT_IN_FLIGHT:
+		snprintf(out, size, "%s never reached %s: link %s went down while it was in flight",
+			 flow, f->peer, f->link);
+		return 0;
+	case LINK_DROP_ACCESS_CUT_IN_FLIGHT:
+		snprintf(out, size,
+			 "%s never reached %s: %s's access to link %s went down while it was in "
+			 "flight",
+			 flow, f->peer, f->cut_by, f->link);
+		return 0;
+	default:
+		return link_sender_sentence(f, node, flow, out, size);
 	}
 }

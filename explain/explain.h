@@ -4,19 +4,20 @@
  *
  * A model decides and returns a verdict: a reason code and the facts that
  * decided it (firewall_filter's struct fw_verdict, the NAT's struct
- * nat_result). The functions here turn a verdict into the sentence a student
- * reads in the timeline, `natsim why`, the TUI and the trace's "why". They
- * read nothing but the verdict, so the words never depend on whether anyone
- * watches and never disagree with the decision.
+ * nat_result, a node's or a link's own drop facts). The functions here
+ * turn a verdict into the sentence a student reads in the timeline, `natsim
+ * why`, the TUI and the trace's "why". They read nothing but the verdict, so
+ * the words never depend on whether anyone watches and never disagree with
+ * the decision.
  *
- * Layer: between model/ and viz/. DESIGN.md lets explain/ use sim/ and base/
- * only; to decode verdicts it reads model/'s verdict structs and enums
- * (model/firewall.h, model/nat.h, model/net.h), until those move to a header
- * below model/.
+ * Layer: between model/ and viz/, using sim/ and base/ only (DESIGN.md): the
+ * verdicts and their names are in sim/verdict.h, below model/, so that the
+ * words need nothing from the models (natsim_explain links natsim_sim alone).
  *
  * Sentences that name their node first return the length of that lead
- * ("office ", "alice's "), so a renderer whose node column already names the
- * node can skip it without reading the words.
+ * ("office ", "alice's "); the trace's hook (explain_attach) uses it to give
+ * a drop record both sentences, `why` and `why_after_node`, so that no
+ * renderer cuts one. It also makes the `conntrack -L` lines a table shows.
  */
 #ifndef NATSIM_EXPLAIN_EXPLAIN_H
 #define NATSIM_EXPLAIN_EXPLAIN_H
@@ -24,10 +25,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "model/firewall.h"
-#include "model/nat.h"
-#include "model/net.h"
 #include "sim/trace.h"
+#include "sim/verdict.h"
 
 /* Which rule or policy decided: "rule INPUT #2 (-p udp --dport 5000 -j DROP)
  * dropped it", "no rule in INPUT matched a new inbound flow, and the INPUT
@@ -35,7 +34,7 @@
 void explain_firewall(const struct fw_verdict *v, char *out, size_t size);
 /* The drop at `node`: "alice's firewall dropped 10.0.0.1:4000 → 10.0.0.2:53:
  * rule OUTPUT #1 (-j DROP) dropped it". Returns the lead's length. */
-size_t explain_firewall_drop(const struct fw_verdict *v, const struct packet_info *info,
+size_t explain_firewall_drop(const struct fw_verdict *v, const struct verdict_flow *flow,
 			     const char *node, char *out, size_t size);
 /* The rule that decided, as the trace's "rule" names it: "INPUT #2",
  * "INPUT policy". */
@@ -57,6 +56,29 @@ int explain_nat_filter(enum nat_behaviour filtering, const struct endpoint *remo
  * listens on UDP port 6000". Returns the lead's length (0 when the node is
  * not the sentence's subject: "TTL expired at r: ..."). */
 size_t explain_path(const struct node_path_facts *f, const char *node, char *out, size_t size);
+
+/* A link that did not carry a packet (lost, cut, no neighbour, queue full):
+ * "192.168.1.5:5000 → 192.0.2.1:3478 was lost on link home (loss 5%)",
+ * "alice could not send ...: link home-lan is down". `node` is where the
+ * record is (the sender, or the receiver for a cut in flight). Returns the
+ * lead's length (0 when the node is not the subject). */
+size_t explain_link(const struct link_drop_facts *f, const char *node, char *out, size_t size);
+
+/* The packet as sentences name it: "192.168.1.5:5000 → 192.0.2.1:3478",
+ * "10.0.0.1 → 10.0.0.2" (a header, not a packet that parses), "a 7-byte
+ * malformed packet". Returns out. */
+char *explain_flow(const struct verdict_flow *flow, char *out, size_t size);
+
+/* ---- conntrack -L ------------------------------------------------------- */
+
+/* One line exactly as `conntrack -L` prints it (without newline), e.g.
+ *   udp      17 28 src=10.0.0.2 dst=203.0.113.10 sport=27769 dport=3478 [UNREPLIED] src=203.0.113.10 dst=203.0.113.1 sport=3478 dport=27769 mark=0 use=1
+ * from a trace record, so renderers folding the trace and the live table
+ * print identical lines. Seconds left = ceil((expires_at - now) / 1 s), at
+ * least 0. Returns chars written like snprintf. */
+int conntrack_format_record(const struct trace_conntrack *rec, int64_t now, char *out, size_t size);
+/* The closing line: "conntrack v1.4.7 (conntrack-tools): N flow entries have been shown." */
+int conntrack_format_footer(size_t n, char *out, size_t size);
 
 /* Word, through the trace's hook, every drop record a model emits with a
  * verdict and no sentence (node_drop_verdict in model/net.h). Whoever builds

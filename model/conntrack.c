@@ -440,58 +440,6 @@ void conntrack_entry_record(const struct conntrack *ct, const struct conntrack_e
 	out->use = 1;
 }
 
-static const char *ct_proto_name(uint8_t proto)
-{
-	switch (proto) {
-	case 1:
-		return "icmp";
-	case 6:
-		return "tcp";
-	case 17:
-		return "udp";
-	default:
-		return "unknown";
-	}
-}
-
-static int ct_format_tuple(const struct trace_ct_tuple *t, char *out, size_t size)
-{
-	char src[16], dst[16];
-
-	return snprintf(out, size, "src=%s dst=%s sport=%u dport=%u",
-			ip_format(t->src, src, sizeof(src)), ip_format(t->dst, dst, sizeof(dst)),
-			t->sport, t->dport);
-}
-
-int conntrack_format_record(const struct trace_conntrack *rec, int64_t now, char *out, size_t size)
-{
-	/* Seconds left, rounded up (the header's contract). The kernel
-	 * truncates (ct->timeout - nfct_time_stamp) / HZ, but it also prints
-	 * a few jiffies after creation, so a fresh flow reads 29; rounding up
-	 * lets a student see the configured 30 at the instant of creation and
-	 * 0 only at the instant the entry dies. */
-	int64_t left = rec->expires_at - now;
-	long long secs = left <= 0 ? 0 : (long long)((left + SIM_S(1) - 1) / SIM_S(1));
-	char orig[80], reply[80];
-
-	ct_format_tuple(&rec->orig, orig, sizeof(orig));
-	ct_format_tuple(&rec->reply, reply, sizeof(reply));
-	/* conntrack-tools src/conntrack.c / libnetfilter_conntrack
-	 * output/snprintf_default.c: "%-8s %u " protocol, then the timeout,
-	 * flags after the tuple they belong to, then mark and use. */
-	return snprintf(out, size, "%-8s %u %lld %s %s%s%s mark=%u use=%u",
-			ct_proto_name(rec->proto), rec->proto, secs, orig,
-			rec->seen_reply ? "" : "[UNREPLIED] ", reply,
-			rec->assured ? " [ASSURED]" : "", rec->mark, rec->use);
-}
-
-int conntrack_format_footer(size_t n, char *out, size_t size)
-{
-	/* conntrack-tools prints the plural even for one entry. */
-	return snprintf(out, size,
-			"conntrack v1.4.7 (conntrack-tools): %zu flow entries have been shown.", n);
-}
-
 void conntrack_tuple_of(const struct packet_info *info, struct conntrack_tuple *out)
 {
 	memset(out, 0, sizeof(*out));

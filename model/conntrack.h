@@ -26,6 +26,7 @@
 #include "model/packet.h"
 #include "sim/engine.h"
 #include "sim/trace.h"
+#include "sim/verdict.h"
 
 struct conntrack_tuple {
 	uint8_t proto;
@@ -35,15 +36,12 @@ struct conntrack_tuple {
 
 enum conntrack_dir { CONNTRACK_DIR_ORIGINAL = 0, CONNTRACK_DIR_REPLY = 1 };
 
+/* What a packet is to the table (enum conntrack_state) is in sim/verdict.h,
+ * beside the firewall rules that match it. */
+
 /* The tuple a parsed packet belongs to, and the tuple of its reply. */
 void conntrack_tuple_of(const struct packet_info *info, struct conntrack_tuple *out);
 void conntrack_tuple_invert(const struct conntrack_tuple *t, struct conntrack_tuple *out);
-
-/* What a packet is to the table, as iptables' --ctstate sees it. */
-enum conntrack_state {
-	CONNTRACK_NEW = 1,         /* no entry yet, or an entry that has never seen a reply */
-	CONNTRACK_ESTABLISHED = 2, /* an entry that has seen traffic both ways */
-};
 
 struct conntrack_entry {
 	uint32_t id;
@@ -143,14 +141,7 @@ void conntrack_foreach(const struct conntrack *ct,
 void conntrack_entry_record(const struct conntrack *ct, const struct conntrack_entry *entry,
 			    struct trace_conntrack *out);
 
-/* One line exactly as `conntrack -L` prints it (without newline), e.g.
- *   udp      17 28 src=10.0.0.2 dst=203.0.113.10 sport=27769 dport=3478 [UNREPLIED] src=203.0.113.10 dst=203.0.113.1 sport=3478 dport=27769 mark=0 use=1
- * from a trace record, so renderers folding the trace and the live table
- * print identical lines. Seconds left = ceil((expires_at - now) / 1 s), at
- * least 0. Returns chars written like snprintf. */
-int conntrack_format_record(const struct trace_conntrack *rec, int64_t now, char *out,
-			    size_t size);
-/* The closing line: "conntrack v1.4.7 (conntrack-tools): N flow entries have been shown." */
-int conntrack_format_footer(size_t n, char *out, size_t size);
+/* The `conntrack -L` line of an entry's trace record is words, made in
+ * explain/ (conntrack_format_record() in explain/explain.h). */
 
 #endif

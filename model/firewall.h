@@ -24,44 +24,10 @@
 
 #include "model/conntrack.h"
 #include "model/packet.h"
+#include "sim/verdict.h"
 
-enum fw_chain { FW_CHAIN_INPUT = 0, FW_CHAIN_OUTPUT = 1, FW_CHAIN_FORWARD = 2, FW_CHAIN_COUNT };
-enum fw_action { FW_ACCEPT = 0, FW_DROP = 1, FW_REJECT = 2 };
-
-/* Conntrack states a rule matches (bit set of enum conntrack_state); 0 = any. */
-#define FW_STATE_ANY 0u
-
-struct fw_rule {
-	enum fw_chain chain;
-	uint8_t proto;            /* 0 = any */
-	uint32_t src;             /* prefix; src_len 0 = any */
-	uint8_t src_len;
-	uint32_t dst;
-	uint8_t dst_len;
-	uint16_t sport_lo, sport_hi; /* 0,0 = any */
-	uint16_t dport_lo, dport_hi;
-	unsigned states;          /* FW_STATE_ANY or CONNTRACK_NEW | CONNTRACK_ESTABLISHED */
-	enum fw_action action;
-	char comment[48];         /* shown in verdicts and tables */
-	uint64_t hits;            /* maintained by firewall_filter */
-};
-
-/* What decided a verdict. */
-enum fw_reason {
-	FW_REASON_RULE = 0,	/* a rule matched: fw_verdict.rule and .matched */
-	FW_REASON_POLICY = 1,	/* no rule matched: the chain's policy decided */
-	FW_REASON_NO_CHAIN = 2, /* the chain does not exist: dropped */
-};
-
-struct fw_verdict {
-	enum fw_action action;
-	enum fw_reason reason;
-	enum fw_chain chain;
-	int rule;		       /* index within its chain, -1 = the chain policy */
-	const struct fw_rule *matched; /* the rule that decided (borrowed until the rules
-					* change), NULL when the policy did */
-	enum conntrack_state state;    /* the packet's conntrack state, as judged */
-};
+/* The chains, actions, rules and struct fw_verdict are the verdict
+ * vocabulary, in sim/verdict.h: explain/ words them without model/. */
 
 struct firewall;
 
@@ -87,11 +53,5 @@ void firewall_filter(struct firewall *fw, enum fw_chain chain, const struct pack
 
 size_t firewall_rule_count(const struct firewall *fw, enum fw_chain chain);
 const struct fw_rule *firewall_rule(const struct firewall *fw, enum fw_chain chain, size_t i);
-
-/* "INPUT", "drop", and a rule in iptables-like words
- * ("-p udp --dport 51820 -m state --state NEW -j ACCEPT"). */
-const char *fw_chain_name(enum fw_chain chain);
-const char *fw_action_name(enum fw_action action);
-int fw_rule_format(const struct fw_rule *rule, char *out, size_t size);
 
 #endif

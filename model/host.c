@@ -205,6 +205,8 @@ static void host_describe(struct node *n, struct trace_node *out, char *detail, 
 
 	out->type = "host";
 	out->conntrack = h->fw_on;
+	out->gateway = h->gateway;
+	out->firewall = h->fw_on;
 	detail[0] = '\0';
 	for (size_t i = 0; i < n->n_ifaces && used < size; i++)
 		used += (size_t)snprintf(detail + used, size - used, "%s%s/%u", i ? ", " : "",
@@ -493,7 +495,7 @@ static void host_receive(struct node *n, struct iface *in, struct packet *p)
 	if (node_iface_by_addr(n, info.dst) == NULL) {
 		node_drop_verdict(n, in, p, TRACE_DROP_NOT_FOR_US, NODE_VERDICT_PATH,
 				  &(struct node_path_facts){.cause = NODE_PATH_NOT_FOR_US,
-							    .info = &info,
+							    .flow = packet_flow_of(&info),
 							    .addr = host_address(h)});
 		return;
 	}
@@ -501,9 +503,9 @@ static void host_receive(struct node *n, struct iface *in, struct packet *p)
 		return;
 	s = info.proto == IPPROTO_NUM_UDP ? find_socket(h, info.dst, info.dport) : NULL;
 	if (s == NULL) {
-		node_drop_verdict(
-		    n, in, p, TRACE_DROP_NO_SOCKET, NODE_VERDICT_PATH,
-		    &(struct node_path_facts){.cause = NODE_PATH_NO_SOCKET, .info = &info});
+		node_drop_verdict(n, in, p, TRACE_DROP_NO_SOCKET, NODE_VERDICT_PATH,
+				  &(struct node_path_facts){.cause = NODE_PATH_NO_SOCKET,
+							    .flow = packet_flow_of(&info)});
 		return;
 	}
 	struct endpoint from = {info.src, info.sport}, to = {info.dst, info.dport};

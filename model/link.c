@@ -433,28 +433,15 @@ bool link_attachment_is_up(const struct link *l, const struct iface *ifc)
 	return i >= 0 && !l->access[i].down;
 }
 
-/* "192.168.1.5:5000 → 192.0.2.1:3478" for sentences, from whatever the bytes
- * allow: a malformed packet still names its addresses if it has a header. */
-static const char *flow_words(const struct packet *p, char *out, size_t size)
+/* Drop `p` at `at` with the link's verdict; explain/ words it
+ * (explain_link). The packet's description is read from its bytes only for
+ * the record: the decision is already in `f`. */
+static void link_drop(struct iface *at, struct packet *p, enum trace_drop_reason reason,
+		      struct link_drop_facts *f)
 {
-	struct packet_info info;
-	char a[24], b[24];
-
-	if (packet_parse(p->data, p->len, &info, NULL, 0) == PACKET_OK) {
-		struct endpoint s = {info.src, info.sport}, d = {info.dst, info.dport};
-
-		snprintf(out, size, "%s → %s", endpoint_format(&s, a, sizeof(a)),
-			 endpoint_format(&d, b, sizeof(b)));
-	} else if (p->len >= IPV4_HEADER_MIN) {
-		const uint8_t *h = p->data;
-
-		snprintf(out, size, "%s → %s",
-			 ip_format(IP4(h[12], h[13], h[14], h[15]), a, sizeof(a)),
-			 ip_format(IP4(h[16], h[17], h[18], h[19]), b, sizeof(b)));
-	} else {
-		snprintf(out, size, "a %zu-byte malformed packet", p->len);
-	}
-	return out;
+	if (trace_active(net_trace(at->node->net)))
+		f->flow = packet_flow_of_bytes(p->data, p->len);
+	node_drop_verdict(at->node, at, p, reason, NODE_VERDICT_LINK, f);
 }
 
 static int attachment_index(const struct link *l, const struct iface *ifc)
@@ -562,18 +549,14 @@ static void packet_arrive(struct engine *e, void *arg)
 
 	(void)e;
 	if (by != -2) {
-		char flow[96];
+		struct link_drop_facts f = {
+		    .cause = LINK_DROP_CUT_IN_FLIGHT, .link = l->name, .peer = to->node->name};
 
-		if (by >= 0)
-			node_dropf(to->node, to, p, TRACE_DROP_LINK_DOWN,
-				   "%s never reached %s: %s's access to link %s went down while it "
-				   "was in flight",
-				   flow_words(p, flow, sizeof(flow)), to->node->name,
-				   l->att[by].node->name, l->name);
-		else
-			node_dropf(to->node, to, p, TRACE_DROP_LINK_DOWN,
-				   "%s never reached %s: link %s went down while it was in flight",
-				   flow_words(p, flow, sizeof(flow)), to->node->name, l->name);
+		if (by >= 0) {
+			f.cause = LINK_DROP_ACCESS_CUT_IN_FLIGHT;
+			f.cut_by = l->att[by].node->name;
+		}
+		link_drop(to, p, TRACE_DROP_LINK_DOWN, &f);
 		return;
 	}
 	node_trace_hop(to->node, to, TRACE_HOP_RX, p);
@@ -622,10 +605,8 @@ static void launch(struct link *l, int from, int to, struct packet *p, int64_t d
 	p->hop_cuts = net_cut_count(l->net);
 	if ((l->ordered && lane == NULL) ||
 	    engine_schedule_at(net_engine(l->net), arrival, packet_arrive, p) == 0) {
-		struct iface *ifc = l->att[from].ifc;
-
-		node_drop(ifc->node, ifc, p, TRACE_DROP_QUEUE_FULL,
-			  "the simulator ran out of memory for packets in flight");
+		link_drop(l->att[from].ifc, p, TRACE_DROP_QUEUE_FULL,
+			  &(struct link_drop_facts){.cause = LINK_DROP_NO_MEMORY, .link = l->name});
 		return;
 	}
 	if (lane != NULL)
@@ -642,27 +623,25 @@ static bool lost_on_the_way(struct link *l, int fi, int ti, struct packet *p)
 	struct iface *from = l->att[fi].ifc, *to = l->att[ti].ifc;
 	const struct access *af = &l->access[fi], *at = &l->access[ti];
 	double loss = 1.0 - (1.0 - l->cfg.loss) * (1.0 - af->loss) * (1.0 - at->loss);
-	char flow[96];
 
 	if (at->down) {
-		node_dropf(from->node, from, p, TRACE_DROP_LINK_DOWN,
-			   "%s never reached %s: its access to link %s is down",
-			   flow_words(p, flow, sizeof(flow)), to->node->name, l->name);
+		link_drop(from, p, TRACE_DROP_LINK_DOWN,
+			  &(struct link_drop_facts){.cause = LINK_DROP_PEER_DOWN,
+						    .link = l->name,
+						    .peer = to->node->name});
 		return true;
 	}
 	/* Loss and jitter draw from the link's own stream ("link:<name>"), so
 	 * what happens on this link never depends on traffic elsewhere. */
 	if (loss <= 0 || rng_double(&l->rng) >= loss)
 		return false;
-	if (af->loss > 0 || at->loss > 0)
-		node_dropf(from->node, from, p, TRACE_DROP_LINK_LOSS,
-			   "%s was lost on link %s (loss %g%%, counting the access of %s and %s)",
-			   flow_words(p, flow, sizeof(flow)), l->name, loss * 100.0,
-			   from->node->name, to->node->name);
-	else
-		node_dropf(from->node, from, p, TRACE_DROP_LINK_LOSS,
-			   "%s was lost on link %s (loss %g%%)", flow_words(p, flow, sizeof(flow)),
-			   l->name, loss * 100.0);
+	link_drop(from, p, TRACE_DROP_LINK_LOSS,
+		  &(struct link_drop_facts){.cause = af->loss > 0 || at->loss > 0
+							 ? LINK_DROP_LOSS_ACCESS
+							 : LINK_DROP_LOSS,
+					    .link = l->name,
+					    .peer = to->node->name,
+					    .loss = loss});
 	return true;
 }
 
@@ -683,33 +662,35 @@ void link_prefetch(const struct link *l, const struct iface *from, uint32_t next
 	NODE_PREFETCH(l->att);
 }
 
+/* The sender's link will not take `p` (not attached, cut). */
+static void refuse(struct link *l, struct iface *from, struct packet *p,
+		   enum trace_drop_reason reason, enum link_drop_cause cause)
+{
+	link_drop(from, p, reason,
+		  &(struct link_drop_facts){.cause = cause, .link = l->name, .iface = from->name});
+}
+
 void link_transmit(struct link *l, struct iface *from, uint32_t next_hop, struct packet *p)
 {
 	struct node *n = from->node;
 	int fi = attachment_index(l, from);
-	char flow[96], addr[16];
 
-	/* Sentences are worded only on the (rare) drop paths. */
 	if (fi < 0) {
-		node_drop_saying(n, from, p, TRACE_DROP_NO_ROUTE, NODE_SUBJECT_NODE,
-				 "could not send %s: %s is not attached to link %s",
-				 flow_words(p, flow, sizeof(flow)), from->name, l->name);
+		refuse(l, from, p, TRACE_DROP_NO_ROUTE, LINK_DROP_NOT_ATTACHED);
 		return;
 	}
 	if (!l->up || l->access[fi].down) {
-		node_drop_saying(n, from, p, TRACE_DROP_LINK_DOWN, NODE_SUBJECT_NODE,
-				 "could not send %s: %s %s is down",
-				 flow_words(p, flow, sizeof(flow)),
-				 l->up ? "its access to link" : "link", l->name);
+		refuse(l, from, p, TRACE_DROP_LINK_DOWN,
+		       l->up ? LINK_DROP_ACCESS_DOWN : LINK_DROP_LINK_DOWN);
 		return;
 	}
 	int ti = attachment_by_addr(l, next_hop, fi);
 
 	if (ti < 0) {
-		node_drop_saying(n, from, p, TRACE_DROP_NO_ROUTE, NODE_SUBJECT_NODE,
-				 "could not send %s: nobody on link %s has address %s",
-				 flow_words(p, flow, sizeof(flow)), l->name,
-				 ip_format(next_hop, addr, sizeof(addr)));
+		link_drop(from, p, TRACE_DROP_NO_ROUTE,
+			  &(struct link_drop_facts){.cause = LINK_DROP_NO_NEIGHBOUR,
+						    .link = l->name,
+						    .next_hop = next_hop});
 		return;
 	}
 	int64_t depart = engine_now(net_engine(l->net));
@@ -717,12 +698,11 @@ void link_transmit(struct link *l, struct iface *from, uint32_t next_hop, struct
 	if (l->cfg.rate_bps > 0) {
 		depart = serialize(l, fi, p, depart);
 		if (depart < 0) {
-			node_drop_saying(
-			    n, from, p, TRACE_DROP_QUEUE_FULL, NODE_SUBJECT_NODE,
-			    "dropped %s: its queue on link %s is full (%zu packets wait "
-			    "behind the one being sent at %llu bit/s)",
-			    flow_words(p, flow, sizeof(flow)), l->name, l->cfg.queue_limit,
-			    (unsigned long long)l->cfg.rate_bps);
+			link_drop(from, p, TRACE_DROP_QUEUE_FULL,
+				  &(struct link_drop_facts){.cause = LINK_DROP_QUEUE_FULL,
+							    .link = l->name,
+							    .queue_limit = l->cfg.queue_limit,
+							    .rate_bps = l->cfg.rate_bps});
 			return;
 		}
 	}

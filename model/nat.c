@@ -110,51 +110,6 @@ int nat_config_preset(struct nat_config *cfg, const char *name)
 	return -1;
 }
 
-const char *nat_classic_name(enum nat_behaviour mapping, enum nat_behaviour filtering)
-{
-	/* The cone names (RFC 3489) only describe endpoint-independent mapping;
-	 * anything else is what RFC 3489 called symmetric (RFC 4787 section 3). */
-	if (mapping == NAT_ADDRESS_DEPENDENT || mapping == NAT_ADDRESS_AND_PORT_DEPENDENT)
-		return "symmetric";
-	if (mapping != NAT_ENDPOINT_INDEPENDENT)
-		return "custom";
-	switch (filtering) {
-	case NAT_ENDPOINT_INDEPENDENT:
-		return "full-cone";
-	case NAT_ADDRESS_DEPENDENT:
-		return "restricted-cone";
-	case NAT_ADDRESS_AND_PORT_DEPENDENT:
-		return "port-restricted-cone";
-	}
-	return "custom";
-}
-
-const char *nat_behaviour_name(enum nat_behaviour b)
-{
-	switch (b) {
-	case NAT_ENDPOINT_INDEPENDENT:
-		return "endpoint-independent";
-	case NAT_ADDRESS_DEPENDENT:
-		return "address-dependent";
-	case NAT_ADDRESS_AND_PORT_DEPENDENT:
-		return "address-and-port-dependent";
-	}
-	return "unknown";
-}
-
-const char *nat_behaviour_abbrev(enum nat_behaviour b, bool filtering)
-{
-	switch (b) {
-	case NAT_ENDPOINT_INDEPENDENT:
-		return filtering ? "EIF" : "EIM";
-	case NAT_ADDRESS_DEPENDENT:
-		return filtering ? "ADF" : "ADM";
-	case NAT_ADDRESS_AND_PORT_DEPENDENT:
-		return filtering ? "APDF" : "APDM";
-	}
-	return "?";
-}
-
 const char *nat_port_assignment_name(enum nat_port_assignment p)
 {
 	switch (p) {

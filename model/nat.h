@@ -38,12 +38,7 @@
 #include "sim/engine.h"
 #include "sim/rng.h"
 #include "sim/trace.h"
-
-enum nat_behaviour {
-	NAT_ENDPOINT_INDEPENDENT = 0,
-	NAT_ADDRESS_DEPENDENT = 1,
-	NAT_ADDRESS_AND_PORT_DEPENDENT = 2,
-};
+#include "sim/verdict.h"
 
 enum nat_port_assignment {
 	NAT_PORT_PRESERVE = 0,   /* keep the internal port if free, else fall back to sequential */
@@ -89,12 +84,7 @@ struct nat_preset {
 };
 extern const struct nat_preset nat_presets[];
 extern const size_t nat_preset_count;
-/* The classic name of a behaviour pair ("port-restricted-cone"; "symmetric"
- * for any non-EI mapping; "custom" otherwise). */
-const char *nat_classic_name(enum nat_behaviour mapping, enum nat_behaviour filtering);
 
-const char *nat_behaviour_name(enum nat_behaviour b);       /* "endpoint-independent" */
-const char *nat_behaviour_abbrev(enum nat_behaviour b, bool filtering); /* "EIM", "APDF" */
 const char *nat_port_assignment_name(enum nat_port_assignment p);
 const char *nat_pooling_name(enum nat_pooling p);		 /* "paired", "arbitrary" */
 int nat_behaviour_parse(const char *s, enum nat_behaviour *out); /* names or abbreviations */
@@ -117,50 +107,8 @@ struct nat_mapping {
 	int64_t expires_at;
 };
 
-enum nat_verdict {
-	NAT_VERDICT_TRANSLATED = 0, /* rewritten in place */
-	NAT_VERDICT_DROP = 1,	    /* see reason and decision */
-};
-
-/* What decided a packet's fate at the NAT (RFC 4787 section in brackets). */
-enum nat_decision {
-	NAT_DECISION_MAPPING_CREATED = 0, /* outbound: a new mapping was made (REQ-1..4) */
-	NAT_DECISION_MAPPING_REUSED,	  /* outbound: the source's mapping was reused (REQ-1) */
-	NAT_DECISION_ADMITTED,		  /* inbound: filtering let the remote in (REQ-8) */
-	NAT_DECISION_NOT_UDP,		  /* dropped: this NAT translates only UDP */
-	NAT_DECISION_NO_MAPPING,	  /* dropped: inbound to a port no mapping uses */
-	NAT_DECISION_FILTERED,		  /* dropped: filtering refused the remote (REQ-8) */
-	NAT_DECISION_PORTS_EXHAUSTED,	  /* dropped: no external port left (REQ-3/4) */
-	NAT_DECISION_NO_MEMORY,		  /* dropped: no memory for a new mapping */
-	NAT_DECISION_COUNT
-};
-
-/* The NAT's verdict: what it decided and the facts that decided it, filled
- * every time whether or not anyone watches (DESIGN.md "Decide, then
- * explain"); explain/ makes the words from it (explain_nat). */
-struct nat_result {
-	enum nat_verdict verdict;
-	enum nat_decision decision;
-	enum trace_drop_reason reason; /* a drop's reason in the trace; NONE otherwise */
-	uint8_t proto;
-	struct endpoint src, dst;     /* the packet as it reached the NAT */
-	struct endpoint remote;	      /* the far side: dst outbound, src inbound */
-	enum nat_behaviour behaviour; /* the axis that decided: mapping outbound,
-				       * filtering inbound */
-	struct endpoint internal;     /* the mapping's (or the static forward's), if any */
-	struct endpoint external;     /* the mapping's; the one asked for on NO_MAPPING */
-	/* Inbound: the remotes the mapping has sent to, who filtering lets in
-	 * (borrowed: valid until the next NAT call). */
-	const struct endpoint *allowed;
-	size_t n_allowed;
-	bool is_static;			   /* the mapping is a port forward: it admits anyone */
-	uint32_t public_ip;		   /* PORTS_EXHAUSTED: the address searched ... */
-	uint16_t port_lo, port_hi;	   /* ... and its port range */
-	const struct nat_mapping *mapping; /* the mapping used (valid until the next NAT call) */
-	bool created;			   /* outbound: a new mapping was made */
-	bool refreshed; /* the mapping's lifetime was pushed back (REQ-6): its flow's
-			   conntrack entry follows it (docs/nat-and-conntrack.md) */
-};
+/* enum nat_behaviour (and its names), enum nat_verdict, enum nat_decision
+ * and struct nat_result, the NAT's verdict, are in sim/verdict.h. */
 
 struct nat;
 

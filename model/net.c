@@ -10,7 +10,6 @@
  */
 #include "model/net.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,6 +251,8 @@ int net_add_link(struct net *net, struct link *l)
 	return 0;
 }
 
+_Static_assert(TRACE_NODE_ADDRS >= NODE_MAX_IFACES, "a node record lists every interface");
+
 void net_announce(struct net *net)
 {
 	struct trace *t = net_trace(net);
@@ -266,6 +267,11 @@ void net_announce(struct net *net)
 		r.u.node.name = n->name;
 		r.u.node.type = "node";
 		r.u.node.detail = detail;
+		r.u.node.n_addrs = n->n_ifaces;
+		for (size_t k = 0; k < n->n_ifaces && k < TRACE_NODE_ADDRS; k++) {
+			r.u.node.addrs[k] = n->ifaces[k].addr;
+			r.u.node.prefix_lens[k] = n->ifaces[k].prefix_len;
+		}
 		if (n->ops->describe != NULL)
 			n->ops->describe(n, &r.u.node, detail, sizeof(detail));
 		trace_emit(t, &r);
@@ -308,15 +314,10 @@ struct iface *node_iface_by_addr(struct node *n, uint32_t addr)
 	return NULL;
 }
 
-/* A drop's sentence and the length of the lead naming the node (why_lead). */
-struct drop_words {
-	const char *why;
-	size_t lead;
-};
-
+/* Every drop carries a verdict, which the trace's explainer words
+ * (explain/): no sentence is made here. */
 static void emit_hop(struct node *n, struct iface *at, enum trace_hop hop, const struct packet *p,
-		     enum trace_drop_reason reason, struct drop_words words,
-		     struct trace_verdict verdict)
+		     enum trace_drop_reason reason, struct trace_verdict verdict)
 {
 	struct trace_record r = {.kind = TRACE_PACKET};
 
@@ -327,68 +328,14 @@ static void emit_hop(struct node *n, struct iface *at, enum trace_hop hop, const
 	r.u.packet.bytes = p->data;
 	r.u.packet.len = p->len;
 	r.u.packet.reason = reason;
-	r.u.packet.why = words.why;
-	r.u.packet.why_lead = words.lead;
 	r.u.packet.verdict = verdict;
 	trace_emit(net_trace(n->net), &r);
-}
-
-void node_drop(struct node *n, struct iface *at, struct packet *p, enum trace_drop_reason reason,
-	       const char *why)
-{
-	if (trace_active(net_trace(n->net)))
-		emit_hop(n, at, TRACE_HOP_DROP, p, reason,
-			 (struct drop_words){why != NULL ? why : "(no reason given)", 0},
-			 (struct trace_verdict){0, NULL});
-	packet_release(net_packets(n->net), p);
-}
-
-void node_dropf(struct node *n, struct iface *at, struct packet *p, enum trace_drop_reason reason,
-		const char *fmt, ...)
-{
-	char why[320];
-
-	if (!trace_active(net_trace(n->net))) {
-		packet_release(net_packets(n->net), p);
-		return;
-	}
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	node_drop(n, at, p, reason, why);
-}
-
-void node_drop_saying(struct node *n, struct iface *at, struct packet *p,
-		      enum trace_drop_reason reason, enum node_subject subject, const char *fmt,
-		      ...)
-{
-	char why[320];
-	int lead;
-
-	if (!trace_active(net_trace(n->net))) {
-		packet_release(net_packets(n->net), p);
-		return;
-	}
-	va_list ap;
-
-	lead = snprintf(why, sizeof(why), subject == NODE_SUBJECT_ITS ? "%s's " : "%s ", n->name);
-	if (lead < 0 || (size_t)lead >= sizeof(why))
-		lead = 0;
-	va_start(ap, fmt);
-	vsnprintf(why + lead, sizeof(why) - (size_t)lead, fmt, ap);
-	va_end(ap);
-	emit_hop(n, at, TRACE_HOP_DROP, p, reason, (struct drop_words){why, (size_t)lead},
-		 (struct trace_verdict){0, NULL});
-	packet_release(net_packets(n->net), p);
 }
 
 void node_trace_hop(struct node *n, struct iface *at, enum trace_hop hop, const struct packet *p)
 {
 	if (trace_active(net_trace(n->net)))
-		emit_hop(n, at, hop, p, TRACE_DROP_NONE, (struct drop_words){NULL, 0},
-			 (struct trace_verdict){0, NULL});
+		emit_hop(n, at, hop, p, TRACE_DROP_NONE, (struct trace_verdict){0, NULL});
 }
 
 void node_drop_verdict(struct node *n, struct iface *at, struct packet *p,
@@ -396,15 +343,43 @@ void node_drop_verdict(struct node *n, struct iface *at, struct packet *p,
 		       const void *facts)
 {
 	if (trace_active(net_trace(n->net)))
-		emit_hop(n, at, TRACE_HOP_DROP, p, reason, (struct drop_words){NULL, 0},
-			 (struct trace_verdict){kind, facts});
+		emit_hop(n, at, TRACE_HOP_DROP, p, reason, (struct trace_verdict){kind, facts});
 	packet_release(net_packets(n->net), p);
 }
 
 void node_drop_by_firewall(struct node *n, struct iface *at, struct packet *p,
 			   const struct packet_info *info, const struct fw_verdict *v)
 {
-	struct node_firewall_facts facts = {v, info};
+	struct node_firewall_facts facts = {.verdict = *v};
 
+	/* The record keeps values, not pointers into the firewall's rules. */
+	if (trace_active(net_trace(n->net))) {
+		facts.verdict.matched = NULL;
+		if (v->matched != NULL)
+			facts.rule = *v->matched;
+		facts.flow = packet_flow_of(info);
+	}
 	node_drop_verdict(n, at, p, TRACE_DROP_FIREWALL, NODE_VERDICT_FIREWALL, &facts);
+}
+
+void node_nat_facts(const struct nat_result *res, struct nat_facts *out)
+{
+	size_t k = res->n_allowed < NAT_FACTS_ALLOWED ? res->n_allowed : NAT_FACTS_ALLOWED;
+
+	out->result = *res;
+	if (k > 0)
+		memcpy(out->allowed, res->allowed, k * sizeof(out->allowed[0]));
+	out->result.allowed = NULL;
+	out->result.mapping = NULL;
+}
+
+void node_drop_by_nat(struct node *n, struct iface *at, struct packet *p,
+		      const struct nat_result *res)
+{
+	struct nat_facts facts = {.result = *res};
+
+	/* The record keeps the remotes the sentence names, not the NAT's array. */
+	if (trace_active(net_trace(n->net)))
+		node_nat_facts(res, &facts);
+	node_drop_verdict(n, at, p, res->reason, NODE_VERDICT_NAT, &facts);
 }

@@ -17,9 +17,8 @@
  *
  * Map: docs/architecture.md follows one packet through this layer, from
  * "Life of a packet" step 3 (host) to step 11 (firewall).
- * node_drop()/node_dropf() appear in "How a drop's reason becomes words
- * today". node_ops.prefetch and link_prefetch() are speed machinery, marked
- * there.
+ * node_drop_verdict() appears in "How a drop's reason becomes words".
+ * node_ops.prefetch and link_prefetch() are speed machinery, marked there.
  */
 #ifndef NATSIM_MODEL_NET_H
 #define NATSIM_MODEL_NET_H
@@ -33,6 +32,7 @@
 #include "sim/engine.h"
 #include "sim/rng.h"
 #include "sim/trace.h"
+#include "sim/verdict.h"
 
 #define NODE_MAX_IFACES 8
 
@@ -120,64 +120,9 @@ struct iface *node_find_iface(struct node *n, const char *name);
 /* The interface holding `addr`, or NULL. */
 struct iface *node_iface_by_addr(struct node *n, uint32_t addr);
 
-/* Emit a drop record for `p` at node `n` (and release the packet). `why` is
- * the sentence; a NULL why is a programming error. */
-void node_drop(struct node *n, struct iface *at, struct packet *p, enum trace_drop_reason reason,
-	       const char *why);
-/* node_drop() with the sentence formatted printf-style, only when the trace
- * is observed (an unobserved run does not pay for the words). */
-void node_dropf(struct node *n, struct iface *at, struct packet *p, enum trace_drop_reason reason,
-		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-/* The node as a sentence's subject: "bob dropped ...", "bob's NAT ...". */
-enum node_subject { NODE_SUBJECT_NODE, NODE_SUBJECT_ITS };
-/* node_dropf() for a sentence whose subject is the node: writes "<name> " or
- * "<name>'s " before `fmt`, and tells the record how long that lead is
- * (trace_packet.why_lead), so a renderer can leave it out without reading
- * the words. */
-void node_drop_saying(struct node *n, struct iface *at, struct packet *p,
-		      enum trace_drop_reason reason, enum node_subject subject, const char *fmt,
-		      ...) __attribute__((format(printf, 6, 7)));
-
-/* Verdicts a drop record can carry for explain/ to word (struct
- * trace_verdict.kind in sim/trace.h). */
-enum node_verdict_kind {
-	NODE_VERDICT_FIREWALL = 1, /* facts: struct node_firewall_facts */
-	NODE_VERDICT_NAT = 2,	   /* facts: struct nat_result (model/nat.h) */
-	NODE_VERDICT_PATH = 3,	   /* facts: struct node_path_facts */
-};
-
-/* Why a router or a host dropped a packet on its own path (not by its
- * firewall's or its NAT's verdict). */
-enum node_path_cause {
-	NODE_PATH_MALFORMED,	   /* the parser refused it: detail is its reason */
-	NODE_PATH_NO_ROUTE,	   /* router: no table entry and no default route */
-	NODE_PATH_TTL,		   /* router: TTL would reach 0 (RFC 1812 5.3.1) */
-	NODE_PATH_NO_HAIRPIN,	   /* router: an inside host sent to the NAT's public side
-				    * and hairpinning is off (RFC 4787 REQ-9) */
-	NODE_PATH_NAT_UNPARSABLE,  /* router: its NAT produced bytes that do not parse */
-	NODE_PATH_OWN_NO_SOCKET,   /* router with input accept: nothing listens there */
-	NODE_PATH_OWN_ADDRESS,	   /* router with input drop: addressed to the router */
-	NODE_PATH_HOST_NO_ROUTE,   /* host: dst off-link and no gateway */
-	NODE_PATH_HOST_UNATTACHED, /* host: its interface is on no link */
-	NODE_PATH_NOT_FOR_US,	   /* host: addressed to another address */
-	NODE_PATH_NO_SOCKET,	   /* host: nothing listens on the port */
-	NODE_PATH_COUNT
-};
-
-struct node_path_facts {
-	enum node_path_cause cause;
-	const struct packet_info *info; /* the packet, where it was parsed; else NULL */
-	uint32_t dst;			/* HOST_*: the destination asked for */
-	uint32_t addr;			/* HOST_NO_ROUTE: the interface's; NOT_FOR_US: the host's */
-	uint8_t prefix_len;		/* HOST_NO_ROUTE: the interface's */
-	const char *iface;		/* HOST_UNATTACHED: the interface */
-	const char *detail;		/* MALFORMED: the parser's reason */
-};
-
-struct node_firewall_facts {
-	const struct fw_verdict *verdict;
-	const struct packet_info *info; /* the packet the firewall judged */
-};
+/* The verdicts a drop record carries (enum node_verdict_kind and the facts
+ * structs: node_firewall_facts, nat_facts, node_path_facts,
+ * link_drop_facts) are in sim/verdict.h, where explain/ reads them. */
 
 /* Emit a drop record for `p` carrying the verdict that dropped it, and
  * release the packet; the trace's explainer words it (explain/). `facts` is
@@ -190,6 +135,13 @@ void node_drop_verdict(struct node *n, struct iface *at, struct packet *p,
  * #2"). */
 void node_drop_by_firewall(struct node *n, struct iface *at, struct packet *p,
 			   const struct packet_info *info, const struct fw_verdict *v);
+/* The NAT refused `p`: node_drop_verdict() with its result, the remotes it
+ * names copied into the record (struct nat_facts). */
+void node_drop_by_nat(struct node *n, struct iface *at, struct packet *p,
+		      const struct nat_result *res);
+/* The NAT's result as a record keeps it: values, the remotes copied (for a
+ * translate record's verdict as for a drop's). */
+void node_nat_facts(const struct nat_result *res, struct nat_facts *out);
 
 /* Emit a packet-hop record (no ownership change). */
 void node_trace_hop(struct node *n, struct iface *at, enum trace_hop hop, const struct packet *p);

@@ -759,3 +759,31 @@ char *packet_flow_format(const struct packet_info *info, bool ascii, char *out, 
 		 endpoint_format(&d, b, sizeof(b)));
 	return out;
 }
+
+struct verdict_flow packet_flow_of(const struct packet_info *info)
+{
+	return (struct verdict_flow){.form = VERDICT_FLOW_PARSED,
+				     .proto = info->proto,
+				     .ttl = info->ttl,
+				     .src = info->src,
+				     .dst = info->dst,
+				     .sport = info->sport,
+				     .dport = info->dport,
+				     .len = info->total_len};
+}
+
+struct verdict_flow packet_flow_of_bytes(const uint8_t *buf, size_t len)
+{
+	struct packet_info info;
+
+	if (packet_parse(buf, len, &info, NULL, 0) == PACKET_OK)
+		return packet_flow_of(&info);
+	if (len >= IPV4_HEADER_MIN)
+		return (struct verdict_flow){.form = VERDICT_FLOW_ADDRESSES,
+					     .proto = buf[9],
+					     .ttl = buf[8],
+					     .src = IP4(buf[12], buf[13], buf[14], buf[15]),
+					     .dst = IP4(buf[16], buf[17], buf[18], buf[19]),
+					     .len = len};
+	return (struct verdict_flow){.form = VERDICT_FLOW_UNREADABLE, .len = len};
+}

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "base/endpoint.h" /* struct endpoint, ip_format, ... */
+#include "sim/verdict.h"   /* struct verdict_flow */
 
 #define IPV4_HEADER_MIN 20
 #define UDP_HEADER_SIZE 8
@@ -152,6 +153,11 @@ struct packet_field {
 /* Fill up to max fields; returns the number filled. */
 size_t packet_fields(const uint8_t *buf, size_t len, struct packet_field *out, size_t max);
 
+/* The packet as a verdict names it (sim/verdict.h): from a parse, or from
+ * whatever the bytes allow (a malformed packet still names its addresses if
+ * it has a header). */
+struct verdict_flow packet_flow_of(const struct packet_info *info);
+struct verdict_flow packet_flow_of_bytes(const uint8_t *buf, size_t len);
 /* "192.168.1.5:5000 → 192.0.2.1:3478" for a parsed packet (the arrow as in
  * packet_summary). Returns out. */
 char *packet_flow_format(const struct packet_info *info, bool ascii, char *out, size_t size);

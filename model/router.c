@@ -309,6 +309,14 @@ static void router_describe(struct node *n, struct trace_node *out, char *detail
 		used += (size_t)snprintf(
 		    detail + used, size - used, "%s%s %s/%u", i ? ", " : "", n->ifaces[i].name,
 		    ip_format(n->ifaces[i].addr, a, sizeof(a)), n->ifaces[i].prefix_len);
+	if (r->nat != NULL) {
+		const struct nat_config *c = nat_config(r->nat);
+
+		out->nat = true;
+		out->nat_mapping = (int)c->mapping;
+		out->nat_filtering = (int)c->filtering;
+		out->nat_public = c->public_ip[0];
+	}
 	if (r->nat != NULL && used < size) {
 		const struct nat_config *c = nat_config(r->nat);
 
@@ -318,6 +326,7 @@ static void router_describe(struct node *n, struct trace_node *out, char *detail
 					 nat_behaviour_abbrev(c->filtering, true), r->outside->name,
 					 ip_format(c->public_ip[0], a, sizeof(a)));
 	}
+	out->input_accept = r->input == ROUTER_INPUT_ACCEPT;
 	if (r->input == ROUTER_INPUT_ACCEPT && used < size) {
 		snprintf(detail + used, size - used, "; input accept");
 	}
@@ -364,7 +373,7 @@ static bool nat_step(struct router *r, struct fwd *f, bool outbound, struct ifac
 	else
 		nat_translate_inbound(r->nat, f->p->data, f->p->len, &f->info, &res);
 	if (res.verdict != NAT_VERDICT_TRANSLATED) {
-		node_drop_verdict(&r->node, at, f->p, res.reason, NODE_VERDICT_NAT, &res);
+		node_drop_by_nat(&r->node, at, f->p, &res);
 		return false;
 	}
 	if (res.mapping != NULL && !res.mapping->is_static) {
@@ -375,6 +384,7 @@ static bool nat_step(struct router *r, struct fwd *f, bool outbound, struct ifac
 	}
 	if (trace_active(t)) {
 		struct trace_record rec = {.kind = TRACE_PACKET};
+		struct nat_facts facts;
 
 		rec.u.packet.hop = TRACE_HOP_TRANSLATE;
 		rec.u.packet.packet_id = f->p->id;
@@ -388,6 +398,8 @@ static bool nat_step(struct router *r, struct fwd *f, bool outbound, struct ifac
 			rec.u.packet.map_internal = res.mapping->internal;
 			rec.u.packet.map_external = res.mapping->external;
 		}
+		node_nat_facts(&res, &facts); /* the accept's verdict rides along */
+		rec.u.packet.verdict = (struct trace_verdict){NODE_VERDICT_NAT, &facts};
 		trace_emit(t, &rec);
 	}
 	/* The NAT rewrote what packet_check passed on arrival, sums kept right. */
@@ -406,9 +418,9 @@ static bool nat_step(struct router *r, struct fwd *f, bool outbound, struct ifac
 static bool hairpin(struct router *r, struct fwd *f)
 {
 	if (!nat_config(r->nat)->hairpinning) {
-		node_drop_verdict(
-		    &r->node, f->in, f->p, TRACE_DROP_HAIRPIN, NODE_VERDICT_PATH,
-		    &(struct node_path_facts){.cause = NODE_PATH_NO_HAIRPIN, .info = &f->info});
+		node_drop_verdict(&r->node, f->in, f->p, TRACE_DROP_HAIRPIN, NODE_VERDICT_PATH,
+				  &(struct node_path_facts){.cause = NODE_PATH_NO_HAIRPIN,
+							    .flow = packet_flow_of(&f->info)});
 		return false;
 	}
 	return nat_step(r, f, true, f->in) && nat_step(r, f, false, f->in);
@@ -452,17 +464,17 @@ static void forward(struct router *r, struct fwd *f)
 	struct fw_verdict v;
 
 	if (!route_lookup(r, f->info.dst, &out, &hop) || out->link == NULL) {
-		node_drop_verdict(
-		    n, f->in, f->p, TRACE_DROP_NO_ROUTE, NODE_VERDICT_PATH,
-		    &(struct node_path_facts){.cause = NODE_PATH_NO_ROUTE, .info = &f->info});
+		node_drop_verdict(n, f->in, f->p, TRACE_DROP_NO_ROUTE, NODE_VERDICT_PATH,
+				  &(struct node_path_facts){.cause = NODE_PATH_NO_ROUTE,
+							    .flow = packet_flow_of(&f->info)});
 		return;
 	}
 	/* RFC 791 / RFC 1812 5.3.1: a router must not forward a datagram whose
 	 * TTL would reach zero. */
 	if (f->info.ttl <= 1) {
-		node_drop_verdict(
-		    n, f->in, f->p, TRACE_DROP_TTL, NODE_VERDICT_PATH,
-		    &(struct node_path_facts){.cause = NODE_PATH_TTL, .info = &f->info});
+		node_drop_verdict(n, f->in, f->p, TRACE_DROP_TTL, NODE_VERDICT_PATH,
+				  &(struct node_path_facts){.cause = NODE_PATH_TTL,
+							    .flow = packet_flow_of(&f->info)});
 		return;
 	}
 	f->info.ttl = packet_decrement_ttl(f->p->data, f->p->len);
@@ -486,9 +498,9 @@ static void local_input(struct router *r, struct fwd *f)
 {
 	f->binding_deadline = CONNTRACK_LINUX_TIMEOUT;
 	confirm(r, f);
-	node_drop_verdict(
-	    &r->node, f->in, f->p, TRACE_DROP_NO_SOCKET, NODE_VERDICT_PATH,
-	    &(struct node_path_facts){.cause = NODE_PATH_OWN_NO_SOCKET, .info = &f->info});
+	node_drop_verdict(&r->node, f->in, f->p, TRACE_DROP_NO_SOCKET, NODE_VERDICT_PATH,
+			  &(struct node_path_facts){.cause = NODE_PATH_OWN_NO_SOCKET,
+						    .flow = packet_flow_of(&f->info)});
 }
 
 /* A flow of the router's own stack: neither side is translated and its reply
@@ -540,9 +552,9 @@ static void router_receive(struct node *n, struct iface *in, struct packet *p)
 			local_input(r, &f);
 			return;
 		}
-		node_drop_verdict(
-		    n, in, p, TRACE_DROP_NOT_FOR_US, NODE_VERDICT_PATH,
-		    &(struct node_path_facts){.cause = NODE_PATH_OWN_ADDRESS, .info = &f.info});
+		node_drop_verdict(n, in, p, TRACE_DROP_NOT_FOR_US, NODE_VERDICT_PATH,
+				  &(struct node_path_facts){.cause = NODE_PATH_OWN_ADDRESS,
+							    .flow = packet_flow_of(&f.info)});
 		return;
 	}
 	forward(r, &f);

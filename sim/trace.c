@@ -109,8 +109,8 @@ static void notify(struct trace *t, const struct trace_record *r)
 		t->observers[i].fn(r, t->observers[i].ctx);
 }
 
-/* A drop that carries a verdict: word it, then forget the borrowed facts so
- * that no observer keeps a pointer to them. */
+/* A drop that carries a verdict: word it; observers see both the words and
+ * the verdict. */
 static void emit_with_verdict(struct trace *t, struct trace_record *r)
 {
 	char words[TRACE_WORDS_MAX];
@@ -119,7 +119,6 @@ static void emit_with_verdict(struct trace *t, struct trace_record *r)
 		t->explain(r, words, sizeof(words));
 	if (r->u.packet.why == NULL && r->u.packet.hop == TRACE_HOP_DROP)
 		r->u.packet.why = "(no reason given)";
-	r->u.packet.verdict = (struct trace_verdict){0, NULL};
 	notify(t, r);
 }
 

@@ -65,6 +65,8 @@ const char *trace_drop_reason_name(enum trace_drop_reason r);
 const char *trace_kind_name(enum trace_kind k);
 const char *trace_hop_name(enum trace_hop h);
 
+#define TRACE_NODE_ADDRS 8 /* interfaces a node record lists */
+
 struct trace_node {
 	const char *name;
 	const char *type;     /* "host", "router", "nat", "internet", ... */
@@ -72,6 +74,19 @@ struct trace_node {
 	const char *behind;   /* name of the node this one sits behind, or NULL */
 	bool conntrack;       /* keeps a connection-tracking table (NAT, stateful
 			       * firewall): `conntrack -L` means something there */
+	/* The facts `detail` shows, as values: a view that needs an address or
+	 * a behaviour reads them here and never parses the line. (The JSON
+	 * lines print `detail` only.) */
+	size_t n_addrs;
+	uint32_t addrs[TRACE_NODE_ADDRS]; /* each interface's, in order (0: none) */
+	uint8_t prefix_lens[TRACE_NODE_ADDRS];
+	uint32_t gateway;    /* a host's default gateway, 0 if none */
+	bool firewall;	     /* a host whose stateful firewall is on */
+	bool nat;	     /* a router with a NAT: the three fields below */
+	int nat_mapping;     /* enum nat_behaviour (sim/verdict.h) */
+	int nat_filtering;   /* enum nat_behaviour */
+	uint32_t nat_public; /* its first public address */
+	bool input_accept;   /* a router whose own stack accepts (input accept) */
 };
 
 enum trace_link_event { TRACE_LINK_ADDED, TRACE_LINK_DOWN, TRACE_LINK_UP };
@@ -85,12 +100,15 @@ struct trace_link {
 	double loss;
 };
 
-/* A decision's verdict riding on a drop record while it is emitted (DESIGN.md
- * "Decide, then explain"): the model that decided sets `kind` (its own enum,
- * model/net.h) and points `facts` at its verdict; sim/ does not know their
- * shape. The trace's explainer (trace_set_explainer) words it into `why`
- * before any observer sees the record, and trace_emit clears it then:
- * observers see the sentence, never the borrowed facts. */
+/* The verdict a drop record (or a NAT's translate record, an accept) carries
+ * (DESIGN.md "Decide, then explain"): the
+ * model that decided sets `kind` (enum node_verdict_kind, sim/verdict.h) and
+ * points `facts` at that kind's facts struct, values only but for the names
+ * it borrows. The trace's explainer (trace_set_explainer) words it into `why`
+ * before any observer sees the record; the record keeps the verdict, so a
+ * renderer can read the facts instead of the words. Like every pointer in a
+ * record, `facts` is borrowed for the emit: an observer that keeps the record
+ * copies it (verdict_facts_size(), sim/trace_log.c). */
 struct trace_verdict {
 	int kind;	   /* 0: none */
 	const void *facts; /* borrowed for the emit only */
@@ -109,11 +127,12 @@ struct trace_packet {
 	struct endpoint map_external;
 	enum trace_drop_reason reason; /* drop */
 	const char *why;          /* drop (required) or accept decision (optional): a sentence */
-	size_t why_lead;	  /* how many bytes at the start of why name the node that
-				   * decided ("office ", "alice's "), 0 if none: a renderer
-				   * that already shows the node skips them unread */
+	const char *why_after_node; /* drop: the same sentence for a view that already
+				     * names the node ("dropped ..." for "office dropped
+				     * ..."), made by explain/; NULL when the node is not
+				     * the sentence's subject */
 	const char *rule;         /* firewall rule that decided, e.g. "input #2", or NULL */
-	struct trace_verdict verdict; /* drop: the facts to word, while emitting (above) */
+	struct trace_verdict verdict; /* drop, translate: what decided, as facts (above) */
 };
 
 enum trace_ct_event {

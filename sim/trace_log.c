@@ -8,6 +8,8 @@
  */
 #include "sim/trace_log.h"
 
+#include "sim/verdict.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,6 +113,33 @@ static bool copy_bytes(struct trace_log *log, const uint8_t **b, size_t *len)
 	return true;
 }
 
+/* Copy a drop's verdict (sim/verdict.h): its facts by value, then the names
+ * they borrow. An unknown kind is not kept. */
+static bool copy_verdict(struct trace_log *log, struct trace_verdict *v)
+{
+	size_t n = verdict_facts_size(v->kind);
+
+	if (v->facts == NULL || n == 0) {
+		*v = (struct trace_verdict){0, NULL};
+		return true;
+	}
+	void *facts = log_alloc(log, n);
+	if (facts == NULL)
+		return false;
+	memcpy(facts, v->facts, n);
+	v->facts = facts;
+	if (v->kind == NODE_VERDICT_PATH) {
+		struct node_path_facts *f = facts;
+		return copy_str(log, &f->iface) && copy_str(log, &f->detail);
+	}
+	if (v->kind == NODE_VERDICT_LINK) {
+		struct link_drop_facts *f = facts;
+		return copy_str(log, &f->link) && copy_str(log, &f->iface) &&
+		       copy_str(log, &f->peer) && copy_str(log, &f->cut_by);
+	}
+	return true;
+}
+
 /* Replace every borrowed pointer in `r` with a copy owned by the log. */
 static bool copy_pointers(struct trace_log *log, struct trace_record *r)
 {
@@ -129,7 +158,9 @@ static bool copy_pointers(struct trace_log *log, struct trace_record *r)
 		ok = copy_str(log, &r->u.packet.node) && copy_str(log, &r->u.packet.iface) &&
 		     copy_bytes(log, &r->u.packet.bytes, &r->u.packet.len) &&
 		     copy_bytes(log, &r->u.packet.before, &r->u.packet.before_len) &&
-		     copy_str(log, &r->u.packet.why) && copy_str(log, &r->u.packet.rule);
+		     copy_str(log, &r->u.packet.why) &&
+		     copy_str(log, &r->u.packet.why_after_node) &&
+		     copy_str(log, &r->u.packet.rule) && copy_verdict(log, &r->u.packet.verdict);
 		break;
 	case TRACE_CONNTRACK:
 		ok = copy_str(log, &r->u.ct.node) && copy_str(log, &r->u.ct.why);

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "explain/explain.h" /* conntrack_format_record */
 #include "model/conntrack.h"
 #include "model/packet.h"
 #include "sim/engine.h"

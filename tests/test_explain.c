@@ -83,15 +83,16 @@ static void test_firewall_drop(void **state)
 {
 	struct fw_verdict v = {FW_REJECT, FW_REASON_RULE, FW_CHAIN_OUTPUT,
 			       0,	  &reject_6000,	  CONNTRACK_NEW};
-	struct packet_info info = {.proto = 17,
-				   .src = IP4(10, 0, 0, 1),
-				   .dst = IP4(10, 0, 0, 2),
-				   .sport = 4000,
-				   .dport = 6000};
+	struct verdict_flow flow = {.form = VERDICT_FLOW_PARSED,
+				    .proto = 17,
+				    .src = IP4(10, 0, 0, 1),
+				    .dst = IP4(10, 0, 0, 2),
+				    .sport = 4000,
+				    .dport = 6000};
 	char text[320];
 
 	(void)state;
-	assert_int_equal(explain_firewall_drop(&v, &info, "alice", text, sizeof(text)),
+	assert_int_equal(explain_firewall_drop(&v, &flow, "alice", text, sizeof(text)),
 			 strlen("alice's "));
 	assert_string_equal(text, "alice's firewall rejected 10.0.0.1:4000 \u2192 10.0.0.2:6000: "
 				  "rule OUTPUT #1 (-p udp --dport 6000 -j REJECT) rejected it: "
@@ -253,14 +254,15 @@ static void test_nat_filter_words(void **state)
 
 /* ---- a router's or host's own path: one row per cause ------------------ */
 
+/* 10.0.0.5:4000 -> 10.0.1.2:53, TTL 1, as a parse gives it. */
+#define UDP_FLOW                                                                                   \
+	{                                                                                          \
+		.form = VERDICT_FLOW_PARSED, .proto = 17, .ttl = 1, .src = IP4(10, 0, 0, 5),       \
+		.dst = IP4(10, 0, 1, 2), .sport = 4000, .dport = 53                                \
+	}
+
 static void test_path_causes(void **state)
 {
-	static const struct packet_info udp = {.proto = 17,
-					       .ttl = 1,
-					       .src = IP4(10, 0, 0, 5),
-					       .dst = IP4(10, 0, 1, 2),
-					       .sport = 4000,
-					       .dport = 53};
 	static const struct {
 		struct node_path_facts f;
 		size_t lead;
@@ -269,27 +271,27 @@ static void test_path_causes(void **state)
 	    {{.cause = NODE_PATH_MALFORMED, .detail = "the IPv4 header checksum is wrong"},
 	     2,
 	     "r dropped a malformed packet: the IPv4 header checksum is wrong"},
-	    {{.cause = NODE_PATH_NO_ROUTE, .info = &udp},
+	    {{.cause = NODE_PATH_NO_ROUTE, .flow = UDP_FLOW},
 	     2,
 	     "r dropped 10.0.0.5:4000 \u2192 10.0.1.2:53: no route to 10.0.1.2 (no entry in its "
 	     "table matches, and it has no default route)"},
-	    {{.cause = NODE_PATH_TTL, .info = &udp},
+	    {{.cause = NODE_PATH_TTL, .flow = UDP_FLOW},
 	     0,
 	     "TTL expired at r: 10.0.0.5:4000 \u2192 10.0.1.2:53 arrived with TTL 1, and a router "
 	     "may not forward a packet whose TTL would reach 0"},
-	    {{.cause = NODE_PATH_NO_HAIRPIN, .info = &udp},
+	    {{.cause = NODE_PATH_NO_HAIRPIN, .flow = UDP_FLOW},
 	     2,
 	     "r does not hairpin: 10.0.0.5:4000 sent to its own public address 10.0.1.2:53, "
 	     "which this NAT only translates for packets arriving from outside"},
 	    {{.cause = NODE_PATH_NAT_UNPARSABLE},
 	     4,
 	     "r's NAT produced a packet that does not parse"},
-	    {{.cause = NODE_PATH_OWN_NO_SOCKET, .info = &udp},
+	    {{.cause = NODE_PATH_OWN_NO_SOCKET, .flow = UDP_FLOW},
 	     2,
 	     "r accepted 10.0.0.5:4000 \u2192 10.0.1.2:53 into its own stack (input accept, as a "
 	     "bare Linux box does) and conntrack now tracks it, but nothing listens on port 53: "
 	     "it answers ICMP port unreachable (not modelled: nothing is sent back)"},
-	    {{.cause = NODE_PATH_OWN_ADDRESS, .info = &udp},
+	    {{.cause = NODE_PATH_OWN_ADDRESS, .flow = UDP_FLOW},
 	     2,
 	     "r dropped 10.0.0.5:4000 \u2192 10.0.1.2:53: 10.0.1.2 is r's own address, and "
 	     "routers do not run services here"},
@@ -302,11 +304,11 @@ static void test_path_causes(void **state)
 	    {{.cause = NODE_PATH_HOST_UNATTACHED, .dst = IP4(8, 8, 8, 8), .iface = "eth0"},
 	     2,
 	     "r cannot reach 8.8.8.8: its eth0 is not attached to any link"},
-	    {{.cause = NODE_PATH_NOT_FOR_US, .info = &udp, .addr = IP4(10, 0, 1, 9)},
+	    {{.cause = NODE_PATH_NOT_FOR_US, .flow = UDP_FLOW, .addr = IP4(10, 0, 1, 9)},
 	     2,
 	     "r dropped 10.0.0.5:4000 \u2192 10.0.1.2:53: it is addressed to 10.0.1.2, and r is "
 	     "10.0.1.9"},
-	    {{.cause = NODE_PATH_NO_SOCKET, .info = &udp},
+	    {{.cause = NODE_PATH_NO_SOCKET, .flow = UDP_FLOW},
 	     2,
 	     "r dropped 10.0.0.5:4000 \u2192 10.0.1.2:53: nothing on r listens on UDP port 53"},
 	};
@@ -320,12 +322,157 @@ static void test_path_causes(void **state)
 	}
 }
 
+/* ---- a link's own drops: one row per cause ------------------------------ */
+
+static void test_link_causes(void **state)
+{
+	static const struct {
+		struct link_drop_facts f;
+		size_t lead;
+		const char *sentence;
+	} cases[] = {
+	    {{.cause = LINK_DROP_NOT_ATTACHED, .flow = UDP_FLOW, .link = "lan", .iface = "eth1"},
+	     2,
+	     "a could not send 10.0.0.5:4000 \u2192 10.0.1.2:53: eth1 is not attached to link lan"},
+	    {{.cause = LINK_DROP_LINK_DOWN, .flow = UDP_FLOW, .link = "lan"},
+	     2,
+	     "a could not send 10.0.0.5:4000 \u2192 10.0.1.2:53: link lan is down"},
+	    {{.cause = LINK_DROP_ACCESS_DOWN, .flow = UDP_FLOW, .link = "lan"},
+	     2,
+	     "a could not send 10.0.0.5:4000 \u2192 10.0.1.2:53: its access to link lan is down"},
+	    {{.cause = LINK_DROP_NO_NEIGHBOUR,
+	      .flow = UDP_FLOW,
+	      .link = "lan",
+	      .next_hop = IP4(10, 0, 0, 9)},
+	     2,
+	     "a could not send 10.0.0.5:4000 \u2192 10.0.1.2:53: nobody on link lan has address "
+	     "10.0.0.9"},
+	    {{.cause = LINK_DROP_QUEUE_FULL,
+	      .flow = UDP_FLOW,
+	      .link = "lan",
+	      .queue_limit = 64,
+	      .rate_bps = 1000000},
+	     2,
+	     "a dropped 10.0.0.5:4000 \u2192 10.0.1.2:53: its queue on link lan is full (64 "
+	     "packets wait behind the one being sent at 1000000 bit/s)"},
+	    {{.cause = LINK_DROP_NO_MEMORY, .link = "lan"},
+	     0,
+	     "the simulator ran out of memory for packets in flight"},
+	    {{.cause = LINK_DROP_PEER_DOWN, .flow = UDP_FLOW, .link = "lan", .peer = "b"},
+	     0,
+	     "10.0.0.5:4000 \u2192 10.0.1.2:53 never reached b: its access to link lan is down"},
+	    {{.cause = LINK_DROP_LOSS, .flow = UDP_FLOW, .link = "lan", .peer = "b", .loss = 0.25},
+	     0,
+	     "10.0.0.5:4000 \u2192 10.0.1.2:53 was lost on link lan (loss 25%)"},
+	    {{.cause = LINK_DROP_LOSS_ACCESS,
+	      .flow = UDP_FLOW,
+	      .link = "lan",
+	      .peer = "b",
+	      .loss = 0.5},
+	     0,
+	     "10.0.0.5:4000 \u2192 10.0.1.2:53 was lost on link lan (loss 50%, counting the "
+	     "access of a and b)"},
+	    {{.cause = LINK_DROP_CUT_IN_FLIGHT, .flow = UDP_FLOW, .link = "lan", .peer = "b"},
+	     0,
+	     "10.0.0.5:4000 \u2192 10.0.1.2:53 never reached b: link lan went down while it was "
+	     "in flight"},
+	    {{.cause = LINK_DROP_ACCESS_CUT_IN_FLIGHT,
+	      .flow = UDP_FLOW,
+	      .link = "lan",
+	      .peer = "b",
+	      .cut_by = "c"},
+	     0,
+	     "10.0.0.5:4000 \u2192 10.0.1.2:53 never reached b: c's access to link lan went down "
+	     "while it was in flight"},
+	};
+	char text[400];
+
+	(void)state;
+	assert_int_equal(sizeof(cases) / sizeof(cases[0]), LINK_DROP_CAUSE_COUNT);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(explain_link(&cases[i].f, "a", text, sizeof(text)), cases[i].lead);
+		assert_string_equal(text, cases[i].sentence);
+	}
+}
+
+/* What the bytes allow: a parse, a header, or only a length. */
+static void test_flow_forms(void **state)
+{
+	struct verdict_flow header = {
+	    .form = VERDICT_FLOW_ADDRESSES, .src = IP4(10, 0, 0, 5), .dst = IP4(10, 0, 1, 2)};
+	struct verdict_flow nothing = {.form = VERDICT_FLOW_UNREADABLE, .len = 7};
+	char text[96];
+
+	(void)state;
+	assert_string_equal(explain_flow(&header, text, sizeof(text)), "10.0.0.5 \u2192 10.0.1.2");
+	assert_string_equal(explain_flow(&nothing, text, sizeof(text)),
+			    "a 7-byte malformed packet");
+}
+
+/* ---- the trace's hook: the record keeps its verdict and gets its words --- */
+
+struct seen {
+	int kind;
+	enum link_drop_cause cause;
+	char why[400], after_node[400];
+};
+
+static void remember(const struct trace_record *r, void *ctx)
+{
+	struct seen *s = ctx;
+	const struct link_drop_facts *f = r->u.packet.verdict.facts;
+
+	s->kind = r->u.packet.verdict.kind;
+	s->cause = f != NULL && s->kind == NODE_VERDICT_LINK ? f->cause : LINK_DROP_CAUSE_COUNT;
+	snprintf(s->why, sizeof(s->why), "%s", r->u.packet.why ? r->u.packet.why : "");
+	snprintf(s->after_node, sizeof(s->after_node), "%s",
+		 r->u.packet.why_after_node ? r->u.packet.why_after_node : "");
+}
+
+static void test_record_keeps_verdict(void **state)
+{
+	struct link_drop_facts f = {.cause = LINK_DROP_LINK_DOWN, .flow = UDP_FLOW, .link = "lan"};
+	struct trace_record r = {.kind = TRACE_PACKET};
+	struct seen seen = {0};
+	struct trace t;
+
+	(void)state;
+	trace_init(&t, NULL);
+	explain_attach(&t);
+	assert_int_equal(trace_subscribe(&t, remember, &seen), 0);
+	r.u.packet.hop = TRACE_HOP_DROP;
+	r.u.packet.node = "alice";
+	r.u.packet.reason = TRACE_DROP_LINK_DOWN;
+	r.u.packet.verdict = (struct trace_verdict){NODE_VERDICT_LINK, &f};
+	trace_emit(&t, &r);
+	assert_int_equal(seen.kind, NODE_VERDICT_LINK);
+	assert_int_equal(seen.cause, LINK_DROP_LINK_DOWN);
+	assert_string_equal(
+	    seen.why, "alice could not send 10.0.0.5:4000 \u2192 10.0.1.2:53: link lan is down");
+	assert_string_equal(seen.after_node,
+			    "could not send 10.0.0.5:4000 \u2192 10.0.1.2:53: link lan is down");
+
+	/* An accept (a NAT's translation) keeps its verdict and gets no words:
+	 * its record has none to carry. */
+	struct nat_facts nat = {.result = {.verdict = NAT_VERDICT_TRANSLATED,
+					   .decision = NAT_DECISION_MAPPING_CREATED}};
+	r = (struct trace_record){.kind = TRACE_PACKET};
+	r.u.packet.hop = TRACE_HOP_TRANSLATE;
+	r.u.packet.node = "home";
+	r.u.packet.verdict = (struct trace_verdict){NODE_VERDICT_NAT, &nat};
+	trace_emit(&t, &r);
+	assert_int_equal(seen.kind, NODE_VERDICT_NAT);
+	assert_string_equal(seen.why, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_firewall_reasons), cmocka_unit_test(test_firewall_drop),
-	    cmocka_unit_test(test_nat_decisions),    cmocka_unit_test(test_nat_filtered),
-	    cmocka_unit_test(test_nat_filter_words), cmocka_unit_test(test_path_causes),
+	    cmocka_unit_test(test_firewall_reasons),	 cmocka_unit_test(test_firewall_drop),
+	    cmocka_unit_test(test_nat_decisions),	 cmocka_unit_test(test_nat_filtered),
+	    cmocka_unit_test(test_nat_filter_words),	 cmocka_unit_test(test_path_causes),
+	    cmocka_unit_test(test_link_causes),		 cmocka_unit_test(test_flow_forms),
+	    cmocka_unit_test(test_record_keeps_verdict),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -255,7 +255,7 @@ static void test_no_socket(void **state)
 	assert_int_equal(d->reason, TRACE_DROP_NO_SOCKET);
 	assert_string_equal(d->why, "bob dropped 10.0.0.1:4000 → 10.0.0.2:6000: nothing on bob "
 				    "listens on UDP port 6000");
-	assert_int_equal(d->why_lead, strlen("bob ")); /* the node, marked for renderers */
+	assert_string_equal(d->why_after_node, d->why + strlen("bob ")); /* for renderers */
 }
 
 static void test_malformed_raw(void **state)
@@ -345,7 +345,7 @@ static void test_output_firewall(void **state)
 	assert_memory_equal(
 	    d->why, "alice's firewall dropped 10.0.0.1:4000 → 10.0.0.2:53: rule OUTPUT",
 	    strlen("alice's firewall dropped 10.0.0.1:4000 → 10.0.0.2:53: rule OUTPUT"));
-	assert_int_equal(d->why_lead, strlen("alice's "));
+	assert_string_equal(d->why_after_node, d->why + strlen("alice's "));
 	assert_string_equal(d->rule, "OUTPUT #1");
 }
 

@@ -132,7 +132,10 @@ static void test_node_and_link(void **state)
 {
 	(void)state;
 	struct trace_record r = {.seq = 0, .time = 0, .kind = TRACE_NODE};
-	r.u.node = (struct trace_node){"home", "nat", "192.168.1.1 | 203.0.113.7", NULL, true};
+	r.u.node = (struct trace_node){.name = "home",
+				       .type = "nat",
+				       .detail = "192.168.1.1 | 203.0.113.7",
+				       .conntrack = true};
 	json_t *o = roundtrip(&r, NULL);
 	assert_str_field(o, "name", "home");
 	assert_str_field(o, "type", "nat");
@@ -360,7 +363,8 @@ static void emit_all_kinds(struct trace *t, int64_t *clock)
 	static uint8_t pkt[64];
 	size_t n = build_packet(pkt, sizeof(pkt), &alice_lan, &stun_srv);
 	struct trace_record r = {.kind = TRACE_NODE};
-	r.u.node = (struct trace_node){"alice", "host", "192.168.1.5", "home", false};
+	r.u.node = (struct trace_node){
+	    .name = "alice", .type = "host", .detail = "192.168.1.5", .behind = "home"};
 	trace_emit(t, &r);
 	r = (struct trace_record){.kind = TRACE_LINK};
 	r.u.link = (struct trace_link){TRACE_LINK_ADDED, "home-lan", "alice", "eth0", "home", "lan",

@@ -206,7 +206,7 @@ static void emit(struct fixture *f, int64_t at, struct trace_record *r)
 static void emit_node(struct fixture *f, const char *name, const char *type, const char *behind)
 {
 	struct trace_record r = {.kind = TRACE_NODE};
-	r.u.node = (struct trace_node){name, type, "", behind, false};
+	r.u.node = (struct trace_node){.name = name, .type = type, .detail = "", .behind = behind};
 	emit(f, 0, &r);
 }
 

@@ -18,6 +18,7 @@
 #include "model/host.h"
 #include "model/net.h"
 #include "model/router.h"
+#include "explain/explain.h"
 #include "sim/trace_log.h"
 
 #define SINK_MAX 12000
@@ -77,6 +78,7 @@ static struct fixture *fixture_new(uint64_t seed, const struct link_config *cfg)
 	f->log = trace_log_new();
 	assert_non_null(f->log);
 	assert_int_equal(trace_log_attach(f->log, net_trace(f->net)), 0);
+	explain_attach(net_trace(f->net)); /* link drops carry verdicts; these are their words */
 	f->a = sink_new(f->net, "a", IP4(10, 0, 0, 1));
 	f->b = sink_new(f->net, "b", IP4(10, 0, 0, 2));
 	f->wire = link_new(f->net, "wire", cfg);
@@ -232,8 +234,9 @@ static void test_held_behind(void **state)
 	fixture_free(f);
 }
 
-/* Ids of packets that got through, as a hash, and how many. */
-static uint64_t lossy_run(uint64_t seed, size_t *delivered)
+/* Ids of packets that got through, as a hash, and how many; `observed`
+ * false runs with no observer at all (no records, no words). */
+static uint64_t lossy_run_watched(uint64_t seed, bool observed, size_t *delivered)
 {
 	struct link_config cfg;
 
@@ -243,12 +246,19 @@ static uint64_t lossy_run(uint64_t seed, size_t *delivered)
 	struct fixture *f = fixture_new(seed, &cfg);
 	uint64_t h = 1469598103934665603ull;
 
+	if (!observed)
+		trace_unsubscribe(net_trace(f->net), trace_log_observe, f->log);
 	for (int i = 0; i < 10000; i++)
 		send_ab(f, 0);
 	engine_run_until(net_engine(f->net), SIM_S(1));
 	for (size_t i = 0; i < f->b->n; i++)
 		h = (h ^ f->b->ids[i]) * 1099511628211ull;
 	*delivered = f->b->n;
+	if (!observed) {
+		assert_int_equal(trace_log_count(f->log), 0);
+		fixture_free(f);
+		return h;
+	}
 	assert_int_equal(count_drops(f->log, TRACE_DROP_LINK_LOSS), 10000 - f->b->n);
 	const struct trace_packet *d = nth_drop(f->log, 0);
 
@@ -256,8 +266,33 @@ static uint64_t lossy_run(uint64_t seed, size_t *delivered)
 	assert_string_equal(d->node, "a");
 	assert_string_equal(d->why,
 			    "10.0.0.1:1000 → 10.0.0.2:2000 was lost on link wire (loss 10%)");
+	/* The record keeps the verdict's facts, not only its words. */
+	assert_int_equal(d->verdict.kind, NODE_VERDICT_LINK);
+	const struct link_drop_facts *facts = d->verdict.facts;
+	assert_int_equal(facts->cause, LINK_DROP_LOSS);
+	assert_string_equal(facts->link, "wire");
+	assert_float_equal(facts->loss, 0.1, 1e-12);
 	fixture_free(f);
 	return h;
+}
+
+static uint64_t lossy_run(uint64_t seed, size_t *delivered)
+{
+	return lossy_run_watched(seed, true, delivered);
+}
+
+/* A link decides the same whether or not anyone watches: the same packets
+ * get through with and without an observer (DESIGN.md "Decide, then
+ * explain"). */
+static void test_same_fate_unobserved(void **state)
+{
+	size_t watched, unwatched;
+
+	(void)state;
+	assert_int_equal(lossy_run_watched(7, true, &watched),
+			 lossy_run_watched(7, false, &unwatched));
+	assert_int_equal(watched, unwatched);
+	assert_true(watched < 10000);
 }
 
 static void test_loss_is_seeded(void **state)
@@ -537,6 +572,7 @@ int main(void)
 	    cmocka_unit_test(test_latency_jitter_keeps_order),
 	    cmocka_unit_test(test_held_behind),
 	    cmocka_unit_test(test_loss_is_seeded),
+	    cmocka_unit_test(test_same_fate_unobserved),
 	    cmocka_unit_test(test_rate_and_queue),
 	    cmocka_unit_test(test_down_and_up),
 	    cmocka_unit_test(test_cut_in_flight),

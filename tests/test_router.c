@@ -138,7 +138,7 @@ static void test_ttl_expiry(void **state)
 	assert_string_equal(drop->why,
 			    "TTL expired at r: 10.0.0.5:4000 → 10.0.1.2:53 arrived with TTL "
 			    "1, and a router may not forward a packet whose TTL would reach 0");
-	assert_int_equal(drop->why_lead, 0); /* "TTL expired at r": r is not the subject */
+	assert_null(drop->why_after_node); /* "TTL expired at r": r is not the subject */
 
 	/* With TTL 2 it gets through, and leaves with TTL 1. */
 	len = packet_build_udp(buf, sizeof(buf), &s, &d, 2, 0, "x", 1);

@@ -36,7 +36,7 @@ static const struct endpoint web_pub = {IP4(203, 0, 113, 7), 8080};
 static void emit_node(struct test_trace *f, const char *name, const char *type, bool conntrack)
 {
 	struct trace_record r = {.kind = TRACE_NODE};
-	r.u.node = (struct trace_node){name, type, NULL, NULL, conntrack};
+	r.u.node = (struct trace_node){.name = name, .type = type, .conntrack = conntrack};
 	test_trace_emit(f, 0, &r);
 }
 

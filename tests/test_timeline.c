@@ -62,12 +62,12 @@ static void emit_packet(struct test_trace *f, int64_t at, enum trace_hop hop, co
 	}
 	if (hop == TRACE_HOP_DROP) {
 		r.u.packet.reason = TRACE_DROP_NAT_FILTER;
-		/* The lead naming the node, as explain/ marks it: "office " in
-		 * OFFICE_WHY, "bob's " below. */
+		/* The sentence for a view that names the node, as explain/
+		 * makes it: after "office " in OFFICE_WHY, "bob's " below. */
 		if (why != NULL && strncmp(why, "office dropped", 14) == 0)
-			r.u.packet.why_lead = strlen("office ");
+			r.u.packet.why_after_node = why + strlen("office ");
 		else if (why != NULL && strncmp(why, "bob's ", 6) == 0)
-			r.u.packet.why_lead = strlen("bob's ");
+			r.u.packet.why_after_node = why + strlen("bob's ");
 	}
 	test_trace_emit(f, at, &r);
 }
@@ -114,7 +114,11 @@ static void emit_ct(struct test_trace *f, int64_t at, enum trace_ct_event ev, in
 static void emit_story(struct test_trace *f)
 {
 	struct trace_record r = {.kind = TRACE_NODE};
-	r.u.node = (struct trace_node){"home", "nat", "192.168.1.1 | 203.0.113.7", "isp", true};
+	r.u.node = (struct trace_node){.name = "home",
+				       .type = "nat",
+				       .detail = "192.168.1.1 | 203.0.113.7",
+				       .behind = "isp",
+				       .conntrack = true};
 	test_trace_emit(f, 0, &r);
 	emit_app(f, 0, "alice", "alice", "registered", NULL,
 		 "registered with the coordinator as 203.0.113.7:61000");
@@ -359,8 +363,8 @@ static void test_write_error(void **state)
 	fclose(out);
 }
 
-/* The lead a drop's sentence gives its node is the record's to say
- * (why_lead), never guessed from the words. */
+/* The sentence without its node is the record's to give (why_after_node,
+ * made by explain/), never guessed from the words. */
 static void test_drop_lead_from_record(void **state)
 {
 	struct endpoint a = {IP4(10, 0, 0, 1), 1}, b = {IP4(10, 0, 0, 2), 2};

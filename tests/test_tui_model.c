@@ -24,8 +24,10 @@
 #include "app/lang/scenario.h"
 #include "app/tui/tui_model.h"
 #include "app/tui/tui_view.h"
+#include "base/endpoint.h"
 #include "sim/trace.h"
 #include "sim/trace_log.h"
+#include "sim/verdict.h"
 
 struct fixture {
 	struct diag *d;
@@ -354,10 +356,14 @@ static void test_preset_cycle_order(void **state)
 	assert_string_equal(tui_next_preset("custom"), "full-cone");
 }
 
-/* A hand-made log: bob's firewall drops twice by policy, once by rule. */
-static void emit_drop(struct trace *t, const char *why, const char *rule)
+/* A hand-made log: bob's firewall drops twice by policy, once by rule. The
+ * TUI counts hits from the verdict (chain, rule index), not the labels. */
+static void emit_drop(struct trace *t, const char *why, const char *rule, int index)
 {
 	static const uint8_t bytes[28] = {0x45};
+	struct node_firewall_facts facts = {
+	    .verdict = {FW_DROP, index < 0 ? FW_REASON_POLICY : FW_REASON_RULE, FW_CHAIN_INPUT,
+			index, NULL, CONNTRACK_NEW}};
 	struct trace_record r = {.kind = TRACE_PACKET};
 	r.u.packet = (struct trace_packet){.hop = TRACE_HOP_DROP,
 					   .packet_id = 7,
@@ -367,8 +373,54 @@ static void emit_drop(struct trace *t, const char *why, const char *rule)
 					   .len = sizeof(bytes),
 					   .reason = TRACE_DROP_FIREWALL,
 					   .why = why,
-					   .rule = rule};
+					   .rule = rule,
+					   .verdict = {NODE_VERDICT_FIREWALL, &facts}};
 	trace_emit(t, &r);
+}
+
+/* The topology pane takes addresses, behaviour and firewall from the node
+ * record's fields: a detail line that says otherwise changes nothing. */
+static void test_node_facts_from_record_fields(void **state)
+{
+	struct fixture *f = *state;
+	struct trace t;
+	int64_t clock = 0;
+	struct trace_log *log = trace_log_new();
+	struct trace_record r = {.kind = TRACE_NODE};
+
+	trace_init(&t, &clock);
+	trace_log_attach(log, &t);
+	r.u.node = (struct trace_node){.name = "gate",
+				       .type = "router",
+				       .detail = "NAT full-cone on nowhere 9.9.9.9, firewall on",
+				       .n_addrs = 2,
+				       .addrs = {IP4(10, 1, 0, 1), IP4(10, 1, 0, 10)},
+				       .prefix_lens = {24, 32},
+				       .nat = true,
+				       .nat_mapping = 2,   /* address-and-port-dependent */
+				       .nat_filtering = 2, /* address-and-port-dependent */
+				       .nat_public = IP4(10, 1, 0, 10)};
+	trace_emit(&t, &r);
+	r.u.node = (struct trace_node){.name = "pc",
+				       .type = "host",
+				       .detail = "10.1.0.99/24 gw 10.1.0.1, firewall on",
+				       .behind = "gate",
+				       .n_addrs = 1,
+				       .addrs = {IP4(10, 1, 0, 5)},
+				       .prefix_lens = {24},
+				       .gateway = IP4(10, 1, 0, 1)};
+	trace_emit(&t, &r);
+	assert_int_equal(tui_model_adopt_log(f->m, log), 0);
+	const struct tui_node *gate = tui_model_node(f->m, tui_model_find_node(f->m, "gate"));
+	const struct tui_node *pc = tui_model_node(f->m, tui_model_find_node(f->m, "pc"));
+	assert_non_null(gate);
+	assert_non_null(pc);
+	assert_int_equal(gate->role, TUI_ROLE_NAT);
+	assert_string_equal(gate->behaviour, "symmetric (APDM+APDF)");
+	assert_string_equal(gate->addrs, "10.1.0.1,10.1.0.10"); /* the public one once */
+	assert_false(gate->firewall);
+	assert_string_equal(pc->addrs, "10.1.0.5"); /* not the gateway's, not the detail's */
+	assert_false(pc->firewall);
 }
 
 static void test_firewall_hits_from_drop_records(void **state)
@@ -380,11 +432,20 @@ static void test_firewall_hits_from_drop_records(void **state)
 	trace_init(&t, &clock);
 	trace_log_attach(log, &t);
 	struct trace_record node = {.kind = TRACE_NODE};
-	node.u.node = (struct trace_node){"bob", "host", "10.0.0.7/24, firewall on", "office", true};
+	node.u.node = (struct trace_node){.name = "bob",
+					  .type = "host",
+					  .detail = "10.0.0.7/24, firewall on",
+					  .behind = "office",
+					  .conntrack = true,
+					  .n_addrs = 1,
+					  .addrs = {IP4(10, 0, 0, 7)},
+					  .prefix_lens = {24},
+					  .firewall = true};
 	trace_emit(&t, &node);
-	emit_drop(&t, "bob's firewall dropped x: no rule in INPUT matched ...", "INPUT policy");
-	emit_drop(&t, "bob's firewall dropped y: no rule in INPUT matched ...", "INPUT policy");
-	emit_drop(&t, "bob's firewall dropped z: rule INPUT #1 (-j DROP) dropped it", "INPUT #1");
+	emit_drop(&t, "bob's firewall dropped x: no rule in INPUT matched ...", "INPUT policy", -1);
+	emit_drop(&t, "bob's firewall dropped y: no rule in INPUT matched ...", "INPUT policy", -1);
+	/* the label is not read: a wrong one counts where the verdict says */
+	emit_drop(&t, "bob's firewall dropped z: rule INPUT #1 (-j DROP) dropped it", "?", 0);
 	assert_int_equal(tui_model_adopt_log(f->m, log), 0);
 	tui_model_seek(f->m, tui_model_count(f->m));
 	assert_int_equal(tui_model_tables(f->m, "bob", 0, 0, &f->lines), 0);
@@ -735,6 +796,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_what_if_changes_the_outcome, setup, teardown),
 	    cmocka_unit_test(test_preset_cycle_order),
 	    cmocka_unit_test_setup_teardown(test_firewall_hits_from_drop_records, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_node_facts_from_record_fields, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_wrap_breaks_at_spaces, setup, teardown),
 	    cmocka_unit_test(test_keybar_keeps_help_and_quit),
 	    cmocka_unit_test(test_layout_80x24),

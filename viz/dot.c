@@ -20,7 +20,6 @@
 
 #include "base/endpoint.h"
 #include "explain/explain.h"
-#include "model/nat.h"
 #include "sim/engine.h"
 #include "viz/tables.h"
 
@@ -220,7 +219,7 @@ static void add_topology_node(Agraph_t *g, const struct trace_log *log, const st
 {
 	Agnode_t *v = node(g, n->name);
 	const struct tables_node *tn = tables_node_find(t, n->name);
-	bool nat = (tn != NULL && tn->nats) || (n->detail != NULL && strstr(n->detail, "NAT "));
+	bool nat = (tn != NULL && tn->nats) || n->nat;
 	bool router = n->type != NULL && strcmp(n->type, "router") == 0;
 	bool coord = is_coordinator(log, n->name);
 	const char *fill = coord ? "#e3d7f5" : nat ? "#fff3df" : router ? "#dcecfb" : "#e6f4e6";

@@ -17,8 +17,7 @@
 #include <jansson.h>
 
 #include "base/endpoint.h"
-#include "model/conntrack.h"
-#include "model/nat.h"
+#include "explain/explain.h"
 #include "sim/engine.h"
 
 /* Nine significant digits keep a loss of 0.1 printing as 0.1, not

@@ -118,7 +118,7 @@ static void read_node(struct ladder *L, const struct trace_node *n)
 	const char *type = n->type != NULL ? n->type : "";
 	d->host = strcmp(type, "host") == 0;
 	d->router = strcmp(type, "router") == 0 || strcmp(type, "internet") == 0;
-	if (strcmp(type, "nat") == 0 || (n->detail != NULL && strstr(n->detail, "NAT ") != NULL))
+	if (strcmp(type, "nat") == 0 || n->nat) /* the record says so; detail is for pictures */
 		d->nat = true;
 	if (strcmp(type, "coordinator") == 0)
 		d->server = true;

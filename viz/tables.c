@@ -13,8 +13,6 @@
 
 #include "base/endpoint.h"
 #include "explain/explain.h"
-#include "model/conntrack.h"
-#include "model/nat.h"
 #include "sim/engine.h"
 
 struct node_state {

@@ -123,11 +123,11 @@ static bool describe_link(struct tl_line *l, const struct trace_link *k, int ver
 }
 
 /* A drop's sentence without its lead naming the node ("office dropped ...",
- * "home's firewall dropped ..."): the node column already says it. The
- * record says how long the lead is (trace_packet.why_lead). */
+ * "home's firewall dropped ..."): the node column already says it. explain/
+ * made that sentence too (trace_packet.why_after_node); nothing is cut here. */
 static const char *without_node(const struct trace_packet *p)
 {
-	return p->why_lead < strlen(p->why) ? p->why + p->why_lead : p->why;
+	return p->why_after_node != NULL ? p->why_after_node : p->why;
 }
 
 static void say_summary(struct tl_line *l, const struct trace_packet *p,

@@ -133,9 +133,9 @@ static void say_departure(const struct story *s, const struct trace_packet *p,
 
 static void say_drop(const struct trace_packet *p, char *out, size_t size)
 {
-	/* Most sentences start with the node ("office dropped ...", the
-	 * record's why_lead); those say it all. */
-	if (p->why != NULL && p->why_lead > 0)
+	/* Most sentences start with the node ("office dropped ...": explain/
+	 * then also gave why_after_node); those say it all. */
+	if (p->why != NULL && p->why_after_node != NULL)
 		text_appendf(out, size, "%s", p->why);
 	else if (p->why != NULL)
 		text_appendf(out, size, "dropped at %s: %s", p->node, p->why);

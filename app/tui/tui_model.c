@@ -407,26 +407,24 @@ static int apply_mapping(struct fold_node *fn, const struct trace_mapping *rec)
 	return 0;
 }
 
-/* A packet record's `rule` ("input #2", "INPUT #2", "input policy"). */
-static void count_rule_field(struct fold_node *fn, const char *rule)
+/* A firewall's verdict on a packet record: the chain and the rule that
+ * decided (hits[chain][0] counts the policy), read from the verdict's
+ * facts, not from the `rule` label. */
+static void count_firewall_verdict(struct fold_node *fn, const struct trace_verdict *v)
 {
-	for (int c = 0; c < FW_CHAIN_COUNT; c++) {
-		const char *name = fw_chain_name((enum fw_chain)c);
-		size_t len = strlen(name);
-		if (strncasecmp(rule, name, len) != 0)
-			continue;
-		const char *hash = strchr(rule + len, '#');
-		long k = hash ? strtol(hash + 1, NULL, 10) : 0;
-		if (k >= 0 && k <= MAX_RULES)
-			fn->hits[c][k]++;
+	const struct node_firewall_facts *f = v->facts;
+
+	if (v->kind != NODE_VERDICT_FIREWALL || f == NULL ||
+	    (unsigned)f->verdict.chain >= FW_CHAIN_COUNT)
 		return;
-	}
+	int k = f->verdict.rule + 1; /* -1, the policy, counts at 0 */
+	if (k >= 0 && k <= MAX_RULES)
+		fn->hits[f->verdict.chain][k]++;
 }
 
 static void apply_packet(struct fold_node *fn, const struct trace_packet *p)
 {
-	if (p->rule)
-		count_rule_field(fn, p->rule);
+	count_firewall_verdict(fn, &p->verdict);
 	if (p->hop == TRACE_HOP_DROP && p->reason == TRACE_DROP_FIREWALL) {
 		fn->fw_drops++;
 	}
@@ -601,41 +599,45 @@ static int build_timeline(struct tui_model *m)
 
 /* ---- topology ---- */
 
-/* The IPv4 addresses in `detail`, de-duplicated, comma-separated; not a
- * host's gateway ("gw 192.168.1.1"), which is its router's address. */
-static void extract_addrs(const char *detail, char *out, size_t size)
+/* The node's IPv4 addresses from its record, each once, comma-separated:
+ * its interfaces', then a NAT's public one; not a host's gateway, which is
+ * its router's address. */
+static void node_addrs(const struct trace_node *tn, char *out, size_t size)
 {
+	size_t n = tn->n_addrs < TRACE_NODE_ADDRS ? tn->n_addrs : TRACE_NODE_ADDRS;
+	uint32_t seen[TRACE_NODE_ADDRS + 1];
+	size_t k = 0, used = 0;
+
 	out[0] = '\0';
-	for (const char *p = detail; p && *p; p++) {
-		if (*p < '0' || *p > '9' ||
-		    (p > detail && (p[-1] == '.' || (p[-1] >= '0' && p[-1] <= '9'))) ||
-		    (p - detail >= 3 && strncmp(p - 3, "gw ", 3) == 0))
+	for (size_t i = 0; i < n + (tn->nat ? 1 : 0); i++) {
+		uint32_t ip = i < n ? tn->addrs[i] : tn->nat_public;
+		bool dup = false;
+		char text[16];
+
+		for (size_t j = 0; j < k && !dup; j++)
+			dup = seen[j] == ip;
+		if (dup)
 			continue;
-		size_t n = strspn(p, "0123456789.");
-		char tok[20];
-		uint32_t ip;
-		if (n >= sizeof(tok))
-			continue;
-		memcpy(tok, p, n);
-		tok[n] = '\0';
-		if (ip_parse(tok, &ip) != 0 || strstr(out, tok))
-			continue;
-		size_t used = strlen(out);
-		snprintf(out + used, size - used, "%s%s", used ? "," : "", tok);
+		seen[k++] = ip;
+		ip_format(ip, text, sizeof(text));
+		int w = snprintf(out + used, size - used, "%s%s", used ? "," : "", text);
+		if (w < 0 || (size_t)w >= size - used)
+			return;
+		used += (size_t)w;
 	}
 }
 
-/* "NAT port-restricted-cone (EIM+APDF) on wan ..." -> the words before " on ". */
-static void extract_behaviour(const char *detail, char *out, size_t size)
+/* A NAT's behaviour as the topology pane names it: "port-restricted-cone
+ * (EIM+APDF)"; "" for a node without a NAT. */
+static void node_behaviour(const struct trace_node *tn, char *out, size_t size)
 {
+	enum nat_behaviour m = (enum nat_behaviour)tn->nat_mapping;
+	enum nat_behaviour f = (enum nat_behaviour)tn->nat_filtering;
+
 	out[0] = '\0';
-	const char *p = detail ? strstr(detail, "NAT ") : NULL;
-	if (!p)
-		return;
-	p += 4;
-	const char *e = strstr(p, " on ");
-	size_t n = e ? (size_t)(e - p) : strlen(p);
-	snprintf(out, size, "%.*s", (int)n, p);
+	if (tn->nat)
+		snprintf(out, size, "%s (%s+%s)", nat_classic_name(m, f),
+			 nat_behaviour_abbrev(m, false), nat_behaviour_abbrev(f, true));
 }
 
 static bool scenario_node_has_rules(const struct scenario *s, const char *name)
@@ -665,15 +667,12 @@ static void classify_node(const struct tui_model *m, struct tui_node *n, const c
 	if (s->coordinator && same(s->coordinator->name, n->name)) {
 		n->role = TUI_ROLE_COORDINATOR;
 		n->relay = s->coordinator->relay;
-	} else if (scenario_find_nat(s, n->name) || (n->detail && strstr(n->detail, "NAT "))) {
+	} else if (scenario_find_nat(s, n->name) || n->behaviour[0] != '\0') {
 		n->role = TUI_ROLE_NAT;
 	} else if (n->role == TUI_ROLE_ROUTER && !behind && !scenario_find_host(s, n->name)) {
 		n->role = TUI_ROLE_INTERNET;
 	}
-	extract_addrs(n->detail, n->addrs, sizeof(n->addrs));
-	extract_behaviour(n->detail, n->behaviour, sizeof(n->behaviour));
-	n->firewall =
-	    (n->detail && strstr(n->detail, "firewall on")) || scenario_node_has_rules(s, n->name);
+	n->firewall = n->firewall || scenario_node_has_rules(s, n->name);
 }
 
 static size_t raw_find(const struct tui_node *v, size_t n, const char *name)
@@ -716,6 +715,10 @@ static int collect_nodes(struct tui_model *m, struct tui_node **out, const char 
 		nd->name = r->u.node.name;
 		nd->type = r->u.node.type ? r->u.node.type : "node";
 		nd->detail = r->u.node.detail ? r->u.node.detail : "";
+		/* Addresses and behaviour from the record's fields, not its words. */
+		node_addrs(&r->u.node, nd->addrs, sizeof(nd->addrs));
+		node_behaviour(&r->u.node, nd->behaviour, sizeof(nd->behaviour));
+		nd->firewall = r->u.node.firewall;
 		(*behind)[n++] = r->u.node.behind;
 	}
 	return (int)n;

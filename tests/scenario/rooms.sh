@@ -24,7 +24,7 @@ read -r -d '' ROOMS <<'EOF'
 base/        : base/
 sim/         : sim/ base/
 model/       : model/ sim/ base/
-explain/     : explain/ model/ sim/ base/
+explain/     : explain/ sim/ base/
 viz/         : viz/ explain/ model/ sim/ base/
 p2p/         : p2p/
 app/lang/    : app/lang/ base/ model/packet.h p2p/agent.h

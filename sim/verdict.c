@@ -1,0 +1,164 @@
+/*
+ * verdict.c - the names of the verdict vocabulary (sim/verdict.h): chains,
+ * actions and rules as iptables prints them, RFC 4787's behaviour names, and
+ * the size of each drop record's facts.
+ */
+#include "sim/verdict.h"
+
+#include <stdio.h>
+
+/* ---- the firewall's chains, actions and rules ---------------------------- */
+
+const char *fw_chain_name(enum fw_chain chain)
+{
+	static const char *const names[FW_CHAIN_COUNT] = {"INPUT", "OUTPUT", "FORWARD"};
+
+	return (unsigned)chain < FW_CHAIN_COUNT ? names[chain] : "?";
+}
+
+const char *fw_action_name(enum fw_action action)
+{
+	switch (action) {
+	case FW_ACCEPT:
+		return "accept";
+	case FW_DROP:
+		return "drop";
+	case FW_REJECT:
+		return "reject";
+	}
+	return "?";
+}
+
+static void format_proto(char *out, size_t size, uint8_t proto)
+{
+	switch (proto) {
+	case 17 /* UDP */:
+		snprintf(out, size, "udp");
+		break;
+	case 6 /* TCP */:
+		snprintf(out, size, "tcp");
+		break;
+	case 1 /* ICMP */:
+		snprintf(out, size, "icmp");
+		break;
+	default:
+		snprintf(out, size, "%u", proto);
+	}
+}
+
+/* " --dport 5000" or " --dport 5000:5010" (iptables' range syntax). */
+static int format_ports(char *out, size_t size, const char *opt, uint16_t lo, uint16_t hi)
+{
+	if (lo == 0 && hi == 0) /* any port */
+		return snprintf(out, size, "%s", "");
+	if (hi <= lo)
+		return snprintf(out, size, " %s %u", opt, lo);
+	return snprintf(out, size, " %s %u:%u", opt, lo, hi);
+}
+
+static const char *states_text(unsigned states)
+{
+	const unsigned both = CONNTRACK_NEW | CONNTRACK_ESTABLISHED;
+
+	if ((states & both) == both)
+		return "NEW,ESTABLISHED";
+	return (states & CONNTRACK_NEW) ? "NEW" : "ESTABLISHED";
+}
+
+int fw_rule_format(const struct fw_rule *r, char *out, size_t size)
+{
+	char proto[16] = "", src[24] = "", dst[24] = "", sp[24], dp[24], ip[16], name[8];
+	char state[40] = "", comment[64] = "", all[256];
+	const char *action = r->action == FW_ACCEPT   ? "ACCEPT"
+			     : r->action == FW_REJECT ? "REJECT"
+						      : "DROP";
+	int n;
+
+	/* Options are in the order iptables-save prints them, each with a
+	 * leading space; the first space is skipped at the end. */
+	if (r->proto != 0) {
+		format_proto(name, sizeof(name), r->proto);
+		snprintf(proto, sizeof(proto), " -p %s", name);
+	}
+	if (r->src_len != 0)
+		snprintf(src, sizeof(src), " -s %s/%u", ip_format(r->src, ip, sizeof(ip)),
+			 r->src_len);
+	if (r->dst_len != 0)
+		snprintf(dst, sizeof(dst), " -d %s/%u", ip_format(r->dst, ip, sizeof(ip)),
+			 r->dst_len);
+	format_ports(sp, sizeof(sp), "--sport", r->sport_lo, r->sport_hi);
+	format_ports(dp, sizeof(dp), "--dport", r->dport_lo, r->dport_hi);
+	if (r->states != FW_STATE_ANY)
+		snprintf(state, sizeof(state), " -m state --state %s", states_text(r->states));
+	if (r->comment[0] != '\0')
+		snprintf(comment, sizeof(comment), " /* %.*s */", (int)sizeof(r->comment),
+			 r->comment);
+	n = snprintf(all, sizeof(all), "%s%s%s%s%s%s -j %s%s", proto, src, dst, sp, dp, state,
+		     action, comment);
+	return snprintf(out, size, "%s", n > 0 ? all + 1 : "");
+}
+
+/* ---- the NAT's behaviours (RFC 4787) -------------------------------------- */
+
+const char *nat_behaviour_name(enum nat_behaviour b)
+{
+	switch (b) {
+	case NAT_ENDPOINT_INDEPENDENT:
+		return "endpoint-independent";
+	case NAT_ADDRESS_DEPENDENT:
+		return "address-dependent";
+	case NAT_ADDRESS_AND_PORT_DEPENDENT:
+		return "address-and-port-dependent";
+	}
+	return "unknown";
+}
+
+const char *nat_behaviour_abbrev(enum nat_behaviour b, bool filtering)
+{
+	switch (b) {
+	case NAT_ENDPOINT_INDEPENDENT:
+		return filtering ? "EIF" : "EIM";
+	case NAT_ADDRESS_DEPENDENT:
+		return filtering ? "ADF" : "ADM";
+	case NAT_ADDRESS_AND_PORT_DEPENDENT:
+		return filtering ? "APDF" : "APDM";
+	}
+	return "?";
+}
+
+const char *nat_classic_name(enum nat_behaviour mapping, enum nat_behaviour filtering)
+{
+	/* The cone names (RFC 3489) only describe endpoint-independent mapping;
+	 * anything else is what RFC 3489 called symmetric (RFC 4787 section 3). */
+	if (mapping == NAT_ADDRESS_DEPENDENT || mapping == NAT_ADDRESS_AND_PORT_DEPENDENT)
+		return "symmetric";
+	if (mapping != NAT_ENDPOINT_INDEPENDENT)
+		return "custom";
+	switch (filtering) {
+	case NAT_ENDPOINT_INDEPENDENT:
+		return "full-cone";
+	case NAT_ADDRESS_DEPENDENT:
+		return "restricted-cone";
+	case NAT_ADDRESS_AND_PORT_DEPENDENT:
+		return "port-restricted-cone";
+	}
+	return "custom";
+}
+
+/* ---- a drop record's facts ------------------------------------------------- */
+
+size_t verdict_facts_size(int kind)
+{
+	switch (kind) {
+	case NODE_VERDICT_FIREWALL:
+		return sizeof(struct node_firewall_facts);
+	case NODE_VERDICT_NAT:
+		return sizeof(struct nat_facts);
+	case NODE_VERDICT_PATH:
+		return sizeof(struct node_path_facts);
+	case NODE_VERDICT_LINK:
+		return sizeof(struct link_drop_facts);
+	default:
+		return 0;
+	}
+}

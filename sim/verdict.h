@@ -1,0 +1,255 @@
+/*
+ * verdict.h - the vocabulary of decisions: what a model decided about a
+ * packet and the facts that decided it (DESIGN.md "Decide, then explain").
+ *
+ * It sits below model/ so that both sides of a verdict can read it: model/
+ * fills verdicts (firewall_filter fills a struct fw_verdict, the NAT a struct
+ * nat_result, a router, a host or a link the facts of its own drop), and
+ * explain/ words them using nothing but this header, sim/ and base/. The
+ * names keep their modules' prefixes (fw_, nat_, node_path_, link_drop_):
+ * they name what each model decides, even though the types live here.
+ *
+ * A drop record carries its verdict (struct trace_verdict in sim/trace.h):
+ * `kind` says which facts struct `facts` points at. Those facts structs
+ * (struct node_firewall_facts, nat_facts, node_path_facts,
+ * link_drop_facts) hold values only, except the strings they name, so an
+ * observer that keeps a record copies them with verdict_facts_size() and the
+ * strings listed there (sim/trace_log.c does).
+ */
+#ifndef NATSIM_SIM_VERDICT_H
+#define NATSIM_SIM_VERDICT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/endpoint.h"
+#include "sim/trace.h"
+
+/* ---- the packet a sentence names ---------------------------------------- */
+
+enum verdict_flow_form {
+	VERDICT_FLOW_NONE = 0,	 /* nothing known (a drop before parsing) */
+	VERDICT_FLOW_PARSED,	 /* the parser read it: addresses, ports, TTL */
+	VERDICT_FLOW_ADDRESSES,	 /* an IPv4 header, not a packet that parses */
+	VERDICT_FLOW_UNREADABLE, /* not even a header: only its length */
+};
+
+/* "192.168.1.5:5000 → 192.0.2.1:3478", as much of it as the bytes allow. */
+struct verdict_flow {
+	enum verdict_flow_form form;
+	uint8_t proto;
+	uint8_t ttl;
+	uint32_t src, dst; /* host order */
+	uint16_t sport, dport;
+	size_t len; /* UNREADABLE: the packet's length */
+};
+
+/* ---- conntrack state, as a firewall rule matches it ---------------------- */
+
+/* What a packet is to the table, as iptables' --ctstate sees it. */
+enum conntrack_state {
+	CONNTRACK_NEW = 1,	   /* no entry yet, or an entry that has never seen a reply */
+	CONNTRACK_ESTABLISHED = 2, /* an entry that has seen traffic both ways */
+};
+
+/* ---- the firewall (model/firewall.h) ------------------------------------- */
+
+enum fw_chain { FW_CHAIN_INPUT = 0, FW_CHAIN_OUTPUT = 1, FW_CHAIN_FORWARD = 2, FW_CHAIN_COUNT };
+enum fw_action { FW_ACCEPT = 0, FW_DROP = 1, FW_REJECT = 2 };
+
+/* Conntrack states a rule matches (bit set of enum conntrack_state); 0 = any. */
+#define FW_STATE_ANY 0u
+
+struct fw_rule {
+	enum fw_chain chain;
+	uint8_t proto; /* 0 = any */
+	uint32_t src;  /* prefix; src_len 0 = any */
+	uint8_t src_len;
+	uint32_t dst;
+	uint8_t dst_len;
+	uint16_t sport_lo, sport_hi; /* 0,0 = any */
+	uint16_t dport_lo, dport_hi;
+	unsigned states; /* FW_STATE_ANY or CONNTRACK_NEW | CONNTRACK_ESTABLISHED */
+	enum fw_action action;
+	char comment[48]; /* shown in verdicts and tables */
+	uint64_t hits;	  /* maintained by firewall_filter */
+};
+
+/* Why the firewall decided as it did. */
+enum fw_reason {
+	FW_REASON_RULE = 0,	/* a rule matched: fw_verdict.rule and .matched */
+	FW_REASON_POLICY = 1,	/* no rule matched: the chain's policy decided */
+	FW_REASON_NO_CHAIN = 2, /* the chain does not exist: dropped */
+};
+
+/* firewall_filter's verdict: the action and the facts that decided it. */
+struct fw_verdict {
+	enum fw_action action;
+	enum fw_reason reason;
+	enum fw_chain chain;
+	int rule;		       /* index within its chain, -1 = the chain policy */
+	const struct fw_rule *matched; /* the rule that decided (borrowed until the rules
+					* change), NULL when the policy did */
+	enum conntrack_state state;    /* the packet's conntrack state, as judged */
+};
+
+/* "INPUT", "drop", and a rule in iptables-like words
+ * ("-p udp --dport 51820 -m state --state NEW -j ACCEPT"). */
+const char *fw_chain_name(enum fw_chain chain);
+const char *fw_action_name(enum fw_action action);
+int fw_rule_format(const struct fw_rule *rule, char *out, size_t size);
+
+/* ---- the NAT (model/nat.h) ----------------------------------------------- */
+
+/* RFC 4787's three answers, for mapping (REQ-1) and for filtering (REQ-8). */
+enum nat_behaviour {
+	NAT_ENDPOINT_INDEPENDENT = 0,
+	NAT_ADDRESS_DEPENDENT = 1,
+	NAT_ADDRESS_AND_PORT_DEPENDENT = 2,
+};
+
+const char *nat_behaviour_name(enum nat_behaviour b);			/* "endpoint-independent" */
+const char *nat_behaviour_abbrev(enum nat_behaviour b, bool filtering); /* "EIM", "APDF" */
+/* The classic name of a behaviour pair ("port-restricted-cone"; "symmetric"
+ * for any non-EI mapping; "custom" otherwise). */
+const char *nat_classic_name(enum nat_behaviour mapping, enum nat_behaviour filtering);
+
+enum nat_verdict {
+	NAT_VERDICT_TRANSLATED = 0, /* rewritten in place */
+	NAT_VERDICT_DROP = 1,	    /* see reason and decision */
+};
+
+/* What decided a packet's fate at the NAT (RFC 4787 section in brackets). */
+enum nat_decision {
+	NAT_DECISION_MAPPING_CREATED = 0, /* outbound: a new mapping was made (REQ-1..4) */
+	NAT_DECISION_MAPPING_REUSED,	  /* outbound: the source's mapping was reused (REQ-1) */
+	NAT_DECISION_ADMITTED,		  /* inbound: filtering let the remote in (REQ-8) */
+	NAT_DECISION_NOT_UDP,		  /* dropped: this NAT translates only UDP */
+	NAT_DECISION_NO_MAPPING,	  /* dropped: inbound to a port no mapping uses */
+	NAT_DECISION_FILTERED,		  /* dropped: filtering refused the remote (REQ-8) */
+	NAT_DECISION_PORTS_EXHAUSTED,	  /* dropped: no external port left (REQ-3/4) */
+	NAT_DECISION_NO_MEMORY,		  /* dropped: no memory for a new mapping */
+	NAT_DECISION_COUNT
+};
+
+struct nat_mapping; /* model/nat.h */
+
+/* The NAT's verdict: what it decided and the facts that decided it, filled
+ * on every call whether or not anyone watches the trace. */
+struct nat_result {
+	enum nat_verdict verdict;
+	enum nat_decision decision;
+	enum trace_drop_reason reason; /* a drop's reason in the trace; NONE otherwise */
+	uint8_t proto;
+	struct endpoint src, dst;     /* the packet as it reached the NAT */
+	struct endpoint remote;	      /* the far side: dst outbound, src inbound */
+	enum nat_behaviour behaviour; /* the axis that decided: mapping outbound,
+				       * filtering inbound */
+	struct endpoint internal;     /* the mapping's (or the static forward's), if any */
+	struct endpoint external;     /* the mapping's; the one asked for on NO_MAPPING */
+	/* Inbound: the remotes the mapping has sent to, who filtering lets in
+	 * (borrowed: valid until the next NAT call). */
+	const struct endpoint *allowed;
+	size_t n_allowed;
+	bool is_static;			   /* the mapping is a port forward: it admits anyone */
+	uint32_t public_ip;		   /* PORTS_EXHAUSTED: the address searched ... */
+	uint16_t port_lo, port_hi;	   /* ... and its port range */
+	const struct nat_mapping *mapping; /* the mapping used (valid until the next NAT call) */
+	bool created;			   /* outbound: a new mapping was made */
+	bool refreshed; /* the mapping's lifetime was pushed back (REQ-6): its flow's
+			   conntrack entry follows it (docs/nat-and-conntrack.md) */
+};
+
+/* ---- what a drop record carries ------------------------------------------ */
+
+/* Which facts struct a struct trace_verdict points at. Drop records carry
+ * every kind; translate records carry the NAT's (an accept, not worded). */
+enum node_verdict_kind {
+	NODE_VERDICT_FIREWALL = 1, /* facts: struct node_firewall_facts */
+	NODE_VERDICT_NAT = 2,	   /* facts: struct nat_facts */
+	NODE_VERDICT_PATH = 3,	   /* facts: struct node_path_facts */
+	NODE_VERDICT_LINK = 4,	   /* facts: struct link_drop_facts */
+	NODE_VERDICT_KIND_COUNT
+};
+
+/* A firewall refused the packet. */
+struct node_firewall_facts {
+	struct fw_verdict verdict; /* .matched is NULL: the rule is `rule` */
+	struct fw_rule rule;	   /* the rule that decided (FW_REASON_RULE) */
+	struct verdict_flow flow;  /* the packet the firewall judged */
+};
+
+/* Remotes of a refusing mapping a drop record keeps (the sentence names
+ * three and counts the rest; n_allowed stays the true count). */
+#define NAT_FACTS_ALLOWED 16
+
+/* The NAT's verdict on a drop record (it refused the packet) or a translate
+ * record (it let the packet through): its result, the remotes copied in. */
+struct nat_facts {
+	struct nat_result result; /* .allowed and .mapping are NULL: see allowed[] */
+	struct endpoint allowed[NAT_FACTS_ALLOWED];
+};
+
+/* Why a router or a host dropped a packet on its own path (not by its
+ * firewall's or its NAT's verdict). */
+enum node_path_cause {
+	NODE_PATH_MALFORMED,	   /* the parser refused it: detail is its reason */
+	NODE_PATH_NO_ROUTE,	   /* router: no table entry and no default route */
+	NODE_PATH_TTL,		   /* router: TTL would reach 0 (RFC 1812 5.3.1) */
+	NODE_PATH_NO_HAIRPIN,	   /* router: an inside host sent to the NAT's public side
+				    * and hairpinning is off (RFC 4787 REQ-9) */
+	NODE_PATH_NAT_UNPARSABLE,  /* router: its NAT produced bytes that do not parse */
+	NODE_PATH_OWN_NO_SOCKET,   /* router with input accept: nothing listens there */
+	NODE_PATH_OWN_ADDRESS,	   /* router with input drop: addressed to the router */
+	NODE_PATH_HOST_NO_ROUTE,   /* host: dst off-link and no gateway */
+	NODE_PATH_HOST_UNATTACHED, /* host: its interface is on no link */
+	NODE_PATH_NOT_FOR_US,	   /* host: addressed to another address */
+	NODE_PATH_NO_SOCKET,	   /* host: nothing listens on the port */
+	NODE_PATH_COUNT
+};
+
+struct node_path_facts {
+	enum node_path_cause cause;
+	struct verdict_flow flow; /* the packet, where it was parsed */
+	uint32_t dst;		  /* HOST_*: the destination asked for */
+	uint32_t addr;		  /* HOST_NO_ROUTE: the interface's; NOT_FOR_US: the host's */
+	uint8_t prefix_len;	  /* HOST_NO_ROUTE: the interface's */
+	const char *iface;	  /* HOST_UNATTACHED: the interface */
+	const char *detail;	  /* MALFORMED: the parser's reason */
+};
+
+/* Why a link did not carry a packet (model/link.c). */
+enum link_drop_cause {
+	LINK_DROP_NOT_ATTACHED,		/* the sender's interface is not on the link */
+	LINK_DROP_LINK_DOWN,		/* the link is cut, at sending */
+	LINK_DROP_ACCESS_DOWN,		/* the sender's own access to the link is cut */
+	LINK_DROP_NO_NEIGHBOUR,		/* nobody on the link holds the next-hop address */
+	LINK_DROP_QUEUE_FULL,		/* a rate-limited link's queue is full */
+	LINK_DROP_NO_MEMORY,		/* no room for one more packet in flight */
+	LINK_DROP_PEER_DOWN,		/* the receiver's access is cut, at sending */
+	LINK_DROP_LOSS,			/* the link's random loss */
+	LINK_DROP_LOSS_ACCESS,		/* the same, counting the ends' own access loss */
+	LINK_DROP_CUT_IN_FLIGHT,	/* the link went down while the packet flew */
+	LINK_DROP_ACCESS_CUT_IN_FLIGHT, /* an end's access went down while it flew */
+	LINK_DROP_CAUSE_COUNT
+};
+
+struct link_drop_facts {
+	enum link_drop_cause cause;
+	struct verdict_flow flow;
+	const char *link;   /* the link's name */
+	const char *iface;  /* NOT_ATTACHED: the sender's interface */
+	const char *peer;   /* the receiving node (PEER_DOWN, LOSS*, *IN_FLIGHT) */
+	const char *cut_by; /* ACCESS_CUT_IN_FLIGHT: the node whose access went down */
+	uint32_t next_hop;  /* NO_NEIGHBOUR: the address nobody holds */
+	double loss;	    /* LOSS*: the probability, 0..1 */
+	size_t queue_limit; /* QUEUE_FULL */
+	uint64_t rate_bps;  /* QUEUE_FULL */
+};
+
+/* How many bytes the facts of `kind` take (0 for an unknown kind), for an
+ * observer that copies a record's verdict. */
+size_t verdict_facts_size(int kind);
+
+#endif
