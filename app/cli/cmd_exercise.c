@@ -123,6 +123,12 @@ static void show_choices(FILE *out, const struct question *q)
 	} else if (q->kind == QUESTION_PORT) {
 		fprintf(out, "     answer: a port number\n");
 		return;
+	} else if (q->kind == QUESTION_TIMEOUT || q->kind == QUESTION_WHEN) {
+		char tol[32];
+		snprintf(tol, sizeof(tol), "%g", (double)q->tolerance_ns / 1e9);
+		fprintf(out, "     answer: a number of seconds (within %s s), or '%s'\n", tol,
+			q->kind == QUESTION_WHEN ? "never" : "none");
+		return;
 	} else {
 		fprintf(out, "     answer one of:");
 	}

@@ -19,6 +19,7 @@ static const char *const outcome_choices[] = {"direct", "relayed", "failed", "un
 static const char *const classify_choices[] = {"full-cone", "restricted-cone",
 					       "port-restricted-cone", "symmetric", NULL};
 static const char *const yes_no[] = {"yes", "no", NULL};
+static const char *const ct_states[] = {"none", "unreplied", "replied", "assured", NULL};
 static const char *const drop_reasons[] = {"firewall", "nat-filter", "nat-no-mapping",
 					   "no-route", "no-socket", "link-loss", NULL};
 
@@ -30,10 +31,15 @@ const char *const *question_choices(enum question_kind k)
 	case QUESTION_CLASSIFY:
 		return classify_choices;
 	case QUESTION_ARRIVES:
+	case QUESTION_MAPPING:
 		return yes_no;
+	case QUESTION_CONNTRACK:
+		return ct_states;
 	case QUESTION_DROP:
 		return drop_reasons;
 	case QUESTION_PORT:
+	case QUESTION_TIMEOUT:
+	case QUESTION_WHEN:
 		break;
 	}
 	return NULL;
@@ -42,7 +48,8 @@ const char *const *question_choices(enum question_kind k)
 /* ---- the world for one student ---- */
 
 /* `expect data at B from A "DATA"` for each arrives question, appended to
- * the scenario so the runner decides whether the message arrived. */
+ * the scenario so the runner decides whether the message arrived; and a
+ * note at each moment a question asks about, so the run lasts that long. */
 static char *scenario_with_probes(const struct exercise *x, size_t *len)
 {
 	size_t cap = x->scenario_len + 2;
@@ -50,6 +57,8 @@ static char *scenario_with_probes(const struct exercise *x, size_t *len)
 		if (x->questions[i].kind == QUESTION_ARRIVES)
 			cap += 64 + strlen(x->questions[i].a) + strlen(x->questions[i].b) +
 			       2 * x->questions[i].data_len;
+		else if (x->questions[i].at_ns > 0)
+			cap += 96 + strlen(x->questions[i].id);
 	char *text = malloc(cap);
 	if (text == NULL)
 		return NULL;
@@ -58,6 +67,10 @@ static char *scenario_with_probes(const struct exercise *x, size_t *len)
 	text[n++] = '\n';
 	for (size_t i = 0; i < x->n_questions; i++) {
 		const struct question *q = &x->questions[i];
+		/* a question about a moment: the run lasts at least until then */
+		if (q->kind != QUESTION_ARRIVES && q->at_ns > 0)
+			n += (size_t)sprintf(text + n, "at %lldns note \"question %s asks about this moment\"\n",
+					     (long long)q->at_ns, q->id);
 		if (q->kind != QUESTION_ARRIVES)
 			continue;
 		n += (size_t)sprintf(text + n, "expect data at %s from %s \"", q->b, q->a);
@@ -220,6 +233,114 @@ static void answer_classify(const struct scenario *s, const char *nat, struct an
 	snprintf(out->text, sizeof(out->text), "%s", name);
 }
 
+/* Seconds as a student writes them: "22", "1.083" - cut to the
+ * millisecond, as every time natsim shows is (viz/text.c text_seconds), so
+ * the answer is the number the timeline printed. */
+static void seconds_text(int64_t ns, char *out, size_t size)
+{
+	int64_t ms = ns / 1000000;
+	snprintf(out, size, "%lld.%03lld", (long long)(ms / 1000), (long long)llabs(ms % 1000));
+	char *end = out + strlen(out) - 1;
+	while (*end == '0')
+		*end-- = 0;
+	if (*end == '.')
+		*end = 0;
+}
+
+/* The mapping NAT holds for HOST:PORT at q->at_ns, read from the records up
+ * to then: *live, and its deadline. */
+static void mapping_at(const struct trace_log *log, const struct scenario *s,
+		       const struct question *q, bool *live, int64_t *expires_at)
+{
+	const struct scenario_host *h = scenario_find_host(s, q->host);
+	uint32_t id = 0;
+	*live = false;
+	for (size_t i = 0, n = trace_log_count(log); h && i < n; i++) {
+		const struct trace_record *r = trace_log_get(log, i);
+		if (r->time > q->at_ns)
+			break;
+		if (r->kind != TRACE_MAPPING || !same_node(r->u.map.node, q->node))
+			continue;
+		const struct trace_mapping *m = &r->u.map;
+		if (m->event == TRACE_MAP_CREATED && m->internal.ip == h->ip &&
+		    m->internal.port == q->port) {
+			*live = true;
+			id = m->id;
+		}
+		if (!*live || m->id != id)
+			continue;
+		if (m->event == TRACE_MAP_EXPIRED || m->event == TRACE_MAP_CLEARED)
+			*live = false;
+		else if (m->event == TRACE_MAP_CREATED || m->event == TRACE_MAP_REFRESHED)
+			*expires_at = m->expires_at;
+	}
+}
+
+static void answer_mapping(const struct trace_log *log, const struct scenario *s,
+			   const struct question *q, struct answer *out)
+{
+	bool live;
+	int64_t expires_at = 0;
+	mapping_at(log, s, q, &live, &expires_at);
+	if (q->kind == QUESTION_MAPPING)
+		snprintf(out->text, sizeof(out->text), "%s", live ? "yes" : "no");
+	else if (!live)
+		snprintf(out->text, sizeof(out->text), "none");
+	else
+		seconds_text(expires_at - q->at_ns, out->text, sizeof(out->text));
+}
+
+/* The address a flow to `name` has at `node`: the coordinator's, or the
+ * host's public one (what a NAT's or a host's own conntrack sees). */
+static uint32_t remote_address(const struct scenario *s, const char *name)
+{
+	if (s->coordinator && strcmp(s->coordinator->name, name) == 0)
+		return s->coordinator->ip;
+	return public_address(s, name);
+}
+
+static void answer_conntrack(const struct trace_log *log, const struct scenario *s,
+			     const struct question *q, struct answer *out)
+{
+	const struct scenario_host *h = scenario_find_host(s, q->host);
+	uint32_t dst = remote_address(s, q->remote), id = 0;
+	const char *state = "none";
+	for (size_t i = 0, n = trace_log_count(log); h && i < n; i++) {
+		const struct trace_record *r = trace_log_get(log, i);
+		if (r->time > q->at_ns)
+			break;
+		if (r->kind != TRACE_CONNTRACK || !same_node(r->u.ct.node, q->node))
+			continue;
+		const struct trace_conntrack *c = &r->u.ct;
+		bool flow = c->orig.src == h->ip && c->orig.sport == q->port && c->orig.dst == dst &&
+			    (q->remote_port < 0 || c->orig.dport == q->remote_port);
+		if (c->event == TRACE_CT_NEW && flow)
+			id = c->id;
+		if (id == 0 || c->id != id)
+			continue;
+		state = c->event == TRACE_CT_DESTROY ? "none"
+			: c->assured		     ? "assured"
+			: c->seen_reply		     ? "replied"
+						     : "unreplied";
+		if (c->event == TRACE_CT_DESTROY)
+			id = 0;
+	}
+	snprintf(out->text, sizeof(out->text), "%s", state);
+}
+
+static void answer_when(const struct exercise_run *r, const struct question *q,
+			struct answer *out)
+{
+	const struct run_pair *p = find_run_pair(&r->result, q->a, q->b);
+	enum run_step_kind want = q->path == 0 ? RUN_STEP_DIRECT : RUN_STEP_RELAYED;
+	snprintf(out->text, sizeof(out->text), "never");
+	for (size_t i = 0; p && i < p->n_steps && i < RUN_HISTORY_MAX; i++)
+		if (p->steps[i].kind == want) {
+			seconds_text(p->steps[i].at, out->text, sizeof(out->text));
+			return;
+		}
+}
+
 /* The verdict of expectation k (a hidden `expect data` probe). */
 static bool probe_passed(const struct exercise_run *r, size_t k)
 {
@@ -270,6 +391,16 @@ static void compute_answers(const struct exercise *x, struct exercise_run *r)
 			break;
 		case QUESTION_ARRIVES:
 			snprintf(a->text, sizeof(a->text), "%s", probe_passed(r, probe++) ? "yes" : "no");
+			break;
+		case QUESTION_MAPPING:
+		case QUESTION_TIMEOUT:
+			answer_mapping(r->log, r->scenario, q, a);
+			break;
+		case QUESTION_CONNTRACK:
+			answer_conntrack(r->log, r->scenario, q, a);
+			break;
+		case QUESTION_WHEN:
+			answer_when(r, q, a);
 			break;
 		}
 	}
@@ -351,6 +482,18 @@ bool answer_matches(const struct question *q, const char *right, const char *giv
 	char a[200], b[200];
 	normalise(right, a, sizeof(a));
 	normalise(given, b, sizeof(b));
+	if (q->kind == QUESTION_TIMEOUT || q->kind == QUESTION_WHEN) {
+		/* a number of seconds ("22", "22.5", "22.5s"), within the tolerance */
+		char *end;
+		double want = strtod(a, &end);
+		if (*end != 0) /* "none", "never": words, compared as words */
+			return strcmp(a, b) == 0;
+		double got = strtod(b, &end);
+		if (end == b || (*end != 0 && strcmp(end, "s") != 0))
+			return false;
+		double diff = got > want ? got - want : want - got;
+		return diff <= (double)q->tolerance_ns / 1e9 + 1e-9;
+	}
 	if (q->kind == QUESTION_PORT) {
 		char *end;
 		long n = strtol(b, &end, 10);

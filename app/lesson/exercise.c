@@ -22,6 +22,8 @@ static const char *const lesson_keywords[] = {"instructions", "question", "hint"
 static const char *const kind_names[] = {
     [QUESTION_OUTCOME] = "outcome", [QUESTION_DROP] = "drop",	    [QUESTION_PORT] = "port",
     [QUESTION_CLASSIFY] = "classify", [QUESTION_ARRIVES] = "arrives",
+    [QUESTION_MAPPING] = "mapping",   [QUESTION_TIMEOUT] = "timeout",
+    [QUESTION_CONNTRACK] = "conntrack", [QUESTION_WHEN] = "when",
 };
 
 const char *question_kind_name(enum question_kind k)
@@ -249,6 +251,41 @@ const struct question *exercise_find_question(const struct exercise *x, const ch
 	return find_q((struct exercise *)x, id);
 }
 
+/* A duration word at token i ("40s", "1.5s", "100ms") into *ns. */
+static bool parse_time(struct parser *p, size_t i, const char *what, int64_t *ns)
+{
+	const char *w = want_word(p, i, what);
+	if (w == NULL)
+		return false;
+	if (scenario_parse_duration(w, ns) != SCENARIO_DURATION_OK) {
+		struct token *t = tok(p, i);
+		line_error(p->l, t->col, (int)t->len, "expected %s with a unit, like 40s or 250ms, not '%s'",
+			   what, w);
+		return false;
+	}
+	return true;
+}
+
+/* "at TIME" at token i. */
+static bool parse_at(struct parser *p, size_t i, struct question *q)
+{
+	return want_keyword(p, i, "at", tok(p, i - 1) ? tok(p, i - 1)->text : "") &&
+	       parse_time(p, i + 1, "a time", &q->at_ns);
+}
+
+/* An optional "within TOLERANCE" at token i (default `dflt`); true if the
+ * statement then ends. */
+static bool parse_within(struct parser *p, size_t i, struct question *q, int64_t dflt)
+{
+	q->tolerance_ns = dflt;
+	if (tok(p, i) == NULL)
+		return true;
+	if (!want_keyword(p, i, "within", tok(p, i - 1)->text) ||
+	    !parse_time(p, i + 1, "a tolerance", &q->tolerance_ns))
+		return false;
+	return no_more(p, i + 2);
+}
+
 /* "HOST:PORT" into q->host and q->port. */
 static bool parse_host_port(struct parser *p, size_t i, struct question *q)
 {
@@ -270,11 +307,34 @@ static bool parse_host_port(struct parser *p, size_t i, struct question *q)
 	return q->host != NULL;
 }
 
+/* "NAME[:PORT]": a flow's remote, a host or the coordinator. */
+static bool parse_remote(struct parser *p, size_t i, struct question *q)
+{
+	const char *w = want_word(p, i, "the flow's remote, NAME or NAME:PORT");
+	if (w == NULL)
+		return false;
+	const char *colon = strrchr(w, ':');
+	q->remote_port = -1;
+	if (colon) {
+		char *end;
+		long port = strtol(colon + 1, &end, 10);
+		if (end == colon + 1 || *end || port < 1 || port > 65535) {
+			struct token *t = tok(p, i);
+			line_error(p->l, t->col, (int)t->len, "expected NAME or NAME:PORT with a port from 1 to 65535");
+			return false;
+		}
+		q->remote_port = (int)port;
+	}
+	q->remote = strndup(w, colon ? (size_t)(colon - w) : strlen(w));
+	return q->remote != NULL;
+}
+
 /* The words after the question text, by kind. */
 static bool parse_question_kind(struct parser *p, struct question *q, size_t i)
 {
 	struct token *t = tok(p, i);
-	const char *k = want_word(p, i, "the answer's kind: outcome, drop, port, classify or arrives");
+	const char *k = want_word(p, i, "the answer's kind: outcome, drop, port, classify, arrives, "
+					"mapping, timeout, conntrack or when");
 	if (k == NULL)
 		return false;
 	if (strcmp(k, "outcome") == 0) {
@@ -334,9 +394,52 @@ static bool parse_question_kind(struct parser *p, struct question *q, size_t i)
 		q->b = strdup(b);
 		return no_more(p, i + 6);
 	}
+	if (strcmp(k, "mapping") == 0 || strcmp(k, "timeout") == 0) {
+		q->kind = k[0] == 'm' ? QUESTION_MAPPING : QUESTION_TIMEOUT;
+		const char *n = want_word(p, i + 1, "the NAT (… NAT for HOST:PORT at TIME)");
+		if (!n || !want_keyword(p, i + 2, "for", n))
+			return false;
+		q->node = strdup(n);
+		if (!parse_host_port(p, i + 3, q) || !parse_at(p, i + 4, q))
+			return false;
+		if (q->kind == QUESTION_MAPPING)
+			return no_more(p, i + 6);
+		return parse_within(p, i + 6, q, 1000000000LL);
+	}
+	if (strcmp(k, "conntrack") == 0) {
+		q->kind = QUESTION_CONNTRACK;
+		const char *n = want_word(p, i + 1, "the node whose conntrack table is asked about");
+		if (!n || !want_keyword(p, i + 2, "from", n))
+			return false;
+		q->node = strdup(n);
+		if (!parse_host_port(p, i + 3, q) || !want_keyword(p, i + 4, "to", tok(p, i + 3)->text))
+			return false;
+		return parse_remote(p, i + 5, q) && parse_at(p, i + 6, q) && no_more(p, i + 8);
+	}
+	if (strcmp(k, "when") == 0) {
+		q->kind = QUESTION_WHEN;
+		const char *a = want_word(p, i + 1, "a host (when A and B direct|relayed)");
+		if (!a || !want_keyword(p, i + 2, "and", a))
+			return false;
+		const char *b = want_word(p, i + 3, "a host after 'and'");
+		const char *path = b ? want_word(p, i + 4, "direct or relayed") : NULL;
+		if (!path)
+			return false;
+		q->a = strdup(a);
+		q->b = strdup(b);
+		if (strcmp(path, "direct") != 0 && strcmp(path, "relayed") != 0) {
+			line_error(p->l, tok(p, i + 4)->col, (int)tok(p, i + 4)->len,
+				   "expected direct or relayed, not '%s'", path);
+			return false;
+		}
+		q->path = path[0] == 'd' ? 0 : 1;
+		return parse_within(p, i + 5, q, 100000000LL);
+	}
 	const char *sugg = diag_suggest(k, kind_names, sizeof(kind_names) / sizeof(kind_names[0]));
 	line_error(p->l, t->col, (int)t->len,
-		   "unknown answer kind '%s'%s%s%s (outcome, drop, port, classify or arrives)", k,
+		   "unknown answer kind '%s'%s%s%s (outcome, drop, port, classify, arrives, mapping, "
+		   "timeout, conntrack or when)",
+		   k,
 		   sugg ? "; did you mean '" : "", sugg ? sugg : "", sugg ? "'?" : "");
 	return false;
 }
@@ -530,6 +633,7 @@ void exercise_free(struct exercise *x)
 		free(q->node);
 		free(q->host);
 		free(q->data);
+		free(q->remote);
 		free(q->teacher);
 		for (size_t h = 0; h < q->n_hints; h++)
 			free(q->hints[h]);
@@ -675,8 +779,16 @@ size_t exercise_check(const struct exercise *x, const struct scenario *s, struct
 					    hosts[h]);
 		if (q->host && !scenario_find_host(s, q->host))
 			check_error(x, q, d, &n, "question '%s': no host '%s' in this world", q->host);
-		if (q->node && !scenario_find_nat(s, q->node))
+		if (q->node && q->kind != QUESTION_CONNTRACK && !scenario_find_nat(s, q->node))
 			check_error(x, q, d, &n, "question '%s': no NAT '%s' in this world", q->node);
+		if (q->kind == QUESTION_CONNTRACK && !scenario_find_nat(s, q->node) &&
+		    !scenario_find_host(s, q->node))
+			check_error(x, q, d, &n, "question '%s': no host or NAT '%s' in this world",
+				    q->node);
+		if (q->remote && !scenario_find_host(s, q->remote) &&
+		    !(s->coordinator && strcmp(s->coordinator->name, q->remote) == 0))
+			check_error(x, q, d, &n,
+				    "question '%s': no host or coordinator '%s' in this world", q->remote);
 	}
 	return n;
 }

@@ -10,6 +10,10 @@
  *   question q3 "Which public port does home give alice's port 5000?" port home for alice:5000
  *   question q4 "What kind of NAT is office (RFC 3489's names)?" classify office
  *   question q5 "Does Bob get Alice's hello?" arrives "hello" at bob from alice
+ *   question q6 "At 40 s, does home still map alice:5000?" mapping home for alice:5000 at 40s
+ *   question q7 "At 10 s, how many seconds are left on it?" timeout home for alice:5000 at 10s within 1s
+ *   question q8 "At 3 s, office's entry for bob:5000 to alice?" conntrack office from bob:5000 to alice at 3s
+ *   question q9 "When (s) do they first talk directly?" when alice and bob direct within 100ms
  *   hint q1 "Look at how office chooses its public ports."
  *   teacher q1 "Most students answer direct: ask them what office's mapping is keyed by."
  *   teacher "A 20-minute exercise; run it after the mapping lesson."
@@ -44,6 +48,10 @@ enum question_kind {
 	QUESTION_PORT,	   /* the public port a NAT gives an inside endpoint */
 	QUESTION_CLASSIFY, /* a NAT's kind in RFC 3489's names */
 	QUESTION_ARRIVES,  /* whether a message reaches a host: yes or no */
+	QUESTION_MAPPING,  /* whether a NAT holds a mapping for an inside endpoint at a time */
+	QUESTION_TIMEOUT,  /* seconds left on that mapping at a time (a number, a tolerance) */
+	QUESTION_CONNTRACK,/* the state of a node's conntrack entry for a flow at a time */
+	QUESTION_WHEN,	   /* when (seconds into the run) a pair first got a path */
 };
 
 #define EXERCISE_ID_MAX 32
@@ -60,6 +68,11 @@ struct question {
 	uint16_t port;	 /* port: its port */
 	char *data;	 /* arrives: the message (escapes decoded) */
 	size_t data_len;
+	char *remote;	     /* conntrack: the flow's remote (a host or the coordinator) */
+	int remote_port;     /* conntrack: its port, or -1 for any */
+	int path;	     /* when: 0 direct, 1 relayed (enum scenario_path) */
+	int64_t at_ns;	     /* mapping, timeout, conntrack: the moment asked about */
+	int64_t tolerance_ns;/* timeout, when: how far off a right number may be */
 	char *hints[EXERCISE_MAX_HINTS];
 	size_t n_hints;
 	char *teacher; /* a note for the teacher, or NULL */
