@@ -275,13 +275,70 @@ static void test_marking(void **state)
 	assert_false(answer_matches(&port, "5000", "5000x"));
 }
 
+/* Questions about a moment and about when: their answers, their errors. */
+static void test_moments(void **state)
+{
+	(void)state;
+	struct diag *d = diag_new();
+	char *text = cat(world,
+			 "question m1 \"m\" mapping home for alice:5000 at 2s\n"
+			 "question m2 \"t\" timeout home for alice:5000 at 2s within 1s\n"
+			 "question m3 \"c\" conntrack office from bob:5000 to alice at 2s\n"
+			 "question m4 \"w\" when alice and bob direct\n"
+			 "question m5 \"c\" conntrack home from alice:5000 to coord:3478 at 500ms\n"
+			 "question m6 \"m\" mapping office for bob:6000 at 2s\n");
+	struct exercise *x = parse(text, d);
+	assert_non_null(x);
+	assert_int_equal(x->questions[1].tolerance_ns, 1000000000LL);
+	assert_int_equal(x->questions[3].tolerance_ns, 100000000LL); /* the default */
+	struct exercise_options o = {0};
+	struct exercise_run r;
+	run_ok(x, &o, &r);
+	assert_string_equal(r.answers[0].text, "yes");
+	/* a 30 s mapping refreshed by the consent checks: most of it left */
+	double left = atof(r.answers[1].text);
+	assert_true(left > 25 && left <= 30);
+	assert_string_equal(r.answers[2].text, "replied");
+	double when = atof(r.answers[3].text);
+	assert_true(when > 1.0 && when < 2.0);
+	assert_string_equal(r.answers[4].text, "replied"); /* answered; not 2 s old: not yet assured */
+	assert_string_equal(r.answers[5].text, "no");	   /* nothing on port 6000 */
+	/* numbers are marked within the tolerance, words as words */
+	char near[32];
+	snprintf(near, sizeof(near), "%.3fs", left + 0.9);
+	assert_true(answer_matches(&x->questions[1], r.answers[1].text, near));
+	snprintf(near, sizeof(near), "%.3f", left + 1.2);
+	assert_false(answer_matches(&x->questions[1], r.answers[1].text, near));
+	assert_false(answer_matches(&x->questions[3], r.answers[3].text, "never"));
+	exercise_run_free(&r);
+	exercise_free(x);
+	free(text);
+
+	static const struct {
+		const char *text;
+		const char *words;
+	} bad[] = {
+	    {"question q \"x\" mapping home for alice:5000 at 2\n", "with a unit"},
+	    {"question q \"x\" timeout home for alice:5000 at 2s within\n", "a tolerance"},
+	    {"question q \"x\" when alice and bob sideways\n", "direct or relayed"},
+	    {"question q \"x\" conntrack home from alice:5000 to coord:0 at 1s\n", "port from 1"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		diag_clear(d);
+		assert_null(parse(bad[i].text, d));
+		if (strstr(diag_get(d, 0)->message, bad[i].words) == NULL)
+			fail_msg("bad %zu: %s", i, diag_get(d, 0)->message);
+	}
+	diag_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse_statements), cmocka_unit_test(test_parse_errors),
 	    cmocka_unit_test(test_variant_pick),     cmocka_unit_test(test_answers_computed),
 	    cmocka_unit_test(test_names_checked),    cmocka_unit_test(test_answers_format),
-	    cmocka_unit_test(test_marking),
+	    cmocka_unit_test(test_marking),	     cmocka_unit_test(test_moments),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
