@@ -2,6 +2,7 @@
  * cli.c - helpers shared by the subcommands.
  */
 #include "app/cli/cli.h"
+#include "app/lesson/exercise.h"
 
 #include "app/cli/builtin.h"
 #include "app/lang/scenario.h"
@@ -136,23 +137,49 @@ static bool is_file(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* Whether the file holds an exercise (lesson statements); false if it
+ * cannot be read (scenario_load then says why). */
+static bool file_is_exercise(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char buf[65536];
+	size_t n = f ? fread(buf, 1, sizeof(buf), f) : 0;
+	if (f)
+		fclose(f);
+	return n > 0 && exercise_text_has_questions(buf, n);
+}
+
+/* A scenario file, or the world of an exercise file (its lesson lines left
+ * out, the reference variant): natsim run, why, dot, tui show an exercise's
+ * world like any scenario's. */
+static struct scenario *load_world(const char *path, struct diag *d)
+{
+	if (!file_is_exercise(path))
+		return scenario_load(path, d);
+	struct exercise *x = exercise_load(path, d);
+	struct scenario *s = x ? scenario_parse(x->scenario_text, x->scenario_len, path, d) : NULL;
+	exercise_free(x);
+	return s;
+}
+
 struct scenario *cli_load_scenario(const char *file, struct diag *d)
 {
 	if (!file)
 		return scenario_parse(builtin_default_text, builtin_default_len,
 				      builtin_default_name, d);
-	/* A bare name (no slash) that is not a file here: a bundled scenario. */
-	if (!is_file(file) && !strchr(file, '/')) {
+	/* A name that is not a file here ("classic", "course/01-hole-punch"):
+	 * a bundled scenario or exercise. */
+	if (!is_file(file) && file[0] != '/' && file[0] != '.') {
 		const char *const *dirs = cli_scenario_dirs();
 		bool has_ext = strlen(file) > 5 && strcmp(file + strlen(file) - 5, ".nsim") == 0;
 		for (size_t i = 0; dirs[i]; i++) {
 			char path[4096];
 			snprintf(path, sizeof(path), "%s/%s%s", dirs[i], file, has_ext ? "" : ".nsim");
 			if (is_file(path))
-				return scenario_load(path, d);
+				return load_world(path, d);
 		}
 	}
-	return scenario_load(file, d);
+	return load_world(file, d);
 }
 
 struct scenario *cli_load_scenario_with(const char *file, const char *const *sets, size_t n_sets,

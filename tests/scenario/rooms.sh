@@ -30,8 +30,9 @@ p2p/         : p2p/
 app/lang/    : app/lang/ base/ model/packet.h p2p/agent.h
 app/world/   : app/world/ app/lang/ viz/ explain/ model/ sim/ base/ p2p/
 app/net/     : app/net/ p2p/
+app/lesson/  : app/lesson/ app/world/ app/lang/ viz/ explain/ model/ sim/ base/ p2p/
 app/tui/     : app/tui/ app/world/ app/lang/ viz/ explain/ model/ sim/ base/ p2p/
-app/cli/     : app/cli/ app/tui/ app/net/ app/world/ app/lang/ viz/ explain/ model/ sim/ base/ p2p/
+app/cli/     : app/cli/ app/lesson/ app/tui/ app/net/ app/world/ app/lang/ viz/ explain/ model/ sim/ base/ p2p/
 EOF
 
 # check_tree DIR: print one line per file in an unknown folder and per
