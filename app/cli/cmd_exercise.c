@@ -48,6 +48,9 @@ const char cmd_exercise_usage[] =
     "      --set NAME.KEY=VALUE  change the world (repeatable), after the variants:\n"
     "                        for a teacher trying what-ifs\n"
     "      --ascii           ASCII only\n"
+    "      --export gift     write Moodle GIFT questions instead, one per question and\n"
+    "                        student, with the computed answers (to -o FILE or stdout);\n"
+    "                        students '1'..'N' (--students N) or --students-file FILE\n"
     "  -h, --help            show this help\n"
     "\n"
     "Exit status: 0 every answer right, 1 some wrong, 2 bad usage or bad input\n"
@@ -365,6 +368,8 @@ static int parse_args(int argc, char **argv, struct exercise_args *a)
 
 int cmd_exercise_main(int argc, char **argv)
 {
+	if (cli_wants_export(argc, argv)) /* its own options: cmd_gift.c */
+		return cmd_exercise_export_main(argc, argv);
 	struct exercise_args a = {.ascii = !cli_use_utf8()};
 	a.sets = calloc((size_t)argc + 1, sizeof(*a.sets));
 	if (a.sets == NULL)
