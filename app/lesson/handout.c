@@ -417,3 +417,26 @@ int handout_write(FILE *out, const struct exercise *x, const struct exercise_run
 	}
 	return 0;
 }
+
+#if defined(__SANITIZE_ADDRESS__)
+/* LeakSanitizer: graphviz and the font stack under it keep caches for the
+ * life of the process (viz/dot.c says the same for its pictures). Weak, so
+ * that a program linking viz/dot.c as well takes that file's list, the same
+ * one, without a clash; a program drawing only handouts takes this one. */
+const char *__lsan_default_suppressions(void);
+__attribute__((weak, used)) const char *__lsan_default_suppressions(void)
+{
+	return "leak:libgvc.so\n"
+	       "leak:libcgraph.so\n"
+	       "leak:libgvplugin_\n"
+	       "leak:libfontconfig.so\n"
+	       "leak:libpango\n"
+	       "leak:libglib-2.0.so\n"
+	       "leak:libgobject-2.0.so\n"
+	       "leak:libcairo.so\n"
+	       "leak:libharfbuzz.so\n"
+	       "leak:libfreetype.so\n"
+	       "leak:libgd.so\n"
+	       "leak:libexpat.so\n";
+}
+#endif
