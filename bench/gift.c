@@ -59,8 +59,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_gift: the export failed\n");
 		return 1;
 	}
-	printf("GIFT export of %s: %zu students x %zu questions = %zu questions, %zu bytes\n",
-	       path, n, x->n_questions, n * x->n_questions, len);
+	printf("GIFT export of %s: %zu students x %zu questions = %zu questions, %zu bytes\n", path,
+	       n, x->n_questions, n * x->n_questions, len);
 	printf("wall time %.3f s (%.1f ms per student); target for 30 students <= 2 s\n", wall,
 	       wall * 1e3 / (double)n);
 	exercise_free(x);

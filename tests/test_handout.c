@@ -107,8 +107,8 @@ static void test_world_picture(void **state)
 	assert_non_null(svg);
 	assert_memory_equal(svg, "<svg", 4);
 	contains(svg, "</svg>");
-	static const char *const seen[] = {"alice",	"bob",		"home",	 "office",
-					   "coord",	"192.168.1.5", "10.0.0.7", "203.0.113.7",
+	static const char *const seen[] = {"alice",	   "bob",	  "home",     "office",
+					   "coord",	   "192.168.1.5", "10.0.0.7", "203.0.113.7",
 					   "198.51.100.9", "192.0.2.10"};
 	for (size_t i = 0; i < sizeof(seen) / sizeof(seen[0]); i++)
 		contains(svg, seen[i]);

@@ -136,8 +136,8 @@ static int student_ids(const struct gift_args *a, const char ***ids, size_t *n, 
 static int export_to(const struct gift_args *a, const struct exercise *x, const char **ids,
 		     size_t n, struct diag *d)
 {
-	struct exercise_options opt = {.has_seed = a->has_seed, .seed = a->seed,
-				       .sets = a->sets, .n_sets = a->n_sets};
+	struct exercise_options opt = {
+	    .has_seed = a->has_seed, .seed = a->seed, .sets = a->sets, .n_sets = a->n_sets};
 	char *text = NULL;
 	size_t len = 0;
 	FILE *mem = open_memstream(&text, &len);

@@ -70,12 +70,10 @@ struct handout_args {
 
 static int parse_args(int argc, char **argv, struct handout_args *a)
 {
-	static const struct option longopts[] = {{"student", required_argument, NULL, 'i'},
-						 {"teacher", no_argument, NULL, 't'},
-						 {"output", required_argument, NULL, 'o'},
-						 {"seed", required_argument, NULL, 's'},
-						 {"set", required_argument, NULL, 'S'},
-						 {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {
+	    {"student", required_argument, NULL, 'i'}, {"teacher", no_argument, NULL, 't'},
+	    {"output", required_argument, NULL, 'o'},  {"seed", required_argument, NULL, 's'},
+	    {"set", required_argument, NULL, 'S'},     {NULL, 0, NULL, 0}};
 	int ch, rc = 0;
 	opterr = 0;
 	optind = 1;
@@ -131,8 +129,11 @@ static int save(const char *output, const char *page, size_t len)
 static int build_page(const struct handout_args *a, const struct exercise *x, struct diag *d,
 		      char **page, size_t *len)
 {
-	struct exercise_options opt = {.student = a->student, .has_seed = a->has_seed,
-				       .seed = a->seed, .sets = a->sets, .n_sets = a->n_sets};
+	struct exercise_options opt = {.student = a->student,
+				       .has_seed = a->has_seed,
+				       .seed = a->seed,
+				       .sets = a->sets,
+				       .n_sets = a->n_sets};
 	struct exercise_run run = {0};
 	char err[256];
 	if (exercise_run(x, &opt, &run, d) != 0) {
@@ -159,9 +160,8 @@ int cmd_handout_main(int argc, char **argv)
 	char path[4096], *page = NULL;
 	size_t len = 0;
 	struct diag *d = rc == 0 ? diag_new() : NULL;
-	struct exercise *x = d != NULL ? exercise_load(cli_find_exercise(a.file, path,
-									  sizeof(path)), d)
-				       : NULL;
+	struct exercise *x =
+	    d != NULL ? exercise_load(cli_find_exercise(a.file, path, sizeof(path)), d) : NULL;
 	if (rc == 0 && x == NULL)
 		rc = d != NULL && diag_count_errors(d) ? CLI_EXIT_USAGE : CLI_EXIT_INTERNAL;
 	if (rc == 0)

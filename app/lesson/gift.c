@@ -189,11 +189,12 @@ static void put_category(FILE *out, const struct exercise *x)
 	free(base);
 }
 
-int gift_export(FILE *out, const struct exercise *x, const char *const *students,
-		size_t n_students, const struct exercise_options *base, struct diag *d)
+int gift_export(FILE *out, const struct exercise *x, const char *const *students, size_t n_students,
+		const struct exercise_options *base, struct diag *d)
 {
-	fprintf(out, "// natsim exercise %s: %zu question(s) for each of %zu student(s),\n"
-		     "// answers computed by running each student's world.\n",
+	fprintf(out,
+		"// natsim exercise %s: %zu question(s) for each of %zu student(s),\n"
+		"// answers computed by running each student's world.\n",
 		x->filename != NULL ? x->filename : "", x->n_questions, n_students);
 	put_category(out, x);
 	for (size_t k = 0; k < n_students; k++) {

@@ -43,7 +43,7 @@ void gift_write_question(FILE *out, const struct question *q, const struct scena
  * each student's world run with `base` (seed, --set) and its id. Returns 0,
  * or -1 with diagnostics in `d` (a run refused: see exercise_run), or -1
  * with none when out of memory or on a write error. */
-int gift_export(FILE *out, const struct exercise *x, const char *const *students,
-		size_t n_students, const struct exercise_options *base, struct diag *d);
+int gift_export(FILE *out, const struct exercise *x, const char *const *students, size_t n_students,
+		const struct exercise_options *base, struct diag *d);
 
 #endif

@@ -323,7 +323,8 @@ static void put_key(FILE *out, const struct question *q, const struct answer *a)
 	handout_put_escaped(out, a->text);
 	fprintf(out, "</span> (%s)", question_kind_name(q->kind));
 	if (a->packet != 0)
-		fprintf(out, "; decided by packet #%llu (natsim why)", (unsigned long long)a->packet);
+		fprintf(out, "; decided by packet #%llu (natsim why)",
+			(unsigned long long)a->packet);
 	fputs("</p>\n", out);
 	if (q->n_hints > 0) {
 		fputs("<p>Hints:</p>\n<ol class=\"hints\">\n", out);
@@ -345,8 +346,7 @@ static void put_key(FILE *out, const struct question *q, const struct answer *a)
 static void put_questions(FILE *out, const struct exercise *x, const struct exercise_run *r,
 			  bool teacher)
 {
-	fprintf(out, "<h2>Questions (%zu, %d points each)</h2>\n", x->n_questions,
-		EXERCISE_POINTS);
+	fprintf(out, "<h2>Questions (%zu, %d points each)</h2>\n", x->n_questions, EXERCISE_POINTS);
 	for (size_t i = 0; i < x->n_questions; i++) {
 		const struct question *q = &x->questions[i];
 		fputs("<section class=\"question\" id=\"q-", out);
