@@ -5,7 +5,8 @@
 # (a page of text and a graphviz picture has hundreds of colours; a blank or
 # failed page has one or two). The HTML is checked too, without a parser:
 # the questions' texts, the inline <svg>, no answer or NAT kind on the
-# student's sheet and all of them on the teacher's.
+# student's sheet and all of them on the teacher's. Printed to PDF, the
+# pages are A4.
 # Skipped (exit 77) when chromium or ImageMagick's identify is not installed.
 # Usage: handout_png.sh NATSIM_BINARY SOURCE_DIR
 set -u
@@ -44,6 +45,20 @@ picture_ok() {
 	[ "$colours" -ge 200 ] || fail "$2: PNG has $colours colours: a blank page?"
 }
 
+# a4_ok HTML DESCRIPTION: printed to PDF, every page is A4 (595 x 842 pt,
+# as Chromium rounds it; US Letter would be 612 x 792): the @page rule holds.
+a4_ok() {
+	checks=$((checks + 1))
+	timeout 120 chromium --headless --no-sandbox --disable-gpu --no-pdf-header-footer \
+		--user-data-dir="$tmp/profile" --print-to-pdf="$tmp/print.pdf" "file://$1" \
+		>"$tmp/chromium.log" 2>&1
+	boxes=$(grep -a -o '/MediaBox \[[^]]*\]' "$tmp/print.pdf" 2>/dev/null | sort -u)
+	echo "$2 printed: $(printf '%s\n' "$boxes" | grep -c MediaBox) page size(s): $boxes"
+	[ -n "$boxes" ] || fail "$2: no PDF printed; chromium said: $(tail -3 "$tmp/chromium.log")"
+	printf '%s\n' "$boxes" | grep -v -E '^/MediaBox \[0 0 59[45]\.[0-9]* 84[12]\.[0-9]*\]$' |
+		grep -q . && fail "$2: not A4 when printed: $boxes"
+}
+
 questions=("q1. How do Alice &amp; Bob end up talking?"
 	"q2. Alice&#39;s first packet to Bob: where does it end, and why?"
 	"q3. Which public port does home give Alice&#39;s port 5000?"
@@ -63,6 +78,7 @@ lacks "$html" "opens the way" "student sheet: no hint"
 lacks "$html" "src=\"http" "student sheet: no external asset"
 render "$tmp/student.html" "$tmp/student.png"
 picture_ok "$tmp/student.png" "student sheet"
+a4_ok "$tmp/student.html" "student sheet"
 
 expect_exit 0 "teacher sheet" -- "$natsim" handout "$sheet" --teacher --student 7 \
 	-o "$tmp/teacher.html"
