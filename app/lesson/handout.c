@@ -124,7 +124,7 @@ static Agnode_t *upstream(Agraph_t *g, const char *behind, Agnode_t *internet)
 
 static Agraph_t *world_graph(const struct scenario *s)
 {
-	char ip[INET_ADDRSTRLEN], what[96];
+	char ip[INET_ADDRSTRLEN], what[256];
 	Agraph_t *g = agopen((char *)"world", Agundirected, NULL);
 	if (g == NULL)
 		return NULL;
@@ -143,9 +143,13 @@ static Agraph_t *world_graph(const struct scenario *s)
 	}
 	/* NATs first, all alike: their kind is what the questions ask. */
 	for (size_t i = 0; i < s->n_nats; i++) {
-		snprintf(what, sizeof(what), "router with NAT\npublic %s",
-			 ip_text(s->nats[i].public_ip[0], ip));
-		world_node(g, s->nats[i].name, what, "#fff3df");
+		const struct scenario_nat *n = &s->nats[i];
+		int len = snprintf(what, sizeof(what), "router with NAT\npublic %s",
+				   ip_text(n->public_ip[0], ip));
+		for (size_t k = 1; k < n->n_public && len > 0 && (size_t)len < sizeof(what); k++)
+			len += snprintf(what + len, sizeof(what) - (size_t)len, "\n%s",
+					ip_text(n->public_ip[k], ip));
+		world_node(g, n->name, what, "#fff3df");
 	}
 	for (size_t i = 0; i < s->n_nats; i++) {
 		Agnode_t *v = upstream(g, s->nats[i].name, internet);
