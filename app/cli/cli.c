@@ -182,6 +182,22 @@ struct scenario *cli_load_scenario(const char *file, struct diag *d)
 	return load_world(file, d);
 }
 
+/* A path as given, else NAME in the bundled folders (and their course/). */
+const char *cli_find_exercise(const char *name, char *buf, size_t size)
+{
+	static const char *const forms[] = {"%s/%s", "%s/%s.nsim", "%s/course/%s",
+					    "%s/course/%s.nsim"};
+	if (access(name, R_OK) == 0)
+		return name;
+	for (const char *const *dir = cli_scenario_dirs(); *dir; dir++)
+		for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
+			snprintf(buf, size, forms[f], *dir, name);
+			if (access(buf, R_OK) == 0)
+				return buf;
+		}
+	return name; /* exercise_load says it cannot be read */
+}
+
 struct scenario *cli_load_scenario_with(const char *file, const char *const *sets, size_t n_sets,
 					struct diag *d)
 {

@@ -6,6 +6,7 @@
 #define NATSIM_APP_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -88,6 +89,14 @@ int cmd_dot_main(int argc, char **argv);
 int cmd_flow_main(int argc, char **argv);
 int cmd_why_main(int argc, char **argv);
 int cmd_exercise_main(int argc, char **argv);
+int cmd_handout_main(int argc, char **argv);
+/* natsim exercise --export gift (cmd_gift.c): cmd_exercise_main hands over
+ * when cli_wants_export sees --export before any "--". */
+int cmd_exercise_export_main(int argc, char **argv);
+bool cli_wants_export(int argc, char **argv);
+/* An exercise FILE as given, else NAME in the bundled folders (and their
+ * course/), written into buf; the name itself if nothing is found. */
+const char *cli_find_exercise(const char *name, char *buf, size_t size);
 
 /* For commands that run a scenario to show it (natsim dot, flow, why): the
  * scenario options they share with natsim run, and a run into a trace log.

@@ -48,6 +48,9 @@ const char cmd_exercise_usage[] =
     "      --set NAME.KEY=VALUE  change the world (repeatable), after the variants:\n"
     "                        for a teacher trying what-ifs\n"
     "      --ascii           ASCII only\n"
+    "      --export gift     write Moodle GIFT questions instead, one per question and\n"
+    "                        student, with the computed answers (to -o FILE or stdout);\n"
+    "                        students '1'..'N' (--students N) or --students-file FILE\n"
     "  -h, --help            show this help\n"
     "\n"
     "Exit status: 0 every answer right, 1 some wrong, 2 bad usage or bad input\n"
@@ -61,28 +64,6 @@ struct exercise_args {
 	uint64_t seed;
 };
 
-/* ---- finding and loading ---- */
-
-static bool readable(const char *path)
-{
-	return access(path, R_OK) == 0;
-}
-
-/* A path as given, else NAME in the bundled folders (and their course/). */
-static const char *resolve(const char *name, char *buf, size_t size)
-{
-	if (readable(name))
-		return name;
-	static const char *const forms[] = {"%s/%s", "%s/%s.nsim", "%s/course/%s",
-					    "%s/course/%s.nsim"};
-	for (const char *const *dir = cli_scenario_dirs(); *dir; dir++)
-		for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
-			snprintf(buf, size, forms[f], *dir, name);
-			if (readable(buf))
-				return buf;
-		}
-	return name; /* exercise_load says it cannot be read */
-}
 
 /* ---- what the student sees before answering ---- */
 
@@ -371,6 +352,8 @@ static int parse_args(int argc, char **argv, struct exercise_args *a)
 
 int cmd_exercise_main(int argc, char **argv)
 {
+	if (cli_wants_export(argc, argv)) /* its own options: cmd_gift.c */
+		return cmd_exercise_export_main(argc, argv);
 	struct exercise_args a = {.ascii = !cli_use_utf8()};
 	a.sets = calloc((size_t)argc + 1, sizeof(*a.sets));
 	if (a.sets == NULL)
@@ -382,7 +365,7 @@ int cmd_exercise_main(int argc, char **argv)
 	}
 	char path[4096];
 	struct diag *d = diag_new();
-	struct exercise *x = d ? exercise_load(resolve(a.file, path, sizeof(path)), d) : NULL;
+	struct exercise *x = d ? exercise_load(cli_find_exercise(a.file, path, sizeof(path)), d) : NULL;
 	struct exercise_run run = {0};
 	struct given *given = x ? calloc(x->n_questions, sizeof(*given)) : NULL;
 	rc = CLI_EXIT_USAGE;
