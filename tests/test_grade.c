@@ -323,11 +323,16 @@ static void test_lines_changed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_key_statements),	 cmocka_unit_test(test_key_errors),
-	    cmocka_unit_test(test_right_submission),	 cmocka_unit_test(test_wrong_submission),
-	    cmocka_unit_test(test_structural_checks),	 cmocka_unit_test(test_broken_submission),
-	    cmocka_unit_test(test_key_does_not_fit),	 cmocka_unit_test(test_key_must_fit_its_base),
-	    cmocka_unit_test(test_own_expectations_ignored), cmocka_unit_test(test_lines_changed),
+	    cmocka_unit_test(test_key_statements),
+	    cmocka_unit_test(test_key_errors),
+	    cmocka_unit_test(test_right_submission),
+	    cmocka_unit_test(test_wrong_submission),
+	    cmocka_unit_test(test_structural_checks),
+	    cmocka_unit_test(test_broken_submission),
+	    cmocka_unit_test(test_key_does_not_fit),
+	    cmocka_unit_test(test_key_must_fit_its_base),
+	    cmocka_unit_test(test_own_expectations_ignored),
+	    cmocka_unit_test(test_lines_changed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

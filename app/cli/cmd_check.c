@@ -82,9 +82,9 @@ static int parse_format(const char *s, enum check_format *f)
 static int parse_args(int argc, char **argv, struct check_args *a)
 {
 	static const struct option longopts[] = {
-	    {"key", required_argument, NULL, 'k'},  {"format", required_argument, NULL, 'f'},
+	    {"key", required_argument, NULL, 'k'},    {"format", required_argument, NULL, 'f'},
 	    {"output", required_argument, NULL, 'o'}, {"task", no_argument, NULL, 'T'},
-	    {"ascii", no_argument, NULL, 'A'},	    {NULL, 0, NULL, 0}};
+	    {"ascii", no_argument, NULL, 'A'},	      {NULL, 0, NULL, 0}};
 	int ch, rc = 0;
 	optind = 1;
 	while (rc == 0 && (ch = getopt_long(argc, argv, ":k:f:o:", longopts, NULL)) != -1) {
@@ -170,9 +170,9 @@ static int collect(const struct check_args *a, struct submissions *s)
 		struct stat st;
 		if (stat(a->inputs[i], &st) < 0)
 			return cli_usage_error("check", "%s: %s", a->inputs[i], strerror(errno));
-		int rc = S_ISDIR(st.st_mode) ? add_folder(s, a->inputs[i])
-		       : add_path(s, a->inputs[i]) < 0 ? CLI_EXIT_INTERNAL
-						       : 0;
+		int rc = S_ISDIR(st.st_mode)		 ? add_folder(s, a->inputs[i])
+			 : add_path(s, a->inputs[i]) < 0 ? CLI_EXIT_INTERNAL
+							 : 0;
 		if (rc)
 			return rc;
 	}
@@ -181,8 +181,7 @@ static int collect(const struct check_args *a, struct submissions *s)
 
 /* ---- the text table ---- */
 
-static void print_failures(FILE *out, const struct key *k, const struct grade *g,
-			   const char *cross)
+static void print_failures(FILE *out, const struct key *k, const struct grade *g, const char *cross)
 {
 	for (size_t i = 0; i < k->n_checks; i++) {
 		if (g->checks[i].passed)
@@ -194,8 +193,7 @@ static void print_failures(FILE *out, const struct key *k, const struct grade *g
 	}
 }
 
-static void write_text(FILE *out, const struct key *k, const struct grade *g, size_t n,
-		       bool ascii)
+static void write_text(FILE *out, const struct key *k, const struct grade *g, size_t n, bool ascii)
 {
 	int width = 10;
 	for (size_t i = 0; i < n; i++)
@@ -211,14 +209,16 @@ static void write_text(FILE *out, const struct key *k, const struct grade *g, si
 		size_t used = 0;
 		for (size_t c = 0; c < k->n_checks && used < sizeof(failed); c++)
 			if (!g[i].checks[c].passed)
-				used += (size_t)snprintf(failed + used, sizeof(failed) - used, "%s%s%s",
-							 used ? ", " : "", k->checks[c].id,
-							 g[i].checks[c].fits ? "" : " (key does not fit)");
+				used += (size_t)snprintf(
+				    failed + used, sizeof(failed) - used, "%s%s%s",
+				    used ? ", " : "", k->checks[c].id,
+				    g[i].checks[c].fits ? "" : " (key does not fit)");
 		full += g[i].score == g[i].total;
 		bool broken = g[i].status == GRADE_BROKEN;
 		fprintf(out, "  %-*s  %7s", width, g[i].file, score);
 		if (broken || failed[0])
-			fprintf(out, "  %s%s", broken ? "broken: " : "", broken ? g[i].error : failed);
+			fprintf(out, "  %s%s", broken ? "broken: " : "",
+				broken ? g[i].error : failed);
 		fputc('\n', out);
 	}
 	const char *cross = ascii ? "x" : "\u2717";
@@ -295,11 +295,10 @@ static int write_json(FILE *out, const struct key *k, const struct grade *g, siz
 {
 	json_t *checks = json_array(), *subs = json_array();
 	for (size_t c = 0; checks && c < k->n_checks; c++)
-		json_array_append_new(checks,
-				      json_pack("{s:s, s:s, s:i, s:s}", "id", k->checks[c].id,
-						"text", k->checks[c].text, "points",
-						k->checks[c].points, "condition",
-						k->checks[c].condition));
+		json_array_append_new(checks, json_pack("{s:s, s:s, s:i, s:s}", "id",
+							k->checks[c].id, "text", k->checks[c].text,
+							"points", k->checks[c].points, "condition",
+							k->checks[c].condition));
 	for (size_t i = 0; subs && i < n; i++)
 		json_array_append_new(subs, json_grade(k, &g[i]));
 	json_t *root = json_pack("{s:s, s:i, s:o, s:o}", "key", k->filename, "total", k->total,
@@ -357,8 +356,8 @@ static int write_grades(const struct check_args *a, FILE *file, const struct key
 	else if (a->format == FORMAT_TEXT)
 		write_text(out, k, g, n, a->ascii);
 	if (fflush(out) != 0 || ferror(out)) {
-		fprintf(stderr, "natsim check: cannot write %s: %s\n", a->output ? a->output :
-			"the standard output", strerror(errno));
+		fprintf(stderr, "natsim check: cannot write %s: %s\n",
+			a->output ? a->output : "the standard output", strerror(errno));
 		return CLI_EXIT_USAGE;
 	}
 	return 0;

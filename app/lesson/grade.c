@@ -199,8 +199,8 @@ static void first_error(const struct diag *d, char *out, size_t n)
 	snprintf(out, n, "cannot be read (out of memory)");
 }
 
-static void read_verdicts(const struct key *k, const struct combined *c,
-			  const struct run_result *r, struct grade *g)
+static void read_verdicts(const struct key *k, const struct combined *c, const struct run_result *r,
+			  struct grade *g)
 {
 	for (size_t v = 0; v < r->n_verdicts; v++) {
 		const struct run_verdict *rv = &r->verdicts[v];
@@ -248,8 +248,8 @@ static int run_expectations(const struct key *k, const char *name, const char *t
 	free(use);
 	int rc = -1;
 	struct diag *d = diag_new();
-	struct run_options opt = {.has_seed = k->has_seed, .seed = k->seed,
-				  .until_ns = SCENARIO_UNSET};
+	struct run_options opt = {
+	    .has_seed = k->has_seed, .seed = k->seed, .until_ns = SCENARIO_UNSET};
 	struct run_result r;
 	if (s && d && runner_run(s, &opt, &r, d) == 0) {
 		read_verdicts(k, &c, &r, g);
@@ -297,8 +297,7 @@ static int grade_init(const struct key *k, const char *name, struct grade *g)
 	return 0;
 }
 
-int grade_text(const struct key *k, const char *name, const char *text, size_t len,
-	       struct grade *g)
+int grade_text(const struct key *k, const char *name, const char *text, size_t len, struct grade *g)
 {
 	if (grade_init(k, name, g) < 0)
 		return -1;
@@ -388,8 +387,9 @@ size_t key_fits_base(const struct key *k, struct diag *d)
 	}
 	for (size_t i = 0; s && i < k->n_checks; i++)
 		if (!g.checks[i].fits) {
-			diag_add(d, DIAG_ERROR, &none, "check '%s' does not fit the base world %s: %s",
-				 k->checks[i].id, g.file, g.checks[i].why);
+			diag_add(d, DIAG_ERROR, &none,
+				 "check '%s' does not fit the base world %s: %s", k->checks[i].id,
+				 g.file, g.checks[i].why);
 			errors++;
 		}
 	free(use);

@@ -59,12 +59,12 @@ struct kline {
 };
 
 static void kline_error(struct kline *l, size_t at, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static void kline_error(struct kline *l, size_t at, size_t len, const char *fmt, ...)
 {
-	struct diag_span span = {l->k->filename, l->number, (int)at + 1, (int)(len ? len : 1),
-				 l->src, l->len};
+	struct diag_span span = {l->k->filename,       l->number, (int)at + 1,
+				 (int)(len ? len : 1), l->src,	  l->len};
 	va_list ap;
 	va_start(ap, fmt);
 	diag_addv(l->d, DIAG_ERROR, &span, fmt, ap);
@@ -252,8 +252,7 @@ static bool parse_rules_condition(struct kline *l, struct key_check *c)
 		return false;
 	}
 	c->cmp = (enum key_compare)cmp;
-	return c->node && read_number(l, "the number of rules", 0, 100000, &c->limit) &&
-	       no_more(l);
+	return c->node && read_number(l, "the number of rules", 0, 100000, &c->limit) && no_more(l);
 }
 
 /* changed at-most N lines */
@@ -282,9 +281,10 @@ static bool parse_condition(struct kline *l, struct key_check *c)
 	size_t start, n1, at2, n2;
 	n1 = next_word(l, &start);
 	if (n1 == 0) {
-		kline_error(l, start, 1, "expected the check's condition: an expectation "
-					 "(drop at NODE ..., HOST and HOST direct, ...), rules at NODE "
-					 "at-most N, or changed at-most N lines");
+		kline_error(l, start, 1,
+			    "expected the check's condition: an expectation "
+			    "(drop at NODE ..., HOST and HOST direct, ...), rules at NODE "
+			    "at-most N, or changed at-most N lines");
 		return false;
 	}
 	c->cond_col = (int)start + 1;
@@ -345,8 +345,10 @@ static int parse_check(struct kline *l)
 	struct key *k = l->k;
 	size_t at, n = next_word(l, &at);
 	if (!valid_id(l->src + at, n)) {
-		kline_error(l, at, n, "expected the check's id: a letter, then letters, digits, "
-				      "'-', '_' or '.' (at most %d)", KEY_ID_MAX - 1);
+		kline_error(l, at, n,
+			    "expected the check's id: a letter, then letters, digits, "
+			    "'-', '_' or '.' (at most %d)",
+			    KEY_ID_MAX - 1);
 		return 0;
 	}
 	if (k->n_checks == KEY_MAX_CHECKS) {
@@ -400,8 +402,10 @@ static int parse_line(struct kline *l)
 	if (near)
 		kline_error(l, at, n, "unknown keyword '%s'; did you mean '%s'?", word, near);
 	else
-		kline_error(l, at, n, "unknown keyword '%s' (a key has task, check, base and "
-				      "seed lines)", word);
+		kline_error(l, at, n,
+			    "unknown keyword '%s' (a key has task, check, base and "
+			    "seed lines)",
+			    word);
 	return 0;
 }
 
@@ -463,16 +467,18 @@ struct key *key_parse(const char *text, size_t len, const char *filename, struct
 	}
 	if (k->n_checks == 0 && diag_count_errors(d) == errors) {
 		struct diag_span at = {k->filename, 0, 0, 0, NULL, 0};
-		diag_add(d, DIAG_ERROR, &at, "this key has no check: a key needs at least one "
-					     "'check ID \"TEXT\" CONDITION' line");
+		diag_add(d, DIAG_ERROR, &at,
+			 "this key has no check: a key needs at least one "
+			 "'check ID \"TEXT\" CONDITION' line");
 	}
 	for (size_t i = 0; i < k->n_checks; i++)
 		if (k->checks[i].kind == KEY_CHECK_CHANGED && k->base_path == NULL) {
-			struct diag_span at = {k->filename, k->checks[i].line, k->checks[i].cond_col,
-					       7, NULL, 0};
+			struct diag_span at = {
+			    k->filename, k->checks[i].line, k->checks[i].cond_col, 7, NULL, 0};
 			at.src = key_source_line(k, at.line, &at.src_len);
-			diag_add(d, DIAG_ERROR, &at, "'changed' compares with the world handed "
-						     "out: name it in a 'base FILE' line");
+			diag_add(d, DIAG_ERROR, &at,
+				 "'changed' compares with the world handed "
+				 "out: name it in a 'base FILE' line");
 		}
 	if (diag_count_errors(d) == errors)
 		return k;
@@ -537,7 +543,8 @@ int key_load_base(struct key *k, struct diag *d)
 	if (k->base_path == NULL)
 		return 0;
 	const char *slash = strrchr(k->filename, '/');
-	size_t dir = k->base_path[0] == '/' || slash == NULL ? 0 : (size_t)(slash - k->filename) + 1;
+	size_t dir =
+	    k->base_path[0] == '/' || slash == NULL ? 0 : (size_t)(slash - k->filename) + 1;
 	size_t n = dir + strlen(k->base_path) + 1;
 	free(k->base_file);
 	k->base_file = malloc(n);

@@ -10,9 +10,9 @@
  *   base "../tasks/firewall.nsim"
  *   seed 1
  *   task "Add one rule to Bob's firewall so that only the office reaches UDP 7000."
- *   check office "The office's datagram gets through" points 2 drop at bob reason no-socket from office to bob:7000
- *   check eve    "Eve's datagram stays out"          drop at bob reason firewall from eve to bob:7000
- *   check rules  "One rule, no more"                 rules at bob at-most 1
+ *   check office "The office's datagram gets through" points 2 drop at bob reason no-socket from
+ * office to bob:7000 check eve    "Eve's datagram stays out"          drop at bob reason firewall
+ * from eve to bob:7000 check rules  "One rule, no more"                 rules at bob at-most 1
  *   check small  "Only one line changed"             changed at-most 1 lines
  *
  * A check's condition is one of:
@@ -64,16 +64,16 @@ struct key_check {
 	char *text; /* what the check is about, in the teacher's words */
 	int points;
 	enum key_check_kind kind;
-	char *condition;     /* as written, without trailing blanks */
-	int line, cond_col;  /* where the condition starts in the key file */
-	char *node;	     /* rules: the node */
+	char *condition;      /* as written, without trailing blanks */
+	int line, cond_col;   /* where the condition starts in the key file */
+	char *node;	      /* rules: the node */
 	enum key_compare cmp; /* rules, changed */
-	long limit;	     /* rules, changed */
+	long limit;	      /* rules, changed */
 };
 
 struct key {
 	char *filename;
-	char *task;	 /* the task lines joined with '\n', or NULL */
+	char *task; /* the task lines joined with '\n', or NULL */
 	bool has_seed;
 	uint64_t seed;
 	char *base_path; /* as written, or NULL */
@@ -83,7 +83,7 @@ struct key {
 	char *base_file; /* the base's path as opened (relative to the key's folder) */
 	struct key_check *checks;
 	size_t n_checks;
-	int total; /* the sum of the points */
+	int total;  /* the sum of the points */
 	char *text; /* the key file itself, for pointing at its lines */
 	size_t len;
 };
