@@ -134,6 +134,7 @@ static void test_key_errors(void **state)
 	expect_key_error("check a \"t\" changed at-most 1 lines\n", 1, 13, "base FILE");
 	expect_key_error("seed -1\ncheck a \"t\" drop at bob\n", 1, 6, "seed must be");
 	expect_key_error("task \"a\" b\ncheck a \"t\" drop at bob\n", 1, 10, "unexpected text");
+	expect_key_error("expect drop at bob\n", 1, 1, "a key has no expect lines");
 	expect_key_error("# nothing\n", 0, 0, "no check");
 }
 

@@ -325,7 +325,7 @@ int grade_file(const struct key *k, const char *path, struct grade *g)
 	FILE *f = fopen(path, "rb");
 	char *text = NULL;
 	size_t len = 0, cap = 0;
-	while (f) {
+	while (f && len <= SCENARIO_MAX_FILE) {
 		if (len + 4096 > cap) {
 			char *nt = realloc(text, cap = cap * 2 + 8192);
 			if (nt == NULL)
@@ -337,7 +337,7 @@ int grade_file(const struct key *k, const char *path, struct grade *g)
 		if (got == 0)
 			break;
 	}
-	int err = f == NULL ? errno : ferror(f) ? EIO : 0;
+	int err = f == NULL ? errno : ferror(f) ? EIO : len > SCENARIO_MAX_FILE ? EFBIG : 0;
 	if (f)
 		fclose(f);
 	if (err || text == NULL) {

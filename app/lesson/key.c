@@ -399,7 +399,10 @@ static int parse_line(struct kline *l)
 	char word[40];
 	snprintf(word, sizeof(word), "%.*s", (int)(n < 39 ? n : 39), l->src + at);
 	const char *near = diag_suggest(word, key_keywords, N_KEYWORDS);
-	if (near)
+	if (strcmp(word, "expect") == 0)
+		kline_error(l, at, n, "a key has no expect lines: write the expectation as a "
+				      "check, 'check ID \"TEXT\" CONDITION' without 'expect'");
+	else if (near)
 		kline_error(l, at, n, "unknown keyword '%s'; did you mean '%s'?", word, near);
 	else
 		kline_error(l, at, n,

@@ -42,6 +42,12 @@ expect_exit 1 "some checks failed" -- "$natsim" check class/a-right.nsim class/b
 expect_exit 0 "full marks" -- "$natsim" check class/a-right.nsim --key "$key"
 contains "$out" "1 of 1 submission has full marks." "full marks summary"
 
+# A file too large to be a scenario is a broken row like any other.
+mkdir big && head -c 17000000 /dev/zero | tr '\0' '#' >big/huge.nsim
+expect_exit 1 "a huge submission" -- "$natsim" check big class/a-right.nsim --key "$key"
+contains "$out" "big/huge.nsim: cannot read: File too large" "huge submission row"
+printf '%s\n' "$out" | grep -q '^  class/a-right.nsim  *7/7$' || fail "the batch goes on after a huge file"
+
 # csv for the gradebook: one row per submission, 1/0 per check.
 expect_exit 2 "csv to a file" -- "$natsim" check class --key "$key" --format csv -o grades.csv
 contains "$out" "class/a-right.nsim" "the table is still printed with -o"
