@@ -160,7 +160,8 @@ static int add_folder(struct submissions *s, const char *dir)
 	closedir(d);
 	if (rc == 0 && s->n == first)
 		rc = cli_usage_error("check", "no .nsim file in the folder %s", dir);
-	qsort(s->paths + first, s->n - first, sizeof(char *), by_name);
+	if (s->n > first)
+		qsort(s->paths + first, s->n - first, sizeof(char *), by_name);
 	return rc;
 }
 
