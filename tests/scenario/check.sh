@@ -108,6 +108,15 @@ printf 'base "nothere.nsim"\ncheck m "t" drop at bob\n' >nobase.key
 expect_exit 2 "a key whose base is missing" -- "$natsim" check class --key nobase.key
 contains "$err" "nobase.key:1:1: error: cannot read the base world nothere.nsim" "missing base message"
 
+# A key the handout already passes: graded, with a warning.
+printf 'base "%s"\ncheck out "Eve stays out" drop at bob reason firewall from eve\n' \
+	"$course/tasks/firewall.nsim" >easy.key
+expect_exit 0 "a key the handout passes" -- "$natsim" check class/a-right.nsim --key easy.key
+contains "$err" "warning: the world handed out ($course/tasks/firewall.nsim) already gets full marks" \
+	"handout passes warning"
+expect_exit 0 "no warning for a real task" -- "$natsim" check class/a-right.nsim --key "$key"
+lacks "$err" "warning" "no warning for the bundled key"
+
 # The task, as the students are told it.
 expect_exit 0 "--task" -- "$natsim" check --key "$key" --task
 contains "$out" "only the office network can reach" "task text"
