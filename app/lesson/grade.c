@@ -202,12 +202,16 @@ static void first_error(const struct diag *d, char *out, size_t n)
 static void read_verdicts(const struct key *k, const struct combined *c, const struct run_result *r,
 			  struct grade *g)
 {
+	for (size_t i = 0; i < k->n_checks; i++)
+		if (c->check_line[i])
+			snprintf(g->checks[i].why, GRADE_WHY_MAX, "the run gave no verdict on it");
 	for (size_t v = 0; v < r->n_verdicts; v++) {
 		const struct run_verdict *rv = &r->verdicts[v];
 		long i = check_of_line(k, c, rv->expect->loc.line);
 		if (i < 0)
 			continue; /* the student's own expectation */
 		g->checks[i].passed = rv->passed;
+		g->checks[i].why[0] = 0;
 		if (!rv->passed)
 			snprintf(g->checks[i].why, GRADE_WHY_MAX, "expected %s, but %s", rv->text,
 				 rv->why);
