@@ -268,6 +268,22 @@ static void write_csv(FILE *out, const struct key *k, const struct grade *g, siz
 	}
 }
 
+/* A JSON string; bytes that are not UTF-8 (a file name can hold any) become
+ * '?', so one odd name cannot cost the whole gradebook. */
+static json_t *json_text(const char *s)
+{
+	json_t *j = json_string(s);
+	if (j || s == NULL)
+		return j;
+	char *copy = strdup(s);
+	for (char *p = copy; p && *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	j = copy ? json_string(copy) : NULL;
+	free(copy);
+	return j;
+}
+
 static json_t *json_grade(const struct key *k, const struct grade *g)
 {
 	json_t *checks = json_array();
@@ -276,15 +292,15 @@ static json_t *json_grade(const struct key *k, const struct grade *g)
 		json_t *o = json_pack("{s:s, s:b, s:i}", "id", k->checks[c].id, "passed",
 				      gc->passed, "points", gc->passed ? k->checks[c].points : 0);
 		if (o && !gc->passed)
-			json_object_set_new(o, "why", json_string(gc->why));
+			json_object_set_new(o, "why", json_text(gc->why));
 		if (o && !gc->fits)
 			json_object_set_new(o, "fits", json_false());
 		json_array_append_new(checks, o);
 	}
-	json_t *o = json_pack("{s:s, s:s, s:i, s:i}", "file", g->file, "status",
+	json_t *o = json_pack("{s:o, s:s, s:i, s:i}", "file", json_text(g->file), "status",
 			      grade_status_name(g->status), "score", g->score, "total", g->total);
 	if (o && g->status == GRADE_BROKEN)
-		json_object_set_new(o, "error", json_string(g->error));
+		json_object_set_new(o, "error", json_text(g->error));
 	if (o)
 		json_object_set_new(o, "checks", checks);
 	else
@@ -302,8 +318,8 @@ static int write_json(FILE *out, const struct key *k, const struct grade *g, siz
 							k->checks[c].condition));
 	for (size_t i = 0; subs && i < n; i++)
 		json_array_append_new(subs, json_grade(k, &g[i]));
-	json_t *root = json_pack("{s:s, s:i, s:o, s:o}", "key", k->filename, "total", k->total,
-				 "checks", checks, "submissions", subs);
+	json_t *root = json_pack("{s:o, s:i, s:o, s:o}", "key", json_text(k->filename), "total",
+				 k->total, "checks", checks, "submissions", subs);
 	int rc = root ? json_dumpf(root, out, JSON_INDENT(2)) : -1;
 	if (rc == 0)
 		fputc('\n', out);

@@ -79,6 +79,11 @@ else
 	contains "$(cat grades.json)" '"status": "broken"' "json broken row"
 fi
 
+# A file name that is not UTF-8 does not cost the gradebook.
+mkdir odd && cp class/a-right.nsim "odd/$(printf 'x\377').nsim"
+expect_exit 0 "json with an odd file name" -- "$natsim" check odd --key "$key" --format json
+contains "$out" '"file": "odd/x?.nsim"' "odd file name in json"
+
 # Bad input: exit 2 and a clear message, nothing graded.
 expect_exit 2 "no key" -- "$natsim" check class
 contains "$err" "which key? give --key KEY" "no key message"
