@@ -88,6 +88,7 @@ int cmd_dot_main(int argc, char **argv);
 int cmd_flow_main(int argc, char **argv);
 int cmd_why_main(int argc, char **argv);
 int cmd_exercise_main(int argc, char **argv);
+int cmd_course_main(int argc, char **argv);
 
 /* For commands that run a scenario to show it (natsim dot, flow, why): the
  * scenario options they share with natsim run, and a run into a trace log.

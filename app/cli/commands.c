@@ -14,6 +14,7 @@ extern const char cmd_coord_usage[];
 extern const char cmd_peer_usage[];
 extern const char cmd_tui_usage[];
 extern const char cmd_exercise_usage[];
+extern const char cmd_course_usage[];
 
 const struct cli_command cli_commands[] = {
 	{"run", "run a scenario and check its expectations (default: the classic story)",
@@ -36,5 +37,7 @@ const struct cli_command cli_commands[] = {
 	{"tui", "step through a run: topology, tables, packets", cmd_tui_usage, cmd_tui_main},
 	{"exercise", "predict, run, check: answer an exercise's questions, then see the run",
 	 cmd_exercise_usage, cmd_exercise_main},
+	{"course", "the bundled exercises in order, with your status and best scores",
+	 cmd_course_usage, cmd_course_main},
 };
 const size_t cli_command_count = sizeof(cli_commands) / sizeof(cli_commands[0]);
