@@ -16,16 +16,16 @@
 #include "app/lesson/progress.h"
 
 const char cmd_course_usage[] =
-	"Usage: natsim course\n"
-	"\n"
-	"List the bundled course's exercises in teaching order, each with its title,\n"
-	"your status (not started, done) and your best score so far. Work through\n"
-	"one with natsim exercise course/NN-NAME; each finished attempt is recorded\n"
-	"(unless --no-progress) in $XDG_STATE_HOME/natsim/progress.json (default\n"
-	"~/.local/state/natsim/progress.json). A damaged progress file is moved\n"
-	"aside, kept, and a new one started.\n"
-	"\n"
-	"Exit status: 0 listed, 2 bad usage or no bundled course found.\n";
+    "Usage: natsim course\n"
+    "\n"
+    "List the bundled course's exercises in teaching order, each with its title,\n"
+    "your status (not started, done) and your best score so far. Work through\n"
+    "one with natsim exercise course/NN-NAME; each finished attempt is recorded\n"
+    "(unless --no-progress) in $XDG_STATE_HOME/natsim/progress.json (default\n"
+    "~/.local/state/natsim/progress.json). A damaged progress file is moved\n"
+    "aside, kept, and a new one started.\n"
+    "\n"
+    "Exit status: 0 listed, 2 bad usage or no bundled course found.\n";
 
 static int compare_names(const void *a, const void *b)
 {
@@ -120,8 +120,10 @@ int cmd_course_main(int argc, char **argv)
 	}
 	printf("\n%zu of %zu done.", done, n);
 	if (next < n)
-		printf(" Next: natsim exercise course/%.*s", (int)strlen(names[next]) - 5, names[next]);
-	printf("\nYour progress: %s\n", have_file ? file : "(not kept: neither XDG_STATE_HOME nor HOME is set)");
+		printf(" Next: natsim exercise course/%.*s", (int)strlen(names[next]) - 5,
+		       names[next]);
+	printf("\nYour progress: %s\n",
+	       have_file ? file : "(not kept: neither XDG_STATE_HOME nor HOME is set)");
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
 	free(names);

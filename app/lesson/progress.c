@@ -75,9 +75,10 @@ static void set_aside(const char *path, time_t now, const char *why, char *notic
 	for (int n = 2; access(aside, F_OK) == 0 && n < 1000; n++)
 		snprintf(aside, sizeof(aside), "%s.damaged-%s-%d", path, stamp, n);
 	if (access(aside, F_OK) != 0 && rename(path, aside) == 0)
-		snprintf(notice, PROGRESS_NOTICE_MAX,
-			 "progress file %s is damaged (%s); it was moved to %s and a new one started",
-			 path, why, aside);
+		snprintf(
+		    notice, PROGRESS_NOTICE_MAX,
+		    "progress file %s is damaged (%s); it was moved to %s and a new one started",
+		    path, why, aside);
 	else
 		snprintf(notice, PROGRESS_NOTICE_MAX,
 			 "progress file %s is damaged (%s) and could not be moved to %s (%s); "
@@ -170,7 +171,8 @@ int progress_note_attempt(struct progress *p, const char *key, int score, int ma
 	utc_stamp(now, "%Y-%m-%dT%H:%M:%SZ", date, sizeof(date));
 	/* The best is the best fraction of full marks: an exercise that gained a
 	 * question since keeps its old best only while it is still the better. */
-	bool better = !seen || old.max <= 0 || (long long)score * old.max > (long long)old.best * max;
+	bool better =
+	    !seen || old.max <= 0 || (long long)score * old.max > (long long)old.best * max;
 	json_t *e = json_pack("{s:i, s:i, s:I, s:s}", "best", better ? score : old.best, "max",
 			      better ? max : old.max, "attempts", (json_int_t)old.attempts + 1,
 			      "last", date);
@@ -205,8 +207,9 @@ int progress_save(const struct progress *p, char notice[PROGRESS_NOTICE_MAX])
 {
 	notice[0] = 0;
 	if (p->path == NULL) {
-		snprintf(notice, PROGRESS_NOTICE_MAX, "the old progress file is in the way; "
-						      "this attempt was not recorded");
+		snprintf(notice, PROGRESS_NOTICE_MAX,
+			 "the old progress file is in the way; "
+			 "this attempt was not recorded");
 		return -1;
 	}
 	char tmp[4096];
@@ -259,7 +262,8 @@ int progress_record_attempt(const char *exercise_file, int score, int max, time_
 	if (rc != 0) {
 		/* Keep a damaged-file report and add why this attempt was not saved. */
 		size_t used = strlen(notice);
-		snprintf(notice + used, PROGRESS_NOTICE_MAX - used, "%s%s", used ? "; " : "", saving);
+		snprintf(notice + used, PROGRESS_NOTICE_MAX - used, "%s%s", used ? "; " : "",
+			 saving);
 	}
 	progress_free(p);
 	return rc;

@@ -37,10 +37,10 @@ struct progress;
 
 /* One exercise's record. */
 struct progress_entry {
-	int best;	   /* the best score so far */
-	int max;	   /* what full marks were then */
-	long attempts;	   /* finished attempts */
-	char last[32];	   /* the last attempt's date, "2026-12-02T19:30:00Z" */
+	int best;      /* the best score so far */
+	int max;       /* what full marks were then */
+	long attempts; /* finished attempts */
+	char last[32]; /* the last attempt's date, "2026-12-02T19:30:00Z" */
 };
 
 /* Where the progress file is: $XDG_STATE_HOME/natsim/progress.json when
