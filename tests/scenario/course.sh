@@ -69,6 +69,25 @@ contains "$err" "cannot write progress file" "warns"
 contains "$out" "Score: 0/50" "still marks"
 expect_exit 0 "course with an unwritable folder" -- "$natsim" course
 
+# Every bundled exercise has instructions, hints, teacher notes and
+# questions of at least two kinds; at least three have variants.
+with_variants=0
+for f in "$src"/scenarios/course/*.nsim; do
+	name=$(basename "$f" .nsim)
+	for statement in instructions hint teacher question; do
+		checks=$((checks + 1))
+		grep -q "^$statement " "$f" || fail "$name has no '$statement' line"
+	done
+	kinds=$("$natsim" exercise "$f" --teacher | sed -n 's/^     answer: .*  (\([a-z]*\))$/\1/p' | sort -u | wc -l)
+	checks=$((checks + 1))
+	[ "$kinds" -ge 2 ] || fail "$name asks questions of $kinds kind(s), not two or more"
+	grep -q '^variant ' "$f" && with_variants=$((with_variants + 1))
+done
+checks=$((checks + 1))
+[ "$n" -ge 12 ] || fail "the course has $n exercises, not 12 or more"
+checks=$((checks + 1))
+[ "$with_variants" -ge 3 ] || fail "only $with_variants exercises have variants"
+
 # Bad usage.
 expect_exit 2 "an argument" -- "$natsim" course extra
 contains "$err" "takes no arguments" "says why"
