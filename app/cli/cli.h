@@ -98,6 +98,7 @@ bool cli_wants_export(int argc, char **argv);
  * course/), written into buf; the name itself if nothing is found. */
 const char *cli_find_exercise(const char *name, char *buf, size_t size);
 int cmd_check_main(int argc, char **argv);
+int cmd_course_main(int argc, char **argv);
 
 /* For commands that run a scenario to show it (natsim dot, flow, why): the
  * scenario options they share with natsim run, and a run into a trace log.

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "app/cli/cli.h"
@@ -20,6 +21,7 @@
 #include "app/lesson/answer.h"
 #include "app/lesson/exercise.h"
 #include "app/lesson/mark.h"
+#include "app/lesson/progress.h"
 #include "app/world/simdrive.h"
 #include "sim/trace_log.h"
 #include "viz/why.h"
@@ -47,6 +49,8 @@ const char cmd_exercise_usage[] =
     "  -s, --seed N          random seed (default: the exercise's, else 1)\n"
     "      --set NAME.KEY=VALUE  change the world (repeatable), after the variants:\n"
     "                        for a teacher trying what-ifs\n"
+    "      --no-progress     do not record this attempt in your progress\n"
+    "                        (natsim course shows it; see docs/teaching.md)\n"
     "      --ascii           ASCII only\n"
     "      --export gift     write Moodle GIFT questions instead, one per question and\n"
     "                        student, with the computed answers (to -o FILE or stdout);\n"
@@ -60,7 +64,7 @@ struct exercise_args {
 	const char *file, *student, *answers;
 	const char **sets; /* room for argc */
 	size_t n_sets;
-	bool teacher, questions, ascii, has_seed;
+	bool teacher, questions, ascii, has_seed, no_progress;
 	uint64_t seed;
 };
 
@@ -241,12 +245,13 @@ static void show_explanation(const struct exercise_run *r, size_t i, bool ascii)
 }
 
 static int report(const struct exercise *x, const struct exercise_run *r,
-		  const struct given *given, bool ascii)
+		  const struct given *given, bool ascii, int *score)
 {
 	struct mark *marks = calloc(x->n_questions, sizeof(*marks));
 	if (marks == NULL)
 		return CLI_EXIT_INTERNAL;
 	int total = mark_all(x, r->answers, given, marks);
+	*score = total;
 	size_t right = 0;
 	printf("\nThe run says:\n");
 	for (size_t i = 0; i < x->n_questions; i++) {
@@ -294,6 +299,17 @@ static void teacher_key(const struct exercise *x, const struct exercise_run *r)
 		printf("\nNotes for the teacher:\n%s\n", x->teacher);
 }
 
+/* A finished attempt goes into the student's progress (natsim course); a
+ * problem there is said, but it is not the exercise's failure. */
+static void record_progress(const char *file, int score, size_t n_questions)
+{
+	char notice[PROGRESS_NOTICE_MAX];
+	progress_record_attempt(file, score, (int)(EXERCISE_POINTS * n_questions), time(NULL),
+				notice);
+	if (notice[0])
+		fprintf(stderr, "natsim exercise: %s\n", notice);
+}
+
 /* ---- main ---- */
 
 static int parse_args(int argc, char **argv, struct exercise_args *a)
@@ -305,6 +321,7 @@ static int parse_args(int argc, char **argv, struct exercise_args *a)
 						 {"seed", required_argument, NULL, 's'},
 						 {"set", required_argument, NULL, 'S'},
 						 {"ascii", no_argument, NULL, 'A'},
+						 {"no-progress", no_argument, NULL, 'P'},
 						 {NULL, 0, NULL, 0}};
 	int ch, rc = 0;
 	opterr = 0;
@@ -327,6 +344,9 @@ static int parse_args(int argc, char **argv, struct exercise_args *a)
 			break;
 		case 'A':
 			a->ascii = true;
+			break;
+		case 'P':
+			a->no_progress = true;
 			break;
 		case 'S':
 			a->sets[a->n_sets++] = optarg;
@@ -365,7 +385,8 @@ int cmd_exercise_main(int argc, char **argv)
 	}
 	char path[4096];
 	struct diag *d = diag_new();
-	struct exercise *x = d ? exercise_load(cli_find_exercise(a.file, path, sizeof(path)), d) : NULL;
+	const char *file = cli_find_exercise(a.file, path, sizeof(path));
+	struct exercise *x = d ? exercise_load(file, d) : NULL;
 	struct exercise_run run = {0};
 	struct given *given = x ? calloc(x->n_questions, sizeof(*given)) : NULL;
 	rc = CLI_EXIT_USAGE;
@@ -382,8 +403,11 @@ int cmd_exercise_main(int argc, char **argv)
 			if (a.answers == NULL && isatty(STDIN_FILENO))
 				show_intro(stdout, x, run.scenario, a.student);
 			rc = take_answers(&a, x, given);
+			int score = 0;
 			if (rc == 0)
-				rc = report(x, &run, given, a.ascii);
+				rc = report(x, &run, given, a.ascii, &score);
+			if ((rc == CLI_EXIT_OK || rc == CLI_EXIT_FAILED) && !a.no_progress)
+				record_progress(file, score, x->n_questions);
 		}
 	} else if (d && diag_count_errors(d) == 0) {
 		rc = CLI_EXIT_INTERNAL;

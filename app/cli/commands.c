@@ -16,6 +16,7 @@ extern const char cmd_tui_usage[];
 extern const char cmd_exercise_usage[];
 extern const char cmd_handout_usage[];
 extern const char cmd_check_usage[];
+extern const char cmd_course_usage[];
 
 const struct cli_command cli_commands[] = {
 	{"run", "run a scenario and check its expectations (default: the classic story)",
@@ -41,5 +42,7 @@ const struct cli_command cli_commands[] = {
 	{"handout", "an exercise as a printable HTML page (--teacher: with the answer key)",
 	 cmd_handout_usage, cmd_handout_main},
 	{"check", "grade build tasks: students' worlds against a key", cmd_check_usage, cmd_check_main},
+	{"course", "the bundled exercises in order, with your status and best scores",
+	 cmd_course_usage, cmd_course_main},
 };
 const size_t cli_command_count = sizeof(cli_commands) / sizeof(cli_commands[0]);

@@ -70,8 +70,9 @@ expect_exit 2 "no exercise" -- "$natsim" exercise
 for f in "$src"/scenarios/course/*.nsim; do
 	name=course/$(basename "$f" .nsim)
 	expect_exit 0 "$name --questions" -- "$natsim" exercise "$f" --questions --ascii
-	intro=$(grep -v '^     answer' <<<"$out")
-	for word in direct relayed nat-filter port-restricted full-cone symmetric restricted-cone \
+	intro=$(grep -v '^     answer' <<<"$out" | tr '[:upper:]' '[:lower:]') # "Direct" too
+	for word in direct relayed unconnected nat-filter nat-no-mapping no-socket link-loss \
+		port-restricted full-cone symmetric restricted-cone unreplied assured \
 		dropped delivered firewall; do
 		lacks "$intro" "$word" "$name: the questions give away '$word'"
 	done
