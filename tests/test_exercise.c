@@ -332,6 +332,31 @@ static void test_moments(void **state)
 	diag_free(d);
 }
 
+/* A mapping's deadline moves with every outbound packet, also the one that
+ * adds a remote (its record is "remote-added", not "refreshed"). */
+static void test_timeout_follows_new_remote(void **state)
+{
+	(void)state;
+	struct diag *d = diag_new();
+	const char *text = "title \"t\"\n"
+			   "coordinator coord at 192.0.2.10\n"
+			   "nat home preset port-restricted-cone public 203.0.113.7\n"
+			   "host alice at 192.168.1.5 behind home\n"
+			   "host bob at 198.51.100.10 public\n"
+			   "at 1s raw alice from 4000 to bob:7001 \"a\"\n"
+			   "at 5s raw alice from 4000 to bob:7002 \"b\"\n"
+			   "question t1 \"left?\" timeout home for alice:4000 at 6s within 100ms\n";
+	struct exercise *x = parse(text, d);
+	assert_non_null(x);
+	struct exercise_options o = {0};
+	struct exercise_run r;
+	run_ok(x, &o, &r);
+	assert_string_equal(r.answers[0].text, "29"); /* 5 s + 30 s - 6 s, not 1 s + 30 s - 6 s */
+	exercise_run_free(&r);
+	exercise_free(x);
+	diag_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -339,6 +364,7 @@ int main(void)
 	    cmocka_unit_test(test_variant_pick),     cmocka_unit_test(test_answers_computed),
 	    cmocka_unit_test(test_names_checked),    cmocka_unit_test(test_answers_format),
 	    cmocka_unit_test(test_marking),	     cmocka_unit_test(test_moments),
+	    cmocka_unit_test(test_timeout_follows_new_remote),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

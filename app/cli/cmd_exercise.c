@@ -33,7 +33,7 @@ const char cmd_exercise_usage[] =
     "questions (predict), then natsim runs the world (run) and marks each answer\n"
     "against what really happened, explaining it packet by packet (check). The\n"
     "answers are never written in the file: natsim computes them by running it.\n"
-    "NAME is a bundled exercise (natsim list shows them), e.g. course/01-firewall.\n"
+    "NAME is a bundled exercise (natsim course lists them), e.g. course/01-hole-punch.\n"
     "\n"
     "Answers are asked at the terminal (type ? for a hint, which costs part of the\n"
     "question's points). Without a terminal, or with --answers, they are read as\n"

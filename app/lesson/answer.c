@@ -20,8 +20,12 @@ static const char *const classify_choices[] = {"full-cone", "restricted-cone",
 					       "port-restricted-cone", "symmetric", NULL};
 static const char *const yes_no[] = {"yes", "no", NULL};
 static const char *const ct_states[] = {"none", "unreplied", "replied", "assured", NULL};
-static const char *const drop_reasons[] = {"firewall", "nat-filter", "nat-no-mapping",
-					   "no-route", "no-socket", "link-loss", NULL};
+/* Every reason a packet of these worlds can die for (sim/trace.c's names),
+ * offered alike whatever the answer, so the list gives nothing away. */
+static const char *const drop_reasons[] = {"firewall",	"nat-filter", "nat-no-mapping",
+					   "nat-exhausted", "hairpin",	  "no-route",
+					   "ttl",	"link-loss",  "link-down",
+					   "no-socket",	NULL};
 
 const char *const *question_choices(enum question_kind k)
 {
@@ -271,7 +275,7 @@ static void mapping_at(const struct trace_log *log, const struct scenario *s,
 			continue;
 		if (m->event == TRACE_MAP_EXPIRED || m->event == TRACE_MAP_CLEARED)
 			*live = false;
-		else if (m->event == TRACE_MAP_CREATED || m->event == TRACE_MAP_REFRESHED)
+		else if (m->expires_at > 0) /* created, refreshed, a remote added or removed */
 			*expires_at = m->expires_at;
 	}
 }
