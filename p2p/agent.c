@@ -862,11 +862,12 @@ static void tick_peer(struct agent *a, struct agent_peer *p, uint64_t now)
 	case AGENT_PEER_PUNCHING:
 		if (now >= p->punch_deadline_ns)
 			tick_relay_request(a, p, now);
-		if (p->state == AGENT_PEER_PUNCHING)
+		if (p->state == AGENT_PEER_PUNCHING && now >= p->retx_soonest_ns)
 			tick_retransmissions(a, p, now);
 		break;
 	case AGENT_PEER_RELAYED:
-		tick_retransmissions(a, p, now);
+		if (now >= p->retx_soonest_ns)
+			tick_retransmissions(a, p, now);
 		if (now >= p->next_check_ns) {
 			send_background_check(a, p, now);
 			p->next_check_ns = now + a->cfg.background_pacing_ns;

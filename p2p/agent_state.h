@@ -37,37 +37,40 @@ struct agent_txn {
 };
 
 struct agent_peer {
-	char name[AGENT_NAME_MAX];
+	/* Where the peer stands and what it waits for: agent_next_deadline()
+	 * reads these of every peer after every call, so they come first,
+	 * together with the name every lookup compares. */
 	enum agent_peer_state state;
+	uint32_t n_pairs;	   /* the checklist's length (pairs, below) */
+	uint64_t connect_retry_ns; /* CONNECTING: next CONNECT; 0: not waiting for an introduction */
+	uint64_t connect_deadline_ns;
+	uint64_t retx_soonest_ns;  /* min of the pairs' retx_ns (retx_refresh) */
+	uint64_t punch_deadline_ns;
+	uint64_t relay_retry_ns;   /* PUNCHING: next RELAY request; 0: not asking */
+	uint64_t next_check_ns;	   /* RELAYED: next background check */
+	uint64_t consent_ns;	   /* DIRECT: last authenticated answer on the chosen pair */
+	uint64_t next_consent_ns;  /* DIRECT: next consent check (none with keepalives off) */
+	char name[AGENT_NAME_MAX];
 	bool controlling;	/* lexicographically smaller name nominates */
 	bool introduced;	/* keys and session known */
 	bool connect_pending;	/* CONNECT to send once registered */
 	bool reconnect_on_send; /* path lost with keepalives off: reconnect on agent_send */
+	uint8_t connect_txid[STUN_TXID_SIZE];
 	uint64_t session;
 	struct crypto_session cs;
 	struct stun_integrity_key check_mac; /* cs.check_key, pads hashed once */
-	/* CONNECTING: asking the coordinator for an introduction. */
-	uint8_t connect_txid[STUN_TXID_SIZE];
-	uint64_t connect_retry_ns; /* 0: not waiting for an introduction */
-	uint64_t connect_deadline_ns;
-	/* The checklist: grown on demand up to AGENT_MAX_REMOTE_CANDIDATES. */
+	/* The checklist (RFC 8445 6.1.2): grown on demand up to
+	 * AGENT_MAX_REMOTE_CANDIDATES, and the checks in flight. */
 	struct agent_pair *pairs;
-	uint32_t n_pairs, cap_pairs;
-	uint64_t retx_soonest_ns; /* min of the pairs' retx_ns (retx_refresh) */
+	uint32_t cap_pairs;
 	struct agent_txn txns[CHECK_TXNS];
 	unsigned next_txn;
-	int selected;   /* chosen pair, -1 none */
+	int selected;	/* chosen pair, -1 none */
 	int nominating; /* controlling: pair being nominated, -1 none */
-	/* PUNCHING, then the relay fallback. */
-	uint64_t punch_deadline_ns;
-	uint64_t relay_retry_ns; /* next RELAY request; 0: not asking */
+	size_t rr;	/* RELAYED: next pair for a background check */
+	/* The relay fallback (a RELAY request). */
 	unsigned relay_tries;
 	uint8_t relay_txid[STUN_TXID_SIZE];
-	uint64_t next_check_ns; /* RELAYED: next background check */
-	size_t rr;		/* next pair for a background check while relayed */
-	/* DIRECT: consent freshness (RFC 7675). */
-	uint64_t consent_ns;	  /* last authenticated answer on the chosen pair */
-	uint64_t next_consent_ns; /* next consent check (none with keepalives off) */
 };
 
 struct agent {
