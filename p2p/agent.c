@@ -386,7 +386,7 @@ static void request_introduction(struct agent *a, struct agent_peer *p, uint64_t
 	}
 }
 
-static int connect_peer(struct agent *a, uint64_t now_ns, const char *peer_name)
+int agent_connect(struct agent *a, uint64_t now_ns, const char *peer_name)
 {
 	struct agent_peer *p;
 
@@ -400,11 +400,6 @@ static int connect_peer(struct agent *a, uint64_t now_ns, const char *peer_name)
 		return AGENT_OK; /* already on it */
 	request_introduction(a, p, now_ns);
 	return AGENT_OK;
-}
-
-int agent_connect(struct agent *a, uint64_t now_ns, const char *peer_name)
-{
-	return connect_peer(a, now_ns, peer_name);
 }
 
 static int on_connect_response(struct agent *a, const struct stun_msg *m)
@@ -704,8 +699,9 @@ int agent_classify(struct agent *a, uint64_t now_ns)
 
 /* ---- driver interface ---- */
 
-static int dispatch(struct agent *a, uint64_t now_ns, const struct p2p_endpoint *from,
-		 const uint8_t *buf, size_t len)
+/* One handler per message type. */
+int agent_input(struct agent *a, uint64_t now_ns, const struct p2p_endpoint *from,
+		const uint8_t *buf, size_t len)
 {
 	struct stun_msg m;
 
@@ -744,12 +740,6 @@ static int dispatch(struct agent *a, uint64_t now_ns, const struct p2p_endpoint 
 		return on_data(a, from, &m, false);
 	}
 	return AGENT_ERR_MALFORMED;
-}
-
-int agent_input(struct agent *a, uint64_t now_ns, const struct p2p_endpoint *from,
-		const uint8_t *buf, size_t len)
-{
-	return dispatch(a, now_ns, from, buf, len);
 }
 
 /* After a lost path. Our own mappings may be gone too: re-register first,
