@@ -891,6 +891,8 @@ static void tick_registration(struct agent *a, uint64_t now)
 	}
 }
 
+/* Every timer that has come: NAT discovery's, registration's, each peer's
+ * (a peer with nothing due does nothing), then the paced first checks. */
 void agent_tick(struct agent *a, uint64_t now_ns)
 {
 	if (a->disc != NULL) {
