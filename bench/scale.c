@@ -50,6 +50,7 @@
 #include "app/world/identities.h"
 #include "app/world/secrets.h"
 #include "app/world/simdrive.h"
+#include "p2p/agent_speed.h"
 #include "model/host.h"
 #include "model/router.h"
 
@@ -241,10 +242,11 @@ static void build(struct world *w, size_t n)
 		hosts[i] = build_peer(w, access, i);
 	identities_finish(job);
 	for (size_t i = 0; i < n; i++) {
+		struct agent_speed speed = {.identity = &ids[i]}; /* simdrive adds the rest */
 		struct agent_config ac = {.name = w->names[i],
 					  .local = {host_address(hosts[i]), PEER_PORT},
 					  .coordinator = {COORD_IP, COORD_PORT},
-					  .identity = &ids[i]};
+					  .speed = &speed};
 		w->peers[i] = (struct peer){simdrive_add_agent(w->drive, hosts[i], &ac), w, i};
 		if (w->peers[i].sa == NULL)
 			die("agent", i);

@@ -85,58 +85,7 @@ enum agent_peer_state {
 	AGENT_PEER_FAILED,
 };
 
-/* Where an agent gets the secret it shares with a peer (crypto.h), the one
- * costly public-key step of an introduction. Both ends of a session compute
- * the same value, each with its own private key. A program that runs one
- * agent (the daemon) leaves this zeroed and the agent calls
- * crypto_shared_secret() itself. A simulator that holds both ends of every
- * session can compute each secret once instead of twice, or ahead of time on
- * another thread (app/secrets.h), and hand it over here: the agent itself
- * stays single-threaded and sans-I/O, it only calls the function.
- *
- * shared_secret(ctx, me, peer_box_pk, out) must write what
- * crypto_shared_secret(me, peer_box_pk, out) would, and return its result:
- * CRYPTO_OK, or a negative enum crypto_error, which refuses the introduction
- * as a bad key does. Called from agent_input() only; `me` is the agent's own
- * identity, valid as long as the agent. */
-struct agent_secrets {
-	int (*shared_secret)(void *ctx, const struct crypto_identity *me,
-			     const uint8_t peer_box_pk[CRYPTO_BOX_PK_SIZE],
-			     uint8_t out[CRYPTO_KEY_SIZE]);
-	void *ctx;
-};
-
-/* Told about every registration the agent signs, right after signing it and
- * before the REGISTER is queued: the signer's Ed25519 public key, the
- * canonical bytes signed (coord_registration_bytes, at most
- * COORD_REG_BYTES_MAX) and the signature, all borrowed for the call only.
- * Every REGISTER sent is signed anew (first registration, retransmission,
- * refresh), so the hint comes once per REGISTER datagram.
- *
- * Why: the coordinator verifies that very signature some milliseconds later
- * (35 us of Ed25519 each). A simulator that runs both on one thread can have
- * another thread verify it meanwhile and hand the coordinator the verdict
- * (coord_config.verify, app/secrets.h). It is only a hint: the agent does
- * nothing with the answer, there is none, and the function must not call
- * back into the agent. A program that runs one agent (the daemon) leaves
- * this zeroed. */
-struct agent_sign_hint {
-	void (*signed_registration)(void *ctx, const uint8_t sign_pk[CRYPTO_SIGN_PK_SIZE],
-				    const uint8_t *msg, size_t len,
-				    const uint8_t sig[CRYPTO_SIGNATURE_SIZE]);
-	void *ctx;
-};
-
-/* Whether anyone will read the text of the events about to be emitted
- * (p2p_event.text). Formatting addresses into sentences is most of what an
- * event costs, and a simulator running a large world with no trace and no
- * hook reads none of them. When wanted() returns false the event is queued
- * as always, with an empty text. NULL function: always formatted (the
- * daemon). Asked once per event; must not call back into the agent. */
-struct agent_event_text {
-	bool (*wanted)(void *ctx);
-	void *ctx;
-};
+struct agent_speed; /* agent_speed.h: optional, a program may ignore it */
 
 struct agent_config {
 	const char *name;                  /* 1..63 bytes; copied */
@@ -146,15 +95,10 @@ struct agent_config {
 	bool disable_host_candidates;      /* advertise none (privacy, or a lesson) */
 	struct p2p_endpoint coordinator;
 	const uint8_t *key_seed;           /* 32 bytes (simulator), or NULL: drawn from random */
-	const struct crypto_identity *identity; /* already derived from key_seed (a simulator
-					      deriving many on several cores), or NULL:
-					      derived here; copied */
 	struct p2p_random random;
 	uint64_t clock_offset_ns;          /* added to now for registration timestamps: the
 					      daemon passes wall clock - monotonic clock */
-	struct agent_secrets secrets;      /* NULL function: crypto_shared_secret */
-	struct agent_sign_hint sign_hint;  /* NULL function: nobody is told */
-	struct agent_event_text event_text; /* NULL function: always formatted */
+	const struct agent_speed *speed;   /* NULL: none (agent_speed.h); copied */
 	/* Timing knobs; 0 picks the default in brackets. */
 	uint64_t pacing_ns;                /* Ta: between two new checks while punching [20 ms] */
 	uint64_t check_rto_ns;             /* a check's first retransmission; doubles [100 ms] */
@@ -179,10 +123,6 @@ int agent_input(struct agent *a, uint64_t now_ns, const struct p2p_endpoint *fro
 		const uint8_t *buf, size_t len);
 void agent_tick(struct agent *a, uint64_t now_ns);
 uint64_t agent_next_deadline(const struct agent *a); /* P2P_NO_DEADLINE if none */
-/* A hint for a driver that knows an input or a tick is coming (a
- * simulator's prefetch pipeline): starts fetching the agent's lines that
- * every call reads first. Changes nothing. */
-void agent_prefetch(const struct agent *a);
 bool agent_pop_datagram(struct agent *a, struct p2p_datagram *out);
 bool agent_pop_event(struct agent *a, struct p2p_event *out);
 

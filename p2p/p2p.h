@@ -10,9 +10,9 @@
  * Addresses are IPv4 in host byte order.
  *
  * Map: docs/architecture.md, "Life of a packet". Step 1 shows which agent
- * function writes a datagram (write_check in agent.c); step 2 shows how
- * app/simdrive.c drains it into a simulated socket. The agent's speed
- * machinery is listed under "Speed machinery on the path".
+ * function writes a datagram (write_check in agent_checks.c); step 2 shows
+ * how app/simdrive.c drains it into a simulated socket. The agent's optional
+ * speed layer is p2p/agent_speed.h.
  */
 #ifndef NATSIM_P2P_H
 #define NATSIM_P2P_H

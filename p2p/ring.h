@@ -11,7 +11,8 @@
  *
  * Optionally, a drained ring gives its array up to a struct ring_spare, from
  * which the next ring that needs one takes it: many rings that are rarely
- * full at once then share a few arrays (the agent: see p2p/agent.c).
+ * full at once then share a few arrays (the agents of a simulator:
+ * p2p/agent_speed.h).
  */
 #ifndef NATSIM_P2P_RING_H
 #define NATSIM_P2P_RING_H

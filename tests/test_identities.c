@@ -17,6 +17,7 @@
 #include "app/world/identities.h"
 #include "app/world/simdrive.h"
 #include "model/host.h"
+#include "p2p/agent_speed.h"
 
 static void seeds_fill(uint8_t (*seeds)[CRYPTO_SEED_SIZE], size_t n)
 {
@@ -93,7 +94,7 @@ static struct sim_agent *agent_in_fresh_world(struct net **net, struct simdrive 
 	struct agent_config ac = {.name = "alice",
 				  .local = {host_address(h), 5000},
 				  .coordinator = {IP4(192, 0, 2, 10), 3478},
-				  .identity = identity};
+				  .speed = &(struct agent_speed){.identity = identity}};
 	struct sim_agent *sa = simdrive_add_agent(*d, h, &ac);
 	assert_non_null(sa);
 	return sa;

@@ -451,9 +451,12 @@ static void test_worker_changes_nothing(void **state)
 		pair_outcome(&w, PORT_RESTRICTED, SYMMETRIC);
 		h[i] = trace_log_hash(w.log);
 		simdrive_secret_stats(w.drive, &st);
-		assert_true(st.sig_hints >= 2);
+		/* Agents hint their signatures through their speed layer
+		 * (p2p/agent_speed.h); a build without it hints nothing. */
+		assert_true(NATSIM_AGENT_SPEED ? st.sig_hints >= 2 : st.sig_hints == 0);
 		assert_int_equal(st.sig_hints_dropped, 0);
-		assert_int_equal(st.sig_verifies, st.sig_hints);
+		/* Without hints, the coordinator still checks alice's and bob's. */
+		assert_int_equal(st.sig_verifies, NATSIM_AGENT_SPEED ? st.sig_hints : 2);
 		assert_int_equal(st.sig_served_worker + st.sig_computed_caller, st.sig_verifies);
 		if (i == 0)
 			assert_int_equal(st.sig_served_worker, 0);

@@ -9,7 +9,7 @@
  * threads take chunks from a shared counter) and waits for the end. Each
  * identity is a pure function of its seed, so the result is the same bytes
  * as a loop would give. The caller passes them to simdrive_add_agent() as
- * agent_config.identity.
+ * agent_speed.identity (p2p/agent_speed.h).
  */
 #ifndef NATSIM_APP_IDENTITIES_H
 #define NATSIM_APP_IDENTITIES_H

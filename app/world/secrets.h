@@ -8,9 +8,9 @@
  * Why: in the simulator the driver (app/world/simdrive.c) holds both ends of every
  * session, and crypto_shared_secret(a, B) == crypto_shared_secret(b, A): two
  * scalar multiplications of ~31 us each for one value. Agents reach this
- * cache through agent_config.secrets (p2p/agent.h); the p2p code itself never
+ * cache through their speed layer (p2p/agent_speed.h); the p2p code itself never
  * sees a thread. Likewise the driver sees every REGISTER signed
- * (agent_config.sign_hint) milliseconds of virtual time, often much more
+ * (agent_speed.signed_registration) milliseconds of virtual time, often much more
  * wall time, before the coordinator verifies it (coord_config.verify): 35 us
  * of Ed25519 the worker can spend instead.
  *

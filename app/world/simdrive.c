@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "app/world/secrets.h"
+#include "p2p/agent_speed.h"
 #include "p2p/stun.h"
 #include "sim/rng.h"
 
@@ -51,6 +52,7 @@ struct simdrive {
 	simdrive_coord_hook coord_hook;
 	void *hook_ctx;
 	struct secrets *secrets; /* every agent's shared-secret source */
+	struct agent_spares *spares; /* the agents' spare queue arrays (p2p/agent_speed.h) */
 };
 
 static void rng_fill_cb(void *ctx, uint8_t *out, size_t len)
@@ -199,7 +201,11 @@ static void sim_agent_free(struct sim_agent *sa)
 
 static void agent_prefetch_cb(const void *agent)
 {
+#if NATSIM_AGENT_SPEED
 	agent_prefetch(agent);
+#else
+	(void)agent;
+#endif
 }
 
 /* Texts go to the trace and to the hook; with neither, nobody reads them. */
@@ -207,6 +213,36 @@ static bool event_text_wanted_cb(void *ctx)
 {
 	const struct simdrive *d = ctx;
 	return d->agent_hook != NULL || trace_active(net_trace(d->net));
+}
+
+/* The agent's speed layer (p2p/agent_speed.h): what cfg->speed leaves
+ * unset, filled from this driver's caches; none in a build without the
+ * layer (NATSIM_AGENT_SPEED=OFF), where every agent runs plain. */
+static void install_speed(struct simdrive *d, struct agent_config *c, struct agent_speed *speed)
+{
+#if NATSIM_AGENT_SPEED
+	if (c->speed != NULL)
+		*speed = *c->speed;
+	if (speed->shared_secret == NULL) {
+		speed->shared_secret = shared_secret_cb;
+		speed->secret_ctx = d->secrets;
+	}
+	if (speed->signed_registration == NULL) {
+		speed->signed_registration = signed_registration_cb;
+		speed->sign_ctx = d->secrets;
+	}
+	if (speed->event_text_wanted == NULL) {
+		speed->event_text_wanted = event_text_wanted_cb;
+		speed->text_ctx = d;
+	}
+	if (speed->spares == NULL)
+		speed->spares = d->spares;
+	c->speed = speed;
+#else
+	(void)d, (void)speed, (void)shared_secret_cb, (void)signed_registration_cb;
+	(void)event_text_wanted_cb, (void)agent_prefetch_cb;
+	c->speed = NULL;
+#endif
 }
 
 struct sim_agent *simdrive_add_agent(struct simdrive *d, struct host *h,
@@ -233,23 +269,18 @@ struct sim_agent *simdrive_add_agent(struct simdrive *d, struct host *h,
 		bound.ip = host_address(h);
 	c.local = to_p2p(&bound);
 	c.random = (struct p2p_random){.fill = rng_fill_cb, .ctx = &sa->rng};
-	if (c.secrets.shared_secret == NULL)
-		c.secrets = (struct agent_secrets){.shared_secret = shared_secret_cb,
-						   .ctx = d->secrets};
-	if (c.event_text.wanted == NULL)
-		c.event_text = (struct agent_event_text){.wanted = event_text_wanted_cb, .ctx = d};
-	if (c.sign_hint.signed_registration == NULL)
-		c.sign_hint = (struct agent_sign_hint){.signed_registration = signed_registration_cb,
-						       .ctx = d->secrets};
+	struct agent_speed speed = {0};
+	install_speed(d, &c, &speed);
 	uint8_t seed[CRYPTO_SEED_SIZE];
-	if (!c.key_seed && !c.identity) {
+	if (!c.key_seed && !(c.speed && c.speed->identity)) {
 		simdrive_key_seed(d, cfg->name, seed);
 		c.key_seed = seed;
 	}
 	sa->agent = agent_new(&c);
 	if (!sa->agent)
 		goto fail;
-	host_socket_set_prefetch(sa->sock, agent_prefetch_cb, sa->agent);
+	if (c.speed != NULL)
+		host_socket_set_prefetch(sa->sock, agent_prefetch_cb, sa->agent);
 	d->agents[d->n_agents++] = sa;
 	return sa;
 fail:
@@ -425,7 +456,11 @@ struct simdrive *simdrive_new(struct net *net)
 		return NULL;
 	d->net = net;
 	d->secrets = secrets_new();
-	if (!d->secrets) {
+#if NATSIM_AGENT_SPEED
+	d->spares = agent_spares_new();
+#endif
+	if (!d->secrets || (NATSIM_AGENT_SPEED && !d->spares)) {
+		secrets_free(d->secrets);
 		free(d);
 		return NULL;
 	}
@@ -445,6 +480,9 @@ void simdrive_free(struct simdrive *d)
 		sim_coord_free(d->coords[i]);
 	free(d->agents);
 	free(d->coords);
+#if NATSIM_AGENT_SPEED
+	agent_spares_free(d->spares); /* after the agents, which give arrays back */
+#endif
 	free(d);
 }
 

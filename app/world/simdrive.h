@@ -14,9 +14,10 @@
  * app/net/daemon.c.
  *
  * The driver holds both ends of every session, so it keeps one shared-secret
- * cache (app/world/secrets.h) and gives it to every agent as agent_config.secrets:
+ * cache (app/world/secrets.h) and gives it to every agent through its speed layer
+ * (p2p/agent_speed.h, agent_speed.shared_secret):
  * each pair's X25519 step is computed once, not once per side. It also sees
- * every registration signed: each agent's agent_config.sign_hint and each
+ * every registration signed: each agent's agent_speed.signed_registration and each
  * coordinator's coord_config.verify go to that same cache (unless the config
  * sets its own), so a worker thread, when started, can verify a signature
  * before the REGISTER reaches the coordinator. Both change only speed:
@@ -60,10 +61,11 @@ struct coord *sim_coord_coord(struct sim_coord *sc);
 
 /* An agent on host `h`. cfg->local must be one of the host's addresses (port 0
  * picks an ephemeral port); cfg->random and, if both are NULL, cfg->key_seed
- * (not cfg->identity) are filled by the driver from the world's seed and the
- * agent's name, so runs are deterministic; cfg->secrets and cfg->sign_hint,
- * if their function is NULL, become the driver's cache. Returns NULL if the
- * port is taken or on OOM. */
+ * (not cfg->speed->identity) are filled by the driver from the world's seed
+ * and the agent's name, so runs are deterministic. cfg->speed's hooks left
+ * NULL become the driver's (its caches, event texts only when read, shared
+ * spare queue arrays); a build with NATSIM_AGENT_SPEED=OFF installs no speed
+ * layer at all. Returns NULL if the port is taken or on OOM. */
 struct sim_agent *simdrive_add_agent(struct simdrive *d, struct host *h,
 				     const struct agent_config *cfg);
 /* The key seed simdrive_add_agent gives agent `name` when its config has

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "p2p/agent.h"
+#include "p2p/agent_speed.h"
 #include "p2p/coord.h"
 
 #define MS P2P_NS_PER_MS
@@ -315,9 +316,7 @@ struct setup {
  * crypto_shared_secret), its signing hint (zeroed: none) and the
  * coordinator's signature verifier (NULL: crypto_identity_verify); net_down
  * clears them. */
-static struct agent_secrets secrets_for[2];
-static struct agent_sign_hint sign_hint_for[2];
-static struct agent_event_text event_text_for[2];
+static struct agent_speed speed_for[2];
 static bool (*coord_verify)(void *ctx, const uint8_t sign_pk[32], const uint8_t *msg, size_t len,
 			    const uint8_t sig[64]);
 static void *coord_verify_ctx;
@@ -356,9 +355,7 @@ static void net_up(const struct setup *s)
 		    .keepalive_ns = s->keepalive_ns == UINT64_MAX ? 0 : s->keepalive_ns,
 		    .consent_expiry_ns = s->consent_expiry_ns,
 		    .disable_host_candidates = s->no_host,
-		    .secrets = secrets_for[i],
-		    .sign_hint = sign_hint_for[i],
-		    .event_text = event_text_for[i],
+		    .speed = &speed_for[i],
 		};
 		h->ag = agent_new(&ac);
 		assert_non_null(h->ag);
@@ -375,9 +372,7 @@ static void net_down(void)
 	free(N->q);
 	free(N);
 	N = NULL;
-	memset(secrets_for, 0, sizeof(secrets_for));
-	memset(sign_hint_for, 0, sizeof(sign_hint_for));
-	memset(event_text_for, 0, sizeof(event_text_for));
+	memset(speed_for, 0, sizeof(speed_for));
 	coord_verify = NULL;
 	coord_verify_ctx = NULL;
 }
@@ -738,7 +733,10 @@ static void test_secret_source_used(void **state)
 	struct counting_source src = {0, 0};
 	struct setup s = {FAKE_NONE, 0, 0, 0, false, false};
 	(void)state;
-	secrets_for[0] = secrets_for[1] = (struct agent_secrets){counting_secret, &src};
+	for (int i = 0; i < 2; i++) {
+		speed_for[i].shared_secret = counting_secret;
+		speed_for[i].secret_ctx = &src;
+	}
 	net_up(&s);
 	register_and_connect();
 	run_until(N->now + 2 * S);
@@ -768,7 +766,7 @@ static int introduce(struct agent *ag, const uint8_t pk[CRYPTO_BOX_PK_SIZE])
 	return agent_input(ag, 0, &COORD_EP, buf, (size_t)n);
 }
 
-static struct agent *lone_agent(uint64_t *rng, struct agent_secrets secrets)
+static struct agent *lone_agent(uint64_t *rng, struct agent_speed speed)
 {
 	uint8_t seed[32];
 	memset(seed, 7, sizeof(seed));
@@ -777,7 +775,7 @@ static struct agent *lone_agent(uint64_t *rng, struct agent_secrets secrets)
 				  .coordinator = COORD_EP,
 				  .key_seed = seed,
 				  .random = {fill, rng},
-				  .secrets = secrets};
+				  .speed = &speed};
 	struct agent *ag = agent_new(&ac);
 	assert_non_null(ag);
 	return ag;
@@ -808,8 +806,8 @@ static void test_given_identity_used(void **state)
 	struct agent_config ac = {.name = "erin",
 				  .local = {0xCB00710Au, 5000},
 				  .coordinator = COORD_EP,
-				  .identity = &given,
-				  .random = {fill, &rng}};
+				  .random = {fill, &rng},
+				  .speed = &(struct agent_speed){.identity = &given}};
 	struct agent *ag = agent_new(&ac);
 	assert_non_null(ag);
 	assert_memory_equal(agent_identity(ag), &given, sizeof(given));
@@ -829,9 +827,9 @@ static void test_secret_source_error_refuses(void **state)
 	memset(carol_seed, 3, sizeof(carol_seed));
 	assert_int_equal(crypto_identity_from_seed(&carol, carol_seed), CRYPTO_OK);
 
-	struct agent *bad_key = lone_agent(&rng, (struct agent_secrets){0});
-	struct agent *bad_src = lone_agent(&rng, (struct agent_secrets){counting_secret, &failing});
-	struct agent *control = lone_agent(&rng, (struct agent_secrets){0});
+	struct agent *bad_key = lone_agent(&rng, (struct agent_speed){0});
+	struct agent *bad_src = lone_agent(&rng, (struct agent_speed){.shared_secret = counting_secret, .secret_ctx = &failing});
+	struct agent *control = lone_agent(&rng, (struct agent_speed){0});
 	assert_int_equal(introduce(bad_key, zero), AGENT_ERR_MALFORMED);
 	assert_int_equal(introduce(bad_src, carol.box_pk), AGENT_ERR_MALFORMED);
 	assert_int_equal(failing.calls, 1);
@@ -916,7 +914,8 @@ static void test_sign_hint_per_register(void **state)
 				  .coordinator = COORD_EP,
 				  .key_seed = seed,
 				  .random = {fill, &rng},
-				  .sign_hint = {record_signed, &log}};
+				  .speed = &(struct agent_speed){.signed_registration = record_signed,
+								 .sign_ctx = &log}};
 	struct agent *ag = agent_new(&ac);
 	assert_non_null(ag);
 	assert_int_equal(log.n, 0);
@@ -958,8 +957,10 @@ static void test_sign_hint_is_what_coordinator_checks(void **state)
 	struct setup s = {FAKE_PORT_RESTRICTED, 0, 0, 0, false, false};
 	(void)state;
 	memset(logs, 0, sizeof(logs));
-	sign_hint_for[0] = (struct agent_sign_hint){record_signed, &logs[0]};
-	sign_hint_for[1] = (struct agent_sign_hint){record_signed, &logs[1]};
+	for (int i = 0; i < 2; i++) {
+		speed_for[i].signed_registration = record_signed;
+		speed_for[i].sign_ctx = &logs[i];
+	}
 	coord_verify = verify_hinted;
 	coord_verify_ctx = logs;
 	net_up(&s);
@@ -995,8 +996,8 @@ static void test_event_text_only_when_wanted(void **state)
 	struct text_switch off = {false, 0}, on = {true, 0};
 	struct setup s = {FAKE_PORT_RESTRICTED, 0, 0, 0, false, false};
 	(void)state;
-	event_text_for[0] = (struct agent_event_text){text_switch_wanted, &off};
-	event_text_for[1] = (struct agent_event_text){text_switch_wanted, &on};
+	speed_for[0] = (struct agent_speed){.event_text_wanted = text_switch_wanted, .text_ctx = &off};
+	speed_for[1] = (struct agent_speed){.event_text_wanted = text_switch_wanted, .text_ctx = &on};
 	net_up(&s);
 	register_and_connect();
 	run_until(N->now + 3 * S);
@@ -1022,18 +1023,16 @@ static void test_event_text_only_when_wanted(void **state)
 
 /* ---- many peers ---- */
 
-/* An agent keeps a summary of every peer so that an input for one touches
- * only that one; whatever the order of introductions and answers, lookups by
- * name find the right peer, the table refuses a seventeenth, and the next
- * deadline is the earliest of all (debug builds also check it against the
- * peers themselves on every call). */
+/* Sixteen peers: whatever the order of introductions and answers, lookups
+ * by name find the right peer, the table refuses a seventeenth, and the next
+ * deadline is the earliest of all. */
 static void test_many_peers(void **state)
 {
 	uint64_t rng = 11;
 	uint8_t seed[32], buf[P2P_MAX_DATAGRAM], txid[STUN_TXID_SIZE] = {9};
 	char name[AGENT_NAME_MAX];
 	(void)state;
-	struct agent *ag = lone_agent(&rng, (struct agent_secrets){0});
+	struct agent *ag = lone_agent(&rng, (struct agent_speed){0});
 	assert_int_equal(agent_register(ag, 0), AGENT_OK);
 	for (int i = 0; i < AGENT_MAX_PEERS; i++) {
 		snprintf(name, sizeof(name), "peer-%02d", i);

@@ -1,0 +1,90 @@
+/*
+ * agent_speed.h - the agent's optional speed layer: what lets one process
+ * run 100 000 agents fast (a simulator, bench/scale.c). A program may ignore
+ * this. An agent whose agent_config.speed is NULL is complete and correct;
+ * the real-socket daemon runs it that way, and so does the whole test suite
+ * in a build with -DNATSIM_AGENT_SPEED=OFF, which leaves agent_speed.c out.
+ *
+ * Nothing here changes what an agent says or decides: the same datagrams, the
+ * same random draws, the same events (only their text may be left empty when
+ * nobody reads it). Each member is optional; a zeroed struct agent_speed is
+ * the plain agent.
+ *
+ * Every function pointer is called from the agent's own calls only (it stays
+ * single-threaded and sans-I/O), with arguments borrowed for the call, and
+ * must not call back into the agent.
+ */
+#ifndef NATSIM_P2P_AGENT_SPEED_H
+#define NATSIM_P2P_AGENT_SPEED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto.h"
+#include "ring.h"
+
+struct agent;
+
+/* Spare arrays for the agents' output queues, shared by every agent of one
+ * driver on one thread. A queue the driver has drained gives its array back
+ * here and the next agent with something to say takes it: at ~1.5 KiB an
+ * item, arrays kept by every idle agent were a third of its memory, and a
+ * malloc and free per burst cost a few percent (bench/README.md). The driver
+ * owns this object and frees it after its agents. */
+struct agent_spares {
+	struct ring_spare datagrams;
+	struct ring_spare events;
+};
+
+struct agent_speed {
+	/* The agent's identity, already derived from its key seed (a simulator
+	 * derives many on several cores: app/identities.h); copied. NULL: the
+	 * agent derives it (agent_config.key_seed). */
+	const struct crypto_identity *identity;
+
+	/* The secret shared with a peer (crypto.h), the costly public-key step
+	 * of an introduction. A simulator that holds both ends of every session
+	 * computes each once, ahead of time, on another thread
+	 * (app/secrets.h). Must write what crypto_shared_secret(me,
+	 * peer_box_pk, out) would and return its result; a negative enum
+	 * crypto_error refuses the introduction as a bad key does. NULL:
+	 * crypto_shared_secret. */
+	int (*shared_secret)(void *ctx, const struct crypto_identity *me,
+			     const uint8_t peer_box_pk[CRYPTO_BOX_PK_SIZE],
+			     uint8_t out[CRYPTO_KEY_SIZE]);
+	void *secret_ctx;
+
+	/* Told about every registration the agent signs (once per REGISTER
+	 * datagram: each is signed anew), before it is queued: the signer's
+	 * public key, the canonical bytes (coord_registration_bytes) and the
+	 * signature. The coordinator verifies that very signature some
+	 * milliseconds later; a simulator has another thread verify it
+	 * meanwhile (coord_config.verify, app/secrets.h). Only a hint. */
+	void (*signed_registration)(void *ctx, const uint8_t sign_pk[CRYPTO_SIGN_PK_SIZE],
+				    const uint8_t *msg, size_t len,
+				    const uint8_t sig[CRYPTO_SIGNATURE_SIZE]);
+	void *sign_ctx;
+
+	/* Whether anyone will read the text of the next event (p2p_event.text):
+	 * formatting addresses into sentences is most of what an event costs,
+	 * and a large run with no trace reads none. false: the event is queued
+	 * as always, with an empty text. NULL: always formatted. */
+	bool (*event_text_wanted)(void *ctx);
+	void *text_ctx;
+
+	/* Where drained output queues leave their arrays; NULL: each agent
+	 * keeps its own. */
+	struct agent_spares *spares;
+};
+
+/* A hint for a driver that knows an input or a tick is coming (a
+ * simulator's prefetch pipeline): starts fetching the lines of the agent
+ * that every call reads first. Changes nothing. */
+void agent_prefetch(const struct agent *a);
+
+/* NULL on allocation failure. agent_spares_free(NULL) does nothing. */
+struct agent_spares *agent_spares_new(void);
+void agent_spares_free(struct agent_spares *s);
+
+#endif

@@ -1,0 +1,131 @@
+/*
+ * agent_state.h - the agent's state, shared by the files that make up the
+ * agent: agent.c (registration, introduction, relay, data, timers) and
+ * agent_checks.c (connectivity checks, nomination, consent). Not a public
+ * header: a program uses agent.h.
+ *
+ * Candidate pairs are (our socket, remote candidate): an agent has one
+ * socket, so the local half of every pair is config.local and a pair is
+ * named by its remote endpoint.
+ */
+#ifndef NATSIM_P2P_AGENT_STATE_H
+#define NATSIM_P2P_AGENT_STATE_H
+
+#include "agent.h"
+#include "agent_speed.h"
+#include "ring.h"
+#include "stun.h"
+
+#define CHECK_TXNS 8 /* recent check transactions whose answers we still accept */
+
+struct agent_pair {
+	struct coord_candidate remote;
+	uint64_t retx_ns;    /* next retransmission of the pair's transaction; 0: none */
+	uint8_t txn;         /* ring slot of the pair's transaction (see pair_txn) */
+	uint8_t tries;       /* requests sent in that transaction */
+	bool waiting;        /* RFC 8445 6.1.2.6 Waiting: its first check is still to be paced */
+	bool succeeded;      /* our check got an authenticated answer (RFC 8445 7.2.5.3) */
+	bool heard;          /* an authenticated check from the peer arrived from here */
+	bool peer_nominated; /* that check carried USE-CANDIDATE */
+};
+
+/* A connectivity check in flight: a STUN transaction (RFC 8489 6.2.1). */
+struct agent_txn {
+	uint8_t txid[STUN_TXID_SIZE];
+	int8_t pair; /* -1: unused */
+	bool nominate;
+};
+
+struct agent_peer {
+	/* Where the peer stands and what it waits for: agent_next_deadline()
+	 * reads these of every peer after every call, so they come first,
+	 * together with the name every lookup compares. */
+	enum agent_peer_state state;
+	uint32_t n_pairs;	   /* the checklist's length (pairs, below) */
+	uint64_t connect_retry_ns; /* CONNECTING: next CONNECT; 0: not waiting for an introduction */
+	uint64_t connect_deadline_ns;
+	uint64_t retx_soonest_ns;  /* min of the pairs' retx_ns (retx_refresh) */
+	uint64_t punch_deadline_ns;
+	uint64_t relay_retry_ns;   /* PUNCHING: next RELAY request; 0: not asking */
+	uint64_t next_check_ns;	   /* RELAYED: next background check */
+	uint64_t consent_ns;	   /* DIRECT: last authenticated answer on the chosen pair */
+	uint64_t next_consent_ns;  /* DIRECT: next consent check (none with keepalives off) */
+	char name[AGENT_NAME_MAX];
+	bool controlling;	/* lexicographically smaller name nominates */
+	bool introduced;	/* keys and session known */
+	bool connect_pending;	/* CONNECT to send once registered */
+	bool reconnect_on_send; /* path lost with keepalives off: reconnect on agent_send */
+	uint8_t connect_txid[STUN_TXID_SIZE];
+	uint64_t session;
+	struct crypto_session cs;
+	struct stun_integrity_key check_mac; /* cs.check_key, pads hashed once */
+	/* The checklist (RFC 8445 6.1.2): grown on demand up to
+	 * AGENT_MAX_REMOTE_CANDIDATES, and the checks in flight. */
+	struct agent_pair *pairs;
+	uint32_t cap_pairs;
+	struct agent_txn txns[CHECK_TXNS];
+	unsigned next_txn;
+	int selected;	/* chosen pair, -1 none */
+	int nominating; /* controlling: pair being nominated, -1 none */
+	size_t rr;	/* RELAYED: next pair for a background check */
+	/* The relay fallback (a RELAY request). */
+	unsigned relay_tries;
+	uint8_t relay_txid[STUN_TXID_SIZE];
+};
+
+struct agent {
+	struct agent_config cfg;
+	struct agent_speed speed; /* agent_speed.h; zeroed: none */
+	char name[AGENT_NAME_MAX];
+	struct crypto_identity id;
+	size_t n_hosts;
+	struct p2p_endpoint hosts[AGENT_MAX_HOST_CANDIDATES];
+	struct ring dq; /* struct p2p_datagram: to send */
+	struct ring eq; /* struct p2p_event: to report */
+	struct discovery *disc; /* RFC 5780 classification while it runs */
+	/* Registration with the coordinator. */
+	bool reg_wanted, registered, have_srflx;
+	struct p2p_endpoint srflx;
+	uint8_t reg_txid[STUN_TXID_SIZE];
+	unsigned reg_tries;    /* >0: waiting for an answer */
+	uint64_t reg_retry_ns; /* next REGISTER retransmission or refresh */
+	uint64_t last_ts;
+	uint64_t coord_ka_ns;
+	uint8_t ka_txid[STUN_TXID_SIZE];
+	/* The peers, allocated by add_peer() in order, never freed before the
+	 * agent (most agents know a few). */
+	struct agent_peer *peers[AGENT_MAX_PEERS];
+	size_t n_peers;
+	/* RFC 8445 6.1.4.2: one new (Waiting -> In-Progress) check per Ta for
+	 * the whole agent, the punching peers served round robin. */
+	uint64_t pace_ns; /* earliest time for the next paced check */
+	size_t pace_rr;	  /* peer slot to serve first */
+};
+
+/* agent.c: output and the peer table, used by agent_checks.c. */
+struct p2p_datagram *dq_push(struct agent *a, const struct p2p_endpoint *to);
+void dq_commit(struct agent *a, struct p2p_datagram *d, struct stun_writer *w);
+struct p2p_event *emit(struct agent *a, enum agent_event_type type, const char *peer,
+		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+bool text_wanted(const struct agent *a);
+void new_txid(struct agent *a, uint8_t txid[STUN_TXID_SIZE]);
+struct agent_peer *find_peer(const struct agent *a, const char *name);
+void reconnect(struct agent *a, struct agent_peer *p, uint64_t now);
+const char *fmt_ep(const struct p2p_endpoint *ep, char buf[P2P_ENDPOINT_STRLEN]);
+
+/* agent_checks.c: the checklist (RFC 8445) and consent (RFC 7675). */
+int find_pair(const struct agent_peer *p, const struct p2p_endpoint *ep);
+int add_pair(struct agent_peer *p, const struct coord_candidate *c);
+void reset_txns(struct agent_peer *p);
+void retx_refresh(struct agent_peer *p);
+void tick_retransmissions(struct agent *a, struct agent_peer *p, uint64_t now);
+void tick_pacing(struct agent *a, uint64_t now);
+bool has_waiting_pair(const struct agent *a);
+void send_background_check(struct agent *a, struct agent_peer *p, uint64_t now);
+void tick_direct(struct agent *a, struct agent_peer *p, uint64_t now);
+int on_check(struct agent *a, uint64_t now, const struct p2p_endpoint *from,
+	     const uint8_t *buf, size_t len, const struct stun_msg *m);
+int on_check_response(struct agent *a, uint64_t now, const struct p2p_endpoint *from,
+		      const uint8_t *buf, size_t len, const struct stun_msg *m);
+
+#endif
