@@ -39,14 +39,14 @@ struct agent_spares {
 
 struct agent_speed {
 	/* The agent's identity, already derived from its key seed (a simulator
-	 * derives many on several cores: app/identities.h); copied. NULL: the
+	 * derives many on several cores: app/world/identities.h); copied. NULL: the
 	 * agent derives it (agent_config.key_seed). */
 	const struct crypto_identity *identity;
 
 	/* The secret shared with a peer (crypto.h), the costly public-key step
 	 * of an introduction. A simulator that holds both ends of every session
 	 * computes each once, ahead of time, on another thread
-	 * (app/secrets.h). Must write what crypto_shared_secret(me,
+	 * (app/world/secrets.h). Must write what crypto_shared_secret(me,
 	 * peer_box_pk, out) would and return its result; a negative enum
 	 * crypto_error refuses the introduction as a bad key does. NULL:
 	 * crypto_shared_secret. */
@@ -60,7 +60,7 @@ struct agent_speed {
 	 * public key, the canonical bytes (coord_registration_bytes) and the
 	 * signature. The coordinator verifies that very signature some
 	 * milliseconds later; a simulator has another thread verify it
-	 * meanwhile (coord_config.verify, app/secrets.h). Only a hint. */
+	 * meanwhile (coord_config.verify, app/world/secrets.h). Only a hint. */
 	void (*signed_registration)(void *ctx, const uint8_t sign_pk[CRYPTO_SIGN_PK_SIZE],
 				    const uint8_t *msg, size_t len,
 				    const uint8_t sig[CRYPTO_SIGNATURE_SIZE]);

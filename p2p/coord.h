@@ -169,7 +169,7 @@ struct coord_config {
 	 * coord_input() only, with arguments borrowed for the call. Why: a
 	 * simulator that also runs the signing agents can have the verdict
 	 * computed on another thread before the REGISTER arrives
-	 * (agent_speed.signed_registration, app/secrets.h); the coordinator itself stays
+	 * (agent_speed.signed_registration, app/world/secrets.h); the coordinator itself stays
 	 * single-threaded. NULL: crypto_identity_verify. */
 	bool (*verify)(void *ctx, const uint8_t sign_pk[CRYPTO_SIGN_PK_SIZE], const uint8_t *msg,
 		       size_t len, const uint8_t sig[CRYPTO_SIGNATURE_SIZE]);

@@ -11,7 +11,7 @@
  *
  * Map: docs/architecture.md, "Life of a packet". Step 1 shows which agent
  * function writes a datagram (write_check in agent_checks.c); step 2 shows
- * how app/simdrive.c drains it into a simulated socket. The agent's optional
+ * how app/world/simdrive.c drains it into a simulated socket. The agent's optional
  * speed layer is p2p/agent_speed.h.
  */
 #ifndef NATSIM_P2P_H

@@ -18,7 +18,7 @@ void trace_log_free(struct trace_log *log);
 int trace_log_attach(struct trace_log *log, struct trace *t);
 
 /* The observer function itself (ctx = the log), for callers that subscribe
- * through someone else, e.g. struct run_options in app/runner.h. */
+ * through someone else, e.g. struct run_options in app/world/runner.h. */
 void trace_log_observe(const struct trace_record *r, void *log);
 
 size_t trace_log_count(const struct trace_log *log);
