@@ -197,11 +197,6 @@ static void sim_agent_free(struct sim_agent *sa)
 	free(sa);
 }
 
-static void agent_prefetch_cb(const void *agent)
-{
-	agent_prefetch(agent);
-}
-
 /* Texts go to the trace and to the hook; with neither, nobody reads them. */
 static bool event_text_wanted_cb(void *ctx)
 {
@@ -249,7 +244,6 @@ struct sim_agent *simdrive_add_agent(struct simdrive *d, struct host *h,
 	sa->agent = agent_new(&c);
 	if (!sa->agent)
 		goto fail;
-	host_socket_set_prefetch(sa->sock, agent_prefetch_cb, sa->agent);
 	d->agents[d->n_agents++] = sa;
 	return sa;
 fail:
