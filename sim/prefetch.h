@@ -47,20 +47,22 @@ static inline void prefetch_line(const void *addr)
 #endif
 }
 
-/* Every line of the bytes [offset, offset + len) of the object at `base`.
- * Integer arithmetic: `base` may be NULL or the span may run past the
- * object, where pointer arithmetic would be undefined and a prefetch is
- * harmless. Nothing for a NULL base. */
+/* The bytes [offset, offset + len) of the object at `base`: one hint per
+ * PREFETCH_LINE bytes, at offset, offset + PREFETCH_LINE, ... (as many as
+ * len needs; a span that straddles a line boundary may leave its last
+ * bytes to be fetched on use, which measured cheaper than one hint more
+ * per span). Integer arithmetic: `base` may be NULL or the span may run
+ * past the object, where pointer arithmetic would be undefined and a
+ * prefetch is harmless. Nothing for a NULL base. */
 static inline void prefetch_span(const void *base, size_t offset, size_t len)
 {
 #if PREFETCH_ENABLED
 	uintptr_t from = (uintptr_t)base + offset;
-	uintptr_t to = from + len;
 
-	if (base == NULL || len == 0)
+	if (base == NULL)
 		return;
-	for (uintptr_t a = from & ~(uintptr_t)(PREFETCH_LINE - 1); a < to; a += PREFETCH_LINE)
-		__builtin_prefetch((const void *)a);
+	for (size_t done = 0; done < len; done += PREFETCH_LINE)
+		__builtin_prefetch((const void *)(from + done));
 #else
 	(void)base, (void)offset, (void)len;
 #endif
