@@ -12,12 +12,12 @@
 
 #include "base/endpoint.h" /* ip_format */
 #include "base/hash.h"
+#include "model/conntrack_layout.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define CT_MIN_BUCKETS 16 /* inline: a home router holds a handful of flows; doubles as it fills */
 
 struct ct_node;
 
@@ -35,23 +35,6 @@ struct ct_node {
 	struct ct_node *prev, *next; /* creation order */
 	engine_event_id timer;
 	struct conntrack *ct;
-};
-
-struct conntrack {
-	/* First, together: what every lookup reads. A small table's buckets
-	 * live here too (`inline_buckets`), so a home router's lookup costs no
-	 * separate array to fetch; a grown one is allocated. */
-	struct ct_hnode **buckets;
-	size_t n_buckets; /* a power of two */
-	struct ct_hnode *inline_buckets[CT_MIN_BUCKETS];
-	struct engine *engine;
-	const char *node_name;
-	struct conntrack_config cfg;
-	size_t count;
-	uint32_t next_id;
-	struct ct_node *head, *tail;
-	conntrack_destroy_fn on_destroy;
-	void *on_destroy_ctx;
 };
 
 void conntrack_config_default(struct conntrack_config *cfg)
@@ -168,26 +151,6 @@ void conntrack_free(struct conntrack *ct)
 	if (ct->buckets != ct->inline_buckets)
 		free(ct->buckets);
 	free(ct);
-}
-
-void conntrack_prefetch(const struct conntrack *ct, const struct packet_info *info)
-{
-#if defined(__GNUC__)
-	struct conntrack_tuple t;
-
-	conntrack_tuple_of(info, &t);
-	/* The chain's first tuple node: its entry starts 96 or 120 bytes
-	 * before it (hn[0] or hn[1]), and the lookup then reads the tuples
-	 * and conntrack_seen the counters, so fetch the lines around it. */
-	uintptr_t hn = (uintptr_t)ct->buckets[ct_hash(ct, &t)];
-	if (hn != 0) {
-		__builtin_prefetch((const void *)(hn - 128));
-		__builtin_prefetch((const void *)(hn - 64));
-		__builtin_prefetch((const void *)hn);
-	}
-#else
-	(void)ct, (void)info;
-#endif
 }
 
 struct conntrack_entry *conntrack_lookup(struct conntrack *ct, const struct conntrack_tuple *t,

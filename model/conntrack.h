@@ -74,10 +74,6 @@ void conntrack_free(struct conntrack *ct);
 
 /* The entry whose original or reply tuple equals `t`, and which direction
  * matched; NULL if none. */
-/* A hint, for speed only: ask the CPU for the entry a packet of this flow
- * (packet_peek) would look up (node_ops.prefetch). Reads the table, changes
- * nothing. */
-void conntrack_prefetch(const struct conntrack *ct, const struct packet_info *info);
 struct conntrack_entry *conntrack_lookup(struct conntrack *ct, const struct conntrack_tuple *t,
 					 enum conntrack_dir *dir);
 

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/host_layout.h"
 #include "model/router.h"
 
 struct host_socket {
@@ -26,60 +27,16 @@ struct host_socket {
 	uint16_t port;
 	host_recv_fn fn;
 	void *ctx;
-	void (*prefetch)(const void *arg);
-	const void *prefetch_arg;
-};
-
-struct host {
-	struct node node; /* first: host_from_node() casts */
-	uint32_t gateway;
-	bool fw_on;
-	struct firewall *fw;
-	struct conntrack *ct;
-	/* Unordered; a host has a handful, so "is this port taken?" is a scan.
-	 * (A 65536-bit map answered without one, but at 8 KiB a host it was
-	 * most of a 100 000-peer world's memory: bench_scale.) */
-	struct host_socket **socks;
-	size_t n_socks, cap_socks;
-	uint16_t next_port;	    /* where the next ephemeral search starts */
-	uint16_t ip_id;
 };
 
 static void host_receive(struct node *n, struct iface *in, struct packet *p);
 static void host_free(struct node *n);
 static void host_describe(struct node *n, struct trace_node *out, char *detail, size_t size);
 
-/* node_ops.prefetch: the tables a received packet's way will read, then
- * its conntrack entry. */
-static struct host_socket *find_socket(const struct host *h, uint32_t addr, uint16_t port);
-
-static void host_prefetch(const struct node *n, const struct packet *p, int stage)
-{
-	const struct host *h = (const struct host *)n;
-
-	link_prefetch(n->ifaces[0].link, &n->ifaces[0], h->gateway, stage); /* where an answer goes */
-	if (stage >= 2) {
-		/* Its first lines: where a small table's buckets are. */
-		for (uintptr_t line = 0; line < 3; line++)
-			NODE_PREFETCH((const void *)((uintptr_t)h->ct + 64 * line));
-		NODE_PREFETCH(h->socks);
-		return;
-	}
-	struct packet_info flow;
-	if (!packet_peek(p->data, p->len, &flow))
-		return;
-	conntrack_prefetch(h->ct, &flow);
-	const struct host_socket *s =
-	    flow.proto == IPPROTO_NUM_UDP ? find_socket(h, flow.dst, flow.dport) : NULL;
-	if (s != NULL && s->prefetch != NULL)
-		s->prefetch(s->prefetch_arg);
-}
-
 static const struct node_ops host_ops = {
     .receive = host_receive,
     .free = host_free,
     .describe = host_describe,
-    .prefetch = host_prefetch,
 };
 
 struct host *host_new(struct net *net, const char *name, uint32_t addr, uint8_t prefix_len,
@@ -285,13 +242,6 @@ static uint16_t pick_ephemeral(struct host *h)
 struct host_socket *host_udp_bind(struct host *h, uint16_t port, host_recv_fn fn, void *ctx)
 {
 	return host_udp_bind_addr(h, 0, port, fn, ctx);
-}
-
-void host_socket_set_prefetch(struct host_socket *s, void (*prefetch)(const void *arg),
-			      const void *arg)
-{
-	s->prefetch = prefetch;
-	s->prefetch_arg = arg;
 }
 
 struct host_socket *host_udp_bind_addr(struct host *h, uint32_t addr, uint16_t port,

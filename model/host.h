@@ -56,11 +56,6 @@ struct host_socket *host_udp_bind_addr(struct host *h, uint32_t addr, uint16_t p
 				       host_recv_fn fn, void *ctx);
 void host_udp_close(struct host_socket *s);
 struct endpoint host_socket_local(const struct host_socket *s);
-/* A hint for the engine's prefetch pipeline (node_ops.prefetch): a round
- * before a datagram for `s` is delivered, prefetch(arg) fetches what its
- * receiver will read first. No effect on what happens. NULL: none. */
-void host_socket_set_prefetch(struct host_socket *s, void (*prefetch)(const void *arg),
-			      const void *arg);
 struct host *host_socket_host(const struct host_socket *s);
 /* Send a datagram. Returns the packet id, or 0 if it could not be sent (too
  * big, no route: the drop is in the trace). */

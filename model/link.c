@@ -39,6 +39,8 @@
 #include <string.h>
 
 #include "base/hash.h"
+#include "model/link_layout.h"
+#include "model/prefetch.h"
 
 #define LINK_MIN_SLOTS 8 /* per open-addressing table, a power of two */
 #define NO_SLOT UINT32_MAX
@@ -81,31 +83,8 @@ struct sender {
 	size_t cap, head, count;
 };
 
-struct link {
-	struct net *net;
-	char *name;
-	struct link_config cfg;
-	bool up;
-	struct rng rng; /* "link:<name>": loss and jitter */
-	size_t n_att, cap_att;
-	struct attachment *att; /* per attachment, in attachment order: */
-	struct sender *tx;
-	struct access *access;
-	/* address -> first attachment holding it */
-	struct addr_slot *by_addr;
-	size_t addr_slots;
-	bool ordered;	      /* lanes keep pairs in order (see the top) */
-	int64_t order_floor;  /* a new lane's last arrival */
-	int64_t max_arrival;  /* latest arrival of any packet launched */
-	uint32_t link_cut_at; /* net_cut_count at the link's own last cut, 0: never */
-	/* (from, to) -> lane, made on first use; NULL marks a free slot */
-	struct lane **lanes;
-	size_t n_lanes, lane_slots;
-};
-
 static void keep_order_if(struct link *l, bool needed);
 static void packet_arrive(struct engine *e, void *arg);
-static void packet_prefetch(const void *arg, int ahead);
 
 /* The lane from -> to, or NULL if no packet ever took it. */
 static struct lane *lane_find(const struct link *l, uint32_t from, uint32_t to)
@@ -203,7 +182,7 @@ struct link *link_new(struct net *net, const char *name, const struct link_confi
 	else
 		link_config_default(&l->cfg);
 	keep_order_if(l, l->cfg.jitter > 0);
-	engine_set_prefetcher(net_engine(net), packet_arrive, packet_prefetch);
+	prefetch_packet_arrivals(net_engine(net), packet_arrive); /* speed only: model/prefetch.h */
 	snprintf(stream, sizeof(stream), "link:%s", name);
 	net_rng(net, stream, &l->rng);
 	/* Registered with the world from here: link_free() copes with NULLs. */
@@ -563,26 +542,6 @@ static void packet_arrive(struct engine *e, void *arg)
 	to->node->ops->receive(to->node, to, p);
 }
 
-/* packet_arrive's prefetcher (engine_set_prefetcher). Three events ahead,
- * the packet's first lines are in: fetch the receiving interface and its
- * node, the node's head and the lines where a host's or router's own fields
- * start (struct node is 424 bytes). Then the node is in: let it fetch its
- * tables, and a round later what the packet will look up in them. */
-static void packet_prefetch(const void *arg, int ahead)
-{
-	const struct packet *p = arg;
-	uintptr_t node = (uintptr_t)p->hop_node;
-
-	if (ahead >= 3) {
-		NODE_PREFETCH(p->hop_to);
-		NODE_PREFETCH((const void *)node);
-		NODE_PREFETCH((const void *)(node + 384));
-		NODE_PREFETCH((const void *)(node + 448));
-	} else if (p->hop_node->ops->prefetch != NULL) {
-		p->hop_node->ops->prefetch(p->hop_node, p, ahead);
-	}
-}
-
 /* Put `p` in flight from attachment `from` to `to`, leaving the sender at
  * `depart`. Ownership passes to the engine event. */
 static void launch(struct link *l, int from, int to, struct packet *p, int64_t depart)
@@ -643,23 +602,6 @@ static bool lost_on_the_way(struct link *l, int fi, int ti, struct packet *p)
 					    .peer = to->node->name,
 					    .loss = loss});
 	return true;
-}
-
-void link_prefetch(const struct link *l, const struct iface *from, uint32_t next_hop, int stage)
-{
-	if (l == NULL)
-		return;
-	if (stage >= 2) {
-		for (uintptr_t line = 0; line < 3; line++)
-			NODE_PREFETCH((const void *)((uintptr_t)l + 64 * line));
-		return;
-	}
-	/* On a segment with thousands of attachments (an ISP's access
-	 * network) the arrays' first lines are not the ones a send reads. */
-	NODE_PREFETCH(from != NULL && from->link == l ? &l->access[from->attachment] : l->access);
-	NODE_PREFETCH(next_hop != 0 ? &l->by_addr[hash_mix64(next_hop) & (l->addr_slots - 1)]
-				    : l->by_addr);
-	NODE_PREFETCH(l->att);
 }
 
 /* The sender's link will not take `p` (not attached, cut). */

@@ -14,13 +14,13 @@
 
 #include "base/hash.h"
 #include "model/conntrack.h"
+#include "model/nat_layout.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#define NAT_MIN_BUCKETS 8 /* doubles as it fills */
 /* Random port picks tried before probing linearly from the last pick: keeps
  * allocation uniform while the range is sparse, and bounded when it is full. */
 #define NAT_RANDOM_TRIES 8
@@ -31,8 +31,7 @@
 
 struct nat_node {
 	struct nat_mapping m; /* first: a mapping pointer is a node pointer */
-	/* Then what a packet's lookup and filtering read: the two lines
-	 * nat_prefetch fetches. */
+	/* Then what a packet's lookup and filtering read. */
 	struct nat_node *key_next, *ext_next;
 	struct endpoint inline_remotes[NAT_INLINE_REMOTES];
 	size_t cap_remotes; /* of m.remotes: NAT_INLINE_REMOTES while it is inline */
@@ -46,25 +45,6 @@ struct nat_node {
 struct nat_flow {
 	uint8_t proto;
 	struct endpoint internal, remote;
-};
-
-struct nat {
-	/* First: the indexes. They start in the struct itself (a home NAT
-	 * holds a few mappings), so a lookup fetches no separate array until
-	 * they grow. */
-	struct nat_node **by_key, **by_ext;
-	size_t n_buckets; /* a power of two, shared by both indexes */
-	struct nat_node *inline_key[NAT_MIN_BUCKETS], *inline_ext[NAT_MIN_BUCKETS];
-	struct engine *engine;
-	const char *node_name;
-	struct nat_config cfg;
-	struct rng rng;
-	size_t count;
-	uint32_t next_id;
-	uint16_t seq_next[NAT_MAX_PUBLIC]; /* sequential cursor per public address */
-	struct nat_node *head, *tail;
-	const struct conntrack *ct; /* the router's, for nat_used_tuple; may be NULL */
-	size_t n_clash;		    /* live mappings with clash set */
 };
 
 /* ---- names, presets, parsing ------------------------------------------ */
@@ -410,30 +390,6 @@ void nat_free(struct nat *nat)
 const struct nat_config *nat_config(const struct nat *nat)
 {
 	return &nat->cfg;
-}
-
-static struct endpoint nat_key_remote(const struct nat *nat, const struct endpoint *remote);
-
-/* A mapping node and the line after it (its remotes, its timer). */
-static void nat_prefetch_node(const struct nat_node *n)
-{
-#if defined(__GNUC__)
-	if (n != NULL) {
-		__builtin_prefetch(n);
-		__builtin_prefetch((const void *)((uintptr_t)n + 64));
-	}
-#else
-	(void)n;
-#endif
-}
-
-void nat_prefetch(const struct nat *nat, const struct packet_info *info)
-{
-	struct endpoint src = {info->src, info->sport}, dst = {info->dst, info->dport};
-	struct endpoint key = nat_key_remote(nat, &dst);
-
-	nat_prefetch_node(nat->by_ext[nat_ext_hash(nat, info->proto, &dst)]);
-	nat_prefetch_node(nat->by_key[nat_key_hash(nat, info->proto, &src, &key)]);
 }
 
 bool nat_owns_address(const struct nat *nat, uint32_t ip)

@@ -148,10 +148,6 @@ bool nat_admits(const struct nat *nat, const struct packet_info *info);
 
 /* True if `ip` is one of the NAT's public addresses. */
 bool nat_owns_address(const struct nat *nat, uint32_t ip);
-/* A hint, for speed only: ask the CPU for the mapping a packet of this flow
- * (packet_peek) would find, coming in from outside (by its destination) or
- * going out (by its source). Changes nothing. */
-void nat_prefetch(const struct nat *nat, const struct packet_info *info);
 
 /* The conntrack table of the router whose own stack accepts unsolicited
  * packets (`input accept`): its flows can hold a reply tuple a mapping would

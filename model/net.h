@@ -18,7 +18,6 @@
  * Map: docs/architecture.md follows one packet through this layer, from
  * "Life of a packet" step 3 (host) to step 11 (firewall).
  * node_drop_verdict() appears in "How a drop's reason becomes words".
- * node_ops.prefetch and link_prefetch() are speed machinery, marked there.
  */
 #ifndef NATSIM_MODEL_NET_H
 #define NATSIM_MODEL_NET_H
@@ -35,13 +34,6 @@
 #include "sim/verdict.h"
 
 #define NODE_MAX_IFACES 8
-
-/* A hint to the CPU (never a fault; NULL is fine). */
-#if defined(__GNUC__)
-#define NODE_PREFETCH(addr) __builtin_prefetch(addr)
-#else
-#define NODE_PREFETCH(addr) ((void)(addr))
-#endif
 
 struct net;
 struct node;
@@ -66,11 +58,6 @@ struct node_ops {
 	/* For net_announce(): fill out->type, out->detail (written into
 	 * detail[size]) and out->behind. May be NULL (type "node", no detail). */
 	void (*describe)(struct node *n, struct trace_node *out, char *detail, size_t size);
-	/* Optional, for speed only: ask the CPU (NODE_PREFETCH) for what
-	 * receive() will look at for packet `p`, about to arrive. stage 2: the
-	 * node's own fields are in, fetch its tables; stage 1 (a round later):
-	 * the tables are in, fetch the entries `p` will look up. */
-	void (*prefetch)(const struct node *n, const struct packet *p, int stage);
 };
 
 struct node {
@@ -166,10 +153,6 @@ int link_attach(struct link *l, struct iface *ifc);
  * ownership. A packet with no such attachment, lost, or refused by a full
  * queue or a cut link is dropped with a record at the sending node. */
 void link_transmit(struct link *l, struct iface *from, uint32_t next_hop, struct packet *p);
-/* A hint for node_ops.prefetch (NULL is fine): stage 2 fetches the link,
- * stage 1 (a round later) what link_transmit(l, from, next_hop, ...) will
- * read through it; from NULL or next_hop 0 when not known. */
-void link_prefetch(const struct link *l, const struct iface *from, uint32_t next_hop, int stage);
 /* Cut (down) and restore (up). A cut link drops what it is given and what is
  * in flight when it arrives. */
 void link_set_up(struct link *l, bool up);

@@ -431,23 +431,6 @@ static int parse_udp(const uint8_t *buf, struct packet_info *out, bool sums, cha
 	return PACKET_OK;
 }
 
-bool packet_peek(const uint8_t *buf, size_t len, struct packet_info *out)
-{
-	size_t ihl = len >= IPV4_HEADER_MIN ? (size_t)(buf[0] & 0x0f) * 4 : 0;
-
-	if (ihl < IPV4_HEADER_MIN || len < ihl)
-		return false;
-	memset(out, 0, sizeof(*out));
-	out->proto = buf[9];
-	out->src = get32(buf + 12);
-	out->dst = get32(buf + 16);
-	if ((out->proto == IPPROTO_NUM_UDP || out->proto == IPPROTO_NUM_TCP) && len >= ihl + 4) {
-		out->sport = get16(buf + ihl);
-		out->dport = get16(buf + ihl + 2);
-	}
-	return true;
-}
-
 static int parse(const uint8_t *buf, size_t len, struct packet_info *out, bool sums, char *why,
 		 size_t why_size)
 {

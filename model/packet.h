@@ -102,11 +102,6 @@ struct packet_info {
 /* Parse strictly: every length checked against `len` before it is read; a UDP
  * checksum of 0 means "none" (RFC 768). On error returns a negative enum
  * packet_error and, if why != NULL, a sentence in why[why_size]. */
-/* Only proto, src, dst and (UDP/TCP) the ports an IPv4 packet's bytes most
- * likely carry, read without checking anything else, never past `len`: for
- * prefetch hints (node_ops.prefetch), where packet_parse would cost what the
- * hint saves. Other fields are zero. False if too short to say. */
-bool packet_peek(const uint8_t *buf, size_t len, struct packet_info *out);
 int packet_parse(const uint8_t *buf, size_t len, struct packet_info *out, char *why,
 		 size_t why_size);
 /* packet_parse of p's bytes, except that sums already known right

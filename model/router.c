@@ -25,22 +25,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/router_layout.h"
+
 struct route {
 	uint32_t prefix;
 	uint8_t len;
 	struct iface *via;
 	uint32_t gateway; /* 0: on-link */
-};
-
-struct router {
-	struct node node;     /* first: router_from_node() casts */
-	struct route *routes; /* sorted by prefix length, longest first */
-	size_t n_routes, cap_routes;
-	struct firewall *fw;
-	struct conntrack *ct;
-	struct nat *nat;
-	struct iface *outside;
-	enum router_input input;
 };
 
 /* One packet's way through the router. */
@@ -64,49 +55,10 @@ static void router_free(struct node *n);
 static void router_describe(struct node *n, struct trace_node *out, char *detail, size_t size);
 static bool router_tracks(const struct router *r);
 
-/* node_ops.prefetch: the tables a packet's way through will read, then its
- * conntrack entry and, if it comes in to the NAT, its mapping. */
-static bool route_lookup(const struct router *r, uint32_t dst, struct iface **via, uint32_t *hop);
-
-static void router_prefetch(const struct node *n, const struct packet *p, int stage)
-{
-	const struct router *r = (const struct router *)n;
-
-	if (stage >= 2) {
-		for (size_t i = 0; i < n->n_ifaces; i++)
-			link_prefetch(n->ifaces[i].link, NULL, 0, stage); /* the ways out */
-		/* Their first lines: where the small tables' buckets are. */
-		for (uintptr_t line = 0; line < 3; line++) {
-			NODE_PREFETCH(r->ct ? (const void *)((uintptr_t)r->ct + 64 * line) : NULL);
-			NODE_PREFETCH(r->nat ? (const void *)((uintptr_t)r->nat + 64 * line) : NULL);
-		}
-		NODE_PREFETCH(r->routes);
-		return;
-	}
-	struct packet_info flow;
-	struct iface *via;
-	uint32_t hop;
-	if (!packet_peek(p->data, p->len, &flow))
-		return;
-	/* The way out, if the destination says it; not for a packet to one of
-	 * our own addresses, which a NAT's DNAT sends elsewhere. */
-	if (route_lookup(r, flow.dst, &via, &hop) && hop != via->addr) {
-		link_prefetch(via->link, via, hop, stage);
-	} else {
-		for (size_t i = 0; i < n->n_ifaces; i++)
-			link_prefetch(n->ifaces[i].link, &n->ifaces[i], 0, stage);
-	}
-	if (r->ct != NULL)
-		conntrack_prefetch(r->ct, &flow);
-	if (r->nat != NULL)
-		nat_prefetch(r->nat, &flow);
-}
-
 static const struct node_ops router_ops = {
     .receive = router_receive,
     .free = router_free,
     .describe = router_describe,
-    .prefetch = router_prefetch,
 };
 
 struct router *router_new(struct net *net, const char *name)

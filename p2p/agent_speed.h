@@ -78,11 +78,6 @@ struct agent_speed {
 	struct agent_spares *spares;
 };
 
-/* A hint for a driver that knows an input or a tick is coming (a
- * simulator's prefetch pipeline): starts fetching the lines of the agent
- * that every call reads first. Changes nothing. */
-void agent_prefetch(const struct agent *a);
-
 /* NULL on allocation failure. agent_spares_free(NULL) does nothing. */
 struct agent_spares *agent_spares_new(void);
 void agent_spares_free(struct agent_spares *s);

@@ -53,6 +53,7 @@
 
 #include <stdlib.h>
 
+#include "sim/prefetch.h"
 #include "sim/trace.h"
 
 #define ENGINE_SLOT_BITS 24
@@ -73,14 +74,19 @@
  * an upper one rarely and may have held a large share of the queue). */
 #define ENGINE_BUCKET_MIN 16
 #define ENGINE_BUCKET_KEEP 4096
-/* Handlers that may have a prefetcher, and how many events ahead it is
- * first called (engine_set_prefetcher). */
+/* The prefetch pipeline (speed only; compiled out with NATSIM_PREFETCH=OFF,
+ * sim/prefetch.h). Handlers that may have a prefetcher, and how many events
+ * ahead it is first called (engine_set_prefetcher). */
 #define ENGINE_MAX_PREFETCHERS 4
 #define ENGINE_PREFETCH_STAGES 3
 /* Below this many pending events the world is small enough to stay in
  * cache, and prefetching costs more than it saves (bench_engine (b), 1000
  * events in flight: 30 M events/s without, 26 with). */
 #define ENGINE_PREFETCH_MIN_PENDING 16384
+/* What is fetched of an upcoming event's argument: its first four lines
+ * (the commonest argument, a packet in flight, is a header and a STUN
+ * message of a hundred-odd bytes). */
+#define ENGINE_PREFETCH_ARG_BYTES (4 * PREFETCH_LINE)
 /* Stale entries tolerated beyond the number of live events. */
 #define ENGINE_STALE_SLACK 1024
 
@@ -520,23 +526,17 @@ static inline struct engine_prefetcher *prefetcher_of(const struct engine *e, en
  * of a hundred-odd bytes); then the handler's own prefetcher, if it has
  * one, for the events three, two and one ahead (engine_set_prefetcher).
  * bench_scale 100000: 41 s with one line of the next argument, 36 s with
- * four lines, less with the link's prefetcher (model/link.c). */
+ * four lines, less with the models' prefetcher (model/prefetch.c). */
 static inline void prefetch_upcoming(const struct engine *e)
 {
-#if defined(__GNUC__)
 	uint64_t ids[ENGINE_PREFETCH_STAGES + 2];
 	size_t n = queue_upcoming(e, ids, ENGINE_PREFETCH_STAGES + 2);
 
 	if (n > ENGINE_PREFETCH_STAGES + 1)
-		__builtin_prefetch(&e->slots[ids[ENGINE_PREFETCH_STAGES + 1] & ENGINE_SLOT_MASK]);
-	if (n > ENGINE_PREFETCH_STAGES) {
-		/* Integer arithmetic: the argument may be NULL or small, and a
-		 * prefetch past it is harmless where pointer arithmetic is not. */
-		uintptr_t arg =
-		    (uintptr_t)e->slots[ids[ENGINE_PREFETCH_STAGES] & ENGINE_SLOT_MASK].arg;
-		for (uintptr_t line = 0; line < 4; line++)
-			__builtin_prefetch((const void *)(arg + 64 * line));
-	}
+		prefetch_line(&e->slots[ids[ENGINE_PREFETCH_STAGES + 1] & ENGINE_SLOT_MASK]);
+	if (n > ENGINE_PREFETCH_STAGES)
+		prefetch_span(e->slots[ids[ENGINE_PREFETCH_STAGES] & ENGINE_SLOT_MASK].arg, 0,
+			      ENGINE_PREFETCH_ARG_BYTES);
 	for (size_t k = ENGINE_PREFETCH_STAGES; k-- > 0 && e->n_prefetchers > 0;) {
 		if (n <= k)
 			continue;
@@ -549,9 +549,6 @@ static inline void prefetch_upcoming(const struct engine *e)
 		if (pf != NULL)
 			pf->prefetch(s->arg, (int)k + 1);
 	}
-#else
-	(void)e;
-#endif
 }
 
 bool engine_set_prefetcher(struct engine *e, engine_fn fn, void (*prefetch)(const void *arg, int ahead))
@@ -576,8 +573,8 @@ static void run_first(struct engine *e)
 	uint64_t id = b->v[b->head++].id;
 	if (b->head == b->len)
 		bucket_clear(e, d);
-	if (e->pending >= ENGINE_PREFETCH_MIN_PENDING)
-		prefetch_upcoming(e);
+	if (PREFETCH_ENABLED && e->pending >= ENGINE_PREFETCH_MIN_PENDING)
+		prefetch_upcoming(e); /* speed only: sim/prefetch.h */
 	uint32_t slot = (uint32_t)(id & ENGINE_SLOT_MASK);
 	engine_fn fn = e->slots[slot].fn;
 	void *arg = e->slots[slot].arg;

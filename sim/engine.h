@@ -22,8 +22,8 @@
  * Map: docs/architecture.md follows one packet through the code. Its step 5,
  * "Engine", shows a packet's arrival running as an event here; step 12,
  * "Trace", shows the bus the engine owns. The prefetch pipeline
- * (engine_set_prefetcher) is marked there as speed machinery that a first
- * reading may skip.
+ * (engine_set_prefetcher, sim/prefetch.h, model/prefetch.c) is marked there
+ * as speed machinery that a first reading may skip.
  */
 #ifndef NATSIM_SIM_ENGINE_H
 #define NATSIM_SIM_ENGINE_H
@@ -69,8 +69,10 @@ bool engine_cancel(struct engine *e, engine_event_id id);
  * prefetch(arg, 3) three events before it runs (the first lines of `arg`
  * were fetched a round earlier), then prefetch(arg, 2) and prefetch(arg, 1),
  * each a round after the call before, so each stage may read what the stage
- * before asked for. It must change nothing: only __builtin_prefetch and
- * reads. At most a few handlers; false if there is no room. */
+ * before asked for. It must change nothing: only reads and the hints of
+ * sim/prefetch.h. At most a few handlers; false if there is no room. Built
+ * with NATSIM_PREFETCH=OFF the engine never calls a prefetcher (the models
+ * register none: model/prefetch.h). */
 bool engine_set_prefetcher(struct engine *e, engine_fn fn,
 			   void (*prefetch)(const void *arg, int ahead));
 

@@ -527,8 +527,6 @@ static void test_format_truncates_like_snprintf(void **state)
 	assert_string_equal(small, "udp      17 30 ");
 }
 
-/* conntrack_prefetch is a hint: for the flow's own tuple or another it
- * changes nothing, and the lookup that follows finds what it found before. */
 /* A NAT binding's deadline (conntrack_seen_until) replaces the UDP timeouts,
  * later or earlier, exactly; the flags still follow Linux; the destroy hook
  * sees each entry go, already out of the table. */
@@ -580,32 +578,10 @@ static void test_binding_deadline_and_destroy_hook(void **state)
 	assert_int_equal(g.n, 2);
 }
 
-static void test_prefetch_changes_nothing(void **state)
-{
-	struct fx *f = *state;
-	struct conntrack_entry *ent = stun_flow(f);
-	size_t recs = f->recs.n;
-	struct packet_info mine = {.proto = IPPROTO_NUM_UDP,
-				   .src = IP4(10, 0, 0, 2),
-				   .sport = 27769,
-				   .dst = IP4(203, 0, 113, 10),
-				   .dport = 3478};
-	struct packet_info other = {.proto = IPPROTO_NUM_UDP, .src = IP4(10, 0, 0, 9)};
-	conntrack_prefetch(f->ct, &mine);
-	conntrack_prefetch(f->ct, &other);
-	assert_int_equal(conntrack_count(f->ct), 1);
-	assert_int_equal(f->recs.n, recs);
-	struct conntrack_tuple t = tuple(IP4(10, 0, 0, 2), 27769, IP4(203, 0, 113, 10), 3478);
-	enum conntrack_dir dir;
-	assert_ptr_equal(conntrack_lookup(f->ct, &t, &dir), ent);
-	assert_int_equal(dir, CONNTRACK_DIR_ORIGINAL);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_new_entry_is_unreplied, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_prefetch_changes_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_binding_deadline_and_destroy_hook, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_remaining_seconds_round_up, setup, teardown),

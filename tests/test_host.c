@@ -140,58 +140,6 @@ static void test_sendto_and_receive(void **state)
 	assert_int_equal(host_udp_sendto(a, &to_bob, big, sizeof(big)), 0);
 }
 
-struct hint_count {
-	size_t calls;
-	const void *arg;
-};
-
-static struct hint_count hints;
-
-static void count_hint(const void *arg)
-{
-	hints.calls++;
-	hints.arg = arg;
-}
-
-static void idle_event(struct engine *e, void *arg)
-{
-	(void)e;
-	(void)arg;
-}
-
-/* With the engine's prefetch pipeline on (a large queue), a socket's hint
- * is called, with its argument, a round before its datagrams arrive; and it
- * changes nothing: every datagram is delivered as without it. */
-static void test_socket_prefetch_hint(void **state)
-{
-	struct world *w = *state;
-	struct engine *e = net_engine(w->net);
-	struct host_socket *a = host_udp_bind(w->alice, 4000, test_inbox_recv, &w->a_box);
-	struct host_socket *b = host_udp_bind(w->bob, 5000, test_inbox_recv, &w->b_box);
-	struct endpoint to_bob = {BOB, 5000};
-	static int receiver;
-
-	assert_non_null(b);
-	memset(&hints, 0, sizeof(hints));
-	host_socket_set_prefetch(b, count_hint, &receiver);
-	for (int i = 0; i < 20000; i++) /* far in the future: they only fill the queue */
-		assert_int_not_equal(engine_schedule_at(e, SIM_S(3600) + i, idle_event, NULL), 0);
-	for (int i = 0; i < 50; i++)
-		assert_int_not_equal(host_udp_sendto(a, &to_bob, "hint", 4), 0);
-	test_run_ms(w->net, 5);
-	assert_int_equal(w->b_box.n, 50);
-	assert_true(hints.calls > 0);
-	assert_ptr_equal(hints.arg, &receiver);
-	/* Without a hint, the same. */
-	host_socket_set_prefetch(b, NULL, NULL);
-	hints.calls = 0;
-	for (int i = 0; i < 50; i++)
-		assert_int_not_equal(host_udp_sendto(a, &to_bob, "hint", 4), 0);
-	test_run_ms(w->net, 5);
-	assert_int_equal(w->b_box.n, 100);
-	assert_int_equal(hints.calls, 0);
-}
-
 static void test_firewall_off_admits_anything(void **state)
 {
 	struct world *w = *state;
@@ -414,7 +362,6 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_not_for_us, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_output_firewall, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_second_address, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_socket_prefetch_hint, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

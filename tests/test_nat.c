@@ -995,36 +995,10 @@ static void test_many_mappings(void **state)
 	fx_free(f);
 }
 
-/* nat_prefetch is a hint: in either direction and for every mapping
- * behaviour it changes nothing: the mapping and what it admits stay as they
- * were. */
-static void test_prefetch_changes_nothing(void **state)
-{
-	(void)state;
-	for (int m = 0; m < 3; m++) {
-		struct nat_config cfg = config((enum nat_behaviour)m, NAT_ENDPOINT_INDEPENDENT,
-					       NAT_PORT_PRESERVE);
-		struct fx *f = fx_new("nat", &cfg);
-		struct endpoint ext = out_ok(f, &HOST, &A);
-		size_t recs = f->recs.n;
-		struct pkt in, out;
-		pkt_make(&in, &A, &ext);
-		pkt_make(&out, &HOST, &B);
-		nat_prefetch(f->nat, &in.info);
-		nat_prefetch(f->nat, &out.info);
-		assert_int_equal(nat_mapping_count(f->nat), 1);
-		assert_int_equal(f->recs.n, recs);
-		struct nat_result res;
-		assert_true(in_admitted(f, &A, &ext, &HOST, &res));
-		fx_free(f);
-	}
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_mapping_filtering_matrix),
-	    cmocka_unit_test(test_prefetch_changes_nothing),
 	    cmocka_unit_test(test_port_preservation_and_fallback),
 	    cmocka_unit_test(test_sequential_allocation_wraps),
 	    cmocka_unit_test(test_random_allocation_fills_range),

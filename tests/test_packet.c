@@ -779,42 +779,6 @@ static void test_pool(void **state)
 	packet_pool_free(NULL);
 }
 
-/* packet_peek reads the flow as packet_parse does, never past the length
- * it is given (each truncation sits in a heap buffer of exactly that size,
- * for AddressSanitizer), and says false when the header cannot be there. */
-static void test_peek(void **state)
-{
-	(void)state;
-	uint8_t pkt[64];
-	const struct endpoint s = {IP4(10, 0, 0, 2), 27769}, d = {IP4(203, 0, 113, 10), 3478};
-	size_t len = packet_build_udp(pkt, sizeof(pkt), &s, &d, 64, 1, "hi", 2);
-	struct packet_info want, got;
-	assert_int_equal(packet_parse(pkt, len, &want, NULL, 0), PACKET_OK);
-	for (size_t n = 0; n <= len; n++) {
-		uint8_t *cut = malloc(n ? n : 1);
-		assert_non_null(cut);
-		memcpy(cut, pkt, n);
-		bool ok = packet_peek(cut, n, &got);
-		free(cut);
-		assert_int_equal(ok, n >= IPV4_HEADER_MIN);
-		if (!ok)
-			continue;
-		assert_int_equal(got.proto, want.proto);
-		assert_int_equal(got.src, want.src);
-		assert_int_equal(got.dst, want.dst);
-		bool ports = n >= IPV4_HEADER_MIN + 4;
-		assert_int_equal(got.sport, ports ? want.sport : 0);
-		assert_int_equal(got.dport, ports ? want.dport : 0);
-	}
-	pkt[0] = 0x4f; /* a 60-byte header in 40 bytes */
-	assert_false(packet_peek(pkt, 40, &got));
-	pkt[0] = 0x45;
-	pkt[9] = IPPROTO_NUM_ICMP; /* no ports */
-	assert_true(packet_peek(pkt, len, &got));
-	assert_int_equal(got.sport, 0);
-	assert_int_equal(got.dport, 0);
-}
-
 /* Two sizes of buffer: the smallest that holds what is asked for, reused
  * within its size; nothing larger than PACKET_MAX_SIZE. Writing a whole
  * buffer is fine (AddressSanitizer would flag a byte past it). */
@@ -883,7 +847,6 @@ int main(void)
 		cmocka_unit_test(test_pool),
 		cmocka_unit_test(test_check_remembers_sums),
 		cmocka_unit_test(test_pool_sizes),
-		cmocka_unit_test(test_peek),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -180,7 +180,7 @@ static bool sent_to(const struct trace_record *r, const char *from, uint32_t to)
 	struct packet_info info;
 	return r->kind == TRACE_PACKET && r->u.packet.hop == TRACE_HOP_SEND &&
 	       same_node(r->u.packet.node, from) &&
-	       packet_peek(r->u.packet.bytes, r->u.packet.len, &info) && info.dst == to;
+	       packet_parse(r->u.packet.bytes, r->u.packet.len, &info, NULL, 0) == 0 && info.dst == to;
 }
 
 /* The first packet `from` sent to address `to`, and where it ended

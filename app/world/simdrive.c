@@ -199,15 +199,6 @@ static void sim_agent_free(struct sim_agent *sa)
 	free(sa);
 }
 
-static void agent_prefetch_cb(const void *agent)
-{
-#if NATSIM_AGENT_SPEED
-	agent_prefetch(agent);
-#else
-	(void)agent;
-#endif
-}
-
 /* Texts go to the trace and to the hook; with neither, nobody reads them. */
 static bool event_text_wanted_cb(void *ctx)
 {
@@ -240,7 +231,7 @@ static void install_speed(struct simdrive *d, struct agent_config *c, struct age
 	c->speed = speed;
 #else
 	(void)d, (void)speed, (void)shared_secret_cb, (void)signed_registration_cb;
-	(void)event_text_wanted_cb, (void)agent_prefetch_cb;
+	(void)event_text_wanted_cb;
 	c->speed = NULL;
 #endif
 }
@@ -279,8 +270,6 @@ struct sim_agent *simdrive_add_agent(struct simdrive *d, struct host *h,
 	sa->agent = agent_new(&c);
 	if (!sa->agent)
 		goto fail;
-	if (c.speed != NULL)
-		host_socket_set_prefetch(sa->sock, agent_prefetch_cb, sa->agent);
 	d->agents[d->n_agents++] = sa;
 	return sa;
 fail:

@@ -1,9 +1,9 @@
 /*
  * fuzz_packet.c - libFuzzer target: the packet parser (model/packet.c).
  *
- * Any bytes are a packet arriving at a node. Parsing, the peek used for
- * prefetch hints, the summary (with the STUN summariser, as the timeline
- * uses it) and the field dissector must never read outside the buffer. A
+ * Any bytes are a packet arriving at a node. Parsing, the summary (with the
+ * STUN summariser, as the timeline uses it) and the field dissector must
+ * never read outside the buffer. A
  * packet the parser accepts is then translated as a NAT translates it (both
  * endpoints rewritten, TTL decremented, checksums adjusted incrementally per
  * RFC 1624): it must still parse, with the new endpoints.
@@ -20,11 +20,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void dissect(const uint8_t *buf, size_t len)
 {
-	struct packet_info peek;
 	struct packet_field fields[32];
 	char out[512];
 
-	(void)packet_peek(buf, len, &peek);
 	(void)packet_summary(buf, len, stun_summary, false, out, sizeof(out));
 	(void)packet_summary(buf, len, NULL, true, out, 16);
 	(void)packet_fields(buf, len, fields, 32);

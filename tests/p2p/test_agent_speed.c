@@ -1,7 +1,6 @@
 /*
  * test_agent_speed.c - the agent's optional speed layer (p2p/agent_speed.h):
- * the parts that live in agent_speed.c, the spare queue arrays and the
- * prefetch hint. (The hooks an agent obeys are tested with the agent, in
+ * the part that lives in agent_speed.c, the spare queue arrays. (The hooks an agent obeys are tested with the agent, in
  * test_agent.c.) A build with -DNATSIM_AGENT_SPEED=OFF has no layer: this
  * test then has nothing to check and passes.
  */
@@ -83,27 +82,10 @@ static void test_spares_passed_between_agents(void **state)
 	agent_spares_free(NULL);
 }
 
-/* A hint only: an agent prefetched behaves as one that is not. */
-static void test_prefetch_changes_nothing(void **state)
-{
-	(void)state;
-	uint64_t r1 = 5, r2 = 5;
-	struct agent *a = agent_with("carol", &r1, NULL), *b = agent_with("carol", &r2, NULL);
-	agent_prefetch(a);
-	struct p2p_datagram da = first_register(a), db = first_register(b);
-	agent_prefetch(a);
-	assert_int_equal(da.len, db.len);
-	assert_memory_equal(da.buf, db.buf, da.len);
-	assert_int_equal(agent_next_deadline(a), agent_next_deadline(b));
-	agent_free(a);
-	agent_free(b);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_spares_passed_between_agents),
-	    cmocka_unit_test(test_prefetch_changes_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

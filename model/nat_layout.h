@@ -1,0 +1,40 @@
+/*
+ * nat_layout.h - struct nat, private to model/. model/nat.c owns it and is
+ * the only file that changes it; model/prefetch.c reads its layout to ask the
+ * CPU for the indexes' buckets before a packet arrives, and pins what it
+ * relies on with _Static_asserts. Nothing outside model/ includes this.
+ */
+#ifndef NATSIM_MODEL_NAT_LAYOUT_H
+#define NATSIM_MODEL_NAT_LAYOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/nat.h"
+#include "sim/engine.h"
+#include "sim/rng.h"
+
+struct nat_node; /* the rest is model/nat.c's own */
+
+#define NAT_MIN_BUCKETS 8 /* doubles as it fills */
+
+struct nat {
+	/* First: the indexes. They start in the struct itself (a home NAT
+	 * holds a few mappings), so a lookup fetches no separate array until
+	 * they grow. */
+	struct nat_node **by_key, **by_ext;
+	size_t n_buckets; /* a power of two, shared by both indexes */
+	struct nat_node *inline_key[NAT_MIN_BUCKETS], *inline_ext[NAT_MIN_BUCKETS];
+	struct engine *engine;
+	const char *node_name;
+	struct nat_config cfg;
+	struct rng rng;
+	size_t count;
+	uint32_t next_id;
+	uint16_t seq_next[NAT_MAX_PUBLIC]; /* sequential cursor per public address */
+	struct nat_node *head, *tail;
+	const struct conntrack *ct; /* the router's, for nat_used_tuple; may be NULL */
+	size_t n_clash;		    /* live mappings with clash set */
+};
+
+#endif
