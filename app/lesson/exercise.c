@@ -329,7 +329,124 @@ static bool parse_remote(struct parser *p, size_t i, struct question *q)
 	return q->remote != NULL;
 }
 
-/* The words after the question text, by kind. */
+/* The words after each kind, from token i (the first after the kind). */
+
+static bool parse_outcome(struct parser *p, struct question *q, size_t i)
+{
+	const char *a = want_word(p, i, "a host (outcome A and B)");
+	if (!a || !want_keyword(p, i + 1, "and", a))
+		return false;
+	const char *b = want_word(p, i + 2, "a host after 'and'");
+	q->a = strdup(a);
+	q->b = b ? strdup(b) : NULL;
+	return b && no_more(p, i + 3);
+}
+
+static bool parse_drop(struct parser *p, struct question *q, size_t i)
+{
+	if (!want_keyword(p, i, "from", "drop"))
+		return false;
+	const char *a = want_word(p, i + 1, "the host that sends");
+	if (!a || !want_keyword(p, i + 2, "to", a))
+		return false;
+	const char *b = want_word(p, i + 3, "the host it sends to");
+	q->a = strdup(a);
+	q->b = b ? strdup(b) : NULL;
+	return b && no_more(p, i + 4);
+}
+
+static bool parse_port(struct parser *p, struct question *q, size_t i)
+{
+	const char *n = want_word(p, i, "the NAT (port NAT for HOST:PORT)");
+	if (!n || !want_keyword(p, i + 1, "for", n))
+		return false;
+	q->node = strdup(n);
+	return parse_host_port(p, i + 2, q) && no_more(p, i + 3);
+}
+
+static bool parse_classify(struct parser *p, struct question *q, size_t i)
+{
+	const char *n = want_word(p, i, "the NAT to classify");
+	q->node = n ? strdup(n) : NULL;
+	return n && no_more(p, i + 1);
+}
+
+static bool parse_arrives(struct parser *p, struct question *q, size_t i)
+{
+	const char *data = want_text(p, i, "the message");
+	if (!data || !want_keyword(p, i + 1, "at", "the message"))
+		return false;
+	const char *b = want_word(p, i + 2, "the host that should receive it");
+	if (!b || !want_keyword(p, i + 3, "from", b))
+		return false;
+	const char *a = want_word(p, i + 4, "the host that sends it");
+	if (!a)
+		return false;
+	struct token *dt = tok(p, i);
+	q->data = malloc(dt->text_len + 1);
+	if (q->data) {
+		memcpy(q->data, dt->text, dt->text_len + 1);
+		q->data_len = dt->text_len;
+	}
+	q->a = strdup(a);
+	q->b = strdup(b);
+	return no_more(p, i + 5);
+}
+
+/* mapping and timeout: NAT for HOST:PORT at TIME [within TOL] */
+static bool parse_mapping(struct parser *p, struct question *q, size_t i)
+{
+	const char *n = want_word(p, i, "the NAT (... NAT for HOST:PORT at TIME)");
+	if (!n || !want_keyword(p, i + 1, "for", n))
+		return false;
+	q->node = strdup(n);
+	if (!parse_host_port(p, i + 2, q) || !parse_at(p, i + 3, q))
+		return false;
+	if (q->kind == QUESTION_MAPPING)
+		return no_more(p, i + 5);
+	return parse_within(p, i + 5, q, 1000000000LL);
+}
+
+static bool parse_conntrack(struct parser *p, struct question *q, size_t i)
+{
+	const char *n = want_word(p, i, "the node whose conntrack table is asked about");
+	if (!n || !want_keyword(p, i + 1, "from", n))
+		return false;
+	q->node = strdup(n);
+	if (!parse_host_port(p, i + 2, q) || !want_keyword(p, i + 3, "to", tok(p, i + 2)->text))
+		return false;
+	return parse_remote(p, i + 4, q) && parse_at(p, i + 5, q) && no_more(p, i + 7);
+}
+
+static bool parse_when(struct parser *p, struct question *q, size_t i)
+{
+	const char *a = want_word(p, i, "a host (when A and B direct|relayed)");
+	if (!a || !want_keyword(p, i + 1, "and", a))
+		return false;
+	const char *b = want_word(p, i + 2, "a host after 'and'");
+	const char *path = b ? want_word(p, i + 3, "direct or relayed") : NULL;
+	if (!path)
+		return false;
+	q->a = strdup(a);
+	q->b = strdup(b);
+	if (strcmp(path, "direct") != 0 && strcmp(path, "relayed") != 0) {
+		line_error(p->l, tok(p, i + 3)->col, (int)tok(p, i + 3)->len,
+			   "expected direct or relayed, not '%s'", path);
+		return false;
+	}
+	q->path = path[0] == 'd' ? 0 : 1;
+	return parse_within(p, i + 4, q, 100000000LL);
+}
+
+static bool (*const kind_parsers[])(struct parser *, struct question *, size_t) = {
+    [QUESTION_OUTCOME] = parse_outcome,	    [QUESTION_DROP] = parse_drop,
+    [QUESTION_PORT] = parse_port,	    [QUESTION_CLASSIFY] = parse_classify,
+    [QUESTION_ARRIVES] = parse_arrives,	    [QUESTION_MAPPING] = parse_mapping,
+    [QUESTION_TIMEOUT] = parse_mapping,	    [QUESTION_CONNTRACK] = parse_conntrack,
+    [QUESTION_WHEN] = parse_when,
+};
+
+/* The kind's word at token i, then its own words. */
 static bool parse_question_kind(struct parser *p, struct question *q, size_t i)
 {
 	struct token *t = tok(p, i);
@@ -337,110 +454,16 @@ static bool parse_question_kind(struct parser *p, struct question *q, size_t i)
 					"mapping, timeout, conntrack or when");
 	if (k == NULL)
 		return false;
-	if (strcmp(k, "outcome") == 0) {
-		q->kind = QUESTION_OUTCOME;
-		const char *a = want_word(p, i + 1, "a host (outcome A and B)");
-		if (!a || !want_keyword(p, i + 2, "and", a))
-			return false;
-		const char *b = want_word(p, i + 3, "a host after 'and'");
-		q->a = a ? strdup(a) : NULL;
-		q->b = b ? strdup(b) : NULL;
-		return b && no_more(p, i + 4);
-	}
-	if (strcmp(k, "drop") == 0) {
-		q->kind = QUESTION_DROP;
-		if (!want_keyword(p, i + 1, "from", "drop"))
-			return false;
-		const char *a = want_word(p, i + 2, "the host that sends");
-		if (!a || !want_keyword(p, i + 3, "to", a))
-			return false;
-		const char *b = want_word(p, i + 4, "the host it sends to");
-		q->a = strdup(a);
-		q->b = b ? strdup(b) : NULL;
-		return b && no_more(p, i + 5);
-	}
-	if (strcmp(k, "port") == 0) {
-		q->kind = QUESTION_PORT;
-		const char *n = want_word(p, i + 1, "the NAT (port NAT for HOST:PORT)");
-		if (!n || !want_keyword(p, i + 2, "for", n))
-			return false;
-		q->node = strdup(n);
-		return parse_host_port(p, i + 3, q) && no_more(p, i + 4);
-	}
-	if (strcmp(k, "classify") == 0) {
-		q->kind = QUESTION_CLASSIFY;
-		const char *n = want_word(p, i + 1, "the NAT to classify");
-		q->node = n ? strdup(n) : NULL;
-		return n && no_more(p, i + 2);
-	}
-	if (strcmp(k, "arrives") == 0) {
-		q->kind = QUESTION_ARRIVES;
-		const char *data = want_text(p, i + 1, "the message");
-		if (!data || !want_keyword(p, i + 2, "at", "the message"))
-			return false;
-		const char *b = want_word(p, i + 3, "the host that should receive it");
-		if (!b || !want_keyword(p, i + 4, "from", b))
-			return false;
-		const char *a = want_word(p, i + 5, "the host that sends it");
-		if (!a)
-			return false;
-		struct token *dt = tok(p, i + 1);
-		q->data = malloc(dt->text_len + 1);
-		if (q->data) {
-			memcpy(q->data, dt->text, dt->text_len + 1);
-			q->data_len = dt->text_len;
+	for (size_t n = 0; n < sizeof(kind_names) / sizeof(kind_names[0]); n++)
+		if (strcmp(k, kind_names[n]) == 0) {
+			q->kind = (enum question_kind)n;
+			return kind_parsers[n](p, q, i + 1);
 		}
-		q->a = strdup(a);
-		q->b = strdup(b);
-		return no_more(p, i + 6);
-	}
-	if (strcmp(k, "mapping") == 0 || strcmp(k, "timeout") == 0) {
-		q->kind = k[0] == 'm' ? QUESTION_MAPPING : QUESTION_TIMEOUT;
-		const char *n = want_word(p, i + 1, "the NAT (… NAT for HOST:PORT at TIME)");
-		if (!n || !want_keyword(p, i + 2, "for", n))
-			return false;
-		q->node = strdup(n);
-		if (!parse_host_port(p, i + 3, q) || !parse_at(p, i + 4, q))
-			return false;
-		if (q->kind == QUESTION_MAPPING)
-			return no_more(p, i + 6);
-		return parse_within(p, i + 6, q, 1000000000LL);
-	}
-	if (strcmp(k, "conntrack") == 0) {
-		q->kind = QUESTION_CONNTRACK;
-		const char *n = want_word(p, i + 1, "the node whose conntrack table is asked about");
-		if (!n || !want_keyword(p, i + 2, "from", n))
-			return false;
-		q->node = strdup(n);
-		if (!parse_host_port(p, i + 3, q) || !want_keyword(p, i + 4, "to", tok(p, i + 3)->text))
-			return false;
-		return parse_remote(p, i + 5, q) && parse_at(p, i + 6, q) && no_more(p, i + 8);
-	}
-	if (strcmp(k, "when") == 0) {
-		q->kind = QUESTION_WHEN;
-		const char *a = want_word(p, i + 1, "a host (when A and B direct|relayed)");
-		if (!a || !want_keyword(p, i + 2, "and", a))
-			return false;
-		const char *b = want_word(p, i + 3, "a host after 'and'");
-		const char *path = b ? want_word(p, i + 4, "direct or relayed") : NULL;
-		if (!path)
-			return false;
-		q->a = strdup(a);
-		q->b = strdup(b);
-		if (strcmp(path, "direct") != 0 && strcmp(path, "relayed") != 0) {
-			line_error(p->l, tok(p, i + 4)->col, (int)tok(p, i + 4)->len,
-				   "expected direct or relayed, not '%s'", path);
-			return false;
-		}
-		q->path = path[0] == 'd' ? 0 : 1;
-		return parse_within(p, i + 5, q, 100000000LL);
-	}
 	const char *sugg = diag_suggest(k, kind_names, sizeof(kind_names) / sizeof(kind_names[0]));
 	line_error(p->l, t->col, (int)t->len,
 		   "unknown answer kind '%s'%s%s%s (outcome, drop, port, classify, arrives, mapping, "
 		   "timeout, conntrack or when)",
-		   k,
-		   sugg ? "; did you mean '" : "", sugg ? sugg : "", sugg ? "'?" : "");
+		   k, sugg ? "; did you mean '" : "", sugg ? sugg : "", sugg ? "'?" : "");
 	return false;
 }
 
