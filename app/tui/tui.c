@@ -58,6 +58,9 @@ struct tui {
 	struct tui_view v; /* layout, scroll positions, focus: decided in tui_view.c */
 	struct tui_lines tables, inspect, ladder;
 	struct diag *d;
+	bool quiz_open;		/* the question pane (predict mode) is drawn */
+	int quiz_top;		/* its first line shown, once marked */
+	struct tui_lines quiz; /* its text */
 };
 
 static volatile sig_atomic_t tui_signal;
@@ -376,6 +379,33 @@ static void draw_help(const struct tui *t)
 		    A_REVERSE | A_BOLD);
 }
 
+/* The question pane of predict mode: over the timeline and the panes
+ * below it, so the topology (names and addresses) stays in view. */
+static void draw_quiz(struct tui *t)
+{
+	const struct tui_rect *tl = &t->v.lay.timeline, *st = &t->v.lay.status;
+	int y0 = tl->y, h = st->y - tl->y, w = COLS;
+	if (tui_quiz_lines(t->cfg.quiz, w - 4, &t->quiz) != 0 || h < 3)
+		return;
+	int rows = h - 2, n = (int)t->quiz.n;
+	if (t->quiz_top > n - rows)
+		t->quiz_top = n - rows;
+	if (t->quiz_top < 0 || !tui_quiz_done(t->cfg.quiz))
+		t->quiz_top = 0;
+	for (int y = 0; y < h; y++)
+		mvhline(y0 + y, 0, ' ', w);
+	pane_title(t, &(struct tui_rect){y0, 0, h, w},
+		   tui_quiz_done(t->cfg.quiz) ? " Your marks (arrows scroll; any key closes, m reopens)"
+					      : " Predict: answer before the run is shown",
+		   true);
+	for (int i = 0; i < rows && t->quiz_top + i < n; i++) {
+		const struct tui_line *ln = &t->quiz.v[t->quiz_top + i];
+		put(t, y0 + 1 + i, 2, w - 4, ln->text, style_attr(t, ln->style));
+	}
+	if (t->quiz_top + rows < n)
+		put(t, y0 + h - 1, 2, w - 4, "-- more: arrows scroll --", A_BOLD);
+}
+
 void tui_draw(struct tui *t)
 {
 	erase();
@@ -399,6 +429,8 @@ void tui_draw(struct tui *t)
 	separator(t, &t->v.lay.topo);
 	separator(t, &t->v.lay.inspect);
 	draw_status(t);
+	if (t->quiz_open)
+		draw_quiz(t);
 	if (t->v.help)
 		draw_help(t);
 	refresh();
@@ -416,10 +448,15 @@ struct tui *tui_new(struct tui_model *m, const struct tui_config *cfg)
 	t->rate = DEFAULT_RATE;
 	tui_view_init(&t->v, cfg->ascii);
 	t->d = diag_new();
-	if (!t->d) {
+	if (!t->d || (cfg->quiz && tui_model_set_hidden(m, true) != 0)) {
+		diag_free(t->d);
 		free(t);
 		return NULL;
 	}
+	t->quiz_open = cfg->quiz != NULL;
+	if (t->quiz_open)
+		snprintf(t->msg, sizeof(t->msg),
+			 " predict: type your answer, Enter; ? opens a hint; Ctrl-C quits");
 	return t;
 }
 
@@ -430,6 +467,7 @@ void tui_free(struct tui *t)
 	tui_lines_fini(&t->tables);
 	tui_lines_fini(&t->inspect);
 	tui_lines_fini(&t->ladder);
+	tui_lines_fini(&t->quiz);
 	tui_view_fini(&t->v);
 	diag_free(t->d);
 	free(t);
@@ -746,13 +784,68 @@ static void view_key(struct tui *t, int ch)
 	}
 }
 
+/* Predict mode, still asking: every key goes to the line editor (Ctrl-C
+ * quits); the last answer marks them all and shows the run. */
+static void quiz_ask_key(struct tui *t, int ch)
+{
+	struct tui_quiz *z = t->cfg.quiz;
+	if (ch == KEY_BACKSPACE)
+		ch = TUI_QUIZ_BACKSPACE;
+	else if (ch == KEY_ENTER)
+		ch = TUI_QUIZ_ENTER;
+	tui_quiz_key(z, ch);
+	if (!tui_quiz_done(z)) {
+		snprintf(t->msg, sizeof(t->msg),
+			 " predict: type your answer, Enter; ? opens a hint; Ctrl-C quits");
+		return;
+	}
+	tui_model_set_hidden(t->m, false);
+	tui_model_seek(t->m, 0);
+	t->quiz_top = 0;
+	snprintf(t->msg, sizeof(t->msg), " %s; now step through what happened (m: marks)",
+		 z->summary);
+}
+
+/* The marks are shown: arrows and pages scroll, any other key closes them
+ * (q also quits). */
+static bool quiz_marks_key(struct tui *t, int ch)
+{
+	switch (ch) {
+	case KEY_UP:
+	case KEY_DOWN:
+	case KEY_PPAGE:
+	case KEY_NPAGE:
+		t->quiz_top += ch == KEY_UP ? -1 : ch == KEY_DOWN ? 1 : ch == KEY_PPAGE ? -10 : 10;
+		return true;
+	case KEY_RESIZE:
+	case KEY_MOUSE:
+	case ERR:
+		return true;
+	default:
+		t->quiz_open = false;
+		snprintf(t->msg, sizeof(t->msg), " %s (m: marks)", t->cfg.quiz->summary);
+		return ch != 'q';
+	}
+}
+
 bool tui_handle_key(struct tui *t, int ch)
 {
+	if (t->quiz_open && !tui_quiz_done(t->cfg.quiz)) {
+		if (ch != ERR)
+			quiz_ask_key(t, ch);
+		return true;
+	}
 	if (ch == ERR)
 		return true;
+	if (t->quiz_open)
+		return quiz_marks_key(t, ch);
 	t->msg[0] = '\0';
 	if (t->v.help)
 		return help_key(t, ch);
+	if (ch == 'm' && t->cfg.quiz) {
+		t->quiz_open = true;
+		return true;
+	}
 	if (cursor_key(t, ch))
 		return true;
 	if (ch == 'q')

@@ -13,11 +13,16 @@
 #include <stdbool.h>
 
 #include "app/tui/tui_model.h"
+#include "app/tui/tui_quiz.h"
 #include "app/tui/tui_view.h" /* TUI_MIN_COLS, TUI_MIN_ROWS */
 
 struct tui_config {
 	bool ascii; /* ASCII glyphs instead of arrows and box drawing */
 	bool color; /* wanted (NO_COLOR unset); used only if the terminal has colours */
+	/* Predict mode (borrowed, or NULL): the model is hidden and the
+	 * question pane takes every key until the last answer is marked; then
+	 * the model shows all and the marks stay one key ('m') away. */
+	struct tui_quiz *quiz;
 };
 
 struct tui;
