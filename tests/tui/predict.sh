@@ -110,5 +110,22 @@ grep -q '"course/01-hole-punch"' "$tmp/natsim/progress.json" 2>/dev/null &&
 	grep -q '"best": 67' "$tmp/natsim/progress.json" ||
 	fail "the attempt is not in the progress file: $(cat "$tmp/natsim/progress.json" 2>&1)"
 
+# --no-progress: every question skipped (empty answers), nothing recorded
+tm kill-session -t pr
+cp "$tmp/natsim/progress.json" "$tmp/before.json" 2>/dev/null
+tm new-session -d -s pr -x 100 -y 30 \
+	"env TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 XDG_STATE_HOME='$tmp' HOME='$tmp' \
+	'$natsim' tui --predict course/01-hole-punch --ascii --no-progress; echo EXIT=\$?; sleep 60" ||
+	{ echo "FAIL: tmux new-session"; exit 1; }
+check "Question 1 of 8 (q1)" "asked again"
+for _ in 1 2 3 4 5 6 7 8; do tm send-keys -t pr Enter; done
+check "Score: 0/80 (0 of 8 right)" "skipped questions earn nothing"
+check "answer: direct; you did not answer" "a skipped question still shows its answer"
+tm send-keys -t pr -l "q"
+check "EXIT=0" "q quits the marks"
+checks=$((checks + 1))
+cmp -s "$tmp/before.json" "$tmp/natsim/progress.json" ||
+	fail "--no-progress, yet the progress file changed"
+
 echo "$((checks - failures)) passed, $failures failed"
 [ "$failures" = 0 ]
