@@ -877,6 +877,40 @@ static void test_predict_shown_again_tells_all(void **state)
 	tui_view_fini(&v);
 }
 
+static void test_predict_limit_stops_the_run(void **state)
+{
+	struct fixture *f = *state;
+	struct tui_view v;
+	tui_view_init(&v, true);
+	size_t limit = tui_model_count(f->m) / 4;
+	assert_int_equal(tui_model_limit(f->m), TUI_NONE);
+	assert_int_equal(tui_model_set_limit(f->m, limit), 0);
+	/* every way forward stops at the limit */
+	assert_int_equal(tui_model_seek(f->m, tui_model_count(f->m)), 0);
+	assert_int_equal(tui_model_cursor(f->m), limit);
+	assert_true(tui_model_at_end(f->m));
+	assert_false(tui_model_step(f->m));
+	assert_false(tui_model_next_packet(f->m));
+	tui_model_goto_time(f->m, INT64_MAX);
+	assert_int_equal(tui_model_cursor(f->m), limit);
+	/* the future is neither visible nor given; the pair has no outcome */
+	assert_int_equal(tui_model_visible_count(f->m), limit + 1);
+	assert_string_equal(tui_model_line(f->m, limit + 1), TUI_HIDDEN_TEXT);
+	assert_string_not_equal(tui_model_line(f->m, limit), TUI_HIDDEN_TEXT);
+	assert_int_equal(tui_view_update(&v, f->m, 24, 80, NULL), 0);
+	assert_true(find_line(&v.pairs, "alice <-> bob: ") >= 0);
+	assert_true(find_line(&v.pairs, "(ends ") < 0);
+	/* a limit behind the cursor brings it back; none lifts it */
+	assert_int_equal(tui_model_set_limit(f->m, 3), 0);
+	assert_int_equal(tui_model_cursor(f->m), 3);
+	assert_int_equal(tui_model_set_limit(f->m, TUI_NONE), 0);
+	assert_int_equal(tui_model_visible_count(f->m), tui_model_count(f->m));
+	assert_true(tui_model_step(f->m));
+	assert_int_equal(tui_view_update(&v, f->m, 24, 80, NULL), 0);
+	assert_true(find_line(&v.pairs, "(ends direct)") >= 0);
+	tui_view_fini(&v);
+}
+
 struct fake_marker {
 	int calls;
 	char got[512];
@@ -903,9 +937,9 @@ static void test_quiz_collects_answers_and_hints(void **state)
 	(void)state;
 	static const char *const hints[] = {"look at the ports", "and at who sent first"};
 	const struct tui_quiz_question q[] = {
-	    {"q1", "How do they end up talking?", "answer one of: a b", hints, 2},
-	    {"q2", "Which port?", "answer: a port number", NULL, 0},
-	    {"q3", "Skipped?", NULL, NULL, 0},
+	    {"q1", "How do they end up talking?", "answer one of: a b", hints, 2, TUI_NONE},
+	    {"q2", "Which port?", "answer: a port number", NULL, 0, TUI_NONE},
+	    {"q3", "Skipped?", NULL, NULL, 0, TUI_NONE},
 	};
 	struct fake_marker fm = {0};
 	struct tui_quiz z;
@@ -936,6 +970,37 @@ static void test_quiz_collects_answers_and_hints(void **state)
 	assert_true(find_line(&out, "q1 right") >= 0);
 	assert_true(find_line(&out, "Score: 7/20") >= 0);
 	tui_lines_fini(&out);
+	tui_quiz_fini(&z);
+}
+
+static void test_quiz_asks_at_the_moment(void **state)
+{
+	(void)state;
+	const struct tui_quiz_question q[] = {
+	    {"q1", "Before the run?", NULL, NULL, 0, TUI_NONE},
+	    {"q2", "At record 40?", NULL, NULL, 0, 40},
+	    {"q3", "At record 40 too?", NULL, NULL, 0, 40},
+	};
+	struct fake_marker fm = {0};
+	struct tui_quiz z;
+	tui_quiz_init(&z, q, 3, fake_mark, &fm);
+	assert_true(tui_quiz_asking(&z));
+	assert_int_equal(tui_quiz_limit(&z), TUI_NONE); /* nothing shown yet */
+	type(&z, "a\n");
+	/* stepping towards q2's moment: keys are not the editor's */
+	assert_false(tui_quiz_asking(&z));
+	assert_int_equal(tui_quiz_limit(&z), 40);
+	assert_false(tui_quiz_key(&z, 'x'));
+	tui_quiz_arrive(&z);
+	assert_true(tui_quiz_asking(&z));
+	type(&z, "b\n");
+	assert_false(tui_quiz_asking(&z)); /* q3: the front end arrives again */
+	assert_int_equal(tui_quiz_limit(&z), 40);
+	tui_quiz_arrive(&z);
+	type(&z, "c\n");
+	assert_true(tui_quiz_done(&z));
+	assert_int_equal(tui_quiz_limit(&z), TUI_NONE);
+	assert_string_equal(fm.got, "q1 = a\nq2 = b\nq3 = c\n");
 	tui_quiz_fini(&z);
 }
 
@@ -970,7 +1035,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_mouse_selects_nodes_and_records, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_predict_hides_every_answer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_predict_shown_again_tells_all, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_predict_limit_stops_the_run, setup, teardown),
 	    cmocka_unit_test(test_quiz_collects_answers_and_hints),
+	    cmocka_unit_test(test_quiz_asks_at_the_moment),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,6 +22,8 @@
 #include "app/tui/tui.h"
 #include "app/tui/tui_model.h"
 #include "app/tui/tui_quiz.h"
+#include "sim/trace.h"
+#include "sim/trace_log.h"
 
 const char cmd_tui_usage[] =
     "Usage: natsim tui [FILE] [OPTIONS]\n"
@@ -267,6 +269,53 @@ static int mark_answers(void *ctx, const char *answers, size_t len, struct tui_l
 	return rc;
 }
 
+/* The record at which question `i` is asked, or TUI_NONE (before the run):
+ * a drop question when its decisive packet is sent, a question about a
+ * table at a time at the last record before that time. */
+static size_t question_moment(const struct predict *p, size_t i)
+{
+	const struct question *q = &p->x->questions[i];
+	const struct trace_log *log = p->run.log;
+	size_t n = trace_log_count(log), last = 0;
+	if (q->kind == QUESTION_DROP && p->run.answers[i].packet) {
+		for (size_t r = 0; r < n; r++) {
+			const struct trace_record *rec = trace_log_get(log, r);
+			if (rec->kind == TRACE_PACKET &&
+			    rec->u.packet.packet_id == p->run.answers[i].packet)
+				return r;
+		}
+		return TUI_NONE;
+	}
+	if (q->kind != QUESTION_MAPPING && q->kind != QUESTION_TIMEOUT &&
+	    q->kind != QUESTION_CONNTRACK)
+		return TUI_NONE;
+	for (size_t r = 0; r < n && trace_log_get(log, r)->time < q->at_ns; r++)
+		last = r;
+	return last;
+}
+
+/* Is `a` asked after `b`? Questions before the run come first. */
+static bool asked_later(const struct tui_quiz_question *a, const struct tui_quiz_question *b)
+{
+	if (a->moment == TUI_NONE)
+		return false;
+	return b->moment == TUI_NONE || a->moment > b->moment;
+}
+
+/* Asking order: the questions before the run in file order, then the
+ * others by moment (file order among equal moments): an insertion sort,
+ * which keeps equal ones in order. */
+static void order_questions(struct tui_quiz_question *qs, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct tui_quiz_question q = qs[i];
+		size_t j = i;
+		for (; j > 0 && asked_later(&qs[j - 1], &q); j--)
+			qs[j] = qs[j - 1];
+		qs[j] = q;
+	}
+}
+
 static int predict_questions(struct predict *p)
 {
 	size_t n = p->x->n_questions;
@@ -282,9 +331,14 @@ static int predict_questions(struct predict *p)
 	for (size_t i = 0; i < n; i++) {
 		const struct question *q = &p->x->questions[i];
 		how_to_answer(q, p->how[i], sizeof(p->how[i]));
-		p->qs[i] = (struct tui_quiz_question){q->id, q->text, p->how[i],
-						      (const char *const *)q->hints, q->n_hints};
+		p->qs[i] = (struct tui_quiz_question){q->id,
+						      q->text,
+						      p->how[i],
+						      (const char *const *)q->hints,
+						      q->n_hints,
+						      question_moment(p, i)};
 	}
+	order_questions(p->qs, n);
 	return 0;
 }
 

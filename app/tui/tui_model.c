@@ -255,6 +255,7 @@ struct tui_model {
 	size_t n_pairs;
 	/* predict mode: what the panes show while the answers are withheld */
 	bool hidden;
+	size_t limit; /* the last record that may be shown, or TUI_NONE */
 	struct tui_node *masked_nodes; /* names and addresses only */
 	struct tui_pair *masked_pairs; /* the pair, no state, no outcome */
 	char selected_name[64];
@@ -865,6 +866,7 @@ struct tui_model *tui_model_new(struct scenario *s, const struct tui_model_optio
 	else
 		m->opt.until_ns = SCENARIO_UNSET;
 	m->seed = m->opt.has_seed ? m->opt.seed : s->has_seed ? s->seed : 1;
+	m->limit = TUI_NONE;
 	return m;
 }
 
@@ -1014,14 +1016,15 @@ int64_t tui_model_now(const struct tui_model *m)
 
 bool tui_model_at_end(const struct tui_model *m)
 {
-	return m->cursor + 1 >= m->count;
+	return m->cursor + 1 >= m->count || m->cursor >= m->limit;
 }
 
 int tui_model_seek(struct tui_model *m, size_t i)
 {
 	if (m->count == 0)
 		return 0;
-	m->cursor = i < m->count ? i : m->count - 1;
+	size_t last = m->limit < m->count ? m->limit : m->count - 1;
+	m->cursor = i < last ? i : last;
 	int rc = fold_to(m, m->cursor);
 	follow_cursor(m);
 	return rc;
@@ -1045,7 +1048,7 @@ bool tui_model_back(struct tui_model *m)
 
 bool tui_model_next_packet(struct tui_model *m)
 {
-	for (size_t i = m->cursor + 1; i < m->count; i++) {
+	for (size_t i = m->cursor + 1; i < m->count && i <= m->limit; i++) {
 		if (trace_log_get(m->log, i)->kind == TRACE_PACKET) {
 			tui_model_seek(m, i);
 			return true;
@@ -1086,14 +1089,15 @@ bool tui_model_advance_to(struct tui_model *m, int64_t t)
 
 const char *tui_model_line(const struct tui_model *m, size_t i)
 {
-	if (m->hidden)
+	if (m->hidden || (i < m->count && i > m->limit))
 		return i < m->count ? TUI_HIDDEN_TEXT : "";
 	return i < m->count ? m->text + m->line_off[i] : "";
 }
 
 enum tui_style tui_model_line_style(const struct tui_model *m, size_t i)
 {
-	return i < m->count && !m->hidden ? (enum tui_style)m->style[i] : TUI_STYLE_PLAIN;
+	return i < m->count && !m->hidden && i <= m->limit ? (enum tui_style)m->style[i]
+							    : TUI_STYLE_PLAIN;
 }
 
 /* ---- predict mode ---- */
@@ -1113,6 +1117,20 @@ bool tui_model_hidden(const struct tui_model *m)
 	return m->hidden;
 }
 
+int tui_model_set_limit(struct tui_model *m, size_t last)
+{
+	m->limit = last;
+	int rc = tui_model_set_hidden(m, m->hidden); /* the visible lines again */
+	if (rc == 0 && m->count && m->cursor > m->limit)
+		rc = tui_model_seek(m, m->limit);
+	return rc;
+}
+
+size_t tui_model_limit(const struct tui_model *m)
+{
+	return m->limit;
+}
+
 int tui_model_set_filter(struct tui_model *m, const char *substr)
 {
 	free(m->filter);
@@ -1124,7 +1142,7 @@ int tui_model_set_filter(struct tui_model *m, const char *substr)
 	m->visible = malloc((m->count + 1) * sizeof(*m->visible));
 	if (!m->visible)
 		return -1;
-	for (size_t i = 0; i < m->count && !m->hidden; i++)
+	for (size_t i = 0; i < m->count && i <= m->limit && !m->hidden; i++)
 		if (!m->filter || strstr(tui_model_line(m, i), m->filter))
 			m->visible[m->n_visible++] = i;
 	return 0;

@@ -257,6 +257,14 @@ bool tui_model_has_ladder(void);
 int tui_model_set_hidden(struct tui_model *m, bool hidden);
 bool tui_model_hidden(const struct tui_model *m);
 
+/* Step by step (shown, not hidden): records after `last` are the future a
+ * question at that moment asks about. The cursor stops at `last` (step,
+ * seek, running: tui_model_at_end is true there), later lines are neither
+ * visible nor given (TUI_HIDDEN_TEXT), and the view draws no pair's outcome.
+ * TUI_NONE lifts the limit. Returns 0 or -1 when out of memory. */
+int tui_model_set_limit(struct tui_model *m, size_t last);
+size_t tui_model_limit(const struct tui_model *m); /* or TUI_NONE */
+
 /* ---- what-if ---- */
 
 /* The preset after `current` in full-cone -> restricted-cone ->

@@ -63,6 +63,7 @@ static void submit(struct tui_quiz *z)
 	if (a < b && !note(z, "%s = %s\n", q->id, z->edit + a))
 		return;
 	z->at++;
+	z->arrived = false;
 	z->hints_open = 0;
 	z->edit_len = 0;
 	z->edit[0] = '\0';
@@ -82,7 +83,7 @@ static void erase_char(struct tui_quiz *z)
 
 bool tui_quiz_key(struct tui_quiz *z, int ch)
 {
-	if (z->at >= z->n)
+	if (!tui_quiz_asking(z))
 		return false;
 	const struct tui_quiz_question *q = &z->q[z->at];
 	if (ch == TUI_QUIZ_ENTER || ch == '\r') {
@@ -108,12 +109,29 @@ bool tui_quiz_done(const struct tui_quiz *z)
 	return z->at >= z->n && z->marked;
 }
 
+bool tui_quiz_asking(const struct tui_quiz *z)
+{
+	return z->at < z->n && (z->q[z->at].moment == TUI_NONE || z->arrived);
+}
+
+size_t tui_quiz_limit(const struct tui_quiz *z)
+{
+	return z->at < z->n ? z->q[z->at].moment : TUI_NONE;
+}
+
+void tui_quiz_arrive(struct tui_quiz *z)
+{
+	if (z->at < z->n && z->q[z->at].moment != TUI_NONE)
+		z->arrived = true;
+}
+
 static int asking_lines(const struct tui_quiz *z, int width, struct tui_lines *out)
 {
 	const struct tui_quiz_question *q = &z->q[z->at];
 	char line[512];
-	snprintf(line, sizeof(line), "Question %zu of %zu (%s): predict, then the run shows",
-		 z->at + 1, z->n, q->id);
+	snprintf(line, sizeof(line), "Question %zu of %zu (%s): %s", z->at + 1, z->n, q->id,
+		 q->moment == TUI_NONE ? "predict, then the run shows"
+				       : "the run stops here: what happens next?");
 	int rc = tui_lines_wrap(out, TUI_STYLE_HEADER, line, width, 0) ||
 		 tui_lines_wrap(out, TUI_STYLE_PLAIN, q->text, width, 2) ||
 		 (q->how && tui_lines_wrap(out, TUI_STYLE_DIM, q->how, width, 2));
@@ -125,8 +143,10 @@ static int asking_lines(const struct tui_quiz *z, int width, struct tui_lines *o
 		 z->hints_open < q->n_hints ? " (? for a hint, it costs points)" : "", z->edit);
 	rc = rc || tui_lines_wrap(out, TUI_STYLE_GOOD, line, width, 2) ||
 	     tui_lines_wrap(out, TUI_STYLE_DIM,
-			    "Enter gives the answer (empty: skip); the timeline, tables and "
-			    "packets open when every question is answered.",
+			    q->moment == TUI_NONE
+				? "Enter gives the answer (empty: skip); the timeline, tables and "
+				  "packets open when these questions are answered."
+				: "Enter gives the answer (empty: skip); then the run goes on.",
 			    width, 0);
 	if (rc == 0 && z->instructions)
 		rc = tui_lines_wrap(out, TUI_STYLE_PLAIN, " ", width, 0) ||

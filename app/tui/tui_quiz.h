@@ -9,6 +9,13 @@
  * callback the caller (app/cli/cmd_tui.c) fills with app/lesson's own
  * marking, so there is one marking logic. Tests drive it key by key.
  *
+ * A question may have a moment: a record of the run (a mapping question's
+ * time, the send of a drop question's decisive packet). The questions come
+ * in asking order: those without a moment first, asked before anything is
+ * shown; then those with one, by moment: the run opens up to the next
+ * moment (tui_quiz_limit), the student steps to it, and there the question
+ * is asked (tui_quiz_arrive) before anything after it is shown.
+ *
  * Ownership: the quiz borrows its questions and the marker context; it owns
  * the answers text and the result lines (tui_quiz_fini frees them).
  */
@@ -26,6 +33,7 @@ struct tui_quiz_question {
 	const char *how; /* how to answer: "answer one of: direct relayed ..." */
 	const char *const *hints;
 	size_t n_hints;
+	size_t moment; /* the record it is asked at, or TUI_NONE: before the run */
 };
 
 /* Mark the collected answers text (`len` bytes): fill `out` with what to
@@ -45,6 +53,7 @@ struct tui_quiz {
 	void *ctx;
 	/* the state */
 	size_t at;	   /* the question being asked; n when all are answered */
+	bool arrived;	   /* the run has reached q[at]'s moment */
 	size_t hints_open; /* of question `at` */
 	char edit[TUI_QUIZ_EDIT_MAX + 1];
 	size_t edit_len;
@@ -71,6 +80,16 @@ bool tui_quiz_key(struct tui_quiz *z, int ch);
 
 /* True once every question has had its answer and the marker ran. */
 bool tui_quiz_done(const struct tui_quiz *z);
+
+/* True while a question is being asked: one without a moment, or one whose
+ * moment the run has reached. Keys are then the line editor's. */
+bool tui_quiz_asking(const struct tui_quiz *z);
+/* The last record the run may show now: TUI_NONE when nothing is to be
+ * shown yet (a question without a moment is open) and when all is done;
+ * else the next question's moment. Check tui_quiz_done first. */
+size_t tui_quiz_limit(const struct tui_quiz *z);
+/* The run has reached the next question's moment: ask it. */
+void tui_quiz_arrive(struct tui_quiz *z);
 
 /* The pane's text for `width` columns: while asking, the question number,
  * its text, how to answer, the hints opened, and the line being edited

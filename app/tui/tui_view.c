@@ -141,6 +141,9 @@ static int build_pairs(struct tui_view *v, const struct tui_model *m, int width)
 		if (p->outcome < 0) /* predict mode: how it ends is a question */
 			snprintf(line, sizeof(line), "%s %s %s: ?", p->a, v->ascii ? "<->" : "\u2194",
 				 p->b);
+		else if (tui_model_limit(m) != TUI_NONE) /* step by step: no future */
+			snprintf(line, sizeof(line), "%s %s %s: %s", p->a,
+				 v->ascii ? "<->" : "\u2194", p->b, tui_pair_state_name(p->state));
 		else if (p->prev_outcome >= 0 && p->prev_outcome != p->outcome)
 			snprintf(line, sizeof(line), "%s %s %s: %s (ends %s, was %s)", p->a,
 				 v->ascii ? "<->" : "\u2194", p->b, tui_pair_state_name(p->state),
