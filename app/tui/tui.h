@@ -19,9 +19,11 @@
 struct tui_config {
 	bool ascii; /* ASCII glyphs instead of arrows and box drawing */
 	bool color; /* wanted (NO_COLOR unset); used only if the terminal has colours */
-	/* Predict mode (borrowed, or NULL): the model is hidden and the
-	 * question pane takes every key until the last answer is marked; then
-	 * the model shows all and the marks stay one key ('m') away. */
+	/* Predict mode (borrowed, or NULL): the model shows what the quiz
+	 * allows (hidden while a question about the whole run is open, up to
+	 * the next question's moment while stepping, all once marked); the
+	 * question pane takes every key while it asks; the marks stay one key
+	 * ('m') away at the end. */
 	struct tui_quiz *quiz;
 };
 
