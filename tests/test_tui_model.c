@@ -7,7 +7,9 @@
  * hits from drop records, and the what-if preset cycle changing the
  * outcome of a re-run with the same seed. Then the view (app/tui/tui_view.h)
  * at 80x24, the smallest screen the TUI accepts: what each pane keeps, and
- * mouse events driven through it.
+ * mouse events driven through it. Predict mode: hidden, no pane's text
+ * gives an answer away; shown again, every pane says it all; and the
+ * question pane (app/tui/tui_quiz.h) collects answers text key by key.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +25,7 @@
 #include "app/lang/diag.h"
 #include "app/lang/scenario.h"
 #include "app/tui/tui_model.h"
+#include "app/tui/tui_quiz.h"
 #include "app/tui/tui_view.h"
 #include "base/endpoint.h"
 #include "sim/trace.h"
@@ -779,6 +782,228 @@ static void test_mouse_selects_nodes_and_records(void **state)
 	tui_view_fini(&v);
 }
 
+/* ---- predict mode ---- */
+
+/* Words that answer an exercise's questions: how a pair ends, a drop's
+ * reason, a NAT's kind. */
+static const char *const spoilers[] = {"direct", "relayed",   "nat-filter", "cone",
+				       "symmetric", "ends ", "EIM", "drop"};
+
+/* Everything the model and the view give the panes at the cursor, one text. */
+static void all_pane_text(struct fixture *f, struct tui_view *v, char *out, size_t size)
+{
+	size_t used = 0;
+	out[0] = '\0';
+#define ADD(s) used += (size_t)snprintf(out + used, used < size ? size - used : 0, "%s\n", (s))
+	assert_int_equal(tui_view_update(v, f->m, 24, 80, NULL), 0);
+	for (size_t i = 0; i < v->pairs.n; i++)
+		ADD(v->pairs.v[i].text);
+	for (size_t i = 0; i < v->topo.n; i++)
+		ADD(v->topo.v[i].info);
+	for (size_t i = 0; i < v->tl.n; i++)
+		ADD(v->tl.v[i].text);
+	for (size_t i = 0; i < tui_model_node_count(f->m); i++) {
+		ADD(tui_model_node(f->m, i)->detail);
+		ADD(tui_model_node(f->m, i)->behaviour);
+		assert_int_equal(tui_model_tables(f->m, tui_model_node(f->m, i)->name, 0, 0,
+						  &f->lines), 0);
+		for (size_t k = 0; k < f->lines.n; k++)
+			ADD(f->lines.v[k].text);
+	}
+	assert_int_equal(tui_model_inspect(f->m, tui_model_inspected(f->m), 80, &f->lines), 0);
+	for (size_t k = 0; k < f->lines.n; k++)
+		ADD(f->lines.v[k].text);
+	assert_int_equal(tui_model_ladder(f->m, 40, &f->lines), 0);
+	for (size_t k = 0; k < f->lines.n; k++)
+		ADD(f->lines.v[k].text);
+	for (size_t i = 0; i < tui_model_count(f->m); i += 97)
+		ADD(tui_model_line(f->m, i));
+#undef ADD
+	assert_true(used < size);
+}
+
+static void test_predict_hides_every_answer(void **state)
+{
+	struct fixture *f = *state;
+	struct tui_view v;
+	static char text[1 << 16];
+	tui_view_init(&v, true);
+	assert_int_equal(tui_model_set_hidden(f->m, true), 0);
+	assert_true(tui_model_hidden(f->m));
+	/* at the start and at the drop's moment alike: hidden is hidden */
+	size_t at[] = {0, tui_model_count(f->m) / 3, tui_model_count(f->m) - 1};
+	for (size_t k = 0; k < 3; k++) {
+		assert_int_equal(tui_model_seek(f->m, at[k]), 0);
+		all_pane_text(f, &v, text, sizeof(text));
+		for (size_t w = 0; w < sizeof(spoilers) / sizeof(spoilers[0]); w++)
+			if (strstr(text, spoilers[w]))
+				fail_msg("hidden, yet '%s' is shown:\n%s", spoilers[w], text);
+		assert_int_equal(tui_model_visible_count(f->m), 0);
+		struct tui_flight fl;
+		tui_model_flight(f->m, &fl);
+		assert_false(fl.active);
+	}
+	/* names and addresses stay: the world is still there to think about */
+	assert_non_null(strstr(text, "alice <-> bob: ?"));
+	assert_non_null(strstr(text, "203.0.113.7"));
+	assert_non_null(strstr(text, TUI_HIDDEN_TEXT));
+	tui_view_fini(&v);
+}
+
+static void test_predict_shown_again_tells_all(void **state)
+{
+	struct fixture *f = *state;
+	struct tui_view v;
+	static char text[1 << 16];
+	tui_view_init(&v, true);
+	assert_int_equal(tui_model_set_hidden(f->m, true), 0);
+	assert_int_equal(tui_model_set_hidden(f->m, false), 0);
+	assert_false(tui_model_hidden(f->m));
+	assert_int_equal(tui_model_visible_count(f->m), tui_model_count(f->m));
+	assert_int_equal(tui_model_seek(f->m, tui_model_count(f->m) - 1), 0);
+	all_pane_text(f, &v, text, sizeof(text));
+	assert_non_null(strstr(text, "alice <-> bob: direct (ends direct)"));
+	assert_non_null(strstr(text, "port-restricted"));
+	assert_int_equal(tui_model_pair(f->m, 0)->outcome, SCENARIO_PATH_DIRECT);
+	/* the filter the student set survives hiding and showing */
+	assert_int_equal(tui_model_set_filter(f->m, "nat-filter"), 0);
+	size_t n = tui_model_visible_count(f->m);
+	assert_true(n > 0);
+	assert_int_equal(tui_model_set_hidden(f->m, true), 0);
+	assert_int_equal(tui_model_visible_count(f->m), 0);
+	assert_int_equal(tui_model_set_hidden(f->m, false), 0);
+	assert_int_equal(tui_model_visible_count(f->m), n);
+	assert_string_equal(tui_model_filter(f->m), "nat-filter");
+	tui_view_fini(&v);
+}
+
+static void test_predict_limit_stops_the_run(void **state)
+{
+	struct fixture *f = *state;
+	struct tui_view v;
+	tui_view_init(&v, true);
+	size_t limit = tui_model_count(f->m) / 4;
+	assert_int_equal(tui_model_limit(f->m), TUI_NONE);
+	assert_int_equal(tui_model_set_limit(f->m, limit), 0);
+	/* every way forward stops at the limit */
+	assert_int_equal(tui_model_seek(f->m, tui_model_count(f->m)), 0);
+	assert_int_equal(tui_model_cursor(f->m), limit);
+	assert_true(tui_model_at_end(f->m));
+	assert_false(tui_model_step(f->m));
+	assert_false(tui_model_next_packet(f->m));
+	tui_model_goto_time(f->m, INT64_MAX);
+	assert_int_equal(tui_model_cursor(f->m), limit);
+	/* the future is neither visible nor given; the pair has no outcome */
+	assert_int_equal(tui_model_visible_count(f->m), limit + 1);
+	assert_string_equal(tui_model_line(f->m, limit + 1), TUI_HIDDEN_TEXT);
+	assert_string_not_equal(tui_model_line(f->m, limit), TUI_HIDDEN_TEXT);
+	assert_int_equal(tui_view_update(&v, f->m, 24, 80, NULL), 0);
+	assert_true(find_line(&v.pairs, "alice <-> bob: ") >= 0);
+	assert_true(find_line(&v.pairs, "(ends ") < 0);
+	/* a limit behind the cursor brings it back; none lifts it */
+	assert_int_equal(tui_model_set_limit(f->m, 3), 0);
+	assert_int_equal(tui_model_cursor(f->m), 3);
+	assert_int_equal(tui_model_set_limit(f->m, TUI_NONE), 0);
+	assert_int_equal(tui_model_visible_count(f->m), tui_model_count(f->m));
+	assert_true(tui_model_step(f->m));
+	assert_int_equal(tui_view_update(&v, f->m, 24, 80, NULL), 0);
+	assert_true(find_line(&v.pairs, "(ends direct)") >= 0);
+	tui_view_fini(&v);
+}
+
+struct fake_marker {
+	int calls;
+	char got[512];
+};
+
+static int fake_mark(void *ctx, const char *answers, size_t len, struct tui_lines *out,
+		     char *summary, size_t size)
+{
+	struct fake_marker *fm = ctx;
+	fm->calls++;
+	snprintf(fm->got, sizeof(fm->got), "%.*s", (int)len, answers);
+	snprintf(summary, size, "Score: 7/20");
+	return tui_lines_addf(out, TUI_STYLE_GOOD, "q1 right");
+}
+
+static void type(struct tui_quiz *z, const char *s)
+{
+	for (; *s; s++)
+		tui_quiz_key(z, (unsigned char)*s);
+}
+
+static void test_quiz_collects_answers_and_hints(void **state)
+{
+	(void)state;
+	static const char *const hints[] = {"look at the ports", "and at who sent first"};
+	const struct tui_quiz_question q[] = {
+	    {"q1", "How do they end up talking?", "answer one of: a b", hints, 2, TUI_NONE},
+	    {"q2", "Which port?", "answer: a port number", NULL, 0, TUI_NONE},
+	    {"q3", "Skipped?", NULL, NULL, 0, TUI_NONE},
+	};
+	struct fake_marker fm = {0};
+	struct tui_quiz z;
+	struct tui_lines out = {0};
+	tui_quiz_init(&z, q, 3, fake_mark, &fm);
+	assert_int_equal(tui_quiz_lines(&z, 60, &out), 0);
+	assert_true(find_line(&out, "Question 1 of 3 (q1)") >= 0);
+	assert_true(find_line(&out, "(? for a hint") >= 0);
+	type(&z, "?");
+	assert_int_equal(tui_quiz_lines(&z, 60, &out), 0);
+	assert_true(find_line(&out, "hint 1: look at the ports") >= 0);
+	/* '?' inside an answer is typed, '#' never (it would start a comment) */
+	type(&z, " dirx#");
+	tui_quiz_key(&z, TUI_QUIZ_BACKSPACE);
+	type(&z, "ect? ");
+	assert_string_equal(z.edit, " direct? ");
+	tui_quiz_key(&z, TUI_QUIZ_ENTER);
+	assert_false(tui_quiz_key(&z, '?')); /* q2 has no hint to open */
+	type(&z, "5000\n");
+	assert_false(tui_quiz_done(&z));
+	assert_int_equal(fm.calls, 0);
+	tui_quiz_key(&z, TUI_QUIZ_ENTER); /* q3 left unanswered */
+	assert_true(tui_quiz_done(&z));
+	assert_int_equal(fm.calls, 1);
+	assert_string_equal(fm.got, "hint q1\nq1 = direct?\nq2 = 5000\n");
+	assert_false(tui_quiz_key(&z, 'x')); /* done: keys are the TUI's again */
+	assert_int_equal(tui_quiz_lines(&z, 60, &out), 0);
+	assert_true(find_line(&out, "q1 right") >= 0);
+	assert_true(find_line(&out, "Score: 7/20") >= 0);
+	tui_lines_fini(&out);
+	tui_quiz_fini(&z);
+}
+
+static void test_quiz_asks_at_the_moment(void **state)
+{
+	(void)state;
+	const struct tui_quiz_question q[] = {
+	    {"q1", "Before the run?", NULL, NULL, 0, TUI_NONE},
+	    {"q2", "At record 40?", NULL, NULL, 0, 40},
+	    {"q3", "At record 40 too?", NULL, NULL, 0, 40},
+	};
+	struct fake_marker fm = {0};
+	struct tui_quiz z;
+	tui_quiz_init(&z, q, 3, fake_mark, &fm);
+	assert_true(tui_quiz_asking(&z));
+	assert_int_equal(tui_quiz_limit(&z), TUI_NONE); /* nothing shown yet */
+	type(&z, "a\n");
+	/* stepping towards q2's moment: keys are not the editor's */
+	assert_false(tui_quiz_asking(&z));
+	assert_int_equal(tui_quiz_limit(&z), 40);
+	assert_false(tui_quiz_key(&z, 'x'));
+	tui_quiz_arrive(&z);
+	assert_true(tui_quiz_asking(&z));
+	type(&z, "b\n");
+	assert_false(tui_quiz_asking(&z)); /* q3: the front end arrives again */
+	assert_int_equal(tui_quiz_limit(&z), 40);
+	tui_quiz_arrive(&z);
+	type(&z, "c\n");
+	assert_true(tui_quiz_done(&z));
+	assert_int_equal(tui_quiz_limit(&z), TUI_NONE);
+	assert_string_equal(fm.got, "q1 = a\nq2 = b\nq3 = c\n");
+	tui_quiz_fini(&z);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -808,6 +1033,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_what_if_message_is_not_cut, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tables_follow_the_packet, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_mouse_selects_nodes_and_records, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_predict_hides_every_answer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_predict_shown_again_tells_all, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_predict_limit_stops_the_run, setup, teardown),
+	    cmocka_unit_test(test_quiz_collects_answers_and_hints),
+	    cmocka_unit_test(test_quiz_asks_at_the_moment),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,16 +1,29 @@
 /*
  * cmd_tui.c - `natsim tui [FILE]`: record a whole run of a scenario, then
  * step through it in an ncurses interface (app/tui/tui.c over app/tui/tui_model.c).
+ *
+ * `natsim tui --predict EXERCISE`: the run is the student's world of an
+ * exercise (app/lesson exercise_run); the TUI opens hidden, asks the
+ * questions in its question pane (app/tui/tui_quiz.c), and marks the
+ * answers here with app/lesson/mark.h, the marking `natsim exercise` uses.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "app/cli/cli.h"
+#include "app/lesson/answer.h"
+#include "app/lesson/exercise.h"
+#include "app/lesson/mark.h"
+#include "app/lesson/progress.h"
 #include "app/tui/tui.h"
 #include "app/tui/tui_model.h"
+#include "app/tui/tui_quiz.h"
+#include "sim/trace.h"
+#include "sim/trace_log.h"
 
 const char cmd_tui_usage[] =
     "Usage: natsim tui [FILE] [OPTIONS]\n"
@@ -40,7 +53,19 @@ const char cmd_tui_usage[] =
     "  mouse      click a node or a timeline line; the wheel scrolls the timeline\n"
     "  ?          help                     q          quit\n"
     "\n"
+    "Predict mode (--predict EXERCISE, e.g. course/01-hole-punch): nothing that\n"
+    "answers a question is shown before it is answered. The questions about the\n"
+    "whole run come first, the world shown by names and addresses only (type the\n"
+    "answer, Enter; ? opens a hint, which costs points); then the run opens and\n"
+    "stops at each other question's moment (a drop question when its packet is\n"
+    "sent, a table question at its time) to ask it. Then each answer is marked\n"
+    "(right or wrong, the computed answer, points, the score) and the whole run\n"
+    "opens to step through. m shows the marks again.\n"
+    "\n"
     "Options:\n"
+    "      --predict EXERCISE    predict mode over this exercise (FILE or NAME)\n"
+    "      --student ID          with --predict: your id picks your world's variant\n"
+    "      --no-progress         with --predict: do not record the attempt\n"
     "  -s, --seed N              random seed (default: the scenario's, else 1)\n"
     "      --set NAME.KEY=VALUE  override the scenario (repeatable; see natsim run)\n"
     "  -u, --until TIME          record until this virtual time (e.g. 30s)\n"
@@ -53,6 +78,8 @@ const char cmd_tui_usage[] =
 
 struct tui_cli {
 	const char *file;
+	const char *predict, *student; /* --predict EXERCISE, --student ID */
+	bool no_progress;
 	struct tui_model_options opt;
 	struct tui_config cfg;
 	const char **sets;
@@ -74,7 +101,9 @@ static int parse_args(int argc, char **argv, struct tui_cli *c)
 	static const struct option longopts[] = {
 	    {"seed", required_argument, NULL, 's'},  {"set", required_argument, NULL, 'S'},
 	    {"until", required_argument, NULL, 'u'}, {"ascii", no_argument, NULL, 'A'},
-	    {"no-color", no_argument, NULL, 'C'},    {NULL, 0, NULL, 0}};
+	    {"no-color", no_argument, NULL, 'C'},    {"predict", required_argument, NULL, 'P'},
+	    {"student", required_argument, NULL, 'i'}, {"no-progress", no_argument, NULL, 'N'},
+	    {NULL, 0, NULL, 0}};
 	int ch, rc = 0;
 	opterr = 0;
 	optind = 1;
@@ -96,11 +125,28 @@ static int parse_args(int argc, char **argv, struct tui_cli *c)
 		case 'C':
 			c->cfg.color = false;
 			break;
+		case 'P':
+			c->predict = optarg;
+			break;
+		case 'i':
+			c->student = optarg;
+			if (!*optarg)
+				rc = cli_usage_error("tui", "--student: expected an id, got nothing");
+			break;
+		case 'N':
+			c->no_progress = true;
+			break;
 		default: /* ':' missing value, '?' unknown option */
 			return cli_option_error("tui", ch, argv);
 		}
 	}
-	return rc == 0 ? cli_take_scenario_file("tui", argc, argv, &c->file) : rc;
+	if (rc == 0)
+		rc = cli_take_scenario_file("tui", argc, argv, &c->file);
+	if (rc == 0 && c->predict && c->file)
+		rc = cli_usage_error("tui", "--predict names the exercise; give no other FILE");
+	if (rc == 0 && !c->predict && (c->student || c->no_progress))
+		rc = cli_usage_error("tui", "--student and --no-progress go with --predict");
+	return rc;
 }
 
 static struct scenario *load(struct tui_cli *c, struct diag *d)
@@ -129,6 +175,225 @@ static int record_and_show(struct tui_cli *c, struct scenario *s, struct diag *d
 	return rc;
 }
 
+/* ---- predict mode ---- */
+
+struct predict {
+	const char *file; /* the exercise's path: its progress key */
+	bool ascii, no_progress;
+	struct exercise *x;
+	struct exercise_run run;
+	struct tui_quiz_question *qs;
+	char (*how)[256];  /* one per question */
+	char *instructions; /* the exercise's, its lines joined by blanks */
+};
+
+/* How to answer `q`, as `natsim exercise` says it. */
+static void how_to_answer(const struct question *q, char *out, size_t size)
+{
+	const char *const *c = question_choices(q->kind);
+	size_t n;
+	if (q->kind == QUESTION_PORT) {
+		snprintf(out, size, "answer: a port number");
+		return;
+	}
+	if (q->kind == QUESTION_TIMEOUT || q->kind == QUESTION_WHEN) {
+		snprintf(out, size, "answer: a number of seconds (within %g s), or '%s'",
+			 (double)q->tolerance_ns / 1e9, q->kind == QUESTION_WHEN ? "never" : "none");
+		return;
+	}
+	n = (size_t)snprintf(out, size, "%s",
+			     q->kind == QUESTION_DROP ? "answer: NODE REASON (e.g. office "
+							"nat-filter), or 'delivered'; reasons:"
+						      : "answer one of:");
+	for (; c && *c && n < size; c++)
+		n += (size_t)snprintf(out + n, size - n, " %s", *c);
+}
+
+/* A finished attempt goes into the progress, as with natsim exercise; a
+ * problem there is a line in the marks, not a failure. */
+static int note_progress(const struct predict *p, int score, struct tui_lines *out)
+{
+	char notice[PROGRESS_NOTICE_MAX];
+	if (p->no_progress)
+		return 0;
+	progress_record_attempt(p->file, score, (int)(EXERCISE_POINTS * p->x->n_questions),
+				time(NULL), notice);
+	return notice[0] ? tui_lines_addf(out, TUI_STYLE_DIM, "progress: %s", notice) : 0;
+}
+
+static int mark_lines(const struct predict *p, const struct given *given,
+		      const struct mark *marks, struct tui_lines *out)
+{
+	for (size_t i = 0; i < p->x->n_questions; i++) {
+		const struct question *q = &p->x->questions[i];
+		const struct answer *a = &p->run.answers[i];
+		char said[200] = "";
+		if (!given[i].answered)
+			snprintf(said, sizeof(said), "; you did not answer");
+		else if (!marks[i].right)
+			snprintf(said, sizeof(said), "; you said: %s", given[i].text);
+		if (tui_lines_addf(out, marks[i].right ? TUI_STYLE_GOOD : TUI_STYLE_DROP, "%s %s. %s",
+				   marks[i].right ? (p->ascii ? "[ok]" : "\u2713") : (p->ascii ? "[x]" : "\u2717"),
+				   q->id, q->text) != 0 ||
+		    tui_lines_addf(out, TUI_STYLE_PLAIN, "     answer: %s%s  (%d/%d points%s)", a->text,
+				   said, marks[i].points, EXERCISE_POINTS,
+				   given[i].hints_used ? ", hints opened" : "") != 0 ||
+		    (a->packet && tui_lines_addf(out, TUI_STYLE_DIM,
+						 "     decided by packet #%llu (filter the timeline: /#%llu)",
+						 (unsigned long long)a->packet,
+						 (unsigned long long)a->packet) != 0))
+			return -1;
+	}
+	return 0;
+}
+
+/* The quiz's marker: app/lesson's reading and marking of answers text. */
+static int mark_answers(void *ctx, const char *answers, size_t len, struct tui_lines *out,
+			char *summary, size_t size)
+{
+	const struct predict *p = ctx;
+	size_t n = p->x->n_questions, right = 0;
+	struct given *given = calloc(n + 1, sizeof(*given));
+	struct mark *marks = calloc(n + 1, sizeof(*marks));
+	struct diag *d = diag_new();
+	int rc = -1;
+	if (given && marks && d &&
+	    mark_read_answers(p->x, answers, len, "<your answers>", given, d) == 0) {
+		int total = mark_all(p->x, p->run.answers, given, marks);
+		for (size_t i = 0; i < n; i++)
+			right += marks[i].right;
+		snprintf(summary, size, "Score: %d/%d (%zu of %zu right)", total,
+			 (int)(EXERCISE_POINTS * n), right, n);
+		rc = mark_lines(p, given, marks, out) || note_progress(p, total, out) ? -1 : 0;
+	}
+	diag_free(d);
+	free(given);
+	free(marks);
+	return rc;
+}
+
+/* The record at which question `i` is asked, or TUI_NONE (before the run):
+ * a drop question when its decisive packet is sent, a question about a
+ * table at a time at the last record before that time. */
+static size_t question_moment(const struct predict *p, size_t i)
+{
+	const struct question *q = &p->x->questions[i];
+	const struct trace_log *log = p->run.log;
+	size_t n = trace_log_count(log), last = 0;
+	if (q->kind == QUESTION_DROP && p->run.answers[i].packet) {
+		for (size_t r = 0; r < n; r++) {
+			const struct trace_record *rec = trace_log_get(log, r);
+			if (rec->kind == TRACE_PACKET &&
+			    rec->u.packet.packet_id == p->run.answers[i].packet)
+				return r;
+		}
+		return TUI_NONE;
+	}
+	if (q->kind != QUESTION_MAPPING && q->kind != QUESTION_TIMEOUT &&
+	    q->kind != QUESTION_CONNTRACK)
+		return TUI_NONE;
+	for (size_t r = 0; r < n && trace_log_get(log, r)->time < q->at_ns; r++)
+		last = r;
+	return last;
+}
+
+/* Is `a` asked after `b`? Questions before the run come first. */
+static bool asked_later(const struct tui_quiz_question *a, const struct tui_quiz_question *b)
+{
+	if (a->moment == TUI_NONE)
+		return false;
+	return b->moment == TUI_NONE || a->moment > b->moment;
+}
+
+/* Asking order: the questions before the run in file order, then the
+ * others by moment (file order among equal moments): an insertion sort,
+ * which keeps equal ones in order. */
+static void order_questions(struct tui_quiz_question *qs, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct tui_quiz_question q = qs[i];
+		size_t j = i;
+		for (; j > 0 && asked_later(&qs[j - 1], &q); j--)
+			qs[j] = qs[j - 1];
+		qs[j] = q;
+	}
+}
+
+static int predict_questions(struct predict *p)
+{
+	size_t n = p->x->n_questions;
+	p->qs = calloc(n + 1, sizeof(*p->qs));
+	p->how = calloc(n + 1, sizeof(*p->how));
+	const char *in = p->x->instructions;
+	p->instructions = in ? strdup(in) : NULL;
+	if (!p->qs || !p->how || (in && !p->instructions))
+		return -1;
+	for (char *c = p->instructions; c && *c; c++)
+		if (*c == '\n')
+			*c = ' ';
+	for (size_t i = 0; i < n; i++) {
+		const struct question *q = &p->x->questions[i];
+		how_to_answer(q, p->how[i], sizeof(p->how[i]));
+		p->qs[i] = (struct tui_quiz_question){q->id,
+						      q->text,
+						      p->how[i],
+						      (const char *const *)q->hints,
+						      q->n_hints,
+						      question_moment(p, i)};
+	}
+	order_questions(p->qs, n);
+	return 0;
+}
+
+static void predict_free(struct predict *p)
+{
+	exercise_run_free(&p->run);
+	exercise_free(p->x);
+	free(p->qs);
+	free(p->how);
+	free(p->instructions);
+}
+
+/* The model adopts the run's log: the TUI shows the very run the answers
+ * were computed from. */
+static int predict_show(struct tui_cli *c, struct predict *p)
+{
+	struct tui_model *m = tui_model_new(p->run.scenario, &c->opt);
+	if (!m || predict_questions(p) != 0 || tui_model_adopt_log(m, p->run.log) != 0) {
+		tui_model_free(m);
+		return CLI_EXIT_INTERNAL;
+	}
+	p->run.log = NULL; /* the model's now */
+	struct tui_quiz quiz;
+	tui_quiz_init(&quiz, p->qs, p->x->n_questions, mark_answers, p);
+	quiz.instructions = p->instructions;
+	c->cfg.quiz = &quiz;
+	int rc = tui_run(m, &c->cfg);
+	c->cfg.quiz = NULL;
+	tui_quiz_fini(&quiz);
+	tui_model_free(m);
+	return rc < 0 ? CLI_EXIT_INTERNAL : rc;
+}
+
+static int run_predict(struct tui_cli *c, struct diag *d)
+{
+	char path[4096];
+	struct predict p = {.ascii = c->cfg.ascii, .no_progress = c->no_progress};
+	p.file = cli_find_exercise(c->predict, path, sizeof(path));
+	struct exercise_options opt = {.student = c->student, .has_seed = c->opt.has_seed,
+				       .seed = c->opt.seed, .sets = c->sets, .n_sets = c->n_sets};
+	int rc = CLI_EXIT_USAGE;
+	p.x = exercise_load(p.file, d);
+	if (p.x && exercise_run(p.x, &opt, &p.run, d) == 0)
+		rc = predict_show(c, &p);
+	else if (diag_count_errors(d) == 0)
+		rc = CLI_EXIT_INTERNAL;
+	if (diag_count(d))
+		diag_print(d, stderr, cli_use_color(stderr));
+	predict_free(&p);
+	return rc;
+}
+
 int cmd_tui_main(int argc, char **argv)
 {
 	struct tui_cli c = {.cfg = {.ascii = !cli_use_utf8(), .color = true}};
@@ -142,6 +407,14 @@ int cmd_tui_main(int argc, char **argv)
 	if (rc == 0 && !isatty(STDOUT_FILENO)) {
 		fprintf(stderr, "natsim tui: standard output is not a terminal; try natsim run\n");
 		rc = CLI_EXIT_USAGE;
+	}
+	if (rc == 0 && c.predict && c.opt.until_ns != SCENARIO_UNSET)
+		rc = cli_usage_error("tui", "--until: the exercise decides how long its world runs");
+	if (rc == 0 && c.predict) {
+		rc = run_predict(&c, d);
+		diag_free(d);
+		free(c.sets);
+		return rc;
 	}
 	struct scenario *s = rc == 0 ? load(&c, d) : NULL;
 	if (rc == 0 && !s)

@@ -58,6 +58,9 @@ struct tui {
 	struct tui_view v; /* layout, scroll positions, focus: decided in tui_view.c */
 	struct tui_lines tables, inspect, ladder;
 	struct diag *d;
+	bool quiz_open;		/* the question pane (predict mode) is drawn */
+	int quiz_top;		/* its first line shown, once marked */
+	struct tui_lines quiz; /* its text */
 };
 
 static volatile sig_atomic_t tui_signal;
@@ -376,6 +379,33 @@ static void draw_help(const struct tui *t)
 		    A_REVERSE | A_BOLD);
 }
 
+/* The question pane of predict mode: over the timeline and the panes
+ * below it, so the topology (names and addresses) stays in view. */
+static void draw_quiz(struct tui *t)
+{
+	const struct tui_rect *tl = &t->v.lay.timeline, *st = &t->v.lay.status;
+	int y0 = tl->y, h = st->y - tl->y, w = COLS;
+	if (tui_quiz_lines(t->cfg.quiz, w - 4, &t->quiz) != 0 || h < 3)
+		return;
+	int rows = h - 2, n = (int)t->quiz.n;
+	if (t->quiz_top > n - rows)
+		t->quiz_top = n - rows;
+	if (t->quiz_top < 0 || !tui_quiz_done(t->cfg.quiz))
+		t->quiz_top = 0;
+	for (int y = 0; y < h; y++)
+		mvhline(y0 + y, 0, ' ', w);
+	pane_title(t, &(struct tui_rect){y0, 0, h, w},
+		   tui_quiz_done(t->cfg.quiz) ? " Your marks (arrows scroll; any key closes, m reopens)"
+					      : " Predict: answer, then the run goes on",
+		   true);
+	for (int i = 0; i < rows && t->quiz_top + i < n; i++) {
+		const struct tui_line *ln = &t->quiz.v[t->quiz_top + i];
+		put(t, y0 + 1 + i, 2, w - 4, ln->text, style_attr(t, ln->style));
+	}
+	if (t->quiz_top + rows < n)
+		put(t, y0 + h - 1, 2, w - 4, "-- more: arrows scroll --", A_BOLD);
+}
+
 void tui_draw(struct tui *t)
 {
 	erase();
@@ -399,9 +429,42 @@ void tui_draw(struct tui *t)
 	separator(t, &t->v.lay.topo);
 	separator(t, &t->v.lay.inspect);
 	draw_status(t);
+	if (t->quiz_open)
+		draw_quiz(t);
 	if (t->v.help)
 		draw_help(t);
 	refresh();
+}
+
+/* ---- predict mode ---- */
+
+static void quiz_asking_message(struct tui *t)
+{
+	snprintf(t->msg, sizeof(t->msg),
+		 " predict: type your answer, Enter; ? opens a hint; Ctrl-C quits");
+}
+
+/* What the model shows follows the quiz: hidden while a question without a
+ * moment is open; up to the next question's moment while the student steps
+ * towards it, where it is asked; everything once the answers are marked.
+ * Returns 0 or -1 when out of memory. */
+static int quiz_sync(struct tui *t)
+{
+	struct tui_quiz *z = t->cfg.quiz;
+	size_t limit = tui_quiz_limit(z);
+	bool hide = !tui_quiz_done(z) && limit == TUI_NONE;
+	if (tui_model_hidden(t->m) != hide && tui_model_set_hidden(t->m, hide) != 0)
+		return -1;
+	if (tui_model_limit(t->m) != limit && tui_model_set_limit(t->m, limit) != 0)
+		return -1;
+	if (limit != TUI_NONE && !tui_quiz_asking(z) && tui_model_cursor(t->m) >= limit) {
+		tui_quiz_arrive(z); /* the run has reached the question's moment */
+		t->running = false;
+	}
+	t->quiz_open = tui_quiz_asking(z) || (t->quiz_open && tui_quiz_done(z));
+	if (tui_quiz_asking(z))
+		quiz_asking_message(t);
+	return 0;
 }
 
 /* ---- life cycle ---- */
@@ -416,7 +479,8 @@ struct tui *tui_new(struct tui_model *m, const struct tui_config *cfg)
 	t->rate = DEFAULT_RATE;
 	tui_view_init(&t->v, cfg->ascii);
 	t->d = diag_new();
-	if (!t->d) {
+	if (!t->d || (cfg->quiz && quiz_sync(t) != 0)) {
+		diag_free(t->d);
 		free(t);
 		return NULL;
 	}
@@ -430,6 +494,7 @@ void tui_free(struct tui *t)
 	tui_lines_fini(&t->tables);
 	tui_lines_fini(&t->inspect);
 	tui_lines_fini(&t->ladder);
+	tui_lines_fini(&t->quiz);
 	tui_view_fini(&t->v);
 	diag_free(t->d);
 	free(t);
@@ -746,10 +811,82 @@ static void view_key(struct tui *t, int ch)
 	}
 }
 
-bool tui_handle_key(struct tui *t, int ch)
+/* Predict mode, still asking: every key goes to the line editor (Ctrl-C
+ * quits); the last answer marks them all and shows the run. */
+static void quiz_ask_key(struct tui *t, int ch)
 {
-	if (ch == ERR)
+	struct tui_quiz *z = t->cfg.quiz;
+	if (ch == KEY_BACKSPACE)
+		ch = TUI_QUIZ_BACKSPACE;
+	else if (ch == KEY_ENTER)
+		ch = TUI_QUIZ_ENTER;
+	bool was_hidden = tui_model_hidden(t->m);
+	tui_quiz_key(z, ch);
+	if (tui_quiz_done(z)) {
+		t->quiz_open = true; /* the marks */
+		t->quiz_top = 0;
+	}
+	quiz_sync(t);
+	if (was_hidden && !tui_model_hidden(t->m))
+		tui_model_seek(t->m, 0); /* the run opens from its start */
+	if (tui_quiz_done(z))
+		snprintf(t->msg, sizeof(t->msg), " %s; now step through what happened (m: marks)",
+			 z->summary);
+	else if (!tui_quiz_asking(z))
+		snprintf(t->msg, sizeof(t->msg),
+			 " step on (space, n, r): the run stops at the next question");
+}
+
+/* The marks are shown: arrows and pages scroll, any other key closes them
+ * (q also quits). */
+static bool quiz_marks_key(struct tui *t, int ch)
+{
+	switch (ch) {
+	case KEY_UP:
+	case KEY_DOWN:
+	case KEY_PPAGE:
+	case KEY_NPAGE:
+		t->quiz_top += ch == KEY_UP ? -1 : ch == KEY_DOWN ? 1 : ch == KEY_PPAGE ? -10 : 10;
 		return true;
+	case KEY_RESIZE:
+	case KEY_MOUSE:
+	case ERR:
+		return true;
+	default:
+		t->quiz_open = false;
+		snprintf(t->msg, sizeof(t->msg), " %s (m: marks)", t->cfg.quiz->summary);
+		return ch != 'q';
+	}
+}
+
+/* Predict mode's keys before the normal ones; true if `ch` was one (then
+ * *go says whether to go on). */
+static bool quiz_handle_key(struct tui *t, int ch, bool *go)
+{
+	struct tui_quiz *z = t->cfg.quiz;
+	*go = true;
+	if (tui_quiz_asking(z)) {
+		if (ch != ERR)
+			quiz_ask_key(t, ch);
+		return true;
+	}
+	if (ch != ERR && t->quiz_open && tui_quiz_done(z)) {
+		*go = quiz_marks_key(t, ch);
+		return true;
+	}
+	if (ch == 'm' && tui_quiz_done(z)) {
+		t->quiz_open = true;
+		return true;
+	}
+	if (ch == 't' && !tui_quiz_done(z)) { /* a re-run would show how it ends */
+		snprintf(t->msg, sizeof(t->msg), " what-if opens once every question is answered");
+		return true;
+	}
+	return false;
+}
+
+static bool normal_key(struct tui *t, int ch)
+{
 	t->msg[0] = '\0';
 	if (t->v.help)
 		return help_key(t, ch);
@@ -762,6 +899,19 @@ bool tui_handle_key(struct tui *t, int ch)
 	return true;
 }
 
+bool tui_handle_key(struct tui *t, int ch)
+{
+	bool go = true;
+	if (t->cfg.quiz && quiz_handle_key(t, ch, &go))
+		return go;
+	if (ch == ERR)
+		return true;
+	go = normal_key(t, ch);
+	if (t->cfg.quiz)
+		quiz_sync(t); /* a step may have reached a question's moment */
+	return go;
+}
+
 /* Move the cursor along at the rate while running. */
 static void run_tick(struct tui *t)
 {
@@ -769,7 +919,9 @@ static void run_tick(struct tui *t)
 		return;
 	t->virt_ns += elapsed_ns(&t->last) * rates[t->rate];
 	tui_model_advance_to(t->m, (int64_t)t->virt_ns);
-	if (tui_model_at_end(t->m)) {
+	if (t->cfg.quiz)
+		quiz_sync(t); /* running stops at a question's moment */
+	if (t->running && tui_model_at_end(t->m)) {
 		t->running = false;
 		snprintf(t->msg, sizeof(t->msg), " end of the run (b steps back, Home restarts)");
 	}

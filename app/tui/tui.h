@@ -13,11 +13,18 @@
 #include <stdbool.h>
 
 #include "app/tui/tui_model.h"
+#include "app/tui/tui_quiz.h"
 #include "app/tui/tui_view.h" /* TUI_MIN_COLS, TUI_MIN_ROWS */
 
 struct tui_config {
 	bool ascii; /* ASCII glyphs instead of arrows and box drawing */
 	bool color; /* wanted (NO_COLOR unset); used only if the terminal has colours */
+	/* Predict mode (borrowed, or NULL): the model shows what the quiz
+	 * allows (hidden while a question about the whole run is open, up to
+	 * the next question's moment while stepping, all once marked); the
+	 * question pane takes every key while it asks; the marks stay one key
+	 * ('m') away at the end. */
+	struct tui_quiz *quiz;
 };
 
 struct tui;

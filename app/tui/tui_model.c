@@ -253,6 +253,11 @@ struct tui_model {
 	size_t n_links;
 	struct tui_pair *pairs;
 	size_t n_pairs;
+	/* predict mode: what the panes show while the answers are withheld */
+	bool hidden;
+	size_t limit; /* the last record that may be shown, or TUI_NONE */
+	struct tui_node *masked_nodes; /* names and addresses only */
+	struct tui_pair *masked_pairs; /* the pair, no state, no outcome */
 	char selected_name[64];
 	bool pinned; /* the student chose a node: the selection stops following */
 
@@ -825,6 +830,29 @@ static int compute_outcomes(struct tui_model *m)
 	return 0;
 }
 
+/* What predict mode shows instead of the nodes and pairs: a node keeps its
+ * name, role, place in the tree and addresses; its behaviour ("symmetric"),
+ * firewall and relay flags and its detail line go, for the kind of a NAT is
+ * a question. A pair keeps its two names; its state and outcome are -1. */
+static int build_masks(struct tui_model *m)
+{
+	m->masked_nodes = calloc(m->n_nodes + 1, sizeof(*m->masked_nodes));
+	m->masked_pairs = calloc(m->n_pairs + 1, sizeof(*m->masked_pairs));
+	if (!m->masked_nodes || !m->masked_pairs)
+		return -1;
+	for (size_t i = 0; i < m->n_nodes; i++) {
+		struct tui_node *n = &m->masked_nodes[i];
+		*n = m->nodes[i];
+		n->behaviour[0] = '\0';
+		n->firewall = n->relay = false;
+		n->detail = n->addrs;
+	}
+	for (size_t i = 0; i < m->n_pairs; i++)
+		m->masked_pairs[i] = (struct tui_pair){m->pairs[i].a, m->pairs[i].b,
+						       TUI_PAIR_REGISTERING, -1, -1};
+	return 0;
+}
+
 /* ---- life cycle ---- */
 
 struct tui_model *tui_model_new(struct scenario *s, const struct tui_model_options *opt)
@@ -838,6 +866,7 @@ struct tui_model *tui_model_new(struct scenario *s, const struct tui_model_optio
 	else
 		m->opt.until_ns = SCENARIO_UNSET;
 	m->seed = m->opt.has_seed ? m->opt.seed : s->has_seed ? s->seed : 1;
+	m->limit = TUI_NONE;
 	return m;
 }
 
@@ -854,6 +883,10 @@ static void drop_run(struct tui_model *m)
 	free(m->nodes);
 	free(m->links);
 	free(m->pairs);
+	free(m->masked_nodes);
+	free(m->masked_pairs);
+	m->masked_nodes = NULL;
+	m->masked_pairs = NULL;
 	m->text = NULL;
 	m->line_off = NULL;
 	m->style = NULL;
@@ -907,7 +940,7 @@ int tui_model_adopt_log(struct tui_model *m, struct trace_log *log)
 	char *filter = m->filter;
 	m->filter = NULL;
 	int rc = build_timeline(m) || build_nodes(m) || build_links(m) || build_pairs(m) ||
-			 compute_outcomes(m) || tui_model_set_filter(m, filter)
+			 compute_outcomes(m) || build_masks(m) || tui_model_set_filter(m, filter)
 		     ? -1
 		     : 0;
 	free(filter);
@@ -983,14 +1016,15 @@ int64_t tui_model_now(const struct tui_model *m)
 
 bool tui_model_at_end(const struct tui_model *m)
 {
-	return m->cursor + 1 >= m->count;
+	return m->cursor + 1 >= m->count || m->cursor >= m->limit;
 }
 
 int tui_model_seek(struct tui_model *m, size_t i)
 {
 	if (m->count == 0)
 		return 0;
-	m->cursor = i < m->count ? i : m->count - 1;
+	size_t last = m->limit < m->count ? m->limit : m->count - 1;
+	m->cursor = i < last ? i : last;
 	int rc = fold_to(m, m->cursor);
 	follow_cursor(m);
 	return rc;
@@ -1014,7 +1048,7 @@ bool tui_model_back(struct tui_model *m)
 
 bool tui_model_next_packet(struct tui_model *m)
 {
-	for (size_t i = m->cursor + 1; i < m->count; i++) {
+	for (size_t i = m->cursor + 1; i < m->count && i <= m->limit; i++) {
 		if (trace_log_get(m->log, i)->kind == TRACE_PACKET) {
 			tui_model_seek(m, i);
 			return true;
@@ -1055,12 +1089,46 @@ bool tui_model_advance_to(struct tui_model *m, int64_t t)
 
 const char *tui_model_line(const struct tui_model *m, size_t i)
 {
+	if (m->hidden || (i < m->count && i > m->limit))
+		return i < m->count ? TUI_HIDDEN_TEXT : "";
 	return i < m->count ? m->text + m->line_off[i] : "";
 }
 
 enum tui_style tui_model_line_style(const struct tui_model *m, size_t i)
 {
-	return i < m->count ? (enum tui_style)m->style[i] : TUI_STYLE_PLAIN;
+	return i < m->count && !m->hidden && i <= m->limit ? (enum tui_style)m->style[i]
+							    : TUI_STYLE_PLAIN;
+}
+
+/* ---- predict mode ---- */
+
+int tui_model_set_hidden(struct tui_model *m, bool hidden)
+{
+	m->hidden = hidden;
+	char *filter = m->filter; /* re-applied: hidden shows no timeline line */
+	m->filter = NULL;
+	int rc = tui_model_set_filter(m, filter);
+	free(filter);
+	return rc;
+}
+
+bool tui_model_hidden(const struct tui_model *m)
+{
+	return m->hidden;
+}
+
+int tui_model_set_limit(struct tui_model *m, size_t last)
+{
+	m->limit = last;
+	int rc = tui_model_set_hidden(m, m->hidden); /* the visible lines again */
+	if (rc == 0 && m->count && m->cursor > m->limit)
+		rc = tui_model_seek(m, m->limit);
+	return rc;
+}
+
+size_t tui_model_limit(const struct tui_model *m)
+{
+	return m->limit;
 }
 
 int tui_model_set_filter(struct tui_model *m, const char *substr)
@@ -1074,7 +1142,7 @@ int tui_model_set_filter(struct tui_model *m, const char *substr)
 	m->visible = malloc((m->count + 1) * sizeof(*m->visible));
 	if (!m->visible)
 		return -1;
-	for (size_t i = 0; i < m->count; i++)
+	for (size_t i = 0; i < m->count && i <= m->limit && !m->hidden; i++)
 		if (!m->filter || strstr(tui_model_line(m, i), m->filter))
 			m->visible[m->n_visible++] = i;
 	return 0;
@@ -1137,7 +1205,9 @@ size_t tui_model_node_count(const struct tui_model *m)
 
 const struct tui_node *tui_model_node(const struct tui_model *m, size_t i)
 {
-	return i < m->n_nodes ? &m->nodes[i] : NULL;
+	if (i >= m->n_nodes)
+		return NULL;
+	return m->hidden && m->masked_nodes ? &m->masked_nodes[i] : &m->nodes[i];
 }
 
 size_t tui_model_find_node(const struct tui_model *m, const char *name)
@@ -1204,7 +1274,7 @@ void tui_model_flight(const struct tui_model *m, struct tui_flight *out)
 	const struct trace_record *r = tui_model_record(m, m->cursor);
 	memset(out, 0, sizeof(*out));
 	out->node = out->child = TUI_NONE;
-	if (!r || r->kind != TRACE_PACKET)
+	if (!r || r->kind != TRACE_PACKET || m->hidden)
 		return;
 	const struct trace_packet *p = &r->u.packet;
 	out->active = true;
@@ -1236,7 +1306,9 @@ size_t tui_model_pair_count(const struct tui_model *m)
 
 const struct tui_pair *tui_model_pair(const struct tui_model *m, size_t i)
 {
-	return i < m->n_pairs ? &m->pairs[i] : NULL;
+	if (i >= m->n_pairs)
+		return NULL;
+	return m->hidden && m->masked_pairs ? &m->masked_pairs[i] : &m->pairs[i];
 }
 
 /* ---- tables ---- */
@@ -1490,6 +1562,8 @@ int tui_model_tables(const struct tui_model *m, const char *node, int width, siz
 		     struct tui_lines *out)
 {
 	tui_lines_clear(out);
+	if (m->hidden)
+		return tab_line(out, width, TUI_STYLE_DIM, "%s", TUI_HIDDEN_TEXT);
 	size_t i = tui_model_find_node(m, node);
 	if (i == TUI_NONE)
 		return tab_line(out, width, TUI_STYLE_DIM,
@@ -1626,6 +1700,8 @@ static int inspect_header(const struct tui_model *m, const struct trace_record *
 int tui_model_inspect(const struct tui_model *m, size_t record, int width, struct tui_lines *out)
 {
 	tui_lines_clear(out);
+	if (m->hidden)
+		return tui_lines_addf(out, TUI_STYLE_DIM, "%s", TUI_HIDDEN_TEXT);
 	const struct trace_record *r = tui_model_record(m, record);
 	if (!r || r->kind != TRACE_PACKET)
 		return tui_lines_addf(out, TUI_STYLE_DIM,
@@ -1720,6 +1796,8 @@ static int ladder_diagram(const struct tui_model *m, int width, struct tui_lines
 int tui_model_ladder(const struct tui_model *m, int width, struct tui_lines *out)
 {
 	tui_lines_clear(out);
+	if (m->hidden)
+		return tui_lines_addf(out, TUI_STYLE_DIM, "%s", TUI_HIDDEN_TEXT);
 	if (m->count == 0)
 		return 0;
 #ifdef TUI_HAVE_LADDER

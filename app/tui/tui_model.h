@@ -241,6 +241,30 @@ int tui_model_ladder(const struct tui_model *m, int width, struct tui_lines *out
 /* True when tui_model_ladder draws a ladder diagram, false for the list. */
 bool tui_model_has_ladder(void);
 
+/* ---- predict mode (natsim tui --predict) ---- */
+
+/* What a withheld pane or timeline line says instead. */
+#define TUI_HIDDEN_TEXT "(hidden until you have answered)"
+
+/* Hidden: nothing that could answer a question is given out. The timeline
+ * has no visible line and tui_model_line() says TUI_HIDDEN_TEXT; nodes keep
+ * their names, roles and addresses but lose their behaviour, detail,
+ * firewall and relay; pairs keep their names, with outcome and prev_outcome
+ * -1 and the state REGISTERING; the tables, inspector and ladder are one
+ * TUI_HIDDEN_TEXT line; no packet is in flight. The cursor still moves (the
+ * front end decides whether to let it). Showing again restores everything
+ * as it was. Returns 0 or -1 when out of memory. */
+int tui_model_set_hidden(struct tui_model *m, bool hidden);
+bool tui_model_hidden(const struct tui_model *m);
+
+/* Step by step (shown, not hidden): records after `last` are the future a
+ * question at that moment asks about. The cursor stops at `last` (step,
+ * seek, running: tui_model_at_end is true there), later lines are neither
+ * visible nor given (TUI_HIDDEN_TEXT), and the view draws no pair's outcome.
+ * TUI_NONE lifts the limit. Returns 0 or -1 when out of memory. */
+int tui_model_set_limit(struct tui_model *m, size_t last);
+size_t tui_model_limit(const struct tui_model *m); /* or TUI_NONE */
+
 /* ---- what-if ---- */
 
 /* The preset after `current` in full-cone -> restricted-cone ->

@@ -138,7 +138,13 @@ static int build_pairs(struct tui_view *v, const struct tui_model *m, int width)
 	for (size_t i = 0; i < tui_model_pair_count(m); i++) {
 		const struct tui_pair *p = tui_model_pair(m, i);
 		char line[256];
-		if (p->prev_outcome >= 0 && p->prev_outcome != p->outcome)
+		if (p->outcome < 0) /* predict mode: how it ends is a question */
+			snprintf(line, sizeof(line), "%s %s %s: ?", p->a, v->ascii ? "<->" : "\u2194",
+				 p->b);
+		else if (tui_model_limit(m) != TUI_NONE) /* step by step: no future */
+			snprintf(line, sizeof(line), "%s %s %s: %s", p->a,
+				 v->ascii ? "<->" : "\u2194", p->b, tui_pair_state_name(p->state));
+		else if (p->prev_outcome >= 0 && p->prev_outcome != p->outcome)
 			snprintf(line, sizeof(line), "%s %s %s: %s (ends %s, was %s)", p->a,
 				 v->ascii ? "<->" : "\u2194", p->b, tui_pair_state_name(p->state),
 				 scenario_path_name(p->outcome),
