@@ -357,6 +357,42 @@ static void test_timeout_follows_new_remote(void **state)
 	diag_free(d);
 }
 
+/* axes: RFC 4787's two words, written any of the usual ways; a variant the
+ * teacher shows is marked so. */
+static void test_axes_and_shown_variants(void **state)
+{
+	(void)state;
+	struct diag *d = diag_new();
+	char *text = cat(world, "question a1 \"axes?\" axes office\n"
+				"variant office.preset port-restricted-cone | symmetric shown\n"
+				"variant home.ports preserve | sequential\n");
+	struct exercise *x = parse(text, d);
+	assert_non_null(x);
+	assert_true(x->variants[0].shown);
+	assert_int_equal(x->variants[0].n_values, 2);
+	assert_false(x->variants[1].shown);
+	struct exercise_options o = {0};
+	struct exercise_run r;
+	run_ok(x, &o, &r);
+	assert_string_equal(r.answers[0].text, "EIM APDF");
+	assert_true(answer_matches(&x->questions[0], "EIM APDF", "eim+apdf"));
+	assert_true(answer_matches(&x->questions[0], "EIM APDF", " EIM, APDF "));
+	assert_false(answer_matches(&x->questions[0], "EIM APDF", "APDF EIM"));
+	exercise_run_free(&r);
+	const char *sets[] = {"office.mapping=AD"};
+	struct exercise_options o2 = {.sets = sets, .n_sets = 1};
+	run_ok(x, &o2, &r);
+	assert_string_equal(r.answers[0].text, "ADM APDF");
+	exercise_run_free(&r);
+	exercise_free(x);
+	free(text);
+	diag_clear(d);
+	/* "shown" alone is not a value list */
+	assert_null(parse("question a \"x\" axes home\nvariant home.preset symmetric shown\n", d));
+	assert_non_null(strstr(diag_get(d, 0)->message, "at least two values"));
+	diag_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -365,6 +401,7 @@ int main(void)
 	    cmocka_unit_test(test_names_checked),    cmocka_unit_test(test_answers_format),
 	    cmocka_unit_test(test_marking),	     cmocka_unit_test(test_moments),
 	    cmocka_unit_test(test_timeout_follows_new_remote),
+	    cmocka_unit_test(test_axes_and_shown_variants),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -132,6 +132,12 @@ static void show_intro(FILE *out, const struct exercise *x, const struct scenari
 		fprintf(out, "\n%s\n", x->instructions);
 	fprintf(out, "\n");
 	show_world(out, s);
+	for (size_t i = 0; i < x->n_variants; i++) {
+		const struct variant *v = &x->variants[i];
+		if (v->shown)
+			fprintf(out, "  in your world: %s = %s\n", v->setting,
+				v->values[exercise_variant_pick(v, student)]);
+	}
 	fprintf(out, "\nQuestions (%zu, %d points each):\n", x->n_questions, EXERCISE_POINTS);
 	for (size_t i = 0; i < x->n_questions; i++) {
 		const struct question *q = &x->questions[i];

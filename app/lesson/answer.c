@@ -20,6 +20,9 @@ static const char *const classify_choices[] = {"full-cone", "restricted-cone",
 					       "port-restricted-cone", "symmetric", NULL};
 static const char *const yes_no[] = {"yes", "no", NULL};
 static const char *const ct_states[] = {"none", "unreplied", "replied", "assured", NULL};
+static const char *const axes_choices[] = {"EIM EIF",  "EIM ADF",  "EIM APDF", "ADM EIF",
+					   "ADM ADF",  "ADM APDF", "APDM EIF", "APDM ADF",
+					   "APDM APDF", NULL};
 /* Every reason a packet of these worlds can die for (sim/trace.c's names),
  * offered alike whatever the answer, so the list gives nothing away. */
 static const char *const drop_reasons[] = {"firewall",	"nat-filter", "nat-no-mapping",
@@ -39,6 +42,8 @@ const char *const *question_choices(enum question_kind k)
 		return yes_no;
 	case QUESTION_CONNTRACK:
 		return ct_states;
+	case QUESTION_AXES:
+		return axes_choices;
 	case QUESTION_DROP:
 		return drop_reasons;
 	case QUESTION_PORT:
@@ -218,18 +223,34 @@ static void answer_port(const struct trace_log *log, const struct scenario *s,
 	}
 }
 
+/* The NAT's RFC 4787 behaviours: its preset's, overridden by explicit ones. */
+static void nat_axes(const struct scenario *s, const char *nat, int *mapping, int *filtering)
+{
+	const struct scenario_nat *n = scenario_find_nat(s, nat);
+	*mapping = *filtering = SCENARIO_EI;
+	if (n && n->preset)
+		scenario_preset_behaviour(n->preset, mapping, filtering);
+	if (n && n->has_mapping)
+		*mapping = n->mapping;
+	if (n && n->has_filtering)
+		*filtering = n->filtering;
+}
+
+/* RFC 4787's words, abbreviated as the scenario language writes them. */
+static void answer_axes(const struct scenario *s, const char *nat, struct answer *out)
+{
+	static const char *const m[] = {"EIM", "ADM", "APDM"}, *const f[] = {"EIF", "ADF", "APDF"};
+	int mapping, filtering;
+	nat_axes(s, nat, &mapping, &filtering);
+	snprintf(out->text, sizeof(out->text), "%s %s", m[mapping % 3], f[filtering % 3]);
+}
+
 /* RFC 3489's names: a mapping that is not endpoint-independent is
  * "symmetric"; otherwise the filtering names the cone. */
 static void answer_classify(const struct scenario *s, const char *nat, struct answer *out)
 {
-	const struct scenario_nat *n = scenario_find_nat(s, nat);
-	int mapping = SCENARIO_EI, filtering = SCENARIO_EI;
-	if (n && n->preset)
-		scenario_preset_behaviour(n->preset, &mapping, &filtering);
-	if (n && n->has_mapping)
-		mapping = n->mapping;
-	if (n && n->has_filtering)
-		filtering = n->filtering;
+	int mapping, filtering;
+	nat_axes(s, nat, &mapping, &filtering);
 	const char *name = mapping != SCENARIO_EI	     ? "symmetric"
 			   : filtering == SCENARIO_EI ? "full-cone"
 			   : filtering == SCENARIO_AD ? "restricted-cone"
@@ -406,6 +427,9 @@ static void compute_answers(const struct exercise *x, struct exercise_run *r)
 		case QUESTION_WHEN:
 			answer_when(r, q, a);
 			break;
+		case QUESTION_AXES:
+			answer_axes(r->scenario, q->node, a);
+			break;
 		}
 	}
 }
@@ -486,6 +510,14 @@ bool answer_matches(const struct question *q, const char *right, const char *giv
 	char a[200], b[200];
 	normalise(right, a, sizeof(a));
 	normalise(given, b, sizeof(b));
+	if (q->kind == QUESTION_AXES) { /* "EIM+APDF", "eim, apdf": the same answer */
+		char g[200];
+		snprintf(g, sizeof(g), "%s", given);
+		for (char *c = g; *c; c++)
+			if (*c == '+' || *c == ',' || *c == '/')
+				*c = ' ';
+		normalise(g, b, sizeof(b));
+	}
 	if (q->kind == QUESTION_TIMEOUT || q->kind == QUESTION_WHEN) {
 		/* a number of seconds ("22", "22.5", "22.5s"), within the tolerance */
 		char *end;

@@ -24,6 +24,7 @@ static const char *const kind_names[] = {
     [QUESTION_CLASSIFY] = "classify", [QUESTION_ARRIVES] = "arrives",
     [QUESTION_MAPPING] = "mapping",   [QUESTION_TIMEOUT] = "timeout",
     [QUESTION_CONNTRACK] = "conntrack", [QUESTION_WHEN] = "when",
+    [QUESTION_AXES] = "axes",
 };
 
 const char *question_kind_name(enum question_kind k)
@@ -367,6 +368,7 @@ static bool parse_port(struct parser *p, struct question *q, size_t i)
 static bool parse_classify(struct parser *p, struct question *q, size_t i)
 {
 	const char *n = want_word(p, i, "the NAT to classify");
+	/* classify and axes: one NAT */
 	q->node = n ? strdup(n) : NULL;
 	return n && no_more(p, i + 1);
 }
@@ -443,7 +445,7 @@ static bool (*const kind_parsers[])(struct parser *, struct question *, size_t) 
     [QUESTION_PORT] = parse_port,	    [QUESTION_CLASSIFY] = parse_classify,
     [QUESTION_ARRIVES] = parse_arrives,	    [QUESTION_MAPPING] = parse_mapping,
     [QUESTION_TIMEOUT] = parse_mapping,	    [QUESTION_CONNTRACK] = parse_conntrack,
-    [QUESTION_WHEN] = parse_when,
+    [QUESTION_WHEN] = parse_when,	    [QUESTION_AXES] = parse_classify,
 };
 
 /* The kind's word at token i, then its own words. */
@@ -451,7 +453,7 @@ static bool parse_question_kind(struct parser *p, struct question *q, size_t i)
 {
 	struct token *t = tok(p, i);
 	const char *k = want_word(p, i, "the answer's kind: outcome, drop, port, classify, arrives, "
-					"mapping, timeout, conntrack or when");
+					"mapping, timeout, conntrack, when or axes");
 	if (k == NULL)
 		return false;
 	for (size_t n = 0; n < sizeof(kind_names) / sizeof(kind_names[0]); n++)
@@ -462,7 +464,7 @@ static bool parse_question_kind(struct parser *p, struct question *q, size_t i)
 	const char *sugg = diag_suggest(k, kind_names, sizeof(kind_names) / sizeof(kind_names[0]));
 	line_error(p->l, t->col, (int)t->len,
 		   "unknown answer kind '%s'%s%s%s (outcome, drop, port, classify, arrives, mapping, "
-		   "timeout, conntrack or when)",
+		   "timeout, conntrack, when or axes)",
 		   k, sugg ? "; did you mean '" : "", sugg ? sugg : "", sugg ? "'?" : "");
 	return false;
 }
@@ -576,7 +578,13 @@ static int parse_variant(struct parser *p)
 	v->setting = strdup(setting);
 	v->line = p->l->number;
 	v->col = tok(p, 0)->col;
-	for (size_t i = 2; i < p->l->n; i++) {
+	/* "... VALUE shown": the student is told which value their world got */
+	size_t end = p->l->n;
+	if (end > 3 && is_word(tok(p, end - 1), "shown") && !is_word(tok(p, end - 2), "|")) {
+		v->shown = true;
+		end--;
+	}
+	for (size_t i = 2; i < end; i++) {
 		struct token *t = tok(p, i);
 		bool bar = is_word(t, "|");
 		if (bar != ((i - 2) % 2 == 1) || t->quoted) {
@@ -593,7 +601,7 @@ static int parse_variant(struct parser *p)
 		}
 		v->values[v->n_values++] = strdup(t->text);
 	}
-	if (v->n_values < 2 || is_word(tok(p, p->l->n - 1), "|"))
+	if (v->n_values < 2 || is_word(tok(p, end - 1), "|"))
 		line_error(p->l, tok(p, 0)->col, 7,
 			   "a variant needs at least two values: variant %s VALUE | VALUE", setting);
 	return 0;

@@ -9,6 +9,7 @@
  *   question q2 "Alice's first packet to Bob's public address: who drops it?" drop from alice to bob
  *   question q3 "Which public port does home give alice's port 5000?" port home for alice:5000
  *   question q4 "What kind of NAT is office (RFC 3489's names)?" classify office
+ *   question q4b "And in RFC 4787's terms (mapping, filtering)?" axes office
  *   question q5 "Does Bob get Alice's hello?" arrives "hello" at bob from alice
  *   question q6 "At 40 s, does home still map alice:5000?" mapping home for alice:5000 at 40s
  *   question q7 "At 10 s, how many seconds are left on it?" timeout home for alice:5000 at 10s within 1s
@@ -18,6 +19,7 @@
  *   teacher q1 "Most students answer direct: ask them what office's mapping is keyed by."
  *   teacher "A 20-minute exercise; run it after the mapping lesson."
  *   variant office.preset port-restricted-cone | symmetric
+ *   variant internet.latency 20ms | 80ms shown      (the student is told which)
  *
  * The answers are never written down: exercise_compute() (answer.h) runs the
  * world and reads them off what happened. A variant lets a setting take one
@@ -52,6 +54,7 @@ enum question_kind {
 	QUESTION_TIMEOUT,  /* seconds left on that mapping at a time (a number, a tolerance) */
 	QUESTION_CONNTRACK,/* the state of a node's conntrack entry for a flow at a time */
 	QUESTION_WHEN,	   /* when (seconds into the run) a pair first got a path */
+	QUESTION_AXES,	   /* a NAT's RFC 4787 mapping and filtering, e.g. "EIM APDF" */
 };
 
 #define EXERCISE_ID_MAX 32
@@ -83,6 +86,7 @@ struct question {
 
 struct variant {
 	char *setting; /* "office.preset" */
+	bool shown;    /* `... shown`: the student is told the value (else it is a question) */
 	char *values[EXERCISE_MAX_VALUES];
 	size_t n_values;
 	int line, col;

@@ -347,9 +347,25 @@ static void put_key(FILE *out, const struct question *q, const struct answer *a)
 	fputs("</div>\n", out);
 }
 
+/* The variants the teacher shows (`... shown`): the value this student got. */
+static void put_shown_variants(FILE *out, const struct exercise *x, const struct exercise_run *r)
+{
+	for (size_t i = 0; i < x->n_variants; i++) {
+		const struct variant *v = &x->variants[i];
+		if (!v->shown)
+			continue;
+		fputs("<p class=\"shown\">In your world: ", out);
+		handout_put_escaped(out, v->setting);
+		fputs(" = ", out);
+		handout_put_escaped(out, v->values[exercise_variant_pick(v, r->student)]);
+		fputs("</p>\n", out);
+	}
+}
+
 static void put_questions(FILE *out, const struct exercise *x, const struct exercise_run *r,
 			  bool teacher)
 {
+	put_shown_variants(out, x, r);
 	fprintf(out, "<h2>Questions (%zu, %d points each)</h2>\n", x->n_questions, EXERCISE_POINTS);
 	for (size_t i = 0; i < x->n_questions; i++) {
 		const struct question *q = &x->questions[i];

@@ -50,6 +50,14 @@ b=$("$natsim" exercise "$ex" --teacher --student ana)
 checks=$((checks + 1))
 [ "$a" = "$b" ] || fail "the same student id gave two keys"
 
+# A variant the teacher marks `shown`: each student is told their value.
+for id in s1 s2 s3 s4 s5 s6 s7 s8; do
+	"$natsim" exercise "$ex" --questions --student "$id" | grep '^  in your world: '
+done | sort -u >"$tmp/shown"
+checks=$((checks + 1))
+[ "$(wc -l <"$tmp/shown")" -ge 2 ] && grep -q "office.preset = " "$tmp/shown" ||
+	fail "students are not told their world's shown variant: $(cat "$tmp/shown")"
+
 # Bad input: exit 2 and where.
 printf 'q9 = direct\n' >"$tmp/bad.txt"
 expect_exit 2 "unknown question id" -- "$natsim" exercise "$ex" --answers "$tmp/bad.txt"
@@ -70,7 +78,7 @@ expect_exit 2 "no exercise" -- "$natsim" exercise
 for f in "$src"/scenarios/course/*.nsim; do
 	name=course/$(basename "$f" .nsim)
 	expect_exit 0 "$name --questions" -- "$natsim" exercise "$f" --questions --ascii
-	intro=$(grep -v '^     answer' <<<"$out" | tr '[:upper:]' '[:lower:]') # "Direct" too
+	intro=$(grep -v '^     answer' <<<"$out" | grep -v '^  in your world: ' | tr '[:upper:]' '[:lower:]') # "Direct" too; a shown variant is the teacher's choice
 	for word in direct relayed unconnected nat-filter nat-no-mapping no-socket link-loss \
 		port-restricted full-cone symmetric restricted-cone unreplied assured \
 		dropped delivered firewall; do
