@@ -78,25 +78,67 @@ static const char *ip_text(uint32_t ip, char *buf)
 	return buf;
 }
 
-/* Names and addresses, never behaviours: the kinds of NAT are questions. */
-static void show_world(FILE *out, const struct scenario *s)
+/* One node of the world as the student sees it: names and addresses, never
+ * behaviours (the kinds of NAT are questions). */
+struct world_item {
+	const char *name;
+	const char *parent; /* the NAT it sits behind; NULL: on the internet */
+	char text[96];
+};
+
+/* The items whose parent is `parent`, as a tree under `prefix`. */
+static void show_children(FILE *out, const struct world_item *it, size_t n, const char *parent,
+			  const char *prefix, bool ascii, int depth)
+{
+	size_t last = n;
+	for (size_t i = 0; i < n; i++)
+		if ((it[i].parent == NULL) == (parent == NULL) &&
+		    (parent == NULL || strcmp(it[i].parent, parent) == 0))
+			last = i;
+	for (size_t i = 0; i < n && depth < 8; i++) {
+		if ((it[i].parent == NULL) != (parent == NULL) ||
+		    (parent != NULL && strcmp(it[i].parent, parent) != 0))
+			continue;
+		fprintf(out, "%s%s%s  %s\n", prefix,
+			i == last ? (ascii ? "`-- " : "└── ") : (ascii ? "|-- " : "├── "), it[i].name,
+			it[i].text);
+		const char *step = i == last ? "    " : (ascii ? "|   " : "│   ");
+		char deeper[128];
+		size_t pl = strlen(prefix), sl = strlen(step);
+		if (pl + sl >= sizeof(deeper))
+			continue;
+		memcpy(deeper, prefix, pl);
+		memcpy(deeper + pl, step, sl + 1);
+		show_children(out, it, n, it[i].name, deeper, ascii, depth + 1);
+	}
+}
+
+static void show_world(FILE *out, const struct scenario *s, bool ascii)
 {
 	char ip[INET_ADDRSTRLEN];
-	fprintf(out, "The world:\n");
-	if (s->coordinator)
-		fprintf(out, "  %-12s coordinator at %s\n", s->coordinator->name,
-			ip_text(s->coordinator->ip, ip));
-	for (size_t i = 0; i < s->n_nats; i++) {
-		const struct scenario_nat *n = &s->nats[i];
-		fprintf(out, "  %-12s router with NAT, public %s%s%s\n", n->name,
-			ip_text(n->public_ip[0], ip), n->behind.name ? ", behind " : "",
-			n->behind.name ? n->behind.name : "");
+	size_t n = 0;
+	struct world_item *it = calloc(s->n_nats + s->n_hosts + 1, sizeof(*it));
+	if (it == NULL)
+		return;
+	if (s->coordinator) {
+		it[n].name = s->coordinator->name;
+		snprintf(it[n++].text, sizeof(it->text), "coordinator at %s",
+			 ip_text(s->coordinator->ip, ip));
 	}
-	for (size_t i = 0; i < s->n_hosts; i++) {
-		const struct scenario_host *h = &s->hosts[i];
-		fprintf(out, "  %-12s host at %s%s%s\n", h->name, ip_text(h->ip, ip),
-			h->is_public ? " (public)" : ", behind ", h->is_public ? "" : h->behind.name);
+	for (size_t i = 0; i < s->n_nats; i++, n++) {
+		it[n].name = s->nats[i].name;
+		it[n].parent = s->nats[i].behind.name;
+		snprintf(it[n].text, sizeof(it->text), "router with NAT, public %s",
+			 ip_text(s->nats[i].public_ip[0], ip));
 	}
+	for (size_t i = 0; i < s->n_hosts; i++, n++) {
+		it[n].name = s->hosts[i].name;
+		it[n].parent = s->hosts[i].is_public ? NULL : s->hosts[i].behind.name;
+		snprintf(it[n].text, sizeof(it->text), "host at %s", ip_text(s->hosts[i].ip, ip));
+	}
+	fprintf(out, "The world:\n  internet\n");
+	show_children(out, it, n, NULL, "  ", ascii, 0);
+	free(it);
 }
 
 static void show_choices(FILE *out, const struct question *q)
@@ -123,7 +165,7 @@ static void show_choices(FILE *out, const struct question *q)
 }
 
 static void show_intro(FILE *out, const struct exercise *x, const struct scenario *s,
-		       const char *student)
+		       const char *student, bool ascii)
 {
 	fprintf(out, "%s\n", s->title ? s->title : x->filename);
 	if (student && *student)
@@ -131,7 +173,7 @@ static void show_intro(FILE *out, const struct exercise *x, const struct scenari
 	if (x->instructions)
 		fprintf(out, "\n%s\n", x->instructions);
 	fprintf(out, "\n");
-	show_world(out, s);
+	show_world(out, s, ascii);
 	for (size_t i = 0; i < x->n_variants; i++) {
 		const struct variant *v = &x->variants[i];
 		if (v->shown)
@@ -403,11 +445,11 @@ int cmd_exercise_main(int argc, char **argv)
 			teacher_key(x, &run);
 			rc = CLI_EXIT_OK;
 		} else if (a.questions) {
-			show_intro(stdout, x, run.scenario, a.student);
+			show_intro(stdout, x, run.scenario, a.student, a.ascii);
 			rc = CLI_EXIT_OK;
 		} else {
 			if (a.answers == NULL && isatty(STDIN_FILENO))
-				show_intro(stdout, x, run.scenario, a.student);
+				show_intro(stdout, x, run.scenario, a.student, a.ascii);
 			rc = take_answers(&a, x, given);
 			int score = 0;
 			if (rc == 0)

@@ -43,7 +43,8 @@ tm new-session -d -s ex -x 100 -y 40 \
 
 check "Exercise 1: two laptops behind home routers" "the title"
 check "Bob's Wi-Fi is slow" "the instructions"
-check "office       router with NAT, public 198.51.100.9" "the world, names and addresses"
+check "office  router with NAT, public 198.51.100.9" "the world, names and addresses"
+check "in your world: office.preset = port-restricted-cone" "the variant the teacher shows"
 check "Questions (8, 10 points each):" "the questions before anything runs"
 check "q1. How do Alice and Bob end up talking?" "the first question asked"
 check "your answer (? for a hint):" "the prompt offers a hint"
