@@ -17,20 +17,9 @@
 #include "app/lesson/answer.h"
 #include "app/lesson/exercise.h"
 #include "app/lesson/mark.h"
+#include "support_lesson.h"
 
-static const char world[] = "title \"t\"\n"
-			    "seed 1\n"
-			    "internet latency 20ms\n"
-			    "coordinator coord at 192.0.2.10\n"
-			    "nat home preset port-restricted-cone public 203.0.113.7\n"
-			    "nat office preset port-restricted-cone public 198.51.100.9\n"
-			    "host alice at 192.168.1.5 behind home\n"
-			    "host bob at 10.0.0.7 behind office\n"
-			    "link bob latency 60ms\n"
-			    "at 0s register alice\n"
-			    "at 0s register bob\n"
-			    "at 1s connect alice to bob\n"
-			    "at 3s send alice to bob \"hi \\\"Bob\\\"\"\n";
+static const char world[] = "title \"t\"\n" LESSON_WORLD "at 3s send alice to bob \"hi \\\"Bob\\\"\"\n";
 
 static const char lesson[] =
     "instructions \"Predict.\"\n"

@@ -17,21 +17,12 @@
 #include "app/lang/diag.h"
 #include "app/lesson/answer.h"
 #include "app/lesson/exercise.h"
+#include "support_lesson.h"
 #include "app/lesson/handout.h"
 
 static const char exercise_text[] =
     "title \"Punch <1> & more\"\n"
-    "seed 1\n"
-    "internet latency 20ms\n"
-    "coordinator coord at 192.0.2.10\n"
-    "nat home preset port-restricted-cone public 203.0.113.7\n"
-    "nat office preset port-restricted-cone public 198.51.100.9\n"
-    "host alice at 192.168.1.5 behind home\n"
-    "host bob at 10.0.0.7 behind office\n"
-    "link bob latency 60ms\n"
-    "at 0s register alice\n"
-    "at 0s register bob\n"
-    "at 1s connect alice to bob\n"
+    LESSON_WORLD
     "instructions \"Alice & Bob <predict>.\"\n"
     "question q1 \"Do <b>they</b> talk?\" outcome alice and bob\n"
     "question q2 \"Alice's first packet to Bob?\" drop from alice to bob\n"
