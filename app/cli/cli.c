@@ -9,6 +9,7 @@
 #include "app/lang/units.h"
 #include "viz/dot.h"
 
+#include <dirent.h>
 #include <getopt.h>
 #include <langinfo.h>
 #include <locale.h>
@@ -180,6 +181,39 @@ struct scenario *cli_load_scenario(const char *file, struct diag *d)
 		}
 	}
 	return load_world(file, d);
+}
+
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+size_t cli_list_nsim(const char *folder, char ***names)
+{
+	DIR *dir = opendir(folder);
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	*names = NULL;
+	if (!dir)
+		return 0;
+	while ((de = readdir(dir))) {
+		size_t len = strlen(de->d_name);
+		if (len <= 5 || strcmp(de->d_name + len - 5, ".nsim") != 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 32;
+			char **grown = realloc(*names, cap * sizeof(**names));
+			if (!grown)
+				break;
+			*names = grown;
+		}
+		if (((*names)[n] = strdup(de->d_name)) != NULL)
+			n++;
+	}
+	closedir(dir);
+	if (n)
+		qsort(*names, n, sizeof(**names), compare_names);
+	return n;
 }
 
 /* A path as given, else NAME in the bundled folders (and their course/). */

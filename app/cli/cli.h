@@ -97,6 +97,9 @@ bool cli_wants_export(int argc, char **argv);
 /* An exercise FILE as given, else NAME in the bundled folders (and their
  * course/), written into buf; the name itself if nothing is found. */
 const char *cli_find_exercise(const char *name, char *buf, size_t size);
+/* The *.nsim files of `folder`, sorted by name, into *names (free each and
+ * the array); 0 if none or the folder cannot be read. */
+size_t cli_list_nsim(const char *folder, char ***names);
 int cmd_check_main(int argc, char **argv);
 int cmd_course_main(int argc, char **argv);
 

@@ -27,42 +27,18 @@ const char cmd_course_usage[] =
     "\n"
     "Exit status: 0 listed, 2 bad usage or no bundled course found.\n";
 
-static int compare_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The exercise files (NN-name.nsim) of the first course folder that has
  * any, sorted: their numbers give the teaching order. */
 static size_t find_exercises(char ***names, char *dir_out, size_t size)
 {
 	for (const char *const *dirs = cli_scenario_dirs(); *dirs; dirs++) {
 		snprintf(dir_out, size, "%s/course", *dirs);
-		DIR *dir = opendir(dir_out);
-		size_t n = 0, cap = 0;
-		struct dirent *de;
-		if (!dir)
-			continue;
-		while ((de = readdir(dir))) {
-			size_t len = strlen(de->d_name);
-			if (len <= 5 || strcmp(de->d_name + len - 5, ".nsim") != 0)
-				continue;
-			if (n == cap) {
-				cap = cap ? 2 * cap : 32;
-				char **grown = realloc(*names, cap * sizeof(**names));
-				if (!grown)
-					break;
-				*names = grown;
-			}
-			if (((*names)[n] = strdup(de->d_name)) != NULL)
-				n++;
-		}
-		closedir(dir);
-		if (n) {
-			qsort(*names, n, sizeof(**names), compare_names);
+		size_t n = cli_list_nsim(dir_out, names);
+		if (n)
 			return n;
-		}
+		free(*names);
 	}
+	*names = NULL;
 	return 0;
 }
 

@@ -16,41 +16,19 @@ const char cmd_list_usage[] =
 	"List the bundled scenarios with their titles. Run one with\n"
 	"natsim run NAME (e.g. natsim run classic).\n";
 
-static int compare_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The .nsim files of the first scenario folder that has any, sorted. */
 static size_t find_scenarios(char ***names, const char **dir_out)
 {
 	const char *const *dirs = cli_scenario_dirs();
 	for (size_t i = 0; dirs[i]; i++) {
-		DIR *dir = opendir(dirs[i]);
-		size_t n = 0, cap = 0;
-		struct dirent *de;
-		if (!dir)
-			continue;
-		while ((de = readdir(dir))) {
-			size_t len = strlen(de->d_name);
-			if (len <= 5 || strcmp(de->d_name + len - 5, ".nsim") != 0)
-				continue;
-			if (n == cap) {
-				cap = cap ? 2 * cap : 32;
-				char **grown = realloc(*names, cap * sizeof(**names));
-				if (!grown)
-					break;
-				*names = grown;
-			}
-			(*names)[n++] = strdup(de->d_name);
-		}
-		closedir(dir);
+		size_t n = cli_list_nsim(dirs[i], names);
 		if (n) {
-			qsort(*names, n, sizeof(**names), compare_names);
 			*dir_out = dirs[i];
 			return n;
 		}
+		free(*names);
 	}
+	*names = NULL;
 	return 0;
 }
 
