@@ -319,14 +319,35 @@ static void order_questions(struct tui_quiz_question *qs, size_t n)
 	}
 }
 
+/* The instructions, then "In your world: NAME.KEY = VALUE." for each
+ * variant the teacher shows (`... shown`), as natsim exercise prints them. */
+static char *instructions_with_shown_variants(const struct exercise *x, const char *student)
+{
+	size_t cap = (x->instructions ? strlen(x->instructions) : 0) + 1;
+	for (size_t i = 0; i < x->n_variants; i++)
+		cap += 32 + strlen(x->variants[i].setting) +
+		       strlen(x->variants[i].values[exercise_variant_pick(&x->variants[i], student)]);
+	char *out = malloc(cap);
+	if (out == NULL)
+		return NULL;
+	size_t n = (size_t)snprintf(out, cap, "%s", x->instructions ? x->instructions : "");
+	for (size_t i = 0; i < x->n_variants; i++) {
+		const struct variant *v = &x->variants[i];
+		if (v->shown)
+			n += (size_t)snprintf(out + n, cap - n, "%sIn your world: %s = %s.",
+					      n ? " " : "", v->setting,
+					      v->values[exercise_variant_pick(v, student)]);
+	}
+	return out;
+}
+
 static int predict_questions(struct predict *p)
 {
 	size_t n = p->x->n_questions;
 	p->qs = calloc(n + 1, sizeof(*p->qs));
 	p->how = calloc(n + 1, sizeof(*p->how));
-	const char *in = p->x->instructions;
-	p->instructions = in ? strdup(in) : NULL;
-	if (!p->qs || !p->how || (in && !p->instructions))
+	p->instructions = instructions_with_shown_variants(p->x, p->run.student);
+	if (!p->qs || !p->how || !p->instructions)
 		return -1;
 	for (char *c = p->instructions; c && *c; c++)
 		if (*c == '\n')

@@ -36,10 +36,13 @@ check() { # check TEXT DESCRIPTION
 	wait_for "$1" || { fail "$2: '$1' not on screen"; screen | sed 's/^/  | /'; }
 }
 # no_spoilers WHEN: the screen without the lines that list a question's
-# choices ("answer one of: direct relayed ...") names no answer.
+# choices ("answer one of: direct relayed ...") and without the variant the
+# teacher shows ("In your world: office.preset = ...", and the line it may
+# wrap onto) names no answer.
 no_spoilers() {
 	local shown word
-	shown=$(screen | grep -v -e "answer one of:" -e "answer: NODE REASON" -e "reasons:")
+	shown=$(screen | grep -v -e "answer one of:" -e "answer: NODE REASON" -e "reasons:" |
+		awk '/In your world/ { skip = 2 } skip > 0 { skip--; next } { print }')
 	for word in direct relayed nat-filter port-restricted symmetric "(ends " cone; do
 		checks=$((checks + 1))
 		if printf '%s\n' "$shown" | grep -qF -- "$word"; then
@@ -63,6 +66,7 @@ check "How do Alice and Bob end up talking?" "q1's text"
 check "alice <-> bob: ?" "the pair, its outcome a question"
 check "home NAT 203.0.113.7" "the world: names and addresses"
 check "(hidden until you have answered)" "the tables withheld"
+check "In your world: office.preset =" "the variant the teacher shows"
 no_spoilers "the first screen"
 # keys that would step the run are typed into the answer instead
 tm send-keys -t pr -l "n"
