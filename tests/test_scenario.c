@@ -88,11 +88,9 @@ static bool expect_error(const char *text, const char *want)
 	return ok;
 }
 
-static void test_classic(void **state)
+/* The classic file: its header (title, description, seed, internet). */
+static void classic_header(const struct scenario *s)
 {
-	(void)state;
-	struct scenario *s = parse_ok(classic);
-
 	assert_string_equal(s->filename, "t.nsim");
 	assert_string_equal(s->title, "Two laptops behind home NATs");
 	assert_string_equal(s->description,
@@ -104,7 +102,11 @@ static void test_classic(void **state)
 	assert_int_equal(s->internet.latency_ns, MS(20));
 	assert_int_equal(s->internet.jitter_ns, MS(2));
 	assert_true(s->internet.loss == 0.0);
+}
 
+/* Its coordinator, NATs and hosts. */
+static void classic_nodes(const struct scenario *s)
+{
 	const struct scenario_coordinator *c = s->coordinator;
 	assert_non_null(c);
 	assert_string_equal(c->name, "coord");
@@ -148,7 +150,11 @@ static void test_classic(void **state)
 	assert_int_equal(h->keepalive_ns, SCENARIO_UNSET);
 	assert_int_equal(h->port, SCENARIO_UNSET);
 	assert_int_equal(h->host_candidates, SCENARIO_UNSET);
+}
 
+/* Its actions, expectations and source lines. */
+static void classic_timeline(const struct scenario *s)
+{
 	assert_int_equal(s->n_actions, 4);
 	assert_int_equal(s->actions[0].kind, SCENARIO_ACT_REGISTER);
 	assert_string_equal(s->actions[0].host.name, "alice");
@@ -183,6 +189,15 @@ static void test_classic(void **state)
 	assert_memory_equal(line, "host alice at", 13);
 	assert_null(scenario_source_line(s, 0, &len));
 	assert_null(scenario_source_line(s, 1000, &len));
+}
+
+static void test_classic(void **state)
+{
+	(void)state;
+	struct scenario *s = parse_ok(classic);
+	classic_header(s);
+	classic_nodes(s);
+	classic_timeline(s);
 	scenario_free(s);
 }
 
@@ -207,48 +222,9 @@ static const char world[] =
     "policy alice input drop\n"
     "policy home forward accept\n";
 
-static void test_world_forms(void **state)
+/* The hosts of the world above, with their options. */
+static void world_hosts_read(const struct scenario *s)
 {
-	(void)state;
-	struct scenario *s = parse_ok(world);
-	const struct scenario_coordinator *c = s->coordinator;
-
-	assert_int_equal(c->port, 4000);
-	assert_int_equal(c->alt_ip, IP(192, 0, 2, 9));
-	assert_int_equal(c->alt_port, 5000);
-	assert_false(c->relay);
-	assert_true(s->internet.present);
-	assert_int_equal(s->internet.latency_ns, SCENARIO_UNSET);
-	assert_int_equal(s->internet.jitter_ns, SCENARIO_UNSET);
-	assert_true(s->internet.loss > 0.00499 && s->internet.loss < 0.00501);
-	assert_false(s->has_seed);
-	assert_null(s->title);
-	assert_null(s->description);
-
-	const struct scenario_nat *isp = scenario_find_nat(s, "isp");
-	assert_null(isp->preset);
-	assert_true(isp->has_mapping && isp->mapping == SCENARIO_EI);
-	assert_true(isp->has_filtering && isp->filtering == SCENARIO_AD);
-	assert_true(isp->has_ports && isp->ports == SCENARIO_PORTS_SEQUENTIAL);
-	assert_true(isp->has_range);
-	assert_int_equal(isp->port_lo, 1024);
-	assert_int_equal(isp->port_hi, 2047);
-	assert_int_equal(isp->timeout_ns, SEC(120));
-	assert_int_equal(isp->hairpinning, 1);
-	assert_int_equal(isp->inbound_refresh, 0);
-	assert_int_equal(isp->n_public, 3);
-	assert_int_equal(isp->public_ip[2], IP(100, 64, 0, 3));
-
-	const struct scenario_nat *home = scenario_find_nat(s, "home");
-	assert_string_equal(home->preset, "symmetric");
-	assert_false(home->has_mapping);
-	assert_true(home->has_filtering && home->filtering == SCENARIO_EI);
-	assert_string_equal(home->behind.name, "isp");
-	const struct scenario_nat *lab = scenario_find_nat(s, "lab");
-	assert_int_equal(lab->mapping, SCENARIO_APD);
-	assert_int_equal(lab->filtering, SCENARIO_APD);
-	assert_int_equal(lab->ports, SCENARIO_PORTS_RANDOM);
-
 	const struct scenario_host *alice = scenario_find_host(s, "alice");
 	assert_int_equal(alice->firewall, 1);
 	assert_int_equal(alice->keepalive_ns, SEC(25));
@@ -295,6 +271,51 @@ static void test_world_forms(void **state)
 	assert_int_equal(s->policies[0].verdict, SCENARIO_DROP);
 	assert_int_equal(s->policies[1].chain, SCENARIO_CHAIN_FORWARD);
 	assert_int_equal(s->policies[1].verdict, SCENARIO_ACCEPT);
+}
+
+static void test_world_forms(void **state)
+{
+	(void)state;
+	struct scenario *s = parse_ok(world);
+	const struct scenario_coordinator *c = s->coordinator;
+
+	assert_int_equal(c->port, 4000);
+	assert_int_equal(c->alt_ip, IP(192, 0, 2, 9));
+	assert_int_equal(c->alt_port, 5000);
+	assert_false(c->relay);
+	assert_true(s->internet.present);
+	assert_int_equal(s->internet.latency_ns, SCENARIO_UNSET);
+	assert_int_equal(s->internet.jitter_ns, SCENARIO_UNSET);
+	assert_true(s->internet.loss > 0.00499 && s->internet.loss < 0.00501);
+	assert_false(s->has_seed);
+	assert_null(s->title);
+	assert_null(s->description);
+
+	const struct scenario_nat *isp = scenario_find_nat(s, "isp");
+	assert_null(isp->preset);
+	assert_true(isp->has_mapping && isp->mapping == SCENARIO_EI);
+	assert_true(isp->has_filtering && isp->filtering == SCENARIO_AD);
+	assert_true(isp->has_ports && isp->ports == SCENARIO_PORTS_SEQUENTIAL);
+	assert_true(isp->has_range);
+	assert_int_equal(isp->port_lo, 1024);
+	assert_int_equal(isp->port_hi, 2047);
+	assert_int_equal(isp->timeout_ns, SEC(120));
+	assert_int_equal(isp->hairpinning, 1);
+	assert_int_equal(isp->inbound_refresh, 0);
+	assert_int_equal(isp->n_public, 3);
+	assert_int_equal(isp->public_ip[2], IP(100, 64, 0, 3));
+
+	const struct scenario_nat *home = scenario_find_nat(s, "home");
+	assert_string_equal(home->preset, "symmetric");
+	assert_false(home->has_mapping);
+	assert_true(home->has_filtering && home->filtering == SCENARIO_EI);
+	assert_string_equal(home->behind.name, "isp");
+	const struct scenario_nat *lab = scenario_find_nat(s, "lab");
+	assert_int_equal(lab->mapping, SCENARIO_APD);
+	assert_int_equal(lab->filtering, SCENARIO_APD);
+	assert_int_equal(lab->ports, SCENARIO_PORTS_RANDOM);
+
+	world_hosts_read(s);
 	scenario_free(s);
 }
 
@@ -326,6 +347,51 @@ static const char actions_text[] =
     "expect classify a as port-restricted-cone by 10s\n"
     "expect data at a \"x\"\n"
     "expect b and a unconnected\n";
+
+/* The expectations of actions_text, each kind with its fields. */
+static void expects_read(const struct scenario *s)
+{
+	assert_int_equal(s->n_expects, 9);
+	const struct scenario_expect *e = &s->expects[0];
+	assert_int_equal(e->path, SCENARIO_PATH_RELAYED);
+	assert_int_equal(e->by_ns, SCENARIO_UNSET);
+	e = &s->expects[1];
+	assert_int_equal(e->kind, SCENARIO_EXPECT_DROP);
+	assert_string_equal(e->node.name, "home");
+	assert_int_equal(e->reason, 2); /* TRACE_DROP_NAT_FILTER */
+	assert_string_equal(scenario_reason_name(e->reason), "nat-filter");
+	assert_true(e->has_from && e->has_to);
+	assert_string_equal(e->from.node.name, "b");
+	assert_int_equal(e->from.port, 4000);
+	assert_int_equal(e->to.ip, IP(203, 0, 113, 1));
+	assert_int_equal(e->by_ns, SEC(1));
+	e = &s->expects[2];
+	assert_int_equal(e->reason, SCENARIO_REASON_ANY);
+	assert_int_equal(e->from.port, SCENARIO_UNSET);
+	assert_string_equal(e->to.node.name, "a");
+	e = &s->expects[3];
+	assert_int_equal(e->kind, SCENARIO_EXPECT_NO_DROP);
+	assert_int_equal(e->reason, 1); /* TRACE_DROP_FIREWALL */
+	e = &s->expects[4];
+	assert_int_equal(e->kind, SCENARIO_EXPECT_MAPPING);
+	assert_string_equal(e->host.name, "a");
+	assert_int_equal(e->host_port, 5000);
+	assert_int_equal(e->external_port, 5000);
+	e = &s->expects[5];
+	assert_null(e->host.name);
+	assert_int_equal(e->host_port, SCENARIO_UNSET);
+	assert_int_equal(e->external_port, SCENARIO_UNSET);
+	e = &s->expects[6];
+	assert_int_equal(e->kind, SCENARIO_EXPECT_CLASSIFY);
+	assert_int_equal(e->nat_class, SCENARIO_CLASS_PORT_RESTRICTED_CONE);
+	assert_string_equal(e->class_name, "port-restricted-cone");
+	e = &s->expects[7];
+	assert_int_equal(e->kind, SCENARIO_EXPECT_DATA);
+	assert_null(e->peer.name);
+	assert_string_equal(e->text, "x");
+	assert_int_equal(s->expects[8].path, SCENARIO_PATH_UNCONNECTED);
+	assert_string_equal(scenario_expect_kind_name(SCENARIO_EXPECT_NO_DROP), "no drop");
+}
 
 static void test_actions_and_expects(void **state)
 {
@@ -382,46 +448,7 @@ static void test_actions_and_expects(void **state)
 	assert_true(s->actions[13].has_filtering && s->actions[13].filtering == SCENARIO_APD);
 	assert_string_equal(scenario_action_kind_name(s->actions[8].kind), "cut link");
 
-	assert_int_equal(s->n_expects, 9);
-	const struct scenario_expect *e = &s->expects[0];
-	assert_int_equal(e->path, SCENARIO_PATH_RELAYED);
-	assert_int_equal(e->by_ns, SCENARIO_UNSET);
-	e = &s->expects[1];
-	assert_int_equal(e->kind, SCENARIO_EXPECT_DROP);
-	assert_string_equal(e->node.name, "home");
-	assert_int_equal(e->reason, 2); /* TRACE_DROP_NAT_FILTER */
-	assert_string_equal(scenario_reason_name(e->reason), "nat-filter");
-	assert_true(e->has_from && e->has_to);
-	assert_string_equal(e->from.node.name, "b");
-	assert_int_equal(e->from.port, 4000);
-	assert_int_equal(e->to.ip, IP(203, 0, 113, 1));
-	assert_int_equal(e->by_ns, SEC(1));
-	e = &s->expects[2];
-	assert_int_equal(e->reason, SCENARIO_REASON_ANY);
-	assert_int_equal(e->from.port, SCENARIO_UNSET);
-	assert_string_equal(e->to.node.name, "a");
-	e = &s->expects[3];
-	assert_int_equal(e->kind, SCENARIO_EXPECT_NO_DROP);
-	assert_int_equal(e->reason, 1); /* TRACE_DROP_FIREWALL */
-	e = &s->expects[4];
-	assert_int_equal(e->kind, SCENARIO_EXPECT_MAPPING);
-	assert_string_equal(e->host.name, "a");
-	assert_int_equal(e->host_port, 5000);
-	assert_int_equal(e->external_port, 5000);
-	e = &s->expects[5];
-	assert_null(e->host.name);
-	assert_int_equal(e->host_port, SCENARIO_UNSET);
-	assert_int_equal(e->external_port, SCENARIO_UNSET);
-	e = &s->expects[6];
-	assert_int_equal(e->kind, SCENARIO_EXPECT_CLASSIFY);
-	assert_int_equal(e->nat_class, SCENARIO_CLASS_PORT_RESTRICTED_CONE);
-	assert_string_equal(e->class_name, "port-restricted-cone");
-	e = &s->expects[7];
-	assert_int_equal(e->kind, SCENARIO_EXPECT_DATA);
-	assert_null(e->peer.name);
-	assert_string_equal(e->text, "x");
-	assert_int_equal(s->expects[8].path, SCENARIO_PATH_UNCONNECTED);
-	assert_string_equal(scenario_expect_kind_name(SCENARIO_EXPECT_NO_DROP), "no drop");
+	expects_read(s);
 	scenario_free(s);
 }
 
@@ -810,86 +837,142 @@ static void test_too_many_errors(void **state)
 	diag_free(d);
 }
 
+/* Durations as the language reads them, and what it says of each. */
+static const struct {
+	const char *s;
+	int rc;
+	int64_t ns;
+} duration_table[] = {
+    {"0s", SCENARIO_DURATION_OK, 0},
+    {"20ms", SCENARIO_DURATION_OK, 20000000},
+    {"1.5s", SCENARIO_DURATION_OK, 1500000000},
+    {"2min", SCENARIO_DURATION_OK, 120000000000},
+    {"0.5min", SCENARIO_DURATION_OK, 30000000000},
+    {"250us", SCENARIO_DURATION_OK, 250000},
+    {"10ns", SCENARIO_DURATION_OK, 10},
+    {"1.5ns", SCENARIO_DURATION_TOO_FINE, 0},
+    {"0.5ns", SCENARIO_DURATION_TOO_FINE, 0},
+    {"0.1ns", SCENARIO_DURATION_TOO_FINE, 0},
+    {"1.000000000000000000000001s", SCENARIO_DURATION_TOO_FINE, 0},
+    {"1.000000000000000000000000s", SCENARIO_DURATION_OK, 1000000000},
+    {"0.0000001ms", SCENARIO_DURATION_TOO_FINE, 0},
+    {"1.5us", SCENARIO_DURATION_OK, 1500},
+    {"2h", SCENARIO_DURATION_OK, 7200000000000},
+    {"0.25h", SCENARIO_DURATION_OK, 900000000000},
+    {"0.0000000000001h", SCENARIO_DURATION_TOO_FINE, 0},
+    {"0.000000000001h", SCENARIO_DURATION_TOO_FINE, 0},
+    {"0.0000000000025h", SCENARIO_DURATION_OK, 9},
+    {"2562047h", SCENARIO_DURATION_OK, 9223369200000000000},
+    {"2562048h", SCENARIO_DURATION_RANGE, 0},
+    {"0x1p3s", SCENARIO_DURATION_SYNTAX, 0},
+    {"0x10", SCENARIO_DURATION_SYNTAX, 0},
+    {"1e3ms", SCENARIO_DURATION_SYNTAX, 0},
+    {"nan", SCENARIO_DURATION_SYNTAX, 0},
+    {"inf", SCENARIO_DURATION_SYNTAX, 0},
+    {"nans", SCENARIO_DURATION_SYNTAX, 0},
+    {" 1s", SCENARIO_DURATION_SYNTAX, 0},
+    {"2m", SCENARIO_DURATION_BAD_UNIT, 0},
+    {"0.000000001s", SCENARIO_DURATION_OK, 1},
+    {"1.0000000019s", SCENARIO_DURATION_TOO_FINE, 0},
+    {"1.000000001s", SCENARIO_DURATION_OK, 1000000001},
+    {"0.001ms", SCENARIO_DURATION_OK, 1000},
+    {"9223372036854775807ns", SCENARIO_DURATION_OK, INT64_MAX},
+    {"9223372036854775808ns", SCENARIO_DURATION_RANGE, 0},
+    {"9223372036s", SCENARIO_DURATION_OK, 9223372036000000000},
+    {"9223372037s", SCENARIO_DURATION_RANGE, 0},
+    {"153722867min", SCENARIO_DURATION_OK, 9223372020000000000},
+    {"153722868min", SCENARIO_DURATION_RANGE, 0},
+    {"99999999999999999999999s", SCENARIO_DURATION_RANGE, 0},
+    {"5", SCENARIO_DURATION_NO_UNIT, 0},
+    {"1.5", SCENARIO_DURATION_NO_UNIT, 0},
+    {"5sec", SCENARIO_DURATION_BAD_UNIT, 0},
+    {"5S", SCENARIO_DURATION_BAD_UNIT, 0},
+    {"5 s", SCENARIO_DURATION_SYNTAX, 0},
+    {"5ms5", SCENARIO_DURATION_SYNTAX, 0},
+    {"", SCENARIO_DURATION_SYNTAX, 0},
+    {"s", SCENARIO_DURATION_SYNTAX, 0},
+    {"-1s", SCENARIO_DURATION_SYNTAX, 0},
+    {"+1s", SCENARIO_DURATION_SYNTAX, 0},
+    {".5s", SCENARIO_DURATION_SYNTAX, 0},
+    {"1.s", SCENARIO_DURATION_SYNTAX, 0},
+};
+
 static void test_durations(void **state)
 {
 	(void)state;
-	static const struct {
-		const char *s;
-		int rc;
-		int64_t ns;
-	} table[] = {
-	    {"0s", SCENARIO_DURATION_OK, 0},
-	    {"20ms", SCENARIO_DURATION_OK, 20000000},
-	    {"1.5s", SCENARIO_DURATION_OK, 1500000000},
-	    {"2min", SCENARIO_DURATION_OK, 120000000000},
-	    {"0.5min", SCENARIO_DURATION_OK, 30000000000},
-	    {"250us", SCENARIO_DURATION_OK, 250000},
-	    {"10ns", SCENARIO_DURATION_OK, 10},
-	    {"1.5ns", SCENARIO_DURATION_TOO_FINE, 0},
-	    {"0.5ns", SCENARIO_DURATION_TOO_FINE, 0},
-	    {"0.1ns", SCENARIO_DURATION_TOO_FINE, 0},
-	    {"1.000000000000000000000001s", SCENARIO_DURATION_TOO_FINE, 0},
-	    {"1.000000000000000000000000s", SCENARIO_DURATION_OK, 1000000000},
-	    {"0.0000001ms", SCENARIO_DURATION_TOO_FINE, 0},
-	    {"1.5us", SCENARIO_DURATION_OK, 1500},
-	    {"2h", SCENARIO_DURATION_OK, 7200000000000},
-	    {"0.25h", SCENARIO_DURATION_OK, 900000000000},
-	    {"0.0000000000001h", SCENARIO_DURATION_TOO_FINE, 0},
-	    {"0.000000000001h", SCENARIO_DURATION_TOO_FINE, 0},
-	    {"0.0000000000025h", SCENARIO_DURATION_OK, 9},
-	    {"2562047h", SCENARIO_DURATION_OK, 9223369200000000000},
-	    {"2562048h", SCENARIO_DURATION_RANGE, 0},
-	    {"0x1p3s", SCENARIO_DURATION_SYNTAX, 0},
-	    {"0x10", SCENARIO_DURATION_SYNTAX, 0},
-	    {"1e3ms", SCENARIO_DURATION_SYNTAX, 0},
-	    {"nan", SCENARIO_DURATION_SYNTAX, 0},
-	    {"inf", SCENARIO_DURATION_SYNTAX, 0},
-	    {"nans", SCENARIO_DURATION_SYNTAX, 0},
-	    {" 1s", SCENARIO_DURATION_SYNTAX, 0},
-	    {"2m", SCENARIO_DURATION_BAD_UNIT, 0},
-	    {"0.000000001s", SCENARIO_DURATION_OK, 1},
-	    {"1.0000000019s", SCENARIO_DURATION_TOO_FINE, 0},
-	    {"1.000000001s", SCENARIO_DURATION_OK, 1000000001},
-	    {"0.001ms", SCENARIO_DURATION_OK, 1000},
-	    {"9223372036854775807ns", SCENARIO_DURATION_OK, INT64_MAX},
-	    {"9223372036854775808ns", SCENARIO_DURATION_RANGE, 0},
-	    {"9223372036s", SCENARIO_DURATION_OK, 9223372036000000000},
-	    {"9223372037s", SCENARIO_DURATION_RANGE, 0},
-	    {"153722867min", SCENARIO_DURATION_OK, 9223372020000000000},
-	    {"153722868min", SCENARIO_DURATION_RANGE, 0},
-	    {"99999999999999999999999s", SCENARIO_DURATION_RANGE, 0},
-	    {"5", SCENARIO_DURATION_NO_UNIT, 0},
-	    {"1.5", SCENARIO_DURATION_NO_UNIT, 0},
-	    {"5sec", SCENARIO_DURATION_BAD_UNIT, 0},
-	    {"5S", SCENARIO_DURATION_BAD_UNIT, 0},
-	    {"5 s", SCENARIO_DURATION_SYNTAX, 0},
-	    {"5ms5", SCENARIO_DURATION_SYNTAX, 0},
-	    {"", SCENARIO_DURATION_SYNTAX, 0},
-	    {"s", SCENARIO_DURATION_SYNTAX, 0},
-	    {"-1s", SCENARIO_DURATION_SYNTAX, 0},
-	    {"+1s", SCENARIO_DURATION_SYNTAX, 0},
-	    {".5s", SCENARIO_DURATION_SYNTAX, 0},
-	    {"1.s", SCENARIO_DURATION_SYNTAX, 0},
-	};
-	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+	for (size_t i = 0; i < sizeof(duration_table) / sizeof(duration_table[0]); i++) {
 		int64_t ns = -42;
-		int rc = scenario_parse_duration(table[i].s, &ns);
+		int rc = scenario_parse_duration(duration_table[i].s, &ns);
 
-		if (rc != table[i].rc)
-			fprintf(stderr, "duration '%s': rc %d, want %d\n", table[i].s, rc,
-				table[i].rc);
-		assert_int_equal(rc, table[i].rc);
-		assert_int_equal(ns, rc == SCENARIO_DURATION_OK ? table[i].ns : -42);
+		if (rc != duration_table[i].rc)
+			fprintf(stderr, "duration '%s': rc %d, want %d\n", duration_table[i].s, rc,
+				duration_table[i].rc);
+		assert_int_equal(rc, duration_table[i].rc);
+		assert_int_equal(ns, rc == SCENARIO_DURATION_OK ? duration_table[i].ns : -42);
 	}
 	int64_t ns;
 	assert_int_equal(scenario_parse_duration(NULL, &ns), SCENARIO_DURATION_SYNTAX);
 }
 
-static void test_overrides(void **state)
+/* --set values refused, with the words that refuse them. */
+static const struct {
+const char *arg;
+const char *want;
+} override_refusals[] = {
+    {"isp", "--set 'isp': expected NAME.KEY=VALUE (e.g. home.preset=symmetric)"},
+    {"isp=1", "--set 'isp=1': expected NAME.KEY=VALUE (e.g. home.preset=symmetric) or "
+	      "seed=N"},
+    {"isp.mapin=EI", "--set 'isp.mapin=EI': unknown key 'mapin' for NAT 'isp'; did you "
+		     "mean 'mapping'? (the keys are preset, mapping, filtering, ports, "
+		     "timeout, hairpinning, inbound-refresh, pooling, input, forwards)"},
+    {"isp.forwards=on", "--set 'isp.forwards=on': expected 'off', found 'on'"},
+    {"isp.pooling=pair", "--set 'isp.pooling=pair': expected 'paired' or 'arbitrary', "
+			 "found 'pair'; did you mean 'paired'?"},
+    {"isp.preset=cone", "--set 'isp.preset=cone': expected a preset: full-cone, "
+			"restricted-cone, port-restricted-cone or symmetric, found "
+			"'cone'"},
+    {"isp.timeout=0s", "--set 'isp.timeout=0s': '0s' is out of range: a mapping timeout "
+		       "is from 1s to 24h"},
+    {"isp.timeout=nan", "--set 'isp.timeout=nan': expected a duration like 20ms, 1.5s or "
+			"2min, found 'nan'"},
+    {"alice.keepalive=1ns", "--set 'alice.keepalive=1ns': '1ns' is out of range: a "
+			    "keepalive interval is from 100ms to 1h, or 'off' for no "
+			    "keepalives"},
+    {"alice.keepalive=1us", "--set 'alice.keepalive=1us': '1us' is out of range: a "
+			    "keepalive interval is from 100ms to 1h, or 'off' for no "
+			    "keepalives"},
+    {"alice.keepalive=0x1p3s", "--set 'alice.keepalive=0x1p3s': expected a duration like "
+			       "20ms, 1.5s or 2min, found '0x1p3s'"},
+    {"internet.latency=11s", "--set 'internet.latency=11s': '11s' is out of range: a "
+			     "latency is from 0s to 10s"},
+    {"internet.jitter=0.5ns", "--set 'internet.jitter=0.5ns': duration '0.5ns' is not a "
+			      "whole number of nanoseconds, the finest step of natsim's "
+			      "clock"},
+    {"seed=0x10", "--set 'seed=0x10': expected a seed (a whole number), found '0x10'"},
+    {"isp.timeout=30", "--set 'isp.timeout=30': expected a duration with a unit (ms, s, "
+		       "min), found '30'"},
+    {"alice.keepalive=never", "--set 'alice.keepalive=never': expected a duration like "
+			      "25s or 'off', found 'never'"},
+    {"alice.firewall=", "--set 'alice.firewall=': expected 'on' or 'off', found ''"},
+    {"alice.port=1", "--set 'alice.port=1': unknown key 'port' for host 'alice' (the "
+		     "keys are firewall, keepalive, host-candidates)"},
+    {"internet.los=1%", "--set 'internet.los=1%': unknown key 'los' for 'internet'; did "
+			"you mean 'loss'? (the keys are latency, jitter, loss)"},
+    {"internet.loss=200%", "--set 'internet.loss=200%': '200%' is out of range: a loss "
+			   "is between 0% and 100%"},
+    {"alcie.firewall=on", "--set 'alcie.firewall=on': no NAT or host is named 'alcie'; "
+			  "did you mean 'alice'?"},
+    {"zzz.firewall=on", "--set 'zzz.firewall=on': no NAT or host is named 'zzz' "
+			"(expected NAME.KEY=VALUE with the name of a NAT or host, "
+			"'internet', or seed=N)"},
+    {"c.port=1", "--set 'c.port=1': the coordinator 'c' has no settings --set can "
+		 "change"},
+    {"seed=x", "--set 'seed=x': expected a seed (a whole number), found 'x'"},
+};
+
+/* Every key --set takes, applied to the world above. */
+static void overrides_apply(struct scenario *s, struct diag *d)
 {
-	(void)state;
-	struct scenario *s = parse_ok(world);
-	struct diag *d = diag_new();
 	struct scenario_nat *isp = (struct scenario_nat *)scenario_find_nat(s, "isp");
 	struct scenario_host *alice = (struct scenario_host *)scenario_find_host(s, "alice");
 
@@ -937,69 +1020,25 @@ static void test_overrides(void **state)
 	assert_true(s->has_seed);
 	assert_int_equal(s->seed, 7);
 	assert_int_equal(diag_count(d), 0);
+}
 
-	static const struct {
-		const char *arg;
-		const char *want;
-	} bad[] = {
-	    {"isp", "--set 'isp': expected NAME.KEY=VALUE (e.g. home.preset=symmetric)"},
-	    {"isp=1", "--set 'isp=1': expected NAME.KEY=VALUE (e.g. home.preset=symmetric) or "
-		      "seed=N"},
-	    {"isp.mapin=EI", "--set 'isp.mapin=EI': unknown key 'mapin' for NAT 'isp'; did you "
-			     "mean 'mapping'? (the keys are preset, mapping, filtering, ports, "
-			     "timeout, hairpinning, inbound-refresh, pooling, input, forwards)"},
-	    {"isp.forwards=on", "--set 'isp.forwards=on': expected 'off', found 'on'"},
-	    {"isp.pooling=pair", "--set 'isp.pooling=pair': expected 'paired' or 'arbitrary', "
-				 "found 'pair'; did you mean 'paired'?"},
-	    {"isp.preset=cone", "--set 'isp.preset=cone': expected a preset: full-cone, "
-				"restricted-cone, port-restricted-cone or symmetric, found "
-				"'cone'"},
-	    {"isp.timeout=0s", "--set 'isp.timeout=0s': '0s' is out of range: a mapping timeout "
-			       "is from 1s to 24h"},
-	    {"isp.timeout=nan", "--set 'isp.timeout=nan': expected a duration like 20ms, 1.5s or "
-				"2min, found 'nan'"},
-	    {"alice.keepalive=1ns", "--set 'alice.keepalive=1ns': '1ns' is out of range: a "
-				    "keepalive interval is from 100ms to 1h, or 'off' for no "
-				    "keepalives"},
-	    {"alice.keepalive=1us", "--set 'alice.keepalive=1us': '1us' is out of range: a "
-				    "keepalive interval is from 100ms to 1h, or 'off' for no "
-				    "keepalives"},
-	    {"alice.keepalive=0x1p3s", "--set 'alice.keepalive=0x1p3s': expected a duration like "
-				       "20ms, 1.5s or 2min, found '0x1p3s'"},
-	    {"internet.latency=11s", "--set 'internet.latency=11s': '11s' is out of range: a "
-				     "latency is from 0s to 10s"},
-	    {"internet.jitter=0.5ns", "--set 'internet.jitter=0.5ns': duration '0.5ns' is not a "
-				      "whole number of nanoseconds, the finest step of natsim's "
-				      "clock"},
-	    {"seed=0x10", "--set 'seed=0x10': expected a seed (a whole number), found '0x10'"},
-	    {"isp.timeout=30", "--set 'isp.timeout=30': expected a duration with a unit (ms, s, "
-			       "min), found '30'"},
-	    {"alice.keepalive=never", "--set 'alice.keepalive=never': expected a duration like "
-				      "25s or 'off', found 'never'"},
-	    {"alice.firewall=", "--set 'alice.firewall=': expected 'on' or 'off', found ''"},
-	    {"alice.port=1", "--set 'alice.port=1': unknown key 'port' for host 'alice' (the "
-			     "keys are firewall, keepalive, host-candidates)"},
-	    {"internet.los=1%", "--set 'internet.los=1%': unknown key 'los' for 'internet'; did "
-				"you mean 'loss'? (the keys are latency, jitter, loss)"},
-	    {"internet.loss=200%", "--set 'internet.loss=200%': '200%' is out of range: a loss "
-				   "is between 0% and 100%"},
-	    {"alcie.firewall=on", "--set 'alcie.firewall=on': no NAT or host is named 'alcie'; "
-				  "did you mean 'alice'?"},
-	    {"zzz.firewall=on", "--set 'zzz.firewall=on': no NAT or host is named 'zzz' "
-				"(expected NAME.KEY=VALUE with the name of a NAT or host, "
-				"'internet', or seed=N)"},
-	    {"c.port=1", "--set 'c.port=1': the coordinator 'c' has no settings --set can "
-			 "change"},
-	    {"seed=x", "--set 'seed=x': expected a seed (a whole number), found 'x'"},
-	};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+static void test_overrides(void **state)
+{
+	(void)state;
+	struct scenario *s = parse_ok(world);
+	struct diag *d = diag_new();
+	const struct scenario_nat *isp = scenario_find_nat(s, "isp");
+	const struct scenario_host *alice = scenario_find_host(s, "alice");
+
+	overrides_apply(s, d);
+	for (size_t i = 0; i < sizeof(override_refusals) / sizeof(override_refusals[0]); i++) {
 		diag_clear(d);
-		assert_int_equal(scenario_set_override(s, bad[i].arg, d), -1);
+		assert_int_equal(scenario_set_override(s, override_refusals[i].arg, d), -1);
 		assert_int_equal(diag_count_errors(d), 1);
 		const struct diagnostic *dg = diag_get(d, 0);
 		assert_null(dg->file);
 		assert_int_equal(dg->line, 0);
-		assert_string_equal(dg->message, bad[i].want);
+		assert_string_equal(dg->message, override_refusals[i].want);
 	}
 	/* Failed overrides change nothing. */
 	assert_int_equal(isp->timeout_ns, SEC(45));
