@@ -19,7 +19,8 @@
 #include "app/lesson/mark.h"
 #include "support_lesson.h"
 
-static const char world[] = "title \"t\"\n" LESSON_WORLD "at 3s send alice to bob \"hi \\\"Bob\\\"\"\n";
+static const char world[] =
+    "title \"t\"\n" LESSON_WORLD "at 3s send alice to bob \"hi \\\"Bob\\\"\"\n";
 
 static const char lesson[] =
     "instructions \"Predict.\"\n"
@@ -116,9 +117,7 @@ static void test_parse_errors(void **state)
 static void test_variant_pick(void **state)
 {
 	(void)state;
-	struct variant v = {.setting = "office.preset",
-			    .values = {"a", "b", "c"},
-			    .n_values = 3};
+	struct variant v = {.setting = "office.preset", .values = {"a", "b", "c"}, .n_values = 3};
 	size_t seen[3] = {0};
 	assert_int_equal(exercise_variant_pick(&v, NULL), 0);
 	assert_int_equal(exercise_variant_pick(&v, ""), 0);
@@ -127,7 +126,8 @@ static void test_variant_pick(void **state)
 		snprintf(id, sizeof(id), "s%d", i);
 		size_t p = exercise_variant_pick(&v, id);
 		assert_true(p < 3);
-		assert_int_equal(p, exercise_variant_pick(&v, id)); /* the same id, the same world */
+		assert_int_equal(p,
+				 exercise_variant_pick(&v, id)); /* the same id, the same world */
 		seen[p]++;
 	}
 	for (int k = 0; k < 3; k++) /* neighbours scatter over every value */
@@ -216,7 +216,8 @@ static void test_answers_format(void **state)
 	char *text = cat(world, lesson);
 	struct exercise *x = parse(text, d);
 	struct given g[5];
-	const char ok[] = "# mine\nq1 = Direct \nhint q1\nq2=office   nat-filter\n\nq3 = 5000 # sure\n";
+	const char ok[] =
+	    "# mine\nq1 = Direct \nhint q1\nq2=office   nat-filter\n\nq3 = 5000 # sure\n";
 	assert_int_equal(mark_read_answers(x, ok, strlen(ok), "a.txt", g, d), 0);
 	assert_true(g[0].answered);
 	assert_string_equal(g[0].text, "Direct");
@@ -235,7 +236,8 @@ static void test_answers_format(void **state)
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		diag_clear(d);
-		assert_int_not_equal(mark_read_answers(x, bad[i].text, strlen(bad[i].text), "a.txt", g, d), 0);
+		assert_int_not_equal(
+		    mark_read_answers(x, bad[i].text, strlen(bad[i].text), "a.txt", g, d), 0);
 		const struct diagnostic *e = diag_get(d, 0);
 		if (strstr(e->message, bad[i].words) == NULL || e->line != bad[i].line)
 			fail_msg("bad %zu: got %d %s", i, e->line, e->message);
@@ -269,13 +271,13 @@ static void test_moments(void **state)
 {
 	(void)state;
 	struct diag *d = diag_new();
-	char *text = cat(world,
-			 "question m1 \"m\" mapping home for alice:5000 at 2s\n"
-			 "question m2 \"t\" timeout home for alice:5000 at 2s within 1s\n"
-			 "question m3 \"c\" conntrack office from bob:5000 to alice at 2s\n"
-			 "question m4 \"w\" when alice and bob direct\n"
-			 "question m5 \"c\" conntrack home from alice:5000 to coord:3478 at 500ms\n"
-			 "question m6 \"m\" mapping office for bob:6000 at 2s\n");
+	char *text =
+	    cat(world, "question m1 \"m\" mapping home for alice:5000 at 2s\n"
+		       "question m2 \"t\" timeout home for alice:5000 at 2s within 1s\n"
+		       "question m3 \"c\" conntrack office from bob:5000 to alice at 2s\n"
+		       "question m4 \"w\" when alice and bob direct\n"
+		       "question m5 \"c\" conntrack home from alice:5000 to coord:3478 at 500ms\n"
+		       "question m6 \"m\" mapping office for bob:6000 at 2s\n");
 	struct exercise *x = parse(text, d);
 	assert_non_null(x);
 	assert_int_equal(x->questions[1].tolerance_ns, 1000000000LL);
@@ -290,8 +292,9 @@ static void test_moments(void **state)
 	assert_string_equal(r.answers[2].text, "replied");
 	double when = atof(r.answers[3].text);
 	assert_true(when > 1.0 && when < 2.0);
-	assert_string_equal(r.answers[4].text, "replied"); /* answered; not 2 s old: not yet assured */
-	assert_string_equal(r.answers[5].text, "no");	   /* nothing on port 6000 */
+	assert_string_equal(r.answers[4].text,
+			    "replied");		      /* answered; not 2 s old: not yet assured */
+	assert_string_equal(r.answers[5].text, "no"); /* nothing on port 6000 */
 	/* numbers are marked within the tolerance, words as words */
 	char near[32];
 	snprintf(near, sizeof(near), "%.3fs", left + 0.9);
@@ -385,10 +388,14 @@ static void test_axes_and_shown_variants(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_parse_statements), cmocka_unit_test(test_parse_errors),
-	    cmocka_unit_test(test_variant_pick),     cmocka_unit_test(test_answers_computed),
-	    cmocka_unit_test(test_names_checked),    cmocka_unit_test(test_answers_format),
-	    cmocka_unit_test(test_marking),	     cmocka_unit_test(test_moments),
+	    cmocka_unit_test(test_parse_statements),
+	    cmocka_unit_test(test_parse_errors),
+	    cmocka_unit_test(test_variant_pick),
+	    cmocka_unit_test(test_answers_computed),
+	    cmocka_unit_test(test_names_checked),
+	    cmocka_unit_test(test_answers_format),
+	    cmocka_unit_test(test_marking),
+	    cmocka_unit_test(test_moments),
 	    cmocka_unit_test(test_timeout_follows_new_remote),
 	    cmocka_unit_test(test_axes_and_shown_variants),
 	};

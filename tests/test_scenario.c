@@ -916,8 +916,8 @@ static void test_durations(void **state)
 
 /* --set values refused, with the words that refuse them. */
 static const struct {
-const char *arg;
-const char *want;
+	const char *arg;
+	const char *want;
 } override_refusals[] = {
     {"isp", "--set 'isp': expected NAME.KEY=VALUE (e.g. home.preset=symmetric)"},
     {"isp=1", "--set 'isp=1': expected NAME.KEY=VALUE (e.g. home.preset=symmetric) or "

@@ -68,7 +68,6 @@ struct exercise_args {
 	uint64_t seed;
 };
 
-
 /* ---- what the student sees before answering ---- */
 
 static const char *ip_text(uint32_t ip, char *buf)
@@ -100,8 +99,8 @@ static void show_children(FILE *out, const struct world_item *it, size_t n, cons
 		    (parent != NULL && strcmp(it[i].parent, parent) != 0))
 			continue;
 		fprintf(out, "%s%s%s  %s\n", prefix,
-			i == last ? (ascii ? "`-- " : "└── ") : (ascii ? "|-- " : "├── "), it[i].name,
-			it[i].text);
+			i == last ? (ascii ? "`-- " : "└── ") : (ascii ? "|-- " : "├── "),
+			it[i].name, it[i].text);
 		const char *step = i == last ? "    " : (ascii ? "|   " : "│   ");
 		char deeper[128];
 		size_t pl = strlen(prefix), sl = strlen(step);
@@ -292,8 +291,8 @@ static void show_explanation(const struct exercise_run *r, size_t i, bool ascii)
 	why_render(stdout, r->log, id, simdrive_payload_summary, ascii);
 }
 
-static int report(const struct exercise *x, const struct exercise_run *r,
-		  const struct given *given, bool ascii, int *score)
+static int report(const struct exercise *x, const struct exercise_run *r, const struct given *given,
+		  bool ascii, int *score)
 {
 	struct mark *marks = calloc(x->n_questions, sizeof(*marks));
 	if (marks == NULL)
@@ -305,8 +304,9 @@ static int report(const struct exercise *x, const struct exercise_run *r,
 	for (size_t i = 0; i < x->n_questions; i++) {
 		const struct question *q = &x->questions[i];
 		right += marks[i].right;
-		printf("\n  %s %s. %s\n", marks[i].right ? (ascii ? "[ok]" : "✓") : (ascii ? "[x]" : "✗"),
-		       q->id, q->text);
+		printf("\n  %s %s. %s\n",
+		       marks[i].right ? (ascii ? "[ok]" : "✓") : (ascii ? "[x]" : "✗"), q->id,
+		       q->text);
 		printf("     answer: %s", r->answers[i].text);
 		if (!given[i].answered)
 			printf("; you did not answer");
@@ -324,7 +324,8 @@ static int report(const struct exercise *x, const struct exercise_run *r,
 
 static void teacher_key(const struct exercise *x, const struct exercise_run *r)
 {
-	printf("Answer key%s%s\n", r->student && *r->student ? " for student " : " (reference world)",
+	printf("Answer key%s%s\n",
+	       r->student && *r->student ? " for student " : " (reference world)",
 	       r->student && *r->student ? r->student : "");
 	for (size_t i = 0; i < x->n_variants; i++) {
 		const struct variant *v = &x->variants[i];
@@ -379,7 +380,8 @@ static int parse_args(int argc, char **argv, struct exercise_args *a)
 		case 'i':
 			a->student = optarg;
 			if (!*optarg)
-				rc = cli_usage_error("exercise", "--student: expected an id, got nothing");
+				rc = cli_usage_error("exercise",
+						     "--student: expected an id, got nothing");
 			break;
 		case 'a':
 			a->answers = optarg;
@@ -438,8 +440,11 @@ int cmd_exercise_main(int argc, char **argv)
 	struct exercise_run run = {0};
 	struct given *given = x ? calloc(x->n_questions, sizeof(*given)) : NULL;
 	rc = CLI_EXIT_USAGE;
-	struct exercise_options opt = {.student = a.student, .has_seed = a.has_seed, .seed = a.seed,
-				       .sets = a.sets, .n_sets = a.n_sets};
+	struct exercise_options opt = {.student = a.student,
+				       .has_seed = a.has_seed,
+				       .seed = a.seed,
+				       .sets = a.sets,
+				       .n_sets = a.n_sets};
 	if (x && given && exercise_run(x, &opt, &run, d) == 0) {
 		if (a.teacher) {
 			teacher_key(x, &run);

@@ -14,21 +14,19 @@
 #include "model/packet.h"
 #include "sim/trace_log.h"
 
-static const char *const outcome_choices[] = {"direct", "relayed", "failed", "unconnected",
-					      NULL};
+static const char *const outcome_choices[] = {"direct", "relayed", "failed", "unconnected", NULL};
 static const char *const classify_choices[] = {"full-cone", "restricted-cone",
 					       "port-restricted-cone", "symmetric", NULL};
 static const char *const yes_no[] = {"yes", "no", NULL};
 static const char *const ct_states[] = {"none", "unreplied", "replied", "assured", NULL};
-static const char *const axes_choices[] = {"EIM EIF",  "EIM ADF",  "EIM APDF", "ADM EIF",
-					   "ADM ADF",  "ADM APDF", "APDM EIF", "APDM ADF",
+static const char *const axes_choices[] = {"EIM EIF",	"EIM ADF",  "EIM APDF", "ADM EIF",
+					   "ADM ADF",	"ADM APDF", "APDM EIF", "APDM ADF",
 					   "APDM APDF", NULL};
 /* Every reason a packet of these worlds can die for (sim/trace.c's names),
  * offered alike whatever the answer, so the list gives nothing away. */
-static const char *const drop_reasons[] = {"firewall",	"nat-filter", "nat-no-mapping",
-					   "nat-exhausted", "hairpin",	  "no-route",
-					   "ttl",	"link-loss",  "link-down",
-					   "no-socket",	NULL};
+static const char *const drop_reasons[] = {
+    "firewall", "nat-filter", "nat-no-mapping", "nat-exhausted", "hairpin", "no-route",
+    "ttl",	"link-loss",  "link-down",	"no-socket",	 NULL};
 
 const char *const *question_choices(enum question_kind k)
 {
@@ -78,8 +76,9 @@ static char *scenario_with_probes(const struct exercise *x, size_t *len)
 		const struct question *q = &x->questions[i];
 		/* a question about a moment: the run lasts at least until then */
 		if (q->kind != QUESTION_ARRIVES && q->at_ns > 0)
-			n += (size_t)sprintf(text + n, "at %lldns note \"question %s asks about this moment\"\n",
-					     (long long)q->at_ns, q->id);
+			n += (size_t)sprintf(
+			    text + n, "at %lldns note \"question %s asks about this moment\"\n",
+			    (long long)q->at_ns, q->id);
 		if (q->kind != QUESTION_ARRIVES)
 			continue;
 		n += (size_t)sprintf(text + n, "expect data at %s from %s \"", q->b, q->a);
@@ -115,7 +114,8 @@ static int apply_variants(const struct exercise *x, const char *student, struct 
 		snprintf(set, sizeof(set), "%s=%s", v->setting, v->values[pick]);
 		if (scenario_set_override(r->scenario, set, d) != 0) {
 			struct diag_span at = {x->filename, v->line, v->col, 7, NULL, 0};
-			diag_add(d, DIAG_NOTE, &at, "in this variant (value '%s')", v->values[pick]);
+			diag_add(d, DIAG_NOTE, &at, "in this variant (value '%s')",
+				 v->values[pick]);
 			return -1;
 		}
 	}
@@ -158,8 +158,7 @@ static bool same_node(const char *a, const char *b)
 
 /* Where packet `id` ended, from record `from_i` on: "NODE REASON" for a
  * drop, "delivered", or "in flight" when the run ended first. */
-static void packet_fate(const struct trace_log *log, size_t from_i, uint64_t id,
-			struct answer *out)
+static void packet_fate(const struct trace_log *log, size_t from_i, uint64_t id, struct answer *out)
 {
 	snprintf(out->text, sizeof(out->text), "in flight");
 	out->packet = id;
@@ -185,7 +184,8 @@ static bool sent_to(const struct trace_record *r, const char *from, uint32_t to)
 	struct packet_info info;
 	return r->kind == TRACE_PACKET && r->u.packet.hop == TRACE_HOP_SEND &&
 	       same_node(r->u.packet.node, from) &&
-	       packet_parse(r->u.packet.bytes, r->u.packet.len, &info, NULL, 0) == 0 && info.dst == to;
+	       packet_parse(r->u.packet.bytes, r->u.packet.len, &info, NULL, 0) == 0 &&
+	       info.dst == to;
 }
 
 /* The first packet `from` sent to address `to`, and where it ended
@@ -217,7 +217,8 @@ static void answer_port(const struct trace_log *log, const struct scenario *s,
 		if (r->kind == TRACE_MAPPING && r->u.map.event == TRACE_MAP_CREATED &&
 		    same_node(r->u.map.node, q->node) && r->u.map.internal.ip == h->ip &&
 		    r->u.map.internal.port == q->port) {
-			snprintf(out->text, sizeof(out->text), "%u", (unsigned)r->u.map.external.port);
+			snprintf(out->text, sizeof(out->text), "%u",
+				 (unsigned)r->u.map.external.port);
 			return;
 		}
 	}
@@ -251,7 +252,7 @@ static void answer_classify(const struct scenario *s, const char *nat, struct an
 {
 	int mapping, filtering;
 	nat_axes(s, nat, &mapping, &filtering);
-	const char *name = mapping != SCENARIO_EI	     ? "symmetric"
+	const char *name = mapping != SCENARIO_EI     ? "symmetric"
 			   : filtering == SCENARIO_EI ? "full-cone"
 			   : filtering == SCENARIO_AD ? "restricted-cone"
 						      : "port-restricted-cone";
@@ -337,7 +338,8 @@ static void answer_conntrack(const struct trace_log *log, const struct scenario 
 		if (r->kind != TRACE_CONNTRACK || !same_node(r->u.ct.node, q->node))
 			continue;
 		const struct trace_conntrack *c = &r->u.ct;
-		bool flow = c->orig.src == h->ip && c->orig.sport == q->port && c->orig.dst == dst &&
+		bool flow = c->orig.src == h->ip && c->orig.sport == q->port &&
+			    c->orig.dst == dst &&
 			    (q->remote_port < 0 || c->orig.dport == q->remote_port);
 		if (c->event == TRACE_CT_NEW && flow)
 			id = c->id;
@@ -353,8 +355,7 @@ static void answer_conntrack(const struct trace_log *log, const struct scenario 
 	snprintf(out->text, sizeof(out->text), "%s", state);
 }
 
-static void answer_when(const struct exercise_run *r, const struct question *q,
-			struct answer *out)
+static void answer_when(const struct exercise_run *r, const struct question *q, struct answer *out)
 {
 	const struct run_pair *p = find_run_pair(&r->result, q->a, q->b);
 	enum run_step_kind want = q->path == 0 ? RUN_STEP_DIRECT : RUN_STEP_RELAYED;
@@ -381,7 +382,8 @@ static void answer_outcome(const struct exercise_run *r, const struct question *
 	const struct run_pair *p = find_run_pair(&r->result, q->a, q->b);
 	const char *end = p ? run_pair_end_name(p) : "unconnected";
 	/* "lost" (consent expired, no relay yet) ends the run unconnected */
-	snprintf(out->text, sizeof(out->text), "%s", strcmp(end, "lost") == 0 ? "unconnected" : end);
+	snprintf(out->text, sizeof(out->text), "%s",
+		 strcmp(end, "lost") == 0 ? "unconnected" : end);
 	/* The decisive packet, from a to b's public address: the first that got
 	 * through on a direct path, else the first (which died on the way). */
 	struct answer first;
@@ -415,7 +417,8 @@ static void compute_answers(const struct exercise *x, struct exercise_run *r)
 			answer_classify(r->scenario, q->node, a);
 			break;
 		case QUESTION_ARRIVES:
-			snprintf(a->text, sizeof(a->text), "%s", probe_passed(r, probe++) ? "yes" : "no");
+			snprintf(a->text, sizeof(a->text), "%s",
+				 probe_passed(r, probe++) ? "yes" : "no");
 			break;
 		case QUESTION_MAPPING:
 		case QUESTION_TIMEOUT:
@@ -533,7 +536,8 @@ bool answer_matches(const struct question *q, const char *right, const char *giv
 	if (q->kind == QUESTION_PORT) {
 		char *end;
 		long n = strtol(b, &end, 10);
-		return *b && *end == 0 && n >= 0 && strcmp(a, "none") != 0 && n == strtol(a, NULL, 10);
+		return *b && *end == 0 && n >= 0 && strcmp(a, "none") != 0 &&
+		       n == strtol(a, NULL, 10);
 	}
 	return strcmp(a, b) == 0;
 }

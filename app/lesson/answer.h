@@ -29,12 +29,12 @@ struct answer {
 
 /* One run of an exercise for one student. */
 struct exercise_run {
-	const char *student;		  /* borrowed; NULL = the reference world */
-	size_t variant_pick[16];	  /* the value each variant took (first 16) */
-	struct scenario *scenario;	  /* the world as this student gets it */
-	struct trace_log *log;		  /* every record of the run */
+	const char *student;	   /* borrowed; NULL = the reference world */
+	size_t variant_pick[16];   /* the value each variant took (first 16) */
+	struct scenario *scenario; /* the world as this student gets it */
+	struct trace_log *log;	   /* every record of the run */
 	struct run_result result;
-	struct answer *answers;		  /* one per question, in file order */
+	struct answer *answers; /* one per question, in file order */
 };
 
 /* Build the student's world, run it, and compute every answer. Returns 0,
@@ -42,10 +42,10 @@ struct exercise_run {
  * names something that is not there, a variant value or a --set is refused,
  * or memory ran out). */
 struct exercise_options {
-	const char *student;	  /* NULL = the reference world */
-	bool has_seed;		  /* as natsim run's --seed */
+	const char *student; /* NULL = the reference world */
+	bool has_seed;	     /* as natsim run's --seed */
 	uint64_t seed;
-	const char *const *sets;  /* --set NAME.KEY=VALUE, applied after the variants */
+	const char *const *sets; /* --set NAME.KEY=VALUE, applied after the variants */
 	size_t n_sets;
 };
 int exercise_run(const struct exercise *x, const struct exercise_options *opt,

@@ -20,11 +20,11 @@ static const char *const lesson_keywords[] = {"instructions", "question", "hint"
 #define N_KEYWORDS (sizeof(lesson_keywords) / sizeof(lesson_keywords[0]))
 
 static const char *const kind_names[] = {
-    [QUESTION_OUTCOME] = "outcome", [QUESTION_DROP] = "drop",	    [QUESTION_PORT] = "port",
-    [QUESTION_CLASSIFY] = "classify", [QUESTION_ARRIVES] = "arrives",
-    [QUESTION_MAPPING] = "mapping",   [QUESTION_TIMEOUT] = "timeout",
-    [QUESTION_CONNTRACK] = "conntrack", [QUESTION_WHEN] = "when",
-    [QUESTION_AXES] = "axes",
+    [QUESTION_OUTCOME] = "outcome", [QUESTION_DROP] = "drop",
+    [QUESTION_PORT] = "port",	    [QUESTION_CLASSIFY] = "classify",
+    [QUESTION_ARRIVES] = "arrives", [QUESTION_MAPPING] = "mapping",
+    [QUESTION_TIMEOUT] = "timeout", [QUESTION_CONNTRACK] = "conntrack",
+    [QUESTION_WHEN] = "when",	    [QUESTION_AXES] = "axes",
 };
 
 const char *question_kind_name(enum question_kind k)
@@ -57,7 +57,7 @@ struct line {
 };
 
 static void line_error(struct line *l, int col, int len, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static void line_error(struct line *l, int col, int len, const char *fmt, ...)
 {
@@ -89,7 +89,8 @@ static int read_quoted(struct line *l, size_t *i, struct token *t)
 			char e = l->src[++j];
 			c = e == 'n' ? '\n' : e == 't' ? '\t' : e;
 			if (e != 'n' && e != 't' && e != '"' && e != '\\') {
-				line_error(l, (int)j, 2, "unknown escape '\\%c' (use \\\" \\\\ \\n or \\t)", e);
+				line_error(l, (int)j, 2,
+					   "unknown escape '\\%c' (use \\\" \\\\ \\n or \\t)", e);
 			}
 		}
 		out[n++] = c;
@@ -136,8 +137,8 @@ static int tokenize(struct line *l)
 		} else if (c == '|') {
 			i++;
 		} else {
-			while (i < l->src_len && !isspace((unsigned char)l->src[i]) && l->src[i] != '|' &&
-			       l->src[i] != '"' && l->src[i] != '#')
+			while (i < l->src_len && !isspace((unsigned char)l->src[i]) &&
+			       l->src[i] != '|' && l->src[i] != '"' && l->src[i] != '#')
 				i++;
 		}
 		t->len = i - from;
@@ -260,8 +261,8 @@ static bool parse_time(struct parser *p, size_t i, const char *what, int64_t *ns
 		return false;
 	if (scenario_parse_duration(w, ns) != SCENARIO_DURATION_OK) {
 		struct token *t = tok(p, i);
-		line_error(p->l, t->col, (int)t->len, "expected %s with a unit, like 40s or 250ms, not '%s'",
-			   what, w);
+		line_error(p->l, t->col, (int)t->len,
+			   "expected %s with a unit, like 40s or 250ms, not '%s'", what, w);
 		return false;
 	}
 	return true;
@@ -321,7 +322,8 @@ static bool parse_remote(struct parser *p, size_t i, struct question *q)
 		long port = strtol(colon + 1, &end, 10);
 		if (end == colon + 1 || *end || port < 1 || port > 65535) {
 			struct token *t = tok(p, i);
-			line_error(p->l, t->col, (int)t->len, "expected NAME or NAME:PORT with a port from 1 to 65535");
+			line_error(p->l, t->col, (int)t->len,
+				   "expected NAME or NAME:PORT with a port from 1 to 65535");
 			return false;
 		}
 		q->remote_port = (int)port;
@@ -441,19 +443,20 @@ static bool parse_when(struct parser *p, struct question *q, size_t i)
 }
 
 static bool (*const kind_parsers[])(struct parser *, struct question *, size_t) = {
-    [QUESTION_OUTCOME] = parse_outcome,	    [QUESTION_DROP] = parse_drop,
-    [QUESTION_PORT] = parse_port,	    [QUESTION_CLASSIFY] = parse_classify,
-    [QUESTION_ARRIVES] = parse_arrives,	    [QUESTION_MAPPING] = parse_mapping,
-    [QUESTION_TIMEOUT] = parse_mapping,	    [QUESTION_CONNTRACK] = parse_conntrack,
-    [QUESTION_WHEN] = parse_when,	    [QUESTION_AXES] = parse_classify,
+    [QUESTION_OUTCOME] = parse_outcome, [QUESTION_DROP] = parse_drop,
+    [QUESTION_PORT] = parse_port,	[QUESTION_CLASSIFY] = parse_classify,
+    [QUESTION_ARRIVES] = parse_arrives, [QUESTION_MAPPING] = parse_mapping,
+    [QUESTION_TIMEOUT] = parse_mapping, [QUESTION_CONNTRACK] = parse_conntrack,
+    [QUESTION_WHEN] = parse_when,	[QUESTION_AXES] = parse_classify,
 };
 
 /* The kind's word at token i, then its own words. */
 static bool parse_question_kind(struct parser *p, struct question *q, size_t i)
 {
 	struct token *t = tok(p, i);
-	const char *k = want_word(p, i, "the answer's kind: outcome, drop, port, classify, arrives, "
-					"mapping, timeout, conntrack, when or axes");
+	const char *k = want_word(p, i,
+				  "the answer's kind: outcome, drop, port, classify, arrives, "
+				  "mapping, timeout, conntrack, when or axes");
 	if (k == NULL)
 		return false;
 	for (size_t n = 0; n < sizeof(kind_names) / sizeof(kind_names[0]); n++)
@@ -462,10 +465,11 @@ static bool parse_question_kind(struct parser *p, struct question *q, size_t i)
 			return kind_parsers[n](p, q, i + 1);
 		}
 	const char *sugg = diag_suggest(k, kind_names, sizeof(kind_names) / sizeof(kind_names[0]));
-	line_error(p->l, t->col, (int)t->len,
-		   "unknown answer kind '%s'%s%s%s (outcome, drop, port, classify, arrives, mapping, "
-		   "timeout, conntrack, when or axes)",
-		   k, sugg ? "; did you mean '" : "", sugg ? sugg : "", sugg ? "'?" : "");
+	line_error(
+	    p->l, t->col, (int)t->len,
+	    "unknown answer kind '%s'%s%s%s (outcome, drop, port, classify, arrives, mapping, "
+	    "timeout, conntrack, when or axes)",
+	    k, sugg ? "; did you mean '" : "", sugg ? sugg : "", sugg ? "'?" : "");
 	return false;
 }
 
@@ -522,8 +526,9 @@ static int parse_hint(struct parser *p)
 	if (text == NULL || !no_more(p, 3))
 		return 0;
 	if (q->n_hints == EXERCISE_MAX_HINTS) {
-		line_error(p->l, tok(p, 0)->col, 4, "question '%s' already has %d hints, the most it may have",
-			   id, EXERCISE_MAX_HINTS);
+		line_error(p->l, tok(p, 0)->col, 4,
+			   "question '%s' already has %d hints, the most it may have", id,
+			   EXERCISE_MAX_HINTS);
 		return 0;
 	}
 	q->hints[q->n_hints] = strdup(text);
@@ -588,8 +593,9 @@ static int parse_variant(struct parser *p)
 		struct token *t = tok(p, i);
 		bool bar = is_word(t, "|");
 		if (bar != ((i - 2) % 2 == 1) || t->quoted) {
-			line_error(p->l, t->col, (int)t->len, bar ? "expected a value before '|'"
-							      : "expected '|' between two values");
+			line_error(p->l, t->col, (int)t->len,
+				   bar ? "expected a value before '|'"
+				       : "expected '|' between two values");
 			return 0;
 		}
 		if (bar)
@@ -603,7 +609,8 @@ static int parse_variant(struct parser *p)
 	}
 	if (v->n_values < 2 || is_word(tok(p, end - 1), "|"))
 		line_error(p->l, tok(p, 0)->col, 7,
-			   "a variant needs at least two values: variant %s VALUE | VALUE", setting);
+			   "a variant needs at least two values: variant %s VALUE | VALUE",
+			   setting);
 	return 0;
 }
 
@@ -635,7 +642,8 @@ static bool is_lesson_line(const char *s, size_t n)
 	while (w < n && !isspace((unsigned char)s[w]))
 		w++;
 	for (size_t k = 0; k < N_KEYWORDS; k++)
-		if (strlen(lesson_keywords[k]) == w - i && memcmp(s + i, lesson_keywords[k], w - i) == 0)
+		if (strlen(lesson_keywords[k]) == w - i &&
+		    memcmp(s + i, lesson_keywords[k], w - i) == 0)
 			return true;
 	return false;
 }
@@ -693,8 +701,7 @@ static int take_line(struct parser *p, struct line *l, char *copy)
 	return 0;
 }
 
-struct exercise *exercise_parse(const char *text, size_t len, const char *filename,
-				struct diag *d)
+struct exercise *exercise_parse(const char *text, size_t len, const char *filename, struct diag *d)
 {
 	struct exercise *x = calloc(1, sizeof(*x));
 	size_t errors_before = diag_count_errors(d);
@@ -712,8 +719,11 @@ struct exercise *exercise_parse(const char *text, size_t len, const char *filena
 		const char *nl = memchr(text + at, '\n', len - at);
 		size_t n = nl ? (size_t)(nl - (text + at)) : len - at;
 		if (is_lesson_line(text + at, n)) {
-			struct line l = {.file = x->filename, .number = number, .src = text + at,
-					 .src_len = n, .d = d};
+			struct line l = {.file = x->filename,
+					 .number = number,
+					 .src = text + at,
+					 .src_len = n,
+					 .d = d};
 			p.l = &l;
 			if (take_line(&p, &l, x->scenario_text + at) != 0) {
 				exercise_free(x);
@@ -806,12 +816,14 @@ size_t exercise_check(const struct exercise *x, const struct scenario *s, struct
 		const char *hosts[2] = {q->a, q->b};
 		for (int h = 0; h < 2; h++)
 			if (hosts[h] && !scenario_find_host(s, hosts[h]))
-				check_error(x, q, d, &n, "question '%s': no host '%s' in this world",
-					    hosts[h]);
+				check_error(x, q, d, &n,
+					    "question '%s': no host '%s' in this world", hosts[h]);
 		if (q->host && !scenario_find_host(s, q->host))
-			check_error(x, q, d, &n, "question '%s': no host '%s' in this world", q->host);
+			check_error(x, q, d, &n, "question '%s': no host '%s' in this world",
+				    q->host);
 		if (q->node && q->kind != QUESTION_CONNTRACK && !scenario_find_nat(s, q->node))
-			check_error(x, q, d, &n, "question '%s': no NAT '%s' in this world", q->node);
+			check_error(x, q, d, &n, "question '%s': no NAT '%s' in this world",
+				    q->node);
 		if (q->kind == QUESTION_CONNTRACK && !scenario_find_nat(s, q->node) &&
 		    !scenario_find_host(s, q->node))
 			check_error(x, q, d, &n, "question '%s': no host or NAT '%s' in this world",
@@ -819,7 +831,8 @@ size_t exercise_check(const struct exercise *x, const struct scenario *s, struct
 		if (q->remote && !scenario_find_host(s, q->remote) &&
 		    !(s->coordinator && strcmp(s->coordinator->name, q->remote) == 0))
 			check_error(x, q, d, &n,
-				    "question '%s': no host or coordinator '%s' in this world", q->remote);
+				    "question '%s': no host or coordinator '%s' in this world",
+				    q->remote);
 	}
 	return n;
 }

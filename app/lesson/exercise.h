@@ -6,20 +6,19 @@
  *
  *   instructions "Alice and Bob sit behind two home routers. ..."
  *   question q1 "Do Alice and Bob end up talking directly?" outcome alice and bob
- *   question q2 "Alice's first packet to Bob's public address: who drops it?" drop from alice to bob
- *   question q3 "Which public port does home give alice's port 5000?" port home for alice:5000
+ *   question q2 "Alice's first packet to Bob's public address: who drops it?" drop from alice to
+ * bob question q3 "Which public port does home give alice's port 5000?" port home for alice:5000
  *   question q4 "What kind of NAT is office (RFC 3489's names)?" classify office
  *   question q4b "And in RFC 4787's terms (mapping, filtering)?" axes office
  *   question q5 "Does Bob get Alice's hello?" arrives "hello" at bob from alice
  *   question q6 "At 40 s, does home still map alice:5000?" mapping home for alice:5000 at 40s
- *   question q7 "At 10 s, how many seconds are left on it?" timeout home for alice:5000 at 10s within 1s
- *   question q8 "At 3 s, office's entry for bob:5000 to alice?" conntrack office from bob:5000 to alice at 3s
- *   question q9 "When (s) do they first talk directly?" when alice and bob direct within 100ms
- *   hint q1 "Look at how office chooses its public ports."
- *   teacher q1 "Most students answer direct: ask them what office's mapping is keyed by."
- *   teacher "A 20-minute exercise; run it after the mapping lesson."
- *   variant office.preset port-restricted-cone | symmetric
- *   variant internet.latency 20ms | 80ms shown      (the student is told which)
+ *   question q7 "At 10 s, how many seconds are left on it?" timeout home for alice:5000 at 10s
+ * within 1s question q8 "At 3 s, office's entry for bob:5000 to alice?" conntrack office from
+ * bob:5000 to alice at 3s question q9 "When (s) do they first talk directly?" when alice and bob
+ * direct within 100ms hint q1 "Look at how office chooses its public ports." teacher q1 "Most
+ * students answer direct: ask them what office's mapping is keyed by." teacher "A 20-minute
+ * exercise; run it after the mapping lesson." variant office.preset port-restricted-cone |
+ * symmetric variant internet.latency 20ms | 80ms shown      (the student is told which)
  *
  * The answers are never written down: exercise_compute() (answer.h) runs the
  * world and reads them off what happened. A variant lets a setting take one
@@ -45,16 +44,16 @@ struct diag;
 struct scenario;
 
 enum question_kind {
-	QUESTION_OUTCOME,  /* how a connect pair ends: direct, relayed, failed, unconnected */
-	QUESTION_DROP,	   /* where A's first packet to B's public address dies, and why */
-	QUESTION_PORT,	   /* the public port a NAT gives an inside endpoint */
-	QUESTION_CLASSIFY, /* a NAT's kind in RFC 3489's names */
-	QUESTION_ARRIVES,  /* whether a message reaches a host: yes or no */
-	QUESTION_MAPPING,  /* whether a NAT holds a mapping for an inside endpoint at a time */
-	QUESTION_TIMEOUT,  /* seconds left on that mapping at a time (a number, a tolerance) */
-	QUESTION_CONNTRACK,/* the state of a node's conntrack entry for a flow at a time */
-	QUESTION_WHEN,	   /* when (seconds into the run) a pair first got a path */
-	QUESTION_AXES,	   /* a NAT's RFC 4787 mapping and filtering, e.g. "EIM APDF" */
+	QUESTION_OUTCOME,   /* how a connect pair ends: direct, relayed, failed, unconnected */
+	QUESTION_DROP,	    /* where A's first packet to B's public address dies, and why */
+	QUESTION_PORT,	    /* the public port a NAT gives an inside endpoint */
+	QUESTION_CLASSIFY,  /* a NAT's kind in RFC 3489's names */
+	QUESTION_ARRIVES,   /* whether a message reaches a host: yes or no */
+	QUESTION_MAPPING,   /* whether a NAT holds a mapping for an inside endpoint at a time */
+	QUESTION_TIMEOUT,   /* seconds left on that mapping at a time (a number, a tolerance) */
+	QUESTION_CONNTRACK, /* the state of a node's conntrack entry for a flow at a time */
+	QUESTION_WHEN,	    /* when (seconds into the run) a pair first got a path */
+	QUESTION_AXES,	    /* a NAT's RFC 4787 mapping and filtering, e.g. "EIM APDF" */
 };
 
 #define EXERCISE_ID_MAX 32
@@ -65,17 +64,17 @@ struct question {
 	char id[EXERCISE_ID_MAX];
 	char *text;
 	enum question_kind kind;
-	char *a, *b;	 /* outcome: the pair; drop: from a to b; arrives: at b from a */
-	char *node;	 /* port, classify: the NAT */
-	char *host;	 /* port: the inside host */
-	uint16_t port;	 /* port: its port */
-	char *data;	 /* arrives: the message (escapes decoded) */
+	char *a, *b;   /* outcome: the pair; drop: from a to b; arrives: at b from a */
+	char *node;    /* port, classify: the NAT */
+	char *host;    /* port: the inside host */
+	uint16_t port; /* port: its port */
+	char *data;    /* arrives: the message (escapes decoded) */
 	size_t data_len;
-	char *remote;	     /* conntrack: the flow's remote (a host or the coordinator) */
-	int remote_port;     /* conntrack: its port, or -1 for any */
-	int path;	     /* when: 0 direct, 1 relayed (enum scenario_path) */
-	int64_t at_ns;	     /* mapping, timeout, conntrack: the moment asked about */
-	int64_t tolerance_ns;/* timeout, when: how far off a right number may be */
+	char *remote;	      /* conntrack: the flow's remote (a host or the coordinator) */
+	int remote_port;      /* conntrack: its port, or -1 for any */
+	int path;	      /* when: 0 direct, 1 relayed (enum scenario_path) */
+	int64_t at_ns;	      /* mapping, timeout, conntrack: the moment asked about */
+	int64_t tolerance_ns; /* timeout, when: how far off a right number may be */
 	char *hints[EXERCISE_MAX_HINTS];
 	size_t n_hints;
 	char *teacher; /* a note for the teacher, or NULL */
@@ -106,8 +105,7 @@ struct exercise {
 
 /* Parse `text` (len bytes). Every problem goes into `d`; NULL if there was
  * any, or memory ran out. The scenario part is not parsed here. */
-struct exercise *exercise_parse(const char *text, size_t len, const char *filename,
-				struct diag *d);
+struct exercise *exercise_parse(const char *text, size_t len, const char *filename, struct diag *d);
 /* Read a file and parse it ("cannot read FILE: <strerror>" if unreadable). */
 struct exercise *exercise_load(const char *path, struct diag *d);
 void exercise_free(struct exercise *x);

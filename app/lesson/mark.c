@@ -80,7 +80,8 @@ static void read_hint(struct reader *r, size_t i, struct given *out)
 		return;
 	}
 	if (out[q].hints_used == r->x->questions[q].n_hints) {
-		read_error(r, from, "question '%s' has no more hints to open", r->x->questions[q].id);
+		read_error(r, from, "question '%s' has no more hints to open",
+			   r->x->questions[q].id);
 		return;
 	}
 	out[q].hints_used++;

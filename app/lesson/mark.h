@@ -24,7 +24,7 @@
 struct diag;
 
 struct given {
-	char text[160];	  /* the answer given, or "" if none */
+	char text[160]; /* the answer given, or "" if none */
 	bool answered;
 	size_t hints_used; /* how many hints were opened */
 	int line;	   /* where it was given in the answers text, 0 if none */
