@@ -17,6 +17,7 @@
 #include "app/lesson/answer.h"
 #include "app/lesson/exercise.h"
 #include "app/lesson/mark.h"
+#include "sim/trace.h"
 #include "support_lesson.h"
 
 static const char world[] =
@@ -243,6 +244,11 @@ static void test_answers_format(void **state)
 			fail_msg("bad %zu: got %d %s", i, e->line, e->message);
 		assert_string_equal(e->file, "a.txt");
 	}
+	/* a NUL byte inside a line is refused, not taken for its end */
+	diag_clear(d);
+	const char nul[] = "q1 = dir\0ect\n";
+	assert_int_equal(mark_read_answers(x, nul, sizeof(nul) - 1, "a.txt", g, d), 1);
+	assert_non_null(strstr(diag_get(d, 0)->message, "NUL byte"));
 	exercise_free(x);
 	free(text);
 	diag_free(d);
@@ -251,6 +257,14 @@ static void test_answers_format(void **state)
 static void test_marking(void **state)
 {
 	(void)state;
+	/* the reasons a drop question offers are the trace's own names */
+	for (const char *const *c = question_choices(QUESTION_DROP); *c; c++) {
+		bool known = false;
+		for (int r = 0; r < TRACE_DROP_REASON_COUNT; r++)
+			known |= strcmp(trace_drop_reason_name((enum trace_drop_reason)r), *c) == 0;
+		if (!known)
+			fail_msg("drop choice '%s' is no reason of sim/trace.c", *c);
+	}
 	/* two hints: each costs a third (3 of 10 points) */
 	assert_int_equal(mark_points(2, 0), 10);
 	assert_int_equal(mark_points(2, 1), 7);

@@ -10,6 +10,7 @@
 #include "viz/dot.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <langinfo.h>
 #include <locale.h>
@@ -214,6 +215,23 @@ size_t cli_list_nsim(const char *folder, char ***names)
 	if (n)
 		qsort(*names, n, sizeof(**names), compare_names);
 	return n;
+}
+
+/* A page or an export built in memory, written whole: nothing is written
+ * before the content is complete, so bad input never leaves half a file. */
+int cli_write_output(const char *cmd, const char *output, const char *data, size_t len)
+{
+	bool to_stdout = output == NULL || strcmp(output, "-") == 0;
+	FILE *f = to_stdout ? stdout : fopen(output, "w");
+	bool ok = f != NULL && fwrite(data, 1, len, f) == len;
+	if (f != NULL)
+		ok = (to_stdout ? fflush(f) : fclose(f)) == 0 && ok;
+	if (!ok) {
+		fprintf(stderr, "natsim %s: --output: cannot write %s: %s\n", cmd,
+			to_stdout ? "<stdout>" : output, strerror(errno));
+		return CLI_EXIT_USAGE;
+	}
+	return CLI_EXIT_OK;
 }
 
 /* A path as given, else NAME in the bundled folders (and their course/). */

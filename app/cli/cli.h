@@ -100,6 +100,9 @@ const char *cli_find_exercise(const char *name, char *buf, size_t size);
 /* The *.nsim files of `folder`, sorted by name, into *names (free each and
  * the array); 0 if none or the folder cannot be read. */
 size_t cli_list_nsim(const char *folder, char ***names);
+/* Write `len` bytes, built in memory, to OUTPUT ("-" or NULL: stdout). Returns
+ * 0, or CLI_EXIT_USAGE having said "natsim CMD: --output: cannot write ...". */
+int cli_write_output(const char *cmd, const char *output, const char *data, size_t len);
 int cmd_check_main(int argc, char **argv);
 int cmd_course_main(int argc, char **argv);
 

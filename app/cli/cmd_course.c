@@ -3,7 +3,6 @@
  * each with its title, the student's status and best score (app/lesson/
  * progress.h keeps them; natsim exercise records each finished attempt).
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

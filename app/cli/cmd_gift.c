@@ -148,18 +148,9 @@ static int export_to(const struct gift_args *a, const struct exercise *x, const 
 		free(text);
 		return diag_count_errors(d) ? CLI_EXIT_USAGE : CLI_EXIT_INTERNAL;
 	}
-	bool to_stdout = a->output == NULL || strcmp(a->output, "-") == 0;
-	FILE *f = to_stdout ? stdout : fopen(a->output, "w");
-	bool ok = f != NULL && fwrite(text, 1, len, f) == len;
-	if (f != NULL)
-		ok = (to_stdout ? fflush(f) : fclose(f)) == 0 && ok;
+	rc = cli_write_output("exercise", a->output, text, len);
 	free(text);
-	if (!ok) {
-		fprintf(stderr, "natsim exercise: --output: cannot write %s: %s\n",
-			to_stdout ? "<stdout>" : a->output, strerror(errno));
-		return CLI_EXIT_USAGE;
-	}
-	return CLI_EXIT_OK;
+	return rc;
 }
 
 int cmd_exercise_export_main(int argc, char **argv)

@@ -84,27 +84,6 @@ static int parse_args(int argc, char **argv, struct handout_args *a)
 	return rc;
 }
 
-/* Write the page held in memory to the output; a path that cannot be
- * written is the user's to fix (exit 2). */
-static int save(const char *output, const char *page, size_t len)
-{
-	bool to_stdout = strcmp(output, "-") == 0;
-	FILE *f = to_stdout ? stdout : fopen(output, "w");
-	if (f == NULL) {
-		fprintf(stderr, "natsim handout: --output: cannot write %s: %s\n", output,
-			strerror(errno));
-		return CLI_EXIT_USAGE;
-	}
-	bool ok = fwrite(page, 1, len, f) == len;
-	ok = (to_stdout ? fflush(f) : fclose(f)) == 0 && ok;
-	if (!ok) {
-		fprintf(stderr, "natsim handout: --output: cannot write %s: %s\n", output,
-			strerror(errno));
-		return CLI_EXIT_USAGE;
-	}
-	return CLI_EXIT_OK;
-}
-
 /* Run the student's world and write the page into memory. */
 static int build_page(const struct handout_args *a, const struct exercise *x, struct diag *d,
 		      char **page, size_t *len)
@@ -147,7 +126,7 @@ int cmd_handout_main(int argc, char **argv)
 	if (rc == 0)
 		rc = build_page(&a, x, d, &page, &len);
 	if (rc == 0)
-		rc = save(a.output, page, len);
+		rc = cli_write_output("handout", a.output, page, len);
 	if (d != NULL && diag_count(d))
 		diag_print(d, stderr, cli_use_color(stderr));
 	free(page);

@@ -2,7 +2,6 @@
  * cmd_list.c - `natsim list`: the bundled scenarios with one-line
  * descriptions (their titles), from the install and source folders.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

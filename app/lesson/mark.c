@@ -4,6 +4,7 @@
 #include "app/lesson/mark.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,10 +28,16 @@ struct reader {
 	size_t errors;
 };
 
-static void read_error(struct reader *r, size_t col, const char *fmt, const char *arg)
+static void read_error(struct reader *r, size_t col, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void read_error(struct reader *r, size_t col, const char *fmt, ...)
 {
 	struct diag_span at = {r->file, r->line, (int)col + 1, 1, r->src, r->src_len};
-	diag_add(r->d, DIAG_ERROR, &at, fmt, arg);
+	va_list ap;
+	va_start(ap, fmt);
+	diag_addv(r->d, DIAG_ERROR, &at, fmt, ap);
+	va_end(ap);
 	r->errors++;
 }
 
@@ -68,7 +75,7 @@ static void read_hint(struct reader *r, size_t i, struct given *out)
 	const char *s = r->src;
 	size_t n = r->src_len, from = skip_blanks(s, i, n), to = word_end(s, from, n);
 	if (from == to) {
-		read_error(r, from, "expected a question id after 'hint'%s", "");
+		read_error(r, from, "expected a question id after 'hint'");
 		return;
 	}
 	long q = question_index(r, s + from, to - from, from);
@@ -106,22 +113,20 @@ static void read_line(struct reader *r, struct given *out)
 	}
 	size_t eq = skip_blanks(s, id_end, n);
 	if (id_end == i || eq == n || s[eq] != '=') {
-		read_error(r, id_end == i ? i : eq, "expected 'ID = ANSWER' or 'hint ID'%s", "");
+		read_error(r, id_end == i ? i : eq, "expected 'ID = ANSWER' or 'hint ID'");
 		return;
 	}
 	long q = question_index(r, s + i, id_end - i, i);
 	if (q < 0)
 		return;
 	if (out[q].answered) {
-		char msg[96];
-		snprintf(msg, sizeof(msg), "question '%s' is already answered on line %d",
-			 r->x->questions[q].id, out[q].line);
-		read_error(r, i, "%s", msg);
+		read_error(r, i, "question '%s' is already answered on line %d",
+			   r->x->questions[q].id, out[q].line);
 		return;
 	}
 	size_t a = skip_blanks(s, eq + 1, n);
 	if (a == n) {
-		read_error(r, eq + 1, "expected an answer after '='%s", "");
+		read_error(r, eq + 1, "expected an answer after '='");
 		return;
 	}
 	snprintf(out[q].text, sizeof(out[q].text), "%.*s", (int)(n - a), s + a);
@@ -141,7 +146,7 @@ size_t mark_read_answers(const struct exercise *x, const char *text, size_t len,
 		r.src = text + at;
 		r.src_len = n;
 		if (memchr(r.src, 0, n) != NULL)
-			read_error(&r, 0, "this line holds a NUL byte%s", "");
+			read_error(&r, 0, "this line holds a NUL byte");
 		else
 			read_line(&r, out);
 		at += n + 1;
