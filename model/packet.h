@@ -1,7 +1,15 @@
 /*
- * packet.h - packets as real bytes: IPv4 + UDP (laid out for ICMP and TCP to
- * follow), builders, a strict parser, checksums, in-place rewrites with
- * incremental checksum updates (RFC 1624), and a dissector.
+ * packet.h - packets as real bytes: IPv4 with UDP or ICMP (TCP to follow),
+ * builders, a strict parser, checksums, in-place rewrites with incremental
+ * checksum updates (RFC 1624), and a dissector.
+ *
+ * ICMP (RFC 792): echo request/reply and the errors (destination
+ * unreachable, time exceeded, parameter problem) that quote the packet they
+ * are about. The parser reads the quoted ("inner") packet too, since a NAT
+ * and conntrack decide by it (RFC 5508). How ICMP fits natsim's endpoint
+ * words: an echo's identifier plays the port on the side that chose it, as
+ * RFC 5508 REQ-1 maps it like a port: a request has sport = id, dport = 0;
+ * a reply has sport = 0, dport = id. An error has no ports of its own.
  *
  * struct packet is the unit that moves through the models: bytes plus the id
  * that follows one datagram across every hop and rewrite (so "why did packet
@@ -21,6 +29,7 @@
 
 #define IPV4_HEADER_MIN 20
 #define UDP_HEADER_SIZE 8
+#define ICMP_HEADER_SIZE 8
 #define IPPROTO_NUM_ICMP 1
 #define IPPROTO_NUM_TCP 6
 #define IPPROTO_NUM_UDP 17
@@ -76,11 +85,64 @@ enum packet_error {
 	PACKET_ERR_UDP_TRUNCATED = -7, /* UDP header or its length field beyond the IP payload */
 	PACKET_ERR_UDP_CHECKSUM = -8,
 	PACKET_ERR_UNSUPPORTED = -9,   /* a protocol the models do not carry yet */
+	PACKET_ERR_ICMP_TRUNCATED = -10, /* shorter than the 8-byte ICMP header */
+	PACKET_ERR_ICMP_CHECKSUM = -11,
+	PACKET_ERR_ICMP_INNER = -12,   /* an error whose quoted packet is not an IPv4
+					* header and 8 bytes (RFC 792) */
 };
+
+/* ICMP types and codes natsim sends and reads (RFC 792, RFC 1812 5.2.7.1). */
+enum icmp_type {
+	ICMP_ECHO_REPLY = 0,
+	ICMP_DEST_UNREACH = 3,
+	ICMP_SOURCE_QUENCH = 4,
+	ICMP_REDIRECT = 5,
+	ICMP_ECHO_REQUEST = 8,
+	ICMP_TIME_EXCEEDED = 11,
+	ICMP_PARAMETER_PROBLEM = 12,
+};
+enum icmp_unreach_code {
+	ICMP_NET_UNREACH = 0,
+	ICMP_HOST_UNREACH = 1,
+	ICMP_PROT_UNREACH = 2,
+	ICMP_PORT_UNREACH = 3,
+	ICMP_NET_PROHIBITED = 9,
+	ICMP_HOST_PROHIBITED = 10,
+	ICMP_ADMIN_PROHIBITED = 13, /* communication administratively prohibited */
+};
+#define ICMP_EXC_TTL 0 /* time exceeded in transit */
+
+/* True for the types that report an error about another packet (and so
+ * quote it); never answered with another error (RFC 1122 3.2.2). */
+bool icmp_is_error(uint8_t type);
+/* "echo request", "port unreachable", "time exceeded", ... for a type and
+ * code; "type 42 code 0" for ones without a name. Writes into out. */
+const char *icmp_describe(uint8_t type, uint8_t code, char *out, size_t size);
+/* The quoted part of an error: an IPv4 header and as much of the datagram
+ * as fits in 576 bytes, as Linux's icmp_send() quotes (RFC 1812 4.3.2.3;
+ * RFC 792's minimum is the header and 8 bytes). */
+#define ICMP_ERROR_MAX_SIZE 576
 
 /* A sentence: "IPv4 header checksum is wrong (0x1234, expected 0xabcd)" is
  * produced by packet_parse's `why`; this gives the short form. */
 const char *packet_error_str(enum packet_error err);
+
+/* The packet an ICMP error quotes, as far as it was quoted. */
+struct packet_inner {
+	size_t offset;	   /* where its IPv4 header starts in the outer buffer */
+	size_t len;	   /* bytes quoted (header + at least 8) */
+	uint8_t ihl_bytes;
+	uint8_t proto;
+	uint8_t ttl;
+	uint16_t total_len; /* its own total length (more than len when cut) */
+	uint32_t src, dst;  /* host order */
+	uint16_t sport, dport; /* UDP ports; an inner echo's id as for the outer */
+	uint8_t icmp_type, icmp_code; /* an inner ICMP message */
+	uint16_t icmp_id;
+	bool ip_sum_ok;	    /* its header checksum is right: Linux does not check
+			     * it (icmp_unreach, nf_conntrack icmp_error_message),
+			     * so nor do the models; the dissector shows it */
+};
 
 /* A parsed view into a buffer (pointers borrow the buffer). */
 struct packet_info {
@@ -92,11 +154,16 @@ struct packet_info {
 	uint8_t proto;
 	uint32_t src; /* host order */
 	uint32_t dst;
-	uint16_t sport; /* UDP/TCP only, host order */
+	uint16_t sport; /* UDP: ports; ICMP echo: the id (see the top), host order */
 	uint16_t dport;
 	size_t l4_offset;
-	const uint8_t *payload; /* UDP payload */
+	const uint8_t *payload; /* UDP payload; ICMP: the bytes after the 8-byte header */
 	size_t payload_len;
+	/* ICMP only. */
+	uint8_t icmp_type, icmp_code;
+	uint16_t icmp_id, icmp_seq; /* echo */
+	bool icmp_error;	    /* an error: `inner` is the packet it quotes */
+	struct packet_inner inner;
 };
 
 /* Parse strictly: every length checked against `len` before it is read; a UDP
@@ -115,6 +182,22 @@ size_t packet_build_udp(uint8_t *buf, size_t cap, const struct endpoint *src,
 			const struct endpoint *dst, uint8_t ttl, uint16_t ip_id, const void *payload,
 			size_t payload_len);
 
+/* Build IPv4+ICMP echo (type ICMP_ECHO_REQUEST or ICMP_ECHO_REPLY) with
+ * `payload_len` bytes of payload (NULL: Linux ping's pattern, bytes 0x10,
+ * 0x11, ... after an 8-byte timestamp of zeros). Returns the total length, or
+ * 0 if cap is too small. */
+size_t packet_build_icmp_echo(uint8_t *buf, size_t cap, uint32_t src, uint32_t dst, uint8_t ttl,
+			      uint16_t ip_id, uint8_t type, uint16_t id, uint16_t seq,
+			      const void *payload, size_t payload_len);
+/* Build an ICMP error of `type`/`code` from src to dst quoting `offending`
+ * (its IPv4 header and as much as fits in ICMP_ERROR_MAX_SIZE), bytes 4-7 of
+ * the ICMP header zero ("unused", RFC 792). Returns the
+ * total length, or 0 if cap is too small or `offending` is shorter than an
+ * IPv4 header. */
+size_t packet_build_icmp_error(uint8_t *buf, size_t cap, uint32_t src, uint32_t dst, uint8_t ttl,
+			       uint16_t ip_id, uint8_t type, uint8_t code, const uint8_t *offending,
+			       size_t offending_len);
+
 /* The Internet checksum (RFC 1071) of a buffer, folded and complemented. */
 uint16_t inet_checksum(const void *data, size_t len);
 /* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), for a 16-bit field changing m -> m'. */
@@ -123,10 +206,20 @@ uint16_t checksum_adjust32(uint16_t sum, uint32_t old_val, uint32_t new_val);
 /* Recompute both checksums from scratch (used by builders and tests). */
 void packet_fill_checksums(uint8_t *buf, size_t len);
 
-/* In-place rewrites of a parsed, valid UDP packet, updating the IP and UDP
- * checksums incrementally as a NAT does. */
+/* In-place rewrites of a parsed, valid packet, updating the checksums
+ * incrementally as a NAT does. UDP: address and port. ICMP echo: the address,
+ * and the id where it plays that side's port (a request's source, a reply's
+ * destination; `to->port` is ignored on the other side). ICMP error: the
+ * outer address only (the ICMP checksum does not cover the IP header). */
 void packet_rewrite_src(uint8_t *buf, size_t len, const struct endpoint *to);
 void packet_rewrite_dst(uint8_t *buf, size_t len, const struct endpoint *to);
+/* RFC 5508 REQ-3/4: rewrite the source or destination of the packet an ICMP
+ * error quotes (address and UDP port, or an inner echo's id as above), fixing
+ * the inner IPv4 header checksum, the inner UDP (or ICMP) checksum where it
+ * was sent, and the outer ICMP checksum, as nf_nat_icmp_reply_translation()
+ * does. Does nothing to bytes that are not a parsed ICMP error. */
+void packet_rewrite_inner_src(uint8_t *buf, size_t len, const struct endpoint *to);
+void packet_rewrite_inner_dst(uint8_t *buf, size_t len, const struct endpoint *to);
 /* Decrement TTL with an incremental checksum update. Returns the new TTL. */
 uint8_t packet_decrement_ttl(uint8_t *buf, size_t len);
 

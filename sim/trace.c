@@ -20,6 +20,7 @@ static const char *const drop_reason_names[TRACE_DROP_REASON_COUNT] = {
 	[TRACE_DROP_MALFORMED] = "malformed",
 	[TRACE_DROP_NO_SOCKET] = "no-socket",
 	[TRACE_DROP_NOT_FOR_US] = "not-for-us",
+	[TRACE_DROP_ICMP_NO_FLOW] = "icmp-no-flow",
 };
 
 static const char *const kind_names[] = {

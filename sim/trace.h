@@ -57,6 +57,7 @@ enum trace_drop_reason {
 	TRACE_DROP_MALFORMED,     /* the parser rejected the bytes */
 	TRACE_DROP_NO_SOCKET,     /* no socket bound to the destination port */
 	TRACE_DROP_NOT_FOR_US,    /* a host received a packet for another address */
+	TRACE_DROP_ICMP_NO_FLOW,  /* an ICMP error about a flow nobody here tracks */
 	TRACE_DROP_REASON_COUNT
 };
 
@@ -140,8 +141,12 @@ enum trace_ct_event {
 	TRACE_CT_UPDATE,   /* state changed: reply seen, or became [ASSURED] */
 	TRACE_CT_REFRESH,  /* timeout pushed back by traffic */
 	TRACE_CT_DESTROY,  /* expired or flushed */
+	TRACE_CT_RELATED,  /* an ICMP error was found RELATED to the entry (no change
+			    * to it: Linux's conntrack -E prints nothing) */
 };
 
+/* UDP: ports. ICMP (as conntrack -L prints it): sport = the echo id,
+ * dport = type << 8 | code. */
 struct trace_ct_tuple {
 	uint32_t src, dst;
 	uint16_t sport, dport;

@@ -43,6 +43,7 @@ struct verdict_flow {
 	uint32_t src, dst; /* host order */
 	uint16_t sport, dport;
 	size_t len; /* UNREADABLE: the packet's length */
+	uint8_t icmp_type, icmp_code; /* proto ICMP: what message it is */
 };
 
 /* ---- conntrack state, as a firewall rule matches it ---------------------- */
@@ -51,12 +52,31 @@ struct verdict_flow {
 enum conntrack_state {
 	CONNTRACK_NEW = 1,	   /* no entry yet, or an entry that has never seen a reply */
 	CONNTRACK_ESTABLISHED = 2, /* an entry that has seen traffic both ways */
+	CONNTRACK_RELATED = 4,	   /* an ICMP error about a tracked flow (Linux:
+				    * nf_conntrack icmp_error_message; no entry
+				    * of its own) */
+	CONNTRACK_INVALID = 8,	   /* a packet conntrack cannot place: an ICMP
+				    * error about no known flow, an echo reply
+				    * nobody asked for */
 };
 
 /* ---- the firewall (model/firewall.h) ------------------------------------- */
 
 enum fw_chain { FW_CHAIN_INPUT = 0, FW_CHAIN_OUTPUT = 1, FW_CHAIN_FORWARD = 2, FW_CHAIN_COUNT };
 enum fw_action { FW_ACCEPT = 0, FW_DROP = 1, FW_REJECT = 2 };
+
+/* The ICMP error a REJECT sends, as iptables' --reject-with names them
+ * (nft: `reject with icmp type ...`); the default is port unreachable. */
+enum fw_reject_with {
+	FW_REJECT_PORT_UNREACHABLE = 0,
+	FW_REJECT_NET_UNREACHABLE,
+	FW_REJECT_HOST_UNREACHABLE,
+	FW_REJECT_PROTO_UNREACHABLE,
+	FW_REJECT_NET_PROHIBITED,
+	FW_REJECT_HOST_PROHIBITED,
+	FW_REJECT_ADMIN_PROHIBITED,
+	FW_REJECT_WITH_COUNT
+};
 
 /* Conntrack states a rule matches (bit set of enum conntrack_state); 0 = any. */
 #define FW_STATE_ANY 0u
@@ -70,8 +90,13 @@ struct fw_rule {
 	uint8_t dst_len;
 	uint16_t sport_lo, sport_hi; /* 0,0 = any */
 	uint16_t dport_lo, dport_hi;
-	unsigned states; /* FW_STATE_ANY or CONNTRACK_NEW | CONNTRACK_ESTABLISHED */
+	bool match_icmp_type; /* proto ICMP: match this type (and code) only */
+	uint8_t icmp_type;
+	bool match_icmp_code;
+	uint8_t icmp_code;
+	unsigned states; /* FW_STATE_ANY or a set of enum conntrack_state bits */
 	enum fw_action action;
+	enum fw_reject_with reject_with; /* FW_REJECT: the error sent */
 	char comment[48]; /* shown in verdicts and tables */
 	uint64_t hits;	  /* maintained by firewall_filter */
 };
@@ -130,6 +155,11 @@ enum nat_decision {
 	NAT_DECISION_FILTERED,		  /* dropped: filtering refused the remote (REQ-8) */
 	NAT_DECISION_PORTS_EXHAUSTED,	  /* dropped: no external port left (REQ-3/4) */
 	NAT_DECISION_NO_MEMORY,		  /* dropped: no memory for a new mapping */
+	NAT_DECISION_RELATED,		  /* an ICMP error translated by the mapping of the
+					   * flow it quotes (RFC 5508 REQ-3/4) */
+	NAT_DECISION_ICMP_NO_FLOW,	  /* dropped: an ICMP error quoting a packet of no
+					   * mapping this NAT holds */
+	NAT_DECISION_ICMP_ERRORS_OFF,	  /* dropped: this NAT drops ICMP errors (option) */
 	NAT_DECISION_COUNT
 };
 
@@ -159,6 +189,13 @@ struct nat_result {
 	bool created;			   /* outbound: a new mapping was made */
 	bool refreshed; /* the mapping's lifetime was pushed back (REQ-6): its flow's
 			   conntrack entry follows it (docs/nat-and-conntrack.md) */
+	/* ICMP errors (RFC 5508): the quoted packet's endpoint the NAT
+	 * rewrote, before and after; inner_translated is false when the NAT
+	 * left the inside alone (the `icmp-inner off` failure). */
+	bool icmp_error;
+	uint8_t icmp_type, icmp_code;
+	bool inner_translated;
+	struct endpoint inner_before, inner_after;
 };
 
 /* ---- what a drop record carries ------------------------------------------ */
@@ -174,8 +211,25 @@ enum node_verdict_kind {
 };
 
 /* A firewall refused the packet. */
+/* Whether a node's stack answered a packet with an ICMP error (a REJECT, a
+ * port nobody listens on, a TTL run out, no route), and if not, why not. */
+enum icmp_answer_kind {
+	ICMP_ANSWER_NONE = 0,	  /* nothing to answer (a silent drop) */
+	ICMP_ANSWER_SENT,	  /* sent: type, code and packet_id */
+	ICMP_ANSWER_RATE_LIMITED, /* not sent: Linux's icmp_ratelimit / icmp_msgs_per_sec */
+	ICMP_ANSWER_NEVER,	  /* not sent: never about an ICMP error, a broadcast
+				   * or a fragment (RFC 1122 3.2.2) */
+};
+
+struct icmp_answer {
+	enum icmp_answer_kind kind;
+	uint8_t type, code;
+	uint64_t packet_id; /* SENT: the error's packet id */
+};
+
 struct node_firewall_facts {
 	struct fw_verdict verdict; /* .matched is NULL: the rule is `rule` */
+	struct icmp_answer answer; /* REJECT: what the sender was told */
 	struct fw_rule rule;	   /* the rule that decided (FW_REASON_RULE) */
 	struct verdict_flow flow;  /* the packet the firewall judged */
 };
@@ -217,6 +271,8 @@ struct node_path_facts {
 	uint8_t prefix_len;	  /* HOST_NO_ROUTE: the interface's */
 	const char *iface;	  /* HOST_UNATTACHED: the interface */
 	const char *detail;	  /* MALFORMED: the parser's reason */
+	struct icmp_answer answer; /* NO_SOCKET, TTL, NO_ROUTE, OWN_NO_SOCKET: the
+				    * error the stack sent back, if any */
 };
 
 /* Why a link did not carry a packet (model/link.c). */

@@ -44,7 +44,7 @@ static void test_names(void **state)
 	const char *drops[] = {"none",      "firewall",   "nat-filter", "nat-no-mapping",
 			       "nat-exhausted", "hairpin", "no-route", "ttl",
 			       "link-loss", "link-down",  "queue-full", "malformed",
-			       "no-socket", "not-for-us"};
+			       "no-socket", "not-for-us", "icmp-no-flow"};
 	assert_int_equal(sizeof(drops) / sizeof(drops[0]), TRACE_DROP_REASON_COUNT);
 	for (int i = 0; i < TRACE_DROP_REASON_COUNT; i++)
 		assert_string_equal(trace_drop_reason_name((enum trace_drop_reason)i), drops[i]);

@@ -45,6 +45,7 @@ const char *jsonl_ct_event_name(enum trace_ct_event e)
 	    [TRACE_CT_UPDATE] = "update",
 	    [TRACE_CT_REFRESH] = "refresh",
 	    [TRACE_CT_DESTROY] = "destroy",
+	    [TRACE_CT_RELATED] = "related",
 	};
 	return name_in(names, COUNT_OF(names), (unsigned)e);
 }

@@ -218,7 +218,8 @@ static void say_nat(struct tl_line *l, const struct trace_conntrack *c)
 static bool describe_conntrack(struct tl_line *l, int64_t now, const struct trace_conntrack *c,
 			       int verbosity)
 {
-	bool normal = c->event == TRACE_CT_NEW || c->event == TRACE_CT_DESTROY;
+	bool normal = c->event == TRACE_CT_NEW || c->event == TRACE_CT_DESTROY ||
+		      c->event == TRACE_CT_RELATED;
 	if (verbosity < (normal ? TIMELINE_NORMAL : TIMELINE_VERBOSE))
 		return false;
 	l->node = c->node;
@@ -243,6 +244,9 @@ static bool describe_conntrack(struct tl_line *l, int64_t now, const struct trac
 		say(l, " destroyed");
 		if (c->why != NULL)
 			say(l, " (%s)", c->why);
+		return true;
+	case TRACE_CT_RELATED:
+		say(l, ": an ICMP error about it is RELATED (it has no entry of its own)");
 		return true;
 	}
 	say(l, ", expires in %llds", seconds_left(c->expires_at, now));
