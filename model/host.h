@@ -65,4 +65,36 @@ uint64_t host_udp_sendto(struct host_socket *s, const struct endpoint *to, const
 /* Send raw IPv4 bytes as if from this host (scenario "send raw"). Takes a copy. */
 uint64_t host_send_raw(struct host *h, const uint8_t *bytes, size_t len);
 
+/* ---- ICMP (model/icmp.h has the stack's rules: what it answers, rate limits) */
+
+/* An ICMP error about a datagram a socket sent, as Linux queues it for a
+ * socket with IP_RECVERR (ip_icmp_error): who reported it, the datagram's
+ * two ends as the socket knows them, the type and code. */
+struct host_icmp_error {
+	uint32_t reporter;     /* the error's source address */
+	struct endpoint local;  /* the quoted datagram's source: this socket */
+	struct endpoint remote; /* its destination: whom it could not reach */
+	uint8_t type, code;
+};
+typedef void (*host_error_fn)(struct host_socket *s, const struct host_icmp_error *err,
+			      void *ctx);
+/* Deliver ICMP errors about this socket's datagrams to `fn` (with the ctx
+ * given at bind). NULL (the default) ignores them, as a socket without
+ * IP_RECVERR that is not connected does. */
+void host_udp_set_error_fn(struct host_socket *s, host_error_fn fn);
+
+/* Send with an explicit TTL (traceroute). Otherwise as host_udp_sendto. */
+uint64_t host_udp_sendto_ttl(struct host_socket *s, const struct endpoint *to, const void *payload,
+			     size_t len, uint8_t ttl);
+
+/* A raw ICMP socket, as ping and traceroute open: every ICMP message the
+ * host receives (after its firewall) is shown to `fn`, whether or not the
+ * stack also answers it. One listener per host; NULL removes it. */
+typedef void (*host_icmp_fn)(struct host *h, const struct packet_info *info, void *ctx);
+void host_set_icmp_listener(struct host *h, host_icmp_fn fn, void *ctx);
+/* Send an echo request to dst with `payload_len` bytes of ping's pattern.
+ * Returns the packet id, or 0 if it could not be sent. */
+uint64_t host_send_echo(struct host *h, uint32_t dst, uint16_t id, uint16_t seq, uint8_t ttl,
+			size_t payload_len);
+
 #endif
