@@ -159,28 +159,40 @@ for i in range(count):
 ' "$2" "$3" "$4" "$5" "${6:-1}"
 }
 
-# ct_lines NS NAME: the NAT's ICMP conntrack entries, addresses as roles, the
-# timeout as T, the echo id as ID (ID' when the NAT mapped it to another).
+# ct_lines NS NAME [PROTO]: the NAT's conntrack entries of PROTO (default
+# icmp), addresses as roles, the timeout as T; the original tuple's ports and
+# echo id as they are, and a reply tuple's P (ID' for an id) where the NAT
+# chose another (a symmetric NAT's random port). The raw lines, spacing and
+# all, stay in conntrack-NAME.txt for docs/lab.md.
 ct_lines() {
-	in_ns "$1" conntrack -L -p icmp 2>/dev/null | python3 -c '
+	local proto=${3:-icmp} name=conntrack-$2 raw
+	[ "$proto" = icmp ] || name=conntrack-$proto-$2
+	raw=$LAB_LOGS/$name.txt
+	in_ns "$1" conntrack -L -p "$proto" 2>/dev/null >"$raw" || true
+	[ -s "$raw" ] || { echo "$name none" | tee -a "$LINES"; return; }
+	python3 -c '
 import sys
 roles = dict(reversed(a.split("=", 1)) for a in sys.argv[2:])
-ids = []
 for line in sys.stdin:
     w = line.split()
     w[2] = "T"
+    tuples, original = 0, set()  # the original tuple ports and id
     for i, x in enumerate(w):
         k, _, v = x.partition("=")
+        if k == "src":
+            tuples += 1
         if k in ("src", "dst"):
             w[i] = k + "=" + roles.get(v, "?" + v)
-        elif k == "id":
-            ids.append(v)
-            w[i] = "id=ID" if v == ids[0] else "id=ID\x27"
+        elif k in ("sport", "dport", "id"):
+            if tuples == 1:
+                original.add(v)
+            kept = tuples == 1 or v in original
+            if k == "id":
+                w[i] = "id=ID" if kept else "id=ID\x27"
+            elif not kept:
+                w[i] = k + "=P"
     print(sys.argv[1] + " " + " ".join(w))
-    ids = []
-' "conntrack-$2" "${ROLES[@]}" | sort | tee -a "$LINES"
-	in_ns "$1" conntrack -L -p icmp 2>/dev/null | grep -q . ||
-		echo "conntrack-$2 none" | tee -a "$LINES"
+' "$name" "${ROLES[@]}" <"$raw" | sort | tee -a "$LINES"
 }
 
 # Each NAT kind: ping out, then a datagram to a port where nothing listens.
@@ -194,6 +206,7 @@ case_kind() {
 	udp_send lan1 "$ALICE" 4000 "$BOB" 6000
 	cap_stop "unreach-$kind"
 	ct_lines nat1 "$kind"
+	ct_lines nat1 "$kind" udp
 }
 
 # bob's reject rules, a drop, and a reject in alice's NAT's forward chain.
@@ -230,6 +243,7 @@ case_in() {
 		udp_send h2 "$BOB" 4000 "$PUB" 7000
 		cap_stop "unreach-nat-$input"
 		ct_lines nat1 "in-$input"
+		ct_lines nat1 "in-$input" udp
 	done
 }
 
