@@ -222,12 +222,47 @@ case_reject() {
 	done
 }
 
-# Ten datagrams at once to a closed port: how many errors come back.
+# Ten datagrams at once to a closed port: how many errors come back; and ten
+# more (to the next port) 1.2 s later, when the bucket has earned one token.
 case_burst() {
 	icmp_world port-restricted-cone
 	cap_start lan1 eth0
 	udp_send lan1 "$ALICE" 4000 "$BOB" 6001 10
+	sleep 1.2
+	udp_send lan1 "$ALICE" 4000 "$BOB" 6002 10
 	cap_stop burst-10
+}
+
+# bob sends alice's NAT a port unreachable about a flow it never had (as
+# natsim's raw ICMP action can): the NAT finds no entry for the quoted
+# packet, so the error is not RELATED and nothing reaches alice.
+case_no_flow() {
+	icmp_world port-restricted-cone
+	cap_start lan1 eth0
+	in_ns h2 python3 -c '
+import socket, struct, sys
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16: s = (s & 0xFFFF) + (s >> 16)
+    return struct.pack("!H", s ^ 0xFFFF)
+pub, bob = socket.inet_aton(sys.argv[1]), socket.inet_aton(sys.argv[2])
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28, 1, 0, 63, 17, 0, pub, bob)
+inner = ip[:10] + csum(ip) + ip[12:] + struct.pack("!HHHH", 4999, 6000, 8, 0)
+msg = struct.pack("!BBHI", 3, 3, 0, 0) + inner
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+s.sendto(msg[:2] + csum(msg) + msg[4:], (sys.argv[1], 0))
+' "$PUB" "$BOB"
+	cap_stop error-no-flow
+	# It did reach the NAT: untracked, it went up the NAT's own stack.
+	[ "$(icmp_in_unreach nat1)" = 1 ] ||
+		{ echo "FAIL: alice's NAT did not receive the forged error" >&2; exit 1; }
+}
+
+# icmp_in_unreach NS: destination unreachables the namespace's own stack took
+# in (Icmp InDestUnreachs in /proc/net/snmp).
+icmp_in_unreach() {
+	in_ns "$1" awk '$1 == "Icmp:" { if (!n) { for (i = 2; i <= NF; i++) col[$i] = i; n = 1 }
+		else print $col["InDestUnreachs"] }' /proc/net/snmp
 }
 
 # bob pings alice's NAT's public address, and sends it a datagram: a home
@@ -268,6 +303,7 @@ for kind in full-cone restricted-cone port-restricted-cone symmetric; do
 done
 case_reject
 case_burst
+case_no_flow
 case_in
 case_traceroute
 
