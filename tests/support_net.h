@@ -69,6 +69,19 @@ static inline const struct trace_packet *test_last_drop(const struct trace_log *
 	return d;
 }
 
+/* The drop record of packet `id`, or NULL if it was not dropped. */
+static inline const struct trace_packet *test_drop_of(const struct trace_log *log, uint64_t id)
+{
+	for (size_t i = 0; i < trace_log_count(log); i++) {
+		const struct trace_record *r = trace_log_get(log, i);
+
+		if (r->kind == TRACE_PACKET && r->u.packet.hop == TRACE_HOP_DROP &&
+		    r->u.packet.packet_id == id)
+			return &r->u.packet;
+	}
+	return NULL;
+}
+
 /* What a socket bound with test_inbox_recv (ctx: the inbox) received: how
  * many datagrams, and the last one's endpoints and text. */
 struct test_inbox {
