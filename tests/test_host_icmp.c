@@ -23,20 +23,11 @@
 #define ALICE IP4(10, 0, 0, 1)
 #define BOB IP4(10, 0, 0, 2)
 
-/* What a listener or a socket's error fn saw. */
-struct seen {
-	size_t n_icmp, n_errors;
-	struct packet_info last; /* the last ICMP message (pointers not kept) */
-	uint8_t last_bytes[PACKET_MAX_SIZE];
-	size_t last_len;
-	struct host_icmp_error err;
-};
-
 struct world {
 	struct net *net;
 	struct trace_log *log;
 	struct host *alice, *bob;
-	struct seen a_seen;
+	struct test_icmp_seen a_seen;
 };
 
 static int setup(void **state)
@@ -64,61 +55,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void listen_icmp(struct host *h, const struct packet_info *info, void *ctx)
-{
-	struct seen *seen = ctx;
-	/* The listener sees the packet's parse; keep its bytes from the
-	 * IPv4 header on (payload points into them). */
-	const uint8_t *start = info->payload - info->l4_offset - ICMP_HEADER_SIZE;
-
-	(void)h;
-	seen->n_icmp++;
-	seen->last = *info;
-	seen->last_len = info->total_len;
-	memcpy(seen->last_bytes, start, info->total_len);
-}
-
-static void socket_error(struct host_socket *s, const struct host_icmp_error *err, void *ctx)
-{
-	struct seen *seen = ctx;
-
-	(void)s;
-	seen->n_errors++;
-	seen->err = *err;
-}
-
-/* The record of packet `id` at `hop`, or NULL. */
-static const struct trace_packet *hop_of(const struct trace_log *log, uint64_t id,
-					 enum trace_hop hop)
-{
-	for (size_t i = 0; i < trace_log_count(log); i++) {
-		const struct trace_record *r = trace_log_get(log, i);
-
-		if (r->kind == TRACE_PACKET && r->u.packet.packet_id == id &&
-		    r->u.packet.hop == hop)
-			return &r->u.packet;
-	}
-	return NULL;
-}
-
-/* How many packets `node` sent that are ICMP of `type`. */
-static size_t icmp_sent_by(const struct trace_log *log, const char *node, uint8_t type)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < trace_log_count(log); i++) {
-		const struct trace_record *r = trace_log_get(log, i);
-		struct packet_info info;
-
-		if (r->kind == TRACE_PACKET && r->u.packet.hop == TRACE_HOP_SEND &&
-		    strcmp(r->u.packet.node, node) == 0 &&
-		    packet_parse(r->u.packet.bytes, r->u.packet.len, &info, NULL, 0) == PACKET_OK &&
-		    info.proto == IPPROTO_NUM_ICMP && info.icmp_type == type)
-			n++;
-	}
-	return n;
-}
-
 static const struct node_path_facts *path_facts(const struct trace_packet *drop)
 {
 	assert_non_null(drop);
@@ -131,7 +67,7 @@ static void test_ping_gets_reply(void **state)
 	struct world *w = *state;
 	uint64_t id;
 
-	host_set_icmp_listener(w->alice, listen_icmp, &w->a_seen);
+	host_set_icmp_listener(w->alice, test_icmp_listen, &w->a_seen);
 	id = host_send_echo(w->alice, BOB, 0x1234, 7, 64, 56);
 	assert_int_not_equal(id, 0);
 	test_run_ms(w->net, 5);
@@ -142,15 +78,15 @@ static void test_ping_gets_reply(void **state)
 	assert_int_equal(w->a_seen.last.icmp_id, 0x1234);
 	assert_int_equal(w->a_seen.last.icmp_seq, 7);
 	/* Same payload as the request's (icmp_echo copies it). */
-	const struct trace_packet *sent = hop_of(w->log, id, TRACE_HOP_SEND);
+	const struct trace_packet *sent = test_hop_of(w->log, id, TRACE_HOP_SEND);
 
 	assert_non_null(sent);
 	assert_int_equal(w->a_seen.last_len, sent->len);
 	assert_memory_equal(w->a_seen.last_bytes + 28, sent->bytes + 28, sent->len - 28);
 	/* The request was delivered to bob's stack, not dropped. */
-	assert_non_null(hop_of(w->log, id, TRACE_HOP_DELIVER));
+	assert_non_null(test_hop_of(w->log, id, TRACE_HOP_DELIVER));
 	assert_null(test_drop_of(w->log, id));
-	assert_int_equal(icmp_sent_by(w->log, "bob", ICMP_ECHO_REPLY), 1);
+	assert_int_equal(test_icmp_sent_by(w->log, "bob", ICMP_ECHO_REPLY), 1);
 }
 
 static void test_echo_ignore_all(void **state)
@@ -161,11 +97,11 @@ static void test_echo_ignore_all(void **state)
 	host_icmp_config(w->bob, &cfg);
 	cfg.echo_ignore_all = true;
 	assert_int_equal(host_set_icmp_config(w->bob, &cfg), 0);
-	host_set_icmp_listener(w->alice, listen_icmp, &w->a_seen);
+	host_set_icmp_listener(w->alice, test_icmp_listen, &w->a_seen);
 	host_send_echo(w->alice, BOB, 1, 1, 64, 56);
 	test_run_ms(w->net, 5);
 	assert_int_equal(w->a_seen.n_icmp, 0);
-	assert_int_equal(icmp_sent_by(w->log, "bob", ICMP_ECHO_REPLY), 0);
+	assert_int_equal(test_icmp_sent_by(w->log, "bob", ICMP_ECHO_REPLY), 0);
 }
 
 static void test_closed_port_unreachable(void **state)
@@ -175,8 +111,8 @@ static void test_closed_port_unreachable(void **state)
 	struct endpoint to_bob = {BOB, 6000};
 	uint64_t id;
 
-	host_udp_set_error_fn(a, socket_error);
-	host_set_icmp_listener(w->alice, listen_icmp, &w->a_seen);
+	host_udp_set_error_fn(a, test_icmp_socket_error);
+	host_set_icmp_listener(w->alice, test_icmp_listen, &w->a_seen);
 	id = host_udp_sendto(a, &to_bob, "knock", 5);
 	test_run_ms(w->net, 5);
 	/* The socket hears of it, with both ends of its datagram. */
@@ -189,7 +125,7 @@ static void test_closed_port_unreachable(void **state)
 	assert_int_equal(w->a_seen.err.type, ICMP_DEST_UNREACH);
 	assert_int_equal(w->a_seen.err.code, ICMP_PORT_UNREACH);
 	/* The error quotes the datagram exactly as it was sent. */
-	const struct trace_packet *sent = hop_of(w->log, id, TRACE_HOP_SEND);
+	const struct trace_packet *sent = test_hop_of(w->log, id, TRACE_HOP_SEND);
 
 	assert_int_equal(w->a_seen.n_icmp, 1);
 	assert_true(w->a_seen.last.icmp_error);
@@ -203,8 +139,8 @@ static void test_closed_port_unreachable(void **state)
 	assert_int_equal(f->answer.kind, ICMP_ANSWER_SENT);
 	assert_int_equal(f->answer.type, ICMP_DEST_UNREACH);
 	assert_int_equal(f->answer.code, ICMP_PORT_UNREACH);
-	assert_string_equal(hop_of(w->log, f->answer.packet_id, TRACE_HOP_SEND)->node, "bob");
-	assert_non_null(hop_of(w->log, f->answer.packet_id, TRACE_HOP_DELIVER));
+	assert_string_equal(test_hop_of(w->log, f->answer.packet_id, TRACE_HOP_SEND)->node, "bob");
+	assert_non_null(test_hop_of(w->log, f->answer.packet_id, TRACE_HOP_DELIVER));
 }
 
 /* Linux's icmp_ratelimit: 6 at once to one destination, then one a second. */
@@ -215,7 +151,7 @@ static void test_flood_gets_six_errors(void **state)
 	struct endpoint to_bob = {BOB, 6000};
 	uint64_t ids[10];
 
-	host_udp_set_error_fn(a, socket_error);
+	host_udp_set_error_fn(a, test_icmp_socket_error);
 	for (int i = 0; i < 10; i++) {
 		ids[i] = host_udp_sendto(a, &to_bob, "x", 1);
 		test_run_ms(w->net, 50); /* ten within half a second */
@@ -250,7 +186,7 @@ static void test_error_never_answered(void **state)
 
 	assert_int_equal(f->cause, NODE_PATH_NO_SOCKET);
 	assert_int_equal(f->answer.kind, ICMP_ANSWER_NEVER);
-	assert_int_equal(icmp_sent_by(w->log, "bob", ICMP_DEST_UNREACH), 0);
+	assert_int_equal(test_icmp_sent_by(w->log, "bob", ICMP_DEST_UNREACH), 0);
 }
 
 static void test_input_reject_answers(void **state)
@@ -269,7 +205,7 @@ static void test_input_reject_answers(void **state)
 	host_udp_bind(w->bob, 7000, NULL, NULL);
 	host_enable_firewall(w->bob, true);
 	assert_true(firewall_append(host_firewall(w->bob), &rule) >= 0);
-	host_udp_set_error_fn(a, socket_error);
+	host_udp_set_error_fn(a, test_icmp_socket_error);
 	id = host_udp_sendto(a, &to_bob, "x", 1);
 	test_run_ms(w->net, 5);
 	assert_int_equal(w->a_seen.n_errors, 1);
@@ -284,7 +220,7 @@ static void test_input_reject_answers(void **state)
 
 	assert_int_equal(f->answer.kind, ICMP_ANSWER_SENT);
 	assert_int_equal(f->answer.code, ICMP_ADMIN_PROHIBITED);
-	assert_non_null(hop_of(w->log, f->answer.packet_id, TRACE_HOP_SEND));
+	assert_non_null(test_hop_of(w->log, f->answer.packet_id, TRACE_HOP_SEND));
 }
 
 /* An OUTPUT REJECT's error goes to the sender itself (through lo). */
@@ -304,14 +240,14 @@ static void test_output_reject_to_self(void **state)
 	host_enable_firewall(w->alice, true);
 	assert_true(firewall_append(host_firewall(w->alice), &reject) >= 0);
 	assert_true(firewall_append(host_firewall(w->alice), &icmp_in) >= 0);
-	host_udp_set_error_fn(a, socket_error);
+	host_udp_set_error_fn(a, test_icmp_socket_error);
 	assert_int_equal(host_udp_sendto(a, &to_bob, "q", 1), 0);
 	assert_int_equal(w->a_seen.n_errors, 1);
 	assert_int_equal(w->a_seen.err.reporter, ALICE);
 	assert_int_equal(w->a_seen.err.code, ICMP_PORT_UNREACH);
 	assert_int_equal(w->a_seen.err.remote.ip, BOB);
 	test_run_ms(w->net, 5);
-	assert_int_equal(icmp_sent_by(w->log, "bob", ICMP_DEST_UNREACH), 0);
+	assert_int_equal(test_icmp_sent_by(w->log, "bob", ICMP_DEST_UNREACH), 0);
 }
 
 int main(void)
