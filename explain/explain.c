@@ -338,13 +338,19 @@ static const char *ct_proto_name(uint8_t proto)
 	}
 }
 
-static int ct_format_tuple(const struct trace_ct_tuple *t, char *out, size_t size)
+/* libnetfilter_conntrack snprintf_default.c __snprintf_proto: ports for
+ * UDP, "type=%d code=%d id=%d" for ICMP (type and code from the tuple's
+ * destination part, the id from its source part: sim/trace.h). */
+static int ct_format_tuple(uint8_t proto, const struct trace_ct_tuple *t, char *out, size_t size)
 {
 	char src[16], dst[16];
 
-	return snprintf(out, size, "src=%s dst=%s sport=%u dport=%u",
-			ip_format(t->src, src, sizeof(src)), ip_format(t->dst, dst, sizeof(dst)),
-			t->sport, t->dport);
+	ip_format(t->src, src, sizeof(src));
+	ip_format(t->dst, dst, sizeof(dst));
+	if (proto == 1 /* ICMP */)
+		return snprintf(out, size, "src=%s dst=%s type=%u code=%u id=%u", src, dst,
+				(unsigned)(t->dport >> 8), (unsigned)(t->dport & 0xff), t->sport);
+	return snprintf(out, size, "src=%s dst=%s sport=%u dport=%u", src, dst, t->sport, t->dport);
 }
 
 int conntrack_format_record(const struct trace_conntrack *rec, int64_t now, char *out, size_t size)
@@ -358,8 +364,8 @@ int conntrack_format_record(const struct trace_conntrack *rec, int64_t now, char
 	long long secs = left <= 0 ? 0 : (long long)((left + SIM_S(1) - 1) / SIM_S(1));
 	char orig[80], reply[80];
 
-	ct_format_tuple(&rec->orig, orig, sizeof(orig));
-	ct_format_tuple(&rec->reply, reply, sizeof(reply));
+	ct_format_tuple(rec->proto, &rec->orig, orig, sizeof(orig));
+	ct_format_tuple(rec->proto, &rec->reply, reply, sizeof(reply));
 	/* conntrack-tools src/conntrack.c / libnetfilter_conntrack
 	 * output/snprintf_default.c: "%-8s %u " protocol, then the timeout,
 	 * flags after the tuple they belong to, then mark and use. */
