@@ -47,6 +47,34 @@ static const char *established_reason(enum fw_chain chain)
 	}
 }
 
+/* "a new inbound flow", "an established inbound flow", "a related inbound
+ * ICMP error", "an invalid inbound packet" (conntrack could not place it). */
+static const char *state_article(enum conntrack_state state)
+{
+	switch (state) {
+	case CONNTRACK_ESTABLISHED:
+		return "an established";
+	case CONNTRACK_RELATED:
+		return "a related";
+	case CONNTRACK_INVALID:
+		return "an invalid";
+	default:
+		return "a new";
+	}
+}
+
+static const char *state_noun(enum conntrack_state state)
+{
+	switch (state) {
+	case CONNTRACK_RELATED:
+		return "ICMP error";
+	case CONNTRACK_INVALID:
+		return "packet";
+	default:
+		return "flow";
+	}
+}
+
 static const char *action_verb(enum fw_action action)
 {
 	switch (action) {
@@ -76,6 +104,11 @@ static void rule_sentence(const struct fw_verdict *v, char *out, size_t size)
 	if (r->action == FW_ACCEPT && (r->states & CONNTRACK_ESTABLISHED) &&
 	    v->state == CONNTRACK_ESTABLISHED)
 		snprintf(out + n, size - (size_t)n, ": %s", established_reason(v->chain));
+	else if (r->action == FW_ACCEPT && (r->states & CONNTRACK_RELATED) &&
+		 v->state == CONNTRACK_RELATED)
+		snprintf(out + n, size - (size_t)n,
+			 ": an ICMP error about a flow conntrack tracks "
+			 "(RELATED)");
 	else if (r->comment[0] != '\0')
 		snprintf(out + n, size - (size_t)n, " %s it: %s", action_verb(r->action),
 			 r->comment);
@@ -92,9 +125,9 @@ void explain_firewall(const struct fw_verdict *v, char *out, size_t size)
 		rule_sentence(v, out, size);
 		return;
 	case FW_REASON_POLICY:
-		snprintf(out, size, "no rule in %s matched %s %s flow, and the %s policy is %s",
-			 name, v->state == CONNTRACK_ESTABLISHED ? "an established" : "a new",
-			 chain_direction(v->chain), name, fw_action_name(v->action));
+		snprintf(out, size, "no rule in %s matched %s %s %s, and the %s policy is %s", name,
+			 state_article(v->state), chain_direction(v->chain), state_noun(v->state),
+			 name, fw_action_name(v->action));
 		return;
 	case FW_REASON_NO_CHAIN:
 		break;

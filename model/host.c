@@ -312,18 +312,23 @@ static bool host_filter(struct host *h, enum fw_chain chain, struct iface *at, s
 	struct conntrack_tuple t, rt;
 	enum conntrack_dir dir = CONNTRACK_DIR_ORIGINAL;
 	struct conntrack_entry *ce;
+	enum conntrack_state state;
 	struct fw_verdict v;
 
 	if (!h->fw_on)
 		return true;
-	conntrack_tuple_of(info, &t);
-	ce = conntrack_lookup(h->ct, &t, &dir);
-	firewall_filter(h->fw, chain, info, conntrack_state_of(ce, dir), &v);
+	state = conntrack_classify(h->ct, info, &ce, &dir);
+	firewall_filter(h->fw, chain, info, state, &v);
 	if (v.action != FW_ACCEPT) {
 		node_drop_by_firewall(&h->node, at, p, info, &v);
 		return false;
 	}
+	/* A RELATED error has no entry of its own and leaves its flow's alone
+	 * (nf_conntrack_inet_error); an INVALID packet is not tracked. */
+	if (state == CONNTRACK_RELATED || state == CONNTRACK_INVALID)
+		return true;
 	if (ce == NULL) {
+		conntrack_tuple_of(info, &t);
 		conntrack_tuple_invert(&t, &rt);
 		ce = conntrack_create(h->ct, &t, &rt);
 		dir = CONNTRACK_DIR_ORIGINAL;
@@ -398,8 +403,8 @@ uint64_t host_udp_sendto(struct host_socket *s, const struct endpoint *to, const
 			 IPV4_HEADER_MIN + UDP_HEADER_SIZE + len);
 	if (p == NULL)
 		return 0;
-	p->len = packet_build_udp(p->data, p->cap, &from, to, PACKET_DEFAULT_TTL,
-				  h->ip_id++, payload, len);
+	p->len = packet_build_udp(p->data, p->cap, &from, to, PACKET_DEFAULT_TTL, h->ip_id++,
+				  payload, len);
 	p->sums_ok = true; /* packet_build_udp writes both sums */
 	if (p->len == 0 || packet_check(p, &info, NULL, 0) != PACKET_OK) {
 		packet_release(net_packets(net), p);

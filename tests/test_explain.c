@@ -30,6 +30,9 @@ static const struct fw_rule established = {.chain = FW_CHAIN_INPUT,
 					   .states = CONNTRACK_ESTABLISHED,
 					   .action = FW_ACCEPT,
 					   .comment = "replies to flows this host started"};
+static const struct fw_rule related = {.chain = FW_CHAIN_INPUT,
+				       .states = CONNTRACK_ESTABLISHED | CONNTRACK_RELATED,
+				       .action = FW_ACCEPT};
 
 static void test_firewall_reasons(void **state)
 {
@@ -41,7 +44,8 @@ static void test_firewall_reasons(void **state)
 	     "rule INPUT #2 (-p udp --dport 5000 -j DROP) dropped it",
 	     "INPUT #2"},
 	    {{FW_REJECT, FW_REASON_RULE, FW_CHAIN_INPUT, 2, &reject_6000, CONNTRACK_NEW},
-	     "rule INPUT #3 (-p udp --dport 6000 -j REJECT) rejected it: game server closed",
+	     "rule INPUT #3 (-p udp --dport 6000 -j REJECT --reject-with icmp-port-unreachable) "
+	     "rejected it: game server closed",
 	     "INPUT #3"},
 	    {{FW_ACCEPT, FW_REASON_RULE, FW_CHAIN_INPUT, 0, &accept_4000, CONNTRACK_NEW},
 	     "rule INPUT #1 (-p udp --dport 4000 -j ACCEPT) accepted it",
@@ -57,6 +61,17 @@ static void test_firewall_reasons(void **state)
 	    {{FW_DROP, FW_REASON_POLICY, FW_CHAIN_INPUT, -1, NULL, CONNTRACK_NEW},
 	     "no rule in INPUT matched a new inbound flow, and the INPUT policy is drop",
 	     "INPUT policy"},
+	    {{FW_ACCEPT, FW_REASON_RULE, FW_CHAIN_INPUT, 0, &related, CONNTRACK_RELATED},
+	     "rule INPUT #1 (-m state --state RELATED,ESTABLISHED -j ACCEPT): an ICMP error "
+	     "about a flow conntrack tracks (RELATED)",
+	     "INPUT #1"},
+	    {{FW_DROP, FW_REASON_POLICY, FW_CHAIN_INPUT, -1, NULL, CONNTRACK_RELATED},
+	     "no rule in INPUT matched a related inbound ICMP error, and the INPUT policy is drop",
+	     "INPUT policy"},
+	    {{FW_DROP, FW_REASON_POLICY, FW_CHAIN_FORWARD, -1, NULL, CONNTRACK_INVALID},
+	     "no rule in FORWARD matched an invalid forwarded packet, and the FORWARD policy is "
+	     "drop",
+	     "FORWARD policy"},
 	    {{FW_ACCEPT, FW_REASON_POLICY, FW_CHAIN_OUTPUT, -1, NULL, CONNTRACK_ESTABLISHED},
 	     "no rule in OUTPUT matched an established outbound flow, and the OUTPUT policy "
 	     "is accept",
@@ -95,7 +110,8 @@ static void test_firewall_drop(void **state)
 	assert_int_equal(explain_firewall_drop(&v, &flow, "alice", text, sizeof(text)),
 			 strlen("alice's "));
 	assert_string_equal(text, "alice's firewall rejected 10.0.0.1:4000 \u2192 10.0.0.2:6000: "
-				  "rule OUTPUT #1 (-p udp --dport 6000 -j REJECT) rejected it: "
+				  "rule OUTPUT #1 (-p udp --dport 6000 -j REJECT --reject-with "
+				  "icmp-port-unreachable) rejected it: "
 				  "game server closed");
 }
 
