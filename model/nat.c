@@ -882,6 +882,7 @@ static void nat_result_error(const struct nat *nat, const struct packet_info *in
 	out->icmp_error = true;
 	out->icmp_type = info->icmp_type;
 	out->icmp_code = info->icmp_code;
+	out->inner_proto = in->proto;
 	out->remote = outbound ? (struct endpoint){in->src, in->sport}
 			       : (struct endpoint){in->dst, in->dport};
 	out->inner_before = outbound ? (struct endpoint){in->dst, in->dport}

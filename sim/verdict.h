@@ -161,7 +161,8 @@ enum nat_decision {
 	NAT_DECISION_MAPPING_CREATED = 0, /* outbound: a new mapping was made (REQ-1..4) */
 	NAT_DECISION_MAPPING_REUSED,	  /* outbound: the source's mapping was reused (REQ-1) */
 	NAT_DECISION_ADMITTED,		  /* inbound: filtering let the remote in (REQ-8) */
-	NAT_DECISION_NOT_UDP,		  /* dropped: this NAT translates only UDP */
+	NAT_DECISION_NOT_UDP,		  /* dropped: neither UDP nor ICMP this NAT translates
+					   * (echo requests out, replies in, errors) */
 	NAT_DECISION_NO_MAPPING,	  /* dropped: inbound to a port no mapping uses */
 	NAT_DECISION_FILTERED,		  /* dropped: filtering refused the remote (REQ-8) */
 	NAT_DECISION_PORTS_EXHAUSTED,	  /* dropped: no external port left (REQ-3/4) */
@@ -205,6 +206,7 @@ struct nat_result {
 	 * left the inside alone (the `icmp-inner off` failure). */
 	bool icmp_error;
 	uint8_t icmp_type, icmp_code;
+	uint8_t inner_proto; /* the quoted packet's protocol (UDP, or an ICMP echo) */
 	bool inner_translated;
 	struct endpoint inner_before, inner_after;
 };
