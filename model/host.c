@@ -328,18 +328,23 @@ static bool host_filter(struct host *h, enum fw_chain chain, struct iface *at, s
 	struct conntrack_tuple t, rt;
 	enum conntrack_dir dir = CONNTRACK_DIR_ORIGINAL;
 	struct conntrack_entry *ce;
+	enum conntrack_state state;
 	struct fw_verdict v;
 
 	if (!h->fw_on)
 		return true;
-	conntrack_tuple_of(info, &t);
-	ce = conntrack_lookup(h->ct, &t, &dir);
-	firewall_filter(h->fw, chain, info, conntrack_state_of(ce, dir), &v);
+	state = conntrack_classify(h->ct, info, &ce, &dir);
+	firewall_filter(h->fw, chain, info, state, &v);
 	if (v.action != FW_ACCEPT) {
 		host_refuse(h, at, p, info, &v);
 		return false;
 	}
+	/* A RELATED error has no entry of its own and leaves its flow's alone
+	 * (nf_conntrack_inet_error); an INVALID packet is not tracked. */
+	if (state == CONNTRACK_RELATED || state == CONNTRACK_INVALID)
+		return true;
 	if (ce == NULL) {
+		conntrack_tuple_of(info, &t);
 		conntrack_tuple_invert(&t, &rt);
 		ce = conntrack_create(h->ct, &t, &rt);
 		dir = CONNTRACK_DIR_ORIGINAL;
