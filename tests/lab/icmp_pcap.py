@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """icmp_pcap.py - what one host of the ICMP lab (lab_icmp.sh) received.
 
-Reads a capture made on that host (tcpdump -w, Ethernet) and prints one
+Reads a capture made on that host (tcpdump -w, Ethernet; or the host's
+interface in `natsim run --pcap`, raw IPv4) and prints one
 normalised line for every ICMP message the host received:
 
     CASE TYPE CODE OUTER-SRC OUTER-DST INNER-SRC:PORT INNER-DST:PORT
@@ -24,7 +25,10 @@ a port of its own to a port of its own: an error's CASE gets the TTL of the
 probe it quotes ("traceroute-ttl2"), its ports are written S and D (checked
 all the same), and a first line counts the probes sent at each TTL.
 
-Usage: icmp_pcap.py [--by-ttl] PCAP CASE HOST ROLE=ADDRESS...
+With --window FROM:TO (seconds of the capture's clock), only the packets of
+that time: one simulator run holds several cases, a second or two apart.
+
+Usage: icmp_pcap.py [--by-ttl] [--window FROM:TO] PCAP CASE HOST ROLE=ADDRESS...
 """
 import struct
 import sys
@@ -33,21 +37,27 @@ ECHO_REPLY, UNREACH, TIME_EXCEEDED, PARAM_PROBLEM = 0, 3, 11, 12
 ERRORS = (UNREACH, TIME_EXCEEDED, PARAM_PROBLEM)
 
 
-def packets(path):
-    """Yields the IPv4 packets of a pcap file with Ethernet framing."""
+def packets(path, window):
+    """Yields the IPv4 packets of a pcap file whose time is in the window."""
     with open(path, "rb") as f:
         data = f.read()
     magic = data[:4]
     endian = "<" if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
     linktype = struct.unpack(endian + "I", data[20:24])[0]
-    if linktype != 1:
-        raise SystemExit("icmp_pcap: link type %d, want Ethernet (1)" % linktype)
+    if linktype not in (1, 101, 228):
+        raise SystemExit("icmp_pcap: link type %d, want Ethernet (1) or raw IPv4 (101, 228)" % linktype)
+    frac = 1e9 if magic in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d") else 1e6
     off = 24
     while off + 16 <= len(data):
-        incl = struct.unpack(endian + "I", data[off + 8:off + 12])[0]
+        sec, sub, incl = struct.unpack(endian + "III", data[off:off + 12])
         frame = data[off + 16:off + 16 + incl]
         off += 16 + incl
-        if len(frame) > 14 and frame[12:14] == b"\x08\x00":
+        if not window[0] <= sec + sub / frac < window[1]:
+            continue
+        if linktype != 1:  # natsim run --pcap: IPv4 without a link header
+            if frame and frame[0] >> 4 == 4:
+                yield frame
+        elif len(frame) > 14 and frame[12:14] == b"\x08\x00":
             yield frame[14:]
 
 
@@ -82,11 +92,11 @@ def udp_key(ip):
 class Capture:
     """What the host sent (UDP datagrams, echo requests) and received (ICMP)."""
 
-    def __init__(self, path, host):
+    def __init__(self, path, host, window):
         self.sent_udp = {}  # (src, sport, dst, dport, ip id) -> datagram
         self.sent_echo = set()  # (id, seq)
         self.received = []  # (outer ip, icmp bytes)
-        for buf in packets(path):
+        for buf in packets(path, window):
             ip = ipv4(buf)
             if ip["src"] == host and ip["proto"] == 17:
                 self.sent_udp[udp_key(ip)[0]] = ip
@@ -156,15 +166,20 @@ def probes_line(cap, case):
 
 
 def main(argv):
-    by_ttl = argv[:1] == ["--by-ttl"]
-    if by_ttl:
-        argv = argv[1:]
+    by_ttl, window = False, (float("-inf"), float("inf"))
+    while argv and argv[0].startswith("--"):
+        if argv[0] == "--by-ttl":
+            by_ttl, argv = True, argv[1:]
+        elif argv[0] == "--window":
+            window, argv = tuple(map(float, argv[1].split(":"))), argv[2:]
+        else:
+            raise SystemExit("icmp_pcap: unknown option " + argv[0])
     path, case, host = argv[:3]
     roles = {}
     for arg in argv[3:]:
         name, _, addr = arg.partition("=")
         roles[addr] = name
-    cap = Capture(path, host)
+    cap = Capture(path, host, window)
     lines, failed = [], False
     for ip, icmp in cap.received:
         problems = []

@@ -32,6 +32,7 @@ LINES=$LAB_LOGS/lines.txt
 : >"$LINES"
 ALICE=172.31.1.2
 BOB=10.99.0.12
+BOB_ROUTED=10.99.1.2 # bob one router away (icmp_world_double)
 PUB=10.99.0.11
 ECHO_ID=4242
 
@@ -79,8 +80,10 @@ icmp_world() {
 
 # A fresh lab with two NATs: alice behind `home` (a port-restricted cone,
 # public 100.64.1.2), itself behind `carrier` (another one, inside 100.64.1.1,
-# public 10.99.0.11); bob as above. The shape of the simulator's
-# `nat home ... behind carrier`.
+# public 10.99.0.11), the shape of the simulator's `nat home ... behind
+# carrier`. bob is one router away, as in the simulator, whose internet is a
+# router: the wan namespace forwards here, and bob (10.99.1.2) has a link of
+# his own to it.
 icmp_world_double() {
 	icmp_teardown
 	lab_make_wan
@@ -96,10 +99,13 @@ icmp_world_double() {
 	in_ns nat1 sysctl -qw net.ipv4.ip_forward=1
 	lab_nat_rules port-restricted-cone "$PUB" 100.64.1.2 drop | in_ns carrier nft -f -
 	lab_nat_rules port-restricted-cone 100.64.1.2 "$ALICE" drop | in_ns nat1 nft -f -
-	lab_side 2 open
+	lab_make_ns h2
+	icmp_link wan wbob 10.99.1.1 h2 wan0 "$BOB_ROUTED"
+	in_ns h2 ip route add default via 10.99.1.1
+	in_ns wan sysctl -qw net.ipv4.ip_forward=1
 	icmp_no_offload
 	ROLES=(alice=$ALICE home-lan=172.31.1.1 home=100.64.1.2 carrier-lan=100.64.1.1
-		carrier=$PUB bob=$BOB)
+		carrier=$PUB internet=$COORD1 bob=$BOB_ROUTED)
 }
 
 # Checksums computed by the sender's kernel, as on a real wire. A veth passes
@@ -282,17 +288,18 @@ case_in() {
 	done
 }
 
-# Default traceroute (UDP probes, three a hop, 16 in flight) through two NATs.
+# Default traceroute (UDP probes, three a hop, 16 in flight) through two NATs
+# and the internet's router.
 case_traceroute() {
 	icmp_world_double
 	cap_start lan1 eth0
-	in_ns lan1 traceroute -n "$BOB" >"$LAB_LOGS/traceroute.txt" 2>&1 || true
+	in_ns lan1 traceroute -n "$BOB_ROUTED" >"$LAB_LOGS/traceroute.txt" 2>&1 || true
 	cap_stop traceroute --by-ttl
 	sed 's/^/  | /' "$LAB_LOGS/traceroute.txt"
-	# What the student sees: the two routers' inside addresses, then bob.
+	# What the student sees: each router's inside address, then bob.
 	local hops
 	hops=$(awk '$1 ~ /^[0-9]+$/ { printf "%s ", $2 }' "$LAB_LOGS/traceroute.txt")
-	[ "$hops" = "172.31.1.1 100.64.1.1 $BOB " ] ||
+	[ "$hops" = "172.31.1.1 100.64.1.1 $COORD1 $BOB_ROUTED " ] ||
 		{ echo "FAIL: traceroute's hops are '$hops'" >&2; exit 1; }
 	ct_lines nat1 home
 	ct_lines carrier carrier
