@@ -85,21 +85,22 @@ def ipv4(buf):
 
 
 def udp_key(ip):
+    """The flow a datagram belongs to, and its checksum."""
     sport, dport, _, csum = struct.unpack("!HHHH", ip["body"][:8])
-    return (ip["src"], sport, ip["dst"], dport, ip["id"]), csum
+    return (ip["src"], sport, ip["dst"], dport), csum
 
 
 class Capture:
     """What the host sent (UDP datagrams, echo requests) and received (ICMP)."""
 
     def __init__(self, path, host, window):
-        self.sent_udp = {}  # (src, sport, dst, dport, ip id) -> datagram
+        self.sent_udp = {}  # (src, sport, dst, dport) -> datagrams sent
         self.sent_echo = set()  # (id, seq)
         self.received = []  # (outer ip, icmp bytes)
         for buf in packets(path, window):
             ip = ipv4(buf)
             if ip["src"] == host and ip["proto"] == 17:
-                self.sent_udp[udp_key(ip)[0]] = ip
+                self.sent_udp.setdefault(udp_key(ip)[0], []).append(ip)
             elif ip["src"] == host and ip["proto"] == 1 and ip["body"][0] == 8:
                 self.sent_echo.add(struct.unpack("!HH", ip["body"][4:8]))
             elif ip["dst"] == host and ip["proto"] == 1:
@@ -120,17 +121,20 @@ def check_error(cap, icmp, problems):
         problems.append("quotes a non-UDP packet or less than 8 bytes")
         return None
     key, csum = udp_key(inner)
-    sent = cap.sent_udp.get(key)
-    if sent is None:
-        problems.append("quotes %s:%d -> %s:%d id %d, which this host never sent" % key)
+    flow = cap.sent_udp.get(key)
+    if not flow:
+        problems.append("quotes %s:%d -> %s:%d, a flow this host never sent" % key)
         return None
-    sent_key, sent_csum = udp_key(sent)
-    if csum != sent_csum:
-        problems.append("inner UDP checksum %#06x, sent %#06x" % (csum, sent_csum))
+    # The datagram quoted, of those sent on that flow: same IP id (Linux
+    # gives each its own; natsim 0 to all), checksum and payload.
     body = inner["body"][8:]
-    if sent["body"][8:8 + len(body)] != body:
-        problems.append("inner payload differs from what was sent")
-    return inner, key, sent
+    for sent in flow:
+        if (sent["id"], udp_key(sent)[1], sent["body"][8:8 + len(body)]) == (inner["id"], csum, body):
+            return inner, key, sent
+    problems.append("quotes %s:%d -> %s:%d id %d checksum %#06x, not a datagram this host sent"
+                    " (of %d on that flow, the first: id %d checksum %#06x)"
+                    % (key + (inner["id"], csum, len(flow), flow[0]["id"], udp_key(flow[0])[1])))
+    return None
 
 
 def describe(cap, ip, icmp, roles, case, by_ttl, problems):
@@ -161,7 +165,7 @@ def describe(cap, ip, icmp, roles, case, by_ttl, problems):
 
 def probes_line(cap, case):
     """How many probes of each TTL the host sent (traceroute)."""
-    ttls = sorted(ip["ttl"] for ip in cap.sent_udp.values())
+    ttls = sorted(ip["ttl"] for flow in cap.sent_udp.values() for ip in flow)
     return "%s-probes %s" % (case, " ".join("ttl%d:%d" % (t, ttls.count(t)) for t in sorted(set(ttls))))
 
 

@@ -63,6 +63,7 @@ def run(packets, *opts):
 
 def main():
     sent = udp(ALICE, 4000, BOB, 6000)
+    second = udp(ALICE, 4000, BOB, 6000, b"natsim lab 1")
     other = udp(ALICE, 4001, BOB, 6000)  # as a NAT that forgot the inner port would quote it
     unreach = lambda quoted, **kw: icmp(BOB, ALICE, 3, 3, b"\0" * 4 + quoted, **kw)
     cases = [
@@ -70,6 +71,8 @@ def main():
         ("two of them", [sent, unreach(sent), unreach(sent)], 0,
          "case 3 3 bob alice alice:4000 bob:6000 x2"),
         ("nothing", [sent], 0, "case none"),
+        ("the second of a flow, same IP id (natsim's 0)", [sent, second, unreach(second)], 0,
+         "case 3 3 bob alice alice:4000 bob:6000"),
         ("an inner port not sent", [sent, unreach(other)], 1, None),
         ("a bad ICMP checksum", [sent, unreach(sent, good_sum=False)], 1, None),
         ("a bad inner IP checksum", [sent, unreach(sent[:10] + b"\0\0" + sent[12:])], 1, None),
