@@ -215,7 +215,7 @@ case_kind() {
 	local kind=$1
 	icmp_world "$kind"
 	cap_start lan1 eth0
-	in_ns lan1 ping -n -q -c 1 -W 2 -e "$ECHO_ID" "$BOB" >/dev/null
+	in_ns lan1 ping -n -q -c 1 -W 2 -e "$ECHO_ID" "$BOB" >/dev/null || true # no reply: the lines say so
 	cap_stop "ping-out-$kind"
 	cap_start lan1 eth0
 	udp_send lan1 "$ALICE" 4000 "$BOB" 6000
