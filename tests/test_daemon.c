@@ -831,8 +831,8 @@ static void test_peer_learns_port_unreachable(void **state)
 	struct child coord = start_coord(port, "1000");
 	char coord_ep[32];
 	snprintf(coord_ep, sizeof(coord_ep), "127.0.0.1:%u", port);
-	char *bob_argv[] = {"peer",	 "--name", "bob",	    "--coord", coord_ep,
-			    "--bind",	 "127.0.0.1", "--timeout", "8s",	NULL};
+	char *bob_argv[] = {"peer",   "--name",	   "bob",	"--coord", coord_ep,
+			    "--bind", "127.0.0.1", "--timeout", "8s",	   NULL};
 	struct child bob = spawn("bob", cmd_peer_main, bob_argv);
 	if (!wait_for_text(&bob, "registered:", 3000)) {
 		dump(&bob);
@@ -840,9 +840,9 @@ static void test_peer_learns_port_unreachable(void **state)
 	}
 	kill(bob.pid, SIGKILL);
 	wait_exit(&bob, 3000);
-	char *alice_argv[] = {"peer",	"--name",  "alice", "--coord",   coord_ep, "--bind",
-			      "127.0.0.1", "--connect", "bob", "--send", "anyone?", "--timeout",
-			      "8s",	NULL};
+	char *alice_argv[] = {"peer",	 "--name",    "alice",	   "--coord", coord_ep,
+			      "--bind",	 "127.0.0.1", "--connect", "bob",     "--send",
+			      "anyone?", "--timeout", "8s",	   NULL};
 	uint64_t t0 = now_ms();
 	struct child alice = spawn("alice", cmd_peer_main, alice_argv);
 	int rc = wait_exit(&alice, 10000);

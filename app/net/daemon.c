@@ -183,7 +183,8 @@ int daemon_send(struct daemon *d, const struct p2p_datagram *dg)
 			break;
 		}
 	struct sockaddr_in to = to_sockaddr(&dg->to);
-	ssize_t n = fd < 0 ? -1 : sendto(fd, dg->buf, dg->len, 0, (struct sockaddr *)&to, sizeof(to));
+	ssize_t n =
+	    fd < 0 ? -1 : sendto(fd, dg->buf, dg->len, 0, (struct sockaddr *)&to, sizeof(to));
 	/* With IP_RECVERR an ICMP error also sets the socket's pending error
 	 * (__udp4_lib_err), and the next send reports it instead of sending
 	 * (sock_alloc_send_pskb: sock_error) - whatever its destination. The
@@ -209,8 +210,8 @@ static int read_one_error(int fd, struct p2p_icmp_error *out)
 	uint8_t quoted[P2P_MAX_DATAGRAM];
 	union {
 		struct cmsghdr align;
-		uint8_t buf[CMSG_SPACE(sizeof(struct sock_extended_err) +
-				       sizeof(struct sockaddr_in))];
+		uint8_t
+		    buf[CMSG_SPACE(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in))];
 	} control;
 	struct sockaddr_in dst;
 	struct iovec iov = {quoted, sizeof(quoted)};
@@ -346,8 +347,8 @@ enum daemon_stop daemon_run(struct daemon *d, const struct daemon_ops *ops, void
 			return DAEMON_STOP_SIGNAL;
 		for (size_t i = 0; i < d->n_socks; i++) {
 			bool done = false;
-			if ((pfd[i].revents & POLLERR) && daemon_read_errors(d, i, ops, ctx, &done) &&
-			    done)
+			if ((pfd[i].revents & POLLERR) &&
+			    daemon_read_errors(d, i, ops, ctx, &done) && done)
 				return DAEMON_STOP_DONE;
 			if (!(pfd[i].revents & POLLIN))
 				continue;
