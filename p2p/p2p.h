@@ -95,7 +95,9 @@ struct p2p_icmp_error {
  * considered 'transient errs'"); protocol and port unreachable, unknown or
  * isolated network or host, every administratively prohibited code, and a
  * parameter problem are hard. Time exceeded is soft (a routing loop, or a
- * TTL too small, may pass). */
+ * TTL too small, may pass). Fragmentation needed stays soft here although
+ * __udp4_lib_err reports it as a hard EMSGSIZE under path MTU discovery: it
+ * says the datagram was too big, not that nobody is there. */
 bool p2p_icmp_error_is_hard(uint8_t type, uint8_t code);
 
 /* "port unreachable", "network unreachable", "time exceeded", ...; "ICMP
