@@ -24,7 +24,7 @@
  *     (re-register and CONNECT again)
  *   coordinator unreachable as well -> FAILED
  *   a hard ICMP error about a check (port unreachable: nobody listens there)
- *     -> that pair has failed at once (RFC 8445 7.2.5.2, RFC 8489 6.2.1)
+ *     -> that pair has failed at once (RFC 8445 7.2.5.2.2, RFC 8489 6.2.1)
  *     rather than after its 7 requests; when every pair of a peer has, the
  *     agent asks for the relay then rather than at the punch deadline
  *

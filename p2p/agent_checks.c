@@ -435,13 +435,13 @@ int on_check_response(struct agent *a, uint64_t now, const struct p2p_endpoint *
 	return AGENT_OK;
 }
 
-/* ---- ICMP errors about our checks (RFC 8445 7.2.5.2, RFC 8489 6.2.1) ----
+/* ---- ICMP errors about our checks (RFC 8445 7.2.5.2.2, RFC 8489 6.2.1) ----
  *
  * "A STUN transaction over UDP ... is also considered failed if there has
- * been a hard ICMP error" (RFC 8489 6.2.1), and a check whose transaction
- * failed leaves its pair Failed (RFC 8445 7.2.5.2; processing ICMP errors
- * is optional there, and an agent must keep in mind that they can be
- * forged). So a port unreachable from the peer's host says at once what 7
+ * been a hard ICMP error" (RFC 8489 6.2.1); "if a Binding request generates
+ * a hard ICMP error, the agent SHOULD set the state of the candidate pair to
+ * Failed" (RFC 8445 7.2.5.2.2, where processing ICMP errors is optional,
+ * since they "can be used as a method for Denial-of-Service attacks"). So a port unreachable from the peer's host says at once what 7
  * unanswered requests would say after 4.7 s: nobody listens there. Soft
  * errors (network or host unreachable, time exceeded: RFC 1122 3.2.2.1) say
  * the way may come back, and change nothing. What real agents do is in
@@ -490,7 +490,7 @@ static void pair_failed(struct agent *a, struct agent_peer *p, int i, uint64_t n
 	struct p2p_event *e =
 	    emit(a, AGENT_EV_PAIR_FAILED, p->name,
 		 "%s %s, so %s's %s candidate there is dead: no more checks to it (a hard ICMP "
-		 "error fails the check, RFC 8489 6.2.1, RFC 8445 7.2.5.2)",
+		 "error fails the check, RFC 8489 6.2.1, RFC 8445 7.2.5.2.2)",
 		 text ? who_said(err, who, sizeof(who)) : "",
 		 text ? p2p_icmp_error_name(err->type, err->code, what, sizeof(what)) : "", p->name,
 		 coord_candidate_type_name(pp->remote.type));

@@ -27,7 +27,7 @@ struct agent_pair {
 	bool succeeded;      /* our check got an authenticated answer (RFC 8445 7.2.5.3) */
 	bool heard;          /* an authenticated check from the peer arrived from here */
 	bool peer_nominated; /* that check carried USE-CANDIDATE */
-	bool failed;	     /* a hard ICMP error ended our check (RFC 8445 7.2.5.2) */
+	bool failed;	     /* a hard ICMP error ended our check (RFC 8445 7.2.5.2.2) */
 	bool soft_noted;     /* a soft ICMP error about our check was reported */
 };
 
