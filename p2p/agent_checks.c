@@ -441,11 +441,12 @@ int on_check_response(struct agent *a, uint64_t now, const struct p2p_endpoint *
  * been a hard ICMP error" (RFC 8489 6.2.1); "if a Binding request generates
  * a hard ICMP error, the agent SHOULD set the state of the candidate pair to
  * Failed" (RFC 8445 7.2.5.2.2, where processing ICMP errors is optional,
- * since they "can be used as a method for Denial-of-Service attacks"). So a port unreachable from
- * the peer's host says at once what 7 unanswered requests would say after 4.7 s: nobody listens
- * there. Soft errors (network or host unreachable, time exceeded: RFC 1122 3.2.2.1) say the way may
- * come back, and change nothing. What real agents do is in docs/protocol.md: most never see the
- * error at all.
+ * since they "can be used as a method for Denial-of-Service attacks"). So
+ * a port unreachable from the peer's host says at once what 7 unanswered
+ * requests would say after 4.7 s: nobody listens there. Soft errors
+ * (network or host unreachable, time exceeded: RFC 1122 3.2.2.1) say the
+ * way may come back, and change nothing. What real agents do is in
+ * docs/protocol.md: most never see the error at all.
  *
  * Only an error about a check still waiting for its answer counts; the
  * transaction stays in the ring, so an authenticated answer that arrives
