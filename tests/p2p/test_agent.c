@@ -1165,6 +1165,7 @@ static void test_icmp_hard_and_soft(void **state)
 	assert_string_equal(p2p_icmp_error_name(11, 0, buf, sizeof(buf)),
 			    "time exceeded in transit");
 	assert_string_equal(p2p_icmp_error_name(5, 1, buf, sizeof(buf)), "ICMP type 5 code 1");
+	assert_string_equal(agent_event_name(AGENT_EV_PAIR_FAILED), "pair-failed");
 }
 
 /* Bob's agent has stopped, its registration not yet expired: his host
