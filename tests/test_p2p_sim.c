@@ -466,6 +466,47 @@ static void test_worker_changes_nothing(void **state)
 	assert_true(h[0] == h[1]);
 }
 
+/* Packets sent by `node` (SEND hops) at or after `since`. */
+static int sends_since(const struct trace_log *log, const char *node, int64_t since)
+{
+	int n = 0;
+	for (size_t i = 0; i < trace_log_count(log); i++) {
+		const struct trace_record *r = trace_log_get(log, i);
+		n += r->kind == TRACE_PACKET && r->u.packet.hop == TRACE_HOP_SEND &&
+		     r->time >= since && strcmp(r->u.packet.node, node) == 0;
+	}
+	return n;
+}
+
+/* sim_agent_stop: the program stops as a killed one does. Its host sends
+ * nothing more (no refresh, no keepalive, no answer to the checks of the
+ * peer, which still finds it registered and is introduced), and the agent
+ * object stays, frozen. */
+static void test_stopped_agent_is_silent(void **state)
+{
+	(void)state;
+	struct world w;
+	world_init(&w, 5);
+	add_agent(&w, 0, add_peer_host(&w, 0, OPEN, NULL), 0);
+	struct host *hb = add_peer_host(&w, 1, OPEN, NULL);
+	add_agent(&w, 1, hb, 0);
+	net_announce(w.net);
+	do_register(&w, 0);
+	do_register(&w, 1);
+	engine_run_until(net_engine(w.net), SIM_S(1));
+	assert_false(sim_agent_stopped(w.peer[1]));
+	sim_agent_stop(w.peer[1]);
+	sim_agent_stop(w.peer[1]); /* twice: nothing more */
+	assert_true(sim_agent_stopped(w.peer[1]));
+	do_connect(&w);
+	engine_run_until(net_engine(w.net), SIM_S(90));
+	assert_int_equal(sends_since(w.log, "bob", SIM_S(1)), 0);
+	assert_true(sends_since(w.log, "alice", SIM_S(1)) > 0);
+	assert_int_equal(agent_peer_state(sim_agent_agent(w.peer[0]), "bob"), AGENT_PEER_RELAYED);
+	assert_int_equal(agent_peer_state(sim_agent_agent(w.peer[1]), "alice"), AGENT_PEER_NONE);
+	world_fini(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -476,6 +517,7 @@ int main(void)
 		cmocka_unit_test(test_relay_is_ciphertext),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_worker_changes_nothing),
+		cmocka_unit_test(test_stopped_agent_is_silent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,6 +30,7 @@ struct sim_agent {
 	struct pump_timer timer;
 	struct rng rng;
 	char name[AGENT_NAME_MAX];
+	bool stopped; /* sim_agent_stop: no socket, no timer */
 };
 
 struct sim_coord {
@@ -140,6 +141,11 @@ void sim_agent_flush(struct sim_agent *sa)
 	/* On the stack, not shared: a hook may call back into any agent. */
 	struct p2p_datagram dg;
 	struct p2p_event ev;
+	if (sa->stopped) { /* a stopped program sends and says nothing */
+		while (agent_pop_datagram(sa->agent, &dg) || agent_pop_event(sa->agent, &ev))
+			;
+		return;
+	}
 	while (agent_pop_datagram(sa->agent, &dg)) {
 		struct endpoint to = from_p2p(&dg.to);
 		host_udp_sendto(sa->sock, &to, dg.buf, dg.len);
@@ -150,6 +156,23 @@ void sim_agent_flush(struct sim_agent *sa)
 			d->agent_hook(sa, &ev, d->hook_ctx);
 	}
 	pump_arm(d, &sa->timer, agent_next_deadline(sa->agent), agent_timer_fired, sa);
+}
+
+void sim_agent_stop(struct sim_agent *sa)
+{
+	if (sa->stopped)
+		return;
+	sa->stopped = true;
+	if (sa->timer.id)
+		engine_cancel(net_engine(sa->d->net), sa->timer.id);
+	sa->timer.id = 0;
+	host_udp_close(sa->sock);
+	sa->sock = NULL;
+}
+
+bool sim_agent_stopped(const struct sim_agent *sa)
+{
+	return sa->stopped;
 }
 
 static void agent_timer_fired(struct engine *e, void *arg)
