@@ -466,14 +466,16 @@ static void test_worker_changes_nothing(void **state)
 	assert_true(h[0] == h[1]);
 }
 
-/* Packets sent by `node` (SEND hops) at or after `since`. */
+/* UDP datagrams sent by `node` (SEND hops) at or after `since`: what its
+ * programs sent, not its stack's ICMP answers. */
 static int sends_since(const struct trace_log *log, const char *node, int64_t since)
 {
 	int n = 0;
 	for (size_t i = 0; i < trace_log_count(log); i++) {
 		const struct trace_record *r = trace_log_get(log, i);
 		n += r->kind == TRACE_PACKET && r->u.packet.hop == TRACE_HOP_SEND &&
-		     r->time >= since && strcmp(r->u.packet.node, node) == 0;
+		     r->time >= since && strcmp(r->u.packet.node, node) == 0 &&
+		     r->u.packet.len > 9 && r->u.packet.bytes[9] == 17; /* IPv4 protocol: UDP */
 	}
 	return n;
 }
