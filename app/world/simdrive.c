@@ -197,6 +197,19 @@ static void agent_received(struct host_socket *s, const struct endpoint *from,
 	sim_agent_flush(sa);
 }
 
+/* An ICMP error about one of the agent's datagrams: the socket has
+ * IP_RECVERR on, as natsim peer's has (app/net/daemon.c), so the simulated
+ * agent hears what the real one would. */
+static void agent_icmp_error(struct host_socket *s, const struct host_icmp_error *err, void *ctx)
+{
+	struct sim_agent *sa = ctx;
+	struct p2p_icmp_error e = {to_p2p(&err->local), to_p2p(&err->remote), err->reporter,
+				   err->type, err->code};
+	(void)s;
+	agent_handle_icmp_error(sa->agent, now_of(sa->d), &e);
+	sim_agent_flush(sa);
+}
+
 static int grow(void *arrp, size_t *cap, size_t n)
 {
 	void ***arr = arrp;
@@ -278,6 +291,7 @@ struct sim_agent *simdrive_add_agent(struct simdrive *d, struct host *h,
 	sa->sock = host_udp_bind_addr(h, cfg->local.ip, cfg->local.port, agent_received, sa);
 	if (!sa->sock)
 		goto fail;
+	host_udp_set_error_fn(sa->sock, agent_icmp_error);
 	struct endpoint bound = host_socket_local(sa->sock);
 	if (bound.ip == 0)
 		bound.ip = host_address(h);
