@@ -263,6 +263,26 @@ size_t daemon_read_errors(struct daemon *d, size_t i, const struct daemon_ops *o
 	return n;
 }
 
+/* An errno an ICMP error leaves pending on a UDP socket (icmp_err_convert,
+ * __udp4_lib_err): not the socket's failure. */
+static bool icmp_errno(int e)
+{
+	switch (e) {
+	case ECONNREFUSED:
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+	case EHOSTDOWN:
+	case ENONET:
+	case ENOPROTOOPT:
+	case EPROTO:
+	case EMSGSIZE:
+	case EOPNOTSUPP:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* Drains up to RECV_BURST datagrams from socket i into ops->input, flushing
  * after each so output queues stay short. 1 if flush said done. Every size is
  * passed on: RFC 5780 PADDING makes Binding requests and answers larger than
@@ -284,7 +304,7 @@ static int receive_burst(struct daemon *d, size_t i, const struct daemon_ops *op
 			 * error itself is in the error queue. */
 			bool done;
 			int e = errno;
-			if (daemon_read_errors(d, i, ops, ctx, &done) == 0 && e != ECONNREFUSED)
+			if (daemon_read_errors(d, i, ops, ctx, &done) == 0 && !icmp_errno(e))
 				return -1;
 			if (done)
 				return 1;
