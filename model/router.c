@@ -593,11 +593,15 @@ static void router_refuse(struct router *r, struct fwd *f, const struct fw_verdi
 }
 
 /* An echo request to one of the router's addresses (icmp_echo): the reply
- * from the address asked, the request delivered to the stack. */
+ * from the address asked, the request delivered to the stack. The reply is
+ * the request's entry's reply: Linux's passes conntrack at LOCAL_OUT
+ * (nf_conntrack_in, reply direction), which clears [UNREPLIED]; the lab
+ * shows it (tests/lab/lab_icmp.sh, ping-in-accept). */
 static void router_echo(struct router *r, struct fwd *f)
 {
 	struct router_icmp *ri = router_icmp(r);
 	struct packet *reply = NULL;
+	size_t reply_len;
 
 	if (ri != NULL && (ri->limiter == NULL ||
 			   icmp_limiter_allow(ri->limiter, engine_now(net_engine(r->node.net)),
@@ -605,8 +609,12 @@ static void router_echo(struct router *r, struct fwd *f)
 		reply = icmp_echo_reply_packet(r->node.net, &f->info, ri->ip_id++);
 	node_trace_hop(&r->node, NULL, TRACE_HOP_DELIVER, f->p);
 	packet_release(net_packets(r->node.net), f->p);
-	if (reply != NULL)
-		router_output(r, reply);
+	if (reply == NULL)
+		return;
+	reply_len = reply->len;
+	router_output(r, reply);
+	if (f->ce != NULL)
+		conntrack_seen(r->ct, f->ce, CONNTRACK_DIR_REPLY, reply_len);
 }
 
 /* Routing, TTL, FORWARD, SNAT, transmit. */

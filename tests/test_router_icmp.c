@@ -236,6 +236,25 @@ static void test_own_input(void **state)
 	assert_int_equal(f->answer.kind, ICMP_ANSWER_SENT);
 }
 
+/* The router's echo reply is its entry's reply, as Linux's passes conntrack
+ * at LOCAL_OUT: the entry loses [UNREPLIED] (tests/lab/lab_icmp.sh). */
+static void test_own_echo_reply_is_replied(void **state)
+{
+	struct world *w = *state;
+	struct conntrack_tuple req = {
+	    .src = H, .dst = R1_B, .sport = 9, .dport = 8 << 8, .proto = IPPROTO_NUM_ICMP};
+	enum conntrack_dir dir;
+
+	router_set_input(w->r1, ROUTER_INPUT_ACCEPT);
+	host_send_echo(w->h, R1_B, 9, 1, 64, 56);
+	test_run_ms(w->net, 20);
+	assert_int_equal(w->seen.n_icmp, 1);
+	const struct conntrack_entry *ce = conntrack_lookup(router_conntrack(w->r1), &req, &dir);
+
+	assert_non_null(ce);
+	assert_true(ce->seen_reply);
+}
+
 /* A NAT: alice 192.168.1.5 -- lan [home] wan 203.0.113.7 -- server
  * 203.0.113.9. A packet DNATed to alice whose TTL runs out at home: the
  * time exceeded quotes it as it arrived, to home's public address. */
@@ -294,6 +313,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_no_error_about_error, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_forward_reject, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_own_input, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_own_echo_reply_is_replied, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ttl_after_dnat_quotes_arrival, setup, teardown),
 	};
 
