@@ -1,9 +1,10 @@
 /*
  * packet.c - IPv4/UDP bytes: pool, strict parser, builder, checksums,
- * incremental rewrites and the dissector.
+ * incremental rewrites and the dissector. ICMP's part of each is in
+ * model/packet_icmp.c.
  *
  * Decisions beyond packet.h:
- *   - Protocols other than UDP: the IPv4 header is validated in full, `out`
+ *   - Protocols other than UDP and ICMP: the IPv4 header is validated in full, `out`
  *     is filled (ports 0, payload = the whole IP payload) and the parser
  *     returns PACKET_ERR_UNSUPPORTED, so callers that only carry UDP refuse
  *     them while the dissector can still name them.
@@ -19,6 +20,7 @@
 #include <string.h>
 
 #include "base/bytes.h"
+#include "model/packet_internal.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
@@ -156,7 +158,7 @@ void packet_release(struct packet_pool *pool, struct packet *p)
 
 /* One's complement sum of 16-bit big-endian words (RFC 1071 section 4.1),
  * returned partly folded (only its value modulo 0xffff, and whether it is
- * zero, matter to fold()); an odd trailing byte is padded with zero.
+ * zero, matter to packet_fold()); an odd trailing byte is padded with zero.
  *
  * Eight bytes at a time, as RFC 1071 section 2 (B) and (C) suggest: a
  * big-endian 64-bit word is four 16-bit words weighted by powers of 2^16, and
@@ -164,7 +166,7 @@ void packet_release(struct packet_pool *pool, struct packet *p)
  * sum modulo 2^64 - 1, a multiple of 0xffff, so the result is the one the
  * word-by-word sum gives. Every datagram is verified at each hop, so this loop
  * is most of the cost of moving a 1000-byte packet (bench_flow: 4x faster). */
-static uint32_t sum_words(uint32_t acc, const uint8_t *p, size_t len)
+uint32_t packet_sum_words(uint32_t acc, const uint8_t *p, size_t len)
 {
 	uint64_t sum = acc;
 
@@ -191,7 +193,7 @@ static uint32_t sum_words(uint32_t acc, const uint8_t *p, size_t len)
 	return (uint32_t)sum;
 }
 
-static uint16_t fold(uint32_t acc)
+uint16_t packet_fold(uint32_t acc)
 {
 	while (acc >> 16)
 		acc = (acc & 0xffff) + (acc >> 16);
@@ -200,7 +202,7 @@ static uint16_t fold(uint32_t acc)
 
 uint16_t inet_checksum(const void *data, size_t len)
 {
-	return (uint16_t)~fold(sum_words(0, data, len));
+	return (uint16_t)~packet_fold(packet_sum_words(0, data, len));
 }
 
 /* RFC 1624 eqn. 3. Working with ~HC and ~m avoids eqn. 2's -0 problem: the
@@ -211,25 +213,25 @@ uint16_t checksum_adjust16(uint16_t sum, uint16_t old_word, uint16_t new_word)
 
 	acc += (uint16_t)~old_word;
 	acc += new_word;
-	return (uint16_t)~fold(acc);
+	return (uint16_t)~packet_fold(acc);
 }
 
 uint16_t checksum_adjust32(uint16_t sum, uint32_t old_val, uint32_t new_val)
 {
 	uint32_t acc = (uint16_t)~sum;
 
-	acc += (uint16_t)~(old_val >> 16);
+	acc += (uint16_t) ~(old_val >> 16);
 	acc += (uint16_t)~old_val;
 	acc += new_val >> 16;
 	acc += new_val & 0xffff;
-	return (uint16_t)~fold(acc);
+	return (uint16_t)~packet_fold(acc);
 }
 
 /* The UDP checksum (RFC 768) over the pseudo-header (src, dst, zero,
  * protocol, UDP length) and the udp_len bytes at `udp`, with the checksum
  * field counted as zero. A computed 0 is returned as 0xffff, as it is sent:
  * a 0 in the field means "no checksum". */
-static uint16_t udp_checksum_expected(uint32_t src, uint32_t dst, const uint8_t *udp,
+uint16_t packet_udp_checksum_expected(uint32_t src, uint32_t dst, const uint8_t *udp,
 				      uint16_t udp_len)
 {
 	uint32_t acc = 0;
@@ -241,18 +243,18 @@ static uint16_t udp_checksum_expected(uint32_t src, uint32_t dst, const uint8_t 
 	acc += dst & 0xffff;
 	acc += IPPROTO_NUM_UDP;
 	acc += udp_len;
-	acc = sum_words(acc, udp, 6);
-	acc = sum_words(acc, udp + 8, (size_t)udp_len - 8);
-	c = (uint16_t)~fold(acc);
+	acc = packet_sum_words(acc, udp, 6);
+	acc = packet_sum_words(acc, udp + 8, (size_t)udp_len - 8);
+	c = (uint16_t)~packet_fold(acc);
 	return c == 0 ? 0xffff : c;
 }
 
-static uint16_t ip_checksum_expected(const uint8_t *hdr, size_t ihl)
+uint16_t packet_ip_checksum_expected(const uint8_t *hdr, size_t ihl)
 {
-	uint32_t acc = sum_words(0, hdr, 10);
+	uint32_t acc = packet_sum_words(0, hdr, 10);
 
-	acc = sum_words(acc, hdr + 12, ihl - 12);
-	return (uint16_t)~fold(acc);
+	acc = packet_sum_words(acc, hdr + 12, ihl - 12);
+	return (uint16_t)~packet_fold(acc);
 }
 
 void packet_fill_checksums(uint8_t *buf, size_t len)
@@ -264,8 +266,13 @@ void packet_fill_checksums(uint8_t *buf, size_t len)
 	ihl = (size_t)(buf[0] & 0x0f) * 4;
 	if (ihl < IPV4_HEADER_MIN || ihl > len)
 		return;
-	put16(buf + 10, ip_checksum_expected(buf, ihl));
+	put16(buf + 10, packet_ip_checksum_expected(buf, ihl));
 	total = get16(buf + 2);
+	if (buf[9] == IPPROTO_NUM_ICMP && total <= len && total >= ihl + ICMP_HEADER_SIZE) {
+		put16(buf + ihl + 2, 0);
+		put16(buf + ihl + 2, packet_icmp_checksum_expected(buf + ihl, total - ihl));
+		return;
+	}
 	if (buf[9] != IPPROTO_NUM_UDP || total > len || total < ihl + UDP_HEADER_SIZE)
 		return;
 	uint8_t *udp = buf + ihl;
@@ -273,23 +280,27 @@ void packet_fill_checksums(uint8_t *buf, size_t len)
 
 	if (udp_len < UDP_HEADER_SIZE || udp_len > total - ihl)
 		return;
-	put16(udp + 6, udp_checksum_expected(get32(buf + 12), get32(buf + 16), udp, udp_len));
+	put16(udp + 6,
+	      packet_udp_checksum_expected(get32(buf + 12), get32(buf + 16), udp, udp_len));
 }
 
 /* ---- parser ---- */
 
 /* Indexed by -err: the enum counts down from 0. */
 static const char *const error_strs[] = {
-	[-PACKET_OK] = "ok",
-	[-PACKET_ERR_TRUNCATED] = "truncated IPv4 header",
-	[-PACKET_ERR_VERSION] = "not IPv4",
-	[-PACKET_ERR_IHL] = "bad IPv4 header length",
-	[-PACKET_ERR_TOTAL_LENGTH] = "bad IPv4 total length",
-	[-PACKET_ERR_IP_CHECKSUM] = "bad IPv4 header checksum",
-	[-PACKET_ERR_FRAGMENT] = "IPv4 fragment",
-	[-PACKET_ERR_UDP_TRUNCATED] = "truncated UDP",
-	[-PACKET_ERR_UDP_CHECKSUM] = "bad UDP checksum",
-	[-PACKET_ERR_UNSUPPORTED] = "unsupported protocol",
+    [-PACKET_OK] = "ok",
+    [-PACKET_ERR_TRUNCATED] = "truncated IPv4 header",
+    [-PACKET_ERR_VERSION] = "not IPv4",
+    [-PACKET_ERR_IHL] = "bad IPv4 header length",
+    [-PACKET_ERR_TOTAL_LENGTH] = "bad IPv4 total length",
+    [-PACKET_ERR_IP_CHECKSUM] = "bad IPv4 header checksum",
+    [-PACKET_ERR_FRAGMENT] = "IPv4 fragment",
+    [-PACKET_ERR_UDP_TRUNCATED] = "truncated UDP",
+    [-PACKET_ERR_UDP_CHECKSUM] = "bad UDP checksum",
+    [-PACKET_ERR_UNSUPPORTED] = "unsupported protocol",
+    [-PACKET_ERR_ICMP_TRUNCATED] = "truncated ICMP",
+    [-PACKET_ERR_ICMP_CHECKSUM] = "bad ICMP checksum",
+    [-PACKET_ERR_ICMP_INNER] = "ICMP error quoting too little",
 };
 
 const char *packet_error_str(enum packet_error err)
@@ -301,7 +312,7 @@ const char *packet_error_str(enum packet_error err)
 	return error_strs[i];
 }
 
-static const char *proto_name(uint8_t proto)
+const char *packet_proto_name(uint8_t proto)
 {
 	switch (proto) {
 	case IPPROTO_NUM_ICMP:
@@ -316,10 +327,7 @@ static const char *proto_name(uint8_t proto)
 }
 
 /* Record a sentence in `why` (if given) and return `err`. */
-static int fail(char *why, size_t why_size, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *why, size_t why_size, int err, const char *fmt, ...)
+int packet_fail(char *why, size_t why_size, int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -338,36 +346,38 @@ static int parse_ip_lengths(const uint8_t *buf, size_t len, char *why, size_t ws
 	size_t ihl, total;
 
 	if (len < IPV4_HEADER_MIN)
-		return fail(why, ws, PACKET_ERR_TRUNCATED,
-			    "only %zu bytes received, fewer than the %d-byte minimum IPv4 header",
-			    len, IPV4_HEADER_MIN);
+		return packet_fail(
+		    why, ws, PACKET_ERR_TRUNCATED,
+		    "only %zu bytes received, fewer than the %d-byte minimum IPv4 header", len,
+		    IPV4_HEADER_MIN);
 	if ((buf[0] >> 4) != 4)
-		return fail(why, ws, PACKET_ERR_VERSION, "IP version field is %u, not 4",
-			    (unsigned)(buf[0] >> 4));
+		return packet_fail(why, ws, PACKET_ERR_VERSION, "IP version field is %u, not 4",
+				   (unsigned)(buf[0] >> 4));
 	ihl = (size_t)(buf[0] & 0x0f) * 4;
 	if (ihl < IPV4_HEADER_MIN)
-		return fail(why, ws, PACKET_ERR_IHL,
-			    "IPv4 header length field is %zu words (%zu bytes), below the minimum "
-			    "of 5 words (20 bytes)",
-			    ihl / 4, ihl);
+		return packet_fail(
+		    why, ws, PACKET_ERR_IHL,
+		    "IPv4 header length field is %zu words (%zu bytes), below the minimum "
+		    "of 5 words (20 bytes)",
+		    ihl / 4, ihl);
 	if (ihl > len)
-		return fail(why, ws, PACKET_ERR_IHL,
-			    "IPv4 header length %zu is larger than the %zu bytes received", ihl,
-			    len);
+		return packet_fail(why, ws, PACKET_ERR_IHL,
+				   "IPv4 header length %zu is larger than the %zu bytes received",
+				   ihl, len);
 	total = get16(buf + 2);
 	if (total < ihl)
-		return fail(why, ws, PACKET_ERR_TOTAL_LENGTH,
-			    "IPv4 total length %zu is smaller than the %zu-byte header", total,
-			    ihl);
+		return packet_fail(why, ws, PACKET_ERR_TOTAL_LENGTH,
+				   "IPv4 total length %zu is smaller than the %zu-byte header",
+				   total, ihl);
 	if (total > len)
-		return fail(why, ws, PACKET_ERR_TOTAL_LENGTH,
-			    "IPv4 total length %zu is larger than the %zu bytes received", total,
-			    len);
+		return packet_fail(why, ws, PACKET_ERR_TOTAL_LENGTH,
+				   "IPv4 total length %zu is larger than the %zu bytes received",
+				   total, len);
 	return PACKET_OK;
 }
 
-static int parse_ip(const uint8_t *buf, size_t len, struct packet_info *out, bool sums,
-		    char *why, size_t ws)
+static int parse_ip(const uint8_t *buf, size_t len, struct packet_info *out, bool sums, char *why,
+		    size_t ws)
 {
 	int err = parse_ip_lengths(buf, len, why, ws);
 	uint16_t stored, expected, frag;
@@ -376,18 +386,19 @@ static int parse_ip(const uint8_t *buf, size_t len, struct packet_info *out, boo
 		return err;
 	out->ihl_bytes = (uint8_t)((buf[0] & 0x0f) * 4);
 	stored = get16(buf + 10);
-	expected = sums ? ip_checksum_expected(buf, out->ihl_bytes) : stored;
+	expected = sums ? packet_ip_checksum_expected(buf, out->ihl_bytes) : stored;
 	if (stored != expected)
-		return fail(why, ws, PACKET_ERR_IP_CHECKSUM,
-			    "IPv4 header checksum is wrong (0x%04x, expected 0x%04x)", stored,
-			    expected);
+		return packet_fail(why, ws, PACKET_ERR_IP_CHECKSUM,
+				   "IPv4 header checksum is wrong (0x%04x, expected 0x%04x)",
+				   stored, expected);
 	frag = get16(buf + 6);
 	/* RFC 791: MF is bit 2 of the flags, the offset counts 8-byte units. */
 	if ((frag & 0x2000) || (frag & 0x1fff))
-		return fail(why, ws, PACKET_ERR_FRAGMENT,
-			    "IPv4 fragment (more-fragments flag %s, offset %u bytes): fragments "
-			    "are not modelled",
-			    (frag & 0x2000) ? "set" : "clear", (unsigned)(frag & 0x1fff) * 8);
+		return packet_fail(
+		    why, ws, PACKET_ERR_FRAGMENT,
+		    "IPv4 fragment (more-fragments flag %s, offset %u bytes): fragments "
+		    "are not modelled",
+		    (frag & 0x2000) ? "set" : "clear", (unsigned)(frag & 0x1fff) * 8);
 	out->tos = buf[1];
 	out->total_len = get16(buf + 2);
 	out->ip_id = get16(buf + 4);
@@ -402,28 +413,30 @@ static int parse_ip(const uint8_t *buf, size_t len, struct packet_info *out, boo
 }
 
 /* RFC 768: the UDP header, its length field and, unless zero, its checksum. */
-static int parse_udp(const uint8_t *buf, struct packet_info *out, bool sums, char *why,
-		     size_t ws)
+static int parse_udp(const uint8_t *buf, struct packet_info *out, bool sums, char *why, size_t ws)
 {
 	const uint8_t *udp = buf + out->l4_offset;
 	size_t room = out->payload_len;
 	uint16_t udp_len, stored, expected;
 
 	if (room < UDP_HEADER_SIZE)
-		return fail(why, ws, PACKET_ERR_UDP_TRUNCATED,
-			    "IP payload of %zu bytes is too short for the 8-byte UDP header", room);
+		return packet_fail(why, ws, PACKET_ERR_UDP_TRUNCATED,
+				   "IP payload of %zu bytes is too short for the 8-byte UDP header",
+				   room);
 	udp_len = get16(udp + 4);
 	if (udp_len < UDP_HEADER_SIZE)
-		return fail(why, ws, PACKET_ERR_UDP_TRUNCATED,
-			    "UDP length %u is smaller than the 8-byte UDP header", udp_len);
+		return packet_fail(why, ws, PACKET_ERR_UDP_TRUNCATED,
+				   "UDP length %u is smaller than the 8-byte UDP header", udp_len);
 	if (udp_len > room)
-		return fail(why, ws, PACKET_ERR_UDP_TRUNCATED,
-			    "UDP length %u is larger than the %zu-byte IP payload", udp_len, room);
+		return packet_fail(why, ws, PACKET_ERR_UDP_TRUNCATED,
+				   "UDP length %u is larger than the %zu-byte IP payload", udp_len,
+				   room);
 	stored = get16(udp + 6);
-	expected = sums ? udp_checksum_expected(out->src, out->dst, udp, udp_len) : stored;
+	expected = sums ? packet_udp_checksum_expected(out->src, out->dst, udp, udp_len) : stored;
 	if (stored != 0 && stored != expected)
-		return fail(why, ws, PACKET_ERR_UDP_CHECKSUM,
-			    "UDP checksum is wrong (0x%04x, expected 0x%04x)", stored, expected);
+		return packet_fail(why, ws, PACKET_ERR_UDP_CHECKSUM,
+				   "UDP checksum is wrong (0x%04x, expected 0x%04x)", stored,
+				   expected);
 	out->sport = get16(udp);
 	out->dport = get16(udp + 2);
 	out->payload = udp + UDP_HEADER_SIZE;
@@ -440,13 +453,21 @@ static int parse(const uint8_t *buf, size_t len, struct packet_info *out, bool s
 	if (why != NULL && why_size > 0)
 		why[0] = '\0';
 	err = parse_ip(buf, len, out, sums, why, why_size);
+	if (err == PACKET_OK && out->proto == IPPROTO_NUM_ICMP) {
+		err = packet_parse_icmp(buf, out, sums, why, why_size);
+		if (err != PACKET_OK)
+			memset(out, 0, sizeof(*out));
+		return err;
+	}
 	if (err == PACKET_OK && out->proto != IPPROTO_NUM_UDP) {
-		const char *name = proto_name(out->proto);
+		const char *name = packet_proto_name(out->proto);
 
 		/* `out` stays filled: the dissector names what it cannot carry. */
-		return fail(why, why_size, PACKET_ERR_UNSUPPORTED,
-			    "IP protocol %u%s%s%s is not modelled yet; only UDP (17) is",
-			    out->proto, name ? " (" : "", name ? name : "", name ? ")" : "");
+		return packet_fail(
+		    why, why_size, PACKET_ERR_UNSUPPORTED,
+		    "IP protocol %u%s%s%s is not modelled yet; only UDP (17) and ICMP "
+		    "(1) are",
+		    out->proto, name ? " (" : "", name ? name : "", name ? ")" : "");
 	}
 	if (err == PACKET_OK)
 		err = parse_udp(buf, out, sums, why, why_size);
@@ -504,9 +525,10 @@ size_t packet_build_udp(uint8_t *buf, size_t cap, const struct endpoint *src,
 /* Rewrite the address at ip_off (12 = source, 16 = destination) and the UDP
  * port at udp_off (0 = source, 2 = destination). Both checksums are adjusted
  * as a NAT does (RFC 1624), not recomputed: the UDP pseudo-header covers the
- * address, so the UDP checksum changes with it (RFC 768). Other protocols get
- * the address and IP checksum only; their L4 checksums are for when they are
- * modelled. Bytes too short to hold the fields are left alone. */
+ * address, so the UDP checksum changes with it (RFC 768). ICMP has no
+ * pseudo-header: the address changes alone, and an echo's id where it plays
+ * the port (packet_icmp.c). Bytes too short to hold the fields are left
+ * alone. */
 static void rewrite_endpoint(uint8_t *buf, size_t len, size_t ip_off, size_t udp_off,
 			     const struct endpoint *to)
 {
@@ -521,6 +543,8 @@ static void rewrite_endpoint(uint8_t *buf, size_t len, size_t ip_off, size_t udp
 	old_ip = get32(buf + ip_off);
 	put16(buf + 10, checksum_adjust32(get16(buf + 10), old_ip, to->ip));
 	put32(buf + ip_off, to->ip);
+	if (buf[9] == IPPROTO_NUM_ICMP) /* no pseudo-header: only an echo id changes */
+		packet_rewrite_echo_id(buf, len, ihl, ip_off, to->port);
 	if (buf[9] != IPPROTO_NUM_UDP || ihl + UDP_HEADER_SIZE > len)
 		return;
 	uint8_t *udp = buf + ihl;
@@ -564,10 +588,7 @@ uint8_t packet_decrement_ttl(uint8_t *buf, size_t len)
 /* ---- dissector ---- */
 
 /* snprintf that appends at out[*pos], keeping *pos the would-be length. */
-static void append(char *out, size_t size, size_t *pos, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void append(char *out, size_t size, size_t *pos, const char *fmt, ...)
+void packet_append(char *out, size_t size, size_t *pos, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -595,43 +616,39 @@ int packet_summary(const uint8_t *buf, size_t len, payload_summary_fn payload, b
 	if (size > 0)
 		out[0] = '\0';
 	if (err != PACKET_OK && err != PACKET_ERR_UNSUPPORTED) {
-		append(out, size, &pos, "malformed: %s", packet_error_str(err));
+		packet_append(out, size, &pos, "malformed: %s", packet_error_str(err));
 		return (int)pos;
 	}
 	ip_format(pi.src, a, sizeof(a));
 	ip_format(pi.dst, b, sizeof(b));
 	if (err == PACKET_ERR_UNSUPPORTED) {
-		name = proto_name(pi.proto);
+		name = packet_proto_name(pi.proto);
 		if (name != NULL)
-			append(out, size, &pos, "%s", name);
+			packet_append(out, size, &pos, "%s", name);
 		else
-			append(out, size, &pos, "proto %u", pi.proto);
-		append(out, size, &pos, " %s %s %s len=%zu ttl=%u", a, arrow, b, pi.payload_len,
-		       pi.ttl);
+			packet_append(out, size, &pos, "proto %u", pi.proto);
+		packet_append(out, size, &pos, " %s %s %s len=%zu ttl=%u", a, arrow, b,
+			      pi.payload_len, pi.ttl);
 		return (int)pos;
 	}
-	append(out, size, &pos, "UDP %s:%u %s %s:%u len=%zu ttl=%u", a, pi.sport, arrow, b,
-	       pi.dport, pi.payload_len, pi.ttl);
+	if (pi.proto == IPPROTO_NUM_ICMP) {
+		packet_icmp_summary(buf, &pi, arrow, out, size, &pos);
+		return (int)pos;
+	}
+	packet_append(out, size, &pos, "UDP %s:%u %s %s:%u len=%zu ttl=%u", a, pi.sport, arrow, b,
+		      pi.dport, pi.payload_len, pi.ttl);
 	if (payload != NULL) {
 		int n = payload(pi.payload, pi.payload_len, sub, sizeof(sub));
 
 		if (n > 0) {
 			sub[sizeof(sub) - 1] = '\0'; /* a summariser that overran its count */
-			append(out, size, &pos, " [%s]", sub);
+			packet_append(out, size, &pos, " [%s]", sub);
 		}
 	}
 	return (int)pos;
 }
 
-struct field_list {
-	struct packet_field *out;
-	size_t max, n;
-};
-
-static void field(struct field_list *fl, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void field(struct field_list *fl, const char *name, const char *fmt, ...)
+void packet_field(struct field_list *fl, const char *name, const char *fmt, ...)
 {
 	va_list ap;
 	struct packet_field *f;
@@ -645,13 +662,13 @@ static void field(struct field_list *fl, const char *name, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void checksum_field(struct field_list *fl, const char *name, uint16_t stored,
+void packet_checksum_field(struct field_list *fl, const char *name, uint16_t stored,
 			   uint16_t expected)
 {
 	if (stored == expected)
-		field(fl, name, "0x%04x [correct]", stored);
+		packet_field(fl, name, "0x%04x [correct]", stored);
 	else
-		field(fl, name, "0x%04x [wrong, expected 0x%04x]", stored, expected);
+		packet_field(fl, name, "0x%04x [wrong, expected 0x%04x]", stored, expected);
 }
 
 /* The IPv4 header fields; `len` >= 20 is known, options may lie beyond it. */
@@ -661,25 +678,27 @@ static void ip_fields(struct field_list *fl, const uint8_t *buf, size_t len)
 	char a[16];
 	size_t ihl = (size_t)(buf[0] & 0x0f) * 4;
 	uint16_t frag = get16(buf + 6);
-	const char *pname = proto_name(buf[9]);
+	const char *pname = packet_proto_name(buf[9]);
 
-	field(fl, "ip.version", "%u", (unsigned)(buf[0] >> 4));
-	field(fl, "ip.ihl", "%zu (%zu bytes)", ihl / 4, ihl);
-	field(fl, "ip.tos", "0x%02x", buf[1]);
-	field(fl, "ip.len", "%u", get16(buf + 2));
-	field(fl, "ip.id", "0x%04x (%u)", get16(buf + 4), get16(buf + 4));
+	packet_field(fl, "ip.version", "%u", (unsigned)(buf[0] >> 4));
+	packet_field(fl, "ip.ihl", "%zu (%zu bytes)", ihl / 4, ihl);
+	packet_field(fl, "ip.tos", "0x%02x", buf[1]);
+	packet_field(fl, "ip.len", "%u", get16(buf + 2));
+	packet_field(fl, "ip.id", "0x%04x (%u)", get16(buf + 4), get16(buf + 4));
 	/* The reserved bit shows in the value but has no name (RFC 791). */
-	field(fl, "ip.flags", "0x%x%s", (unsigned)(frag >> 13), flag_names[(frag >> 13) & 3]);
-	field(fl, "ip.frag_offset", "%u", (unsigned)(frag & 0x1fff) * 8);
-	field(fl, "ip.ttl", "%u", buf[8]);
-	field(fl, "ip.proto", "%u%s%s%s", buf[9], pname ? " (" : "", pname ? pname : "",
-	      pname ? ")" : "");
+	packet_field(fl, "ip.flags", "0x%x%s", (unsigned)(frag >> 13),
+		     flag_names[(frag >> 13) & 3]);
+	packet_field(fl, "ip.frag_offset", "%u", (unsigned)(frag & 0x1fff) * 8);
+	packet_field(fl, "ip.ttl", "%u", buf[8]);
+	packet_field(fl, "ip.proto", "%u%s%s%s", buf[9], pname ? " (" : "", pname ? pname : "",
+		     pname ? ")" : "");
 	if (ihl >= IPV4_HEADER_MIN && ihl <= len)
-		checksum_field(fl, "ip.checksum", get16(buf + 10), ip_checksum_expected(buf, ihl));
+		packet_checksum_field(fl, "ip.checksum", get16(buf + 10),
+				      packet_ip_checksum_expected(buf, ihl));
 	else
-		field(fl, "ip.checksum", "0x%04x [unverified]", get16(buf + 10));
-	field(fl, "ip.src", "%s", ip_format(get32(buf + 12), a, sizeof(a)));
-	field(fl, "ip.dst", "%s", ip_format(get32(buf + 16), a, sizeof(a)));
+		packet_field(fl, "ip.checksum", "0x%04x [unverified]", get16(buf + 10));
+	packet_field(fl, "ip.src", "%s", ip_format(get32(buf + 12), a, sizeof(a)));
+	packet_field(fl, "ip.dst", "%s", ip_format(get32(buf + 16), a, sizeof(a)));
 }
 
 static void udp_fields(struct field_list *fl, const uint8_t *buf, size_t ihl, size_t ip_end)
@@ -689,19 +708,19 @@ static void udp_fields(struct field_list *fl, const uint8_t *buf, size_t ihl, si
 	uint16_t stored = get16(udp + 6);
 	bool len_ok = udp_len >= UDP_HEADER_SIZE && udp_len <= ip_end - ihl;
 
-	field(fl, "udp.sport", "%u", get16(udp));
-	field(fl, "udp.dport", "%u", get16(udp + 2));
-	field(fl, "udp.len", "%u", udp_len);
+	packet_field(fl, "udp.sport", "%u", get16(udp));
+	packet_field(fl, "udp.dport", "%u", get16(udp + 2));
+	packet_field(fl, "udp.len", "%u", udp_len);
 	if (stored == 0)
-		field(fl, "udp.checksum", "0x0000 [none]");
+		packet_field(fl, "udp.checksum", "0x0000 [none]");
 	else if (!len_ok)
-		field(fl, "udp.checksum", "0x%04x [unverified]", stored);
+		packet_field(fl, "udp.checksum", "0x%04x [unverified]", stored);
 	else
-		checksum_field(fl, "udp.checksum", stored,
-			       udp_checksum_expected(get32(buf + 12), get32(buf + 16), udp,
-						     udp_len));
+		packet_checksum_field(
+		    fl, "udp.checksum", stored,
+		    packet_udp_checksum_expected(get32(buf + 12), get32(buf + 16), udp, udp_len));
 	if (len_ok)
-		field(fl, "payload.len", "%u", (unsigned)(udp_len - UDP_HEADER_SIZE));
+		packet_field(fl, "payload.len", "%u", (unsigned)(udp_len - UDP_HEADER_SIZE));
 }
 
 /* Show every field that lies within the bytes, even of a malformed packet:
@@ -718,7 +737,7 @@ size_t packet_fields(const uint8_t *buf, size_t len, struct packet_field *out, s
 	int err = packet_parse(buf, len, &pi, NULL, 0);
 
 	if (err != PACKET_OK)
-		field(&fl, "error", "%s", packet_error_str(err));
+		packet_field(&fl, "error", "%s", packet_error_str(err));
 	if (len < IPV4_HEADER_MIN)
 		return fl.n;
 	ip_fields(&fl, buf, len);
@@ -730,6 +749,9 @@ size_t packet_fields(const uint8_t *buf, size_t len, struct packet_field *out, s
 	if (buf[9] == IPPROTO_NUM_UDP && ihl >= IPV4_HEADER_MIN && ip_end >= ihl &&
 	    ip_end - ihl >= UDP_HEADER_SIZE)
 		udp_fields(&fl, buf, ihl, ip_end);
+	if (buf[9] == IPPROTO_NUM_ICMP && ihl >= IPV4_HEADER_MIN && ip_end >= ihl &&
+	    ip_end - ihl >= ICMP_HEADER_SIZE)
+		packet_icmp_fields(&fl, buf, ihl, ip_end);
 	return fl.n;
 }
 
@@ -738,6 +760,11 @@ char *packet_flow_format(const struct packet_info *info, bool ascii, char *out, 
 	struct endpoint s = {info->src, info->sport}, d = {info->dst, info->dport};
 	char a[24], b[24];
 
+	if (info->proto == IPPROTO_NUM_ICMP) { /* an id is not a port: addresses only */
+		snprintf(out, size, "%s %s %s", ip_format(info->src, a, sizeof(a)),
+			 ascii ? "->" : "→", ip_format(info->dst, b, sizeof(b)));
+		return out;
+	}
 	snprintf(out, size, "%s %s %s", endpoint_format(&s, a, sizeof(a)), ascii ? "->" : "→",
 		 endpoint_format(&d, b, sizeof(b)));
 	return out;
@@ -752,7 +779,9 @@ struct verdict_flow packet_flow_of(const struct packet_info *info)
 				     .dst = info->dst,
 				     .sport = info->sport,
 				     .dport = info->dport,
-				     .len = info->total_len};
+				     .len = info->total_len,
+				     .icmp_type = info->icmp_type,
+				     .icmp_code = info->icmp_code};
 }
 
 struct verdict_flow packet_flow_of_bytes(const uint8_t *buf, size_t len)

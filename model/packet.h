@@ -46,7 +46,7 @@ struct iface;
 struct packet {
 	uint64_t id;
 	size_t len;
-	size_t cap; /* PACKET_SMALL_SIZE or PACKET_MAX_SIZE */
+	size_t cap;	     /* PACKET_SMALL_SIZE or PACKET_MAX_SIZE */
 	struct packet *next; /* free list / queue link, owned by whoever holds the packet */
 	/* While a link carries the packet (model/link.c): the receiving interface,
 	 * the sender's attachment, and the world's count of cuts when it left. */
@@ -76,19 +76,19 @@ void packet_release(struct packet_pool *pool, struct packet *p);
 /* Why the parser refused bytes. */
 enum packet_error {
 	PACKET_OK = 0,
-	PACKET_ERR_TRUNCATED = -1,     /* shorter than an IPv4 header */
-	PACKET_ERR_VERSION = -2,       /* version field is not 4 */
-	PACKET_ERR_IHL = -3,           /* header length < 5 words or beyond the buffer */
-	PACKET_ERR_TOTAL_LENGTH = -4,  /* total length < header length or > buffer */
+	PACKET_ERR_TRUNCATED = -1,    /* shorter than an IPv4 header */
+	PACKET_ERR_VERSION = -2,      /* version field is not 4 */
+	PACKET_ERR_IHL = -3,	      /* header length < 5 words or beyond the buffer */
+	PACKET_ERR_TOTAL_LENGTH = -4, /* total length < header length or > buffer */
 	PACKET_ERR_IP_CHECKSUM = -5,
 	PACKET_ERR_FRAGMENT = -6,      /* fragments are not modelled */
 	PACKET_ERR_UDP_TRUNCATED = -7, /* UDP header or its length field beyond the IP payload */
 	PACKET_ERR_UDP_CHECKSUM = -8,
-	PACKET_ERR_UNSUPPORTED = -9,   /* a protocol the models do not carry yet */
+	PACKET_ERR_UNSUPPORTED = -9,	 /* a protocol the models do not carry yet */
 	PACKET_ERR_ICMP_TRUNCATED = -10, /* shorter than the 8-byte ICMP header */
 	PACKET_ERR_ICMP_CHECKSUM = -11,
-	PACKET_ERR_ICMP_INNER = -12,   /* an error whose quoted packet is not an IPv4
-					* header and 8 bytes (RFC 792) */
+	PACKET_ERR_ICMP_INNER = -12, /* an error whose quoted packet is not an IPv4
+				      * header and 8 bytes (RFC 792) */
 };
 
 /* ICMP types and codes natsim sends and reads (RFC 792, RFC 1812 5.2.7.1). */
@@ -129,19 +129,19 @@ const char *packet_error_str(enum packet_error err);
 
 /* The packet an ICMP error quotes, as far as it was quoted. */
 struct packet_inner {
-	size_t offset;	   /* where its IPv4 header starts in the outer buffer */
-	size_t len;	   /* bytes quoted (header + at least 8) */
+	size_t offset; /* where its IPv4 header starts in the outer buffer */
+	size_t len;    /* bytes quoted (header + at least 8) */
 	uint8_t ihl_bytes;
 	uint8_t proto;
 	uint8_t ttl;
-	uint16_t total_len; /* its own total length (more than len when cut) */
-	uint32_t src, dst;  /* host order */
-	uint16_t sport, dport; /* UDP ports; an inner echo's id as for the outer */
+	uint16_t total_len;	      /* its own total length (more than len when cut) */
+	uint32_t src, dst;	      /* host order */
+	uint16_t sport, dport;	      /* UDP ports; an inner echo's id as for the outer */
 	uint8_t icmp_type, icmp_code; /* an inner ICMP message */
 	uint16_t icmp_id;
-	bool ip_sum_ok;	    /* its header checksum is right: Linux does not check
-			     * it (icmp_unreach, nf_conntrack icmp_error_message),
-			     * so nor do the models; the dissector shows it */
+	bool ip_sum_ok; /* its header checksum is right: Linux does not check
+			 * it (icmp_unreach, nf_conntrack icmp_error_message),
+			 * so nor do the models; the dissector shows it */
 };
 
 /* A parsed view into a buffer (pointers borrow the buffer). */
@@ -179,12 +179,12 @@ int packet_check(struct packet *p, struct packet_info *out, char *why, size_t wh
 
 /* Build IPv4+UDP into buf. Returns the total length, or 0 if cap is too small. */
 size_t packet_build_udp(uint8_t *buf, size_t cap, const struct endpoint *src,
-			const struct endpoint *dst, uint8_t ttl, uint16_t ip_id, const void *payload,
-			size_t payload_len);
+			const struct endpoint *dst, uint8_t ttl, uint16_t ip_id,
+			const void *payload, size_t payload_len);
 
 /* Build IPv4+ICMP echo (type ICMP_ECHO_REQUEST or ICMP_ECHO_REPLY) with
  * `payload_len` bytes of payload (NULL: Linux ping's pattern, bytes 0x10,
- * 0x11, ... after an 8-byte timestamp of zeros). Returns the total length, or
+ * 0x11, ... after a 16-byte timestamp, zeros here). Returns the total length, or
  * 0 if cap is too small. */
 size_t packet_build_icmp_echo(uint8_t *buf, size_t cap, uint32_t src, uint32_t dst, uint8_t ttl,
 			      uint16_t ip_id, uint8_t type, uint16_t id, uint16_t seq,
@@ -235,8 +235,8 @@ int packet_summary(const uint8_t *buf, size_t len, payload_summary_fn payload, b
 		   char *out, size_t size);
 
 struct packet_field {
-	char name[32];   /* "ip.src", "ip.ttl", "udp.dport", "udp.checksum" */
-	char value[64];  /* "192.168.1.5", "64", "0x1c46 [correct]" */
+	char name[32];	/* "ip.src", "ip.ttl", "udp.dport", "udp.checksum" */
+	char value[64]; /* "192.168.1.5", "64", "0x1c46 [correct]" */
 };
 /* Fill up to max fields; returns the number filled. */
 size_t packet_fields(const uint8_t *buf, size_t len, struct packet_field *out, size_t max);
