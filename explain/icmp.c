@@ -15,9 +15,10 @@
 
 static const char *unreachable_name(uint8_t code)
 {
-	/* RFC 792 codes 0-5, RFC 1122 3.2.2.1 codes 6-12, RFC 1812 5.2.7.1 13-15. */
+	/* RFC 792 codes 0-5, RFC 1122 3.2.2.1 codes 6-12, RFC 1812 5.2.7.1 13-15;
+	 * the same words as the dissector's icmp_describe (model/packet_icmp.c). */
 	static const char *const names[] = {
-	    [0] = "net unreachable",
+	    [0] = "network unreachable",
 	    [1] = "host unreachable",
 	    [2] = "protocol unreachable",
 	    [3] = "port unreachable",
@@ -53,7 +54,9 @@ const char *explain_icmp_name(uint8_t type, uint8_t code, char *out, size_t size
 		name = "echo request";
 		break;
 	case 11: /* RFC 792: 0 = TTL exceeded in transit, 1 = reassembly */
-		name = code == 0 ? "time exceeded" : code == 1 ? "reassembly time exceeded" : NULL;
+		name = code == 0   ? "time exceeded"
+		       : code == 1 ? "fragment reassembly time exceeded"
+				   : NULL;
 		break;
 	case 12:
 		name = "parameter problem";

@@ -25,7 +25,7 @@ static void test_names(void **state)
 	} cases[] = {
 	    {0, 0, "echo reply"},
 	    {8, 0, "echo request"},
-	    {3, 0, "net unreachable"},
+	    {3, 0, "network unreachable"},
 	    {3, 1, "host unreachable"},
 	    {3, 3, "port unreachable"},
 	    {3, 13, "communication administratively prohibited"},
