@@ -595,7 +595,13 @@ size_t explain_path(const struct node_path_facts *f, const char *node, char *out
 	size_t lead = path_sentence(f, node, out, size);
 	size_t used = strlen(out);
 
-	if (used + 1 < size)
+	if (used + 1 >= size)
+		return lead;
+	/* Linux answers UDP to its own closed port (__udp4_lib_rcv): say so
+	 * when this stack did not. */
+	if (f->cause == NODE_PATH_OWN_NO_SOCKET && f->answer.kind == ICMP_ANSWER_NONE)
+		snprintf(out + used, size - used, ", and no port unreachable was sent back");
+	else
 		explain_icmp_answer(&f->answer, &f->flow, out + used, size - used);
 	return lead;
 }
