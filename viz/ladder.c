@@ -747,7 +747,7 @@ static void describe_rewrite(const struct trace_packet *p, char *out, size_t siz
 	struct packet_info x, y;
 	char a[24], b[24];
 	text_appendf(out, size, "%s rewrites", p->node);
-	if (packet_words_icmp_rewrite(p->before, p->before_len, p->bytes, p->len, ",", out, size))
+	if (packet_words_icmp_rewrite(p->before, p->before_len, p->bytes, p->len, ", ", out, size))
 		return; /* ICMP: addresses, an echo's id, and inside an error */
 	if (p->before == NULL || packet_parse(p->before, p->before_len, &x, NULL, 0) != 0 ||
 	    packet_parse(p->bytes, p->len, &y, NULL, 0) != 0) {

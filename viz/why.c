@@ -91,7 +91,7 @@ static void say_rewrite(const struct trace_packet *p, char *out, size_t size)
 	struct endpoint xs, xd, ys, yd;
 	char a[24], b[24], c[24], d[24];
 	text_appendf(out, size, "%s translated", p->node);
-	if (packet_words_icmp_rewrite(p->before, p->before_len, p->bytes, p->len, " and", out,
+	if (packet_words_icmp_rewrite(p->before, p->before_len, p->bytes, p->len, " and ", out,
 				      size)) {
 		/* ICMP: addresses, an echo's id, and inside an error */
 	} else if (!flow_of(p->before, p->before_len, &xs, &xd) ||
