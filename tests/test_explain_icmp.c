@@ -151,9 +151,13 @@ static void test_reject_answers(void **state)
 	(void)state;
 	assert_int_equal(explain_firewall_reject(&v, &quoted_udp, &a, "bob", text, sizeof(text)),
 			 strlen("bob's "));
-	assert_string_equal(text, "bob's firewall rejected 10.0.0.7:5000 " A " 192.0.2.1:9: rule "
-				  "INPUT #1 (-p udp --dport 9 -j REJECT) rejected it, and told the "
-				  "sender: port unreachable (icmp-port-unreachable)");
+	/* (the rule's own text is fw_rule_format's, whatever it prints) */
+	assert_non_null(strstr(text,
+			       "bob's firewall rejected 10.0.0.7:5000 " A " 192.0.2.1:9: rule "
+			       "INPUT #1 (-p udp --dport 9 -j REJECT"));
+	assert_non_null(strstr(text, ") rejected it, and told the sender: port unreachable "
+				     "(icmp-port-unreachable)"));
+	assert_int_equal(text[strlen(text) - 1], ')');
 	a = (struct icmp_answer){ICMP_ANSWER_SENT, 3, 13, 12};
 	explain_firewall_reject(&v, &quoted_udp, &a, "bob", text, sizeof(text));
 	assert_non_null(strstr(text, "told the sender: communication administratively "
