@@ -110,9 +110,8 @@ static void emit_ct(struct test_trace *f, int64_t at, enum trace_ct_event ev, ui
 
 /* The whole story: #1 the ping from alice to srv (r maps id 1 to 1024), #2
  * the port unreachable srv sends about alice's UDP, translated back by r. */
-static struct test_trace *story(void)
+static void tell_story(struct test_trace *f)
 {
-	struct test_trace *f = test_trace_new();
 	struct bytes ping, ping_out, outside, inside;
 
 	emit_node(f, "alice", "host", ALICE);
@@ -142,6 +141,12 @@ static struct test_trace *story(void)
 	emit_hop(f, SIM_MS(11), TRACE_HOP_TX, 2, "r", &inside, NULL);
 	emit_hop(f, SIM_MS(12), TRACE_HOP_RX, 2, "alice", &inside, NULL);
 	emit_hop(f, SIM_MS(12), TRACE_HOP_DELIVER, 2, "alice", &inside, NULL);
+}
+
+static struct test_trace *story(void)
+{
+	struct test_trace *f = test_trace_new();
+	tell_story(f);
 	return f;
 }
 
@@ -195,6 +200,29 @@ static void test_timeline(void **state)
 	text = capture_close(&c);
 	assert_non_null(strstr(text, "is RELATED"));
 	assert_null(strstr(text, "#1 sent"));
+	free(text);
+	test_trace_free(f);
+}
+
+/* Live, the observer learns whose addresses they are from the node records
+ * as they pass. */
+static void test_timeline_observer(void **state)
+{
+	struct test_trace *f = test_trace_new();
+	struct timeline_options opt;
+	struct capture c;
+
+	(void)state;
+	timeline_options_default(&opt);
+	opt.verbosity = TIMELINE_VERBOSE;
+	struct timeline_observer *obs = timeline_attach(&f->trace, capture_open(&c), &opt);
+	assert_non_null(obs);
+	tell_story(f);
+	assert_false(timeline_observer_failed(obs));
+	timeline_detach(obs);
+	char *text = capture_close(&c);
+	assert_non_null(strstr(text, "#2 delivered port unreachable 192.0.2.1 " A " 10.0.0.7 about "
+				     "alice's UDP 10.0.0.7:5000"));
 	free(text);
 	test_trace_free(f);
 }
@@ -381,9 +409,13 @@ static void test_jsonl_round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_timeline),	 cmocka_unit_test(test_tables_ignore_related),
-	    cmocka_unit_test(test_why),		 cmocka_unit_test(test_ladder),
-	    cmocka_unit_test(test_flow_picture), cmocka_unit_test(test_jsonl_round_trip),
+	    cmocka_unit_test(test_timeline),
+	    cmocka_unit_test(test_timeline_observer),
+	    cmocka_unit_test(test_tables_ignore_related),
+	    cmocka_unit_test(test_why),
+	    cmocka_unit_test(test_ladder),
+	    cmocka_unit_test(test_flow_picture),
+	    cmocka_unit_test(test_jsonl_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
