@@ -26,6 +26,14 @@ struct host_socket {
 	uint32_t addr; /* 0: every address of the host */
 	uint16_t port;
 	host_recv_fn fn;
+	host_error_fn err_fn; /* IP_RECVERR: NULL ignores ICMP errors */
+	void *ctx;
+};
+
+/* A host's ICMP state, made on first use (host_layout.h). */
+struct host_icmp {
+	struct icmp_limiter *limiter; /* NULL until an answer needs it */
+	host_icmp_fn fn;	      /* the raw ICMP listener */
 	void *ctx;
 };
 
@@ -77,6 +85,9 @@ static void host_free(struct node *n)
 	for (size_t i = 0; i < h->n_socks; i++)
 		free(h->socks[i]);
 	free(h->socks);
+	if (h->icmp != NULL)
+		icmp_limiter_free(h->icmp->limiter);
+	free(h->icmp);
 	conntrack_free(h->ct);
 	firewall_free(h->fw);
 	free(h);
@@ -303,6 +314,11 @@ struct host *host_socket_host(const struct host_socket *s)
 
 /* Packet path. */
 
+static uint64_t host_output(struct host *h, struct packet *p, const struct packet_info *info,
+			    uint32_t src, uint32_t dst);
+static void host_refuse(struct host *h, struct iface *at, struct packet *p,
+			const struct packet_info *info, const struct fw_verdict *v);
+
 /* Run `chain` over a parsed packet with its conntrack state; on accept,
  * confirm the flow (create it if new) and count the packet. Returns false,
  * having dropped `p`, if the firewall refused it. */
@@ -320,7 +336,7 @@ static bool host_filter(struct host *h, enum fw_chain chain, struct iface *at, s
 	ce = conntrack_lookup(h->ct, &t, &dir);
 	firewall_filter(h->fw, chain, info, conntrack_state_of(ce, dir), &v);
 	if (v.action != FW_ACCEPT) {
-		node_drop_by_firewall(&h->node, at, p, info, &v);
+		host_refuse(h, at, p, info, &v);
 		return false;
 	}
 	if (ce == NULL) {
@@ -386,6 +402,12 @@ static uint64_t host_output(struct host *h, struct packet *p, const struct packe
 uint64_t host_udp_sendto(struct host_socket *s, const struct endpoint *to, const void *payload,
 			 size_t len)
 {
+	return host_udp_sendto_ttl(s, to, payload, len, PACKET_DEFAULT_TTL);
+}
+
+uint64_t host_udp_sendto_ttl(struct host_socket *s, const struct endpoint *to, const void *payload,
+			     size_t len, uint8_t ttl)
+{
 	struct host *h = s->host;
 	struct net *net = h->node.net;
 	struct endpoint from = host_socket_local(s);
@@ -398,8 +420,7 @@ uint64_t host_udp_sendto(struct host_socket *s, const struct endpoint *to, const
 			 IPV4_HEADER_MIN + UDP_HEADER_SIZE + len);
 	if (p == NULL)
 		return 0;
-	p->len = packet_build_udp(p->data, p->cap, &from, to, PACKET_DEFAULT_TTL,
-				  h->ip_id++, payload, len);
+	p->len = packet_build_udp(p->data, p->cap, &from, to, ttl, h->ip_id++, payload, len);
 	p->sums_ok = true; /* packet_build_udp writes both sums */
 	if (p->len == 0 || packet_check(p, &info, NULL, 0) != PACKET_OK) {
 		packet_release(net_packets(net), p);
@@ -429,6 +450,256 @@ uint64_t host_send_raw(struct host *h, const uint8_t *bytes, size_t len)
 			   IP4(bytes[16], bytes[17], bytes[18], bytes[19]));
 }
 
+/* ---- ICMP: what the stack answers (model/icmp.h has the rules) ---------- */
+
+void host_udp_set_error_fn(struct host_socket *s, host_error_fn fn)
+{
+	s->err_fn = fn;
+}
+
+static struct host_icmp *host_icmp(struct host *h)
+{
+	if (h->icmp == NULL)
+		h->icmp = calloc(1, sizeof(*h->icmp));
+	return h->icmp;
+}
+
+void host_set_icmp_listener(struct host *h, host_icmp_fn fn, void *ctx)
+{
+	if (host_icmp(h) == NULL)
+		return;
+	h->icmp->fn = fn;
+	h->icmp->ctx = ctx;
+}
+
+/* The host's ICMP limiter, made on first use with Linux's defaults and
+ * draws of its own ("icmp:<name>"). NULL if out of memory: nothing is then
+ * limited. */
+static struct icmp_limiter *host_limiter(struct host *h)
+{
+	struct icmp_config cfg;
+	char stream[96];
+	struct rng r;
+
+	if (host_icmp(h) == NULL)
+		return NULL;
+	if (h->icmp->limiter == NULL) {
+		icmp_config_default(&cfg);
+		snprintf(stream, sizeof(stream), "icmp:%s", h->node.name);
+		net_rng(h->node.net, stream, &r);
+		h->icmp->limiter = icmp_limiter_new(&cfg, &r);
+	}
+	return h->icmp->limiter;
+}
+
+int host_set_icmp_config(struct host *h, const struct icmp_config *cfg)
+{
+	struct icmp_limiter *lim = host_limiter(h);
+
+	if (lim == NULL)
+		return -1;
+	icmp_limiter_set_config(lim, cfg);
+	return 0;
+}
+
+void host_icmp_config(const struct host *h, struct icmp_config *out)
+{
+	if (h->icmp != NULL && h->icmp->limiter != NULL)
+		*out = *icmp_limiter_config(h->icmp->limiter);
+	else
+		icmp_config_default(out);
+}
+
+static int64_t host_now(const struct host *h)
+{
+	return engine_now(net_engine(h->node.net));
+}
+
+/* Send a packet the stack built (an answer, an echo request). */
+static uint64_t host_send_built(struct host *h, struct packet *p)
+{
+	struct packet_info info;
+
+	if (packet_check(p, &info, NULL, 0) != PACKET_OK) {
+		packet_release(net_packets(h->node.net), p);
+		return 0;
+	}
+	return host_output(h, p, &info, info.src, info.dst);
+}
+
+uint64_t host_send_echo(struct host *h, uint32_t dst, uint16_t id, uint16_t seq, uint8_t ttl,
+			size_t payload_len)
+{
+	struct net *net = h->node.net;
+	struct packet *p;
+
+	if (payload_len > PACKET_MAX_SIZE - IPV4_HEADER_MIN - ICMP_HEADER_SIZE)
+		return 0;
+	p = packet_alloc(net_packets(net), net_next_packet_id(net),
+			 IPV4_HEADER_MIN + ICMP_HEADER_SIZE + payload_len);
+	if (p == NULL)
+		return 0;
+	p->len = packet_build_icmp_echo(p->data, p->cap, host_address(h), dst, ttl, h->ip_id++,
+					ICMP_ECHO_REQUEST, id, seq, NULL, payload_len);
+	p->sums_ok = true; /* the builder writes every sum */
+	if (p->len == 0) {
+		packet_release(net_packets(net), p);
+		return 0;
+	}
+	return host_send_built(h, p);
+}
+
+/* The error the stack decided to send about `about` (p's bytes), from
+ * `src`: built, its id in the answer; NULL (and no answer) if none. */
+static struct packet *host_error_for(struct host *h, const struct packet *p,
+				     const struct packet_info *about, uint32_t src,
+				     struct icmp_answer *answer)
+{
+	struct packet *err;
+
+	if (answer->kind != ICMP_ANSWER_SENT)
+		return NULL;
+	err = icmp_error_packet(h->node.net, p->data, p->len, about, src, answer->type,
+				answer->code, h->ip_id++);
+	if (err == NULL)
+		answer->kind = ICMP_ANSWER_NONE;
+	else
+		answer->packet_id = err->id;
+	return err;
+}
+
+/* An error a host sends itself goes out and back in through lo: OUTPUT,
+ * then INPUT and the stack, at once (Linux: nf_send_unreach's icmp_send
+ * routes it to the local address). */
+static void host_loopback(struct host *h, struct packet *p)
+{
+	struct packet_info info;
+
+	if (packet_check(p, &info, NULL, 0) != PACKET_OK) {
+		packet_release(net_packets(h->node.net), p);
+		return;
+	}
+	node_trace_hop(&h->node, NULL, TRACE_HOP_SEND, p);
+	struct iface *lo = node_iface_by_addr(&h->node, info.dst);
+
+	if (lo == NULL)
+		lo = host_iface(h);
+	if (!host_filter(h, FW_CHAIN_OUTPUT, lo, p, &info))
+		return;
+	host_receive(&h->node, lo, p);
+}
+
+/* The firewall refused p. A REJECT answers with its rule's error, as
+ * iptables' REJECT does through nf_send_unreach -> icmp_send, so the
+ * rules of __icmp_send and its rate limits apply; on OUTPUT the error is
+ * the host's to itself, through lo (no per-destination limit there). */
+static void host_refuse(struct host *h, struct iface *at, struct packet *p,
+			const struct packet_info *info, const struct fw_verdict *v)
+{
+	bool output = v->chain == FW_CHAIN_OUTPUT;
+	uint8_t code =
+	    v->matched != NULL ? icmp_reject_code(v->matched->reject_with) : ICMP_PORT_UNREACH;
+	struct icmp_answer answer = {.kind = ICMP_ANSWER_NONE};
+	struct packet *err = NULL;
+
+	if (v->action == FW_REJECT) {
+		answer = icmp_decide_error(host_limiter(h), host_now(h), info, ICMP_DEST_UNREACH,
+					   code, output);
+		/* From the address the packet was for (RTCF_LOCAL); on OUTPUT
+		 * the route back to our own source picks that source. */
+		err = host_error_for(h, p, info, output ? info->src : info->dst, &answer);
+	}
+	node_drop_by_firewall_answered(&h->node, at, p, info, v, &answer);
+	if (err != NULL && output)
+		host_loopback(h, err);
+	else if (err != NULL)
+		host_send_built(h, err);
+}
+
+/* No socket on the port: Linux's __udp4_lib_rcv answers port unreachable
+ * (icmp_send, so RFC 1122's rules and the rate limits apply). */
+static void host_no_socket(struct host *h, struct iface *in, struct packet *p,
+			   const struct packet_info *info)
+{
+	struct node_path_facts why = {.cause = NODE_PATH_NO_SOCKET, .flow = packet_flow_of(info)};
+	struct packet *err = NULL;
+
+	if (info->proto == IPPROTO_NUM_UDP) {
+		why.answer = icmp_decide_error(host_limiter(h), host_now(h), info,
+					       ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, false);
+		err = host_error_for(h, p, info, info->dst, &why.answer);
+	} else if (info->proto == IPPROTO_NUM_ICMP && info->icmp_error) {
+		why.answer.kind = ICMP_ANSWER_NEVER; /* RFC 1122 3.2.2 */
+	}
+	node_drop_verdict(&h->node, in, p, TRACE_DROP_NO_SOCKET, NODE_VERDICT_PATH, &why);
+	if (err != NULL)
+		host_send_built(h, err);
+}
+
+/* icmp_echo: the reply carries the request's id, sequence and data. */
+static void host_echo(struct host *h, struct packet *p, const struct packet_info *info)
+{
+	struct icmp_limiter *lim = host_limiter(h);
+	struct packet *reply = NULL;
+
+	/* icmp_reply: limited only if icmp_ratemask has bit 0 (not by default). */
+	if (lim == NULL ||
+	    icmp_limiter_allow(lim, host_now(h), info->src, ICMP_ECHO_REPLY, 0, false))
+		reply = icmp_echo_reply_packet(h->node.net, info, h->ip_id++);
+	node_trace_hop(&h->node, NULL, TRACE_HOP_DELIVER, p);
+	packet_release(net_packets(h->node.net), p);
+	if (reply != NULL)
+		host_send_built(h, reply);
+}
+
+/* An ICMP error goes to the socket whose datagram it quotes (__udp4_lib_err
+ * looks the socket up by the quoted source, its local end). */
+static struct host_socket *socket_of_error(const struct host *h, const struct packet_info *info)
+{
+	const struct packet_inner *q = &info->inner;
+
+	if (!info->icmp_error || q->proto != IPPROTO_NUM_UDP)
+		return NULL;
+	return find_socket(h, q->src, q->sport);
+}
+
+/* ICMP for this host: a raw socket (the listener) sees it first
+ * (raw_local_deliver), then icmp_rcv: echo requests are answered, errors
+ * go to their socket's error queue, the rest has no one to go to. */
+static void host_icmp_input(struct host *h, struct iface *in, struct packet *p,
+			    const struct packet_info *info)
+{
+	bool listened = h->icmp != NULL && h->icmp->fn != NULL;
+	struct host_socket *s;
+
+	if (listened)
+		h->icmp->fn(h, info, h->icmp->ctx);
+	s = socket_of_error(h, info); /* after: the listener may close sockets */
+	struct icmp_config cfg;
+
+	host_icmp_config(h, &cfg);
+	if (icmp_answers_echo(&cfg, info)) {
+		host_echo(h, p, info);
+		return;
+	}
+	if (s == NULL && !listened) {
+		host_no_socket(h, in, p, info);
+		return;
+	}
+	node_trace_hop(&h->node, NULL, TRACE_HOP_DELIVER, p);
+	if (s != NULL && s->err_fn != NULL) {
+		const struct packet_inner *q = &info->inner;
+		struct host_icmp_error err = {.reporter = info->src,
+					      .local = {q->src, q->sport},
+					      .remote = {q->dst, q->dport},
+					      .type = info->icmp_type,
+					      .code = info->icmp_code};
+
+		s->err_fn(s, &err, s->ctx);
+	}
+	packet_release(net_packets(h->node.net), p);
+}
+
 static void host_receive(struct node *n, struct iface *in, struct packet *p)
 {
 	struct host *h = (struct host *)n;
@@ -451,11 +722,13 @@ static void host_receive(struct node *n, struct iface *in, struct packet *p)
 	}
 	if (!host_filter(h, FW_CHAIN_INPUT, in, p, &info))
 		return;
+	if (info.proto == IPPROTO_NUM_ICMP) {
+		host_icmp_input(h, in, p, &info);
+		return;
+	}
 	s = info.proto == IPPROTO_NUM_UDP ? find_socket(h, info.dst, info.dport) : NULL;
 	if (s == NULL) {
-		node_drop_verdict(n, in, p, TRACE_DROP_NO_SOCKET, NODE_VERDICT_PATH,
-				  &(struct node_path_facts){.cause = NODE_PATH_NO_SOCKET,
-							    .flow = packet_flow_of(&info)});
+		host_no_socket(h, in, p, &info);
 		return;
 	}
 	struct endpoint from = {info.src, info.sport}, to = {info.dst, info.dport};

@@ -13,6 +13,7 @@
 
 #include "model/conntrack.h"
 #include "model/firewall.h"
+#include "model/icmp.h"
 #include "model/net.h"
 
 struct host;
@@ -71,13 +72,12 @@ uint64_t host_send_raw(struct host *h, const uint8_t *bytes, size_t len);
  * socket with IP_RECVERR (ip_icmp_error): who reported it, the datagram's
  * two ends as the socket knows them, the type and code. */
 struct host_icmp_error {
-	uint32_t reporter;     /* the error's source address */
-	struct endpoint local;  /* the quoted datagram's source: this socket */
+	uint32_t reporter;	/* the error's source address */
+	struct endpoint local;	/* the quoted datagram's source: this socket */
 	struct endpoint remote; /* its destination: whom it could not reach */
 	uint8_t type, code;
 };
-typedef void (*host_error_fn)(struct host_socket *s, const struct host_icmp_error *err,
-			      void *ctx);
+typedef void (*host_error_fn)(struct host_socket *s, const struct host_icmp_error *err, void *ctx);
 /* Deliver ICMP errors about this socket's datagrams to `fn` (with the ctx
  * given at bind). NULL (the default) ignores them, as a socket without
  * IP_RECVERR that is not connected does. */
@@ -96,5 +96,9 @@ void host_set_icmp_listener(struct host *h, host_icmp_fn fn, void *ctx);
  * Returns the packet id, or 0 if it could not be sent. */
 uint64_t host_send_echo(struct host *h, uint32_t dst, uint16_t id, uint16_t seq, uint8_t ttl,
 			size_t payload_len);
+/* The stack's ICMP sysctls (icmp_ratelimit, icmp_ratemask, ...; Linux's
+ * defaults until set). Returns 0, or -1 if out of memory. */
+int host_set_icmp_config(struct host *h, const struct icmp_config *cfg);
+void host_icmp_config(const struct host *h, struct icmp_config *out);
 
 #endif

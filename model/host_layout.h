@@ -27,6 +27,10 @@ struct host {
 	size_t n_socks, cap_socks;
 	uint16_t next_port; /* where the next ephemeral search starts */
 	uint16_t ip_id;
+	/* ICMP: the rate limiter and sysctls (model/icmp.h) and the raw ICMP
+	 * listener, made on first use (most hosts of a large world never answer
+	 * anything, and a host's own fields fit one cache line: prefetch.c). */
+	struct host_icmp *icmp;
 };
 
 #endif

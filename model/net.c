@@ -350,7 +350,17 @@ void node_drop_verdict(struct node *n, struct iface *at, struct packet *p,
 void node_drop_by_firewall(struct node *n, struct iface *at, struct packet *p,
 			   const struct packet_info *info, const struct fw_verdict *v)
 {
+	node_drop_by_firewall_answered(n, at, p, info, v, NULL);
+}
+
+void node_drop_by_firewall_answered(struct node *n, struct iface *at, struct packet *p,
+				    const struct packet_info *info, const struct fw_verdict *v,
+				    const struct icmp_answer *answer)
+{
 	struct node_firewall_facts facts = {.verdict = *v};
+
+	if (answer != NULL)
+		facts.answer = *answer;
 
 	/* The record keeps values, not pointers into the firewall's rules. */
 	if (trace_active(net_trace(n->net))) {

@@ -41,11 +41,11 @@ struct link;
 
 struct iface {
 	struct node *node;
-	char name[16];      /* "eth0", "wan", "lan" */
-	uint32_t addr;      /* host order; 0 = unnumbered */
+	char name[16]; /* "eth0", "wan", "lan" */
+	uint32_t addr; /* host order; 0 = unnumbered */
 	uint8_t prefix_len;
-	struct link *link;  /* NULL until attached */
-	int index;          /* within its node */
+	struct link *link;   /* NULL until attached */
+	int index;	     /* within its node */
 	uint32_t attachment; /* within its link's attachments, once attached */
 };
 
@@ -122,6 +122,11 @@ void node_drop_verdict(struct node *n, struct iface *at, struct packet *p,
  * #2"). */
 void node_drop_by_firewall(struct node *n, struct iface *at, struct packet *p,
 			   const struct packet_info *info, const struct fw_verdict *v);
+/* The same, saying what the node answered (a REJECT's ICMP error, sent or
+ * not: node_firewall_facts.answer). answer NULL: nothing to answer. */
+void node_drop_by_firewall_answered(struct node *n, struct iface *at, struct packet *p,
+				    const struct packet_info *info, const struct fw_verdict *v,
+				    const struct icmp_answer *answer);
 /* The NAT refused `p`: node_drop_verdict() with its result, the remotes it
  * names copied into the record (struct nat_facts). */
 void node_drop_by_nat(struct node *n, struct iface *at, struct packet *p,
@@ -135,11 +140,11 @@ void node_trace_hop(struct node *n, struct iface *at, enum trace_hop hop, const 
 
 /* Links. */
 struct link_config {
-	int64_t latency;      /* one way, ns */
-	int64_t jitter;       /* uniform extra delay in [0, jitter], ns; order preserved */
-	double loss;          /* probability a packet is lost, 0..1 */
-	uint64_t rate_bps;    /* 0 = unlimited (no queue) */
-	size_t queue_limit;   /* packets waiting per sender when rate-limited, default 64 */
+	int64_t latency;    /* one way, ns */
+	int64_t jitter;	    /* uniform extra delay in [0, jitter], ns; order preserved */
+	double loss;	    /* probability a packet is lost, 0..1 */
+	uint64_t rate_bps;  /* 0 = unlimited (no queue) */
+	size_t queue_limit; /* packets waiting per sender when rate-limited, default 64 */
 };
 void link_config_default(struct link_config *cfg);
 

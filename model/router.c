@@ -48,6 +48,16 @@ struct fwd {
 	 * none), and whether this packet pushed it back. */
 	int64_t binding_deadline;
 	bool binding_refreshed;
+	/* The packet as it arrived, kept (in r->icmp) only when its TTL was
+	 * <= 1: a time exceeded quotes it before any DNAT. 0: none kept. */
+	size_t arrived_len;
+};
+
+/* The router's own ICMP state, made on first use. */
+struct router_icmp {
+	struct icmp_limiter *limiter; /* NULL: nothing limited (out of memory) */
+	uint16_t ip_id;
+	uint8_t arrived[ICMP_ERROR_MAX_SIZE]; /* a snapshot: struct fwd.arrived_len */
 };
 
 static void router_receive(struct node *n, struct iface *in, struct packet *p);
@@ -86,6 +96,9 @@ static void router_free(struct node *n)
 	struct router *r = (struct router *)n;
 
 	nat_free(r->nat);
+	if (r->icmp != NULL)
+		icmp_limiter_free(r->icmp->limiter);
+	free(r->icmp);
 	conntrack_free(r->ct);
 	firewall_free(r->fw);
 	free(r->routes);
@@ -114,7 +127,7 @@ int router_add_route(struct router *r, uint32_t prefix, uint8_t len, struct ifac
 	if (len > 32 || via == NULL || via->node != &r->node)
 		return -1;
 	if (r->n_routes == r->cap_routes) {
-		size_t ncap = r->cap_routes ? r->cap_routes * 2 : 8;
+		uint32_t ncap = r->cap_routes ? r->cap_routes * 2 : 8;
 		struct route *p = realloc(r->routes, ncap * sizeof(*p));
 
 		if (p == NULL)
@@ -407,32 +420,190 @@ static void confirm(struct router *r, struct fwd *f)
 		conntrack_seen_until(r->ct, f->ce, f->dir, f->p->len, deadline);
 }
 
+/* ---- the router's own ICMP ------------------------------------------------ */
+
+static struct router_icmp *router_icmp(struct router *r)
+{
+	struct icmp_config cfg;
+	char stream[96];
+	struct rng rng;
+
+	if (r->icmp != NULL)
+		return r->icmp;
+	r->icmp = calloc(1, sizeof(*r->icmp));
+	if (r->icmp == NULL)
+		return NULL;
+	icmp_config_default(&cfg);
+	snprintf(stream, sizeof(stream), "icmp:%s", r->node.name);
+	net_rng(r->node.net, stream, &rng);
+	r->icmp->limiter = icmp_limiter_new(&cfg, &rng);
+	return r->icmp;
+}
+
+int router_set_icmp_config(struct router *r, const struct icmp_config *cfg)
+{
+	if (router_icmp(r) == NULL || r->icmp->limiter == NULL)
+		return -1;
+	icmp_limiter_set_config(r->icmp->limiter, cfg);
+	return 0;
+}
+
+void router_icmp_config(const struct router *r, struct icmp_config *out)
+{
+	if (r->icmp != NULL && r->icmp->limiter != NULL)
+		*out = *icmp_limiter_config(r->icmp->limiter);
+	else
+		icmp_config_default(out);
+}
+
+/* Keep the packet as it arrived: a time exceeded quotes it so, before any
+ * DNAT (Linux quotes the translated packet and its NAT translates the
+ * quote back, nf_nat_icmp_reply_translation: the same bytes). */
+static void router_snapshot_arrival(struct router *r, struct fwd *f)
+{
+	size_t len = f->p->len < ICMP_ERROR_MAX_SIZE ? f->p->len : ICMP_ERROR_MAX_SIZE;
+
+	if (router_icmp(r) == NULL)
+		return;
+	memcpy(r->icmp->arrived, f->p->data, len);
+	f->arrived_len = len;
+}
+
+/* The router's own packets (Linux's ip_local_out): routed, a SEND hop,
+ * out. No chain and no NAT step runs on them (router.h). */
+static void router_output(struct router *r, struct packet *p)
+{
+	struct packet_info info;
+	struct iface *out = NULL;
+	uint32_t hop = 0;
+
+	if (packet_check(p, &info, NULL, 0) != PACKET_OK) {
+		packet_release(net_packets(r->node.net), p);
+		return;
+	}
+	node_trace_hop(&r->node, NULL, TRACE_HOP_SEND, p);
+	if (!route_lookup(r, info.dst, &out, &hop) || out->link == NULL) {
+		node_drop_verdict(&r->node, NULL, p, TRACE_DROP_NO_ROUTE, NODE_VERDICT_PATH,
+				  &(struct node_path_facts){.cause = NODE_PATH_NO_ROUTE,
+							    .flow = packet_flow_of(&info)});
+		return;
+	}
+	link_transmit(out->link, out, hop, p);
+}
+
+/* The error type/code about f's packet, decided and built: from `src`, or
+ * (0) from the address of the interface it leaves by, as __icmp_send
+ * leaves the source to the route back (RFC 1812 4.3.2.4 asks for the
+ * interface the error is sent on, too). Quotes the arrival snapshot if
+ * one was kept. NULL if nothing is to be sent: `answer` says why. */
+static struct packet *router_error_for(struct router *r, const struct fwd *f, uint32_t src,
+				       uint8_t type, uint8_t code, struct icmp_answer *answer)
+{
+	struct packet_info about = f->info;
+	struct router_icmp *ri = router_icmp(r);
+	struct iface *back = NULL;
+	uint32_t hop = 0;
+	struct packet *err;
+
+	if (f->arrived_len > 0) { /* as it arrived: the tuple conntrack read then */
+		about.src = f->received.src;
+		about.dst = f->received.dst;
+	}
+	*answer = (struct icmp_answer){.kind = ICMP_ANSWER_NEVER, .type = type, .code = code};
+	if (!icmp_may_answer(&about))
+		return NULL;
+	answer->kind = ICMP_ANSWER_NONE; /* no way back, or no memory: nothing sent */
+	if (src == 0 && route_lookup(r, about.src, &back, &hop))
+		src = back->addr;
+	if (src == 0 || ri == NULL)
+		return NULL;
+	*answer = icmp_decide_error(ri->limiter, engine_now(net_engine(r->node.net)), &about, type,
+				    code, false);
+	if (answer->kind != ICMP_ANSWER_SENT)
+		return NULL;
+	err = f->arrived_len > 0 ? icmp_error_packet(r->node.net, ri->arrived, f->arrived_len,
+						     &about, src, type, code, ri->ip_id++)
+				 : icmp_error_packet(r->node.net, f->p->data, f->p->len, &about,
+						     src, type, code, ri->ip_id++);
+	if (err == NULL)
+		answer->kind = ICMP_ANSWER_NONE;
+	else
+		answer->packet_id = err->id;
+	return err;
+}
+
+/* Drop f's packet on the router's own path, answering with type/code. */
+static void router_drop_answered(struct router *r, struct fwd *f, enum trace_drop_reason reason,
+				 enum node_path_cause cause, uint8_t type, uint8_t code)
+{
+	struct node_path_facts why = {.cause = cause, .flow = packet_flow_of(&f->info)};
+	struct packet *err = router_error_for(r, f, 0, type, code, &why.answer);
+
+	node_drop_verdict(&r->node, f->in, f->p, reason, NODE_VERDICT_PATH, &why);
+	if (err != NULL)
+		router_output(r, err);
+}
+
+/* FORWARD refused f's packet; a REJECT answers with its rule's error
+ * (ipt_REJECT: nf_send_unreach -> icmp_send), quoting the packet as the
+ * chain saw it. */
+static void router_refuse(struct router *r, struct fwd *f, const struct fw_verdict *v)
+{
+	struct icmp_answer answer = {.kind = ICMP_ANSWER_NONE};
+	struct packet *err = NULL;
+
+	if (v->action == FW_REJECT)
+		err =
+		    router_error_for(r, f, 0, ICMP_DEST_UNREACH,
+				     v->matched != NULL ? icmp_reject_code(v->matched->reject_with)
+							: ICMP_PORT_UNREACH,
+				     &answer);
+	node_drop_by_firewall_answered(&r->node, f->in, f->p, &f->info, v, &answer);
+	if (err != NULL)
+		router_output(r, err);
+}
+
+/* An echo request to one of the router's addresses (icmp_echo): the reply
+ * from the address asked, the request delivered to the stack. */
+static void router_echo(struct router *r, struct fwd *f)
+{
+	struct router_icmp *ri = router_icmp(r);
+	struct packet *reply = NULL;
+
+	if (ri != NULL && (ri->limiter == NULL ||
+			   icmp_limiter_allow(ri->limiter, engine_now(net_engine(r->node.net)),
+					      f->info.src, ICMP_ECHO_REPLY, 0, false)))
+		reply = icmp_echo_reply_packet(r->node.net, &f->info, ri->ip_id++);
+	node_trace_hop(&r->node, NULL, TRACE_HOP_DELIVER, f->p);
+	packet_release(net_packets(r->node.net), f->p);
+	if (reply != NULL)
+		router_output(r, reply);
+}
+
 /* Routing, TTL, FORWARD, SNAT, transmit. */
 static void forward(struct router *r, struct fwd *f)
 {
-	struct node *n = &r->node;
 	struct iface *out = NULL;
 	uint32_t hop = 0;
 	struct fw_verdict v;
 
+	/* No route: net unreachable (ip_route_input_slow -> ip_error). */
 	if (!route_lookup(r, f->info.dst, &out, &hop) || out->link == NULL) {
-		node_drop_verdict(n, f->in, f->p, TRACE_DROP_NO_ROUTE, NODE_VERDICT_PATH,
-				  &(struct node_path_facts){.cause = NODE_PATH_NO_ROUTE,
-							    .flow = packet_flow_of(&f->info)});
+		router_drop_answered(r, f, TRACE_DROP_NO_ROUTE, NODE_PATH_NO_ROUTE,
+				     ICMP_DEST_UNREACH, ICMP_NET_UNREACH);
 		return;
 	}
 	/* RFC 791 / RFC 1812 5.3.1: a router must not forward a datagram whose
-	 * TTL would reach zero. */
+	 * TTL would reach zero; it sends time exceeded (ip_forward). */
 	if (f->info.ttl <= 1) {
-		node_drop_verdict(n, f->in, f->p, TRACE_DROP_TTL, NODE_VERDICT_PATH,
-				  &(struct node_path_facts){.cause = NODE_PATH_TTL,
-							    .flow = packet_flow_of(&f->info)});
+		router_drop_answered(r, f, TRACE_DROP_TTL, NODE_PATH_TTL, ICMP_TIME_EXCEEDED,
+				     ICMP_EXC_TTL);
 		return;
 	}
 	f->info.ttl = packet_decrement_ttl(f->p->data, f->p->len);
 	firewall_filter(r->fw, FW_CHAIN_FORWARD, &f->info, conntrack_state_of(f->ce, f->dir), &v);
 	if (v.action != FW_ACCEPT) {
-		node_drop_by_firewall(n, f->in, f->p, &f->info, &v);
+		router_refuse(r, f, &v);
 		return;
 	}
 	if (r->nat != NULL && out == r->outside && f->in != r->outside &&
@@ -443,16 +614,31 @@ static void forward(struct router *r, struct fwd *f)
 }
 
 /* The router's own INPUT path with `input accept`: conntrack confirms the
- * flow as any local flow (Linux timeouts, no NAT), and since nothing listens
- * the stack answers port unreachable - not sent, as ICMP is not modelled yet
- * (router.h). */
+ * flow as any local flow (Linux timeouts, no NAT); the stack answers echo
+ * requests, and since nothing listens on any port, UDP with port
+ * unreachable from the address asked (__udp4_lib_rcv; router.h). */
 static void local_input(struct router *r, struct fwd *f)
 {
+	struct node_path_facts why = {.cause = NODE_PATH_OWN_NO_SOCKET,
+				      .flow = packet_flow_of(&f->info)};
+	struct packet *err = NULL;
+	struct icmp_config cfg;
+
 	f->binding_deadline = CONNTRACK_LINUX_TIMEOUT;
 	confirm(r, f);
-	node_drop_verdict(&r->node, f->in, f->p, TRACE_DROP_NO_SOCKET, NODE_VERDICT_PATH,
-			  &(struct node_path_facts){.cause = NODE_PATH_OWN_NO_SOCKET,
-						    .flow = packet_flow_of(&f->info)});
+	router_icmp_config(r, &cfg);
+	if (icmp_answers_echo(&cfg, &f->info)) {
+		router_echo(r, f);
+		return;
+	}
+	if (f->info.proto == IPPROTO_NUM_UDP)
+		err = router_error_for(r, f, f->info.dst, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH,
+				       &why.answer);
+	else if (f->info.proto == IPPROTO_NUM_ICMP && f->info.icmp_error)
+		why.answer.kind = ICMP_ANSWER_NEVER; /* RFC 1122 3.2.2 */
+	node_drop_verdict(&r->node, f->in, f->p, TRACE_DROP_NO_SOCKET, NODE_VERDICT_PATH, &why);
+	if (err != NULL)
+		router_output(r, err);
 }
 
 /* A flow of the router's own stack: neither side is translated and its reply
@@ -492,6 +678,8 @@ static void router_receive(struct node *n, struct iface *in, struct packet *p)
 		    &(struct node_path_facts){.cause = NODE_PATH_MALFORMED, .detail = why});
 		return;
 	}
+	if (f.info.ttl <= 1) /* a time exceeded quotes it as it arrived */
+		router_snapshot_arrival(r, &f);
 	f.track = router_tracks(r);
 	conntrack_tuple_of(&f.info, &f.received);
 	if (f.track)

@@ -21,6 +21,7 @@
 
 #include "model/conntrack.h"
 #include "model/firewall.h"
+#include "model/icmp.h"
 #include "model/nat.h"
 #include "model/net.h"
 
@@ -32,8 +33,17 @@ struct router;
  * a flow for it, and it answers "port unreachable" since nothing listens.
  * That flow then holds the reply tuple remote -> public:port, and an inside
  * host's later flow to that remote must take another port
- * (docs/nat-and-conntrack.md). ICMP is not modelled yet: the answer is a
- * trace verdict (drop reason no-socket) and nothing is sent back. */
+ * (docs/nat-and-conntrack.md). With `accept` the router also answers echo
+ * requests to its own addresses.
+ *
+ * The router's own ICMP (model/icmp.h has the rules and Linux's rate
+ * limits): time exceeded when a TTL runs out here, net unreachable when no
+ * route matches, a FORWARD REJECT's error, each sent back to the source
+ * from the address of the interface it leaves by; with input accept, echo
+ * replies and port unreachable from the address asked. A drop record's
+ * facts say what was answered (node_path_facts.answer,
+ * node_firewall_facts.answer). The router's own packets are routed and
+ * sent; no firewall chain or NAT step runs on them. */
 enum router_input {
 	ROUTER_INPUT_DROP = 0,	 /* default: a home router */
 	ROUTER_INPUT_ACCEPT = 1, /* a bare Linux NAT (masquerade, no INPUT rules) */
@@ -53,12 +63,17 @@ int router_add_route(struct router *r, uint32_t prefix, uint8_t len, struct ifac
 /* Put a NAT on interface `outside`. The config's public addresses default to
  * the interface's own address if none are given. Returns the NAT (owned by the
  * router) or NULL. */
-struct nat *router_enable_nat(struct router *r, struct iface *outside, const struct nat_config *cfg);
+struct nat *router_enable_nat(struct router *r, struct iface *outside,
+			      const struct nat_config *cfg);
 struct nat *router_nat(struct router *r);
 struct iface *router_nat_outside(struct router *r);
 struct firewall *router_firewall(struct router *r);
 void router_set_input(struct router *r, enum router_input input);
 enum router_input router_input(const struct router *r);
 struct conntrack *router_conntrack(struct router *r);
+/* The stack's ICMP sysctls (Linux's defaults until set). 0, or -1 if out
+ * of memory. */
+int router_set_icmp_config(struct router *r, const struct icmp_config *cfg);
+void router_icmp_config(const struct router *r, struct icmp_config *out);
 
 #endif

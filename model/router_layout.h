@@ -12,17 +12,19 @@
 #include "model/net.h"
 #include "model/router.h"
 
-struct route; /* model/router.c's own */
+struct route;	    /* model/router.c's own */
+struct router_icmp; /* model/router.c's own: made on first use */
 
 struct router {
-	struct node node;     /* first: router_from_node() casts */
-	struct route *routes; /* sorted by prefix length, longest first */
-	size_t n_routes, cap_routes;
+	struct node node;	       /* first: router_from_node() casts */
+	struct route *routes;	       /* sorted by prefix length, longest first */
+	uint32_t n_routes, cap_routes; /* 32 bits: the own fields fit a line (prefetch.c) */
 	struct firewall *fw;
 	struct conntrack *ct;
 	struct nat *nat;
 	struct iface *outside;
 	enum router_input input;
+	struct router_icmp *icmp; /* its ICMP limiter, ids and a TTL-expiry snapshot */
 };
 
 #endif

@@ -2,7 +2,8 @@
  * support_net.h - what the model tests that build small worlds share
  * (test_host, test_router): a net with every trace record kept, the clock
  * moved by hand, a socket that remembers what it received, links of 1 ms,
- * and the last drop in the log. Model layer only (no app/).
+ * the last drop in the log, and what a host's ICMP listener and a socket's
+ * error fn saw. Model layer only (no app/).
  * Include after <cmocka.h>.
  */
 #ifndef NATSIM_TESTS_SUPPORT_NET_H
@@ -69,6 +70,19 @@ static inline const struct trace_packet *test_last_drop(const struct trace_log *
 	return d;
 }
 
+/* The drop record of packet `id`, or NULL if it was not dropped. */
+static inline const struct trace_packet *test_drop_of(const struct trace_log *log, uint64_t id)
+{
+	for (size_t i = 0; i < trace_log_count(log); i++) {
+		const struct trace_record *r = trace_log_get(log, i);
+
+		if (r->kind == TRACE_PACKET && r->u.packet.hop == TRACE_HOP_DROP &&
+		    r->u.packet.packet_id == id)
+			return &r->u.packet;
+	}
+	return NULL;
+}
+
 /* What a socket bound with test_inbox_recv (ctx: the inbox) received: how
  * many datagrams, and the last one's endpoints and text. */
 struct test_inbox {
@@ -89,6 +103,73 @@ static inline void test_inbox_recv(struct host_socket *s, const struct endpoint 
 	box->to = *to;
 	memset(box->last, 0, sizeof(box->last));
 	memcpy(box->last, payload, len < sizeof(box->last) - 1 ? len : sizeof(box->last) - 1);
+}
+
+/* ---- ICMP ---- */
+
+/* What a listener or a socket's error fn saw. */
+struct test_icmp_seen {
+	size_t n_icmp, n_errors;
+	struct packet_info last; /* the last ICMP message (pointers not kept) */
+	uint8_t last_bytes[PACKET_MAX_SIZE];
+	size_t last_len;
+	struct host_icmp_error err;
+};
+
+static inline void test_icmp_listen(struct host *h, const struct packet_info *info, void *ctx)
+{
+	struct test_icmp_seen *seen = ctx;
+	/* The listener sees the packet's parse; keep its bytes from the
+	 * IPv4 header on (payload points into them). */
+	const uint8_t *start = info->payload - info->l4_offset - ICMP_HEADER_SIZE;
+
+	(void)h;
+	seen->n_icmp++;
+	seen->last = *info;
+	seen->last_len = info->total_len;
+	memcpy(seen->last_bytes, start, info->total_len);
+}
+
+static inline void test_icmp_socket_error(struct host_socket *s, const struct host_icmp_error *err,
+					  void *ctx)
+{
+	struct test_icmp_seen *seen = ctx;
+
+	(void)s;
+	seen->n_errors++;
+	seen->err = *err;
+}
+
+/* The record of packet `id` at `hop`, or NULL. */
+static inline const struct trace_packet *test_hop_of(const struct trace_log *log, uint64_t id,
+						     enum trace_hop hop)
+{
+	for (size_t i = 0; i < trace_log_count(log); i++) {
+		const struct trace_record *r = trace_log_get(log, i);
+
+		if (r->kind == TRACE_PACKET && r->u.packet.packet_id == id &&
+		    r->u.packet.hop == hop)
+			return &r->u.packet;
+	}
+	return NULL;
+}
+
+/* How many packets `node` sent that are ICMP of `type`. */
+static inline size_t test_icmp_sent_by(const struct trace_log *log, const char *node, uint8_t type)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < trace_log_count(log); i++) {
+		const struct trace_record *r = trace_log_get(log, i);
+		struct packet_info info;
+
+		if (r->kind == TRACE_PACKET && r->u.packet.hop == TRACE_HOP_SEND &&
+		    strcmp(r->u.packet.node, node) == 0 &&
+		    packet_parse(r->u.packet.bytes, r->u.packet.len, &info, NULL, 0) == PACKET_OK &&
+		    info.proto == IPPROTO_NUM_ICMP && info.icmp_type == type)
+			n++;
+	}
+	return n;
 }
 
 #endif

@@ -86,12 +86,15 @@ static void build_fwd(struct world *w, struct fwd_world *f)
 	assert_non_null(f->s);
 }
 
-static void send_to(struct world *w, struct host_socket *s, uint32_t ip, uint16_t port)
+/* Send one datagram, run 10 ms; returns its packet id. */
+static uint64_t send_to(struct world *w, struct host_socket *s, uint32_t ip, uint16_t port)
 {
 	struct endpoint to = {ip, port};
+	uint64_t id = host_udp_sendto(s, &to, "x", 1);
 
-	assert_int_not_equal(host_udp_sendto(s, &to, "x", 1), 0);
+	assert_int_not_equal(id, 0);
 	test_run_ms(w->net, 10);
+	return id;
 }
 
 static void test_longest_prefix(void **state)
@@ -107,15 +110,18 @@ static void test_longest_prefix(void **state)
 	assert_int_equal(router_add_route(f.r, 0, 0, f.b, IP4(10, 0, 1, 2)), 0);
 	assert_int_equal(router_add_route(f.r, 0, 33, f.b, 0), -1);
 
-	send_to(w, f.s, IP4(198, 51, 100, 200), 53); /* the /25 */
-	assert_string_equal(test_last_drop(w->log)->node, "g2");
-	send_to(w, f.s, IP4(198, 51, 100, 5), 53); /* only the /24 */
-	assert_string_equal(test_last_drop(w->log)->node, "g1");
-	send_to(w, f.s, IP4(8, 8, 8, 8), 53); /* the default */
-	assert_string_equal(test_last_drop(w->log)->node, "g1");
-	send_to(w, f.s, IP4(10, 0, 2, 2), 53); /* connected, to the host itself */
-	assert_string_equal(test_last_drop(w->log)->node, "g2");
-	assert_int_equal(test_last_drop(w->log)->reason, TRACE_DROP_NO_SOCKET);
+	/* Where each datagram ended (g1 and g2 then answer with ICMP errors
+	 * they have no route back for: those drops come after). */
+	uint64_t id = send_to(w, f.s, IP4(198, 51, 100, 200), 53); /* the /25 */
+
+	assert_string_equal(test_drop_of(w->log, id)->node, "g2");
+	id = send_to(w, f.s, IP4(198, 51, 100, 5), 53); /* only the /24 */
+	assert_string_equal(test_drop_of(w->log, id)->node, "g1");
+	id = send_to(w, f.s, IP4(8, 8, 8, 8), 53); /* the default */
+	assert_string_equal(test_drop_of(w->log, id)->node, "g1");
+	id = send_to(w, f.s, IP4(10, 0, 2, 2), 53); /* connected, to the host itself */
+	assert_string_equal(test_drop_of(w->log, id)->node, "g2");
+	assert_int_equal(test_drop_of(w->log, id)->reason, TRACE_DROP_NO_SOCKET);
 }
 
 static void test_ttl_expiry(void **state)
@@ -142,9 +148,11 @@ static void test_ttl_expiry(void **state)
 
 	/* With TTL 2 it gets through, and leaves with TTL 1. */
 	len = packet_build_udp(buf, sizeof(buf), &s, &d, 2, 0, "x", 1);
-	host_send_raw(f.h, buf, len);
+	uint64_t id = host_send_raw(f.h, buf, len);
+
 	test_run_ms(w->net, 10);
-	drop = test_last_drop(w->log);
+	drop = test_drop_of(w->log, id);
+	assert_non_null(drop);
 	assert_string_equal(drop->node, "g1");
 	struct packet_info info;
 
@@ -195,9 +203,10 @@ static void test_forward_firewall(void **state)
 			    "r's firewall dropped 10.0.0.5:4000 → 10.0.1.2:53: rule FORWARD #1 "
 			    "(-p udp --dport 53 -j DROP) dropped it");
 	assert_string_equal(d->rule, "FORWARD #1");
-	send_to(w, f.s, IP4(10, 0, 1, 2), 54); /* another port passes */
-	assert_string_equal(test_last_drop(w->log)->node, "g1");
-	assert_int_equal(test_last_drop(w->log)->reason, TRACE_DROP_NO_SOCKET);
+	uint64_t id = send_to(w, f.s, IP4(10, 0, 1, 2), 54); /* another port passes */
+
+	assert_string_equal(test_drop_of(w->log, id)->node, "g1");
+	assert_int_equal(test_drop_of(w->log, id)->reason, TRACE_DROP_NO_SOCKET);
 }
 
 /* ---- NAT ----------------------------------------------------------------- */

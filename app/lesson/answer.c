@@ -178,14 +178,17 @@ static void packet_fate(const struct trace_log *log, size_t from_i, uint64_t id,
 	}
 }
 
-/* Is record r a packet that host `from` sends to address `to`? */
+/* Is record r a datagram that host `from` sends to address `to`? Not an
+ * ICMP message its stack sends on its own (a port unreachable answering a
+ * datagram to a closed port): a question about what A sends B is about
+ * what the scenario made A send. */
 static bool sent_to(const struct trace_record *r, const char *from, uint32_t to)
 {
 	struct packet_info info;
 	return r->kind == TRACE_PACKET && r->u.packet.hop == TRACE_HOP_SEND &&
 	       same_node(r->u.packet.node, from) &&
 	       packet_parse(r->u.packet.bytes, r->u.packet.len, &info, NULL, 0) == 0 &&
-	       info.dst == to;
+	       info.dst == to && info.proto != IPPROTO_NUM_ICMP;
 }
 
 /* The first packet `from` sent to address `to`, and where it ended
