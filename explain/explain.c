@@ -398,6 +398,9 @@ static void explain_record(struct trace_record *r, char *buf, size_t size)
 		explain_firewall_rule(&v, buf, label);
 		p->rule = buf;
 		lead = explain_firewall_drop(&v, &f->flow, p->node, words, size - label);
+		if (strlen(words) < size - label) /* a REJECT's answer */
+			explain_icmp_answer(&f->answer, words + strlen(words),
+					    size - label - strlen(words));
 		break;
 	}
 	case NODE_VERDICT_NAT: {
@@ -449,8 +452,7 @@ static size_t path_node_sentence(const struct node_path_facts *f, const char *no
 	case NODE_PATH_OWN_NO_SOCKET:
 		snprintf(out, size,
 			 "%s accepted %s into its own stack (input accept, as a bare Linux box "
-			 "does) and conntrack now tracks it, but nothing listens on port %u: it "
-			 "answers ICMP port unreachable (not modelled: nothing is sent back)",
+			 "does) and conntrack now tracks it, but nothing listens on port %u",
 			 node, explain_flow(i, flow, sizeof(flow)), i->dport);
 		break;
 	case NODE_PATH_OWN_ADDRESS:
@@ -475,7 +477,8 @@ static size_t path_node_sentence(const struct node_path_facts *f, const char *no
 	return strlen(node) + 1;
 }
 
-size_t explain_path(const struct node_path_facts *f, const char *node, char *out, size_t size)
+static size_t path_sentence(const struct node_path_facts *f, const char *node, char *out,
+			    size_t size)
 {
 	char a[24], b[24], flow[64];
 	const struct verdict_flow *i = &f->flow;
@@ -512,6 +515,69 @@ size_t explain_path(const struct node_path_facts *f, const char *node, char *out
 		return strlen(node) + 1;
 	default:
 		return path_node_sentence(f, node, out, size);
+	}
+}
+
+size_t explain_path(const struct node_path_facts *f, const char *node, char *out, size_t size)
+{
+	size_t lead = path_sentence(f, node, out, size), used = strlen(out);
+
+	if (used < size)
+		explain_icmp_answer(&f->answer, out + used, size - used);
+	return lead;
+}
+
+/* ---- what a stack answered with ICMP --------------------------------------- */
+
+/* The names packet_summary's dissector gives (model/packet_icmp.c). */
+static const char *icmp_answer_name(uint8_t type, uint8_t code)
+{
+	if (type == 11 && code == 0)
+		return "time exceeded";
+	if (type != 3)
+		return "error";
+	switch (code) {
+	case 0:
+		return "network unreachable";
+	case 1:
+		return "host unreachable";
+	case 2:
+		return "protocol unreachable";
+	case 3:
+		return "port unreachable";
+	case 9:
+		return "network administratively prohibited";
+	case 10:
+		return "host administratively prohibited";
+	case 13:
+		return "communication administratively prohibited";
+	default:
+		return "destination unreachable";
+	}
+}
+
+int explain_icmp_answer(const struct icmp_answer *a, char *out, size_t size)
+{
+	const char *name = icmp_answer_name(a->type, a->code);
+
+	switch (a->kind) {
+	case ICMP_ANSWER_SENT:
+		return snprintf(out, size, "; it answered with ICMP %s (#%llu)", name,
+				(unsigned long long)a->packet_id);
+	case ICMP_ANSWER_RATE_LIMITED:
+		return snprintf(out, size,
+				"; its ICMP %s was not sent: Linux rate-limits ICMP errors "
+				"(icmp_ratelimit: 6 at once to one destination, then one a "
+				"second; icmp_msgs_per_sec)",
+				name);
+	case ICMP_ANSWER_NEVER:
+		return snprintf(out, size,
+				"; no ICMP error answers it (never one about an ICMP error, a "
+				"broadcast or a fragment: RFC 1122 3.2.2)");
+	default:
+		if (size > 0)
+			out[0] = '\0';
+		return 0;
 	}
 }
 

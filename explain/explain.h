@@ -57,6 +57,13 @@ int explain_nat_filter(enum nat_behaviour filtering, const struct endpoint *remo
  * not the sentence's subject: "TTL expired at r: ..."). */
 size_t explain_path(const struct node_path_facts *f, const char *node, char *out, size_t size);
 
+/* What the node's stack answered with ICMP, as a clause to append:
+ * "; it answered with ICMP port unreachable (#14)", "; its ICMP port
+ * unreachable was not sent: Linux rate-limits ...", "; no ICMP error
+ * answers it (...)", or "" (ICMP_ANSWER_NONE). Returns chars written, as
+ * snprintf. explain_path and a REJECT's firewall sentence append it. */
+int explain_icmp_answer(const struct icmp_answer *a, char *out, size_t size);
+
 /* A link that did not carry a packet (lost, cut, no neighbour, queue full):
  * "192.168.1.5:5000 → 192.0.2.1:3478 was lost on link home (loss 5%)",
  * "alice could not send ...: link home-lan is down". `node` is where the
@@ -72,10 +79,10 @@ char *explain_flow(const struct verdict_flow *flow, char *out, size_t size);
 /* ---- conntrack -L ------------------------------------------------------- */
 
 /* One line exactly as `conntrack -L` prints it (without newline), e.g.
- *   udp      17 28 src=10.0.0.2 dst=203.0.113.10 sport=27769 dport=3478 [UNREPLIED] src=203.0.113.10 dst=203.0.113.1 sport=3478 dport=27769 mark=0 use=1
- * from a trace record, so renderers folding the trace and the live table
- * print identical lines. Seconds left = ceil((expires_at - now) / 1 s), at
- * least 0. Returns chars written like snprintf. */
+ *   udp      17 28 src=10.0.0.2 dst=203.0.113.10 sport=27769 dport=3478 [UNREPLIED]
+ * src=203.0.113.10 dst=203.0.113.1 sport=3478 dport=27769 mark=0 use=1 from a trace record, so
+ * renderers folding the trace and the live table print identical lines. Seconds left =
+ * ceil((expires_at - now) / 1 s), at least 0. Returns chars written like snprintf. */
 int conntrack_format_record(const struct trace_conntrack *rec, int64_t now, char *out, size_t size);
 /* The closing line: "conntrack v1.4.7 (conntrack-tools): N flow entries have been shown." */
 int conntrack_format_footer(size_t n, char *out, size_t size);

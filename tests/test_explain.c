@@ -289,8 +289,7 @@ static void test_path_causes(void **state)
 	    {{.cause = NODE_PATH_OWN_NO_SOCKET, .flow = UDP_FLOW},
 	     2,
 	     "r accepted 10.0.0.5:4000 \u2192 10.0.1.2:53 into its own stack (input accept, as a "
-	     "bare Linux box does) and conntrack now tracks it, but nothing listens on port 53: "
-	     "it answers ICMP port unreachable (not modelled: nothing is sent back)"},
+	     "bare Linux box does) and conntrack now tracks it, but nothing listens on port 53"},
 	    {{.cause = NODE_PATH_OWN_ADDRESS, .flow = UDP_FLOW},
 	     2,
 	     "r dropped 10.0.0.5:4000 \u2192 10.0.1.2:53: 10.0.1.2 is r's own address, and "
@@ -316,6 +315,46 @@ static void test_path_causes(void **state)
 
 	(void)state;
 	assert_int_equal(sizeof(cases) / sizeof(cases[0]), NODE_PATH_COUNT);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(explain_path(&cases[i].f, "r", text, sizeof(text)), cases[i].lead);
+		assert_string_equal(text, cases[i].sentence);
+	}
+}
+
+/* What the stack answered rides at the end of the sentence. */
+static void test_path_answers(void **state)
+{
+	static const struct {
+		struct node_path_facts f;
+		size_t lead;
+		const char *sentence;
+	} cases[] = {
+	    {{.cause = NODE_PATH_OWN_NO_SOCKET,
+	      .flow = UDP_FLOW,
+	      .answer = {.kind = ICMP_ANSWER_SENT, .type = 3, .code = 3, .packet_id = 14}},
+	     2,
+	     "r accepted 10.0.0.5:4000 \u2192 10.0.1.2:53 into its own stack (input accept, as a "
+	     "bare Linux box does) and conntrack now tracks it, but nothing listens on port 53; "
+	     "it answered with ICMP port unreachable (#14)"},
+	    {{.cause = NODE_PATH_TTL,
+	      .flow = UDP_FLOW,
+	      .answer = {.kind = ICMP_ANSWER_RATE_LIMITED, .type = 11, .code = 0}},
+	     0,
+	     "TTL expired at r: 10.0.0.5:4000 \u2192 10.0.1.2:53 arrived with TTL 1, and a router "
+	     "may not forward a packet whose TTL would reach 0; its ICMP time exceeded was not "
+	     "sent: Linux rate-limits ICMP errors (icmp_ratelimit: 6 at once to one destination, "
+	     "then one a second; icmp_msgs_per_sec)"},
+	    {{.cause = NODE_PATH_NO_ROUTE,
+	      .flow = UDP_FLOW,
+	      .answer = {.kind = ICMP_ANSWER_NEVER, .type = 3, .code = 0}},
+	     2,
+	     "r dropped 10.0.0.5:4000 \u2192 10.0.1.2:53: no route to 10.0.1.2 (no entry in its "
+	     "table matches, and it has no default route); no ICMP error answers it (never one "
+	     "about an ICMP error, a broadcast or a fragment: RFC 1122 3.2.2)"},
+	};
+	char text[400];
+
+	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		assert_int_equal(explain_path(&cases[i].f, "r", text, sizeof(text)), cases[i].lead);
 		assert_string_equal(text, cases[i].sentence);
@@ -468,11 +507,11 @@ static void test_record_keeps_verdict(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_firewall_reasons),	 cmocka_unit_test(test_firewall_drop),
-	    cmocka_unit_test(test_nat_decisions),	 cmocka_unit_test(test_nat_filtered),
-	    cmocka_unit_test(test_nat_filter_words),	 cmocka_unit_test(test_path_causes),
-	    cmocka_unit_test(test_link_causes),		 cmocka_unit_test(test_flow_forms),
-	    cmocka_unit_test(test_record_keeps_verdict),
+	    cmocka_unit_test(test_firewall_reasons), cmocka_unit_test(test_firewall_drop),
+	    cmocka_unit_test(test_nat_decisions),    cmocka_unit_test(test_nat_filtered),
+	    cmocka_unit_test(test_nat_filter_words), cmocka_unit_test(test_path_causes),
+	    cmocka_unit_test(test_path_answers),     cmocka_unit_test(test_link_causes),
+	    cmocka_unit_test(test_flow_forms),	     cmocka_unit_test(test_record_keeps_verdict),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
