@@ -47,6 +47,34 @@ static const char *established_reason(enum fw_chain chain)
 	}
 }
 
+/* "a new inbound flow", "an established inbound flow", "a related inbound
+ * ICMP error", "an invalid inbound packet" (conntrack could not place it). */
+static const char *state_article(enum conntrack_state state)
+{
+	switch (state) {
+	case CONNTRACK_ESTABLISHED:
+		return "an established";
+	case CONNTRACK_RELATED:
+		return "a related";
+	case CONNTRACK_INVALID:
+		return "an invalid";
+	default:
+		return "a new";
+	}
+}
+
+static const char *state_noun(enum conntrack_state state)
+{
+	switch (state) {
+	case CONNTRACK_RELATED:
+		return "ICMP error";
+	case CONNTRACK_INVALID:
+		return "packet";
+	default:
+		return "flow";
+	}
+}
+
 static const char *action_verb(enum fw_action action)
 {
 	switch (action) {
@@ -76,6 +104,11 @@ static void rule_sentence(const struct fw_verdict *v, char *out, size_t size)
 	if (r->action == FW_ACCEPT && (r->states & CONNTRACK_ESTABLISHED) &&
 	    v->state == CONNTRACK_ESTABLISHED)
 		snprintf(out + n, size - (size_t)n, ": %s", established_reason(v->chain));
+	else if (r->action == FW_ACCEPT && (r->states & CONNTRACK_RELATED) &&
+		 v->state == CONNTRACK_RELATED)
+		snprintf(out + n, size - (size_t)n,
+			 ": an ICMP error about a flow conntrack tracks "
+			 "(RELATED)");
 	else if (r->comment[0] != '\0')
 		snprintf(out + n, size - (size_t)n, " %s it: %s", action_verb(r->action),
 			 r->comment);
@@ -92,9 +125,9 @@ void explain_firewall(const struct fw_verdict *v, char *out, size_t size)
 		rule_sentence(v, out, size);
 		return;
 	case FW_REASON_POLICY:
-		snprintf(out, size, "no rule in %s matched %s %s flow, and the %s policy is %s",
-			 name, v->state == CONNTRACK_ESTABLISHED ? "an established" : "a new",
-			 chain_direction(v->chain), name, fw_action_name(v->action));
+		snprintf(out, size, "no rule in %s matched %s %s %s, and the %s policy is %s", name,
+			 state_article(v->state), chain_direction(v->chain), state_noun(v->state),
+			 name, fw_action_name(v->action));
 		return;
 	case FW_REASON_NO_CHAIN:
 		break;
@@ -228,23 +261,138 @@ static void nat_filter_sentence(const struct nat_result *res, size_t used, char 
 	}
 }
 
+/* ---- NAT and ICMP (RFC 5508) ---------------------------------------------- */
+
+/* The ICMP messages the models send and read, in a student's words (RFC
+ * 792, RFC 1812 5.2.7.1); explain/ needs no model/ for them. */
+static const char *icmp_words(uint8_t type, uint8_t code, char *out, size_t size)
+{
+	static const char *const unreach[] = {
+	    [0] = "network unreachable",
+	    [1] = "host unreachable",
+	    [2] = "protocol unreachable",
+	    [3] = "port unreachable",
+	    [4] = "fragmentation needed",
+	    [9] = "network administratively prohibited",
+	    [10] = "host administratively prohibited",
+	    [13] = "communication administratively prohibited",
+	};
+	const char *w = NULL;
+
+	switch (type) {
+	case 0:
+		w = "echo reply";
+		break;
+	case 3:
+		w = code < sizeof(unreach) / sizeof(unreach[0]) ? unreach[code] : NULL;
+		break;
+	case 8:
+		w = "echo request";
+		break;
+	case 11:
+		w = code == 0 ? "time exceeded" : "fragment reassembly time exceeded";
+		break;
+	case 12:
+		w = "parameter problem";
+		break;
+	}
+	if (w != NULL)
+		snprintf(out, size, "%s", w);
+	else
+		snprintf(out, size, "type %u code %u", type, code);
+	return out;
+}
+
+/* "UDP header" or "ICMP echo header": what the quoted packet carries. */
+static const char *inner_header(uint8_t proto)
+{
+	return proto == 1 ? "ICMP echo header" : proto == 17 ? "UDP header" : "header";
+}
+
+/* "home dropped the ICMP port unreachable 192.0.2.1 → 203.0.113.7: " */
+static size_t nat_error_prefix(const struct nat_result *res, const char *node, char *out,
+			       size_t size)
+{
+	char src[16], dst[16], what[48];
+
+	out[0] = '\0';
+	return nat_append(out, size, 0, "%s dropped the ICMP %s %s \u2192 %s: ", node,
+			  icmp_words(res->icmp_type, res->icmp_code, what, sizeof(what)),
+			  ip_format(res->src.ip, src, sizeof(src)),
+			  ip_format(res->dst.ip, dst, sizeof(dst)));
+}
+
+/* Whether the NAT met the error coming in. An error goes to the sender of
+ * the packet it quotes (nf_conntrack_inet_error checks it): coming in, that
+ * sender is the NAT's own endpoint, the one it rewrites (inner_before). */
+static bool nat_error_inbound(const struct nat_result *res)
+{
+	return res->dst.ip == res->inner_before.ip;
+}
+
+/* The packet an error quotes, as it was quoted: coming in, one that left
+ * through the NAT (inner_before -> remote); going out, one that came in
+ * (remote -> inner_before). */
+static void nat_quoted_flow(const struct nat_result *res, char *out, size_t size)
+{
+	char a[24], b[24];
+	bool in = nat_error_inbound(res);
+
+	endpoint_format(in ? &res->inner_before : &res->remote, a, sizeof(a));
+	endpoint_format(in ? &res->remote : &res->inner_before, b, sizeof(b));
+	snprintf(out, size, "%s \u2192 %s", a, b);
+}
+
+/* RFC 5508: an error the NAT would not carry. */
+static void nat_error_drop_sentence(const struct nat_result *res, const char *node, char *out,
+				    size_t size)
+{
+	char flow[64];
+	size_t used = nat_error_prefix(res, node, out, size);
+
+	nat_quoted_flow(res, flow, sizeof(flow));
+	if (res->decision == NAT_DECISION_ICMP_ERRORS_OFF)
+		nat_append(out, size, used,
+			   "this NAT drops every ICMP error (icmp-errors off), so the sender of "
+			   "%s never learns what became of it",
+			   flow);
+	else
+		nat_append(out, size, used,
+			   "it is about %s, a flow this NAT has no mapping for, so there is "
+			   "nobody to give it to",
+			   flow);
+}
+
 static void nat_drop_sentence(const struct nat_result *res, const char *node, char *out,
 			      size_t size)
 {
-	char src[16], dst[16], ipbuf[16];
+	char src[16], dst[16], ipbuf[16], what[48];
 	size_t used;
 
 	out[0] = '\0';
 	if (res->decision == NAT_DECISION_NOT_UDP) {
-		nat_append(out, size, 0,
-			   "%s dropped %s \u2192 %s: this NAT translates only UDP, and this is "
-			   "protocol %u",
-			   node, ip_format(res->src.ip, src, sizeof(src)),
-			   ip_format(res->dst.ip, dst, sizeof(dst)), res->proto);
+		used =
+		    nat_append(out, size, 0,
+			       "%s dropped %s \u2192 %s: this NAT translates UDP, ICMP echoes and "
+			       "ICMP errors only, ",
+			       node, ip_format(res->src.ip, src, sizeof(src)),
+			       ip_format(res->dst.ip, dst, sizeof(dst)));
+		if (res->proto == 1)
+			nat_append(out, size, used,
+				   "and an ICMP %s leaving from inside belongs to no flow it "
+				   "translates",
+				   icmp_words(res->icmp_type, res->icmp_code, what, sizeof(what)));
+		else
+			nat_append(out, size, used, "and this is protocol %u", res->proto);
 		return;
 	}
 	if (res->verdict != NAT_VERDICT_DROP)
 		return;
+	if (res->decision == NAT_DECISION_ICMP_NO_FLOW ||
+	    res->decision == NAT_DECISION_ICMP_ERRORS_OFF) {
+		nat_error_drop_sentence(res, node, out, size);
+		return;
+	}
 	used = nat_drop_prefix(res, node, out, size);
 	switch (res->decision) {
 	case NAT_DECISION_NO_MAPPING:
@@ -270,15 +418,75 @@ static void nat_drop_sentence(const struct nat_result *res, const char *node, ch
 	}
 }
 
+/* An error translated by the mapping of the flow it quotes (RFC 5508
+ * REQ-3/4): "office passed the ICMP port unreachable from 192.0.2.1 on to
+ * 10.0.0.7 and rewrote the UDP header inside the error back to
+ * 10.0.0.7:5000", or, with icmp_inner off, what it left undone. */
+static void nat_related_sentence(const struct nat_result *res, const char *node, char *out,
+				 size_t size)
+{
+	char what[48], peer[16], before[24], after[24], host[16];
+	bool in = nat_error_inbound(res);
+	size_t used;
+
+	icmp_words(res->icmp_type, res->icmp_code, what, sizeof(what));
+	endpoint_format(&res->inner_before, before, sizeof(before));
+	endpoint_format(&res->inner_after, after, sizeof(after));
+	out[0] = '\0';
+	if (in)
+		used = nat_append(out, size, 0, "%s passed the ICMP %s from %s on to %s", node,
+				  what, ip_format(res->src.ip, peer, sizeof(peer)),
+				  ip_format(res->internal.ip, host, sizeof(host)));
+	else
+		used = nat_append(out, size, 0, "%s sent the ICMP %s from %s out as %s", node, what,
+				  ip_format(res->src.ip, host, sizeof(host)),
+				  ip_format(res->external.ip, peer, sizeof(peer)));
+	if (res->inner_translated)
+		nat_append(out, size, used, " and rewrote the %s inside the error %s %s",
+			   inner_header(res->inner_proto), in ? "back to" : "to", after);
+	else
+		nat_append(out, size, used,
+			   " but left the %s inside the error as %s (it does not translate "
+			   "the packet an error quotes), so %s cannot match it to its own",
+			   inner_header(res->inner_proto), before,
+			   in ? "the inside host" : "the remote side");
+}
+
 /* A translation in words (RFC 4787 REQ-1 outbound, REQ-8 inbound). */
+/* "192.168.1.5:5000", or for an echo (RFC 5508 REQ-1: the id is the port)
+ * "192.168.1.5 id 4242". */
+static void nat_endpoint(const struct nat_result *res, const struct endpoint *ep, char *out,
+			 size_t size)
+{
+	char ip[16];
+
+	if (res->proto == 1)
+		snprintf(out, size, "%s id %u", ip_format(ep->ip, ip, sizeof(ip)), ep->port);
+	else
+		endpoint_format(ep, out, size);
+}
+
 static void nat_translated_sentence(const struct nat_result *res, const char *node, char *out,
 				    size_t size)
 {
-	char in[24], ex[24], re[24], who[200];
+	char in[40], ex[40], re[24], who[200];
+	bool echo = res->proto == 1;
 
-	endpoint_format(&res->internal, in, sizeof(in));
-	endpoint_format(&res->external, ex, sizeof(ex));
-	endpoint_format(&res->remote, re, sizeof(re));
+	if (res->decision == NAT_DECISION_RELATED) {
+		nat_related_sentence(res, node, out, size);
+		return;
+	}
+	nat_endpoint(res, &res->internal, in, sizeof(in));
+	nat_endpoint(res, &res->external, ex, sizeof(ex));
+	if (echo)
+		ip_format(res->remote.ip, re, sizeof(re));
+	else
+		endpoint_format(&res->remote, re, sizeof(re));
+	if (res->decision == NAT_DECISION_ADMITTED && echo) {
+		snprintf(out, size, "%s let the echo reply from %s in through its mapping for %s",
+			 node, re, in);
+		return;
+	}
 	if (res->decision == NAT_DECISION_ADMITTED) {
 		explain_nat_filter(res->behaviour, res->allowed, res->n_allowed, res->is_static,
 				   who, sizeof(who));
@@ -286,10 +494,10 @@ static void nat_translated_sentence(const struct nat_result *res, const char *no
 			 in, who);
 		return;
 	}
-	snprintf(out, size, "%s %s %s \u2192 %s for %s (%s mapping)", node,
+	snprintf(out, size, "%s %s %s \u2192 %s for %s%s (%s mapping)", node,
 		 res->decision == NAT_DECISION_MAPPING_CREATED ? "made a new mapping"
 							       : "reused its mapping",
-		 in, ex, re, nat_behaviour_name(res->behaviour));
+		 in, ex, echo ? "pings to " : "", re, nat_behaviour_name(res->behaviour));
 }
 
 size_t explain_nat(const struct nat_result *res, const char *node, char *out, size_t size)
@@ -338,13 +546,19 @@ static const char *ct_proto_name(uint8_t proto)
 	}
 }
 
-static int ct_format_tuple(const struct trace_ct_tuple *t, char *out, size_t size)
+/* libnetfilter_conntrack snprintf_default.c __snprintf_proto: ports for
+ * UDP, "type=%d code=%d id=%d" for ICMP (type and code from the tuple's
+ * destination part, the id from its source part: sim/trace.h). */
+static int ct_format_tuple(uint8_t proto, const struct trace_ct_tuple *t, char *out, size_t size)
 {
 	char src[16], dst[16];
 
-	return snprintf(out, size, "src=%s dst=%s sport=%u dport=%u",
-			ip_format(t->src, src, sizeof(src)), ip_format(t->dst, dst, sizeof(dst)),
-			t->sport, t->dport);
+	ip_format(t->src, src, sizeof(src));
+	ip_format(t->dst, dst, sizeof(dst));
+	if (proto == 1 /* ICMP */)
+		return snprintf(out, size, "src=%s dst=%s type=%u code=%u id=%u", src, dst,
+				(unsigned)(t->dport >> 8), (unsigned)(t->dport & 0xff), t->sport);
+	return snprintf(out, size, "src=%s dst=%s sport=%u dport=%u", src, dst, t->sport, t->dport);
 }
 
 int conntrack_format_record(const struct trace_conntrack *rec, int64_t now, char *out, size_t size)
@@ -358,8 +572,8 @@ int conntrack_format_record(const struct trace_conntrack *rec, int64_t now, char
 	long long secs = left <= 0 ? 0 : (long long)((left + SIM_S(1) - 1) / SIM_S(1));
 	char orig[80], reply[80];
 
-	ct_format_tuple(&rec->orig, orig, sizeof(orig));
-	ct_format_tuple(&rec->reply, reply, sizeof(reply));
+	ct_format_tuple(rec->proto, &rec->orig, orig, sizeof(orig));
+	ct_format_tuple(rec->proto, &rec->reply, reply, sizeof(reply));
 	/* conntrack-tools src/conntrack.c / libnetfilter_conntrack
 	 * output/snprintf_default.c: "%-8s %u " protocol, then the timeout,
 	 * flags after the tuple they belong to, then mark and use. */

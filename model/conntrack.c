@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 struct ct_node;
 
 /* One direction of an entry in the hash table (netfilter's
@@ -44,6 +43,8 @@ void conntrack_config_default(struct conntrack_config *cfg)
 	cfg->udp_timeout = SIM_S(30);
 	cfg->udp_timeout_stream = SIM_S(120);
 	cfg->udp_stream_after = SIM_S(2);
+	/* nf_conntrack_proto_icmp.c: nf_ct_icmp_timeout = 30 * HZ. */
+	cfg->icmp_timeout = SIM_S(30);
 	cfg->max_entries = 65536;
 }
 
@@ -200,6 +201,13 @@ static void ct_emit(struct conntrack *ct, const struct conntrack_entry *entry,
 
 static void ct_timer_fired(struct engine *e, void *arg);
 
+/* The timeout a new (or ICMP) flow gets: nf_conntrack_icmp_packet re-arms
+ * icmp_timeout on every packet; UDP starts with the unreplied one. */
+static int64_t ct_base_timeout(const struct conntrack *ct, const struct conntrack_tuple *t)
+{
+	return t->proto == IPPROTO_NUM_ICMP ? ct->cfg.icmp_timeout : ct->cfg.udp_timeout;
+}
+
 static void ct_destroy(struct conntrack *ct, struct ct_node *node, const char *why)
 {
 	engine_cancel(ct->engine, node->timer);
@@ -279,7 +287,7 @@ struct conntrack_entry *conntrack_create_until(struct conntrack *ct,
 	/* nf_conntrack_udp_packet: a new flow gets the unreplied timeout;
 	 * a translated one its binding's deadline. */
 	node->e.expires_at =
-	    expires_at != CONNTRACK_LINUX_TIMEOUT ? expires_at : now + ct->cfg.udp_timeout;
+	    expires_at != CONNTRACK_LINUX_TIMEOUT ? expires_at : now + ct_base_timeout(ct, orig);
 	node->timer = engine_schedule_at(ct->engine, node->e.expires_at, ct_timer_fired, node);
 	if (node->timer == 0) {
 		free(node);
@@ -319,11 +327,15 @@ void conntrack_seen_until(struct conntrack *ct, struct conntrack_entry *entry,
 
 	entry->packets[dir]++;
 	entry->bytes[dir] += bytes;
+	/* nf_conntrack_proto_icmp.c nf_conntrack_icmp_packet: every packet
+	 * re-arms the ICMP timeout, and nothing ever sets IPS_ASSURED. */
+	if (entry->orig.proto == IPPROTO_NUM_ICMP)
+		deadline = now + ct->cfg.icmp_timeout;
 	/* nf_conntrack_proto_udp.c nf_conntrack_udp_packet (6.1): once a reply
 	 * has been seen, a packet later than stream_ts (creation + 2 s, strict
 	 * time_after) extends to the stream timeout and sets ASSURED; before
 	 * that, and for unreplied flows, every packet re-arms 30 s. */
-	if (entry->seen_reply && now > entry->created_at + ct->cfg.udp_stream_after) {
+	else if (entry->seen_reply && now > entry->created_at + ct->cfg.udp_stream_after) {
 		deadline = now + ct->cfg.udp_timeout_stream;
 		if (!entry->assured) {
 			entry->assured = true;
@@ -403,22 +415,125 @@ void conntrack_entry_record(const struct conntrack *ct, const struct conntrack_e
 	out->use = 1;
 }
 
+/* ICMP tuples as Linux's icmp_pkt_to_tuple keys them: the id in the source
+ * part, type and code in the destination part (sim/trace.h's encoding). */
+static uint16_t ct_icmp_key(uint8_t type, uint8_t code)
+{
+	return (uint16_t)(type << 8 | code);
+}
+
 void conntrack_tuple_of(const struct packet_info *info, struct conntrack_tuple *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->proto = info->proto;
 	out->src = info->src;
 	out->dst = info->dst;
+	if (info->proto == IPPROTO_NUM_ICMP) {
+		out->sport = info->icmp_error ? 0 : info->icmp_id;
+		out->dport = ct_icmp_key(info->icmp_type, info->icmp_code);
+		return;
+	}
 	out->sport = info->sport;
 	out->dport = info->dport;
 }
 
-void conntrack_tuple_invert(const struct conntrack_tuple *t, struct conntrack_tuple *out)
+void conntrack_tuple_of_inner(const struct packet_info *info, struct conntrack_tuple *out)
 {
+	const struct packet_inner *in = &info->inner;
+
+	memset(out, 0, sizeof(*out));
+	out->proto = in->proto;
+	out->src = in->src;
+	out->dst = in->dst;
+	if (in->proto == IPPROTO_NUM_ICMP) {
+		out->sport = in->icmp_id;
+		out->dport = ct_icmp_key(in->icmp_type, in->icmp_code);
+		return;
+	}
+	out->sport = in->sport;
+	out->dport = in->dport;
+}
+
+/* nf_conntrack_proto_icmp.c invmap: the answer to each query type (0 = the
+ * type has none). Types beyond the table have none either. */
+static uint8_t ct_icmp_answer(uint8_t type, bool *ok)
+{
+	static const uint8_t invmap[] = {
+	    /* echo, timestamp, information, address mask: request <-> reply */
+	    [0] = 8 + 1,   [8] = 0 + 1,	  [13] = 14 + 1, [14] = 13 + 1,
+	    [15] = 16 + 1, [16] = 15 + 1, [17] = 18 + 1, [18] = 17 + 1,
+	};
+
+	*ok = type < sizeof(invmap) && invmap[type] != 0;
+	return *ok ? (uint8_t)(invmap[type] - 1) : type;
+}
+
+bool conntrack_tuple_invert(const struct conntrack_tuple *t, struct conntrack_tuple *out)
+{
+	bool ok = true;
+
 	memset(out, 0, sizeof(*out));
 	out->proto = t->proto;
 	out->src = t->dst;
 	out->dst = t->src;
+	if (t->proto == IPPROTO_NUM_ICMP) {
+		/* nf_conntrack_invert_icmp_tuple: same id, the answer's type,
+		 * same code. */
+		uint8_t type = ct_icmp_answer((uint8_t)(t->dport >> 8), &ok);
+		out->sport = t->sport;
+		out->dport = ct_icmp_key(type, (uint8_t)(t->dport & 0xff));
+		return ok;
+	}
 	out->sport = t->dport;
 	out->dport = t->sport;
+	return true;
+}
+
+/* nf_conntrack_icmp_packet valid_new[]: the types that may start a flow
+ * (the queries); any other without an entry is left untracked. */
+static bool ct_icmp_valid_new(uint8_t type)
+{
+	return type == 8 || type == 13 || type == 15 || type == 17;
+}
+
+/* nf_conntrack_proto_icmp.c nf_conntrack_inet_error (6.1): the quoted
+ * packet's tuple, inverted, is what a reply to it would carry; the entry
+ * holding it is the flow the error is about. The error must be addressed to
+ * the side that sent the quoted packet ("outer daddr != inner"), else it is
+ * left untracked. */
+static enum conntrack_state ct_classify_error(struct conntrack *ct, const struct packet_info *info,
+					      struct conntrack_entry **entry,
+					      enum conntrack_dir *dir)
+{
+	struct conntrack_tuple inner, inv;
+	enum conntrack_dir d = CONNTRACK_DIR_ORIGINAL;
+	struct conntrack_entry *e;
+
+	conntrack_tuple_of_inner(info, &inner);
+	if (!conntrack_tuple_invert(&inner, &inv))
+		return CONNTRACK_INVALID;
+	e = conntrack_lookup(ct, &inv, &d);
+	if (e == NULL || (d == CONNTRACK_DIR_ORIGINAL ? e->orig.dst : e->reply.dst) != info->dst)
+		return CONNTRACK_INVALID;
+	*entry = e;
+	*dir = d;
+	ct_emit(ct, e, TRACE_CT_RELATED, NULL);
+	return CONNTRACK_RELATED;
+}
+
+enum conntrack_state conntrack_classify(struct conntrack *ct, const struct packet_info *info,
+					struct conntrack_entry **entry, enum conntrack_dir *dir)
+{
+	struct conntrack_tuple t;
+
+	*entry = NULL;
+	*dir = CONNTRACK_DIR_ORIGINAL;
+	if (info->proto == IPPROTO_NUM_ICMP && info->icmp_error)
+		return ct_classify_error(ct, info, entry, dir);
+	conntrack_tuple_of(info, &t);
+	*entry = conntrack_lookup(ct, &t, dir);
+	if (*entry == NULL && info->proto == IPPROTO_NUM_ICMP &&
+	    !ct_icmp_valid_new(info->icmp_type))
+		return CONNTRACK_INVALID;
+	return conntrack_state_of(*entry, *dir);
 }

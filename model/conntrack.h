@@ -10,6 +10,12 @@
  *   - once replied, a packet seen more than 2 s after creation marks the flow a
  *     stream: [ASSURED], timeout udp_timeout_stream (120 s);
  *   - every packet refreshes the timeout.
+ * ICMP follows nf_conntrack_proto_icmp.c: an echo request makes an entry
+ * keyed by its identifier (tuple: sport = id, dport = type << 8 | code, as
+ * sim/trace.h prints it), its reply tuple carries the reply type; every
+ * packet re-arms icmp_timeout (30 s) and the entry is never [ASSURED]. An
+ * ICMP error has no entry of its own: it is RELATED to the entry of the
+ * packet it quotes, or INVALID (conntrack_classify).
  * Expiry is exact in virtual time without a timer per refresh: one engine event
  * per entry, re-armed lazily when it fires early (DESIGN.md "The engine").
  *
@@ -39,9 +45,15 @@ enum conntrack_dir { CONNTRACK_DIR_ORIGINAL = 0, CONNTRACK_DIR_REPLY = 1 };
 /* What a packet is to the table (enum conntrack_state) is in sim/verdict.h,
  * beside the firewall rules that match it. */
 
-/* The tuple a parsed packet belongs to, and the tuple of its reply. */
+/* The tuple a parsed packet belongs to, and the tuple of its reply. An ICMP
+ * echo's reply tuple has the reply type and the same id (Linux
+ * nf_conntrack_invert_icmp_tuple's invmap); a type without an answer
+ * (an error) has none: conntrack_tuple_invert returns false, leaving
+ * the type unchanged. */
 void conntrack_tuple_of(const struct packet_info *info, struct conntrack_tuple *out);
-void conntrack_tuple_invert(const struct conntrack_tuple *t, struct conntrack_tuple *out);
+bool conntrack_tuple_invert(const struct conntrack_tuple *t, struct conntrack_tuple *out);
+/* The tuple of the packet an ICMP error quotes (info->icmp_error). */
+void conntrack_tuple_of_inner(const struct packet_info *info, struct conntrack_tuple *out);
 
 struct conntrack_entry {
 	uint32_t id;
@@ -57,10 +69,11 @@ struct conntrack_entry {
 };
 
 struct conntrack_config {
-	int64_t udp_timeout;        /* default SIM_S(30) */
+	int64_t udp_timeout;	    /* default SIM_S(30) */
 	int64_t udp_timeout_stream; /* default SIM_S(120) */
 	int64_t udp_stream_after;   /* default SIM_S(2): replied flow older than this is a stream */
-	size_t max_entries;         /* default 65536; a full table refuses new flows */
+	int64_t icmp_timeout;	    /* default SIM_S(30): nf_conntrack_icmp_timeout */
+	size_t max_entries;	    /* default 65536; a full table refuses new flows */
 };
 
 void conntrack_config_default(struct conntrack_config *cfg);
@@ -124,6 +137,20 @@ void conntrack_set_destroy_hook(struct conntrack *ct, conntrack_destroy_fn fn, v
 /* The state a packet in `dir` of `entry` has for a firewall (entry may be NULL). */
 enum conntrack_state conntrack_state_of(const struct conntrack_entry *entry,
 					enum conntrack_dir dir);
+
+/* What a packet is to the table before any rule sees it, as
+ * nf_conntrack_in() leaves it, and the entry it belongs to (NULL when none:
+ * NEW or INVALID):
+ *   - UDP, an ICMP echo: its entry's state (conntrack_state_of); no entry is
+ *     NEW, except an ICMP type that cannot start a flow (an echo reply
+ *     nobody asked for): INVALID, and no entry will be made for it;
+ *   - an ICMP error: its quoted packet's tuple, inverted, looked up; found
+ *     (and the error addressed to the side that sent the quoted packet) is
+ *     RELATED, emitting TRACE_CT_RELATED, without refreshing or counting;
+ *     otherwise INVALID.
+ * Never creates an entry: the caller confirms a NEW flow that passed. */
+enum conntrack_state conntrack_classify(struct conntrack *ct, const struct packet_info *info,
+					struct conntrack_entry **entry, enum conntrack_dir *dir);
 
 /* Remove every entry (a reboot), emitting TRACE_CT_DESTROY with `why`. */
 void conntrack_flush(struct conntrack *ct, const char *why);

@@ -90,11 +90,16 @@ void firewall_clear(struct firewall *fw)
 
 void firewall_make_stateful_host(struct firewall *fw)
 {
+	/* Every distribution's default ruleset accepts RELATED with
+	 * ESTABLISHED (`-m state --state RELATED,ESTABLISHED -j ACCEPT`, nft's
+	 * `ct state established,related accept`): without it the ICMP errors
+	 * about a host's own flows (port unreachable, fragmentation needed)
+	 * would never reach it. */
 	struct fw_rule established = {
-		.chain = FW_CHAIN_INPUT,
-		.states = CONNTRACK_ESTABLISHED,
-		.action = FW_ACCEPT,
-		.comment = "replies to flows this host started",
+	    .chain = FW_CHAIN_INPUT,
+	    .states = CONNTRACK_ESTABLISHED | CONNTRACK_RELATED,
+	    .action = FW_ACCEPT,
+	    .comment = "replies to flows this host started",
 	};
 
 	firewall_clear(fw);
@@ -139,6 +144,16 @@ static bool port_match(uint16_t port, uint16_t lo, uint16_t hi)
 	return port >= lo && port <= hi;
 }
 
+/* libxt_icmp / xt_icmp.c icmp_type_code_match: `--icmp-type T` matches type
+ * T with any code, `--icmp-type T/C` that code only; never a packet that is
+ * not ICMP. */
+static bool icmp_matches(const struct fw_rule *r, const struct packet_info *pkt)
+{
+	if (pkt->proto != IPPROTO_NUM_ICMP || pkt->icmp_type != r->icmp_type)
+		return false;
+	return !r->match_icmp_code || pkt->icmp_code == r->icmp_code;
+}
+
 static bool rule_matches(const struct fw_rule *r, const struct packet_info *pkt,
 			 enum conntrack_state state)
 {
@@ -156,6 +171,8 @@ static bool rule_matches(const struct fw_rule *r, const struct packet_info *pkt,
 		return false;
 	if (!port_any(r->dport_lo, r->dport_hi) &&
 	    (!has_ports || !port_match(pkt->dport, r->dport_lo, r->dport_hi)))
+		return false;
+	if (r->match_icmp_type && !icmp_matches(r, pkt))
 		return false;
 	return r->states == FW_STATE_ANY || (r->states & (unsigned)state) != 0;
 }

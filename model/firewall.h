@@ -4,9 +4,10 @@
  *
  * Chains as in netfilter: INPUT (to this node), OUTPUT (from this node),
  * FORWARD (through a router). The first rule that matches decides; if none
- * does, the chain's policy decides. Rules may match the packet's conntrack
- * state (new / established), which the caller looks up in its node's
- * conntrack table: the firewall itself keeps no flow state.
+ * does, the chain's policy decides. Rules may match an ICMP type and code,
+ * and the packet's conntrack state (new, established, related, invalid),
+ * which the caller finds with conntrack_classify() in its node's table: the
+ * firewall itself keeps no flow state.
  *
  * firewall_filter() decides and returns a verdict: what was decided and
  * the facts that decided it (the chain, the rule or the policy, the
@@ -42,8 +43,9 @@ int firewall_append(struct firewall *fw, const struct fw_rule *rule);
 /* Remove every rule (policies kept). */
 void firewall_clear(struct firewall *fw);
 
-/* The classic host firewall of DESIGN.md: INPUT accepts established, drops
- * the rest (policy drop); OUTPUT and FORWARD accept. Replaces all rules. */
+/* The classic host firewall of DESIGN.md: INPUT accepts established and
+ * related (ICMP errors about its flows), drops the rest (policy drop);
+ * OUTPUT and FORWARD accept. Replaces all rules. */
 void firewall_make_stateful_host(struct firewall *fw);
 
 /* Decide a packet's fate in `chain` and count the rule's hit. `state` is the

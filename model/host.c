@@ -328,18 +328,23 @@ static bool host_filter(struct host *h, enum fw_chain chain, struct iface *at, s
 	struct conntrack_tuple t, rt;
 	enum conntrack_dir dir = CONNTRACK_DIR_ORIGINAL;
 	struct conntrack_entry *ce;
+	enum conntrack_state state;
 	struct fw_verdict v;
 
 	if (!h->fw_on)
 		return true;
-	conntrack_tuple_of(info, &t);
-	ce = conntrack_lookup(h->ct, &t, &dir);
-	firewall_filter(h->fw, chain, info, conntrack_state_of(ce, dir), &v);
+	state = conntrack_classify(h->ct, info, &ce, &dir);
+	firewall_filter(h->fw, chain, info, state, &v);
 	if (v.action != FW_ACCEPT) {
 		host_refuse(h, at, p, info, &v);
 		return false;
 	}
+	/* A RELATED error has no entry of its own and leaves its flow's alone
+	 * (nf_conntrack_inet_error); an INVALID packet is not tracked. */
+	if (state == CONNTRACK_RELATED || state == CONNTRACK_INVALID)
+		return true;
 	if (ce == NULL) {
+		conntrack_tuple_of(info, &t);
 		conntrack_tuple_invert(&t, &rt);
 		ce = conntrack_create(h->ct, &t, &rt);
 		dir = CONNTRACK_DIR_ORIGINAL;
@@ -628,8 +633,6 @@ static void host_no_socket(struct host *h, struct iface *in, struct packet *p,
 		why.answer = icmp_decide_error(host_limiter(h), host_now(h), info,
 					       ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, false);
 		err = host_error_for(h, p, info, info->dst, &why.answer);
-	} else if (info->proto == IPPROTO_NUM_ICMP && info->icmp_error) {
-		why.answer.kind = ICMP_ANSWER_NEVER; /* RFC 1122 3.2.2 */
 	}
 	node_drop_verdict(&h->node, in, p, TRACE_DROP_NO_SOCKET, NODE_VERDICT_PATH, &why);
 	if (err != NULL)
@@ -664,8 +667,12 @@ static struct host_socket *socket_of_error(const struct host *h, const struct pa
 }
 
 /* ICMP for this host: a raw socket (the listener) sees it first
- * (raw_local_deliver), then icmp_rcv: echo requests are answered, errors
- * go to their socket's error queue, the rest has no one to go to. */
+ * (raw_local_deliver), then icmp_rcv takes it: echo requests are answered,
+ * errors go to their socket's error queue. An error no socket sent (a raw
+ * datagram's, or one a NAT left untranslated) and a reply nobody waits for
+ * are still the stack's: icmp_rcv consumes them (counted in InErrors for an
+ * error __udp4_lib_err finds no socket for), so they are delivered, not
+ * dropped, and nobody is told. */
 static void host_icmp_input(struct host *h, struct iface *in, struct packet *p,
 			    const struct packet_info *info)
 {
@@ -678,12 +685,9 @@ static void host_icmp_input(struct host *h, struct iface *in, struct packet *p,
 	struct icmp_config cfg;
 
 	host_icmp_config(h, &cfg);
+	(void)in;
 	if (icmp_answers_echo(&cfg, info)) {
 		host_echo(h, p, info);
-		return;
-	}
-	if (s == NULL && !listened) {
-		host_no_socket(h, in, p, info);
 		return;
 	}
 	node_trace_hop(&h->node, NULL, TRACE_HOP_DELIVER, p);

@@ -34,7 +34,7 @@ struct nat_node {
 	/* Then what a packet's lookup and filtering read. */
 	struct nat_node *key_next, *ext_next;
 	struct endpoint inline_remotes[NAT_INLINE_REMOTES];
-	size_t cap_remotes; /* of m.remotes: NAT_INLINE_REMOTES while it is inline */
+	size_t cap_remotes;	      /* of m.remotes: NAT_INLINE_REMOTES while it is inline */
 	struct nat_node *prev, *next; /* creation order */
 	engine_event_id timer;
 	struct nat *nat;
@@ -75,6 +75,9 @@ void nat_config_default(struct nat_config *cfg)
 	cfg->port_lo = 1024;
 	cfg->port_hi = 65535;
 	cfg->mapping_timeout = SIM_S(30);
+	cfg->icmp_timeout = SIM_S(30);
+	cfg->icmp_inner = true;
+	cfg->icmp_errors = true;
 }
 
 int nat_config_preset(struct nat_config *cfg, const char *name)
@@ -320,6 +323,18 @@ static void nat_timer_fired(struct engine *e, void *arg)
 	nat_destroy(n->nat, n, TRACE_MAP_EXPIRED);
 }
 
+/* Echo ids a mapping may get: all but 0 (see nat.h). */
+#define NAT_ICMP_ID_LO 1
+#define NAT_ICMP_ID_HI 65535
+
+static void nat_reset_cursors(struct nat *nat)
+{
+	for (size_t i = 0; i < NAT_MAX_PUBLIC; i++) {
+		nat->seq_next[i] = nat->cfg.port_lo;
+		nat->seq_next_icmp[i] = NAT_ICMP_ID_LO;
+	}
+}
+
 static void nat_clear_dynamic(struct nat *nat)
 {
 	struct nat_node *n = nat->head;
@@ -329,8 +344,7 @@ static void nat_clear_dynamic(struct nat *nat)
 			nat_destroy(nat, n, TRACE_MAP_CLEARED);
 		n = next;
 	}
-	for (size_t i = 0; i < NAT_MAX_PUBLIC; i++)
-		nat->seq_next[i] = nat->cfg.port_lo;
+	nat_reset_cursors(nat);
 }
 
 /* ---- construction ------------------------------------------------------- */
@@ -342,7 +356,8 @@ static bool nat_config_valid(const struct nat_config *cfg)
 	       (unsigned)cfg->mapping <= NAT_ADDRESS_AND_PORT_DEPENDENT &&
 	       (unsigned)cfg->filtering <= NAT_ADDRESS_AND_PORT_DEPENDENT &&
 	       (unsigned)cfg->ports <= NAT_PORT_RANDOM &&
-	       (unsigned)cfg->pooling <= NAT_POOLING_ARBITRARY && cfg->mapping_timeout > 0;
+	       (unsigned)cfg->pooling <= NAT_POOLING_ARBITRARY && cfg->mapping_timeout > 0 &&
+	       cfg->icmp_timeout > 0;
 }
 
 struct nat *nat_new(struct engine *e, const char *node_name, const struct nat_config *cfg,
@@ -364,8 +379,7 @@ struct nat *nat_new(struct engine *e, const char *node_name, const struct nat_co
 	else
 		rng_seed(&nat->rng, 0);
 	nat->next_id = 1;
-	for (size_t i = 0; i < NAT_MAX_PUBLIC; i++)
-		nat->seq_next[i] = cfg->port_lo;
+	nat_reset_cursors(nat);
 	return nat;
 }
 
@@ -473,12 +487,28 @@ static bool nat_port_free(const struct nat *nat, const struct nat_flow *fl, uint
 	return nat_find_ext(nat, fl->proto, &ep) == NULL && !nat_used_tuple(nat, fl, &ep);
 }
 
-/* First free port at or after `start`, wrapping within [port_lo, port_hi];
+/* The external ports (or echo ids) a new mapping of `proto` may get. */
+static void nat_range(const struct nat *nat, uint8_t proto, uint32_t *lo, uint32_t *hi)
+{
+	*lo = proto == IPPROTO_NUM_ICMP ? NAT_ICMP_ID_LO : nat->cfg.port_lo;
+	*hi = proto == IPPROTO_NUM_ICMP ? NAT_ICMP_ID_HI : nat->cfg.port_hi;
+}
+
+/* How long an idle mapping of `proto` lives. */
+static int64_t nat_timeout(const struct nat *nat, uint8_t proto)
+{
+	return proto == IPPROTO_NUM_ICMP ? nat->cfg.icmp_timeout : nat->cfg.mapping_timeout;
+}
+
+/* First free port at or after `start`, wrapping within the flow's range;
  * 0 if every port is taken. */
 static uint16_t nat_probe(const struct nat *nat, const struct nat_flow *fl, uint32_t ip,
 			  uint32_t start)
 {
-	uint32_t lo = nat->cfg.port_lo, range = (uint32_t)nat->cfg.port_hi - lo + 1;
+	uint32_t lo, hi;
+
+	nat_range(nat, fl->proto, &lo, &hi);
+	uint32_t range = hi - lo + 1;
 
 	for (uint32_t i = 0; i < range; i++) {
 		uint32_t p = lo + (start - lo + i) % range;
@@ -490,11 +520,15 @@ static uint16_t nat_probe(const struct nat *nat, const struct nat_flow *fl, uint
 
 static uint16_t nat_pick_sequential(struct nat *nat, const struct nat_flow *fl, size_t idx)
 {
-	uint32_t ip = nat->cfg.public_ip[idx];
-	uint16_t p = nat_probe(nat, fl, ip, nat->seq_next[idx]);
+	uint32_t ip = nat->cfg.public_ip[idx], lo, hi;
+	uint16_t *cursor =
+	    fl->proto == IPPROTO_NUM_ICMP ? &nat->seq_next_icmp[idx] : &nat->seq_next[idx];
+	uint16_t p;
 
+	nat_range(nat, fl->proto, &lo, &hi);
+	p = nat_probe(nat, fl, ip, *cursor);
 	if (p != 0)
-		nat->seq_next[idx] = p == nat->cfg.port_hi ? nat->cfg.port_lo : (uint16_t)(p + 1);
+		*cursor = p == hi ? (uint16_t)lo : (uint16_t)(p + 1);
 	return p;
 }
 
@@ -504,8 +538,10 @@ static uint16_t nat_pick_sequential(struct nat *nat, const struct nat_flow *fl, 
 static uint16_t nat_pick_port(struct nat *nat, const struct nat_flow *fl, size_t idx)
 {
 	uint16_t internal_port = fl->internal.port;
-	uint32_t ip = nat->cfg.public_ip[idx];
-	uint32_t lo = nat->cfg.port_lo, range = (uint32_t)nat->cfg.port_hi - lo + 1;
+	uint32_t ip = nat->cfg.public_ip[idx], lo, hi;
+
+	nat_range(nat, fl->proto, &lo, &hi);
+	uint32_t range = hi - lo + 1;
 
 	switch (nat->cfg.ports) {
 	case NAT_PORT_PRESERVE:
@@ -513,7 +549,7 @@ static uint16_t nat_pick_port(struct nat *nat, const struct nat_flow *fl, size_t
 		 * relied on; when two hosts use the same port the second gets
 		 * another one. Like nf_nat_core.c get_unique_tuple(), keep the
 		 * port only if it lies in the configured range and is unused. */
-		if (internal_port >= lo && internal_port <= nat->cfg.port_hi &&
+		if (internal_port >= lo && internal_port <= hi &&
 		    nat_port_free(nat, fl, ip, internal_port))
 			return internal_port;
 		return nat_pick_sequential(nat, fl, idx);
@@ -593,13 +629,15 @@ static struct nat_node *nat_create_dynamic(struct nat *nat, const struct packet_
 	if (ext.port == 0) {
 		nat_drop(out, TRACE_DROP_NAT_EXHAUSTED, NAT_DECISION_PORTS_EXHAUSTED);
 		out->public_ip = ext.ip;
-		out->port_lo = nat->cfg.port_lo;
-		out->port_hi = nat->cfg.port_hi;
+		uint32_t lo, hi;
+		nat_range(nat, info->proto, &lo, &hi);
+		out->port_lo = (uint16_t)lo;
+		out->port_hi = (uint16_t)hi;
 		return NULL;
 	}
 	struct nat_node *n = nat_node_new(nat, info->proto, internal, &ext, &key);
 	if (n != NULL) {
-		n->m.expires_at = n->m.created_at + nat->cfg.mapping_timeout;
+		n->m.expires_at = n->m.created_at + nat_timeout(nat, info->proto);
 		n->timer = engine_schedule_at(nat->engine, n->m.expires_at, nat_timer_fired, n);
 		if (n->timer == 0) {
 			nat_node_free(n);
@@ -630,8 +668,8 @@ static bool nat_add_remote(struct nat_node *n, const struct endpoint *remote)
 	if (n->m.n_remotes == n->cap_remotes) {
 		size_t cap = 2 * n->cap_remotes;
 		bool inline_now = n->m.remotes == n->inline_remotes;
-		struct endpoint *v = realloc(inline_now ? NULL : (struct endpoint *)n->m.remotes,
-					     cap * sizeof(*v));
+		struct endpoint *v =
+		    realloc(inline_now ? NULL : (struct endpoint *)n->m.remotes, cap * sizeof(*v));
 		if (v == NULL)
 			return false;
 		if (inline_now)
@@ -671,10 +709,16 @@ static void nat_result_mapping(struct nat_result *out, const struct nat_mapping 
 	out->is_static = m->is_static;
 }
 
-/* The NAT rewrites ports, so it carries only protocols that have them. */
-static bool nat_check_proto(const struct packet_info *info, struct nat_result *out)
+/* The NAT rewrites ports, so it carries protocols that have them: UDP, and
+ * ICMP echoes, whose id plays the port (RFC 5508 REQ-1): requests going
+ * out, replies (and requests, which find no mapping) coming in. */
+static bool nat_check_proto(const struct packet_info *info, bool outbound, struct nat_result *out)
 {
 	if (info->proto == IPPROTO_NUM_UDP)
+		return true;
+	if (info->proto == IPPROTO_NUM_ICMP && !info->icmp_error &&
+	    (info->icmp_type == ICMP_ECHO_REQUEST ||
+	     (!outbound && info->icmp_type == ICMP_ECHO_REPLY)))
 		return true;
 	nat_drop(out, TRACE_DROP_MALFORMED, NAT_DECISION_NOT_UDP);
 	return false;
@@ -733,8 +777,12 @@ void nat_translate_outbound(struct nat *nat, uint8_t *buf, size_t len,
 	enum trace_map_event ev = TRACE_MAP_REFRESHED;
 	bool clash;
 
+	if (info->icmp_error) {
+		nat_translate_error_outbound(nat, buf, len, info, true, out);
+		return;
+	}
 	nat_result_init(nat, info, true, out);
-	if (!nat_check_proto(info, out))
+	if (!nat_check_proto(info, true, out))
 		return;
 	struct nat_node *n = nat_find_for_source(nat, info->proto, &internal, &remote, &clash);
 	if (n == NULL) {
@@ -751,7 +799,7 @@ void nat_translate_outbound(struct nat *nat, uint8_t *buf, size_t len,
 		ev = TRACE_MAP_REMOTE_ADDED;
 	/* RFC 4787 REQ-6: outbound traffic always refreshes the mapping. */
 	if (!n->m.is_static) {
-		n->m.expires_at = engine_now(nat->engine) + nat->cfg.mapping_timeout;
+		n->m.expires_at = engine_now(nat->engine) + nat_timeout(nat, n->m.proto);
 		out->refreshed = true;
 	}
 	nat_emit(nat, &n->m, ev, &remote);
@@ -768,7 +816,8 @@ static bool nat_filter_admits(const struct nat *nat, const struct nat_mapping *m
 	for (size_t i = 0; i < m->n_remotes; i++) {
 		if (m->remotes[i].ip != remote->ip)
 			continue;
-		if (nat->cfg.filtering == NAT_ADDRESS_DEPENDENT || m->remotes[i].port == remote->port)
+		if (nat->cfg.filtering == NAT_ADDRESS_DEPENDENT ||
+		    m->remotes[i].port == remote->port)
 			return true;
 	}
 	return false;
@@ -780,8 +829,9 @@ bool nat_admits(const struct nat *nat, const struct packet_info *info)
 	struct endpoint remote = {info->src, info->sport};
 	const struct nat_node *n = nat_find_ext(nat, info->proto, &external);
 
-	return info->proto == IPPROTO_NUM_UDP && n != NULL &&
-	       nat_filter_admits(nat, &n->m, &remote);
+	return (info->proto == IPPROTO_NUM_UDP ||
+		(info->proto == IPPROTO_NUM_ICMP && info->icmp_type == ICMP_ECHO_REPLY)) &&
+	       n != NULL && nat_filter_admits(nat, &n->m, &remote);
 }
 
 void nat_translate_inbound(struct nat *nat, uint8_t *buf, size_t len,
@@ -790,8 +840,12 @@ void nat_translate_inbound(struct nat *nat, uint8_t *buf, size_t len,
 	struct endpoint external = {info->dst, info->dport};
 	struct endpoint remote = {info->src, info->sport};
 
+	if (info->icmp_error) {
+		nat_translate_error_inbound(nat, buf, len, info, true, out);
+		return;
+	}
 	nat_result_init(nat, info, false, out);
-	if (!nat_check_proto(info, out))
+	if (!nat_check_proto(info, false, out))
 		return;
 	struct nat_node *n = nat_find_ext(nat, info->proto, &external);
 	if (n == NULL) {
@@ -807,11 +861,113 @@ void nat_translate_inbound(struct nat *nat, uint8_t *buf, size_t len,
 	/* RFC 4787 REQ-6: inbound refreshes only where the NAT is configured
 	 * to (it lets outsiders keep a mapping alive). */
 	if (nat->cfg.inbound_refresh && !n->m.is_static) {
-		n->m.expires_at = engine_now(nat->engine) + nat->cfg.mapping_timeout;
+		n->m.expires_at = engine_now(nat->engine) + nat_timeout(nat, n->m.proto);
 		out->refreshed = true;
 		nat_emit(nat, &n->m, TRACE_MAP_REFRESHED, &remote);
 	}
 	packet_rewrite_dst(buf, len, &n->m.internal);
+}
+
+/* ---- ICMP errors (RFC 5508) ---------------------------------------------- */
+
+/* The verdict on an error: the outer header as it came, the quoted flow's
+ * far end as the remote, and the quoted endpoint the NAT would rewrite. */
+static void nat_result_error(const struct nat *nat, const struct packet_info *info, bool outbound,
+			     struct nat_result *out)
+{
+	const struct packet_inner *in = &info->inner;
+
+	nat_result_init(nat, info, outbound, out);
+	out->decision = NAT_DECISION_RELATED;
+	out->icmp_error = true;
+	out->icmp_type = info->icmp_type;
+	out->icmp_code = info->icmp_code;
+	out->inner_proto = in->proto;
+	out->remote = outbound ? (struct endpoint){in->src, in->sport}
+			       : (struct endpoint){in->dst, in->dport};
+	out->inner_before = outbound ? (struct endpoint){in->dst, in->dport}
+				     : (struct endpoint){in->src, in->sport};
+	out->inner_after = out->inner_before;
+}
+
+/* The options and conntrack's word come first: a NAT told to drop errors
+ * drops them all; one conntrack could not place has no flow to go by. */
+static bool nat_error_allowed(const struct nat *nat, bool related, struct nat_result *out)
+{
+	/* A NAT that drops errors filters them: the trace's nat-filter. */
+	if (!nat->cfg.icmp_errors) {
+		nat_drop(out, TRACE_DROP_NAT_FILTER, NAT_DECISION_ICMP_ERRORS_OFF);
+		return false;
+	}
+	if (!related) {
+		nat_drop(out, TRACE_DROP_ICMP_NO_FLOW, NAT_DECISION_ICMP_NO_FLOW);
+		return false;
+	}
+	return true;
+}
+
+/* The mapping's facts, and the rewrite of the quoted endpoint to `to` on
+ * the side `inner_src` names, unless the NAT leaves the inside alone. */
+static void nat_error_rewrite(const struct nat *nat, uint8_t *buf, size_t len,
+			      const struct nat_node *n, bool inner_src, const struct endpoint *to,
+			      struct nat_result *out)
+{
+	nat_result_mapping(out, &n->m);
+	if (!nat->cfg.icmp_inner)
+		return;
+	if (inner_src)
+		packet_rewrite_inner_src(buf, len, to);
+	else
+		packet_rewrite_inner_dst(buf, len, to);
+	out->inner_translated = true;
+	out->inner_after = *to;
+}
+
+void nat_translate_error_inbound(struct nat *nat, uint8_t *buf, size_t len,
+				 const struct packet_info *info, bool related,
+				 struct nat_result *out)
+{
+	const struct packet_inner *in = &info->inner;
+	struct endpoint external = {in->src, in->sport};
+	struct endpoint remote = {in->dst, in->dport};
+
+	nat_result_error(nat, info, false, out);
+	if (!nat_error_allowed(nat, related, out))
+		return;
+	/* RFC 5508 REQ-3: the quoted packet is one the NAT sent out, so its
+	 * source is the mapping's external endpoint, and it went to `remote`. */
+	struct nat_node *n = nat_find_ext(nat, in->proto, &external);
+	if (n == NULL || !nat_has_remote(n, &remote)) {
+		nat_drop(out, TRACE_DROP_ICMP_NO_FLOW, NAT_DECISION_ICMP_NO_FLOW);
+		out->external = external;
+		return;
+	}
+	packet_rewrite_dst(buf, len, &n->m.internal); /* the outer address only */
+	nat_error_rewrite(nat, buf, len, n, true, &n->m.internal, out);
+}
+
+void nat_translate_error_outbound(struct nat *nat, uint8_t *buf, size_t len,
+				  const struct packet_info *info, bool related,
+				  struct nat_result *out)
+{
+	const struct packet_inner *in = &info->inner;
+	struct endpoint internal = {in->dst, in->dport};
+	struct endpoint remote = {in->src, in->sport};
+	bool clash;
+
+	nat_result_error(nat, info, true, out);
+	if (!nat_error_allowed(nat, related, out))
+		return;
+	/* RFC 5508 REQ-4: the quoted packet came in through a mapping of the
+	 * inside host it reached, one that let its sender in. */
+	struct nat_node *n = nat_find_for_source(nat, in->proto, &internal, &remote, &clash);
+	if (n == NULL || !nat_filter_admits(nat, &n->m, &remote)) {
+		nat_drop(out, TRACE_DROP_ICMP_NO_FLOW, NAT_DECISION_ICMP_NO_FLOW);
+		out->internal = internal;
+		return;
+	}
+	packet_rewrite_src(buf, len, &n->m.external); /* the outer address only */
+	nat_error_rewrite(nat, buf, len, n, false, &n->m.external, out);
 }
 
 /* The filtering state is the set of live flows (nf_nat_core.c keeps no
@@ -893,8 +1049,7 @@ int nat_reconfigure(struct nat *nat, const struct nat_config *cfg)
 		n->m.external.ip = cfg->public_ip[0];
 		nat_index_insert(nat, n);
 	}
-	for (size_t i = 0; i < NAT_MAX_PUBLIC; i++)
-		nat->seq_next[i] = cfg->port_lo;
+	nat_reset_cursors(nat);
 	return 0;
 }
 

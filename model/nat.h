@@ -41,9 +41,9 @@
 #include "sim/verdict.h"
 
 enum nat_port_assignment {
-	NAT_PORT_PRESERVE = 0,   /* keep the internal port if free, else fall back to sequential */
+	NAT_PORT_PRESERVE = 0,	 /* keep the internal port if free, else fall back to sequential */
 	NAT_PORT_SEQUENTIAL = 1, /* next free port after the last one given */
-	NAT_PORT_RANDOM = 2,     /* uniformly random free port (RFC 6056 style) */
+	NAT_PORT_RANDOM = 2,	 /* uniformly random free port (RFC 6056 style) */
 };
 
 /* RFC 4787 REQ-2: which public address a new mapping gets when the NAT has
@@ -59,17 +59,29 @@ struct nat_config {
 	enum nat_behaviour mapping;
 	enum nat_behaviour filtering;
 	enum nat_port_assignment ports;
-	uint16_t port_lo, port_hi;   /* range for allocated ports, default 1024-65535 */
-	int64_t mapping_timeout;     /* idle lifetime, default SIM_S(30); RFC 4787 REQ-5 asks >= 2 min */
-	bool inbound_refresh;        /* REQ-6: outbound always refreshes; inbound only if set */
-	bool hairpinning;            /* REQ-9 */
-	enum nat_pooling pooling;    /* REQ-2, default paired */
+	uint16_t port_lo, port_hi; /* range for allocated ports, default 1024-65535 */
+	int64_t
+	    mapping_timeout;  /* idle lifetime, default SIM_S(30); RFC 4787 REQ-5 asks >= 2 min */
+	bool inbound_refresh; /* REQ-6: outbound always refreshes; inbound only if set */
+	bool hairpinning;     /* REQ-9 */
+	enum nat_pooling pooling; /* REQ-2, default paired */
 	size_t n_public;
 	uint32_t public_ip[NAT_MAX_PUBLIC];
+	/* ICMP (RFC 5508). An echo request's id is mapped like a port under
+	 * the mapping behaviour (REQ-1), from ids 1-65535 whatever the port
+	 * range (nf_nat_l4proto_unique_tuple gives ICMP ids the whole 16 bits;
+	 * natsim keeps 0 for "no mapping"); its mapping lives icmp_timeout. */
+	int64_t icmp_timeout; /* default SIM_S(30), as Linux's nf_conntrack_icmp_timeout;
+			       * RFC 5508 REQ-2 asks >= 60 s */
+	bool icmp_inner;      /* default true: translate the packet an error quotes
+			       * (REQ-3/4); false is a NAT that rewrites only the
+			       * outer header, which the inside host cannot match */
+	bool icmp_errors;     /* default true; false drops every ICMP error */
 };
 
 /* Fill the defaults (EIM + APDF, preserve, paired pooling, 30 s, no
- * hairpinning, no address). */
+ * hairpinning, no address; ICMP errors translated inside and out, echo
+ * mappings 30 s). */
 void nat_config_default(struct nat_config *cfg);
 /* Apply a preset by name ("full-cone", "restricted-cone", "port-restricted-cone",
  * "symmetric"); only the behaviour fields change. Returns 0 or -1 if unknown. */
@@ -102,7 +114,7 @@ struct nat_mapping {
 	 * has talked to many peers costs a few cache lines, not a list. */
 	const struct endpoint *remotes;
 	size_t n_remotes;
-	bool is_static;             /* port forward: never expires, admits anyone */
+	bool is_static; /* port forward: never expires, admits anyone */
 	int64_t created_at;
 	int64_t expires_at;
 };
@@ -122,18 +134,45 @@ const struct nat_config *nat_config(const struct nat *nat);
 
 /* A packet from inside to outside: find or make the mapping for its source
  * (and, per the mapping behaviour, its destination), record the destination
- * as a contacted remote, refresh (REQ-6), rewrite the source. */
+ * as a contacted remote, refresh (REQ-6), rewrite the source. UDP, and ICMP
+ * echo requests by their id (RFC 5508 REQ-1); anything else is dropped
+ * NAT_DECISION_NOT_UDP. */
 void nat_translate_outbound(struct nat *nat, uint8_t *buf, size_t len,
 			    const struct packet_info *info, struct nat_result *out);
 
 /* A packet arriving for one of the NAT's public addresses: find the mapping
  * for its destination, apply the filtering behaviour against the remotes
- * contacted through it, rewrite the destination. A drop's verdict holds the
+ * contacted through it, rewrite the destination. An echo reply finds its
+ * request's mapping by id; an echo request has no mapping (RFC 5508: it is
+ * for the NAT itself) and is dropped NAT_DECISION_NO_MAPPING. A drop's verdict holds the
  * mapping and the remotes it lets in, which explain/ words ("its mapping for
  * 192.168.1.5:5000 only accepts replies from 192.0.2.1:3478, the one endpoint
  * it has sent to (address-and-port-dependent filtering)"). */
 void nat_translate_inbound(struct nat *nat, uint8_t *buf, size_t len,
 			   const struct packet_info *info, struct nat_result *out);
+
+/* ICMP errors (RFC 5508), as nf_nat_icmp_reply_translation does: the
+ * mapping is the one of the flow the error quotes, and the NAT rewrites the
+ * outer header and, with icmp_inner, the quoted packet, fixing every
+ * checksum (REQ-3/4). `related`: conntrack found that flow (Linux translates
+ * only RELATED errors); false drops it as icmp-no-flow. Filtering does not
+ * apply: an error about a flow the NAT has may come from anyone on its path
+ * (a router's time exceeded). Neither refreshes a mapping.
+ *   inbound:  the quoted packet left through the mapping, so its SOURCE is
+ *             the external endpoint: rewrite the outer destination and the
+ *             quoted source back to the internal endpoint;
+ *   outbound: an inside host answers a flow that came in, so the quoted
+ *             DESTINATION is the internal endpoint: rewrite the outer source
+ *             and the quoted destination to the external one.
+ * Drops: NAT_DECISION_ICMP_ERRORS_OFF (icmp_errors false),
+ * NAT_DECISION_ICMP_NO_FLOW (no mapping holds the quoted flow).
+ * nat_translate_outbound/inbound hand errors to these, as related. */
+void nat_translate_error_outbound(struct nat *nat, uint8_t *buf, size_t len,
+				  const struct packet_info *info, bool related,
+				  struct nat_result *out);
+void nat_translate_error_inbound(struct nat *nat, uint8_t *buf, size_t len,
+				 const struct packet_info *info, bool related,
+				 struct nat_result *out);
 
 /* A flow translated by the mapping internal <-> external ended (its
  * conntrack entry died): `remote` no longer decides who may come in through
@@ -173,8 +212,8 @@ void nat_reboot(struct nat *nat);
 int nat_reconfigure(struct nat *nat, const struct nat_config *cfg);
 
 size_t nat_mapping_count(const struct nat *nat);
-void nat_foreach_mapping(const struct nat *nat,
-			 bool (*fn)(const struct nat_mapping *m, void *ctx), void *ctx);
+void nat_foreach_mapping(const struct nat *nat, bool (*fn)(const struct nat_mapping *m, void *ctx),
+			 void *ctx);
 /* Find the mapping that owns an external endpoint, or NULL. */
 const struct nat_mapping *nat_mapping_by_external(const struct nat *nat, uint8_t proto,
 						  const struct endpoint *external);

@@ -31,7 +31,8 @@ struct nat {
 	struct rng rng;
 	size_t count;
 	uint32_t next_id;
-	uint16_t seq_next[NAT_MAX_PUBLIC]; /* sequential cursor per public address */
+	uint16_t seq_next[NAT_MAX_PUBLIC];	/* sequential cursor per public address */
+	uint16_t seq_next_icmp[NAT_MAX_PUBLIC]; /* the same for echo ids */
 	struct nat_node *head, *tail;
 	const struct conntrack *ct; /* the router's, for nat_used_tuple; may be NULL */
 	size_t n_clash;		    /* live mappings with clash set */

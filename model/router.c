@@ -40,8 +40,9 @@ struct fwd {
 	struct packet *p;
 	struct packet_info info;	 /* the packet as it is now */
 	struct conntrack_tuple received; /* as it arrived, before any NAT */
-	struct conntrack_entry *ce;	 /* NULL: new, or not tracking */
+	struct conntrack_entry *ce;	 /* NULL: new, invalid, or not tracking */
 	enum conntrack_dir dir;
+	enum conntrack_state state; /* conntrack_classify's, in PREROUTING */
 	bool track;
 	/* The NAT binding this flow goes through (the earliest deadline of
 	 * the dynamic mappings that translated it; CONNTRACK_LINUX_TIMEOUT if
@@ -152,21 +153,33 @@ int router_add_route(struct router *r, uint32_t prefix, uint8_t len, struct ifac
  * internal -> remote and is answered at the external endpoint; a
  * destination-translated one came in at the external endpoint and is
  * answered by the internal one. A hairpinned flow is both. */
+/* A tuple's two ends as the NAT names them: ports for UDP; for an ICMP
+ * echo the id on the side that plays its port (model/packet.h): a
+ * request's source, a reply's destination. */
+static void tuple_ends(const struct conntrack_tuple *t, struct endpoint *src, struct endpoint *dst)
+{
+	*src = (struct endpoint){t->src, t->sport};
+	*dst = (struct endpoint){t->dst, t->dport};
+	if (t->proto == IPPROTO_NUM_ICMP) {
+		uint8_t type = (uint8_t)(t->dport >> 8);
+		src->port = type == ICMP_ECHO_REQUEST ? t->sport : 0;
+		dst->port = type == ICMP_ECHO_REPLY ? t->sport : 0;
+	}
+}
+
 static void router_flow_gone(const struct conntrack_entry *e, void *ctx)
 {
 	struct router *r = ctx;
-	const struct conntrack_tuple *o = &e->orig, *y = &e->reply;
+	struct endpoint os, od, ys, yd;
 
 	if (r->nat == NULL)
 		return;
-	if (nat_owns_address(r->nat, y->dst) && !nat_owns_address(r->nat, o->src))
-		nat_flow_closed(r->nat, o->proto, &(struct endpoint){o->src, o->sport},
-				&(struct endpoint){y->dst, y->dport},
-				&(struct endpoint){o->dst, o->dport});
-	if (nat_owns_address(r->nat, o->dst) && !nat_owns_address(r->nat, y->src))
-		nat_flow_closed(r->nat, o->proto, &(struct endpoint){y->src, y->sport},
-				&(struct endpoint){o->dst, o->dport},
-				&(struct endpoint){y->dst, y->dport});
+	tuple_ends(&e->orig, &os, &od);
+	tuple_ends(&e->reply, &ys, &yd);
+	if (nat_owns_address(r->nat, yd.ip) && !nat_owns_address(r->nat, os.ip))
+		nat_flow_closed(r->nat, e->orig.proto, &os, &yd, &od);
+	if (nat_owns_address(r->nat, od.ip) && !nat_owns_address(r->nat, ys.ip))
+		nat_flow_closed(r->nat, e->orig.proto, &ys, &od, &yd);
 }
 
 struct nat *router_enable_nat(struct router *r, struct iface *outside, const struct nat_config *cfg)
@@ -321,6 +334,19 @@ static bool router_tracks(const struct router *r)
 	       firewall_policy(r->fw, FW_CHAIN_FORWARD) != FW_ACCEPT;
 }
 
+/* An ICMP error takes the mapping of the flow it quotes, as Linux's
+ * nf_nat_icmp_reply_translation does for a RELATED packet only: what
+ * conntrack found no flow for is dropped (icmp-no-flow), not translated. */
+static void nat_error_step(struct router *r, struct fwd *f, bool outbound, struct nat_result *res)
+{
+	bool related = f->state == CONNTRACK_RELATED;
+
+	if (outbound)
+		nat_translate_error_outbound(r->nat, f->p->data, f->p->len, &f->info, related, res);
+	else
+		nat_translate_error_inbound(r->nat, f->p->data, f->p->len, &f->info, related, res);
+}
+
 /* Run a NAT step on f->p: `outbound` picks SNAT, else DNAT. On success emits
  * the TRANSLATE record (before and after bytes, the mapping) and refreshes
  * f->info; on refusal drops the packet with the NAT's reason and sentence. */
@@ -333,7 +359,9 @@ static bool nat_step(struct router *r, struct fwd *f, bool outbound, struct ifac
 
 	if (trace_active(t))
 		memcpy(before, f->p->data, before_len);
-	if (outbound)
+	if (f->info.icmp_error)
+		nat_error_step(r, f, outbound, &res);
+	else if (outbound)
 		nat_translate_outbound(r->nat, f->p->data, f->p->len, &f->info, &res);
 	else
 		nat_translate_inbound(r->nat, f->p->data, f->p->len, &f->info, &res);
@@ -400,19 +428,20 @@ static void confirm(struct router *r, struct fwd *f)
 {
 	int64_t deadline = f->binding_deadline;
 
-	if (!f->track)
+	/* A RELATED error belongs to its flow's entry without touching it,
+	 * and an INVALID packet is not tracked (nf_conntrack_inet_error,
+	 * nf_conntrack_icmp_packet's valid_new). */
+	if (!f->track || f->state == CONNTRACK_RELATED || f->state == CONNTRACK_INVALID)
 		return;
 	if (deadline != CONNTRACK_LINUX_TIMEOUT && f->ce != NULL && !f->binding_refreshed)
 		deadline = f->ce->expires_at;
 	if (f->ce == NULL) {
-		struct conntrack_tuple reply = {
-		    .proto = f->info.proto,
-		    .src = f->info.dst,
-		    .dst = f->info.src,
-		    .sport = f->info.dport,
-		    .dport = f->info.sport,
-		};
+		/* nf_conntrack_confirm: the reply tuple is the packet as it
+		 * leaves, inverted (an echo's reply has the reply type). */
+		struct conntrack_tuple final, reply;
 
+		conntrack_tuple_of(&f->info, &final);
+		conntrack_tuple_invert(&final, &reply);
 		f->ce = conntrack_create_until(r->ct, &f->received, &reply, deadline);
 		f->dir = CONNTRACK_DIR_ORIGINAL;
 	}
@@ -601,7 +630,7 @@ static void forward(struct router *r, struct fwd *f)
 		return;
 	}
 	f->info.ttl = packet_decrement_ttl(f->p->data, f->p->len);
-	firewall_filter(r->fw, FW_CHAIN_FORWARD, &f->info, conntrack_state_of(f->ce, f->dir), &v);
+	firewall_filter(r->fw, FW_CHAIN_FORWARD, &f->info, f->state, &v);
 	if (v.action != FW_ACCEPT) {
 		router_refuse(r, f, &v);
 		return;
@@ -655,6 +684,16 @@ static bool local_flow(struct router *r, const struct conntrack_entry *ce)
  * what no mapping takes goes to INPUT, where the `input` setting decides. */
 static bool inbound(struct router *r, struct fwd *f)
 {
+	/* An error about a flow of the router's own goes to its stack; any
+	 * other takes the NAT's error translation, which refuses one that
+	 * conntrack placed nowhere (RFC 5508, nf_nat_icmp_reply_translation). */
+	if (f->info.icmp_error) {
+		if (f->state == CONNTRACK_RELATED && local_flow(r, f->ce)) {
+			local_input(r, f);
+			return false;
+		}
+		return nat_step(r, f, false, f->in);
+	}
 	if (r->input == ROUTER_INPUT_ACCEPT &&
 	    (local_flow(r, f->ce) || !nat_admits(r->nat, &f->info))) {
 		local_input(r, f);
@@ -682,8 +721,7 @@ static void router_receive(struct node *n, struct iface *in, struct packet *p)
 		router_snapshot_arrival(r, &f);
 	f.track = router_tracks(r);
 	conntrack_tuple_of(&f.info, &f.received);
-	if (f.track)
-		f.ce = conntrack_lookup(r->ct, &f.received, &f.dir);
+	f.state = f.track ? conntrack_classify(r->ct, &f.info, &f.ce, &f.dir) : CONNTRACK_NEW;
 	if (r->nat != NULL && nat_owns_address(r->nat, f.info.dst)) {
 		if (in == r->outside ? !inbound(r, &f) : !hairpin(r, &f))
 			return;

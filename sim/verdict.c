@@ -6,6 +6,7 @@
 #include "sim/verdict.h"
 
 #include <stdio.h>
+#include <string.h>
 
 /* ---- the firewall's chains, actions and rules ---------------------------- */
 
@@ -56,19 +57,88 @@ static int format_ports(char *out, size_t size, const char *opt, uint16_t lo, ui
 	return snprintf(out, size, " %s %u:%u", opt, lo, hi);
 }
 
-static const char *states_text(unsigned states)
+/* libxt_conntrack.c state_print_state: the states in the order INVALID,
+ * NEW, RELATED, ESTABLISHED, comma-separated (so iptables-save prints
+ * "RELATED,ESTABLISHED" whichever order the rule was written in). */
+static void states_text(unsigned states, char *out, size_t size)
 {
-	const unsigned both = CONNTRACK_NEW | CONNTRACK_ESTABLISHED;
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} order[] = {{CONNTRACK_INVALID, "INVALID"},
+		     {CONNTRACK_NEW, "NEW"},
+		     {CONNTRACK_RELATED, "RELATED"},
+		     {CONNTRACK_ESTABLISHED, "ESTABLISHED"}};
+	size_t used = 0;
 
-	if ((states & both) == both)
-		return "NEW,ESTABLISHED";
-	return (states & CONNTRACK_NEW) ? "NEW" : "ESTABLISHED";
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		if ((states & order[i].bit) == 0 || used >= size)
+			continue;
+		int w = snprintf(out + used, size - used, "%s%s", used ? "," : "", order[i].name);
+		used += w > 0 ? (size_t)w : 0;
+	}
+}
+
+/* libxt_icmp.c icmp_save: " --icmp-type 8", " --icmp-type 3/3" when one
+ * code is asked for. */
+static void format_icmp(char *out, size_t size, const struct fw_rule *r)
+{
+	out[0] = '\0';
+	if (!r->match_icmp_type)
+		return;
+	if (r->match_icmp_code)
+		snprintf(out, size, " --icmp-type %u/%u", r->icmp_type, r->icmp_code);
+	else
+		snprintf(out, size, " --icmp-type %u", r->icmp_type);
+}
+
+/* libipt_REJECT.c reject_table: the names, and the aliases it also reads. */
+static const struct {
+	const char *name, *alias;
+	uint8_t code; /* of ICMP type 3, destination unreachable */
+} reject_names[FW_REJECT_WITH_COUNT] = {
+    [FW_REJECT_PORT_UNREACHABLE] = {"icmp-port-unreachable", "port-unreach", 3},
+    [FW_REJECT_NET_UNREACHABLE] = {"icmp-net-unreachable", "net-unreach", 0},
+    [FW_REJECT_HOST_UNREACHABLE] = {"icmp-host-unreachable", "host-unreach", 1},
+    [FW_REJECT_PROTO_UNREACHABLE] = {"icmp-proto-unreachable", "proto-unreach", 2},
+    [FW_REJECT_NET_PROHIBITED] = {"icmp-net-prohibited", "net-prohib", 9},
+    [FW_REJECT_HOST_PROHIBITED] = {"icmp-host-prohibited", "host-prohib", 10},
+    [FW_REJECT_ADMIN_PROHIBITED] = {"icmp-admin-prohibited", "admin-prohib", 13},
+};
+
+const char *fw_reject_with_name(enum fw_reject_with with)
+{
+	return (unsigned)with < FW_REJECT_WITH_COUNT ? reject_names[with].name : "?";
+}
+
+int fw_reject_with_parse(const char *s, enum fw_reject_with *out)
+{
+	if (s == NULL)
+		return -1;
+	for (int i = 0; i < FW_REJECT_WITH_COUNT; i++) {
+		const char *name = reject_names[i].name;
+		if (strcmp(s, name) == 0 || strcmp(s, name + 5 /* "icmp-" */) == 0 ||
+		    strcmp(s, reject_names[i].alias) == 0) {
+			*out = (enum fw_reject_with)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void fw_reject_icmp(enum fw_reject_with with, uint8_t *type, uint8_t *code)
+{
+	/* Every REJECT iptables sends for IPv4 is a destination unreachable
+	 * (ipt_REJECT.c reject_tg: nf_send_unreach(skb, code, hook)). */
+	*type = 3;
+	*code = reject_names[(unsigned)with < FW_REJECT_WITH_COUNT ? with : 0].code;
 }
 
 int fw_rule_format(const struct fw_rule *r, char *out, size_t size)
 {
 	char proto[16] = "", src[24] = "", dst[24] = "", sp[24], dp[24], ip[16], name[8];
-	char state[40] = "", comment[64] = "", all[256];
+	char state[64] = "", states[48], comment[64] = "", icmp[32], reject[48] = "", all[320];
 	const char *action = r->action == FW_ACCEPT   ? "ACCEPT"
 			     : r->action == FW_REJECT ? "REJECT"
 						      : "DROP";
@@ -88,13 +158,21 @@ int fw_rule_format(const struct fw_rule *r, char *out, size_t size)
 			 r->dst_len);
 	format_ports(sp, sizeof(sp), "--sport", r->sport_lo, r->sport_hi);
 	format_ports(dp, sizeof(dp), "--dport", r->dport_lo, r->dport_hi);
-	if (r->states != FW_STATE_ANY)
-		snprintf(state, sizeof(state), " -m state --state %s", states_text(r->states));
+	format_icmp(icmp, sizeof(icmp), r);
+	if (r->states != FW_STATE_ANY) {
+		states_text(r->states, states, sizeof(states));
+		snprintf(state, sizeof(state), " -m state --state %s", states);
+	}
+	/* libipt_REJECT.c REJECT_save prints --reject-with always, the
+	 * default (icmp-port-unreachable) too. */
+	if (r->action == FW_REJECT)
+		snprintf(reject, sizeof(reject), " --reject-with %s",
+			 fw_reject_with_name(r->reject_with));
 	if (r->comment[0] != '\0')
 		snprintf(comment, sizeof(comment), " /* %.*s */", (int)sizeof(r->comment),
 			 r->comment);
-	n = snprintf(all, sizeof(all), "%s%s%s%s%s%s -j %s%s", proto, src, dst, sp, dp, state,
-		     action, comment);
+	n = snprintf(all, sizeof(all), "%s%s%s%s%s%s%s -j %s%s%s", proto, src, dst, sp, dp, icmp,
+		     state, action, reject, comment);
 	return snprintf(out, size, "%s", n > 0 ? all + 1 : "");
 }
 

@@ -42,7 +42,7 @@ struct verdict_flow {
 	uint8_t ttl;
 	uint32_t src, dst; /* host order */
 	uint16_t sport, dport;
-	size_t len; /* UNREADABLE: the packet's length */
+	size_t len;		      /* UNREADABLE: the packet's length */
 	uint8_t icmp_type, icmp_code; /* proto ICMP: what message it is */
 };
 
@@ -78,6 +78,15 @@ enum fw_reject_with {
 	FW_REJECT_WITH_COUNT
 };
 
+/* iptables' --reject-with names ("icmp-port-unreachable", libipt_REJECT.c
+ * reject_table), and the ICMP type and code each sends (RFC 792, RFC 1812
+ * 5.2.7.1). _parse takes the full name, iptables' short alias
+ * ("port-unreach") or the name without "icmp-" ("admin-prohibited", as nft
+ * and natsim's language say it); returns 0, or -1 if unknown. */
+const char *fw_reject_with_name(enum fw_reject_with with);
+int fw_reject_with_parse(const char *s, enum fw_reject_with *out);
+void fw_reject_icmp(enum fw_reject_with with, uint8_t *type, uint8_t *code);
+
 /* Conntrack states a rule matches (bit set of enum conntrack_state); 0 = any. */
 #define FW_STATE_ANY 0u
 
@@ -97,8 +106,8 @@ struct fw_rule {
 	unsigned states; /* FW_STATE_ANY or a set of enum conntrack_state bits */
 	enum fw_action action;
 	enum fw_reject_with reject_with; /* FW_REJECT: the error sent */
-	char comment[48]; /* shown in verdicts and tables */
-	uint64_t hits;	  /* maintained by firewall_filter */
+	char comment[48];		 /* shown in verdicts and tables */
+	uint64_t hits;			 /* maintained by firewall_filter */
 };
 
 /* Why the firewall decided as it did. */
@@ -119,8 +128,10 @@ struct fw_verdict {
 	enum conntrack_state state;    /* the packet's conntrack state, as judged */
 };
 
-/* "INPUT", "drop", and a rule in iptables-like words
- * ("-p udp --dport 51820 -m state --state NEW -j ACCEPT"). */
+/* "INPUT", "drop", and a rule in iptables-save's words and order
+ * ("-p udp --dport 51820 -m state --state NEW -j ACCEPT", "-p icmp
+ * --icmp-type 8 -j DROP", "-m state --state RELATED,ESTABLISHED -j ACCEPT",
+ * "-j REJECT --reject-with icmp-port-unreachable"). */
 const char *fw_chain_name(enum fw_chain chain);
 const char *fw_action_name(enum fw_action action);
 int fw_rule_format(const struct fw_rule *rule, char *out, size_t size);
@@ -150,7 +161,8 @@ enum nat_decision {
 	NAT_DECISION_MAPPING_CREATED = 0, /* outbound: a new mapping was made (REQ-1..4) */
 	NAT_DECISION_MAPPING_REUSED,	  /* outbound: the source's mapping was reused (REQ-1) */
 	NAT_DECISION_ADMITTED,		  /* inbound: filtering let the remote in (REQ-8) */
-	NAT_DECISION_NOT_UDP,		  /* dropped: this NAT translates only UDP */
+	NAT_DECISION_NOT_UDP,		  /* dropped: neither UDP nor ICMP this NAT translates
+					   * (echo requests out, replies in, errors) */
 	NAT_DECISION_NO_MAPPING,	  /* dropped: inbound to a port no mapping uses */
 	NAT_DECISION_FILTERED,		  /* dropped: filtering refused the remote (REQ-8) */
 	NAT_DECISION_PORTS_EXHAUSTED,	  /* dropped: no external port left (REQ-3/4) */
@@ -194,6 +206,7 @@ struct nat_result {
 	 * left the inside alone (the `icmp-inner off` failure). */
 	bool icmp_error;
 	uint8_t icmp_type, icmp_code;
+	uint8_t inner_proto; /* the quoted packet's protocol (UDP, or an ICMP echo) */
 	bool inner_translated;
 	struct endpoint inner_before, inner_after;
 };
@@ -265,12 +278,12 @@ enum node_path_cause {
 
 struct node_path_facts {
 	enum node_path_cause cause;
-	struct verdict_flow flow; /* the packet, where it was parsed */
-	uint32_t dst;		  /* HOST_*: the destination asked for */
-	uint32_t addr;		  /* HOST_NO_ROUTE: the interface's; NOT_FOR_US: the host's */
-	uint8_t prefix_len;	  /* HOST_NO_ROUTE: the interface's */
-	const char *iface;	  /* HOST_UNATTACHED: the interface */
-	const char *detail;	  /* MALFORMED: the parser's reason */
+	struct verdict_flow flow;  /* the packet, where it was parsed */
+	uint32_t dst;		   /* HOST_*: the destination asked for */
+	uint32_t addr;		   /* HOST_NO_ROUTE: the interface's; NOT_FOR_US: the host's */
+	uint8_t prefix_len;	   /* HOST_NO_ROUTE: the interface's */
+	const char *iface;	   /* HOST_UNATTACHED: the interface */
+	const char *detail;	   /* MALFORMED: the parser's reason */
 	struct icmp_answer answer; /* NO_SOCKET, TTL, NO_ROUTE, OWN_NO_SOCKET: the
 				    * error the stack sent back, if any */
 };

@@ -578,6 +578,194 @@ static void test_binding_deadline_and_destroy_hook(void **state)
 	assert_int_equal(g.n, 2);
 }
 
+/* ---- ICMP (nf_conntrack_proto_icmp.c) ------------------------------------ */
+
+/* A parsed echo as packet_parse leaves it (ids play ports: packet.h). */
+static struct packet_info echo_info(uint32_t src, uint32_t dst, uint8_t type, uint16_t id)
+{
+	struct packet_info i = {.proto = IPPROTO_NUM_ICMP, .src = src, .dst = dst};
+
+	i.icmp_type = type;
+	i.icmp_id = id;
+	i.sport = type == ICMP_ECHO_REQUEST ? id : 0;
+	i.dport = type == ICMP_ECHO_REQUEST ? 0 : id;
+	return i;
+}
+
+/* An error from `src` to `dst` quoting a UDP packet isrc:isp -> idst:idp. */
+static struct packet_info error_info(uint32_t src, uint32_t dst, uint32_t isrc, uint16_t isp,
+				     uint32_t idst, uint16_t idp)
+{
+	struct packet_info i = {.proto = IPPROTO_NUM_ICMP, .src = src, .dst = dst};
+
+	i.icmp_type = ICMP_DEST_UNREACH;
+	i.icmp_code = ICMP_PORT_UNREACH;
+	i.icmp_error = true;
+	i.inner.proto = IPPROTO_NUM_UDP;
+	i.inner.src = isrc;
+	i.inner.sport = isp;
+	i.inner.dst = idst;
+	i.inner.dport = idp;
+	return i;
+}
+
+static void test_icmp_tuple_and_invert(void **state)
+{
+	(void)state;
+	struct packet_info req = echo_info(IP4(10, 0, 0, 7), IP4(192, 0, 2, 1), 8, 0x1234);
+	struct conntrack_tuple t, r, back;
+
+	conntrack_tuple_of(&req, &t);
+	assert_int_equal(t.sport, 0x1234);
+	assert_int_equal(t.dport, 8 << 8);
+	assert_true(conntrack_tuple_invert(&t, &r));
+	assert_int_equal(r.src, IP4(192, 0, 2, 1));
+	assert_int_equal(r.dst, IP4(10, 0, 0, 7));
+	assert_int_equal(r.sport, 0x1234); /* the id stays on the same side */
+	assert_int_equal(r.dport, 0 << 8); /* echo reply */
+	assert_true(conntrack_tuple_invert(&r, &back));
+	assert_memory_equal(&back, &t, sizeof(t));
+	/* The reply a host sends is the entry's reply tuple. */
+	struct packet_info rep = echo_info(IP4(192, 0, 2, 1), IP4(10, 0, 0, 7), 0, 0x1234);
+	conntrack_tuple_of(&rep, &back);
+	assert_memory_equal(&back, &r, sizeof(r));
+	/* Timestamp 13 <-> 14; an error type has no inverse. */
+	t.dport = 13 << 8 | 0;
+	assert_true(conntrack_tuple_invert(&t, &r));
+	assert_int_equal(r.dport >> 8, 14);
+	t.dport = 3 << 8 | 3;
+	assert_false(conntrack_tuple_invert(&t, &r));
+}
+
+/* ping 192.0.2.1 from 10.0.0.7: a request makes the entry, 30 s, the
+ * reply clears [UNREPLIED], and it never becomes [ASSURED]. */
+static void test_icmp_echo_entry(void **state)
+{
+	struct fx *f = *state;
+	struct packet_info req = echo_info(IP4(10, 0, 0, 7), IP4(192, 0, 2, 1), 8, 77);
+	struct packet_info rep = echo_info(IP4(192, 0, 2, 1), IP4(10, 0, 0, 7), 0, 77);
+	struct conntrack_entry *ent = NULL;
+	enum conntrack_dir dir;
+	struct conntrack_tuple t, r;
+
+	assert_int_equal(conntrack_classify(f->ct, &req, &ent, &dir), CONNTRACK_NEW);
+	assert_null(ent);
+	conntrack_tuple_of(&req, &t);
+	conntrack_tuple_invert(&t, &r);
+	ent = conntrack_create(f->ct, &t, &r);
+	conntrack_seen(f->ct, ent, CONNTRACK_DIR_ORIGINAL, 84);
+	assert_int_equal(ent->expires_at, SIM_S(30));
+	assert_string_equal(
+	    line_of(f, ent),
+	    "icmp     1 30 src=10.0.0.7 dst=192.0.2.1 type=8 code=0 id=77 [UNREPLIED] "
+	    "src=192.0.2.1 dst=10.0.0.7 type=0 code=0 id=77 mark=0 use=1");
+	for (int s = 1; s <= 5; s++) {
+		engine_run_until(f->e, SIM_S(s));
+		struct conntrack_entry *got = NULL;
+		assert_int_equal(conntrack_classify(f->ct, &rep, &got, &dir),
+				 CONNTRACK_ESTABLISHED);
+		assert_ptr_equal(got, ent);
+		assert_int_equal(dir, CONNTRACK_DIR_REPLY);
+		conntrack_seen(f->ct, got, dir, 84);
+	}
+	assert_false(ent->assured); /* UDP would be [ASSURED] by now */
+	assert_int_equal(ent->expires_at, SIM_S(35));
+	assert_string_equal(line_of(f, ent),
+			    "icmp     1 30 src=10.0.0.7 dst=192.0.2.1 type=8 code=0 id=77 "
+			    "src=192.0.2.1 dst=10.0.0.7 type=0 code=0 id=77 mark=0 use=1");
+}
+
+/* An echo reply nobody asked for cannot start a flow (valid_new[]). */
+static void test_icmp_unsolicited_reply_invalid(void **state)
+{
+	struct fx *f = *state;
+	struct packet_info rep = echo_info(IP4(192, 0, 2, 1), IP4(10, 0, 0, 7), 0, 77);
+	struct packet_info req = echo_info(IP4(192, 0, 2, 1), IP4(10, 0, 0, 7), 8, 77);
+	struct conntrack_entry *ent = NULL;
+	enum conntrack_dir dir;
+
+	assert_int_equal(conntrack_classify(f->ct, &rep, &ent, &dir), CONNTRACK_INVALID);
+	assert_null(ent);
+	assert_int_equal(conntrack_classify(f->ct, &req, &ent, &dir), CONNTRACK_NEW);
+	assert_int_equal(conntrack_count(f->ct), 0);
+}
+
+/* A port unreachable about the STUN flow, coming back to the NAT: RELATED,
+ * told in the trace, and the entry is neither refreshed nor counted. */
+static void test_icmp_error_related(void **state)
+{
+	struct fx *f = *state;
+	struct conntrack_entry *ent = stun_flow(f), *got = NULL;
+	enum conntrack_dir dir;
+	size_t before = f->recs.n;
+	struct packet_info err = error_info(IP4(203, 0, 113, 10), IP4(203, 0, 113, 1),
+					    IP4(203, 0, 113, 1), 27769, IP4(203, 0, 113, 10), 3478);
+
+	engine_run_until(f->e, SIM_S(10));
+	assert_int_equal(conntrack_classify(f->ct, &err, &got, &dir), CONNTRACK_RELATED);
+	assert_ptr_equal(got, ent);
+	assert_int_equal(dir, CONNTRACK_DIR_REPLY);
+	assert_int_equal(f->recs.n, before + 1);
+	assert_int_equal(f->recs.r[before].u.ct.event, TRACE_CT_RELATED);
+	assert_int_equal(f->recs.r[before].u.ct.id, ent->id);
+	assert_int_equal(ent->expires_at, SIM_S(30));
+	assert_int_equal(ent->packets[CONNTRACK_DIR_REPLY], 0);
+	assert_false(ent->seen_reply);
+}
+
+/* No flow for the quoted packet, or the error addressed to someone else
+ * than the quoted packet's sender (nf_conntrack_inet_error's "outer daddr
+ * != inner"): INVALID, nothing traced. */
+static void test_icmp_error_invalid(void **state)
+{
+	struct fx *f = *state;
+	struct conntrack_entry *got = NULL;
+	enum conntrack_dir dir;
+
+	stun_flow(f);
+	size_t before = f->recs.n;
+	struct packet_info other =
+	    error_info(IP4(203, 0, 113, 10), IP4(203, 0, 113, 1), IP4(203, 0, 113, 1), 27770,
+		       IP4(203, 0, 113, 10), 3478);
+	struct packet_info elsewhere =
+	    error_info(IP4(203, 0, 113, 10), IP4(203, 0, 113, 99), IP4(203, 0, 113, 1), 27769,
+		       IP4(203, 0, 113, 10), 3478);
+	assert_int_equal(conntrack_classify(f->ct, &other, &got, &dir), CONNTRACK_INVALID);
+	assert_null(got);
+	assert_int_equal(conntrack_classify(f->ct, &elsewhere, &got, &dir), CONNTRACK_INVALID);
+	assert_null(got);
+	assert_int_equal(f->recs.n, before);
+}
+
+/* An error about an echo (a time exceeded for a ping) finds the echo's
+ * entry through the inverted inner tuple: reply type, same id. */
+static void test_icmp_error_about_echo(void **state)
+{
+	struct fx *f = *state;
+	struct packet_info req = echo_info(IP4(10, 0, 0, 7), IP4(192, 0, 2, 1), 8, 5);
+	struct conntrack_tuple t, r;
+	struct conntrack_entry *ent, *got = NULL;
+	enum conntrack_dir dir;
+
+	conntrack_tuple_of(&req, &t);
+	conntrack_tuple_invert(&t, &r);
+	ent = conntrack_create(f->ct, &t, &r);
+	struct packet_info err = {.proto = IPPROTO_NUM_ICMP,
+				  .src = IP4(198, 51, 100, 1),
+				  .dst = IP4(10, 0, 0, 7),
+				  .icmp_type = ICMP_TIME_EXCEEDED,
+				  .icmp_error = true};
+	err.inner.proto = IPPROTO_NUM_ICMP;
+	err.inner.src = IP4(10, 0, 0, 7);
+	err.inner.dst = IP4(192, 0, 2, 1);
+	err.inner.icmp_type = ICMP_ECHO_REQUEST;
+	err.inner.icmp_id = 5;
+	err.inner.sport = 5;
+	assert_int_equal(conntrack_classify(f->ct, &err, &got, &dir), CONNTRACK_RELATED);
+	assert_ptr_equal(got, ent);
+	assert_int_equal(dir, CONNTRACK_DIR_REPLY);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -601,6 +789,12 @@ int main(void)
 	    cmocka_unit_test(test_footer),
 	    cmocka_unit_test_setup_teardown(test_foreach_creation_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_format_truncates_like_snprintf, setup, teardown),
+	    cmocka_unit_test(test_icmp_tuple_and_invert),
+	    cmocka_unit_test_setup_teardown(test_icmp_echo_entry, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_icmp_unsolicited_reply_invalid, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_icmp_error_related, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_icmp_error_invalid, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_icmp_error_about_echo, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

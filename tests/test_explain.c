@@ -30,6 +30,9 @@ static const struct fw_rule established = {.chain = FW_CHAIN_INPUT,
 					   .states = CONNTRACK_ESTABLISHED,
 					   .action = FW_ACCEPT,
 					   .comment = "replies to flows this host started"};
+static const struct fw_rule related = {.chain = FW_CHAIN_INPUT,
+				       .states = CONNTRACK_ESTABLISHED | CONNTRACK_RELATED,
+				       .action = FW_ACCEPT};
 
 static void test_firewall_reasons(void **state)
 {
@@ -41,7 +44,8 @@ static void test_firewall_reasons(void **state)
 	     "rule INPUT #2 (-p udp --dport 5000 -j DROP) dropped it",
 	     "INPUT #2"},
 	    {{FW_REJECT, FW_REASON_RULE, FW_CHAIN_INPUT, 2, &reject_6000, CONNTRACK_NEW},
-	     "rule INPUT #3 (-p udp --dport 6000 -j REJECT) rejected it: game server closed",
+	     "rule INPUT #3 (-p udp --dport 6000 -j REJECT --reject-with icmp-port-unreachable) "
+	     "rejected it: game server closed",
 	     "INPUT #3"},
 	    {{FW_ACCEPT, FW_REASON_RULE, FW_CHAIN_INPUT, 0, &accept_4000, CONNTRACK_NEW},
 	     "rule INPUT #1 (-p udp --dport 4000 -j ACCEPT) accepted it",
@@ -57,6 +61,17 @@ static void test_firewall_reasons(void **state)
 	    {{FW_DROP, FW_REASON_POLICY, FW_CHAIN_INPUT, -1, NULL, CONNTRACK_NEW},
 	     "no rule in INPUT matched a new inbound flow, and the INPUT policy is drop",
 	     "INPUT policy"},
+	    {{FW_ACCEPT, FW_REASON_RULE, FW_CHAIN_INPUT, 0, &related, CONNTRACK_RELATED},
+	     "rule INPUT #1 (-m state --state RELATED,ESTABLISHED -j ACCEPT): an ICMP error "
+	     "about a flow conntrack tracks (RELATED)",
+	     "INPUT #1"},
+	    {{FW_DROP, FW_REASON_POLICY, FW_CHAIN_INPUT, -1, NULL, CONNTRACK_RELATED},
+	     "no rule in INPUT matched a related inbound ICMP error, and the INPUT policy is drop",
+	     "INPUT policy"},
+	    {{FW_DROP, FW_REASON_POLICY, FW_CHAIN_FORWARD, -1, NULL, CONNTRACK_INVALID},
+	     "no rule in FORWARD matched an invalid forwarded packet, and the FORWARD policy is "
+	     "drop",
+	     "FORWARD policy"},
 	    {{FW_ACCEPT, FW_REASON_POLICY, FW_CHAIN_OUTPUT, -1, NULL, CONNTRACK_ESTABLISHED},
 	     "no rule in OUTPUT matched an established outbound flow, and the OUTPUT policy "
 	     "is accept",
@@ -95,7 +110,8 @@ static void test_firewall_drop(void **state)
 	assert_int_equal(explain_firewall_drop(&v, &flow, "alice", text, sizeof(text)),
 			 strlen("alice's "));
 	assert_string_equal(text, "alice's firewall rejected 10.0.0.1:4000 \u2192 10.0.0.2:6000: "
-				  "rule OUTPUT #1 (-p udp --dport 6000 -j REJECT) rejected it: "
+				  "rule OUTPUT #1 (-p udp --dport 6000 -j REJECT --reject-with "
+				  "icmp-port-unreachable) rejected it: "
 				  "game server closed");
 }
 
@@ -150,8 +166,8 @@ static void test_nat_decisions(void **state)
 	    {&admitted, "office let 203.0.113.7:4000 in through its mapping for "
 			"192.168.1.5:5000, which accepts anyone (endpoint-independent "
 			"filtering)"},
-	    {&not_udp, "office dropped 192.168.1.5 \u2192 192.0.2.1: this NAT translates only "
-		       "UDP, and this is protocol 1"},
+	    {&not_udp, "office dropped 192.168.1.5 \u2192 192.0.2.1: this NAT translates UDP, "
+		       "ICMP echoes and ICMP errors only, and this is protocol 6"},
 	    {&no_mapping, "office dropped 203.0.113.7:4000 \u2192 198.51.100.9:61002: no mapping "
 			  "uses port 61002, so there is nobody inside to deliver it to"},
 	    {&exhausted, "office dropped 192.168.1.5:5000 \u2192 192.0.2.1:3478: every port from "
@@ -167,7 +183,7 @@ static void test_nat_decisions(void **state)
 	admitted = inbound(NAT_DECISION_ADMITTED, NAT_ENDPOINT_INDEPENDENT, 0);
 	not_udp.verdict = NAT_VERDICT_DROP;
 	not_udp.decision = NAT_DECISION_NOT_UDP;
-	not_udp.proto = 1;
+	not_udp.proto = 6;
 	no_mapping = inbound(NAT_DECISION_NO_MAPPING, NAT_ENDPOINT_INDEPENDENT, 0);
 	exhausted.verdict = NAT_VERDICT_DROP;
 	exhausted.decision = NAT_DECISION_PORTS_EXHAUSTED;
@@ -504,14 +520,101 @@ static void test_record_keeps_verdict(void **state)
 	assert_string_equal(seen.why, "");
 }
 
+/* An error from the stun server about the flow inside -> stun, which left
+ * as outside -> stun: as nat_translate_error_inbound fills it. */
+static struct nat_result error_in(enum nat_decision d, bool inner)
+{
+	struct nat_result r = {.verdict = d == NAT_DECISION_RELATED ? NAT_VERDICT_TRANSLATED
+								    : NAT_VERDICT_DROP,
+			       .decision = d,
+			       .proto = 1,
+			       .src = {stun.ip, 0},
+			       .dst = {outside.ip, 0},
+			       .remote = stun,
+			       .internal = inside,
+			       .external = outside,
+			       .icmp_error = true,
+			       .icmp_type = 3,
+			       .icmp_code = 3,
+			       .inner_proto = 17,
+			       .inner_translated = inner,
+			       .inner_before = outside,
+			       .inner_after = inner ? inside : outside};
+	return r;
+}
+
+/* RFC 5508 in words: errors translated (both ways, with and without the
+ * inner header), refused, and echoes mapped by id. */
+static void test_nat_icmp_words(void **state)
+{
+	struct nat_result related = error_in(NAT_DECISION_RELATED, true);
+	struct nat_result outer_only = error_in(NAT_DECISION_RELATED, false);
+	struct nat_result no_flow = error_in(NAT_DECISION_ICMP_NO_FLOW, false);
+	struct nat_result off = error_in(NAT_DECISION_ICMP_ERRORS_OFF, false);
+	struct nat_result out = related, echo = {0}, reply, ping_out = {0};
+	struct {
+		const struct nat_result *res;
+		const char *sentence;
+	} cases[] = {
+	    {&related, "office passed the ICMP port unreachable from 192.0.2.1 on to 192.168.1.5 "
+		       "and rewrote the UDP header inside the error back to 192.168.1.5:5000"},
+	    {&outer_only, "office passed the ICMP port unreachable from 192.0.2.1 on to "
+			  "192.168.1.5 but left the UDP header inside the error as "
+			  "198.51.100.9:61002 (it does not translate the packet an error "
+			  "quotes), so the inside host cannot match it to its own"},
+	    {&out, "office sent the ICMP port unreachable from 192.168.1.5 out as 198.51.100.9 "
+		   "and rewrote the UDP header inside the error to 198.51.100.9:61002"},
+	    {&no_flow, "office dropped the ICMP port unreachable 192.0.2.1 \u2192 198.51.100.9: "
+		       "it is about 198.51.100.9:61002 \u2192 192.0.2.1:3478, a flow this NAT has "
+		       "no mapping for, so there is nobody to give it to"},
+	    {&off, "office dropped the ICMP port unreachable 192.0.2.1 \u2192 198.51.100.9: this "
+		   "NAT drops every ICMP error (icmp-errors off), so the sender of "
+		   "198.51.100.9:61002 \u2192 192.0.2.1:3478 never learns what became of it"},
+	    {&echo, "office made a new mapping 192.168.1.5 id 77 \u2192 198.51.100.9 id 1024 for "
+		    "pings to 192.0.2.1 (address-and-port-dependent mapping)"},
+	    {&reply, "office let the echo reply from 192.0.2.1 in through its mapping for "
+		     "192.168.1.5 id 77"},
+	    {&ping_out,
+	     "office dropped 192.168.1.5 \u2192 192.0.2.1: this NAT translates UDP, ICMP "
+	     "echoes and ICMP errors only, and an ICMP echo reply leaving from inside "
+	     "belongs to no flow it translates"},
+	};
+	char text[400];
+
+	(void)state;
+	/* Going out: a server inside answers stun's datagram to its forward. */
+	out.src = (struct endpoint){inside.ip, 0};
+	out.dst = (struct endpoint){stun.ip, 0};
+	out.inner_before = inside;
+	out.inner_after = outside;
+	echo = (struct nat_result){.decision = NAT_DECISION_MAPPING_CREATED,
+				   .proto = 1,
+				   .remote = {stun.ip, 0},
+				   .behaviour = NAT_ADDRESS_AND_PORT_DEPENDENT,
+				   .internal = {inside.ip, 77},
+				   .external = {outside.ip, 1024}};
+	reply = echo;
+	reply.decision = NAT_DECISION_ADMITTED;
+	ping_out = (struct nat_result){.verdict = NAT_VERDICT_DROP,
+				       .decision = NAT_DECISION_NOT_UDP,
+				       .proto = 1,
+				       .src = {inside.ip, 0},
+				       .dst = {stun.ip, 0}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		explain_nat(cases[i].res, "office", text, sizeof(text));
+		assert_string_equal(text, cases[i].sentence);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_firewall_reasons), cmocka_unit_test(test_firewall_drop),
-	    cmocka_unit_test(test_nat_decisions),    cmocka_unit_test(test_nat_filtered),
-	    cmocka_unit_test(test_nat_filter_words), cmocka_unit_test(test_path_causes),
-	    cmocka_unit_test(test_path_answers),     cmocka_unit_test(test_link_causes),
-	    cmocka_unit_test(test_flow_forms),	     cmocka_unit_test(test_record_keeps_verdict),
+	    cmocka_unit_test(test_firewall_reasons),	 cmocka_unit_test(test_firewall_drop),
+	    cmocka_unit_test(test_nat_decisions),	 cmocka_unit_test(test_nat_icmp_words),
+	    cmocka_unit_test(test_nat_filtered),	 cmocka_unit_test(test_nat_filter_words),
+	    cmocka_unit_test(test_path_causes),		 cmocka_unit_test(test_path_answers),
+	    cmocka_unit_test(test_link_causes),		 cmocka_unit_test(test_flow_forms),
+	    cmocka_unit_test(test_record_keeps_verdict),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

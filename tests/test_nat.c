@@ -455,14 +455,16 @@ static void test_many_remotes(void **state)
 			ext = out_ok(f, &HOST, &remotes[i]);
 			out_ok(f, &HOST, &remotes[i / 2]); /* again: not a new remote */
 		}
-		const struct nat_mapping *m = nat_mapping_by_external(f->nat, IPPROTO_NUM_UDP, &ext);
+		const struct nat_mapping *m =
+		    nat_mapping_by_external(f->nat, IPPROTO_NUM_UDP, &ext);
 		assert_non_null(m);
 		assert_int_equal(m->n_remotes, 37);
 		for (int i = 0; i < 37; i++) {
 			assert_int_equal(m->remotes[i].ip, remotes[i].ip);
 			assert_int_equal(m->remotes[i].port, remotes[i].port);
 			assert_true(in_admitted(f, &remotes[i], &ext, &HOST, &res));
-			struct endpoint other_port = {remotes[i].ip, (uint16_t)(remotes[i].port + 100)};
+			struct endpoint other_port = {remotes[i].ip,
+						      (uint16_t)(remotes[i].port + 100)};
 			assert_int_equal(in_admitted(f, &other_port, &ext, &HOST, &res), adf == 1);
 		}
 		struct endpoint stranger = {IP4(198, 51, 100, 200), 4000};
@@ -910,7 +912,7 @@ static void test_non_udp_is_refused(void **state)
 	struct pkt p;
 
 	pkt_make(&p, &HOST, &A);
-	p.info.proto = IPPROTO_NUM_ICMP;
+	p.info.proto = IPPROTO_NUM_TCP;
 	nat_translate_outbound(f->nat, p.buf, p.len, &p.info, &res);
 	assert_int_equal(res.verdict, NAT_VERDICT_DROP);
 	assert_int_equal(res.reason, TRACE_DROP_MALFORMED);
@@ -995,6 +997,291 @@ static void test_many_mappings(void **state)
 	fx_free(f);
 }
 
+/* ---- ICMP (RFC 5508) ----------------------------------------------------- */
+
+static bool endpoint_equal(const struct endpoint *a, const struct endpoint *b)
+{
+	return a->ip == b->ip && a->port == b->port;
+}
+
+static void echo_make(struct pkt *p, uint32_t src, uint32_t dst, uint8_t type, uint16_t id)
+{
+	p->len =
+	    packet_build_icmp_echo(p->buf, sizeof(p->buf), src, dst, 64, 9, type, id, 1, NULL, 56);
+	assert_true(p->len > 0);
+	assert_int_equal(packet_parse(p->buf, p->len, &p->info, NULL, 0), PACKET_OK);
+}
+
+/* An error from `from` to `to` quoting the packet in `quoted`. */
+static void error_make(struct pkt *p, uint32_t from, uint32_t to, uint8_t type, uint8_t code,
+		       const struct pkt *quoted)
+{
+	p->len = packet_build_icmp_error(p->buf, sizeof(p->buf), from, to, 64, 11, type, code,
+					 quoted->buf, quoted->len);
+	assert_true(p->len > 0);
+	assert_int_equal(packet_parse(p->buf, p->len, &p->info, NULL, 0), PACKET_OK);
+}
+
+/* Ping A from HOST with id `id` and answer it: the reply must come back to
+ * HOST with the id it sent. Returns the id the NAT used outside. */
+static uint16_t ping_through(struct fx *f, uint32_t to, uint16_t id)
+{
+	struct nat_result res;
+	struct pkt p;
+
+	echo_make(&p, HOST.ip, to, ICMP_ECHO_REQUEST, id);
+	nat_translate_outbound(f->nat, p.buf, p.len, &p.info, &res);
+	assert_int_equal(res.verdict, NAT_VERDICT_TRANSLATED);
+	assert_int_equal(packet_parse(p.buf, p.len, &p.info, NULL, 0), PACKET_OK);
+	assert_int_equal(p.info.src, PUB);
+	assert_int_equal(res.mapping->proto, IPPROTO_NUM_ICMP);
+	uint16_t ext = p.info.icmp_id;
+
+	echo_make(&p, to, PUB, ICMP_ECHO_REPLY, ext);
+	nat_translate_inbound(f->nat, p.buf, p.len, &p.info, &res);
+	assert_int_equal(res.verdict, NAT_VERDICT_TRANSLATED);
+	assert_int_equal(packet_parse(p.buf, p.len, &p.info, NULL, 0), PACKET_OK);
+	assert_int_equal(p.info.dst, HOST.ip);
+	assert_int_equal(p.info.icmp_id, id);
+	return ext;
+}
+
+/* Every preset lets a ping out and its reply back (REQ-1: the id is the
+ * port); an endpoint-independent one keeps the id for every destination, a
+ * symmetric one maps it per destination. */
+static void test_icmp_echo_presets(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < nat_preset_count; i++) {
+		struct nat_config cfg =
+		    config(NAT_ENDPOINT_INDEPENDENT, NAT_ENDPOINT_INDEPENDENT, NAT_PORT_PRESERVE);
+		assert_int_equal(nat_config_preset(&cfg, nat_presets[i].name), 0);
+		struct fx *f = fx_new("home", &cfg);
+		uint16_t to_a = ping_through(f, A.ip, 0x1234);
+		uint16_t to_b = ping_through(f, B.ip, 0x1234);
+
+		if (cfg.mapping == NAT_ENDPOINT_INDEPENDENT) {
+			assert_int_equal(to_a, 0x1234); /* preserved, and reused */
+			assert_int_equal(to_b, 0x1234);
+			assert_int_equal(nat_mapping_count(f->nat), 1);
+		} else {
+			assert_int_not_equal(to_a, to_b);
+			assert_int_equal(nat_mapping_count(f->nat), 2);
+		}
+		fx_free(f);
+	}
+}
+
+/* An echo mapping lives icmp_timeout, not the UDP one; a request to the
+ * public address finds no mapping (it is for the NAT itself); ICMP ids and
+ * UDP ports are separate spaces. */
+static void test_icmp_echo_timeout_and_request_in(void **state)
+{
+	(void)state;
+	struct nat_config cfg =
+	    config(NAT_ENDPOINT_INDEPENDENT, NAT_ENDPOINT_INDEPENDENT, NAT_PORT_PRESERVE);
+	cfg.icmp_timeout = SIM_S(60);
+	struct fx *f = fx_new("home", &cfg);
+	struct nat_result res;
+	struct pkt p;
+
+	ping_through(f, A.ip, 5000);
+	const struct nat_mapping *m =
+	    nat_mapping_by_external(f->nat, IPPROTO_NUM_ICMP, &(struct endpoint){PUB, 5000});
+	assert_non_null(m);
+	assert_int_equal(m->expires_at, SIM_S(60));
+	assert_null(
+	    nat_mapping_by_external(f->nat, IPPROTO_NUM_UDP, &(struct endpoint){PUB, 5000}));
+	echo_make(&p, A.ip, PUB, ICMP_ECHO_REQUEST, 5000);
+	nat_translate_inbound(f->nat, p.buf, p.len, &p.info, &res);
+	assert_int_equal(res.decision, NAT_DECISION_NO_MAPPING);
+	engine_run_until(f->e, SIM_S(60));
+	assert_int_equal(nat_mapping_count(f->nat), 0);
+	fx_free(f);
+}
+
+/* Recompute every checksum of an error from scratch and compare: the
+ * outer ICMP one (packet_parse), the quoted IPv4 header's and, as the
+ * quote holds the whole datagram, its UDP one (packet_parse of the quote). */
+static void assert_error_sums(const struct pkt *p)
+{
+	struct packet_info in;
+	uint8_t copy[PACKET_MAX_SIZE];
+
+	assert_int_equal(packet_parse(p->buf, p->len, &in, NULL, 0), PACKET_OK);
+	assert_true(in.inner.ip_sum_ok);
+	assert_int_equal(packet_parse(p->buf + in.inner.offset, in.inner.len, &in, NULL, 0),
+			 PACKET_OK);
+	memcpy(copy, p->buf, p->len);
+	packet_fill_checksums(copy, p->len);
+	assert_memory_equal(copy, p->buf, p->len);
+}
+
+/* HOST:5000 -> A:3478 went out as PUB:5000; A answers port unreachable. */
+static void port_unreachable_from_a(struct fx *f, struct pkt *err)
+{
+	struct nat_result res;
+	struct pkt sent;
+
+	assert_int_equal(go(f, true, &HOST, &A, &res, &sent), NAT_VERDICT_TRANSLATED);
+	error_make(err, A.ip, PUB, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, &sent);
+}
+
+/* REQ-3/4: the outer destination and the quoted source go back to the
+ * inside endpoint, every checksum right, and the verdict says so. */
+static void test_icmp_error_inbound(void **state)
+{
+	(void)state;
+	struct nat_config cfg =
+	    config(NAT_ENDPOINT_INDEPENDENT, NAT_ADDRESS_AND_PORT_DEPENDENT, NAT_PORT_PRESERVE);
+	struct fx *f = fx_new("home", &cfg);
+	struct nat_result res;
+	struct pkt err;
+
+	port_unreachable_from_a(f, &err);
+	/* From a router on the path, not A: filtering does not apply. */
+	err.len = packet_build_icmp_error(err.buf, sizeof(err.buf), B.ip, PUB, 64, 1,
+					  ICMP_DEST_UNREACH, ICMP_PORT_UNREACH,
+					  err.buf + err.info.inner.offset, err.info.inner.len);
+	assert_int_equal(packet_parse(err.buf, err.len, &err.info, NULL, 0), PACKET_OK);
+	nat_translate_error_inbound(f->nat, err.buf, err.len, &err.info, true, &res);
+	assert_int_equal(res.verdict, NAT_VERDICT_TRANSLATED);
+	assert_int_equal(res.decision, NAT_DECISION_RELATED);
+	assert_true(res.icmp_error && res.inner_translated);
+	assert_int_equal(res.icmp_code, ICMP_PORT_UNREACH);
+	assert_true(endpoint_equal(&res.inner_before, &(struct endpoint){PUB, 5000}));
+	assert_true(endpoint_equal(&res.inner_after, &HOST));
+	assert_true(endpoint_equal(&res.remote, &A));
+	assert_false(res.refreshed);
+	assert_error_sums(&err);
+	assert_int_equal(packet_parse(err.buf, err.len, &err.info, NULL, 0), PACKET_OK);
+	assert_int_equal(err.info.dst, HOST.ip);
+	assert_int_equal(err.info.src, B.ip);
+	assert_int_equal(err.info.inner.src, HOST.ip);
+	assert_int_equal(err.info.inner.sport, HOST.port);
+	assert_int_equal(err.info.inner.dst, A.ip);
+	assert_int_equal(err.info.inner.dport, A.port);
+	fx_free(f);
+}
+
+/* The ways real NATs fail: icmp_inner off leaves the quote as it was
+ * (checksums still right), icmp_errors off drops every error. */
+static void test_icmp_error_options(void **state)
+{
+	(void)state;
+	struct nat_config cfg =
+	    config(NAT_ENDPOINT_INDEPENDENT, NAT_ADDRESS_AND_PORT_DEPENDENT, NAT_PORT_PRESERVE);
+	cfg.icmp_inner = false;
+	struct fx *f = fx_new("home", &cfg);
+	struct nat_result res;
+	struct pkt err;
+
+	port_unreachable_from_a(f, &err);
+	nat_translate_inbound(f->nat, err.buf, err.len, &err.info, &res); /* hands it on */
+	assert_int_equal(res.decision, NAT_DECISION_RELATED);
+	assert_false(res.inner_translated);
+	assert_error_sums(&err);
+	assert_int_equal(packet_parse(err.buf, err.len, &err.info, NULL, 0), PACKET_OK);
+	assert_int_equal(err.info.dst, HOST.ip);
+	assert_int_equal(err.info.inner.src, PUB);
+	fx_free(f);
+
+	cfg.icmp_inner = true;
+	cfg.icmp_errors = false;
+	f = fx_new("home", &cfg);
+	port_unreachable_from_a(f, &err);
+	nat_translate_error_inbound(f->nat, err.buf, err.len, &err.info, true, &res);
+	assert_int_equal(res.verdict, NAT_VERDICT_DROP);
+	assert_int_equal(res.decision, NAT_DECISION_ICMP_ERRORS_OFF);
+	assert_int_equal(res.reason, TRACE_DROP_NAT_FILTER);
+	fx_free(f);
+}
+
+/* An error about no flow the NAT has, or one conntrack did not place:
+ * dropped icmp-no-flow, never delivered. */
+static void test_icmp_error_no_flow(void **state)
+{
+	(void)state;
+	struct nat_config cfg =
+	    config(NAT_ENDPOINT_INDEPENDENT, NAT_ENDPOINT_INDEPENDENT, NAT_PORT_PRESERVE);
+	struct fx *f = fx_new("home", &cfg);
+	struct nat_result res;
+	struct pkt err, fake;
+
+	port_unreachable_from_a(f, &err);
+	nat_translate_error_inbound(f->nat, err.buf, err.len, &err.info, false, &res);
+	assert_int_equal(res.decision, NAT_DECISION_ICMP_NO_FLOW);
+	assert_int_equal(res.reason, TRACE_DROP_ICMP_NO_FLOW);
+	/* Quoting PUB:5000 -> B (a remote the mapping never sent to). */
+	pkt_make(&fake, &(struct endpoint){PUB, 5000}, &B);
+	error_make(&err, B.ip, PUB, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, &fake);
+	nat_translate_error_inbound(f->nat, err.buf, err.len, &err.info, true, &res);
+	assert_int_equal(res.decision, NAT_DECISION_ICMP_NO_FLOW);
+	/* Quoting a port no mapping uses. */
+	pkt_make(&fake, &(struct endpoint){PUB, 6000}, &A);
+	error_make(&err, A.ip, PUB, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, &fake);
+	nat_translate_inbound(f->nat, err.buf, err.len, &err.info, &res);
+	assert_int_equal(res.verdict, NAT_VERDICT_DROP);
+	assert_int_equal(res.decision, NAT_DECISION_ICMP_NO_FLOW);
+	assert_true(endpoint_equal(&res.external, &(struct endpoint){PUB, 6000}));
+	fx_free(f);
+}
+
+/* A server behind a port forward answers A's datagram with port
+ * unreachable: outer source and quoted destination become the public side. */
+static void test_icmp_error_outbound(void **state)
+{
+	(void)state;
+	struct nat_config cfg =
+	    config(NAT_ENDPOINT_INDEPENDENT, NAT_ADDRESS_AND_PORT_DEPENDENT, NAT_PORT_PRESERVE);
+	struct fx *f = fx_new("home", &cfg);
+	struct endpoint fwd = {PUB, 8080};
+	struct nat_result res;
+	struct pkt in, err;
+
+	assert_int_equal(nat_add_forward(f->nat, IPPROTO_NUM_UDP, 8080, &HOST), 0);
+	assert_int_equal(go(f, false, &A, &fwd, &res, &in), NAT_VERDICT_TRANSLATED);
+	error_make(&err, HOST.ip, A.ip, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, &in);
+	nat_translate_outbound(f->nat, err.buf, err.len, &err.info, &res);
+	assert_int_equal(res.verdict, NAT_VERDICT_TRANSLATED);
+	assert_int_equal(res.decision, NAT_DECISION_RELATED);
+	assert_true(endpoint_equal(&res.inner_before, &HOST));
+	assert_true(endpoint_equal(&res.inner_after, &fwd));
+	assert_error_sums(&err);
+	assert_int_equal(packet_parse(err.buf, err.len, &err.info, NULL, 0), PACKET_OK);
+	assert_int_equal(err.info.src, PUB);
+	assert_int_equal(err.info.dst, A.ip);
+	assert_int_equal(err.info.inner.src, A.ip);
+	assert_int_equal(err.info.inner.dst, PUB);
+	assert_int_equal(err.info.inner.dport, 8080);
+	fx_free(f);
+}
+
+/* A time exceeded about a ping finds the echo mapping by the quoted id
+ * and gives HOST its own id back inside. */
+static void test_icmp_error_about_echo(void **state)
+{
+	(void)state;
+	struct nat_config cfg =
+	    config(NAT_ADDRESS_AND_PORT_DEPENDENT, NAT_ADDRESS_AND_PORT_DEPENDENT, NAT_PORT_RANDOM);
+	struct fx *f = fx_new("home", &cfg);
+	struct nat_result res;
+	struct pkt ping, err;
+
+	echo_make(&ping, HOST.ip, A.ip, ICMP_ECHO_REQUEST, 42);
+	nat_translate_outbound(f->nat, ping.buf, ping.len, &ping.info, &res);
+	assert_int_equal(packet_parse(ping.buf, ping.len, &ping.info, NULL, 0), PACKET_OK);
+	error_make(&err, B.ip, PUB, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, &ping);
+	nat_translate_inbound(f->nat, err.buf, err.len, &err.info, &res);
+	assert_int_equal(res.decision, NAT_DECISION_RELATED);
+	assert_int_equal(packet_parse(err.buf, err.len, &err.info, NULL, 0), PACKET_OK);
+	assert_int_equal(err.info.dst, HOST.ip);
+	assert_int_equal(err.info.inner.src, HOST.ip);
+	assert_int_equal(err.info.inner.icmp_id, 42);
+	assert_true(err.info.inner.ip_sum_ok);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1022,6 +1309,13 @@ int main(void)
 	    cmocka_unit_test(test_many_mappings),
 	    cmocka_unit_test(test_verdict_facts_unobserved),
 	    cmocka_unit_test(test_many_remotes),
+	    cmocka_unit_test(test_icmp_echo_presets),
+	    cmocka_unit_test(test_icmp_echo_timeout_and_request_in),
+	    cmocka_unit_test(test_icmp_error_inbound),
+	    cmocka_unit_test(test_icmp_error_options),
+	    cmocka_unit_test(test_icmp_error_no_flow),
+	    cmocka_unit_test(test_icmp_error_outbound),
+	    cmocka_unit_test(test_icmp_error_about_echo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -727,6 +727,224 @@ static void test_input_drop_and_accept(void **state)
 	}
 }
 
+/* ---- ICMP through the NAT (RFC 5508) ------------------------------------- */
+
+/* The bytes of packet `id` as they last reached `node` (its drop or
+ * delivery record: hosts have no ICMP sockets here), parsed into `info`. */
+static size_t bytes_at(const struct trace_log *log, const char *node, uint64_t id, uint8_t *out,
+		       struct packet_info *info)
+{
+	size_t len = 0;
+
+	for (size_t i = 0; i < trace_log_count(log); i++) {
+		const struct trace_record *r = trace_log_get(log, i);
+
+		if (r->kind != TRACE_PACKET || r->u.packet.packet_id != id ||
+		    strcmp(r->u.packet.node, node) != 0 || r->u.packet.bytes == NULL)
+			continue;
+		len = r->u.packet.len;
+		memcpy(out, r->u.packet.bytes, len);
+	}
+	assert_true(len > 0);
+	assert_int_equal(packet_parse(out, len, info, NULL, 0), PACKET_OK);
+	return len;
+}
+
+static size_t count_ct_events(const struct trace_log *log, const char *node, int event)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < trace_log_count(log); i++) {
+		const struct trace_record *r = trace_log_get(log, i);
+
+		n += r->kind == TRACE_CONNTRACK && (int)r->u.ct.event == event &&
+		     strcmp(r->u.ct.node, node) == 0;
+	}
+	return n;
+}
+
+/* `from` sends an error about the UDP datagram src -> dst (rebuilt, with
+ * a good checksum, as it reached `from`) to `to`. Returns its packet id. */
+static uint64_t send_error(struct world *w, struct host *from, uint32_t to, uint8_t type,
+			   uint8_t code, const struct endpoint *src, const struct endpoint *dst)
+{
+	uint8_t quoted[64], buf[256];
+	size_t qlen = packet_build_udp(quoted, sizeof(quoted), src, dst, 62, 1, "x", 1);
+	size_t len = packet_build_icmp_error(buf, sizeof(buf), host_address(from), to, 64, 2, type,
+					     code, quoted, qlen);
+	uint64_t id = host_send_raw(from, buf, len);
+
+	assert_int_not_equal(id, 0);
+	test_run_ms(w->net, 20);
+	return id;
+}
+
+/* Recompute every sum of an error that quotes a whole UDP datagram. */
+static void assert_error_sums(const uint8_t *bytes, size_t len, const struct packet_info *info)
+{
+	uint8_t copy[PACKET_MAX_SIZE];
+	struct packet_info in;
+
+	assert_true(info->inner.ip_sum_ok);
+	assert_int_equal(packet_parse(bytes + info->inner.offset, info->inner.len, &in, NULL, 0),
+			 PACKET_OK);
+	memcpy(copy, bytes, len);
+	packet_fill_checksums(copy, len);
+	assert_memory_equal(copy, bytes, len);
+}
+
+/* The server's port unreachable reaches alice with the outer destination
+ * and the quoted source rewritten back, every checksum right; conntrack
+ * found it RELATED and left the flow's entry alone. */
+static void test_icmp_error_back_through_nat(void **state)
+{
+	struct world *w = *state;
+	struct nat_world n = {0};
+	struct endpoint srv = {IP4(192, 0, 2, 1), 3478}, alice = {IP4(192, 168, 1, 5), 5000};
+	struct packet_info info;
+	uint8_t bytes[PACKET_MAX_SIZE];
+
+	build_nat(w, &n, false);
+	udp(w, n.a, &srv, "hello");
+	const struct conntrack_entry *e = NULL;
+	struct conntrack_tuple t = {17, IP4(192, 168, 1, 5), IP4(192, 0, 2, 1), 5000, 3478};
+	e = conntrack_lookup(router_conntrack(n.home), &t, NULL);
+	assert_non_null(e);
+	int64_t expires = e->expires_at;
+
+	uint64_t id = send_error(w, n.server, IP4(203, 0, 113, 7), ICMP_DEST_UNREACH,
+				 ICMP_PORT_UNREACH, &n.s_box.from, &srv);
+	size_t len = bytes_at(w->log, "alice", id, bytes, &info);
+	assert_int_equal(info.dst, alice.ip);
+	assert_int_equal(info.src, srv.ip);
+	assert_int_equal(info.inner.src, alice.ip);
+	assert_int_equal(info.inner.sport, alice.port);
+	assert_int_equal(info.inner.dst, srv.ip);
+	assert_int_equal(info.inner.dport, srv.port);
+	assert_error_sums(bytes, len, &info);
+	assert_int_equal(count_ct_events(w->log, "home", TRACE_CT_RELATED), 1);
+	assert_int_equal(e->expires_at, expires);
+	assert_int_equal(e->packets[CONNTRACK_DIR_REPLY], 0);
+	assert_int_equal(conntrack_count(router_conntrack(n.home)), 1);
+}
+
+/* An error quoting a port the NAT never used: dropped icmp-no-flow. */
+static void test_icmp_error_no_flow_dropped(void **state)
+{
+	struct world *w = *state;
+	struct nat_world n = {0};
+	struct endpoint srv = {IP4(192, 0, 2, 1), 3478}, stray = {IP4(203, 0, 113, 7), 6000};
+
+	build_nat(w, &n, false);
+	udp(w, n.a, &srv, "hello");
+	uint64_t id = send_error(w, n.server, IP4(203, 0, 113, 7), ICMP_DEST_UNREACH,
+				 ICMP_PORT_UNREACH, &stray, &srv);
+	const struct trace_packet *d = test_last_drop(w->log);
+
+	assert_int_equal(d->packet_id, id);
+	assert_int_equal(d->reason, TRACE_DROP_ICMP_NO_FLOW);
+	assert_string_equal(d->node, "home");
+	assert_int_equal(count_ct_events(w->log, "home", TRACE_CT_RELATED), 0);
+}
+
+/* A ping goes out with its id mapped and comes back; the router's table
+ * shows the ICMP entry as conntrack -L does. */
+static void test_icmp_echo_through_nat(void **state)
+{
+	struct world *w = *state;
+	struct nat_world n = {0};
+	struct packet_info info;
+	uint8_t buf[128], bytes[PACKET_MAX_SIZE];
+
+	build_nat(w, &n, false);
+	size_t len =
+	    packet_build_icmp_echo(buf, sizeof(buf), IP4(192, 168, 1, 5), IP4(192, 0, 2, 1), 64, 3,
+				   ICMP_ECHO_REQUEST, 4242, 1, NULL, 56);
+	uint64_t id = host_send_raw(n.alice, buf, len);
+	test_run_ms(w->net, 20);
+	bytes_at(w->log, "server", id, bytes, &info);
+	assert_int_equal(info.src, IP4(203, 0, 113, 7));
+	assert_int_equal(info.icmp_id, 4242);
+	len = packet_build_icmp_echo(buf, sizeof(buf), IP4(192, 0, 2, 1), IP4(203, 0, 113, 7), 64,
+				     4, ICMP_ECHO_REPLY, info.icmp_id, 1, NULL, 56);
+	id = host_send_raw(n.server, buf, len);
+	test_run_ms(w->net, 20);
+	bytes_at(w->log, "alice", id, bytes, &info);
+	assert_int_equal(info.dst, IP4(192, 168, 1, 5));
+	assert_int_equal(info.icmp_type, ICMP_ECHO_REPLY);
+	assert_int_equal(info.icmp_id, 4242);
+
+	char line[256] = "";
+	void *ctx[3] = {w, router_conntrack(n.home), line};
+	conntrack_foreach(router_conntrack(n.home), print_entry, ctx);
+	assert_string_equal(line, "icmp     1 30 src=192.168.1.5 dst=192.0.2.1 type=8 code=0 "
+				  "id=4242 src=192.0.2.1 dst=203.0.113.7 type=0 code=0 id=4242 "
+				  "mark=0 use=1");
+	/* A second reply nobody asked for (another id) is no flow's: dropped. */
+	len = packet_build_icmp_echo(buf, sizeof(buf), IP4(192, 0, 2, 1), IP4(203, 0, 113, 7), 64,
+				     5, ICMP_ECHO_REPLY, 999, 1, NULL, 8);
+	id = host_send_raw(n.server, buf, len);
+	test_run_ms(w->net, 20);
+	assert_int_equal(test_last_drop(w->log)->packet_id, id);
+	assert_int_equal(test_last_drop(w->log)->reason, TRACE_DROP_NAT_NO_MAPPING);
+	assert_int_equal(conntrack_count(router_conntrack(n.home)), 1);
+}
+
+/* Carol answers alice's hairpinned datagram with port unreachable: the
+ * error takes SNAT then DNAT like the datagram, and alice gets it about
+ * the packet she sent (to carol's public endpoint). */
+static void test_icmp_error_hairpinned(void **state)
+{
+	struct world *w = *state;
+	struct nat_world n = {0};
+	struct endpoint srv = {IP4(192, 0, 2, 1), 3478}, carol = {IP4(192, 168, 1, 6), 5000};
+	struct packet_info info;
+	uint8_t bytes[PACKET_MAX_SIZE];
+
+	build_nat(w, &n, true);
+	udp(w, n.a, &srv, "who am i");
+	struct endpoint alice_pub = n.s_box.from;
+	udp(w, n.c, &srv, "who am i");
+	struct endpoint carol_pub = n.s_box.from;
+	udp(w, n.c, &alice_pub, "punch");
+	udp(w, n.a, &carol_pub, "hi carol");
+	assert_int_equal(n.c_box.n, 1);
+
+	uint64_t id = send_error(w, n.carol, alice_pub.ip, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH,
+				 &alice_pub, &carol);
+	size_t len = bytes_at(w->log, "alice", id, bytes, &info);
+	assert_int_equal(info.src, IP4(203, 0, 113, 7));
+	assert_int_equal(info.dst, IP4(192, 168, 1, 5));
+	assert_int_equal(info.inner.src, IP4(192, 168, 1, 5));
+	assert_int_equal(info.inner.sport, 5000);
+	assert_int_equal(info.inner.dst, carol_pub.ip);
+	assert_int_equal(info.inner.dport, carol_pub.port);
+	assert_error_sums(bytes, len, &info);
+	assert_int_equal(count_hops(w->log, id, TRACE_HOP_TRANSLATE), 2);
+}
+
+/* A NAT that drops errors drops even one about a live flow. */
+static void test_icmp_errors_off(void **state)
+{
+	struct world *w = *state;
+	struct nat_world n = {0};
+	struct endpoint srv = {IP4(192, 0, 2, 1), 3478};
+	struct nat_config nc;
+
+	build_nat(w, &n, false);
+	nc = *nat_config(router_nat(n.home));
+	nc.icmp_errors = false;
+	assert_int_equal(nat_reconfigure(router_nat(n.home), &nc), 0);
+	udp(w, n.a, &srv, "hello");
+	uint64_t id = send_error(w, n.server, IP4(203, 0, 113, 7), ICMP_DEST_UNREACH,
+				 ICMP_PORT_UNREACH, &n.s_box.from, &srv);
+	const struct trace_packet *d = test_last_drop(w->log);
+
+	assert_int_equal(d->packet_id, id);
+	assert_string_equal(d->node, "home");
+	assert_int_equal(d->reason, TRACE_DROP_NAT_FILTER);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -741,6 +959,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cgnat, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_nat_and_conntrack_agree, setup, teardown),
 	    cmocka_unit_test(test_input_drop_and_accept),
+	    cmocka_unit_test_setup_teardown(test_icmp_error_back_through_nat, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_icmp_error_no_flow_dropped, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_icmp_echo_through_nat, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_icmp_error_hairpinned, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_icmp_errors_off, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -635,7 +635,8 @@ static const struct {
     {"rule a input drop from 10.0.0.0/33\n",
      "t.nsim:1:24: error: a prefix length '33' is out of range (0-32)"},
     {"rule a input drop state old\n",
-     "t.nsim:1:25: error: expected a state: 'new' or 'established', found 'old'"},
+     "t.nsim:1:25: error: expected a state: 'new', 'established', 'related' or 'invalid', "
+     "found 'old'"},
     {"rule a inptu drop\n",
      "t.nsim:1:8: error: expected a chain: 'input', 'output' or 'forward', found 'inptu'; did "
      "you mean 'input'?"},
@@ -666,7 +667,7 @@ static const struct {
     {"expect drop at n reason nat-filtr\n",
      "t.nsim:1:25: error: expected a drop reason: firewall, nat-filter, nat-no-mapping, "
      "nat-exhausted, hairpin, no-route, ttl, link-loss, link-down, queue-full, malformed, "
-     "no-socket or not-for-us, found 'nat-filtr'; did you mean 'nat-filter'?"},
+     "no-socket, not-for-us or icmp-no-flow, found 'nat-filtr'; did you mean 'nat-filter'?"},
     {"expect no drop at n from a\n",
      "t.nsim:1:21: error: unknown option 'from' in the 'expect' statement; expected one of "
      "reason, by"},
@@ -924,7 +925,8 @@ static const struct {
 	      "seed=N"},
     {"isp.mapin=EI", "--set 'isp.mapin=EI': unknown key 'mapin' for NAT 'isp'; did you "
 		     "mean 'mapping'? (the keys are preset, mapping, filtering, ports, "
-		     "timeout, hairpinning, inbound-refresh, pooling, input, forwards)"},
+		     "timeout, hairpinning, inbound-refresh, pooling, input, forwards, icmp-inner, "
+		     "icmp-errors, icmp-timeout)"},
     {"isp.forwards=on", "--set 'isp.forwards=on': expected 'off', found 'on'"},
     {"isp.pooling=pair", "--set 'isp.pooling=pair': expected 'paired' or 'arbitrary', "
 			 "found 'pair'; did you mean 'paired'?"},

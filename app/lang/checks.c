@@ -244,6 +244,11 @@ static void check_action(struct checker *c, const struct scenario_action *a)
 		resolve(c, &a->host, KIND_HOST);
 		break;
 	case SCENARIO_ACT_RAW:
+		resolve(c, &a->about_src.node, KIND_ANY);
+		resolve(c, &a->about_dst.node, KIND_ANY);
+		/* fall through */
+	case SCENARIO_ACT_PING:
+	case SCENARIO_ACT_TRACEROUTE:
 		resolve(c, &a->host, KIND_HOST);
 		resolve(c, &a->dst.node, KIND_ANY);
 		break;
@@ -283,6 +288,14 @@ static void check_expect(struct checker *c, const struct scenario_expect *e)
 	case SCENARIO_EXPECT_DATA:
 		resolve(c, &e->host, KIND_HOST);
 		resolve(c, &e->peer, KIND_HOST);
+		break;
+	case SCENARIO_EXPECT_ICMP:
+	case SCENARIO_EXPECT_NO_ICMP:
+		resolve(c, &e->host, KIND_HOST);
+		resolve(c, &e->from.node, KIND_ANY);
+		break;
+	case SCENARIO_EXPECT_RELATED:
+		resolve(c, &e->node, KIND_ANY);
 		break;
 	default:
 		break;

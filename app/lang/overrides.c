@@ -17,8 +17,9 @@
 /* ----------------------------------------------------------------- --set */
 
 static const char *const nat_keys[] = {
-    "preset",	   "mapping",	      "filtering", "ports", "timeout",
-    "hairpinning", "inbound-refresh", "pooling",   "input", "forwards",
+    "preset",	   "mapping",	      "filtering",    "ports", "timeout",
+    "hairpinning", "inbound-refresh", "pooling",      "input", "forwards",
+    "icmp-inner",  "icmp-errors",     "icmp-timeout",
 };
 static const char *const host_keys[] = {"firewall", "keepalive", "host-candidates"};
 static const char *const internet_keys[] = {"latency", "jitter", "loss"};
@@ -102,6 +103,15 @@ static int override_nat(struct scenario *s, struct scenario_nat *n, const char *
 				  msg);
 	case 9:
 		return override_forwards(s, n, v, vlen, msg);
+	case 10:
+		return val_on_off(v, vlen, &n->icmp_inner, msg);
+	case 11:
+		return val_on_off(v, vlen, &n->icmp_errors, msg);
+	case 12:
+		if (val_setting(&scenario_nat_timeout_setting, v, vlen, &timeout, msg) < 0)
+			return -1;
+		n->icmp_timeout_ns = timeout;
+		return 0;
 	}
 	return -1;
 }

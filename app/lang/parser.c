@@ -613,16 +613,18 @@ enum {
 	NAT_PUBLIC,
 	NAT_BEHIND,
 	NAT_POOLING,
-	NAT_INPUT
+	NAT_INPUT,
+	NAT_ICMP_INNER,
+	NAT_ICMP_ERRORS,
+	NAT_ICMP_TIMEOUT
 };
-
 
 static int parse_nat_word(struct parser *p, int opt, int *out)
 {
 	if (opt == NAT_POOLING)
-		WANT_VALUE(p, "'paired' or 'arbitrary' after 'pooling'",
-			   val_choice(ws, wl, nat_pooling_words, 2, "'paired' or 'arbitrary'", out,
-				      msg));
+		WANT_VALUE(
+		    p, "'paired' or 'arbitrary' after 'pooling'",
+		    val_choice(ws, wl, nat_pooling_words, 2, "'paired' or 'arbitrary'", out, msg));
 	else
 		WANT_VALUE(p, "'drop' or 'accept' after 'input'",
 			   val_choice(ws, wl, nat_input_words, 2, "'drop' or 'accept'", out, msg));
@@ -661,6 +663,13 @@ static int parse_nat_option(struct parser *p, struct scenario_nat *n, int opt)
 		return parse_nat_word(p, opt, &n->pooling);
 	case NAT_INPUT:
 		return parse_nat_word(p, opt, &n->input);
+	case NAT_ICMP_INNER:
+		return want_on_off(p, "'on' or 'off' after 'icmp-inner'", &n->icmp_inner);
+	case NAT_ICMP_ERRORS:
+		return want_on_off(p, "'on' or 'off' after 'icmp-errors'", &n->icmp_errors);
+	case NAT_ICMP_TIMEOUT:
+		return want_setting(p, "a duration after 'icmp-timeout'",
+				    &scenario_nat_timeout_setting, &n->icmp_timeout_ns);
 	}
 	return -1;
 }
@@ -668,9 +677,9 @@ static int parse_nat_option(struct parser *p, struct scenario_nat *n, int opt)
 static int parse_nat(struct parser *p)
 {
 	static const char *const names[] = {
-	    "preset",  "mapping",     "filtering",	 "ports",  "range",
-	    "timeout", "hairpinning", "inbound-refresh", "public", "behind",
-	    "pooling", "input",
+	    "preset",  "mapping",     "filtering",	 "ports",	"range",
+	    "timeout", "hairpinning", "inbound-refresh", "public",	"behind",
+	    "pooling", "input",	      "icmp-inner",	 "icmp-errors", "icmp-timeout",
 	};
 	struct optset o = {.stmt = "nat", .names = names, .n = COUNT(names)};
 	struct scenario_ref name;
@@ -691,6 +700,9 @@ static int parse_nat(struct parser *p)
 	n->inbound_refresh = SCENARIO_UNSET;
 	n->pooling = SCENARIO_UNSET;
 	n->input = SCENARIO_UNSET;
+	n->icmp_inner = SCENARIO_UNSET;
+	n->icmp_errors = SCENARIO_UNSET;
+	n->icmp_timeout_ns = SCENARIO_UNSET;
 	while (peek(p)) {
 		int opt = next_option(p, &o);
 
@@ -863,24 +875,111 @@ static int want_prefix(struct parser *p, const char *what, uint32_t *ip, uint8_t
 	return 0;
 }
 
-/* new | established | new,established */
+/* new | established | related | invalid, joined by commas */
 static int want_states(struct parser *p, unsigned *states)
 {
-	static const char *const names[] = {"new", "established"};
 	int i = 0;
 
 	do {
 		WANT_VALUE(
-		    p, "a state ('new' or 'established') after 'state'",
-		    val_choice(ws, wl, names, 2, "a state: 'new' or 'established'", &i, msg));
-		*states |= i == 0 ? SCENARIO_STATE_NEW : SCENARIO_STATE_ESTABLISHED;
+		    p, "a state ('new', 'established', 'related' or 'invalid') after 'state'",
+		    val_choice(ws, wl, state_names, COUNT(state_names),
+			       "a state: 'new', 'established', 'related' or 'invalid'", &i, msg));
+		*states |= 1u << i; /* SCENARIO_STATE_* */
 		if (!peek(p) || peek(p)->type != TOK_COMMA)
 			return 0;
 		p->pos++;
 	} while (1);
 }
 
-enum { RULE_UDP, RULE_FROM, RULE_TO, RULE_SPORT, RULE_DPORT, RULE_STATE };
+enum {
+	RULE_UDP,
+	RULE_FROM,
+	RULE_TO,
+	RULE_SPORT,
+	RULE_DPORT,
+	RULE_STATE,
+	RULE_ICMP,
+	RULE_TYPE,
+	RULE_CODE,
+	RULE_WITH
+};
+
+/* An ICMP message name (scenario_icmp_words) or a type number 0-255: the
+ * type, and the code a name implies (-1: none). */
+static int want_icmp_type(struct parser *p, const char *what, int *type, int *code)
+{
+	const struct token *t = want_word(p, what);
+	char names[400] = "";
+	uint64_t v;
+	char msg[MSG_SIZE];
+
+	if (!t)
+		return -1;
+	for (size_t i = 0; i < scenario_icmp_word_count; i++)
+		if (word_is(TEXT(p, t), scenario_icmp_words[i].name)) {
+			*type = scenario_icmp_words[i].type;
+			*code = scenario_icmp_words[i].code;
+			return 0;
+		}
+	if (t->len > 0 && isdigit((unsigned char)p->line[t->off])) {
+		if (val_u64(TEXT(p, t), 255, "an ICMP type", &v, msg) < 0)
+			return err_at(p, t, "%s", msg);
+		*type = (int)v;
+		*code = -1;
+		return 0;
+	}
+	for (size_t i = 0; i < scenario_icmp_word_count; i++)
+		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+			 i ? ", " : "", scenario_icmp_words[i].name);
+	return err_at(p, t, "expected %s: a number 0-255 or one of %s, found '%s'", what, names,
+		      show(TEXT(p, t)).s);
+}
+
+static int want_byte(struct parser *p, const char *what, int *out)
+{
+	uint64_t v;
+
+	WANT_VALUE(p, what, val_u64(ws, wl, 255, what, &v, msg));
+	*out = (int)v;
+	return 0;
+}
+
+static int parse_rule_icmp_option(struct parser *p, struct scenario_rule *r, int opt)
+{
+	int type = 0, code = -1;
+
+	switch (opt) {
+	case RULE_ICMP:
+		r->proto = 1;
+		return 0;
+	case RULE_TYPE:
+		if (want_icmp_type(p, "an ICMP type after 'type'", &type, &code) < 0)
+			return -1;
+		r->has_icmp_type = true;
+		r->icmp_type = (uint8_t)type;
+		if (code >= 0 && !r->has_icmp_code) {
+			r->has_icmp_code = true;
+			r->icmp_code = (uint8_t)code;
+		}
+		return 0;
+	case RULE_CODE:
+		if (want_byte(p, "an ICMP code (0-255) after 'code'", &code) < 0)
+			return -1;
+		r->has_icmp_code = true;
+		r->icmp_code = (uint8_t)code;
+		return 0;
+	case RULE_WITH:
+		WANT_VALUE(p, "the ICMP error a reject sends after 'with'",
+			   val_choice(ws, wl, reject_with_names, COUNT(reject_with_names),
+				      "an error: port-unreachable, net-unreachable, "
+				      "host-unreachable, proto-unreachable, net-prohibited, "
+				      "host-prohibited or admin-prohibited",
+				      &r->reject_with, msg));
+		return 0;
+	}
+	return -1;
+}
 
 static int parse_rule_option(struct parser *p, struct scenario_rule *r, int opt)
 {
@@ -906,15 +1005,36 @@ static int parse_rule_option(struct parser *p, struct scenario_rule *r, int opt)
 		return 0;
 	case RULE_STATE:
 		return want_states(p, &r->states);
+	default:
+		return parse_rule_icmp_option(p, r, opt);
 	}
-	return -1;
+}
+
+/* What the options of one rule must agree on. */
+static int check_rule_options(struct parser *p, const struct scenario_rule *r,
+			      const struct optset *o)
+{
+	if (o->seen[RULE_UDP] && o->seen[RULE_ICMP])
+		return err_loc(p, o->first[RULE_ICMP], "a rule matches 'udp' or 'icmp', not both");
+	if ((r->has_icmp_type || o->seen[RULE_CODE]) && r->proto != 1)
+		return err_loc(p, o->first[o->seen[RULE_TYPE] ? RULE_TYPE : RULE_CODE],
+			       "'type' and 'code' match ICMP messages: write 'icmp' before them");
+	if (r->proto == 1 && (r->has_sport || r->has_dport))
+		return err_loc(p, o->first[o->seen[RULE_SPORT] ? RULE_SPORT : RULE_DPORT],
+			       "ICMP has no ports; match its 'type' and 'code' instead");
+	if (o->seen[RULE_WITH] && r->verdict != SCENARIO_REJECT)
+		return err_loc(p, o->first[RULE_WITH],
+			       "'with' says which ICMP error a 'reject' sends; this rule does not "
+			       "reject");
+	return 0;
 }
 
 static int parse_rule(struct parser *p)
 {
-	static const char *const names[] = {"udp", "from", "to", "sport", "dport", "state"};
+	static const char *const names[] = {"udp",   "from", "to",   "sport", "dport",
+					    "state", "icmp", "type", "code",  "with"};
 	struct optset o = {.stmt = "rule", .names = names, .n = COUNT(names)};
-	struct scenario_rule r = {.loc = loc_of(p, &p->toks[0])};
+	struct scenario_rule r = {.loc = loc_of(p, &p->toks[0]), .reject_with = SCENARIO_UNSET};
 	struct scenario_rule *slot;
 
 	if (want_name(p, "a node name after 'rule'", &r.node) < 0 || want_chain(p, &r.chain) < 0)
@@ -928,6 +1048,8 @@ static int parse_rule(struct parser *p)
 		if (opt < 0 || parse_rule_option(p, &r, opt) < 0)
 			return -1;
 	}
+	if (check_rule_options(p, &r, &o) < 0)
+		return -1;
 	PUSH(p->s->rules, p->s->n_rules, p->pr->cap_rules, slot);
 	if (!slot)
 		return p->oom = true, -1;
@@ -1076,8 +1198,151 @@ static int act_set(struct parser *p, struct scenario_action *a)
 	return 0;
 }
 
+/* A host, a NAT, the coordinator or an address, without a port: where a
+ * ping or an ICMP message goes. */
+static int want_icmp_target(struct parser *p, const char *what, struct scenario_endpoint *ep)
+{
+	if (want_endpoint(p, what, true, ep) < 0)
+		return -1;
+	if (ep->port != SCENARIO_UNSET)
+		return err_loc(p, ep->loc, "ICMP has no ports: write the address or name alone");
+	return 0;
+}
+
+static int want_count(struct parser *p, const char *what, int lo, int hi, int *out)
+{
+	uint64_t v;
+	char msg[MSG_SIZE];
+	const struct token *t = want_word(p, what);
+
+	(void)msg;
+	if (!t)
+		return -1;
+	if (val_u64(TEXT(p, t), (uint64_t)hi, what, &v, msg) < 0 || v < (uint64_t)lo)
+		return err_at(p, t, "%s must be a whole number from %d to %d, found '%s'", what, lo,
+			      hi, show(TEXT(p, t)).s);
+	*out = (int)v;
+	return 0;
+}
+
+/* ping HOST to TARGET [count N] [interval DUR] [size N] [ttl N] */
+static int act_ping(struct parser *p, struct scenario_action *a)
+{
+	static const char *const names[] = {"count", "interval", "size", "ttl"};
+	struct optset o = {.stmt = "ping", .names = names, .n = COUNT(names)};
+	int rc = 0;
+
+	a->count = 4;
+	a->interval_ns = UNITS_NS_PER_S;
+	a->size = 56;
+	a->ttl = 64;
+	if (act_host(p, a) < 0 || want_kw(p, "to", "'to' after the host name") < 0 ||
+	    want_icmp_target(p, "an address or a node name after 'to'", &a->dst) < 0)
+		return -1;
+	while (peek(p) && rc == 0) {
+		switch (next_option(p, &o)) {
+		case 0:
+			rc = want_count(p, "the number of pings after 'count'", 1, 1000, &a->count);
+			break;
+		case 1:
+			rc = want_setting(p, "a duration after 'interval'",
+					  &scenario_ping_interval_setting, &a->interval_ns);
+			break;
+		case 2:
+			rc = want_count(p, "the payload size after 'size'", 0,
+					PACKET_MAX_SIZE - IPV4_HEADER_MIN - ICMP_HEADER_SIZE,
+					&a->size);
+			break;
+		case 3:
+			rc = want_count(p, "the TTL after 'ttl'", 1, 255, &a->ttl);
+			break;
+		default:
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+/* traceroute HOST to TARGET [max-hops N] */
+static int act_traceroute(struct parser *p, struct scenario_action *a)
+{
+	a->max_hops = 30;
+	if (act_host(p, a) < 0 || want_kw(p, "to", "'to' after the host name") < 0 ||
+	    want_icmp_target(p, "an address or a node name after 'to'", &a->dst) < 0)
+		return -1;
+	if (accept_kw(p, "max-hops"))
+		return want_count(p, "the number of hops after 'max-hops'", 1, 64, &a->max_hops);
+	return 0;
+}
+
+static int raw_icmp_option(struct parser *p, struct scenario_action *a, int opt)
+{
+	switch (opt) {
+	case 0:
+		return want_icmp_type(p, "an ICMP type after 'type'", &a->icmp_type, &a->icmp_code);
+	case 1:
+		return want_byte(p, "an ICMP code (0-255) after 'code'", &a->icmp_code);
+	case 2:
+		return want_count(p, "the echo id after 'id'", 0, 65535, &a->icmp_id);
+	case 3:
+		return want_count(p, "the sequence number after 'seq'", 0, 65535, &a->icmp_seq);
+	case 4:
+		return want_count(p, "the TTL after 'ttl'", 1, 255, &a->ttl);
+	case 5:
+		a->has_about = true;
+		return want_endpoint(p, "the quoted datagram's source after 'about'", false,
+				     &a->about_src) < 0 ||
+			       want_kw(p, "to", "'to' after the quoted source") < 0 ||
+			       want_endpoint(p, "the quoted datagram's destination after 'to'",
+					     false, &a->about_dst) < 0
+			   ? -1
+			   : 0;
+	case 6:
+		a->bad_checksum = true;
+		return want_kw(p, "bad", "'bad' after 'checksum'");
+	}
+	return -1;
+}
+
+/* raw icmp HOST to TARGET type T [code C] [id N] [seq N] [ttl N]
+ *   [about SRC:PORT to DST:PORT] [checksum bad] */
+static int act_raw_icmp(struct parser *p, struct scenario_action *a)
+{
+	static const char *const names[] = {"type", "code",  "id",	"seq",
+					    "ttl",  "about", "checksum"};
+	struct optset o = {.stmt = "raw icmp", .names = names, .n = COUNT(names)};
+
+	a->icmp = true;
+	a->icmp_type = -1;
+	a->icmp_code = -1;
+	a->ttl = 64;
+	if (act_host(p, a) < 0 || want_kw(p, "to", "'to' after the host name") < 0 ||
+	    want_icmp_target(p, "an address or a node name after 'to'", &a->dst) < 0)
+		return -1;
+	while (peek(p)) {
+		int opt = next_option(p, &o);
+
+		if (opt < 0 || raw_icmp_option(p, a, opt) < 0)
+			return -1;
+	}
+	if (!o.seen[0])
+		return err_loc(p, a->kind_loc,
+			       "'raw icmp' needs 'type T' (echo-request, port-unreachable, "
+			       "... or a number)");
+	if (a->icmp_code < 0)
+		a->icmp_code = 0;
+	if (a->has_about && !(a->icmp_type == 3 || a->icmp_type == 11 || a->icmp_type == 12 ||
+			      a->icmp_type == 4 || a->icmp_type == 5))
+		return err_loc(p, o.first[5],
+			       "'about' gives the packet an ICMP error quotes; this "
+			       "type is not an error");
+	return 0;
+}
+
 static int act_raw(struct parser *p, struct scenario_action *a)
 {
+	if (accept_kw(p, "icmp"))
+		return act_raw_icmp(p, a);
 	if (act_host(p, a) < 0 || want_kw(p, "from", "'from' after the host name") < 0 ||
 	    want_port(p, "the source port after 'from'", &a->src_port) < 0 ||
 	    want_kw(p, "to", "'to' after the source port") < 0 ||
@@ -1107,6 +1372,8 @@ static int (*const action_parsers[])(struct parser *, struct scenario_action *) 
     [SCENARIO_ACT_SET] = act_set,
     [SCENARIO_ACT_RAW] = act_raw,
     [SCENARIO_ACT_NOTE] = act_note,
+    [SCENARIO_ACT_PING] = act_ping,
+    [SCENARIO_ACT_TRACEROUTE] = act_traceroute,
 };
 
 static int parse_at(struct parser *p)
@@ -1161,7 +1428,7 @@ static int parse_expect_option(struct parser *p, struct scenario_expect *e, int 
 		    val_choice(ws, wl, reason_names + 1, COUNT(reason_names) - 1,
 			       "a drop reason: firewall, nat-filter, nat-no-mapping, "
 			       "nat-exhausted, hairpin, no-route, ttl, link-loss, link-down, "
-			       "queue-full, malformed, no-socket or not-for-us",
+			       "queue-full, malformed, no-socket, not-for-us or icmp-no-flow",
 			       &e->reason, msg));
 		e->reason++;
 		return 0;
@@ -1257,10 +1524,16 @@ static int exp_mapping(struct parser *p, struct scenario_expect *e)
 	return parse_expect_options(p, e, names, ids, 3);
 }
 
+static int exp_icmp(struct parser *p, struct scenario_expect *e);
+
 /* `expect no mapping ...` negates `expect mapping ...` (same options);
  * anything else after 'no' is `expect no drop ...`. */
 static int exp_no(struct parser *p, struct scenario_expect *e)
 {
+	if (accept_kw(p, "icmp")) {
+		e->kind = SCENARIO_EXPECT_NO_ICMP;
+		return exp_icmp(p, e);
+	}
 	if (!accept_kw(p, "mapping"))
 		return exp_drop(p, e);
 	e->kind = SCENARIO_EXPECT_NO_MAPPING;
@@ -1294,22 +1567,54 @@ static int exp_data(struct parser *p, struct scenario_expect *e)
 	return exp_by_only(p, e);
 }
 
+/* expect [no] icmp MESSAGE at HOST [from TARGET] [by TIME] */
+static int exp_icmp(struct parser *p, struct scenario_expect *e)
+{
+	static const char *const names[] = {"from", "by"};
+	static const int ids[] = {EXP_FROM, EXP_BY};
+	const struct token *t = peek(p);
+
+	if (want_icmp_type(p, "an ICMP message after 'icmp' (echo-reply, port-unreachable, ...)",
+			   &e->icmp_type, &e->icmp_code) < 0)
+		return -1;
+	e->icmp_name = save(p, TEXT(p, t));
+	if (!e->icmp_name || want_kw(p, "at", "'at' after the ICMP message") < 0 ||
+	    want_name(p, "a host name after 'at'", &e->host) < 0 ||
+	    parse_expect_options(p, e, names, ids, 2) < 0)
+		return -1;
+	if (e->has_from && e->from.port != SCENARIO_UNSET)
+		return err_loc(p, e->from.loc,
+			       "ICMP has no ports: write the address or name alone");
+	return 0;
+}
+
+/* expect related at NODE [by TIME] */
+static int exp_related(struct parser *p, struct scenario_expect *e)
+{
+	if (want_kw(p, "at", "'at' after 'related'") < 0 ||
+	    want_name(p, "a node name after 'at'", &e->node) < 0)
+		return -1;
+	return exp_by_only(p, e);
+}
+
 static int parse_expect_kind(struct parser *p, struct scenario_expect *e)
 {
-	static const char *const kinds[] = {"drop", "no", "mapping", "classify", "data"};
+	static const char *const kinds[] = {"drop", "no",   "mapping", "classify",
+					    "data", "icmp", "related"};
 	static const enum scenario_expect_kind codes[] = {
 	    SCENARIO_EXPECT_DROP,     SCENARIO_EXPECT_NO_DROP, SCENARIO_EXPECT_MAPPING,
-	    SCENARIO_EXPECT_CLASSIFY, SCENARIO_EXPECT_DATA,
+	    SCENARIO_EXPECT_CLASSIFY, SCENARIO_EXPECT_DATA,    SCENARIO_EXPECT_ICMP,
+	    SCENARIO_EXPECT_RELATED,
 	};
 	static int (*const fns[])(struct parser *, struct scenario_expect *) = {
-	    exp_drop, exp_no, exp_mapping, exp_classify, exp_data,
+	    exp_drop, exp_no, exp_mapping, exp_classify, exp_data, exp_icmp, exp_related,
 	};
 
 	/* "expect HOST and HOST ...": the third word tells. */
 	if (p->n_toks >= 3 && p->toks[2].type == TOK_WORD && word_is(TEXT(p, &p->toks[2]), "and"))
 		return exp_path(p, e);
 	const struct token *t = want_word(p, "what to expect: drop, no drop, mapping, classify, "
-					     "data, or HOST and HOST");
+					     "data, icmp, related, or HOST and HOST");
 	if (!t)
 		return -1;
 	int i = word_index(TEXT(p, t), kinds, COUNT(kinds));
@@ -1321,8 +1626,8 @@ static int parse_expect_kind(struct parser *p, struct scenario_expect *e)
 				      show(TEXT(p, t)).s, best);
 		return err_at(p, t,
 			      "unknown expectation '%s'; write 'expect drop', 'expect no "
-			      "drop', 'expect mapping', 'expect classify', 'expect data' or "
-			      "'expect HOST and HOST direct'",
+			      "drop', 'expect mapping', 'expect classify', 'expect data', "
+			      "'expect icmp', 'expect related' or 'expect HOST and HOST direct'",
 			      show(TEXT(p, t)).s);
 	}
 	e->kind = codes[i];

@@ -27,7 +27,6 @@
 
 /* ------------------------------------------------------------------ memory */
 
-
 #define ARENA_BLOCK 4096
 
 void *arena_alloc(struct scenario_priv *pr, size_t n)
@@ -75,7 +74,6 @@ void *grow_array(void *items, size_t n, size_t *cap, size_t size)
 		*cap = new_cap;
 	return q;
 }
-
 
 void scenario_free(struct scenario *s)
 {
@@ -184,7 +182,6 @@ int scenario_report(const struct scenario *s, struct diag *d, enum diag_severity
 
 /* ------------------------------------------------------------------ tables */
 
-
 struct preset {
 	const char *name;
 	int mapping, filtering;
@@ -199,12 +196,29 @@ static const struct preset presets[] = {
 };
 
 static const char *const expect_names[] = {
-    [SCENARIO_EXPECT_PATH] = "HOST and HOST", [SCENARIO_EXPECT_DROP] = "drop",
-    [SCENARIO_EXPECT_NO_DROP] = "no drop",    [SCENARIO_EXPECT_MAPPING] = "mapping",
-    [SCENARIO_EXPECT_CLASSIFY] = "classify",  [SCENARIO_EXPECT_DATA] = "data",
-    [SCENARIO_EXPECT_NO_MAPPING] = "no mapping",
+    [SCENARIO_EXPECT_PATH] = "HOST and HOST",	 [SCENARIO_EXPECT_DROP] = "drop",
+    [SCENARIO_EXPECT_NO_DROP] = "no drop",	 [SCENARIO_EXPECT_MAPPING] = "mapping",
+    [SCENARIO_EXPECT_CLASSIFY] = "classify",	 [SCENARIO_EXPECT_DATA] = "data",
+    [SCENARIO_EXPECT_NO_MAPPING] = "no mapping", [SCENARIO_EXPECT_ICMP] = "icmp",
+    [SCENARIO_EXPECT_NO_ICMP] = "no icmp",	 [SCENARIO_EXPECT_RELATED] = "related",
 };
 
+/* RFC 792 / RFC 1812 5.2.7.1 names, as nft and iptables spell them. */
+const struct scenario_icmp_word scenario_icmp_words[] = {
+    {"echo-reply", 0, 0},	 {"echo-request", 8, 0},     {"destination-unreachable", 3, -1},
+    {"net-unreachable", 3, 0},	 {"host-unreachable", 3, 1}, {"proto-unreachable", 3, 2},
+    {"port-unreachable", 3, 3},	 {"net-prohibited", 3, 9},   {"host-prohibited", 3, 10},
+    {"admin-prohibited", 3, 13}, {"time-exceeded", 11, 0},   {"parameter-problem", 12, -1},
+};
+const size_t scenario_icmp_word_count = COUNT(scenario_icmp_words);
+
+const char *scenario_icmp_name(int type, int code)
+{
+	for (size_t i = 0; i < COUNT(scenario_icmp_words); i++)
+		if (scenario_icmp_words[i].type == type && scenario_icmp_words[i].code == code)
+			return scenario_icmp_words[i].name;
+	return NULL;
+}
 
 const char *scenario_action_kind_name(enum scenario_action_kind kind)
 {

@@ -100,6 +100,9 @@ struct scenario_nat {
 	int inbound_refresh;	   /* tri-state */
 	int pooling;		   /* enum nat_pooling, or SCENARIO_UNSET (paired) */
 	int input;		   /* enum router_input, or SCENARIO_UNSET (drop) */
+	int icmp_inner;		   /* tri-state: RFC 5508 inner translation (default on) */
+	int icmp_errors;	   /* tri-state: forward ICMP errors at all (default on) */
+	int64_t icmp_timeout_ns;   /* echo mappings' lifetime, or SCENARIO_UNSET */
 	size_t n_public;	   /* >= 1 */
 	uint32_t public_ip[SCENARIO_MAX_PUBLIC];
 	struct scenario_loc public_loc[SCENARIO_MAX_PUBLIC];
@@ -180,15 +183,32 @@ enum scenario_verdict {
 
 #define SCENARIO_STATE_NEW 1u
 #define SCENARIO_STATE_ESTABLISHED 2u
+#define SCENARIO_STATE_RELATED 4u
+#define SCENARIO_STATE_INVALID 8u
+
+/* An ICMP message as the language names it ("port-unreachable"): its type
+ * and code (code -1: any code of the type). */
+struct scenario_icmp_word {
+	const char *name;
+	int type, code;
+};
+extern const struct scenario_icmp_word scenario_icmp_words[];
+extern const size_t scenario_icmp_word_count;
+/* The name of a type and code ("port-unreachable"), or NULL. */
+const char *scenario_icmp_name(int type, int code);
 
 /* NODE: a host, a NAT or the coordinator.
- * rule NODE CHAIN VERDICT [udp] [from PREFIX] [to PREFIX] [sport N[-M]] [dport N[-M]] [state S] */
+ * rule NODE CHAIN VERDICT [with ERROR] [udp | icmp [type T] [code C]] [from PREFIX]
+ *      [to PREFIX] [sport N[-M]] [dport N[-M]] [state S] */
 struct scenario_rule {
 	struct scenario_loc loc;
 	struct scenario_ref node;
 	int chain;     /* enum scenario_chain */
 	int verdict;   /* enum scenario_verdict */
-	uint8_t proto; /* 0 = any, 17 = udp */
+	uint8_t proto; /* 0 = any, 17 = udp, 1 = icmp */
+	bool has_icmp_type, has_icmp_code;
+	uint8_t icmp_type, icmp_code;
+	int reject_with; /* enum fw_reject_with, or SCENARIO_UNSET (port-unreachable) */
 	bool has_src, has_dst;
 	uint32_t src, dst; /* prefixes (host bits cleared) */
 	uint8_t src_len, dst_len;
@@ -226,6 +246,8 @@ enum scenario_action_kind {
 	SCENARIO_ACT_SET,	   /* target (NAT), preset and/or mapping/filtering */
 	SCENARIO_ACT_RAW,	   /* host, src_port, dst, text */
 	SCENARIO_ACT_NOTE,	   /* text */
+	SCENARIO_ACT_PING,	   /* host, dst (no port), count, interval_ns, size, ttl */
+	SCENARIO_ACT_TRACEROUTE,   /* host, dst (no port), max_hops */
 	SCENARIO_ACT_COUNT
 };
 
@@ -245,17 +267,33 @@ struct scenario_action {
 	bool has_mapping, has_filtering; /* set */
 	int mapping, filtering;		 /* set: enum scenario_behaviour */
 	uint16_t src_port;		 /* raw */
-	struct scenario_endpoint dst;	 /* raw */
+	struct scenario_endpoint dst;	 /* raw, ping, traceroute */
+	int count;			 /* ping: echo requests (default 4) */
+	int64_t interval_ns;		 /* ping: between them (default 1 s) */
+	int size;			 /* ping: payload bytes (default 56) */
+	int ttl;			 /* ping, raw icmp: (default 64) */
+	int max_hops;			 /* traceroute (default 30) */
+	/* raw icmp HOST to DST type T [code C] [id N] [seq N] [ttl N]
+	 *   [about SRC:PORT to DST:PORT] [checksum bad] */
+	bool icmp;
+	int icmp_type, icmp_code;
+	int icmp_id, icmp_seq;
+	bool has_about; /* an error quoting a UDP datagram about_src -> about_dst */
+	struct scenario_endpoint about_src, about_dst;
+	bool bad_checksum;
 };
 
 enum scenario_expect_kind {
-	SCENARIO_EXPECT_PATH,	  /* host, peer, path */
-	SCENARIO_EXPECT_DROP,	  /* node, reason, from?, to? */
-	SCENARIO_EXPECT_NO_DROP,  /* node, reason */
-	SCENARIO_EXPECT_MAPPING,  /* node (NAT), host? (+host_port), external_port */
-	SCENARIO_EXPECT_CLASSIFY, /* host, nat_class / class_name */
-	SCENARIO_EXPECT_DATA,	  /* host (receiver), peer? (sender), text */
+	SCENARIO_EXPECT_PATH,	    /* host, peer, path */
+	SCENARIO_EXPECT_DROP,	    /* node, reason, from?, to? */
+	SCENARIO_EXPECT_NO_DROP,    /* node, reason */
+	SCENARIO_EXPECT_MAPPING,    /* node (NAT), host? (+host_port), external_port */
+	SCENARIO_EXPECT_CLASSIFY,   /* host, nat_class / class_name */
+	SCENARIO_EXPECT_DATA,	    /* host (receiver), peer? (sender), text */
 	SCENARIO_EXPECT_NO_MAPPING, /* as MAPPING: no such mapping at the time */
+	SCENARIO_EXPECT_ICMP,	    /* host, icmp_type/icmp_code, from? */
+	SCENARIO_EXPECT_NO_ICMP,    /* as ICMP: no such message reached the host */
+	SCENARIO_EXPECT_RELATED,    /* node: an ICMP error there was RELATED to a flow */
 	SCENARIO_EXPECT_COUNT
 };
 
@@ -284,9 +322,9 @@ struct scenario_expect {
 	struct scenario_ref host;
 	struct scenario_ref peer;
 	struct scenario_ref node;
-	int path;   /* enum scenario_path */
+	int path;    /* enum scenario_path */
 	bool at_end; /* path: `end PATH`, the state the run ends in (by_ns unset) */
-	int reason; /* trace_drop_reason number, SCENARIO_REASON_ANY */
+	int reason;  /* trace_drop_reason number, SCENARIO_REASON_ANY */
 	bool has_from, has_to;
 	struct scenario_endpoint from, to;
 	int host_port;		/* mapping: SCENARIO_UNSET or the internal port */
@@ -295,6 +333,8 @@ struct scenario_expect {
 	const char *class_name; /* "open", "full-cone", ... (as discovery names them) */
 	const char *text;
 	size_t text_len;
+	int icmp_type, icmp_code; /* icmp: code -1 = any */
+	const char *icmp_name;	  /* icmp: as written ("port-unreachable") */
 };
 
 struct scenario_priv;
@@ -374,11 +414,12 @@ int scenario_parse_duration(const char *s, int64_t *ns);
 #define SCENARIO_MAX_TIME_NS (24 * UNITS_NS_PER_H)
 #define SCENARIO_KEEPALIVE_MIN_NS (100 * UNITS_NS_PER_MS) /* also natsim peer --keepalive */
 #define SCENARIO_KEEPALIVE_MAX_NS UNITS_NS_PER_H
-extern const struct units_setting scenario_time_setting;	/* at, by */
-extern const struct units_setting scenario_keepalive_setting;	/* keepalive */
-extern const struct units_setting scenario_latency_setting;	/* latency */
-extern const struct units_setting scenario_jitter_setting;	/* jitter */
-extern const struct units_setting scenario_nat_timeout_setting; /* nat ... timeout */
+extern const struct units_setting scenario_time_setting;	  /* at, by */
+extern const struct units_setting scenario_keepalive_setting;	  /* keepalive */
+extern const struct units_setting scenario_latency_setting;	  /* latency */
+extern const struct units_setting scenario_jitter_setting;	  /* jitter */
+extern const struct units_setting scenario_nat_timeout_setting;	  /* nat ... timeout */
+extern const struct units_setting scenario_ping_interval_setting; /* ping ... interval */
 
 /* Apply a command-line override "NAME.KEY=VALUE" (--set), e.g.
  * "home.preset=symmetric", "alice.keepalive=off", "internet.loss=2%",

@@ -74,9 +74,17 @@ static const char *const class_names[] = {
 
 /* Indexed by enum trace_drop_reason; [0] is "any" (no reason given). */
 static const char *const reason_names[] = {
-    "any", "firewall",	"nat-filter", "nat-no-mapping", "nat-exhausted", "hairpin",   "no-route",
-    "ttl", "link-loss", "link-down",  "queue-full",	"malformed",	 "no-socket", "not-for-us",
+    "any",	  "firewall",  "nat-filter", "nat-no-mapping", "nat-exhausted",
+    "hairpin",	  "no-route",  "ttl",	     "link-loss",      "link-down",
+    "queue-full", "malformed", "no-socket",  "not-for-us",     "icmp-no-flow",
 };
+/* `reject with ...`: indexed by enum fw_reject_with (iptables' names
+ * without their "icmp-"). */
+static const char *const reject_with_names[] = {
+    "port-unreachable", "net-unreachable", "host-unreachable", "proto-unreachable",
+    "net-prohibited",	"host-prohibited", "admin-prohibited",
+};
+static const char *const state_names[] = {"new", "established", "related", "invalid"};
 
 static const char *const path_names[] = {"direct", "relayed", "unconnected"};
 static const char *const chain_names[] = {"input", "output", "forward"};
@@ -94,6 +102,8 @@ static const char *const action_names[] = {
     [SCENARIO_ACT_SET] = "set",
     [SCENARIO_ACT_RAW] = "raw",
     [SCENARIO_ACT_NOTE] = "note",
+    [SCENARIO_ACT_PING] = "ping",
+    [SCENARIO_ACT_TRACEROUTE] = "traceroute",
 };
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 /* `pooling paired|arbitrary` (RFC 4787 REQ-2) and `input drop|accept` (what

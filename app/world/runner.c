@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/world/icmpapp.h"
+#include "app/world/icmpwatch.h"
 #include "base/endpoint.h"
 #include "model/packet.h"
 #include "viz/text.h"
@@ -50,6 +52,8 @@ struct runner {
 	size_t n_classes, cap_classes;
 	struct path_seen *paths;
 	size_t n_paths, cap_paths;
+	struct icmp_watch icmp;	 /* what ICMP reached whom (expect icmp, related) */
+	struct icmp_apps *progs; /* ping and traceroute */
 	bool oom;
 };
 
@@ -105,6 +109,8 @@ static void read_endpoints(const uint8_t *b, size_t len, struct endpoint *src, s
 static void on_trace(const struct trace_record *rec, void *ctx)
 {
 	struct runner *r = ctx;
+	if (icmp_watch_record(&r->icmp, rec) < 0)
+		r->oom = true;
 	if (rec->kind != TRACE_PACKET || rec->u.packet.hop != TRACE_HOP_DROP)
 		return;
 	struct drop_seen *d = push(&r->drops, &r->n_drops, &r->cap_drops, sizeof(*d));
@@ -211,7 +217,8 @@ static void on_agent(struct sim_agent *sa, const struct p2p_event *ev, void *ctx
 		break;
 	}
 	case AGENT_EV_NAT_CLASSIFIED: {
-		struct class_seen *c = push(&r->classes, &r->n_classes, &r->cap_classes, sizeof(*c));
+		struct class_seen *c =
+		    push(&r->classes, &r->n_classes, &r->cap_classes, sizeof(*c));
 		if (!c) {
 			r->oom = true;
 			return;
@@ -272,8 +279,90 @@ static void act_set_nat(struct runner *r, const struct scenario_action *a, char 
 	nat_reconfigure(nat, &cfg);
 	conntrack_flush(router_conntrack(wn->router), "flushed (NAT reconfigured)");
 	snprintf(msg, n, "%s now behaves as %s (%s + %s); its mappings are gone", a->target.name,
-		 nat_classic_name(cfg.mapping, cfg.filtering), nat_behaviour_abbrev(cfg.mapping, false),
+		 nat_classic_name(cfg.mapping, cfg.filtering),
+		 nat_behaviour_abbrev(cfg.mapping, false),
 		 nat_behaviour_abbrev(cfg.filtering, true));
+}
+
+/* The name a target was written with, or its address. */
+static const char *target_name(const struct scenario_endpoint *ep, uint32_t ip, char *buf, size_t n)
+{
+	if (ep->node.name)
+		return ep->node.name;
+	return ip_format(ip, buf, n);
+}
+
+static void act_ping(struct runner *r, const struct scenario_action *a, char *msg, size_t n)
+{
+	struct world_host *wh = world_find_host(&r->w, a->host.name);
+	uint32_t dst = endpoint_ip(r, &a->dst);
+	struct ping_options o = {a->count, a->interval_ns, a->size, a->ttl};
+	char ip[16];
+	const char *name = target_name(&a->dst, dst, ip, sizeof(ip));
+
+	if (icmp_ping_start(r->progs, wh->host, dst, name, &o) < 0)
+		r->oom = true;
+	snprintf(msg, n, "%s pings %s (%d echo request%s)", a->host.name, name, a->count,
+		 a->count == 1 ? "" : "s");
+}
+
+static void act_traceroute(struct runner *r, const struct scenario_action *a, char *msg, size_t n)
+{
+	struct world_host *wh = world_find_host(&r->w, a->host.name);
+	uint32_t dst = endpoint_ip(r, &a->dst);
+	char ip[16];
+	const char *name = target_name(&a->dst, dst, ip, sizeof(ip));
+
+	if (icmp_traceroute_start(r->progs, wh->host, dst, name, a->max_hops) < 0)
+		snprintf(msg, n, "%s cannot start traceroute: no free UDP port", a->host.name);
+	else
+		snprintf(msg, n, "%s runs traceroute to %s", a->host.name, name);
+}
+
+/* The ICMP message a `raw icmp` action writes, as bytes. */
+static size_t raw_icmp_bytes(struct runner *r, const struct scenario_action *a, uint8_t *buf,
+			     size_t cap)
+{
+	uint32_t src = world_find_host(&r->w, a->host.name)->spec->ip;
+	uint32_t dst = endpoint_ip(r, &a->dst);
+	uint8_t quoted[IPV4_HEADER_MIN + UDP_HEADER_SIZE];
+	size_t len;
+
+	if (!a->has_about) {
+		len = packet_build_icmp_echo(buf, cap, src, dst, (uint8_t)a->ttl, 0,
+					     ICMP_ECHO_REQUEST, (uint16_t)a->icmp_id,
+					     (uint16_t)a->icmp_seq, NULL, 0);
+		if (len > 0) { /* any type: the echo is only the frame */
+			buf[IPV4_HEADER_MIN] = (uint8_t)a->icmp_type;
+			buf[IPV4_HEADER_MIN + 1] = (uint8_t)a->icmp_code;
+			packet_fill_checksums(buf, len);
+		}
+	} else {
+		struct endpoint qs = {endpoint_ip(r, &a->about_src), (uint16_t)a->about_src.port};
+		struct endpoint qd = {endpoint_ip(r, &a->about_dst), (uint16_t)a->about_dst.port};
+
+		packet_build_udp(quoted, sizeof(quoted), &qs, &qd, PACKET_DEFAULT_TTL, 0, NULL, 0);
+		len = packet_build_icmp_error(buf, cap, src, dst, (uint8_t)a->ttl, 0,
+					      (uint8_t)a->icmp_type, (uint8_t)a->icmp_code, quoted,
+					      sizeof(quoted));
+	}
+	if (len > 0 && a->bad_checksum)
+		buf[IPV4_HEADER_MIN + 2] ^= 0x5a; /* the ICMP checksum, no longer right */
+	return len;
+}
+
+static void act_raw_icmp(struct runner *r, const struct scenario_action *a, char *msg, size_t n)
+{
+	struct world_host *wh = world_find_host(&r->w, a->host.name);
+	uint8_t buf[PACKET_MAX_SIZE];
+	size_t len = raw_icmp_bytes(r, a, buf, sizeof(buf));
+	char what[48], ip[16];
+
+	icmp_describe((uint8_t)a->icmp_type, (uint8_t)a->icmp_code, what, sizeof(what));
+	host_send_raw(wh->host, buf, len);
+	snprintf(msg, n, "%s sends a raw ICMP %s to %s%s", a->host.name, what,
+		 target_name(&a->dst, endpoint_ip(r, &a->dst), ip, sizeof(ip)),
+		 a->bad_checksum ? " with a wrong checksum" : "");
 }
 
 static void act_raw(struct runner *r, const struct scenario_action *a, char *msg, size_t n)
@@ -311,18 +400,21 @@ static void act(struct runner *r, const struct scenario_action *a, char *msg, si
 		break;
 	case SCENARIO_ACT_SEND: {
 		int rc = agent_send(agent_of(r, h), now, p, (const uint8_t *)a->text, a->text_len);
-		snprintf(msg, n, rc == 0 ? "%s sends \"%s\" to %s" : "%s cannot send \"%s\" to %s: %s",
-			 h, a->text, p, agent_error_str(rc));
+		snprintf(msg, n,
+			 rc == 0 ? "%s sends \"%s\" to %s" : "%s cannot send \"%s\" to %s: %s", h,
+			 a->text, p, agent_error_str(rc));
 		break;
 	}
 	case SCENARIO_ACT_CLASSIFY:
 		agent_classify(agent_of(r, h), now);
-		snprintf(msg, n, "%s runs NAT behaviour discovery (RFC 5780) against the coordinator", h);
+		snprintf(msg, n,
+			 "%s runs NAT behaviour discovery (RFC 5780) against the coordinator", h);
 		break;
 	case SCENARIO_ACT_KEEPALIVE:
 		agent_set_keepalive(agent_of(r, h), (uint64_t)a->keepalive_ns);
 		if (a->keepalive_ns)
-			snprintf(msg, n, "%s sends keepalives every %.3g s", h, a->keepalive_ns / 1e9);
+			snprintf(msg, n, "%s sends keepalives every %.3g s", h,
+				 a->keepalive_ns / 1e9);
 		else
 			snprintf(msg, n, "%s stops sending keepalives", h);
 		break;
@@ -344,7 +436,16 @@ static void act(struct runner *r, const struct scenario_action *a, char *msg, si
 		act_set_nat(r, a, msg, n);
 		break;
 	case SCENARIO_ACT_RAW:
-		act_raw(r, a, msg, n);
+		if (a->icmp)
+			act_raw_icmp(r, a, msg, n);
+		else
+			act_raw(r, a, msg, n);
+		break;
+	case SCENARIO_ACT_PING:
+		act_ping(r, a, msg, n);
+		break;
+	case SCENARIO_ACT_TRACEROUTE:
+		act_traceroute(r, a, msg, n);
 		break;
 	case SCENARIO_ACT_NOTE:
 	case SCENARIO_ACT_COUNT:
@@ -470,7 +571,8 @@ static void history_words(struct runner *r, const char *host, const char *peer, 
 					len	    ? ", "
 					: total > 6 ? "..., "
 						    : "",
-					run_step_name(s->kind), text_seconds(s->t, secs, sizeof(secs)));
+					run_step_name(s->kind),
+					text_seconds(s->t, secs, sizeof(secs)));
 	}
 }
 
@@ -607,10 +709,58 @@ static bool check_data(struct runner *r, const struct scenario_expect *x, char *
 	if (got == 0)
 		snprintf(why, n, "%s received nothing", x->host.name);
 	else
-		snprintf(why, n, "%s received %zu message%s, none of them this one; the first: \"%.*s\" from %s",
-			 x->host.name, got, got == 1 ? "" : "s",
-			 (int)(first->len > 80 ? 80 : first->len), first->data, first->from);
+		snprintf(
+		    why, n,
+		    "%s received %zu message%s, none of them this one; the first: \"%.*s\" from %s",
+		    x->host.name, got, got == 1 ? "" : "s",
+		    (int)(first->len > 80 ? 80 : first->len), first->data, first->from);
 	return false;
+}
+
+/* `expect [no] icmp MESSAGE at HOST [from X]`. A failure says what came. */
+static bool check_icmp(struct runner *r, const struct scenario_expect *x, char *why, size_t n)
+{
+	const struct icmp_arrival *first, *other;
+	uint32_t from = x->has_from ? endpoint_ip(r, &x->from) : 0;
+	size_t k = icmp_watch_arrivals(&r->icmp, x->host.name, x->icmp_type, x->icmp_code, from,
+				       &first, &other);
+	bool held = (k > 0) == (x->kind == SCENARIO_EXPECT_ICMP);
+	const struct icmp_arrival *shown = first ? first : other;
+	char t[32] = "", ip[16] = "", what[48] = "";
+
+	if (shown != NULL) {
+		fmt_time(shown->t, t, sizeof(t));
+		ip_format(shown->src, ip, sizeof(ip));
+		icmp_describe(shown->type, shown->code, what, sizeof(what));
+	}
+	if (k > 0)
+		snprintf(why, n,
+			 "%zu matching ICMP message%s reached %s, the first at %s: %s from %s", k,
+			 k == 1 ? "" : "s", x->host.name, t, what, ip);
+	else if (other != NULL)
+		snprintf(why, n,
+			 "no matching ICMP message reached %s; the first other one at %s: %s "
+			 "from %s",
+			 x->host.name, t, what, ip);
+	else
+		snprintf(why, n, "no ICMP message reached %s", x->host.name);
+	return held;
+}
+
+static bool check_related(struct runner *r, const struct scenario_expect *x, char *why, size_t n)
+{
+	int64_t at = 0;
+	size_t k = icmp_watch_related(&r->icmp, x->node.name, &at);
+	char t[32];
+
+	fmt_time(at, t, sizeof(t));
+	if (k == 0)
+		snprintf(why, n, "no ICMP error at %s was RELATED to a flow it tracks",
+			 x->node.name);
+	else
+		snprintf(why, n, "%zu ICMP error%s RELATED at %s, the first at %s", k,
+			 k == 1 ? " was" : "s were", x->node.name, t);
+	return k > 0;
 }
 
 static bool check(struct runner *r, const struct scenario_expect *x, char *why, size_t n)
@@ -628,6 +778,11 @@ static bool check(struct runner *r, const struct scenario_expect *x, char *why, 
 		return check_classify(r, x, why, n);
 	case SCENARIO_EXPECT_DATA:
 		return check_data(r, x, why, n);
+	case SCENARIO_EXPECT_ICMP:
+	case SCENARIO_EXPECT_NO_ICMP:
+		return check_icmp(r, x, why, n);
+	case SCENARIO_EXPECT_RELATED:
+		return check_related(r, x, why, n);
 	case SCENARIO_EXPECT_COUNT:
 		break;
 	}
@@ -669,8 +824,8 @@ static void describe(const struct scenario_expect *x, char *out, size_t n)
 			endpoint_words(&x->to, " to ", to, sizeof(to));
 		snprintf(out, n, "%s at %s%s%s%s%s%s",
 			 x->kind == SCENARIO_EXPECT_DROP ? "a drop" : "no drop", x->node.name,
-			 x->reason ? " for reason " : "", x->reason ? scenario_reason_name(x->reason) : "",
-			 from, to, by);
+			 x->reason ? " for reason " : "",
+			 x->reason ? scenario_reason_name(x->reason) : "", from, to, by);
 		break;
 	}
 	case SCENARIO_EXPECT_MAPPING:
@@ -693,6 +848,19 @@ static void describe(const struct scenario_expect *x, char *out, size_t n)
 	case SCENARIO_EXPECT_DATA:
 		snprintf(out, n, "\"%s\" arrives at %s%s%s%s", x->text, x->host.name,
 			 x->peer.name ? " from " : "", x->peer.name ? x->peer.name : "", by);
+		break;
+	case SCENARIO_EXPECT_ICMP:
+	case SCENARIO_EXPECT_NO_ICMP: {
+		char from[64] = "";
+		if (x->has_from)
+			endpoint_words(&x->from, " from ", from, sizeof(from));
+		snprintf(out, n, "%s %s reaches %s%s%s",
+			 x->kind == SCENARIO_EXPECT_ICMP ? "an ICMP" : "no ICMP", x->icmp_name,
+			 x->host.name, from, by);
+		break;
+	}
+	case SCENARIO_EXPECT_RELATED:
+		snprintf(out, n, "an ICMP error is RELATED at %s%s", x->node.name, by);
 		break;
 	default:
 		snprintf(out, n, "?");
@@ -746,9 +914,17 @@ static int add_pairs(struct runner *r)
 static int64_t default_end(const struct scenario *s)
 {
 	int64_t last = 0;
-	for (size_t i = 0; i < s->n_actions; i++)
-		if (s->actions[i].at_ns > last)
-			last = s->actions[i].at_ns;
+	for (size_t i = 0; i < s->n_actions; i++) {
+		const struct scenario_action *a = &s->actions[i];
+		int64_t busy = 0; /* how long a program it starts may run */
+		if (a->kind == SCENARIO_ACT_PING)
+			busy = icmp_ping_duration(
+			    &(struct ping_options){a->count, a->interval_ns, a->size, a->ttl});
+		if (a->kind == SCENARIO_ACT_TRACEROUTE)
+			busy = icmp_traceroute_duration(a->max_hops);
+		if (a->at_ns + busy > last)
+			last = a->at_ns + busy;
+	}
 	for (size_t i = 0; i < s->n_expects; i++)
 		if (s->expects[i].by_ns > last)
 			last = s->expects[i].by_ns;
@@ -815,6 +991,8 @@ static void runner_fini(struct runner *r)
 	free(r->drops);
 	free(r->classes);
 	free(r->paths);
+	icmp_watch_free(&r->icmp);
+	icmp_apps_free(r->progs);
 	world_free(&r->w);
 }
 
@@ -826,6 +1004,7 @@ int runner_run(const struct scenario *s, const struct run_options *opt, struct r
 	out->seed = opt->has_seed ? opt->seed : s->has_seed ? s->seed : 1;
 	if (world_build(&r.w, s, out->seed, d) < 0)
 		return -1;
+	r.progs = icmp_apps_new(r.w.net);
 	struct trace *t = net_trace(r.w.net);
 	int rc = trace_subscribe(t, on_trace, &r);
 	for (size_t i = 0; rc == 0 && i < opt->n_observers; i++)
@@ -834,7 +1013,7 @@ int runner_run(const struct scenario *s, const struct run_options *opt, struct r
 	out->verdicts = calloc(s->n_expects ? s->n_expects : 1, sizeof(*out->verdicts));
 	int64_t end = opt->until_ns >= 0 ? opt->until_ns : default_end(s);
 	struct scheduled *sch = NULL;
-	if (rc == 0 && out->verdicts && add_pairs(&r) == 0)
+	if (rc == 0 && r.progs && out->verdicts && add_pairs(&r) == 0)
 		sch = schedule_all(&r, end);
 	if (!sch) {
 		diag_add(d, DIAG_ERROR, &(struct diag_span){.file = s->filename}, "out of memory");

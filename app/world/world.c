@@ -118,6 +118,12 @@ static int build_nat_config(const struct scenario_nat *sn, struct nat_config *cf
 		cfg->inbound_refresh = sn->inbound_refresh;
 	if (sn->pooling >= 0)
 		cfg->pooling = (enum nat_pooling)sn->pooling;
+	if (sn->icmp_inner >= 0)
+		cfg->icmp_inner = sn->icmp_inner;
+	if (sn->icmp_errors >= 0)
+		cfg->icmp_errors = sn->icmp_errors;
+	if (sn->icmp_timeout_ns >= 0)
+		cfg->icmp_timeout = sn->icmp_timeout_ns;
 	cfg->n_public = sn->n_public;
 	for (size_t i = 0; i < sn->n_public; i++)
 		cfg->public_ip[i] = sn->public_ip[i];
@@ -328,8 +334,14 @@ void world_rule_of(const struct scenario_rule *sr, struct fw_rule *r)
 		.sport_hi = sr->has_sport ? sr->sport_hi : 0,
 		.dport_lo = sr->has_dport ? sr->dport_lo : 0,
 		.dport_hi = sr->has_dport ? sr->dport_hi : 0,
-		.states = sr->states,
+		.match_icmp_type = sr->has_icmp_type,
+		.icmp_type = sr->icmp_type,
+		.match_icmp_code = sr->has_icmp_code,
+		.icmp_code = sr->icmp_code,
+		.states = sr->states, /* SCENARIO_STATE_* are the conntrack state bits */
 		.action = (enum fw_action)sr->verdict,
+		.reject_with = sr->reject_with >= 0 ? (enum fw_reject_with)sr->reject_with
+						    : FW_REJECT_PORT_UNREACHABLE,
 	};
 	snprintf(r->comment, sizeof(r->comment), "line %d", sr->loc.line);
 }

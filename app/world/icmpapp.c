@@ -1,0 +1,450 @@
+/*
+ * icmpapp.c - ping and traceroute on simulated hosts (icmpapp.h).
+ *
+ * Their words follow iputils ping (reply lines, "From X icmp_seq=N
+ * Destination Port Unreachable", the statistics) and Linux traceroute -n
+ * (" 2  203.0.113.1  20.512 ms  20.498 ms  *"), so that a student who has
+ * seen the real programs recognises them.
+ */
+#include "app/world/icmpapp.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/packet.h"
+#include "sim/engine.h"
+#include "sim/rng.h"
+#include "sim/trace.h"
+
+#define TRACEROUTE_PAYLOAD 32 /* 60-byte probes, as traceroute sends */
+#define LINE_MAX_TEXT 200
+
+struct ping {
+	struct icmp_apps *apps;
+	struct host *h;
+	uint32_t dst;
+	char dst_name[64];
+	struct ping_options opt;
+	uint16_t id;
+	int sent, received, errors;
+	int64_t *sent_at; /* per sequence number, 1-based as ping counts */
+	bool done;
+	engine_event_id linger;
+};
+
+struct probe {
+	uint16_t port;
+	int64_t sent_at;
+	bool answered;
+	uint32_t from;
+	int64_t rtt;
+	uint8_t type, code;
+};
+
+struct traceroute {
+	struct icmp_apps *apps;
+	struct host *h;
+	struct host_socket *sock;
+	uint32_t dst;
+	int max_hops, hop;
+	uint16_t next_port;
+	struct probe probes[TRACEROUTE_PROBES];
+	engine_event_id timeout;
+	bool done;
+};
+
+struct icmp_apps {
+	struct net *net;
+	struct ping **pings;
+	size_t n_pings;
+	struct traceroute **traces;
+	size_t n_traces;
+};
+
+struct icmp_apps *icmp_apps_new(struct net *net)
+{
+	struct icmp_apps *apps = calloc(1, sizeof(*apps));
+
+	if (apps != NULL)
+		apps->net = net;
+	return apps;
+}
+
+void icmp_apps_free(struct icmp_apps *apps)
+{
+	if (apps == NULL)
+		return;
+	for (size_t i = 0; i < apps->n_pings; i++) {
+		free(apps->pings[i]->sent_at);
+		free(apps->pings[i]);
+	}
+	for (size_t i = 0; i < apps->n_traces; i++)
+		free(apps->traces[i]);
+	free(apps->pings);
+	free(apps->traces);
+	free(apps);
+}
+
+static int64_t now_of(const struct icmp_apps *apps)
+{
+	return engine_now(net_engine(apps->net));
+}
+
+static void say(struct icmp_apps *apps, struct host *h, const char *app, const char *event,
+		const char *text)
+{
+	struct trace *t = net_trace(apps->net);
+	struct trace_record r = {.kind = TRACE_APP};
+
+	if (!trace_active(t))
+		return;
+	r.u.app.node = host_node(h)->name;
+	r.u.app.app = app;
+	r.u.app.event = event;
+	r.u.app.text = text;
+	trace_emit(t, &r);
+}
+
+/* iputils' rounding of a round-trip time (ping_common.c). */
+static void rtt_words(int64_t ns, char *out, size_t size)
+{
+	long us = (long)(ns / 1000);
+
+	if (us >= 100000 - 50)
+		snprintf(out, size, "%ld ms", (us + 500) / 1000);
+	else if (us >= 10000 - 5)
+		snprintf(out, size, "%ld.%01ld ms", (us + 50) / 1000, ((us + 50) % 1000) / 100);
+	else if (us >= 1000)
+		snprintf(out, size, "%ld.%02ld ms", (us + 5) / 1000, ((us + 5) % 1000) / 10);
+	else
+		snprintf(out, size, "%ld.%03ld ms", us / 1000, us % 1000);
+}
+
+/* How iputils ping names an error (ping4_print_icmp). */
+static const char *ping_error_words(uint8_t type, uint8_t code)
+{
+	static const char *const unreach[] = {
+	    [0] = "Destination Net Unreachable",
+	    [1] = "Destination Host Unreachable",
+	    [2] = "Destination Protocol Unreachable",
+	    [3] = "Destination Port Unreachable",
+	    [9] = "Destination Net Prohibited",
+	    [10] = "Destination Host Prohibited",
+	    [13] = "Packet filtered",
+	};
+
+	if (type == ICMP_DEST_UNREACH && code < sizeof(unreach) / sizeof(unreach[0]) &&
+	    unreach[code] != NULL)
+		return unreach[code];
+	if (type == ICMP_TIME_EXCEEDED)
+		return "Time to live exceeded";
+	return "an ICMP error";
+}
+
+/* ---- ping ---- */
+
+static void ping_send(struct engine *e, void *arg);
+
+static void ping_summary(struct ping *p)
+{
+	char text[LINE_MAX_TEXT], errs[32] = "";
+	int lost = p->sent - p->received;
+
+	if (p->done)
+		return;
+	p->done = true;
+	if (p->errors > 0)
+		snprintf(errs, sizeof(errs), ", +%d error%s", p->errors, p->errors == 1 ? "" : "s");
+	snprintf(text, sizeof(text),
+		 "--- %s ping statistics --- %d packets transmitted, %d received%s, %d%% packet "
+		 "loss",
+		 p->dst_name, p->sent, p->received, errs, p->sent ? lost * 100 / p->sent : 0);
+	say(p->apps, p->h, "ping", "summary", text);
+}
+
+static void ping_linger_over(struct engine *e, void *arg)
+{
+	(void)e;
+	ping_summary(arg);
+}
+
+static void ping_send(struct engine *e, void *arg)
+{
+	struct ping *p = arg;
+	int seq = p->sent + 1;
+
+	if (p->done)
+		return;
+	p->sent_at[seq] = engine_now(e);
+	p->sent = seq;
+	host_send_echo(p->h, p->dst, p->id, (uint16_t)seq, (uint8_t)p->opt.ttl,
+		       (size_t)p->opt.size);
+	if (seq < p->opt.count)
+		engine_schedule_after(e, p->opt.interval_ns, ping_send, p);
+	else
+		p->linger = engine_schedule_after(e, PING_LINGER, ping_linger_over, p);
+}
+
+/* ping exits once every request is answered by a reply or an error. */
+static void ping_maybe_done(struct ping *p)
+{
+	if (p->sent == p->opt.count && p->received + p->errors >= p->opt.count) {
+		engine_cancel(net_engine(p->apps->net), p->linger);
+		ping_summary(p);
+	}
+}
+
+static void ping_reply(struct ping *p, const struct packet_info *info)
+{
+	char text[LINE_MAX_TEXT], a[16], rtt[32];
+	int seq = info->icmp_seq;
+
+	if (seq < 1 || seq > p->sent)
+		return;
+	p->received++;
+	rtt_words(now_of(p->apps) - p->sent_at[seq], rtt, sizeof(rtt));
+	snprintf(text, sizeof(text), "%zu bytes from %s: icmp_seq=%d ttl=%u time=%s",
+		 info->payload_len + ICMP_HEADER_SIZE, ip_format(info->src, a, sizeof(a)), seq,
+		 info->ttl, rtt);
+	say(p->apps, p->h, "ping", "reply", text);
+	ping_maybe_done(p);
+}
+
+static void ping_error(struct ping *p, const struct packet_info *info)
+{
+	const uint8_t *inner = info->payload; /* the quoted request */
+	size_t ihl = info->inner.ihl_bytes;
+	char text[LINE_MAX_TEXT], a[16];
+	int seq = (int)((inner[ihl + 6] << 8) | inner[ihl + 7]);
+
+	p->errors++;
+	snprintf(text, sizeof(text), "From %s icmp_seq=%d %s", ip_format(info->src, a, sizeof(a)),
+		 seq, ping_error_words(info->icmp_type, info->icmp_code));
+	say(p->apps, p->h, "ping", "error", text);
+	ping_maybe_done(p);
+}
+
+static void ping_heard(struct ping *p, const struct packet_info *info)
+{
+	if (p->done)
+		return;
+	if (info->icmp_type == ICMP_ECHO_REPLY && info->icmp_id == p->id && info->src == p->dst)
+		ping_reply(p, info);
+	else if (info->icmp_error && info->inner.proto == IPPROTO_NUM_ICMP &&
+		 info->inner.icmp_type == ICMP_ECHO_REQUEST && info->inner.icmp_id == p->id &&
+		 info->inner.dst == p->dst)
+		ping_error(p, info);
+}
+
+/* The raw ICMP socket of a host: every message goes to that host's pings. */
+static void on_icmp(struct host *h, const struct packet_info *info, void *ctx)
+{
+	struct icmp_apps *apps = ctx;
+
+	for (size_t i = 0; i < apps->n_pings; i++)
+		if (apps->pings[i]->h == h)
+			ping_heard(apps->pings[i], info);
+}
+
+static void *grow(void *arrp, size_t n)
+{
+	void ***arr = arrp;
+	void **na = realloc(*arr, (n + 1) * sizeof(**arr));
+
+	if (na != NULL)
+		*arr = na;
+	return na;
+}
+
+int icmp_ping_start(struct icmp_apps *apps, struct host *h, uint32_t dst, const char *dst_name,
+		    const struct ping_options *opt)
+{
+	struct ping *p = calloc(1, sizeof(*p));
+	char stream[96], text[LINE_MAX_TEXT], a[16];
+	struct rng r;
+
+	if (p == NULL || grow(&apps->pings, apps->n_pings) == NULL ||
+	    (p->sent_at = calloc((size_t)opt->count + 1, sizeof(*p->sent_at))) == NULL) {
+		free(p);
+		return -1;
+	}
+	apps->pings[apps->n_pings++] = p;
+	p->apps = apps;
+	p->h = h;
+	p->dst = dst;
+	p->opt = *opt;
+	snprintf(p->dst_name, sizeof(p->dst_name), "%s", dst_name);
+	/* ping's identifier is its process id; natsim draws one per ping from
+	 * the host's own stream, so runs repeat. */
+	snprintf(stream, sizeof(stream), "ping:%s:%zu", host_node(h)->name, apps->n_pings);
+	net_rng(apps->net, stream, &r);
+	p->id = (uint16_t)(1 + rng_below(&r, 65535));
+	host_set_icmp_listener(h, on_icmp, apps);
+	snprintf(text, sizeof(text), "PING %s (%s) %d(%d) bytes of data.", dst_name,
+		 ip_format(dst, a, sizeof(a)), opt->size,
+		 opt->size + IPV4_HEADER_MIN + ICMP_HEADER_SIZE);
+	say(apps, h, "ping", "start", text);
+	ping_send(net_engine(apps->net), p);
+	return 0;
+}
+
+int64_t icmp_ping_duration(const struct ping_options *opt)
+{
+	return (int64_t)(opt->count - 1) * opt->interval_ns + PING_LINGER;
+}
+
+/* ---- traceroute ---- */
+
+static void hop_timed_out(struct engine *e, void *arg);
+
+static void send_hop(struct traceroute *t)
+{
+	static const uint8_t payload[TRACEROUTE_PAYLOAD];
+	struct engine *e = net_engine(t->apps->net);
+
+	for (int k = 0; k < TRACEROUTE_PROBES; k++) {
+		struct probe *pr = &t->probes[k];
+		struct endpoint to = {t->dst, t->next_port++};
+
+		*pr = (struct probe){.port = to.port, .sent_at = engine_now(e)};
+		host_udp_sendto_ttl(t->sock, &to, payload, sizeof(payload), (uint8_t)t->hop);
+	}
+	t->timeout = engine_schedule_after(e, TRACEROUTE_WAIT, hop_timed_out, t);
+}
+
+/* Linux traceroute's marks for errors other than the expected ones. */
+static const char *probe_mark(const struct probe *pr)
+{
+	if (pr->type != ICMP_DEST_UNREACH || pr->code == ICMP_PORT_UNREACH)
+		return "";
+	switch (pr->code) {
+	case ICMP_NET_UNREACH:
+		return " !N";
+	case ICMP_HOST_UNREACH:
+		return " !H";
+	case ICMP_PROT_UNREACH:
+		return " !P";
+	case ICMP_ADMIN_PROHIBITED:
+		return " !X";
+	default:
+		return " !<?>";
+	}
+}
+
+/* " 2  203.0.113.1  20.512 ms  20.498 ms  *": the address is printed again
+ * only when another router answers. True if the trace ends here. */
+static bool hop_line(struct traceroute *t, char *text, size_t size)
+{
+	size_t used = (size_t)snprintf(text, size, "%2d ", t->hop);
+	uint32_t shown = 0;
+	bool end = false;
+	char a[16], rtt[32];
+
+	for (int k = 0; k < TRACEROUTE_PROBES && used < size; k++) {
+		const struct probe *pr = &t->probes[k];
+
+		if (!pr->answered) {
+			used += (size_t)snprintf(text + used, size - used, " *");
+			continue;
+		}
+		if (pr->from != shown)
+			used += (size_t)snprintf(text + used, size - used, " %s",
+						 ip_format(pr->from, a, sizeof(a)));
+		shown = pr->from;
+		rtt_words(pr->rtt, rtt, sizeof(rtt));
+		used += (size_t)snprintf(text + used, size - used, "  %s%s", rtt, probe_mark(pr));
+		end |= pr->type == ICMP_DEST_UNREACH;
+	}
+	return end;
+}
+
+static void finish_hop(struct traceroute *t)
+{
+	char text[LINE_MAX_TEXT];
+	bool end = hop_line(t, text, sizeof(text));
+
+	say(t->apps, t->h, "traceroute", "hop", text);
+	if (end || t->hop >= t->max_hops) {
+		t->done = true;
+		host_udp_close(t->sock);
+		t->sock = NULL;
+		return;
+	}
+	t->hop++;
+	send_hop(t);
+}
+
+static void hop_timed_out(struct engine *e, void *arg)
+{
+	(void)e;
+	finish_hop(arg);
+}
+
+static void on_probe_error(struct host_socket *s, const struct host_icmp_error *err, void *ctx)
+{
+	struct traceroute *t = ctx;
+	int answered = 0;
+
+	(void)s;
+	if (t->done || err->remote.ip != t->dst)
+		return;
+	for (int k = 0; k < TRACEROUTE_PROBES; k++) {
+		struct probe *pr = &t->probes[k];
+
+		if (pr->port == err->remote.port && !pr->answered) {
+			pr->answered = true;
+			pr->from = err->reporter;
+			pr->rtt = now_of(t->apps) - pr->sent_at;
+			pr->type = err->type;
+			pr->code = err->code;
+		}
+		answered += pr->answered;
+	}
+	if (answered == TRACEROUTE_PROBES) {
+		engine_cancel(net_engine(t->apps->net), t->timeout);
+		finish_hop(t);
+	}
+}
+
+static void on_probe_data(struct host_socket *s, const struct endpoint *from,
+			  const struct endpoint *to, const uint8_t *payload, size_t len, void *ctx)
+{
+	(void)s, (void)from, (void)to, (void)payload, (void)len, (void)ctx;
+}
+
+int icmp_traceroute_start(struct icmp_apps *apps, struct host *h, uint32_t dst,
+			  const char *dst_name, int max_hops)
+{
+	struct traceroute *t = calloc(1, sizeof(*t));
+	char text[LINE_MAX_TEXT], a[16];
+
+	if (t == NULL || grow(&apps->traces, apps->n_traces) == NULL) {
+		free(t);
+		return -1;
+	}
+	t->sock = host_udp_bind(h, 0, on_probe_data, t);
+	if (t->sock == NULL) {
+		free(t);
+		return -1;
+	}
+	apps->traces[apps->n_traces++] = t;
+	host_udp_set_error_fn(t->sock, on_probe_error);
+	t->apps = apps;
+	t->h = h;
+	t->dst = dst;
+	t->max_hops = max_hops;
+	t->hop = 1;
+	t->next_port = TRACEROUTE_FIRST_PORT;
+	snprintf(text, sizeof(text), "traceroute to %s (%s), %d hops max, %d byte packets",
+		 dst_name, ip_format(dst, a, sizeof(a)), max_hops,
+		 IPV4_HEADER_MIN + UDP_HEADER_SIZE + TRACEROUTE_PAYLOAD);
+	say(apps, h, "traceroute", "start", text);
+	send_hop(t);
+	return 0;
+}
+
+int64_t icmp_traceroute_duration(int max_hops)
+{
+	return (int64_t)max_hops * TRACEROUTE_WAIT;
+}

@@ -1,0 +1,56 @@
+/*
+ * icmpapp.h - ping and traceroute as programs on simulated hosts, the way
+ * iputils ping and Linux traceroute behave where a student can see it.
+ *
+ * ping sends echo requests through the host's ICMP socket API
+ * (host_send_echo, host_set_icmp_listener) and reports each reply or error
+ * in ping's words; traceroute sends UDP probes to port 33434 and up with a
+ * TTL that grows by one per hop, three per hop, and reads the errors that
+ * come back on the probe socket's error queue (host_udp_set_error_fn), as
+ * `traceroute` does by default (UDP, -q 3, -w 5, -m 30, hop by hop).
+ *
+ * What the programs print goes to the trace as TRACE_APP records of app
+ * "ping" or "traceroute" on the host: the timeline shows them; expectations
+ * read the packets themselves.
+ */
+#ifndef NATSIM_APP_ICMPAPP_H
+#define NATSIM_APP_ICMPAPP_H
+
+#include <stdint.h>
+
+#include "model/host.h"
+#include "model/net.h"
+
+#define TRACEROUTE_FIRST_PORT 33434 /* traceroute's default base port */
+#define TRACEROUTE_PROBES 3	    /* -q 3 */
+#define TRACEROUTE_WAIT SIM_S(5)    /* -w 5 */
+#define PING_LINGER SIM_S(10)	    /* ping -c waits this long for the last replies */
+
+struct icmp_apps;
+
+/* The programs of one world; they live until icmp_apps_free. NULL on OOM. */
+struct icmp_apps *icmp_apps_new(struct net *net);
+void icmp_apps_free(struct icmp_apps *apps);
+
+struct ping_options {
+	int count;	     /* echo requests */
+	int64_t interval_ns; /* between them */
+	int size;	     /* payload bytes */
+	int ttl;
+};
+
+/* Start `ping -c count -i interval -s size -t ttl dst` on h now. `dst_name`
+ * names the target in what ping prints (borrowed for the call). Returns 0,
+ * or -1 if out of memory. */
+int icmp_ping_start(struct icmp_apps *apps, struct host *h, uint32_t dst, const char *dst_name,
+		    const struct ping_options *opt);
+/* Start `traceroute -m max_hops dst` on h now. Returns 0, or -1 if out of
+ * memory or the host has no free port for its probes. */
+int icmp_traceroute_start(struct icmp_apps *apps, struct host *h, uint32_t dst,
+			  const char *dst_name, int max_hops);
+
+/* How long the program may run at most, for the runner's default end. */
+int64_t icmp_ping_duration(const struct ping_options *opt);
+int64_t icmp_traceroute_duration(int max_hops);
+
+#endif

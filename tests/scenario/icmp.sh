@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# ping and traceroute as a student sees them, end to end through the natsim
+# binary (issue 15): iputils ping's lines and statistics, Linux traceroute's
+# hop lines, what a NAT that drops errors does to both, and the ICMP
+# language's refusals as a script sees them (exit 2, file:line:col).
+# Usage: icmp.sh NATSIM_BINARY SOURCE_DIR
+set -u
+natsim=$1
+src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
+s=$src/scenarios
+
+# ping: one line per reply, RTT in iputils' rounding (20 ms each way plus
+# the LAN's millisecond: 41.0 ms), TTL 64 less the two routers on the way.
+expect_exit 0 "icmp-ping" -- "$natsim" run "$s/icmp-ping.nsim"
+contains "$out" "ping: PING bob (198.51.100.20) 56(84) bytes of data." "ping's header"
+contains "$out" "ping: 64 bytes from 198.51.100.20: icmp_seq=1 ttl=62 time=41.0 ms" "first reply"
+contains "$out" "ping: 64 bytes from 198.51.100.20: icmp_seq=3 ttl=62 time=41.0 ms" "third reply"
+contains "$out" "3 packets transmitted, 3 received, 0% packet loss" "alice's statistics"
+contains "$out" "From 198.51.100.1 icmp_seq=1 Destination Net Unreachable" \
+	"a private address is unreachable from the internet"
+contains "$out" "1 packets transmitted, 0 received, +1 error, 100% packet loss" \
+	"an error counts as an error, not a reply"
+# The same ping with the router answering for itself (input accept).
+expect_exit 1 "icmp-ping home.input=accept" -- "$natsim" run "$s/icmp-ping.nsim" \
+	--set home.input=accept
+contains "$out" "ping: 64 bytes from 203.0.113.7: icmp_seq=1" "a bare Linux router answers ping"
+
+# traceroute: a hop per router, each answering from its own address, and the
+# coordinator's port unreachable ends it.
+expect_exit 0 "icmp-traceroute" -- "$natsim" run "$s/icmp-traceroute.nsim"
+contains "$out" "traceroute to coord (192.0.2.10), 8 hops max, 60 byte packets" "its header"
+contains "$out" " 1  192.168.1.1  1.00 ms  1.00 ms  1.00 ms" "hop 1: the home router"
+contains "$out" " 2  100.64.0.1  2.00 ms" "hop 2: the carrier's NAT, inside"
+contains "$out" " 3  198.51.100.1  22.0 ms" "hop 3: the internet router"
+contains "$out" " 4  192.0.2.10  42.0 ms" "hop 4: the coordinator"
+lacks "$out" " 5  " "traceroute stops at the target"
+# A home router that drops ICMP errors: hop 1 is its own answer, the rest
+# are stars until max-hops.
+expect_exit 1 "icmp-traceroute home.icmp-errors=off" -- "$natsim" run \
+	"$s/icmp-traceroute.nsim" --set home.icmp-errors=off
+contains "$out" " 1  192.168.1.1" "hop 1 still answers"
+contains "$out" " 2  * * *" "hop 2 is lost at the home router"
+contains "$out" " 8  * * *" "stars until max-hops"
+
+# Deterministic: the same scenario and seed give the same trace.
+"$natsim" run "$s/icmp-traceroute.nsim" --quiet --trace "$tmp/a.jsonl" >/dev/null
+"$natsim" run "$s/icmp-traceroute.nsim" --quiet --trace "$tmp/b.jsonl" >/dev/null
+checks=$((checks + 1))
+cmp -s "$tmp/a.jsonl" "$tmp/b.jsonl" || fail "two runs of icmp-traceroute differ"
+
+# Refusals name the file, line and column.
+printf 'host a at 1.1.1.1 public\nat 1s ping a to b:80\n' >"$tmp/bad.nsim"
+expect_exit 2 "ping with a port" -- "$natsim" run "$tmp/bad.nsim"
+contains "$err" "bad.nsim:2:17: error: ICMP has no ports" "ping refuses a port"
+printf 'host a at 1.1.1.1 public\nrule a input drop icmp dport 9\n' >"$tmp/bad2.nsim"
+expect_exit 2 "icmp rule with a port" -- "$natsim" run "$tmp/bad2.nsim"
+contains "$err" "bad2.nsim:2:24: error: ICMP has no ports; match its 'type' and 'code' instead" \
+	"rule refuses a port for icmp"
+finish
