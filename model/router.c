@@ -148,11 +148,6 @@ int router_add_route(struct router *r, uint32_t prefix, uint8_t len, struct ifac
 	return 0;
 }
 
-/* The conntrack destroy hook: tell the NAT which flow of which mapping
- * ended (nf_nat_cleanup_conntrack). A source-translated flow left as
- * internal -> remote and is answered at the external endpoint; a
- * destination-translated one came in at the external endpoint and is
- * answered by the internal one. A hairpinned flow is both. */
 /* A tuple's two ends as the NAT names them: ports for UDP; for an ICMP
  * echo the id on the side that plays its port (model/packet.h): a
  * request's source, a reply's destination. */
@@ -167,6 +162,11 @@ static void tuple_ends(const struct conntrack_tuple *t, struct endpoint *src, st
 	}
 }
 
+/* The conntrack destroy hook: tell the NAT which flow of which mapping
+ * ended (nf_nat_cleanup_conntrack). A source-translated flow left as
+ * internal -> remote and is answered at the external endpoint; a
+ * destination-translated one came in at the external endpoint and is
+ * answered by the internal one. A hairpinned flow is both. */
 static void router_flow_gone(const struct conntrack_entry *e, void *ctx)
 {
 	struct router *r = ctx;

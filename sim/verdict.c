@@ -138,7 +138,7 @@ void fw_reject_icmp(enum fw_reject_with with, uint8_t *type, uint8_t *code)
 int fw_rule_format(const struct fw_rule *r, char *out, size_t size)
 {
 	char proto[16] = "", src[24] = "", dst[24] = "", sp[24], dp[24], ip[16], name[8];
-	char state[64] = "", states[48], comment[64] = "", icmp[32], reject[48] = "", all[320];
+	char state[80] = "", states[48], comment[64] = "", icmp[32], reject[48] = "", all[400];
 	const char *action = r->action == FW_ACCEPT   ? "ACCEPT"
 			     : r->action == FW_REJECT ? "REJECT"
 						      : "DROP";
