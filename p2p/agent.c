@@ -436,6 +436,7 @@ static void start_punching(struct agent *a, struct agent_peer *p, uint64_t now)
 	p->connect_retry_ns = 0;
 	p->connect_pending = false;
 	p->reconnect_on_send = false;
+	p->checks_failed = false;
 	p->selected = p->nominating = -1;
 	p->punch_deadline_ns = now + a->cfg.punch_timeout_ns;
 	p->relay_retry_ns = 0;
@@ -446,7 +447,7 @@ static void start_punching(struct agent *a, struct agent_peer *p, uint64_t now)
 	for (size_t i = 0; i < p->n_pairs; i++) {
 		struct agent_pair *pp = &p->pairs[i];
 		pp->waiting = true;
-		pp->succeeded = pp->heard = pp->peer_nominated = false;
+		pp->succeeded = pp->heard = pp->peer_nominated = pp->failed = false;
 		pp->retx_ns = 0;
 	}
 	retx_refresh(p);
@@ -742,6 +743,22 @@ int agent_input(struct agent *a, uint64_t now_ns, const struct p2p_endpoint *fro
 	return AGENT_ERR_MALFORMED;
 }
 
+/* An ICMP error about one of our datagrams: what it means for the checks
+ * is in agent_checks.c (on_icmp_error). */
+int agent_handle_icmp_error(struct agent *a, uint64_t now_ns, const struct p2p_icmp_error *err)
+{
+	int rc = AGENT_ERR_UNKNOWN_PEER;
+
+	/* Our socket: its port, and its address unless bound to any (0). */
+	if (err->local.port != a->cfg.local.port ||
+	    (a->cfg.local.ip != 0 && err->local.ip != a->cfg.local.ip))
+		return AGENT_ERR_INVALID;
+	for (size_t i = 0; i < a->n_peers; i++)
+		if (on_icmp_error(a, a->peers[i], now_ns, err) == AGENT_OK)
+			rc = AGENT_OK;
+	return rc;
+}
+
 /* After a lost path. Our own mappings may be gone too: re-register first,
  * then CONNECT; a fresh INTRODUCE restarts punching on both sides. */
 void reconnect(struct agent *a, struct agent_peer *p, uint64_t now)
@@ -799,10 +816,17 @@ static void go_relayed(struct agent *a, struct agent_peer *p, uint64_t now)
 {
 	p->state = AGENT_PEER_RELAYED;
 	p->relay_retry_ns = 0;
-	emit(a, AGENT_EV_RELAYED, p->name,
-	     "no direct path to %s after %llu ms of punching; relaying through the coordinator "
-	     "and still probing in the background",
-	     p->name, (unsigned long long)(a->cfg.punch_timeout_ns / P2P_NS_PER_MS));
+	if (p->checks_failed)
+		emit(
+		    a, AGENT_EV_RELAYED, p->name,
+		    "no direct path to %s: every candidate failed with a hard ICMP error; relaying "
+		    "through the coordinator and still probing in the background",
+		    p->name);
+	else
+		emit(a, AGENT_EV_RELAYED, p->name,
+		     "no direct path to %s after %llu ms of punching; relaying through the "
+		     "coordinator and still probing in the background",
+		     p->name, (unsigned long long)(a->cfg.punch_timeout_ns / P2P_NS_PER_MS));
 	p->next_check_ns = now + a->cfg.background_pacing_ns;
 	for (size_t i = 0; i < p->n_pairs; i++)
 		p->pairs[i].waiting = false; /* the background probing has them */
@@ -995,7 +1019,7 @@ const char *agent_event_name(enum agent_event_type t)
 {
 	static const char *const names[] = {"registered", "candidates", "punching", "direct",
 					    "relayed",    "upgraded",   "path-lost", "failed",
-					    "data",       "nat-classified", "log"};
+					    "data",       "nat-classified", "log", "pair-failed"};
 	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "?";
 }
 

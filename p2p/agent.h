@@ -23,6 +23,10 @@
  *     30 s -> PATH_LOST (consent expired), reconnect through the coordinator
  *     (re-register and CONNECT again)
  *   coordinator unreachable as well -> FAILED
+ *   a hard ICMP error about a check (port unreachable: nobody listens there)
+ *     -> that pair has failed at once (RFC 8445 7.2.5.2.2, RFC 8489 6.2.1)
+ *     rather than after its 7 requests; when every pair of a peer has, the
+ *     agent asks for the relay then rather than at the punch deadline
  *
  * Events are for people: every event carries a sentence a student can read.
  */
@@ -63,6 +67,7 @@ enum agent_event_type {
 	AGENT_EV_DATA_RECEIVED,
 	AGENT_EV_NAT_CLASSIFIED,
 	AGENT_EV_LOG,
+	AGENT_EV_PAIR_FAILED, /* a hard ICMP error ended a check (agent_handle_icmp_error) */
 };
 
 struct p2p_event {
@@ -121,6 +126,18 @@ void agent_free(struct agent *a);
 
 int agent_input(struct agent *a, uint64_t now_ns, const struct p2p_endpoint *from,
 		const uint8_t *buf, size_t len);
+/* An ICMP error about a datagram our socket sent (p2p.h). A hard error
+ * (p2p_icmp_error_is_hard) about a check still waiting for its answer fails
+ * that pair: no more retransmissions, AGENT_EV_PAIR_FAILED, and the relay
+ * sooner once every pair of the peer has failed. A soft error about such a
+ * check is reported once per check (AGENT_EV_LOG) and changes nothing.
+ * The error is taken as a hint, never as proof: an authenticated answer
+ * that arrives later still counts, and a check from the peer on that pair
+ * revives it (RFC 8445 7.3.1.4). AGENT_ERR_INVALID if err->local is not our
+ * socket (config.local; any address if that one's is 0); AGENT_ERR_UNKNOWN_PEER if no check of ours
+ * to err->remote awaits an answer (an error about data, a keepalive, or one forged or late:
+ * ignored, as RFC 8445 asks of errors that may be spoofed). */
+int agent_handle_icmp_error(struct agent *a, uint64_t now_ns, const struct p2p_icmp_error *err);
 void agent_tick(struct agent *a, uint64_t now_ns);
 uint64_t agent_next_deadline(const struct agent *a); /* P2P_NO_DEADLINE if none */
 bool agent_pop_datagram(struct agent *a, struct p2p_datagram *out);

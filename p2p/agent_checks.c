@@ -12,8 +12,10 @@
  * side for a pair that never worked. The first checks of all pairs are
  * paced, one per Ta across the agent (RFC 8445 6.1.4.2, 14.2);
  * retransmissions and triggered checks (7.3.1.4, sent at once: the peer's
- * check just opened the way) are not.
+ * check just opened the way) are not. A hard ICMP error about a check ends
+ * it at once (RFC 8489 6.2.1); see "ICMP errors" below.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -140,6 +142,7 @@ static void send_check(struct agent *a, struct agent_peer *p, int pair, bool nom
 	t->pair = (int8_t)pair;
 	t->nominate = nominate;
 	pp->waiting = false;
+	pp->failed = pp->soft_noted = false; /* a new check: its own fate */
 	pp->txn = (uint8_t)slot;
 	pp->tries = 1;
 	pp->retx_ns = retransmit ? now + check_rto(a, 1) : 0;
@@ -429,6 +432,116 @@ int on_check_response(struct agent *a, uint64_t now, const struct p2p_endpoint *
 		select_pair(a, p, pair, now);
 	else
 		evaluate_pair(a, p, pair, now);
+	return AGENT_OK;
+}
+
+/* ---- ICMP errors about our checks (RFC 8445 7.2.5.2.2, RFC 8489 6.2.1) ----
+ *
+ * "A STUN transaction over UDP ... is also considered failed if there has
+ * been a hard ICMP error" (RFC 8489 6.2.1); "if a Binding request generates
+ * a hard ICMP error, the agent SHOULD set the state of the candidate pair to
+ * Failed" (RFC 8445 7.2.5.2.2, where processing ICMP errors is optional,
+ * since they "can be used as a method for Denial-of-Service attacks"). So
+ * a port unreachable from the peer's host says at once what 7 unanswered
+ * requests would say after 4.7 s: nobody listens there. Soft errors
+ * (network or host unreachable, time exceeded: RFC 1122 3.2.2.1) say the
+ * way may come back, and change nothing. What real agents do is in
+ * docs/protocol.md: most never see the error at all.
+ *
+ * Only an error about a check still waiting for its answer counts; the
+ * transaction stays in the ring, so an authenticated answer that arrives
+ * after all (the error was forged, or stale) still makes the pair work,
+ * and a check from the peer on the pair starts a new check (7.3.1.4). */
+
+static bool every_pair_failed(const struct agent_peer *p)
+{
+	for (size_t i = 0; i < p->n_pairs; i++)
+		if (!p->pairs[i].failed)
+			return false;
+	return p->n_pairs > 0;
+}
+
+/* "203.0.113.7:4000 answered" or "203.0.113.1 reported 10.0.0.7:4000" */
+static const char *who_said(const struct p2p_icmp_error *err, char *buf, size_t size)
+{
+	char r[P2P_ENDPOINT_STRLEN];
+	uint32_t ip = err->reporter;
+
+	fmt_ep(&err->remote, r);
+	if (ip == err->remote.ip)
+		snprintf(buf, size, "%s answered", r);
+	else
+		snprintf(buf, size, "%u.%u.%u.%u reported %s", (unsigned)(ip >> 24),
+			 (unsigned)(ip >> 16) & 0xFFu, (unsigned)(ip >> 8) & 0xFFu,
+			 (unsigned)ip & 0xFFu, r);
+	return buf;
+}
+
+static void pair_failed(struct agent *a, struct agent_peer *p, int i, uint64_t now,
+			const struct p2p_icmp_error *err)
+{
+	struct agent_pair *pp = &p->pairs[i];
+	char who[64], what[48];
+	bool text = text_wanted(a);
+
+	pp->failed = true;
+	pp->retx_ns = 0; /* the transaction has failed: no more requests */
+	pp->waiting = false;
+	retx_refresh(p);
+	struct p2p_event *e =
+	    emit(a, AGENT_EV_PAIR_FAILED, p->name,
+		 "%s %s, so %s's %s candidate there is dead: no more checks to it (a hard ICMP "
+		 "error fails the check, RFC 8489 6.2.1, RFC 8445 7.2.5.2.2)",
+		 text ? who_said(err, who, sizeof(who)) : "",
+		 text ? p2p_icmp_error_name(err->type, err->code, what, sizeof(what)) : "", p->name,
+		 coord_candidate_type_name(pp->remote.type));
+	if (e) {
+		e->local = a->cfg.local;
+		e->remote = pp->remote.ep;
+	}
+	if (p->state != AGENT_PEER_PUNCHING || !every_pair_failed(p) || now >= p->punch_deadline_ns)
+		return;
+	/* Nothing left to wait for: ask for the relay now (agent.c,
+	 * tick_relay_request, at the next agent_tick). The relay keeps probing
+	 * in the background, so a candidate learned later (RFC 8863: a
+	 * peer-reflexive one) can still make the path direct. */
+	p->punch_deadline_ns = now;
+	p->checks_failed = true;
+	emit(a, AGENT_EV_LOG, p->name,
+	     "every candidate of %s has failed with a hard ICMP error: asking for the relay now, "
+	     "not at the punch deadline",
+	     p->name);
+}
+
+static void soft_error(struct agent *a, struct agent_peer *p, int i,
+		       const struct p2p_icmp_error *err)
+{
+	char who[64], what[48];
+
+	if (p->pairs[i].soft_noted)
+		return; /* once per check: each retransmission may draw one */
+	p->pairs[i].soft_noted = true;
+	emit(a, AGENT_EV_LOG, p->name,
+	     "%s %s: a soft ICMP error (RFC 1122 3.2.2.1: the way may come back), so the check "
+	     "to %s carries on",
+	     who_said(err, who, sizeof(who)),
+	     p2p_icmp_error_name(err->type, err->code, what, sizeof(what)), p->name);
+}
+
+int on_icmp_error(struct agent *a, struct agent_peer *p, uint64_t now,
+		  const struct p2p_icmp_error *err)
+{
+	int i = p->introduced ? find_pair(p, &err->remote) : -1;
+
+	/* Checks only: while punching or relayed. On the chosen path consent
+	 * is left to its own timer (RFC 7675 5.1). */
+	if (i < 0 || pair_txn(p, i) == NULL ||
+	    (p->state != AGENT_PEER_PUNCHING && p->state != AGENT_PEER_RELAYED))
+		return AGENT_ERR_UNKNOWN_PEER;
+	if (!p2p_icmp_error_is_hard(err->type, err->code))
+		soft_error(a, p, i, err);
+	else if (!p->pairs[i].failed)
+		pair_failed(a, p, i, now, err);
 	return AGENT_OK;
 }
 

@@ -27,6 +27,8 @@ struct agent_pair {
 	bool succeeded;      /* our check got an authenticated answer (RFC 8445 7.2.5.3) */
 	bool heard;          /* an authenticated check from the peer arrived from here */
 	bool peer_nominated; /* that check carried USE-CANDIDATE */
+	bool failed;	     /* a hard ICMP error ended our check (RFC 8445 7.2.5.2.2) */
+	bool soft_noted;     /* a soft ICMP error about our check was reported */
 };
 
 /* A connectivity check in flight: a STUN transaction (RFC 8489 6.2.1). */
@@ -55,6 +57,7 @@ struct agent_peer {
 	bool introduced;	/* keys and session known */
 	bool connect_pending;	/* CONNECT to send once registered */
 	bool reconnect_on_send; /* path lost with keepalives off: reconnect on agent_send */
+	bool checks_failed;	/* PUNCHING: every pair failed by ICMP; relay asked early */
 	uint8_t connect_txid[STUN_TXID_SIZE];
 	uint64_t session;
 	struct crypto_session cs;
@@ -127,5 +130,9 @@ int on_check(struct agent *a, uint64_t now, const struct p2p_endpoint *from,
 	     const uint8_t *buf, size_t len, const struct stun_msg *m);
 int on_check_response(struct agent *a, uint64_t now, const struct p2p_endpoint *from,
 		      const uint8_t *buf, size_t len, const struct stun_msg *m);
+/* agent_handle_icmp_error's work for one peer: AGENT_OK if a check of the
+ * peer's was concerned, else AGENT_ERR_UNKNOWN_PEER. */
+int on_icmp_error(struct agent *a, struct agent_peer *p, uint64_t now,
+		  const struct p2p_icmp_error *err);
 
 #endif

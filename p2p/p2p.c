@@ -59,3 +59,51 @@ int p2p_endpoint_parse(const char *text, struct p2p_endpoint *out)
 	out->port = (uint16_t)v;
 	return 0;
 }
+
+/* Destination unreachable codes 0..15 that Linux reports as fatal
+ * (icmp_err_convert[].fatal, net/ipv4/icmp.c): 2, 3, 6-10, 13-15. */
+#define HARD_UNREACH_CODES 0xE7CCu
+
+bool p2p_icmp_error_is_hard(uint8_t type, uint8_t code)
+{
+	if (type == P2P_ICMP_DEST_UNREACH)
+		return code < 16 && (HARD_UNREACH_CODES >> code & 1u);
+	/* __udp4_lib_err: a parameter problem is EPROTO, hard; time
+	 * exceeded is EHOSTUNREACH, soft. */
+	return type == P2P_ICMP_PARAMETER_PROBLEM;
+}
+
+const char *p2p_icmp_error_name(uint8_t type, uint8_t code, char *buf, size_t size)
+{
+	static const char *const unreach[16] = {
+	    "network unreachable",
+	    "host unreachable",
+	    "protocol unreachable",
+	    "port unreachable",
+	    "fragmentation needed",
+	    "source route failed",
+	    "destination network unknown",
+	    "destination host unknown",
+	    "source host isolated",
+	    "network administratively prohibited",
+	    "host administratively prohibited",
+	    "network unreachable for TOS",
+	    "host unreachable for TOS",
+	    "communication administratively prohibited",
+	    "host precedence violation",
+	    "precedence cutoff in effect",
+	};
+	const char *name = NULL;
+
+	if (type == P2P_ICMP_DEST_UNREACH && code < 16)
+		name = unreach[code];
+	else if (type == P2P_ICMP_TIME_EXCEEDED)
+		name = code == 0 ? "time exceeded in transit" : "fragment reassembly time exceeded";
+	else if (type == P2P_ICMP_PARAMETER_PROBLEM)
+		name = "parameter problem";
+	if (name != NULL)
+		snprintf(buf, size, "%s", name);
+	else
+		snprintf(buf, size, "ICMP type %u code %u", (unsigned)type, (unsigned)code);
+	return buf;
+}

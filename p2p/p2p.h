@@ -59,6 +59,51 @@ static inline bool p2p_endpoint_equal(const struct p2p_endpoint *a, const struct
 	return a->ip == b->ip && a->port == b->port;
 }
 
+/* An ICMP error (RFC 792) about a datagram a p2p object sent. The driver
+ * reads it where the system reports it: on Linux, from the socket's error
+ * queue (IP_RECVERR, struct sock_extended_err with SO_EE_ORIGIN_ICMP); in
+ * the simulator, from the host's socket. The kernel has already matched the
+ * quoted IPv4 and UDP headers to the socket, so `local` is the quoted
+ * datagram's source (our socket) and `remote` its destination. */
+struct p2p_icmp_error {
+	struct p2p_endpoint local;  /* the quoted datagram's source */
+	struct p2p_endpoint remote; /* its destination: whom it did not reach */
+	uint32_t reporter;	    /* the error's source: that host, or a router on the way */
+	uint8_t type, code;	    /* RFC 792 */
+};
+
+/* RFC 792 / RFC 1812 5.2.7.1 values the agent tells apart. */
+#define P2P_ICMP_DEST_UNREACH 3
+#define P2P_ICMP_TIME_EXCEEDED 11
+#define P2P_ICMP_PARAMETER_PROBLEM 12
+#define P2P_ICMP_NET_UNREACH 0
+#define P2P_ICMP_HOST_UNREACH 1
+#define P2P_ICMP_PROT_UNREACH 2
+#define P2P_ICMP_PORT_UNREACH 3
+#define P2P_ICMP_FRAG_NEEDED 4
+#define P2P_ICMP_NET_ANO 9	 /* network administratively prohibited */
+#define P2P_ICMP_HOST_ANO 10	 /* host administratively prohibited */
+#define P2P_ICMP_PKT_FILTERED 13 /* communication administratively prohibited */
+
+/* Whether the error is a hard one (RFC 1122 3.2.2.1, RFC 8489 6.2.1): one
+ * that says the destination will not take the datagram, rather than that
+ * the way there is down for now. The split is Linux's, which every UDP
+ * socket reports through (icmp_err_convert[].fatal in net/ipv4/icmp.c,
+ * harderr in __udp4_lib_err): network and host unreachable, fragmentation
+ * needed, source route failed and the TOS codes are soft ("RFC 1122:
+ * 3.2.2.1 States that NET_UNREACH, HOST_UNREACH and SR_FAILED MUST be
+ * considered 'transient errs'"); protocol and port unreachable, unknown or
+ * isolated network or host, every administratively prohibited code, and a
+ * parameter problem are hard. Time exceeded is soft (a routing loop, or a
+ * TTL too small, may pass). Fragmentation needed stays soft here although
+ * __udp4_lib_err reports it as a hard EMSGSIZE under path MTU discovery: it
+ * says the datagram was too big, not that nobody is there. */
+bool p2p_icmp_error_is_hard(uint8_t type, uint8_t code);
+
+/* "port unreachable", "network unreachable", "time exceeded", ...; "ICMP
+ * type T code C" for the rest (written into buf, at least 32 bytes). */
+const char *p2p_icmp_error_name(uint8_t type, uint8_t code, char *buf, size_t size);
+
 /* Writes "a.b.c.d:port" into buf (at least P2P_ENDPOINT_STRLEN bytes); returns buf. */
 #define P2P_ENDPOINT_STRLEN 22
 char *p2p_endpoint_format(const struct p2p_endpoint *ep, char *buf, size_t size);

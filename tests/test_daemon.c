@@ -738,6 +738,124 @@ static int group_teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+/* ---- ICMP errors on real sockets (IP_RECVERR) ---- */
+
+struct errq_seen {
+	struct p2p_icmp_error err[8];
+	struct p2p_endpoint local[8];
+	size_t n;
+};
+
+static int errq_input(void *ctx, uint64_t now, const struct p2p_endpoint *local,
+		      const struct p2p_endpoint *from, const uint8_t *buf, size_t len)
+{
+	(void)ctx, (void)now, (void)local, (void)from, (void)buf, (void)len;
+	return 0;
+}
+
+static void errq_tick(void *ctx, uint64_t now)
+{
+	(void)ctx, (void)now;
+}
+
+static uint64_t errq_deadline(void *ctx)
+{
+	(void)ctx;
+	return P2P_NO_DEADLINE;
+}
+
+static bool errq_flush(void *ctx, struct daemon *d, uint64_t now)
+{
+	(void)d, (void)now;
+	return ((struct errq_seen *)ctx)->n >= 2;
+}
+
+static void errq_error(void *ctx, uint64_t now, const struct p2p_endpoint *local,
+		       const struct p2p_icmp_error *err)
+{
+	struct errq_seen *s = ctx;
+	(void)now;
+	if (s->n < 8) {
+		s->local[s->n] = *local;
+		s->err[s->n++] = *err;
+	}
+}
+
+/* Two datagrams to a closed port on 127.0.0.1: Linux answers each with
+ * port unreachable (no rate limit on loopback: icmpv4_xrlim_allow). The
+ * second send meets the first error pending on the socket (ECONNREFUSED
+ * from sendto) and is sent again; the loop reads both errors from the
+ * error queue, with the datagram's destination and the error's source. */
+static void test_icmp_error_queue(void **state)
+{
+	(void)state;
+	struct daemon d;
+	char err[256];
+	struct p2p_endpoint any = {LOOPBACK, 0}, bound;
+	assert_int_equal(daemon_init(&d, err, sizeof(err)), 0);
+	assert_int_equal(daemon_bind(&d, &any, &bound, err, sizeof(err)), 0);
+	struct p2p_datagram dg = {.from = bound, .to = {LOOPBACK, free_port()}, .len = 4};
+	memcpy(dg.buf, "ping", 4);
+	assert_int_equal(daemon_send(&d, &dg), 0);
+	sleep_ms(50); /* the first error is in, pending on the socket */
+	assert_int_equal(daemon_send(&d, &dg), 0);
+	assert_int_equal(d.send_errors, 0);
+	assert_int_equal(d.sent, 2);
+	struct errq_seen seen = {.n = 0};
+	static const struct daemon_ops ops = {errq_input, errq_tick, errq_deadline, errq_flush,
+					      errq_error};
+	d.until_ns = daemon_now_ns() + 2 * P2P_NS_PER_S;
+	assert_int_equal(daemon_run(&d, &ops, &seen), DAEMON_STOP_DONE);
+	assert_int_equal(seen.n, 2);
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(seen.err[i].type, 3);
+		assert_int_equal(seen.err[i].code, 3);
+		assert_int_equal(seen.err[i].reporter, LOOPBACK);
+		assert_true(p2p_endpoint_equal(&seen.err[i].remote, &dg.to));
+		assert_true(p2p_endpoint_equal(&seen.err[i].local, &bound));
+		assert_true(p2p_endpoint_equal(&seen.local[i], &bound));
+	}
+	assert_int_equal(d.icmp_errors, 2);
+	daemon_fini(&d);
+}
+
+/* Bob registers and stops (asked for nothing more; SIGKILL in case he
+ * lingers): his registration outlives his socket. Alice
+ * connects: her check to bob's socket draws port unreachable, so she gives
+ * that candidate up and goes to the relay at once, not after the 5 s punch
+ * deadline. */
+static void test_peer_learns_port_unreachable(void **state)
+{
+	(void)state;
+	uint16_t port = free_port();
+	struct child coord = start_coord(port, "1000");
+	char coord_ep[32];
+	snprintf(coord_ep, sizeof(coord_ep), "127.0.0.1:%u", port);
+	char *bob_argv[] = {"peer",   "--name",	   "bob",	"--coord", coord_ep,
+			    "--bind", "127.0.0.1", "--timeout", "8s",	   NULL};
+	struct child bob = spawn("bob", cmd_peer_main, bob_argv);
+	if (!wait_for_text(&bob, "registered:", 3000)) {
+		dump(&bob);
+		fail_msg("bob did not register within 3 s");
+	}
+	kill(bob.pid, SIGKILL);
+	wait_exit(&bob, 3000);
+	char *alice_argv[] = {"peer",	 "--name",    "alice",	   "--coord", coord_ep,
+			      "--bind",	 "127.0.0.1", "--connect", "bob",     "--send",
+			      "anyone?", "--timeout", "8s",	   NULL};
+	uint64_t t0 = now_ms();
+	struct child alice = spawn("alice", cmd_peer_main, alice_argv);
+	int rc = wait_exit(&alice, 10000);
+	uint64_t took = now_ms() - t0;
+	if (rc != 0 || !file_contains(alice.out, "pair-failed bob: ") ||
+	    !file_contains(alice.out, "answered port unreachable") ||
+	    !file_contains(alice.out, "path: relayed") || took >= 4000) {
+		dump(&alice);
+		fail_msg("alice: exit %d after %llu ms", rc, (unsigned long long)took);
+	}
+	stop_coord(&coord);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -749,6 +867,8 @@ int main(void)
 	    cmocka_unit_test(test_stock_requests),
 	    cmocka_unit_test(test_no_loopback_host_candidates),
 	    cmocka_unit_test(test_peer_logs_refusals),
+	    cmocka_unit_test(test_icmp_error_queue),
+	    cmocka_unit_test(test_peer_learns_port_unreachable),
 	    cmocka_unit_test(test_flood),
 	    /* clang-format on */
 	};

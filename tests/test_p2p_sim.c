@@ -38,6 +38,9 @@ struct world {
 	int n_uplinks;
 	/* events seen by the hook */
 	int direct[2], relayed[2], lost[2], upgraded[2], classified[2];
+	int pair_failed[2];
+	int64_t pair_failed_at[2];
+	struct p2p_endpoint pair_failed_remote[2];
 	char classic[2][32];
 	int mapping[2], filtering[2];
 };
@@ -69,6 +72,12 @@ static void on_agent(struct sim_agent *sa, const struct p2p_event *ev, void *ctx
 	case AGENT_EV_RELAYED: w->relayed[i]++; break;
 	case AGENT_EV_PATH_LOST: w->lost[i]++; break;
 	case AGENT_EV_UPGRADED: w->upgraded[i]++; break;
+	case AGENT_EV_PAIR_FAILED:
+		if (w->pair_failed[i]++ == 0) {
+			w->pair_failed_at[i] = engine_now(net_engine(w->net));
+			w->pair_failed_remote[i] = ev->remote;
+		}
+		break;
 	case AGENT_EV_NAT_CLASSIFIED:
 		w->classified[i]++;
 		snprintf(w->classic[i], sizeof(w->classic[i]), "%s",
@@ -466,6 +475,110 @@ static void test_worker_changes_nothing(void **state)
 	assert_true(h[0] == h[1]);
 }
 
+/* UDP datagrams sent by `node` (SEND hops) at or after `since`: what its
+ * programs sent, not its stack's ICMP answers. */
+static int sends_since(const struct trace_log *log, const char *node, int64_t since)
+{
+	int n = 0;
+	for (size_t i = 0; i < trace_log_count(log); i++) {
+		const struct trace_record *r = trace_log_get(log, i);
+		n += r->kind == TRACE_PACKET && r->u.packet.hop == TRACE_HOP_SEND &&
+		     r->time >= since && strcmp(r->u.packet.node, node) == 0 &&
+		     r->u.packet.len > 9 && r->u.packet.bytes[9] == 17; /* IPv4 protocol: UDP */
+	}
+	return n;
+}
+
+/* sim_agent_stop: the program stops as a killed one does. Its host sends
+ * nothing more (no refresh, no keepalive, no answer to the checks of the
+ * peer, which still finds it registered and is introduced), and the agent
+ * object stays, frozen. */
+static void test_stopped_agent_is_silent(void **state)
+{
+	(void)state;
+	struct world w;
+	world_init(&w, 5);
+	add_agent(&w, 0, add_peer_host(&w, 0, OPEN, NULL), 0);
+	struct host *hb = add_peer_host(&w, 1, OPEN, NULL);
+	add_agent(&w, 1, hb, 0);
+	net_announce(w.net);
+	do_register(&w, 0);
+	do_register(&w, 1);
+	engine_run_until(net_engine(w.net), SIM_S(1));
+	assert_false(sim_agent_stopped(w.peer[1]));
+	sim_agent_stop(w.peer[1]);
+	sim_agent_stop(w.peer[1]); /* twice: nothing more */
+	assert_true(sim_agent_stopped(w.peer[1]));
+	do_connect(&w);
+	engine_run_until(net_engine(w.net), SIM_S(90));
+	assert_int_equal(sends_since(w.log, "bob", SIM_S(1)), 0);
+	assert_true(sends_since(w.log, "alice", SIM_S(1)) > 0);
+	assert_int_equal(agent_peer_state(sim_agent_agent(w.peer[0]), "bob"), AGENT_PEER_RELAYED);
+	assert_int_equal(agent_peer_state(sim_agent_agent(w.peer[1]), "alice"), AGENT_PEER_NONE);
+	world_fini(&w);
+}
+
+/* ICMP (issue 15): bob advertises a host candidate on a port where nothing
+ * listens (a stale one: the program that had it has stopped). Alice's check
+ * there draws port unreachable from bob's host, and she gives that pair up
+ * at once - one check, not the 7 of a silent candidate - while the pair to
+ * bob's live socket makes the path direct as usual. */
+static void test_port_unreachable_candidate(void **state)
+{
+	(void)state;
+	struct world w;
+	world_init(&w, 11);
+	struct host *ha = add_peer_host(&w, 0, OPEN, NULL);
+	struct host *hb = add_peer_host(&w, 1, OPEN, NULL);
+	add_agent(&w, 0, ha, 0);
+	struct p2p_endpoint dead = {host_address(hb), 5001};
+	struct agent_config ac = {.name = "bob",
+				  .local = {host_address(hb), 5000},
+				  .coordinator = {COORD_IP, 3478},
+				  .n_host_candidates = 1,
+				  .host_candidates = {dead}};
+	w.peer[1] = simdrive_add_agent(w.drive, hb, &ac);
+	assert_non_null(w.peer[1]);
+	net_announce(w.net);
+	do_register(&w, 0);
+	do_register(&w, 1);
+	engine_run_until(net_engine(w.net), SIM_S(1));
+	do_connect(&w);
+	engine_run_until(net_engine(w.net), SIM_S(12));
+	assert_int_equal(agent_peer_state(sim_agent_agent(w.peer[0]), "bob"), AGENT_PEER_DIRECT);
+	assert_int_equal(w.pair_failed[0], 1);
+	assert_true(p2p_endpoint_equal(&w.pair_failed_remote[0], &dead));
+	/* Within a round trip of the introduction (alice's uplink and bob's
+	 * are 10 ms each way), long before a silent pair's 4.7 s. */
+	assert_true(w.pair_failed_at[0] < SIM_S(1) + SIM_MS(200));
+	assert_int_equal(w.relayed[0], 0);
+	world_fini(&w);
+}
+
+/* ICMP (issue 15): bob's program has stopped, his registration not yet
+ * expired. Alice is introduced all the same; her check to bob's only
+ * candidate draws port unreachable from his host, so with no pair left she
+ * goes to the relay within a round trip instead of at the 5 s deadline. */
+static void test_stopped_peer_relays_early(void **state)
+{
+	(void)state;
+	struct world w;
+	world_init(&w, 13);
+	add_agent(&w, 0, add_peer_host(&w, 0, OPEN, NULL), 0);
+	add_agent(&w, 1, add_peer_host(&w, 1, OPEN, NULL), 0);
+	net_announce(w.net);
+	do_register(&w, 0);
+	do_register(&w, 1);
+	engine_run_until(net_engine(w.net), SIM_S(1));
+	sim_agent_stop(w.peer[1]);
+	do_connect(&w);
+	engine_run_until(net_engine(w.net), SIM_S(1) + SIM_MS(300));
+	assert_int_equal(w.pair_failed[0], 1);
+	assert_int_equal(w.relayed[0], 1);
+	assert_int_equal(agent_peer_state(sim_agent_agent(w.peer[0]), "bob"), AGENT_PEER_RELAYED);
+	world_fini(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -476,6 +589,9 @@ int main(void)
 		cmocka_unit_test(test_relay_is_ciphertext),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_worker_changes_nothing),
+		cmocka_unit_test(test_stopped_agent_is_silent),
+		cmocka_unit_test(test_port_unreachable_candidate),
+		cmocka_unit_test(test_stopped_peer_relays_early),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

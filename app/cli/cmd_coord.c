@@ -349,7 +349,8 @@ static int run(struct coord_args *args)
 		       a.cfg.has_alternate ? alt : "");
 	fflush(stdout);
 
-	static const struct daemon_ops ops = {on_input, on_tick, on_deadline, on_flush};
+	/* ICMP errors about the coordinator's answers teach it nothing: counted. */
+	static const struct daemon_ops ops = {on_input, on_tick, on_deadline, on_flush, NULL};
 	enum daemon_stop stop = daemon_run(&d, &ops, &r);
 	if (stop == DAEMON_STOP_ERROR)
 		perror("natsim coord: poll");

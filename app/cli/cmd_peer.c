@@ -108,7 +108,8 @@ static void event_json(const struct p2p_event *ev, const char *ts)
 	json_t *o = json_pack("{s:s, s:s}", "time", ts, "event", agent_event_name(ev->type));
 	if (ev->peer[0])
 		json_object_set_new(o, "peer", json_string(ev->peer));
-	if (ev->type == AGENT_EV_DIRECT || ev->type == AGENT_EV_UPGRADED) {
+	if (ev->type == AGENT_EV_DIRECT || ev->type == AGENT_EV_UPGRADED ||
+	    ev->type == AGENT_EV_PAIR_FAILED) {
 		json_object_set_new(o, "local",
 				    json_string(p2p_endpoint_format(&ev->local, l, sizeof(l))));
 		json_object_set_new(o, "remote",
@@ -279,6 +280,16 @@ static int on_input(void *ctx, uint64_t now, const struct p2p_endpoint *local,
 	if (++pr->ignored <= IGNORED_LOGGED)
 		print_ignored(pr, from, len, err);
 	return -1;
+}
+
+/* An ICMP error from the socket's error queue: the agent decides what it
+ * means (agent_handle_icmp_error); its events say it. */
+static void on_icmp_error(void *ctx, uint64_t now, const struct p2p_endpoint *local,
+			  const struct p2p_icmp_error *err)
+{
+	struct peer_run *pr = ctx;
+	(void)local;
+	agent_handle_icmp_error(pr->agent, now, err);
 }
 
 static void on_tick(void *ctx, uint64_t now)
@@ -585,7 +596,8 @@ static int run(const struct peer_args *a, const uint8_t *seed)
 		fprintf(stderr, "natsim peer: cannot start the agent (out of memory?)\n");
 		rc = CLI_EXIT_INTERNAL;
 	} else {
-		static const struct daemon_ops ops = {on_input, on_tick, on_deadline, on_flush};
+		static const struct daemon_ops ops = {on_input, on_tick, on_deadline, on_flush,
+						      on_icmp_error};
 		if (a->timeout_ns)
 			d.until_ns = daemon_now_ns() + a->timeout_ns;
 		enum daemon_stop stop = daemon_run(&d, &ops, &pr);

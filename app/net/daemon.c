@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
+#include <linux/errqueue.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -156,6 +157,15 @@ int daemon_bind(struct daemon *d, const struct p2p_endpoint *ep, struct p2p_endp
 	 * best effort, the kernel caps it at net.core.rmem_max. */
 	int rcvbuf = 1 << 20;
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	/* Hear of the ICMP errors our datagrams draw (ip(7) IP_RECVERR): an
+	 * unconnected socket otherwise hears of none (__udp4_lib_err drops
+	 * them), and the agent learns from port unreachable (agent.h). */
+	int on = 1;
+	if (setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on)) < 0) {
+		snprintf(err, errlen, "cannot bind UDP %s: IP_RECVERR: %s", where, strerror(errno));
+		close(fd);
+		return -1;
+	}
 	d->fds[d->n_socks] = fd;
 	d->locals[d->n_socks] = from_sockaddr(&sin);
 	if (bound)
@@ -173,12 +183,104 @@ int daemon_send(struct daemon *d, const struct p2p_datagram *dg)
 			break;
 		}
 	struct sockaddr_in to = to_sockaddr(&dg->to);
-	if (fd < 0 || sendto(fd, dg->buf, dg->len, 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
+	ssize_t n =
+	    fd < 0 ? -1 : sendto(fd, dg->buf, dg->len, 0, (struct sockaddr *)&to, sizeof(to));
+	/* With IP_RECVERR an ICMP error also sets the socket's pending error
+	 * (__udp4_lib_err), and the next send reports it instead of sending
+	 * (sock_alloc_send_pskb: sock_error) - whatever its destination. The
+	 * error itself waits in the error queue; send once more. Chromium does
+	 * the same (services/network/p2p/socket_udp.cc, P2PSocketUdp::DoSend). */
+	if (n < 0 && fd >= 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+		n = sendto(fd, dg->buf, dg->len, 0, (struct sockaddr *)&to, sizeof(to));
+	if (n < 0) {
 		d->send_errors++;
 		return -1;
 	}
 	d->sent++;
 	return 0;
+}
+
+/* One message of the error queue: an ICMP error about a datagram we sent.
+ * Linux puts the datagram's destination in msg_name, the ICMP type and
+ * code in sock_extended_err and the error's source after it
+ * (SO_EE_OFFENDER): ip_recv_error, ip_icmp_error. 0 if one was read and is
+ * an ICMP error, 1 if it was another kind (a local error), -1 if none. */
+static int read_one_error(int fd, struct p2p_icmp_error *out)
+{
+	uint8_t quoted[P2P_MAX_DATAGRAM];
+	union {
+		struct cmsghdr align;
+		uint8_t
+		    buf[CMSG_SPACE(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in))];
+	} control;
+	struct sockaddr_in dst;
+	struct iovec iov = {quoted, sizeof(quoted)};
+	struct msghdr msg = {.msg_name = &dst,
+			     .msg_namelen = sizeof(dst),
+			     .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = control.buf,
+			     .msg_controllen = sizeof(control.buf)};
+
+	if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+		return -1;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != IPPROTO_IP || c->cmsg_type != IP_RECVERR)
+			continue;
+		const struct sock_extended_err *ee = (const void *)CMSG_DATA(c);
+		if (ee->ee_origin != SO_EE_ORIGIN_ICMP)
+			return 1;
+		const struct sockaddr_in *from = (const void *)SO_EE_OFFENDER(ee);
+		out->remote = from_sockaddr(&dst);
+		out->reporter = ntohl(from->sin_addr.s_addr);
+		out->type = ee->ee_type;
+		out->code = ee->ee_code;
+		return 0;
+	}
+	return 1;
+}
+
+size_t daemon_read_errors(struct daemon *d, size_t i, const struct daemon_ops *ops, void *ctx,
+			  bool *done)
+{
+	struct p2p_icmp_error err;
+	size_t n = 0;
+	int rc;
+
+	*done = false;
+	while (!*done && (rc = read_one_error(d->fds[i], &err)) >= 0) {
+		n++;
+		if (rc > 0)
+			continue;
+		d->icmp_errors++;
+		if (ops->icmp_error == NULL)
+			continue;
+		uint64_t now = daemon_now_ns();
+		err.local = d->locals[i];
+		ops->icmp_error(ctx, now, &d->locals[i], &err);
+		*done = ops->flush(ctx, d, now);
+	}
+	return n;
+}
+
+/* An errno an ICMP error leaves pending on a UDP socket (icmp_err_convert,
+ * __udp4_lib_err): not the socket's failure. */
+static bool icmp_errno(int e)
+{
+	switch (e) {
+	case ECONNREFUSED:
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+	case EHOSTDOWN:
+	case ENONET:
+	case ENOPROTOOPT:
+	case EPROTO:
+	case EMSGSIZE:
+	case EOPNOTSUPP:
+		return true;
+	default:
+		return false;
+	}
 }
 
 /* Drains up to RECV_BURST datagrams from socket i into ops->input, flushing
@@ -195,10 +297,19 @@ static int receive_burst(struct daemon *d, size_t i, const struct daemon_ops *op
 		ssize_t n = recvfrom(d->fds[i], buf, sizeof(buf), 0, (struct sockaddr *)&sin, &sl);
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return 0;
-		if (n < 0 && (errno == EINTR || errno == ECONNREFUSED))
+		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
-			return -1;
+		if (n < 0) {
+			/* The pending error of an ICMP error (IP_RECVERR): the
+			 * error itself is in the error queue. */
+			bool done;
+			int e = errno;
+			if (daemon_read_errors(d, i, ops, ctx, &done) == 0 && !icmp_errno(e))
+				return -1;
+			if (done)
+				return 1;
+			continue;
+		}
 		d->received++;
 		struct p2p_endpoint from = from_sockaddr(&sin);
 		uint64_t now = daemon_now_ns();
@@ -255,7 +366,11 @@ enum daemon_stop daemon_run(struct daemon *d, const struct daemon_ops *ops, void
 		if ((pfd[d->n_socks].revents & POLLIN) && signalled(d))
 			return DAEMON_STOP_SIGNAL;
 		for (size_t i = 0; i < d->n_socks; i++) {
-			if (!(pfd[i].revents & (POLLIN | POLLERR)))
+			bool done = false;
+			if ((pfd[i].revents & POLLERR) &&
+			    daemon_read_errors(d, i, ops, ctx, &done) && done)
+				return DAEMON_STOP_DONE;
+			if (!(pfd[i].revents & POLLIN))
 				continue;
 			int rc = receive_burst(d, i, ops, ctx);
 			if (rc != 0)

@@ -10,6 +10,12 @@
  * SIGINT and SIGTERM are blocked and read from a signalfd while the loop runs,
  * so they end the loop cleanly (DAEMON_STOP_SIGNAL) instead of killing the
  * process between a receive and a send. Sockets are non-blocking IPv4 UDP.
+ *
+ * ICMP errors: every socket sets IP_RECVERR, so Linux queues the ICMP errors
+ * about its datagrams (ip_icmp_error); the loop reads them from the error
+ * queue (MSG_ERRQUEUE, struct sock_extended_err) and hands the ones from ICMP
+ * to ops->icmp_error. Without IP_RECVERR an unconnected UDP socket hears of
+ * none (__udp4_lib_err).
  */
 #ifndef NATSIM_APP_DAEMON_H
 #define NATSIM_APP_DAEMON_H
@@ -39,6 +45,11 @@ struct daemon_ops {
 	/* Send queued datagrams (daemon_send) and report events. Return true to
 	 * end the loop (DAEMON_STOP_DONE). */
 	bool (*flush)(void *ctx, struct daemon *d, uint64_t now_ns);
+	/* Optional (NULL: errors are counted and dropped). An ICMP error about
+	 * a datagram sent from our endpoint `local` (ip 0 if bound to any);
+	 * flush follows. */
+	void (*icmp_error)(void *ctx, uint64_t now_ns, const struct p2p_endpoint *local,
+			   const struct p2p_icmp_error *err);
 };
 
 enum daemon_stop {
@@ -58,6 +69,7 @@ struct daemon {
 	uint64_t until_ns; /* monotonic; P2P_NO_DEADLINE: run until done or a signal */
 	uint64_t received, sent, send_errors;
 	uint64_t refused; /* datagrams ops->input refused */
+	uint64_t icmp_errors; /* ICMP errors read from the error queues */
 };
 
 /* Blocks SIGINT/SIGTERM and opens the signalfd. -1 with a message in err. */
@@ -72,8 +84,15 @@ int daemon_bind(struct daemon *d, const struct p2p_endpoint *ep, struct p2p_endp
 
 /* Sends dg from the socket bound to dg->from (the first socket if none
  * matches: an agent's one socket). -1 on a send error (counted; UDP: the
- * caller carries on). */
+ * caller carries on). A send that fails only because an ICMP error was
+ * pending on the socket is tried once more (see daemon.c). */
 int daemon_send(struct daemon *d, const struct p2p_datagram *dg);
+
+/* Reads socket i's error queue: each ICMP error goes to ops->icmp_error
+ * (if set), then ops->flush, which may say done (*done). Returns how many
+ * errors it read. daemon_run calls it on POLLERR. */
+size_t daemon_read_errors(struct daemon *d, size_t i, const struct daemon_ops *ops, void *ctx,
+			  bool *done);
 
 /* Runs the loop until flush returns true, a signal, or d->until_ns. */
 enum daemon_stop daemon_run(struct daemon *d, const struct daemon_ops *ops, void *ctx);

@@ -30,6 +30,7 @@ struct sim_agent {
 	struct pump_timer timer;
 	struct rng rng;
 	char name[AGENT_NAME_MAX];
+	bool stopped; /* sim_agent_stop: no socket, no timer */
 };
 
 struct sim_coord {
@@ -140,6 +141,11 @@ void sim_agent_flush(struct sim_agent *sa)
 	/* On the stack, not shared: a hook may call back into any agent. */
 	struct p2p_datagram dg;
 	struct p2p_event ev;
+	if (sa->stopped) { /* a stopped program sends and says nothing */
+		while (agent_pop_datagram(sa->agent, &dg) || agent_pop_event(sa->agent, &ev))
+			;
+		return;
+	}
 	while (agent_pop_datagram(sa->agent, &dg)) {
 		struct endpoint to = from_p2p(&dg.to);
 		host_udp_sendto(sa->sock, &to, dg.buf, dg.len);
@@ -150,6 +156,23 @@ void sim_agent_flush(struct sim_agent *sa)
 			d->agent_hook(sa, &ev, d->hook_ctx);
 	}
 	pump_arm(d, &sa->timer, agent_next_deadline(sa->agent), agent_timer_fired, sa);
+}
+
+void sim_agent_stop(struct sim_agent *sa)
+{
+	if (sa->stopped)
+		return;
+	sa->stopped = true;
+	if (sa->timer.id)
+		engine_cancel(net_engine(sa->d->net), sa->timer.id);
+	sa->timer.id = 0;
+	host_udp_close(sa->sock);
+	sa->sock = NULL;
+}
+
+bool sim_agent_stopped(const struct sim_agent *sa)
+{
+	return sa->stopped;
 }
 
 static void agent_timer_fired(struct engine *e, void *arg)
@@ -171,6 +194,19 @@ static void agent_received(struct host_socket *s, const struct endpoint *from,
 	(void)s;
 	(void)to;
 	agent_input(sa->agent, now_of(sa->d), &src, payload, len);
+	sim_agent_flush(sa);
+}
+
+/* An ICMP error about one of the agent's datagrams: the socket has
+ * IP_RECVERR on, as natsim peer's has (app/net/daemon.c), so the simulated
+ * agent hears what the real one would. */
+static void agent_icmp_error(struct host_socket *s, const struct host_icmp_error *err, void *ctx)
+{
+	struct sim_agent *sa = ctx;
+	struct p2p_icmp_error e = {to_p2p(&err->local), to_p2p(&err->remote), err->reporter,
+				   err->type, err->code};
+	(void)s;
+	agent_handle_icmp_error(sa->agent, now_of(sa->d), &e);
 	sim_agent_flush(sa);
 }
 
@@ -255,6 +291,7 @@ struct sim_agent *simdrive_add_agent(struct simdrive *d, struct host *h,
 	sa->sock = host_udp_bind_addr(h, cfg->local.ip, cfg->local.port, agent_received, sa);
 	if (!sa->sock)
 		goto fail;
+	host_udp_set_error_fn(sa->sock, agent_icmp_error);
 	struct endpoint bound = host_socket_local(sa->sock);
 	if (bound.ip == 0)
 		bound.ip = host_address(h);

@@ -84,6 +84,14 @@ struct sim_agent *simdrive_agent_at(struct simdrive *d, size_t i);
  * connect, send, classify, set_keepalive) so its output is sent and its next
  * deadline scheduled. */
 void sim_agent_flush(struct sim_agent *sa);
+/* The agent's program stops, as a killed process does: its socket closes
+ * (so its host answers what arrives there as Linux does: port unreachable)
+ * and its timers end; it says goodbye to nobody, so the coordinator keeps
+ * its registration until it expires. The agent object stays, frozen, for
+ * sim_agent_agent and the lookups; sim_agent_flush then drops whatever it
+ * would send. Stopping twice does nothing. */
+void sim_agent_stop(struct sim_agent *sa);
+bool sim_agent_stopped(const struct sim_agent *sa);
 
 /* Optional, and they change only speed, never a result: announce before the
  * run that agents a and b will be introduced (nothing is computed yet), then

@@ -122,6 +122,10 @@ struct pkt {
 	size_t len;
 	uint8_t buf[P2P_MAX_DATAGRAM];
 	bool from_coord;
+	/* An ICMP error instead of a datagram: about the datagram quoted (src
+	 * -> dst as it reached the host that answered), from `reporter`. */
+	bool icmp;
+	struct p2p_icmp_error err;
 };
 
 struct net {
@@ -135,6 +139,10 @@ struct net {
 	size_t peer_datagrams[2]; /* sent by each agent to anything but the coordinator */
 	uint64_t rng;
 	bool deaf[2];	       /* drop everything sent to this agent (a dead path) */
+	bool closed[2];	       /* this agent's socket is closed: its host answers every
+				  datagram from a peer with port unreachable */
+	uint32_t unreach_by;   /* nonzero: this router answers every datagram between the
+				  agents with network unreachable (and delivers nothing) */
 	bool coord_mute_relay; /* the coordinator never hears RELAY requests */
 	/* Binding requests each agent sent to the other (connectivity and consent
 	 * checks), and when it last got an authenticated-looking answer. */
@@ -235,11 +243,51 @@ static void drain_all(void)
 	}
 }
 
+/* An ICMP error about datagram p back to its sender, after LATENCY. */
+static void answer_icmp(const struct pkt *p, uint32_t reporter, uint8_t type, uint8_t code)
+{
+	assert_true(N->q_len < QCAP);
+	struct pkt *e = &N->q[(N->q_head + N->q_len++) % QCAP];
+	*e =
+	    (struct pkt){.at = N->now + LATENCY, .src = {reporter, 0}, .dst = p->src, .icmp = true};
+	e->err = (struct p2p_icmp_error){p->src, p->dst, reporter, type, code};
+}
+
+/* The error reaches the agent whose datagram it quotes: through its NAT,
+ * which maps the quoted source back inside (RFC 5508 REQ-3) whatever the
+ * error's own source (errors are RELATED, not filtered). */
+static void deliver_icmp(struct pkt *p)
+{
+	for (int i = 0; i < 2; i++) {
+		struct host *h = &N->h[i];
+		struct p2p_icmp_error err = p->err;
+		bool ours = h->nat.mode == FAKE_NONE && p2p_endpoint_equal(&h->local, &err.local);
+		for (size_t k = 0; h->nat.mode != FAKE_NONE && k < h->nat.n_maps && !ours; k++)
+			if (map_alive(&h->nat, &h->nat.maps[k], N->now) &&
+			    p2p_endpoint_equal(&h->nat.maps[k].ext, &err.local)) {
+				err.local = h->nat.maps[k].in;
+				ours = true;
+			}
+		if (ours) {
+			agent_handle_icmp_error(h->ag, N->now, &err);
+			return;
+		}
+	}
+}
+
 static void deliver(struct pkt *p)
 {
 	struct stun_msg m;
-	bool decoded = stun_decode(p->buf, p->len, false, &m) == STUN_OK;
+	bool decoded = !p->icmp && stun_decode(p->buf, p->len, false, &m) == STUN_OK;
 
+	if (p->icmp) {
+		deliver_icmp(p);
+		return;
+	}
+	if (N->unreach_by && !p->from_coord && !p2p_endpoint_equal(&p->dst, &COORD_EP)) {
+		answer_icmp(p, N->unreach_by, 3, 0); /* network unreachable */
+		return;
+	}
 	if (p2p_endpoint_equal(&p->dst, &COORD_EP)) {
 		if (N->coord_mute_relay && decoded && m.method == STUN_METHOD_RELAY &&
 		    m.cls == STUN_CLASS_REQUEST)
@@ -257,6 +305,11 @@ static void deliver(struct pkt *p)
 			continue;
 		if (N->deaf[i])
 			return;
+		if (N->closed[i]) {
+			if (!p->from_coord) /* Linux: port unreachable, from that host */
+				answer_icmp(p, p->dst.ip, 3, 3);
+			return;
+		}
 		if (decoded && m.method == STUN_METHOD_BINDING && m.cls == STUN_CLASS_SUCCESS &&
 		    !p->from_coord)
 			N->answered_at[i] = N->now;
@@ -1090,6 +1143,138 @@ static void test_many_peers(void **state)
 	agent_free(ag);
 }
 
+/* ---- ICMP errors about checks (RFC 8445 7.2.5.2, RFC 8489 6.2.1) ---- */
+
+/* The split of p2p_icmp_error_is_hard follows Linux's icmp_err_convert. */
+static void test_icmp_hard_and_soft(void **state)
+{
+	static const uint8_t hard[] = {2, 3, 6, 7, 8, 9, 10, 13, 14, 15};
+	static const uint8_t soft[] = {0, 1, 4, 5, 11, 12, 16, 255};
+	char buf[48];
+	(void)state;
+	for (size_t i = 0; i < sizeof(hard); i++)
+		assert_true(p2p_icmp_error_is_hard(P2P_ICMP_DEST_UNREACH, hard[i]));
+	for (size_t i = 0; i < sizeof(soft); i++)
+		assert_false(p2p_icmp_error_is_hard(P2P_ICMP_DEST_UNREACH, soft[i]));
+	assert_false(p2p_icmp_error_is_hard(P2P_ICMP_TIME_EXCEEDED, 0));
+	assert_true(p2p_icmp_error_is_hard(P2P_ICMP_PARAMETER_PROBLEM, 0));
+	assert_false(p2p_icmp_error_is_hard(0, 0)); /* an echo reply is no error */
+	assert_string_equal(p2p_icmp_error_name(3, 3, buf, sizeof(buf)), "port unreachable");
+	assert_string_equal(p2p_icmp_error_name(3, 13, buf, sizeof(buf)),
+			    "communication administratively prohibited");
+	assert_string_equal(p2p_icmp_error_name(11, 0, buf, sizeof(buf)),
+			    "time exceeded in transit");
+	assert_string_equal(p2p_icmp_error_name(5, 1, buf, sizeof(buf)), "ICMP type 5 code 1");
+	assert_string_equal(agent_event_name(AGENT_EV_PAIR_FAILED), "pair-failed");
+}
+
+/* Bob's agent has stopped, its registration not yet expired: his host
+ * answers alice's first check with port unreachable. Alice gives the pair
+ * up at once (one request, not 7) and, with no pair left, asks for the
+ * relay at once rather than at the 5 s punch deadline. */
+static void test_port_unreachable_fails_pair_and_relays_early(void **state)
+{
+	struct setup s = {FAKE_NONE, 0, 0, 0, false, false};
+	(void)state;
+	net_up(&s);
+	register_and_connect();
+	N->closed[1] = true;
+	uint64_t start = N->now;
+	run_until(N->now + 1 * S);
+	const struct ev_log *f = find_ev(0, AGENT_EV_PAIR_FAILED);
+	assert_non_null(f);
+	assert_true(p2p_endpoint_equal(&f->remote, &N->h[1].local));
+	assert_non_null(strstr(f->text, "198.51.100.10:5000 answered port unreachable"));
+	assert_non_null(strstr(f->text, "candidate there is dead"));
+	assert_int_equal(count(0, AGENT_EV_PAIR_FAILED), 1);
+	assert_int_equal(N->peer_datagrams[0], 1); /* the one check: no retransmission */
+	assert_int_equal(agent_peer_state(N->h[0].ag, "bob"), AGENT_PEER_RELAYED);
+	const struct ev_log *r = find_ev(0, AGENT_EV_RELAYED);
+	assert_true(r->at < start + 200 * MS);
+	assert_non_null(strstr(r->text, "hard ICMP error"));
+	net_down();
+}
+
+/* A soft error (a router with no route: network unreachable) is reported
+ * once per check and changes nothing: the check is retransmitted as usual
+ * and the relay comes at the punch deadline. */
+static void test_soft_error_changes_nothing(void **state)
+{
+	struct setup s = {FAKE_NONE, 0, 0, 0, false, false};
+	(void)state;
+	net_up(&s);
+	register_and_connect();
+	N->unreach_by = 0xC0000263u; /* 192.0.2.99 */
+	uint64_t start = N->now;
+	run_until(N->now + 4900 * MS);
+	assert_int_equal(count(0, AGENT_EV_PAIR_FAILED), 0);
+	assert_int_equal(agent_peer_state(N->h[0].ag, "bob"), AGENT_PEER_PUNCHING);
+	assert_int_equal(N->peer_datagrams[0], 7); /* Rc requests, as with silence */
+	int soft = 0;
+	for (size_t i = 0; i < N->h[0].n_log; i++)
+		soft +=
+		    N->h[0].log[i].type == AGENT_EV_LOG &&
+		    strstr(N->h[0].log[i].text, "192.0.2.99 reported 198.51.100.10:5000 "
+						"network unreachable: a soft ICMP error") != NULL;
+	assert_int_equal(soft, 1);
+	run_until(start + 6 * S);
+	assert_int_equal(agent_peer_state(N->h[0].ag, "bob"), AGENT_PEER_RELAYED);
+	assert_true(find_ev(0, AGENT_EV_RELAYED)->at >= start + 5 * S);
+	net_down();
+}
+
+/* An error is a hint, not proof (it may be forged): the authenticated
+ * answer to the failed check, arriving after it, still makes the path
+ * direct. (With its only pair failed, alice has asked for the relay
+ * meanwhile; the answer upgrades the path.) */
+static void test_forged_error_loses_to_answer(void **state)
+{
+	struct setup s = {FAKE_NONE, 0, 0, 0, false, false};
+	(void)state;
+	net_up(&s);
+	register_and_connect();
+	run_until(N->now + LATENCY); /* the introduction is in; alice's first check is out */
+	while (N->peer_datagrams[0] == 0)
+		run_until(N->now + 1 * MS);
+	struct p2p_icmp_error forged = {N->h[0].local, N->h[1].local, 0x0A0A0A0Au, 3, 3};
+	assert_int_equal(agent_handle_icmp_error(N->h[0].ag, N->now, &forged), AGENT_OK);
+	drain_all();
+	assert_int_equal(count(0, AGENT_EV_PAIR_FAILED), 1);
+	assert_non_null(strstr(find_ev(0, AGENT_EV_PAIR_FAILED)->text, "10.10.10.10 reported"));
+	run_until(N->now + 2 * S);
+	assert_int_equal(agent_peer_state(N->h[0].ag, "bob"), AGENT_PEER_DIRECT);
+	assert_int_equal(agent_peer_state(N->h[1].ag, "alice"), AGENT_PEER_DIRECT);
+	const struct ev_log *up = find_ev(0, AGENT_EV_UPGRADED);
+	assert_non_null(up);
+	assert_true(p2p_endpoint_equal(&up->remote, &N->h[1].local));
+	assert_true(up->at < N->now - 1 * S); /* at once, not by a background check */
+	net_down();
+}
+
+/* Errors about anything but a check waiting for its answer are ignored:
+ * another socket's, an unknown endpoint's, the chosen path's. */
+static void test_icmp_error_ignored_unless_check_waits(void **state)
+{
+	struct setup s = {FAKE_NONE, 0, 0, 0, false, false};
+	(void)state;
+	net_up(&s);
+	register_and_connect();
+	struct p2p_icmp_error e = {N->h[0].local, N->h[1].local, N->h[1].local.ip, 3, 3};
+	e.local.port++;
+	assert_int_equal(agent_handle_icmp_error(N->h[0].ag, N->now, &e), AGENT_ERR_INVALID);
+	e.local = N->h[0].local;
+	e.remote.port++;
+	assert_int_equal(agent_handle_icmp_error(N->h[0].ag, N->now, &e), AGENT_ERR_UNKNOWN_PEER);
+	run_until(N->now + 2 * S);
+	assert_int_equal(agent_peer_state(N->h[0].ag, "bob"), AGENT_PEER_DIRECT);
+	e.remote = N->h[1].local;
+	assert_int_equal(agent_handle_icmp_error(N->h[0].ag, N->now, &e), AGENT_ERR_UNKNOWN_PEER);
+	drain_all();
+	assert_int_equal(count(0, AGENT_EV_PAIR_FAILED), 0);
+	assert_int_equal(agent_peer_state(N->h[0].ag, "bob"), AGENT_PEER_DIRECT);
+	net_down();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1112,6 +1297,11 @@ int main(void)
 	    cmocka_unit_test(test_sign_hint_is_what_coordinator_checks),
 	    cmocka_unit_test(test_event_text_only_when_wanted),
 	    cmocka_unit_test(test_many_peers),
+	    cmocka_unit_test(test_icmp_hard_and_soft),
+	    cmocka_unit_test(test_port_unreachable_fails_pair_and_relays_early),
+	    cmocka_unit_test(test_soft_error_changes_nothing),
+	    cmocka_unit_test(test_forged_error_loses_to_answer),
+	    cmocka_unit_test(test_icmp_error_ignored_unless_check_waits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
