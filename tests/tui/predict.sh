@@ -84,7 +84,7 @@ answer "5000"
 answer "yes"
 answer "1.486"
 check "the run stops at the next question" "the run opens up to the next question"
-check "Timeline  124 of 3342 records" "the timeline up to the drop question's moment"
+check "Timeline  124 of 3344 records" "the timeline up to the drop question's moment"
 checks=$((checks + 1))
 screen | grep -qF -e "(ends " -e "#11 dropped" && fail "the outcome or the drop before its question"
 tm send-keys -t pr -l "r"
@@ -116,13 +116,13 @@ check "answer: yes; you said: no" "the wrong answer and the right one"
 
 tm send-keys -t pr Escape # closes the marks: the whole run is open
 check "alice <-> bob: direct (ends direct)" "the outcome, now the answers are in"
-check "record 3192/3342" "the cursor where the last question was asked"
+check "record 3194/3344" "the cursor where the last question was asked"
 tm send-keys -t pr -l "b"
-check "record 3191/3342" "b steps back"
+check "record 3193/3344" "b steps back"
 tm send-keys -t pr -l "n"
-check "record 3192/3342" "n steps forward again"
+check "record 3194/3344" "n steps forward again"
 tm send-keys -t pr -l "nn"
-check "record 3196/3342" "past the last question's moment"
+check "record 3198/3344" "past the last question's moment"
 # (filtered on the filtering drops: with the internet router's no-route
 # drops and their ICMP answers, "dropped" has more lines than fit)
 tm send-keys -t pr / a c c e p t s Enter
