@@ -499,9 +499,13 @@ static void router_snapshot_arrival(struct router *r, struct fwd *f)
 }
 
 /* The router's own packets (Linux's ip_local_out): routed, a SEND hop,
- * out. No chain and no NAT step runs on them (router.h). */
+ * out. No chain and no NAT step runs on them (router.h); conntrack sees
+ * them in LOCAL_OUT: an echo reply is the reply of the flow its request
+ * made, an error is RELATED to the flow it quotes (and changes nothing). */
 static void router_output(struct router *r, struct packet *p)
 {
+	struct conntrack_entry *ce = NULL;
+	enum conntrack_dir dir = CONNTRACK_DIR_ORIGINAL;
 	struct packet_info info;
 	struct iface *out = NULL;
 	uint32_t hop = 0;
@@ -511,6 +515,9 @@ static void router_output(struct router *r, struct packet *p)
 		return;
 	}
 	node_trace_hop(&r->node, NULL, TRACE_HOP_SEND, p);
+	if (router_tracks(r) && conntrack_classify(r->ct, &info, &ce, &dir) != CONNTRACK_RELATED &&
+	    ce != NULL)
+		conntrack_seen(r->ct, ce, dir, p->len);
 	if (!route_lookup(r, info.dst, &out, &hop) || out->link == NULL) {
 		node_drop_verdict(&r->node, NULL, p, TRACE_DROP_NO_ROUTE, NODE_VERDICT_PATH,
 				  &(struct node_path_facts){.cause = NODE_PATH_NO_ROUTE,

@@ -209,6 +209,16 @@ static void test_forward_reject(void **state)
 	    ICMP_ANSWER_NONE);
 }
 
+/* Is there an ICMP entry in the table that has seen its reply? */
+static bool icmp_replied(const struct conntrack_entry *e, void *ctx)
+{
+	bool *found = ctx;
+
+	if (e->orig.proto == IPPROTO_NUM_ICMP && e->seen_reply)
+		*found = true;
+	return !*found;
+}
+
 /* input accept: the router answers ping and says "port unreachable" from
  * the address asked; input drop (a home router) answers nothing. */
 static void test_own_input(void **state)
@@ -225,6 +235,11 @@ static void test_own_input(void **state)
 	assert_int_equal(w->seen.last.icmp_type, ICMP_ECHO_REPLY);
 	assert_int_equal(w->seen.last.src, R1_B);
 	assert_int_equal(w->seen.last.icmp_seq, 2);
+	/* Its own reply is the reply of the flow the request made (LOCAL_OUT). */
+	bool replied = false;
+
+	conntrack_foreach(router_conntrack(w->r1), icmp_replied, &replied);
+	assert_true(replied);
 	uint64_t id = probe(w, R1_B, 7, 64);
 
 	assert_int_equal(w->seen.n_errors, 1);
