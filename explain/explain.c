@@ -767,8 +767,11 @@ static size_t path_node_sentence(const struct node_path_facts *f, const char *no
 			 ip_format(f->addr, b, sizeof(b)));
 		break;
 	case NODE_PATH_NO_SOCKET:
-		snprintf(out, size, "%s dropped %s: nothing on %s listens on UDP port %u", node,
-			 explain_flow(i, flow, sizeof(flow)), node, i->dport);
+		/* A TCP segment reaches here until hosts have a TCP stack (issue
+		 * 16); Linux would answer it with an RST (tcp_v4_send_reset). */
+		snprintf(out, size, "%s dropped %s: nothing on %s listens on %s port %u", node,
+			 explain_flow(i, flow, sizeof(flow)), node, i->proto == 6 ? "TCP" : "UDP",
+			 i->dport);
 		break;
 	default:
 		return 0;
