@@ -118,10 +118,10 @@ int explain_icmp_answer(const struct icmp_answer *a, const struct verdict_flow *
 /* ---- conntrack -L ------------------------------------------------------- */
 
 /* One line exactly as `conntrack -L` prints it (without newline), e.g.
- *   udp      17 28 src=10.0.0.2 dst=203.0.113.10 sport=27769 dport=3478 [UNREPLIED] src=203.0.113.10 dst=203.0.113.1 sport=3478 dport=27769 mark=0 use=1
- * from a trace record, so renderers folding the trace and the live table
- * print identical lines. Seconds left = ceil((expires_at - now) / 1 s), at
- * least 0. Returns chars written like snprintf. */
+ *   udp      17 28 src=10.0.0.2 dst=203.0.113.10 sport=27769 dport=3478 [UNREPLIED]
+ * src=203.0.113.10 dst=203.0.113.1 sport=3478 dport=27769 mark=0 use=1 from a trace record, so
+ * renderers folding the trace and the live table print identical lines. Seconds left =
+ * ceil((expires_at - now) / 1 s), at least 0. Returns chars written like snprintf. */
 int conntrack_format_record(const struct trace_conntrack *rec, int64_t now, char *out, size_t size);
 /* The closing line: "conntrack v1.4.7 (conntrack-tools): N flow entries have been shown." */
 int conntrack_format_footer(size_t n, char *out, size_t size);

@@ -217,7 +217,7 @@ expect no drop at office reason nat-filter by 3s
 expect drop at coord by 3s
 NSIM
 expect_exit 1 "drop verdicts" -- "$natsim" run -q "$tmp/drops.nsim"
-contains "$out" "but no matching drop at office; it dropped 5 other packets, the first at 1.081 s: 203.0.113.7:5000 → 198.51.100.9:" \
+contains "$out" "but no matching drop at office; it dropped 5 other packets, the first at 1.081 s: 203.0.113.7:5000 → 198.51.100.9:59628 (nat-filter)" \
 	"expect drop failure names the drops there"
 contains "$out" "but 5 matching drops at office, the first at 1.081 s: 203.0.113.7:5000 → 198.51.100.9:" \
 	"expect no drop failure names the offending drop"
