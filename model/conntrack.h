@@ -155,7 +155,9 @@ struct conntrack_entry *conntrack_create_until(struct conntrack *ct,
 					       int64_t expires_at);
 
 /* A packet of `bytes` bytes passed in direction `dir`: update state and
- * refresh the timeout per the rules above. Emits TRACE_CT_UPDATE on a state
+ * refresh the timeout per the rules above. A TCP entry given to this call
+ * (no flags known) gets the UDP rules and keeps its TCP state: TCP callers
+ * use conntrack_seen_tcp. Emits TRACE_CT_UPDATE on a state
  * change and TRACE_CT_REFRESH otherwise, except for the entry's first packet
  * (the one that created it), which its TRACE_CT_NEW record already told. */
 void conntrack_seen(struct conntrack *ct, struct conntrack_entry *entry, enum conntrack_dir dir,
