@@ -633,6 +633,18 @@ static int ct_format_tuple(uint8_t proto, const struct trace_ct_tuple *t, char *
 	return snprintf(out, size, "src=%s dst=%s sport=%u dport=%u", src, dst, t->sport, t->dport);
 }
 
+/* libnetfilter_conntrack src/conntrack/snprintf.c states[], indexed by the
+ * kernel's enum tcp_conntrack (model/conntrack.h enum conntrack_tcp_state). */
+static const char *ct_tcp_state_name(uint8_t state)
+{
+	static const char *const names[] = {
+	    "NONE",	  "SYN_SENT", "SYN_RECV",  "ESTABLISHED", "FIN_WAIT",
+	    "CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE",	  "SYN_SENT2",
+	};
+
+	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "UNKNOWN";
+}
+
 int conntrack_format_record(const struct trace_conntrack *rec, int64_t now, char *out, size_t size)
 {
 	/* Seconds left, rounded up (the header's contract). The kernel
@@ -642,15 +654,18 @@ int conntrack_format_record(const struct trace_conntrack *rec, int64_t now, char
 	 * 0 only at the instant the entry dies. */
 	int64_t left = rec->expires_at - now;
 	long long secs = left <= 0 ? 0 : (long long)((left + SIM_S(1) - 1) / SIM_S(1));
-	char orig[80], reply[80];
+	char orig[80], reply[80], state[16] = "";
 
 	ct_format_tuple(rec->proto, &rec->orig, orig, sizeof(orig));
 	ct_format_tuple(rec->proto, &rec->reply, reply, sizeof(reply));
 	/* conntrack-tools src/conntrack.c / libnetfilter_conntrack
 	 * output/snprintf_default.c: "%-8s %u " protocol, then the timeout,
-	 * flags after the tuple they belong to, then mark and use. */
-	return snprintf(out, size, "%-8s %u %lld %s %s%s%s mark=%u use=%u",
-			ct_proto_name(rec->proto), rec->proto, secs, orig,
+	 * TCP's state (__snprintf_protoinfo, "%s "), flags after the tuple they
+	 * belong to, then mark and use. */
+	if (rec->proto == 6 /* TCP */)
+		snprintf(state, sizeof(state), "%s ", ct_tcp_state_name(rec->tcp_state));
+	return snprintf(out, size, "%-8s %u %lld %s%s %s%s%s mark=%u use=%u",
+			ct_proto_name(rec->proto), rec->proto, secs, state, orig,
 			rec->seen_reply ? "" : "[UNREPLIED] ", reply,
 			rec->assured ? " [ASSURED]" : "", rec->mark, rec->use);
 }
@@ -752,8 +767,11 @@ static size_t path_node_sentence(const struct node_path_facts *f, const char *no
 			 ip_format(f->addr, b, sizeof(b)));
 		break;
 	case NODE_PATH_NO_SOCKET:
-		snprintf(out, size, "%s dropped %s: nothing on %s listens on UDP port %u", node,
-			 explain_flow(i, flow, sizeof(flow)), node, i->dport);
+		/* A TCP segment reaches here until hosts have a TCP stack (issue
+		 * 16); Linux would answer it with an RST (tcp_v4_send_reset). */
+		snprintf(out, size, "%s dropped %s: nothing on %s listens on %s port %u", node,
+			 explain_flow(i, flow, sizeof(flow)), node, i->proto == 6 ? "TCP" : "UDP",
+			 i->dport);
 		break;
 	default:
 		return 0;

@@ -1,5 +1,6 @@
 /*
- * conntrack.c - connection tracking with Linux 6.1 UDP semantics.
+ * conntrack.c - connection tracking with Linux 6.1 semantics for UDP, ICMP
+ * and TCP (the TCP state machine is in the section "TCP" below).
  *
  * Layout follows netfilter (include/net/netfilter/nf_conntrack_tuple.h,
  * net/netfilter/nf_conntrack_core.c): an entry carries two tuple hash nodes,
@@ -45,6 +46,18 @@ void conntrack_config_default(struct conntrack_config *cfg)
 	cfg->udp_stream_after = SIM_S(2);
 	/* nf_conntrack_proto_icmp.c: nf_ct_icmp_timeout = 30 * HZ. */
 	cfg->icmp_timeout = SIM_S(30);
+	/* nf_conntrack_proto_tcp.c tcp_timeouts[]. */
+	cfg->tcp_timeouts[CONNTRACK_TCP_NONE] = 0;
+	cfg->tcp_timeouts[CONNTRACK_TCP_SYN_SENT] = SIM_S(120);
+	cfg->tcp_timeouts[CONNTRACK_TCP_SYN_RECV] = SIM_S(60);
+	cfg->tcp_timeouts[CONNTRACK_TCP_ESTABLISHED] = SIM_S(5 * 24 * 3600);
+	cfg->tcp_timeouts[CONNTRACK_TCP_FIN_WAIT] = SIM_S(120);
+	cfg->tcp_timeouts[CONNTRACK_TCP_CLOSE_WAIT] = SIM_S(60);
+	cfg->tcp_timeouts[CONNTRACK_TCP_LAST_ACK] = SIM_S(30);
+	cfg->tcp_timeouts[CONNTRACK_TCP_TIME_WAIT] = SIM_S(120);
+	cfg->tcp_timeouts[CONNTRACK_TCP_CLOSE] = SIM_S(10);
+	cfg->tcp_timeouts[CONNTRACK_TCP_SYN_SENT2] = SIM_S(120);
+	cfg->tcp_timeout_unack = SIM_S(300);
 	cfg->max_entries = 65536;
 }
 
@@ -205,6 +218,8 @@ static void ct_timer_fired(struct engine *e, void *arg);
  * icmp_timeout on every packet; UDP starts with the unreplied one. */
 static int64_t ct_base_timeout(const struct conntrack *ct, const struct conntrack_tuple *t)
 {
+	if (t->proto == IPPROTO_NUM_TCP)
+		return ct->cfg.tcp_timeouts[CONNTRACK_TCP_SYN_SENT];
 	return t->proto == IPPROTO_NUM_ICMP ? ct->cfg.icmp_timeout : ct->cfg.udp_timeout;
 }
 
@@ -411,6 +426,7 @@ void conntrack_entry_record(const struct conntrack *ct, const struct conntrack_e
 	out->assured = entry->assured;
 	out->expires_at = entry->expires_at;
 	out->mark = entry->mark;
+	out->tcp_state = entry->tcp.state;
 	/* The only reference is the table's own: conntrack -L shows use=1. */
 	out->use = 1;
 }
@@ -489,6 +505,232 @@ bool conntrack_tuple_invert(const struct conntrack_tuple *t, struct conntrack_tu
 	return true;
 }
 
+/* ---- TCP ------------------------------------------------------------------ */
+
+/* get_conntrack_index's classes of a segment's flags. */
+enum ct_tcp_index { CT_SYN, CT_SYNACK, CT_FIN, CT_ACK, CT_RST, CT_NONE, CT_INDEXES };
+
+#define sNO CONNTRACK_TCP_NONE
+#define sSS CONNTRACK_TCP_SYN_SENT
+#define sSR CONNTRACK_TCP_SYN_RECV
+#define sES CONNTRACK_TCP_ESTABLISHED
+#define sFW CONNTRACK_TCP_FIN_WAIT
+#define sCW CONNTRACK_TCP_CLOSE_WAIT
+#define sLA CONNTRACK_TCP_LAST_ACK
+#define sTW CONNTRACK_TCP_TIME_WAIT
+#define sCL CONNTRACK_TCP_CLOSE
+#define sS2 CONNTRACK_TCP_SYN_SENT2
+#define sIV CONNTRACK_TCP_STATES       /* invalid: TCP_CONNTRACK_MAX */
+#define sIG (CONNTRACK_TCP_STATES + 1) /* ignored: TCP_CONNTRACK_IGNORE */
+
+/* nf_conntrack_proto_tcp.c (6.1) tcp_conntracks[direction][index][state]:
+ * the state a segment of each flag class moves a flow to. The kernel's
+ * comments beside each row give the reasons. */
+static const uint8_t ct_tcp_table[2][CT_INDEXES][CONNTRACK_TCP_STATES] = {
+    {
+	/* ORIGINAL   sNO  sSS  sSR  sES  sFW  sCW  sLA  sTW  sCL  sS2 */
+	/* syn    */ {sSS, sSS, sIG, sIG, sIG, sIG, sIG, sSS, sSS, sS2},
+	/* synack */ {sIV, sIV, sSR, sIV, sIV, sIV, sIV, sIV, sIV, sSR},
+	/* fin    */ {sIV, sIV, sFW, sFW, sLA, sLA, sLA, sTW, sCL, sIV},
+	/* ack    */ {sES, sIV, sES, sES, sCW, sCW, sTW, sTW, sCL, sIV},
+	/* rst    */ {sIV, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL},
+	/* none   */ {sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV},
+    },
+    {
+	/* REPLY      sNO  sSS  sSR  sES  sFW  sCW  sLA  sTW  sCL  sS2 */
+	/* syn    */ {sIV, sS2, sIV, sIV, sIV, sIV, sIV, sSS, sIV, sS2},
+	/* synack */ {sIV, sSR, sIG, sIG, sIG, sIG, sIG, sIG, sIG, sSR},
+	/* fin    */ {sIV, sIV, sFW, sFW, sLA, sLA, sLA, sTW, sCL, sIV},
+	/* ack    */ {sIV, sIG, sSR, sES, sCW, sCW, sTW, sTW, sCL, sIG},
+	/* rst    */ {sIV, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL, sCL},
+	/* none   */ {sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sIV},
+    },
+};
+
+/* struct conntrack_tcp flags: IP_CT_TCP_FLAG_CLOSE_INIT per direction, and
+ * IP_CT_TCP_SIMULTANEOUS_OPEN. */
+#define CT_TCP_CLOSE_INIT(dir) (1u << (dir))
+#define CT_TCP_SIMULTANEOUS_OPEN 0x04
+
+static enum ct_tcp_index ct_tcp_index(uint8_t flags)
+{
+	if (flags & TCP_RST)
+		return CT_RST;
+	if (flags & TCP_SYN)
+		return (flags & TCP_ACK) ? CT_SYNACK : CT_SYN;
+	if (flags & TCP_FIN)
+		return CT_FIN;
+	return (flags & TCP_ACK) ? CT_ACK : CT_NONE;
+}
+
+bool conntrack_tcp_flags_valid(uint8_t flags)
+{
+	/* tcp_valid_flags[], indexed by the flags less PSH, ECE and CWR. */
+	switch (flags & (uint8_t) ~(TCP_PSH | TCP_ECE | TCP_CWR)) {
+	case TCP_SYN:
+	case TCP_SYN | TCP_URG:
+	case TCP_SYN | TCP_ACK:
+	case TCP_RST:
+	case TCP_RST | TCP_ACK:
+	case TCP_FIN | TCP_ACK:
+	case TCP_FIN | TCP_ACK | TCP_URG:
+	case TCP_ACK:
+	case TCP_ACK | TCP_URG:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* What conntrack_classify needs: tcp_error's flags, then tcp_new (no entry
+ * yet: the move from NONE must be valid) or the table for the entry. */
+static bool ct_tcp_acceptable(const struct conntrack_entry *e, enum conntrack_dir dir,
+			      uint8_t flags)
+{
+	uint8_t from = e != NULL ? e->tcp.state : (uint8_t)CONNTRACK_TCP_NONE;
+
+	if (!conntrack_tcp_flags_valid(flags))
+		return false;
+	if (e == NULL)
+		dir = CONNTRACK_DIR_ORIGINAL;
+	return ct_tcp_table[dir][ct_tcp_index(flags)][from] != sIV;
+}
+
+/* segment_seq_plus_len: where the segment ends in sequence space. */
+static uint32_t ct_tcp_end(const struct packet_info *info)
+{
+	return info->tcp_seq + (uint32_t)info->payload_len + ((info->tcp_flags & TCP_SYN) ? 1 : 0) +
+	       ((info->tcp_flags & TCP_FIN) ? 1 : 0);
+}
+
+/* The TCP_CONNTRACK_IGNORE case: an out-of-sync segment passes untouched,
+ * noted so that a SYN/ACK answering an ignored SYN brings the entry back in
+ * step ("b)" in the kernel). Returns true when it did: the segment then
+ * moves the flow from SYN_SENT to SYN_RECV. */
+static bool ct_tcp_ignore(struct conntrack_tcp *t, enum conntrack_dir dir, enum ct_tcp_index index,
+			  const struct packet_info *info)
+{
+	if (index == CT_SYNACK && t->last_index == CT_SYN && t->last_dir != dir &&
+	    info->tcp_ack == t->last_end)
+		return true;
+	t->last_index = (uint8_t)index;
+	t->last_dir = (uint8_t)dir;
+	t->last_end = ct_tcp_end(info);
+	t->last_win = info->tcp_window;
+	return false;
+}
+
+/* The table's move with the special cases of nf_conntrack_tcp_packet's
+ * switch; sIG and sIV come back as they are, and so does sSS meaning a
+ * reopen (the caller tells them apart by `*reopen`). */
+static uint8_t ct_tcp_next(struct conntrack_tcp *t, enum conntrack_dir dir, enum ct_tcp_index index,
+			   const struct packet_info *info, bool *reopen)
+{
+	uint8_t old = t->state, next = ct_tcp_table[dir][index][old];
+
+	*reopen = false;
+	if (next == sSS && old >= sTW) {
+		/* RFC 1122 4.2.2.13: a SYN may reopen a connection in
+		 * TIME-WAIT; so too an aborted one. The entry goes and the
+		 * segment is looked up again. */
+		if ((t->flags & (CT_TCP_CLOSE_INIT(0) | CT_TCP_CLOSE_INIT(1))) ||
+		    (t->last_dir == dir && t->last_index == CT_RST)) {
+			*reopen = true;
+			return next;
+		}
+		next = sIG;
+	}
+	if (next == sIG) {
+		if (!ct_tcp_ignore(t, dir, index, info))
+			return sIG;
+		next = sSR; /* as if from SYN_SENT: the client and server are in step */
+	}
+	if (next == sS2)
+		t->flags |= CT_TCP_SIMULTANEOUS_OPEN;
+	/* The table cannot tell a simultaneous open's last ACK: it ends in
+	 * ESTABLISHED. */
+	if (next == sSR && dir == CONNTRACK_DIR_REPLY && index == CT_ACK &&
+	    (t->flags & CT_TCP_SIMULTANEOUS_OPEN))
+		next = sES;
+	return next;
+}
+
+/* The timeout the new state gets: its own, capped at the unacknowledged
+ * one (5 min) after a zero window or for a flow picked up mid-stream that
+ * has seen no reply; CLOSE's 10 s after an RST. */
+static int64_t ct_tcp_timeout(const struct conntrack *ct, const struct conntrack_entry *e,
+			      uint8_t state, enum ct_tcp_index index)
+{
+	int64_t timeout = ct->cfg.tcp_timeouts[state];
+
+	if (index == CT_RST)
+		return ct->cfg.tcp_timeouts[CONNTRACK_TCP_CLOSE];
+	if ((e->tcp.last_win == 0 || !e->seen_reply) && state == CONNTRACK_TCP_ESTABLISHED &&
+	    timeout > ct->cfg.tcp_timeout_unack)
+		timeout = ct->cfg.tcp_timeout_unack;
+	return timeout;
+}
+
+/* The bookkeeping of conntrack_seen_until for a TCP segment: counters,
+ * deadline, [SEEN_REPLY], and the one record it emits. */
+static void ct_tcp_account(struct conntrack *ct, struct conntrack_entry *e, enum conntrack_dir dir,
+			   size_t bytes, int64_t timeout, bool changed)
+{
+	bool creating = e->packets[CONNTRACK_DIR_ORIGINAL] + e->packets[CONNTRACK_DIR_REPLY] == 0;
+
+	e->packets[dir]++;
+	e->bytes[dir] += bytes;
+	ct_set_deadline(ct, (struct ct_node *)e, engine_now(ct->engine) + timeout);
+	if (dir == CONNTRACK_DIR_REPLY && !e->seen_reply) {
+		e->seen_reply = true;
+		changed = true;
+	}
+	if (changed || !creating)
+		ct_emit(ct, e, changed ? TRACE_CT_UPDATE : TRACE_CT_REFRESH, NULL);
+}
+
+enum conntrack_tcp_verdict conntrack_seen_tcp(struct conntrack *ct, struct conntrack_entry *entry,
+					      enum conntrack_dir dir,
+					      const struct packet_info *info)
+{
+	struct conntrack_tcp *t = &entry->tcp;
+	enum ct_tcp_index index = ct_tcp_index(info->tcp_flags);
+	uint8_t old = t->state, next;
+	bool reopen, assured = false;
+
+	if (!conntrack_tcp_flags_valid(info->tcp_flags))
+		return CONNTRACK_TCP_INVALID;
+	next = ct_tcp_next(t, dir, index, info, &reopen);
+	if (reopen) {
+		ct_destroy(ct, (struct ct_node *)entry, "reopened by a new SYN");
+		return CONNTRACK_TCP_REOPEN;
+	}
+	if (next == sIG)
+		return CONNTRACK_TCP_IGNORED;
+	if (next == sIV)
+		return CONNTRACK_TCP_INVALID;
+	/* Past tcp_in_window (left out: every segment is in window). */
+	t->last_index = (uint8_t)index;
+	t->last_dir = (uint8_t)dir;
+	if (index == CT_ACK) /* tcp_in_window notes it for ACK segments */
+		t->last_win = info->tcp_window;
+	t->state = next;
+	if (old != next && next == sFW)
+		t->flags |= CT_TCP_CLOSE_INIT(dir);
+	/* "If only reply is a RST, we can consider ourselves not to have an
+	 * established connection": the entry goes at once (an RST answering
+	 * the SYN, or the client's own abort before any reply). */
+	if (!entry->seen_reply && (info->tcp_flags & TCP_RST)) {
+		ct_destroy(ct, (struct ct_node *)entry, "reset before any reply");
+		return CONNTRACK_TCP_KILLED;
+	}
+	if (entry->seen_reply && !entry->assured && (old == sSR || old == sES) && next == sES)
+		entry->assured = assured = true;
+	ct_tcp_account(ct, entry, dir, info->total_len, ct_tcp_timeout(ct, entry, next, index),
+		       old != next || assured);
+	return CONNTRACK_TCP_TRACKED;
+}
+
 /* nf_conntrack_icmp_packet valid_new[]: the types that may start a flow
  * (the queries); any other without an entry is left untracked. */
 static bool ct_icmp_valid_new(uint8_t type)
@@ -534,6 +776,8 @@ enum conntrack_state conntrack_classify(struct conntrack *ct, const struct packe
 	*entry = conntrack_lookup(ct, &t, dir);
 	if (*entry == NULL && info->proto == IPPROTO_NUM_ICMP &&
 	    !ct_icmp_valid_new(info->icmp_type))
+		return CONNTRACK_INVALID;
+	if (info->proto == IPPROTO_NUM_TCP && !ct_tcp_acceptable(*entry, *dir, info->tcp_flags))
 		return CONNTRACK_INVALID;
 	return conntrack_state_of(*entry, *dir);
 }

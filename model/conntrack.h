@@ -16,6 +16,14 @@
  * packet re-arms icmp_timeout (30 s) and the entry is never [ASSURED]. An
  * ICMP error has no entry of its own: it is RELATED to the entry of the
  * packet it quotes, or INVALID (conntrack_classify).
+ * TCP follows nf_conntrack_proto_tcp.c (6.1): each entry keeps a TCP state
+ * moved by tcp_conntracks[direction][flags][state] (conntrack_seen_tcp),
+ * the state's timeout (SYN_SENT 120 s, SYN_RECV 60 s, ESTABLISHED 5 days,
+ * FIN_WAIT 120 s, CLOSE_WAIT 60 s, LAST_ACK 30 s, TIME_WAIT 120 s, CLOSE
+ * 10 s, SYN_SENT2 120 s), [ASSURED] once an ACK lands in ESTABLISHED after
+ * SYN_RECV. Left out: tcp_in_window's sequence and window checks (every
+ * segment counts as in window), so neither the INVALID verdicts they give
+ * nor the 5-minute "unacknowledged data" and retransmission timeouts exist.
  * Expiry is exact in virtual time without a timer per refresh: one engine event
  * per entry, re-armed lazily when it fires early (DESIGN.md "The engine").
  *
@@ -55,6 +63,33 @@ bool conntrack_tuple_invert(const struct conntrack_tuple *t, struct conntrack_tu
 /* The tuple of the packet an ICMP error quotes (info->icmp_error). */
 void conntrack_tuple_of_inner(const struct packet_info *info, struct conntrack_tuple *out);
 
+/* nf_conntrack_tcp.h enum tcp_conntrack, in its order (the numbers are
+ * what ctnetlink carries, and index libnetfilter_conntrack's names). */
+enum conntrack_tcp_state {
+	CONNTRACK_TCP_NONE,
+	CONNTRACK_TCP_SYN_SENT,
+	CONNTRACK_TCP_SYN_RECV,
+	CONNTRACK_TCP_ESTABLISHED,
+	CONNTRACK_TCP_FIN_WAIT,
+	CONNTRACK_TCP_CLOSE_WAIT,
+	CONNTRACK_TCP_LAST_ACK,
+	CONNTRACK_TCP_TIME_WAIT,
+	CONNTRACK_TCP_CLOSE,
+	CONNTRACK_TCP_SYN_SENT2,
+	CONNTRACK_TCP_STATES
+};
+
+/* What nf_conntrack_tcp_packet keeps of a TCP flow beyond its state (struct
+ * ip_ct_tcp, less the window tracking natsim leaves out). */
+struct conntrack_tcp {
+	uint8_t state;	    /* enum conntrack_tcp_state */
+	uint8_t last_index; /* the flag class of the last segment (get_conntrack_index) */
+	uint8_t last_dir;
+	uint8_t flags;	   /* close initiated per direction, simultaneous open */
+	uint16_t last_win; /* window of the last segment with ACK */
+	uint32_t last_end; /* seq + len (+1 for SYN, FIN) of the last ignored segment */
+};
+
 struct conntrack_entry {
 	uint32_t id;
 	struct conntrack_tuple orig;
@@ -66,6 +101,7 @@ struct conntrack_entry {
 	uint32_t mark;
 	uint64_t packets[2];
 	uint64_t bytes[2];
+	struct conntrack_tcp tcp; /* proto 6 only */
 };
 
 struct conntrack_config {
@@ -73,7 +109,12 @@ struct conntrack_config {
 	int64_t udp_timeout_stream; /* default SIM_S(120) */
 	int64_t udp_stream_after;   /* default SIM_S(2): replied flow older than this is a stream */
 	int64_t icmp_timeout;	    /* default SIM_S(30): nf_conntrack_icmp_timeout */
-	size_t max_entries;	    /* default 65536; a full table refuses new flows */
+	/* nf_conntrack_tcp_timeout_*, by enum conntrack_tcp_state (NONE
+	 * unused), and _unacknowledged (5 min), the cap for an ESTABLISHED
+	 * flow picked up mid-stream or with a zero window. */
+	int64_t tcp_timeouts[CONNTRACK_TCP_STATES];
+	int64_t tcp_timeout_unack;
+	size_t max_entries; /* default 65536; a full table refuses new flows */
 };
 
 void conntrack_config_default(struct conntrack_config *cfg);
@@ -114,11 +155,38 @@ struct conntrack_entry *conntrack_create_until(struct conntrack *ct,
 					       int64_t expires_at);
 
 /* A packet of `bytes` bytes passed in direction `dir`: update state and
- * refresh the timeout per the rules above. Emits TRACE_CT_UPDATE on a state
+ * refresh the timeout per the rules above. A TCP entry given to this call
+ * (no flags known) gets the UDP rules and keeps its TCP state: TCP callers
+ * use conntrack_seen_tcp. Emits TRACE_CT_UPDATE on a state
  * change and TRACE_CT_REFRESH otherwise, except for the entry's first packet
  * (the one that created it), which its TRACE_CT_NEW record already told. */
 void conntrack_seen(struct conntrack *ct, struct conntrack_entry *entry, enum conntrack_dir dir,
 		    size_t bytes);
+
+/* What a TCP segment did to its entry (nf_conntrack_tcp_packet's verdicts). */
+enum conntrack_tcp_verdict {
+	CONNTRACK_TCP_TRACKED, /* state moved (or stayed), timeout refreshed */
+	CONNTRACK_TCP_IGNORED, /* the table's sIG: passed, neither state nor timeout moved */
+	CONNTRACK_TCP_INVALID, /* sIV, or a flag combination tcp_error refuses:
+				* INVALID to the firewall, nothing changed */
+	CONNTRACK_TCP_REOPEN,  /* a SYN reopening a closed flow: the entry is
+				* destroyed; the caller creates a new one */
+	CONNTRACK_TCP_KILLED,  /* an RST before any reply: the entry is
+				* destroyed (nf_ct_kill_acct), the segment passes */
+};
+
+/* conntrack_seen() for a TCP segment (`info` parsed as TCP) in direction
+ * `dir` of a TCP entry: its flags move the state as the rules at the top
+ * say. Emits as conntrack_seen() does (TRACE_CT_UPDATE on a change of state
+ * or [ASSURED]); REOPEN and KILLED emit TRACE_CT_DESTROY and leave `entry`
+ * freed. The first segment of a new entry must be one tcp_new accepts
+ * (conntrack_classify says NEW), else INVALID. */
+enum conntrack_tcp_verdict conntrack_seen_tcp(struct conntrack *ct, struct conntrack_entry *entry,
+					      enum conntrack_dir dir,
+					      const struct packet_info *info);
+/* tcp_error's flag check: SYN, SYN+ACK, RST, RST+ACK, FIN+ACK, ACK (each
+ * optionally with URG; PSH, ECE, CWR always allowed). SYN+FIN is not. */
+bool conntrack_tcp_flags_valid(uint8_t flags);
 
 /* conntrack_seen() with the deadline given by the caller instead of the UDP
  * timeouts above: a NAT router passes its mapping's deadline, so that a
@@ -144,6 +212,10 @@ enum conntrack_state conntrack_state_of(const struct conntrack_entry *entry,
  *   - UDP, an ICMP echo: its entry's state (conntrack_state_of); no entry is
  *     NEW, except an ICMP type that cannot start a flow (an echo reply
  *     nobody asked for): INVALID, and no entry will be made for it;
+ *   - TCP: as UDP, but INVALID for flags tcp_error refuses, for a segment
+ *     without an entry that cannot start one (tcp_new: only a SYN, or an
+ *     ACK picked up mid-stream with nf_conntrack_tcp_loose = 1), and for
+ *     one the state table calls invalid (sIV);
  *   - an ICMP error: its quoted packet's tuple, inverted, looked up; found
  *     (and the error addressed to the side that sent the quoted packet) is
  *     RELATED, emitting TRACE_CT_RELATED, without refreshing or counting;

@@ -1,10 +1,10 @@
 /*
  * packet.c - IPv4/UDP bytes: pool, strict parser, builder, checksums,
  * incremental rewrites and the dissector. ICMP's part of each is in
- * model/packet_icmp.c.
+ * model/packet_icmp.c, TCP's in model/packet_tcp.c.
  *
  * Decisions beyond packet.h:
- *   - Protocols other than UDP and ICMP: the IPv4 header is validated in full, `out`
+ *   - Protocols other than UDP, TCP and ICMP: the IPv4 header is validated in full, `out`
  *     is filled (ports 0, payload = the whole IP payload) and the parser
  *     returns PACKET_ERR_UNSUPPORTED, so callers that only carry UDP refuse
  *     them while the dissector can still name them.
@@ -273,6 +273,11 @@ void packet_fill_checksums(uint8_t *buf, size_t len)
 		put16(buf + ihl + 2, packet_icmp_checksum_expected(buf + ihl, total - ihl));
 		return;
 	}
+	if (buf[9] == IPPROTO_NUM_TCP && total <= len && total >= ihl + TCP_HEADER_MIN) {
+		put16(buf + ihl + 16, packet_tcp_checksum_expected(get32(buf + 12), get32(buf + 16),
+								   buf + ihl, total - ihl));
+		return;
+	}
 	if (buf[9] != IPPROTO_NUM_UDP || total > len || total < ihl + UDP_HEADER_SIZE)
 		return;
 	uint8_t *udp = buf + ihl;
@@ -301,6 +306,10 @@ static const char *const error_strs[] = {
     [-PACKET_ERR_ICMP_TRUNCATED] = "truncated ICMP",
     [-PACKET_ERR_ICMP_CHECKSUM] = "bad ICMP checksum",
     [-PACKET_ERR_ICMP_INNER] = "ICMP error quoting too little",
+    [-PACKET_ERR_TCP_TRUNCATED] = "truncated TCP",
+    [-PACKET_ERR_TCP_OFFSET] = "bad TCP data offset",
+    [-PACKET_ERR_TCP_OPTION] = "bad TCP option",
+    [-PACKET_ERR_TCP_CHECKSUM] = "bad TCP checksum",
 };
 
 const char *packet_error_str(enum packet_error err)
@@ -459,14 +468,20 @@ static int parse(const uint8_t *buf, size_t len, struct packet_info *out, bool s
 			memset(out, 0, sizeof(*out));
 		return err;
 	}
+	if (err == PACKET_OK && out->proto == IPPROTO_NUM_TCP) {
+		err = packet_parse_tcp(buf, out, sums, why, why_size);
+		if (err != PACKET_OK)
+			memset(out, 0, sizeof(*out));
+		return err;
+	}
 	if (err == PACKET_OK && out->proto != IPPROTO_NUM_UDP) {
 		const char *name = packet_proto_name(out->proto);
 
 		/* `out` stays filled: the dissector names what it cannot carry. */
 		return packet_fail(
 		    why, why_size, PACKET_ERR_UNSUPPORTED,
-		    "IP protocol %u%s%s%s is not modelled yet; only UDP (17) and ICMP "
-		    "(1) are",
+		    "IP protocol %u%s%s%s is not modelled yet; only UDP (17), TCP (6) "
+		    "and ICMP (1) are",
 		    out->proto, name ? " (" : "", name ? name : "", name ? ")" : "");
 	}
 	if (err == PACKET_OK)
@@ -545,6 +560,8 @@ static void rewrite_endpoint(uint8_t *buf, size_t len, size_t ip_off, size_t udp
 	put32(buf + ip_off, to->ip);
 	if (buf[9] == IPPROTO_NUM_ICMP) /* no pseudo-header: only an echo id changes */
 		packet_rewrite_echo_id(buf, len, ihl, ip_off, to->port);
+	if (buf[9] == IPPROTO_NUM_TCP && ihl + TCP_HEADER_MIN <= len)
+		packet_rewrite_tcp(buf + ihl, len - ihl, udp_off, old_ip, to->ip, to->port);
 	if (buf[9] != IPPROTO_NUM_UDP || ihl + UDP_HEADER_SIZE > len)
 		return;
 	uint8_t *udp = buf + ihl;
@@ -635,6 +652,10 @@ int packet_summary(const uint8_t *buf, size_t len, payload_summary_fn payload, b
 		packet_icmp_summary(buf, &pi, arrow, out, size, &pos);
 		return (int)pos;
 	}
+	if (pi.proto == IPPROTO_NUM_TCP) {
+		packet_tcp_summary(&pi, arrow, out, size, &pos);
+		return (int)pos;
+	}
 	packet_append(out, size, &pos, "UDP %s:%u %s %s:%u len=%zu ttl=%u", a, pi.sport, arrow, b,
 		      pi.dport, pi.payload_len, pi.ttl);
 	if (payload != NULL) {
@@ -723,9 +744,6 @@ static void udp_fields(struct field_list *fl, const uint8_t *buf, size_t ihl, si
 		packet_field(fl, "payload.len", "%u", (unsigned)(udp_len - UDP_HEADER_SIZE));
 }
 
-/* Show every field that lies within the bytes, even of a malformed packet:
- * that is when a student most wants to look. The parser's verdict comes
- * first when it is not "ok". */
 /* Every field that lies within the bytes, even of a malformed packet: that is
  * when a student most wants to look. The parser's verdict comes first when it
  * is not "ok". */
@@ -752,6 +770,9 @@ size_t packet_fields(const uint8_t *buf, size_t len, struct packet_field *out, s
 	if (buf[9] == IPPROTO_NUM_ICMP && ihl >= IPV4_HEADER_MIN && ip_end >= ihl &&
 	    ip_end - ihl >= ICMP_HEADER_SIZE)
 		packet_icmp_fields(&fl, buf, ihl, ip_end);
+	if (buf[9] == IPPROTO_NUM_TCP && ihl >= IPV4_HEADER_MIN && ip_end >= ihl &&
+	    ip_end - ihl >= TCP_HEADER_MIN)
+		packet_tcp_fields(&fl, buf, ihl, ip_end);
 	return fl.n;
 }
 

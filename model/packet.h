@@ -1,5 +1,5 @@
 /*
- * packet.h - packets as real bytes: IPv4 with UDP or ICMP (TCP to follow),
+ * packet.h - packets as real bytes: IPv4 with UDP, ICMP or TCP,
  * builders, a strict parser, checksums, in-place rewrites with incremental
  * checksum updates (RFC 1624), and a dissector.
  *
@@ -30,6 +30,8 @@
 #define IPV4_HEADER_MIN 20
 #define UDP_HEADER_SIZE 8
 #define ICMP_HEADER_SIZE 8
+#define TCP_HEADER_MIN 20 /* data offset 5 words, no options */
+#define TCP_HEADER_MAX 60 /* data offset 15 words */
 #define IPPROTO_NUM_ICMP 1
 #define IPPROTO_NUM_TCP 6
 #define IPPROTO_NUM_UDP 17
@@ -87,9 +89,58 @@ enum packet_error {
 	PACKET_ERR_UNSUPPORTED = -9,	 /* a protocol the models do not carry yet */
 	PACKET_ERR_ICMP_TRUNCATED = -10, /* shorter than the 8-byte ICMP header */
 	PACKET_ERR_ICMP_CHECKSUM = -11,
-	PACKET_ERR_ICMP_INNER = -12, /* an error whose quoted packet is not an IPv4
-				      * header and 8 bytes (RFC 792) */
+	PACKET_ERR_ICMP_INNER = -12,	/* an error whose quoted packet is not an IPv4
+					 * header and 8 bytes (RFC 792) */
+	PACKET_ERR_TCP_TRUNCATED = -13, /* shorter than the 20-byte TCP header */
+	PACKET_ERR_TCP_OFFSET = -14,	/* data offset < 5 words or beyond the IP payload */
+	PACKET_ERR_TCP_OPTION = -15,	/* an option whose length is wrong or runs past
+					 * the header */
+	PACKET_ERR_TCP_CHECKSUM = -16,
 };
+
+/* TCP header flags (RFC 9293 3.1, RFC 3168 for ECE and CWR), as the byte at
+ * offset 13 holds them. */
+enum tcp_flag {
+	TCP_FIN = 0x01,
+	TCP_SYN = 0x02,
+	TCP_RST = 0x04,
+	TCP_PSH = 0x08,
+	TCP_ACK = 0x10,
+	TCP_URG = 0x20,
+	TCP_ECE = 0x40,
+	TCP_CWR = 0x80,
+};
+
+/* TCP option kinds (RFC 9293 3.2, RFC 7323, RFC 2018). */
+enum tcp_option_kind {
+	TCP_OPT_EOL = 0,
+	TCP_OPT_NOP = 1,
+	TCP_OPT_MSS = 2,
+	TCP_OPT_WSCALE = 3,
+	TCP_OPT_SACK_PERM = 4,
+	TCP_OPT_SACK = 5,
+	TCP_OPT_TIMESTAMP = 8,
+};
+
+/* The options a segment carries, as far as natsim reads them: `seen` has
+ * bit (1 << kind) for each known kind met (TCP_OPT_SEEN(kind)); others are
+ * walked over by their length. */
+#define TCP_OPT_SEEN(kind) (1u << (kind))
+struct tcp_options {
+	uint16_t seen;
+	uint16_t mss;
+	uint8_t wscale; /* the shift as sent; Linux caps its use at 14 (RFC 7323 2.3) */
+	uint8_t sack_blocks;
+	uint32_t ts_val, ts_ecr;
+};
+/* The options Linux 6.1 puts on a SYN (tcp_syn_options): MSS 1460 (an
+ * Ethernet MTU less 40), SACK permitted, timestamps (ts_val given, ecr 0),
+ * window scale 7 (the shift tcp_select_initial_window picks for the default
+ * 6 MB tcp_rmem maximum). */
+void tcp_options_linux_syn(struct tcp_options *out, uint32_t ts_val);
+/* "[SYN, ACK]"-style flag names, as Wireshark lists them (FIN, SYN, RST,
+ * PSH, ACK, URG, ECE, CWR); "<none>" for no flags. Returns out. */
+const char *tcp_flags_format(uint8_t flags, char *out, size_t size);
 
 /* ICMP types and codes natsim sends and reads (RFC 792, RFC 1812 5.2.7.1). */
 enum icmp_type {
@@ -136,7 +187,8 @@ struct packet_inner {
 	uint8_t ttl;
 	uint16_t total_len;	      /* its own total length (more than len when cut) */
 	uint32_t src, dst;	      /* host order */
-	uint16_t sport, dport;	      /* UDP ports; an inner echo's id as for the outer */
+	uint16_t sport, dport;	      /* UDP or TCP ports; an inner echo's id as for the outer */
+	uint32_t tcp_seq;	      /* an inner TCP segment's sequence number (in its 8 bytes) */
 	uint8_t icmp_type, icmp_code; /* an inner ICMP message */
 	uint16_t icmp_id;
 	bool ip_sum_ok; /* its header checksum is right: Linux does not check
@@ -154,20 +206,28 @@ struct packet_info {
 	uint8_t proto;
 	uint32_t src; /* host order */
 	uint32_t dst;
-	uint16_t sport; /* UDP: ports; ICMP echo: the id (see the top), host order */
+	uint16_t sport; /* UDP, TCP: ports; ICMP echo: the id (see the top), host order */
 	uint16_t dport;
 	size_t l4_offset;
-	const uint8_t *payload; /* UDP payload; ICMP: the bytes after the 8-byte header */
+	const uint8_t *payload; /* UDP, TCP payload; ICMP: the bytes after the 8-byte header */
 	size_t payload_len;
 	/* ICMP only. */
 	uint8_t icmp_type, icmp_code;
 	uint16_t icmp_id, icmp_seq; /* echo */
 	bool icmp_error;	    /* an error: `inner` is the packet it quotes */
 	struct packet_inner inner;
+	/* TCP only. */
+	uint8_t tcp_flags;	/* enum tcp_flag bits */
+	uint8_t tcp_header_len; /* data offset in bytes, 20..60 */
+	uint32_t tcp_seq, tcp_ack;
+	uint16_t tcp_window; /* as sent, before any scaling */
+	struct tcp_options tcp_opt;
 };
 
 /* Parse strictly: every length checked against `len` before it is read; a UDP
- * checksum of 0 means "none" (RFC 768). On error returns a negative enum
+ * checksum of 0 means "none" (RFC 768); a TCP header's options are walked
+ * with every length checked (model/packet_tcp.c says where that is stricter
+ * than Linux). On error returns a negative enum
  * packet_error and, if why != NULL, a sentence in why[why_size]. */
 int packet_parse(const uint8_t *buf, size_t len, struct packet_info *out, char *why,
 		 size_t why_size);
@@ -181,6 +241,23 @@ int packet_check(struct packet *p, struct packet_info *out, char *why, size_t wh
 size_t packet_build_udp(uint8_t *buf, size_t cap, const struct endpoint *src,
 			const struct endpoint *dst, uint8_t ttl, uint16_t ip_id,
 			const void *payload, size_t payload_len);
+
+/* Build IPv4+TCP into buf: a segment of `flags` with the given sequence and
+ * acknowledgment numbers and window, options `opt` (NULL: none) written in
+ * the order and padding Linux's tcp_options_write uses, then `payload_len`
+ * bytes; DF set, TOS 0, as Linux sends. Returns the total length, or 0 if cap
+ * is too small. */
+struct tcp_segment {
+	uint8_t flags;
+	uint32_t seq, ack;
+	uint16_t window;
+	const struct tcp_options *opt;
+	const void *payload;
+	size_t payload_len;
+};
+size_t packet_build_tcp(uint8_t *buf, size_t cap, const struct endpoint *src,
+			const struct endpoint *dst, uint8_t ttl, uint16_t ip_id,
+			const struct tcp_segment *seg);
 
 /* Build IPv4+ICMP echo (type ICMP_ECHO_REQUEST or ICMP_ECHO_REPLY) with
  * `payload_len` bytes of payload (NULL: Linux ping's pattern, bytes 0x10,
@@ -207,17 +284,17 @@ uint16_t checksum_adjust32(uint16_t sum, uint32_t old_val, uint32_t new_val);
 void packet_fill_checksums(uint8_t *buf, size_t len);
 
 /* In-place rewrites of a parsed, valid packet, updating the checksums
- * incrementally as a NAT does. UDP: address and port. ICMP echo: the address,
+ * incrementally as a NAT does. UDP, TCP: address and port. ICMP echo: the address,
  * and the id where it plays that side's port (a request's source, a reply's
  * destination; `to->port` is ignored on the other side). ICMP error: the
  * outer address only (the ICMP checksum does not cover the IP header). */
 void packet_rewrite_src(uint8_t *buf, size_t len, const struct endpoint *to);
 void packet_rewrite_dst(uint8_t *buf, size_t len, const struct endpoint *to);
 /* RFC 5508 REQ-3/4: rewrite the source or destination of the packet an ICMP
- * error quotes (address and UDP port, or an inner echo's id as above), fixing
- * the inner IPv4 header checksum, the inner UDP (or ICMP) checksum where it
- * was sent, and the outer ICMP checksum, as nf_nat_icmp_reply_translation()
- * does. Does nothing to bytes that are not a parsed ICMP error. */
+ * error quotes (address and UDP or TCP port, or an inner echo's id as above),
+ * fixing the inner IPv4 header checksum, the inner UDP (or ICMP) checksum
+ * where it was sent, an inner TCP checksum where it was quoted, and the outer ICMP checksum, as
+ * nf_nat_icmp_reply_translation() does. Does nothing to bytes that are not a parsed ICMP error. */
 void packet_rewrite_inner_src(uint8_t *buf, size_t len, const struct endpoint *to);
 void packet_rewrite_inner_dst(uint8_t *buf, size_t len, const struct endpoint *to);
 /* Decrement TTL with an incremental checksum update. Returns the new TTL. */

@@ -136,9 +136,13 @@ static int parse_inner(const uint8_t *buf, struct packet_info *out, char *why, s
 	r->src = get32(in + 12);
 	r->dst = get32(in + 16);
 	r->ip_sum_ok = packet_ip_checksum_expected(in, ihl) == get16(in + 10);
-	if (r->proto == IPPROTO_NUM_UDP) {
+	if (r->proto == IPPROTO_NUM_UDP || r->proto == IPPROTO_NUM_TCP) {
+		/* The 8 bytes RFC 792 guarantees hold both ports, and for TCP
+		 * the sequence number (what tcp_v4_err checks). */
 		r->sport = get16(in + ihl);
 		r->dport = get16(in + ihl + 2);
+		if (r->proto == IPPROTO_NUM_TCP)
+			r->tcp_seq = get32(in + ihl + 4);
 	} else if (r->proto == IPPROTO_NUM_ICMP) {
 		r->icmp_type = in[ihl];
 		r->icmp_code = in[ihl + 1];
@@ -297,6 +301,9 @@ static void rewrite_inner(uint8_t *buf, size_t len, size_t ip_off, const struct 
 			sum = checksum_adjust16(sum, old_port, to->port);
 			put16(l4 + 6, sum == 0 ? 0xffff : sum);
 		}
+	} else if (pi.inner.proto == IPPROTO_NUM_TCP) {
+		packet_rewrite_tcp(l4, pi.inner.len - pi.inner.ihl_bytes, ip_off == 12 ? 0 : 2,
+				   old_ip, to->ip, to->port);
 	} else if (pi.inner.proto == IPPROTO_NUM_ICMP) {
 		packet_rewrite_echo_id(in, pi.inner.len, pi.inner.ihl_bytes, ip_off, to->port);
 	}
@@ -321,9 +328,10 @@ static void inner_summary(const struct packet_inner *r, const char *arrow, char 
 	struct endpoint s = {r->src, r->sport}, d = {r->dst, r->dport};
 	char a[24], b[24], what[48];
 
-	if (r->proto == IPPROTO_NUM_UDP) {
-		packet_append(out, size, pos, " [UDP %s %s %s]", endpoint_format(&s, a, sizeof(a)),
-			      arrow, endpoint_format(&d, b, sizeof(b)));
+	if (r->proto == IPPROTO_NUM_UDP || r->proto == IPPROTO_NUM_TCP) {
+		packet_append(
+		    out, size, pos, " [%s %s %s %s]", r->proto == IPPROTO_NUM_UDP ? "UDP" : "TCP",
+		    endpoint_format(&s, a, sizeof(a)), arrow, endpoint_format(&d, b, sizeof(b)));
 		return;
 	}
 	ip_format(r->src, a, sizeof(a));
@@ -371,6 +379,10 @@ static void inner_fields(struct field_list *fl, const uint8_t *in, size_t quoted
 		packet_field(fl, "inner.udp.dport", "%u", get16(in + ihl + 2));
 		packet_field(fl, "inner.udp.checksum", "0x%04x [unverified: quoted]",
 			     get16(in + ihl + 6));
+	} else if (in[9] == IPPROTO_NUM_TCP) {
+		packet_field(fl, "inner.tcp.sport", "%u", get16(in + ihl));
+		packet_field(fl, "inner.tcp.dport", "%u", get16(in + ihl + 2));
+		packet_field(fl, "inner.tcp.seq", "%u", get32(in + ihl + 4));
 	} else if (in[9] == IPPROTO_NUM_ICMP) {
 		packet_field(fl, "inner.icmp.type", "%u", in[ihl]);
 		packet_field(fl, "inner.icmp.id", "%u", get16(in + ihl + 4));

@@ -1,6 +1,6 @@
 /*
- * packet_internal.h - what model/packet.c shares with model/packet_icmp.c,
- * the two files of the packet module: checksum arithmetic, the parser's
+ * packet_internal.h - what model/packet.c shares with model/packet_icmp.c
+ * and model/packet_tcp.c, the files of the packet module: checksum arithmetic, the parser's
  * sentence helper and the dissector's writers. Not for other modules.
  */
 #ifndef NATSIM_MODEL_PACKET_INTERNAL_H
@@ -51,5 +51,24 @@ void packet_rewrite_echo_id(uint8_t *buf, size_t len, size_t ihl, size_t ip_off,
 void packet_icmp_summary(const uint8_t *buf, const struct packet_info *pi, const char *arrow,
 			 char *out, size_t size, size_t *pos);
 void packet_icmp_fields(struct field_list *fl, const uint8_t *buf, size_t ihl, size_t ip_end);
+
+/* ---- packet_tcp.c ---- */
+
+/* RFC 9293 3.1: the TCP header at out->l4_offset (out->payload_len bytes),
+ * its options and, if `sums`, its checksum. */
+int packet_parse_tcp(const uint8_t *buf, struct packet_info *out, bool sums, char *why, size_t ws);
+/* The checksum a TCP segment of `tcp_len` bytes should carry (pseudo-header
+ * with protocol 6 and the TCP length, RFC 9293 3.1). */
+uint16_t packet_tcp_checksum_expected(uint32_t src, uint32_t dst, const uint8_t *tcp,
+				      size_t tcp_len);
+/* The port at tcp_off (0 = source, 2 = destination) rewritten and the TCP
+ * checksum adjusted for it and for the address old_ip -> new_ip; only the
+ * port when the checksum lies beyond `len` (an ICMP error's quote). */
+void packet_rewrite_tcp(uint8_t *tcp, size_t len, size_t tcp_off, uint32_t old_ip, uint32_t new_ip,
+			uint16_t port);
+/* The dissector's words and fields for a parsed TCP segment. */
+void packet_tcp_summary(const struct packet_info *pi, const char *arrow, char *out, size_t size,
+			size_t *pos);
+void packet_tcp_fields(struct field_list *fl, const uint8_t *buf, size_t ihl, size_t ip_end);
 
 #endif

@@ -164,6 +164,7 @@ struct trace_conntrack {
 	int64_t expires_at;       /* absolute virtual time */
 	uint32_t mark;
 	uint32_t use;
+	uint8_t tcp_state;        /* proto 6: model/conntrack.h enum conntrack_tcp_state */
 	const char *why;          /* destroy: "timed out", "flushed (reboot)" */
 };
 

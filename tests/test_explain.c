@@ -338,6 +338,21 @@ static void test_path_causes(void **state)
 	}
 }
 
+/* A TCP segment a host has no socket for is named as TCP, not UDP. */
+static void test_no_socket_names_tcp(void **state)
+{
+	struct node_path_facts f = {.cause = NODE_PATH_NO_SOCKET, .flow = UDP_FLOW};
+	char text[400];
+
+	(void)state;
+	f.flow.proto = 6;
+	f.flow.dport = 80;
+	explain_path(&f, "r", text, sizeof(text));
+	assert_string_equal(
+	    text, "r dropped 10.0.0.5:4000 \u2192 10.0.1.2:80: nothing on r listens on TCP "
+		  "port 80");
+}
+
 /* ---- a link's own drops: one row per cause ------------------------------ */
 
 static void test_link_causes(void **state)
@@ -570,11 +585,12 @@ static void test_nat_icmp_words(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_firewall_reasons), cmocka_unit_test(test_firewall_drop),
-	    cmocka_unit_test(test_nat_decisions),    cmocka_unit_test(test_nat_icmp_words),
-	    cmocka_unit_test(test_nat_filtered),     cmocka_unit_test(test_nat_filter_words),
-	    cmocka_unit_test(test_path_causes),	     cmocka_unit_test(test_link_causes),
-	    cmocka_unit_test(test_flow_forms),	     cmocka_unit_test(test_record_keeps_verdict),
+	    cmocka_unit_test(test_firewall_reasons),	 cmocka_unit_test(test_firewall_drop),
+	    cmocka_unit_test(test_nat_decisions),	 cmocka_unit_test(test_nat_icmp_words),
+	    cmocka_unit_test(test_nat_filtered),	 cmocka_unit_test(test_nat_filter_words),
+	    cmocka_unit_test(test_path_causes),		 cmocka_unit_test(test_no_socket_names_tcp),
+	    cmocka_unit_test(test_link_causes),		 cmocka_unit_test(test_flow_forms),
+	    cmocka_unit_test(test_record_keeps_verdict),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,7 +43,7 @@ static void translate(uint8_t *buf, size_t len, const struct packet_info *before
 	int rc = packet_parse(buf, len, &after, why, sizeof(why));
 	if (rc != PACKET_OK || after.src != src.ip || after.dst != dst.ip)
 		abort();
-	if (before->proto == IPPROTO_NUM_UDP &&
+	if ((before->proto == IPPROTO_NUM_UDP || before->proto == IPPROTO_NUM_TCP) &&
 	    (after.sport != src.port || after.dport != dst.port))
 		abort();
 }
