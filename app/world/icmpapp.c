@@ -121,6 +121,15 @@ static void rtt_words(int64_t ns, char *out, size_t size)
 		snprintf(out, size, "%ld.%03ld ms", us / 1000, us % 1000);
 }
 
+/* Linux traceroute's round-trip time (print_probe: "  %.3f ms", in
+ * microseconds, whatever its size; ping rounds to 3 figures instead). */
+static void traceroute_rtt_words(int64_t ns, char *out, size_t size)
+{
+	long us = (long)((ns + 500) / 1000);
+
+	snprintf(out, size, "%ld.%03ld ms", us / 1000, us % 1000);
+}
+
 /* How iputils ping names an error (ping4_print_icmp). */
 static const char *ping_error_words(uint8_t type, uint8_t code)
 {
@@ -155,7 +164,8 @@ static void ping_summary(struct ping *p)
 		return;
 	p->done = true;
 	if (p->errors > 0)
-		snprintf(errs, sizeof(errs), ", +%d error%s", p->errors, p->errors == 1 ? "" : "s");
+		/* iputils finish(): ", +%ld errors", plural even for one. */
+		snprintf(errs, sizeof(errs), ", +%d errors", p->errors);
 	snprintf(text, sizeof(text),
 		 "--- %s ping statistics --- %d packets transmitted, %d received%s, %d%% packet "
 		 "loss",
@@ -352,7 +362,7 @@ static bool hop_line(struct traceroute *t, char *text, size_t size)
 			used += (size_t)snprintf(text + used, size - used, " %s",
 						 ip_format(pr->from, a, sizeof(a)));
 		shown = pr->from;
-		rtt_words(pr->rtt, rtt, sizeof(rtt));
+		traceroute_rtt_words(pr->rtt, rtt, sizeof(rtt));
 		used += (size_t)snprintf(text + used, size - used, "  %s%s", rtt, probe_mark(pr));
 		end |= pr->type == ICMP_DEST_UNREACH;
 	}
