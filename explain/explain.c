@@ -521,6 +521,78 @@ size_t explain_firewall_drop(const struct fw_verdict *v, const struct verdict_fl
 	return strlen(node) + 3; /* "<node>'s " */
 }
 
+/* iptables' --reject-with name of a destination unreachable code
+ * (iptables-extensions(8), REJECT (IPv4)). */
+static const char *reject_with_name(uint8_t type, uint8_t code)
+{
+	if (type != 3)
+		return NULL;
+	switch (code) {
+	case 0:
+		return "icmp-net-unreachable";
+	case 1:
+		return "icmp-host-unreachable";
+	case 2:
+		return "icmp-proto-unreachable";
+	case 3:
+		return "icmp-port-unreachable";
+	case 9:
+		return "icmp-net-prohibited";
+	case 10:
+		return "icmp-host-prohibited";
+	case 13:
+		return "icmp-admin-prohibited";
+	default:
+		return NULL;
+	}
+}
+
+/* What a REJECT told the sender, after the rule that decided. Linux sends
+ * the error with icmp_send() (nf_send_unreach), so it is rate limited like
+ * any other error and never sent about an ICMP error. */
+static void reject_answer(const struct icmp_answer *a, const struct verdict_flow *flow, size_t used,
+			  char *out, size_t size)
+{
+	char name[48];
+	const char *with = reject_with_name(a->type, a->code);
+
+	explain_icmp_name(a->type, a->code, name, sizeof(name));
+	switch (a->kind) {
+	case ICMP_ANSWER_SENT:
+		used = nat_append(out, size, used, ", and told the sender: %s", name);
+		if (with != NULL)
+			used = nat_append(out, size, used, " (%s)", with);
+		if (a->packet_id != 0)
+			nat_append(out, size, used, ", #%llu", (unsigned long long)a->packet_id);
+		break;
+	case ICMP_ANSWER_RATE_LIMITED:
+		nat_append(out, size, used,
+			   ", but did not tell the sender (%s): Linux's ICMP rate limit (6 at "
+			   "once, then 1 per second per destination)",
+			   name);
+		break;
+	case ICMP_ANSWER_NEVER:
+		nat_append(out, size, used, ", and told the sender nothing%s",
+			   flow->proto == 1 && explain_icmp_is_error(flow->icmp_type)
+			       ? ": an ICMP error is never answered with another (RFC 1122 3.2.2)"
+			       : " (RFC 1122 3.2.2: no error about a broadcast or a fragment)");
+		break;
+	case ICMP_ANSWER_NONE:
+		break;
+	}
+}
+
+size_t explain_firewall_reject(const struct fw_verdict *v, const struct verdict_flow *flow,
+			       const struct icmp_answer *answer, const char *node, char *out,
+			       size_t size)
+{
+	size_t lead = explain_firewall_drop(v, flow, node, out, size);
+
+	if (answer != NULL && v->action == FW_REJECT)
+		reject_answer(answer, flow, strlen(out), out, size);
+	return lead;
+}
+
 void explain_firewall_rule(const struct fw_verdict *v, char *out, size_t size)
 {
 	/* Rules are numbered from 1, as iptables -L --line-numbers does. */
@@ -611,7 +683,8 @@ static void explain_record(struct trace_record *r, char *buf, size_t size)
 		v.matched = v.reason == FW_REASON_RULE ? &f->rule : NULL;
 		explain_firewall_rule(&v, buf, label);
 		p->rule = buf;
-		lead = explain_firewall_drop(&v, &f->flow, p->node, words, size - label);
+		lead =
+		    explain_firewall_reject(&v, &f->flow, &f->answer, p->node, words, size - label);
 		break;
 	}
 	case NODE_VERDICT_NAT: {
@@ -663,8 +736,7 @@ static size_t path_node_sentence(const struct node_path_facts *f, const char *no
 	case NODE_PATH_OWN_NO_SOCKET:
 		snprintf(out, size,
 			 "%s accepted %s into its own stack (input accept, as a bare Linux box "
-			 "does) and conntrack now tracks it, but nothing listens on port %u: it "
-			 "answers ICMP port unreachable (not modelled: nothing is sent back)",
+			 "does) and conntrack now tracks it, but nothing listens on port %u",
 			 node, explain_flow(i, flow, sizeof(flow)), i->dport);
 		break;
 	case NODE_PATH_OWN_ADDRESS:
@@ -689,7 +761,8 @@ static size_t path_node_sentence(const struct node_path_facts *f, const char *no
 	return strlen(node) + 1;
 }
 
-size_t explain_path(const struct node_path_facts *f, const char *node, char *out, size_t size)
+static size_t path_sentence(const struct node_path_facts *f, const char *node, char *out,
+			    size_t size)
 {
 	char a[24], b[24], flow[64];
 	const struct verdict_flow *i = &f->flow;
@@ -729,6 +802,24 @@ size_t explain_path(const struct node_path_facts *f, const char *node, char *out
 	}
 }
 
+/* A drop the stack answers with an ICMP error (or would, but for a rule of
+ * RFC 1122 3.2.2 or Linux's rate limit) says so after its reason. */
+size_t explain_path(const struct node_path_facts *f, const char *node, char *out, size_t size)
+{
+	size_t lead = path_sentence(f, node, out, size);
+	size_t used = strlen(out);
+
+	if (used + 1 >= size)
+		return lead;
+	/* Linux answers UDP to its own closed port (__udp4_lib_rcv): say so
+	 * when this stack did not. */
+	if (f->cause == NODE_PATH_OWN_NO_SOCKET && f->answer.kind == ICMP_ANSWER_NONE)
+		snprintf(out + used, size - used, ", and no port unreachable was sent back");
+	else
+		explain_icmp_answer(&f->answer, &f->flow, out + used, size - used);
+	return lead;
+}
+
 /* ---- the packet, and a link's own drops ----------------------------------- */
 
 char *explain_flow(const struct verdict_flow *flow, char *out, size_t size)
@@ -737,6 +828,9 @@ char *explain_flow(const struct verdict_flow *flow, char *out, size_t size)
 
 	switch (flow->form) {
 	case VERDICT_FLOW_PARSED:
+		if (flow->proto == 1) /* ICMP: what the message is, first */
+			return explain_packet(&(struct explain_packet_facts){.flow = *flow}, out,
+					      size);
 		snprintf(out, size, "%s \u2192 %s",
 			 endpoint_format(&(struct endpoint){flow->src, flow->sport}, a, sizeof(a)),
 			 endpoint_format(&(struct endpoint){flow->dst, flow->dport}, b, sizeof(b)));

@@ -24,6 +24,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sim/trace.h"
 #include "sim/verdict.h"
@@ -36,6 +37,12 @@ void explain_firewall(const struct fw_verdict *v, char *out, size_t size);
  * rule OUTPUT #1 (-j DROP) dropped it". Returns the lead's length. */
 size_t explain_firewall_drop(const struct fw_verdict *v, const struct verdict_flow *flow,
 			     const char *node, char *out, size_t size);
+/* The same for a REJECT that answered (or did not answer) the sender:
+ * "...: rule INPUT #1 (...) rejected it and told the sender: port
+ * unreachable (icmp-port-unreachable)". `answer` NULL is ICMP_ANSWER_NONE. */
+size_t explain_firewall_reject(const struct fw_verdict *v, const struct verdict_flow *flow,
+			       const struct icmp_answer *answer, const char *node, char *out,
+			       size_t size);
 /* The rule that decided, as the trace's "rule" names it: "INPUT #2",
  * "INPUT policy". */
 void explain_firewall_rule(const struct fw_verdict *v, char *out, size_t size);
@@ -69,13 +76,52 @@ size_t explain_link(const struct link_drop_facts *f, const char *node, char *out
  * malformed packet". Returns out. */
 char *explain_flow(const struct verdict_flow *flow, char *out, size_t size);
 
+/* ---- ICMP ----------------------------------------------------------------- */
+
+/* An ICMP message's name, as RFC 792 and RFC 1812 5.2.7.1 call it: "echo
+ * request", "port unreachable", "time exceeded", ...; "ICMP type 42 code 7"
+ * for one without a name. Returns out. (The dissector in model/packet.c
+ * keeps its own table: explain/ links nothing of model/.) */
+const char *explain_icmp_name(uint8_t type, uint8_t code, char *out, size_t size);
+/* True for the types that report an error about another packet (RFC 1122
+ * 3.2.2's list: destination unreachable, source quench, redirect, time
+ * exceeded, parameter problem). */
+bool explain_icmp_is_error(uint8_t type);
+
+/* A packet as a sentence names it, with what a renderer read of its bytes:
+ * an ICMP error's quoted packet and whose it is, an echo's sequence number. */
+struct explain_packet_facts {
+	struct verdict_flow flow;
+	bool has_seq; /* an echo: its sequence number */
+	uint16_t seq;
+	bool has_inner; /* an ICMP error: the packet it quotes */
+	struct verdict_flow inner;
+	const char *inner_owner; /* the host that sent the quoted packet, or NULL */
+};
+
+/* "192.168.1.5:5000 → 192.0.2.1:3478" for UDP (as explain_flow); for ICMP
+ * what the message is first: "ping 10.0.0.7 → 192.0.2.1 (echo request id=1
+ * seq=1)", "ping reply 192.0.2.1 → 10.0.0.7 (echo reply id=1 seq=1)", "port
+ * unreachable 198.51.100.1 → 10.0.0.7 about alice's UDP 10.0.0.7:5000 →
+ * 192.0.2.1:9". Returns out. */
+char *explain_packet(const struct explain_packet_facts *f, char *out, size_t size);
+
+/* What the sender of a dropped packet was told, appended to a drop sentence
+ * by explain_path and explain_firewall_drop: "; answered with port
+ * unreachable (#42)", "; not answered: Linux's ICMP rate limit (...)",
+ * "; never answered: an ICMP error is never answered with another (RFC 1122
+ * 3.2.2)"; nothing for ICMP_ANSWER_NONE. `flow` is the dropped packet.
+ * Returns chars written like snprintf. */
+int explain_icmp_answer(const struct icmp_answer *a, const struct verdict_flow *flow, char *out,
+			size_t size);
+
 /* ---- conntrack -L ------------------------------------------------------- */
 
 /* One line exactly as `conntrack -L` prints it (without newline), e.g.
- *   udp      17 28 src=10.0.0.2 dst=203.0.113.10 sport=27769 dport=3478 [UNREPLIED] src=203.0.113.10 dst=203.0.113.1 sport=3478 dport=27769 mark=0 use=1
- * from a trace record, so renderers folding the trace and the live table
- * print identical lines. Seconds left = ceil((expires_at - now) / 1 s), at
- * least 0. Returns chars written like snprintf. */
+ *   udp      17 28 src=10.0.0.2 dst=203.0.113.10 sport=27769 dport=3478 [UNREPLIED]
+ * src=203.0.113.10 dst=203.0.113.1 sport=3478 dport=27769 mark=0 use=1 from a trace record, so
+ * renderers folding the trace and the live table print identical lines. Seconds left =
+ * ceil((expires_at - now) / 1 s), at least 0. Returns chars written like snprintf. */
 int conntrack_format_record(const struct trace_conntrack *rec, int64_t now, char *out, size_t size);
 /* The closing line: "conntrack v1.4.7 (conntrack-tools): N flow entries have been shown." */
 int conntrack_format_footer(size_t n, char *out, size_t size);

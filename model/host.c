@@ -673,19 +673,16 @@ static struct host_socket *socket_of_error(const struct host *h, const struct pa
  * are still the stack's: icmp_rcv consumes them (counted in InErrors for an
  * error __udp4_lib_err finds no socket for), so they are delivered, not
  * dropped, and nobody is told. */
-static void host_icmp_input(struct host *h, struct iface *in, struct packet *p,
-			    const struct packet_info *info)
+static void host_icmp_input(struct host *h, struct packet *p, const struct packet_info *info)
 {
 	bool listened = h->icmp != NULL && h->icmp->fn != NULL;
+	struct icmp_config cfg;
 	struct host_socket *s;
 
 	if (listened)
 		h->icmp->fn(h, info, h->icmp->ctx);
 	s = socket_of_error(h, info); /* after: the listener may close sockets */
-	struct icmp_config cfg;
-
 	host_icmp_config(h, &cfg);
-	(void)in;
 	if (icmp_answers_echo(&cfg, info)) {
 		host_echo(h, p, info);
 		return;
@@ -727,7 +724,7 @@ static void host_receive(struct node *n, struct iface *in, struct packet *p)
 	if (!host_filter(h, FW_CHAIN_INPUT, in, p, &info))
 		return;
 	if (info.proto == IPPROTO_NUM_ICMP) {
-		host_icmp_input(h, in, p, &info);
+		host_icmp_input(h, p, &info);
 		return;
 	}
 	s = info.proto == IPPROTO_NUM_UDP ? find_socket(h, info.dst, info.dport) : NULL;

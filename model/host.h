@@ -7,6 +7,11 @@
  * datagram, get a callback per datagram received. A host keeps a conntrack
  * table; with the firewall on (firewall_make_stateful_host) new inbound flows
  * are dropped and replies admitted, as the seed article describes.
+ *
+ * The stack answers with ICMP as Linux's does (model/icmp.h has the rules
+ * and the rate limits): echo requests with echo replies, a datagram to a
+ * port nobody listens on with port unreachable, a firewall REJECT with its
+ * rule's error; ICMP errors go to the socket whose datagram they quote.
  */
 #ifndef NATSIM_MODEL_HOST_H
 #define NATSIM_MODEL_HOST_H

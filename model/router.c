@@ -500,9 +500,13 @@ static void router_snapshot_arrival(struct router *r, struct fwd *f)
 }
 
 /* The router's own packets (Linux's ip_local_out): routed, a SEND hop,
- * out. No chain and no NAT step runs on them (router.h). */
+ * out. No chain and no NAT step runs on them (router.h); conntrack sees
+ * them in LOCAL_OUT: an echo reply is the reply of the flow its request
+ * made, an error is RELATED to the flow it quotes (and changes nothing). */
 static void router_output(struct router *r, struct packet *p)
 {
+	struct conntrack_entry *ce = NULL;
+	enum conntrack_dir dir = CONNTRACK_DIR_ORIGINAL;
 	struct packet_info info;
 	struct iface *out = NULL;
 	uint32_t hop = 0;
@@ -512,6 +516,9 @@ static void router_output(struct router *r, struct packet *p)
 		return;
 	}
 	node_trace_hop(&r->node, NULL, TRACE_HOP_SEND, p);
+	if (router_tracks(r) && conntrack_classify(r->ct, &info, &ce, &dir) != CONNTRACK_RELATED &&
+	    ce != NULL)
+		conntrack_seen(r->ct, ce, dir, p->len);
 	if (!route_lookup(r, info.dst, &out, &hop) || out->link == NULL) {
 		node_drop_verdict(&r->node, NULL, p, TRACE_DROP_NO_ROUTE, NODE_VERDICT_PATH,
 				  &(struct node_path_facts){.cause = NODE_PATH_NO_ROUTE,
@@ -601,11 +608,15 @@ static void router_refuse(struct router *r, struct fwd *f, const struct fw_verdi
 }
 
 /* An echo request to one of the router's addresses (icmp_echo): the reply
- * from the address asked, the request delivered to the stack. */
+ * from the address asked, the request delivered to the stack. The reply is
+ * the request's entry's reply: Linux's passes conntrack at LOCAL_OUT
+ * (nf_conntrack_in, reply direction), which clears [UNREPLIED]; the lab
+ * shows it (tests/lab/lab_icmp.sh, ping-in-accept). */
 static void router_echo(struct router *r, struct fwd *f)
 {
 	struct router_icmp *ri = router_icmp(r);
 	struct packet *reply = NULL;
+	size_t reply_len;
 
 	if (ri != NULL && (ri->limiter == NULL ||
 			   icmp_limiter_allow(ri->limiter, engine_now(net_engine(r->node.net)),
@@ -613,8 +624,12 @@ static void router_echo(struct router *r, struct fwd *f)
 		reply = icmp_echo_reply_packet(r->node.net, &f->info, ri->ip_id++);
 	node_trace_hop(&r->node, NULL, TRACE_HOP_DELIVER, f->p);
 	packet_release(net_packets(r->node.net), f->p);
-	if (reply != NULL)
-		router_output(r, reply);
+	if (reply == NULL)
+		return;
+	reply_len = reply->len;
+	router_output(r, reply);
+	if (f->ce != NULL)
+		conntrack_seen(r->ct, f->ce, CONNTRACK_DIR_REPLY, reply_len);
 }
 
 /* Routing, TTL, FORWARD, SNAT, transmit. */

@@ -172,7 +172,7 @@ static void test_svg_well_formed(void **state)
 	assert_int_equal(dot_flow_render(*state, &o, path, err, sizeof(err)), 0);
 	svg = slurp(path);
 	assert_true(tags_balanced(svg, &elements));
-	assert_non_null(strstr(svg, "#12"));
+	assert_non_null(strstr(svg, "#13")); /* alice's first probe to bob */
 	free(svg);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/topology.dot", dir);

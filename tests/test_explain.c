@@ -305,8 +305,8 @@ static void test_path_causes(void **state)
 	    {{.cause = NODE_PATH_OWN_NO_SOCKET, .flow = UDP_FLOW},
 	     2,
 	     "r accepted 10.0.0.5:4000 \u2192 10.0.1.2:53 into its own stack (input accept, as a "
-	     "bare Linux box does) and conntrack now tracks it, but nothing listens on port 53: "
-	     "it answers ICMP port unreachable (not modelled: nothing is sent back)"},
+	     "bare Linux box does) and conntrack now tracks it, but nothing listens on port 53, "
+	     "and no port unreachable was sent back"},
 	    {{.cause = NODE_PATH_OWN_ADDRESS, .flow = UDP_FLOW},
 	     2,
 	     "r dropped 10.0.0.5:4000 \u2192 10.0.1.2:53: 10.0.1.2 is r's own address, and "

@@ -202,7 +202,7 @@ static void test_no_socket(void **state)
 	assert_non_null(d);
 	assert_int_equal(d->reason, TRACE_DROP_NO_SOCKET);
 	assert_string_equal(d->why, "bob dropped 10.0.0.1:4000 → 10.0.0.2:6000: nothing on bob "
-				    "listens on UDP port 6000");
+				    "listens on UDP port 6000; answered with port unreachable (#2)");
 	assert_string_equal(d->why_after_node, d->why + strlen("bob ")); /* for renderers */
 }
 

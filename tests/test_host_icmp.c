@@ -160,6 +160,8 @@ static void test_flood_gets_six_errors(void **state)
 	for (int i = 0; i < 10; i++)
 		assert_int_equal(path_facts(test_drop_of(w->log, ids[i]))->answer.kind,
 				 i < 6 ? ICMP_ANSWER_SENT : ICMP_ANSWER_RATE_LIMITED);
+	assert_non_null(strstr(test_drop_of(w->log, ids[9])->why,
+			       "; not answered with port unreachable: Linux's ICMP rate limit"));
 	/* A second after the burst began bob has earned one more. */
 	test_run_ms(w->net, 600);
 	host_udp_sendto(a, &to_bob, "x", 1);
@@ -218,6 +220,8 @@ static void test_input_reject_answers(void **state)
 
 	assert_int_equal(f->answer.kind, ICMP_ANSWER_SENT);
 	assert_int_equal(f->answer.code, ICMP_ADMIN_PROHIBITED);
+	assert_non_null(strstr(drop->why, "and told the sender: communication administratively "
+					  "prohibited (icmp-admin-prohibited)"));
 	assert_non_null(test_hop_of(w->log, f->answer.packet_id, TRACE_HOP_SEND));
 }
 

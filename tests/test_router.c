@@ -143,7 +143,8 @@ static void test_ttl_expiry(void **state)
 	assert_string_equal(drop->node, "r");
 	assert_string_equal(drop->why,
 			    "TTL expired at r: 10.0.0.5:4000 → 10.0.1.2:53 arrived with TTL "
-			    "1, and a router may not forward a packet whose TTL would reach 0");
+			    "1, and a router may not forward a packet whose TTL would reach 0; "
+			    "answered with time exceeded (#2)");
 	assert_null(drop->why_after_node); /* "TTL expired at r": r is not the subject */
 
 	/* With TTL 2 it gets through, and leaves with TTL 1. */
@@ -172,7 +173,8 @@ static void test_no_route(void **state)
 	assert_int_equal(d->reason, TRACE_DROP_NO_ROUTE);
 	assert_string_equal(d->node, "r");
 	assert_string_equal(d->why, "r dropped 10.0.0.5:4000 → 8.8.8.8:53: no route to 8.8.8.8 (no "
-				    "entry in its table matches, and it has no default route)");
+				    "entry in its table matches, and it has no default route); "
+				    "answered with network unreachable (#2)");
 
 	/* The router's own address is no service. */
 	send_to(w, f.s, IP4(10, 0, 1, 1), 53);

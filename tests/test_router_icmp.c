@@ -209,6 +209,16 @@ static void test_forward_reject(void **state)
 	    ICMP_ANSWER_NONE);
 }
 
+/* Is there an ICMP entry in the table that has seen its reply? */
+static bool icmp_replied(const struct conntrack_entry *e, void *ctx)
+{
+	bool *found = ctx;
+
+	if (e->orig.proto == IPPROTO_NUM_ICMP && e->seen_reply)
+		*found = true;
+	return !*found;
+}
+
 /* input accept: the router answers ping and says "port unreachable" from
  * the address asked; input drop (a home router) answers nothing. */
 static void test_own_input(void **state)
@@ -225,6 +235,11 @@ static void test_own_input(void **state)
 	assert_int_equal(w->seen.last.icmp_type, ICMP_ECHO_REPLY);
 	assert_int_equal(w->seen.last.src, R1_B);
 	assert_int_equal(w->seen.last.icmp_seq, 2);
+	/* Its own reply is the reply of the flow the request made (LOCAL_OUT). */
+	bool replied = false;
+
+	conntrack_foreach(router_conntrack(w->r1), icmp_replied, &replied);
+	assert_true(replied);
 	uint64_t id = probe(w, R1_B, 7, 64);
 
 	assert_int_equal(w->seen.n_errors, 1);
@@ -234,6 +249,25 @@ static void test_own_input(void **state)
 
 	assert_int_equal(f->cause, NODE_PATH_OWN_NO_SOCKET);
 	assert_int_equal(f->answer.kind, ICMP_ANSWER_SENT);
+}
+
+/* The router's echo reply is its entry's reply, as Linux's passes conntrack
+ * at LOCAL_OUT: the entry loses [UNREPLIED] (tests/lab/lab_icmp.sh). */
+static void test_own_echo_reply_is_replied(void **state)
+{
+	struct world *w = *state;
+	struct conntrack_tuple req = {
+	    .src = H, .dst = R1_B, .sport = 9, .dport = 8 << 8, .proto = IPPROTO_NUM_ICMP};
+	enum conntrack_dir dir;
+
+	router_set_input(w->r1, ROUTER_INPUT_ACCEPT);
+	host_send_echo(w->h, R1_B, 9, 1, 64, 56);
+	test_run_ms(w->net, 20);
+	assert_int_equal(w->seen.n_icmp, 1);
+	const struct conntrack_entry *ce = conntrack_lookup(router_conntrack(w->r1), &req, &dir);
+
+	assert_non_null(ce);
+	assert_true(ce->seen_reply);
 }
 
 /* A NAT: alice 192.168.1.5 -- lan [home] wan 203.0.113.7 -- server
@@ -341,6 +375,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_no_error_about_error, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_forward_reject, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_own_input, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_own_echo_reply_is_replied, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ttl_after_dnat_quotes_arrival, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_forward_reject_after_dnat_quotes_public, setup,
 					    teardown),

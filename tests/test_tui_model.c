@@ -28,6 +28,8 @@
 #include "app/tui/tui_quiz.h"
 #include "app/tui/tui_view.h"
 #include "base/endpoint.h"
+#include "model/packet.h"
+#include "sim/engine.h"
 #include "sim/trace.h"
 #include "sim/trace_log.h"
 #include "sim/verdict.h"
@@ -459,6 +461,75 @@ static void test_firewall_hits_from_drop_records(void **state)
 	tui_model_seek(f->m, 1);
 	assert_int_equal(tui_model_tables(f->m, "bob", 0, 0, &f->lines), 0);
 	assert_true(find_line(&f->lines, "    1  INPUT policy drop") >= 0);
+}
+
+/* ICMP in the TUI: an echo's conntrack entry in the compact table (read by
+ * id, as conntrack -L keys it), a RELATED record that changes no entry, and
+ * an ICMP error's fields in the inspector, the quoted packet's included. */
+static void emit_icmp_story(struct trace *t)
+{
+	static uint8_t err[PACKET_MAX_SIZE], udp[64];
+	struct trace_record r = {.kind = TRACE_NODE};
+	r.u.node = (struct trace_node){.name = "r",
+				       .type = "router",
+				       .conntrack = true,
+				       .n_addrs = 1,
+				       .addrs = {IP4(203, 0, 113, 7)}};
+	trace_emit(t, &r);
+	r = (struct trace_record){.kind = TRACE_CONNTRACK};
+	r.u.ct =
+	    (struct trace_conntrack){.event = TRACE_CT_NEW,
+				     .node = "r",
+				     .id = 5,
+				     .proto = 1,
+				     .orig = {IP4(10, 0, 0, 7), IP4(192, 0, 2, 1), 1, 8 << 8},
+				     .reply = {IP4(192, 0, 2, 1), IP4(203, 0, 113, 7), 1024, 0},
+				     .expires_at = SIM_S(30),
+				     .use = 1};
+	trace_emit(t, &r);
+	r.u.ct.event = TRACE_CT_RELATED;
+	r.u.ct.id = 6; /* no such entry: RELATED makes none */
+	trace_emit(t, &r);
+	size_t un = packet_build_udp(udp, sizeof(udp), &(struct endpoint){IP4(10, 0, 0, 7), 5000},
+				     &(struct endpoint){IP4(192, 0, 2, 1), 9}, 64, 1, "x", 1);
+	size_t n = packet_build_icmp_error(err, sizeof(err), IP4(192, 0, 2, 1), IP4(10, 0, 0, 7),
+					   64, 2, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, udp, un);
+	assert_true(n > 0);
+	r = (struct trace_record){.kind = TRACE_PACKET};
+	r.u.packet = (struct trace_packet){.hop = TRACE_HOP_TX,
+					   .packet_id = 9,
+					   .node = "r",
+					   .iface = "lan",
+					   .bytes = err,
+					   .len = n};
+	trace_emit(t, &r);
+}
+
+static void test_icmp_tables_and_inspector(void **state)
+{
+	struct fixture *f = *state;
+	struct trace t;
+	int64_t clock = 0;
+	struct trace_log *log = trace_log_new();
+	trace_init(&t, &clock);
+	trace_log_attach(log, &t);
+	emit_icmp_story(&t);
+	assert_int_equal(tui_model_adopt_log(f->m, log), 0);
+	tui_model_seek(f->m, tui_model_count(f->m));
+	assert_int_equal(tui_model_tables(f->m, "r", 80, 0, &f->lines), 0);
+	assert_true(find_line(&f->lines, "conntrack -L (1 flow)") >= 0);
+	assert_true(
+	    find_line(&f->lines,
+		      "icmp 10.0.0.7 -> 192.0.2.1 id=1 30s [UNREPLIED] as 203.0.113.7 id=1024") >=
+	    0);
+	assert_int_equal(tui_model_inspect(f->m, tui_model_count(f->m) - 1, 100, &f->lines), 0);
+	static const char *const fields[] = {
+	    "icmp.type",    "icmp.code",       "icmp.checksum",	  "inner.ip.src",
+	    "inner.ip.dst", "inner.udp.sport", "inner.udp.dport", "inner.udp.checksum"};
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (find_line(&f->lines, fields[i]) < 0)
+			fail_msg("the inspector shows no %s", fields[i]);
+	assert_true(find_line(&f->lines, "3 (port unreachable)") >= 0);
 }
 
 /* ---- the view at 80x24 ---- */
@@ -1036,6 +1107,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_predict_hides_every_answer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_predict_shown_again_tells_all, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_predict_limit_stops_the_run, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_icmp_tables_and_inspector, setup, teardown),
 	    cmocka_unit_test(test_quiz_collects_answers_and_hints),
 	    cmocka_unit_test(test_quiz_asks_at_the_moment),
 	};

@@ -471,8 +471,7 @@ static void flow_cross(Agraph_t *g, size_t i, double x, double y)
 }
 
 /* Row i of the view, drawn `slot` rows below the lane heads of its page. */
-static void flow_row(Agraph_t *g, const struct ladder_view *v, size_t i, size_t slot,
-		     double text_x)
+static void flow_row(Agraph_t *g, const struct ladder_view *v, size_t i, size_t slot, double text_x)
 {
 	const struct ladder_row *w = &v->rows[i];
 	double y = -(double)(slot + 1) * FLOW_ROW_IN, xa = (double)w->from * FLOW_LANE_IN;
@@ -496,10 +495,16 @@ static void flow_row(Agraph_t *g, const struct ladder_view *v, size_t i, size_t 
 		snprintf(name, sizeof(name), "b%zu", i);
 		Agnode_t *b = pin_point(g, name, xb, y, false);
 		Agedge_t *e = agedge(g, a, b, NULL, 1);
-		snprintf(name, sizeof(name), "#%" PRIu64, w->packet_id);
-		set(e, "xlabel", name);
+		char label[96];
+		/* ICMP arrows say what they carry: "#7 echo request", and an
+		 * error is dashed, the way the student reads "about that packet". */
+		snprintf(label, sizeof(label), "#%" PRIu64 "%s%s", w->packet_id,
+			 w->icmp[0] != '\0' ? " " : "", w->icmp);
+		set(e, "xlabel", label);
 		set(e, "fontsize", "8");
-		set(e, "color", drop ? "#c01818" : "#1f4e79");
+		set(e, "color", drop ? "#c01818" : w->icmp[0] != '\0' ? "#6a3d9a" : "#1f4e79");
+		if (w->icmp_error)
+			set(e, "style", "dashed");
 		set(e, "arrowhead", drop ? "tee" : "normal");
 		set(e, "arrowsize", "0.6");
 		return;

@@ -41,10 +41,8 @@ static const char *name_in(const char *const *table, size_t n, unsigned v)
 const char *jsonl_ct_event_name(enum trace_ct_event e)
 {
 	static const char *const names[] = {
-	    [TRACE_CT_NEW] = "new",
-	    [TRACE_CT_UPDATE] = "update",
-	    [TRACE_CT_REFRESH] = "refresh",
-	    [TRACE_CT_DESTROY] = "destroy",
+	    [TRACE_CT_NEW] = "new",	    [TRACE_CT_UPDATE] = "update",
+	    [TRACE_CT_REFRESH] = "refresh", [TRACE_CT_DESTROY] = "destroy",
 	    [TRACE_CT_RELATED] = "related",
 	};
 	return name_in(names, COUNT_OF(names), (unsigned)e);
@@ -224,7 +222,10 @@ static void put_packet(const struct jsonl_writer *w, json_t *o, const struct tra
 	put(o, "rule", jstr(p->rule), ok);
 }
 
-static json_t *jtuple(const struct trace_ct_tuple *t)
+/* A tuple with the keys conntrack -L prints for its protocol: sport and
+ * dport for UDP; type, code and id for ICMP (sim/trace.h keeps the id in
+ * sport and type << 8 | code in dport). */
+static json_t *jtuple(const struct trace_ct_tuple *t, uint8_t proto)
 {
 	json_t *o = json_object();
 	bool ok = o != NULL;
@@ -232,8 +233,14 @@ static json_t *jtuple(const struct trace_ct_tuple *t)
 		return NULL;
 	put(o, "src", jip(t->src), &ok);
 	put(o, "dst", jip(t->dst), &ok);
-	put(o, "sport", jint(t->sport), &ok);
-	put(o, "dport", jint(t->dport), &ok);
+	if (proto == 1) {
+		put(o, "type", jint(t->dport >> 8), &ok);
+		put(o, "code", jint(t->dport & 0xff), &ok);
+		put(o, "id", jint(t->sport), &ok);
+	} else {
+		put(o, "sport", jint(t->sport), &ok);
+		put(o, "dport", jint(t->dport), &ok);
+	}
 	if (!ok) {
 		json_decref(o);
 		return NULL;
@@ -250,8 +257,8 @@ static void put_conntrack(json_t *o, int64_t now, const struct trace_conntrack *
 	put(o, "id", jint(c->id), ok);
 	put(o, "proto", jint(c->proto), ok);
 	put(o, "line", jstr(line), ok);
-	put(o, "orig", jtuple(&c->orig), ok);
-	put(o, "reply", jtuple(&c->reply), ok);
+	put(o, "orig", jtuple(&c->orig, c->proto), ok);
+	put(o, "reply", jtuple(&c->reply, c->proto), ok);
 	put(o, "seen_reply", json_boolean(c->seen_reply), ok);
 	put(o, "assured", json_boolean(c->assured), ok);
 	put(o, "expires_ns", jint(c->expires_at), ok);

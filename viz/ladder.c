@@ -17,6 +17,7 @@
 
 #include "base/endpoint.h"
 #include "sim/engine.h"
+#include "viz/packet_words.h"
 #include "viz/text.h"
 
 #define LD_DEFAULT_WIDTH 100
@@ -69,6 +70,7 @@ struct ladder {
 	bool *adj;    /* n_nodes * n_nodes once the topology is read */
 	size_t *next; /* per record: the next hop record of the same packet, or SIZE_MAX */
 	size_t *prev; /* per record: the hop before, or SIZE_MAX */
+	struct packet_owners *owners; /* hosts by address: whose packet an ICMP error quotes */
 	bool oom;
 };
 
@@ -557,6 +559,13 @@ static void touches(const struct ld_node *a, const struct ld_node *b, const uint
 		return;
 	*ta = *ta || stands_for(a, info.src, info.sport) || stands_for(a, info.dst, info.dport);
 	*tb = *tb || stands_for(b, info.src, info.sport) || stands_for(b, info.dst, info.dport);
+	if (!info.icmp_error)
+		return;
+	/* An ICMP error belongs to the flow it quotes: a port unreachable
+	 * that a router sends alice about her packet to bob is between them. */
+	const struct packet_inner *in = &info.inner;
+	*ta = *ta || stands_for(a, in->src, in->sport) || stands_for(a, in->dst, in->dport);
+	*tb = *tb || stands_for(b, in->src, in->sport) || stands_for(b, in->dst, in->dport);
 }
 
 /* Whether the packet of record `i` ever went between the pair: one of its
@@ -718,6 +727,10 @@ static void summarise(const struct ladder *L, const uint8_t *bytes, size_t len, 
 		packet_summary(bytes, len, L->opt->payload, false, out, size);
 		return;
 	}
+	if (info.proto == IPPROTO_NUM_ICMP) { /* what it is: "ping ...", "port unreachable ..." */
+		packet_words(bytes, len, L->owners, out, size);
+		return;
+	}
 	struct endpoint s = {info.src, info.sport}, d = {info.dst, info.dport};
 	int n = L->opt->payload != NULL
 		    ? L->opt->payload(info.payload, info.payload_len, pay, sizeof(pay))
@@ -734,6 +747,8 @@ static void describe_rewrite(const struct trace_packet *p, char *out, size_t siz
 	struct packet_info x, y;
 	char a[24], b[24];
 	text_appendf(out, size, "%s rewrites", p->node);
+	if (packet_words_icmp_rewrite(p->before, p->before_len, p->bytes, p->len, ", ", out, size))
+		return; /* ICMP: addresses, an echo's id, and inside an error */
 	if (p->before == NULL || packet_parse(p->before, p->before_len, &x, NULL, 0) != 0 ||
 	    packet_parse(p->bytes, p->len, &y, NULL, 0) != 0) {
 		text_appendf(out, size, " the packet");
@@ -807,6 +822,7 @@ static void ladder_fini(struct ladder *L)
 	free(L->adj);
 	free(L->next);
 	free(L->prev);
+	packet_owners_free(L->owners);
 }
 
 /* ---- the view ----------------------------------------------------------- */
@@ -864,6 +880,16 @@ static int lane_of(const struct ladder *L, int node)
 	return node >= 0 ? L->nodes[node].lane : -1;
 }
 
+/* An ICMP arrow's message name, from explain/'s words. */
+static void icmp_label(const struct trace_packet *p, struct ladder_row *o)
+{
+	struct explain_packet_facts f;
+	if (!packet_words_facts(p->bytes, p->len, NULL, &f) || f.flow.proto != IPPROTO_NUM_ICMP)
+		return;
+	explain_icmp_name(f.flow.icmp_type, f.flow.icmp_code, o->icmp, sizeof(o->icmp));
+	o->icmp_error = f.has_inner;
+}
+
 static bool view_rows(struct ladder *L, const struct rows *rows, struct ladder_view *v)
 {
 	char text[LD_TEXT_MAX];
@@ -885,6 +911,8 @@ static bool view_rows(struct ladder *L, const struct rows *rows, struct ladder_v
 		o->from = lane_of(L, w->a);
 		o->to = lane_of(L, w->b);
 		o->crossed = w->crossed;
+		if (w->kind == ROW_ARROW)
+			icmp_label(&r->u.packet, o);
 	}
 	v->n_packet_rows = rows->n_packets;
 	return true;
@@ -903,6 +931,7 @@ struct ladder_view *ladder_view_build(const struct trace_log *log, const struct 
 	if (v == NULL)
 		return NULL;
 	read_topology(&L);
+	L.oom = L.oom || (L.owners = packet_owners_of_log(log)) == NULL;
 	if (!L.oom)
 		order_nodes(&L);
 	if (!L.oom)

@@ -72,6 +72,10 @@ struct ladder_row {
 	bool crossed; /* an arrow whose packet was lost on the way (ends in ✗) */
 	bool wraps;   /* the text is a sentence worth wrapping rather than cutting */
 	char *text;
+	/* An ICMP arrow: what the message is ("echo request", "port
+	 * unreachable"), for a drawing's arrow label; "" otherwise. */
+	char icmp[48];
+	bool icmp_error; /* that message reports an error about another packet */
 };
 
 struct ladder_view {

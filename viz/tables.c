@@ -98,6 +98,11 @@ static int apply_conntrack(struct node_state *ns, int64_t time, const struct tra
 {
 	struct tables_flow *f = flow_find(ns, c->id);
 	ns->view.tracks = true;
+	/* An ICMP error RELATED to an entry changes nothing in it (Linux:
+	 * nf_conntrack_proto_icmp.c icmp_error_message attaches the entry
+	 * and neither refreshes nor updates it): the table is the same. */
+	if (c->event == TRACE_CT_RELATED)
+		return 0;
 	if (c->event == TRACE_CT_DESTROY) {
 		if (f != NULL)
 			flow_remove(ns, f);

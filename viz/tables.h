@@ -9,7 +9,8 @@
  *
  * Folding rules, per node, entries keyed by the record's id:
  *   conntrack: NEW adds (at the end: creation order), UPDATE and REFRESH
- *              replace the entry's state in place, DESTROY removes;
+ *              replace the entry's state in place, DESTROY removes,
+ *              RELATED (an ICMP error about the entry) changes nothing;
  *   mappings:  CREATED adds with its remote, REMOTE_ADDED appends a remote,
  *              REFRESHED moves the expiry, EXPIRED and CLEARED remove.
  * An entry whose deadline is <= the instant is gone even if its DESTROY or

@@ -130,10 +130,17 @@ static const char *without_node(const struct trace_packet *p)
 	return p->why_after_node != NULL ? p->why_after_node : p->why;
 }
 
+/* The packet as the dissector prints it; ICMP in words instead, since
+ * "what it is" (a ping, an error about which packet) is the point. */
 static void say_summary(struct tl_line *l, const struct trace_packet *p,
 			const struct timeline_options *opt)
 {
 	char sum[512];
+	struct explain_packet_facts f;
+	if (packet_words_facts(p->bytes, p->len, opt->owners, &f) && f.flow.proto == 1) {
+		say(l, "%s ttl=%u", explain_packet(&f, sum, sizeof(sum)), f.flow.ttl);
+		return;
+	}
 	packet_summary(p->bytes, p->len, opt->payload, false, sum, sizeof(sum));
 	say(l, "%s", sum);
 }
@@ -191,12 +198,33 @@ static bool describe_packet(struct tl_line *l, const struct trace_packet *p,
 	return true;
 }
 
-/* "udp 192.168.1.5:5000 → 192.0.2.10:3478", the flow as first seen. */
+/* "192.168.1.5:5000 → 192.0.2.10:3478", the flow as first seen; an ICMP
+ * entry (sim/trace.h: sport = the echo id, dport = type << 8 | code) is
+ * "ping 10.0.0.7 → 192.0.2.1 id=1", as conntrack -L keys it. */
 static void say_flow(struct tl_line *l, const struct trace_conntrack *c)
 {
 	struct endpoint s = {c->orig.src, c->orig.sport}, d = {c->orig.dst, c->orig.dport};
-	char a[24], b[24];
+	char a[24], b[24], name[48];
+	if (c->proto == 1) {
+		uint8_t type = (uint8_t)(c->orig.dport >> 8), code = (uint8_t)c->orig.dport;
+		say(l, "%s %s " ARROW " %s id=%u",
+		    type == 8 ? "ping" : explain_icmp_name(type, code, name, sizeof(name)),
+		    ip_format(c->orig.src, a, sizeof(a)), ip_format(c->orig.dst, b, sizeof(b)),
+		    c->orig.sport);
+		return;
+	}
 	say(l, "%s " ARROW " %s", ep_str(&s, a, sizeof(a)), ep_str(&d, b, sizeof(b)));
+}
+
+/* An ICMP entry's NAT: the reply goes to another address or id. */
+static void say_icmp_nat(struct tl_line *l, const struct trace_conntrack *c)
+{
+	char buf[24];
+	if (c->reply.dst != c->orig.src || c->reply.sport != c->orig.sport)
+		say(l, ", seen outside as %s id=%u", ip_format(c->reply.dst, buf, sizeof(buf)),
+		    c->reply.sport);
+	if (c->reply.src != c->orig.dst)
+		say(l, ", forwarded to %s", ip_format(c->reply.src, buf, sizeof(buf)));
 }
 
 /* How NAT changed the flow, read off a reply tuple that does not mirror the
@@ -205,6 +233,10 @@ static void say_flow(struct tl_line *l, const struct trace_conntrack *c)
 static void say_nat(struct tl_line *l, const struct trace_conntrack *c)
 {
 	char buf[24];
+	if (c->proto == 1) {
+		say_icmp_nat(l, c);
+		return;
+	}
 	if (c->reply.dst != c->orig.src || c->reply.dport != c->orig.sport) {
 		struct endpoint r = {c->reply.dst, c->reply.dport};
 		say(l, ", seen outside as %s", ep_str(&r, buf, sizeof(buf)));
@@ -437,11 +469,24 @@ int timeline_render_record(FILE *out, const struct trace_record *r,
 
 int timeline_render_log(FILE *out, const struct trace_log *log, const struct timeline_options *opt)
 {
+	struct timeline_options o;
+	struct packet_owners *owners = NULL;
 	size_t n = trace_log_count(log);
-	for (size_t i = 0; i < n; i++)
-		if (timeline_render_record(out, trace_log_get(log, i), opt) < 0)
-			return -1;
-	return ferror(out) ? -1 : 0;
+	int rc = 0;
+
+	if (opt != NULL)
+		o = *opt;
+	else
+		timeline_options_default(&o);
+	if (o.owners == NULL && (owners = packet_owners_of_log(log)) == NULL)
+		return -1;
+	if (o.owners == NULL)
+		o.owners = owners;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (timeline_render_record(out, trace_log_get(log, i), &o) < 0)
+			rc = -1;
+	packet_owners_free(owners);
+	return rc != 0 || ferror(out) ? -1 : 0;
 }
 
 /* ---- live observer ----------------------------------------------------- */
@@ -450,12 +495,17 @@ struct timeline_observer {
 	struct trace *trace;
 	FILE *out;
 	struct timeline_options opt;
+	struct packet_owners *owners; /* learnt as node records pass, if opt has none */
 	bool failed;
 };
 
 static void timeline_observe(const struct trace_record *r, void *ctx)
 {
 	struct timeline_observer *obs = ctx;
+	/* Node names are borrowed for the emit only: a host's name is kept
+	 * as long as the record's, which the world's nodes outlive. */
+	if (obs->owners != NULL && packet_owners_learn(obs->owners, r) != 0)
+		obs->failed = true;
 	if (timeline_render_record(obs->out, r, &obs->opt) < 0)
 		obs->failed = true;
 }
@@ -472,7 +522,12 @@ struct timeline_observer *timeline_attach(struct trace *t, FILE *out,
 		obs->opt = *opt;
 	else
 		timeline_options_default(&obs->opt);
-	if (trace_subscribe(t, timeline_observe, obs) != 0) {
+	if (obs->opt.owners == NULL) {
+		obs->owners = packet_owners_new();
+		obs->opt.owners = obs->owners;
+	}
+	if (obs->opt.owners == NULL || trace_subscribe(t, timeline_observe, obs) != 0) {
+		packet_owners_free(obs->owners);
 		free(obs);
 		return NULL;
 	}
@@ -484,6 +539,7 @@ void timeline_detach(struct timeline_observer *obs)
 	if (obs == NULL)
 		return;
 	trace_unsubscribe(obs->trace, timeline_observe, obs);
+	packet_owners_free(obs->owners);
 	free(obs);
 }
 

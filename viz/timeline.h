@@ -12,7 +12,10 @@
  *   TIMELINE_NORMAL   + app log lines, mappings created, given a new remote,
  *                     expired or cleared, conntrack entries created and
  *                     destroyed, links going down and up;
- *   TIMELINE_VERBOSE  + every packet hop with its summary and id ("#42"),
+ *   TIMELINE_VERBOSE  + every packet hop with its summary and id ("#42";
+ *                     ICMP in words: "ping 10.0.0.7 → 192.0.2.1 (echo
+ *                     request id=1 seq=1)", "port unreachable ... about
+ *                     alice's UDP 10.0.0.7:5000 → 192.0.2.1:9"),
  *                     mapping and conntrack refreshes and state changes,
  *                     nodes and links as the world is built.
  *
@@ -32,6 +35,7 @@
 #include "model/packet.h" /* payload_summary_fn */
 #include "sim/trace.h"
 #include "sim/trace_log.h"
+#include "viz/packet_words.h"
 
 enum timeline_verbosity {
 	TIMELINE_QUIET = 0,
@@ -48,6 +52,10 @@ struct timeline_options {
 	int width;		    /* wrap to this many columns with a hanging indent
 				     * under the text column; 0 = never wrap */
 	payload_summary_fn payload; /* summariser for packet lines, or NULL */
+	/* Hosts by address, to say whose packet an ICMP error is about
+	 * ("about alice's UDP ..."), or NULL: timeline_render_log and the
+	 * observer then learn them from the node records themselves. */
+	const struct packet_owners *owners;
 };
 
 /* NORMAL, UTF-8, no colour, no wrapping, no payload summariser. */

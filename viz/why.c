@@ -13,6 +13,7 @@
 
 #include "base/endpoint.h"
 #include "sim/engine.h"
+#include "viz/packet_words.h"
 #include "viz/text.h"
 
 #define WHY_TEXT_MAX 1536
@@ -23,6 +24,7 @@ struct story {
 	const struct trace_log *log;
 	payload_summary_fn payload;
 	bool ascii;
+	const struct packet_owners *owners; /* whose packet an ICMP error quotes */
 };
 
 static void emit(const struct story *s, const char *text)
@@ -89,7 +91,11 @@ static void say_rewrite(const struct trace_packet *p, char *out, size_t size)
 	struct endpoint xs, xd, ys, yd;
 	char a[24], b[24], c[24], d[24];
 	text_appendf(out, size, "%s translated", p->node);
-	if (!flow_of(p->before, p->before_len, &xs, &xd) || !flow_of(p->bytes, p->len, &ys, &yd)) {
+	if (packet_words_icmp_rewrite(p->before, p->before_len, p->bytes, p->len, " and ", out,
+				      size)) {
+		/* ICMP: addresses, an echo's id, and inside an error */
+	} else if (!flow_of(p->before, p->before_len, &xs, &xd) ||
+		   !flow_of(p->bytes, p->len, &ys, &yd)) {
 		text_appendf(out, size, " the packet");
 	} else {
 		bool src = xs.ip != ys.ip || xs.port != ys.port;
@@ -146,6 +152,32 @@ static void say_drop(const struct trace_packet *p, char *out, size_t size)
 		text_appendf(out, size, " (rule %s)", p->rule);
 }
 
+/* An ICMP packet's send, arrival or delivery: what it is, in words ("ping
+ * ...", "port unreachable ... about alice's UDP ..."), since its ports mean
+ * nothing. False for other packets. */
+static bool say_icmp_hop(const struct story *s, const struct trace_packet *p, char *out,
+			 size_t size)
+{
+	char words[400];
+	if (!packet_words_is_icmp(p->bytes, p->len))
+		return false;
+	packet_words(p->bytes, p->len, s->owners, words, sizeof(words));
+	switch (p->hop) {
+	case TRACE_HOP_SEND:
+		text_appendf(out, size, "sent by %s: %s", p->node, words);
+		return true;
+	case TRACE_HOP_RX:
+		text_appendf(out, size, "arrived at %s on %s (%s)", p->node,
+			     p->iface ? p->iface : "?", words);
+		return true;
+	case TRACE_HOP_DELIVER:
+		text_appendf(out, size, "delivered to %s: %s", p->node, words);
+		return true;
+	default:
+		return false;
+	}
+}
+
 static void say_hop(const struct story *s, const struct trace_packet *p,
 		    const struct trace_packet *prev, const struct trace_packet *next, char *out,
 		    size_t size)
@@ -153,6 +185,8 @@ static void say_hop(const struct story *s, const struct trace_packet *p,
 	struct endpoint src, dst;
 	char a[24], b[24];
 	out[0] = '\0';
+	if (say_icmp_hop(s, p, out, size))
+		goto after;
 	switch (p->hop) {
 	case TRACE_HOP_SEND:
 		text_appendf(out, size, "sent by %s", p->node);
@@ -184,16 +218,32 @@ static void say_hop(const struct story *s, const struct trace_packet *p,
 		say_drop(p, out, size);
 		return;
 	}
+after:
 	if (p->why != NULL)
 		text_appendf(out, size, " \u2014 %s", p->why);
 	if (p->rule != NULL)
 		text_appendf(out, size, " (rule %s)", p->rule);
 }
 
+/* An entry's original ends: "10.0.0.7:5000" and "192.0.2.1:9"; for ICMP
+ * (sim/trace.h: sport is the echo id) "10.0.0.7" and "192.0.2.1 id=1". */
+static void ct_ends(const struct trace_conntrack *k, char *a, char *b, size_t size)
+{
+	char ip[16];
+	if (k->proto == 1) {
+		ip_format(k->orig.src, a, size);
+		snprintf(b, size, "%s id=%u", ip_format(k->orig.dst, ip, sizeof(ip)),
+			 k->orig.sport);
+		return;
+	}
+	endpoint_format(&(struct endpoint){k->orig.src, k->orig.sport}, a, size);
+	endpoint_format(&(struct endpoint){k->orig.dst, k->orig.dport}, b, size);
+}
+
 /* What a node did to its tables while it handled the packet. */
 static bool say_side_effect(const struct trace_record *r, char *out, size_t size)
 {
-	char a[24], b[24], c[24];
+	char a[32], b[32], c[32];
 	out[0] = '\0';
 	if (r->kind == TRACE_MAPPING) {
 		const struct trace_mapping *m = &r->u.map;
@@ -221,9 +271,16 @@ static bool say_side_effect(const struct trace_record *r, char *out, size_t size
 	}
 	if (r->kind == TRACE_CONNTRACK) {
 		const struct trace_conntrack *k = &r->u.ct;
-		struct endpoint s = {k->orig.src, k->orig.sport}, d = {k->orig.dst, k->orig.dport};
-		endpoint_format(&s, a, sizeof(a));
-		endpoint_format(&d, b, sizeof(b));
+		ct_ends(k, a, b, sizeof(a));
+		if (k->event == TRACE_CT_RELATED) {
+			/* Linux: the error is RELATED to the entry of the flow it
+			 * quotes and changes nothing in it (icmp_error_message) */
+			text_appendf(out, size,
+				     "%s found it RELATED to its conntrack entry %s \u2192 %s (an "
+				     "ICMP error about that flow; the entry is unchanged)",
+				     k->node, a, b);
+			return true;
+		}
 		const char *what = k->event == TRACE_CT_NEW	  ? "new, [UNREPLIED]"
 				   : k->event == TRACE_CT_REFRESH ? "refreshed"
 				   : k->assured			  ? "now [ASSURED]"
@@ -292,14 +349,18 @@ static size_t *hops_of(const struct trace_log *log, uint64_t id, size_t *n_hops)
 int why_render(FILE *out, const struct trace_log *log, uint64_t id, payload_summary_fn payload,
 	       bool ascii)
 {
-	struct story s = {out, log, payload, ascii};
+	struct packet_owners *owners = packet_owners_of_log(log);
+	struct story s = {out, log, payload, ascii, owners};
 	size_t n_hops, n_links = 0;
-	size_t *hop = hops_of(log, id, &n_hops);
+	size_t *hop = owners != NULL ? hops_of(log, id, &n_hops) : NULL;
 	char text[WHY_TEXT_MAX];
-	if (hop == NULL)
+	if (hop == NULL) {
+		packet_owners_free(owners);
 		return -1;
+	}
 	if (n_hops == 0) {
 		free(hop);
+		packet_owners_free(owners);
 		return WHY_NO_SUCH_PACKET;
 	}
 	const struct trace_record *first = trace_log_get(log, hop[0]), *last = first;
@@ -322,6 +383,7 @@ int why_render(FILE *out, const struct trace_log *log, uint64_t id, payload_summ
 		last = r;
 	}
 	free(hop);
+	packet_owners_free(owners);
 	tell_fate(&s, first, last, n_links);
 	return ferror(out) ? -1 : 0;
 }

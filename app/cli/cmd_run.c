@@ -52,7 +52,7 @@ const char cmd_run_usage[] =
     "      --from TIME           the ladder from TIME on (implies --ladder)\n"
     "      --to TIME             the ladder up to TIME (implies --ladder)\n"
     "      --width N             fit the timeline and ladder in N columns (default: the\n"
-	"                            terminal's; the ladder 100 into a pipe)\n"
+    "                            terminal's; the ladder 100 into a pipe)\n"
     "      --pcap DIR            write one capture per node interface, DIR/NODE-IFACE.pcap\n"
     "                            (for Wireshark; DIR is created if missing)\n"
     "      --no-color            no colours (also: NO_COLOR=1)\n"
@@ -80,11 +80,15 @@ struct run_cli {
 struct timeline_sink {
 	FILE *out;
 	struct timeline_options opt;
+	struct packet_owners *owners; /* hosts by address, learnt from node records */
 };
 
 static void timeline_observe(const struct trace_record *r, void *ctx)
 {
 	struct timeline_sink *s = ctx;
+	/* whose packet an ICMP error is about; a name not learnt is not said */
+	if (s->owners != NULL)
+		packet_owners_learn(s->owners, r);
 	timeline_render_record(s->out, r, &s->opt);
 }
 
@@ -449,6 +453,8 @@ static void timeline_sink_init(struct timeline_sink *sink, const struct run_cli 
 	/* On a terminal, long sentences wrap under the text column; into a
 	 * file or a pipe, one record stays one line (for grep). */
 	sink->opt.width = c->lopt.width > 0 ? c->lopt.width : terminal_columns();
+	sink->owners = packet_owners_new();
+	sink->opt.owners = sink->owners;
 }
 
 /* --trace FILE: every record as one JSON line. Returns 0 or CLI_EXIT_USAGE
@@ -525,16 +531,11 @@ static int report(struct run_cli *c, const struct scenario *s, struct run_result
 	return exit_code;
 }
 
-static int run_loaded(struct run_cli *c, struct scenario *s, struct diag *d)
+/* The run with the timeline (and the --trace writer, if any) watching. */
+static int run_observed(struct run_cli *c, struct scenario *s, struct diag *d,
+			struct timeline_sink *sink, FILE *trace_file, struct jsonl_writer *jw)
 {
-	FILE *trace_file = NULL;
-	struct jsonl_writer *jw = NULL;
-	struct timeline_sink sink;
 	struct progress prog;
-	timeline_sink_init(&sink, c);
-	int opened = c->trace_path ? open_trace(c, &trace_file, &jw) : 0;
-	if (opened != 0)
-		return opened;
 	struct trace_log *log = NULL;
 	if (c->tables || c->ladder || c->pcap_dir != NULL) {
 		log = trace_log_new();
@@ -547,7 +548,7 @@ static int run_loaded(struct run_cli *c, struct scenario *s, struct diag *d)
 	}
 	/* The ladder tells the same story as the timeline: show one of them. */
 	if (!c->quiet && !c->ladder)
-		add_observer(c, timeline_observe, &sink);
+		add_observer(c, timeline_observe, sink);
 	if (isatty(fileno(stderr)))
 		watch_progress(c, &prog);
 	warn_if_idle(s);
@@ -568,6 +569,22 @@ static int run_loaded(struct run_cli *c, struct scenario *s, struct diag *d)
 		return CLI_EXIT_USAGE;
 	}
 	return report(c, s, &res, log, rc);
+}
+
+static int run_loaded(struct run_cli *c, struct scenario *s, struct diag *d)
+{
+	FILE *trace_file = NULL;
+	struct jsonl_writer *jw = NULL;
+	struct timeline_sink sink;
+	timeline_sink_init(&sink, c);
+	int opened = c->trace_path ? open_trace(c, &trace_file, &jw) : 0;
+	if (opened != 0) {
+		packet_owners_free(sink.owners);
+		return opened;
+	}
+	int rc = run_observed(c, s, d, &sink, trace_file, jw);
+	packet_owners_free(sink.owners);
+	return rc;
 }
 
 int cmd_run_main(int argc, char **argv)

@@ -255,7 +255,7 @@ struct tui_model {
 	size_t n_pairs;
 	/* predict mode: what the panes show while the answers are withheld */
 	bool hidden;
-	size_t limit; /* the last record that may be shown, or TUI_NONE */
+	size_t limit;		       /* the last record that may be shown, or TUI_NONE */
 	struct tui_node *masked_nodes; /* names and addresses only */
 	struct tui_pair *masked_pairs; /* the pair, no state, no outcome */
 	char selected_name[64];
@@ -346,6 +346,8 @@ static int apply_conntrack(struct fold_node *fn, const struct trace_conntrack *c
 {
 	size_t i = idmap_get(&fn->flow_ids, c->id);
 	struct fold_flow *f = i != TUI_NONE && fn->flows[i].live ? &fn->flows[i] : NULL;
+	if (c->event == TRACE_CT_RELATED) /* an ICMP error about it: no change */
+		return 0;
 	if (c->event == TRACE_CT_DESTROY) {
 		if (f)
 			f->live = false;
@@ -575,13 +577,17 @@ static int build_timeline(struct tui_model *m)
 	o.verbosity = TIMELINE_VERBOSE;
 	o.ascii = m->opt.ascii;
 	o.payload = simdrive_payload_summary;
+	/* whose packet an ICMP error is about: the hosts of the log */
+	struct packet_owners *owners = packet_owners_of_log(m->log);
+	o.owners = owners;
 	size_t size = 0;
 	FILE *f = open_memstream(&m->text, &size);
 	m->line_off = calloc(m->count + 1, sizeof(*m->line_off));
 	m->style = calloc(m->count + 1, 1);
-	if (!f || !m->line_off || !m->style) {
+	if (!f || !m->line_off || !m->style || !owners) {
 		if (f)
 			fclose(f);
+		packet_owners_free(owners);
 		return -1;
 	}
 	for (size_t i = 0; i < m->count; i++) {
@@ -593,6 +599,7 @@ static int build_timeline(struct tui_model *m)
 			fprintf(f, "%8.3fs  %s", r->time / 1e9, trace_kind_name(r->kind));
 		fputc('\0', f);
 	}
+	packet_owners_free(owners);
 	if (fclose(f) != 0 || !m->text)
 		return -1;
 	/* each line starts with the two spaces the timeline indents by */
@@ -848,8 +855,8 @@ static int build_masks(struct tui_model *m)
 		n->detail = n->addrs;
 	}
 	for (size_t i = 0; i < m->n_pairs; i++)
-		m->masked_pairs[i] = (struct tui_pair){m->pairs[i].a, m->pairs[i].b,
-						       TUI_PAIR_REGISTERING, -1, -1};
+		m->masked_pairs[i] =
+		    (struct tui_pair){m->pairs[i].a, m->pairs[i].b, TUI_PAIR_REGISTERING, -1, -1};
 	return 0;
 }
 
@@ -1097,7 +1104,7 @@ const char *tui_model_line(const struct tui_model *m, size_t i)
 enum tui_style tui_model_line_style(const struct tui_model *m, size_t i)
 {
 	return i < m->count && !m->hidden && i <= m->limit ? (enum tui_style)m->style[i]
-							    : TUI_STYLE_PLAIN;
+							   : TUI_STYLE_PLAIN;
 }
 
 /* ---- predict mode ---- */
@@ -1370,6 +1377,22 @@ static const char *proto_name(uint8_t proto)
  * [ASSURED] as 203.0.113.7:5000": the original tuple, then where the reply
  * tuple shows a translation (netfilter: the reply tuple is the inverted
  * original unless NAT rewrote it). */
+/* "icmp 10.0.0.7 -> 192.0.2.1 id=1 29s [UNREPLIED] as 203.0.113.7 id=1024":
+ * an ICMP entry's tuple holds the echo id in sport (sim/trace.h). */
+static void flow_compact_icmp(const struct tui_model *m, const struct trace_conntrack *c,
+			      long long secs, char *out, size_t size)
+{
+	char src[16], dst[16], x[16];
+	int used = snprintf(
+	    out, size, "icmp %s %s %s id=%u %llds%s", ip_format(c->orig.src, src, sizeof(src)),
+	    m->opt.ascii ? "->" : "\u2192", ip_format(c->orig.dst, dst, sizeof(dst)), c->orig.sport,
+	    secs, c->seen_reply ? "" : " [UNREPLIED]");
+	if (used > 0 && (size_t)used < size &&
+	    (c->reply.dst != c->orig.src || c->reply.sport != c->orig.sport))
+		snprintf(out + used, size - (size_t)used, " as %s id=%u",
+			 ip_format(c->reply.dst, x, sizeof(x)), c->reply.sport);
+}
+
 static void flow_compact(const struct tui_model *m, const struct trace_conntrack *c, int64_t now,
 			 char *out, size_t size)
 {
@@ -1377,6 +1400,10 @@ static void flow_compact(const struct tui_model *m, const struct trace_conntrack
 	const char *arrow = m->opt.ascii ? "->" : "\u2192";
 	int64_t left = c->expires_at - now;
 	long long secs = left <= 0 ? 0 : (long long)((left + SIM_S(1) - 1) / SIM_S(1));
+	if (c->proto == 1) {
+		flow_compact_icmp(m, c, secs, out, size);
+		return;
+	}
 	endpoint_format(&(struct endpoint){c->orig.src, c->orig.sport}, src, sizeof(src));
 	endpoint_format(&(struct endpoint){c->orig.dst, c->orig.dport}, dst, sizeof(dst));
 	int used =
@@ -1610,11 +1637,15 @@ static int field_line(struct tui_lines *out, enum tui_style style, int width, co
 
 /* Before and after side by side where they fit (a column each); in a narrow
  * pane a rewritten field reads "before -> after" on its own line instead. */
+/* Fields a packet may show: an ICMP error's are its own header's and those
+ * of the packet it quotes (inner.ip.*, inner.udp.*), about two dozen. */
+#define INSPECT_FIELDS 48
+
 static int inspect_fields(const struct tui_model *m, const struct trace_packet *p, int width,
 			  struct tui_lines *out)
 {
-	struct packet_field after[24], before[24];
-	size_t na = packet_fields(p->bytes, p->len, after, 24);
+	struct packet_field after[INSPECT_FIELDS], before[INSPECT_FIELDS];
+	size_t na = packet_fields(p->bytes, p->len, after, INSPECT_FIELDS);
 	if (p->hop != TRACE_HOP_TRANSLATE || !p->before) {
 		for (size_t i = 0; i < na; i++)
 			if (field_line(out, TUI_STYLE_PLAIN, width, "%-14s %s", after[i].name,
@@ -1622,7 +1653,7 @@ static int inspect_fields(const struct tui_model *m, const struct trace_packet *
 				return -1;
 		return 0;
 	}
-	size_t nb = packet_fields(p->before, p->before_len, before, 24);
+	size_t nb = packet_fields(p->before, p->before_len, before, INSPECT_FIELDS);
 	int col = width >= 70 ? 24 : 18;
 	bool narrow = width > 0 && width < 15 + col + 16;
 	const char *arrow = m->opt.ascii ? "->" : "\u2192";

@@ -94,11 +94,14 @@ expect_exit 0 "flow --help" -- "$natsim" flow --help
 expect_exit 0 "why --help" -- "$natsim" why --help
 
 # natsim why.
-expect_exit 0 "why --packet 12" -- "$natsim" why "$classic" --packet 12
+expect_exit 0 "why --packet 13" -- "$natsim" why "$classic" --packet 13
 contains "$out" "home translated source 192.168.1.5:5000 → 203.0.113.7:5000" "why rewrite"
 contains "$out" "Fate: dropped at office (nat-filter)" "why fate"
-expect_exit 0 "why --packet '#34'" -- "$natsim" why "$classic" --packet '#34'
+expect_exit 0 "why --packet '#40'" -- "$natsim" why "$classic" --packet '#40'
 contains "$out" "delivered to the socket on bob" "why delivered"
+expect_exit 0 "why --packet 12 (an ICMP error)" -- "$natsim" why "$classic" --packet 12
+contains "$out" "sent by internet: network unreachable 203.0.113.1 → 203.0.113.7 about UDP 203.0.113.7:5000 → 10.0.0.7:5000" \
+	"why words an ICMP error by what it is about"
 expect_exit 2 "why unknown id" -- "$natsim" why "$classic" --packet 99999
 contains "$err" "no packet #99999 in this run; packet ids go from 1 to" "why range message"
 expect_exit 2 "why bad id" -- "$natsim" why "$classic" --packet twelve
@@ -214,7 +217,7 @@ expect no drop at office reason nat-filter by 3s
 expect drop at coord by 3s
 NSIM
 expect_exit 1 "drop verdicts" -- "$natsim" run -q "$tmp/drops.nsim"
-contains "$out" "but no matching drop at office; it dropped 5 other packets, the first at 1.081 s: 203.0.113.7:5000 → 198.51.100.9:" \
+contains "$out" "but no matching drop at office; it dropped 5 other packets, the first at 1.081 s: 203.0.113.7:5000 → 198.51.100.9:59628 (nat-filter)" \
 	"expect drop failure names the drops there"
 contains "$out" "but 5 matching drops at office, the first at 1.081 s: 203.0.113.7:5000 → 198.51.100.9:" \
 	"expect no drop failure names the offending drop"

@@ -1,0 +1,241 @@
+/*
+ * packet_words.c - a packet named from its bytes with explain/'s words.
+ *
+ * The owners are an array of (address, host) kept sorted lazily: node
+ * records come first in a run (and a world may have 100 000 hosts), while
+ * lookups happen only for the ICMP errors a renderer words.
+ */
+#include "viz/packet_words.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "viz/text.h"
+
+struct owner {
+	uint32_t ip;
+	size_t order; /* learnt n-th: the first host to claim an address wins */
+	const char *name;
+};
+
+struct packet_owners {
+	struct owner *v;
+	size_t n, cap;
+	bool sorted;
+};
+
+struct packet_owners *packet_owners_new(void)
+{
+	return calloc(1, sizeof(struct packet_owners));
+}
+
+void packet_owners_free(struct packet_owners *o)
+{
+	if (o == NULL)
+		return;
+	free(o->v);
+	free(o);
+}
+
+int packet_owners_learn(struct packet_owners *o, const struct trace_record *r)
+{
+	const struct trace_node *n = &r->u.node;
+
+	if (r->kind != TRACE_NODE || n->type == NULL || strcmp(n->type, "host") != 0)
+		return 0;
+	for (size_t i = 0; i < n->n_addrs && i < TRACE_NODE_ADDRS; i++) {
+		if (n->addrs[i] == 0)
+			continue;
+		if (o->n == o->cap) {
+			size_t cap = o->cap != 0 ? o->cap * 2 : 16;
+			struct owner *v = realloc(o->v, cap * sizeof(*v));
+			if (v == NULL)
+				return -1;
+			o->v = v;
+			o->cap = cap;
+		}
+		o->v[o->n] = (struct owner){n->addrs[i], o->n, n->name};
+		o->n++;
+		o->sorted = false;
+	}
+	return 0;
+}
+
+struct packet_owners *packet_owners_of_log(const struct trace_log *log)
+{
+	struct packet_owners *o = packet_owners_new();
+
+	for (size_t i = 0, n = trace_log_count(log); o != NULL && i < n; i++) {
+		if (packet_owners_learn(o, trace_log_get(log, i)) != 0) {
+			packet_owners_free(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+static int owner_cmp(const void *a, const void *b)
+{
+	const struct owner *x = a, *y = b;
+	if (x->ip != y->ip)
+		return x->ip < y->ip ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static int owner_ip_cmp(const void *key, const void *elem)
+{
+	uint32_t ip = *(const uint32_t *)key, e = ((const struct owner *)elem)->ip;
+	return ip < e ? -1 : ip > e;
+}
+
+const char *packet_owners_find(const struct packet_owners *o, uint32_t ip)
+{
+	if (o == NULL || o->n == 0)
+		return NULL;
+	if (!o->sorted) {
+		/* Sorting changes nothing a reader can see: the same owners. */
+		struct packet_owners *m = (struct packet_owners *)o;
+		qsort(m->v, m->n, sizeof(*m->v), owner_cmp);
+		m->sorted = true;
+	}
+	const struct owner *hit = bsearch(&ip, o->v, o->n, sizeof(*o->v), owner_ip_cmp);
+	while (hit != NULL && hit > o->v && hit[-1].ip == ip)
+		hit--;
+	return hit != NULL ? hit->name : NULL;
+}
+
+/* The packet an error quotes, as a verdict names a packet. */
+static struct verdict_flow inner_flow(const struct packet_inner *in)
+{
+	return (struct verdict_flow){.form = VERDICT_FLOW_PARSED,
+				     .proto = in->proto,
+				     .ttl = in->ttl,
+				     .src = in->src,
+				     .dst = in->dst,
+				     .sport = in->sport,
+				     .dport = in->dport,
+				     .len = in->total_len,
+				     .icmp_type = in->icmp_type,
+				     .icmp_code = in->icmp_code};
+}
+
+bool packet_words_facts(const uint8_t *bytes, size_t len, const struct packet_owners *owners,
+			struct explain_packet_facts *out)
+{
+	struct packet_info info;
+
+	memset(out, 0, sizeof(*out));
+	if (bytes == NULL || packet_parse(bytes, len, &info, NULL, 0) != PACKET_OK)
+		return false;
+	out->flow = packet_flow_of(&info);
+	if (info.proto != IPPROTO_NUM_ICMP)
+		return true;
+	if (info.icmp_type == ICMP_ECHO_REQUEST || info.icmp_type == ICMP_ECHO_REPLY) {
+		out->has_seq = true;
+		out->seq = info.icmp_seq;
+	}
+	if (info.icmp_error) {
+		out->has_inner = true;
+		out->inner = inner_flow(&info.inner);
+		out->inner_owner = packet_owners_find(owners, info.inner.src);
+	}
+	return true;
+}
+
+char *packet_words(const uint8_t *bytes, size_t len, const struct packet_owners *owners, char *out,
+		   size_t size)
+{
+	struct explain_packet_facts f;
+
+	if (!packet_words_facts(bytes, len, owners, &f)) {
+		packet_summary(bytes, len, NULL, false, out, size);
+		return out;
+	}
+	return explain_packet(&f, out, size);
+}
+
+bool packet_words_is_icmp(const uint8_t *bytes, size_t len)
+{
+	struct packet_info info;
+	return bytes != NULL && packet_parse(bytes, len, &info, NULL, 0) == PACKET_OK &&
+	       info.proto == IPPROTO_NUM_ICMP;
+}
+
+/* An ICMP endpoint: the address, and an echo's id where it plays the port
+ * (a request's source, a reply's destination: model/packet.h). */
+static void icmp_end(const struct packet_info *pi, bool src, char *out, size_t size)
+{
+	char a[16];
+	uint32_t ip = src ? pi->src : pi->dst;
+	bool id_here = (pi->icmp_type == ICMP_ECHO_REQUEST && src) ||
+		       (pi->icmp_type == ICMP_ECHO_REPLY && !src);
+
+	ip_format(ip, a, sizeof(a));
+	if (id_here)
+		snprintf(out, size, "%s id=%u", a, pi->icmp_id);
+	else
+		snprintf(out, size, "%s", a);
+}
+
+/* The quoted packet's endpoint: "10.0.0.7:5000" for UDP, the address (and
+ * an echo's id) otherwise. */
+static void inner_end(const struct packet_inner *in, bool src, char *out, size_t size)
+{
+	struct endpoint ep = {src ? in->src : in->dst, src ? in->sport : in->dport};
+	char a[16];
+
+	if (in->proto == IPPROTO_NUM_UDP) {
+		endpoint_format(&ep, out, size);
+		return;
+	}
+	ip_format(ep.ip, a, sizeof(a));
+	if (in->proto == IPPROTO_NUM_ICMP && ep.port != 0)
+		snprintf(out, size, "%s id=%u", a, ep.port);
+	else
+		snprintf(out, size, "%s", a);
+}
+
+/* One side, outer or inner, if it changed: " source A → B". */
+static bool changed_end(const char *what, const char *before, const char *after, bool *first,
+			const char *join, char *out, size_t size)
+{
+	if (strcmp(before, after) == 0)
+		return false;
+	text_appendf(out, size, "%s%s %s \u2192 %s", *first ? " " : join, what, before, after);
+	*first = false;
+	return true;
+}
+
+bool packet_words_icmp_rewrite(const uint8_t *before, size_t before_len, const uint8_t *after,
+			       size_t after_len, const char *join, char *out, size_t size)
+{
+	struct packet_info x, y;
+	char a[40], b[40];
+	bool first = true;
+
+	if (before == NULL || after == NULL ||
+	    packet_parse(before, before_len, &x, NULL, 0) != PACKET_OK ||
+	    packet_parse(after, after_len, &y, NULL, 0) != PACKET_OK ||
+	    x.proto != IPPROTO_NUM_ICMP || y.proto != IPPROTO_NUM_ICMP)
+		return false;
+	for (int side = 0; side < 2; side++) {
+		icmp_end(&x, side == 0, a, sizeof(a));
+		icmp_end(&y, side == 0, b, sizeof(b));
+		changed_end(side == 0 ? "source" : "destination", a, b, &first, join, out, size);
+	}
+	if (!x.icmp_error || !y.icmp_error)
+		goto done;
+	/* RFC 5508 REQ-3/4: the NAT also rewrote the packet the error quotes. */
+	for (int side = 0; side < 2; side++) {
+		inner_end(&x.inner, side == 0, a, sizeof(a));
+		inner_end(&y.inner, side == 0, b, sizeof(b));
+		changed_end(side == 0 ? "inside the error, source"
+				      : "inside the error, destination",
+			    a, b, &first, join, out, size);
+	}
+done:
+	if (first)
+		text_appendf(out, size, " nothing");
+	return true;
+}

@@ -1,0 +1,61 @@
+/*
+ * packet_words.h - a packet named in the renderers' sentences, from its
+ * bytes: explain/'s words (explain_packet) with the facts a renderer reads
+ * off the bytes. An echo is "ping 10.0.0.7 → 192.0.2.1 (echo request id=1
+ * seq=1)"; an ICMP error says what it is about, and whose that packet is
+ * when the topology says: "port unreachable 198.51.100.1 → 10.0.0.7 about
+ * alice's UDP 10.0.0.7:5000 → 192.0.2.1:9". UDP reads as before:
+ * "192.168.1.5:5000 → 192.0.2.1:3478".
+ *
+ * Whose a quoted packet is comes from a struct packet_owners: the hosts'
+ * addresses as their node records list them (a NAT's public address is
+ * not a host's, so a packet quoted after translation has no owner named).
+ *
+ * Renderers read the trace and nothing else (DESIGN.md).
+ */
+#ifndef NATSIM_VIZ_PACKET_WORDS_H
+#define NATSIM_VIZ_PACKET_WORDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "explain/explain.h"
+#include "model/packet.h"
+#include "sim/trace.h"
+#include "sim/trace_log.h"
+
+/* Hosts by address, learnt from node records. Names are borrowed from the
+ * records: keep the log (or, live, the trace's names) alive. */
+struct packet_owners;
+struct packet_owners *packet_owners_new(void);
+void packet_owners_free(struct packet_owners *o);
+/* Learn a node record's addresses if it is a host; other records do
+ * nothing. Returns 0, or -1 if out of memory. */
+int packet_owners_learn(struct packet_owners *o, const struct trace_record *r);
+/* Every node record of a log; NULL if out of memory. */
+struct packet_owners *packet_owners_of_log(const struct trace_log *log);
+/* The host that holds `ip`, or NULL (o NULL: nobody known). */
+const char *packet_owners_find(const struct packet_owners *o, uint32_t ip);
+
+/* The facts explain_packet words, from bytes that parse; false otherwise. */
+bool packet_words_facts(const uint8_t *bytes, size_t len, const struct packet_owners *owners,
+			struct explain_packet_facts *out);
+/* The packet's phrase (above); bytes that do not parse give the dissector's
+ * "malformed: ..." line. Returns out. */
+char *packet_words(const uint8_t *bytes, size_t len, const struct packet_owners *owners, char *out,
+		   size_t size);
+/* True if the bytes parse as ICMP: renderers word those with packet_words
+ * where they print addresses and ports for UDP. */
+bool packet_words_is_icmp(const uint8_t *bytes, size_t len);
+
+/* What a NAT changed in an ICMP packet, appended to `out`: " source
+ * 10.0.0.7 id=1 → 203.0.113.7 id=1024", " destination 203.0.113.7 →
+ * 10.0.0.7" and for an error what it rewrote inside (RFC 5508 REQ-3/4):
+ * "inside the error, source 203.0.113.7:5000 → 10.0.0.7:5000"; changes
+ * after the first are joined by `join` (", " or " and "); " nothing" if
+ * none. False (appending nothing) unless both parse as ICMP. */
+bool packet_words_icmp_rewrite(const uint8_t *before, size_t before_len, const uint8_t *after,
+			       size_t after_len, const char *join, char *out, size_t size);
+
+#endif
