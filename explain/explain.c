@@ -223,14 +223,37 @@ static size_t nat_append(char *out, size_t size, size_t used, const char *fmt, .
 }
 
 /* "office dropped 203.0.113.7:4000 → 198.51.100.9:61002: " */
+static const char *icmp_words(uint8_t type, uint8_t code, char *out, size_t size);
+
+/* An echo's id plays a port in the verdict (sim/verdict.h: a request's is
+ * its source port, a reply's its destination port). */
+static bool nat_is_echo(const struct nat_result *res)
+{
+	return res->proto == 1 && (res->icmp_type == 0 || res->icmp_type == 8);
+}
+
+static uint16_t nat_echo_id(const struct nat_result *res)
+{
+	return res->icmp_type == 8 ? res->src.port : res->dst.port;
+}
+
+/* "home dropped 198.51.100.2:4000 → 203.0.113.7:61002: ", or for an echo
+ * "home dropped the ICMP echo request 192.0.2.1 → 203.0.113.7 (id 5000): "
+ * (ICMP has no ports). */
 static size_t nat_drop_prefix(const struct nat_result *res, const char *node, char *out,
 			      size_t size)
 {
-	char src[24], dst[24];
+	char src[24], dst[24], what[48];
 
+	out[0] = '\0';
+	if (nat_is_echo(res))
+		return nat_append(out, size, 0,
+				  "%s dropped the ICMP %s %s \u2192 %s (id %u): ", node,
+				  icmp_words(res->icmp_type, res->icmp_code, what, sizeof(what)),
+				  ip_format(res->src.ip, src, sizeof(src)),
+				  ip_format(res->dst.ip, dst, sizeof(dst)), nat_echo_id(res));
 	endpoint_format(&res->src, src, sizeof(src));
 	endpoint_format(&res->dst, dst, sizeof(dst));
-	out[0] = '\0';
 	return nat_append(out, size, 0, "%s dropped %s \u2192 %s: ", node, src, dst);
 }
 
@@ -396,9 +419,16 @@ static void nat_drop_sentence(const struct nat_result *res, const char *node, ch
 	used = nat_drop_prefix(res, node, out, size);
 	switch (res->decision) {
 	case NAT_DECISION_NO_MAPPING:
-		nat_append(out, size, used,
-			   "no mapping uses port %u, so there is nobody inside to deliver it to",
-			   res->external.port);
+		if (nat_is_echo(res) && res->icmp_type == 8)
+			nat_append(out, size, used,
+				   "a NAT maps the ids of echoes started inside (RFC 5508 REQ-1), "
+				   "and nobody inside started this one, so there is nobody to "
+				   "deliver it to");
+		else
+			nat_append(out, size, used,
+				   "no mapping uses %s %u, so there is nobody inside to deliver it "
+				   "to",
+				   nat_is_echo(res) ? "echo id" : "port", res->external.port);
 		break;
 	case NAT_DECISION_FILTERED:
 		nat_filter_sentence(res, used, out, size);
