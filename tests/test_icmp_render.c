@@ -204,6 +204,29 @@ static void test_timeline(void **state)
 	test_trace_free(f);
 }
 
+/* An echo's mapping: ids, not ports, and the remote without one. */
+static void test_timeline_echo_mapping(void **state)
+{
+	struct trace_record r = {.kind = TRACE_MAPPING, .time = SIM_S(1)};
+	struct timeline_options opt;
+	struct capture c;
+
+	(void)state;
+	r.u.map = (struct trace_mapping){.event = TRACE_MAP_CREATED,
+					 .node = "r",
+					 .proto = 1,
+					 .internal = {ALICE, 1},
+					 .external = {PUB, 1024},
+					 .remote = {SRV, 0},
+					 .expires_at = SIM_S(31)};
+	timeline_options_default(&opt);
+	assert_int_equal(timeline_render_record(capture_open(&c), &r, &opt), 1);
+	char *text = capture_close(&c);
+	assert_non_null(strstr(text, "new mapping 10.0.0.7 id=1 " A " 203.0.113.7 id=1024 (for "
+				     "192.0.2.1)"));
+	free(text);
+}
+
 /* Live, the observer learns whose addresses they are from the node records
  * as they pass. */
 static void test_timeline_observer(void **state)
@@ -410,6 +433,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_timeline),
+	    cmocka_unit_test(test_timeline_echo_mapping),
 	    cmocka_unit_test(test_timeline_observer),
 	    cmocka_unit_test(test_tables_ignore_related),
 	    cmocka_unit_test(test_why),
