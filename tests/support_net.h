@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "explain/explain.h" /* test_lan_open words the drops */
 #include "model/host.h"
 #include "model/net.h"
 #include "sim/trace_log.h"
@@ -34,6 +35,32 @@ static inline void test_net_close(struct net *net, struct trace_log *log)
 }
 
 /* Runs the world's clock `ms` milliseconds on. */
+/* The host tests' world: alice 10.0.0.1 and bob 10.0.0.2 on one LAN, their
+ * net (seeded) with its trace log, and explain/'s words attached. 0, or -1
+ * for a setup function to return. */
+#define TEST_ALICE IP4(10, 0, 0, 1)
+#define TEST_BOB IP4(10, 0, 0, 2)
+struct test_lan {
+	struct net *net;
+	struct trace_log *log;
+	struct host *alice, *bob;
+};
+
+static inline void test_wire(struct net *net, const char *name, struct iface *a, struct iface *b);
+
+static inline int test_lan_open(struct test_lan *l, uint64_t seed)
+{
+	if (test_net_open(&l->net, &l->log, seed) < 0)
+		return -1;
+	explain_attach(net_trace(l->net));
+	l->alice = host_new(l->net, "alice", TEST_ALICE, 24, 0);
+	l->bob = host_new(l->net, "bob", TEST_BOB, 24, 0);
+	if (l->alice == NULL || l->bob == NULL)
+		return -1;
+	test_wire(l->net, "lan", host_iface(l->alice), host_iface(l->bob));
+	return 0;
+}
+
 static inline void test_run_ms(struct net *net, int64_t ms)
 {
 	struct engine *e = net_engine(net);

@@ -19,13 +19,11 @@
 #include "sim/trace_log.h"
 #include "tests/support_net.h"
 
-#define ALICE IP4(10, 0, 0, 1)
-#define BOB IP4(10, 0, 0, 2)
+#define ALICE TEST_ALICE
+#define BOB TEST_BOB
 
 struct world {
-	struct net *net;
-	struct trace_log *log;
-	struct host *alice, *bob;
+	struct test_lan lan;
 	struct test_inbox a_box, b_box;
 };
 
@@ -33,14 +31,8 @@ static int setup(void **state)
 {
 	struct world *w = calloc(1, sizeof(*w));
 
-	if (w == NULL || test_net_open(&w->net, &w->log, 99) < 0)
+	if (w == NULL || test_lan_open(&w->lan, 99) < 0)
 		return -1;
-	explain_attach(net_trace(w->net));
-	w->alice = host_new(w->net, "alice", ALICE, 24, 0);
-	w->bob = host_new(w->net, "bob", BOB, 24, 0);
-	if (w->alice == NULL || w->bob == NULL)
-		return -1;
-	test_wire(w->net, "lan", host_iface(w->alice), host_iface(w->bob));
 	*state = w;
 	return 0;
 }
@@ -49,7 +41,7 @@ static int teardown(void **state)
 {
 	struct world *w = *state;
 
-	test_net_close(w->net, w->log);
+	test_net_close(w->lan.net, w->lan.log);
 	free(w);
 	return 0;
 }
@@ -57,16 +49,16 @@ static int teardown(void **state)
 static void test_bind(void **state)
 {
 	struct world *w = *state;
-	struct host_socket *s = host_udp_bind(w->bob, 5000, test_inbox_recv, NULL);
+	struct host_socket *s = host_udp_bind(w->lan.bob, 5000, test_inbox_recv, NULL);
 
 	assert_non_null(s);
-	assert_null(host_udp_bind(w->bob, 5000, test_inbox_recv, NULL)); /* taken */
-	assert_ptr_equal(host_socket_host(s), w->bob);
+	assert_null(host_udp_bind(w->lan.bob, 5000, test_inbox_recv, NULL)); /* taken */
+	assert_ptr_equal(host_socket_host(s), w->lan.bob);
 	assert_int_equal(host_socket_local(s).ip, BOB);
 	assert_int_equal(host_socket_local(s).port, 5000);
 
-	struct host_socket *e1 = host_udp_bind(w->bob, 0, test_inbox_recv, NULL);
-	struct host_socket *e2 = host_udp_bind(w->bob, 0, test_inbox_recv, NULL);
+	struct host_socket *e1 = host_udp_bind(w->lan.bob, 0, test_inbox_recv, NULL);
+	struct host_socket *e2 = host_udp_bind(w->lan.bob, 0, test_inbox_recv, NULL);
 	uint16_t p1 = host_socket_local(e1).port, p2 = host_socket_local(e2).port;
 
 	assert_in_range(p1, HOST_EPHEMERAL_LO, HOST_EPHEMERAL_HI);
@@ -83,7 +75,7 @@ static void test_bind(void **state)
 
 	/* A closed port can be bound again. */
 	host_udp_close(s);
-	assert_non_null(host_udp_bind(w->bob, 5000, test_inbox_recv, NULL));
+	assert_non_null(host_udp_bind(w->lan.bob, 5000, test_inbox_recv, NULL));
 }
 
 static void test_ephemeral_exhaustion(void **state)
@@ -91,23 +83,23 @@ static void test_ephemeral_exhaustion(void **state)
 	struct world *w = *state;
 	size_t n = 0;
 
-	while (host_udp_bind(w->alice, 0, NULL, NULL) != NULL)
+	while (host_udp_bind(w->lan.alice, 0, NULL, NULL) != NULL)
 		n++;
 	assert_int_equal(n, HOST_EPHEMERAL_HI - HOST_EPHEMERAL_LO + 1);
-	assert_non_null(host_udp_bind(w->alice, 80, NULL, NULL)); /* outside the range */
+	assert_non_null(host_udp_bind(w->lan.alice, 80, NULL, NULL)); /* outside the range */
 }
 
 static void test_sendto_and_receive(void **state)
 {
 	struct world *w = *state;
-	struct host_socket *a = host_udp_bind(w->alice, 4000, test_inbox_recv, &w->a_box);
-	struct host_socket *b = host_udp_bind(w->bob, 5000, test_inbox_recv, &w->b_box);
+	struct host_socket *a = host_udp_bind(w->lan.alice, 4000, test_inbox_recv, &w->a_box);
+	struct host_socket *b = host_udp_bind(w->lan.bob, 5000, test_inbox_recv, &w->b_box);
 	struct endpoint to_bob = {BOB, 5000};
 	uint64_t id = host_udp_sendto(a, &to_bob, "hello", 5);
 
 	assert_int_not_equal(id, 0);
 	assert_non_null(b);
-	test_run_ms(w->net, 5);
+	test_run_ms(w->lan.net, 5);
 	assert_int_equal(w->b_box.n, 1);
 	assert_string_equal(w->b_box.last, "hello");
 	assert_int_equal(w->b_box.from.ip, ALICE);
@@ -120,8 +112,8 @@ static void test_sendto_and_receive(void **state)
 	const char *where[] = {"alice", "alice", "bob", "bob"};
 	size_t k = 0;
 
-	for (size_t i = 0; i < trace_log_count(w->log); i++) {
-		const struct trace_record *r = trace_log_get(w->log, i);
+	for (size_t i = 0; i < trace_log_count(w->lan.log); i++) {
+		const struct trace_record *r = trace_log_get(w->lan.log, i);
 
 		if (r->kind != TRACE_PACKET)
 			continue;
@@ -132,7 +124,8 @@ static void test_sendto_and_receive(void **state)
 		k++;
 	}
 	assert_int_equal(k, 4);
-	assert_int_equal(trace_log_get(w->log, trace_log_count(w->log) - 1)->time, SIM_MS(1));
+	assert_int_equal(trace_log_get(w->lan.log, trace_log_count(w->lan.log) - 1)->time,
+			 SIM_MS(1));
 
 	/* Too big for one packet: refused, nothing sent. */
 	static const uint8_t big[PACKET_MAX_SIZE];
@@ -143,30 +136,30 @@ static void test_sendto_and_receive(void **state)
 static void test_firewall_off_admits_anything(void **state)
 {
 	struct world *w = *state;
-	struct host_socket *a = host_udp_bind(w->alice, 4000, NULL, NULL);
+	struct host_socket *a = host_udp_bind(w->lan.alice, 4000, NULL, NULL);
 	struct endpoint to_bob = {BOB, 5000};
 
-	host_udp_bind(w->bob, 5000, test_inbox_recv, &w->b_box);
-	assert_false(host_firewall_enabled(w->bob));
+	host_udp_bind(w->lan.bob, 5000, test_inbox_recv, &w->b_box);
+	assert_false(host_firewall_enabled(w->lan.bob));
 	host_udp_sendto(a, &to_bob, "x", 1);
-	test_run_ms(w->net, 5);
+	test_run_ms(w->lan.net, 5);
 	assert_int_equal(w->b_box.n, 1);
-	assert_int_equal(conntrack_count(host_conntrack(w->bob)), 0); /* not tracking */
+	assert_int_equal(conntrack_count(host_conntrack(w->lan.bob)), 0); /* not tracking */
 }
 
 static void test_firewall_drops_new_inbound(void **state)
 {
 	struct world *w = *state;
-	struct host_socket *a = host_udp_bind(w->alice, 4000, test_inbox_recv, &w->a_box);
-	struct host_socket *b = host_udp_bind(w->bob, 5000, test_inbox_recv, &w->b_box);
+	struct host_socket *a = host_udp_bind(w->lan.alice, 4000, test_inbox_recv, &w->a_box);
+	struct host_socket *b = host_udp_bind(w->lan.bob, 5000, test_inbox_recv, &w->b_box);
 	struct endpoint to_bob = {BOB, 5000}, to_alice = {ALICE, 4000};
 
-	host_enable_firewall(w->bob, true);
-	assert_true(host_firewall_enabled(w->bob));
+	host_enable_firewall(w->lan.bob, true);
+	assert_true(host_firewall_enabled(w->lan.bob));
 	host_udp_sendto(a, &to_bob, "knock", 5);
-	test_run_ms(w->net, 5);
+	test_run_ms(w->lan.net, 5);
 	assert_int_equal(w->b_box.n, 0);
-	const struct trace_packet *d = test_last_drop(w->log);
+	const struct trace_packet *d = test_last_drop(w->lan.log);
 
 	assert_non_null(d);
 	assert_int_equal(d->reason, TRACE_DROP_FIREWALL);
@@ -175,34 +168,35 @@ static void test_firewall_drops_new_inbound(void **state)
 			    "bob's firewall dropped 10.0.0.1:4000 → 10.0.0.2:5000: no rule in "
 			    "INPUT matched a new inbound flow, and the INPUT policy is drop");
 	assert_string_equal(d->rule, "INPUT policy"); /* what decided, for hit counts */
-	assert_int_equal(conntrack_count(host_conntrack(w->bob)), 0); /* drops leave no entry */
+	assert_int_equal(conntrack_count(host_conntrack(w->lan.bob)), 0); /* drops leave no entry */
 
 	/* Bob speaks first: alice's answer is a reply and comes in. */
 	host_udp_sendto(b, &to_alice, "hi", 2);
-	test_run_ms(w->net, 5);
+	test_run_ms(w->lan.net, 5);
 	assert_int_equal(w->a_box.n, 1);
-	assert_int_equal(conntrack_count(host_conntrack(w->bob)), 1);
+	assert_int_equal(conntrack_count(host_conntrack(w->lan.bob)), 1);
 	host_udp_sendto(a, &to_bob, "welcome", 7);
-	test_run_ms(w->net, 5);
+	test_run_ms(w->lan.net, 5);
 	assert_int_equal(w->b_box.n, 1);
 	assert_string_equal(w->b_box.last, "welcome");
-	assert_int_equal(conntrack_count(host_conntrack(w->bob)), 1);
+	assert_int_equal(conntrack_count(host_conntrack(w->lan.bob)), 1);
 }
 
 static void test_no_socket(void **state)
 {
 	struct world *w = *state;
-	struct host_socket *a = host_udp_bind(w->alice, 4000, NULL, NULL);
+	struct host_socket *a = host_udp_bind(w->lan.alice, 4000, NULL, NULL);
 	struct endpoint to_bob = {BOB, 6000};
 
 	host_udp_sendto(a, &to_bob, "x", 1);
-	test_run_ms(w->net, 5);
-	const struct trace_packet *d = test_last_drop(w->log);
+	test_run_ms(w->lan.net, 5);
+	const struct trace_packet *d = test_last_drop(w->lan.log);
 
 	assert_non_null(d);
 	assert_int_equal(d->reason, TRACE_DROP_NO_SOCKET);
-	assert_string_equal(d->why, "bob dropped 10.0.0.1:4000 → 10.0.0.2:6000: nothing on bob "
-				    "listens on UDP port 6000; answered with port unreachable (#2)");
+	assert_string_equal(d->why,
+			    "bob dropped 10.0.0.1:4000 → 10.0.0.2:6000: nothing on bob "
+			    "listens on UDP port 6000; answered with port unreachable (#2)");
 	assert_string_equal(d->why_after_node, d->why + strlen("bob ")); /* for renderers */
 }
 
@@ -213,12 +207,12 @@ static void test_malformed_raw(void **state)
 	uint8_t buf[64];
 	size_t len = packet_build_udp(buf, sizeof(buf), &s, &d, 64, 7, "abc", 3);
 
-	host_udp_bind(w->bob, 5000, test_inbox_recv, &w->b_box);
+	host_udp_bind(w->lan.bob, 5000, test_inbox_recv, &w->b_box);
 	buf[10] ^= 0xff; /* break the IPv4 header checksum */
-	assert_int_not_equal(host_send_raw(w->alice, buf, len), 0);
-	test_run_ms(w->net, 5);
+	assert_int_not_equal(host_send_raw(w->lan.alice, buf, len), 0);
+	test_run_ms(w->lan.net, 5);
 	assert_int_equal(w->b_box.n, 0);
-	const struct trace_packet *drop = test_last_drop(w->log);
+	const struct trace_packet *drop = test_last_drop(w->lan.log);
 
 	assert_non_null(drop);
 	assert_int_equal(drop->reason, TRACE_DROP_MALFORMED);
@@ -227,12 +221,12 @@ static void test_malformed_raw(void **state)
 	assert_true(strlen(drop->why) > 32);
 
 	/* Too short to carry a destination: nothing goes out. */
-	assert_int_equal(host_send_raw(w->alice, buf, 10), 0);
+	assert_int_equal(host_send_raw(w->lan.alice, buf, 10), 0);
 
 	/* A valid raw packet is delivered like any other. */
 	buf[10] ^= 0xff;
-	assert_int_not_equal(host_send_raw(w->alice, buf, len), 0);
-	test_run_ms(w->net, 5);
+	assert_int_not_equal(host_send_raw(w->lan.alice, buf, len), 0);
+	test_run_ms(w->lan.net, 5);
 	assert_int_equal(w->b_box.n, 1);
 	assert_string_equal(w->b_box.last, "abc");
 }
@@ -240,11 +234,11 @@ static void test_malformed_raw(void **state)
 static void test_no_route_without_gateway(void **state)
 {
 	struct world *w = *state;
-	struct host_socket *a = host_udp_bind(w->alice, 4000, NULL, NULL);
+	struct host_socket *a = host_udp_bind(w->lan.alice, 4000, NULL, NULL);
 	struct endpoint far = {IP4(8, 8, 8, 8), 53};
 
 	assert_int_equal(host_udp_sendto(a, &far, "q", 1), 0);
-	const struct trace_packet *d = test_last_drop(w->log);
+	const struct trace_packet *d = test_last_drop(w->lan.log);
 
 	assert_non_null(d);
 	assert_int_equal(d->reason, TRACE_DROP_NO_ROUTE);
@@ -256,14 +250,14 @@ static void test_no_route_without_gateway(void **state)
 static void test_not_for_us(void **state)
 {
 	struct world *w = *state;
-	struct host_socket *a = host_udp_bind(w->alice, 4000, NULL, NULL);
+	struct host_socket *a = host_udp_bind(w->lan.alice, 4000, NULL, NULL);
 	struct endpoint far = {IP4(8, 8, 8, 8), 53};
 
 	/* Bob as alice's gateway, but bob is no router. */
-	host_set_gateway(w->alice, BOB);
+	host_set_gateway(w->lan.alice, BOB);
 	assert_int_not_equal(host_udp_sendto(a, &far, "q", 1), 0);
-	test_run_ms(w->net, 5);
-	const struct trace_packet *d = test_last_drop(w->log);
+	test_run_ms(w->lan.net, 5);
+	const struct trace_packet *d = test_last_drop(w->lan.log);
 
 	assert_non_null(d);
 	assert_int_equal(d->reason, TRACE_DROP_NOT_FOR_US);
@@ -274,7 +268,7 @@ static void test_not_for_us(void **state)
 static void test_output_firewall(void **state)
 {
 	struct world *w = *state;
-	struct host_socket *a = host_udp_bind(w->alice, 4000, NULL, NULL);
+	struct host_socket *a = host_udp_bind(w->lan.alice, 4000, NULL, NULL);
 	struct endpoint to_bob = {BOB, 53};
 	struct fw_rule rule = {.chain = FW_CHAIN_OUTPUT,
 			       .proto = IPPROTO_NUM_UDP,
@@ -282,10 +276,10 @@ static void test_output_firewall(void **state)
 			       .dport_hi = 53,
 			       .action = FW_DROP};
 
-	host_enable_firewall(w->alice, true);
-	assert_true(firewall_append(host_firewall(w->alice), &rule) >= 0);
+	host_enable_firewall(w->lan.alice, true);
+	assert_true(firewall_append(host_firewall(w->lan.alice), &rule) >= 0);
 	assert_int_equal(host_udp_sendto(a, &to_bob, "q", 1), 0);
-	const struct trace_packet *d = test_last_drop(w->log);
+	const struct trace_packet *d = test_last_drop(w->lan.log);
 
 	assert_non_null(d);
 	assert_int_equal(d->reason, TRACE_DROP_FIREWALL);
@@ -304,38 +298,38 @@ static void test_second_address(void **state)
 	struct world *w = *state;
 	const uint32_t alt = IP4(10, 0, 0, 3);
 	struct test_inbox alt_box = {0};
-	struct iface *eth1 = host_add_address(w->bob, alt, 24);
+	struct iface *eth1 = host_add_address(w->lan.bob, alt, 24);
 
 	assert_non_null(eth1);
 	assert_string_equal(eth1->name, "eth1");
-	assert_null(host_add_address(w->bob, alt, 24)); /* already there */
-	assert_int_equal(link_attach(net_find_link(w->net, "lan"), eth1), 0);
+	assert_null(host_add_address(w->lan.bob, alt, 24)); /* already there */
+	assert_int_equal(link_attach(net_find_link(w->lan.net, "lan"), eth1), 0);
 	struct host_socket *primary =
-	    host_udp_bind_addr(w->bob, BOB, 5000, test_inbox_recv, &w->b_box);
+	    host_udp_bind_addr(w->lan.bob, BOB, 5000, test_inbox_recv, &w->b_box);
 	struct host_socket *other =
-	    host_udp_bind_addr(w->bob, alt, 5000, test_inbox_recv, &alt_box);
+	    host_udp_bind_addr(w->lan.bob, alt, 5000, test_inbox_recv, &alt_box);
 
 	assert_non_null(primary);
 	assert_non_null(other);
-	assert_null(host_udp_bind(w->bob, 5000, NULL, NULL)); /* the wildcard overlaps */
-	assert_null(host_udp_bind_addr(w->bob, IP4(10, 0, 0, 77), 6000, NULL, NULL));
+	assert_null(host_udp_bind(w->lan.bob, 5000, NULL, NULL)); /* the wildcard overlaps */
+	assert_null(host_udp_bind_addr(w->lan.bob, IP4(10, 0, 0, 77), 6000, NULL, NULL));
 	assert_int_equal(host_socket_local(other).ip, alt);
 
-	struct host_socket *a = host_udp_bind(w->alice, 4000, test_inbox_recv, &w->a_box);
+	struct host_socket *a = host_udp_bind(w->lan.alice, 4000, test_inbox_recv, &w->a_box);
 	struct endpoint to_alt = {alt, 5000}, to_alice = {ALICE, 4000};
 
 	host_udp_sendto(a, &to_alt, "alt?", 4);
-	test_run_ms(w->net, 5);
+	test_run_ms(w->lan.net, 5);
 	assert_int_equal(w->b_box.n, 0);
 	assert_int_equal(alt_box.n, 1);
 	assert_int_equal(alt_box.to.ip, alt);
 	uint64_t id = host_udp_sendto(other, &to_alice, "alt!", 4);
 
-	test_run_ms(w->net, 5);
+	test_run_ms(w->lan.net, 5);
 	assert_int_equal(w->a_box.n, 1);
 	assert_int_equal(w->a_box.from.ip, alt);
-	for (size_t i = 0; i < trace_log_count(w->log); i++) {
-		const struct trace_record *r = trace_log_get(w->log, i);
+	for (size_t i = 0; i < trace_log_count(w->lan.log); i++) {
+		const struct trace_record *r = trace_log_get(w->lan.log, i);
 
 		if (r->kind == TRACE_PACKET && r->u.packet.packet_id == id &&
 		    r->u.packet.hop == TRACE_HOP_TX)
@@ -344,7 +338,7 @@ static void test_second_address(void **state)
 	/* Closing one socket leaves the other on the same port working. */
 	host_udp_close(primary);
 	host_udp_sendto(a, &to_alt, "again", 5);
-	test_run_ms(w->net, 5);
+	test_run_ms(w->lan.net, 5);
 	assert_int_equal(alt_box.n, 2);
 }
 

@@ -21,13 +21,11 @@
 #include "sim/trace_log.h"
 #include "tests/support_net.h"
 
-#define ALICE IP4(10, 0, 0, 1)
-#define BOB IP4(10, 0, 0, 2)
+#define ALICE TEST_ALICE
+#define BOB TEST_BOB
 
 struct world {
-	struct net *net;
-	struct trace_log *log;
-	struct host *alice, *bob;
+	struct test_lan lan;
 	struct test_icmp_seen seen;
 };
 
@@ -35,17 +33,11 @@ static int setup(void **state)
 {
 	struct world *w = calloc(1, sizeof(*w));
 
-	if (w == NULL || test_net_open(&w->net, &w->log, 5) < 0)
+	if (w == NULL || test_lan_open(&w->lan, 5) < 0)
 		return -1;
-	explain_attach(net_trace(w->net));
-	w->alice = host_new(w->net, "alice", ALICE, 24, 0);
-	w->bob = host_new(w->net, "bob", BOB, 24, 0);
-	if (w->alice == NULL || w->bob == NULL)
-		return -1;
-	test_wire(w->net, "lan", host_iface(w->alice), host_iface(w->bob));
-	firewall_make_stateful_host(host_firewall(w->alice));
-	host_enable_firewall(w->alice, true);
-	host_set_icmp_listener(w->alice, test_icmp_listen, &w->seen);
+	firewall_make_stateful_host(host_firewall(w->lan.alice));
+	host_enable_firewall(w->lan.alice, true);
+	host_set_icmp_listener(w->lan.alice, test_icmp_listen, &w->seen);
 	*state = w;
 	return 0;
 }
@@ -54,7 +46,7 @@ static int teardown(void **state)
 {
 	struct world *w = *state;
 
-	test_net_close(w->net, w->log);
+	test_net_close(w->lan.net, w->lan.log);
 	free(w);
 	return 0;
 }
@@ -77,18 +69,18 @@ static size_t related_events(const struct trace_log *log, const char *node)
 static void test_error_about_own_flow_is_related(void **state)
 {
 	struct world *w = *state;
-	struct host_socket *s = host_udp_bind(w->alice, 4000, NULL, &w->seen);
+	struct host_socket *s = host_udp_bind(w->lan.alice, 4000, NULL, &w->seen);
 	struct endpoint to_bob = {BOB, 6000};
 
 	host_udp_set_error_fn(s, test_icmp_socket_error);
 	assert_int_not_equal(host_udp_sendto(s, &to_bob, "knock", 5), 0);
-	test_run_ms(w->net, 5);
+	test_run_ms(w->lan.net, 5);
 	assert_int_equal(w->seen.n_errors, 1);
 	assert_int_equal(w->seen.err.code, ICMP_PORT_UNREACH);
-	assert_int_equal(related_events(w->log, "alice"), 1);
-	assert_int_equal(conntrack_count(host_conntrack(w->alice)), 1);
+	assert_int_equal(related_events(w->lan.log, "alice"), 1);
+	assert_int_equal(conntrack_count(host_conntrack(w->lan.alice)), 1);
 	struct conntrack_tuple t = {IPPROTO_NUM_UDP, ALICE, BOB, 4000, 6000};
-	const struct conntrack_entry *e = conntrack_lookup(host_conntrack(w->alice), &t, NULL);
+	const struct conntrack_entry *e = conntrack_lookup(host_conntrack(w->lan.alice), &t, NULL);
 	assert_non_null(e);
 	assert_false(e->seen_reply);
 	assert_int_equal(e->packets[CONNTRACK_DIR_REPLY], 0);
@@ -101,15 +93,15 @@ static void test_ping_reply_established(void **state)
 	char line[256];
 	struct trace_conntrack rec;
 
-	assert_int_not_equal(host_send_echo(w->alice, BOB, 0x42, 1, 64, 56), 0);
-	test_run_ms(w->net, 5);
+	assert_int_not_equal(host_send_echo(w->lan.alice, BOB, 0x42, 1, 64, 56), 0);
+	test_run_ms(w->lan.net, 5);
 	assert_int_equal(w->seen.n_icmp, 1);
 	assert_int_equal(w->seen.last.icmp_type, ICMP_ECHO_REPLY);
 	struct conntrack_tuple t = {IPPROTO_NUM_ICMP, ALICE, BOB, 0x42, ICMP_ECHO_REQUEST << 8};
-	const struct conntrack_entry *e = conntrack_lookup(host_conntrack(w->alice), &t, NULL);
+	const struct conntrack_entry *e = conntrack_lookup(host_conntrack(w->lan.alice), &t, NULL);
 	assert_non_null(e);
-	conntrack_entry_record(host_conntrack(w->alice), e, &rec);
-	conntrack_format_record(&rec, engine_now(net_engine(w->net)), line, sizeof(line));
+	conntrack_entry_record(host_conntrack(w->lan.alice), e, &rec);
+	conntrack_format_record(&rec, engine_now(net_engine(w->lan.net)), line, sizeof(line));
 	assert_string_equal(line, "icmp     1 30 src=10.0.0.1 dst=10.0.0.2 type=8 code=0 id=66 "
 				  "src=10.0.0.2 dst=10.0.0.1 type=0 code=0 id=66 mark=0 use=1");
 }
@@ -123,28 +115,28 @@ static void test_unsolicited_reply_invalid(void **state)
 	struct endpoint a = {ALICE, 4000}, b = {BOB, 6000};
 	size_t len = packet_build_icmp_echo(buf, sizeof(buf), BOB, ALICE, 64, 1, ICMP_ECHO_REPLY, 7,
 					    1, NULL, 8);
-	uint64_t id = host_send_raw(w->bob, buf, len);
+	uint64_t id = host_send_raw(w->lan.bob, buf, len);
 
-	test_run_ms(w->net, 5);
-	const struct trace_packet *d = test_drop_of(w->log, id);
+	test_run_ms(w->lan.net, 5);
+	const struct trace_packet *d = test_drop_of(w->lan.log, id);
 	assert_non_null(d);
 	assert_int_equal(d->reason, TRACE_DROP_FIREWALL);
 	assert_string_equal(d->node, "alice");
 	const struct node_firewall_facts *f = d->verdict.facts;
 	assert_int_equal(f->verdict.state, CONNTRACK_INVALID);
-	assert_int_equal(conntrack_count(host_conntrack(w->alice)), 0);
+	assert_int_equal(conntrack_count(host_conntrack(w->lan.alice)), 0);
 
 	size_t qlen = packet_build_udp(quoted, sizeof(quoted), &a, &b, 64, 2, "x", 1);
 	len = packet_build_icmp_error(buf, sizeof(buf), BOB, ALICE, 64, 3, ICMP_DEST_UNREACH,
 				      ICMP_PORT_UNREACH, quoted, qlen);
-	id = host_send_raw(w->bob, buf, len);
-	test_run_ms(w->net, 5);
-	d = test_drop_of(w->log, id);
+	id = host_send_raw(w->lan.bob, buf, len);
+	test_run_ms(w->lan.net, 5);
+	d = test_drop_of(w->lan.log, id);
 	assert_non_null(d);
 	f = d->verdict.facts;
 	assert_int_equal(f->verdict.state, CONNTRACK_INVALID);
 	assert_int_equal(w->seen.n_icmp, 0);
-	assert_int_equal(conntrack_count(host_conntrack(w->alice)), 0);
+	assert_int_equal(conntrack_count(host_conntrack(w->lan.alice)), 0);
 }
 
 int main(void)

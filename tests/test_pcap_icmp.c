@@ -100,7 +100,8 @@ static char *tshark_fields(const struct fixture *f, const char *file)
 	snprintf(cmd, sizeof(cmd),
 		 "tshark -r '%s/%s.pcap' -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE "
 		 "-T fields -E separator='|' -e icmp.type -e icmp.code -e icmp.checksum.status "
-		 "-e ip.checksum.status -e ip.src -e udp.srcport -e udp.checksum.status -e _ws.malformed "
+		 "-e ip.checksum.status -e ip.src -e udp.srcport -e udp.checksum.status -e "
+		 "_ws.malformed "
 		 "-e _ws.expert.severity 2>/dev/null",
 		 f->dir, file);
 	FILE *p = popen(cmd, "r");

@@ -18,6 +18,7 @@ struct drop_seen {
 	const char *node; /* node names live as long as the world */
 	int reason;
 	struct endpoint src, dst;
+	uint8_t proto, icmp_type, icmp_code; /* ICMP: which message (no ports) */
 };
 
 struct data_seen {
@@ -122,6 +123,16 @@ static void on_trace(const struct trace_record *rec, void *ctx)
 	d->node = rec->u.packet.node;
 	d->reason = rec->u.packet.reason;
 	read_endpoints(rec->u.packet.bytes, rec->u.packet.len, &d->src, &d->dst);
+	if (rec->u.packet.len > IPV4_HEADER_MIN + 1) {
+		const uint8_t *b = rec->u.packet.bytes;
+		size_t ihl = (size_t)(b[0] & 0xf) * 4;
+		d->proto = b[9];
+		if (d->proto == IPPROTO_NUM_ICMP && ihl >= IPV4_HEADER_MIN &&
+		    rec->u.packet.len >= ihl + 2) {
+			d->icmp_type = b[ihl];
+			d->icmp_code = b[ihl + 1];
+		}
+	}
 }
 
 static struct run_pair *find_pair(struct runner *r, const char *a, const char *b)
@@ -500,11 +511,20 @@ static bool drop_matches(struct runner *r, const struct scenario_expect *x,
 	return !x->has_to || endpoint_matches(r, &x->to, &d->dst);
 }
 
-/* "the first at 1.083 s: 203.0.113.7:5000 → 198.51.100.9:5000 (nat-filter)" */
+/* "the first at 1.083 s: 203.0.113.7:5000 → 198.51.100.9:5000 (nat-filter)",
+ * or for ICMP, which has no ports, "...: ICMP port unreachable 192.0.2.20 →
+ * 203.0.113.7 (icmp-no-flow)". */
 static void drop_words(const struct drop_seen *d, char *out, size_t n)
 {
-	char t[32], src[24], dst[24];
+	char t[32], src[24], dst[24], what[48];
 	fmt_time(d->t, t, sizeof(t));
+	if (d->proto == IPPROTO_NUM_ICMP) {
+		snprintf(out, n, "the first at %s: ICMP %s %s \u2192 %s (%s)", t,
+			 icmp_describe(d->icmp_type, d->icmp_code, what, sizeof(what)),
+			 ip_format(d->src.ip, src, sizeof(src)),
+			 ip_format(d->dst.ip, dst, sizeof(dst)), scenario_reason_name(d->reason));
+		return;
+	}
 	endpoint_format(&d->src, src, sizeof(src));
 	endpoint_format(&d->dst, dst, sizeof(dst));
 	snprintf(out, n, "the first at %s: %s \u2192 %s (%s)", t, src, dst,

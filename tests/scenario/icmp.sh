@@ -61,4 +61,9 @@ printf 'host a at 1.1.1.1 public\nrule a input drop icmp dport 9\n' >"$tmp/bad2.
 expect_exit 2 "icmp rule with a port" -- "$natsim" run "$tmp/bad2.nsim"
 contains "$err" "bad2.nsim:2:24: error: ICMP has no ports; match its 'type' and 'code' instead" \
 	"rule refuses a port for icmp"
+# A failed `expect drop` names an ICMP drop by its message, not by ports.
+printf 'nat home preset full-cone public 203.0.113.7\nhost alice at 192.168.1.5 behind home\nhost bob at 192.0.2.20 public\nat 1s raw icmp bob to home type port-unreachable about home:40000 to bob:9\nexpect drop at home reason nat-filter\n' >"$tmp/stray.nsim"
+expect_exit 1 "a stray error" -- "$natsim" run -q "$tmp/stray.nsim"
+contains "$out" "ICMP port unreachable 192.0.2.20 → 203.0.113.7 (icmp-no-flow)" \
+	"expect drop's failure words an ICMP drop"
 finish
