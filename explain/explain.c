@@ -804,7 +804,15 @@ static size_t path_sentence(const struct node_path_facts *f, const char *node, c
 			 "a packet whose TTL would reach 0",
 			 node, explain_flow(i, flow, sizeof(flow)), i->ttl);
 		return 0;
-	case NODE_PATH_NO_HAIRPIN: /* RFC 4787 REQ-9 */
+	case NODE_PATH_NO_HAIRPIN:   /* RFC 4787 REQ-9 */
+		if (i->proto == 1) { /* ICMP has no ports to name */
+			snprintf(out, size,
+				 "%s does not hairpin: %s is for its own public address %s, which "
+				 "this NAT only translates for packets arriving from outside",
+				 node, explain_flow(i, flow, sizeof(flow)),
+				 ip_format(i->dst, a, sizeof(a)));
+			return strlen(node) + 1;
+		}
 		snprintf(
 		    out, size,
 		    "%s does not hairpin: %s sent to its own public address %s, which this NAT "
