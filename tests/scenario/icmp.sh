@@ -18,7 +18,11 @@ expect_exit 0 "icmp-ping" -- "$natsim" run "$s/icmp-ping.nsim"
 contains "$out" "ping: PING bob (198.51.100.20) 56(84) bytes of data." "ping's header"
 contains "$out" "ping: 64 bytes from 198.51.100.20: icmp_seq=1 ttl=62 time=41.0 ms" "first reply"
 contains "$out" "ping: 64 bytes from 198.51.100.20: icmp_seq=3 ttl=62 time=41.0 ms" "third reply"
-contains "$out" "3 packets transmitted, 3 received, 0% packet loss" "alice's statistics"
+# iputils finish(): the time from the first request to the last, then the
+# round-trip summary (microseconds; mdev by its integer llsqrt).
+contains "$out" "3 packets transmitted, 3 received, 0% packet loss, time 2000ms" \
+	"alice's statistics"
+contains "$out" "ping: rtt min/avg/max/mdev = 41.000/41.000/41.000/0.000 ms" "alice's round trips"
 contains "$out" "From 198.51.100.1 icmp_seq=1 Destination Net Unreachable" \
 	"a private address is unreachable from the internet"
 # iputils' finish() prints ", +%ld errors", plural even for one.
