@@ -346,23 +346,32 @@ static size_t nat_error_prefix(const struct nat_result *res, const char *node, c
 }
 
 /* Whether the NAT met the error coming in. An error goes to the sender of
- * the packet it quotes (nf_conntrack_inet_error checks it): coming in, that
- * sender is the NAT's own endpoint, the one it rewrites (inner_before). */
+ * the packet it quotes (nf_conntrack_inet_error checks it): going out, that
+ * sender is the remote beyond the NAT; coming in, the NAT's own endpoint,
+ * or, when a NAT beyond left the quote alone (icmp-inner off), some other
+ * address, but never the remote. */
 static bool nat_error_inbound(const struct nat_result *res)
 {
-	return res->dst.ip == res->inner_before.ip;
+	return res->dst.ip != res->remote.ip;
 }
 
 /* The packet an error quotes, as it was quoted: coming in, one that left
  * through the NAT (inner_before -> remote); going out, one that came in
- * (remote -> inner_before). */
+ * (remote -> inner_before). A quoted echo by its id: "ping A → B id=N". */
 static void nat_quoted_flow(const struct nat_result *res, char *out, size_t size)
 {
-	char a[24], b[24];
 	bool in = nat_error_inbound(res);
+	const struct endpoint *from = in ? &res->inner_before : &res->remote;
+	const struct endpoint *to = in ? &res->remote : &res->inner_before;
+	char a[24], b[24];
 
-	endpoint_format(in ? &res->inner_before : &res->remote, a, sizeof(a));
-	endpoint_format(in ? &res->remote : &res->inner_before, b, sizeof(b));
+	if (res->inner_proto == 1) { /* the id is the side's that chose it */
+		snprintf(out, size, "ping %s \u2192 %s id=%u", ip_format(from->ip, a, sizeof(a)),
+			 ip_format(to->ip, b, sizeof(b)), from->port ? from->port : to->port);
+		return;
+	}
+	endpoint_format(from, a, sizeof(a));
+	endpoint_format(to, b, sizeof(b));
 	snprintf(out, size, "%s \u2192 %s", a, b);
 }
 

@@ -1132,6 +1132,18 @@ static void test_icmp_drop_sentences(void **state)
 	nat_translate_outbound(f->nat, p.buf, p.len, &p.info, &res);
 	assert_int_equal(res.decision, NAT_DECISION_NOT_UDP);
 	assert_int_equal(res.icmp_type, 13);
+	/* A NAT beyond left the quote alone (icmp-inner off): the error comes
+	 * to PUB about B's ping to A. Told in the quote's own direction. */
+	struct pkt quoted;
+
+	echo_make(&quoted, B.ip, A.ip, ICMP_ECHO_REQUEST, 24253);
+	error_make(&p, A2.ip, PUB, ICMP_TIME_EXCEEDED, 0, &quoted);
+	nat_translate_inbound(f->nat, p.buf, p.len, &p.info, &res);
+	assert_string_equal(why(f, &res),
+			    "home dropped the ICMP time exceeded 192.0.2.1 \u2192 "
+			    "203.0.113.7: it is about ping 198.51.100.9 \u2192 "
+			    "192.0.2.1 id=24253, a flow this NAT has no mapping for, so "
+			    "there is nobody to give it to");
 	fx_free(f);
 }
 
