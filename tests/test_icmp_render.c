@@ -274,6 +274,39 @@ static void test_tables_ignore_related(void **state)
 	test_trace_free(f);
 }
 
+/* An echo's mapping in the table: ids, and who may answer by address
+ * (a reply comes from no port). */
+static void test_tables_echo_mapping(void **state)
+{
+	struct test_trace *f = test_trace_new();
+	struct trace_record r = {.kind = TRACE_MAPPING};
+	struct capture c;
+
+	(void)state;
+	r.u.map = (struct trace_mapping){.event = TRACE_MAP_CREATED,
+					 .node = "r",
+					 .id = 1,
+					 .proto = 1,
+					 .internal = {ALICE, 1},
+					 .external = {PUB, 1024},
+					 .remote = {SRV, 0},
+					 .filtering = NAT_ADDRESS_AND_PORT_DEPENDENT,
+					 .expires_at = SIM_S(31)};
+	test_trace_emit(f, SIM_S(1), &r);
+	struct tables *t = tables_fold(f->log, SIM_S(2));
+
+	assert_non_null(t);
+	assert_int_equal(tables_render_mappings(capture_open(&c), t, "r", false), 0);
+	char *text = capture_close(&c);
+	assert_non_null(strstr(text,
+			       "10.0.0.7 id=1  203.0.113.7 id=1024  accepts echo replies from "
+			       "192.0.2.1 (address-and-port-dependent filtering)"));
+	assert_null(strstr(text, ":0"));
+	free(text);
+	tables_free(t);
+	test_trace_free(f);
+}
+
 static void test_why(void **state)
 {
 	struct test_trace *f = story();
@@ -436,6 +469,7 @@ int main(void)
 	    cmocka_unit_test(test_timeline_echo_mapping),
 	    cmocka_unit_test(test_timeline_observer),
 	    cmocka_unit_test(test_tables_ignore_related),
+	    cmocka_unit_test(test_tables_echo_mapping),
 	    cmocka_unit_test(test_why),
 	    cmocka_unit_test(test_ladder),
 	    cmocka_unit_test(test_flow_picture),

@@ -8,6 +8,7 @@
  */
 #include "viz/tables.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -376,12 +377,41 @@ struct map_row {
 	char col[COL_COUNT][256];
 };
 
+/* An echo's mapping (RFC 5508 REQ-1): its ends by id, and who may answer
+ * by address alone, since a reply comes from no port. */
+static void echo_row_fill(struct map_row *row, const struct tables_mapping *m)
+{
+	char a[16], *who = row->col[COL_WHO];
+	size_t size = sizeof(row->col[0]), used;
+
+	snprintf(row->col[COL_INTERNAL], size, "%s id=%u", ip_format(m->internal.ip, a, sizeof(a)),
+		 m->internal.port);
+	snprintf(row->col[COL_EXTERNAL], size, "%s id=%u", ip_format(m->external.ip, a, sizeof(a)),
+		 m->external.port);
+	if (m->is_static || m->filtering == NAT_ENDPOINT_INDEPENDENT || m->n_remotes == 0) {
+		explain_nat_filter((enum nat_behaviour)m->filtering, m->remotes, m->n_remotes,
+				   m->is_static, who, size);
+		return;
+	}
+	used = (size_t)snprintf(who, size, "accepts echo replies from");
+	for (size_t i = 0; i < m->n_remotes && used < size; i++)
+		used += (size_t)snprintf(who + used, size - used, "%s %s", i > 0 ? "," : "",
+					 ip_format(m->remotes[i].ip, a, sizeof(a)));
+	if (used < size)
+		snprintf(who + used, size - used, " (%s filtering)",
+			 nat_behaviour_name((enum nat_behaviour)m->filtering));
+}
+
 static void map_row_fill(struct map_row *row, const struct tables_mapping *m, int64_t at)
 {
-	endpoint_format(&m->internal, row->col[COL_INTERNAL], sizeof(row->col[0]));
-	endpoint_format(&m->external, row->col[COL_EXTERNAL], sizeof(row->col[0]));
-	explain_nat_filter((enum nat_behaviour)m->filtering, m->remotes, m->n_remotes, m->is_static,
-			   row->col[COL_WHO], sizeof(row->col[0]));
+	if (m->proto == 1) {
+		echo_row_fill(row, m);
+	} else {
+		endpoint_format(&m->internal, row->col[COL_INTERNAL], sizeof(row->col[0]));
+		endpoint_format(&m->external, row->col[COL_EXTERNAL], sizeof(row->col[0]));
+		explain_nat_filter((enum nat_behaviour)m->filtering, m->remotes, m->n_remotes,
+				   m->is_static, row->col[COL_WHO], sizeof(row->col[0]));
+	}
 	snprintf(row->col[COL_STATE], sizeof(row->col[0]), "%s",
 		 m->is_static ? "static" : "active");
 	if (m->is_static || m->expires_at == SIM_TIME_NEVER) {
