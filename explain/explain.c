@@ -267,7 +267,18 @@ static void nat_filter_sentence(const struct nat_result *res, size_t used, char 
 	if (n > 0)
 		memcpy(eps, res->allowed, n * sizeof(*eps));
 	endpoint_format(&res->internal, inside, sizeof(inside));
-	if (res->behaviour == NAT_ADDRESS_DEPENDENT) {
+	if (nat_is_echo(res)) { /* a reply comes from no port: by address alone */
+		size_t uniq = nat_unique_ips(eps, n) + (res->n_allowed - n);
+		char a[16];
+
+		nat_join(eps, n, res->n_allowed, true, list, sizeof(list));
+		nat_append(out, size, used,
+			   "its mapping for %s id %u only accepts echo replies from %s, %s it has "
+			   "pinged (%s filtering)",
+			   ip_format(res->internal.ip, a, sizeof(a)), res->internal.port, list,
+			   uniq == 1 ? "the one address" : "the addresses",
+			   nat_behaviour_name(res->behaviour));
+	} else if (res->behaviour == NAT_ADDRESS_DEPENDENT) {
 		size_t uniq = nat_unique_ips(eps, n) + (res->n_allowed - n);
 		nat_join(eps, n, res->n_allowed, true, list, sizeof(list));
 		nat_append(out, size, used,

@@ -1132,6 +1132,20 @@ static void test_icmp_drop_sentences(void **state)
 	nat_translate_outbound(f->nat, p.buf, p.len, &p.info, &res);
 	assert_int_equal(res.decision, NAT_DECISION_NOT_UDP);
 	assert_int_equal(res.icmp_type, 13);
+	fx_free(f);
+	/* A reply from someone the echo never went to, through APDF. */
+	cfg.filtering = NAT_ADDRESS_AND_PORT_DEPENDENT;
+	f = fx_new("home", &cfg);
+	uint16_t ext = ping_through(f, A.ip, 100);
+
+	echo_make(&p, B.ip, PUB, ICMP_ECHO_REPLY, ext);
+	nat_translate_inbound(f->nat, p.buf, p.len, &p.info, &res);
+	assert_int_equal(res.decision, NAT_DECISION_FILTERED);
+	assert_string_equal(why(f, &res),
+			    "home dropped the ICMP echo reply 198.51.100.9 \u2192 203.0.113.7 (id "
+			    "100): its mapping for 192.168.1.5 id 100 only accepts echo replies "
+			    "from 192.0.2.1, the one address it has pinged "
+			    "(address-and-port-dependent filtering)");
 	/* A NAT beyond left the quote alone (icmp-inner off): the error comes
 	 * to PUB about B's ping to A. Told in the quote's own direction. */
 	struct pkt quoted;
