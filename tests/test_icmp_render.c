@@ -108,6 +108,21 @@ static void emit_ct(struct test_trace *f, int64_t at, enum trace_ct_event ev, ui
 	test_trace_emit(f, at, &r);
 }
 
+/* r's new mapping for alice's ping: id 1 outside as 1024. */
+static void emit_echo_mapping(struct test_trace *f, int64_t at)
+{
+	struct trace_record r = {.kind = TRACE_MAPPING};
+	r.u.map = (struct trace_mapping){.event = TRACE_MAP_CREATED,
+					 .node = "r",
+					 .id = 1,
+					 .proto = 1,
+					 .internal = {ALICE, 1},
+					 .external = {PUB, 1024},
+					 .remote = {SRV, 0},
+					 .expires_at = at + SIM_S(30)};
+	test_trace_emit(f, at, &r);
+}
+
 /* The whole story: #1 the ping from alice to srv (r maps id 1 to 1024), #2
  * the port unreachable srv sends about alice's UDP, translated back by r. */
 static void tell_story(struct test_trace *f)
@@ -127,6 +142,7 @@ static void tell_story(struct test_trace *f)
 	emit_hop(f, SIM_MS(1), TRACE_HOP_SEND, 1, "alice", &ping, NULL);
 	emit_hop(f, SIM_MS(1), TRACE_HOP_TX, 1, "alice", &ping, NULL);
 	emit_hop(f, SIM_MS(2), TRACE_HOP_RX, 1, "r", &ping, NULL);
+	emit_echo_mapping(f, SIM_MS(2));
 	emit_ct(f, SIM_MS(2), TRACE_CT_NEW, 5);
 	emit_hop(f, SIM_MS(2), TRACE_HOP_TRANSLATE, 1, "r", &ping_out, &ping);
 	emit_hop(f, SIM_MS(2), TRACE_HOP_TX, 1, "r", &ping_out, NULL);
@@ -332,6 +348,8 @@ static void test_why(void **state)
 	text = capture_close(&c);
 	assert_non_null(
 	    strstr(text, "r translated source 10.0.0.7 id=1 " A " 203.0.113.7 id=1024"));
+	assert_non_null(strstr(text, "r created a mapping 10.0.0.7 id=1 " A " 203.0.113.7 id=1024 "
+				     "for it (to 192.0.2.1)"));
 	free(text);
 	test_trace_free(f);
 }

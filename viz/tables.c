@@ -15,6 +15,7 @@
 #include "base/endpoint.h"
 #include "explain/explain.h"
 #include "sim/engine.h"
+#include "viz/packet_words.h"
 
 struct node_state {
 	struct tables_node view;
@@ -384,10 +385,8 @@ static void echo_row_fill(struct map_row *row, const struct tables_mapping *m)
 	char a[16], *who = row->col[COL_WHO];
 	size_t size = sizeof(row->col[0]), used;
 
-	snprintf(row->col[COL_INTERNAL], size, "%s id=%u", ip_format(m->internal.ip, a, sizeof(a)),
-		 m->internal.port);
-	snprintf(row->col[COL_EXTERNAL], size, "%s id=%u", ip_format(m->external.ip, a, sizeof(a)),
-		 m->external.port);
+	packet_words_mapping_end(&m->internal, m->proto, false, row->col[COL_INTERNAL], size);
+	packet_words_mapping_end(&m->external, m->proto, false, row->col[COL_EXTERNAL], size);
 	if (m->is_static || m->filtering == NAT_ENDPOINT_INDEPENDENT || m->n_remotes == 0) {
 		explain_nat_filter((enum nat_behaviour)m->filtering, m->remotes, m->n_remotes,
 				   m->is_static, who, size);

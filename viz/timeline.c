@@ -161,22 +161,12 @@ static bool describe_drop(struct tl_line *l, const struct trace_packet *p,
 	return true;
 }
 
-/* A mapping's ends: "192.168.1.5:5000", or for an echo's (its id plays the
- * port, RFC 5508 REQ-1) "192.168.1.5 id=22128", and the remote it was made
- * for by its address alone, since an echo has no port there. */
+/* A mapping's ends in the renderers' words (packet_words_mapping_end). */
 static void mapping_ends(const struct trace_mapping *m, char in[32], char ex[32], char re[32])
 {
-	char a[16];
-
-	if (m->proto != 1) {
-		ep_str(&m->internal, in, 32);
-		ep_str(&m->external, ex, 32);
-		ep_str(&m->remote, re, 32);
-		return;
-	}
-	snprintf(in, 32, "%s id=%u", ip_format(m->internal.ip, a, sizeof(a)), m->internal.port);
-	snprintf(ex, 32, "%s id=%u", ip_format(m->external.ip, a, sizeof(a)), m->external.port);
-	ip_format(m->remote.ip, re, 32);
+	packet_words_mapping_end(&m->internal, m->proto, false, in, 32);
+	packet_words_mapping_end(&m->external, m->proto, false, ex, 32);
+	packet_words_mapping_end(&m->remote, m->proto, true, re, 32);
 }
 
 /* Whether the mapping that translated p is an echo's: p is an echo, or an
