@@ -319,6 +319,11 @@ static void test_tables_echo_mapping(void **state)
 			       "192.0.2.1 (address-and-port-dependent filtering)"));
 	assert_null(strstr(text, ":0"));
 	free(text);
+	/* the same words for the picture's table (viz/dot.c) */
+	char in[64], ex[64], who[128];
+
+	tables_mapping_words(&tables_node_find(t, "r")->mappings[0], in, ex, who, sizeof(in));
+	assert_string_equal(ex, "203.0.113.7 id=1024");
 	tables_free(t);
 	test_trace_free(f);
 }

@@ -378,15 +378,13 @@ struct map_row {
 	char col[COL_COUNT][256];
 };
 
-/* An echo's mapping (RFC 5508 REQ-1): its ends by id, and who may answer
- * by address alone, since a reply comes from no port. */
-static void echo_row_fill(struct map_row *row, const struct tables_mapping *m)
+/* Who may answer through an echo's mapping: by address alone, since a
+ * reply comes from no port. */
+static void echo_who(const struct tables_mapping *m, char *who, size_t size)
 {
-	char a[16], *who = row->col[COL_WHO];
-	size_t size = sizeof(row->col[0]), used;
+	char a[16];
+	size_t used;
 
-	packet_words_mapping_end(&m->internal, m->proto, false, row->col[COL_INTERNAL], size);
-	packet_words_mapping_end(&m->external, m->proto, false, row->col[COL_EXTERNAL], size);
 	if (m->is_static || m->filtering == NAT_ENDPOINT_INDEPENDENT || m->n_remotes == 0) {
 		explain_nat_filter((enum nat_behaviour)m->filtering, m->remotes, m->n_remotes,
 				   m->is_static, who, size);
@@ -401,16 +399,22 @@ static void echo_row_fill(struct map_row *row, const struct tables_mapping *m)
 			 nat_behaviour_name((enum nat_behaviour)m->filtering));
 }
 
+void tables_mapping_words(const struct tables_mapping *m, char *in, char *ex, char *who,
+			  size_t size)
+{
+	packet_words_mapping_end(&m->internal, m->proto, false, in, size);
+	packet_words_mapping_end(&m->external, m->proto, false, ex, size);
+	if (m->proto == IPPROTO_NUM_ICMP)
+		echo_who(m, who, size);
+	else
+		explain_nat_filter((enum nat_behaviour)m->filtering, m->remotes, m->n_remotes,
+				   m->is_static, who, size);
+}
+
 static void map_row_fill(struct map_row *row, const struct tables_mapping *m, int64_t at)
 {
-	if (m->proto == 1) {
-		echo_row_fill(row, m);
-	} else {
-		endpoint_format(&m->internal, row->col[COL_INTERNAL], sizeof(row->col[0]));
-		endpoint_format(&m->external, row->col[COL_EXTERNAL], sizeof(row->col[0]));
-		explain_nat_filter((enum nat_behaviour)m->filtering, m->remotes, m->n_remotes,
-				   m->is_static, row->col[COL_WHO], sizeof(row->col[0]));
-	}
+	tables_mapping_words(m, row->col[COL_INTERNAL], row->col[COL_EXTERNAL], row->col[COL_WHO],
+			     sizeof(row->col[0]));
 	snprintf(row->col[COL_STATE], sizeof(row->col[0]), "%s",
 		 m->is_static ? "static" : "active");
 	if (m->is_static || m->expires_at == SIM_TIME_NEVER) {
