@@ -223,14 +223,37 @@ static size_t nat_append(char *out, size_t size, size_t used, const char *fmt, .
 }
 
 /* "office dropped 203.0.113.7:4000 → 198.51.100.9:61002: " */
+static const char *icmp_words(uint8_t type, uint8_t code, char *out, size_t size);
+
+/* An echo's id plays a port in the verdict (sim/verdict.h: a request's is
+ * its source port, a reply's its destination port). */
+static bool nat_is_echo(const struct nat_result *res)
+{
+	return res->proto == 1 && (res->icmp_type == 0 || res->icmp_type == 8);
+}
+
+static uint16_t nat_echo_id(const struct nat_result *res)
+{
+	return res->icmp_type == 8 ? res->src.port : res->dst.port;
+}
+
+/* "home dropped 198.51.100.2:4000 → 203.0.113.7:61002: ", or for an echo
+ * "home dropped the ICMP echo request 192.0.2.1 → 203.0.113.7 (id 5000): "
+ * (ICMP has no ports). */
 static size_t nat_drop_prefix(const struct nat_result *res, const char *node, char *out,
 			      size_t size)
 {
-	char src[24], dst[24];
+	char src[24], dst[24], what[48];
 
+	out[0] = '\0';
+	if (nat_is_echo(res))
+		return nat_append(out, size, 0,
+				  "%s dropped the ICMP %s %s \u2192 %s (id %u): ", node,
+				  icmp_words(res->icmp_type, res->icmp_code, what, sizeof(what)),
+				  ip_format(res->src.ip, src, sizeof(src)),
+				  ip_format(res->dst.ip, dst, sizeof(dst)), nat_echo_id(res));
 	endpoint_format(&res->src, src, sizeof(src));
 	endpoint_format(&res->dst, dst, sizeof(dst));
-	out[0] = '\0';
 	return nat_append(out, size, 0, "%s dropped %s \u2192 %s: ", node, src, dst);
 }
 
@@ -244,7 +267,18 @@ static void nat_filter_sentence(const struct nat_result *res, size_t used, char 
 	if (n > 0)
 		memcpy(eps, res->allowed, n * sizeof(*eps));
 	endpoint_format(&res->internal, inside, sizeof(inside));
-	if (res->behaviour == NAT_ADDRESS_DEPENDENT) {
+	if (nat_is_echo(res)) { /* a reply comes from no port: by address alone */
+		size_t uniq = nat_unique_ips(eps, n) + (res->n_allowed - n);
+		char a[16];
+
+		nat_join(eps, n, res->n_allowed, true, list, sizeof(list));
+		nat_append(out, size, used,
+			   "its mapping for %s id %u only accepts echo replies from %s, %s it has "
+			   "pinged (%s filtering)",
+			   ip_format(res->internal.ip, a, sizeof(a)), res->internal.port, list,
+			   uniq == 1 ? "the one address" : "the addresses",
+			   nat_behaviour_name(res->behaviour));
+	} else if (res->behaviour == NAT_ADDRESS_DEPENDENT) {
 		size_t uniq = nat_unique_ips(eps, n) + (res->n_allowed - n);
 		nat_join(eps, n, res->n_allowed, true, list, sizeof(list));
 		nat_append(out, size, used,
@@ -323,23 +357,32 @@ static size_t nat_error_prefix(const struct nat_result *res, const char *node, c
 }
 
 /* Whether the NAT met the error coming in. An error goes to the sender of
- * the packet it quotes (nf_conntrack_inet_error checks it): coming in, that
- * sender is the NAT's own endpoint, the one it rewrites (inner_before). */
+ * the packet it quotes (nf_conntrack_inet_error checks it): going out, that
+ * sender is the remote beyond the NAT; coming in, the NAT's own endpoint,
+ * or, when a NAT beyond left the quote alone (icmp-inner off), some other
+ * address, but never the remote. */
 static bool nat_error_inbound(const struct nat_result *res)
 {
-	return res->dst.ip == res->inner_before.ip;
+	return res->dst.ip != res->remote.ip;
 }
 
 /* The packet an error quotes, as it was quoted: coming in, one that left
  * through the NAT (inner_before -> remote); going out, one that came in
- * (remote -> inner_before). */
+ * (remote -> inner_before). A quoted echo by its id: "ping A → B id=N". */
 static void nat_quoted_flow(const struct nat_result *res, char *out, size_t size)
 {
-	char a[24], b[24];
 	bool in = nat_error_inbound(res);
+	const struct endpoint *from = in ? &res->inner_before : &res->remote;
+	const struct endpoint *to = in ? &res->remote : &res->inner_before;
+	char a[24], b[24];
 
-	endpoint_format(in ? &res->inner_before : &res->remote, a, sizeof(a));
-	endpoint_format(in ? &res->remote : &res->inner_before, b, sizeof(b));
+	if (res->inner_proto == 1) { /* the id is the side's that chose it */
+		snprintf(out, size, "ping %s \u2192 %s id=%u", ip_format(from->ip, a, sizeof(a)),
+			 ip_format(to->ip, b, sizeof(b)), from->port ? from->port : to->port);
+		return;
+	}
+	endpoint_format(from, a, sizeof(a));
+	endpoint_format(to, b, sizeof(b));
 	snprintf(out, size, "%s \u2192 %s", a, b);
 }
 
@@ -396,9 +439,16 @@ static void nat_drop_sentence(const struct nat_result *res, const char *node, ch
 	used = nat_drop_prefix(res, node, out, size);
 	switch (res->decision) {
 	case NAT_DECISION_NO_MAPPING:
-		nat_append(out, size, used,
-			   "no mapping uses port %u, so there is nobody inside to deliver it to",
-			   res->external.port);
+		if (nat_is_echo(res) && res->icmp_type == 8)
+			nat_append(out, size, used,
+				   "a NAT maps the ids of echoes started inside (RFC 5508 REQ-1), "
+				   "and nobody inside started this one, so there is nobody to "
+				   "deliver it to");
+		else
+			nat_append(out, size, used,
+				   "no mapping uses %s %u, so there is nobody inside to deliver it "
+				   "to",
+				   nat_is_echo(res) ? "echo id" : "port", res->external.port);
 		break;
 	case NAT_DECISION_FILTERED:
 		nat_filter_sentence(res, used, out, size);
@@ -792,7 +842,15 @@ static size_t path_sentence(const struct node_path_facts *f, const char *node, c
 			 "a packet whose TTL would reach 0",
 			 node, explain_flow(i, flow, sizeof(flow)), i->ttl);
 		return 0;
-	case NODE_PATH_NO_HAIRPIN: /* RFC 4787 REQ-9 */
+	case NODE_PATH_NO_HAIRPIN:   /* RFC 4787 REQ-9 */
+		if (i->proto == 1) { /* ICMP has no ports to name */
+			snprintf(out, size,
+				 "%s does not hairpin: %s is for its own public address %s, which "
+				 "this NAT only translates for packets arriving from outside",
+				 node, explain_flow(i, flow, sizeof(flow)),
+				 ip_format(i->dst, a, sizeof(a)));
+			return strlen(node) + 1;
+		}
 		snprintf(
 		    out, size,
 		    "%s does not hairpin: %s sent to its own public address %s, which this NAT "

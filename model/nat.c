@@ -696,6 +696,10 @@ static void nat_result_init(const struct nat *nat, const struct packet_info *inf
 	    .behaviour = outbound ? nat->cfg.mapping : nat->cfg.filtering,
 	};
 	out->remote = outbound ? out->dst : out->src;
+	if (info->proto == IPPROTO_NUM_ICMP) { /* what message: the words name it */
+		out->icmp_type = info->icmp_type;
+		out->icmp_code = info->icmp_code;
+	}
 }
 
 /* The mapping's facts in the verdict. */

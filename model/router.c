@@ -52,6 +52,7 @@ struct fwd {
 	/* The packet as it arrived, kept (in r->icmp) only when its TTL was
 	 * <= 1: a time exceeded quotes it before any DNAT. 0: none kept. */
 	size_t arrived_len;
+	struct endpoint arrived_dst; /* its destination then (an echo's id as port) */
 };
 
 /* The router's own ICMP state, made on first use. */
@@ -594,6 +595,13 @@ static void router_refuse(struct router *r, struct fwd *f, const struct fw_verdi
 				     v->matched != NULL ? icmp_reject_code(v->matched->reject_with)
 							: ICMP_PORT_UNREACH,
 				     &answer);
+	/* FORWARD saw the packet after DNAT, and so does the quote; Linux's
+	 * error is RELATED to the flow and its NAT translates the quote back
+	 * on the way out (nf_nat_ipv4_fn -> nf_nat_icmp_reply_translation), so
+	 * the sender never sees the inside address. */
+	if (err != NULL && f->in == r->outside &&
+	    (f->info.dst != f->arrived_dst.ip || f->info.dport != f->arrived_dst.port))
+		packet_rewrite_inner_dst(err->data, err->len, &f->arrived_dst);
 	node_drop_by_firewall_answered(&r->node, f->in, f->p, &f->info, v, &answer);
 	if (err != NULL)
 		router_output(r, err);
@@ -736,6 +744,7 @@ static void router_receive(struct node *n, struct iface *in, struct packet *p)
 		router_snapshot_arrival(r, &f);
 	f.track = router_tracks(r);
 	conntrack_tuple_of(&f.info, &f.received);
+	f.arrived_dst = (struct endpoint){f.info.dst, f.info.dport};
 	f.state = f.track ? conntrack_classify(r->ct, &f.info, &f.ce, &f.dir) : CONNTRACK_NEW;
 	if (r->nat != NULL && nat_owns_address(r->nat, f.info.dst)) {
 		if (in == r->outside ? !inbound(r, &f) : !hairpin(r, &f))

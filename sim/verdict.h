@@ -205,8 +205,8 @@ struct nat_result {
 	 * rewrote, before and after; inner_translated is false when the NAT
 	 * left the inside alone (the `icmp-inner off` failure). */
 	bool icmp_error;
-	uint8_t icmp_type, icmp_code;
-	uint8_t inner_proto; /* the quoted packet's protocol (UDP, or an ICMP echo) */
+	uint8_t icmp_type, icmp_code; /* any ICMP message, error or echo */
+	uint8_t inner_proto;	      /* the quoted packet's protocol (UDP, or an ICMP echo) */
 	bool inner_translated;
 	struct endpoint inner_before, inner_after;
 };

@@ -136,6 +136,12 @@ static void test_path_answers(void **state)
 	f.answer.kind = ICMP_ANSWER_NONE;
 	explain_path(&f, "r", text, sizeof(text));
 	assert_null(strstr(text, "answered"));
+	/* a ping to the NAT's own public address from inside: no ':0' */
+	f = (struct node_path_facts){.cause = NODE_PATH_NO_HAIRPIN, .flow = ping};
+	explain_path(&f, "r", text, sizeof(text));
+	assert_string_equal(text, "r does not hairpin: ping 10.0.0.7 " A " 192.0.2.1 (echo request "
+				  "id=1) is for its own public address 192.0.2.1, which this NAT "
+				  "only translates for packets arriving from outside");
 }
 
 static const struct fw_rule reject_9 = {

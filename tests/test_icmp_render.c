@@ -108,6 +108,21 @@ static void emit_ct(struct test_trace *f, int64_t at, enum trace_ct_event ev, ui
 	test_trace_emit(f, at, &r);
 }
 
+/* r's new mapping for alice's ping: id 1 outside as 1024. */
+static void emit_echo_mapping(struct test_trace *f, int64_t at)
+{
+	struct trace_record r = {.kind = TRACE_MAPPING};
+	r.u.map = (struct trace_mapping){.event = TRACE_MAP_CREATED,
+					 .node = "r",
+					 .id = 1,
+					 .proto = 1,
+					 .internal = {ALICE, 1},
+					 .external = {PUB, 1024},
+					 .remote = {SRV, 0},
+					 .expires_at = at + SIM_S(30)};
+	test_trace_emit(f, at, &r);
+}
+
 /* The whole story: #1 the ping from alice to srv (r maps id 1 to 1024), #2
  * the port unreachable srv sends about alice's UDP, translated back by r. */
 static void tell_story(struct test_trace *f)
@@ -127,6 +142,7 @@ static void tell_story(struct test_trace *f)
 	emit_hop(f, SIM_MS(1), TRACE_HOP_SEND, 1, "alice", &ping, NULL);
 	emit_hop(f, SIM_MS(1), TRACE_HOP_TX, 1, "alice", &ping, NULL);
 	emit_hop(f, SIM_MS(2), TRACE_HOP_RX, 1, "r", &ping, NULL);
+	emit_echo_mapping(f, SIM_MS(2));
 	emit_ct(f, SIM_MS(2), TRACE_CT_NEW, 5);
 	emit_hop(f, SIM_MS(2), TRACE_HOP_TRANSLATE, 1, "r", &ping_out, &ping);
 	emit_hop(f, SIM_MS(2), TRACE_HOP_TX, 1, "r", &ping_out, NULL);
@@ -204,6 +220,29 @@ static void test_timeline(void **state)
 	test_trace_free(f);
 }
 
+/* An echo's mapping: ids, not ports, and the remote without one. */
+static void test_timeline_echo_mapping(void **state)
+{
+	struct trace_record r = {.kind = TRACE_MAPPING, .time = SIM_S(1)};
+	struct timeline_options opt;
+	struct capture c;
+
+	(void)state;
+	r.u.map = (struct trace_mapping){.event = TRACE_MAP_CREATED,
+					 .node = "r",
+					 .proto = 1,
+					 .internal = {ALICE, 1},
+					 .external = {PUB, 1024},
+					 .remote = {SRV, 0},
+					 .expires_at = SIM_S(31)};
+	timeline_options_default(&opt);
+	assert_int_equal(timeline_render_record(capture_open(&c), &r, &opt), 1);
+	char *text = capture_close(&c);
+	assert_non_null(strstr(text, "new mapping 10.0.0.7 id=1 " A " 203.0.113.7 id=1024 (for "
+				     "192.0.2.1)"));
+	free(text);
+}
+
 /* Live, the observer learns whose addresses they are from the node records
  * as they pass. */
 static void test_timeline_observer(void **state)
@@ -251,6 +290,44 @@ static void test_tables_ignore_related(void **state)
 	test_trace_free(f);
 }
 
+/* An echo's mapping in the table: ids, and who may answer by address
+ * (a reply comes from no port). */
+static void test_tables_echo_mapping(void **state)
+{
+	struct test_trace *f = test_trace_new();
+	struct trace_record r = {.kind = TRACE_MAPPING};
+	struct capture c;
+
+	(void)state;
+	r.u.map = (struct trace_mapping){.event = TRACE_MAP_CREATED,
+					 .node = "r",
+					 .id = 1,
+					 .proto = 1,
+					 .internal = {ALICE, 1},
+					 .external = {PUB, 1024},
+					 .remote = {SRV, 0},
+					 .filtering = NAT_ADDRESS_AND_PORT_DEPENDENT,
+					 .expires_at = SIM_S(31)};
+	test_trace_emit(f, SIM_S(1), &r);
+	struct tables *t = tables_fold(f->log, SIM_S(2));
+
+	assert_non_null(t);
+	assert_int_equal(tables_render_mappings(capture_open(&c), t, "r", false), 0);
+	char *text = capture_close(&c);
+	assert_non_null(strstr(text,
+			       "10.0.0.7 id=1  203.0.113.7 id=1024  accepts echo replies from "
+			       "192.0.2.1 (address-and-port-dependent filtering)"));
+	assert_null(strstr(text, ":0"));
+	free(text);
+	/* the same words for the picture's table (viz/dot.c) */
+	char in[64], ex[64], who[128];
+
+	tables_mapping_words(&tables_node_find(t, "r")->mappings[0], in, ex, who, sizeof(in));
+	assert_string_equal(ex, "203.0.113.7 id=1024");
+	tables_free(t);
+	test_trace_free(f);
+}
+
 static void test_why(void **state)
 {
 	struct test_trace *f = story();
@@ -276,6 +353,8 @@ static void test_why(void **state)
 	text = capture_close(&c);
 	assert_non_null(
 	    strstr(text, "r translated source 10.0.0.7 id=1 " A " 203.0.113.7 id=1024"));
+	assert_non_null(strstr(text, "r created a mapping 10.0.0.7 id=1 " A " 203.0.113.7 id=1024 "
+				     "for it (to 192.0.2.1)"));
 	free(text);
 	test_trace_free(f);
 }
@@ -410,8 +489,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_timeline),
+	    cmocka_unit_test(test_timeline_echo_mapping),
 	    cmocka_unit_test(test_timeline_observer),
 	    cmocka_unit_test(test_tables_ignore_related),
+	    cmocka_unit_test(test_tables_echo_mapping),
 	    cmocka_unit_test(test_why),
 	    cmocka_unit_test(test_ladder),
 	    cmocka_unit_test(test_flow_picture),

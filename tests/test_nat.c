@@ -1100,6 +1100,67 @@ static void test_icmp_echo_timeout_and_request_in(void **state)
 	fx_free(f);
 }
 
+/* The words of an echo the NAT turns away: named as ICMP with its id, not
+ * as ports ("203.0.113.7:0"); a request from outside is not a missing port
+ * but an echo nobody inside started (RFC 5508 REQ-1); a message leaving
+ * from inside is named by its own type. */
+static void test_icmp_drop_sentences(void **state)
+{
+	(void)state;
+	struct nat_config cfg =
+	    config(NAT_ENDPOINT_INDEPENDENT, NAT_ENDPOINT_INDEPENDENT, NAT_PORT_PRESERVE);
+	struct fx *f = fx_new("home", &cfg);
+	struct nat_result res;
+	struct pkt p;
+
+	echo_make(&p, A.ip, PUB, ICMP_ECHO_REQUEST, 5000);
+	nat_translate_inbound(f->nat, p.buf, p.len, &p.info, &res);
+	assert_int_equal(res.icmp_type, ICMP_ECHO_REQUEST);
+	assert_string_equal(why(f, &res),
+			    "home dropped the ICMP echo request 192.0.2.1 \u2192 203.0.113.7 (id "
+			    "5000): a NAT maps the ids of echoes started inside (RFC 5508 REQ-1), "
+			    "and nobody inside started this one, so there is nobody to deliver it "
+			    "to");
+	echo_make(&p, A.ip, PUB, ICMP_ECHO_REPLY, 7000);
+	nat_translate_inbound(f->nat, p.buf, p.len, &p.info, &res);
+	assert_string_equal(why(f, &res),
+			    "home dropped the ICMP echo reply 192.0.2.1 \u2192 203.0.113.7 (id "
+			    "7000): no mapping uses echo id 7000, so there is nobody inside to "
+			    "deliver it to");
+	echo_make(&p, HOST.ip, A.ip, ICMP_ECHO_REQUEST, 1);
+	p.info.icmp_type = 13; /* a timestamp request: no NAT of natsim's maps it */
+	nat_translate_outbound(f->nat, p.buf, p.len, &p.info, &res);
+	assert_int_equal(res.decision, NAT_DECISION_NOT_UDP);
+	assert_int_equal(res.icmp_type, 13);
+	fx_free(f);
+	/* A reply from someone the echo never went to, through APDF. */
+	cfg.filtering = NAT_ADDRESS_AND_PORT_DEPENDENT;
+	f = fx_new("home", &cfg);
+	uint16_t ext = ping_through(f, A.ip, 100);
+
+	echo_make(&p, B.ip, PUB, ICMP_ECHO_REPLY, ext);
+	nat_translate_inbound(f->nat, p.buf, p.len, &p.info, &res);
+	assert_int_equal(res.decision, NAT_DECISION_FILTERED);
+	assert_string_equal(why(f, &res),
+			    "home dropped the ICMP echo reply 198.51.100.9 \u2192 203.0.113.7 (id "
+			    "100): its mapping for 192.168.1.5 id 100 only accepts echo replies "
+			    "from 192.0.2.1, the one address it has pinged "
+			    "(address-and-port-dependent filtering)");
+	/* A NAT beyond left the quote alone (icmp-inner off): the error comes
+	 * to PUB about B's ping to A. Told in the quote's own direction. */
+	struct pkt quoted;
+
+	echo_make(&quoted, B.ip, A.ip, ICMP_ECHO_REQUEST, 24253);
+	error_make(&p, A2.ip, PUB, ICMP_TIME_EXCEEDED, 0, &quoted);
+	nat_translate_inbound(f->nat, p.buf, p.len, &p.info, &res);
+	assert_string_equal(why(f, &res),
+			    "home dropped the ICMP time exceeded 192.0.2.1 \u2192 "
+			    "203.0.113.7: it is about ping 198.51.100.9 \u2192 "
+			    "192.0.2.1 id=24253, a flow this NAT has no mapping for, so "
+			    "there is nobody to give it to");
+	fx_free(f);
+}
+
 /* Recompute every checksum of an error from scratch and compare: the
  * outer ICMP one (packet_parse), the quoted IPv4 header's and, as the
  * quote holds the whole datagram, its UDP one (packet_parse of the quote). */
@@ -1311,6 +1372,7 @@ int main(void)
 	    cmocka_unit_test(test_many_remotes),
 	    cmocka_unit_test(test_icmp_echo_presets),
 	    cmocka_unit_test(test_icmp_echo_timeout_and_request_in),
+	    cmocka_unit_test(test_icmp_drop_sentences),
 	    cmocka_unit_test(test_icmp_error_inbound),
 	    cmocka_unit_test(test_icmp_error_options),
 	    cmocka_unit_test(test_icmp_error_no_flow),

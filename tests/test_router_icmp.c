@@ -319,6 +319,53 @@ static void test_ttl_after_dnat_quotes_arrival(void **state)
 	assert_memory_equal(seen.last_bytes + seen.last.inner.offset, sent->bytes, sent->len);
 }
 
+/* The same NAT, and a FORWARD rule rejecting what the server sends in. The
+ * chain sees the packet after DNAT, so Linux's REJECT quotes alice's
+ * address; the error is RELATED to her flow and its NAT translates the
+ * quote back on the way out (nf_nat_ipv4_fn -> nf_nat_icmp_reply_translation):
+ * the server learns the public endpoint it sent to, never 192.168.1.5. */
+static void test_forward_reject_after_dnat_quotes_public(void **state)
+{
+	struct world *w = *state;
+	struct router *home = router_new(w->net, "home");
+	struct iface *lan = router_add_iface(home, "lan", IP4(192, 168, 1, 1), 24);
+	struct iface *wan = router_add_iface(home, "wan", IP4(203, 0, 113, 7), 24);
+	struct host *alice =
+	    host_new(w->net, "alice", IP4(192, 168, 1, 5), 24, IP4(192, 168, 1, 1));
+	struct host *server = host_new(w->net, "server", IP4(203, 0, 113, 9), 24, 0);
+	struct fw_rule rule = {.chain = FW_CHAIN_FORWARD,
+			       .proto = IPPROTO_NUM_UDP,
+			       .src = IP4(203, 0, 113, 9),
+			       .src_len = 32,
+			       .action = FW_REJECT};
+	struct endpoint to_srv = {IP4(203, 0, 113, 9), 7000}, public = {IP4(203, 0, 113, 7), 0};
+	struct test_icmp_seen seen = {0};
+	struct nat_config nc;
+
+	test_wire(w->net, "home-lan", lan, host_iface(alice));
+	test_wire(w->net, "home-wan", wan, host_iface(server));
+	nat_config_default(&nc);
+	assert_non_null(router_enable_nat(home, wan, &nc));
+	assert_int_equal(firewall_append(router_firewall(home), &rule), 0);
+	struct host_socket *srv = host_udp_bind(server, 7000, NULL, &seen);
+
+	host_udp_set_error_fn(srv, test_icmp_socket_error);
+	host_set_icmp_listener(server, test_icmp_listen, &seen);
+	host_udp_sendto(host_udp_bind(alice, 5000, NULL, NULL), &to_srv, "out", 3);
+	test_run_ms(w->net, 20);
+	public.port = 5000; /* the NAT keeps the port when it is free */
+	uint64_t id = host_udp_sendto(srv, &public, "in", 2);
+
+	test_run_ms(w->net, 20);
+	assert_int_equal(test_drop_of(w->log, id)->verdict.kind, NODE_VERDICT_FIREWALL);
+	assert_int_equal(seen.n_errors, 1);
+	assert_int_equal(seen.err.type, ICMP_DEST_UNREACH);
+	assert_int_equal(seen.err.remote.ip, public.ip); /* not alice's 192.168.1.5 */
+	assert_int_equal(seen.err.remote.port, public.port);
+	assert_int_equal(seen.last.inner.dst, public.ip);
+	assert_true(seen.last.inner.ip_sum_ok); /* the quote's own sum kept right */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -330,6 +377,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_own_input, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_own_echo_reply_is_replied, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ttl_after_dnat_quotes_arrival, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_forward_reject_after_dnat_quotes_public, setup,
+					    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

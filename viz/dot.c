@@ -172,7 +172,7 @@ static void put_who(struct buf *b, const char *who)
 /* The mapping table of a NAT as HTML rows. */
 static void put_mappings(struct buf *b, const struct tables_node *tn, int64_t at)
 {
-	char in[24], ex[24], who[512];
+	char in[512], ex[512], who[512];
 	if (tn == NULL || !tn->nats)
 		return;
 	put(b, "<TR><TD COLSPAN=\"3\" BGCOLOR=\"#fde9c9\"><B>mappings at %.3f s</B></TD></TR>",
@@ -184,10 +184,7 @@ static void put_mappings(struct buf *b, const struct tables_node *tn, int64_t at
 		       "<TD><I>who may come in</I></TD></TR>");
 	for (size_t i = 0; i < tn->n_mappings; i++) {
 		const struct tables_mapping *m = &tn->mappings[i];
-		endpoint_format(&m->internal, in, sizeof(in));
-		endpoint_format(&m->external, ex, sizeof(ex));
-		explain_nat_filter((enum nat_behaviour)m->filtering, m->remotes, m->n_remotes,
-				   m->is_static, who, sizeof(who));
+		tables_mapping_words(m, in, ex, who, sizeof(who));
 		put(b, "<TR><TD>%s</TD><TD>%s</TD><TD BALIGN=\"LEFT\">", in, ex);
 		put_who(b, who);
 		put(b, "</TD></TR>");

@@ -239,3 +239,17 @@ done:
 		text_appendf(out, size, " nothing");
 	return true;
 }
+
+char *packet_words_mapping_end(const struct endpoint *ep, uint8_t proto, bool remote, char *out,
+			       size_t size)
+{
+	char a[16];
+
+	if (proto != IPPROTO_NUM_ICMP)
+		return endpoint_format(ep, out, size);
+	if (remote)
+		snprintf(out, size, "%s", ip_format(ep->ip, a, sizeof(a)));
+	else
+		snprintf(out, size, "%s id=%u", ip_format(ep->ip, a, sizeof(a)), ep->port);
+	return out;
+}

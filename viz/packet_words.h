@@ -49,6 +49,13 @@ char *packet_words(const uint8_t *bytes, size_t len, const struct packet_owners 
  * where they print addresses and ports for UDP. */
 bool packet_words_is_icmp(const uint8_t *bytes, size_t len);
 
+/* One end of a NAT mapping as the renderers name it: "192.168.1.5:5000",
+ * or for an echo's mapping (proto 1: its id plays the port, RFC 5508
+ * REQ-1) "192.168.1.5 id=22128"; the remote of an echo's (`remote`) by its
+ * address alone, since an echo has no port there. Returns out. */
+char *packet_words_mapping_end(const struct endpoint *ep, uint8_t proto, bool remote, char *out,
+			       size_t size);
+
 /* What a NAT changed in an ICMP packet, appended to `out`: " source
  * 10.0.0.7 id=1 → 203.0.113.7 id=1024", " destination 203.0.113.7 →
  * 10.0.0.7" and for an error what it rewrote inside (RFC 5508 REQ-3/4):

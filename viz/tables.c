@@ -8,12 +8,14 @@
  */
 #include "viz/tables.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/endpoint.h"
 #include "explain/explain.h"
 #include "sim/engine.h"
+#include "viz/packet_words.h"
 
 struct node_state {
 	struct tables_node view;
@@ -376,12 +378,43 @@ struct map_row {
 	char col[COL_COUNT][256];
 };
 
+/* Who may answer through an echo's mapping: by address alone, since a
+ * reply comes from no port. */
+static void echo_who(const struct tables_mapping *m, char *who, size_t size)
+{
+	char a[16];
+	size_t used;
+
+	if (m->is_static || m->filtering == NAT_ENDPOINT_INDEPENDENT || m->n_remotes == 0) {
+		explain_nat_filter((enum nat_behaviour)m->filtering, m->remotes, m->n_remotes,
+				   m->is_static, who, size);
+		return;
+	}
+	used = (size_t)snprintf(who, size, "accepts echo replies from");
+	for (size_t i = 0; i < m->n_remotes && used < size; i++)
+		used += (size_t)snprintf(who + used, size - used, "%s %s", i > 0 ? "," : "",
+					 ip_format(m->remotes[i].ip, a, sizeof(a)));
+	if (used < size)
+		snprintf(who + used, size - used, " (%s filtering)",
+			 nat_behaviour_name((enum nat_behaviour)m->filtering));
+}
+
+void tables_mapping_words(const struct tables_mapping *m, char *in, char *ex, char *who,
+			  size_t size)
+{
+	packet_words_mapping_end(&m->internal, m->proto, false, in, size);
+	packet_words_mapping_end(&m->external, m->proto, false, ex, size);
+	if (m->proto == IPPROTO_NUM_ICMP)
+		echo_who(m, who, size);
+	else
+		explain_nat_filter((enum nat_behaviour)m->filtering, m->remotes, m->n_remotes,
+				   m->is_static, who, size);
+}
+
 static void map_row_fill(struct map_row *row, const struct tables_mapping *m, int64_t at)
 {
-	endpoint_format(&m->internal, row->col[COL_INTERNAL], sizeof(row->col[0]));
-	endpoint_format(&m->external, row->col[COL_EXTERNAL], sizeof(row->col[0]));
-	explain_nat_filter((enum nat_behaviour)m->filtering, m->remotes, m->n_remotes, m->is_static,
-			   row->col[COL_WHO], sizeof(row->col[0]));
+	tables_mapping_words(m, row->col[COL_INTERNAL], row->col[COL_EXTERNAL], row->col[COL_WHO],
+			     sizeof(row->col[0]));
 	snprintf(row->col[COL_STATE], sizeof(row->col[0]), "%s",
 		 m->is_static ? "static" : "active");
 	if (m->is_static || m->expires_at == SIM_TIME_NEVER) {

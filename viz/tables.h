@@ -88,6 +88,14 @@ const struct tables_node *tables_node_find(const struct tables *t, const char *n
 int tables_render_conntrack(FILE *out, FILE *err, const struct tables *t, const char *node,
 			    bool ascii);
 
+/* A mapping's row in words, each in a buffer of `size`: its internal and
+ * external ends ("192.168.1.5:5000"; an echo's "192.168.1.5 id=22128",
+ * its id playing the port, RFC 5508 REQ-1) and who may come in
+ * (explain_nat_filter; an echo's by address alone, "accepts echo replies
+ * from 198.51.100.20 (...)", since a reply comes from no port). */
+void tables_mapping_words(const struct tables_mapping *m, char *in, char *ex, char *who,
+			  size_t size);
+
 /* For `node` (NULL = every node with a NAT): a header line naming the NAT's
  * behaviour ("── home: mappings (EIM + APDF, port-restricted-cone) ──"), an aligned
  * table: internal, external, who may come in (explain_nat_filter with the

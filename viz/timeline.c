@@ -161,10 +161,28 @@ static bool describe_drop(struct tl_line *l, const struct trace_packet *p,
 	return true;
 }
 
+/* A mapping's ends in the renderers' words (packet_words_mapping_end). */
+static void mapping_ends(const struct trace_mapping *m, char in[32], char ex[32], char re[32])
+{
+	packet_words_mapping_end(&m->internal, m->proto, false, in, 32);
+	packet_words_mapping_end(&m->external, m->proto, false, ex, 32);
+	packet_words_mapping_end(&m->remote, m->proto, true, re, 32);
+}
+
+/* Whether the mapping that translated p is an echo's: p is an echo, or an
+ * error quoting one (the mapping of the flow it quotes). */
+static bool maps_by_echo_id(const struct trace_packet *p)
+{
+	struct packet_info pi;
+
+	if (packet_parse(p->bytes, p->len, &pi, NULL, 0) != PACKET_OK || pi.proto != 1)
+		return false;
+	return !pi.icmp_error || pi.inner.proto == 1;
+}
+
 static bool describe_packet(struct tl_line *l, const struct trace_packet *p,
 			    const struct timeline_options *opt)
 {
-	char a[24], b[24];
 	l->node = p->node;
 	if (p->hop == TRACE_HOP_DROP)
 		return describe_drop(l, p, opt);
@@ -181,10 +199,16 @@ static bool describe_packet(struct tl_line *l, const struct trace_packet *p,
 	case TRACE_HOP_RX:
 		say(l, "in %s: ", p->iface != NULL ? p->iface : "?");
 		break;
-	case TRACE_HOP_TRANSLATE:
-		say(l, "translated by mapping %s " BOTH_WAYS " %s: ",
-		    ep_str(&p->map_internal, a, sizeof(a)), ep_str(&p->map_external, b, sizeof(b)));
+	case TRACE_HOP_TRANSLATE: {
+		struct trace_mapping m = {.internal = p->map_internal, .external = p->map_external};
+		char in[32], ex[32], re[32];
+
+		/* An echo's mapping (or an error's, by the echo it quotes) is by id. */
+		m.proto = maps_by_echo_id(p) ? 1 : 0;
+		mapping_ends(&m, in, ex, re);
+		say(l, "translated by mapping %s " BOTH_WAYS " %s: ", in, ex);
 		break;
+	}
 	case TRACE_HOP_DELIVER:
 		say(l, "delivered ");
 		break;
@@ -288,13 +312,11 @@ static bool describe_conntrack(struct tl_line *l, int64_t now, const struct trac
 static bool describe_mapping(struct tl_line *l, int64_t now, const struct trace_mapping *m,
 			     int verbosity)
 {
-	char in[24], ex[24], re[24];
+	char in[32], ex[32], re[32];
 	if (verbosity < (m->event == TRACE_MAP_REFRESHED ? TIMELINE_VERBOSE : TIMELINE_NORMAL))
 		return false;
 	l->node = m->node;
-	ep_str(&m->internal, in, sizeof(in));
-	ep_str(&m->external, ex, sizeof(ex));
-	ep_str(&m->remote, re, sizeof(re));
+	mapping_ends(m, in, ex, re);
 	switch (m->event) {
 	case TRACE_MAP_CREATED:
 		/* A forward is read from outside in: who is reached on which port. */

@@ -247,9 +247,9 @@ static bool say_side_effect(const struct trace_record *r, char *out, size_t size
 	out[0] = '\0';
 	if (r->kind == TRACE_MAPPING) {
 		const struct trace_mapping *m = &r->u.map;
-		endpoint_format(&m->internal, a, sizeof(a));
-		endpoint_format(&m->external, b, sizeof(b));
-		endpoint_format(&m->remote, c, sizeof(c));
+		packet_words_mapping_end(&m->internal, m->proto, false, a, sizeof(a));
+		packet_words_mapping_end(&m->external, m->proto, false, b, sizeof(b));
+		packet_words_mapping_end(&m->remote, m->proto, true, c, sizeof(c));
 		switch (m->event) {
 		case TRACE_MAP_CREATED:
 			text_appendf(out, size, "%s created a mapping %s \u2192 %s for it (to %s)",

@@ -29,6 +29,8 @@ struct ping {
 	uint16_t id;
 	int sent, received, errors;
 	int64_t *sent_at; /* per sequence number, 1-based as ping counts */
+	/* iputils' round-trip statistics, in microseconds as it keeps them. */
+	long long tmin, tmax, tsum, tsum2;
 	bool done;
 	engine_event_id linger;
 };
@@ -121,6 +123,15 @@ static void rtt_words(int64_t ns, char *out, size_t size)
 		snprintf(out, size, "%ld.%03ld ms", us / 1000, us % 1000);
 }
 
+/* Linux traceroute's round-trip time (print_probe: "  %.3f ms", in
+ * microseconds, whatever its size; ping rounds to 3 figures instead). */
+static void traceroute_rtt_words(int64_t ns, char *out, size_t size)
+{
+	long us = (long)((ns + 500) / 1000);
+
+	snprintf(out, size, "%ld.%03ld ms", us / 1000, us % 1000);
+}
+
 /* How iputils ping names an error (ping4_print_icmp). */
 static const char *ping_error_words(uint8_t type, uint8_t code)
 {
@@ -146,21 +157,61 @@ static const char *ping_error_words(uint8_t type, uint8_t code)
 
 static void ping_send(struct engine *e, void *arg);
 
+/* iputils' llsqrt: the integer square root, by Newton's method. */
+static long long llsqrt(long long a)
+{
+	long long prev = ~(1LL << 62), x = a;
+
+	if (x > 0) {
+		while (x < prev) {
+			prev = x;
+			x = (x + a / x) / 2;
+		}
+	}
+	return x;
+}
+
+/* iputils finish()'s last line: "rtt min/avg/max/mdev = 41.000/41.000/
+ * 41.000/0.000 ms" (microseconds; its computation order, for the same
+ * rounding). */
+static void ping_rtt_summary(struct ping *p)
+{
+	char text[LINE_MAX_TEXT];
+	long long n = p->received, avg = p->tsum / n, var, mdev;
+
+	var = p->tsum < 0x7fffffff ? (p->tsum2 - (p->tsum * p->tsum) / n) / n
+				   : p->tsum2 / n - avg * avg;
+	mdev = llsqrt(var);
+	snprintf(text, sizeof(text),
+		 "rtt min/avg/max/mdev = %lld.%03lld/%lld.%03lld/%lld.%03lld/"
+		 "%lld.%03lld ms",
+		 p->tmin / 1000, p->tmin % 1000, avg / 1000, avg % 1000, p->tmax / 1000,
+		 p->tmax % 1000, mdev / 1000, mdev % 1000);
+	say(p->apps, p->h, "ping", "summary", text);
+}
+
 static void ping_summary(struct ping *p)
 {
 	char text[LINE_MAX_TEXT], errs[32] = "";
 	int lost = p->sent - p->received;
+	/* iputils: from the start to the last request sent (cur_time). */
+	int64_t ms =
+	    p->sent > 0 ? (p->sent_at[p->sent] - p->sent_at[1] + SIM_MS(1) / 2) / SIM_MS(1) : 0;
 
 	if (p->done)
 		return;
 	p->done = true;
 	if (p->errors > 0)
-		snprintf(errs, sizeof(errs), ", +%d error%s", p->errors, p->errors == 1 ? "" : "s");
+		/* iputils finish(): ", +%ld errors", plural even for one. */
+		snprintf(errs, sizeof(errs), ", +%d errors", p->errors);
 	snprintf(text, sizeof(text),
 		 "--- %s ping statistics --- %d packets transmitted, %d received%s, %d%% packet "
-		 "loss",
-		 p->dst_name, p->sent, p->received, errs, p->sent ? lost * 100 / p->sent : 0);
+		 "loss, time %lldms",
+		 p->dst_name, p->sent, p->received, errs, p->sent ? lost * 100 / p->sent : 0,
+		 (long long)ms);
 	say(p->apps, p->h, "ping", "summary", text);
+	if (p->received > 0)
+		ping_rtt_summary(p);
 }
 
 static void ping_linger_over(struct engine *e, void *arg)
@@ -202,6 +253,12 @@ static void ping_reply(struct ping *p, const struct packet_info *info)
 
 	if (seq < 1 || seq > p->sent)
 		return;
+	long long us = (now_of(p->apps) - p->sent_at[seq]) / 1000;
+
+	p->tmin = p->received == 0 || us < p->tmin ? us : p->tmin;
+	p->tmax = us > p->tmax ? us : p->tmax;
+	p->tsum += us;
+	p->tsum2 += us * us;
 	p->received++;
 	rtt_words(now_of(p->apps) - p->sent_at[seq], rtt, sizeof(rtt));
 	snprintf(text, sizeof(text), "%zu bytes from %s: icmp_seq=%d ttl=%u time=%s",
@@ -352,7 +409,7 @@ static bool hop_line(struct traceroute *t, char *text, size_t size)
 			used += (size_t)snprintf(text + used, size - used, " %s",
 						 ip_format(pr->from, a, sizeof(a)));
 		shown = pr->from;
-		rtt_words(pr->rtt, rtt, sizeof(rtt));
+		traceroute_rtt_words(pr->rtt, rtt, sizeof(rtt));
 		used += (size_t)snprintf(text + used, size - used, "  %s%s", rtt, probe_mark(pr));
 		end |= pr->type == ICMP_DEST_UNREACH;
 	}

@@ -18,10 +18,15 @@ expect_exit 0 "icmp-ping" -- "$natsim" run "$s/icmp-ping.nsim"
 contains "$out" "ping: PING bob (198.51.100.20) 56(84) bytes of data." "ping's header"
 contains "$out" "ping: 64 bytes from 198.51.100.20: icmp_seq=1 ttl=62 time=41.0 ms" "first reply"
 contains "$out" "ping: 64 bytes from 198.51.100.20: icmp_seq=3 ttl=62 time=41.0 ms" "third reply"
-contains "$out" "3 packets transmitted, 3 received, 0% packet loss" "alice's statistics"
+# iputils finish(): the time from the first request to the last, then the
+# round-trip summary (microseconds; mdev by its integer llsqrt).
+contains "$out" "3 packets transmitted, 3 received, 0% packet loss, time 2000ms" \
+	"alice's statistics"
+contains "$out" "ping: rtt min/avg/max/mdev = 41.000/41.000/41.000/0.000 ms" "alice's round trips"
 contains "$out" "From 198.51.100.1 icmp_seq=1 Destination Net Unreachable" \
 	"a private address is unreachable from the internet"
-contains "$out" "1 packets transmitted, 0 received, +1 error, 100% packet loss" \
+# iputils' finish() prints ", +%ld errors", plural even for one.
+contains "$out" "1 packets transmitted, 0 received, +1 errors, 100% packet loss" \
 	"an error counts as an error, not a reply"
 # The same ping with the router answering for itself (input accept).
 expect_exit 1 "icmp-ping home.input=accept" -- "$natsim" run "$s/icmp-ping.nsim" \
@@ -29,13 +34,14 @@ expect_exit 1 "icmp-ping home.input=accept" -- "$natsim" run "$s/icmp-ping.nsim"
 contains "$out" "ping: 64 bytes from 203.0.113.7: icmp_seq=1" "a bare Linux router answers ping"
 
 # traceroute: a hop per router, each answering from its own address, and the
-# coordinator's port unreachable ends it.
+# coordinator's port unreachable ends it. Times as Linux traceroute prints
+# them (print_probe: "  %.3f ms"), not in ping's rounding.
 expect_exit 0 "icmp-traceroute" -- "$natsim" run "$s/icmp-traceroute.nsim"
 contains "$out" "traceroute to coord (192.0.2.10), 8 hops max, 60 byte packets" "its header"
-contains "$out" " 1  192.168.1.1  1.00 ms  1.00 ms  1.00 ms" "hop 1: the home router"
-contains "$out" " 2  100.64.0.1  2.00 ms" "hop 2: the carrier's NAT, inside"
-contains "$out" " 3  198.51.100.1  22.0 ms" "hop 3: the internet router"
-contains "$out" " 4  192.0.2.10  42.0 ms" "hop 4: the coordinator"
+contains "$out" " 1  192.168.1.1  1.000 ms  1.000 ms  1.000 ms" "hop 1: the home router"
+contains "$out" " 2  100.64.0.1  2.000 ms" "hop 2: the carrier's NAT, inside"
+contains "$out" " 3  198.51.100.1  22.000 ms" "hop 3: the internet router"
+contains "$out" " 4  192.0.2.10  42.000 ms" "hop 4: the coordinator"
 lacks "$out" " 5  " "traceroute stops at the target"
 # A home router that drops ICMP errors: hop 1 is its own answer, the rest
 # are stars until max-hops.
