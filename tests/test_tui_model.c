@@ -474,7 +474,18 @@ static void emit_icmp_story(struct trace *t)
 				       .type = "router",
 				       .conntrack = true,
 				       .n_addrs = 1,
-				       .addrs = {IP4(203, 0, 113, 7)}};
+				       .addrs = {IP4(203, 0, 113, 7)},
+				       .nat = true};
+	trace_emit(t, &r);
+	r = (struct trace_record){.kind = TRACE_MAPPING};
+	r.u.map = (struct trace_mapping){.event = TRACE_MAP_CREATED,
+					 .node = "r",
+					 .id = 1,
+					 .proto = 1,
+					 .internal = {IP4(10, 0, 0, 7), 1},
+					 .external = {IP4(203, 0, 113, 7), 1024},
+					 .remote = {IP4(192, 0, 2, 1), 0},
+					 .expires_at = SIM_S(30)};
 	trace_emit(t, &r);
 	r = (struct trace_record){.kind = TRACE_CONNTRACK};
 	r.u.ct =
@@ -522,6 +533,8 @@ static void test_icmp_tables_and_inspector(void **state)
 	    find_line(&f->lines,
 		      "icmp 10.0.0.7 -> 192.0.2.1 id=1 30s [UNREPLIED] as 203.0.113.7 id=1024") >=
 	    0);
+	/* The echo's mapping by its ids, not as ports (RFC 5508 REQ-1). */
+	assert_true(find_line(&f->lines, "10.0.0.7 id=1 -> 203.0.113.7 id=1024") >= 0);
 	assert_int_equal(tui_model_inspect(f->m, tui_model_count(f->m) - 1, 100, &f->lines), 0);
 	static const char *const fields[] = {
 	    "icmp.type",    "icmp.code",       "icmp.checksum",	  "inner.ip.src",
@@ -857,8 +870,8 @@ static void test_mouse_selects_nodes_and_records(void **state)
 
 /* Words that answer an exercise's questions: how a pair ends, a drop's
  * reason, a NAT's kind. */
-static const char *const spoilers[] = {"direct", "relayed",   "nat-filter", "cone",
-				       "symmetric", "ends ", "EIM", "drop"};
+static const char *const spoilers[] = {"direct",    "relayed", "nat-filter", "cone",
+				       "symmetric", "ends ",   "EIM",	     "drop"};
 
 /* Everything the model and the view give the panes at the cursor, one text. */
 static void all_pane_text(struct fixture *f, struct tui_view *v, char *out, size_t size)
@@ -876,8 +889,8 @@ static void all_pane_text(struct fixture *f, struct tui_view *v, char *out, size
 	for (size_t i = 0; i < tui_model_node_count(f->m); i++) {
 		ADD(tui_model_node(f->m, i)->detail);
 		ADD(tui_model_node(f->m, i)->behaviour);
-		assert_int_equal(tui_model_tables(f->m, tui_model_node(f->m, i)->name, 0, 0,
-						  &f->lines), 0);
+		assert_int_equal(
+		    tui_model_tables(f->m, tui_model_node(f->m, i)->name, 0, 0, &f->lines), 0);
 		for (size_t k = 0; k < f->lines.n; k++)
 			ADD(f->lines.v[k].text);
 	}

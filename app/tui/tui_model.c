@@ -33,6 +33,7 @@
 #if defined(__has_include)
 #if __has_include("viz/ladder.h")
 #include "viz/ladder.h"
+#include "viz/packet_words.h"
 #define TUI_HAVE_LADDER 1
 #endif
 #endif
@@ -1455,9 +1456,10 @@ static int tables_conntrack(const struct tui_model *m, const struct fold_node *f
 static int mapping_row(const struct tui_model *m, const struct fold_map *fm, int64_t now,
 		       const int *w, int width, struct tui_lines *out)
 {
-	char in[24], ex[24], who[256], left[24];
-	endpoint_format(&fm->rec.internal, in, sizeof(in));
-	endpoint_format(&fm->rec.external, ex, sizeof(ex));
+	char in[32], ex[32], who[256], left[24];
+	/* An echo's mapping by its ids (RFC 5508 REQ-1), not as ports. */
+	packet_words_mapping_end(&fm->rec.internal, fm->rec.proto, false, in, sizeof(in));
+	packet_words_mapping_end(&fm->rec.external, fm->rec.proto, false, ex, sizeof(ex));
 	explain_nat_filter((enum nat_behaviour)fm->rec.filtering, fm->remotes, fm->n_remotes,
 			   fm->rec.is_static, who, sizeof(who));
 	if (fm->rec.is_static || fm->rec.expires_at == SIM_TIME_NEVER)
@@ -1475,14 +1477,17 @@ static int mapping_row(const struct tui_model *m, const struct fold_map *fm, int
 /* Column widths: the longest internal and external endpoint shown. */
 static void mapping_widths(const struct fold_node *fn, int64_t now, int *w)
 {
-	char buf[24];
+	char buf[32];
 	w[0] = (int)strlen("internal");
 	w[1] = (int)strlen("external");
 	for (size_t i = 0; fn && i < fn->n_maps; i++) {
+		const struct trace_mapping *r = &fn->maps[i].rec;
 		if (!map_alive(&fn->maps[i], now))
 			continue;
-		int a = (int)strlen(endpoint_format(&fn->maps[i].rec.internal, buf, sizeof(buf)));
-		int b = (int)strlen(endpoint_format(&fn->maps[i].rec.external, buf, sizeof(buf)));
+		int a = (int)strlen(
+		    packet_words_mapping_end(&r->internal, r->proto, false, buf, sizeof(buf)));
+		int b = (int)strlen(
+		    packet_words_mapping_end(&r->external, r->proto, false, buf, sizeof(buf)));
 		w[0] = a > w[0] ? a : w[0];
 		w[1] = b > w[1] ? b : w[1];
 	}
