@@ -23,8 +23,8 @@ struct pump_timer {
 	/* The deadline the owner last reported (P2P_NO_DEADLINE: none). Every
 	 * call into an agent ends in sim_agent_flush, which asks for it anew, so
 	 * a timer that fires reads it here instead of asking the agent again:
-	 * agent_next_deadline walks every peer, and at 100 000 peers those
-	 * walks were the agents' costliest cache misses (bench/README.md). */
+	 * agent_next_deadline walks every peer (bench/README.md, "Issue 13:
+	 * where the misses are"). */
 	uint64_t want;
 };
 
