@@ -456,19 +456,26 @@ static int parse_udp(const uint8_t *buf, struct packet_info *out, bool sums, cha
 static int parse(const uint8_t *buf, size_t len, struct packet_info *out, bool sums, char *why,
 		 size_t why_size)
 {
+	const size_t tcp_part = offsetof(struct packet_info, tcp_flags);
 	int err;
 
-	memset(out, 0, sizeof(*out));
+	/* What every reader looks at is zeroed here; the parts of one protocol
+	 * (an ICMP error's `inner`, TCP's fields) only for that protocol, and
+	 * nobody reads them for another: zeroing the whole view at every hop
+	 * cost a tenth of bench_flow once ICMP and TCP had made it 130 bytes. */
+	memset(out, 0, offsetof(struct packet_info, inner));
 	if (why != NULL && why_size > 0)
 		why[0] = '\0';
 	err = parse_ip(buf, len, out, sums, why, why_size);
 	if (err == PACKET_OK && out->proto == IPPROTO_NUM_ICMP) {
+		memset(&out->inner, 0, sizeof(out->inner));
 		err = packet_parse_icmp(buf, out, sums, why, why_size);
 		if (err != PACKET_OK)
 			memset(out, 0, sizeof(*out));
 		return err;
 	}
 	if (err == PACKET_OK && out->proto == IPPROTO_NUM_TCP) {
+		memset((char *)out + tcp_part, 0, sizeof(*out) - tcp_part);
 		err = packet_parse_tcp(buf, out, sums, why, why_size);
 		if (err != PACKET_OK)
 			memset(out, 0, sizeof(*out));

@@ -228,7 +228,10 @@ struct packet_info {
  * checksum of 0 means "none" (RFC 768); a TCP header's options are walked
  * with every length checked (model/packet_tcp.c says where that is stricter
  * than Linux). On error returns a negative enum
- * packet_error and, if why != NULL, a sentence in why[why_size]. */
+ * packet_error and, if why != NULL, a sentence in why[why_size]. `inner`
+ * is written only for an ICMP packet and the tcp_* fields only for TCP:
+ * for another protocol they keep whatever they held (read them only when
+ * icmp_error says so, or proto is TCP). */
 int packet_parse(const uint8_t *buf, size_t len, struct packet_info *out, char *why,
 		 size_t why_size);
 /* packet_parse of p's bytes, except that sums already known right

@@ -772,6 +772,9 @@ static void test_check_remembers_sums(void **state)
 	assert_true(c->sums_ok);
 	/* Skipping the sums gives packet_parse's view, field for field. */
 	struct packet_info strict;
+	/* (A UDP view leaves the ICMP error and TCP parts as they were.) */
+	memset(&strict, 0, sizeof(strict));
+	memset(&pi, 0, sizeof(pi));
 	assert_int_equal(packet_parse(c->data, c->len, &strict, NULL, 0), PACKET_OK);
 	assert_int_equal(packet_check(c, &pi, NULL, 0), PACKET_OK);
 	assert_memory_equal(&strict, &pi, sizeof(pi));
