@@ -35,8 +35,13 @@ struct ping {
 	engine_event_id linger;
 };
 
+/* A probe has a socket of its own, so a port of its own, as Linux
+ * traceroute's UDP method opens one per probe (mod-udp.c udp_send_probe)
+ * and reads that socket's error queue: through a NAT each probe makes its
+ * own mapping. */
 struct probe {
-	uint16_t port;
+	struct host_socket *sock; /* open until the probe is answered or its hop ends */
+	uint16_t port;		  /* its destination port, 33434 and up */
 	int64_t sent_at;
 	bool answered;
 	uint32_t from;
@@ -47,7 +52,6 @@ struct probe {
 struct traceroute {
 	struct icmp_apps *apps;
 	struct host *h;
-	struct host_socket *sock;
 	uint32_t dst;
 	int max_hops, hop;
 	uint16_t next_port;
@@ -354,7 +358,18 @@ int64_t icmp_ping_duration(const struct ping_options *opt)
 /* ---- traceroute ---- */
 
 static void hop_timed_out(struct engine *e, void *arg);
+static void on_probe_error(struct host_socket *s, const struct host_icmp_error *err, void *ctx);
+static void on_probe_data(struct host_socket *s, const struct endpoint *from,
+			  const struct endpoint *to, const uint8_t *payload, size_t len, void *ctx);
 
+static void close_probe(struct probe *pr)
+{
+	host_udp_close(pr->sock);
+	pr->sock = NULL;
+}
+
+/* The hop's probes, each from a new socket on an ephemeral port. A host
+ * with no port left sends fewer (they show as '*'). */
 static void send_hop(struct traceroute *t)
 {
 	static const uint8_t payload[TRACEROUTE_PAYLOAD];
@@ -365,7 +380,11 @@ static void send_hop(struct traceroute *t)
 		struct endpoint to = {t->dst, t->next_port++};
 
 		*pr = (struct probe){.port = to.port, .sent_at = engine_now(e)};
-		host_udp_sendto_ttl(t->sock, &to, payload, sizeof(payload), (uint8_t)t->hop);
+		pr->sock = host_udp_bind(t->h, 0, on_probe_data, t);
+		if (pr->sock == NULL)
+			continue;
+		host_udp_set_error_fn(pr->sock, on_probe_error);
+		host_udp_sendto_ttl(pr->sock, &to, payload, sizeof(payload), (uint8_t)t->hop);
 	}
 	t->timeout = engine_schedule_after(e, TRACEROUTE_WAIT, hop_timed_out, t);
 }
@@ -422,10 +441,10 @@ static void finish_hop(struct traceroute *t)
 	bool end = hop_line(t, text, sizeof(text));
 
 	say(t->apps, t->h, "traceroute", "hop", text);
+	for (int k = 0; k < TRACEROUTE_PROBES; k++)
+		close_probe(&t->probes[k]);
 	if (end || t->hop >= t->max_hops) {
 		t->done = true;
-		host_udp_close(t->sock);
-		t->sock = NULL;
 		return;
 	}
 	t->hop++;
@@ -443,13 +462,12 @@ static void on_probe_error(struct host_socket *s, const struct host_icmp_error *
 	struct traceroute *t = ctx;
 	int answered = 0;
 
-	(void)s;
 	if (t->done || err->remote.ip != t->dst)
 		return;
 	for (int k = 0; k < TRACEROUTE_PROBES; k++) {
 		struct probe *pr = &t->probes[k];
 
-		if (pr->port == err->remote.port && !pr->answered) {
+		if (pr->sock == s && pr->port == err->remote.port && !pr->answered) {
 			pr->answered = true;
 			pr->from = err->reporter;
 			pr->rtt = now_of(t->apps) - pr->sent_at;
@@ -480,13 +498,7 @@ int icmp_traceroute_start(struct icmp_apps *apps, struct host *h, uint32_t dst,
 		free(t);
 		return -1;
 	}
-	t->sock = host_udp_bind(h, 0, on_probe_data, t);
-	if (t->sock == NULL) {
-		free(t);
-		return -1;
-	}
 	apps->traces[apps->n_traces++] = t;
-	host_udp_set_error_fn(t->sock, on_probe_error);
 	t->apps = apps;
 	t->h = h;
 	t->dst = dst;

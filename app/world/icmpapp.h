@@ -5,9 +5,11 @@
  * ping sends echo requests through the host's ICMP socket API
  * (host_send_echo, host_set_icmp_listener) and reports each reply or error
  * in ping's words; traceroute sends UDP probes to port 33434 and up with a
- * TTL that grows by one per hop, three per hop, and reads the errors that
- * come back on the probe socket's error queue (host_udp_set_error_fn), as
- * `traceroute` does by default (UDP, -q 3, -w 5, -m 30, hop by hop).
+ * TTL that grows by one per hop, three per hop, each from a socket of its
+ * own, and reads the errors that come back on each probe socket's error
+ * queue (host_udp_set_error_fn), as `traceroute` does by default (UDP,
+ * -q 3, -w 5, -m 30), except that natsim goes hop by hop where Linux keeps
+ * 16 probes in flight (-N 16; what it prints is the same).
  *
  * What the programs print goes to the trace as TRACE_APP records of app
  * "ping" or "traceroute" on the host: the timeline shows them; expectations
@@ -44,8 +46,9 @@ struct ping_options {
  * or -1 if out of memory. */
 int icmp_ping_start(struct icmp_apps *apps, struct host *h, uint32_t dst, const char *dst_name,
 		    const struct ping_options *opt);
-/* Start `traceroute -m max_hops dst` on h now. Returns 0, or -1 if out of
- * memory or the host has no free port for its probes. */
+/* Start `traceroute -m max_hops dst` on h now; each probe from a socket of
+ * its own (a host with no free port left shows that probe as '*'). Returns
+ * 0, or -1 if out of memory. */
 int icmp_traceroute_start(struct icmp_apps *apps, struct host *h, uint32_t dst,
 			  const char *dst_name, int max_hops);
 

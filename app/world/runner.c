@@ -325,7 +325,7 @@ static void act_traceroute(struct runner *r, const struct scenario_action *a, ch
 	const char *name = target_name(&a->dst, dst, ip, sizeof(ip));
 
 	if (icmp_traceroute_start(r->progs, wh->host, dst, name, a->max_hops) < 0)
-		snprintf(msg, n, "%s cannot start traceroute: no free UDP port", a->host.name);
+		snprintf(msg, n, "%s cannot start traceroute: out of memory", a->host.name);
 	else
 		snprintf(msg, n, "%s runs traceroute to %s", a->host.name, name);
 }
