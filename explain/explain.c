@@ -800,9 +800,12 @@ static size_t path_node_sentence(const struct node_path_facts *f, const char *no
 		break;
 	case NODE_PATH_OWN_NO_SOCKET:
 		snprintf(out, size,
-			 "%s accepted %s into its own stack (input accept, as a bare Linux box "
-			 "does) and conntrack now tracks it, but nothing listens on port %u",
-			 node, explain_flow(i, flow, sizeof(flow)), i->dport);
+			 "%s accepted %s into its own stack (%s) and conntrack now tracks it, "
+			 "but nothing listens on port %u",
+			 node, explain_flow(i, flow, sizeof(flow)),
+			 f->inside ? "from its inside, as a home router's LAN zone does"
+				   : "input accept, as a bare Linux box does",
+			 i->dport);
 		break;
 	case NODE_PATH_OWN_ADDRESS:
 		snprintf(out, size,

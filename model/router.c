@@ -665,14 +665,16 @@ static void forward(struct router *r, struct fwd *f)
 	link_transmit(out->link, out, hop, f->p);
 }
 
-/* The router's own INPUT path with `input accept`: conntrack confirms the
+/* The router's own INPUT path (with `input accept`, or from a NAT's inside,
+ * which always reaches it): conntrack confirms the
  * flow as any local flow (Linux timeouts, no NAT); the stack answers echo
  * requests, and since nothing listens on any port, UDP with port
  * unreachable from the address asked (__udp4_lib_rcv; router.h). */
 static void local_input(struct router *r, struct fwd *f)
 {
 	struct node_path_facts why = {.cause = NODE_PATH_OWN_NO_SOCKET,
-				      .flow = packet_flow_of(&f->info)};
+				      .flow = packet_flow_of(&f->info),
+				      .inside = r->nat != NULL && f->in != r->outside};
 	struct packet *err = NULL;
 	struct icmp_config cfg;
 
@@ -750,7 +752,11 @@ static void router_receive(struct node *n, struct iface *in, struct packet *p)
 		if (in == r->outside ? !inbound(r, &f) : !hairpin(r, &f))
 			return;
 	} else if (node_iface_by_addr(n, f.info.dst) != NULL) {
-		if (r->input == ROUTER_INPUT_ACCEPT) {
+		/* `input` is about the outside. A NAT router's stack takes what
+		 * its inside sends to its own addresses, as every home router's
+		 * LAN zone does (OpenWrt's default lan zone: input ACCEPT): a
+		 * laptop can ping its gateway. */
+		if (r->input == ROUTER_INPUT_ACCEPT || (r->nat != NULL && in != r->outside)) {
 			local_input(r, &f);
 			return;
 		}

@@ -286,6 +286,9 @@ struct node_path_facts {
 	const char *detail;	   /* MALFORMED: the parser's reason */
 	struct icmp_answer answer; /* NO_SOCKET, TTL, NO_ROUTE, OWN_NO_SOCKET: the
 				    * error the stack sent back, if any */
+	bool inside;		   /* OWN_NO_SOCKET: it came from the NAT's inside,
+				    * whose packets always reach the router's own
+				    * stack (not `input accept`) */
 };
 
 /* Why a link did not carry a packet (model/link.c). */

@@ -65,6 +65,15 @@ printf 'host a at 1.1.1.1 public\nrule a input drop icmp dport 9\n' >"$tmp/bad2.
 expect_exit 2 "icmp rule with a port" -- "$natsim" run "$tmp/bad2.nsim"
 contains "$err" "bad2.nsim:2:24: error: ICMP has no ports; match its 'type' and 'code' instead" \
 	"rule refuses a port for icmp"
+# A laptop can ping its gateway: a NAT router's inside reaches its own stack
+# (a home router's LAN zone accepts input), whatever `input` says of the
+# outside; UDP to a port nothing serves there gets port unreachable.
+printf 'nat home preset port-restricted-cone public 203.0.113.7\nhost alice at 192.168.1.5 behind home\nat 1s ping alice to 192.168.1.1 count 1\nat 2s raw alice from 6000 to 192.168.1.1:53 "dns?"\nexpect icmp echo-reply at alice from 192.168.1.1\nexpect icmp port-unreachable at alice from 192.168.1.1\n' >"$tmp/gw.nsim"
+expect_exit 0 "ping the gateway" -- "$natsim" run "$tmp/gw.nsim"
+contains "$out" "64 bytes from 192.168.1.1: icmp_seq=1 ttl=64" "the gateway answers ping"
+contains "$out" "into its own stack (from its inside, as a home router's LAN zone does)" \
+	"why the router's stack took it"
+
 # A failed `expect drop` names an ICMP drop by its message, not by ports.
 printf 'nat home preset full-cone public 203.0.113.7\nhost alice at 192.168.1.5 behind home\nhost bob at 192.0.2.20 public\nat 1s raw icmp bob to home type port-unreachable about home:40000 to bob:9\nexpect drop at home reason nat-filter\n' >"$tmp/stray.nsim"
 expect_exit 1 "a stray error" -- "$natsim" run -q "$tmp/stray.nsim"
