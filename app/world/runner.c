@@ -395,32 +395,32 @@ static void act_raw(struct runner *r, const struct scenario_action *a, char *msg
 		 a->src_port, d);
 }
 
-/* Perform one action; `msg` gets what happened, for the trace. */
-static void act(struct runner *r, const struct scenario_action *a, char *msg, size_t n)
+/* The actions that speak to a host's agent; false for the others. */
+static bool act_on_agent(struct runner *r, const struct scenario_action *a, char *msg, size_t n)
 {
 	uint64_t now = (uint64_t)now_of(r);
-	const char *h = a->host.name, *p = a->peer.name, *t = a->target.name;
+	const char *h = a->host.name, *p = a->peer.name;
 	switch (a->kind) {
 	case SCENARIO_ACT_REGISTER:
 		agent_register(agent_of(r, h), now);
 		snprintf(msg, n, "%s registers with the coordinator", h);
-		break;
+		return true;
 	case SCENARIO_ACT_CONNECT:
 		agent_connect(agent_of(r, h), now, p);
 		snprintf(msg, n, "%s asks the coordinator to connect it to %s", h, p);
-		break;
+		return true;
 	case SCENARIO_ACT_SEND: {
 		int rc = agent_send(agent_of(r, h), now, p, (const uint8_t *)a->text, a->text_len);
 		snprintf(msg, n,
 			 rc == 0 ? "%s sends \"%s\" to %s" : "%s cannot send \"%s\" to %s: %s", h,
 			 a->text, p, agent_error_str(rc));
-		break;
+		return true;
 	}
 	case SCENARIO_ACT_CLASSIFY:
 		agent_classify(agent_of(r, h), now);
 		snprintf(msg, n,
 			 "%s runs NAT behaviour discovery (RFC 5780) against the coordinator", h);
-		break;
+		return true;
 	case SCENARIO_ACT_KEEPALIVE:
 		agent_set_keepalive(agent_of(r, h), (uint64_t)a->keepalive_ns);
 		if (a->keepalive_ns)
@@ -428,7 +428,21 @@ static void act(struct runner *r, const struct scenario_action *a, char *msg, si
 				 a->keepalive_ns / 1e9);
 		else
 			snprintf(msg, n, "%s stops sending keepalives", h);
-		break;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Perform one action; `msg` gets what happened, for the trace. */
+static void act(struct runner *r, const struct scenario_action *a, char *msg, size_t n)
+{
+	const char *t = a->target.name;
+	if (act_on_agent(r, a, msg, n)) {
+		flush_agent(r, a->host.name);
+		return;
+	}
+	switch (a->kind) {
 	case SCENARIO_ACT_CUT_LINK:
 	case SCENARIO_ACT_RESTORE_LINK: {
 		bool up = a->kind == SCENARIO_ACT_RESTORE_LINK;
@@ -458,13 +472,12 @@ static void act(struct runner *r, const struct scenario_action *a, char *msg, si
 	case SCENARIO_ACT_TRACEROUTE:
 		act_traceroute(r, a, msg, n);
 		break;
-	case SCENARIO_ACT_NOTE:
-	case SCENARIO_ACT_COUNT:
+	default: /* note */
 		snprintf(msg, n, "%s", a->text ? a->text : "");
 		break;
 	}
-	if (h)
-		flush_agent(r, h);
+	if (a->host.name)
+		flush_agent(r, a->host.name);
 }
 
 struct scheduled {
@@ -821,6 +834,21 @@ static void endpoint_words(const struct scenario_endpoint *ep, const char *lead,
 		 port);
 }
 
+/* `expect [no] icmp` and `expect related` in the language's own words. */
+static void describe_icmp(const struct scenario_expect *x, const char *by, char *out, size_t n)
+{
+	char from[64] = "";
+	if (x->kind == SCENARIO_EXPECT_RELATED) {
+		snprintf(out, n, "an ICMP error is RELATED at %s%s", x->node.name, by);
+		return;
+	}
+	if (x->has_from)
+		endpoint_words(&x->from, " from ", from, sizeof(from));
+	snprintf(out, n, "%s %s reaches %s%s%s",
+		 x->kind == SCENARIO_EXPECT_ICMP ? "an ICMP" : "no ICMP", x->icmp_name,
+		 x->host.name, from, by);
+}
+
 /* What an expectation asks, in the language's own words. */
 static void describe(const struct scenario_expect *x, char *out, size_t n)
 {
@@ -870,17 +898,9 @@ static void describe(const struct scenario_expect *x, char *out, size_t n)
 			 x->peer.name ? " from " : "", x->peer.name ? x->peer.name : "", by);
 		break;
 	case SCENARIO_EXPECT_ICMP:
-	case SCENARIO_EXPECT_NO_ICMP: {
-		char from[64] = "";
-		if (x->has_from)
-			endpoint_words(&x->from, " from ", from, sizeof(from));
-		snprintf(out, n, "%s %s reaches %s%s%s",
-			 x->kind == SCENARIO_EXPECT_ICMP ? "an ICMP" : "no ICMP", x->icmp_name,
-			 x->host.name, from, by);
-		break;
-	}
+	case SCENARIO_EXPECT_NO_ICMP:
 	case SCENARIO_EXPECT_RELATED:
-		snprintf(out, n, "an ICMP error is RELATED at %s%s", x->node.name, by);
+		describe_icmp(x, by, out, n);
 		break;
 	default:
 		snprintf(out, n, "?");
