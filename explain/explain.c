@@ -627,6 +627,11 @@ static void reject_answer(const struct icmp_answer *a, const struct verdict_flow
 			       ? ": an ICMP error is never answered with another (RFC 1122 3.2.2)"
 			       : " (RFC 1122 3.2.2: no error about a broadcast or a fragment)");
 		break;
+	case ICMP_ANSWER_TCP_RST:
+		used = nat_append(out, size, used, ", and told the sender: a TCP RST");
+		if (a->packet_id != 0)
+			nat_append(out, size, used, ", #%llu", (unsigned long long)a->packet_id);
+		break;
 	case ICMP_ANSWER_NONE:
 		break;
 	}

@@ -186,6 +186,13 @@ int explain_icmp_answer(const struct icmp_answer *a, const struct verdict_flow *
 				"; never answered: no ICMP error is sent about a broadcast, a "
 				"multicast or a fragment that is not the first (RFC 1122 "
 				"3.2.2)");
+	case ICMP_ANSWER_TCP_RST:
+		/* RFC 9293 3.10.7.1: a segment to a port nobody listens on
+		 * is answered with a reset, not with ICMP. */
+		if (a->packet_id != 0)
+			return snprintf(out, size, "; answered with a TCP RST (#%llu)",
+					(unsigned long long)a->packet_id);
+		return snprintf(out, size, "; answered with a TCP RST");
 	case ICMP_ANSWER_NONE:
 		break;
 	}

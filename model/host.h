@@ -20,6 +20,7 @@
 #include "model/firewall.h"
 #include "model/icmp.h"
 #include "model/net.h"
+#include "model/tcp.h"
 
 struct host;
 struct host_socket;
@@ -105,5 +106,68 @@ uint64_t host_send_echo(struct host *h, uint32_t dst, uint16_t id, uint16_t seq,
  * defaults until set). Returns 0, or -1 if out of memory. */
 int host_set_icmp_config(struct host *h, const struct icmp_config *cfg);
 void host_icmp_config(const struct host *h, struct icmp_config *out);
+
+/* ---- TCP (model/tcp.h: the states and what the stack promises) ----------
+ *
+ * A struct host_tcp is a listener or a connection. The application owns the
+ * handle from listen/connect/accept until it calls host_tcp_close() or
+ * host_tcp_abort(); after that the stack keeps what it still needs (FIN-WAIT,
+ * TIME-WAIT) and frees it, and the application must not touch the handle.
+ * Events arrive through the socket's function, never from inside a call the
+ * application made (the stack defers them to the engine), so a handler may
+ * call any host_tcp_* function, including close. Every change of state is a
+ * TRACE_SOCKET record. */
+struct host_tcp;
+
+enum host_tcp_event_kind {
+	HOST_TCP_CONNECTED,   /* the handshake finished: ESTABLISHED (active,
+			       * passive after accept, or simultaneous open) */
+	HOST_TCP_DATA,	      /* bytes arrived in order: data, len */
+	HOST_TCP_PEER_CLOSED, /* the peer's FIN: no more data will come */
+	HOST_TCP_CLOSED,      /* the connection is over: after both FINs, an
+			       * RST, or an error; `error` says which (0 for
+			       * an orderly close). The last event. */
+};
+struct host_tcp_event {
+	enum host_tcp_event_kind kind;
+	const uint8_t *data; /* HOST_TCP_DATA: borrowed for the call */
+	size_t len;
+	int error;	     /* HOST_TCP_CLOSED: 0, ECONNREFUSED, ECONNRESET,
+			      * ETIMEDOUT, EHOSTUNREACH, ... (errno values) */
+};
+typedef void (*host_tcp_fn)(struct host_tcp *s, const struct host_tcp_event *ev, void *ctx);
+/* A listener completed a handshake: `conn` is ESTABLISHED and belongs to the
+ * application, with no function until host_tcp_set_fn. */
+typedef void (*host_tcp_accept_fn)(struct host_tcp *listener, struct host_tcp *conn, void *ctx);
+
+/* Listen on `port` of local address `addr` (0 = every address). `reuse`:
+ * SO_REUSEADDR and SO_REUSEPORT, so that a connection may use the same
+ * local port (TCP hole punching listens and connects from the port it used
+ * toward the coordinator). Returns NULL if the port is taken (without
+ * reuse) or out of memory. */
+struct host_tcp *host_tcp_listen(struct host *h, uint32_t addr, uint16_t port, bool reuse,
+				 host_tcp_accept_fn fn, void *ctx);
+/* Connect to `to`, from `local` (NULL, or port 0: an ephemeral port on the
+ * address the route picks). Sends the SYN now; the outcome comes as
+ * HOST_TCP_CONNECTED or HOST_TCP_CLOSED. `reuse` as for listen. Returns NULL
+ * if the local endpoint is taken, no port is free, or out of memory. */
+struct host_tcp *host_tcp_connect(struct host *h, const struct endpoint *local,
+				  const struct endpoint *to, bool reuse, host_tcp_fn fn,
+				  void *ctx);
+void host_tcp_set_fn(struct host_tcp *s, host_tcp_fn fn, void *ctx);
+/* Queue bytes to send; returns how many were taken (the send buffer may be
+ * full: tcp_config.send_buffer), 0 when the connection cannot send. */
+size_t host_tcp_send(struct host_tcp *s, const void *data, size_t len);
+/* Orderly close: a FIN after the queued data. The handle goes to the stack. */
+void host_tcp_close(struct host_tcp *s);
+/* Abort: an RST now, the connection forgotten (SO_LINGER 0). */
+void host_tcp_abort(struct host_tcp *s);
+enum tcp_state host_tcp_state(const struct host_tcp *s);
+struct endpoint host_tcp_local(const struct host_tcp *s);
+struct endpoint host_tcp_remote(const struct host_tcp *s); /* 0.0.0.0:0 for a listener */
+struct host *host_tcp_host(const struct host_tcp *s);
+/* The stack's TCP sysctls (Linux's defaults until set). 0, or -1 on OOM. */
+int host_set_tcp_config(struct host *h, const struct tcp_config *cfg);
+void host_tcp_config(const struct host *h, struct tcp_config *out);
 
 #endif

@@ -450,6 +450,28 @@ const char *nat_pooling_name(enum nat_pooling p)
 	return (unsigned)p <= NAT_POOLING_ARBITRARY ? nat_poolings[p].name : "unknown";
 }
 
+static const char *const tcp_unsolicited_names[] = {
+    [NAT_TCP_SYN_DROP] = "drop",
+    [NAT_TCP_SYN_RST] = "rst",
+    [NAT_TCP_SYN_ICMP] = "icmp",
+};
+
+const char *nat_tcp_unsolicited_name(enum nat_tcp_unsolicited u)
+{
+	return (unsigned)u <= NAT_TCP_SYN_ICMP ? tcp_unsolicited_names[u] : "unknown";
+}
+
+int nat_tcp_unsolicited_parse(const char *s, enum nat_tcp_unsolicited *out)
+{
+	for (unsigned u = NAT_TCP_SYN_DROP; u <= NAT_TCP_SYN_ICMP; u++) {
+		if (strcmp(s, tcp_unsolicited_names[u]) == 0) {
+			*out = (enum nat_tcp_unsolicited)u;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 static size_t nat_pick_address(struct nat *nat, uint32_t internal_ip)
 {
 	/* One address: nothing to choose, and no draw from the stream. */

@@ -55,6 +55,18 @@ enum nat_pooling {
 
 #define NAT_MAX_PUBLIC 4
 
+/* What a NAT does with an unsolicited inbound TCP SYN (RFC 5382 REQ-4):
+ * real NATs differ, and the difference decides whether TCP simultaneous open
+ * works through them. */
+enum nat_tcp_unsolicited {
+	NAT_TCP_SYN_DROP = 0, /* silently (a Linux router whose INPUT drops) */
+	NAT_TCP_SYN_RST = 1,  /* answer with an RST (a Linux router whose INPUT
+			       * accepts: its own stack has no listener there) */
+	NAT_TCP_SYN_ICMP = 2, /* answer with ICMP port unreachable */
+};
+const char *nat_tcp_unsolicited_name(enum nat_tcp_unsolicited u); /* "drop", "rst", "icmp" */
+int nat_tcp_unsolicited_parse(const char *s, enum nat_tcp_unsolicited *out);
+
 struct nat_config {
 	enum nat_behaviour mapping;
 	enum nat_behaviour filtering;
@@ -77,6 +89,19 @@ struct nat_config {
 			       * (REQ-3/4); false is a NAT that rewrites only the
 			       * outer header, which the inside host cannot match */
 	bool icmp_errors;     /* default true; false drops every ICMP error */
+	/* TCP (RFC 5382). Mappings follow the mapping behaviour as for UDP
+	 * (REQ-1) and are kept by the state of the connections through them:
+	 * an established connection's mapping lives tcp_established_timeout
+	 * idle, one in the handshake or the close (the transitory states)
+	 * tcp_transitory_timeout (REQ-5). 0 for either: Linux's per-state
+	 * conntrack timeouts decide (nf_conntrack_tcp_timeout_*: 5 days
+	 * established, 120 s SYN_SENT and TIME_WAIT, ...), as a Linux NAT does.
+	 * tcp_unsolicited_syn is what the NAT does with an inbound SYN no
+	 * mapping admits (REQ-4 asks it to stay silent for >= 6 s, which lets
+	 * simultaneous open work). */
+	int64_t tcp_established_timeout; /* default 0 (Linux); REQ-5 asks >= 2 h 4 min */
+	int64_t tcp_transitory_timeout;	 /* default 0 (Linux); REQ-5 asks >= 4 min */
+	enum nat_tcp_unsolicited tcp_unsolicited_syn; /* default NAT_TCP_SYN_DROP */
 };
 
 /* Fill the defaults (EIM + APDF, preserve, paired pooling, 30 s, no

@@ -21,6 +21,7 @@ static const char *const drop_reason_names[TRACE_DROP_REASON_COUNT] = {
 	[TRACE_DROP_NO_SOCKET] = "no-socket",
 	[TRACE_DROP_NOT_FOR_US] = "not-for-us",
 	[TRACE_DROP_ICMP_NO_FLOW] = "icmp-no-flow",
+	[TRACE_DROP_CT_INVALID] = "ct-invalid",
 };
 
 static const char *const kind_names[] = {
@@ -31,6 +32,7 @@ static const char *const kind_names[] = {
 	[TRACE_MAPPING] = "mapping",
 	[TRACE_APP] = "app",
 	[TRACE_SCENARIO] = "scenario",
+	[TRACE_SOCKET] = "socket",
 };
 
 static const char *const hop_names[] = {

@@ -30,6 +30,7 @@ enum trace_kind {
 	TRACE_MAPPING,   /* a NAT mapping changed */
 	TRACE_APP,       /* an application (agent, coordinator) event or log line */
 	TRACE_SCENARIO,  /* a scenario action, note or expectation verdict */
+	TRACE_SOCKET,    /* a TCP socket changed state (what `ss -t` would show) */
 };
 
 enum trace_hop {
@@ -58,6 +59,9 @@ enum trace_drop_reason {
 	TRACE_DROP_NO_SOCKET,     /* no socket bound to the destination port */
 	TRACE_DROP_NOT_FOR_US,    /* a host received a packet for another address */
 	TRACE_DROP_ICMP_NO_FLOW,  /* an ICMP error about a flow nobody here tracks */
+	TRACE_DROP_CT_INVALID,    /* conntrack marked it INVALID (a TCP segment outside the
+				   * window or with flags tcp_error refuses) and a rule or
+				   * the NAT dropped it for that */
 	TRACE_DROP_REASON_COUNT
 };
 
@@ -212,6 +216,23 @@ struct trace_scenario {
 	int line;                 /* scenario file line, or 0 */
 };
 
+/* A TCP socket on `node` moved from one RFC 9293 state to another
+ * (model/tcp.h enum tcp_state), and why: the segment or timer that moved it
+ * (enum tcp_cause). A listener's birth is LISTEN from CLOSED; a connection
+ * freed after TIME_WAIT or an abort ends in CLOSED. */
+struct trace_socket {
+	const char *node;
+	uint8_t proto;		  /* 6 = TCP */
+	struct endpoint local;	  /* the socket's own endpoint */
+	struct endpoint remote;	  /* 0.0.0.0:0 for a listener */
+	uint8_t old_state;	  /* enum tcp_state */
+	uint8_t new_state;	  /* enum tcp_state */
+	uint8_t cause;		  /* enum tcp_cause (model/tcp.h) */
+	uint64_t packet_id;	  /* the segment that moved it (received or sent), or 0 */
+	int error;		  /* an errno the application is told (ECONNREFUSED,
+				   * ETIMEDOUT, EHOSTUNREACH, ...), or 0 */
+};
+
 struct trace_record {
 	uint64_t seq;             /* 0, 1, 2, ... in emission order */
 	int64_t time;             /* virtual ns */
@@ -224,6 +245,7 @@ struct trace_record {
 		struct trace_mapping map;
 		struct trace_app app;
 		struct trace_scenario scenario;
+		struct trace_socket sock;
 	} u;
 };
 

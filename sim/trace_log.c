@@ -176,6 +176,9 @@ static bool copy_pointers(struct trace_log *log, struct trace_record *r)
 	case TRACE_SCENARIO:
 		ok = copy_str(log, &r->u.scenario.text);
 		break;
+	case TRACE_SOCKET:
+		ok = copy_str(log, &r->u.sock.node);
+		break;
 	}
 	return ok;
 }
@@ -361,6 +364,19 @@ static void hash_link(uint64_t *h, const struct trace_link *l)
 	h_double(h, l->loss);
 }
 
+static void hash_socket(uint64_t *h, const struct trace_socket *s)
+{
+	h_str(h, s->node);
+	h_u64(h, s->proto);
+	h_u64(h, s->local.ip);
+	h_u64(h, s->local.port);
+	h_u64(h, s->remote.ip);
+	h_u64(h, s->remote.port);
+	h_u64(h, (uint64_t)s->old_state << 16 | (uint64_t)s->new_state << 8 | s->cause);
+	h_u64(h, s->packet_id);
+	h_u64(h, (uint64_t)(int64_t)s->error);
+}
+
 static void hash_record(uint64_t *h, const struct trace_record *r)
 {
 	h_u64(h, r->seq);
@@ -396,6 +412,9 @@ static void hash_record(uint64_t *h, const struct trace_record *r)
 		h_u64(h, (uint64_t)r->u.scenario.event);
 		h_str(h, r->u.scenario.text);
 		h_u64(h, (uint64_t)(int64_t)r->u.scenario.line);
+		break;
+	case TRACE_SOCKET:
+		hash_socket(h, &r->u.sock);
 		break;
 	}
 }

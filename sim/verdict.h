@@ -103,6 +103,10 @@ struct fw_rule {
 	uint8_t icmp_type;
 	bool match_icmp_code;
 	uint8_t icmp_code;
+	/* proto TCP: match when (flags & tcp_flags_mask) == tcp_flags_match,
+	 * as iptables' --tcp-flags MASK COMP; --syn is FIN,SYN,RST,ACK SYN.
+	 * 0, 0 = any flags. */
+	uint8_t tcp_flags_mask, tcp_flags_match;
 	unsigned states; /* FW_STATE_ANY or a set of enum conntrack_state bits */
 	enum fw_action action;
 	enum fw_reject_with reject_with; /* FW_REJECT: the error sent */
@@ -232,6 +236,8 @@ enum icmp_answer_kind {
 	ICMP_ANSWER_RATE_LIMITED, /* not sent: Linux's icmp_ratelimit / icmp_msgs_per_sec */
 	ICMP_ANSWER_NEVER,	  /* not sent: never about an ICMP error, a broadcast
 				   * or a fragment (RFC 1122 3.2.2) */
+	ICMP_ANSWER_TCP_RST,	  /* a TCP RST was sent instead (RFC 9293 3.10.7.1: a
+				   * segment to a port nobody listens on): packet_id */
 };
 
 struct icmp_answer {

@@ -18,6 +18,7 @@
 
 #include "base/endpoint.h"
 #include "explain/explain.h"
+#include "model/tcp.h"
 #include "sim/engine.h"
 
 /* Nine significant digits keep a loss of 0.1 printing as 0.1, not
@@ -306,6 +307,19 @@ static void put_scenario(json_t *o, const struct trace_scenario *s, bool *ok)
 	put(o, "line", jint(s->line), ok);
 }
 
+static void put_socket(json_t *o, const struct trace_socket *k, bool *ok)
+{
+	put(o, "node", jstr(k->node), ok);
+	put(o, "proto", jint(k->proto), ok);
+	put(o, "local", jendpoint(&k->local), ok);
+	put(o, "remote", jendpoint(&k->remote), ok);
+	put(o, "from", json_string(tcp_state_name((enum tcp_state)k->old_state)), ok);
+	put(o, "to", json_string(tcp_state_name((enum tcp_state)k->new_state)), ok);
+	put(o, "cause", json_string(tcp_cause_name((enum tcp_cause)k->cause)), ok);
+	put(o, "packet_id", k->packet_id ? jint((int64_t)k->packet_id) : json_null(), ok);
+	put(o, "error", jint(k->error), ok);
+}
+
 /* The whole record as an object, or NULL if an allocation failed. */
 static json_t *record_object(const struct jsonl_writer *w, const struct trace_record *r)
 {
@@ -338,6 +352,9 @@ static json_t *record_object(const struct jsonl_writer *w, const struct trace_re
 		break;
 	case TRACE_SCENARIO:
 		put_scenario(o, &r->u.scenario, &ok);
+		break;
+	case TRACE_SOCKET:
+		put_socket(o, &r->u.sock, &ok);
 		break;
 	}
 	if (!ok) {

@@ -240,6 +240,9 @@ static int apply_record(struct tables *t, const struct trace_record *r)
 	case TRACE_APP:
 		names[0] = r->u.app.node;
 		break;
+	case TRACE_SOCKET:
+		names[0] = r->u.sock.node;
+		break;
 	case TRACE_SCENARIO:
 		break;
 	}
