@@ -44,7 +44,7 @@ static void test_names(void **state)
 	const char *drops[] = {"none",      "firewall",   "nat-filter", "nat-no-mapping",
 			       "nat-exhausted", "hairpin", "no-route", "ttl",
 			       "link-loss", "link-down",  "queue-full", "malformed",
-			       "no-socket", "not-for-us", "icmp-no-flow"};
+			       "no-socket", "not-for-us", "icmp-no-flow", "ct-invalid"};
 	assert_int_equal(sizeof(drops) / sizeof(drops[0]), TRACE_DROP_REASON_COUNT);
 	for (int i = 0; i < TRACE_DROP_REASON_COUNT; i++)
 		assert_string_equal(trace_drop_reason_name((enum trace_drop_reason)i), drops[i]);
@@ -56,6 +56,7 @@ static void test_names(void **state)
 	assert_string_equal(trace_kind_name(TRACE_MAPPING), "mapping");
 	assert_string_equal(trace_kind_name(TRACE_APP), "app");
 	assert_string_equal(trace_kind_name(TRACE_SCENARIO), "scenario");
+	assert_string_equal(trace_kind_name(TRACE_SOCKET), "socket");
 	assert_string_equal(trace_hop_name(TRACE_HOP_SEND), "send");
 	assert_string_equal(trace_hop_name(TRACE_HOP_TX), "tx");
 	assert_string_equal(trace_hop_name(TRACE_HOP_RX), "rx");
