@@ -762,6 +762,8 @@ size_t tcp_send(struct tcp_conn *c, const void *data, size_t len, int64_t now)
 		return 0;
 	if (len > room)
 		len = room;
+	if (len == 0)
+		return 0;
 	memcpy(c->buf + c->buf_len, data, len);
 	c->buf_len += len;
 	output(c, false);

@@ -44,7 +44,8 @@ static uint64_t end_send(void *ctx, const struct tcp_segment *seg)
 		s->opt = *seg->opt;
 	s->seg.opt = seg->opt != NULL ? &s->opt : NULL;
 	assert_true(seg->payload_len <= sizeof(s->data));
-	memcpy(s->data, seg->payload, seg->payload_len);
+	if (seg->payload_len > 0)
+		memcpy(s->data, seg->payload, seg->payload_len);
 	s->seg.payload = s->data;
 	return 1000 + e->nq;
 }
