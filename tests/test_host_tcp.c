@@ -513,6 +513,30 @@ static void test_same_seed_same_trace(void **state)
 	assert_int_not_equal(story_hash(11), story_hash(12)); /* the ISNs differ */
 }
 
+/* alice's stateful firewall admits the replies of her own connection
+ * (conntrack follows it with conntrack_seen_tcp: ESTABLISHED, [ASSURED])
+ * and the close; bob's listener is reached. */
+static void test_own_firewall_admits_replies(void **state)
+{
+	struct world *w = *state;
+
+	host_enable_firewall(w->lan.alice, true);
+	open_pair(w);
+	assert_int_equal(w->client.connected, 1);
+	pump(w, &w->client, 50000, 6);
+	pump(w, &w->server, 50000, 7);
+	assert_pattern(&w->server, 50000, 6);
+	assert_pattern(&w->client, 50000, 7);
+	host_tcp_close(w->server.s);
+	test_run_ms(w->lan.net, 10);
+	host_tcp_close(w->client.s);
+	test_run_ms(w->lan.net, 10);
+	assert_true(time_of_state(w->lan.log, "bob", TCP_TIME_WAIT) > 0);
+	assert_true(time_of_state(w->lan.log, "alice", TCP_CLOSED) > 0);
+	assert_int_equal(conntrack_count(host_conntrack(w->lan.alice)), 1);
+	assert_null(test_last_drop(w->lan.log));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -527,6 +551,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_simultaneous_open, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_transfer_survives_loss, setup, teardown),
 	    cmocka_unit_test(test_same_seed_same_trace),
+	    cmocka_unit_test_setup_teardown(test_own_firewall_admits_replies, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_close_from_client, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_close_from_server, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_simultaneous_close, setup, teardown),
