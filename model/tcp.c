@@ -52,6 +52,7 @@ void tcp_config_default(struct tcp_config *cfg)
 	cfg->rto_min = SIM_MS(200);
 	cfg->rto_max = SIM_S(120);
 	cfg->time_wait = SIM_S(60);
+	cfg->fin_timeout = SIM_S(60);
 	cfg->mss = 1460;
 	cfg->window = 65535;
 	cfg->send_buffer = 262144;
@@ -125,7 +126,9 @@ int tcp_conn_init(struct tcp_conn *c, const struct tcp_config *cfg, const struct
 	c->ctx = ctx;
 	c->iss = c->snd_una = c->snd_nxt = c->snd_max = iss;
 	c->buf_seq = iss + 1;
-	c->rcv_wnd = cfg->window;
+	/* tcp_select_initial_window rounds the offered window down to whole
+	 * segments: Linux's 65535 becomes the 64240 its SYNs show. */
+	c->rcv_wnd = cfg->window > cfg->mss ? cfg->window - cfg->window % cfg->mss : cfg->window;
 	c->ts_offset = ts_offset;
 	c->mss = cfg->mss;
 	c->rto = cfg->rto_initial;
@@ -155,6 +158,11 @@ static void set_state(struct tcp_conn *c, enum tcp_state to, enum tcp_cause caus
 		c->rto_at = SIM_TIME_NEVER;
 	if (to == TCP_TIME_WAIT)
 		c->time_wait_at = c->now + c->cfg.time_wait;
+	/* An orphan (closed by its application) waits in FIN-WAIT-2 for
+	 * tcp_fin_timeout at most: Linux's tcp_rcv_state_process hands it to
+	 * tcp_time_wait(sk, TCP_FIN_WAIT2, tcp_fin_time(sk)). */
+	if (to == TCP_FIN_WAIT_2 && c->rcv_shutdown)
+		c->time_wait_at = c->now + c->cfg.fin_timeout;
 	c->ops->changed(c->ctx, &ch);
 }
 
@@ -367,7 +375,11 @@ static bool retries_exhausted(const struct tcp_conn *c)
 	if (handshake)
 		return c->now - c->retrans_stamp >=
 		       model_timeout(c, c->cfg.syn_retries, c->cfg.rto_initial);
-	return c->now - c->retrans_stamp >= model_timeout(c, c->cfg.retries2, c->cfg.rto_min);
+	/* An orphan counts tcp_orphan_retries instead, whose 0 means 8 while
+	 * the RTO is below TCP_RTO_MAX (tcp_orphan_retries()). */
+	return c->now - c->retrans_stamp >=
+	       model_timeout(c, c->rcv_shutdown && c->rto < c->cfg.rto_max ? 8 : c->cfg.retries2,
+			     c->cfg.rto_min);
 }
 
 /* The retransmission timer fired (RFC 6298 5.4-5.6): resend the earliest
@@ -400,7 +412,7 @@ static void retransmit(struct tcp_conn *c)
 
 int64_t tcp_deadline(const struct tcp_conn *c)
 {
-	if (c->state == TCP_TIME_WAIT)
+	if (c->state == TCP_TIME_WAIT || c->state == TCP_FIN_WAIT_2)
 		return c->time_wait_at;
 	if (c->state == TCP_CLOSED || c->state == TCP_LISTEN)
 		return SIM_TIME_NEVER;
@@ -410,8 +422,9 @@ int64_t tcp_deadline(const struct tcp_conn *c)
 void tcp_timeout(struct tcp_conn *c, int64_t now)
 {
 	c->now = now;
-	if (c->state == TCP_TIME_WAIT) {
-		/* 2MSL is over (Linux: TCP_TIMEWAIT_LEN, 60 s): the block goes. */
+	if (c->state == TCP_TIME_WAIT || c->state == TCP_FIN_WAIT_2) {
+		/* 2MSL is over (Linux: TCP_TIMEWAIT_LEN, 60 s), or an orphan's
+		 * tcp_fin_timeout: the block goes, on Linux's timewait timer. */
 		if (now >= c->time_wait_at)
 			set_state(c, TCP_CLOSED, TCP_CAUSE_TIME_WAIT, 0, 0);
 		return;

@@ -70,8 +70,10 @@ struct tcp_config {
 	int64_t rto_min;	 /* TCP_RTO_MIN: SIM_MS(200) */
 	int64_t rto_max;	 /* TCP_RTO_MAX: SIM_S(120) */
 	int64_t time_wait;	 /* TCP_TIMEWAIT_LEN: SIM_S(60) */
+	int64_t fin_timeout;	 /* net.ipv4.tcp_fin_timeout: SIM_S(60), an orphan's FIN-WAIT-2 */
 	uint16_t mss;		 /* 1460 on a 1500-byte link */
-	uint32_t window;	 /* the fixed receive window offered, bytes: 65535 */
+	uint32_t window;	 /* the fixed receive window offered, bytes: 65535
+				  * (rounded down to whole MSS, as Linux: 64240) */
 	size_t send_buffer;	 /* bytes host_tcp_send may queue: 262144 */
 };
 
@@ -158,7 +160,7 @@ struct tcp_conn {
 	int64_t retrans_stamp; /* when the head first went out (0: not retransmitting) */
 	unsigned retransmits;  /* timeouts of the present head */
 	unsigned dupacks;
-	int64_t time_wait_at; /* TIME-WAIT's end */
+	int64_t time_wait_at; /* TIME-WAIT's end, or an orphan's FIN-WAIT-2's */
 	int soft_error;	      /* an ICMP error remembered (sk_err_soft) */
 };
 

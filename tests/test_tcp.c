@@ -125,6 +125,7 @@ static void handshake(struct end *a, struct end *b)
 	assert_int_equal(a->c.state, TCP_SYN_SENT);
 	syn = take(a, &keep);
 	assert_int_equal(syn.flags, TCP_SYN);
+	assert_int_equal(syn.window, 64240); /* 44 segments of 1460, as Linux offers */
 	assert_int_equal(tcp_listen_verdict(&syn), TCP_LISTEN_ACCEPT);
 	tcp_open_passive(&b->c, &syn, 1);
 	assert_int_equal(b->c.state, TCP_SYN_RECEIVED);
@@ -450,24 +451,44 @@ static void test_icmp_in_syn_sent(void **state)
 	tcp_conn_release(&a.c);
 }
 
+/* An orphan in FIN-WAIT-2 whose peer never closes is gone after
+ * tcp_fin_timeout (60 s); the peer stays in CLOSE-WAIT. */
+static void test_fin_wait_2_times_out(void **state)
+{
+	struct pair *p = *state;
+
+	tcp_close(&p->a.c, 10);
+	pass(&p->a, &p->b, 11);
+	pass(&p->b, &p->a, 12);
+	assert_int_equal(p->a.c.state, TCP_FIN_WAIT_2);
+	assert_int_equal(p->b.c.state, TCP_CLOSE_WAIT);
+	assert_int_equal(tcp_deadline(&p->a.c), 12 + SIM_S(60));
+	tcp_timeout(&p->a.c, 12 + SIM_S(60) - 1);
+	assert_int_equal(p->a.c.state, TCP_FIN_WAIT_2);
+	tcp_timeout(&p->a.c, 12 + SIM_S(60));
+	assert_int_equal(p->a.c.state, TCP_CLOSED);
+	assert_int_equal(p->a.last.cause, TCP_CAUSE_TIME_WAIT);
+}
+
+/* A test that starts from a finished handshake. */
+#define PAIR(test) cmocka_unit_test_setup_teardown(test, pair_setup, pair_teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_three_way_handshake),
 	    cmocka_unit_test(test_closed_port_and_listener),
+	    cmocka_unit_test(test_syn_sent_checks_ack),
 	    cmocka_unit_test(test_half_open_child_gives_up),
 	    cmocka_unit_test(test_simultaneous_open),
 	    cmocka_unit_test(test_icmp_in_syn_sent),
-	    cmocka_unit_test_setup_teardown(test_retries2_and_soft_error, pair_setup,
-					    pair_teardown),
-	    cmocka_unit_test(test_syn_sent_checks_ack),
-	    cmocka_unit_test_setup_teardown(test_rst_must_hit_rcv_nxt, pair_setup, pair_teardown),
-	    cmocka_unit_test_setup_teardown(test_data_and_rto, pair_setup, pair_teardown),
-	    cmocka_unit_test_setup_teardown(test_loss_and_retransmission, pair_setup,
-					    pair_teardown),
-	    cmocka_unit_test_setup_teardown(test_simultaneous_close, pair_setup, pair_teardown),
-	    cmocka_unit_test_setup_teardown(test_data_after_close_resets, pair_setup,
-					    pair_teardown),
+	    PAIR(test_rst_must_hit_rcv_nxt),
+	    PAIR(test_data_and_rto),
+	    PAIR(test_loss_and_retransmission),
+	    PAIR(test_simultaneous_close),
+	    PAIR(test_data_after_close_resets),
+	    PAIR(test_fin_wait_2_times_out),
+	    PAIR(test_retries2_and_soft_error),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
