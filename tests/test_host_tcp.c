@@ -12,12 +12,15 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "model/host.h"
+#include "model/nat.h"
+#include "model/router.h"
 #include "sim/trace_log.h"
 #include "tests/support_net.h"
 
@@ -537,6 +540,109 @@ static void test_own_firewall_admits_replies(void **state)
 	assert_null(test_last_drop(w->lan.log));
 }
 
+/* A NAT world: alice 192.168.1.5 behind router "home" (public 203.0.113.7,
+ * endpoint-independent mapping, address-and-port-dependent filtering) and
+ * bob 203.0.113.80 on its outside. Replaces the LAN's hosts. */
+#define NAT_PUB IP4(203, 0, 113, 7)
+#define NAT_BOB IP4(203, 0, 113, 80)
+static void nat_world(struct world *w)
+{
+	struct router *home = router_new(w->lan.net, "home");
+	struct nat_config cfg;
+	struct iface *in, *out;
+
+	assert_non_null(home);
+	in = router_add_iface(home, "lan", IP4(192, 168, 1, 1), 24);
+	out = router_add_iface(home, "wan", NAT_PUB, 24);
+	w->lan.alice = host_new(w->lan.net, "c", IP4(192, 168, 1, 5), 24, IP4(192, 168, 1, 1));
+	w->lan.bob = host_new(w->lan.net, "s", NAT_BOB, 24, NAT_PUB);
+	test_wire(w->lan.net, "lan2", host_iface(w->lan.alice), in);
+	test_wire(w->lan.net, "wan", out, host_iface(w->lan.bob));
+	nat_config_default(&cfg);
+	cfg.mapping = NAT_ENDPOINT_INDEPENDENT;
+	cfg.filtering = NAT_ADDRESS_AND_PORT_DEPENDENT;
+	assert_non_null(router_enable_nat(home, out, &cfg));
+}
+
+/* Through the NAT: the server sees the public address, the bytes cross
+ * both ways, and the close completes on both sides. */
+static void test_through_nat(void **state)
+{
+	struct world *w = *state;
+	struct endpoint to = {NAT_BOB, 80};
+
+	nat_world(w);
+	w->listener = host_tcp_listen(w->lan.bob, 0, 80, false, on_accept, w);
+	w->client.s = host_tcp_connect(w->lan.alice, NULL, &to, false, on_event, &w->client);
+	test_run_ms(w->lan.net, 20);
+	assert_int_equal(w->client.connected, 1);
+	assert_int_equal(host_tcp_remote(w->server.s).ip, NAT_PUB);
+	pump(w, &w->client, 200000, 8);
+	pump(w, &w->server, 200000, 9);
+	assert_pattern(&w->server, 200000, 8);
+	assert_pattern(&w->client, 200000, 9);
+	host_tcp_close(w->client.s);
+	test_run_ms(w->lan.net, 20);
+	host_tcp_close(w->server.s);
+	test_run_ms(w->lan.net, 20);
+	assert_true(time_of_state(w->lan.log, "c", TCP_TIME_WAIT) > 0);
+	assert_true(time_of_state(w->lan.log, "s", TCP_CLOSED) > 0);
+}
+
+/* A home router for `h` (inside 192.168.<n>.0/24, public `pub`) on `wan`. */
+static struct host *behind_nat(struct world *w, const char *name, int n, uint32_t pub,
+			       struct link *wan)
+{
+	char rname[16];
+	struct router *r;
+	struct nat_config cfg;
+	struct host *h;
+	struct iface *in, *out;
+
+	snprintf(rname, sizeof(rname), "nat-%s", name);
+	r = router_new(w->lan.net, rname);
+	assert_non_null(r);
+	in = router_add_iface(r, "lan", IP4(192, 168, n, 1), 24);
+	out = router_add_iface(r, "wan", pub, 24);
+	h = host_new(w->lan.net, name, IP4(192, 168, n, 5), 24, IP4(192, 168, n, 1));
+	snprintf(rname, sizeof(rname), "lan-%s", name);
+	test_wire(w->lan.net, rname, host_iface(h), in);
+	assert_int_equal(link_attach(wan, out), 0);
+	nat_config_default(&cfg);
+	cfg.mapping = NAT_ENDPOINT_INDEPENDENT;
+	cfg.filtering = NAT_ADDRESS_AND_PORT_DEPENDENT;
+	assert_non_null(router_enable_nat(r, out, &cfg));
+	return h;
+}
+
+/* TCP hole punching: two hosts behind port-preserving NATs connect to each
+ * other's public endpoint at once. Each NAT lets the peer's SYN in because
+ * its own host's SYN to that endpoint went out first; the SYNs meet hosts
+ * in SYN-SENT: simultaneous open, both CONNECTED. */
+static void test_hole_punch_simultaneous_open(void **state)
+{
+	struct world *w = *state;
+	struct link_config lc;
+	struct link *wan;
+	struct host *a, *b;
+	struct endpoint a_in = {IP4(192, 168, 1, 5), 5000}, b_in = {IP4(192, 168, 2, 5), 6000};
+	struct endpoint a_pub = {IP4(198, 51, 100, 1), 5000}, b_pub = {IP4(198, 51, 100, 2), 6000};
+
+	link_config_default(&lc);
+	lc.latency = SIM_MS(10);
+	wan = link_new(w->lan.net, "internet", &lc);
+	a = behind_nat(w, "a", 1, a_pub.ip, wan);
+	b = behind_nat(w, "b", 2, b_pub.ip, wan);
+	w->client.s = host_tcp_connect(a, &a_in, &b_pub, true, on_event, &w->client);
+	w->server.s = host_tcp_connect(b, &b_in, &a_pub, true, on_event, &w->server);
+	test_run_ms(w->lan.net, 100);
+	assert_int_equal(w->client.connected, 1);
+	assert_int_equal(w->server.connected, 1);
+	assert_true(time_of_state(w->lan.log, "a", TCP_SYN_RECEIVED) > 0);
+	pump(w, &w->server, 3000, 10);
+	assert_pattern(&w->client, 3000, 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -551,6 +657,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_simultaneous_open, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_transfer_survives_loss, setup, teardown),
 	    cmocka_unit_test(test_same_seed_same_trace),
+	    cmocka_unit_test_setup_teardown(test_through_nat, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hole_punch_simultaneous_open, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_own_firewall_admits_replies, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_close_from_client, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_close_from_server, setup, teardown),
