@@ -293,7 +293,8 @@ static bool send_next(struct tcp_conn *c)
 		return false;
 	uint8_t flags = TCP_ACK | (n > 0 && c->snd_nxt + (uint32_t)n == end ? TCP_PSH : 0) |
 			(fin ? TCP_FIN : 0);
-	uint64_t id = emit(c, flags, c->snd_nxt, c->buf + (c->snd_nxt - c->buf_seq), n);
+	uint64_t id =
+	    emit(c, flags, c->snd_nxt, c->buf + c->buf_off + (c->snd_nxt - c->buf_seq), n);
 
 	if (fin && !c->fin_sent) {
 		c->fin_sent = true;
@@ -477,7 +478,7 @@ static void ack_advance(struct tcp_conn *c, const struct tcp_seg_in *s)
 	if (seq_lt(c->buf_seq, ack)) {
 		size_t n = seq_lt(data_end(c), ack) ? c->buf_len : ack - c->buf_seq;
 
-		memmove(c->buf, c->buf + n, c->buf_len - n);
+		c->buf_off = n < c->buf_len ? c->buf_off + n : 0;
 		c->buf_len -= n;
 		c->buf_seq += (uint32_t)n;
 	}
@@ -777,7 +778,13 @@ size_t tcp_send(struct tcp_conn *c, const void *data, size_t len, int64_t now)
 		len = room;
 	if (len == 0)
 		return 0;
-	memcpy(c->buf + c->buf_len, data, len);
+	/* The queue slides along the buffer as it is acknowledged; it moves
+	 * back to the start only when a write would not fit behind it. */
+	if (c->buf_off + c->buf_len + len > c->buf_cap) {
+		memmove(c->buf, c->buf + c->buf_off, c->buf_len);
+		c->buf_off = 0;
+	}
+	memcpy(c->buf + c->buf_off + c->buf_len, data, len);
 	c->buf_len += len;
 	output(c, false);
 	return len;

@@ -166,7 +166,7 @@ struct tcp_conn {
 	/* The bytes from buf_seq on: sent and unacknowledged, then unsent (the
 	 * retransmission queue and the send buffer in one). */
 	uint8_t *buf;
-	size_t buf_len, buf_cap;
+	size_t buf_off, buf_len, buf_cap; /* the queue is buf[buf_off, buf_off + buf_len) */
 	uint32_t buf_seq;
 	bool fin_queued;   /* the application closed: a FIN after the bytes */
 	bool fin_sent;	   /* snd_max covers the FIN */
