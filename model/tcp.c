@@ -563,6 +563,14 @@ static bool acceptable(const struct tcp_conn *c, const struct tcp_seg_in *s)
 	return !seq_lt(seg_end(s), c->rcv_nxt) && seq_le(s->seq, c->rcv_nxt + c->rcv_wnd);
 }
 
+/* tcp_reset_check: once the peer's FIN is in, an RST carrying the FIN's
+ * own sequence (RCV.NXT - 1) resets too, acceptable or not. */
+static bool rst_after_fin(const struct tcp_conn *c, const struct tcp_seg_in *s)
+{
+	return s->seq == c->rcv_nxt - 1 &&
+	       (c->state == TCP_CLOSE_WAIT || c->state == TCP_LAST_ACK || c->state == TCP_CLOSING);
+}
+
 /* Second check, the RST. RFC 5961 3.2 as Linux's tcp_validate_incoming
  * applies it: only an RST at exactly RCV.NXT resets; one elsewhere in the
  * window gets a challenge ACK (its rate limit is not modelled). tcp_reset
@@ -572,12 +580,14 @@ static bool acceptable(const struct tcp_conn *c, const struct tcp_seg_in *s)
 static void rst_input(struct tcp_conn *c, const struct tcp_seg_in *s)
 {
 	int err = c->state == TCP_CLOSE_WAIT ? EPIPE : ECONNRESET;
+	bool half_open = c->passive && c->state == TCP_SYN_RECEIVED;
 
-	if (s->seq != c->rcv_nxt) {
+	/* A request sock takes any RST in its window (tcp_check_req). */
+	if (s->seq != c->rcv_nxt && !half_open && !rst_after_fin(c, s)) {
 		c->ack_owed = true;
 		return;
 	}
-	if (c->state == TCP_TIME_WAIT || (c->passive && c->state == TCP_SYN_RECEIVED))
+	if (c->state == TCP_TIME_WAIT || half_open)
 		err = 0; /* nobody to tell: a request sock is dropped silently */
 	fail(c, TCP_CAUSE_RST, s->packet_id, err);
 }
@@ -703,7 +713,9 @@ static void fin_input(struct tcp_conn *c, const struct tcp_seg_in *s)
 static void synchronized_input(struct tcp_conn *c, const struct tcp_seg_in *s)
 {
 	if (!acceptable(c, s)) {
-		if (!(s->flags & TCP_RST))
+		if ((s->flags & TCP_RST) && rst_after_fin(c, s))
+			rst_input(c, s);
+		else if (!(s->flags & TCP_RST))
 			c->ack_owed = true;
 		if (c->state == TCP_TIME_WAIT && (s->flags & TCP_FIN))
 			c->time_wait_at = c->now + c->cfg.time_wait;

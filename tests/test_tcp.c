@@ -470,6 +470,23 @@ static void test_fin_wait_2_times_out(void **state)
 	assert_int_equal(p->a.last.cause, TCP_CAUSE_TIME_WAIT);
 }
 
+/* After the peer's FIN, an RST carrying the FIN's sequence resets
+ * (tcp_reset_check); in CLOSE-WAIT the application is told EPIPE. */
+static void test_rst_after_fin(void **state)
+{
+	struct pair *p = *state;
+	struct tcp_seg_in rst = {.flags = TCP_RST};
+
+	tcp_close(&p->b.c, 10);
+	pass(&p->b, &p->a, 11);
+	assert_int_equal(p->a.c.state, TCP_CLOSE_WAIT);
+	assert_int_equal(p->a.fins, 1);
+	rst.seq = p->a.c.rcv_nxt - 1;
+	tcp_input(&p->a.c, &rst, 12);
+	assert_int_equal(p->a.c.state, TCP_CLOSED);
+	assert_int_equal(p->a.last.error, EPIPE);
+}
+
 /* A test that starts from a finished handshake. */
 #define PAIR(test) cmocka_unit_test_setup_teardown(test, pair_setup, pair_teardown)
 
@@ -483,6 +500,7 @@ int main(void)
 	    cmocka_unit_test(test_simultaneous_open),
 	    cmocka_unit_test(test_icmp_in_syn_sent),
 	    PAIR(test_rst_must_hit_rcv_nxt),
+	    PAIR(test_rst_after_fin),
 	    PAIR(test_data_and_rto),
 	    PAIR(test_loss_and_retransmission),
 	    PAIR(test_simultaneous_close),
