@@ -456,6 +456,21 @@ static void test_own_stack_answers_rst(void **state)
 	world_free(w);
 }
 
+/* Out of window (tcp_in_window: data beyond what s1's window allows) is
+ * INVALID too: it leaves untranslated while the connection stays
+ * ESTABLISHED and its in-window segments are translated as before. */
+static void test_out_of_window_leaks(void **state)
+{
+	struct world *w = world_default();
+
+	(void)state;
+	handshake(w);
+	arrived(w, seg(w, w->c, &C, &S1, TCP_ACK, 1001 + 200000, 5001), "s1", &C, &S1);
+	assert_int_equal(entry(w)->tcp.state, CONNTRACK_TCP_ESTABLISHED);
+	arrived(w, seg(w, w->c, &C, &S1, TCP_ACK, 1001, 5001), "s1", &EXT, &S1);
+	world_free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -472,6 +487,7 @@ int main(void)
 	    cmocka_unit_test(test_invalid_leaves_untranslated),
 	    cmocka_unit_test(test_invalid_inbound_dropped),
 	    cmocka_unit_test(test_own_stack_answers_rst),
+	    cmocka_unit_test(test_out_of_window_leaks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
