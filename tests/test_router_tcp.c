@@ -50,12 +50,16 @@ struct world {
 	struct host *c, *s1, *s2;
 };
 
-/* A host that drops whatever reaches it: its drop record is the arrival. */
+/* A host that drops whatever reaches it: its drop record is the arrival
+ * (unless `real`: then its stack answers). */
+static bool real_hosts;
 static struct host *sink(struct world *w, const char *name, uint32_t ip, uint8_t len, uint32_t gw)
 {
 	struct host *h = host_new(w->net, name, ip, len, gw);
 
 	assert_non_null(h);
+	if (real_hosts)
+		return h;
 	host_enable_firewall(h, true);
 	firewall_clear(host_firewall(h));
 	firewall_set_policy(host_firewall(h), FW_CHAIN_INPUT, FW_DROP);
@@ -570,6 +574,91 @@ static void test_unsolicited_icmp_simultaneous_open(void **state)
 	world_free(w);
 }
 
+/* ---- with the hosts' own TCP stacks ---------------------------------------- */
+
+struct app {
+	struct host_tcp *s;
+	size_t got, connected, closed;
+};
+
+static void app_event(struct host_tcp *s, const struct host_tcp_event *ev, void *ctx)
+{
+	struct app *a = ctx;
+
+	(void)s;
+	if (ev->kind == HOST_TCP_CONNECTED)
+		a->connected++;
+	if (ev->kind == HOST_TCP_DATA)
+		a->got += ev->len;
+	if (ev->kind == HOST_TCP_CLOSED)
+		a->closed++;
+}
+
+static void app_accept(struct host_tcp *l, struct host_tcp *c, void *ctx)
+{
+	struct app *a = ctx;
+
+	(void)l;
+	a->s = c;
+	a->connected++;
+	host_tcp_set_fn(c, app_event, a);
+}
+
+/* Every segment s1's stack received came from the NAT's public address:
+ * none slipped through untranslated (conntrack never called one INVALID). */
+static void none_leaked(struct world *w)
+{
+	for (size_t i = 0; i < trace_log_count(w->log); i++) {
+		const struct trace_record *r = trace_log_get(w->log, i);
+		struct packet_info pi;
+
+		if (r->kind != TRACE_PACKET || strcmp(r->u.packet.node, "s1") != 0 ||
+		    r->u.packet.hop != TRACE_HOP_DELIVER)
+			continue;
+		assert_int_equal(packet_parse(r->u.packet.bytes, r->u.packet.len, &pi, NULL, 0),
+				 PACKET_OK);
+		assert_int_equal(pi.src, PUB);
+		assert_int_not_equal(r->u.packet.reason, TRACE_DROP_CT_INVALID);
+	}
+}
+
+/* A real connection (Linux SYN options: window scale, SACK, timestamps)
+ * through the NAT: handshake, 60 kB of data, an orderly close. conntrack's
+ * window tracking accepts every segment, the entry ends in TIME_WAIT, and
+ * 120 s later the entry and the mapping are gone together. */
+static void test_real_connection_through_nat(void **state)
+{
+	struct world *w;
+	struct app server = {0}, client = {0};
+	static uint8_t data[60000];
+
+	(void)state;
+	real_hosts = true;
+	w = world_default();
+	real_hosts = false;
+	assert_non_null(host_tcp_listen(w->s1, 0, 80, false, app_accept, &server));
+	client.s = host_tcp_connect(w->c, &C, &S1, false, app_event, &client);
+	assert_non_null(client.s);
+	test_run_ms(w->net, 50);
+	assert_int_equal(client.connected, 1);
+	assert_int_equal(entry(w)->tcp.state, CONNTRACK_TCP_ESTABLISHED);
+	assert_true(entry(w)->assured);
+	assert_int_equal(host_tcp_send(client.s, data, sizeof(data)), sizeof(data));
+	test_run_ms(w->net, 2000);
+	assert_int_equal(server.got, sizeof(data));
+	host_tcp_close(client.s);
+	test_run_ms(w->net, 50);
+	host_tcp_close(server.s);
+	test_run_ms(w->net, 50);
+	none_leaked(w);
+	assert_int_equal(entry(w)->tcp.state, CONNTRACK_TCP_TIME_WAIT);
+	assert_non_null(the_mapping(w));
+	test_run_ms(w->net, 120 * 1000);
+	assert_null(entry(w));
+	assert_int_equal(nat_mapping_count(w->nat), 0);
+	world_free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -591,6 +680,7 @@ int main(void)
 	    cmocka_unit_test(test_unsolicited_rst),
 	    cmocka_unit_test(test_unsolicited_icmp_after_6s),
 	    cmocka_unit_test(test_unsolicited_icmp_simultaneous_open),
+	    cmocka_unit_test(test_real_connection_through_nat),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
