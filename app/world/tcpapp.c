@@ -4,11 +4,11 @@
  */
 #include "app/world/tcpapp.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "explain/socket.h"
 #include "sim/trace.h"
 
 #define LINE_MAX_TEXT 200
@@ -108,28 +108,6 @@ const char *tcp_service_name(uint16_t port)
 	return "*";
 }
 
-const char *tcp_error_words(int err)
-{
-	switch (err) {
-	case ECONNREFUSED:
-		return "Connection refused";
-	case ETIMEDOUT:
-		return "Connection timed out";
-	case ECONNRESET:
-		return "Connection reset by peer";
-	case EHOSTUNREACH:
-		return "No route to host";
-	case ENETUNREACH:
-		return "Network is unreachable";
-	case EADDRINUSE:
-		return "Address already in use";
-	case EPROTO:
-		return "Protocol error";
-	default:
-		return "Unknown error";
-	}
-}
-
 /* ---- the client ---- */
 
 /* "web (198.51.100.80)" when the name differs from the address, as nc
@@ -174,7 +152,7 @@ static void client_failed(struct tcp_prog *p, int err)
 	client_target(p, target, sizeof(target));
 	/* netcat.c remote_connect: warn("connect to %s (%s) port %s (%s) %s") */
 	snprintf(line, sizeof(line), "nc: connect to %s port %u (tcp) failed: %s", target,
-		 p->dst.port, tcp_error_words(err));
+		 p->dst.port, explain_errno_words(err));
 	say(p, "failed", line);
 }
 

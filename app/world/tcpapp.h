@@ -59,8 +59,5 @@ int tcp_client_start(struct tcp_apps *apps, struct host *h, const struct endpoin
 /* The service name /etc/services gives a TCP port ("http" for 80), or "*"
  * as nc prints a port it has no name for. */
 const char *tcp_service_name(uint16_t port);
-/* strerror(3)'s words for the errors a connection ends with
- * ("Connection refused"), as glibc spells them. */
-const char *tcp_error_words(int err);
 
 #endif

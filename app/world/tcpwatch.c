@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/world/tcpapp.h"
+#include "explain/socket.h"
 #include "model/conntrack.h"
 #include "model/tcp.h"
 #include "viz/text.h"
@@ -161,7 +161,7 @@ static void attempt_words(const struct tcp_sock_seen *k, char *out, size_t n)
 	if (k->error != 0)
 		snprintf(out, n, "from %s %s at %s: %s", local,
 			 k->connected ? "was connected, then ended" : "failed", t,
-			 tcp_error_words(k->error));
+			 explain_errno_words(k->error));
 	else if (k->connected)
 		snprintf(out, n, "from %s connected (%s since %s)", local,
 			 tcp_state_name((enum tcp_state)k->state), t);
