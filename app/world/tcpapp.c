@@ -151,7 +151,7 @@ static void client_failed(struct tcp_prog *p, int err)
 
 	client_target(p, target, sizeof(target));
 	/* netcat.c remote_connect: warn("connect to %s (%s) port %s (%s) %s") */
-	snprintf(line, sizeof(line), "nc: connect to %s port %u (tcp) failed: %s", target,
+	snprintf(line, sizeof(line), "connect to %s port %u (tcp) failed: %s", target,
 		 p->dst.port, explain_errno_words(err));
 	say(p, "failed", line);
 }
@@ -200,8 +200,8 @@ int tcp_client_start(struct tcp_apps *apps, struct host *h, const struct endpoin
 	if (host_tcp_connect(h, opt->local_port ? &local : NULL, dst, opt->local_port != 0,
 			     on_client, p) == NULL)
 		say(p, "failed",
-		    opt->local_port ? "nc: bind failed: Address already in use"
-				    : "nc: connect failed: Cannot assign requested address");
+		    opt->local_port ? "bind failed: Address already in use"
+				    : "connect failed: Cannot assign requested address");
 	return 0;
 }
 
@@ -262,7 +262,7 @@ int tcp_serve_start(struct tcp_apps *apps, struct host *h, uint16_t port, enum t
 	p->mode = mode;
 	if (host_tcp_listen(h, 0, port, true, on_accept, p) == NULL) {
 		/* netcat.c: err(1, "bind failed") after local_listen fails */
-		say(p, "failed", "nc: Address already in use");
+		say(p, "failed", "Address already in use");
 		return 0;
 	}
 	snprintf(line, sizeof(line), "Listening on 0.0.0.0 %u", port);

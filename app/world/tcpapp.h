@@ -12,11 +12,14 @@
  * input: it connects (from PORT when given: nc binds it, and natsim sets
  * SO_REUSEADDR/SO_REUSEPORT so that two programs can hole-punch from one
  * port, as the TCP punching literature does), sends the bytes, and with
- * `close` shuts its side once they are queued (nc -N). A handshake that
- * fails ends the program.
+ * `close` closes the socket once they are queued (close(2), not nc -N's
+ * shutdown: bytes that arrive afterwards are answered with an RST, as
+ * Linux's tcp_rcv_state_process does, LINUX_MIB_TCPABORTONDATA). Without
+ * `close` it stays connected until the peer closes. A handshake that fails
+ * ends the program.
  *
  * What they print goes to the trace as TRACE_APP records of app "nc" on the
- * host, in nc's words (netcat.c: "Connection to %s %s port [%s/%s]
+ * host (the timeline puts "nc: " before them, as warn(3) does), in nc's words (netcat.c: "Connection to %s %s port [%s/%s]
  * succeeded!", warn("connect to %s port %s (%s) failed") with strerror,
  * Debian's report_sock "Listening on %s %s" and "Connection received on %s
  * %s"). The sockets' own changes are TRACE_SOCKET records the stack emits;
