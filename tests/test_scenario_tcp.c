@@ -170,22 +170,24 @@ static void test_programs(void **state)
 	s = parse_world("at 1s tcp alice to bob:80 from port 40000 send 1000 bytes close\n"
 			"serve bob tcp 80 echo\n"
 			"at 2s serve web tcp 22\n"
+			"serve alice tcp 13 daytime\n"
 			"at 3s tcp bob to home:80\n");
-	assert_int_equal(s->n_actions, 4);
+	assert_int_equal(s->n_actions, 5);
+	assert_int_equal(s->actions[1].serve_mode, SCENARIO_SERVE_DAYTIME);
 	a = &s->actions[0]; /* `serve` as a statement runs from 0 s */
 	assert_int_equal(a->kind, SCENARIO_ACT_SERVE);
 	assert_int_equal(a->at_ns, 0);
 	assert_int_equal(a->src_port, 80);
 	assert_int_equal(a->serve_mode, SCENARIO_SERVE_ECHO);
-	a = &s->actions[1];
+	a = &s->actions[2];
 	assert_int_equal(a->kind, SCENARIO_ACT_TCP);
 	assert_int_equal(a->src_port, 40000);
 	assert_int_equal(a->send_bytes, 1000);
 	assert_true(a->close);
 	assert_int_equal(a->dst.port, 80);
-	a = &s->actions[2];
-	assert_int_equal(a->serve_mode, SCENARIO_SERVE_DISCARD);
 	a = &s->actions[3];
+	assert_int_equal(a->serve_mode, SCENARIO_SERVE_DISCARD);
+	a = &s->actions[4];
 	assert_int_equal(a->src_port, 0);
 	assert_int_equal(a->send_bytes, 0);
 	assert_false(a->close);
@@ -301,7 +303,7 @@ static const struct {
      "t.nsim:5:15: error: port 0 cannot be a server's port: it means 'any free port'; a "
      "server's port is 1-65535"},
     {"serve bob tcp 80 chargen\n",
-     "t.nsim:5:18: error: expected 'echo' or 'discard', found 'chargen'"},
+     "t.nsim:5:18: error: expected 'echo', 'discard' or 'daytime', found 'chargen'"},
     {"expect tcp accepted alice to bob:80\n",
      "t.nsim:5:12: error: expected 'connected', 'refused', 'timeout' or 'reset', found "
      "'accepted'"},

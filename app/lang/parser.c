@@ -1673,7 +1673,7 @@ static int act_tcp(struct parser *p, struct scenario_action *a)
 	return 0;
 }
 
-/* serve HOST tcp PORT [echo|discard]: a server listening on PORT. */
+/* serve HOST tcp PORT [echo|discard|daytime]: a server listening on PORT. */
 static int act_serve(struct parser *p, struct scenario_action *a)
 {
 	if (act_host(p, a) < 0 || want_kw(p, "tcp", "'tcp' after the host name") < 0 ||
@@ -1682,9 +1682,9 @@ static int act_serve(struct parser *p, struct scenario_action *a)
 		return -1;
 	a->serve_mode = SCENARIO_SERVE_DISCARD;
 	if (peek(p))
-		WANT_VALUE(p, "'echo' or 'discard' after the port",
+		WANT_VALUE(p, "'echo', 'discard' or 'daytime' after the port",
 			   val_choice(ws, wl, serve_mode_words, COUNT(serve_mode_words),
-				      "'echo' or 'discard'", &a->serve_mode, msg));
+				      "'echo', 'discard' or 'daytime'", &a->serve_mode, msg));
 	return 0;
 }
 
@@ -1747,7 +1747,7 @@ static int parse_at(struct parser *p)
 	return 0;
 }
 
-/* serve HOST tcp PORT [echo|discard] as a statement of the world: the
+/* serve HOST tcp PORT [echo|discard|daytime] as a statement of the world: the
  * server runs from the start (as `at 0s serve ...`). */
 static int parse_serve(struct parser *p)
 {

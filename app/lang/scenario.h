@@ -301,7 +301,7 @@ struct scenario_action {
 	/* tcp HOST to DST:PORT [from port P] [send N bytes] [close]: */
 	int send_bytes; /* 0: nothing */
 	bool close;	/* close once connected (and the bytes are sent) */
-	/* serve HOST tcp PORT [echo|discard]: */
+	/* serve HOST tcp PORT [echo|discard|daytime]: */
 	int serve_mode; /* enum scenario_serve_mode */
 };
 
@@ -309,6 +309,7 @@ struct scenario_action {
 enum scenario_serve_mode {
 	SCENARIO_SERVE_DISCARD = 0, /* read and forget (RFC 863's discard service) */
 	SCENARIO_SERVE_ECHO = 1,    /* send them back (RFC 862's echo service) */
+	SCENARIO_SERVE_DAYTIME = 2, /* send the time and close first (RFC 867) */
 };
 
 enum scenario_expect_kind {

@@ -129,7 +129,7 @@ static const char *const ct_state_words[] = {
     "close-wait", "last-ack", "time-wait", "close",	  "syn-sent2",
 };
 static const char *const tcp_outcome_words[] = {"connected", "refused", "timeout", "reset"};
-static const char *const serve_mode_words[] = {"discard", "echo"};
+static const char *const serve_mode_words[] = {"discard", "echo", "daytime"};
 
 /* ------------------------------------------------------------ value parsers */
 

@@ -438,8 +438,9 @@ static void act_tcp(struct runner *r, const struct scenario_action *a, char *msg
 		if (tcp_serve_start(r->nc, wh->host, a->src_port,
 				    (enum tcp_serve_mode)a->serve_mode) < 0)
 			r->oom = true;
+		static const char *const modes[] = {"discard", "echo", "daytime"};
 		snprintf(msg, n, "%s serves TCP port %u (%s)", a->host.name, a->src_port,
-			 a->serve_mode == SCENARIO_SERVE_ECHO ? "echo" : "discard");
+			 modes[a->serve_mode]);
 		return;
 	}
 	struct endpoint dst = {endpoint_ip(r, &a->dst), (uint16_t)a->dst.port};

@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "explain/socket.h"
+#include "sim/engine.h"
 #include "sim/trace.h"
 
 #define LINE_MAX_TEXT 200
@@ -97,9 +99,9 @@ const char *tcp_service_name(uint16_t port)
 		uint16_t port;
 		const char *name;
 	} services[] = {
-	    {7, "echo"},    {9, "discard"}, {21, "ftp"},    {22, "ssh"},	  {23, "telnet"},
-	    {25, "smtp"},   {53, "domain"}, {80, "http"},   {110, "pop3"},	  {143, "imap2"},
-	    {443, "https"}, {993, "imaps"}, {3478, "stun"}, {5432, "postgresql"},
+	    {7, "echo"},    {9, "discard"}, {13, "daytime"}, {21, "ftp"},    {22, "ssh"},
+	    {23, "telnet"}, {25, "smtp"},   {53, "domain"},  {80, "http"},   {110, "pop3"},
+	    {143, "imap2"}, {443, "https"}, {993, "imaps"},  {3478, "stun"}, {5432, "postgresql"},
 	};
 
 	for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++)
@@ -151,8 +153,8 @@ static void client_failed(struct tcp_prog *p, int err)
 
 	client_target(p, target, sizeof(target));
 	/* netcat.c remote_connect: warn("connect to %s (%s) port %s (%s) %s") */
-	snprintf(line, sizeof(line), "connect to %s port %u (tcp) failed: %s", target,
-		 p->dst.port, explain_errno_words(err));
+	snprintf(line, sizeof(line), "connect to %s port %u (tcp) failed: %s", target, p->dst.port,
+		 explain_errno_words(err));
 	say(p, "failed", line);
 }
 
@@ -231,6 +233,24 @@ static void on_served(struct host_tcp *s, const struct host_tcp_event *ev, void 
 	}
 }
 
+/* RFC 867: "the current date and time is sent out the connection as a
+ * ascii character string ... The service closes the connection after
+ * sending the quote." inetd's daytime_stream writes ctime(3)'s line with
+ * "\r\n"; the time is the virtual clock counted from 1970. */
+static void daytime(struct tcp_prog *p, struct host_tcp *conn)
+{
+	time_t secs = (time_t)(engine_now(net_engine(p->apps->net)) / SIM_S(1));
+	struct tm tm;
+	char line[64];
+	size_t n;
+
+	gmtime_r(&secs, &tm);
+	n = strftime(line, sizeof(line), "%a %b %e %H:%M:%S %Y\r\n", &tm);
+	host_tcp_send(conn, line, n);
+	p->closed = true;
+	host_tcp_close(conn);
+}
+
 static void on_accept(struct host_tcp *listener, struct host_tcp *conn, void *ctx)
 {
 	struct tcp_prog *server = ctx, *p = prog_new(server->apps, server->h);
@@ -245,6 +265,8 @@ static void on_accept(struct host_tcp *listener, struct host_tcp *conn, void *ct
 	p->server = true;
 	p->mode = server->mode;
 	host_tcp_set_fn(conn, on_served, p);
+	if (p->mode == TCP_SERVE_DAYTIME)
+		daytime(p, conn);
 	/* Debian's netcat-openbsd report_sock: "Connection received on %s %s" */
 	snprintf(line, sizeof(line), "Connection received on %s %u",
 		 ip_format(from.ip, ip, sizeof(ip)), from.port);

@@ -6,7 +6,10 @@
  * SO_REUSEADDR and SO_REUSEPORT on a listening socket, local_listen() in
  * netcat.c), accepts every connection, and either sends back what it
  * receives (`echo`, RFC 862's service) or reads and forgets it (`discard`,
- * RFC 863), and closes its side when the client closes its own.
+ * RFC 863), and closes its side when the client closes its own; or, as
+ * inetd's `daytime` (RFC 867), sends the time as ctime(3) writes it (the
+ * virtual clock from 1970) and closes first, so that the server's side
+ * waits in TIME-WAIT.
  *
  * The client is `nc -v [-p PORT] HOST PORT` with N bytes on its standard
  * input: it connects (from PORT when given: nc binds it, and natsim sets
@@ -19,11 +22,11 @@
  * ends the program.
  *
  * What they print goes to the trace as TRACE_APP records of app "nc" on the
- * host (the timeline puts "nc: " before them, as warn(3) does), in nc's words (netcat.c: "Connection to %s %s port [%s/%s]
- * succeeded!", warn("connect to %s port %s (%s) failed") with strerror,
- * Debian's report_sock "Listening on %s %s" and "Connection received on %s
- * %s"). The sockets' own changes are TRACE_SOCKET records the stack emits;
- * expectations read those, not these lines.
+ * host (the timeline puts "nc: " before them, as warn(3) does), in nc's words (netcat.c:
+ * "Connection to %s %s port [%s/%s] succeeded!", warn("connect to %s port %s (%s) failed") with
+ * strerror, Debian's report_sock "Listening on %s %s" and "Connection received on %s %s"). The
+ * sockets' own changes are TRACE_SOCKET records the stack emits; expectations read those, not these
+ * lines.
  */
 #ifndef NATSIM_APP_TCPAPP_H
 #define NATSIM_APP_TCPAPP_H
@@ -41,7 +44,7 @@ struct tcp_apps;
 struct tcp_apps *tcp_apps_new(struct net *net);
 void tcp_apps_free(struct tcp_apps *apps);
 
-enum tcp_serve_mode { TCP_SERVE_DISCARD = 0, TCP_SERVE_ECHO = 1 };
+enum tcp_serve_mode { TCP_SERVE_DISCARD = 0, TCP_SERVE_ECHO = 1, TCP_SERVE_DAYTIME = 2 };
 
 /* `nc -lvk port` on h now. Returns 0, -1 if out of memory (a port that is
  * taken is nc's error line, not a failure here). */
