@@ -881,6 +881,8 @@ static size_t path_sentence(const struct node_path_facts *f, const char *node, c
 		snprintf(out, size, "%s cannot reach %s: its %s is not attached to any link", node,
 			 ip_format(f->dst, a, sizeof(a)), f->iface);
 		return strlen(node) + 1;
+	case NODE_PATH_CT_INVALID:
+		return explain_tcp_ct_invalid(f, node, out, size);
 	default:
 		return path_node_sentence(f, node, out, size);
 	}
@@ -897,7 +899,8 @@ size_t explain_path(const struct node_path_facts *f, const char *node, char *out
 		return lead;
 	/* Linux answers UDP to its own closed port (__udp4_lib_rcv): say so
 	 * when this stack did not. */
-	if (f->cause == NODE_PATH_OWN_NO_SOCKET && f->answer.kind == ICMP_ANSWER_NONE)
+	if (f->cause == NODE_PATH_OWN_NO_SOCKET && f->answer.kind == ICMP_ANSWER_NONE &&
+	    f->flow.proto != 6)
 		snprintf(out + used, size - used, ", and no port unreachable was sent back");
 	else
 		explain_icmp_answer(&f->answer, &f->flow, out + used, size - used);

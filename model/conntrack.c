@@ -659,10 +659,17 @@ static uint8_t ct_tcp_next(struct conntrack_tcp *t, enum conntrack_dir dir, enum
  * one (5 min) after a zero window or for a flow picked up mid-stream that
  * has seen no reply; CLOSE's 10 s after an RST. */
 static int64_t ct_tcp_timeout(const struct conntrack *ct, const struct conntrack_entry *e,
-			      uint8_t state, enum ct_tcp_index index)
+			      uint8_t state, enum ct_tcp_index index,
+			      const struct conntrack_tcp_idle *idle)
 {
 	int64_t timeout = ct->cfg.tcp_timeouts[state];
 
+	/* A NAT's RFC 5382 REQ-5 idle timeouts replace the per-state ones:
+	 * established, or transitory (any other state). */
+	if (idle != NULL && state == CONNTRACK_TCP_ESTABLISHED && idle->established > 0)
+		return idle->established;
+	if (idle != NULL && state != CONNTRACK_TCP_ESTABLISHED && idle->transitory > 0)
+		return idle->transitory;
 	if (index == CT_RST)
 		return ct->cfg.tcp_timeouts[CONNTRACK_TCP_CLOSE];
 	if ((e->tcp.last_win == 0 || !e->seen_reply) && state == CONNTRACK_TCP_ESTABLISHED &&
@@ -692,6 +699,31 @@ static void ct_tcp_account(struct conntrack *ct, struct conntrack_entry *e, enum
 enum conntrack_tcp_verdict conntrack_seen_tcp(struct conntrack *ct, struct conntrack_entry *entry,
 					      enum conntrack_dir dir,
 					      const struct packet_info *info)
+{
+	return conntrack_seen_tcp_idle(ct, entry, dir, info, NULL);
+}
+
+bool conntrack_tcp_reopens(const struct conntrack_entry *entry, enum conntrack_dir dir,
+			   const struct packet_info *info)
+{
+	const struct conntrack_tcp *t = &entry->tcp;
+	enum ct_tcp_index index = ct_tcp_index(info->tcp_flags);
+
+	/* ct_tcp_next's reopen test, without its bookkeeping. */
+	return entry->orig.proto == IPPROTO_NUM_TCP && conntrack_tcp_flags_valid(info->tcp_flags) &&
+	       ct_tcp_table[dir][index][t->state] == sSS && t->state >= sTW &&
+	       ((t->flags & (CT_TCP_CLOSE_INIT(0) | CT_TCP_CLOSE_INIT(1))) ||
+		(t->last_dir == dir && t->last_index == CT_RST));
+}
+
+void conntrack_destroy(struct conntrack *ct, struct conntrack_entry *entry, const char *why)
+{
+	ct_destroy(ct, (struct ct_node *)entry, why);
+}
+
+enum conntrack_tcp_verdict
+conntrack_seen_tcp_idle(struct conntrack *ct, struct conntrack_entry *entry, enum conntrack_dir dir,
+			const struct packet_info *info, const struct conntrack_tcp_idle *idle)
 {
 	struct conntrack_tcp *t = &entry->tcp;
 	enum ct_tcp_index index = ct_tcp_index(info->tcp_flags);
@@ -726,8 +758,8 @@ enum conntrack_tcp_verdict conntrack_seen_tcp(struct conntrack *ct, struct connt
 	}
 	if (entry->seen_reply && !entry->assured && (old == sSR || old == sES) && next == sES)
 		entry->assured = assured = true;
-	ct_tcp_account(ct, entry, dir, info->total_len, ct_tcp_timeout(ct, entry, next, index),
-		       old != next || assured);
+	ct_tcp_account(ct, entry, dir, info->total_len,
+		       ct_tcp_timeout(ct, entry, next, index, idle), old != next || assured);
 	return CONNTRACK_TCP_TRACKED;
 }
 

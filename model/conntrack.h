@@ -184,6 +184,27 @@ enum conntrack_tcp_verdict {
 enum conntrack_tcp_verdict conntrack_seen_tcp(struct conntrack *ct, struct conntrack_entry *entry,
 					      enum conntrack_dir dir,
 					      const struct packet_info *info);
+/* A NAT's idle timeouts for the connections it translates (RFC 5382
+ * REQ-5): an ESTABLISHED entry gets `established`, one in any other state
+ * `transitory`, instead of nf_conntrack_tcp_timeout_*; 0 keeps conntrack's
+ * own for that case. */
+struct conntrack_tcp_idle {
+	int64_t established, transitory;
+};
+/* conntrack_seen_tcp() with those timeouts (NULL: conntrack's own). */
+enum conntrack_tcp_verdict
+conntrack_seen_tcp_idle(struct conntrack *ct, struct conntrack_entry *entry, enum conntrack_dir dir,
+			const struct packet_info *info, const struct conntrack_tcp_idle *idle);
+/* Would this segment reopen its entry (conntrack_seen_tcp's REOPEN: a SYN
+ * on a flow in TIME_WAIT or CLOSE after a close or an RST)? Changes nothing:
+ * a router asks in PREROUTING, where nf_conntrack_in meets the reopen (the
+ * old entry is killed and the packet looked up again, NF_REPEAT), before
+ * any NAT reuses the old entry's binding. */
+bool conntrack_tcp_reopens(const struct conntrack_entry *entry, enum conntrack_dir dir,
+			   const struct packet_info *info);
+/* Destroy an entry now, emitting TRACE_CT_DESTROY with `why` (and the
+ * destroy hook). `entry` is freed. */
+void conntrack_destroy(struct conntrack *ct, struct conntrack_entry *entry, const char *why);
 /* tcp_error's flag check: SYN, SYN+ACK, RST, RST+ACK, FIN+ACK, ACK (each
  * optionally with URG; PSH, ECE, CWR always allowed). SYN+FIN is not. */
 bool conntrack_tcp_flags_valid(uint8_t flags);

@@ -279,6 +279,9 @@ enum node_path_cause {
 	NODE_PATH_HOST_UNATTACHED, /* host: its interface is on no link */
 	NODE_PATH_NOT_FOR_US,	   /* host: addressed to another address */
 	NODE_PATH_NO_SOCKET,	   /* host: nothing listens on the port */
+	NODE_PATH_CT_INVALID,	   /* router: a TCP segment conntrack marked INVALID,
+				    * addressed to the NAT's public side: no DNAT
+				    * without an entry, and INPUT drops it */
 	NODE_PATH_COUNT
 };
 
