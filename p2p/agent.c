@@ -23,6 +23,7 @@
 #define REG_MAX_TRIES 5
 #define RELAY_MAX_TRIES 5 /* RELAY requests before the relay counts as unreachable */
 #define REG_RETRY_AFTER_LOSS (10 * P2P_NS_PER_S)
+#define STUN_TI_NS (39500 * P2P_NS_PER_MS) /* RFC 8489 6.2.2: Ti, over a reliable transport */
 #define KEEPALIVE_PADDING 64 /* so stunsrv's no-amplification rule still answers */
 
 static int on_relay_response(struct agent *a, uint64_t now, const struct p2p_endpoint *from,
@@ -265,7 +266,8 @@ static void begin_register(struct agent *a, uint64_t now)
 {
 	new_txid(a, a->reg_txid);
 	a->reg_tries = 1;
-	a->reg_retry_ns = now + a->cfg.rto_ns;
+	/* RFC 8489 6.2.2: over TCP a request is sent once and fails after Ti. */
+	a->reg_retry_ns = now + (a->tcp ? STUN_TI_NS : a->cfg.rto_ns);
 	send_register(a, now);
 }
 
@@ -925,7 +927,7 @@ static void tick_registration(struct agent *a, uint64_t now)
 	if (a->reg_wanted && now >= a->reg_retry_ns) {
 		if (a->reg_tries == 0) {
 			begin_register(a, now); /* refresh */
-		} else if (a->reg_tries >= REG_MAX_TRIES) {
+		} else if (a->reg_tries >= REG_MAX_TRIES || a->tcp != NULL) {
 			registration_lost(a, now, "no answer to REGISTER");
 		} else {
 			/* RFC 8489 6.2.1: retransmit with doubling RTO. */

@@ -397,17 +397,16 @@ uint32_t agent_tcp_accepted(struct agent *a, uint64_t now_ns, const struct p2p_e
 /* What losing k means: the coordinator, or the chosen path to a peer. */
 static void conn_lost(struct agent *a, struct tconn *k, uint64_t now, const char *why)
 {
-	char text[160], r[P2P_ENDPOINT_STRLEN];
+	char text[160];
 	struct agent_peer *p = path_over(a, k);
 
-	snprintf(text, sizeof(text), "its TCP connection %s", why);
-	if (k->kind == TK_COORD && a->registered)
+	snprintf(text, sizeof(text), "our TCP connection to it %s", why);
+	/* Registered or registering, the coordinator is gone: what a UDP agent
+	 * learns only when REGISTER goes unanswered, TCP says at once. */
+	if (k->kind == TK_COORD && (a->registered || a->reg_tries > 0))
 		registration_lost(a, now, text);
 	else if (p != NULL)
-		path_closed(a, p, now, text);
-	else if (k->kind == TK_COORD)
-		emit(a, AGENT_EV_LOG, NULL, "TCP connection to the coordinator %s: %s",
-		     fmt_ep(&k->remote, r), why);
+		path_closed(a, p, now, why);
 }
 
 int agent_tcp_input(struct agent *a, uint64_t now_ns, uint32_t conn, const uint8_t *buf, size_t len)

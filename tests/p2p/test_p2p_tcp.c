@@ -90,6 +90,7 @@ struct tnet {
 	struct qev *q;
 	size_t nq;
 	size_t peer_bytes, relayed;
+	bool coord_down; /* its host answers every SYN with an RST */
 	uint8_t last_introduce[P2P_MAX_DATAGRAM];
 	size_t last_introduce_len;
 };
@@ -345,6 +346,10 @@ static void syn_arrives(struct tnet *t, const struct qev *e)
 
 	if (!src->used || src->open)
 		return; /* closed meanwhile, or already open by the other's SYN */
+	if (e->to == 0 && t->coord_down) {
+		tell_closed(t, e->from, e->slot, P2P_TCP_REFUSED);
+		return;
+	}
 	if (e->to == 0) {
 		size_t s = slot_alloc(dst);
 		dst->c[s].id = coord_tcp_accepted(t->coord, t->now, &COORD_EP, &src->wire);
@@ -782,6 +787,25 @@ static void test_garbage_to_coordinator_closes(void **state)
 	net_free(t);
 }
 
+/* RFC 8489 6.2.2: no REGISTER is sent again over TCP; a refused connection
+ * to the coordinator says at once that it is not there, and the agent tries
+ * again later on a new one. */
+static void test_coordinator_refused_then_back(void **state)
+{
+	(void)state;
+	struct tnet *t = net_new(NAT_CONE, NAT_CONE, false, false);
+
+	t->coord_down = true;
+	assert_int_equal(agent_register(t->n[1].ag, 0), AGENT_OK);
+	run_until(t, S);
+	assert_true(logged(&t->n[1], AGENT_EV_FAILED, "refused (an RST answered the SYN)"));
+	t->coord_down = false;
+	run_until(t, 12 * S);
+	assert_true(logged(&t->n[1], AGENT_EV_REGISTERED, "203.0.113.7:"));
+	assert_int_equal(coord_counters(t->coord)->refreshed, 0); /* one REGISTER, not resent */
+	net_free(t);
+}
+
 static void test_garbage_on_the_path_closes_it(void **state)
 {
 	(void)state;
@@ -871,6 +895,7 @@ int main(void)
 	    cmocka_unit_test(test_symmetric_nats_relayed),
 	    cmocka_unit_test(test_refused_everywhere_without_relay_fails),
 	    cmocka_unit_test(test_garbage_to_coordinator_closes),
+	    cmocka_unit_test(test_coordinator_refused_then_back),
 	    cmocka_unit_test(test_garbage_on_the_path_closes_it),
 	    cmocka_unit_test(test_transports_kept_apart),
 	    cmocka_unit_test(test_registration_signs_its_transport),
