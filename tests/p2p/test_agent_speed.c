@@ -154,7 +154,8 @@ static void tw_push(struct twin *w, struct p2p_endpoint src, struct p2p_endpoint
 	struct tw_pkt *p = &w->q[(w->q_head + w->q_len++) % TW_QCAP];
 	*p = (struct tw_pkt){
 	    .at = w->now + TW_LATENCY, .src = src, .dst = dst, .icmp = icmp, .len = len};
-	memcpy(p->buf, buf, len);
+	if (len > 0) /* an ICMP error carries none */
+		memcpy(p->buf, buf, len);
 }
 
 static void tw_drain_agent(struct twin *w, int i)
