@@ -6,11 +6,12 @@
  * calls (3.10.1-3.10.5) and ICMP errors. Where the RFC leaves a choice,
  * Linux 6.1's is taken and the function that makes it named.
  *
- * Simplifications, each visible nowhere in a short run: a fixed receive
- * window (tcp_config.window) and no congestion window; an ACK for every
- * segment (no delayed ACK); out-of-order segments are dropped, not queued,
- * so a loss costs a timeout (no SACK, no fast retransmit); no zero-window
- * probes (our window never closes); no urgent data, no keepalive, no PAWS.
+ * Simplifications: a fixed receive window (tcp_config.window) and no
+ * congestion window; an ACK for every segment (no delayed ACK);
+ * out-of-order segments are dropped, not queued, so a loss is repaired by
+ * going back to SND.UNA, on the third duplicate ACK or at the timeout (no
+ * SACK recovery); no zero-window probes (our window never closes); no
+ * urgent data, no keepalive, no PAWS.
  */
 #include "model/tcp.h"
 
@@ -625,6 +626,31 @@ static void fin_acked(struct tcp_conn *c, uint64_t id)
 		set_state(c, TCP_CLOSED, TCP_CAUSE_SEGMENT, id, 0);
 }
 
+/* RFC 5681 2's duplicate ACK: nothing new acknowledged while data is
+ * outstanding, no text, no SYN or FIN, the same window. */
+static bool duplicate_ack(const struct tcp_conn *c, const struct tcp_seg_in *s)
+{
+	return s->ack == c->snd_una && c->snd_una != c->snd_max && s->len == 0 &&
+	       !(s->flags & (TCP_SYN | TCP_FIN)) &&
+	       ((uint32_t)s->window << c->snd_wscale) == c->snd_wnd;
+}
+
+/* The third duplicate ACK (RFC 5681 3.2): send the missing segment again
+ * now rather than at the timeout, once per window (RFC 6582's `recover`).
+ * Our receiver keeps nothing out of order, so what followed the lost
+ * segment is sent again too (go back to SND.UNA); Linux's receiver queues
+ * it and SACK tells its sender to resend only the hole. */
+static void fast_retransmit(struct tcp_conn *c)
+{
+	if (!seq_lt(c->recover, c->snd_una) && c->recover_set)
+		return;
+	c->recover = c->snd_max;
+	c->recover_set = true;
+	c->rtt_timing = false;
+	c->snd_nxt = c->snd_una;
+	output(c, false);
+}
+
 /* Fifth check, the ACK field. Returns false when the segment stops here. */
 static bool ack_input(struct tcp_conn *c, const struct tcp_seg_in *s)
 {
@@ -644,6 +670,8 @@ static bool ack_input(struct tcp_conn *c, const struct tcp_seg_in *s)
 	}
 	if (seq_lt(c->snd_una, s->ack))
 		ack_advance(c, s);
+	else if (duplicate_ack(c, s) && ++c->dupacks == 3)
+		fast_retransmit(c);
 	window_update(c, s);
 	fin_acked(c, s->packet_id);
 	return c->state != TCP_CLOSED;

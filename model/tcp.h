@@ -22,7 +22,9 @@
  *     tcp_time_stamp plus secure_tcp_ts_off), so a full segment holds 1448
  *     bytes. SACK is agreed but never used;
  *   - out-of-order segments are dropped and answered with a duplicate ACK
- *     (Linux queues them: natsim's sender retransmits them on timeout);
+ *     (Linux queues them); the sender goes back to SND.UNA on the third
+ *     duplicate ACK (RFC 5681 3.2 fast retransmit, once a window: RFC
+ *     6582's `recover`) or at the timeout;
  *   - an RST counts only at exactly RCV.NXT, elsewhere in the window it
  *     gets a challenge ACK (RFC 5961 3.2, Linux's tcp_validate_incoming;
  *     the challenge ACK rate limit is not modelled), a SYN on a synchronized
@@ -182,7 +184,9 @@ struct tcp_conn {
 	int64_t rto_at;	       /* SIM_TIME_NEVER: timer off */
 	int64_t retrans_stamp; /* when the head first went out (0: not retransmitting) */
 	unsigned retransmits;  /* timeouts of the present head */
-	unsigned dupacks;
+	unsigned dupacks;      /* duplicate ACKs in a row (RFC 5681) */
+	uint32_t recover;      /* RFC 6582: snd_max at the last fast retransmit */
+	bool recover_set;
 	int64_t time_wait_at; /* TIME-WAIT's end, or an orphan's FIN-WAIT-2's */
 	int soft_error;	      /* an ICMP error remembered (sk_err_soft) */
 };
