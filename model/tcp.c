@@ -117,6 +117,14 @@ bool tcp_reset_for(const struct tcp_seg_in *seg, struct tcp_segment *out)
 
 /* ---- Life of the block ---------------------------------------------------- */
 
+/* tcp_select_initial_window rounds the offered window down to whole
+ * segments of `mss`: a connecting Linux's 65535 becomes the 64240 (44 x
+ * 1460) its SYN shows. */
+static uint32_t initial_window(const struct tcp_config *cfg, uint32_t mss)
+{
+	return cfg->window > mss ? cfg->window - cfg->window % mss : cfg->window;
+}
+
 int tcp_conn_init(struct tcp_conn *c, const struct tcp_config *cfg, const struct tcp_conn_ops *ops,
 		  void *ctx, uint32_t iss, uint32_t ts_offset)
 {
@@ -127,9 +135,7 @@ int tcp_conn_init(struct tcp_conn *c, const struct tcp_config *cfg, const struct
 	c->ctx = ctx;
 	c->iss = c->snd_una = c->snd_nxt = c->snd_max = iss;
 	c->buf_seq = iss + 1;
-	/* tcp_select_initial_window rounds the offered window down to whole
-	 * segments: Linux's 65535 becomes the 64240 its SYNs show. */
-	c->rcv_wnd = cfg->window > cfg->mss ? cfg->window - cfg->window % cfg->mss : cfg->window;
+	c->rcv_wnd = initial_window(cfg, cfg->mss);
 	c->ts_offset = ts_offset;
 	c->mss = cfg->mss;
 	c->rto = cfg->rto_initial;
@@ -802,6 +808,10 @@ void tcp_open_passive(struct tcp_conn *c, const struct tcp_seg_in *syn, int64_t 
 	c->passive = true;
 	c->state = TCP_LISTEN; /* the child starts where its listener is */
 	learn_syn(c, syn);
+	/* A listener's segments carry timestamps if the SYN did, and
+	 * tcp_openreq_init_rwin rounds to that smaller payload: 65160 (45 x
+	 * 1448) on Linux's SYN+ACK. */
+	c->rcv_wnd = initial_window(&c->cfg, c->ts_ok ? c->cfg.mss - 12u : c->cfg.mss);
 	set_state(c, TCP_SYN_RECEIVED, TCP_CAUSE_SEGMENT, syn->packet_id, 0);
 	send_syn(c);
 }

@@ -97,8 +97,9 @@ struct tcp_config {
 	int64_t time_wait;	 /* TCP_TIMEWAIT_LEN: SIM_S(60) */
 	int64_t fin_timeout;	 /* net.ipv4.tcp_fin_timeout: SIM_S(60), an orphan's FIN-WAIT-2 */
 	uint16_t mss;		 /* 1460 on a 1500-byte link */
-	uint32_t window;	 /* the fixed receive window offered, bytes: 65535
-				  * (rounded down to whole MSS, as Linux: 64240) */
+	uint32_t window;	 /* the fixed receive window offered, bytes: 65535,
+				  * rounded down to whole segments as Linux does
+				  * (64240 on a SYN, 65160 on a SYN+ACK) */
 	size_t send_buffer;	 /* bytes host_tcp_send may queue: 262144 */
 };
 

@@ -129,6 +129,7 @@ static void handshake(struct end *a, struct end *b)
 	assert_int_equal(tcp_listen_verdict(&syn), TCP_LISTEN_ACCEPT);
 	tcp_open_passive(&b->c, &syn, 1);
 	assert_int_equal(b->c.state, TCP_SYN_RECEIVED);
+	assert_int_equal(b->q[0].seg.window, 65160); /* 45 x 1448, as Linux's SYN+ACK */
 	assert_int_equal(pass(b, a, 2), TCP_SYN | TCP_ACK);
 	assert_int_equal(a->c.state, TCP_ESTABLISHED);
 	assert_int_equal(pass(a, b, 3), TCP_ACK);
