@@ -418,6 +418,13 @@ static void retransmit(struct tcp_conn *c)
 		output(c, true);
 }
 
+void tcp_time_wait_yield(struct tcp_conn *c, const struct tcp_seg_in *syn, int64_t now)
+{
+	c->now = now;
+	if (c->state == TCP_TIME_WAIT)
+		set_state(c, TCP_CLOSED, TCP_CAUSE_SEGMENT, syn->packet_id, 0);
+}
+
 int64_t tcp_deadline(const struct tcp_conn *c)
 {
 	if (c->state == TCP_TIME_WAIT || c->state == TCP_FIN_WAIT_2)

@@ -222,6 +222,9 @@ size_t tcp_send(struct tcp_conn *c, const void *data, size_t len, int64_t now);
 void tcp_close(struct tcp_conn *c, int64_t now);
 /* ABORT: an RST where the peer knows us, then CLOSED (RFC 9293 3.10.5). */
 void tcp_abort(struct tcp_conn *c, int64_t now);
+/* A new SYN takes this TIME-WAIT connection's four-tuple (the caller has
+ * decided it may): CLOSED at once, the SYN named as the cause. */
+void tcp_time_wait_yield(struct tcp_conn *c, const struct tcp_seg_in *syn, int64_t now);
 /* The time of the next timeout (retransmission, TIME-WAIT), or
  * SIM_TIME_NEVER; tcp_timeout at or after it does what is due. */
 int64_t tcp_deadline(const struct tcp_conn *c);
