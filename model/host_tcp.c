@@ -732,20 +732,23 @@ static void listener_input(struct host_tcp *l, const struct packet_info *info,
 }
 
 /* A TIME-WAIT connection gives way to a new SYN when a listener can take
- * it and the SYN is newer: its sequence beyond RCV.NXT, or its timestamp
- * beyond the last one seen (Linux's tcp_timewait_state_process,
- * TCP_TW_SYN). The new connection's ISN is then the old SND.NXT + 65537,
- * as Linux sets tcp_tw_isn. Returns that ISN, or 0: no. */
+ * it and the SYN is newer, as Linux's tcp_timewait_state_process decides
+ * (TCP_TW_SYN): not refused by PAWS (with timestamps on both sides, a TSval
+ * more than 1 behind the last one seen is refused: tcp_paws_reject), and
+ * either its sequence beyond RCV.NXT or its TSval beyond the last. The new
+ * connection's ISN is then the old SND.NXT + 65537 (tcp_tw_isn). Returns
+ * that ISN, or 0: no. */
 static uint32_t time_wait_yields(const struct host_tcp *s, const struct tcp_seg_in *seg)
 {
 	const struct tcp_conn *c = &s->conn;
-	bool newer = (int32_t)(seg->seq - c->rcv_nxt) > 0;
+	bool ts =
+	    c->ts_ok && seg->opt != NULL && (seg->opt->seen & TCP_OPT_SEEN(TCP_OPT_TIMESTAMP));
+	int32_t behind = ts ? (int32_t)(c->ts_recent - seg->opt->ts_val) : 0;
+	bool newer = (int32_t)(seg->seq - c->rcv_nxt) > 0 || (ts && behind < 0);
 	uint32_t isn = c->snd_nxt + 65535 + 2;
 
-	if (c->ts_ok && seg->opt != NULL && (seg->opt->seen & TCP_OPT_SEEN(TCP_OPT_TIMESTAMP)))
-		newer = newer || (int32_t)(c->ts_recent - seg->opt->ts_val) < 0;
 	if (c->state != TCP_TIME_WAIT || (seg->flags & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN ||
-	    !newer)
+	    behind > 1 || !newer)
 		return 0;
 	return isn != 0 ? isn : 1;
 }
