@@ -123,6 +123,12 @@ int explain_icmp_answer(const struct icmp_answer *a, const struct verdict_flow *
 size_t explain_tcp_ct_invalid(const struct node_path_facts *f, const char *node, char *out,
 			      size_t size);
 
+/* Why conntrack marked a TCP segment INVALID, appended to a sentence:
+ * "; conntrack marks it INVALID: SYN+FIN is a combination of flags no TCP
+ * sends (tcp_error)", or "...: the segment is outside the window it tracks
+ * for its connection, or fits no state of it (tcp_in_window)". Nothing for
+ * another protocol. Returns chars written like snprintf. */
+int explain_tcp_invalid(const struct verdict_flow *flow, char *out, size_t size);
 /* A TCP segment's flags as a sentence names them: "SYN", "SYN+ACK",
  * "FIN+ACK", "PSH+ACK". Returns out. */
 const char *explain_tcp_flags(uint8_t flags, char *out, size_t size);
