@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "base/endpoint.h"
-#include "explain/explain.h" /* explain_tcp_flags */
 
 #define ARROW "\u2192"
 
@@ -25,6 +24,28 @@ enum { CAUSE_APP, CAUSE_SEGMENT, CAUSE_RST, CAUSE_RETRIES, CAUSE_TIME_WAIT, CAUS
 const char *explain_tcp_state_name(uint8_t state)
 {
 	return state < sizeof(state_names) / sizeof(state_names[0]) ? state_names[state] : "?";
+}
+
+char *explain_tcp_flags(uint8_t flags, char *out, size_t size)
+{
+	/* The header's bits from FIN (0x01) up (RFC 9293 3.1, RFC 3168 for ECE, CWR). */
+	static const char *const names[8] = {"FIN", "SYN", "RST", "PSH",
+					     "ACK", "URG", "ECE", "CWR"};
+	size_t used = 0;
+
+	if (size == 0)
+		return out;
+	out[0] = '\0';
+	/* SYN before FIN reads as people say it ("SYN+ACK", "FIN+ACK"): SYN,
+	 * then RST, then FIN, then the rest in header order. */
+	static const int order[8] = {1, 2, 0, 3, 4, 5, 6, 7};
+	for (int k = 0; k < 8 && used < size; k++)
+		if (flags & (1u << order[k]))
+			used += (size_t)snprintf(out + used, size - used, "%s%s", used ? "+" : "",
+						 names[order[k]]);
+	if (flags == 0)
+		snprintf(out, size, "none");
+	return out;
 }
 
 const char *explain_errno_words(int err)

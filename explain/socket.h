@@ -19,8 +19,9 @@
 
 /* "SYN-SENT", "TIME-WAIT", ...; "?" out of range. */
 const char *explain_tcp_state_name(uint8_t state);
-/* (A segment's flags in words, "SYN+ACK", are explain_tcp_flags in
- * explain/explain.h.) */
+/* "SYN+ACK", "FIN+ACK", "RST", "ACK" (tcpdump's order is FIN SYN RST PSH
+ * ACK URG ECE CWR; the names joined by '+'), "none" for no flag. */
+char *explain_tcp_flags(uint8_t flags, char *out, size_t size);
 /* strerror(3)'s words for the errors a TCP connection ends with
  * ("Connection refused"), and the constant's name ("ECONNREFUSED"). */
 const char *explain_errno_words(int err);

@@ -23,7 +23,6 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "explain/explain.h"
 #include "explain/socket.h"
 #include "model/packet.h"
 #include "model/tcp.h"
@@ -208,7 +207,7 @@ static void test_state_names(void **state)
 	assert_string_equal(explain_tcp_flags(TCP_SYN | TCP_ACK, f, sizeof(f)), "SYN+ACK");
 	assert_string_equal(explain_tcp_flags(TCP_FIN | TCP_ACK, f, sizeof(f)), "FIN+ACK");
 	assert_string_equal(explain_tcp_flags(TCP_RST | TCP_ACK, f, sizeof(f)), "RST+ACK");
-	assert_string_equal(explain_tcp_flags(0, f, sizeof(f)), "segment without flags");
+	assert_string_equal(explain_tcp_flags(0, f, sizeof(f)), "none");
 	assert_string_equal(explain_errno_words(ECONNREFUSED), "Connection refused");
 	assert_string_equal(explain_errno_words(ETIMEDOUT), "Connection timed out");
 }
