@@ -340,11 +340,12 @@ static void test_ladder_and_picture(void **state)
 	const struct ladder_row *syn = row_of(v, 1, LADDER_ARROW, 0);
 	assert_string_equal(syn->tcp, "[SYN]");
 	assert_string_equal(syn->icmp, "");
-	assert_string_equal(syn->text, "#1 10.0.0.7:40000 " A " 192.0.2.1:80 [SYN] seq=1000 len=0");
+	/* numbers relative to each direction's SYN, as Wireshark shows them */
+	assert_string_equal(syn->text, "#1 10.0.0.7:40000 " A " 192.0.2.1:80 [SYN] seq=0 len=0");
 	const struct ladder_row *synack = row_of(v, 2, LADDER_ARROW, 1);
 	assert_string_equal(synack->tcp, "[SYN,ACK]");
 	assert_string_equal(synack->text, "#2 192.0.2.1:80 " A
-					  " 10.0.0.7:40000 [SYN,ACK] seq=5000 ack=1001 len=0");
+					  " 10.0.0.7:40000 [SYN,ACK] seq=0 ack=1 len=0");
 	ladder_view_free(v);
 	assert_int_equal(dot_flow_write(capture_open(&c), f->log, &opt), 0);
 	char *text = capture_close(&c);
