@@ -254,6 +254,9 @@ static size_t nat_drop_prefix(const struct nat_result *res, const char *node, ch
 				  ip_format(res->dst.ip, dst, sizeof(dst)), nat_echo_id(res));
 	endpoint_format(&res->src, src, sizeof(src));
 	endpoint_format(&res->dst, dst, sizeof(dst));
+	if (res->proto == 6) /* a segment by its flags: "the TCP SYN ..." */
+		return nat_append(out, size, 0, "%s dropped the TCP %s %s \u2192 %s: ", node,
+				  explain_tcp_flags(res->tcp_flags, what, sizeof(what)), src, dst);
 	return nat_append(out, size, 0, "%s dropped %s \u2192 %s: ", node, src, dst);
 }
 
@@ -416,8 +419,8 @@ static void nat_drop_sentence(const struct nat_result *res, const char *node, ch
 	if (res->decision == NAT_DECISION_NOT_UDP) {
 		used =
 		    nat_append(out, size, 0,
-			       "%s dropped %s \u2192 %s: this NAT translates UDP, ICMP echoes and "
-			       "ICMP errors only, ",
+			       "%s dropped %s \u2192 %s: this NAT translates UDP, TCP, ICMP echoes "
+			       "and ICMP errors only, ",
 			       node, ip_format(res->src.ip, src, sizeof(src)),
 			       ip_format(res->dst.ip, dst, sizeof(dst)));
 		if (res->proto == 1)
@@ -763,6 +766,9 @@ static void explain_record(struct trace_record *r, char *buf, size_t size)
 
 		res.allowed = f->allowed;
 		lead = explain_nat(&res, p->node, words, size - label);
+		if (strlen(words) + 1 < size - label)
+			explain_tcp_nat_answer(f, p->node, words + strlen(words),
+					       size - label - strlen(words));
 		break;
 	}
 	case NODE_VERDICT_PATH:

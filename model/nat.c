@@ -734,6 +734,8 @@ static void nat_result_init(const struct nat *nat, const struct packet_info *inf
 		out->icmp_type = info->icmp_type;
 		out->icmp_code = info->icmp_code;
 	}
+	if (info->proto == IPPROTO_NUM_TCP)
+		out->tcp_flags = info->tcp_flags;
 }
 
 /* The mapping's facts in the verdict. */

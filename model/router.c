@@ -56,17 +56,31 @@ struct fwd {
 	struct endpoint arrived_dst; /* its destination then (an echo's id as port) */
 };
 
+/* RFC 5382 REQ-4: a NAT must not answer an unsolicited SYN for at least
+ * 6 s; a SYN its NAT will answer with port unreachable waits here. */
+#define NAT_SYN_HOLD SIM_S(6)
+struct held_syn {
+	struct held_syn *next;
+	struct router *r;
+	engine_event_id ev;
+	size_t len;
+	uint8_t bytes[ICMP_ERROR_MAX_SIZE]; /* as much as an error quotes */
+};
+
 /* The router's own ICMP state, made on first use. */
 struct router_icmp {
 	struct icmp_limiter *limiter; /* NULL: nothing limited (out of memory) */
 	uint16_t ip_id;
 	uint8_t arrived[ICMP_ERROR_MAX_SIZE]; /* a snapshot: struct fwd.arrived_len */
+	struct held_syn *held;		      /* SYNs awaiting their answer */
 };
 
 static void router_receive(struct node *n, struct iface *in, struct packet *p);
 static void router_free(struct node *n);
 static void router_describe(struct node *n, struct trace_node *out, char *detail, size_t size);
 static bool router_tracks(const struct router *r);
+static void unsolicited_tcp(struct router *r, struct fwd *f, struct iface *at,
+			    const struct nat_result *res);
 
 static const struct node_ops router_ops = {
     .receive = router_receive,
@@ -99,8 +113,16 @@ static void router_free(struct node *n)
 	struct router *r = (struct router *)n;
 
 	nat_free(r->nat);
-	if (r->icmp != NULL)
+	if (r->icmp != NULL) {
 		icmp_limiter_free(r->icmp->limiter);
+		while (r->icmp->held != NULL) {
+			struct held_syn *h = r->icmp->held;
+
+			r->icmp->held = h->next;
+			engine_cancel(net_engine(r->node.net), h->ev);
+			free(h);
+		}
+	}
 	free(r->icmp);
 	conntrack_free(r->ct);
 	firewall_free(r->fw);
@@ -368,7 +390,12 @@ static bool nat_step(struct router *r, struct fwd *f, bool outbound, struct ifac
 	else
 		nat_translate_inbound(r->nat, f->p->data, f->p->len, &f->info, &res);
 	if (res.verdict != NAT_VERDICT_TRANSLATED) {
-		node_drop_by_nat(&r->node, at, f->p, &res);
+		if (!outbound && f->info.proto == IPPROTO_NUM_TCP && f->in == r->outside &&
+		    (res.decision == NAT_DECISION_NO_MAPPING ||
+		     res.decision == NAT_DECISION_FILTERED))
+			unsolicited_tcp(r, f, at, &res);
+		else
+			node_drop_by_nat(&r->node, at, f->p, &res);
 		return false;
 	}
 	f->translated = true;
@@ -710,6 +737,103 @@ static void router_echo(struct router *r, struct fwd *f)
 	router_output(r, reply);
 	if (f->ce != NULL)
 		conntrack_seen(r->ct, f->ce, CONNTRACK_DIR_REPLY, reply_len);
+}
+
+/* ---- TCP segments no mapping admits (RFC 5382 REQ-4) ------------------- */
+
+static void held_syn_unlink(struct router *r, struct held_syn *h)
+{
+	struct held_syn **pp = &r->icmp->held;
+
+	while (*pp != NULL && *pp != h)
+		pp = &(*pp)->next;
+	if (*pp != NULL)
+		*pp = h->next;
+}
+
+/* Six seconds on: if an outbound SYN for the connection was translated
+ * meanwhile (an entry whose reply is this SYN: a simultaneous open), REQ-4
+ * says drop silently; else port unreachable, from the address it was sent
+ * to, quoting it. */
+static void held_syn_fired(struct engine *e, void *arg)
+{
+	struct held_syn *h = arg;
+	struct router *r = h->r;
+	struct fwd f = {.in = r->outside, .binding_deadline = CONNTRACK_LINUX_TIMEOUT};
+	struct conntrack_tuple t;
+	struct icmp_answer answer;
+	struct packet *err = NULL;
+
+	(void)e;
+	held_syn_unlink(r, h);
+	f.p = packet_alloc(net_packets(r->node.net), net_next_packet_id(r->node.net), h->len);
+	if (f.p != NULL) {
+		memcpy(f.p->data, h->bytes, h->len);
+		f.p->len = h->len;
+		if (packet_check(f.p, &f.info, NULL, 0) == PACKET_OK) {
+			conntrack_tuple_of(&f.info, &t);
+			if (conntrack_lookup(r->ct, &t, NULL) == NULL)
+				err = router_error_for(r, &f, f.info.dst, ICMP_DEST_UNREACH,
+						       ICMP_PORT_UNREACH, &answer);
+		}
+		packet_release(net_packets(r->node.net), f.p);
+	}
+	free(h);
+	if (err != NULL)
+		router_output(r, err);
+}
+
+/* Keep f's SYN for held_syn_fired. False if it cannot be kept. */
+static bool hold_syn(struct router *r, const struct fwd *f)
+{
+	struct router_icmp *ri = router_icmp(r);
+	struct held_syn *h = ri != NULL ? calloc(1, sizeof(*h)) : NULL;
+
+	if (h == NULL)
+		return false;
+	h->r = r;
+	h->len = f->p->len < sizeof(h->bytes) ? f->p->len : sizeof(h->bytes);
+	memcpy(h->bytes, f->p->data, h->len);
+	h->ev = engine_schedule_at(net_engine(r->node.net),
+				   engine_now(net_engine(r->node.net)) + NAT_SYN_HOLD,
+				   held_syn_fired, h);
+	if (h->ev == 0) {
+		free(h);
+		return false;
+	}
+	h->next = ri->held;
+	ri->held = h;
+	return true;
+}
+
+/* The NAT refused a TCP segment from outside: what nat_config's
+ * tcp_unsolicited_syn says. drop: silence (RFC 5382 REQ-4a, a security
+ * policy). rst: an RST from the address asked, as a Linux router whose own
+ * stack takes what no DNAT claimed and has no listener (tcp_v4_send_reset:
+ * any segment but an RST). icmp: for a SYN, port unreachable after 6 s
+ * (REQ-4). The drop record says which. */
+static void unsolicited_tcp(struct router *r, struct fwd *f, struct iface *at,
+			    const struct nat_result *res)
+{
+	bool syn = (f->info.tcp_flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN;
+	struct packet *rst = NULL;
+	struct nat_facts facts;
+
+	node_nat_facts(res, &facts);
+	facts.answer = (struct icmp_answer){.kind = ICMP_ANSWER_NONE};
+	switch (nat_config(r->nat)->tcp_unsolicited_syn) {
+	case NAT_TCP_SYN_RST:
+		rst = router_tcp_reset(r, &f->info, &facts.answer);
+		break;
+	case NAT_TCP_SYN_ICMP:
+		facts.tcp_syn_held = syn && hold_syn(r, f);
+		break;
+	case NAT_TCP_SYN_DROP:
+		break;
+	}
+	node_drop_verdict(&r->node, at, f->p, res->reason, NODE_VERDICT_NAT, &facts);
+	if (rst != NULL)
+		router_output(r, rst);
 }
 
 /* A TCP segment conntrack marked INVALID has no entry, and Linux's NAT

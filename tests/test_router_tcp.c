@@ -50,12 +50,16 @@ struct world {
 	struct host *c, *s1, *s2;
 };
 
-/* A host that drops whatever reaches it: its drop record is the arrival. */
+/* A host that drops whatever reaches it: its drop record is the arrival
+ * (unless `real`: then its stack answers). */
+static bool real_hosts;
 static struct host *sink(struct world *w, const char *name, uint32_t ip, uint8_t len, uint32_t gw)
 {
 	struct host *h = host_new(w->net, name, ip, len, gw);
 
 	assert_non_null(h);
+	if (real_hosts)
+		return h;
 	host_enable_firewall(h, true);
 	firewall_clear(host_firewall(h));
 	firewall_set_policy(host_firewall(h), FW_CHAIN_INPUT, FW_DROP);
@@ -456,6 +460,205 @@ static void test_own_stack_answers_rst(void **state)
 	world_free(w);
 }
 
+/* Out of window (tcp_in_window: data beyond what s1's window allows) is
+ * INVALID too: it leaves untranslated while the connection stays
+ * ESTABLISHED and its in-window segments are translated as before. */
+static void test_out_of_window_leaks(void **state)
+{
+	struct world *w = world_default();
+
+	(void)state;
+	handshake(w);
+	arrived(w, seg(w, w->c, &C, &S1, TCP_ACK, 1001 + 200000, 5001), "s1", &C, &S1);
+	assert_int_equal(entry(w)->tcp.state, CONNTRACK_TCP_ESTABLISHED);
+	arrived(w, seg(w, w->c, &C, &S1, TCP_ACK, 1001, 5001), "s1", &EXT, &S1);
+	world_free(w);
+}
+
+static struct world *world_unsolicited(enum nat_tcp_unsolicited u)
+{
+	struct nat_config cfg = config(NAT_ENDPOINT_INDEPENDENT, NAT_ADDRESS_AND_PORT_DEPENDENT);
+
+	cfg.tcp_unsolicited_syn = u;
+	return world_new(&cfg);
+}
+
+/* tcp-unsolicited-syn drop (the default): the sentence says the NAT stays
+ * silent, and nothing is sent. */
+static void test_unsolicited_drop_words(void **state)
+{
+	struct world *w = world_default();
+	struct endpoint to = {PUB, 5000};
+	const struct trace_packet *d;
+
+	(void)state;
+	d = ended(w, seg(w, w->s1, &S1, &to, TCP_SYN, 7000, 0), NULL);
+	assert_non_null(strstr(d->why, "home dropped the TCP SYN 203.0.113.80:80"));
+	assert_non_null(strstr(d->why, "stays silent"));
+	assert_int_equal(((const struct nat_facts *)d->verdict.facts)->answer.kind,
+			 ICMP_ANSWER_NONE);
+	world_free(w);
+}
+
+/* rst: an RST from the address asked, at once, for the SYN no mapping
+ * takes (ACK = its SEQ + 1) and for a filtered one. */
+static void test_unsolicited_rst(void **state)
+{
+	struct world *w = world_unsolicited(NAT_TCP_SYN_RST);
+	struct endpoint to = {PUB, 5000};
+	const struct nat_facts *f;
+	struct packet_info rst;
+
+	(void)state;
+	uint64_t syn = seg(w, w->s1, &S1, &to, TCP_SYN, 7000, 0);
+
+	f = nat_dropped(w, syn, NAT_DECISION_NO_MAPPING);
+	assert_int_equal(f->answer.kind, ICMP_ANSWER_TCP_RST);
+	arrived(w, f->answer.packet_id, "s1", &to, &S1);
+	ended(w, f->answer.packet_id, &rst);
+	assert_int_equal(rst.tcp_flags, TCP_RST | TCP_ACK);
+	assert_int_equal(rst.tcp_ack, 7001);
+	assert_non_null(strstr(ended(w, syn, NULL)->why, "answered with a TCP RST"));
+	seg(w, w->c, &C, &S1, TCP_SYN, 1000, 0);
+	f = nat_dropped(w, seg(w, w->s2, &S2, &EXT, TCP_SYN, 7000, 0), NAT_DECISION_FILTERED);
+	assert_int_equal(f->answer.kind, ICMP_ANSWER_TCP_RST);
+	arrived(w, f->answer.packet_id, "s2", &EXT, &S2);
+	world_free(w);
+}
+
+/* icmp: RFC 5382 REQ-4: silent for 6 s, then port unreachable from the
+ * address asked, quoting the SYN. */
+static void test_unsolicited_icmp_after_6s(void **state)
+{
+	struct world *w = world_unsolicited(NAT_TCP_SYN_ICMP);
+	struct endpoint to = {PUB, 5000};
+	const struct trace_packet *d;
+
+	(void)state;
+	d = ended(w, seg(w, w->s1, &S1, &to, TCP_SYN, 7000, 0), NULL);
+	assert_true(((const struct nat_facts *)d->verdict.facts)->tcp_syn_held);
+	assert_non_null(strstr(d->why, "waits 6 s"));
+	test_run_ms(w->net, 5900);
+	assert_int_equal(test_icmp_sent_by(w->log, "home", ICMP_DEST_UNREACH), 0);
+	test_run_ms(w->net, 200);
+	assert_int_equal(test_icmp_sent_by(w->log, "home", ICMP_DEST_UNREACH), 1);
+	const struct trace_packet *err = test_last_drop(w->log);
+	struct packet_info pi;
+	assert_string_equal(err->node, "s1");
+	assert_int_equal(packet_parse(err->bytes, err->len, &pi, NULL, 0), PACKET_OK);
+	assert_int_equal(pi.src, PUB);
+	assert_int_equal(pi.icmp_code, ICMP_PORT_UNREACH);
+	assert_int_equal(pi.inner.proto, IPPROTO_NUM_TCP);
+	assert_int_equal(pi.inner.dport, 5000);
+	/* A non-SYN segment is not held. */
+	d = ended(w, seg(w, w->s1, &S1, &to, TCP_ACK, 7001, 1), NULL);
+	assert_false(((const struct nat_facts *)d->verdict.facts)->tcp_syn_held);
+	world_free(w);
+}
+
+/* icmp, simultaneous open: the inside host's SYN for the same connection
+ * goes out within the 6 s, so the held SYN is dropped silently (REQ-4),
+ * and the peer's next SYN comes in through the new mapping. */
+static void test_unsolicited_icmp_simultaneous_open(void **state)
+{
+	struct world *w = world_unsolicited(NAT_TCP_SYN_ICMP);
+
+	(void)state;
+	nat_dropped(w, seg(w, w->s1, &S1, &EXT, TCP_SYN, 7000, 0), NAT_DECISION_NO_MAPPING);
+	test_run_ms(w->net, 2000);
+	arrived(w, seg(w, w->c, &C, &S1, TCP_SYN, 1000, 0), "s1", &EXT, &S1);
+	test_run_ms(w->net, 5000);
+	assert_int_equal(test_icmp_sent_by(w->log, "home", ICMP_DEST_UNREACH), 0);
+	arrived(w, seg(w, w->s1, &S1, &EXT, TCP_SYN, 7000, 0), "c", &S1, &C);
+	assert_int_equal(entry(w)->tcp.state, CONNTRACK_TCP_SYN_SENT2);
+	world_free(w);
+}
+
+/* ---- with the hosts' own TCP stacks ---------------------------------------- */
+
+struct app {
+	struct host_tcp *s;
+	size_t got, connected, closed;
+};
+
+static void app_event(struct host_tcp *s, const struct host_tcp_event *ev, void *ctx)
+{
+	struct app *a = ctx;
+
+	(void)s;
+	if (ev->kind == HOST_TCP_CONNECTED)
+		a->connected++;
+	if (ev->kind == HOST_TCP_DATA)
+		a->got += ev->len;
+	if (ev->kind == HOST_TCP_CLOSED)
+		a->closed++;
+}
+
+static void app_accept(struct host_tcp *l, struct host_tcp *c, void *ctx)
+{
+	struct app *a = ctx;
+
+	(void)l;
+	a->s = c;
+	a->connected++;
+	host_tcp_set_fn(c, app_event, a);
+}
+
+/* Every segment s1's stack received came from the NAT's public address:
+ * none slipped through untranslated (conntrack never called one INVALID). */
+static void none_leaked(struct world *w)
+{
+	for (size_t i = 0; i < trace_log_count(w->log); i++) {
+		const struct trace_record *r = trace_log_get(w->log, i);
+		struct packet_info pi;
+
+		if (r->kind != TRACE_PACKET || strcmp(r->u.packet.node, "s1") != 0 ||
+		    r->u.packet.hop != TRACE_HOP_DELIVER)
+			continue;
+		assert_int_equal(packet_parse(r->u.packet.bytes, r->u.packet.len, &pi, NULL, 0),
+				 PACKET_OK);
+		assert_int_equal(pi.src, PUB);
+		assert_int_not_equal(r->u.packet.reason, TRACE_DROP_CT_INVALID);
+	}
+}
+
+/* A real connection (Linux SYN options: window scale, SACK, timestamps)
+ * through the NAT: handshake, 60 kB of data, an orderly close. conntrack's
+ * window tracking accepts every segment, the entry ends in TIME_WAIT, and
+ * 120 s later the entry and the mapping are gone together. */
+static void test_real_connection_through_nat(void **state)
+{
+	struct world *w;
+	struct app server = {0}, client = {0};
+	static uint8_t data[60000];
+
+	(void)state;
+	real_hosts = true;
+	w = world_default();
+	real_hosts = false;
+	assert_non_null(host_tcp_listen(w->s1, 0, 80, false, app_accept, &server));
+	client.s = host_tcp_connect(w->c, &C, &S1, false, app_event, &client);
+	assert_non_null(client.s);
+	test_run_ms(w->net, 50);
+	assert_int_equal(client.connected, 1);
+	assert_int_equal(entry(w)->tcp.state, CONNTRACK_TCP_ESTABLISHED);
+	assert_true(entry(w)->assured);
+	assert_int_equal(host_tcp_send(client.s, data, sizeof(data)), sizeof(data));
+	test_run_ms(w->net, 2000);
+	assert_int_equal(server.got, sizeof(data));
+	host_tcp_close(client.s);
+	test_run_ms(w->net, 50);
+	host_tcp_close(server.s);
+	test_run_ms(w->net, 50);
+	none_leaked(w);
+	assert_int_equal(entry(w)->tcp.state, CONNTRACK_TCP_TIME_WAIT);
+	assert_non_null(the_mapping(w));
+	test_run_ms(w->net, 120 * 1000);
+	assert_null(entry(w));
+	assert_int_equal(nat_mapping_count(w->nat), 0);
+	world_free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -472,6 +675,12 @@ int main(void)
 	    cmocka_unit_test(test_invalid_leaves_untranslated),
 	    cmocka_unit_test(test_invalid_inbound_dropped),
 	    cmocka_unit_test(test_own_stack_answers_rst),
+	    cmocka_unit_test(test_out_of_window_leaks),
+	    cmocka_unit_test(test_unsolicited_drop_words),
+	    cmocka_unit_test(test_unsolicited_rst),
+	    cmocka_unit_test(test_unsolicited_icmp_after_6s),
+	    cmocka_unit_test(test_unsolicited_icmp_simultaneous_open),
+	    cmocka_unit_test(test_real_connection_through_nat),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
