@@ -130,6 +130,18 @@ static struct agent_peer *add_peer(struct agent *a, const char *name)
 
 /* ---- lifecycle ---- */
 
+/* The speed layer's summary of the peers' timers, if asked for
+ * (agent_speed.h); a build without the layer runs the plain walks. */
+static int install_deadlines(struct agent *a)
+{
+#if NATSIM_AGENT_SPEED
+	if (a->speed.summarize_deadlines && (a->deadlines = deadlines_new()) == NULL)
+		return AGENT_ERR_NOMEM;
+#endif
+	(void)a;
+	return AGENT_OK;
+}
+
 static void set_defaults(struct agent_config *c)
 {
 	if (!c->pacing_ns)
@@ -179,6 +191,10 @@ struct agent *agent_new(const struct agent_config *cfg)
 	if (cfg->speed != NULL)
 		a->speed = *cfg->speed;
 	a->cfg.speed = NULL; /* copied into a->speed */
+	if (install_deadlines(a) < 0) {
+		free(a);
+		return NULL;
+	}
 	if (a->speed.identity != NULL) {
 		a->id = *a->speed.identity; /* derived ahead of time (agent_speed.h) */
 		a->speed.identity = NULL;   /* borrowed for agent_new only */
@@ -209,12 +225,14 @@ void agent_free(struct agent *a)
 	}
 	ring_fini(&a->dq);
 	ring_fini(&a->eq);
+	free(a->deadlines);
 	free(a);
 }
 
 void agent_set_keepalive(struct agent *a, uint64_t interval_ns)
 {
 	a->cfg.keepalive_ns = interval_ns;
+	peers_changed(a); /* a direct peer's deadline depends on it */
 }
 
 /* ---- registration ---- */
@@ -298,6 +316,7 @@ void registration_lost(struct agent *a, uint64_t now, const char *why)
 	a->reg_retry_ns = now + (a->cfg.refresh_ns < REG_RETRY_AFTER_LOSS ? a->cfg.refresh_ns
 									   : REG_RETRY_AFTER_LOSS);
 	emit(a, AGENT_EV_FAILED, NULL, "coordinator %s: %s", fmt_ep(&a->cfg.coordinator, ep), why);
+	peers_changed(a);
 	for (size_t i = 0; i < a->n_peers; i++)
 		if (a->peers[i]->state == AGENT_PEER_CONNECTING)
 			fail_peer(a, a->peers[i], "the coordinator does not answer");
@@ -349,6 +368,7 @@ static int on_register_response(struct agent *a, uint64_t now, const struct stun
 		     a->name, fmt_ep(&mapped, ep));
 	if (moved)
 		emit_candidates(a);
+	peers_changed(a);
 	for (size_t i = 0; i < a->n_peers; i++) {
 		struct agent_peer *p = a->peers[i];
 		/* Our public endpoint moved (the NAT rebooted or changed its
@@ -414,6 +434,7 @@ int agent_connect(struct agent *a, uint64_t now_ns, const char *peer_name)
 	if (p->state == AGENT_PEER_DIRECT || p->state == AGENT_PEER_PUNCHING)
 		return AGENT_OK; /* already on it */
 	request_introduction(a, p, now_ns);
+	peer_changed(a, p);
 	return AGENT_OK;
 }
 
@@ -433,6 +454,7 @@ static int on_connect_response(struct agent *a, const struct stun_msg *m)
 			snprintf(why, sizeof(why), "the coordinator refused to introduce us (%d %.*s)",
 				 code, (int)rlen, reason);
 			fail_peer(a, p, why);
+			peer_changed(a, p);
 		}
 		return AGENT_OK; /* success: the INTRODUCE carries what we need */
 	}
@@ -521,6 +543,7 @@ static int on_introduce(struct agent *a, uint64_t now, const struct p2p_endpoint
 	p = find_peer(a, name);
 	if (p == NULL && (p = add_peer(a, name)) == NULL)
 		return AGENT_ERR_TOO_MANY;
+	peer_changed(a, p);
 	bool same = p->introduced && p->session == session;
 	if (!same) {
 		if (session_keys(a, p, box_pk, session) != CRYPTO_OK)
@@ -638,6 +661,7 @@ int agent_send(struct agent *a, uint64_t now_ns, const char *peer_name, const ui
 		/* The path was lost while we kept nothing alive: this message
 		 * goes through the relay, and we look for a path again. */
 		reconnect(a, p, now_ns);
+		peer_changed(a, p);
 	}
 	int n = crypto_seal(&p->cs, data, len, sealed, sizeof(sealed));
 	if (n < 0)
@@ -782,8 +806,10 @@ int agent_handle_icmp_error(struct agent *a, uint64_t now_ns, const struct p2p_i
 	    (a->cfg.local.ip != 0 && err->local.ip != a->cfg.local.ip))
 		return AGENT_ERR_INVALID;
 	for (size_t i = 0; i < a->n_peers; i++)
-		if (on_icmp_error(a, a->peers[i], now_ns, err) == AGENT_OK)
+		if (on_icmp_error(a, a->peers[i], now_ns, err) == AGENT_OK) {
+			peer_changed(a, a->peers[i]);
 			rc = AGENT_OK;
+		}
 	return rc;
 }
 
@@ -875,6 +901,7 @@ static int on_relay_response(struct agent *a, uint64_t now, const struct p2p_end
 		struct agent_peer *p = a->peers[i];
 		if (p->relay_retry_ns == 0 || memcmp(p->relay_txid, m->txid, STUN_TXID_SIZE) != 0)
 			continue;
+		peer_changed(a, p);
 		if (p->state != AGENT_PEER_PUNCHING) {
 			p->relay_retry_ns = 0;
 		} else if (m->cls == STUN_CLASS_SUCCESS) {
@@ -944,7 +971,8 @@ static void tick_registration(struct agent *a, uint64_t now)
 }
 
 /* Every timer that has come: NAT discovery's, registration's, each peer's
- * (a peer with nothing due does nothing), then the paced first checks. */
+ * (a peer with nothing due does nothing; the speed layer's summary may
+ * know that without looking), then the paced first checks. */
 void agent_tick(struct agent *a, uint64_t now_ns)
 {
 	if (a->disc != NULL) {
@@ -953,7 +981,8 @@ void agent_tick(struct agent *a, uint64_t now_ns)
 	}
 	tick_registration(a, now_ns);
 	for (size_t i = 0; i < a->n_peers; i++)
-		tick_peer(a, a->peers[i], now_ns);
+		if (peer_may_be_due(a, i, now_ns))
+			tick_peer(a, a->peers[i], now_ns);
 	tick_pacing(a, now_ns);
 	if (a->tcp != NULL)
 		agent_tcp_tick(a, now_ns);
@@ -965,7 +994,7 @@ static uint64_t min64(uint64_t x, uint64_t y)
 }
 
 /* The peer's own timers; the paced first checks are the agent's (pace_ns). */
-static uint64_t peer_deadline(const struct agent *a, const struct agent_peer *p)
+uint64_t peer_deadline(const struct agent *a, const struct agent_peer *p)
 {
 	uint64_t expiry = p->consent_ns + a->cfg.consent_expiry_ns;
 
@@ -995,6 +1024,12 @@ uint64_t agent_next_deadline(const struct agent *a)
 		t = min64(t, a->reg_retry_ns);
 	if (a->registered && a->cfg.keepalive_ns && a->coord_ka_ns)
 		t = min64(t, a->coord_ka_ns);
+	/* The speed layer's summary, if any, gives the same without the walk. */
+	return peers_next_deadline(a, t);
+}
+
+uint64_t peers_deadline(const struct agent *a, uint64_t t)
+{
 	for (size_t i = 0; i < a->n_peers; i++)
 		t = min64(t, peer_deadline(a, a->peers[i]));
 	if (t > a->pace_ns && has_waiting_pair(a))

@@ -203,7 +203,7 @@ void tick_retransmissions(struct agent *a, struct agent_peer *p, uint64_t now)
 
 /* The first waiting pair of a punching peer, in candidate order (the
  * coordinator lists host candidates first, as ICE's priorities would). */
-static int first_waiting(const struct agent_peer *p)
+int first_waiting(const struct agent_peer *p)
 {
 	if (p->state != AGENT_PEER_PUNCHING)
 		return -1;
@@ -229,11 +229,13 @@ void tick_pacing(struct agent *a, uint64_t now)
 		return;
 	for (size_t k = 0; k < AGENT_MAX_PEERS; k++) {
 		size_t slot = (a->pace_rr + k) % AGENT_MAX_PEERS;
-		struct agent_peer *p = slot < a->n_peers ? a->peers[slot] : NULL;
+		struct agent_peer *p =
+		    slot < a->n_peers && peer_may_wait(a, slot) ? a->peers[slot] : NULL;
 		int i = p != NULL ? first_waiting(p) : -1;
 		if (i < 0)
 			continue;
 		send_check(a, p, i, p->nominating == i, now, true);
+		peer_changed(a, p);
 		a->pace_rr = slot + 1;
 		a->pace_ns = now + a->cfg.pacing_ns;
 		return;
@@ -372,6 +374,7 @@ int on_check(struct agent *a, uint64_t now, const struct p2p_endpoint *from, con
 		return AGENT_ERR_UNKNOWN_PEER;
 	if (stun_check_integrity_sha256_key(m, buf, len, &p->check_mac) != STUN_OK)
 		return AGENT_ERR_UNAUTHENTICATED; /* RFC 8489 9.1.3: silently discard */
+	peer_changed(a, p);
 	answer_check(a, p, from, m);
 	int i = find_pair(p, from);
 	if (i < 0) {
@@ -421,6 +424,7 @@ int on_check_response(struct agent *a, uint64_t now, const struct p2p_endpoint *
 		return AGENT_ERR_MALFORMED;
 	if (stun_check_integrity_sha256_key(m, buf, len, &p->check_mac) != STUN_OK)
 		return AGENT_ERR_UNAUTHENTICATED;
+	peer_changed(a, p);
 	/* RFC 8445 7.2.5.2.1: the answer must come from where we sent. */
 	if (!p2p_endpoint_equal(from, &p->pairs[t->pair].remote.ep) ||
 	    m->cls != STUN_CLASS_SUCCESS)
