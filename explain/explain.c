@@ -254,6 +254,9 @@ static size_t nat_drop_prefix(const struct nat_result *res, const char *node, ch
 				  ip_format(res->dst.ip, dst, sizeof(dst)), nat_echo_id(res));
 	endpoint_format(&res->src, src, sizeof(src));
 	endpoint_format(&res->dst, dst, sizeof(dst));
+	if (res->proto == 6) /* a segment by its flags: "the TCP SYN ..." */
+		return nat_append(out, size, 0, "%s dropped the TCP %s %s \u2192 %s: ", node,
+				  explain_tcp_flags(res->tcp_flags, what, sizeof(what)), src, dst);
 	return nat_append(out, size, 0, "%s dropped %s \u2192 %s: ", node, src, dst);
 }
 
@@ -416,8 +419,8 @@ static void nat_drop_sentence(const struct nat_result *res, const char *node, ch
 	if (res->decision == NAT_DECISION_NOT_UDP) {
 		used =
 		    nat_append(out, size, 0,
-			       "%s dropped %s \u2192 %s: this NAT translates UDP, ICMP echoes and "
-			       "ICMP errors only, ",
+			       "%s dropped %s \u2192 %s: this NAT translates UDP, TCP, ICMP echoes "
+			       "and ICMP errors only, ",
 			       node, ip_format(res->src.ip, src, sizeof(src)),
 			       ip_format(res->dst.ip, dst, sizeof(dst)));
 		if (res->proto == 1)
@@ -763,6 +766,9 @@ static void explain_record(struct trace_record *r, char *buf, size_t size)
 
 		res.allowed = f->allowed;
 		lead = explain_nat(&res, p->node, words, size - label);
+		if (strlen(words) + 1 < size - label)
+			explain_tcp_nat_answer(f, p->node, words + strlen(words),
+					       size - label - strlen(words));
 		break;
 	}
 	case NODE_VERDICT_PATH:
@@ -881,6 +887,8 @@ static size_t path_sentence(const struct node_path_facts *f, const char *node, c
 		snprintf(out, size, "%s cannot reach %s: its %s is not attached to any link", node,
 			 ip_format(f->dst, a, sizeof(a)), f->iface);
 		return strlen(node) + 1;
+	case NODE_PATH_CT_INVALID:
+		return explain_tcp_ct_invalid(f, node, out, size);
 	default:
 		return path_node_sentence(f, node, out, size);
 	}
@@ -897,7 +905,8 @@ size_t explain_path(const struct node_path_facts *f, const char *node, char *out
 		return lead;
 	/* Linux answers UDP to its own closed port (__udp4_lib_rcv): say so
 	 * when this stack did not. */
-	if (f->cause == NODE_PATH_OWN_NO_SOCKET && f->answer.kind == ICMP_ANSWER_NONE)
+	if (f->cause == NODE_PATH_OWN_NO_SOCKET && f->answer.kind == ICMP_ANSWER_NONE &&
+	    f->flow.proto != 6)
 		snprintf(out + used, size - used, ", and no port unreachable was sent back");
 	else
 		explain_icmp_answer(&f->answer, &f->flow, out + used, size - used);

@@ -115,6 +115,24 @@ char *explain_packet(const struct explain_packet_facts *f, char *out, size_t siz
 int explain_icmp_answer(const struct icmp_answer *a, const struct verdict_flow *flow, char *out,
 			size_t size);
 
+/* ---- TCP (explain/tcp.c) ------------------------------------------------- */
+
+/* NODE_PATH_CT_INVALID: "home dropped 192.0.2.1:80 → 203.0.113.7:40000:
+ * conntrack marks it INVALID ..., and Linux's NAT only translates segments
+ * conntrack tracks, so ...". Returns the lead's length. */
+size_t explain_tcp_ct_invalid(const struct node_path_facts *f, const char *node, char *out,
+			      size_t size);
+
+/* A TCP segment's flags as a sentence names them: "SYN", "SYN+ACK",
+ * "FIN+ACK", "PSH+ACK". Returns out. */
+const char *explain_tcp_flags(uint8_t flags, char *out, size_t size);
+/* What a NAT router did about a TCP segment its NAT refused (no mapping,
+ * or filtered), appended to explain_nat's sentence: "; home answered with
+ * a TCP RST (#42), ...", "; home waits 6 s before answering (RFC 5382
+ * REQ-4): ...", "; home stays silent, as RFC 5382 REQ-4 lets ..."; nothing
+ * for another verdict. Returns chars written like snprintf. */
+int explain_tcp_nat_answer(const struct nat_facts *f, const char *node, char *out, size_t size);
+
 /* ---- conntrack -L ------------------------------------------------------- */
 
 /* One line exactly as `conntrack -L` prints it (without newline), e.g.

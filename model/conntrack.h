@@ -21,9 +21,13 @@
  * the state's timeout (SYN_SENT 120 s, SYN_RECV 60 s, ESTABLISHED 5 days,
  * FIN_WAIT 120 s, CLOSE_WAIT 60 s, LAST_ACK 30 s, TIME_WAIT 120 s, CLOSE
  * 10 s, SYN_SENT2 120 s), [ASSURED] once an ACK lands in ESTABLISHED after
- * SYN_RECV. Left out: tcp_in_window's sequence and window checks (every
- * segment counts as in window), so neither the INVALID verdicts they give
- * nor the 5-minute "unacknowledged data" and retransmission timeouts exist.
+ * SYN_RECV, and tcp_in_window's sequence and window checks: a segment
+ * outside the window is INVALID (or ignored, where the kernel ignores it),
+ * unacknowledged data, a zero window or three retransmissions cap the
+ * timeout at 5 minutes. Left out: SACK blocks (the ACK is taken for the
+ * highest SACK edge), nf_tcp_handle_invalid's shorter timeout after an
+ * out-of-window FIN or RST, and the sysctls tcp_be_liberal,
+ * tcp_no_window_check and tcp_loose (their Linux defaults hold: 0, 0, 1).
  * Expiry is exact in virtual time without a timer per refresh: one engine event
  * per entry, re-armed lazily when it fires early (DESIGN.md "The engine").
  *
@@ -79,15 +83,35 @@ enum conntrack_tcp_state {
 	CONNTRACK_TCP_STATES
 };
 
+/* One direction's window tracking (struct ip_ct_tcp_state): the highest
+ * sequence sent (td_end), the highest the receiver's window allows
+ * (td_maxend), the largest window seen (td_maxwin), the highest ACK sent
+ * (td_maxack), the window scale, and the IP_CT_TCP_FLAG_* below. */
+struct conntrack_tcp_dir {
+	uint32_t td_end, td_maxend, td_maxwin, td_maxack;
+	uint8_t td_scale;
+	uint8_t flags;
+};
+#define CONNTRACK_TCP_WINDOW_SCALE 0x01
+#define CONNTRACK_TCP_SACK_PERM 0x02
+#define CONNTRACK_TCP_BE_LIBERAL 0x08 /* picked up mid-stream: no window refusals */
+#define CONNTRACK_TCP_DATA_UNACKNOWLEDGED 0x10
+#define CONNTRACK_TCP_MAXACK_SET 0x20
+
 /* What nf_conntrack_tcp_packet keeps of a TCP flow beyond its state (struct
- * ip_ct_tcp, less the window tracking natsim leaves out). */
+ * ip_ct_tcp). */
 struct conntrack_tcp {
 	uint8_t state;	    /* enum conntrack_tcp_state */
 	uint8_t last_index; /* the flag class of the last segment (get_conntrack_index) */
 	uint8_t last_dir;
-	uint8_t flags;	   /* close initiated per direction, simultaneous open */
-	uint16_t last_win; /* window of the last segment with ACK */
-	uint32_t last_end; /* seq + len (+1 for SYN, FIN) of the last ignored segment */
+	uint8_t flags;	     /* close initiated per direction, simultaneous open */
+	uint8_t retrans;     /* retransmissions of the last ACK segment */
+	uint8_t last_wscale; /* an ignored SYN's window scale and options */
+	uint8_t last_flags;
+	uint16_t last_win; /* window of the last ACK segment (or ignored one) */
+	uint32_t last_seq, last_ack;
+	uint32_t last_end;		  /* seq + len (+1 for SYN, FIN) of the last such segment */
+	struct conntrack_tcp_dir seen[2]; /* by enum conntrack_dir */
 };
 
 struct conntrack_entry {
@@ -184,6 +208,27 @@ enum conntrack_tcp_verdict {
 enum conntrack_tcp_verdict conntrack_seen_tcp(struct conntrack *ct, struct conntrack_entry *entry,
 					      enum conntrack_dir dir,
 					      const struct packet_info *info);
+/* A NAT's idle timeouts for the connections it translates (RFC 5382
+ * REQ-5): an ESTABLISHED entry gets `established`, one in any other state
+ * `transitory`, instead of nf_conntrack_tcp_timeout_*; 0 keeps conntrack's
+ * own for that case. */
+struct conntrack_tcp_idle {
+	int64_t established, transitory;
+};
+/* conntrack_seen_tcp() with those timeouts (NULL: conntrack's own). */
+enum conntrack_tcp_verdict
+conntrack_seen_tcp_idle(struct conntrack *ct, struct conntrack_entry *entry, enum conntrack_dir dir,
+			const struct packet_info *info, const struct conntrack_tcp_idle *idle);
+/* Would this segment reopen its entry (conntrack_seen_tcp's REOPEN: a SYN
+ * on a flow in TIME_WAIT or CLOSE after a close or an RST)? Changes nothing:
+ * a router asks in PREROUTING, where nf_conntrack_in meets the reopen (the
+ * old entry is killed and the packet looked up again, NF_REPEAT), before
+ * any NAT reuses the old entry's binding. */
+bool conntrack_tcp_reopens(const struct conntrack_entry *entry, enum conntrack_dir dir,
+			   const struct packet_info *info);
+/* Destroy an entry now, emitting TRACE_CT_DESTROY with `why` (and the
+ * destroy hook). `entry` is freed. */
+void conntrack_destroy(struct conntrack *ct, struct conntrack_entry *entry, const char *why);
 /* tcp_error's flag check: SYN, SYN+ACK, RST, RST+ACK, FIN+ACK, ACK (each
  * optionally with URG; PSH, ECE, CWR always allowed). SYN+FIN is not. */
 bool conntrack_tcp_flags_valid(uint8_t flags);

@@ -85,6 +85,7 @@ static void host_free(struct node *n)
 	for (size_t i = 0; i < h->n_socks; i++)
 		free(h->socks[i]);
 	free(h->socks);
+	host_tcp_free_all(h);
 	if (h->icmp != NULL)
 		icmp_limiter_free(h->icmp->limiter);
 	free(h->icmp);
@@ -271,7 +272,7 @@ struct host_socket *host_udp_bind_addr(struct host *h, uint32_t addr, uint16_t p
 		if (s == NULL)
 			return NULL;
 		h->socks = s;
-		h->cap_socks = ncap;
+		h->cap_socks = (uint32_t)ncap;
 	}
 	struct host_socket *s = calloc(1, sizeof(*s));
 
@@ -319,6 +320,27 @@ static uint64_t host_output(struct host *h, struct packet *p, const struct packe
 static void host_refuse(struct host *h, struct iface *at, struct packet *p,
 			const struct packet_info *info, const struct fw_verdict *v);
 
+/* Count an accepted packet on its flow. A TCP segment moves the flow's TCP
+ * state; a reopening SYN (host_filter took it out before the rules) that
+ * still meets REOPEN is tracked again on a new entry. */
+static void host_track(struct host *h, struct conntrack_entry *ce, enum conntrack_dir dir,
+		       const struct packet *p, const struct packet_info *info)
+{
+	struct conntrack_tuple t, rt;
+
+	if (info->proto != IPPROTO_NUM_TCP) {
+		conntrack_seen(h->ct, ce, dir, p->len);
+		return;
+	}
+	if (conntrack_seen_tcp(h->ct, ce, dir, info) != CONNTRACK_TCP_REOPEN)
+		return;
+	conntrack_tuple_of(info, &t);
+	conntrack_tuple_invert(&t, &rt);
+	ce = conntrack_create(h->ct, &t, &rt);
+	if (ce != NULL)
+		conntrack_seen_tcp(h->ct, ce, CONNTRACK_DIR_ORIGINAL, info);
+}
+
 /* Run `chain` over a parsed packet with its conntrack state; on accept,
  * confirm the flow (create it if new) and count the packet. Returns false,
  * having dropped `p`, if the firewall refused it. */
@@ -334,6 +356,13 @@ static bool host_filter(struct host *h, enum fw_chain chain, struct iface *at, s
 	if (!h->fw_on)
 		return true;
 	state = conntrack_classify(h->ct, info, &ce, &dir);
+	/* A SYN reopening a closed TCP flow: nf_conntrack_in kills the old
+	 * entry and looks the segment up again (NF_REPEAT), so the rules
+	 * see it NEW, as the router does in PREROUTING. */
+	if (ce != NULL && info->proto == IPPROTO_NUM_TCP && conntrack_tcp_reopens(ce, dir, info)) {
+		conntrack_destroy(h->ct, ce, "reopened by a new SYN");
+		state = conntrack_classify(h->ct, info, &ce, &dir);
+	}
 	firewall_filter(h->fw, chain, info, state, &v);
 	if (v.action != FW_ACCEPT) {
 		host_refuse(h, at, p, info, &v);
@@ -352,7 +381,7 @@ static bool host_filter(struct host *h, enum fw_chain chain, struct iface *at, s
 	/* A full table refuses to track, as Linux's does ("table full,
 	 * dropping packet"); natsim lets the packet pass untracked. */
 	if (ce != NULL)
-		conntrack_seen(h->ct, ce, dir, p->len);
+		host_track(h, ce, dir, p, info);
 	return true;
 }
 
@@ -520,8 +549,8 @@ static int64_t host_now(const struct host *h)
 	return engine_now(net_engine(h->node.net));
 }
 
-/* Send a packet the stack built (an answer, an echo request). */
-static uint64_t host_send_built(struct host *h, struct packet *p)
+/* Send a packet the stack built (an answer, an echo request, a TCP segment). */
+uint64_t host_send_built(struct host *h, struct packet *p)
 {
 	struct packet_info info;
 
@@ -698,6 +727,7 @@ static void host_icmp_input(struct host *h, struct packet *p, const struct packe
 
 		s->err_fn(s, &err, s->ctx);
 	}
+	host_tcp_icmp_error(h, info, p->id);
 	packet_release(net_packets(h->node.net), p);
 }
 
@@ -725,6 +755,10 @@ static void host_receive(struct node *n, struct iface *in, struct packet *p)
 		return;
 	if (info.proto == IPPROTO_NUM_ICMP) {
 		host_icmp_input(h, p, &info);
+		return;
+	}
+	if (info.proto == IPPROTO_NUM_TCP) {
+		host_tcp_receive(h, in, p, &info);
 		return;
 	}
 	s = info.proto == IPPROTO_NUM_UDP ? find_socket(h, info.dst, info.dport) : NULL;

@@ -1,8 +1,8 @@
 /*
  * host_layout.h - struct host, private to model/. model/host.c owns it and
- * is the only file that changes it; model/prefetch.c reads its layout to ask
- * the CPU for a host's tables before a packet arrives, and pins what it
- * relies on with _Static_asserts. Nothing outside model/ includes this.
+ * is the only file that changes it (model/host_tcp.c keeps its `tcp` field); model/prefetch.c reads
+ * its layout to ask the CPU for a host's tables before a packet arrives, and pins what it relies on
+ * with _Static_asserts. Nothing outside model/ includes this.
  */
 #ifndef NATSIM_MODEL_HOST_LAYOUT_H
 #define NATSIM_MODEL_HOST_LAYOUT_H
@@ -24,13 +24,26 @@ struct host {
 	 * (A 65536-bit map answered without one, but at 8 KiB a host it was
 	 * most of a 100 000-peer world's memory: bench_scale.) */
 	struct host_socket **socks;
-	size_t n_socks, cap_socks;
+	uint32_t n_socks, cap_socks; /* 32 bits: room for `tcp` in the line */
 	uint16_t next_port; /* where the next ephemeral search starts */
 	uint16_t ip_id;
 	/* ICMP: the rate limiter and sysctls (model/icmp.h) and the raw ICMP
 	 * listener, made on first use (most hosts of a large world never answer
 	 * anything, and a host's own fields fit one cache line: prefetch.c). */
 	struct host_icmp *icmp;
+	/* TCP's socket table and sysctls (model/host_tcp.c), made on first use. */
+	struct host_tcp_table *tcp;
 };
+
+/* Between host.c and host_tcp.c. */
+/* Send a packet the stack built through the host's output path (firewall
+ * OUTPUT, conntrack, route, link). Returns its id, or 0 if dropped here. */
+uint64_t host_send_built(struct host *h, struct packet *p);
+/* A TCP segment that passed INPUT: to its connection, a listener, or an RST. */
+void host_tcp_receive(struct host *h, struct iface *in, struct packet *p,
+		      const struct packet_info *info);
+/* An ICMP error (packet `packet_id`) that quotes a TCP segment. */
+void host_tcp_icmp_error(struct host *h, const struct packet_info *info, uint64_t packet_id);
+void host_tcp_free_all(struct host *h);
 
 #endif

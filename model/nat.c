@@ -357,7 +357,9 @@ static bool nat_config_valid(const struct nat_config *cfg)
 	       (unsigned)cfg->filtering <= NAT_ADDRESS_AND_PORT_DEPENDENT &&
 	       (unsigned)cfg->ports <= NAT_PORT_RANDOM &&
 	       (unsigned)cfg->pooling <= NAT_POOLING_ARBITRARY && cfg->mapping_timeout > 0 &&
-	       cfg->icmp_timeout > 0;
+	       cfg->icmp_timeout > 0 && cfg->tcp_established_timeout >= 0 &&
+	       cfg->tcp_transitory_timeout >= 0 &&
+	       (unsigned)cfg->tcp_unsolicited_syn <= NAT_TCP_SYN_ICMP;
 }
 
 struct nat *nat_new(struct engine *e, const char *node_name, const struct nat_config *cfg,
@@ -522,6 +524,16 @@ static int64_t nat_timeout(const struct nat *nat, uint8_t proto)
 	return proto == IPPROTO_NUM_ICMP ? nat->cfg.icmp_timeout : nat->cfg.mapping_timeout;
 }
 
+/* A TCP mapping has no idle timer of its own: it lives exactly as long as
+ * the connections through it (nat.h "TCP"). In Linux the conntrack entry is
+ * the binding, and nf_nat_core.c find_appropriate_src reuses a source's
+ * translation only while an entry of that source is alive; RFC 5382 REQ-5
+ * times out connections, by their state, not mappings. */
+static bool nat_kept_by_flows(uint8_t proto)
+{
+	return proto == IPPROTO_NUM_TCP;
+}
+
 /* First free port at or after `start`, wrapping within the flow's range;
  * 0 if every port is taken. */
 static uint16_t nat_probe(const struct nat *nat, const struct nat_flow *fl, uint32_t ip,
@@ -658,7 +670,7 @@ static struct nat_node *nat_create_dynamic(struct nat *nat, const struct packet_
 		return NULL;
 	}
 	struct nat_node *n = nat_node_new(nat, info->proto, internal, &ext, &key);
-	if (n != NULL) {
+	if (n != NULL && !nat_kept_by_flows(info->proto)) {
 		n->m.expires_at = n->m.created_at + nat_timeout(nat, info->proto);
 		n->timer = engine_schedule_at(nat->engine, n->m.expires_at, nat_timer_fired, n);
 		if (n->timer == 0) {
@@ -722,6 +734,8 @@ static void nat_result_init(const struct nat *nat, const struct packet_info *inf
 		out->icmp_type = info->icmp_type;
 		out->icmp_code = info->icmp_code;
 	}
+	if (info->proto == IPPROTO_NUM_TCP)
+		out->tcp_flags = info->tcp_flags;
 }
 
 /* The mapping's facts in the verdict. */
@@ -740,7 +754,7 @@ static void nat_result_mapping(struct nat_result *out, const struct nat_mapping 
  * out, replies (and requests, which find no mapping) coming in. */
 static bool nat_check_proto(const struct packet_info *info, bool outbound, struct nat_result *out)
 {
-	if (info->proto == IPPROTO_NUM_UDP)
+	if (info->proto == IPPROTO_NUM_UDP || info->proto == IPPROTO_NUM_TCP)
 		return true;
 	if (info->proto == IPPROTO_NUM_ICMP && !info->icmp_error &&
 	    (info->icmp_type == ICMP_ECHO_REQUEST ||
@@ -823,12 +837,15 @@ void nat_translate_outbound(struct nat *nat, uint8_t *buf, size_t len,
 	}
 	if (nat_add_remote(n, &remote) && ev == TRACE_MAP_REFRESHED)
 		ev = TRACE_MAP_REMOTE_ADDED;
-	/* RFC 4787 REQ-6: outbound traffic always refreshes the mapping. */
-	if (!n->m.is_static) {
+	/* RFC 4787 REQ-6: outbound traffic always refreshes the mapping; a
+	 * TCP mapping is kept by its connections instead (nat_kept_by_flows),
+	 * and only its changes are told. */
+	if (!n->m.is_static && !nat_kept_by_flows(n->m.proto)) {
 		n->m.expires_at = engine_now(nat->engine) + nat_timeout(nat, n->m.proto);
 		out->refreshed = true;
 	}
-	nat_emit(nat, &n->m, ev, &remote);
+	if (ev != TRACE_MAP_REFRESHED || !nat_kept_by_flows(n->m.proto))
+		nat_emit(nat, &n->m, ev, &remote);
 	packet_rewrite_src(buf, len, &n->m.external);
 	nat_result_mapping(out, &n->m);
 }
@@ -855,7 +872,7 @@ bool nat_admits(const struct nat *nat, const struct packet_info *info)
 	struct endpoint remote = {info->src, info->sport};
 	const struct nat_node *n = nat_find_ext(nat, info->proto, &external);
 
-	return (info->proto == IPPROTO_NUM_UDP ||
+	return (info->proto == IPPROTO_NUM_UDP || info->proto == IPPROTO_NUM_TCP ||
 		(info->proto == IPPROTO_NUM_ICMP && info->icmp_type == ICMP_ECHO_REPLY)) &&
 	       n != NULL && nat_filter_admits(nat, &n->m, &remote);
 }
@@ -886,7 +903,7 @@ void nat_translate_inbound(struct nat *nat, uint8_t *buf, size_t len,
 	}
 	/* RFC 4787 REQ-6: inbound refreshes only where the NAT is configured
 	 * to (it lets outsiders keep a mapping alive). */
-	if (nat->cfg.inbound_refresh && !n->m.is_static) {
+	if (nat->cfg.inbound_refresh && !n->m.is_static && !nat_kept_by_flows(n->m.proto)) {
 		n->m.expires_at = engine_now(nat->engine) + nat_timeout(nat, n->m.proto);
 		out->refreshed = true;
 		nat_emit(nat, &n->m, TRACE_MAP_REFRESHED, &remote);
@@ -1015,6 +1032,9 @@ void nat_flow_closed(struct nat *nat, uint8_t proto, const struct endpoint *inte
 			memmove(&r[i], &r[i + 1], (n->m.n_remotes - i - 1) * sizeof(*r));
 			n->m.n_remotes--;
 			nat_emit(nat, &n->m, TRACE_MAP_REMOTE_REMOVED, remote);
+			/* Its last connection gone, a TCP mapping goes too. */
+			if (n->m.n_remotes == 0 && !n->m.is_static && nat_kept_by_flows(proto))
+				nat_destroy(nat, n, TRACE_MAP_EXPIRED);
 			return;
 		}
 	}

@@ -98,7 +98,11 @@ struct nat_config {
 	 * established, 120 s SYN_SENT and TIME_WAIT, ...), as a Linux NAT does.
 	 * tcp_unsolicited_syn is what the NAT does with an inbound SYN no
 	 * mapping admits (REQ-4 asks it to stay silent for >= 6 s, which lets
-	 * simultaneous open work). */
+	 * simultaneous open work).
+	 * A TCP mapping has no idle timer of its own (expires_at is
+	 * SIM_TIME_NEVER): it is kept by its connections' conntrack entries,
+	 * which the router times out as above, and goes with the last of
+	 * them (nat_flow_closed), as a Linux NAT binding is its entry. */
 	int64_t tcp_established_timeout; /* default 0 (Linux); REQ-5 asks >= 2 h 4 min */
 	int64_t tcp_transitory_timeout;	 /* default 0 (Linux); REQ-5 asks >= 4 min */
 	enum nat_tcp_unsolicited tcp_unsolicited_syn; /* default NAT_TCP_SYN_DROP */
@@ -159,9 +163,10 @@ const struct nat_config *nat_config(const struct nat *nat);
 
 /* A packet from inside to outside: find or make the mapping for its source
  * (and, per the mapping behaviour, its destination), record the destination
- * as a contacted remote, refresh (REQ-6), rewrite the source. UDP, and ICMP
- * echo requests by their id (RFC 5508 REQ-1); anything else is dropped
- * NAT_DECISION_NOT_UDP. */
+ * as a contacted remote, refresh (REQ-6), rewrite the source. UDP, TCP (RFC
+ * 5382 REQ-1: the same mapping behaviour; which segments may reach the NAT
+ * is conntrack's call, made by the router), and ICMP echo requests by their
+ * id (RFC 5508 REQ-1); anything else is dropped NAT_DECISION_NOT_UDP. */
 void nat_translate_outbound(struct nat *nat, uint8_t *buf, size_t len,
 			    const struct packet_info *info, struct nat_result *out);
 
@@ -202,7 +207,9 @@ void nat_translate_error_inbound(struct nat *nat, uint8_t *buf, size_t len,
 /* A flow translated by the mapping internal <-> external ended (its
  * conntrack entry died): `remote` no longer decides who may come in through
  * it (TRACE_MAP_REMOTE_REMOVED), as in Linux, where the conntrack entry is
- * the only filtering state. Does nothing if no such mapping holds `remote`.
+ * the only filtering state. A dynamic TCP mapping left with no remote is
+ * gone with it (TRACE_MAP_EXPIRED). Does nothing if no such mapping holds
+ * `remote`.
  * The router calls it from its conntrack destroy hook. */
 void nat_flow_closed(struct nat *nat, uint8_t proto, const struct endpoint *internal,
 		     const struct endpoint *external, const struct endpoint *remote);

@@ -49,10 +49,22 @@ struct fwd {
 	 * none), and whether this packet pushed it back. */
 	int64_t binding_deadline;
 	bool binding_refreshed;
+	bool translated; /* a NAT step rewrote it: a TCP flow takes the NAT's idle timeouts */
 	/* The packet as it arrived, kept (in r->icmp) only when its TTL was
 	 * <= 1: a time exceeded quotes it before any DNAT. 0: none kept. */
 	size_t arrived_len;
 	struct endpoint arrived_dst; /* its destination then (an echo's id as port) */
+};
+
+/* RFC 5382 REQ-4: a NAT must not answer an unsolicited SYN for at least
+ * 6 s; a SYN its NAT will answer with port unreachable waits here. */
+#define NAT_SYN_HOLD SIM_S(6)
+struct held_syn {
+	struct held_syn *next;
+	struct router *r;
+	engine_event_id ev;
+	size_t len;
+	uint8_t bytes[ICMP_ERROR_MAX_SIZE]; /* as much as an error quotes */
 };
 
 /* The router's own ICMP state, made on first use. */
@@ -60,12 +72,15 @@ struct router_icmp {
 	struct icmp_limiter *limiter; /* NULL: nothing limited (out of memory) */
 	uint16_t ip_id;
 	uint8_t arrived[ICMP_ERROR_MAX_SIZE]; /* a snapshot: struct fwd.arrived_len */
+	struct held_syn *held;		      /* SYNs awaiting their answer */
 };
 
 static void router_receive(struct node *n, struct iface *in, struct packet *p);
 static void router_free(struct node *n);
 static void router_describe(struct node *n, struct trace_node *out, char *detail, size_t size);
 static bool router_tracks(const struct router *r);
+static void unsolicited_tcp(struct router *r, struct fwd *f, struct iface *at,
+			    const struct nat_result *res);
 
 static const struct node_ops router_ops = {
     .receive = router_receive,
@@ -98,8 +113,16 @@ static void router_free(struct node *n)
 	struct router *r = (struct router *)n;
 
 	nat_free(r->nat);
-	if (r->icmp != NULL)
+	if (r->icmp != NULL) {
 		icmp_limiter_free(r->icmp->limiter);
+		while (r->icmp->held != NULL) {
+			struct held_syn *h = r->icmp->held;
+
+			r->icmp->held = h->next;
+			engine_cancel(net_engine(r->node.net), h->ev);
+			free(h);
+		}
+	}
 	free(r->icmp);
 	conntrack_free(r->ct);
 	firewall_free(r->fw);
@@ -367,10 +390,19 @@ static bool nat_step(struct router *r, struct fwd *f, bool outbound, struct ifac
 	else
 		nat_translate_inbound(r->nat, f->p->data, f->p->len, &f->info, &res);
 	if (res.verdict != NAT_VERDICT_TRANSLATED) {
-		node_drop_by_nat(&r->node, at, f->p, &res);
+		if (!outbound && f->info.proto == IPPROTO_NUM_TCP && f->in == r->outside &&
+		    (res.decision == NAT_DECISION_NO_MAPPING ||
+		     res.decision == NAT_DECISION_FILTERED))
+			unsolicited_tcp(r, f, at, &res);
+		else
+			node_drop_by_nat(&r->node, at, f->p, &res);
 		return false;
 	}
-	if (res.mapping != NULL && !res.mapping->is_static) {
+	f->translated = true;
+	/* A TCP mapping has no deadline of its own: its connections keep it
+	 * (nat.h), so the flow keeps conntrack's TCP timeouts. */
+	if (res.mapping != NULL && !res.mapping->is_static &&
+	    res.mapping->proto != IPPROTO_NUM_TCP) {
 		if (f->binding_deadline == CONNTRACK_LINUX_TIMEOUT ||
 		    res.mapping->expires_at < f->binding_deadline)
 			f->binding_deadline = res.mapping->expires_at;
@@ -420,6 +452,39 @@ static bool hairpin(struct router *r, struct fwd *f)
 	return nat_step(r, f, true, f->in) && nat_step(r, f, false, f->in);
 }
 
+/* nf_conntrack_confirm: the reply tuple is the packet as it leaves,
+ * inverted (an echo's reply has the reply type). False if the table is
+ * full (or out of memory). */
+static bool create_entry(struct router *r, struct fwd *f, int64_t deadline)
+{
+	struct conntrack_tuple final, reply;
+
+	conntrack_tuple_of(&f->info, &final);
+	conntrack_tuple_invert(&final, &reply);
+	f->ce = conntrack_create_until(r->ct, &f->received, &reply, deadline);
+	f->dir = CONNTRACK_DIR_ORIGINAL;
+	return f->ce != NULL;
+}
+
+/* A TCP segment moves its flow's state (nf_conntrack_tcp_packet). A flow
+ * the NAT translated takes the NAT's RFC 5382 REQ-5 idle timeouts when
+ * they are set, else conntrack's own per state, as a Linux NAT does; its
+ * mapping lives as long as it does (nat.h). A KILLED entry (an RST before
+ * any reply) is gone, and with it, if it was the last, the mapping: the
+ * segment itself was translated already. */
+static void confirm_tcp(struct router *r, struct fwd *f)
+{
+	const struct nat_config *nc = r->nat != NULL ? nat_config(r->nat) : NULL;
+	struct conntrack_tcp_idle idle = {0, 0};
+
+	if (nc != NULL && f->translated) {
+		idle.established = nc->tcp_established_timeout;
+		idle.transitory = nc->tcp_transitory_timeout;
+	}
+	conntrack_seen_tcp_idle(r->ct, f->ce, f->dir, &f->info, &idle);
+	f->ce = NULL; /* possibly freed (KILLED) */
+}
+
 /* POSTROUTING's end: confirm the flow in the table (create it on its first
  * packet) and count the packet. A translated flow's entry is the NAT binding
  * (docs/nat-and-conntrack.md): it takes its mapping's deadline when it is
@@ -437,18 +502,17 @@ static void confirm(struct router *r, struct fwd *f)
 	if (deadline != CONNTRACK_LINUX_TIMEOUT && f->ce != NULL && !f->binding_refreshed)
 		deadline = f->ce->expires_at;
 	if (f->ce == NULL) {
-		/* nf_conntrack_confirm: the reply tuple is the packet as it
-		 * leaves, inverted (an echo's reply has the reply type). */
-		struct conntrack_tuple final, reply;
-
-		conntrack_tuple_of(&f->info, &final);
-		conntrack_tuple_invert(&final, &reply);
-		f->ce = conntrack_create_until(r->ct, &f->received, &reply, deadline);
-		f->dir = CONNTRACK_DIR_ORIGINAL;
+		if (!create_entry(r, f, deadline))
+			return; /* a full table lets the packet pass untracked */
 	}
-	if (f->ce != NULL) /* a full table lets the packet pass untracked */
+	if (f->info.proto == IPPROTO_NUM_TCP)
+		confirm_tcp(r, f);
+	else
 		conntrack_seen_until(r->ct, f->ce, f->dir, f->p->len, deadline);
 }
+
+/* nf_conntrack_confirm: the reply tuple is the packet as it
+ * leaves, inverted (an echo's reply has the reply type). */
 
 /* ---- the router's own ICMP ------------------------------------------------ */
 
@@ -517,8 +581,12 @@ static void router_output(struct router *r, struct packet *p)
 	}
 	node_trace_hop(&r->node, NULL, TRACE_HOP_SEND, p);
 	if (router_tracks(r) && conntrack_classify(r->ct, &info, &ce, &dir) != CONNTRACK_RELATED &&
-	    ce != NULL)
-		conntrack_seen(r->ct, ce, dir, p->len);
+	    ce != NULL) {
+		if (info.proto == IPPROTO_NUM_TCP)
+			conntrack_seen_tcp(r->ct, ce, dir, &info);
+		else
+			conntrack_seen(r->ct, ce, dir, p->len);
+	}
 	if (!route_lookup(r, info.dst, &out, &hop) || out->link == NULL) {
 		node_drop_verdict(&r->node, NULL, p, TRACE_DROP_NO_ROUTE, NODE_VERDICT_PATH,
 				  &(struct node_path_facts){.cause = NODE_PATH_NO_ROUTE,
@@ -607,6 +675,45 @@ static void router_refuse(struct router *r, struct fwd *f, const struct fw_verdi
 		router_output(r, err);
 }
 
+/* The RST the router's own stack answers a segment with when no socket
+ * wants it (tcp_v4_send_reset, RFC 9293 3.10.7.1): from the address it was
+ * sent to; <SEQ=SEG.ACK><CTL=RST> if it carried an ACK, else
+ * <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. Never for an RST. NULL if
+ * none is sent; `answer` says what was. */
+static struct packet *router_tcp_reset(struct router *r, const struct packet_info *in,
+				       struct icmp_answer *answer)
+{
+	struct router_icmp *ri = router_icmp(r);
+	struct endpoint from = {in->dst, in->dport}, to = {in->src, in->sport};
+	struct tcp_segment seg = {.flags = TCP_RST};
+	struct packet *p;
+
+	*answer = (struct icmp_answer){.kind = ICMP_ANSWER_NONE};
+	if ((in->tcp_flags & TCP_RST) || ri == NULL)
+		return NULL;
+	if (in->tcp_flags & TCP_ACK) {
+		seg.seq = in->tcp_ack;
+	} else {
+		seg.flags |= TCP_ACK;
+		seg.ack = in->tcp_seq + (uint32_t)in->payload_len +
+			  ((in->tcp_flags & TCP_SYN) ? 1u : 0u) +
+			  ((in->tcp_flags & TCP_FIN) ? 1u : 0u);
+	}
+	p = packet_alloc(net_packets(r->node.net), net_next_packet_id(r->node.net),
+			 IPV4_HEADER_MIN + TCP_HEADER_MIN);
+	if (p == NULL)
+		return NULL;
+	p->len =
+	    packet_build_tcp(p->data, p->cap, &from, &to, PACKET_DEFAULT_TTL, ri->ip_id++, &seg);
+	if (p->len == 0) {
+		packet_release(net_packets(r->node.net), p);
+		return NULL;
+	}
+	p->sums_ok = true;
+	*answer = (struct icmp_answer){.kind = ICMP_ANSWER_TCP_RST, .packet_id = p->id};
+	return p;
+}
+
 /* An echo request to one of the router's addresses (icmp_echo): the reply
  * from the address asked, the request delivered to the stack. The reply is
  * the request's entry's reply: Linux's passes conntrack at LOCAL_OUT
@@ -630,6 +737,112 @@ static void router_echo(struct router *r, struct fwd *f)
 	router_output(r, reply);
 	if (f->ce != NULL)
 		conntrack_seen(r->ct, f->ce, CONNTRACK_DIR_REPLY, reply_len);
+}
+
+/* ---- TCP segments no mapping admits (RFC 5382 REQ-4) ------------------- */
+
+static void held_syn_unlink(struct router *r, struct held_syn *h)
+{
+	struct held_syn **pp = &r->icmp->held;
+
+	while (*pp != NULL && *pp != h)
+		pp = &(*pp)->next;
+	if (*pp != NULL)
+		*pp = h->next;
+}
+
+/* Six seconds on: if an outbound SYN for the connection was translated
+ * meanwhile (an entry whose reply is this SYN: a simultaneous open), REQ-4
+ * says drop silently; else port unreachable, from the address it was sent
+ * to, quoting it. */
+static void held_syn_fired(struct engine *e, void *arg)
+{
+	struct held_syn *h = arg;
+	struct router *r = h->r;
+	struct fwd f = {.in = r->outside, .binding_deadline = CONNTRACK_LINUX_TIMEOUT};
+	struct conntrack_tuple t;
+	struct icmp_answer answer;
+	struct packet *err = NULL;
+
+	(void)e;
+	held_syn_unlink(r, h);
+	f.p = packet_alloc(net_packets(r->node.net), net_next_packet_id(r->node.net), h->len);
+	if (f.p != NULL) {
+		memcpy(f.p->data, h->bytes, h->len);
+		f.p->len = h->len;
+		if (packet_check(f.p, &f.info, NULL, 0) == PACKET_OK) {
+			conntrack_tuple_of(&f.info, &t);
+			if (conntrack_lookup(r->ct, &t, NULL) == NULL)
+				err = router_error_for(r, &f, f.info.dst, ICMP_DEST_UNREACH,
+						       ICMP_PORT_UNREACH, &answer);
+		}
+		packet_release(net_packets(r->node.net), f.p);
+	}
+	free(h);
+	if (err != NULL)
+		router_output(r, err);
+}
+
+/* Keep f's SYN for held_syn_fired. False if it cannot be kept. */
+static bool hold_syn(struct router *r, const struct fwd *f)
+{
+	struct router_icmp *ri = router_icmp(r);
+	struct held_syn *h = ri != NULL ? calloc(1, sizeof(*h)) : NULL;
+
+	if (h == NULL)
+		return false;
+	h->r = r;
+	h->len = f->p->len < sizeof(h->bytes) ? f->p->len : sizeof(h->bytes);
+	memcpy(h->bytes, f->p->data, h->len);
+	h->ev = engine_schedule_at(net_engine(r->node.net),
+				   engine_now(net_engine(r->node.net)) + NAT_SYN_HOLD,
+				   held_syn_fired, h);
+	if (h->ev == 0) {
+		free(h);
+		return false;
+	}
+	h->next = ri->held;
+	ri->held = h;
+	return true;
+}
+
+/* The NAT refused a TCP segment from outside: what nat_config's
+ * tcp_unsolicited_syn says. drop: silence (RFC 5382 REQ-4a, a security
+ * policy). rst: an RST from the address asked, as a Linux router whose own
+ * stack takes what no DNAT claimed and has no listener (tcp_v4_send_reset:
+ * any segment but an RST). icmp: for a SYN, port unreachable after 6 s
+ * (REQ-4). The drop record says which. */
+static void unsolicited_tcp(struct router *r, struct fwd *f, struct iface *at,
+			    const struct nat_result *res)
+{
+	bool syn = (f->info.tcp_flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN;
+	struct packet *rst = NULL;
+	struct nat_facts facts;
+
+	node_nat_facts(res, &facts);
+	facts.answer = (struct icmp_answer){.kind = ICMP_ANSWER_NONE};
+	switch (nat_config(r->nat)->tcp_unsolicited_syn) {
+	case NAT_TCP_SYN_RST:
+		rst = router_tcp_reset(r, &f->info, &facts.answer);
+		break;
+	case NAT_TCP_SYN_ICMP:
+		facts.tcp_syn_held = syn && hold_syn(r, f);
+		break;
+	case NAT_TCP_SYN_DROP:
+		break;
+	}
+	node_drop_verdict(&r->node, at, f->p, res->reason, NODE_VERDICT_NAT, &facts);
+	if (rst != NULL)
+		router_output(r, rst);
+}
+
+/* A TCP segment conntrack marked INVALID has no entry, and Linux's NAT
+ * translates only packets with one (nf_nat_ipv4_fn: no conntrack, NF_ACCEPT):
+ * it passes untranslated, inside address and all, unless a FORWARD rule
+ * (`state invalid drop`) stops it. */
+static bool untracked_tcp(const struct fwd *f)
+{
+	return f->info.proto == IPPROTO_NUM_TCP && f->state == CONNTRACK_INVALID;
 }
 
 /* Routing, TTL, FORWARD, SNAT, transmit. */
@@ -658,7 +871,7 @@ static void forward(struct router *r, struct fwd *f)
 		router_refuse(r, f, &v);
 		return;
 	}
-	if (r->nat != NULL && out == r->outside && f->in != r->outside &&
+	if (r->nat != NULL && out == r->outside && f->in != r->outside && !untracked_tcp(f) &&
 	    !nat_step(r, f, true, out))
 		return;
 	confirm(r, f);
@@ -688,6 +901,8 @@ static void local_input(struct router *r, struct fwd *f)
 	if (f->info.proto == IPPROTO_NUM_UDP)
 		err = router_error_for(r, f, f->info.dst, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH,
 				       &why.answer);
+	else if (f->info.proto == IPPROTO_NUM_TCP)
+		err = router_tcp_reset(r, &f->info, &why.answer);
 	else if (f->info.proto == IPPROTO_NUM_ICMP && f->info.icmp_error)
 		why.answer.kind = ICMP_ANSWER_NEVER; /* RFC 1122 3.2.2 */
 	node_drop_verdict(&r->node, f->in, f->p, TRACE_DROP_NO_SOCKET, NODE_VERDICT_PATH, &why);
@@ -720,8 +935,16 @@ static bool inbound(struct router *r, struct fwd *f)
 		return nat_step(r, f, false, f->in);
 	}
 	if (r->input == ROUTER_INPUT_ACCEPT &&
-	    (local_flow(r, f->ce) || !nat_admits(r->nat, &f->info))) {
+	    (local_flow(r, f->ce) || !nat_admits(r->nat, &f->info) || untracked_tcp(f))) {
 		local_input(r, f);
+		return false;
+	}
+	/* No DNAT without an entry (untracked_tcp): addressed to the router
+	 * itself, it meets INPUT, which drops it. */
+	if (untracked_tcp(f)) {
+		node_drop_verdict(&r->node, f->in, f->p, TRACE_DROP_CT_INVALID, NODE_VERDICT_PATH,
+				  &(struct node_path_facts){.cause = NODE_PATH_CT_INVALID,
+							    .flow = packet_flow_of(&f->info)});
 		return false;
 	}
 	return nat_step(r, f, false, f->in);
@@ -748,6 +971,14 @@ static void router_receive(struct node *n, struct iface *in, struct packet *p)
 	conntrack_tuple_of(&f.info, &f.received);
 	f.arrived_dst = (struct endpoint){f.info.dst, f.info.dport};
 	f.state = f.track ? conntrack_classify(r->ct, &f.info, &f.ce, &f.dir) : CONNTRACK_NEW;
+	/* nf_conntrack_tcp_packet: a SYN reopening a closed flow kills its
+	 * entry and the segment is looked up again (NF_REPEAT), here, before
+	 * any NAT could reuse the old entry's binding. */
+	if (f.ce != NULL && f.info.proto == IPPROTO_NUM_TCP &&
+	    conntrack_tcp_reopens(f.ce, f.dir, &f.info)) {
+		conntrack_destroy(r->ct, f.ce, "reopened by a new SYN");
+		f.state = conntrack_classify(r->ct, &f.info, &f.ce, &f.dir);
+	}
 	if (r->nat != NULL && nat_owns_address(r->nat, f.info.dst)) {
 		if (in == r->outside ? !inbound(r, &f) : !hairpin(r, &f))
 			return;

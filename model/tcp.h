@@ -14,6 +14,29 @@
  * recovery, urgent data, keepalive, Nagle, delayed ACK timers (an ACK goes
  * out for every segment).
  *
+ * Choices model/tcp.c makes, each as Linux 6.1 where it is visible:
+ *   - options: a SYN carries tcp_options_linux_syn's four (MSS, SACK
+ *     permitted, timestamps, window scale 7); a SYN+ACK those the SYN
+ *     offered; once both SYNs had timestamps every segment carries one
+ *     (TSval = virtual milliseconds + a per-connection offset, as
+ *     tcp_time_stamp plus secure_tcp_ts_off), so a full segment holds 1448
+ *     bytes. SACK is agreed but never used;
+ *   - out-of-order segments are dropped and answered with a duplicate ACK
+ *     (Linux queues them: natsim's sender retransmits them on timeout);
+ *   - an RST counts only at exactly RCV.NXT, elsewhere in the window it
+ *     gets a challenge ACK (RFC 5961 3.2, Linux's tcp_validate_incoming;
+ *     the challenge ACK rate limit is not modelled), a SYN on a synchronized
+ *     connection a challenge ACK (RFC 5961 4.2);
+ *   - the retransmission limits are Linux's time-based ones
+ *     (tcp_model_timeout): 127 s for a SYN, 924.6 s for tcp_retries2,
+ *     102.2 s for an orphan (tcp_orphan_retries' 8), five SYN+ACKs for a
+ *     listener's half-open child; an orphan's FIN-WAIT-2 lasts
+ *     tcp_fin_timeout;
+ *   - ICMP errors as tcp_v4_err: any destination unreachable or time
+ *     exceeded ends a connect in SYN-SENT (EHOSTUNREACH, ECONNREFUSED, ...),
+ *     later ones are only remembered and reported if the connection times
+ *     out; fragmentation needed (path MTU) is ignored.
+ *
  * The host's socket API is in model/host.h (host_tcp_*); this header holds
  * the vocabulary shared with the trace (struct trace_socket) and the
  * renderers.
@@ -21,8 +44,11 @@
 #ifndef NATSIM_MODEL_TCP_H
 #define NATSIM_MODEL_TCP_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "model/packet.h"
 #include "sim/engine.h"
 
 /* RFC 9293's states, in its order; ss(8) and /proc/net/tcp number them
@@ -67,11 +93,137 @@ struct tcp_config {
 	int64_t rto_min;	 /* TCP_RTO_MIN: SIM_MS(200) */
 	int64_t rto_max;	 /* TCP_RTO_MAX: SIM_S(120) */
 	int64_t time_wait;	 /* TCP_TIMEWAIT_LEN: SIM_S(60) */
+	int64_t fin_timeout;	 /* net.ipv4.tcp_fin_timeout: SIM_S(60), an orphan's FIN-WAIT-2 */
 	uint16_t mss;		 /* 1460 on a 1500-byte link */
-	uint32_t window;	 /* the fixed receive window offered, bytes: 65535 */
+	uint32_t window;	 /* the fixed receive window offered, bytes: 65535
+				  * (rounded down to whole MSS, as Linux: 64240) */
 	size_t send_buffer;	 /* bytes host_tcp_send may queue: 262144 */
 };
 
 void tcp_config_default(struct tcp_config *cfg);
+
+/* ---- The connection state machine (model/tcp.c) ---------------------------
+ *
+ * Pure, as the p2p code is: segments and calls in, segments, changes of
+ * state and in-order bytes out through `struct tcp_conn_ops`, the time
+ * given by the caller, the next deadline read back (tcp_deadline) for the
+ * caller to arm a timer. model/host_tcp.c does the I/O: it builds packets,
+ * runs the engine timer and defers the events to the application. Keeping
+ * the machine free of the engine lets tests/test_tcp.c drive two of them by
+ * hand, segment by segment, as RFC 9293's figures do. */
+
+/* A segment as the machine reads it: RFC 9293 3.10.7's SEG.SEQ, SEG.ACK,
+ * SEG.WND (as sent, before scaling), the control bits, the text. */
+struct tcp_seg_in {
+	uint8_t flags; /* enum tcp_flag */
+	uint32_t seq, ack;
+	uint16_t window;
+	const struct tcp_options *opt; /* NULL: none */
+	const uint8_t *data;
+	size_t len;
+	uint64_t packet_id; /* for the trace: the segment that moved the state */
+};
+
+/* A change of state, for TRACE_SOCKET and the application's events. */
+struct tcp_change {
+	enum tcp_state from, to;
+	enum tcp_cause cause;
+	uint64_t packet_id; /* the segment received or sent that moved it, or 0 */
+	int error;	    /* errno told to the application, or 0 */
+};
+
+struct tcp_conn_ops {
+	/* Transmit a segment; returns its packet id (0: it could not leave). */
+	uint64_t (*send)(void *ctx, const struct tcp_segment *seg);
+	void (*changed)(void *ctx, const struct tcp_change *ch);
+	/* Bytes in order, borrowed for the call. */
+	void (*data)(void *ctx, const uint8_t *data, size_t len);
+	/* The peer's FIN arrived in order: no more bytes will come. */
+	void (*fin)(void *ctx);
+};
+
+/* One connection's Transmission Control Block (RFC 9293 3.3.1). The fields
+ * are visible so that host_tcp.c can embed it and tests can read it; only
+ * tcp.c changes them. */
+struct tcp_conn {
+	enum tcp_state state;
+	struct tcp_config cfg;
+	const struct tcp_conn_ops *ops;
+	void *ctx;
+	int64_t now;  /* the time of the call being served */
+	bool passive; /* made by a listener from a SYN (a request sock in Linux) */
+	/* Send sequence space (RFC 9293 3.3.1 figure 3). snd_max is the highest
+	 * sequence sent: after a timeout snd_nxt goes back to snd_una (go back
+	 * N) and climbs again. */
+	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
+	/* Receive sequence space (figure 4). */
+	uint32_t irs, rcv_nxt, rcv_wnd;
+	/* What the SYNs agreed (RFC 7323, RFC 2018). */
+	bool got_syn, ts_ok, ws_ok, sack_ok;
+	uint8_t snd_wscale, rcv_wscale;
+	uint16_t mss; /* the payload a segment carries: peer's MSS, less options */
+	uint32_t ts_offset, ts_recent;
+	/* The bytes from buf_seq on: sent and unacknowledged, then unsent (the
+	 * retransmission queue and the send buffer in one). */
+	uint8_t *buf;
+	size_t buf_off, buf_len, buf_cap; /* the queue is buf[buf_off, buf_off + buf_len) */
+	uint32_t buf_seq;
+	bool fin_queued;   /* the application closed: a FIN after the bytes */
+	bool fin_sent;	   /* snd_max covers the FIN */
+	bool rcv_shutdown; /* closed for reading: new data aborts (RFC 1122) */
+	bool peer_fin;	   /* the peer's FIN was taken */
+	bool ack_owed;
+	uint64_t fin_id; /* the packet that carried our FIN first */
+	/* Retransmission (RFC 6298, Linux's constants). */
+	int64_t rto, srtt, rttvar;
+	bool have_rtt, rtt_timing;
+	uint32_t rtt_seq;
+	int64_t rtt_start;
+	int64_t rto_at;	       /* SIM_TIME_NEVER: timer off */
+	int64_t retrans_stamp; /* when the head first went out (0: not retransmitting) */
+	unsigned retransmits;  /* timeouts of the present head */
+	unsigned dupacks;
+	int64_t time_wait_at; /* TIME-WAIT's end, or an orphan's FIN-WAIT-2's */
+	int soft_error;	      /* an ICMP error remembered (sk_err_soft) */
+};
+
+/* A listener's answer to a segment (RFC 9293 3.10.7.2). */
+enum tcp_listen_action {
+	TCP_LISTEN_IGNORE, /* an RST, or neither SYN nor ACK: dropped */
+	TCP_LISTEN_RESET,  /* an ACK: <SEQ=SEG.ACK><CTL=RST> */
+	TCP_LISTEN_ACCEPT, /* a SYN: a new connection in SYN-RECEIVED */
+};
+enum tcp_listen_action tcp_listen_verdict(const struct tcp_seg_in *seg);
+/* The RST a closed port answers with (RFC 9293 3.10.7.1): false for an
+ * RST, which is never answered. */
+bool tcp_reset_for(const struct tcp_seg_in *seg, struct tcp_segment *out);
+
+/* A CLOSED connection with its initial send sequence number and timestamp
+ * offset (both drawn by the caller from its seeded stream). Returns 0, or
+ * -1 if out of memory. */
+int tcp_conn_init(struct tcp_conn *c, const struct tcp_config *cfg, const struct tcp_conn_ops *ops,
+		  void *ctx, uint32_t iss, uint32_t ts_offset);
+void tcp_conn_release(struct tcp_conn *c); /* frees its buffer */
+
+/* Active open: the SYN, SYN-SENT. */
+void tcp_open(struct tcp_conn *c, int64_t now);
+/* Passive open from a listener's SYN: SYN-RECEIVED, the SYN+ACK. */
+void tcp_open_passive(struct tcp_conn *c, const struct tcp_seg_in *syn, int64_t now);
+/* A segment for this connection (RFC 9293 3.10.7.3 and 3.10.7.4). */
+void tcp_input(struct tcp_conn *c, const struct tcp_seg_in *seg, int64_t now);
+/* SEND: queue bytes; returns how many fit the send buffer. */
+size_t tcp_send(struct tcp_conn *c, const void *data, size_t len, int64_t now);
+/* CLOSE: a FIN after the queued bytes (RFC 9293 3.10.4). */
+void tcp_close(struct tcp_conn *c, int64_t now);
+/* ABORT: an RST where the peer knows us, then CLOSED (RFC 9293 3.10.5). */
+void tcp_abort(struct tcp_conn *c, int64_t now);
+/* The time of the next timeout (retransmission, TIME-WAIT), or
+ * SIM_TIME_NEVER; tcp_timeout at or after it does what is due. */
+int64_t tcp_deadline(const struct tcp_conn *c);
+void tcp_timeout(struct tcp_conn *c, int64_t now);
+/* An ICMP error quoting one of our segments (sequence `seq`), as Linux's
+ * tcp_v4_err takes it. */
+void tcp_icmp_error(struct tcp_conn *c, uint8_t type, uint8_t code, uint32_t seq,
+		    uint64_t packet_id, int64_t now);
 
 #endif

@@ -23,6 +23,7 @@
 #define REG_MAX_TRIES 5
 #define RELAY_MAX_TRIES 5 /* RELAY requests before the relay counts as unreachable */
 #define REG_RETRY_AFTER_LOSS (10 * P2P_NS_PER_S)
+#define STUN_TI_NS (39500 * P2P_NS_PER_MS) /* RFC 8489 6.2.2: Ti, over a reliable transport */
 #define KEEPALIVE_PADDING 64 /* so stunsrv's no-amplification rule still answers */
 
 static int on_relay_response(struct agent *a, uint64_t now, const struct p2p_endpoint *from,
@@ -161,6 +162,10 @@ static void set_defaults(struct agent_config *c)
 		c->rto_ns = 500 * P2P_NS_PER_MS;
 	if (!c->check_rto_ns)
 		c->check_rto_ns = 100 * P2P_NS_PER_MS;
+	if (!c->tcp_retry_ns)
+		c->tcp_retry_ns = 250 * P2P_NS_PER_MS;
+	if (!c->tcp_connect_tries)
+		c->tcp_connect_tries = 8;
 }
 
 struct agent *agent_new(const struct agent_config *cfg)
@@ -177,6 +182,10 @@ struct agent *agent_new(const struct agent_config *cfg)
 		return NULL;
 	a->cfg = *cfg;
 	set_defaults(&a->cfg);
+	if (cfg->transport == AGENT_TRANSPORT_TCP && (a->tcp = agent_tcp_new()) == NULL) {
+		free(a);
+		return NULL;
+	}
 	snprintf(a->name, sizeof(a->name), "%s", cfg->name);
 	a->cfg.name = a->name;
 	if (cfg->speed != NULL)
@@ -209,6 +218,7 @@ void agent_free(struct agent *a)
 	if (a == NULL)
 		return;
 	discovery_free(a->disc);
+	agent_tcp_free(a->tcp);
 	for (size_t i = 0; i < a->n_peers; i++) {
 		free(a->peers[i]->pairs);
 		free(a->peers[i]);
@@ -248,6 +258,7 @@ static void send_register(struct agent *a, uint64_t now)
 	r.n_candidates = a->n_hosts;
 	for (size_t i = 0; i < a->n_hosts; i++)
 		r.candidates[i] = (struct coord_candidate){a->hosts[i], COORD_CAND_HOST};
+	r.transport = a->tcp ? COORD_TRANSPORT_TCP : 0; /* our listener's port: TCP candidates */
 	size_t n = coord_registration_bytes(&r, bytes);
 	crypto_identity_sign(&a->id, bytes, n, sig);
 	if (a->speed.signed_registration != NULL) /* agent_speed.h */
@@ -258,6 +269,8 @@ static void send_register(struct agent *a, uint64_t now)
 	stun_put_string(&w, STUN_ATTR_NATSIM_NAME, a->name);
 	stun_put_raw(&w, STUN_ATTR_NATSIM_SIGN_KEY, r.sign_pk, 32);
 	stun_put_raw(&w, STUN_ATTR_NATSIM_BOX_KEY, r.box_pk, 32);
+	if (r.transport != 0)
+		stun_put_raw(&w, STUN_ATTR_NATSIM_TRANSPORT, &r.transport, 1);
 	for (size_t i = 0; i < r.n_candidates; i++)
 		coord_put_candidate(&w, &r.candidates[i]);
 	stun_put_u64(&w, STUN_ATTR_NATSIM_TIMESTAMP, r.timestamp_ns);
@@ -271,7 +284,8 @@ static void begin_register(struct agent *a, uint64_t now)
 {
 	new_txid(a, a->reg_txid);
 	a->reg_tries = 1;
-	a->reg_retry_ns = now + a->cfg.rto_ns;
+	/* RFC 8489 6.2.2: over TCP a request is sent once and fails after Ti. */
+	a->reg_retry_ns = now + (a->tcp ? STUN_TI_NS : a->cfg.rto_ns);
 	send_register(a, now);
 }
 
@@ -291,7 +305,7 @@ static void fail_peer(struct agent *a, struct agent_peer *p, const char *why)
 	emit(a, AGENT_EV_FAILED, p->name, "cannot reach %s: %s", p->name, why);
 }
 
-static void registration_lost(struct agent *a, uint64_t now, const char *why)
+void registration_lost(struct agent *a, uint64_t now, const char *why)
 {
 	char ep[P2P_ENDPOINT_STRLEN];
 
@@ -540,7 +554,10 @@ static int on_introduce(struct agent *a, uint64_t now, const struct p2p_endpoint
 		p->retx_soonest_ns = P2P_NO_DEADLINE;
 		reset_txns(p);
 	}
-	for (size_t i = 0; i < m->n_attrs; i++) {
+	/* Candidates of our transport only: a UDP peer's are no use over TCP
+	 * (nor the other way round); then only the relay joins us. */
+	bool usable = (stun_find(m, STUN_ATTR_NATSIM_TRANSPORT) != NULL) == (a->tcp != NULL);
+	for (size_t i = 0; i < m->n_attrs && usable; i++) {
 		struct coord_candidate c;
 		if (m->attrs[i].type == STUN_ATTR_NATSIM_CANDIDATE &&
 		    coord_parse_candidate(&m->attrs[i], &c) == STUN_OK &&
@@ -712,6 +729,8 @@ int agent_classify(struct agent *a, uint64_t now_ns)
 		.random = a->cfg.random,
 	};
 
+	if (a->tcp != NULL)
+		return AGENT_ERR_INVALID; /* RFC 5780 discovery is over UDP */
 	if (a->disc != NULL)
 		return AGENT_ERR_BUSY;
 	a->disc = discovery_new(&dc);
@@ -724,9 +743,17 @@ int agent_classify(struct agent *a, uint64_t now_ns)
 
 /* ---- driver interface ---- */
 
-/* One handler per message type. */
 int agent_input(struct agent *a, uint64_t now_ns, const struct p2p_endpoint *from,
 		const uint8_t *buf, size_t len)
+{
+	if (a->tcp != NULL)
+		return AGENT_ERR_INVALID; /* no UDP socket: agent_tcp_input */
+	return input_message(a, now_ns, from, buf, len);
+}
+
+/* One handler per message type; from a datagram, or a connection (agent_tcp.c). */
+int input_message(struct agent *a, uint64_t now_ns, const struct p2p_endpoint *from,
+		  const uint8_t *buf, size_t len)
 {
 	struct stun_msg m;
 
@@ -774,7 +801,7 @@ int agent_handle_icmp_error(struct agent *a, uint64_t now_ns, const struct p2p_i
 	int rc = AGENT_ERR_UNKNOWN_PEER;
 
 	/* Our socket: its port, and its address unless bound to any (0). */
-	if (err->local.port != a->cfg.local.port ||
+	if (a->tcp != NULL || err->local.port != a->cfg.local.port ||
 	    (a->cfg.local.ip != 0 && err->local.ip != a->cfg.local.ip))
 		return AGENT_ERR_INVALID;
 	for (size_t i = 0; i < a->n_peers; i++)
@@ -927,7 +954,7 @@ static void tick_registration(struct agent *a, uint64_t now)
 	if (a->reg_wanted && now >= a->reg_retry_ns) {
 		if (a->reg_tries == 0) {
 			begin_register(a, now); /* refresh */
-		} else if (a->reg_tries >= REG_MAX_TRIES) {
+		} else if (a->reg_tries >= REG_MAX_TRIES || a->tcp != NULL) {
 			registration_lost(a, now, "no answer to REGISTER");
 		} else {
 			/* RFC 8489 6.2.1: retransmit with doubling RTO. */
@@ -956,6 +983,8 @@ void agent_tick(struct agent *a, uint64_t now_ns)
 		if (peer_may_be_due(a, i, now_ns))
 			tick_peer(a, a->peers[i], now_ns);
 	tick_pacing(a, now_ns);
+	if (a->tcp != NULL)
+		agent_tcp_tick(a, now_ns);
 }
 
 static uint64_t min64(uint64_t x, uint64_t y)
@@ -994,6 +1023,8 @@ uint64_t agent_next_deadline(const struct agent *a)
 		t = min64(t, a->reg_retry_ns);
 	if (a->registered && a->cfg.keepalive_ns && a->coord_ka_ns)
 		t = min64(t, a->coord_ka_ns);
+	if (a->tcp != NULL)
+		t = min64(t, agent_tcp_deadline(a));
 	/* The speed layer's summary, if any, gives the same without the walk. */
 	return peers_next_deadline(a, t);
 }
@@ -1009,7 +1040,7 @@ uint64_t peers_deadline(const struct agent *a, uint64_t t)
 
 bool agent_pop_datagram(struct agent *a, struct p2p_datagram *out)
 {
-	const struct p2p_datagram *d = ring_front(&a->dq, sizeof(*d));
+	const struct p2p_datagram *d = a->tcp ? NULL : ring_front(&a->dq, sizeof(*d));
 	if (d == NULL)
 		return false;
 	out->from = d->from;

@@ -174,6 +174,13 @@ static void trigger_check(struct agent *a, struct agent_peer *p, int pair, uint6
 	send_check(a, p, pair, nominate, now, true);
 }
 
+void check_pair_now(struct agent *a, struct agent_peer *p, int pair, uint64_t now)
+{
+	if (!p->pairs[pair].succeeded || p->nominating == pair)
+		trigger_check(a, p, pair, now);
+	peer_changed(a, p);
+}
+
 /* Retransmissions that are due (RFC 8489 6.2.1); after Rc requests and a
  * last RTO without an answer the transaction has failed, and so has the
  * pair until the peer's checks or the background probing revive it. */
@@ -271,10 +278,12 @@ static void emit_selected(struct agent *a, struct agent_peer *p, bool upgrade)
 	char l[P2P_ENDPOINT_STRLEN], r[P2P_ENDPOINT_STRLEN];
 	const struct agent_pair *pp = &p->pairs[p->selected];
 	bool text = text_wanted(a);
+	/* Over TCP, which connection: "direct to bob over TCP via simultaneous open ..." */
+	const char *how = a->tcp && text ? agent_tcp_path_words(a, &pp->remote.ep) : "via";
 	struct p2p_event *e = emit(a, upgrade ? AGENT_EV_UPGRADED : AGENT_EV_DIRECT, p->name,
-				   "%s %s via %s -> %s (%s)",
+				   "%s %s %s %s -> %s (%s)",
 				   upgrade ? "upgraded from relay to direct path to" : "direct to",
-				   p->name, text ? fmt_ep(&a->cfg.local, l) : "",
+				   p->name, how, text ? fmt_ep(&a->cfg.local, l) : "",
 				   text ? fmt_ep(&pp->remote.ep, r) : "",
 				   coord_candidate_type_name(pp->remote.type));
 	if (e) {
@@ -551,6 +560,8 @@ int on_icmp_error(struct agent *a, struct agent_peer *p, uint64_t now,
 
 /* ---- consent freshness (RFC 7675) ---- */
 
+static void lose_path(struct agent *a, struct agent_peer *p, uint64_t now, bool quiet);
+
 static void path_lost(struct agent *a, struct agent_peer *p, uint64_t now)
 {
 	char l[P2P_ENDPOINT_STRLEN], r[P2P_ENDPOINT_STRLEN];
@@ -569,6 +580,27 @@ static void path_lost(struct agent *a, struct agent_peer *p, uint64_t now)
 		e->local = a->cfg.local;
 		e->remote = pp->remote.ep;
 	}
+	lose_path(a, p, now, quiet);
+}
+
+void path_closed(struct agent *a, struct agent_peer *p, uint64_t now, const char *why)
+{
+	char l[P2P_ENDPOINT_STRLEN], r[P2P_ENDPOINT_STRLEN];
+	const struct agent_pair *pp = &p->pairs[p->selected];
+	struct p2p_event *e = emit(a, AGENT_EV_PATH_LOST, p->name,
+				   "the path to %s via %s -> %s is gone: %s; asking the "
+				   "coordinator to introduce us again",
+				   p->name, fmt_ep(&a->cfg.local, l), fmt_ep(&pp->remote.ep, r), why);
+	if (e) {
+		e->local = a->cfg.local;
+		e->remote = pp->remote.ep;
+	}
+	lose_path(a, p, now, false);
+	peer_changed(a, p);
+}
+
+static void lose_path(struct agent *a, struct agent_peer *p, uint64_t now, bool quiet)
+{
 	p->selected = -1;
 	if (quiet) {
 		/* An agent that keeps nothing alive sends nothing by itself:

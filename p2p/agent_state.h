@@ -104,6 +104,7 @@ struct agent {
 	 * the whole agent, the punching peers served round robin. */
 	uint64_t pace_ns; /* earliest time for the next paced check */
 	size_t pace_rr;	  /* peer slot to serve first */
+	struct agent_tcp *tcp; /* config.transport TCP: the connections (agent_tcp.c); else NULL */
 };
 
 /* agent.c: output and the peer table, used by agent_checks.c. */
@@ -116,6 +117,17 @@ void new_txid(struct agent *a, uint8_t txid[STUN_TXID_SIZE]);
 struct agent_peer *find_peer(const struct agent *a, const char *name);
 void reconnect(struct agent *a, struct agent_peer *p, uint64_t now);
 const char *fmt_ep(const struct p2p_endpoint *ep, char buf[P2P_ENDPOINT_STRLEN]);
+int input_message(struct agent *a, uint64_t now, const struct p2p_endpoint *from,
+		  const uint8_t *buf, size_t len);
+void registration_lost(struct agent *a, uint64_t now, const char *why);
+
+/* agent_tcp.c: the connections that carry the protocol over TCP. */
+struct agent_tcp *agent_tcp_new(void);
+void agent_tcp_free(struct agent_tcp *t);
+void agent_tcp_tick(struct agent *a, uint64_t now);
+uint64_t agent_tcp_deadline(const struct agent *a);
+const char *agent_tcp_path_words(const struct agent *a, const struct p2p_endpoint *remote);
+
 /* agent.c: the timers. A peer's own next deadline; the next of the peers'
  * and the paced checks' (t: the agent's own), by walking every peer. */
 uint64_t peer_deadline(const struct agent *a, const struct agent_peer *p);
@@ -140,6 +152,12 @@ int on_check_response(struct agent *a, uint64_t now, const struct p2p_endpoint *
  * peer's was concerned, else AGENT_ERR_UNKNOWN_PEER. */
 int on_icmp_error(struct agent *a, struct agent_peer *p, uint64_t now,
 		  const struct p2p_icmp_error *err);
+/* A check on the pair now, as when the peer's check arrives (RFC 8445
+ * 7.3.1.4): over TCP, when the connection that carries it opens. */
+void check_pair_now(struct agent *a, struct agent_peer *p, int pair, uint64_t now);
+/* The chosen path is gone, and we know it at once (over TCP: its connection
+ * closed, `why`): PATH_LOST, and a new introduction as after consent expiry. */
+void path_closed(struct agent *a, struct agent_peer *p, uint64_t now, const char *why);
 
 /* ---- the speed layer's summary of the peers' timers ----
  *

@@ -210,6 +210,7 @@ struct nat_result {
 	 * left the inside alone (the `icmp-inner off` failure). */
 	bool icmp_error;
 	uint8_t icmp_type, icmp_code; /* any ICMP message, error or echo */
+	uint8_t tcp_flags;	      /* TCP: the segment's flags (enum tcp_flag bits) */
 	uint8_t inner_proto;	      /* the quoted packet's protocol (UDP, or an ICMP echo) */
 	bool inner_translated;
 	struct endpoint inner_before, inner_after;
@@ -262,6 +263,11 @@ struct node_firewall_facts {
 struct nat_facts {
 	struct nat_result result; /* .allowed and .mapping are NULL: see allowed[] */
 	struct endpoint allowed[NAT_FACTS_ALLOWED];
+	/* A TCP segment no mapping admitted (RFC 5382 REQ-4): what the
+	 * router answered (ICMP_ANSWER_TCP_RST, or ICMP_ANSWER_NONE), or that
+	 * it holds a port unreachable back 6 s (tcp_syn_held). */
+	struct icmp_answer answer;
+	bool tcp_syn_held;
 };
 
 /* Why a router or a host dropped a packet on its own path (not by its
@@ -279,6 +285,9 @@ enum node_path_cause {
 	NODE_PATH_HOST_UNATTACHED, /* host: its interface is on no link */
 	NODE_PATH_NOT_FOR_US,	   /* host: addressed to another address */
 	NODE_PATH_NO_SOCKET,	   /* host: nothing listens on the port */
+	NODE_PATH_CT_INVALID,	   /* router: a TCP segment conntrack marked INVALID,
+				    * addressed to the NAT's public side: no DNAT
+				    * without an entry, and INPUT drops it */
 	NODE_PATH_COUNT
 };
 

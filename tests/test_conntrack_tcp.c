@@ -65,7 +65,8 @@ static struct packet_info seg(enum conntrack_dir dir, uint8_t flags)
 				    .sport = orig ? 40000 : 80,
 				    .dport = orig ? 80 : 40000,
 				    .tcp_flags = flags,
-				    .tcp_seq = orig ? 1000 : 5000,
+				    /* the SYN takes the ISN; what follows it, ISN + 1 */
+				    .tcp_seq = (orig ? 1000 : 5000) + ((flags & TCP_SYN) ? 0 : 1),
 				    .tcp_ack = (flags & TCP_ACK) ? (orig ? 5001 : 1001) : 0,
 				    .tcp_window = 502};
 }
@@ -268,6 +269,135 @@ static void test_syn_in_established_ignored(void **state)
 	expect(f, CONNTRACK_TCP_ESTABLISHED, DAYS5 - 10);
 }
 
+/* ---- tcp_in_window ---------------------------------------------------------- */
+
+/* A segment of the connection with its own numbers: `len` bytes of data,
+ * window `win`. Classified first: INVALID stops there, as in
+ * nf_conntrack_in. */
+static enum conntrack_tcp_verdict pass_seq(struct fx *f, enum conntrack_dir dir, uint8_t flags,
+					   uint32_t seq, uint32_t ack, size_t len)
+{
+	struct packet_info pi = seg(dir, flags);
+	struct conntrack_entry *e;
+	enum conntrack_dir d;
+
+	pi.tcp_seq = seq;
+	pi.tcp_ack = ack;
+	pi.payload_len = len;
+	if (conntrack_classify(f->ct, &pi, &e, &d) == CONNTRACK_INVALID) {
+		/* conntrack_seen_tcp agrees, and changes nothing */
+		if (f->ent != NULL && e == f->ent) {
+			struct conntrack_tcp before = f->ent->tcp;
+			assert_int_equal(conntrack_seen_tcp(f->ct, f->ent, d, &pi),
+					 CONNTRACK_TCP_INVALID);
+			assert_memory_equal(&before, &f->ent->tcp, sizeof(before));
+		}
+		return CONNTRACK_TCP_INVALID;
+	}
+	assert_ptr_equal(e, f->ent);
+	return conntrack_seen_tcp(f->ct, e, d, &pi);
+}
+
+/* I: data beyond what the receiver's window allows is INVALID ("SEQ is over
+ * upper bound"); III: an ACK for data never sent is INVALID ("ACK is over
+ * upper bound"). Neither moves the flow. */
+static void test_window_upper_bounds(void **state)
+{
+	struct fx *f = *state;
+
+	handshake(f);
+	/* The server offered a 502-byte window. */
+	assert_int_equal(pass_seq(f, CONNTRACK_DIR_ORIGINAL, TCP_ACK, 1001 + 100000, 5001, 10),
+			 CONNTRACK_TCP_INVALID);
+	assert_int_equal(pass_seq(f, CONNTRACK_DIR_ORIGINAL, TCP_ACK, 1001, 5001 + 5000, 0),
+			 CONNTRACK_TCP_INVALID);
+	assert_int_equal(pass_seq(f, CONNTRACK_DIR_ORIGINAL, TCP_ACK, 1001, 5001, 100),
+			 CONNTRACK_TCP_TRACKED);
+	assert_int_equal(f->ent->tcp.seen[CONNTRACK_DIR_ORIGINAL].td_end, 1101);
+}
+
+/* II: a retransmission of data acknowledged long ago is ignored: it passes,
+ * but neither state nor timeout moves. */
+static void test_window_old_data_ignored(void **state)
+{
+	struct fx *f = *state;
+
+	handshake(f);
+	for (uint32_t seq = 1001; seq < 1001 + 4000; seq += 400) {
+		assert_int_equal(pass_seq(f, CONNTRACK_DIR_ORIGINAL, TCP_ACK, seq, 5001, 400),
+				 CONNTRACK_TCP_TRACKED);
+		assert_int_equal(pass_seq(f, CONNTRACK_DIR_REPLY, TCP_ACK, 5001, seq + 400, 0),
+				 CONNTRACK_TCP_TRACKED);
+	}
+	engine_run_until(f->e, SIM_S(10));
+	assert_int_equal(pass_seq(f, CONNTRACK_DIR_ORIGINAL, TCP_ACK, 1001, 5001, 400),
+			 CONNTRACK_TCP_IGNORED);
+	expect(f, CONNTRACK_TCP_ESTABLISHED, DAYS5 - 10);
+}
+
+/* Unacknowledged data caps ESTABLISHED at 5 minutes
+ * (nf_conntrack_tcp_timeout_unacknowledged); the ACK for it lifts it. */
+static void test_unacknowledged_data_timeout(void **state)
+{
+	struct fx *f = *state;
+
+	handshake(f);
+	pass_seq(f, CONNTRACK_DIR_ORIGINAL, TCP_ACK | TCP_PSH, 1001, 5001, 200);
+	expect(f, CONNTRACK_TCP_ESTABLISHED, 300);
+	pass_seq(f, CONNTRACK_DIR_REPLY, TCP_ACK, 5001, 1201, 0);
+	expect(f, CONNTRACK_TCP_ESTABLISHED, DAYS5);
+}
+
+/* The same ACK segment three times more: retransmissions, 5 minutes. */
+static void test_retransmissions_timeout(void **state)
+{
+	struct fx *f = *state;
+
+	handshake(f);
+	for (int i = 0; i < 3; i++) {
+		expect(f, CONNTRACK_TCP_ESTABLISHED, DAYS5);
+		pass_seq(f, CONNTRACK_DIR_ORIGINAL, TCP_ACK, 1001, 5001, 0);
+	}
+	expect(f, CONNTRACK_TCP_ESTABLISHED, 300);
+}
+
+/* A retransmitted SYN does not renew SYN_SENT's timeout. */
+static void test_syn_retransmit_keeps_timeout(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(pass(f, CONNTRACK_DIR_ORIGINAL, TCP_SYN), CONNTRACK_TCP_TRACKED);
+	engine_run_until(f->e, SIM_S(3));
+	assert_int_equal(pass(f, CONNTRACK_DIR_ORIGINAL, TCP_SYN), CONNTRACK_TCP_TRACKED);
+	expect(f, CONNTRACK_TCP_SYN_SENT, 117);
+}
+
+/* An RST whose sequence lies before what the other side acknowledged is
+ * INVALID ("invalid rst"); one at it closes. */
+static void test_invalid_rst(void **state)
+{
+	struct fx *f = *state;
+
+	handshake(f);
+	assert_int_equal(pass_seq(f, CONNTRACK_DIR_REPLY, TCP_RST, 4000, 0, 0),
+			 CONNTRACK_TCP_INVALID);
+	expect(f, CONNTRACK_TCP_ESTABLISHED, DAYS5);
+	assert_int_equal(pass_seq(f, CONNTRACK_DIR_REPLY, TCP_RST, 5001, 0, 0),
+			 CONNTRACK_TCP_TRACKED);
+	expect(f, CONNTRACK_TCP_CLOSE, 10);
+}
+
+/* A flow picked up mid-stream is liberal (tcp_new sets BE_LIBERAL both
+ * ways): what the checks would refuse passes. */
+static void test_pickup_is_liberal(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(pass(f, CONNTRACK_DIR_ORIGINAL, TCP_ACK), CONNTRACK_TCP_TRACKED);
+	assert_int_equal(pass_seq(f, CONNTRACK_DIR_ORIGINAL, TCP_ACK, 1001 + 900000, 5001, 10),
+			 CONNTRACK_TCP_TRACKED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -280,6 +410,13 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_pickup_mid_stream, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_syn_reopens_time_wait, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_syn_in_established_ignored, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_window_upper_bounds, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_window_old_data_ignored, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unacknowledged_data_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retransmissions_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_syn_retransmit_keeps_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_invalid_rst, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pickup_is_liberal, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

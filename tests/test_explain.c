@@ -167,7 +167,7 @@ static void test_nat_decisions(void **state)
 			"192.168.1.5:5000, which accepts anyone (endpoint-independent "
 			"filtering)"},
 	    {&not_udp, "office dropped 192.168.1.5 \u2192 192.0.2.1: this NAT translates UDP, "
-		       "ICMP echoes and ICMP errors only, and this is protocol 6"},
+		       "TCP, ICMP echoes and ICMP errors only, and this is protocol 47"},
 	    {&no_mapping, "office dropped 203.0.113.7:4000 \u2192 198.51.100.9:61002: no mapping "
 			  "uses port 61002, so there is nobody inside to deliver it to"},
 	    {&exhausted, "office dropped 192.168.1.5:5000 \u2192 192.0.2.1:3478: every port from "
@@ -183,7 +183,7 @@ static void test_nat_decisions(void **state)
 	admitted = inbound(NAT_DECISION_ADMITTED, NAT_ENDPOINT_INDEPENDENT, 0);
 	not_udp.verdict = NAT_VERDICT_DROP;
 	not_udp.decision = NAT_DECISION_NOT_UDP;
-	not_udp.proto = 6;
+	not_udp.proto = 47; /* GRE: TCP is translated (issue 16) */
 	no_mapping = inbound(NAT_DECISION_NO_MAPPING, NAT_ENDPOINT_INDEPENDENT, 0);
 	exhausted.verdict = NAT_VERDICT_DROP;
 	exhausted.decision = NAT_DECISION_PORTS_EXHAUSTED;
@@ -327,6 +327,11 @@ static void test_path_causes(void **state)
 	    {{.cause = NODE_PATH_NO_SOCKET, .flow = UDP_FLOW},
 	     2,
 	     "r dropped 10.0.0.5:4000 \u2192 10.0.1.2:53: nothing on r listens on UDP port 53"},
+	    {{.cause = NODE_PATH_CT_INVALID, .flow = UDP_FLOW},
+	     2,
+	     "r dropped 10.0.0.5:4000 \u2192 10.0.1.2:53: conntrack marks it INVALID (it fits no "
+	     "connection r tracks), and Linux's NAT only translates segments conntrack tracks, "
+	     "so it is for r itself, which does not accept it"},
 	};
 	char text[400];
 
@@ -551,7 +556,7 @@ static void test_nat_icmp_words(void **state)
 	    {&reply, "office let the echo reply from 192.0.2.1 in through its mapping for "
 		     "192.168.1.5 id 77"},
 	    {&ping_out,
-	     "office dropped 192.168.1.5 \u2192 192.0.2.1: this NAT translates UDP, ICMP "
+	     "office dropped 192.168.1.5 \u2192 192.0.2.1: this NAT translates UDP, TCP, ICMP "
 	     "echoes and ICMP errors only, and an ICMP echo reply leaving from inside "
 	     "belongs to no flow it translates"},
 	};
