@@ -1024,6 +1024,8 @@ uint64_t agent_next_deadline(const struct agent *a)
 		t = min64(t, a->reg_retry_ns);
 	if (a->registered && a->cfg.keepalive_ns && a->coord_ka_ns)
 		t = min64(t, a->coord_ka_ns);
+	if (a->tcp != NULL)
+		t = min64(t, agent_tcp_deadline(a));
 	/* The speed layer's summary, if any, gives the same without the walk. */
 	return peers_next_deadline(a, t);
 }
@@ -1034,8 +1036,6 @@ uint64_t peers_deadline(const struct agent *a, uint64_t t)
 		t = min64(t, peer_deadline(a, a->peers[i]));
 	if (t > a->pace_ns && has_waiting_pair(a))
 		t = a->pace_ns;
-	if (a->tcp != NULL)
-		t = min64(t, agent_tcp_deadline(a));
 	return t;
 }
 
