@@ -5,7 +5,7 @@
  *
  * Every socket is non-blocking; those an agent punches with are bound with
  * SO_REUSEADDR and SO_REUSEPORT, so the listener and every connect share the
- * port the coordinator saw (RFC 5128 section 4; socket(7): every socket
+ * port the coordinator saw (RFC 5128 3.4; socket(7): every socket
  * sharing the port must set SO_REUSEPORT, as the same user). A connect is
  * connect(2) on such a socket: when the other's SYN crosses ours the kernel
  * completes a simultaneous open (tcp_rcv_synsent_state_process), which a

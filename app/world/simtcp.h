@@ -5,7 +5,7 @@
  *
  * The driver pops the object's struct p2p_tcp_action and hands each to
  * simtcp_do: LISTEN and CONNECT bind with SO_REUSEADDR and SO_REUSEPORT (the
- * punch leaves from the port the coordinator saw, RFC 5128 section 4), SEND
+ * punch leaves from the port the coordinator saw, RFC 5128 3.4), SEND
  * writes, CLOSE closes in order. What the stack then reports goes back to
  * the object through `ops` (its *_tcp_connected / _accepted / _input /
  * _closed), each followed by ops->flush so the driver pops what the object
