@@ -759,6 +759,9 @@ static void explain_record(struct trace_record *r, char *buf, size_t size)
 		p->rule = buf;
 		lead =
 		    explain_firewall_reject(&v, &f->flow, &f->answer, p->node, words, size - label);
+		if (v.state == CONNTRACK_INVALID && strlen(words) + 1 < size - label)
+			explain_tcp_invalid(&f->flow, words + strlen(words),
+					    size - label - strlen(words));
 		break;
 	}
 	case NODE_VERDICT_NAT: {

@@ -5,24 +5,66 @@
  * explain.c calls these for the TCP cases of its verdicts.
  */
 #include "explain/explain.h"
+#include "explain/socket.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/endpoint.h"
 
+/* tcp_error's tcp_valid_flags[]: the combinations a TCP sends (PSH, ECE
+ * and CWR aside); explain/ keeps its own copy, linking nothing of model/. */
+static bool tcp_flags_sent_by_tcp(uint8_t flags)
+{
+	switch (flags & 0x37) { /* less PSH, ECE, CWR */
+	case 0x02:		/* SYN */
+	case 0x22:		/* SYN+URG */
+	case 0x12:		/* SYN+ACK */
+	case 0x04:		/* RST */
+	case 0x14:		/* RST+ACK */
+	case 0x11:		/* FIN+ACK */
+	case 0x31:		/* FIN+ACK+URG */
+	case 0x10:		/* ACK */
+	case 0x30:		/* ACK+URG */
+		return true;
+	default:
+		return false;
+	}
+}
+
+int explain_tcp_invalid(const struct verdict_flow *flow, char *out, size_t size)
+{
+	char flags[48];
+
+	if (size > 0)
+		out[0] = '\0';
+	if (flow->proto != 6 || flow->form != VERDICT_FLOW_PARSED)
+		return 0;
+	if (!tcp_flags_sent_by_tcp(flow->tcp_flags))
+		return snprintf(out, size,
+				"; conntrack marks it INVALID: %s is a combination of flags no TCP "
+				"sends (tcp_error)",
+				explain_tcp_flags(flow->tcp_flags, flags, sizeof(flags)));
+	return snprintf(out, size,
+			"; conntrack marks it INVALID: the segment is outside the window it "
+			"tracks for its connection, or fits no state of it (tcp_in_window)");
+}
+
 size_t explain_tcp_ct_invalid(const struct node_path_facts *f, const char *node, char *out,
 			      size_t size)
 {
 	char flow[64];
+	int used;
 
 	/* nf_nat_ipv4_fn returns NF_ACCEPT for a packet without a conntrack
 	 * entry: no DNAT, so it is the router's own, and INPUT drops it. */
-	snprintf(out, size,
-		 "%s dropped %s: conntrack marks it INVALID (it fits no connection %s tracks), "
-		 "and Linux's NAT only translates segments conntrack tracks, so it is for %s "
-		 "itself, which does not accept it",
-		 node, explain_flow(&f->flow, flow, sizeof(flow)), node, node);
+	used = snprintf(out, size,
+			"%s dropped %s: Linux's NAT only translates segments conntrack tracks, so "
+			"it is for %s itself, which does not accept it",
+			node, explain_flow(&f->flow, flow, sizeof(flow)), node);
+	if (used > 0 && (size_t)used < size)
+		explain_tcp_invalid(&f->flow, out + used, size - (size_t)used);
 	return strlen(node) + 1;
 }
 

@@ -174,6 +174,12 @@ static bool rule_matches(const struct fw_rule *r, const struct packet_info *pkt,
 		return false;
 	if (r->match_icmp_type && !icmp_matches(r, pkt))
 		return false;
+	/* xt_tcp.c tcp_mt: (flags & mask) == comp; never a packet that is
+	 * not TCP. */
+	if ((r->tcp_flags_mask != 0 || r->tcp_flags_match != 0) &&
+	    (pkt->proto != IPPROTO_NUM_TCP ||
+	     (pkt->tcp_flags & r->tcp_flags_mask) != r->tcp_flags_match))
+		return false;
 	return r->states == FW_STATE_ANY || (r->states & (unsigned)state) != 0;
 }
 

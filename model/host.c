@@ -623,6 +623,39 @@ static void host_loopback(struct host *h, struct packet *p)
 	host_receive(&h->node, lo, p);
 }
 
+/* REJECT --reject-with tcp-reset (ipt_REJECT's nf_send_reset): an RST
+ * from the segment's destination, <SEQ=SEG.ACK> for a segment with an ACK,
+ * else <ACK=SEG.SEQ+SEG.LEN> with ACK set; never for an RST. Not an ICMP
+ * error, so no ICMP rate limit. */
+static struct packet *host_reject_reset(struct host *h, const struct packet_info *info,
+					struct icmp_answer *answer)
+{
+	struct endpoint from = {info->dst, info->dport}, to = {info->src, info->sport};
+	struct tcp_segment rst = {.flags = TCP_RST};
+	struct packet *r;
+
+	*answer = (struct icmp_answer){.kind = ICMP_ANSWER_NONE};
+	if (info->tcp_flags & TCP_RST)
+		return NULL;
+	if (info->tcp_flags & TCP_ACK) {
+		rst.seq = info->tcp_ack;
+	} else {
+		rst.flags |= TCP_ACK;
+		rst.ack = info->tcp_seq + (uint32_t)info->payload_len +
+			  ((info->tcp_flags & TCP_SYN) ? 1u : 0u) +
+			  ((info->tcp_flags & TCP_FIN) ? 1u : 0u);
+	}
+	r = packet_alloc(net_packets(h->node.net), net_next_packet_id(h->node.net),
+			 IPV4_HEADER_MIN + TCP_HEADER_MIN);
+	if (r == NULL)
+		return NULL;
+	r->len =
+	    packet_build_tcp(r->data, r->cap, &from, &to, PACKET_DEFAULT_TTL, h->ip_id++, &rst);
+	r->sums_ok = true;
+	*answer = (struct icmp_answer){.kind = ICMP_ANSWER_TCP_RST, .packet_id = r->id};
+	return r;
+}
+
 /* The firewall refused p. A REJECT answers with its rule's error, as
  * iptables' REJECT does through nf_send_unreach -> icmp_send, so the
  * rules of __icmp_send and its rate limits apply; on OUTPUT the error is
@@ -636,7 +669,10 @@ static void host_refuse(struct host *h, struct iface *at, struct packet *p,
 	struct icmp_answer answer = {.kind = ICMP_ANSWER_NONE};
 	struct packet *err = NULL;
 
-	if (v->action == FW_REJECT) {
+	if (v->action == FW_REJECT && v->matched != NULL &&
+	    v->matched->reject_with == FW_REJECT_TCP_RESET && info->proto == IPPROTO_NUM_TCP) {
+		err = host_reject_reset(h, info, &answer);
+	} else if (v->action == FW_REJECT) {
 		answer = icmp_decide_error(host_limiter(h), host_now(h), info, ICMP_DEST_UNREACH,
 					   code, output);
 		/* From the address the packet was for (RTCF_LOCAL); on OUTPUT

@@ -80,6 +80,7 @@ uint8_t icmp_reject_code(enum fw_reject_with with)
 	    [FW_REJECT_NET_PROHIBITED] = ICMP_NET_PROHIBITED,
 	    [FW_REJECT_HOST_PROHIBITED] = ICMP_HOST_PROHIBITED,
 	    [FW_REJECT_ADMIN_PROHIBITED] = ICMP_ADMIN_PROHIBITED,
+	    [FW_REJECT_TCP_RESET] = ICMP_PORT_UNREACH, /* for a packet that is not TCP */
 	};
 
 	return (unsigned)with < FW_REJECT_WITH_COUNT ? code[with] : ICMP_PORT_UNREACH;

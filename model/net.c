@@ -347,6 +347,17 @@ void node_drop_verdict(struct node *n, struct iface *at, struct packet *p,
 	packet_release(net_packets(n->net), p);
 }
 
+/* A rule that matched a TCP segment for its INVALID state dropped it for
+ * what conntrack said (ct-invalid); any other refusal is the firewall's. */
+static enum trace_drop_reason firewall_drop_reason(const struct packet_info *info,
+						   const struct fw_verdict *v)
+{
+	if (info->proto == IPPROTO_NUM_TCP && v->state == CONNTRACK_INVALID && v->matched != NULL &&
+	    (v->matched->states & CONNTRACK_INVALID) != 0)
+		return TRACE_DROP_CT_INVALID;
+	return TRACE_DROP_FIREWALL;
+}
+
 void node_drop_by_firewall(struct node *n, struct iface *at, struct packet *p,
 			   const struct packet_info *info, const struct fw_verdict *v)
 {
@@ -369,7 +380,7 @@ void node_drop_by_firewall_answered(struct node *n, struct iface *at, struct pac
 			facts.rule = *v->matched;
 		facts.flow = packet_flow_of(info);
 	}
-	node_drop_verdict(n, at, p, TRACE_DROP_FIREWALL, NODE_VERDICT_FIREWALL, &facts);
+	node_drop_verdict(n, at, p, firewall_drop_reason(info, v), NODE_VERDICT_FIREWALL, &facts);
 }
 
 void node_nat_facts(const struct nat_result *res, struct nat_facts *out)

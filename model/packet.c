@@ -809,7 +809,9 @@ struct verdict_flow packet_flow_of(const struct packet_info *info)
 				     .dport = info->dport,
 				     .len = info->total_len,
 				     .icmp_type = info->icmp_type,
-				     .icmp_code = info->icmp_code};
+				     .icmp_code = info->icmp_code,
+				     .tcp_flags =
+					 info->proto == IPPROTO_NUM_TCP ? info->tcp_flags : 0};
 }
 
 struct verdict_flow packet_flow_of_bytes(const uint8_t *buf, size_t len)

@@ -81,6 +81,8 @@ static void router_describe(struct node *n, struct trace_node *out, char *detail
 static bool router_tracks(const struct router *r);
 static void unsolicited_tcp(struct router *r, struct fwd *f, struct iface *at,
 			    const struct nat_result *res);
+static struct packet *router_tcp_reset(struct router *r, const struct packet_info *in,
+				       struct icmp_answer *answer);
 
 static const struct node_ops router_ops = {
     .receive = router_receive,
@@ -656,8 +658,22 @@ static void router_refuse(struct router *r, struct fwd *f, const struct fw_verdi
 {
 	struct icmp_answer answer = {.kind = ICMP_ANSWER_NONE};
 	struct packet *err = NULL;
+	bool reset = v->action == FW_REJECT && v->matched != NULL &&
+		     v->matched->reject_with == FW_REJECT_TCP_RESET &&
+		     f->info.proto == IPPROTO_NUM_TCP;
 
-	if (v->action == FW_REJECT)
+	if (reset) {
+		/* ipt_REJECT's nf_send_reset: an RST as if from the segment's
+		 * destination; after a DNAT, from the address the sender asked
+		 * (Linux's NAT translates the RST, attached to the flow, back). */
+		struct packet_info asked = f->info;
+
+		if (f->in == r->outside) {
+			asked.dst = f->arrived_dst.ip;
+			asked.dport = f->arrived_dst.port;
+		}
+		err = router_tcp_reset(r, &asked, &answer);
+	} else if (v->action == FW_REJECT)
 		err =
 		    router_error_for(r, f, 0, ICMP_DEST_UNREACH,
 				     v->matched != NULL ? icmp_reject_code(v->matched->reject_with)
@@ -667,7 +683,7 @@ static void router_refuse(struct router *r, struct fwd *f, const struct fw_verdi
 	 * error is RELATED to the flow and its NAT translates the quote back
 	 * on the way out (nf_nat_ipv4_fn -> nf_nat_icmp_reply_translation), so
 	 * the sender never sees the inside address. */
-	if (err != NULL && f->in == r->outside &&
+	if (err != NULL && !reset && f->in == r->outside &&
 	    (f->info.dst != f->arrived_dst.ip || f->info.dport != f->arrived_dst.port))
 		packet_rewrite_inner_dst(err->data, err->len, &f->arrived_dst);
 	node_drop_by_firewall_answered(&r->node, f->in, f->p, &f->info, v, &answer);

@@ -93,6 +93,43 @@ static void format_icmp(char *out, size_t size, const struct fw_rule *r)
 		snprintf(out, size, " --icmp-type %u", r->icmp_type);
 }
 
+/* libxt_tcp.c print_tcpf: the names of the bits, in tcp_flag_names' order
+ * (FIN, SYN, RST, PSH, ACK, URG), comma-separated; "NONE" for none. */
+static void tcp_flags_text(uint8_t flags, char *out, size_t size)
+{
+	static const char *const names[] = {"FIN", "SYN", "RST", "PSH", "ACK", "URG"};
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (unsigned i = 0; i < 6 && used < size; i++) {
+		if (!(flags & (1u << i)))
+			continue;
+		int w = snprintf(out + used, size - used, "%s%s", used ? "," : "", names[i]);
+		used += w > 0 ? (size_t)w : 0;
+	}
+	if (used == 0)
+		snprintf(out, size, "NONE");
+}
+
+/* libxt_tcp.c tcp_save, after " -m tcp": the ports (moved here from
+ * sp/dp, which are emptied), then " --tcp-flags MASK COMP" (what --syn
+ * saves as: FIN,SYN,RST,ACK SYN). Only for -p tcp with a TCP condition;
+ * UDP's ports keep their old form (without -m udp). */
+static void format_tcp(char *out, size_t size, const struct fw_rule *r, char *sp, char *dp)
+{
+	char mask[40], comp[40];
+
+	out[0] = '\0';
+	if (r->proto != 6 || (sp[0] == '\0' && dp[0] == '\0' && r->tcp_flags_mask == 0))
+		return;
+	tcp_flags_text(r->tcp_flags_mask & 0x3f, mask, sizeof(mask));
+	tcp_flags_text(r->tcp_flags_match & 0x3f, comp, sizeof(comp));
+	snprintf(out, size, " -m tcp%s%s%s%s%s%s", sp, dp, r->tcp_flags_mask ? " --tcp-flags " : "",
+		 r->tcp_flags_mask ? mask : "", r->tcp_flags_mask ? " " : "",
+		 r->tcp_flags_mask ? comp : "");
+	sp[0] = dp[0] = '\0';
+}
+
 /* libipt_REJECT.c reject_table: the names, and the aliases it also reads. */
 static const struct {
 	const char *name, *alias;
@@ -105,6 +142,7 @@ static const struct {
     [FW_REJECT_NET_PROHIBITED] = {"icmp-net-prohibited", "net-prohib", 9},
     [FW_REJECT_HOST_PROHIBITED] = {"icmp-host-prohibited", "host-prohib", 10},
     [FW_REJECT_ADMIN_PROHIBITED] = {"icmp-admin-prohibited", "admin-prohib", 13},
+    [FW_REJECT_TCP_RESET] = {"tcp-reset", "tcp-rst", 3},
 };
 
 const char *fw_reject_with_name(enum fw_reject_with with)
@@ -118,7 +156,8 @@ int fw_reject_with_parse(const char *s, enum fw_reject_with *out)
 		return -1;
 	for (int i = 0; i < FW_REJECT_WITH_COUNT; i++) {
 		const char *name = reject_names[i].name;
-		if (strcmp(s, name) == 0 || strcmp(s, name + 5 /* "icmp-" */) == 0 ||
+		bool icmp = strncmp(name, "icmp-", 5) == 0;
+		if (strcmp(s, name) == 0 || (icmp && strcmp(s, name + 5) == 0) ||
 		    strcmp(s, reject_names[i].alias) == 0) {
 			*out = (enum fw_reject_with)i;
 			return 0;
@@ -139,6 +178,7 @@ int fw_rule_format(const struct fw_rule *r, char *out, size_t size)
 {
 	char proto[16] = "", src[24] = "", dst[24] = "", sp[24], dp[24], ip[16], name[8];
 	char state[80] = "", states[48], comment[64] = "", icmp[32], reject[48] = "", all[400];
+	char tcp[128];
 	const char *action = r->action == FW_ACCEPT   ? "ACCEPT"
 			     : r->action == FW_REJECT ? "REJECT"
 						      : "DROP";
@@ -159,6 +199,7 @@ int fw_rule_format(const struct fw_rule *r, char *out, size_t size)
 	format_ports(sp, sizeof(sp), "--sport", r->sport_lo, r->sport_hi);
 	format_ports(dp, sizeof(dp), "--dport", r->dport_lo, r->dport_hi);
 	format_icmp(icmp, sizeof(icmp), r);
+	format_tcp(tcp, sizeof(tcp), r, sp, dp);
 	if (r->states != FW_STATE_ANY) {
 		states_text(r->states, states, sizeof(states));
 		snprintf(state, sizeof(state), " -m state --state %s", states);
@@ -171,8 +212,8 @@ int fw_rule_format(const struct fw_rule *r, char *out, size_t size)
 	if (r->comment[0] != '\0')
 		snprintf(comment, sizeof(comment), " /* %.*s */", (int)sizeof(r->comment),
 			 r->comment);
-	n = snprintf(all, sizeof(all), "%s%s%s%s%s%s%s -j %s%s%s", proto, src, dst, sp, dp, icmp,
-		     state, action, reject, comment);
+	n = snprintf(all, sizeof(all), "%s%s%s%s%s%s%s%s -j %s%s%s", proto, src, dst, tcp, sp, dp,
+		     icmp, state, action, reject, comment);
 	return snprintf(out, size, "%s", n > 0 ? all + 1 : "");
 }
 

@@ -44,6 +44,7 @@ struct verdict_flow {
 	uint16_t sport, dport;
 	size_t len;		      /* UNREADABLE: the packet's length */
 	uint8_t icmp_type, icmp_code; /* proto ICMP: what message it is */
+	uint8_t tcp_flags;	      /* proto TCP: the segment's flags */
 };
 
 /* ---- conntrack state, as a firewall rule matches it ---------------------- */
@@ -75,14 +76,18 @@ enum fw_reject_with {
 	FW_REJECT_NET_PROHIBITED,
 	FW_REJECT_HOST_PROHIBITED,
 	FW_REJECT_ADMIN_PROHIBITED,
+	FW_REJECT_TCP_RESET, /* not ICMP: an RST, as ipt_REJECT's nf_send_reset sends
+			      * (iptables accepts it only with -p tcp; another
+			      * protocol gets port unreachable here) */
 	FW_REJECT_WITH_COUNT
 };
 
 /* iptables' --reject-with names ("icmp-port-unreachable", libipt_REJECT.c
  * reject_table), and the ICMP type and code each sends (RFC 792, RFC 1812
- * 5.2.7.1). _parse takes the full name, iptables' short alias
- * ("port-unreach") or the name without "icmp-" ("admin-prohibited", as nft
- * and natsim's language say it); returns 0, or -1 if unknown. */
+ * 5.2.7.1; tcp-reset: port unreachable, for a packet that is not TCP).
+ * _parse takes the full name, iptables' short alias ("port-unreach",
+ * "tcp-rst") or the name without "icmp-" ("admin-prohibited", as nft and
+ * natsim's language say it); returns 0, or -1 if unknown. */
 const char *fw_reject_with_name(enum fw_reject_with with);
 int fw_reject_with_parse(const char *s, enum fw_reject_with *out);
 void fw_reject_icmp(enum fw_reject_with with, uint8_t *type, uint8_t *code);

@@ -329,9 +329,8 @@ static void test_path_causes(void **state)
 	     "r dropped 10.0.0.5:4000 \u2192 10.0.1.2:53: nothing on r listens on UDP port 53"},
 	    {{.cause = NODE_PATH_CT_INVALID, .flow = UDP_FLOW},
 	     2,
-	     "r dropped 10.0.0.5:4000 \u2192 10.0.1.2:53: conntrack marks it INVALID (it fits no "
-	     "connection r tracks), and Linux's NAT only translates segments conntrack tracks, "
-	     "so it is for r itself, which does not accept it"},
+	     "r dropped 10.0.0.5:4000 \u2192 10.0.1.2:53: Linux's NAT only translates segments "
+	     "conntrack tracks, so it is for r itself, which does not accept it"},
 	};
 	char text[400];
 

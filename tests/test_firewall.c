@@ -400,8 +400,22 @@ static void test_rule_format(void **state)
 	      .dst_len = 32,
 	      .sport_lo = 1024,
 	      .sport_hi = 65535},
-	     "-p tcp -d 192.0.2.1/32 --sport 1024:65535 -j REJECT --reject-with "
+	     "-p tcp -d 192.0.2.1/32 -m tcp --sport 1024:65535 -j REJECT --reject-with "
 	     "icmp-port-unreachable"},
+	    /* libxt_tcp.c tcp_save: -m tcp, the ports, --tcp-flags MASK COMP
+	     * (--syn is saved so); REJECT with an RST. */
+	    {{.action = FW_DROP,
+	      .proto = 6,
+	      .dport_lo = 80,
+	      .tcp_flags_mask = TCP_FIN | TCP_SYN | TCP_RST | TCP_ACK,
+	      .tcp_flags_match = TCP_SYN},
+	     "-p tcp -m tcp --dport 80 --tcp-flags FIN,SYN,RST,ACK SYN -j DROP"},
+	    {{.action = FW_REJECT, .proto = 6, .dport_lo = 22, .reject_with = FW_REJECT_TCP_RESET},
+	     "-p tcp -m tcp --dport 22 -j REJECT --reject-with tcp-reset"},
+	    {{.action = FW_DROP, .proto = 6, .tcp_flags_mask = 0x3f, .tcp_flags_match = 0},
+	     "-p tcp -m tcp --tcp-flags FIN,SYN,RST,PSH,ACK,URG NONE -j DROP"},
+	    {{.action = FW_DROP, .proto = 6, .states = CONNTRACK_INVALID},
+	     "-p tcp -m state --state INVALID -j DROP"},
 	    {{.action = FW_DROP, .proto = 1, .states = CONNTRACK_NEW | CONNTRACK_ESTABLISHED},
 	     "-p icmp -m state --state NEW,ESTABLISHED -j DROP"},
 	    {{.action = FW_DROP, .proto = 47, .comment = "no GRE"}, "-p 47 -j DROP /* no GRE */"},
@@ -560,6 +574,8 @@ static void test_reject_with(void **state)
 	     ICMP_HOST_PROHIBITED},
 	    {FW_REJECT_ADMIN_PROHIBITED, "icmp-admin-prohibited", "admin-prohib",
 	     "admin-prohibited", ICMP_ADMIN_PROHIBITED},
+	    /* an RST; a packet that is not TCP gets port unreachable */
+	    {FW_REJECT_TCP_RESET, "tcp-reset", "tcp-rst", "tcp-reset", ICMP_PORT_UNREACH},
 	};
 	enum fw_reject_with got;
 	uint8_t type, code;
@@ -577,9 +593,39 @@ static void test_reject_with(void **state)
 		assert_int_equal(type, ICMP_DEST_UNREACH);
 		assert_int_equal(code, cases[i].code);
 	}
-	assert_int_equal(fw_reject_with_parse("tcp-reset", &got), -1);
+	assert_int_equal(fw_reject_with_parse("reset", &got), -1);
 	assert_int_equal(fw_reject_with_parse("", &got), -1);
 	assert_int_equal(fw_reject_with_parse(NULL, &got), -1);
+}
+
+/* xt_tcp.c: (flags & mask) == comp, TCP only: --syn takes a SYN, not a
+ * SYN/ACK nor an ACK, and never UDP. */
+static void test_tcp_flags_match(void **state)
+{
+	struct firewall *fw = *state;
+	struct fw_rule syn = {.chain = FW_CHAIN_INPUT,
+			      .proto = 0,
+			      .tcp_flags_mask = TCP_FIN | TCP_SYN | TCP_RST | TCP_ACK,
+			      .tcp_flags_match = TCP_SYN,
+			      .action = FW_DROP};
+	struct packet_info seg = udp(remote, 4000, local, 80);
+	struct fw_verdict v;
+
+	(void)state;
+	assert_int_equal(firewall_append(fw, &syn), 0);
+	firewall_filter(fw, FW_CHAIN_INPUT, &seg, CONNTRACK_NEW, &v);
+	assert_int_equal(v.reason, FW_REASON_POLICY);
+	seg.proto = IPPROTO_NUM_TCP;
+	seg.tcp_flags = TCP_SYN;
+	firewall_filter(fw, FW_CHAIN_INPUT, &seg, CONNTRACK_NEW, &v);
+	assert_int_equal(v.reason, FW_REASON_RULE);
+	assert_int_equal(v.action, FW_DROP);
+	seg.tcp_flags = TCP_SYN | TCP_ACK;
+	firewall_filter(fw, FW_CHAIN_INPUT, &seg, CONNTRACK_NEW, &v);
+	assert_int_equal(v.reason, FW_REASON_POLICY);
+	seg.tcp_flags = TCP_SYN | TCP_PSH; /* PSH is outside the mask */
+	firewall_filter(fw, FW_CHAIN_INPUT, &seg, CONNTRACK_NEW, &v);
+	assert_int_equal(v.reason, FW_REASON_RULE);
 }
 
 int main(void)
@@ -598,6 +644,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_stateful_host_related_invalid, setup, teardown),
 	    cmocka_unit_test(test_icmp_rule_format),
 	    cmocka_unit_test(test_reject_with),
+	    cmocka_unit_test_setup_teardown(test_tcp_flags_match, setup, teardown),
 	};
 
 	firewall_free(NULL);

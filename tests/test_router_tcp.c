@@ -659,6 +659,86 @@ static void test_real_connection_through_nat(void **state)
 	world_free(w);
 }
 
+/* ---- FORWARD rules for TCP ------------------------------------------------- */
+
+/* `-m state --state INVALID -j DROP` in FORWARD stops the leak: the drop is
+ * ct-invalid, and the sentence says why conntrack called it INVALID. */
+static void test_state_invalid_drop(void **state)
+{
+	struct world *w = world_default();
+	struct fw_rule r = {
+	    .chain = FW_CHAIN_FORWARD, .states = CONNTRACK_INVALID, .action = FW_DROP};
+	const struct trace_packet *d;
+
+	(void)state;
+	assert_int_equal(firewall_append(router_firewall(w->home), &r), 0);
+	handshake(w);
+	d = ended(w, seg(w, w->c, &C, &S1, TCP_ACK, 1001 + 200000, 5001), NULL);
+	assert_non_null(d);
+	assert_string_equal(d->node, "home");
+	assert_int_equal(d->reason, TRACE_DROP_CT_INVALID);
+	assert_non_null(strstr(d->why, "outside the window"));
+	d = ended(w, seg(w, w->c, &C, &S1, TCP_SYN | TCP_FIN, 1001, 0), NULL);
+	assert_int_equal(d->reason, TRACE_DROP_CT_INVALID);
+	assert_non_null(strstr(d->why, "SYN+FIN is a combination of flags no TCP sends"));
+	world_free(w);
+}
+
+/* REJECT --reject-with tcp-reset on a forwarded port: an RST to the sender
+ * from the address it asked (the public one, not the inside server's), the
+ * sentence naming it. */
+static void test_reject_tcp_reset(void **state)
+{
+	struct world *w = world_default();
+	struct endpoint srv = {C_IP, 22}, pub = {PUB, 2222};
+	struct fw_rule r = {.chain = FW_CHAIN_FORWARD,
+			    .proto = IPPROTO_NUM_TCP,
+			    .dport_lo = 22,
+			    .action = FW_REJECT,
+			    .reject_with = FW_REJECT_TCP_RESET};
+	const struct trace_packet *d;
+	struct packet_info rst;
+
+	(void)state;
+	assert_int_equal(nat_add_forward(w->nat, IPPROTO_NUM_TCP, 2222, &srv), 0);
+	assert_int_equal(firewall_append(router_firewall(w->home), &r), 0);
+	d = ended(w, seg(w, w->s1, &S1, &pub, TCP_SYN, 7000, 0), NULL);
+	assert_int_equal(d->reason, TRACE_DROP_FIREWALL);
+	const struct node_firewall_facts *f = d->verdict.facts;
+	assert_int_equal(f->answer.kind, ICMP_ANSWER_TCP_RST);
+	assert_non_null(strstr(d->why, "--reject-with tcp-reset"));
+	assert_non_null(strstr(d->why, "told the sender: a TCP RST"));
+	arrived(w, f->answer.packet_id, "s1", &pub, &S1);
+	ended(w, f->answer.packet_id, &rst);
+	assert_int_equal(rst.tcp_flags, TCP_RST | TCP_ACK);
+	assert_int_equal(rst.tcp_ack, 7001);
+	world_free(w);
+}
+
+/* A host's INPUT REJECT --reject-with tcp-reset answers with an RST (not
+ * port unreachable); back through the NAT it reaches c and kills the
+ * entry, an RST before any reply. */
+static void test_host_reject_tcp_reset(void **state)
+{
+	struct world *w = world_default();
+	struct fw_rule r = {.chain = FW_CHAIN_INPUT,
+			    .proto = IPPROTO_NUM_TCP,
+			    .action = FW_REJECT,
+			    .reject_with = FW_REJECT_TCP_RESET};
+	const struct trace_packet *d;
+
+	(void)state;
+	assert_int_equal(firewall_append(host_firewall(w->s2), &r), 0);
+	d = ended(w, seg(w, w->c, &C, &S2, TCP_SYN, 1000, 0), NULL);
+	assert_string_equal(d->node, "s2");
+	const struct node_firewall_facts *f = d->verdict.facts;
+	assert_int_equal(f->answer.kind, ICMP_ANSWER_TCP_RST);
+	arrived(w, f->answer.packet_id, "c", &S2, &C);
+	assert_null(entry(w));
+	assert_int_equal(nat_mapping_count(w->nat), 0);
+	world_free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -681,6 +761,9 @@ int main(void)
 	    cmocka_unit_test(test_unsolicited_icmp_after_6s),
 	    cmocka_unit_test(test_unsolicited_icmp_simultaneous_open),
 	    cmocka_unit_test(test_real_connection_through_nat),
+	    cmocka_unit_test(test_state_invalid_drop),
+	    cmocka_unit_test(test_reject_tcp_reset),
+	    cmocka_unit_test(test_host_reject_tcp_reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
