@@ -8,6 +8,7 @@
  * --line-numbers` does (fw_verdict.rule is 0-based).
  */
 #include "explain/explain.h"
+#include "explain/socket.h"
 
 #include "sim/engine.h" /* SIM_S */
 

@@ -129,9 +129,6 @@ size_t explain_tcp_ct_invalid(const struct node_path_facts *f, const char *node,
  * for its connection, or fits no state of it (tcp_in_window)". Nothing for
  * another protocol. Returns chars written like snprintf. */
 int explain_tcp_invalid(const struct verdict_flow *flow, char *out, size_t size);
-/* A TCP segment's flags as a sentence names them: "SYN", "SYN+ACK",
- * "FIN+ACK", "PSH+ACK". Returns out. */
-const char *explain_tcp_flags(uint8_t flags, char *out, size_t size);
 /* What a NAT router did about a TCP segment its NAT refused (no mapping,
  * or filtered), appended to explain_nat's sentence: "; home answered with
  * a TCP RST (#42), ...", "; home waits 6 s before answering (RFC 5382

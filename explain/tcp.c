@@ -5,6 +5,7 @@
  * explain.c calls these for the TCP cases of its verdicts.
  */
 #include "explain/explain.h"
+#include "explain/socket.h" /* explain_tcp_flags */
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -65,32 +66,6 @@ size_t explain_tcp_ct_invalid(const struct node_path_facts *f, const char *node,
 	if (used > 0 && (size_t)used < size)
 		explain_tcp_invalid(&f->flow, out + used, size - (size_t)used);
 	return strlen(node) + 1;
-}
-
-const char *explain_tcp_flags(uint8_t flags, char *out, size_t size)
-{
-	static const struct {
-		uint8_t bit;
-		const char *name;
-	} names[] = {{0x02, "SYN"}, {0x01, "FIN"}, {0x04, "RST"}, {0x08, "PSH"},
-		     {0x10, "ACK"}, {0x20, "URG"}, {0x40, "ECE"}, {0x80, "CWR"}};
-	size_t used = 0;
-
-	if (size == 0)
-		return out;
-	out[0] = '\0';
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!(flags & names[i].bit))
-			continue;
-		int w =
-		    snprintf(out + used, size - used, "%s%s", used > 0 ? "+" : "", names[i].name);
-		if (w < 0 || (size_t)w >= size - used)
-			break;
-		used += (size_t)w;
-	}
-	if (used == 0)
-		snprintf(out, size, "segment without flags");
-	return out;
 }
 
 int explain_tcp_nat_answer(const struct nat_facts *f, const char *node, char *out, size_t size)

@@ -321,9 +321,8 @@ static void host_refuse(struct host *h, struct iface *at, struct packet *p,
 			const struct packet_info *info, const struct fw_verdict *v);
 
 /* Count an accepted packet on its flow. A TCP segment moves the flow's TCP
- * state; a SYN that reopens a closed flow (TIME_WAIT, CLOSE) destroys the
- * entry and is tracked again on a new one, as nf_conntrack_in's NF_REPEAT
- * looks it up afresh. (The firewall saw it with the old entry's state.) */
+ * state; a reopening SYN (host_filter took it out before the rules) that
+ * still meets REOPEN is tracked again on a new entry. */
 static void host_track(struct host *h, struct conntrack_entry *ce, enum conntrack_dir dir,
 		       const struct packet *p, const struct packet_info *info)
 {
@@ -357,6 +356,13 @@ static bool host_filter(struct host *h, enum fw_chain chain, struct iface *at, s
 	if (!h->fw_on)
 		return true;
 	state = conntrack_classify(h->ct, info, &ce, &dir);
+	/* A SYN reopening a closed TCP flow: nf_conntrack_in kills the old
+	 * entry and looks the segment up again (NF_REPEAT), so the rules
+	 * see it NEW, as the router does in PREROUTING. */
+	if (ce != NULL && info->proto == IPPROTO_NUM_TCP && conntrack_tcp_reopens(ce, dir, info)) {
+		conntrack_destroy(h->ct, ce, "reopened by a new SYN");
+		state = conntrack_classify(h->ct, info, &ce, &dir);
+	}
 	firewall_filter(h->fw, chain, info, state, &v);
 	if (v.action != FW_ACCEPT) {
 		host_refuse(h, at, p, info, &v);

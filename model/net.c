@@ -387,6 +387,8 @@ void node_nat_facts(const struct nat_result *res, struct nat_facts *out)
 {
 	size_t k = res->n_allowed < NAT_FACTS_ALLOWED ? res->n_allowed : NAT_FACTS_ALLOWED;
 
+	/* Whole: a caller fills the answer and the held SYN only where they apply. */
+	memset(out, 0, sizeof(*out));
 	out->result = *res;
 	if (k > 0)
 		memcpy(out->allowed, res->allowed, k * sizeof(out->allowed[0]));

@@ -52,6 +52,7 @@ void tcp_config_default(struct tcp_config *cfg)
 	cfg->rto_min = SIM_MS(200);
 	cfg->rto_max = SIM_S(120);
 	cfg->time_wait = SIM_S(60);
+	cfg->fin_timeout = SIM_S(60);
 	cfg->mss = 1460;
 	cfg->window = 65535;
 	cfg->send_buffer = 262144;
@@ -125,7 +126,9 @@ int tcp_conn_init(struct tcp_conn *c, const struct tcp_config *cfg, const struct
 	c->ctx = ctx;
 	c->iss = c->snd_una = c->snd_nxt = c->snd_max = iss;
 	c->buf_seq = iss + 1;
-	c->rcv_wnd = cfg->window;
+	/* tcp_select_initial_window rounds the offered window down to whole
+	 * segments: Linux's 65535 becomes the 64240 its SYNs show. */
+	c->rcv_wnd = cfg->window > cfg->mss ? cfg->window - cfg->window % cfg->mss : cfg->window;
 	c->ts_offset = ts_offset;
 	c->mss = cfg->mss;
 	c->rto = cfg->rto_initial;
@@ -155,6 +158,11 @@ static void set_state(struct tcp_conn *c, enum tcp_state to, enum tcp_cause caus
 		c->rto_at = SIM_TIME_NEVER;
 	if (to == TCP_TIME_WAIT)
 		c->time_wait_at = c->now + c->cfg.time_wait;
+	/* An orphan (closed by its application) waits in FIN-WAIT-2 for
+	 * tcp_fin_timeout at most: Linux's tcp_rcv_state_process hands it to
+	 * tcp_time_wait(sk, TCP_FIN_WAIT2, tcp_fin_time(sk)). */
+	if (to == TCP_FIN_WAIT_2 && c->rcv_shutdown)
+		c->time_wait_at = c->now + c->cfg.fin_timeout;
 	c->ops->changed(c->ctx, &ch);
 }
 
@@ -285,7 +293,8 @@ static bool send_next(struct tcp_conn *c)
 		return false;
 	uint8_t flags = TCP_ACK | (n > 0 && c->snd_nxt + (uint32_t)n == end ? TCP_PSH : 0) |
 			(fin ? TCP_FIN : 0);
-	uint64_t id = emit(c, flags, c->snd_nxt, c->buf + (c->snd_nxt - c->buf_seq), n);
+	uint64_t id =
+	    emit(c, flags, c->snd_nxt, c->buf + c->buf_off + (c->snd_nxt - c->buf_seq), n);
 
 	if (fin && !c->fin_sent) {
 		c->fin_sent = true;
@@ -367,7 +376,11 @@ static bool retries_exhausted(const struct tcp_conn *c)
 	if (handshake)
 		return c->now - c->retrans_stamp >=
 		       model_timeout(c, c->cfg.syn_retries, c->cfg.rto_initial);
-	return c->now - c->retrans_stamp >= model_timeout(c, c->cfg.retries2, c->cfg.rto_min);
+	/* An orphan counts tcp_orphan_retries instead, whose 0 means 8 while
+	 * the RTO is below TCP_RTO_MAX (tcp_orphan_retries()). */
+	return c->now - c->retrans_stamp >=
+	       model_timeout(c, c->rcv_shutdown && c->rto < c->cfg.rto_max ? 8 : c->cfg.retries2,
+			     c->cfg.rto_min);
 }
 
 /* The retransmission timer fired (RFC 6298 5.4-5.6): resend the earliest
@@ -400,7 +413,7 @@ static void retransmit(struct tcp_conn *c)
 
 int64_t tcp_deadline(const struct tcp_conn *c)
 {
-	if (c->state == TCP_TIME_WAIT)
+	if (c->state == TCP_TIME_WAIT || c->state == TCP_FIN_WAIT_2)
 		return c->time_wait_at;
 	if (c->state == TCP_CLOSED || c->state == TCP_LISTEN)
 		return SIM_TIME_NEVER;
@@ -410,8 +423,9 @@ int64_t tcp_deadline(const struct tcp_conn *c)
 void tcp_timeout(struct tcp_conn *c, int64_t now)
 {
 	c->now = now;
-	if (c->state == TCP_TIME_WAIT) {
-		/* 2MSL is over (Linux: TCP_TIMEWAIT_LEN, 60 s): the block goes. */
+	if (c->state == TCP_TIME_WAIT || c->state == TCP_FIN_WAIT_2) {
+		/* 2MSL is over (Linux: TCP_TIMEWAIT_LEN, 60 s), or an orphan's
+		 * tcp_fin_timeout: the block goes, on Linux's timewait timer. */
 		if (now >= c->time_wait_at)
 			set_state(c, TCP_CLOSED, TCP_CAUSE_TIME_WAIT, 0, 0);
 		return;
@@ -464,7 +478,7 @@ static void ack_advance(struct tcp_conn *c, const struct tcp_seg_in *s)
 	if (seq_lt(c->buf_seq, ack)) {
 		size_t n = seq_lt(data_end(c), ack) ? c->buf_len : ack - c->buf_seq;
 
-		memmove(c->buf, c->buf + n, c->buf_len - n);
+		c->buf_off = n < c->buf_len ? c->buf_off + n : 0;
 		c->buf_len -= n;
 		c->buf_seq += (uint32_t)n;
 	}
@@ -549,6 +563,14 @@ static bool acceptable(const struct tcp_conn *c, const struct tcp_seg_in *s)
 	return !seq_lt(seg_end(s), c->rcv_nxt) && seq_le(s->seq, c->rcv_nxt + c->rcv_wnd);
 }
 
+/* tcp_reset_check: once the peer's FIN is in, an RST carrying the FIN's
+ * own sequence (RCV.NXT - 1) resets too, acceptable or not. */
+static bool rst_after_fin(const struct tcp_conn *c, const struct tcp_seg_in *s)
+{
+	return s->seq == c->rcv_nxt - 1 &&
+	       (c->state == TCP_CLOSE_WAIT || c->state == TCP_LAST_ACK || c->state == TCP_CLOSING);
+}
+
 /* Second check, the RST. RFC 5961 3.2 as Linux's tcp_validate_incoming
  * applies it: only an RST at exactly RCV.NXT resets; one elsewhere in the
  * window gets a challenge ACK (its rate limit is not modelled). tcp_reset
@@ -558,12 +580,14 @@ static bool acceptable(const struct tcp_conn *c, const struct tcp_seg_in *s)
 static void rst_input(struct tcp_conn *c, const struct tcp_seg_in *s)
 {
 	int err = c->state == TCP_CLOSE_WAIT ? EPIPE : ECONNRESET;
+	bool half_open = c->passive && c->state == TCP_SYN_RECEIVED;
 
-	if (s->seq != c->rcv_nxt) {
+	/* A request sock takes any RST in its window (tcp_check_req). */
+	if (s->seq != c->rcv_nxt && !half_open && !rst_after_fin(c, s)) {
 		c->ack_owed = true;
 		return;
 	}
-	if (c->state == TCP_TIME_WAIT || (c->passive && c->state == TCP_SYN_RECEIVED))
+	if (c->state == TCP_TIME_WAIT || half_open)
 		err = 0; /* nobody to tell: a request sock is dropped silently */
 	fail(c, TCP_CAUSE_RST, s->packet_id, err);
 }
@@ -689,7 +713,9 @@ static void fin_input(struct tcp_conn *c, const struct tcp_seg_in *s)
 static void synchronized_input(struct tcp_conn *c, const struct tcp_seg_in *s)
 {
 	if (!acceptable(c, s)) {
-		if (!(s->flags & TCP_RST))
+		if ((s->flags & TCP_RST) && rst_after_fin(c, s))
+			rst_input(c, s);
+		else if (!(s->flags & TCP_RST))
 			c->ack_owed = true;
 		if (c->state == TCP_TIME_WAIT && (s->flags & TCP_FIN))
 			c->time_wait_at = c->now + c->cfg.time_wait;
@@ -762,7 +788,15 @@ size_t tcp_send(struct tcp_conn *c, const void *data, size_t len, int64_t now)
 		return 0;
 	if (len > room)
 		len = room;
-	memcpy(c->buf + c->buf_len, data, len);
+	if (len == 0)
+		return 0;
+	/* The queue slides along the buffer as it is acknowledged; it moves
+	 * back to the start only when a write would not fit behind it. */
+	if (c->buf_off + c->buf_len + len > c->buf_cap) {
+		memmove(c->buf, c->buf + c->buf_off, c->buf_len);
+		c->buf_off = 0;
+	}
+	memcpy(c->buf + c->buf_off + c->buf_len, data, len);
 	c->buf_len += len;
 	output(c, false);
 	return len;

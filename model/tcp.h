@@ -14,6 +14,29 @@
  * recovery, urgent data, keepalive, Nagle, delayed ACK timers (an ACK goes
  * out for every segment).
  *
+ * Choices model/tcp.c makes, each as Linux 6.1 where it is visible:
+ *   - options: a SYN carries tcp_options_linux_syn's four (MSS, SACK
+ *     permitted, timestamps, window scale 7); a SYN+ACK those the SYN
+ *     offered; once both SYNs had timestamps every segment carries one
+ *     (TSval = virtual milliseconds + a per-connection offset, as
+ *     tcp_time_stamp plus secure_tcp_ts_off), so a full segment holds 1448
+ *     bytes. SACK is agreed but never used;
+ *   - out-of-order segments are dropped and answered with a duplicate ACK
+ *     (Linux queues them: natsim's sender retransmits them on timeout);
+ *   - an RST counts only at exactly RCV.NXT, elsewhere in the window it
+ *     gets a challenge ACK (RFC 5961 3.2, Linux's tcp_validate_incoming;
+ *     the challenge ACK rate limit is not modelled), a SYN on a synchronized
+ *     connection a challenge ACK (RFC 5961 4.2);
+ *   - the retransmission limits are Linux's time-based ones
+ *     (tcp_model_timeout): 127 s for a SYN, 924.6 s for tcp_retries2,
+ *     102.2 s for an orphan (tcp_orphan_retries' 8), five SYN+ACKs for a
+ *     listener's half-open child; an orphan's FIN-WAIT-2 lasts
+ *     tcp_fin_timeout;
+ *   - ICMP errors as tcp_v4_err: any destination unreachable or time
+ *     exceeded ends a connect in SYN-SENT (EHOSTUNREACH, ECONNREFUSED, ...),
+ *     later ones are only remembered and reported if the connection times
+ *     out; fragmentation needed (path MTU) is ignored.
+ *
  * The host's socket API is in model/host.h (host_tcp_*); this header holds
  * the vocabulary shared with the trace (struct trace_socket) and the
  * renderers.
@@ -70,8 +93,10 @@ struct tcp_config {
 	int64_t rto_min;	 /* TCP_RTO_MIN: SIM_MS(200) */
 	int64_t rto_max;	 /* TCP_RTO_MAX: SIM_S(120) */
 	int64_t time_wait;	 /* TCP_TIMEWAIT_LEN: SIM_S(60) */
+	int64_t fin_timeout;	 /* net.ipv4.tcp_fin_timeout: SIM_S(60), an orphan's FIN-WAIT-2 */
 	uint16_t mss;		 /* 1460 on a 1500-byte link */
-	uint32_t window;	 /* the fixed receive window offered, bytes: 65535 */
+	uint32_t window;	 /* the fixed receive window offered, bytes: 65535
+				  * (rounded down to whole MSS, as Linux: 64240) */
 	size_t send_buffer;	 /* bytes host_tcp_send may queue: 262144 */
 };
 
@@ -141,7 +166,7 @@ struct tcp_conn {
 	/* The bytes from buf_seq on: sent and unacknowledged, then unsent (the
 	 * retransmission queue and the send buffer in one). */
 	uint8_t *buf;
-	size_t buf_len, buf_cap;
+	size_t buf_off, buf_len, buf_cap; /* the queue is buf[buf_off, buf_off + buf_len) */
 	uint32_t buf_seq;
 	bool fin_queued;   /* the application closed: a FIN after the bytes */
 	bool fin_sent;	   /* snd_max covers the FIN */
@@ -158,7 +183,7 @@ struct tcp_conn {
 	int64_t retrans_stamp; /* when the head first went out (0: not retransmitting) */
 	unsigned retransmits;  /* timeouts of the present head */
 	unsigned dupacks;
-	int64_t time_wait_at; /* TIME-WAIT's end */
+	int64_t time_wait_at; /* TIME-WAIT's end, or an orphan's FIN-WAIT-2's */
 	int soft_error;	      /* an ICMP error remembered (sk_err_soft) */
 };
 

@@ -23,6 +23,7 @@
 #define REG_MAX_TRIES 5
 #define RELAY_MAX_TRIES 5 /* RELAY requests before the relay counts as unreachable */
 #define REG_RETRY_AFTER_LOSS (10 * P2P_NS_PER_S)
+#define STUN_TI_NS (39500 * P2P_NS_PER_MS) /* RFC 8489 6.2.2: Ti, over a reliable transport */
 #define KEEPALIVE_PADDING 64 /* so stunsrv's no-amplification rule still answers */
 
 static int on_relay_response(struct agent *a, uint64_t now, const struct p2p_endpoint *from,
@@ -129,6 +130,18 @@ static struct agent_peer *add_peer(struct agent *a, const char *name)
 
 /* ---- lifecycle ---- */
 
+/* The speed layer's summary of the peers' timers, if asked for
+ * (agent_speed.h); a build without the layer runs the plain walks. */
+static int install_deadlines(struct agent *a)
+{
+#if NATSIM_AGENT_SPEED
+	if (a->speed.summarize_deadlines && (a->deadlines = deadlines_new()) == NULL)
+		return AGENT_ERR_NOMEM;
+#endif
+	(void)a;
+	return AGENT_OK;
+}
+
 static void set_defaults(struct agent_config *c)
 {
 	if (!c->pacing_ns)
@@ -149,6 +162,10 @@ static void set_defaults(struct agent_config *c)
 		c->rto_ns = 500 * P2P_NS_PER_MS;
 	if (!c->check_rto_ns)
 		c->check_rto_ns = 100 * P2P_NS_PER_MS;
+	if (!c->tcp_retry_ns)
+		c->tcp_retry_ns = 250 * P2P_NS_PER_MS;
+	if (!c->tcp_connect_tries)
+		c->tcp_connect_tries = 8;
 }
 
 struct agent *agent_new(const struct agent_config *cfg)
@@ -165,11 +182,19 @@ struct agent *agent_new(const struct agent_config *cfg)
 		return NULL;
 	a->cfg = *cfg;
 	set_defaults(&a->cfg);
+	if (cfg->transport == AGENT_TRANSPORT_TCP && (a->tcp = agent_tcp_new()) == NULL) {
+		free(a);
+		return NULL;
+	}
 	snprintf(a->name, sizeof(a->name), "%s", cfg->name);
 	a->cfg.name = a->name;
 	if (cfg->speed != NULL)
 		a->speed = *cfg->speed;
 	a->cfg.speed = NULL; /* copied into a->speed */
+	if (install_deadlines(a) < 0) {
+		free(a);
+		return NULL;
+	}
 	if (a->speed.identity != NULL) {
 		a->id = *a->speed.identity; /* derived ahead of time (agent_speed.h) */
 		a->speed.identity = NULL;   /* borrowed for agent_new only */
@@ -193,18 +218,21 @@ void agent_free(struct agent *a)
 	if (a == NULL)
 		return;
 	discovery_free(a->disc);
+	agent_tcp_free(a->tcp);
 	for (size_t i = 0; i < a->n_peers; i++) {
 		free(a->peers[i]->pairs);
 		free(a->peers[i]);
 	}
 	ring_fini(&a->dq);
 	ring_fini(&a->eq);
+	free(a->deadlines);
 	free(a);
 }
 
 void agent_set_keepalive(struct agent *a, uint64_t interval_ns)
 {
 	a->cfg.keepalive_ns = interval_ns;
+	peers_changed(a); /* a direct peer's deadline depends on it */
 }
 
 /* ---- registration ---- */
@@ -230,6 +258,7 @@ static void send_register(struct agent *a, uint64_t now)
 	r.n_candidates = a->n_hosts;
 	for (size_t i = 0; i < a->n_hosts; i++)
 		r.candidates[i] = (struct coord_candidate){a->hosts[i], COORD_CAND_HOST};
+	r.transport = a->tcp ? COORD_TRANSPORT_TCP : 0; /* our listener's port: TCP candidates */
 	size_t n = coord_registration_bytes(&r, bytes);
 	crypto_identity_sign(&a->id, bytes, n, sig);
 	if (a->speed.signed_registration != NULL) /* agent_speed.h */
@@ -240,6 +269,8 @@ static void send_register(struct agent *a, uint64_t now)
 	stun_put_string(&w, STUN_ATTR_NATSIM_NAME, a->name);
 	stun_put_raw(&w, STUN_ATTR_NATSIM_SIGN_KEY, r.sign_pk, 32);
 	stun_put_raw(&w, STUN_ATTR_NATSIM_BOX_KEY, r.box_pk, 32);
+	if (r.transport != 0)
+		stun_put_raw(&w, STUN_ATTR_NATSIM_TRANSPORT, &r.transport, 1);
 	for (size_t i = 0; i < r.n_candidates; i++)
 		coord_put_candidate(&w, &r.candidates[i]);
 	stun_put_u64(&w, STUN_ATTR_NATSIM_TIMESTAMP, r.timestamp_ns);
@@ -253,7 +284,8 @@ static void begin_register(struct agent *a, uint64_t now)
 {
 	new_txid(a, a->reg_txid);
 	a->reg_tries = 1;
-	a->reg_retry_ns = now + a->cfg.rto_ns;
+	/* RFC 8489 6.2.2: over TCP a request is sent once and fails after Ti. */
+	a->reg_retry_ns = now + (a->tcp ? STUN_TI_NS : a->cfg.rto_ns);
 	send_register(a, now);
 }
 
@@ -273,7 +305,7 @@ static void fail_peer(struct agent *a, struct agent_peer *p, const char *why)
 	emit(a, AGENT_EV_FAILED, p->name, "cannot reach %s: %s", p->name, why);
 }
 
-static void registration_lost(struct agent *a, uint64_t now, const char *why)
+void registration_lost(struct agent *a, uint64_t now, const char *why)
 {
 	char ep[P2P_ENDPOINT_STRLEN];
 
@@ -284,6 +316,7 @@ static void registration_lost(struct agent *a, uint64_t now, const char *why)
 	a->reg_retry_ns = now + (a->cfg.refresh_ns < REG_RETRY_AFTER_LOSS ? a->cfg.refresh_ns
 									   : REG_RETRY_AFTER_LOSS);
 	emit(a, AGENT_EV_FAILED, NULL, "coordinator %s: %s", fmt_ep(&a->cfg.coordinator, ep), why);
+	peers_changed(a);
 	for (size_t i = 0; i < a->n_peers; i++)
 		if (a->peers[i]->state == AGENT_PEER_CONNECTING)
 			fail_peer(a, a->peers[i], "the coordinator does not answer");
@@ -335,6 +368,7 @@ static int on_register_response(struct agent *a, uint64_t now, const struct stun
 		     a->name, fmt_ep(&mapped, ep));
 	if (moved)
 		emit_candidates(a);
+	peers_changed(a);
 	for (size_t i = 0; i < a->n_peers; i++) {
 		struct agent_peer *p = a->peers[i];
 		/* Our public endpoint moved (the NAT rebooted or changed its
@@ -399,6 +433,7 @@ int agent_connect(struct agent *a, uint64_t now_ns, const char *peer_name)
 	if (p->state == AGENT_PEER_DIRECT || p->state == AGENT_PEER_PUNCHING)
 		return AGENT_OK; /* already on it */
 	request_introduction(a, p, now_ns);
+	peer_changed(a, p);
 	return AGENT_OK;
 }
 
@@ -418,6 +453,7 @@ static int on_connect_response(struct agent *a, const struct stun_msg *m)
 			snprintf(why, sizeof(why), "the coordinator refused to introduce us (%d %.*s)",
 				 code, (int)rlen, reason);
 			fail_peer(a, p, why);
+			peer_changed(a, p);
 		}
 		return AGENT_OK; /* success: the INTRODUCE carries what we need */
 	}
@@ -506,6 +542,7 @@ static int on_introduce(struct agent *a, uint64_t now, const struct p2p_endpoint
 	p = find_peer(a, name);
 	if (p == NULL && (p = add_peer(a, name)) == NULL)
 		return AGENT_ERR_TOO_MANY;
+	peer_changed(a, p);
 	bool same = p->introduced && p->session == session;
 	if (!same) {
 		if (session_keys(a, p, box_pk, session) != CRYPTO_OK)
@@ -517,7 +554,10 @@ static int on_introduce(struct agent *a, uint64_t now, const struct p2p_endpoint
 		p->retx_soonest_ns = P2P_NO_DEADLINE;
 		reset_txns(p);
 	}
-	for (size_t i = 0; i < m->n_attrs; i++) {
+	/* Candidates of our transport only: a UDP peer's are no use over TCP
+	 * (nor the other way round); then only the relay joins us. */
+	bool usable = (stun_find(m, STUN_ATTR_NATSIM_TRANSPORT) != NULL) == (a->tcp != NULL);
+	for (size_t i = 0; i < m->n_attrs && usable; i++) {
 		struct coord_candidate c;
 		if (m->attrs[i].type == STUN_ATTR_NATSIM_CANDIDATE &&
 		    coord_parse_candidate(&m->attrs[i], &c) == STUN_OK &&
@@ -620,6 +660,7 @@ int agent_send(struct agent *a, uint64_t now_ns, const char *peer_name, const ui
 		/* The path was lost while we kept nothing alive: this message
 		 * goes through the relay, and we look for a path again. */
 		reconnect(a, p, now_ns);
+		peer_changed(a, p);
 	}
 	int n = crypto_seal(&p->cs, data, len, sealed, sizeof(sealed));
 	if (n < 0)
@@ -688,6 +729,8 @@ int agent_classify(struct agent *a, uint64_t now_ns)
 		.random = a->cfg.random,
 	};
 
+	if (a->tcp != NULL)
+		return AGENT_ERR_INVALID; /* RFC 5780 discovery is over UDP */
 	if (a->disc != NULL)
 		return AGENT_ERR_BUSY;
 	a->disc = discovery_new(&dc);
@@ -700,9 +743,17 @@ int agent_classify(struct agent *a, uint64_t now_ns)
 
 /* ---- driver interface ---- */
 
-/* One handler per message type. */
 int agent_input(struct agent *a, uint64_t now_ns, const struct p2p_endpoint *from,
 		const uint8_t *buf, size_t len)
+{
+	if (a->tcp != NULL)
+		return AGENT_ERR_INVALID; /* no UDP socket: agent_tcp_input */
+	return input_message(a, now_ns, from, buf, len);
+}
+
+/* One handler per message type; from a datagram, or a connection (agent_tcp.c). */
+int input_message(struct agent *a, uint64_t now_ns, const struct p2p_endpoint *from,
+		  const uint8_t *buf, size_t len)
 {
 	struct stun_msg m;
 
@@ -750,12 +801,14 @@ int agent_handle_icmp_error(struct agent *a, uint64_t now_ns, const struct p2p_i
 	int rc = AGENT_ERR_UNKNOWN_PEER;
 
 	/* Our socket: its port, and its address unless bound to any (0). */
-	if (err->local.port != a->cfg.local.port ||
+	if (a->tcp != NULL || err->local.port != a->cfg.local.port ||
 	    (a->cfg.local.ip != 0 && err->local.ip != a->cfg.local.ip))
 		return AGENT_ERR_INVALID;
 	for (size_t i = 0; i < a->n_peers; i++)
-		if (on_icmp_error(a, a->peers[i], now_ns, err) == AGENT_OK)
+		if (on_icmp_error(a, a->peers[i], now_ns, err) == AGENT_OK) {
+			peer_changed(a, a->peers[i]);
 			rc = AGENT_OK;
+		}
 	return rc;
 }
 
@@ -847,6 +900,7 @@ static int on_relay_response(struct agent *a, uint64_t now, const struct p2p_end
 		struct agent_peer *p = a->peers[i];
 		if (p->relay_retry_ns == 0 || memcmp(p->relay_txid, m->txid, STUN_TXID_SIZE) != 0)
 			continue;
+		peer_changed(a, p);
 		if (p->state != AGENT_PEER_PUNCHING) {
 			p->relay_retry_ns = 0;
 		} else if (m->cls == STUN_CLASS_SUCCESS) {
@@ -900,7 +954,7 @@ static void tick_registration(struct agent *a, uint64_t now)
 	if (a->reg_wanted && now >= a->reg_retry_ns) {
 		if (a->reg_tries == 0) {
 			begin_register(a, now); /* refresh */
-		} else if (a->reg_tries >= REG_MAX_TRIES) {
+		} else if (a->reg_tries >= REG_MAX_TRIES || a->tcp != NULL) {
 			registration_lost(a, now, "no answer to REGISTER");
 		} else {
 			/* RFC 8489 6.2.1: retransmit with doubling RTO. */
@@ -916,7 +970,8 @@ static void tick_registration(struct agent *a, uint64_t now)
 }
 
 /* Every timer that has come: NAT discovery's, registration's, each peer's
- * (a peer with nothing due does nothing), then the paced first checks. */
+ * (a peer with nothing due does nothing; the speed layer's summary may
+ * know that without looking), then the paced first checks. */
 void agent_tick(struct agent *a, uint64_t now_ns)
 {
 	if (a->disc != NULL) {
@@ -925,8 +980,11 @@ void agent_tick(struct agent *a, uint64_t now_ns)
 	}
 	tick_registration(a, now_ns);
 	for (size_t i = 0; i < a->n_peers; i++)
-		tick_peer(a, a->peers[i], now_ns);
+		if (peer_may_be_due(a, i, now_ns))
+			tick_peer(a, a->peers[i], now_ns);
 	tick_pacing(a, now_ns);
+	if (a->tcp != NULL)
+		agent_tcp_tick(a, now_ns);
 }
 
 static uint64_t min64(uint64_t x, uint64_t y)
@@ -935,7 +993,7 @@ static uint64_t min64(uint64_t x, uint64_t y)
 }
 
 /* The peer's own timers; the paced first checks are the agent's (pace_ns). */
-static uint64_t peer_deadline(const struct agent *a, const struct agent_peer *p)
+uint64_t peer_deadline(const struct agent *a, const struct agent_peer *p)
 {
 	uint64_t expiry = p->consent_ns + a->cfg.consent_expiry_ns;
 
@@ -965,16 +1023,24 @@ uint64_t agent_next_deadline(const struct agent *a)
 		t = min64(t, a->reg_retry_ns);
 	if (a->registered && a->cfg.keepalive_ns && a->coord_ka_ns)
 		t = min64(t, a->coord_ka_ns);
+	/* The speed layer's summary, if any, gives the same without the walk. */
+	return peers_next_deadline(a, t);
+}
+
+uint64_t peers_deadline(const struct agent *a, uint64_t t)
+{
 	for (size_t i = 0; i < a->n_peers; i++)
 		t = min64(t, peer_deadline(a, a->peers[i]));
 	if (t > a->pace_ns && has_waiting_pair(a))
 		t = a->pace_ns;
+	if (a->tcp != NULL)
+		t = min64(t, agent_tcp_deadline(a));
 	return t;
 }
 
 bool agent_pop_datagram(struct agent *a, struct p2p_datagram *out)
 {
-	const struct p2p_datagram *d = ring_front(&a->dq, sizeof(*d));
+	const struct p2p_datagram *d = a->tcp ? NULL : ring_front(&a->dq, sizeof(*d));
 	if (d == NULL)
 		return false;
 	out->from = d->from;

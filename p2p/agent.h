@@ -36,6 +36,7 @@
 #include "coord.h"
 #include "discovery.h"
 #include "p2p.h"
+#include "stream.h"
 
 #define AGENT_NAME_MAX COORD_NAME_MAX
 #define AGENT_MAX_PEERS 16
@@ -92,6 +93,11 @@ enum agent_peer_state {
 
 struct agent_speed; /* agent_speed.h: optional, a program may ignore it */
 
+enum agent_transport {
+	AGENT_TRANSPORT_UDP = 0, /* one UDP socket: agent_input, agent_pop_datagram */
+	AGENT_TRANSPORT_TCP = 1, /* TCP connections: the agent_tcp_* calls below */
+};
+
 struct agent_config {
 	const char *name;                  /* 1..63 bytes; copied */
 	struct p2p_endpoint local;         /* our socket's address */
@@ -116,6 +122,10 @@ struct agent_config {
 	uint64_t consent_expiry_ns;	   /* RFC 7675: no answer this long on the chosen
 					      path -> PATH_LOST [30 s] */
 	uint64_t rto_ns;		   /* REGISTER/CONNECT/RELAY retransmission [500 ms] */
+	/* TCP (see "TCP" below). */
+	enum agent_transport transport;	   /* [UDP] */
+	uint64_t tcp_retry_ns;		   /* a refused or failed punch connects again after [250 ms] */
+	unsigned tcp_connect_tries;	   /* connects per candidate, within the punch deadline [8] */
 };
 
 struct agent;
@@ -162,6 +172,49 @@ int agent_classify(struct agent *a, uint64_t now_ns);
  * an idle path, its NATs' mappings time out, and consent expires
  * consent_expiry_ns after the last answer (PATH_LOST). */
 void agent_set_keepalive(struct agent *a, uint64_t interval_ns);
+
+/* ---- TCP (agent_tcp.c) ----
+ * With config.transport TCP the agent speaks the same protocol over TCP
+ * connections its driver opens for it (stream.h), from one local port,
+ * config.local, bound with address and port reuse (RFC 5128 section 4):
+ *   agent_register -> LISTEN on config.local, CONNECT to the coordinator;
+ *     REGISTER (with TCP candidates) over that connection: the coordinator
+ *     answers with the connection's remote end as it saw it, our TCP
+ *     server-reflexive candidate
+ *   INTRODUCE (over it, with the other's TCP candidates) -> at once a CONNECT
+ *     to every candidate of the other, who does the same towards us: each
+ *     SYN opens our NAT for the other's (simultaneous open, RFC 5128 3.4); a
+ *     connect that fails (an RST from a NAT that refuses a stray SYN, a
+ *     timeout) is tried again every tcp_retry_ns, up to tcp_connect_tries
+ *     times, until the punch deadline
+ *   on every connection that opens (ours, or one the listener accepted): the
+ *     authenticated Binding checks and the nomination of agent_checks.c,
+ *     framed as RFC 6544 frames them (RFC 4571); the nominated connection
+ *     is the direct path (DATA over it), the others are closed
+ *   no connection by the punch deadline -> RELAY through the coordinator's
+ *     connection, or FAILED if it runs without a relay
+ *   the chosen connection closes -> PATH_LOST, and a new introduction.
+ * agent_input, agent_pop_datagram, agent_classify and agent_handle_icmp_error
+ * are for UDP: with TCP they refuse (AGENT_ERR_INVALID) or return nothing.
+ * The driver reports every connection's fate, pops actions after every call
+ * (agent_pop_tcp) and calls agent_tick at agent_next_deadline as for UDP. */
+bool agent_pop_tcp(struct agent *a, struct p2p_tcp_action *out);
+/* Our CONNECT for conn completed. `simultaneous`: the stack saw the other's
+ * SYN cross ours (SYN-SENT -> SYN-RECEIVED, RFC 9293 3.5); false when the
+ * driver cannot tell (a socket API does not say). */
+int agent_tcp_connected(struct agent *a, uint64_t now_ns, uint32_t conn,
+			const struct p2p_endpoint *local, const struct p2p_endpoint *remote,
+			bool simultaneous);
+/* The listener accepted a connection: returns the id the agent gives it (> 0),
+ * or 0 if it wants none (then the driver closes it). */
+uint32_t agent_tcp_accepted(struct agent *a, uint64_t now_ns, const struct p2p_endpoint *local,
+			    const struct p2p_endpoint *remote);
+/* Bytes that arrived on conn, split anyhow. Bytes that are not framed
+ * messages close the connection (P2P_TCP_CLOSE; AGENT_ERR_MALFORMED). */
+int agent_tcp_input(struct agent *a, uint64_t now_ns, uint32_t conn, const uint8_t *buf,
+		    size_t len);
+/* conn ended: a connect that failed, or an open connection that closed. */
+void agent_tcp_closed(struct agent *a, uint64_t now_ns, uint32_t conn, enum p2p_tcp_close why);
 
 enum agent_peer_state agent_peer_state(const struct agent *a, const char *peer_name);
 /* Our server-reflexive endpoint as the coordinator saw it; false before. */

@@ -174,6 +174,12 @@ static void trigger_check(struct agent *a, struct agent_peer *p, int pair, uint6
 	send_check(a, p, pair, nominate, now, true);
 }
 
+void check_pair_now(struct agent *a, struct agent_peer *p, int pair, uint64_t now)
+{
+	if (!p->pairs[pair].succeeded || p->nominating == pair)
+		trigger_check(a, p, pair, now);
+}
+
 /* Retransmissions that are due (RFC 8489 6.2.1); after Rc requests and a
  * last RTO without an answer the transaction has failed, and so has the
  * pair until the peer's checks or the background probing revive it. */
@@ -197,7 +203,7 @@ void tick_retransmissions(struct agent *a, struct agent_peer *p, uint64_t now)
 
 /* The first waiting pair of a punching peer, in candidate order (the
  * coordinator lists host candidates first, as ICE's priorities would). */
-static int first_waiting(const struct agent_peer *p)
+int first_waiting(const struct agent_peer *p)
 {
 	if (p->state != AGENT_PEER_PUNCHING)
 		return -1;
@@ -223,11 +229,13 @@ void tick_pacing(struct agent *a, uint64_t now)
 		return;
 	for (size_t k = 0; k < AGENT_MAX_PEERS; k++) {
 		size_t slot = (a->pace_rr + k) % AGENT_MAX_PEERS;
-		struct agent_peer *p = slot < a->n_peers ? a->peers[slot] : NULL;
+		struct agent_peer *p =
+		    slot < a->n_peers && peer_may_wait(a, slot) ? a->peers[slot] : NULL;
 		int i = p != NULL ? first_waiting(p) : -1;
 		if (i < 0)
 			continue;
 		send_check(a, p, i, p->nominating == i, now, true);
+		peer_changed(a, p);
 		a->pace_rr = slot + 1;
 		a->pace_ns = now + a->cfg.pacing_ns;
 		return;
@@ -269,10 +277,12 @@ static void emit_selected(struct agent *a, struct agent_peer *p, bool upgrade)
 	char l[P2P_ENDPOINT_STRLEN], r[P2P_ENDPOINT_STRLEN];
 	const struct agent_pair *pp = &p->pairs[p->selected];
 	bool text = text_wanted(a);
+	/* Over TCP, which connection: "direct to bob over TCP via simultaneous open ..." */
+	const char *how = a->tcp && text ? agent_tcp_path_words(a, &pp->remote.ep) : "via";
 	struct p2p_event *e = emit(a, upgrade ? AGENT_EV_UPGRADED : AGENT_EV_DIRECT, p->name,
-				   "%s %s via %s -> %s (%s)",
+				   "%s %s %s %s -> %s (%s)",
 				   upgrade ? "upgraded from relay to direct path to" : "direct to",
-				   p->name, text ? fmt_ep(&a->cfg.local, l) : "",
+				   p->name, how, text ? fmt_ep(&a->cfg.local, l) : "",
 				   text ? fmt_ep(&pp->remote.ep, r) : "",
 				   coord_candidate_type_name(pp->remote.type));
 	if (e) {
@@ -364,6 +374,7 @@ int on_check(struct agent *a, uint64_t now, const struct p2p_endpoint *from, con
 		return AGENT_ERR_UNKNOWN_PEER;
 	if (stun_check_integrity_sha256_key(m, buf, len, &p->check_mac) != STUN_OK)
 		return AGENT_ERR_UNAUTHENTICATED; /* RFC 8489 9.1.3: silently discard */
+	peer_changed(a, p);
 	answer_check(a, p, from, m);
 	int i = find_pair(p, from);
 	if (i < 0) {
@@ -413,6 +424,7 @@ int on_check_response(struct agent *a, uint64_t now, const struct p2p_endpoint *
 		return AGENT_ERR_MALFORMED;
 	if (stun_check_integrity_sha256_key(m, buf, len, &p->check_mac) != STUN_OK)
 		return AGENT_ERR_UNAUTHENTICATED;
+	peer_changed(a, p);
 	/* RFC 8445 7.2.5.2.1: the answer must come from where we sent. */
 	if (!p2p_endpoint_equal(from, &p->pairs[t->pair].remote.ep) ||
 	    m->cls != STUN_CLASS_SUCCESS)
@@ -547,6 +559,8 @@ int on_icmp_error(struct agent *a, struct agent_peer *p, uint64_t now,
 
 /* ---- consent freshness (RFC 7675) ---- */
 
+static void lose_path(struct agent *a, struct agent_peer *p, uint64_t now, bool quiet);
+
 static void path_lost(struct agent *a, struct agent_peer *p, uint64_t now)
 {
 	char l[P2P_ENDPOINT_STRLEN], r[P2P_ENDPOINT_STRLEN];
@@ -565,6 +579,26 @@ static void path_lost(struct agent *a, struct agent_peer *p, uint64_t now)
 		e->local = a->cfg.local;
 		e->remote = pp->remote.ep;
 	}
+	lose_path(a, p, now, quiet);
+}
+
+void path_closed(struct agent *a, struct agent_peer *p, uint64_t now, const char *why)
+{
+	char l[P2P_ENDPOINT_STRLEN], r[P2P_ENDPOINT_STRLEN];
+	const struct agent_pair *pp = &p->pairs[p->selected];
+	struct p2p_event *e = emit(a, AGENT_EV_PATH_LOST, p->name,
+				   "the path to %s via %s -> %s is gone: %s; asking the "
+				   "coordinator to introduce us again",
+				   p->name, fmt_ep(&a->cfg.local, l), fmt_ep(&pp->remote.ep, r), why);
+	if (e) {
+		e->local = a->cfg.local;
+		e->remote = pp->remote.ep;
+	}
+	lose_path(a, p, now, false);
+}
+
+static void lose_path(struct agent *a, struct agent_peer *p, uint64_t now, bool quiet)
+{
 	p->selected = -1;
 	if (quiet) {
 		/* An agent that keeps nothing alive sends nothing by itself:

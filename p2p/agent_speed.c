@@ -4,7 +4,10 @@
  */
 #include "agent_speed.h"
 
+#include <assert.h>
+#include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "agent_state.h"
 
@@ -20,4 +23,157 @@ void agent_spares_free(struct agent_spares *s)
 	free(s->datagrams.items);
 	free(s->events.items);
 	free(s);
+}
+
+/* ---- the summary of the peers' timers (agent_speed.h, summarize_deadlines) ----
+ *
+ * For each peer slot, what walking the peer would find: its next deadline
+ * (`due`, peer_deadline in agent.c), which agent_next_deadline() must give
+ * exactly (a timer set earlier would be an extra event), and before which
+ * agent_tick() has nothing to do for it, except for the peers in `early`
+ * (tick_before_due, below); and whether it has a pair waiting for its
+ * paced first check (`waiting`, first_waiting in agent_checks.c). A slot
+ * the agent said it changed (agent_state.h, peer_changed), or one a tick
+ * visited, is `stale` until it is redone from its peer, at the next
+ * agent_next_deadline() or agent_tick(): the peer is then still in cache.
+ * Slots at and after `known` are peers added since (add_peer), stale too.
+ * The head and the first seven deadlines share a cache line. */
+
+#define ALL_SLOTS ((1u << AGENT_MAX_PEERS) - 1)
+#define CACHE_LINE 64
+_Static_assert(AGENT_MAX_PEERS <= 16, "a slot is a bit of a uint16_t");
+
+struct agent_deadlines {
+	uint16_t stale;	  /* slots to redo from their peer */
+	uint16_t waiting; /* slots with a pair waiting for its paced check */
+	uint16_t early;	  /* slots agent_tick() visits even before `due` */
+	uint8_t known;	  /* slots [0, known) were summarized once */
+	uint64_t due[AGENT_MAX_PEERS];
+};
+_Static_assert(offsetof(struct agent_deadlines, due) == 8, "the head and 7 deadlines: a line");
+
+struct agent_deadlines *deadlines_new(void)
+{
+	size_t size = (sizeof(struct agent_deadlines) + CACHE_LINE - 1) / CACHE_LINE * CACHE_LINE;
+	struct agent_deadlines *s = aligned_alloc(CACHE_LINE, size);
+
+	if (s != NULL)
+		memset(s, 0, sizeof(*s));
+	return s;
+}
+
+/* Whether agent_tick()'s tick_peer (agent.c) may act on p before
+ * peer_deadline() says, so that the tick must not skip it: a relayed peer
+ * with no pairs has no deadline, but its background timer moves on at each
+ * tick; a punching peer asking for the relay fails at the first tick once
+ * the registration is lost (registration_lost changes every peer). */
+static bool tick_before_due(const struct agent *a, const struct agent_peer *p)
+{
+	return (p->state == AGENT_PEER_RELAYED && p->n_pairs == 0) ||
+	       (p->state == AGENT_PEER_PUNCHING && p->relay_retry_ns != 0 && !a->registered);
+}
+
+static uint64_t min64(uint64_t x, uint64_t y)
+{
+	return x < y ? x : y;
+}
+
+static uint16_t bit(size_t i)
+{
+	return (uint16_t)(1u << i);
+}
+
+/* Slots to redo: those marked, and peers added since the last settle. */
+static uint16_t stale_slots(const struct agent *a, const struct agent_deadlines *s)
+{
+	uint32_t in_use = (1u << a->n_peers) - 1, added = in_use & ~((1u << s->known) - 1);
+	return (uint16_t)((s->stale | added) & in_use);
+}
+
+static uint16_t with_bit(uint16_t mask, size_t i, bool on)
+{
+	return (uint16_t)(on ? mask | bit(i) : mask & ~bit(i));
+}
+
+static void redo(const struct agent *a, struct agent_deadlines *s, size_t i)
+{
+	const struct agent_peer *p = a->peers[i];
+
+	s->due[i] = peer_deadline(a, p);
+	s->waiting = with_bit(s->waiting, i, first_waiting(p) >= 0);
+	s->early = with_bit(s->early, i, tick_before_due(a, p));
+}
+
+static void settle(const struct agent *a, struct agent_deadlines *s)
+{
+	for (uint32_t st = stale_slots(a, s); st != 0; st &= st - 1)
+		redo(a, s, (size_t)__builtin_ctz(st));
+	s->stale = 0;
+	s->known = (uint8_t)a->n_peers;
+}
+
+void deadlines_changed(const struct agent *a, const struct agent_peer *p)
+{
+	struct agent_deadlines *s = a->deadlines;
+
+	if (p == NULL) {
+		s->stale = ALL_SLOTS;
+		return;
+	}
+	for (size_t i = 0; i < a->n_peers; i++)
+		if (a->peers[i] == p)
+			s->stale |= bit(i);
+}
+
+bool agent_deadlines_agree(const struct agent *a)
+{
+	const struct agent_deadlines *s = a->deadlines;
+	uint16_t stale = s != NULL ? stale_slots(a, s) : 0;
+
+	for (size_t i = 0; s != NULL && i < a->n_peers; i++) {
+		const struct agent_peer *p = a->peers[i];
+		if (stale & bit(i))
+			continue;
+		if (s->due[i] != peer_deadline(a, p) ||
+		    ((s->waiting & bit(i)) != 0) != (first_waiting(p) >= 0) ||
+		    ((s->early & bit(i)) != 0) != tick_before_due(a, p))
+			return false;
+	}
+	return true;
+}
+
+uint64_t deadlines_next(const struct agent *a, uint64_t t)
+{
+	struct agent_deadlines *s = a->deadlines;
+	uint64_t own = t;
+
+	assert(agent_deadlines_agree(a));
+	settle(a, s);
+	for (size_t i = 0; i < a->n_peers; i++)
+		t = min64(t, s->due[i]);
+	if (t > a->pace_ns && s->waiting != 0)
+		t = a->pace_ns;
+	assert(t == peers_deadline(a, own));
+	(void)own;
+	return t;
+}
+
+/* The tick visits every stale slot (its summary is not known), and marks
+ * what it visits stale (it may change it). */
+bool deadlines_may_be_due(const struct agent *a, size_t slot, uint64_t now)
+{
+	struct agent_deadlines *s = a->deadlines;
+
+	assert(slot > 0 || agent_deadlines_agree(a));
+	if (!((stale_slots(a, s) | s->early) & bit(slot)) && s->due[slot] > now)
+		return false;
+	s->stale |= bit(slot);
+	return true;
+}
+
+bool deadlines_may_wait(const struct agent *a, size_t slot)
+{
+	const struct agent_deadlines *s = a->deadlines;
+
+	return ((stale_slots(a, s) | s->waiting) & bit(slot)) != 0;
 }

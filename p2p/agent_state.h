@@ -97,12 +97,14 @@ struct agent {
 	uint8_t ka_txid[STUN_TXID_SIZE];
 	/* The peers, allocated by add_peer() in order, never freed before the
 	 * agent (most agents know a few). */
+	struct agent_deadlines *deadlines; /* the speed layer's summary (below); NULL: none */
 	struct agent_peer *peers[AGENT_MAX_PEERS];
 	size_t n_peers;
 	/* RFC 8445 6.1.4.2: one new (Waiting -> In-Progress) check per Ta for
 	 * the whole agent, the punching peers served round robin. */
 	uint64_t pace_ns; /* earliest time for the next paced check */
 	size_t pace_rr;	  /* peer slot to serve first */
+	struct agent_tcp *tcp; /* config.transport TCP: the connections (agent_tcp.c); else NULL */
 };
 
 /* agent.c: output and the peer table, used by agent_checks.c. */
@@ -115,6 +117,21 @@ void new_txid(struct agent *a, uint8_t txid[STUN_TXID_SIZE]);
 struct agent_peer *find_peer(const struct agent *a, const char *name);
 void reconnect(struct agent *a, struct agent_peer *p, uint64_t now);
 const char *fmt_ep(const struct p2p_endpoint *ep, char buf[P2P_ENDPOINT_STRLEN]);
+int input_message(struct agent *a, uint64_t now, const struct p2p_endpoint *from,
+		  const uint8_t *buf, size_t len);
+void registration_lost(struct agent *a, uint64_t now, const char *why);
+
+/* agent_tcp.c: the connections that carry the protocol over TCP. */
+struct agent_tcp *agent_tcp_new(void);
+void agent_tcp_free(struct agent_tcp *t);
+void agent_tcp_tick(struct agent *a, uint64_t now);
+uint64_t agent_tcp_deadline(const struct agent *a);
+const char *agent_tcp_path_words(const struct agent *a, const struct p2p_endpoint *remote);
+
+/* agent.c: the timers. A peer's own next deadline; the next of the peers'
+ * and the paced checks' (t: the agent's own), by walking every peer. */
+uint64_t peer_deadline(const struct agent *a, const struct agent_peer *p);
+uint64_t peers_deadline(const struct agent *a, uint64_t t);
 
 /* agent_checks.c: the checklist (RFC 8445) and consent (RFC 7675). */
 int find_pair(const struct agent_peer *p, const struct p2p_endpoint *ep);
@@ -123,6 +140,7 @@ void reset_txns(struct agent_peer *p);
 void retx_refresh(struct agent_peer *p);
 void tick_retransmissions(struct agent *a, struct agent_peer *p, uint64_t now);
 void tick_pacing(struct agent *a, uint64_t now);
+int first_waiting(const struct agent_peer *p);
 bool has_waiting_pair(const struct agent *a);
 void send_background_check(struct agent *a, struct agent_peer *p, uint64_t now);
 void tick_direct(struct agent *a, struct agent_peer *p, uint64_t now);
@@ -134,5 +152,79 @@ int on_check_response(struct agent *a, uint64_t now, const struct p2p_endpoint *
  * peer's was concerned, else AGENT_ERR_UNKNOWN_PEER. */
 int on_icmp_error(struct agent *a, struct agent_peer *p, uint64_t now,
 		  const struct p2p_icmp_error *err);
+/* A check on the pair now, as when the peer's check arrives (RFC 8445
+ * 7.3.1.4): over TCP, when the connection that carries it opens. */
+void check_pair_now(struct agent *a, struct agent_peer *p, int pair, uint64_t now);
+/* The chosen path is gone, and we know it at once (over TCP: its connection
+ * closed, `why`): PATH_LOST, and a new introduction as after consent expiry. */
+void path_closed(struct agent *a, struct agent_peer *p, uint64_t now, const char *why);
+
+/* ---- the speed layer's summary of the peers' timers ----
+ *
+ * agent_speed.h (summarize_deadlines), kept in agent_speed.c. The agent is
+ * complete without it: with none (a->deadlines NULL, or a build without the
+ * layer) the hooks below ask for the plain walks. With one, every call that
+ * may change a peer's state, timers or pairs says so, for the peer its
+ * message or call is about (peer_changed) or, the few that concern the
+ * whole agent, for all (peers_changed); the summary redoes those peers at
+ * the next agent_next_deadline() or agent_tick(), and the peers a tick
+ * visits too. Debug builds check the summary against the walk. */
+struct agent_deadlines;
+#if NATSIM_AGENT_SPEED
+struct agent_deadlines *deadlines_new(void);
+void deadlines_changed(const struct agent *a, const struct agent_peer *p); /* NULL: all */
+uint64_t deadlines_next(const struct agent *a, uint64_t t);
+bool deadlines_may_be_due(const struct agent *a, size_t slot, uint64_t now);
+bool deadlines_may_wait(const struct agent *a, size_t slot);
+#endif
+
+static inline void peer_changed(struct agent *a, const struct agent_peer *p)
+{
+#if NATSIM_AGENT_SPEED
+	if (a->deadlines != NULL)
+		deadlines_changed(a, p);
+#else
+	(void)a, (void)p;
+#endif
+}
+
+static inline void peers_changed(struct agent *a)
+{
+	peer_changed(a, NULL);
+}
+
+/* agent_next_deadline()'s answer for the peers (t: the agent's own timers). */
+static inline uint64_t peers_next_deadline(const struct agent *a, uint64_t t)
+{
+#if NATSIM_AGENT_SPEED
+	if (a->deadlines != NULL)
+		return deadlines_next(a, t);
+#endif
+	return peers_deadline(a, t);
+}
+
+/* Whether agent_tick() must visit the peer in `slot`: false only when it
+ * surely has nothing due at `now`. */
+static inline bool peer_may_be_due(const struct agent *a, size_t slot, uint64_t now)
+{
+#if NATSIM_AGENT_SPEED
+	if (a->deadlines != NULL)
+		return deadlines_may_be_due(a, slot, now);
+#endif
+	(void)a, (void)slot, (void)now;
+	return true;
+}
+
+/* Whether the peer in `slot` may have a pair waiting for its paced check:
+ * false only when it surely has none. */
+static inline bool peer_may_wait(const struct agent *a, size_t slot)
+{
+#if NATSIM_AGENT_SPEED
+	if (a->deadlines != NULL)
+		return deadlines_may_wait(a, slot);
+#endif
+	(void)a, (void)slot;
+	return true;
+}
 
 #endif

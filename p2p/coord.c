@@ -16,8 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ratelimit.h"
-#include "ring.h"
+#include "coord_state.h"
 #include "stunsrv.h"
 
 #define NIL UINT32_MAX
@@ -25,40 +24,6 @@
 #define DEFAULT_PEER_TIMEOUT (180 * P2P_NS_PER_S)
 #define DEFAULT_SESSION_REUSE (5 * P2P_NS_PER_S)
 #define DEFAULT_MAX_EVENTS 65536
-
-struct coord_session {
-	uint64_t id;
-	uint64_t created_ns;
-	uint32_t other;
-	uint32_t other_gen;
-};
-
-struct coord_peer {
-	bool live;
-	uint32_t gen; /* bumped when the slot is freed: stale session links die */
-	struct coord_registration reg;
-	struct p2p_endpoint srflx; /* source of its registration, as we saw it */
-	struct p2p_endpoint via;   /* our local endpoint it registered on */
-	uint64_t last_seen_ns;
-	uint32_t name_next, ep_next, lru_prev, lru_next; /* name_next doubles as free list */
-	struct coord_session sessions[COORD_SESSIONS_PER_PEER];
-	unsigned next_session; /* ring position: the oldest link is replaced */
-};
-
-struct coord {
-	struct coord_config cfg;
-	struct stunsrv_config srv;
-	struct coord_peer *peers;
-	uint32_t n_alloc, n_used, free_head;
-	uint32_t *by_name, *by_ep, mask;
-	uint32_t lru_head, lru_tail;
-	struct ring dq; /* struct p2p_datagram: to send */
-	struct ring eq; /* struct coord_event: to report, at most cfg.max_events */
-	struct coord_counters counters;
-	struct ratelimit *binding_limit; /* per source address (ratelimit.h) */
-	struct ratelimit *log_limit;	 /* one bucket for all: drop events are a sample */
-	uint64_t unlogged;		 /* drops the log budget left out since the last event */
-};
 
 /* ---- wire helpers shared with the agent ---- */
 
@@ -92,6 +57,8 @@ size_t coord_registration_bytes(const struct coord_registration *r, uint8_t *out
 		out[n + 6] = r->candidates[i].type;
 		n += 7;
 	}
+	if (r->transport != 0)
+		out[n++] = r->transport;
 	return n;
 }
 
@@ -173,10 +140,12 @@ static uint32_t find_by_name(const struct coord *c, const char *name)
 	return NIL;
 }
 
-static uint32_t find_by_ep(const struct coord *c, const struct p2p_endpoint *ep)
+/* A UDP registration is known by its source endpoint; a TCP one by its
+ * connection too (the same numbers may be a UDP and a TCP mapping). */
+static uint32_t find_by_ep(const struct coord *c, const struct p2p_endpoint *ep, uint32_t conn)
 {
 	for (uint32_t i = c->by_ep[hash_ep(ep) & c->mask]; i != NIL; i = c->peers[i].ep_next)
-		if (p2p_endpoint_equal(&c->peers[i].srflx, ep))
+		if (p2p_endpoint_equal(&c->peers[i].srflx, ep) && c->peers[i].conn == conn)
 			return i;
 	return NIL;
 }
@@ -266,6 +235,7 @@ static void peer_remove(struct coord *c, uint32_t i)
 	unlink_chain(c, &c->by_name[hash_name(p->reg.name) & c->mask], i, true);
 	ep_remove(c, i);
 	lru_unlink(c, i);
+	coord_tcp_bind(c, i, 0);
 	p->live = false;
 	p->gen++;
 	p->name_next = c->free_head;
@@ -275,18 +245,32 @@ static void peer_remove(struct coord *c, uint32_t i)
 
 /* ---- output queues ---- */
 
-/* A slot at the tail of the datagram queue, or NULL (counted as dropped). */
-static struct p2p_datagram *dq_push(struct coord *c)
+/* A slot at the tail of the datagram queue, or of the TCP queue for a
+ * message down connection `conn` (0: a datagram), or NULL (counted as
+ * dropped). The handlers fill it the same way either way. */
+static struct p2p_datagram *dq_push(struct coord *c, uint32_t conn)
 {
-	struct p2p_datagram *d = ring_push(&c->dq, sizeof(*d), NULL);
+	struct p2p_datagram *d = NULL;
+	c->pushed_tcp = conn != 0;
+	if (conn == 0) {
+		d = ring_push(&c->dq, sizeof(*d), NULL);
+	} else {
+		struct coord_tcp_out *o = ring_push(&c->tq, sizeof(*o), NULL);
+		if (o != NULL) {
+			o->conn = conn;
+			o->close = false;
+			d = &o->d;
+		}
+	}
 	if (d == NULL)
 		c->counters.dropped++;
 	return d;
 }
 
+/* Takes back the slot the last dq_push gave. */
 static void dq_unpush(struct coord *c)
 {
-	ring_unpush(&c->dq);
+	ring_unpush(c->pushed_tcp ? &c->tq : &c->dq);
 }
 
 static struct coord_event *emit(struct coord *c, enum coord_event_type type, const char *name,
@@ -330,7 +314,7 @@ static void reply_error(struct coord *c, const struct p2p_endpoint *local,
 {
 	if (req->cls != STUN_CLASS_REQUEST)
 		return; /* RFC 8489 6.3: indications get no response */
-	struct p2p_datagram *d = dq_push(c);
+	struct p2p_datagram *d = dq_push(c, c->in_conn);
 	if (d == NULL)
 		return;
 	for (int pass = 0; pass < 2; pass++) {
@@ -413,6 +397,8 @@ void coord_free(struct coord *c)
 	free(c->by_ep);
 	ring_fini(&c->dq);
 	ring_fini(&c->eq);
+	ring_fini(&c->tq);
+	free(c->conns);
 	ratelimit_free(c->binding_limit);
 	ratelimit_free(c->log_limit);
 	free(c);
@@ -438,6 +424,10 @@ static int parse_registration(const struct stun_msg *m, struct coord_registratio
 	memcpy(r->sign_pk, spk->value, 32);
 	memcpy(r->box_pk, bpk->value, 32);
 	*sig = s->value;
+	const struct stun_attr *t = stun_find(m, STUN_ATTR_NATSIM_TRANSPORT);
+	if (t != NULL && (t->len != 1 || t->value[0] != COORD_TRANSPORT_TCP))
+		return -1;
+	r->transport = t != NULL ? COORD_TRANSPORT_TCP : 0;
 	for (size_t i = 0; i < m->n_attrs; i++) {
 		if (m->attrs[i].type != STUN_ATTR_NATSIM_CANDIDATE)
 			continue;
@@ -452,7 +442,7 @@ static int parse_registration(const struct stun_msg *m, struct coord_registratio
 static void reply_register_ok(struct coord *c, const struct p2p_endpoint *local,
 			      const struct p2p_endpoint *from, const struct stun_msg *req)
 {
-	struct p2p_datagram *d = dq_push(c);
+	struct p2p_datagram *d = dq_push(c, c->in_conn);
 	struct stun_writer w;
 
 	if (d == NULL)
@@ -493,7 +483,7 @@ static int refresh_peer(struct coord *c, uint32_t i, const struct coord_registra
 
 static void evict_endpoint_owner(struct coord *c, uint32_t keep, const struct p2p_endpoint *ep)
 {
-	uint32_t j = find_by_ep(c, ep);
+	uint32_t j = find_by_ep(c, ep, c->in_conn);
 	if (j == NIL || j == keep)
 		return;
 	/* A NAT handed this public endpoint to someone else: the old owner is gone. */
@@ -534,7 +524,7 @@ static int store_registration(struct coord *c, uint64_t now, const struct coord_
 		c->counters.peers++;
 	} else {
 		struct coord_peer *p = &c->peers[i];
-		if (!p2p_endpoint_equal(&p->srflx, from)) {
+		if (!p2p_endpoint_equal(&p->srflx, from) || p->conn != c->in_conn) {
 			/* NAT rebinding or a move: re-key the endpoint table. */
 			ep_remove(c, i);
 			evict_endpoint_owner(c, i, from);
@@ -544,6 +534,7 @@ static int store_registration(struct coord *c, uint64_t now, const struct coord_
 		p->reg = *r;
 	}
 	c->peers[i].via = *local;
+	coord_tcp_bind(c, i, c->in_conn);
 	touch(c, i, now);
 	struct coord_event *e = emit(c, fresh ? COORD_EV_REGISTERED : COORD_EV_REFRESHED, r->name,
 				     from);
@@ -571,7 +562,9 @@ static int handle_register(struct coord *c, uint64_t now, const struct p2p_endpo
 	(void)buf;
 	if (m->cls != STUN_CLASS_REQUEST)
 		return COORD_ERR_IGNORED;
-	if (parse_registration(m, &r, &sig) != 0) {
+	/* Candidates for the transport the registration arrives on, and only
+	 * those: the srflx candidate we add is that transport's mapping. */
+	if (parse_registration(m, &r, &sig) != 0 || (r.transport != 0) != (c->in_conn != 0)) {
 		refuse(c, COORD_REFUSE_MALFORMED, NULL, from, "REGISTER attributes malformed");
 		reply_error(c, local, from, m, len, 400, "Bad Request");
 		return COORD_ERR_MALFORMED;
@@ -644,7 +637,7 @@ static bool has_session(const struct coord *c, uint32_t a, uint32_t b, uint64_t 
 static void send_introduce(struct coord *c, uint32_t to, uint32_t other, uint64_t session)
 {
 	const struct coord_peer *pt = &c->peers[to], *po = &c->peers[other];
-	struct p2p_datagram *d = dq_push(c);
+	struct p2p_datagram *d = dq_push(c, pt->conn);
 	struct stun_writer w;
 	uint8_t txid[STUN_TXID_SIZE];
 
@@ -656,6 +649,8 @@ static void send_introduce(struct coord *c, uint32_t to, uint32_t other, uint64_
 	stun_put_string(&w, STUN_ATTR_NATSIM_PEER, po->reg.name);
 	stun_put_raw(&w, STUN_ATTR_NATSIM_SIGN_KEY, po->reg.sign_pk, 32);
 	stun_put_raw(&w, STUN_ATTR_NATSIM_BOX_KEY, po->reg.box_pk, 32);
+	if (po->conn != 0) /* its candidates are TCP ones; absent, UDP (as always) */
+		stun_put_raw(&w, STUN_ATTR_NATSIM_TRANSPORT, &po->reg.transport, 1);
 	for (size_t k = 0; k < po->reg.n_candidates; k++)
 		coord_put_candidate(&w, &po->reg.candidates[k]);
 	struct coord_candidate srflx = {po->srflx, COORD_CAND_SRFLX};
@@ -677,7 +672,7 @@ static int handle_connect(struct coord *c, uint64_t now, const struct p2p_endpoi
 			  const struct p2p_endpoint *from, size_t len, const struct stun_msg *m)
 {
 	char target[COORD_NAME_MAX];
-	uint32_t a = find_by_ep(c, from), b;
+	uint32_t a = find_by_ep(c, from, c->in_conn), b;
 
 	if (m->cls != STUN_CLASS_REQUEST)
 		return COORD_ERR_IGNORED;
@@ -698,7 +693,7 @@ static int handle_connect(struct coord *c, uint64_t now, const struct p2p_endpoi
 	/* Only the two peers concerned hear of it: never a broadcast. */
 	send_introduce(c, a, b, session);
 	send_introduce(c, b, a, session);
-	struct p2p_datagram *d = dq_push(c);
+	struct p2p_datagram *d = dq_push(c, c->in_conn);
 	if (d != NULL) {
 		struct stun_writer w;
 		stun_writer_init(&w, d->buf, sizeof(d->buf), STUN_METHOD_CONNECT,
@@ -731,7 +726,7 @@ static int forward_relay(struct coord *c, uint32_t a, uint32_t b, const struct p
 			 const struct stun_msg *m, uint64_t session, const char *target)
 {
 	const struct stun_attr *pl = stun_find(m, STUN_ATTR_NATSIM_PAYLOAD);
-	struct p2p_datagram *d = dq_push(c);
+	struct p2p_datagram *d = dq_push(c, c->peers[b].conn);
 	if (d == NULL)
 		return COORD_ERR_NOMEM;
 	struct stun_writer w;
@@ -772,7 +767,7 @@ static int handle_relay(struct coord *c, uint64_t now, const struct p2p_endpoint
 	char target[COORD_NAME_MAX];
 	uint64_t session;
 	const struct stun_attr *pl = stun_find(m, STUN_ATTR_NATSIM_PAYLOAD);
-	uint32_t a = find_by_ep(c, from), b;
+	uint32_t a = find_by_ep(c, from, c->in_conn), b;
 
 	if (a == NIL) {
 		refuse(c, COORD_REFUSE_NOT_REGISTERED, NULL, from, "RELAY from an unregistered endpoint");
@@ -812,7 +807,7 @@ static int handle_relay_request(struct coord *c, uint64_t now, const struct p2p_
 {
 	char target[COORD_NAME_MAX];
 	uint64_t session;
-	uint32_t a = find_by_ep(c, from), b = NIL;
+	uint32_t a = find_by_ep(c, from, c->in_conn), b = NIL;
 	enum coord_refusal why = COORD_REFUSE_NONE;
 
 	if (a == NIL)
@@ -836,7 +831,7 @@ static int handle_relay_request(struct coord *c, uint64_t now, const struct p2p_
 			    why == COORD_REFUSE_RELAY_OFF ? "Relay off" : "Forbidden");
 		return COORD_ERR_REFUSED;
 	}
-	struct p2p_datagram *d = dq_push(c);
+	struct p2p_datagram *d = dq_push(c, c->in_conn);
 	if (d == NULL)
 		return COORD_ERR_NOMEM;
 	struct stun_writer w;
@@ -889,7 +884,7 @@ static void drop(struct coord *c, uint64_t now, enum coord_event_type type, enum
 static int handle_binding(struct coord *c, uint64_t now, const struct p2p_endpoint *local,
 			  const struct p2p_endpoint *from, const uint8_t *buf, size_t len)
 {
-	uint32_t i = find_by_ep(c, from);
+	uint32_t i = find_by_ep(c, from, c->in_conn);
 
 	if (i != NIL) {
 		touch(c, i, now); /* a peer's keepalive to us: registered peers are not limited */
@@ -906,7 +901,7 @@ static int handle_binding(struct coord *c, uint64_t now, const struct p2p_endpoi
 			return COORD_ERR_REFUSED;
 		}
 	}
-	struct p2p_datagram *d = dq_push(c);
+	struct p2p_datagram *d = dq_push(c, c->in_conn);
 	if (d == NULL)
 		return COORD_ERR_NOMEM;
 	if (stunsrv_answer(&c->srv, local, from, buf, len, d) != STUNSRV_ANSWERED) {
@@ -921,6 +916,14 @@ static int handle_binding(struct coord *c, uint64_t now, const struct p2p_endpoi
 
 int coord_input(struct coord *c, uint64_t now_ns, const struct p2p_endpoint *local,
 		const struct p2p_endpoint *from, const uint8_t *buf, size_t len)
+{
+	c->in_conn = 0; /* a datagram */
+	return coord_dispatch(c, now_ns, local, from, buf, len);
+}
+
+/* One message, from a datagram or a TCP connection (c->in_conn). */
+int coord_dispatch(struct coord *c, uint64_t now_ns, const struct p2p_endpoint *local,
+		   const struct p2p_endpoint *from, const uint8_t *buf, size_t len)
 {
 	struct stun_msg m;
 
@@ -976,6 +979,25 @@ void coord_tick(struct coord *c, uint64_t now_ns)
 		c->counters.expired++;
 		peer_remove(c, i);
 	}
+}
+
+/* A registration ends for a reason other than silence (coord_tcp.c: its
+ * connection closed). */
+void coord_forget_peer(struct coord *c, uint32_t i, const char *why)
+{
+	struct coord_peer *p = &c->peers[i];
+	struct coord_event *e = emit(c, COORD_EV_EXPIRED, p->reg.name, &p->srflx);
+
+	if (e)
+		snprintf(e->text, sizeof(e->text), "%s expired: %s", p->reg.name, why);
+	c->counters.expired++;
+	peer_remove(c, i);
+}
+
+void coord_drop_event(struct coord *c, uint64_t now, const struct p2p_endpoint *from, size_t len,
+		      const char *reason)
+{
+	drop(c, now, COORD_EV_DROPPED, COORD_REFUSE_MALFORMED, from, len, reason);
 }
 
 uint64_t coord_next_deadline(const struct coord *c)

@@ -37,6 +37,7 @@
 
 #include "crypto.h"
 #include "p2p.h"
+#include "stream.h"
 #include "stun.h"
 
 #define COORD_NAME_MAX 64      /* including the NUL: names are 1..63 bytes */
@@ -48,7 +49,9 @@
 #define COORD_LOG_INTERVAL P2P_NS_PER_S		     /* ... then one a second; all are counted */
 #define COORD_CANDIDATE_ATTR_LEN 9 /* NATSIM-CANDIDATE value: xor address (8) + type (1) */
 /* Largest canonical registration: see coord_registration_bytes. */
-#define COORD_REG_BYTES_MAX (18 + 1 + COORD_NAME_MAX + 32 + 32 + 8 + 1 + 7 * COORD_MAX_CANDIDATES)
+#define COORD_REG_BYTES_MAX (18 + 1 + COORD_NAME_MAX + 32 + 32 + 8 + 1 + 7 * COORD_MAX_CANDIDATES + 1)
+/* NATSIM-TRANSPORT value for TCP candidates: the IP protocol number (absent: UDP). */
+#define COORD_TRANSPORT_TCP 6
 
 enum coord_candidate_type {
 	COORD_CAND_HOST = 0,
@@ -64,6 +67,7 @@ struct coord_candidate {
 /* The fields a REGISTER carries, in the order they are signed. */
 struct coord_registration {
 	char name[COORD_NAME_MAX];
+	uint8_t transport; /* the candidates' transport: 0 UDP, COORD_TRANSPORT_TCP */
 	uint8_t sign_pk[CRYPTO_SIGN_PK_SIZE];
 	uint8_t box_pk[CRYPTO_BOX_PK_SIZE];
 	uint64_t timestamp_ns;
@@ -74,7 +78,9 @@ struct coord_registration {
 /* Canonical signed bytes (docs/protocol.md "Canonical registration bytes"):
  *   "natsim-register1" (16 ASCII bytes, no NUL) || 0x00 0x01 (version)
  *   || u8 name length || name || sign key (32) || box key (32)
- *   || u64 timestamp (BE) || u8 n || n x (u32 ip BE, u16 port BE, u8 type).
+ *   || u64 timestamp (BE) || u8 n || n x (u32 ip BE, u16 port BE, u8 type)
+ *   || u8 transport, only when it is TCP (UDP registrations sign what they
+ *   always did; a TCP one signs that its candidates are TCP ones).
  * Writes at most COORD_REG_BYTES_MAX bytes to out; returns the length. */
 size_t coord_registration_bytes(const struct coord_registration *r, uint8_t *out);
 
@@ -90,6 +96,7 @@ enum coord_error {
 	COORD_ERR_MALFORMED = -2, /* not STUN, or a natsim message missing attributes */
 	COORD_ERR_REFUSED = -3,   /* well-formed but refused (see the REFUSED event) */
 	COORD_ERR_IGNORED = -4,   /* not for us (a response, an unknown method) */
+	COORD_ERR_INVALID = -5,   /* a connection id we do not know */
 };
 
 enum coord_event_type {
@@ -193,6 +200,30 @@ uint64_t coord_next_deadline(const struct coord *c);
 /* Datagrams carry `from`: the local endpoint to send from. */
 bool coord_pop_datagram(struct coord *c, struct p2p_datagram *out);
 bool coord_pop_event(struct coord *c, struct coord_event *out);
+
+/* ---- TCP (coord_tcp.c) ----
+ * Peers may also reach us over TCP: the driver listens on `primary` (and the
+ * alternate) and reports every connection it accepts. The messages are the
+ * same STUN messages, framed as RFC 8489 6.2.2 sends STUN over TCP. A peer
+ * that registers over a connection is known by it: the connection's remote
+ * endpoint is its server-reflexive TCP candidate (the XOR-MAPPED-ADDRESS of
+ * the answer), and introductions and relayed data for it go down that
+ * connection. When it closes, the registration made over it ends (an
+ * EXPIRED event), since nothing can reach the peer any more. Bytes that are
+ * not STUN close the connection (P2P_TCP_CLOSE) and are counted as dropped.
+ */
+/* A connection accepted on `local` from `remote`: returns its id (> 0), or 0
+ * if none can be allocated (then the driver closes it). */
+uint32_t coord_tcp_accepted(struct coord *c, uint64_t now_ns, const struct p2p_endpoint *local,
+			    const struct p2p_endpoint *remote);
+/* Bytes that arrived on conn, split anyhow. COORD_ERR_MALFORMED if they were
+ * garbage (the connection is then being closed), COORD_ERR_INVALID for an unknown id. */
+int coord_tcp_input(struct coord *c, uint64_t now_ns, uint32_t conn, const uint8_t *buf,
+		    size_t len);
+/* The connection ended (the peer closed it, an RST, a timeout). */
+void coord_tcp_closed(struct coord *c, uint64_t now_ns, uint32_t conn, enum p2p_tcp_close why);
+/* P2P_TCP_SEND or P2P_TCP_CLOSE actions, in order. */
+bool coord_pop_tcp(struct coord *c, struct p2p_tcp_action *out);
 
 const struct coord_counters *coord_counters(const struct coord *c);
 /* Looks a live registration up by name; fills the server-reflexive endpoint. */

@@ -12,12 +12,15 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "model/host.h"
+#include "model/nat.h"
+#include "model/router.h"
 #include "sim/trace_log.h"
 #include "tests/support_net.h"
 
@@ -333,12 +336,330 @@ static void test_rst_for_no_listener(void **state)
 	host_tcp_close(w->client.s); /* a dead handle is the application's to free */
 }
 
+/* The times (ms) at which `node` sent a segment with exactly `flags`. */
+static size_t send_times(const struct trace_log *log, const char *node, uint8_t flags, int64_t *ms,
+			 size_t max)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < trace_log_count(log) && n < max; k++) {
+		const struct trace_record *r = trace_log_get(log, k);
+		struct packet_info info;
+
+		if (r->kind != TRACE_PACKET || r->u.packet.hop != TRACE_HOP_SEND ||
+		    strcmp(r->u.packet.node, node) != 0 ||
+		    packet_parse(r->u.packet.bytes, r->u.packet.len, &info, NULL, 0) != PACKET_OK)
+			continue;
+		if (info.proto == IPPROTO_NUM_TCP && info.tcp_flags == flags)
+			ms[n++] = r->time / SIM_MS(1);
+	}
+	return n;
+}
+
+/* A SYN nobody answers: sent at 0, then again 1, 2, 4, 8, 16, 32 s apart
+ * (TCP_TIMEOUT_INIT doubling), and connect() fails with ETIMEDOUT at
+ * 127 s, as Linux's tcp_syn_retries = 6 gives. */
+static void expect_syn_timeout(struct world *w)
+{
+	static const int64_t want[] = {0, 1000, 3000, 7000, 15000, 31000, 63000};
+	struct endpoint to = {BOB, 80};
+	int64_t ms[16];
+
+	w->client.s = host_tcp_connect(w->lan.alice, NULL, &to, false, on_event, &w->client);
+	test_run_ms(w->lan.net, 126999);
+	assert_int_equal(w->client.closed, 0);
+	test_run_ms(w->lan.net, 2);
+	assert_int_equal(w->client.closed, 1);
+	assert_int_equal(w->client.error, ETIMEDOUT);
+	assert_int_equal(time_of_state(w->lan.log, "alice", TCP_CLOSED), SIM_S(127));
+	assert_int_equal(socket_record(w->lan.log, "alice", 1)->cause, TCP_CAUSE_RETRIES);
+	assert_int_equal(send_times(w->lan.log, "alice", TCP_SYN, ms, 16), 7);
+	for (size_t i = 0; i < 7; i++)
+		assert_int_equal(ms[i], want[i]);
+	host_tcp_close(w->client.s);
+}
+
+static void test_syn_timeout_link_down(void **state)
+{
+	struct world *w = *state;
+
+	w->listener = host_tcp_listen(w->lan.bob, 0, 80, false, on_accept, w);
+	assert_int_equal(
+	    link_attachment_set_up(host_iface(w->lan.bob)->link, host_iface(w->lan.bob), false), 0);
+	expect_syn_timeout(w);
+}
+
+/* bob's stateful firewall drops the new inbound flow, SYN after SYN. */
+static void test_syn_timeout_firewall(void **state)
+{
+	struct world *w = *state;
+
+	w->listener = host_tcp_listen(w->lan.bob, 0, 80, false, on_accept, w);
+	host_enable_firewall(w->lan.bob, true);
+	expect_syn_timeout(w);
+	assert_int_equal(test_last_drop(w->lan.log)->reason, TRACE_DROP_FIREWALL);
+	assert_int_equal(w->accepted, 0);
+}
+
+/* bob REJECTs port 80 with `with`; alice's connect ends at the error. */
+static void expect_icmp_abort(struct world *w, enum fw_reject_with with, int error)
+{
+	struct fw_rule reject = {.chain = FW_CHAIN_INPUT,
+				 .proto = IPPROTO_NUM_TCP,
+				 .dport_lo = 80,
+				 .dport_hi = 80,
+				 .action = FW_REJECT,
+				 .reject_with = with};
+	struct endpoint to = {BOB, 80};
+
+	host_enable_firewall(w->lan.bob, true);
+	assert_true(firewall_append(host_firewall(w->lan.bob), &reject) >= 0);
+	w->client.s = host_tcp_connect(w->lan.alice, NULL, &to, false, on_event, &w->client);
+	test_run_ms(w->lan.net, 10);
+	assert_int_equal(w->client.closed, 1);
+	assert_int_equal(w->client.error, error);
+	assert_int_equal(socket_record(w->lan.log, "alice", 1)->cause, TCP_CAUSE_ICMP);
+	assert_int_equal(time_of_state(w->lan.log, "alice", TCP_CLOSED), SIM_MS(2));
+	host_tcp_close(w->client.s);
+}
+
+/* tcp_v4_err in SYN_SENT: port unreachable (hard) is ECONNREFUSED at once. */
+static void test_icmp_port_unreachable_refuses(void **state)
+{
+	expect_icmp_abort(*state, FW_REJECT_PORT_UNREACHABLE, ECONNREFUSED);
+}
+
+/* ... and so is host unreachable, a soft error (RFC 1122 4.2.3.9 would
+ * retry; Linux ends the handshake on any error it reads). */
+static void test_icmp_host_unreachable_aborts(void **state)
+{
+	expect_icmp_abort(*state, FW_REJECT_HOST_UNREACHABLE, EHOSTUNREACH);
+}
+
+/* SO_LINGER 0: alice's abort sends an RST; bob's connection is reset. */
+static void test_abort_resets_peer(void **state)
+{
+	struct world *w = *state;
+
+	open_pair(w);
+	host_tcp_abort(w->client.s);
+	test_run_ms(w->lan.net, 10);
+	assert_int_equal(w->server.closed, 1);
+	assert_int_equal(w->server.error, ECONNRESET);
+	assert_int_equal(socket_record(w->lan.log, "bob", 3)->cause, TCP_CAUSE_RST);
+	assert_int_equal(w->client.closed, 0); /* aborted: the application hears no more */
+	host_tcp_close(w->server.s);
+}
+
+/* Two hosts connect to each other at once, each from the port the other
+ * aims at (TCP hole punching): the SYNs cross, both go SYN-SENT ->
+ * SYN-RECEIVED -> ESTABLISHED (RFC 9293 figure 8) and neither listens. */
+static void test_simultaneous_open(void **state)
+{
+	struct world *w = *state;
+	struct endpoint a = {ALICE, 5000}, b = {BOB, 6000};
+
+	w->client.s = host_tcp_connect(w->lan.alice, &a, &b, true, on_event, &w->client);
+	w->server.s = host_tcp_connect(w->lan.bob, &b, &a, true, on_event, &w->server);
+	assert_non_null(w->client.s);
+	assert_non_null(w->server.s);
+	test_run_ms(w->lan.net, 10);
+	assert_int_equal(w->client.connected, 1);
+	assert_int_equal(w->server.connected, 1);
+	assert_int_equal(socket_record(w->lan.log, "alice", 1)->new_state, TCP_SYN_RECEIVED);
+	assert_int_equal(socket_record(w->lan.log, "bob", 1)->new_state, TCP_SYN_RECEIVED);
+	pump(w, &w->client, 5000, 3);
+	assert_pattern(&w->server, 5000, 3);
+}
+
+/* 2% of packets lost each way: timeouts resend, the bytes arrive equal. */
+static void test_transfer_survives_loss(void **state)
+{
+	struct world *w = *state;
+	struct link *lan = host_iface(w->lan.alice)->link;
+	struct link_config cfg = *link_get_config(lan);
+
+	open_pair(w);
+	cfg.loss = 0.02;
+	link_set_config(lan, &cfg);
+	pump(w, &w->client, 300000, 4);
+	assert_pattern(&w->server, 300000, 4);
+	assert_non_null(test_last_drop(w->lan.log));
+	assert_int_equal(test_last_drop(w->lan.log)->reason, TRACE_DROP_LINK_LOSS);
+}
+
+/* A whole story (handshake, data, close, TIME-WAIT) twice with one seed:
+ * the same records, byte for byte. */
+static uint64_t story_hash(uint64_t seed)
+{
+	struct world *w = calloc(1, sizeof(*w));
+	uint64_t hash;
+
+	assert_non_null(w);
+	assert_int_equal(test_lan_open(&w->lan, seed), 0);
+	open_pair(w);
+	pump(w, &w->client, 20000, 5);
+	host_tcp_close(w->client.s);
+	host_tcp_close(w->server.s);
+	test_run_ms(w->lan.net, 70000);
+	hash = trace_log_hash(w->lan.log);
+	test_net_close(w->lan.net, w->lan.log);
+	free(w->server.got);
+	free(w);
+	return hash;
+}
+
+static void test_same_seed_same_trace(void **state)
+{
+	(void)state;
+	assert_int_equal(story_hash(11), story_hash(11));
+	assert_int_not_equal(story_hash(11), story_hash(12)); /* the ISNs differ */
+}
+
+/* alice's stateful firewall admits the replies of her own connection
+ * (conntrack follows it with conntrack_seen_tcp: ESTABLISHED, [ASSURED])
+ * and the close; bob's listener is reached. */
+static void test_own_firewall_admits_replies(void **state)
+{
+	struct world *w = *state;
+
+	host_enable_firewall(w->lan.alice, true);
+	open_pair(w);
+	assert_int_equal(w->client.connected, 1);
+	pump(w, &w->client, 50000, 6);
+	pump(w, &w->server, 50000, 7);
+	assert_pattern(&w->server, 50000, 6);
+	assert_pattern(&w->client, 50000, 7);
+	host_tcp_close(w->server.s);
+	test_run_ms(w->lan.net, 10);
+	host_tcp_close(w->client.s);
+	test_run_ms(w->lan.net, 10);
+	assert_true(time_of_state(w->lan.log, "bob", TCP_TIME_WAIT) > 0);
+	assert_true(time_of_state(w->lan.log, "alice", TCP_CLOSED) > 0);
+	assert_int_equal(conntrack_count(host_conntrack(w->lan.alice)), 1);
+	assert_null(test_last_drop(w->lan.log));
+}
+
+/* A NAT world: alice 192.168.1.5 behind router "home" (public 203.0.113.7,
+ * endpoint-independent mapping, address-and-port-dependent filtering) and
+ * bob 203.0.113.80 on its outside. Replaces the LAN's hosts. */
+#define NAT_PUB IP4(203, 0, 113, 7)
+#define NAT_BOB IP4(203, 0, 113, 80)
+static void nat_world(struct world *w)
+{
+	struct router *home = router_new(w->lan.net, "home");
+	struct nat_config cfg;
+	struct iface *in, *out;
+
+	assert_non_null(home);
+	in = router_add_iface(home, "lan", IP4(192, 168, 1, 1), 24);
+	out = router_add_iface(home, "wan", NAT_PUB, 24);
+	w->lan.alice = host_new(w->lan.net, "c", IP4(192, 168, 1, 5), 24, IP4(192, 168, 1, 1));
+	w->lan.bob = host_new(w->lan.net, "s", NAT_BOB, 24, NAT_PUB);
+	test_wire(w->lan.net, "lan2", host_iface(w->lan.alice), in);
+	test_wire(w->lan.net, "wan", out, host_iface(w->lan.bob));
+	nat_config_default(&cfg);
+	cfg.mapping = NAT_ENDPOINT_INDEPENDENT;
+	cfg.filtering = NAT_ADDRESS_AND_PORT_DEPENDENT;
+	assert_non_null(router_enable_nat(home, out, &cfg));
+}
+
+/* Through the NAT: the server sees the public address, the bytes cross
+ * both ways, and the close completes on both sides. */
+static void test_through_nat(void **state)
+{
+	struct world *w = *state;
+	struct endpoint to = {NAT_BOB, 80};
+
+	nat_world(w);
+	w->listener = host_tcp_listen(w->lan.bob, 0, 80, false, on_accept, w);
+	w->client.s = host_tcp_connect(w->lan.alice, NULL, &to, false, on_event, &w->client);
+	test_run_ms(w->lan.net, 20);
+	assert_int_equal(w->client.connected, 1);
+	assert_int_equal(host_tcp_remote(w->server.s).ip, NAT_PUB);
+	pump(w, &w->client, 200000, 8);
+	pump(w, &w->server, 200000, 9);
+	assert_pattern(&w->server, 200000, 8);
+	assert_pattern(&w->client, 200000, 9);
+	host_tcp_close(w->client.s);
+	test_run_ms(w->lan.net, 20);
+	host_tcp_close(w->server.s);
+	test_run_ms(w->lan.net, 20);
+	assert_true(time_of_state(w->lan.log, "c", TCP_TIME_WAIT) > 0);
+	assert_true(time_of_state(w->lan.log, "s", TCP_CLOSED) > 0);
+}
+
+/* A home router for `h` (inside 192.168.<n>.0/24, public `pub`) on `wan`. */
+static struct host *behind_nat(struct world *w, const char *name, int n, uint32_t pub,
+			       struct link *wan)
+{
+	char rname[16];
+	struct router *r;
+	struct nat_config cfg;
+	struct host *h;
+	struct iface *in, *out;
+
+	snprintf(rname, sizeof(rname), "nat-%s", name);
+	r = router_new(w->lan.net, rname);
+	assert_non_null(r);
+	in = router_add_iface(r, "lan", IP4(192, 168, n, 1), 24);
+	out = router_add_iface(r, "wan", pub, 24);
+	h = host_new(w->lan.net, name, IP4(192, 168, n, 5), 24, IP4(192, 168, n, 1));
+	snprintf(rname, sizeof(rname), "lan-%s", name);
+	test_wire(w->lan.net, rname, host_iface(h), in);
+	assert_int_equal(link_attach(wan, out), 0);
+	nat_config_default(&cfg);
+	cfg.mapping = NAT_ENDPOINT_INDEPENDENT;
+	cfg.filtering = NAT_ADDRESS_AND_PORT_DEPENDENT;
+	assert_non_null(router_enable_nat(r, out, &cfg));
+	return h;
+}
+
+/* TCP hole punching: two hosts behind port-preserving NATs connect to each
+ * other's public endpoint at once. Each NAT lets the peer's SYN in because
+ * its own host's SYN to that endpoint went out first; the SYNs meet hosts
+ * in SYN-SENT: simultaneous open, both CONNECTED. */
+static void test_hole_punch_simultaneous_open(void **state)
+{
+	struct world *w = *state;
+	struct link_config lc;
+	struct link *wan;
+	struct host *a, *b;
+	struct endpoint a_in = {IP4(192, 168, 1, 5), 5000}, b_in = {IP4(192, 168, 2, 5), 6000};
+	struct endpoint a_pub = {IP4(198, 51, 100, 1), 5000}, b_pub = {IP4(198, 51, 100, 2), 6000};
+
+	link_config_default(&lc);
+	lc.latency = SIM_MS(10);
+	wan = link_new(w->lan.net, "internet", &lc);
+	a = behind_nat(w, "a", 1, a_pub.ip, wan);
+	b = behind_nat(w, "b", 2, b_pub.ip, wan);
+	w->client.s = host_tcp_connect(a, &a_in, &b_pub, true, on_event, &w->client);
+	w->server.s = host_tcp_connect(b, &b_in, &a_pub, true, on_event, &w->server);
+	test_run_ms(w->lan.net, 100);
+	assert_int_equal(w->client.connected, 1);
+	assert_int_equal(w->server.connected, 1);
+	assert_true(time_of_state(w->lan.log, "a", TCP_SYN_RECEIVED) > 0);
+	pump(w, &w->server, 3000, 10);
+	assert_pattern(&w->client, 3000, 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_handshake, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_data_both_ways, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rst_for_no_listener, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_syn_timeout_link_down, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_syn_timeout_firewall, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_icmp_port_unreachable_refuses, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_icmp_host_unreachable_aborts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_abort_resets_peer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_simultaneous_open, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_transfer_survives_loss, setup, teardown),
+	    cmocka_unit_test(test_same_seed_same_trace),
+	    cmocka_unit_test_setup_teardown(test_through_nat, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hole_punch_simultaneous_open, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_own_firewall_admits_replies, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_close_from_client, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_close_from_server, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_simultaneous_close, setup, teardown),

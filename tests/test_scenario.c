@@ -544,10 +544,10 @@ static const struct {
     {"frobnicate x\n",
      "t.nsim:1:1: error: unknown keyword 'frobnicate'; a line starts with one of title, "
      "description, seed, internet, coordinator, nat, host, link, forward, rule, policy, at, "
-     "expect"},
+     "expect, serve"},
     {"\"title\"\n", "t.nsim:1:1: error: expected a keyword at the start of the line (title, "
 		    "description, seed, internet, coordinator, nat, host, link, forward, rule, "
-		    "policy, at, expect), found a string"},
+		    "policy, at, expect, serve), found a string"},
     {"title \"abc\n", "t.nsim:1:7: error: unterminated string: missing the closing '\"'"},
     {"title \"abc\\\n", "t.nsim:1:7: error: unterminated string: missing the closing '\"'"},
     {"title \"a\\tb\"\n", "t.nsim:1:9: error: unknown escape '\\t' in a string; write \\\" for "
@@ -629,7 +629,9 @@ static const struct {
     {"coordinator c at 192.0.2.1\ncoordinator d at 192.0.2.2\n",
      "t.nsim:2:1: error: a scenario has only one coordinator, and 'c' is already defined"},
     {"title \"a\"\ntitle \"b\"\n", "t.nsim:2:1: error: 'title' is given twice"},
-    {"forward n tcp 80 to a\n", "t.nsim:1:11: error: only 'udp' forwards are supported"},
+    {"forward n sctp 80 to a\n",
+     "t.nsim:1:11: error: expected 'udp' or 'tcp' after the NAT's name, found 'sctp'; did you "
+     "mean 'tcp'?"},
     {"rule a input drop sport 10-\n",
      "t.nsim:1:25: error: expected a port (a whole number), found ''"},
     {"rule a input drop from 10.0.0.0/33\n",
@@ -667,7 +669,8 @@ static const struct {
     {"expect drop at n reason nat-filtr\n",
      "t.nsim:1:25: error: expected a drop reason: firewall, nat-filter, nat-no-mapping, "
      "nat-exhausted, hairpin, no-route, ttl, link-loss, link-down, queue-full, malformed, "
-     "no-socket, not-for-us or icmp-no-flow, found 'nat-filtr'; did you mean 'nat-filter'?"},
+     "no-socket, not-for-us, icmp-no-flow or ct-invalid, found 'nat-filtr'; did you mean "
+     "'nat-filter'?"},
     {"expect no drop at n from a\n",
      "t.nsim:1:21: error: unknown option 'from' in the 'expect' statement; expected one of "
      "reason, by"},
@@ -720,7 +723,7 @@ static const struct {
      "t.nsim:3:21: error: host 'a' is not behind NAT 'n', so 'n' cannot forward to it"},
     {"nat n preset full-cone public 2.2.2.2\nhost a at 10.0.0.1 behind n\n"
      "forward n udp 80 to a\nforward n udp 80 to a:81\n",
-     "t.nsim:4:15: error: port 80 of 'n' is already forwarded"},
+     "t.nsim:4:15: error: UDP port 80 of 'n' is already forwarded"},
     {"host a at 1.1.1.1 public\nlink a loss 1%\nlink a loss 2%\n",
      "t.nsim:3:6: error: the link of 'a' is already set"},
     {"host a at 1.1.1.1 public\nexpect drop at q\n",
@@ -926,7 +929,8 @@ static const struct {
     {"isp.mapin=EI", "--set 'isp.mapin=EI': unknown key 'mapin' for NAT 'isp'; did you "
 		     "mean 'mapping'? (the keys are preset, mapping, filtering, ports, "
 		     "timeout, hairpinning, inbound-refresh, pooling, input, forwards, icmp-inner, "
-		     "icmp-errors, icmp-timeout)"},
+		     "icmp-errors, icmp-timeout, tcp-established-timeout, tcp-transitory-timeout, "
+		     "tcp-unsolicited)"},
     {"isp.forwards=on", "--set 'isp.forwards=on': expected 'off', found 'on'"},
     {"isp.pooling=pair", "--set 'isp.pooling=pair': expected 'paired' or 'arbitrary', "
 			 "found 'pair'; did you mean 'paired'?"},

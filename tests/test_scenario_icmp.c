@@ -174,7 +174,7 @@ static const struct {
     {"rule bob input drop icmp dport 9\n",
      "t.nsim:5:26: error: ICMP has no ports; match its 'type' and 'code' instead"},
     {"rule bob input drop udp icmp\n",
-     "t.nsim:5:25: error: a rule matches 'udp' or 'icmp', not both"},
+     "t.nsim:5:25: error: a rule matches one protocol: 'udp', 'tcp' or 'icmp'"},
     {"rule bob input drop with admin-prohibited\n",
      "t.nsim:5:21: error: 'with' says which ICMP error a 'reject' sends; this rule does not "
      "reject"},
@@ -186,9 +186,9 @@ static const struct {
      "proto-unreachable, port-unreachable, net-prohibited, host-prohibited, admin-prohibited, "
      "time-exceeded, parameter-problem, found 'echo'"},
     {"rule bob input reject with admin-forbidden\n",
-     "t.nsim:5:28: error: expected an error: port-unreachable, net-unreachable, "
-     "host-unreachable, proto-unreachable, net-prohibited, host-prohibited or admin-prohibited, "
-     "found 'admin-forbidden'"},
+     "t.nsim:5:28: error: expected the error a reject sends after 'with' (one of "
+     "port-unreachable, net-unreachable, host-unreachable, proto-unreachable, net-prohibited, "
+     "host-prohibited, admin-prohibited, tcp-reset), found 'admin-forbidden'"},
     {"at 1s ping alice to bob:80\n",
      "t.nsim:5:21: error: ICMP has no ports: write the address or name alone"},
     {"at 1s ping alice to carol\n",

@@ -545,6 +545,73 @@ static void test_icmp_tables_and_inspector(void **state)
 	assert_true(find_line(&f->lines, "3 (port unreachable)") >= 0);
 }
 
+/* TCP in the TUI (issue 16): a socket's change of state is a line of the
+ * event list, green when a connection is made, red when one fails, found by
+ * its node; a segment's TCP fields are in the inspector. */
+static void emit_tcp_story(struct trace *t)
+{
+	static uint8_t syn[PACKET_MAX_SIZE];
+	struct tcp_segment seg = {.flags = TCP_SYN, .seq = 1000, .window = 64240};
+	struct trace_record r = {.kind = TRACE_NODE};
+	r.u.node = (struct trace_node){
+	    .name = "alice", .type = "host", .n_addrs = 1, .addrs = {IP4(10, 0, 0, 7)}};
+	trace_emit(t, &r);
+	size_t n = packet_build_tcp(syn, sizeof(syn), &(struct endpoint){IP4(10, 0, 0, 7), 40000},
+				    &(struct endpoint){IP4(192, 0, 2, 1), 80}, 64, 1, &seg);
+	assert_true(n > 0);
+	r = (struct trace_record){.kind = TRACE_PACKET};
+	r.u.packet = (struct trace_packet){
+	    .hop = TRACE_HOP_SEND, .packet_id = 1, .node = "alice", .bytes = syn, .len = n};
+	trace_emit(t, &r);
+	r = (struct trace_record){.kind = TRACE_SOCKET};
+	r.u.sock = (struct trace_socket){.node = "alice",
+					 .proto = 6,
+					 .local = {IP4(10, 0, 0, 7), 40000},
+					 .remote = {IP4(192, 0, 2, 1), 80},
+					 .old_state = 2, /* SYN-SENT */
+					 .new_state = 4, /* ESTABLISHED */
+					 .cause = 1,	 /* a segment */
+					 .packet_id = 1};
+	trace_emit(t, &r);
+	r.u.sock.old_state = 4;
+	r.u.sock.new_state = 0; /* CLOSED */
+	r.u.sock.cause = 2;	/* an RST */
+	r.u.sock.packet_id = 0;
+	r.u.sock.error = 104; /* ECONNRESET */
+	trace_emit(t, &r);
+}
+
+static void test_tcp_events_and_inspector(void **state)
+{
+	struct fixture *f = *state;
+	struct trace t;
+	int64_t clock = 0;
+	struct trace_log *log = trace_log_new();
+	trace_init(&t, &clock);
+	trace_log_attach(log, &t);
+	emit_tcp_story(&t);
+	assert_int_equal(tui_model_adopt_log(f->m, log), 0);
+	size_t n = tui_model_count(f->m);
+	assert_non_null(strstr(tui_model_line(f->m, n - 2), "alice"));
+	assert_non_null(
+	    strstr(tui_model_line(f->m, n - 2),
+		   "TCP 10.0.0.7:40000 -> 192.0.2.1:80: SYN-SENT -> ESTABLISHED (SYN #1)"));
+	assert_int_equal(tui_model_line_style(f->m, n - 2), TUI_STYLE_GOOD);
+	assert_non_null(
+	    strstr(tui_model_line(f->m, n - 1), "ECONNRESET (Connection reset by peer)"));
+	assert_int_equal(tui_model_line_style(f->m, n - 1), TUI_STYLE_DROP);
+	/* the cursor on a socket's line is at its host */
+	tui_model_seek(f->m, n - 1);
+	assert_int_equal(tui_model_cursor_node(f->m), tui_model_find_node(f->m, "alice"));
+	assert_int_equal(tui_model_inspect(f->m, n - 3, 100, &f->lines), 0);
+	static const char *const fields[] = {"tcp.sport", "tcp.dport", "tcp.seq",
+					     "tcp.ack",	  "tcp.flags", "tcp.window"};
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (find_line(&f->lines, fields[i]) < 0)
+			fail_msg("the inspector shows no %s", fields[i]);
+	assert_true(find_line(&f->lines, "[SYN]") >= 0);
+}
+
 /* ---- the view at 80x24 ---- */
 
 static bool all_fit(const struct tui_lines *l, int width)
@@ -1121,6 +1188,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_predict_shown_again_tells_all, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_predict_limit_stops_the_run, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_icmp_tables_and_inspector, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tcp_events_and_inspector, setup, teardown),
 	    cmocka_unit_test(test_quiz_collects_answers_and_hints),
 	    cmocka_unit_test(test_quiz_asks_at_the_moment),
 	};

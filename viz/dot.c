@@ -495,8 +495,9 @@ static void flow_row(Agraph_t *g, const struct ladder_view *v, size_t i, size_t 
 		char label[96];
 		/* ICMP arrows say what they carry: "#7 echo request", and an
 		 * error is dashed, the way the student reads "about that packet". */
+		const char *what = w->icmp[0] != '\0' ? w->icmp : w->tcp; /* "[SYN,ACK]" */
 		snprintf(label, sizeof(label), "#%" PRIu64 "%s%s", w->packet_id,
-			 w->icmp[0] != '\0' ? " " : "", w->icmp);
+			 what[0] != '\0' ? " " : "", what);
 		set(e, "xlabel", label);
 		set(e, "fontsize", "8");
 		set(e, "color", drop ? "#c01818" : w->icmp[0] != '\0' ? "#6a3d9a" : "#1f4e79");

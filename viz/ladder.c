@@ -17,6 +17,7 @@
 
 #include "base/endpoint.h"
 #include "sim/engine.h"
+#include "explain/socket.h"
 #include "viz/packet_words.h"
 #include "viz/text.h"
 
@@ -716,6 +717,35 @@ static void pick_rows(struct ladder *L, struct rows *rows)
 
 /* ---- row text ----------------------------------------------------------- */
 
+/* "[SYN,ACK]": a TCP segment's flags as Wireshark's Info column brackets
+ * them. */
+static char *tcp_flags_label(uint8_t flags, char *out, size_t size)
+{
+	char words[36]; /* all eight flags: 31 bytes */
+
+	explain_tcp_flags(flags, words, sizeof(words));
+	for (char *c = words; *c != '\0'; c++)
+		*c = *c == '+' ? ',' : *c;
+	snprintf(out, size, "[%.*s]", (int)(size > 2 ? size - 3 : 0), words);
+	return out;
+}
+
+/* "10.0.0.7:40000 → 203.0.113.5:80 [SYN,ACK] seq=1 ack=2 len=0": a TCP
+ * segment with its numbers as they are on the wire (absolute: a NAT does
+ * not change them). */
+static void tcp_summary(const struct packet_info *info, char *out, size_t size)
+{
+	struct endpoint s = {info->src, info->sport}, d = {info->dst, info->dport};
+	char a[24], b[24], flags[48];
+
+	snprintf(out, size, "%s \u2192 %s %s seq=%u", endpoint_format(&s, a, sizeof(a)),
+		 endpoint_format(&d, b, sizeof(b)),
+		 tcp_flags_label(info->tcp_flags, flags, sizeof(flags)), info->tcp_seq);
+	if (info->tcp_flags & TCP_ACK)
+		text_appendf(out, size, " ack=%u", info->tcp_ack);
+	text_appendf(out, size, " len=%zu", info->payload_len);
+}
+
 /* "192.168.1.5:5000 → 192.0.2.10:3478 STUN Binding Request": the packet as
  * it was on a link, shortened to what changes from hop to hop. */
 static void summarise(const struct ladder *L, const uint8_t *bytes, size_t len, char *out,
@@ -732,6 +762,10 @@ static void summarise(const struct ladder *L, const uint8_t *bytes, size_t len, 
 		return;
 	}
 	struct endpoint s = {info.src, info.sport}, d = {info.dst, info.dport};
+	if (info.proto == IPPROTO_NUM_TCP) {
+		tcp_summary(&info, out, size);
+		return;
+	}
 	int n = L->opt->payload != NULL
 		    ? L->opt->payload(info.payload, info.payload_len, pay, sizeof(pay))
 		    : 0;
@@ -880,10 +914,17 @@ static int lane_of(const struct ladder *L, int node)
 	return node >= 0 ? L->nodes[node].lane : -1;
 }
 
-/* An ICMP arrow's message name, from explain/'s words. */
+/* An ICMP arrow's message name, from explain/'s words; a TCP arrow's
+ * flags. */
 static void icmp_label(const struct trace_packet *p, struct ladder_row *o)
 {
 	struct explain_packet_facts f;
+	struct packet_info info;
+	if (packet_parse(p->bytes, p->len, &info, NULL, 0) == PACKET_OK &&
+	    info.proto == IPPROTO_NUM_TCP) {
+		tcp_flags_label(info.tcp_flags, o->tcp, sizeof(o->tcp));
+		return;
+	}
 	if (!packet_words_facts(p->bytes, p->len, NULL, &f) || f.flow.proto != IPPROTO_NUM_ICMP)
 		return;
 	explain_icmp_name(f.flow.icmp_type, f.flow.icmp_code, o->icmp, sizeof(o->icmp));

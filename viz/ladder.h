@@ -76,6 +76,9 @@ struct ladder_row {
 	 * unreachable"), for a drawing's arrow label; "" otherwise. */
 	char icmp[48];
 	bool icmp_error; /* that message reports an error about another packet */
+	/* A TCP arrow: its flags as Wireshark brackets them ("[SYN,ACK]"), for
+	 * a drawing's arrow label; "" otherwise. */
+	char tcp[40];
 };
 
 struct ladder_view {

@@ -19,10 +19,20 @@ struct owner {
 	const char *name;
 };
 
+/* A TCP segment's flags by its packet id, as it was sent: a socket's
+ * change of state names the segment that moved it by id only. Ids grow, so
+ * the array stays sorted as it is learnt. */
+struct segment_flags {
+	uint64_t id;
+	uint8_t flags;
+};
+
 struct packet_owners {
 	struct owner *v;
 	size_t n, cap;
 	bool sorted;
+	struct segment_flags *seg;
+	size_t n_seg, cap_seg;
 };
 
 struct packet_owners *packet_owners_new(void)
@@ -35,13 +45,54 @@ void packet_owners_free(struct packet_owners *o)
 	if (o == NULL)
 		return;
 	free(o->v);
+	free(o->seg);
 	free(o);
+}
+
+static int learn_segment(struct packet_owners *o, const struct trace_packet *p)
+{
+	size_t ihl;
+
+	if (p->hop != TRACE_HOP_SEND || p->len < IPV4_HEADER_MIN || p->bytes[9] != IPPROTO_NUM_TCP)
+		return 0;
+	ihl = (size_t)(p->bytes[0] & 0x0f) * 4;
+	if (p->len < ihl + TCP_HEADER_MIN ||
+	    (o->n_seg > 0 && o->seg[o->n_seg - 1].id >= p->packet_id))
+		return 0;
+	if (o->n_seg == o->cap_seg) {
+		size_t cap = o->cap_seg != 0 ? o->cap_seg * 2 : 64;
+		struct segment_flags *v = realloc(o->seg, cap * sizeof(*v));
+		if (v == NULL)
+			return -1;
+		o->seg = v;
+		o->cap_seg = cap;
+	}
+	o->seg[o->n_seg++] = (struct segment_flags){p->packet_id, p->bytes[ihl + 13]};
+	return 0;
+}
+
+static int segment_id_cmp(const void *key, const void *elem)
+{
+	uint64_t id = *(const uint64_t *)key, e = ((const struct segment_flags *)elem)->id;
+	return id < e ? -1 : id > e;
+}
+
+int packet_owners_segment_flags(const struct packet_owners *o, uint64_t id)
+{
+	const struct segment_flags *hit;
+
+	if (o == NULL || o->n_seg == 0)
+		return -1;
+	hit = bsearch(&id, o->seg, o->n_seg, sizeof(*o->seg), segment_id_cmp);
+	return hit != NULL ? hit->flags : -1;
 }
 
 int packet_owners_learn(struct packet_owners *o, const struct trace_record *r)
 {
 	const struct trace_node *n = &r->u.node;
 
+	if (r->kind == TRACE_PACKET)
+		return learn_segment(o, &r->u.packet);
 	if (r->kind != TRACE_NODE || n->type == NULL || strcmp(n->type, "host") != 0)
 		return 0;
 	for (size_t i = 0; i < n->n_addrs && i < TRACE_NODE_ADDRS; i++) {

@@ -30,13 +30,17 @@
 struct packet_owners;
 struct packet_owners *packet_owners_new(void);
 void packet_owners_free(struct packet_owners *o);
-/* Learn a node record's addresses if it is a host; other records do
- * nothing. Returns 0, or -1 if out of memory. */
+/* Learn a node record's addresses if it is a host, and a TCP segment's
+ * flags when it is sent; other records do nothing. Returns 0, or -1 if out
+ * of memory. */
 int packet_owners_learn(struct packet_owners *o, const struct trace_record *r);
 /* Every node record of a log; NULL if out of memory. */
 struct packet_owners *packet_owners_of_log(const struct trace_log *log);
 /* The host that holds `ip`, or NULL (o NULL: nobody known). */
 const char *packet_owners_find(const struct packet_owners *o, uint32_t ip);
+/* The TCP flags of segment `id` as it was sent, or -1 if none was learnt
+ * (for the words of a socket's change of state, explain/socket.h). */
+int packet_owners_segment_flags(const struct packet_owners *o, uint64_t id);
 
 /* The facts explain_packet words, from bytes that parse; false otherwise. */
 bool packet_words_facts(const uint8_t *bytes, size_t len, const struct packet_owners *owners,

@@ -23,6 +23,8 @@ struct node_state {
 	size_t cap_flows;
 	struct tables_mapping *maps; /* each owns its remotes array */
 	size_t cap_maps;
+	struct tables_socket *socks;
+	size_t cap_socks;
 };
 
 struct tables {
@@ -60,6 +62,7 @@ void tables_free(struct tables *t)
 			free_mapping(&ns->maps[j]);
 		free(ns->maps);
 		free(ns->flows);
+		free(ns->socks);
 	}
 	free(t->nodes);
 	free(t);
@@ -213,6 +216,38 @@ static int apply_mapping(struct node_state *ns, int64_t time, const struct trace
 	return 0;
 }
 
+/* ---- sockets ----------------------------------------------------------- */
+
+static bool same_end(const struct endpoint *a, const struct endpoint *b)
+{
+	return a->ip == b->ip && a->port == b->port;
+}
+
+static int apply_socket(struct node_state *ns, int64_t time, const struct trace_socket *k)
+{
+	struct tables_socket *s = NULL;
+	for (size_t i = 0; i < ns->view.n_sockets && s == NULL; i++)
+		if (same_end(&ns->socks[i].rec.local, &k->local) &&
+		    same_end(&ns->socks[i].rec.remote, &k->remote))
+			s = &ns->socks[i];
+	if (k->new_state == 0 /* CLOSED: the socket is gone */) {
+		if (s != NULL) {
+			size_t i = (size_t)(s - ns->socks);
+			memmove(s, s + 1, (ns->view.n_sockets - i - 1) * sizeof(*s));
+			ns->view.n_sockets--;
+		}
+		return 0;
+	}
+	if (s == NULL) {
+		if (grow((void **)&ns->socks, &ns->cap_socks, ns->view.n_sockets, sizeof(*s)) != 0)
+			return -1;
+		s = &ns->socks[ns->view.n_sockets++];
+	}
+	s->rec = *k;
+	s->since = time;
+	return 0;
+}
+
 /* ---- the fold ---------------------------------------------------------- */
 
 /* Every node a record names joins the node list, so the list is the order in
@@ -258,6 +293,8 @@ static int apply_record(struct tables *t, const struct trace_record *r)
 		return apply_conntrack(ns, r->time, &r->u.ct);
 	if (r->kind == TRACE_MAPPING)
 		return apply_mapping(ns, r->time, &r->u.map);
+	if (r->kind == TRACE_SOCKET && r->u.sock.proto == 6)
+		return apply_socket(ns, r->time, &r->u.sock);
 	return 0;
 }
 
@@ -272,6 +309,7 @@ static void prune_expired(struct node_state *ns, int64_t at)
 			map_remove(ns, &ns->maps[i]);
 	ns->view.flows = ns->flows;
 	ns->view.mappings = ns->maps;
+	ns->view.sockets = ns->socks;
 }
 
 struct tables *tables_fold(const struct trace_log *log, int64_t at)
@@ -492,6 +530,62 @@ int tables_render_mappings(FILE *out, const struct tables *t, const char *node, 
 		print_header(out, n->name, what, ascii);
 		if (render_mapping_table(out, n, t->at) != 0)
 			return -1;
+	}
+	return ferror(out) ? -1 : 0;
+}
+
+/* ---- sockets, as ss -tan ------------------------------------------------ */
+
+/* ss's names for the states (misc/ss.c sstate_name), in RFC 9293's order
+ * as model/tcp.h numbers them. */
+static const char *ss_state_name(uint8_t state)
+{
+	static const char *const names[] = {
+	    "CLOSED",	  "LISTEN",	"SYN-SENT", "SYN-RECV", "ESTAB",     "FIN-WAIT-1",
+	    "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING",  "LAST-ACK", "TIME-WAIT",
+	};
+	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "UNKNOWN";
+}
+
+static void socket_peer(const struct trace_socket *k, char *out, size_t size)
+{
+	char ip[16];
+	if (k->remote.ip == 0 && k->remote.port == 0)
+		snprintf(out, size, "0.0.0.0:*");
+	else
+		snprintf(out, size, "%s:%u", ip_format(k->remote.ip, ip, sizeof(ip)),
+			 k->remote.port);
+}
+
+bool tables_has_sockets(const struct tables *t)
+{
+	for (size_t i = 0; i < t->n_nodes; i++)
+		if (t->nodes[i].view.n_sockets > 0)
+			return true;
+	return false;
+}
+
+int tables_render_sockets(FILE *out, const struct tables *t, const char *node, bool ascii)
+{
+	bool first = true;
+	for (size_t i = 0; i < t->n_nodes; i++) {
+		const struct tables_node *n = &t->nodes[i].view;
+		if (!selected(n, node, n->n_sockets > 0))
+			continue;
+		if (!first)
+			fputc('\n', out);
+		first = false;
+		print_header(out, n->name, "TCP sockets", ascii);
+		fprintf(out, "%-11s %-21s %s\n", "State", "Local Address:Port",
+			"Peer Address:Port");
+		for (size_t j = 0; j < n->n_sockets; j++) {
+			const struct trace_socket *k = &n->sockets[j].rec;
+			char local[24], peer[24], ip[16];
+			snprintf(local, sizeof(local), "%s:%u",
+				 ip_format(k->local.ip, ip, sizeof(ip)), k->local.port);
+			socket_peer(k, peer, sizeof(peer));
+			fprintf(out, "%-11s %-21s %s\n", ss_state_name(k->new_state), local, peer);
+		}
 	}
 	return ferror(out) ? -1 : 0;
 }

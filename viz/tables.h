@@ -12,7 +12,9 @@
  *              replace the entry's state in place, DESTROY removes,
  *              RELATED (an ICMP error about the entry) changes nothing;
  *   mappings:  CREATED adds with its remote, REMOTE_ADDED appends a remote,
- *              REFRESHED moves the expiry, EXPIRED and CLEARED remove.
+ *              REFRESHED moves the expiry, EXPIRED and CLEARED remove;
+ *   sockets:   keyed by (local, remote): a change to a state other than
+ *              CLOSED adds or updates, CLOSED removes.
  * An entry whose deadline is <= the instant is gone even if its DESTROY or
  * EXPIRED record comes later or never (a run stopped before the timer fired).
  *
@@ -50,6 +52,13 @@ struct tables_mapping {
 	int64_t expires_at; /* SIM_TIME_NEVER for static */
 };
 
+/* A TCP socket: its latest TRACE_SOCKET record, and since when it is in
+ * that state. */
+struct tables_socket {
+	struct trace_socket rec;
+	int64_t since;
+};
+
 struct tables_node {
 	const char *name;
 	bool tracks; /* keeps a conntrack table (its node record says so), or
@@ -61,6 +70,8 @@ struct tables_node {
 	const struct tables_flow *flows; /* creation order */
 	size_t n_mappings;
 	const struct tables_mapping *mappings; /* creation order */
+	size_t n_sockets;
+	const struct tables_socket *sockets; /* TCP, open at the instant, in order of birth */
 };
 
 struct tables;
@@ -102,5 +113,15 @@ void tables_mapping_words(const struct tables_mapping *m, char *in, char *ex, ch
  * remotes and the mapping's filtering), state ("active" or "static"), time
  * left ("28s", "-" for static). Returns 0, or -1 on a write error. */
 int tables_render_mappings(FILE *out, const struct tables *t, const char *node, bool ascii);
+
+/* For `node` (NULL = every node with a TCP socket open at the instant): a
+ * header ("── alice: TCP sockets ──") and the sockets as `ss -tan` lists
+ * them, less its queue columns, which the trace does not carry: ss's state
+ * names (ESTAB, SYN-SENT, TIME-WAIT, LISTEN, ...), local and peer
+ * ("0.0.0.0:*" for a listener's peer). Prints nothing when no node has one.
+ * Returns 0, or -1 on a write error. */
+int tables_render_sockets(FILE *out, const struct tables *t, const char *node, bool ascii);
+/* Whether any node has a TCP socket open at the instant. */
+bool tables_has_sockets(const struct tables *t);
 
 #endif

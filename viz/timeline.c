@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "base/endpoint.h"
+#include "explain/socket.h"
 #include "sim/engine.h"
 #include "viz/text.h"
 
@@ -403,6 +404,24 @@ static bool describe_scenario(struct tl_line *l, const struct trace_scenario *s)
 	return false;
 }
 
+/* A TCP socket's change of state (explain/socket.h), at normal verbosity:
+ * what `ss -t` would show changing. A failure is red, a connection made is
+ * green. */
+static bool describe_socket(struct tl_line *l, const struct trace_socket *s,
+			    const struct timeline_options *opt)
+{
+	int flags = s->packet_id ? packet_owners_segment_flags(opt->owners, s->packet_id) : -1;
+
+	if (opt->verbosity < TIMELINE_NORMAL)
+		return false;
+	l->node = s->node;
+	l->style = s->error != 0			 ? TL_RED
+		   : s->new_state == 4 /* ESTABLISHED */ ? TL_GREEN
+							 : TL_PLAIN;
+	l->len += explain_socket(s, flags, 0, l->text + l->len, sizeof(l->text) - l->len);
+	return true;
+}
+
 static bool describe(struct tl_line *l, const struct trace_record *r,
 		     const struct timeline_options *opt)
 {
@@ -423,7 +442,7 @@ static bool describe(struct tl_line *l, const struct trace_record *r,
 	case TRACE_SCENARIO:
 		return describe_scenario(l, &r->u.scenario);
 	case TRACE_SOCKET:
-		return false; /* issue 16: worded once the TCP stack lands */
+		return describe_socket(l, &r->u.sock, opt);
 	}
 	return false;
 }

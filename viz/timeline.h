@@ -11,7 +11,9 @@
  *                     actions, notes and verdicts, packet drops;
  *   TIMELINE_NORMAL   + app log lines, mappings created, given a new remote,
  *                     expired or cleared, conntrack entries created and
- *                     destroyed, links going down and up;
+ *                     destroyed, links going down and up, TCP sockets
+ *                     changing state ("TCP 10.0.0.7:40000 → 203.0.113.5:80:
+ *                     SYN-SENT → ESTABLISHED (SYN+ACK #12)");
  *   TIMELINE_VERBOSE  + every packet hop with its summary and id ("#42";
  *                     ICMP in words: "ping 10.0.0.7 → 192.0.2.1 (echo
  *                     request id=1 seq=1)", "port unreachable ... about

@@ -13,6 +13,7 @@
 
 #include "base/endpoint.h"
 #include "sim/engine.h"
+#include "explain/socket.h"
 #include "viz/packet_words.h"
 #include "viz/text.h"
 
@@ -240,11 +241,19 @@ static void ct_ends(const struct trace_conntrack *k, char *a, char *b, size_t si
 	endpoint_format(&(struct endpoint){k->orig.dst, k->orig.dport}, b, size);
 }
 
-/* What a node did to its tables while it handled the packet. */
-static bool say_side_effect(const struct trace_record *r, char *out, size_t size)
+/* What a node did to its tables (and its TCP sockets) while it handled the
+ * packet. */
+static bool say_side_effect(const struct story *s, const struct trace_record *r, char *out,
+			    size_t size)
 {
 	char a[32], b[32], c[32];
 	out[0] = '\0';
+	if (r->kind == TRACE_SOCKET) {
+		const struct trace_socket *k = &r->u.sock;
+		explain_socket(k, packet_owners_segment_flags(s->owners, k->packet_id), 1, out,
+			       size);
+		return true;
+	}
 	if (r->kind == TRACE_MAPPING) {
 		const struct trace_mapping *m = &r->u.map;
 		packet_words_mapping_end(&m->internal, m->proto, false, a, sizeof(a));
@@ -303,11 +312,28 @@ static void tell_side_effects(const struct story *s, size_t from, size_t to, con
 		const struct trace_record *r = trace_log_get(s->log, k);
 		const char *n = r->kind == TRACE_MAPPING     ? r->u.map.node
 				: r->kind == TRACE_CONNTRACK ? r->u.ct.node
+				: r->kind == TRACE_SOCKET    ? r->u.sock.node
 							     : NULL;
 		if (n == NULL || r->time != time || strcmp(n, node) != 0)
 			continue;
-		if (say_side_effect(r, text, sizeof(text)))
+		if (say_side_effect(s, r, text, sizeof(text)))
 			line(s, r->time, node, text);
+	}
+}
+
+/* A TCP segment delivered moves its socket at that instant: the sockets
+ * whose change names this packet, right after its last hop. */
+static void tell_socket_after(const struct story *s, size_t last, uint64_t id)
+{
+	char text[WHY_TEXT_MAX];
+	int64_t time = trace_log_get(s->log, last)->time;
+	for (size_t k = last + 1, n = trace_log_count(s->log); k < n; k++) {
+		const struct trace_record *r = trace_log_get(s->log, k);
+		if (r->time != time)
+			return;
+		if (r->kind == TRACE_SOCKET && r->u.sock.packet_id == id &&
+		    say_side_effect(s, r, text, sizeof(text)))
+			line(s, r->time, r->u.sock.node, text);
 	}
 }
 
@@ -382,6 +408,7 @@ int why_render(FILE *out, const struct trace_log *log, uint64_t id, payload_summ
 		line(&s, r->time, p->node, text);
 		last = r;
 	}
+	tell_socket_after(&s, hop[n_hops - 1], id);
 	free(hop);
 	packet_owners_free(owners);
 	tell_fate(&s, first, last, n_links);

@@ -399,6 +399,11 @@ static int print_tables(const struct run_cli *c, const struct trace_log *log, in
 		printf("\n");
 		rc = tables_render_mappings(stdout, t, NULL, c->ascii);
 	}
+	/* TCP sockets, as ss -tan on each host that has one (none: nothing). */
+	if (rc == 0 && tables_has_sockets(t)) {
+		printf("\n");
+		rc = tables_render_sockets(stdout, t, NULL, c->ascii);
+	}
 	tables_free(t);
 	return rc;
 }

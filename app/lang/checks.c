@@ -194,9 +194,11 @@ static void check_forwards(struct checker *c)
 		}
 		for (size_t j = 0; j < i; j++) {
 			const struct scenario_forward *g = &s->forwards[j];
-			if (g->port == f->port && strcmp(g->nat.name, f->nat.name) == 0) {
-				err_loc(c->p, f->port_loc, "port %u of '%s' is already forwarded",
-					f->port, f->nat.name);
+			if (g->port == f->port && g->proto == f->proto &&
+			    strcmp(g->nat.name, f->nat.name) == 0) {
+				err_loc(c->p, f->port_loc,
+					"%s port %u of '%s' is already forwarded",
+					f->proto == 6 ? "TCP" : "UDP", f->port, f->nat.name);
 				note_loc(c->p, g->port_loc, "the first forward is here");
 				break;
 			}
@@ -241,6 +243,7 @@ static void check_action(struct checker *c, const struct scenario_action *a)
 	case SCENARIO_ACT_REGISTER:
 	case SCENARIO_ACT_CLASSIFY:
 	case SCENARIO_ACT_KEEPALIVE:
+	case SCENARIO_ACT_SERVE:
 		resolve(c, &a->host, KIND_HOST);
 		break;
 	case SCENARIO_ACT_RAW:
@@ -249,6 +252,7 @@ static void check_action(struct checker *c, const struct scenario_action *a)
 		/* fall through */
 	case SCENARIO_ACT_PING:
 	case SCENARIO_ACT_TRACEROUTE:
+	case SCENARIO_ACT_TCP:
 		resolve(c, &a->host, KIND_HOST);
 		resolve(c, &a->dst.node, KIND_ANY);
 		break;
@@ -295,7 +299,16 @@ static void check_expect(struct checker *c, const struct scenario_expect *e)
 		resolve(c, &e->from.node, KIND_ANY);
 		break;
 	case SCENARIO_EXPECT_RELATED:
+	case SCENARIO_EXPECT_CONNTRACK:
+	case SCENARIO_EXPECT_NO_CONNTRACK:
 		resolve(c, &e->node, KIND_ANY);
+		break;
+	case SCENARIO_EXPECT_TCP:
+		resolve(c, &e->to.node, KIND_ANY);
+		/* fall through */
+	case SCENARIO_EXPECT_SOCKET:
+	case SCENARIO_EXPECT_NO_SOCKET:
+		resolve(c, &e->host, KIND_HOST);
 		break;
 	default:
 		break;

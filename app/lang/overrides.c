@@ -17,9 +17,22 @@
 /* ----------------------------------------------------------------- --set */
 
 static const char *const nat_keys[] = {
-    "preset",	   "mapping",	      "filtering",    "ports", "timeout",
-    "hairpinning", "inbound-refresh", "pooling",      "input", "forwards",
-    "icmp-inner",  "icmp-errors",     "icmp-timeout",
+    "preset",
+    "mapping",
+    "filtering",
+    "ports",
+    "timeout",
+    "hairpinning",
+    "inbound-refresh",
+    "pooling",
+    "input",
+    "forwards",
+    "icmp-inner",
+    "icmp-errors",
+    "icmp-timeout",
+    "tcp-established-timeout",
+    "tcp-transitory-timeout",
+    "tcp-unsolicited",
 };
 static const char *const host_keys[] = {"firewall", "keepalive", "host-candidates"};
 static const char *const internet_keys[] = {"latency", "jitter", "loss"};
@@ -28,7 +41,7 @@ static const char *const internet_keys[] = {"latency", "jitter", "loss"};
 static int override_key(const char *key, size_t klen, const char *const *keys, size_t n,
 			const char *owner, char *msg)
 {
-	char list[200];
+	char list[400];
 	int i = word_index(key, klen, keys, n);
 
 	if (i >= 0)
@@ -59,6 +72,23 @@ static int override_forwards(struct scenario *s, const struct scenario_nat *n, c
 	return 0;
 }
 
+/* The RFC 5382 keys (13 and up in nat_keys), as the file writes them. */
+static int override_nat_tcp(struct scenario_nat *n, int key, const char *v, size_t vlen, char *msg)
+{
+	int64_t timeout;
+
+	if (key == 15)
+		return val_choice(v, vlen, nat_tcp_unsolicited_words, 3, "'drop', 'rst' or 'icmp'",
+				  &n->tcp_unsolicited, msg);
+	if (val_setting(&scenario_tcp_timeout_setting, v, vlen, &timeout, msg) < 0)
+		return -1;
+	if (key == 13)
+		n->tcp_established_timeout_ns = timeout;
+	else
+		n->tcp_transitory_timeout_ns = timeout;
+	return 0;
+}
+
 static int override_nat(struct scenario *s, struct scenario_nat *n, const char *key, size_t klen,
 			const char *v, size_t vlen, char *msg)
 {
@@ -67,7 +97,10 @@ static int override_nat(struct scenario *s, struct scenario_nat *n, const char *
 	int rc = -1;
 
 	snprintf(owner, sizeof(owner), "NAT '%s'", n->name);
-	switch (override_key(key, klen, nat_keys, COUNT(nat_keys), owner, msg)) {
+	int k = override_key(key, klen, nat_keys, COUNT(nat_keys), owner, msg);
+	if (k >= 13)
+		return override_nat_tcp(n, k, v, vlen, msg);
+	switch (k) {
 	case 0:
 		rc = val_preset(v, vlen, &n->preset, msg);
 		/* A preset replaces the behaviour the file spelled out. */

@@ -9,7 +9,8 @@
  */
 #include "app/lang/scenario_internal.h"
 
-#include "model/packet.h" /* PACKET_MAX_SIZE, header sizes: how big a raw datagram can be */
+#include "model/packet.h" /* PACKET_MAX_SIZE, header sizes, TCP flags */
+#include "sim/verdict.h"  /* fw_reject_with_parse: iptables' --reject-with names */
 #include "p2p/agent.h"	  /* AGENT_NAME_MAX, AGENT_MAX_DATA: what a peer can register and send */
 
 #include <ctype.h>
@@ -314,7 +315,7 @@ void join_names(const char *const *names, size_t n, char *buf, size_t size)
 }
 
 /* The optional parts of a statement, in any order, each at most once. */
-#define MAX_OPTIONS 16
+#define MAX_OPTIONS 24
 struct optset {
 	const char *stmt;
 	const char *const *names;
@@ -616,12 +617,19 @@ enum {
 	NAT_INPUT,
 	NAT_ICMP_INNER,
 	NAT_ICMP_ERRORS,
-	NAT_ICMP_TIMEOUT
+	NAT_ICMP_TIMEOUT,
+	NAT_TCP_ESTABLISHED,
+	NAT_TCP_TRANSITORY,
+	NAT_TCP_UNSOLICITED
 };
 
 static int parse_nat_word(struct parser *p, int opt, int *out)
 {
-	if (opt == NAT_POOLING)
+	if (opt == NAT_TCP_UNSOLICITED)
+		WANT_VALUE(p, "'drop', 'rst' or 'icmp' after 'tcp-unsolicited'",
+			   val_choice(ws, wl, nat_tcp_unsolicited_words, 3,
+				      "'drop', 'rst' or 'icmp'", out, msg));
+	else if (opt == NAT_POOLING)
 		WANT_VALUE(
 		    p, "'paired' or 'arbitrary' after 'pooling'",
 		    val_choice(ws, wl, nat_pooling_words, 2, "'paired' or 'arbitrary'", out, msg));
@@ -670,6 +678,14 @@ static int parse_nat_option(struct parser *p, struct scenario_nat *n, int opt)
 	case NAT_ICMP_TIMEOUT:
 		return want_setting(p, "a duration after 'icmp-timeout'",
 				    &scenario_nat_timeout_setting, &n->icmp_timeout_ns);
+	case NAT_TCP_ESTABLISHED:
+		return want_setting(p, "a duration after 'tcp-established-timeout'",
+				    &scenario_tcp_timeout_setting, &n->tcp_established_timeout_ns);
+	case NAT_TCP_TRANSITORY:
+		return want_setting(p, "a duration after 'tcp-transitory-timeout'",
+				    &scenario_tcp_timeout_setting, &n->tcp_transitory_timeout_ns);
+	case NAT_TCP_UNSOLICITED:
+		return parse_nat_word(p, opt, &n->tcp_unsolicited);
 	}
 	return -1;
 }
@@ -677,9 +693,24 @@ static int parse_nat_option(struct parser *p, struct scenario_nat *n, int opt)
 static int parse_nat(struct parser *p)
 {
 	static const char *const names[] = {
-	    "preset",  "mapping",     "filtering",	 "ports",	"range",
-	    "timeout", "hairpinning", "inbound-refresh", "public",	"behind",
-	    "pooling", "input",	      "icmp-inner",	 "icmp-errors", "icmp-timeout",
+	    "preset",
+	    "mapping",
+	    "filtering",
+	    "ports",
+	    "range",
+	    "timeout",
+	    "hairpinning",
+	    "inbound-refresh",
+	    "public",
+	    "behind",
+	    "pooling",
+	    "input",
+	    "icmp-inner",
+	    "icmp-errors",
+	    "icmp-timeout",
+	    "tcp-established-timeout",
+	    "tcp-transitory-timeout",
+	    "tcp-unsolicited",
 	};
 	struct optset o = {.stmt = "nat", .names = names, .n = COUNT(names)};
 	struct scenario_ref name;
@@ -703,6 +734,9 @@ static int parse_nat(struct parser *p)
 	n->icmp_inner = SCENARIO_UNSET;
 	n->icmp_errors = SCENARIO_UNSET;
 	n->icmp_timeout_ns = SCENARIO_UNSET;
+	n->tcp_established_timeout_ns = SCENARIO_UNSET;
+	n->tcp_transitory_timeout_ns = SCENARIO_UNSET;
+	n->tcp_unsolicited = SCENARIO_UNSET;
 	while (peek(p)) {
 		int opt = next_option(p, &o);
 
@@ -822,16 +856,20 @@ static int want_name_port(struct parser *p, const char *what, struct scenario_re
 
 static int parse_forward(struct parser *p)
 {
+	static const char *const protos[] = {"udp", "tcp"};
 	struct scenario_forward f = {.loc = loc_of(p, &p->toks[0]), .proto = 17};
 	struct scenario_forward *slot;
-	int host_port = SCENARIO_UNSET;
+	int host_port = SCENARIO_UNSET, proto = 0;
 
 	if (want_name(p, "a NAT name after 'forward'", &f.nat) < 0)
 		return -1;
-	if (at_kw(p, "tcp"))
-		return err_at(p, peek(p), "only 'udp' forwards are supported");
-	if (want_kw(p, "udp", "'udp' after the NAT's name") < 0 ||
-	    want_listen_port(p, "the external port after 'udp'", "a forwarded port", &f.port) < 0)
+	WANT_VALUE(
+	    p, "'udp' or 'tcp' after the NAT's name",
+	    val_choice(ws, wl, protos, 2, "'udp' or 'tcp' after the NAT's name", &proto, msg));
+	f.proto = proto ? 6 : 17;
+	if (want_listen_port(
+		p, proto ? "the external port after 'tcp'" : "the external port after 'udp'",
+		"a forwarded port", &f.port) < 0)
 		return -1;
 	f.port_loc = loc_of(p, &p->toks[p->pos - 1]);
 	if (want_kw(p, "to", "'to' after the port") < 0 ||
@@ -902,7 +940,9 @@ enum {
 	RULE_ICMP,
 	RULE_TYPE,
 	RULE_CODE,
-	RULE_WITH
+	RULE_WITH,
+	RULE_TCP,
+	RULE_FLAGS
 };
 
 /* An ICMP message name (scenario_icmp_words) or a type number 0-255: the
@@ -945,6 +985,141 @@ static int want_byte(struct parser *p, const char *what, int *out)
 	return 0;
 }
 
+/* `with ERROR`: what a reject sends, read by iptables' own names
+ * (fw_reject_with_parse: "port-unreachable", "tcp-reset", ...). */
+static int want_reject_with(struct parser *p, struct scenario_rule *r)
+{
+	const struct token *t = want_word(p, "the error a reject sends after 'with'");
+	char word[40], names[400] = "";
+	enum fw_reject_with with;
+
+	if (!t)
+		return -1;
+	snprintf(word, sizeof(word), "%.*s", (int)(t->len < 39 ? t->len : 39), p->line + t->off);
+	if (t->len < sizeof(word) && fw_reject_with_parse(word, &with) == 0) {
+		r->reject_with = (int)with;
+		r->reject_tcp_reset = strcmp(word, "tcp-reset") == 0;
+		return 0;
+	}
+	for (int i = 0; i < FW_REJECT_WITH_COUNT; i++) {
+		const char *name = fw_reject_with_name((enum fw_reject_with)i);
+		if (strncmp(name, "icmp-", 5) == 0)
+			name += 5; /* the language's spelling, as nft's */
+		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+			 i ? ", " : "", name);
+	}
+	return err_at(p, t,
+		      "expected the error a reject sends after 'with' (one of %s), found '%s'",
+		      names, show(TEXT(p, t)).s);
+}
+
+/* One TCP flag name ("syn", "SYN"; "all" and "none" as iptables reads
+ * them) into its bits; -1 if it is none. */
+static int tcp_flag_bits(const char *s, size_t len, uint8_t *bits)
+{
+	char w[8];
+
+	if (len == 0 || len >= sizeof(w))
+		return -1;
+	for (size_t i = 0; i < len; i++)
+		w[i] = (char)tolower((unsigned char)s[i]);
+	if (word_is(w, len, "all"))
+		return *bits = 0xff, 0;
+	if (word_is(w, len, "none"))
+		return *bits = 0, 0;
+	int i = word_index(w, len, tcp_flag_words, COUNT(tcp_flag_words));
+	if (i < 0)
+		return -1;
+	*bits = (uint8_t)(1u << i); /* fin 0x01, syn 0x02, ... as TCP_FIN, TCP_SYN */
+	return 0;
+}
+
+/* Flag names joined by commas, and (with `slash`) one '/' splitting the
+ * flags examined from those that must be set: "fin,syn,rst,ack / syn".
+ * sides[0] gets the flags before '/', sides[1] those after; *n_sides 1 or
+ * 2. A '/' may stand alone or touch its neighbours. */
+static int want_tcp_flags(struct parser *p, const char *what, bool slash, uint8_t sides[2],
+			  int *n_sides)
+{
+	*n_sides = 1;
+	sides[0] = sides[1] = 0;
+	for (;;) {
+		const struct token *t = want_word(p, what);
+		if (!t)
+			return -1;
+		size_t a = 0, len = t->len;
+		const char *w = p->line + t->off;
+		for (size_t i = 0; i <= len; i++) {
+			if (i < len && w[i] != '/')
+				continue;
+			uint8_t bits = 0;
+			if (i > a && tcp_flag_bits(w + a, i - a, &bits) < 0)
+				return err_loc(p, loc_span(p, t->off + a, i - a),
+					       "expected a TCP flag (fin, syn, rst, psh, ack, urg, "
+					       "ece, cwr, all or none), found '%s'",
+					       show(w + a, i - a).s);
+			sides[*n_sides - 1] |= bits;
+			if (i < len && (!slash || *n_sides == 2))
+				return err_loc(p, loc_span(p, t->off + i, 1),
+					       slash ? "only one '/' splits the flags examined "
+						       "from those that must be set"
+						     : "a segment's flags are a list like syn,ack "
+						       "(no '/')");
+			if (i < len)
+				*n_sides = 2;
+			a = i + 1;
+		}
+		bool ends_in_slash = len > 0 && w[len - 1] == '/';
+		const struct token *n = peek(p);
+		if (n && n->type == TOK_COMMA) {
+			p->pos++;
+			continue;
+		}
+		if (ends_in_slash ||
+		    (slash && *n_sides == 1 && n && n->type == TOK_WORD && p->line[n->off] == '/'))
+			continue;
+		return 0;
+	}
+}
+
+/* `flags syn` (iptables' --syn: of FIN, SYN, RST and ACK only SYN is set,
+ * the first segment of a connection) or `flags MASK / SET` (--tcp-flags
+ * MASK SET: of the flags in MASK, exactly those in SET are set). */
+static int want_rule_flags(struct parser *p, struct scenario_rule *r)
+{
+	size_t first = p->pos;
+	uint8_t sides[2];
+	int n;
+
+	if (want_tcp_flags(p,
+			   "TCP flags after 'flags' ('syn', or MASK / SET like "
+			   "'syn,ack / syn')",
+			   true, sides, &n) < 0)
+		return -1;
+	struct scenario_loc at = loc_of(p, &p->toks[first]);
+	if (n == 1 && sides[0] == TCP_SYN && p->pos == first + 1) {
+		r->tcp_flags_mask = TCP_FIN | TCP_SYN | TCP_RST | TCP_ACK;
+		r->tcp_flags_match = TCP_SYN;
+		return 0;
+	}
+	if (n == 1)
+		return err_loc(p, at,
+			       "'flags' takes 'syn' (a connection's first segment, iptables' "
+			       "--syn) or MASK / SET, e.g. 'flags syn,ack / syn,ack' (of SYN and "
+			       "ACK both are set)");
+	if (sides[0] == 0)
+		return err_loc(p, at,
+			       "the flags before '/' say which are examined; name at least "
+			       "one");
+	if (sides[1] & ~sides[0])
+		return err_loc(p, at,
+			       "every flag after '/' must be among those examined before it, "
+			       "or the rule never matches");
+	r->tcp_flags_mask = sides[0];
+	r->tcp_flags_match = sides[1];
+	return 0;
+}
+
 static int parse_rule_icmp_option(struct parser *p, struct scenario_rule *r, int opt)
 {
 	int type = 0, code = -1;
@@ -970,13 +1145,7 @@ static int parse_rule_icmp_option(struct parser *p, struct scenario_rule *r, int
 		r->icmp_code = (uint8_t)code;
 		return 0;
 	case RULE_WITH:
-		WANT_VALUE(p, "the ICMP error a reject sends after 'with'",
-			   val_choice(ws, wl, reject_with_names, COUNT(reject_with_names),
-				      "an error: port-unreachable, net-unreachable, "
-				      "host-unreachable, proto-unreachable, net-prohibited, "
-				      "host-prohibited or admin-prohibited",
-				      &r->reject_with, msg));
-		return 0;
+		return want_reject_with(p, r);
 	}
 	return -1;
 }
@@ -987,6 +1156,11 @@ static int parse_rule_option(struct parser *p, struct scenario_rule *r, int opt)
 	case RULE_UDP:
 		r->proto = 17;
 		return 0;
+	case RULE_TCP:
+		r->proto = 6;
+		return 0;
+	case RULE_FLAGS:
+		return want_rule_flags(p, r);
 	case RULE_FROM:
 		r->has_src = true;
 		return want_prefix(p, "an address or prefix after 'from'", &r->src, &r->src_len);
@@ -1014,8 +1188,22 @@ static int parse_rule_option(struct parser *p, struct scenario_rule *r, int opt)
 static int check_rule_options(struct parser *p, const struct scenario_rule *r,
 			      const struct optset *o)
 {
-	if (o->seen[RULE_UDP] && o->seen[RULE_ICMP])
-		return err_loc(p, o->first[RULE_ICMP], "a rule matches 'udp' or 'icmp', not both");
+	static const int protos[] = {RULE_UDP, RULE_TCP, RULE_ICMP};
+	int n = 0, last = -1;
+	for (size_t i = 0; i < COUNT(protos); i++)
+		if (o->seen[protos[i]] &&
+		    (n++ == 0 || o->first[protos[i]].col > o->first[last].col))
+			last = protos[i];
+	if (n > 1) /* at the second protocol written */
+		return err_loc(p, o->first[last],
+			       "a rule matches one protocol: 'udp', 'tcp' or 'icmp'");
+	if (o->seen[RULE_FLAGS] && r->proto != 6)
+		return err_loc(p, o->first[RULE_FLAGS],
+			       "'flags' match TCP segments: write 'tcp' before them");
+	/* iptables: "REJECT: TCP_RESET invalid for non-tcp" (libipt_REJECT.c). */
+	if (r->reject_tcp_reset && r->proto != 6)
+		return err_loc(p, o->first[RULE_WITH],
+			       "a TCP reset answers TCP segments: write 'tcp' in this rule");
 	if ((r->has_icmp_type || o->seen[RULE_CODE]) && r->proto != 1)
 		return err_loc(p, o->first[o->seen[RULE_TYPE] ? RULE_TYPE : RULE_CODE],
 			       "'type' and 'code' match ICMP messages: write 'icmp' before them");
@@ -1031,8 +1219,8 @@ static int check_rule_options(struct parser *p, const struct scenario_rule *r,
 
 static int parse_rule(struct parser *p)
 {
-	static const char *const names[] = {"udp",   "from", "to",   "sport", "dport",
-					    "state", "icmp", "type", "code",  "with"};
+	static const char *const names[] = {"udp",  "from", "to",   "sport", "dport", "state",
+					    "icmp", "type", "code", "with",  "tcp",   "flags"};
 	struct optset o = {.stmt = "rule", .names = names, .n = COUNT(names)};
 	struct scenario_rule r = {.loc = loc_of(p, &p->toks[0]), .reject_with = SCENARIO_UNSET};
 	struct scenario_rule *slot;
@@ -1339,17 +1527,165 @@ static int act_raw_icmp(struct parser *p, struct scenario_action *a)
 	return 0;
 }
 
+/* The most a `raw tcp` segment carries: the largest packet the model
+ * builds, less its IPv4 and TCP headers. */
+#define RAW_TCP_MAX_BYTES (PACKET_MAX_SIZE - IPV4_HEADER_MIN - TCP_HEADER_MIN)
+#define TCP_SEND_MAX_BYTES 262144 /* tcp_config.send_buffer: one write fills it */
+#define EPHEMERAL_FIRST 32768	  /* Linux's ip_local_port_range starts here */
+
+/* `from port P` */
+static int want_from_port(struct parser *p, struct scenario_action *a)
+{
+	return want_kw(p, "port", "'port' after 'from'") < 0 ||
+		       want_listen_port(p, "a port after 'from port'", "a connection's source port",
+					&a->src_port) < 0
+		   ? -1
+		   : 0;
+}
+
+/* A 32-bit number; `noun` names it in a message ("a sequence number"). */
+static int want_u32(struct parser *p, const char *what, const char *noun, uint32_t *out)
+{
+	uint64_t v;
+
+	WANT_VALUE(p, what, val_u64(ws, wl, UINT32_MAX, noun, &v, msg));
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int raw_tcp_option(struct parser *p, struct scenario_action *a, int opt)
+{
+	uint8_t sides[2];
+	uint32_t v = 0;
+	int n, rc;
+
+	switch (opt) {
+	case 0:
+		return want_from_port(p, a);
+	case 1:
+		rc = want_tcp_flags(p, "TCP flags after 'flags', like syn or syn,ack", false, sides,
+				    &n);
+		a->tcp_flags = sides[0];
+		return rc;
+	case 2:
+		return want_u32(p, "a sequence number (0-4294967295) after 'seq'",
+				"a sequence number", &a->tcp_seq);
+	case 3:
+		return want_u32(p, "an acknowledgment number (0-4294967295) after 'ack'",
+				"an acknowledgment number", &a->tcp_ack);
+	case 4:
+		rc = want_count(p, "the window after 'window'", 0, 65535, &n);
+		v = (uint32_t)n;
+		a->tcp_window = (uint16_t)v;
+		return rc;
+	case 5:
+		return want_count(p, "the payload size after 'payload'", 0, RAW_TCP_MAX_BYTES,
+				  &a->payload_len);
+	}
+	return -1;
+}
+
+/* raw tcp HOST to DST:PORT [from port P] flags F[,F...] [seq N] [ack N]
+ *   [window N] [payload N] (also written `raw HOST tcp to ...`): one
+ * segment of the teacher's making, for what NATs and firewalls do with it. */
+static int act_raw_tcp(struct parser *p, struct scenario_action *a, bool have_host)
+{
+	static const char *const names[] = {"from", "flags", "seq", "ack", "window", "payload"};
+	struct optset o = {.stmt = "raw tcp", .names = names, .n = COUNT(names)};
+
+	a->tcp = true;
+	a->src_port = EPHEMERAL_FIRST;
+	a->tcp_window = 64240; /* Linux's first window: 44 segments of 1460 */
+	if ((!have_host && act_host(p, a) < 0) ||
+	    want_kw(p, "to", "'to' after the host name") < 0 ||
+	    want_endpoint(p, "an endpoint like 203.0.113.5:80 after 'to'", false, &a->dst) < 0)
+		return -1;
+	while (peek(p)) {
+		int opt = next_option(p, &o);
+
+		if (opt < 0 || raw_tcp_option(p, a, opt) < 0)
+			return -1;
+	}
+	if (!o.seen[1])
+		return err_loc(p, a->kind_loc,
+			       "'raw tcp' needs 'flags F' (syn, syn,ack, rst, ack, ...): "
+			       "a segment always says which flags it carries");
+	return 0;
+}
+
 static int act_raw(struct parser *p, struct scenario_action *a)
 {
 	if (accept_kw(p, "icmp"))
 		return act_raw_icmp(p, a);
-	if (act_host(p, a) < 0 || want_kw(p, "from", "'from' after the host name") < 0 ||
+	if (accept_kw(p, "tcp"))
+		return act_raw_tcp(p, a, false);
+	if (act_host(p, a) < 0)
+		return -1;
+	if (accept_kw(p, "tcp"))
+		return act_raw_tcp(p, a, true);
+	if (want_kw(p, "from", "'from' (or 'tcp') after the host name") < 0 ||
 	    want_port(p, "the source port after 'from'", &a->src_port) < 0 ||
 	    want_kw(p, "to", "'to' after the source port") < 0 ||
 	    want_endpoint(p, "an endpoint like 192.0.2.1:3478 after 'to'", false, &a->dst) < 0)
 		return -1;
 	return want_text_at_most(p, "the quoted payload", RAW_MAX_BYTES, "a raw datagram's payload",
 				 &a->text, &a->text_len);
+}
+
+/* `send N bytes` */
+static int want_send_bytes(struct parser *p, struct scenario_action *a)
+{
+	if (want_count(p, "the number of bytes after 'send'", 1, TCP_SEND_MAX_BYTES,
+		       &a->send_bytes) < 0)
+		return -1;
+	if (accept_kw(p, "bytes") || accept_kw(p, "byte"))
+		return 0;
+	return want_kw(p, "bytes", "'bytes' after the number");
+}
+
+/* tcp HOST to DST:PORT [from port P] [send N bytes] [close]: a client, as
+ * `nc -v [-p P] DST PORT` with N bytes on its standard input; `close`
+ * ends it once they are sent (nc -N: shutdown after EOF). */
+static int act_tcp(struct parser *p, struct scenario_action *a)
+{
+	static const char *const names[] = {"from", "send", "close"};
+	struct optset o = {.stmt = "tcp", .names = names, .n = COUNT(names)};
+
+	if (act_host(p, a) < 0 || want_kw(p, "to", "'to' after the host name") < 0 ||
+	    want_endpoint(p, "an endpoint like 203.0.113.5:80 after 'to'", false, &a->dst) < 0)
+		return -1;
+	if (a->dst.port == 0)
+		return err_loc(p, a->dst.loc,
+			       "port 0 cannot be connected to; a server listens on "
+			       "a port 1-65535");
+	while (peek(p)) {
+		int opt = next_option(p, &o), rc = -1;
+
+		if (opt == 0)
+			rc = want_from_port(p, a);
+		else if (opt == 1)
+			rc = want_send_bytes(p, a);
+		else if (opt == 2)
+			rc = 0, a->close = true;
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* serve HOST tcp PORT [echo|discard|daytime]: a server listening on PORT. */
+static int act_serve(struct parser *p, struct scenario_action *a)
+{
+	if (act_host(p, a) < 0 || want_kw(p, "tcp", "'tcp' after the host name") < 0 ||
+	    want_listen_port(p, "the port to listen on after 'tcp'", "a server's port",
+			     &a->src_port) < 0)
+		return -1;
+	a->serve_mode = SCENARIO_SERVE_DISCARD;
+	if (peek(p))
+		WANT_VALUE(p, "'echo', 'discard' or 'daytime' after the port",
+			   val_choice(ws, wl, serve_mode_words, COUNT(serve_mode_words),
+				      "'echo', 'discard' or 'daytime'", &a->serve_mode, msg));
+	return 0;
 }
 
 static int act_note(struct parser *p, struct scenario_action *a)
@@ -1374,6 +1710,8 @@ static int (*const action_parsers[])(struct parser *, struct scenario_action *) 
     [SCENARIO_ACT_NOTE] = act_note,
     [SCENARIO_ACT_PING] = act_ping,
     [SCENARIO_ACT_TRACEROUTE] = act_traceroute,
+    [SCENARIO_ACT_TCP] = act_tcp,
+    [SCENARIO_ACT_SERVE] = act_serve,
 };
 
 static int parse_at(struct parser *p)
@@ -1409,6 +1747,24 @@ static int parse_at(struct parser *p)
 	return 0;
 }
 
+/* serve HOST tcp PORT [echo|discard|daytime] as a statement of the world: the
+ * server runs from the start (as `at 0s serve ...`). */
+static int parse_serve(struct parser *p)
+{
+	struct scenario_action a = {.loc = loc_of(p, &p->toks[0]),
+				    .kind = SCENARIO_ACT_SERVE,
+				    .kind_loc = loc_of(p, &p->toks[0])};
+	struct scenario_action *slot;
+
+	if (act_serve(p, &a) < 0 || want_end(p, "serve") < 0)
+		return -1;
+	PUSH(p->s->actions, p->s->n_actions, p->pr->cap_actions, slot);
+	if (!slot)
+		return p->oom = true, -1;
+	*slot = a;
+	return 0;
+}
+
 /* ------------------------------------------------------------ expectations */
 
 /* The optional trailing parts of an expectation: each name in `names` maps
@@ -1428,7 +1784,8 @@ static int parse_expect_option(struct parser *p, struct scenario_expect *e, int 
 		    val_choice(ws, wl, reason_names + 1, COUNT(reason_names) - 1,
 			       "a drop reason: firewall, nat-filter, nat-no-mapping, "
 			       "nat-exhausted, hairpin, no-route, ttl, link-loss, link-down, "
-			       "queue-full, malformed, no-socket, not-for-us or icmp-no-flow",
+			       "queue-full, malformed, no-socket, not-for-us, icmp-no-flow or "
+			       "ct-invalid",
 			       &e->reason, msg));
 		e->reason++;
 		return 0;
@@ -1525,6 +1882,8 @@ static int exp_mapping(struct parser *p, struct scenario_expect *e)
 }
 
 static int exp_icmp(struct parser *p, struct scenario_expect *e);
+static int exp_socket(struct parser *p, struct scenario_expect *e);
+static int exp_conntrack(struct parser *p, struct scenario_expect *e);
 
 /* `expect no mapping ...` negates `expect mapping ...` (same options);
  * anything else after 'no' is `expect no drop ...`. */
@@ -1533,6 +1892,14 @@ static int exp_no(struct parser *p, struct scenario_expect *e)
 	if (accept_kw(p, "icmp")) {
 		e->kind = SCENARIO_EXPECT_NO_ICMP;
 		return exp_icmp(p, e);
+	}
+	if (accept_kw(p, "socket")) {
+		e->kind = SCENARIO_EXPECT_NO_SOCKET;
+		return exp_socket(p, e);
+	}
+	if (accept_kw(p, "conntrack")) {
+		e->kind = SCENARIO_EXPECT_NO_CONNTRACK;
+		return exp_conntrack(p, e);
 	}
 	if (!accept_kw(p, "mapping"))
 		return exp_drop(p, e);
@@ -1597,24 +1964,116 @@ static int exp_related(struct parser *p, struct scenario_expect *e)
 	return exp_by_only(p, e);
 }
 
+/* A state word as the language writes it ("time-wait"), also in the
+ * spellings students copy from ss or conntrack ("TIME-WAIT", "TIME_WAIT"):
+ * its index in `words`, or -1 with the message. */
+static int want_state_word(struct parser *p, const char *what, const char *const *words, size_t n,
+			   bool any, int *out)
+{
+	const struct token *t = want_word(p, what);
+	char w[32], list[300];
+
+	if (!t)
+		return -1;
+	for (size_t i = 0; i < t->len && i < sizeof(w); i++) {
+		char c = (char)tolower((unsigned char)p->line[t->off + i]);
+		w[i] = c == '_' ? '-' : c;
+	}
+	if (t->len < sizeof(w)) {
+		int i = word_index(w, t->len, words, n);
+		if (i >= 0 || (any && word_is(w, t->len, "any")))
+			return *out = i, 0;
+	}
+	list[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if (words[i])
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+				 list[0] ? ", " : "", words[i]);
+	const char *best = t->len < sizeof(w) ? suggest_n(w, t->len, words, n) : NULL;
+	if (best)
+		return err_at(p, t, "expected %s (%s%s), found '%s'; did you mean '%s'?", what,
+			      list, any ? " or any" : "", show(TEXT(p, t)).s, best);
+	return err_at(p, t, "expected %s (%s%s), found '%s'", what, list, any ? " or any" : "",
+		      show(TEXT(p, t)).s);
+}
+
+/* expect tcp (connected|refused|timeout|reset) HOST to TARGET[:PORT] [by TIME] */
+static int exp_tcp(struct parser *p, struct scenario_expect *e)
+{
+	WANT_VALUE(p, "how the connection went after 'tcp'",
+		   val_choice(ws, wl, tcp_outcome_words, COUNT(tcp_outcome_words),
+			      "'connected', 'refused', 'timeout' or 'reset'", &e->tcp_outcome,
+			      msg));
+	if (want_name(p, "the host that connects", &e->host) < 0 ||
+	    want_kw(p, "to", "'to' after the host name") < 0 ||
+	    want_endpoint(p, "where it connects to after 'to' (like web:80)", true, &e->to) < 0)
+		return -1;
+	e->has_to = true;
+	return exp_by_only(p, e);
+}
+
+/* expect [no] socket HOST STATE [port P] [by TIME] */
+static int exp_socket(struct parser *p, struct scenario_expect *e)
+{
+	static const char *const names[] = {"port", "by"};
+	struct optset o = {.stmt = "expect", .names = names, .n = COUNT(names)};
+	uint16_t port;
+
+	if (want_name(p, "a host name after 'socket'", &e->host) < 0 ||
+	    want_state_word(p, "a socket state", tcp_state_words, COUNT(tcp_state_words), true,
+			    &e->tcp_state) < 0)
+		return -1;
+	while (peek(p)) {
+		int i = next_option(p, &o);
+
+		if (i < 0)
+			return -1;
+		if (i == 1 && parse_expect_option(p, e, EXP_BY) < 0)
+			return -1;
+		if (i == 0 && want_port(p, "the socket's local port after 'port'", &port) < 0)
+			return -1;
+		if (i == 0)
+			e->port = port;
+	}
+	return 0;
+}
+
+/* expect [no] conntrack at NODE tcp [STATE] [by TIME] */
+static int exp_conntrack(struct parser *p, struct scenario_expect *e)
+{
+	e->ct_state = -1;
+	if (want_kw(p, "at", "'at' after 'conntrack'") < 0 ||
+	    want_name(p, "a node name after 'at'", &e->node) < 0 ||
+	    want_kw(p, "tcp", "'tcp' after the node name") < 0)
+		return -1;
+	if (peek(p) && !at_kw(p, "by") &&
+	    want_state_word(p, "a conntrack TCP state", ct_state_words, COUNT(ct_state_words), true,
+			    &e->ct_state) < 0)
+		return -1;
+	return exp_by_only(p, e);
+}
+
 static int parse_expect_kind(struct parser *p, struct scenario_expect *e)
 {
-	static const char *const kinds[] = {"drop", "no",   "mapping", "classify",
-					    "data", "icmp", "related"};
+	static const char *const kinds[] = {"drop", "no",      "mapping", "classify", "data",
+					    "icmp", "related", "tcp",	  "socket",   "conntrack"};
 	static const enum scenario_expect_kind codes[] = {
-	    SCENARIO_EXPECT_DROP,     SCENARIO_EXPECT_NO_DROP, SCENARIO_EXPECT_MAPPING,
-	    SCENARIO_EXPECT_CLASSIFY, SCENARIO_EXPECT_DATA,    SCENARIO_EXPECT_ICMP,
-	    SCENARIO_EXPECT_RELATED,
+	    SCENARIO_EXPECT_DROP,      SCENARIO_EXPECT_NO_DROP, SCENARIO_EXPECT_MAPPING,
+	    SCENARIO_EXPECT_CLASSIFY,  SCENARIO_EXPECT_DATA,	SCENARIO_EXPECT_ICMP,
+	    SCENARIO_EXPECT_RELATED,   SCENARIO_EXPECT_TCP,	SCENARIO_EXPECT_SOCKET,
+	    SCENARIO_EXPECT_CONNTRACK,
 	};
 	static int (*const fns[])(struct parser *, struct scenario_expect *) = {
-	    exp_drop, exp_no, exp_mapping, exp_classify, exp_data, exp_icmp, exp_related,
+	    exp_drop, exp_no,	   exp_mapping, exp_classify, exp_data,
+	    exp_icmp, exp_related, exp_tcp,	exp_socket,   exp_conntrack,
 	};
 
 	/* "expect HOST and HOST ...": the third word tells. */
 	if (p->n_toks >= 3 && p->toks[2].type == TOK_WORD && word_is(TEXT(p, &p->toks[2]), "and"))
 		return exp_path(p, e);
 	const struct token *t = want_word(p, "what to expect: drop, no drop, mapping, classify, "
-					     "data, icmp, related, or HOST and HOST");
+					     "data, icmp, related, tcp, socket, conntrack, or HOST "
+					     "and HOST");
 	if (!t)
 		return -1;
 	int i = word_index(TEXT(p, t), kinds, COUNT(kinds));
@@ -1627,7 +2086,8 @@ static int parse_expect_kind(struct parser *p, struct scenario_expect *e)
 		return err_at(p, t,
 			      "unknown expectation '%s'; write 'expect drop', 'expect no "
 			      "drop', 'expect mapping', 'expect classify', 'expect data', "
-			      "'expect icmp', 'expect related' or 'expect HOST and HOST direct'",
+			      "'expect icmp', 'expect related', 'expect tcp', 'expect socket', "
+			      "'expect conntrack' or 'expect HOST and HOST direct'",
 			      show(TEXT(p, t)).s);
 	}
 	e->kind = codes[i];
@@ -1641,6 +2101,9 @@ static int parse_expect(struct parser *p)
 	    .by_ns = SCENARIO_UNSET,
 	    .host_port = SCENARIO_UNSET,
 	    .external_port = SCENARIO_UNSET,
+	    .port = SCENARIO_UNSET,
+	    .tcp_state = -1,
+	    .ct_state = -1,
 	};
 	struct scenario_expect *slot;
 
@@ -1672,6 +2135,7 @@ static const struct {
     {"policy", parse_policy},
     {"at", parse_at},
     {"expect", parse_expect},
+    {"serve", parse_serve},
 };
 
 static void parse_line(struct parser *p)

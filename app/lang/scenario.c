@@ -196,11 +196,21 @@ static const struct preset presets[] = {
 };
 
 static const char *const expect_names[] = {
-    [SCENARIO_EXPECT_PATH] = "HOST and HOST",	 [SCENARIO_EXPECT_DROP] = "drop",
-    [SCENARIO_EXPECT_NO_DROP] = "no drop",	 [SCENARIO_EXPECT_MAPPING] = "mapping",
-    [SCENARIO_EXPECT_CLASSIFY] = "classify",	 [SCENARIO_EXPECT_DATA] = "data",
-    [SCENARIO_EXPECT_NO_MAPPING] = "no mapping", [SCENARIO_EXPECT_ICMP] = "icmp",
-    [SCENARIO_EXPECT_NO_ICMP] = "no icmp",	 [SCENARIO_EXPECT_RELATED] = "related",
+    [SCENARIO_EXPECT_PATH] = "HOST and HOST",
+    [SCENARIO_EXPECT_DROP] = "drop",
+    [SCENARIO_EXPECT_NO_DROP] = "no drop",
+    [SCENARIO_EXPECT_MAPPING] = "mapping",
+    [SCENARIO_EXPECT_CLASSIFY] = "classify",
+    [SCENARIO_EXPECT_DATA] = "data",
+    [SCENARIO_EXPECT_NO_MAPPING] = "no mapping",
+    [SCENARIO_EXPECT_ICMP] = "icmp",
+    [SCENARIO_EXPECT_NO_ICMP] = "no icmp",
+    [SCENARIO_EXPECT_RELATED] = "related",
+    [SCENARIO_EXPECT_TCP] = "tcp",
+    [SCENARIO_EXPECT_SOCKET] = "socket",
+    [SCENARIO_EXPECT_NO_SOCKET] = "no socket",
+    [SCENARIO_EXPECT_CONNTRACK] = "conntrack",
+    [SCENARIO_EXPECT_NO_CONNTRACK] = "no conntrack",
 };
 
 /* RFC 792 / RFC 1812 5.2.7.1 names, as nft and iptables spell them. */
@@ -232,6 +242,23 @@ const char *scenario_action_kind_name(enum scenario_action_kind kind)
 const char *scenario_expect_kind_name(enum scenario_expect_kind kind)
 {
 	return (unsigned)kind < COUNT(expect_names) ? expect_names[kind] : "?";
+}
+
+const char *scenario_tcp_outcome_name(int outcome)
+{
+	return outcome >= 0 && (size_t)outcome < COUNT(tcp_outcome_words)
+		   ? tcp_outcome_words[outcome]
+		   : NULL;
+}
+
+const char *scenario_tcp_state_name(int state)
+{
+	return state >= 0 && (size_t)state < COUNT(tcp_state_words) ? tcp_state_words[state] : NULL;
+}
+
+const char *scenario_ct_state_name(int state)
+{
+	return state >= 0 && (size_t)state < COUNT(ct_state_words) ? ct_state_words[state] : NULL;
 }
 
 const char *scenario_behaviour_name(int behaviour)

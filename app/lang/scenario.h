@@ -103,7 +103,11 @@ struct scenario_nat {
 	int icmp_inner;		   /* tri-state: RFC 5508 inner translation (default on) */
 	int icmp_errors;	   /* tri-state: forward ICMP errors at all (default on) */
 	int64_t icmp_timeout_ns;   /* echo mappings' lifetime, or SCENARIO_UNSET */
-	size_t n_public;	   /* >= 1 */
+	/* RFC 5382: SCENARIO_UNSET = Linux's per-state conntrack timeouts */
+	int64_t tcp_established_timeout_ns;
+	int64_t tcp_transitory_timeout_ns;
+	int tcp_unsolicited; /* enum nat_tcp_unsolicited, or SCENARIO_UNSET (drop) */
+	size_t n_public;     /* >= 1 */
 	uint32_t public_ip[SCENARIO_MAX_PUBLIC];
 	struct scenario_loc public_loc[SCENARIO_MAX_PUBLIC];
 	struct scenario_ref behind; /* outer NAT (CGNAT), or name NULL: on the internet */
@@ -158,11 +162,11 @@ struct scenario_link {
 	double loss;		       /* probability 0..1, or SCENARIO_UNSET */
 };
 
-/* forward NAT udp PORT to HOST[:PORT] */
+/* forward NAT (udp|tcp) PORT to HOST[:PORT] */
 struct scenario_forward {
 	struct scenario_loc loc;
 	struct scenario_ref nat;
-	uint8_t proto; /* 17 (UDP) */
+	uint8_t proto; /* 17 (UDP) or 6 (TCP) */
 	uint16_t port; /* external port */
 	struct scenario_loc port_loc;
 	struct scenario_ref host;
@@ -198,17 +202,21 @@ extern const size_t scenario_icmp_word_count;
 const char *scenario_icmp_name(int type, int code);
 
 /* NODE: a host, a NAT or the coordinator.
- * rule NODE CHAIN VERDICT [with ERROR] [udp | icmp [type T] [code C]] [from PREFIX]
- *      [to PREFIX] [sport N[-M]] [dport N[-M]] [state S] */
+ * rule NODE CHAIN VERDICT [with ERROR] [udp | tcp [flags F] | icmp [type T] [code C]]
+ *      [from PREFIX] [to PREFIX] [sport N[-M]] [dport N[-M]] [state S] */
 struct scenario_rule {
 	struct scenario_loc loc;
 	struct scenario_ref node;
 	int chain;     /* enum scenario_chain */
 	int verdict;   /* enum scenario_verdict */
-	uint8_t proto; /* 0 = any, 17 = udp, 1 = icmp */
+	uint8_t proto; /* 0 = any, 17 = udp, 6 = tcp, 1 = icmp */
 	bool has_icmp_type, has_icmp_code;
 	uint8_t icmp_type, icmp_code;
-	int reject_with; /* enum fw_reject_with, or SCENARIO_UNSET (port-unreachable) */
+	/* tcp: iptables' --tcp-flags MASK COMP (TCP_FIN, ... of model/packet.h);
+	 * 0, 0 = any flags. `flags syn` is --syn: FIN,SYN,RST,ACK / SYN. */
+	uint8_t tcp_flags_mask, tcp_flags_match;
+	int reject_with;       /* enum fw_reject_with, or SCENARIO_UNSET (port-unreachable) */
+	bool reject_tcp_reset; /* `with tcp-reset` (iptables': TCP rules only) */
 	bool has_src, has_dst;
 	uint32_t src, dst; /* prefixes (host bits cleared) */
 	uint8_t src_len, dst_len;
@@ -248,6 +256,8 @@ enum scenario_action_kind {
 	SCENARIO_ACT_NOTE,	   /* text */
 	SCENARIO_ACT_PING,	   /* host, dst (no port), count, interval_ns, size, ttl */
 	SCENARIO_ACT_TRACEROUTE,   /* host, dst (no port), max_hops */
+	SCENARIO_ACT_TCP,	   /* host, dst, src_port (0: ephemeral), send_bytes, close */
+	SCENARIO_ACT_SERVE,	   /* host, src_port (the port it listens on), serve_mode */
 	SCENARIO_ACT_COUNT
 };
 
@@ -281,19 +291,43 @@ struct scenario_action {
 	bool has_about; /* an error quoting a UDP datagram about_src -> about_dst */
 	struct scenario_endpoint about_src, about_dst;
 	bool bad_checksum;
+	/* raw tcp HOST to DST:PORT [from port P] flags F[,F...] [seq N] [ack N]
+	 *   [window N] [payload N]: `tcp` set, src_port (default 32768) */
+	bool tcp;
+	uint8_t tcp_flags;
+	uint32_t tcp_seq, tcp_ack;
+	uint16_t tcp_window;
+	int payload_len;
+	/* tcp HOST to DST:PORT [from port P] [send N bytes] [close]: */
+	int send_bytes; /* 0: nothing */
+	bool close;	/* close once connected (and the bytes are sent) */
+	/* serve HOST tcp PORT [echo|discard|daytime]: */
+	int serve_mode; /* enum scenario_serve_mode */
+};
+
+/* What a `serve` program does with the bytes it receives. */
+enum scenario_serve_mode {
+	SCENARIO_SERVE_DISCARD = 0, /* read and forget (RFC 863's discard service) */
+	SCENARIO_SERVE_ECHO = 1,    /* send them back (RFC 862's echo service) */
+	SCENARIO_SERVE_DAYTIME = 2, /* send the time and close first (RFC 867) */
 };
 
 enum scenario_expect_kind {
-	SCENARIO_EXPECT_PATH,	    /* host, peer, path */
-	SCENARIO_EXPECT_DROP,	    /* node, reason, from?, to? */
-	SCENARIO_EXPECT_NO_DROP,    /* node, reason */
-	SCENARIO_EXPECT_MAPPING,    /* node (NAT), host? (+host_port), external_port */
-	SCENARIO_EXPECT_CLASSIFY,   /* host, nat_class / class_name */
-	SCENARIO_EXPECT_DATA,	    /* host (receiver), peer? (sender), text */
-	SCENARIO_EXPECT_NO_MAPPING, /* as MAPPING: no such mapping at the time */
-	SCENARIO_EXPECT_ICMP,	    /* host, icmp_type/icmp_code, from? */
-	SCENARIO_EXPECT_NO_ICMP,    /* as ICMP: no such message reached the host */
-	SCENARIO_EXPECT_RELATED,    /* node: an ICMP error there was RELATED to a flow */
+	SCENARIO_EXPECT_PATH,	      /* host, peer, path */
+	SCENARIO_EXPECT_DROP,	      /* node, reason, from?, to? */
+	SCENARIO_EXPECT_NO_DROP,      /* node, reason */
+	SCENARIO_EXPECT_MAPPING,      /* node (NAT), host? (+host_port), external_port */
+	SCENARIO_EXPECT_CLASSIFY,     /* host, nat_class / class_name */
+	SCENARIO_EXPECT_DATA,	      /* host (receiver), peer? (sender), text */
+	SCENARIO_EXPECT_NO_MAPPING,   /* as MAPPING: no such mapping at the time */
+	SCENARIO_EXPECT_ICMP,	      /* host, icmp_type/icmp_code, from? */
+	SCENARIO_EXPECT_NO_ICMP,      /* as ICMP: no such message reached the host */
+	SCENARIO_EXPECT_RELATED,      /* node: an ICMP error there was RELATED to a flow */
+	SCENARIO_EXPECT_TCP,	      /* host, to (endpoint), tcp_outcome */
+	SCENARIO_EXPECT_SOCKET,	      /* host, tcp_state, port? (local port) */
+	SCENARIO_EXPECT_NO_SOCKET,    /* as SOCKET: no such socket at the time */
+	SCENARIO_EXPECT_CONNTRACK,    /* node, ct_state (-1: any TCP entry) */
+	SCENARIO_EXPECT_NO_CONNTRACK, /* as CONNTRACK: no such entry at the time */
 	SCENARIO_EXPECT_COUNT
 };
 
@@ -335,7 +369,27 @@ struct scenario_expect {
 	size_t text_len;
 	int icmp_type, icmp_code; /* icmp: code -1 = any */
 	const char *icmp_name;	  /* icmp: as written ("port-unreachable") */
+	int tcp_outcome;	  /* tcp: enum scenario_tcp_outcome */
+	int tcp_state;		  /* socket: enum tcp_state (model/tcp.h), -1 any */
+	int ct_state;		  /* conntrack: enum conntrack_tcp_state, -1 any */
+	int port;		  /* socket: the local port, or SCENARIO_UNSET */
 };
+
+/* How a TCP connection attempt ended, as the program that made it saw it. */
+enum scenario_tcp_outcome {
+	SCENARIO_TCP_CONNECTED = 0, /* the handshake finished (ESTABLISHED) */
+	SCENARIO_TCP_REFUSED,	    /* an RST answered the SYN: ECONNREFUSED */
+	SCENARIO_TCP_TIMEOUT,	    /* the SYNs went unanswered: ETIMEDOUT */
+	SCENARIO_TCP_RESET,	    /* an RST ended an established one: ECONNRESET */
+	SCENARIO_TCP_OUTCOME_COUNT
+};
+/* The words of the language for TCP: "connected", ...; "SYN-SENT", ...
+ * (RFC 9293, indexed by enum tcp_state); "ESTABLISHED", "TIME_WAIT", ...
+ * (conntrack -L, indexed by enum conntrack_tcp_state). NULL when out of
+ * range. */
+const char *scenario_tcp_outcome_name(int outcome);
+const char *scenario_tcp_state_name(int state);
+const char *scenario_ct_state_name(int state);
 
 struct scenario_priv;
 
@@ -420,6 +474,7 @@ extern const struct units_setting scenario_latency_setting;	  /* latency */
 extern const struct units_setting scenario_jitter_setting;	  /* jitter */
 extern const struct units_setting scenario_nat_timeout_setting;	  /* nat ... timeout */
 extern const struct units_setting scenario_ping_interval_setting; /* ping ... interval */
+extern const struct units_setting scenario_tcp_timeout_setting;	  /* nat ... tcp-*-timeout */
 
 /* Apply a command-line override "NAME.KEY=VALUE" (--set), e.g.
  * "home.preset=symmetric", "alice.keepalive=off", "internet.loss=2%",

@@ -74,15 +74,9 @@ static const char *const class_names[] = {
 
 /* Indexed by enum trace_drop_reason; [0] is "any" (no reason given). */
 static const char *const reason_names[] = {
-    "any",	  "firewall",  "nat-filter", "nat-no-mapping", "nat-exhausted",
-    "hairpin",	  "no-route",  "ttl",	     "link-loss",      "link-down",
-    "queue-full", "malformed", "no-socket",  "not-for-us",     "icmp-no-flow",
-};
-/* `reject with ...`: indexed by enum fw_reject_with (iptables' names
- * without their "icmp-"). */
-static const char *const reject_with_names[] = {
-    "port-unreachable", "net-unreachable", "host-unreachable", "proto-unreachable",
-    "net-prohibited",	"host-prohibited", "admin-prohibited",
+    "any",	 "firewall",   "nat-filter",   "nat-no-mapping", "nat-exhausted", "hairpin",
+    "no-route",	 "ttl",	       "link-loss",    "link-down",	 "queue-full",	  "malformed",
+    "no-socket", "not-for-us", "icmp-no-flow", "ct-invalid",
 };
 static const char *const state_names[] = {"new", "established", "related", "invalid"};
 
@@ -104,6 +98,8 @@ static const char *const action_names[] = {
     [SCENARIO_ACT_NOTE] = "note",
     [SCENARIO_ACT_PING] = "ping",
     [SCENARIO_ACT_TRACEROUTE] = "traceroute",
+    [SCENARIO_ACT_TCP] = "tcp",
+    [SCENARIO_ACT_SERVE] = "serve",
 };
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 /* `pooling paired|arbitrary` (RFC 4787 REQ-2) and `input drop|accept` (what
@@ -111,10 +107,33 @@ static const char *const action_names[] = {
  * index is the model's enum value. */
 static const char *const nat_pooling_words[] = {"paired", "arbitrary"};
 static const char *const nat_input_words[] = {"drop", "accept"};
+/* `tcp-unsolicited drop|rst|icmp`: enum nat_tcp_unsolicited (model/nat.h). */
+static const char *const nat_tcp_unsolicited_words[] = {"drop", "rst", "icmp"};
+
+/* ---------------------------------------------------------------- TCP words */
+
+/* TCP flags as the language writes them (lower case, as tcpdump prints
+ * them spelled out), each with its bit (model/packet.h TCP_FIN, ...). */
+static const char *const tcp_flag_words[] = {"fin", "syn", "rst", "psh",
+					     "ack", "urg", "ece", "cwr"};
+/* A socket's state, RFC 9293's names in lower case (enum tcp_state). */
+static const char *const tcp_state_words[] = {
+    "closed",	  "listen",	"syn-sent", "syn-received", "established", "fin-wait-1",
+    "fin-wait-2", "close-wait", "closing",  "last-ack",	    "time-wait",
+};
+/* A conntrack entry's TCP state, Linux's names (tcp_conntrack_names in
+ * nf_conntrack_proto_tcp.c) in lower case with '-' (enum
+ * conntrack_tcp_state; [0] is NONE, which no entry shows). */
+static const char *const ct_state_words[] = {
+    NULL,	  "syn-sent", "syn-recv",  "established", "fin-wait",
+    "close-wait", "last-ack", "time-wait", "close",	  "syn-sent2",
+};
+static const char *const tcp_outcome_words[] = {"connected", "refused", "timeout", "reset"};
+static const char *const serve_mode_words[] = {"discard", "echo", "daytime"};
 
 /* ------------------------------------------------------------ value parsers */
 
-#define MSG_SIZE 320
+#define MSG_SIZE 480
 #define SHOW_MAX UNITS_SHOW_MAX
 
 /* A word made safe and short for a message: unprintable bytes become '?'. */

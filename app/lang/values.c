@@ -278,6 +278,10 @@ const struct units_setting scenario_jitter_setting = {
     .what = "a jitter", .min_ns = 0, .max_ns = 10 * UNITS_NS_PER_S};
 const struct units_setting scenario_nat_timeout_setting = {
     .what = "a mapping timeout", .min_ns = UNITS_NS_PER_S, .max_ns = 24 * UNITS_NS_PER_H};
+/* RFC 5382 REQ-5 asks 2 h 4 min for an established TCP mapping, Linux keeps
+ * one 5 days (nf_conntrack_tcp_timeout_established = 432000): both fit. */
+const struct units_setting scenario_tcp_timeout_setting = {
+    .what = "a TCP timeout", .min_ns = UNITS_NS_PER_S, .max_ns = 5 * 24 * UNITS_NS_PER_H};
 /* iputils ping lets only root go below 200 ms; natsim stops at 10 ms, which
  * keeps a run's trace readable. An hour is plenty. */
 const struct units_setting scenario_ping_interval_setting = {

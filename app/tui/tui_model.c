@@ -487,6 +487,8 @@ static const char *record_node(const struct trace_record *r)
 		return r->u.ct.node;
 	case TRACE_MAPPING:
 		return r->u.map.node;
+	case TRACE_SOCKET:
+		return r->u.sock.node;
 	default:
 		return NULL;
 	}
@@ -498,6 +500,8 @@ static int apply_record(struct tui_model *m, const struct trace_record *r)
 		apply_app(m, &r->u.app);
 		return 0;
 	}
+	if (r->kind == TRACE_SOCKET) /* a host's socket: no table of the fold */
+		return 0;
 	const char *name = record_node(r);
 	if (!name)
 		return 0;
@@ -547,6 +551,10 @@ static enum tui_style record_style(const struct trace_record *r)
 		       : st == TUI_PAIR_PUNCHING ? TUI_STYLE_PLAIN
 						 : TUI_STYLE_DROP;
 	}
+	case TRACE_SOCKET: /* a connection made is good news, one that failed bad */
+		return r->u.sock.error != 0	  ? TUI_STYLE_DROP
+		       : r->u.sock.new_state == 4 ? TUI_STYLE_GOOD /* ESTABLISHED */
+						  : TUI_STYLE_PLAIN;
 	case TRACE_SCENARIO:
 		return r->u.scenario.event == TRACE_SCN_NOTE	      ? TUI_STYLE_NOTE
 		       : r->u.scenario.event == TRACE_SCN_EXPECT_PASS ? TUI_STYLE_GOOD

@@ -9,6 +9,8 @@
 
 #include "app/world/icmpapp.h"
 #include "app/world/icmpwatch.h"
+#include "app/world/tcpapp.h"
+#include "app/world/tcpwatch.h"
 #include "base/endpoint.h"
 #include "model/packet.h"
 #include "viz/text.h"
@@ -55,6 +57,8 @@ struct runner {
 	size_t n_paths, cap_paths;
 	struct icmp_watch icmp;	 /* what ICMP reached whom (expect icmp, related) */
 	struct icmp_apps *progs; /* ping and traceroute */
+	struct tcp_watch tcp;	 /* sockets and TCP conntrack (expect tcp, socket, conntrack) */
+	struct tcp_apps *nc;	 /* the TCP servers and clients */
 	bool oom;
 };
 
@@ -101,7 +105,8 @@ static void read_endpoints(const uint8_t *b, size_t len, struct endpoint *src, s
 	src->ip = (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15];
 	dst->ip = (uint32_t)b[16] << 24 | (uint32_t)b[17] << 16 | (uint32_t)b[18] << 8 | b[19];
 	size_t ihl = (size_t)(b[0] & 0xf) * 4;
-	if (b[9] == IPPROTO_NUM_UDP && ihl >= IPV4_HEADER_MIN && len >= ihl + 4) {
+	if ((b[9] == IPPROTO_NUM_UDP || b[9] == IPPROTO_NUM_TCP) && ihl >= IPV4_HEADER_MIN &&
+	    len >= ihl + 4) {
 		src->port = (uint16_t)(b[ihl] << 8 | b[ihl + 1]);
 		dst->port = (uint16_t)(b[ihl + 2] << 8 | b[ihl + 3]);
 	}
@@ -110,7 +115,7 @@ static void read_endpoints(const uint8_t *b, size_t len, struct endpoint *src, s
 static void on_trace(const struct trace_record *rec, void *ctx)
 {
 	struct runner *r = ctx;
-	if (icmp_watch_record(&r->icmp, rec) < 0)
+	if (icmp_watch_record(&r->icmp, rec) < 0 || tcp_watch_record(&r->tcp, rec) < 0)
 		r->oom = true;
 	if (rec->kind != TRACE_PACKET || rec->u.packet.hop != TRACE_HOP_DROP)
 		return;
@@ -395,6 +400,60 @@ static void act_raw(struct runner *r, const struct scenario_action *a, char *msg
 		 a->src_port, d);
 }
 
+/* `raw tcp`: one segment of the teacher's making (packet_build_tcp). */
+static void act_raw_tcp(struct runner *r, const struct scenario_action *a, char *msg, size_t n)
+{
+	struct world_host *wh = world_find_host(&r->w, a->host.name);
+	struct endpoint src = {wh->spec->ip, a->src_port};
+	struct endpoint dst = {endpoint_ip(r, &a->dst), (uint16_t)a->dst.port};
+	static const uint8_t zeros[PACKET_MAX_SIZE];
+	struct tcp_segment seg = {.flags = a->tcp_flags,
+				  .seq = a->tcp_seq,
+				  .ack = a->tcp_ack,
+				  .window = a->tcp_window,
+				  .payload = zeros,
+				  .payload_len = (size_t)a->payload_len};
+	uint8_t buf[PACKET_MAX_SIZE];
+	size_t len = packet_build_tcp(buf, sizeof(buf), &src, &dst, PACKET_DEFAULT_TTL, 0, &seg);
+	char d[32], flags[48];
+
+	endpoint_format(&dst, d, sizeof(d));
+	tcp_flags_format(a->tcp_flags, flags, sizeof(flags));
+	if (len == 0) {
+		snprintf(msg, n, "%s cannot build that TCP segment", a->host.name);
+		return;
+	}
+	host_send_raw(wh->host, buf, len);
+	snprintf(msg, n, "%s sends a raw TCP segment [%s] from port %u to %s", a->host.name, flags,
+		 a->src_port, d);
+}
+
+/* `tcp` and `serve`: netcat on a host (tcpapp.h). */
+static void act_tcp(struct runner *r, const struct scenario_action *a, char *msg, size_t n)
+{
+	struct world_host *wh = world_find_host(&r->w, a->host.name);
+	char ip[16], from[32] = "";
+
+	if (a->kind == SCENARIO_ACT_SERVE) {
+		if (tcp_serve_start(r->nc, wh->host, a->src_port,
+				    (enum tcp_serve_mode)a->serve_mode) < 0)
+			r->oom = true;
+		static const char *const modes[] = {"discard", "echo", "daytime"};
+		snprintf(msg, n, "%s serves TCP port %u (%s)", a->host.name, a->src_port,
+			 modes[a->serve_mode]);
+		return;
+	}
+	struct endpoint dst = {endpoint_ip(r, &a->dst), (uint16_t)a->dst.port};
+	struct tcp_client_options o = {a->src_port, (uint32_t)a->send_bytes, a->close};
+	const char *name = target_name(&a->dst, dst.ip, ip, sizeof(ip));
+	if (tcp_client_start(r->nc, wh->host, &dst, name, &o) < 0)
+		r->oom = true;
+	if (a->src_port)
+		snprintf(from, sizeof(from), " from port %u", a->src_port);
+	snprintf(msg, n, "%s opens a TCP connection to %s:%u%s", a->host.name, name, dst.port,
+		 from);
+}
+
 /* The actions that speak to a host's agent; false for the others. */
 static bool act_on_agent(struct runner *r, const struct scenario_action *a, char *msg, size_t n)
 {
@@ -463,8 +522,14 @@ static void act(struct runner *r, const struct scenario_action *a, char *msg, si
 	case SCENARIO_ACT_RAW:
 		if (a->icmp)
 			act_raw_icmp(r, a, msg, n);
+		else if (a->tcp)
+			act_raw_tcp(r, a, msg, n);
 		else
 			act_raw(r, a, msg, n);
+		break;
+	case SCENARIO_ACT_TCP:
+	case SCENARIO_ACT_SERVE:
+		act_tcp(r, a, msg, n);
 		break;
 	case SCENARIO_ACT_PING:
 		act_ping(r, a, msg, n);
@@ -816,6 +881,12 @@ static bool check(struct runner *r, const struct scenario_expect *x, char *why, 
 		return check_icmp(r, x, why, n);
 	case SCENARIO_EXPECT_RELATED:
 		return check_related(r, x, why, n);
+	case SCENARIO_EXPECT_TCP:
+	case SCENARIO_EXPECT_SOCKET:
+	case SCENARIO_EXPECT_NO_SOCKET:
+	case SCENARIO_EXPECT_CONNTRACK:
+	case SCENARIO_EXPECT_NO_CONNTRACK:
+		return tcp_watch_check(&r->tcp, x, x->has_to ? endpoint_ip(r, &x->to) : 0, why, n);
 	case SCENARIO_EXPECT_COUNT:
 		break;
 	}
@@ -902,6 +973,13 @@ static void describe(const struct scenario_expect *x, char *out, size_t n)
 	case SCENARIO_EXPECT_RELATED:
 		describe_icmp(x, by, out, n);
 		break;
+	case SCENARIO_EXPECT_TCP:
+	case SCENARIO_EXPECT_SOCKET:
+	case SCENARIO_EXPECT_NO_SOCKET:
+	case SCENARIO_EXPECT_CONNTRACK:
+	case SCENARIO_EXPECT_NO_CONNTRACK:
+		tcp_watch_describe(x, by, out, n);
+		break;
 	default:
 		snprintf(out, n, "?");
 	}
@@ -951,6 +1029,11 @@ static int add_pairs(struct runner *r)
 	return 0;
 }
 
+/* A TCP client may wait this long for its handshake: Linux's SYN
+ * retransmissions (1, 2, 4, ... 32 s, tcp_syn_retries 6) give up at 127 s,
+ * and the connection's close may then take a TIME_WAIT of 60 s. */
+#define RUNNER_TCP_BUSY SIM_S(130)
+
 static int64_t default_end(const struct scenario *s)
 {
 	int64_t last = 0;
@@ -962,6 +1045,8 @@ static int64_t default_end(const struct scenario *s)
 			    &(struct ping_options){a->count, a->interval_ns, a->size, a->ttl});
 		if (a->kind == SCENARIO_ACT_TRACEROUTE)
 			busy = icmp_traceroute_duration(a->max_hops);
+		if (a->kind == SCENARIO_ACT_TCP)
+			busy = RUNNER_TCP_BUSY;
 		if (a->at_ns + busy > last)
 			last = a->at_ns + busy;
 	}
@@ -1033,6 +1118,8 @@ static void runner_fini(struct runner *r)
 	free(r->paths);
 	icmp_watch_free(&r->icmp);
 	icmp_apps_free(r->progs);
+	tcp_watch_free(&r->tcp);
+	tcp_apps_free(r->nc);
 	world_free(&r->w);
 }
 
@@ -1045,6 +1132,7 @@ int runner_run(const struct scenario *s, const struct run_options *opt, struct r
 	if (world_build(&r.w, s, out->seed, d) < 0)
 		return -1;
 	r.progs = icmp_apps_new(r.w.net);
+	r.nc = tcp_apps_new(r.w.net);
 	struct trace *t = net_trace(r.w.net);
 	int rc = trace_subscribe(t, on_trace, &r);
 	for (size_t i = 0; rc == 0 && i < opt->n_observers; i++)
@@ -1053,7 +1141,7 @@ int runner_run(const struct scenario *s, const struct run_options *opt, struct r
 	out->verdicts = calloc(s->n_expects ? s->n_expects : 1, sizeof(*out->verdicts));
 	int64_t end = opt->until_ns >= 0 ? opt->until_ns : default_end(s);
 	struct scheduled *sch = NULL;
-	if (rc == 0 && r.progs && out->verdicts && add_pairs(&r) == 0)
+	if (rc == 0 && r.progs && r.nc && out->verdicts && add_pairs(&r) == 0)
 		sch = schedule_all(&r, end);
 	if (!sch) {
 		diag_add(d, DIAG_ERROR, &(struct diag_span){.file = s->filename}, "out of memory");

@@ -124,6 +124,12 @@ static int build_nat_config(const struct scenario_nat *sn, struct nat_config *cf
 		cfg->icmp_errors = sn->icmp_errors;
 	if (sn->icmp_timeout_ns >= 0)
 		cfg->icmp_timeout = sn->icmp_timeout_ns;
+	if (sn->tcp_established_timeout_ns >= 0)
+		cfg->tcp_established_timeout = sn->tcp_established_timeout_ns;
+	if (sn->tcp_transitory_timeout_ns >= 0)
+		cfg->tcp_transitory_timeout = sn->tcp_transitory_timeout_ns;
+	if (sn->tcp_unsolicited >= 0)
+		cfg->tcp_unsolicited_syn = (enum nat_tcp_unsolicited)sn->tcp_unsolicited;
 	cfg->n_public = sn->n_public;
 	for (size_t i = 0; i < sn->n_public; i++)
 		cfg->public_ip[i] = sn->public_ip[i];
@@ -338,6 +344,8 @@ void world_rule_of(const struct scenario_rule *sr, struct fw_rule *r)
 		.icmp_type = sr->icmp_type,
 		.match_icmp_code = sr->has_icmp_code,
 		.icmp_code = sr->icmp_code,
+		.tcp_flags_mask = sr->tcp_flags_mask,
+		.tcp_flags_match = sr->tcp_flags_match,
 		.states = sr->states, /* SCENARIO_STATE_* are the conntrack state bits */
 		.action = (enum fw_action)sr->verdict,
 		.reject_with = sr->reject_with >= 0 ? (enum fw_reject_with)sr->reject_with

@@ -22,6 +22,12 @@
 #define S P2P_NS_PER_S
 #define LATENCY (10 * MS)
 #define QCAP 4096
+/* Built a second time as test_agent_summary (tests/CMakeLists.txt): every
+ * agent then keeps the speed layer's summary of its peers' timers
+ * (agent_speed.h), checked against its peers after every call. */
+#ifndef TEST_AGENT_SUMMARY
+#define TEST_AGENT_SUMMARY 0
+#endif
 
 static const struct p2p_endpoint COORD_EP = {0xC0000201u, 3478}; /* 192.0.2.1 */
 
@@ -232,6 +238,9 @@ static void drain_all(void)
 			memset(l->data, 0, sizeof(l->data));
 			memcpy(l->data, e.data, e.data_len < 63 ? e.data_len : 63);
 		}
+#if TEST_AGENT_SUMMARY
+		assert_true(agent_deadlines_agree(h->ag));
+#endif
 	}
 	struct coord_event ce;
 	while (coord_pop_event(N->coord, &ce)) {
@@ -399,6 +408,7 @@ static void net_up(const struct setup *s)
 		h->local = s->mode == FAKE_NONE ? (struct p2p_endpoint){h->nat.public_ip + 9, 5000}
 						: (struct p2p_endpoint){0x0A000102u + 0x100u * (uint32_t)i, 5000};
 		memset(seed, i + 1, sizeof(seed));
+		speed_for[i].summarize_deadlines = TEST_AGENT_SUMMARY;
 		struct agent_config ac = {
 		    .name = names[i],
 		    .local = h->local,

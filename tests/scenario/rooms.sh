@@ -27,7 +27,7 @@ model/       : model/ sim/ base/
 explain/     : explain/ sim/ base/
 viz/         : viz/ explain/ model/ sim/ base/
 p2p/         : p2p/
-app/lang/    : app/lang/ base/ model/packet.h p2p/agent.h
+app/lang/    : app/lang/ base/ model/packet.h p2p/agent.h sim/verdict.h
 app/world/   : app/world/ app/lang/ viz/ explain/ model/ sim/ base/ p2p/
 app/net/     : app/net/ p2p/
 app/lesson/  : app/lesson/ app/world/ app/lang/ viz/ explain/ model/ sim/ base/ p2p/
