@@ -123,6 +123,10 @@ static const char *app_call(const struct trace_socket *s)
 		return "connect(): SYN sent";
 	if (s->new_state == ST_FIN_WAIT_1 || s->new_state == ST_LAST_ACK)
 		return "close(): FIN sent";
+	/* A listener, or a connect still in SYN-SENT, closes without a word
+	 * (tcp_close: tcp_set_state(TCP_CLOSE) for both, no RST) */
+	if (s->new_state == ST_CLOSED && (s->old_state == ST_LISTEN || s->old_state == ST_SYN_SENT))
+		return "close()";
 	if (s->new_state == ST_CLOSED)
 		return "abort: RST sent, the connection forgotten";
 	return "the application";

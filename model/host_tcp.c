@@ -37,7 +37,8 @@ struct host_tcp_table {
 	struct host_tcp **socks; /* listeners and connections, in creation order */
 	size_t n, cap;
 	struct tcp_config cfg;
-	struct rng rng;	    /* ISNs and timestamp offsets: "host:<name>:tcp" */
+	struct rng rng;	    /* "host:<name>:tcp": the secret, the first ephemeral port */
+	uint64_t secret;    /* keys the ISNs and timestamp offsets (net_secret) */
 	uint16_t next_port; /* where the next ephemeral search starts */
 };
 
@@ -91,6 +92,7 @@ static struct host_tcp_table *table_of(struct host *h)
 	tcp_config_default(&h->tcp->cfg);
 	snprintf(stream, sizeof(stream), "host:%s:tcp", h->node.name);
 	net_rng(h->node.net, stream, &h->tcp->rng);
+	h->tcp->secret = rng_next(&h->tcp->rng);
 	h->tcp->next_port =
 	    (uint16_t)(HOST_EPHEMERAL_LO +
 		       rng_below(&h->tcp->rng, HOST_EPHEMERAL_HI - HOST_EPHEMERAL_LO + 1));
@@ -434,8 +436,40 @@ static void deliver(struct engine *e, void *arg)
 
 /* ---- The application's calls ------------------------------------------------- */
 
+/* A keyed hash standing in for the kernel's siphash (splitmix64's
+ * finalizer over the key and the words). */
+static uint64_t keyed_hash(uint64_t key, uint64_t a, uint64_t b)
+{
+	uint64_t z = key ^ (a * 0x9e3779b97f4a7c15u) ^ (b + 0xbf58476d1ce4e5b9u);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+	return z ^ (z >> 31);
+}
+
+/* RFC 6528 as Linux's secure_tcp_seq: a keyed hash of the four-tuple plus
+ * a clock of 64 ns ticks, so that a later connection on the same tuple
+ * starts beyond an earlier one (what lets a SYN reuse a TIME-WAIT tuple). */
+static uint32_t initial_sequence(const struct host *h, const struct endpoint *local,
+				 const struct endpoint *remote)
+{
+	uint64_t tuple = (uint64_t)local->port << 16 | remote->port;
+
+	return (uint32_t)keyed_hash(h->tcp->secret, (uint64_t)local->ip << 32 | remote->ip, tuple) +
+	       (uint32_t)(now_of(h) >> 6);
+}
+
+/* secure_tcp_ts_off: one timestamp offset per pair of addresses, so the
+ * TSvals between two hosts keep rising from one connection to the next. */
+static uint32_t timestamp_offset(const struct host *h, const struct endpoint *local,
+				 const struct endpoint *remote)
+{
+	return (uint32_t)keyed_hash(h->tcp->secret, (uint64_t)local->ip << 32 | remote->ip, 1);
+}
+
+/* A new handle, its ISN given (a TIME-WAIT's successor) or 0: computed. */
 static struct host_tcp *sock_new(struct host *h, const struct endpoint *local,
-				 const struct endpoint *remote, bool reuse)
+				 const struct endpoint *remote, bool reuse, uint32_t isn)
 {
 	struct host_tcp_table *t = table_of(h);
 	struct host_tcp *s = t != NULL ? calloc(1, sizeof(*s)) : NULL;
@@ -448,11 +482,8 @@ static struct host_tcp *sock_new(struct host *h, const struct endpoint *local,
 	s->remote = *remote;
 	s->reuse = reuse;
 	s->timer_at = SIM_TIME_NEVER;
-	/* RFC 9293 3.4.1 wants the ISN unpredictable; Linux hashes the
-	 * four-tuple with a secret and a clock (secure_tcp_seq). natsim
-	 * draws it, and the timestamp offset, from the host's own stream. */
-	iss = (uint32_t)rng_next(&t->rng);
-	ts_off = (uint32_t)rng_next(&t->rng);
+	iss = isn != 0 ? isn : initial_sequence(h, local, remote);
+	ts_off = timestamp_offset(h, local, remote);
 	if (tcp_conn_init(&s->conn, &t->cfg, &conn_ops, s, iss, ts_off) < 0 ||
 	    table_add(t, s) < 0) {
 		tcp_conn_release(&s->conn);
@@ -477,7 +508,7 @@ struct host_tcp *host_tcp_listen(struct host *h, uint32_t addr, uint16_t port, b
 		return NULL;
 	if (clashes(t, &local, NULL, reuse))
 		return NULL; /* EADDRINUSE */
-	s = sock_new(h, &local, &none, reuse);
+	s = sock_new(h, &local, &none, reuse, 0);
 	if (s == NULL)
 		return NULL;
 	s->listener = true;
@@ -506,7 +537,7 @@ struct host_tcp *host_tcp_connect(struct host *h, const struct endpoint *local,
 	from.port = local != NULL && local->port != 0 ? local->port : pick_port(t);
 	if (from.port == 0 || clashes(t, &from, to, reuse))
 		return NULL;
-	s = sock_new(h, &from, to, reuse);
+	s = sock_new(h, &from, to, reuse, 0);
 	if (s == NULL)
 		return NULL;
 	s->owned = true;
@@ -678,7 +709,7 @@ static void no_socket(struct host *h, struct iface *in, struct packet *p,
 /* A listener's SYN makes a child in SYN-RECEIVED; an ACK gets an RST
  * (RFC 9293 3.10.7.2); anything else is ignored. */
 static void listener_input(struct host_tcp *l, const struct packet_info *info,
-			   const struct tcp_seg_in *seg)
+			   const struct tcp_seg_in *seg, uint32_t isn)
 {
 	struct endpoint local = {info->dst, info->dport}, remote = {info->src, info->sport};
 	enum tcp_listen_action act = tcp_listen_verdict(seg);
@@ -692,7 +723,7 @@ static void listener_input(struct host_tcp *l, const struct packet_info *info,
 	}
 	if (act != TCP_LISTEN_ACCEPT)
 		return;
-	c = sock_new(l->host, &local, &remote, l->reuse);
+	c = sock_new(l->host, &local, &remote, l->reuse, isn);
 	if (c == NULL)
 		return; /* out of memory: the SYN is lost, the peer retries */
 	c->parent = l;
@@ -700,14 +731,26 @@ static void listener_input(struct host_tcp *l, const struct packet_info *info,
 	rearm(c);
 }
 
-/* A TIME-WAIT connection gives way to a new SYN beyond its sequence space
- * when a listener can take it (Linux's tcp_timewait_state_process:
- * TCP_TW_SYN). */
-static bool time_wait_yields(struct host_tcp *s, const struct tcp_seg_in *seg)
+/* A TIME-WAIT connection gives way to a new SYN when a listener can take
+ * it and the SYN is newer, as Linux's tcp_timewait_state_process decides
+ * (TCP_TW_SYN): not refused by PAWS (with timestamps on both sides, a TSval
+ * more than 1 behind the last one seen is refused: tcp_paws_reject), and
+ * either its sequence beyond RCV.NXT or its TSval beyond the last. The new
+ * connection's ISN is then the old SND.NXT + 65537 (tcp_tw_isn). Returns
+ * that ISN, or 0: no. */
+static uint32_t time_wait_yields(const struct host_tcp *s, const struct tcp_seg_in *seg)
 {
-	return s->conn.state == TCP_TIME_WAIT &&
-	       (seg->flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN &&
-	       (int32_t)(seg->seq - s->conn.rcv_nxt) > 0;
+	const struct tcp_conn *c = &s->conn;
+	bool ts =
+	    c->ts_ok && seg->opt != NULL && (seg->opt->seen & TCP_OPT_SEEN(TCP_OPT_TIMESTAMP));
+	int32_t behind = ts ? (int32_t)(c->ts_recent - seg->opt->ts_val) : 0;
+	bool newer = (int32_t)(seg->seq - c->rcv_nxt) > 0 || (ts && behind < 0);
+	uint32_t isn = c->snd_nxt + 65535 + 2;
+
+	if (c->state != TCP_TIME_WAIT || (seg->flags & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN ||
+	    behind > 1 || !newer)
+		return 0;
+	return isn != 0 ? isn : 1;
 }
 
 void host_tcp_receive(struct host *h, struct iface *in, struct packet *p,
@@ -717,10 +760,11 @@ void host_tcp_receive(struct host *h, struct iface *in, struct packet *p,
 	struct host_tcp *s = h->tcp != NULL ? find_conn(h->tcp, &local, &remote) : NULL;
 	struct host_tcp *l = h->tcp != NULL ? find_listener(h->tcp, info->dst, info->dport) : NULL;
 	struct tcp_seg_in seg;
+	uint32_t isn = 0;
 
 	seg_of(info, p->id, &seg);
-	if (s != NULL && l != NULL && time_wait_yields(s, &seg)) {
-		tcp_timeout(&s->conn, s->conn.time_wait_at); /* ends it now */
+	if (s != NULL && l != NULL && (isn = time_wait_yields(s, &seg)) != 0) {
+		tcp_time_wait_yield(&s->conn, &seg, now_of(h));
 		rearm(s);
 		s = NULL;
 	}
@@ -733,7 +777,7 @@ void host_tcp_receive(struct host *h, struct iface *in, struct packet *p,
 		tcp_input(&s->conn, &seg, now_of(h));
 		rearm(s);
 	} else {
-		listener_input(l, info, &seg);
+		listener_input(l, info, &seg, isn);
 	}
 	packet_release(net_packets(h->node.net), p);
 }

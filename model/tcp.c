@@ -6,11 +6,12 @@
  * calls (3.10.1-3.10.5) and ICMP errors. Where the RFC leaves a choice,
  * Linux 6.1's is taken and the function that makes it named.
  *
- * Simplifications, each visible nowhere in a short run: a fixed receive
- * window (tcp_config.window) and no congestion window; an ACK for every
- * segment (no delayed ACK); out-of-order segments are dropped, not queued,
- * so a loss costs a timeout (no SACK, no fast retransmit); no zero-window
- * probes (our window never closes); no urgent data, no keepalive, no PAWS.
+ * Simplifications: a fixed receive window (tcp_config.window) and no
+ * congestion window; an ACK for every segment (no delayed ACK);
+ * out-of-order segments are dropped, not queued, so a loss is repaired by
+ * going back to SND.UNA, on the third duplicate ACK or at the timeout (no
+ * SACK recovery); no zero-window probes (our window never closes); no
+ * urgent data, no keepalive, no PAWS.
  */
 #include "model/tcp.h"
 
@@ -116,6 +117,14 @@ bool tcp_reset_for(const struct tcp_seg_in *seg, struct tcp_segment *out)
 
 /* ---- Life of the block ---------------------------------------------------- */
 
+/* tcp_select_initial_window rounds the offered window down to whole
+ * segments of `mss`: a connecting Linux's 65535 becomes the 64240 (44 x
+ * 1460) its SYN shows. */
+static uint32_t initial_window(const struct tcp_config *cfg, uint32_t mss)
+{
+	return cfg->window > mss ? cfg->window - cfg->window % mss : cfg->window;
+}
+
 int tcp_conn_init(struct tcp_conn *c, const struct tcp_config *cfg, const struct tcp_conn_ops *ops,
 		  void *ctx, uint32_t iss, uint32_t ts_offset)
 {
@@ -126,9 +135,7 @@ int tcp_conn_init(struct tcp_conn *c, const struct tcp_config *cfg, const struct
 	c->ctx = ctx;
 	c->iss = c->snd_una = c->snd_nxt = c->snd_max = iss;
 	c->buf_seq = iss + 1;
-	/* tcp_select_initial_window rounds the offered window down to whole
-	 * segments: Linux's 65535 becomes the 64240 its SYNs show. */
-	c->rcv_wnd = cfg->window > cfg->mss ? cfg->window - cfg->window % cfg->mss : cfg->window;
+	c->rcv_wnd = initial_window(cfg, cfg->mss);
 	c->ts_offset = ts_offset;
 	c->mss = cfg->mss;
 	c->rto = cfg->rto_initial;
@@ -411,6 +418,13 @@ static void retransmit(struct tcp_conn *c)
 		output(c, true);
 }
 
+void tcp_time_wait_yield(struct tcp_conn *c, const struct tcp_seg_in *syn, int64_t now)
+{
+	c->now = now;
+	if (c->state == TCP_TIME_WAIT)
+		set_state(c, TCP_CLOSED, TCP_CAUSE_SEGMENT, syn->packet_id, 0);
+}
+
 int64_t tcp_deadline(const struct tcp_conn *c)
 {
 	if (c->state == TCP_TIME_WAIT || c->state == TCP_FIN_WAIT_2)
@@ -625,6 +639,31 @@ static void fin_acked(struct tcp_conn *c, uint64_t id)
 		set_state(c, TCP_CLOSED, TCP_CAUSE_SEGMENT, id, 0);
 }
 
+/* RFC 5681 2's duplicate ACK: nothing new acknowledged while data is
+ * outstanding, no text, no SYN or FIN, the same window. */
+static bool duplicate_ack(const struct tcp_conn *c, const struct tcp_seg_in *s)
+{
+	return s->ack == c->snd_una && c->snd_una != c->snd_max && s->len == 0 &&
+	       !(s->flags & (TCP_SYN | TCP_FIN)) &&
+	       ((uint32_t)s->window << c->snd_wscale) == c->snd_wnd;
+}
+
+/* The third duplicate ACK (RFC 5681 3.2): send the missing segment again
+ * now rather than at the timeout, once per window (RFC 6582's `recover`).
+ * Our receiver keeps nothing out of order, so what followed the lost
+ * segment is sent again too (go back to SND.UNA); Linux's receiver queues
+ * it and SACK tells its sender to resend only the hole. */
+static void fast_retransmit(struct tcp_conn *c)
+{
+	if (!seq_lt(c->recover, c->snd_una) && c->recover_set)
+		return;
+	c->recover = c->snd_max;
+	c->recover_set = true;
+	c->rtt_timing = false;
+	c->snd_nxt = c->snd_una;
+	output(c, false);
+}
+
 /* Fifth check, the ACK field. Returns false when the segment stops here. */
 static bool ack_input(struct tcp_conn *c, const struct tcp_seg_in *s)
 {
@@ -644,6 +683,8 @@ static bool ack_input(struct tcp_conn *c, const struct tcp_seg_in *s)
 	}
 	if (seq_lt(c->snd_una, s->ack))
 		ack_advance(c, s);
+	else if (duplicate_ack(c, s) && ++c->dupacks == 3)
+		fast_retransmit(c);
 	window_update(c, s);
 	fin_acked(c, s->packet_id);
 	return c->state != TCP_CLOSED;
@@ -774,6 +815,10 @@ void tcp_open_passive(struct tcp_conn *c, const struct tcp_seg_in *syn, int64_t 
 	c->passive = true;
 	c->state = TCP_LISTEN; /* the child starts where its listener is */
 	learn_syn(c, syn);
+	/* A listener's segments carry timestamps if the SYN did, and
+	 * tcp_openreq_init_rwin rounds to that smaller payload: 65160 (45 x
+	 * 1448) on Linux's SYN+ACK. */
+	c->rcv_wnd = initial_window(&c->cfg, c->ts_ok ? c->cfg.mss - 12u : c->cfg.mss);
 	set_state(c, TCP_SYN_RECEIVED, TCP_CAUSE_SEGMENT, syn->packet_id, 0);
 	send_syn(c);
 }

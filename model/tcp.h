@@ -22,7 +22,9 @@
  *     tcp_time_stamp plus secure_tcp_ts_off), so a full segment holds 1448
  *     bytes. SACK is agreed but never used;
  *   - out-of-order segments are dropped and answered with a duplicate ACK
- *     (Linux queues them: natsim's sender retransmits them on timeout);
+ *     (Linux queues them); the sender goes back to SND.UNA on the third
+ *     duplicate ACK (RFC 5681 3.2 fast retransmit, once a window: RFC
+ *     6582's `recover`) or at the timeout;
  *   - an RST counts only at exactly RCV.NXT, elsewhere in the window it
  *     gets a challenge ACK (RFC 5961 3.2, Linux's tcp_validate_incoming;
  *     the challenge ACK rate limit is not modelled), a SYN on a synchronized
@@ -95,8 +97,9 @@ struct tcp_config {
 	int64_t time_wait;	 /* TCP_TIMEWAIT_LEN: SIM_S(60) */
 	int64_t fin_timeout;	 /* net.ipv4.tcp_fin_timeout: SIM_S(60), an orphan's FIN-WAIT-2 */
 	uint16_t mss;		 /* 1460 on a 1500-byte link */
-	uint32_t window;	 /* the fixed receive window offered, bytes: 65535
-				  * (rounded down to whole MSS, as Linux: 64240) */
+	uint32_t window;	 /* the fixed receive window offered, bytes: 65535,
+				  * rounded down to whole segments as Linux does
+				  * (64240 on a SYN, 65160 on a SYN+ACK) */
 	size_t send_buffer;	 /* bytes host_tcp_send may queue: 262144 */
 };
 
@@ -182,7 +185,9 @@ struct tcp_conn {
 	int64_t rto_at;	       /* SIM_TIME_NEVER: timer off */
 	int64_t retrans_stamp; /* when the head first went out (0: not retransmitting) */
 	unsigned retransmits;  /* timeouts of the present head */
-	unsigned dupacks;
+	unsigned dupacks;      /* duplicate ACKs in a row (RFC 5681) */
+	uint32_t recover;      /* RFC 6582: snd_max at the last fast retransmit */
+	bool recover_set;
 	int64_t time_wait_at; /* TIME-WAIT's end, or an orphan's FIN-WAIT-2's */
 	int soft_error;	      /* an ICMP error remembered (sk_err_soft) */
 };
@@ -217,6 +222,9 @@ size_t tcp_send(struct tcp_conn *c, const void *data, size_t len, int64_t now);
 void tcp_close(struct tcp_conn *c, int64_t now);
 /* ABORT: an RST where the peer knows us, then CLOSED (RFC 9293 3.10.5). */
 void tcp_abort(struct tcp_conn *c, int64_t now);
+/* A new SYN takes this TIME-WAIT connection's four-tuple (the caller has
+ * decided it may): CLOSED at once, the SYN named as the cause. */
+void tcp_time_wait_yield(struct tcp_conn *c, const struct tcp_seg_in *syn, int64_t now);
 /* The time of the next timeout (retransmission, TIME-WAIT), or
  * SIM_TIME_NEVER; tcp_timeout at or after it does what is due. */
 int64_t tcp_deadline(const struct tcp_conn *c);

@@ -393,7 +393,8 @@ static void send_connect(struct agent *a, struct agent_peer *p, uint64_t now)
 	struct p2p_datagram *d = dq_push(a, &a->cfg.coordinator);
 
 	p->connect_pending = false;
-	p->connect_retry_ns = now + 2 * a->cfg.rto_ns;
+	/* Over TCP sent once (RFC 8489 6.2.2): only the deadline remains. */
+	p->connect_retry_ns = a->tcp ? p->connect_deadline_ns : now + 2 * a->cfg.rto_ns;
 	if (d == NULL)
 		return;
 	stun_writer_init(&w, d->buf, sizeof(d->buf), STUN_METHOD_CONNECT, STUN_CLASS_REQUEST,
@@ -853,9 +854,9 @@ static void tick_relay_request(struct agent *a, struct agent_peer *p, uint64_t n
 	} else if (p->relay_retry_ns == 0) {
 		new_txid(a, p->relay_txid);
 		p->relay_tries = 1;
-		p->relay_retry_ns = now + a->cfg.rto_ns;
+		p->relay_retry_ns = now + (a->tcp ? STUN_TI_NS : a->cfg.rto_ns); /* RFC 8489 6.2.2 */
 		send_relay_request(a, p);
-	} else if (now >= p->relay_retry_ns && p->relay_tries >= RELAY_MAX_TRIES) {
+	} else if (now >= p->relay_retry_ns && (p->relay_tries >= RELAY_MAX_TRIES || a->tcp)) {
 		fail_peer(a, p,
 			  "no direct path, and the coordinator does not answer about the relay");
 	} else if (now >= p->relay_retry_ns) {
@@ -1023,6 +1024,8 @@ uint64_t agent_next_deadline(const struct agent *a)
 		t = min64(t, a->reg_retry_ns);
 	if (a->registered && a->cfg.keepalive_ns && a->coord_ka_ns)
 		t = min64(t, a->coord_ka_ns);
+	if (a->tcp != NULL)
+		t = min64(t, agent_tcp_deadline(a));
 	/* The speed layer's summary, if any, gives the same without the walk. */
 	return peers_next_deadline(a, t);
 }
@@ -1033,8 +1036,6 @@ uint64_t peers_deadline(const struct agent *a, uint64_t t)
 		t = min64(t, peer_deadline(a, a->peers[i]));
 	if (t > a->pace_ns && has_waiting_pair(a))
 		t = a->pace_ns;
-	if (a->tcp != NULL)
-		t = min64(t, agent_tcp_deadline(a));
 	return t;
 }
 

@@ -176,7 +176,7 @@ void agent_set_keepalive(struct agent *a, uint64_t interval_ns);
 /* ---- TCP (agent_tcp.c) ----
  * With config.transport TCP the agent speaks the same protocol over TCP
  * connections its driver opens for it (stream.h), from one local port,
- * config.local, bound with address and port reuse (RFC 5128 section 4):
+ * config.local, bound with address and port reuse (RFC 5128 3.4):
  *   agent_register -> LISTEN on config.local, CONNECT to the coordinator;
  *     REGISTER (with TCP candidates) over that connection: the coordinator
  *     answers with the connection's remote end as it saw it, our TCP

@@ -178,6 +178,7 @@ void check_pair_now(struct agent *a, struct agent_peer *p, int pair, uint64_t no
 {
 	if (!p->pairs[pair].succeeded || p->nominating == pair)
 		trigger_check(a, p, pair, now);
+	peer_changed(a, p);
 }
 
 /* Retransmissions that are due (RFC 8489 6.2.1); after Rc requests and a
@@ -595,6 +596,7 @@ void path_closed(struct agent *a, struct agent_peer *p, uint64_t now, const char
 		e->remote = pp->remote.ep;
 	}
 	lose_path(a, p, now, false);
+	peer_changed(a, p);
 }
 
 static void lose_path(struct agent *a, struct agent_peer *p, uint64_t now, bool quiet)

@@ -125,12 +125,12 @@ void deadlines_changed(const struct agent *a, const struct agent_peer *p)
 			s->stale |= bit(i);
 }
 
-bool agent_deadlines_agree(const struct agent *a)
+/* Whether the slots not stale say what their peers say. */
+static bool slots_agree(const struct agent *a, const struct agent_deadlines *s)
 {
-	const struct agent_deadlines *s = a->deadlines;
-	uint16_t stale = s != NULL ? stale_slots(a, s) : 0;
+	uint16_t stale = stale_slots(a, s);
 
-	for (size_t i = 0; s != NULL && i < a->n_peers; i++) {
+	for (size_t i = 0; i < a->n_peers; i++) {
 		const struct agent_peer *p = a->peers[i];
 		if (stale & bit(i))
 			continue;
@@ -140,6 +140,30 @@ bool agent_deadlines_agree(const struct agent *a)
 			return false;
 	}
 	return true;
+}
+
+/* The peers' part of agent_next_deadline() from the summary, the stale
+ * slots read from their peers. */
+static uint64_t summary_deadline(const struct agent *a, const struct agent_deadlines *s)
+{
+	uint16_t stale = stale_slots(a, s), waiting = s->waiting & ~stale;
+	uint64_t t = P2P_NO_DEADLINE;
+
+	for (size_t i = 0; i < a->n_peers; i++) {
+		bool redo = (stale & bit(i)) != 0;
+		t = min64(t, redo ? peer_deadline(a, a->peers[i]) : s->due[i]);
+		if (redo && first_waiting(a->peers[i]) >= 0)
+			waiting |= bit(i);
+	}
+	return t > a->pace_ns && waiting != 0 ? a->pace_ns : t;
+}
+
+bool agent_deadlines_agree(const struct agent *a)
+{
+	const struct agent_deadlines *s = a->deadlines;
+
+	return s == NULL ||
+	       (slots_agree(a, s) && summary_deadline(a, s) == peers_deadline(a, P2P_NO_DEADLINE));
 }
 
 uint64_t deadlines_next(const struct agent *a, uint64_t t)

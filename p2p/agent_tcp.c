@@ -312,6 +312,12 @@ static void sync_peers(struct agent *a, uint64_t now)
 void agent_tcp_tick(struct agent *a, uint64_t now)
 {
 	sync_peers(a, now);
+	/* A retry still due now serves no pair of a punching peer (a new
+	 * introduction replaced the candidates): forget it, or its deadline
+	 * would stay in the past. */
+	for (size_t i = 0; i < a->tcp->n; i++)
+		if (a->tcp->c[i].state == TC_RETRY && a->tcp->c[i].retry_ns <= now)
+			a->tcp->c[i].state = TC_FREE;
 }
 
 uint64_t agent_tcp_deadline(const struct agent *a)

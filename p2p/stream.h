@@ -14,7 +14,7 @@
  *    sends STUN over TCP to a server. The reassembler insists on the magic
  *    cookie: without it a stream that lost its place can never find it again.
  *  - P2P_FRAMING_RFC4571: between peers, each message behind a 16-bit
- *    big-endian length, as RFC 6544 section 3 has ICE-TCP frame the checks
+ *    big-endian length, as ICE-TCP (RFC 6544) frames the checks
  *    and the media on one connection (RFC 4571 section 2).
  */
 #ifndef NATSIM_P2P_STREAM_H
@@ -38,8 +38,11 @@ enum p2p_framing {
 /* What a p2p object asks its driver to do. */
 enum p2p_tcp_action_type {
 	/* Listen on `local` with SO_REUSEADDR and SO_REUSEPORT set, so that the
-	 * same port can also connect out (RFC 5128 section 4: every punch leaves
-	 * from the port the coordinator saw). Connections it accepts are
+	 * same port can also connect out (RFC 5128 3.4: every punch leaves
+	 * from the port the coordinator saw). On Linux SO_REUSEADDR alone is not
+	 * enough once a socket listens on the port: inet_csk_bind_conflict
+	 * (net/ipv4/inet_connection_sock.c) lets a second bind share it only when
+	 * both sockets set SO_REUSEPORT (same user). Connections it accepts are
 	 * reported with agent_tcp_accepted. */
 	P2P_TCP_LISTEN,
 	/* Open connection `conn` from `local` (bound with the same reuse options)

@@ -643,6 +643,58 @@ static void test_hole_punch_simultaneous_open(void **state)
 	assert_pattern(&w->client, 3000, 10);
 }
 
+/* The sequence number of bob's i-th SYN+ACK. */
+static uint32_t synack_seq(const struct trace_log *log, size_t i)
+{
+	for (size_t k = 0; k < trace_log_count(log); k++) {
+		const struct trace_record *r = trace_log_get(log, k);
+		struct packet_info info;
+
+		if (r->kind == TRACE_PACKET && r->u.packet.hop == TRACE_HOP_SEND &&
+		    strcmp(r->u.packet.node, "bob") == 0 &&
+		    packet_parse(r->u.packet.bytes, r->u.packet.len, &info, NULL, 0) == PACKET_OK &&
+		    info.proto == IPPROTO_NUM_TCP && info.tcp_flags == (TCP_SYN | TCP_ACK) &&
+		    i-- == 0)
+			return info.tcp_seq;
+	}
+	fail_msg("no SYN+ACK %zu", i);
+	return 0;
+}
+
+/* The server closed first and holds the tuple in TIME-WAIT; the client
+ * connects again from the same port at once. Its SYN is newer (RFC 6528's
+ * clock in the ISN, a later timestamp), so the TIME-WAIT connection gives
+ * way and the listener takes it, the new ISN being the old SND.NXT + 65537
+ * (tcp_timewait_state_process, TCP_TW_SYN). */
+static void test_syn_reuses_time_wait(void **state)
+{
+	struct world *w = *state;
+	struct endpoint local = {ALICE, 40000}, to = {BOB, 80};
+	const struct trace_socket *r;
+	struct app again = {0};
+	uint32_t old_snd_nxt;
+	int64_t ms[4];
+
+	w->listener = host_tcp_listen(w->lan.bob, 0, 80, true, on_accept, w);
+	w->client.s = host_tcp_connect(w->lan.alice, &local, &to, true, on_event, &w->client);
+	test_run_ms(w->lan.net, 10);
+	host_tcp_close(w->server.s);
+	test_run_ms(w->lan.net, 10);
+	host_tcp_close(w->client.s);
+	test_run_ms(w->lan.net, 10);
+	assert_true(time_of_state(w->lan.log, "bob", TCP_TIME_WAIT) > 0);
+	old_snd_nxt = syn_seq(w->lan.log, socket_record(w->lan.log, "bob", 3)->packet_id) + 1;
+	again.s = host_tcp_connect(w->lan.alice, &local, &to, true, on_event, &again);
+	test_run_ms(w->lan.net, 10);
+	assert_int_equal(again.connected, 1);
+	assert_int_equal(w->accepted, 2);
+	r = socket_record(w->lan.log, "bob", 6); /* TIME-WAIT -> CLOSED by the SYN */
+	assert_int_equal(r->old_state, TCP_TIME_WAIT);
+	assert_int_equal(r->cause, TCP_CAUSE_SEGMENT);
+	assert_int_equal(send_times(w->lan.log, "bob", TCP_SYN | TCP_ACK, ms, 4), 2);
+	assert_int_equal(synack_seq(w->lan.log, 1), old_snd_nxt + 65537);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -664,6 +716,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_close_from_server, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_simultaneous_close, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_time_wait_holds_tuple, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_syn_reuses_time_wait, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

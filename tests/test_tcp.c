@@ -129,6 +129,7 @@ static void handshake(struct end *a, struct end *b)
 	assert_int_equal(tcp_listen_verdict(&syn), TCP_LISTEN_ACCEPT);
 	tcp_open_passive(&b->c, &syn, 1);
 	assert_int_equal(b->c.state, TCP_SYN_RECEIVED);
+	assert_int_equal(b->q[0].seg.window, 65160); /* 45 x 1448, as Linux's SYN+ACK */
 	assert_int_equal(pass(b, a, 2), TCP_SYN | TCP_ACK);
 	assert_int_equal(a->c.state, TCP_ESTABLISHED);
 	assert_int_equal(pass(a, b, 3), TCP_ACK);
@@ -487,6 +488,38 @@ static void test_rst_after_fin(void **state)
 	assert_int_equal(p->a.last.error, EPIPE);
 }
 
+/* The first of six segments lost: the next five each draw an ACK for the
+ * hole. The first of those also updates the window (its scaled field
+ * replaces the SYN+ACK's unscaled one), so it is no duplicate (RFC 5681 2,
+ * Linux's FLAG_WIN_UPDATE); the third duplicate sends the lost segment
+ * again at once (RFC 5681 3.2) with the rest after it; the next does not
+ * (RFC 6582: once a window). */
+static void test_fast_retransmit(void **state)
+{
+	struct pair *p = *state;
+	static uint8_t data[6 * 1448];
+	struct sent lost;
+
+	tcp_send(&p->a.c, data, sizeof(data), 10);
+	assert_int_equal(p->a.nq, 6);
+	take(&p->a, &lost);
+	for (int i = 0; i < 5; i++)
+		pass(&p->a, &p->b, 11);
+	assert_int_equal(p->b.got, 0);
+	assert_int_equal(p->b.nq, 5);
+	for (int i = 0; i < 3; i++)
+		pass(&p->b, &p->a, 12);
+	assert_int_equal(p->a.nq, 0);
+	pass(&p->b, &p->a, 12); /* the third duplicate */
+	assert_int_equal(p->a.nq, 6);
+	assert_int_equal(p->a.q[0].seg.seq, lost.seg.seq);
+	pass(&p->b, &p->a, 12); /* the fourth */
+	assert_int_equal(p->a.nq, 6);
+	for (int i = 0; i < 6; i++)
+		pass(&p->a, &p->b, 13);
+	assert_int_equal(p->b.got, sizeof(data));
+}
+
 /* A test that starts from a finished handshake. */
 #define PAIR(test) cmocka_unit_test_setup_teardown(test, pair_setup, pair_teardown)
 
@@ -503,6 +536,7 @@ int main(void)
 	    PAIR(test_rst_after_fin),
 	    PAIR(test_data_and_rto),
 	    PAIR(test_loss_and_retransmission),
+	    PAIR(test_fast_retransmit),
 	    PAIR(test_simultaneous_close),
 	    PAIR(test_data_after_close_resets),
 	    PAIR(test_fin_wait_2_times_out),

@@ -239,6 +239,21 @@ static void test_socket_words(void **state)
 	    .node = "srv", .proto = 6, .local = {0, 80}, .cause = 0, .new_state = TCP_LISTEN};
 	explain_socket(&s, -1, 1, out, sizeof(out));
 	assert_string_equal(out, "srv's TCP listener *:80: CLOSED " A " LISTEN (listen())");
+	s.old_state = TCP_LISTEN;
+	s.new_state = TCP_CLOSED;
+	explain_socket(&s, -1, 0, out, sizeof(out));
+	assert_string_equal(out, "TCP listener *:80: LISTEN " A " CLOSED (close())");
+	s = (struct trace_socket){.node = "alice",
+				  .proto = 6,
+				  .local = {ALICE, 40000},
+				  .remote = {SRV, 80},
+				  .old_state = TCP_ESTABLISHED,
+				  .new_state = TCP_CLOSED};
+	explain_socket(&s, -1, 0, out, sizeof(out));
+	assert_string_equal(out, "TCP 10.0.0.7:40000 " A " 192.0.2.1:80: ESTABLISHED " A
+				 " CLOSED (abort: RST sent, the connection forgotten)");
+	s = (struct trace_socket){
+	    .node = "srv", .proto = 6, .local = {0, 80}, .cause = 0, .new_state = TCP_LISTEN};
 	/* a short buffer is cut, never overrun */
 	assert_true(explain_socket(&s, -1, 1, out, 10) <= 9);
 	assert_int_equal(strlen(out), 9);
@@ -340,11 +355,12 @@ static void test_ladder_and_picture(void **state)
 	const struct ladder_row *syn = row_of(v, 1, LADDER_ARROW, 0);
 	assert_string_equal(syn->tcp, "[SYN]");
 	assert_string_equal(syn->icmp, "");
-	assert_string_equal(syn->text, "#1 10.0.0.7:40000 " A " 192.0.2.1:80 [SYN] seq=1000 len=0");
+	/* numbers relative to each direction's SYN, as Wireshark shows them */
+	assert_string_equal(syn->text, "#1 10.0.0.7:40000 " A " 192.0.2.1:80 [SYN] seq=0 len=0");
 	const struct ladder_row *synack = row_of(v, 2, LADDER_ARROW, 1);
 	assert_string_equal(synack->tcp, "[SYN,ACK]");
-	assert_string_equal(synack->text, "#2 192.0.2.1:80 " A
-					  " 10.0.0.7:40000 [SYN,ACK] seq=5000 ack=1001 len=0");
+	assert_string_equal(synack->text,
+			    "#2 192.0.2.1:80 " A " 10.0.0.7:40000 [SYN,ACK] seq=0 ack=1 len=0");
 	ladder_view_free(v);
 	assert_int_equal(dot_flow_write(capture_open(&c), f->log, &opt), 0);
 	char *text = capture_close(&c);

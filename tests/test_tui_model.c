@@ -600,8 +600,16 @@ static void test_tcp_events_and_inspector(void **state)
 	assert_non_null(
 	    strstr(tui_model_line(f->m, n - 1), "ECONNRESET (Connection reset by peer)"));
 	assert_int_equal(tui_model_line_style(f->m, n - 1), TUI_STYLE_DROP);
-	/* the cursor on a socket's line is at its host */
+	/* the host's sockets at the cursor, as ss -tan lists them */
+	tui_model_seek(f->m, n - 2);
+	assert_int_equal(tui_model_tables(f->m, "alice", 80, 0, &f->lines), 0);
+	assert_true(find_line(&f->lines, "TCP sockets (1), as ss -tan") >= 0);
+	assert_true(find_line(&f->lines, " ESTAB      10.0.0.7:40000        192.0.2.1:80") >= 0);
 	tui_model_seek(f->m, n - 1);
+	assert_int_equal(tui_model_tables(f->m, "alice", 80, 0, &f->lines), 0);
+	assert_true(find_line(&f->lines, "TCP sockets (0), as ss -tan") >= 0);
+	assert_true(find_line(&f->lines, "ESTAB") < 0);
+	/* the cursor on a socket's line is at its host */
 	assert_int_equal(tui_model_cursor_node(f->m), tui_model_find_node(f->m, "alice"));
 	assert_int_equal(tui_model_inspect(f->m, n - 3, 100, &f->lines), 0);
 	static const char *const fields[] = {"tcp.sport", "tcp.dport", "tcp.seq",

@@ -72,7 +72,18 @@ struct ladder {
 	size_t *next; /* per record: the next hop record of the same packet, or SIZE_MAX */
 	size_t *prev; /* per record: the hop before, or SIZE_MAX */
 	struct packet_owners *owners; /* hosts by address: whose packet an ICMP error quotes */
+	struct ld_isn *isns;	      /* each TCP direction's first sequence number */
+	size_t n_isns, cap_isns;
 	bool oom;
+};
+
+/* A TCP direction as the segments on one link carry it (a NAT's two sides
+ * are two directions with one ISN), and its initial sequence number: the
+ * SYN's. Sequence numbers are shown from it, as Wireshark's "relative
+ * sequence numbers" are (tcp.relative_sequence_numbers). */
+struct ld_isn {
+	struct endpoint src, dst;
+	uint32_t isn;
 };
 
 static bool grow(void **arr, size_t *cap, size_t n, size_t elem)
@@ -730,19 +741,55 @@ static char *tcp_flags_label(uint8_t flags, char *out, size_t size)
 	return out;
 }
 
-/* "10.0.0.7:40000 → 203.0.113.5:80 [SYN,ACK] seq=1 ack=2 len=0": a TCP
- * segment with its numbers as they are on the wire (absolute: a NAT does
- * not change them). */
-static void tcp_summary(const struct packet_info *info, char *out, size_t size)
+static const struct ld_isn *isn_of(const struct ladder *L, const struct endpoint *src,
+				   const struct endpoint *dst)
+{
+	for (size_t i = 0; i < L->n_isns; i++)
+		if (L->isns[i].src.ip == src->ip && L->isns[i].src.port == src->port &&
+		    L->isns[i].dst.ip == dst->ip && L->isns[i].dst.port == dst->port)
+			return &L->isns[i];
+	return NULL;
+}
+
+/* Every direction's ISN, from the SYNs of the log (a SYN sent again
+ * carries the same one). */
+static void learn_isns(struct ladder *L)
+{
+	for (size_t i = 0, n = trace_log_count(L->log); i < n && !L->oom; i++) {
+		const struct trace_record *r = trace_log_get(L->log, i);
+		struct packet_info info;
+		if (r->kind != TRACE_PACKET || r->u.packet.len < IPV4_HEADER_MIN ||
+		    r->u.packet.bytes[9] != IPPROTO_NUM_TCP ||
+		    packet_parse(r->u.packet.bytes, r->u.packet.len, &info, NULL, 0) != PACKET_OK ||
+		    !(info.tcp_flags & TCP_SYN))
+			continue;
+		struct endpoint s = {info.src, info.sport}, d = {info.dst, info.dport};
+		if (isn_of(L, &s, &d) != NULL)
+			continue;
+		if (!grow((void **)&L->isns, &L->cap_isns, L->n_isns, sizeof(*L->isns))) {
+			L->oom = true;
+			return;
+		}
+		L->isns[L->n_isns++] = (struct ld_isn){s, d, info.tcp_seq};
+	}
+}
+
+/* "10.0.0.7:40000 → 203.0.113.5:80 [SYN,ACK] seq=0 ack=1 len=0": a TCP
+ * segment, its numbers relative to each direction's SYN as Wireshark shows
+ * them (absolute where no SYN was seen). */
+static void tcp_summary(const struct ladder *L, const struct packet_info *info, char *out,
+			size_t size)
 {
 	struct endpoint s = {info->src, info->sport}, d = {info->dst, info->dport};
+	const struct ld_isn *mine = isn_of(L, &s, &d), *theirs = isn_of(L, &d, &s);
 	char a[24], b[24], flags[48];
 
 	snprintf(out, size, "%s \u2192 %s %s seq=%u", endpoint_format(&s, a, sizeof(a)),
 		 endpoint_format(&d, b, sizeof(b)),
-		 tcp_flags_label(info->tcp_flags, flags, sizeof(flags)), info->tcp_seq);
+		 tcp_flags_label(info->tcp_flags, flags, sizeof(flags)),
+		 info->tcp_seq - (mine ? mine->isn : 0));
 	if (info->tcp_flags & TCP_ACK)
-		text_appendf(out, size, " ack=%u", info->tcp_ack);
+		text_appendf(out, size, " ack=%u", info->tcp_ack - (theirs ? theirs->isn : 0));
 	text_appendf(out, size, " len=%zu", info->payload_len);
 }
 
@@ -763,7 +810,7 @@ static void summarise(const struct ladder *L, const uint8_t *bytes, size_t len, 
 	}
 	struct endpoint s = {info.src, info.sport}, d = {info.dst, info.dport};
 	if (info.proto == IPPROTO_NUM_TCP) {
-		tcp_summary(&info, out, size);
+		tcp_summary(L, &info, out, size);
 		return;
 	}
 	int n = L->opt->payload != NULL
@@ -856,6 +903,7 @@ static void ladder_fini(struct ladder *L)
 	free(L->adj);
 	free(L->next);
 	free(L->prev);
+	free(L->isns);
 	packet_owners_free(L->owners);
 }
 
@@ -973,6 +1021,8 @@ struct ladder_view *ladder_view_build(const struct trace_log *log, const struct 
 		return NULL;
 	read_topology(&L);
 	L.oom = L.oom || (L.owners = packet_owners_of_log(log)) == NULL;
+	if (!L.oom)
+		learn_isns(&L);
 	if (!L.oom)
 		order_nodes(&L);
 	if (!L.oom)

@@ -538,7 +538,7 @@ int tables_render_mappings(FILE *out, const struct tables *t, const char *node, 
 
 /* ss's names for the states (misc/ss.c sstate_name), in RFC 9293's order
  * as model/tcp.h numbers them. */
-static const char *ss_state_name(uint8_t state)
+const char *tables_ss_state_name(uint8_t state)
 {
 	static const char *const names[] = {
 	    "CLOSED",	  "LISTEN",	"SYN-SENT", "SYN-RECV", "ESTAB",     "FIN-WAIT-1",
@@ -584,7 +584,8 @@ int tables_render_sockets(FILE *out, const struct tables *t, const char *node, b
 			snprintf(local, sizeof(local), "%s:%u",
 				 ip_format(k->local.ip, ip, sizeof(ip)), k->local.port);
 			socket_peer(k, peer, sizeof(peer));
-			fprintf(out, "%-11s %-21s %s\n", ss_state_name(k->new_state), local, peer);
+			fprintf(out, "%-11s %-21s %s\n", tables_ss_state_name(k->new_state), local,
+				peer);
 		}
 	}
 	return ferror(out) ? -1 : 0;

@@ -121,6 +121,9 @@ int tables_render_mappings(FILE *out, const struct tables *t, const char *node, 
  * ("0.0.0.0:*" for a listener's peer). Prints nothing when no node has one.
  * Returns 0, or -1 on a write error. */
 int tables_render_sockets(FILE *out, const struct tables *t, const char *node, bool ascii);
+/* ss's name for a TCP state (misc/ss.c sstate_name: "ESTAB", "SYN-RECV",
+ * "TIME-WAIT", ...), from model/tcp.h's enum tcp_state. */
+const char *tables_ss_state_name(uint8_t state);
 /* Whether any node has a TCP socket open at the instant. */
 bool tables_has_sockets(const struct tables *t);
 

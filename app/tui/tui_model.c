@@ -28,6 +28,7 @@
 #include "model/nat.h"
 #include "model/packet.h"
 #include "sim/engine.h"
+#include "viz/tables.h"
 #include "viz/timeline.h"
 
 #if defined(__has_include)
@@ -1598,6 +1599,50 @@ static int tables_firewall(const struct tui_model *m, const struct tui_node *nd,
 			"every drop, not of accepted packets)");
 }
 
+/* A host's TCP sockets at the cursor, as ss -tan lists them: read off the
+ * socket records up to it (a state other than CLOSED adds or updates, CLOSED
+ * removes, as viz/tables.c folds them). Shown once the host has had one. */
+#define TUI_SOCKETS_MAX 64
+
+static int tables_sockets(const struct tui_model *m, const char *node, int width, size_t max,
+			  struct tui_lines *out)
+{
+	struct trace_socket v[TUI_SOCKETS_MAX];
+	size_t n = 0, seen = 0;
+	for (size_t i = 0; i <= m->cursor && i < m->count; i++) {
+		const struct trace_record *r = trace_log_get(m->log, i);
+		if (r->kind != TRACE_SOCKET || !same(r->u.sock.node, node))
+			continue;
+		const struct trace_socket *k = &r->u.sock;
+		size_t j = 0;
+		seen++;
+		while (j < n &&
+		       !(v[j].local.ip == k->local.ip && v[j].local.port == k->local.port &&
+			 v[j].remote.ip == k->remote.ip && v[j].remote.port == k->remote.port))
+			j++;
+		if (k->new_state == 0 /* CLOSED */ && j < n)
+			v[j] = v[--n];
+		else if (k->new_state != 0 && (j < n || n < TUI_SOCKETS_MAX))
+			v[j == n ? n++ : j] = *k;
+	}
+	if (seen == 0)
+		return 0;
+	if (tab_line(out, width, TUI_STYLE_HEADER, "TCP sockets (%zu), as ss -tan", n) != 0)
+		return -1;
+	for (size_t j = 0; j < n && !pane_full(out, max); j++) {
+		char local[24], peer[24];
+		endpoint_format(&v[j].local, local, sizeof(local));
+		if (v[j].remote.ip == 0 && v[j].remote.port == 0)
+			snprintf(peer, sizeof(peer), "*");
+		else
+			endpoint_format(&v[j].remote, peer, sizeof(peer));
+		if (tab_line(out, width, TUI_STYLE_PLAIN, " %-10s %-21s %s",
+			     tables_ss_state_name(v[j].new_state), local, peer) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 int tui_model_tables(const struct tui_model *m, const char *node, int width, size_t max,
 		     struct tui_lines *out)
 {
@@ -1620,6 +1665,11 @@ int tui_model_tables(const struct tui_model *m, const char *node, int width, siz
 		return 0;
 	if (tables_conntrack(m, fn, width, max, out) != 0 ||
 	    (gap && tui_lines_addf(out, TUI_STYLE_PLAIN, " ") != 0))
+		return -1;
+	size_t before = out->n;
+	if (nd->role == TUI_ROLE_HOST &&
+	    (tables_sockets(m, node, width, max, out) != 0 ||
+	     (gap && out->n > before && tui_lines_addf(out, TUI_STYLE_PLAIN, " ") != 0)))
 		return -1;
 	return pane_full(out, max) ? 0 : tables_firewall(m, nd, fn, width, out);
 }

@@ -22,9 +22,9 @@ struct pump_timer {
 	int64_t at;
 	/* The deadline the owner last reported (P2P_NO_DEADLINE: none). Every
 	 * call into an agent ends in sim_agent_flush, which asks for it anew, so
-	 * a timer that fires reads it here instead of asking the agent again:
-	 * agent_next_deadline walks every peer (bench/README.md, "Issue 13:
-	 * where the misses are"). */
+	 * a timer that fires reads it here instead of asking the agent again
+	 * (bench/README.md, "Issue 13: where the misses are"; the agents' summary
+	 * of their peers' timers, install_speed, has since made asking cheap). */
 	uint64_t want;
 };
 

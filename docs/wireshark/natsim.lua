@@ -38,6 +38,7 @@ local attrs = {
 	[0xE007] = "NATSIM-PAYLOAD",
 	[0xE008] = "NATSIM-PEER",
 	[0xE009] = "NATSIM-SESSION",
+	[0xE00A] = "NATSIM-TRANSPORT",
 }
 
 local cand_types = { [0] = "host", [1] = "srflx", [2] = "prflx" }
@@ -129,6 +130,10 @@ local function add_value(tree, at, v, summary)
 	elseif at == 0xE009 and v:len() == 8 then
 		tree:add(f.session, v)
 		tree:append_text(": " .. v:bytes():tohex():lower())
+	elseif at == 0xE00A and v:len() == 1 then
+		-- the candidates' transport: 6 (TCP's protocol number); absent, UDP
+		tree:append_text(v:uint() == 6 and ": TCP candidates" or ": ?")
+		table.insert(summary, v:uint() == 6 and "tcp" or "transport=?")
 	end
 end
 

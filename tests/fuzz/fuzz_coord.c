@@ -4,12 +4,16 @@
  *
  * The input is a conversation: records of [1 byte: which of 8 senders, and
  * whether it arrives on the alternate address][2 bytes: length][datagram],
- * each 100 ms after the last. The coordinator takes each in, its timers run,
+ * each 100 ms after the last. With bit 0x10 of the first byte the bytes
+ * arrive instead on that sender's TCP connection (opened when it has none:
+ * coord.h "TCP"), split however the records split them; with 0x20 that
+ * connection then closes. The coordinator takes each in, its timers run,
  * and everything it wants to send and report is drained. Signatures are
  * taken as valid (the verify hook), so the fuzzer gets past REGISTER to
  * CONNECT, RELAY and expiry instead of failing on Ed25519; nothing else is
  * relaxed. Whatever arrives: no crash, and every datagram it sends fits a
- * datagram and leaves from one of its own addresses.
+ * datagram and leaves from one of its own addresses, and every TCP action
+ * names a connection it was given and carries a frame that fits.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -37,11 +41,21 @@ static bool any_signature(void *ctx, const uint8_t pk[CRYPTO_SIGN_PK_SIZE], cons
 	return true;
 }
 
+static uint32_t conns[8], max_conn;
+
 static void drain(struct coord *c)
 {
 	static struct p2p_datagram d;
 	static struct coord_event ev;
+	static struct p2p_tcp_action x;
 
+	while (coord_pop_tcp(c, &x)) {
+		bool sane = x.conn >= 1 && x.conn <= max_conn &&
+			    (x.type == P2P_TCP_CLOSE ||
+			     (x.type == P2P_TCP_SEND && x.len > 0 && x.len <= sizeof(x.buf)));
+		if (!sane)
+			abort();
+	}
 	while (coord_pop_datagram(c, &d)) {
 		bool ours = (d.from.ip == primary.ip || d.from.ip == alternate.ip) &&
 			    (d.from.port == primary.port || d.from.port == alternate.port);
@@ -69,6 +83,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!c)
 		return 0;
+	memset(conns, 0, sizeof(conns));
+	max_conn = 0;
 	while (size >= 3) {
 		uint8_t who = data[0];
 		size_t len = (size_t)data[1] << 8 | data[2];
@@ -77,7 +93,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			len = size;
 		struct p2p_endpoint from = {0xCB007100u + (who & 7), (uint16_t)(5000 + (who & 7))};
 		const struct p2p_endpoint *local = who & 8 ? &alternate : &primary;
-		(void)coord_input(c, now, local, &from, data, len);
+		if (who & 0x10) {
+			if (conns[who & 7] == 0) {
+				conns[who & 7] = coord_tcp_accepted(c, now, local, &from);
+				max_conn = conns[who & 7] > max_conn ? conns[who & 7] : max_conn;
+			}
+			if (coord_tcp_input(c, now, conns[who & 7], data, len) ==
+			    COORD_ERR_MALFORMED)
+				conns[who & 7] = 0; /* it closes the connection */
+			if (who & 0x20 && conns[who & 7] != 0) {
+				coord_tcp_closed(c, now, conns[who & 7], P2P_TCP_RESET);
+				conns[who & 7] = 0;
+			}
+		} else {
+			(void)coord_input(c, now, local, &from, data, len);
+		}
 		drain(c);
 		data += len, size -= len;
 		now += 100000000u;

@@ -175,9 +175,17 @@ lab_input_of() {
 # nftables rules for each NAT kind (docs/lab.md explains them). $1 kind,
 # $2 public address, $3 LAN host address, $4 input drop|accept. Set
 # LAB_SYMMETRIC_PORTS=LOW-HIGH to narrow the symmetric NAT's ports (tests of
-# the lab itself: one port forces the overlap lab_pair.sh recognises).
+# the lab itself: one port forces the overlap lab_pair.sh recognises). Set
+# LAB_NAT_TCP=1 for cones whose port-for-port forwarding (and the restricted
+# cone's filter) holds for TCP as for UDP, as a home router's full cone
+# does (RFC 5382 REQ-1, EIF): lab_tcp.sh; unset, the rules are UDP's alone.
 lab_nat_rules() {
 	local kind=$1 pub=$2 host=$3 input=$4 nat_rules input_rule
+	local dport="udp dport" sport="udp sport" dkey="udp dport" skey="udp sport"
+	if [ -n "${LAB_NAT_TCP:-}" ]; then
+		dport="meta l4proto { tcp, udp } th dport" dkey="th dport"
+		sport="meta l4proto { tcp, udp } th sport" skey="th sport"
+	fi
 	case "$kind" in
 	port-restricted-cone)
 		nat_rules="chain postrouting { type nat hook postrouting priority srcnat;
@@ -189,22 +197,22 @@ lab_nat_rules() {
 		}" ;;
 	full-cone)
 		nat_rules="chain prerouting { type nat hook prerouting priority dstnat;
-			iifname wan0 udp dport $LAB_CONE_PORTS dnat to $host
+			iifname wan0 $dport $LAB_CONE_PORTS dnat to $host
 		}
 		chain postrouting { type nat hook postrouting priority srcnat;
-			oifname wan0 ip saddr $host udp sport $LAB_CONE_PORTS snat to $pub
+			oifname wan0 ip saddr $host $sport $LAB_CONE_PORTS snat to $pub
 			oifname wan0 masquerade
 		}" ;;
 	restricted-cone)
 		nat_rules="set contacted { type ipv4_addr . inet_service; flags dynamic, timeout; timeout 120s; }
 		chain prerouting { type nat hook prerouting priority dstnat;
-			iifname wan0 udp dport $LAB_CONE_PORTS ip saddr . udp dport @contacted dnat to $host
+			iifname wan0 $dport $LAB_CONE_PORTS ip saddr . $dkey @contacted dnat to $host
 		}
 		chain remember { type filter hook postrouting priority srcnat + 10;
-			oifname wan0 udp sport $LAB_CONE_PORTS update @contacted { ip daddr . udp sport }
+			oifname wan0 $sport $LAB_CONE_PORTS update @contacted { ip daddr . $skey }
 		}
 		chain postrouting { type nat hook postrouting priority srcnat;
-			oifname wan0 ip saddr $host udp sport $LAB_CONE_PORTS snat to $pub
+			oifname wan0 ip saddr $host $sport $LAB_CONE_PORTS snat to $pub
 			oifname wan0 masquerade
 		}" ;;
 	*) echo "unknown NAT kind $kind" >&2; return 2 ;;

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "p2p/agent.h"
+#include "p2p/agent_speed.h"
 #include "p2p/coord.h"
 #include "p2p/stream.h"
 #include "p2p/stun.h"
@@ -29,6 +30,12 @@
 #define S P2P_NS_PER_S
 #define MAXC 64
 #define QMAX 4096
+/* Built a second time as test_p2p_tcp_summary (tests/CMakeLists.txt): every
+ * agent then keeps the speed layer's summary of its peers' timers
+ * (agent_speed.h), checked against its peers after every call. */
+#ifndef TEST_AGENT_SUMMARY
+#define TEST_AGENT_SUMMARY 0
+#endif
 
 static const struct p2p_endpoint COORD_EP = {0xC0000201u, 3478}; /* 192.0.2.1 */
 
@@ -326,6 +333,9 @@ static void drain(struct tnet *t)
 					snprintf(n->log[n->n_log++], 256, "%s", e.text);
 				}
 			}
+#if TEST_AGENT_SUMMARY
+			assert_true(agent_deadlines_agree(t->n[i].ag));
+#endif
 		}
 		while (coord_pop_tcp(t->coord, &x))
 			coord_action(t, &x), more = true;
@@ -468,6 +478,7 @@ static struct tnet *net_new(enum nat_kind ka, enum nat_kind kb, bool rst_b, bool
 	const char *names[] = {NULL, "alice", "bob"};
 	const uint32_t priv[] = {0, 0x0A000007u, 0x0A000109u},
 		       pub[] = {0, 0xCB007107u, 0xC6336409u};
+	const struct agent_speed summary = {.summarize_deadlines = TEST_AGENT_SUMMARY};
 	for (int i = 1; i < 3; i++) {
 		uint8_t seed[32] = {(uint8_t)i};
 		struct node *n = &t->n[i];
@@ -484,7 +495,8 @@ static struct tnet *net_new(enum nat_kind ka, enum nat_kind kb, bool rst_b, bool
 					  .coordinator = COORD_EP,
 					  .key_seed = seed,
 					  .random = {fill, &t->rng},
-					  .transport = AGENT_TRANSPORT_TCP};
+					  .transport = AGENT_TRANSPORT_TCP,
+					  .speed = &summary};
 		n->ag = agent_new(&ac);
 		assert_non_null(n->ag);
 	}
