@@ -739,7 +739,7 @@ static void test_host_reject_tcp_reset(void **state)
 	world_free(w);
 }
 
-/* RFC 5382 REQ-9 (hairpinning, as RFC 4787's): with hairpinning on, c's
+/* Hairpinning for TCP (RFC 5382, as RFC 4787 REQ-9 for UDP): with it on, c's
  * SYN to the public side of a TCP forward comes back in from c's own
  * external endpoint; off, it is dropped. */
 static void test_hairpin_tcp(void **state)
