@@ -23,6 +23,7 @@
  * host_tcp_close() the application hears nothing more from the connection
  * (its function is forgotten, as a closed file descriptor is).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -520,6 +521,31 @@ struct host_tcp *host_tcp_listen(struct host *h, uint32_t addr, uint16_t port, b
 	return s;
 }
 
+/* Would the host route a packet from `src` to `dst`: on the link of the
+ * interface holding `src`, or through a gateway (host.c's next_hop)? */
+static bool has_route(const struct host *h, uint32_t src, uint32_t dst)
+{
+	const struct iface *ifc = node_iface_by_addr((struct node *)&h->node, src);
+	uint32_t mask;
+
+	if (ifc == NULL)
+		ifc = &h->node.ifaces[0];
+	mask = prefix_mask(ifc->prefix_len);
+	return (dst & mask) == (ifc->addr & mask) || h->gateway != 0;
+}
+
+/* No route: Linux's connect fails before any SYN (ip_route_connect,
+ * ENETUNREACH: nc says "Network is unreachable"). The handle is the
+ * application's, CLOSED, told so by the deferred event. */
+static void unroutable(struct host_tcp *s)
+{
+	table_remove(s->host->tcp, s);
+	emit_socket(s, TCP_CLOSED, TCP_CLOSED, TCP_CAUSE_APP, 0, ENETUNREACH);
+	s->ev_closed = true;
+	s->ev_error = ENETUNREACH;
+	want_delivery(s);
+}
+
 struct host_tcp *host_tcp_connect(struct host *h, const struct endpoint *local,
 				  const struct endpoint *to, bool reuse, host_tcp_fn fn, void *ctx)
 {
@@ -543,6 +569,10 @@ struct host_tcp *host_tcp_connect(struct host *h, const struct endpoint *local,
 	s->owned = true;
 	s->fn = fn;
 	s->ctx = ctx;
+	if (!has_route(h, from.ip, to->ip)) {
+		unroutable(s);
+		return s;
+	}
 	tcp_open(&s->conn, now_of(h));
 	rearm(s);
 	return s;

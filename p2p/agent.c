@@ -4,8 +4,8 @@
  * Read it in the order of a connection: registration with the coordinator,
  * CONNECT and INTRODUCE (which give the candidates and the session keys),
  * then the connectivity checks, nomination and consent freshness, which are
- * in agent_checks.c; back here, the relay fallback, data, NAT discovery,
- * and the driver interface: input (one handler per message type), the
+ * in agent_checks.c, the relay fallback (agent_relay.c); back here, data,
+ * and the driver interface (NAT discovery is in agent_discovery.c): input (one handler per message type), the
  * timers (agent_tick, agent_next_deadline) and the output queues. The
  * agent's state is in agent_state.h.
  *
@@ -21,13 +21,9 @@
 #include "agent_state.h"
 
 #define REG_MAX_TRIES 5
-#define RELAY_MAX_TRIES 5 /* RELAY requests before the relay counts as unreachable */
 #define REG_RETRY_AFTER_LOSS (10 * P2P_NS_PER_S)
-#define STUN_TI_NS (39500 * P2P_NS_PER_MS) /* RFC 8489 6.2.2: Ti, over a reliable transport */
 #define KEEPALIVE_PADDING 64 /* so stunsrv's no-amplification rule still answers */
 
-static int on_relay_response(struct agent *a, uint64_t now, const struct p2p_endpoint *from,
-			     const struct stun_msg *m);
 
 /* ---- small helpers ---- */
 
@@ -296,7 +292,7 @@ int agent_register(struct agent *a, uint64_t now_ns)
 	return AGENT_OK;
 }
 
-static void fail_peer(struct agent *a, struct agent_peer *p, const char *why)
+void fail_peer(struct agent *a, struct agent_peer *p, const char *why)
 {
 	p->state = AGENT_PEER_FAILED;
 	p->connect_retry_ns = 0;
@@ -683,65 +679,6 @@ int agent_send(struct agent *a, uint64_t now_ns, const char *peer_name, const ui
 	return AGENT_OK;
 }
 
-/* ---- discovery ---- */
-
-static void discovery_drain(struct agent *a)
-{
-	struct discovery_result r;
-	struct p2p_datagram *d;
-	char ep[P2P_ENDPOINT_STRLEN];
-
-	while ((d = dq_push(a, &a->cfg.coordinator)) != NULL) {
-		if (!discovery_pop_datagram(a->disc, d)) {
-			ring_unpush(&a->dq);
-			break;
-		}
-		d->from = a->cfg.local; /* one socket: whatever discovery says */
-	}
-	if (!discovery_result(a->disc, &r))
-		return;
-	struct p2p_event *e;
-	/* RFC 3489's classes (RFC 5780 section 4.3 keeps them as names only) call
-	 * every NAT whose mapping is not endpoint-independent "symmetric": say so,
-	 * since RFC 4787's mapping name beside it may be address-dependent. */
-	bool rfc3489_symmetric = r.ok && strcmp(r.classic_name, "symmetric") == 0;
-	if (r.ok)
-		e = emit(a, AGENT_EV_NAT_CLASSIFIED, NULL,
-			 "NAT: %s (%smapping %s, filtering %s), public endpoint %s", r.classic_name,
-			 rfc3489_symmetric ? "as RFC 3489 calls every mapping that is not "
-					     "endpoint-independent; "
-					   : "",
-			 discovery_behaviour_name(r.mapping), discovery_behaviour_name(r.filtering),
-			 fmt_ep(&r.mapped, ep));
-	else
-		e = emit(a, AGENT_EV_NAT_CLASSIFIED, NULL, "NAT discovery failed: %s",
-			 r.error ? r.error : "unknown reason");
-	if (e)
-		e->nat = r;
-	discovery_free(a->disc);
-	a->disc = NULL;
-}
-
-int agent_classify(struct agent *a, uint64_t now_ns)
-{
-	struct discovery_config dc = {
-		.local = a->cfg.local,
-		.server = a->cfg.coordinator,
-		.random = a->cfg.random,
-	};
-
-	if (a->tcp != NULL)
-		return AGENT_ERR_INVALID; /* RFC 5780 discovery is over UDP */
-	if (a->disc != NULL)
-		return AGENT_ERR_BUSY;
-	a->disc = discovery_new(&dc);
-	if (a->disc == NULL)
-		return AGENT_ERR_NOMEM;
-	discovery_start(a->disc, now_ns);
-	discovery_drain(a);
-	return AGENT_OK;
-}
-
 /* ---- driver interface ---- */
 
 int agent_input(struct agent *a, uint64_t now_ns, const struct p2p_endpoint *from,
@@ -820,102 +757,6 @@ void reconnect(struct agent *a, struct agent_peer *p, uint64_t now)
 	if (a->reg_tries == 0)
 		begin_register(a, now);
 	request_introduction(a, p, now);
-}
-
-/* ---- relay fallback ---- */
-
-/* RELAY request: "will you relay between us and this peer, in this
- * session?" Asked when punching found no path and before the agent says it
- * is relayed, because a coordinator may run without a relay: an outcome is
- * what happened, not what was tried. A TURN client likewise allocates before
- * it relies on a relay (RFC 8656 section 7.2). */
-static void send_relay_request(struct agent *a, struct agent_peer *p)
-{
-	struct stun_writer w;
-	struct p2p_datagram *d = dq_push(a, &a->cfg.coordinator);
-
-	if (d == NULL)
-		return;
-	stun_writer_init(&w, d->buf, sizeof(d->buf), STUN_METHOD_RELAY, STUN_CLASS_REQUEST,
-			 p->relay_txid);
-	stun_put_string(&w, STUN_ATTR_NATSIM_PEER, p->name);
-	stun_put_u64(&w, STUN_ATTR_NATSIM_SESSION, p->session);
-	stun_put_fingerprint(&w);
-	dq_commit(a, d, &w);
-}
-
-/* Past the punch deadline: ask for the relay, and retransmit the request as
- * a STUN transaction (RFC 8489 6.2.1) until it is answered. Pairs still being
- * checked carry on meanwhile: a late answer still makes the path direct. */
-static void tick_relay_request(struct agent *a, struct agent_peer *p, uint64_t now)
-{
-	if (!a->registered) {
-		fail_peer(a, p, "no direct path and the relay is unreachable");
-	} else if (p->relay_retry_ns == 0) {
-		new_txid(a, p->relay_txid);
-		p->relay_tries = 1;
-		p->relay_retry_ns = now + (a->tcp ? STUN_TI_NS : a->cfg.rto_ns); /* RFC 8489 6.2.2 */
-		send_relay_request(a, p);
-	} else if (now >= p->relay_retry_ns && (p->relay_tries >= RELAY_MAX_TRIES || a->tcp)) {
-		fail_peer(a, p,
-			  "no direct path, and the coordinator does not answer about the relay");
-	} else if (now >= p->relay_retry_ns) {
-		p->relay_retry_ns = now + (a->cfg.rto_ns << p->relay_tries);
-		p->relay_tries++;
-		send_relay_request(a, p);
-	}
-}
-
-static void go_relayed(struct agent *a, struct agent_peer *p, uint64_t now)
-{
-	p->state = AGENT_PEER_RELAYED;
-	p->relay_retry_ns = 0;
-	if (p->checks_failed)
-		emit(
-		    a, AGENT_EV_RELAYED, p->name,
-		    "no direct path to %s: every candidate failed with a hard ICMP error; relaying "
-		    "through the coordinator and still probing in the background",
-		    p->name);
-	else
-		emit(a, AGENT_EV_RELAYED, p->name,
-		     "no direct path to %s after %llu ms of punching; relaying through the "
-		     "coordinator and still probing in the background",
-		     p->name, (unsigned long long)(a->cfg.punch_timeout_ns / P2P_NS_PER_MS));
-	p->next_check_ns = now + a->cfg.background_pacing_ns;
-	for (size_t i = 0; i < p->n_pairs; i++)
-		p->pairs[i].waiting = false; /* the background probing has them */
-}
-
-/* The coordinator's answer to a RELAY request: relayed, or failed. */
-static int on_relay_response(struct agent *a, uint64_t now, const struct p2p_endpoint *from,
-			     const struct stun_msg *m)
-{
-	int code = 0;
-	const char *reason = "";
-	size_t rlen = 0;
-	char why[120];
-
-	if (!p2p_endpoint_equal(from, &a->cfg.coordinator))
-		return AGENT_ERR_MALFORMED;
-	for (size_t i = 0; i < a->n_peers; i++) {
-		struct agent_peer *p = a->peers[i];
-		if (p->relay_retry_ns == 0 || memcmp(p->relay_txid, m->txid, STUN_TXID_SIZE) != 0)
-			continue;
-		peer_changed(a, p);
-		if (p->state != AGENT_PEER_PUNCHING) {
-			p->relay_retry_ns = 0;
-		} else if (m->cls == STUN_CLASS_SUCCESS) {
-			go_relayed(a, p, now);
-		} else {
-			stun_get_error(m, &code, &reason, &rlen);
-			snprintf(why, sizeof(why),
-				 "no direct path, and the coordinator refuses to relay (%d %.*s)",
-				 code, (int)rlen, reason);
-			fail_peer(a, p, why);
-		}
-		return AGENT_OK;
-	}
-	return AGENT_ERR_MALFORMED;
 }
 
 static void tick_peer(struct agent *a, struct agent_peer *p, uint64_t now)

@@ -120,6 +120,18 @@ const char *fmt_ep(const struct p2p_endpoint *ep, char buf[P2P_ENDPOINT_STRLEN])
 int input_message(struct agent *a, uint64_t now, const struct p2p_endpoint *from,
 		  const uint8_t *buf, size_t len);
 void registration_lost(struct agent *a, uint64_t now, const char *why);
+/* A peer has no path and no relay: FAILED, with `why` for a student. */
+void fail_peer(struct agent *a, struct agent_peer *p, const char *why);
+/* RFC 8489 6.2.2: Ti, the transaction timeout over a reliable transport. */
+#define STUN_TI_NS (39500 * P2P_NS_PER_MS)
+
+/* agent_relay.c: the fallback to the relay. */
+void tick_relay_request(struct agent *a, struct agent_peer *p, uint64_t now);
+int on_relay_response(struct agent *a, uint64_t now, const struct p2p_endpoint *from,
+		      const struct stun_msg *m);
+
+/* agent_discovery.c: RFC 5780 discovery's datagrams out, its result as an event. */
+void discovery_drain(struct agent *a);
 
 /* agent_tcp.c: the connections that carry the protocol over TCP. */
 struct agent_tcp *agent_tcp_new(void);

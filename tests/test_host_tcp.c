@@ -695,12 +695,32 @@ static void test_syn_reuses_time_wait(void **state)
 	assert_int_equal(synack_seq(w->lan.log, 1), old_snd_nxt + 65537);
 }
 
+/* No route to the destination (off-link, no gateway): Linux's connect
+ * fails before any SYN with ENETUNREACH, told as the handle's CLOSED. */
+static void test_no_route_fails_at_once(void **state)
+{
+	struct world *w = *state;
+	struct endpoint to = {IP4(192, 0, 2, 1), 80};
+	int64_t ms[2];
+
+	w->client.s = host_tcp_connect(w->lan.alice, NULL, &to, false, on_event, &w->client);
+	assert_non_null(w->client.s);
+	assert_int_equal(w->client.closed, 0); /* never inside the call */
+	test_run_ms(w->lan.net, 1);
+	assert_int_equal(w->client.closed, 1);
+	assert_int_equal(w->client.error, ENETUNREACH);
+	assert_int_equal(socket_record(w->lan.log, "alice", 0)->error, ENETUNREACH);
+	assert_int_equal(send_times(w->lan.log, "alice", TCP_SYN, ms, 2), 0);
+	host_tcp_close(w->client.s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_handshake, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_data_both_ways, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rst_for_no_listener, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_route_fails_at_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_syn_timeout_link_down, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_syn_timeout_firewall, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_icmp_port_unreachable_refuses, setup, teardown),

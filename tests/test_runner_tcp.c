@@ -132,10 +132,35 @@ static void test_programs_and_expectations(void **state)
 	run_free(&r);
 }
 
+/* iptables' REJECT --reject-with tcp-reset: the connect is refused at once
+ * although a server listens behind the firewall. */
+static const char reset[] = "host alice at 203.0.113.50 public\n"
+			    "host srv at 198.51.100.10 public\n"
+			    "serve srv tcp 23\n"
+			    "rule srv input reject with tcp-reset tcp dport 23\n"
+			    "at 1s tcp alice to srv:23\n"
+			    "expect tcp refused alice to srv:23 by 2s\n"    /* 6: holds */
+			    "expect tcp connected alice to srv:23 by 2s\n"; /* 7: fails */
+
+static void test_reject_with_tcp_reset(void **state)
+{
+	struct run r;
+
+	(void)state;
+	run_text(&r, reset);
+	assert_non_null(strstr(r.apps,
+			       "alice: connect to srv (198.51.100.10) port 23 (tcp) failed: "
+			       "Connection refused\n"));
+	assert_true(verdict_at(&r, 6)->passed);
+	assert_false(verdict_at(&r, 7)->passed);
+	run_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_programs_and_expectations),
+	    cmocka_unit_test(test_reject_with_tcp_reset),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

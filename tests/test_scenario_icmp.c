@@ -188,7 +188,7 @@ static const struct {
     {"rule bob input reject with admin-forbidden\n",
      "t.nsim:5:28: error: expected the error a reject sends after 'with' (one of "
      "port-unreachable, net-unreachable, host-unreachable, proto-unreachable, net-prohibited, "
-     "host-prohibited, admin-prohibited), found 'admin-forbidden'"},
+     "host-prohibited, admin-prohibited, tcp-reset), found 'admin-forbidden'"},
     {"at 1s ping alice to bob:80\n",
      "t.nsim:5:21: error: ICMP has no ports: write the address or name alone"},
     {"at 1s ping alice to carol\n",

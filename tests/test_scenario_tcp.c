@@ -18,6 +18,7 @@
 #include "app/lang/scenario.h"
 #include "base/endpoint.h"
 #include "model/packet.h"
+#include "sim/verdict.h"
 
 #define SEC(n) ((int64_t)(n)*1000000000)
 
@@ -76,8 +77,11 @@ static void test_rules(void **state)
 			"rule home forward drop tcp flags syn,ack / syn,ack\n"
 			"rule home forward drop tcp flags FIN,SYN,RST,ACK/RST\n"
 			"rule home forward drop tcp flags all / none\n"
-			"rule bob input accept tcp sport 1000-2000\n");
-	assert_int_equal(s->n_rules, 5);
+			"rule bob input accept tcp sport 1000-2000\n"
+			"rule bob input reject with tcp-reset tcp dport 23\n"
+			"rule bob input reject with tcp-rst tcp dport 24\n"
+			"rule bob input reject with port-unreachable tcp dport 25\n");
+	assert_int_equal(s->n_rules, 8);
 	r = &s->rules[0];
 	assert_int_equal(r->proto, 6);
 	/* --syn: of FIN, SYN, RST and ACK only SYN (xt_tcpudp's "--syn") */
@@ -95,6 +99,12 @@ static void test_rules(void **state)
 	assert_int_equal(r->tcp_flags_match, 0);
 	assert_int_equal(s->rules[4].tcp_flags_mask, 0); /* any flags */
 	assert_int_equal(s->rules[4].sport_hi, 2000);
+	/* iptables' --reject-with tcp-reset, and its alias tcp-rst */
+	assert_int_equal(s->rules[5].reject_with, FW_REJECT_TCP_RESET);
+	assert_true(s->rules[5].reject_tcp_reset);
+	assert_int_equal(s->rules[6].reject_with, FW_REJECT_TCP_RESET);
+	assert_true(s->rules[6].reject_tcp_reset);
+	assert_false(s->rules[7].reject_tcp_reset);
 	scenario_free(s);
 }
 
@@ -271,6 +281,10 @@ static const struct {
      "none), found 'fyn'"},
     {"rule bob input drop tcp flags none / none\n",
      "t.nsim:5:31: error: the flags before '/' say which are examined; name at least one"},
+    {"rule bob input reject with tcp-reset udp\n",
+     "t.nsim:5:23: error: a TCP reset answers TCP segments: write 'tcp' in this rule"},
+    {"rule bob input reject with tcp-reset\n",
+     "t.nsim:5:23: error: a TCP reset answers TCP segments: write 'tcp' in this rule"},
     {"rule bob input drop tcp udp\n",
      "t.nsim:5:25: error: a rule matches one protocol: 'udp', 'tcp' or 'icmp'"},
     {"nat n preset full-cone tcp-unsolicited reject public 2.2.2.2\n",

@@ -998,7 +998,7 @@ static int want_reject_with(struct parser *p, struct scenario_rule *r)
 	snprintf(word, sizeof(word), "%.*s", (int)(t->len < 39 ? t->len : 39), p->line + t->off);
 	if (t->len < sizeof(word) && fw_reject_with_parse(word, &with) == 0) {
 		r->reject_with = (int)with;
-		r->reject_tcp_reset = strcmp(word, "tcp-reset") == 0;
+		r->reject_tcp_reset = with == FW_REJECT_TCP_RESET; /* also "tcp-rst" */
 		return 0;
 	}
 	for (int i = 0; i < FW_REJECT_WITH_COUNT; i++) {
