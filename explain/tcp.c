@@ -5,7 +5,7 @@
  * explain.c calls these for the TCP cases of its verdicts.
  */
 #include "explain/explain.h"
-#include "explain/socket.h"
+#include "explain/socket.h" /* explain_tcp_flags */
 
 #include <stdbool.h>
 #include <stdio.h>

@@ -373,6 +373,19 @@ static void nat_error_step(struct router *r, struct fwd *f, bool outbound, struc
 		nat_translate_error_inbound(r->nat, f->p->data, f->p->len, &f->info, related, res);
 }
 
+/* The NAT refused f's packet: dropped with its reason and sentence; a TCP
+ * segment from outside that no mapping admits gets what
+ * tcp_unsolicited_syn says (unsolicited_tcp). */
+static void nat_refused(struct router *r, struct fwd *f, bool outbound, struct iface *at,
+			const struct nat_result *res)
+{
+	if (!outbound && f->info.proto == IPPROTO_NUM_TCP && f->in == r->outside &&
+	    (res->decision == NAT_DECISION_NO_MAPPING || res->decision == NAT_DECISION_FILTERED))
+		unsolicited_tcp(r, f, at, res);
+	else
+		node_drop_by_nat(&r->node, at, f->p, res);
+}
+
 /* Run a NAT step on f->p: `outbound` picks SNAT, else DNAT. On success emits
  * the TRANSLATE record (before and after bytes, the mapping) and refreshes
  * f->info; on refusal drops the packet with the NAT's reason and sentence. */
@@ -392,12 +405,7 @@ static bool nat_step(struct router *r, struct fwd *f, bool outbound, struct ifac
 	else
 		nat_translate_inbound(r->nat, f->p->data, f->p->len, &f->info, &res);
 	if (res.verdict != NAT_VERDICT_TRANSLATED) {
-		if (!outbound && f->info.proto == IPPROTO_NUM_TCP && f->in == r->outside &&
-		    (res.decision == NAT_DECISION_NO_MAPPING ||
-		     res.decision == NAT_DECISION_FILTERED))
-			unsolicited_tcp(r, f, at, &res);
-		else
-			node_drop_by_nat(&r->node, at, f->p, &res);
+		nat_refused(r, f, outbound, at, &res);
 		return false;
 	}
 	f->translated = true;

@@ -739,6 +739,29 @@ static void test_host_reject_tcp_reset(void **state)
 	world_free(w);
 }
 
+/* Hairpinning for TCP (RFC 5382, as RFC 4787 REQ-9 for UDP): with it on, c's
+ * SYN to the public side of a TCP forward comes back in from c's own
+ * external endpoint; off, it is dropped. */
+static void test_hairpin_tcp(void **state)
+{
+	struct nat_config cfg = config(NAT_ENDPOINT_INDEPENDENT, NAT_ADDRESS_AND_PORT_DEPENDENT);
+	struct endpoint srv = {C_IP, 80}, pub = {PUB, 8080};
+	struct world *w;
+
+	(void)state;
+	cfg.hairpinning = true;
+	w = world_new(&cfg);
+	assert_int_equal(nat_add_forward(w->nat, IPPROTO_NUM_TCP, 8080, &srv), 0);
+	arrived(w, seg(w, w->c, &C, &pub, TCP_SYN, 1000, 0), "c", &EXT, &srv);
+	assert_int_equal(entry(w)->tcp.state, CONNTRACK_TCP_SYN_SENT);
+	world_free(w);
+	w = world_default();
+	assert_int_equal(nat_add_forward(w->nat, IPPROTO_NUM_TCP, 8080, &srv), 0);
+	assert_int_equal(ended(w, seg(w, w->c, &C, &pub, TCP_SYN, 1000, 0), NULL)->reason,
+			 TRACE_DROP_HAIRPIN);
+	world_free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -764,6 +787,7 @@ int main(void)
 	    cmocka_unit_test(test_state_invalid_drop),
 	    cmocka_unit_test(test_reject_tcp_reset),
 	    cmocka_unit_test(test_host_reject_tcp_reset),
+	    cmocka_unit_test(test_hairpin_tcp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,8 +3,12 @@
  * (model/nat.c, model/conntrack.c), ICMP above all (RFC 5508).
  *
  * A NAT holds a UDP mapping (192.168.1.5:5000 -> 203.0.113.7:5000, sent to
- * 192.0.2.1:3478), an echo mapping (id 77) and a port forward (8080 to
- * 192.168.1.5:6000); a conntrack table holds the same flows. The bytes are a
+ * 192.0.2.1:3478), an echo mapping (id 77), a TCP connection in SYN_SENT
+ * (192.168.1.5:40000 -> 192.0.2.1:80) and port forwards (UDP 8080 to
+ * 192.168.1.5:6000, TCP 2222 to 192.168.1.5:22); a conntrack table holds
+ * the same flows. A TCP segment's verdict from conntrack_classify (which
+ * runs the state machine and tcp_in_window on a copy) must agree with what
+ * conntrack_seen_tcp then does to the entry itself. The bytes are a
  * packet reaching the NAT: conntrack classifies it, and every translation
  * the NAT offers is tried on a copy - outbound, inbound, and the error
  * translations with conntrack's word and without. Whatever the NAT
@@ -48,7 +52,10 @@ static void rig_out(struct rig *r, uint8_t *buf, size_t len)
 		abort();
 	conntrack_tuple_of(&info, &fin);
 	conntrack_tuple_invert(&fin, &reply);
-	conntrack_create(r->ct, &orig, &reply);
+	struct conntrack_entry *e = conntrack_create(r->ct, &orig, &reply);
+	if (e != NULL && info.proto == IPPROTO_NUM_TCP &&
+	    conntrack_seen_tcp(r->ct, e, CONNTRACK_DIR_ORIGINAL, &info) != CONNTRACK_TCP_TRACKED)
+		abort();
 }
 
 static int rig_open(struct rig *r)
@@ -71,6 +78,15 @@ static int rig_open(struct rig *r)
 	len = packet_build_icmp_echo(buf, sizeof(buf), ALICE, SERVER, 64, 2, ICMP_ECHO_REQUEST, 77,
 				     1, NULL, 8);
 	rig_out(r, buf, len);
+	struct endpoint a40000 = {ALICE, 40000}, web = {SERVER, 80}, ssh = {ALICE, 22};
+	struct tcp_options opt;
+	tcp_options_linux_syn(&opt, 1);
+	len = packet_build_tcp(
+	    buf, sizeof(buf), &a40000, &web, 64, 3,
+	    &(struct tcp_segment){.flags = TCP_SYN, .seq = 1000, .window = 64240, .opt = &opt});
+	rig_out(r, buf, len);
+	if (nat_add_forward(r->nat, IPPROTO_NUM_TCP, 2222, &ssh) < 0)
+		return -1;
 	return nat_add_forward(r->nat, IPPROTO_NUM_UDP, 8080, &srv6);
 }
 
@@ -129,6 +145,13 @@ static void fuzz_one(const uint8_t *data, size_t size)
 		enum conntrack_state st = conntrack_classify(r.ct, &info, &entry, &dir);
 		if ((st == CONNTRACK_RELATED) != (entry != NULL && info.icmp_error))
 			abort();
+		/* classify's verdict on a copy is what the entry then does */
+		if (info.proto == IPPROTO_NUM_TCP && entry != NULL &&
+		    !conntrack_tcp_reopens(entry, dir, &info)) {
+			enum conntrack_tcp_verdict v = conntrack_seen_tcp(r.ct, entry, dir, &info);
+			if ((st == CONNTRACK_INVALID) != (v == CONNTRACK_TCP_INVALID))
+				abort();
+		}
 		for (int how = 0; how < 4; how++)
 			try_one(&r, data, size, how, st == CONNTRACK_RELATED);
 	}
