@@ -704,6 +704,15 @@ static const char *ct_tcp_state_name(uint8_t state)
 	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "UNKNOWN";
 }
 
+int conntrack_format_tcp_state(const struct trace_conntrack *rec, char *out, size_t size)
+{
+	/* conntrack -E's [UPDATE] line names the state the segment moved the
+	 * entry to, with the flags conntrack -L prints ([UNREPLIED] in the
+	 * middle of its line, [ASSURED] at the end). */
+	return snprintf(out, size, "%s%s%s", ct_tcp_state_name(rec->tcp_state),
+			rec->seen_reply ? "" : " [UNREPLIED]", rec->assured ? " [ASSURED]" : "");
+}
+
 int conntrack_format_record(const struct trace_conntrack *rec, int64_t now, char *out, size_t size)
 {
 	/* Seconds left, rounded up (the header's contract). The kernel

@@ -144,6 +144,11 @@ int explain_tcp_nat_answer(const struct nat_facts *f, const char *node, char *ou
  * renderers folding the trace and the live table print identical lines. Seconds left =
  * ceil((expires_at - now) / 1 s), at least 0. Returns chars written like snprintf. */
 int conntrack_format_record(const struct trace_conntrack *rec, int64_t now, char *out, size_t size);
+/* A TCP entry's state after a change, as conntrack -E names it, with the
+ * flags conntrack -L prints: "SYN_SENT [UNREPLIED]", "SYN_RECV",
+ * "ESTABLISHED [ASSURED]", "FIN_WAIT [ASSURED]". Returns chars written like
+ * snprintf. */
+int conntrack_format_tcp_state(const struct trace_conntrack *rec, char *out, size_t size);
 /* The closing line: "conntrack v1.4.7 (conntrack-tools): N flow entries have been shown." */
 int conntrack_format_footer(size_t n, char *out, size_t size);
 

@@ -223,10 +223,18 @@ static int64_t ct_base_timeout(const struct conntrack *ct, const struct conntrac
 	return t->proto == IPPROTO_NUM_ICMP ? ct->cfg.icmp_timeout : ct->cfg.udp_timeout;
 }
 
+static uint64_t ct_packets(const struct conntrack_entry *e)
+{
+	return e->packets[CONNTRACK_DIR_ORIGINAL] + e->packets[CONNTRACK_DIR_REPLY];
+}
+
 static void ct_destroy(struct conntrack *ct, struct ct_node *node, const char *why)
 {
 	engine_cancel(ct->engine, node->timer);
-	ct_emit(ct, &node->e, TRACE_CT_DESTROY, why);
+	/* A TCP entry whose first segment was refused was never told (Linux
+	 * never confirms it): nothing to take back. */
+	if (node->e.orig.proto != IPPROTO_NUM_TCP || ct_packets(&node->e) != 0)
+		ct_emit(ct, &node->e, TRACE_CT_DESTROY, why);
 	ct_unlink(ct, node);
 	/* nf_nat_core.c nf_nat_cleanup_conntrack: the NAT forgets the flow
 	 * as the entry goes (out of the table already, so the hook sees the
@@ -319,7 +327,12 @@ struct conntrack_entry *conntrack_create_until(struct conntrack *ct,
 	ct->count++;
 	ct_hash_insert(ct, &node->hn[0]);
 	ct_hash_insert(ct, &node->hn[1]);
-	ct_emit(ct, &node->e, TRACE_CT_NEW, NULL);
+	/* A TCP entry is told once its first segment has set its state
+	 * (ct_tcp_account), as Linux's NEW event carries SYN_SENT: the
+	 * state is set by nf_conntrack_tcp_packet before the entry is
+	 * confirmed and the event sent. */
+	if (orig->proto != IPPROTO_NUM_TCP)
+		ct_emit(ct, &node->e, TRACE_CT_NEW, NULL);
 	return &node->e;
 }
 
@@ -1042,7 +1055,7 @@ static int64_t ct_tcp_timeout(const struct conntrack *ct, const struct conntrack
 static void ct_tcp_account(struct conntrack *ct, struct conntrack_entry *e, enum conntrack_dir dir,
 			   size_t bytes, int64_t timeout, bool changed, bool refresh)
 {
-	bool creating = e->packets[CONNTRACK_DIR_ORIGINAL] + e->packets[CONNTRACK_DIR_REPLY] == 0;
+	bool creating = ct_packets(e) == 0;
 
 	e->packets[dir]++;
 	e->bytes[dir] += bytes;
@@ -1052,7 +1065,9 @@ static void ct_tcp_account(struct conntrack *ct, struct conntrack_entry *e, enum
 		e->seen_reply = true;
 		changed = true;
 	}
-	if (changed || !creating)
+	if (creating)
+		ct_emit(ct, e, TRACE_CT_NEW, NULL); /* with its state: conntrack_create_until */
+	else
 		ct_emit(ct, e, changed ? TRACE_CT_UPDATE : TRACE_CT_REFRESH, NULL);
 }
 

@@ -160,6 +160,9 @@ void host_tcp_set_fn(struct host_tcp *s, host_tcp_fn fn, void *ctx);
 size_t host_tcp_send(struct host_tcp *s, const void *data, size_t len);
 /* Orderly close: a FIN after the queued data. The handle goes to the stack. */
 void host_tcp_close(struct host_tcp *s);
+/* shutdown(SHUT_WR): a FIN after the queued data; the application keeps
+ * the handle and still receives until HOST_TCP_PEER_CLOSED, then closes. */
+void host_tcp_shutdown(struct host_tcp *s);
 /* Abort: an RST now, the connection forgotten (SO_LINGER 0). */
 void host_tcp_abort(struct host_tcp *s);
 enum tcp_state host_tcp_state(const struct host_tcp *s);

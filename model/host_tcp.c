@@ -632,6 +632,14 @@ void host_tcp_close(struct host_tcp *s)
 		want_delivery(s); /* freed there, never inside the call */
 }
 
+void host_tcp_shutdown(struct host_tcp *s)
+{
+	if (s == NULL || !s->owned || s->listener)
+		return;
+	tcp_shutdown(&s->conn, now_of(s->host));
+	rearm(s);
+}
+
 void host_tcp_abort(struct host_tcp *s)
 {
 	if (s == NULL || !s->owned)

@@ -852,10 +852,15 @@ size_t tcp_send(struct tcp_conn *c, const void *data, size_t len, int64_t now)
  * left at once. In SYN-SENT the connection is simply forgotten. */
 void tcp_close(struct tcp_conn *c, int64_t now)
 {
+	c->rcv_shutdown = true;
+	tcp_shutdown(c, now);
+}
+
+void tcp_shutdown(struct tcp_conn *c, int64_t now)
+{
 	enum tcp_state to;
 
 	c->now = now;
-	c->rcv_shutdown = true;
 	switch (c->state) {
 	case TCP_SYN_RECEIVED:
 	case TCP_ESTABLISHED:

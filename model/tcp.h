@@ -218,8 +218,12 @@ void tcp_open_passive(struct tcp_conn *c, const struct tcp_seg_in *syn, int64_t 
 void tcp_input(struct tcp_conn *c, const struct tcp_seg_in *seg, int64_t now);
 /* SEND: queue bytes; returns how many fit the send buffer. */
 size_t tcp_send(struct tcp_conn *c, const void *data, size_t len, int64_t now);
-/* CLOSE: a FIN after the queued bytes (RFC 9293 3.10.4). */
+/* CLOSE: a FIN after the queued bytes (RFC 9293 3.10.4); closed for
+ * reading too, as close(2) is: data that still arrives aborts. */
 void tcp_close(struct tcp_conn *c, int64_t now);
+/* shutdown(SHUT_WR): the FIN after the queued bytes, still reading until
+ * the peer's FIN (Linux tcp_shutdown; what `nc -N` does at end of input). */
+void tcp_shutdown(struct tcp_conn *c, int64_t now);
 /* ABORT: an RST where the peer knows us, then CLOSED (RFC 9293 3.10.5). */
 void tcp_abort(struct tcp_conn *c, int64_t now);
 /* A new SYN takes this TIME-WAIT connection's four-tuple (the caller has

@@ -398,10 +398,49 @@ static void test_pickup_is_liberal(void **state)
 			 CONNTRACK_TCP_TRACKED);
 }
 
+/* What `conntrack -E` would print: each record's event and the state it
+ * carries. */
+struct events {
+	int n;
+	enum trace_ct_event ev[8];
+	uint8_t state[8];
+};
+
+static void on_record(const struct trace_record *r, void *ctx)
+{
+	struct events *e = ctx;
+
+	if (r->kind == TRACE_CONNTRACK && e->n < 8) {
+		e->ev[e->n] = r->u.ct.event;
+		e->state[e->n++] = r->u.ct.tcp_state;
+	}
+}
+
+/* Linux's NEW event already says SYN_SENT (nf_conntrack_tcp_packet sets the
+ * state before the entry is confirmed); the SYN that made it moves nothing
+ * more. A first segment tcp_new refuses makes no event at all. */
+static void test_new_event_carries_state(void **state)
+{
+	struct fx *f = *state;
+	struct events ev = {0};
+
+	assert_int_equal(trace_subscribe(engine_trace(f->e), on_record, &ev), 0);
+	assert_int_equal(pass(f, CONNTRACK_DIR_ORIGINAL, TCP_SYN), CONNTRACK_TCP_TRACKED);
+	assert_int_equal(ev.n, 1);
+	assert_int_equal(ev.ev[0], TRACE_CT_NEW);
+	assert_int_equal(ev.state[0], CONNTRACK_TCP_SYN_SENT);
+	assert_int_equal(pass(f, CONNTRACK_DIR_REPLY, TCP_SYN | TCP_ACK), CONNTRACK_TCP_TRACKED);
+	assert_int_equal(ev.n, 2);
+	assert_int_equal(ev.ev[1], TRACE_CT_UPDATE);
+	assert_int_equal(ev.state[1], CONNTRACK_TCP_SYN_RECV);
+	trace_unsubscribe(engine_trace(f->e), on_record, &ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_handshake_lines, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_new_event_carries_state, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_close_through_time_wait, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_simultaneous_open, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rst_answering_syn_kills, setup, teardown),

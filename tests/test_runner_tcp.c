@@ -119,7 +119,9 @@ static void test_programs_and_expectations(void **state)
 	v = verdict_at(&r, 15);
 	assert_false(v->passed);
 	assert_string_equal(v->text, "a TCP socket of bob in TIME-WAIT by 4.000 s");
-	assert_non_null(strstr(v->why, "bob has 2 TCP sockets, 0 as asked; one: LISTEN"));
+	/* a listener has no peer to show (ss -tan: "0.0.0.0:*") */
+	assert_non_null(strstr(v->why, "bob has 2 TCP sockets, 0 as asked; one: LISTEN 0.0.0.0:7"));
+	assert_null(strstr(v->why, "0.0.0.0:0"));
 	assert_true(verdict_at(&r, 16)->passed);
 	v = verdict_at(&r, 17);
 	assert_false(v->passed);
@@ -156,11 +158,35 @@ static void test_reject_with_tcp_reset(void **state)
 	run_free(&r);
 }
 
+/* `close` is nc -N's shutdown(SHUT_WR): the echo of the bytes still comes
+ * back, no RST answers it, and the client, which sent the first FIN, ends in
+ * TIME-WAIT while the server's socket is gone (close(2) instead would have
+ * aborted on the echoed data, RST and all). */
+static const char half_close[] = "host alice at 203.0.113.50 public\n"
+				 "host srv at 198.51.100.10 public\n"
+				 "serve srv tcp 7 echo\n"
+				 "at 1s tcp alice to srv:7 send 100 bytes close\n"
+				 "expect socket alice time-wait by 2s\n"	 /* 5: holds */
+				 "expect no socket srv established by 2s\n"; /* 6: holds */
+
+static void test_close_is_shutdown(void **state)
+{
+	struct run r;
+
+	(void)state;
+	run_text(&r, half_close);
+	assert_true(verdict_at(&r, 5)->passed);
+	assert_true(verdict_at(&r, 6)->passed);
+	assert_int_equal(r.res.n_failed, 0);
+	run_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_programs_and_expectations),
 	    cmocka_unit_test(test_reject_with_tcp_reset),
+	    cmocka_unit_test(test_close_is_shutdown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

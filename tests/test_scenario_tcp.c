@@ -322,7 +322,7 @@ static const struct {
      "t.nsim:5:12: error: expected 'connected', 'refused', 'timeout' or 'reset', found "
      "'accepted'"},
     {"expect socket alice time_wiat\n",
-     "t.nsim:5:21: error: expected a socket state (closed, listen, syn-sent, syn-received, "
+     "t.nsim:5:21: error: expected a socket state (listen, syn-sent, syn-received, "
      "established, fin-wait-1, fin-wait-2, close-wait, closing, last-ack, time-wait or any), "
      "found 'time_wiat'; did you mean 'time-wait'?"},
     {"expect conntrack at home udp\n",
@@ -331,6 +331,9 @@ static const struct {
      "t.nsim:5:30: error: expected a conntrack TCP state (syn-sent, syn-recv, established, "
      "fin-wait, close-wait, last-ack, time-wait, close, syn-sent2 or any), found "
      "'syn-received'"},
+    {"expect socket alice closed\n",
+     "t.nsim:5:21: error: a closed socket is no longer there to find: write 'expect no socket "
+     "alice [port P]'"},
     {"expect socket carol listen\n",
      "t.nsim:5:15: error: unknown host 'carol'; the hosts are alice, bob, web"},
 };

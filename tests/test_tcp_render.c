@@ -331,6 +331,58 @@ static void test_why(void **state)
 	test_trace_free(f);
 }
 
+static void emit_ct(struct test_trace *f, int64_t at, enum trace_ct_event event, uint8_t state,
+		    bool replied, bool assured)
+{
+	struct trace_record r = {.kind = TRACE_CONNTRACK};
+	r.u.ct = (struct trace_conntrack){.event = event,
+					  .node = "r",
+					  .id = 1,
+					  .proto = 6,
+					  .orig = {ALICE, SRV, 40000, 80},
+					  .reply = {SRV, PUB, 80, 40000},
+					  .seen_reply = replied,
+					  .assured = assured,
+					  .expires_at = at + SIM_S(120),
+					  .use = 1,
+					  .tcp_state = state};
+	test_trace_emit(f, at, &r);
+}
+
+/* A TCP entry's updates name the state the segment moved it to, as
+ * conntrack -E does (1 SYN_SENT, 4 FIN_WAIT: model/conntrack.h), in the
+ * timeline and in why's story of the segment that moved it. */
+static void test_conntrack_states(void **state)
+{
+	struct test_trace *f = test_trace_new();
+	struct bytes syn;
+	struct capture c;
+	struct timeline_options opt = {.verbosity = TIMELINE_VERBOSE};
+
+	(void)state;
+	emit_node(f, "alice", "host", ALICE);
+	emit_node(f, "r", "router", PUB);
+	segment(&syn, ALICE, 40000, SRV, 80, TCP_SYN, 1000, 0);
+	emit_hop(f, SIM_MS(1), TRACE_HOP_SEND, 1, "alice", &syn, NULL);
+	emit_hop(f, SIM_MS(2), TRACE_HOP_RX, 1, "r", &syn, NULL);
+	emit_ct(f, SIM_MS(2), TRACE_CT_NEW, 0, false, false);
+	emit_ct(f, SIM_MS(2), TRACE_CT_UPDATE, 1, false, false);
+	emit_hop(f, SIM_MS(2), TRACE_HOP_TX, 1, "r", &syn, NULL);
+	emit_ct(f, SIM_S(1), TRACE_CT_UPDATE, 4, true, true);
+	assert_int_equal(timeline_render_log(capture_open(&c), f->log, &opt), 0);
+	char *text = capture_close(&c);
+	assert_non_null(strstr(text, "conntrack: flow 10.0.0.7:40000 " A
+				     " 192.0.2.1:80 now SYN_SENT [UNREPLIED], expires in 120s"));
+	assert_non_null(strstr(text, " now FIN_WAIT [ASSURED], expires in 120s"));
+	free(text);
+	assert_int_equal(why_render(capture_open(&c), f->log, 1, NULL, false), 0);
+	text = capture_close(&c);
+	assert_non_null(strstr(text, "r's conntrack entry 10.0.0.7:40000 " A
+				     " 192.0.2.1:80: now SYN_SENT [UNREPLIED]"));
+	free(text);
+	test_trace_free(f);
+}
+
 static const struct ladder_row *row_of(const struct ladder_view *v, uint64_t id,
 				       enum ladder_row_kind kind, size_t nth)
 {
@@ -451,10 +503,15 @@ static void test_jsonl_sockets(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_state_names),	 cmocka_unit_test(test_socket_words),
-	    cmocka_unit_test(test_timeline),	 cmocka_unit_test(test_timeline_observer),
-	    cmocka_unit_test(test_why),		 cmocka_unit_test(test_ladder_and_picture),
-	    cmocka_unit_test(test_socket_table), cmocka_unit_test(test_jsonl_sockets),
+	    cmocka_unit_test(test_state_names),
+	    cmocka_unit_test(test_socket_words),
+	    cmocka_unit_test(test_timeline),
+	    cmocka_unit_test(test_timeline_observer),
+	    cmocka_unit_test(test_why),
+	    cmocka_unit_test(test_ladder_and_picture),
+	    cmocka_unit_test(test_socket_table),
+	    cmocka_unit_test(test_jsonl_sockets),
+	    cmocka_unit_test(test_conntrack_states),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "base/endpoint.h"
+#include "explain/explain.h"
 #include "explain/socket.h"
 #include "sim/engine.h"
 #include "viz/text.h"
@@ -272,6 +273,20 @@ static void say_nat(struct tl_line *l, const struct trace_conntrack *c)
 	}
 }
 
+/* What an update changed: a TCP entry names its new state (SYN_SENT,
+ * SYN_RECV, ESTABLISHED, FIN_WAIT, ...) as conntrack -E does, since every
+ * TCP update after the first reply is a change of state, not of flags. */
+static void say_ct_change(struct tl_line *l, const struct trace_conntrack *c)
+{
+	char state[48];
+	if (c->proto == 6 /* TCP */) {
+		conntrack_format_tcp_state(c, state, sizeof(state));
+		say(l, " now %s", state);
+		return;
+	}
+	say(l, " now %s", c->assured ? "[ASSURED]" : c->seen_reply ? "replied" : "[UNREPLIED]");
+}
+
 static bool describe_conntrack(struct tl_line *l, int64_t now, const struct trace_conntrack *c,
 			       int verbosity)
 {
@@ -289,10 +304,7 @@ static bool describe_conntrack(struct tl_line *l, int64_t now, const struct trac
 		say_nat(l, c);
 		break;
 	case TRACE_CT_UPDATE:
-		say(l, " now %s",
-		    c->assured	    ? "[ASSURED]"
-		    : c->seen_reply ? "replied"
-				    : "[UNREPLIED]");
+		say_ct_change(l, c);
 		break;
 	case TRACE_CT_REFRESH:
 		say(l, " refreshed");

@@ -13,6 +13,7 @@
 
 #include "base/endpoint.h"
 #include "sim/engine.h"
+#include "explain/explain.h"
 #include "explain/socket.h"
 #include "viz/packet_words.h"
 #include "viz/text.h"
@@ -243,6 +244,25 @@ static void ct_ends(const struct trace_conntrack *k, char *a, char *b, size_t si
 
 /* What a node did to its tables (and its TCP sockets) while it handled the
  * packet. */
+/* What a conntrack record did to its entry; a TCP update names the state
+ * the segment moved it to (conntrack -E's words: "now SYN_SENT
+ * [UNREPLIED]", "now FIN_WAIT [ASSURED]"). */
+static void say_ct_what(const struct trace_conntrack *k, char *out, size_t size)
+{
+	char state[48];
+	if (k->event == TRACE_CT_UPDATE && k->proto == 6 /* TCP */) {
+		conntrack_format_tcp_state(k, state, sizeof(state));
+		text_appendf(out, size, "now %s", state);
+		return;
+	}
+	text_appendf(out, size, "%s",
+		     k->event == TRACE_CT_NEW	    ? "new, [UNREPLIED]"
+		     : k->event == TRACE_CT_REFRESH ? "refreshed"
+		     : k->assured		    ? "now [ASSURED]"
+		     : k->seen_reply		    ? "now replied"
+						    : "updated");
+}
+
 static bool say_side_effect(const struct story *s, const struct trace_record *r, char *out,
 			    size_t size)
 {
@@ -290,15 +310,10 @@ static bool say_side_effect(const struct story *s, const struct trace_record *r,
 				     k->node, a, b);
 			return true;
 		}
-		const char *what = k->event == TRACE_CT_NEW	  ? "new, [UNREPLIED]"
-				   : k->event == TRACE_CT_REFRESH ? "refreshed"
-				   : k->assured			  ? "now [ASSURED]"
-				   : k->seen_reply		  ? "now replied"
-								  : "updated";
 		if (k->event == TRACE_CT_DESTROY)
 			return false;
-		text_appendf(out, size, "%s's conntrack entry %s \u2192 %s: %s", k->node, a, b,
-			     what);
+		text_appendf(out, size, "%s's conntrack entry %s \u2192 %s: ", k->node, a, b);
+		say_ct_what(k, out, size);
 		return true;
 	}
 	return false;

@@ -2019,8 +2019,16 @@ static int exp_socket(struct parser *p, struct scenario_expect *e)
 	struct optset o = {.stmt = "expect", .names = names, .n = COUNT(names)};
 	uint16_t port;
 
-	if (want_name(p, "a host name after 'socket'", &e->host) < 0 ||
-	    want_state_word(p, "a socket state", tcp_state_words, COUNT(tcp_state_words), true,
+	if (want_name(p, "a host name after 'socket'", &e->host) < 0)
+		return -1;
+	/* A closed socket is gone from the table (as from ss): no socket can
+	 * be found in that state (tcp_state_words has no "closed"). */
+	if (at_kw(p, "closed") || at_kw(p, "CLOSED"))
+		return err_at(p, peek(p),
+			      "a closed socket is no longer there to find: write 'expect no socket "
+			      "%s [port P]'",
+			      e->host.name);
+	if (want_state_word(p, "a socket state", tcp_state_words, COUNT(tcp_state_words), true,
 			    &e->tcp_state) < 0)
 		return -1;
 	while (peek(p)) {

@@ -116,9 +116,10 @@ static const char *const nat_tcp_unsolicited_words[] = {"drop", "rst", "icmp"};
  * them spelled out), each with its bit (model/packet.h TCP_FIN, ...). */
 static const char *const tcp_flag_words[] = {"fin", "syn", "rst", "psh",
 					     "ack", "urg", "ece", "cwr"};
-/* A socket's state, RFC 9293's names in lower case (enum tcp_state). */
+/* A socket's state, RFC 9293's names in lower case (enum tcp_state); [0]
+ * is CLOSED, which no socket in a host's table shows. */
 static const char *const tcp_state_words[] = {
-    "closed",	  "listen",	"syn-sent", "syn-received", "established", "fin-wait-1",
+    NULL,	  "listen",	"syn-sent", "syn-received", "established", "fin-wait-1",
     "fin-wait-2", "close-wait", "closing",  "last-ack",	    "time-wait",
 };
 /* A conntrack entry's TCP state, Linux's names (tcp_conntrack_names in

@@ -28,6 +28,7 @@ struct tcp_prog {
 	char dst_name[64];
 	struct tcp_client_options opt;
 	bool connected, closed;
+	bool shut; /* the client's `close`: shutdown(SHUT_WR) sent, still reading */
 	uint64_t received;
 };
 
@@ -141,9 +142,11 @@ static void client_send(struct tcp_prog *p, struct host_tcp *s)
 			break;
 		left -= (uint32_t)took;
 	}
-	if (p->opt.close && !p->closed) {
-		p->closed = true;
-		host_tcp_close(s);
+	/* netcat -N: shutdown(SHUT_WR) at the end of its input, then read
+	 * until the server's FIN (close comes at HOST_TCP_PEER_CLOSED). */
+	if (p->opt.close && !p->shut) {
+		p->shut = true;
+		host_tcp_shutdown(s);
 	}
 }
 

@@ -15,10 +15,10 @@
  * input: it connects (from PORT when given: nc binds it, and natsim sets
  * SO_REUSEADDR/SO_REUSEPORT so that two programs can hole-punch from one
  * port, as the TCP punching literature does), sends the bytes, and with
- * `close` closes the socket once they are queued (close(2), not nc -N's
- * shutdown: bytes that arrive afterwards are answered with an RST, as
- * Linux's tcp_rcv_state_process does, LINUX_MIB_TCPABORTONDATA). Without
- * `close` it stays connected until the peer closes. A handshake that fails
+ * `close` shuts its sending side once they are queued, as `nc -N` does at
+ * the end of its input (shutdown(SHUT_WR): a FIN), keeps reading what the
+ * server still sends (an echo) and closes when the server's FIN arrives.
+ * Without `close` it stays connected until the peer closes. A handshake that fails
  * ends the program.
  *
  * What they print goes to the trace as TRACE_APP records of app "nc" on the

@@ -198,6 +198,22 @@ static bool check_outcome(const struct tcp_watch *w, const struct scenario_expec
 	return match != NULL;
 }
 
+/* "10.0.0.80:80 \u2192 203.0.113.50:57381"; a listener has no peer, and ss
+ * -tan shows its local address with "0.0.0.0:*" as the peer: "0.0.0.0:80",
+ * not "0.0.0.0:80 \u2192 0.0.0.0:0", a peer no socket has. */
+static const char *sock_ends(const struct tcp_sock_seen *s, char *out, size_t size)
+{
+	char local[24], remote[24];
+
+	endpoint_format(&s->local, local, sizeof(local));
+	if (s->state == TCP_LISTEN)
+		snprintf(out, size, "%s", local);
+	else
+		snprintf(out, size, "%s \u2192 %s", local,
+			 endpoint_format(&s->remote, remote, sizeof(remote)));
+	return out;
+}
+
 static bool check_socket(const struct tcp_watch *w, const struct scenario_expect *x, char *why,
 			 size_t n)
 {
@@ -219,17 +235,14 @@ static bool check_socket(const struct tcp_watch *w, const struct scenario_expect
 		}
 	}
 	const struct tcp_sock_seen *shown = first ? first : other;
-	char local[24] = "", remote[24] = "";
-	if (shown) {
-		endpoint_format(&shown->local, local, sizeof(local));
-		endpoint_format(&shown->remote, remote, sizeof(remote));
-	}
+	char sock[64] = "";
 	if (shown == NULL)
 		snprintf(why, n, "%s has no TCP socket", x->host.name);
 	else
-		snprintf(why, n, "%s has %zu TCP socket%s, %zu as asked; %s: %s %s \u2192 %s",
-			 x->host.name, open, open == 1 ? "" : "s", k, first ? "the first" : "one",
-			 tcp_state_name((enum tcp_state)shown->state), local, remote);
+		snprintf(why, n, "%s has %zu TCP socket%s, %zu as asked; %s: %s %s", x->host.name,
+			 open, open == 1 ? "" : "s", k, first ? "the first" : "one",
+			 tcp_state_name((enum tcp_state)shown->state),
+			 sock_ends(shown, sock, sizeof(sock)));
 	return (k > 0) == (x->kind == SCENARIO_EXPECT_SOCKET);
 }
 
