@@ -101,6 +101,10 @@ void new_txid(struct agent *a, uint8_t txid[STUN_TXID_SIZE])
 
 struct agent_peer *find_peer(const struct agent *a, const char *name)
 {
+#if NATSIM_AGENT_SPEED
+	if (a->deadlines != NULL)
+		return deadlines_find_peer(a, name); /* the speed layer's index */
+#endif
 	for (size_t i = 0; i < a->n_peers; i++)
 		if (strcmp(a->peers[i]->name, name) == 0)
 			return a->peers[i];
@@ -121,6 +125,7 @@ static struct agent_peer *add_peer(struct agent *a, const char *name)
 	p->selected = p->nominating = -1;
 	p->controlling = strcmp(a->name, name) < 0;
 	reset_txns(p);
+	peer_added(a);
 	return p;
 }
 

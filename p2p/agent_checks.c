@@ -140,6 +140,7 @@ static void send_check(struct agent *a, struct agent_peer *p, int pair, bool nom
 
 	new_txid(a, t->txid);
 	t->pair = (int8_t)pair;
+	txn_made(a, p);
 	t->nominate = nominate;
 	pp->waiting = false;
 	pp->failed = pp->soft_noted = false; /* a new check: its own fate */
@@ -394,21 +395,32 @@ int on_check(struct agent *a, uint64_t now, const struct p2p_endpoint *from, con
 	return AGENT_OK;
 }
 
+struct agent_txn *peer_txn(struct agent_peer *p, const uint8_t txid[STUN_TXID_SIZE])
+{
+	if (!p->introduced)
+		return NULL;
+	for (size_t j = 0; j < CHECK_TXNS; j++) {
+		struct agent_txn *t = &p->txns[j];
+		if (memcmp(t->txid, txid, STUN_TXID_SIZE) == 0 && t->pair >= 0 &&
+		    (size_t)t->pair < p->n_pairs)
+			return t;
+	}
+	return NULL;
+}
+
 /* The check transaction with this ID, and its peer; NULL if none. */
 static struct agent_txn *find_txn(struct agent *a, const uint8_t txid[STUN_TXID_SIZE],
 				  struct agent_peer **peer)
 {
+#if NATSIM_AGENT_SPEED
+	if (a->deadlines != NULL)
+		return deadlines_find_txn(a, txid, peer); /* the speed layer's index */
+#endif
 	for (size_t k = 0; k < a->n_peers; k++) {
-		struct agent_peer *p = a->peers[k];
-		if (!p->introduced)
-			continue;
-		for (size_t j = 0; j < CHECK_TXNS; j++) {
-			struct agent_txn *t = &p->txns[j];
-			if (memcmp(t->txid, txid, STUN_TXID_SIZE) == 0 && t->pair >= 0 &&
-			    (size_t)t->pair < p->n_pairs) {
-				*peer = p;
-				return t;
-			}
+		struct agent_txn *t = peer_txn(a->peers[k], txid);
+		if (t != NULL) {
+			*peer = a->peers[k];
+			return t;
 		}
 	}
 	return NULL;

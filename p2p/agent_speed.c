@@ -49,8 +49,14 @@ struct agent_deadlines {
 	uint16_t early;	  /* slots agent_tick() visits even before `due` */
 	uint8_t known;	  /* slots [0, known) were summarized once */
 	uint64_t due[AGENT_MAX_PEERS];
+	/* The lookups' index (below): a tag of each peer's name, and a filter
+	 * of the IDs of its check transactions, 8 peers to a line. */
+	uint16_t name_tag[AGENT_MAX_PEERS];
+	_Alignas(CACHE_LINE) uint64_t txn_filter[AGENT_MAX_PEERS];
 };
 _Static_assert(offsetof(struct agent_deadlines, due) == 8, "the head and 7 deadlines: a line");
+_Static_assert(offsetof(struct agent_deadlines, txn_filter) % CACHE_LINE == 0,
+	       "the first 8 peers' filters: a line");
 
 struct agent_deadlines *deadlines_new(void)
 {
@@ -158,12 +164,15 @@ static uint64_t summary_deadline(const struct agent *a, const struct agent_deadl
 	return t > a->pace_ns && waiting != 0 ? a->pace_ns : t;
 }
 
+static bool lookups_agree(const struct agent *a, const struct agent_deadlines *s);
+
 bool agent_deadlines_agree(const struct agent *a)
 {
 	const struct agent_deadlines *s = a->deadlines;
 
 	return s == NULL ||
-	       (slots_agree(a, s) && summary_deadline(a, s) == peers_deadline(a, P2P_NO_DEADLINE));
+	       (slots_agree(a, s) && summary_deadline(a, s) == peers_deadline(a, P2P_NO_DEADLINE) &&
+		lookups_agree(a, s));
 }
 
 uint64_t deadlines_next(const struct agent *a, uint64_t t)
@@ -200,4 +209,115 @@ bool deadlines_may_wait(const struct agent *a, size_t slot)
 	const struct agent_deadlines *s = a->deadlines;
 
 	return ((stale_slots(a, s) | s->waiting) & bit(slot)) != 0;
+}
+
+/* ---- the lookups' index: which peer a name or a check's answer is for ----
+ *
+ * find_peer (agent.c) compares a name with every peer's, and find_txn
+ * (agent_checks.c) an answer's transaction ID with every peer's checks in
+ * flight: with thousands of agents of 8 peers, those peers are cold, and
+ * these walks were the last-level cache misses the timers' summary left
+ * (bench/README.md, "Issue 13"). Here each slot keeps a 16-bit tag of its
+ * peer's name (set once: add_peer, peer_added) and a 64-bit Bloom filter
+ * of the IDs of the peer's transactions that may still be answered (redone
+ * from the peer's ring whenever send_check makes one: txn_made), so that a
+ * lookup reads one or two lines of the summary and then only the peers
+ * that may match. A filter never leaves out an ID its peer could match
+ * (a ring slot is used again only by send_check, and an answered or reset
+ * one only drops out), so the lookups find exactly what the walks find,
+ * in the same slot order; a false match costs one peer's visit. */
+
+static uint16_t name_tag(const char *name)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (const unsigned char *c = (const unsigned char *)name; *c != 0; c++)
+		h = (h ^ *c) * 16777619u;
+	return (uint16_t)(h ^ (h >> 16));
+}
+
+/* Three bits of 64 for a transaction ID (random: 96 bits from the agent's
+ * random source), mixed all the same so that no test source's pattern
+ * makes every filter collide. */
+static uint64_t txid_bits(const uint8_t txid[STUN_TXID_SIZE])
+{
+	uint64_t lo, h;
+	uint32_t hi;
+
+	memcpy(&lo, txid, sizeof(lo));
+	memcpy(&hi, txid + sizeof(lo), sizeof(hi));
+	h = (lo ^ ((uint64_t)hi << 29)) * 0x9e3779b97f4a7c15ull;
+	h ^= h >> 31;
+	return (1ull << (h >> 58)) | (1ull << ((h >> 52) & 63)) | (1ull << ((h >> 46) & 63));
+}
+
+/* The IDs of p's transactions that find_txn may still match. */
+static uint64_t txn_filter(const struct agent_peer *p)
+{
+	uint64_t f = 0;
+
+	for (size_t j = 0; j < CHECK_TXNS; j++)
+		if (p->txns[j].pair >= 0)
+			f |= txid_bits(p->txns[j].txid);
+	return f;
+}
+
+void deadlines_peer_added(const struct agent *a, size_t slot)
+{
+	struct agent_deadlines *s = a->deadlines;
+
+	s->name_tag[slot] = name_tag(a->peers[slot]->name);
+	s->txn_filter[slot] = txn_filter(a->peers[slot]);
+}
+
+void deadlines_txn_made(const struct agent *a, const struct agent_peer *p)
+{
+	struct agent_deadlines *s = a->deadlines;
+
+	for (size_t i = 0; i < a->n_peers; i++)
+		if (a->peers[i] == p)
+			s->txn_filter[i] = txn_filter(p);
+}
+
+/* Whether each peer's tag is its name's, and its filter holds every ID
+ * find_txn could match. */
+static bool lookups_agree(const struct agent *a, const struct agent_deadlines *s)
+{
+	for (size_t i = 0; i < a->n_peers; i++) {
+		const struct agent_peer *p = a->peers[i];
+		uint64_t f = txn_filter(p);
+		if (s->name_tag[i] != name_tag(p->name) || (f & ~s->txn_filter[i]) != 0)
+			return false;
+	}
+	return true;
+}
+
+struct agent_peer *deadlines_find_peer(const struct agent *a, const char *name)
+{
+	const struct agent_deadlines *s = a->deadlines;
+	uint16_t tag = name_tag(name);
+
+	assert(lookups_agree(a, s));
+	for (size_t i = 0; i < a->n_peers; i++)
+		if (s->name_tag[i] == tag && strcmp(a->peers[i]->name, name) == 0)
+			return a->peers[i];
+	return NULL;
+}
+
+struct agent_txn *deadlines_find_txn(const struct agent *a, const uint8_t txid[STUN_TXID_SIZE],
+				     struct agent_peer **peer)
+{
+	const struct agent_deadlines *s = a->deadlines;
+	uint64_t bits = txid_bits(txid);
+
+	assert(lookups_agree(a, s));
+	for (size_t i = 0; i < a->n_peers; i++) {
+		struct agent_txn *t;
+		if ((s->txn_filter[i] & bits) == bits &&
+		    (t = peer_txn(a->peers[i], txid)) != NULL) {
+			*peer = a->peers[i];
+			return t;
+		}
+	}
+	return NULL;
 }

@@ -77,13 +77,15 @@ struct agent_speed {
 	 * keeps its own. */
 	struct agent_spares *spares;
 
-	/* Keep a summary of the peers' timers (agent_speed.c, about 270 bytes
-	 * an agent), so that agent_next_deadline() and agent_tick() read only
-	 * the peers that have something due instead of walking all of them:
+	/* Keep a summary of the peers' timers (agent_speed.c), so that agent_next_deadline() and
+	 * agent_tick() read only the peers that have something due instead of walking all of them:
 	 * with 100 000 agents of 8 peers the peers are cold, and the walks
 	 * were most of the last-level cache misses (bench/README.md, "Issue
-	 * 13: where the misses are"). The same deadlines, the same ticks.
-	 * false: the plain walks. */
+	 * 13: where the misses are"). The same summary indexes the peers by
+	 * name and by their checks' transaction IDs, so that finding the peer
+	 * a check or its answer is for reads only that peer (about 320 bytes
+	 * an agent in all). The same deadlines, ticks and lookups. false: the
+	 * plain walks. */
 	bool summarize_deadlines;
 };
 
@@ -93,7 +95,9 @@ void agent_spares_free(struct agent_spares *s);
 
 /* For tests: whether the agent's summary of its peers' timers (above,
  * summarize_deadlines) says what walking its peers says, for every peer it
- * holds as up to date. true for an agent without a summary. Debug builds
+ * holds as up to date, and whether its index (ibid.) has every peer's name
+ * and every check that may still be answered. true for an agent without a
+ * summary. Debug builds
  * (the sanitizer run of the suite) check this inside the agent on every
  * agent_next_deadline() and agent_tick(). */
 bool agent_deadlines_agree(const struct agent *a);

@@ -147,6 +147,9 @@ uint64_t peers_deadline(const struct agent *a, uint64_t t);
 
 /* agent_checks.c: the checklist (RFC 8445) and consent (RFC 7675). */
 int find_pair(const struct agent_peer *p, const struct p2p_endpoint *ep);
+/* The check transaction of p's with this ID that may still be answered
+ * (find_txn asks it of every peer); NULL if none. */
+struct agent_txn *peer_txn(struct agent_peer *p, const uint8_t txid[STUN_TXID_SIZE]);
 int add_pair(struct agent_peer *p, const struct coord_candidate *c);
 void reset_txns(struct agent_peer *p);
 void retx_refresh(struct agent_peer *p);
@@ -188,6 +191,11 @@ void deadlines_changed(const struct agent *a, const struct agent_peer *p); /* NU
 uint64_t deadlines_next(const struct agent *a, uint64_t t);
 bool deadlines_may_be_due(const struct agent *a, size_t slot, uint64_t now);
 bool deadlines_may_wait(const struct agent *a, size_t slot);
+void deadlines_peer_added(const struct agent *a, size_t slot);
+void deadlines_txn_made(const struct agent *a, const struct agent_peer *p);
+struct agent_peer *deadlines_find_peer(const struct agent *a, const char *name);
+struct agent_txn *deadlines_find_txn(const struct agent *a, const uint8_t txid[STUN_TXID_SIZE],
+				     struct agent_peer **peer);
 #endif
 
 static inline void peer_changed(struct agent *a, const struct agent_peer *p)
@@ -203,6 +211,30 @@ static inline void peer_changed(struct agent *a, const struct agent_peer *p)
 static inline void peers_changed(struct agent *a)
 {
 	peer_changed(a, NULL);
+}
+
+/* The same summary indexes the peers by name and by the IDs of their
+ * checks in flight, so that find_peer and find_txn visit only the peer
+ * that matches: add_peer says it named a peer (peer_added), send_check
+ * that it made a transaction ID (txn_made). */
+static inline void peer_added(struct agent *a)
+{
+#if NATSIM_AGENT_SPEED
+	if (a->deadlines != NULL)
+		deadlines_peer_added(a, a->n_peers - 1);
+#else
+	(void)a;
+#endif
+}
+
+static inline void txn_made(struct agent *a, const struct agent_peer *p)
+{
+#if NATSIM_AGENT_SPEED
+	if (a->deadlines != NULL)
+		deadlines_txn_made(a, p);
+#else
+	(void)a, (void)p;
+#endif
 }
 
 /* agent_next_deadline()'s answer for the peers (t: the agent's own timers). */
