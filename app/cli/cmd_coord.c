@@ -10,6 +10,7 @@
 
 #include "app/cli/cli.h"
 #include "app/net/daemon.h"
+#include "app/net/daemon_tcp.h"
 #include "app/net/keyfile.h"
 #include "app/lang/units.h"
 #include "p2p/coord.h"
@@ -29,6 +30,10 @@ const char cmd_coord_usage[] =
     "request, and each source address gets at most 64 answers at once and 10 a\n"
     "second after that (registered peers are not limited); refusals are counted\n"
     "and logged. Datagrams of any size are read.\n"
+    "\n"
+    "It listens on TCP at the same endpoints too, for peers that speak TCP\n"
+    "(natsim peer --tcp): STUN messages back to back on a connection (RFC 8489\n"
+    "6.2.2); a peer registered over a connection is known by it while it lasts.\n"
     "\n"
     "Options:\n"
     "  -l, --listen ADDR:PORT     primary endpoint (required; 0.0.0.0 only\n"
@@ -57,6 +62,7 @@ const char cmd_coord_usage[] =
 
 struct coord_run {
 	struct coord *coord;
+	struct daemon_tcp tcp;
 	bool json;
 };
 
@@ -111,7 +117,10 @@ static bool on_flush(void *ctx, struct daemon *d, uint64_t now)
 	struct coord_run *r = ctx;
 	struct p2p_datagram dg;
 	struct coord_event ev;
+	struct p2p_tcp_action act;
 	(void)now;
+	while (coord_pop_tcp(r->coord, &act))
+		daemon_tcp_do(&r->tcp, &act);
 	while (coord_pop_datagram(r->coord, &dg))
 		daemon_send(d, &dg);
 	bool any = false;
@@ -268,7 +277,27 @@ static int check_args(const struct coord_args *a)
 }
 
 /* RFC 5780 section 4.2: every combination of the two addresses and ports. */
-static int bind_all(struct daemon *d, const struct coord_config *c)
+static uint32_t tcp_accepted(void *ctx, uint64_t now, const struct p2p_endpoint *local,
+			     const struct p2p_endpoint *remote)
+{
+	return coord_tcp_accepted(((struct coord_run *)ctx)->coord, now, local, remote);
+}
+
+static int tcp_input(void *ctx, uint64_t now, uint32_t conn, const uint8_t *buf, size_t len)
+{
+	return coord_tcp_input(((struct coord_run *)ctx)->coord, now, conn, buf, len);
+}
+
+static void tcp_closed(void *ctx, uint64_t now, uint32_t conn, enum p2p_tcp_close why)
+{
+	coord_tcp_closed(((struct coord_run *)ctx)->coord, now, conn, why);
+}
+
+static const struct daemon_tcp_ops coord_tcp_ops = {tcp_accepted, NULL, tcp_input, tcp_closed};
+
+/* UDP sockets, and a TCP listener, on every endpoint (RFC 5780's four with
+ * an alternate). */
+static int bind_all(struct daemon *d, struct daemon_tcp *tcp, const struct coord_config *c)
 {
 	struct p2p_endpoint eps[4] = {c->primary};
 	size_t n = 1;
@@ -279,7 +308,8 @@ static int bind_all(struct daemon *d, const struct coord_config *c)
 		eps[n++] = c->alternate;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (daemon_bind(d, &eps[i], NULL, err, sizeof(err)) < 0) {
+		if (daemon_bind(d, &eps[i], NULL, err, sizeof(err)) < 0 ||
+		    daemon_tcp_listen(tcp, &eps[i], NULL, err, sizeof(err)) < 0) {
 			fprintf(stderr,
 				"natsim coord: %s (check --listen/--alternate: the address must "
 				"be one of this host's)\n",
@@ -324,15 +354,20 @@ static int run(struct coord_args *args)
 		daemon_fini(&d);
 		return CLI_EXIT_INTERNAL;
 	}
-	if (bind_all(&d, &a.cfg) < 0) {
+	struct coord_run r = {.json = a.json};
+	daemon_tcp_init(&r.tcp, &coord_tcp_ops, &r);
+	d.tcp = &r.tcp;
+	if (bind_all(&d, &r.tcp, &a.cfg) < 0) {
+		daemon_tcp_fini(&r.tcp);
 		daemon_fini(&d);
 		return CLI_EXIT_USAGE;
 	}
 	a.cfg.software = "natsim " NATSIM_VERSION;
 	a.cfg.random = (struct p2p_random){.fill = daemon_random_fill};
-	struct coord_run r = {.coord = coord_new(&a.cfg), .json = a.json};
+	r.coord = coord_new(&a.cfg);
 	if (!r.coord) {
 		fprintf(stderr, "natsim coord: cannot start the coordinator (out of memory)\n");
+		daemon_tcp_fini(&r.tcp);
 		daemon_fini(&d);
 		return CLI_EXIT_INTERNAL;
 	}
@@ -356,6 +391,7 @@ static int run(struct coord_args *args)
 		perror("natsim coord: poll");
 	print_counters(&r, &d, stop == DAEMON_STOP_SIGNAL ? d.last_signal : 0);
 	coord_free(r.coord);
+	daemon_tcp_fini(&r.tcp);
 	daemon_fini(&d);
 	return stop == DAEMON_STOP_SIGNAL ? CLI_EXIT_OK : CLI_EXIT_INTERNAL;
 }

@@ -15,57 +15,80 @@
 #include "app/world/runner.h"
 
 const char cmd_matrix_usage[] =
-	"Usage: natsim matrix [--format text|csv|json] [--seed N]\n"
-	"\n"
-	"Run every pair of the six classic kinds of peer - open (public, no firewall),\n"
-	"firewall (public, stateful firewall), full-cone, restricted-cone,\n"
-	"port-restricted-cone and symmetric NAT - through the real hole-punching code,\n"
-	"and print whether each pair ends direct, relayed or failed, and how long it\n"
-	"took from asking the coordinator to the first working path.\n"
-	"\n"
-	"Options:\n"
-	"  -f, --format FMT  text (default), csv (header a,b,outcome,connect_ms) or json\n"
-	"  -s, --seed N      random seed (default 1)\n"
-	"      --ascii       ASCII only\n"
-	"  -h, --help        show this help\n";
+    "Usage: natsim matrix [--format text|csv|json] [--seed N] [--transport udp|tcp]\n"
+    "                     [--tcp-unsolicited drop|rst|icmp]\n"
+    "\n"
+    "Run every pair of the six classic kinds of peer - open (public, no firewall),\n"
+    "firewall (public, stateful firewall), full-cone, restricted-cone,\n"
+    "port-restricted-cone and symmetric NAT - through the real hole-punching code,\n"
+    "and print whether each pair ends direct, relayed or failed, and how long it\n"
+    "took from asking the coordinator to the first working path.\n"
+    "\n"
+    "Over TCP the agents punch by simultaneous open (RFC 5128 3.4): each connects\n"
+    "to the other from the port the coordinator saw. Which pairs then connect\n"
+    "directly, and how soon, depends on what a NAT does with a SYN nobody inside\n"
+    "asked for: one that drops it silently (RFC 5382 REQ-4; the default) leaves\n"
+    "the sender's connect waiting in SYN-SENT, and the other's SYN, a moment\n"
+    "later, completes it; one that answers with an RST makes that connect fail,\n"
+    "and the pair connects only if a later try of the agents' (every 250 ms,\n"
+    "eight at most) finds the other's SYN already out, else it falls back to the\n"
+    "relay. Bob's link is 60 ms slower in the TCP runs, so one SYN always arrives\n"
+    "first, as it does in practice; compare the cells and times with\n"
+    "--tcp-unsolicited drop, rst and icmp.\n"
+    "\n"
+    "Options:\n"
+    "  -f, --format FMT  text (default), csv (header a,b,outcome,connect_ms) or json\n"
+    "  -s, --seed N      random seed (default 1)\n"
+    "  -t, --transport T udp (default) or tcp: how the agents connect\n"
+    "      --tcp-unsolicited ANSWER\n"
+    "                    every NAT's answer to an unsolicited SYN: drop (default),\n"
+    "                    rst or icmp (implies --transport tcp)\n"
+    "      --ascii       ASCII only\n"
+    "  -h, --help        show this help\n";
 
 const char *const matrix_kinds[MATRIX_KINDS] = {
 	"open", "firewall", "full-cone", "restricted-cone", "port-restricted-cone", "symmetric"};
 
 /* One side of the pair: public hosts on their own /24, NATed ones behind a
  * NAT of the kind, with no host firewall (the NAT is the lesson). */
-static int side_text(char *out, size_t n, const char *host, int kind, int index)
+static int side_text(char *out, size_t n, const char *host, int kind, int index,
+		     const char *nat_opts)
 {
 	const char *pub = index == 0 ? "203.0.113" : "198.51.100";
 	if (kind <= 1)
 		return snprintf(out, n, "host %s at %s.10 public firewall %s\n", host, pub,
 				kind == 1 ? "on" : "off");
 	return snprintf(out, n,
-			"nat %s-nat preset %s public %s.10\n"
+			"nat %s-nat preset %s%s public %s.10\n"
 			"host %s at 192.168.%d.5 behind %s-nat\n",
-			host, matrix_kinds[kind], pub, host, index + 1, host);
+			host, matrix_kinds[kind], nat_opts, pub, host, index + 1, host);
 }
 
-int matrix_scenario_text(int a, int b, char *out, size_t n)
+int matrix_scenario_text(int a, int b, const struct matrix_setup *setup, char *out, size_t n)
 {
-	char sa[256], sb[256];
-	side_text(sa, sizeof(sa), "alice", a, 0);
-	side_text(sb, sizeof(sb), "bob", b, 1);
+	char sa[256], sb[256], nat[64] = "";
+	bool tcp = setup && (setup->tcp || setup->tcp_unsolicited);
+	if (tcp && setup->tcp_unsolicited)
+		snprintf(nat, sizeof(nat), " tcp-unsolicited %s", setup->tcp_unsolicited);
+	side_text(sa, sizeof(sa), "alice", a, 0, nat);
+	side_text(sb, sizeof(sb), "bob", b, 1, nat);
 	return snprintf(out, n,
 			"title \"%s x %s\"\n"
 			"internet latency 20ms\n"
 			"coordinator coord at 192.0.2.10 alternate 192.0.2.11\n"
-			"%s%s"
+			"%s%s%s"
 			"at 0s register alice\n"
 			"at 0s register bob\n"
-			"at 1s connect alice to bob\n",
-			matrix_kinds[a], matrix_kinds[b], sa, sb);
+			"at 1s connect alice to bob%s\n",
+			matrix_kinds[a], matrix_kinds[b], sa, sb,
+			tcp ? "link bob latency 60ms\n" : "", tcp ? " over tcp" : "");
 }
 
-int matrix_run_pair(int a, int b, uint64_t seed, struct matrix_cell *cell, struct diag *d)
+int matrix_run_pair(int a, int b, const struct matrix_setup *setup, uint64_t seed,
+		    struct matrix_cell *cell, struct diag *d)
 {
 	char text[1024];
-	int len = matrix_scenario_text(a, b, text, sizeof(text));
+	int len = matrix_scenario_text(a, b, setup, text, sizeof(text));
 	struct scenario *s = scenario_parse(text, (size_t)len, "<matrix>", d);
 	if (!s)
 		return -1;
@@ -181,7 +204,8 @@ static int parse_format(const char *arg, enum matrix_format *fmt)
 /* Run every pair of NAT kinds, one fresh diagnostics list each. The runs
  * take a while, so a terminal on stderr sees which pair is running.
  * Returns 0 or CLI_EXIT_INTERNAL (having printed the diagnostics). */
-static int run_all_pairs(uint64_t seed, struct matrix_cell cells[MATRIX_KINDS][MATRIX_KINDS])
+static int run_all_pairs(const struct matrix_setup *setup, uint64_t seed,
+			 struct matrix_cell cells[MATRIX_KINDS][MATRIX_KINDS])
 {
 	bool tty = isatty(fileno(stderr));
 	for (int a = 0; a < MATRIX_KINDS; a++)
@@ -190,7 +214,7 @@ static int run_all_pairs(uint64_t seed, struct matrix_cell cells[MATRIX_KINDS][M
 			if (tty)
 				fprintf(stderr, "\rrunning pair %d of %d", a * MATRIX_KINDS + b + 1,
 					MATRIX_KINDS * MATRIX_KINDS);
-			int rc = d ? matrix_run_pair(a, b, seed, &cells[a][b], d) : -1;
+			int rc = d ? matrix_run_pair(a, b, setup, seed, &cells[a][b], d) : -1;
 			if (rc < 0) {
 				if (d)
 					diag_print(d, stderr, false);
@@ -209,6 +233,8 @@ int cmd_matrix_main(int argc, char **argv)
 	static const struct option longopts[] = {{"format", required_argument, NULL, 'f'},
 						 {"seed", required_argument, NULL, 's'},
 						 {"ascii", no_argument, NULL, 'A'},
+						 {"transport", required_argument, NULL, 't'},
+						 {"tcp-unsolicited", required_argument, NULL, 'U'},
 						 {NULL, 0, NULL, 0}};
 	enum matrix_format fmt = FORMAT_TEXT;
 	uint64_t seed = 1;
@@ -216,7 +242,8 @@ int cmd_matrix_main(int argc, char **argv)
 	int ch;
 	opterr = 0;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, ":f:s:", longopts, NULL)) != -1) {
+	struct matrix_setup setup = {0};
+	while ((ch = getopt_long(argc, argv, ":f:s:t:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			if (parse_format(optarg, &fmt))
@@ -227,6 +254,22 @@ int cmd_matrix_main(int argc, char **argv)
 				return CLI_EXIT_USAGE;
 			break;
 		case 'A': ascii = true; break;
+		case 't':
+			if (strcmp(optarg, "tcp") != 0 && strcmp(optarg, "udp") != 0)
+				return cli_usage_error(
+				    "matrix", "--transport expects udp or tcp, not '%s'", optarg);
+			setup.tcp = strcmp(optarg, "tcp") == 0;
+			break;
+		case 'U':
+			if (strcmp(optarg, "drop") != 0 && strcmp(optarg, "rst") != 0 &&
+			    strcmp(optarg, "icmp") != 0)
+				return cli_usage_error(
+				    "matrix",
+				    "--tcp-unsolicited expects drop, rst or icmp, not '%s'",
+				    optarg);
+			setup.tcp_unsolicited = optarg;
+			setup.tcp = true;
+			break;
 		default: /* ':' missing value, '?' unknown option */
 			return cli_option_error("matrix", ch, argv);
 		}
@@ -235,7 +278,7 @@ int cmd_matrix_main(int argc, char **argv)
 		return cli_usage_error("matrix", "unexpected argument '%s'", argv[optind]);
 
 	struct matrix_cell cells[MATRIX_KINDS][MATRIX_KINDS];
-	if (run_all_pairs(seed, cells) != 0)
+	if (run_all_pairs(&setup, seed, cells) != 0)
 		return CLI_EXIT_INTERNAL;
 	if (fmt == FORMAT_CSV)
 		print_csv(cells);

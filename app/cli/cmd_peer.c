@@ -16,6 +16,7 @@
 
 #include "app/cli/cli.h"
 #include "app/net/daemon.h"
+#include "app/net/daemon_tcp.h"
 #include "app/net/keyfile.h"
 #include "app/lang/scenario.h"
 #include "app/lang/units.h"
@@ -56,6 +57,12 @@ const char cmd_peer_usage[] =
     "  -e, --expect-data     succeed only after receiving a message\n"
     "  -E, --echo            send every message received back to its sender\n"
     "  -K, --classify        discover our NAT's mapping and filtering (RFC 5780)\n"
+    "  -T, --tcp             speak TCP instead of UDP: register over a TCP\n"
+    "                        connection to the coordinator, listen on the same\n"
+    "                        port (SO_REUSEADDR, SO_REUSEPORT) and punch by\n"
+    "                        connecting from it to the other's candidates, both\n"
+    "                        at once (simultaneous open, RFC 5128 3.4); --port is\n"
+    "                        then a TCP port (not with --classify)\n"
     "  -N, --no-register     with --classify: only classify, against any RFC 5780\n"
     "                        STUN server (stund, for instance), without registering\n"
     "  -j, --json            one JSON object per line for each event and the result\n"
@@ -74,13 +81,14 @@ const char cmd_peer_usage[] =
 struct peer_args {
 	const char *name, *key, *connect, *send;
 	struct p2p_endpoint coord, bind;
-	bool has_coord, expect_data, echo, classify, json, has_keepalive, no_register;
+	bool has_coord, expect_data, echo, classify, json, has_keepalive, no_register, tcp;
 	uint64_t timeout_ns, linger_ns, keepalive_ns;
 };
 
 struct peer_run {
 	const struct peer_args *args;
 	struct agent *agent;
+	struct daemon_tcp tcp; /* --tcp: the agent's connections */
 	bool registered, connected, sent, received, classified, failed, done;
 	uint64_t ignored; /* datagrams the agent refused; the first IGNORED_LOGGED are logged */
 	const char *path; /* "direct" or "relayed" for --connect's peer */
@@ -307,13 +315,18 @@ static bool on_flush(void *ctx, struct daemon *d, uint64_t now)
 	struct peer_run *pr = ctx;
 	struct p2p_datagram dg;
 	struct p2p_event ev;
-	/* Events first: they may queue datagrams (send, echo). */
-	while (agent_pop_event(pr->agent, &ev)) {
-		print_event(pr, &ev);
-		on_event(pr, now, &ev);
-	}
-	while (agent_pop_datagram(pr->agent, &dg))
-		daemon_send(d, &dg);
+	struct p2p_tcp_action act;
+	do { /* until no connect failed at once (its report makes more to do) */
+		/* Events first: they may queue datagrams (send, echo). */
+		while (agent_pop_event(pr->agent, &ev)) {
+			print_event(pr, &ev);
+			on_event(pr, now, &ev);
+		}
+		while (agent_pop_tcp(pr->agent, &act))
+			daemon_tcp_do(&pr->tcp, &act);
+		while (agent_pop_datagram(pr->agent, &dg))
+			daemon_send(d, &dg);
+	} while (daemon_tcp_report_failed(&pr->tcp, now) > 0);
 	if (pr->failed)
 		return true;
 	if (!pr->done && goal_reached(pr)) {
@@ -424,6 +437,9 @@ static int parse_opt(int ch, struct peer_args *a)
 	case 'j':
 		a->json = true;
 		return 0;
+	case 'T':
+		a->tcp = true;
+		return 0;
 	case 't':
 		return parse_dur("--timeout", optarg, &peer_timeout, &a->timeout_ns);
 	case 'l':
@@ -459,12 +475,13 @@ static int parse_args(int argc, char **argv, struct peer_args *a)
 						 {"no-register", no_argument, NULL, 'N'},
 						 {"linger", required_argument, NULL, 'l'},
 						 {"keepalive", required_argument, NULL, 'a'},
+						 {"tcp", no_argument, NULL, 'T'},
 						 {NULL, 0, NULL, 0}};
 	int ch;
 	a->timeout_ns = 20 * P2P_NS_PER_S;
 	opterr = 0;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, ":n:c:k:p:b:C:s:eEKjt:l:a:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":n:c:k:p:b:C:s:eEKjTt:l:a:", longopts, NULL)) != -1) {
 		int rc = ch == ':' ? -1 : parse_opt(ch, a);
 		if (rc < 0)
 			return cli_option_error("peer", ch, argv);
@@ -485,6 +502,9 @@ static int parse_args(int argc, char **argv, struct peer_args *a)
 		return cli_usage_error("peer",
 				       "--no-register goes with --classify alone (connecting "
 				       "and sending need a registration)");
+	if (a->tcp && a->classify)
+		return cli_usage_error("peer", "--classify is RFC 5780 discovery over UDP: not "
+					       "with --tcp");
 	if (a->connect && strcmp(a->connect, a->name) == 0)
 		return cli_usage_error("peer", "--connect names ourselves ('%s')", a->name);
 	return 0;
@@ -539,6 +559,45 @@ static void host_candidates(struct agent_config *c, const struct p2p_endpoint *b
 	c->disable_host_candidates = c->n_host_candidates == 0;
 }
 
+/* --tcp: what the kernel's sockets report goes to the agent. */
+static uint32_t tcp_accepted(void *ctx, uint64_t now, const struct p2p_endpoint *local,
+			     const struct p2p_endpoint *remote)
+{
+	return agent_tcp_accepted(((struct peer_run *)ctx)->agent, now, local, remote);
+}
+
+static int tcp_connected(void *ctx, uint64_t now, uint32_t conn, const struct p2p_endpoint *local,
+			 const struct p2p_endpoint *remote, bool simultaneous)
+{
+	return agent_tcp_connected(((struct peer_run *)ctx)->agent, now, conn, local, remote,
+				   simultaneous);
+}
+
+static int tcp_input(void *ctx, uint64_t now, uint32_t conn, const uint8_t *buf, size_t len)
+{
+	return agent_tcp_input(((struct peer_run *)ctx)->agent, now, conn, buf, len);
+}
+
+static void tcp_closed(void *ctx, uint64_t now, uint32_t conn, enum p2p_tcp_close why)
+{
+	agent_tcp_closed(((struct peer_run *)ctx)->agent, now, conn, why);
+}
+
+static const struct daemon_tcp_ops peer_tcp_ops = {tcp_accepted, tcp_connected, tcp_input,
+						   tcp_closed};
+
+/* The socket(s) the agent speaks from: one UDP socket, or with --tcp the
+ * listener on the port every connection will leave from. */
+static int open_sockets(struct peer_run *pr, struct daemon *d, const struct peer_args *a,
+			struct p2p_endpoint *bound, char *err, size_t errlen)
+{
+	if (!a->tcp)
+		return daemon_bind(d, &a->bind, bound, err, errlen);
+	daemon_tcp_init(&pr->tcp, &peer_tcp_ops, pr);
+	d->tcp = &pr->tcp;
+	return daemon_tcp_listen(&pr->tcp, &a->bind, bound, err, errlen);
+}
+
 static int start_agent(struct peer_run *pr, const struct peer_args *a,
 		       const struct p2p_endpoint *bound, const uint8_t *seed)
 {
@@ -548,6 +607,7 @@ static int start_agent(struct peer_run *pr, const struct peer_args *a,
 	    .key_seed = seed,
 	    .random = {.fill = daemon_random_fill},
 	    .clock_offset_ns = daemon_wall_offset_ns(),
+	    .transport = a->tcp ? AGENT_TRANSPORT_TCP : AGENT_TRANSPORT_UDP,
 	};
 	host_candidates(&c, bound, &a->coord);
 	pr->agent = agent_new(&c);
@@ -589,7 +649,7 @@ static int run(const struct peer_args *a, const uint8_t *seed)
 	if (daemon_init(&d, err, sizeof(err)) < 0) {
 		fprintf(stderr, "natsim peer: %s\n", err);
 		rc = CLI_EXIT_INTERNAL;
-	} else if (daemon_bind(&d, &a->bind, &bound, err, sizeof(err)) < 0) {
+	} else if (open_sockets(&pr, &d, a, &bound, err, sizeof(err)) < 0) {
 		fprintf(stderr, "natsim peer: %s (check --bind and --port)\n", err);
 		rc = CLI_EXIT_USAGE;
 	} else if (start_agent(&pr, a, &bound, seed) < 0) {
@@ -607,6 +667,8 @@ static int run(const struct peer_args *a, const uint8_t *seed)
 		rc = finish(&pr, stop);
 	}
 	agent_free(pr.agent);
+	if (d.tcp)
+		daemon_tcp_fini(d.tcp);
 	daemon_fini(&d);
 	return rc;
 }

@@ -336,6 +336,48 @@ static void check_coordinator_needed(struct checker *c)
 	}
 }
 
+/* An agent speaks one transport: `connect ... over tcp` makes both hosts'
+ * agents TCP ones, which cannot also connect over UDP or classify (RFC 5780
+ * discovery is UDP's). */
+bool scenario_host_speaks_tcp(const struct scenario *s, const char *name)
+{
+	for (size_t i = 0; i < s->n_actions; i++) {
+		const struct scenario_action *a = &s->actions[i];
+		if (a->kind == SCENARIO_ACT_CONNECT && a->tcp && a->host.name && a->peer.name &&
+		    (strcmp(a->host.name, name) == 0 || strcmp(a->peer.name, name) == 0))
+			return true;
+	}
+	return false;
+}
+
+/* The host of a UDP-only action (`connect` without `over tcp`, `classify`)
+ * whose agent speaks TCP, or NULL. */
+static const char *tcp_host_in_udp_action(const struct scenario *s, const struct scenario_action *a)
+{
+	bool udp = (a->kind == SCENARIO_ACT_CONNECT && !a->tcp) || a->kind == SCENARIO_ACT_CLASSIFY;
+	if (!udp || !a->host.name)
+		return NULL;
+	if (scenario_host_speaks_tcp(s, a->host.name))
+		return a->host.name;
+	if (a->kind == SCENARIO_ACT_CONNECT && a->peer.name &&
+	    scenario_host_speaks_tcp(s, a->peer.name))
+		return a->peer.name;
+	return NULL;
+}
+
+static void check_transports(struct checker *c)
+{
+	for (size_t i = 0; i < c->s->n_actions; i++) {
+		const struct scenario_action *a = &c->s->actions[i];
+		const char *h = tcp_host_in_udp_action(c->s, a);
+		if (h)
+			err_loc(c->p, a->kind_loc,
+				"'%s' speaks TCP (another 'connect ... over tcp' names it): it "
+				"cannot %s over UDP too",
+				h, a->kind == SCENARIO_ACT_CLASSIFY ? "classify" : "connect");
+	}
+}
+
 /* The NAT a NAT sits behind, as an index, or -1 (internet or unknown). */
 static long outer_nat(const struct checker *c, size_t i)
 {
@@ -519,6 +561,7 @@ void check_scenario(struct parser *p)
 	for (size_t i = 0; i < s->n_expects; i++)
 		check_expect(&c, &s->expects[i]);
 	check_coordinator_needed(&c);
+	check_transports(&c);
 	free(c.names);
 	if (s->n_actions > 1)
 		qsort(s->actions, s->n_actions, sizeof(*s->actions), action_cmp);

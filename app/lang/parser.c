@@ -1321,6 +1321,10 @@ static int act_connect(struct parser *p, struct scenario_action *a)
 	if (act_host(p, a) < 0 || want_kw(p, "to", "'to' after the first host") < 0 ||
 	    want_name(p, "a host name after 'to'", &a->peer) < 0)
 		return -1;
+	if (a->kind == SCENARIO_ACT_CONNECT && accept_kw(p, "over")) { /* over tcp */
+		a->tcp = true;
+		return want_kw(p, "tcp", "'tcp' after 'over' (agents speak udp unless told)");
+	}
 	if (a->kind == SCENARIO_ACT_SEND)
 		return want_text_at_most(p, "the quoted text to send", SEND_MAX_BYTES,
 					 "a message between peers", &a->text, &a->text_len);

@@ -292,7 +292,8 @@ struct scenario_action {
 	struct scenario_endpoint about_src, about_dst;
 	bool bad_checksum;
 	/* raw tcp HOST to DST:PORT [from port P] flags F[,F...] [seq N] [ack N]
-	 *   [window N] [payload N]: `tcp` set, src_port (default 32768) */
+	 *   [window N] [payload N]: `tcp` set, src_port (default 32768);
+	 * connect HOST to PEER over tcp: `tcp` set (both agents speak TCP) */
 	bool tcp;
 	uint8_t tcp_flags;
 	uint32_t tcp_seq, tcp_ack;
@@ -500,5 +501,8 @@ const char *scenario_expect_kind_name(enum scenario_expect_kind kind); /* "no dr
 const char *scenario_behaviour_name(int behaviour);		       /* "address-dependent" */
 const char *scenario_reason_name(int reason);			       /* "nat-filter", "any" */
 const char *scenario_path_name(int path);			       /* "relayed" */
+
+/* True if a `connect ... over tcp` names host `name`: its agent speaks TCP. */
+bool scenario_host_speaks_tcp(const struct scenario *s, const char *name);
 
 #endif

@@ -3,6 +3,7 @@
  * (daemon.h has the contract).
  */
 #include "app/net/daemon.h"
+#include "app/net/daemon_tcp.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -340,9 +341,25 @@ static bool signalled(struct daemon *d)
 	return true;
 }
 
+/* poll() said something about TCP sockets pfd[0..n): each goes to its
+ * object, then flush. True if flush said done. */
+static bool tcp_ready(struct daemon *d, const struct pollfd *pfd, size_t n,
+		      const struct daemon_ops *ops, void *ctx)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (pfd[i].revents == 0)
+			continue;
+		uint64_t now = daemon_now_ns();
+		daemon_tcp_ready(d->tcp, pfd[i].fd, pfd[i].revents, now);
+		if (ops->flush(ctx, d, now))
+			return true;
+	}
+	return false;
+}
+
 enum daemon_stop daemon_run(struct daemon *d, const struct daemon_ops *ops, void *ctx)
 {
-	struct pollfd pfd[DAEMON_MAX_SOCKETS + 1];
+	struct pollfd pfd[DAEMON_MAX_SOCKETS + 1 + DAEMON_TCP_MAX];
 	for (;;) {
 		uint64_t now = daemon_now_ns();
 		if (ops->next_deadline(ctx) <= now)
@@ -358,7 +375,9 @@ enum daemon_stop daemon_run(struct daemon *d, const struct daemon_ops *ops, void
 		for (size_t i = 0; i < d->n_socks; i++)
 			pfd[i] = (struct pollfd){.fd = d->fds[i], .events = POLLIN};
 		pfd[d->n_socks] = (struct pollfd){.fd = d->sig_fd, .events = POLLIN};
-		int n = poll(pfd, d->n_socks + 1, poll_timeout_ms(deadline, now));
+		size_t n_tcp =
+		    d->tcp ? daemon_tcp_pollfds(d->tcp, pfd + d->n_socks + 1, DAEMON_TCP_MAX) : 0;
+		int n = poll(pfd, d->n_socks + 1 + n_tcp, poll_timeout_ms(deadline, now));
 		if (n < 0 && errno != EINTR)
 			return DAEMON_STOP_ERROR;
 		if (n <= 0)
@@ -376,5 +395,7 @@ enum daemon_stop daemon_run(struct daemon *d, const struct daemon_ops *ops, void
 			if (rc != 0)
 				return rc > 0 ? DAEMON_STOP_DONE : DAEMON_STOP_ERROR;
 		}
+		if (n_tcp && tcp_ready(d, pfd + d->n_socks + 1, n_tcp, ops, ctx))
+			return DAEMON_STOP_DONE;
 	}
 }

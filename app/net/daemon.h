@@ -9,7 +9,8 @@
  *
  * SIGINT and SIGTERM are blocked and read from a signalfd while the loop runs,
  * so they end the loop cleanly (DAEMON_STOP_SIGNAL) instead of killing the
- * process between a receive and a send. Sockets are non-blocking IPv4 UDP.
+ * process between a receive and a send. Sockets are non-blocking IPv4 UDP,
+ * and TCP through daemon_tcp.h when struct daemon's `tcp` is set.
  *
  * ICMP errors: every socket sets IP_RECVERR, so Linux queues the ICMP errors
  * about its datagrams (ip_icmp_error); the loop reads them from the error
@@ -32,6 +33,7 @@
 #define DAEMON_MAX_RECEIVE 65536
 
 struct daemon;
+struct daemon_tcp;
 
 struct daemon_ops {
 	/* A datagram arrived on our endpoint `local` (ip 0 if bound to any), of
@@ -70,6 +72,10 @@ struct daemon {
 	uint64_t received, sent, send_errors;
 	uint64_t refused; /* datagrams ops->input refused */
 	uint64_t icmp_errors; /* ICMP errors read from the error queues */
+	/* Optional (the caller's; NULL: UDP only): TCP sockets daemon_run polls
+	 * too, reporting to their object (daemon_tcp.h) and then calling
+	 * ops->flush. */
+	struct daemon_tcp *tcp;
 };
 
 /* Blocks SIGINT/SIGTERM and opens the signalfd. -1 with a message in err. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "app/world/secrets.h"
+#include "app/world/simtcp.h"
 #include "p2p/agent_speed.h"
 #include "p2p/stun.h"
 #include "sim/rng.h"
@@ -32,6 +33,7 @@ struct sim_agent {
 	struct simdrive *d;
 	struct host *host;
 	struct host_socket *sock;
+	struct simtcp *tcp; /* an agent whose transport is TCP: no sock */
 	struct agent *agent;
 	struct pump_timer timer;
 	struct rng rng;
@@ -44,6 +46,7 @@ struct sim_coord {
 	struct host *host;
 	struct host_socket *socks[SIM_COORD_MAX_SOCKETS];
 	size_t n_socks;
+	struct simtcp *tcp; /* simdrive_coord_listen_tcp: its TCP side */
 	struct coord *coord;
 	struct pump_timer timer;
 	struct rng rng;
@@ -148,11 +151,15 @@ void sim_agent_flush(struct sim_agent *sa)
 	/* On the stack, not shared: a hook may call back into any agent. */
 	struct p2p_datagram dg;
 	struct p2p_event ev;
+	struct p2p_tcp_action act;
 	if (sa->stopped) { /* a stopped program sends and says nothing */
-		while (agent_pop_datagram(sa->agent, &dg) || agent_pop_event(sa->agent, &ev))
+		while (agent_pop_datagram(sa->agent, &dg) || agent_pop_event(sa->agent, &ev) ||
+		       agent_pop_tcp(sa->agent, &act))
 			;
 		return;
 	}
+	while (sa->tcp && agent_pop_tcp(sa->agent, &act))
+		simtcp_do(sa->tcp, &act);
 	while (agent_pop_datagram(sa->agent, &dg)) {
 		struct endpoint to = from_p2p(&dg.to);
 		host_udp_sendto(sa->sock, &to, dg.buf, dg.len);
@@ -175,6 +182,7 @@ void sim_agent_stop(struct sim_agent *sa)
 	sa->timer.id = 0;
 	host_udp_close(sa->sock);
 	sa->sock = NULL;
+	simtcp_close_all(sa->tcp);
 }
 
 bool sim_agent_stopped(const struct sim_agent *sa)
@@ -217,6 +225,57 @@ static void agent_icmp_error(struct host_socket *s, const struct host_icmp_error
 	sim_agent_flush(sa);
 }
 
+/* ---- agents over TCP: the stack's reports, through app/world/simtcp ---- */
+
+static uint32_t agent_accepted_cb(void *obj, uint64_t now, const struct p2p_endpoint *local,
+				  const struct p2p_endpoint *remote)
+{
+	return agent_tcp_accepted(((struct sim_agent *)obj)->agent, now, local, remote);
+}
+
+static int agent_connected_cb(void *obj, uint64_t now, uint32_t conn,
+			      const struct p2p_endpoint *local, const struct p2p_endpoint *remote,
+			      bool simultaneous)
+{
+	struct sim_agent *sa = obj;
+	return agent_tcp_connected(sa->agent, now, conn, local, remote, simultaneous);
+}
+
+static int agent_input_cb(void *obj, uint64_t now, uint32_t conn, const uint8_t *buf, size_t len)
+{
+	return agent_tcp_input(((struct sim_agent *)obj)->agent, now, conn, buf, len);
+}
+
+static void agent_closed_cb(void *obj, uint64_t now, uint32_t conn, enum p2p_tcp_close why)
+{
+	agent_tcp_closed(((struct sim_agent *)obj)->agent, now, conn, why);
+}
+
+static void agent_flush_cb(void *ctx)
+{
+	sim_agent_flush(ctx);
+}
+
+static const struct simtcp_ops agent_tcp_ops = {
+    .accepted = agent_accepted_cb,
+    .connected = agent_connected_cb,
+    .input = agent_input_cb,
+    .closed = agent_closed_cb,
+    .flush = agent_flush_cb,
+};
+
+/* The agent's port is its own choice with TCP (no socket is bound before
+ * the agent asks to LISTEN), so port 0 is not allowed. */
+static int sim_agent_use_tcp(struct sim_agent *sa, struct host *h, struct agent_config *c)
+{
+	if (c->local.port == 0)
+		return -1;
+	if (c->local.ip == 0)
+		c->local.ip = host_address(h);
+	sa->tcp = simtcp_new(h, &agent_tcp_ops, sa, sa);
+	return sa->tcp ? 0 : -1;
+}
+
 static int grow(void *arrp, size_t *cap, size_t n)
 {
 	void ***arr = arrp;
@@ -238,6 +297,7 @@ static void sim_agent_free(struct sim_agent *sa)
 	if (sa->timer.id)
 		engine_cancel(net_engine(sa->d->net), sa->timer.id);
 	host_udp_close(sa->sock);
+	simtcp_free(sa->tcp);
 	agent_free(sa->agent);
 	free(sa);
 }
@@ -296,14 +356,20 @@ struct sim_agent *simdrive_add_agent(struct simdrive *d, struct host *h,
 	net_rng(d->net, stream, &sa->rng);
 
 	struct agent_config c = *cfg;
-	sa->sock = host_udp_bind_addr(h, cfg->local.ip, cfg->local.port, agent_received, sa);
-	if (!sa->sock)
-		goto fail;
-	host_udp_set_error_fn(sa->sock, agent_icmp_error);
-	struct endpoint bound = host_socket_local(sa->sock);
-	if (bound.ip == 0)
-		bound.ip = host_address(h);
-	c.local = to_p2p(&bound);
+	if (cfg->transport == AGENT_TRANSPORT_TCP) {
+		if (sim_agent_use_tcp(sa, h, &c) < 0)
+			goto fail;
+	} else {
+		sa->sock =
+		    host_udp_bind_addr(h, cfg->local.ip, cfg->local.port, agent_received, sa);
+		if (!sa->sock)
+			goto fail;
+		host_udp_set_error_fn(sa->sock, agent_icmp_error);
+		struct endpoint bound = host_socket_local(sa->sock);
+		if (bound.ip == 0)
+			bound.ip = host_address(h);
+		c.local = to_p2p(&bound);
+	}
 	c.random = (struct p2p_random){.fill = rng_fill_cb, .ctx = &sa->rng};
 	struct agent_speed speed = {0};
 	install_speed(d, &c, &speed);
@@ -385,6 +451,10 @@ static void sim_coord_flush(struct sim_coord *sc)
 	struct simdrive *d = sc->d;
 	struct p2p_datagram dg;
 	struct coord_event ev;
+	struct p2p_tcp_action act;
+	while (coord_pop_tcp(sc->coord, &act))
+		if (sc->tcp)
+			simtcp_do(sc->tcp, &act);
 	while (coord_pop_datagram(sc->coord, &dg)) {
 		struct endpoint to = from_p2p(&dg.to);
 		host_udp_sendto(coord_socket_for(sc, &dg.from), &to, dg.buf, dg.len);
@@ -427,6 +497,7 @@ static void sim_coord_free(struct sim_coord *sc)
 		engine_cancel(net_engine(sc->d->net), sc->timer.id);
 	for (size_t i = 0; i < sc->n_socks; i++)
 		host_udp_close(sc->socks[i]);
+	simtcp_free(sc->tcp);
 	coord_free(sc->coord);
 	free(sc);
 }
@@ -479,6 +550,49 @@ fail:
 struct coord *sim_coord_coord(struct sim_coord *sc)
 {
 	return sc->coord;
+}
+
+static uint32_t coord_accepted_cb(void *obj, uint64_t now, const struct p2p_endpoint *local,
+				  const struct p2p_endpoint *remote)
+{
+	return coord_tcp_accepted(((struct sim_coord *)obj)->coord, now, local, remote);
+}
+
+static int coord_input_cb(void *obj, uint64_t now, uint32_t conn, const uint8_t *buf, size_t len)
+{
+	return coord_tcp_input(((struct sim_coord *)obj)->coord, now, conn, buf, len);
+}
+
+static void coord_closed_cb(void *obj, uint64_t now, uint32_t conn, enum p2p_tcp_close why)
+{
+	coord_tcp_closed(((struct sim_coord *)obj)->coord, now, conn, why);
+}
+
+static void coord_flush_cb(void *ctx)
+{
+	sim_coord_flush(ctx);
+}
+
+static const struct simtcp_ops coord_tcp_ops = {
+    .accepted = coord_accepted_cb,
+    .input = coord_input_cb,
+    .closed = coord_closed_cb,
+    .flush = coord_flush_cb,
+};
+
+int simdrive_coord_listen_tcp(struct sim_coord *sc)
+{
+	if (sc->tcp)
+		return 0;
+	sc->tcp = simtcp_new(sc->host, &coord_tcp_ops, sc, sc);
+	if (!sc->tcp)
+		return -1;
+	for (size_t i = 0; i < sc->n_socks; i++) {
+		struct endpoint l = host_socket_local(sc->socks[i]);
+		if (simtcp_listen(sc->tcp, l.ip, l.port) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* ---- the driver ---- */

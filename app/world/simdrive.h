@@ -58,9 +58,15 @@ void simdrive_set_hooks(struct simdrive *d, simdrive_agent_hook agent_hook,
 struct sim_coord *simdrive_add_coord(struct simdrive *d, struct host *h,
 				     const struct coord_config *cfg);
 struct coord *sim_coord_coord(struct sim_coord *sc);
+/* The coordinator listens on TCP too, at each of its UDP endpoints (coord.h
+ * "TCP"; app/world/simtcp.h carries its connections out). 0, or -1 if a port
+ * is taken or on OOM. Calling it again does nothing. */
+int simdrive_coord_listen_tcp(struct sim_coord *sc);
 
 /* An agent on host `h`. cfg->local must be one of the host's addresses (port 0
- * picks an ephemeral port); cfg->random and, if both are NULL, cfg->key_seed
+ * picks an ephemeral port; not with cfg->transport TCP, whose connections
+ * and listener the driver opens on the host's TCP stack when the agent asks,
+ * app/world/simtcp.h); cfg->random and, if both are NULL, cfg->key_seed
  * (not cfg->speed->identity) are filled by the driver from the world's seed
  * and the agent's name, so runs are deterministic. cfg->speed's hooks left
  * NULL become the driver's (its caches, event texts only when read, shared

@@ -236,6 +236,16 @@ static int build_nat(struct world *w, size_t ni, struct diag *d)
 	return 0;
 }
 
+/* The coordinator listens on TCP too when an agent speaks it (only then: a
+ * listener is a socket the trace shows, and UDP lessons stay as they were). */
+static bool any_agent_speaks_tcp(const struct scenario *s)
+{
+	for (size_t i = 0; i < s->n_actions; i++)
+		if (s->actions[i].kind == SCENARIO_ACT_CONNECT && s->actions[i].tcp)
+			return true;
+	return false;
+}
+
 static int build_coordinator(struct world *w, struct diag *d)
 {
 	const struct scenario_coordinator *sc = w->scn->coordinator;
@@ -261,6 +271,8 @@ static int build_coordinator(struct world *w, struct diag *d)
 				  .disable_relay = !sc->relay,
 				  .software = "natsim"};
 	w->coord = simdrive_add_coord(w->drive, w->coord_host, &cc);
+	if (w->coord && any_agent_speaks_tcp(w->scn) && simdrive_coord_listen_tcp(w->coord) < 0)
+		return report(w, d, &sc->loc, "cannot listen on TCP at the coordinator's port");
 	return w->coord ? 0 : report(w, d, &sc->loc, "cannot start the coordinator");
 }
 
@@ -288,9 +300,11 @@ static int build_agent(struct world *w, struct world_host *wh)
 	const struct scenario_coordinator *sc = w->scn->coordinator;
 	const struct scenario_host *sh = wh->spec;
 	struct agent_config ac = {
-		.name = sh->name,
-		.local = {sh->ip, sh->port >= 0 ? (uint16_t)sh->port : WORLD_DEFAULT_AGENT_PORT},
-		.disable_host_candidates = sh->host_candidates == 0,
+	    .name = sh->name,
+	    .local = {sh->ip, sh->port >= 0 ? (uint16_t)sh->port : WORLD_DEFAULT_AGENT_PORT},
+	    .disable_host_candidates = sh->host_candidates == 0,
+	    .transport = scenario_host_speaks_tcp(w->scn, sh->name) ? AGENT_TRANSPORT_TCP
+								    : AGENT_TRANSPORT_UDP,
 	};
 	if (sc)
 		ac.coordinator = (struct p2p_endpoint){sc->ip, sc->port};

@@ -1,0 +1,307 @@
+/*
+ * daemon_tcp.c - a p2p object's TCP connections on kernel sockets (see
+ * daemon_tcp.h).
+ */
+#define _GNU_SOURCE /* accept4 */
+#include "app/net/daemon_tcp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define READ_MAX 65536
+
+static struct sockaddr_in to_sin(const struct p2p_endpoint *ep)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	sin.sin_addr.s_addr = htonl(ep->ip);
+	sin.sin_port = htons(ep->port);
+	return sin;
+}
+
+static struct p2p_endpoint of_sin(const struct sockaddr_in *sin)
+{
+	return (struct p2p_endpoint){ntohl(sin->sin_addr.s_addr), ntohs(sin->sin_port)};
+}
+
+enum p2p_tcp_close daemon_tcp_close_reason(int err)
+{
+	switch (err) {
+	case 0:
+		return P2P_TCP_CLOSED_BY_PEER;
+	case ECONNREFUSED:
+		return P2P_TCP_REFUSED;
+	case ECONNRESET:
+	case EPIPE:
+		return P2P_TCP_RESET;
+	case ETIMEDOUT:
+		return P2P_TCP_TIMED_OUT;
+	default: /* EHOSTUNREACH, ENETUNREACH, EADDRNOTAVAIL, ... */
+		return P2P_TCP_UNREACHABLE;
+	}
+}
+
+void daemon_tcp_init(struct daemon_tcp *t, const struct daemon_tcp_ops *ops, void *ctx)
+{
+	memset(t, 0, sizeof(*t));
+	t->ops = ops;
+	t->ctx = ctx;
+}
+
+void daemon_tcp_fini(struct daemon_tcp *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->s[i].fd >= 0)
+			close(t->s[i].fd);
+	t->n = 0;
+}
+
+static void sock_remove(struct daemon_tcp *t, struct daemon_tcp_sock *s)
+{
+	if (s->fd >= 0)
+		close(s->fd); /* an orderly close: FIN after what was written */
+	*s = t->s[--t->n];
+}
+
+static struct daemon_tcp_sock *sock_add(struct daemon_tcp *t)
+{
+	if (t->n == DAEMON_TCP_MAX)
+		return NULL;
+	struct daemon_tcp_sock *s = &t->s[t->n++];
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	return s;
+}
+
+/* A non-blocking TCP socket bound to ep with SO_REUSEADDR and SO_REUSEPORT:
+ * the listener and every connect share the port (socket(7)). -1 on error. */
+static int reuse_socket(const struct p2p_endpoint *ep)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int on = 1;
+	struct sockaddr_in sin = to_sin(ep);
+	if (fd < 0)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static struct p2p_endpoint local_of(int fd)
+{
+	struct sockaddr_in sin = {0};
+	socklen_t sl = sizeof(sin);
+	getsockname(fd, (struct sockaddr *)&sin, &sl);
+	return of_sin(&sin);
+}
+
+int daemon_tcp_listen(struct daemon_tcp *t, const struct p2p_endpoint *ep,
+		      struct p2p_endpoint *bound, char *err, size_t errlen)
+{
+	char where[P2P_ENDPOINT_STRLEN];
+	p2p_endpoint_format(ep, where, sizeof(where));
+	struct daemon_tcp_sock *s = sock_add(t);
+	if (!s) {
+		snprintf(err, errlen, "cannot listen on TCP %s: too many sockets", where);
+		return -1;
+	}
+	s->fd = reuse_socket(ep);
+	if (s->fd < 0 || listen(s->fd, 16) < 0) {
+		snprintf(err, errlen, "cannot listen on TCP %s: %s", where, strerror(errno));
+		sock_remove(t, s);
+		return -1;
+	}
+	s->listener = true;
+	s->local = local_of(s->fd);
+	if (bound)
+		*bound = s->local;
+	return 0;
+}
+
+static struct daemon_tcp_sock *by_conn(struct daemon_tcp *t, uint32_t conn)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (!t->s[i].listener && t->s[i].conn == conn)
+			return &t->s[i];
+	return NULL;
+}
+
+static int do_listen(struct daemon_tcp *t, const struct p2p_tcp_action *a)
+{
+	char err[160];
+	for (size_t i = 0; i < t->n; i++)
+		if (t->s[i].listener && t->s[i].local.port == a->local.port)
+			return 0; /* the one daemon_tcp_listen opened for it */
+	return daemon_tcp_listen(t, &a->local, NULL, err, sizeof(err));
+}
+
+static int do_connect(struct daemon_tcp *t, const struct p2p_tcp_action *a)
+{
+	struct daemon_tcp_sock *s = sock_add(t);
+	if (!s)
+		return -1;
+	s->conn = a->conn;
+	s->remote = a->remote;
+	s->local = a->local;
+	s->fd = reuse_socket(&a->local);
+	struct sockaddr_in to = to_sin(&a->remote);
+	if (s->fd >= 0 &&
+	    (connect(s->fd, (struct sockaddr *)&to, sizeof(to)) == 0 || errno == EINPROGRESS)) {
+		s->connecting = true; /* POLLOUT says how it went, even at once */
+		return 0;
+	}
+	s->error = errno; /* EADDRINUSE, EADDRNOTAVAIL (that 4-tuple is in use), ... */
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	return 0;
+}
+
+int daemon_tcp_do(struct daemon_tcp *t, const struct p2p_tcp_action *a)
+{
+	struct daemon_tcp_sock *s;
+	int rc = -1;
+
+	switch (a->type) {
+	case P2P_TCP_LISTEN:
+		rc = do_listen(t, a);
+		break;
+	case P2P_TCP_CONNECT:
+		rc = do_connect(t, a);
+		break;
+	case P2P_TCP_SEND:
+		s = by_conn(t, a->conn);
+		/* The messages are small and the kernel's send buffer large: a
+		 * short write would cut a frame, so it counts as an error. */
+		if (s && s->fd >= 0 && !s->connecting &&
+		    send(s->fd, a->buf, a->len, MSG_NOSIGNAL) == (ssize_t)a->len)
+			rc = 0;
+		break;
+	case P2P_TCP_CLOSE:
+		s = by_conn(t, a->conn);
+		if (s) {
+			sock_remove(t, s);
+			rc = 0;
+		}
+		break;
+	}
+	if (rc < 0)
+		t->errors++;
+	return rc;
+}
+
+size_t daemon_tcp_report_failed(struct daemon_tcp *t, uint64_t now_ns)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < t->n;) {
+		struct daemon_tcp_sock *s = &t->s[i];
+		if (s->listener || s->fd >= 0) {
+			i++;
+			continue;
+		}
+		uint32_t conn = s->conn;
+		enum p2p_tcp_close why = daemon_tcp_close_reason(s->error);
+		sock_remove(t, s);
+		t->ops->closed(t->ctx, now_ns, conn, why);
+		n++;
+	}
+	return n;
+}
+
+size_t daemon_tcp_pollfds(const struct daemon_tcp *t, struct pollfd *out, size_t max)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < t->n && k < max; i++)
+		if (t->s[i].fd >= 0)
+			out[k++] = (struct pollfd){.fd = t->s[i].fd,
+						   .events = t->s[i].connecting ? POLLOUT : POLLIN};
+	return k;
+}
+
+static void accept_all(struct daemon_tcp *t, struct daemon_tcp_sock *l, uint64_t now_ns)
+{
+	int lfd = l->fd; /* l moves if the table changes */
+	for (;;) {
+		struct sockaddr_in sin;
+		socklen_t sl = sizeof(sin);
+		int fd = accept4(lfd, (struct sockaddr *)&sin, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		struct p2p_endpoint local = local_of(fd), remote = of_sin(&sin);
+		struct daemon_tcp_sock *s = t->n < DAEMON_TCP_MAX ? sock_add(t) : NULL;
+		uint32_t id = s ? t->ops->accepted(t->ctx, now_ns, &local, &remote) : 0;
+		if (id == 0) {
+			if (s)
+				t->n--;
+			close(fd);
+			continue;
+		}
+		*s = (struct daemon_tcp_sock){
+		    .fd = fd, .conn = id, .local = local, .remote = remote};
+	}
+}
+
+static void connect_done(struct daemon_tcp *t, struct daemon_tcp_sock *s, uint64_t now_ns)
+{
+	int e = 0;
+	socklen_t el = sizeof(e);
+	struct sockaddr_in peer;
+	socklen_t pl = sizeof(peer);
+	getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &e, &el);
+	if (e != 0) {
+		uint32_t conn = s->conn;
+		sock_remove(t, s);
+		t->ops->closed(t->ctx, now_ns, conn, daemon_tcp_close_reason(e));
+		return;
+	}
+	if (getpeername(s->fd, (struct sockaddr *)&peer, &pl) < 0)
+		return; /* not yet: a stale wakeup */
+	s->connecting = false;
+	s->local = local_of(s->fd);
+	s->remote = of_sin(&peer);
+	struct p2p_endpoint local = s->local, remote = s->remote;
+	if (t->ops->connected)
+		t->ops->connected(t->ctx, now_ns, s->conn, &local, &remote, false);
+}
+
+static void read_some(struct daemon_tcp *t, struct daemon_tcp_sock *s, uint64_t now_ns)
+{
+	static uint8_t buf[READ_MAX];
+	uint32_t conn = s->conn;
+	ssize_t n = recv(s->fd, buf, sizeof(buf), 0);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	if (n > 0) {
+		t->ops->input(t->ctx, now_ns, conn, buf, (size_t)n);
+		return;
+	}
+	int e = n == 0 ? 0 : errno;
+	sock_remove(t, s);
+	t->ops->closed(t->ctx, now_ns, conn, daemon_tcp_close_reason(e));
+}
+
+void daemon_tcp_ready(struct daemon_tcp *t, int fd, short revents, uint64_t now_ns)
+{
+	struct daemon_tcp_sock *s = NULL;
+	for (size_t i = 0; i < t->n && !s; i++)
+		if (t->s[i].fd == fd)
+			s = &t->s[i];
+	if (!s || revents == 0)
+		return;
+	if (s->listener)
+		accept_all(t, s, now_ns);
+	else if (s->connecting)
+		connect_done(t, s, now_ns);
+	else
+		read_some(t, s, now_ns);
+}
