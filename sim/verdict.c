@@ -124,9 +124,11 @@ static void format_tcp(char *out, size_t size, const struct fw_rule *r, char *sp
 		return;
 	tcp_flags_text(r->tcp_flags_mask & 0x3f, mask, sizeof(mask));
 	tcp_flags_text(r->tcp_flags_match & 0x3f, comp, sizeof(comp));
-	snprintf(out, size, " -m tcp%s%s%s%s%s%s", sp, dp, r->tcp_flags_mask ? " --tcp-flags " : "",
-		 r->tcp_flags_mask ? mask : "", r->tcp_flags_mask ? " " : "",
-		 r->tcp_flags_mask ? comp : "");
+	int n = snprintf(out, size, " -m tcp%s%s%s%s%s%s", sp, dp,
+			 r->tcp_flags_mask ? " --tcp-flags " : "", r->tcp_flags_mask ? mask : "",
+			 r->tcp_flags_mask ? " " : "", r->tcp_flags_mask ? comp : "");
+	if (n < 0 || (size_t)n >= size)
+		out[size - 1] = '\0'; /* cut, as every rule's words are when too long */
 	sp[0] = dp[0] = '\0';
 }
 
