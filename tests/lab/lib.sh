@@ -106,9 +106,14 @@ in_ns() {
 }
 
 # Starts a background process in a namespace, output in $LAB_LOGS/NAME.log.
+# The log is emptied here, before the fork: the background shell truncates
+# it only when it gets to run, and until then lab_wait_log would read the
+# previous process of that name (a capture started twice "listened" at once
+# and missed the traceroute it was started for).
 lab_spawn() {
 	local ns=$1 name=$2
 	shift 2
+	: >"$LAB_LOGS/$name.log"
 	ip netns exec "$LAB-$ns" "$@" >"$LAB_LOGS/$name.log" 2>&1 &
 	LAB_PIDS+=("$!")
 	eval "PID_$name=$!"
