@@ -37,11 +37,27 @@
 /* A cache line on the machines natsim is tuned for (x86-64, arm64). */
 #define PREFETCH_LINE 64
 
+/* One hint. GCC counts __builtin_prefetch as free of side effects, so a
+ * function that does nothing but prefetch is "const" to it, and a call to
+ * one whose result is unused (all of them: they return nothing) is dead
+ * code it may delete: GCC 12 at -O2 deleted every hint of model/prefetch.c
+ * and at -O3 all but the first stage's, wherever its early inliner had not
+ * inlined the helper first (-fdump-tree-local-pure-const1: "found to be
+ * looping const: prefetch_span"). The empty volatile asm is a side effect
+ * the compiler must keep, so the helpers and their callers stay. */
+#if PREFETCH_ENABLED
+#define PREFETCH_HINT(addr)                                                                        \
+	do {                                                                                       \
+		__builtin_prefetch(addr);                                                          \
+		__asm__ __volatile__("");                                                          \
+	} while (0)
+#endif
+
 /* The line holding `addr`. */
 static inline void prefetch_line(const void *addr)
 {
 #if PREFETCH_ENABLED
-	__builtin_prefetch(addr);
+	PREFETCH_HINT(addr);
 #else
 	(void)addr;
 #endif
@@ -62,7 +78,7 @@ static inline void prefetch_span(const void *base, size_t offset, size_t len)
 	if (base == NULL)
 		return;
 	for (size_t done = 0; done < len; done += PREFETCH_LINE)
-		__builtin_prefetch((const void *)(from + done));
+		PREFETCH_HINT((const void *)(from + done));
 #else
 	(void)base, (void)offset, (void)len;
 #endif
