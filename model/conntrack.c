@@ -15,27 +15,16 @@
 #include "base/hash.h"
 #include "model/conntrack_layout.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct ct_node;
-
-/* One direction of an entry in the hash table (netfilter's
- * nf_conntrack_tuple_hash). */
-struct ct_hnode {
-	struct ct_hnode *next;
-	struct ct_node *owner;
-	enum conntrack_dir dir;
-};
-
-struct ct_node {
-	struct conntrack_entry e; /* first, so an entry pointer is a node pointer */
-	struct ct_hnode hn[2];
-	struct ct_node *prev, *next; /* creation order */
-	engine_event_id timer;
-	struct conntrack *ct;
-};
+/* The node holding an entry this table handed out. */
+static struct ct_node *node_of(struct conntrack_entry *entry)
+{
+	return (struct ct_node *)((char *)entry - offsetof(struct ct_node, e));
+}
 
 void conntrack_config_default(struct conntrack_config *cfg)
 {
@@ -59,14 +48,6 @@ void conntrack_config_default(struct conntrack_config *cfg)
 	cfg->tcp_timeouts[CONNTRACK_TCP_SYN_SENT2] = SIM_S(120);
 	cfg->tcp_timeout_unack = SIM_S(300);
 	cfg->max_entries = 65536;
-}
-
-static size_t ct_hash(const struct conntrack *ct, const struct conntrack_tuple *t)
-{
-	uint64_t a = ((uint64_t)t->src << 32) | t->dst;
-	uint64_t b = ((uint64_t)t->proto << 32) | ((uint64_t)t->sport << 16) | t->dport;
-
-	return (size_t)(hash_mix64(a ^ hash_mix64(b)) & (ct->n_buckets - 1));
 }
 
 static bool ct_tuple_eq(const struct conntrack_tuple *a, const struct conntrack_tuple *b)
@@ -376,7 +357,7 @@ void conntrack_seen_until(struct conntrack *ct, struct conntrack_entry *entry,
 	 * caller's deadline): see docs/nat-and-conntrack.md. */
 	if (expires_at != CONNTRACK_LINUX_TIMEOUT)
 		deadline = expires_at;
-	ct_set_deadline(ct, (struct ct_node *)entry, deadline);
+	ct_set_deadline(ct, node_of(entry), deadline);
 	/* nf_conntrack_core.c nf_conntrack_in: IPS_SEEN_REPLY is set after the
 	 * protocol handler ran, so the first reply itself still gets the
 	 * unreplied timeout and cannot make the flow ASSURED. */
@@ -1060,7 +1041,7 @@ static void ct_tcp_account(struct conntrack *ct, struct conntrack_entry *e, enum
 	e->packets[dir]++;
 	e->bytes[dir] += bytes;
 	if (refresh)
-		ct_set_deadline(ct, (struct ct_node *)e, engine_now(ct->engine) + timeout);
+		ct_set_deadline(ct, node_of(e), engine_now(ct->engine) + timeout);
 	if (dir == CONNTRACK_DIR_REPLY && !e->seen_reply) {
 		e->seen_reply = true;
 		changed = true;
@@ -1093,7 +1074,7 @@ bool conntrack_tcp_reopens(const struct conntrack_entry *entry, enum conntrack_d
 
 void conntrack_destroy(struct conntrack *ct, struct conntrack_entry *entry, const char *why)
 {
-	ct_destroy(ct, (struct ct_node *)entry, why);
+	ct_destroy(ct, node_of(entry), why);
 }
 
 /* The segment is in window and moves the flow to `next`: the state, the
@@ -1116,7 +1097,7 @@ static enum conntrack_tcp_verdict ct_tcp_moved(struct conntrack *ct, struct conn
 		/* "If only reply is a RST, we can consider ourselves not to
 		 * have an established connection": the entry goes at once. */
 		if (info->tcp_flags & TCP_RST) {
-			ct_destroy(ct, (struct ct_node *)e, "reset before any reply");
+			ct_destroy(ct, node_of(e), "reset before any reply");
 			return CONNTRACK_TCP_KILLED;
 		}
 		/* A retransmitted SYN does not renew the timeout, lest a
@@ -1149,7 +1130,7 @@ conntrack_seen_tcp_idle(struct conntrack *ct, struct conntrack_entry *entry, enu
 	}
 	v = ct_tcp_decide(entry, &entry->tcp, dir, info, &old, &next);
 	if (v == CONNTRACK_TCP_REOPEN)
-		ct_destroy(ct, (struct ct_node *)entry, "reopened by a new SYN");
+		ct_destroy(ct, node_of(entry), "reopened by a new SYN");
 	if (v != CONNTRACK_TCP_TRACKED)
 		return v;
 	return ct_tcp_moved(ct, entry, dir, info, old, next, idle);
