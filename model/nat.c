@@ -139,24 +139,6 @@ int nat_behaviour_parse(const char *s, enum nat_behaviour *out)
 
 /* ---- indexes ------------------------------------------------------------ */
 
-static uint64_t nat_ep_bits(const struct endpoint *ep)
-{
-	return ((uint64_t)ep->ip << 16) | ep->port;
-}
-
-static size_t nat_key_hash(const struct nat *nat, uint8_t proto, const struct endpoint *internal,
-			   const struct endpoint *key_remote)
-{
-	uint64_t h = hash_mix64(nat_ep_bits(internal) ^ ((uint64_t)proto << 56));
-	return (size_t)(hash_mix64(h ^ nat_ep_bits(key_remote)) & (nat->n_buckets - 1));
-}
-
-static size_t nat_ext_hash(const struct nat *nat, uint8_t proto, const struct endpoint *external)
-{
-	return (size_t)(hash_mix64(nat_ep_bits(external) ^ ((uint64_t)proto << 56)) &
-			(nat->n_buckets - 1));
-}
-
 static bool nat_ep_eq(const struct endpoint *a, const struct endpoint *b)
 {
 	return a->ip == b->ip && a->port == b->port;

@@ -1,8 +1,9 @@
 /*
- * nat_layout.h - struct nat, private to model/. model/nat.c owns it and is
- * the only file that changes it; model/prefetch.c reads its layout to ask the
- * CPU for the indexes' buckets before a packet arrives, and pins what it
- * relies on with _Static_asserts. Nothing outside model/ includes this.
+ * nat_layout.h - struct nat and its indexes' hashes, private to model/.
+ * model/nat.c owns them and is the only file that changes them;
+ * model/prefetch.c reads the layout and the hashes to ask the CPU for a
+ * packet's buckets and mappings before it arrives, and pins what it relies
+ * on with _Static_asserts. Nothing outside model/ includes this.
  */
 #ifndef NATSIM_MODEL_NAT_LAYOUT_H
 #define NATSIM_MODEL_NAT_LAYOUT_H
@@ -10,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/hash.h"
 #include "model/nat.h"
 #include "sim/engine.h"
 #include "sim/rng.h"
@@ -37,5 +39,27 @@ struct nat {
 	const struct conntrack *ct; /* the router's, for nat_used_tuple; may be NULL */
 	size_t n_clash;		    /* live mappings with clash set */
 };
+
+/* The indexes' hashes: by internal endpoint and the part of the remote the
+ * mapping key holds (by_key), and by external endpoint (by_ext). */
+static inline uint64_t nat_ep_bits(const struct endpoint *ep)
+{
+	return ((uint64_t)ep->ip << 16) | ep->port;
+}
+
+static inline size_t nat_key_hash(const struct nat *nat, uint8_t proto,
+				  const struct endpoint *internal,
+				  const struct endpoint *key_remote)
+{
+	uint64_t h = hash_mix64(nat_ep_bits(internal) ^ ((uint64_t)proto << 56));
+	return (size_t)(hash_mix64(h ^ nat_ep_bits(key_remote)) & (nat->n_buckets - 1));
+}
+
+static inline size_t nat_ext_hash(const struct nat *nat, uint8_t proto,
+				  const struct endpoint *external)
+{
+	return (size_t)(hash_mix64(nat_ep_bits(external) ^ ((uint64_t)proto << 56)) &
+			(nat->n_buckets - 1));
+}
 
 #endif

@@ -78,7 +78,7 @@
  * sim/prefetch.h). Handlers that may have a prefetcher, and how many events
  * ahead it is first called (engine_set_prefetcher). */
 #define ENGINE_MAX_PREFETCHERS 4
-#define ENGINE_PREFETCH_STAGES 3
+#define ENGINE_PREFETCH_STAGES 4
 /* Below this many pending events the world is small enough to stay in
  * cache, and prefetching costs more than it saves (bench_engine (b), 1000
  * events in flight: 30 M events/s without, 26 with). */
@@ -521,10 +521,11 @@ static inline struct engine_prefetcher *prefetcher_of(const struct engine *e, en
  * object its handler works on and what that object leads to are cold:
  * fetch them while the handlers before it run, as a pipeline in which each
  * stage reads only what the stage before fetched a round earlier: the slot
- * of the event five ahead; four lines of the argument of the one four
+ * of the event six ahead; four lines of the argument of the one five
  * ahead (the commonest, a packet in flight, is a header and a STUN message
  * of a hundred-odd bytes); then the handler's own prefetcher, if it has
- * one, for the events three, two and one ahead (engine_set_prefetcher).
+ * one, for the events four, three, two and one ahead
+ * (engine_set_prefetcher).
  * bench_scale 100000: 41 s with one line of the next argument, 36 s with
  * four lines, less with the models' prefetcher (model/prefetch.c). */
 static inline void prefetch_upcoming(const struct engine *e)
@@ -551,7 +552,8 @@ static inline void prefetch_upcoming(const struct engine *e)
 	}
 }
 
-bool engine_set_prefetcher(struct engine *e, engine_fn fn, void (*prefetch)(const void *arg, int ahead))
+bool engine_set_prefetcher(struct engine *e, engine_fn fn,
+			   void (*prefetch)(const void *arg, int ahead))
 {
 	struct engine_prefetcher *pf = prefetcher_of(e, fn);
 

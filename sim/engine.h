@@ -33,9 +33,9 @@
 #include <stdint.h>
 
 #define SIM_NS(x) ((int64_t)(x))
-#define SIM_US(x) ((int64_t)(x) * 1000)
-#define SIM_MS(x) ((int64_t)(x) * 1000000)
-#define SIM_S(x) ((int64_t)(x) * 1000000000)
+#define SIM_US(x) ((int64_t)(x)*1000)
+#define SIM_MS(x) ((int64_t)(x)*1000000)
+#define SIM_S(x) ((int64_t)(x)*1000000000)
 #define SIM_TIME_NEVER INT64_MAX
 
 struct engine;
@@ -66,8 +66,8 @@ engine_event_id engine_schedule_after(struct engine *e, int64_t delay, engine_fn
 bool engine_cancel(struct engine *e, engine_event_id id);
 /* Optional, for speed only: a handler may ask the CPU, ahead of time, for
  * the memory it will touch. For an upcoming event of `fn`, the engine calls
- * prefetch(arg, 3) three events before it runs (the first lines of `arg`
- * were fetched a round earlier), then prefetch(arg, 2) and prefetch(arg, 1),
+ * prefetch(arg, 4) four events before it runs (the first lines of `arg`
+ * were fetched a round earlier), then prefetch(arg, 3), (arg, 2) and (arg, 1),
  * each a round after the call before, so each stage may read what the stage
  * before asked for. It must change nothing: only reads and the hints of
  * sim/prefetch.h. At most a few handlers; false if there is no room. Built

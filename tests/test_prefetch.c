@@ -7,7 +7,7 @@
  * 16 384 pending events with idle events that never run): once with the
  * models' prefetcher registered, once without. The two traces must hash
  * alike, and the first run must really have called the prefetcher at every
- * stage (3, 2 and 1 events ahead). The prefetcher is watched and withheld
+ * stage (4, 3, 2 and 1 events ahead). The prefetcher is watched and withheld
  * through the linker (-Wl,--wrap=engine_set_prefetcher, tests/CMakeLists.txt).
  *
  * What no run can catch is a hint that reads a stale offset: it fetches the
@@ -33,13 +33,15 @@
 #define PEERS 64
 #define ROUNDS 8
 #define SERVER IP4(203, 0, 113, 9)
+/* The engine's prefetcher stages (sim/engine.c, ENGINE_PREFETCH_STAGES). */
+#define STAGES 4
 
 /* What the wrapper saw: how often the engine called the prefetcher, per
- * events-ahead (1 to 3), and whether the run registers it at all. */
+ * events-ahead (1 to STAGES), and whether the run registers it at all. */
 static struct {
 	bool withhold;
 	size_t registered;
-	size_t calls[4];
+	size_t calls[STAGES + 1];
 	void (*real)(const void *arg, int ahead);
 } watch;
 
@@ -50,7 +52,7 @@ bool __wrap_engine_set_prefetcher(struct engine *e, engine_fn fn,
 
 static void counting_prefetch(const void *arg, int ahead)
 {
-	if (ahead >= 1 && ahead <= 3)
+	if (ahead >= 1 && ahead <= STAGES)
 		watch.calls[ahead]++;
 	watch.real(arg, ahead);
 }
@@ -143,7 +145,7 @@ static void test_prefetch_changes_no_result(void **state)
 	memset(&watch, 0, sizeof(watch));
 	uint64_t hash_with = run_world(&with);
 	size_t registered = watch.registered;
-	size_t calls[4];
+	size_t calls[STAGES + 1];
 	memcpy(calls, watch.calls, sizeof(calls));
 
 	memset(&watch, 0, sizeof(watch));
@@ -155,7 +157,7 @@ static void test_prefetch_changes_no_result(void **state)
 	assert_true(hash_with == hash_without);
 	if (PREFETCH_ENABLED) {
 		assert_true(registered > 0);
-		for (int ahead = 1; ahead <= 3; ahead++)
+		for (int ahead = 1; ahead <= STAGES; ahead++)
 			assert_true(calls[ahead] > 0);
 	} else {
 		assert_int_equal(registered, 0); /* compiled out: nothing registers */
