@@ -139,6 +139,9 @@ int nat_behaviour_parse(const char *s, enum nat_behaviour *out)
 
 /* ---- indexes ------------------------------------------------------------ */
 
+/* The indexes' hashes, nat_key_hash() and nat_ext_hash(), are in
+ * nat_layout.h: model/prefetch.c finds a packet's buckets with them too. */
+
 static bool nat_ep_eq(const struct endpoint *a, const struct endpoint *b)
 {
 	return a->ip == b->ip && a->port == b->port;
