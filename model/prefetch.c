@@ -27,7 +27,9 @@
  * read from its bytes without the parser (a hint needs no checking). They
  * replace the one-ahead stage 56aa3d1 had, which read the buckets and the
  * entries in the same round and so waited for them (bench/README.md,
- * "Issue 13: the lookups one round apart").
+ * "Issue 13: the hints the compiler dropped, and the lookups a round
+ * apart"). The link's slots, which that stage also fetched, did not earn
+ * their hints there.
  *
  * Every span is named by the fields it covers (PREFETCH_FIELDS, offsetof),
  * and every layout it relies on is pinned below: if a struct changes so that
