@@ -178,6 +178,8 @@ static void test_icmp_error_is_unreachable(void **state)
 			       "alice: connect to srv (198.51.100.10) port 23 (tcp) failed: "
 			       "No route to host\n"));
 	assert_true(verdict_at(&r, 6)->passed);
+	assert_string_equal(verdict_at(&r, 6)->text,
+			    "alice cannot reach srv:23 over TCP by 2.000 s");
 	assert_false(verdict_at(&r, 7)->passed);
 	assert_non_null(strstr(verdict_at(&r, 7)->why, "No route to host"));
 	run_free(&r);

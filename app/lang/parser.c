@@ -2006,8 +2006,8 @@ static int exp_tcp(struct parser *p, struct scenario_expect *e)
 {
 	WANT_VALUE(p, "how the connection went after 'tcp'",
 		   val_choice(ws, wl, tcp_outcome_words, COUNT(tcp_outcome_words),
-			      "'connected', 'refused', 'timeout' or 'reset'", &e->tcp_outcome,
-			      msg));
+			      "'connected', 'refused', 'timeout', 'reset' or 'unreachable'",
+			      &e->tcp_outcome, msg));
 	if (want_name(p, "the host that connects", &e->host) < 0 ||
 	    want_kw(p, "to", "'to' after the host name") < 0 ||
 	    want_endpoint(p, "where it connects to after 'to' (like web:80)", true, &e->to) < 0)

@@ -306,7 +306,10 @@ bool tcp_watch_check(const struct tcp_watch *w, const struct scenario_expect *x,
 void tcp_watch_describe(const struct scenario_expect *x, const char *by, char *out, size_t n)
 {
 	static const char *const verbs[] = {"connects to", "is refused by",
-					    "times out connecting to", "is reset by"};
+					    "times out connecting to", "is reset by",
+					    "cannot reach"};
+	_Static_assert(sizeof(verbs) / sizeof(verbs[0]) == SCENARIO_TCP_OUTCOME_COUNT,
+		       "a verb for every outcome");
 	char to[64] = "", port[16] = "", st[16] = "";
 
 	if (x->kind == SCENARIO_EXPECT_TCP) {
