@@ -50,16 +50,22 @@ bool sweep_plot_numeric(const struct sweep_report *r, char *unit, size_t size)
 	return true;
 }
 
-/* A gnuplot string in single quotes (where '' is a quote). */
-static void put_quoted(FILE *f, const char *s)
+/* A gnuplot string in single quotes (where '' is a quote); a tic label is
+ * also a format, where %% is a percent sign. */
+static void put_string(FILE *f, const char *s, bool format)
 {
 	fputc('\'', f);
 	for (; *s; s++) {
-		if (*s == '\'')
-			fputc('\'', f);
+		if (*s == '\'' || (format && *s == '%'))
+			fputc(*s, f);
 		fputc(*s, f);
 	}
 	fputc('\'', f);
+}
+
+static void put_quoted(FILE *f, const char *s)
+{
+	put_string(f, s, false);
 }
 
 static void script_head(FILE *f, const struct sweep_report *r, const char *output, bool numeric,
@@ -90,8 +96,18 @@ static void script_head(FILE *f, const struct sweep_report *r, const char *outpu
 	fputs("\nset ylabel 'share of trials (95 % Wilson interval)'\n"
 	      "set yrange [-0.02:1.02]\nset grid ytics\nset key outside right top\n",
 	      f);
-	if (!numeric)
-		fprintf(f, "set xrange [-0.5:%zu.5]\nset xtics rotate by -20\n", r->n_points - 1);
+	if (numeric) {
+		fputs("set offsets graph 0.04, graph 0.04, 0, 0\n", f);
+		return;
+	}
+	/* One tick per point, named by its values. */
+	fprintf(f, "set xrange [-0.5:%zu.5]\nset xtics rotate by -20 (", r->n_points - 1);
+	for (size_t p = 0; p < r->n_points; p++) {
+		char label[256];
+		sweep_point_label(r, p, ", ", label, sizeof(label));
+		put_string(f, label, true);
+		fprintf(f, " %zu%s", p, p + 1 < r->n_points ? ", " : ")\n");
+	}
 }
 
 /* One block per pair (gnuplot's `index`): x, label, then share, low and
@@ -138,10 +154,13 @@ static void script_plot(FILE *f, const struct sweep_report *r, bool numeric,
 				fprintf(f, "%s$sweep index %zu using 1:%d:%d:%d",
 					i + o ? ", \\\n     " : "", i, col, col + 1, col + 2);
 			else
-				fprintf(f, "%s$sweep index %zu using ($1%+.2f):%d:%d:%d:xtic(2)",
+				fprintf(f, "%s$sweep index %zu using ($1%+.2f):%d:%d:%d",
 					i + o ? ", \\\n     " : "", i,
 					0.06 * (o - 1) + 0.02 * (double)i, col, col + 1, col + 2);
-			fputs(" with yerrorlines title ", f);
+			/* A line between categories would suggest values between them. */
+			fputs(numeric ? " with yerrorlines title "
+				      : " with yerrorbars pointtype 7 title ",
+			      f);
 			put_quoted(f, title);
 		}
 	if (curve) {
