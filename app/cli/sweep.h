@@ -61,7 +61,7 @@ const char *sweep_outcome_name(enum sweep_outcome o);
 
 struct sweep_trial {
 	int32_t outcome;    /* enum sweep_outcome */
-	int64_t connect_ns; /* asking -> first working path (direct or relayed), or -1 */
+	int64_t connect_ns; /* asking -> the first path the asking side saw, or -1 */
 };
 
 /* One pair at one point, over its trials. */

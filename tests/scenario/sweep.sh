@@ -67,6 +67,41 @@ checks=$((checks + 1))
 checks=$((checks + 1))
 cmp -s "$tmp/one.json" "$tmp/seed99.json" && fail "--seed changes nothing"
 
+# A trial again by hand, as docs/sweep.md tells: trial t's seed is splitmix64's
+# (t+1)-th output from --seed (computed here independently of natsim), and
+# natsim run with that seed and the value as --set tells the same story:
+# with --trials t+1 the one count that grows is that run's outcome, and
+# trial 0's time to connect is the sweep's median of one.
+for t in 0 1 2; do
+	x=$(python3 -c 'import sys
+s, t = map(int, sys.argv[1:]); m = 2**64 - 1
+x = (s + (t + 1) * 0x9e3779b97f4a7c15) & m
+x = ((x ^ (x >> 30)) * 0xbf58476d1ce4e5b9) & m
+x = ((x ^ (x >> 27)) * 0x94d049bb133111eb) & m
+print(x ^ (x >> 31))' 3 $t)
+	row=$("$natsim" sweep classic --vary internet.loss=30% --trials $((t + 1)) --seed 3 \
+		--format csv | tail -n 1)
+	run_out=$("$natsim" run classic -q --set internet.loss=30% --seed "$x")
+	end=$(printf '%s\n' "$run_out" | sed -n 's/.*alice ↔ bob: \([a-z]*\) at the end.*/\1/p')
+	after=$(printf '%s\n' "$run_out" | sed -n 's/.*(\([0-9.]*\) s after asking).*/\1/p')
+	printf '%s|%s|%s|%s\n' "$t" "$end" "$after" "$row" >>"$tmp/trials"
+done
+python3 - "$tmp/trials" <<'PY2' || fail "a trial run by hand with its seed differs: $(cat "$tmp/trials")"
+import sys
+prev = {"direct": 0, "relayed": 0, "failed": 0}
+for line in open(sys.argv[1]):
+    t, end, after, row = line.rstrip("\n").split("|")
+    f = row.split(",")
+    counts = {"direct": int(f[4]), "relayed": int(f[8]), "failed": int(f[12])}
+    outcome = end if end in ("direct", "relayed") else "failed"
+    assert [k for k in counts if counts[k] != prev[k]] == [outcome], (line, prev)
+    prev = counts
+    if t == "0":
+        # natsim run shows milliseconds, the csv microseconds
+        assert after and abs(float(f[17]) - float(after) * 1000) < 1, line
+PY2
+checks=$((checks + 1))
+
 # Bad --vary: the flag named, the value named as --set names it.
 expect_exit 2 "--vary without =" -- "$natsim" sweep classic --vary home.preset
 contains "$err" "--vary 'home.preset': expected NAME.KEY=V1,V2" "no '=' named"
