@@ -98,9 +98,9 @@ int sweep_print_text(FILE *f, const struct sweep_report *r, bool ascii)
 			print_time(f, s->p90_ns);
 			fputc('\n', f);
 		}
-	fprintf(f, "\nShares are of trials ending direct, relayed or failed, each with its "
-		   "95 %% Wilson\ninterval; median and p90 are the time from asking to the first "
-		   "working path\n(direct or relayed) over the trials that connected.\n");
+	fprintf(f, "\nShares are of trials ending direct, relayed or failed (no path at the end),\n"
+		   "each with its 95 %% Wilson interval; median and p90 are the time from asking\n"
+		   "to the first path the asking side saw, over the trials that found one.\n");
 	return ferror(f) ? -1 : 0;
 }
 
