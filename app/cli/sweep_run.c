@@ -214,7 +214,11 @@ static int take_record(const struct sweep_work *w, struct workers *ws, unsigned 
 	}
 	if (r == 1 && h.unit < w->n_points * w->trials && h.status != 0) {
 		*unit = h.unit;
-		return h.status == SWEEP_RUN_WORLD ? SWEEP_RUN_WORLD : SWEEP_RUN_INTERNAL;
+		if (h.status == SWEEP_RUN_WORLD)
+			return SWEEP_RUN_WORLD;
+		diag_add(d, DIAG_ERROR, NULL, "natsim sweep: trial %llu failed in worker %u",
+			 (unsigned long long)h.unit, i + 1);
+		return SWEEP_RUN_INTERNAL;
 	}
 	if (r == 1 && h.unit < w->n_points * w->trials &&
 	    read_full(ws->fd[i], &w->results[h.unit * w->n_pairs],
@@ -232,8 +236,10 @@ static int collect(const struct sweep_work *w, struct workers *ws, uint64_t *uni
 	for (unsigned open = ws->n; open > 0;) {
 		for (unsigned i = 0; i < ws->n; i++)
 			pfd[i] = (struct pollfd){.fd = ws->fd[i], .events = POLLIN};
-		if (poll(pfd, ws->n, -1) < 0 && errno != EINTR)
+		if (poll(pfd, ws->n, -1) < 0 && errno != EINTR) {
+			diag_add(d, DIAG_ERROR, NULL, "natsim sweep: poll: %s", strerror(errno));
 			return SWEEP_RUN_INTERNAL;
+		}
 		for (unsigned i = 0; i < ws->n; i++) {
 			if (ws->fd[i] < 0 || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
