@@ -130,21 +130,30 @@ printf 'title "idle"\nhost a at 203.0.113.5 public\n' >"$tmp/idle.nsim"
 expect_exit 2 "no connect" -- "$natsim" sweep "$tmp/idle.nsim" --trials 2
 contains "$err" "no \`connect\` action" "nothing to count"
 
-# The plot: a real SVG; its script draws it again by hand.
-expect_exit 0 "--plot svg" -- "$natsim" sweep symmetric-pair --vary home.preset=full-cone,symmetric \
-	--trials 5 --plot "$tmp/p.svg" --plot-script "$tmp/p.gp"
-python3 -c 'import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); assert d.documentElement.tagName == "svg"' \
-	"$tmp/p.svg" || fail "--plot: not a valid SVG"
-contains "$(cat "$tmp/p.svg")" "alice-bob direct" "the SVG has the direct series"
-contains "$(cat "$tmp/p.gp")" "set output '$tmp/p.svg'" "the script draws into --plot's file"
-rm -f "$tmp/p.svg"
-gnuplot "$tmp/p.gp" && [ -s "$tmp/p.svg" ] || fail "the script does not draw again by hand"
-checks=$((checks + 1))
-expect_exit 0 "--plot png" -- "$natsim" sweep classic --vary internet.loss=0%,20% --trials 3 \
-	--plot "$tmp/p.png"
-checks=$((checks + 1))
-[ "$(head -c 8 "$tmp/p.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "--plot: not a PNG"
-ls "$tmp" | grep -q part && fail "a temporary file was left: $(ls "$tmp")"
+# The plot: a real SVG; its script draws it again by hand. (CI installs
+# gnuplot-nox from .ci/packages; without it only the refusals are checked.)
+if command -v gnuplot >/dev/null; then
+	expect_exit 0 "--plot svg" -- "$natsim" sweep symmetric-pair --vary home.preset=full-cone,symmetric \
+		--trials 5 --plot "$tmp/p.svg" --plot-script "$tmp/p.gp"
+	python3 -c 'import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); assert d.documentElement.tagName == "svg"' \
+		"$tmp/p.svg" || fail "--plot: not a valid SVG"
+	contains "$(cat "$tmp/p.svg")" "alice-bob direct" "the SVG has the direct series"
+	contains "$(cat "$tmp/p.gp")" "set output '$tmp/p.svg'" "the script draws into --plot's file"
+	rm -f "$tmp/p.svg"
+	gnuplot "$tmp/p.gp" && [ -s "$tmp/p.svg" ] || fail "the script does not draw again by hand"
+	checks=$((checks + 1))
+	expect_exit 0 "--plot png" -- "$natsim" sweep classic --vary internet.loss=0%,20% --trials 3 \
+		--plot "$tmp/p.png"
+	checks=$((checks + 1))
+	[ "$(head -c 8 "$tmp/p.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "--plot: not a PNG"
+	ls "$tmp" | grep -q part && fail "a temporary file was left: $(ls "$tmp")"
+else
+	echo "gnuplot not installed (Debian: gnuplot-nox): drawing not checked"
+fi
+expect_exit 2 "--plot into a missing folder" -- "$natsim" sweep classic --trials 2 \
+	--plot "$tmp/no/such/p.svg"
+contains "$err" "--plot: cannot write $tmp/no/such/p.svg" "--plot's folder checked before the trials"
+lacks "$out" "alice" "no trial ran for an unwritable --plot"
 expect_exit 2 "--plot bad ending" -- "$natsim" sweep classic --trials 2 --plot "$tmp/p.pdf"
 contains "$err" "--plot expects a file ending in .svg or .png" "--plot ending"
 # Without gnuplot: a clear refusal naming the package, before any trial,
