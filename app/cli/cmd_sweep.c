@@ -37,7 +37,8 @@ const char cmd_sweep_usage[] =
     "command prints the same bytes whatever --jobs is.\n"
     "\n"
     "Options:\n"
-    "      --vary NAME.KEY=V1,V2,...  the values to try (repeatable: all combinations)\n"
+    "      --vary NAME.KEY=V1,V2,...\n"
+    "                            the values to try (repeatable: every combination)\n"
     "  -n, --trials N            trials per value (default 100)\n"
     "  -s, --seed S              where the trials' seeds come from (default: the\n"
     "                            scenario's seed, else 1)\n"
@@ -76,7 +77,13 @@ static int add_vary(struct sweep_cli *c, const char *arg)
 		return CLI_EXIT_INTERNAL;
 	if (rc < 0)
 		return cli_usage_error("sweep", "--vary '%s': %s", arg, msg);
-	c->n_vary++;
+	struct sweep_vary *v = &c->vary[c->n_vary++];
+	for (size_t k = 0; k + 1 < c->n_vary; k++)
+		if (strcmp(c->vary[k].key, v->key) == 0)
+			return cli_usage_error("sweep",
+					       "--vary '%s': %s is varied twice (list its "
+					       "values in one --vary)",
+					       arg, v->key);
 	return 0;
 }
 
@@ -225,9 +232,9 @@ static void show_progress(uint64_t done, uint64_t total, void *ctx)
 	memset(bar + fill, '.', 30 - fill);
 	bar[30] = '\0';
 	double rate = now > 0 ? (double)done / now : 0;
-	fprintf(stderr, "\r[%s] %llu/%llu trials  %.0f/s  ETA %.0fs\033[K", bar,
-		(unsigned long long)done, (unsigned long long)total, rate,
-		rate > 0 ? (double)(total - done) / rate : 0.0);
+	long eta = rate > 0 ? (long)((double)(total - done) / rate + 0.5) : 0;
+	fprintf(stderr, "\r[%s] %llu/%llu trials  %.0f/s  ETA %ld:%02ld\033[K", bar,
+		(unsigned long long)done, (unsigned long long)total, rate, eta / 60, eta % 60);
 }
 
 /* ---- the sweep ---- */
@@ -260,10 +267,15 @@ static int prepare(const struct sweep_cli *c, struct sweep_state *st, struct dia
 	if (rc != 0)
 		return rc;
 	st->n_points = sweep_point_count(c->vary, c->n_vary);
-	if (st->n_points > 100000 || st->n_points * c->trials > 100000000)
+	/* Bounded so that the results fit in memory (16 bytes a pair a trial)
+	 * and a mistyped count does not start a week of work. */
+	if (st->n_points > 10000)
+		return cli_usage_error("sweep", "the --vary values make more than 10000 "
+						"combinations");
+	if (st->n_points * c->trials > 10000000)
 		return cli_usage_error("sweep",
 				       "%zu values x %llu trials is more than natsim sweep "
-				       "takes (10^8 runs)",
+				       "takes (10^7 runs)",
 				       st->n_points, (unsigned long long)c->trials);
 	if ((st->points = calloc(st->n_points, sizeof(*st->points))) == NULL)
 		return CLI_EXIT_INTERNAL;

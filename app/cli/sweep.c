@@ -3,6 +3,7 @@
  */
 #include "app/cli/sweep.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,8 +74,11 @@ void sweep_vary_fini(struct sweep_vary *v)
 size_t sweep_point_count(const struct sweep_vary *vary, size_t n)
 {
 	size_t points = 1;
-	for (size_t k = 0; k < n; k++)
+	for (size_t k = 0; k < n; k++) {
+		if (vary[k].n_values && points > SIZE_MAX / vary[k].n_values)
+			return SIZE_MAX; /* too many to run anyway */
 		points *= vary[k].n_values;
+	}
 	return points;
 }
 

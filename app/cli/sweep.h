@@ -32,8 +32,9 @@ struct sweep_vary {
 int sweep_vary_parse(const char *arg, struct sweep_vary *v, char *msg, size_t n);
 void sweep_vary_fini(struct sweep_vary *v);
 
-/* Points of the cartesian product of n varies (1 with none): the first --vary
- * changes slowest, as nested loops in the order given. */
+/* Points of the cartesian product of n varies (1 with none; SIZE_MAX if it
+ * overflows): the first --vary changes slowest, as nested loops in the
+ * order given. */
 size_t sweep_point_count(const struct sweep_vary *vary, size_t n);
 /* Which value of vary k point p takes. */
 size_t sweep_point_value(const struct sweep_vary *vary, size_t n, size_t point, size_t k);

@@ -115,6 +115,8 @@ expect_exit 2 "--vary empty value" -- "$natsim" sweep classic --vary home.preset
 contains "$err" "empty value" "empty value"
 expect_exit 2 "--vary seed" -- "$natsim" sweep classic --vary seed=1,2
 contains "$err" "seed cannot be varied" "seed refused"
+expect_exit 2 "--vary twice" -- "$natsim" sweep classic --vary internet.loss=1% --vary internet.loss=2%
+contains "$err" "internet.loss is varied twice" "one key, one --vary"
 expect_exit 2 "--trials 0" -- "$natsim" sweep classic --trials 0
 contains "$err" "--trials" "--trials named"
 expect_exit 2 "--jobs 0" -- "$natsim" sweep classic --jobs 0
