@@ -128,6 +128,10 @@ static void test_cartesian_product(void **state)
 	assert_int_equal(sweep_vary_parse("b.k=1,2,3", &v[1], msg, sizeof(msg)), 0);
 	assert_int_equal(sweep_point_count(v, 2), 6);
 	assert_int_equal(sweep_point_count(v, 0), 1);
+	struct sweep_vary many[70];
+	for (size_t k = 0; k < 70; k++)
+		many[k] = v[0]; /* 2^70 points: more than a size_t counts */
+	assert_true(sweep_point_count(many, 70) == SIZE_MAX);
 	static const char *const want[6][2] = {{"a.k=x", "b.k=1"}, {"a.k=x", "b.k=2"},
 					       {"a.k=x", "b.k=3"}, {"a.k=y", "b.k=1"},
 					       {"a.k=y", "b.k=2"}, {"a.k=y", "b.k=3"}};
@@ -248,6 +252,7 @@ static void test_plot_categorical_axis(void **state)
 	struct report_fixture x;
 	const char *words[] = {"home.preset=full-cone,symmetric"};
 	const char *mixed[] = {"internet.latency=20ms,1s"};
+	const char *words_like_numbers[] = {"a.k=1,inf"};
 	const char *two[] = {"home.preset=full-cone,symmetric", "internet.loss=0%,5%"};
 	char unit[16];
 	(void)state;
@@ -259,6 +264,9 @@ static void test_plot_categorical_axis(void **state)
 	free(s);
 	report_fini(&x);
 	report_init(&x, mixed, 1);
+	assert_false(sweep_plot_numeric(&x.r, unit, sizeof(unit)));
+	report_fini(&x);
+	report_init(&x, words_like_numbers, 1);
 	assert_false(sweep_plot_numeric(&x.r, unit, sizeof(unit)));
 	report_fini(&x);
 	report_init(&x, two, 2);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +33,7 @@ static bool split_number(const char *v, double *x, const char **unit)
 	char *end;
 	*x = strtod(v, &end);
 	*unit = end;
-	return end != v;
+	return end != v && isfinite(*x); /* "inf" and "nan" are words here */
 }
 
 bool sweep_plot_numeric(const struct sweep_report *r, char *unit, size_t size)
