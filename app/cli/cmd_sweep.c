@@ -48,6 +48,9 @@ const char cmd_sweep_usage[] =
     "                            or .png) with gnuplot (Debian package gnuplot-nox)\n"
     "      --plot-script FILE    write the gnuplot script (data inline) to FILE, to\n"
     "                            draw again or change by hand: gnuplot FILE\n"
+    "      --per-trial FILE      every trial as a CSV row (values, trial, seed, pair,\n"
+    "                            outcome, connect_ms): natsim run FILE --set ... --seed\n"
+    "                            SEED runs one of them again, with its timeline\n"
     "  -j, --jobs N              worker processes (default: one per CPU)\n"
     "      --ascii               ASCII only\n"
     "  -h, --help                show this help\n"
@@ -66,7 +69,7 @@ struct sweep_cli {
 	size_t n_vary;
 	uint64_t trials, seed, jobs;
 	bool has_seed, ascii;
-	const char *format, *plot, *plot_script;
+	const char *format, *plot, *plot_script, *per_trial;
 };
 
 static int add_vary(struct sweep_cli *c, const char *arg)
@@ -118,18 +121,26 @@ static int parse_option(struct sweep_cli *c, int ch, const char *arg)
 	case 'A':
 		c->ascii = true;
 		return 0;
+	case 'T':
+		c->per_trial = arg;
+		return 0;
 	}
 	return CLI_EXIT_USAGE;
 }
 
 static int parse_args(int argc, char **argv, struct sweep_cli *c)
 {
-	static const struct option longopts[] = {
-	    {"vary", required_argument, NULL, 'V'}, {"trials", required_argument, NULL, 'n'},
-	    {"seed", required_argument, NULL, 's'}, {"set", required_argument, NULL, 'S'},
-	    {"jobs", required_argument, NULL, 'j'}, {"format", required_argument, NULL, 'f'},
-	    {"plot", required_argument, NULL, 'p'}, {"plot-script", required_argument, NULL, 'P'},
-	    {"ascii", no_argument, NULL, 'A'},	    {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {{"vary", required_argument, NULL, 'V'},
+						 {"trials", required_argument, NULL, 'n'},
+						 {"seed", required_argument, NULL, 's'},
+						 {"set", required_argument, NULL, 'S'},
+						 {"jobs", required_argument, NULL, 'j'},
+						 {"format", required_argument, NULL, 'f'},
+						 {"plot", required_argument, NULL, 'p'},
+						 {"plot-script", required_argument, NULL, 'P'},
+						 {"ascii", no_argument, NULL, 'A'},
+						 {"per-trial", required_argument, NULL, 'T'},
+						 {NULL, 0, NULL, 0}};
 	int ch, rc = 0;
 	opterr = 0;
 	optind = 1;
@@ -353,6 +364,24 @@ static int plot(const struct sweep_cli *c, const struct sweep_report *r)
 	return 0;
 }
 
+/* --per-trial FILE, built in memory and written whole. */
+static int write_trials(const char *path, const struct sweep_report *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (f == NULL)
+		return CLI_EXIT_INTERNAL;
+	int rc = sweep_print_trials(f, r);
+	if (fclose(f) != 0 || rc != 0) {
+		free(buf);
+		return CLI_EXIT_INTERNAL;
+	}
+	rc = cli_write_output("sweep", path, buf, len);
+	free(buf);
+	return rc;
+}
+
 static int report(const struct sweep_cli *c, const struct sweep_state *st)
 {
 	const struct scenario *s = st->points[0];
@@ -365,7 +394,8 @@ static int report(const struct sweep_cli *c, const struct sweep_state *st)
 				 st->n_points,
 				 st->pairs,
 				 st->n_pairs,
-				 st->summaries};
+				 st->summaries,
+				 st->results};
 	int rc = 0;
 	if (strcmp(c->format, "csv") == 0)
 		rc = sweep_print_csv(stdout, &r);
@@ -375,6 +405,8 @@ static int report(const struct sweep_cli *c, const struct sweep_state *st)
 		rc = sweep_print_text(stdout, &r, c->ascii);
 	if (fflush(stdout) != 0 || rc != 0)
 		return CLI_EXIT_INTERNAL;
+	if (c->per_trial && (rc = write_trials(c->per_trial, &r)) != 0)
+		return rc;
 	return plot(c, &r);
 }
 

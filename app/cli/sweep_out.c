@@ -166,6 +166,31 @@ int sweep_print_csv(FILE *f, const struct sweep_report *r)
 	return ferror(f) ? -1 : 0;
 }
 
+int sweep_print_trials(FILE *f, const struct sweep_report *r)
+{
+	for (size_t k = 0; k < r->n_vary; k++)
+		csv_field(f, r->vary[k].key, false);
+	fputs("trial,seed,a,b,outcome,connect_ms\n", f);
+	for (size_t p = 0; p < r->n_points; p++)
+		for (uint64_t t = 0; t < r->trials; t++)
+			for (size_t i = 0; i < r->n_pairs; i++) {
+				const struct sweep_trial *x =
+				    &r->results[(p * r->trials + t) * r->n_pairs + i];
+				for (size_t k = 0; k < r->n_vary; k++)
+					csv_field(f,
+						  r->vary[k].values[sweep_point_value(
+						      r->vary, r->n_vary, p, k)],
+						  false);
+				fprintf(f, "%llu,%llu,", (unsigned long long)t,
+					(unsigned long long)sweep_trial_seed(r->seed, t));
+				csv_field(f, r->pairs[i].a, false);
+				csv_field(f, r->pairs[i].b, false);
+				fprintf(f, "%s,", sweep_outcome_name(x->outcome));
+				csv_time(f, x->connect_ns, true);
+			}
+	return ferror(f) ? -1 : 0;
+}
+
 /* ---- JSON ---- */
 
 static json_t *json_share(uint64_t count, const struct stats_share *s)

@@ -23,6 +23,7 @@ struct sweep_report {
 	const struct sweep_pair *pairs;
 	size_t n_pairs;
 	const struct sweep_summary *summaries; /* [point][pair] */
+	const struct sweep_trial *results;     /* [point][trial][pair] */
 };
 
 /* "home.preset=full-cone, alice.keepalive=off", or "(as written)" with no
@@ -35,5 +36,9 @@ int sweep_print_text(FILE *f, const struct sweep_report *r, bool ascii);
 /* One row per point and pair; the header names the varied keys first. */
 int sweep_print_csv(FILE *f, const struct sweep_report *r);
 int sweep_print_json(FILE *f, const struct sweep_report *r);
+/* Every trial, one CSV row per point, trial and pair: the varied values,
+ * trial, seed (natsim run --seed SEED with the values as --set runs that
+ * trial again), a, b, outcome, connect_ms (empty if none). */
+int sweep_print_trials(FILE *f, const struct sweep_report *r);
 
 #endif

@@ -102,6 +102,26 @@ for line in open(sys.argv[1]):
 PY2
 checks=$((checks + 1))
 
+# --per-trial: every trial with its seed; natsim run with that seed and the
+# value as --set is that trial (its outcome and its time to connect).
+expect_exit 0 "--per-trial" -- "$natsim" sweep classic --vary internet.loss=0%,30% --trials 4 \
+	--seed 3 --per-trial "$tmp/per.csv"
+contains "$(head -n 1 "$tmp/per.csv")" "internet.loss,trial,seed,a,b,outcome,connect_ms" "--per-trial header"
+checks=$((checks + 1))
+[ "$(wc -l <"$tmp/per.csv")" = 9 ] || fail "--per-trial: 2 values x 4 trials: $(cat "$tmp/per.csv")"
+while IFS=, read -r loss trial seed a b outcome ms; do
+	run_out=$("$natsim" run classic -q --set "internet.loss=$loss" --seed "$seed")
+	end=$(printf '%s\n' "$run_out" | sed -n 's/.*alice ↔ bob: \([a-z]*\) at the end.*/\1/p')
+	after=$(printf '%s\n' "$run_out" | sed -n 's/.*(\([0-9.]*\) s after asking).*/\1/p')
+	case $end in direct | relayed) ;; *) end=failed ;; esac
+	checks=$((checks + 1))
+	[ "$end" = "$outcome" ] || fail "trial $trial at $loss: the sweep says $outcome, natsim run $end"
+	checks=$((checks + 1))
+	python3 -c 'import sys; a, b = sys.argv[1:]; assert (a == "") == (b == "") and (a == "" or abs(float(a) * 1000 - float(b)) < 1)' \
+		"$after" "$ms" || fail "trial $trial at $loss: connect $ms ms in the sweep, $after s in natsim run"
+done < <(tail -n +2 "$tmp/per.csv")
+contains "$(cat "$tmp/per.csv")" "30%,2," "--per-trial rows of the second value"
+
 # Bad --vary: the flag named, the value named as --set names it.
 expect_exit 2 "--vary without =" -- "$natsim" sweep classic --vary home.preset
 contains "$err" "--vary 'home.preset': expected NAME.KEY=V1,V2" "no '=' named"
