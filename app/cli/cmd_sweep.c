@@ -162,7 +162,8 @@ static struct scenario *load_with(const struct sweep_cli *c, char *const *extra,
 	const char **sets = calloc(c->n_sets + n_extra + 1, sizeof(*sets));
 	if (sets == NULL)
 		return NULL;
-	memcpy(sets, c->sets, c->n_sets * sizeof(*sets));
+	if (c->n_sets)
+		memcpy(sets, c->sets, c->n_sets * sizeof(*sets));
 	for (size_t i = 0; i < n_extra; i++)
 		sets[c->n_sets + i] = extra[i];
 	struct scenario *s = cli_load_scenario_with(c->file, sets, c->n_sets + n_extra, d);
@@ -274,6 +275,14 @@ static void sweep_state_free(struct sweep_state *st)
  * code having said why. */
 static int prepare(const struct sweep_cli *c, struct sweep_state *st, struct diag *d)
 {
+	/* The file and --set first, so that their faults are not blamed on
+	 * each value in turn. */
+	struct scenario *base = load_with(c, NULL, 0, d);
+	if (base == NULL) {
+		diag_print(d, stderr, cli_use_color(stderr));
+		return diag_count_errors(d) ? CLI_EXIT_USAGE : CLI_EXIT_INTERNAL;
+	}
+	scenario_free(base);
 	int rc = check_values(c);
 	if (rc != 0)
 		return rc;

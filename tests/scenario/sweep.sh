@@ -137,6 +137,10 @@ expect_exit 2 "--vary seed" -- "$natsim" sweep classic --vary seed=1,2
 contains "$err" "seed cannot be varied" "seed refused"
 expect_exit 2 "--vary twice" -- "$natsim" sweep classic --vary internet.loss=1% --vary internet.loss=2%
 contains "$err" "internet.loss is varied twice" "one key, one --vary"
+expect_exit 2 "bad fixed --set" -- "$natsim" sweep classic --set home.preset=banana \
+	--vary internet.loss=1%,2%
+contains "$err" "--set 'home.preset=banana'" "a bad --set named"
+lacks "$err" "value '1%'" "a bad --set is not blamed on the values"
 expect_exit 2 "--trials 0" -- "$natsim" sweep classic --trials 0
 contains "$err" "--trials" "--trials named"
 expect_exit 2 "--jobs 0" -- "$natsim" sweep classic --jobs 0
