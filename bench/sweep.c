@@ -16,7 +16,7 @@
 #include <time.h>
 
 #include "app/cli/cli.h"
-#include "app/cli/sweep_run.h"
+#include "app/world/sweep_run.h"
 #include "app/lang/scenario.h"
 
 static double now_s(void)

@@ -1,7 +1,7 @@
 /*
- * test_sweep.c - natsim sweep's arithmetic and plan (app/cli/stats.c,
- * app/cli/sweep.c), its plot script (app/cli/sweep_plot.c), and that its
- * trials give the same results on one process or two (app/cli/sweep_run.c).
+ * test_sweep.c - natsim sweep's arithmetic and plan (app/world/stats.c,
+ * app/world/sweep.c), its plot script (app/cli/sweep_plot.c), and that its
+ * trials give the same results on one process or two (app/world/sweep_run.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,11 +13,11 @@
 
 #include <cmocka.h>
 
-#include "app/cli/stats.h"
-#include "app/cli/sweep.h"
+#include "app/world/stats.h"
+#include "app/world/sweep.h"
 #include "app/cli/sweep_out.h"
 #include "app/cli/sweep_plot.h"
-#include "app/cli/sweep_run.h"
+#include "app/world/sweep_run.h"
 #include "app/lang/scenario.h"
 
 /* Newcombe (1998), "Two-sided confidence intervals for the single

@@ -12,10 +12,10 @@
 #include <unistd.h>
 
 #include "app/cli/cli.h"
-#include "app/cli/sweep.h"
+#include "app/world/sweep.h"
 #include "app/cli/sweep_out.h"
 #include "app/cli/sweep_plot.h"
-#include "app/cli/sweep_run.h"
+#include "app/world/sweep_run.h"
 #include "app/lang/scenario.h"
 
 const char cmd_sweep_usage[] =

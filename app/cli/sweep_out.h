@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "app/cli/sweep.h"
+#include "app/world/sweep.h"
 
 /* Everything a printer or the plot needs; all borrowed. */
 struct sweep_report {

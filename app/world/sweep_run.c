@@ -2,7 +2,7 @@
  * sweep_run.c - a sweep's trials, in this process or in forked workers that
  * send each trial's result back over a pipe.
  */
-#include "app/cli/sweep_run.h"
+#include "app/world/sweep_run.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -2,7 +2,7 @@
  * stats.c - Wilson score intervals and nearest-rank percentiles for natsim
  * sweep.
  */
-#include "app/cli/stats.h"
+#include "app/world/stats.h"
 
 #include <math.h>
 #include <stdlib.h>

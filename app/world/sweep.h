@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "app/cli/stats.h"
+#include "app/world/stats.h"
 
 struct scenario;
 

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "app/cli/sweep.h"
+#include "app/world/sweep.h"
 
 struct scenario;
 struct diag;

@@ -1,7 +1,7 @@
 /*
  * sweep.c - natsim sweep's plan (--vary and the seeds) and tally.
  */
-#include "app/cli/sweep.h"
+#include "app/world/sweep.h"
 
 #include <stdint.h>
 #include <stdio.h>
