@@ -662,6 +662,20 @@ static void router_drop_answered(struct router *r, struct fwd *f, enum trace_dro
 /* FORWARD refused f's packet; a REJECT answers with its rule's error
  * (ipt_REJECT: nf_send_unreach -> icmp_send), quoting the packet as the
  * chain saw it. */
+/* nf_conntrack_in runs in PREROUTING, before FORWARD: a segment of a TCP
+ * flow conntrack already tracks has moved the flow's state even when FORWARD
+ * then drops it (a new flow's unconfirmed entry dies with its packet). A
+ * flow whose reply tuple is not its original inverted is a NAT binding and
+ * keeps the NAT's idle timeouts. */
+static void track_refused_tcp(struct router *r, struct fwd *f)
+{
+	if (!f->track || f->ce == NULL || f->info.proto != IPPROTO_NUM_TCP ||
+	    f->state == CONNTRACK_INVALID || f->state == CONNTRACK_RELATED)
+		return;
+	f->translated = conntrack_entry_translated(f->ce);
+	confirm_tcp(r, f);
+}
+
 static void router_refuse(struct router *r, struct fwd *f, const struct fw_verdict *v)
 {
 	struct icmp_answer answer = {.kind = ICMP_ANSWER_NONE};
@@ -669,6 +683,8 @@ static void router_refuse(struct router *r, struct fwd *f, const struct fw_verdi
 	bool reset = v->action == FW_REJECT && v->matched != NULL &&
 		     v->matched->reject_with == FW_REJECT_TCP_RESET &&
 		     f->info.proto == IPPROTO_NUM_TCP;
+
+	track_refused_tcp(r, f);
 
 	if (reset) {
 		/* ipt_REJECT's nf_send_reset: an RST as if from the segment's
@@ -891,6 +907,8 @@ static void forward(struct router *r, struct fwd *f)
 	}
 	f->info.ttl = packet_decrement_ttl(f->p->data, f->p->len);
 	firewall_filter(r->fw, FW_CHAIN_FORWARD, &f->info, f->state, &v);
+	if (f->state == CONNTRACK_INVALID)
+		v.invalid = conntrack_tcp_invalid_cause(f->ce, &f->info);
 	if (v.action != FW_ACCEPT) {
 		router_refuse(r, f, &v);
 		return;
@@ -967,8 +985,10 @@ static bool inbound(struct router *r, struct fwd *f)
 	 * itself, it meets INPUT, which drops it. */
 	if (untracked_tcp(f)) {
 		node_drop_verdict(&r->node, f->in, f->p, TRACE_DROP_CT_INVALID, NODE_VERDICT_PATH,
-				  &(struct node_path_facts){.cause = NODE_PATH_CT_INVALID,
-							    .flow = packet_flow_of(&f->info)});
+				  &(struct node_path_facts){
+				      .cause = NODE_PATH_CT_INVALID,
+				      .flow = packet_flow_of(&f->info),
+				      .invalid = conntrack_tcp_invalid_cause(f->ce, &f->info)});
 		return false;
 	}
 	return nat_step(r, f, false, f->in);
