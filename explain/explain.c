@@ -769,7 +769,7 @@ static void explain_record(struct trace_record *r, char *buf, size_t size)
 		lead =
 		    explain_firewall_reject(&v, &f->flow, &f->answer, p->node, words, size - label);
 		if (v.state == CONNTRACK_INVALID && strlen(words) + 1 < size - label)
-			explain_tcp_invalid(&f->flow, words + strlen(words),
+			explain_tcp_invalid(&f->flow, v.invalid, words + strlen(words),
 					    size - label - strlen(words));
 		break;
 	}

@@ -135,10 +135,13 @@ size_t explain_tcp_ct_invalid(const struct node_path_facts *f, const char *node,
 
 /* Why conntrack marked a TCP segment INVALID, appended to a sentence:
  * "; conntrack marks it INVALID: SYN+FIN is a combination of flags no TCP
- * sends (tcp_error)", or "...: the segment is outside the window it tracks
- * for its connection, or fits no state of it (tcp_in_window)". Nothing for
- * another protocol. Returns chars written like snprintf. */
-int explain_tcp_invalid(const struct verdict_flow *flow, char *out, size_t size);
+ * sends (tcp_error)", "...: it tracks no connection of this flow, and a
+ * SYN+ACK cannot start one (tcp_new)", or "...: the segment is outside the
+ * window it tracks for its connection, or fits no state of it
+ * (tcp_in_window)", as `why` says. Nothing for another protocol. Returns
+ * chars written like snprintf. */
+int explain_tcp_invalid(const struct verdict_flow *flow, enum conntrack_invalid why, char *out,
+			size_t size);
 /* What a NAT router did about a TCP segment its NAT refused (no mapping,
  * or filtered), appended to explain_nat's sentence: "; home answered with
  * a TCP RST (#42), ...", "; home waits 6 s before answering (RFC 5382

@@ -33,7 +33,8 @@ static bool tcp_flags_sent_by_tcp(uint8_t flags)
 	}
 }
 
-int explain_tcp_invalid(const struct verdict_flow *flow, char *out, size_t size)
+int explain_tcp_invalid(const struct verdict_flow *flow, enum conntrack_invalid why, char *out,
+			size_t size)
 {
 	char flags[48];
 
@@ -41,11 +42,19 @@ int explain_tcp_invalid(const struct verdict_flow *flow, char *out, size_t size)
 		out[0] = '\0';
 	if (flow->proto != 6 || flow->form != VERDICT_FLOW_PARSED)
 		return 0;
-	if (!tcp_flags_sent_by_tcp(flow->tcp_flags))
+	explain_tcp_flags(flow->tcp_flags, flags, sizeof(flags));
+	if (why == CONNTRACK_INVALID_FLAGS || !tcp_flags_sent_by_tcp(flow->tcp_flags))
 		return snprintf(out, size,
 				"; conntrack marks it INVALID: %s is a combination of flags no TCP "
 				"sends (tcp_error)",
-				explain_tcp_flags(flow->tcp_flags, flags, sizeof(flags)));
+				flags);
+	/* nf_conntrack_proto_tcp.c tcp_new: from NONE only a SYN (or an ACK,
+	 * picked up mid-stream) starts an entry; anything else is "invalid new". */
+	if (why == CONNTRACK_INVALID_NEW)
+		return snprintf(out, size,
+				"; conntrack marks it INVALID: it tracks no connection of this "
+				"flow, and a %s cannot start one (tcp_new)",
+				flags);
 	return snprintf(out, size,
 			"; conntrack marks it INVALID: the segment is outside the window it "
 			"tracks for its connection, or fits no state of it (tcp_in_window)");
@@ -64,7 +73,7 @@ size_t explain_tcp_ct_invalid(const struct node_path_facts *f, const char *node,
 			"it is for %s itself, which does not accept it",
 			node, explain_flow(&f->flow, flow, sizeof(flow)), node);
 	if (used > 0 && (size_t)used < size)
-		explain_tcp_invalid(&f->flow, out + used, size - (size_t)used);
+		explain_tcp_invalid(&f->flow, f->invalid, out + used, size - (size_t)used);
 	return strlen(node) + 1;
 }
 

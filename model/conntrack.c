@@ -1187,6 +1187,16 @@ static enum conntrack_state ct_classify_error(struct conntrack *ct, const struct
 	return CONNTRACK_RELATED;
 }
 
+enum conntrack_invalid conntrack_tcp_invalid_cause(const struct conntrack_entry *entry,
+						   const struct packet_info *info)
+{
+	if (info->proto != IPPROTO_NUM_TCP)
+		return CONNTRACK_INVALID_NONE;
+	if (!conntrack_tcp_flags_valid(info->tcp_flags))
+		return CONNTRACK_INVALID_FLAGS;
+	return entry == NULL ? CONNTRACK_INVALID_NEW : CONNTRACK_INVALID_SEGMENT;
+}
+
 enum conntrack_state conntrack_classify(struct conntrack *ct, const struct packet_info *info,
 					struct conntrack_entry **entry, enum conntrack_dir *dir)
 {

@@ -232,6 +232,11 @@ void conntrack_destroy(struct conntrack *ct, struct conntrack_entry *entry, cons
 /* tcp_error's flag check: SYN, SYN+ACK, RST, RST+ACK, FIN+ACK, ACK (each
  * optionally with URG; PSH, ECE, CWR always allowed). SYN+FIN is not. */
 bool conntrack_tcp_flags_valid(uint8_t flags);
+/* Why conntrack_classify() called a TCP segment INVALID, given the entry it
+ * found (NULL: none): its flags, no entry it could start, or the entry's
+ * window or states. CONNTRACK_INVALID_NONE for anything but TCP. */
+enum conntrack_invalid conntrack_tcp_invalid_cause(const struct conntrack_entry *entry,
+						   const struct packet_info *info);
 
 /* conntrack_seen() with the deadline given by the caller instead of the UDP
  * timeouts above: a NAT router passes its mapping's deadline, so that a

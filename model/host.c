@@ -364,6 +364,8 @@ static bool host_filter(struct host *h, enum fw_chain chain, struct iface *at, s
 		state = conntrack_classify(h->ct, info, &ce, &dir);
 	}
 	firewall_filter(h->fw, chain, info, state, &v);
+	if (state == CONNTRACK_INVALID)
+		v.invalid = conntrack_tcp_invalid_cause(ce, info);
 	if (v.action != FW_ACCEPT) {
 		host_refuse(h, at, p, info, &v);
 		return false;

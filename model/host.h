@@ -134,6 +134,10 @@ struct host_tcp_event {
 	size_t len;
 	int error;	     /* HOST_TCP_CLOSED: 0, ECONNREFUSED, ECONNRESET,
 			      * ETIMEDOUT, EHOSTUNREACH, ... (errno values) */
+	bool simultaneous;   /* HOST_TCP_CONNECTED: our SYN and the other's
+			      * crossed (SYN-SENT -> SYN-RECEIVED, RFC 9293
+			      * 3.5 figure 8); a socket API does not say this,
+			      * the simulator can */
 };
 typedef void (*host_tcp_fn)(struct host_tcp *s, const struct host_tcp_event *ev, void *ctx);
 /* A listener completed a handshake: `conn` is ESTABLISHED and belongs to the

@@ -365,7 +365,11 @@ static const struct tcp_conn_ops conn_ops = {
 static void tell(struct host_tcp *s, enum host_tcp_event_kind kind, const uint8_t *data, size_t len,
 		 int error)
 {
-	struct host_tcp_event ev = {.kind = kind, .data = data, .len = len, .error = error};
+	struct host_tcp_event ev = {.kind = kind,
+				    .data = data,
+				    .len = len,
+				    .error = error,
+				    .simultaneous = s->conn.simultaneous};
 
 	if (s->fn != NULL)
 		s->fn(s, &ev, s->ctx);

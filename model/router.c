@@ -892,6 +892,8 @@ static void forward(struct router *r, struct fwd *f)
 	}
 	f->info.ttl = packet_decrement_ttl(f->p->data, f->p->len);
 	firewall_filter(r->fw, FW_CHAIN_FORWARD, &f->info, f->state, &v);
+	if (f->state == CONNTRACK_INVALID)
+		v.invalid = conntrack_tcp_invalid_cause(f->ce, &f->info);
 	if (v.action != FW_ACCEPT) {
 		router_refuse(r, f, &v);
 		return;
@@ -1000,8 +1002,10 @@ static bool inbound(struct router *r, struct fwd *f)
 	 * itself, it meets INPUT, which drops it. */
 	if (untracked_tcp(f)) {
 		node_drop_verdict(&r->node, f->in, f->p, TRACE_DROP_CT_INVALID, NODE_VERDICT_PATH,
-				  &(struct node_path_facts){.cause = NODE_PATH_CT_INVALID,
-							    .flow = packet_flow_of(&f->info)});
+				  &(struct node_path_facts){
+				      .cause = NODE_PATH_CT_INVALID,
+				      .flow = packet_flow_of(&f->info),
+				      .invalid = conntrack_tcp_invalid_cause(f->ce, &f->info)});
 		return false;
 	}
 	return nat_step(r, f, false, f->in);

@@ -559,6 +559,7 @@ static void syn_sent_input(struct tcp_conn *c, const struct tcp_seg_in *s)
 	/* Simultaneous open (RFC 9293 3.5 figure 8): SYN-RECEIVED, and our
 	 * SYN again with an ACK (Linux's tcp_send_synack re-sends the SYN). */
 	c->snd_nxt = c->iss;
+	c->simultaneous = true;
 	set_state(c, TCP_SYN_RECEIVED, TCP_CAUSE_SEGMENT, s->packet_id, 0);
 }
 

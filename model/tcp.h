@@ -155,6 +155,7 @@ struct tcp_conn {
 	void *ctx;
 	int64_t now;  /* the time of the call being served */
 	bool passive; /* made by a listener from a SYN (a request sock in Linux) */
+	bool simultaneous; /* SYN-SENT met the other's SYN: a simultaneous open */
 	/* Send sequence space (RFC 9293 3.3.1 figure 3). snd_max is the highest
 	 * sequence sent: after a timeout snd_nxt goes back to snd_una (go back
 	 * N) and climbs again. */

@@ -61,6 +61,17 @@ enum conntrack_state {
 				    * nobody asked for */
 };
 
+/* Why conntrack called a TCP segment INVALID (nf_conntrack_proto_tcp.c). */
+enum conntrack_invalid {
+	CONNTRACK_INVALID_NONE,	   /* not INVALID, or not TCP */
+	CONNTRACK_INVALID_FLAGS,   /* tcp_error: a flag combination no TCP sends */
+	CONNTRACK_INVALID_NEW,	   /* tcp_new: no entry, and this segment cannot
+				    * start one (a SYN+ACK, FIN or RST nobody
+				    * tracks: "invalid new") */
+	CONNTRACK_INVALID_SEGMENT, /* an entry: the segment is outside its window
+				    * (tcp_in_window) or fits no state of it */
+};
+
 /* ---- the firewall (model/firewall.h) ------------------------------------- */
 
 enum fw_chain { FW_CHAIN_INPUT = 0, FW_CHAIN_OUTPUT = 1, FW_CHAIN_FORWARD = 2, FW_CHAIN_COUNT };
@@ -135,6 +146,8 @@ struct fw_verdict {
 	const struct fw_rule *matched; /* the rule that decided (borrowed until the rules
 					* change), NULL when the policy did */
 	enum conntrack_state state;    /* the packet's conntrack state, as judged */
+	enum conntrack_invalid invalid; /* state INVALID, TCP: why (set by the caller,
+					 * who holds the conntrack entry) */
 };
 
 /* "INPUT", "drop", and a rule in iptables-save's words and order
@@ -345,6 +358,7 @@ struct node_path_facts {
 	const char *detail;	   /* MALFORMED: the parser's reason */
 	struct icmp_answer answer; /* NO_SOCKET, TTL, NO_ROUTE, OWN_NO_SOCKET: the
 				    * error the stack sent back, if any */
+	enum conntrack_invalid invalid; /* CT_INVALID: why conntrack refused it */
 	bool inside;		   /* OWN_NO_SOCKET: it came from the NAT's inside,
 				    * whose packets always reach the router's own
 				    * stack (not `input accept`) */

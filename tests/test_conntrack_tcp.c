@@ -214,10 +214,15 @@ static void test_invalid_segments(void **state)
 	assert_int_equal(conntrack_classify(f->ct, &pi, &e, &d), CONNTRACK_INVALID);
 	pi = seg(CONNTRACK_DIR_ORIGINAL, TCP_SYN | TCP_ACK);
 	assert_int_equal(conntrack_classify(f->ct, &pi, &e, &d), CONNTRACK_INVALID);
+	assert_int_equal(conntrack_tcp_invalid_cause(e, &pi), CONNTRACK_INVALID_NEW);
+	assert_int_equal(conntrack_tcp_invalid_cause(
+			     e, &(struct packet_info){.proto = 6, .tcp_flags = TCP_SYN | TCP_FIN}),
+			 CONNTRACK_INVALID_FLAGS);
 	/* ...and a client in SYN_SENT cannot ACK what it has not been sent. */
 	assert_int_equal(pass(f, CONNTRACK_DIR_ORIGINAL, TCP_SYN), CONNTRACK_TCP_TRACKED);
 	pi = seg(CONNTRACK_DIR_ORIGINAL, TCP_ACK);
 	assert_int_equal(conntrack_classify(f->ct, &pi, &e, &d), CONNTRACK_INVALID);
+	assert_int_equal(conntrack_tcp_invalid_cause(e, &pi), CONNTRACK_INVALID_SEGMENT);
 	assert_int_equal(conntrack_seen_tcp(f->ct, f->ent, CONNTRACK_DIR_ORIGINAL, &pi),
 			 CONNTRACK_TCP_INVALID);
 	assert_int_equal(conntrack_seen_tcp(f->ct, f->ent, CONNTRACK_DIR_ORIGINAL,

@@ -31,6 +31,7 @@
 struct app {
 	struct host_tcp *s;
 	size_t connected, peer_closed, closed;
+	size_t simultaneous; /* CONNECTED events that said the SYNs crossed */
 	int error;
 	uint8_t *got;
 	size_t got_len, got_cap;
@@ -48,8 +49,10 @@ static void on_event(struct host_tcp *s, const struct host_tcp_event *ev, void *
 	struct app *a = ctx;
 
 	a->s = s;
-	if (ev->kind == HOST_TCP_CONNECTED)
+	if (ev->kind == HOST_TCP_CONNECTED) {
 		a->connected++;
+		a->simultaneous += ev->simultaneous;
+	}
 	if (ev->kind == HOST_TCP_PEER_CLOSED)
 		a->peer_closed++;
 	if (ev->kind == HOST_TCP_CLOSED) {
@@ -109,6 +112,7 @@ static void open_pair(struct world *w)
 	w->client.s = host_tcp_connect(w->lan.alice, NULL, &to, false, on_event, &w->client);
 	assert_non_null(w->client.s);
 	test_run_ms(w->lan.net, 10);
+	assert_int_equal(w->client.simultaneous, 0); /* a plain three-way handshake */
 }
 
 /* The i-th TRACE_SOCKET record of `node`, or NULL. */
@@ -466,6 +470,8 @@ static void test_simultaneous_open(void **state)
 	test_run_ms(w->lan.net, 10);
 	assert_int_equal(w->client.connected, 1);
 	assert_int_equal(w->server.connected, 1);
+	assert_int_equal(w->client.simultaneous, 1);
+	assert_int_equal(w->server.simultaneous, 1);
 	assert_int_equal(socket_record(w->lan.log, "alice", 1)->new_state, TCP_SYN_RECEIVED);
 	assert_int_equal(socket_record(w->lan.log, "bob", 1)->new_state, TCP_SYN_RECEIVED);
 	pump(w, &w->client, 5000, 3);

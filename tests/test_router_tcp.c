@@ -430,6 +430,27 @@ static void test_invalid_inbound_dropped(void **state)
 	assert_string_equal(d->node, "home");
 	assert_int_equal(d->reason, TRACE_DROP_CT_INVALID);
 	assert_non_null(strstr(d->why, "INVALID"));
+	assert_non_null(strstr(d->why, "(tcp_error)"));
+	world_free(w);
+}
+
+/* A stray SYN+ACK from outside, for no connection conntrack tracks: INVALID
+ * because tcp_new refuses to start an entry with it ("invalid new"), not
+ * because of any window; the why says which. */
+static void test_stray_synack_is_invalid_new(void **state)
+{
+	struct world *w = world_default();
+	const struct trace_packet *d;
+	const struct node_path_facts *f;
+
+	(void)state;
+	d = ended(w, seg(w, w->s1, &S1, &EXT, TCP_SYN | TCP_ACK, 5001, 77), NULL);
+	assert_non_null(d);
+	assert_int_equal(d->reason, TRACE_DROP_CT_INVALID);
+	f = d->verdict.facts;
+	assert_int_equal(f->invalid, CONNTRACK_INVALID_NEW);
+	assert_non_null(strstr(d->why, "a SYN+ACK cannot start one (tcp_new)"));
+	assert_null(strstr(d->why, "tcp_in_window"));
 	world_free(w);
 }
 
@@ -739,6 +760,28 @@ static void test_host_reject_tcp_reset(void **state)
 	world_free(w);
 }
 
+/* A host's `state invalid drop` rule names why conntrack called the segment
+ * INVALID: a stray SYN+ACK could start no entry (tcp_new). */
+static void test_host_invalid_rule_says_tcp_new(void **state)
+{
+	struct world *w = world_default();
+	struct fw_rule r = {.chain = FW_CHAIN_INPUT,
+			    .proto = IPPROTO_NUM_TCP,
+			    .states = CONNTRACK_INVALID,
+			    .action = FW_DROP};
+	const struct trace_packet *d;
+
+	(void)state;
+	assert_int_equal(firewall_append(host_firewall(w->s2), &r), 0);
+	d = ended(w, seg(w, w->s1, &S1, &S2, TCP_SYN | TCP_ACK, 1000, 5), NULL);
+	assert_string_equal(d->node, "s2");
+	const struct node_firewall_facts *f = d->verdict.facts;
+	assert_int_equal(f->verdict.state, CONNTRACK_INVALID);
+	assert_int_equal(f->verdict.invalid, CONNTRACK_INVALID_NEW);
+	assert_non_null(strstr(d->why, "(tcp_new)"));
+	world_free(w);
+}
+
 /* Hairpinning for TCP (RFC 5382, as RFC 4787 REQ-9 for UDP): with it on, c's
  * SYN to the public side of a TCP forward comes back in from c's own
  * external endpoint; off, it is dropped. */
@@ -777,6 +820,8 @@ int main(void)
 	    cmocka_unit_test(test_syn_reopens_time_wait),
 	    cmocka_unit_test(test_invalid_leaves_untranslated),
 	    cmocka_unit_test(test_invalid_inbound_dropped),
+	    cmocka_unit_test(test_host_invalid_rule_says_tcp_new),
+	    cmocka_unit_test(test_stray_synack_is_invalid_new),
 	    cmocka_unit_test(test_own_stack_answers_rst),
 	    cmocka_unit_test(test_out_of_window_leaks),
 	    cmocka_unit_test(test_unsolicited_drop_words),

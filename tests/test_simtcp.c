@@ -72,6 +72,9 @@ static void test_cone_nats_punch_direct(void **state)
 	/* The punch leaves from the port the coordinator saw (5000 kept by the
 	 * cones): the chosen connection runs between the two public ends. */
 	assert_non_null(strstr(r.res.pairs[0].detail, "198.51.100.9:5000"));
+	/* Alice's first SYN died at office; bob's reached her in SYN-SENT:
+	 * her side of it was a simultaneous open, and her outcome says so. */
+	assert_non_null(strstr(r.res.pairs[0].detail, "via simultaneous open"));
 	run_free(&r);
 }
 

@@ -167,10 +167,9 @@ static void conn_event(struct host_tcp *s, const struct host_tcp_event *ev, void
 
 	switch (ev->kind) {
 	case HOST_TCP_CONNECTED:
-		/* host_tcp does not tell a simultaneous open from a plain one
-		 * (the TRACE_SOCKET records do: SYN-SENT -> SYN-RECEIVED). */
 		if (t->ops->connected)
-			t->ops->connected(t->obj, now_of(t), c->id, &local, &remote, false);
+			t->ops->connected(t->obj, now_of(t), c->id, &local, &remote,
+					  ev->simultaneous);
 		break;
 	case HOST_TCP_DATA:
 		t->ops->input(t->obj, now_of(t), c->id, ev->data, ev->len);
