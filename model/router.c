@@ -330,6 +330,11 @@ static void router_describe(struct node *n, struct trace_node *out, char *detail
 					 nat_behaviour_abbrev(c->mapping, false),
 					 nat_behaviour_abbrev(c->filtering, true), r->outside->name,
 					 ip_format(c->public_ip[0], a, sizeof(a)));
+		if ((c->pcp || c->natpmp) && used < size) /* model/pcp_server.h */
+			used += (size_t)snprintf(detail + used, size - used, "; %s on UDP 5351",
+						 !c->natpmp ? "PCP"
+						 : !c->pcp  ? "NAT-PMP"
+							    : "PCP and NAT-PMP");
 	}
 	out->input_accept = r->input == ROUTER_INPUT_ACCEPT;
 	if (r->input == ROUTER_INPUT_ACCEPT && used < size) {
