@@ -107,8 +107,7 @@ static void test_pcp_map_lifecycle(void **state)
 	struct pcp_map_response other;
 	map_request(theirs, 600, buf);
 	pcp_server_answer(f->nat, &CLIENT, buf, sizeof(buf), &f->a);
-	assert_int_equal(pcp_map_response_read(f->a.buf, f->a.len, mine, &other),
-			 PCP_PARSE_NONCE);
+	assert_int_equal(pcp_map_response_read(f->a.buf, f->a.len, mine, &other), PCP_PARSE_NONCE);
 }
 
 static void test_natpmp_round_trips(void **state)
