@@ -416,8 +416,11 @@ static bool nat_step(struct router *r, struct fwd *f, bool outbound, struct ifac
 	}
 	f->translated = true;
 	/* A TCP mapping has no deadline of its own: its connections keep it
-	 * (nat.h), so the flow keeps conntrack's TCP timeouts. */
-	if (res.mapping != NULL && !res.mapping->is_static &&
+	 * (nat.h), so the flow keeps conntrack's TCP timeouts. Neither has a
+	 * forward or a PCP / NAT-PMP mapping: in Linux each is a DNAT rule
+	 * (miniupnpd adds one per mapping), not a binding, and the flows
+	 * through it keep conntrack's own timeouts. */
+	if (res.mapping != NULL && res.mapping->origin == NAT_ORIGIN_TRAFFIC &&
 	    res.mapping->proto != IPPROTO_NUM_TCP) {
 		if (f->binding_deadline == CONNTRACK_LINUX_TIMEOUT ||
 		    res.mapping->expires_at < f->binding_deadline)

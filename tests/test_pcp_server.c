@@ -529,6 +529,18 @@ static void test_router_serves_pcp(void **state)
 	test_run_ms(w.net, 10);
 	assert_int_equal(w.app_box.n, 1);
 	assert_string_equal(w.app_box.last, "in");
+	/* Its flow keeps Linux's UDP timeout (30 s unreplied), not the
+	 * mapping's hour: a PCP mapping is a DNAT rule, not a binding. */
+	const struct trace_conntrack *ct = NULL;
+	int64_t at = 0;
+	for (size_t i = 0; i < trace_log_count(w.log); i++) {
+		const struct trace_record *r = trace_log_get(w.log, i);
+		if (r->kind == TRACE_CONNTRACK && r->u.ct.event == TRACE_CT_NEW &&
+		    r->u.ct.orig.src == IP4(203, 0, 113, 50))
+			ct = &r->u.ct, at = r->time;
+	}
+	assert_non_null(ct);
+	assert_int_equal(ct->expires_at - at, SIM_S(30));
 	rworld_close(&w);
 }
 
