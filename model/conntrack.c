@@ -1187,6 +1187,13 @@ static enum conntrack_state ct_classify_error(struct conntrack *ct, const struct
 	return CONNTRACK_RELATED;
 }
 
+bool conntrack_entry_translated(const struct conntrack_entry *entry)
+{
+	struct conntrack_tuple inv;
+
+	return conntrack_tuple_invert(&entry->orig, &inv) && !ct_tuple_eq(&inv, &entry->reply);
+}
+
 enum conntrack_invalid conntrack_tcp_invalid_cause(const struct conntrack_entry *entry,
 						   const struct packet_info *info)
 {

@@ -232,6 +232,9 @@ void conntrack_destroy(struct conntrack *ct, struct conntrack_entry *entry, cons
 /* tcp_error's flag check: SYN, SYN+ACK, RST, RST+ACK, FIN+ACK, ACK (each
  * optionally with URG; PSH, ECE, CWR always allowed). SYN+FIN is not. */
 bool conntrack_tcp_flags_valid(uint8_t flags);
+/* The entry's reply tuple is not its original inverted: a NAT rewrote the
+ * flow (what conntrack -L shows as a reply to another address or port). */
+bool conntrack_entry_translated(const struct conntrack_entry *entry);
 /* Why conntrack_classify() called a TCP segment INVALID, given the entry it
  * found (NULL: none): its flags, no entry it could start, or the entry's
  * window or states. CONNTRACK_INVALID_NONE for anything but TCP. */

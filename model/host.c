@@ -367,6 +367,11 @@ static bool host_filter(struct host *h, enum fw_chain chain, struct iface *at, s
 	if (state == CONNTRACK_INVALID)
 		v.invalid = conntrack_tcp_invalid_cause(ce, info);
 	if (v.action != FW_ACCEPT) {
+		/* nf_conntrack_in ran first (PREROUTING / LOCAL_OUT): a tracked
+		 * TCP flow's state moves even when the rules drop the segment. */
+		if (ce != NULL && info->proto == IPPROTO_NUM_TCP && state != CONNTRACK_INVALID &&
+		    state != CONNTRACK_RELATED)
+			host_track(h, ce, dir, p, info);
 		host_refuse(h, at, p, info, &v);
 		return false;
 	}

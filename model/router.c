@@ -671,6 +671,20 @@ static void router_drop_answered(struct router *r, struct fwd *f, enum trace_dro
 /* FORWARD refused f's packet; a REJECT answers with its rule's error
  * (ipt_REJECT: nf_send_unreach -> icmp_send), quoting the packet as the
  * chain saw it. */
+/* nf_conntrack_in runs in PREROUTING, before FORWARD: a segment of a TCP
+ * flow conntrack already tracks has moved the flow's state even when FORWARD
+ * then drops it (a new flow's unconfirmed entry dies with its packet). A
+ * flow whose reply tuple is not its original inverted is a NAT binding and
+ * keeps the NAT's idle timeouts. */
+static void track_refused_tcp(struct router *r, struct fwd *f)
+{
+	if (!f->track || f->ce == NULL || f->info.proto != IPPROTO_NUM_TCP ||
+	    f->state == CONNTRACK_INVALID || f->state == CONNTRACK_RELATED)
+		return;
+	f->translated = conntrack_entry_translated(f->ce);
+	confirm_tcp(r, f);
+}
+
 static void router_refuse(struct router *r, struct fwd *f, const struct fw_verdict *v)
 {
 	struct icmp_answer answer = {.kind = ICMP_ANSWER_NONE};
@@ -678,6 +692,8 @@ static void router_refuse(struct router *r, struct fwd *f, const struct fw_verdi
 	bool reset = v->action == FW_REJECT && v->matched != NULL &&
 		     v->matched->reject_with == FW_REJECT_TCP_RESET &&
 		     f->info.proto == IPPROTO_NUM_TCP;
+
+	track_refused_tcp(r, f);
 
 	if (reset) {
 		/* ipt_REJECT's nf_send_reset: an RST as if from the segment's

@@ -233,6 +233,45 @@ static void test_close_from_client(void **state)
 	assert_int_equal(socket_record(w->lan.log, "alice", 5)->cause, TCP_CAUSE_TIME_WAIT);
 }
 
+static bool first_tcp(const struct conntrack_entry *e, void *ctx)
+{
+	if (e->orig.proto != IPPROTO_NUM_TCP)
+		return true;
+	*(const struct conntrack_entry **)ctx = e;
+	return false;
+}
+
+/* bob's conntrack sees a segment before his INPUT rules (nf_conntrack_in in
+ * PREROUTING): alice's FIN, which a rule drops, still moves the flow to
+ * FIN_WAIT, while bob's socket never hears of it. */
+static void test_dropped_fin_moves_conntrack(void **state)
+{
+	struct world *w = *state;
+	struct fw_rule fin = {.chain = FW_CHAIN_INPUT,
+			      .proto = IPPROTO_NUM_TCP,
+			      .tcp_flags_mask = TCP_FIN,
+			      .tcp_flags_match = TCP_FIN,
+			      .action = FW_DROP};
+	const struct conntrack_entry *e = NULL;
+
+	/* Only the FIN rule: INPUT accepts the rest. */
+	host_enable_firewall(w->lan.bob, true);
+	firewall_clear(host_firewall(w->lan.bob));
+	firewall_set_policy(host_firewall(w->lan.bob), FW_CHAIN_INPUT, FW_ACCEPT);
+	assert_true(firewall_append(host_firewall(w->lan.bob), &fin) >= 0);
+	open_pair(w);
+	conntrack_foreach(host_conntrack(w->lan.bob), first_tcp, &e);
+	assert_non_null(e);
+	assert_int_equal(e->tcp.state, CONNTRACK_TCP_ESTABLISHED);
+	host_tcp_close(w->client.s);
+	test_run_ms(w->lan.net, 10);
+	assert_int_equal(w->server.peer_closed, 0);
+	e = NULL;
+	conntrack_foreach(host_conntrack(w->lan.bob), first_tcp, &e);
+	assert_non_null(e);
+	assert_int_equal(e->tcp.state, CONNTRACK_TCP_FIN_WAIT);
+}
+
 /* bob closes first: bob goes through TIME-WAIT; alice hears PEER_CLOSED. */
 static void test_close_from_server(void **state)
 {
@@ -738,6 +777,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_through_nat, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hole_punch_simultaneous_open, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_own_firewall_admits_replies, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dropped_fin_moves_conntrack, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_close_from_client, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_close_from_server, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_simultaneous_close, setup, teardown),

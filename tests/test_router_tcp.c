@@ -760,6 +760,32 @@ static void test_host_reject_tcp_reset(void **state)
 	world_free(w);
 }
 
+/* conntrack runs in PREROUTING, before FORWARD: a FIN that a FORWARD rule
+ * drops has still moved the flow to FIN_WAIT, as on Linux; the drop is
+ * the firewall's, and the flow keeps the NAT binding. */
+static void test_forward_drop_still_moves_state(void **state)
+{
+	struct world *w = world_default();
+	struct fw_rule r = {.chain = FW_CHAIN_FORWARD,
+			    .proto = IPPROTO_NUM_TCP,
+			    .tcp_flags_mask = TCP_FIN,
+			    .tcp_flags_match = TCP_FIN,
+			    .action = FW_DROP};
+	const struct trace_packet *d;
+
+	(void)state;
+	handshake(w);
+	assert_int_equal(entry(w)->tcp.state, CONNTRACK_TCP_ESTABLISHED);
+	assert_int_equal(firewall_append(router_firewall(w->home), &r), 0);
+	d = ended(w, seg(w, w->c, &C, &S1, TCP_FIN | TCP_ACK, 1001, 5001), NULL);
+	assert_non_null(d);
+	assert_string_equal(d->node, "home");
+	assert_int_equal(d->reason, TRACE_DROP_FIREWALL);
+	assert_non_null(entry(w));
+	assert_int_equal(entry(w)->tcp.state, CONNTRACK_TCP_FIN_WAIT);
+	world_free(w);
+}
+
 /* A host's `state invalid drop` rule names why conntrack called the segment
  * INVALID: a stray SYN+ACK could start no entry (tcp_new). */
 static void test_host_invalid_rule_says_tcp_new(void **state)
@@ -821,6 +847,7 @@ int main(void)
 	    cmocka_unit_test(test_invalid_leaves_untranslated),
 	    cmocka_unit_test(test_invalid_inbound_dropped),
 	    cmocka_unit_test(test_host_invalid_rule_says_tcp_new),
+	    cmocka_unit_test(test_forward_drop_still_moves_state),
 	    cmocka_unit_test(test_stray_synack_is_invalid_new),
 	    cmocka_unit_test(test_own_stack_answers_rst),
 	    cmocka_unit_test(test_out_of_window_leaks),

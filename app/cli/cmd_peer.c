@@ -25,9 +25,10 @@
 const char cmd_peer_usage[] =
     "Usage: natsim peer --name NAME --coord ADDR:PORT [OPTIONS]\n"
     "\n"
-    "Run a peer on a real UDP socket: register with the coordinator, and\n"
-    "optionally meet another peer through it (hole punching, relay fallback),\n"
-    "send and receive sealed data, or discover the NAT in front of us.\n"
+    "Run a peer on a real UDP socket (TCP with --tcp): register with the\n"
+    "coordinator, and optionally meet another peer through it (hole punching,\n"
+    "relay fallback), send and receive sealed data, or discover the NAT in\n"
+    "front of us.\n"
     "State changes, the chosen path and received data are printed as they happen.\n"
     "\n"
     "What counts as success (all that apply must happen before --timeout):\n"

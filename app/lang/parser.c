@@ -2062,7 +2062,7 @@ static int want_state_word(struct parser *p, const char *what, const char *const
 		      show(TEXT(p, t)).s);
 }
 
-/* expect tcp (connected|refused|timeout|reset) HOST to TARGET[:PORT] [by TIME] */
+/* expect tcp (connected|refused|timeout|reset|unreachable) HOST to TARGET[:PORT] [by TIME] */
 static int exp_tcp(struct parser *p, struct scenario_expect *e)
 {
 	WANT_VALUE(p, "how the connection went after 'tcp'",

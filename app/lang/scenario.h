@@ -384,6 +384,9 @@ enum scenario_tcp_outcome {
 	SCENARIO_TCP_REFUSED,	    /* an RST answered the SYN: ECONNREFUSED */
 	SCENARIO_TCP_TIMEOUT,	    /* the SYNs went unanswered: ETIMEDOUT */
 	SCENARIO_TCP_RESET,	    /* an RST ended an established one: ECONNRESET */
+	SCENARIO_TCP_UNREACHABLE,   /* an ICMP error ended the handshake: EHOSTUNREACH,
+				     * ENETUNREACH, ... (a port unreachable is
+				     * ECONNREFUSED: REFUSED, as Linux reports it) */
 	SCENARIO_TCP_OUTCOME_COUNT
 };
 /* The words of the language for TCP: "connected", ...; "SYN-SENT", ...

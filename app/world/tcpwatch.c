@@ -147,6 +147,9 @@ static bool outcome_of(const struct tcp_sock_seen *k, int outcome)
 		return !k->connected && k->error == ETIMEDOUT;
 	case SCENARIO_TCP_RESET:
 		return k->error == ECONNRESET;
+	case SCENARIO_TCP_UNREACHABLE: /* tcp_v4_err in SYN-SENT: any other error */
+		return !k->connected && k->error != 0 && k->error != ECONNREFUSED &&
+		       k->error != ETIMEDOUT && k->error != ECONNRESET;
 	}
 	return false;
 }
