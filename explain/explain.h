@@ -59,7 +59,8 @@ int explain_nat_filter(enum nat_behaviour filtering, const struct endpoint *remo
 		       bool is_static, char *out, size_t size);
 
 /* A port-mapping record (PCP, NAT-PMP: struct trace_pcp in m->pcp, event
- * created / renewed / deleted / refused), without the node: "PCP new
+ * created / renewed / deleted / refused; or the expiry of a mapping whose
+ * m->origin is pcp or nat-pmp), without the node: "PCP new
  * mapping UDP 192.168.1.5:5000 → 203.0.113.7:5000 for 3600 s (asked 7200 s,
  * at most 86400 s); it admits anyone; epoch 12 s", "PCP request from
  * 192.168.1.5:5350 refused (result 2): the mapping

@@ -85,6 +85,11 @@ int explain_port_mapping(const struct trace_mapping *m, char *out, size_t size)
 		return said_refusal(m, out, size);
 	endpoint_format(&m->internal, in, sizeof(in));
 	endpoint_format(&m->external, ex, sizeof(ex));
+	if (m->event == TRACE_MAP_EXPIRED) /* no request made it: the origin says whose */
+		return snprintf(out, size,
+				"%s mapping %s %s \u2192 %s expired: the lifetime it was "
+				"granted ran out with no renewal",
+				protocol_word(m->origin), proto_word(m->proto), in, ex);
 	if (m->event == TRACE_MAP_DELETED)
 		return snprintf(out, size,
 				"%s mapping %s %s \u2192 %s deleted by its owner "

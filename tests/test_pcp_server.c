@@ -250,6 +250,10 @@ static void test_admits_anyone_and_expires(void **state)
 	assert_int_equal(nat_mapping_count(f->nat), 0);
 	assert_int_equal(last_rec(f)->event, TRACE_MAP_EXPIRED);
 	assert_int_equal(last_rec(f)->origin, NAT_ORIGIN_PCP);
+	char words[320];
+	explain_port_mapping(last_rec(f), words, sizeof(words));
+	assert_string_equal(words, "PCP mapping UDP 192.168.1.5:5000 → 203.0.113.7:5000 expired: "
+				   "the lifetime it was granted ran out with no renewal");
 }
 
 /* A suggested port that is taken yields another; the host's own implicit

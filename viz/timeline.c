@@ -330,7 +330,9 @@ static bool describe_mapping(struct tl_line *l, int64_t now, const struct trace_
 		return false;
 	l->node = m->node;
 	mapping_ends(m, in, ex, re);
-	if (m->pcp.protocol != 0) { /* a port-mapping request's doing */
+	bool explicit_expiry = m->event == TRACE_MAP_EXPIRED &&
+			       (m->origin == NAT_ORIGIN_PCP || m->origin == NAT_ORIGIN_NATPMP);
+	if (m->pcp.protocol != 0 || explicit_expiry) { /* a port-mapping request's doing */
 		char words[320];
 		explain_port_mapping(m, words, sizeof(words));
 		say(l, "%s", words);
@@ -353,9 +355,6 @@ static bool describe_mapping(struct tl_line *l, int64_t now, const struct trace_
 		return true;
 	case TRACE_MAP_EXPIRED:
 		say(l, "mapping %s " ARROW " %s expired", in, ex);
-		if (m->origin == NAT_ORIGIN_PCP || m->origin == NAT_ORIGIN_NATPMP)
-			say(l, " (the lifetime its %s request was granted ran out)",
-			    m->origin == NAT_ORIGIN_PCP ? "PCP" : "NAT-PMP");
 		return true;
 	case TRACE_MAP_RENEWED:
 	case TRACE_MAP_DELETED:
