@@ -231,3 +231,41 @@ enum pcp_parse natpmp_response_read(const uint8_t *buf, size_t len, uint8_t opco
 	out->lifetime = get32(buf + 12);
 	return PCP_PARSE_OK;
 }
+
+bool pcp_epoch_valid(uint32_t prev_client, uint32_t prev_server, uint32_t curr_client,
+		     uint32_t curr_server)
+{
+	/* Going back by up to a second is rounding, not a reboot (8.5). */
+	if ((uint64_t)curr_server + 1 < prev_server)
+		return false;
+	int64_t client_delta = (int64_t)curr_client - prev_client;
+	int64_t server_delta = (int64_t)curr_server - prev_server;
+	return !(client_delta + 2 < server_delta - server_delta / 16 ||
+		 server_delta + 2 < client_delta - client_delta / 16);
+}
+
+#define NS_PER_S 1000000000ull
+
+uint64_t pcp_retransmit_after(unsigned sent, double jitter)
+{
+	/* 8.1.1: RT = (1 + RAND) * IRT, then (1 + RAND) * 2 * RTprev, at most
+	 * (1 + RAND) * MRT; IRT 3 s, MRT 1024 s. */
+	uint64_t rt = 3;
+	for (unsigned i = 1; i < sent && rt < 1024; i++)
+		rt *= 2;
+	if (rt > 1024)
+		rt = 1024;
+	if (jitter < -0.1)
+		jitter = -0.1;
+	if (jitter > 0.1)
+		jitter = 0.1;
+	return (uint64_t)((double)(rt * NS_PER_S) * (1.0 + jitter));
+}
+
+uint64_t natpmp_retransmit_after(unsigned sent)
+{
+	/* 3.1: 250 ms, doubling, nine tries: after the last, 64 s. */
+	if (sent == 0 || sent > 9)
+		return 0;
+	return 250000000ull << (sent - 1);
+}

@@ -170,4 +170,26 @@ struct natpmp_response {
 enum pcp_parse natpmp_response_read(const uint8_t *buf, size_t len, uint8_t opcode,
 				    struct natpmp_response *out);
 
+/* ---- what a client does with the answers --------------------------------- */
+
+/* Did the server lose its mappings since its previous answer? RFC 6887
+ * section 8.5 (and RFC 6886 3.6, the same rule): with the client's own
+ * clock (seconds) and the server's epoch at the previous answer and now,
+ * the epoch is invalid - the server rebooted, and every mapping must be
+ * asked for again - if it went back by more than a second, or if the two
+ * clocks advanced by amounts that differ by more than 2 s plus 1/16 of
+ * the elapsed time. True: still valid. */
+bool pcp_epoch_valid(uint32_t prev_client, uint32_t prev_server, uint32_t curr_client,
+		     uint32_t curr_server);
+
+/* How long to wait for an answer after the `sent`-th transmission of a
+ * request (1: the first) before sending it again, in nanoseconds. PCP
+ * (RFC 6887 8.1.1): 3 s, doubling up to 1024 s, each scaled by
+ * 1 + `jitter`, which the caller draws uniformly from [-0.1, 0.1]; a
+ * client retries forever. NAT-PMP (RFC 6886 3.1): 250 ms, doubling, for
+ * 9 transmissions: after the 9th, 64 s, and then the client gives up; 0
+ * past that (and for 0). */
+uint64_t pcp_retransmit_after(unsigned sent, double jitter);
+uint64_t natpmp_retransmit_after(unsigned sent);
+
 #endif

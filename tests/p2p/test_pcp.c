@@ -194,6 +194,38 @@ static void test_natpmp_responses(void **state)
 	assert_string_equal(natpmp_result_name(r.result), "Unsupported Version");
 }
 
+/* RFC 6887 8.5: a reboot shows as an epoch that goes back, or that
+ * advances far less than the client's clock did. */
+static void test_epoch_validity(void **state)
+{
+	(void)state;
+	assert_true(pcp_epoch_valid(1000, 500, 1060, 560)); /* both moved 60 s */
+	assert_true(pcp_epoch_valid(1000, 500, 1000, 499)); /* back 1 s: rounding */
+	assert_false(pcp_epoch_valid(1000, 500, 1000, 498));
+	assert_false(pcp_epoch_valid(1000, 500, 1060, 5)); /* rebooted: epoch restarted */
+	/* 1600 s passed for the client; the server may differ by 2 + 100 s. */
+	assert_true(pcp_epoch_valid(0, 0, 1600, 1498));
+	assert_false(pcp_epoch_valid(0, 0, 1600, 1497));
+	assert_false(pcp_epoch_valid(0, 0, 10, 100)); /* the server's clock ran ahead */
+}
+
+static void test_retransmission(void **state)
+{
+	(void)state;
+	const uint64_t s = 1000000000ull;
+	assert_int_equal(pcp_retransmit_after(1, 0.0), 3 * s);
+	assert_int_equal(pcp_retransmit_after(2, 0.0), 6 * s);
+	assert_int_equal(pcp_retransmit_after(9, 0.0), 768 * s);
+	assert_int_equal(pcp_retransmit_after(10, 0.0), 1024 * s);
+	assert_int_equal(pcp_retransmit_after(50, 0.0), 1024 * s);
+	assert_int_equal(pcp_retransmit_after(1, 0.1), 3300000000ull);
+	assert_int_equal(pcp_retransmit_after(1, -5.0), 2700000000ull); /* jitter clamped */
+	assert_int_equal(natpmp_retransmit_after(1), 250000000ull);
+	assert_int_equal(natpmp_retransmit_after(9), 64 * s);
+	assert_int_equal(natpmp_retransmit_after(10), 0);
+	assert_int_equal(natpmp_retransmit_after(0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -204,6 +236,8 @@ int main(void)
 	    cmocka_unit_test(test_map_error_header_only),
 	    cmocka_unit_test(test_natpmp_requests),
 	    cmocka_unit_test(test_natpmp_responses),
+	    cmocka_unit_test(test_epoch_validity),
+	    cmocka_unit_test(test_retransmission),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
