@@ -107,6 +107,8 @@ struct scenario_nat {
 	int64_t tcp_established_timeout_ns;
 	int64_t tcp_transitory_timeout_ns;
 	int tcp_unsolicited; /* enum nat_tcp_unsolicited, or SCENARIO_UNSET (drop) */
+	int pcp;	     /* tri-state: PCP server on UDP 5351 inside (default off) */
+	int natpmp;	     /* tri-state: NAT-PMP server on UDP 5351 inside (default off) */
 	size_t n_public;     /* >= 1 */
 	uint32_t public_ip[SCENARIO_MAX_PUBLIC];
 	struct scenario_loc public_loc[SCENARIO_MAX_PUBLIC];
