@@ -58,6 +58,17 @@ size_t explain_nat(const struct nat_result *res, const char *node, char *out, si
 int explain_nat_filter(enum nat_behaviour filtering, const struct endpoint *remotes, size_t n,
 		       bool is_static, char *out, size_t size);
 
+/* A port-mapping record (PCP, NAT-PMP: struct trace_pcp in m->pcp, event
+ * created / renewed / deleted / refused; or the expiry of a mapping whose
+ * m->origin is pcp or nat-pmp), without the node: "PCP new
+ * mapping UDP 192.168.1.5:5000 → 203.0.113.7:5000 for 3600 s (asked 7200 s,
+ * at most 86400 s); it admits anyone; epoch 12 s", "PCP request from
+ * 192.168.1.5:5350 refused (result 2): the mapping
+ * belongs to a request with another nonce, ...". (explain/pcp.c) */
+int explain_port_mapping(const struct trace_mapping *m, char *out, size_t size);
+/* Who an explicit mapping admits: "accepts anyone (PCP mapping)". */
+int explain_explicit_filter(uint8_t origin, char *out, size_t size);
+
 /* A router's or host's own drop (no route, TTL, hairpin off, not for us, no
  * socket, ...): "bob dropped 10.0.0.1:4000 → 10.0.0.2:6000: nothing on bob
  * listens on UDP port 6000". Returns the lead's length (0 when the node is

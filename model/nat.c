@@ -78,6 +78,8 @@ void nat_config_default(struct nat_config *cfg)
 	cfg->icmp_timeout = SIM_S(30);
 	cfg->icmp_inner = true;
 	cfg->icmp_errors = true;
+	cfg->map_min_lifetime = 120;
+	cfg->map_max_lifetime = 86400;
 }
 
 int nat_config_preset(struct nat_config *cfg, const char *name)
@@ -258,8 +260,8 @@ static void nat_unlink(struct nat *nat, struct nat_node *n)
 
 /* ---- lifetime ----------------------------------------------------------- */
 
-static void nat_emit(struct nat *nat, const struct nat_mapping *m, enum trace_map_event ev,
-		     const struct endpoint *remote)
+static void nat_emit_facts(struct nat *nat, const struct nat_mapping *m, enum trace_map_event ev,
+			   const struct endpoint *remote, const struct trace_pcp *facts)
 {
 	struct trace *t = engine_trace(nat->engine);
 	if (!trace_active(t))
@@ -278,18 +280,39 @@ static void nat_emit(struct nat *nat, const struct nat_mapping *m, enum trace_ma
 	    .filtering = (int)nat->cfg.filtering,
 	    .is_static = m->is_static,
 	    .expires_at = m->expires_at,
+	    .origin = (uint8_t)m->origin,
 	};
 	if (remote != NULL)
 		r.u.map.remote = *remote;
+	if (facts != NULL)
+		r.u.map.pcp = *facts;
 	trace_emit(t, &r);
+}
+
+static void nat_emit(struct nat *nat, const struct nat_mapping *m, enum trace_map_event ev,
+		     const struct endpoint *remote)
+{
+	nat_emit_facts(nat, m, ev, remote, NULL);
+}
+
+static bool nat_is_explicit(const struct nat_mapping *m)
+{
+	return m->origin == NAT_ORIGIN_PCP || m->origin == NAT_ORIGIN_NATPMP;
+}
+
+static void nat_destroy_facts(struct nat *nat, struct nat_node *n, enum trace_map_event ev,
+			      const struct trace_pcp *facts)
+{
+	engine_cancel(nat->engine, n->timer);
+	nat_emit_facts(nat, &n->m, ev, NULL, facts);
+	nat->n_explicit -= nat_is_explicit(&n->m);
+	nat_unlink(nat, n);
+	nat_node_free(n);
 }
 
 static void nat_destroy(struct nat *nat, struct nat_node *n, enum trace_map_event ev)
 {
-	engine_cancel(nat->engine, n->timer);
-	nat_emit(nat, &n->m, ev, NULL);
-	nat_unlink(nat, n);
-	nat_node_free(n);
+	nat_destroy_facts(nat, n, ev, NULL);
 }
 
 /* One event per mapping; refreshes only move expires_at and the event re-arms
@@ -330,6 +353,7 @@ static void nat_clear_dynamic(struct nat *nat)
 		n = next;
 	}
 	nat_reset_cursors(nat);
+	nat->epoch_start = engine_now(nat->engine); /* the state is lost: a new epoch */
 }
 
 /* ---- construction ------------------------------------------------------- */
@@ -366,6 +390,7 @@ struct nat *nat_new(struct engine *e, const char *node_name, const struct nat_co
 	else
 		rng_seed(&nat->rng, 0);
 	nat->next_id = 1;
+	nat->epoch_start = engine_now(e);
 	nat_reset_cursors(nat);
 	return nat;
 }
@@ -778,6 +803,13 @@ static struct nat_node *nat_find_for_source(struct nat *nat, uint8_t proto,
 	*clash = false;
 	if (n != NULL)
 		return n;
+	/* An explicit mapping (PCP, NAT-PMP) is the source's whatever the
+	 * mapping behaviour: its outbound packets leave through it. */
+	if (nat->n_explicit > 0) {
+		n = nat_find_key(nat, proto, internal, &none, false);
+		if (n != NULL && nat_is_explicit(&n->m))
+			return n;
+	}
 	if (nat->n_clash > 0) {
 		n = nat_find_key(nat, proto, internal, remote, false);
 		if (n != NULL && n->clash)
@@ -825,11 +857,14 @@ void nat_translate_outbound(struct nat *nat, uint8_t *buf, size_t len,
 	/* RFC 4787 REQ-6: outbound traffic always refreshes the mapping; a
 	 * TCP mapping is kept by its connections instead (nat_kept_by_flows),
 	 * and only its changes are told. */
-	if (!n->m.is_static && !nat_kept_by_flows(n->m.proto)) {
+	bool timed = !n->m.is_static && !nat_is_explicit(&n->m);
+	if (timed && !nat_kept_by_flows(n->m.proto)) {
 		n->m.expires_at = engine_now(nat->engine) + nat_timeout(nat, n->m.proto);
 		out->refreshed = true;
 	}
-	if (ev != TRACE_MAP_REFRESHED || !nat_kept_by_flows(n->m.proto))
+	/* An explicit mapping's lifetime is its owner's to renew. */
+	if (ev != TRACE_MAP_REFRESHED ||
+	    (!nat_kept_by_flows(n->m.proto) && !nat_is_explicit(&n->m)))
 		nat_emit(nat, &n->m, ev, &remote);
 	packet_rewrite_src(buf, len, &n->m.external);
 	nat_result_mapping(out, &n->m);
@@ -839,7 +874,9 @@ void nat_translate_outbound(struct nat *nat, uint8_t *buf, size_t len,
 static bool nat_filter_admits(const struct nat *nat, const struct nat_mapping *m,
 			      const struct endpoint *remote)
 {
-	if (m->is_static || nat->cfg.filtering == NAT_ENDPOINT_INDEPENDENT)
+	/* A forward, and a PCP / NAT-PMP mapping (RFC 6887 11: MAP opens the
+	 * port to every remote; RFC 6886 3.3 likewise), admit anyone. */
+	if (m->is_static || nat_is_explicit(m) || nat->cfg.filtering == NAT_ENDPOINT_INDEPENDENT)
 		return true;
 	for (size_t i = 0; i < m->n_remotes; i++) {
 		if (m->remotes[i].ip != remote->ip)
@@ -888,7 +925,8 @@ void nat_translate_inbound(struct nat *nat, uint8_t *buf, size_t len,
 	}
 	/* RFC 4787 REQ-6: inbound refreshes only where the NAT is configured
 	 * to (it lets outsiders keep a mapping alive). */
-	if (nat->cfg.inbound_refresh && !n->m.is_static && !nat_kept_by_flows(n->m.proto)) {
+	if (nat->cfg.inbound_refresh && !n->m.is_static && !nat_is_explicit(&n->m) &&
+	    !nat_kept_by_flows(n->m.proto)) {
 		n->m.expires_at = engine_now(nat->engine) + nat_timeout(nat, n->m.proto);
 		out->refreshed = true;
 		nat_emit(nat, &n->m, TRACE_MAP_REFRESHED, &remote);
@@ -1018,7 +1056,8 @@ void nat_flow_closed(struct nat *nat, uint8_t proto, const struct endpoint *inte
 			n->m.n_remotes--;
 			nat_emit(nat, &n->m, TRACE_MAP_REMOTE_REMOVED, remote);
 			/* Its last connection gone, a TCP mapping goes too. */
-			if (n->m.n_remotes == 0 && !n->m.is_static && nat_kept_by_flows(proto))
+			if (n->m.n_remotes == 0 && !n->m.is_static && !nat_is_explicit(&n->m) &&
+			    nat_kept_by_flows(proto))
 				nat_destroy(nat, n, TRACE_MAP_EXPIRED);
 			return;
 		}
@@ -1044,6 +1083,7 @@ int nat_add_forward(struct nat *nat, uint8_t proto, uint16_t external_port,
 	if (n == NULL)
 		return -1;
 	n->m.is_static = true;
+	n->m.origin = NAT_ORIGIN_FORWARD;
 	nat_maybe_grow(nat);
 	nat_list_append(nat, n);
 	nat_index_insert(nat, n);
@@ -1103,4 +1143,185 @@ const struct nat_mapping *nat_mapping_by_external(const struct nat *nat, uint8_t
 {
 	struct nat_node *n = nat_find_ext(nat, proto, external);
 	return n != NULL ? &n->m : NULL;
+}
+
+/* ---- explicit mappings (PCP, NAT-PMP) ------------------------------------ */
+
+const char *nat_node_name(const struct nat *nat)
+{
+	return nat->node_name;
+}
+
+uint32_t nat_epoch(const struct nat *nat)
+{
+	return (uint32_t)((engine_now(nat->engine) - nat->epoch_start) / SIM_S(1));
+}
+
+/* The record of a request, with its decision and what it was granted. */
+static void nat_map_emit(struct nat *nat, const struct nat_mapping *m, enum trace_map_event ev,
+			 const struct trace_pcp *facts, enum pcp_decision d, uint32_t granted)
+{
+	struct trace_pcp f = *facts;
+
+	f.decision = (uint8_t)d;
+	f.result = pcp_decision_result(d, (enum nat_origin)f.protocol);
+	f.lifetime = granted;
+	nat_emit_facts(nat, m, ev, NULL, &f);
+}
+
+void nat_map_refused(struct nat *nat, uint8_t proto, const struct trace_pcp *facts)
+{
+	/* No mapping: the record names what was asked for. */
+	struct nat_mapping m = {.proto = proto,
+				.origin = (enum nat_origin)facts->protocol,
+				.internal = {facts->client.ip, facts->internal_port},
+				.expires_at = SIM_TIME_NEVER};
+
+	nat_map_emit(nat, &m, TRACE_MAP_REFUSED, facts, (enum pcp_decision)facts->decision, 0);
+}
+
+/* The lifetime granted, from now: one timer, moved (not lazily re-armed:
+ * a renewal may shorten it). Returns false if no timer could be set. */
+static bool nat_set_lifetime(struct nat *nat, struct nat_node *n, uint32_t seconds)
+{
+	engine_cancel(nat->engine, n->timer);
+	n->m.expires_at = engine_now(nat->engine) + (int64_t)seconds * SIM_S(1);
+	n->timer = engine_schedule_at(nat->engine, n->m.expires_at, nat_timer_fired, n);
+	return n->timer != 0;
+}
+
+static void nat_make_explicit(struct nat *nat, struct nat_node *n,
+			      const struct nat_map_request *req)
+{
+	n->m.origin = req->origin;
+	memcpy(n->m.nonce, req->nonce, sizeof(n->m.nonce));
+	nat->n_explicit++;
+}
+
+/* A new explicit mapping: an address (the suggested one if it is ours),
+ * then a port - the suggested one when free, else what the NAT's port
+ * assignment gives (RFC 6887 11.3: the suggestion is a hint; RFC 6886 3.3
+ * likewise). NULL when no port is left or memory is out. */
+static struct nat_node *nat_explicit_new(struct nat *nat, const struct nat_map_request *req)
+{
+	size_t idx = nat_pick_address(nat, req->internal.ip);
+	struct endpoint none = {0, 0};
+	struct nat_flow fl = {req->proto, req->internal, none};
+	uint32_t lo, hi;
+
+	for (size_t i = 0; req->suggested_ip != 0 && i < nat->cfg.n_public; i++)
+		if (nat->cfg.public_ip[i] == req->suggested_ip)
+			idx = i;
+	struct endpoint ext = {nat->cfg.public_ip[idx], 0};
+	nat_range(nat, req->proto, &lo, &hi);
+	if (req->suggested_port >= lo && req->suggested_port <= hi &&
+	    nat_port_free(nat, &fl, ext.ip, req->suggested_port))
+		ext.port = req->suggested_port;
+	else
+		ext.port = nat_pick_port(nat, &fl, idx);
+	if (ext.port == 0)
+		return NULL;
+	struct nat_node *n = nat_node_new(nat, req->proto, &req->internal, &ext, &none);
+	if (n == NULL)
+		return NULL;
+	if (!nat_set_lifetime(nat, n, req->lifetime)) {
+		nat_node_free(n);
+		return NULL;
+	}
+	nat_make_explicit(nat, n, req);
+	nat_maybe_grow(nat);
+	nat_list_append(nat, n);
+	nat_index_insert(nat, n);
+	return n;
+}
+
+/* Is `n` (an explicit mapping) the requester's? PCP goes by the nonce
+ * (RFC 6887 11.3); NAT-PMP has none, and any request from the host that
+ * owns the internal endpoint is its own (RFC 6886 3.3). */
+static enum pcp_decision nat_owner_check(const struct nat_node *n,
+					 const struct nat_map_request *req)
+{
+	if (n->m.origin != req->origin)
+		return PCP_DECISION_NOT_OWNER;
+	if (req->origin == NAT_ORIGIN_PCP &&
+	    memcmp(n->m.nonce, req->nonce, sizeof(n->m.nonce)) != 0)
+		return PCP_DECISION_NONCE_MISMATCH;
+	return PCP_DECISION_RENEWED;
+}
+
+/* Lifetime 0 (RFC 6887 section 15, RFC 6886 3.4): delete the requester's
+ * explicit mapping; nothing explicit to delete is a success too. The
+ * host's implicit mapping is its traffic's, and stays. */
+static enum pcp_decision nat_map_delete(struct nat *nat, struct nat_node *n,
+					const struct nat_map_request *req,
+					const struct trace_pcp *facts)
+{
+	struct nat_mapping asked = {.proto = req->proto,
+				    .origin = req->origin,
+				    .internal = req->internal,
+				    .expires_at = SIM_TIME_NEVER};
+
+	if (n == NULL || !nat_is_explicit(&n->m)) {
+		nat_map_emit(nat, &asked, TRACE_MAP_REFUSED, facts, PCP_DECISION_NOTHING_TO_DELETE,
+			     0);
+		return PCP_DECISION_NOTHING_TO_DELETE;
+	}
+	enum pcp_decision d = nat_owner_check(n, req);
+	if (d != PCP_DECISION_RENEWED) {
+		nat_map_emit(nat, &n->m, TRACE_MAP_REFUSED, facts, d, 0);
+		return d;
+	}
+	struct trace_pcp f = *facts;
+	f.decision = PCP_DECISION_DELETED;
+	f.result = 0;
+	f.lifetime = 0;
+	nat_destroy_facts(nat, n, TRACE_MAP_DELETED, &f);
+	return PCP_DECISION_DELETED;
+}
+
+enum pcp_decision nat_map_explicit(struct nat *nat, const struct nat_map_request *req,
+				   const struct trace_pcp *facts, const struct nat_mapping **out)
+{
+	struct endpoint none = {0, 0};
+	struct nat_node *n = nat_find_key(nat, req->proto, &req->internal, &none, false);
+	enum pcp_decision d = PCP_DECISION_CREATED;
+	enum trace_map_event ev = TRACE_MAP_CREATED;
+
+	*out = NULL;
+	if (nat_find_key(nat, req->proto, &req->internal, &none, true) != NULL) {
+		n = nat_find_key(nat, req->proto, &req->internal, &none, true);
+		nat_map_emit(nat, &n->m, TRACE_MAP_REFUSED, facts, PCP_DECISION_NOT_OWNER, 0);
+		return PCP_DECISION_NOT_OWNER; /* a port forward holds it */
+	}
+	if (req->lifetime == 0)
+		return nat_map_delete(nat, n, req, facts);
+	if (n != NULL && nat_is_explicit(&n->m)) {
+		d = nat_owner_check(n, req);
+		ev = TRACE_MAP_RENEWED;
+	} else if (n != NULL) {
+		/* The host's traffic already made a mapping for this endpoint
+		 * (an endpoint-independent NAT's one mapping): it becomes the
+		 * explicit one and keeps its external port, so peers that
+		 * learned it (by STUN) still reach it. */
+		nat_make_explicit(nat, n, req);
+		ev = TRACE_MAP_RENEWED;
+	} else if ((n = nat_explicit_new(nat, req)) == NULL) {
+		d = PCP_DECISION_NO_RESOURCES;
+	}
+	if (d != PCP_DECISION_CREATED && d != PCP_DECISION_RENEWED) {
+		struct nat_mapping asked = {.proto = req->proto,
+					    .origin = req->origin,
+					    .internal = req->internal,
+					    .expires_at = SIM_TIME_NEVER};
+		nat_map_emit(nat, n != NULL ? &n->m : &asked, TRACE_MAP_REFUSED, facts, d, 0);
+		return d;
+	}
+	if (ev == TRACE_MAP_RENEWED && !nat_set_lifetime(nat, n, req->lifetime)) {
+		/* Out of memory: gone rather than forever. */
+		nat_destroy(nat, n, TRACE_MAP_EXPIRED);
+		return PCP_DECISION_NO_RESOURCES;
+	}
+	nat_map_emit(nat, &n->m, ev, facts, d, req->lifetime);
+	*out = &n->m;
+	return d;
 }

@@ -106,6 +106,18 @@ struct nat_config {
 	int64_t tcp_established_timeout; /* default 0 (Linux); REQ-5 asks >= 2 h 4 min */
 	int64_t tcp_transitory_timeout;	 /* default 0 (Linux); REQ-5 asks >= 4 min */
 	enum nat_tcp_unsolicited tcp_unsolicited_syn; /* default NAT_TCP_SYN_DROP */
+	/* Port-mapping servers on UDP 5351 of the router's inside addresses
+	 * (model/pcp_server.h): hosts ask for explicit mappings. Both off by
+	 * default, as on a router that runs no port-mapping daemon: home
+	 * routers commonly ship UPnP IGD, and PCP / NAT-PMP off or absent
+	 * (OpenWrt, for one, has neither until miniupnpd is installed). */
+	bool pcp;    /* RFC 6887, version 2, MAP */
+	bool natpmp; /* RFC 6886, version 0 */
+	/* The server's clamp on a requested lifetime, in seconds: miniupnpd's
+	 * defaults (min_lifetime 120, max_lifetime 86400, upnpglobalvars.c;
+	 * pcpserver.c parseCommonRequestHeader clamps into them). */
+	uint32_t map_min_lifetime;
+	uint32_t map_max_lifetime;
 };
 
 /* Fill the defaults (EIM + APDF, preserve, paired pooling, 30 s, no
@@ -144,6 +156,11 @@ struct nat_mapping {
 	const struct endpoint *remotes;
 	size_t n_remotes;
 	bool is_static; /* port forward: never expires, admits anyone */
+	/* How it was made. An explicit one (pcp, nat-pmp) admits anyone, as a
+	 * MAP does (RFC 6887 section 11), and lives exactly its granted
+	 * lifetime: traffic through it does not extend it. */
+	enum nat_origin origin;
+	uint8_t nonce[12]; /* pcp: the MAP nonce that owns it (RFC 6887 11.1) */
 	int64_t created_at;
 	int64_t expires_at;
 };
@@ -237,11 +254,56 @@ int nat_add_forward(struct nat *nat, uint8_t proto, uint16_t external_port,
  * added before any trace observer is attached. */
 void nat_announce(struct nat *nat);
 
-/* Reboot: every dynamic mapping is cleared (TRACE_MAP_CLEARED); forwards stay. */
+/* Reboot: every dynamic mapping is cleared (TRACE_MAP_CLEARED), explicit
+ * ones too, and the epoch starts again; forwards stay. */
 void nat_reboot(struct nat *nat);
 /* Change behaviour (a what-if): clears dynamic mappings like a reboot. The
  * public addresses in `cfg` replace the old ones. Returns 0 or -1. */
 int nat_reconfigure(struct nat *nat, const struct nat_config *cfg);
+
+/* ---- explicit mappings (PCP, NAT-PMP: model/pcp_server.h) ---------------- */
+
+/* A request for an explicit mapping, already read and clamped by the server. */
+struct nat_map_request {
+	enum nat_origin origin; /* NAT_ORIGIN_PCP or NAT_ORIGIN_NATPMP */
+	uint8_t proto;		/* UDP or TCP */
+	struct endpoint internal;
+	uint16_t suggested_port; /* 0: none */
+	uint32_t suggested_ip;	 /* 0: none */
+	uint32_t lifetime;	 /* seconds; 0 deletes */
+	uint8_t nonce[12];	 /* pcp; zeros for nat-pmp */
+};
+
+/* Create, renew or delete the explicit mapping for req->internal:
+ *   none yet           -> CREATED: an external port by the NAT's port
+ *                         assignment, the suggested one when it is free
+ *                         (RFC 6887 11.3; RFC 6886 3.3);
+ *   the host's implicit mapping (made by its traffic)
+ *                      -> CREATED by adopting it: it keeps its external port
+ *   its own (same protocol and, for PCP, nonce)
+ *                      -> RENEWED, or DELETED with lifetime 0;
+ *   another nonce's    -> NONCE_MISMATCH (RFC 6887 11.3: NOT_AUTHORIZED);
+ *   a port forward, or the other protocol's mapping -> NOT_OWNER;
+ *   lifetime 0 and nothing explicit -> NOTHING_TO_DELETE (a success);
+ *   no port left       -> NO_RESOURCES.
+ * Emits one TRACE_MAPPING (created, renewed, deleted or refused) carrying
+ * `facts` with the decision and the granted lifetime filled in. *out: the
+ * mapping (created, renewed), else NULL; valid until the next NAT call. */
+enum pcp_decision nat_map_explicit(struct nat *nat, const struct nat_map_request *req,
+				   const struct trace_pcp *facts, const struct nat_mapping **out);
+
+/* A request the server refused before any mapping was looked at (version,
+ * malformed, ...): a TRACE_MAP_REFUSED record for it. */
+void nat_map_refused(struct nat *nat, uint8_t proto, const struct trace_pcp *facts);
+
+/* Seconds since the NAT's mapping state began: since nat_new, or the last
+ * nat_reboot / nat_reconfigure, which lose every dynamic mapping (the
+ * PCP / NAT-PMP epoch, RFC 6887 8.5, RFC 6886 3.6). */
+uint32_t nat_epoch(const struct nat *nat);
+
+/* The engine-side name of the NAT's node, for the records its server
+ * makes. */
+const char *nat_node_name(const struct nat *nat);
 
 size_t nat_mapping_count(const struct nat *nat);
 void nat_foreach_mapping(const struct nat *nat, bool (*fn)(const struct nat_mapping *m, void *ctx),

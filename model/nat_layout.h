@@ -38,6 +38,8 @@ struct nat {
 	struct nat_node *head, *tail;
 	const struct conntrack *ct; /* the router's, for nat_used_tuple; may be NULL */
 	size_t n_clash;		    /* live mappings with clash set */
+	size_t n_explicit;	    /* live explicit mappings (PCP, NAT-PMP) */
+	int64_t epoch_start;	    /* when the mapping state began (nat_epoch) */
 };
 
 /* The indexes' hashes: by internal endpoint and the part of the remote the

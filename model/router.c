@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/pcp_server.h"
 #include "model/router_layout.h"
 
 struct route {
@@ -329,6 +330,11 @@ static void router_describe(struct node *n, struct trace_node *out, char *detail
 					 nat_behaviour_abbrev(c->mapping, false),
 					 nat_behaviour_abbrev(c->filtering, true), r->outside->name,
 					 ip_format(c->public_ip[0], a, sizeof(a)));
+		if ((c->pcp || c->natpmp) && used < size) /* model/pcp_server.h */
+			used += (size_t)snprintf(detail + used, size - used, "; %s on UDP 5351",
+						 !c->natpmp ? "PCP"
+						 : !c->pcp  ? "NAT-PMP"
+							    : "PCP and NAT-PMP");
 	}
 	out->input_accept = r->input == ROUTER_INPUT_ACCEPT;
 	if (r->input == ROUTER_INPUT_ACCEPT && used < size) {
@@ -410,8 +416,11 @@ static bool nat_step(struct router *r, struct fwd *f, bool outbound, struct ifac
 	}
 	f->translated = true;
 	/* A TCP mapping has no deadline of its own: its connections keep it
-	 * (nat.h), so the flow keeps conntrack's TCP timeouts. */
-	if (res.mapping != NULL && !res.mapping->is_static &&
+	 * (nat.h), so the flow keeps conntrack's TCP timeouts. Neither has a
+	 * forward or a PCP / NAT-PMP mapping: in Linux each is a DNAT rule
+	 * (miniupnpd adds one per mapping), not a binding, and the flows
+	 * through it keep conntrack's own timeouts. */
+	if (res.mapping != NULL && res.mapping->origin == NAT_ORIGIN_TRAFFIC &&
 	    res.mapping->proto != IPPROTO_NUM_TCP) {
 		if (f->binding_deadline == CONNTRACK_LINUX_TIMEOUT ||
 		    res.mapping->expires_at < f->binding_deadline)
@@ -920,6 +929,34 @@ static void forward(struct router *r, struct fwd *f)
 	link_transmit(out->link, out, hop, f->p);
 }
 
+/* The NAT's port-mapping server (model/pcp_server.h) listens on UDP 5351
+ * of the router's inside addresses: the request is delivered to it and its
+ * answer leaves from the address and port asked, as a daemon's reply on a
+ * bound socket would (miniupnpd's). */
+static void serve_port_mapping(struct router *r, struct fwd *f)
+{
+	struct endpoint client = {f->info.src, f->info.sport};
+	struct endpoint server = {f->info.dst, f->info.dport};
+	struct router_icmp *ri = router_icmp(r);
+	struct pcp_answer answer;
+	struct packet *reply = NULL;
+
+	f->binding_deadline = CONNTRACK_LINUX_TIMEOUT;
+	confirm(r, f);
+	node_trace_hop(&r->node, f->in, TRACE_HOP_DELIVER, f->p);
+	pcp_server_answer(r->nat, &client, f->info.payload, f->info.payload_len, &answer);
+	packet_release(net_packets(r->node.net), f->p);
+	if (answer.len > 0 && ri != NULL)
+		reply = packet_alloc(net_packets(r->node.net), net_next_packet_id(r->node.net),
+				     IPV4_HEADER_MIN + UDP_HEADER_SIZE + answer.len);
+	if (reply == NULL)
+		return;
+	reply->len = packet_build_udp(reply->data, reply->cap, &server, &client, PACKET_DEFAULT_TTL,
+				      ri->ip_id++, answer.buf, answer.len);
+	reply->sums_ok = true;
+	router_output(r, reply);
+}
+
 /* The router's own INPUT path (with `input accept`, or from a NAT's inside,
  * which always reaches it): conntrack confirms the
  * flow as any local flow (Linux timeouts, no NAT); the stack answers echo
@@ -933,6 +970,10 @@ static void local_input(struct router *r, struct fwd *f)
 	struct packet *err = NULL;
 	struct icmp_config cfg;
 
+	if (why.inside && pcp_server_takes(r->nat, &f->info)) {
+		serve_port_mapping(r, f);
+		return;
+	}
 	f->binding_deadline = CONNTRACK_LINUX_TIMEOUT;
 	confirm(r, f);
 	router_icmp_config(r, &cfg);

@@ -179,6 +179,28 @@ enum trace_map_event {
 	TRACE_MAP_EXPIRED,
 	TRACE_MAP_CLEARED,      /* NAT rebooted or behaviour changed */
 	TRACE_MAP_REMOTE_REMOVED, /* the flow to a remote ended (its conntrack entry died) */
+	/* A port-mapping request (PCP, NAT-PMP: model/pcp_server.h) to the
+	 * NAT's server; the record's `pcp` holds the request and the verdict. */
+	TRACE_MAP_RENEWED, /* an explicit mapping's lifetime renewed by its owner */
+	TRACE_MAP_DELETED, /* deleted by its owner (requested lifetime 0) */
+	TRACE_MAP_REFUSED, /* the request was refused: no mapping changed */
+};
+
+/* A port-mapping request's facts (model/pcp_server.h), carried by the
+ * mapping record it caused: who asked for what, and the server's verdict,
+ * which explain/ words. Plain numbers: the enums are in sim/verdict.h. */
+struct trace_pcp {
+	uint8_t protocol;	 /* enum nat_origin: NAT_ORIGIN_PCP or _NATPMP; 0: no request */
+	uint8_t decision;	 /* enum pcp_decision */
+	uint8_t result;		 /* the result code answered, in the protocol's numbering */
+	uint8_t version;	 /* the request's version byte */
+	struct endpoint client;	 /* who asked */
+	uint16_t internal_port;	 /* the port asked about */
+	uint16_t suggested_port; /* 0: none */
+	uint32_t requested_lifetime;
+	uint32_t lifetime;     /* granted (after the server's clamp) */
+	uint32_t max_lifetime; /* the server's clamp */
+	uint32_t epoch;	       /* seconds since the NAT's mapping table started */
 };
 
 struct trace_mapping {
@@ -193,6 +215,8 @@ struct trace_mapping {
 	int filtering;            /* enum nat_behaviour */
 	bool is_static;           /* a port forward */
 	int64_t expires_at;       /* SIM_TIME_NEVER for static */
+	uint8_t origin;           /* how it was made: enum nat_origin (sim/verdict.h) */
+	struct trace_pcp pcp;     /* origin pcp / nat-pmp: the request that changed it */
 };
 
 struct trace_app {

@@ -349,6 +349,14 @@ static void hash_mapping(uint64_t *h, const struct trace_mapping *m)
 	h_u64(h, (uint64_t)(int64_t)m->filtering);
 	h_u64(h, m->is_static);
 	h_u64(h, (uint64_t)m->expires_at);
+	h_u64(h, m->origin);
+	const struct trace_pcp *f = &m->pcp;
+	h_u64(h, (uint64_t)f->protocol << 24 | (uint64_t)f->decision << 16 | f->result << 8 |
+		     f->version);
+	h_endpoint(h, f->client);
+	h_u64(h, (uint64_t)f->internal_port << 16 | f->suggested_port);
+	h_u64(h, (uint64_t)f->requested_lifetime << 32 | f->lifetime);
+	h_u64(h, (uint64_t)f->max_lifetime << 32 | f->epoch);
 }
 
 static void hash_link(uint64_t *h, const struct trace_link *l)

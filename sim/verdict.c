@@ -221,6 +221,70 @@ int fw_rule_format(const struct fw_rule *r, char *out, size_t size)
 
 /* ---- the NAT's behaviours (RFC 4787) -------------------------------------- */
 
+const char *nat_origin_name(enum nat_origin o)
+{
+	switch (o) {
+	case NAT_ORIGIN_TRAFFIC:
+		return "traffic";
+	case NAT_ORIGIN_FORWARD:
+		return "forward";
+	case NAT_ORIGIN_PCP:
+		return "pcp";
+	case NAT_ORIGIN_NATPMP:
+		return "nat-pmp";
+	}
+	return "unknown";
+}
+
+const char *pcp_decision_name(enum pcp_decision d)
+{
+	static const char *const names[PCP_DECISION_COUNT] = {
+	    [PCP_DECISION_CREATED] = "created",
+	    [PCP_DECISION_RENEWED] = "renewed",
+	    [PCP_DECISION_DELETED] = "deleted",
+	    [PCP_DECISION_NOTHING_TO_DELETE] = "nothing-to-delete",
+	    [PCP_DECISION_ADDRESS] = "address",
+	    [PCP_DECISION_UNSUPP_VERSION] = "unsupported-version",
+	    [PCP_DECISION_MALFORMED] = "malformed",
+	    [PCP_DECISION_ADDRESS_MISMATCH] = "address-mismatch",
+	    [PCP_DECISION_UNSUPP_OPCODE] = "unsupported-opcode",
+	    [PCP_DECISION_UNSUPP_PROTOCOL] = "unsupported-protocol",
+	    [PCP_DECISION_NONCE_MISMATCH] = "nonce-mismatch",
+	    [PCP_DECISION_NOT_OWNER] = "not-owner",
+	    [PCP_DECISION_NO_RESOURCES] = "no-resources",
+	    [PCP_DECISION_IGNORED] = "ignored",
+	    [PCP_DECISION_UNSUPP_OPTION] = "unsupported-option",
+	    [PCP_DECISION_MALFORMED_OPTION] = "malformed-option",
+	    [PCP_DECISION_NOT_AUTHORIZED] = "not-authorized",
+	};
+	return (unsigned)d < PCP_DECISION_COUNT ? names[d] : "unknown";
+}
+
+bool pcp_decision_succeeded(enum pcp_decision d)
+{
+	return d == PCP_DECISION_CREATED || d == PCP_DECISION_RENEWED ||
+	       d == PCP_DECISION_DELETED || d == PCP_DECISION_NOTHING_TO_DELETE ||
+	       d == PCP_DECISION_ADDRESS;
+}
+
+uint8_t pcp_decision_result(enum pcp_decision d, enum nat_origin protocol)
+{
+	/* {PCP, NAT-PMP}: RFC 6887 7.4's numbers, RFC 6886 3.5's. NAT-PMP
+	 * has no malformed-request code: a server ignores what it cannot
+	 * read (miniupnpd natpmp.c discards it). */
+	static const uint8_t codes[PCP_DECISION_COUNT][2] = {
+	    [PCP_DECISION_UNSUPP_VERSION] = {1, 1},    [PCP_DECISION_MALFORMED] = {3, 0},
+	    [PCP_DECISION_ADDRESS_MISMATCH] = {12, 0}, [PCP_DECISION_UNSUPP_OPCODE] = {4, 5},
+	    [PCP_DECISION_UNSUPP_PROTOCOL] = {9, 0},   [PCP_DECISION_NONCE_MISMATCH] = {2, 2},
+	    [PCP_DECISION_NOT_OWNER] = {2, 2},	       [PCP_DECISION_NO_RESOURCES] = {8, 4},
+	    [PCP_DECISION_UNSUPP_OPTION] = {5, 0},     [PCP_DECISION_MALFORMED_OPTION] = {6, 0},
+	    [PCP_DECISION_NOT_AUTHORIZED] = {2, 2},
+	};
+	if ((unsigned)d >= PCP_DECISION_COUNT)
+		return 0;
+	return codes[d][protocol == NAT_ORIGIN_NATPMP ? 1 : 0];
+}
+
 const char *nat_behaviour_name(enum nat_behaviour b)
 {
 	switch (b) {

@@ -173,6 +173,45 @@ const char *nat_behaviour_abbrev(enum nat_behaviour b, bool filtering); /* "EIM"
  * for any non-EI mapping; "custom" otherwise). */
 const char *nat_classic_name(enum nat_behaviour mapping, enum nat_behaviour filtering);
 
+/* How a NAT mapping was made: the mapping table's "how" column. */
+enum nat_origin {
+	NAT_ORIGIN_TRAFFIC = 0, /* an outbound packet (RFC 4787) */
+	NAT_ORIGIN_FORWARD = 1, /* a static port forward */
+	NAT_ORIGIN_PCP = 2,	/* a PCP MAP request (RFC 6887) */
+	NAT_ORIGIN_NATPMP = 3,	/* a NAT-PMP map request (RFC 6886) */
+};
+const char *nat_origin_name(enum nat_origin o); /* "traffic", "forward", "pcp", "nat-pmp" */
+
+/* What the NAT's port-mapping server (model/pcp_server.h) decided about a
+ * request; struct trace_pcp carries it with the facts. */
+enum pcp_decision {
+	PCP_DECISION_CREATED = 0,	/* a new explicit mapping */
+	PCP_DECISION_RENEWED,		/* the owner renewed its mapping */
+	PCP_DECISION_DELETED,		/* the owner deleted it (lifetime 0) */
+	PCP_DECISION_NOTHING_TO_DELETE, /* lifetime 0 for no mapping: success anyway */
+	PCP_DECISION_ADDRESS,		/* NAT-PMP opcode 0: the public address told */
+	PCP_DECISION_UNSUPP_VERSION,	/* a version this server does not speak */
+	PCP_DECISION_MALFORMED,		/* short, misaligned, too long, bad fields */
+	PCP_DECISION_ADDRESS_MISMATCH,	/* PCP: client address field is not the source */
+	PCP_DECISION_UNSUPP_OPCODE,	/* not MAP (PCP) / not 0-2 (NAT-PMP) */
+	PCP_DECISION_UNSUPP_PROTOCOL,	/* PCP: neither UDP nor TCP */
+	PCP_DECISION_NONCE_MISMATCH,	/* PCP: the mapping is another nonce's */
+	PCP_DECISION_NOT_OWNER,		/* a port forward or another protocol's mapping */
+	PCP_DECISION_NO_RESOURCES,	/* no external port left, or no memory */
+	PCP_DECISION_IGNORED,		/* not answered: a response, or too short to read */
+	PCP_DECISION_UNSUPP_OPTION,	/* PCP: a mandatory option this server lacks */
+	PCP_DECISION_MALFORMED_OPTION,	/* PCP: an option runs past the message */
+	PCP_DECISION_NOT_AUTHORIZED,	/* policy: natsim maps no "all ports" request */
+	PCP_DECISION_COUNT
+};
+const char *pcp_decision_name(enum pcp_decision d); /* "created", "nonce-mismatch", ... */
+/* The result code a decision is answered with, in the numbering of
+ * `protocol` (NAT_ORIGIN_PCP: RFC 6887 7.4; NAT_ORIGIN_NATPMP: RFC 6886
+ * 3.5). One table, so the server's answer and the trace never disagree. */
+uint8_t pcp_decision_result(enum pcp_decision d, enum nat_origin protocol);
+/* Success answers (created, renewed, deleted, nothing to delete, address). */
+bool pcp_decision_succeeded(enum pcp_decision d);
+
 enum nat_verdict {
 	NAT_VERDICT_TRANSLATED = 0, /* rewritten in place */
 	NAT_VERDICT_DROP = 1,	    /* see reason and decision */

@@ -4,10 +4,13 @@
  * coord`): two peers register over TCP, are introduced, connect to each
  * other from the port the coordinator saw and exchange data directly
  * (loopback has no NAT, so the punch always succeeds); a connect to a port
- * nobody listens on is reported as refused, as the kernel's RST says.
+ * nobody listens on is reported as refused, as the kernel's RST says; a
+ * send the kernel takes only in part is finished on POLLOUT, every frame
+ * whole and in order, and a close waits for it.
  * Every wait is bounded; nothing leaves the loopback interface.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -268,6 +271,181 @@ static void test_refused_and_connected(void **state)
 	daemon_tcp_fini(&t);
 }
 
+/* ---- partial writes: the unsent tail waits for POLLOUT ---- */
+
+/* The two ends of a loopback TCP connection: daemon_tcp's connection 7 with
+ * a small send buffer (SNDBUF) and the test's raw `peer` (receive buffer
+ * RCVBUF), which reads only when drain() says. tcp_sendmsg copies a send
+ * into segments while the send buffer has room and returns the count it
+ * copied when it runs out (sk_stream_memory_free): a cut frame, or EAGAIN
+ * if it ran out at a frame's first byte. With a 4 KiB send buffer and a
+ * 64 KiB window Linux cuts the first send that fills the buffer, every run
+ * here; a small window tends to refuse whole frames. (A socketpair(2) of
+ * AF_UNIX never cuts a frame this size: unix_stream_sendmsg queues each
+ * chunk of up to half the send buffer whole or not at all.) */
+struct small_pipe {
+	struct daemon_tcp t;
+	struct seen seen;
+	int peer;
+};
+
+static void small_pipe_open(struct small_pipe *p, int sndbuf, int rcvbuf)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(LOOPBACK)};
+	socklen_t sl = sizeof(sin);
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(lfd >= 0);
+	/* set before listen(2): the accepted socket inherits it, and its
+	 * window is sized from it at the handshake */
+	assert_int_equal(setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)), 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(lfd, 1), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sin, &sl), 0);
+	memset(p, 0, sizeof(*p));
+	daemon_tcp_init(&p->t, &seen_ops, &p->seen);
+	struct p2p_tcp_action a = {.type = P2P_TCP_CONNECT, .conn = 7, .local = {LOOPBACK, 0}};
+	a.remote = (struct p2p_endpoint){LOOPBACK, ntohs(sin.sin_port)};
+	assert_int_equal(daemon_tcp_do(&p->t, &a), 0);
+	pump(&p->t, &p->seen);
+	assert_true(p->seen.connected);
+	p->peer = accept(lfd, NULL, NULL);
+	assert_true(p->peer >= 0);
+	close(lfd);
+	assert_int_equal(fcntl(p->peer, F_SETFL, O_NONBLOCK), 0);
+	assert_int_equal(p->t.n, 1);
+	assert_int_equal(setsockopt(p->t.s[0].fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)),
+			 0);
+}
+
+/* Message i: 700 to 1399 bytes, each byte a function of i and its place. */
+static size_t message_of(unsigned i, uint8_t *out)
+{
+	size_t len = 700 + (i * 37) % 700;
+	for (size_t k = 0; k < len; k++)
+		out[k] = (uint8_t)(i * 7 + k * 13);
+	return len;
+}
+
+/* SENDs message i, framed as between peers (RFC 4571), on connection 7;
+ * returns daemon_tcp_do's answer, and in *cut whether the kernel took part
+ * of the frame and left the rest queued (a partial write). */
+static int send_message(struct small_pipe *p, unsigned i, bool *cut)
+{
+	uint8_t msg[P2P_STREAM_MAX_MESSAGE];
+	size_t len = message_of(i, msg);
+	struct p2p_tcp_action a = {.type = P2P_TCP_SEND, .conn = 7};
+	a.len = p2p_stream_frame(P2P_FRAMING_RFC4571, msg, len, a.buf, sizeof(a.buf));
+	assert_true(a.len == len + 2);
+	size_t before = p->t.n ? p->t.s[0].unsent_len : 0;
+	int rc = daemon_tcp_do(&p->t, &a);
+	size_t queued = p->t.n ? p->t.s[0].unsent_len - before : 0;
+	*cut = rc == 0 && queued > 0 && queued < a.len;
+	return rc;
+}
+
+/* Reads the peer (and lets daemon_tcp write on POLLOUT) until `want` bytes
+ * came, or with want 0 until the FIN; at most 3 s. Returns the bytes read. */
+static size_t drain(struct small_pipe *p, uint8_t *buf, size_t cap, size_t want, bool *fin)
+{
+	size_t got = 0;
+	uint64_t end = now_ms() + 3000;
+	*fin = false;
+	while (now_ms() < end && !*fin && (want == 0 || got < want)) {
+		struct pollfd pfd[DAEMON_TCP_MAX];
+		size_t n = daemon_tcp_pollfds(&p->t, pfd, DAEMON_TCP_MAX);
+		assert_true(poll(pfd, n, 5) >= 0);
+		for (size_t k = 0; k < n; k++)
+			daemon_tcp_ready(&p->t, pfd[k].fd, pfd[k].revents, 0);
+		ssize_t r;
+		while (got < cap && (r = read(p->peer, buf + got, cap - got)) > 0)
+			got += (size_t)r;
+		if (r == 0)
+			*fin = true;
+		else
+			assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+	}
+	return got;
+}
+
+/* The stream buf[0..len) holds messages first .. first+count-1, whole, in
+ * order, and nothing else. */
+static void assert_messages(const uint8_t *buf, size_t len, unsigned first, unsigned count)
+{
+	struct p2p_stream st;
+	const uint8_t *msg;
+	size_t msg_len;
+	unsigned i = first;
+	p2p_stream_init(&st, P2P_FRAMING_RFC4571);
+	while (p2p_stream_next(&st, &buf, &len, &msg, &msg_len) == P2P_STREAM_MESSAGE) {
+		uint8_t want[P2P_STREAM_MAX_MESSAGE];
+		assert_true(i < first + count);
+		assert_int_equal(msg_len, message_of(i, want));
+		assert_memory_equal(msg, want, msg_len);
+		i++;
+	}
+	assert_int_equal(len, 0);
+	assert_int_equal(st.have, 0); /* no half frame left over */
+	assert_int_equal(i, first + count);
+}
+
+/* The peer does not read: the kernel's buffers fill, one send is cut, and
+ * what follows queues behind the tail; no SEND is an error. When the peer
+ * reads, POLLOUT writes the rest: every frame arrives whole, in order. */
+static void test_partial_write_finished_on_pollout(void **state)
+{
+	static uint8_t buf[512 * 1024];
+	struct small_pipe p;
+	unsigned n = 0, cuts = 0, queued_after = 0;
+	bool cut, fin;
+	size_t total = 0;
+	(void)state;
+	small_pipe_open(&p, 4096, 65536);
+	while (n < 400 && queued_after < 5) {
+		assert_int_equal(send_message(&p, n, &cut), 0);
+		cuts += cut;
+		queued_after += p.t.s[0].unsent_len > 0 && cuts > 0;
+		n++;
+	}
+	assert_true(cuts > 0); /* a write really was partial */
+	assert_int_equal(p.t.errors, 0);
+	for (unsigned i = 0; i < n; i++)
+		total += message_of(i, buf) + 2;
+	size_t got = drain(&p, buf, sizeof(buf), total, &fin);
+	assert_int_equal(got, total);
+	assert_messages(buf, got, 0, n);
+	assert_int_equal(p.t.s[0].unsent_len, 0);
+	close(p.peer);
+	daemon_tcp_fini(&p.t);
+}
+
+/* A CLOSE with bytes still unsent: the object forgets the connection at
+ * once (a SEND on it is now an error), the bytes go out, then the FIN. A
+ * SEND beyond DAEMON_TCP_UNSENT_MAX is refused whole, never cut. */
+static void test_close_waits_for_unsent(void **state)
+{
+	static uint8_t buf[512 * 1024];
+	struct small_pipe p;
+	unsigned n = 0;
+	bool cut, fin;
+	(void)state;
+	small_pipe_open(&p, 4096, 65536);
+	while (send_message(&p, n, &cut) == 0)
+		n++;
+	assert_int_equal(p.t.errors, 1); /* the queue is full: refused whole */
+	assert_true(p.t.s[0].unsent_len <= DAEMON_TCP_UNSENT_MAX);
+	assert_true(p.t.s[0].unsent_len > DAEMON_TCP_UNSENT_MAX - P2P_STREAM_MAX_FRAME);
+	struct p2p_tcp_action close_7 = {.type = P2P_TCP_CLOSE, .conn = 7};
+	assert_int_equal(daemon_tcp_do(&p.t, &close_7), 0);
+	assert_int_equal(p.t.n, 1); /* still writing */
+	assert_int_equal(send_message(&p, n, &cut), -1);
+	size_t got = drain(&p, buf, sizeof(buf), 0, &fin);
+	assert_true(fin);
+	assert_messages(buf, got, 0, n);
+	assert_int_equal(p.t.n, 0);
+	close(p.peer);
+	daemon_tcp_fini(&p.t);
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -292,6 +470,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_refused_and_connected),
+	    cmocka_unit_test(test_partial_write_finished_on_pollout),
+	    cmocka_unit_test(test_close_waits_for_unsent),
 	    cmocka_unit_test(test_peers_over_tcp),
 	    cmocka_unit_test(test_usage),
 	};

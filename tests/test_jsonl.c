@@ -304,6 +304,21 @@ static void test_mapping_golden(void **state)
 	r.u.map.is_static = true;
 	r.u.map.remote = (struct endpoint){0, 0};
 	r.u.map.expires_at = SIM_TIME_NEVER;
+	r.u.map.origin = NAT_ORIGIN_FORWARD;
+	jsonl_write_record(w, &r);
+	/* A PCP request's record carries the request and the verdict. */
+	r.u.map.event = TRACE_MAP_REFUSED;
+	r.u.map.is_static = false;
+	r.u.map.origin = NAT_ORIGIN_PCP;
+	r.u.map.pcp = (struct trace_pcp){.protocol = NAT_ORIGIN_PCP,
+					 .decision = PCP_DECISION_NONCE_MISMATCH,
+					 .result = 2,
+					 .version = 2,
+					 .client = {alice_lan.ip, 5350},
+					 .internal_port = 5000,
+					 .requested_lifetime = 600,
+					 .max_lifetime = 86400,
+					 .epoch = 12};
 	jsonl_write_record(w, &r);
 	assert_int_equal(jsonl_writer_error(w), 0);
 	assert_string_equal(
@@ -313,13 +328,23 @@ static void test_mapping_golden(void **state)
 	    "\"internal\":\"192.168.1.5:5000\",\"external\":\"203.0.113.7:61000\","
 	    "\"remote\":\"192.0.2.10:3478\",\"mapping\":\"endpoint-independent\","
 	    "\"filtering\":\"address-and-port-dependent\",\"classic\":\"port-restricted-cone\","
-	    "\"static\":false,\"expires_ns\":31020000000}\n"
+	    "\"static\":false,\"expires_ns\":31020000000,\"origin\":\"traffic\"}\n"
 	    "{\"seq\":5,\"t_ns\":1020000000,\"t\":\"1.020000s\",\"kind\":\"mapping\","
 	    "\"event\":\"created\",\"node\":\"home\",\"id\":1,\"proto\":17,"
 	    "\"internal\":\"192.168.1.5:5000\",\"external\":\"203.0.113.7:61000\","
 	    "\"remote\":null,\"mapping\":\"endpoint-independent\","
 	    "\"filtering\":\"address-and-port-dependent\",\"classic\":\"port-restricted-cone\","
-	    "\"static\":true,\"expires_ns\":null}\n");
+	    "\"static\":true,\"expires_ns\":null,\"origin\":\"forward\"}\n"
+	    "{\"seq\":5,\"t_ns\":1020000000,\"t\":\"1.020000s\",\"kind\":\"mapping\","
+	    "\"event\":\"refused\",\"node\":\"home\",\"id\":1,\"proto\":17,"
+	    "\"internal\":\"192.168.1.5:5000\",\"external\":\"203.0.113.7:61000\","
+	    "\"remote\":null,\"mapping\":\"endpoint-independent\","
+	    "\"filtering\":\"address-and-port-dependent\",\"classic\":\"port-restricted-cone\","
+	    "\"static\":false,\"expires_ns\":null,\"origin\":\"pcp\",\"request\":{"
+	    "\"protocol\":\"pcp\",\"decision\":\"nonce-mismatch\",\"result\":2,\"version\":2,"
+	    "\"client\":\"192.168.1.5:5350\",\"internal_port\":5000,\"suggested_port\":0,"
+	    "\"requested_lifetime_s\":600,\"lifetime_s\":0,\"max_lifetime_s\":86400,"
+	    "\"epoch_s\":12}}\n");
 	jsonl_writer_free(w);
 	capture_close(&c);
 }

@@ -158,6 +158,33 @@ static void test_reject_with_tcp_reset(void **state)
 	run_free(&r);
 }
 
+/* An ICMP error in SYN-SENT ends the connect (tcp_v4_err): admin
+ * prohibited is EHOSTUNREACH, "No route to host", and `unreachable`. */
+static const char admin[] = "host alice at 203.0.113.50 public\n"
+			    "host srv at 198.51.100.10 public\n"
+			    "serve srv tcp 23\n"
+			    "rule srv input reject with admin-prohibited tcp dport 23\n"
+			    "at 1s tcp alice to srv:23\n"
+			    "expect tcp unreachable alice to srv:23 by 2s\n" /* 6: holds */
+			    "expect tcp refused alice to srv:23 by 2s\n";    /* 7: fails */
+
+static void test_icmp_error_is_unreachable(void **state)
+{
+	struct run r;
+
+	(void)state;
+	run_text(&r, admin);
+	assert_non_null(strstr(r.apps,
+			       "alice: connect to srv (198.51.100.10) port 23 (tcp) failed: "
+			       "No route to host\n"));
+	assert_true(verdict_at(&r, 6)->passed);
+	assert_string_equal(verdict_at(&r, 6)->text,
+			    "alice cannot reach srv:23 over TCP by 2.000 s");
+	assert_false(verdict_at(&r, 7)->passed);
+	assert_non_null(strstr(verdict_at(&r, 7)->why, "No route to host"));
+	run_free(&r);
+}
+
 /* `close` is nc -N's shutdown(SHUT_WR): the echo of the bytes still comes
  * back, no RST answers it, and the client, which sent the first FIN, ends in
  * TIME-WAIT while the server's socket is gone (close(2) instead would have
@@ -166,7 +193,7 @@ static const char half_close[] = "host alice at 203.0.113.50 public\n"
 				 "host srv at 198.51.100.10 public\n"
 				 "serve srv tcp 7 echo\n"
 				 "at 1s tcp alice to srv:7 send 100 bytes close\n"
-				 "expect socket alice time-wait by 2s\n"	 /* 5: holds */
+				 "expect socket alice time-wait by 2s\n"     /* 5: holds */
 				 "expect no socket srv established by 2s\n"; /* 6: holds */
 
 static void test_close_is_shutdown(void **state)
@@ -186,6 +213,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_programs_and_expectations),
 	    cmocka_unit_test(test_reject_with_tcp_reset),
+	    cmocka_unit_test(test_icmp_error_is_unreachable),
 	    cmocka_unit_test(test_close_is_shutdown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

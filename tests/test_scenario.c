@@ -656,6 +656,10 @@ static const struct {
      "t.nsim:1:23: error: expected an endpoint like 192.0.2.1:3478 or alice:5000, found "
      "'1.2.3.4' (the port is missing)"},
     {"at 1s raw a from 5 to 1.2.3:9 \"x\"\n", "t.nsim:1:23: error: '1.2.3' is not an IPv4 address"},
+    {"at 1s raw a from 5 to 1.2.3.4:9 hex \"02 0g\"\n",
+     "t.nsim:1:37: error: expected pairs of hex digits (0-9, a-f) in the payload, found 'g'"},
+    {"at 1s raw a from 5 to 1.2.3.4:9 hex \"020\"\n",
+     "t.nsim:1:37: error: expected pairs of hex digits (0-9, a-f) in the payload, found ' '"},
     {"at 1s cut a\n", "t.nsim:1:11: error: expected 'link' after 'cut', found 'a'"},
     {"at 1s set n\n",
      "t.nsim:1:12: error: 'set' needs 'preset P' or 'mapping B' and/or 'filtering B'"},
@@ -930,7 +934,8 @@ static const struct {
 		     "mean 'mapping'? (the keys are preset, mapping, filtering, ports, "
 		     "timeout, hairpinning, inbound-refresh, pooling, input, forwards, icmp-inner, "
 		     "icmp-errors, icmp-timeout, tcp-established-timeout, tcp-transitory-timeout, "
-		     "tcp-unsolicited)"},
+		     "tcp-unsolicited, pcp, nat-pmp)"},
+    {"isp.pcp=yes", "--set 'isp.pcp=yes': expected 'on' or 'off', found 'yes'"},
     {"isp.forwards=on", "--set 'isp.forwards=on': expected 'off', found 'on'"},
     {"isp.pooling=pair", "--set 'isp.pooling=pair': expected 'paired' or 'arbitrary', "
 			 "found 'pair'; did you mean 'paired'?"},
@@ -1002,6 +1007,12 @@ static void overrides_apply(struct scenario *s, struct diag *d)
 	assert_int_equal(isp->pooling, 1);
 	assert_int_equal(scenario_set_override(s, "isp.input=accept", d), 0);
 	assert_int_equal(isp->input, 1);
+	/* The port-mapping servers (issue 17), off unless asked for. */
+	assert_int_equal(isp->pcp, SCENARIO_UNSET);
+	assert_int_equal(scenario_set_override(s, "isp.pcp=on", d), 0);
+	assert_int_equal(isp->pcp, 1);
+	assert_int_equal(scenario_set_override(s, "isp.nat-pmp=off", d), 0);
+	assert_int_equal(isp->natpmp, 0);
 	/* forwards=off takes away that NAT's forwards, and only those. */
 	size_t forwards = s->n_forwards;
 	assert_int_equal(scenario_set_override(s, "isp.forwards=off", d), 0);
@@ -1051,6 +1062,29 @@ static void test_overrides(void **state)
 	assert_int_equal(alice->keepalive_ns, MS(1500));
 	assert_int_equal(alice->firewall, 0);
 	diag_free(d);
+	scenario_free(s);
+}
+
+/* `pcp on|off`, `nat-pmp on|off` on a NAT line (model/pcp_server.h). */
+static void test_nat_port_mapping_servers(void **state)
+{
+	(void)state;
+	struct scenario *s = parse_ok("nat home preset full-cone public 203.0.113.7 pcp on "
+				      "nat-pmp off\n"
+				      "nat office preset symmetric public 198.51.100.9\n");
+	const struct scenario_nat *home = scenario_find_nat(s, "home");
+	const struct scenario_nat *office = scenario_find_nat(s, "office");
+	struct scenario *r = parse_ok("host a at 10.0.0.1 public\n"
+				      "at 1s raw a from 5000 to 10.0.0.254:5351 hex \"0201 00Ff\"\n");
+
+	/* A raw datagram's payload in hex: what no text can spell. */
+	assert_int_equal(r->actions[0].text_len, 4);
+	assert_memory_equal(r->actions[0].text, "\x02\x01\x00\xff", 4);
+	scenario_free(r);
+	assert_int_equal(home->pcp, 1);
+	assert_int_equal(home->natpmp, 0);
+	assert_int_equal(office->pcp, SCENARIO_UNSET);
+	assert_int_equal(office->natpmp, SCENARIO_UNSET);
 	scenario_free(s);
 }
 
@@ -1572,6 +1606,7 @@ int main(void)
 	    cmocka_unit_test(test_too_many_errors),
 	    cmocka_unit_test(test_durations),
 	    cmocka_unit_test(test_overrides),
+	    cmocka_unit_test(test_nat_port_mapping_servers),
 	    cmocka_unit_test(test_load),
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_mutation_fuzz),

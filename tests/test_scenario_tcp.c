@@ -319,7 +319,8 @@ static const struct {
     {"serve bob tcp 80 chargen\n",
      "t.nsim:5:18: error: expected 'echo', 'discard' or 'daytime', found 'chargen'"},
     {"expect tcp accepted alice to bob:80\n",
-     "t.nsim:5:12: error: expected 'connected', 'refused', 'timeout' or 'reset', found "
+     "t.nsim:5:12: error: expected 'connected', 'refused', 'timeout', 'reset' or 'unreachable', "
+     "found "
      "'accepted'"},
     {"expect socket alice time_wiat\n",
      "t.nsim:5:21: error: expected a socket state (listen, syn-sent, syn-received, "

@@ -363,6 +363,51 @@ static void test_remote_removed_record(void **state)
 	tables_free(t);
 }
 
+/* A port-mapping request's records (model/pcp_server.h): created shows
+ * the mapping with its origin and "accepts anyone"; renewed moves its
+ * deadline; refused changes nothing; deleted takes it away. */
+static void emit_pcp(struct test_trace *f, int64_t at, enum trace_map_event ev, int64_t expires)
+{
+	static const struct endpoint game_lan = {IP4(192, 168, 1, 9), 7777};
+	static const struct endpoint game_pub = {IP4(203, 0, 113, 7), 7777};
+	struct trace_record r = {.kind = TRACE_MAPPING};
+
+	r.u.map = (struct trace_mapping){.event = ev,
+					 .node = "home",
+					 .id = 9,
+					 .proto = 17,
+					 .internal = game_lan,
+					 .external = game_pub,
+					 .mapping = NAT_ENDPOINT_INDEPENDENT,
+					 .filtering = NAT_ADDRESS_AND_PORT_DEPENDENT,
+					 .expires_at = expires,
+					 .origin = NAT_ORIGIN_PCP,
+					 .pcp = {.protocol = NAT_ORIGIN_PCP}};
+	test_trace_emit(f, at, &r);
+}
+
+static void test_pcp_records(void **state)
+{
+	struct test_trace *f = *state;
+
+	emit_pcp(f, SIM_S(41), TRACE_MAP_CREATED, SIM_S(161));
+	emit_pcp(f, SIM_S(42), TRACE_MAP_REFUSED, SIM_TIME_NEVER);
+	emit_pcp(f, SIM_S(43), TRACE_MAP_RENEWED, SIM_S(283));
+	emit_pcp(f, SIM_S(50), TRACE_MAP_DELETED, SIM_S(283));
+	assert_renders(f, SIM_S(43), MAPPINGS, NULL, true,
+		       "== home: mappings (EIM + APDF, port-restricted-cone) ==\n"
+		       "internal          external          who may come in                state"
+		       "   time left\n"
+		       "192.168.1.8:80    203.0.113.7:8080  accepts anyone (port forward)  static"
+		       "  -\n"
+		       "192.168.1.9:7777  203.0.113.7:7777  accepts anyone (PCP mapping)   pcp  "
+		       "   240s\n");
+	struct tables *t = tables_fold(f->log, SIM_S(50));
+	assert_non_null(t);
+	assert_int_equal(tables_node_find(t, "home")->n_mappings, 1);
+	tables_free(t);
+}
+
 static void test_accessors(void **state)
 {
 	struct test_trace *f = *state;
@@ -438,6 +483,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_mappings_after_expiry, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_expired_and_cleared_records, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_remote_removed_record, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pcp_records, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_accessors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_write_error, setup, teardown),
 	};

@@ -353,6 +353,46 @@ static void test_record_selection(void **state)
 	free(buf);
 }
 
+/* A port-mapping request's records are worded by explain/pcp.c, at the
+ * normal level: a refusal says why; an explicit mapping's expiry says its
+ * lifetime ran out. */
+static void test_port_mapping_records(void **state)
+{
+	(void)state;
+	struct trace_record r = {.time = SIM_S(2), .kind = TRACE_MAPPING};
+	r.u.map = (struct trace_mapping){.event = TRACE_MAP_REFUSED,
+					 .node = "home",
+					 .proto = 17,
+					 .internal = alice_lan,
+					 .origin = NAT_ORIGIN_PCP,
+					 .pcp = {.protocol = NAT_ORIGIN_PCP,
+						 .decision = PCP_DECISION_NONCE_MISMATCH,
+						 .result = 2,
+						 .client = {alice_lan.ip, 5350},
+						 .internal_port = 5000}};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	assert_non_null(out);
+	assert_int_equal(timeline_render_record(out, &r, NULL), 1);
+	r.u.map = (struct trace_mapping){.event = TRACE_MAP_EXPIRED,
+					 .node = "home",
+					 .proto = 17,
+					 .internal = alice_lan,
+					 .external = alice_pub,
+					 .origin = NAT_ORIGIN_NATPMP};
+	assert_int_equal(timeline_render_record(out, &r, NULL), 1);
+	fclose(out);
+	assert_string_equal(buf, "  2.000s  home      PCP request from 192.168.1.5:5350 refused "
+				 "(result 2): the mapping belongs to a request with another "
+				 "nonce, and only its owner may renew or delete it (RFC 6887 "
+				 "section 11.3)\n"
+				 "  2.000s  home      NAT-PMP mapping UDP 192.168.1.5:5000 \u2192 "
+				 "203.0.113.7:61000 expired: the lifetime it was granted ran out "
+				 "with no renewal\n");
+	free(buf);
+}
+
 static void test_write_error(void **state)
 {
 	struct test_trace *f = *state;
@@ -464,6 +504,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_color, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_wrap, setup, teardown),
 	    cmocka_unit_test(test_record_selection),
+	    cmocka_unit_test(test_port_mapping_records),
 	    cmocka_unit_test_setup_teardown(test_write_error, setup, teardown),
 	    cmocka_unit_test(test_live_observer),
 	    cmocka_unit_test(test_first_packet_only_creates),

@@ -58,6 +58,9 @@ const char *jsonl_map_event_name(enum trace_map_event e)
 	    [TRACE_MAP_EXPIRED] = "expired",
 	    [TRACE_MAP_CLEARED] = "cleared",
 	    [TRACE_MAP_REMOTE_REMOVED] = "remote-removed",
+	    [TRACE_MAP_RENEWED] = "renewed",
+	    [TRACE_MAP_DELETED] = "deleted",
+	    [TRACE_MAP_REFUSED] = "refused",
 	};
 	return name_in(names, COUNT_OF(names), (unsigned)e);
 }
@@ -268,6 +271,32 @@ static void put_conntrack(json_t *o, int64_t now, const struct trace_conntrack *
 	put(o, "why", jstr(c->why), ok);
 }
 
+/* A port-mapping request (PCP, NAT-PMP) and the server's verdict. */
+static json_t *jport_mapping(const struct trace_pcp *f)
+{
+	bool ok = true;
+	json_t *o = json_object();
+
+	if (o == NULL)
+		return NULL;
+	put(o, "protocol", json_string(nat_origin_name((enum nat_origin)f->protocol)), &ok);
+	put(o, "decision", json_string(pcp_decision_name((enum pcp_decision)f->decision)), &ok);
+	put(o, "result", jint(f->result), &ok);
+	put(o, "version", jint(f->version), &ok);
+	put(o, "client", jendpoint(&f->client), &ok);
+	put(o, "internal_port", jint(f->internal_port), &ok);
+	put(o, "suggested_port", jint(f->suggested_port), &ok);
+	put(o, "requested_lifetime_s", jint(f->requested_lifetime), &ok);
+	put(o, "lifetime_s", jint(f->lifetime), &ok);
+	put(o, "max_lifetime_s", jint(f->max_lifetime), &ok);
+	put(o, "epoch_s", jint(f->epoch), &ok);
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 static void put_mapping(json_t *o, const struct trace_mapping *m, bool *ok)
 {
 	bool has_remote = m->event == TRACE_MAP_CREATED || m->event == TRACE_MAP_REMOTE_ADDED ||
@@ -289,6 +318,9 @@ static void put_mapping(json_t *o, const struct trace_mapping *m, bool *ok)
 	    ok);
 	put(o, "static", json_boolean(m->is_static), ok);
 	put(o, "expires_ns", jdeadline(m->expires_at), ok);
+	put(o, "origin", json_string(nat_origin_name((enum nat_origin)m->origin)), ok);
+	if (m->pcp.protocol != 0)
+		put(o, "request", jport_mapping(&m->pcp), ok);
 }
 
 static void put_app(json_t *o, const struct trace_app *a, bool *ok)

@@ -195,7 +195,10 @@ static int apply_mapping(struct node_state *ns, int64_t time, const struct trace
 	ns->view.nats = true;
 	ns->view.mapping = rec->mapping;
 	ns->view.filtering = rec->filtering;
-	if (rec->event == TRACE_MAP_EXPIRED || rec->event == TRACE_MAP_CLEARED) {
+	if (rec->event == TRACE_MAP_REFUSED)
+		return 0; /* a port-mapping request refused: nothing changed */
+	if (rec->event == TRACE_MAP_EXPIRED || rec->event == TRACE_MAP_CLEARED ||
+	    rec->event == TRACE_MAP_DELETED) {
 		if (m != NULL)
 			map_remove(ns, m);
 		return 0;
@@ -209,6 +212,7 @@ static int apply_mapping(struct node_state *ns, int64_t time, const struct trace
 	m->mapping = rec->mapping;
 	m->filtering = rec->filtering;
 	m->expires_at = rec->expires_at;
+	m->origin = rec->origin; /* a renewal can make a mapping explicit */
 	if (rec->event == TRACE_MAP_CREATED || rec->event == TRACE_MAP_REMOTE_ADDED)
 		return map_add_remote(m, &rec->remote);
 	if (rec->event == TRACE_MAP_REMOTE_REMOVED)
@@ -445,7 +449,9 @@ void tables_mapping_words(const struct tables_mapping *m, char *in, char *ex, ch
 {
 	packet_words_mapping_end(&m->internal, m->proto, false, in, size);
 	packet_words_mapping_end(&m->external, m->proto, false, ex, size);
-	if (m->proto == IPPROTO_NUM_ICMP)
+	if (m->origin == NAT_ORIGIN_PCP || m->origin == NAT_ORIGIN_NATPMP)
+		explain_explicit_filter(m->origin, who, size);
+	else if (m->proto == IPPROTO_NUM_ICMP)
 		echo_who(m, who, size);
 	else
 		explain_nat_filter((enum nat_behaviour)m->filtering, m->remotes, m->n_remotes,
@@ -456,8 +462,12 @@ static void map_row_fill(struct map_row *row, const struct tables_mapping *m, in
 {
 	tables_mapping_words(m, row->col[COL_INTERNAL], row->col[COL_EXTERNAL], row->col[COL_WHO],
 			     sizeof(row->col[0]));
+	/* How it was made: a forward, a port-mapping request, or traffic. */
 	snprintf(row->col[COL_STATE], sizeof(row->col[0]), "%s",
-		 m->is_static ? "static" : "active");
+		 m->is_static			  ? "static"
+		 : m->origin == NAT_ORIGIN_PCP	  ? "pcp"
+		 : m->origin == NAT_ORIGIN_NATPMP ? "nat-pmp"
+						  : "active");
 	if (m->is_static || m->expires_at == SIM_TIME_NEVER) {
 		snprintf(row->col[COL_LEFT], sizeof(row->col[0]), "-");
 	} else {

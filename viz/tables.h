@@ -48,6 +48,7 @@ struct tables_mapping {
 	int mapping;   /* enum nat_behaviour */
 	int filtering; /* enum nat_behaviour */
 	bool is_static;
+	uint8_t origin; /* enum nat_origin: how it was made */
 	int64_t created_at;
 	int64_t expires_at; /* SIM_TIME_NEVER for static */
 };

@@ -330,6 +330,14 @@ static bool describe_mapping(struct tl_line *l, int64_t now, const struct trace_
 		return false;
 	l->node = m->node;
 	mapping_ends(m, in, ex, re);
+	bool explicit_expiry = m->event == TRACE_MAP_EXPIRED &&
+			       (m->origin == NAT_ORIGIN_PCP || m->origin == NAT_ORIGIN_NATPMP);
+	if (m->pcp.protocol != 0 || explicit_expiry) { /* a port-mapping request's doing */
+		char words[320];
+		explain_port_mapping(m, words, sizeof(words));
+		say(l, "%s", words);
+		return true;
+	}
 	switch (m->event) {
 	case TRACE_MAP_CREATED:
 		/* A forward is read from outside in: who is reached on which port. */
@@ -348,6 +356,10 @@ static bool describe_mapping(struct tl_line *l, int64_t now, const struct trace_
 	case TRACE_MAP_EXPIRED:
 		say(l, "mapping %s " ARROW " %s expired", in, ex);
 		return true;
+	case TRACE_MAP_RENEWED:
+	case TRACE_MAP_DELETED:
+	case TRACE_MAP_REFUSED:
+		return false; /* only a request makes them: worded above */
 	case TRACE_MAP_CLEARED:
 		say(l, "mapping %s " ARROW " %s cleared", in, ex);
 		return true;

@@ -79,6 +79,7 @@ const char *const *cli_scenario_dirs(void);
 /* Subcommands. */
 int cmd_run_main(int argc, char **argv);
 int cmd_matrix_main(int argc, char **argv);
+int cmd_sweep_main(int argc, char **argv);
 int cmd_list_main(int argc, char **argv);
 int cmd_keygen_main(int argc, char **argv);
 int cmd_coord_main(int argc, char **argv);

@@ -18,9 +18,10 @@
 const char cmd_coord_usage[] =
     "Usage: natsim coord --listen ADDR:PORT [--alternate ADDR:PORT] [OPTIONS]\n"
     "\n"
-    "Run the coordinator on real UDP sockets: a STUN server (RFC 8489, RFC 5780\n"
-    "behaviour discovery with --alternate, RFC 3489 clients too), the rendezvous\n"
-    "service peers register with and meet through, and the relay of last resort.\n"
+    "Run the coordinator on real UDP and TCP sockets: a STUN server (RFC 8489,\n"
+    "RFC 5780 behaviour discovery with --alternate, RFC 3489 clients too), the\n"
+    "rendezvous service peers register with and meet through, and the relay of\n"
+    "last resort.\n"
     "Every event is logged with an ISO-8601 UTC timestamp; SIGINT or SIGTERM\n"
     "stops it cleanly with a line of counters.\n"
     "\n"

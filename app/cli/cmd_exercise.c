@@ -144,8 +144,9 @@ static void show_choices(FILE *out, const struct question *q)
 {
 	const char *const *c = question_choices(q->kind);
 	if (q->kind == QUESTION_DROP) {
-		fprintf(out, "     answer: NODE REASON (e.g. office nat-filter), or 'delivered';"
-			     " reasons:");
+		/* No example: a node and a reason from a world could be an answer. */
+		fprintf(out, "     answer: NODE REASON (a node of the world, one of the reasons"
+			     " below), or 'delivered'; reasons:");
 	} else if (q->kind == QUESTION_PORT) {
 		fprintf(out, "     answer: a port number\n");
 		return;

@@ -11,10 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "app/cli/cli.h"
+#include "app/net/candidates.h"
 #include "app/net/daemon.h"
 #include "app/net/daemon_tcp.h"
 #include "app/net/keyfile.h"
@@ -25,9 +24,10 @@
 const char cmd_peer_usage[] =
     "Usage: natsim peer --name NAME --coord ADDR:PORT [OPTIONS]\n"
     "\n"
-    "Run a peer on a real UDP socket: register with the coordinator, and\n"
-    "optionally meet another peer through it (hole punching, relay fallback),\n"
-    "send and receive sealed data, or discover the NAT in front of us.\n"
+    "Run a peer on a real UDP socket (TCP with --tcp): register with the\n"
+    "coordinator, and optionally meet another peer through it (hole punching,\n"
+    "relay fallback), send and receive sealed data, or discover the NAT in\n"
+    "front of us.\n"
     "State changes, the chosen path and received data are printed as they happen.\n"
     "\n"
     "What counts as success (all that apply must happen before --timeout):\n"
@@ -510,55 +510,6 @@ static int parse_args(int argc, char **argv, struct peer_args *a)
 	return 0;
 }
 
-/* The address the kernel would send to the coordinator from: our local
- * endpoint when bound to any address (discovery compares it with the mapped
- * one to tell "no NAT"). */
-static uint32_t source_towards(const struct p2p_endpoint *to)
-{
-	struct sockaddr_in sin = {.sin_family = AF_INET};
-	socklen_t sl = sizeof(sin);
-	uint32_t ip = 0;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	sin.sin_addr.s_addr = htonl(to->ip);
-	sin.sin_port = htons(to->port);
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sin, &sl) == 0)
-		ip = ntohl(sin.sin_addr.s_addr);
-	if (fd >= 0)
-		close(fd);
-	return ip;
-}
-
-/* RFC 8445 5.1.1.1: loopback addresses are not host candidates. A peer on
- * another machine would send its checks to its own loopback, to whatever
- * listens there; peers on this machine still meet through the
- * server-reflexive candidate the coordinator sees (127.0.0.1:port when the
- * coordinator is on loopback). Only --bind names an address to use as it is. */
-static bool is_loopback(uint32_t ip)
-{
-	return (ip >> 24) == 127;
-}
-
-static void host_candidates(struct agent_config *c, const struct p2p_endpoint *bound,
-			    const struct p2p_endpoint *coord)
-{
-	uint32_t ips[AGENT_MAX_HOST_CANDIDATES];
-	c->local = *bound;
-	if (bound->ip != 0)
-		return; /* 0 host candidates: config.local is the one */
-	c->local.ip = source_towards(coord);
-	if (c->local.ip != 0 && !is_loopback(c->local.ip))
-		c->host_candidates[c->n_host_candidates++] = c->local;
-	int n = daemon_local_addresses(ips, AGENT_MAX_HOST_CANDIDATES, false);
-	for (int i = 0; i < n && c->n_host_candidates < AGENT_MAX_HOST_CANDIDATES; i++)
-		if (ips[i] != c->local.ip && !is_loopback(ips[i]))
-			c->host_candidates[c->n_host_candidates++] =
-			    (struct p2p_endpoint){ips[i], bound->port};
-	/* Nothing left (only loopback here): offer none rather than let the agent
-	 * fall back on config.local. */
-	c->disable_host_candidates = c->n_host_candidates == 0;
-}
-
 /* --tcp: what the kernel's sockets report goes to the agent. */
 static uint32_t tcp_accepted(void *ctx, uint64_t now, const struct p2p_endpoint *local,
 			     const struct p2p_endpoint *remote)
@@ -609,7 +560,7 @@ static int start_agent(struct peer_run *pr, const struct peer_args *a,
 	    .clock_offset_ns = daemon_wall_offset_ns(),
 	    .transport = a->tcp ? AGENT_TRANSPORT_TCP : AGENT_TRANSPORT_UDP,
 	};
-	host_candidates(&c, bound, &a->coord);
+	net_host_candidates(&c, bound, &a->coord);
 	pr->agent = agent_new(&c);
 	if (!pr->agent)
 		return -1;

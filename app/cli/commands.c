@@ -5,6 +5,7 @@
 
 extern const char cmd_run_usage[];
 extern const char cmd_matrix_usage[];
+extern const char cmd_sweep_usage[];
 extern const char cmd_list_usage[];
 extern const char cmd_dot_usage[];
 extern const char cmd_flow_usage[];
@@ -23,6 +24,8 @@ const struct cli_command cli_commands[] = {
 	 cmd_run_usage, cmd_run_main},
 	{"matrix", "which kinds of NAT and firewall can connect directly, by running them",
 	 cmd_matrix_usage, cmd_matrix_main},
+	{"sweep", "run a scenario many times per value of a setting: shares, intervals, plots",
+	 cmd_sweep_usage, cmd_sweep_main},
 	{"list", "list the bundled scenarios", cmd_list_usage, cmd_list_main},
 	{"dot", "draw the topology, NAT tables and outcomes (graphviz: svg, png, dot)",
 	 cmd_dot_usage, cmd_dot_main},
@@ -32,9 +35,9 @@ const struct cli_command cli_commands[] = {
 	 cmd_why_main},
 	{"keygen", "create a peer identity (key file) for natsim peer", cmd_keygen_usage,
 	 cmd_keygen_main},
-	{"coord", "run the coordinator (STUN, rendezvous, relay) on real UDP sockets",
+	{"coord", "run the coordinator (STUN, rendezvous, relay) on real UDP and TCP sockets",
 	 cmd_coord_usage, cmd_coord_main},
-	{"peer", "run a peer on a real UDP socket: register, connect, send, classify",
+	{"peer", "run a peer on real sockets (UDP, or TCP with --tcp): register, connect, send",
 	 cmd_peer_usage, cmd_peer_main},
 	{"tui", "step through a run: topology, tables, packets", cmd_tui_usage, cmd_tui_main},
 	{"exercise", "predict, run, check: answer an exercise's questions, then see the run",

@@ -33,6 +33,8 @@ static const char *const nat_keys[] = {
     "tcp-established-timeout",
     "tcp-transitory-timeout",
     "tcp-unsolicited",
+    "pcp",
+    "nat-pmp",
 };
 static const char *const host_keys[] = {"firewall", "keepalive", "host-candidates"};
 static const char *const internet_keys[] = {"latency", "jitter", "loss"};
@@ -98,6 +100,10 @@ static int override_nat(struct scenario *s, struct scenario_nat *n, const char *
 
 	snprintf(owner, sizeof(owner), "NAT '%s'", n->name);
 	int k = override_key(key, klen, nat_keys, COUNT(nat_keys), owner, msg);
+	if (k == 16) /* the port-mapping servers (model/pcp_server.h) */
+		return val_on_off(v, vlen, &n->pcp, msg);
+	if (k == 17)
+		return val_on_off(v, vlen, &n->natpmp, msg);
 	if (k >= 13)
 		return override_nat_tcp(n, k, v, vlen, msg);
 	switch (k) {

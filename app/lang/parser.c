@@ -305,6 +305,55 @@ static int want_text_at_most(struct parser *p, const char *what, size_t max, con
 	return 0;
 }
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* `hex "0201 0000"`: a payload written as bytes, two hex digits each
+ * (spaces between them allowed), for a datagram no text can spell - a PCP
+ * or NAT-PMP request, say. */
+static int want_hex_payload(struct parser *p, size_t max, const char **out, size_t *out_len)
+{
+	const struct token *t = peek(p);
+	const char *text;
+	size_t len, n = 0;
+
+	if (want_string(p, "the payload in hex digits after 'hex', e.g. \"0200\"", &text, &len) < 0)
+		return -1;
+	char *bytes = arena_alloc(p->pr, len / 2 + 1);
+	if (!bytes)
+		return p->oom = true, -1;
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] == ' ')
+			continue;
+		int hi = hex_digit(text[i]), lo = i + 1 < len ? hex_digit(text[i + 1]) : -1;
+		if (hi < 0 || lo < 0)
+			return err_at(p, t,
+				      "expected pairs of hex digits (0-9, a-f) in the payload, "
+				      "found '%c'",
+				      hi < 0	    ? text[i]
+				      : i + 1 < len ? text[i + 1]
+						    : ' ');
+		bytes[n++] = (char)(hi << 4 | lo);
+		i++;
+	}
+	if (n > max)
+		return err_at(p, t,
+			      "the payload is %zu bytes long; a raw datagram's payload is at "
+			      "most %zu bytes",
+			      n, max);
+	*out = bytes;
+	*out_len = n;
+	return 0;
+}
+
 void join_names(const char *const *names, size_t n, char *buf, size_t size)
 {
 	size_t used = 0;
@@ -620,7 +669,9 @@ enum {
 	NAT_ICMP_TIMEOUT,
 	NAT_TCP_ESTABLISHED,
 	NAT_TCP_TRANSITORY,
-	NAT_TCP_UNSOLICITED
+	NAT_TCP_UNSOLICITED,
+	NAT_PCP,
+	NAT_NATPMP
 };
 
 static int parse_nat_word(struct parser *p, int opt, int *out)
@@ -686,6 +737,10 @@ static int parse_nat_option(struct parser *p, struct scenario_nat *n, int opt)
 				    &scenario_tcp_timeout_setting, &n->tcp_transitory_timeout_ns);
 	case NAT_TCP_UNSOLICITED:
 		return parse_nat_word(p, opt, &n->tcp_unsolicited);
+	case NAT_PCP:
+		return want_on_off(p, "'on' or 'off' after 'pcp'", &n->pcp);
+	case NAT_NATPMP:
+		return want_on_off(p, "'on' or 'off' after 'nat-pmp'", &n->natpmp);
 	}
 	return -1;
 }
@@ -711,6 +766,8 @@ static int parse_nat(struct parser *p)
 	    "tcp-established-timeout",
 	    "tcp-transitory-timeout",
 	    "tcp-unsolicited",
+	    "pcp",
+	    "nat-pmp",
 	};
 	struct optset o = {.stmt = "nat", .names = names, .n = COUNT(names)};
 	struct scenario_ref name;
@@ -737,6 +794,8 @@ static int parse_nat(struct parser *p)
 	n->tcp_established_timeout_ns = SCENARIO_UNSET;
 	n->tcp_transitory_timeout_ns = SCENARIO_UNSET;
 	n->tcp_unsolicited = SCENARIO_UNSET;
+	n->pcp = SCENARIO_UNSET;
+	n->natpmp = SCENARIO_UNSET;
 	while (peek(p)) {
 		int opt = next_option(p, &o);
 
@@ -1632,6 +1691,8 @@ static int act_raw(struct parser *p, struct scenario_action *a)
 	    want_kw(p, "to", "'to' after the source port") < 0 ||
 	    want_endpoint(p, "an endpoint like 192.0.2.1:3478 after 'to'", false, &a->dst) < 0)
 		return -1;
+	if (accept_kw(p, "hex"))
+		return want_hex_payload(p, RAW_MAX_BYTES, &a->text, &a->text_len);
 	return want_text_at_most(p, "the quoted payload", RAW_MAX_BYTES, "a raw datagram's payload",
 				 &a->text, &a->text_len);
 }
@@ -2001,13 +2062,13 @@ static int want_state_word(struct parser *p, const char *what, const char *const
 		      show(TEXT(p, t)).s);
 }
 
-/* expect tcp (connected|refused|timeout|reset) HOST to TARGET[:PORT] [by TIME] */
+/* expect tcp (connected|refused|timeout|reset|unreachable) HOST to TARGET[:PORT] [by TIME] */
 static int exp_tcp(struct parser *p, struct scenario_expect *e)
 {
 	WANT_VALUE(p, "how the connection went after 'tcp'",
 		   val_choice(ws, wl, tcp_outcome_words, COUNT(tcp_outcome_words),
-			      "'connected', 'refused', 'timeout' or 'reset'", &e->tcp_outcome,
-			      msg));
+			      "'connected', 'refused', 'timeout', 'reset' or 'unreachable'",
+			      &e->tcp_outcome, msg));
 	if (want_name(p, "the host that connects", &e->host) < 0 ||
 	    want_kw(p, "to", "'to' after the host name") < 0 ||
 	    want_endpoint(p, "where it connects to after 'to' (like web:80)", true, &e->to) < 0)

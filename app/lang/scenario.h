@@ -107,6 +107,8 @@ struct scenario_nat {
 	int64_t tcp_established_timeout_ns;
 	int64_t tcp_transitory_timeout_ns;
 	int tcp_unsolicited; /* enum nat_tcp_unsolicited, or SCENARIO_UNSET (drop) */
+	int pcp;	     /* tri-state: PCP server on UDP 5351 inside (default off) */
+	int natpmp;	     /* tri-state: NAT-PMP server on UDP 5351 inside (default off) */
 	size_t n_public;     /* >= 1 */
 	uint32_t public_ip[SCENARIO_MAX_PUBLIC];
 	struct scenario_loc public_loc[SCENARIO_MAX_PUBLIC];
@@ -382,6 +384,9 @@ enum scenario_tcp_outcome {
 	SCENARIO_TCP_REFUSED,	    /* an RST answered the SYN: ECONNREFUSED */
 	SCENARIO_TCP_TIMEOUT,	    /* the SYNs went unanswered: ETIMEDOUT */
 	SCENARIO_TCP_RESET,	    /* an RST ended an established one: ECONNRESET */
+	SCENARIO_TCP_UNREACHABLE,   /* an ICMP error ended the handshake: EHOSTUNREACH,
+				     * ENETUNREACH, ... (a port unreachable is
+				     * ECONNREFUSED: REFUSED, as Linux reports it) */
 	SCENARIO_TCP_OUTCOME_COUNT
 };
 /* The words of the language for TCP: "connected", ...; "SYN-SENT", ...

@@ -129,7 +129,8 @@ static const char *const ct_state_words[] = {
     NULL,	  "syn-sent", "syn-recv",  "established", "fin-wait",
     "close-wait", "last-ack", "time-wait", "close",	  "syn-sent2",
 };
-static const char *const tcp_outcome_words[] = {"connected", "refused", "timeout", "reset"};
+static const char *const tcp_outcome_words[] = {"connected", "refused", "timeout", "reset",
+						"unreachable"};
 static const char *const serve_mode_words[] = {"discard", "echo", "daytime"};
 
 /* ------------------------------------------------------------ value parsers */

@@ -298,7 +298,8 @@ static void mapping_at(const struct trace_log *log, const struct scenario *s,
 		}
 		if (!*live || m->id != id)
 			continue;
-		if (m->event == TRACE_MAP_EXPIRED || m->event == TRACE_MAP_CLEARED)
+		if (m->event == TRACE_MAP_EXPIRED || m->event == TRACE_MAP_CLEARED ||
+		    m->event == TRACE_MAP_DELETED)
 			*live = false;
 		else if (m->expires_at > 0) /* created, refreshed, a remote added or removed */
 			*expires_at = m->expires_at;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -52,11 +53,20 @@ void daemon_tcp_init(struct daemon_tcp *t, const struct daemon_tcp_ops *ops, voi
 	t->ctx = ctx;
 }
 
+static void unsent_clear(struct daemon_tcp_sock *s)
+{
+	free(s->unsent);
+	s->unsent = NULL;
+	s->unsent_len = s->unsent_cap = 0;
+}
+
 void daemon_tcp_fini(struct daemon_tcp *t)
 {
-	for (size_t i = 0; i < t->n; i++)
+	for (size_t i = 0; i < t->n; i++) {
 		if (t->s[i].fd >= 0)
 			close(t->s[i].fd);
+		unsent_clear(&t->s[i]);
+	}
 	t->n = 0;
 }
 
@@ -64,6 +74,7 @@ static void sock_remove(struct daemon_tcp *t, struct daemon_tcp_sock *s)
 {
 	if (s->fd >= 0)
 		close(s->fd); /* an orderly close: FIN after what was written */
+	unsent_clear(s);
 	*s = t->s[--t->n];
 }
 
@@ -131,7 +142,7 @@ int daemon_tcp_listen(struct daemon_tcp *t, const struct p2p_endpoint *ep,
 static struct daemon_tcp_sock *by_conn(struct daemon_tcp *t, uint32_t conn)
 {
 	for (size_t i = 0; i < t->n; i++)
-		if (!t->s[i].listener && t->s[i].conn == conn)
+		if (!t->s[i].listener && !t->s[i].closing && t->s[i].conn == conn)
 			return &t->s[i];
 	return NULL;
 }
@@ -167,6 +178,80 @@ static int do_connect(struct daemon_tcp *t, const struct p2p_tcp_action *a)
 	return 0;
 }
 
+/* Room for `len` more unsent bytes, made before anything is sent, so that
+ * a frame is queued whole or refused whole, never cut. -1 if the queue
+ * would pass DAEMON_TCP_UNSENT_MAX or memory is short. */
+static int unsent_reserve(struct daemon_tcp_sock *s, size_t len)
+{
+	size_t need = s->unsent_len + len, cap = s->unsent_cap ? s->unsent_cap : 4096;
+	if (need > DAEMON_TCP_UNSENT_MAX)
+		return -1;
+	if (need <= s->unsent_cap)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	if (cap > DAEMON_TCP_UNSENT_MAX)
+		cap = DAEMON_TCP_UNSENT_MAX;
+	uint8_t *p = realloc(s->unsent, cap);
+	if (!p)
+		return -1;
+	s->unsent = p;
+	s->unsent_cap = cap;
+	return 0;
+}
+
+/* send(2) that never waits: the bytes the kernel took (0 when its send
+ * buffer is full), or -1 on an error that ends the connection. */
+static ssize_t send_some(int fd, const uint8_t *buf, size_t len)
+{
+	ssize_t n = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return 0;
+	return n;
+}
+
+/* SEND: to the kernel when nothing waits before it; what it does not take
+ * (a short count, or all of it) waits in `unsent` for POLLOUT. */
+static int do_send(struct daemon_tcp_sock *s, const struct p2p_tcp_action *a)
+{
+	size_t sent = 0;
+	if (!s || s->fd < 0 || s->connecting || unsent_reserve(s, a->len) < 0)
+		return -1;
+	if (s->unsent_len == 0) {
+		ssize_t n = send_some(s->fd, a->buf, a->len);
+		if (n < 0)
+			return -1; /* EPIPE, ECONNRESET: the read side reports the end */
+		sent = (size_t)n;
+	}
+	memcpy(s->unsent + s->unsent_len, a->buf + sent, a->len - sent);
+	s->unsent_len += a->len - sent;
+	return 0;
+}
+
+/* POLLOUT: as many unsent bytes as the kernel takes now. -1 if the
+ * connection failed. */
+static int write_unsent(struct daemon_tcp_sock *s)
+{
+	ssize_t n = send_some(s->fd, s->unsent, s->unsent_len);
+	if (n < 0)
+		return -1;
+	s->unsent_len -= (size_t)n;
+	memmove(s->unsent, s->unsent + n, s->unsent_len);
+	return 0;
+}
+
+/* CLOSE: the FIN now, or once the unsent bytes are out (daemon_tcp_ready);
+ * the object has forgotten the connection either way. */
+static void do_close(struct daemon_tcp *t, struct daemon_tcp_sock *s)
+{
+	if (s->fd < 0 || s->unsent_len == 0) {
+		sock_remove(t, s);
+		return;
+	}
+	s->closing = true;
+	s->conn = 0;
+}
+
 int daemon_tcp_do(struct daemon_tcp *t, const struct p2p_tcp_action *a)
 {
 	struct daemon_tcp_sock *s;
@@ -180,17 +265,12 @@ int daemon_tcp_do(struct daemon_tcp *t, const struct p2p_tcp_action *a)
 		rc = do_connect(t, a);
 		break;
 	case P2P_TCP_SEND:
-		s = by_conn(t, a->conn);
-		/* The messages are small and the kernel's send buffer large: a
-		 * short write would cut a frame, so it counts as an error. */
-		if (s && s->fd >= 0 && !s->connecting &&
-		    send(s->fd, a->buf, a->len, MSG_NOSIGNAL) == (ssize_t)a->len)
-			rc = 0;
+		rc = do_send(by_conn(t, a->conn), a);
 		break;
 	case P2P_TCP_CLOSE:
 		s = by_conn(t, a->conn);
 		if (s) {
-			sock_remove(t, s);
+			do_close(t, s);
 			rc = 0;
 		}
 		break;
@@ -221,10 +301,14 @@ size_t daemon_tcp_report_failed(struct daemon_tcp *t, uint64_t now_ns)
 size_t daemon_tcp_pollfds(const struct daemon_tcp *t, struct pollfd *out, size_t max)
 {
 	size_t k = 0;
-	for (size_t i = 0; i < t->n && k < max; i++)
-		if (t->s[i].fd >= 0)
-			out[k++] = (struct pollfd){.fd = t->s[i].fd,
-						   .events = t->s[i].connecting ? POLLOUT : POLLIN};
+	for (size_t i = 0; i < t->n && k < max; i++) {
+		const struct daemon_tcp_sock *s = &t->s[i];
+		short events = s->connecting || s->closing ? POLLOUT
+			       : s->unsent_len > 0	   ? POLLIN | POLLOUT
+							   : POLLIN;
+		if (s->fd >= 0)
+			out[k++] = (struct pollfd){.fd = s->fd, .events = events};
+	}
 	return k;
 }
 
@@ -298,10 +382,20 @@ void daemon_tcp_ready(struct daemon_tcp *t, int fd, short revents, uint64_t now_
 			s = &t->s[i];
 	if (!s || revents == 0)
 		return;
-	if (s->listener)
+	if (s->listener) {
 		accept_all(t, s, now_ns);
-	else if (s->connecting)
+	} else if (s->connecting) {
 		connect_done(t, s, now_ns);
-	else
-		read_some(t, s, now_ns);
+	} else if (s->closing) {
+		/* the FIN once the last byte is out, or the end if it failed */
+		if (!(revents & POLLOUT) || write_unsent(s) < 0 || s->unsent_len == 0)
+			sock_remove(t, s);
+	} else {
+		/* A failed write drops the queue: the error (POLLERR, POLLHUP)
+		 * reaches the object through the read side. */
+		if ((revents & POLLOUT) && s->unsent_len > 0 && write_unsent(s) < 0)
+			s->unsent_len = 0;
+		if (revents & ~POLLOUT)
+			read_some(t, s, now_ns);
+	}
 }

@@ -385,8 +385,10 @@ static int apply_mapping(struct fold_node *fn, const struct trace_mapping *rec)
 {
 	size_t i = idmap_get(&fn->map_ids, rec->id);
 	struct fold_map *fm = i != TUI_NONE && fn->maps[i].live ? &fn->maps[i] : NULL;
+	if (rec->event == TRACE_MAP_REFUSED)
+		return 0; /* a port-mapping request refused: nothing changed */
 	if (rec->event == TRACE_MAP_EXPIRED || rec->event == TRACE_MAP_CLEARED ||
-	    (fm && rec->event == TRACE_MAP_CREATED)) {
+	    rec->event == TRACE_MAP_DELETED || (fm && rec->event == TRACE_MAP_CREATED)) {
 		if (fm)
 			fm->live = false; /* a reused id: CREATED replaces it */
 		fm = NULL;
@@ -1469,8 +1471,11 @@ static int mapping_row(const struct tui_model *m, const struct fold_map *fm, int
 	/* An echo's mapping by its ids (RFC 5508 REQ-1), not as ports. */
 	packet_words_mapping_end(&fm->rec.internal, fm->rec.proto, false, in, sizeof(in));
 	packet_words_mapping_end(&fm->rec.external, fm->rec.proto, false, ex, sizeof(ex));
-	explain_nat_filter((enum nat_behaviour)fm->rec.filtering, fm->remotes, fm->n_remotes,
-			   fm->rec.is_static, who, sizeof(who));
+	if (fm->rec.origin == NAT_ORIGIN_PCP || fm->rec.origin == NAT_ORIGIN_NATPMP)
+		explain_explicit_filter(fm->rec.origin, who, sizeof(who));
+	else
+		explain_nat_filter((enum nat_behaviour)fm->rec.filtering, fm->remotes,
+				   fm->n_remotes, fm->rec.is_static, who, sizeof(who));
 	if (fm->rec.is_static || fm->rec.expires_at == SIM_TIME_NEVER)
 		snprintf(left, sizeof(left), "-");
 	else

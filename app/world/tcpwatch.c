@@ -147,6 +147,9 @@ static bool outcome_of(const struct tcp_sock_seen *k, int outcome)
 		return !k->connected && k->error == ETIMEDOUT;
 	case SCENARIO_TCP_RESET:
 		return k->error == ECONNRESET;
+	case SCENARIO_TCP_UNREACHABLE: /* tcp_v4_err in SYN-SENT: any other error */
+		return !k->connected && k->error != 0 && k->error != ECONNREFUSED &&
+		       k->error != ETIMEDOUT && k->error != ECONNRESET;
 	}
 	return false;
 }
@@ -303,7 +306,10 @@ bool tcp_watch_check(const struct tcp_watch *w, const struct scenario_expect *x,
 void tcp_watch_describe(const struct scenario_expect *x, const char *by, char *out, size_t n)
 {
 	static const char *const verbs[] = {"connects to", "is refused by",
-					    "times out connecting to", "is reset by"};
+					    "times out connecting to", "is reset by",
+					    "cannot reach"};
+	_Static_assert(sizeof(verbs) / sizeof(verbs[0]) == SCENARIO_TCP_OUTCOME_COUNT,
+		       "a verb for every outcome");
 	char to[64] = "", port[16] = "", st[16] = "";
 
 	if (x->kind == SCENARIO_EXPECT_TCP) {

@@ -130,6 +130,10 @@ static int build_nat_config(const struct scenario_nat *sn, struct nat_config *cf
 		cfg->tcp_transitory_timeout = sn->tcp_transitory_timeout_ns;
 	if (sn->tcp_unsolicited >= 0)
 		cfg->tcp_unsolicited_syn = (enum nat_tcp_unsolicited)sn->tcp_unsolicited;
+	if (sn->pcp >= 0)
+		cfg->pcp = sn->pcp;
+	if (sn->natpmp >= 0)
+		cfg->natpmp = sn->natpmp;
 	cfg->n_public = sn->n_public;
 	for (size_t i = 0; i < sn->n_public; i++)
 		cfg->public_ip[i] = sn->public_ip[i];

@@ -293,16 +293,18 @@ lab_side() {
 }
 
 # One side of the simulator's version of a lab pair, as `natsim matrix`
-# writes it, with the NAT's input setting spelled out.
+# writes it, with the NAT's input setting spelled out (INPUT, default the
+# kind's: lab_input_of).
 lab_scenario_side() {
-	local host=$1 kind=$2 pub=$3 n=$4
+	local host=$1 kind=$2 pub=$3 n=$4 input=${5:-}
 	case "$kind" in
 	open | firewall)
 		local fw=off
 		[ "$kind" = open ] || fw=on
 		echo "host $host at $pub.10 public firewall $fw" ;;
 	*)
-		echo "nat $host-nat preset $kind input $(lab_input_of "$kind") public $pub.10"
+		[ -n "$input" ] || input=$(lab_input_of "$kind")
+		echo "nat $host-nat preset $kind input $input public $pub.10"
 		echo "host $host at 192.168.$n.5 behind $host-nat" ;;
 	esac
 }

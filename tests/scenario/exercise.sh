@@ -84,6 +84,11 @@ for f in "$src"/scenarios/course/*.nsim; do
 		dropped delivered firewall; do
 		lacks "$intro" "$word" "$name: the questions give away '$word'"
 	done
+	# Nor do the answer lines: no example there may be a drop's answer.
+	key=$("$natsim" exercise "$f" --teacher --ascii)
+	while read -r answer; do
+		lacks "$out" "$answer" "$name: the questions show the answer '$answer'"
+	done < <(sed -n 's/^     answer: \([^ ]* [^ ]*\)  (drop)$/\1/p' <<<"$key")
 done
 
 # Every question's answer can be wrong: a change of the world changes it.

@@ -1,0 +1,261 @@
+/*
+ * sweep_out.c - natsim sweep's results as text, CSV and JSON.
+ */
+#include "app/cli/sweep_out.h"
+
+#include <jansson.h>
+#include <stdint.h>
+#include <string.h>
+
+void sweep_point_label(const struct sweep_report *r, size_t point, const char *sep, char *buf,
+		       size_t size)
+{
+	size_t used = 0;
+	snprintf(buf, size, "%s", r->n_vary ? "" : "(as written)");
+	for (size_t k = 0; k < r->n_vary && used < size; k++) {
+		const char *v = r->vary[k].values[sweep_point_value(r->vary, r->n_vary, point, k)];
+		int n = snprintf(buf + used, size - used, "%s%s", k ? sep : "", v);
+		used += n > 0 ? (size_t)n : 0;
+	}
+}
+
+static const struct sweep_summary *summary_of(const struct sweep_report *r, size_t point,
+					      size_t pair)
+{
+	return &r->summaries[point * r->n_pairs + pair];
+}
+
+/* ---- text ---- */
+
+/* The widest of the vary's values and its key. */
+static int vary_width(const struct sweep_vary *v)
+{
+	size_t w = strlen(v->key);
+	for (size_t i = 0; i < v->n_values; i++)
+		w = strlen(v->values[i]) > w ? strlen(v->values[i]) : w;
+	return (int)w;
+}
+
+/* "alice ↔ bob" (or "alice <-> bob") into buf; returns its width in columns. */
+static int pair_label(const struct sweep_pair *p, bool ascii, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s %s %s", p->a, ascii ? "<->" : "↔", p->b);
+	return ascii ? n : n - 2; /* ↔ is three bytes, one column */
+}
+
+static int pair_width(const struct sweep_report *r, bool ascii)
+{
+	char buf[256];
+	int w = 4; /* "pair" */
+	for (size_t i = 0; i < r->n_pairs; i++) {
+		int n = pair_label(&r->pairs[i], ascii, buf, sizeof(buf));
+		w = n > w ? n : w;
+	}
+	return w;
+}
+
+/* "0.950 [0.900, 0.980]" */
+static void print_share(FILE *f, const struct stats_share *s)
+{
+	fprintf(f, "  %.3f [%.3f, %.3f]", s->share, s->low, s->high);
+}
+
+static void print_time(FILE *f, int64_t ns)
+{
+	if (ns < 0)
+		fprintf(f, "  %9s", "-");
+	else
+		fprintf(f, "  %7.3f s", ns / 1e9);
+}
+
+static void print_text_head(FILE *f, const struct sweep_report *r, int pw)
+{
+	fprintf(f, "%s\n  (%s: %llu trials per point, seeds derived from %llu)\n\n", r->title,
+		r->scenario, (unsigned long long)r->trials, (unsigned long long)r->seed);
+	for (size_t k = 0; k < r->n_vary; k++)
+		fprintf(f, "%-*s  ", vary_width(&r->vary[k]), r->vary[k].key);
+	fprintf(f, "%-*s  %-20s  %-20s  %-20s  %9s  %9s\n", pw, "pair", "direct", "relayed",
+		"failed", "median", "p90");
+}
+
+int sweep_print_text(FILE *f, const struct sweep_report *r, bool ascii)
+{
+	int pw = pair_width(r, ascii);
+	print_text_head(f, r, pw);
+	for (size_t p = 0; p < r->n_points; p++)
+		for (size_t i = 0; i < r->n_pairs; i++) {
+			const struct sweep_summary *s = summary_of(r, p, i);
+			char label[256];
+			for (size_t k = 0; k < r->n_vary; k++)
+				fprintf(
+				    f, "%-*s  ", vary_width(&r->vary[k]),
+				    r->vary[k].values[sweep_point_value(r->vary, r->n_vary, p, k)]);
+			int w = pair_label(&r->pairs[i], ascii, label, sizeof(label));
+			fprintf(f, "%s%*s", label, pw - w, "");
+			for (int o = 0; o < SWEEP_OUTCOMES; o++)
+				print_share(f, &s->share[o]);
+			print_time(f, s->median_ns);
+			print_time(f, s->p90_ns);
+			fputc('\n', f);
+		}
+	fprintf(f, "\nShares are of trials ending direct, relayed or failed (no path at the end),\n"
+		   "each with its 95 %% Wilson interval; median and p90 are the time from asking\n"
+		   "to the first path the asking side saw, over the trials that found one.\n");
+	return ferror(f) ? -1 : 0;
+}
+
+/* ---- CSV (RFC 4180) ---- */
+
+/* A field, quoted when it holds a comma, a quote or a line break. */
+static void csv_field(FILE *f, const char *s, bool last)
+{
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		fputs(s, f);
+	} else {
+		fputc('"', f);
+		for (; *s; s++) {
+			if (*s == '"')
+				fputc('"', f);
+			fputc(*s, f);
+		}
+		fputc('"', f);
+	}
+	fputc(last ? '\n' : ',', f);
+}
+
+static void csv_time(FILE *f, int64_t ns, bool last)
+{
+	if (ns >= 0)
+		fprintf(f, "%.3f", ns / 1e6);
+	fputc(last ? '\n' : ',', f);
+}
+
+static void csv_header(FILE *f, const struct sweep_report *r)
+{
+	for (size_t k = 0; k < r->n_vary; k++)
+		csv_field(f, r->vary[k].key, false);
+	fputs("a,b,trials", f);
+	for (int o = 0; o < SWEEP_OUTCOMES; o++) {
+		const char *n = sweep_outcome_name(o);
+		fprintf(f, ",%s,%s_share,%s_low,%s_high", n, n, n, n);
+	}
+	fputs(",connected,connect_median_ms,connect_p90_ms\n", f);
+}
+
+int sweep_print_csv(FILE *f, const struct sweep_report *r)
+{
+	csv_header(f, r);
+	for (size_t p = 0; p < r->n_points; p++)
+		for (size_t i = 0; i < r->n_pairs; i++) {
+			const struct sweep_summary *s = summary_of(r, p, i);
+			for (size_t k = 0; k < r->n_vary; k++)
+				csv_field(
+				    f,
+				    r->vary[k].values[sweep_point_value(r->vary, r->n_vary, p, k)],
+				    false);
+			csv_field(f, r->pairs[i].a, false);
+			csv_field(f, r->pairs[i].b, false);
+			fprintf(f, "%llu", (unsigned long long)s->trials);
+			for (int o = 0; o < SWEEP_OUTCOMES; o++)
+				fprintf(f, ",%llu,%.4f,%.4f,%.4f", (unsigned long long)s->count[o],
+					s->share[o].share, s->share[o].low, s->share[o].high);
+			fprintf(f, ",%llu,", (unsigned long long)s->connected);
+			csv_time(f, s->median_ns, false);
+			csv_time(f, s->p90_ns, true);
+		}
+	return ferror(f) ? -1 : 0;
+}
+
+int sweep_print_trials(FILE *f, const struct sweep_report *r)
+{
+	for (size_t k = 0; k < r->n_vary; k++)
+		csv_field(f, r->vary[k].key, false);
+	fputs("trial,seed,a,b,outcome,connect_ms\n", f);
+	for (size_t p = 0; p < r->n_points; p++)
+		for (uint64_t t = 0; t < r->trials; t++)
+			for (size_t i = 0; i < r->n_pairs; i++) {
+				const struct sweep_trial *x =
+				    &r->results[(p * r->trials + t) * r->n_pairs + i];
+				for (size_t k = 0; k < r->n_vary; k++)
+					csv_field(f,
+						  r->vary[k].values[sweep_point_value(
+						      r->vary, r->n_vary, p, k)],
+						  false);
+				fprintf(f, "%llu,%llu,", (unsigned long long)t,
+					(unsigned long long)sweep_trial_seed(r->seed, t));
+				csv_field(f, r->pairs[i].a, false);
+				csv_field(f, r->pairs[i].b, false);
+				fprintf(f, "%s,", sweep_outcome_name(x->outcome));
+				csv_time(f, x->connect_ns, true);
+			}
+	return ferror(f) ? -1 : 0;
+}
+
+/* ---- JSON ---- */
+
+static json_t *json_share(uint64_t count, const struct stats_share *s)
+{
+	return json_pack("{s:I, s:f, s:f, s:f}", "count", (json_int_t)count, "share", s->share,
+			 "low", s->low, "high", s->high);
+}
+
+static json_t *json_ms(int64_t ns)
+{
+	return ns >= 0 ? json_real(ns / 1e6) : json_null();
+}
+
+static json_t *json_pair(const struct sweep_pair *pair, const struct sweep_summary *s)
+{
+	json_t *o = json_pack("{s:s, s:s, s:I}", "a", pair->a, "b", pair->b, "trials",
+			      (json_int_t)s->trials);
+	for (int k = 0; o && k < SWEEP_OUTCOMES; k++)
+		json_object_set_new(o, sweep_outcome_name(k),
+				    json_share(s->count[k], &s->share[k]));
+	if (o) {
+		json_object_set_new(o, "connected", json_integer((json_int_t)s->connected));
+		json_object_set_new(o, "connect_median_ms", json_ms(s->median_ns));
+		json_object_set_new(o, "connect_p90_ms", json_ms(s->p90_ns));
+	}
+	return o;
+}
+
+static json_t *json_point(const struct sweep_report *r, size_t p)
+{
+	json_t *values = json_object(), *pairs = json_array();
+	for (size_t k = 0; k < r->n_vary; k++)
+		json_object_set_new(
+		    values, r->vary[k].key,
+		    json_string(r->vary[k].values[sweep_point_value(r->vary, r->n_vary, p, k)]));
+	for (size_t i = 0; i < r->n_pairs; i++)
+		json_array_append_new(pairs, json_pair(&r->pairs[i], summary_of(r, p, i)));
+	return json_pack("{s:o, s:o}", "values", values, "pairs", pairs);
+}
+
+/* A seed beyond JSON's safe integers (jansson's are signed 64-bit) as text. */
+static json_t *json_seed(uint64_t seed)
+{
+	char buf[24];
+	if (seed <= INT64_MAX)
+		return json_integer((json_int_t)seed);
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)seed);
+	return json_string(buf);
+}
+
+int sweep_print_json(FILE *f, const struct sweep_report *r)
+{
+	json_t *vary = json_array(), *points = json_array();
+	for (size_t k = 0; k < r->n_vary; k++)
+		json_array_append_new(vary, json_string(r->vary[k].key));
+	for (size_t p = 0; p < r->n_points; p++)
+		json_array_append_new(points, json_point(r, p));
+	json_t *root = json_pack("{s:s, s:s, s:o, s:I, s:o, s:o}", "scenario", r->scenario, "title",
+				 r->title, "seed", json_seed(r->seed), "trials",
+				 (json_int_t)r->trials, "vary", vary, "points", points);
+	if (root == NULL)
+		return -1;
+	int rc =
+	    json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+	fputc('\n', f);
+	json_decref(root);
+	return rc == 0 && !ferror(f) ? 0 : -1;
+}

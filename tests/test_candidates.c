@@ -1,0 +1,54 @@
+/*
+ * test_candidates.c - a peer's host candidates on this machine
+ * (app/net/candidates.c): one bound address is the only candidate; bound to
+ * any address, every local address but loopback, all on the bound port.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "app/net/candidates.h"
+
+#define IP4(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((c) << 8) | (d))
+
+static void test_bound_address_is_the_candidate(void **state)
+{
+	struct agent_config c = {0};
+	struct p2p_endpoint bound = {IP4(10, 1, 2, 3), 5000}, coord = {IP4(192, 0, 2, 10), 3478};
+
+	(void)state;
+	net_host_candidates(&c, &bound, &coord);
+	assert_int_equal(c.local.ip, bound.ip);
+	assert_int_equal(c.local.port, 5000);
+	assert_int_equal(c.n_host_candidates, 0);
+	assert_false(c.disable_host_candidates);
+}
+
+/* RFC 8445 5.1.1.1: never a loopback address, whatever this machine has;
+ * with nothing else, no candidates at all rather than config.local. */
+static void test_any_address_leaves_out_loopback(void **state)
+{
+	struct agent_config c = {0};
+	struct p2p_endpoint bound = {0, 5000}, coord = {IP4(127, 0, 0, 1), 3478};
+
+	(void)state;
+	net_host_candidates(&c, &bound, &coord);
+	assert_int_equal(c.local.ip, IP4(127, 0, 0, 1)); /* the source toward it */
+	for (size_t i = 0; i < c.n_host_candidates; i++) {
+		assert_int_not_equal(c.host_candidates[i].ip >> 24, 127);
+		assert_int_equal(c.host_candidates[i].port, 5000);
+	}
+	assert_true(c.disable_host_candidates == (c.n_host_candidates == 0));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_bound_address_is_the_candidate),
+	    cmocka_unit_test(test_any_address_leaves_out_loopback),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
