@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hash.h"
 #include "model/host.h"
 #include "model/host_layout.h"
 #include "sim/rng.h"
@@ -442,14 +443,10 @@ static void deliver(struct engine *e, void *arg)
 /* ---- The application's calls ------------------------------------------------- */
 
 /* A keyed hash standing in for the kernel's siphash (splitmix64's
- * finalizer over the key and the words). */
+ * finalizer, base/hash.h, over the key and the words). */
 static uint64_t keyed_hash(uint64_t key, uint64_t a, uint64_t b)
 {
-	uint64_t z = key ^ (a * 0x9e3779b97f4a7c15u) ^ (b + 0xbf58476d1ce4e5b9u);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-	return z ^ (z >> 31);
+	return hash_mix64(key ^ (a * 0x9e3779b97f4a7c15u) ^ (b + 0xbf58476d1ce4e5b9u));
 }
 
 /* RFC 6528 as Linux's secure_tcp_seq: a keyed hash of the four-tuple plus
