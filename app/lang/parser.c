@@ -745,6 +745,24 @@ static int parse_nat_option(struct parser *p, struct scenario_nat *n, int opt)
 	return -1;
 }
 
+/* Every option a nat line may leave out: not given (the model's default). */
+static void nat_options_unset(struct scenario_nat *n)
+{
+	n->timeout_ns = SCENARIO_UNSET;
+	n->hairpinning = SCENARIO_UNSET;
+	n->inbound_refresh = SCENARIO_UNSET;
+	n->pooling = SCENARIO_UNSET;
+	n->input = SCENARIO_UNSET;
+	n->icmp_inner = SCENARIO_UNSET;
+	n->icmp_errors = SCENARIO_UNSET;
+	n->icmp_timeout_ns = SCENARIO_UNSET;
+	n->tcp_established_timeout_ns = SCENARIO_UNSET;
+	n->tcp_transitory_timeout_ns = SCENARIO_UNSET;
+	n->tcp_unsolicited = SCENARIO_UNSET;
+	n->pcp = SCENARIO_UNSET;
+	n->natpmp = SCENARIO_UNSET;
+}
+
 static int parse_nat(struct parser *p)
 {
 	static const char *const names[] = {
@@ -783,19 +801,7 @@ static int parse_nat(struct parser *p)
 	n->name = name.name;
 	n->name_loc = name.loc;
 	n->loc = loc_of(p, &p->toks[0]);
-	n->timeout_ns = SCENARIO_UNSET;
-	n->hairpinning = SCENARIO_UNSET;
-	n->inbound_refresh = SCENARIO_UNSET;
-	n->pooling = SCENARIO_UNSET;
-	n->input = SCENARIO_UNSET;
-	n->icmp_inner = SCENARIO_UNSET;
-	n->icmp_errors = SCENARIO_UNSET;
-	n->icmp_timeout_ns = SCENARIO_UNSET;
-	n->tcp_established_timeout_ns = SCENARIO_UNSET;
-	n->tcp_transitory_timeout_ns = SCENARIO_UNSET;
-	n->tcp_unsolicited = SCENARIO_UNSET;
-	n->pcp = SCENARIO_UNSET;
-	n->natpmp = SCENARIO_UNSET;
+	nat_options_unset(n);
 	while (peek(p)) {
 		int opt = next_option(p, &o);
 
