@@ -323,10 +323,17 @@ lab_expected() {
 		echo "at 0s register bob"
 		echo "at 1s connect alice to bob"
 	} >"$f"
-	local path
+	lab_path_of "$f"
+}
+
+# lab_path_of FILE: direct or relayed, whichever the simulator ends the pair
+# alice x bob of scenario FILE with by 12 s, else failed; each try's output
+# in FILE.PATH.log.
+lab_path_of() {
+	local f=$1 path
 	for path in direct relayed; do
 		{ cat "$f"; echo "expect alice and bob $path by 12s"; } >"$f.$path"
-		if "$NATSIM" run --quiet --until 12s "$f.$path" >"$LAB_LOGS/expected.$path.log" 2>&1; then
+		if "$NATSIM" run --quiet --until 12s "$f.$path" >"$f.$path.log" 2>&1; then
 			echo "$path"
 			return 0
 		fi
