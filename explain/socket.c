@@ -26,6 +26,15 @@ const char *explain_tcp_state_name(uint8_t state)
 	return state < sizeof(state_names) / sizeof(state_names[0]) ? state_names[state] : "?";
 }
 
+const char *explain_tcp_cause_name(uint8_t cause)
+{
+	/* In the order of the enum (CAUSE_APP...), as the trace's JSON names them. */
+	static const char *const names[] = {"application", "segment",	"reset",
+					    "retries",	   "time-wait", "icmp"};
+
+	return cause < sizeof(names) / sizeof(names[0]) ? names[cause] : "?";
+}
+
 char *explain_tcp_flags(uint8_t flags, char *out, size_t size)
 {
 	/* The header's bits from FIN (0x01) up (RFC 9293 3.1, RFC 3168 for ECE, CWR). */

@@ -19,6 +19,9 @@
 
 /* "SYN-SENT", "TIME-WAIT", ...; "?" out of range. */
 const char *explain_tcp_state_name(uint8_t state);
+/* What moved a socket, as a word ("application", "segment", "reset",
+ * "retries", "time-wait", "icmp"); "?" out of range. */
+const char *explain_tcp_cause_name(uint8_t cause);
 /* "SYN+ACK", "FIN+ACK", "RST", "ACK" (tcpdump's order is FIN SYN RST PSH
  * ACK URG ECE CWR; the names joined by '+'), "none" for no flag. */
 char *explain_tcp_flags(uint8_t flags, char *out, size_t size);

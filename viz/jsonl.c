@@ -18,7 +18,7 @@
 
 #include "base/endpoint.h"
 #include "explain/explain.h"
-#include "model/tcp.h"
+#include "explain/socket.h"
 #include "sim/engine.h"
 
 /* Nine significant digits keep a loss of 0.1 printing as 0.1, not
@@ -345,9 +345,9 @@ static void put_socket(json_t *o, const struct trace_socket *k, bool *ok)
 	put(o, "proto", jint(k->proto), ok);
 	put(o, "local", jendpoint(&k->local), ok);
 	put(o, "remote", jendpoint(&k->remote), ok);
-	put(o, "from", json_string(tcp_state_name((enum tcp_state)k->old_state)), ok);
-	put(o, "to", json_string(tcp_state_name((enum tcp_state)k->new_state)), ok);
-	put(o, "cause", json_string(tcp_cause_name((enum tcp_cause)k->cause)), ok);
+	put(o, "from", json_string(explain_tcp_state_name(k->old_state)), ok);
+	put(o, "to", json_string(explain_tcp_state_name(k->new_state)), ok);
+	put(o, "cause", json_string(explain_tcp_cause_name(k->cause)), ok);
 	put(o, "packet_id", k->packet_id ? jint((int64_t)k->packet_id) : json_null(), ok);
 	put(o, "error", jint(k->error), ok);
 }
