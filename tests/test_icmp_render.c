@@ -34,14 +34,9 @@
 #define PUB IP4(203, 0, 113, 7)
 #define SRV IP4(192, 0, 2, 1)
 
-struct bytes {
-	uint8_t b[PACKET_MAX_SIZE];
-	size_t n;
-};
-
 /* The port unreachable srv sends about alice's datagram as it arrived
  * (from r's public side), and the same after r translated it back. */
-static void build_error(struct bytes *outside, struct bytes *inside)
+static void build_error(struct test_bytes *outside, struct test_bytes *inside)
 {
 	uint8_t udp[128];
 	size_t n = packet_build_udp(udp, sizeof(udp), &(struct endpoint){PUB, 61000},
@@ -56,40 +51,12 @@ static void build_error(struct bytes *outside, struct bytes *inside)
 	assert_int_equal(packet_parse(inside->b, inside->n, &(struct packet_info){0}, NULL, 0), 0);
 }
 
-static void emit_node(struct test_trace *f, const char *name, const char *type, uint32_t ip)
-{
-	struct trace_record r = {.kind = TRACE_NODE};
-	r.u.node = (struct trace_node){.name = name, .type = type, .n_addrs = 1, .addrs = {ip}};
-	r.u.node.nat = strcmp(name, "r") == 0;
-	test_trace_emit(f, 0, &r);
-}
-
-static void emit_link(struct test_trace *f, const char *name, const char *a, const char *b)
-{
-	struct trace_record r = {.kind = TRACE_LINK};
-	r.u.link =
-	    (struct trace_link){TRACE_LINK_ADDED, name, a, "eth0", b, "eth0", SIM_MS(1), 0, 0};
-	test_trace_emit(f, 0, &r);
-}
-
+/* A hop; a translation is by r's mapping for alice. */
 static void emit_hop(struct test_trace *f, int64_t at, enum trace_hop hop, uint64_t id,
-		     const char *node, const struct bytes *p, const struct bytes *before)
+		     const char *node, const struct test_bytes *p, const struct test_bytes *before)
 {
-	struct trace_record r = {.kind = TRACE_PACKET};
-	r.u.packet = (struct trace_packet){
-	    .hop = hop,
-	    .packet_id = id,
-	    .node = node,
-	    .iface = hop == TRACE_HOP_TX || hop == TRACE_HOP_RX ? "eth0" : NULL,
-	    .bytes = p->b,
-	    .len = p->n};
-	if (before != NULL) {
-		r.u.packet.before = before->b;
-		r.u.packet.before_len = before->n;
-		r.u.packet.map_internal = (struct endpoint){ALICE, 5000};
-		r.u.packet.map_external = (struct endpoint){PUB, 61000};
-	}
-	test_trace_emit(f, at, &r);
+	test_trace_hop(f, at, hop, id, node, p, before, (struct endpoint){ALICE, 5000},
+		       (struct endpoint){PUB, 61000});
 }
 
 /* r's entry for alice's ping (sim/trace.h: sport = id, dport = type << 8 |
@@ -127,13 +94,13 @@ static void emit_echo_mapping(struct test_trace *f, int64_t at)
  * the port unreachable srv sends about alice's UDP, translated back by r. */
 static void tell_story(struct test_trace *f)
 {
-	struct bytes ping, ping_out, outside, inside;
+	struct test_bytes ping, ping_out, outside, inside;
 
-	emit_node(f, "alice", "host", ALICE);
-	emit_node(f, "r", "router", PUB);
-	emit_node(f, "srv", "host", SRV);
-	emit_link(f, "lan", "alice", "r");
-	emit_link(f, "wan", "r", "srv");
+	test_trace_node(f, "alice", "host", ALICE, false);
+	test_trace_node(f, "r", "router", PUB, true);
+	test_trace_node(f, "srv", "host", SRV, false);
+	test_trace_link(f, "lan", "alice", "r");
+	test_trace_link(f, "wan", "r", "srv");
 	ping.n = packet_build_icmp_echo(ping.b, sizeof(ping.b), ALICE, SRV, 64, 3,
 					ICMP_ECHO_REQUEST, 1, 1, NULL, 56);
 	assert_true(ping.n > 0);
@@ -424,7 +391,7 @@ static void test_flow_picture(void **state)
 	test_trace_free(f);
 }
 
-static void hex_to_bytes(const char *hex, struct bytes *out)
+static void hex_to_bytes(const char *hex, struct test_bytes *out)
 {
 	out->n = strlen(hex) / 2;
 	assert_true(out->n <= sizeof(out->b));
@@ -441,7 +408,7 @@ static void check_json_record(json_t *o, int *packets, int *related)
 {
 	const char *kind = json_string_value(json_object_get(o, "kind"));
 	if (strcmp(kind, "packet") == 0) {
-		struct bytes b;
+		struct test_bytes b;
 		char sum[512];
 		hex_to_bytes(json_string_value(json_object_get(o, "hex")), &b);
 		packet_summary(b.b, b.n, NULL, false, sum, sizeof(sum));

@@ -40,13 +40,8 @@
 #define PUB IP4(203, 0, 113, 7)
 #define SRV IP4(192, 0, 2, 1)
 
-struct bytes {
-	uint8_t b[PACKET_MAX_SIZE];
-	size_t n;
-};
-
-static void segment(struct bytes *out, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
-		    uint8_t flags, uint32_t seq, uint32_t ack)
+static void segment(struct test_bytes *out, uint32_t src, uint16_t sport, uint32_t dst,
+		    uint16_t dport, uint8_t flags, uint32_t seq, uint32_t ack)
 {
 	struct tcp_segment seg = {.flags = flags, .seq = seq, .ack = ack, .window = 64240};
 
@@ -55,40 +50,12 @@ static void segment(struct bytes *out, uint32_t src, uint16_t sport, uint32_t ds
 	assert_true(out->n > 0);
 }
 
-static void emit_node(struct test_trace *f, const char *name, const char *type, uint32_t ip)
-{
-	struct trace_record r = {.kind = TRACE_NODE};
-	r.u.node = (struct trace_node){.name = name, .type = type, .n_addrs = 1, .addrs = {ip}};
-	r.u.node.nat = strcmp(name, "r") == 0;
-	test_trace_emit(f, 0, &r);
-}
-
-static void emit_link(struct test_trace *f, const char *name, const char *a, const char *b)
-{
-	struct trace_record r = {.kind = TRACE_LINK};
-	r.u.link =
-	    (struct trace_link){TRACE_LINK_ADDED, name, a, "eth0", b, "eth0", SIM_MS(1), 0, 0};
-	test_trace_emit(f, 0, &r);
-}
-
+/* A hop; a translation is by r's mapping for alice. */
 static void emit_hop(struct test_trace *f, int64_t at, enum trace_hop hop, uint64_t id,
-		     const char *node, const struct bytes *p, const struct bytes *before)
+		     const char *node, const struct test_bytes *p, const struct test_bytes *before)
 {
-	struct trace_record r = {.kind = TRACE_PACKET};
-	r.u.packet = (struct trace_packet){
-	    .hop = hop,
-	    .packet_id = id,
-	    .node = node,
-	    .iface = hop == TRACE_HOP_TX || hop == TRACE_HOP_RX ? "eth0" : NULL,
-	    .bytes = p->b,
-	    .len = p->n};
-	if (before != NULL) {
-		r.u.packet.before = before->b;
-		r.u.packet.before_len = before->n;
-		r.u.packet.map_internal = (struct endpoint){ALICE, 40000};
-		r.u.packet.map_external = (struct endpoint){PUB, 40000};
-	}
-	test_trace_emit(f, at, &r);
+	test_trace_hop(f, at, hop, id, node, p, before, (struct endpoint){ALICE, 40000},
+		       (struct endpoint){PUB, 40000});
 }
 
 static void emit_socket(struct test_trace *f, int64_t at, const char *node, struct endpoint local,
@@ -112,7 +79,7 @@ static void emit_socket(struct test_trace *f, int64_t at, const char *node, stru
 static void tell_handshake(struct test_trace *f)
 {
 	struct endpoint a = {ALICE, 40000}, s = {SRV, 80};
-	struct bytes syn, syn_out, synack, synack_in;
+	struct test_bytes syn, syn_out, synack, synack_in;
 
 	segment(&syn, ALICE, 40000, SRV, 80, TCP_SYN, 1000, 0);
 	syn_out = syn;
@@ -143,11 +110,11 @@ static void tell_story(struct test_trace *f)
 {
 	struct endpoint a = {ALICE, 40000}, s = {SRV, 80}, any = {0, 0};
 
-	emit_node(f, "alice", "host", ALICE);
-	emit_node(f, "r", "router", PUB);
-	emit_node(f, "srv", "host", SRV);
-	emit_link(f, "lan", "alice", "r");
-	emit_link(f, "wan", "r", "srv");
+	test_trace_node(f, "alice", "host", ALICE, false);
+	test_trace_node(f, "r", "router", PUB, true);
+	test_trace_node(f, "srv", "host", SRV, false);
+	test_trace_link(f, "lan", "alice", "r");
+	test_trace_link(f, "wan", "r", "srv");
 	emit_socket(f, 0, "srv", (struct endpoint){0, 80}, any, TCP_CLOSED, TCP_LISTEN,
 		    TCP_CAUSE_APP, 0, 0);
 	tell_handshake(f);
@@ -204,6 +171,10 @@ static void test_state_names(void **state)
 		assert_string_equal(explain_tcp_state_name((uint8_t)s),
 				    tcp_state_name((enum tcp_state)s));
 	assert_string_equal(explain_tcp_state_name(TCP_STATE_COUNT), "?");
+	for (int c = 0; c < TCP_CAUSE_COUNT; c++)
+		assert_string_equal(explain_tcp_cause_name((uint8_t)c),
+				    tcp_cause_name((enum tcp_cause)c));
+	assert_string_equal(explain_tcp_cause_name(TCP_CAUSE_COUNT), "?");
 	assert_string_equal(explain_tcp_flags(TCP_SYN | TCP_ACK, f, sizeof(f)), "SYN+ACK");
 	assert_string_equal(explain_tcp_flags(TCP_FIN | TCP_ACK, f, sizeof(f)), "FIN+ACK");
 	assert_string_equal(explain_tcp_flags(TCP_RST | TCP_ACK, f, sizeof(f)), "RST+ACK");
@@ -355,13 +326,13 @@ static void emit_ct(struct test_trace *f, int64_t at, enum trace_ct_event event,
 static void test_conntrack_states(void **state)
 {
 	struct test_trace *f = test_trace_new();
-	struct bytes syn;
+	struct test_bytes syn;
 	struct capture c;
 	struct timeline_options opt = {.verbosity = TIMELINE_VERBOSE};
 
 	(void)state;
-	emit_node(f, "alice", "host", ALICE);
-	emit_node(f, "r", "router", PUB);
+	test_trace_node(f, "alice", "host", ALICE, false);
+	test_trace_node(f, "r", "router", PUB, true);
 	segment(&syn, ALICE, 40000, SRV, 80, TCP_SYN, 1000, 0);
 	emit_hop(f, SIM_MS(1), TRACE_HOP_SEND, 1, "alice", &syn, NULL);
 	emit_hop(f, SIM_MS(2), TRACE_HOP_RX, 1, "r", &syn, NULL);
