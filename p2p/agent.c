@@ -47,11 +47,20 @@ static struct ring_spare *spare_events(const struct agent *a)
 /* Slot for a datagram to send from our socket, or NULL (out of memory). */
 struct p2p_datagram *dq_push(struct agent *a, const struct p2p_endpoint *to)
 {
+	return dq_push_on(a, 0, to);
+}
+
+/* The same from socket `sock` (0: ours; k > 0: an extra socket, agent.h). */
+struct p2p_datagram *dq_push_on(struct agent *a, uint16_t sock, const struct p2p_endpoint *to)
+{
 	struct p2p_datagram *d = ring_push(&a->dq, sizeof(*d), spare_datagrams(a));
 	if (d == NULL)
 		return NULL;
 	d->from = a->cfg.local;
+	if (sock != 0)
+		d->from.port = 0; /* the driver's choice (agent.h "Extra sockets") */
 	d->to = *to;
+	d->socket = sock;
 	d->len = 0;
 	return d;
 }
@@ -167,6 +176,20 @@ static void set_defaults(struct agent_config *c)
 		c->tcp_retry_ns = 250 * P2P_NS_PER_MS;
 	if (!c->tcp_connect_tries)
 		c->tcp_connect_tries = 8;
+	if (!c->prediction_window)
+		c->prediction_window = 8;
+	if (!c->birthday_sockets)
+		c->birthday_sockets = 256; /* Tailscale's "How NAT traversal works" */
+	if (c->birthday_sockets > AGENT_MAX_SOCKETS)
+		c->birthday_sockets = AGENT_MAX_SOCKETS;
+	if (!c->probe_rate)
+		c->probe_rate = 100;
+	if (!c->probe_budget)
+		c->probe_budget = 2048;
+	if (c->gateway.ip != 0 && !c->gateway.port)
+		c->gateway.port = 5351; /* RFC 6887 19.1, RFC 6886 3 */
+	if (!c->mapping_lifetime_s)
+		c->mapping_lifetime_s = 7200;
 }
 
 struct agent *agent_new(const struct agent_config *cfg)
@@ -892,6 +915,7 @@ bool agent_pop_datagram(struct agent *a, struct p2p_datagram *out)
 		return false;
 	out->from = d->from;
 	out->to = d->to;
+	out->socket = d->socket;
 	out->len = d->len;
 	memcpy(out->buf, d->buf, d->len); /* the bytes written, not the whole buffer */
 	ring_pop_front(&a->dq, spare_datagrams(a));

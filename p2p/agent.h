@@ -42,18 +42,18 @@
 #define AGENT_MAX_PEERS 16
 #define AGENT_MAX_HOST_CANDIDATES COORD_MAX_CANDIDATES
 #define AGENT_MAX_REMOTE_CANDIDATES 16 /* introduced + peer-reflexive */
-#define AGENT_MAX_DATA 1200             /* largest plaintext agent_send accepts */
+#define AGENT_MAX_DATA 1200	       /* largest plaintext agent_send accepts */
 
 enum agent_error {
 	AGENT_OK = 0,
 	AGENT_ERR_NOMEM = -1,
-	AGENT_ERR_INVALID = -2,       /* bad argument (name too long, data too big) */
-	AGENT_ERR_MALFORMED = -3,     /* input not a message we understand */
+	AGENT_ERR_INVALID = -2,		/* bad argument (name too long, data too big) */
+	AGENT_ERR_MALFORMED = -3,	/* input not a message we understand */
 	AGENT_ERR_UNAUTHENTICATED = -4, /* integrity or seal did not verify */
-	AGENT_ERR_UNKNOWN_PEER = -5,  /* no such peer / no session with it */
-	AGENT_ERR_NOT_CONNECTED = -6, /* agent_send before an introduction */
-	AGENT_ERR_TOO_MANY = -7,      /* AGENT_MAX_PEERS reached */
-	AGENT_ERR_BUSY = -8,          /* agent_classify while it already runs */
+	AGENT_ERR_UNKNOWN_PEER = -5,	/* no such peer / no session with it */
+	AGENT_ERR_NOT_CONNECTED = -6,	/* agent_send before an introduction */
+	AGENT_ERR_TOO_MANY = -7,	/* AGENT_MAX_PEERS reached */
+	AGENT_ERR_BUSY = -8,		/* agent_classify while it already runs */
 };
 
 enum agent_event_type {
@@ -73,18 +73,18 @@ enum agent_event_type {
 
 struct p2p_event {
 	enum agent_event_type type;
-	char peer[AGENT_NAME_MAX];      /* empty for events about the agent itself */
-	struct p2p_endpoint local;      /* DIRECT/UPGRADED: the chosen pair */
+	char peer[AGENT_NAME_MAX]; /* empty for events about the agent itself */
+	struct p2p_endpoint local; /* DIRECT/UPGRADED: the chosen pair */
 	struct p2p_endpoint remote;
-	char text[256];                 /* "direct via 10.0.1.2:5000 -> 203.0.113.9:61002 (srflx)" */
-	size_t data_len;                /* DATA_RECEIVED: plaintext (a copy) */
+	char text[256];	 /* "direct via 10.0.1.2:5000 -> 203.0.113.9:61002 (srflx)" */
+	size_t data_len; /* DATA_RECEIVED: plaintext (a copy) */
 	uint8_t data[AGENT_MAX_DATA];
-	struct discovery_result nat;    /* NAT_CLASSIFIED */
+	struct discovery_result nat; /* NAT_CLASSIFIED */
 };
 
 enum agent_peer_state {
-	AGENT_PEER_NONE = 0,    /* unknown name */
-	AGENT_PEER_CONNECTING,  /* waiting for registration or introduction */
+	AGENT_PEER_NONE = 0,   /* unknown name */
+	AGENT_PEER_CONNECTING, /* waiting for registration or introduction */
 	AGENT_PEER_PUNCHING,
 	AGENT_PEER_DIRECT,
 	AGENT_PEER_RELAYED,
@@ -93,39 +93,70 @@ enum agent_peer_state {
 
 struct agent_speed; /* agent_speed.h: optional, a program may ignore it */
 
+/* Techniques against hard NATs (see "Hard NATs" below): bits of
+ * agent_config.techniques. */
+enum agent_technique {
+	AGENT_TECH_PREDICTION = 1u << 0,   /* port prediction (agent_hard.c) */
+	AGENT_TECH_BIRTHDAY = 1u << 1,	   /* the birthday search (agent_hard.c) */
+	AGENT_TECH_PORT_MAPPING = 1u << 2, /* ask the router: PCP, else NAT-PMP (agent_portmap.c) */
+};
+#define AGENT_TECH_ALL (AGENT_TECH_PREDICTION | AGENT_TECH_BIRTHDAY | AGENT_TECH_PORT_MAPPING)
+
+/* How our NAT assigns public ports, as the agent measured it against the
+ * coordinator's addresses (agent_hard.c) and told the peer through it. */
+enum agent_mapping_kind {
+	AGENT_MAPPING_UNKNOWN = 0,    /* not measured (no technique asks for it) or no answer */
+	AGENT_MAPPING_SAME = 1,	      /* one public port for every destination (EIM) */
+	AGENT_MAPPING_SEQUENTIAL = 2, /* a new port per destination, `delta` apart */
+	AGENT_MAPPING_RANDOM = 3,     /* a new port per destination, unpredictable */
+};
+
+/* Largest number of extra sockets (the birthday search's). */
+#define AGENT_MAX_SOCKETS 1024
+
 enum agent_transport {
 	AGENT_TRANSPORT_UDP = 0, /* one UDP socket: agent_input, agent_pop_datagram */
 	AGENT_TRANSPORT_TCP = 1, /* TCP connections: the agent_tcp_* calls below */
 };
 
 struct agent_config {
-	const char *name;                  /* 1..63 bytes; copied */
-	struct p2p_endpoint local;         /* our socket's address */
-	size_t n_host_candidates;          /* 0: config.local is the only host candidate */
+	const char *name;	   /* 1..63 bytes; copied */
+	struct p2p_endpoint local; /* our socket's address */
+	size_t n_host_candidates;  /* 0: config.local is the only host candidate */
 	struct p2p_endpoint host_candidates[AGENT_MAX_HOST_CANDIDATES];
-	bool disable_host_candidates;      /* advertise none (privacy, or a lesson) */
+	bool disable_host_candidates; /* advertise none (privacy, or a lesson) */
 	struct p2p_endpoint coordinator;
-	const uint8_t *key_seed;           /* 32 bytes (simulator), or NULL: drawn from random */
+	const uint8_t *key_seed; /* 32 bytes (simulator), or NULL: drawn from random */
 	struct p2p_random random;
-	uint64_t clock_offset_ns;          /* added to now for registration timestamps: the
-					      daemon passes wall clock - monotonic clock */
-	const struct agent_speed *speed;   /* NULL: none (agent_speed.h); copied */
+	uint64_t clock_offset_ns;	 /* added to now for registration timestamps: the
+					    daemon passes wall clock - monotonic clock */
+	const struct agent_speed *speed; /* NULL: none (agent_speed.h); copied */
 	/* Timing knobs; 0 picks the default in brackets. */
-	uint64_t pacing_ns;                /* Ta: between two new checks while punching [20 ms] */
-	uint64_t check_rto_ns;             /* a check's first retransmission; doubles [100 ms] */
-	uint64_t punch_timeout_ns;         /* punching before relay fallback [5 s] */
-	uint64_t background_pacing_ns;     /* between checks while relayed [1 s] */
-	uint64_t keepalive_ns;             /* see agent_set_keepalive [25 s] */
-	uint64_t refresh_ns;               /* registration refresh [60 s] */
-	uint64_t consent_check_ns;	   /* RFC 7675: base period of consent checks, each
-					      drawn from 0.8-1.2 times it [5 s] */
-	uint64_t consent_expiry_ns;	   /* RFC 7675: no answer this long on the chosen
-					      path -> PATH_LOST [30 s] */
-	uint64_t rto_ns;		   /* REGISTER/CONNECT/RELAY retransmission [500 ms] */
+	uint64_t pacing_ns;	       /* Ta: between two new checks while punching [20 ms] */
+	uint64_t check_rto_ns;	       /* a check's first retransmission; doubles [100 ms] */
+	uint64_t punch_timeout_ns;     /* punching before relay fallback [5 s] */
+	uint64_t background_pacing_ns; /* between checks while relayed [1 s] */
+	uint64_t keepalive_ns;	       /* see agent_set_keepalive [25 s] */
+	uint64_t refresh_ns;	       /* registration refresh [60 s] */
+	uint64_t consent_check_ns;     /* RFC 7675: base period of consent checks, each
+					  drawn from 0.8-1.2 times it [5 s] */
+	uint64_t consent_expiry_ns;    /* RFC 7675: no answer this long on the chosen
+					  path -> PATH_LOST [30 s] */
+	uint64_t rto_ns;	       /* REGISTER/CONNECT/RELAY retransmission [500 ms] */
 	/* TCP (see "TCP" below). */
-	enum agent_transport transport;	   /* [UDP] */
-	uint64_t tcp_retry_ns;		   /* a refused or failed punch connects again after [250 ms] */
-	unsigned tcp_connect_tries;	   /* connects per candidate, within the punch deadline [8] */
+	enum agent_transport transport; /* [UDP] */
+	uint64_t tcp_retry_ns;	    /* a refused or failed punch connects again after [250 ms] */
+	unsigned tcp_connect_tries; /* connects per candidate, within the punch deadline [8] */
+	/* Hard NATs (see "Hard NATs" below); all off unless set. */
+	unsigned techniques;	     /* enum agent_technique bits [none] */
+	unsigned prediction_window;  /* predicted ports the peer probes [8] */
+	unsigned birthday_sockets;   /* K: extra sockets a hard side opens [256] */
+	unsigned probe_rate;	     /* probes per second, all techniques' together [100] */
+	unsigned probe_budget;	     /* probes per introduction, sockets' first sends
+					included [2048] */
+	struct p2p_endpoint gateway; /* port mapping: our router's inside address; port 0
+					means 5351 (PCP and NAT-PMP); ip 0: none known */
+	uint32_t mapping_lifetime_s; /* port mapping: lifetime asked for [7200] */
 };
 
 struct agent;
@@ -216,12 +247,57 @@ int agent_tcp_input(struct agent *a, uint64_t now_ns, uint32_t conn, const uint8
 /* conn ended: a connect that failed, or an open connection that closed. */
 void agent_tcp_closed(struct agent *a, uint64_t now_ns, uint32_t conn, enum p2p_tcp_close why);
 
+/* ---- Hard NATs (agent_hard.c, agent_portmap.c) ----
+ * Techniques beyond ICE's checks, each a bit of config.techniques:
+ *  - measuring: with PREDICTION or BIRTHDAY, after the first registration
+ *    the agent sends Bindings to the coordinator's other endpoints (RFC
+ *    5780 OTHER-ADDRESS) and sees how its NAT assigns ports: the same port
+ *    for all (SAME), new ones `delta` apart (SEQUENTIAL), or new ones at
+ *    random (RANDOM). It registers again with that (NATSIM-MAPPING); the
+ *    coordinator passes it to the peer in INTRODUCE, as it passes
+ *    candidates, and does nothing else with it. A CONNECT waits for it.
+ *  - PREDICTION: against a SEQUENTIAL peer, we add the ports its NAT will
+ *    give next (its last measured port + delta, + 2 delta, ...: the window)
+ *    as candidates of type "predicted" and check them like any other.
+ *  - BIRTHDAY: a RANDOM side opens birthday_sockets extra sockets, each
+ *    sending one check to the peer's server-reflexive endpoint (opening
+ *    one mapping each); the other side (not RANDOM) waits as long as that
+ *    takes at the probe rate, then sends checks to random ports of the
+ *    RANDOM side's public address. When both are RANDOM, both open sockets
+ *    and probe from them. A probe that lands in an open mapping is a check
+ *    like any other: the answer and the triggered check (RFC 8445 7.3.1.4)
+ *    make a pair, and the agent goes DIRECT (or UPGRADED from the relay).
+ *    At most probe_rate sends per second, at most probe_budget per
+ *    introduction; the relay carries the data meanwhile.
+ *  - PORT_MAPPING: at agent_register the agent asks config.gateway for a
+ *    mapping of its port (PCP MAP, else NAT-PMP), offers what it gets as a
+ *    candidate of type "mapped", renews it at half its lifetime and deletes
+ *    it at agent_release_mappings.
+ * Which technique found a path is said in the DIRECT/UPGRADED event.
+ *
+ * Extra sockets: a datagram with socket k > 0 (p2p.h) leaves from the
+ * agent's k-th extra socket, which the driver binds (same address as
+ * config.local, an ephemeral port) when first asked, and keeps until
+ * agent_socket_wanted says no more (ask after every call; close those not
+ * wanted). What arrives on it goes to agent_input_socket. ICMP errors
+ * about an extra socket's datagrams may be dropped by the driver. */
+int agent_input_socket(struct agent *a, uint64_t now_ns, uint16_t socket,
+		       const struct p2p_endpoint *from, const uint8_t *buf, size_t len);
+bool agent_socket_wanted(const struct agent *a, uint16_t socket);
+/* Our NAT's port assignment as measured (UNKNOWN before, or if never). */
+enum agent_mapping_kind agent_mapping(const struct agent *a, int16_t *delta);
+/* Deletes the port mappings the agent holds (lifetime-0 requests to send);
+ * call before agent_free when the program ends. */
+void agent_release_mappings(struct agent *a, uint64_t now_ns);
+const char *agent_technique_name(unsigned technique_bit);	/* "prediction", ... */
+const char *agent_mapping_kind_name(enum agent_mapping_kind k); /* "sequential", ... */
+
 enum agent_peer_state agent_peer_state(const struct agent *a, const char *peer_name);
 /* Our server-reflexive endpoint as the coordinator saw it; false before. */
 bool agent_public_endpoint(const struct agent *a, struct p2p_endpoint *out);
 const struct crypto_identity *agent_identity(const struct agent *a);
 
-const char *agent_event_name(enum agent_event_type t); /* "registered", "punching", ... */
+const char *agent_event_name(enum agent_event_type t);	    /* "registered", "punching", ... */
 const char *agent_peer_state_name(enum agent_peer_state s); /* "direct", ... */
 const char *agent_error_str(int err);
 

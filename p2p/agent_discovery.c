@@ -19,7 +19,8 @@ void discovery_drain(struct agent *a)
 			ring_unpush(&a->dq);
 			break;
 		}
-		d->from = a->cfg.local; /* one socket: whatever discovery says */
+		d->from = a->cfg.local; /* our socket: whatever discovery says */
+		d->socket = 0;
 	}
 	if (!discovery_result(a->disc, &r))
 		return;

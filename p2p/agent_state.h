@@ -109,6 +109,7 @@ struct agent {
 
 /* agent.c: output and the peer table, used by agent_checks.c. */
 struct p2p_datagram *dq_push(struct agent *a, const struct p2p_endpoint *to);
+struct p2p_datagram *dq_push_on(struct agent *a, uint16_t sock, const struct p2p_endpoint *to);
 void dq_commit(struct agent *a, struct p2p_datagram *d, struct stun_writer *w);
 struct p2p_event *emit(struct agent *a, enum agent_event_type type, const char *peer,
 		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));

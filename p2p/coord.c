@@ -59,7 +59,38 @@ size_t coord_registration_bytes(const struct coord_registration *r, uint8_t *out
 	}
 	if (r->transport != 0)
 		out[n++] = r->transport;
+	if (r->mapping.kind != 0) {
+		out[n++] = 'M';
+		out[n++] = r->mapping.kind;
+		put_be(out + n, (uint16_t)r->mapping.delta, 2);
+		put_be(out + n + 2, r->mapping.last_port, 2);
+		n += 4;
+	}
 	return n;
+}
+
+void coord_put_mapping(struct stun_writer *w, const struct coord_mapping *m)
+{
+	uint8_t v[COORD_MAPPING_ATTR_LEN];
+
+	v[0] = m->kind;
+	v[1] = 0;
+	put_be(v + 2, (uint16_t)m->delta, 2);
+	put_be(v + 4, m->last_port, 2);
+	stun_put_raw(w, STUN_ATTR_NATSIM_MAPPING, v, sizeof(v));
+}
+
+int coord_parse_mapping(const struct stun_attr *a, struct coord_mapping *out)
+{
+	const uint8_t *v = a->value;
+
+	/* Kinds 1..3 (enum agent_mapping_kind); UNKNOWN is never sent. */
+	if (a->len != COORD_MAPPING_ATTR_LEN || v[0] < 1 || v[0] > 3 || v[1] != 0)
+		return STUN_ERR_BAD_ATTRIBUTE;
+	out->kind = v[0];
+	out->delta = (int16_t)get16(v + 2);
+	out->last_port = get16(v + 4);
+	return STUN_OK;
 }
 
 void coord_put_candidate(struct stun_writer *w, const struct coord_candidate *c)
@@ -79,7 +110,9 @@ int coord_parse_candidate(const struct stun_attr *a, struct coord_candidate *out
 {
 	const uint8_t *v = a->value;
 
-	if (a->len != COORD_CANDIDATE_ATTR_LEN || v[1] != 0x01 || v[8] > COORD_CAND_PRFLX)
+	/* A predicted candidate is the receiver's own guess, never sent. */
+	if (a->len != COORD_CANDIDATE_ATTR_LEN || v[1] != 0x01 || v[8] > COORD_CAND_MAPPED ||
+	    v[8] == COORD_CAND_PREDICTED)
 		return STUN_ERR_BAD_ATTRIBUTE;
 	out->ep.port = (uint16_t)(get16(v + 2) ^ (STUN_MAGIC_COOKIE >> 16));
 	out->ep.ip = get32(v + 4) ^ STUN_MAGIC_COOKIE;
@@ -90,9 +123,16 @@ int coord_parse_candidate(const struct stun_attr *a, struct coord_candidate *out
 const char *coord_candidate_type_name(uint8_t type)
 {
 	switch (type) {
-	case COORD_CAND_HOST: return "host";
-	case COORD_CAND_SRFLX: return "srflx";
-	case COORD_CAND_PRFLX: return "prflx";
+	case COORD_CAND_HOST:
+		return "host";
+	case COORD_CAND_SRFLX:
+		return "srflx";
+	case COORD_CAND_PRFLX:
+		return "prflx";
+	case COORD_CAND_PREDICTED:
+		return "predicted";
+	case COORD_CAND_MAPPED:
+		return "mapped";
 	}
 	return "?";
 }
@@ -134,7 +174,8 @@ static uint32_t hash_ep(const struct p2p_endpoint *ep)
 
 static uint32_t find_by_name(const struct coord *c, const char *name)
 {
-	for (uint32_t i = c->by_name[hash_name(name) & c->mask]; i != NIL; i = c->peers[i].name_next)
+	for (uint32_t i = c->by_name[hash_name(name) & c->mask]; i != NIL;
+	     i = c->peers[i].name_next)
 		if (strcmp(c->peers[i].reg.name, name) == 0)
 			return i;
 	return NIL;
@@ -428,6 +469,9 @@ static int parse_registration(const struct stun_msg *m, struct coord_registratio
 	if (t != NULL && (t->len != 1 || t->value[0] != COORD_TRANSPORT_TCP))
 		return -1;
 	r->transport = t != NULL ? COORD_TRANSPORT_TCP : 0;
+	const struct stun_attr *mp = stun_find(m, STUN_ATTR_NATSIM_MAPPING);
+	if (mp != NULL && coord_parse_mapping(mp, &r->mapping) != STUN_OK)
+		return -1;
 	for (size_t i = 0; i < m->n_attrs; i++) {
 		if (m->attrs[i].type != STUN_ATTR_NATSIM_CANDIDATE)
 			continue;
@@ -536,8 +580,8 @@ static int store_registration(struct coord *c, uint64_t now, const struct coord_
 	c->peers[i].via = *local;
 	coord_tcp_bind(c, i, c->in_conn);
 	touch(c, i, now);
-	struct coord_event *e = emit(c, fresh ? COORD_EV_REGISTERED : COORD_EV_REFRESHED, r->name,
-				     from);
+	struct coord_event *e =
+	    emit(c, fresh ? COORD_EV_REGISTERED : COORD_EV_REFRESHED, r->name, from);
 	if (fresh)
 		c->counters.registered++;
 	else
@@ -617,9 +661,9 @@ static uint64_t session_for(struct coord *c, uint64_t now, uint32_t a, uint32_t 
 	}
 	/* Bounded per-peer state: a ring of links, the oldest replaced. */
 	pa->sessions[pa->next_session++ % COORD_SESSIONS_PER_PEER] =
-		(struct coord_session){id, now, b, pb->gen};
+	    (struct coord_session){id, now, b, pb->gen};
 	pb->sessions[pb->next_session++ % COORD_SESSIONS_PER_PEER] =
-		(struct coord_session){id, now, a, pa->gen};
+	    (struct coord_session){id, now, a, pa->gen};
 	return id;
 }
 
@@ -655,6 +699,8 @@ static void send_introduce(struct coord *c, uint32_t to, uint32_t other, uint64_
 		coord_put_candidate(&w, &po->reg.candidates[k]);
 	struct coord_candidate srflx = {po->srflx, COORD_CAND_SRFLX};
 	coord_put_candidate(&w, &srflx);
+	if (po->reg.mapping.kind != 0) /* passed on as it came, like the candidates */
+		coord_put_mapping(&w, &po->reg.mapping);
 	stun_put_u64(&w, STUN_ATTR_NATSIM_SESSION, session);
 	stun_put_xor_address(&w, STUN_ATTR_XOR_MAPPED_ADDRESS, &pt->srflx);
 	stun_put_fingerprint(&w);
@@ -770,7 +816,8 @@ static int handle_relay(struct coord *c, uint64_t now, const struct p2p_endpoint
 	uint32_t a = find_by_ep(c, from, c->in_conn), b;
 
 	if (a == NIL) {
-		refuse(c, COORD_REFUSE_NOT_REGISTERED, NULL, from, "RELAY from an unregistered endpoint");
+		refuse(c, COORD_REFUSE_NOT_REGISTERED, NULL, from,
+		       "RELAY from an unregistered endpoint");
 		return COORD_ERR_REFUSED; /* an indication: no reply at all */
 	}
 	touch(c, a, now);
@@ -972,9 +1019,8 @@ void coord_tick(struct coord *c, uint64_t now_ns)
 			break;
 		struct coord_event *e = emit(c, COORD_EV_EXPIRED, p->reg.name, &p->srflx);
 		if (e)
-			snprintf(e->text, sizeof(e->text),
-				 "%s at %s expired: silent for %llu s", p->reg.name,
-				 p2p_endpoint_format(&p->srflx, ep, sizeof(ep)),
+			snprintf(e->text, sizeof(e->text), "%s at %s expired: silent for %llu s",
+				 p->reg.name, p2p_endpoint_format(&p->srflx, ep, sizeof(ep)),
 				 (unsigned long long)((now_ns - p->last_seen_ns) / P2P_NS_PER_S));
 		c->counters.expired++;
 		peer_remove(c, i);
@@ -1014,6 +1060,7 @@ bool coord_pop_datagram(struct coord *c, struct p2p_datagram *out)
 		return false;
 	out->from = d->from;
 	out->to = d->to;
+	out->socket = 0;
 	out->len = d->len;
 	memcpy(out->buf, d->buf, d->len);
 	ring_pop_front(&c->dq, NULL);

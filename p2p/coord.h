@@ -49,7 +49,8 @@
 #define COORD_LOG_INTERVAL P2P_NS_PER_S		     /* ... then one a second; all are counted */
 #define COORD_CANDIDATE_ATTR_LEN 9 /* NATSIM-CANDIDATE value: xor address (8) + type (1) */
 /* Largest canonical registration: see coord_registration_bytes. */
-#define COORD_REG_BYTES_MAX (18 + 1 + COORD_NAME_MAX + 32 + 32 + 8 + 1 + 7 * COORD_MAX_CANDIDATES + 1)
+#define COORD_REG_BYTES_MAX                                                                        \
+	(18 + 1 + COORD_NAME_MAX + 32 + 32 + 8 + 1 + 7 * COORD_MAX_CANDIDATES + 1 + 6)
 /* NATSIM-TRANSPORT value for TCP candidates: the IP protocol number (absent: UDP). */
 #define COORD_TRANSPORT_TCP 6
 
@@ -57,7 +58,22 @@ enum coord_candidate_type {
 	COORD_CAND_HOST = 0,
 	COORD_CAND_SRFLX = 1,
 	COORD_CAND_PRFLX = 2,
+	COORD_CAND_PREDICTED = 3, /* made by the agent from the peer's NATSIM-MAPPING; never sent */
+	COORD_CAND_MAPPED = 4,	  /* granted by the router (PCP / NAT-PMP) */
 };
+
+/* NATSIM-MAPPING value (4 bytes): how the registering peer's NAT assigns
+ * ports, as it measured (agent.h "Hard NATs"): u8 kind (enum
+ * agent_mapping_kind, 1..3), u8 0, i16 delta (BE) ... and u16 the last
+ * public port it saw. Carried in REGISTER (signed) and INTRODUCE. */
+#define COORD_MAPPING_ATTR_LEN 6
+struct coord_mapping {
+	uint8_t kind; /* 0: none said */
+	int16_t delta;
+	uint16_t last_port;
+};
+void coord_put_mapping(struct stun_writer *w, const struct coord_mapping *m);
+int coord_parse_mapping(const struct stun_attr *a, struct coord_mapping *out);
 
 struct coord_candidate {
 	struct p2p_endpoint ep;
@@ -73,6 +89,7 @@ struct coord_registration {
 	uint64_t timestamp_ns;
 	size_t n_candidates;
 	struct coord_candidate candidates[COORD_MAX_CANDIDATES];
+	struct coord_mapping mapping; /* kind 0: not measured */
 };
 
 /* Canonical signed bytes (docs/protocol.md "Canonical registration bytes"):
@@ -80,7 +97,10 @@ struct coord_registration {
  *   || u8 name length || name || sign key (32) || box key (32)
  *   || u64 timestamp (BE) || u8 n || n x (u32 ip BE, u16 port BE, u8 type)
  *   || u8 transport, only when it is TCP (UDP registrations sign what they
- *   always did; a TCP one signs that its candidates are TCP ones).
+ *   always did; a TCP one signs that its candidates are TCP ones)
+ *   || 'M' u8 kind, i16 delta (BE), u16 last port (BE), only when a mapping
+ *   was measured (NATSIM-MAPPING). The three tails are 0, 1, 6 or 7 bytes
+ *   long: one registration's bytes are never another's.
  * Writes at most COORD_REG_BYTES_MAX bytes to out; returns the length. */
 size_t coord_registration_bytes(const struct coord_registration *r, uint8_t *out);
 
@@ -94,9 +114,9 @@ enum coord_error {
 	COORD_OK = 0,
 	COORD_ERR_NOMEM = -1,
 	COORD_ERR_MALFORMED = -2, /* not STUN, or a natsim message missing attributes */
-	COORD_ERR_REFUSED = -3,   /* well-formed but refused (see the REFUSED event) */
-	COORD_ERR_IGNORED = -4,   /* not for us (a response, an unknown method) */
-	COORD_ERR_INVALID = -5,   /* a connection id we do not know */
+	COORD_ERR_REFUSED = -3,	  /* well-formed but refused (see the REFUSED event) */
+	COORD_ERR_IGNORED = -4,	  /* not for us (a response, an unknown method) */
+	COORD_ERR_INVALID = -5,	  /* a connection id we do not know */
 };
 
 enum coord_event_type {
@@ -126,13 +146,13 @@ enum coord_refusal {
 
 struct coord_event {
 	enum coord_event_type type;
-	enum coord_refusal refusal;  /* for COORD_EV_REFUSED */
-	char name[COORD_NAME_MAX];   /* the peer concerned (may be empty when unknown) */
-	char peer[COORD_NAME_MAX];   /* the other peer (INTRODUCED, RELAYED) */
-	struct p2p_endpoint from;    /* where the triggering datagram came from */
-	uint64_t session;            /* INTRODUCED, RELAYED */
-	size_t bytes;                /* RELAYED: payload size */
-	char text[256];              /* one sentence for a student */
+	enum coord_refusal refusal; /* for COORD_EV_REFUSED */
+	char name[COORD_NAME_MAX];  /* the peer concerned (may be empty when unknown) */
+	char peer[COORD_NAME_MAX];  /* the other peer (INTRODUCED, RELAYED) */
+	struct p2p_endpoint from;   /* where the triggering datagram came from */
+	uint64_t session;	    /* INTRODUCED, RELAYED */
+	size_t bytes;		    /* RELAYED: payload size */
+	char text[256];		    /* one sentence for a student */
 };
 
 struct coord_counters {
@@ -147,8 +167,8 @@ struct coord_counters {
 #define COORD_MAX_PEERS (1u << 24)
 
 struct coord_config {
-	struct p2p_endpoint primary;   /* where peers reach us */
-	bool has_alternate;            /* RFC 5780: alternate ip and port */
+	struct p2p_endpoint primary; /* where peers reach us */
+	bool has_alternate;	     /* RFC 5780: alternate ip and port */
 	struct p2p_endpoint alternate;
 	bool rfc3489_attrs; /* stunsrv: RFC 3489 attributes in every answer */
 	/* Per-source limit on Binding answers to endpoints that are not registered
@@ -156,14 +176,14 @@ struct coord_config {
 	 * 0: COORD_BINDING_BURST and COORD_BINDING_INTERVAL. */
 	uint32_t binding_burst;
 	uint64_t binding_interval_ns;
-	bool disable_relay;            /* refuse every RELAY (a lesson: no fallback) */
-	const char *software;          /* SOFTWARE for Binding answers, or NULL */
-	size_t max_peers;              /* 0: 100000; at most COORD_MAX_PEERS */
-	uint64_t peer_timeout_ns;      /* silence before a registration expires; 0: 180 s */
-	uint64_t session_reuse_ns;     /* CONNECTs for a pair within this reuse its session
-					  id (simultaneous connects, retransmissions); 0: 5 s */
-	size_t max_events;             /* events kept until popped; 0: 65536 (then dropped) */
-	struct p2p_random random;      /* session ids and transaction ids */
+	bool disable_relay;	   /* refuse every RELAY (a lesson: no fallback) */
+	const char *software;	   /* SOFTWARE for Binding answers, or NULL */
+	size_t max_peers;	   /* 0: 100000; at most COORD_MAX_PEERS */
+	uint64_t peer_timeout_ns;  /* silence before a registration expires; 0: 180 s */
+	uint64_t session_reuse_ns; /* CONNECTs for a pair within this reuse its session
+				      id (simultaneous connects, retransmissions); 0: 5 s */
+	size_t max_events;	   /* events kept until popped; 0: 65536 (then dropped) */
+	struct p2p_random random;  /* session ids and transaction ids */
 	/* Optional allow-list: asked about every well-formed REGISTER before its
 	 * signature is checked (cheap first); false refuses it with 403
 	 * (COORD_REFUSE_NOT_ALLOWED). NULL: any key may register. */
@@ -230,6 +250,6 @@ const struct coord_counters *coord_counters(const struct coord *c);
 bool coord_lookup(const struct coord *c, const char *name, struct p2p_endpoint *srflx);
 
 const char *coord_event_name(enum coord_event_type t); /* "registered", ... */
-const char *coord_refusal_name(enum coord_refusal r);   /* "bad-signature", ... */
+const char *coord_refusal_name(enum coord_refusal r);  /* "bad-signature", ... */
 
 #endif

@@ -36,12 +36,16 @@ struct p2p_endpoint {
 	uint16_t port; /* host byte order */
 };
 
-/* One datagram to send. `from` is the local endpoint to send it from: an agent
- * has one socket, so it is always the agent's own; a coordinator with an
- * alternate address (RFC 5780) picks one of its up to four local endpoints. */
+/* One datagram to send. `from` is the local endpoint to send it from: an
+ * agent's own socket (socket 0), or with `socket` k > 0 one of the extra
+ * sockets the birthday search opens (agent.h "Extra sockets"; from.port is
+ * then 0: the driver binds the socket on first use and knows its port); a
+ * coordinator with an alternate address (RFC 5780) picks one of its up to
+ * four local endpoints (socket 0). */
 struct p2p_datagram {
 	struct p2p_endpoint from;
 	struct p2p_endpoint to;
+	uint16_t socket;
 	size_t len;
 	uint8_t buf[P2P_MAX_DATAGRAM];
 };

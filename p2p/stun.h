@@ -82,6 +82,7 @@ enum stun_attr_type {
 	STUN_ATTR_NATSIM_PEER = 0xE008,      /* UTF-8 name of the other peer */
 	STUN_ATTR_NATSIM_SESSION = 0xE009,   /* 8-byte session id */
 	STUN_ATTR_NATSIM_TRANSPORT = 0xE00A, /* 1 byte: 6 = the candidates are TCP ones */
+	STUN_ATTR_NATSIM_MAPPING = 0xE00B,   /* how the peer's NAT assigns ports (coord.h) */
 };
 
 /* CHANGE-REQUEST flags (RFC 5780 section 7.2). */
