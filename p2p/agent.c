@@ -5,9 +5,9 @@
  * CONNECT and INTRODUCE (which give the candidates and the session keys),
  * then the connectivity checks, nomination and consent freshness, which are
  * in agent_checks.c, the relay fallback (agent_relay.c); back here, data,
- * and the driver interface (NAT discovery is in agent_discovery.c): input (one handler per message type), the
- * timers (agent_tick, agent_next_deadline) and the output queues. The
- * agent's state is in agent_state.h.
+ * and the driver interface (NAT discovery is in agent_discovery.c): input (one handler per message
+ * type), the timers (agent_tick, agent_next_deadline) and the output queues. The agent's state is
+ * in agent_state.h.
  *
  * agent_speed.h is an optional layer for simulators that run 100 000
  * agents; the few places that ask it something say so, and with none
@@ -23,7 +23,6 @@
 #define REG_MAX_TRIES 5
 #define REG_RETRY_AFTER_LOSS (10 * P2P_NS_PER_S)
 #define KEEPALIVE_PADDING 64 /* so stunsrv's no-amplification rule still answers */
-
 
 /* ---- small helpers ---- */
 
@@ -210,6 +209,12 @@ struct agent *agent_new(const struct agent_config *cfg)
 		free(a);
 		return NULL;
 	}
+	/* The techniques for hard NATs are UDP ones (agent.h "Hard NATs"). */
+	if (a->tcp == NULL && (portmap_new(a) != AGENT_OK || hard_new(a) != AGENT_OK)) {
+		portmap_free(a);
+		free(a);
+		return NULL;
+	}
 	snprintf(a->name, sizeof(a->name), "%s", cfg->name);
 	a->cfg.name = a->name;
 	if (cfg->speed != NULL)
@@ -243,6 +248,8 @@ void agent_free(struct agent *a)
 		return;
 	discovery_free(a->disc);
 	agent_tcp_free(a->tcp);
+	portmap_free(a);
+	hard_free(a);
 	for (size_t i = 0; i < a->n_peers; i++) {
 		free(a->peers[i]->pairs);
 		free(a->peers[i]);
@@ -282,7 +289,10 @@ static void send_register(struct agent *a, uint64_t now)
 	r.n_candidates = a->n_hosts;
 	for (size_t i = 0; i < a->n_hosts; i++)
 		r.candidates[i] = (struct coord_candidate){a->hosts[i], COORD_CAND_HOST};
+	r.n_candidates += portmap_candidates(a, r.candidates + r.n_candidates,
+					     COORD_MAX_CANDIDATES - r.n_candidates);
 	r.transport = a->tcp ? COORD_TRANSPORT_TCP : 0; /* our listener's port: TCP candidates */
+	hard_put_mapping(a, &r.mapping);
 	size_t n = coord_registration_bytes(&r, bytes);
 	crypto_identity_sign(&a->id, bytes, n, sig);
 	if (a->speed.signed_registration != NULL) /* agent_speed.h */
@@ -297,6 +307,8 @@ static void send_register(struct agent *a, uint64_t now)
 		stun_put_raw(&w, STUN_ATTR_NATSIM_TRANSPORT, &r.transport, 1);
 	for (size_t i = 0; i < r.n_candidates; i++)
 		coord_put_candidate(&w, &r.candidates[i]);
+	if (r.mapping.kind != 0)
+		coord_put_mapping(&w, &r.mapping);
 	stun_put_u64(&w, STUN_ATTR_NATSIM_TIMESTAMP, r.timestamp_ns);
 	stun_put_raw(&w, STUN_ATTR_NATSIM_SIGNATURE, sig, sizeof(sig));
 	stun_put_fingerprint(&w);
@@ -317,7 +329,33 @@ int agent_register(struct agent *a, uint64_t now_ns)
 {
 	a->reg_wanted = true;
 	begin_register(a, now_ns);
+	portmap_start(a, now_ns);
 	return AGENT_OK;
+}
+
+void register_again(struct agent *a, uint64_t now)
+{
+	if (a->reg_wanted)
+		begin_register(a,
+			       now); /* a REGISTER in flight is superseded: its answer is stale */
+}
+
+bool registration_settled(const struct agent *a)
+{
+	return a->registered && !portmap_busy(a) && !hard_busy(a);
+}
+
+static void send_connect(struct agent *a, struct agent_peer *p, uint64_t now);
+
+void send_waiting_connects(struct agent *a, uint64_t now)
+{
+	if (!registration_settled(a))
+		return;
+	for (size_t i = 0; i < a->n_peers; i++)
+		if (a->peers[i]->connect_pending) {
+			send_connect(a, a->peers[i], now);
+			peer_changed(a, a->peers[i]);
+		}
 }
 
 void fail_peer(struct agent *a, struct agent_peer *p, const char *why)
@@ -338,15 +376,13 @@ void registration_lost(struct agent *a, uint64_t now, const char *why)
 	/* Try again soon, not at the next refresh: the coordinator (or our
 	 * link to it) may be back in seconds, and peers wait on us. */
 	a->reg_retry_ns = now + (a->cfg.refresh_ns < REG_RETRY_AFTER_LOSS ? a->cfg.refresh_ns
-									   : REG_RETRY_AFTER_LOSS);
+									  : REG_RETRY_AFTER_LOSS);
 	emit(a, AGENT_EV_FAILED, NULL, "coordinator %s: %s", fmt_ep(&a->cfg.coordinator, ep), why);
 	peers_changed(a);
 	for (size_t i = 0; i < a->n_peers; i++)
 		if (a->peers[i]->state == AGENT_PEER_CONNECTING)
 			fail_peer(a, a->peers[i], "the coordinator does not answer");
 }
-
-static void send_connect(struct agent *a, struct agent_peer *p, uint64_t now);
 
 static void emit_candidates(struct agent *a)
 {
@@ -375,23 +411,28 @@ static int on_register_response(struct agent *a, uint64_t now, const struct stun
 	a->reg_tries = 0;
 	if (m->cls == STUN_CLASS_ERROR) {
 		stun_get_error(m, &code, &reason, &rlen);
-		snprintf(why, sizeof(why), "registration refused (%d %.*s)", code, (int)rlen, reason);
+		snprintf(why, sizeof(why), "registration refused (%d %.*s)", code, (int)rlen,
+			 reason);
 		registration_lost(a, now, why);
 		return AGENT_OK;
 	}
 	if (stun_get_xor_address(m, STUN_ATTR_XOR_MAPPED_ADDRESS, &mapped) != STUN_OK)
 		return AGENT_ERR_MALFORMED;
-	bool first = !a->registered, moved = !a->have_srflx || !p2p_endpoint_equal(&mapped, &a->srflx);
+	bool first = !a->registered,
+	     moved = !a->have_srflx || !p2p_endpoint_equal(&mapped, &a->srflx);
 	a->registered = a->have_srflx = true;
 	a->srflx = mapped;
 	a->reg_retry_ns = now + a->cfg.refresh_ns;
 	if (a->coord_ka_ns == 0 || first)
 		a->coord_ka_ns = now + a->cfg.keepalive_ns;
 	if (first)
-		emit(a, AGENT_EV_REGISTERED, NULL, "registered with the coordinator as %s; it sees us as %s",
-		     a->name, fmt_ep(&mapped, ep));
+		emit(a, AGENT_EV_REGISTERED, NULL,
+		     "registered with the coordinator as %s; it sees us as %s", a->name,
+		     fmt_ep(&mapped, ep));
 	if (moved)
 		emit_candidates(a);
+	if (first)
+		hard_registered(a, now); /* measure our NAT, if a technique wants to know */
 	peers_changed(a);
 	for (size_t i = 0; i < a->n_peers; i++) {
 		struct agent_peer *p = a->peers[i];
@@ -403,7 +444,9 @@ static int on_register_response(struct agent *a, uint64_t now, const struct stun
 		/* Back after losing the coordinator: try again the peers that
 		 * failed meanwhile. */
 		bool retry = first && p->state == AGENT_PEER_FAILED;
-		if (p->connect_pending || stale || retry)
+		if (!registration_settled(a)) /* measuring or asking the router first */
+			p->connect_pending = p->connect_pending || stale || retry;
+		else if (p->connect_pending || stale || retry)
 			send_connect(a, p, now);
 	}
 	return AGENT_OK;
@@ -435,7 +478,7 @@ static void request_introduction(struct agent *a, struct agent_peer *p, uint64_t
 	p->reconnect_on_send = false;
 	p->connect_deadline_ns = now + a->cfg.punch_timeout_ns;
 	new_txid(a, p->connect_txid);
-	if (a->registered) {
+	if (registration_settled(a)) {
 		send_connect(a, p, now);
 	} else {
 		p->connect_pending = true;
@@ -475,8 +518,9 @@ static int on_connect_response(struct agent *a, const struct stun_msg *m)
 			continue;
 		if (m->cls == STUN_CLASS_ERROR && p->state == AGENT_PEER_CONNECTING) {
 			stun_get_error(m, &code, &reason, &rlen);
-			snprintf(why, sizeof(why), "the coordinator refused to introduce us (%d %.*s)",
-				 code, (int)rlen, reason);
+			snprintf(why, sizeof(why),
+				 "the coordinator refused to introduce us (%d %.*s)", code,
+				 (int)rlen, reason);
 			fail_peer(a, p, why);
 			peer_changed(a, p);
 		}
@@ -589,6 +633,7 @@ static int on_introduce(struct agent *a, uint64_t now, const struct p2p_endpoint
 		    !p2p_endpoint_equal(&c.ep, &a->cfg.local))
 			add_pair(p, &c);
 	}
+	hard_introduced(a, p, m, now); /* predicted candidates, the birthday search */
 	if (p->state == AGENT_PEER_RELAYED)
 		p->next_check_ns = now; /* fresh candidates: probe them in the background now */
 	else if (!same || p->state == AGENT_PEER_CONNECTING || p->state == AGENT_PEER_FAILED)
@@ -624,7 +669,8 @@ static int on_coord_binding(struct agent *a, uint64_t now, const struct stun_msg
 		return AGENT_ERR_MALFORMED;
 	if (a->registered && !p2p_endpoint_equal(&mapped, &a->srflx) && a->reg_tries == 0) {
 		/* Our NAT gave us a new public endpoint: tell the coordinator. */
-		emit(a, AGENT_EV_LOG, NULL, "our public endpoint moved from %s to %s; re-registering",
+		emit(a, AGENT_EV_LOG, NULL,
+		     "our public endpoint moved from %s to %s; re-registering",
 		     fmt_ep(&a->srflx, o), fmt_ep(&mapped, n));
 		begin_register(a, now);
 	}
@@ -692,7 +738,7 @@ int agent_send(struct agent *a, uint64_t now_ns, const char *peer_name, const ui
 		return AGENT_ERR_INVALID;
 	bool direct = p->state == AGENT_PEER_DIRECT && p->selected >= 0;
 	struct p2p_datagram *d =
-		dq_push(a, direct ? &p->pairs[p->selected].remote.ep : &a->cfg.coordinator);
+	    dq_push(a, direct ? &p->pairs[p->selected].remote.ep : &a->cfg.coordinator);
 	if (d == NULL)
 		return AGENT_ERR_NOMEM;
 	new_txid(a, txid);
@@ -714,6 +760,9 @@ int agent_input(struct agent *a, uint64_t now_ns, const struct p2p_endpoint *fro
 {
 	if (a->tcp != NULL)
 		return AGENT_ERR_INVALID; /* no UDP socket: agent_tcp_input */
+	if (a->portmap != NULL && p2p_endpoint_equal(from, &a->cfg.gateway) &&
+	    portmap_input(a, now_ns, from, buf, len))
+		return AGENT_OK; /* the router's PCP / NAT-PMP answer */
 	return input_message(a, now_ns, from, buf, len);
 }
 
@@ -734,9 +783,12 @@ int input_message(struct agent *a, uint64_t now_ns, const struct p2p_endpoint *f
 	case STUN_METHOD_BINDING:
 		if (m.cls == STUN_CLASS_REQUEST)
 			return on_check(a, now_ns, from, buf, len, &m);
-		if (m.cls == STUN_CLASS_SUCCESS && memcmp(m.txid, a->ka_txid, STUN_TXID_SIZE) == 0 &&
+		if (m.cls == STUN_CLASS_SUCCESS &&
+		    memcmp(m.txid, a->ka_txid, STUN_TXID_SIZE) == 0 &&
 		    p2p_endpoint_equal(from, &a->cfg.coordinator))
 			return on_coord_binding(a, now_ns, &m);
+		if (a->hard != NULL && hard_input_binding(a, now_ns, from, &m))
+			return AGENT_OK; /* measuring our NAT */
 		if (m.cls == STUN_CLASS_SUCCESS || m.cls == STUN_CLASS_ERROR)
 			return on_check_response(a, now_ns, from, buf, len, &m);
 		return AGENT_OK; /* Binding indication: a bare keepalive */
@@ -770,6 +822,8 @@ int agent_handle_icmp_error(struct agent *a, uint64_t now_ns, const struct p2p_i
 	if (a->tcp != NULL || err->local.port != a->cfg.local.port ||
 	    (a->cfg.local.ip != 0 && err->local.ip != a->cfg.local.ip))
 		return AGENT_ERR_INVALID;
+	if (a->portmap != NULL && portmap_icmp_error(a, now_ns, err))
+		return AGENT_OK; /* the router runs no PCP / NAT-PMP server */
 	for (size_t i = 0; i < a->n_peers; i++)
 		if (on_icmp_error(a, a->peers[i], now_ns, err) == AGENT_OK) {
 			peer_changed(a, a->peers[i]);
@@ -849,6 +903,8 @@ void agent_tick(struct agent *a, uint64_t now_ns)
 		discovery_drain(a);
 	}
 	tick_registration(a, now_ns);
+	portmap_tick(a, now_ns);
+	hard_tick(a, now_ns);
 	for (size_t i = 0; i < a->n_peers; i++)
 		if (peer_may_be_due(a, i, now_ns))
 			tick_peer(a, a->peers[i], now_ns);
@@ -895,6 +951,8 @@ uint64_t agent_next_deadline(const struct agent *a)
 		t = min64(t, a->coord_ka_ns);
 	if (a->tcp != NULL)
 		t = min64(t, agent_tcp_deadline(a));
+	t = min64(t, portmap_deadline(a));
+	t = min64(t, hard_deadline(a));
 	/* The speed layer's summary, if any, gives the same without the walk. */
 	return peers_next_deadline(a, t);
 }
@@ -954,9 +1012,9 @@ const struct crypto_identity *agent_identity(const struct agent *a)
 
 const char *agent_event_name(enum agent_event_type t)
 {
-	static const char *const names[] = {"registered", "candidates", "punching", "direct",
-					    "relayed",    "upgraded",   "path-lost", "failed",
-					    "data",       "nat-classified", "log", "pair-failed"};
+	static const char *const names[] = {
+	    "registered", "candidates", "punching", "direct",	      "relayed", "upgraded",
+	    "path-lost",  "failed",	"data",	    "nat-classified", "log",	 "pair-failed"};
 	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "?";
 }
 
@@ -970,15 +1028,24 @@ const char *agent_peer_state_name(enum agent_peer_state s)
 const char *agent_error_str(int err)
 {
 	switch (err) {
-	case AGENT_OK: return "ok";
-	case AGENT_ERR_NOMEM: return "out of memory";
-	case AGENT_ERR_INVALID: return "invalid argument";
-	case AGENT_ERR_MALFORMED: return "not a message this agent understands";
-	case AGENT_ERR_UNAUTHENTICATED: return "integrity check or seal did not verify";
-	case AGENT_ERR_UNKNOWN_PEER: return "unknown peer or session";
-	case AGENT_ERR_NOT_CONNECTED: return "not introduced to that peer yet";
-	case AGENT_ERR_TOO_MANY: return "too many peers";
-	case AGENT_ERR_BUSY: return "NAT discovery already running";
+	case AGENT_OK:
+		return "ok";
+	case AGENT_ERR_NOMEM:
+		return "out of memory";
+	case AGENT_ERR_INVALID:
+		return "invalid argument";
+	case AGENT_ERR_MALFORMED:
+		return "not a message this agent understands";
+	case AGENT_ERR_UNAUTHENTICATED:
+		return "integrity check or seal did not verify";
+	case AGENT_ERR_UNKNOWN_PEER:
+		return "unknown peer or session";
+	case AGENT_ERR_NOT_CONNECTED:
+		return "not introduced to that peer yet";
+	case AGENT_ERR_TOO_MANY:
+		return "too many peers";
+	case AGENT_ERR_BUSY:
+		return "NAT discovery already running";
 	}
 	return "unknown agent error";
 }

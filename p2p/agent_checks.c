@@ -131,8 +131,8 @@ static struct agent_txn *pair_txn(struct agent_peer *p, int pair)
  * retransmissions (checks while punching, triggered checks, nomination);
  * without, one request whose retry is the next one due anyway (consent
  * checks, background checks while relayed). */
-static void send_check(struct agent *a, struct agent_peer *p, int pair, bool nominate,
-		       uint64_t now, bool retransmit)
+static void send_check(struct agent *a, struct agent_peer *p, int pair, bool nominate, uint64_t now,
+		       bool retransmit)
 {
 	struct agent_pair *pp = &p->pairs[pair];
 	unsigned slot = p->next_txn++ % CHECK_TXNS;
@@ -281,12 +281,11 @@ static void emit_selected(struct agent *a, struct agent_peer *p, bool upgrade)
 	bool text = text_wanted(a);
 	/* Over TCP, which connection: "direct to bob over TCP via simultaneous open ..." */
 	const char *how = a->tcp && text ? agent_tcp_path_words(a, &pp->remote.ep) : "via";
-	struct p2p_event *e = emit(a, upgrade ? AGENT_EV_UPGRADED : AGENT_EV_DIRECT, p->name,
-				   "%s %s %s %s -> %s (%s)",
-				   upgrade ? "upgraded from relay to direct path to" : "direct to",
-				   p->name, how, text ? fmt_ep(&a->cfg.local, l) : "",
-				   text ? fmt_ep(&pp->remote.ep, r) : "",
-				   coord_candidate_type_name(pp->remote.type));
+	struct p2p_event *e = emit(
+	    a, upgrade ? AGENT_EV_UPGRADED : AGENT_EV_DIRECT, p->name, "%s %s %s %s -> %s (%s)",
+	    upgrade ? "upgraded from relay to direct path to" : "direct to", p->name, how,
+	    text ? fmt_ep(&a->cfg.local, l) : "", text ? fmt_ep(&pp->remote.ep, r) : "",
+	    coord_candidate_type_name(pp->remote.type));
 	if (e) {
 		e->local = a->cfg.local;
 		e->remote = pp->remote.ep;
@@ -439,8 +438,7 @@ int on_check_response(struct agent *a, uint64_t now, const struct p2p_endpoint *
 		return AGENT_ERR_UNAUTHENTICATED;
 	peer_changed(a, p);
 	/* RFC 8445 7.2.5.2.1: the answer must come from where we sent. */
-	if (!p2p_endpoint_equal(from, &p->pairs[t->pair].remote.ep) ||
-	    m->cls != STUN_CLASS_SUCCESS)
+	if (!p2p_endpoint_equal(from, &p->pairs[t->pair].remote.ep) || m->cls != STUN_CLASS_SUCCESS)
 		return AGENT_OK;
 	int pair = t->pair;
 	/* RFC 7675 5.1: only an answer to our own request on the chosen pair
@@ -599,10 +597,11 @@ void path_closed(struct agent *a, struct agent_peer *p, uint64_t now, const char
 {
 	char l[P2P_ENDPOINT_STRLEN], r[P2P_ENDPOINT_STRLEN];
 	const struct agent_pair *pp = &p->pairs[p->selected];
-	struct p2p_event *e = emit(a, AGENT_EV_PATH_LOST, p->name,
-				   "the path to %s via %s -> %s is gone: %s; asking the "
-				   "coordinator to introduce us again",
-				   p->name, fmt_ep(&a->cfg.local, l), fmt_ep(&pp->remote.ep, r), why);
+	struct p2p_event *e =
+	    emit(a, AGENT_EV_PATH_LOST, p->name,
+		 "the path to %s via %s -> %s is gone: %s; asking the "
+		 "coordinator to introduce us again",
+		 p->name, fmt_ep(&a->cfg.local, l), fmt_ep(&pp->remote.ep, r), why);
 	if (e) {
 		e->local = a->cfg.local;
 		e->remote = pp->remote.ep;

@@ -54,3 +54,54 @@ const char *agent_mapping_kind_name(enum agent_mapping_kind k)
 	}
 	return "?";
 }
+
+int hard_new(struct agent *a)
+{
+	(void)a;
+	return AGENT_OK;
+}
+
+void hard_free(struct agent *a)
+{
+	(void)a;
+}
+
+void hard_registered(struct agent *a, uint64_t now)
+{
+	(void)a, (void)now;
+}
+
+bool hard_busy(const struct agent *a)
+{
+	(void)a;
+	return false;
+}
+
+bool hard_input_binding(struct agent *a, uint64_t now, const struct p2p_endpoint *from,
+			const struct stun_msg *m)
+{
+	(void)a, (void)now, (void)from, (void)m;
+	return false;
+}
+
+void hard_put_mapping(const struct agent *a, struct coord_mapping *out)
+{
+	(void)a;
+	out->kind = 0;
+}
+
+void hard_introduced(struct agent *a, struct agent_peer *p, const struct stun_msg *m, uint64_t now)
+{
+	(void)a, (void)p, (void)m, (void)now;
+}
+
+void hard_tick(struct agent *a, uint64_t now)
+{
+	(void)a, (void)now;
+}
+
+uint64_t hard_deadline(const struct agent *a)
+{
+	(void)a;
+	return P2P_NO_DEADLINE;
+}

@@ -21,11 +21,11 @@
 struct agent_pair {
 	struct coord_candidate remote;
 	uint64_t retx_ns;    /* next retransmission of the pair's transaction; 0: none */
-	uint8_t txn;         /* ring slot of the pair's transaction (see pair_txn) */
-	uint8_t tries;       /* requests sent in that transaction */
-	bool waiting;        /* RFC 8445 6.1.2.6 Waiting: its first check is still to be paced */
-	bool succeeded;      /* our check got an authenticated answer (RFC 8445 7.2.5.3) */
-	bool heard;          /* an authenticated check from the peer arrived from here */
+	uint8_t txn;	     /* ring slot of the pair's transaction (see pair_txn) */
+	uint8_t tries;	     /* requests sent in that transaction */
+	bool waiting;	     /* RFC 8445 6.1.2.6 Waiting: its first check is still to be paced */
+	bool succeeded;	     /* our check got an authenticated answer (RFC 8445 7.2.5.3) */
+	bool heard;	     /* an authenticated check from the peer arrived from here */
 	bool peer_nominated; /* that check carried USE-CANDIDATE */
 	bool failed;	     /* a hard ICMP error ended our check (RFC 8445 7.2.5.2.2) */
 	bool soft_noted;     /* a soft ICMP error about our check was reported */
@@ -43,15 +43,16 @@ struct agent_peer {
 	 * reads these of every peer after every call, so they come first,
 	 * together with the name every lookup compares. */
 	enum agent_peer_state state;
-	uint32_t n_pairs;	   /* the checklist's length (pairs, below) */
-	uint64_t connect_retry_ns; /* CONNECTING: next CONNECT; 0: not waiting for an introduction */
+	uint32_t n_pairs; /* the checklist's length (pairs, below) */
+	uint64_t
+	    connect_retry_ns; /* CONNECTING: next CONNECT; 0: not waiting for an introduction */
 	uint64_t connect_deadline_ns;
-	uint64_t retx_soonest_ns;  /* min of the pairs' retx_ns (retx_refresh) */
+	uint64_t retx_soonest_ns; /* min of the pairs' retx_ns (retx_refresh) */
 	uint64_t punch_deadline_ns;
-	uint64_t relay_retry_ns;   /* PUNCHING: next RELAY request; 0: not asking */
-	uint64_t next_check_ns;	   /* RELAYED: next background check */
-	uint64_t consent_ns;	   /* DIRECT: last authenticated answer on the chosen pair */
-	uint64_t next_consent_ns;  /* DIRECT: next consent check (none with keepalives off) */
+	uint64_t relay_retry_ns;  /* PUNCHING: next RELAY request; 0: not asking */
+	uint64_t next_check_ns;	  /* RELAYED: next background check */
+	uint64_t consent_ns;	  /* DIRECT: last authenticated answer on the chosen pair */
+	uint64_t next_consent_ns; /* DIRECT: next consent check (none with keepalives off) */
 	char name[AGENT_NAME_MAX];
 	bool controlling;	/* lexicographically smaller name nominates */
 	bool introduced;	/* keys and session known */
@@ -83,8 +84,8 @@ struct agent {
 	struct crypto_identity id;
 	size_t n_hosts;
 	struct p2p_endpoint hosts[AGENT_MAX_HOST_CANDIDATES];
-	struct ring dq; /* struct p2p_datagram: to send */
-	struct ring eq; /* struct p2p_event: to report */
+	struct ring dq;		/* struct p2p_datagram: to send */
+	struct ring eq;		/* struct p2p_event: to report */
 	struct discovery *disc; /* RFC 5780 classification while it runs */
 	/* Registration with the coordinator. */
 	bool reg_wanted, registered, have_srflx;
@@ -102,9 +103,11 @@ struct agent {
 	size_t n_peers;
 	/* RFC 8445 6.1.4.2: one new (Waiting -> In-Progress) check per Ta for
 	 * the whole agent, the punching peers served round robin. */
-	uint64_t pace_ns; /* earliest time for the next paced check */
-	size_t pace_rr;	  /* peer slot to serve first */
+	uint64_t pace_ns;      /* earliest time for the next paced check */
+	size_t pace_rr;	       /* peer slot to serve first */
 	struct agent_tcp *tcp; /* config.transport TCP: the connections (agent_tcp.c); else NULL */
+	struct agent_portmap *portmap; /* PORT_MAPPING: the router's mapping (agent_portmap.c) */
+	struct agent_hard *hard;       /* PREDICTION/BIRTHDAY: agent_hard.c's state; else NULL */
 };
 
 /* agent.c: output and the peer table, used by agent_checks.c. */
@@ -141,6 +144,46 @@ void agent_tcp_tick(struct agent *a, uint64_t now);
 uint64_t agent_tcp_deadline(const struct agent *a);
 const char *agent_tcp_path_words(const struct agent *a, const struct p2p_endpoint *remote);
 
+/* agent.c: a CONNECT waits until registration has settled (registered, the
+ * NAT measured, the router asked: agent.h "Hard NATs"); who makes it
+ * settle calls this, which sends the CONNECTs that waited. */
+bool registration_settled(const struct agent *a);
+void send_waiting_connects(struct agent *a, uint64_t now);
+/* Sends a fresh REGISTER now (new candidates or a new measurement). */
+void register_again(struct agent *a, uint64_t now);
+
+/* agent_portmap.c: asking the router for a mapping (PORT_MAPPING). Every
+ * call is a no-op when a->portmap is NULL. */
+int portmap_new(struct agent *a); /* AGENT_OK, or AGENT_ERR_NOMEM */
+void portmap_free(struct agent *a);
+void portmap_start(struct agent *a, uint64_t now); /* from agent_register */
+bool portmap_busy(const struct agent *a);	   /* an answer still awaited: CONNECT waits */
+/* A datagram from config.gateway: true if it was the router's answer. */
+bool portmap_input(struct agent *a, uint64_t now, const struct p2p_endpoint *from,
+		   const uint8_t *buf, size_t len);
+/* An ICMP error about a request to the router: true if it was one. */
+bool portmap_icmp_error(struct agent *a, uint64_t now, const struct p2p_icmp_error *err);
+void portmap_tick(struct agent *a, uint64_t now);
+uint64_t portmap_deadline(const struct agent *a);
+/* The mapped candidates to register (at most max). */
+size_t portmap_candidates(const struct agent *a, struct coord_candidate *out, size_t max);
+
+/* agent_hard.c: measuring our NAT, prediction, the birthday search. Every
+ * call is a no-op when a->hard is NULL. */
+int hard_new(struct agent *a);
+void hard_free(struct agent *a);
+void hard_registered(struct agent *a, uint64_t now); /* a REGISTER succeeded */
+bool hard_busy(const struct agent *a);		     /* measuring: CONNECT waits */
+/* A Binding response to one of the measurement's requests: true if it was. */
+bool hard_input_binding(struct agent *a, uint64_t now, const struct p2p_endpoint *from,
+			const struct stun_msg *m);
+void hard_put_mapping(const struct agent *a, struct coord_mapping *out); /* for REGISTER */
+/* The peer was introduced (fresh pairs from its candidates are in): read
+ * its NATSIM-MAPPING, add predicted candidates, plan the birthday search. */
+void hard_introduced(struct agent *a, struct agent_peer *p, const struct stun_msg *m, uint64_t now);
+void hard_tick(struct agent *a, uint64_t now);
+uint64_t hard_deadline(const struct agent *a);
+
 /* agent.c: the timers. A peer's own next deadline; the next of the peers'
  * and the paced checks' (t: the agent's own), by walking every peer. */
 uint64_t peer_deadline(const struct agent *a, const struct agent_peer *p);
@@ -160,8 +203,8 @@ int first_waiting(const struct agent_peer *p);
 bool has_waiting_pair(const struct agent *a);
 void send_background_check(struct agent *a, struct agent_peer *p, uint64_t now);
 void tick_direct(struct agent *a, struct agent_peer *p, uint64_t now);
-int on_check(struct agent *a, uint64_t now, const struct p2p_endpoint *from,
-	     const uint8_t *buf, size_t len, const struct stun_msg *m);
+int on_check(struct agent *a, uint64_t now, const struct p2p_endpoint *from, const uint8_t *buf,
+	     size_t len, const struct stun_msg *m);
 int on_check_response(struct agent *a, uint64_t now, const struct p2p_endpoint *from,
 		      const uint8_t *buf, size_t len, const struct stun_msg *m);
 /* agent_handle_icmp_error's work for one peer: AGENT_OK if a check of the
