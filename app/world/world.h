@@ -46,6 +46,8 @@ struct world_host {
 	const struct scenario_host *spec;
 	struct host *host;
 	struct link *uplink;   /* its own uplink (public), or its NAT's LAN */
+	uint32_t gateway;      /* its default router: its NAT's inside address, or
+				  the internet's side of its uplink */
 	struct sim_agent *agent;
 };
 
