@@ -1013,8 +1013,9 @@ const struct crypto_identity *agent_identity(const struct agent *a)
 const char *agent_event_name(enum agent_event_type t)
 {
 	static const char *const names[] = {
-	    "registered", "candidates", "punching", "direct",	      "relayed", "upgraded",
-	    "path-lost",  "failed",	"data",	    "nat-classified", "log",	 "pair-failed"};
+	    "registered", "candidates",	 "punching", "direct", "relayed",
+	    "upgraded",	  "path-lost",	 "failed",   "data",   "nat-classified",
+	    "log",	  "pair-failed", "technique"};
 	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "?";
 }
 
