@@ -649,6 +649,13 @@ static void test_mapping_measured(void **state)
 	hard_pair(&w, 3, NAT_PORT_RANDOM, SIM_S(2));
 	assert_int_equal(agent_mapping(sim_agent_agent(w.peer[0]), NULL), AGENT_MAPPING_RANDOM);
 	world_fini(&w);
+	/* Port preservation: the first mapping keeps 5000, the next count up
+	 * from 1024; the step is the later ones'. */
+	hard_pair(&w, 3, NAT_PORT_PRESERVE, SIM_S(2));
+	assert_int_equal(agent_mapping(sim_agent_agent(w.peer[0]), &delta),
+			 AGENT_MAPPING_SEQUENTIAL);
+	assert_int_equal(delta, 1);
+	world_fini(&w);
 	hard_settings = (struct agent_config){0};
 }
 
