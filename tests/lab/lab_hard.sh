@@ -10,13 +10,18 @@
 #   prediction  alice behind the sequential NAT, bob behind a port-restricted
 #               cone; `natsim peer --techniques prediction`, RUNS times
 #               (default 10): alice's NAT is measured as sequential, and
-#               every run ends direct, found by prediction
+#               every run ends direct, found by prediction, as natsim says
 #   birthday    alice behind `masquerade fully-random`, bob behind a
 #               port-restricted cone; `natsim peer --techniques birthday`
 #               with small budgets (HARD_SOCKETS, HARD_PROBES, HARD_RATE),
 #               RUNS times (default 10); prints the success rate for
 #               docs/lab.md, and fails if it is implausibly low for the
-#               analytic chance 1 - (1 - K/R)^n
+#               analytic chance 1 - (1 - K/R)^n; natsim sweep's rate for
+#               the same pair and budgets is printed beside it
+#   background  prediction again, while carol, behind alice's NAT, opens
+#               20 flows a second (scenarios/prediction-background.nsim):
+#               with bob's window of 8 predicted ports every run must end
+#               relayed, with 64 direct, as natsim says for the same story
 #
 # Without root it prints SKIP and exits 77, as every lab script does.
 set -euo pipefail
@@ -262,13 +267,48 @@ run_pairs() {
 	done
 }
 
+# sim_pair PRESET TECHNIQUE: the lab's pair as a scenario for the
+# simulator (alice behind PRESET, bob behind a port-restricted cone, both
+# with TECHNIQUE and the budgets, alice connects); prints its file name.
+sim_pair() {
+	local preset=$1 tech=$2 f=$LAB_LOGS/sim-$2.nsim h
+	{
+		echo "title \"lab_hard: $tech\""
+		echo "internet latency 20ms"
+		echo "coordinator coord at 192.0.2.10 alternate 192.0.2.11"
+		echo "nat home preset $preset public 203.0.113.7"
+		echo "nat office preset port-restricted-cone public 198.51.100.9"
+		for h in "alice at 192.168.1.5 behind home" "bob at 10.0.0.7 behind office"; do
+			echo "host $h techniques $tech sockets $HARD_SOCKETS" \
+				"probe-rate $HARD_RATE/s probes $HARD_PROBES"
+		done
+		echo "at 0s register alice"
+		echo "at 0s register bob"
+		echo "at 1s connect alice to bob"
+	} >"$f"
+	echo "$f"
+}
+
+# sim_birthday: natsim sweep's direct share of the birthday pair at the
+# same budgets, 1000 trials: "61.6 % [58.5, 64.6]" (95 % Wilson interval).
+sim_birthday() {
+	local f
+	f=$(sim_pair symmetric birthday)
+	"$NATSIM" sweep "$f" --vary "bob.probes=$HARD_PROBES" --trials 1000 --format csv |
+		awk -F, 'NR == 2 { printf "%.1f %% [%.1f, %.1f]", 100 * $6, 100 * $7, 100 * $8 }'
+}
+
 mode_prediction() {
+	local sim
+	sim=$(lab_path_of "$(sim_pair "symmetric ports sequential" prediction)")
 	run_pairs sequential prediction 10
-	echo "prediction: $DIRECT_RUNS of $RUNS direct by prediction; seconds to direct:$TIMES"
+	echo "prediction: $DIRECT_RUNS of $RUNS direct by prediction (natsim: $sim);" \
+		"seconds to direct:$TIMES"
 	grep -h "port prediction" "$LAB_LOGS/prediction-1-bob.log" | head -2
 	# Nothing else runs behind the lab's NAT: prediction must work each time.
 	[ "$DIRECT_RUNS" = "$RUNS" ] ||
 		{ echo "FAIL: prediction through a sequential NAT did not always end direct" >&2; exit 1; }
+	[ "$sim" = direct ] || { echo "FAIL: the simulator says $sim for the same pair" >&2; exit 1; }
 	echo "PASS: prediction through a sequential Linux NAT ended direct $RUNS of $RUNS times"
 }
 
@@ -281,15 +321,108 @@ mode_birthday() {
 	p=$(awk -v k="$HARD_SOCKETS" -v n="$HARD_PROBES" 'BEGIN { printf "%.4f", 1 - (1 - k / 64512) ^ n }')
 	least=$(min_successes "$RUNS" "$p")
 	echo "birthday: $DIRECT_RUNS of $RUNS direct (K=$HARD_SOCKETS, probes $HARD_PROBES at" \
-		"$HARD_RATE/s; 1 - (1 - K/R)^n = $p); seconds to direct:$TIMES"
+		"$HARD_RATE/s; 1 - (1 - K/R)^n = $p; natsim: $(sim_birthday)); seconds to direct:$TIMES"
 	[ "$DIRECT_RUNS" -ge "$least" ] ||
 		{ echo "FAIL: fewer than $least of $RUNS direct: less than 0.1 % likely at $p" >&2; exit 1; }
 	echo "PASS: the birthday search through masquerade fully-random: $DIRECT_RUNS of $RUNS direct"
+}
+
+# ---- background traffic breaks prediction ----
+
+# carol_background RATE SECONDS: another inside host (172.31.1.3) opens
+# RATE new flows a second for SECONDS, each from a new socket to
+# 10.99.0.1:53, as the scenario language's `background` does: each takes
+# the sequential NAT's next port.
+carol_background() {
+	lab_spawn lan1 carol python3 -c '
+import socket, sys, time
+rate, seconds = float(sys.argv[1]), float(sys.argv[2])
+start, n = time.monotonic(), 0
+while n < rate * seconds:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("172.31.1.3", 0))
+    s.sendto(b"background", ("10.99.0.1", 53))
+    s.close()
+    n += 1
+    wait = start + n / rate - time.monotonic()
+    if wait > 0:
+        time.sleep(wait)
+' "$1" "$2"
+}
+
+# sim_background WINDOW: the simulator's path for the same story
+# (scenarios/prediction-background.nsim's world at the lab's timing).
+sim_background() {
+	local f=$LAB_LOGS/sim-background-$1.nsim
+	cat >"$f" <<-NSIM
+	title "lab_hard: background traffic breaks prediction"
+	internet latency 20ms
+	coordinator coord at 192.0.2.10 alternate 192.0.2.11
+	nat home preset symmetric ports sequential public 203.0.113.7
+	nat office preset port-restricted-cone public 198.51.100.9
+	host alice at 192.168.1.5 behind home techniques prediction
+	host bob at 10.0.0.7 behind office techniques prediction prediction-window $1
+	host carol at 192.168.1.6 behind home
+	host dns at 198.51.100.53 public
+	at 0s register alice
+	at 0s register bob
+	at 0.5s background carol to dns:53 rate 20/s for 3s
+	at 2s connect bob to alice
+	NSIM
+	lab_path_of "$f"
+}
+
+# One run: alice (behind the sequential NAT) registers and measures her
+# NAT; carol, behind the same NAT, opens 20 flows a second for 3 s; 1.5 s
+# into it bob connects to alice, probing a window of WINDOW predicted
+# ports. Bob's path (direct, relayed or none) in RUN_PATH; not in a
+# subshell, so that lab_spawn's LAB_PIDS reach the teardown.
+background_once() {
+	local window=$1
+	lab_make_wan
+	hard_nat_side 1 sequential
+	in_ns lan1 ip addr add 172.31.1.3/24 dev eth0
+	lab_side 2 port-restricted-cone
+	lab_coord
+	lab_spawn "$PEER_NS_1" alice "$NATSIM" peer --name alice --coord "$COORD1:$COORD_PORT" \
+		--port "$LAB_PORT" --techniques prediction --echo --expect-data --linger 8s \
+		--timeout 30s
+	lab_wait_log alice "our NAT gives" 10
+	carol_background 20 3
+	sleep 1.5
+	in_ns "$PEER_NS_2" "$NATSIM" peer --name bob --coord "$COORD1:$COORD_PORT" \
+		--port "$LAB_PORT" --techniques prediction --prediction-window "$window" \
+		--connect alice --send "background $$" --expect-data --timeout 15s \
+		>"$LAB_LOGS/bob.log" 2>&1 || true
+	RUN_PATH=$(sed -n 's/^path: \([a-z]*\).*/\1/p' "$LAB_LOGS/bob.log")
+	RUN_PATH=${RUN_PATH:-none}
+}
+
+mode_background() {
+	local window n path sim count fail=0
+	for window in 8 64; do
+		sim=$(sim_background "$window")
+		count=0
+		for ((n = 1; n <= RUNS; n++)); do
+			background_once "$window"
+			path=$RUN_PATH
+			cp "$LAB_LOGS/bob.log" "$LAB_LOGS/background-$window-$n-bob.log"
+			cp "$LAB_LOGS/alice.log" "$LAB_LOGS/background-$window-$n-alice.log"
+			[ "$path" != "$sim" ] || count=$((count + 1))
+			echo "window $window run $n: $path"
+			lab_teardown_run
+		done
+		echo "background, window $window: $count of $RUNS as natsim says ($sim)"
+		[ "$count" = "$RUNS" ] || fail=1
+	done
+	[ "$fail" = 0 ] || { echo "FAIL: Linux and natsim disagree (above)" >&2; exit 1; }
+	echo "PASS: background traffic breaks prediction at window 8 and a window of 64 catches up, as in natsim"
 }
 
 case "$MODE" in
 ports) mode_ports ;;
 prediction) mode_prediction ;;
 birthday) mode_birthday ;;
-*) echo "usage: lab_hard.sh NATSIM ports|prediction|birthday [RUNS]" >&2; exit 2 ;;
+background) mode_background ;;
+*) echo "usage: lab_hard.sh NATSIM ports|prediction|birthday|background [RUNS]" >&2; exit 2 ;;
 esac
