@@ -15,10 +15,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-const struct sweep_plot_curve *sweep_known_curve(const struct sweep_report *r)
+bool sweep_known_curve(const struct sweep_report *r, struct sweep_plot_curve *out)
 {
-	(void)r; /* the birthday curve comes with the birthday search (issue 17) */
-	return NULL;
+	const struct sweep_curve *c = r->curve;
+	if (c == NULL || c->kind != SWEEP_CURVE_BIRTHDAY)
+		return false;
+	snprintf(out->title, sizeof(out->title), "1-(1-K/R)^n, K = %u, R = %u", c->open_ports,
+		 c->port_range);
+	snprintf(out->expr, sizeof(out->expr), "1-(1-%u.0/%u)**x", c->open_ports, c->port_range);
+	return true;
 }
 
 static bool ends_with(const char *s, const char *end)
