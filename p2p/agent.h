@@ -69,6 +69,7 @@ enum agent_event_type {
 	AGENT_EV_NAT_CLASSIFIED,
 	AGENT_EV_LOG,
 	AGENT_EV_PAIR_FAILED, /* a hard ICMP error ended a check (agent_handle_icmp_error) */
+	AGENT_EV_TECHNIQUE,   /* what a technique for hard NATs measured, tried or found */
 };
 
 struct p2p_event {

@@ -172,7 +172,7 @@ static void measured(struct agent *a, uint64_t now, enum agent_mapping_kind kind
 
 	h->mine.kind = (uint8_t)kind;
 	if (kind == AGENT_MAPPING_UNKNOWN) {
-		emit(a, AGENT_EV_LOG, NULL,
+		emit(a, AGENT_EV_TECHNIQUE, NULL,
 		     "cannot tell how our NAT assigns ports (%s): no port prediction or birthday "
 		     "search",
 		     why);
@@ -181,18 +181,18 @@ static void measured(struct agent *a, uint64_t now, enum agent_mapping_kind kind
 		return;
 	}
 	if (kind == AGENT_MAPPING_SAME)
-		emit(a, AGENT_EV_LOG, NULL,
+		emit(a, AGENT_EV_TECHNIQUE, NULL,
 		     "our NAT keeps public port %u for every destination (endpoint-independent "
 		     "mapping): the peer can reach us where the coordinator sees us",
 		     h->port[0]);
 	else if (kind == AGENT_MAPPING_SEQUENTIAL)
-		emit(a, AGENT_EV_LOG, NULL,
+		emit(a, AGENT_EV_TECHNIQUE, NULL,
 		     "our NAT gives each new destination a new port, %d apart (%u, %u, %u): the "
 		     "next will be %u, and the peer can predict it",
 		     h->mine.delta, h->port[0], h->port[1], h->port[2],
 		     (unsigned)(uint16_t)(h->mine.last_port + h->mine.delta));
 	else
-		emit(a, AGENT_EV_LOG, NULL,
+		emit(a, AGENT_EV_TECHNIQUE, NULL,
 		     "our NAT gives each new destination a new port at random (%u, %u, %u): "
 		     "nobody can predict the next",
 		     h->port[0], h->port[1], h->port[2]);
@@ -319,11 +319,37 @@ static void add_predicted(struct agent *a, struct agent_peer *p, const struct p2
 	}
 	if (added == 0)
 		return;
-	emit(a, AGENT_EV_LOG, p->name,
+	p->predicted_lo = (uint16_t)(first < last ? first : last);
+	p->predicted_hi = (uint16_t)(first < last ? last : first);
+	struct p2p_endpoint lo = {srflx->ip, p->predicted_lo};
+	emit(a, AGENT_EV_TECHNIQUE, p->name,
 	     "port prediction: %s's NAT gives ports %d apart and gave %u last, so its checks to "
-	     "us will leave from the next ones: we check %s to port %d as well (%u predicted)",
-	     p->name, m->delta, m->last_port, fmt_ep(srflx, ep), last, added);
-	(void)first;
+	     "us will leave from the next ones: we check %s to %u as well (%u predicted)",
+	     p->name, m->delta, m->last_port, fmt_ep(&lo, ep), p->predicted_hi, added);
+}
+
+/* Says once how the prediction for each peer ended, when it did: a path
+ * on a predicted port, or the relay without one. */
+static void tick_predictions(struct agent *a)
+{
+	for (size_t i = 0; i < a->n_peers; i++) {
+		struct agent_peer *p = a->peers[i];
+		if (p->predicted_lo == 0 ||
+		    (p->state != AGENT_PEER_RELAYED && p->state != AGENT_PEER_DIRECT &&
+		     p->state != AGENT_PEER_FAILED))
+			continue;
+		bool hit = p->state == AGENT_PEER_DIRECT && p->selected >= 0 &&
+			   p->pairs[p->selected].remote.type == COORD_CAND_PREDICTED;
+		if (!hit)
+			emit(a, AGENT_EV_TECHNIQUE, p->name,
+			     "port prediction for %s found nothing: none of ports %u-%u answered. "
+			     "Its "
+			     "NAT gave its checks other ports: other traffic behind that NAT took "
+			     "the "
+			     "predicted ones first, or its NAT does not count up after all",
+			     p->name, p->predicted_lo, p->predicted_hi);
+		p->predicted_lo = p->predicted_hi = 0;
+	}
 }
 
 /* 1 - (1 - K/R)^n: the chance that n random probes find one of K ports. */
@@ -349,7 +375,7 @@ static void start_search(struct agent *a, struct agent_peer *p, uint64_t now, bo
 	uint64_t iv = send_interval(a);
 
 	if (s->peer != NULL) {
-		emit(a, AGENT_EV_LOG, p->name,
+		emit(a, AGENT_EV_TECHNIQUE, p->name,
 		     "no birthday search with %s: one with %s is still running", p->name,
 		     s->peer->name);
 		return;
@@ -360,12 +386,12 @@ static void start_search(struct agent *a, struct agent_peer *p, uint64_t now, bo
 	s->next_ns = opener ? now : now + (uint64_t)k * iv;
 	s->end_ns = s->next_ns + (uint64_t)budget * iv + SEARCH_LINGER_NS;
 	if (opener)
-		emit(a, AGENT_EV_LOG, p->name,
+		emit(a, AGENT_EV_TECHNIQUE, p->name,
 		     "birthday search with %s: our NAT gives every destination a random port, so "
 		     "we open %u sockets, each sending once to %s (one mapping each), %u a second",
 		     p->name, k < budget ? k : budget, fmt_ep(target, ep), a->cfg.probe_rate);
 	if (prober)
-		emit(a, AGENT_EV_LOG, p->name,
+		emit(a, AGENT_EV_TECHNIQUE, p->name,
 		     "birthday search with %s: its NAT gives random ports; %s we send checks to "
 		     "random ports of %u.%u.%u.%u, %u a second, up to %u: each finds one of its %u "
 		     "open mappings with chance %u/%u (%.1f %% for all %u)",
@@ -378,22 +404,24 @@ static void start_search(struct agent *a, struct agent_peer *p, uint64_t now, bo
 void hard_introduced(struct agent *a, struct agent_peer *p, const struct stun_msg *m, uint64_t now)
 {
 	const struct stun_attr *attr = stun_find(m, STUN_ATTR_NATSIM_MAPPING);
-	const struct coord_candidate *srflx;
+	const struct coord_candidate *c;
+	struct p2p_endpoint srflx; /* a copy: adding pairs moves the checklist */
 
 	memset(&p->mapping, 0, sizeof(p->mapping));
 	if (attr != NULL && coord_parse_mapping(attr, &p->mapping) != STUN_OK)
 		memset(&p->mapping, 0, sizeof(p->mapping)); /* a mapping we cannot read: none */
-	if (a->hard == NULL || (srflx = peer_srflx(p)) == NULL)
+	if (a->hard == NULL || (c = peer_srflx(p)) == NULL)
 		return;
+	srflx = c->ep;
 	if ((a->cfg.techniques & AGENT_TECH_PREDICTION) &&
 	    p->mapping.kind == AGENT_MAPPING_SEQUENTIAL)
-		add_predicted(a, p, &srflx->ep);
+		add_predicted(a, p, &srflx);
 	if (!(a->cfg.techniques & AGENT_TECH_BIRTHDAY) || a->hard->search.peer == p)
 		return;
 	bool opener = a->hard->mine.kind == AGENT_MAPPING_RANDOM;
 	bool prober = p->mapping.kind == AGENT_MAPPING_RANDOM;
 	if (opener || prober)
-		start_search(a, p, now, opener, prober, &srflx->ep);
+		start_search(a, p, now, opener, prober, &srflx);
 }
 
 /* ---- the birthday search, send by send ---- */
@@ -412,8 +440,8 @@ static uint16_t random_port(struct agent *a)
 static void end_search(struct agent *a, const char *how)
 {
 	struct hard_search *s = &a->hard->search;
-	emit(a, AGENT_EV_LOG, s->peer->name, "birthday search with %s ended after %u sends: %s",
-	     s->peer->name, s->sent, how);
+	emit(a, AGENT_EV_TECHNIQUE, s->peer->name,
+	     "birthday search with %s ended after %u sends: %s", s->peer->name, s->sent, how);
 	s->peer = NULL;
 }
 
@@ -473,6 +501,7 @@ void hard_tick(struct agent *a, uint64_t now)
 	if (a->hard == NULL)
 		return;
 	tick_measure(a, now);
+	tick_predictions(a);
 	tick_search(a, now);
 }
 

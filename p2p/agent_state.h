@@ -64,6 +64,7 @@ struct agent_peer {
 	uint8_t connect_txid[STUN_TXID_SIZE];
 	uint64_t session;
 	struct coord_mapping mapping; /* how its NAT assigns ports (INTRODUCE); kind 0: not said */
+	uint16_t predicted_lo, predicted_hi; /* ports we predicted for it (0: none pending) */
 	struct crypto_session cs;
 	struct stun_integrity_key check_mac; /* cs.check_key, pads hashed once */
 	/* The checklist (RFC 8445 6.1.2): grown on demand up to

@@ -1838,9 +1838,9 @@ static int background_option(struct parser *p, struct scenario_action *a, int op
 {
 	switch (opt) {
 	case 0:
-		WANT_VALUE(p, "a rate like 5/s after 'rate'",
-			   val_rate(ws, wl, 1, SCENARIO_BACKGROUND_RATE_MAX,
-				    "a background traffic's rate", &a->rate, msg));
+		WANT_VALUE(
+		    p, "a rate like 5/s after 'rate'",
+		    val_rate(ws, wl, 1, SCENARIO_BACKGROUND_RATE_MAX, "a rate", &a->rate, msg));
 		return 0;
 	case 1:
 		return want_setting(p, "a duration after 'for'", &scenario_background_for_setting,

@@ -309,8 +309,7 @@ _Static_assert(SCENARIO_TECH_PREDICTION == AGENT_TECH_PREDICTION &&
 _Static_assert(SCENARIO_SOCKETS_MAX == AGENT_MAX_SOCKETS,
 	       "a host's `sockets` goes up to the agent's most");
 
-/* A host's hard-NAT settings; those not given stay 0: the agent's defaults. */
-static void hard_nat_config(const struct scenario_host *sh, uint32_t gateway,
+void world_hard_nat_config(const struct scenario_host *sh, uint32_t gateway,
 			    struct agent_config *ac)
 {
 	if (sh->techniques > 0)
@@ -348,7 +347,7 @@ static int build_agent(struct world *w, struct world_host *wh)
 		ac.coordinator = (struct p2p_endpoint){sc->ip, sc->port};
 	if (sh->keepalive_ns > 0)
 		ac.keepalive_ns = (uint64_t)sh->keepalive_ns;
-	hard_nat_config(sh, wh->gateway, &ac);
+	world_hard_nat_config(sh, wh->gateway, &ac);
 	wh->agent = simdrive_add_agent(w->drive, wh->host, &ac);
 	if (!wh->agent)
 		return -1;
