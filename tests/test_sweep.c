@@ -194,18 +194,31 @@ static void test_curve_compare(void **state)
 	assert_true(curve_of(s, "bob.probes=256", &c, why));
 	s->hosts[1].probes = 256;
 	m.count[SWEEP_DIRECT] = 599;
-	sweep_curve_compare(&c, s, &m, &cp);
+	sweep_curve_compare(&c, s, 0, &m, &cp);
 	assert_true(cp.x == 256);
+	assert_int_equal(cp.limit, SWEEP_CURVE_HOLDS);
 	assert_float_equal(cp.expected, 0.6386448413069236, 1e-12);
 	assert_float_equal(cp.low, 0.599, 1e-12);
 	assert_float_equal(cp.high, 0.677, 1e-12);
 	assert_true(cp.fits);
 	m.count[SWEEP_DIRECT] = 598; /* one short */
-	sweep_curve_compare(&c, s, &m, &cp);
+	sweep_curve_compare(&c, s, 0, &m, &cp);
 	assert_false(cp.fits);
 	m.count[SWEEP_DIRECT] = 678;
-	sweep_curve_compare(&c, s, &m, &cp);
+	sweep_curve_compare(&c, s, 0, &m, &cp);
 	assert_false(cp.fits);
+	/* The world's run (no expectation: the last action, 1 s, + 10 s) ends
+	 * before 256 + 2048 probes at 100 a second; --until 30 s does not. */
+	s->hosts[1].probes = 2048;
+	sweep_curve_compare(&c, s, 0, &m, &cp);
+	assert_int_equal(cp.limit, SWEEP_CURVE_RUN_ENDS);
+	assert_float_equal(cp.last_probe_s, 1 + 23.03 + 0.5, 1e-9);
+	sweep_curve_compare(&c, s, 30000000000LL, &m, &cp);
+	assert_int_equal(cp.limit, SWEEP_CURVE_HOLDS);
+	/* ...unless the mappings time out first (home's 20 s). */
+	assert_int_equal(scenario_set_override(s, "home.timeout=20s", d), 0);
+	sweep_curve_compare(&c, s, 30000000000LL, &m, &cp);
+	assert_int_equal(cp.limit, SWEEP_CURVE_MAPPINGS_EXPIRE);
 	scenario_free(s);
 	diag_free(d);
 }
@@ -456,8 +469,9 @@ static void test_print_with_curve(void **state)
 	struct report_fixture x;
 	const char *varies[] = {"bob.probes=64,256"};
 	struct sweep_curve c = {SWEEP_CURVE_BIRTHDAY, 0, "bob", "alice", 256, 64512};
-	const struct sweep_curve_point points[2] = {{64, 0.2247, 0.191, 0.259, false},
-						    {256, 0.6386, 0.599, 0.677, true}};
+	const struct sweep_curve_point points[2] = {
+	    {64, 0.2247, 0.191, 0.259, false, SWEEP_CURVE_HOLDS, 4.1},
+	    {256, 0.6386, 0.599, 0.677, true, SWEEP_CURVE_RUN_ENDS, 6.0}};
 	(void)state;
 	report_init(&x, varies, 1);
 	x.pair = (struct sweep_pair){"bob", "alice"};
@@ -469,17 +483,21 @@ static void test_print_with_curve(void **state)
 	s = printed(sweep_print_csv, &x.r);
 	assert_non_null(strstr(s, ",connect_p90_ms,curve_p,curve_low,curve_high,curve_fits\n"));
 	assert_non_null(strstr(s, ",0.2247,0.1910,0.2590,no\n256,bob,alice,2,"));
-	assert_non_null(strstr(s, ",0.6386,0.5990,0.6770,yes\n"));
+	assert_non_null(strstr(s, ",0.6386,0.5990,0.6770,run-ends\n"));
 	free(s);
 	s = printed(print_text_utf8, &x.r);
 	assert_non_null(strstr(s, "P(n) = 1 - (1 - K/R)^n"));
 	assert_non_null(strstr(s, "K = 256 mappings open among the R = 64512 ports"));
 	assert_non_null(strstr(s, "64          bob ↔ alice   0.500   0.225  [0.191, 0.259]    NO"));
+	assert_non_null(
+	    strstr(s, "256         bob ↔ alice   0.500   0.639  [0.599, 0.677]    -\n"));
+	assert_non_null(
+	    strstr(s, "- at 256: the run ends before the last probe would leave (about 6.0 s)"));
 	free(s);
 	s = printed(sweep_print_json, &x.r);
 	assert_non_null(strstr(s, "\"name\": \"birthday\""));
 	assert_non_null(strstr(s, "\"K\": 256"));
-	assert_non_null(strstr(s, "\"fits\": false"));
+	assert_non_null(strstr(s, "\"fits\": \"no\""));
 	free(s);
 	report_fini(&x);
 }

@@ -44,6 +44,8 @@ const char cmd_sweep_usage[] =
     "  -s, --seed S              where the trials' seeds come from (default: the\n"
     "                            scenario's seed, else 1)\n"
     "      --set NAME.KEY=VALUE  a fixed change for every trial (repeatable)\n"
+    "  -u, --until TIME          end every trial at this virtual time (default: as\n"
+    "                            natsim run ends it)\n"
     "  -f, --format FMT          text (default), csv or json\n"
     "      --plot FILE           draw the shares with their intervals into FILE (.svg\n"
     "                            or .png) with gnuplot (Debian package gnuplot-nox)\n"
@@ -85,6 +87,7 @@ struct sweep_cli {
 	struct sweep_vary *vary;
 	size_t n_vary;
 	uint64_t trials, seed, jobs;
+	int64_t until_ns; /* --until, or 0 */
 	bool has_seed, ascii;
 	const char *format, *plot, *plot_script, *per_trial;
 	const char *curve; /* --curve: "auto", "birthday" or "none" */
@@ -142,6 +145,9 @@ static int parse_option(struct sweep_cli *c, int ch, const char *arg)
 	case 'T':
 		c->per_trial = arg;
 		return 0;
+	case 'u':
+		return cli_duration_flag("sweep", "--until", arg, &scenario_time_setting,
+					 &c->until_ns);
 	case 'C':
 		if (strcmp(arg, "auto") && strcmp(arg, "birthday") && strcmp(arg, "none"))
 			return cli_usage_error(
@@ -154,17 +160,23 @@ static int parse_option(struct sweep_cli *c, int ch, const char *arg)
 
 static int parse_args(int argc, char **argv, struct sweep_cli *c)
 {
-	static const struct option longopts[] = {
-	    {"vary", required_argument, NULL, 'V'},  {"trials", required_argument, NULL, 'n'},
-	    {"seed", required_argument, NULL, 's'},  {"set", required_argument, NULL, 'S'},
-	    {"jobs", required_argument, NULL, 'j'},  {"format", required_argument, NULL, 'f'},
-	    {"plot", required_argument, NULL, 'p'},  {"plot-script", required_argument, NULL, 'P'},
-	    {"ascii", no_argument, NULL, 'A'},	     {"per-trial", required_argument, NULL, 'T'},
-	    {"curve", required_argument, NULL, 'C'}, {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {{"vary", required_argument, NULL, 'V'},
+						 {"trials", required_argument, NULL, 'n'},
+						 {"seed", required_argument, NULL, 's'},
+						 {"set", required_argument, NULL, 'S'},
+						 {"jobs", required_argument, NULL, 'j'},
+						 {"format", required_argument, NULL, 'f'},
+						 {"plot", required_argument, NULL, 'p'},
+						 {"plot-script", required_argument, NULL, 'P'},
+						 {"ascii", no_argument, NULL, 'A'},
+						 {"per-trial", required_argument, NULL, 'T'},
+						 {"curve", required_argument, NULL, 'C'},
+						 {"until", required_argument, NULL, 'u'},
+						 {NULL, 0, NULL, 0}};
 	int ch, rc = 0;
 	opterr = 0;
 	optind = 1;
-	while (rc == 0 && (ch = getopt_long(argc, argv, ":n:s:j:f:", longopts, NULL)) != -1)
+	while (rc == 0 && (ch = getopt_long(argc, argv, ":n:s:j:f:u:", longopts, NULL)) != -1)
 		rc = ch == ':' || ch == '?' ? cli_option_error("sweep", ch, argv)
 					    : parse_option(c, ch, optarg);
 	if (rc == 0)
@@ -369,6 +381,7 @@ static int run_trials(const struct sweep_cli *c, struct sweep_state *st, struct 
 			       .n_pairs = st->n_pairs,
 			       .trials = c->trials,
 			       .seed = st->seed,
+			       .until_ns = c->until_ns,
 			       .results = st->results};
 	if (isatty(fileno(stderr))) {
 		clock_gettime(CLOCK_MONOTONIC, &bar.start);
@@ -392,7 +405,7 @@ static int run_trials(const struct sweep_cli *c, struct sweep_state *st, struct 
 	if ((st->curve_points = calloc(st->n_points, sizeof(*st->curve_points))) == NULL)
 		return CLI_EXIT_INTERNAL;
 	for (size_t p = 0; p < st->n_points; p++)
-		sweep_curve_compare(&st->curve, st->points[p],
+		sweep_curve_compare(&st->curve, st->points[p], c->until_ns,
 				    &st->summaries[p * st->n_pairs + st->curve.pair],
 				    &st->curve_points[p]);
 	return 0;

@@ -80,6 +80,28 @@ static void print_text_head(FILE *f, const struct sweep_report *r, int pw)
 
 /* The curve's table: the measured direct share beside P(n) and the range
  * 99 % of sweeps would measure if P(n) were right. */
+/* The points where the curve cannot hold, said under its table. */
+static void print_text_limits(FILE *f, const struct sweep_report *r)
+{
+	bool said = false;
+	for (size_t p = 0; p < r->n_points; p++) {
+		const struct sweep_curve_point *cp = &r->curve_points[p];
+		if (cp->limit != SWEEP_CURVE_HOLDS && !said)
+			fprintf(f, "\"-\": this world cannot follow the curve at that n:\n");
+		said |= cp->limit != SWEEP_CURVE_HOLDS;
+		if (cp->limit == SWEEP_CURVE_RUN_ENDS)
+			fprintf(f,
+				"- at %s: the run ends before the last probe would leave (about "
+				"%.1f s): run longer (--until)\n",
+				r->vary[0].values[p], cp->last_probe_s);
+		else if (cp->limit == SWEEP_CURVE_MAPPINGS_EXPIRE)
+			fprintf(f,
+				"- at %s: %s's first mappings time out before the last probe "
+				"leaves (about %.1f s): the curve assumes all K stay open\n",
+				r->vary[0].values[p], r->curve->hard, cp->last_probe_s);
+	}
+}
+
 static void print_text_curve(FILE *f, const struct sweep_report *r, bool ascii)
 {
 	const struct sweep_curve *c = r->curve;
@@ -99,13 +121,16 @@ static void print_text_curve(FILE *f, const struct sweep_report *r, bool ascii)
 		const struct sweep_summary *s = summary_of(r, p, c->pair);
 		fprintf(f, "%-*s  %s  %6.3f  %6.3f  [%.3f, %.3f]    %s\n", kw, r->vary[0].values[p],
 			label, s->share[SWEEP_DIRECT].share, cp->expected, cp->low, cp->high,
-			cp->fits ? "yes" : "NO");
+			cp->limit  ? "-"
+			: cp->fits ? "yes"
+				   : "NO");
 	}
 	fprintf(f,
 		"\nThe 99 %% range holds the direct share of 99 %% of sweeps of %llu trials if\n"
 		"P(n) is right (the binomial's own quantiles); \"NO\" says the measured share\n"
 		"is outside it.\n",
 		(unsigned long long)r->trials);
+	print_text_limits(f, r);
 }
 
 int sweep_print_text(FILE *f, const struct sweep_report *r, bool ascii)
@@ -175,6 +200,15 @@ static void csv_header(FILE *f, const struct sweep_report *r)
 	fputs(r->curve ? ",curve_p,curve_low,curve_high,curve_fits\n" : "\n", f);
 }
 
+/* yes, no, or why the curve cannot hold there. */
+static const char *curve_fits_word(const struct sweep_curve_point *cp)
+{
+	return cp->limit == SWEEP_CURVE_RUN_ENDS	  ? "run-ends"
+	       : cp->limit == SWEEP_CURVE_MAPPINGS_EXPIRE ? "mappings-expire"
+	       : cp->fits				  ? "yes"
+							  : "no";
+}
+
 /* The curve's columns of point p's row for pair i (empty: another pair). */
 static void csv_curve(FILE *f, const struct sweep_report *r, size_t p, size_t i)
 {
@@ -183,7 +217,7 @@ static void csv_curve(FILE *f, const struct sweep_report *r, size_t p, size_t i)
 		fputs(",,,\n", f);
 	else
 		fprintf(f, "%.4f,%.4f,%.4f,%s\n", cp->expected, cp->low, cp->high,
-			cp->fits ? "yes" : "no");
+			curve_fits_word(cp));
 }
 
 int sweep_print_csv(FILE *f, const struct sweep_report *r)
@@ -277,9 +311,9 @@ static json_t *json_point(const struct sweep_report *r, size_t p)
 		if (o && r->curve && i == r->curve->pair) {
 			const struct sweep_curve_point *cp = &r->curve_points[p];
 			json_object_set_new(o, "curve",
-					    json_pack("{s:f, s:f, s:f, s:f, s:b}", "n", cp->x, "p",
+					    json_pack("{s:f, s:f, s:f, s:f, s:s}", "n", cp->x, "p",
 						      cp->expected, "low", cp->low, "high",
-						      cp->high, "fits", cp->fits));
+						      cp->high, "fits", curve_fits_word(cp)));
 		}
 		json_array_append_new(pairs, o);
 	}

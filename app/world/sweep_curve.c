@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "app/lang/scenario.h"
+#include "app/world/runner.h"
 #include "app/world/stats.h"
 #include "model/nat.h"
 
@@ -51,11 +52,58 @@ static double probes_of(const struct scenario_host *h)
 	return h && h->probes > 0 ? (double)h->probes : 2048.0; /* agent.c's default */
 }
 
+/* When the prober asks for (or is asked by) the hard side: the first
+ * `connect` between them. */
+static int64_t connect_time(const struct scenario *s, const struct sweep_curve *c)
+{
+	for (size_t i = 0; i < s->n_actions; i++) {
+		const struct scenario_action *a = &s->actions[i];
+		if (a->kind == SCENARIO_ACT_CONNECT &&
+		    ((strcmp(a->host.name, c->prober) == 0 && strcmp(a->peer.name, c->hard) == 0) ||
+		     (strcmp(a->host.name, c->hard) == 0 && strcmp(a->peer.name, c->prober) == 0)))
+			return a->at_ns;
+	}
+	return 0;
+}
+
+/* The hard side's NAT's mapping lifetime, as the world sets it. */
+static int64_t mapping_timeout(const struct scenario *s, const char *hard)
+{
+	const struct scenario_host *h = find_host(s, hard);
+	const struct scenario_nat *sn = h ? find_nat(s, h->behind.name) : NULL;
+	struct nat_config cfg;
+	nat_config_default(&cfg);
+	return sn && sn->timeout_ns >= 0 ? sn->timeout_ns : cfg.mapping_timeout;
+}
+
+/* Slack for the introduction's round trip and the agent's timers. */
+#define CURVE_SLACK_NS 500000000LL
+
+/* Whether n probes all leave within the run and the mappings' lifetime
+ * (agent_hard.c's schedule: the prober waits its own `sockets` x 1/rate
+ * after the introduction, then one probe per 1/rate). */
+static void limit_of(const struct sweep_curve *c, const struct scenario *point, int64_t until_ns,
+		     struct sweep_curve_point *out)
+{
+	const struct scenario_host *p = find_host(point, c->prober);
+	double rate = p && p->probe_rate > 0 ? p->probe_rate : 100.0;		   /* agent.c */
+	double wait = p && p->sockets > 0 ? p->sockets : BIRTHDAY_DEFAULT_SOCKETS; /* its K */
+	int64_t start = connect_time(point, c);
+	int64_t search = (int64_t)((wait + out->x - 1) / rate * 1e9) + CURVE_SLACK_NS;
+	int64_t end = until_ns > 0 ? until_ns : runner_default_end(point);
+	out->last_probe_s = (double)(start + search) / 1e9;
+	out->limit = start + search > end			 ? SWEEP_CURVE_RUN_ENDS
+		     : search >= mapping_timeout(point, c->hard) ? SWEEP_CURVE_MAPPINGS_EXPIRE
+								 : SWEEP_CURVE_HOLDS;
+}
+
 void sweep_curve_compare(const struct sweep_curve *c, const struct scenario *point,
-			 const struct sweep_summary *measured, struct sweep_curve_point *out)
+			 int64_t until_ns, const struct sweep_summary *measured,
+			 struct sweep_curve_point *out)
 {
 	uint64_t lo, hi;
 	out->x = probes_of(find_host(point, c->prober));
+	limit_of(c, point, until_ns, out);
 	out->expected = sweep_curve_value(c, out->x);
 	stats_binomial_range(out->expected, measured->trials, 1.0 - SWEEP_CURVE_LEVEL, &lo, &hi);
 	double n = measured->trials ? (double)measured->trials : 1.0;

@@ -50,6 +50,14 @@ struct sweep_curve {
 	uint32_t port_range; /* R: SWEEP_BIRTHDAY_RANGE */
 };
 
+/* Whether a point's world lets the curve hold: the formula counts n probes
+ * that all leave, each while the K mappings are open. */
+enum sweep_curve_limit {
+	SWEEP_CURVE_HOLDS = 0,
+	SWEEP_CURVE_RUN_ENDS,	     /* the run ends before the n-th probe leaves */
+	SWEEP_CURVE_MAPPINGS_EXPIRE, /* the first mappings time out before it */
+};
+
 /* How one point of the sweep compares with the curve. */
 struct sweep_curve_point {
 	double x;	 /* the varied value: the prober's probe budget n */
@@ -59,6 +67,8 @@ struct sweep_curve_point {
 	 * at P(n) (stats_binomial_range), as shares. */
 	double low, high;
 	bool fits; /* the measured direct share lies in [low, high] */
+	enum sweep_curve_limit limit;
+	double last_probe_s; /* about when the n-th probe leaves (virtual time) */
 };
 
 /* "birthday"; "none" for SWEEP_CURVE_NONE. */
@@ -67,10 +77,14 @@ const char *sweep_curve_name(enum sweep_curve_kind kind);
 /* The curve's value at x: 1 - (1 - K/R)^x. */
 double sweep_curve_value(const struct sweep_curve *c, double x);
 
-/* Point p of a sweep: its scenario (the varied value applied) and what it
- * measured for c's pair. */
+/* Point p of a sweep: its scenario (the varied value applied), when its
+ * trials end (0: where natsim run ends them) and what it measured for c's
+ * pair. The limit is from the agent's schedule: the prober waits while the
+ * other side opens its sockets (K at the probe rate), then sends one probe
+ * per 1/rate; a world whose run or NAT timeout is shorter is marked. */
 void sweep_curve_compare(const struct sweep_curve *c, const struct scenario *point,
-			 const struct sweep_summary *measured, struct sweep_curve_point *out);
+			 int64_t until_ns, const struct sweep_summary *measured,
+			 struct sweep_curve_point *out);
 
 /* Whether the birthday curve applies to a sweep of `s` with these varies:
  * exactly one --vary, HOST.probes with HOST's agent running the birthday
