@@ -412,6 +412,31 @@ static void test_plot_numeric_axis(void **state)
 	report_fini(&x);
 }
 
+/* Under a curve, values that double: a log-2 axis and the key below. */
+static void test_plot_curve_axis(void **state)
+{
+	struct report_fixture x;
+	const char *doubling[] = {"bob.probes=16,64,256"};
+	const char *from_zero[] = {"bob.probes=0,64,256"};
+	struct sweep_plot_curve curve = {"c", "1-(1-256.0/64512)**x"};
+	(void)state;
+	report_init(&x, doubling, 1);
+	char *s = script_of(&x.r, &curve);
+	assert_non_null(strstr(s, "set logscale x 2\n"));
+	assert_non_null(strstr(s, "set key below\n"));
+	free(s);
+	s = script_of(&x.r, NULL); /* no curve: the axis as ever */
+	assert_null(strstr(s, "logscale"));
+	free(s);
+	report_fini(&x);
+	report_init(&x, from_zero, 1); /* 0 has no logarithm */
+	s = script_of(&x.r, &curve);
+	assert_null(strstr(s, "logscale"));
+	assert_non_null(strstr(s, "set key below\n"));
+	free(s);
+	report_fini(&x);
+}
+
 /* Words, mixed units or two varies: one named tick per point ('%' doubled:
  * a tic label is a format). */
 static void test_plot_categorical_axis(void **state)
@@ -576,6 +601,7 @@ int main(void)
 	    cmocka_unit_test(test_cartesian_product),
 	    cmocka_unit_test(test_summarize),
 	    cmocka_unit_test(test_plot_numeric_axis),
+	    cmocka_unit_test(test_plot_curve_axis),
 	    cmocka_unit_test(test_plot_categorical_axis),
 	    cmocka_unit_test(test_print_with_curve),
 	    cmocka_unit_test(test_jobs_do_not_change_results),

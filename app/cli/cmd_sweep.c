@@ -74,6 +74,13 @@ const char cmd_sweep_usage[] =
     "with the range 99 % of sweeps would measure if P(n) were right, and whether\n"
     "the share lies in it; --plot draws the curve (docs/sweep.md).\n"
     "\n"
+    "Bundled sweeps: a bundled scenario named without --vary runs its sweep, if\n"
+    "it has one (--trials and --until given win):\n"
+    "  birthday               --vary bob.probes=16,32,...,2048 --trials 1000\n"
+    "                         --until 30s (against the birthday curve)\n"
+    "  prediction-background  --vary bob.prediction-window=8,16,...,64\n"
+    "                         --trials 100\n"
+    "\n"
     "A progress bar (trials done, rate, time left) is shown on stderr when it is\n"
     "a terminal.\n"
     "\n"
@@ -88,6 +95,8 @@ struct sweep_cli {
 	size_t n_vary;
 	uint64_t trials, seed, jobs;
 	int64_t until_ns; /* --until, or 0 */
+	bool has_trials;
+	const char *plan; /* the bundled sweep taken, in words, or NULL */
 	bool has_seed, ascii;
 	const char *format, *plot, *plot_script, *per_trial;
 	const char *curve; /* --curve: "auto", "birthday" or "none" */
@@ -117,6 +126,7 @@ static int parse_option(struct sweep_cli *c, int ch, const char *arg)
 	case 'V':
 		return add_vary(c, arg);
 	case 'n':
+		c->has_trials = true;
 		return cli_count_flag("sweep", "--trials", "a number of trials", arg, 1, 10000000,
 				      &c->trials);
 	case 's':
@@ -158,6 +168,43 @@ static int parse_option(struct sweep_cli *c, int ch, const char *arg)
 	return CLI_EXIT_USAGE;
 }
 
+/* Bundled sweeps: what `natsim sweep NAME` runs, for a bundled scenario
+ * given by name without --vary (docs/sweep.md, "Bundled sweeps"); --trials
+ * and --until given on the command line win. */
+static const struct bundled_sweep {
+	const char *scenario;
+	const char *vary;
+	uint64_t trials;
+	int64_t until_ns;
+	const char *plan; /* the same, as flags */
+} bundled_sweeps[] = {
+    /* 256 ports and the birthday paradox: the simulated search against
+     * 1 - (1 - K/R)^n up to n = 2048; 30 s lets 256 + 2048 sends at 100 a
+     * second leave, and the mappings (30 s) outlive them. */
+    {"birthday", "bob.probes=16,32,64,128,256,512,1024,2048", 1000, 30000000000LL,
+     "--vary bob.probes=16,32,64,128,256,512,1024,2048 --trials 1000 --until 30s"},
+    /* Background traffic breaks prediction, and a wider window catches up. */
+    {"prediction-background", "bob.prediction-window=8,16,24,32,40,48,64", 100, 0,
+     "--vary bob.prediction-window=8,16,24,32,40,48,64 --trials 100"},
+};
+
+static int take_bundled_sweep(struct sweep_cli *c)
+{
+	for (size_t i = 0; c->file && i < sizeof(bundled_sweeps) / sizeof(bundled_sweeps[0]); i++) {
+		const struct bundled_sweep *b = &bundled_sweeps[i];
+		if (strcmp(c->file, b->scenario) != 0)
+			continue;
+		int rc = add_vary(c, b->vary);
+		if (!c->has_trials)
+			c->trials = b->trials;
+		if (c->until_ns == 0)
+			c->until_ns = b->until_ns;
+		c->plan = b->plan;
+		return rc;
+	}
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct sweep_cli *c)
 {
 	static const struct option longopts[] = {{"vary", required_argument, NULL, 'V'},
@@ -181,6 +228,8 @@ static int parse_args(int argc, char **argv, struct sweep_cli *c)
 					    : parse_option(c, ch, optarg);
 	if (rc == 0)
 		rc = cli_take_scenario_file("sweep", argc, argv, &c->file);
+	if (rc == 0 && c->n_vary == 0)
+		rc = take_bundled_sweep(c);
 	char msg[512];
 	if (rc == 0 && c->plot && sweep_plot_check(c->plot, msg, sizeof(msg)) != 0)
 		rc = cli_usage_error("sweep", "%s", msg);
@@ -467,7 +516,8 @@ static int report(const struct sweep_cli *c, const struct sweep_state *st)
 				 st->summaries,
 				 st->results,
 				 st->has_curve ? &st->curve : NULL,
-				 st->curve_points};
+				 st->curve_points,
+				 c->plan};
 	int rc = 0;
 	if (strcmp(c->format, "csv") == 0)
 		rc = sweep_print_csv(stdout, &r);

@@ -70,8 +70,11 @@ static void print_time(FILE *f, int64_t ns)
 
 static void print_text_head(FILE *f, const struct sweep_report *r, int pw)
 {
-	fprintf(f, "%s\n  (%s: %llu trials per point, seeds derived from %llu)\n\n", r->title,
+	fprintf(f, "%s\n  (%s: %llu trials per point, seeds derived from %llu)\n", r->title,
 		r->scenario, (unsigned long long)r->trials, (unsigned long long)r->seed);
+	if (r->plan)
+		fprintf(f, "  (its bundled sweep: %s)\n", r->plan);
+	fputc('\n', f);
 	for (size_t k = 0; k < r->n_vary; k++)
 		fprintf(f, "%-*s  ", vary_width(&r->vary[k]), r->vary[k].key);
 	fprintf(f, "%-*s  %-20s  %-20s  %-20s  %9s  %9s\n", pw, "pair", "direct", "relayed",

@@ -29,6 +29,7 @@ struct sweep_report {
 	 * each point's comparison for its pair; NULL both: none. */
 	const struct sweep_curve *curve;
 	const struct sweep_curve_point *curve_points; /* [point] */
+	const char *plan; /* a bundled sweep's flags, said under the title; or NULL */
 };
 
 /* "home.preset=full-cone, alice.keepalive=off", or "(as written)" with no
