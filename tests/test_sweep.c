@@ -104,6 +104,9 @@ static void test_birthday_curve(void **state)
 	assert_true(sweep_curve_value(&c, 0) == 0.0);
 	c.open_ports = 128;
 	assert_float_equal(sweep_curve_value(&c, 256), 1 - 0.6014324329876258, 1e-12);
+	c.open_ports = 256;
+	/* The +1 of the hard side's own socket: about 1/(e K), at n near R/K. */
+	assert_float_equal(sweep_curve_plus_one(&c), 0.00144, 0.00002);
 	struct sweep_curve none = {0};
 	assert_true(sweep_curve_value(&none, 256) == 0.0);
 }

@@ -115,8 +115,11 @@ static void print_text_curve(FILE *f, const struct sweep_report *r, bool ascii)
 		"\nThe birthday curve: %s probes random ports of %s's public address, where\n"
 		"%s's %u sockets keep K = %u mappings open among the R = %u ports 1024-65535;\n"
 		"n probes, each drawn uniformly and independently, find one with\n"
-		"P(n) = 1 - (1 - K/R)^n.\n\n",
-		c->prober, c->hard, c->hard, c->open_ports, c->open_ports, c->port_range);
+		"P(n) = 1 - (1 - K/R)^n. (%s's own socket, checking %s as ICE does, keeps\n"
+		"one mapping more open to %s: the exact chance is 1 - (1 - (K+1)/R)^n, at\n"
+		"most %.4f above P(n).)\n\n",
+		c->prober, c->hard, c->hard, c->open_ports, c->open_ports, c->port_range, c->hard,
+		c->prober, c->prober, sweep_curve_plus_one(c));
 	fprintf(f, "%-*s  %-*s  %6s  %6s  %-16s  %s\n", kw, r->vary[0].key, w, "pair", "direct",
 		"P(n)", "99 % range", "fits");
 	for (size_t p = 0; p < r->n_points; p++) {

@@ -30,6 +30,19 @@ double sweep_curve_value(const struct sweep_curve *c, double x)
 	return -expm1(x * miss);
 }
 
+double sweep_curve_plus_one(const struct sweep_curve *c)
+{
+	struct sweep_curve more = *c;
+	double most = 0;
+	more.open_ports++;
+	/* The gap peaks near n = R/K; 4R/K points of n cover it. */
+	for (double n = 1; n <= 4.0 * c->port_range / (c->open_ports ? c->open_ports : 1); n++) {
+		double gap = sweep_curve_value(&more, n) - sweep_curve_value(c, n);
+		most = gap > most ? gap : most;
+	}
+	return most;
+}
+
 static const struct scenario_host *find_host(const struct scenario *s, const char *name)
 {
 	for (size_t i = 0; i < s->n_hosts; i++)

@@ -77,6 +77,15 @@ const char *sweep_curve_name(enum sweep_curve_kind kind);
 /* The curve's value at x: 1 - (1 - K/R)^x. */
 double sweep_curve_value(const struct sweep_curve *c, double x);
 
+/* The most the chance with K + 1 open ports exceeds the curve, over all n.
+ * The hard side's own socket sends ICE's checks to the prober's
+ * server-reflexive endpoint, so its NAT holds one mapping more that admits
+ * the prober's probes (agent_hard.c opens K on extra sockets besides): the
+ * world's exact chance is 1 - (1 - (K+1)/R)^n, above the curve by at most
+ * about 1/(e K), 0.0014 for K = 256, which 1000 trials cannot see (their
+ * 99 % range is +-0.04 at P = 0.5). The curve is the issue's, with K. */
+double sweep_curve_plus_one(const struct sweep_curve *c);
+
 /* Point p of a sweep: its scenario (the varied value applied), when its
  * trials end (0: where natsim run ends them) and what it measured for c's
  * pair. The limit is from the agent's schedule: the prober waits while the
