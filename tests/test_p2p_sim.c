@@ -701,6 +701,42 @@ static int extra_sends(const struct trace_log *log, int64_t from, int64_t to)
 	return n;
 }
 
+/* Datagrams the coordinator took in from `from` on. */
+static int coord_deliveries(const struct trace_log *log, int64_t from)
+{
+	int n = 0;
+	for (size_t i = 0; i < trace_log_count(log); i++) {
+		const struct trace_record *r = trace_log_get(log, i);
+		if (r->kind == TRACE_PACKET && r->u.packet.hop == TRACE_HOP_DELIVER &&
+		    r->time >= from && strcmp(r->u.packet.node, "coord") == 0)
+			n++;
+	}
+	return n;
+}
+
+/* The techniques cost the coordinator nothing after the introduction: no
+ * more datagrams reach it than without them (issue 17: "the coordinator
+ * relays or introduces nothing extra because of them"). */
+static void test_coordinator_spared(void **state)
+{
+	(void)state;
+	struct world w;
+	int plain, with;
+	for (int ports = NAT_PORT_SEQUENTIAL; ports <= NAT_PORT_RANDOM; ports++) {
+		hard_settings = (struct agent_config){0};
+		hard_pair(&w, 2, (enum nat_port_assignment)ports, SIM_S(30));
+		plain = coord_deliveries(w.log, SIM_MS(1100));
+		world_fini(&w);
+		hard_settings.techniques = AGENT_TECH_PREDICTION | AGENT_TECH_BIRTHDAY;
+		hard_pair(&w, 2, (enum nat_port_assignment)ports, SIM_S(30));
+		with = coord_deliveries(w.log, SIM_MS(1100));
+		world_fini(&w);
+		assert_true(plain > 0);
+		assert_true(with <= plain);
+	}
+	hard_settings = (struct agent_config){0};
+}
+
 /* Symmetric with random ports against a port-restricted cone: the birthday
  * search finds a path in most runs; the budget bounds it; the rate is kept. */
 static void test_birthday(void **state)
@@ -760,6 +796,7 @@ int main(void)
 	    cmocka_unit_test(test_mapping_measured),
 	    cmocka_unit_test(test_prediction),
 	    cmocka_unit_test(test_birthday),
+	    cmocka_unit_test(test_coordinator_spared),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
