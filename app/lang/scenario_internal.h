@@ -201,6 +201,8 @@ __attribute__((format(printf, 3, 4))) void note_loc(struct parser *p, struct sce
 						    const char *fmt, ...);
 __attribute__((format(printf, 3, 4))) void warn_at(struct parser *p, const struct token *t,
 						   const char *fmt, ...);
+__attribute__((format(printf, 3, 4))) void warn_loc(struct parser *p, struct scenario_loc loc,
+						    const char *fmt, ...);
 
 /* values.c: one word into a value (0), or a message in msg (MSG_SIZE bytes) and -1 */
 void add_suggestion(char *msg, const char *s, size_t len, const char *const *names, size_t n);
