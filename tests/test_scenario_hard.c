@@ -69,7 +69,8 @@ static void test_host_options(void **state)
 	    "probe-rate 50/s probes 300 sockets 64 prediction-window 4 mapping-lifetime 10min\n"
 	    "host bob at 198.51.100.20 public techniques all\n"
 	    "host eve at 198.51.100.21 public techniques port-mapping\n"
-	    "host nic at 198.51.100.22 public techniques none\n");
+	    "host nic at 198.51.100.22 public techniques none\n"
+	    "host joe at 198.51.100.23 public techniques birthday+port-mapping, prediction\n");
 	const struct scenario_host *a = scenario_find_host(s, "alice");
 	assert_int_equal(a->techniques, SCENARIO_TECH_PREDICTION | SCENARIO_TECH_BIRTHDAY);
 	assert_int_equal(a->probe_rate, 50);
@@ -80,6 +81,7 @@ static void test_host_options(void **state)
 	assert_int_equal(scenario_find_host(s, "bob")->techniques, SCENARIO_TECH_ALL);
 	assert_int_equal(scenario_find_host(s, "eve")->techniques, SCENARIO_TECH_PORT_MAPPING);
 	assert_int_equal(scenario_find_host(s, "nic")->techniques, 0);
+	assert_int_equal(scenario_find_host(s, "joe")->techniques, SCENARIO_TECH_ALL);
 	/* Not given: unset, so the agent's defaults apply. */
 	const struct scenario_host *c = scenario_find_host(s, "carol");
 	assert_int_equal(c->techniques, SCENARIO_UNSET);
@@ -121,6 +123,12 @@ static void test_host_option_errors(void **state)
 		     "techniques");
 	expect_error(H "techniques birthday, birthday\n",
 		     "1:52: 'birthday' is given twice in the list");
+	expect_error(H "techniques prediction+\n",
+		     "1:42: expected a technique: prediction, birthday, port-mapping, all or "
+		     "none, found ''");
+	expect_error(H "techniques birthday+all\n",
+		     "1:42: 'all' and 'none' stand alone: write 'techniques all' or a list of "
+		     "techniques");
 	expect_error(H "techniques prediction,\n",
 		     "1:53: expected a technique (prediction, birthday, port-mapping, all or "
 		     "none), but the line ends here");
@@ -173,6 +181,10 @@ static void test_host_overrides(void **state)
 	assert_int_equal(c->techniques, SCENARIO_TECH_ALL);
 	assert_int_equal(scenario_set_override(s, "carol.techniques=none", d), 0);
 	assert_int_equal(c->techniques, 0);
+	/* '+' joins names where commas separate values (natsim sweep --vary). */
+	assert_int_equal(scenario_set_override(s, "carol.techniques=prediction+birthday", d), 0);
+	assert_int_equal(c->techniques, SCENARIO_TECH_PREDICTION | SCENARIO_TECH_BIRTHDAY);
+	assert_int_equal(scenario_set_override(s, "carol.techniques=none", d), 0);
 	static const struct {
 		const char *arg, *want;
 	} bad[] = {
