@@ -222,7 +222,7 @@ static void test_background(void **state)
 	struct scenario *s =
 	    parse_ok(WORLD "at 2s background carol to 198.51.100.50:53 rate 5/s\n"
 			   "at 3s background carol to dns:53 rate 1000/s for 100s size 0\n"
-			   "at 4s background carol to coord:3478 size 1472 for 1.5s rate 2/s\n");
+			   "at 4s background carol to coord:9 size 1472 for 1.5s rate 2/s\n");
 	assert_int_equal(s->n_actions, 3);
 	const struct scenario_action *a = &s->actions[0];
 	assert_int_equal(a->kind, SCENARIO_ACT_BACKGROUND);
@@ -292,9 +292,18 @@ static void test_background_errors(void **state)
 static void test_background_targets(void **state)
 {
 	(void)state;
-	struct scenario *s = parse_ok(WORLD B "192.0.2.11:3479 rate 1/s\n" B "coord:53 rate 1/s\n" B
+	struct scenario *s = parse_ok(WORLD B "192.0.2.11:53 rate 1/s\n" B "coord:53 rate 1/s\n" B
 					      "198.51.100.50:9 rate 1/s\n");
 	scenario_free(s);
+	/* Not the coordinator's own ports (3478, 3479 on either address). */
+	expect_error(WORLD B "coord:3478 rate 5/s\n",
+		     "5:27: port 3478 is where the coordinator listens: it would refuse every "
+		     "datagram as a bad message, one timeline line each; send to another of its "
+		     "ports (e.g. coord:53)");
+	expect_error(WORLD B "192.0.2.11:3479 rate 5/s\n",
+		     "5:27: port 3479 is where the coordinator listens: it would refuse every "
+		     "datagram as a bad message, one timeline line each; send to another of its "
+		     "ports (e.g. coord:53)");
 	expect_error(
 	    WORLD B "home:53 rate 5/s\n",
 	    "5:27: background traffic goes to a public host or the coordinator, which take "

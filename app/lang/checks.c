@@ -241,6 +241,17 @@ static void check_background_target(struct checker *c, const struct scenario_act
 	const struct node_name *nn = resolve(c, &a->dst.node, KIND_ANY);
 	char ip[16];
 
+	bool coord_ip = co && !a->dst.node.name &&
+			(co->ip == a->dst.ip || (co->has_alternate && co->alt_ip == a->dst.ip));
+	if ((coord_ip || (nn && nn->kind == KIND_COORD)) &&
+	    (a->dst.port == co->port || (co->has_alternate && a->dst.port == co->alt_port))) {
+		err_loc(c->p, a->dst.loc,
+			"port %d is where the coordinator listens: it would refuse every datagram "
+			"as a bad message, one timeline line each; send to another of its ports "
+			"(e.g. %s:53)",
+			a->dst.port, co->name);
+		return;
+	}
 	if (a->dst.node.name) {
 		if (nn && (nn->kind == KIND_COORD ||
 			   (nn->kind == KIND_HOST && s->hosts[nn->index].is_public)))
@@ -255,7 +266,7 @@ static void check_background_target(struct checker *c, const struct scenario_act
 	for (size_t i = 0; i < s->n_hosts; i++)
 		if (s->hosts[i].is_public && s->hosts[i].ip == a->dst.ip)
 			return;
-	if (co && (co->ip == a->dst.ip || (co->has_alternate && co->alt_ip == a->dst.ip)))
+	if (coord_ip)
 		return;
 	format_ip(a->dst.ip, ip);
 	err_loc(c->p, a->dst.loc,
