@@ -523,7 +523,7 @@ static void test_spray_folded(void **state)
 	assert_int_equal(count_lines(got, "probe"), TIMELINE_SPRAY_SHOWN);
 	assert_int_equal(count_lines(got, "again"), 30);
 	assert_non_null(strstr(got,
-			       "  2.290s  home      x and 20 more dropped for the same reason, "
+			       "  2.290s  home      x and 20 more dropped for the same reason (nat-filter), "
 			       "198.51.100.9:40000 to 203.0.113.7 on ever-new destination "
 			       "ports (2070 to 2203) from 1.100s to 1.290s; -v shows each\n"));
 	/* In time order: the count comes before the retransmissions at 3 s. */

@@ -4,6 +4,7 @@
  * for the same reason, and the timeline should tell that once, with the
  * count, not hundreds of times.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +18,7 @@
 #define SPRAY_QUIET_NS 1000000000LL /* a spray ends after a second without a drop */
 
 struct spray {
-	const char *node; /* NULL: slot free */
+	char node[64]; /* "": slot free (a copy: records lend their names) */
 	enum trace_drop_reason reason;
 	uint32_t src, dst;
 	uint16_t sport, dport; /* the last drop's */
@@ -48,20 +49,18 @@ static struct spray *spray_for(struct timeline_state *st, const char *node,
 	struct spray *oldest = &st->sprays[0];
 	for (size_t i = 0; i < SPRAYS; i++) {
 		struct spray *s = &st->sprays[i];
-		if (s->node != NULL && s->reason == reason && s->src == f->src &&
+		if (s->node[0] != '\0' && s->reason == reason && s->src == f->src &&
 		    s->dst == f->dst && strcmp(s->node, node) == 0)
 			return s;
-		if (s->node == NULL || (oldest->node != NULL && s->last_seen < oldest->last_seen))
+		if (s->node[0] == '\0' ||
+		    (oldest->node[0] != '\0' && s->last_seen < oldest->last_seen))
 			oldest = s;
 	}
-	if (oldest->hidden > 0)
+	if (oldest->hidden > 0 || strlen(node) >= sizeof(oldest->node))
 		return NULL; /* its count is still to be said: do not fold into a new one */
-	*oldest = (struct spray){.node = node,
-				 .reason = reason,
-				 .src = f->src,
-				 .dst = f->dst,
-				 .sport = f->sport,
-				 .dport = f->dport};
+	*oldest = (struct spray){
+	    .reason = reason, .src = f->src, .dst = f->dst, .sport = f->sport, .dport = f->dport};
+	snprintf(oldest->node, sizeof(oldest->node), "%s", node);
 	return oldest;
 }
 
@@ -103,9 +102,9 @@ static int say_count(FILE *out, const struct timeline_options *opt, struct spray
 	struct endpoint src = {s->src, s->sport}, dst = {s->dst, s->dport};
 
 	tl_say(&l,
-	       CROSS " and %u more dropped for the same reason, %s to %s on %s ports (%u to %u) "
-		     "from %ss to %ss; -v shows each",
-	       s->hidden,
+	       CROSS " and %u more dropped for the same reason (%s), %s to %s on %s ports (%u to "
+		     "%u) from %ss to %ss; -v shows each",
+	       s->hidden, trace_drop_reason_name(s->reason),
 	       s->sport_varies ? ip_format(s->src, from, sizeof(from))
 			       : endpoint_format(&src, from, sizeof(from)),
 	       s->dport_varies ? ip_format(s->dst, to, sizeof(to))
@@ -126,13 +125,18 @@ static int say_quiet(FILE *out, const struct timeline_options *opt, struct timel
 		     int64_t now)
 {
 	int rc = 0;
-	for (size_t i = 0; i < SPRAYS; i++) {
-		struct spray *s = &st->sprays[i];
-		if (s->node != NULL && s->hidden > 0 &&
-		    (now < 0 || now > s->last_seen + SPRAY_QUIET_NS))
-			rc |= say_count(out, opt, s);
+	for (;;) { /* the one that went quiet first first: the time column stays in order */
+		struct spray *first = NULL;
+		for (size_t i = 0; i < SPRAYS; i++) {
+			struct spray *s = &st->sprays[i];
+			if (s->hidden > 0 && (now < 0 || now > s->last_seen + SPRAY_QUIET_NS) &&
+			    (first == NULL || s->last_seen < first->last_seen))
+				first = s;
+		}
+		if (first == NULL)
+			return rc;
+		rc |= say_count(out, opt, first);
 	}
-	return rc;
 }
 
 int timeline_render_next(FILE *out, const struct trace_record *r,
@@ -147,8 +151,8 @@ int timeline_render_next(FILE *out, const struct trace_record *r,
 		return timeline_render_record(out, r, opt);
 	if (say_quiet(out, opt, st, r->time) < 0)
 		return -1;
-	if (r->kind == TRACE_PACKET && r->u.packet.hop == TRACE_HOP_DROP && r->u.packet.node &&
-	    fold(st, r))
+	if (r->kind == TRACE_PACKET && r->u.packet.hop == TRACE_HOP_DROP &&
+	    r->u.packet.node != NULL && fold(st, r))
 		return 0;
 	return timeline_render_record(out, r, opt);
 }
