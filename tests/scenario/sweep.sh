@@ -134,6 +134,9 @@ expect_exit 0 "bundled birthday sweep" -- "$natsim" sweep birthday --trials 20 -
 contains "$(head -n 1 <<<"$out")" "bob.probes,a,b,trials" "birthday: bob.probes varied"
 contains "$(head -n 1 <<<"$out")" "curve_p,curve_low,curve_high,curve_fits" "birthday: against its curve"
 lacks "$out" "run-ends" "birthday: --until 30s lets every probe leave"
+birthday_csv=$out
+expect_exit 0 "bundled birthday sweep, one job" -- "$natsim" sweep birthday --trials 20 --format csv --jobs 1
+[ "$out" = "$birthday_csv" ] || fail "birthday: --jobs 1 and the default differ (the curve's columns too)"
 expect_exit 0 "bundled scenario, own --vary" -- "$natsim" sweep birthday --vary internet.latency=20ms \
 	--trials 2 --format csv
 lacks "$out" "bob.probes" "a --vary given replaces the bundled sweep"
