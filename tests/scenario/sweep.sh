@@ -193,6 +193,12 @@ if command -v gnuplot >/dev/null; then
 	checks=$((checks + 1))
 	[ "$(head -c 8 "$tmp/p.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "--plot: not a PNG"
 	ls "$tmp" | grep -q part && fail "a temporary file was left: $(ls "$tmp")"
+	# The birthday sweep's plot carries its curve, on a log-2 axis.
+	expect_exit 0 "--plot with the curve" -- "$natsim" sweep birthday --trials 5 \
+		--plot "$tmp/b.svg" --plot-script "$tmp/b.gp"
+	contains "$(cat "$tmp/b.gp")" "1-(1-256.0/64512)**x with lines dashtype 2" "the curve drawn"
+	contains "$(cat "$tmp/b.gp")" "set logscale x 2" "doubling n on a log-2 axis"
+	contains "$(cat "$tmp/b.svg")" "1-(1-K/R)^n, K = 256, R = 64512" "the curve in the SVG's key"
 else
 	echo "gnuplot not installed (Debian: gnuplot-nox): drawing not checked"
 fi
