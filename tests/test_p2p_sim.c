@@ -607,8 +607,12 @@ static void test_stopped_peer_relays_early(void **state)
 
 /* ---- issue 17: measuring, port prediction, the birthday search ---- */
 
-/* Alice behind a symmetric NAT with these ports, Bob behind a
- * port-restricted cone; both with hard_settings. Runs to `until`. */
+/* Bob's kind in hard_pair. */
+static enum kind hard_bob = PORT_RESTRICTED;
+
+/* Alice behind a symmetric NAT with these ports, Bob of kind hard_bob (a
+ * port-restricted cone unless a test says); both with hard_settings. Runs
+ * to `until`. */
 static enum agent_peer_state hard_pair(struct world *w, uint64_t seed,
 				       enum nat_port_assignment ports, int64_t until)
 {
@@ -618,7 +622,7 @@ static enum agent_peer_state hard_pair(struct world *w, uint64_t seed,
 	nc.ports = ports;
 	world_init(w, seed);
 	struct host *ha = add_peer_host(w, 0, SYMMETRIC, &nc);
-	struct host *hb = add_peer_host(w, 1, PORT_RESTRICTED, NULL);
+	struct host *hb = add_peer_host(w, 1, hard_bob, NULL);
 	add_agent(w, 0, ha, 0);
 	add_agent(w, 1, hb, 0);
 	net_announce(w->net);
@@ -729,6 +733,14 @@ static void test_birthday(void **state)
 		world_fini(&w);
 	}
 	assert_int_equal(relayed, 4); /* 1-(1-8/64512)^8: one in a thousand */
+	/* A public host behind its own firewall: its server-reflexive endpoint
+	 * is its host candidate, and the search still finds its way. */
+	hard_settings.probe_budget = 0;
+	hard_bob = FIREWALL;
+	assert_int_equal(hard_pair(&w, 3, NAT_PORT_RANDOM, SIM_S(30)), AGENT_PEER_DIRECT);
+	assert_non_null(strstr(w.path_text[0], "birthday search"));
+	world_fini(&w);
+	hard_bob = PORT_RESTRICTED;
 	hard_settings = (struct agent_config){0};
 }
 
