@@ -89,6 +89,14 @@ void packet6_fill_checksums(uint8_t *buf, size_t len)
 		return;
 	if (buf[6] == IPPROTO_NUM_TCP && plen < TCP_HEADER_MIN)
 		return;
+	if (buf[6] == IPPROTO_NUM_UDP) {
+		/* RFC 8200 8.1: UDP's upper-layer length is its own length field. */
+		size_t udp_len = get16(buf + IPV6_HEADER_SIZE + 4);
+
+		if (udp_len < UDP_HEADER_SIZE || udp_len > plen)
+			return;
+		plen = udp_len;
+	}
 	src = packet6_src_of(buf);
 	dst = packet6_dst_of(buf);
 	put16(buf + IPV6_HEADER_SIZE + off,

@@ -155,7 +155,8 @@ size_t packet6_build_icmp_error(uint8_t *buf, size_t cap, const struct ip6_addr 
 /* The checksum an upper-layer message of `len` bytes should carry (RFC 8200
  * 8.1: the pseudo-header of source, destination, 32-bit length, zeros and
  * next header, then the message with its checksum field at `sum_off`
- * counted as zero). UDP's computed 0 is returned as 0xffff, as it is sent. */
+ * counted as zero; len >= sum_off + 2). UDP's computed 0 is returned as
+ * 0xffff, as it is sent. */
 uint16_t packet6_checksum_expected(const struct ip6_addr *src, const struct ip6_addr *dst,
 				   uint8_t next_header, const uint8_t *l4, size_t len,
 				   size_t sum_off);

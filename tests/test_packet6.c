@@ -37,6 +37,41 @@ static size_t reference_udp(uint8_t *buf, size_t cap)
 	return packet6_build_udp(buf, cap, &src, &dst, 64, 0x12345, stun_like, sizeof(stun_like));
 }
 
+/* The reference UDP packet and the port unreachable about it, byte for
+ * byte as tshark -V decoded them with every checksum [correct]
+ * (docs/ipv6.md, "How it was checked"). tests/fuzz/corpus/packet6/00-udp
+ * and 03-port-unreach hold the same bytes. A change here is a change to
+ * what goes on the wire: check it with tshark again before changing these. */
+static const uint8_t want_udp[68] = {
+    0x60, 0x01, 0x23, 0x45, 0x00, 0x1c, 0x11, 0x40, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x01,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, 0x20, 0x01, 0x0d, 0xb8,
+    0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x13, 0x88,
+    0x0d, 0x96, 0x00, 0x1c, 0x57, 0x5b, 0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42,
+    0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c,
+};
+static const uint8_t want_unreach_head[48] = {
+    0x60, 0x00, 0x00, 0x00, 0x00, 0x4c, 0x3a, 0x40, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0xff, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x01, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, 0x01, 0x04, 0x0d, 0x88, 0x00, 0x00, 0x00, 0x00,
+};
+
+static void test_bytes_as_tshark_read_them(void **state)
+{
+	struct ip6_addr router = addr("2001:db8:ff::1"), to = addr("2001:db8:1::5");
+	uint8_t udp[128], buf[256];
+	size_t u = reference_udp(udp, sizeof(udp));
+
+	(void)state;
+	assert_int_equal(u, sizeof(want_udp));
+	assert_memory_equal(udp, want_udp, sizeof(want_udp));
+	assert_int_equal(packet6_build_icmp_error(buf, sizeof(buf), &router, &to, 64,
+						  ICMP6_DEST_UNREACH, ICMP6_PORT_UNREACH, 0, udp,
+						  u),
+			 48 + u);
+	assert_memory_equal(buf, want_unreach_head, 48);
+	assert_memory_equal(buf + 48, want_udp, u);
+}
+
 static void test_udp_build_and_parse(void **state)
 {
 	uint8_t buf[256];
@@ -105,7 +140,15 @@ static void test_refusals(void **state)
 	memcpy(bad, buf, n);
 	bad[45] = 7; /* UDP length 7 */
 	assert_int_equal(packet6_parse(bad, n, &pi, why, sizeof(why)), PACKET_ERR_UDP_TRUNCATED);
-	bad[44] = 1; /* UDP length 263 > 28 */
+	/* A UDP length shorter than the IPv6 payload: the checksum covers the
+	 * UDP length (RFC 8200 8.1), and the rest is ignored. */
+	memcpy(bad, buf, n);
+	bad[45] = 27;
+	bad[n - 1] ^= 0xff;
+	packet6_fill_checksums(bad, n);
+	assert_int_equal(packet6_parse(bad, n, &pi, why, sizeof(why)), PACKET_OK);
+	assert_int_equal(pi.payload_len, 19);
+	bad[44] = 1; /* UDP length 283 > 28 */
 	assert_int_equal(packet6_parse(bad, n, &pi, why, sizeof(why)), PACKET_ERR_UDP_TRUNCATED);
 	assert_non_null(strstr(why, "larger than the 28-byte IPv6 payload"));
 }
@@ -456,6 +499,7 @@ static void test_every_truncation(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_bytes_as_tshark_read_them),
 	    cmocka_unit_test(test_udp_build_and_parse),
 	    cmocka_unit_test(test_refusals),
 	    cmocka_unit_test(test_next_headers),
