@@ -9,11 +9,16 @@
  * 2001:db8::1:0:0:1 to 2001:0:0:1::abcd (zero runs that tie, and that
  * differ), `ping -6 -c1 ::1`, and a TCP connection over ::1 with data.
  * The entries below hold the same facts; the text must come out the same.
+ * The lines are kept in tests/lab/conntrack6_expected.txt, and the lab
+ * test lab_conntrack6 captures them afresh and compares (ids and timeouts
+ * aside).
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -39,10 +44,29 @@ static struct conntrack6_entry udp_entry(const char *a, uint16_t sp, const char 
 	return e;
 }
 
+/* True when `line` is one of the lines the real tool printed
+ * (tests/lab/conntrack6_expected.txt, which lab_conntrack6.sh checks
+ * against conntrack -L -f ipv6 again). */
+static bool captured(const char *line)
+{
+	FILE *f = fopen(NATSIM_CONNTRACK6_EXPECTED, "r");
+	char buf[400];
+	bool found = false;
+
+	assert_non_null(f);
+	while (!found && fgets(buf, sizeof(buf), f) != NULL) {
+		buf[strcspn(buf, "\n")] = '\0';
+		found = strcmp(buf, line) == 0;
+	}
+	fclose(f);
+	return found;
+}
+
 static void check_line(const struct conntrack6_entry *e, const char *want)
 {
 	char buf[400];
 
+	assert_true(captured(want));
 	assert_int_equal(conntrack_format_record6(e, 0, buf, sizeof(buf)), (int)strlen(want));
 	assert_string_equal(buf, want);
 }
