@@ -40,8 +40,7 @@ static const char *const error_strs[] = {
     [IP6_ERR_GROUP_TOO_LONG] = "a group has more than 4 hex digits",
     [IP6_ERR_TOO_MANY_GROUPS] = "more than 8 groups of 16 bits",
     [IP6_ERR_TOO_FEW_GROUPS] = "fewer than 8 groups and no '::' to stand for the rest",
-    [IP6_ERR_BAD_IPV4] = "the embedded IPv4 address is not a dotted quad a.b.c.d (0-255, no "
-			 "leading zeros)",
+    [IP6_ERR_BAD_IPV4] = "not a dotted quad a.b.c.d (four parts 0-255, no leading zeros)",
     [IP6_ERR_IPV4_NOT_LAST] = "an embedded IPv4 address may only fill the last 32 bits",
     [IP6_ERR_PREFIX_LENGTH] = "the prefix length is not a number from 0 to 128",
     [IP6_ERR_PREFIX_LEADING_ZERO] = "the prefix length has a leading zero",

@@ -46,19 +46,19 @@ struct endpoint6 {
 /* Why text is not an IPv6 address or prefix; ip6_error_str words it. */
 enum ip6_error {
 	IP6_OK = 0,
-	IP6_ERR_EMPTY,		     /* nothing to read */
-	IP6_ERR_CHAR,		     /* a character that has no place in an address */
-	IP6_ERR_ZONE,		     /* "fe80::1%eth0": zone ids are not accepted */
-	IP6_ERR_TWO_DOUBLE_COLONS,   /* "2001:db8::1::2": "::" may appear once */
-	IP6_ERR_TRIPLE_COLON,	     /* ":::" */
-	IP6_ERR_LEADING_COLON,	     /* ":1::" - a lone colon at the start */
-	IP6_ERR_TRAILING_COLON,	     /* "1::2:" - a lone colon at the end */
-	IP6_ERR_GROUP_TOO_LONG,	     /* more than 4 hex digits in a group */
-	IP6_ERR_TOO_MANY_GROUPS,     /* over 8 groups (or 8 and "::") */
-	IP6_ERR_TOO_FEW_GROUPS,	     /* under 8 groups and no "::" */
-	IP6_ERR_BAD_IPV4,	     /* the embedded dotted quad is not one */
-	IP6_ERR_IPV4_NOT_LAST,	     /* a dotted quad anywhere but the last 32 bits */
-	IP6_ERR_PREFIX_LENGTH,	     /* "/" not followed by 0..128 */
+	IP6_ERR_EMPTY,		   /* nothing to read */
+	IP6_ERR_CHAR,		   /* a character that has no place in an address */
+	IP6_ERR_ZONE,		   /* "fe80::1%eth0": zone ids are not accepted */
+	IP6_ERR_TWO_DOUBLE_COLONS, /* "2001:db8::1::2": "::" may appear once */
+	IP6_ERR_TRIPLE_COLON,	   /* ":::" */
+	IP6_ERR_LEADING_COLON,	   /* ":1::" - a lone colon at the start */
+	IP6_ERR_TRAILING_COLON,	   /* "1::2:" - a lone colon at the end */
+	IP6_ERR_GROUP_TOO_LONG,	   /* more than 4 hex digits in a group */
+	IP6_ERR_TOO_MANY_GROUPS,   /* over 8 groups (or 8 and "::") */
+	IP6_ERR_TOO_FEW_GROUPS,	   /* under 8 groups and no "::" */
+	IP6_ERR_BAD_IPV4,      /* a dotted quad, alone or as the last 32 bits, that is not one */
+	IP6_ERR_IPV4_NOT_LAST, /* a dotted quad anywhere but the last 32 bits */
+	IP6_ERR_PREFIX_LENGTH, /* "/" not followed by 0..128 */
 	IP6_ERR_PREFIX_LEADING_ZERO, /* "/032" */
 	IP6_ERR_HOST_BITS,	     /* "2001:db8::1/32": bits set below the prefix */
 	IP6_ERR_BRACKET,	     /* an endpoint not written "[addr]:port" */
