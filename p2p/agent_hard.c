@@ -48,6 +48,8 @@
 #define PORTS_R 64512u /* usable ports, 1024-65535 */
 /* After the last send, the opener keeps its sockets this long for answers. */
 #define SEARCH_LINGER_NS (5 * P2P_NS_PER_S)
+/* Probes whose answers are still recognised: two seconds' worth at 32/s. */
+#define PROBES_REMEMBERED 64
 
 enum measure_step {
 	MEASURE_IDLE = 0,
@@ -66,6 +68,9 @@ struct hard_search {
 	unsigned sent;		    /* sends so far (opens and probes): the budget */
 	uint64_t next_ns;	    /* next send (P2P_NO_DEADLINE: no more) */
 	uint64_t end_ns;	    /* the sockets close then */
+	/* The last probes' transaction IDs: their answers are known, not noise. */
+	uint8_t recent[PROBES_REMEMBERED][STUN_TXID_SIZE];
+	unsigned n_recent;
 };
 
 struct agent_hard {
@@ -466,12 +471,13 @@ static void send_one(struct agent *a, struct hard_search *s)
 
 	if (s->opener && s->opened < k) {
 		s->opened++;
-		write_probe(a, s->peer, (uint16_t)s->opened, &s->target);
+		write_probe(a, s->peer, (uint16_t)s->opened, &s->target,
+			    s->recent[s->n_recent++ % PROBES_REMEMBERED]);
 	} else if (s->prober) {
 		struct p2p_endpoint to = {s->target.ip, random_port(a)};
 		/* Both random: from our open sockets in turn, else our own. */
 		uint16_t sock = s->opener ? (uint16_t)(1 + s->sent % s->opened) : 0;
-		write_probe(a, s->peer, sock, &to);
+		write_probe(a, s->peer, sock, &to, s->recent[s->n_recent++ % PROBES_REMEMBERED]);
 	} else {
 		s->next_ns = P2P_NO_DEADLINE; /* opened all: the other side probes */
 		return;
@@ -507,6 +513,18 @@ static void tick_search(struct agent *a, uint64_t now)
 	}
 	if (now >= s->next_ns) /* one at a time: never faster than probe_rate */
 		send_one(a, s);
+}
+
+bool hard_probe_answered(const struct agent *a, const uint8_t txid[STUN_TXID_SIZE])
+{
+	const struct hard_search *s = a->hard != NULL ? &a->hard->search : NULL;
+	unsigned n = s == NULL			       ? 0
+		     : s->n_recent < PROBES_REMEMBERED ? s->n_recent
+						       : PROBES_REMEMBERED;
+	for (unsigned i = 0; i < n; i++)
+		if (memcmp(s->recent[i], txid, STUN_TXID_SIZE) == 0)
+			return true;
+	return false;
 }
 
 void hard_path_chosen(struct agent *a, struct agent_peer *p, uint64_t now)
