@@ -9,6 +9,7 @@
  */
 #include "explain/explain.h"
 #include "explain/explain_internal.h"
+#include "explain/ipv6.h" /* explain_icmp6_name */
 #include "explain/socket.h"
 
 #include "sim/engine.h" /* SIM_S */
@@ -567,7 +568,7 @@ size_t explain_nat(const struct nat_result *res, const char *node, char *out, si
 size_t explain_firewall_drop(const struct fw_verdict *v, const struct verdict_flow *flow,
 			     const char *node, char *out, size_t size)
 {
-	char decided[200], text[64];
+	char decided[200], text[EXPLAIN_FLOW_SIZE];
 
 	explain_firewall(v, decided, sizeof(decided));
 	snprintf(out, size, "%s's firewall %s %s: %s", node,
@@ -828,7 +829,7 @@ void explain_attach(struct trace *t)
 static size_t path_node_sentence(const struct node_path_facts *f, const char *node, char *out,
 				 size_t size)
 {
-	char flow[64], a[16], b[24];
+	char flow[EXPLAIN_FLOW_SIZE], a[16], b[24];
 	const struct verdict_flow *i = &f->flow;
 
 	switch (f->cause) {
@@ -863,6 +864,18 @@ static size_t path_node_sentence(const struct node_path_facts *f, const char *no
 			 explain_flow(i, flow, sizeof(flow)), ip_format(i->dst, a, sizeof(a)), node,
 			 ip_format(f->addr, b, sizeof(b)));
 		break;
+	case NODE_PATH_NO_IPV6_ROUTE: /* docs/ipv6.md step 1 */
+		snprintf(out, size,
+			 "%s dropped %s: no IPv6 route: natsim routes IPv6 from step 2 on "
+			 "(docs/ipv6.md), and answers with no ICMPv6 error until then",
+			 node, explain_flow(i, flow, sizeof(flow)));
+		break;
+	case NODE_PATH_NO_IPV6_ADDRESS:
+		snprintf(out, size,
+			 "%s dropped %s: %s has no IPv6 address (natsim gives hosts IPv6 "
+			 "addresses from step 2 on, docs/ipv6.md)",
+			 node, explain_flow(i, flow, sizeof(flow)), node);
+		break;
 	case NODE_PATH_NO_SOCKET:
 		/* A TCP segment reaches here until hosts have a TCP stack (issue
 		 * 16); Linux would answer it with an RST (tcp_v4_send_reset). */
@@ -879,7 +892,7 @@ static size_t path_node_sentence(const struct node_path_facts *f, const char *no
 static size_t path_sentence(const struct node_path_facts *f, const char *node, char *out,
 			    size_t size)
 {
-	char a[24], b[24], flow[64];
+	char a[IP6_TEXT_SIZE], b[24], flow[EXPLAIN_FLOW_SIZE];
 	const struct verdict_flow *i = &f->flow;
 
 	switch (f->cause) {
@@ -917,8 +930,12 @@ static size_t path_sentence(const struct node_path_facts *f, const char *node, c
 			 f->prefix_len, node);
 		return strlen(node) + 1;
 	case NODE_PATH_HOST_UNATTACHED:
+		if (i->ip_version == 6)
+			ip6_format(&i->dst6, a, sizeof(a));
+		else
+			ip_format(f->dst, a, sizeof(a));
 		snprintf(out, size, "%s cannot reach %s: its %s is not attached to any link", node,
-			 ip_format(f->dst, a, sizeof(a)), f->iface);
+			 a, f->iface);
 		return strlen(node) + 1;
 	case NODE_PATH_CT_INVALID:
 		return explain_tcp_ct_invalid(f, node, out, size);
@@ -948,10 +965,36 @@ size_t explain_path(const struct node_path_facts *f, const char *node, char *out
 
 /* ---- the packet, and a link's own drops ----------------------------------- */
 
+/* explain_flow for IPv6 (ip_version 6): RFC 5952 text. */
+static char *flow6(const struct verdict_flow *flow, char *out, size_t size)
+{
+	char a[ENDPOINT6_TEXT_SIZE], b[ENDPOINT6_TEXT_SIZE], name[48];
+
+	if (flow->form == VERDICT_FLOW_PARSED && flow->proto == 58) { /* ICMPv6 */
+		snprintf(out, size, "ICMPv6 %s %s \u2192 %s",
+			 explain_icmp6_name(flow->icmp_type, flow->icmp_code, name, sizeof(name)),
+			 ip6_format(&flow->src6, a, sizeof(a)),
+			 ip6_format(&flow->dst6, b, sizeof(b)));
+	} else if (flow->form == VERDICT_FLOW_PARSED) {
+		snprintf(
+		    out, size, "%s \u2192 %s",
+		    endpoint6_format(&(struct endpoint6){flow->src6, flow->sport}, a, sizeof(a)),
+		    endpoint6_format(&(struct endpoint6){flow->dst6, flow->dport}, b, sizeof(b)));
+	} else if (flow->form == VERDICT_FLOW_ADDRESSES) {
+		snprintf(out, size, "%s \u2192 %s", ip6_format(&flow->src6, a, sizeof(a)),
+			 ip6_format(&flow->dst6, b, sizeof(b)));
+	} else {
+		snprintf(out, size, "a %zu-byte malformed packet", flow->len);
+	}
+	return out;
+}
+
 char *explain_flow(const struct verdict_flow *flow, char *out, size_t size)
 {
 	char a[24], b[24];
 
+	if (flow->ip_version == 6)
+		return flow6(flow, out, size);
 	switch (flow->form) {
 	case VERDICT_FLOW_PARSED:
 		if (flow->proto == 1) /* ICMP: what the message is, first */
@@ -1009,7 +1052,7 @@ static size_t link_sender_sentence(const struct link_drop_facts *f, const char *
 
 size_t explain_link(const struct link_drop_facts *f, const char *node, char *out, size_t size)
 {
-	char flow[96];
+	char flow[EXPLAIN_FLOW_SIZE];
 
 	explain_flow(&f->flow, flow, sizeof(flow));
 	switch (f->cause) {

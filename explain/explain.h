@@ -84,7 +84,11 @@ size_t explain_link(const struct link_drop_facts *f, const char *node, char *out
 
 /* The packet as sentences name it: "192.168.1.5:5000 → 192.0.2.1:3478",
  * "10.0.0.1 → 10.0.0.2" (a header, not a packet that parses), "a 7-byte
- * malformed packet". Returns out. */
+ * malformed packet"; an IPv6 flow in RFC 5952 text, endpoints as
+ * [addr]:port (section 6): "[2001:db8:1::5]:5000 → [2001:db8:2::1]:3478",
+ * "ICMPv6 echo request 2001:db8:1::5 → 2001:db8:2::1". Room for the longest
+ * is EXPLAIN_FLOW_SIZE. Returns out. */
+#define EXPLAIN_FLOW_SIZE 128
 char *explain_flow(const struct verdict_flow *flow, char *out, size_t size);
 
 /* ---- ICMP ----------------------------------------------------------------- */

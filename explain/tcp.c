@@ -63,7 +63,7 @@ int explain_tcp_invalid(const struct verdict_flow *flow, enum conntrack_invalid 
 size_t explain_tcp_ct_invalid(const struct node_path_facts *f, const char *node, char *out,
 			      size_t size)
 {
-	char flow[64];
+	char flow[EXPLAIN_FLOW_SIZE];
 	int used;
 
 	/* nf_nat_ipv4_fn returns NF_ACCEPT for a packet without a conntrack

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "model/host_layout.h"
+#include "model/packet6.h"
 #include "model/router.h"
 
 struct host_socket {
@@ -470,19 +471,45 @@ uint64_t host_udp_sendto_ttl(struct host_socket *s, const struct endpoint *to, c
 	return host_output(h, p, &info, from.ip, to->ip);
 }
 
+/* Raw IPv6 bytes (docs/ipv6.md step 1): no host has an IPv6 address or
+ * route yet, so they go where the host's default route points, its gateway,
+ * as from a host whose one IPv6 route is a default via that router. natsim
+ * has no neighbour discovery: the link finds the gateway by its IPv4
+ * address, which plays the part of its link-layer address. */
+static uint64_t host_output6(struct host *h, struct packet *p)
+{
+	struct iface *ifc = host_iface(h);
+	uint64_t id = p->id;
+	struct node_path_facts why = {.flow = packet6_flow_of_bytes(p->data, p->len),
+				      .iface = ifc->name};
+
+	node_trace_hop(&h->node, NULL, TRACE_HOP_SEND, p);
+	if (h->gateway == 0 || ifc->link == NULL) {
+		why.cause = h->gateway == 0 ? NODE_PATH_NO_IPV6_ROUTE : NODE_PATH_HOST_UNATTACHED;
+		node_drop_verdict(&h->node, ifc, p, TRACE_DROP_NO_ROUTE, NODE_VERDICT_PATH, &why);
+		return 0;
+	}
+	link_transmit(ifc->link, ifc, h->gateway, p);
+	return id;
+}
+
 uint64_t host_send_raw(struct host *h, const uint8_t *bytes, size_t len)
 {
 	struct net *net = h->node.net;
 	struct packet_info info;
 	struct packet *p;
+	bool v6 = packet_ip_version(bytes, len) == 6;
 
-	if (len < IPV4_HEADER_MIN || len > PACKET_MAX_SIZE)
-		return 0; /* without a header there is no destination to send to */
+	/* Without a header there is no destination to send to. */
+	if (len < (v6 ? IPV6_HEADER_SIZE : IPV4_HEADER_MIN) || len > PACKET_MAX_SIZE)
+		return 0;
 	p = packet_alloc(net_packets(net), net_next_packet_id(net), len);
 	if (p == NULL)
 		return 0;
 	memcpy(p->data, bytes, len);
 	p->len = len;
+	if (v6)
+		return host_output6(h, p);
 	/* Like a raw socket with IP_HDRINCL: the bytes go out as given. Ones
 	 * that parse pass the OUTPUT chain; others go by their header's dst. */
 	if (packet_parse(p->data, p->len, &info, NULL, 0) == PACKET_OK)
@@ -774,6 +801,26 @@ static void host_icmp_input(struct host *h, struct packet *p, const struct packe
 	packet_release(net_packets(h->node.net), p);
 }
 
+/* An IPv6 packet (docs/ipv6.md step 1): checked by the IPv6 parser, then
+ * dropped, since no host has an IPv6 address before step 2. A Linux host
+ * (forwarding off) drops a packet for an address it does not hold, in
+ * ip6_forward ("if (... forwarding == 0) goto error"), answering nothing. */
+static void host_receive6(struct host *h, struct iface *in, struct packet *p)
+{
+	struct packet6_info info;
+	char why[200];
+
+	if (packet6_parse(p->data, p->len, &info, why, sizeof(why)) != PACKET_OK) {
+		node_drop_verdict(
+		    &h->node, in, p, TRACE_DROP_MALFORMED, NODE_VERDICT_PATH,
+		    &(struct node_path_facts){.cause = NODE_PATH_MALFORMED, .detail = why});
+		return;
+	}
+	node_drop_verdict(&h->node, in, p, TRACE_DROP_NOT_FOR_US, NODE_VERDICT_PATH,
+			  &(struct node_path_facts){.cause = NODE_PATH_NO_IPV6_ADDRESS,
+						    .flow = packet6_flow_of(&info)});
+}
+
 static void host_receive(struct node *n, struct iface *in, struct packet *p)
 {
 	struct host *h = (struct host *)n;
@@ -781,6 +828,11 @@ static void host_receive(struct node *n, struct iface *in, struct packet *p)
 	struct host_socket *s;
 	char why[200];
 
+	/* The family, decided once at the packet's entry. */
+	if (packet_ip_version(p->data, p->len) == 6) {
+		host_receive6(h, in, p);
+		return;
+	}
 	if (packet_check(p, &info, why, sizeof(why)) != PACKET_OK) {
 		node_drop_verdict(
 		    n, in, p, TRACE_DROP_MALFORMED, NODE_VERDICT_PATH,

@@ -69,7 +69,11 @@ struct host *host_socket_host(const struct host_socket *s);
 uint64_t host_udp_sendto(struct host_socket *s, const struct endpoint *to, const void *payload,
 			 size_t len);
 
-/* Send raw IPv4 bytes as if from this host (scenario "send raw"). Takes a copy. */
+/* Send raw IPv4 bytes as if from this host (scenario "send raw"). Takes a
+ * copy. Bytes whose version nibble is 6 are IPv6 (docs/ipv6.md step 1): they
+ * go to the host's gateway (its default route), since no host has an IPv6
+ * address or route yet; without a gateway they are dropped (no IPv6 route),
+ * as are bytes shorter than their family's header (0 returned, no record). */
 uint64_t host_send_raw(struct host *h, const uint8_t *bytes, size_t len);
 
 /* ---- ICMP (model/icmp.h has the stack's rules: what it answers, rate limits) */
@@ -132,12 +136,12 @@ struct host_tcp_event {
 	enum host_tcp_event_kind kind;
 	const uint8_t *data; /* HOST_TCP_DATA: borrowed for the call */
 	size_t len;
-	int error;	     /* HOST_TCP_CLOSED: 0, ECONNREFUSED, ECONNRESET,
-			      * ETIMEDOUT, EHOSTUNREACH, ... (errno values) */
-	bool simultaneous;   /* HOST_TCP_CONNECTED: our SYN and the other's
-			      * crossed (SYN-SENT -> SYN-RECEIVED, RFC 9293
-			      * 3.5 figure 8); a socket API does not say this,
-			      * the simulator can */
+	int error;	   /* HOST_TCP_CLOSED: 0, ECONNREFUSED, ECONNRESET,
+			    * ETIMEDOUT, EHOSTUNREACH, ... (errno values) */
+	bool simultaneous; /* HOST_TCP_CONNECTED: our SYN and the other's
+			    * crossed (SYN-SENT -> SYN-RECEIVED, RFC 9293
+			    * 3.5 figure 8); a socket API does not say this,
+			    * the simulator can */
 };
 typedef void (*host_tcp_fn)(struct host_tcp *s, const struct host_tcp_event *ev, void *ctx);
 /* A listener completed a handshake: `conn` is ESTABLISHED and belongs to the
@@ -156,8 +160,7 @@ struct host_tcp *host_tcp_listen(struct host *h, uint32_t addr, uint16_t port, b
  * HOST_TCP_CONNECTED or HOST_TCP_CLOSED. `reuse` as for listen. Returns NULL
  * if the local endpoint is taken, no port is free, or out of memory. */
 struct host_tcp *host_tcp_connect(struct host *h, const struct endpoint *local,
-				  const struct endpoint *to, bool reuse, host_tcp_fn fn,
-				  void *ctx);
+				  const struct endpoint *to, bool reuse, host_tcp_fn fn, void *ctx);
 void host_tcp_set_fn(struct host_tcp *s, host_tcp_fn fn, void *ctx);
 /* Queue bytes to send; returns how many were taken (the send buffer may be
  * full: tcp_config.send_buffer), 0 when the connection cannot send. */

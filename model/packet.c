@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "base/bytes.h"
+#include "model/packet6.h" /* the dissector and verdicts read both families */
 #include "model/packet_internal.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -642,6 +643,9 @@ int packet_summary(const uint8_t *buf, size_t len, payload_summary_fn payload, b
 	char a[16], b[16], sub[256];
 	const char *arrow = ascii ? "->" : "\xe2\x86\x92"; /* U+2192 */
 	const char *name;
+
+	if (packet_ip_version(buf, len) == 6) /* the renderers show both families */
+		return packet6_summary(buf, len, payload, ascii, out, size);
 	size_t pos = 0;
 	int err = packet_parse(buf, len, &pi, NULL, 0);
 
@@ -762,7 +766,16 @@ static void udp_fields(struct field_list *fl, const uint8_t *buf, size_t ihl, si
 /* Every field that lies within the bytes, even of a malformed packet: that is
  * when a student most wants to look. The parser's verdict comes first when it
  * is not "ok". */
+static size_t packet4_fields(const uint8_t *buf, size_t len, struct packet_field *out, size_t max);
+
 size_t packet_fields(const uint8_t *buf, size_t len, struct packet_field *out, size_t max)
+{
+	if (packet_ip_version(buf, len) == 6)
+		return packet6_fields(buf, len, out, max);
+	return packet4_fields(buf, len, out, max);
+}
+
+static size_t packet4_fields(const uint8_t *buf, size_t len, struct packet_field *out, size_t max)
 {
 	struct field_list fl = {out, max, 0};
 	struct packet_info pi;
@@ -825,6 +838,9 @@ struct verdict_flow packet_flow_of(const struct packet_info *info)
 struct verdict_flow packet_flow_of_bytes(const uint8_t *buf, size_t len)
 {
 	struct packet_info info;
+
+	if (packet_ip_version(buf, len) == 6)
+		return packet6_flow_of_bytes(buf, len);
 
 	if (packet_parse(buf, len, &info, NULL, 0) == PACKET_OK)
 		return packet_flow_of(&info);

@@ -317,7 +317,11 @@ uint8_t packet_decrement_ttl(uint8_t *buf, size_t len);
  * of chars written, or <= 0 to fall back to "len=N". */
 typedef int (*payload_summary_fn)(const uint8_t *payload, size_t len, char *out, size_t size);
 
-/* "UDP 192.168.1.5:5000 → 192.0.2.1:3478 len=20 ttl=64 [STUN Binding Request ...]".
+/* The dissector reads both families: bytes whose version nibble is 6 are
+ * IPv6's (packet6_summary, packet6_fields in model/packet6.h), so every
+ * renderer shows an IPv6 packet as one; the parser above stays IPv4's.
+ *
+ * "UDP 192.168.1.5:5000 → 192.0.2.1:3478 len=20 ttl=64 [STUN Binding Request ...]".
  * Returns chars written (like snprintf, truncated to size). Never reads past len;
  * malformed bytes give "malformed: <reason>". `ascii` picks "->" over "→". */
 int packet_summary(const uint8_t *buf, size_t len, payload_summary_fn payload, bool ascii,
@@ -332,7 +336,7 @@ size_t packet_fields(const uint8_t *buf, size_t len, struct packet_field *out, s
 
 /* The packet as a verdict names it (sim/verdict.h): from a parse, or from
  * whatever the bytes allow (a malformed packet still names its addresses if
- * it has a header). */
+ * it has a header). _of_bytes reads IPv6 bytes as IPv6 (packet6_flow_of_bytes). */
 struct verdict_flow packet_flow_of(const struct packet_info *info);
 struct verdict_flow packet_flow_of_bytes(const uint8_t *buf, size_t len);
 /* "192.168.1.5:5000 → 192.0.2.1:3478" for a parsed packet (the arrow as in

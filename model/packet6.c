@@ -337,6 +337,40 @@ uint8_t packet6_decrement_hop_limit(uint8_t *buf, size_t len)
 
 /* ---- dissector ---- */
 
+struct verdict_flow packet6_flow_of(const struct packet6_info *info)
+{
+	return (struct verdict_flow){
+	    .form = VERDICT_FLOW_PARSED,
+	    .ip_version = 6,
+	    .proto = info->next_header,
+	    .ttl = info->hop_limit,
+	    .src6 = info->src,
+	    .dst6 = info->dst,
+	    .sport = info->sport,
+	    .dport = info->dport,
+	    .len = IPV6_HEADER_SIZE + (size_t)info->ip_payload_len,
+	    .icmp_type = info->icmp_type,
+	    .icmp_code = info->icmp_code,
+	    .tcp_flags = info->next_header == IPPROTO_NUM_TCP ? info->tcp_flags : 0};
+}
+
+struct verdict_flow packet6_flow_of_bytes(const uint8_t *buf, size_t len)
+{
+	struct packet6_info info;
+
+	if (packet6_parse(buf, len, &info, NULL, 0) == PACKET_OK)
+		return packet6_flow_of(&info);
+	if (len >= IPV6_HEADER_SIZE)
+		return (struct verdict_flow){.form = VERDICT_FLOW_ADDRESSES,
+					     .ip_version = 6,
+					     .proto = buf[6],
+					     .ttl = buf[7],
+					     .src6 = packet6_src_of(buf),
+					     .dst6 = packet6_dst_of(buf),
+					     .len = len};
+	return (struct verdict_flow){.form = VERDICT_FLOW_UNREADABLE, .ip_version = 6, .len = len};
+}
+
 char *packet6_flow_format(const struct packet6_info *info, bool ascii, char *out, size_t size)
 {
 	struct endpoint6 s = {info->src, info->sport}, d = {info->dst, info->dport};

@@ -179,6 +179,12 @@ int packet6_summary(const uint8_t *buf, size_t len, payload_summary_fn payload, 
  * "ipv6.hlim", "udp.checksum", "icmpv6.mtu"), the parser's verdict first
  * when it is not "ok". Returns the number filled (at most max). */
 size_t packet6_fields(const uint8_t *buf, size_t len, struct packet_field *out, size_t max);
+/* The packet as a verdict names it (sim/verdict.h, ip_version 6): from a
+ * parse, or from whatever the bytes allow (a packet that does not parse
+ * still names its addresses if it has a 40-byte header), as packet_flow_of
+ * and packet_flow_of_bytes do for IPv4. */
+struct verdict_flow packet6_flow_of(const struct packet6_info *info);
+struct verdict_flow packet6_flow_of_bytes(const uint8_t *buf, size_t len);
 /* "[2001:db8::1]:5000 → [2001:db8::2]:3478"; addresses only for ICMPv6. */
 char *packet6_flow_format(const struct packet6_info *info, bool ascii, char *out, size_t size);
 

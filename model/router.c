@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/packet6.h"
 #include "model/pcp_server.h"
 #include "model/router_layout.h"
 
@@ -1035,6 +1036,27 @@ static bool inbound(struct router *r, struct fwd *f)
 	return nat_step(r, f, false, f->in);
 }
 
+/* An IPv6 packet (docs/ipv6.md step 1): checked by the IPv6 parser, then
+ * dropped, since natsim gives routers IPv6 routes from step 2 on. Linux
+ * with no route finds ip6_null_entry, whose ip6_pkt_discard drops the
+ * packet and answers ICMPv6 destination unreachable, no route (code 0):
+ * the answer comes with ICMPv6 in step 2, the words say so meanwhile. */
+static void router_receive6(struct router *r, struct iface *in, struct packet *p)
+{
+	struct packet6_info info;
+	char why[200];
+
+	if (packet6_parse(p->data, p->len, &info, why, sizeof(why)) != PACKET_OK) {
+		node_drop_verdict(
+		    &r->node, in, p, TRACE_DROP_MALFORMED, NODE_VERDICT_PATH,
+		    &(struct node_path_facts){.cause = NODE_PATH_MALFORMED, .detail = why});
+		return;
+	}
+	node_drop_verdict(&r->node, in, p, TRACE_DROP_NO_ROUTE, NODE_VERDICT_PATH,
+			  &(struct node_path_facts){.cause = NODE_PATH_NO_IPV6_ROUTE,
+						    .flow = packet6_flow_of(&info)});
+}
+
 static void router_receive(struct node *n, struct iface *in, struct packet *p)
 {
 	struct router *r = (struct router *)n;
@@ -1044,6 +1066,12 @@ static void router_receive(struct node *n, struct iface *in, struct packet *p)
 			.binding_deadline = CONNTRACK_LINUX_TIMEOUT};
 	char why[200];
 
+	/* The family, decided once at the packet's entry: IPv4's path below
+	 * never looks again. */
+	if (packet_ip_version(p->data, p->len) == 6) {
+		router_receive6(r, in, p);
+		return;
+	}
 	if (packet_check(p, &f.info, why, sizeof(why)) != PACKET_OK) {
 		node_drop_verdict(
 		    n, in, p, TRACE_DROP_MALFORMED, NODE_VERDICT_PATH,

@@ -40,46 +40,58 @@ static void test_firewall_reasons(void **state)
 		struct fw_verdict v;
 		const char *sentence, *rule;
 	} cases[] = {
-	    {{FW_DROP, FW_REASON_RULE, FW_CHAIN_INPUT, 1, &drop_5000, CONNTRACK_NEW, CONNTRACK_INVALID_NONE},
+	    {{FW_DROP, FW_REASON_RULE, FW_CHAIN_INPUT, 1, &drop_5000, CONNTRACK_NEW,
+	      CONNTRACK_INVALID_NONE},
 	     "rule INPUT #2 (-p udp --dport 5000 -j DROP) dropped it",
 	     "INPUT #2"},
-	    {{FW_REJECT, FW_REASON_RULE, FW_CHAIN_INPUT, 2, &reject_6000, CONNTRACK_NEW, CONNTRACK_INVALID_NONE},
+	    {{FW_REJECT, FW_REASON_RULE, FW_CHAIN_INPUT, 2, &reject_6000, CONNTRACK_NEW,
+	      CONNTRACK_INVALID_NONE},
 	     "rule INPUT #3 (-p udp --dport 6000 -j REJECT --reject-with icmp-port-unreachable) "
 	     "rejected it: game server closed",
 	     "INPUT #3"},
-	    {{FW_ACCEPT, FW_REASON_RULE, FW_CHAIN_INPUT, 0, &accept_4000, CONNTRACK_NEW, CONNTRACK_INVALID_NONE},
+	    {{FW_ACCEPT, FW_REASON_RULE, FW_CHAIN_INPUT, 0, &accept_4000, CONNTRACK_NEW,
+	      CONNTRACK_INVALID_NONE},
 	     "rule INPUT #1 (-p udp --dport 4000 -j ACCEPT) accepted it",
 	     "INPUT #1"},
-	    {{FW_ACCEPT, FW_REASON_RULE, FW_CHAIN_INPUT, 0, &established, CONNTRACK_ESTABLISHED, CONNTRACK_INVALID_NONE},
+	    {{FW_ACCEPT, FW_REASON_RULE, FW_CHAIN_INPUT, 0, &established, CONNTRACK_ESTABLISHED,
+	      CONNTRACK_INVALID_NONE},
 	     "rule INPUT #1 (-m state --state ESTABLISHED -j ACCEPT): a reply to a flow this "
 	     "host started",
 	     "INPUT #1"},
-	    {{FW_ACCEPT, FW_REASON_RULE, FW_CHAIN_OUTPUT, 0, &established, CONNTRACK_ESTABLISHED, CONNTRACK_INVALID_NONE},
+	    {{FW_ACCEPT, FW_REASON_RULE, FW_CHAIN_OUTPUT, 0, &established, CONNTRACK_ESTABLISHED,
+	      CONNTRACK_INVALID_NONE},
 	     "rule OUTPUT #1 (-m state --state ESTABLISHED -j ACCEPT): a reply to a flow the "
 	     "remote side started",
 	     "OUTPUT #1"},
-	    {{FW_DROP, FW_REASON_POLICY, FW_CHAIN_INPUT, -1, NULL, CONNTRACK_NEW, CONNTRACK_INVALID_NONE},
+	    {{FW_DROP, FW_REASON_POLICY, FW_CHAIN_INPUT, -1, NULL, CONNTRACK_NEW,
+	      CONNTRACK_INVALID_NONE},
 	     "no rule in INPUT matched a new inbound flow, and the INPUT policy is drop",
 	     "INPUT policy"},
-	    {{FW_ACCEPT, FW_REASON_RULE, FW_CHAIN_INPUT, 0, &related, CONNTRACK_RELATED, CONNTRACK_INVALID_NONE},
+	    {{FW_ACCEPT, FW_REASON_RULE, FW_CHAIN_INPUT, 0, &related, CONNTRACK_RELATED,
+	      CONNTRACK_INVALID_NONE},
 	     "rule INPUT #1 (-m state --state RELATED,ESTABLISHED -j ACCEPT): an ICMP error "
 	     "about a flow conntrack tracks (RELATED)",
 	     "INPUT #1"},
-	    {{FW_DROP, FW_REASON_POLICY, FW_CHAIN_INPUT, -1, NULL, CONNTRACK_RELATED, CONNTRACK_INVALID_NONE},
+	    {{FW_DROP, FW_REASON_POLICY, FW_CHAIN_INPUT, -1, NULL, CONNTRACK_RELATED,
+	      CONNTRACK_INVALID_NONE},
 	     "no rule in INPUT matched a related inbound ICMP error, and the INPUT policy is drop",
 	     "INPUT policy"},
-	    {{FW_DROP, FW_REASON_POLICY, FW_CHAIN_FORWARD, -1, NULL, CONNTRACK_INVALID, CONNTRACK_INVALID_NONE},
+	    {{FW_DROP, FW_REASON_POLICY, FW_CHAIN_FORWARD, -1, NULL, CONNTRACK_INVALID,
+	      CONNTRACK_INVALID_NONE},
 	     "no rule in FORWARD matched an invalid forwarded packet, and the FORWARD policy is "
 	     "drop",
 	     "FORWARD policy"},
-	    {{FW_ACCEPT, FW_REASON_POLICY, FW_CHAIN_OUTPUT, -1, NULL, CONNTRACK_ESTABLISHED, CONNTRACK_INVALID_NONE},
+	    {{FW_ACCEPT, FW_REASON_POLICY, FW_CHAIN_OUTPUT, -1, NULL, CONNTRACK_ESTABLISHED,
+	      CONNTRACK_INVALID_NONE},
 	     "no rule in OUTPUT matched an established outbound flow, and the OUTPUT policy "
 	     "is accept",
 	     "OUTPUT policy"},
-	    {{FW_REJECT, FW_REASON_POLICY, FW_CHAIN_FORWARD, -1, NULL, CONNTRACK_NEW, CONNTRACK_INVALID_NONE},
+	    {{FW_REJECT, FW_REASON_POLICY, FW_CHAIN_FORWARD, -1, NULL, CONNTRACK_NEW,
+	      CONNTRACK_INVALID_NONE},
 	     "no rule in FORWARD matched a new forwarded flow, and the FORWARD policy is reject",
 	     "FORWARD policy"},
-	    {{FW_DROP, FW_REASON_NO_CHAIN, FW_CHAIN_COUNT, -1, NULL, CONNTRACK_NEW, CONNTRACK_INVALID_NONE},
+	    {{FW_DROP, FW_REASON_NO_CHAIN, FW_CHAIN_COUNT, -1, NULL, CONNTRACK_NEW,
+	      CONNTRACK_INVALID_NONE},
 	     "no such chain (3)",
 	     "? policy"},
 	};
@@ -96,8 +108,8 @@ static void test_firewall_reasons(void **state)
 
 static void test_firewall_drop(void **state)
 {
-	struct fw_verdict v = {FW_REJECT, FW_REASON_RULE, FW_CHAIN_OUTPUT,
-			       0,	  &reject_6000,	  CONNTRACK_NEW, CONNTRACK_INVALID_NONE};
+	struct fw_verdict v = {FW_REJECT,    FW_REASON_RULE, FW_CHAIN_OUTPUT,	    0,
+			       &reject_6000, CONNTRACK_NEW,  CONNTRACK_INVALID_NONE};
 	struct verdict_flow flow = {.form = VERDICT_FLOW_PARSED,
 				    .proto = 17,
 				    .src = IP4(10, 0, 0, 1),
@@ -277,6 +289,18 @@ static void test_nat_filter_words(void **state)
 		.dst = IP4(10, 0, 1, 2), .sport = 4000, .dport = 53                                \
 	}
 
+/* [2001:db8:1::5]:4000 -> [2001:db8:2::1]:53, hop limit 64, as
+ * packet6_flow_of gives it. */
+#define ADDR6(last, net)                                                                           \
+	{                                                                                          \
+		.b = { 0x20, 0x01, 0x0d, 0xb8, 0, net, 0, 0, 0, 0, 0, 0, 0, 0, 0, last }           \
+	}
+#define UDP6_FLOW                                                                                  \
+	{                                                                                          \
+		.form = VERDICT_FLOW_PARSED, .ip_version = 6, .proto = 17, .ttl = 64,              \
+		.src6 = ADDR6(5, 1), .dst6 = ADDR6(1, 2), .sport = 4000, .dport = 53               \
+	}
+
 static void test_path_causes(void **state)
 {
 	static const struct {
@@ -331,6 +355,15 @@ static void test_path_causes(void **state)
 	     2,
 	     "r dropped 10.0.0.5:4000 \u2192 10.0.1.2:53: Linux's NAT only translates segments "
 	     "conntrack tracks, so it is for r itself, which does not accept it"},
+	    {{.cause = NODE_PATH_NO_IPV6_ROUTE, .flow = UDP6_FLOW},
+	     2,
+	     "r dropped [2001:db8:1::5]:4000 \u2192 [2001:db8:2::1]:53: no IPv6 route: natsim "
+	     "routes IPv6 from step 2 on (docs/ipv6.md), and answers with no ICMPv6 error until "
+	     "then"},
+	    {{.cause = NODE_PATH_NO_IPV6_ADDRESS, .flow = UDP6_FLOW},
+	     2,
+	     "r dropped [2001:db8:1::5]:4000 \u2192 [2001:db8:2::1]:53: r has no IPv6 address "
+	     "(natsim gives hosts IPv6 addresses from step 2 on, docs/ipv6.md)"},
 	};
 	char text[400];
 
@@ -340,6 +373,40 @@ static void test_path_causes(void **state)
 		assert_int_equal(explain_path(&cases[i].f, "r", text, sizeof(text)), cases[i].lead);
 		assert_string_equal(text, cases[i].sentence);
 	}
+}
+
+/* IPv6 flows in RFC 5952 text (sections 4 and 6), every form, the longest
+ * within EXPLAIN_FLOW_SIZE; an unattached host names the IPv6 destination. */
+static void test_flow6(void **state)
+{
+	struct verdict_flow f = UDP6_FLOW;
+	struct node_path_facts unattached = {
+	    .cause = NODE_PATH_HOST_UNATTACHED, .flow = UDP6_FLOW, .iface = "eth0"};
+	char text[EXPLAIN_FLOW_SIZE], sentence[400];
+
+	(void)state;
+	assert_string_equal(explain_flow(&f, text, sizeof(text)),
+			    "[2001:db8:1::5]:4000 \u2192 [2001:db8:2::1]:53");
+	f.proto = 58;
+	f.icmp_type = 128;
+	assert_string_equal(explain_flow(&f, text, sizeof(text)),
+			    "ICMPv6 echo request 2001:db8:1::5 \u2192 2001:db8:2::1");
+	f.form = VERDICT_FLOW_ADDRESSES;
+	assert_string_equal(explain_flow(&f, text, sizeof(text)),
+			    "2001:db8:1::5 \u2192 2001:db8:2::1");
+	f.form = VERDICT_FLOW_UNREADABLE;
+	f.len = 30;
+	assert_string_equal(explain_flow(&f, text, sizeof(text)), "a 30-byte malformed packet");
+	f = (struct verdict_flow)UDP6_FLOW;
+	memset(f.src6.b, 0xab, 16); /* no zero group: the longest text there is */
+	memset(f.dst6.b, 0xcd, 16);
+	f.sport = f.dport = 65535;
+	assert_string_equal(explain_flow(&f, text, sizeof(text)),
+			    "[abab:abab:abab:abab:abab:abab:abab:abab]:65535 \u2192 "
+			    "[cdcd:cdcd:cdcd:cdcd:cdcd:cdcd:cdcd:cdcd]:65535");
+	explain_path(&unattached, "r", sentence, sizeof(sentence));
+	assert_string_equal(sentence,
+			    "r cannot reach 2001:db8:2::1: its eth0 is not attached to any link");
 }
 
 /* A TCP segment a host has no socket for is named as TCP, not UDP. */
@@ -589,12 +656,12 @@ static void test_nat_icmp_words(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_firewall_reasons),	 cmocka_unit_test(test_firewall_drop),
-	    cmocka_unit_test(test_nat_decisions),	 cmocka_unit_test(test_nat_icmp_words),
-	    cmocka_unit_test(test_nat_filtered),	 cmocka_unit_test(test_nat_filter_words),
-	    cmocka_unit_test(test_path_causes),		 cmocka_unit_test(test_no_socket_names_tcp),
-	    cmocka_unit_test(test_link_causes),		 cmocka_unit_test(test_flow_forms),
-	    cmocka_unit_test(test_record_keeps_verdict),
+	    cmocka_unit_test(test_firewall_reasons),	cmocka_unit_test(test_firewall_drop),
+	    cmocka_unit_test(test_nat_decisions),	cmocka_unit_test(test_nat_icmp_words),
+	    cmocka_unit_test(test_nat_filtered),	cmocka_unit_test(test_nat_filter_words),
+	    cmocka_unit_test(test_path_causes),		cmocka_unit_test(test_flow6),
+	    cmocka_unit_test(test_no_socket_names_tcp), cmocka_unit_test(test_link_causes),
+	    cmocka_unit_test(test_flow_forms),		cmocka_unit_test(test_record_keeps_verdict),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,10 +17,17 @@
 
 #include "sim/engine.h"
 
+/* A run's captures are LINKTYPE_IPV4 (228: raw IPv4, no link header) while
+ * every packet in it is IPv4, and LINKTYPE_RAW (101, written for DLT_RAW:
+ * raw IP, the family read from each packet's version nibble) once any packet
+ * is IPv6 (docs/ipv6.md step 1). IPv4-only runs thus keep the captures they
+ * always had, byte for byte, and tshark reads both link types (Wireshark's
+ * "raw IP" dissector picks IPv4 or IPv6 by the first nibble). One link
+ * type per run, as one dead pcap_t describes every file. */
 #ifdef DLT_IPV4
-#define CAPTURE_LINKTYPE DLT_IPV4 /* LINKTYPE_IPV4: raw IPv4, no link header */
+#define CAPTURE_LINKTYPE_V4 DLT_IPV4
 #else
-#define CAPTURE_LINKTYPE DLT_RAW
+#define CAPTURE_LINKTYPE_V4 DLT_RAW
 #endif
 #define CAPTURE_SNAPLEN 65535
 
@@ -140,6 +147,28 @@ static int close_all(struct capture *c, int rc)
 	return rc;
 }
 
+static bool captured(const struct trace_record *r)
+{
+	const struct trace_packet *p = &r->u.packet;
+
+	return r->kind == TRACE_PACKET && (p->hop == TRACE_HOP_TX || p->hop == TRACE_HOP_RX) &&
+	       p->iface != NULL && p->bytes != NULL && p->len > 0;
+}
+
+/* LINKTYPE_IPV4 unless a captured packet is not IPv4 (the top). */
+static int linktype_of(const struct trace_log *log)
+{
+	size_t n = trace_log_count(log);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct trace_record *r = trace_log_get(log, i);
+
+		if (captured(r) && (r->u.packet.bytes[0] >> 4) != 4)
+			return DLT_RAW;
+	}
+	return CAPTURE_LINKTYPE_V4;
+}
+
 int capture_write_dir(const struct trace_log *log, const char *dir, struct capture_stats *st,
 		      char *err, size_t err_size)
 {
@@ -152,7 +181,7 @@ int capture_write_dir(const struct trace_log *log, const char *dir, struct captu
 		return -1;
 	c.path_size = strlen(dir) + 300;
 	c.path = malloc(c.path_size);
-	c.dead = pcap_open_dead_with_tstamp_precision(CAPTURE_LINKTYPE, CAPTURE_SNAPLEN,
+	c.dead = pcap_open_dead_with_tstamp_precision(linktype_of(log), CAPTURE_SNAPLEN,
 						      PCAP_TSTAMP_PRECISION_NANO);
 	if (c.path == NULL || c.dead == NULL) {
 		snprintf(err, err_size, "out of memory");
@@ -172,11 +201,9 @@ int capture_write_dir(const struct trace_log *log, const char *dir, struct captu
 	}
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		const struct trace_record *r = trace_log_get(log, i);
-		const struct trace_packet *p = &r->u.packet;
-		if (r->kind != TRACE_PACKET || (p->hop != TRACE_HOP_TX && p->hop != TRACE_HOP_RX) ||
-		    p->iface == NULL || p->bytes == NULL || p->len == 0)
+		if (!captured(r))
 			continue;
-		rc = dump_hop(&c, r->time, p);
+		rc = dump_hop(&c, r->time, &r->u.packet);
 		st->packets += rc == 0;
 	}
 	rc = close_all(&c, rc);

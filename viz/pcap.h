@@ -4,8 +4,10 @@
  *
  * A capture holds the real bytes of every TX hop at the sending interface
  * and every RX hop at the receiving one, time-stamped with the virtual time
- * (nanosecond precision). The packets are raw IPv4 (LINKTYPE_IPV4, or
- * LINKTYPE_RAW where libpcap lacks it): natsim models no link layer.
+ * (nanosecond precision). The packets are raw IP: natsim models no link
+ * layer. A run whose packets are all IPv4 gives LINKTYPE_IPV4 captures (or
+ * LINKTYPE_RAW where libpcap lacks it); a run with any IPv6 packet gives
+ * LINKTYPE_RAW ones, which carry both families by the version nibble.
  * Written with libpcap (pcap_open_dead, pcap_dump_open, pcap_dump).
  *
  * The prefix is capture_, not pcap_: libpcap owns that one.
