@@ -867,7 +867,7 @@ static size_t path_node_sentence(const struct node_path_facts *f, const char *no
 	case NODE_PATH_NO_IPV6_ROUTE: /* docs/ipv6.md step 1 */
 		snprintf(out, size,
 			 "%s dropped %s: no IPv6 route: natsim routes IPv6 from step 2 on "
-			 "(docs/ipv6.md), and answers with no ICMPv6 error until then",
+			 "(docs/ipv6.md), and sends no ICMPv6 error before then",
 			 node, explain_flow(i, flow, sizeof(flow)));
 		break;
 	case NODE_PATH_NO_IPV6_ADDRESS:

@@ -361,9 +361,9 @@ enum node_path_cause {
 	NODE_PATH_CT_INVALID,	   /* router: a TCP segment conntrack marked INVALID,
 				    * addressed to the NAT's public side: no DNAT
 				    * without an entry, and INPUT drops it */
-	NODE_PATH_NO_IPV6_ROUTE,   /* router: an IPv6 packet; natsim routes IPv6 from
-				    * docs/ipv6.md step 2 on, so no router has an
-				    * IPv6 route yet */
+	NODE_PATH_NO_IPV6_ROUTE,   /* router, or a host without a gateway: an IPv6
+				    * packet; natsim routes IPv6 from docs/ipv6.md
+				    * step 2 on, so no router has an IPv6 route yet */
 	NODE_PATH_NO_IPV6_ADDRESS, /* host: an IPv6 packet, and the host has no IPv6
 				    * address (none has one before step 2) */
 	NODE_PATH_COUNT

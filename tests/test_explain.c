@@ -358,7 +358,7 @@ static void test_path_causes(void **state)
 	    {{.cause = NODE_PATH_NO_IPV6_ROUTE, .flow = UDP6_FLOW},
 	     2,
 	     "r dropped [2001:db8:1::5]:4000 \u2192 [2001:db8:2::1]:53: no IPv6 route: natsim "
-	     "routes IPv6 from step 2 on (docs/ipv6.md), and answers with no ICMPv6 error until "
+	     "routes IPv6 from step 2 on (docs/ipv6.md), and sends no ICMPv6 error before "
 	     "then"},
 	    {{.cause = NODE_PATH_NO_IPV6_ADDRESS, .flow = UDP6_FLOW},
 	     2,
