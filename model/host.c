@@ -828,12 +828,13 @@ static void host_receive(struct node *n, struct iface *in, struct packet *p)
 	struct host_socket *s;
 	char why[200];
 
-	/* The family, decided once at the packet's entry. */
-	if (packet_ip_version(p->data, p->len) == 6) {
-		host_receive6(h, in, p);
-		return;
-	}
+	/* The family, decided once at the packet's entry, on the IPv4 parser's
+	 * refusal (as router_receive does). */
 	if (packet_check(p, &info, why, sizeof(why)) != PACKET_OK) {
+		if (packet_ip_version(p->data, p->len) == 6) {
+			host_receive6(h, in, p);
+			return;
+		}
 		node_drop_verdict(
 		    n, in, p, TRACE_DROP_MALFORMED, NODE_VERDICT_PATH,
 		    &(struct node_path_facts){.cause = NODE_PATH_MALFORMED, .detail = why});

@@ -1066,13 +1066,15 @@ static void router_receive(struct node *n, struct iface *in, struct packet *p)
 			.binding_deadline = CONNTRACK_LINUX_TIMEOUT};
 	char why[200];
 
-	/* The family, decided once at the packet's entry: IPv4's path below
-	 * never looks again. */
-	if (packet_ip_version(p->data, p->len) == 6) {
-		router_receive6(r, in, p);
-		return;
-	}
+	/* The family is decided once, here at the packet's entry, where the
+	 * IPv4 parser refuses anything but version 4: an IPv6 packet leaves
+	 * IPv4's path on that refusal, so IPv4's own path tests nothing more
+	 * (bench_flow measured a check ahead of it at 2-3%). */
 	if (packet_check(p, &f.info, why, sizeof(why)) != PACKET_OK) {
+		if (packet_ip_version(p->data, p->len) == 6) {
+			router_receive6(r, in, p);
+			return;
+		}
 		node_drop_verdict(
 		    n, in, p, TRACE_DROP_MALFORMED, NODE_VERDICT_PATH,
 		    &(struct node_path_facts){.cause = NODE_PATH_MALFORMED, .detail = why});
