@@ -91,6 +91,7 @@ struct p2p_event *emit(struct agent *a, enum agent_event_type type, const char *
 	e->type = type;
 	snprintf(e->peer, sizeof(e->peer), "%s", peer ? peer : "");
 	e->local = e->remote = (struct p2p_endpoint){0, 0};
+	e->technique = 0;
 	e->data_len = 0;
 	memset(&e->nat, 0, sizeof(e->nat));
 	e->text[0] = '\0';
