@@ -16,6 +16,7 @@
 #include "app/net/candidates.h"
 #include "app/net/daemon.h"
 #include "app/net/daemon_tcp.h"
+#include "app/net/gateway.h"
 #include "app/net/keyfile.h"
 #include "app/lang/scenario.h"
 #include "app/lang/units.h"
@@ -63,6 +64,17 @@ const char cmd_peer_usage[] =
     "                        connecting from it to the other's candidates, both\n"
     "                        at once (simultaneous open, RFC 5128 3.4); --port is\n"
     "                        then a TCP port (not with --classify)\n"
+    "  -M, --port-mapping on|off\n"
+    "                        ask the router for a mapping of our port (PCP, else\n"
+    "                        NAT-PMP: RFC 6887, RFC 6886) and offer it to peers as a\n"
+    "                        \"mapped\" candidate; renewed at half its lifetime,\n"
+    "                        deleted when the peer exits. Default off: the mapping\n"
+    "                        opens a port of the router to anyone for two hours,\n"
+    "                        which the user should choose (Tailscale asks by\n"
+    "                        default), and the first CONNECT waits for the answer\n"
+    "                        (at most 2 s from a router that stays silent). UDP only\n"
+    "  -G, --gateway ADDR    the router to ask (default: the gateway of the IPv4\n"
+    "                        default route, /proc/net/route); implies --port-mapping on\n"
     "  -N, --no-register     with --classify: only classify, against any RFC 5780\n"
     "                        STUN server (stund, for instance), without registering\n"
     "  -j, --json            one JSON object per line for each event and the result\n"
@@ -82,6 +94,8 @@ struct peer_args {
 	const char *name, *key, *connect, *send;
 	struct p2p_endpoint coord, bind;
 	bool has_coord, expect_data, echo, classify, json, has_keepalive, no_register, tcp;
+	bool port_mapping, port_mapping_given;
+	uint32_t gateway; /* --gateway, host order; 0: the default route's */
 	uint64_t timeout_ns, linger_ns, keepalive_ns;
 };
 
@@ -407,6 +421,27 @@ static int parse_bind(const char *arg, struct peer_args *a)
 	return 0;
 }
 
+/* --port-mapping on|off. */
+static int parse_port_mapping(const char *arg, struct peer_args *a)
+{
+	if (strcmp(arg, "on") != 0 && strcmp(arg, "off") != 0)
+		return cli_usage_error("peer", "--port-mapping expects on or off, not '%s'", arg);
+	a->port_mapping = strcmp(arg, "on") == 0;
+	a->port_mapping_given = true;
+	return 0;
+}
+
+/* --gateway: the router to ask, an IPv4 address (not 0). */
+static int parse_gateway(const char *arg, struct peer_args *a)
+{
+	struct in_addr in;
+	if (inet_pton(AF_INET, arg, &in) != 1 || in.s_addr == 0)
+		return cli_usage_error("peer",
+				       "--gateway expects a router's IPv4 address, not '%s'", arg);
+	a->gateway = ntohl(in.s_addr);
+	return 0;
+}
+
 static int parse_opt(int ch, struct peer_args *a)
 {
 	switch (ch) {
@@ -453,6 +488,10 @@ static int parse_opt(int ch, struct peer_args *a)
 		return parse_port(optarg, a);
 	case 'b':
 		return parse_bind(optarg, a);
+	case 'M':
+		return parse_port_mapping(optarg, a);
+	case 'G':
+		return parse_gateway(optarg, a);
 	default:
 		return -1;
 	}
@@ -476,12 +515,15 @@ static int parse_args(int argc, char **argv, struct peer_args *a)
 						 {"linger", required_argument, NULL, 'l'},
 						 {"keepalive", required_argument, NULL, 'a'},
 						 {"tcp", no_argument, NULL, 'T'},
+						 {"port-mapping", required_argument, NULL, 'M'},
+						 {"gateway", required_argument, NULL, 'G'},
 						 {NULL, 0, NULL, 0}};
 	int ch;
 	a->timeout_ns = 20 * P2P_NS_PER_S;
 	opterr = 0;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, ":n:c:k:p:b:C:s:eEKjTt:l:a:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":n:c:k:p:b:C:s:eEKjTt:l:a:M:G:", longopts, NULL)) !=
+	       -1) {
 		int rc = ch == ':' ? -1 : parse_opt(ch, a);
 		if (rc < 0)
 			return cli_option_error("peer", ch, argv);
@@ -507,6 +549,11 @@ static int parse_args(int argc, char **argv, struct peer_args *a)
 					       "with --tcp");
 	if (a->connect && strcmp(a->connect, a->name) == 0)
 		return cli_usage_error("peer", "--connect names ourselves ('%s')", a->name);
+	if (a->gateway && !a->port_mapping_given)
+		a->port_mapping = true; /* --gateway alone asks that router */
+	if (a->tcp && a->port_mapping)
+		return cli_usage_error("peer",
+				       "--port-mapping asks for a UDP mapping: not with --tcp");
 	return 0;
 }
 
@@ -549,6 +596,29 @@ static int open_sockets(struct peer_run *pr, struct daemon *d, const struct peer
 	return daemon_tcp_listen(&pr->tcp, &a->bind, bound, err, errlen);
 }
 
+/* --port-mapping: the router to ask, into c (techniques, gateway); none
+ * known, or a socket only this machine reaches, is said and skipped. */
+static void choose_gateway(struct agent_config *c, const struct peer_args *a,
+			   const struct p2p_endpoint *bound)
+{
+	uint32_t gw = a->gateway;
+
+	if (!a->port_mapping)
+		return;
+	if ((bound->ip >> 24) == 127) {
+		fprintf(stderr, "natsim peer: --port-mapping: bound to a loopback address, which "
+				"no router can map to; not asking\n");
+		return;
+	}
+	if (gw == 0 && net_default_gateway(&gw) < 0) {
+		fprintf(stderr, "natsim peer: --port-mapping: no IPv4 default route, so no router "
+				"to ask (give --gateway ADDR)\n");
+		return;
+	}
+	c->techniques |= AGENT_TECH_PORT_MAPPING;
+	c->gateway = (struct p2p_endpoint){gw, 0}; /* port 0: 5351 */
+}
+
 static int start_agent(struct peer_run *pr, const struct peer_args *a,
 		       const struct p2p_endpoint *bound, const uint8_t *seed)
 {
@@ -561,6 +631,7 @@ static int start_agent(struct peer_run *pr, const struct peer_args *a,
 	    .transport = a->tcp ? AGENT_TRANSPORT_TCP : AGENT_TRANSPORT_UDP,
 	};
 	net_host_candidates(&c, bound, &a->coord);
+	choose_gateway(&c, a, bound);
 	pr->agent = agent_new(&c);
 	if (!pr->agent)
 		return -1;
@@ -590,6 +661,20 @@ static int finish(struct peer_run *pr, enum daemon_stop stop)
 	return ok ? CLI_EXIT_OK : stop == DAEMON_STOP_ERROR ? CLI_EXIT_INTERNAL : CLI_EXIT_FAILED;
 }
 
+/* Whatever ended the run (done, a signal, the timeout), the router's
+ * mapping is deleted before we go (agent_release_mappings). */
+static void release_mappings(struct peer_run *pr, struct daemon *d)
+{
+	struct p2p_datagram dg;
+	struct p2p_event ev;
+
+	agent_release_mappings(pr->agent, daemon_now_ns());
+	while (agent_pop_event(pr->agent, &ev))
+		print_event(pr, &ev);
+	while (agent_pop_datagram(pr->agent, &dg))
+		daemon_send(d, &dg);
+}
+
 static int run(const struct peer_args *a, const uint8_t *seed)
 {
 	struct daemon d;
@@ -614,6 +699,7 @@ static int run(const struct peer_args *a, const uint8_t *seed)
 		enum daemon_stop stop = daemon_run(&d, &ops, &pr);
 		if (stop == DAEMON_STOP_ERROR)
 			perror("natsim peer: poll");
+		release_mappings(&pr, &d);
 		/* A signal or the linger ending after success is still success. */
 		rc = finish(&pr, stop);
 	}
