@@ -431,8 +431,7 @@ static int on_register_response(struct agent *a, uint64_t now, const struct stun
 		     fmt_ep(&mapped, ep));
 	if (moved)
 		emit_candidates(a);
-	if (first)
-		hard_registered(a, now); /* measure our NAT, if a technique wants to know */
+	hard_registered(a, now); /* measure our NAT, if a technique wants to know */
 	peers_changed(a);
 	for (size_t i = 0; i < a->n_peers; i++) {
 		struct agent_peer *p = a->peers[i];
@@ -738,7 +737,8 @@ int agent_send(struct agent *a, uint64_t now_ns, const char *peer_name, const ui
 		return AGENT_ERR_INVALID;
 	bool direct = p->state == AGENT_PEER_DIRECT && p->selected >= 0;
 	struct p2p_datagram *d =
-	    dq_push(a, direct ? &p->pairs[p->selected].remote.ep : &a->cfg.coordinator);
+	    direct ? dq_push_on(a, p->pairs[p->selected].sock, &p->pairs[p->selected].remote.ep)
+		   : dq_push(a, &a->cfg.coordinator);
 	if (d == NULL)
 		return AGENT_ERR_NOMEM;
 	new_txid(a, txid);
@@ -1013,8 +1013,9 @@ const struct crypto_identity *agent_identity(const struct agent *a)
 const char *agent_event_name(enum agent_event_type t)
 {
 	static const char *const names[] = {
-	    "registered", "candidates", "punching", "direct",	      "relayed", "upgraded",
-	    "path-lost",  "failed",	"data",	    "nat-classified", "log",	 "pair-failed"};
+	    "registered", "candidates",	 "punching", "direct", "relayed",
+	    "upgraded",	  "path-lost",	 "failed",   "data",   "nat-classified",
+	    "log",	  "pair-failed", "technique"};
 	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "?";
 }
 

@@ -41,7 +41,7 @@
 #define AGENT_NAME_MAX COORD_NAME_MAX
 #define AGENT_MAX_PEERS 16
 #define AGENT_MAX_HOST_CANDIDATES COORD_MAX_CANDIDATES
-#define AGENT_MAX_REMOTE_CANDIDATES 16 /* introduced + peer-reflexive */
+#define AGENT_MAX_REMOTE_CANDIDATES 96 /* introduced + predicted + peer-reflexive (< 128) */
 #define AGENT_MAX_DATA 1200	       /* largest plaintext agent_send accepts */
 
 enum agent_error {
@@ -69,6 +69,7 @@ enum agent_event_type {
 	AGENT_EV_NAT_CLASSIFIED,
 	AGENT_EV_LOG,
 	AGENT_EV_PAIR_FAILED, /* a hard ICMP error ended a check (agent_handle_icmp_error) */
+	AGENT_EV_TECHNIQUE,   /* what a technique for hard NATs measured, tried or found */
 };
 
 struct p2p_event {

@@ -26,12 +26,17 @@
 
 /* ---- the checklist ---- */
 
-int find_pair(const struct agent_peer *p, const struct p2p_endpoint *ep)
+int find_pair_on(const struct agent_peer *p, uint16_t sock, const struct p2p_endpoint *ep)
 {
 	for (size_t i = 0; i < p->n_pairs; i++)
-		if (p2p_endpoint_equal(&p->pairs[i].remote.ep, ep))
+		if (p->pairs[i].sock == sock && p2p_endpoint_equal(&p->pairs[i].remote.ep, ep))
 			return (int)i;
 	return -1;
+}
+
+int find_pair(const struct agent_peer *p, const struct p2p_endpoint *ep)
+{
+	return find_pair_on(p, 0, ep);
 }
 
 /* Recomputes p->retx_soonest_ns after pairs' retx_ns changed, so that the
@@ -46,10 +51,15 @@ void retx_refresh(struct agent_peer *p)
 	p->retx_soonest_ns = t;
 }
 
-/* The pair for candidate c (a new one Waiting), or -1 if the list is full. */
 int add_pair(struct agent_peer *p, const struct coord_candidate *c)
 {
-	int i = find_pair(p, &c->ep);
+	return add_pair_on(p, 0, c);
+}
+
+/* The pair (sock, candidate c) (a new one Waiting), or -1 if the list is full. */
+int add_pair_on(struct agent_peer *p, uint16_t sock, const struct coord_candidate *c)
+{
+	int i = find_pair_on(p, sock, &c->ep);
 	if (i >= 0 || p->n_pairs == AGENT_MAX_REMOTE_CANDIDATES || c->ep.ip == 0)
 		return i;
 	if (p->n_pairs == p->cap_pairs) {
@@ -62,6 +72,7 @@ int add_pair(struct agent_peer *p, const struct coord_candidate *c)
 	}
 	memset(&p->pairs[p->n_pairs], 0, sizeof(p->pairs[0]));
 	p->pairs[p->n_pairs].remote = *c;
+	p->pairs[p->n_pairs].sock = sock;
 	p->pairs[p->n_pairs].waiting = true; /* paced in if we are punching */
 	return (int)p->n_pairs++;
 }
@@ -81,12 +92,14 @@ static void put_role(struct stun_writer *w, const struct agent_peer *p)
 		     p->session);
 }
 
-/* Writes one request of transaction t (a first send or a retransmission). */
-static void write_check(struct agent *a, struct agent_peer *p, const struct agent_txn *t)
+/* Writes a check request with this transaction ID from `sock` to `to`. */
+static void write_request(struct agent *a, struct agent_peer *p, uint16_t sock,
+			  const struct p2p_endpoint *to, const uint8_t txid[STUN_TXID_SIZE],
+			  bool nominate)
 {
 	char user[2 * AGENT_NAME_MAX + 2];
 	struct stun_writer w;
-	struct p2p_datagram *d = dq_push(a, &p->pairs[t->pair].remote.ep);
+	struct p2p_datagram *d = dq_push_on(a, sock, to);
 
 	if (d == NULL)
 		return;
@@ -96,15 +109,31 @@ static void write_check(struct agent *a, struct agent_peer *p, const struct agen
 	memcpy(user, p->name, pn);
 	user[pn] = ':';
 	memcpy(user + pn + 1, a->name, an + 1);
-	stun_writer_init(&w, d->buf, sizeof(d->buf), STUN_METHOD_BINDING, STUN_CLASS_REQUEST,
-			 t->txid);
+	stun_writer_init(&w, d->buf, sizeof(d->buf), STUN_METHOD_BINDING, STUN_CLASS_REQUEST, txid);
 	stun_put_string(&w, STUN_ATTR_USERNAME, user);
 	put_role(&w, p);
-	if (t->nominate)
+	if (nominate)
 		stun_put_raw(&w, STUN_ATTR_USE_CANDIDATE, NULL, 0);
 	stun_put_integrity_sha256_key(&w, &p->check_mac);
 	stun_put_fingerprint(&w);
 	dq_commit(a, d, &w);
+}
+
+/* Writes one request of transaction t (a first send or a retransmission). */
+static void write_check(struct agent *a, struct agent_peer *p, const struct agent_txn *t)
+{
+	const struct agent_pair *pp = &p->pairs[t->pair];
+	write_request(a, p, pp->sock, &pp->remote.ep, t->txid, t->nominate);
+}
+
+/* A probe's answer is not awaited: the peer's triggered check (RFC 8445
+ * 7.3.1.4), which the probe's arrival sets off, is what makes a pair. */
+void write_probe(struct agent *a, struct agent_peer *p, uint16_t sock,
+		 const struct p2p_endpoint *to)
+{
+	uint8_t txid[STUN_TXID_SIZE];
+	new_txid(a, txid);
+	write_request(a, p, sock, to, txid, false);
 }
 
 /* RTO before the request after the n-th (n >= 1): doubling (RFC 8489
@@ -281,13 +310,23 @@ static void emit_selected(struct agent *a, struct agent_peer *p, bool upgrade)
 	bool text = text_wanted(a);
 	/* Over TCP, which connection: "direct to bob over TCP via simultaneous open ..." */
 	const char *how = a->tcp && text ? agent_tcp_path_words(a, &pp->remote.ep) : "via";
+	/* Which technique beyond ICE's checks found it (agent_hard.c), if any. */
+	const char *tech = text ? hard_pair_technique(a, p, pp) : NULL;
+	char sock[40] = "";
+	if (text && pp->sock != 0)
+		snprintf(sock, sizeof(sock), "our extra socket %u", pp->sock);
 	struct p2p_event *e = emit(
-	    a, upgrade ? AGENT_EV_UPGRADED : AGENT_EV_DIRECT, p->name, "%s %s %s %s -> %s (%s)",
+	    a, upgrade ? AGENT_EV_UPGRADED : AGENT_EV_DIRECT, p->name, "%s %s %s %s -> %s (%s%s%s)",
 	    upgrade ? "upgraded from relay to direct path to" : "direct to", p->name, how,
-	    text ? fmt_ep(&a->cfg.local, l) : "", text ? fmt_ep(&pp->remote.ep, r) : "",
-	    coord_candidate_type_name(pp->remote.type));
+	    !text      ? ""
+	    : pp->sock ? sock
+		       : fmt_ep(&a->cfg.local, l),
+	    text ? fmt_ep(&pp->remote.ep, r) : "", coord_candidate_type_name(pp->remote.type),
+	    tech ? ", found by " : "", tech ? tech : "");
 	if (e) {
 		e->local = a->cfg.local;
+		if (pp->sock != 0)
+			e->local.port = 0; /* an extra socket's: the driver knows it */
 		e->remote = pp->remote.ep;
 	}
 }
@@ -310,6 +349,7 @@ static void select_pair(struct agent *a, struct agent_peer *p, int pair, uint64_
 	p->consent_ns = now;
 	p->next_consent_ns = now + consent_interval(a);
 	emit_selected(a, p, upgrade);
+	hard_path_chosen(a, p, now); /* the birthday search with p, if any, is over */
 }
 
 /* After any change to a pair: nominate (controlling) or follow (controlled). */
@@ -352,7 +392,7 @@ static void answer_check(struct agent *a, struct agent_peer *p, const struct p2p
 			 const struct stun_msg *m)
 {
 	struct stun_writer w;
-	struct p2p_datagram *d = dq_push(a, from);
+	struct p2p_datagram *d = dq_push_on(a, a->in_sock, from); /* from where it arrived */
 
 	if (d == NULL)
 		return;
@@ -377,11 +417,11 @@ int on_check(struct agent *a, uint64_t now, const struct p2p_endpoint *from, con
 		return AGENT_ERR_UNAUTHENTICATED; /* RFC 8489 9.1.3: silently discard */
 	peer_changed(a, p);
 	answer_check(a, p, from, m);
-	int i = find_pair(p, from);
+	int i = find_pair_on(p, a->in_sock, from);
 	if (i < 0) {
 		/* RFC 8445 7.3.1.3: a peer-reflexive candidate, learned from the check. */
 		struct coord_candidate c = {*from, COORD_CAND_PRFLX};
-		if ((i = add_pair(p, &c)) < 0)
+		if ((i = add_pair_on(p, a->in_sock, &c)) < 0)
 			return AGENT_OK;
 		emit(a, AGENT_EV_LOG, p->name,
 		     "learned peer-reflexive candidate %s for %s from its check (RFC 8445 7.3.1.3)",
@@ -437,8 +477,10 @@ int on_check_response(struct agent *a, uint64_t now, const struct p2p_endpoint *
 	if (stun_check_integrity_sha256_key(m, buf, len, &p->check_mac) != STUN_OK)
 		return AGENT_ERR_UNAUTHENTICATED;
 	peer_changed(a, p);
-	/* RFC 8445 7.2.5.2.1: the answer must come from where we sent. */
-	if (!p2p_endpoint_equal(from, &p->pairs[t->pair].remote.ep) || m->cls != STUN_CLASS_SUCCESS)
+	/* RFC 8445 7.2.5.2.1: the answer must come from where we sent, to where
+	 * we sent from. */
+	if (!p2p_endpoint_equal(from, &p->pairs[t->pair].remote.ep) ||
+	    a->in_sock != p->pairs[t->pair].sock || m->cls != STUN_CLASS_SUCCESS)
 		return AGENT_OK;
 	int pair = t->pair;
 	/* RFC 7675 5.1: only an answer to our own request on the chosen pair

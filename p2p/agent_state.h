@@ -4,9 +4,10 @@
  * agent_checks.c (connectivity checks, nomination, consent). Not a public
  * header: a program uses agent.h.
  *
- * Candidate pairs are (our socket, remote candidate): an agent has one
- * socket, so the local half of every pair is config.local and a pair is
- * named by its remote endpoint.
+ * Candidate pairs are (our socket, remote candidate). The local half is
+ * config.local's socket (0) for every pair but those the birthday search
+ * found on one of its extra sockets (agent.h "Extra sockets"), so a pair is
+ * named by its socket and remote endpoint.
  */
 #ifndef NATSIM_P2P_AGENT_STATE_H
 #define NATSIM_P2P_AGENT_STATE_H
@@ -20,6 +21,7 @@
 
 struct agent_pair {
 	struct coord_candidate remote;
+	uint16_t sock;	     /* our socket: 0, or an extra one (the birthday search's) */
 	uint64_t retx_ns;    /* next retransmission of the pair's transaction; 0: none */
 	uint8_t txn;	     /* ring slot of the pair's transaction (see pair_txn) */
 	uint8_t tries;	     /* requests sent in that transaction */
@@ -61,6 +63,8 @@ struct agent_peer {
 	bool checks_failed;	/* PUNCHING: every pair failed by ICMP; relay asked early */
 	uint8_t connect_txid[STUN_TXID_SIZE];
 	uint64_t session;
+	struct coord_mapping mapping; /* how its NAT assigns ports (INTRODUCE); kind 0: not said */
+	uint16_t predicted_lo, predicted_hi; /* ports we predicted for it (0: none pending) */
 	struct crypto_session cs;
 	struct stun_integrity_key check_mac; /* cs.check_key, pads hashed once */
 	/* The checklist (RFC 8445 6.1.2): grown on demand up to
@@ -103,8 +107,9 @@ struct agent {
 	size_t n_peers;
 	/* RFC 8445 6.1.4.2: one new (Waiting -> In-Progress) check per Ta for
 	 * the whole agent, the punching peers served round robin. */
-	uint64_t pace_ns;      /* earliest time for the next paced check */
-	size_t pace_rr;	       /* peer slot to serve first */
+	uint64_t pace_ns; /* earliest time for the next paced check */
+	size_t pace_rr;	  /* peer slot to serve first */
+	uint16_t in_sock; /* the socket the datagram being read arrived on (agent_input_socket) */
 	struct agent_tcp *tcp; /* config.transport TCP: the connections (agent_tcp.c); else NULL */
 	struct agent_portmap *portmap; /* PORT_MAPPING: the router's mapping (agent_portmap.c) */
 	struct agent_hard *hard;       /* PREDICTION/BIRTHDAY: agent_hard.c's state; else NULL */
@@ -183,6 +188,11 @@ void hard_put_mapping(const struct agent *a, struct coord_mapping *out); /* for 
 void hard_introduced(struct agent *a, struct agent_peer *p, const struct stun_msg *m, uint64_t now);
 void hard_tick(struct agent *a, uint64_t now);
 uint64_t hard_deadline(const struct agent *a);
+void hard_path_chosen(struct agent *a, struct agent_peer *p, uint64_t now);
+/* Which technique found the pair, in words for the DIRECT event ("port
+ * prediction", "the birthday search"); NULL if plain ICE did. */
+const char *hard_pair_technique(const struct agent *a, const struct agent_peer *p,
+				const struct agent_pair *pp);
 
 /* agent.c: the timers. A peer's own next deadline; the next of the peers'
  * and the paced checks' (t: the agent's own), by walking every peer. */
@@ -190,11 +200,17 @@ uint64_t peer_deadline(const struct agent *a, const struct agent_peer *p);
 uint64_t peers_deadline(const struct agent *a, uint64_t t);
 
 /* agent_checks.c: the checklist (RFC 8445) and consent (RFC 7675). */
-int find_pair(const struct agent_peer *p, const struct p2p_endpoint *ep);
+int find_pair(const struct agent_peer *p, const struct p2p_endpoint *ep); /* on socket 0 */
+int find_pair_on(const struct agent_peer *p, uint16_t sock, const struct p2p_endpoint *ep);
 /* The check transaction of p's with this ID that may still be answered
  * (find_txn asks it of every peer); NULL if none. */
 struct agent_txn *peer_txn(struct agent_peer *p, const uint8_t txid[STUN_TXID_SIZE]);
-int add_pair(struct agent_peer *p, const struct coord_candidate *c);
+int add_pair(struct agent_peer *p, const struct coord_candidate *c); /* on socket 0 */
+int add_pair_on(struct agent_peer *p, uint16_t sock, const struct coord_candidate *c);
+/* Writes an authenticated Binding request (a check that no pair owns: a
+ * probe of the birthday search) from `sock` to `to`. */
+void write_probe(struct agent *a, struct agent_peer *p, uint16_t sock,
+		 const struct p2p_endpoint *to);
 void reset_txns(struct agent_peer *p);
 void retx_refresh(struct agent_peer *p);
 void tick_retransmissions(struct agent *a, struct agent_peer *p, uint64_t now);

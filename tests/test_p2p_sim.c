@@ -25,8 +25,8 @@
 #define COORD_ALT IP4(192, 0, 2, 11)
 
 enum kind { OPEN, FIREWALL, FULL_CONE, RESTRICTED, PORT_RESTRICTED, SYMMETRIC, KIND_COUNT };
-static const char *const kind_names[] = {"open", "firewall", "full-cone", "restricted-cone",
-					 "port-restricted-cone", "symmetric"};
+static const char *const kind_names[] = {
+    "open", "firewall", "full-cone", "restricted-cone", "port-restricted-cone", "symmetric"};
 
 struct world {
 	struct net *net;
@@ -43,7 +43,11 @@ struct world {
 	struct p2p_endpoint pair_failed_remote[2];
 	char classic[2][32];
 	int mapping[2], filtering[2];
+	char path_text[2][256]; /* the last DIRECT or UPGRADED event's */
 };
+
+/* Issue 17's settings for every agent add_agent makes (zero: none). */
+static struct agent_config hard_settings;
 
 static struct link *uplink(struct world *w, const char *name, struct iface *far, uint32_t prefix)
 {
@@ -68,10 +72,26 @@ static void on_agent(struct sim_agent *sa, const struct p2p_event *ev, void *ctx
 	if (i < 0)
 		return;
 	switch (ev->type) {
-	case AGENT_EV_DIRECT: w->direct[i]++; break;
-	case AGENT_EV_RELAYED: w->relayed[i]++; break;
-	case AGENT_EV_PATH_LOST: w->lost[i]++; break;
-	case AGENT_EV_UPGRADED: w->upgraded[i]++; break;
+	case AGENT_EV_DIRECT:
+		w->direct[i]++;
+		break;
+	case AGENT_EV_RELAYED:
+		w->relayed[i]++;
+		break;
+	case AGENT_EV_PATH_LOST:
+		w->lost[i]++;
+		break;
+	case AGENT_EV_UPGRADED:
+		w->upgraded[i]++;
+		break;
+	default:
+		break;
+	}
+	switch (ev->type) {
+	case AGENT_EV_DIRECT:
+	case AGENT_EV_UPGRADED:
+		snprintf(w->path_text[i], sizeof(w->path_text[i]), "%s", ev->text);
+		break;
 	case AGENT_EV_PAIR_FAILED:
 		if (w->pair_failed[i]++ == 0) {
 			w->pair_failed_at[i] = engine_now(net_engine(w->net));
@@ -85,7 +105,8 @@ static void on_agent(struct sim_agent *sa, const struct p2p_event *ev, void *ctx
 		w->mapping[i] = ev->nat.mapping;
 		w->filtering[i] = ev->nat.filtering;
 		break;
-	default: break;
+	default:
+		break;
 	}
 }
 
@@ -106,9 +127,8 @@ static void world_init(struct world *w, uint64_t seed)
 	assert_non_null(alt);
 	struct link *l = uplink(w, "coord-up", host_iface(c), IP4(192, 0, 2, 0));
 	assert_int_equal(link_attach(l, alt), 0);
-	struct coord_config cc = {.primary = {COORD_IP, 3478},
-				  .has_alternate = true,
-				  .alternate = {COORD_ALT, 3479}};
+	struct coord_config cc = {
+	    .primary = {COORD_IP, 3478}, .has_alternate = true, .alternate = {COORD_ALT, 3479}};
 	assert_non_null(simdrive_add_coord(w->drive, c, &cc));
 }
 
@@ -158,7 +178,12 @@ static struct sim_agent *add_agent(struct world *w, int i, struct host *h, uint6
 	struct agent_config ac = {.name = i == 0 ? "alice" : "bob",
 				  .local = {host_address(h), 5000},
 				  .coordinator = {COORD_IP, 3478},
-				  .keepalive_ns = keepalive_ns};
+				  .keepalive_ns = keepalive_ns,
+				  .techniques = hard_settings.techniques,
+				  .probe_rate = hard_settings.probe_rate,
+				  .probe_budget = hard_settings.probe_budget,
+				  .birthday_sockets = hard_settings.birthday_sockets,
+				  .prediction_window = hard_settings.prediction_window};
 	struct sim_agent *sa = simdrive_add_agent(w->drive, h, &ac);
 	assert_non_null(sa);
 	w->peer[i] = sa;
@@ -236,7 +261,8 @@ static void test_outcome_matrix(void **state)
 			int lo = a < b ? a : b, hi = a < b ? b : a;
 			bool relayed = hi == SYMMETRIC &&
 				       (lo == FIREWALL || lo == PORT_RESTRICTED || lo == SYMMETRIC);
-			enum agent_peer_state want = relayed ? AGENT_PEER_RELAYED : AGENT_PEER_DIRECT;
+			enum agent_peer_state want =
+			    relayed ? AGENT_PEER_RELAYED : AGENT_PEER_DIRECT;
 			if (got != want)
 				fail_msg("%s x %s: got %s, want %s", kind_names[a], kind_names[b],
 					 agent_peer_state_name(got), agent_peer_state_name(want));
@@ -308,9 +334,9 @@ static void test_discovery_all_nine(void **state)
 {
 	(void)state;
 	static const char *const want_classic[3][3] = {
-		{"full-cone", "restricted-cone", "port-restricted-cone"},
-		{"symmetric", "symmetric", "symmetric"},
-		{"symmetric", "symmetric", "symmetric"},
+	    {"full-cone", "restricted-cone", "port-restricted-cone"},
+	    {"symmetric", "symmetric", "symmetric"},
+	    {"symmetric", "symmetric", "symmetric"},
 	};
 	for (int m = 0; m < 3; m++) {
 		for (int f = 0; f < 3; f++) {
@@ -336,8 +362,8 @@ static void test_discovery_all_nine(void **state)
 	}
 }
 
-static size_t mapping_events(const struct trace_log *log, const char *node,
-			     enum trace_map_event ev, int64_t after)
+static size_t mapping_events(const struct trace_log *log, const char *node, enum trace_map_event ev,
+			     int64_t after)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < trace_log_count(log); i++) {
@@ -579,19 +605,149 @@ static void test_stopped_peer_relays_early(void **state)
 	world_fini(&w);
 }
 
+/* ---- issue 17: measuring, port prediction, the birthday search ---- */
+
+/* Alice behind a symmetric NAT with these ports, Bob behind a
+ * port-restricted cone; both with hard_settings. Runs to `until`. */
+static enum agent_peer_state hard_pair(struct world *w, uint64_t seed,
+				       enum nat_port_assignment ports, int64_t until)
+{
+	struct nat_config nc;
+	nat_config_default(&nc);
+	assert_int_equal(nat_config_preset(&nc, "symmetric"), 0);
+	nc.ports = ports;
+	world_init(w, seed);
+	struct host *ha = add_peer_host(w, 0, SYMMETRIC, &nc);
+	struct host *hb = add_peer_host(w, 1, PORT_RESTRICTED, NULL);
+	add_agent(w, 0, ha, 0);
+	add_agent(w, 1, hb, 0);
+	net_announce(w->net);
+	do_register(w, 0);
+	do_register(w, 1);
+	engine_run_until(net_engine(w->net), SIM_S(1));
+	do_connect(w);
+	engine_run_until(net_engine(w->net), until);
+	enum agent_peer_state sa = agent_peer_state(sim_agent_agent(w->peer[0]), "bob");
+	assert_int_equal(sa, agent_peer_state(sim_agent_agent(w->peer[1]), "alice"));
+	return sa;
+}
+
+/* The measurement against the coordinator's two addresses tells the three
+ * ways a NAT assigns ports apart. */
+static void test_mapping_measured(void **state)
+{
+	(void)state;
+	hard_settings = (struct agent_config){.techniques = AGENT_TECH_PREDICTION};
+	struct world w;
+	int16_t delta = 0;
+	hard_pair(&w, 3, NAT_PORT_SEQUENTIAL, SIM_S(2));
+	assert_int_equal(agent_mapping(sim_agent_agent(w.peer[0]), &delta),
+			 AGENT_MAPPING_SEQUENTIAL);
+	assert_int_equal(delta, 1);
+	assert_int_equal(agent_mapping(sim_agent_agent(w.peer[1]), NULL), AGENT_MAPPING_SAME);
+	world_fini(&w);
+	hard_pair(&w, 3, NAT_PORT_RANDOM, SIM_S(2));
+	assert_int_equal(agent_mapping(sim_agent_agent(w.peer[0]), NULL), AGENT_MAPPING_RANDOM);
+	world_fini(&w);
+	/* Port preservation: the first mapping keeps 5000, the next count up
+	 * from 1024; the step is the later ones'. */
+	hard_pair(&w, 3, NAT_PORT_PRESERVE, SIM_S(2));
+	assert_int_equal(agent_mapping(sim_agent_agent(w.peer[0]), &delta),
+			 AGENT_MAPPING_SEQUENTIAL);
+	assert_int_equal(delta, 1);
+	world_fini(&w);
+	hard_settings = (struct agent_config){0};
+}
+
+/* Symmetric with sequential ports against a port-restricted cone: relayed
+ * by ICE alone, direct when Bob checks the ports Alice's NAT gives next. */
+static void test_prediction(void **state)
+{
+	(void)state;
+	struct world w;
+	hard_settings = (struct agent_config){0};
+	assert_int_equal(hard_pair(&w, 5, NAT_PORT_SEQUENTIAL, SIM_S(12)), AGENT_PEER_RELAYED);
+	world_fini(&w);
+	hard_settings = (struct agent_config){.techniques = AGENT_TECH_PREDICTION};
+	assert_int_equal(hard_pair(&w, 5, NAT_PORT_SEQUENTIAL, SIM_S(12)), AGENT_PEER_DIRECT);
+	assert_non_null(strstr(w.path_text[1], "predicted"));
+	assert_non_null(strstr(w.path_text[1], "port prediction"));
+	world_fini(&w);
+	/* Random ports: nothing to predict. */
+	assert_int_equal(hard_pair(&w, 5, NAT_PORT_RANDOM, SIM_S(12)), AGENT_PEER_RELAYED);
+	world_fini(&w);
+	hard_settings = (struct agent_config){0};
+}
+
+/* Datagrams alice's host sent from ports other than her agent's: the
+ * birthday search's extra sockets. */
+static int extra_sends(const struct trace_log *log, int64_t from, int64_t to)
+{
+	int n = 0;
+	for (size_t i = 0; i < trace_log_count(log); i++) {
+		const struct trace_record *r = trace_log_get(log, i);
+		const struct trace_packet *p = &r->u.packet;
+		if (r->kind != TRACE_PACKET || p->hop != TRACE_HOP_SEND || r->time < from ||
+		    r->time >= to || strcmp(p->node, "alice") != 0 || p->len < 28)
+			continue;
+		size_t ihl = (size_t)(p->bytes[0] & 15) * 4; /* the UDP source port follows */
+		if ((p->bytes[ihl] << 8 | p->bytes[ihl + 1]) != 5000)
+			n++;
+	}
+	return n;
+}
+
+/* Symmetric with random ports against a port-restricted cone: the birthday
+ * search finds a path in most runs; the budget bounds it; the rate is kept. */
+static void test_birthday(void **state)
+{
+	(void)state;
+	struct world w;
+	int found = 0;
+	hard_settings = (struct agent_config){.techniques = AGENT_TECH_BIRTHDAY};
+	for (uint64_t seed = 1; seed <= 4; seed++) {
+		enum agent_peer_state s = hard_pair(&w, seed, NAT_PORT_RANDOM, SIM_S(30));
+		if (s == AGENT_PEER_DIRECT) {
+			found++;
+			assert_non_null(strstr(w.path_text[0], "birthday search"));
+		}
+		/* 256 sockets at 100 a second, never more in any second. */
+		for (int64_t t = SIM_S(1); t < SIM_S(30); t += SIM_S(1))
+			assert_true(extra_sends(w.log, t, t + SIM_S(1)) <= 100);
+		world_fini(&w);
+	}
+	/* 1-(1-256/64512)^2048 is 99.97 %: all four. */
+	assert_int_equal(found, 4);
+	/* A budget of 8 sends each: Alice opens 8 sockets, Bob probes 8
+	 * times (after waiting as long as 256 opens would take). */
+	hard_settings.probe_budget = 8;
+	int relayed = 0;
+	for (uint64_t seed = 1; seed <= 4; seed++) {
+		if (hard_pair(&w, seed, NAT_PORT_RANDOM, SIM_S(30)) == AGENT_PEER_RELAYED)
+			relayed++;
+		assert_true(extra_sends(w.log, 0, SIM_S(30)) <= 8);
+		world_fini(&w);
+	}
+	assert_int_equal(relayed, 4); /* 1-(1-8/64512)^8: one in a thousand */
+	hard_settings = (struct agent_config){0};
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_outcome_matrix),
-		cmocka_unit_test(test_same_nat),
-		cmocka_unit_test(test_discovery_all_nine),
-		cmocka_unit_test(test_keepalive),
-		cmocka_unit_test(test_relay_is_ciphertext),
-		cmocka_unit_test(test_deterministic),
-		cmocka_unit_test(test_worker_changes_nothing),
-		cmocka_unit_test(test_stopped_agent_is_silent),
-		cmocka_unit_test(test_port_unreachable_candidate),
-		cmocka_unit_test(test_stopped_peer_relays_early),
+	    cmocka_unit_test(test_outcome_matrix),
+	    cmocka_unit_test(test_same_nat),
+	    cmocka_unit_test(test_discovery_all_nine),
+	    cmocka_unit_test(test_keepalive),
+	    cmocka_unit_test(test_relay_is_ciphertext),
+	    cmocka_unit_test(test_deterministic),
+	    cmocka_unit_test(test_worker_changes_nothing),
+	    cmocka_unit_test(test_stopped_agent_is_silent),
+	    cmocka_unit_test(test_port_unreachable_candidate),
+	    cmocka_unit_test(test_stopped_peer_relays_early),
+	    cmocka_unit_test(test_mapping_measured),
+	    cmocka_unit_test(test_prediction),
+	    cmocka_unit_test(test_birthday),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,10 +29,21 @@ struct pump_timer {
 	uint64_t want;
 };
 
+/* One of an agent's extra sockets (p2p/agent.h "Extra sockets"). */
+struct sim_extra {
+	struct sim_agent *sa;
+	struct host_socket *sock; /* NULL: not open */
+	uint16_t index;		  /* the agent's number for it, 1.. */
+};
+
 struct sim_agent {
 	struct simdrive *d;
 	struct host *host;
 	struct host_socket *sock;
+	struct sim_extra *extra; /* extra[k - 1]: socket k; grown on demand */
+	size_t n_extra;
+	size_t n_open;	    /* extra sockets open now */
+	uint32_t local_ip;  /* the address the agent bound (0: any): its extra sockets' */
 	struct simtcp *tcp; /* an agent whose transport is TCP: no sock */
 	struct agent *agent;
 	struct pump_timer timer;
@@ -61,7 +72,7 @@ struct simdrive {
 	simdrive_agent_hook agent_hook;
 	simdrive_coord_hook coord_hook;
 	void *hook_ctx;
-	struct secrets *secrets; /* every agent's shared-secret source */
+	struct secrets *secrets;     /* every agent's shared-secret source */
 	struct agent_spares *spares; /* the agents' spare queue arrays (p2p/agent_speed.h) */
 };
 
@@ -145,6 +156,66 @@ static void emit_app(struct simdrive *d, struct host *h, const char *app, const 
 
 static void agent_timer_fired(struct engine *e, void *arg);
 
+static void extra_received(struct host_socket *s, const struct endpoint *from,
+			   const struct endpoint *to, const uint8_t *payload, size_t len, void *ctx)
+{
+	struct sim_extra *x = ctx;
+	struct sim_agent *sa = x->sa;
+	struct p2p_endpoint src = to_p2p(from);
+	(void)s;
+	(void)to;
+	agent_input_socket(sa->agent, now_of(sa->d), x->index, &src, payload, len);
+	sim_agent_flush(sa);
+}
+
+/* Extra socket k, bound on first use to the agent's address and a port the
+ * host picks (as bind to port 0 does); NULL on OOM or no free port. */
+static struct host_socket *extra_socket(struct sim_agent *sa, uint16_t k)
+{
+	if (k > AGENT_MAX_SOCKETS)
+		return NULL;
+	if (k > sa->n_extra) {
+		/* Allocated once at the largest size: x is every socket's callback
+		 * context, so the array must never move. */
+		if (sa->extra == NULL &&
+		    (sa->extra = calloc(AGENT_MAX_SOCKETS, sizeof(*sa->extra))) == NULL)
+			return NULL;
+		for (size_t i = sa->n_extra; i < k; i++)
+			sa->extra[i] = (struct sim_extra){sa, NULL, (uint16_t)(i + 1)};
+		sa->n_extra = k;
+	}
+	struct sim_extra *x = &sa->extra[k - 1];
+	if (x->sock == NULL) {
+		x->sock = host_udp_bind_addr(sa->host, sa->local_ip, 0, extra_received, x);
+		if (x->sock != NULL)
+			sa->n_open++;
+	}
+	return x->sock;
+}
+
+/* Closes the extra sockets the agent no longer wants (agent.h). */
+static void close_unwanted(struct sim_agent *sa)
+{
+	for (size_t i = 0; i < sa->n_extra && sa->n_open > 0; i++) {
+		struct sim_extra *x = &sa->extra[i];
+		if (x->sock != NULL && !agent_socket_wanted(sa->agent, x->index)) {
+			host_udp_close(x->sock);
+			x->sock = NULL;
+			sa->n_open--;
+		}
+	}
+}
+
+static void close_extra(struct sim_agent *sa)
+{
+	for (size_t i = 0; i < sa->n_extra; i++)
+		if (sa->extra[i].sock != NULL) {
+			host_udp_close(sa->extra[i].sock);
+			sa->extra[i].sock = NULL;
+		}
+	sa->n_open = 0;
+}
+
 void sim_agent_flush(struct sim_agent *sa)
 {
 	struct simdrive *d = sa->d;
@@ -162,8 +233,12 @@ void sim_agent_flush(struct sim_agent *sa)
 		simtcp_do(sa->tcp, &act);
 	while (agent_pop_datagram(sa->agent, &dg)) {
 		struct endpoint to = from_p2p(&dg.to);
-		host_udp_sendto(sa->sock, &to, dg.buf, dg.len);
+		struct host_socket *s = dg.socket ? extra_socket(sa, dg.socket) : sa->sock;
+		if (s != NULL)
+			host_udp_sendto(s, &to, dg.buf, dg.len);
 	}
+	if (sa->n_open > 0)
+		close_unwanted(sa);
 	while (agent_pop_event(sa->agent, &ev)) {
 		emit_app(d, sa->host, sa->name, agent_event_name(ev.type), ev.peer, ev.text);
 		if (d->agent_hook)
@@ -182,6 +257,7 @@ void sim_agent_stop(struct sim_agent *sa)
 	sa->timer.id = 0;
 	host_udp_close(sa->sock);
 	sa->sock = NULL;
+	close_extra(sa);
 	simtcp_close_all(sa->tcp);
 }
 
@@ -297,6 +373,8 @@ static void sim_agent_free(struct sim_agent *sa)
 	if (sa->timer.id)
 		engine_cancel(net_engine(sa->d->net), sa->timer.id);
 	host_udp_close(sa->sock);
+	close_extra(sa);
+	free(sa->extra);
 	simtcp_free(sa->tcp);
 	agent_free(sa->agent);
 	free(sa);
@@ -366,6 +444,7 @@ struct sim_agent *simdrive_add_agent(struct simdrive *d, struct host *h,
 			goto fail;
 		host_udp_set_error_fn(sa->sock, agent_icmp_error);
 		struct endpoint bound = host_socket_local(sa->sock);
+		sa->local_ip = cfg->local.ip;
 		if (bound.ip == 0)
 			bound.ip = host_address(h);
 		c.local = to_p2p(&bound);
@@ -388,8 +467,7 @@ fail:
 	return NULL;
 }
 
-void simdrive_key_seed(const struct simdrive *d, const char *name,
-		       uint8_t seed[CRYPTO_SEED_SIZE])
+void simdrive_key_seed(const struct simdrive *d, const char *name, uint8_t seed[CRYPTO_SEED_SIZE])
 {
 	char stream[96];
 	struct rng keys;

@@ -39,9 +39,11 @@ local attrs = {
 	[0xE008] = "NATSIM-PEER",
 	[0xE009] = "NATSIM-SESSION",
 	[0xE00A] = "NATSIM-TRANSPORT",
+	[0xE00B] = "NATSIM-MAPPING",
 }
 
-local cand_types = { [0] = "host", [1] = "srflx", [2] = "prflx" }
+local cand_types = { [0] = "host", [1] = "srflx", [2] = "prflx", [4] = "mapped" }
+local mapping_kinds = { [1] = "same port", [2] = "sequential", [3] = "random" }
 
 local natsim = Proto("natsim", "natsim rendezvous and relay (STUN methods)")
 
@@ -134,6 +136,12 @@ local function add_value(tree, at, v, summary)
 		-- the candidates' transport: 6 (TCP's protocol number); absent, UDP
 		tree:append_text(v:uint() == 6 and ": TCP candidates" or ": ?")
 		table.insert(summary, v:uint() == 6 and "tcp" or "transport=?")
+	elseif at == 0xE00B and v:len() == 6 then
+		-- how the sender's NAT assigns ports: kind, step, last port seen
+		local kind = mapping_kinds[v:range(0, 1):uint()] or "?"
+		tree:append_text(string.format(": %s, delta %d, last port %d", kind,
+			v:range(2, 2):int(), v:range(4, 2):uint()))
+		table.insert(summary, "mapping=" .. kind)
 	end
 end
 

@@ -32,10 +32,10 @@ static uint64_t rng_state = 88172645463325252ull;
 static struct coord *make_coord(size_t max_peers, uint64_t timeout)
 {
 	struct coord_config cfg = {
-		.primary = COORD_EP,
-		.max_peers = max_peers,
-		.peer_timeout_ns = timeout,
-		.random = {xorshift_fill, &rng_state},
+	    .primary = COORD_EP,
+	    .max_peers = max_peers,
+	    .peer_timeout_ns = timeout,
+	    .random = {xorshift_fill, &rng_state},
 	};
 	struct coord *c = coord_new(&cfg);
 	assert_non_null(c);
@@ -57,6 +57,10 @@ static struct peer make_peer(const char *name, uint8_t seed_byte, uint32_t ip)
 	return p;
 }
 
+/* What build_register puts in NATSIM-MAPPING (kind 0: none), and what it
+ * signs of it (a tampered copy when they differ). */
+static struct coord_mapping reg_mapping, reg_mapping_signed;
+
 /* A REGISTER as an agent builds it; `signer` may differ from p (forgery). */
 static size_t build_register(const struct peer *p, const struct crypto_identity *signer,
 			     uint64_t ts, uint8_t *buf, size_t cap)
@@ -69,12 +73,15 @@ static size_t build_register(const struct peer *p, const struct crypto_identity 
 	memcpy(r.sign_pk, p->id.sign_pk, 32);
 	memcpy(r.box_pk, p->id.box_pk, 32);
 	r.candidates[0] = (struct coord_candidate){{0x0A000002u, 5000}, COORD_CAND_HOST};
+	r.mapping = reg_mapping_signed;
 	crypto_identity_sign(signer, bytes, coord_registration_bytes(&r, bytes), sig);
 	stun_writer_init(&w, buf, cap, STUN_METHOD_REGISTER, STUN_CLASS_REQUEST, txid);
 	stun_put_string(&w, STUN_ATTR_NATSIM_NAME, p->name);
 	stun_put_raw(&w, STUN_ATTR_NATSIM_SIGN_KEY, r.sign_pk, 32);
 	stun_put_raw(&w, STUN_ATTR_NATSIM_BOX_KEY, r.box_pk, 32);
 	coord_put_candidate(&w, &r.candidates[0]);
+	if (reg_mapping.kind != 0)
+		coord_put_mapping(&w, &reg_mapping);
 	stun_put_u64(&w, STUN_ATTR_NATSIM_TIMESTAMP, ts);
 	stun_put_raw(&w, STUN_ATTR_NATSIM_SIGNATURE, sig, 64);
 	int n = stun_writer_finish(&w);
@@ -170,7 +177,8 @@ static void test_forged_signature_refused(void **state)
 static void test_replay_and_name_taken(void **state)
 {
 	struct coord *c = make_coord(0, 0);
-	struct peer a = make_peer("alice", 1, 0xCB007101u), imp = make_peer("alice", 7, 0x01020304u);
+	struct peer a = make_peer("alice", 1, 0xCB007101u),
+		    imp = make_peer("alice", 7, 0x01020304u);
 	uint8_t buf[512];
 	struct coord_event e;
 	(void)state;
@@ -274,8 +282,8 @@ static void introduce(struct trio *t)
 			ncand++;
 			if (cc.type == COORD_CAND_SRFLX)
 				assert_true(p2p_endpoint_equal(
-					&cc.ep, p2p_endpoint_equal(&d.to, &t->a.ep) ? &t->b.ep
-										 : &t->a.ep));
+				    &cc.ep,
+				    p2p_endpoint_equal(&d.to, &t->a.ep) ? &t->b.ep : &t->a.ep));
 		}
 		assert_int_equal(ncand, 2); /* one host + the observed srflx */
 		if (p2p_endpoint_equal(&d.to, &t->a.ep)) {
@@ -439,7 +447,8 @@ static void test_no_amplification(void **state)
 			/* Valid STUN header, random method and class, random attributes. */
 			uint16_t type = (uint16_t)((r[1] << 8 | r[2]) & 0x3EEF);
 			if (i % 6 == 0)
-				type = (uint16_t)((i % 12 == 0 ? 0x0001 : 0x00C2) | (r[3] & 0x0110));
+				type =
+				    (uint16_t)((i % 12 == 0 ? 0x0001 : 0x00C2) | (r[3] & 0x0110));
 			buf[0] = (uint8_t)(type >> 8);
 			buf[1] = (uint8_t)type;
 			size_t body = (len - 20) & ~(size_t)3;
@@ -612,10 +621,10 @@ static void test_allow_list(void **state)
 	struct peer a = make_peer("alice", 1, 0xCB007101u);
 	struct peer b = make_peer("bob", 2, 0xCB007102u);
 	struct coord_config cfg = {
-		.primary = COORD_EP,
-		.random = {xorshift_fill, &rng_state},
-		.allow = allow_only,
-		.allow_ctx = a.id.sign_pk,
+	    .primary = COORD_EP,
+	    .random = {xorshift_fill, &rng_state},
+	    .allow = allow_only,
+	    .allow_ctx = a.id.sign_pk,
 	};
 	struct coord *c = coord_new(&cfg);
 	struct p2p_datagram d;
@@ -667,10 +676,10 @@ static bool verify_hook(void *ctx, const uint8_t sign_pk[32], const uint8_t *msg
 static struct coord *make_coord_verifying(struct verifier *v, uint64_t *rng)
 {
 	struct coord_config cfg = {
-		.primary = COORD_EP,
-		.random = {xorshift_fill, rng},
-		.verify = verify_hook,
-		.verify_ctx = v,
+	    .primary = COORD_EP,
+	    .random = {xorshift_fill, rng},
+	    .verify = verify_hook,
+	    .verify_ctx = v,
 	};
 	struct coord *c = coord_new(&cfg);
 	assert_non_null(c);
@@ -761,6 +770,70 @@ static void test_verifier_false_is_bad_signature(void **state)
 	coord_free(plain);
 }
 
+/* The NATSIM-MAPPING in the INTRODUCE sent to `a` and to `b` (kind 0: none). */
+static void introduced_mappings(struct coord *c, const struct p2p_endpoint *a,
+				struct coord_mapping *to_a, const struct p2p_endpoint *b,
+				struct coord_mapping *to_b)
+{
+	struct p2p_datagram d;
+	struct stun_msg m;
+	int seen = 0;
+	memset(to_a, 0, sizeof(*to_a));
+	memset(to_b, 0, sizeof(*to_b));
+	while (coord_pop_datagram(c, &d)) {
+		const struct stun_attr *at;
+		if (stun_decode(d.buf, d.len, false, &m) != 0 || m.method != STUN_METHOD_INTRODUCE)
+			continue;
+		seen++;
+		struct coord_mapping *out = p2p_endpoint_equal(&d.to, a)   ? to_a
+					    : p2p_endpoint_equal(&d.to, b) ? to_b
+									   : NULL;
+		assert_non_null(out);
+		if ((at = stun_find(&m, STUN_ATTR_NATSIM_MAPPING)) != NULL)
+			assert_int_equal(coord_parse_mapping(at, out), STUN_OK);
+	}
+	assert_int_equal(seen, 2);
+}
+
+/* How a peer's NAT assigns ports (agent.h "Hard NATs") is signed with its
+ * registration and passed to the other peer in INTRODUCE, and to nobody
+ * else; a tampered or malformed one is refused. */
+static void test_mapping_passed_on(void **state)
+{
+	struct peer a = make_peer("alice", 1, 0xCB007101u), b = make_peer("bob", 2, 0xC6336401u);
+	struct coord *c = make_coord(0, 0);
+	struct coord_event e;
+	uint8_t buf[256];
+	(void)state;
+
+	reg_mapping = reg_mapping_signed = (struct coord_mapping){2, 1, 1026};
+	assert_int_equal(do_register(c, 0, &a, 1), COORD_OK);
+	reg_mapping = reg_mapping_signed = (struct coord_mapping){0};
+	assert_int_equal(do_register(c, 0, &b, 1), COORD_OK);
+	drain(c);
+	size_t n = build_connect("alice", buf, sizeof(buf));
+	assert_int_equal(coord_input(c, S, &COORD_EP, &b.ep, buf, n), COORD_OK);
+	struct coord_mapping to_alice, to_bob;
+	introduced_mappings(c, &a.ep, &to_alice, &b.ep, &to_bob);
+	assert_int_equal(to_bob.kind, 2);
+	assert_int_equal(to_bob.delta, 1);
+	assert_int_equal(to_bob.last_port, 1026);
+	assert_int_equal(to_alice.kind, 0); /* bob said nothing of his NAT */
+	drain(c);
+
+	/* Tampered on the way: the signature covers it. */
+	reg_mapping_signed = (struct coord_mapping){2, 1, 1026};
+	reg_mapping = (struct coord_mapping){2, 1, 2000};
+	assert_int_equal(do_register(c, 4 * S, &a, 3), COORD_ERR_REFUSED);
+	assert_true(last_event(c, &e));
+	assert_int_equal(e.refusal, COORD_REFUSE_BAD_SIGNATURE);
+	/* A kind nobody defined: malformed. */
+	reg_mapping = reg_mapping_signed = (struct coord_mapping){4, 1, 1026};
+	assert_int_equal(do_register(c, 5 * S, &a, 4), COORD_ERR_MALFORMED);
+	reg_mapping = reg_mapping_signed = (struct coord_mapping){0};
+	coord_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -780,6 +853,7 @@ int main(void)
 	    cmocka_unit_test(test_allow_list),
 	    cmocka_unit_test(test_verifier_used),
 	    cmocka_unit_test(test_verifier_false_is_bad_signature),
+	    cmocka_unit_test(test_mapping_passed_on),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
