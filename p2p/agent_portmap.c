@@ -201,7 +201,7 @@ void portmap_start(struct agent *a, uint64_t now)
 		return; /* agent_register again: the mapping is asked for once */
 	a->cfg.random.fill(a->cfg.random.ctx, pm->nonce, PCP_NONCE_SIZE);
 	pm->stage = PORTMAP_ASKING;
-	emit(a, AGENT_EV_LOG, NULL,
+	emit(a, AGENT_EV_TECHNIQUE, NULL,
 	     "asking the router %s to map our UDP port %u for %u s (PCP MAP)",
 	     fmt_ep(&a->cfg.gateway, gw), (unsigned)a->cfg.local.port,
 	     (unsigned)a->cfg.mapping_lifetime_s);
@@ -238,7 +238,7 @@ static void settle_without(struct agent *a, uint64_t now, const char *why)
 
 	pm->stage = PORTMAP_DONE;
 	pm->in_flight = false;
-	emit(a, AGENT_EV_LOG, NULL, "no port mapping: %s", why);
+	emit(a, AGENT_EV_TECHNIQUE, NULL, "no port mapping: %s", why);
 	if (had)
 		announce(a, now); /* the mapped candidate is gone */
 	send_waiting_connects(a, now);
@@ -258,7 +258,7 @@ static bool router_rebooted(struct agent *a, uint64_t now, uint32_t epoch)
 	pm->epoch_server = epoch;
 	pm->epoch_client = client;
 	if (!valid)
-		emit(a, AGENT_EV_LOG, NULL,
+		emit(a, AGENT_EV_TECHNIQUE, NULL,
 		     "the router rebooted (its epoch went from %u s to %u s): it had forgotten our "
 		     "mapping, and our renewal asked for it anew",
 		     (unsigned)before, (unsigned)epoch);
@@ -288,7 +288,7 @@ static void granted(struct agent *a, uint64_t now, struct p2p_endpoint ep, uint3
 	 * 6886 3.3 at half of it. Half suits both. */
 	pm->renew_ns = now + (uint64_t)lifetime * P2P_NS_PER_S / 2;
 	if (first || moved || rebooted)
-		emit(a, AGENT_EV_LOG, NULL, "the router mapped %s for us for %u s by %s%s",
+		emit(a, AGENT_EV_TECHNIQUE, NULL, "the router mapped %s for us for %u s by %s%s",
 		     fmt_ep(&ep, e), (unsigned)lifetime, protocol_name(pm->proto),
 		     first ? "" : " (a new mapping: the old one is gone)");
 	if (first || moved)
@@ -304,7 +304,7 @@ static void ignore_answer(struct agent *a, const char *why)
 	if (pm->notes >= PORTMAP_MAX_NOTES)
 		return;
 	pm->notes++;
-	emit(a, AGENT_EV_LOG, NULL, "ignored a %s answer from the router: %s",
+	emit(a, AGENT_EV_TECHNIQUE, NULL, "ignored a %s answer from the router: %s",
 	     protocol_name(pm->proto), why);
 }
 
@@ -321,7 +321,7 @@ static void refused(struct agent *a, uint64_t now, const char *result)
 
 static void fall_back_to_natpmp(struct agent *a, uint64_t now, const char *why)
 {
-	emit(a, AGENT_EV_LOG, NULL, "the router %s: trying NAT-PMP", why);
+	emit(a, AGENT_EV_TECHNIQUE, NULL, "the router %s: trying NAT-PMP", why);
 	begin_request(a, now, PORTMAP_NATPMP);
 }
 
@@ -518,6 +518,6 @@ void agent_release_mappings(struct agent *a, uint64_t now_ns)
 	}
 	pm->stage = PORTMAP_DONE;
 	pm->in_flight = false;
-	emit(a, AGENT_EV_LOG, NULL, "asked the router to delete our mapping %s (%s, lifetime 0)",
+	emit(a, AGENT_EV_TECHNIQUE, NULL, "asked the router to delete our mapping %s (%s, lifetime 0)",
 	     fmt_ep(&pm->mapped, e), protocol_name(pm->proto));
 }

@@ -106,7 +106,7 @@ rc=$?
 set -e
 grep '^path:' "$LAB_LOGS/bob.log" || true
 [ "$rc" = 0 ] || { echo "FAIL: bob did not complete (exit $rc)" >&2; exit 1; }
-grep -q "^path: direct: .*-> $mapped (mapped)" "$LAB_LOGS/bob.log" ||
+grep -q "^path: direct: .*-> $mapped (mapped, found by port mapping)" "$LAB_LOGS/bob.log" ||
 	{ echo "FAIL: bob's path is not alice's mapped candidate $mapped" >&2; exit 1; }
 
 # 3. A stranger on the wan reaches alice's socket through the mapping.

@@ -43,7 +43,7 @@ struct rig {
 	size_t n_router;
 	unsigned connects;	 /* CONNECT requests that reached the coordinator */
 	struct p2p_datagram reg; /* the last REGISTER */
-	char log[32][256];	 /* AGENT_EV_LOG texts */
+	char log[32][256];	 /* AGENT_EV_TECHNIQUE texts */
 	size_t n_log;
 	bool verbose;
 };
@@ -100,7 +100,7 @@ static void pump(struct rig *r)
 		if (r->verbose)
 			printf("%8.3fs %s %s\n", (double)r->now / S, agent_event_name(e.type),
 			       e.text);
-		if (e.type == AGENT_EV_LOG && r->n_log < 32)
+		if (e.type == AGENT_EV_TECHNIQUE && r->n_log < 32)
 			snprintf(r->log[r->n_log++], sizeof(r->log[0]), "%s", e.text);
 	}
 }
