@@ -252,16 +252,17 @@ static bool router_rebooted(struct agent *a, uint64_t now, uint32_t epoch)
 	uint32_t client = (uint32_t)(now / P2P_NS_PER_S);
 	bool valid =
 	    !pm->have_epoch || pcp_epoch_valid(pm->epoch_client, pm->epoch_server, client, epoch);
-	uint32_t before = pm->epoch_server;
+	uint32_t said = pm->epoch_server, passed = client - pm->epoch_client;
 
 	pm->have_epoch = true;
 	pm->epoch_server = epoch;
 	pm->epoch_client = client;
 	if (!valid)
 		emit(a, AGENT_EV_TECHNIQUE, NULL,
-		     "the router rebooted (its epoch went from %u s to %u s): it had forgotten our "
-		     "mapping, and our renewal asked for it anew",
-		     (unsigned)before, (unsigned)epoch);
+		     "the router rebooted (its epoch says %u s, but %u s have passed since it said "
+		     "%u s: RFC 6887 8.5): it had forgotten our mapping, and our renewal asked for "
+		     "it anew",
+		     (unsigned)epoch, (unsigned)passed, (unsigned)said);
 	return !valid;
 }
 
@@ -518,6 +519,7 @@ void agent_release_mappings(struct agent *a, uint64_t now_ns)
 	}
 	pm->stage = PORTMAP_DONE;
 	pm->in_flight = false;
-	emit(a, AGENT_EV_TECHNIQUE, NULL, "asked the router to delete our mapping %s (%s, lifetime 0)",
-	     fmt_ep(&pm->mapped, e), protocol_name(pm->proto));
+	emit(a, AGENT_EV_TECHNIQUE, NULL,
+	     "asked the router to delete our mapping %s (%s, lifetime 0)", fmt_ep(&pm->mapped, e),
+	     protocol_name(pm->proto));
 }
