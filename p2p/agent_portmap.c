@@ -44,6 +44,7 @@
 #define PORTMAP_FIRST_WAIT_NS (250 * P2P_NS_PER_MS) /* then doubling */
 #define PORTMAP_PROTOCOL_NS (1000 * P2P_NS_PER_MS)  /* silence this long: next protocol */
 #define PORTMAP_MAX_NOTES 3			    /* events about answers we ignored */
+#define PORTMAP_MIN_RENEW_NS (30 * P2P_NS_PER_S)    /* see granted() */
 #define PORTMAP_UDP 17				    /* IANA protocol number (RFC 6887 11.1) */
 
 enum portmap_protocol { PORTMAP_PCP, PORTMAP_NATPMP };
@@ -287,7 +288,11 @@ static void granted(struct agent *a, uint64_t now, struct p2p_endpoint ep, uint3
 	pm->expiry_ns = now + (uint64_t)lifetime * P2P_NS_PER_S;
 	/* RFC 6887 11.2.1 renews between 1/2 and 5/8 of the lifetime; RFC
 	 * 6886 3.3 at half of it. Half suits both. */
-	pm->renew_ns = now + (uint64_t)lifetime * P2P_NS_PER_S / 2;
+	uint64_t half = (uint64_t)lifetime * P2P_NS_PER_S / 2;
+	/* ... but not sooner than 30 s: a router that grants seconds could
+	 * otherwise make us ask it many times a second. (Real servers grant
+	 * at least minutes: miniupnpd's min_lifetime is 120 s.) */
+	pm->renew_ns = now + (half > PORTMAP_MIN_RENEW_NS ? half : PORTMAP_MIN_RENEW_NS);
 	if (first || moved || rebooted)
 		emit(a, AGENT_EV_TECHNIQUE, NULL, "the router mapped %s for us for %u s by %s%s",
 		     fmt_ep(&ep, e), (unsigned)lifetime, protocol_name(pm->proto),

@@ -332,6 +332,27 @@ static void test_renewal_at_half_lifetime(void **state)
 	rig_free(r);
 }
 
+/* A router that grants seconds cannot make the agent ask it many times a
+ * second: renewals come 30 s apart at the soonest. A huge lifetime is
+ * renewed as if it were the one asked. */
+static void test_renewal_bounds(void **state)
+{
+	(void)state;
+	struct rig *r = rig_registered(AGENT_TECH_PORT_MAPPING);
+
+	answer_pcp(r, &r->router[0].d, 0, 5000, 2, 42);
+	run_until(r, 30 * S - 1);
+	assert_int_equal(r->n_router, 1);
+	run_until(r, 30 * S);
+	assert_int_equal(r->n_router, 2);
+	answer_pcp(r, &r->router[1].d, 0, 5000, 0xffffffffu, 72);
+	run_until(r, 30 * S + 3600 * S - 1);
+	assert_int_equal(r->n_router, 2);
+	run_until(r, 30 * S + 3600 * S);
+	assert_int_equal(r->n_router, 3);
+	rig_free(r);
+}
+
 static void test_epoch_reset_means_reboot(void **state)
 {
 	(void)state;
@@ -518,6 +539,7 @@ int main(void)
 	    cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_off_asks_nothing),
 	    cmocka_unit_test(test_renewal_at_half_lifetime),
+	    cmocka_unit_test(test_renewal_bounds),
 	    cmocka_unit_test(test_epoch_reset_means_reboot),
 	    cmocka_unit_test(test_epoch_that_kept_time_is_no_reboot),
 	    cmocka_unit_test(test_natpmp_fallback),
