@@ -557,10 +557,19 @@ static void start_punching(struct agent *a, struct agent_peer *p, uint64_t now)
 	retx_refresh(p);
 	if (a->pace_ns < now)
 		a->pace_ns = now;
-	for (size_t i = 0; i < p->n_pairs && n < sizeof(list) && text; i++)
+	for (size_t i = 0; i < p->n_pairs && n < sizeof(list) && text; i++) {
+		const struct coord_candidate *c = &p->pairs[i].remote;
+		if (c->type == COORD_CAND_PREDICTED && p->predicted_lo != 0) {
+			/* The predicted ports as one range, said once. */
+			if (c->ep.port == p->predicted_lo)
+				n += (size_t)snprintf(list + n, sizeof(list) - n,
+						      "%spredicted %s-%u", i ? ", " : "",
+						      fmt_ep(&c->ep, ep), p->predicted_hi);
+			continue;
+		}
 		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s %s", i ? ", " : "",
-				      coord_candidate_type_name(p->pairs[i].remote.type),
-				      fmt_ep(&p->pairs[i].remote.ep, ep));
+				      coord_candidate_type_name(c->type), fmt_ep(&c->ep, ep));
+	}
 	emit(a, AGENT_EV_PUNCHING, p->name, "punching to %s (%s): %u candidate%s: %s", p->name,
 	     p->controlling ? "we nominate" : "it nominates", (unsigned)p->n_pairs,
 	     p->n_pairs == 1 ? "" : "s", list);

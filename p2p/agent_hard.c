@@ -321,10 +321,11 @@ static void add_predicted(struct agent *a, struct agent_peer *p, const struct p2
 		return;
 	p->predicted_lo = (uint16_t)(first < last ? first : last);
 	p->predicted_hi = (uint16_t)(first < last ? last : first);
+	struct p2p_endpoint lo = {srflx->ip, p->predicted_lo};
 	emit(a, AGENT_EV_TECHNIQUE, p->name,
 	     "port prediction: %s's NAT gives ports %d apart and gave %u last, so its checks to "
-	     "us will leave from the next ones: we check %s to port %d as well (%u predicted)",
-	     p->name, m->delta, m->last_port, fmt_ep(srflx, ep), last, added);
+	     "us will leave from the next ones: we check %s to %u as well (%u predicted)",
+	     p->name, m->delta, m->last_port, fmt_ep(&lo, ep), p->predicted_hi, added);
 }
 
 /* Says once how the prediction for each peer ended, when it did: a path

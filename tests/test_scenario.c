@@ -966,7 +966,8 @@ static const struct {
 			      "25s or 'off', found 'never'"},
     {"alice.firewall=", "--set 'alice.firewall=': expected 'on' or 'off', found ''"},
     {"alice.port=1", "--set 'alice.port=1': unknown key 'port' for host 'alice' (the "
-		     "keys are firewall, keepalive, host-candidates)"},
+		     "keys are firewall, keepalive, host-candidates, techniques, probe-rate, "
+		     "probes, sockets, prediction-window, mapping-lifetime)"},
     {"internet.los=1%", "--set 'internet.los=1%': unknown key 'los' for 'internet'; did "
 			"you mean 'loss'? (the keys are latency, jitter, loss)"},
     {"internet.loss=200%", "--set 'internet.loss=200%': '200%' is out of range: a loss "

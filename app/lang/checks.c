@@ -230,6 +230,40 @@ static void check_not_same(struct checker *c, const struct scenario_ref *a,
 		err_loc(c->p, b->loc, "'%s' %s itself", a->name, what);
 }
 
+/* Background traffic goes to a server on the internet: a public host or
+ * the coordinator, by name or address, which takes the datagrams in. To a
+ * NAT, to a host behind one, or to an address nobody has, every datagram
+ * would be dropped, one timeline line each. */
+static void check_background_target(struct checker *c, const struct scenario_action *a)
+{
+	const struct scenario *s = c->s;
+	const struct scenario_coordinator *co = s->coordinator;
+	const struct node_name *nn = resolve(c, &a->dst.node, KIND_ANY);
+	char ip[16];
+
+	if (a->dst.node.name) {
+		if (nn && (nn->kind == KIND_COORD ||
+			   (nn->kind == KIND_HOST && s->hosts[nn->index].is_public)))
+			return;
+		if (nn)
+			err_loc(c->p, a->dst.loc,
+				"background traffic goes to a public host or the coordinator, "
+				"which take it in; '%s' is %s",
+				a->dst.node.name, nn->kind == KIND_NAT ? "a NAT" : "behind a NAT");
+		return;
+	}
+	for (size_t i = 0; i < s->n_hosts; i++)
+		if (s->hosts[i].is_public && s->hosts[i].ip == a->dst.ip)
+			return;
+	if (co && (co->ip == a->dst.ip || (co->has_alternate && co->alt_ip == a->dst.ip)))
+		return;
+	format_ip(a->dst.ip, ip);
+	err_loc(c->p, a->dst.loc,
+		"no public host or coordinator has the address %s: background traffic needs a "
+		"server to go to (e.g. 'host dns at %s public')",
+		ip, ip);
+}
+
 static void check_action(struct checker *c, const struct scenario_action *a)
 {
 	switch (a->kind) {
@@ -255,6 +289,10 @@ static void check_action(struct checker *c, const struct scenario_action *a)
 	case SCENARIO_ACT_TCP:
 		resolve(c, &a->host, KIND_HOST);
 		resolve(c, &a->dst.node, KIND_ANY);
+		break;
+	case SCENARIO_ACT_BACKGROUND:
+		resolve(c, &a->host, KIND_HOST);
+		check_background_target(c, a);
 		break;
 	case SCENARIO_ACT_CUT_LINK:
 	case SCENARIO_ACT_RESTORE_LINK:

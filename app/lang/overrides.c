@@ -36,7 +36,10 @@ static const char *const nat_keys[] = {
     "pcp",
     "nat-pmp",
 };
-static const char *const host_keys[] = {"firewall", "keepalive", "host-candidates"};
+static const char *const host_keys[] = {
+    "firewall", "keepalive", "host-candidates",	  "techniques",	      "probe-rate",
+    "probes",	"sockets",   "prediction-window", "mapping-lifetime",
+};
 static const char *const internet_keys[] = {"latency", "jitter", "loss"};
 
 /* Index of key in keys, or -1 with an "unknown key" message. */
@@ -168,6 +171,23 @@ static int override_host(struct scenario_host *h, const char *key, size_t klen, 
 		return val_keepalive(v, vlen, &h->keepalive_ns, msg);
 	case 2:
 		return val_on_off(v, vlen, &h->host_candidates, msg);
+	case 3:
+		return val_techniques(v, vlen, &h->techniques, msg);
+	case 4:
+		return val_rate(v, vlen, 1, SCENARIO_PROBE_RATE_MAX, "a probe rate", &h->probe_rate,
+				msg);
+	case 5:
+		return val_count(v, vlen, 1, SCENARIO_PROBES_MAX, "a number of probes", &h->probes,
+				 msg);
+	case 6:
+		return val_count(v, vlen, 1, SCENARIO_SOCKETS_MAX, "a number of sockets",
+				 &h->sockets, msg);
+	case 7:
+		return val_count(v, vlen, 1, SCENARIO_PREDICTION_WINDOW_MAX, "a prediction window",
+				 &h->prediction_window, msg);
+	case 8:
+		return val_setting(&scenario_mapping_lifetime_setting, v, vlen,
+				   &h->mapping_lifetime_ns, msg);
 	}
 	return -1;
 }

@@ -822,7 +822,75 @@ static int parse_nat(struct parser *p)
 	return 0;
 }
 
-enum { HOST_BEHIND, HOST_PUBLIC, HOST_FIREWALL, HOST_KEEPALIVE, HOST_PORT, HOST_CANDIDATES };
+enum {
+	HOST_BEHIND,
+	HOST_PUBLIC,
+	HOST_FIREWALL,
+	HOST_KEEPALIVE,
+	HOST_PORT,
+	HOST_CANDIDATES,
+	HOST_TECHNIQUES,
+	HOST_PROBE_RATE,
+	HOST_PROBES,
+	HOST_SOCKETS,
+	HOST_PREDICTION_WINDOW,
+	HOST_MAPPING_LIFETIME,
+};
+
+/* techniques WORD[,WORD...]: the technique names, or all, or none. */
+static int parse_techniques(struct parser *p, struct scenario_host *h)
+{
+	int bits = 0, n = 0;
+	bool alone = false;
+
+	for (;;) {
+		char msg[MSG_SIZE];
+		const struct token *t =
+		    want_word(p, "a technique (prediction, birthday, port-mapping, all or none)");
+		int bit;
+		if (!t)
+			return -1;
+		if (val_technique(TEXT(p, t), &bit, msg) < 0 ||
+		    technique_list_add(TEXT(p, t), bit, &bits, &n, &alone, msg) < 0)
+			return err_at(p, t, "%s", msg);
+		if (!peek(p) || peek(p)->type != TOK_COMMA) /* a comma continues the list */
+			break;
+		p->pos++;
+	}
+	h->techniques = bits;
+	return 0;
+}
+
+/* The hard-NAT budgets: whole numbers in their documented ranges. */
+static int parse_host_budget(struct parser *p, struct scenario_host *h, int opt)
+{
+	switch (opt) {
+	case HOST_PROBE_RATE:
+		WANT_VALUE(p, "a rate like 100/s after 'probe-rate'",
+			   val_rate(ws, wl, 1, SCENARIO_PROBE_RATE_MAX, "a probe rate",
+				    &h->probe_rate, msg));
+		return 0;
+	case HOST_PROBES:
+		WANT_VALUE(p, "a number of probes after 'probes'",
+			   val_count(ws, wl, 1, SCENARIO_PROBES_MAX, "a number of probes",
+				     &h->probes, msg));
+		return 0;
+	case HOST_SOCKETS:
+		WANT_VALUE(p, "a number of sockets after 'sockets'",
+			   val_count(ws, wl, 1, SCENARIO_SOCKETS_MAX, "a number of sockets",
+				     &h->sockets, msg));
+		return 0;
+	case HOST_PREDICTION_WINDOW:
+		WANT_VALUE(p, "a number of ports after 'prediction-window'",
+			   val_count(ws, wl, 1, SCENARIO_PREDICTION_WINDOW_MAX,
+				     "a prediction window", &h->prediction_window, msg));
+		return 0;
+	case HOST_MAPPING_LIFETIME:
+		return want_setting(p, "a duration after 'mapping-lifetime'",
+				    &scenario_mapping_lifetime_setting, &h->mapping_lifetime_ns);
+	}
+	return -1;
+}
 
 static int parse_host_option(struct parser *p, struct scenario_host *h, int opt)
 {
@@ -852,14 +920,18 @@ static int parse_host_option(struct parser *p, struct scenario_host *h, int opt)
 		return 0;
 	case HOST_CANDIDATES:
 		return want_on_off(p, "'on' or 'off' after 'host-candidates'", &h->host_candidates);
+	case HOST_TECHNIQUES:
+		return parse_techniques(p, h);
 	}
-	return -1;
+	return parse_host_budget(p, h, opt);
 }
 
 static int parse_host(struct parser *p)
 {
 	static const char *const names[] = {
-	    "behind", "public", "firewall", "keepalive", "port", "host-candidates",
+	    "behind", "public",		 "firewall",	      "keepalive",
+	    "port",   "host-candidates", "techniques",	      "probe-rate",
+	    "probes", "sockets",	 "prediction-window", "mapping-lifetime",
 	};
 	struct optset o = {.stmt = "host", .names = names, .n = COUNT(names)};
 	struct scenario_ref name;
@@ -877,6 +949,9 @@ static int parse_host(struct parser *p)
 	h->keepalive_ns = SCENARIO_UNSET;
 	h->port = SCENARIO_UNSET;
 	h->host_candidates = SCENARIO_UNSET;
+	h->techniques = SCENARIO_UNSET;
+	h->probe_rate = h->probes = h->sockets = h->prediction_window = SCENARIO_UNSET;
+	h->mapping_lifetime_ns = SCENARIO_UNSET;
 	if (want_kw(p, "at", "'at' after the host's name") < 0 ||
 	    want_node_ip(p, "the host's IPv4 address after 'at'", &h->ip, NULL) < 0)
 		return -1;
@@ -1759,6 +1834,59 @@ static int act_serve(struct parser *p, struct scenario_action *a)
 	return 0;
 }
 
+static int background_option(struct parser *p, struct scenario_action *a, int opt)
+{
+	switch (opt) {
+	case 0:
+		WANT_VALUE(
+		    p, "a rate like 5/s after 'rate'",
+		    val_rate(ws, wl, 1, SCENARIO_BACKGROUND_RATE_MAX, "a rate", &a->rate, msg));
+		return 0;
+	case 1:
+		return want_setting(p, "a duration after 'for'", &scenario_background_for_setting,
+				    &a->duration_ns);
+	case 2:
+		return want_count(p, "the datagram size after 'size'", 0, (int)RAW_MAX_BYTES,
+				  &a->size);
+	}
+	return -1;
+}
+
+/* background HOST to DST:PORT rate N/s [for DUR] [size N]: other traffic
+ * behind the host's NAT, N new flows a second (each a mapping of its own). */
+static int act_background(struct parser *p, struct scenario_action *a)
+{
+	static const char *const names[] = {"rate", "for", "size"};
+	struct optset o = {.stmt = "background", .names = names, .n = COUNT(names)};
+
+	a->duration_ns = SCENARIO_BACKGROUND_FOR;
+	a->size = SCENARIO_BACKGROUND_SIZE;
+	if (act_host(p, a) < 0 || want_kw(p, "to", "'to' after the host name") < 0 ||
+	    want_endpoint(p, "an endpoint like 198.51.100.50:53 after 'to'", false, &a->dst) < 0)
+		return -1;
+	if (a->dst.port == 0)
+		return err_loc(p, a->dst.loc,
+			       "port 0 cannot be sent to; background traffic goes to a port "
+			       "1-65535");
+	while (peek(p)) {
+		int opt = next_option(p, &o);
+
+		if (opt < 0 || background_option(p, a, opt) < 0)
+			return -1;
+	}
+	if (!o.seen[0])
+		return err_loc(p, a->kind_loc,
+			       "'background' needs 'rate N/s': how many new flows a second");
+	uint64_t flows = scenario_background_flows(a->rate, a->duration_ns);
+	if (flows > SCENARIO_BACKGROUND_FLOWS_MAX)
+		return err_loc(
+		    p, o.first[o.seen[1] ? 1 : 0],
+		    "this is %llu flows (the rate times the duration); background traffic is at "
+		    "most %d flows, e.g. 1000/s for 100s",
+		    (unsigned long long)flows, SCENARIO_BACKGROUND_FLOWS_MAX);
+	return 0;
+}
+
 static int act_note(struct parser *p, struct scenario_action *a)
 {
 	/* The runner copies a note into a fixed line of the trace: a longer one
@@ -1783,6 +1911,7 @@ static int (*const action_parsers[])(struct parser *, struct scenario_action *) 
     [SCENARIO_ACT_TRACEROUTE] = act_traceroute,
     [SCENARIO_ACT_TCP] = act_tcp,
     [SCENARIO_ACT_SERVE] = act_serve,
+    [SCENARIO_ACT_BACKGROUND] = act_background,
 };
 
 static int parse_at(struct parser *p)

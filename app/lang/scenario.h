@@ -128,7 +128,27 @@ struct scenario_host {
 	int64_t keepalive_ns; /* SCENARIO_UNSET, 0 = off, or the interval */
 	int port;	      /* the agent's UDP port, or SCENARIO_UNSET */
 	int host_candidates;  /* tri-state */
+	/* Techniques against hard NATs (p2p/agent.h, "Hard NATs"): SCENARIO_TECH_*
+	 * bits, or SCENARIO_UNSET (none). The budgets: SCENARIO_UNSET = the
+	 * agent's default. */
+	int techniques;
+	int probe_rate;		     /* probes a second, 1..10000 */
+	int probes;		     /* probes per introduction, 1..65535 */
+	int sockets;		     /* the birthday search's extra sockets, 1..1024 */
+	int prediction_window;	     /* predicted ports probed, 1..64 */
+	int64_t mapping_lifetime_ns; /* port mapping's lifetime asked for, 120s..24h */
 };
+
+/* `techniques LIST`: bits equal to p2p/agent.h's enum agent_technique. */
+#define SCENARIO_TECH_PREDICTION 1
+#define SCENARIO_TECH_BIRTHDAY 2
+#define SCENARIO_TECH_PORT_MAPPING 4
+#define SCENARIO_TECH_ALL 7
+/* The ranges of the host's hard-NAT budgets (docs/scenario.md). */
+#define SCENARIO_PROBE_RATE_MAX 10000
+#define SCENARIO_PROBES_MAX 65535
+#define SCENARIO_SOCKETS_MAX 1024 /* AGENT_MAX_SOCKETS */
+#define SCENARIO_PREDICTION_WINDOW_MAX 64
 
 /* coordinator NAME at IP [port N] [alternate IP [port N]] [relay on|off] */
 struct scenario_coordinator {
@@ -260,6 +280,7 @@ enum scenario_action_kind {
 	SCENARIO_ACT_TRACEROUTE,   /* host, dst (no port), max_hops */
 	SCENARIO_ACT_TCP,	   /* host, dst, src_port (0: ephemeral), send_bytes, close */
 	SCENARIO_ACT_SERVE,	   /* host, src_port (the port it listens on), serve_mode */
+	SCENARIO_ACT_BACKGROUND,   /* host, dst, rate, duration_ns, size */
 	SCENARIO_ACT_COUNT
 };
 
@@ -282,7 +303,7 @@ struct scenario_action {
 	struct scenario_endpoint dst;	 /* raw, ping, traceroute */
 	int count;			 /* ping: echo requests (default 4) */
 	int64_t interval_ns;		 /* ping: between them (default 1 s) */
-	int size;			 /* ping: payload bytes (default 56) */
+	int size;			 /* ping: payload bytes (default 56); background */
 	int ttl;			 /* ping, raw icmp: (default 64) */
 	int max_hops;			 /* traceroute (default 30) */
 	/* raw icmp HOST to DST type T [code C] [id N] [seq N] [ttl N]
@@ -306,7 +327,21 @@ struct scenario_action {
 	bool close;	/* close once connected (and the bytes are sent) */
 	/* serve HOST tcp PORT [echo|discard|daytime]: */
 	int serve_mode; /* enum scenario_serve_mode */
+	/* background HOST to DST:PORT rate N/s [for DUR] [size N]: N new UDP
+	 * flows a second (each a fresh socket, one datagram of `size` bytes)
+	 * for duration_ns; size as ping's (default 16). */
+	int rate;
+	int64_t duration_ns;
 };
+
+/* Background traffic's bounds (docs/scenario.md). */
+#define SCENARIO_BACKGROUND_RATE_MAX 1000
+#define SCENARIO_BACKGROUND_FLOWS_MAX 100000
+#define SCENARIO_BACKGROUND_SIZE 16		      /* default datagram size */
+#define SCENARIO_BACKGROUND_FOR (60 * UNITS_NS_PER_S) /* default duration */
+/* How many flows `background ... rate N/s for DUR` opens: one at each
+ * k/N s, k = 0, 1, ..., while k/N s < DUR. */
+uint64_t scenario_background_flows(int rate, int64_t duration_ns);
 
 /* What a `serve` program does with the bytes it receives. */
 enum scenario_serve_mode {
@@ -474,19 +509,22 @@ int scenario_parse_duration(const char *s, int64_t *ns);
 #define SCENARIO_MAX_TIME_NS (24 * UNITS_NS_PER_H)
 #define SCENARIO_KEEPALIVE_MIN_NS (100 * UNITS_NS_PER_MS) /* also natsim peer --keepalive */
 #define SCENARIO_KEEPALIVE_MAX_NS UNITS_NS_PER_H
-extern const struct units_setting scenario_time_setting;	  /* at, by */
-extern const struct units_setting scenario_keepalive_setting;	  /* keepalive */
-extern const struct units_setting scenario_latency_setting;	  /* latency */
-extern const struct units_setting scenario_jitter_setting;	  /* jitter */
-extern const struct units_setting scenario_nat_timeout_setting;	  /* nat ... timeout */
-extern const struct units_setting scenario_ping_interval_setting; /* ping ... interval */
-extern const struct units_setting scenario_tcp_timeout_setting;	  /* nat ... tcp-*-timeout */
+extern const struct units_setting scenario_time_setting;	     /* at, by */
+extern const struct units_setting scenario_keepalive_setting;	     /* keepalive */
+extern const struct units_setting scenario_latency_setting;	     /* latency */
+extern const struct units_setting scenario_jitter_setting;	     /* jitter */
+extern const struct units_setting scenario_nat_timeout_setting;	     /* nat ... timeout */
+extern const struct units_setting scenario_ping_interval_setting;    /* ping ... interval */
+extern const struct units_setting scenario_tcp_timeout_setting;	     /* nat ... tcp-*-timeout */
+extern const struct units_setting scenario_mapping_lifetime_setting; /* host mapping-lifetime */
+extern const struct units_setting scenario_background_for_setting;   /* background ... for */
 
 /* Apply a command-line override "NAME.KEY=VALUE" (--set), e.g.
  * "home.preset=symmetric", "alice.keepalive=off", "internet.loss=2%",
  * "seed=7". NAT keys: preset (clears explicit mapping/filtering), mapping,
  * filtering, ports, timeout, hairpinning, inbound-refresh. Host keys:
- * firewall, keepalive, host-candidates. internet.latency, internet.jitter,
+ * firewall, keepalive, host-candidates, techniques, probe-rate, probes,
+ * sockets, prediction-window, mapping-lifetime. internet.latency, internet.jitter,
  * internet.loss; seed. Returns 0, or -1 with a diagnostic naming the flag
  * text and what was expected. */
 int scenario_set_override(struct scenario *s, const char *name_dot_key_eq_value,

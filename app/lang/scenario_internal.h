@@ -100,6 +100,7 @@ static const char *const action_names[] = {
     [SCENARIO_ACT_TRACEROUTE] = "traceroute",
     [SCENARIO_ACT_TCP] = "tcp",
     [SCENARIO_ACT_SERVE] = "serve",
+    [SCENARIO_ACT_BACKGROUND] = "background",
 };
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 /* `pooling paired|arbitrary` (RFC 4787 REQ-2) and `input drop|accept` (what
@@ -132,6 +133,10 @@ static const char *const ct_state_words[] = {
 static const char *const tcp_outcome_words[] = {"connected", "refused", "timeout", "reset",
 						"unreachable"};
 static const char *const serve_mode_words[] = {"discard", "echo", "daytime"};
+/* `techniques`: the names of enum agent_technique's bits (agent_technique_name),
+ * then the two words for all of them and none. */
+static const char *const technique_words[] = {"prediction", "birthday", "port-mapping", "all",
+					      "none"};
 
 /* ------------------------------------------------------------ value parsers */
 
@@ -211,6 +216,12 @@ int val_duration(const char *s, size_t len, int64_t *out, char *msg);
 int val_ipv4(const char *s, size_t len, uint32_t *out, char *msg);
 int val_keepalive(const char *s, size_t len, int64_t *out, char *msg);
 int val_on_off(const char *s, size_t len, int *out, char *msg);
+int val_count(const char *s, size_t len, int lo, int hi, const char *what, int *out, char *msg);
+int val_rate(const char *s, size_t len, int lo, int hi, const char *what, int *out, char *msg);
+int val_technique(const char *s, size_t len, int *bit, char *msg);
+int val_techniques(const char *s, size_t len, int *out, char *msg);
+int technique_list_add(const char *s, size_t len, int bit, int *bits, int *n, bool *alone,
+		       char *msg);
 int val_percent(const char *s, size_t len, double *out, char *msg);
 int val_port(const char *s, size_t len, uint16_t *out, char *msg);
 int val_port_range(const char *s, size_t len, uint16_t *lo, uint16_t *hi, char *msg);

@@ -287,6 +287,16 @@ const struct units_setting scenario_tcp_timeout_setting = {
 const struct units_setting scenario_ping_interval_setting = {
     .what = "a ping interval", .min_ns = 10 * UNITS_NS_PER_MS, .max_ns = UNITS_NS_PER_H};
 
+/* PCP servers grant 120 s to a day (RFC 6887 section 15 leaves the range
+ * to them; miniupnpd clamps to 120-86400 s, as model/pcp_server.c does):
+ * asking for less or more only gets clamped. */
+const struct units_setting scenario_mapping_lifetime_setting = {
+    .what = "a mapping lifetime", .min_ns = 120 * UNITS_NS_PER_S, .max_ns = 24 * UNITS_NS_PER_H};
+const struct units_setting scenario_background_for_setting = {.what =
+								  "a background traffic's duration",
+							      .min_ns = UNITS_NS_PER_MS,
+							      .max_ns = SCENARIO_MAX_TIME_NS};
+
 int scenario_parse_duration(const char *s, int64_t *ns)
 {
 	if (!s || !ns)
@@ -383,4 +393,134 @@ bool valid_name(const char *s, size_t len)
 			return false;
 	}
 	return true;
+}
+
+/* A count within [lo, hi] (units_read_count's words: "WHAT 'N' is out of
+ * range (LO-HI)"). */
+int val_count(const char *s, size_t len, int lo, int hi, const char *what, int *out, char *msg)
+{
+	uint64_t v;
+
+	if (units_read_count(what, s, len, (uint64_t)lo, (uint64_t)hi, &v, msg, MSG_SIZE) !=
+	    UNITS_OK)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+/* "N/s": a whole number of things a second, lo..hi. */
+int val_rate(const char *s, size_t len, int lo, int hi, const char *what, int *out, char *msg)
+{
+	if (len < 3 || s[len - 2] != '/' || s[len - 1] != 's') {
+		snprintf(msg, MSG_SIZE,
+			 "expected %s like 100/s (a whole number, then /s), found '%s'", what,
+			 show(s, len).s);
+		return -1;
+	}
+	uint64_t v;
+	int rc = units_parse_count(s, len - 2, (uint64_t)hi, &v);
+	if (rc == UNITS_SYNTAX) {
+		snprintf(msg, MSG_SIZE,
+			 "expected %s like 100/s (a whole number, then /s), found '%s'", what,
+			 show(s, len).s);
+		return -1;
+	}
+	if (rc != UNITS_OK || v < (uint64_t)lo) {
+		snprintf(msg, MSG_SIZE, "%s '%s' is out of range (%d/s-%d/s)", what, show(s, len).s,
+			 lo, hi);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+/* One word of `techniques`: a technique's bit, or all (SCENARIO_TECH_ALL)
+ * or none (0). */
+int val_technique(const char *s, size_t len, int *bit, char *msg)
+{
+	static const int bits[] = {SCENARIO_TECH_PREDICTION, SCENARIO_TECH_BIRTHDAY,
+				   SCENARIO_TECH_PORT_MAPPING, SCENARIO_TECH_ALL, 0};
+	int i = 0;
+
+	/* One name per technique: PCP is one of the two protocols port-mapping
+	 * speaks (it falls back to NAT-PMP), so it does not name the technique. */
+	if (word_is(s, len, "pcp") || word_is(s, len, "nat-pmp")) {
+		snprintf(msg, MSG_SIZE,
+			 "'%s' is a protocol, not a technique: write 'port-mapping' (the agent "
+			 "asks its router with PCP, else NAT-PMP)",
+			 show(s, len).s);
+		return -1;
+	}
+	if (val_choice(s, len, technique_words, COUNT(technique_words),
+		       "a technique: prediction, birthday, port-mapping, all or none", &i, msg) < 0)
+		return -1;
+	*bit = bits[i];
+	return 0;
+}
+
+/* `techniques` as one text, for --set: words separated by commas (spaces
+ * around them allowed); all and none stand alone, and no word twice. */
+int val_techniques(const char *s, size_t len, int *out, char *msg)
+{
+	int bits = 0, n = 0;
+	bool alone = false;
+	size_t i = 0;
+
+	for (;;) {
+		while (i < len && s[i] == ' ')
+			i++;
+		size_t start = i;
+		while (i < len && s[i] != ',' && s[i] != ' ')
+			i++;
+		int bit;
+		if (val_technique(s + start, i - start, &bit, msg) < 0 ||
+		    technique_list_add(s + start, i - start, bit, &bits, &n, &alone, msg) < 0)
+			return -1;
+		while (i < len && s[i] == ' ')
+			i++;
+		if (i == len)
+			break;
+		if (s[i] != ',') {
+			snprintf(msg, MSG_SIZE, "expected a comma between techniques, found '%s'",
+				 show(s + i, len - i).s);
+			return -1;
+		}
+		i++;
+	}
+	*out = bits;
+	return 0;
+}
+
+/* Adds one word's bit to a list being read: all and none stand alone, and
+ * no word is given twice. */
+int technique_list_add(const char *s, size_t len, int bit, int *bits, int *n, bool *alone,
+		       char *msg)
+{
+	bool whole = bit == 0 || bit == SCENARIO_TECH_ALL;
+
+	if ((whole || *alone) && *n > 0) {
+		snprintf(msg, MSG_SIZE,
+			 "'all' and 'none' stand alone: write 'techniques %s' or a list of "
+			 "techniques",
+			 whole	 ? show(s, len).s
+			 : *bits ? "all"
+				 : "none");
+		return -1;
+	}
+	if (*bits & bit) {
+		snprintf(msg, MSG_SIZE, "'%s' is given twice in the list", show(s, len).s);
+		return -1;
+	}
+	*bits |= bit;
+	*alone = whole;
+	(*n)++;
+	return 0;
+}
+
+uint64_t scenario_background_flows(int rate, int64_t duration_ns)
+{
+	if (rate <= 0 || duration_ns <= 0)
+		return 0;
+	return ((uint64_t)duration_ns * (uint64_t)rate + (uint64_t)UNITS_NS_PER_S - 1) /
+	       (uint64_t)UNITS_NS_PER_S;
 }

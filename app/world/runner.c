@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/world/bgtraffic.h"
 #include "app/world/icmpapp.h"
 #include "app/world/icmpwatch.h"
 #include "app/world/tcpapp.h"
@@ -59,6 +60,7 @@ struct runner {
 	struct icmp_apps *progs; /* ping and traceroute */
 	struct tcp_watch tcp;	 /* sockets and TCP conntrack (expect tcp, socket, conntrack) */
 	struct tcp_apps *nc;	 /* the TCP servers and clients */
+	struct bg_traffic *bg;	 /* background traffic */
 	bool oom;
 };
 
@@ -454,6 +456,33 @@ static void act_tcp(struct runner *r, const struct scenario_action *a, char *msg
 		 from);
 }
 
+/* The scenario's host (or the coordinator's) holding `ip`, or NULL. */
+static struct host *host_at(struct runner *r, uint32_t ip)
+{
+	const struct scenario_coordinator *c = r->s->coordinator;
+	for (size_t i = 0; i < r->s->n_hosts; i++)
+		if (r->s->hosts[i].ip == ip && r->s->hosts[i].is_public)
+			return r->w.hosts[i].host;
+	if (c && (c->ip == ip || (c->has_alternate && c->alt_ip == ip)))
+		return r->w.coord_host;
+	return NULL;
+}
+
+/* `background`: other programs on the host open new flows (bgtraffic.h). */
+static void act_background(struct runner *r, const struct scenario_action *a, char *msg, size_t n)
+{
+	struct world_host *wh = world_find_host(&r->w, a->host.name);
+	struct endpoint dst = {endpoint_ip(r, &a->dst), (uint16_t)a->dst.port};
+	struct bg_options o = {a->rate, a->duration_ns, a->size};
+	char d[32];
+
+	endpoint_format(&dst, d, sizeof(d));
+	if (bg_traffic_start(r->bg, wh->host, &dst, d, host_at(r, dst.ip), &o) < 0)
+		r->oom = true;
+	snprintf(msg, n, "%s starts background traffic: %d new flow%s a second to %s for %.9g s",
+		 a->host.name, a->rate, a->rate == 1 ? "" : "s", d, a->duration_ns / 1e9);
+}
+
 /* The actions that speak to a host's agent; false for the others. */
 static bool act_on_agent(struct runner *r, const struct scenario_action *a, char *msg, size_t n)
 {
@@ -536,6 +565,9 @@ static void act(struct runner *r, const struct scenario_action *a, char *msg, si
 		break;
 	case SCENARIO_ACT_TRACEROUTE:
 		act_traceroute(r, a, msg, n);
+		break;
+	case SCENARIO_ACT_BACKGROUND:
+		act_background(r, a, msg, n);
 		break;
 	default: /* note */
 		snprintf(msg, n, "%s", a->text ? a->text : "");
@@ -1047,6 +1079,9 @@ static int64_t default_end(const struct scenario *s)
 			busy = icmp_traceroute_duration(a->max_hops);
 		if (a->kind == SCENARIO_ACT_TCP)
 			busy = RUNNER_TCP_BUSY;
+		if (a->kind == SCENARIO_ACT_BACKGROUND)
+			busy = bg_traffic_duration(
+			    &(struct bg_options){a->rate, a->duration_ns, a->size});
 		if (a->at_ns + busy > last)
 			last = a->at_ns + busy;
 	}
@@ -1120,6 +1155,7 @@ static void runner_fini(struct runner *r)
 	icmp_apps_free(r->progs);
 	tcp_watch_free(&r->tcp);
 	tcp_apps_free(r->nc);
+	bg_traffic_free(r->bg);
 	world_free(&r->w);
 }
 
@@ -1133,6 +1169,7 @@ int runner_run(const struct scenario *s, const struct run_options *opt, struct r
 		return -1;
 	r.progs = icmp_apps_new(r.w.net);
 	r.nc = tcp_apps_new(r.w.net);
+	r.bg = bg_traffic_new(r.w.net);
 	struct trace *t = net_trace(r.w.net);
 	int rc = trace_subscribe(t, on_trace, &r);
 	for (size_t i = 0; rc == 0 && i < opt->n_observers; i++)
@@ -1141,7 +1178,7 @@ int runner_run(const struct scenario *s, const struct run_options *opt, struct r
 	out->verdicts = calloc(s->n_expects ? s->n_expects : 1, sizeof(*out->verdicts));
 	int64_t end = opt->until_ns >= 0 ? opt->until_ns : default_end(s);
 	struct scheduled *sch = NULL;
-	if (rc == 0 && r.progs && r.nc && out->verdicts && add_pairs(&r) == 0)
+	if (rc == 0 && r.progs && r.nc && r.bg && out->verdicts && add_pairs(&r) == 0)
 		sch = schedule_all(&r, end);
 	if (!sch) {
 		diag_add(d, DIAG_ERROR, &(struct diag_span){.file = s->filename}, "out of memory");

@@ -294,9 +294,42 @@ static int build_host(struct world *w, size_t hi, struct diag *d)
 	if (!wh->uplink)
 		return -1;
 	host_set_gateway(wh->host, gw);
+	wh->gateway = gw;
 	if (sh->firewall == 1)
 		host_enable_firewall(wh->host, true);
 	return 0;
+}
+
+/* The language names the techniques with the agent's own bits. */
+_Static_assert(SCENARIO_TECH_PREDICTION == AGENT_TECH_PREDICTION &&
+		   SCENARIO_TECH_BIRTHDAY == AGENT_TECH_BIRTHDAY &&
+		   SCENARIO_TECH_PORT_MAPPING == AGENT_TECH_PORT_MAPPING &&
+		   SCENARIO_TECH_ALL == AGENT_TECH_ALL,
+	       "scenario.h's technique bits are p2p/agent.h's");
+_Static_assert(SCENARIO_SOCKETS_MAX == AGENT_MAX_SOCKETS,
+	       "a host's `sockets` goes up to the agent's most");
+
+void world_hard_nat_config(const struct scenario_host *sh, uint32_t gateway,
+			    struct agent_config *ac)
+{
+	if (sh->techniques > 0)
+		ac->techniques = (unsigned)sh->techniques;
+	if (sh->prediction_window > 0)
+		ac->prediction_window = (unsigned)sh->prediction_window;
+	if (sh->sockets > 0)
+		ac->birthday_sockets = (unsigned)sh->sockets;
+	if (sh->probe_rate > 0)
+		ac->probe_rate = (unsigned)sh->probe_rate;
+	if (sh->probes > 0)
+		ac->probe_budget = (unsigned)sh->probes;
+	if (sh->mapping_lifetime_ns > 0)
+		ac->mapping_lifetime_s = (uint32_t)(sh->mapping_lifetime_ns / SIM_S(1));
+	/* The router a host asks for a mapping is its default gateway (RFC 6887
+	 * section 8.1: with no PCP server configured, the client uses its default
+	 * router list; RFC 6886 section 3.1: NAT-PMP asks its configured gateway);
+	 * port 0: the agent's 5351. */
+	if (ac->techniques & AGENT_TECH_PORT_MAPPING)
+		ac->gateway = (struct p2p_endpoint){gateway, 0};
 }
 
 static int build_agent(struct world *w, struct world_host *wh)
@@ -314,6 +347,7 @@ static int build_agent(struct world *w, struct world_host *wh)
 		ac.coordinator = (struct p2p_endpoint){sc->ip, sc->port};
 	if (sh->keepalive_ns > 0)
 		ac.keepalive_ns = (uint64_t)sh->keepalive_ns;
+	world_hard_nat_config(sh, wh->gateway, &ac);
 	wh->agent = simdrive_add_agent(w->drive, wh->host, &ac);
 	if (!wh->agent)
 		return -1;

@@ -46,6 +46,8 @@ struct world_host {
 	const struct scenario_host *spec;
 	struct host *host;
 	struct link *uplink;   /* its own uplink (public), or its NAT's LAN */
+	uint32_t gateway;      /* its default router: its NAT's inside address, or
+				  the internet's side of its uplink */
 	struct sim_agent *agent;
 };
 
@@ -72,6 +74,13 @@ void world_free(struct world *w);
 /* The firewall rule a scenario `rule` statement becomes (the TUI rebuilds
  * rule lists with it, to show hit counts beside the rules). */
 void world_rule_of(const struct scenario_rule *sr, struct fw_rule *r);
+
+/* A host's techniques against hard NATs and their budgets, into the agent's
+ * config: those the scenario does not give stay 0 (the agent's defaults);
+ * with port-mapping, the router to ask is `gateway` (the host's default
+ * router; port 0: PCP's 5351). */
+void world_hard_nat_config(const struct scenario_host *sh, uint32_t gateway,
+			   struct agent_config *ac);
 
 /* Emit the topology records (TRACE_NODE, TRACE_LINK). */
 void world_announce(struct world *w);
