@@ -43,6 +43,7 @@ struct rig {
 	size_t n_router;
 	unsigned connects;	 /* CONNECT requests that reached the coordinator */
 	struct p2p_datagram reg; /* the last REGISTER */
+	unsigned drop_registers; /* REGISTERs to lose on the way */
 	char log[32][256];	 /* AGENT_EV_TECHNIQUE texts */
 	size_t n_log;
 	bool verbose;
@@ -65,8 +66,13 @@ static void to_coordinator(struct rig *r, const struct p2p_datagram *d)
 	if (stun_decode(d->buf, d->len, false, &m) == STUN_OK && m.cls == STUN_CLASS_REQUEST) {
 		if (m.method == STUN_METHOD_CONNECT)
 			r->connects++;
-		if (m.method == STUN_METHOD_REGISTER)
+		if (m.method == STUN_METHOD_REGISTER) {
 			r->reg = *d;
+			if (r->drop_registers > 0) {
+				r->drop_registers--;
+				return;
+			}
+		}
 	}
 	coord_input(r->co, r->now, &COORD, &d->from, d->buf, d->len);
 }
@@ -273,6 +279,22 @@ static void test_grant(void **state)
 	assert_true(logged(r, "the router mapped 203.0.113.7:5000 for us for 7200 s by PCP"));
 	/* Registered again with the mapped candidate, then the CONNECT. */
 	assert_true(registered_mapped(r, (struct p2p_endpoint){PUBLIC_IP, 5000}));
+	assert_int_equal(r->connects, 1);
+	rig_free(r);
+}
+
+/* The CONNECT waits for the REGISTER that carries the mapping, or the
+ * coordinator could introduce us with the old candidates. */
+static void test_connect_waits_for_the_new_registration(void **state)
+{
+	(void)state;
+	struct rig *r = rig_registered(AGENT_TECH_PORT_MAPPING);
+
+	r->drop_registers = 1;
+	answer_pcp(r, &r->router[0].d, 0, 5000, 7200, 42);
+	assert_true(registered_mapped(r, (struct p2p_endpoint){PUBLIC_IP, 5000}));
+	assert_int_equal(r->connects, 0); /* that REGISTER was lost */
+	run_until(r, 2 * S);		  /* its retransmission is answered */
 	assert_int_equal(r->connects, 1);
 	rig_free(r);
 }
@@ -536,6 +558,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_grant),
+	    cmocka_unit_test(test_connect_waits_for_the_new_registration),
 	    cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_off_asks_nothing),
 	    cmocka_unit_test(test_renewal_at_half_lifetime),
