@@ -394,7 +394,7 @@ static void start_search(struct agent *a, struct agent_peer *p, uint64_t now, bo
 		emit(a, AGENT_EV_TECHNIQUE, p->name,
 		     "birthday search with %s: its NAT gives random ports; %s we send checks to "
 		     "random ports of %u.%u.%u.%u, %u a second, up to %u: each finds one of its %u "
-		     "open mappings with chance %u/%u (%.1f %% for all %u)",
+		     "open mappings with chance %u/%u (%.2f %% for all %u)",
 		     p->name, opener ? "then" : "while it opens its sockets we wait, then",
 		     target->ip >> 24, target->ip >> 16 & 255, target->ip >> 8 & 255,
 		     target->ip & 255, a->cfg.probe_rate, budget, k, k, PORTS_R,
@@ -479,7 +479,7 @@ static void tick_search(struct agent *a, uint64_t now)
 	}
 	if (s->peer->state == AGENT_PEER_FAILED || now >= s->end_ns) {
 		snprintf(how, sizeof(how),
-			 "no probe found an open mapping (the chance was %.1f %%)",
+			 "no probe found an open mapping (the chance was %.2f %%)",
 			 100 * birthday_chance(a->cfg.birthday_sockets,
 					       s->prober ? s->sent - s->opened : 0));
 		end_search(a, s->prober ? how : "the other side found none of our mappings");

@@ -771,6 +771,44 @@ static void test_peer_port_mapping(void **state)
 	stop_coord(&coord);
 }
 
+/* --techniques and the budgets: a bad name, a budget out of range, and
+ * techniques with --tcp are usage errors that say which. */
+static void test_peer_hard_usage_errors(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *flag, *value, *says;
+	} bad[] = {
+	    {"--techniques", "prediction,magic", "--techniques expects"},
+	    {"--techniques", "", "--techniques expects"},
+	    {"--sockets", "1025", "--sockets"},
+	    {"--probe-rate", "0", "--probe-rate"},
+	    {"--probes", "65537", "--probes"},
+	    {"--prediction-window", "x", "--prediction-window"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *argv[] = {"peer",
+				"--name",
+				"x",
+				"--coord",
+				"127.0.0.1:9",
+				(char *)bad[i].flag,
+				(char *)bad[i].value,
+				NULL};
+		struct child c = spawn("hard-usage", cmd_peer_main, argv);
+		assert_int_equal(wait_exit(&c, 3000), CLI_EXIT_USAGE);
+		if (!file_contains(c.out, bad[i].says)) {
+			dump(&c);
+			fail_msg("%s %s: no word of %s", bad[i].flag, bad[i].value, bad[i].says);
+		}
+	}
+	char *tcp[] = {"peer",	"--name",	"x",   "--coord", "127.0.0.1:9",
+		       "--tcp", "--techniques", "all", NULL};
+	struct child c = spawn("hard-usage-tcp", cmd_peer_main, tcp);
+	assert_int_equal(wait_exit(&c, 3000), CLI_EXIT_USAGE);
+	assert_true(file_contains(c.out, "not with --tcp"));
+}
+
 /* Nobody answers: a peer must give up at its --timeout with exit 1. */
 static void test_peer_timeout(void **state)
 {
@@ -870,8 +908,8 @@ static void test_icmp_error_queue(void **state)
 	assert_int_equal(d.send_errors, 0);
 	assert_int_equal(d.sent, 2);
 	struct errq_seen seen = {.n = 0};
-	static const struct daemon_ops ops = {errq_input, errq_tick, errq_deadline, errq_flush,
-					      errq_error};
+	static const struct daemon_ops ops = {errq_input, errq_tick,  errq_deadline,
+					      errq_flush, errq_error, NULL};
 	d.until_ns = daemon_now_ns() + 2 * P2P_NS_PER_S;
 	assert_int_equal(daemon_run(&d, &ops, &seen), DAEMON_STOP_DONE);
 	assert_int_equal(seen.n, 2);
@@ -924,11 +962,202 @@ static void test_peer_learns_port_unreachable(void **state)
 	stop_coord(&coord);
 }
 
+/* ---- extra sockets (agent.h "Extra sockets") ---- */
+
+/* A plain UDP socket on 127.0.0.1 for the test's side; its port in *port. */
+static int test_socket(uint16_t *port)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(LOOPBACK)};
+	socklen_t sl = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+	*port = ntohs(sin.sin_port);
+	struct timeval tv = {2, 0}; /* a lost datagram fails the test, not hangs it */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+/* Receives one datagram on fd: its source port (0 if none came). */
+static uint16_t source_port_of_next(int fd)
+{
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	char buf[64];
+	if (recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&sin, &sl) < 0)
+		return 0;
+	return ntohs(sin.sin_port);
+}
+
+/* A daemon with its main socket and an extra table, both on 127.0.0.1. */
+static void extra_daemon(struct daemon *d, struct daemon_extra *x, struct p2p_endpoint *main_ep)
+{
+	char err[256];
+	struct p2p_endpoint any = {LOOPBACK, 0};
+	assert_int_equal(daemon_init(d, err, sizeof(err)), 0);
+	assert_int_equal(daemon_bind(d, &any, main_ep, err, sizeof(err)), 0);
+	daemon_extra_init(x, LOOPBACK);
+	d->extra = x;
+}
+
+/* Socket k opens when a datagram first asks for it, on an ephemeral port of
+ * the table's address, and is the same socket the next time; socket 0 is
+ * still the main one, and a k beyond the table sends nothing. */
+static void test_extra_opens_on_first_use(void **state)
+{
+	(void)state;
+	struct daemon d;
+	struct daemon_extra x;
+	struct p2p_endpoint main_ep, local;
+	uint16_t rport;
+	int r = test_socket(&rport);
+	extra_daemon(&d, &x, &main_ep);
+	assert_false(daemon_extra_local(&x, 3, &local));
+	struct p2p_datagram dg = {.to = {LOOPBACK, rport}, .socket = 3, .len = 2};
+	memcpy(dg.buf, "k3", 2);
+	assert_int_equal(daemon_send(&d, &dg), 0);
+	assert_int_equal(x.n_open, 1);
+	assert_true(daemon_extra_local(&x, 3, &local));
+	assert_int_equal(local.ip, LOOPBACK);
+	assert_true(local.port != 0 && local.port != main_ep.port);
+	assert_int_equal(source_port_of_next(r), local.port);
+	assert_int_equal(daemon_send(&d, &dg), 0); /* again: the same socket */
+	assert_int_equal(x.n_open, 1);
+	assert_int_equal(x.opened, 1);
+	assert_int_equal(source_port_of_next(r), local.port);
+	dg.socket = 0;
+	dg.from = main_ep;
+	assert_int_equal(daemon_send(&d, &dg), 0);
+	assert_int_equal(source_port_of_next(r), main_ep.port);
+	dg.socket = DAEMON_MAX_EXTRA + 1;
+	assert_int_equal(daemon_send(&d, &dg), -1);
+	assert_int_equal(x.n_open, 1);
+	daemon_extra_fini(&x);
+	assert_int_equal(x.n_open, 0);
+	assert_false(daemon_extra_local(&x, 3, &local));
+	daemon_fini(&d);
+	close(r);
+}
+
+static bool wanted_but_2(void *ctx, uint16_t k)
+{
+	(void)ctx;
+	return k != 2;
+}
+
+/* Pruning closes exactly the sockets not wanted: their ports are free
+ * again, the others stay open. */
+static void test_extra_prune_closes_unwanted(void **state)
+{
+	(void)state;
+	struct daemon d;
+	struct daemon_extra x;
+	struct p2p_endpoint main_ep, local2, local;
+	extra_daemon(&d, &x, &main_ep);
+	for (uint16_t k = 1; k <= 3; k++)
+		assert_true(daemon_extra_socket(&x, k) >= 0);
+	assert_true(daemon_extra_local(&x, 2, &local2));
+	assert_int_equal(daemon_extra_prune(&x, wanted_but_2, NULL), 1);
+	assert_int_equal(x.n_open, 2);
+	assert_int_equal(x.closed, 1);
+	assert_false(daemon_extra_local(&x, 2, &local));
+	assert_true(daemon_extra_local(&x, 1, &local));
+	assert_true(daemon_extra_local(&x, 3, &local));
+	/* Its port is free: closed, not merely forgotten. */
+	struct sockaddr_in sin = {.sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(LOOPBACK),
+				  .sin_port = htons(local2.port)};
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	close(fd);
+	assert_int_equal(daemon_extra_prune(&x, wanted_but_2, NULL), 0);
+	daemon_extra_fini(&x);
+	daemon_fini(&d);
+}
+
+struct extra_seen {
+	uint16_t k[4];
+	struct p2p_endpoint from[4];
+	size_t n;      /* input_socket calls */
+	size_t n_main; /* input calls (socket 0) */
+};
+
+static int extra_input_main(void *ctx, uint64_t now, const struct p2p_endpoint *local,
+			    const struct p2p_endpoint *from, const uint8_t *buf, size_t len)
+{
+	(void)now, (void)local, (void)from, (void)buf, (void)len;
+	((struct extra_seen *)ctx)->n_main++;
+	return 0;
+}
+
+static int extra_input_socket(void *ctx, uint64_t now, uint16_t k, const struct p2p_endpoint *from,
+			      const uint8_t *buf, size_t len)
+{
+	struct extra_seen *s = ctx;
+	(void)now, (void)buf, (void)len;
+	if (s->n < 4) {
+		s->k[s->n] = k;
+		s->from[s->n++] = *from;
+	}
+	return 0;
+}
+
+static bool extra_flush(void *ctx, struct daemon *d, uint64_t now)
+{
+	const struct extra_seen *s = ctx;
+	(void)d, (void)now;
+	return s->n + s->n_main >= 3;
+}
+
+/* What arrives on extra socket k goes to input_socket with k and the
+ * sender; what arrives on the main socket to input, as before. */
+static void test_extra_input_routed(void **state)
+{
+	(void)state;
+	struct daemon d;
+	struct daemon_extra x;
+	struct p2p_endpoint main_ep, l2, l3;
+	uint16_t sport;
+	int s = test_socket(&sport);
+	extra_daemon(&d, &x, &main_ep);
+	for (uint16_t k = 1; k <= 3; k++)
+		assert_true(daemon_extra_socket(&x, k) >= 0);
+	assert_true(daemon_extra_local(&x, 2, &l2));
+	assert_true(daemon_extra_local(&x, 3, &l3));
+	const struct p2p_endpoint *to[3] = {&l2, &main_ep, &l3};
+	for (size_t i = 0; i < 3; i++) {
+		struct sockaddr_in sin = {.sin_family = AF_INET,
+					  .sin_addr.s_addr = htonl(LOOPBACK),
+					  .sin_port = htons(to[i]->port)};
+		assert_int_equal(sendto(s, "x", 1, 0, (struct sockaddr *)&sin, sizeof(sin)), 1);
+	}
+	struct extra_seen seen = {.n = 0};
+	static const struct daemon_ops ops = {extra_input_main, errq_tick, errq_deadline,
+					      extra_flush,	NULL,	   extra_input_socket};
+	d.until_ns = daemon_now_ns() + 2 * P2P_NS_PER_S;
+	assert_int_equal(daemon_run(&d, &ops, &seen), DAEMON_STOP_DONE);
+	assert_int_equal(seen.n_main, 1);
+	assert_int_equal(seen.n, 2);
+	bool got2 = false, got3 = false;
+	for (size_t i = 0; i < 2; i++) {
+		got2 |= seen.k[i] == 2;
+		got3 |= seen.k[i] == 3;
+		assert_int_equal(seen.from[i].ip, LOOPBACK);
+		assert_int_equal(seen.from[i].port, sport);
+	}
+	assert_true(got2 && got3);
+	daemon_extra_fini(&x);
+	daemon_fini(&d);
+	close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    /* clang-format off: one a line, so additions merge */
 	    cmocka_unit_test(test_usage_errors),
+	    cmocka_unit_test(test_peer_hard_usage_errors),
 	    cmocka_unit_test(test_peer_timeout),
 	    cmocka_unit_test(test_peer_port_mapping),
 	    cmocka_unit_test(test_loopback_exchange),
@@ -938,6 +1167,9 @@ int main(void)
 	    cmocka_unit_test(test_peer_logs_refusals),
 	    cmocka_unit_test(test_icmp_error_queue),
 	    cmocka_unit_test(test_peer_learns_port_unreachable),
+	    cmocka_unit_test(test_extra_opens_on_first_use),
+	    cmocka_unit_test(test_extra_prune_closes_unwanted),
+	    cmocka_unit_test(test_extra_input_routed),
 	    cmocka_unit_test(test_flood),
 	    /* clang-format on */
 	};

@@ -494,6 +494,49 @@ static void test_first_packet_only_creates(void **state)
 	engine_free(e);
 }
 
+/* Sprays (timeline.h): 30 drops at one node on ever-new ports show the
+ * first TIMELINE_SPRAY_SHOWN and one count a second after the last; 30
+ * retransmissions on the same ports all show; -v shows every drop. */
+static size_t count_lines(const char *s, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = s; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+static void test_spray_folded(void **state)
+{
+	(void)state;
+	struct test_trace *f = test_trace_new();
+	for (int i = 0; i < 30; i++) { /* a birthday search's probes */
+		struct endpoint dst = {alice_pub.ip, (uint16_t)(2000 + 7 * i)};
+		emit_packet(f, SIM_MS(1000 + 10 * i), TRACE_HOP_DROP, "home", &bob_pub, &dst,
+			    "probe");
+	}
+	for (int i = 0; i < 30; i++) /* a check retransmitted */
+		emit_packet(f, SIM_MS(3000 + 10 * i), TRACE_HOP_DROP, "office", &alice_pub,
+			    &bob_pub, "again");
+	emit_scenario(f, SIM_S(9), TRACE_SCN_NOTE, "later", 0);
+	struct timeline_options opt = {.verbosity = TIMELINE_QUIET, .ascii = true};
+	char *got = render(f, &opt);
+	assert_int_equal(count_lines(got, "probe"), TIMELINE_SPRAY_SHOWN);
+	assert_int_equal(count_lines(got, "again"), 30);
+	assert_non_null(strstr(got,
+			       "  2.290s  home      x and 20 more dropped for the same reason (nat-filter), "
+			       "198.51.100.9:40000 to 203.0.113.7 on ever-new destination "
+			       "ports (2070 to 2203) from 1.100s to 1.290s; -v shows each\n"));
+	/* In time order: the count comes before the retransmissions at 3 s. */
+	assert_true(strstr(got, "and 20 more") < strstr(got, "again"));
+	free(got);
+	opt.verbosity = TIMELINE_VERBOSE;
+	got = render(f, &opt);
+	assert_int_equal(count_lines(got, "probe"), 30);
+	assert_null(strstr(got, "more dropped"));
+	free(got);
+	test_trace_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -509,6 +552,7 @@ int main(void)
 	    cmocka_unit_test(test_live_observer),
 	    cmocka_unit_test(test_first_packet_only_creates),
 	    cmocka_unit_test(test_drop_lead_from_record),
+	    cmocka_unit_test(test_spray_folded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,29 +20,15 @@
 #include "explain/socket.h"
 #include "sim/engine.h"
 #include "viz/text.h"
+#include "viz/timeline_internal.h"
 
-#define TL_TEXT_MAX 1536
 #define TL_NODE_COLUMN 9 /* names up to this wide keep the text column aligned */
 #define TL_MIN_TEXT 24	 /* a narrow terminal still gets this many columns of text */
-
-enum tl_style { TL_PLAIN, TL_RED, TL_GREEN, TL_YELLOW, TL_BOLD };
-
-struct tl_line {
-	const char *node;
-	enum tl_style style;
-	char text[TL_TEXT_MAX];
-	size_t len;
-};
 
 static const char *const tl_style_codes[] = {
     [TL_PLAIN] = "",	      [TL_RED] = "\033[31m", [TL_GREEN] = "\033[32m",
     [TL_YELLOW] = "\033[33m", [TL_BOLD] = "\033[1m",
 };
-
-#define ARROW "\u2192"
-#define CROSS "\u2717"
-#define CHECK "\u2713"
-#define BOTH_WAYS "\u2194"
 
 void timeline_options_default(struct timeline_options *opt)
 {
@@ -50,10 +36,7 @@ void timeline_options_default(struct timeline_options *opt)
 	opt->verbosity = TIMELINE_NORMAL;
 }
 
-/* Append to the line's sentence; a sentence too long is cut, not overrun. */
-static void say(struct tl_line *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void say(struct tl_line *l, const char *fmt, ...)
+void tl_say(struct tl_line *l, const char *fmt, ...)
 {
 	va_list ap;
 	if (l->len >= sizeof(l->text) - 1)
@@ -86,19 +69,19 @@ static bool describe_node(struct tl_line *l, const struct trace_node *n, int ver
 	if (verbosity < TIMELINE_VERBOSE)
 		return false;
 	l->node = n->name;
-	say(l, "%s", n->type != NULL ? n->type : "node");
+	tl_say(l, "%s", n->type != NULL ? n->type : "node");
 	if (n->detail != NULL && n->detail[0] != '\0')
-		say(l, ": %s", n->detail);
+		tl_say(l, ": %s", n->detail);
 	if (n->behind != NULL)
-		say(l, ", behind %s", n->behind);
+		tl_say(l, ", behind %s", n->behind);
 	return true;
 }
 
 static void say_link_end(struct tl_line *l, const char *node, const char *iface)
 {
-	say(l, "%s", node != NULL ? node : "?");
+	tl_say(l, "%s", node != NULL ? node : "?");
 	if (iface != NULL)
-		say(l, ":%s", iface);
+		tl_say(l, ":%s", iface);
 }
 
 static bool describe_link(struct tl_line *l, const struct trace_link *k, int verbosity)
@@ -110,17 +93,17 @@ static bool describe_link(struct tl_line *l, const struct trace_link *k, int ver
 		return false;
 	l->node = k->name;
 	l->style = k->event == TRACE_LINK_DOWN ? TL_RED : TL_PLAIN;
-	say(l, "%s ", verbs[k->event]);
+	tl_say(l, "%s ", verbs[k->event]);
 	say_link_end(l, k->a, k->a_iface);
-	say(l, " " BOTH_WAYS " ");
+	tl_say(l, " " BOTH_WAYS " ");
 	say_link_end(l, k->b, k->b_iface);
 	if (!added)
 		return true;
-	say(l, ", %gms latency", (double)k->latency_ns / 1e6);
+	tl_say(l, ", %gms latency", (double)k->latency_ns / 1e6);
 	if (k->jitter_ns != 0)
-		say(l, ", %gms jitter", (double)k->jitter_ns / 1e6);
+		tl_say(l, ", %gms jitter", (double)k->jitter_ns / 1e6);
 	if (k->loss > 0)
-		say(l, ", %g%% loss", k->loss * 100);
+		tl_say(l, ", %g%% loss", k->loss * 100);
 	return true;
 }
 
@@ -140,25 +123,25 @@ static void say_summary(struct tl_line *l, const struct trace_packet *p,
 	char sum[512];
 	struct explain_packet_facts f;
 	if (packet_words_facts(p->bytes, p->len, opt->owners, &f) && f.flow.proto == 1) {
-		say(l, "%s ttl=%u", explain_packet(&f, sum, sizeof(sum)), f.flow.ttl);
+		tl_say(l, "%s ttl=%u", explain_packet(&f, sum, sizeof(sum)), f.flow.ttl);
 		return;
 	}
 	packet_summary(p->bytes, p->len, opt->payload, false, sum, sizeof(sum));
-	say(l, "%s", sum);
+	tl_say(l, "%s", sum);
 }
 
 static bool describe_drop(struct tl_line *l, const struct trace_packet *p,
 			  const struct timeline_options *opt)
 {
 	l->style = TL_RED;
-	say(l, CROSS " ");
+	tl_say(l, CROSS " ");
 	if (opt->verbosity >= TIMELINE_VERBOSE)
-		say(l, "#%" PRIu64 " ", p->packet_id);
+		tl_say(l, "#%" PRIu64 " ", p->packet_id);
 	if (p->why != NULL) {
-		say(l, "%s", without_node(p));
+		tl_say(l, "%s", without_node(p));
 		return true;
 	}
-	say(l, "dropped (%s): ", trace_drop_reason_name(p->reason));
+	tl_say(l, "dropped (%s): ", trace_drop_reason_name(p->reason));
 	say_summary(l, p, opt);
 	return true;
 }
@@ -190,16 +173,16 @@ static bool describe_packet(struct tl_line *l, const struct trace_packet *p,
 		return describe_drop(l, p, opt);
 	if (opt->verbosity < TIMELINE_VERBOSE)
 		return false;
-	say(l, "#%" PRIu64 " ", p->packet_id);
+	tl_say(l, "#%" PRIu64 " ", p->packet_id);
 	switch (p->hop) {
 	case TRACE_HOP_SEND:
-		say(l, "sent ");
+		tl_say(l, "sent ");
 		break;
 	case TRACE_HOP_TX:
-		say(l, "out %s: ", p->iface != NULL ? p->iface : "?");
+		tl_say(l, "out %s: ", p->iface != NULL ? p->iface : "?");
 		break;
 	case TRACE_HOP_RX:
-		say(l, "in %s: ", p->iface != NULL ? p->iface : "?");
+		tl_say(l, "in %s: ", p->iface != NULL ? p->iface : "?");
 		break;
 	case TRACE_HOP_TRANSLATE: {
 		struct trace_mapping m = {.internal = p->map_internal, .external = p->map_external};
@@ -208,19 +191,19 @@ static bool describe_packet(struct tl_line *l, const struct trace_packet *p,
 		/* An echo's mapping (or an error's, by the echo it quotes) is by id. */
 		m.proto = maps_by_echo_id(p) ? 1 : 0;
 		mapping_ends(&m, in, ex, re);
-		say(l, "translated by mapping %s " BOTH_WAYS " %s: ", in, ex);
+		tl_say(l, "translated by mapping %s " BOTH_WAYS " %s: ", in, ex);
 		break;
 	}
 	case TRACE_HOP_DELIVER:
-		say(l, "delivered ");
+		tl_say(l, "delivered ");
 		break;
 	default:
-		say(l, "%s ", trace_hop_name(p->hop));
+		tl_say(l, "%s ", trace_hop_name(p->hop));
 		break;
 	}
 	say_summary(l, p, opt);
 	if (p->why != NULL)
-		say(l, " \u2014 %s", p->why);
+		tl_say(l, " \u2014 %s", p->why);
 	return true;
 }
 
@@ -233,13 +216,13 @@ static void say_flow(struct tl_line *l, const struct trace_conntrack *c)
 	char a[24], b[24], name[48];
 	if (c->proto == 1) {
 		uint8_t type = (uint8_t)(c->orig.dport >> 8), code = (uint8_t)c->orig.dport;
-		say(l, "%s %s " ARROW " %s id=%u",
-		    type == 8 ? "ping" : explain_icmp_name(type, code, name, sizeof(name)),
-		    ip_format(c->orig.src, a, sizeof(a)), ip_format(c->orig.dst, b, sizeof(b)),
-		    c->orig.sport);
+		tl_say(l, "%s %s " ARROW " %s id=%u",
+		       type == 8 ? "ping" : explain_icmp_name(type, code, name, sizeof(name)),
+		       ip_format(c->orig.src, a, sizeof(a)), ip_format(c->orig.dst, b, sizeof(b)),
+		       c->orig.sport);
 		return;
 	}
-	say(l, "%s " ARROW " %s", ep_str(&s, a, sizeof(a)), ep_str(&d, b, sizeof(b)));
+	tl_say(l, "%s " ARROW " %s", ep_str(&s, a, sizeof(a)), ep_str(&d, b, sizeof(b)));
 }
 
 /* An ICMP entry's NAT: the reply goes to another address or id. */
@@ -247,10 +230,10 @@ static void say_icmp_nat(struct tl_line *l, const struct trace_conntrack *c)
 {
 	char buf[24];
 	if (c->reply.dst != c->orig.src || c->reply.sport != c->orig.sport)
-		say(l, ", seen outside as %s id=%u", ip_format(c->reply.dst, buf, sizeof(buf)),
-		    c->reply.sport);
+		tl_say(l, ", seen outside as %s id=%u", ip_format(c->reply.dst, buf, sizeof(buf)),
+		       c->reply.sport);
 	if (c->reply.src != c->orig.dst)
-		say(l, ", forwarded to %s", ip_format(c->reply.src, buf, sizeof(buf)));
+		tl_say(l, ", forwarded to %s", ip_format(c->reply.src, buf, sizeof(buf)));
 }
 
 /* How NAT changed the flow, read off a reply tuple that does not mirror the
@@ -265,11 +248,11 @@ static void say_nat(struct tl_line *l, const struct trace_conntrack *c)
 	}
 	if (c->reply.dst != c->orig.src || c->reply.dport != c->orig.sport) {
 		struct endpoint r = {c->reply.dst, c->reply.dport};
-		say(l, ", seen outside as %s", ep_str(&r, buf, sizeof(buf)));
+		tl_say(l, ", seen outside as %s", ep_str(&r, buf, sizeof(buf)));
 	}
 	if (c->reply.src != c->orig.dst || c->reply.sport != c->orig.dport) {
 		struct endpoint r = {c->reply.src, c->reply.sport};
-		say(l, ", forwarded to %s", ep_str(&r, buf, sizeof(buf)));
+		tl_say(l, ", forwarded to %s", ep_str(&r, buf, sizeof(buf)));
 	}
 }
 
@@ -281,10 +264,10 @@ static void say_ct_change(struct tl_line *l, const struct trace_conntrack *c)
 	char state[48];
 	if (c->proto == 6 /* TCP */) {
 		conntrack_format_tcp_state(c, state, sizeof(state));
-		say(l, " now %s", state);
+		tl_say(l, " now %s", state);
 		return;
 	}
-	say(l, " now %s", c->assured ? "[ASSURED]" : c->seen_reply ? "replied" : "[UNREPLIED]");
+	tl_say(l, " now %s", c->assured ? "[ASSURED]" : c->seen_reply ? "replied" : "[UNREPLIED]");
 }
 
 static bool describe_conntrack(struct tl_line *l, int64_t now, const struct trace_conntrack *c,
@@ -295,30 +278,30 @@ static bool describe_conntrack(struct tl_line *l, int64_t now, const struct trac
 	if (verbosity < (normal ? TIMELINE_NORMAL : TIMELINE_VERBOSE))
 		return false;
 	l->node = c->node;
-	say(l, "conntrack: %s", c->event == TRACE_CT_NEW ? "new flow " : "flow ");
+	tl_say(l, "conntrack: %s", c->event == TRACE_CT_NEW ? "new flow " : "flow ");
 	say_flow(l, c);
 	switch (c->event) {
 	case TRACE_CT_NEW:
 		if (!c->seen_reply)
-			say(l, " [UNREPLIED]");
+			tl_say(l, " [UNREPLIED]");
 		say_nat(l, c);
 		break;
 	case TRACE_CT_UPDATE:
 		say_ct_change(l, c);
 		break;
 	case TRACE_CT_REFRESH:
-		say(l, " refreshed");
+		tl_say(l, " refreshed");
 		break;
 	case TRACE_CT_DESTROY:
-		say(l, " destroyed");
+		tl_say(l, " destroyed");
 		if (c->why != NULL)
-			say(l, " (%s)", c->why);
+			tl_say(l, " (%s)", c->why);
 		return true;
 	case TRACE_CT_RELATED:
-		say(l, ": an ICMP error about it is RELATED (it has no entry of its own)");
+		tl_say(l, ": an ICMP error about it is RELATED (it has no entry of its own)");
 		return true;
 	}
-	say(l, ", expires in %llds", seconds_left(c->expires_at, now));
+	tl_say(l, ", expires in %llds", seconds_left(c->expires_at, now));
 	return true;
 }
 
@@ -335,37 +318,37 @@ static bool describe_mapping(struct tl_line *l, int64_t now, const struct trace_
 	if (m->pcp.protocol != 0 || explicit_expiry) { /* a port-mapping request's doing */
 		char words[320];
 		explain_port_mapping(m, words, sizeof(words));
-		say(l, "%s", words);
+		tl_say(l, "%s", words);
 		return true;
 	}
 	switch (m->event) {
 	case TRACE_MAP_CREATED:
 		/* A forward is read from outside in: who is reached on which port. */
 		if (m->is_static)
-			say(l, "port forward %s " ARROW " %s", ex, in);
+			tl_say(l, "port forward %s " ARROW " %s", ex, in);
 		else
-			say(l, "new mapping %s " ARROW " %s (for %s)", in, ex, re);
+			tl_say(l, "new mapping %s " ARROW " %s (for %s)", in, ex, re);
 		return true;
 	case TRACE_MAP_REMOTE_ADDED:
-		say(l, "mapping %s " ARROW " %s now also used for %s", in, ex, re);
+		tl_say(l, "mapping %s " ARROW " %s now also used for %s", in, ex, re);
 		return true;
 	case TRACE_MAP_REFRESHED:
-		say(l, "mapping %s " ARROW " %s refreshed, expires in %llds", in, ex,
-		    seconds_left(m->expires_at, now));
+		tl_say(l, "mapping %s " ARROW " %s refreshed, expires in %llds", in, ex,
+		       seconds_left(m->expires_at, now));
 		return true;
 	case TRACE_MAP_EXPIRED:
-		say(l, "mapping %s " ARROW " %s expired", in, ex);
+		tl_say(l, "mapping %s " ARROW " %s expired", in, ex);
 		return true;
 	case TRACE_MAP_RENEWED:
 	case TRACE_MAP_DELETED:
 	case TRACE_MAP_REFUSED:
 		return false; /* only a request makes them: worded above */
 	case TRACE_MAP_CLEARED:
-		say(l, "mapping %s " ARROW " %s cleared", in, ex);
+		tl_say(l, "mapping %s " ARROW " %s cleared", in, ex);
 		return true;
 	case TRACE_MAP_REMOTE_REMOVED:
-		say(l, "mapping %s " ARROW " %s no longer used for %s (its flow ended)", in, ex,
-		    re);
+		tl_say(l, "mapping %s " ARROW " %s no longer used for %s (its flow ended)", in, ex,
+		       re);
 		return true;
 	}
 	return false;
@@ -391,11 +374,12 @@ static bool describe_app(struct tl_line *l, const struct trace_app *a, int verbo
 	l->style = app_style(event);
 	/* The coordinator runs on a server host: say which program spoke. */
 	if (a->app != NULL && (a->node == NULL || strcmp(a->app, a->node) != 0))
-		say(l, "%s: ", a->app);
+		tl_say(l, "%s: ", a->app);
 	if (a->text != NULL)
-		say(l, "%s", a->text);
+		tl_say(l, "%s", a->text);
 	else
-		say(l, "%s%s%s", event, a->peer != NULL ? " " : "", a->peer != NULL ? a->peer : "");
+		tl_say(l, "%s%s%s", event, a->peer != NULL ? " " : "",
+		       a->peer != NULL ? a->peer : "");
 	return true;
 }
 
@@ -405,24 +389,24 @@ static bool describe_scenario(struct tl_line *l, const struct trace_scenario *s)
 	switch (s->event) {
 	case TRACE_SCN_ACTION:
 		l->node = "scenario";
-		say(l, "%s", text);
+		tl_say(l, "%s", text);
 		return true;
 	case TRACE_SCN_NOTE:
 		l->node = "note";
 		l->style = TL_BOLD;
-		say(l, "%s", text);
+		tl_say(l, "%s", text);
 		return true;
 	case TRACE_SCN_EXPECT_PASS:
 		l->node = "expect";
 		l->style = TL_GREEN;
-		say(l, CHECK " %s", text);
+		tl_say(l, CHECK " %s", text);
 		return true;
 	case TRACE_SCN_EXPECT_FAIL:
 		l->node = "expect";
 		l->style = TL_RED;
-		say(l, CROSS " %s", text);
+		tl_say(l, CROSS " %s", text);
 		if (s->line > 0)
-			say(l, " (scenario line %d)", s->line);
+			tl_say(l, " (scenario line %d)", s->line);
 		return true;
 	}
 	return false;
@@ -481,8 +465,8 @@ static void print_segment(FILE *out, const char *s, size_t n, const struct timel
 		paint ? "\033[0m" : "");
 }
 
-static void print_line(FILE *out, int64_t t, const struct tl_line *l,
-		       const struct timeline_options *opt)
+void tl_print_line(FILE *out, int64_t t, const struct tl_line *l,
+		   const struct timeline_options *opt)
 {
 	char text[TL_TEXT_MAX * 2], node[128], when[32];
 	const char *body = l->text;
@@ -530,7 +514,7 @@ int timeline_render_record(FILE *out, const struct trace_record *r,
 	}
 	if (!describe(&line, r, opt))
 		return 0;
-	print_line(out, r->time, &line, opt);
+	tl_print_line(out, r->time, &line, opt);
 	return ferror(out) ? -1 : 1;
 }
 
@@ -549,9 +533,17 @@ int timeline_render_log(FILE *out, const struct trace_log *log, const struct tim
 		return -1;
 	if (o.owners == NULL)
 		o.owners = owners;
+	struct timeline_state *st = timeline_state_new();
+	if (st == NULL) {
+		packet_owners_free(owners);
+		return -1;
+	}
 	for (size_t i = 0; i < n && rc == 0; i++)
-		if (timeline_render_record(out, trace_log_get(log, i), &o) < 0)
+		if (timeline_render_next(out, trace_log_get(log, i), &o, st) < 0)
 			rc = -1;
+	if (rc == 0)
+		rc = timeline_render_end(out, &o, st);
+	timeline_state_free(st);
 	packet_owners_free(owners);
 	return rc != 0 || ferror(out) ? -1 : 0;
 }
@@ -563,6 +555,7 @@ struct timeline_observer {
 	FILE *out;
 	struct timeline_options opt;
 	struct packet_owners *owners; /* learnt as node records pass, if opt has none */
+	struct timeline_state *state; /* sprays folded so far */
 	bool failed;
 };
 
@@ -573,7 +566,7 @@ static void timeline_observe(const struct trace_record *r, void *ctx)
 	 * as long as the record's, which the world's nodes outlive. */
 	if (obs->owners != NULL && packet_owners_learn(obs->owners, r) != 0)
 		obs->failed = true;
-	if (timeline_render_record(obs->out, r, &obs->opt) < 0)
+	if (timeline_render_next(obs->out, r, &obs->opt, obs->state) < 0)
 		obs->failed = true;
 }
 
@@ -593,8 +586,11 @@ struct timeline_observer *timeline_attach(struct trace *t, FILE *out,
 		obs->owners = packet_owners_new();
 		obs->opt.owners = obs->owners;
 	}
-	if (obs->opt.owners == NULL || trace_subscribe(t, timeline_observe, obs) != 0) {
+	obs->state = timeline_state_new();
+	if (obs->opt.owners == NULL || obs->state == NULL ||
+	    trace_subscribe(t, timeline_observe, obs) != 0) {
 		packet_owners_free(obs->owners);
+		timeline_state_free(obs->state);
 		free(obs);
 		return NULL;
 	}
@@ -606,6 +602,8 @@ void timeline_detach(struct timeline_observer *obs)
 	if (obs == NULL)
 		return;
 	trace_unsubscribe(obs->trace, timeline_observe, obs);
+	timeline_render_end(obs->out, &obs->opt, obs->state); /* counts still held */
+	timeline_state_free(obs->state);
 	packet_owners_free(obs->owners);
 	free(obs);
 }

@@ -69,6 +69,25 @@ void timeline_options_default(struct timeline_options *opt);
 int timeline_render_record(FILE *out, const struct trace_record *r,
 			   const struct timeline_options *opt);
 
+/* Sprays. Many drops at one node for one reason, from one address to
+ * another on ever-new ports (a birthday search's probes, a port scan) would
+ * bury the story: below TIMELINE_VERBOSE the first TIMELINE_SPRAY_SHOWN such
+ * drops are shown, the rest are counted and said in one line ("and 167 more
+ * ...") a second after the last, or at the end. Drops that
+ * repeat the same ports (retransmissions) are never folded. A renderer that
+ * tells a run from its start keeps a timeline_state for it;
+ * timeline_render_log and the observer do so themselves. */
+#define TIMELINE_SPRAY_SHOWN 10
+struct timeline_state;
+struct timeline_state *timeline_state_new(void);
+void timeline_state_free(struct timeline_state *st);
+/* timeline_render_record with the run's state: the lines due before r (a
+ * spray's count), then r's unless a spray folds it. Same return values. */
+int timeline_render_next(FILE *out, const struct trace_record *r,
+			 const struct timeline_options *opt, struct timeline_state *st);
+/* The counts still held, at the end of the run. 0, or -1 on a write error. */
+int timeline_render_end(FILE *out, const struct timeline_options *opt, struct timeline_state *st);
+
 /* Every record of a log in order. Returns 0, or -1 on a write error. */
 int timeline_render_log(FILE *out, const struct trace_log *log, const struct timeline_options *opt);
 

@@ -386,7 +386,7 @@ static int run(struct coord_args *args)
 	fflush(stdout);
 
 	/* ICMP errors about the coordinator's answers teach it nothing: counted. */
-	static const struct daemon_ops ops = {on_input, on_tick, on_deadline, on_flush, NULL};
+	static const struct daemon_ops ops = {on_input, on_tick, on_deadline, on_flush, NULL, NULL};
 	enum daemon_stop stop = daemon_run(&d, &ops, &r);
 	if (stop == DAEMON_STOP_ERROR)
 		perror("natsim coord: poll");

@@ -64,17 +64,6 @@ const char cmd_peer_usage[] =
     "                        connecting from it to the other's candidates, both\n"
     "                        at once (simultaneous open, RFC 5128 3.4); --port is\n"
     "                        then a TCP port (not with --classify)\n"
-    "  -M, --port-mapping on|off\n"
-    "                        ask the router for a mapping of our port (PCP, else\n"
-    "                        NAT-PMP: RFC 6887, RFC 6886) and offer it to peers as a\n"
-    "                        \"mapped\" candidate; renewed at half its lifetime,\n"
-    "                        deleted when the peer exits. Default off: the mapping\n"
-    "                        opens a port of the router to anyone for two hours,\n"
-    "                        which the user should choose (Tailscale asks by\n"
-    "                        default), and the first CONNECT waits for the answer\n"
-    "                        (at most 2 s from a router that stays silent). UDP only\n"
-    "  -G, --gateway ADDR    the router to ask (default: the gateway of the IPv4\n"
-    "                        default route, /proc/net/route); implies --port-mapping on\n"
     "  -N, --no-register     with --classify: only classify, against any RFC 5780\n"
     "                        STUN server (stund, for instance), without registering\n"
     "  -j, --json            one JSON object per line for each event and the result\n"
@@ -83,6 +72,31 @@ const char cmd_peer_usage[] =
     "  -a, --keepalive DUR   keepalive interval to the coordinator, 100ms-1h\n"
     "                        (default 25s); a chosen path is kept by consent checks\n"
     "                        every 4-6 s (RFC 7675); 0 or off disables both\n"
+    "\n"
+    "Against hard NATs (UDP only; natsim(1), peer):\n"
+    "  --techniques LIST     what to try beyond ICE's checks: a comma-separated\n"
+    "                        list of prediction, birthday, port-mapping, or all,\n"
+    "                        or none (default none)\n"
+    "  --probe-rate N        probes per second, all techniques together, 1-1000\n"
+    "                        (default 100)\n"
+    "  --probes N            probes per introduction, the birthday sockets' first\n"
+    "                        sends included, 1-65536 (default 2048)\n"
+    "  --sockets K           extra sockets a random-port side opens for the\n"
+    "                        birthday search, 1-1024 (default 256)\n"
+    "  --prediction-window N predicted ports probed past a sequential NAT's\n"
+    "                        next one, 1-256 (default 8)\n"
+    "  --port-mapping on|off the technique port-mapping alone (--techniques\n"
+    "                        port-mapping): ask the router for a mapping of our\n"
+    "                        port (PCP, else NAT-PMP: RFC 6887, RFC 6886) and offer\n"
+    "                        it to peers as a \"mapped\" candidate; renewed at half\n"
+    "                        its lifetime, deleted when the peer exits. Off by\n"
+    "                        default: it opens a port of the router to anyone for\n"
+    "                        two hours, which the user should choose (Tailscale\n"
+    "                        asks by default), and the first CONNECT waits for the\n"
+    "                        answer (at most 2 s from a router that stays silent)\n"
+    "  --gateway ADDR        the router to ask (default: the gateway of the IPv4\n"
+    "                        default route, /proc/net/route); implies port-mapping\n"
+    "                        unless --port-mapping off"
     "  -h, --help            show this help\n"
     "\n"
     "A duration always has a unit: ns, us, ms, s, min or h (500ms, 20s, 1.5min).\n"
@@ -90,19 +104,32 @@ const char cmd_peer_usage[] =
     "Exit status: 0 success, 1 failed or timed out, 2 bad usage, unreadable key\n"
     "file or unusable address, 3 internal error.\n";
 
+/* The usage says 1-1024 sockets; the daemon's table holds as many. */
+_Static_assert(AGENT_MAX_SOCKETS == 1024 && DAEMON_MAX_EXTRA == AGENT_MAX_SOCKETS,
+	       "--sockets' range in cmd_peer_usage and the daemon's extra sockets");
+
+/* --techniques and the budgets: agent_config's fields of the same names
+ * (0: the agent's default). */
+struct peer_hard_args {
+	unsigned techniques;
+	unsigned probe_rate, probe_budget, sockets, prediction_window;
+	int port_mapping; /* --port-mapping: 1 on, 0 off, -1 not given */
+	uint32_t gateway; /* --gateway, host order; 0: the default route's */
+};
+
 struct peer_args {
 	const char *name, *key, *connect, *send;
+	struct peer_hard_args hard;
 	struct p2p_endpoint coord, bind;
 	bool has_coord, expect_data, echo, classify, json, has_keepalive, no_register, tcp;
-	bool port_mapping, port_mapping_given;
-	uint32_t gateway; /* --gateway, host order; 0: the default route's */
 	uint64_t timeout_ns, linger_ns, keepalive_ns;
 };
 
 struct peer_run {
 	const struct peer_args *args;
 	struct agent *agent;
-	struct daemon_tcp tcp; /* --tcp: the agent's connections */
+	struct daemon_tcp tcp;	   /* --tcp: the agent's connections */
+	struct daemon_extra extra; /* UDP: the agent's extra sockets (agent.h) */
 	bool registered, connected, sent, received, classified, failed, done;
 	uint64_t ignored; /* datagrams the agent refused; the first IGNORED_LOGGED are logged */
 	const char *path; /* "direct" or "relayed" for --connect's peer */
@@ -304,6 +331,24 @@ static int on_input(void *ctx, uint64_t now, const struct p2p_endpoint *local,
 	return -1;
 }
 
+/* A datagram on extra socket k (the birthday search's, agent.h). */
+static int on_input_socket(void *ctx, uint64_t now, uint16_t k, const struct p2p_endpoint *from,
+			   const uint8_t *buf, size_t len)
+{
+	struct peer_run *pr = ctx;
+	int err = agent_input_socket(pr->agent, now, k, from, buf, len);
+	if (err == AGENT_OK)
+		return 0;
+	if (++pr->ignored <= IGNORED_LOGGED)
+		print_ignored(pr, from, len, err);
+	return -1;
+}
+
+static bool socket_wanted(void *ctx, uint16_t k)
+{
+	return agent_socket_wanted(((struct peer_run *)ctx)->agent, k);
+}
+
 /* An ICMP error from the socket's error queue: the agent decides what it
  * means (agent_handle_icmp_error); its events say it. */
 static void on_icmp_error(void *ctx, uint64_t now, const struct p2p_endpoint *local,
@@ -339,8 +384,12 @@ static bool on_flush(void *ctx, struct daemon *d, uint64_t now)
 		while (agent_pop_tcp(pr->agent, &act))
 			daemon_tcp_do(&pr->tcp, &act);
 		while (agent_pop_datagram(pr->agent, &dg))
-			daemon_send(d, &dg);
+			daemon_send(d, &dg); /* socket k > 0: opened on first use */
 	} while (daemon_tcp_report_failed(&pr->tcp, now) > 0);
+	/* The extra sockets the agent is done with (agent.h: ask after every
+	 * call). */
+	if (d->extra)
+		daemon_extra_prune(d->extra, socket_wanted, pr);
 	if (pr->failed)
 		return true;
 	if (!pr->done && goal_reached(pr)) {
@@ -421,25 +470,117 @@ static int parse_bind(const char *arg, struct peer_args *a)
 	return 0;
 }
 
+/* Long options without a short letter. */
+enum {
+	OPT_TECHNIQUES = 0x1700,
+	OPT_PROBE_RATE,
+	OPT_PROBES,
+	OPT_SOCKETS,
+	OPT_PREDICTION_WINDOW,
+	OPT_PORT_MAPPING,
+	OPT_GATEWAY,
+};
+
+/* One name of --techniques' list: its bits, 0 if it is none of them. */
+static unsigned technique_bits(const char *name, size_t len)
+{
+	if (len == 3 && strncmp(name, "all", 3) == 0)
+		return AGENT_TECH_ALL;
+	for (unsigned bit = 1; bit & AGENT_TECH_ALL; bit <<= 1) {
+		const char *n = agent_technique_name(bit);
+		if (strlen(n) == len && strncmp(name, n, len) == 0)
+			return bit;
+	}
+	return 0;
+}
+
+/* --techniques prediction,birthday,port-mapping | all | none. */
+static int parse_techniques(const char *arg, struct peer_hard_args *h)
+{
+	h->techniques = 0;
+	if (strcmp(arg, "none") == 0)
+		return 0;
+	for (const char *p = arg;; p++) {
+		size_t len = strcspn(p, ",");
+		unsigned bits = technique_bits(p, len);
+		if (bits == 0)
+			return cli_usage_error("peer",
+					       "--techniques expects a comma-separated list of "
+					       "prediction, birthday, port-mapping, or all or "
+					       "none, not '%s'",
+					       arg);
+		h->techniques |= bits;
+		p += len;
+		if (*p == '\0')
+			return 0;
+	}
+}
+
 /* --port-mapping on|off. */
-static int parse_port_mapping(const char *arg, struct peer_args *a)
+static int parse_port_mapping(const char *arg, struct peer_hard_args *h)
 {
 	if (strcmp(arg, "on") != 0 && strcmp(arg, "off") != 0)
 		return cli_usage_error("peer", "--port-mapping expects on or off, not '%s'", arg);
-	a->port_mapping = strcmp(arg, "on") == 0;
-	a->port_mapping_given = true;
+	h->port_mapping = strcmp(arg, "on") == 0;
 	return 0;
 }
 
 /* --gateway: the router to ask, an IPv4 address (not 0). */
-static int parse_gateway(const char *arg, struct peer_args *a)
+static int parse_gateway(const char *arg, struct peer_hard_args *h)
 {
 	struct in_addr in;
 	if (inet_pton(AF_INET, arg, &in) != 1 || in.s_addr == 0)
 		return cli_usage_error("peer",
 				       "--gateway expects a router's IPv4 address, not '%s'", arg);
-	a->gateway = ntohl(in.s_addr);
+	h->gateway = ntohl(in.s_addr);
 	return 0;
+}
+
+/* --port-mapping and --gateway into the technique bits: --port-mapping
+ * on|off wins over --techniques; --gateway alone asks that router. */
+static void settle_port_mapping(struct peer_hard_args *h)
+{
+	if (h->port_mapping == 1 || (h->port_mapping < 0 && h->gateway != 0))
+		h->techniques |= AGENT_TECH_PORT_MAPPING;
+	else if (h->port_mapping == 0)
+		h->techniques &= ~(unsigned)AGENT_TECH_PORT_MAPPING;
+}
+
+/* The budgets of agent.h "Hard NATs", each within the range natsim.1 gives. */
+static int parse_hard_opt(int ch, struct peer_hard_args *h)
+{
+	uint64_t v;
+	switch (ch) {
+	case OPT_TECHNIQUES:
+		return parse_techniques(optarg, h);
+	case OPT_PORT_MAPPING:
+		return parse_port_mapping(optarg, h);
+	case OPT_GATEWAY:
+		return parse_gateway(optarg, h);
+	case OPT_PROBE_RATE:
+		if (cli_count_flag("peer", "--probe-rate", "a rate", optarg, 1, 1000, &v))
+			return CLI_EXIT_USAGE;
+		h->probe_rate = (unsigned)v;
+		return 0;
+	case OPT_PROBES:
+		if (cli_count_flag("peer", "--probes", "a count", optarg, 1, 65536, &v))
+			return CLI_EXIT_USAGE;
+		h->probe_budget = (unsigned)v;
+		return 0;
+	case OPT_SOCKETS:
+		if (cli_count_flag("peer", "--sockets", "a count", optarg, 1, AGENT_MAX_SOCKETS,
+				   &v))
+			return CLI_EXIT_USAGE;
+		h->sockets = (unsigned)v;
+		return 0;
+	case OPT_PREDICTION_WINDOW:
+		if (cli_count_flag("peer", "--prediction-window", "a count", optarg, 1, 256, &v))
+			return CLI_EXIT_USAGE;
+		h->prediction_window = (unsigned)v;
+		return 0;
+	default:
+		return -1;
+	}
 }
 
 static int parse_opt(int ch, struct peer_args *a)
@@ -488,42 +629,44 @@ static int parse_opt(int ch, struct peer_args *a)
 		return parse_port(optarg, a);
 	case 'b':
 		return parse_bind(optarg, a);
-	case 'M':
-		return parse_port_mapping(optarg, a);
-	case 'G':
-		return parse_gateway(optarg, a);
 	default:
-		return -1;
+		return parse_hard_opt(ch, &a->hard);
 	}
 }
 
 static int parse_args(int argc, char **argv, struct peer_args *a)
 {
-	static const struct option longopts[] = {{"name", required_argument, NULL, 'n'},
-						 {"coord", required_argument, NULL, 'c'},
-						 {"key", required_argument, NULL, 'k'},
-						 {"port", required_argument, NULL, 'p'},
-						 {"bind", required_argument, NULL, 'b'},
-						 {"connect", required_argument, NULL, 'C'},
-						 {"send", required_argument, NULL, 's'},
-						 {"expect-data", no_argument, NULL, 'e'},
-						 {"echo", no_argument, NULL, 'E'},
-						 {"classify", no_argument, NULL, 'K'},
-						 {"json", no_argument, NULL, 'j'},
-						 {"timeout", required_argument, NULL, 't'},
-						 {"no-register", no_argument, NULL, 'N'},
-						 {"linger", required_argument, NULL, 'l'},
-						 {"keepalive", required_argument, NULL, 'a'},
-						 {"tcp", no_argument, NULL, 'T'},
-						 {"port-mapping", required_argument, NULL, 'M'},
-						 {"gateway", required_argument, NULL, 'G'},
-						 {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {
+	    {"name", required_argument, NULL, 'n'},
+	    {"coord", required_argument, NULL, 'c'},
+	    {"key", required_argument, NULL, 'k'},
+	    {"port", required_argument, NULL, 'p'},
+	    {"bind", required_argument, NULL, 'b'},
+	    {"connect", required_argument, NULL, 'C'},
+	    {"send", required_argument, NULL, 's'},
+	    {"expect-data", no_argument, NULL, 'e'},
+	    {"echo", no_argument, NULL, 'E'},
+	    {"classify", no_argument, NULL, 'K'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"no-register", no_argument, NULL, 'N'},
+	    {"linger", required_argument, NULL, 'l'},
+	    {"keepalive", required_argument, NULL, 'a'},
+	    {"tcp", no_argument, NULL, 'T'},
+	    {"techniques", required_argument, NULL, OPT_TECHNIQUES},
+	    {"probe-rate", required_argument, NULL, OPT_PROBE_RATE},
+	    {"probes", required_argument, NULL, OPT_PROBES},
+	    {"sockets", required_argument, NULL, OPT_SOCKETS},
+	    {"prediction-window", required_argument, NULL, OPT_PREDICTION_WINDOW},
+	    {"port-mapping", required_argument, NULL, OPT_PORT_MAPPING},
+	    {"gateway", required_argument, NULL, OPT_GATEWAY},
+	    {NULL, 0, NULL, 0}};
 	int ch;
 	a->timeout_ns = 20 * P2P_NS_PER_S;
+	a->hard.port_mapping = -1;
 	opterr = 0;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, ":n:c:k:p:b:C:s:eEKjTt:l:a:M:G:", longopts, NULL)) !=
-	       -1) {
+	while ((ch = getopt_long(argc, argv, ":n:c:k:p:b:C:s:eEKjTt:l:a:", longopts, NULL)) != -1) {
 		int rc = ch == ':' ? -1 : parse_opt(ch, a);
 		if (rc < 0)
 			return cli_option_error("peer", ch, argv);
@@ -544,16 +687,15 @@ static int parse_args(int argc, char **argv, struct peer_args *a)
 		return cli_usage_error("peer",
 				       "--no-register goes with --classify alone (connecting "
 				       "and sending need a registration)");
+	settle_port_mapping(&a->hard);
+	if (a->tcp && a->hard.techniques)
+		return cli_usage_error("peer", "--techniques are UDP's (prediction, birthday "
+					       "and port mapping): not with --tcp");
 	if (a->tcp && a->classify)
 		return cli_usage_error("peer", "--classify is RFC 5780 discovery over UDP: not "
 					       "with --tcp");
 	if (a->connect && strcmp(a->connect, a->name) == 0)
 		return cli_usage_error("peer", "--connect names ourselves ('%s')", a->name);
-	if (a->gateway && !a->port_mapping_given)
-		a->port_mapping = true; /* --gateway alone asks that router */
-	if (a->tcp && a->port_mapping)
-		return cli_usage_error("peer",
-				       "--port-mapping asks for a UDP mapping: not with --tcp");
 	return 0;
 }
 
@@ -589,29 +731,37 @@ static const struct daemon_tcp_ops peer_tcp_ops = {tcp_accepted, tcp_connected, 
 static int open_sockets(struct peer_run *pr, struct daemon *d, const struct peer_args *a,
 			struct p2p_endpoint *bound, char *err, size_t errlen)
 {
-	if (!a->tcp)
-		return daemon_bind(d, &a->bind, bound, err, errlen);
+	if (!a->tcp) {
+		if (daemon_bind(d, &a->bind, bound, err, errlen) < 0)
+			return -1;
+		/* Extra sockets bind config.local's address (agent.h). */
+		daemon_extra_init(&pr->extra, bound->ip);
+		d->extra = &pr->extra;
+		return 0;
+	}
 	daemon_tcp_init(&pr->tcp, &peer_tcp_ops, pr);
 	d->tcp = &pr->tcp;
 	return daemon_tcp_listen(&pr->tcp, &a->bind, bound, err, errlen);
 }
 
-/* --port-mapping: the router to ask, into c (techniques, gateway); none
- * known, or a socket only this machine reaches, is said and skipped. */
+/* The port-mapping technique: the router to ask, into c->gateway. None
+ * known, or a socket only this machine reaches, is said and the technique
+ * dropped. */
 static void choose_gateway(struct agent_config *c, const struct peer_args *a,
 			   const struct p2p_endpoint *bound)
 {
-	uint32_t gw = a->gateway;
+	uint32_t gw = a->hard.gateway;
 
-	if (!a->port_mapping)
+	if (!(c->techniques & AGENT_TECH_PORT_MAPPING))
 		return;
+	c->techniques &= ~(unsigned)AGENT_TECH_PORT_MAPPING;
 	if ((bound->ip >> 24) == 127) {
-		fprintf(stderr, "natsim peer: --port-mapping: bound to a loopback address, which "
+		fprintf(stderr, "natsim peer: port mapping: bound to a loopback address, which "
 				"no router can map to; not asking\n");
 		return;
 	}
 	if (gw == 0 && net_default_gateway(&gw) < 0) {
-		fprintf(stderr, "natsim peer: --port-mapping: no IPv4 default route, so no router "
+		fprintf(stderr, "natsim peer: port mapping: no IPv4 default route, so no router "
 				"to ask (give --gateway ADDR)\n");
 		return;
 	}
@@ -629,6 +779,11 @@ static int start_agent(struct peer_run *pr, const struct peer_args *a,
 	    .random = {.fill = daemon_random_fill},
 	    .clock_offset_ns = daemon_wall_offset_ns(),
 	    .transport = a->tcp ? AGENT_TRANSPORT_TCP : AGENT_TRANSPORT_UDP,
+	    .techniques = a->hard.techniques,
+	    .probe_rate = a->hard.probe_rate,
+	    .probe_budget = a->hard.probe_budget,
+	    .birthday_sockets = a->hard.sockets,
+	    .prediction_window = a->hard.prediction_window,
 	};
 	net_host_candidates(&c, bound, &a->coord);
 	choose_gateway(&c, a, bound);
@@ -661,6 +816,30 @@ static int finish(struct peer_run *pr, enum daemon_stop stop)
 	return ok ? CLI_EXIT_OK : stop == DAEMON_STOP_ERROR ? CLI_EXIT_INTERNAL : CLI_EXIT_FAILED;
 }
 
+/* The birthday search's K sockets, on top of the few we always hold: more
+ * than the usual soft limit of 1024 open files allows at K = 1024. Says so if
+ * the hard limit is lower. */
+static void make_room_for_sockets(const struct peer_args *a)
+{
+	if (!(a->hard.techniques & AGENT_TECH_BIRTHDAY))
+		return;
+	size_t need = (a->hard.sockets ? a->hard.sockets : 256) + 64;
+	size_t have = daemon_raise_fd_limit(need);
+	if (have < need)
+		fprintf(stderr,
+			"natsim peer: only %zu open files allowed (ulimit -n): the birthday "
+			"search may not get all its sockets\n",
+			have);
+}
+
+/* After the run: extra sockets the system would not give us (EMFILE...). */
+static void report_extra(const struct peer_run *pr)
+{
+	if (pr->extra.open_errors)
+		fprintf(stderr, "natsim peer: %llu extra sockets could not be opened\n",
+			(unsigned long long)pr->extra.open_errors);
+}
+
 /* Whatever ended the run (done, a signal, the timeout), the router's
  * mapping is deleted before we go (agent_release_mappings). */
 static void release_mappings(struct peer_run *pr, struct daemon *d)
@@ -682,6 +861,7 @@ static int run(const struct peer_args *a, const uint8_t *seed)
 	struct p2p_endpoint bound;
 	char err[256];
 	int rc;
+	make_room_for_sockets(a);
 	if (daemon_init(&d, err, sizeof(err)) < 0) {
 		fprintf(stderr, "natsim peer: %s\n", err);
 		rc = CLI_EXIT_INTERNAL;
@@ -692,8 +872,8 @@ static int run(const struct peer_args *a, const uint8_t *seed)
 		fprintf(stderr, "natsim peer: cannot start the agent (out of memory?)\n");
 		rc = CLI_EXIT_INTERNAL;
 	} else {
-		static const struct daemon_ops ops = {on_input, on_tick, on_deadline, on_flush,
-						      on_icmp_error};
+		static const struct daemon_ops ops = {on_input, on_tick,       on_deadline,
+						      on_flush, on_icmp_error, on_input_socket};
 		if (a->timeout_ns)
 			d.until_ns = daemon_now_ns() + a->timeout_ns;
 		enum daemon_stop stop = daemon_run(&d, &ops, &pr);
@@ -702,10 +882,13 @@ static int run(const struct peer_args *a, const uint8_t *seed)
 		release_mappings(&pr, &d);
 		/* A signal or the linger ending after success is still success. */
 		rc = finish(&pr, stop);
+		report_extra(&pr);
 	}
 	agent_free(pr.agent);
 	if (d.tcp)
 		daemon_tcp_fini(d.tcp);
+	if (d.extra)
+		daemon_extra_fini(d.extra);
 	daemon_fini(&d);
 	return rc;
 }

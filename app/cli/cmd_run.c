@@ -82,6 +82,7 @@ struct timeline_sink {
 	FILE *out;
 	struct timeline_options opt;
 	struct packet_owners *owners; /* hosts by address, learnt from node records */
+	struct timeline_state *state; /* sprays of drops folded (timeline.h) */
 };
 
 static void timeline_observe(const struct trace_record *r, void *ctx)
@@ -90,7 +91,7 @@ static void timeline_observe(const struct trace_record *r, void *ctx)
 	/* whose packet an ICMP error is about; a name not learnt is not said */
 	if (s->owners != NULL)
 		packet_owners_learn(s->owners, r);
-	timeline_render_record(s->out, r, &s->opt);
+	timeline_render_next(s->out, r, &s->opt, s->state);
 }
 
 static void jsonl_observe(const struct trace_record *r, void *ctx)
@@ -461,6 +462,7 @@ static void timeline_sink_init(struct timeline_sink *sink, const struct run_cli 
 	sink->opt.width = c->lopt.width > 0 ? c->lopt.width : terminal_columns();
 	sink->owners = packet_owners_new();
 	sink->opt.owners = sink->owners;
+	sink->state = timeline_state_new(); /* NULL: every drop shown, nothing lost */
 }
 
 /* --trace FILE: every record as one JSON line. Returns 0 or CLI_EXIT_USAGE
@@ -567,6 +569,8 @@ static int run_observed(struct run_cli *c, struct scenario *s, struct diag *d,
 	int rc = runner_run(s, &c->opt, &res, d);
 	if (c->opt.progress && prog.shown)
 		fprintf(stderr, "\r\033[K");
+	if (!c->quiet && !c->ladder)
+		timeline_render_end(sink->out, &sink->opt, sink->state);
 	if (jw)
 		rc = close_trace(c, trace_file, jw, rc);
 	if (rc == -1) {
@@ -586,10 +590,12 @@ static int run_loaded(struct run_cli *c, struct scenario *s, struct diag *d)
 	int opened = c->trace_path ? open_trace(c, &trace_file, &jw) : 0;
 	if (opened != 0) {
 		packet_owners_free(sink.owners);
+		timeline_state_free(sink.state);
 		return opened;
 	}
 	int rc = run_observed(c, s, d, &sink, trace_file, jw);
 	packet_owners_free(sink.owners);
+	timeline_state_free(sink.state);
 	return rc;
 }
 

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -175,14 +176,123 @@ int daemon_bind(struct daemon *d, const struct p2p_endpoint *ep, struct p2p_endp
 	return 0;
 }
 
+/* ---- extra sockets ---- */
+
+void daemon_extra_init(struct daemon_extra *x, uint32_t bind_ip)
+{
+	memset(x, 0, sizeof(*x));
+	x->bind_ip = bind_ip;
+	for (size_t k = 0; k <= DAEMON_MAX_EXTRA; k++)
+		x->fds[k] = -1;
+}
+
+void daemon_extra_fini(struct daemon_extra *x)
+{
+	while (x->n_open > 0) {
+		uint16_t k = x->open[--x->n_open];
+		close(x->fds[k]);
+		x->fds[k] = -1;
+		x->closed++;
+	}
+}
+
+/* A socket for extra socket k: no IP_RECVERR (daemon.h), the same receive
+ * buffer as the main sockets. -1 with errno. */
+static int bind_extra(uint32_t ip, uint16_t *port)
+{
+	struct p2p_endpoint ep = {.ip = ip, .port = 0};
+	struct sockaddr_in sin = to_sockaddr(&ep);
+	socklen_t sl = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &sl) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	int rcvbuf = 1 << 16; /* a few answers each, not a flood's worth */
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+int daemon_extra_socket(struct daemon_extra *x, uint16_t k)
+{
+	if (k == 0 || k > DAEMON_MAX_EXTRA) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (x->fds[k] >= 0)
+		return x->fds[k];
+	int fd = bind_extra(x->bind_ip, &x->ports[k]);
+	if (fd < 0) {
+		x->open_errors++;
+		return -1;
+	}
+	x->fds[k] = fd;
+	x->open[x->n_open++] = k;
+	x->opened++;
+	return fd;
+}
+
+bool daemon_extra_local(const struct daemon_extra *x, uint16_t k, struct p2p_endpoint *out)
+{
+	if (k == 0 || k > DAEMON_MAX_EXTRA || x->fds[k] < 0)
+		return false;
+	*out = (struct p2p_endpoint){.ip = x->bind_ip, .port = x->ports[k]};
+	return true;
+}
+
+size_t daemon_extra_prune(struct daemon_extra *x, bool (*wanted)(void *ctx, uint16_t k), void *ctx)
+{
+	size_t closed = 0;
+	for (size_t i = 0; i < x->n_open;) {
+		uint16_t k = x->open[i];
+		if (wanted(ctx, k)) {
+			i++;
+			continue;
+		}
+		close(x->fds[k]);
+		x->fds[k] = -1;
+		x->open[i] = x->open[--x->n_open]; /* order does not matter */
+		x->closed++;
+		closed++;
+	}
+	return closed;
+}
+
+size_t daemon_raise_fd_limit(size_t need)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 0;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		rl.rlim_cur =
+		    rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur == RLIM_INFINITY ? SIZE_MAX : (size_t)rl.rlim_cur;
+}
+
+/* The socket dg leaves from: extra socket k, or the main socket bound to
+ * dg->from (the first if none is). -1 if there is none. */
+static int sending_fd(struct daemon *d, const struct p2p_datagram *dg)
+{
+	if (dg->socket > 0)
+		return d->extra ? daemon_extra_socket(d->extra, dg->socket) : -1;
+	for (size_t i = 0; i < d->n_socks; i++)
+		if (p2p_endpoint_equal(&d->locals[i], &dg->from))
+			return d->fds[i];
+	return d->n_socks ? d->fds[0] : -1;
+}
+
 int daemon_send(struct daemon *d, const struct p2p_datagram *dg)
 {
-	int fd = d->n_socks ? d->fds[0] : -1;
-	for (size_t i = 0; i < d->n_socks; i++)
-		if (p2p_endpoint_equal(&d->locals[i], &dg->from)) {
-			fd = d->fds[i];
-			break;
-		}
+	int fd = sending_fd(d, dg);
 	struct sockaddr_in to = to_sockaddr(&dg->to);
 	ssize_t n =
 	    fd < 0 ? -1 : sendto(fd, dg->buf, dg->len, 0, (struct sockaddr *)&to, sizeof(to));
@@ -357,9 +467,99 @@ static bool tcp_ready(struct daemon *d, const struct pollfd *pfd, size_t n,
 	return false;
 }
 
+/* Extra sockets for poll(): their pollfds at pfd, their numbers in ks. */
+static size_t extra_pollfds(const struct daemon_extra *x, struct pollfd *pfd, uint16_t *ks)
+{
+	if (x == NULL)
+		return 0;
+	for (size_t i = 0; i < x->n_open; i++) {
+		ks[i] = x->open[i];
+		pfd[i] = (struct pollfd){.fd = x->fds[ks[i]], .events = POLLIN};
+	}
+	return x->n_open;
+}
+
+/* Whatever an extra socket's error is (ICMP errors are not asked for, but a
+ * local one may still come), it is cleared and dropped (daemon.h). */
+static void clear_extra_error(int fd)
+{
+	int e;
+	socklen_t el = sizeof(e);
+	uint8_t junk[64];
+	struct iovec iov = {junk, sizeof(junk)};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el);
+	while (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) >= 0)
+		;
+}
+
+/* Drains up to RECV_BURST datagrams from extra socket k (fd when polled)
+ * into ops->input_socket, flushing after each; stops if flush closed it. 1 if
+ * flush said done. A receive error is the socket's to forget, not the loop's. */
+static int receive_extra_burst(struct daemon *d, uint16_t k, int fd, const struct daemon_ops *ops,
+			       void *ctx)
+{
+	static uint8_t buf[DAEMON_MAX_RECEIVE];
+	for (int i = 0; i < RECV_BURST && d->extra->fds[k] == fd; i++) {
+		struct sockaddr_in sin;
+		socklen_t sl = sizeof(sin);
+		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&sin, &sl);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				clear_extra_error(fd);
+			return 0;
+		}
+		d->received++;
+		struct p2p_endpoint from = from_sockaddr(&sin);
+		uint64_t now = daemon_now_ns();
+		if (ops->input_socket == NULL ||
+		    ops->input_socket(ctx, now, k, &from, buf, (size_t)n) < 0)
+			d->refused++;
+		if (ops->flush(ctx, d, now))
+			return 1;
+	}
+	return 0;
+}
+
+/* poll() said something about extra sockets pfd[0..n) (numbers ks). True if
+ * flush said done. One closed meanwhile (flush pruned it) is skipped. */
+static bool extra_ready(struct daemon *d, const struct pollfd *pfd, const uint16_t *ks, size_t n,
+			const struct daemon_ops *ops, void *ctx)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (pfd[i].revents == 0 || d->extra->fds[ks[i]] != pfd[i].fd)
+			continue;
+		if (pfd[i].revents & POLLERR)
+			clear_extra_error(pfd[i].fd);
+		if ((pfd[i].revents & POLLIN) &&
+		    receive_extra_burst(d, ks[i], pfd[i].fd, ops, ctx) > 0)
+			return true;
+	}
+	return false;
+}
+
+/* poll() said something about main socket i: its errors, then its
+ * datagrams. DAEMON_STOP_DONE/ERROR to end the loop, else 1. */
+static int main_ready(struct daemon *d, size_t i, short revents, const struct daemon_ops *ops,
+		      void *ctx)
+{
+	bool done = false;
+	if ((revents & POLLERR) && daemon_read_errors(d, i, ops, ctx, &done) && done)
+		return DAEMON_STOP_DONE;
+	if (!(revents & POLLIN))
+		return 1;
+	int rc = receive_burst(d, i, ops, ctx);
+	if (rc != 0)
+		return rc > 0 ? DAEMON_STOP_DONE : DAEMON_STOP_ERROR;
+	return 1;
+}
+
 enum daemon_stop daemon_run(struct daemon *d, const struct daemon_ops *ops, void *ctx)
 {
-	struct pollfd pfd[DAEMON_MAX_SOCKETS + 1 + DAEMON_TCP_MAX];
+	struct pollfd pfd[DAEMON_MAX_SOCKETS + 1 + DAEMON_TCP_MAX + DAEMON_MAX_EXTRA];
+	uint16_t ks[DAEMON_MAX_EXTRA];
 	for (;;) {
 		uint64_t now = daemon_now_ns();
 		if (ops->next_deadline(ctx) <= now)
@@ -375,9 +575,11 @@ enum daemon_stop daemon_run(struct daemon *d, const struct daemon_ops *ops, void
 		for (size_t i = 0; i < d->n_socks; i++)
 			pfd[i] = (struct pollfd){.fd = d->fds[i], .events = POLLIN};
 		pfd[d->n_socks] = (struct pollfd){.fd = d->sig_fd, .events = POLLIN};
-		size_t n_tcp =
-		    d->tcp ? daemon_tcp_pollfds(d->tcp, pfd + d->n_socks + 1, DAEMON_TCP_MAX) : 0;
-		int n = poll(pfd, d->n_socks + 1 + n_tcp, poll_timeout_ms(deadline, now));
+		struct pollfd *tcp_pfd = pfd + d->n_socks + 1;
+		size_t n_tcp = d->tcp ? daemon_tcp_pollfds(d->tcp, tcp_pfd, DAEMON_TCP_MAX) : 0;
+		struct pollfd *extra_pfd = tcp_pfd + n_tcp;
+		size_t n_extra = extra_pollfds(d->extra, extra_pfd, ks);
+		int n = poll(pfd, d->n_socks + 1 + n_tcp + n_extra, poll_timeout_ms(deadline, now));
 		if (n < 0 && errno != EINTR)
 			return DAEMON_STOP_ERROR;
 		if (n <= 0)
@@ -385,17 +587,13 @@ enum daemon_stop daemon_run(struct daemon *d, const struct daemon_ops *ops, void
 		if ((pfd[d->n_socks].revents & POLLIN) && signalled(d))
 			return DAEMON_STOP_SIGNAL;
 		for (size_t i = 0; i < d->n_socks; i++) {
-			bool done = false;
-			if ((pfd[i].revents & POLLERR) &&
-			    daemon_read_errors(d, i, ops, ctx, &done) && done)
-				return DAEMON_STOP_DONE;
-			if (!(pfd[i].revents & POLLIN))
-				continue;
-			int rc = receive_burst(d, i, ops, ctx);
-			if (rc != 0)
-				return rc > 0 ? DAEMON_STOP_DONE : DAEMON_STOP_ERROR;
+			int rc = main_ready(d, i, pfd[i].revents, ops, ctx);
+			if (rc <= 0)
+				return (enum daemon_stop)rc;
 		}
-		if (n_tcp && tcp_ready(d, pfd + d->n_socks + 1, n_tcp, ops, ctx))
+		if (n_tcp && tcp_ready(d, tcp_pfd, n_tcp, ops, ctx))
+			return DAEMON_STOP_DONE;
+		if (n_extra && extra_ready(d, extra_pfd, ks, n_extra, ops, ctx))
 			return DAEMON_STOP_DONE;
 	}
 }

@@ -12,11 +12,20 @@
  * process between a receive and a send. Sockets are non-blocking IPv4 UDP,
  * and TCP through daemon_tcp.h when struct daemon's `tcp` is set.
  *
+ * Extra sockets (p2p/agent.h "Extra sockets"): with struct daemon's `extra`
+ * set, a datagram whose `socket` is k > 0 leaves from the k-th extra UDP
+ * socket, bound on first use (daemon_extra_socket) to the table's address and
+ * an ephemeral port; the loop polls the open ones with the others and hands
+ * what arrives on socket k to ops->input_socket; daemon_extra_prune closes
+ * the ones the p2p object no longer wants.
+ *
  * ICMP errors: every socket sets IP_RECVERR, so Linux queues the ICMP errors
  * about its datagrams (ip_icmp_error); the loop reads them from the error
  * queue (MSG_ERRQUEUE, struct sock_extended_err) and hands the ones from ICMP
  * to ops->icmp_error. Without IP_RECVERR an unconnected UDP socket hears of
- * none (__udp4_lib_err).
+ * none (__udp4_lib_err). Extra sockets do not set it: agent.h lets a driver
+ * drop the errors about their datagrams, and a birthday search's probes
+ * would fill error queues nobody reads.
  */
 #ifndef NATSIM_APP_DAEMON_H
 #define NATSIM_APP_DAEMON_H
@@ -31,6 +40,8 @@
 #define DAEMON_MAX_SOCKETS 4 /* a coordinator with an alternate address (RFC 5780) */
 /* Receive buffer: the largest UDP payload there is, so nothing is ever cut. */
 #define DAEMON_MAX_RECEIVE 65536
+/* Extra sockets: k = 1..DAEMON_MAX_EXTRA (agent.h's AGENT_MAX_SOCKETS). */
+#define DAEMON_MAX_EXTRA 1024
 
 struct daemon;
 struct daemon_tcp;
@@ -52,6 +63,20 @@ struct daemon_ops {
 	 * flush follows. */
 	void (*icmp_error)(void *ctx, uint64_t now_ns, const struct p2p_endpoint *local,
 			   const struct p2p_icmp_error *err);
+	/* Optional (NULL: refused): a datagram arrived on extra socket k
+	 * (struct daemon_extra); as input otherwise, flush follows. */
+	int (*input_socket)(void *ctx, uint64_t now_ns, uint16_t k, const struct p2p_endpoint *from,
+			    const uint8_t *buf, size_t len);
+};
+
+/* The extra sockets of one p2p object, by number k (index 0 unused). */
+struct daemon_extra {
+	uint32_t bind_ip;		      /* address they bind (host order; 0: any) */
+	int fds[DAEMON_MAX_EXTRA + 1];	      /* -1: not open */
+	uint16_t ports[DAEMON_MAX_EXTRA + 1]; /* the ephemeral port each got */
+	uint16_t open[DAEMON_MAX_EXTRA];      /* the open ones' k, in no order */
+	size_t n_open;
+	uint64_t opened, closed, open_errors; /* open_errors: binds that failed (EMFILE...) */
 };
 
 enum daemon_stop {
@@ -70,12 +95,15 @@ struct daemon {
 	int last_signal;   /* after DAEMON_STOP_SIGNAL: SIGINT or SIGTERM */
 	uint64_t until_ns; /* monotonic; P2P_NO_DEADLINE: run until done or a signal */
 	uint64_t received, sent, send_errors;
-	uint64_t refused; /* datagrams ops->input refused */
+	uint64_t refused;     /* datagrams ops->input refused */
 	uint64_t icmp_errors; /* ICMP errors read from the error queues */
 	/* Optional (the caller's; NULL: UDP only): TCP sockets daemon_run polls
 	 * too, reporting to their object (daemon_tcp.h) and then calling
 	 * ops->flush. */
 	struct daemon_tcp *tcp;
+	/* Optional (the caller's; NULL: socket k > 0 cannot send): extra
+	 * sockets daemon_send opens and daemon_run polls. */
+	struct daemon_extra *extra;
 };
 
 /* Blocks SIGINT/SIGTERM and opens the signalfd. -1 with a message in err. */
@@ -89,10 +117,29 @@ int daemon_bind(struct daemon *d, const struct p2p_endpoint *ep, struct p2p_endp
 		char *err, size_t errlen);
 
 /* Sends dg from the socket bound to dg->from (the first socket if none
- * matches: an agent's one socket). -1 on a send error (counted; UDP: the
- * caller carries on). A send that fails only because an ICMP error was
- * pending on the socket is tried once more (see daemon.c). */
+ * matches: an agent's one socket), or with dg->socket k > 0 from extra
+ * socket k, opened now if need be (no extra table or a failed open: -1). -1 on a send error
+ * (counted; UDP: the caller carries on). A send that fails only because an ICMP error was pending
+ * on the socket is tried once more (see daemon.c). */
 int daemon_send(struct daemon *d, const struct p2p_datagram *dg);
+
+/* Extra sockets. init: none open yet, they will bind bind_ip. fini: closes
+ * them all. */
+void daemon_extra_init(struct daemon_extra *x, uint32_t bind_ip);
+void daemon_extra_fini(struct daemon_extra *x);
+/* The fd of extra socket k (1..DAEMON_MAX_EXTRA), bound now if it is not
+ * open yet. -1 with errno if k is out of range (EINVAL) or the socket could
+ * not be made (counted in open_errors). */
+int daemon_extra_socket(struct daemon_extra *x, uint16_t k);
+/* Extra socket k's own endpoint; false if it is not open. */
+bool daemon_extra_local(const struct daemon_extra *x, uint16_t k, struct p2p_endpoint *out);
+/* Closes every open extra socket for which wanted(ctx, k) is false;
+ * returns how many it closed. */
+size_t daemon_extra_prune(struct daemon_extra *x, bool (*wanted)(void *ctx, uint16_t k), void *ctx);
+/* Raises the soft limit on open files to at least `need` if the hard limit
+ * allows (1024 extra sockets do not fit the usual soft limit of 1024).
+ * Returns the soft limit now in force. */
+size_t daemon_raise_fd_limit(size_t need);
 
 /* Reads socket i's error queue: each ICMP error goes to ops->icmp_error
  * (if set), then ops->flush, which may say done (*done). Returns how many
