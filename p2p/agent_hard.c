@@ -290,13 +290,21 @@ enum agent_mapping_kind agent_mapping(const struct agent *a, int16_t *delta)
 
 /* ---- after an introduction ---- */
 
-/* The peer's server-reflexive candidate (the coordinator always sends one). */
-static const struct coord_candidate *peer_srflx(const struct agent_peer *p)
+/* The peer's server-reflexive endpoint, as INTRODUCE says it (the
+ * coordinator always sends one; the checklist may hold it as the host
+ * candidate it equals, for a peer with no NAT). */
+static bool peer_srflx(const struct stun_msg *m, struct p2p_endpoint *out)
 {
-	for (size_t i = 0; i < p->n_pairs; i++)
-		if (p->pairs[i].remote.type == COORD_CAND_SRFLX && p->pairs[i].sock == 0)
-			return &p->pairs[i].remote;
-	return NULL;
+	for (size_t i = 0; i < m->n_attrs; i++) {
+		struct coord_candidate c;
+		if (m->attrs[i].type == STUN_ATTR_NATSIM_CANDIDATE &&
+		    coord_parse_candidate(&m->attrs[i], &c) == STUN_OK &&
+		    c.type == COORD_CAND_SRFLX) {
+			*out = c.ep;
+			return true;
+		}
+	}
+	return false;
 }
 
 static void add_predicted(struct agent *a, struct agent_peer *p, const struct p2p_endpoint *srflx)
@@ -404,15 +412,13 @@ static void start_search(struct agent *a, struct agent_peer *p, uint64_t now, bo
 void hard_introduced(struct agent *a, struct agent_peer *p, const struct stun_msg *m, uint64_t now)
 {
 	const struct stun_attr *attr = stun_find(m, STUN_ATTR_NATSIM_MAPPING);
-	const struct coord_candidate *c;
-	struct p2p_endpoint srflx; /* a copy: adding pairs moves the checklist */
+	struct p2p_endpoint srflx;
 
 	memset(&p->mapping, 0, sizeof(p->mapping));
 	if (attr != NULL && coord_parse_mapping(attr, &p->mapping) != STUN_OK)
 		memset(&p->mapping, 0, sizeof(p->mapping)); /* a mapping we cannot read: none */
-	if (a->hard == NULL || (c = peer_srflx(p)) == NULL)
+	if (a->hard == NULL || !peer_srflx(m, &srflx))
 		return;
-	srflx = c->ep;
 	if ((a->cfg.techniques & AGENT_TECH_PREDICTION) &&
 	    p->mapping.kind == AGENT_MAPPING_SEQUENTIAL)
 		add_predicted(a, p, &srflx);

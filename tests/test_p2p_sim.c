@@ -607,8 +607,12 @@ static void test_stopped_peer_relays_early(void **state)
 
 /* ---- issue 17: measuring, port prediction, the birthday search ---- */
 
-/* Alice behind a symmetric NAT with these ports, Bob behind a
- * port-restricted cone; both with hard_settings. Runs to `until`. */
+/* Bob's kind in hard_pair. */
+static enum kind hard_bob = PORT_RESTRICTED;
+
+/* Alice behind a symmetric NAT with these ports, Bob of kind hard_bob (a
+ * port-restricted cone unless a test says); both with hard_settings. Runs
+ * to `until`. */
 static enum agent_peer_state hard_pair(struct world *w, uint64_t seed,
 				       enum nat_port_assignment ports, int64_t until)
 {
@@ -618,7 +622,7 @@ static enum agent_peer_state hard_pair(struct world *w, uint64_t seed,
 	nc.ports = ports;
 	world_init(w, seed);
 	struct host *ha = add_peer_host(w, 0, SYMMETRIC, &nc);
-	struct host *hb = add_peer_host(w, 1, PORT_RESTRICTED, NULL);
+	struct host *hb = add_peer_host(w, 1, hard_bob, NULL);
 	add_agent(w, 0, ha, 0);
 	add_agent(w, 1, hb, 0);
 	net_announce(w->net);
@@ -697,6 +701,42 @@ static int extra_sends(const struct trace_log *log, int64_t from, int64_t to)
 	return n;
 }
 
+/* Datagrams the coordinator took in from `from` on. */
+static int coord_deliveries(const struct trace_log *log, int64_t from)
+{
+	int n = 0;
+	for (size_t i = 0; i < trace_log_count(log); i++) {
+		const struct trace_record *r = trace_log_get(log, i);
+		if (r->kind == TRACE_PACKET && r->u.packet.hop == TRACE_HOP_DELIVER &&
+		    r->time >= from && strcmp(r->u.packet.node, "coord") == 0)
+			n++;
+	}
+	return n;
+}
+
+/* The techniques cost the coordinator nothing after the introduction: no
+ * more datagrams reach it than without them (issue 17: "the coordinator
+ * relays or introduces nothing extra because of them"). */
+static void test_coordinator_spared(void **state)
+{
+	(void)state;
+	struct world w;
+	int plain, with;
+	for (int ports = NAT_PORT_SEQUENTIAL; ports <= NAT_PORT_RANDOM; ports++) {
+		hard_settings = (struct agent_config){0};
+		hard_pair(&w, 2, (enum nat_port_assignment)ports, SIM_S(30));
+		plain = coord_deliveries(w.log, SIM_MS(1100));
+		world_fini(&w);
+		hard_settings.techniques = AGENT_TECH_PREDICTION | AGENT_TECH_BIRTHDAY;
+		hard_pair(&w, 2, (enum nat_port_assignment)ports, SIM_S(30));
+		with = coord_deliveries(w.log, SIM_MS(1100));
+		world_fini(&w);
+		assert_true(plain > 0);
+		assert_true(with <= plain);
+	}
+	hard_settings = (struct agent_config){0};
+}
+
 /* Symmetric with random ports against a port-restricted cone: the birthday
  * search finds a path in most runs; the budget bounds it; the rate is kept. */
 static void test_birthday(void **state)
@@ -729,6 +769,14 @@ static void test_birthday(void **state)
 		world_fini(&w);
 	}
 	assert_int_equal(relayed, 4); /* 1-(1-8/64512)^8: one in a thousand */
+	/* A public host behind its own firewall: its server-reflexive endpoint
+	 * is its host candidate, and the search still finds its way. */
+	hard_settings.probe_budget = 0;
+	hard_bob = FIREWALL;
+	assert_int_equal(hard_pair(&w, 3, NAT_PORT_RANDOM, SIM_S(30)), AGENT_PEER_DIRECT);
+	assert_non_null(strstr(w.path_text[0], "birthday search"));
+	world_fini(&w);
+	hard_bob = PORT_RESTRICTED;
 	hard_settings = (struct agent_config){0};
 }
 
@@ -748,6 +796,7 @@ int main(void)
 	    cmocka_unit_test(test_mapping_measured),
 	    cmocka_unit_test(test_prediction),
 	    cmocka_unit_test(test_birthday),
+	    cmocka_unit_test(test_coordinator_spared),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 
 #include "app/world/stats.h"
 #include "app/world/sweep.h"
+#include "app/world/sweep_curve.h"
 #include "app/cli/sweep_out.h"
 #include "app/cli/sweep_plot.h"
 #include "app/world/sweep_run.h"
@@ -60,6 +61,169 @@ static void test_wilson_at_the_bounds(void **state)
 	struct stats_share half95 = stats_wilson(5, 10, STATS_Z95);
 	struct stats_share half99 = stats_wilson(5, 10, 2.5758293035489);
 	assert_true(half99.low < half95.low && half99.high > half95.high);
+}
+
+/* The binomial's central 99 % range, against its tails summed exactly
+ * (python3: math.comb, the first k from each end whose tail passes 0.005). */
+static void test_binomial_range(void **state)
+{
+	static const struct {
+		double p;
+		uint64_t n, low, high;
+	} rows[] = {
+	    {0.5, 1000, 459, 541},
+	    {0.5, 20, 4, 16},
+	    {0.2246753982085048, 1000, 191, 259},  /* P(64), K = 256 */
+	    {0.6386448413069236, 1000, 599, 677},  /* P(256) */
+	    {0.982949503249507, 1000, 972, 992},   /* P(1024) */
+	    {0.9997092805605614, 1000, 998, 1000}, /* P(2048): the normal approximation
+						      would put 998 outside */
+	};
+	uint64_t lo, hi;
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		stats_binomial_range(rows[i].p, rows[i].n, 0.01, &lo, &hi);
+		assert_int_equal(lo, rows[i].low);
+		assert_int_equal(hi, rows[i].high);
+	}
+	stats_binomial_range(0.0, 50, 0.01, &lo, &hi);
+	assert_true(lo == 0 && hi == 0);
+	stats_binomial_range(1.0, 50, 0.01, &lo, &hi);
+	assert_true(lo == 50 && hi == 50);
+}
+
+/* P(n) = 1 - (1 - K/R)^n, and a point's 99 % range around it. */
+static void test_birthday_curve(void **state)
+{
+	struct sweep_curve c = {SWEEP_CURVE_BIRTHDAY, 0, "bob", "alice", 256, SWEEP_BIRTHDAY_RANGE};
+	(void)state;
+	assert_int_equal(SWEEP_BIRTHDAY_RANGE, 65535 - 1024 + 1);
+	assert_float_equal(sweep_curve_value(&c, 256), 0.6386448413069236, 1e-12);
+	assert_float_equal(sweep_curve_value(&c, 2048), 0.9997092805605614, 1e-12);
+	assert_float_equal(sweep_curve_value(&c, 1), 256.0 / 64512, 1e-15);
+	assert_true(sweep_curve_value(&c, 0) == 0.0);
+	c.open_ports = 128;
+	assert_float_equal(sweep_curve_value(&c, 256), 1 - 0.6014324329876258, 1e-12);
+	c.open_ports = 256;
+	/* The +1 of the hard side's own socket: about 1/(e K), at n near R/K. */
+	assert_float_equal(sweep_curve_plus_one(&c), 0.00144, 0.00002);
+	struct sweep_curve none = {0};
+	assert_true(sweep_curve_value(&none, 256) == 0.0);
+}
+
+static const char birthday_world[] = "coordinator coord at 192.0.2.10 alternate 192.0.2.11\n"
+				     "nat home preset symmetric public 203.0.113.7\n"
+				     "nat office preset port-restricted-cone public 198.51.100.9\n"
+				     "host alice at 192.168.1.5 behind home\n"
+				     "host bob at 10.0.0.7 behind office\n"
+				     "at 0s register alice\n"
+				     "at 0s register bob\n"
+				     "at 1s connect bob to alice\n";
+
+/* The birthday world, both sides searching, alice (hard) with `sockets`. */
+static struct scenario *birthday_scenario(int sockets, struct diag *d)
+{
+	struct scenario *s = scenario_parse(birthday_world, strlen(birthday_world), "<t>", d);
+	assert_non_null(s);
+	for (size_t i = 0; i < s->n_hosts; i++)
+		s->hosts[i].techniques = SCENARIO_TECH_BIRTHDAY;
+	s->hosts[0].sockets = sockets;
+	return s;
+}
+
+/* Whether the curve applies, and what is missing when it does not. */
+static bool curve_of(struct scenario *s, const char *vary_arg, struct sweep_curve *c, char *why)
+{
+	struct sweep_vary v;
+	char msg[256];
+	assert_int_equal(sweep_vary_parse(vary_arg, &v, msg, sizeof(msg)), 0);
+	bool found = sweep_curve_find(s, &v, 1, c, why, 256);
+	sweep_vary_fini(&v);
+	return found;
+}
+
+static void test_curve_find(void **state)
+{
+	struct diag *d = diag_new();
+	struct scenario *s = birthday_scenario(128, d);
+	struct sweep_curve c;
+	char why[256];
+	(void)state;
+	assert_true(curve_of(s, "bob.probes=64,256", &c, why));
+	assert_int_equal(c.kind, SWEEP_CURVE_BIRTHDAY);
+	assert_string_equal(c.prober, "bob");
+	assert_string_equal(c.hard, "alice");
+	assert_int_equal(c.open_ports, 128);
+	assert_int_equal(c.port_range, 64512);
+	assert_int_equal(c.pair, 0);
+	s->hosts[0].sockets = SCENARIO_UNSET; /* the agent's default K */
+	assert_true(curve_of(s, "bob.probes=64", &c, why));
+	assert_int_equal(c.open_ports, 256);
+	/* Not a probe budget; the hard side's; not a host. */
+	assert_false(curve_of(s, "office.preset=symmetric", &c, why));
+	assert_non_null(strstr(why, "HOST.probes"));
+	assert_false(curve_of(s, "alice.probes=64", &c, why));
+	assert_non_null(strstr(why, "bob behind one NAT that gives each destination a new"));
+	assert_false(curve_of(s, "carol.probes=64", &c, why));
+	assert_non_null(strstr(why, "'carol' to be a host"));
+	/* The hard side not searching; its NAT keeping ports in order. */
+	s->hosts[0].techniques = SCENARIO_UNSET;
+	assert_false(curve_of(s, "bob.probes=64", &c, why));
+	assert_non_null(strstr(why, "alice to run the birthday search"));
+	s->hosts[0].techniques = SCENARIO_TECH_ALL;
+	assert_true(curve_of(s, "bob.probes=64", &c, why));
+	assert_int_equal(scenario_set_override(s, "office.preset=symmetric", d), 0);
+	assert_false(curve_of(s, "bob.probes=64", &c, why)); /* both hard */
+	assert_non_null(strstr(why, "bob public or behind one NAT that keeps one port"));
+	assert_int_equal(scenario_set_override(s, "office.preset=full-cone", d), 0);
+	assert_int_equal(scenario_set_override(s, "home.ports=sequential", d), 0);
+	assert_false(curve_of(s, "bob.probes=64", &c, why));
+	assert_non_null(strstr(why, "new random port"));
+	scenario_free(s);
+	diag_free(d);
+}
+
+/* A point against the curve: P(n) from the point's own budget, and the
+ * measured direct count inside or outside the 99 % range. */
+static void test_curve_compare(void **state)
+{
+	struct diag *d = diag_new();
+	struct scenario *s = birthday_scenario(256, d);
+	struct sweep_curve c;
+	struct sweep_curve_point cp;
+	struct sweep_summary m = {.trials = 1000};
+	char why[256];
+	(void)state;
+	assert_true(curve_of(s, "bob.probes=256", &c, why));
+	s->hosts[1].probes = 256;
+	m.count[SWEEP_DIRECT] = 599;
+	sweep_curve_compare(&c, s, 0, &m, &cp);
+	assert_true(cp.x == 256);
+	assert_int_equal(cp.limit, SWEEP_CURVE_HOLDS);
+	assert_float_equal(cp.expected, 0.6386448413069236, 1e-12);
+	assert_float_equal(cp.low, 0.599, 1e-12);
+	assert_float_equal(cp.high, 0.677, 1e-12);
+	assert_true(cp.fits);
+	m.count[SWEEP_DIRECT] = 598; /* one short */
+	sweep_curve_compare(&c, s, 0, &m, &cp);
+	assert_false(cp.fits);
+	m.count[SWEEP_DIRECT] = 678;
+	sweep_curve_compare(&c, s, 0, &m, &cp);
+	assert_false(cp.fits);
+	/* The world's run (no expectation: the last action, 1 s, + 10 s) ends
+	 * before 256 + 2048 probes at 100 a second; --until 30 s does not. */
+	s->hosts[1].probes = 2048;
+	sweep_curve_compare(&c, s, 0, &m, &cp);
+	assert_int_equal(cp.limit, SWEEP_CURVE_RUN_ENDS);
+	assert_float_equal(cp.last_probe_s, 1 + 23.03 + 0.5, 1e-9);
+	sweep_curve_compare(&c, s, 30000000000LL, &m, &cp);
+	assert_int_equal(cp.limit, SWEEP_CURVE_HOLDS);
+	/* ...unless the mappings time out first (home's 20 s). */
+	assert_int_equal(scenario_set_override(s, "home.timeout=20s", d), 0);
+	sweep_curve_compare(&c, s, 30000000000LL, &m, &cp);
+	assert_int_equal(cp.limit, SWEEP_CURVE_MAPPINGS_EXPIRE);
+	scenario_free(s);
+	diag_free(d);
 }
 
 static void test_rank_percentiles(void **state)
@@ -241,7 +405,38 @@ static void test_plot_numeric_axis(void **state)
 	s = script_of(&x.r, &curve);
 	assert_non_null(strstr(s, "1-(1-256.0/64512)**x with lines"));
 	free(s);
-	assert_null(sweep_known_curve(&x.r)); /* none is known yet: issue 17 */
+	assert_false(sweep_known_curve(&x.r, &curve)); /* the report has none */
+	/* The birthday curve of a report, with its K. */
+	struct sweep_curve birthday = {SWEEP_CURVE_BIRTHDAY, 0, "bob", "alice", 128, 64512};
+	x.r.curve = &birthday;
+	assert_true(sweep_known_curve(&x.r, &curve));
+	assert_string_equal(curve.expr, "1-(1-128.0/64512)**x");
+	assert_non_null(strstr(curve.title, "K = 128"));
+	report_fini(&x);
+}
+
+/* Under a curve, values that double: a log-2 axis and the key below. */
+static void test_plot_curve_axis(void **state)
+{
+	struct report_fixture x;
+	const char *doubling[] = {"bob.probes=16,64,256"};
+	const char *from_zero[] = {"bob.probes=0,64,256"};
+	struct sweep_plot_curve curve = {"c", "1-(1-256.0/64512)**x"};
+	(void)state;
+	report_init(&x, doubling, 1);
+	char *s = script_of(&x.r, &curve);
+	assert_non_null(strstr(s, "set logscale x 2\n"));
+	assert_non_null(strstr(s, "set key below\n"));
+	free(s);
+	s = script_of(&x.r, NULL); /* no curve: the axis as ever */
+	assert_null(strstr(s, "logscale"));
+	free(s);
+	report_fini(&x);
+	report_init(&x, from_zero, 1); /* 0 has no logarithm */
+	s = script_of(&x.r, &curve);
+	assert_null(strstr(s, "logscale"));
+	assert_non_null(strstr(s, "set key below\n"));
+	free(s);
 	report_fini(&x);
 }
 
@@ -274,6 +469,63 @@ static void test_plot_categorical_axis(void **state)
 	s = script_of(&x.r, NULL);
 	assert_non_null(strstr(s, "'symmetric, 5%%' 3)"));
 	assert_non_null(strstr(s, "set xlabel 'home.preset, internet.loss'"));
+	free(s);
+	report_fini(&x);
+}
+
+typedef int (*printer)(FILE *, const struct sweep_report *);
+static int print_text_utf8(FILE *f, const struct sweep_report *r)
+{
+	return sweep_print_text(f, r, false);
+}
+
+static char *printed(printer print, const struct sweep_report *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(print(f, r), 0);
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
+/* With a curve each printer shows P(n), its range and whether the share
+ * fits, for the curve's pair. */
+static void test_print_with_curve(void **state)
+{
+	struct report_fixture x;
+	const char *varies[] = {"bob.probes=64,256"};
+	struct sweep_curve c = {SWEEP_CURVE_BIRTHDAY, 0, "bob", "alice", 256, 64512};
+	const struct sweep_curve_point points[2] = {
+	    {64, 0.2247, 0.191, 0.259, false, SWEEP_CURVE_HOLDS, 4.1},
+	    {256, 0.6386, 0.599, 0.677, true, SWEEP_CURVE_RUN_ENDS, 6.0}};
+	(void)state;
+	report_init(&x, varies, 1);
+	x.pair = (struct sweep_pair){"bob", "alice"};
+	char *s = printed(sweep_print_csv, &x.r);
+	assert_null(strstr(s, "curve_p")); /* no curve, no columns */
+	free(s);
+	x.r.curve = &c;
+	x.r.curve_points = points;
+	s = printed(sweep_print_csv, &x.r);
+	assert_non_null(strstr(s, ",connect_p90_ms,curve_p,curve_low,curve_high,curve_fits\n"));
+	assert_non_null(strstr(s, ",0.2247,0.1910,0.2590,no\n256,bob,alice,2,"));
+	assert_non_null(strstr(s, ",0.6386,0.5990,0.6770,run-ends\n"));
+	free(s);
+	s = printed(print_text_utf8, &x.r);
+	assert_non_null(strstr(s, "P(n) = 1 - (1 - K/R)^n"));
+	assert_non_null(strstr(s, "K = 256 mappings open among the R = 64512 ports"));
+	assert_non_null(strstr(s, "64          bob ↔ alice   0.500   0.225  [0.191, 0.259]    NO"));
+	assert_non_null(
+	    strstr(s, "256         bob ↔ alice   0.500   0.639  [0.599, 0.677]    -\n"));
+	assert_non_null(
+	    strstr(s, "- at 256: the run ends before the last probe would leave (about 6.0 s)"));
+	free(s);
+	s = printed(sweep_print_json, &x.r);
+	assert_non_null(strstr(s, "\"name\": \"birthday\""));
+	assert_non_null(strstr(s, "\"K\": 256"));
+	assert_non_null(strstr(s, "\"fits\": \"no\""));
 	free(s);
 	report_fini(&x);
 }
@@ -342,13 +594,19 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_wilson_against_newcombe),
 	    cmocka_unit_test(test_wilson_at_the_bounds),
+	    cmocka_unit_test(test_binomial_range),
+	    cmocka_unit_test(test_birthday_curve),
+	    cmocka_unit_test(test_curve_find),
+	    cmocka_unit_test(test_curve_compare),
 	    cmocka_unit_test(test_rank_percentiles),
 	    cmocka_unit_test(test_trial_seeds),
 	    cmocka_unit_test(test_vary_parse),
 	    cmocka_unit_test(test_cartesian_product),
 	    cmocka_unit_test(test_summarize),
 	    cmocka_unit_test(test_plot_numeric_axis),
+	    cmocka_unit_test(test_plot_curve_axis),
 	    cmocka_unit_test(test_plot_categorical_axis),
+	    cmocka_unit_test(test_print_with_curve),
 	    cmocka_unit_test(test_jobs_do_not_change_results),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

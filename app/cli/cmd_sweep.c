@@ -13,6 +13,7 @@
 
 #include "app/cli/cli.h"
 #include "app/world/sweep.h"
+#include "app/world/sweep_curve.h"
 #include "app/cli/sweep_out.h"
 #include "app/cli/sweep_plot.h"
 #include "app/world/sweep_run.h"
@@ -43,17 +44,42 @@ const char cmd_sweep_usage[] =
     "  -s, --seed S              where the trials' seeds come from (default: the\n"
     "                            scenario's seed, else 1)\n"
     "      --set NAME.KEY=VALUE  a fixed change for every trial (repeatable)\n"
+    "  -u, --until TIME          end every trial at this virtual time (default: as\n"
+    "                            natsim run ends it)\n"
     "  -f, --format FMT          text (default), csv or json\n"
     "      --plot FILE           draw the shares with their intervals into FILE (.svg\n"
     "                            or .png) with gnuplot (Debian package gnuplot-nox)\n"
     "      --plot-script FILE    write the gnuplot script (data inline) to FILE, to\n"
     "                            draw again or change by hand: gnuplot FILE\n"
+    "      --curve auto|birthday|none\n"
+    "                            the analytic curve to set the direct share against\n"
+    "                            (default auto: where the sweep is the birthday\n"
+    "                            search's, below; birthday: insist, and say what\n"
+    "                            the sweep lacks; none: no curve)\n"
     "      --per-trial FILE      every trial as a CSV row (values, trial, seed, pair,\n"
     "                            outcome, connect_ms): natsim run FILE --set ... --seed\n"
     "                            SEED runs one of them again, with its timeline\n"
     "  -j, --jobs N              worker processes (default: one per CPU)\n"
     "      --ascii               ASCII only\n"
     "  -h, --help                show this help\n"
+    "\n"
+    "The birthday curve: a sweep of one host's probe budget (--vary\n"
+    "HOST.probes=...), where HOST runs the birthday search (techniques birthday)\n"
+    "from an easy side (public, or one NAT keeping one port for all destinations)\n"
+    "against a peer that runs it too behind a NAT giving each destination a new\n"
+    "random port (e.g. preset symmetric) with `sockets K`, is set against\n"
+    "P(n) = 1 - (1 - K/R)^n, R = 64512 (ports 1024-65535): the chance that n\n"
+    "probes, each to a port drawn uniformly and independently, find one of the\n"
+    "K open ones. Text, csv and json show P(n) beside the measured direct share\n"
+    "with the range 99 % of sweeps would measure if P(n) were right, and whether\n"
+    "the share lies in it; --plot draws the curve (docs/sweep.md).\n"
+    "\n"
+    "Bundled sweeps: a bundled scenario named without --vary runs its sweep, if\n"
+    "it has one (--trials and --until given win):\n"
+    "  birthday               --vary bob.probes=16,32,...,2048 --trials 1000\n"
+    "                         --until 30s (against the birthday curve)\n"
+    "  prediction-background  --vary bob.prediction-window=8,16,...,64\n"
+    "                         --trials 100\n"
     "\n"
     "A progress bar (trials done, rate, time left) is shown on stderr when it is\n"
     "a terminal.\n"
@@ -68,8 +94,12 @@ struct sweep_cli {
 	struct sweep_vary *vary;
 	size_t n_vary;
 	uint64_t trials, seed, jobs;
+	int64_t until_ns; /* --until, or 0 */
+	bool has_trials;
+	const char *plan; /* the bundled sweep taken, in words, or NULL */
 	bool has_seed, ascii;
 	const char *format, *plot, *plot_script, *per_trial;
+	const char *curve; /* --curve: "auto", "birthday" or "none" */
 };
 
 static int add_vary(struct sweep_cli *c, const char *arg)
@@ -96,6 +126,7 @@ static int parse_option(struct sweep_cli *c, int ch, const char *arg)
 	case 'V':
 		return add_vary(c, arg);
 	case 'n':
+		c->has_trials = true;
 		return cli_count_flag("sweep", "--trials", "a number of trials", arg, 1, 10000000,
 				      &c->trials);
 	case 's':
@@ -124,8 +155,54 @@ static int parse_option(struct sweep_cli *c, int ch, const char *arg)
 	case 'T':
 		c->per_trial = arg;
 		return 0;
+	case 'u':
+		return cli_duration_flag("sweep", "--until", arg, &scenario_time_setting,
+					 &c->until_ns);
+	case 'C':
+		if (strcmp(arg, "auto") && strcmp(arg, "birthday") && strcmp(arg, "none"))
+			return cli_usage_error(
+			    "sweep", "--curve expects auto, birthday or none, not '%s'", arg);
+		c->curve = arg;
+		return 0;
 	}
 	return CLI_EXIT_USAGE;
+}
+
+/* Bundled sweeps: what `natsim sweep NAME` runs, for a bundled scenario
+ * given by name without --vary (docs/sweep.md, "Bundled sweeps"); --trials
+ * and --until given on the command line win. */
+static const struct bundled_sweep {
+	const char *scenario;
+	const char *vary;
+	uint64_t trials;
+	int64_t until_ns;
+	const char *plan; /* the same, as flags */
+} bundled_sweeps[] = {
+    /* 256 ports and the birthday paradox: the simulated search against
+     * 1 - (1 - K/R)^n up to n = 2048; 30 s lets 256 + 2048 sends at 100 a
+     * second leave, and the mappings (30 s) outlive them. */
+    {"birthday", "bob.probes=16,32,64,128,256,512,1024,2048", 1000, 30000000000LL,
+     "--vary bob.probes=16,32,64,128,256,512,1024,2048 --trials 1000 --until 30s"},
+    /* Background traffic breaks prediction, and a wider window catches up. */
+    {"prediction-background", "bob.prediction-window=8,16,24,32,40,48,64", 100, 0,
+     "--vary bob.prediction-window=8,16,24,32,40,48,64 --trials 100"},
+};
+
+static int take_bundled_sweep(struct sweep_cli *c)
+{
+	for (size_t i = 0; c->file && i < sizeof(bundled_sweeps) / sizeof(bundled_sweeps[0]); i++) {
+		const struct bundled_sweep *b = &bundled_sweeps[i];
+		if (strcmp(c->file, b->scenario) != 0)
+			continue;
+		int rc = add_vary(c, b->vary);
+		if (!c->has_trials)
+			c->trials = b->trials;
+		if (c->until_ns == 0)
+			c->until_ns = b->until_ns;
+		c->plan = b->plan;
+		return rc;
+	}
+	return 0;
 }
 
 static int parse_args(int argc, char **argv, struct sweep_cli *c)
@@ -140,15 +217,19 @@ static int parse_args(int argc, char **argv, struct sweep_cli *c)
 						 {"plot-script", required_argument, NULL, 'P'},
 						 {"ascii", no_argument, NULL, 'A'},
 						 {"per-trial", required_argument, NULL, 'T'},
+						 {"curve", required_argument, NULL, 'C'},
+						 {"until", required_argument, NULL, 'u'},
 						 {NULL, 0, NULL, 0}};
 	int ch, rc = 0;
 	opterr = 0;
 	optind = 1;
-	while (rc == 0 && (ch = getopt_long(argc, argv, ":n:s:j:f:", longopts, NULL)) != -1)
+	while (rc == 0 && (ch = getopt_long(argc, argv, ":n:s:j:f:u:", longopts, NULL)) != -1)
 		rc = ch == ':' || ch == '?' ? cli_option_error("sweep", ch, argv)
 					    : parse_option(c, ch, optarg);
 	if (rc == 0)
 		rc = cli_take_scenario_file("sweep", argc, argv, &c->file);
+	if (rc == 0 && c->n_vary == 0)
+		rc = take_bundled_sweep(c);
 	char msg[512];
 	if (rc == 0 && c->plot && sweep_plot_check(c->plot, msg, sizeof(msg)) != 0)
 		rc = cli_usage_error("sweep", "%s", msg);
@@ -259,6 +340,9 @@ struct sweep_state {
 	uint64_t seed;
 	struct sweep_trial *results;	 /* [point][trial][pair] */
 	struct sweep_summary *summaries; /* [point][pair] */
+	bool has_curve;
+	struct sweep_curve curve;
+	struct sweep_curve_point *curve_points; /* [point] */
 };
 
 static void sweep_state_free(struct sweep_state *st)
@@ -269,6 +353,22 @@ static void sweep_state_free(struct sweep_state *st)
 	free(st->pairs);
 	free(st->results);
 	free(st->summaries);
+	free(st->curve_points);
+}
+
+/* --curve: the analytic curve the sweep is set against, if any. auto takes
+ * it where it applies; birthday insists, and says what is missing. */
+static int find_curve(const struct sweep_cli *c, struct sweep_state *st)
+{
+	char why[512];
+	if (strcmp(c->curve, "none") == 0)
+		return 0;
+	st->has_curve =
+	    sweep_curve_find(st->points[0], c->vary, c->n_vary, &st->curve, why, sizeof(why));
+	if (!st->has_curve && strcmp(c->curve, "birthday") == 0)
+		return cli_usage_error("sweep", "--curve birthday: the birthday curve needs %s",
+				       why);
+	return 0;
 }
 
 /* Every point's scenario, and the pairs they connect. Returns 0 or an exit
@@ -314,7 +414,7 @@ static int prepare(const struct sweep_cli *c, struct sweep_state *st, struct dia
 				       "pairs connect",
 				       s->filename);
 	st->seed = c->has_seed ? c->seed : s->has_seed ? s->seed : 1;
-	return 0;
+	return find_curve(c, st);
 }
 
 static int run_trials(const struct sweep_cli *c, struct sweep_state *st, struct diag *d)
@@ -330,6 +430,7 @@ static int run_trials(const struct sweep_cli *c, struct sweep_state *st, struct 
 			       .n_pairs = st->n_pairs,
 			       .trials = c->trials,
 			       .seed = st->seed,
+			       .until_ns = c->until_ns,
 			       .results = st->results};
 	if (isatty(fileno(stderr))) {
 		clock_gettime(CLOCK_MONOTONIC, &bar.start);
@@ -348,13 +449,22 @@ static int run_trials(const struct sweep_cli *c, struct sweep_state *st, struct 
 			if (sweep_summarize(&st->results[p * per_point + i], st->n_pairs, c->trials,
 					    &st->summaries[p * st->n_pairs + i]) != 0)
 				return CLI_EXIT_INTERNAL;
+	if (!st->has_curve)
+		return 0;
+	if ((st->curve_points = calloc(st->n_points, sizeof(*st->curve_points))) == NULL)
+		return CLI_EXIT_INTERNAL;
+	for (size_t p = 0; p < st->n_points; p++)
+		sweep_curve_compare(&st->curve, st->points[p], c->until_ns,
+				    &st->summaries[p * st->n_pairs + st->curve.pair],
+				    &st->curve_points[p]);
 	return 0;
 }
 
 /* The plot script to a file, and the plot itself. */
 static int plot(const struct sweep_cli *c, const struct sweep_report *r)
 {
-	const struct sweep_plot_curve *curve = sweep_known_curve(r);
+	struct sweep_plot_curve known;
+	const struct sweep_plot_curve *curve = sweep_known_curve(r, &known) ? &known : NULL;
 	char msg[512];
 	if (c->plot_script) {
 		size_t len;
@@ -404,7 +514,10 @@ static int report(const struct sweep_cli *c, const struct sweep_state *st)
 				 st->pairs,
 				 st->n_pairs,
 				 st->summaries,
-				 st->results};
+				 st->results,
+				 st->has_curve ? &st->curve : NULL,
+				 st->curve_points,
+				 c->plan};
 	int rc = 0;
 	if (strcmp(c->format, "csv") == 0)
 		rc = sweep_print_csv(stdout, &r);
@@ -422,7 +535,8 @@ static int report(const struct sweep_cli *c, const struct sweep_state *st)
 int cmd_sweep_main(int argc, char **argv)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	struct sweep_cli c = {.trials = 100, .format = "text", .ascii = !cli_use_utf8()};
+	struct sweep_cli c = {
+	    .trials = 100, .format = "text", .curve = "auto", .ascii = !cli_use_utf8()};
 	c.jobs = cpus < 1 ? 1 : cpus > 64 ? 64 : (uint64_t)cpus;
 	c.sets = calloc((size_t)argc + 1, sizeof(*c.sets));
 	c.vary = calloc((size_t)argc + 1, sizeof(*c.vary));

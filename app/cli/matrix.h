@@ -12,11 +12,19 @@
 #include "app/lang/diag.h"
 
 #define MATRIX_KINDS 6
-extern const char *const matrix_kinds[MATRIX_KINDS];
+/* With techniques (matrix_setup.techniques), two kinds more, the hard NATs
+ * the techniques are for: symmetric with sequential ports (port prediction)
+ * and symmetric running a PCP server (port mapping). */
+#define MATRIX_ALL_KINDS 8
+extern const char *const matrix_kinds[MATRIX_ALL_KINDS];
 
 struct matrix_cell {
-	int outcome;        /* enum scenario_path: direct, relayed, unconnected ("failed") */
+	int outcome;	    /* enum scenario_path: direct, relayed, unconnected ("failed") */
 	int64_t connect_ns; /* asking -> first working path, or -1 */
+	int64_t direct_ns;  /* asking -> first direct path (an upgrade too), or -1 */
+	/* The technique that found the direct path the asking side chose
+	 * ("birthday", "prediction", "port-mapping"), or "": ICE's checks. */
+	char technique[16];
 };
 
 /* How the pairs connect. NULL or all zero: over UDP. */
@@ -25,7 +33,18 @@ struct matrix_setup {
 	/* With tcp: every NAT's answer to an unsolicited SYN, "drop", "rst" or
 	 * "icmp" (the scenario language's tcp-unsolicited); NULL: drop. */
 	const char *tcp_unsolicited;
+	/* Both agents' `techniques` (scenario.h SCENARIO_TECH_* bits); 0: none.
+	 * The run then lasts 30 s, long enough for the default probe budget
+	 * (2048 at 100 a second). */
+	unsigned techniques;
 };
+
+/* --techniques' words: "all", "none", or a list of prediction, birthday,
+ * port-mapping separated by ','. Returns 0 with the bits, or -1. */
+int matrix_parse_techniques(const char *list, unsigned *bits);
+/* "birthday" from a path's words ("... (prflx, found by the birthday
+ * search)"), the agent's only account of the technique; "" if none. */
+const char *matrix_technique_of(const char *detail);
 
 /* The scenario text for kinds a (alice) and b (bob). Returns its length. */
 int matrix_scenario_text(int a, int b, const struct matrix_setup *setup, char *out, size_t n);

@@ -70,12 +70,73 @@ static void print_time(FILE *f, int64_t ns)
 
 static void print_text_head(FILE *f, const struct sweep_report *r, int pw)
 {
-	fprintf(f, "%s\n  (%s: %llu trials per point, seeds derived from %llu)\n\n", r->title,
+	fprintf(f, "%s\n  (%s: %llu trials per point, seeds derived from %llu)\n", r->title,
 		r->scenario, (unsigned long long)r->trials, (unsigned long long)r->seed);
+	if (r->plan)
+		fprintf(f, "  (its bundled sweep: %s)\n", r->plan);
+	fputc('\n', f);
 	for (size_t k = 0; k < r->n_vary; k++)
 		fprintf(f, "%-*s  ", vary_width(&r->vary[k]), r->vary[k].key);
 	fprintf(f, "%-*s  %-20s  %-20s  %-20s  %9s  %9s\n", pw, "pair", "direct", "relayed",
 		"failed", "median", "p90");
+}
+
+/* The curve's table: the measured direct share beside P(n) and the range
+ * 99 % of sweeps would measure if P(n) were right. */
+/* The points where the curve cannot hold, said under its table. */
+static void print_text_limits(FILE *f, const struct sweep_report *r)
+{
+	bool said = false;
+	for (size_t p = 0; p < r->n_points; p++) {
+		const struct sweep_curve_point *cp = &r->curve_points[p];
+		if (cp->limit != SWEEP_CURVE_HOLDS && !said)
+			fprintf(f, "\"-\": this world cannot follow the curve at that n:\n");
+		said |= cp->limit != SWEEP_CURVE_HOLDS;
+		if (cp->limit == SWEEP_CURVE_RUN_ENDS)
+			fprintf(f,
+				"- at %s: the run ends before the last probe would leave (about "
+				"%.1f s): run longer (--until)\n",
+				r->vary[0].values[p], cp->last_probe_s);
+		else if (cp->limit == SWEEP_CURVE_MAPPINGS_EXPIRE)
+			fprintf(f,
+				"- at %s: %s's first mappings time out before the last probe "
+				"leaves (about %.1f s): the curve assumes all K stay open\n",
+				r->vary[0].values[p], r->curve->hard, cp->last_probe_s);
+	}
+}
+
+static void print_text_curve(FILE *f, const struct sweep_report *r, bool ascii)
+{
+	const struct sweep_curve *c = r->curve;
+	char label[256];
+	int kw = vary_width(&r->vary[0]);
+	int w = pair_label(&r->pairs[c->pair], ascii, label, sizeof(label));
+	fprintf(f,
+		"\nThe birthday curve: %s probes random ports of %s's public address, where\n"
+		"%s's %u sockets keep K = %u mappings open among the R = %u ports 1024-65535;\n"
+		"n probes, each drawn uniformly and independently, find one with\n"
+		"P(n) = 1 - (1 - K/R)^n. (%s's own socket, checking %s as ICE does, keeps\n"
+		"one mapping more open to %s: the exact chance is 1 - (1 - (K+1)/R)^n, at\n"
+		"most %.4f above P(n).)\n\n",
+		c->prober, c->hard, c->hard, c->open_ports, c->open_ports, c->port_range, c->hard,
+		c->prober, c->prober, sweep_curve_plus_one(c));
+	fprintf(f, "%-*s  %-*s  %6s  %6s  %-16s  %s\n", kw, r->vary[0].key, w, "pair", "direct",
+		"P(n)", "99 % range", "fits");
+	for (size_t p = 0; p < r->n_points; p++) {
+		const struct sweep_curve_point *cp = &r->curve_points[p];
+		const struct sweep_summary *s = summary_of(r, p, c->pair);
+		fprintf(f, "%-*s  %s  %6.3f  %6.3f  [%.3f, %.3f]    %s\n", kw, r->vary[0].values[p],
+			label, s->share[SWEEP_DIRECT].share, cp->expected, cp->low, cp->high,
+			cp->limit  ? "-"
+			: cp->fits ? "yes"
+				   : "NO");
+	}
+	fprintf(f,
+		"\nThe 99 %% range holds the direct share of 99 %% of sweeps of %llu trials if\n"
+		"P(n) is right (the binomial's own quantiles); \"NO\" says the measured share\n"
+		"is outside it.\n",
+		(unsigned long long)r->trials);
+	print_text_limits(f, r);
 }
 
 int sweep_print_text(FILE *f, const struct sweep_report *r, bool ascii)
@@ -101,6 +162,8 @@ int sweep_print_text(FILE *f, const struct sweep_report *r, bool ascii)
 	fprintf(f, "\nShares are of trials ending direct, relayed or failed (no path at the end),\n"
 		   "each with its 95 %% Wilson interval; median and p90 are the time from asking\n"
 		   "to the first path the asking side saw, over the trials that found one.\n");
+	if (r->curve)
+		print_text_curve(f, r, ascii);
 	return ferror(f) ? -1 : 0;
 }
 
@@ -139,7 +202,28 @@ static void csv_header(FILE *f, const struct sweep_report *r)
 		const char *n = sweep_outcome_name(o);
 		fprintf(f, ",%s,%s_share,%s_low,%s_high", n, n, n, n);
 	}
-	fputs(",connected,connect_median_ms,connect_p90_ms\n", f);
+	fputs(",connected,connect_median_ms,connect_p90_ms", f);
+	fputs(r->curve ? ",curve_p,curve_low,curve_high,curve_fits\n" : "\n", f);
+}
+
+/* yes, no, or why the curve cannot hold there. */
+static const char *curve_fits_word(const struct sweep_curve_point *cp)
+{
+	return cp->limit == SWEEP_CURVE_RUN_ENDS	  ? "run-ends"
+	       : cp->limit == SWEEP_CURVE_MAPPINGS_EXPIRE ? "mappings-expire"
+	       : cp->fits				  ? "yes"
+							  : "no";
+}
+
+/* The curve's columns of point p's row for pair i (empty: another pair). */
+static void csv_curve(FILE *f, const struct sweep_report *r, size_t p, size_t i)
+{
+	const struct sweep_curve_point *cp = &r->curve_points[p];
+	if (i != r->curve->pair)
+		fputs(",,,\n", f);
+	else
+		fprintf(f, "%.4f,%.4f,%.4f,%s\n", cp->expected, cp->low, cp->high,
+			curve_fits_word(cp));
 }
 
 int sweep_print_csv(FILE *f, const struct sweep_report *r)
@@ -161,7 +245,9 @@ int sweep_print_csv(FILE *f, const struct sweep_report *r)
 					s->share[o].share, s->share[o].low, s->share[o].high);
 			fprintf(f, ",%llu,", (unsigned long long)s->connected);
 			csv_time(f, s->median_ns, false);
-			csv_time(f, s->p90_ns, true);
+			csv_time(f, s->p90_ns, r->curve == NULL);
+			if (r->curve)
+				csv_curve(f, r, p, i);
 		}
 	return ferror(f) ? -1 : 0;
 }
@@ -226,9 +312,30 @@ static json_t *json_point(const struct sweep_report *r, size_t p)
 		json_object_set_new(
 		    values, r->vary[k].key,
 		    json_string(r->vary[k].values[sweep_point_value(r->vary, r->n_vary, p, k)]));
-	for (size_t i = 0; i < r->n_pairs; i++)
-		json_array_append_new(pairs, json_pair(&r->pairs[i], summary_of(r, p, i)));
+	for (size_t i = 0; i < r->n_pairs; i++) {
+		json_t *o = json_pair(&r->pairs[i], summary_of(r, p, i));
+		if (o && r->curve && i == r->curve->pair) {
+			const struct sweep_curve_point *cp = &r->curve_points[p];
+			json_object_set_new(o, "curve",
+					    json_pack("{s:f, s:f, s:f, s:f, s:s}", "n", cp->x, "p",
+						      cp->expected, "low", cp->low, "high",
+						      cp->high, "fits", curve_fits_word(cp)));
+		}
+		json_array_append_new(pairs, o);
+	}
 	return json_pack("{s:o, s:o}", "values", values, "pairs", pairs);
+}
+
+/* The curve as a whole: what it is and about whom; null without one. */
+static json_t *json_curve(const struct sweep_report *r)
+{
+	const struct sweep_curve *c = r->curve;
+	if (c == NULL)
+		return json_null();
+	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:f}", "name", sweep_curve_name(c->kind),
+			 "formula", "1 - (1 - K/R)^n", "prober", c->prober, "hard", c->hard, "K",
+			 (json_int_t)c->open_ports, "R", (json_int_t)c->port_range, "level",
+			 SWEEP_CURVE_LEVEL);
 }
 
 /* A seed beyond JSON's safe integers (jansson's are signed 64-bit) as text. */
@@ -248,9 +355,10 @@ int sweep_print_json(FILE *f, const struct sweep_report *r)
 		json_array_append_new(vary, json_string(r->vary[k].key));
 	for (size_t p = 0; p < r->n_points; p++)
 		json_array_append_new(points, json_point(r, p));
-	json_t *root = json_pack("{s:s, s:s, s:o, s:I, s:o, s:o}", "scenario", r->scenario, "title",
-				 r->title, "seed", json_seed(r->seed), "trials",
-				 (json_int_t)r->trials, "vary", vary, "points", points);
+	json_t *root =
+	    json_pack("{s:s, s:s, s:o, s:I, s:o, s:o, s:o}", "scenario", r->scenario, "title",
+		      r->title, "seed", json_seed(r->seed), "trials", (json_int_t)r->trials, "vary",
+		      vary, "curve", json_curve(r), "points", points);
 	if (root == NULL)
 		return -1;
 	int rc =

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "app/world/sweep.h"
+#include "app/world/sweep_curve.h"
 
 /* Everything a printer or the plot needs; all borrowed. */
 struct sweep_report {
@@ -24,6 +25,11 @@ struct sweep_report {
 	size_t n_pairs;
 	const struct sweep_summary *summaries; /* [point][pair] */
 	const struct sweep_trial *results;     /* [point][trial][pair] */
+	/* The analytic curve the sweep is set against (sweep_curve.h), and
+	 * each point's comparison for its pair; NULL both: none. */
+	const struct sweep_curve *curve;
+	const struct sweep_curve_point *curve_points; /* [point] */
+	const char *plan; /* a bundled sweep's flags, said under the title; or NULL */
 };
 
 /* "home.preset=full-cone, alice.keepalive=off", or "(as written)" with no
@@ -31,7 +37,11 @@ struct sweep_report {
 void sweep_point_label(const struct sweep_report *r, size_t point, const char *sep, char *buf,
 		       size_t size);
 
-/* Each returns 0, or -1 if writing failed. */
+/* Each returns 0, or -1 if writing failed. With a curve, text adds a
+ * table of the curve's value and 99 % range beside the measured direct
+ * share, csv four columns (curve_p, curve_low, curve_high, curve_fits; empty
+ * on the rows of other pairs), json a "curve" object at the top and in the
+ * curve's pair of each point. */
 int sweep_print_text(FILE *f, const struct sweep_report *r, bool ascii);
 /* One row per point and pair; the header names the varied keys first. */
 int sweep_print_csv(FILE *f, const struct sweep_report *r);

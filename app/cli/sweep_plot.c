@@ -15,10 +15,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-const struct sweep_plot_curve *sweep_known_curve(const struct sweep_report *r)
+bool sweep_known_curve(const struct sweep_report *r, struct sweep_plot_curve *out)
 {
-	(void)r; /* the birthday curve comes with the birthday search (issue 17) */
-	return NULL;
+	const struct sweep_curve *c = r->curve;
+	if (c == NULL || c->kind != SWEEP_CURVE_BIRTHDAY)
+		return false;
+	snprintf(out->title, sizeof(out->title), "1-(1-K/R)^n, K = %u, R = %u", c->open_ports,
+		 c->port_range);
+	snprintf(out->expr, sizeof(out->expr), "1-(1-%u.0/%u)**x", c->open_ports, c->port_range);
+	return true;
 }
 
 static bool ends_with(const char *s, const char *end)
@@ -111,6 +116,23 @@ static void script_head(FILE *f, const struct sweep_report *r, const char *outpu
 	}
 }
 
+/* Under a curve: its points doubling (16, 32, ... 2048, as a birthday sweep
+ * runs them) read best on a log-2 axis, where 1 - (1 - K/R)^n is the
+ * familiar S; the key goes below, out of the curve's way. */
+static void script_curve_axes(FILE *f, const struct sweep_report *r)
+{
+	double x, lo = 0, hi = 0;
+	const char *unit;
+	for (size_t i = 0; i < r->vary[0].n_values; i++) {
+		split_number(r->vary[0].values[i], &x, &unit);
+		lo = i == 0 || x < lo ? x : lo;
+		hi = i == 0 || x > hi ? x : hi;
+	}
+	if (lo > 0 && hi >= 8 * lo)
+		fputs("set logscale x 2\nset offsets 0, 0, 0, 0\n", f);
+	fputs("set samples 400\nset key below\n", f);
+}
+
 /* One block per pair (gnuplot's `index`): x, label, then share, low and
  * high of each outcome. */
 static void script_data(FILE *f, const struct sweep_report *r, bool numeric)
@@ -180,6 +202,8 @@ char *sweep_plot_script(const struct sweep_report *r, const char *output,
 		return NULL;
 	bool numeric = sweep_plot_numeric(r, unit, sizeof(unit));
 	script_head(f, r, output, numeric, unit);
+	if (numeric && curve)
+		script_curve_axes(f, r);
 	script_data(f, r, numeric);
 	script_plot(f, r, numeric, numeric ? curve : NULL);
 	if (fclose(f) != 0) {

@@ -18,18 +18,17 @@
 #include "app/cli/sweep_out.h"
 
 /* An analytic curve drawn over the measured points: a gnuplot expression in
- * x (the varied value), e.g. "1 - (1 - 256.0/64512)**x" for the chance that
- * x random probes find one of 256 open ports among 64512 (the birthday
+ * x (the varied value), e.g. "1-(1-256.0/64512)**x" for the chance that x
+ * random probes find one of 256 open ports among 64512 (the birthday
  * search of issue 17). */
 struct sweep_plot_curve {
-	const char *title;
-	const char *expr;
+	char title[128];
+	char expr[128];
 };
 
-/* The hook for "the analytic curve where one is known": the curve for this
- * sweep, or NULL. No curve is known yet (NULL always): the birthday search
- * is not in the agent; the session that adds it recognises its sweep here. */
-const struct sweep_plot_curve *sweep_known_curve(const struct sweep_report *r);
+/* "The analytic curve where one is known": r's curve (sweep_curve.h) as
+ * gnuplot draws it. Returns false (out untouched) when r has none. */
+bool sweep_known_curve(const struct sweep_report *r, struct sweep_plot_curve *out);
 
 /* Whether the x axis is numeric: one --vary whose values are all numbers
  * with the same unit after them ("0%,5%,10%", "20ms,80ms"); else categorical

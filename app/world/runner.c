@@ -1066,7 +1066,7 @@ static int add_pairs(struct runner *r)
  * and the connection's close may then take a TIME_WAIT of 60 s. */
 #define RUNNER_TCP_BUSY SIM_S(130)
 
-static int64_t default_end(const struct scenario *s)
+int64_t runner_default_end(const struct scenario *s)
 {
 	int64_t last = 0;
 	for (size_t i = 0; i < s->n_actions; i++) {
@@ -1176,7 +1176,7 @@ int runner_run(const struct scenario *s, const struct run_options *opt, struct r
 		rc = trace_subscribe(t, opt->observers[i].fn, opt->observers[i].ctx);
 	simdrive_set_hooks(r.w.drive, on_agent, NULL, &r);
 	out->verdicts = calloc(s->n_expects ? s->n_expects : 1, sizeof(*out->verdicts));
-	int64_t end = opt->until_ns >= 0 ? opt->until_ns : default_end(s);
+	int64_t end = opt->until_ns >= 0 ? opt->until_ns : runner_default_end(s);
 	struct scheduled *sch = NULL;
 	if (rc == 0 && r.progs && r.nc && r.bg && out->verdicts && add_pairs(&r) == 0)
 		sch = schedule_all(&r, end);

@@ -91,6 +91,10 @@ struct run_result {
 	size_t n_failed;
 };
 
+/* When a run of `s` ends without --until: its last action (and what that
+ * starts: a ping's echoes, a TCP transfer) or expectation, plus RUNNER_TAIL. */
+int64_t runner_default_end(const struct scenario *s);
+
 /* Run `s`. Returns 0 and fills *out (free with run_result_free), or -1 with
  * diagnostics in `d` (the world could not be built, or memory ran out). */
 int runner_run(const struct scenario *s, const struct run_options *opt, struct run_result *out,

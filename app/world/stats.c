@@ -29,6 +29,41 @@ struct stats_share stats_wilson(uint64_t successes, uint64_t trials, double z)
 	return s;
 }
 
+/* log P(X = k) for X ~ Binomial(n, p), 0 < p < 1. */
+static double log_pmf(uint64_t k, uint64_t n, double p)
+{
+	double kk = (double)k, nn = (double)n;
+	return lgamma(nn + 1.0) - lgamma(kk + 1.0) - lgamma(nn - kk + 1.0) + kk * log(p) +
+	       (nn - kk) * log1p(-p);
+}
+
+void stats_binomial_range(double p, uint64_t trials, double alpha, uint64_t *low, uint64_t *high)
+{
+	*low = 0;
+	*high = trials;
+	if (p <= 0.0 || p >= 1.0) {
+		*low = *high = p <= 0.0 ? 0 : trials;
+		return;
+	}
+	/* Each tail summed from its far end, small terms first. */
+	double tail = 0.0;
+	for (uint64_t k = 0; k <= trials; k++) {
+		tail += exp(log_pmf(k, trials, p));
+		if (tail > alpha / 2) {
+			*low = k;
+			break;
+		}
+	}
+	tail = 0.0;
+	for (uint64_t k = trials + 1; k-- > 0;) {
+		tail += exp(log_pmf(k, trials, p));
+		if (tail > alpha / 2) {
+			*high = k;
+			break;
+		}
+	}
+}
+
 int64_t stats_rank_percentile(const int64_t *sorted, size_t n, double q)
 {
 	double rank = ceil(q * (double)n);

@@ -26,6 +26,17 @@ struct stats_share {
  * meets all the time (a NAT that never lets a pair through). */
 struct stats_share stats_wilson(uint64_t successes, uint64_t trials, double z);
 
+/* The central interval of a binomial count: if each of `trials` trials
+ * succeeds with probability p (0 <= p <= 1), independently, the count lands
+ * in [*low, *high] with probability at least 1 - alpha, and below *low or
+ * above *high with at most alpha/2 each: *low is the smallest k with
+ * P(X <= k) > alpha/2, *high the largest with P(X >= k) > alpha/2. Exact
+ * (the binomial's own tails, summed in log space), not the normal
+ * approximation, which is wrong where a sweep compares most often: near 0
+ * and 1 (at p = 0.9997 and 1000 trials, 2 failures have probability 3.3 %,
+ * yet p +- 2.58 sd puts 998 outside). */
+void stats_binomial_range(double p, uint64_t trials, double alpha, uint64_t *low, uint64_t *high);
+
 /* The q-th percentile (0 < q <= 1) of n values sorted in ascending order, by
  * the nearest-rank method: the value at rank ceil(q * n), 1-based. It is
  * always one of the measured values (a time some trial really took), and

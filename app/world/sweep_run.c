@@ -47,7 +47,7 @@ static int run_unit(const struct sweep_work *w, uint64_t unit, struct sweep_tria
 {
 	uint64_t point = unit / w->trials, trial = unit % w->trials;
 	struct run_options opt = {.has_seed = true, .seed = sweep_trial_seed(w->seed, trial)};
-	opt.until_ns = SCENARIO_UNSET;
+	opt.until_ns = w->until_ns > 0 ? w->until_ns : SCENARIO_UNSET;
 	struct run_result res;
 	if (runner_run(w->scenarios[point], &opt, &res, d) != 0)
 		return SWEEP_RUN_WORLD;

@@ -25,7 +25,8 @@ struct sweep_work {
 	size_t n_points;
 	size_t n_pairs; /* each scenario's `connect` pairs (sweep_pairs) */
 	uint64_t trials;
-	uint64_t seed; /* the trials' seeds derive from it (sweep_trial_seed) */
+	uint64_t seed;	  /* the trials' seeds derive from it (sweep_trial_seed) */
+	int64_t until_ns; /* every trial ends then; 0: where natsim run would end it */
 	/* Filled: n_points * trials * n_pairs, [point][trial][pair]. */
 	struct sweep_trial *results;
 	/* Called in this process after each trial's result arrives (may be NULL). */

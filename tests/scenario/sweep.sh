@@ -122,6 +122,23 @@ while IFS=, read -r loss trial seed a b outcome ms; do
 done < <(tail -n +2 "$tmp/per.csv")
 contains "$(cat "$tmp/per.csv")" "30%,2," "--per-trial rows of the second value"
 
+# Bundled sweeps: a bundled scenario named without --vary runs its own;
+# --trials given wins, and a --vary given replaces it.
+expect_exit 0 "bundled sweep" -- "$natsim" sweep prediction-background --trials 3
+contains "$out" "(its bundled sweep: --vary bob.prediction-window=8,16,24,32,40,48,64 --trials 100)" "the plan said"
+contains "$out" "prediction-background: 3 trials per point" "--trials wins"
+contains "$out" "64                     bob ↔ alice  1.000" "a 64-port window catches up"
+contains "$out" "8                      bob ↔ alice  0.000" "an 8-port window does not"
+expect_exit 0 "bundled birthday sweep" -- "$natsim" sweep birthday --trials 20 --format csv
+[ "$(printf '%s\n' "$out" | wc -l)" = 9 ] || fail "birthday: a header and 8 values of bob.probes: $out"
+contains "$(head -n 1 <<<"$out")" "bob.probes,a,b,trials" "birthday: bob.probes varied"
+contains "$(head -n 1 <<<"$out")" "curve_p,curve_low,curve_high,curve_fits" "birthday: against its curve"
+lacks "$out" "run-ends" "birthday: --until 30s lets every probe leave"
+expect_exit 0 "bundled scenario, own --vary" -- "$natsim" sweep birthday --vary internet.latency=20ms \
+	--trials 2 --format csv
+lacks "$out" "bob.probes" "a --vary given replaces the bundled sweep"
+lacks "$out" "curve_p" "no curve for a latency sweep"
+
 # Bad --vary: the flag named, the value named as --set names it.
 expect_exit 2 "--vary without =" -- "$natsim" sweep classic --vary home.preset
 contains "$err" "--vary 'home.preset': expected NAME.KEY=V1,V2" "no '=' named"
