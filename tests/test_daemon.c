@@ -762,6 +762,8 @@ static void test_peer_port_mapping(void **state)
 		dump(&alice);
 		fail_msg("the peer did not take the router's grant");
 	}
+	/* Registered too, so that SIGTERM ends a run that succeeded (exit 0). */
+	assert_true(wait_for_text(&alice, "registered:", 3000));
 	kill(alice.pid, SIGTERM);
 	assert_int_equal(wait_exit(&alice, 5000), 0);
 	assert_true(router_request(fd, del, &from));
@@ -807,6 +809,38 @@ static void test_peer_hard_usage_errors(void **state)
 	struct child c = spawn("hard-usage-tcp", cmd_peer_main, tcp);
 	assert_int_equal(wait_exit(&c, 3000), CLI_EXIT_USAGE);
 	assert_true(file_contains(c.out, "not with --tcp"));
+}
+
+/* Nothing on 127.0.0.1:5351: the kernel answers port unreachable, and an
+ * unbound peer (its socket's address 0.0.0.0) hears it and stops asking at
+ * once, not after the 2 s of tries (cmd_peer.c on_icmp_error). */
+static void test_peer_port_mapping_no_server(void **state)
+{
+	(void)state;
+	struct sockaddr_in me = {
+	    .sin_family = AF_INET, .sin_addr.s_addr = htonl(LOOPBACK), .sin_port = htons(5351)};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	bool free = bind(fd, (struct sockaddr *)&me, sizeof(me)) == 0;
+	close(fd);
+	if (!free)
+		skip();
+	uint16_t port = free_port();
+	struct child coord = start_coord(port, "10");
+	char where[32];
+	snprintf(where, sizeof(where), "127.0.0.1:%u", port);
+	char *argv[] = {"peer",	     "--name",	  "alice",     "--coord", where,
+			"--gateway", "127.0.0.1", "--timeout", "5s",	  NULL};
+	struct child alice = spawn("alice-nopcp", cmd_peer_main, argv);
+	if (!wait_for_text(&alice, "the router answered PCP with port unreachable", 3000)) {
+		dump(&alice);
+		fail_msg("the peer did not take the port unreachable as 'no server'");
+	}
+	assert_int_equal(wait_exit(&alice, 6000), 0);
+	/* At once: not after PCP's tries ran out, and no NAT-PMP after it. */
+	assert_false(file_contains(alice.out, "did not answer PCP"));
+	assert_false(file_contains(alice.out, "trying NAT-PMP"));
+	stop_coord(&coord);
 }
 
 /* Nobody answers: a peer must give up at its --timeout with exit 1. */
@@ -1160,6 +1194,7 @@ int main(void)
 	    cmocka_unit_test(test_peer_hard_usage_errors),
 	    cmocka_unit_test(test_peer_timeout),
 	    cmocka_unit_test(test_peer_port_mapping),
+	    cmocka_unit_test(test_peer_port_mapping_no_server),
 	    cmocka_unit_test(test_loopback_exchange),
 	    cmocka_unit_test(test_allow_list),
 	    cmocka_unit_test(test_stock_requests),
