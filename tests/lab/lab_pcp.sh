@@ -7,7 +7,8 @@
 #   bob:   behind a symmetric NAT (masquerade fully-random); against a
 #          port-restricted cone that pair is relayed (lab_pair.sh, natsim
 #          matrix), but bob's checks to alice's mapped endpoint get in
-# Checks: the mapping is in miniupnpd's nftables chains (nft list ruleset);
+# Checks: before miniupnpd runs, the router's port unreachable ends the
+# asking at once; then the mapping is in miniupnpd's nftables chains (nft list ruleset);
 # bob's path to alice is direct, to her mapped candidate; a stranger on the
 # wan reaches alice's socket through the mapping (she prints "ignored: a
 # 12-byte datagram from ..."); alice's exit deletes the mapping (PCP
@@ -37,6 +38,15 @@ in_ns nat1 ip addr add "$EXT_IP/32" dev wan0
 in_ns wan ip route add "$EXT_IP/32" via "$PUB_1"
 in_ns nat2 ip route add "$EXT_IP/32" via "$PUB_1"
 lab_coord
+
+# 0. Before miniupnpd runs: the router's own stack answers port unreachable
+# (its input chain accepts from the LAN), and the peer stops asking at once.
+in_ns "$PEER_NS_1" "$NATSIM" peer --name early --coord "$COORD1:$COORD_PORT" \
+	--port "$LAB_PORT" --port-mapping on --timeout 5s >"$LAB_LOGS/early.log" 2>&1 ||
+	{ cat "$LAB_LOGS/early.log"; echo "FAIL: the peer did not register" >&2; exit 1; }
+grep -q "no port mapping: the router answered PCP with port unreachable" "$LAB_LOGS/early.log" ||
+	{ cat "$LAB_LOGS/early.log"; echo "FAIL: no server, yet not told by the ICMP error" >&2; exit 1; }
+echo "no server: $(grep -m1 'no port mapping' "$LAB_LOGS/early.log" | sed 's/^[^ ]* //')"
 
 # miniupnpd's own tables, as its nft_init.sh makes them (the package's copy
 # needs a helper it does not ship): a forward chain that jumps to its
