@@ -8,6 +8,7 @@
  * --line-numbers` does (fw_verdict.rule is 0-based).
  */
 #include "explain/explain.h"
+#include "explain/explain_internal.h"
 #include "explain/socket.h"
 
 #include "sim/engine.h" /* SIM_S */
@@ -672,6 +673,8 @@ static const char *ct_proto_name(uint8_t proto)
 		return "tcp";
 	case 17:
 		return "udp";
+	case 58: /* libnetfilter_conntrack proto2str[IPPROTO_ICMPV6] */
+		return "icmpv6";
 	default:
 		return "unknown";
 	}
@@ -713,29 +716,46 @@ int conntrack_format_tcp_state(const struct trace_conntrack *rec, char *out, siz
 			rec->seen_reply ? "" : " [UNREPLIED]", rec->assured ? " [ASSURED]" : "");
 }
 
-int conntrack_format_record(const struct trace_conntrack *rec, int64_t now, char *out, size_t size)
+int explain_ct_line(const struct explain_ct_line *l, int64_t now, char *out, size_t size)
 {
 	/* Seconds left, rounded up (the header's contract). The kernel
 	 * truncates (ct->timeout - nfct_time_stamp) / HZ, but it also prints
 	 * a few jiffies after creation, so a fresh flow reads 29; rounding up
 	 * lets a student see the configured 30 at the instant of creation and
 	 * 0 only at the instant the entry dies. */
-	int64_t left = rec->expires_at - now;
+	int64_t left = l->expires_at - now;
 	long long secs = left <= 0 ? 0 : (long long)((left + SIM_S(1) - 1) / SIM_S(1));
-	char orig[80], reply[80], state[16] = "";
+	char state[16] = "";
 
-	ct_format_tuple(rec->proto, &rec->orig, orig, sizeof(orig));
-	ct_format_tuple(rec->proto, &rec->reply, reply, sizeof(reply));
 	/* conntrack-tools src/conntrack.c / libnetfilter_conntrack
 	 * output/snprintf_default.c: "%-8s %u " protocol, then the timeout,
 	 * TCP's state (__snprintf_protoinfo, "%s "), flags after the tuple they
-	 * belong to, then mark and use. */
-	if (rec->proto == 6 /* TCP */)
-		snprintf(state, sizeof(state), "%s ", ct_tcp_state_name(rec->tcp_state));
+	 * belong to, then mark and use. The layer 3 protocol ("ipv4 2", "ipv6
+	 * 10") is printed only with -o extended. */
+	if (l->proto == 6 /* TCP */)
+		snprintf(state, sizeof(state), "%s ", ct_tcp_state_name(l->tcp_state));
 	return snprintf(out, size, "%-8s %u %lld %s%s %s%s%s mark=%u use=%u",
-			ct_proto_name(rec->proto), rec->proto, secs, state, orig,
-			rec->seen_reply ? "" : "[UNREPLIED] ", reply,
-			rec->assured ? " [ASSURED]" : "", rec->mark, rec->use);
+			ct_proto_name(l->proto), l->proto, secs, state, l->orig,
+			l->seen_reply ? "" : "[UNREPLIED] ", l->reply,
+			l->assured ? " [ASSURED]" : "", l->mark, l->use);
+}
+
+int conntrack_format_record(const struct trace_conntrack *rec, int64_t now, char *out, size_t size)
+{
+	char orig[80], reply[80];
+	struct explain_ct_line l = {.proto = rec->proto,
+				    .orig = orig,
+				    .reply = reply,
+				    .seen_reply = rec->seen_reply,
+				    .assured = rec->assured,
+				    .expires_at = rec->expires_at,
+				    .mark = rec->mark,
+				    .use = rec->use,
+				    .tcp_state = rec->tcp_state};
+
+	ct_format_tuple(rec->proto, &rec->orig, orig, sizeof(orig));
+	ct_format_tuple(rec->proto, &rec->reply, reply, sizeof(reply));
+	return explain_ct_line(&l, now, out, size);
 }
 
 int conntrack_format_footer(size_t n, char *out, size_t size)

@@ -310,6 +310,14 @@ static const char *const error_strs[] = {
     [-PACKET_ERR_TCP_OFFSET] = "bad TCP data offset",
     [-PACKET_ERR_TCP_OPTION] = "bad TCP option",
     [-PACKET_ERR_TCP_CHECKSUM] = "bad TCP checksum",
+    [-PACKET_ERR_IPV6_TRUNCATED] = "truncated IPv6 header",
+    [-PACKET_ERR_IPV6_VERSION] = "not IPv6",
+    [-PACKET_ERR_IPV6_PAYLOAD_LENGTH] = "bad IPv6 payload length",
+    [-PACKET_ERR_IPV6_EXTENSION] = "IPv6 extension header",
+    [-PACKET_ERR_UDP6_ZERO_CHECKSUM] = "UDP over IPv6 without checksum",
+    [-PACKET_ERR_ICMPV6_TRUNCATED] = "truncated ICMPv6",
+    [-PACKET_ERR_ICMPV6_CHECKSUM] = "bad ICMPv6 checksum",
+    [-PACKET_ERR_ICMPV6_INNER] = "ICMPv6 error quoting too little",
 };
 
 const char *packet_error_str(enum packet_error err)

@@ -129,9 +129,8 @@ static void write_check(struct agent *a, struct agent_peer *p, const struct agen
 /* A probe's answer is not awaited: the peer's triggered check (RFC 8445
  * 7.3.1.4), which the probe's arrival sets off, is what makes a pair. */
 void write_probe(struct agent *a, struct agent_peer *p, uint16_t sock,
-		 const struct p2p_endpoint *to)
+		 const struct p2p_endpoint *to, uint8_t txid[STUN_TXID_SIZE])
 {
-	uint8_t txid[STUN_TXID_SIZE];
 	new_txid(a, txid);
 	write_request(a, p, sock, to, txid, false);
 }
@@ -472,8 +471,8 @@ int on_check_response(struct agent *a, uint64_t now, const struct p2p_endpoint *
 	struct agent_peer *p;
 	struct agent_txn *t = find_txn(a, m->txid, &p);
 
-	if (t == NULL)
-		return AGENT_ERR_MALFORMED;
+	if (t == NULL) /* an answer to a probe is expected, and needs nothing */
+		return hard_probe_answered(a, m->txid) ? AGENT_OK : AGENT_ERR_MALFORMED;
 	if (stun_check_integrity_sha256_key(m, buf, len, &p->check_mac) != STUN_OK)
 		return AGENT_ERR_UNAUTHENTICATED;
 	peer_changed(a, p);

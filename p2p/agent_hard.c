@@ -48,6 +48,8 @@
 #define PORTS_R 64512u /* usable ports, 1024-65535 */
 /* After the last send, the opener keeps its sockets this long for answers. */
 #define SEARCH_LINGER_NS (5 * P2P_NS_PER_S)
+/* Probes whose answers are still recognised: two seconds' worth at 32/s. */
+#define PROBES_REMEMBERED 64
 
 enum measure_step {
 	MEASURE_IDLE = 0,
@@ -66,6 +68,9 @@ struct hard_search {
 	unsigned sent;		    /* sends so far (opens and probes): the budget */
 	uint64_t next_ns;	    /* next send (P2P_NO_DEADLINE: no more) */
 	uint64_t end_ns;	    /* the sockets close then */
+	/* The last probes' transaction IDs: their answers are known, not noise. */
+	uint8_t recent[PROBES_REMEMBERED][STUN_TXID_SIZE];
+	unsigned n_recent;
 };
 
 struct agent_hard {
@@ -398,13 +403,22 @@ static void start_search(struct agent *a, struct agent_peer *p, uint64_t now, bo
 		     "birthday search with %s: our NAT gives every destination a random port, so "
 		     "we open %u sockets, each sending once to %s (one mapping each), %u a second",
 		     p->name, k < budget ? k : budget, fmt_ep(target, ep), a->cfg.probe_rate);
-	if (prober)
+	if (prober && opener)
 		emit(a, AGENT_EV_TECHNIQUE, p->name,
-		     "birthday search with %s: its NAT gives random ports; %s we send checks to "
-		     "random ports of %u.%u.%u.%u, %u a second, up to %u: each finds one of its %u "
-		     "open mappings with chance %u/%u (%.2f %% for all %u)",
-		     p->name, opener ? "then" : "while it opens its sockets we wait, then",
-		     target->ip >> 24, target->ip >> 16 & 255, target->ip >> 8 & 255,
+		     "birthday search with %s: its NAT gives random ports too; then we send checks "
+		     "from our sockets to random ports of %u.%u.%u.%u, %u a second, up to %u sends "
+		     "in all. Each of its open mappings admits only the endpoint it was opened "
+		     "towards, which our probes leave from new ports of our NAT: two guesses must "
+		     "meet, and rarely do",
+		     p->name, target->ip >> 24, target->ip >> 16 & 255, target->ip >> 8 & 255,
+		     target->ip & 255, a->cfg.probe_rate, budget);
+	else if (prober)
+		emit(a, AGENT_EV_TECHNIQUE, p->name,
+		     "birthday search with %s: its NAT gives random ports; while it opens its "
+		     "sockets we wait, then we send checks to random ports of %u.%u.%u.%u, %u a "
+		     "second, up to %u: each finds one of its %u open mappings with chance %u/%u "
+		     "(%.2f %% for all %u)",
+		     p->name, target->ip >> 24, target->ip >> 16 & 255, target->ip >> 8 & 255,
 		     target->ip & 255, a->cfg.probe_rate, budget, k, k, PORTS_R,
 		     100 * birthday_chance(k, budget), budget);
 }
@@ -457,12 +471,13 @@ static void send_one(struct agent *a, struct hard_search *s)
 
 	if (s->opener && s->opened < k) {
 		s->opened++;
-		write_probe(a, s->peer, (uint16_t)s->opened, &s->target);
+		write_probe(a, s->peer, (uint16_t)s->opened, &s->target,
+			    s->recent[s->n_recent++ % PROBES_REMEMBERED]);
 	} else if (s->prober) {
 		struct p2p_endpoint to = {s->target.ip, random_port(a)};
 		/* Both random: from our open sockets in turn, else our own. */
 		uint16_t sock = s->opener ? (uint16_t)(1 + s->sent % s->opened) : 0;
-		write_probe(a, s->peer, sock, &to);
+		write_probe(a, s->peer, sock, &to, s->recent[s->n_recent++ % PROBES_REMEMBERED]);
 	} else {
 		s->next_ns = P2P_NO_DEADLINE; /* opened all: the other side probes */
 		return;
@@ -484,15 +499,32 @@ static void tick_search(struct agent *a, uint64_t now)
 		return;
 	}
 	if (s->peer->state == AGENT_PEER_FAILED || now >= s->end_ns) {
+		/* 1-(1-K/R)^n is the chance against one hard side; two guessing
+		 * sides must meet, which has no such simple form. */
 		snprintf(how, sizeof(how),
 			 "no probe found an open mapping (the chance was %.2f %%)",
-			 100 * birthday_chance(a->cfg.birthday_sockets,
-					       s->prober ? s->sent - s->opened : 0));
-		end_search(a, s->prober ? how : "the other side found none of our mappings");
+			 100 * birthday_chance(a->cfg.birthday_sockets, s->sent));
+		end_search(a, s->opener && s->prober
+				  ? "no probe met an open mapping: both sides guessed, and two "
+				    "guesses rarely meet"
+			      : s->prober ? how
+					  : "the other side found none of our mappings");
 		return;
 	}
 	if (now >= s->next_ns) /* one at a time: never faster than probe_rate */
 		send_one(a, s);
+}
+
+bool hard_probe_answered(const struct agent *a, const uint8_t txid[STUN_TXID_SIZE])
+{
+	const struct hard_search *s = a->hard != NULL ? &a->hard->search : NULL;
+	unsigned n = s == NULL			       ? 0
+		     : s->n_recent < PROBES_REMEMBERED ? s->n_recent
+						       : PROBES_REMEMBERED;
+	for (unsigned i = 0; i < n; i++)
+		if (memcmp(s->recent[i], txid, STUN_TXID_SIZE) == 0)
+			return true;
+	return false;
 }
 
 void hard_path_chosen(struct agent *a, struct agent_peer *p, uint64_t now)
@@ -570,12 +602,18 @@ const char *hard_pair_technique(const struct agent *a, const struct agent_peer *
 		return "port prediction";
 	if (pp->sock != 0)
 		return "the birthday search";
+	if (pp->remote.type == COORD_CAND_MAPPED)
+		return "port mapping";
+	/* A peer-reflexive pair at a candidate the router mapped for the peer
+	 * is its mapping's, whoever opened it. */
+	for (size_t i = 0; i < p->n_pairs; i++)
+		if (p->pairs[i].remote.type == COORD_CAND_MAPPED &&
+		    p2p_endpoint_equal(&p->pairs[i].remote.ep, &pp->remote.ep))
+			return "port mapping";
 	/* The prober's side: a peer-reflexive port at the searched address. */
 	if (a->hard != NULL && a->hard->search.peer == p && a->hard->search.prober &&
 	    pp->remote.type == COORD_CAND_PRFLX && pp->remote.ep.ip == a->hard->search.target.ip)
 		return "the birthday search";
-	if (pp->remote.type == COORD_CAND_MAPPED)
-		return "port mapping";
 	return NULL;
 }
 

@@ -208,9 +208,14 @@ struct agent_txn *peer_txn(struct agent_peer *p, const uint8_t txid[STUN_TXID_SI
 int add_pair(struct agent_peer *p, const struct coord_candidate *c); /* on socket 0 */
 int add_pair_on(struct agent_peer *p, uint16_t sock, const struct coord_candidate *c);
 /* Writes an authenticated Binding request (a check that no pair owns: a
- * probe of the birthday search) from `sock` to `to`. */
+ * probe of the birthday search) from `sock` to `to`, with a fresh
+ * transaction ID written to txid. */
 void write_probe(struct agent *a, struct agent_peer *p, uint16_t sock,
-		 const struct p2p_endpoint *to);
+		 const struct p2p_endpoint *to, uint8_t txid[STUN_TXID_SIZE]);
+/* Whether txid is one of the birthday search's recent probes: its answer
+ * (the probe landed) needs nothing, the triggered check that follows makes
+ * the pair. */
+bool hard_probe_answered(const struct agent *a, const uint8_t txid[STUN_TXID_SIZE]);
 void reset_txns(struct agent_peer *p);
 void retx_refresh(struct agent_peer *p);
 void tick_retransmissions(struct agent *a, struct agent_peer *p, uint64_t now);

@@ -39,16 +39,19 @@ static struct scenario *parse_ok(const char *text)
 	return s;
 }
 
-/* The parse fails and its first diagnostic reads `want` ("L:C: message"). */
+/* The parse fails and its first error reads `want` ("L:C: message"). */
 static void expect_error(const char *text, const char *want)
 {
 	struct diag *d = diag_new();
 	struct scenario *s = scenario_parse(text, strlen(text), "t.nsim", d);
 	char got[800] = "(parsed without error)";
 
-	if (s == NULL && diag_count_errors(d) > 0) {
-		const struct diagnostic *dg = diag_get(d, 0);
+	for (size_t i = 0; s == NULL && i < diag_count(d); i++) {
+		const struct diagnostic *dg = diag_get(d, i);
+		if (dg->severity != DIAG_ERROR)
+			continue; /* a warning the checks add on the way */
 		snprintf(got, sizeof(got), "%d:%d: %s", dg->line, dg->col, dg->message);
+		break;
 	}
 	if (strcmp(got, want) != 0)
 		fprintf(stderr, "input: %s\nwant: %s\ngot:  %s\n", text, want, got);
@@ -66,7 +69,8 @@ static void test_host_options(void **state)
 	    "probe-rate 50/s probes 300 sockets 64 prediction-window 4 mapping-lifetime 10min\n"
 	    "host bob at 198.51.100.20 public techniques all\n"
 	    "host eve at 198.51.100.21 public techniques port-mapping\n"
-	    "host nic at 198.51.100.22 public techniques none\n");
+	    "host nic at 198.51.100.22 public techniques none\n"
+	    "host joe at 198.51.100.23 public techniques birthday+port-mapping, prediction\n");
 	const struct scenario_host *a = scenario_find_host(s, "alice");
 	assert_int_equal(a->techniques, SCENARIO_TECH_PREDICTION | SCENARIO_TECH_BIRTHDAY);
 	assert_int_equal(a->probe_rate, 50);
@@ -77,6 +81,7 @@ static void test_host_options(void **state)
 	assert_int_equal(scenario_find_host(s, "bob")->techniques, SCENARIO_TECH_ALL);
 	assert_int_equal(scenario_find_host(s, "eve")->techniques, SCENARIO_TECH_PORT_MAPPING);
 	assert_int_equal(scenario_find_host(s, "nic")->techniques, 0);
+	assert_int_equal(scenario_find_host(s, "joe")->techniques, SCENARIO_TECH_ALL);
 	/* Not given: unset, so the agent's defaults apply. */
 	const struct scenario_host *c = scenario_find_host(s, "carol");
 	assert_int_equal(c->techniques, SCENARIO_UNSET);
@@ -118,6 +123,12 @@ static void test_host_option_errors(void **state)
 		     "techniques");
 	expect_error(H "techniques birthday, birthday\n",
 		     "1:52: 'birthday' is given twice in the list");
+	expect_error(H "techniques prediction+\n",
+		     "1:42: expected a technique: prediction, birthday, port-mapping, all or "
+		     "none, found ''");
+	expect_error(H "techniques birthday+all\n",
+		     "1:42: 'all' and 'none' stand alone: write 'techniques all' or a list of "
+		     "techniques");
 	expect_error(H "techniques prediction,\n",
 		     "1:53: expected a technique (prediction, birthday, port-mapping, all or "
 		     "none), but the line ends here");
@@ -170,6 +181,10 @@ static void test_host_overrides(void **state)
 	assert_int_equal(c->techniques, SCENARIO_TECH_ALL);
 	assert_int_equal(scenario_set_override(s, "carol.techniques=none", d), 0);
 	assert_int_equal(c->techniques, 0);
+	/* '+' joins names where commas separate values (natsim sweep --vary). */
+	assert_int_equal(scenario_set_override(s, "carol.techniques=prediction+birthday", d), 0);
+	assert_int_equal(c->techniques, SCENARIO_TECH_PREDICTION | SCENARIO_TECH_BIRTHDAY);
+	assert_int_equal(scenario_set_override(s, "carol.techniques=none", d), 0);
 	static const struct {
 		const char *arg, *want;
 	} bad[] = {
@@ -207,7 +222,7 @@ static void test_background(void **state)
 	struct scenario *s =
 	    parse_ok(WORLD "at 2s background carol to 198.51.100.50:53 rate 5/s\n"
 			   "at 3s background carol to dns:53 rate 1000/s for 100s size 0\n"
-			   "at 4s background carol to coord:3478 size 1472 for 1.5s rate 2/s\n");
+			   "at 4s background carol to coord:9 size 1472 for 1.5s rate 2/s\n");
 	assert_int_equal(s->n_actions, 3);
 	const struct scenario_action *a = &s->actions[0];
 	assert_int_equal(a->kind, SCENARIO_ACT_BACKGROUND);
@@ -277,9 +292,18 @@ static void test_background_errors(void **state)
 static void test_background_targets(void **state)
 {
 	(void)state;
-	struct scenario *s = parse_ok(WORLD B "192.0.2.11:3479 rate 1/s\n" B "coord:53 rate 1/s\n" B
+	struct scenario *s = parse_ok(WORLD B "192.0.2.11:53 rate 1/s\n" B "coord:53 rate 1/s\n" B
 					      "198.51.100.50:9 rate 1/s\n");
 	scenario_free(s);
+	/* Not the coordinator's own ports (3478, 3479 on either address). */
+	expect_error(WORLD B "coord:3478 rate 5/s\n",
+		     "5:27: port 3478 is where the coordinator listens: it would refuse every "
+		     "datagram as a bad message, one timeline line each; send to another of its "
+		     "ports (e.g. coord:53)");
+	expect_error(WORLD B "192.0.2.11:3479 rate 5/s\n",
+		     "5:27: port 3479 is where the coordinator listens: it would refuse every "
+		     "datagram as a bad message, one timeline line each; send to another of its "
+		     "ports (e.g. coord:53)");
 	expect_error(
 	    WORLD B "home:53 rate 5/s\n",
 	    "5:27: background traffic goes to a public host or the coordinator, which take "
@@ -297,12 +321,63 @@ static void test_background_targets(void **state)
 		     "5:18: unknown host 'carl'; did you mean 'carol'?");
 }
 
+/* The warnings of a file that parses: the diagnostics' "L:C: message". */
+static void expect_warnings(const char *text, const char *const *want, size_t n)
+{
+	struct diag *d = diag_new();
+	struct scenario *s = scenario_parse(text, strlen(text), "t.nsim", d);
+	size_t got = 0;
+
+	assert_non_null(s);
+	for (size_t i = 0; i < diag_count(d); i++) {
+		const struct diagnostic *dg = diag_get(d, i);
+		char line[600];
+		if (dg->severity != DIAG_WARNING)
+			continue;
+		snprintf(line, sizeof(line), "%d:%d: %s", dg->line, dg->col, dg->message);
+		assert_true(got < n);
+		assert_string_equal(line, want[got]);
+		got++;
+	}
+	assert_int_equal(got, n);
+	scenario_free(s);
+	diag_free(d);
+}
+
+/* Settings that would do nothing are said so, and the file still runs. */
+static void test_hard_settings_that_do_nothing(void **state)
+{
+	(void)state;
+	static const char *const want[] = {
+	    "5:6: host 'x' sets budgets for techniques it does not use; add 'techniques "
+	    "prediction' (or birthday, port-mapping, all)",
+	    "6:6: host 'y' speaks TCP (a 'connect ... over tcp' names it): its techniques are "
+	    "UDP ones and do nothing",
+	    "7:6: host 'w' is public: no NAT of its own to ask for a mapping (its requests meet "
+	    "the internet's router, which answers port unreachable)",
+	};
+	expect_warnings(WORLD "host x at 198.51.100.8 public probes 9\n"
+			      "host y at 198.51.100.7 public techniques prediction\n"
+			      "host w at 198.51.100.6 public techniques all\n"
+			      "at 1s connect y to dns over tcp\n",
+			want, 3);
+	/* The same hosts used as meant: nothing to say. */
+	expect_warnings(WORLD "host x at 192.168.1.8 behind home techniques all probes 9\n"
+			      "host y at 198.51.100.7 public techniques prediction,birthday\n"
+			      "at 1s connect y to x\n",
+			NULL, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_host_options),      cmocka_unit_test(test_host_option_errors),
-	    cmocka_unit_test(test_host_overrides),    cmocka_unit_test(test_background),
-	    cmocka_unit_test(test_background_errors), cmocka_unit_test(test_background_targets),
+	    cmocka_unit_test(test_host_options),
+	    cmocka_unit_test(test_host_option_errors),
+	    cmocka_unit_test(test_host_overrides),
+	    cmocka_unit_test(test_background),
+	    cmocka_unit_test(test_background_errors),
+	    cmocka_unit_test(test_background_targets),
+	    cmocka_unit_test(test_hard_settings_that_do_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -180,6 +180,18 @@ static void test_curve_find(void **state)
 	assert_false(curve_of(s, "bob.probes=64", &c, why));
 	assert_non_null(strstr(why, "new random port"));
 	scenario_free(s);
+	/* Two pairs of bob's: which would the curve be about? */
+	char two[sizeof(birthday_world) + 80];
+	snprintf(two, sizeof(two),
+		 "%shost carol at 198.51.100.77 public\nat 2s connect bob to carol\n",
+		 birthday_world);
+	s = scenario_parse(two, strlen(two), "<t>", d);
+	assert_non_null(s);
+	for (size_t i = 0; i < s->n_hosts; i++)
+		s->hosts[i].techniques = SCENARIO_TECH_BIRTHDAY;
+	assert_false(curve_of(s, "bob.probes=64", &c, why));
+	assert_non_null(strstr(why, "bob in exactly one `connect` pair"));
+	scenario_free(s);
 	diag_free(d);
 }
 

@@ -615,6 +615,13 @@ int cmd_run_main(int argc, char **argv)
 		if (!s) {
 			diag_print(d, stderr, cli_use_color(stderr));
 			rc = CLI_EXIT_USAGE;
+		} else if (diag_count_warnings(d) > 0) {
+			/* A scenario that loads may still deserve a word (docs/scenario.md,
+			 * "Checks and error messages"); the run gets a fresh list. */
+			diag_print(d, stderr, cli_use_color(stderr));
+			diag_free(d);
+			if ((d = diag_new()) == NULL)
+				rc = CLI_EXIT_INTERNAL;
 		}
 	}
 	if (rc == 0)

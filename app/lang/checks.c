@@ -241,6 +241,17 @@ static void check_background_target(struct checker *c, const struct scenario_act
 	const struct node_name *nn = resolve(c, &a->dst.node, KIND_ANY);
 	char ip[16];
 
+	bool coord_ip = co && !a->dst.node.name &&
+			(co->ip == a->dst.ip || (co->has_alternate && co->alt_ip == a->dst.ip));
+	if ((coord_ip || (nn && nn->kind == KIND_COORD)) &&
+	    (a->dst.port == co->port || (co->has_alternate && a->dst.port == co->alt_port))) {
+		err_loc(c->p, a->dst.loc,
+			"port %d is where the coordinator listens: it would refuse every datagram "
+			"as a bad message, one timeline line each; send to another of its ports "
+			"(e.g. %s:53)",
+			a->dst.port, co->name);
+		return;
+	}
 	if (a->dst.node.name) {
 		if (nn && (nn->kind == KIND_COORD ||
 			   (nn->kind == KIND_HOST && s->hosts[nn->index].is_public)))
@@ -255,7 +266,7 @@ static void check_background_target(struct checker *c, const struct scenario_act
 	for (size_t i = 0; i < s->n_hosts; i++)
 		if (s->hosts[i].is_public && s->hosts[i].ip == a->dst.ip)
 			return;
-	if (co && (co->ip == a->dst.ip || (co->has_alternate && co->alt_ip == a->dst.ip)))
+	if (coord_ip)
 		return;
 	format_ip(a->dst.ip, ip);
 	err_loc(c->p, a->dst.loc,
@@ -401,6 +412,36 @@ static const char *tcp_host_in_udp_action(const struct scenario *s, const struct
 	    scenario_host_speaks_tcp(s, a->peer.name))
 		return a->peer.name;
 	return NULL;
+}
+
+/* A host's hard-NAT settings that would do nothing: budgets without a
+ * technique, techniques on an agent that speaks TCP (they are UDP ones,
+ * p2p/agent.h "Hard NATs"), port mapping with no NAT to ask. Warnings: the
+ * run is still what the file says. */
+static void check_hard_nat_settings(struct checker *c)
+{
+	for (size_t i = 0; i < c->s->n_hosts; i++) {
+		const struct scenario_host *h = &c->s->hosts[i];
+		bool budgets = h->probe_rate > 0 || h->probes > 0 || h->sockets > 0 ||
+			       h->prediction_window > 0 || h->mapping_lifetime_ns > 0;
+		if (h->techniques <= 0 && budgets)
+			warn_loc(c->p, h->name_loc,
+				 "host '%s' sets budgets for techniques it does not use; add "
+				 "'techniques prediction' (or birthday, port-mapping, all)",
+				 h->name);
+		if (h->techniques > 0 && scenario_host_speaks_tcp(c->s, h->name))
+			warn_loc(c->p, h->name_loc,
+				 "host '%s' speaks TCP (a 'connect ... over tcp' names it): its "
+				 "techniques are UDP ones and do nothing",
+				 h->name);
+		else if (h->techniques > 0 && (h->techniques & SCENARIO_TECH_PORT_MAPPING) &&
+			 h->is_public)
+			warn_loc(c->p, h->name_loc,
+				 "host '%s' is public: no NAT of its own to ask for a mapping (its "
+				 "requests meet the internet's router, which answers port "
+				 "unreachable)",
+				 h->name);
+	}
 }
 
 static void check_transports(struct checker *c)
@@ -600,6 +641,7 @@ void check_scenario(struct parser *p)
 		check_expect(&c, &s->expects[i]);
 	check_coordinator_needed(&c);
 	check_transports(&c);
+	check_hard_nat_settings(&c);
 	free(c.names);
 	if (s->n_actions > 1)
 		qsort(s->actions, s->n_actions, sizeof(*s->actions), action_cmp);

@@ -86,6 +86,16 @@ __attribute__((format(printf, 3, 4))) void note_loc(struct parser *p, struct sce
 	va_end(ap);
 }
 
+__attribute__((format(printf, 3, 4))) void warn_loc(struct parser *p, struct scenario_loc loc,
+						    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verr(p, DIAG_WARNING, loc, fmt, ap);
+	va_end(ap);
+}
+
 __attribute__((format(printf, 3, 4))) void warn_at(struct parser *p, const struct token *t,
 						   const char *fmt, ...)
 {

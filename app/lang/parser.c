@@ -837,27 +837,25 @@ enum {
 	HOST_MAPPING_LIFETIME,
 };
 
-/* techniques WORD[,WORD...]: the technique names, or all, or none. */
+/* techniques WORD[,WORD...]: the technique names (a word may join several
+ * with '+'), or all, or none. */
 static int parse_techniques(struct parser *p, struct scenario_host *h)
 {
-	int bits = 0, n = 0;
-	bool alone = false;
+	struct technique_list l = {0};
 
 	for (;;) {
 		char msg[MSG_SIZE];
 		const struct token *t =
 		    want_word(p, "a technique (prediction, birthday, port-mapping, all or none)");
-		int bit;
 		if (!t)
 			return -1;
-		if (val_technique(TEXT(p, t), &bit, msg) < 0 ||
-		    technique_list_add(TEXT(p, t), bit, &bits, &n, &alone, msg) < 0)
+		if (technique_word_add(&l, TEXT(p, t), msg) < 0)
 			return err_at(p, t, "%s", msg);
 		if (!peek(p) || peek(p)->type != TOK_COMMA) /* a comma continues the list */
 			break;
 		p->pos++;
 	}
-	h->techniques = bits;
+	h->techniques = l.bits;
 	return 0;
 }
 

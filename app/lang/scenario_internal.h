@@ -201,6 +201,8 @@ __attribute__((format(printf, 3, 4))) void note_loc(struct parser *p, struct sce
 						    const char *fmt, ...);
 __attribute__((format(printf, 3, 4))) void warn_at(struct parser *p, const struct token *t,
 						   const char *fmt, ...);
+__attribute__((format(printf, 3, 4))) void warn_loc(struct parser *p, struct scenario_loc loc,
+						    const char *fmt, ...);
 
 /* values.c: one word into a value (0), or a message in msg (MSG_SIZE bytes) and -1 */
 void add_suggestion(char *msg, const char *s, size_t len, const char *const *names, size_t n);
@@ -220,8 +222,13 @@ int val_count(const char *s, size_t len, int lo, int hi, const char *what, int *
 int val_rate(const char *s, size_t len, int lo, int hi, const char *what, int *out, char *msg);
 int val_technique(const char *s, size_t len, int *bit, char *msg);
 int val_techniques(const char *s, size_t len, int *out, char *msg);
-int technique_list_add(const char *s, size_t len, int bit, int *bits, int *n, bool *alone,
-		       char *msg);
+/* A `techniques` list being read, word by word (technique_word_add). */
+struct technique_list {
+	int bits;   /* SCENARIO_TECH_* */
+	int n;	    /* names so far */
+	bool alone; /* the last was all or none, which stand alone */
+};
+int technique_word_add(struct technique_list *l, const char *s, size_t len, char *msg);
 int val_percent(const char *s, size_t len, double *out, char *msg);
 int val_port(const char *s, size_t len, uint16_t *out, char *msg);
 int val_port_range(const char *s, size_t len, uint16_t *lo, uint16_t *hi, char *msg);

@@ -434,7 +434,7 @@ int val_rate(const char *s, size_t len, int lo, int hi, const char *what, int *o
 	return 0;
 }
 
-/* One word of `techniques`: a technique's bit, or all (SCENARIO_TECH_ALL)
+/* One name of `techniques`: a technique's bit, or all (SCENARIO_TECH_ALL)
  * or none (0). */
 int val_technique(const char *s, size_t len, int *bit, char *msg)
 {
@@ -458,12 +458,57 @@ int val_technique(const char *s, size_t len, int *bit, char *msg)
 	return 0;
 }
 
-/* `techniques` as one text, for --set: words separated by commas (spaces
- * around them allowed); all and none stand alone, and no word twice. */
+/* Adds one name's bit to a list being read: all and none stand alone, and
+ * no name is given twice. */
+static int technique_list_add(struct technique_list *l, const char *s, size_t len, int bit,
+			      char *msg)
+{
+	bool whole = bit == 0 || bit == SCENARIO_TECH_ALL;
+
+	if ((whole || l->alone) && l->n > 0) {
+		snprintf(msg, MSG_SIZE,
+			 "'all' and 'none' stand alone: write 'techniques %s' or a list of "
+			 "techniques",
+			 whole	   ? show(s, len).s
+			 : l->bits ? "all"
+				   : "none");
+		return -1;
+	}
+	if (l->bits & bit) {
+		snprintf(msg, MSG_SIZE, "'%s' is given twice in the list", show(s, len).s);
+		return -1;
+	}
+	l->bits |= bit;
+	l->alone = whole;
+	l->n++;
+	return 0;
+}
+
+/* One word of a `techniques` list: names joined by '+' (the way to write a
+ * list where commas separate something else, as natsim sweep's values do:
+ * --vary alice.techniques=none,prediction+birthday). */
+int technique_word_add(struct technique_list *l, const char *s, size_t len, char *msg)
+{
+	size_t i = 0;
+
+	for (;;) {
+		size_t start = i;
+		int bit;
+		while (i < len && s[i] != '+')
+			i++;
+		if (val_technique(s + start, i - start, &bit, msg) < 0 ||
+		    technique_list_add(l, s + start, i - start, bit, msg) < 0)
+			return -1;
+		if (i++ == len)
+			return 0;
+	}
+}
+
+/* `techniques` as one text, for --set: names separated by commas (spaces
+ * around them allowed) or joined by '+'. */
 int val_techniques(const char *s, size_t len, int *out, char *msg)
 {
-	int bits = 0, n = 0;
-	bool alone = false;
+	struct technique_list l = {0};
 	size_t i = 0;
 
 	for (;;) {
@@ -472,9 +517,7 @@ int val_techniques(const char *s, size_t len, int *out, char *msg)
 		size_t start = i;
 		while (i < len && s[i] != ',' && s[i] != ' ')
 			i++;
-		int bit;
-		if (val_technique(s + start, i - start, &bit, msg) < 0 ||
-		    technique_list_add(s + start, i - start, bit, &bits, &n, &alone, msg) < 0)
+		if (technique_word_add(&l, s + start, i - start, msg) < 0)
 			return -1;
 		while (i < len && s[i] == ' ')
 			i++;
@@ -487,33 +530,7 @@ int val_techniques(const char *s, size_t len, int *out, char *msg)
 		}
 		i++;
 	}
-	*out = bits;
-	return 0;
-}
-
-/* Adds one word's bit to a list being read: all and none stand alone, and
- * no word is given twice. */
-int technique_list_add(const char *s, size_t len, int bit, int *bits, int *n, bool *alone,
-		       char *msg)
-{
-	bool whole = bit == 0 || bit == SCENARIO_TECH_ALL;
-
-	if ((whole || *alone) && *n > 0) {
-		snprintf(msg, MSG_SIZE,
-			 "'all' and 'none' stand alone: write 'techniques %s' or a list of "
-			 "techniques",
-			 whole	 ? show(s, len).s
-			 : *bits ? "all"
-				 : "none");
-		return -1;
-	}
-	if (*bits & bit) {
-		snprintf(msg, MSG_SIZE, "'%s' is given twice in the list", show(s, len).s);
-		return -1;
-	}
-	*bits |= bit;
-	*alone = whole;
-	(*n)++;
+	*out = l.bits;
 	return 0;
 }
 

@@ -83,7 +83,8 @@ static void say_done(struct bg_prog *p)
 			 (unsigned long long)p->no_port);
 	if (p->sent)
 		snprintf(text, sizeof(text),
-			 "ends after %llu new flow%s to %s, from ports %u to %u%s",
+			 "ends after %llu new flow%s to %s, the first from port %u, the last "
+			 "from port %u%s",
 			 (unsigned long long)p->sent, p->sent == 1 ? "" : "s", p->dst_name,
 			 p->first_port, p->last_port, failed);
 	else

@@ -5,8 +5,9 @@
  * prediction has to live with, issue 17).
  *
  * Each flow is what a DNS lookup or a game's server query is: a fresh UDP
- * socket on an ephemeral port (the host's own choice, as Linux binds an
- * unbound socket at its first send), one datagram, then close. The NAT's
+ * socket on an ephemeral port (the host's own choice: Linux binds an
+ * unbound socket at its first send, inet_send_prepare -> inet_autobind in
+ * net/ipv4/af_inet.c), one datagram, then close. The NAT's
  * mapping for it lives on until its timeout; the next flow comes from a new
  * port, so it takes a new mapping in every NAT on the way. Flows are evenly
  * spaced, flow k at start + k/rate s, and nothing is random.

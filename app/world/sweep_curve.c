@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app/lang/scenario.h"
@@ -149,24 +150,26 @@ static bool runs_birthday(const struct scenario_host *h)
 	return h->techniques > 0 && (h->techniques & SCENARIO_TECH_BIRTHDAY);
 }
 
-/* The other side of the prober's `connect` pair, and the pair's index. */
+/* The other side of the prober's `connect` pair, and the pair's index;
+ * NULL if it has none or several (which would the curve be about?). */
 static const char *peer_of(const struct scenario *s, const char *prober, size_t *pair)
 {
-	struct sweep_pair pairs[64];
-	size_t n = s->n_actions <= 64 ? sweep_pairs(s, pairs) : 0;
+	struct sweep_pair *pairs = calloc(s->n_actions + 1, sizeof(*pairs));
+	size_t n = pairs ? sweep_pairs(s, pairs) : 0;
 	const char *peer = NULL;
+	bool several = false;
 	for (size_t i = 0; i < n; i++) {
 		const char *other = strcmp(pairs[i].a, prober) == 0   ? pairs[i].b
 				    : strcmp(pairs[i].b, prober) == 0 ? pairs[i].a
 								      : NULL;
-		if (other && peer)
-			return NULL; /* two pairs: which one would the curve be? */
-		if (other) {
+		several |= other && peer;
+		if (other && !peer) {
 			peer = other;
 			*pair = i;
 		}
 	}
-	return peer;
+	free(pairs);
+	return several ? NULL : peer;
 }
 
 /* The varied key as HOST.probes: the host, or NULL with why. */

@@ -259,6 +259,13 @@ run_pairs() {
 		sends=$(sed -n 's/.*birthday search with alice ended after \([0-9]*\) sends.*/\1/p' \
 			"$LAB_LOGS/bob.log" | head -1)
 		echo "$tech run $n: $path after ${DIRECT_AFTER}s${sends:+, bob sent $sends}"
+		# A probe's answer is expected (agent_hard.c hard_probe_answered),
+		# never logged as a message the agent does not understand.
+		if grep -q 'not a message this agent understands' "$LAB_LOGS/bob.log"; then
+			echo "FAIL: bob took a probe's answer for noise:" >&2
+			grep 'not a message this agent understands' "$LAB_LOGS/bob.log" | head -3 >&2
+			exit 1
+		fi
 		if [ "$path" = direct ]; then
 			DIRECT_RUNS=$((DIRECT_RUNS + 1))
 			TIMES="$TIMES $DIRECT_AFTER"

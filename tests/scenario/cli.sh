@@ -63,6 +63,17 @@ printf 'title "empty"\n' >"$tmp/empty.nsim"
 expect_exit 0 "empty scenario" -- "$natsim" run "$tmp/empty.nsim"
 contains "$err" "nothing happens in it" "empty scenario warning"
 
+# A scenario that loads with a warning runs, and the warning is shown with
+# its place (docs/scenario.md "Checks and error messages").
+cat >"$tmp/warns.nsim" <<'NSIM'
+coordinator coord at 192.0.2.10
+nat home preset full-cone public 203.0.113.7
+host alice at 192.168.1.5 behind home probes 16
+at 0s register alice
+NSIM
+expect_exit 0 "a warning does not stop the run" -- "$natsim" run "$tmp/warns.nsim"
+contains "$err" "warns.nsim:3:6: warning: host 'alice' sets budgets" "load warning shown"
+
 # A failing expectation exits 1 and says why.
 cat >"$tmp/fails.nsim" <<'NSIM'
 coordinator coord at 192.0.2.10 alternate 192.0.2.11

@@ -134,6 +134,9 @@ expect_exit 0 "bundled birthday sweep" -- "$natsim" sweep birthday --trials 20 -
 contains "$(head -n 1 <<<"$out")" "bob.probes,a,b,trials" "birthday: bob.probes varied"
 contains "$(head -n 1 <<<"$out")" "curve_p,curve_low,curve_high,curve_fits" "birthday: against its curve"
 lacks "$out" "run-ends" "birthday: --until 30s lets every probe leave"
+birthday_csv=$out
+expect_exit 0 "bundled birthday sweep, one job" -- "$natsim" sweep birthday --trials 20 --format csv --jobs 1
+[ "$out" = "$birthday_csv" ] || fail "birthday: --jobs 1 and the default differ (the curve's columns too)"
 expect_exit 0 "bundled scenario, own --vary" -- "$natsim" sweep birthday --vary internet.latency=20ms \
 	--trials 2 --format csv
 lacks "$out" "bob.probes" "a --vary given replaces the bundled sweep"
@@ -190,6 +193,12 @@ if command -v gnuplot >/dev/null; then
 	checks=$((checks + 1))
 	[ "$(head -c 8 "$tmp/p.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "--plot: not a PNG"
 	ls "$tmp" | grep -q part && fail "a temporary file was left: $(ls "$tmp")"
+	# The birthday sweep's plot carries its curve, on a log-2 axis.
+	expect_exit 0 "--plot with the curve" -- "$natsim" sweep birthday --trials 5 \
+		--plot "$tmp/b.svg" --plot-script "$tmp/b.gp"
+	contains "$(cat "$tmp/b.gp")" "1-(1-256.0/64512)**x with lines dashtype 2" "the curve drawn"
+	contains "$(cat "$tmp/b.gp")" "set logscale x 2" "doubling n on a log-2 axis"
+	contains "$(cat "$tmp/b.svg")" "1-(1-K/R)^n, K = 256, R = 64512" "the curve in the SVG's key"
 else
 	echo "gnuplot not installed (Debian: gnuplot-nox): drawing not checked"
 fi
