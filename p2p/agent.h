@@ -274,8 +274,12 @@ void agent_tcp_closed(struct agent *a, uint64_t now_ns, uint32_t conn, enum p2p_
  *    introduction; the relay carries the data meanwhile.
  *  - PORT_MAPPING: at agent_register the agent asks config.gateway for a
  *    mapping of its port (PCP MAP, else NAT-PMP), offers what it gets as a
- *    candidate of type "mapped", renews it at half its lifetime and deletes
- *    it at agent_release_mappings.
+ *    candidate of type "mapped", renews it at half its lifetime (30 s at
+ *    the soonest; a reboot the epoch reveals is said) and deletes it at
+ *    agent_release_mappings. Asking is bounded, since a CONNECT waits for
+ *    it: three tries in 1 s per protocol, 2 s in all for a silent router;
+ *    a hard ICMP error about a request, or a refusal, ends it at once.
+ *    Events of type TECHNIQUE say what was asked and what came of it.
  * Which technique found a path is said in the DIRECT/UPGRADED event.
  *
  * Extra sockets: a datagram with socket k > 0 (p2p.h) leaves from the
