@@ -394,8 +394,13 @@ static void emit_candidates(struct agent *a)
 		n += (size_t)snprintf(list + n, sizeof(list) - n, "%shost %s", n ? ", " : "",
 				      fmt_ep(&a->hosts[i], ep));
 	if (n < sizeof(list))
-		snprintf(list + n, sizeof(list) - n, "%ssrflx %s", n ? ", " : "",
-			 fmt_ep(&a->srflx, ep));
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%ssrflx %s", n ? ", " : "",
+				      fmt_ep(&a->srflx, ep));
+	struct coord_candidate mapped[COORD_MAX_CANDIDATES];
+	size_t nm = portmap_candidates(a, mapped, COORD_MAX_CANDIDATES);
+	for (size_t i = 0; i < nm && n < sizeof(list); i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, ", mapped %s",
+				      fmt_ep(&mapped[i].ep, ep));
 	emit(a, AGENT_EV_CANDIDATES_GATHERED, NULL, "candidates: %s", list);
 }
 
