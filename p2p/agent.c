@@ -91,6 +91,7 @@ struct p2p_event *emit(struct agent *a, enum agent_event_type type, const char *
 	e->type = type;
 	snprintf(e->peer, sizeof(e->peer), "%s", peer ? peer : "");
 	e->local = e->remote = (struct p2p_endpoint){0, 0};
+	e->technique = 0;
 	e->data_len = 0;
 	memset(&e->nat, 0, sizeof(e->nat));
 	e->text[0] = '\0';
@@ -393,8 +394,13 @@ static void emit_candidates(struct agent *a)
 		n += (size_t)snprintf(list + n, sizeof(list) - n, "%shost %s", n ? ", " : "",
 				      fmt_ep(&a->hosts[i], ep));
 	if (n < sizeof(list))
-		snprintf(list + n, sizeof(list) - n, "%ssrflx %s", n ? ", " : "",
-			 fmt_ep(&a->srflx, ep));
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%ssrflx %s", n ? ", " : "",
+				      fmt_ep(&a->srflx, ep));
+	struct coord_candidate mapped[COORD_MAX_CANDIDATES];
+	size_t nm = portmap_candidates(a, mapped, COORD_MAX_CANDIDATES);
+	for (size_t i = 0; i < nm && n < sizeof(list); i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, ", mapped %s",
+				      fmt_ep(&mapped[i].ep, ep));
 	emit(a, AGENT_EV_CANDIDATES_GATHERED, NULL, "candidates: %s", list);
 }
 

@@ -77,8 +77,10 @@ struct p2p_event {
 	char peer[AGENT_NAME_MAX]; /* empty for events about the agent itself */
 	struct p2p_endpoint local; /* DIRECT/UPGRADED: the chosen pair */
 	struct p2p_endpoint remote;
-	char text[256];	 /* "direct via 10.0.1.2:5000 -> 203.0.113.9:61002 (srflx)" */
-	size_t data_len; /* DATA_RECEIVED: plaintext (a copy) */
+	unsigned technique; /* DIRECT/UPGRADED: the enum agent_technique bit that found the
+			       pair; 0: ICE's checks alone */
+	char text[256];	    /* "direct via 10.0.1.2:5000 -> 203.0.113.9:61002 (srflx)" */
+	size_t data_len;    /* DATA_RECEIVED: plaintext (a copy) */
 	uint8_t data[AGENT_MAX_DATA];
 	struct discovery_result nat; /* NAT_CLASSIFIED */
 };
@@ -272,8 +274,12 @@ void agent_tcp_closed(struct agent *a, uint64_t now_ns, uint32_t conn, enum p2p_
  *    introduction; the relay carries the data meanwhile.
  *  - PORT_MAPPING: at agent_register the agent asks config.gateway for a
  *    mapping of its port (PCP MAP, else NAT-PMP), offers what it gets as a
- *    candidate of type "mapped", renews it at half its lifetime and deletes
- *    it at agent_release_mappings.
+ *    candidate of type "mapped", renews it at half its lifetime (30 s at
+ *    the soonest; a reboot the epoch reveals is said) and deletes it at
+ *    agent_release_mappings. Asking is bounded, since a CONNECT waits for
+ *    it: three tries in 1 s per protocol, 2 s in all for a silent router;
+ *    a hard ICMP error about a request, or a refusal, ends it at once.
+ *    Events of type TECHNIQUE say what was asked and what came of it.
  * Which technique found a path is said in the DIRECT/UPGRADED event.
  *
  * Extra sockets: a datagram with socket k > 0 (p2p.h) leaves from the
@@ -290,7 +296,10 @@ enum agent_mapping_kind agent_mapping(const struct agent *a, int16_t *delta);
 /* Deletes the port mappings the agent holds (lifetime-0 requests to send);
  * call before agent_free when the program ends. */
 void agent_release_mappings(struct agent *a, uint64_t now_ns);
-const char *agent_technique_name(unsigned technique_bit);	/* "prediction", ... */
+const char *agent_technique_name(unsigned technique_bit); /* "prediction", ... */
+/* The same in a sentence's words: "port prediction", "the birthday search",
+ * "port mapping"; "" for 0. */
+const char *agent_technique_words(unsigned technique_bit);
 const char *agent_mapping_kind_name(enum agent_mapping_kind k); /* "sequential", ... */
 
 enum agent_peer_state agent_peer_state(const struct agent *a, const char *peer_name);

@@ -310,7 +310,7 @@ static void emit_selected(struct agent *a, struct agent_peer *p, bool upgrade)
 	/* Over TCP, which connection: "direct to bob over TCP via simultaneous open ..." */
 	const char *how = a->tcp && text ? agent_tcp_path_words(a, &pp->remote.ep) : "via";
 	/* Which technique beyond ICE's checks found it (agent_hard.c), if any. */
-	const char *tech = text ? hard_pair_technique(a, p, pp) : NULL;
+	unsigned tech = hard_pair_technique(a, p, pp);
 	char sock[40] = "";
 	if (text && pp->sock != 0)
 		snprintf(sock, sizeof(sock), "our extra socket %u", pp->sock);
@@ -321,8 +321,9 @@ static void emit_selected(struct agent *a, struct agent_peer *p, bool upgrade)
 	    : pp->sock ? sock
 		       : fmt_ep(&a->cfg.local, l),
 	    text ? fmt_ep(&pp->remote.ep, r) : "", coord_candidate_type_name(pp->remote.type),
-	    tech ? ", found by " : "", tech ? tech : "");
+	    tech ? ", found by " : "", agent_technique_words(tech));
 	if (e) {
+		e->technique = tech;
 		e->local = a->cfg.local;
 		if (pp->sock != 0)
 			e->local.port = 0; /* an extra socket's: the driver knows it */

@@ -595,26 +595,26 @@ int agent_input_socket(struct agent *a, uint64_t now_ns, uint16_t socket,
 	return rc;
 }
 
-const char *hard_pair_technique(const struct agent *a, const struct agent_peer *p,
-				const struct agent_pair *pp)
+unsigned hard_pair_technique(const struct agent *a, const struct agent_peer *p,
+			     const struct agent_pair *pp)
 {
 	if (pp->remote.type == COORD_CAND_PREDICTED)
-		return "port prediction";
+		return AGENT_TECH_PREDICTION;
 	if (pp->sock != 0)
-		return "the birthday search";
+		return AGENT_TECH_BIRTHDAY;
 	if (pp->remote.type == COORD_CAND_MAPPED)
-		return "port mapping";
+		return AGENT_TECH_PORT_MAPPING;
 	/* A peer-reflexive pair at a candidate the router mapped for the peer
 	 * is its mapping's, whoever opened it. */
 	for (size_t i = 0; i < p->n_pairs; i++)
 		if (p->pairs[i].remote.type == COORD_CAND_MAPPED &&
 		    p2p_endpoint_equal(&p->pairs[i].remote.ep, &pp->remote.ep))
-			return "port mapping";
+			return AGENT_TECH_PORT_MAPPING;
 	/* The prober's side: a peer-reflexive port at the searched address. */
 	if (a->hard != NULL && a->hard->search.peer == p && a->hard->search.prober &&
 	    pp->remote.type == COORD_CAND_PRFLX && pp->remote.ep.ip == a->hard->search.target.ip)
-		return "the birthday search";
-	return NULL;
+		return AGENT_TECH_BIRTHDAY;
+	return 0;
 }
 
 const char *agent_technique_name(unsigned technique_bit)
@@ -626,6 +626,21 @@ const char *agent_technique_name(unsigned technique_bit)
 		return "birthday";
 	case AGENT_TECH_PORT_MAPPING:
 		return "port-mapping";
+	}
+	return "?";
+}
+
+const char *agent_technique_words(unsigned technique_bit)
+{
+	switch (technique_bit) {
+	case 0:
+		return "";
+	case AGENT_TECH_PREDICTION:
+		return "port prediction";
+	case AGENT_TECH_BIRTHDAY:
+		return "the birthday search";
+	case AGENT_TECH_PORT_MAPPING:
+		return "port mapping";
 	}
 	return "?";
 }

@@ -189,10 +189,10 @@ void hard_introduced(struct agent *a, struct agent_peer *p, const struct stun_ms
 void hard_tick(struct agent *a, uint64_t now);
 uint64_t hard_deadline(const struct agent *a);
 void hard_path_chosen(struct agent *a, struct agent_peer *p, uint64_t now);
-/* Which technique found the pair, in words for the DIRECT event ("port
- * prediction", "the birthday search"); NULL if plain ICE did. */
-const char *hard_pair_technique(const struct agent *a, const struct agent_peer *p,
-				const struct agent_pair *pp);
+/* Which technique found the pair (an enum agent_technique bit), 0 if ICE's
+ * checks alone did. */
+unsigned hard_pair_technique(const struct agent *a, const struct agent_peer *p,
+			     const struct agent_pair *pp);
 
 /* agent.c: the timers. A peer's own next deadline; the next of the peers'
  * and the paced checks' (t: the agent's own), by walking every peer. */

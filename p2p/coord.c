@@ -586,11 +586,15 @@ static int store_registration(struct coord *c, uint64_t now, const struct coord_
 		c->counters.registered++;
 	else
 		c->counters.refreshed++;
+	size_t mapped = 0;
+	for (size_t k = 0; k < r->n_candidates; k++)
+		mapped += r->candidates[k].type == COORD_CAND_MAPPED;
+	size_t hosts = r->n_candidates - mapped;
 	if (e)
-		snprintf(e->text, sizeof(e->text), "%s %s from %s with %zu host candidate%s",
+		snprintf(e->text, sizeof(e->text), "%s %s from %s with %zu host candidate%s%s",
 			 r->name, fresh ? "registered" : "refreshed its registration",
-			 p2p_endpoint_format(from, ep, sizeof(ep)), r->n_candidates,
-			 r->n_candidates == 1 ? "" : "s");
+			 p2p_endpoint_format(from, ep, sizeof(ep)), hosts, hosts == 1 ? "" : "s",
+			 mapped ? " and a mapped one (its router's, by PCP or NAT-PMP)" : "");
 	return 0;
 }
 

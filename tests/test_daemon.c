@@ -701,6 +701,76 @@ static void test_usage_errors(void **state)
 	c = spawn("usage3", cmd_peer_main, a3);
 	assert_int_equal(wait_exit(&c, 3000), CLI_EXIT_USAGE);
 	assert_true(file_contains(c.out, "/nonexistent/k"));
+	char *a4[] = {"peer",	     "--name",	       "x",	"--coord",
+		      "127.0.0.1:9", "--port-mapping", "maybe", NULL};
+	c = spawn("usage4", cmd_peer_main, a4);
+	assert_int_equal(wait_exit(&c, 3000), CLI_EXIT_USAGE);
+	assert_true(file_contains(c.out, "--port-mapping expects on or off"));
+	char *a5[] = {"peer",  "--name",    "x",	   "--coord", "127.0.0.1:9",
+		      "--tcp", "--gateway", "192.168.1.1", NULL};
+	c = spawn("usage5", cmd_peer_main, a5);
+	assert_int_equal(wait_exit(&c, 3000), CLI_EXIT_USAGE);
+	assert_true(file_contains(c.out, "not with --tcp"));
+}
+
+/* natsim peer --port-mapping on --gateway 127.0.0.1: a router played here
+ * on 127.0.0.1:5351 grants the PCP MAP request (RFC 6887 11.1); the peer
+ * says so, and at SIGTERM sends the delete (lifetime 0, same nonce) before
+ * it exits. Skipped if something else holds 127.0.0.1:5351. */
+static bool router_request(int fd, uint8_t req[60], struct sockaddr_in *from)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	socklen_t fl = sizeof(*from);
+	if (poll(&pfd, 1, 3000) != 1)
+		return false;
+	return recvfrom(fd, req, 60, 0, (struct sockaddr *)from, &fl) == 60 && req[0] == 2 &&
+	       req[1] == 1;
+}
+
+static void test_peer_port_mapping(void **state)
+{
+	(void)state;
+	struct sockaddr_in me = {.sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(LOOPBACK),
+				 .sin_port = htons(5351)},
+			   from;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	uint8_t req[60], ans[60], del[60];
+	assert_true(fd >= 0);
+	if (bind(fd, (struct sockaddr *)&me, sizeof(me)) < 0) {
+		close(fd);
+		skip();
+	}
+	uint16_t port = free_port();
+	struct child coord = start_coord(port, "10");
+	char where[32];
+	snprintf(where, sizeof(where), "127.0.0.1:%u", port);
+	char *argv[] = {"peer",	     "--name",	 "alice", "--coord",   where, "--gateway",
+			"127.0.0.1", "--linger", "20s",	  "--timeout", "20s", NULL};
+	struct child alice = spawn("alice-pcp", cmd_peer_main, argv);
+	assert_true(router_request(fd, req, &from));
+	memcpy(ans, req, sizeof(ans));
+	ans[1] |= 0x80; /* a response: success, 7200 s, epoch 9, 203.0.113.7:5000 */
+	ans[8 + 3] = 9;
+	memset(ans + 12, 0, 12);
+	memcpy(ans + 24 + 18, "\x13\x88", 2);
+	memcpy(ans + 24 + 32, "\xcb\x00\x71\x07", 4);
+	assert_int_equal(sendto(fd, ans, sizeof(ans), 0, (struct sockaddr *)&from, sizeof(from)),
+			 60);
+	if (!wait_for_text(&alice, "the router mapped 203.0.113.7:5000 for us for 7200 s by PCP",
+			   3000)) {
+		dump(&alice);
+		fail_msg("the peer did not take the router's grant");
+	}
+	/* Registered too, so that SIGTERM ends a run that succeeded (exit 0). */
+	assert_true(wait_for_text(&alice, "registered:", 3000));
+	kill(alice.pid, SIGTERM);
+	assert_int_equal(wait_exit(&alice, 5000), 0);
+	assert_true(router_request(fd, del, &from));
+	assert_memory_equal(del + 4, "\0\0\0\0", 4); /* lifetime 0: delete */
+	assert_memory_equal(del + 24, req + 24, 12); /* the nonce that owns it */
+	close(fd);
+	stop_coord(&coord);
 }
 
 /* --techniques and the budgets: a bad name, a budget out of range, and
@@ -739,6 +809,38 @@ static void test_peer_hard_usage_errors(void **state)
 	struct child c = spawn("hard-usage-tcp", cmd_peer_main, tcp);
 	assert_int_equal(wait_exit(&c, 3000), CLI_EXIT_USAGE);
 	assert_true(file_contains(c.out, "not with --tcp"));
+}
+
+/* Nothing on 127.0.0.1:5351: the kernel answers port unreachable, and an
+ * unbound peer (its socket's address 0.0.0.0) hears it and stops asking at
+ * once, not after the 2 s of tries (cmd_peer.c on_icmp_error). */
+static void test_peer_port_mapping_no_server(void **state)
+{
+	(void)state;
+	struct sockaddr_in me = {
+	    .sin_family = AF_INET, .sin_addr.s_addr = htonl(LOOPBACK), .sin_port = htons(5351)};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	bool free = bind(fd, (struct sockaddr *)&me, sizeof(me)) == 0;
+	close(fd);
+	if (!free)
+		skip();
+	uint16_t port = free_port();
+	struct child coord = start_coord(port, "10");
+	char where[32];
+	snprintf(where, sizeof(where), "127.0.0.1:%u", port);
+	char *argv[] = {"peer",	     "--name",	  "alice",     "--coord", where,
+			"--gateway", "127.0.0.1", "--timeout", "5s",	  NULL};
+	struct child alice = spawn("alice-nopcp", cmd_peer_main, argv);
+	if (!wait_for_text(&alice, "the router answered PCP with port unreachable", 3000)) {
+		dump(&alice);
+		fail_msg("the peer did not take the port unreachable as 'no server'");
+	}
+	assert_int_equal(wait_exit(&alice, 6000), 0);
+	/* At once: not after PCP's tries ran out, and no NAT-PMP after it. */
+	assert_false(file_contains(alice.out, "did not answer PCP"));
+	assert_false(file_contains(alice.out, "trying NAT-PMP"));
+	stop_coord(&coord);
 }
 
 /* Nobody answers: a peer must give up at its --timeout with exit 1. */
@@ -1091,6 +1193,8 @@ int main(void)
 	    cmocka_unit_test(test_usage_errors),
 	    cmocka_unit_test(test_peer_hard_usage_errors),
 	    cmocka_unit_test(test_peer_timeout),
+	    cmocka_unit_test(test_peer_port_mapping),
+	    cmocka_unit_test(test_peer_port_mapping_no_server),
 	    cmocka_unit_test(test_loopback_exchange),
 	    cmocka_unit_test(test_allow_list),
 	    cmocka_unit_test(test_stock_requests),

@@ -14,6 +14,7 @@
 
 #include "app/cli/matrix.h"
 #include "app/lang/scenario.h"
+#include "p2p/agent.h"
 
 enum { FIREWALL = 1, FULL_CONE = 2, PORT_RESTRICTED = 4, SYMMETRIC = 5, SYM_SEQ = 6 };
 
@@ -42,19 +43,14 @@ static void test_parse_techniques(void **state)
 	assert_int_equal(matrix_parse_techniques("", &bits), -1);
 }
 
-/* The agent's words for the path name the technique. */
+/* The technique the agent named for the path (p2p_event.technique). */
 static void test_technique_of(void **state)
 {
 	(void)state;
-	assert_string_equal(matrix_technique_of("direct to alice via 10.0.0.7:5000 -> "
-						"203.0.113.7:27915 (prflx, found by the "
-						"birthday search)"),
-			    "birthday");
-	assert_string_equal(matrix_technique_of("direct to bob via x -> y (predicted, found by "
-						"port prediction)"),
-			    "prediction");
-	assert_string_equal(matrix_technique_of("(mapped, found by port mapping)"), "port-mapping");
-	assert_string_equal(matrix_technique_of("direct to bob via x -> y (srflx)"), "");
+	assert_string_equal(matrix_technique_name(AGENT_TECH_BIRTHDAY), "birthday");
+	assert_string_equal(matrix_technique_name(AGENT_TECH_PREDICTION), "prediction");
+	assert_string_equal(matrix_technique_name(AGENT_TECH_PORT_MAPPING), "port-mapping");
+	assert_string_equal(matrix_technique_name(0), "");
 }
 
 /* Both hosts get the techniques; the two hard kinds are symmetric NATs. */

@@ -120,16 +120,11 @@ static void techniques_list(unsigned bits, char *out, size_t n)
 		}
 }
 
-const char *matrix_technique_of(const char *detail)
+const char *matrix_technique_name(unsigned bit)
 {
-	const char *by = strstr(detail, "found by ");
-	for (size_t i = 0; by && i < N_TECHNIQUES; i++) {
-		/* "port mapping (PCP, else NAT-PMP)": the agent says "port mapping" */
-		size_t len = strcspn(techniques[i].words, "(");
-		len -= len && techniques[i].words[len - 1] == ' ';
-		if (strncmp(by + 9, techniques[i].words, len) == 0)
+	for (size_t i = 0; i < N_TECHNIQUES; i++)
+		if (techniques[i].bit == bit)
 			return techniques[i].name;
-	}
 	return "";
 }
 
@@ -205,7 +200,7 @@ int matrix_run_pair(int a, int b, const struct matrix_setup *setup, uint64_t see
 		    p->direct_at == SCENARIO_UNSET ? -1 : p->direct_at - p->connect_at;
 		if (p->path == SCENARIO_PATH_DIRECT)
 			snprintf(cell->technique, sizeof(cell->technique), "%s",
-				 matrix_technique_of(p->detail));
+				 matrix_technique_name(p->technique));
 		run_result_free(&res);
 	}
 	scenario_free(s);

@@ -16,6 +16,7 @@
 #include "app/net/candidates.h"
 #include "app/net/daemon.h"
 #include "app/net/daemon_tcp.h"
+#include "app/net/gateway.h"
 #include "app/net/keyfile.h"
 #include "app/lang/scenario.h"
 #include "app/lang/units.h"
@@ -84,6 +85,18 @@ const char cmd_peer_usage[] =
     "                        birthday search, 1-1024 (default 256)\n"
     "  --prediction-window N predicted ports probed past a sequential NAT's\n"
     "                        next one, 1-256 (default 8)\n"
+    "  --port-mapping on|off the technique port-mapping alone (--techniques\n"
+    "                        port-mapping): ask the router for a mapping of our\n"
+    "                        port (PCP, else NAT-PMP: RFC 6887, RFC 6886) and offer\n"
+    "                        it to peers as a \"mapped\" candidate; renewed at half\n"
+    "                        its lifetime, deleted when the peer exits. Off by\n"
+    "                        default: it opens a port of the router to anyone for\n"
+    "                        two hours, which the user should choose (Tailscale\n"
+    "                        asks by default), and the first CONNECT waits for the\n"
+    "                        answer (at most 2 s from a router that stays silent)\n"
+    "  --gateway ADDR        the router to ask (default: the gateway of the IPv4\n"
+    "                        default route, /proc/net/route); implies port-mapping\n"
+    "                        unless --port-mapping off"
     "  -h, --help            show this help\n"
     "\n"
     "A duration always has a unit: ns, us, ms, s, min or h (500ms, 20s, 1.5min).\n"
@@ -100,6 +113,8 @@ _Static_assert(AGENT_MAX_SOCKETS == 1024 && DAEMON_MAX_EXTRA == AGENT_MAX_SOCKET
 struct peer_hard_args {
 	unsigned techniques;
 	unsigned probe_rate, probe_budget, sockets, prediction_window;
+	int port_mapping; /* --port-mapping: 1 on, 0 off, -1 not given */
+	uint32_t gateway; /* --gateway, host order; 0: the default route's */
 };
 
 struct peer_args {
@@ -115,6 +130,7 @@ struct peer_run {
 	struct agent *agent;
 	struct daemon_tcp tcp;	   /* --tcp: the agent's connections */
 	struct daemon_extra extra; /* UDP: the agent's extra sockets (agent.h) */
+	uint32_t local_ip;	   /* the agent's config.local.ip (net_host_candidates) */
 	bool registered, connected, sent, received, classified, failed, done;
 	uint64_t ignored; /* datagrams the agent refused; the first IGNORED_LOGGED are logged */
 	const char *path; /* "direct" or "relayed" for --connect's peer */
@@ -335,13 +351,19 @@ static bool socket_wanted(void *ctx, uint16_t k)
 }
 
 /* An ICMP error from the socket's error queue: the agent decides what it
- * means (agent_handle_icmp_error); its events say it. */
+ * means (agent_handle_icmp_error); its events say it. A socket bound to any
+ * address reports its local endpoint as 0.0.0.0:port, while the agent knows
+ * itself by the address net_host_candidates chose: the kernel matched the
+ * quoted datagram to our socket (__udp4_lib_err), so it is that one. */
 static void on_icmp_error(void *ctx, uint64_t now, const struct p2p_endpoint *local,
 			  const struct p2p_icmp_error *err)
 {
 	struct peer_run *pr = ctx;
+	struct p2p_icmp_error e = *err;
 	(void)local;
-	agent_handle_icmp_error(pr->agent, now, err);
+	if (e.local.ip == 0)
+		e.local.ip = pr->local_ip;
+	agent_handle_icmp_error(pr->agent, now, &e);
 }
 
 static void on_tick(void *ctx, uint64_t now)
@@ -462,6 +484,8 @@ enum {
 	OPT_PROBES,
 	OPT_SOCKETS,
 	OPT_PREDICTION_WINDOW,
+	OPT_PORT_MAPPING,
+	OPT_GATEWAY,
 };
 
 /* One name of --techniques' list: its bits, 0 if it is none of them. */
@@ -499,6 +523,36 @@ static int parse_techniques(const char *arg, struct peer_hard_args *h)
 	}
 }
 
+/* --port-mapping on|off. */
+static int parse_port_mapping(const char *arg, struct peer_hard_args *h)
+{
+	if (strcmp(arg, "on") != 0 && strcmp(arg, "off") != 0)
+		return cli_usage_error("peer", "--port-mapping expects on or off, not '%s'", arg);
+	h->port_mapping = strcmp(arg, "on") == 0;
+	return 0;
+}
+
+/* --gateway: the router to ask, an IPv4 address (not 0). */
+static int parse_gateway(const char *arg, struct peer_hard_args *h)
+{
+	struct in_addr in;
+	if (inet_pton(AF_INET, arg, &in) != 1 || in.s_addr == 0)
+		return cli_usage_error("peer",
+				       "--gateway expects a router's IPv4 address, not '%s'", arg);
+	h->gateway = ntohl(in.s_addr);
+	return 0;
+}
+
+/* --port-mapping and --gateway into the technique bits: --port-mapping
+ * on|off wins over --techniques; --gateway alone asks that router. */
+static void settle_port_mapping(struct peer_hard_args *h)
+{
+	if (h->port_mapping == 1 || (h->port_mapping < 0 && h->gateway != 0))
+		h->techniques |= AGENT_TECH_PORT_MAPPING;
+	else if (h->port_mapping == 0)
+		h->techniques &= ~(unsigned)AGENT_TECH_PORT_MAPPING;
+}
+
 /* The budgets of agent.h "Hard NATs", each within the range natsim.1 gives. */
 static int parse_hard_opt(int ch, struct peer_hard_args *h)
 {
@@ -506,6 +560,10 @@ static int parse_hard_opt(int ch, struct peer_hard_args *h)
 	switch (ch) {
 	case OPT_TECHNIQUES:
 		return parse_techniques(optarg, h);
+	case OPT_PORT_MAPPING:
+		return parse_port_mapping(optarg, h);
+	case OPT_GATEWAY:
+		return parse_gateway(optarg, h);
 	case OPT_PROBE_RATE:
 		if (cli_count_flag("peer", "--probe-rate", "a rate", optarg, 1, 1000, &v))
 			return CLI_EXIT_USAGE;
@@ -607,9 +665,12 @@ static int parse_args(int argc, char **argv, struct peer_args *a)
 	    {"probes", required_argument, NULL, OPT_PROBES},
 	    {"sockets", required_argument, NULL, OPT_SOCKETS},
 	    {"prediction-window", required_argument, NULL, OPT_PREDICTION_WINDOW},
+	    {"port-mapping", required_argument, NULL, OPT_PORT_MAPPING},
+	    {"gateway", required_argument, NULL, OPT_GATEWAY},
 	    {NULL, 0, NULL, 0}};
 	int ch;
 	a->timeout_ns = 20 * P2P_NS_PER_S;
+	a->hard.port_mapping = -1;
 	opterr = 0;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, ":n:c:k:p:b:C:s:eEKjTt:l:a:", longopts, NULL)) != -1) {
@@ -633,6 +694,7 @@ static int parse_args(int argc, char **argv, struct peer_args *a)
 		return cli_usage_error("peer",
 				       "--no-register goes with --classify alone (connecting "
 				       "and sending need a registration)");
+	settle_port_mapping(&a->hard);
 	if (a->tcp && a->hard.techniques)
 		return cli_usage_error("peer", "--techniques are UDP's (prediction, birthday "
 					       "and port mapping): not with --tcp");
@@ -689,6 +751,31 @@ static int open_sockets(struct peer_run *pr, struct daemon *d, const struct peer
 	return daemon_tcp_listen(&pr->tcp, &a->bind, bound, err, errlen);
 }
 
+/* The port-mapping technique: the router to ask, into c->gateway. None
+ * known, or a socket only this machine reaches, is said and the technique
+ * dropped. */
+static void choose_gateway(struct agent_config *c, const struct peer_args *a,
+			   const struct p2p_endpoint *bound)
+{
+	uint32_t gw = a->hard.gateway;
+
+	if (!(c->techniques & AGENT_TECH_PORT_MAPPING))
+		return;
+	c->techniques &= ~(unsigned)AGENT_TECH_PORT_MAPPING;
+	if ((bound->ip >> 24) == 127) {
+		fprintf(stderr, "natsim peer: port mapping: bound to a loopback address, which "
+				"no router can map to; not asking\n");
+		return;
+	}
+	if (gw == 0 && net_default_gateway(&gw) < 0) {
+		fprintf(stderr, "natsim peer: port mapping: no IPv4 default route, so no router "
+				"to ask (give --gateway ADDR)\n");
+		return;
+	}
+	c->techniques |= AGENT_TECH_PORT_MAPPING;
+	c->gateway = (struct p2p_endpoint){gw, 0}; /* port 0: 5351 */
+}
+
 static int start_agent(struct peer_run *pr, const struct peer_args *a,
 		       const struct p2p_endpoint *bound, const uint8_t *seed)
 {
@@ -706,6 +793,8 @@ static int start_agent(struct peer_run *pr, const struct peer_args *a,
 	    .prediction_window = a->hard.prediction_window,
 	};
 	net_host_candidates(&c, bound, &a->coord);
+	choose_gateway(&c, a, bound);
+	pr->local_ip = c.local.ip;
 	pr->agent = agent_new(&c);
 	if (!pr->agent)
 		return -1;
@@ -759,6 +848,20 @@ static void report_extra(const struct peer_run *pr)
 			(unsigned long long)pr->extra.open_errors);
 }
 
+/* Whatever ended the run (done, a signal, the timeout), the router's
+ * mapping is deleted before we go (agent_release_mappings). */
+static void release_mappings(struct peer_run *pr, struct daemon *d)
+{
+	struct p2p_datagram dg;
+	struct p2p_event ev;
+
+	agent_release_mappings(pr->agent, daemon_now_ns());
+	while (agent_pop_event(pr->agent, &ev))
+		print_event(pr, &ev);
+	while (agent_pop_datagram(pr->agent, &dg))
+		daemon_send(d, &dg);
+}
+
 static int run(const struct peer_args *a, const uint8_t *seed)
 {
 	struct daemon d;
@@ -784,6 +887,7 @@ static int run(const struct peer_args *a, const uint8_t *seed)
 		enum daemon_stop stop = daemon_run(&d, &ops, &pr);
 		if (stop == DAEMON_STOP_ERROR)
 			perror("natsim peer: poll");
+		release_mappings(&pr, &d);
 		/* A signal or the linger ending after success is still success. */
 		rc = finish(&pr, stop);
 		report_extra(&pr);

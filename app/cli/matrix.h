@@ -42,9 +42,9 @@ struct matrix_setup {
 /* --techniques' words: "all", "none", or a list of prediction, birthday,
  * port-mapping separated by ','. Returns 0 with the bits, or -1. */
 int matrix_parse_techniques(const char *list, unsigned *bits);
-/* "birthday" from a path's words ("... (prflx, found by the birthday
- * search)"), the agent's only account of the technique; "" if none. */
-const char *matrix_technique_of(const char *detail);
+/* "birthday" for the technique bit the agent said found a path
+ * (p2p_event.technique, kept in run_pair.technique); "" for none. */
+const char *matrix_technique_name(unsigned bit);
 
 /* The scenario text for kinds a (alice) and b (bob). Returns its length. */
 int matrix_scenario_text(int a, int b, const struct matrix_setup *setup, char *out, size_t n);

@@ -198,9 +198,10 @@ static void note_path_event(struct runner *r, const char *agent, const struct p2
 	if (strcmp(agent, p->a) != 0)
 		return;
 	add_step(p, t, kind);
-	if (direct)
+	if (direct) {
 		snprintf(p->detail, sizeof(p->detail), "%s", ev->text);
-	else if (kind == RUN_STEP_LOST || kind == RUN_STEP_FAILED)
+		p->technique = ev->technique;
+	} else if (kind == RUN_STEP_LOST || kind == RUN_STEP_FAILED)
 		snprintf(p->failure, sizeof(p->failure), "%s", ev->text);
 }
 

@@ -22,9 +22,9 @@
 #define RUNNER_TAIL SIM_S(10)
 
 struct run_options {
-	bool has_seed;          /* else the scenario's seed, else 1 */
+	bool has_seed; /* else the scenario's seed, else 1 */
 	uint64_t seed;
-	int64_t until_ns;       /* SCENARIO_UNSET: last action/deadline + RUNNER_TAIL */
+	int64_t until_ns; /* SCENARIO_UNSET: last action/deadline + RUNNER_TAIL */
 	/* Observers attached before the world announces itself (a timeline,
 	 * a JSON-lines writer, a trace log); up to 4. */
 	size_t n_observers;
@@ -56,14 +56,15 @@ struct run_step {
 
 /* How one `connect` pair fared, as the side that asked (a) saw it. */
 struct run_pair {
-	const char *a, *b;      /* scenario names */
-	int64_t connect_at;     /* when a asked for b */
-	int path;               /* enum scenario_path at the end of the run */
-	int64_t connected_at;   /* first direct or relayed, or SCENARIO_UNSET */
-	int64_t direct_at;      /* first direct (including an upgrade), or SCENARIO_UNSET */
-	char detail[256];       /* the chosen pair, in words */
-	char failure[256];	/* the last failure or loss, in words */
-	size_t n_steps;		/* steps seen; more than RUN_HISTORY_MAX: some left out */
+	const char *a, *b;    /* scenario names */
+	int64_t connect_at;   /* when a asked for b */
+	int path;	      /* enum scenario_path at the end of the run */
+	int64_t connected_at; /* first direct or relayed, or SCENARIO_UNSET */
+	int64_t direct_at;    /* first direct (including an upgrade), or SCENARIO_UNSET */
+	char detail[256];     /* the chosen pair, in words */
+	unsigned technique;   /* the agent_technique bit that found it (p2p_event); 0: none */
+	char failure[256];    /* the last failure or loss, in words */
+	size_t n_steps;	      /* steps seen; more than RUN_HISTORY_MAX: some left out */
 	struct run_step steps[RUN_HISTORY_MAX];
 };
 
@@ -76,14 +77,14 @@ struct run_verdict {
 	const struct scenario_expect *expect;
 	bool passed;
 	int64_t checked_at;
-	char text[200];         /* what was expected, in words */
-	char why[300];          /* for a failure: what happened instead */
+	char text[200]; /* what was expected, in words */
+	char why[300];	/* for a failure: what happened instead */
 };
 
 struct run_result {
 	uint64_t seed;
 	int64_t ended_at;
-	uint64_t events;        /* engine events run */
+	uint64_t events; /* engine events run */
 	size_t n_pairs;
 	struct run_pair *pairs;
 	size_t n_verdicts;
