@@ -33,6 +33,7 @@
 #include "viz/why.h"
 
 #define FLOW_TEXT "[2001:db8:1::5]:5000 \u2192 [2001:db8:2::1]:3478"
+#define SPRAY (TIMELINE_SPRAY_SHOWN + 5)
 
 struct world {
 	struct net *net;
@@ -45,9 +46,9 @@ struct world {
 };
 
 /* alice's datagram: [2001:db8:1::5]:5000 -> [2001:db8:2::1]:3478, "hello". */
-static size_t build_udp6(uint8_t *buf, size_t cap)
+static size_t build_udp6(uint8_t *buf, size_t cap, uint16_t sport)
 {
-	struct endpoint6 src = {.port = 5000}, dst = {.port = 3478};
+	struct endpoint6 src = {.port = sport}, dst = {.port = 3478};
 
 	assert_int_equal(ip6_parse("2001:db8:1::5", &src.ip, NULL), IP6_OK);
 	assert_int_equal(ip6_parse("2001:db8:2::1", &dst.ip, NULL), IP6_OK);
@@ -88,7 +89,7 @@ static int setup(void **state)
 	explain_attach(net_trace(w->net));
 	build_lan(w);
 	net_announce(w->net);
-	w->len = build_udp6(w->good, sizeof(w->good));
+	w->len = build_udp6(w->good, sizeof(w->good), 5000);
 	assert_int_equal(w->len, 40 + 8 + 5);
 	memcpy(w->bad, w->good, w->len);
 	w->bad[46] = w->bad[47] = 0; /* UDP checksum "none": IPv6 forbids it */
@@ -96,6 +97,12 @@ static int setup(void **state)
 	w->bad_id = host_send_raw(w->alice, w->bad, w->len);
 	w->carol_id = host_send_raw(w->carol, w->good, w->len);
 	w->dave_id = host_send_raw(w->dave, w->good, w->len);
+	for (uint16_t i = 0; i < SPRAY; i++) { /* from new ports: a spray */
+		uint8_t probe[128];
+
+		assert_true(
+		    host_send_raw(w->alice, probe, build_udp6(probe, sizeof(probe), 6000 + i)));
+	}
 	engine_run_until(net_engine(w->net), SIM_S(1));
 	snprintf(w->dir, sizeof(w->dir), "/tmp/natsim-test-ipv6-XXXXXX");
 	assert_non_null(mkdtemp(w->dir));
@@ -210,7 +217,7 @@ static void test_hosts_drop(void **state)
 	assert_null(hop_of(w, w->dave_id, TRACE_HOP_TX));
 }
 
-static char *render(struct world *w, uint64_t why_id)
+static char *render(struct world *w, uint64_t why_id, enum timeline_verbosity verbosity)
 {
 	char *s = NULL;
 	size_t len = 0;
@@ -219,7 +226,7 @@ static char *render(struct world *w, uint64_t why_id)
 
 	assert_non_null(f);
 	timeline_options_default(&opt);
-	opt.verbosity = TIMELINE_VERBOSE;
+	opt.verbosity = verbosity;
 	if (why_id != 0)
 		assert_int_equal(why_render(f, w->log, why_id, NULL, false), 0);
 	else
@@ -231,7 +238,8 @@ static char *render(struct world *w, uint64_t why_id)
 static void test_timeline_and_why(void **state)
 {
 	struct world *w = *state;
-	char *tl = render(w, 0), *why = render(w, w->good_id), reason[200], line[300];
+	char *tl = render(w, 0, TIMELINE_VERBOSE), *why = render(w, w->good_id, TIMELINE_VERBOSE);
+	char reason[200], line[300];
 	struct packet6_info info;
 
 	/* the dissector's line at the send, the words at the drop */
@@ -246,6 +254,21 @@ static void test_timeline_and_why(void **state)
 	assert_non_null(strstr(why, "no IPv6 route: natsim routes IPv6 from step 2 on"));
 	free(tl);
 	free(why);
+}
+
+/* A spray of IPv6 drops is shown drop by drop: a spray's count keeps IPv4
+ * addresses only (viz/timeline_spray.c), so none is folded into one. */
+static void test_spray_not_folded(void **state)
+{
+	struct world *w = *state;
+	char *tl = render(w, 0, TIMELINE_NORMAL);
+	size_t n = 0;
+
+	for (const char *s = tl; (s = strstr(s, ": no IPv6 route")) != NULL; s++)
+		n++;
+	assert_int_equal(n, SPRAY + 2); /* and alice's first, and dave's */
+	assert_null(strstr(tl, "more dropped"));
+	free(tl);
 }
 
 /* Every packet of the file: the first's bytes and the count. */
@@ -283,12 +306,12 @@ static void test_capture(void **state)
 
 	assert_int_equal(capture_write_dir(w->log, w->dir, NULL, err, sizeof(err)), 0);
 	snprintf(path, sizeof(path), "%s/alice-eth0.pcap", w->dir);
-	assert_int_equal(read_capture(path, &lt, first, &first_len), 2);
+	assert_int_equal(read_capture(path, &lt, first, &first_len), 2 + SPRAY);
 	assert_int_equal(lt, DLT_RAW);
 	assert_int_equal(first_len, w->len);
 	assert_memory_equal(first, w->good, w->len);
 	snprintf(path, sizeof(path), "%s/home-lan.pcap", w->dir);
-	assert_int_equal(read_capture(path, &lt, first, &first_len), 2);
+	assert_int_equal(read_capture(path, &lt, first, &first_len), 2 + SPRAY);
 	if (system("command -v tshark >/dev/null 2>&1") != 0) {
 		print_message("tshark is not installed: skipping its decoding check\n");
 		return;
@@ -346,6 +369,7 @@ int main(void)
 	    cmocka_unit_test(test_malformed_has_parser_reason),
 	    cmocka_unit_test(test_hosts_drop),
 	    cmocka_unit_test(test_timeline_and_why),
+	    cmocka_unit_test(test_spray_not_folded),
 	    cmocka_unit_test(test_capture),
 	    cmocka_unit_test(test_bytes_read_as_ipv6),
 	};

@@ -71,6 +71,10 @@ static bool fold(struct timeline_state *st, const struct trace_record *r)
 	struct verdict_flow f = packet_flow_of_bytes(p->bytes, p->len);
 	if (f.proto != 17 && f.proto != 6)
 		return false; /* ports only for UDP and TCP */
+	/* A spray keeps IPv4 addresses: IPv6 drops are each shown until the
+	 * renderers learn IPv6 (docs/ipv6.md step 7). */
+	if (f.ip_version == 6)
+		return false;
 	struct spray *s = spray_for(st, p->node, p->reason, &f);
 	if (s == NULL)
 		return false;
