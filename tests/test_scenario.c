@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "support_lang.h"
+
 #include "app/lang/scenario.h"
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
@@ -43,19 +45,6 @@ static const char classic[] =
     "\n"
     "expect alice and bob direct by 3s\n"
     "expect data at bob from alice \"hello, Bob\" by 4s\n";
-
-static struct scenario *parse_ok(const char *text)
-{
-	struct diag *d = diag_new();
-	struct scenario *s = scenario_parse(text, strlen(text), "t.nsim", d);
-
-	if (!s || diag_count_errors(d) > 0)
-		diag_print(d, stderr, false);
-	assert_non_null(s);
-	assert_int_equal(diag_count_errors(d), 0);
-	diag_free(d);
-	return s;
-}
 
 /* The first diagnostic's header line, "t.nsim:L:C: error: ...". */
 static void header_of(const struct diagnostic *dg, char *buf, size_t size)
@@ -1075,8 +1064,9 @@ static void test_nat_port_mapping_servers(void **state)
 				      "nat office preset symmetric public 198.51.100.9\n");
 	const struct scenario_nat *home = scenario_find_nat(s, "home");
 	const struct scenario_nat *office = scenario_find_nat(s, "office");
-	struct scenario *r = parse_ok("host a at 10.0.0.1 public\n"
-				      "at 1s raw a from 5000 to 10.0.0.254:5351 hex \"0201 00Ff\"\n");
+	struct scenario *r =
+	    parse_ok("host a at 10.0.0.1 public\n"
+		     "at 1s raw a from 5000 to 10.0.0.254:5351 hex \"0201 00Ff\"\n");
 
 	/* A raw datagram's payload in hex: what no text can spell. */
 	assert_int_equal(r->actions[0].text_len, 4);

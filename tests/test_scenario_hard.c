@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "support_lang.h"
+
 #include "app/lang/scenario.h"
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
@@ -25,19 +27,6 @@
 	"nat home preset symmetric ports sequential public 203.0.113.7\n"                          \
 	"host carol at 192.168.1.6 behind home\n"                                                  \
 	"host dns at 198.51.100.50 public\n"
-
-static struct scenario *parse_ok(const char *text)
-{
-	struct diag *d = diag_new();
-	struct scenario *s = scenario_parse(text, strlen(text), "t.nsim", d);
-
-	if (!s || diag_count_errors(d) > 0)
-		diag_print(d, stderr, false);
-	assert_non_null(s);
-	assert_int_equal(diag_count_errors(d), 0);
-	diag_free(d);
-	return s;
-}
 
 /* The parse fails and its first error reads `want` ("L:C: message"). */
 static void expect_error(const char *text, const char *want)

@@ -15,25 +15,14 @@
 
 #include <cmocka.h>
 
+#include "support_lang.h"
+
 #include "app/lang/scenario.h"
 #include "base/endpoint.h"
 #include "model/packet.h"
 #include "sim/verdict.h"
 
 #define SEC(n) ((int64_t)(n)*1000000000)
-
-static struct scenario *parse_ok(const char *text)
-{
-	struct diag *d = diag_new();
-	struct scenario *s = scenario_parse(text, strlen(text), "t.nsim", d);
-
-	if (!s || diag_count_errors(d) > 0)
-		diag_print(d, stderr, false);
-	assert_non_null(s);
-	assert_int_equal(diag_count_errors(d), 0);
-	diag_free(d);
-	return s;
-}
 
 static const char world[] = "nat home preset full-cone public 203.0.113.5\n"
 			    "host alice at 10.0.0.7 behind home\n"
