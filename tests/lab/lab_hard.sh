@@ -205,20 +205,6 @@ found_by() {
 		"$LAB_LOGS/alice.log" "$LAB_LOGS/bob.log"
 }
 
-# Ends a run's processes and namespaces (lab_cleanup does it at the end),
-# so the next run starts from empty tables.
-lab_teardown_run() {
-	local pid ns
-	for pid in "${LAB_PIDS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	LAB_PIDS=()
-	for ns in $(ip netns list | awk '{print $1}' | grep "^$LAB-" || true); do
-		lab_del_ns "$ns"
-	done
-}
-
 # min_successes N P: the fewest successes out of N trials of chance P that
 # are not suspicious: below it, the binomial tail holds less than 0.1 %.
 min_successes() {

@@ -36,22 +36,6 @@ BOB_ROUTED=10.99.1.2 # bob one router away (icmp_world_double)
 PUB=10.99.0.11
 ECHO_ID=4242
 
-# Removes every namespace of this run (and what runs in them) for the next
-# case's fresh lab.
-icmp_teardown() {
-	local ns pid
-	# What this run started ends first, so that bash has nothing killed
-	# under it to report; lab_del_ns then finds the namespaces empty.
-	for pid in "${LAB_PIDS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	LAB_PIDS=()
-	for ns in $(ip netns list | awk '{print $1}' | grep "^$LAB-" || true); do
-		lab_del_ns "$ns"
-	done
-}
-
 # bob's own firewall: the reject rules (iptables REJECT's default answer is
 # port unreachable; `with` picks another) and a drop, for comparison.
 icmp_bob_rules() {
@@ -69,7 +53,7 @@ icmp_bob_rules() {
 # A fresh lab: alice behind a NAT of KIND (input INPUT, default the kind's),
 # bob an open public host with icmp_bob_rules. Sets ROLES.
 icmp_world() {
-	icmp_teardown
+	lab_teardown_run
 	lab_make_wan
 	lab_side 1 "$1" "${2:-}"
 	lab_side 2 open
@@ -85,7 +69,7 @@ icmp_world() {
 # router: the wan namespace forwards here, and bob (10.99.1.2) has a link of
 # his own to it.
 icmp_world_double() {
-	icmp_teardown
+	lab_teardown_run
 	lab_make_wan
 	lab_make_ns carrier
 	lab_plug_wan carrier "$PUB"

@@ -51,19 +51,10 @@ PUB2=10.99.0.12
 RDV=$COORD1
 KINDS=(full-cone restricted-cone port-restricted-cone symmetric)
 
-# Removes every namespace of this run (and what runs in them) for the next
-# case's fresh lab.
+# Ends this case's processes and namespaces for the next case's fresh lab.
 tcp_teardown() {
-	local ns pid
-	for pid in "${LAB_PIDS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	LAB_PIDS=()
+	lab_teardown_run
 	CAPS=()
-	for ns in $(ip netns list | awk '{print $1}' | grep "^$LAB-" || true); do
-		lab_del_ns "$ns"
-	done
 }
 
 # Checksums computed by the sender's kernel, as on a real wire (lab_icmp.sh

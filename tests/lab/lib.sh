@@ -40,6 +40,22 @@ lab_del_ns() {
 	ip netns del "$1" 2>/dev/null || true
 }
 
+# Ends a run's processes and namespaces (lab_cleanup does it at the end),
+# so that the next case starts from a fresh lab with empty tables. What
+# the run started ends first, so that bash has nothing killed under it to
+# report; lab_del_ns then finds the namespaces empty.
+lab_teardown_run() {
+	local pid ns
+	for pid in "${LAB_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	LAB_PIDS=()
+	for ns in $(ip netns list | awk '{print $1}' | grep "^$LAB-" || true); do
+		lab_del_ns "$ns"
+	done
+}
+
 # Namespaces of earlier runs that were killed before their cleanup ran.
 lab_remove_leftovers() {
 	local ns pid
