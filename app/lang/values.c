@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/addr6.h"
+
 /* ------------------------------------------------------------ value parsers */
 /*
  * These read one word (bytes s[0..len), not NUL-terminated) and either set
@@ -240,6 +242,32 @@ void leading_zero_problem(const char *s, size_t len, uint32_t ip, char *msg)
 		 show(s, len).s, canon);
 }
 
+/* The message for text with a colon where an IPv4 address must be: an
+ * IPv6 address natsim cannot place in a world yet, or not even that
+ * (issue 18: "2001:db8::1::2", ":::", a zone id). */
+static void ipv6_problem(const char *s, size_t len, char *msg)
+{
+	char text[128];
+	struct ip6_addr a;
+	enum ip6_error err = IP6_ERR_CHAR;
+
+	if (len < sizeof(text)) {
+		memcpy(text, s, len);
+		text[len] = '\0';
+		err = ip6_parse(text, &a, NULL);
+	}
+	if (err == IP6_OK)
+		snprintf(msg, MSG_SIZE,
+			 "'%s' is an IPv6 address, and natsim's worlds are IPv4 only for now (IPv6 "
+			 "is being built: docs/ipv6.md); expected an IPv4 address like 192.0.2.1",
+			 show(s, len).s);
+	else
+		snprintf(msg, MSG_SIZE,
+			 "expected an IPv4 address like 192.0.2.1, found '%s', which is not an "
+			 "IPv6 address either: %s",
+			 show(s, len).s, ip6_error_str(err));
+}
+
 int val_ipv4(const char *s, size_t len, uint32_t *out, char *msg)
 {
 	int rc = ipv4_n(s, len, out);
@@ -248,6 +276,8 @@ int val_ipv4(const char *s, size_t len, uint32_t *out, char *msg)
 		return 0;
 	if (rc == IPV4_LEADING_ZERO)
 		leading_zero_problem(s, len, *out, msg);
+	else if (memchr(s, ':', len) != NULL)
+		ipv6_problem(s, len, msg);
 	else
 		snprintf(msg, MSG_SIZE, "expected an IPv4 address like 192.0.2.1, found '%s'",
 			 show(s, len).s);
