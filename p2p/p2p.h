@@ -36,6 +36,14 @@ struct p2p_endpoint {
 	uint16_t port; /* host byte order */
 };
 
+/* An IPv6 transport endpoint: the address in network byte order, as on the
+ * wire (issue 18, docs/ipv6.md step 6: the codec reads and writes it; the
+ * agent and the coordinator do not use it yet). */
+struct p2p_endpoint6 {
+	uint8_t addr[16];
+	uint16_t port; /* host byte order */
+};
+
 /* One datagram to send. `from` is the local endpoint to send it from: an
  * agent's own socket (socket 0), or with `socket` k > 0 one of the extra
  * sockets the birthday search opens (agent.h "Extra sockets"; from.port is

@@ -288,6 +288,30 @@ void stun_put_xor_address(struct stun_writer *w, uint16_t type, const struct p2p
 		 ep->ip ^ STUN_MAGIC_COOKIE);
 }
 
+/* RFC 8489 14.2: the 16 bytes an IPv6 X-Address is XORed with, the magic
+ * cookie then the transaction ID. */
+static void xor_key6(const uint8_t txid[STUN_TXID_SIZE], uint8_t key[16])
+{
+	put32(key, STUN_MAGIC_COOKIE);
+	memcpy(key + 4, txid, STUN_TXID_SIZE);
+}
+
+void stun_put_xor_address6(struct stun_writer *w, uint16_t type, const struct p2p_endpoint6 *ep)
+{
+	uint8_t key[16];
+	/* The header is written first (stun_writer_init): its bytes 8..19 are
+	 * the transaction ID, whatever the writer has added since. */
+	xor_key6(w->buf + 8, key);
+	uint8_t *p = reserve(w, type, 20);
+	if (p == NULL)
+		return;
+	p[0] = 0;
+	p[1] = 0x02;
+	put16(p + 2, (uint16_t)(ep->port ^ (STUN_MAGIC_COOKIE >> 16)));
+	for (int i = 0; i < 16; i++)
+		p[4 + i] = ep->addr[i] ^ key[i];
+}
+
 void stun_put_error(struct stun_writer *w, int code, const char *reason)
 {
 	size_t rlen = reason != NULL ? strlen(reason) : 0;
@@ -424,6 +448,22 @@ int stun_get_address(const struct stun_msg *m, uint16_t type, struct p2p_endpoin
 int stun_get_xor_address(const struct stun_msg *m, uint16_t type, struct p2p_endpoint *out)
 {
 	return get_addr(m, type, true, out);
+}
+
+int stun_get_xor_address6(const struct stun_msg *m, uint16_t type, struct p2p_endpoint6 *out)
+{
+	const struct stun_attr *a = stun_find(m, type);
+	uint8_t key[16];
+
+	if (a == NULL)
+		return STUN_ERR_NOT_FOUND;
+	if (a->len != 20 || a->value[1] != 0x02 || m->classic)
+		return STUN_ERR_BAD_ATTRIBUTE; /* RFC 3489 had no XOR form */
+	xor_key6(m->txid, key);
+	out->port = (uint16_t)(get16(a->value + 2) ^ (STUN_MAGIC_COOKIE >> 16));
+	for (int i = 0; i < 16; i++)
+		out->addr[i] = a->value[4 + i] ^ key[i];
+	return STUN_OK;
 }
 
 static const struct stun_attr *find_sized(const struct stun_msg *m, uint16_t type, uint16_t len,

@@ -199,10 +199,28 @@ static void test_rfc5769_ipv6_response(void **state)
 	struct stun_msg m;
 	struct p2p_endpoint mapped;
 
-	/* IPv6 is not natsim's: the message decodes, the getter refuses the address. */
+	/* The IPv4 getter refuses the address; the IPv6 one reads RFC 5769's
+	 * 2001:db8:1234:5678:11:2233:4455:6677 port 32853. */
 	assert_int_equal(stun_decode(RFC5769_V6, sizeof(RFC5769_V6), false, &m), STUN_OK);
 	assert_true(m.has_fingerprint);
 	assert_int_equal(stun_get_xor_address(&m, STUN_ATTR_XOR_MAPPED_ADDRESS, &mapped),
+			 STUN_ERR_BAD_ATTRIBUTE);
+	static const uint8_t want[16] = {0x20, 0x01, 0x0d, 0xb8, 0x12, 0x34, 0x56, 0x78,
+					 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77};
+	struct p2p_endpoint6 m6;
+	assert_int_equal(stun_get_xor_address6(&m, STUN_ATTR_XOR_MAPPED_ADDRESS, &m6), STUN_OK);
+	assert_memory_equal(m6.addr, want, 16);
+	assert_int_equal(m6.port, 32853);
+	/* Written back with the same transaction ID: the vector's bytes. */
+	uint8_t buf[128];
+	struct stun_writer w;
+	stun_writer_init(&w, buf, sizeof(buf), STUN_METHOD_BINDING, STUN_CLASS_SUCCESS, m.txid);
+	stun_put_xor_address6(&w, STUN_ATTR_XOR_MAPPED_ADDRESS, &m6);
+	assert_true(stun_writer_finish(&w) > 0);
+	assert_memory_equal(buf + 20, RFC5769_V6 + 36, 24); /* type, length, 20-byte value */
+	/* And the IPv6 getter refuses an IPv4 address. */
+	assert_int_equal(stun_decode(RFC5769_V4, sizeof(RFC5769_V4), false, &m), STUN_OK);
+	assert_int_equal(stun_get_xor_address6(&m, STUN_ATTR_XOR_MAPPED_ADDRESS, &m6),
 			 STUN_ERR_BAD_ATTRIBUTE);
 }
 
@@ -677,10 +695,21 @@ static void test_summary(void **state)
 static void test_endpoint_text(void **state)
 {
 	(void)state;
-	static const char *const bad[] = {
-	    "",		  "1.2.3.4",   "1.2.3:5",  "1.2.3.4:",	 "256.1.1.1:1",	   "1.2.3.4:65536",
-	    "1.2.3.4:5x", "a.b.c.d:1", "1..3.4:5", " 1.2.3.4:5", "1.2.3.4:123456", "0001.2.3.4:5",
-	    "192.168.001.005:1", "1.2.3.04:5", "1.2.3.4:05"};
+	static const char *const bad[] = {"",
+					  "1.2.3.4",
+					  "1.2.3:5",
+					  "1.2.3.4:",
+					  "256.1.1.1:1",
+					  "1.2.3.4:65536",
+					  "1.2.3.4:5x",
+					  "a.b.c.d:1",
+					  "1..3.4:5",
+					  " 1.2.3.4:5",
+					  "1.2.3.4:123456",
+					  "0001.2.3.4:5",
+					  "192.168.001.005:1",
+					  "1.2.3.04:5",
+					  "1.2.3.4:05"};
 	struct p2p_endpoint e;
 	char s[P2P_ENDPOINT_STRLEN];
 
