@@ -619,9 +619,7 @@ int cmd_run_main(int argc, char **argv)
 			/* A scenario that loads may still deserve a word (docs/scenario.md,
 			 * "Checks and error messages"); the run gets a fresh list. */
 			diag_print(d, stderr, cli_use_color(stderr));
-			diag_free(d);
-			if ((d = diag_new()) == NULL)
-				rc = CLI_EXIT_INTERNAL;
+			diag_clear(d);
 		}
 	}
 	if (rc == 0)
@@ -670,6 +668,11 @@ int cli_run_to_log(const char *cmd, const struct cli_scenario_args *a, struct tr
 	rc = CLI_EXIT_USAGE;
 	s = cli_load_scenario_with(a->file, a->sets, a->n_sets, d);
 	bool ok = s != NULL;
+	if (ok && diag_count_warnings(d) > 0) {
+		/* As natsim run: a scenario that loads may still deserve a word. */
+		diag_print(d, stderr, cli_use_color(stderr));
+		diag_clear(d); /* said once; the run's own diagnostics follow */
+	}
 	struct run_options opt = {.has_seed = a->has_seed, .seed = a->seed, .n_observers = 1};
 	opt.until_ns = a->until_ns >= 0 ? a->until_ns : SCENARIO_UNSET;
 	opt.observers[0].fn = trace_log_observe;

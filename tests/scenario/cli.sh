@@ -88,6 +88,8 @@ at 0s register alice
 NSIM
 expect_exit 0 "a warning does not stop the run" -- "$natsim" run "$tmp/warns.nsim"
 contains "$err" "warns.nsim:3:6: warning: host 'alice' sets budgets" "load warning shown"
+"$natsim" why "$tmp/warns.nsim" --packet 1 >/dev/null 2>"$tmp/why.err" || true
+contains "$(cat "$tmp/why.err")" "warns.nsim:3:6: warning: host 'alice' sets budgets" "why shows it too"
 
 # A failing expectation exits 1 and says why.
 cat >"$tmp/fails.nsim" <<'NSIM'
