@@ -785,8 +785,9 @@ static void test_peer_hard_usage_errors(void **state)
 	    {"--techniques", "", "--techniques expects"},
 	    {"--sockets", "1025", "--sockets"},
 	    {"--probe-rate", "0", "--probe-rate"},
-	    {"--probes", "65537", "--probes"},
+	    {"--probes", "65536", "--probes"},
 	    {"--prediction-window", "x", "--prediction-window"},
+	    {"--prediction-window", "65", "--prediction-window"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char *argv[] = {"peer",

@@ -77,14 +77,14 @@ const char cmd_peer_usage[] =
     "  --techniques LIST     what to try beyond ICE's checks: a comma-separated\n"
     "                        list of prediction, birthday, port-mapping, or all,\n"
     "                        or none (default none)\n"
-    "  --probe-rate N        probes per second, all techniques together, 1-1000\n"
+    "  --probe-rate N        the birthday search's sends per second, 1-1000\n"
     "                        (default 100)\n"
     "  --probes N            probes per introduction, the birthday sockets' first\n"
     "                        sends included, 1-65536 (default 2048)\n"
     "  --sockets K           extra sockets a random-port side opens for the\n"
     "                        birthday search, 1-1024 (default 256)\n"
     "  --prediction-window N predicted ports probed past a sequential NAT's\n"
-    "                        next one, 1-256 (default 8)\n"
+    "                        next one, 1-64 (default 8)\n"
     "  --port-mapping on|off the technique port-mapping alone (--techniques\n"
     "                        port-mapping): ask the router for a mapping of our\n"
     "                        port (PCP, else NAT-PMP: RFC 6887, RFC 6886) and offer\n"
@@ -96,7 +96,7 @@ const char cmd_peer_usage[] =
     "                        answer (at most 2 s from a router that stays silent)\n"
     "  --gateway ADDR        the router to ask (default: the gateway of the IPv4\n"
     "                        default route, /proc/net/route); implies port-mapping\n"
-    "                        unless --port-mapping off"
+    "                        unless --port-mapping off\n"
     "  -h, --help            show this help\n"
     "\n"
     "A duration always has a unit: ns, us, ms, s, min or h (500ms, 20s, 1.5min).\n"
@@ -570,7 +570,7 @@ static int parse_hard_opt(int ch, struct peer_hard_args *h)
 		h->probe_rate = (unsigned)v;
 		return 0;
 	case OPT_PROBES:
-		if (cli_count_flag("peer", "--probes", "a count", optarg, 1, 65536, &v))
+		if (cli_count_flag("peer", "--probes", "a count", optarg, 1, 65535, &v))
 			return CLI_EXIT_USAGE;
 		h->probe_budget = (unsigned)v;
 		return 0;
@@ -581,7 +581,8 @@ static int parse_hard_opt(int ch, struct peer_hard_args *h)
 		h->sockets = (unsigned)v;
 		return 0;
 	case OPT_PREDICTION_WINDOW:
-		if (cli_count_flag("peer", "--prediction-window", "a count", optarg, 1, 256, &v))
+		/* As the language's range: the checklist holds them with room to spare. */
+		if (cli_count_flag("peer", "--prediction-window", "a count", optarg, 1, 64, &v))
 			return CLI_EXIT_USAGE;
 		h->prediction_window = (unsigned)v;
 		return 0;
