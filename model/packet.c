@@ -800,7 +800,9 @@ static size_t packet4_fields(const uint8_t *buf, size_t len, struct packet_field
 		packet_icmp_fields(&fl, buf, ihl, ip_end);
 	if (buf[9] == IPPROTO_NUM_TCP && ihl >= IPV4_HEADER_MIN && ip_end >= ihl &&
 	    ip_end - ihl >= TCP_HEADER_MIN)
-		packet_tcp_fields(&fl, buf, ihl, ip_end);
+		packet_tcp_fields(&fl, buf + ihl, ip_end - ihl,
+				  packet_tcp_checksum_expected(get32(buf + 12), get32(buf + 16),
+							       buf + ihl, ip_end - ihl));
 	return fl.n;
 }
 

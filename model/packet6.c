@@ -487,26 +487,17 @@ static void udp_fields(struct field_list *fl, const uint8_t *buf, size_t ip_end)
 		packet_field(fl, "payload.len", "%u", (unsigned)(udp_len - UDP_HEADER_SIZE));
 }
 
-static void tcp_fields(struct field_list *fl, const uint8_t *buf, size_t ip_end)
+/* TCP's fields as IPv4's dissector gives them, the checksum over the IPv6
+ * pseudo-header (RFC 8200 8.1). */
+static void tcp6_fields(struct field_list *fl, const uint8_t *buf, size_t ip_end)
 {
 	const uint8_t *tcp = buf + IPV6_HEADER_SIZE;
-	size_t room = ip_end - IPV6_HEADER_SIZE, hlen = (size_t)(tcp[12] >> 4) * 4;
+	size_t room = ip_end - IPV6_HEADER_SIZE;
 	struct ip6_addr s = packet6_src_of(buf), d = packet6_dst_of(buf);
-	char words[48];
 
-	packet_field(fl, "tcp.sport", "%u", get16(tcp));
-	packet_field(fl, "tcp.dport", "%u", get16(tcp + 2));
-	packet_field(fl, "tcp.seq", "%u", get32(tcp + 4));
-	packet_field(fl, "tcp.ack", "%u", get32(tcp + 8));
-	packet_field(fl, "tcp.hdr_len", "%zu bytes (%zu words)", hlen, hlen / 4);
-	packet_field(fl, "tcp.flags", "0x%03x [%s]", (unsigned)(get16(tcp + 12) & 0x01ff),
-		     tcp_flags_format(tcp[13], words, sizeof(words)));
-	packet_field(fl, "tcp.window", "%u", get16(tcp + 14));
-	packet_checksum_field(
-	    fl, "tcp.checksum", get16(tcp + TCP6_SUM_OFF),
+	packet_tcp_fields(
+	    fl, tcp, room,
 	    packet6_checksum_expected(&s, &d, IPPROTO_NUM_TCP, tcp, room, TCP6_SUM_OFF));
-	if (hlen >= TCP_HEADER_MIN && hlen <= room)
-		packet_field(fl, "payload.len", "%zu", room - hlen);
 }
 
 /* Every field within the bytes, even of a malformed packet. */
@@ -529,7 +520,7 @@ size_t packet6_fields(const uint8_t *buf, size_t len, struct packet_field *out, 
 	if (buf[6] == IPPROTO_NUM_UDP && room >= UDP_HEADER_SIZE)
 		udp_fields(&fl, buf, ip_end);
 	if (buf[6] == IPPROTO_NUM_TCP && room >= TCP_HEADER_MIN)
-		tcp_fields(&fl, buf, ip_end);
+		tcp6_fields(&fl, buf, ip_end);
 	if (buf[6] == IPPROTO_NUM_ICMPV6 && room >= ICMPV6_HEADER_SIZE)
 		packet6_icmp_fields(&fl, buf, ip_end);
 	return fl.n;

@@ -69,6 +69,10 @@ void packet_rewrite_tcp(uint8_t *tcp, size_t len, size_t tcp_off, uint32_t old_i
 /* The dissector's words and fields for a parsed TCP segment. */
 void packet_tcp_summary(const struct packet_info *pi, const char *arrow, char *out, size_t size,
 			size_t *pos);
-void packet_tcp_fields(struct field_list *fl, const uint8_t *buf, size_t ihl, size_t ip_end);
+/* The TCP fields of the segment at tcp (room bytes to the end of the IP
+ * payload), for IPv4 and IPv6 alike: expected_sum is what the checksum
+ * should be over the family's pseudo-header. */
+void packet_tcp_fields(struct field_list *fl, const uint8_t *tcp, size_t room,
+		       uint16_t expected_sum);
 
 #endif

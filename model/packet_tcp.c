@@ -383,10 +383,10 @@ static void options_words(const uint8_t *o, size_t n, char *out, size_t size)
 	}
 }
 
-void packet_tcp_fields(struct field_list *fl, const uint8_t *buf, size_t ihl, size_t ip_end)
+void packet_tcp_fields(struct field_list *fl, const uint8_t *tcp, size_t room,
+		       uint16_t expected_sum)
 {
-	const uint8_t *tcp = buf + ihl;
-	size_t room = ip_end - ihl, hlen = (size_t)(tcp[12] >> 4) * 4;
+	size_t hlen = (size_t)(tcp[12] >> 4) * 4;
 	char words[64];
 
 	packet_field(fl, "tcp.sport", "%u", get16(tcp));
@@ -398,9 +398,7 @@ void packet_tcp_fields(struct field_list *fl, const uint8_t *buf, size_t ihl, si
 		     tcp_flags_format(tcp[13], words, sizeof(words)));
 	packet_field(fl, "tcp.window", "%u", get16(tcp + 14));
 	if (hlen >= TCP_HEADER_MIN && hlen <= room)
-		packet_checksum_field(
-		    fl, "tcp.checksum", get16(tcp + TCP_SUM_OFF),
-		    packet_tcp_checksum_expected(get32(buf + 12), get32(buf + 16), tcp, room));
+		packet_checksum_field(fl, "tcp.checksum", get16(tcp + TCP_SUM_OFF), expected_sum);
 	else
 		packet_field(fl, "tcp.checksum", "0x%04x [unverified]", get16(tcp + TCP_SUM_OFF));
 	packet_field(fl, "tcp.urgent", "%u", get16(tcp + 18));

@@ -918,8 +918,10 @@ void agent_tick(struct agent *a, uint64_t now_ns)
 		discovery_drain(a);
 	}
 	tick_registration(a, now_ns);
-	portmap_tick(a, now_ns);
-	hard_tick(a, now_ns);
+	if (a->portmap != NULL)
+		portmap_tick(a, now_ns);
+	if (a->hard != NULL)
+		hard_tick(a, now_ns);
 	for (size_t i = 0; i < a->n_peers; i++)
 		if (peer_may_be_due(a, i, now_ns))
 			tick_peer(a, a->peers[i], now_ns);
@@ -966,8 +968,11 @@ uint64_t agent_next_deadline(const struct agent *a)
 		t = min64(t, a->coord_ka_ns);
 	if (a->tcp != NULL)
 		t = min64(t, agent_tcp_deadline(a));
-	t = min64(t, portmap_deadline(a));
-	t = min64(t, hard_deadline(a));
+	/* The techniques' timers, for an agent that uses any (most do not). */
+	if (a->portmap != NULL)
+		t = min64(t, portmap_deadline(a));
+	if (a->hard != NULL)
+		t = min64(t, hard_deadline(a));
 	/* The speed layer's summary, if any, gives the same without the walk. */
 	return peers_next_deadline(a, t);
 }

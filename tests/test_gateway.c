@@ -18,15 +18,17 @@
 #define HEADER                                                                                     \
 	"Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
 
-/* A route line for a.b.c.d as the kernel prints the __be32. */
-static void route(char *out, size_t size, const char *dev, const char *dest, const char *gw,
-		  unsigned flags, unsigned metric, const char *mask)
+/* A route line for a.b.c.d as the kernel prints the __be32, added to the
+ * table t (1024 bytes). */
+static void route(char *t, const char *dev, const char *dest, const char *gw, unsigned flags,
+		  unsigned metric, const char *mask)
 {
 	struct in_addr d, g, m;
+	size_t n = strlen(t);
 	assert_int_equal(inet_pton(AF_INET, dest, &d), 1);
 	assert_int_equal(inet_pton(AF_INET, gw, &g), 1);
 	assert_int_equal(inet_pton(AF_INET, mask, &m), 1);
-	snprintf(out, size, "%s\t%08X\t%08X\t%04X\t0\t0\t%u\t%08X\t0\t0\t0\n", dev, d.s_addr,
+	snprintf(t + n, 1024 - n, "%s\t%08X\t%08X\t%04X\t0\t0\t%u\t%08X\t0\t0\t0\n", dev, d.s_addr,
 		 g.s_addr, flags, metric, m.s_addr);
 }
 
@@ -42,13 +44,11 @@ static int gateway_of(const char *table, uint32_t *gw)
 static void test_default_route(void **state)
 {
 	(void)state;
-	char t[1024] = HEADER, l[128];
+	char t[1024] = HEADER;
 	uint32_t gw = 0;
 
-	route(l, sizeof(l), "eth0", "192.168.1.0", "0.0.0.0", 0x1, 0, "255.255.255.0");
-	strcat(t, l);
-	route(l, sizeof(l), "eth0", "0.0.0.0", "192.168.1.1", 0x3, 100, "0.0.0.0");
-	strcat(t, l);
+	route(t, "eth0", "192.168.1.0", "0.0.0.0", 0x1, 0, "255.255.255.0");
+	route(t, "eth0", "0.0.0.0", "192.168.1.1", 0x3, 100, "0.0.0.0");
 	assert_int_equal(gateway_of(t, &gw), 0);
 	assert_int_equal(gw, 0xC0A80101u);
 }
@@ -56,13 +56,11 @@ static void test_default_route(void **state)
 static void test_smallest_metric_wins(void **state)
 {
 	(void)state;
-	char t[1024] = HEADER, l[128];
+	char t[1024] = HEADER;
 	uint32_t gw = 0;
 
-	route(l, sizeof(l), "wlan0", "0.0.0.0", "10.0.0.1", 0x3, 600, "0.0.0.0");
-	strcat(t, l);
-	route(l, sizeof(l), "eth0", "0.0.0.0", "172.31.1.1", 0x3, 100, "0.0.0.0");
-	strcat(t, l);
+	route(t, "wlan0", "0.0.0.0", "10.0.0.1", 0x3, 600, "0.0.0.0");
+	route(t, "eth0", "0.0.0.0", "172.31.1.1", 0x3, 100, "0.0.0.0");
 	assert_int_equal(gateway_of(t, &gw), 0);
 	assert_int_equal(gw, 0xAC1F0101u);
 }
@@ -70,17 +68,14 @@ static void test_smallest_metric_wins(void **state)
 static void test_no_default_route(void **state)
 {
 	(void)state;
-	char t[1024] = HEADER, l[128];
+	char t[1024] = HEADER;
 	uint32_t gw = 0;
 
 	/* On-link only, a host route through a gateway, and a default route
 	 * that is down: none of them is the default gateway. */
-	route(l, sizeof(l), "eth0", "10.1.0.0", "0.0.0.0", 0x1, 0, "255.255.0.0");
-	strcat(t, l);
-	route(l, sizeof(l), "eth0", "10.2.0.0", "10.1.0.1", 0x3, 0, "255.255.0.0");
-	strcat(t, l);
-	route(l, sizeof(l), "eth0", "0.0.0.0", "10.1.0.1", 0x2, 0, "0.0.0.0");
-	strcat(t, l);
+	route(t, "eth0", "10.1.0.0", "0.0.0.0", 0x1, 0, "255.255.0.0");
+	route(t, "eth0", "10.2.0.0", "10.1.0.1", 0x3, 0, "255.255.0.0");
+	route(t, "eth0", "0.0.0.0", "10.1.0.1", 0x2, 0, "0.0.0.0");
 	assert_int_equal(gateway_of(t, &gw), -1);
 	assert_int_equal(gateway_of("", &gw), -1);
 }

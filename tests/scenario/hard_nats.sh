@@ -61,4 +61,21 @@ printf 'coordinator coord at 192.0.2.10\nhost a at 198.51.100.6 public\nat 1s ba
 expect_exit 2 "background to nobody" -- "$natsim" run "$tmp/nowhere.nsim"
 contains "$err" "no public host or coordinator has the address 203.0.113.99" "the refusal"
 
+# A coordinator with one address: nothing to measure the NAT against. The
+# agent says so, registers without a mapping, and the connection goes on.
+cat >"$tmp/onecoord.nsim" <<'NSIM'
+coordinator coord at 192.0.2.10
+nat home preset symmetric ports sequential public 203.0.113.7
+host alice at 192.168.1.5 behind home techniques prediction
+host bob at 198.51.100.20 public techniques prediction
+at 0s register alice
+at 0s register bob
+at 1s connect alice to bob
+expect alice and bob direct by 3s
+NSIM
+expect_exit 0 "prediction without a second coordinator address" -- "$natsim" run "$tmp/onecoord.nsim"
+contains "$out" "cannot tell how our NAT assigns ports (the coordinator has no second address to compare with)" \
+	"the measurement says why it cannot"
+lacks "$out" "port prediction:" "nothing predicted"
+
 finish
