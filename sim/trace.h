@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/addr6.h"    /* struct endpoint6 (a NAT64 binding's inside) */
 #include "base/endpoint.h" /* struct endpoint */
 
 enum trace_kind {
@@ -217,6 +218,11 @@ struct trace_mapping {
 	int64_t expires_at;       /* SIM_TIME_NEVER for static */
 	uint8_t origin;           /* how it was made: enum nat_origin (sim/verdict.h) */
 	struct trace_pcp pcp;     /* origin pcp / nat-pmp: the request that changed it */
+	/* A NAT64 binding (model/nat64.h, RFC 6146): family 6, its inside is
+	 * the IPv6 endpoint internal6 and `internal` stays 0.0.0.0:0. 0 for
+	 * every IPv4 NAT's mapping. */
+	uint8_t family;
+	struct endpoint6 internal6;
 };
 
 struct trace_app {

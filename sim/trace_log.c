@@ -357,6 +357,10 @@ static void hash_mapping(uint64_t *h, const struct trace_mapping *m)
 	h_u64(h, (uint64_t)f->internal_port << 16 | f->suggested_port);
 	h_u64(h, (uint64_t)f->requested_lifetime << 32 | f->lifetime);
 	h_u64(h, (uint64_t)f->max_lifetime << 32 | f->epoch);
+	if (m->family == 6) { /* NAT64: IPv4 mappings hash as they always did */
+		h_bytes(h, m->internal6.ip.b, 16);
+		h_u64(h, m->internal6.port);
+	}
 }
 
 static void hash_link(uint64_t *h, const struct trace_link *l)
