@@ -3,13 +3,16 @@
  * with each of its three filterings, its reject, the stateful host, ip6
  * rules matched by prefix and ICMPv6 type and written as ip6tables-save
  * writes them, TCP over IPv6 refused as not tracked, and the words
- * explain/ makes of the verdicts. Packets are built with model/packet6.h
- * and parsed with packet6_parse, as a node would hand them over.
+ * explain/ makes of the verdicts, and the lab's sequence through two
+ * routers with the outcomes and conntrack lines a real nftables ip6
+ * firewall gave (tests/lab/filter6_expected.txt, lab_filter6). Packets are built with
+ * model/packet6.h and parsed with packet6_parse, as a node would hand them over.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -356,6 +359,118 @@ static void test_reject_names6(void **state)
 	assert_string_equal(fw_reject_with_name6(FW_REJECT_NET_UNREACHABLE), "icmp6-no-route");
 }
 
+/* ---- the lab's sequence (tests/lab/lab_filter6.sh) ------------------------ */
+
+/* True when `line` is one of filter6_expected.txt's lines, the timeout of a
+ * conntrack line (its third field) compared as a placeholder, as the lab
+ * compares it. */
+static void without_timeout(const char *in, char *out, size_t size)
+{
+	const char *p = in;
+
+	for (int field = 0; field < 2 && *p != '\0'; field++) {
+		p += strcspn(p, " ");
+		p += strspn(p, " ");
+	}
+	if (*in >= 'a' && *in <= 'z' && *p >= '0' && *p <= '9')
+		snprintf(out, size, "%.*sT%s", (int)(p - in), in, p + strspn(p, "0123456789"));
+	else
+		snprintf(out, size, "%s", in);
+}
+
+static bool captured(const char *line)
+{
+	FILE *f = fopen(NATSIM_FILTER6_EXPECTED, "r");
+	char buf[400], want[400], got[400];
+	bool found = false;
+
+	assert_non_null(f);
+	without_timeout(line, got, sizeof(got));
+	while (!found && fgets(buf, sizeof(buf), f) != NULL) {
+		buf[strcspn(buf, "\n")] = '\0';
+		without_timeout(buf, want, sizeof(want));
+		found = buf[0] != '#' && strcmp(want, got) == 0;
+	}
+	fclose(f);
+	return found;
+}
+
+/* Two sites behind two routers whose filters are the lab's nftables rule
+ * set (RFC 6092 mode, address-and-port-dependent, silent) with Linux's
+ * own UDP timeouts, as the lab's routers have them. */
+struct two_sites {
+	struct fx *x;
+	struct filter6 *r2;
+};
+
+static bool crosses(struct two_sites *s, const char *src, uint16_t sp, const char *dst, uint16_t dp,
+		    bool a_to_b)
+{
+	struct filter6 *first = a_to_b ? s->x->f : s->r2, *second = a_to_b ? s->r2 : s->x->f;
+
+	return filter6_packet(first, FW_CHAIN_FORWARD, udp(s->x, src, sp, dst, dp), 50, &s->x->v) &&
+	       filter6_packet(second, FW_CHAIN_FORWARD, &s->x->info, 50, &s->x->v);
+}
+
+static void expect_step(const char *what, bool passed)
+{
+	char line[160];
+
+	snprintf(line, sizeof(line), "%s: %s", what, passed ? "passed" : "dropped");
+	assert_true(captured(line));
+}
+
+static bool same_line_captured(const struct conntrack6_entry *e, void *ctx)
+{
+	struct two_sites *s = ctx;
+	struct trace_conntrack rec;
+	struct trace_ct_tuples6 t;
+	char line[320];
+
+	conntrack6_entry_record(filter6_conntrack(s->x->f), e, &rec, &t);
+	conntrack_format_record(&rec, engine_now(s->x->e), line, sizeof(line));
+	assert_true(captured(line));
+	return true;
+}
+
+static void test_lab_sequence(void **state)
+{
+	struct fx *x = *state;
+	struct two_sites s = {.x = x, .r2 = filter6_new(x->e, "r2")};
+	struct conntrack_config linux_cfg;
+	struct ip6_addr site2 = a6("2001:db8:2::"), r2 = a6("2001:db8:ff::2"), a = a6(ALICE);
+	uint8_t quoted[128];
+	size_t qlen, len;
+
+	assert_non_null(s.r2);
+	conntrack_config_default(&linux_cfg);
+	home_rfc6092(x, NAT_ADDRESS_AND_PORT_DEPENDENT, false);
+	assert_int_equal(
+	    filter6_make_rfc6092(s.r2, &site2, 64, NAT_ADDRESS_AND_PORT_DEPENDENT, false), 0);
+	conntrack6_set_config(filter6_conntrack(x->f), &linux_cfg);
+	conntrack6_set_config(filter6_conntrack(s.r2), &linux_cfg);
+	expect_step("1. b:7000 -> a:5000 unsolicited",
+		    crosses(&s, "2001:db8:2::5", 7000, ALICE, 5000, false));
+	expect_step("2. b:6000 -> a:5000 first probe",
+		    crosses(&s, "2001:db8:2::5", 6000, ALICE, 5000, false));
+	expect_step("3. a:5000 -> b:6000 probe",
+		    crosses(&s, ALICE, 5000, "2001:db8:2::5", 6000, true));
+	expect_step("4. b:6000 -> a:5000 probe",
+		    crosses(&s, "2001:db8:2::5", 6000, ALICE, 5000, false));
+	/* r2's own stack answers port 9 (its INPUT is not filtered) */
+	assert_true(fwd(x, udp(x, ALICE, 5001, "2001:db8:ff::2", 9)));
+	qlen = packet6_build_udp(quoted, sizeof(quoted), &(struct endpoint6){a, 5001},
+				 &(struct endpoint6){r2, 9}, 63, 0, "hi", 2);
+	len = packet6_build_icmp_error(x->buf, sizeof(x->buf), &r2, &a, 64, ICMP6_DEST_UNREACH,
+				       ICMP6_PORT_UNREACH, 0, quoted, qlen);
+	assert_int_equal(packet6_parse(x->buf, len, &x->info, NULL, 0), PACKET_OK);
+	expect_step("5. port unreachable from r2 about a:5001 -> [2001:db8:ff::2]:9",
+		    fwd(x, &x->info));
+	assert_int_equal(conntrack6_count(filter6_conntrack(x->f)), 2);
+	conntrack6_foreach(filter6_conntrack(x->f), same_line_captured, &s);
+	filter6_free(s.r2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -367,6 +482,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_tcp_not_tracked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stateful_host, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rules_by_prefix_and_icmpv6_type, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lab_sequence, setup, teardown),
 	    cmocka_unit_test(test_rule_words_as_ip6tables_save),
 	    cmocka_unit_test(test_reject_names6),
 	};
