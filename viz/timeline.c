@@ -18,6 +18,7 @@
 #include "base/endpoint.h"
 #include "explain/explain.h"
 #include "explain/socket.h"
+#include "model/packet6.h" /* packet_ip_version */
 #include "sim/engine.h"
 #include "viz/text.h"
 #include "viz/timeline_internal.h"
@@ -122,8 +123,13 @@ static void say_summary(struct tl_line *l, const struct trace_packet *p,
 {
 	char sum[512];
 	struct explain_packet_facts f;
-	if (packet_words_facts(p->bytes, p->len, opt->owners, &f) && f.flow.proto == 1) {
+	if (packet_words_facts(p->bytes, p->len, opt->owners, &f) && f.flow.proto == 1 &&
+	    f.flow.ip_version != 6) {
 		tl_say(l, "%s ttl=%u", explain_packet(&f, sum, sizeof(sum)), f.flow.ttl);
+		return;
+	}
+	if (f.flow.ip_version == 6 && f.flow.proto == 58) { /* ICMPv6: "hlim=" as tcpdump */
+		tl_say(l, "%s hlim=%u", explain_packet(&f, sum, sizeof(sum)), f.flow.ttl);
 		return;
 	}
 	packet_summary(p->bytes, p->len, opt->payload, false, sum, sizeof(sum));
@@ -165,6 +171,16 @@ static bool maps_by_echo_id(const struct trace_packet *p)
 	return !pi.icmp_error || pi.inner.proto == 1;
 }
 
+/* The IPv4 NAT's translate hops carry its mapping; an IPv6 rewrite
+ * (NPTv6 is stateless, RFC 6296) may carry none, and then none is named
+ * rather than a mapping of zeros. */
+static bool translated_by_mapping(const struct trace_packet *p)
+{
+	bool v6 = packet_ip_version(p->bytes, p->len) == 6 ||
+		  packet_ip_version(p->before, p->before_len) == 6;
+	return !v6 || p->map_internal.ip != 0 || p->map_external.ip != 0;
+}
+
 static bool describe_packet(struct tl_line *l, const struct trace_packet *p,
 			    const struct timeline_options *opt)
 {
@@ -187,6 +203,11 @@ static bool describe_packet(struct tl_line *l, const struct trace_packet *p,
 	case TRACE_HOP_TRANSLATE: {
 		struct trace_mapping m = {.internal = p->map_internal, .external = p->map_external};
 		char in[32], ex[32], re[32];
+
+		if (!translated_by_mapping(p)) {
+			tl_say(l, "translated: ");
+			break;
+		}
 
 		/* An echo's mapping (or an error's, by the echo it quotes) is by id. */
 		m.proto = maps_by_echo_id(p) ? 1 : 0;
