@@ -887,7 +887,18 @@ static void drop_words(const struct trace_packet *p, char *out, size_t size)
 			     trace_drop_reason_name(p->reason));
 }
 
-/* The text of a row; returns whether it may wrap (drops and notes do). */
+/* An IPv6 packet's row wraps rather than being cut: its addresses run to
+ * 39 characters (RFC 5952 section 4 writes 2001:db8:1234:5678:9abc:def0:1:2
+ * in full), two of them fill the text column, and an address cut short
+ * reads as another address. IPv4 rows are cut as they always were. */
+static bool wraps_for_ipv6(const struct trace_packet *p)
+{
+	return packet_ip_version(p->bytes, p->len) == 6 ||
+	       packet_ip_version(p->before, p->before_len) == 6;
+}
+
+/* The text of a row; returns whether it may wrap (drops, notes and IPv6
+ * packets' rows do). */
 static bool row_text(const struct ladder *L, const struct row *w, char *out, size_t size)
 {
 	const struct trace_record *r = trace_log_get(L->log, w->rec);
@@ -901,7 +912,7 @@ static bool row_text(const struct ladder *L, const struct row *w, char *out, siz
 	case ROW_REWRITE:
 		text_appendf(out, size, "#%" PRIu64 " ", p->packet_id);
 		describe_rewrite(p, out, size);
-		return false;
+		return wraps_for_ipv6(p);
 	case ROW_DROP:
 		text_appendf(out, size, "#%" PRIu64 " %s ", p->packet_id, L->g->cross);
 		drop_words(p, out, size);
@@ -916,7 +927,7 @@ static bool row_text(const struct ladder *L, const struct row *w, char *out, siz
 		}
 		if (w->end == SIZE_MAX)
 			text_appendf(out, size, " (still in flight when the run ended)");
-		return false;
+		return wraps_for_ipv6(p);
 	}
 	return false;
 }

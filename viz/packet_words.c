@@ -315,6 +315,13 @@ char *packet_words(const uint8_t *bytes, size_t len, const struct packet_owners 
 	return explain_packet(&f, out, size);
 }
 
+bool packet_words_translate_mapped(const struct trace_packet *p)
+{
+	bool v6 = packet_ip_version(p->bytes, p->len) == 6 ||
+		  packet_ip_version(p->before, p->before_len) == 6;
+	return !v6 || p->map_internal.ip != 0 || p->map_external.ip != 0;
+}
+
 bool packet_words_is_icmp(const uint8_t *bytes, size_t len)
 {
 	struct packet_ends e;

@@ -75,6 +75,12 @@ bool packet_ends_of(const uint8_t *bytes, size_t len, struct packet_ends *out);
  * (RFC 5952 section 6), the address alone for ICMP. Returns out. */
 char *packet_ends_format(const struct ip_endpoint *ep, bool icmp, char *out, size_t size);
 
+/* Whether a translate hop used the IPv4 NAT's mapping (map_internal and
+ * map_external say it): every IPv4 rewrite does; an IPv6 one (NPTv6 keeps
+ * no state, RFC 6296) may carry none, and a renderer then names none
+ * rather than a mapping of zeros. */
+bool packet_words_translate_mapped(const struct trace_packet *p);
+
 /* True if the bytes parse as ICMP or ICMPv6: renderers word those with packet_words
  * where they print addresses and ports for UDP. */
 bool packet_words_is_icmp(const uint8_t *bytes, size_t len);

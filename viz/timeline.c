@@ -18,7 +18,6 @@
 #include "base/endpoint.h"
 #include "explain/explain.h"
 #include "explain/socket.h"
-#include "model/packet6.h" /* packet_ip_version */
 #include "sim/engine.h"
 #include "viz/text.h"
 #include "viz/timeline_internal.h"
@@ -171,16 +170,6 @@ static bool maps_by_echo_id(const struct trace_packet *p)
 	return !pi.icmp_error || pi.inner.proto == 1;
 }
 
-/* The IPv4 NAT's translate hops carry its mapping; an IPv6 rewrite
- * (NPTv6 is stateless, RFC 6296) may carry none, and then none is named
- * rather than a mapping of zeros. */
-static bool translated_by_mapping(const struct trace_packet *p)
-{
-	bool v6 = packet_ip_version(p->bytes, p->len) == 6 ||
-		  packet_ip_version(p->before, p->before_len) == 6;
-	return !v6 || p->map_internal.ip != 0 || p->map_external.ip != 0;
-}
-
 static bool describe_packet(struct tl_line *l, const struct trace_packet *p,
 			    const struct timeline_options *opt)
 {
@@ -204,7 +193,7 @@ static bool describe_packet(struct tl_line *l, const struct trace_packet *p,
 		struct trace_mapping m = {.internal = p->map_internal, .external = p->map_external};
 		char in[32], ex[32], re[32];
 
-		if (!translated_by_mapping(p)) {
+		if (!packet_words_translate_mapped(p)) {
 			tl_say(l, "translated: ");
 			break;
 		}

@@ -15,7 +15,6 @@
 #include "sim/engine.h"
 #include "explain/explain.h"
 #include "explain/socket.h"
-#include "model/packet6.h" /* packet_ip_version */
 #include "viz/packet_words.h"
 #include "viz/text.h"
 
@@ -96,16 +95,6 @@ static bool same_end(const struct ip_endpoint *a, const struct ip_endpoint *b)
 	return a->port == b->port && ip_addr_equal(&a->addr, &b->addr);
 }
 
-/* The IPv4 NAT's mapping, which its translate hops carry. An IPv6
- * rewrite (NPTv6 is stateless, RFC 6296) may carry none: nothing is said
- * then rather than a mapping of zeros. */
-static bool has_mapping(const struct trace_packet *p)
-{
-	bool v6 = packet_ip_version(p->bytes, p->len) == 6 ||
-		  packet_ip_version(p->before, p->before_len) == 6;
-	return !v6 || p->map_internal.ip != 0 || p->map_external.ip != 0;
-}
-
 static void say_rewrite(const struct trace_packet *p, char *out, size_t size)
 {
 	struct ip_endpoint xs, xd, ys, yd;
@@ -130,7 +119,7 @@ static void say_rewrite(const struct trace_packet *p, char *out, size_t size)
 		if (!src && !dst)
 			text_appendf(out, size, " nothing");
 	}
-	if (!has_mapping(p))
+	if (!packet_words_translate_mapped(p))
 		return;
 	text_appendf(out, size, " using its mapping %s \u2194 %s",
 		     endpoint_format(&p->map_internal, c, sizeof(c)),

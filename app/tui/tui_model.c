@@ -29,12 +29,12 @@
 #include "model/packet.h"
 #include "sim/engine.h"
 #include "viz/tables.h"
+#include "viz/packet_words.h"
 #include "viz/timeline.h"
 
 #if defined(__has_include)
 #if __has_include("viz/ladder.h")
 #include "viz/ladder.h"
-#include "viz/packet_words.h"
 #define TUI_HAVE_LADDER 1
 #endif
 #endif
@@ -623,9 +623,27 @@ static int build_timeline(struct tui_model *m)
 
 /* ---- topology ---- */
 
+/* Its IPv6 addresses (sim/trace.h struct trace_node6) after what `out`
+ * holds, `used` bytes of it. */
+static void node_addrs6(const struct trace_node *tn, char *out, size_t size, size_t used)
+{
+	char text[IP6_TEXT_SIZE];
+
+	for (size_t i = 0; tn->v6 != NULL && i < TRACE_NODE_ADDRS; i++) {
+		if (ip6_is_unspecified(&tn->v6->addrs[i]))
+			continue;
+		ip6_format(&tn->v6->addrs[i], text, sizeof(text));
+		int w = snprintf(out + used, size - used, "%s%s", used ? "," : "", text);
+		if (w < 0 || (size_t)w >= size - used)
+			return;
+		used += (size_t)w;
+	}
+}
+
 /* The node's IPv4 addresses from its record, each once, comma-separated:
  * its interfaces', then a NAT's public one; not a host's gateway, which is
- * its router's address. */
+ * its router's address. Then its IPv6 ones; an interface with IPv6 alone
+ * (IPv4 address 0) names only those. */
 static void node_addrs(const struct trace_node *tn, char *out, size_t size)
 {
 	size_t n = tn->n_addrs < TRACE_NODE_ADDRS ? tn->n_addrs : TRACE_NODE_ADDRS;
@@ -640,7 +658,7 @@ static void node_addrs(const struct trace_node *tn, char *out, size_t size)
 
 		for (size_t j = 0; j < k && !dup; j++)
 			dup = seen[j] == ip;
-		if (dup)
+		if (dup || (ip == 0 && tn->v6 != NULL))
 			continue;
 		seen[k++] = ip;
 		ip_format(ip, text, sizeof(text));
@@ -649,6 +667,7 @@ static void node_addrs(const struct trace_node *tn, char *out, size_t size)
 			return;
 		used += (size_t)w;
 	}
+	node_addrs6(tn, out, size, used);
 }
 
 /* A NAT's behaviour as the topology pane names it: "port-restricted-cone
@@ -1783,7 +1802,7 @@ static int inspect_header(const struct tui_model *m, const struct trace_record *
 		snprintf(line, sizeof(line), "dropped (%s): %s", trace_drop_reason_name(p->reason),
 			 p->why ? p->why : "");
 		rc = tui_lines_wrap(out, TUI_STYLE_DROP, line, width, 2);
-	} else if (p->hop == TRACE_HOP_TRANSLATE) {
+	} else if (p->hop == TRACE_HOP_TRANSLATE && packet_words_translate_mapped(p)) {
 		char in[24], ex[24];
 		endpoint_format(&p->map_internal, in, sizeof(in));
 		endpoint_format(&p->map_external, ex, sizeof(ex));
