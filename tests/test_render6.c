@@ -10,7 +10,8 @@
  *   #3 alice's UDP to [64:ff9b::c000:20a]:3478, which xlat rewrites to
  *      IPv4 (NAT64: the family changes) with no NAT mapping recorded;
  *   #4 carol's UDP, dropped at xlat;
- *   #5 alice's ICMPv6 echo request to the server.
+ *   #5 alice's ICMPv6 echo request to the server;
+ *   #6 alice's TCP SYN over IPv6, as far as xlat.
  * Checked: the ladder's rows (summaries, ICMPv6 words and labels, the
  * rewrite across families, the pair filter, widths), why, the timeline, the
  * JSON lines, the captures (each side in its own family, LINKTYPE_RAW), the
@@ -165,6 +166,32 @@ static void nat64(struct story *s)
 	hop(s, TRACE_HOP_DELIVER, 3, "server", NULL, &v4, NULL);
 }
 
+/* #6: a TCP SYN over IPv6, written by hand (model/packet6.h has no TCP
+ * builder yet): the fixed header, a 20-byte TCP header, the checksum. */
+static void tcp6_syn(struct story *s)
+{
+	struct test_bytes p = {.n = IPV6_HEADER_SIZE + TCP_HEADER_MIN};
+	struct ip6_addr src = addr6(ALICE6), dst = addr6(SERVER6);
+	uint8_t *t = p.b + IPV6_HEADER_SIZE;
+
+	memset(p.b, 0, p.n);
+	p.b[0] = 0x60;
+	p.b[5] = TCP_HEADER_MIN; /* payload length */
+	p.b[6] = IPPROTO_NUM_TCP;
+	p.b[7] = 64;
+	memcpy(p.b + 8, src.b, 16);
+	memcpy(p.b + 24, dst.b, 16);
+	t[0] = 40000 >> 8, t[1] = 40000 & 0xff, t[3] = 80;
+	t[4] = 0, t[5] = 0, t[6] = 0x03, t[7] = 0xe8; /* seq 1000 */
+	t[12] = 5 << 4;
+	t[13] = TCP_SYN;
+	t[14] = 0xfa, t[15] = 0xf0; /* window 64240 */
+	packet6_fill_checksums(p.b, p.n);
+	hop(s, TRACE_HOP_SEND, 6, "alice", NULL, &p, NULL);
+	hop(s, TRACE_HOP_TX, 6, "alice", "eth0", &p, NULL);
+	hop(s, TRACE_HOP_RX, 6, "xlat", "lan", &p, NULL);
+}
+
 static void story(struct story *s)
 {
 	struct test_bytes p1, p2, p4, p5;
@@ -186,6 +213,7 @@ static void story(struct story *s)
 				       7, 1, NULL, 56);
 	assert_true(p5.n > 0);
 	across(s, 5, "alice", "server", true, &p5);
+	tcp6_syn(s);
 }
 
 static int setup(void **state)
@@ -253,6 +281,11 @@ static void test_ladder_rows(void **state)
 	assert_false(r->icmp_error);
 	assert_non_null(row_of(v, LADDER_DROP, 4, "xlat dropped it: no IPv6 route"));
 	assert_non_null(row_of(v, LADDER_ARROW, 4, "[" CAROL6 "]:6000"));
+	/* TCP: sequence numbers from the direction's SYN, as Wireshark's */
+	r = row_of(v, LADDER_ARROW, 6,
+		   "#6 [" ALICE6 "]:40000 \u2192 [" SERVER6 "]:80 [SYN] seq=0 len=0");
+	assert_non_null(r);
+	assert_string_equal(r->tcp, "[SYN]");
 	ladder_view_free(v);
 }
 
@@ -449,10 +482,10 @@ static void test_pcap_across_families(void **state)
 	assert_non_null(mkdtemp(dir));
 	assert_int_equal(capture_write_dir(s->t->log, dir, NULL, err, sizeof(err)), 0);
 	snprintf(path, sizeof(path), "%s/xlat-lan.pcap", dir);
-	/* in on lan: #1, #3, #4, #5 (IPv6); out on lan: #2 (IPv6) */
-	assert_int_equal(capture_versions(path, &linktype, v, 16), 5);
+	/* in on lan: #1, #3, #4, #5, #6 (IPv6); out on lan: #2 (IPv6) */
+	assert_int_equal(capture_versions(path, &linktype, v, 16), 6);
 	assert_int_equal(linktype, DLT_RAW); /* LINKTYPE_RAW in the file */
-	for (size_t i = 0; i < 5; i++)
+	for (size_t i = 0; i < 6; i++)
 		assert_int_equal(v[i], 6);
 	snprintf(path, sizeof(path), "%s/xlat-wan.pcap", dir);
 	/* #1 out, #2 in, #3 out (IPv4 after translation), #5 out */
@@ -499,6 +532,9 @@ static void test_owners6(void **state)
 	assert_string_equal(packet_owners_find_addr(o, &alice4), "alice");
 	assert_string_equal(packet_owners_find_addr(o, &server6), "server");
 	assert_null(packet_owners_find6(o, &s->xlat6.addrs[0])); /* a router's is no host's */
+	/* a TCP segment's flags as sent, by id (a socket's change names it) */
+	assert_int_equal(packet_owners_segment_flags(o, 6), TCP_SYN);
+	assert_int_equal(packet_owners_segment_flags(o, 1), -1);
 	packet_owners_free(o);
 }
 

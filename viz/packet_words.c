@@ -61,13 +61,24 @@ void packet_owners_free(struct packet_owners *o)
 	free(o);
 }
 
+/* Where a TCP segment's header starts in bytes of either family, or 0 if
+ * they hold none (IPv6: right after the fixed header, since natsim sends no
+ * extension headers: model/packet6.h). */
+static size_t tcp_offset(const uint8_t *b, size_t len)
+{
+	if (packet_ip_version(b, len) == 6)
+		return len >= IPV6_HEADER_SIZE && b[6] == IPPROTO_NUM_TCP ? IPV6_HEADER_SIZE : 0;
+	if (len < IPV4_HEADER_MIN || b[9] != IPPROTO_NUM_TCP)
+		return 0;
+	return (size_t)(b[0] & 0x0f) * 4;
+}
+
 static int learn_segment(struct packet_owners *o, const struct trace_packet *p)
 {
 	size_t ihl;
 
-	if (p->hop != TRACE_HOP_SEND || p->len < IPV4_HEADER_MIN || p->bytes[9] != IPPROTO_NUM_TCP)
+	if (p->hop != TRACE_HOP_SEND || (ihl = tcp_offset(p->bytes, p->len)) == 0)
 		return 0;
-	ihl = (size_t)(p->bytes[0] & 0x0f) * 4;
 	if (p->len < ihl + TCP_HEADER_MIN ||
 	    (o->n_seg > 0 && o->seg[o->n_seg - 1].id >= p->packet_id))
 		return 0;
