@@ -27,6 +27,7 @@
 #include "app/tui/tui_model.h"
 #include "app/tui/tui_quiz.h"
 #include "app/tui/tui_view.h"
+#include "base/addr6.h"
 #include "base/endpoint.h"
 #include "model/packet.h"
 #include "sim/engine.h"
@@ -727,7 +728,7 @@ static void check_topology_shows_all(const struct tui_view *v, const struct tui_
 		size_t c = cell_of(v, i);
 		assert_true(c != TUI_NONE);
 		const struct tui_topo_cell *cell = &v->topo.v[c];
-		char first[32];
+		char first[48]; /* an IPv6 address: up to 39 characters */
 		snprintf(first, sizeof(first), "%.*s", (int)strcspn(n->addrs, ","), n->addrs);
 		assert_non_null(strstr(cell->info, first));
 		assert_true(cell->col + cell->cols <= v->lay.topo.w);
@@ -759,6 +760,71 @@ static void test_topology_every_node_at_80x24(void **state)
 	assert_int_equal(tui_view_update(&v, f->m, 48, 160, NULL), 0);
 	home = &v.topo.v[cell_of(&v, tui_model_find_node(f->m, "home"))];
 	assert_non_null(strstr(home->info, "NAT port-restricted-cone 203.0.113.7,192.168.1.1"));
+	tui_view_fini(&v);
+}
+
+/* IPv6 in the topology pane (issue 18): a node's IPv6 addresses after its
+ * IPv4 ones, an IPv6-only host's alone (no "0.0.0.0"), and a 39-character
+ * address shown whole where it fits and left out (never cut) where not. */
+static void emit_host6(struct trace *t, const char *name, uint32_t ip4, const char *ip6,
+		       struct trace_node6 *v6)
+{
+	struct trace_record r = {.kind = TRACE_NODE};
+
+	memset(v6, 0, sizeof(*v6));
+	assert_int_equal(ip6_parse(ip6, &v6->addrs[0], NULL), IP6_OK);
+	v6->prefix_lens[0] = 64;
+	r.u.node = (struct trace_node){.name = name,
+				       .type = "host",
+				       .detail = "",
+				       .behind = "gate",
+				       .n_addrs = 1,
+				       .addrs = {ip4},
+				       .prefix_lens = {ip4 != 0 ? 24 : 0},
+				       .v6 = v6};
+	trace_emit(t, &r);
+}
+
+static void test_ipv6_addresses_in_topology(void **state)
+{
+	static const char *const long6 = "2001:db8:1234:5678:9abc:def0:1234:5678";
+	struct fixture *f = *state;
+	struct trace t;
+	int64_t clock = 0;
+	struct trace_log *log = trace_log_new();
+	struct trace_record r = {.kind = TRACE_NODE};
+	struct trace_node6 dual6, only6;
+	struct tui_view v;
+
+	trace_init(&t, &clock);
+	trace_log_attach(log, &t);
+	r.u.node = (struct trace_node){.name = "gate",
+				       .type = "router",
+				       .n_addrs = 1,
+				       .addrs = {IP4(203, 0, 113, 7)},
+				       .prefix_lens = {24}};
+	trace_emit(&t, &r);
+	emit_host6(&t, "dual", IP4(192, 168, 1, 5), "2001:db8:1::5", &dual6);
+	emit_host6(&t, "only6", 0, long6, &only6);
+	assert_int_equal(tui_model_adopt_log(f->m, log), 0);
+	assert_string_equal(tui_model_node(f->m, tui_model_find_node(f->m, "dual"))->addrs,
+			    "192.168.1.5,2001:db8:1::5");
+	assert_string_equal(tui_model_node(f->m, tui_model_find_node(f->m, "only6"))->addrs, long6);
+	tui_view_init(&v, true);
+	/* at 80x24 the pane is narrower than name and address: the address is
+	 * left out rather than cut, and every cell fits */
+	assert_int_equal(tui_view_update(&v, f->m, 24, 80, NULL), 0);
+	assert_true(v.lay.topo.w < (int)strlen("  only6 ") + (int)strlen(long6));
+	for (size_t i = 0; i < v.topo.n; i++) {
+		assert_true(v.topo.v[i].col + v.topo.v[i].cols <= v.lay.topo.w);
+		assert_null(strstr(v.topo.v[i].info, "2001:db8:1234"));
+	}
+	assert_int_equal(tui_view_update(&v, f->m, 48, 160, NULL), 0);
+	check_topology_shows_all(&v, f->m);
+	assert_non_null(
+	    strstr(v.topo.v[cell_of(&v, tui_model_find_node(f->m, "only6"))].info, long6));
+	assert_non_null(strstr(v.topo.v[cell_of(&v, tui_model_find_node(f->m, "dual"))].info,
+			       "192.168.1.5,2001:db8:1::5"));
 	tui_view_fini(&v);
 }
 
@@ -1186,6 +1252,7 @@ int main(void)
 	    cmocka_unit_test(test_layout_80x24),
 	    cmocka_unit_test_setup_teardown(test_help_fits_80x24, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_topology_every_node_at_80x24, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ipv6_addresses_in_topology, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_timeline_wraps_the_cursor_line, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_inspector_reason_visible_at_80x24, setup,
 					    teardown),

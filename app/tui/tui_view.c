@@ -254,6 +254,13 @@ static int compact_place(struct tui_topo *t, const struct tui_model *m, size_t i
 	snprintf(info, sizeof(info), " ");
 	first_addr(n, info + 1, sizeof(info) - 1);
 	int need = tui_text_cols(lead) + 1 + tui_text_cols(n->name) + tui_text_cols(info);
+	/* An address that would not fit even on a row of its own (an IPv6
+	 * one runs to 39 columns) is left out, never cut: a cut address
+	 * reads as another. The tables and the inspector still say it. */
+	if (indent + 2 + need > width) {
+		info[0] = '\0';
+		need = tui_text_cols(lead) + 1 + tui_text_cols(n->name);
+	}
 	if (*col > indent && *col + need > width) {
 		(*row)++;
 		*col = indent + 2;
