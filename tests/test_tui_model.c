@@ -30,6 +30,7 @@
 #include "base/addr6.h"
 #include "base/endpoint.h"
 #include "model/packet.h"
+#include "model/packet6.h"
 #include "sim/engine.h"
 #include "sim/trace.h"
 #include "sim/trace_log.h"
@@ -828,6 +829,65 @@ static void test_ipv6_addresses_in_topology(void **state)
 	tui_view_fini(&v);
 }
 
+/* The inspector of an IPv6 translate hop: NAT64 (IPv6 before, IPv4 after)
+ * lists each side whole in its family rather than facing ipv6.* fields
+ * with ip.* ones; an IPv6 rewrite (NPTv6: the prefix changes, no mapping)
+ * shows each changed address whole, and neither says "by mapping" of
+ * zeros. */
+static void emit_translate(struct trace *t, int64_t *clock, const uint8_t *before,
+			   size_t before_len, const uint8_t *after, size_t after_len)
+{
+	struct trace_record r = {.kind = TRACE_PACKET};
+
+	r.u.packet = (struct trace_packet){.hop = TRACE_HOP_TRANSLATE,
+					   .packet_id = 1,
+					   .node = "xlat",
+					   .iface = "wan",
+					   .bytes = after,
+					   .len = after_len,
+					   .before = before,
+					   .before_len = before_len};
+	*clock += SIM_MS(1);
+	trace_emit(t, &r);
+}
+
+static void test_inspector_ipv6_translations(void **state)
+{
+	struct fixture *f = *state;
+	struct trace t;
+	int64_t clock = 0;
+	struct trace_log *log = trace_log_new();
+	struct endpoint6 a6 = {.port = 5000}, b6 = {.port = 3478}, c6 = {.port = 5000};
+	struct endpoint a4 = {IP4(203, 0, 113, 7), 2000}, b4 = {IP4(192, 0, 2, 10), 3478};
+	uint8_t v6[128], v4[128], npt[128];
+	size_t n6, n4, nn;
+
+	assert_int_equal(ip6_parse("2001:db8:1234:5678:9abc:def0:1234:5678", &a6.ip, NULL), IP6_OK);
+	assert_int_equal(ip6_parse("64:ff9b::c000:20a", &b6.ip, NULL), IP6_OK);
+	assert_int_equal(ip6_parse("2001:db8:ffff:5678:9abc:def0:1234:5678", &c6.ip, NULL), IP6_OK);
+	n6 = packet6_build_udp(v6, sizeof(v6), &a6, &b6, 64, 0, "hi", 2);
+	n4 = packet_build_udp(v4, sizeof(v4), &a4, &b4, 63, 1, "hi", 2);
+	nn = packet6_build_udp(npt, sizeof(npt), &c6, &b6, 64, 0, "hi", 2);
+	trace_init(&t, &clock);
+	trace_log_attach(log, &t);
+	emit_translate(&t, &clock, v6, n6, v4, n4);
+	emit_translate(&t, &clock, v6, n6, npt, nn);
+	assert_int_equal(tui_model_adopt_log(f->m, log), 0);
+	assert_int_equal(tui_model_inspect(f->m, 0, 80, &f->lines), 0);
+	assert_true(find_line(&f->lines, "before, IPv6") >= 0);
+	assert_true(find_line(&f->lines, "after, IPv4") >= 0);
+	assert_true(find_line(&f->lines, "2001:db8:1234:5678:9abc:def0:1234:5678") >= 0);
+	assert_true(find_line(&f->lines, "192.0.2.10") >= 0);
+	assert_true(find_line(&f->lines, "by mapping") < 0);
+	assert_int_equal(tui_model_inspect(f->m, 1, 80, &f->lines), 0);
+	assert_true(find_line(&f->lines, "before, IPv6") < 0);
+	/* wrapped at 80 columns, each address whole on its line */
+	assert_true(
+	    find_line(&f->lines, "ipv6.src       2001:db8:1234:5678:9abc:def0:1234:5678 ->") >= 0);
+	assert_true(find_line(&f->lines, "2001:db8:ffff:5678:9abc:def0:1234:5678 *") >= 0);
+	assert_true(find_line(&f->lines, "by mapping") < 0);
+}
+
 /* The first drop whose timeline line is wider than 80 columns. */
 static size_t long_drop(const struct tui_model *m)
 {
@@ -1253,6 +1313,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_help_fits_80x24, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_topology_every_node_at_80x24, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ipv6_addresses_in_topology, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_inspector_ipv6_translations, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_timeline_wraps_the_cursor_line, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_inspector_reason_visible_at_80x24, setup,
 					    teardown),

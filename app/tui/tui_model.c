@@ -29,6 +29,7 @@
 #include "model/packet.h"
 #include "sim/engine.h"
 #include "viz/tables.h"
+#include "model/packet6.h" /* packet_ip_version */
 #include "viz/packet_words.h"
 #include "viz/timeline.h"
 
@@ -1728,6 +1729,34 @@ static int field_line(struct tui_lines *out, enum tui_style style, int width, co
  * of the packet it quotes (inner.ip.*, inner.udp.*), about two dozen. */
 #define INSPECT_FIELDS 48
 
+/* One packet's fields under a heading ("before, IPv6"). */
+static int field_list(struct tui_lines *out, const char *heading, const struct packet_field *f,
+		      size_t n, int width)
+{
+	if (tui_lines_addf(out, TUI_STYLE_DIM, "%s", heading) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (field_line(out, TUI_STYLE_PLAIN, width, "%-14s %s", f[i].name, f[i].value) != 0)
+			return -1;
+	return 0;
+}
+
+/* A translation between families (NAT64, RFC 7915) has no field of one
+ * side facing the other's: each side is listed whole, in its family. */
+static int inspect_two_families(const struct trace_packet *p, const struct packet_field *before,
+				size_t nb, const struct packet_field *after, size_t na, int width,
+				struct tui_lines *out)
+{
+	char heading[32];
+
+	snprintf(heading, sizeof(heading), "before, IPv%u",
+		 packet_ip_version(p->before, p->before_len));
+	if (field_list(out, heading, before, nb, width) != 0)
+		return -1;
+	snprintf(heading, sizeof(heading), "after, IPv%u", packet_ip_version(p->bytes, p->len));
+	return field_list(out, heading, after, na, width);
+}
+
 static int inspect_fields(const struct tui_model *m, const struct trace_packet *p, int width,
 			  struct tui_lines *out)
 {
@@ -1741,7 +1770,10 @@ static int inspect_fields(const struct tui_model *m, const struct trace_packet *
 		return 0;
 	}
 	size_t nb = packet_fields(p->before, p->before_len, before, INSPECT_FIELDS);
+	if (packet_ip_version(p->before, p->before_len) != packet_ip_version(p->bytes, p->len))
+		return inspect_two_families(p, before, nb, after, na, width, out);
 	int col = width >= 70 ? 24 : 18;
+	bool v6 = packet_ip_version(p->bytes, p->len) == 6;
 	bool narrow = width > 0 && width < 15 + col + 16;
 	const char *arrow = m->opt.ascii ? "->" : "\u2192";
 	if (narrow ? field_line(out, TUI_STYLE_DIM, width, "%-14s before %s after", "field", arrow)
@@ -1754,8 +1786,11 @@ static int inspect_fields(const struct tui_model *m, const struct trace_packet *
 		const char *a = i < na ? after[i].value : "";
 		bool changed = strcmp(a, b) != 0;
 		enum tui_style st = changed ? TUI_STYLE_CHANGED : TUI_STYLE_PLAIN;
-		int rc = !narrow ? tui_lines_addf(out, st, "%-14s %-*.*s %s%s", name, col, col, b,
-						  a, changed ? "  *" : "")
+		/* a value wider than its column (an IPv6 address: up to 39) takes
+		 * the narrow form rather than being cut */
+		bool wide = v6 && tui_text_cols(b) > col;
+		int rc = !narrow && !wide ? tui_lines_addf(out, st, "%-14s %-*.*s %s%s", name, col,
+							   col, b, a, changed ? "  *" : "")
 			 : changed
 			     ? field_line(out, st, width, "%-14s %s %s %s *", name, b, arrow, a)
 			     : field_line(out, st, width, "%-14s %s", name, a);
