@@ -2,6 +2,7 @@
  * runner.c - perform a scenario's actions and check its expectations.
  */
 #include "app/world/runner.h"
+#include "app/world/ping6.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,11 +57,12 @@ struct runner {
 	size_t n_classes, cap_classes;
 	struct path_seen *paths;
 	size_t n_paths, cap_paths;
-	struct icmp_watch icmp;	 /* what ICMP reached whom (expect icmp, related) */
-	struct icmp_apps *progs; /* ping and traceroute */
-	struct tcp_watch tcp;	 /* sockets and TCP conntrack (expect tcp, socket, conntrack) */
-	struct tcp_apps *nc;	 /* the TCP servers and clients */
-	struct bg_traffic *bg;	 /* background traffic */
+	struct icmp_watch icmp;	   /* what ICMP reached whom (expect icmp, related) */
+	struct icmp_apps *progs;   /* ping and traceroute */
+	struct ping6_apps *pings6; /* ping over IPv6 (NULL until the first) */
+	struct tcp_watch tcp;	   /* sockets and TCP conntrack (expect tcp, socket, conntrack) */
+	struct tcp_apps *nc;	   /* the TCP servers and clients */
+	struct bg_traffic *bg;	   /* background traffic */
 	bool oom;
 };
 
@@ -258,13 +260,13 @@ static void on_agent(struct sim_agent *sa, const struct p2p_event *ev, void *ctx
 static struct agent *agent_of(struct runner *r, const char *host)
 {
 	struct world_host *wh = world_find_host(&r->w, host);
-	return wh ? sim_agent_agent(wh->agent) : NULL;
+	return wh && wh->agent ? sim_agent_agent(wh->agent) : NULL;
 }
 
 static void flush_agent(struct runner *r, const char *host)
 {
 	struct world_host *wh = world_find_host(&r->w, host);
-	if (wh)
+	if (wh && wh->agent)
 		sim_agent_flush(wh->agent);
 }
 
@@ -311,8 +313,52 @@ static const char *target_name(const struct scenario_endpoint *ep, uint32_t ip, 
 	return ip_format(ip, buf, n);
 }
 
+/* The IPv6 address a ping goes to, if it goes over IPv6: a literal IPv6
+ * address, or a name both ends have IPv6 for. A name resolves as ping's
+ * getaddrinfo orders it (RFC 6724 section 6, rule 2: a destination whose
+ * scope the source has, IPv6 first in the default policy table) when the
+ * pinging host has an IPv6 address. */
+static bool ping6_target(struct runner *r, const struct scenario_action *a, struct ip6_addr *out)
+{
+	const struct scenario_host *from = scenario_find_host(r->s, a->host.name);
+	const struct scenario_host *h =
+	    a->dst.node.name ? scenario_find_host(r->s, a->dst.node.name) : NULL;
+	const struct scenario_coordinator *c = r->s->coordinator;
+
+	if (a->dst.is6)
+		return *out = a->dst.ip6, true;
+	if (!from || !from->has_ip6 || !a->dst.node.name)
+		return false;
+	if (h && h->has_ip6)
+		return *out = h->ip6, true;
+	if (c && c->has_ip6 && strcmp(c->name, a->dst.node.name) == 0)
+		return *out = c->ip6, true;
+	return false;
+}
+
+static void act_ping6(struct runner *r, const struct scenario_action *a, const struct ip6_addr *dst,
+		      char *msg, size_t n)
+{
+	struct world_host *wh = world_find_host(&r->w, a->host.name);
+	struct ping_options o = {a->count, a->interval_ns, a->size, a->ttl};
+	char ip[48];
+
+	if (!r->pings6)
+		r->pings6 = ping6_apps_new(r->w.net);
+	if (!r->pings6 || ping6_start(r->pings6, wh->host, dst, &o) < 0)
+		r->oom = true;
+	snprintf(msg, n, "%s pings %s over IPv6 (%d echo request%s)", a->host.name,
+		 a->dst.node.name ? a->dst.node.name : ip6_format(dst, ip, sizeof(ip)), a->count,
+		 a->count == 1 ? "" : "s");
+}
+
 static void act_ping(struct runner *r, const struct scenario_action *a, char *msg, size_t n)
 {
+	struct ip6_addr dst6;
+	if (ping6_target(r, a, &dst6)) {
+		act_ping6(r, a, &dst6, msg, n);
+		return;
+	}
 	struct world_host *wh = world_find_host(&r->w, a->host.name);
 	uint32_t dst = endpoint_ip(r, &a->dst);
 	struct ping_options o = {a->count, a->interval_ns, a->size, a->ttl};
@@ -1154,6 +1200,7 @@ static void runner_fini(struct runner *r)
 	free(r->paths);
 	icmp_watch_free(&r->icmp);
 	icmp_apps_free(r->progs);
+	ping6_apps_free(r->pings6);
 	tcp_watch_free(&r->tcp);
 	tcp_apps_free(r->nc);
 	bg_traffic_free(r->bg);
