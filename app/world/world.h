@@ -78,6 +78,7 @@ struct world {
 	struct world_host *hosts;     /* parallel to scn->hosts */
 	struct world_router *routers; /* parallel to scn->routers */
 	unsigned n_transit;	      /* IPv6 transit links made so far */
+	bool coord_fw6;		      /* the coordinator's IPv6 stateful firewall is on */
 	struct host *coord_host;
 	struct sim_coord *coord;
 	struct link *coord_link;

@@ -206,8 +206,12 @@ struct filter6 *world6_filter_of(struct world *w, const char *name)
 		wh->fw6 = true;
 		return host_filter6(wh->host);
 	}
-	if (w->coord_host && strcmp(name, w->scn->coordinator->name) == 0)
+	if (w->coord_host && strcmp(name, w->scn->coordinator->name) == 0) {
+		if (!w->coord_fw6 && filter6_make_stateful_host(host_filter6(w->coord_host)) < 0)
+			return NULL;
+		w->coord_fw6 = true;
 		return host_filter6(w->coord_host);
+	}
 	if (wn)
 		return router_filter6(wn->router);
 	return wr ? router_filter6(wr->router) : NULL;
