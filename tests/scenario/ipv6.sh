@@ -46,7 +46,7 @@ NSIM
 expect_exit 2 "IPv6 refusals" -- "$natsim" run "$tmp/bad.nsim"
 contains "$err" "bad.nsim:1:22: error: '2001:db8::1::2' is not an IPv6 address: '::' appears more than once" "two ::"
 contains "$err" "bad.nsim:2:28: error: '2001:db8:7::/129' is not an IPv6 prefix" "/129"
-contains "$err" "bad.nsim:3:39: error: a rule is IPv4 or IPv6, not both" "mixed families"
+contains "$err" "bad.nsim:3:35: error: a rule is IPv4 or IPv6, not both" "mixed families"
 
 # natsim matrix --family: the flag is read, and refused until the agent
 # speaks IPv6, as other usage errors are (exit 2).
