@@ -214,8 +214,10 @@ int fw_rule_format(const struct fw_rule *rule, char *out, size_t size);
  * (code 1), PORT_UNREACHABLE icmp6-port-unreachable (4, the default),
  * NET_UNREACHABLE icmp6-no-route (0), HOST_UNREACHABLE
  * icmp6-addr-unreachable (3), TCP_RESET tcp-reset. ip6tables has no
- * protocol unreachable nor net/host prohibited: those send administratively
- * prohibited. The ICMPv6 type is always 1, destination unreachable.
+ * protocol unreachable nor net/host prohibited: net/host prohibited send
+ * administratively prohibited, protocol unreachable port unreachable (as
+ * does tcp-reset for a packet that is not TCP: RFC 4443 has no code for
+ * either). The ICMPv6 type is always 1, destination unreachable.
  * _parse6 takes ip6tables' names and aliases ("icmp6-adm-prohibited",
  * "adm-prohibited", "admin-prohib", ...). */
 const char *fw_reject_with_name6(enum fw_reject_with with);
