@@ -158,6 +158,14 @@ void link_config_default(struct link_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->queue_limit = 64;
+	cfg->mtu = 1500;
+}
+
+uint32_t link_mtu6(const struct link *l)
+{
+	uint32_t mtu = l->cfg.mtu == 0 ? 1500 : l->cfg.mtu;
+
+	return mtu < IPV6_MIN_MTU ? IPV6_MIN_MTU : mtu; /* ip6_forward's floor */
 }
 
 struct link *link_new(struct net *net, const char *name, const struct link_config *cfg)

@@ -293,6 +293,34 @@ static void test_forward_reject(void **state)
 	assert_int_equal(f->a1box.n_errors, 1);
 }
 
+/* The core link's MTU is 1280: a 1300-byte datagram gets packet too big
+ * from r1 with that MTU (ip6_forward; never fragmented, never rate
+ * limited); a 1280-byte one passes. */
+static void test_packet_too_big(void **state)
+{
+	struct fixture *f = *state;
+	struct link *core = net_find_link(f->w.net, "core");
+	struct link_config cfg = *link_get_config(core);
+	static const char big[1300 - 48];
+	struct endpoint6 to = {T6(2, 9), 7000};
+	const struct node_path_facts *why;
+	uint64_t id;
+
+	cfg.mtu = 1280;
+	link_set_config(core, &cfg);
+	id = host_udp_sendto6(f->a1s, &to, big, sizeof(big));
+	test_run_ms(f->w.net, 100);
+	why = world6_path_drop(&f->w, id, "r1", NODE_PATH_PACKET_TOO_BIG);
+	assert_int_equal(why->mtu, 1280);
+	assert_int_equal(f->a1box.n_errors, 1);
+	assert_int_equal(f->a1box.err.type, ICMP6_PACKET_TOO_BIG);
+	assert_int_equal(f->a1box.err.param, 1280);
+	assert_true(ip6_equal(&f->a1box.err.reporter, &T6(1, 1)));
+	assert_true(host_udp_sendto6(f->a1s, &to, big, 1280 - 48) != 0);
+	test_run_ms(f->w.net, 100);
+	assert_int_equal(f->srvbox.n, 1);
+}
+
 /* The routers' TRACE_NODE text lists each interface's IPv6 address after
  * its IPv4 one; hosts show theirs and their IPv6 gateway. */
 static void test_describe(void **state)
@@ -334,6 +362,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_echo_to_router, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rate_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_forward_reject, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_packet_too_big, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_describe, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
