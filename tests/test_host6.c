@@ -200,6 +200,27 @@ static void test_no_gateway(void **state)
 	}
 }
 
+/* An IPv6 gateway nobody on the link holds: the link drops the datagram at
+ * a1 (no neighbour; natsim has no neighbour discovery), naming it. */
+static void test_gateway_nobody_holds(void **state)
+{
+	struct world6 *w = *state;
+	struct host_socket *s = host_udp_bind6(w->a1, NULL, 4000, NULL, NULL);
+	struct endpoint6 to = {T6(2, 9), 7000};
+	const struct trace_packet *d;
+	uint64_t id;
+
+	host_set_gateway6(w->a1, &T6(1, 0x99));
+	id = host_udp_sendto6(s, &to, "x", 1);
+	d = world6_hop(w, id, TRACE_HOP_DROP);
+	assert_non_null(d);
+	assert_string_equal(d->node, "a1");
+	assert_int_equal(d->verdict.kind, NODE_VERDICT_LINK);
+	assert_true(ip6_equal(&((const struct link_drop_facts *)d->verdict.facts)->next_hop6,
+			      &T6(1, 0x99)));
+	assert_non_null(strstr(d->why, "nobody on link lan has address 2001:db8:1::99"));
+}
+
 /* An IPv6-only host: no IPv4 address, its text shows IPv6 alone, and it
  * talks to srv. */
 static void test_ipv6_only_host(void **state)
@@ -274,6 +295,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_echo, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_host_does_not_forward, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_gateway, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gateway_nobody_holds, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ipv6_only_host, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_filter_rejects, setup, teardown),
 	};
