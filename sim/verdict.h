@@ -417,6 +417,9 @@ enum node_path_cause {
 				    * address */
 	NODE_PATH_HOP_LIMIT,	   /* router: IPv6 hop limit would reach 0 (RFC 8200
 				    * section 3, ip6_forward) */
+	NODE_PATH_PACKET_TOO_BIG,  /* router: an IPv6 packet bigger than the out
+				    * link's MTU (`mtu`): IPv6 routers never
+				    * fragment (RFC 8200 section 5) */
 	NODE_PATH_NO_NEIGHBOUR6,   /* router: the IPv6 next hop (addr6) is on no
 				    * attachment of the out link: address
 				    * unreachable (natsim has no neighbour
@@ -435,6 +438,7 @@ struct node_path_facts {
 					 * NO_NEIGHBOUR6: the next hop */
 	const char *iface;		/* HOST_UNATTACHED: the interface */
 	const char *detail;		/* MALFORMED: the parser's reason */
+	uint32_t mtu;			/* PACKET_TOO_BIG: the out link's MTU */
 	struct icmp_answer answer;	/* NO_SOCKET, TTL, NO_ROUTE, OWN_NO_SOCKET: the
 					 * error the stack sent back, if any */
 	enum conntrack_invalid invalid; /* CT_INVALID: why conntrack refused it */
