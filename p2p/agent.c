@@ -212,8 +212,8 @@ struct agent *agent_new(const struct agent_config *cfg)
 		return NULL;
 	}
 	/* The techniques for hard NATs are UDP ones (agent.h "Hard NATs"). */
-	if (a->tcp == NULL && (portmap_new(a) != AGENT_OK || hard_new(a) != AGENT_OK ||
-			       dual_new(a) != AGENT_OK)) {
+	if (a->tcp == NULL &&
+	    (portmap_new(a) != AGENT_OK || hard_new(a) != AGENT_OK || dual_new(a) != AGENT_OK)) {
 		portmap_free(a);
 		hard_free(a);
 		free(a);
@@ -307,7 +307,8 @@ void write_register(struct agent *a, uint64_t now, const struct p2p_endpoint *to
 	if (a->speed.signed_registration != NULL) /* agent_speed.h */
 		a->speed.signed_registration(a->speed.sign_ctx, r.sign_pk, bytes, n, sig);
 
-	stun_writer_init(&w, d->buf, sizeof(d->buf), STUN_METHOD_REGISTER, STUN_CLASS_REQUEST, txid);
+	stun_writer_init(&w, d->buf, sizeof(d->buf), STUN_METHOD_REGISTER, STUN_CLASS_REQUEST,
+			 txid);
 	stun_put_string(&w, STUN_ATTR_NATSIM_NAME, a->name);
 	stun_put_raw(&w, STUN_ATTR_NATSIM_SIGN_KEY, r.sign_pk, 32);
 	stun_put_raw(&w, STUN_ATTR_NATSIM_BOX_KEY, r.box_pk, 32);
@@ -632,8 +633,8 @@ static int on_introduce(struct agent *a, uint64_t now, const struct p2p_endpoint
 	struct agent_peer *p;
 
 	/* Only the coordinator introduces. */
-	if (!from_coordinator(a, from) ||
-	    parse_introduce(m, name, &box_pk, &session) != AGENT_OK || strcmp(name, a->name) == 0)
+	if (!from_coordinator(a, from) || parse_introduce(m, name, &box_pk, &session) != AGENT_OK ||
+	    strcmp(name, a->name) == 0)
 		return AGENT_ERR_MALFORMED;
 	p = find_peer(a, name);
 	if (p == NULL && (p = add_peer(a, name)) == NULL)
@@ -737,8 +738,7 @@ static int on_data(struct agent *a, const struct p2p_endpoint *from, const struc
 	char name[AGENT_NAME_MAX];
 	struct agent_peer *p;
 
-	if (m->cls != STUN_CLASS_INDICATION ||
-	    (relayed && !from_coordinator(a, from)) ||
+	if (m->cls != STUN_CLASS_INDICATION || (relayed && !from_coordinator(a, from)) ||
 	    stun_get_string(m, STUN_ATTR_NATSIM_PEER, name, sizeof(name)) != STUN_OK ||
 	    (p = find_peer(a, name)) == NULL)
 		return AGENT_ERR_UNKNOWN_PEER;

@@ -393,7 +393,7 @@ static void emit_selected(struct agent *a, struct agent_peer *p, bool upgrade)
 	const struct agent_pair *pp = &p->pairs[p->selected];
 	bool text = text_wanted(a);
 	/* Over TCP, which connection: "direct to bob over TCP via simultaneous open ..." */
-	const char *how = a->tcp && text			 ? agent_tcp_path_words(a, &pp->remote.ep)
+	const char *how = a->tcp && text ? agent_tcp_path_words(a, &pp->remote.ep)
 			  : p2p_endpoint_is6(&pp->remote.ep) ? "over IPv6 via"
 							     : "via";
 	const struct p2p_endpoint *local = local_for(a, &pp->remote.ep);
@@ -707,15 +707,15 @@ static void path_lost(struct agent *a, struct agent_peer *p, uint64_t now)
 	const struct agent_pair *pp = &p->pairs[p->selected];
 
 	bool quiet = a->cfg.keepalive_ns == 0;
-	struct p2p_event *e = emit(a, AGENT_EV_PATH_LOST, p->name,
-				   "no answer on the path to %s via %s -> %s for %llu s: consent "
-				   "expired (RFC 7675); %s",
-				   p->name, fmt_ep(local_for(a, &pp->remote.ep), l),
-				   fmt_ep(&pp->remote.ep, r),
-				   (unsigned long long)((now - p->consent_ns) / P2P_NS_PER_S),
-				   quiet ? "we send no keepalives, so we ask for a new path only "
-					   "when there is something to send"
-					 : "asking the coordinator to introduce us again");
+	struct p2p_event *e =
+	    emit(a, AGENT_EV_PATH_LOST, p->name,
+		 "no answer on the path to %s via %s -> %s for %llu s: consent "
+		 "expired (RFC 7675); %s",
+		 p->name, fmt_ep(local_for(a, &pp->remote.ep), l), fmt_ep(&pp->remote.ep, r),
+		 (unsigned long long)((now - p->consent_ns) / P2P_NS_PER_S),
+		 quiet ? "we send no keepalives, so we ask for a new path only "
+			 "when there is something to send"
+		       : "asking the coordinator to introduce us again");
 	if (e) {
 		e->local = *local_for(a, &pp->remote.ep);
 		e->remote = pp->remote.ep;

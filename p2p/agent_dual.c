@@ -27,12 +27,12 @@
 #define DUAL_MAX_TRIES 5
 
 struct agent_dual {
-	bool registered;	  /* the coordinator answered our IPv6 REGISTER */
-	bool gave_up;		  /* the first one went unanswered: CONNECTs wait no more */
+	bool registered;	   /* the coordinator answered our IPv6 REGISTER */
+	bool gave_up;		   /* the first one went unanswered: CONNECTs wait no more */
 	struct p2p_endpoint srflx; /* our IPv6 endpoint as the coordinator saw it */
 	uint8_t txid[STUN_TXID_SIZE];
-	unsigned tries;	       /* >0: waiting for an answer */
-	uint64_t retry_ns;     /* next retransmission or refresh; 0: not begun */
+	unsigned tries;	   /* >0: waiting for an answer */
+	uint64_t retry_ns; /* next retransmission or refresh; 0: not begun */
 };
 
 bool agent_is_dual(const struct agent *a)
@@ -119,8 +119,8 @@ bool dual_input_register(struct agent *a, uint64_t now, const struct stun_msg *m
 		stun_get_error(m, &code, &reason, &rlen);
 		d->gave_up = !d->registered;
 		emit(a, AGENT_EV_LOG, NULL,
-		     "the coordinator refused our IPv6 registration (%d %.*s): IPv4 carries on", code,
-		     (int)rlen, reason);
+		     "the coordinator refused our IPv6 registration (%d %.*s): IPv4 carries on",
+		     code, (int)rlen, reason);
 	} else if (stun_get_xor_address(m, STUN_ATTR_XOR_MAPPED_ADDRESS, &mapped) == STUN_OK &&
 		   p2p_endpoint_is6(&mapped)) {
 		bool moved = !d->registered || !p2p_endpoint_equal(&mapped, &d->srflx);

@@ -175,7 +175,7 @@ const struct p2p_endpoint *local_for(const struct agent *a, const struct p2p_end
 bool is_local(const struct agent *a, const struct p2p_endpoint *ep); /* one of our sockets */
 bool from_coordinator(const struct agent *a, const struct p2p_endpoint *from);
 void dual_registered(struct agent *a, uint64_t now); /* the IPv4 REGISTER succeeded */
-bool dual_busy(const struct agent *a);		      /* first IPv6 REGISTER pending: CONNECT waits */
+bool dual_busy(const struct agent *a); /* first IPv6 REGISTER pending: CONNECT waits */
 /* A REGISTER answer: true if it answered our IPv6 one. */
 bool dual_input_register(struct agent *a, uint64_t now, const struct stun_msg *m);
 void dual_tick(struct agent *a, uint64_t now);
