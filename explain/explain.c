@@ -61,6 +61,8 @@ static const char *state_article(enum conntrack_state state)
 		return "a related";
 	case CONNTRACK_INVALID:
 		return "an invalid";
+	case CONNTRACK_UNTRACKED:
+		return "an untracked";
 	default:
 		return "a new";
 	}
@@ -72,6 +74,7 @@ static const char *state_noun(enum conntrack_state state)
 	case CONNTRACK_RELATED:
 		return "ICMP error";
 	case CONNTRACK_INVALID:
+	case CONNTRACK_UNTRACKED:
 		return "packet";
 	default:
 		return "flow";
@@ -119,6 +122,29 @@ static void rule_sentence(const struct fw_verdict *v, char *out, size_t size)
 		snprintf(out + n, size - (size_t)n, " %s it", action_verb(r->action));
 }
 
+/* "no rule in FORWARD accepted a new forwarded flow, but endpoint-independent
+ * filtering admitted it: [2001:db8:1::5]:5000 has an outbound UDP flow (to
+ * [2001:db8:2::1]:3478, conntrack id 3)". */
+static void explain_firewall_admitted(const struct fw_verdict *v, char *out, size_t size)
+{
+	const struct fw_admission *a = v->admitted;
+	char inside[IP6_TEXT_SIZE + 8], remote[IP6_TEXT_SIZE + 8];
+
+	if (a == NULL) {
+		snprintf(out, size, "admitted by the filter's filtering behaviour");
+		return;
+	}
+	endpoint6_format(&a->inside, inside, sizeof(inside));
+	endpoint6_format(&a->remote, remote, sizeof(remote));
+	snprintf(out, size,
+		 "no rule in %s accepted a new %s flow, but %s filtering admitted it: %s "
+		 "has an outbound %s flow (to %s, conntrack id %u)%s",
+		 fw_chain_name(v->chain), chain_direction(v->chain),
+		 nat_behaviour_name((enum nat_behaviour)a->filtering), inside,
+		 a->proto == 17 ? "UDP" : "IPv6", remote, a->flow_id,
+		 a->filtering == NAT_ADDRESS_DEPENDENT ? " to the same address" : "");
+}
+
 void explain_firewall(const struct fw_verdict *v, char *out, size_t size)
 {
 	const char *name = fw_chain_name(v->chain);
@@ -131,6 +157,9 @@ void explain_firewall(const struct fw_verdict *v, char *out, size_t size)
 		snprintf(out, size, "no rule in %s matched %s %s %s, and the %s policy is %s", name,
 			 state_article(v->state), chain_direction(v->chain), state_noun(v->state),
 			 name, fw_action_name(v->action));
+		return;
+	case FW_REASON_ADMITTED:
+		explain_firewall_admitted(v, out, size);
 		return;
 	case FW_REASON_NO_CHAIN:
 		break;
@@ -743,7 +772,7 @@ int explain_ct_line(const struct explain_ct_line *l, int64_t now, char *out, siz
 
 int conntrack_format_record(const struct trace_conntrack *rec, int64_t now, char *out, size_t size)
 {
-	char orig[80], reply[80];
+	char orig[2 * IP6_TEXT_SIZE + 48], reply[2 * IP6_TEXT_SIZE + 48];
 	struct explain_ct_line l = {.proto = rec->proto,
 				    .orig = orig,
 				    .reply = reply,
@@ -754,8 +783,13 @@ int conntrack_format_record(const struct trace_conntrack *rec, int64_t now, char
 				    .use = rec->use,
 				    .tcp_state = rec->tcp_state};
 
-	ct_format_tuple(rec->proto, &rec->orig, orig, sizeof(orig));
-	ct_format_tuple(rec->proto, &rec->reply, reply, sizeof(reply));
+	if (rec->family == 6 && rec->tuples6 != NULL) {
+		ct_format_tuple6(rec->proto, &rec->tuples6->orig, orig, sizeof(orig));
+		ct_format_tuple6(rec->proto, &rec->tuples6->reply, reply, sizeof(reply));
+	} else {
+		ct_format_tuple(rec->proto, &rec->orig, orig, sizeof(orig));
+		ct_format_tuple(rec->proto, &rec->reply, reply, sizeof(reply));
+	}
 	return explain_ct_line(&l, now, out, size);
 }
 
@@ -825,11 +859,17 @@ void explain_attach(struct trace *t)
 
 /* ---- a router's or host's own path ---------------------------------------- */
 
+/* The flow's destination address as text, either family. */
+static char *flow_dst_text(const struct verdict_flow *i, char *out, size_t size)
+{
+	return i->ip_version == 6 ? ip6_format(&i->dst6, out, size) : ip_format(i->dst, out, size);
+}
+
 /* Sentences whose subject is the node: "<node> " then the rest. */
 static size_t path_node_sentence(const struct node_path_facts *f, const char *node, char *out,
 				 size_t size)
 {
-	char flow[EXPLAIN_FLOW_SIZE], a[16], b[24];
+	char flow[EXPLAIN_FLOW_SIZE], a[IP6_TEXT_SIZE], b[IP6_TEXT_SIZE];
 	const struct verdict_flow *i = &f->flow;
 
 	switch (f->cause) {
@@ -856,25 +896,37 @@ static size_t path_node_sentence(const struct node_path_facts *f, const char *no
 		snprintf(out, size,
 			 "%s dropped %s: %s is %s's own address, and routers do not run services "
 			 "here",
-			 node, explain_flow(i, flow, sizeof(flow)), ip_format(i->dst, a, sizeof(a)),
+			 node, explain_flow(i, flow, sizeof(flow)), flow_dst_text(i, a, sizeof(a)),
 			 node);
 		break;
 	case NODE_PATH_NOT_FOR_US:
+		if (i->ip_version == 6)
+			ip6_format(&f->addr6, b, sizeof(b));
+		else
+			ip_format(f->addr, b, sizeof(b));
 		snprintf(out, size, "%s dropped %s: it is addressed to %s, and %s is %s", node,
-			 explain_flow(i, flow, sizeof(flow)), ip_format(i->dst, a, sizeof(a)), node,
-			 ip_format(f->addr, b, sizeof(b)));
+			 explain_flow(i, flow, sizeof(flow)), flow_dst_text(i, a, sizeof(a)), node,
+			 b);
 		break;
-	case NODE_PATH_NO_IPV6_ROUTE: /* docs/ipv6.md step 1 */
+	case NODE_PATH_NO_IPV6_ROUTE: /* Linux: ip6_null_entry, ip6_pkt_discard */
 		snprintf(out, size,
-			 "%s dropped %s: no IPv6 route: natsim routes IPv6 from step 2 on "
-			 "(docs/ipv6.md), and sends no ICMPv6 error before then",
-			 node, explain_flow(i, flow, sizeof(flow)));
+			 "%s dropped %s: no IPv6 route to %s (no entry in its IPv6 table matches, "
+			 "and it has no default route)",
+			 node, explain_flow(i, flow, sizeof(flow)), flow_dst_text(i, a, sizeof(a)));
 		break;
 	case NODE_PATH_NO_IPV6_ADDRESS:
+		snprintf(out, size, "%s dropped %s: %s has no IPv6 address", node,
+			 explain_flow(i, flow, sizeof(flow)), node);
+		break;
+	case NODE_PATH_NO_NEIGHBOUR6:
+		/* natsim has no neighbour discovery (docs/ipv6.md): nobody on
+		 * the link holding the address plays a solicitation nobody
+		 * answers, which Linux reports as address unreachable. */
 		snprintf(out, size,
-			 "%s dropped %s: %s has no IPv6 address (natsim gives hosts IPv6 "
-			 "addresses from step 2 on, docs/ipv6.md)",
-			 node, explain_flow(i, flow, sizeof(flow)), node);
+			 "%s dropped %s: its next hop %s is on no attachment of the link it "
+			 "routes to, so no neighbour would answer for it",
+			 node, explain_flow(i, flow, sizeof(flow)),
+			 ip6_format(&f->addr6, a, sizeof(a)));
 		break;
 	case NODE_PATH_NO_SOCKET:
 		/* A TCP segment reaches here until hosts have a TCP stack (issue
@@ -896,6 +948,12 @@ static size_t path_sentence(const struct node_path_facts *f, const char *node, c
 	const struct verdict_flow *i = &f->flow;
 
 	switch (f->cause) {
+	case NODE_PATH_HOP_LIMIT: /* RFC 8200 section 3; as TTL, no subject */
+		snprintf(out, size,
+			 "hop limit exceeded at %s: %s arrived with hop limit %u, and a router "
+			 "may not forward a packet whose hop limit would reach 0",
+			 node, explain_flow(i, flow, sizeof(flow)), i->ttl);
+		return 0;
 	case NODE_PATH_TTL: /* RFC 1812 5.3.1; the node is not the subject */
 		snprintf(out, size,
 			 "TTL expired at %s: %s arrived with TTL %u, and a router may not forward "
@@ -922,6 +980,17 @@ static size_t path_sentence(const struct node_path_facts *f, const char *node, c
 		snprintf(out, size, "%s's NAT produced a packet that does not parse", node);
 		return strlen(node) + 3;
 	case NODE_PATH_HOST_NO_ROUTE:
+		if (i->ip_version == 6) {
+			struct ip6_addr net = ip6_prefix_masked(&f->addr6, f->prefix_len);
+			char c[IP6_TEXT_SIZE];
+
+			snprintf(out, size,
+				 "%s has no route to %s: it is not on %s/%u and %s has no IPv6 "
+				 "default gateway",
+				 node, ip6_format(&i->dst6, a, sizeof(a)),
+				 ip6_format(&net, c, sizeof(c)), f->prefix_len, node);
+			return strlen(node) + 1;
+		}
 		snprintf(out, size,
 			 "%s has no route to %s: it is not on %s/%u and %s has no default "
 			 "gateway",
@@ -1019,7 +1088,7 @@ char *explain_flow(const struct verdict_flow *flow, char *out, size_t size)
 static size_t link_sender_sentence(const struct link_drop_facts *f, const char *node,
 				   const char *flow, char *out, size_t size)
 {
-	char addr[16];
+	char addr[IP6_TEXT_SIZE];
 
 	switch (f->cause) {
 	case LINK_DROP_NOT_ATTACHED:
@@ -1034,8 +1103,12 @@ static size_t link_sender_sentence(const struct link_drop_facts *f, const char *
 			 flow, f->link);
 		break;
 	case LINK_DROP_NO_NEIGHBOUR:
+		/* IPv6: natsim has no neighbour discovery; nobody holds the
+		 * address, as nobody would answer its neighbour solicitation. */
 		snprintf(out, size, "%s could not send %s: nobody on link %s has address %s", node,
-			 flow, f->link, ip_format(f->next_hop, addr, sizeof(addr)));
+			 flow, f->link,
+			 f->flow.ip_version == 6 ? ip6_format(&f->next_hop6, addr, sizeof(addr))
+						 : ip_format(f->next_hop, addr, sizeof(addr)));
 		break;
 	case LINK_DROP_QUEUE_FULL:
 		snprintf(out, size,
