@@ -304,8 +304,8 @@ static int bind_all(struct daemon *d, struct daemon_tcp *tcp, const struct coord
 	size_t n = 1;
 	char err[256];
 	if (c->has_alternate) {
-		eps[n++] = (struct p2p_endpoint){c->primary.ip, c->alternate.port};
-		eps[n++] = (struct p2p_endpoint){c->alternate.ip, c->primary.port};
+		eps[n++] = (struct p2p_endpoint){.ip = c->primary.ip, .port = c->alternate.port};
+		eps[n++] = (struct p2p_endpoint){.ip = c->alternate.ip, .port = c->primary.port};
 		eps[n++] = c->alternate;
 	}
 	for (size_t i = 0; i < n; i++)

@@ -774,7 +774,7 @@ static void choose_gateway(struct agent_config *c, const struct peer_args *a,
 		return;
 	}
 	c->techniques |= AGENT_TECH_PORT_MAPPING;
-	c->gateway = (struct p2p_endpoint){gw, 0}; /* port 0: 5351 */
+	c->gateway = (struct p2p_endpoint){.ip = gw, .port = 0}; /* port 0: 5351 */
 }
 
 static int start_agent(struct peer_run *pr, const struct peer_args *a,

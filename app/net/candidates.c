@@ -54,7 +54,7 @@ void net_host_candidates(struct agent_config *c, const struct p2p_endpoint *boun
 	for (int i = 0; i < n && c->n_host_candidates < AGENT_MAX_HOST_CANDIDATES; i++)
 		if (ips[i] != c->local.ip && !is_loopback(ips[i]))
 			c->host_candidates[c->n_host_candidates++] =
-			    (struct p2p_endpoint){ips[i], bound->port};
+			    (struct p2p_endpoint){.ip = ips[i], .port = bound->port};
 	/* Nothing left (only loopback here): offer none rather than let the agent
 	 * fall back on config.local. */
 	c->disable_host_candidates = c->n_host_candidates == 0;

@@ -343,7 +343,7 @@ static int read_one_error(int fd, struct p2p_icmp_error *out)
 			return 1;
 		const struct sockaddr_in *from = (const void *)SO_EE_OFFENDER(ee);
 		out->remote = from_sockaddr(&dst);
-		out->reporter = ntohl(from->sin_addr.s_addr);
+		out->reporter = p2p_endpoint4(ntohl(from->sin_addr.s_addr), 0);
 		out->type = ee->ee_type;
 		out->code = ee->ee_code;
 		return 0;

@@ -26,7 +26,7 @@ static struct sockaddr_in to_sin(const struct p2p_endpoint *ep)
 
 static struct p2p_endpoint of_sin(const struct sockaddr_in *sin)
 {
-	return (struct p2p_endpoint){ntohl(sin->sin_addr.s_addr), ntohs(sin->sin_port)};
+	return (struct p2p_endpoint){.ip = ntohl(sin->sin_addr.s_addr), .port = ntohs(sin->sin_port)};
 }
 
 enum p2p_tcp_close daemon_tcp_close_reason(int err)
