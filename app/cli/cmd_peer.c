@@ -121,8 +121,11 @@ struct peer_args {
 	const char *name, *key, *connect, *send;
 	struct peer_hard_args hard;
 	struct p2p_endpoint coord, bind;
+	struct p2p_endpoint bind4, bind6; /* --bind of each family (settle_bind) */
+	bool has_bind4, has_bind6;
 	bool has_coord, expect_data, echo, classify, json, has_keepalive, no_register, tcp;
 	uint64_t timeout_ns, linger_ns, keepalive_ns;
+	uint16_t port; /* --port */
 };
 
 struct peer_run {
@@ -449,10 +452,11 @@ static int parse_dur(const char *flag, const char *text, const struct units_sett
 static int parse_coord(const char *arg, struct peer_args *a)
 {
 	a->has_coord = true;
-	if (p2p_endpoint_parse(arg, &a->coord) < 0 || a->coord.port == 0 || a->coord.ip == 0)
+	if (p2p_endpoint_parse(arg, &a->coord) < 0 || a->coord.port == 0 ||
+	    !p2p_endpoint_has_addr(&a->coord))
 		return cli_usage_error("peer",
-				       "--coord expects ADDR:PORT (like 10.0.0.1:3478), "
-				       "not '%s'",
+				       "--coord expects ADDR:PORT (like 10.0.0.1:3478 or "
+				       "[2001:db8::10]:3478), not '%s'",
 				       arg);
 	return 0;
 }
@@ -463,17 +467,47 @@ static int parse_port(const char *arg, struct peer_args *a)
 	uint64_t port;
 	if (cli_count_flag("peer", "--port", "a port", arg, 0, 65535, &port))
 		return CLI_EXIT_USAGE;
-	a->bind.port = (uint16_t)port;
+	a->port = (uint16_t)port;
 	return 0;
 }
 
-/* --bind: the local IPv4 address to bind, kept in host order like p2p's. */
+/* --bind: the local address to bind, IPv4 (kept in host order like p2p's)
+ * or IPv6. */
 static int parse_bind(const char *arg, struct peer_args *a)
 {
 	struct in_addr in;
-	if (inet_pton(AF_INET, arg, &in) != 1)
-		return cli_usage_error("peer", "--bind expects an IPv4 address, not '%s'", arg);
-	a->bind.ip = ntohl(in.s_addr);
+	uint8_t in6[16];
+	bool *has = inet_pton(AF_INET, arg, &in) == 1 ? &a->has_bind4 : &a->has_bind6;
+	if (has == &a->has_bind6 && inet_pton(AF_INET6, arg, in6) != 1)
+		return cli_usage_error("peer", "--bind expects an IPv4 or IPv6 address, not '%s'",
+				       arg);
+	if (*has)
+		return cli_usage_error("peer", "--bind is given twice for IPv%d (once per family)",
+				       has == &a->has_bind6 ? 6 : 4);
+	*has = true;
+	if (has == &a->has_bind4)
+		a->bind4 = p2p_endpoint4(ntohl(in.s_addr), 0);
+	else
+		a->bind6 = p2p_endpoint6(in6, 0);
+	return 0;
+}
+
+/* The socket the agent speaks from: of the coordinator's family, on --bind's
+ * address of that family (any address without one) and --port. */
+static int settle_bind(struct peer_args *a)
+{
+	if (p2p_endpoint_is6(&a->coord)) {
+		if (a->has_bind4)
+			return cli_usage_error("peer", "--bind names an IPv4 address, but the "
+						       "coordinator is IPv6");
+		a->bind = a->has_bind6 ? a->bind6 : p2p_endpoint6((const uint8_t[16]){0}, 0);
+	} else {
+		if (a->has_bind6)
+			return cli_usage_error("peer", "--bind names an IPv6 address, but the "
+						       "coordinator is IPv4");
+		a->bind = a->has_bind4 ? a->bind4 : p2p_endpoint4(0, 0);
+	}
+	a->bind.port = a->port;
 	return 0;
 }
 
@@ -688,6 +722,8 @@ static int parse_args(int argc, char **argv, struct peer_args *a)
 				       AGENT_NAME_MAX - 1);
 	if (!a->has_coord)
 		return cli_usage_error("peer", "--coord ADDR:PORT is required");
+	if (settle_bind(a))
+		return CLI_EXIT_USAGE;
 	if (a->send && strlen(a->send) > AGENT_MAX_DATA)
 		return cli_usage_error("peer", "--send TEXT is limited to %d bytes",
 				       AGENT_MAX_DATA);
@@ -699,6 +735,10 @@ static int parse_args(int argc, char **argv, struct peer_args *a)
 	if (a->tcp && a->hard.techniques)
 		return cli_usage_error("peer", "--techniques are UDP's (prediction, birthday "
 					       "and port mapping): not with --tcp");
+	if (p2p_endpoint_is6(&a->coord) && a->hard.techniques)
+		return cli_usage_error("peer", "--techniques are for IPv4 NATs (prediction, "
+					       "birthday and port mapping): not with an IPv6 "
+					       "coordinator");
 	if (a->tcp && a->classify)
 		return cli_usage_error("peer", "--classify is RFC 5780 discovery over UDP: not "
 					       "with --tcp");
@@ -774,7 +814,7 @@ static void choose_gateway(struct agent_config *c, const struct peer_args *a,
 		return;
 	}
 	c->techniques |= AGENT_TECH_PORT_MAPPING;
-	c->gateway = (struct p2p_endpoint){gw, 0}; /* port 0: 5351 */
+	c->gateway = (struct p2p_endpoint){.ip = gw, .port = 0}; /* port 0: 5351 */
 }
 
 static int start_agent(struct peer_run *pr, const struct peer_args *a,

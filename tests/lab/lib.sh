@@ -149,6 +149,11 @@ lab_wait_log() {
 lab_make_ns() {
 	ip netns add "$LAB-$1"
 	in_ns "$1" ip link set lo up
+	# IPv6 (lib6.sh): no duplicate address detection on the interfaces made
+	# here, link-local ones included, which would otherwise stay tentative a
+	# second or two and neighbour discovery with them (RFC 4862 5.4); nothing
+	# else in a lab can hold their addresses.
+	in_ns "$1" sysctl -qw net.ipv6.conf.default.accept_dad=0
 }
 
 lab_make_wan() {

@@ -1,0 +1,243 @@
+/*
+ * test_daemon6.c - the real-socket driver over IPv6 (issue 18): sockets of
+ * both families side by side on one port (IPV6_V6ONLY), datagrams in and
+ * out with their family, ICMPv6 errors read from the error queue
+ * (IPV6_RECVERR, SO_EE_ORIGIN_ICMP6), and the endpoint text the commands
+ * take. Everything stays on ::1 and 127.0.0.1; a machine without IPv6
+ * skips.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "app/net/daemon.h"
+#include "app/net/sockaddr.h"
+
+#define LOOPBACK 0x7F000001u
+
+static const uint8_t LOOPBACK6[16] = {[15] = 1};
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+	nanosleep(&ts, NULL);
+}
+
+/* A plain IPv6 UDP socket on ::1 for the test's side (IPV6_V6ONLY); its
+ * port in *port. -1 (the test skips) if this machine has no ::1. */
+static int test_socket6(uint16_t *port)
+{
+	struct p2p_endpoint ep = p2p_endpoint6(LOOPBACK6, 0);
+	struct sockaddr_storage ss;
+	socklen_t sl = net_sockaddr_of(&ep, &ss);
+	int fd = socket(AF_INET6, SOCK_DGRAM, 0), on = 1;
+	if (fd < 0 || setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) < 0 ||
+	    bind(fd, (struct sockaddr *)&ss, sl) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	sl = sizeof(ss);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&ss, &sl), 0);
+	*port = net_endpoint_of((struct sockaddr *)&ss).port;
+	struct timeval tv = {2, 0}; /* a lost datagram fails the test, not hangs it */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+/* A port free on ::1 a moment ago; skips the test without IPv6. */
+static uint16_t free_port6(void)
+{
+	uint16_t port;
+	int fd = test_socket6(&port);
+	if (fd < 0)
+		skip();
+	close(fd);
+	return port;
+}
+
+/* Endpoints to socket addresses and back, both families. */
+static void test_sockaddr_round_trip(void **state)
+{
+	static const uint8_t a6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 0x10};
+	struct p2p_endpoint v4 = p2p_endpoint4(0xC0000201u, 3478), v6 = p2p_endpoint6(a6, 3479);
+	struct sockaddr_storage ss;
+	(void)state;
+	assert_int_equal(net_sockaddr_of(&v4, &ss), sizeof(struct sockaddr_in));
+	assert_int_equal(ss.ss_family, AF_INET);
+	assert_int_equal(((struct sockaddr_in *)&ss)->sin_addr.s_addr, htonl(0xC0000201u));
+	struct p2p_endpoint back = net_endpoint_of((struct sockaddr *)&ss);
+	assert_true(p2p_endpoint_equal(&back, &v4));
+	assert_int_equal(net_sockaddr_of(&v6, &ss), sizeof(struct sockaddr_in6));
+	assert_int_equal(ss.ss_family, AF_INET6);
+	assert_memory_equal(((struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr, a6, 16);
+	assert_int_equal(((struct sockaddr_in6 *)&ss)->sin6_port, htons(3479));
+	back = net_endpoint_of((struct sockaddr *)&ss);
+	assert_true(p2p_endpoint_equal(&back, &v6));
+	assert_int_equal(net_socket_family(&v6), AF_INET6);
+}
+
+/* The text --listen and --coord take: IPv4 as before, IPv6 in brackets. */
+static void test_parse_endpoint(void **state)
+{
+	struct p2p_endpoint ep;
+	(void)state;
+	assert_int_equal(daemon_parse_endpoint("[::1]:3478", &ep), 0);
+	assert_true(p2p_endpoint_is6(&ep));
+	assert_memory_equal(ep.ip6, LOOPBACK6, 16);
+	assert_int_equal(ep.port, 3478);
+	assert_int_equal(daemon_parse_endpoint("[2001:db8::1]:3479", &ep), 0);
+	assert_true(p2p_endpoint_is6(&ep));
+	assert_int_equal(ep.ip6[0], 0x20);
+	assert_int_equal(ep.ip6[15], 1);
+	assert_int_equal(daemon_parse_endpoint("10.0.0.1:3478", &ep), 0);
+	assert_false(p2p_endpoint_is6(&ep));
+	assert_int_equal(ep.ip, 0x0A000001u);
+	assert_int_equal(daemon_parse_endpoint(":3478", &ep), 0);
+	assert_false(p2p_endpoint_is6(&ep));
+	assert_int_equal(ep.ip, 0);
+	assert_int_equal(daemon_parse_endpoint("[fe80::1%eth0]:3478", &ep), -1);
+	assert_int_equal(daemon_parse_endpoint("[::1]", &ep), -1);
+	assert_int_equal(daemon_parse_endpoint("[::1::2]:1", &ep), -1);
+}
+
+/* An IPv4 and an IPv6 socket on one port (the IPv6 one is V6ONLY, or the
+ * second bind would fail with EADDRINUSE under bindv6only = 0); a datagram
+ * from ::1 arrives on the IPv6 one with an IPv6 source, and a reply to it
+ * leaves from the IPv6 socket though its `from` names neither. */
+static void test_both_families_one_port(void **state)
+{
+	struct daemon d;
+	char err[256];
+	uint16_t tport;
+	int t = test_socket6(&tport);
+	(void)state;
+	if (t < 0)
+		skip();
+	struct p2p_endpoint v4 = p2p_endpoint4(LOOPBACK, 0), b4, b6;
+	assert_int_equal(daemon_init(&d, err, sizeof(err)), 0);
+	assert_int_equal(daemon_bind(&d, &v4, &b4, err, sizeof(err)), 0);
+	struct p2p_endpoint any6 = p2p_endpoint6((uint8_t[16]){0}, b4.port);
+	assert_int_equal(daemon_bind(&d, &any6, &b6, err, sizeof(err)), 0);
+	assert_true(p2p_endpoint_is6(&b6));
+	assert_int_equal(b6.port, b4.port);
+	int v6only = 0;
+	socklen_t ol = sizeof(v6only);
+	assert_int_equal(getsockopt(d.fds[1], IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &ol), 0);
+	assert_int_equal(v6only, 1);
+
+	struct p2p_datagram dg = {.from = b4, .to = p2p_endpoint6(LOOPBACK6, tport), .len = 3};
+	memcpy(dg.buf, "six", 3);
+	assert_int_equal(daemon_send(&d, &dg), 0); /* from names the IPv4 socket: family wins */
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char buf[16];
+	assert_int_equal(recvfrom(t, buf, sizeof(buf), 0, (struct sockaddr *)&ss, &sl), 3);
+	struct p2p_endpoint src = net_endpoint_of((struct sockaddr *)&ss);
+	assert_true(p2p_endpoint_is6(&src));
+	assert_int_equal(src.port, b6.port);
+	close(t);
+	daemon_fini(&d);
+}
+
+/* ---- ICMPv6 errors (IPV6_RECVERR) ---- */
+
+struct errq_seen {
+	struct p2p_icmp_error err[4];
+	size_t n;
+};
+
+static int errq_input(void *ctx, uint64_t now, const struct p2p_endpoint *local,
+		      const struct p2p_endpoint *from, const uint8_t *buf, size_t len)
+{
+	(void)ctx, (void)now, (void)local, (void)from, (void)buf, (void)len;
+	return 0;
+}
+
+static void errq_tick(void *ctx, uint64_t now)
+{
+	(void)ctx, (void)now;
+}
+
+static uint64_t errq_deadline(void *ctx)
+{
+	(void)ctx;
+	return P2P_NO_DEADLINE;
+}
+
+static bool errq_flush(void *ctx, struct daemon *d, uint64_t now)
+{
+	(void)d, (void)now;
+	return ((struct errq_seen *)ctx)->n >= 2;
+}
+
+static void errq_error(void *ctx, uint64_t now, const struct p2p_endpoint *local,
+		       const struct p2p_icmp_error *err)
+{
+	struct errq_seen *s = ctx;
+	(void)now, (void)local;
+	if (s->n < 4)
+		s->err[s->n++] = *err;
+}
+
+/* Two datagrams to a closed port on ::1: Linux answers each with ICMPv6
+ * destination unreachable, port unreachable (type 1 code 4: RFC 4443 3.1;
+ * no rate limit on loopback, icmpv6_xrlim_allow). The second send meets
+ * the first error pending (ECONNREFUSED) and is sent again; the loop reads
+ * both from the error queue as SO_EE_ORIGIN_ICMP6, with the datagram's
+ * destination and the error's source, both IPv6. */
+static void test_icmp6_error_queue(void **state)
+{
+	struct daemon d;
+	char err[256];
+	struct p2p_endpoint lo6 = p2p_endpoint6(LOOPBACK6, 0), bound;
+	uint16_t closed = free_port6();
+	(void)state;
+	assert_int_equal(daemon_init(&d, err, sizeof(err)), 0);
+	assert_int_equal(daemon_bind(&d, &lo6, &bound, err, sizeof(err)), 0);
+	struct p2p_datagram dg = {.from = bound, .to = p2p_endpoint6(LOOPBACK6, closed), .len = 4};
+	memcpy(dg.buf, "ping", 4);
+	assert_int_equal(daemon_send(&d, &dg), 0);
+	sleep_ms(50); /* the first error is in, pending on the socket */
+	assert_int_equal(daemon_send(&d, &dg), 0);
+	assert_int_equal(d.send_errors, 0);
+	struct errq_seen seen = {.n = 0};
+	static const struct daemon_ops ops = {errq_input, errq_tick,  errq_deadline,
+					      errq_flush, errq_error, NULL};
+	d.until_ns = daemon_now_ns() + 2 * P2P_NS_PER_S;
+	assert_int_equal(daemon_run(&d, &ops, &seen), DAEMON_STOP_DONE);
+	assert_int_equal(seen.n, 2);
+	struct p2p_endpoint lo6_reporter = p2p_endpoint6(LOOPBACK6, 0);
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(seen.err[i].type, P2P_ICMP6_DEST_UNREACH);
+		assert_int_equal(seen.err[i].code, P2P_ICMP6_PORT_UNREACH);
+		assert_true(p2p_endpoint_equal(&seen.err[i].reporter, &lo6_reporter));
+		assert_true(p2p_endpoint_equal(&seen.err[i].remote, &dg.to));
+		assert_true(p2p_endpoint_equal(&seen.err[i].local, &bound));
+		assert_true(p2p_icmp_error_hard(&seen.err[i]));
+	}
+	assert_int_equal(d.icmp_errors, 2);
+	daemon_fini(&d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_sockaddr_round_trip),
+	    cmocka_unit_test(test_parse_endpoint),
+	    cmocka_unit_test(test_both_families_one_port),
+	    cmocka_unit_test(test_icmp6_error_queue),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
