@@ -90,7 +90,7 @@ struct p2p_event *emit(struct agent *a, enum agent_event_type type, const char *
 		return NULL;
 	e->type = type;
 	snprintf(e->peer, sizeof(e->peer), "%s", peer ? peer : "");
-	e->local = e->remote = (struct p2p_endpoint){0, 0};
+	e->local = e->remote = (struct p2p_endpoint){.ip = 0, .port = 0};
 	e->technique = 0;
 	e->data_len = 0;
 	memset(&e->nat, 0, sizeof(e->nat));

@@ -529,16 +529,14 @@ static bool every_pair_failed(const struct agent_peer *p)
 /* "203.0.113.7:4000 answered" or "203.0.113.1 reported 10.0.0.7:4000" */
 static const char *who_said(const struct p2p_icmp_error *err, char *buf, size_t size)
 {
-	char r[P2P_ENDPOINT_STRLEN];
-	uint32_t ip = err->reporter;
+	char r[P2P_ENDPOINT_STRLEN], by[P2P_ENDPOINT_STRLEN];
 
 	fmt_ep(&err->remote, r);
-	if (ip == err->remote.ip)
+	if (p2p_endpoint_same_addr(&err->reporter, &err->remote))
 		snprintf(buf, size, "%s answered", r);
 	else
-		snprintf(buf, size, "%u.%u.%u.%u reported %s", (unsigned)(ip >> 24),
-			 (unsigned)(ip >> 16) & 0xFFu, (unsigned)(ip >> 8) & 0xFFu,
-			 (unsigned)ip & 0xFFu, r);
+		snprintf(buf, size, "%s reported %s",
+			 p2p_addr_format(&err->reporter, by, sizeof(by)), r);
 	return buf;
 }
 
@@ -546,7 +544,7 @@ static void pair_failed(struct agent *a, struct agent_peer *p, int i, uint64_t n
 			const struct p2p_icmp_error *err)
 {
 	struct agent_pair *pp = &p->pairs[i];
-	char who[64], what[48];
+	char who[2 * P2P_ENDPOINT_STRLEN + 16], what[48];
 	bool text = text_wanted(a);
 
 	pp->failed = true;
@@ -558,7 +556,7 @@ static void pair_failed(struct agent *a, struct agent_peer *p, int i, uint64_t n
 		 "%s %s, so %s's %s candidate there is dead: no more checks to it (a hard ICMP "
 		 "error fails the check, RFC 8489 6.2.1, RFC 8445 7.2.5.2.2)",
 		 text ? who_said(err, who, sizeof(who)) : "",
-		 text ? p2p_icmp_error_name(err->type, err->code, what, sizeof(what)) : "", p->name,
+		 text ? p2p_icmp_error_words(err, what, sizeof(what)) : "", p->name,
 		 coord_candidate_type_name(pp->remote.type));
 	if (e) {
 		e->local = a->cfg.local;
@@ -581,7 +579,7 @@ static void pair_failed(struct agent *a, struct agent_peer *p, int i, uint64_t n
 static void soft_error(struct agent *a, struct agent_peer *p, int i,
 		       const struct p2p_icmp_error *err)
 {
-	char who[64], what[48];
+	char who[2 * P2P_ENDPOINT_STRLEN + 16], what[48];
 
 	if (p->pairs[i].soft_noted)
 		return; /* once per check: each retransmission may draw one */
@@ -589,8 +587,8 @@ static void soft_error(struct agent *a, struct agent_peer *p, int i,
 	emit(a, AGENT_EV_LOG, p->name,
 	     "%s %s: a soft ICMP error (RFC 1122 3.2.2.1: the way may come back), so the check "
 	     "to %s carries on",
-	     who_said(err, who, sizeof(who)),
-	     p2p_icmp_error_name(err->type, err->code, what, sizeof(what)), p->name);
+	     who_said(err, who, sizeof(who)), p2p_icmp_error_words(err, what, sizeof(what)),
+	     p->name);
 }
 
 int on_icmp_error(struct agent *a, struct agent_peer *p, uint64_t now,
@@ -603,7 +601,7 @@ int on_icmp_error(struct agent *a, struct agent_peer *p, uint64_t now,
 	if (i < 0 || pair_txn(p, i) == NULL ||
 	    (p->state != AGENT_PEER_PUNCHING && p->state != AGENT_PEER_RELAYED))
 		return AGENT_ERR_UNKNOWN_PEER;
-	if (!p2p_icmp_error_is_hard(err->type, err->code))
+	if (!p2p_icmp_error_hard(err))
 		soft_error(a, p, i, err);
 	else if (!p->pairs[i].failed)
 		pair_failed(a, p, i, now, err);

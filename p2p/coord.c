@@ -114,8 +114,8 @@ int coord_parse_candidate(const struct stun_attr *a, struct coord_candidate *out
 	if (a->len != COORD_CANDIDATE_ATTR_LEN || v[1] != 0x01 || v[8] > COORD_CAND_MAPPED ||
 	    v[8] == COORD_CAND_PREDICTED)
 		return STUN_ERR_BAD_ATTRIBUTE;
-	out->ep.port = (uint16_t)(get16(v + 2) ^ (STUN_MAGIC_COOKIE >> 16));
-	out->ep.ip = get32(v + 4) ^ STUN_MAGIC_COOKIE;
+	out->ep = p2p_endpoint4(get32(v + 4) ^ STUN_MAGIC_COOKIE,
+				(uint16_t)(get16(v + 2) ^ (STUN_MAGIC_COOKIE >> 16)));
 	out->type = v[8];
 	return STUN_OK;
 }

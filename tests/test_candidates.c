@@ -17,7 +17,7 @@
 static void test_bound_address_is_the_candidate(void **state)
 {
 	struct agent_config c = {0};
-	struct p2p_endpoint bound = {IP4(10, 1, 2, 3), 5000}, coord = {IP4(192, 0, 2, 10), 3478};
+	struct p2p_endpoint bound = {.ip = IP4(10, 1, 2, 3), .port = 5000}, coord = {.ip = IP4(192, 0, 2, 10), .port = 3478};
 
 	(void)state;
 	net_host_candidates(&c, &bound, &coord);
@@ -32,7 +32,7 @@ static void test_bound_address_is_the_candidate(void **state)
 static void test_any_address_leaves_out_loopback(void **state)
 {
 	struct agent_config c = {0};
-	struct p2p_endpoint bound = {0, 5000}, coord = {IP4(127, 0, 0, 1), 3478};
+	struct p2p_endpoint bound = {.ip = 0, .port = 5000}, coord = {.ip = IP4(127, 0, 0, 1), .port = 3478};
 
 	(void)state;
 	net_host_candidates(&c, &bound, &coord);

@@ -294,8 +294,11 @@ static void agent_received(struct host_socket *s, const struct endpoint *from,
 static void agent_icmp_error(struct host_socket *s, const struct host_icmp_error *err, void *ctx)
 {
 	struct sim_agent *sa = ctx;
-	struct p2p_icmp_error e = {to_p2p(&err->local), to_p2p(&err->remote), err->reporter,
-				   err->type, err->code};
+	struct p2p_icmp_error e = {.local = to_p2p(&err->local),
+				   .remote = to_p2p(&err->remote),
+				   .reporter = p2p_endpoint4(err->reporter, 0),
+				   .type = err->type,
+				   .code = err->code};
 	(void)s;
 	agent_handle_icmp_error(sa->agent, now_of(sa->d), &e);
 	sim_agent_flush(sa);

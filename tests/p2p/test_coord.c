@@ -14,7 +14,7 @@
 
 #define S P2P_NS_PER_S
 
-static const struct p2p_endpoint COORD_EP = {0xC0000201u, 3478}; /* 192.0.2.1 */
+static const struct p2p_endpoint COORD_EP = {.ip = 0xC0000201u, .port = 3478}; /* 192.0.2.1 */
 
 static void xorshift_fill(void *ctx, uint8_t *out, size_t len)
 {
@@ -50,7 +50,7 @@ struct peer {
 
 static struct peer make_peer(const char *name, uint8_t seed_byte, uint32_t ip)
 {
-	struct peer p = {.name = name, .ep = {ip, 40000}};
+	struct peer p = {.name = name, .ep = {.ip = ip, .port = 40000}};
 	uint8_t seed[32];
 	memset(seed, seed_byte, sizeof(seed));
 	crypto_identity_from_seed(&p.id, seed);
@@ -72,7 +72,7 @@ static size_t build_register(const struct peer *p, const struct crypto_identity 
 	snprintf(r.name, sizeof(r.name), "%s", p->name);
 	memcpy(r.sign_pk, p->id.sign_pk, 32);
 	memcpy(r.box_pk, p->id.box_pk, 32);
-	r.candidates[0] = (struct coord_candidate){{0x0A000002u, 5000}, COORD_CAND_HOST};
+	r.candidates[0] = (struct coord_candidate){{.ip = 0x0A000002u, .port = 5000}, COORD_CAND_HOST};
 	r.mapping = reg_mapping_signed;
 	crypto_identity_sign(signer, bytes, coord_registration_bytes(&r, bytes), sig);
 	stun_writer_init(&w, buf, cap, STUN_METHOD_REGISTER, STUN_CLASS_REQUEST, txid);
@@ -404,7 +404,7 @@ static void test_relay_refuses(void **state)
 	uint8_t buf[512], payload[40] = {0};
 	struct p2p_datagram d;
 	struct coord_event e;
-	struct p2p_endpoint stranger = {0x08080808u, 1234};
+	struct p2p_endpoint stranger = {.ip = 0x08080808u, .port = 1234};
 	(void)state;
 
 	introduce(&t);
@@ -465,7 +465,7 @@ static void test_no_amplification(void **state)
 					buf[23] = 4;
 			}
 		}
-		struct p2p_endpoint from = {0x64000000u + (uint32_t)i, (uint16_t)(1000 + i)};
+		struct p2p_endpoint from = {.ip = 0x64000000u + (uint32_t)i, .port = (uint16_t)(1000 + i)};
 		coord_input(c, (uint64_t)i, &COORD_EP, &from, buf, len);
 		while (coord_pop_datagram(c, &d)) {
 			answered++;
@@ -511,7 +511,7 @@ static void test_binding_rate_limit(void **state)
 
 	size_t n = binding_request(buf, sizeof(buf), 1);
 	for (int i = 0; i < 100; i++) {
-		struct p2p_endpoint from = {0x64000001u, (uint16_t)(1000 + i)}; /* one address */
+		struct p2p_endpoint from = {.ip = 0x64000001u, .port = (uint16_t)(1000 + i)}; /* one address */
 		coord_input(c, 5 * S, &COORD_EP, &from, buf, n);
 		answered += coord_pop_datagram(c, &d);
 	}
@@ -519,11 +519,11 @@ static void test_binding_rate_limit(void **state)
 	assert_int_equal(coord_counters(c)->rate_limited, 100 - COORD_BINDING_BURST);
 	assert_int_equal(count_refusals(c, COORD_REFUSE_RATE_LIMITED), 1);
 	/* Another address has its own bucket. */
-	struct p2p_endpoint other = {0x64000002u, 1000};
+	struct p2p_endpoint other = {.ip = 0x64000002u, .port = 1000};
 	assert_int_equal(coord_input(c, 5 * S, &COORD_EP, &other, buf, n), COORD_OK);
 	assert_true(coord_pop_datagram(c, &d));
 	/* One second later, 1 s / interval tokens are back, and no more. */
-	struct p2p_endpoint from = {0x64000001u, 999};
+	struct p2p_endpoint from = {.ip = 0x64000001u, .port = 999};
 	uint64_t per_s = P2P_NS_PER_S / COORD_BINDING_INTERVAL;
 	answered = 0;
 	for (uint64_t i = 0; i < per_s + 5; i++) {
@@ -553,7 +553,7 @@ static void test_drops_counted_and_sampled(void **state)
 
 	memset(junk, 0xAB, sizeof(junk));
 	for (int i = 0; i < 500; i++) {
-		struct p2p_endpoint from = {0x64000000u + (uint32_t)i, 7};
+		struct p2p_endpoint from = {.ip = 0x64000000u + (uint32_t)i, .port = 7};
 		assert_int_equal(coord_input(c, S, &COORD_EP, &from, junk, sizeof(junk)),
 				 COORD_ERR_MALFORMED);
 	}
@@ -565,7 +565,7 @@ static void test_drops_counted_and_sampled(void **state)
 	}
 	assert_int_equal(events, COORD_LOG_BURST);
 	/* Later, the next event says how many went unlogged. */
-	struct p2p_endpoint from = {0x65000000u, 7};
+	struct p2p_endpoint from = {.ip = 0x65000000u, .port = 7};
 	coord_input(c, 3 * S, &COORD_EP, &from, junk, 100);
 	assert_true(last_event(c, &e));
 	assert_non_null(strstr(e.text, "480 more not logged"));
@@ -704,7 +704,7 @@ static void test_verifier_used(void **state)
 	snprintf(r.name, sizeof(r.name), "%s", a.name);
 	memcpy(r.sign_pk, a.id.sign_pk, 32);
 	memcpy(r.box_pk, a.id.box_pk, 32);
-	r.candidates[0] = (struct coord_candidate){{0x0A000002u, 5000}, COORD_CAND_HOST};
+	r.candidates[0] = (struct coord_candidate){{.ip = 0x0A000002u, .port = 5000}, COORD_CAND_HOST};
 	size_t n = coord_registration_bytes(&r, bytes);
 	crypto_identity_sign(&a.id, bytes, n, sig);
 	assert_int_equal(v.len, n);

@@ -16,9 +16,9 @@
 
 #define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (d))
 
-static const struct p2p_endpoint PRIMARY = {IP(192, 0, 2, 1), 3478};
-static const struct p2p_endpoint ALT = {IP(192, 0, 2, 2), 3479};
-static const struct p2p_endpoint CLIENT = {IP(203, 0, 113, 7), 61000};
+static const struct p2p_endpoint PRIMARY = {.ip = IP(192, 0, 2, 1), .port = 3478};
+static const struct p2p_endpoint ALT = {.ip = IP(192, 0, 2, 2), .port = 3479};
+static const struct p2p_endpoint CLIENT = {.ip = IP(203, 0, 113, 7), .port = 61000};
 static const uint8_t TXID[STUN_TXID_SIZE] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
 
 static struct stunsrv_config config(bool alternate, bool rfc3489_attrs)
@@ -75,31 +75,31 @@ static void test_change_request_selects_source(void **state)
 		struct p2p_endpoint want_from;
 		struct p2p_endpoint want_other;
 	} rows[] = {
-	    {{IP(192, 0, 2, 1), 3478}, 0, {IP(192, 0, 2, 1), 3478}, {IP(192, 0, 2, 2), 3479}},
-	    {{IP(192, 0, 2, 1), 3478},
+	    {{.ip = IP(192, 0, 2, 1), .port = 3478}, 0, {.ip = IP(192, 0, 2, 1), .port = 3478}, {.ip = IP(192, 0, 2, 2), .port = 3479}},
+	    {{.ip = IP(192, 0, 2, 1), .port = 3478},
 	     STUN_CHANGE_IP,
-	     {IP(192, 0, 2, 2), 3478},
-	     {IP(192, 0, 2, 2), 3479}},
-	    {{IP(192, 0, 2, 1), 3478},
+	     {.ip = IP(192, 0, 2, 2), .port = 3478},
+	     {.ip = IP(192, 0, 2, 2), .port = 3479}},
+	    {{.ip = IP(192, 0, 2, 1), .port = 3478},
 	     STUN_CHANGE_PORT,
-	     {IP(192, 0, 2, 1), 3479},
-	     {IP(192, 0, 2, 2), 3479}},
-	    {{IP(192, 0, 2, 1), 3478},
+	     {.ip = IP(192, 0, 2, 1), .port = 3479},
+	     {.ip = IP(192, 0, 2, 2), .port = 3479}},
+	    {{.ip = IP(192, 0, 2, 1), .port = 3478},
 	     STUN_CHANGE_IP | STUN_CHANGE_PORT,
-	     {IP(192, 0, 2, 2), 3479},
-	     {IP(192, 0, 2, 2), 3479}},
-	    {{IP(192, 0, 2, 2), 3478},
+	     {.ip = IP(192, 0, 2, 2), .port = 3479},
+	     {.ip = IP(192, 0, 2, 2), .port = 3479}},
+	    {{.ip = IP(192, 0, 2, 2), .port = 3478},
 	     STUN_CHANGE_IP,
-	     {IP(192, 0, 2, 1), 3478},
-	     {IP(192, 0, 2, 1), 3479}},
-	    {{IP(192, 0, 2, 2), 3479},
+	     {.ip = IP(192, 0, 2, 1), .port = 3478},
+	     {.ip = IP(192, 0, 2, 1), .port = 3479}},
+	    {{.ip = IP(192, 0, 2, 2), .port = 3479},
 	     STUN_CHANGE_PORT,
-	     {IP(192, 0, 2, 2), 3478},
-	     {IP(192, 0, 2, 1), 3478}},
-	    {{IP(192, 0, 2, 1), 3479},
+	     {.ip = IP(192, 0, 2, 2), .port = 3478},
+	     {.ip = IP(192, 0, 2, 1), .port = 3478}},
+	    {{.ip = IP(192, 0, 2, 1), .port = 3479},
 	     STUN_CHANGE_IP | STUN_CHANGE_PORT,
-	     {IP(192, 0, 2, 2), 3478},
-	     {IP(192, 0, 2, 2), 3478}},
+	     {.ip = IP(192, 0, 2, 2), .port = 3478},
+	     {.ip = IP(192, 0, 2, 2), .port = 3478}},
 	};
 	struct stunsrv_config cfg = config(true, false);
 
@@ -166,7 +166,7 @@ static void test_classic_answer(void **state)
 	struct p2p_datagram out;
 	struct stun_msg m;
 	struct p2p_endpoint got;
-	const struct p2p_endpoint want_from = {PRIMARY.ip, ALT.port};
+	const struct p2p_endpoint want_from = {.ip = PRIMARY.ip, .port = ALT.port};
 
 	assert_int_equal(stunsrv_answer(&cfg, &PRIMARY, &CLIENT, req, n, &out), STUNSRV_ANSWERED);
 	assert_true(p2p_endpoint_equal(&out.from, &want_from));
