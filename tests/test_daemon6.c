@@ -21,18 +21,18 @@
 
 #include <cmocka.h>
 
+#include "app/cli/cli.h"
 #include "app/net/daemon.h"
 #include "app/net/sockaddr.h"
+#include "support_child.h"
 
 #define LOOPBACK 0x7F000001u
 
 static const uint8_t LOOPBACK6[16] = {[15] = 1};
 
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-	nanosleep(&ts, NULL);
-}
+char support_child_dir[64];
+
+#define sleep_ms child_sleep_ms
 
 /* A plain IPv6 UDP socket on ::1 for the test's side (IPV6_V6ONLY); its
  * port in *port. -1 (the test skips) if this machine has no ::1. */
@@ -231,6 +231,184 @@ static void test_icmp6_error_queue(void **state)
 	daemon_fini(&d);
 }
 
+/* ---- natsim coord and natsim peer over ::1 ---- */
+
+static struct child start_coord6(const char *listen)
+{
+	char *argv[] = {"coord", "--listen", (char *)listen, "--json", NULL};
+	struct child c = child_spawn("coord", cmd_coord_main, argv);
+	if (!child_wait_text(&c, "\"listening\"", 3000)) {
+		child_dump(&c);
+		fail_msg("the coordinator did not start listening within 3 s");
+	}
+	return c;
+}
+
+static void stop_coord(struct child *c)
+{
+	kill(c->pid, SIGTERM);
+	int rc = child_wait_exit(c, 3000);
+	if (rc != 0)
+		child_dump(c);
+	assert_int_equal(rc, 0);
+}
+
+/* The IPv4 loopback exchange of test_daemon over ::1: a coordinator on
+ * [::1]:P alone, bob echoing, alice connecting and sending, each bound to
+ * ::1 (the one host candidate, as --bind 127.0.0.1 is over IPv4). Both exit
+ * 0, alice gets her text back over a direct path whose endpoints are IPv6,
+ * and the coordinator saw both register from [::1]. */
+static void test_loopback6_exchange(void **state)
+{
+	char coord[48], want[96];
+	(void)state;
+	snprintf(coord, sizeof(coord), "[::1]:%u", free_port6());
+	struct child c = start_coord6(coord);
+	char *bob_argv[] = {"peer", "--name", "bob",	       "--coord",  coord, "--bind",
+			    "::1",  "--echo", "--expect-data", "--linger", "1s",  "--timeout",
+			    "8s",   NULL};
+	struct child bob = child_spawn("bob", cmd_peer_main, bob_argv);
+	if (!child_wait_text(&bob, "registered:", 3000)) {
+		child_dump(&bob);
+		fail_msg("bob did not register over IPv6 within 3 s");
+	}
+	char *alice_argv[] = {
+	    "peer",	 "--name", "alice",  "--coord",		coord,		 "--bind",    "::1",
+	    "--connect", "bob",	   "--send", "hello over IPv6", "--expect-data", "--timeout", "8s",
+	    NULL};
+	struct child alice = child_spawn("alice", cmd_peer_main, alice_argv);
+	int arc = child_wait_exit(&alice, 10000), brc = child_wait_exit(&bob, 10000);
+	snprintf(want, sizeof(want), "data from bob: hello over IPv6\n");
+	if (arc != 0 || brc != 0 || !child_file_contains(alice.out, want) ||
+	    !child_file_contains(alice.out, "path: direct: direct to bob via [::1]:") ||
+	    !child_file_contains(c.out, "\"event\":\"introduced\"")) {
+		child_dump(&alice);
+		child_dump(&bob);
+		child_dump(&c);
+		fail_msg("exchange over ::1 failed: alice exit %d, bob exit %d", arc, brc);
+	}
+	assert_true(child_file_contains(c.out, "alice registered from [::1]:"));
+	stop_coord(&c);
+}
+
+/* One coordinator on both families (an IPv6 socket beside the IPv4 one on
+ * the same port): a peer registers over each, and each is seen from its own
+ * family's loopback. */
+static void test_dual_stack_coordinator(void **state)
+{
+	char v4[32], v6[48];
+	uint16_t port = free_port6();
+	(void)state;
+	snprintf(v4, sizeof(v4), "127.0.0.1:%u", port);
+	snprintf(v6, sizeof(v6), "[::1]:%u", port);
+	char *argv[] = {"coord", "--listen", v4, "--listen", v6, "--json", NULL};
+	struct child c = child_spawn("coord", cmd_coord_main, argv);
+	char listening[160];
+	snprintf(listening, sizeof(listening), "\"primary\":\"%s\",\"primary6\":\"%s\"", v4, v6);
+	if (!child_wait_text(&c, listening, 3000)) {
+		child_dump(&c);
+		fail_msg("the coordinator did not say it listens on both families");
+	}
+	char *a4[] = {"peer", "--name", "four", "--coord", v4, "--bind", "127.0.0.1", NULL};
+	char *a6[] = {"peer", "--name", "six", "--coord", v6, "--bind", "::1", NULL};
+	struct child p4 = child_spawn("four", cmd_peer_main, a4);
+	struct child p6 = child_spawn("six", cmd_peer_main, a6);
+	int rc4 = child_wait_exit(&p4, 5000), rc6 = child_wait_exit(&p6, 5000);
+	if (rc4 != 0 || rc6 != 0 || !child_wait_text(&c, "four registered from 127.0.0.1:", 1000) ||
+	    !child_wait_text(&c, "six registered from [::1]:", 1000)) {
+		child_dump(&p4);
+		child_dump(&p6);
+		child_dump(&c);
+		fail_msg("registrations over both families: exits %d and %d", rc4, rc6);
+	}
+	stop_coord(&c);
+}
+
+/* Usage errors of the families: a --bind of the other family than the
+ * coordinator, a family's --listen twice, an alternate without a listen of
+ * its family, the hard-NAT techniques with an IPv6 coordinator. */
+static void test_family_usage_errors(void **state)
+{
+	static char *const cases[][12] = {
+	    {"peer", "--name", "a", "--coord", "[::1]:3478", "--bind", "127.0.0.1", NULL},
+	    {"peer", "--name", "a", "--coord", "127.0.0.1:3478", "--bind", "::1", NULL},
+	    {"peer", "--name", "a", "--coord", "[::1]:3478", "--techniques", "birthday", NULL},
+	    {"peer", "--name", "a", "--coord", "[::1]:0", NULL},
+	    {"peer", "--name", "a", "--coord", "[::]:3478", NULL},
+	    {"coord", "--listen", "[::1]:5", "--listen", "[::1]:6", NULL},
+	    {"coord", "--listen", "127.0.0.1:5", "--alternate", "[::1]:6", NULL},
+	    {"coord", "--listen", "[::1]:5", "--alternate", "[::1]:6", NULL},
+	    {"coord", "--listen", "[fe80::1%lo]:5", NULL},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char tag[16];
+		snprintf(tag, sizeof(tag), "usage%zu", i);
+		bool coord = strcmp(cases[i][0], "coord") == 0;
+		struct child c =
+		    child_spawn(tag, coord ? cmd_coord_main : cmd_peer_main, (char **)cases[i]);
+		int rc = child_wait_exit(&c, 3000);
+		if (rc != CLI_EXIT_USAGE) {
+			child_dump(&c);
+			fail_msg("case %zu: exit %d, not usage", i, rc);
+		}
+	}
+}
+
+/* Bob registers over ::1 and is killed; alice's check to his socket draws
+ * ICMPv6 port unreachable, which the agent hears (IPV6_RECVERR) and gives
+ * the candidate up at once: relayed well before the 5 s punch deadline. */
+static void test_peer_learns_port_unreachable6(void **state)
+{
+	char coord[48];
+	(void)state;
+	snprintf(coord, sizeof(coord), "[::1]:%u", free_port6());
+	struct child c = start_coord6(coord);
+	char *bob_argv[] = {"peer",   "--name", "bob",	     "--coord", coord,
+			    "--bind", "::1",	"--timeout", "8s",	NULL};
+	struct child bob = child_spawn("bob", cmd_peer_main, bob_argv);
+	if (!child_wait_text(&bob, "registered:", 3000)) {
+		child_dump(&bob);
+		fail_msg("bob did not register within 3 s");
+	}
+	kill(bob.pid, SIGKILL);
+	child_wait_exit(&bob, 3000);
+	char *alice_argv[] = {"peer",	 "--name",    "alice",	   "--coord", coord,
+			      "--bind",	 "::1",	      "--connect", "bob",     "--send",
+			      "anyone?", "--timeout", "8s",	   NULL};
+	uint64_t t0 = child_now_ms();
+	struct child alice = child_spawn("alice", cmd_peer_main, alice_argv);
+	int rc = child_wait_exit(&alice, 10000);
+	uint64_t took = child_now_ms() - t0;
+	if (rc != 0 || !child_file_contains(alice.out, "pair-failed bob: ") ||
+	    !child_file_contains(alice.out, "port unreachable") ||
+	    !child_file_contains(alice.out, "path: relayed") || took >= 4000) {
+		child_dump(&alice);
+		fail_msg("alice: exit %d after %llu ms", rc, (unsigned long long)took);
+	}
+	stop_coord(&c);
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(support_child_dir, sizeof(support_child_dir), "/tmp/natsim-daemon6-XXXXXX");
+	return mkdtemp(support_child_dir) ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	char cmd[128];
+	(void)state;
+	if (getenv("NATSIM_KEEP_LOGS")) {
+		fprintf(stderr, "logs kept in %s\n", support_child_dir);
+		return 0;
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", support_child_dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -238,6 +416,10 @@ int main(void)
 	    cmocka_unit_test(test_parse_endpoint),
 	    cmocka_unit_test(test_both_families_one_port),
 	    cmocka_unit_test(test_icmp6_error_queue),
+	    cmocka_unit_test(test_family_usage_errors),
+	    cmocka_unit_test(test_dual_stack_coordinator),
+	    cmocka_unit_test(test_loopback6_exchange),
+	    cmocka_unit_test(test_peer_learns_port_unreachable6),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

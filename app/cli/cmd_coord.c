@@ -305,8 +305,8 @@ static int parse_args(int argc, char **argv, struct coord_args *a)
 static int check_family(const struct coord_family *f, int v)
 {
 	if (f->has_alternate && !f->has_listen)
-		return cli_usage_error("coord", "--alternate for IPv%d needs a --listen for IPv%d", v,
-				       v);
+		return cli_usage_error("coord", "--alternate for IPv%d needs a --listen for IPv%d",
+				       v, v);
 	if (!f->has_listen)
 		return 0;
 	if (f->listen.port == 0)

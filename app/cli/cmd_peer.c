@@ -133,7 +133,7 @@ struct peer_run {
 	struct agent *agent;
 	struct daemon_tcp tcp;	   /* --tcp: the agent's connections */
 	struct daemon_extra extra; /* UDP: the agent's extra sockets (agent.h) */
-	uint32_t local_ip;	   /* the agent's config.local.ip (net_host_candidates) */
+	struct p2p_endpoint local; /* the agent's config.local (net_host_candidates) */
 	bool registered, connected, sent, received, classified, failed, done;
 	uint64_t ignored; /* datagrams the agent refused; the first IGNORED_LOGGED are logged */
 	const char *path; /* "direct" or "relayed" for --connect's peer */
@@ -355,17 +355,21 @@ static bool socket_wanted(void *ctx, uint16_t k)
 
 /* An ICMP error from the socket's error queue: the agent decides what it
  * means (agent_handle_icmp_error); its events say it. A socket bound to any
- * address reports its local endpoint as 0.0.0.0:port, while the agent knows
- * itself by the address net_host_candidates chose: the kernel matched the
- * quoted datagram to our socket (__udp4_lib_err), so it is that one. */
+ * address reports its local endpoint as 0.0.0.0:port (or [::]:port), while
+ * the agent knows itself by the address net_host_candidates chose: the
+ * kernel matched the quoted datagram to our socket (__udp4_lib_err,
+ * __udp6_lib_err), so it is that one. */
 static void on_icmp_error(void *ctx, uint64_t now, const struct p2p_endpoint *local,
 			  const struct p2p_icmp_error *err)
 {
 	struct peer_run *pr = ctx;
 	struct p2p_icmp_error e = *err;
 	(void)local;
-	if (e.local.ip == 0)
-		e.local.ip = pr->local_ip;
+	if (!p2p_endpoint_has_addr(&e.local) && e.local.family == pr->local.family) {
+		uint16_t port = e.local.port;
+		e.local = pr->local;
+		e.local.port = port;
+	}
 	agent_handle_icmp_error(pr->agent, now, &e);
 }
 
@@ -835,7 +839,7 @@ static int start_agent(struct peer_run *pr, const struct peer_args *a,
 	};
 	net_host_candidates(&c, bound, &a->coord);
 	choose_gateway(&c, a, bound);
-	pr->local_ip = c.local.ip;
+	pr->local = c.local;
 	pr->agent = agent_new(&c);
 	if (!pr->agent)
 		return -1;

@@ -345,8 +345,8 @@ static int read_one_error(int fd, struct p2p_icmp_error *out)
 	uint8_t quoted[P2P_MAX_DATAGRAM];
 	union {
 		struct cmsghdr align;
-		uint8_t buf[CMSG_SPACE(sizeof(struct sock_extended_err) +
-				       sizeof(struct sockaddr_in6))];
+		uint8_t
+		    buf[CMSG_SPACE(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in6))];
 	} control;
 	struct sockaddr_storage dst;
 	struct iovec iov = {quoted, sizeof(quoted)};

@@ -156,7 +156,8 @@ static int do_connect(struct daemon_tcp *t, const struct p2p_tcp_action *a)
 	s->fd = reuse_socket(&a->local);
 	struct sockaddr_storage to;
 	socklen_t tl = net_sockaddr_of(&a->remote, &to);
-	if (s->fd >= 0 && (connect(s->fd, (struct sockaddr *)&to, tl) == 0 || errno == EINPROGRESS)) {
+	if (s->fd >= 0 &&
+	    (connect(s->fd, (struct sockaddr *)&to, tl) == 0 || errno == EINPROGRESS)) {
 		s->connecting = true; /* POLLOUT says how it went, even at once */
 		return 0;
 	}
@@ -310,7 +311,8 @@ static void accept_all(struct daemon_tcp *t, struct daemon_tcp_sock *l, uint64_t
 		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
-		struct p2p_endpoint local = local_of(fd), remote = net_endpoint_of((struct sockaddr *)&ss);
+		struct p2p_endpoint local = local_of(fd),
+				    remote = net_endpoint_of((struct sockaddr *)&ss);
 		struct daemon_tcp_sock *s = t->n < DAEMON_TCP_MAX ? sock_add(t) : NULL;
 		uint32_t id = s ? t->ops->accepted(t->ctx, now_ns, &local, &remote) : 0;
 		if (id == 0) {
