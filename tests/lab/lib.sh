@@ -78,6 +78,12 @@ lab_cleanup() {
 			echo "---- conntrack -L in ${ns#$LAB-} ----"
 			ip netns exec "$ns" conntrack -L 2>/dev/null || true
 		done
+		# IPv6 routers (lib6.sh): their firewall's table; a dual-stack
+		# NAT's IPv6 entries too.
+		for ns in $(ip netns list | awk '{print $1}' | grep -E "^$LAB-(rtr|nat)" || true); do
+			echo "---- conntrack -L -f ipv6 in ${ns#$LAB-} ----"
+			ip netns exec "$ns" conntrack -L -f ipv6 2>/dev/null || true
+		done
 	fi
 	for pid in "${LAB_PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null || true
