@@ -68,4 +68,15 @@ for i in 1 2; do
 	in_ns "$rtr" conntrack -L -f ipv6 -p udp 2>/dev/null | sed 's/^/  /' || true
 done
 [ "$path" = "$expected" ] || { echo "FAIL: $CASE ended $path, expected $expected" >&2; exit 1; }
-echo "PASS: $CASE $path as expected, data intact"
+# The agreement rule: the simulator's outcome for the same world (direct or
+# relayed; the family is the lab's to show until the simulator's events
+# carry it).
+sim=$(lab6_sim_path "$CASE")
+if [ "$sim" = not-compared ]; then
+	echo "NOTE: the simulator refused $CASE's world, not compared:"
+	sed 's/^/  /' "$LAB_LOGS/sim6.nsim.check.log" | head -5
+elif [ "$sim" != "${path%[46]}" ]; then
+	echo "FAIL: $CASE ended $path in the lab, the simulator says $sim" >&2
+	exit 1
+fi
+echo "PASS: $CASE $path as expected (simulator: $sim), data intact"

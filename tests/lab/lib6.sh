@@ -98,6 +98,53 @@ lab6_path() {
 	esac
 }
 
+# lab6_scenario CASE: the simulator's version of lab_pair6.sh's world for
+# CASE, as the scenario language says it (docs/scenario.md, "IPv6"): the
+# homes' IPv6 prefixes and firewalls as lib6.sh builds them, each IPv4 NAT
+# with its lab input setting, the coordinator on both families (the
+# language gives it IPv4 always).
+lab6_scenario() {
+	local fw1 fw2 dual=
+	case "$1" in
+	a-fw-fw) fw1=rfc6092 fw2=rfc6092 ;;
+	b-dual) fw1=rfc6092 fw2=rfc6092 dual=symmetric ;;
+	c-fw-open) fw1=rfc6092 fw2=off ;;
+	c-open-fw) fw1=off fw2=rfc6092 ;;
+	esac
+	echo "title \"lab6 $1\""
+	echo "internet latency 20ms"
+	echo "coordinator coord at 192.0.2.10 and $COORD6_1 alternate 192.0.2.11 and $COORD6_2"
+	local i name fw pub
+	for i in 1 2; do
+		name=alice pub=203.0.113.10 fw=$fw1
+		[ "$i" = 1 ] || name=bob pub=198.51.100.10 fw=$fw2
+		if [ -n "$dual" ]; then
+			echo "nat $name-home preset $dual input $(lab_input_of "$dual") public $pub" \
+				"ipv6 2001:db8:$i::/64 firewall6 $fw"
+			echo "host $name at 192.168.$i.5 and 2001:db8:$i::2 behind $name-home"
+		else
+			echo "router $name-home ipv6 2001:db8:$i::/64 firewall6 $fw"
+			echo "host $name at 2001:db8:$i::2 behind $name-home"
+		fi
+	done
+	echo "at 0s register alice"
+	echo "at 0s register bob"
+	echo "at 1s connect alice to bob"
+}
+
+# lab6_sim_path CASE: direct or relayed, as the simulator ends CASE's world
+# (lab_path_of); "not-compared" if natsim refuses the scenario (a language
+# without IPv6, or an agent without it), with its reason in the log.
+lab6_sim_path() {
+	local f=$LAB_LOGS/sim6.nsim
+	lab6_scenario "$1" >"$f"
+	if ! "$NATSIM" run --quiet --until 1ms "$f" >"$f.check.log" 2>&1; then
+		echo not-compared
+		return 0
+	fi
+	lab_path_of "$f"
+}
+
 # lab6_expected CASE: the outcome ipv6_expected.txt records for CASE (what
 # Linux did when the case was written, and the simulator says for the same
 # world where the language can say it: docs/lab.md "IPv6").
