@@ -324,14 +324,20 @@ static void test_dual_stack_coordinator(void **state)
 	stop_coord(&c);
 }
 
-/* Usage errors of the families: a --bind of the other family than the
- * coordinator, a family's --listen twice, an alternate without a listen of
- * its family, the hard-NAT techniques with an IPv6 coordinator. */
+/* Usage errors of the families: an IPv4 --bind with an IPv6 coordinator,
+ * --coord6 beside an IPv6 --coord, or not IPv6, or with --tcp (one
+ * family), the hard-NAT techniques with an IPv6 coordinator, a coordinator
+ * of port 0 or of no address; a family's --listen twice, an alternate
+ * without a listen of its family or on the same address, a zone id. */
 static void test_family_usage_errors(void **state)
 {
 	static char *const cases[][12] = {
 	    {"peer", "--name", "a", "--coord", "[::1]:3478", "--bind", "127.0.0.1", NULL},
-	    {"peer", "--name", "a", "--coord", "127.0.0.1:3478", "--bind", "::1", NULL},
+	    {"peer", "--name", "a", "--coord", "[::1]:3478", "--coord6", "[::1]:3478", NULL},
+	    {"peer", "--name", "a", "--coord", "127.0.0.1:3478", "--coord6", "127.0.0.1:3478",
+	     NULL},
+	    {"peer", "--name", "a", "--tcp", "--coord", "127.0.0.1:3478", "--coord6", "[::1]:3478",
+	     NULL},
 	    {"peer", "--name", "a", "--coord", "[::1]:3478", "--techniques", "birthday", NULL},
 	    {"peer", "--name", "a", "--coord", "[::1]:0", NULL},
 	    {"peer", "--name", "a", "--coord", "[::]:3478", NULL},

@@ -18,6 +18,7 @@
 #include "app/net/daemon_tcp.h"
 #include "app/net/gateway.h"
 #include "app/net/keyfile.h"
+#include "app/net/local6.h"
 #include "app/lang/scenario.h"
 #include "app/lang/units.h"
 #include "p2p/agent.h"
@@ -123,6 +124,9 @@ struct peer_args {
 	struct p2p_endpoint coord, bind;
 	struct p2p_endpoint bind4, bind6; /* --bind of each family (settle_bind) */
 	bool has_bind4, has_bind6;
+	struct p2p_endpoint coord6; /* --coord6: a dual-stack coordinator's IPv6 endpoint */
+	bool has_coord6;
+	bool dual; /* an IPv6 socket beside the IPv4 one (settle_bind) */
 	bool has_coord, expect_data, echo, classify, json, has_keepalive, no_register, tcp;
 	uint64_t timeout_ns, linger_ns, keepalive_ns;
 	uint16_t port; /* --port */
@@ -131,9 +135,11 @@ struct peer_args {
 struct peer_run {
 	const struct peer_args *args;
 	struct agent *agent;
-	struct daemon_tcp tcp;	   /* --tcp: the agent's connections */
-	struct daemon_extra extra; /* UDP: the agent's extra sockets (agent.h) */
-	struct p2p_endpoint local; /* the agent's config.local (net_host_candidates) */
+	struct daemon_tcp tcp;	    /* --tcp: the agent's connections */
+	struct daemon_extra extra;  /* UDP: the agent's extra sockets (agent.h) */
+	struct p2p_endpoint local;  /* the agent's config.local (net_host_candidates) */
+	struct p2p_endpoint bound6; /* a dual-stack peer's IPv6 socket */
+	bool has6;
 	bool registered, connected, sent, received, classified, failed, done;
 	uint64_t ignored; /* datagrams the agent refused; the first IGNORED_LOGGED are logged */
 	const char *path; /* "direct" or "relayed" for --connect's peer */
@@ -496,22 +502,54 @@ static int parse_bind(const char *arg, struct peer_args *a)
 	return 0;
 }
 
-/* The socket the agent speaks from: of the coordinator's family, on --bind's
- * address of that family (any address without one) and --port. */
+/* --coord6: a dual-stack coordinator's IPv6 endpoint, beside an IPv4 --coord. */
+static int parse_coord6(const char *arg, struct peer_args *a)
+{
+	a->has_coord6 = true;
+	if (p2p_endpoint_parse(arg, &a->coord6) < 0 || !p2p_endpoint_is6(&a->coord6) ||
+	    a->coord6.port == 0 || !p2p_endpoint_has_addr(&a->coord6))
+		return cli_usage_error("peer",
+				       "--coord6 expects [IPV6]:PORT (like [2001:db8::10]:3478), "
+				       "not '%s'",
+				       arg);
+	return 0;
+}
+
+/* Whether this machine has an IPv6 address a peer elsewhere could reach
+ * (app/net/local6.h: global or unique local, not tentative or deprecated). */
+static bool has_usable_ipv6(void)
+{
+	uint8_t one[1][16];
+	return net_local_addresses6(one, 1, false) > 0;
+}
+
+/* The sockets the agent speaks from. The first is of the coordinator's
+ * family, on --bind's address of that family (any address without one)
+ * and --port. An IPv4 peer over UDP also opens an IPv6 socket (dual) when
+ * it has an IPv6 coordinator (--coord6), an IPv6 --bind, or - bound to no
+ * IPv4 address - an IPv6 address of its own. */
 static int settle_bind(struct peer_args *a)
 {
-	if (p2p_endpoint_is6(&a->coord)) {
-		if (a->has_bind4)
-			return cli_usage_error("peer", "--bind names an IPv4 address, but the "
-						       "coordinator is IPv6");
-		a->bind = a->has_bind6 ? a->bind6 : p2p_endpoint6((const uint8_t[16]){0}, 0);
-	} else {
-		if (a->has_bind6)
-			return cli_usage_error("peer", "--bind names an IPv6 address, but the "
-						       "coordinator is IPv4");
-		a->bind = a->has_bind4 ? a->bind4 : p2p_endpoint4(0, 0);
-	}
+	const struct p2p_endpoint any6 = p2p_endpoint6((const uint8_t[16]){0}, 0);
+	bool six = p2p_endpoint_is6(&a->coord);
+	if (six && a->has_bind4)
+		return cli_usage_error("peer", "--bind names an IPv4 address, but the "
+					       "coordinator is IPv6 (give an IPv4 --coord and "
+					       "--coord6 for both families)");
+	if (six && a->has_coord6)
+		return cli_usage_error("peer", "--coord6 goes with an IPv4 --coord (a dual-stack "
+					       "coordinator's two endpoints)");
+	a->bind = six ? (a->has_bind6 ? a->bind6 : any6)
+		      : (a->has_bind4 ? a->bind4 : p2p_endpoint4(0, 0));
 	a->bind.port = a->port;
+	a->dual = !six && (a->has_coord6 || a->has_bind6 || (!a->has_bind4 && has_usable_ipv6()));
+	if (a->dual && a->tcp && (a->has_coord6 || a->has_bind6))
+		return cli_usage_error("peer", "--tcp speaks one family: the coordinator's (not "
+					       "with --coord6 or a second --bind)");
+	a->dual &= !a->tcp;
+	if (!a->has_bind6)
+		a->bind6 = any6;
+	a->bind6.port = a->port;
 	return 0;
 }
 
@@ -524,6 +562,7 @@ enum {
 	OPT_PREDICTION_WINDOW,
 	OPT_PORT_MAPPING,
 	OPT_GATEWAY,
+	OPT_COORD6,
 };
 
 /* One name of --techniques' list: its bits, 0 if it is none of them. */
@@ -671,6 +710,8 @@ static int parse_opt(int ch, struct peer_args *a)
 		return parse_dur("--keepalive", optarg, &peer_keepalive, &a->keepalive_ns);
 	case 'c':
 		return parse_coord(optarg, a);
+	case OPT_COORD6:
+		return parse_coord6(optarg, a);
 	case 'p':
 		return parse_port(optarg, a);
 	case 'b':
@@ -706,6 +747,7 @@ static int parse_args(int argc, char **argv, struct peer_args *a)
 	    {"prediction-window", required_argument, NULL, OPT_PREDICTION_WINDOW},
 	    {"port-mapping", required_argument, NULL, OPT_PORT_MAPPING},
 	    {"gateway", required_argument, NULL, OPT_GATEWAY},
+	    {"coord6", required_argument, NULL, OPT_COORD6},
 	    {NULL, 0, NULL, 0}};
 	int ch;
 	a->timeout_ns = 20 * P2P_NS_PER_S;
@@ -778,18 +820,41 @@ static void tcp_closed(void *ctx, uint64_t now, uint32_t conn, enum p2p_tcp_clos
 static const struct daemon_tcp_ops peer_tcp_ops = {tcp_accepted, tcp_connected, tcp_input,
 						   tcp_closed};
 
-/* The socket(s) the agent speaks from: one UDP socket, or with --tcp the
- * listener on the port every connection will leave from. */
+/* A dual-stack peer's IPv6 socket (settle_bind), on the IPv4 socket's port
+ * when it is free for IPv6 too (one port to read in a capture), else on
+ * another. Not opening it is no failure unless IPv6 was asked for. */
+static int open_socket6(struct peer_run *pr, struct daemon *d, const struct peer_args *a,
+			const struct p2p_endpoint *bound, char *err, size_t errlen)
+{
+	struct p2p_endpoint ep = a->bind6;
+	if (ep.port == 0)
+		ep.port = bound->port;
+	if (daemon_bind(d, &ep, &pr->bound6, err, errlen) < 0 && a->port == 0) {
+		ep.port = 0;
+		if (daemon_bind(d, &ep, &pr->bound6, err, errlen) < 0 && !a->has_coord6 &&
+		    !a->has_bind6) {
+			fprintf(stderr, "natsim peer: IPv4 only: %s\n", err);
+			return 0;
+		}
+	}
+	pr->has6 = d->n_socks == 2;
+	return pr->has6 ? 0 : -1;
+}
+
+/* The socket(s) the agent speaks from: one UDP socket (two for a dual-stack
+ * peer), or with --tcp the listener on the port every connection will
+ * leave from. */
 static int open_sockets(struct peer_run *pr, struct daemon *d, const struct peer_args *a,
 			struct p2p_endpoint *bound, char *err, size_t errlen)
 {
 	if (!a->tcp) {
 		if (daemon_bind(d, &a->bind, bound, err, errlen) < 0)
 			return -1;
-		/* Extra sockets bind config.local's address (agent.h). */
-		daemon_extra_init(&pr->extra, bound->ip);
+		/* Extra sockets bind config.local's address (agent.h); the
+		 * techniques that open them are IPv4's. */
+		daemon_extra_init(&pr->extra, p2p_endpoint_is6(bound) ? 0 : bound->ip);
 		d->extra = &pr->extra;
-		return 0;
+		return a->dual ? open_socket6(pr, d, a, bound, err, errlen) : 0;
 	}
 	daemon_tcp_init(&pr->tcp, &peer_tcp_ops, pr);
 	d->tcp = &pr->tcp;
@@ -838,6 +903,8 @@ static int start_agent(struct peer_run *pr, const struct peer_args *a,
 	    .prediction_window = a->hard.prediction_window,
 	};
 	net_host_candidates(&c, bound, &a->coord);
+	if (pr->has6)
+		net_add_host_candidates6(&c, &pr->bound6, a->has_coord6 ? &a->coord6 : NULL);
 	choose_gateway(&c, a, bound);
 	pr->local = c.local;
 	pr->agent = agent_new(&c);

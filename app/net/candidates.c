@@ -92,3 +92,29 @@ void net_host_candidates(struct agent_config *c, const struct p2p_endpoint *boun
 	 * fall back on config.local. */
 	c->disable_host_candidates = c->n_host_candidates == 0;
 }
+
+size_t net_add_host_candidates6(struct agent_config *c, const struct p2p_endpoint *bound6,
+				const struct p2p_endpoint *coord6)
+{
+	/* A list replaces config.local as the agent's host candidates: an IPv4
+	 * socket bound to one address (no list, config.local the one) goes
+	 * into it first. */
+	if (c->n_host_candidates == 0 && !c->disable_host_candidates &&
+	    c->n_host_candidates < AGENT_MAX_HOST_CANDIDATES)
+		c->host_candidates[c->n_host_candidates++] = c->local;
+	size_t before = c->n_host_candidates;
+	if (p2p_endpoint_has_addr(bound6)) {
+		/* --bind: the one, even ::1 (as --bind 127.0.0.1 for IPv4) */
+		if (c->n_host_candidates < AGENT_MAX_HOST_CANDIDATES)
+			c->host_candidates[c->n_host_candidates++] = *bound6;
+	} else {
+		if (coord6 != NULL) {
+			struct p2p_endpoint src = source_towards(coord6);
+			src.port = bound6->port;
+			add_candidate(c, &src);
+		}
+		add_local_addresses(c, bound6);
+	}
+	c->disable_host_candidates = c->n_host_candidates == 0;
+	return c->n_host_candidates - before;
+}
