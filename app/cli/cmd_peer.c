@@ -153,6 +153,7 @@ struct peer_run {
 	struct daemon_extra extra;  /* UDP: the agent's extra sockets (agent.h) */
 	struct p2p_endpoint local;  /* the agent's config.local (net_host_candidates) */
 	struct p2p_endpoint bound6; /* a dual-stack peer's IPv6 socket */
+	struct p2p_endpoint local6; /* its first IPv6 host candidate (on_icmp_error) */
 	bool has6;
 	bool registered, connected, sent, received, classified, failed, done;
 	uint64_t ignored; /* datagrams the agent refused; the first IGNORED_LOGGED are logged */
@@ -385,9 +386,12 @@ static void on_icmp_error(void *ctx, uint64_t now, const struct p2p_endpoint *lo
 	struct peer_run *pr = ctx;
 	struct p2p_icmp_error e = *err;
 	(void)local;
-	if (!p2p_endpoint_has_addr(&e.local) && e.local.family == pr->local.family) {
+	const struct p2p_endpoint *self = e.local.family == pr->local.family ? &pr->local
+					  : pr->has6			     ? &pr->local6
+									     : NULL;
+	if (!p2p_endpoint_has_addr(&e.local) && self != NULL && self->family == e.local.family) {
 		uint16_t port = e.local.port;
-		e.local = pr->local;
+		e.local = *self;
 		e.local.port = port;
 	}
 	agent_handle_icmp_error(pr->agent, now, &e);
@@ -917,8 +921,11 @@ static int start_agent(struct peer_run *pr, const struct peer_args *a,
 	    .prediction_window = a->hard.prediction_window,
 	};
 	net_host_candidates(&c, bound, &a->coord);
-	if (pr->has6)
-		net_add_host_candidates6(&c, &pr->bound6, a->has_coord6 ? &a->coord6 : NULL);
+	if (pr->has6) {
+		size_t n6 =
+		    net_add_host_candidates6(&c, &pr->bound6, a->has_coord6 ? &a->coord6 : NULL);
+		pr->local6 = n6 ? c.host_candidates[c.n_host_candidates - n6] : pr->bound6;
+	}
 	choose_gateway(&c, a, bound);
 	pr->local = c.local;
 	pr->agent = agent_new(&c);
