@@ -643,7 +643,7 @@ static int on_introduce(struct agent *a, uint64_t now, const struct p2p_endpoint
 	for (size_t i = 0; i < m->n_attrs && usable; i++) {
 		struct coord_candidate c;
 		if (m->attrs[i].type == STUN_ATTR_NATSIM_CANDIDATE &&
-		    coord_parse_candidate(&m->attrs[i], &c) == STUN_OK &&
+		    coord_parse_candidate(m, &m->attrs[i], &c) == STUN_OK &&
 		    !p2p_endpoint_equal(&c.ep, &a->cfg.local))
 			add_pair(p, &c);
 	}

@@ -303,7 +303,7 @@ static bool peer_srflx(const struct stun_msg *m, struct p2p_endpoint *out)
 	for (size_t i = 0; i < m->n_attrs; i++) {
 		struct coord_candidate c;
 		if (m->attrs[i].type == STUN_ATTR_NATSIM_CANDIDATE &&
-		    coord_parse_candidate(&m->attrs[i], &c) == STUN_OK &&
+		    coord_parse_candidate(m, &m->attrs[i], &c) == STUN_OK &&
 		    c.type == COORD_CAND_SRFLX) {
 			*out = c.ep;
 			return true;

@@ -272,27 +272,54 @@ static void xor_key6(const uint8_t txid[STUN_TXID_SIZE], uint8_t key[16])
 }
 
 /* RFC 8489 14.1: 0, family 0x01 (IPv4, 4 address bytes) or 0x02 (IPv6, 16),
- * port, address. `key` is what the port and address are XORed with (14.2:
- * the cookie, then for IPv6 the transaction ID), or NULL. */
-static void put_addr(struct stun_writer *w, uint16_t type, const struct p2p_endpoint *ep,
-		     const uint8_t key[16])
+ * port, address; 14.2: the XOR form XORs the port with the cookie's top
+ * half and the address with the cookie, then (IPv6) the transaction ID. */
+size_t stun_address_encode(const struct p2p_endpoint *ep, const uint8_t *txid, uint8_t out[20])
 {
 	bool v6 = p2p_endpoint_is6(ep);
-	uint8_t addr[16];
-	uint8_t *p = reserve(w, type, v6 ? 20 : 8);
+	uint8_t key[16];
 
-	if (p == NULL)
-		return;
+	out[0] = 0;
+	out[1] = v6 ? 0x02 : 0x01;
+	put16(out + 2, ep->port);
 	if (v6)
-		memcpy(addr, ep->ip6, 16);
+		memcpy(out + 4, ep->ip6, 16);
 	else
-		put32(addr, ep->ip);
-	p[0] = 0;
-	p[1] = v6 ? 0x02 : 0x01;
-	put16(p + 2, ep->port);
-	memcpy(p + 4, addr, v6 ? 16 : 4);
-	for (int i = 0; key != NULL && i < (v6 ? 18 : 6); i++)
-		p[2 + i] ^= key[i < 2 ? i : i - 2]; /* X-Port: the cookie's top 16 bits */
+		put32(out + 4, ep->ip);
+	if (txid != NULL) {
+		xor_key6(txid, key);
+		for (int i = 0; i < (v6 ? 18 : 6); i++)
+			out[2 + i] ^= key[i < 2 ? i : i - 2]; /* X-Port: the cookie's top 16 bits */
+	}
+	return v6 ? 20 : 8;
+}
+
+int stun_address_decode(const uint8_t *v, size_t len, const uint8_t *txid, struct p2p_endpoint *out)
+{
+	uint8_t x[20], key[16];
+	bool v6 = len == 20 && v[1] == 0x02;
+
+	if (!v6 && (len != 8 || v[1] != 0x01))
+		return STUN_ERR_BAD_ATTRIBUTE;
+	memcpy(x, v, len);
+	if (txid != NULL) {
+		xor_key6(txid, key);
+		for (size_t i = 0; i < len - 2; i++)
+			x[2 + i] ^= key[i < 2 ? i : i - 2];
+	}
+	*out = v6 ? p2p_endpoint6(x + 4, get16(x + 2)) : p2p_endpoint4(get32(x + 4), get16(x + 2));
+	return STUN_OK;
+}
+
+static void put_addr(struct stun_writer *w, uint16_t type, const struct p2p_endpoint *ep,
+		     const uint8_t *txid)
+{
+	uint8_t v[20];
+	size_t n = stun_address_encode(ep, txid, v);
+	uint8_t *p = reserve(w, type, (uint16_t)n);
+
+	if (p != NULL)
+		memcpy(p, v, n);
 }
 
 void stun_put_address(struct stun_writer *w, uint16_t type, const struct p2p_endpoint *ep)
@@ -302,8 +329,6 @@ void stun_put_address(struct stun_writer *w, uint16_t type, const struct p2p_end
 
 void stun_put_xor_address(struct stun_writer *w, uint16_t type, const struct p2p_endpoint *ep)
 {
-	uint8_t key[16];
-
 	/* A classic (RFC 3489) header has no cookie to XOR an IPv6 address
 	 * with the transaction ID after. */
 	if (w->classic && p2p_endpoint_is6(ep)) {
@@ -313,8 +338,7 @@ void stun_put_xor_address(struct stun_writer *w, uint16_t type, const struct p2p
 	}
 	/* The header is written first (stun_writer_init): its bytes 8..19 are
 	 * the transaction ID, whatever the writer has added since. */
-	xor_key6(w->buf + 8, key);
-	put_addr(w, type, ep, key);
+	put_addr(w, type, ep, w->buf + 8);
 }
 
 void stun_put_error(struct stun_writer *w, int code, const char *reason)
@@ -428,21 +452,13 @@ const struct stun_attr *stun_find(const struct stun_msg *m, uint16_t type)
 static int get_addr(const struct stun_msg *m, uint16_t type, bool xored, struct p2p_endpoint *out)
 {
 	const struct stun_attr *a = stun_find(m, type);
-	uint8_t key[16], v[20];
 
 	if (a == NULL)
 		return STUN_ERR_NOT_FOUND;
-	/* RFC 8489 14.1: family 0x01 is IPv4 (8 bytes), 0x02 IPv6 (20); a
-	 * classic (RFC 3489) message had no XOR key for IPv6. */
-	bool v6 = a->len == 20 && a->value[1] == 0x02 && !(xored && m->classic);
-	if (!v6 && (a->len != 8 || a->value[1] != 0x01))
+	/* A classic (RFC 3489) message had no XOR key for IPv6. */
+	if (xored && m->classic && a->len == 20)
 		return STUN_ERR_BAD_ATTRIBUTE;
-	memcpy(v, a->value, a->len);
-	xor_key6(m->txid, key);
-	for (int i = 0; xored && i < a->len - 2; i++)
-		v[2 + i] ^= key[i < 2 ? i : i - 2]; /* RFC 8489 14.2 */
-	*out = v6 ? p2p_endpoint6(v + 4, get16(v + 2)) : p2p_endpoint4(get32(v + 4), get16(v + 2));
-	return STUN_OK;
+	return stun_address_decode(a->value, a->len, xored ? m->txid : NULL, out);
 }
 
 int stun_get_address(const struct stun_msg *m, uint16_t type, struct p2p_endpoint *out)

@@ -186,6 +186,14 @@ const struct stun_attr *stun_find(const struct stun_msg *m, uint16_t type);
  * XOR form in a classic (RFC 3489) message, is STUN_ERR_BAD_ATTRIBUTE. */
 int stun_get_address(const struct stun_msg *m, uint16_t type, struct p2p_endpoint *out);
 int stun_get_xor_address(const struct stun_msg *m, uint16_t type, struct p2p_endpoint *out);
+/* The value of an address attribute alone (RFC 8489 14.1; with txid, the
+ * 14.2 XOR form for a message with that transaction ID; NULL: plain), for
+ * attributes of natsim's that carry one (NATSIM-CANDIDATE). encode writes 8
+ * or 20 bytes and returns how many; decode refuses any other family or
+ * length (STUN_ERR_BAD_ATTRIBUTE). */
+size_t stun_address_encode(const struct p2p_endpoint *ep, const uint8_t *txid, uint8_t out[20]);
+int stun_address_decode(const uint8_t *v, size_t len, const uint8_t *txid,
+			struct p2p_endpoint *out);
 int stun_get_u32(const struct stun_msg *m, uint16_t type, uint32_t *out);
 int stun_get_u64(const struct stun_msg *m, uint16_t type, uint64_t *out);
 int stun_get_error(const struct stun_msg *m, int *code, const char **reason, size_t *reason_len);

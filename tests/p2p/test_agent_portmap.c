@@ -255,7 +255,7 @@ static bool registered_mapped(const struct rig *r, struct p2p_endpoint ep)
 	assert_int_equal(stun_decode(r->reg.buf, r->reg.len, false, &m), STUN_OK);
 	for (size_t i = 0; i < m.n_attrs; i++)
 		if (m.attrs[i].type == STUN_ATTR_NATSIM_CANDIDATE &&
-		    coord_parse_candidate(&m.attrs[i], &c) == 0 && c.type == COORD_CAND_MAPPED &&
+		    coord_parse_candidate(&m, &m.attrs[i], &c) == 0 && c.type == COORD_CAND_MAPPED &&
 		    p2p_endpoint_equal(&c.ep, &ep))
 			return true;
 	return false;

@@ -696,7 +696,7 @@ static void test_introduction_carries_tcp_candidates(void **state)
 		struct coord_candidate c;
 		if (m.attrs[i].type != STUN_ATTR_NATSIM_CANDIDATE)
 			continue;
-		assert_int_equal(coord_parse_candidate(&m.attrs[i], &c), STUN_OK);
+		assert_int_equal(coord_parse_candidate(&m, &m.attrs[i], &c), STUN_OK);
 		host |= c.type == COORD_CAND_HOST && c.ep.port == 40000;
 		srflx |= c.type == COORD_CAND_SRFLX && c.ep.port == 61000;
 	}

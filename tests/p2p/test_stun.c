@@ -218,12 +218,12 @@ static void test_rfc5769_ipv6_response(void **state)
 	uint8_t buf[128];
 	struct stun_writer w;
 	stun_writer_init(&w, buf, sizeof(buf), STUN_METHOD_BINDING, STUN_CLASS_SUCCESS, m.txid);
-	stun_put_xor_address(&w, STUN_ATTR_XOR_MAPPED_ADDRESS,
-			     &(struct p2p_endpoint){.ip6 = {0x20, 0x01, 0x0d, 0xb8, 0x12, 0x34,
-							    0x56, 0x78, 0x00, 0x11, 0x22, 0x33,
-							    0x44, 0x55, 0x66, 0x77},
-						    .port = 32853,
-						    .family = P2P_FAMILY_IPV6});
+	stun_put_xor_address(
+	    &w, STUN_ATTR_XOR_MAPPED_ADDRESS,
+	    &(struct p2p_endpoint){.ip6 = {0x20, 0x01, 0x0d, 0xb8, 0x12, 0x34, 0x56, 0x78, 0x00,
+					   0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77},
+				   .port = 32853,
+				   .family = P2P_FAMILY_IPV6});
 	assert_true(stun_writer_finish(&w) > 0);
 	assert_memory_equal(buf + 20, RFC5769_V6 + 36, 24); /* type, length, 20-byte value */
 	/* The one-line summary writes it as RFC 5952 text in brackets. */
@@ -256,9 +256,9 @@ static void test_address_attributes_both_families(void **state)
 			assert_int_equal(n, 20 + 4 + (fam ? 20 : 8));
 			assert_int_equal(buf[25], fam ? 0x02 : 0x01); /* the family byte */
 			assert_int_equal(stun_decode(buf, (size_t)n, false, &m), STUN_OK);
-			assert_int_equal((xored ? stun_get_xor_address : stun_get_address)(
-					     &m, types[i], &got),
-					 STUN_OK);
+			assert_int_equal(
+			    (xored ? stun_get_xor_address : stun_get_address)(&m, types[i], &got),
+			    STUN_OK);
 			assert_true(p2p_endpoint_equal(&got, e));
 		}
 	}
@@ -784,7 +784,8 @@ static void test_endpoint_text(void **state)
 	char s[P2P_ENDPOINT_STRLEN];
 
 	assert_int_equal(p2p_endpoint_parse("203.0.113.7:61000", &e), 0);
-	assert_true(p2p_endpoint_equal(&e, &(struct p2p_endpoint){.ip = 0xCB007107, .port = 61000}));
+	assert_true(
+	    p2p_endpoint_equal(&e, &(struct p2p_endpoint){.ip = 0xCB007107, .port = 61000}));
 	assert_string_equal(p2p_endpoint_format(&e, s, sizeof(s)), "203.0.113.7:61000");
 	e = (struct p2p_endpoint){.ip = 0xFFFFFFFF, .port = 65535};
 	assert_string_equal(p2p_endpoint_format(&e, s, sizeof(s)), "255.255.255.255:65535");
@@ -805,16 +806,26 @@ static void test_endpoint_text6(void **state)
 	    {"[::1]:5", "[::1]:5"},
 	    {"[1::]:5", "[1::]:5"},
 	    {"[2001:db8:0:1:1:1:1:1]:5", "[2001:db8:0:1:1:1:1:1]:5"}, /* 4.2.2: one 0 stays */
-	    {"[2001:0:0:1:0:0:0:1]:5", "[2001:0:0:1::1]:5"},	   /* 4.2.3: the longest */
-	    {"[2001:db8:0:0:1:0:0:1]:5", "[2001:db8::1:0:0:1]:5"},  /* 4.2.3: the first */
-	    {"[::ffff:c000:201]:5", "[::ffff:192.0.2.1]:5"}, /* section 5 */
+	    {"[2001:0:0:1:0:0:0:1]:5", "[2001:0:0:1::1]:5"},	      /* 4.2.3: the longest */
+	    {"[2001:db8:0:0:1:0:0:1]:5", "[2001:db8::1:0:0:1]:5"},    /* 4.2.3: the first */
+	    {"[::ffff:c000:201]:5", "[::ffff:192.0.2.1]:5"},	      /* section 5 */
 	    {"[1:2:3:4:5:6:7:8]:65535", "[1:2:3:4:5:6:7:8]:65535"},
 	};
-	static const char *const bad[] = {
-	    "[2001:db8::1]",	"2001:db8::1:5", "[2001:db8::1::2]:5", "[:::]:5",
-	    "[1:2:3:4:5:6:7:8:9]:5", "[1:2:3:4:5:6:7]:5", "[12345::]:5", "[fe80::1%eth0]:5",
-	    "[1:]:5",		"[:1]:5",	 "[1.2.3.4::]:5",	"[::1]:",
-	    "[::1]5",		"[::g]:5",	 "[1::2:3:4:5:6:7:8]:5"};
+	static const char *const bad[] = {"[2001:db8::1]",
+					  "2001:db8::1:5",
+					  "[2001:db8::1::2]:5",
+					  "[:::]:5",
+					  "[1:2:3:4:5:6:7:8:9]:5",
+					  "[1:2:3:4:5:6:7]:5",
+					  "[12345::]:5",
+					  "[fe80::1%eth0]:5",
+					  "[1:]:5",
+					  "[:1]:5",
+					  "[1.2.3.4::]:5",
+					  "[::1]:",
+					  "[::1]5",
+					  "[::g]:5",
+					  "[1::2:3:4:5:6:7:8]:5"};
 	struct p2p_endpoint e;
 	char s[P2P_ENDPOINT_STRLEN];
 
@@ -826,7 +837,8 @@ static void test_endpoint_text6(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(p2p_endpoint_parse(bad[i], &e), -1);
 	/* The longest text fills the buffer exactly. */
-	assert_int_equal(p2p_endpoint_parse("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535", &e), 0);
+	assert_int_equal(p2p_endpoint_parse("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535", &e),
+			 0);
 	assert_int_equal(strlen(p2p_endpoint_format(&e, s, sizeof(s))) + 1, P2P_ENDPOINT_STRLEN);
 }
 
@@ -930,7 +942,8 @@ static size_t seed_message(uint8_t *buf, size_t cap, unsigned which)
 		stun_writer_init(&w, buf, cap, STUN_METHOD_BINDING, STUN_CLASS_ERROR, TXID);
 		stun_put_error(&w, 420, "Unknown Attribute");
 		stun_put_unknown(&w, u, 2);
-		stun_put_address(&w, STUN_ATTR_OTHER_ADDRESS, &(struct p2p_endpoint){.ip = 1, .port = 2});
+		stun_put_address(&w, STUN_ATTR_OTHER_ADDRESS,
+				 &(struct p2p_endpoint){.ip = 1, .port = 2});
 		return (size_t)stun_writer_finish(&w);
 	}
 	}
