@@ -825,11 +825,17 @@ void explain_attach(struct trace *t)
 
 /* ---- a router's or host's own path ---------------------------------------- */
 
+/* The flow's destination address as text, either family. */
+static char *flow_dst_text(const struct verdict_flow *i, char *out, size_t size)
+{
+	return i->ip_version == 6 ? ip6_format(&i->dst6, out, size) : ip_format(i->dst, out, size);
+}
+
 /* Sentences whose subject is the node: "<node> " then the rest. */
 static size_t path_node_sentence(const struct node_path_facts *f, const char *node, char *out,
 				 size_t size)
 {
-	char flow[EXPLAIN_FLOW_SIZE], a[16], b[24];
+	char flow[EXPLAIN_FLOW_SIZE], a[IP6_TEXT_SIZE], b[IP6_TEXT_SIZE];
 	const struct verdict_flow *i = &f->flow;
 
 	switch (f->cause) {
@@ -856,25 +862,37 @@ static size_t path_node_sentence(const struct node_path_facts *f, const char *no
 		snprintf(out, size,
 			 "%s dropped %s: %s is %s's own address, and routers do not run services "
 			 "here",
-			 node, explain_flow(i, flow, sizeof(flow)), ip_format(i->dst, a, sizeof(a)),
+			 node, explain_flow(i, flow, sizeof(flow)), flow_dst_text(i, a, sizeof(a)),
 			 node);
 		break;
 	case NODE_PATH_NOT_FOR_US:
+		if (i->ip_version == 6)
+			ip6_format(&f->addr6, b, sizeof(b));
+		else
+			ip_format(f->addr, b, sizeof(b));
 		snprintf(out, size, "%s dropped %s: it is addressed to %s, and %s is %s", node,
-			 explain_flow(i, flow, sizeof(flow)), ip_format(i->dst, a, sizeof(a)), node,
-			 ip_format(f->addr, b, sizeof(b)));
+			 explain_flow(i, flow, sizeof(flow)), flow_dst_text(i, a, sizeof(a)), node,
+			 b);
 		break;
-	case NODE_PATH_NO_IPV6_ROUTE: /* docs/ipv6.md step 1 */
+	case NODE_PATH_NO_IPV6_ROUTE: /* Linux: ip6_null_entry, ip6_pkt_discard */
 		snprintf(out, size,
-			 "%s dropped %s: no IPv6 route: natsim routes IPv6 from step 2 on "
-			 "(docs/ipv6.md), and sends no ICMPv6 error before then",
-			 node, explain_flow(i, flow, sizeof(flow)));
+			 "%s dropped %s: no IPv6 route to %s (no entry in its IPv6 table matches, "
+			 "and it has no default route)",
+			 node, explain_flow(i, flow, sizeof(flow)), flow_dst_text(i, a, sizeof(a)));
 		break;
 	case NODE_PATH_NO_IPV6_ADDRESS:
+		snprintf(out, size, "%s dropped %s: %s has no IPv6 address", node,
+			 explain_flow(i, flow, sizeof(flow)), node);
+		break;
+	case NODE_PATH_NO_NEIGHBOUR6:
+		/* natsim has no neighbour discovery (docs/ipv6.md): nobody on
+		 * the link holding the address plays a solicitation nobody
+		 * answers, which Linux reports as address unreachable. */
 		snprintf(out, size,
-			 "%s dropped %s: %s has no IPv6 address (natsim gives hosts IPv6 "
-			 "addresses from step 2 on, docs/ipv6.md)",
-			 node, explain_flow(i, flow, sizeof(flow)), node);
+			 "%s dropped %s: its next hop %s is on no attachment of the link it "
+			 "routes to, so no neighbour would answer for it",
+			 node, explain_flow(i, flow, sizeof(flow)),
+			 ip6_format(&f->addr6, a, sizeof(a)));
 		break;
 	case NODE_PATH_NO_SOCKET:
 		/* A TCP segment reaches here until hosts have a TCP stack (issue
@@ -896,6 +914,12 @@ static size_t path_sentence(const struct node_path_facts *f, const char *node, c
 	const struct verdict_flow *i = &f->flow;
 
 	switch (f->cause) {
+	case NODE_PATH_HOP_LIMIT: /* RFC 8200 section 3; as TTL, no subject */
+		snprintf(out, size,
+			 "hop limit exceeded at %s: %s arrived with hop limit %u, and a router "
+			 "may not forward a packet whose hop limit would reach 0",
+			 node, explain_flow(i, flow, sizeof(flow)), i->ttl);
+		return 0;
 	case NODE_PATH_TTL: /* RFC 1812 5.3.1; the node is not the subject */
 		snprintf(out, size,
 			 "TTL expired at %s: %s arrived with TTL %u, and a router may not forward "
@@ -922,6 +946,17 @@ static size_t path_sentence(const struct node_path_facts *f, const char *node, c
 		snprintf(out, size, "%s's NAT produced a packet that does not parse", node);
 		return strlen(node) + 3;
 	case NODE_PATH_HOST_NO_ROUTE:
+		if (i->ip_version == 6) {
+			struct ip6_addr net = ip6_prefix_masked(&f->addr6, f->prefix_len);
+			char c[IP6_TEXT_SIZE];
+
+			snprintf(out, size,
+				 "%s has no route to %s: it is not on %s/%u and %s has no IPv6 "
+				 "default gateway",
+				 node, ip6_format(&i->dst6, a, sizeof(a)),
+				 ip6_format(&net, c, sizeof(c)), f->prefix_len, node);
+			return strlen(node) + 1;
+		}
 		snprintf(out, size,
 			 "%s has no route to %s: it is not on %s/%u and %s has no default "
 			 "gateway",
@@ -1019,7 +1054,7 @@ char *explain_flow(const struct verdict_flow *flow, char *out, size_t size)
 static size_t link_sender_sentence(const struct link_drop_facts *f, const char *node,
 				   const char *flow, char *out, size_t size)
 {
-	char addr[16];
+	char addr[IP6_TEXT_SIZE];
 
 	switch (f->cause) {
 	case LINK_DROP_NOT_ATTACHED:
@@ -1034,8 +1069,12 @@ static size_t link_sender_sentence(const struct link_drop_facts *f, const char *
 			 flow, f->link);
 		break;
 	case LINK_DROP_NO_NEIGHBOUR:
+		/* IPv6: natsim has no neighbour discovery; nobody holds the
+		 * address, as nobody would answer its neighbour solicitation. */
 		snprintf(out, size, "%s could not send %s: nobody on link %s has address %s", node,
-			 flow, f->link, ip_format(f->next_hop, addr, sizeof(addr)));
+			 flow, f->link,
+			 f->flow.ip_version == 6 ? ip6_format(&f->next_hop6, addr, sizeof(addr))
+						 : ip_format(f->next_hop, addr, sizeof(addr)));
 		break;
 	case LINK_DROP_QUEUE_FULL:
 		snprintf(out, size,

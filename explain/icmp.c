@@ -8,6 +8,7 @@
  * program that sends it and the word a student knows.
  */
 #include "explain/explain.h"
+#include "explain/ipv6.h"
 
 #include <stdio.h>
 
@@ -156,6 +157,47 @@ char *explain_packet(const struct explain_packet_facts *f, char *out, size_t siz
 	return out;
 }
 
+/* explain_icmp_answer for an IPv6 packet: ICMPv6's names and rules (RFC
+ * 4443 2.4(e); Linux icmpv6_xrlim_allow for the rate limit). */
+static int icmp6_answer(const struct icmp_answer *a, const struct verdict_flow *flow, char *out,
+			size_t size)
+{
+	char name[48];
+	bool about_error =
+	    flow->proto == 58 && flow->form == VERDICT_FLOW_PARSED && flow->icmp_type < 128;
+
+	explain_icmp6_name(a->type, a->code, name, sizeof(name));
+	switch (a->kind) {
+	case ICMP_ANSWER_SENT:
+		if (a->packet_id != 0)
+			return snprintf(out, size, "; answered with ICMPv6 %s (#%llu)", name,
+					(unsigned long long)a->packet_id);
+		return snprintf(out, size, "; answered with ICMPv6 %s", name);
+	case ICMP_ANSWER_RATE_LIMITED:
+		return snprintf(out, size,
+				"; not answered with ICMPv6 %s: Linux's ICMPv6 rate limit (6 at "
+				"once per destination, then one per net.ipv6.icmp.ratelimit of 1 "
+				"s, shortened for a route of a shorter prefix)",
+				name);
+	case ICMP_ANSWER_NEVER:
+		if (about_error)
+			return snprintf(out, size,
+					"; never answered: an ICMPv6 error is never answered with "
+					"another (RFC 4443 2.4(e))");
+		return snprintf(out, size,
+				"; never answered: no ICMPv6 error is sent about a packet to a "
+				"multicast address, nor to a source that is :: or multicast (RFC "
+				"4443 2.4(e))");
+	case ICMP_ANSWER_TCP_RST:
+		return snprintf(out, size, "; answered with a TCP RST");
+	case ICMP_ANSWER_NONE:
+		break;
+	}
+	if (size > 0)
+		out[0] = '\0';
+	return 0;
+}
+
 int explain_icmp_answer(const struct icmp_answer *a, const struct verdict_flow *flow, char *out,
 			size_t size)
 {
@@ -163,6 +205,8 @@ int explain_icmp_answer(const struct icmp_answer *a, const struct verdict_flow *
 	bool about_error = flow != NULL && flow->proto == 1 && flow->form == VERDICT_FLOW_PARSED &&
 			   explain_icmp_is_error(flow->icmp_type);
 
+	if (flow != NULL && flow->ip_version == 6)
+		return icmp6_answer(a, flow, out, size);
 	explain_icmp_name(a->type, a->code, name, sizeof(name));
 	switch (a->kind) {
 	case ICMP_ANSWER_SENT:

@@ -19,17 +19,9 @@
 #include <string.h>
 
 #include "model/host_layout.h"
+#include "model/node6.h"
 #include "model/packet6.h"
 #include "model/router.h"
-
-struct host_socket {
-	struct host *host;
-	uint32_t addr; /* 0: every address of the host */
-	uint16_t port;
-	host_recv_fn fn;
-	host_error_fn err_fn; /* IP_RECVERR: NULL ignores ICMP errors */
-	void *ctx;
-};
 
 /* A host's ICMP state, made on first use (host_layout.h). */
 struct host_icmp {
@@ -68,7 +60,7 @@ struct host *host_new(struct net *net, const char *name, uint32_t addr, uint8_t 
 	h->fw = firewall_new(h->node.name);
 	h->ct = conntrack_new(net_engine(net), h->node.name, &ctc);
 	if (h->fw == NULL || h->ct == NULL ||
-	    node_add_iface(&h->node, "eth0", addr, prefix_len) == NULL)
+	    node_add_iface(&h->node, "eth0", addr, prefix_len) == NULL || host6_init(h) < 0)
 		return NULL;
 	firewall_make_stateful_host(h->fw);
 	h->gateway = gateway;
@@ -87,6 +79,7 @@ static void host_free(struct node *n)
 		free(h->socks[i]);
 	free(h->socks);
 	host_tcp_free_all(h);
+	host6_free(h);
 	if (h->icmp != NULL)
 		icmp_limiter_free(h->icmp->limiter);
 	free(h->icmp);
@@ -178,16 +171,26 @@ static void host_describe(struct node *n, struct trace_node *out, char *detail, 
 	out->gateway = h->gateway;
 	out->firewall = h->fw_on;
 	detail[0] = '\0';
-	for (size_t i = 0; i < n->n_ifaces && used < size; i++)
-		used += (size_t)snprintf(detail + used, size - used, "%s%s/%u", i ? ", " : "",
-					 ip_format(n->ifaces[i].addr, a, sizeof(a)),
-					 n->ifaces[i].prefix_len);
+	for (size_t i = 0; i < n->n_ifaces && used < size; i++) {
+		const struct iface *ifc = &n->ifaces[i];
+
+		/* An IPv6-only interface shows its IPv6 address alone. */
+		if (ifc->addr != 0 || !ifc->has_addr6)
+			used +=
+			    (size_t)snprintf(detail + used, size - used, "%s%s/%u", i ? ", " : "",
+					     ip_format(ifc->addr, a, sizeof(a)), ifc->prefix_len);
+		else if (i > 0 && used < size)
+			used += (size_t)snprintf(detail + used, size - used, ", ");
+		used = node6_describe_iface(ifc, detail, used, size);
+	}
 	if (used < size && h->gateway != 0)
-		snprintf(detail + used, size - used, " gw %s, firewall %s",
-			 ip_format(h->gateway, a, sizeof(a)), h->fw_on ? "on" : "off");
-	else if (used < size)
-		snprintf(detail + used, size - used, ", no gateway, firewall %s",
-			 h->fw_on ? "on" : "off");
+		used += (size_t)snprintf(detail + used, size - used, " gw %s",
+					 ip_format(h->gateway, a, sizeof(a)));
+	else if (used < size && ifc->addr != 0)
+		used += (size_t)snprintf(detail + used, size - used, ", no gateway");
+	used = host6_describe(h, detail, used, size);
+	if (used < size)
+		snprintf(detail + used, size - used, ", firewall %s", h->fw_on ? "on" : "off");
 	/* Behind a NAT when the gateway NATs and we are on its inside. */
 	if (r != NULL && router_nat(r) != NULL && router_nat_outside(r)->link != ifc->link)
 		out->behind = gw->name;
@@ -292,6 +295,10 @@ void host_udp_close(struct host_socket *s)
 {
 	if (s == NULL)
 		return;
+	if (s->is6) {
+		host6_udp_close(s);
+		return;
+	}
 	struct host *h = s->host;
 
 	for (size_t i = 0; i < h->n_socks; i++)
@@ -471,28 +478,6 @@ uint64_t host_udp_sendto_ttl(struct host_socket *s, const struct endpoint *to, c
 	return host_output(h, p, &info, from.ip, to->ip);
 }
 
-/* Raw IPv6 bytes (docs/ipv6.md step 1): no host has an IPv6 address or
- * route yet, so they go where the host's default route points, its gateway,
- * as from a host whose one IPv6 route is a default via that router. natsim
- * has no neighbour discovery: the link finds the gateway by its IPv4
- * address, which plays the part of its link-layer address. */
-static uint64_t host_output6(struct host *h, struct packet *p)
-{
-	struct iface *ifc = host_iface(h);
-	uint64_t id = p->id;
-	struct node_path_facts why = {.flow = packet6_flow_of_bytes(p->data, p->len),
-				      .iface = ifc->name};
-
-	node_trace_hop(&h->node, NULL, TRACE_HOP_SEND, p);
-	if (h->gateway == 0 || ifc->link == NULL) {
-		why.cause = h->gateway == 0 ? NODE_PATH_NO_IPV6_ROUTE : NODE_PATH_HOST_UNATTACHED;
-		node_drop_verdict(&h->node, ifc, p, TRACE_DROP_NO_ROUTE, NODE_VERDICT_PATH, &why);
-		return 0;
-	}
-	link_transmit(ifc->link, ifc, h->gateway, p);
-	return id;
-}
-
 uint64_t host_send_raw(struct host *h, const uint8_t *bytes, size_t len)
 {
 	struct net *net = h->node.net;
@@ -509,7 +494,7 @@ uint64_t host_send_raw(struct host *h, const uint8_t *bytes, size_t len)
 	memcpy(p->data, bytes, len);
 	p->len = len;
 	if (v6)
-		return host_output6(h, p);
+		return host6_send_raw(h, p);
 	/* Like a raw socket with IP_HDRINCL: the bytes go out as given. Ones
 	 * that parse pass the OUTPUT chain; others go by their header's dst. */
 	if (packet_parse(p->data, p->len, &info, NULL, 0) == PACKET_OK)
@@ -558,6 +543,11 @@ static struct icmp_limiter *host_limiter(struct host *h)
 		h->icmp->limiter = icmp_limiter_new(&cfg, &r);
 	}
 	return h->icmp->limiter;
+}
+
+struct icmp_limiter *host_icmp_limiter(struct host *h)
+{
+	return host_limiter(h);
 }
 
 int host_set_icmp_config(struct host *h, const struct icmp_config *cfg)
@@ -801,26 +791,6 @@ static void host_icmp_input(struct host *h, struct packet *p, const struct packe
 	packet_release(net_packets(h->node.net), p);
 }
 
-/* An IPv6 packet (docs/ipv6.md step 1): checked by the IPv6 parser, then
- * dropped, since no host has an IPv6 address before step 2. A Linux host
- * (forwarding off) drops a packet for an address it does not hold, in
- * ip6_forward ("if (... forwarding == 0) goto error"), answering nothing. */
-static void host_receive6(struct host *h, struct iface *in, struct packet *p)
-{
-	struct packet6_info info;
-	char why[200];
-
-	if (packet6_parse(p->data, p->len, &info, why, sizeof(why)) != PACKET_OK) {
-		node_drop_verdict(
-		    &h->node, in, p, TRACE_DROP_MALFORMED, NODE_VERDICT_PATH,
-		    &(struct node_path_facts){.cause = NODE_PATH_MALFORMED, .detail = why});
-		return;
-	}
-	node_drop_verdict(&h->node, in, p, TRACE_DROP_NOT_FOR_US, NODE_VERDICT_PATH,
-			  &(struct node_path_facts){.cause = NODE_PATH_NO_IPV6_ADDRESS,
-						    .flow = packet6_flow_of(&info)});
-}
-
 static void host_receive(struct node *n, struct iface *in, struct packet *p)
 {
 	struct host *h = (struct host *)n;
@@ -832,7 +802,7 @@ static void host_receive(struct node *n, struct iface *in, struct packet *p)
 	 * refusal (as router_receive does). */
 	if (packet_check(p, &info, why, sizeof(why)) != PACKET_OK) {
 		if (packet_ip_version(p->data, p->len) == 6) {
-			host_receive6(h, in, p);
+			host6_receive(h, in, p);
 			return;
 		}
 		node_drop_verdict(

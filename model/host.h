@@ -16,7 +16,9 @@
 #ifndef NATSIM_MODEL_HOST_H
 #define NATSIM_MODEL_HOST_H
 
+#include "base/addr6.h"
 #include "model/conntrack.h"
+#include "model/filter6.h"
 #include "model/firewall.h"
 #include "model/icmp.h"
 #include "model/net.h"
@@ -110,6 +112,67 @@ uint64_t host_send_echo(struct host *h, uint32_t dst, uint16_t id, uint16_t seq,
  * defaults until set). Returns 0, or -1 if out of memory. */
 int host_set_icmp_config(struct host *h, const struct icmp_config *cfg);
 void host_icmp_config(const struct host *h, struct icmp_config *out);
+
+/* ---- IPv6 (docs/ipv6.md step 2; model/host6.c) ---------------------------
+ *
+ * A host may be IPv4-only (as above), IPv6-only (host_new(..., 0, 0, 0)
+ * then host_set_address6) or both. Its IPv6 path is Linux's: an address on
+ * eth0 (no link-local, no SLAAC: docs/ipv6.md), on-link destinations within
+ * its prefix, others via the IPv6 gateway; hop limit 64; a flow label
+ * derived from the world's seed and the flow (net_flow_label6); INPUT and
+ * OUTPUT through host_filter6; echo requests answered; a datagram to a
+ * closed port answered with port unreachable (code 4), rate limited as
+ * icmpv6_xrlim_allow; ICMPv6 errors go to the socket whose datagram they
+ * quote. host_udp_close and host_socket_host serve both families. */
+
+/* Give eth0 its IPv6 address. 0, or -1 if it has one or prefix_len > 128. */
+int host_set_address6(struct host *h, const struct ip6_addr *addr, uint8_t prefix_len);
+/* eth0's IPv6 address into *out; false (out untouched) if it has none. */
+bool host_address6(const struct host *h, struct ip6_addr *out);
+/* The IPv6 default gateway (NULL: none: only on-link destinations). */
+void host_set_gateway6(struct host *h, const struct ip6_addr *gw);
+/* The host's ip6 filter (model/filter6.h), made with the host. Unlike the
+ * IPv4 firewall it has no on/off switch: it accepts everything until a
+ * rule set is put in it (filter6_make_stateful_host). */
+struct filter6 *host_filter6(struct host *h);
+
+typedef void (*host_recv6_fn)(struct host_socket *s, const struct endpoint6 *from,
+			      const struct endpoint6 *to, const uint8_t *payload, size_t len,
+			      void *ctx);
+/* An IPv6 UDP socket (IPV6_V6ONLY: it never sees IPv4; a host may hold an
+ * IPv4 and an IPv6 socket on the same port, as Linux allows with v6only;
+ * Linux's default, net.ipv6.bindv6only = 0, would let a socket bound to ::
+ * take IPv4 too, as ::ffff:a.b.c.d: natsim's sockets never do). addr NULL
+ * = every address; port 0 = an ephemeral port. NULL if the address is not
+ * the host's, the port is taken among IPv6 sockets, or out of memory. */
+struct host_socket *host_udp_bind6(struct host *h, const struct ip6_addr *addr, uint16_t port,
+				   host_recv6_fn fn, void *ctx);
+/* Send a datagram: the packet id, or 0 if it could not be sent (too big,
+ * no IPv6 address, no route: the drop is in the trace). */
+uint64_t host_udp_sendto6(struct host_socket *s, const struct endpoint6 *to, const void *payload,
+			  size_t len);
+bool host_socket_is6(const struct host_socket *s);
+/* The socket's local endpoint: its address, or (bound to every address)
+ * the host's IPv6 address. */
+struct endpoint6 host_socket_local6(const struct host_socket *s);
+/* An ICMPv6 error about a datagram an IPv6 socket sent (IPV6_RECVERR):
+ * who reported it, the datagram's two ends, the type, code and bytes 4-7
+ * (packet too big's MTU, parameter problem's pointer). */
+struct host_icmp6_error {
+	struct ip6_addr reporter;
+	struct endpoint6 local, remote;
+	uint8_t type, code;
+	uint32_t param;
+};
+typedef void (*host_error6_fn)(struct host_socket *s, const struct host_icmp6_error *err,
+			       void *ctx);
+/* Deliver ICMPv6 errors about this socket's datagrams to fn (with the ctx
+ * given at bind); NULL (the default) ignores them. */
+void host_udp_set_error6_fn(struct host_socket *s, host_error6_fn fn);
+/* Send an ICMPv6 echo request to dst with `payload_len` bytes of ping's
+ * pattern. The packet id, or 0 if it could not be sent. */
+uint64_t host_send_echo6(struct host *h, const struct ip6_addr *dst, uint16_t id, uint16_t seq,
+			 uint8_t hop_limit, size_t payload_len);
 
 /* ---- TCP (model/tcp.h: the states and what the stack promises) ----------
  *

@@ -25,7 +25,7 @@ struct host {
 	 * most of a 100 000-peer world's memory: bench_scale.) */
 	struct host_socket **socks;
 	uint32_t n_socks, cap_socks; /* 32 bits: room for `tcp` in the line */
-	uint16_t next_port; /* where the next ephemeral search starts */
+	uint16_t next_port;	     /* where the next ephemeral search starts */
 	uint16_t ip_id;
 	/* ICMP: the rate limiter and sysctls (model/icmp.h) and the raw ICMP
 	 * listener, made on first use (most hosts of a large world never answer
@@ -33,6 +33,24 @@ struct host {
 	struct host_icmp *icmp;
 	/* TCP's socket table and sysctls (model/host_tcp.c), made on first use. */
 	struct host_tcp_table *tcp;
+};
+
+/* A UDP socket of either family (host.h). IPv4 ones are in the host's
+ * `socks`, IPv6 ones in its struct host6 (model/host6.c): two port
+ * spaces, as IPV6_V6ONLY makes them. */
+struct host_socket {
+	struct host *host;
+	uint32_t addr; /* 0: every address of the host */
+	uint16_t port;
+	host_recv_fn fn;
+	host_error_fn err_fn; /* IP_RECVERR: NULL ignores ICMP errors */
+	void *ctx;
+	/* IPv6 only (is6). */
+	bool is6;
+	bool any6; /* bound to every address */
+	struct ip6_addr addr6;
+	host_recv6_fn fn6;
+	host_error6_fn err6_fn;
 };
 
 /* Between host.c and host_tcp.c. */

@@ -29,6 +29,7 @@ void icmp_config_default(struct icmp_config *cfg)
 	    .msgs_per_sec = 1000,
 	    .msgs_burst = 50,
 	    .echo_ignore_all = false,
+	    .ratelimit6 = SIM_MS(1000),
 	};
 }
 
@@ -88,9 +89,17 @@ uint8_t icmp_reject_code(enum fw_reject_with with)
 
 /* ---- the limiter ---------------------------------------------------------- */
 
+/* A destination as the kernel's inet_peer trees key it: IPv4 and IPv6
+ * have a tree each (net->ipv4.peers, net->ipv6.peers), so the family is
+ * part of the key. family 0 marks a free slot. */
+struct icmp_peer_key {
+	uint8_t family; /* 0: free, 4, 6 */
+	uint8_t b[16];	/* IPv4: the address in host order in the first 4 bytes */
+};
+
 /* One destination's bucket (struct inet_peer's rate_tokens, rate_last). */
 struct icmp_peer {
-	uint32_t addr;	/* 0: a free slot (0.0.0.0 is never answered) */
+	struct icmp_peer_key key;
 	int64_t tokens; /* jiffies */
 	int64_t last;	/* jiffies */
 };
@@ -146,6 +155,12 @@ static int64_t ratelimit_jiffies(const struct icmp_config *cfg)
 	return cfg->ratelimit <= 0 ? 0 : (cfg->ratelimit + JIFFY - 1) / JIFFY;
 }
 
+/* net.ipv6.icmp.ratelimit in jiffies, stored as icmp_ratelimit is. */
+static int64_t ratelimit6_jiffies(const struct icmp_config *cfg)
+{
+	return cfg->ratelimit6 <= 0 ? 0 : (cfg->ratelimit6 + JIFFY - 1) / JIFFY;
+}
+
 /* icmpv4_mask_allow: true if this message is not limited at all. */
 static bool mask_allow(const struct icmp_config *cfg, uint8_t type, uint8_t code)
 {
@@ -185,12 +200,21 @@ static void global_consume(struct icmp_limiter *lim)
 	lim->credit -= (int64_t)rng_below(&lim->draws, 3);
 }
 
-static size_t peer_slot(const struct icmp_limiter *lim, uint32_t addr)
+static bool key_equal(const struct icmp_peer_key *a, const struct icmp_peer_key *b)
+{
+	return a->family == b->family && memcmp(a->b, b->b, sizeof(a->b)) == 0;
+}
+
+static size_t peer_slot(const struct icmp_limiter *lim, const struct icmp_peer_key *key)
 {
 	size_t mask = lim->cap_peers - 1;
-	size_t i = (size_t)((addr * 2654435761u) & mask);
+	uint32_t h = key->family;
 
-	while (lim->peers[i].addr != 0 && lim->peers[i].addr != addr)
+	for (size_t k = 0; k < sizeof(key->b); k++)
+		h = (h ^ key->b[k]) * 16777619u; /* FNV-1a */
+	size_t i = (size_t)((h * 2654435761u) & mask);
+
+	while (lim->peers[i].key.family != 0 && !key_equal(&lim->peers[i].key, key))
 		i = (i + 1) & mask;
 	return i;
 }
@@ -202,7 +226,8 @@ static size_t peer_slot(const struct icmp_limiter *lim, uint32_t addr)
 static bool peer_forgettable(const struct icmp_limiter *lim, const struct icmp_peer *p,
 			     int64_t now_j)
 {
-	int64_t full = ICMP_XRLIM_BURST_FACTOR * ratelimit_jiffies(&lim->cfg);
+	int64_t rl = ratelimit_jiffies(&lim->cfg), rl6 = ratelimit6_jiffies(&lim->cfg);
+	int64_t full = ICMP_XRLIM_BURST_FACTOR * (p->key.family == 6 ? rl6 : rl);
 
 	return full <= 60 * ICMP_HZ && now_j - p->last >= full;
 }
@@ -217,7 +242,7 @@ static int peers_make_room(struct icmp_limiter *lim, int64_t now_j)
 	if ((lim->n_peers + 1) * 2 <= lim->cap_peers)
 		return 0;
 	for (size_t i = 0; i < old_cap; i++)
-		live += old[i].addr != 0 && !peer_forgettable(lim, &old[i], now_j);
+		live += old[i].key.family != 0 && !peer_forgettable(lim, &old[i], now_j);
 	while (cap < (live + 1) * 4)
 		cap *= 2;
 	lim->peers = calloc(cap, sizeof(*lim->peers));
@@ -228,28 +253,30 @@ static int peers_make_room(struct icmp_limiter *lim, int64_t now_j)
 	lim->cap_peers = cap;
 	lim->n_peers = 0;
 	for (size_t i = 0; i < old_cap; i++)
-		if (old[i].addr != 0 && !peer_forgettable(lim, &old[i], now_j)) {
-			lim->peers[peer_slot(lim, old[i].addr)] = old[i];
+		if (old[i].key.family != 0 && !peer_forgettable(lim, &old[i], now_j)) {
+			lim->peers[peer_slot(lim, &old[i].key)] = old[i];
 			lim->n_peers++;
 		}
 	free(old);
 	return 0;
 }
 
-/* inet_getpeer_v4 (create) + inet_peer_xrlim_allow. A new peer's
- * rate_last is "jiffies - 60*HZ", so its first count is at the maximum. */
-static bool peer_allow(struct icmp_limiter *lim, int64_t now_j, uint32_t dst)
+/* inet_getpeer_v4 / _v6 (create) + inet_peer_xrlim_allow with `timeout`
+ * jiffies a message. A new peer's rate_last is "jiffies - 60*HZ", so its
+ * first count is at the maximum. */
+static bool peer_allow(struct icmp_limiter *lim, int64_t now_j, const struct icmp_peer_key *key,
+		       int64_t timeout)
 {
-	int64_t timeout = ratelimit_jiffies(&lim->cfg), token;
+	int64_t token;
 	struct icmp_peer *p;
 	size_t i;
 
 	if (peers_make_room(lim, now_j) < 0)
 		return true; /* no inet_peer: inet_peer_xrlim_allow(NULL) allows */
-	i = peer_slot(lim, dst);
+	i = peer_slot(lim, key);
 	p = &lim->peers[i];
-	if (p->addr == 0) {
-		*p = (struct icmp_peer){.addr = dst, .tokens = 0, .last = now_j - 60 * ICMP_HZ};
+	if (p->key.family == 0) {
+		*p = (struct icmp_peer){.key = *key, .tokens = 0, .last = now_j - 60 * ICMP_HZ};
 		lim->n_peers++;
 	}
 	token = p->tokens + (now_j - p->last);
@@ -275,8 +302,39 @@ bool icmp_limiter_allow(struct icmp_limiter *lim, int64_t now, uint32_t dst, uin
 		return false;
 	/* icmpv4_xrlim_allow: "No rate limit on loopback"; what passes
 	 * consumes global credit. */
-	if (!loopback && !peer_allow(lim, now_j, dst))
+	struct icmp_peer_key key = {.family = 4};
+
+	memcpy(key.b, &dst, sizeof(dst));
+	if (!loopback && !peer_allow(lim, now_j, &key, ratelimit_jiffies(&lim->cfg)))
 		return false;
+	global_consume(lim);
+	return true;
+}
+
+bool icmp_limiter_allow6(struct icmp_limiter *lim, int64_t now, const struct ip6_addr *dst,
+			 uint8_t type, uint8_t route_len, bool loopback)
+{
+	int64_t now_j = now / JIFFY, timeout = ratelimit6_jiffies(&lim->cfg);
+	struct icmp_peer_key key = {.family = 6};
+
+	/* icmpv6_mask_allow: net.ipv6.icmp.ratemask is "0-1,3-127" by
+	 * default: every error but packet too big (PMTU discovery) is
+	 * limited, informational messages (echo replies) never. */
+	if (type >= 128 || type == 2 /* ICMPV6_PKT_TOOBIG */)
+		return true;
+	/* icmpv6_global_allow: the same host-wide bucket as IPv4's. */
+	if (!global_allow(lim, now_j))
+		return false;
+	/* icmpv6_xrlim_allow: no per-destination limit through lo; else
+	 * "Give more bandwidth to wider prefixes": the timeout shrinks with
+	 * the prefix of the route back, tmo >>= (128 - plen) >> 5. */
+	if (!loopback) {
+		if (route_len < 128)
+			timeout >>= (128 - route_len) >> 5;
+		memcpy(key.b, dst->b, sizeof(key.b));
+		if (!peer_allow(lim, now_j, &key, timeout))
+			return false;
+	}
 	global_consume(lim);
 	return true;
 }

@@ -34,6 +34,7 @@
 
 #include "model/net.h"
 #include "model/packet.h"
+#include "model/packet6.h"
 #include "sim/rng.h"
 #include "sim/verdict.h"
 
@@ -50,6 +51,7 @@ struct icmp_config {
 	int msgs_per_sec;     /* icmp_msgs_per_sec: 1000 */
 	int msgs_burst;	      /* icmp_msgs_burst: 50 */
 	bool echo_ignore_all; /* icmp_echo_ignore_all: false (answer pings) */
+	int64_t ratelimit6;   /* net.ipv6.icmp.ratelimit, ns: SIM_MS(1000) */
 };
 
 void icmp_config_default(struct icmp_config *cfg);
@@ -90,6 +92,16 @@ void icmp_limiter_set_config(struct icmp_limiter *lim, const struct icmp_config 
  * per-destination limit there (icmpv4_xrlim_allow), only the global one. */
 bool icmp_limiter_allow(struct icmp_limiter *lim, int64_t now, uint32_t dst, uint8_t type,
 			uint8_t code, bool loopback);
+/* The same for an ICMPv6 message (Linux's icmpv6_mask_allow,
+ * icmpv6_global_allow, icmpv6_xrlim_allow, net/ipv6/icmp.c): informational
+ * types (128 and up) and packet too big are never limited; errors share
+ * the global bucket with IPv4 and have a bucket per IPv6 destination of
+ * ratelimit6, shifted right by (128 - route_len) >> 5, where route_len is
+ * the prefix length of the route the message takes ("give more bandwidth
+ * to wider prefixes": a /64 route allows 4 times as many, a default route
+ * 16 times). */
+bool icmp_limiter_allow6(struct icmp_limiter *lim, int64_t now, const struct ip6_addr *dst,
+			 uint8_t type, uint8_t route_len, bool loopback);
 /* Destinations the limiter remembers (for tests: idle ones are forgotten,
  * being indistinguishable from new ones once their bucket is full). */
 size_t icmp_limiter_peers(const struct icmp_limiter *lim);
@@ -115,5 +127,39 @@ struct packet *icmp_error_packet(struct net *net, const uint8_t *offending, size
  * NULL if out of memory. */
 struct packet *icmp_echo_reply_packet(struct net *net, const struct packet_info *request,
 				      uint16_t ip_id);
+
+/* ---- ICMPv6 (model/icmp6.c; RFC 4443, Linux net/ipv6/icmp.c) ----------- */
+
+/* May a stack send ICMPv6 error `type` about this packet (icmp6_send)? Not
+ * about an ICMPv6 error (RFC 4443 2.4(e), is_ineligible), not to a source
+ * that names no single node (::, multicast: RFC 4443 2.4(e.3)), not about a
+ * packet to a multicast address unless it is packet too big (2.4(e.2)). */
+bool icmp6_may_answer(const struct packet6_info *info, uint8_t type);
+/* What the stack answers `about` with type/code now: NEVER, RATE_LIMITED
+ * or SENT (packet_id 0: the caller sends it), as icmp_decide_error.
+ * `route_len`: the prefix length of the route back (icmp_limiter_allow6).
+ * lim may be NULL (nothing limited). */
+struct icmp_answer icmp6_decide_error(struct icmp_limiter *lim, int64_t now,
+				      const struct packet6_info *about, uint8_t type, uint8_t code,
+				      uint8_t route_len, bool loopback);
+/* The ICMPv6 destination unreachable code a REJECT sends for an IPv6
+ * packet (ip6t_REJECT's reject_tg6 / nft_reject_ipv6): port unreachable (4,
+ * ip6tables' default), net unreachable as no route (0), host unreachable
+ * as address unreachable (3), the three "prohibited" as administratively
+ * prohibited (1); protocol unreachable and tcp-reset, which have no ICMPv6
+ * code, as port unreachable. */
+uint8_t icmp6_reject_code(enum fw_reject_with with);
+/* A new packet: the ICMPv6 error type/code from src to dst quoting
+ * `offending` (len bytes, as much as fits in 1280: RFC 4443 2.4(c)), hop
+ * limit 64, `param` in bytes 4-7, the flow label `label`. NULL if out of
+ * memory. */
+struct packet *icmp6_error_packet(struct net *net, const uint8_t *offending, size_t len,
+				  const struct ip6_addr *src, const struct ip6_addr *dst,
+				  uint8_t type, uint8_t code, uint32_t param, uint32_t label);
+/* A new packet: the echo reply to `request` (icmpv6_echo_reply: from the
+ * address asked, same id, sequence and data), hop limit 64, flow label
+ * `label`. NULL if out of memory. */
+struct packet *icmp6_echo_reply_packet(struct net *net, const struct packet6_info *request,
+				       uint32_t label);
 
 #endif

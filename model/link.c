@@ -523,8 +523,8 @@ static void packet_arrive(struct engine *e, void *arg)
 	struct packet *p = arg;
 	struct iface *to = p->hop_to;
 	struct link *l = to->link;
-	int by = p->hop_cuts == net_cut_count(to->node->net) ? -2
-							       : cut_that_dooms(l, p, to->attachment);
+	int by =
+	    p->hop_cuts == net_cut_count(to->node->net) ? -2 : cut_that_dooms(l, p, to->attachment);
 
 	(void)e;
 	if (by != -2) {
@@ -612,29 +612,27 @@ static void refuse(struct link *l, struct iface *from, struct packet *p,
 		  &(struct link_drop_facts){.cause = cause, .link = l->name, .iface = from->name});
 }
 
-void link_transmit(struct link *l, struct iface *from, uint32_t next_hop, struct packet *p)
+/* The sender's attachment index, ready to send; -1, having dropped `p`,
+ * if `from` is not attached or its link or access is cut. */
+static inline int sender_ready(struct link *l, struct iface *from, struct packet *p)
 {
-	struct node *n = from->node;
 	int fi = attachment_index(l, from);
 
 	if (fi < 0) {
 		refuse(l, from, p, TRACE_DROP_NO_ROUTE, LINK_DROP_NOT_ATTACHED);
-		return;
+		return -1;
 	}
 	if (!l->up || l->access[fi].down) {
 		refuse(l, from, p, TRACE_DROP_LINK_DOWN,
 		       l->up ? LINK_DROP_ACCESS_DOWN : LINK_DROP_LINK_DOWN);
-		return;
+		return -1;
 	}
-	int ti = attachment_by_addr(l, next_hop, fi);
+	return fi;
+}
 
-	if (ti < 0) {
-		link_drop(from, p, TRACE_DROP_NO_ROUTE,
-			  &(struct link_drop_facts){.cause = LINK_DROP_NO_NEIGHBOUR,
-						    .link = l->name,
-						    .next_hop = next_hop});
-		return;
-	}
+/* Serialize (on a rated link), emit TX, and launch p from fi to ti. */
+static inline void transmit_to(struct link *l, struct iface *from, int fi, int ti, struct packet *p)
+{
 	int64_t depart = engine_now(net_engine(l->net));
 
 	if (l->cfg.rate_bps > 0) {
@@ -648,7 +646,65 @@ void link_transmit(struct link *l, struct iface *from, uint32_t next_hop, struct
 			return;
 		}
 	}
-	node_trace_hop(n, from, TRACE_HOP_TX, p);
+	node_trace_hop(from->node, from, TRACE_HOP_TX, p);
 	if (!lost_on_the_way(l, fi, ti, p))
 		launch(l, fi, ti, p, depart);
+}
+
+void link_transmit(struct link *l, struct iface *from, uint32_t next_hop, struct packet *p)
+{
+	int fi = sender_ready(l, from, p);
+
+	if (fi < 0)
+		return;
+	int ti = attachment_by_addr(l, next_hop, fi);
+
+	if (ti < 0) {
+		link_drop(from, p, TRACE_DROP_NO_ROUTE,
+			  &(struct link_drop_facts){.cause = LINK_DROP_NO_NEIGHBOUR,
+						    .link = l->name,
+						    .next_hop = next_hop});
+		return;
+	}
+	transmit_to(l, from, fi, ti, p);
+}
+
+/* The first attachment holding IPv6 `addr`, other than `from`. A scan:
+ * IPv4 has an address index because an ISP segment may hold thousands of
+ * customers; no IPv6 world is that large yet (docs/ipv6.md step 2 says
+ * when one would need the same index). */
+static int attachment_by_addr6(const struct link *l, const struct ip6_addr *addr, int from)
+{
+	for (size_t i = 0; i < l->n_att; i++) {
+		const struct iface *ifc = l->att[i].ifc;
+
+		if ((int)i != from && ifc->has_addr6 && ip6_equal(&ifc->addr6, addr))
+			return (int)i;
+	}
+	return -1;
+}
+
+bool link_has_neighbour6(const struct link *l, const struct iface *from,
+			 const struct ip6_addr *addr)
+{
+	return l != NULL && attachment_by_addr6(l, addr, attachment_index(l, from)) >= 0;
+}
+
+void link_transmit6(struct link *l, struct iface *from, const struct ip6_addr *next_hop,
+		    struct packet *p)
+{
+	int fi = sender_ready(l, from, p);
+
+	if (fi < 0)
+		return;
+	int ti = attachment_by_addr6(l, next_hop, fi);
+
+	if (ti < 0) {
+		link_drop(from, p, TRACE_DROP_NO_ROUTE,
+			  &(struct link_drop_facts){.cause = LINK_DROP_NO_NEIGHBOUR,
+						    .link = l->name,
+						    .next_hop6 = *next_hop});
+		return;
+	}
+	transmit_to(l, from, fi, ti, p);
 }

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hash.h"
+
 /* Open addressing over positions in a registry array: slot = position + 1,
  * 0 = free. At most half full. */
 struct name_index {
@@ -173,6 +175,25 @@ uint64_t net_next_packet_id(struct net *net)
 	return ++net->last_packet_id;
 }
 
+uint32_t net_flow_label6(const struct net *net, const struct ip6_addr *src,
+			 const struct ip6_addr *dst, uint8_t proto, uint16_t sport, uint16_t dport)
+{
+	uint64_t h = hash_mix64(net->seed ^ 0x666c6f776c61626cULL); /* "flowlabl" */
+
+	for (size_t i = 0; i < 16; i += 8) {
+		uint64_t a, b;
+
+		memcpy(&a, src->b + i, 8);
+		memcpy(&b, dst->b + i, 8);
+		h = hash_mix64(h ^ a);
+		h = hash_mix64(h ^ b);
+	}
+	h = hash_mix64(h ^ ((uint64_t)proto << 32 | (uint64_t)sport << 16 | dport));
+	/* ip6_make_flowlabel: rol32(hash, 16) & IPV6_FLOWLABEL_MASK, then the
+	 * stateless flag; any 20 bits of a good hash serve as well. */
+	return (uint32_t)(h & 0xfffffu) | 0x80000u;
+}
+
 void net_rng(const struct net *net, const char *name, struct rng *out)
 {
 	rng_derive(out, net->seed, name);
@@ -314,6 +335,24 @@ struct iface *node_iface_by_addr(struct node *n, uint32_t addr)
 	return NULL;
 }
 
+int iface_set_addr6(struct iface *ifc, const struct ip6_addr *addr, uint8_t prefix_len)
+{
+	if (ifc->has_addr6 || prefix_len > 128 || ip6_is_unspecified(addr))
+		return -1;
+	ifc->addr6 = *addr;
+	ifc->prefix6_len = prefix_len;
+	ifc->has_addr6 = true;
+	return 0;
+}
+
+struct iface *node_iface_by_addr6(struct node *n, const struct ip6_addr *addr)
+{
+	for (size_t i = 0; i < n->n_ifaces; i++)
+		if (n->ifaces[i].has_addr6 && ip6_equal(&n->ifaces[i].addr6, addr))
+			return &n->ifaces[i];
+	return NULL;
+}
+
 /* Every drop carries a verdict, which the trace's explainer words
  * (explain/): no sentence is made here. */
 static void emit_hop(struct node *n, struct iface *at, enum trace_hop hop, const struct packet *p,
@@ -381,6 +420,27 @@ void node_drop_by_firewall_answered(struct node *n, struct iface *at, struct pac
 		facts.flow = packet_flow_of(info);
 	}
 	node_drop_verdict(n, at, p, firewall_drop_reason(info, v), NODE_VERDICT_FIREWALL, &facts);
+}
+
+void node_drop_by_firewall6(struct node *n, struct iface *at, struct packet *p,
+			    const struct packet6_info *info, const struct fw_verdict *v,
+			    const struct icmp_answer *answer)
+{
+	struct node_firewall_facts facts = {.verdict = *v};
+	enum trace_drop_reason reason = TRACE_DROP_FIREWALL;
+
+	if (answer != NULL)
+		facts.answer = *answer;
+	if (info->next_header == IPPROTO_NUM_TCP && v->state == CONNTRACK_INVALID &&
+	    v->matched != NULL && (v->matched->states & CONNTRACK_INVALID) != 0)
+		reason = TRACE_DROP_CT_INVALID;
+	if (trace_active(net_trace(n->net))) {
+		facts.verdict.matched = NULL;
+		if (v->matched != NULL)
+			facts.rule = *v->matched;
+		facts.flow = packet6_flow_of(info);
+	}
+	node_drop_verdict(n, at, p, reason, NODE_VERDICT_FIREWALL, &facts);
 }
 
 void node_nat_facts(const struct nat_result *res, struct nat_facts *out)

@@ -26,8 +26,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/addr6.h"
 #include "model/firewall.h"
 #include "model/packet.h"
+#include "model/packet6.h"
 #include "sim/engine.h"
 #include "sim/rng.h"
 #include "sim/trace.h"
@@ -44,9 +46,15 @@ struct iface {
 	char name[16]; /* "eth0", "wan", "lan" */
 	uint32_t addr; /* host order; 0 = unnumbered */
 	uint8_t prefix_len;
-	struct link *link;   /* NULL until attached */
-	int index;	     /* within its node */
-	uint32_t attachment; /* within its link's attachments, once attached */
+	/* IPv6 (docs/ipv6.md step 2): one global address or none, no
+	 * link-local. The two small fields sit in prefix_len's padding, so an
+	 * interface grows by the address alone (64 bytes in all). */
+	bool has_addr6;
+	uint8_t prefix6_len;
+	struct link *link;     /* NULL until attached */
+	int index;	       /* within its node */
+	uint32_t attachment;   /* within its link's attachments, once attached */
+	struct ip6_addr addr6; /* network order; valid when has_addr6 */
 };
 
 enum node_kind { NODE_HOST, NODE_ROUTER };
@@ -60,6 +68,9 @@ struct node_ops {
 	void (*describe)(struct node *n, struct trace_node *out, char *detail, size_t size);
 };
 
+struct router6; /* model/router6.c's own */
+struct host6;	/* model/host6.c's own */
+
 struct node {
 	struct net *net;
 	const struct node_ops *ops;
@@ -67,6 +78,14 @@ struct node {
 	char *name;
 	size_t n_ifaces;
 	struct iface ifaces[NODE_MAX_IFACES];
+	/* The node's IPv6 state (routes or gateway, sockets, its filter6),
+	 * made by its kind at creation. Here, after the interfaces, rather
+	 * than in struct router / struct host, whose own fields fill the one
+	 * cache line model/prefetch.c budgets for them. */
+	union {
+		struct router6 *router6; /* kind NODE_ROUTER */
+		struct host6 *host6;	 /* kind NODE_HOST */
+	};
 };
 
 struct net *net_new(uint64_t seed);
@@ -89,6 +108,14 @@ uint64_t net_next_packet_id(struct net *net);
  * departure needs no look at its link), and the count after one more. */
 uint32_t net_cut_count(const struct net *net);
 uint32_t net_count_cut(struct net *net);
+/* The flow label a node's stack writes on an IPv6 packet it originates,
+ * as Linux's ip6_make_flowlabel does with net.ipv6.auto_flowlabels on (the
+ * default): a hash of the flow (addresses, next header, ports; an ICMPv6
+ * message's type and code as its ports), with the world's seed in place of
+ * the kernel's per-boot secret so runs stay reproducible, and bit 19 set
+ * (IPV6_FLOWLABEL_STATELESS_FLAG, net.ipv6.flowlabel_state_ranges on). */
+uint32_t net_flow_label6(const struct net *net, const struct ip6_addr *src,
+			 const struct ip6_addr *dst, uint8_t proto, uint16_t sport, uint16_t dport);
 /* Derive a named random stream from the world's seed (see sim/rng.h). */
 void net_rng(const struct net *net, const char *name, struct rng *out);
 
@@ -106,6 +133,12 @@ struct iface *node_add_iface(struct node *n, const char *name, uint32_t addr, ui
 struct iface *node_find_iface(struct node *n, const char *name);
 /* The interface holding `addr`, or NULL. */
 struct iface *node_iface_by_addr(struct node *n, uint32_t addr);
+/* Give an interface its IPv6 address (one per interface; no link-local:
+ * docs/ipv6.md). 0, or -1 if it has one already, prefix_len > 128, or the
+ * address is :: (it names no interface). Call before or after attaching. */
+int iface_set_addr6(struct iface *ifc, const struct ip6_addr *addr, uint8_t prefix_len);
+/* The interface holding IPv6 `addr`, or NULL. */
+struct iface *node_iface_by_addr6(struct node *n, const struct ip6_addr *addr);
 
 /* The verdicts a drop record carries (enum node_verdict_kind and the facts
  * structs: node_firewall_facts, nat_facts, node_path_facts,
@@ -127,6 +160,10 @@ void node_drop_by_firewall(struct node *n, struct iface *at, struct packet *p,
 void node_drop_by_firewall_answered(struct node *n, struct iface *at, struct packet *p,
 				    const struct packet_info *info, const struct fw_verdict *v,
 				    const struct icmp_answer *answer);
+/* The same for an IPv6 packet its filter6 refused (model/filter6.h). */
+void node_drop_by_firewall6(struct node *n, struct iface *at, struct packet *p,
+			    const struct packet6_info *info, const struct fw_verdict *v,
+			    const struct icmp_answer *answer);
 /* The NAT refused `p`: node_drop_verdict() with its result, the remotes it
  * names copied into the record (struct nat_facts). */
 void node_drop_by_nat(struct node *n, struct iface *at, struct packet *p,
@@ -158,6 +195,16 @@ int link_attach(struct link *l, struct iface *ifc);
  * ownership. A packet with no such attachment, lost, or refused by a full
  * queue or a cut link is dropped with a record at the sending node. */
 void link_transmit(struct link *l, struct iface *from, uint32_t next_hop, struct packet *p);
+/* As link_transmit, the next hop named by its IPv6 address. natsim has no
+ * neighbour discovery (RFC 4861, docs/ipv6.md): the interface holding the
+ * address on the link answers for it, as one whose NA had been received. */
+void link_transmit6(struct link *l, struct iface *from, const struct ip6_addr *next_hop,
+		    struct packet *p);
+/* Is there an attachment on `from`'s link, other than `from`, holding IPv6
+ * `addr`? What a router asks before forwarding, where Linux's neighbour
+ * resolution would fail (address unreachable, model/router6.c). */
+bool link_has_neighbour6(const struct link *l, const struct iface *from,
+			 const struct ip6_addr *addr);
 /* Cut (down) and restore (up). A cut link drops what it is given and what is
  * in flight when it arrives. */
 void link_set_up(struct link *l, bool up);

@@ -328,6 +328,15 @@ size_t packet6_build_udp(uint8_t *buf, size_t cap, const struct endpoint6 *src,
 	return total;
 }
 
+void packet6_set_flow_label(uint8_t *buf, size_t len, uint32_t label)
+{
+	if (len < IPV6_HEADER_SIZE)
+		return;
+	buf[1] = (uint8_t)((buf[1] & 0xf0) | ((label >> 16) & 0x0f));
+	buf[2] = (uint8_t)(label >> 8);
+	buf[3] = (uint8_t)label;
+}
+
 uint8_t packet6_decrement_hop_limit(uint8_t *buf, size_t len)
 {
 	if (len < IPV6_HEADER_SIZE || buf[7] == 0)

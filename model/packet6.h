@@ -164,6 +164,10 @@ uint16_t packet6_checksum_expected(const struct ip6_addr *src, const struct ip6_
  * builders and tests use it). Bytes too short or of another protocol are left
  * alone. */
 void packet6_fill_checksums(uint8_t *buf, size_t len);
+/* Write the 20-bit flow label (no checksum covers it: the pseudo-header
+ * holds addresses, length and next header only). Bytes shorter than the
+ * header are left alone. */
+void packet6_set_flow_label(uint8_t *buf, size_t len, uint32_t label);
 /* Decrement the hop limit (no header checksum in IPv6: nothing else
  * changes). Returns the new hop limit; 0 stays 0. */
 uint8_t packet6_decrement_hop_limit(uint8_t *buf, size_t len);

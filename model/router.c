@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/node6.h"
 #include "model/packet6.h"
 #include "model/pcp_server.h"
 #include "model/router_layout.h"
@@ -107,7 +108,7 @@ struct router *router_new(struct net *net, const char *name)
 	conntrack_config_default(&ctc);
 	r->fw = firewall_new(r->node.name);
 	r->ct = conntrack_new(net_engine(net), r->node.name, &ctc);
-	if (r->fw == NULL || r->ct == NULL)
+	if (r->fw == NULL || r->ct == NULL || router6_init(r) < 0)
 		return NULL;
 	return r;
 }
@@ -128,6 +129,7 @@ static void router_free(struct node *n)
 		}
 	}
 	free(r->icmp);
+	router6_free(r);
 	conntrack_free(r->ct);
 	firewall_free(r->fw);
 	free(r->routes);
@@ -311,10 +313,19 @@ static void router_describe(struct node *n, struct trace_node *out, char *detail
 	out->type = "router";
 	out->conntrack = router_tracks(r);
 	detail[0] = '\0';
-	for (size_t i = 0; i < n->n_ifaces && used < size; i++)
-		used += (size_t)snprintf(
-		    detail + used, size - used, "%s%s %s/%u", i ? ", " : "", n->ifaces[i].name,
-		    ip_format(n->ifaces[i].addr, a, sizeof(a)), n->ifaces[i].prefix_len);
+	for (size_t i = 0; i < n->n_ifaces && used < size; i++) {
+		const struct iface *ifc = &n->ifaces[i];
+
+		/* An IPv6-only interface shows its IPv6 address alone. */
+		if (ifc->addr != 0 || !ifc->has_addr6)
+			used += (size_t)snprintf(
+			    detail + used, size - used, "%s%s %s/%u", i ? ", " : "", ifc->name,
+			    ip_format(ifc->addr, a, sizeof(a)), ifc->prefix_len);
+		else
+			used += (size_t)snprintf(detail + used, size - used, "%s%s ", i ? ", " : "",
+						 ifc->name);
+		used = node6_describe_iface(ifc, detail, used, size);
+	}
 	if (r->nat != NULL) {
 		const struct nat_config *c = nat_config(r->nat);
 
@@ -552,6 +563,11 @@ static struct router_icmp *router_icmp(struct router *r)
 	net_rng(r->node.net, stream, &rng);
 	r->icmp->limiter = icmp_limiter_new(&cfg, &rng);
 	return r->icmp;
+}
+
+struct icmp_limiter *router_icmp_limiter(struct router *r)
+{
+	return router_icmp(r) != NULL ? r->icmp->limiter : NULL;
 }
 
 int router_set_icmp_config(struct router *r, const struct icmp_config *cfg)
@@ -1036,27 +1052,6 @@ static bool inbound(struct router *r, struct fwd *f)
 	return nat_step(r, f, false, f->in);
 }
 
-/* An IPv6 packet (docs/ipv6.md step 1): checked by the IPv6 parser, then
- * dropped, since natsim gives routers IPv6 routes from step 2 on. Linux
- * with no route finds ip6_null_entry, whose ip6_pkt_discard drops the
- * packet and answers ICMPv6 destination unreachable, no route (code 0):
- * the answer comes with ICMPv6 in step 2, the words say so meanwhile. */
-static void router_receive6(struct router *r, struct iface *in, struct packet *p)
-{
-	struct packet6_info info;
-	char why[200];
-
-	if (packet6_parse(p->data, p->len, &info, why, sizeof(why)) != PACKET_OK) {
-		node_drop_verdict(
-		    &r->node, in, p, TRACE_DROP_MALFORMED, NODE_VERDICT_PATH,
-		    &(struct node_path_facts){.cause = NODE_PATH_MALFORMED, .detail = why});
-		return;
-	}
-	node_drop_verdict(&r->node, in, p, TRACE_DROP_NO_ROUTE, NODE_VERDICT_PATH,
-			  &(struct node_path_facts){.cause = NODE_PATH_NO_IPV6_ROUTE,
-						    .flow = packet6_flow_of(&info)});
-}
-
 static void router_receive(struct node *n, struct iface *in, struct packet *p)
 {
 	struct router *r = (struct router *)n;
@@ -1072,7 +1067,7 @@ static void router_receive(struct node *n, struct iface *in, struct packet *p)
 	 * (bench_flow measured a check ahead of it at 2-3%). */
 	if (packet_check(p, &f.info, why, sizeof(why)) != PACKET_OK) {
 		if (packet_ip_version(p->data, p->len) == 6) {
-			router_receive6(r, in, p);
+			router6_receive(r, in, p);
 			return;
 		}
 		node_drop_verdict(

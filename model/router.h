@@ -19,7 +19,9 @@
 #ifndef NATSIM_MODEL_ROUTER_H
 #define NATSIM_MODEL_ROUTER_H
 
+#include "base/addr6.h"
 #include "model/conntrack.h"
+#include "model/filter6.h"
 #include "model/firewall.h"
 #include "model/icmp.h"
 #include "model/nat.h"
@@ -59,6 +61,25 @@ struct iface *router_add_iface(struct router *r, const char *name, uint32_t addr
  * Connected routes for each interface's own prefix are implicit. Returns 0/-1. */
 int router_add_route(struct router *r, uint32_t prefix, uint8_t len, struct iface *via,
 		     uint32_t gateway);
+
+/* IPv6 (docs/ipv6.md step 2). An interface may be IPv6-only:
+ * router_add_iface(r, name, 0, 0) then iface_set_addr6. Route `prefix/len`
+ * out of `via` to `gateway` (NULL: on-link); the connected route of each
+ * interface's IPv6 prefix is implicit, and wins a tie of lengths. Returns
+ * 0, or -1 (len > 128, `via` not this router's, out of memory).
+ *
+ * An IPv6 packet takes Linux's path (model/router6.c): its own addresses
+ * -> the INPUT chain of router_filter6, echo requests answered, the rest
+ * as `input` says (below); else longest-prefix match (no route:
+ * destination unreachable code 0), hop limit (at 1: time exceeded),
+ * FORWARD (a REJECT: its ICMPv6 error), a next hop nobody on the link holds
+ * (address unreachable, code 3: natsim has no neighbour discovery). ICMPv6
+ * errors come from the interface they leave by, rate limited as Linux's
+ * icmpv6_xrlim_allow. No NAT for IPv6. */
+int router_add_route6(struct router *r, const struct ip6_addr *prefix, uint8_t len,
+		      struct iface *via, const struct ip6_addr *gateway /* NULL: on-link */);
+/* The router's ip6 filter (model/filter6.h), made with the router. */
+struct filter6 *router_filter6(struct router *r);
 
 /* Put a NAT on interface `outside`. The config's public addresses default to
  * the interface's own address if none are given. Returns the NAT (owned by the

@@ -361,11 +361,16 @@ enum node_path_cause {
 	NODE_PATH_CT_INVALID,	   /* router: a TCP segment conntrack marked INVALID,
 				    * addressed to the NAT's public side: no DNAT
 				    * without an entry, and INPUT drops it */
-	NODE_PATH_NO_IPV6_ROUTE,   /* router, or a host without a gateway: an IPv6
-				    * packet; natsim routes IPv6 from docs/ipv6.md
-				    * step 2 on, so no router has an IPv6 route yet */
+	NODE_PATH_NO_IPV6_ROUTE,   /* router: no IPv6 route matches (Linux's
+				    * ip6_null_entry: ip6_pkt_discard) */
 	NODE_PATH_NO_IPV6_ADDRESS, /* host: an IPv6 packet, and the host has no IPv6
-				    * address (none has one before step 2) */
+				    * address */
+	NODE_PATH_HOP_LIMIT,	   /* router: IPv6 hop limit would reach 0 (RFC 8200
+				    * section 3, ip6_forward) */
+	NODE_PATH_NO_NEIGHBOUR6,   /* router: the IPv6 next hop (addr6) is on no
+				    * attachment of the out link: address
+				    * unreachable (natsim has no neighbour
+				    * discovery; Linux answers so when it fails) */
 	NODE_PATH_COUNT
 };
 
@@ -375,6 +380,9 @@ struct node_path_facts {
 	uint32_t dst;			/* HOST_*: the destination asked for */
 	uint32_t addr;			/* HOST_NO_ROUTE: the interface's; NOT_FOR_US: the host's */
 	uint8_t prefix_len;		/* HOST_NO_ROUTE: the interface's */
+	struct ip6_addr addr6;		/* IPv6 (flow.ip_version 6): HOST_NO_ROUTE,
+					 * NOT_FOR_US as addr (the interface's);
+					 * NO_NEIGHBOUR6: the next hop */
 	const char *iface;		/* HOST_UNATTACHED: the interface */
 	const char *detail;		/* MALFORMED: the parser's reason */
 	struct icmp_answer answer;	/* NO_SOCKET, TTL, NO_ROUTE, OWN_NO_SOCKET: the
@@ -404,14 +412,15 @@ enum link_drop_cause {
 struct link_drop_facts {
 	enum link_drop_cause cause;
 	struct verdict_flow flow;
-	const char *link;   /* the link's name */
-	const char *iface;  /* NOT_ATTACHED: the sender's interface */
-	const char *peer;   /* the receiving node (PEER_DOWN, LOSS*, *IN_FLIGHT) */
-	const char *cut_by; /* ACCESS_CUT_IN_FLIGHT: the node whose access went down */
-	uint32_t next_hop;  /* NO_NEIGHBOUR: the address nobody holds */
-	double loss;	    /* LOSS*: the probability, 0..1 */
-	size_t queue_limit; /* QUEUE_FULL */
-	uint64_t rate_bps;  /* QUEUE_FULL */
+	const char *link;	   /* the link's name */
+	const char *iface;	   /* NOT_ATTACHED: the sender's interface */
+	const char *peer;	   /* the receiving node (PEER_DOWN, LOSS*, *IN_FLIGHT) */
+	const char *cut_by;	   /* ACCESS_CUT_IN_FLIGHT: the node whose access went down */
+	uint32_t next_hop;	   /* NO_NEIGHBOUR: the address nobody holds */
+	struct ip6_addr next_hop6; /* NO_NEIGHBOUR of an IPv6 packet (flow.ip_version 6) */
+	double loss;		   /* LOSS*: the probability, 0..1 */
+	size_t queue_limit;	   /* QUEUE_FULL */
+	uint64_t rate_bps;	   /* QUEUE_FULL */
 };
 
 /* How many bytes the facts of `kind` take (0 for an unknown kind), for an

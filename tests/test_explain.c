@@ -357,13 +357,21 @@ static void test_path_causes(void **state)
 	     "conntrack tracks, so it is for r itself, which does not accept it"},
 	    {{.cause = NODE_PATH_NO_IPV6_ROUTE, .flow = UDP6_FLOW},
 	     2,
-	     "r dropped [2001:db8:1::5]:4000 \u2192 [2001:db8:2::1]:53: no IPv6 route: natsim "
-	     "routes IPv6 from step 2 on (docs/ipv6.md), and sends no ICMPv6 error before "
-	     "then"},
+	     "r dropped [2001:db8:1::5]:4000 \u2192 [2001:db8:2::1]:53: no IPv6 route to "
+	     "2001:db8:2::1 (no entry in its IPv6 table matches, and it has no default route)"},
 	    {{.cause = NODE_PATH_NO_IPV6_ADDRESS, .flow = UDP6_FLOW},
 	     2,
-	     "r dropped [2001:db8:1::5]:4000 \u2192 [2001:db8:2::1]:53: r has no IPv6 address "
-	     "(natsim gives hosts IPv6 addresses from step 2 on, docs/ipv6.md)"},
+	     "r dropped [2001:db8:1::5]:4000 \u2192 [2001:db8:2::1]:53: r has no IPv6 address"},
+	    {{.cause = NODE_PATH_HOP_LIMIT, .flow = UDP6_FLOW},
+	     0,
+	     "hop limit exceeded at r: [2001:db8:1::5]:4000 \u2192 [2001:db8:2::1]:53 arrived "
+	     "with hop limit 64, and a router may not forward a packet whose hop limit would "
+	     "reach 0"},
+	    {{.cause = NODE_PATH_NO_NEIGHBOUR6, .flow = UDP6_FLOW, .addr6 = ADDR6(9, 2)},
+	     2,
+	     "r dropped [2001:db8:1::5]:4000 \u2192 [2001:db8:2::1]:53: its next hop "
+	     "2001:db8:2::9 is on no attachment of the link it routes to, so no neighbour would "
+	     "answer for it"},
 	};
 	char text[400];
 

@@ -1,11 +1,13 @@
 /*
  * test_ipv6_engine.c - IPv6 packets in the engine (issue 18, docs/ipv6.md
- * step 1). On one LAN: router home (192.168.1.1), alice (gateway home),
- * carol (whose gateway is bob, a host), bob and dave (no gateway). A
+ * step 1, and step 2's routes). On one LAN: router home (192.168.1.1 and
+ * 2001:db8:1::1/64, no route beyond), alice (IPv6 gateway home), carol
+ * (whose IPv6 gateway is bob, a host), bob and dave (no IPv6 at all). A
  * hand-built IPv6 UDP packet from alice crosses the LAN and home drops it
- * with its own reason (no IPv6 route yet); the same packet with its UDP
- * checksum zeroed is dropped as malformed with the parser's sentence;
- * carol's reaches bob, who has no IPv6 address; dave's never leaves. Each
+ * with its own reason (no IPv6 route to 2001:db8:2::1), answering ICMPv6
+ * no route; the same packet with its UDP checksum zeroed is dropped as
+ * malformed with the parser's sentence; carol's reaches bob, who does not
+ * forward; dave's never leaves. Each
  * shows in the trace's facts, the timeline, `why` and the captures, and
  * tshark (when installed) decodes the capture as IPv6/UDP with a good
  * checksum. Also the dissector's and the verdicts' reading of IPv6 bytes.
@@ -33,6 +35,12 @@
 #include "viz/why.h"
 
 #define FLOW_TEXT "[2001:db8:1::5]:5000 \u2192 [2001:db8:2::1]:3478"
+/* 2001:db8:1::<last> */
+#define ADDR6(last)                                                                                \
+	((struct ip6_addr){{0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, last}})
+/* home answers the first few no-route drops; its ICMPv6 rate limit (6 at
+ * once per destination) stops the rest of the spray's answers. */
+#define ANSWERS 6
 #define SPRAY (TIMELINE_SPRAY_SHOWN + 5)
 
 struct world {
@@ -66,12 +74,19 @@ static void build_lan(struct world *w)
 	lan = link_new(w->net, "lan", &cfg);
 	assert_non_null(home);
 	assert_non_null(lan);
-	assert_int_equal(link_attach(lan, router_add_iface(home, "lan", IP4(192, 168, 1, 1), 24)),
-			 0);
+	struct iface *ifc = router_add_iface(home, "lan", IP4(192, 168, 1, 1), 24);
+
+	assert_int_equal(link_attach(lan, ifc), 0);
+	assert_int_equal(iface_set_addr6(ifc, &ADDR6(1), 64), 0);
 	w->alice = host_new(w->net, "alice", IP4(192, 168, 1, 5), 24, IP4(192, 168, 1, 1));
 	w->bob = host_new(w->net, "bob", IP4(192, 168, 1, 6), 24, 0);
 	w->carol = host_new(w->net, "carol", IP4(192, 168, 1, 7), 24, IP4(192, 168, 1, 6));
 	w->dave = host_new(w->net, "dave", IP4(192, 168, 1, 8), 24, 0);
+	assert_int_equal(host_set_address6(w->alice, &ADDR6(5), 64), 0);
+	host_set_gateway6(w->alice, &ADDR6(1));
+	assert_int_equal(host_set_address6(w->bob, &ADDR6(6), 64), 0);
+	assert_int_equal(host_set_address6(w->carol, &ADDR6(7), 64), 0);
+	host_set_gateway6(w->carol, &ADDR6(6));
 	assert_int_equal(link_attach(lan, host_iface(w->alice)), 0);
 	assert_int_equal(link_attach(lan, host_iface(w->bob)), 0);
 	assert_int_equal(link_attach(lan, host_iface(w->carol)), 0);
@@ -155,7 +170,9 @@ static const struct node_path_facts *drop_of(const struct world *w, uint64_t id,
 }
 
 /* alice's packet crossed the link (TX at alice, RX at home, the same
- * bytes) and home dropped it: no IPv6 route, the flow in the facts. */
+ * bytes) and home dropped it: no IPv6 route, the flow in the facts, and
+ * ICMPv6 destination unreachable, no route (code 0), sent back as Linux's
+ * ip6_pkt_discard does. */
 static void test_router_drops_for_no_route(void **state)
 {
 	struct world *w = *state;
@@ -180,9 +197,13 @@ static void test_router_drops_for_no_route(void **state)
 	assert_int_equal(f->flow.dport, 3478);
 	assert_int_equal(ip6_parse("2001:db8:1::5", &src, NULL), IP6_OK);
 	assert_true(ip6_equal(&f->flow.src6, &src));
+	assert_int_equal(f->answer.kind, ICMP_ANSWER_SENT);
+	assert_int_equal(f->answer.type, ICMP6_DEST_UNREACH);
+	assert_int_equal(f->answer.code, ICMP6_NO_ROUTE);
+	assert_non_null(hop_of(w, f->answer.packet_id, TRACE_HOP_DELIVER));
+	assert_string_equal(hop_of(w, f->answer.packet_id, TRACE_HOP_DELIVER)->node, "alice");
 	assert_non_null(strstr(hop_of(w, w->good_id, TRACE_HOP_DROP)->why,
-			       "home dropped " FLOW_TEXT ": no IPv6 route: natsim routes IPv6 "
-			       "from step 2 on"));
+			       "home dropped " FLOW_TEXT ": no IPv6 route to 2001:db8:2::1"));
 }
 
 /* The zero-checksum copy is dropped as malformed, the parser's own sentence
@@ -201,18 +222,19 @@ static void test_malformed_has_parser_reason(void **state)
 	assert_non_null(strstr(hop_of(w, w->bad_id, TRACE_HOP_DROP)->why, why));
 }
 
-/* carol's gateway is a host: bob, with no IPv6 address, drops it; dave has
- * no gateway, so his never leaves. */
+/* carol's IPv6 gateway is a host: bob, who does not forward, drops it
+ * (ip6_forward with forwarding off); dave has no IPv6 route, so his never
+ * leaves. */
 static void test_hosts_drop(void **state)
 {
 	struct world *w = *state;
 	const struct node_path_facts *f;
 
 	assert_non_null(hop_of(w, w->carol_id, TRACE_HOP_RX));
-	f = drop_of(w, w->carol_id, "bob", TRACE_DROP_NOT_FOR_US, NODE_PATH_NO_IPV6_ADDRESS);
+	f = drop_of(w, w->carol_id, "bob", TRACE_DROP_NOT_FOR_US, NODE_PATH_NOT_FOR_US);
 	assert_int_equal(f->flow.ip_version, 6);
-	assert_non_null(
-	    strstr(hop_of(w, w->carol_id, TRACE_HOP_DROP)->why, "bob has no IPv6 address"));
+	assert_non_null(strstr(hop_of(w, w->carol_id, TRACE_HOP_DROP)->why,
+			       "it is addressed to 2001:db8:2::1, and bob is 2001:db8:1::6"));
 	assert_int_equal(w->dave_id, 0);
 	assert_null(hop_of(w, w->dave_id, TRACE_HOP_TX));
 }
@@ -249,9 +271,9 @@ static void test_timeline_and_why(void **state)
 			 PACKET_ERR_UDP6_ZERO_CHECKSUM);
 	snprintf(line, sizeof(line), "dropped a malformed packet: %s", reason);
 	assert_non_null(strstr(tl, line));
-	assert_non_null(strstr(tl, "bob has no IPv6 address"));
+	assert_non_null(strstr(tl, "and bob is 2001:db8:1::6"));
 	assert_non_null(strstr(why, "UDP " FLOW_TEXT " len=5 hlim=64"));
-	assert_non_null(strstr(why, "no IPv6 route: natsim routes IPv6 from step 2 on"));
+	assert_non_null(strstr(why, "no IPv6 route to 2001:db8:2::1"));
 	free(tl);
 	free(why);
 }
@@ -306,12 +328,13 @@ static void test_capture(void **state)
 
 	assert_int_equal(capture_write_dir(w->log, w->dir, NULL, err, sizeof(err)), 0);
 	snprintf(path, sizeof(path), "%s/alice-eth0.pcap", w->dir);
-	assert_int_equal(read_capture(path, &lt, first, &first_len), 2 + SPRAY);
+	/* what alice sent, and the answers she received */
+	assert_int_equal(read_capture(path, &lt, first, &first_len), 2 + SPRAY + ANSWERS);
 	assert_int_equal(lt, DLT_RAW);
 	assert_int_equal(first_len, w->len);
 	assert_memory_equal(first, w->good, w->len);
 	snprintf(path, sizeof(path), "%s/home-lan.pcap", w->dir);
-	assert_int_equal(read_capture(path, &lt, first, &first_len), 2 + SPRAY);
+	assert_int_equal(read_capture(path, &lt, first, &first_len), 2 + SPRAY + ANSWERS);
 	if (system("command -v tshark >/dev/null 2>&1") != 0) {
 		print_message("tshark is not installed: skipping its decoding check\n");
 		return;

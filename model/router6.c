@@ -1,0 +1,385 @@
+/*
+ * router6.c - a router's IPv6 path (docs/ipv6.md step 2): longest-prefix
+ * forwarding over its IPv6 routes, the hop limit, the FORWARD chain of its
+ * ip6 filter (model/filter6.h), the router's own IPv6 stack, and the
+ * ICMPv6 errors Linux 6.1 sends on that path.
+ *
+ * The order is Linux's (net/ipv6/ip6_input.c, route.c, ip6_output.c):
+ *   ip6_rcv_finish     route lookup (ip6_route_input): one of our own
+ *                      addresses -> ip6_input (INPUT); no route ->
+ *                      ip6_null_entry, whose ip6_pkt_discard answers
+ *                      destination unreachable, no route (code 0)
+ *   ip6_forward        hop limit <= 1 -> time exceeded, hop limit (code 0),
+ *                      sent before the FORWARD hook; then the hop limit is
+ *                      decremented and NF_INET_FORWARD runs the filter
+ *   ip6_finish_output2 the next hop's neighbour entry: natsim has no
+ *                      neighbour discovery, so a next hop no attachment
+ *                      of the link holds plays a failed resolution, which
+ *                      Linux answers with address unreachable (code 3,
+ *                      ndisc_error_report -> ip6_link_failure); Linux
+ *                      answers after its solicitations time out (about 3
+ *                      s), natsim at once
+ * NAT stays IPv4's (docs/ipv6.md step 4); no IPv6 packet meets it.
+ * Links carry every IPv6 packet whole: natsim's links have no MTU yet, so
+ * no packet too big is ever due (docs/ipv6.md step 2, "left").
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/filter6.h"
+#include "model/node6.h"
+#include "model/packet6.h"
+#include "model/router_layout.h"
+
+struct route6 {
+	struct ip6_addr prefix;
+	uint8_t len;
+	bool has_gateway; /* false: on-link */
+	struct iface *via;
+	struct ip6_addr gateway;
+};
+
+struct router6 {
+	struct route6 *routes; /* sorted by prefix length, longest first */
+	size_t n_routes, cap_routes;
+	struct filter6 *filter;
+};
+
+/* One IPv6 packet's way through the router. */
+struct fwd6 {
+	struct iface *in;
+	struct packet *p;
+	struct packet6_info info;
+};
+
+static void router6_output(struct router *r, struct packet *p);
+
+int router6_init(struct router *r)
+{
+	struct router6 *r6 = calloc(1, sizeof(*r6));
+
+	if (r6 == NULL)
+		return -1;
+	r->node.router6 = r6;
+	r6->filter = filter6_new(net_engine(r->node.net), r->node.name);
+	return r6->filter != NULL ? 0 : -1;
+}
+
+void router6_free(struct router *r)
+{
+	struct router6 *r6 = r->node.router6;
+
+	if (r6 == NULL)
+		return;
+	filter6_free(r6->filter);
+	free(r6->routes);
+	free(r6);
+}
+
+struct filter6 *router_filter6(struct router *r)
+{
+	return r->node.router6 != NULL ? r->node.router6->filter : NULL;
+}
+
+int router_add_route6(struct router *r, const struct ip6_addr *prefix, uint8_t len,
+		      struct iface *via, const struct ip6_addr *gateway)
+{
+	struct router6 *r6 = r->node.router6;
+
+	if (r6 == NULL || len > 128 || via == NULL || via->node != &r->node)
+		return -1;
+	if (r6->n_routes == r6->cap_routes) {
+		size_t ncap = r6->cap_routes ? r6->cap_routes * 2 : 8;
+		struct route6 *p = realloc(r6->routes, ncap * sizeof(*p));
+
+		if (p == NULL)
+			return -1;
+		r6->routes = p;
+		r6->cap_routes = ncap;
+	}
+	/* As router_add_route: after every route at least as long, so the
+	 * first match of a scan is the longest. */
+	size_t at = 0;
+
+	while (at < r6->n_routes && r6->routes[at].len >= len)
+		at++;
+	memmove(&r6->routes[at + 1], &r6->routes[at], (r6->n_routes - at) * sizeof(*r6->routes));
+	r6->routes[at] = (struct route6){.prefix = ip6_prefix_masked(prefix, len),
+					 .len = len,
+					 .has_gateway = gateway != NULL,
+					 .via = via};
+	if (gateway != NULL)
+		r6->routes[at].gateway = *gateway;
+	r6->n_routes++;
+	return 0;
+}
+
+/* The route for `dst`: explicit routes (longest first) against the
+ * implicit connected one of each interface's IPv6 prefix, which wins a tie
+ * (the kernel's lower metric), as route_lookup does for IPv4. Fills the
+ * interface, the next hop and the matching prefix's length (the ICMPv6 rate
+ * limit reads it). False if none matches. */
+static bool route6_lookup(const struct router *r, const struct ip6_addr *dst, struct iface **via,
+			  struct ip6_addr *hop, uint8_t *plen)
+{
+	const struct router6 *r6 = r->node.router6;
+	int best = -1;
+
+	for (size_t i = 0; i < r6->n_routes; i++) {
+		const struct route6 *rt = &r6->routes[i];
+
+		if (ip6_prefix_match(&rt->prefix, rt->len, dst)) {
+			best = rt->len;
+			*via = rt->via;
+			*hop = rt->has_gateway ? rt->gateway : *dst;
+			break;
+		}
+	}
+	for (size_t i = 0; i < r->node.n_ifaces; i++) {
+		const struct iface *ifc = &r->node.ifaces[i];
+
+		if (ifc->has_addr6 && (int)ifc->prefix6_len >= best &&
+		    ip6_prefix_match(&ifc->addr6, ifc->prefix6_len, dst)) {
+			best = ifc->prefix6_len;
+			*via = (struct iface *)ifc;
+			*hop = *dst;
+		}
+	}
+	if (best >= 0)
+		*plen = (uint8_t)best;
+	return best >= 0;
+}
+
+size_t node6_describe_iface(const struct iface *ifc, char *detail, size_t used, size_t size)
+{
+	char a[IP6_TEXT_SIZE];
+	int n;
+
+	if (!ifc->has_addr6 || used >= size)
+		return used;
+	n = snprintf(detail + used, size - used, "%s%s/%u", ifc->addr != 0 ? " " : "",
+		     ip6_format(&ifc->addr6, a, sizeof(a)), ifc->prefix6_len);
+	return n < 0 ? used : used + (size_t)n;
+}
+
+/* ---- the router's own ICMPv6 --------------------------------------------- */
+
+/* The error type/code about f's packet, decided and built, from `src` or
+ * (NULL) from the address of the interface it leaves by (icmp6_send: the
+ * packet's destination when it is ours, else the route back picks the
+ * source). NULL if nothing is to be sent: `answer` says why. */
+static struct packet *router6_error_for(struct router *r, const struct fwd6 *f,
+					const struct ip6_addr *src, uint8_t type, uint8_t code,
+					struct icmp_answer *answer)
+{
+	struct iface *back = NULL;
+	struct ip6_addr hop;
+	uint8_t plen = 0;
+	struct packet *err;
+
+	*answer = (struct icmp_answer){.kind = ICMP_ANSWER_NEVER, .type = type, .code = code};
+	if (!icmp6_may_answer(&f->info, type))
+		return NULL;
+	answer->kind = ICMP_ANSWER_NONE; /* no way back, or no memory: nothing sent */
+	/* icmpv6_xrlim_allow looks up the route back first: none, no error. */
+	if (!route6_lookup(r, &f->info.src, &back, &hop, &plen) || back->link == NULL)
+		return NULL;
+	if (src == NULL && back->has_addr6)
+		src = &back->addr6;
+	if (src == NULL)
+		return NULL;
+	*answer = icmp6_decide_error(router_icmp_limiter(r), engine_now(net_engine(r->node.net)),
+				     &f->info, type, code, plen, false);
+	if (answer->kind != ICMP_ANSWER_SENT)
+		return NULL;
+	err = icmp6_error_packet(
+	    r->node.net, f->p->data, f->p->len, src, &f->info.src, type, code, 0,
+	    net_flow_label6(r->node.net, src, &f->info.src, IPPROTO_NUM_ICMPV6, type, code));
+	if (err == NULL)
+		answer->kind = ICMP_ANSWER_NONE;
+	else
+		answer->packet_id = err->id;
+	return err;
+}
+
+/* Drop f's packet on the router's own path for `cause`, answering with
+ * type/code (and nothing when type is 0). */
+static void router6_drop(struct router *r, struct fwd6 *f, enum trace_drop_reason reason,
+			 struct node_path_facts *why, uint8_t type, uint8_t code)
+{
+	struct packet *err = NULL;
+
+	why->flow = packet6_flow_of(&f->info);
+	if (type != 0)
+		err = router6_error_for(r, f, NULL, type, code, &why->answer);
+	node_drop_verdict(&r->node, f->in, f->p, reason, NODE_VERDICT_PATH, why);
+	if (err != NULL)
+		router6_output(r, err);
+}
+
+/* A filter chain refused f's packet. A REJECT answers with its rule's
+ * ICMPv6 error (ip6t_REJECT: nf_send_unreach6 -> icmp6_send), from the
+ * address asked when the packet was for the router, else from the way
+ * back. A tcp-reset is not sent: natsim builds no IPv6 TCP segment yet. */
+static void router6_refuse(struct router *r, struct fwd6 *f, const struct fw_verdict *v)
+{
+	struct icmp_answer answer = {.kind = ICMP_ANSWER_NONE};
+	struct packet *err = NULL;
+	bool own = v->chain == FW_CHAIN_INPUT;
+
+	if (v->action == FW_REJECT &&
+	    !(v->matched != NULL && v->matched->reject_with == FW_REJECT_TCP_RESET &&
+	      f->info.next_header == IPPROTO_NUM_TCP))
+		err = router6_error_for(r, f, own ? &f->info.dst : NULL, ICMP6_DEST_UNREACH,
+					v->matched != NULL
+					    ? icmp6_reject_code(v->matched->reject_with)
+					    : ICMP6_PORT_UNREACH,
+					&answer);
+	node_drop_by_firewall6(&r->node, f->in, f->p, &f->info, v, &answer);
+	if (err != NULL)
+		router6_output(r, err);
+}
+
+/* The router's own IPv6 packets (ip6_local_out): OUTPUT of its filter
+ * (which tracks them, as conntrack sees LOCAL_OUT), routed, sent. */
+static void router6_output(struct router *r, struct packet *p)
+{
+	struct fwd6 f = {.p = p};
+	struct iface *out = NULL;
+	struct ip6_addr hop;
+	uint8_t plen;
+	struct fw_verdict v;
+
+	if (packet6_parse(p->data, p->len, &f.info, NULL, 0) != PACKET_OK) {
+		packet_release(net_packets(r->node.net), p);
+		return;
+	}
+	node_trace_hop(&r->node, NULL, TRACE_HOP_SEND, p);
+	if (!filter6_packet(router_filter6(r), FW_CHAIN_OUTPUT, &f.info, p->len, &v)) {
+		node_drop_by_firewall6(&r->node, NULL, p, &f.info, &v, NULL);
+		return;
+	}
+	if (!route6_lookup(r, &f.info.dst, &out, &hop, &plen) || out->link == NULL) {
+		node_drop_verdict(&r->node, NULL, p, TRACE_DROP_NO_ROUTE, NODE_VERDICT_PATH,
+				  &(struct node_path_facts){.cause = NODE_PATH_NO_IPV6_ROUTE,
+							    .flow = packet6_flow_of(&f.info)});
+		return;
+	}
+	link_transmit6(out->link, out, &hop, p);
+}
+
+/* ---- the packet path ------------------------------------------------------ */
+
+/* An echo request to one of our addresses (icmpv6_echo_reply): the reply
+ * from the address asked. Informational: never rate limited. */
+static void router6_echo(struct router *r, struct fwd6 *f)
+{
+	struct packet *reply =
+	    icmp6_echo_reply_packet(r->node.net, &f->info,
+				    net_flow_label6(r->node.net, &f->info.dst, &f->info.src,
+						    IPPROTO_NUM_ICMPV6, ICMP6_ECHO_REPLY, 0));
+
+	node_trace_hop(&r->node, NULL, TRACE_HOP_DELIVER, f->p);
+	packet_release(net_packets(r->node.net), f->p);
+	if (reply != NULL)
+		router6_output(r, reply);
+}
+
+/* For one of the router's own addresses: INPUT of its filter, then the
+ * stack. It answers echo requests; other ICMPv6 (errors about its own
+ * packets, replies) it consumes. Anything else meets the router's `input`
+ * setting as IPv4 does: dropped (a home router), or accepted by a bare
+ * Linux box whose stack has no socket there: port unreachable for UDP
+ * (__udp6_lib_rcv), nothing for TCP (natsim builds no IPv6 RST yet). */
+static void router6_local(struct router *r, struct fwd6 *f)
+{
+	struct node_path_facts why = {.cause = NODE_PATH_OWN_NO_SOCKET};
+	struct fw_verdict v;
+
+	if (!filter6_packet(router_filter6(r), FW_CHAIN_INPUT, &f->info, f->p->len, &v)) {
+		router6_refuse(r, f, &v);
+		return;
+	}
+	if (f->info.next_header == IPPROTO_NUM_ICMPV6 && f->info.icmp_type == ICMP6_ECHO_REQUEST) {
+		router6_echo(r, f);
+		return;
+	}
+	if (f->info.next_header == IPPROTO_NUM_ICMPV6) {
+		node_trace_hop(&r->node, NULL, TRACE_HOP_DELIVER, f->p);
+		packet_release(net_packets(r->node.net), f->p);
+		return;
+	}
+	if (r->input != ROUTER_INPUT_ACCEPT) {
+		why.cause = NODE_PATH_OWN_ADDRESS;
+		router6_drop(r, f, TRACE_DROP_NOT_FOR_US, &why, 0, 0);
+		return;
+	}
+	if (f->info.next_header == IPPROTO_NUM_UDP) {
+		struct packet *err;
+
+		why.flow = packet6_flow_of(&f->info);
+		err = router6_error_for(r, f, &f->info.dst, ICMP6_DEST_UNREACH, ICMP6_PORT_UNREACH,
+					&why.answer);
+		node_drop_verdict(&r->node, f->in, f->p, TRACE_DROP_NO_SOCKET, NODE_VERDICT_PATH,
+				  &why);
+		if (err != NULL)
+			router6_output(r, err);
+		return;
+	}
+	router6_drop(r, f, TRACE_DROP_NO_SOCKET, &why, 0, 0);
+}
+
+/* Route, hop limit, FORWARD, the next hop, transmit (the order at the
+ * top). */
+static void router6_forward(struct router *r, struct fwd6 *f)
+{
+	struct node_path_facts why = {.cause = NODE_PATH_NO_IPV6_ROUTE};
+	struct iface *out = NULL;
+	struct ip6_addr hop;
+	uint8_t plen;
+	struct fw_verdict v;
+
+	if (!route6_lookup(r, &f->info.dst, &out, &hop, &plen) || out->link == NULL) {
+		router6_drop(r, f, TRACE_DROP_NO_ROUTE, &why, ICMP6_DEST_UNREACH, ICMP6_NO_ROUTE);
+		return;
+	}
+	/* RFC 8200 section 3 ("decremented by 1 by each node that forwards
+	 * the packet ... discarded if Hop Limit was decremented to zero");
+	 * ip6_forward checks hop_limit <= 1 before the FORWARD hook. */
+	if (f->info.hop_limit <= 1) {
+		why.cause = NODE_PATH_HOP_LIMIT;
+		router6_drop(r, f, TRACE_DROP_TTL, &why, ICMP6_TIME_EXCEEDED, ICMP6_EXC_HOP_LIMIT);
+		return;
+	}
+	f->info.hop_limit = packet6_decrement_hop_limit(f->p->data, f->p->len);
+	if (!filter6_packet(router_filter6(r), FW_CHAIN_FORWARD, &f->info, f->p->len, &v)) {
+		router6_refuse(r, f, &v);
+		return;
+	}
+	if (!link_has_neighbour6(out->link, out, &hop)) {
+		why.cause = NODE_PATH_NO_NEIGHBOUR6;
+		why.addr6 = hop;
+		router6_drop(r, f, TRACE_DROP_NO_ROUTE, &why, ICMP6_DEST_UNREACH,
+			     ICMP6_ADDR_UNREACH);
+		return;
+	}
+	link_transmit6(out->link, out, &hop, f->p);
+}
+
+void router6_receive(struct router *r, struct iface *in, struct packet *p)
+{
+	struct fwd6 f = {.in = in, .p = p};
+	char why[200];
+
+	if (packet6_parse(p->data, p->len, &f.info, why, sizeof(why)) != PACKET_OK) {
+		node_drop_verdict(
+		    &r->node, in, p, TRACE_DROP_MALFORMED, NODE_VERDICT_PATH,
+		    &(struct node_path_facts){.cause = NODE_PATH_MALFORMED, .detail = why});
+		return;
+	}
+	if (node_iface_by_addr6(&r->node, &f.info.dst) != NULL)
+		router6_local(r, &f);
+	else
+		router6_forward(r, &f);
+}
