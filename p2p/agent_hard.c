@@ -323,7 +323,8 @@ static void add_predicted(struct agent *a, struct agent_peer *p, const struct p2
 		int port = m->last_port + (int)k * m->delta;
 		if (port < (int)PORTS_LO || port > 65535)
 			break;
-		struct coord_candidate c = {{.ip = srflx->ip, .port = (uint16_t)port}, COORD_CAND_PREDICTED};
+		struct coord_candidate c = {{.ip = srflx->ip, .port = (uint16_t)port},
+					    COORD_CAND_PREDICTED};
 		if (add_pair(p, &c) < 0)
 			break; /* the checklist is full */
 		if (added++ == 0)

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/addr6.h"    /* struct ip6_addr */
 #include "base/endpoint.h" /* struct endpoint */
 
 enum trace_kind {
@@ -156,6 +157,16 @@ struct trace_ct_tuple {
 	uint16_t sport, dport;
 };
 
+/* An IPv6 entry's two directions (model/conntrack6.h), the same fields as
+ * struct trace_ct_tuple with IPv6 addresses. */
+struct trace_ct_tuple6 {
+	struct ip6_addr src, dst; /* network order */
+	uint16_t sport, dport;
+};
+struct trace_ct_tuples6 {
+	struct trace_ct_tuple6 orig, reply;
+};
+
 struct trace_conntrack {
 	enum trace_ct_event event;
 	const char *node;
@@ -170,6 +181,13 @@ struct trace_conntrack {
 	uint32_t use;
 	uint8_t tcp_state;        /* proto 6: model/conntrack.h enum conntrack_tcp_state */
 	const char *why;          /* destroy: "timed out", "flushed (reboot)" */
+	/* The entry's family: 0 for IPv4 (orig, reply above; every IPv4
+	 * record leaves it 0, so IPv4 records and their readers are as they
+	 * were), 6 for an IPv6 entry of a node's separate IPv6 table, whose
+	 * tuples are in `tuples6` (borrowed for the emit, like every pointer
+	 * in a record; orig and reply are then zero). */
+	uint8_t family;
+	const struct trace_ct_tuples6 *tuples6;
 };
 
 enum trace_map_event {
