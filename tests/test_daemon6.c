@@ -280,7 +280,7 @@ static void test_loopback6_exchange(void **state)
 	int arc = child_wait_exit(&alice, 10000), brc = child_wait_exit(&bob, 10000);
 	snprintf(want, sizeof(want), "data from bob: hello over IPv6\n");
 	if (arc != 0 || brc != 0 || !child_file_contains(alice.out, want) ||
-	    !child_file_contains(alice.out, "path: direct: direct to bob via [::1]:") ||
+	    !child_file_contains(alice.out, "path: direct: direct to bob over IPv6 via [::1]:") ||
 	    !child_file_contains(c.out, "\"event\":\"introduced\"")) {
 		child_dump(&alice);
 		child_dump(&bob);
@@ -324,16 +324,59 @@ static void test_dual_stack_coordinator(void **state)
 	stop_coord(&c);
 }
 
+/* Dual stack on one machine: a coordinator on 127.0.0.1:P and [::1]:P,
+ * two peers each with an IPv4 and an IPv6 socket (--coord, --coord6, a
+ * --bind per family). Both register over both families (the coordinator
+ * takes the IPv6 one as a refresh under the same name), and the path is
+ * IPv6's: RFC 8421 ranks IPv6 pairs first, and over loopback both work. */
+static void test_dual_stack_exchange(void **state)
+{
+	char v4[32], v6[48];
+	uint16_t port = free_port6();
+	(void)state;
+	snprintf(v4, sizeof(v4), "127.0.0.1:%u", port);
+	snprintf(v6, sizeof(v6), "[::1]:%u", port);
+	char *argv[] = {"coord", "--listen", v4, "--listen", v6, "--json", NULL};
+	struct child c = child_spawn("coord", cmd_coord_main, argv);
+	assert_true(child_wait_text(&c, "\"listening\"", 3000));
+	char *bob_argv[] = {
+	    "peer",   "--name",	   "bob",    "--coord", v4,	  "--coord6",	   v6,
+	    "--bind", "127.0.0.1", "--bind", "::1",	"--echo", "--expect-data", "--linger",
+	    "1s",     "--timeout", "8s",     NULL};
+	struct child bob = child_spawn("bob", cmd_peer_main, bob_argv);
+	if (!child_wait_text(&bob, "registered over IPv6 too", 3000)) {
+		child_dump(&bob);
+		child_dump(&c);
+		fail_msg("bob did not register over IPv6 within 3 s");
+	}
+	char *alice_argv[] = {"peer",	       "--name",    "alice",  "--coord",   v4,
+			      "--coord6",      v6,	    "--bind", "127.0.0.1", "--bind",
+			      "::1",	       "--connect", "bob",    "--send",	   "both",
+			      "--expect-data", "--timeout", "8s",     NULL};
+	struct child alice = child_spawn("alice", cmd_peer_main, alice_argv);
+	int arc = child_wait_exit(&alice, 10000), brc = child_wait_exit(&bob, 10000);
+	if (arc != 0 || brc != 0 || !child_file_contains(alice.out, "data from bob: both\n") ||
+	    !child_file_contains(alice.out, "path: direct: direct to bob over IPv6 via [::1]:") ||
+	    !child_file_contains(c.out, "bob registered from 127.0.0.1:")) {
+		child_dump(&alice);
+		child_dump(&bob);
+		child_dump(&c);
+		fail_msg("dual-stack exchange failed: alice exit %d, bob exit %d", arc, brc);
+	}
+	stop_coord(&c);
+}
+
 /* Usage errors of the families: an IPv4 --bind with an IPv6 coordinator,
  * --coord6 beside an IPv6 --coord, or not IPv6, or with --tcp (one
- * family), the hard-NAT techniques with an IPv6 coordinator, a coordinator
- * of port 0 or of no address; a family's --listen twice, an alternate
- * without a listen of its family or on the same address, a zone id. */
+ * family), an IPv6 --bind with an IPv4 coordinator and no --coord6, the hard-NAT techniques with an
+ * IPv6 coordinator, a coordinator of port 0 or of no address; a family's --listen twice, an
+ * alternate without a listen of its family or on the same address, a zone id. */
 static void test_family_usage_errors(void **state)
 {
 	static char *const cases[][12] = {
 	    {"peer", "--name", "a", "--coord", "[::1]:3478", "--bind", "127.0.0.1", NULL},
 	    {"peer", "--name", "a", "--coord", "[::1]:3478", "--coord6", "[::1]:3478", NULL},
+	    {"peer", "--name", "a", "--coord", "127.0.0.1:3478", "--bind", "::1", NULL},
 	    {"peer", "--name", "a", "--coord", "127.0.0.1:3478", "--coord6", "127.0.0.1:3478",
 	     NULL},
 	    {"peer", "--name", "a", "--tcp", "--coord", "127.0.0.1:3478", "--coord6", "[::1]:3478",
@@ -425,6 +468,7 @@ int main(void)
 	    cmocka_unit_test(test_family_usage_errors),
 	    cmocka_unit_test(test_dual_stack_coordinator),
 	    cmocka_unit_test(test_loopback6_exchange),
+	    cmocka_unit_test(test_dual_stack_exchange),
 	    cmocka_unit_test(test_peer_learns_port_unreachable6),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

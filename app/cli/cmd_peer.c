@@ -107,12 +107,13 @@ const char cmd_peer_usage[] =
     "                        unless --port-mapping off\n"
     "  -h, --help            show this help\n"
     "\n"
-    "IPv6: with an IPv4 --coord, a UDP peer also opens an IPv6 socket (on the\n"
-    "same port when it is free) if it has --coord6, an IPv6 --bind, or, bound\n"
-    "to no IPv4 address, an IPv6 address of its own: global or unique local,\n"
-    "not link-local, loopback, tentative or deprecated (natsim(1), peer). Its\n"
-    "addresses are host candidates beside the IPv4 ones. The techniques above\n"
-    "are IPv4's; --tcp speaks the coordinator's family alone.\n"
+    "IPv6: with --coord6 beside an IPv4 --coord, a UDP peer also opens an IPv6\n"
+    "socket (on the same port when it is free), on its IPv6 --bind or, when\n"
+    "this machine has one, on an IPv6 address a peer elsewhere can reach:\n"
+    "global or unique local, not link-local, loopback, tentative or\n"
+    "deprecated (natsim(1), peer). It registers over both families, offers\n"
+    "host candidates of both, and checks IPv6 pairs first (RFC 8421). The\n"
+    "techniques above are IPv4's; --tcp speaks the coordinator's family alone.\n"
     "\n"
     "A duration always has a unit: ns, us, ms, s, min or h (500ms, 20s, 1.5min).\n"
     "SIGINT/SIGTERM stop the peer (exit 0 if it had succeeded, else 1).\n"
@@ -543,9 +544,12 @@ static bool has_usable_ipv6(void)
 
 /* The sockets the agent speaks from. The first is of the coordinator's
  * family, on --bind's address of that family (any address without one)
- * and --port. An IPv4 peer over UDP also opens an IPv6 socket (dual) when
- * it has an IPv6 coordinator (--coord6), an IPv6 --bind, or - bound to no
- * IPv4 address - an IPv6 address of its own. */
+ * and --port. An IPv4 peer over UDP with a dual-stack coordinator
+ * (--coord6) also opens an IPv6 socket (dual: agent.h's config.local6),
+ * on its IPv6 --bind, else on any address when this machine has an IPv6
+ * address a peer elsewhere can reach (local6.h); without one it stays
+ * IPv4, and says so (run). The agent speaks IPv6 beside IPv4 only with the
+ * coordinator's IPv6 endpoint to register with (agent_dual.c). */
 static int settle_bind(struct peer_args *a)
 {
 	const struct p2p_endpoint any6 = p2p_endpoint6((const uint8_t[16]){0}, 0);
@@ -560,11 +564,13 @@ static int settle_bind(struct peer_args *a)
 	a->bind = six ? (a->has_bind6 ? a->bind6 : any6)
 		      : (a->has_bind4 ? a->bind4 : p2p_endpoint4(0, 0));
 	a->bind.port = a->port;
-	a->dual = !six && (a->has_coord6 || a->has_bind6 || (!a->has_bind4 && has_usable_ipv6()));
-	if (a->dual && a->tcp && (a->has_coord6 || a->has_bind6))
-		return cli_usage_error("peer", "--tcp speaks one family: the coordinator's (not "
-					       "with --coord6 or a second --bind)");
-	a->dual &= !a->tcp;
+	if (!six && a->has_bind6 && !a->has_coord6)
+		return cli_usage_error("peer", "an IPv6 --bind beside an IPv4 --coord needs the "
+					       "coordinator's IPv6 endpoint (--coord6)");
+	if (a->tcp && a->has_coord6)
+		return cli_usage_error("peer", "--tcp speaks one family, the coordinator's: not "
+					       "with --coord6");
+	a->dual = a->has_coord6 && (a->has_bind6 || has_usable_ipv6());
 	if (!a->has_bind6)
 		a->bind6 = any6;
 	a->bind6.port = a->port;
@@ -840,23 +846,25 @@ static const struct daemon_tcp_ops peer_tcp_ops = {tcp_accepted, tcp_connected, 
 
 /* A dual-stack peer's IPv6 socket (settle_bind), on the IPv4 socket's port
  * when it is free for IPv6 too (one port to read in a capture), else on
- * another. Not opening it is no failure unless IPv6 was asked for. */
+ * another. Not opening it is no failure unless an IPv6 --bind asked for it:
+ * the peer says so and stays IPv4. */
 static int open_socket6(struct peer_run *pr, struct daemon *d, const struct peer_args *a,
 			const struct p2p_endpoint *bound, char *err, size_t errlen)
 {
 	struct p2p_endpoint ep = a->bind6;
 	if (ep.port == 0)
 		ep.port = bound->port;
-	if (daemon_bind(d, &ep, &pr->bound6, err, errlen) < 0 && a->port == 0) {
+	int rc = daemon_bind(d, &ep, &pr->bound6, err, errlen);
+	if (rc < 0 && a->port == 0) {
 		ep.port = 0;
-		if (daemon_bind(d, &ep, &pr->bound6, err, errlen) < 0 && !a->has_coord6 &&
-		    !a->has_bind6) {
-			fprintf(stderr, "natsim peer: IPv4 only: %s\n", err);
-			return 0;
-		}
+		rc = daemon_bind(d, &ep, &pr->bound6, err, errlen);
 	}
-	pr->has6 = d->n_socks == 2;
-	return pr->has6 ? 0 : -1;
+	if (rc < 0 && !a->has_bind6) {
+		fprintf(stderr, "natsim peer: IPv4 only: %s\n", err);
+		return 0;
+	}
+	pr->has6 = rc == 0;
+	return rc;
 }
 
 /* The socket(s) the agent speaks from: one UDP socket (two for a dual-stack
@@ -872,6 +880,10 @@ static int open_sockets(struct peer_run *pr, struct daemon *d, const struct peer
 		 * techniques that open them are IPv4's. */
 		daemon_extra_init(&pr->extra, p2p_endpoint_is6(bound) ? 0 : bound->ip);
 		d->extra = &pr->extra;
+		if (!a->dual && a->has_coord6)
+			fprintf(stderr,
+				"natsim peer: IPv4 only: this machine has no IPv6 address a "
+				"peer elsewhere could reach (global or unique local)\n");
 		return a->dual ? open_socket6(pr, d, a, bound, err, errlen) : 0;
 	}
 	daemon_tcp_init(&pr->tcp, &peer_tcp_ops, pr);
@@ -922,9 +934,10 @@ static int start_agent(struct peer_run *pr, const struct peer_args *a,
 	};
 	net_host_candidates(&c, bound, &a->coord);
 	if (pr->has6) {
-		size_t n6 =
-		    net_add_host_candidates6(&c, &pr->bound6, a->has_coord6 ? &a->coord6 : NULL);
+		size_t n6 = net_add_host_candidates6(&c, &pr->bound6, &a->coord6);
 		pr->local6 = n6 ? c.host_candidates[c.n_host_candidates - n6] : pr->bound6;
+		c.local6 = pr->local6;
+		c.coordinator6 = a->coord6;
 	}
 	choose_gateway(&c, a, bound);
 	pr->local = c.local;

@@ -85,13 +85,13 @@ lab_home6() {
 }
 
 # lab6_path LOG: how peer LOG's --connect ended: direct6 or direct4 (direct,
-# over IPv6 or IPv4: the family of the remote endpoint its path line names),
-# relayed, or none.
+# over IPv6 or IPv4: the agent's path line says "over IPv6" and names the
+# endpoints), relayed, or none.
 lab6_path() {
 	local line
 	line=$(sed -n 's/^path: //p' "$1")
 	case "$line" in
-	direct*\[*\]:*) echo direct6 ;;
+	direct*"over IPv6 via ["*) echo direct6 ;;
 	direct*) echo direct4 ;;
 	relayed*) echo relayed ;;
 	*) echo none ;;
