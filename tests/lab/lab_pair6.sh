@@ -8,6 +8,8 @@
 #   a-fw-fw     both homes IPv6 only, each behind an RFC 6092 firewall
 #   b-dual      dual stack: IPv4 behind two symmetric NATs (masquerade
 #               fully-random), IPv6 behind RFC 6092 firewalls
+#   b-dual-v4   the same world, the peers given the coordinator's IPv4
+#               endpoint alone: what IPv4 does there without IPv6
 #   c-fw-open   IPv6 only: alice behind an RFC 6092 firewall (inbound new
 #               flows dropped), bob's router filtering nothing
 #   c-open-fw   the same, sides swapped
@@ -25,7 +27,7 @@ lab_make_wan6
 # and how the peers find the coordinator.
 case "$CASE" in
 a-fw-fw) fw=(rfc6092 rfc6092) kind4=("" "") ;;
-b-dual) fw=(rfc6092 rfc6092) kind4=(symmetric symmetric) ;;
+b-dual | b-dual-v4) fw=(rfc6092 rfc6092) kind4=(symmetric symmetric) ;;
 c-fw-open) fw=(rfc6092 none) kind4=("" "") ;;
 c-open-fw) fw=(none rfc6092) kind4=("" "") ;;
 *) echo "no case $CASE" >&2; exit 2 ;;
@@ -34,6 +36,7 @@ lab_home6 1 "${fw[0]}" "${kind4[0]}"
 lab_home6 2 "${fw[1]}" "${kind4[1]}"
 if [ -n "${kind4[0]}" ]; then
 	coord_args=(--coord "$COORD1:$COORD_PORT" --coord6 "[$COORD6_1]:$COORD_PORT")
+	[ "$CASE" != b-dual-v4 ] || coord_args=(--coord "$COORD1:$COORD_PORT")
 	lab_coord --listen "[$COORD6_1]:$COORD_PORT" --alternate "[$COORD6_2]:$COORD_ALT_PORT"
 else
 	coord_args=(--coord "[$COORD6_1]:$COORD_PORT")
@@ -66,6 +69,8 @@ for i in 1 2; do
 	eval "rtr=\$ROUTER_NS_$i"
 	echo "---- conntrack -L -f ipv6 -p udp in $rtr ----"
 	in_ns "$rtr" conntrack -L -f ipv6 -p udp 2>/dev/null | sed 's/^/  /' || true
+	in_ns "$rtr" nft list chain ip6 fw6 forward 2>/dev/null | grep -F "counter" |
+		sed 's/^[[:space:]]*/  unsolicited: /' || true
 done
 [ "$path" = "$expected" ] || { echo "FAIL: $CASE ended $path, expected $expected" >&2; exit 1; }
 # The agreement rule: the simulator's outcome for the same world (direct or

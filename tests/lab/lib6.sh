@@ -29,9 +29,10 @@ lab_make_wan6() {
 }
 
 # The nftables rules of a home router's IPv6 firewall. $1:
-#   rfc6092  the stateful filter RFC 6092 asks of a home router (REC-11,
-#            REC-12... in docs/lab.md): what the LAN sends goes out, what
-#            answers it comes back, nothing else comes in;
+#   rfc6092  the stateful filter RFC 6092 asks of a home router
+#            (docs/lab.md, "IPv6"): what the LAN sends goes out, what
+#            answers it comes back, nothing else comes in (the drops
+#            counted, for the record);
 #   none     no filter: every packet is forwarded both ways.
 lab_fw6_rules() {
 	case "$1" in
@@ -42,7 +43,7 @@ lab_fw6_rules() {
 				ct state established,related accept
 				ct state invalid drop
 				iifname "lan0" accept
-				drop
+				counter drop
 			}
 		}
 		NFT
@@ -107,7 +108,7 @@ lab6_scenario() {
 	local fw1 fw2 dual=
 	case "$1" in
 	a-fw-fw) fw1=rfc6092 fw2=rfc6092 ;;
-	b-dual) fw1=rfc6092 fw2=rfc6092 dual=symmetric ;;
+	b-dual | b-dual-v4) fw1=rfc6092 fw2=rfc6092 dual=symmetric ;;
 	c-fw-open) fw1=rfc6092 fw2=off ;;
 	c-open-fw) fw1=off fw2=rfc6092 ;;
 	esac
