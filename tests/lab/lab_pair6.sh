@@ -71,6 +71,10 @@ for i in 1 2; do
 	in_ns "$rtr" conntrack -L -f ipv6 -p udp 2>/dev/null | sed 's/^/  /' || true
 	in_ns "$rtr" nft list chain ip6 fw6 forward 2>/dev/null | grep -F "counter" |
 		sed 's/^[[:space:]]*/  unsolicited: /' || true
+	if [ -n "${kind4[0]}" ]; then
+		echo "---- conntrack -L -f ipv4 -p udp in $rtr ----"
+		in_ns "$rtr" conntrack -L -f ipv4 -p udp 2>/dev/null | sed 's/^/  /' || true
+	fi
 done
 [ "$path" = "$expected" ] || { echo "FAIL: $CASE ended $path, expected $expected" >&2; exit 1; }
 # The agreement rule: the simulator's outcome for the same world (direct or
