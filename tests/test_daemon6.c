@@ -324,6 +324,35 @@ static void test_dual_stack_coordinator(void **state)
 	stop_coord(&c);
 }
 
+/* The same over TCP (daemon_tcp.c's sockets of either family): two peers
+ * with --tcp register over [::1] and connect from the port the coordinator
+ * saw, direct. */
+static void test_tcp6_exchange(void **state)
+{
+	char coord[48];
+	(void)state;
+	snprintf(coord, sizeof(coord), "[::1]:%u", free_port6());
+	struct child c = start_coord6(coord);
+	char *bob_argv[] = {"peer",	"--tcp",  "--name",    "bob",	 "--coord",
+			    coord,	"--bind", "::1",       "--echo", "--expect-data",
+			    "--linger", "1s",	  "--timeout", "8s",	 NULL};
+	struct child bob = child_spawn("bob", cmd_peer_main, bob_argv);
+	assert_true(child_wait_text(&bob, "registered:", 3000));
+	char *alice_argv[] = {"peer",	       "--tcp",	    "--name",	 "alice", "--coord", coord,
+			      "--bind",	       "::1",	    "--connect", "bob",	  "--send",  "tcp6",
+			      "--expect-data", "--timeout", "8s",	 NULL};
+	struct child alice = child_spawn("alice", cmd_peer_main, alice_argv);
+	int arc = child_wait_exit(&alice, 10000), brc = child_wait_exit(&bob, 10000);
+	if (arc != 0 || brc != 0 || !child_file_contains(alice.out, "data from bob: tcp6\n") ||
+	    !child_file_contains(alice.out, "path: direct: direct to bob over TCP via") ||
+	    !child_file_contains(alice.out, "-> [::1]:")) {
+		child_dump(&alice);
+		child_dump(&bob);
+		fail_msg("TCP exchange over ::1 failed: alice exit %d, bob exit %d", arc, brc);
+	}
+	stop_coord(&c);
+}
+
 /* Dual stack on one machine: a coordinator on 127.0.0.1:P and [::1]:P,
  * two peers each with an IPv4 and an IPv6 socket (--coord, --coord6, a
  * --bind per family). Both register over both families (the coordinator
@@ -468,6 +497,7 @@ int main(void)
 	    cmocka_unit_test(test_family_usage_errors),
 	    cmocka_unit_test(test_dual_stack_coordinator),
 	    cmocka_unit_test(test_loopback6_exchange),
+	    cmocka_unit_test(test_tcp6_exchange),
 	    cmocka_unit_test(test_dual_stack_exchange),
 	    cmocka_unit_test(test_peer_learns_port_unreachable6),
 	};
