@@ -103,7 +103,8 @@ lab6_path() {
 # CASE, as the scenario language says it (docs/scenario.md, "IPv6"): the
 # homes' IPv6 prefixes and firewalls as lib6.sh builds them, each IPv4 NAT
 # with its lab input setting, the coordinator on both families (the
-# language gives it IPv4 always).
+# language gives it IPv4 always) unless the case's peers know only its
+# IPv4 endpoint.
 lab6_scenario() {
 	local fw1 fw2 dual=
 	case "$1" in
@@ -114,7 +115,13 @@ lab6_scenario() {
 	esac
 	echo "title \"lab6 $1\""
 	echo "internet latency 20ms"
-	echo "coordinator coord at 192.0.2.10 and $COORD6_1 alternate 192.0.2.11 and $COORD6_2"
+	# b-dual-v4's peers know the coordinator's IPv4 endpoint alone, so
+	# the simulator's agents get none of IPv6 either.
+	if [ "$1" = b-dual-v4 ]; then
+		echo "coordinator coord at 192.0.2.10 alternate 192.0.2.11"
+	else
+		echo "coordinator coord at 192.0.2.10 and $COORD6_1 alternate 192.0.2.11 and $COORD6_2"
+	fi
 	local i name fw pub
 	for i in 1 2; do
 		name=alice pub=203.0.113.10 fw=$fw1
