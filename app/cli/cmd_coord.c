@@ -216,7 +216,8 @@ static int parse_endpoint_flag(const char *flag, const char *text, struct coord_
 				       "[2001:db8::1]:3478), not '%s'",
 				       flag, text);
 	struct coord_family *f = &a->fam[p2p_endpoint_is6(&ep)];
-	if (alternate ? f->has_alternate : f->has_listen)
+	/* An IPv6 --listen replaces the [::] a bare ":PORT" implied. */
+	if (alternate ? f->has_alternate : f->has_listen && !f->optional)
 		return cli_usage_error("coord", "%s is given twice for IPv%d (once per family)",
 				       flag, p2p_endpoint_is6(&ep) ? 6 : 4);
 	if (alternate) {
@@ -226,7 +227,8 @@ static int parse_endpoint_flag(const char *flag, const char *text, struct coord_
 	}
 	f->listen = ep;
 	f->has_listen = true;
-	if (any_both && !alternate && !a->fam[1].has_listen) {
+	f->optional = false;
+	if (any_both && !a->fam[1].has_listen) {
 		a->fam[1].listen = p2p_endpoint6((const uint8_t[16]){0}, ep.port);
 		a->fam[1].has_listen = a->fam[1].optional = true;
 	}
