@@ -26,9 +26,8 @@ static struct p2p_endpoint source_towards(const struct p2p_endpoint *to)
 	struct p2p_endpoint src = *to;
 	memset(&src.ip6, 0, sizeof(src.ip6));
 	int fd = net_socket_for(to, SOCK_DGRAM);
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&ss, sl) == 0 &&
-	    (sl = sizeof(ss), getsockname(fd, (struct sockaddr *)&ss, &sl)) == 0)
-		src = net_endpoint_of((struct sockaddr *)&ss);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&ss, sl) == 0)
+		net_local_endpoint(fd, &src);
 	if (fd >= 0)
 		close(fd);
 	src.port = 0;

@@ -147,8 +147,9 @@ int daemon_bind(struct daemon *d, const struct p2p_endpoint *ep, struct p2p_endp
 	int fd = net_socket_for(ep, SOCK_DGRAM);
 	struct sockaddr_storage ss;
 	socklen_t sl = net_sockaddr_of(ep, &ss);
+	struct p2p_endpoint local;
 	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, sl) < 0 ||
-	    (sl = sizeof(ss), getsockname(fd, (struct sockaddr *)&ss, &sl)) < 0) {
+	    net_local_endpoint(fd, &local) < 0) {
 		snprintf(err, errlen, "cannot bind UDP %s: %s", where, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -164,7 +165,7 @@ int daemon_bind(struct daemon *d, const struct p2p_endpoint *ep, struct p2p_endp
 		return -1;
 	}
 	d->fds[d->n_socks] = fd;
-	d->locals[d->n_socks] = net_endpoint_of((struct sockaddr *)&ss);
+	d->locals[d->n_socks] = local;
 	if (bound)
 		*bound = d->locals[d->n_socks];
 	d->n_socks++;
@@ -201,8 +202,8 @@ static int bind_extra(uint32_t ip, uint16_t *port)
 	int fd = net_socket_for(&ep, SOCK_DGRAM);
 	if (fd < 0)
 		return -1;
-	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 ||
-	    (sl = sizeof(ss), getsockname(fd, (struct sockaddr *)&ss, &sl)) < 0) {
+	struct p2p_endpoint local;
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || net_local_endpoint(fd, &local) < 0) {
 		int e = errno;
 		close(fd);
 		errno = e;
@@ -210,7 +211,7 @@ static int bind_extra(uint32_t ip, uint16_t *port)
 	}
 	int rcvbuf = 1 << 16; /* a few answers each, not a flood's worth */
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	*port = net_endpoint_of((struct sockaddr *)&ss).port;
+	*port = local.port;
 	return fd;
 }
 

@@ -99,10 +99,9 @@ static int reuse_socket(const struct p2p_endpoint *ep)
 
 static struct p2p_endpoint local_of(int fd)
 {
-	struct sockaddr_storage ss = {0};
-	socklen_t sl = sizeof(ss);
-	getsockname(fd, (struct sockaddr *)&ss, &sl);
-	return net_endpoint_of((struct sockaddr *)&ss);
+	struct p2p_endpoint ep = p2p_endpoint4(0, 0);
+	net_local_endpoint(fd, &ep);
+	return ep;
 }
 
 int daemon_tcp_listen(struct daemon_tcp *t, const struct p2p_endpoint *ep,

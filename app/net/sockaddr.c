@@ -44,6 +44,16 @@ struct p2p_endpoint net_endpoint_of(const struct sockaddr *sa)
 	return p2p_endpoint4(0, 0);
 }
 
+int net_local_endpoint(int fd, struct p2p_endpoint *out)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return -1;
+	*out = net_endpoint_of((struct sockaddr *)&ss);
+	return 0;
+}
+
 int net_socket_for(const struct p2p_endpoint *ep, int type)
 {
 	int fd = socket(net_socket_family(ep), type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -25,6 +25,9 @@ socklen_t net_sockaddr_of(const struct p2p_endpoint *ep, struct sockaddr_storage
  * every IPv6 socket here is IPV6_V6ONLY. Another family gives 0.0.0.0:0. */
 struct p2p_endpoint net_endpoint_of(const struct sockaddr *sa);
 
+/* The endpoint socket fd is bound to (getsockname). 0, or -1 with errno. */
+int net_local_endpoint(int fd, struct p2p_endpoint *out);
+
 /* A UDP or TCP socket of ep's family (SOCK_NONBLOCK | SOCK_CLOEXEC
  * added to type), IPV6_V6ONLY for IPv6 so that it never sees IPv4 (Linux's
  * default, net.ipv6.bindv6only = 0, would let [::] take IPv4 too, as
