@@ -17,6 +17,7 @@
 
 #include "base/endpoint.h"
 #include "explain/explain.h"
+#include "explain/ipv6.h" /* explain_icmp6_name */
 #include "explain/socket.h"
 #include "sim/engine.h"
 #include "viz/text.h"
@@ -220,10 +221,33 @@ static bool describe_packet(struct tl_line *l, const struct trace_packet *p,
 /* "192.168.1.5:5000 → 192.0.2.10:3478", the flow as first seen; an ICMP
  * entry (sim/trace.h: sport = the echo id, dport = type << 8 | code) is
  * "ping 10.0.0.7 → 192.0.2.1 id=1", as conntrack -L keys it. */
+/* An IPv6 entry (model/conntrack6.h): "[2001:db8:1::5]:5000 →
+ * [2001:db8:2::1]:3478", "ping 2001:db8:1::5 → 2001:db8:2::1 id=7". */
+static void say_flow6(struct tl_line *l, const struct trace_conntrack *c)
+{
+	const struct trace_ct_tuple6 *o = &c->tuples6->orig;
+	char a[ENDPOINT6_TEXT_SIZE], b[ENDPOINT6_TEXT_SIZE], name[48];
+	if (c->proto == 58) {
+		uint8_t type = (uint8_t)(o->dport >> 8), code = (uint8_t)o->dport;
+		tl_say(l, "%s %s " ARROW " %s id=%u",
+		       type == 128 ? "ping" : explain_icmp6_name(type, code, name, sizeof(name)),
+		       ip6_format(&o->src, a, sizeof(a)), ip6_format(&o->dst, b, sizeof(b)),
+		       o->sport);
+		return;
+	}
+	tl_say(l, "%s " ARROW " %s",
+	       endpoint6_format(&(struct endpoint6){o->src, o->sport}, a, sizeof(a)),
+	       endpoint6_format(&(struct endpoint6){o->dst, o->dport}, b, sizeof(b)));
+}
+
 static void say_flow(struct tl_line *l, const struct trace_conntrack *c)
 {
 	struct endpoint s = {c->orig.src, c->orig.sport}, d = {c->orig.dst, c->orig.dport};
 	char a[24], b[24], name[48];
+	if (c->family == 6 && c->tuples6 != NULL) {
+		say_flow6(l, c);
+		return;
+	}
 	if (c->proto == 1) {
 		uint8_t type = (uint8_t)(c->orig.dport >> 8), code = (uint8_t)c->orig.dport;
 		tl_say(l, "%s %s " ARROW " %s id=%u",
@@ -252,6 +276,8 @@ static void say_icmp_nat(struct tl_line *l, const struct trace_conntrack *c)
 static void say_nat(struct tl_line *l, const struct trace_conntrack *c)
 {
 	char buf[24];
+	if (c->family == 6) /* no IPv6 entry is translated (NAT is IPv4's) */
+		return;
 	if (c->proto == 1) {
 		say_icmp_nat(l, c);
 		return;
