@@ -239,22 +239,6 @@ static void say_tuple6(struct tl_line *l, uint8_t proto, const struct trace_ct_t
 	       endpoint6_format(&d, b, sizeof(b)));
 }
 
-/* An IPv6 entry's reply that does not mirror its original: the prefix
- * translation (NPTv6) of a router on the way, as say_nat reads IPv4's. */
-static void say_nat6(struct tl_line *l, const struct trace_conntrack *c)
-{
-	const struct trace_ct_tuple6 *o = &c->tuples6->orig, *r = &c->tuples6->reply;
-	char buf[ENDPOINT6_TEXT_SIZE];
-	if (memcmp(&r->dst, &o->src, sizeof(o->src)) != 0 || r->dport != o->sport) {
-		struct endpoint6 e = {r->dst, r->dport};
-		tl_say(l, ", seen outside as %s", endpoint6_format(&e, buf, sizeof(buf)));
-	}
-	if (memcmp(&r->src, &o->dst, sizeof(o->dst)) != 0 || r->sport != o->dport) {
-		struct endpoint6 e = {r->src, r->sport};
-		tl_say(l, ", forwarded to %s", endpoint6_format(&e, buf, sizeof(buf)));
-	}
-}
-
 static void say_flow(struct tl_line *l, const struct trace_conntrack *c)
 {
 	if (c->family == 6 && c->tuples6 != NULL) {
@@ -291,11 +275,8 @@ static void say_icmp_nat(struct tl_line *l, const struct trace_conntrack *c)
 static void say_nat(struct tl_line *l, const struct trace_conntrack *c)
 {
 	char buf[24];
-	if (c->family == 6) {
-		if (c->tuples6 != NULL && c->proto != 58)
-			say_nat6(l, c);
+	if (c->family == 6) /* no IPv6 entry is translated (NAT is IPv4's) */
 		return;
-	}
 	if (c->proto == 1) {
 		say_icmp_nat(l, c);
 		return;
