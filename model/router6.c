@@ -20,8 +20,11 @@
  *                      answers after its solicitations time out (about 3
  *                      s), natsim at once
  * NAT stays IPv4's (docs/ipv6.md step 4); no IPv6 packet meets it.
- * Links carry every IPv6 packet whole: natsim's links have no MTU yet, so
- * no packet too big is ever due (docs/ipv6.md step 2, "left").
+ *                      (between the two, ip6_forward's MTU check: a packet
+ *                      bigger than the out link's MTU is answered with
+ *                      packet too big, never fragmented, RFC 8200 section 5)
+ * Not modelled: redirects (ip6_forward sends one when a packet leaves by
+ * the interface it came in on); link-local sources and destinations.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,7 +182,7 @@ size_t node6_describe_iface(const struct iface *ifc, char *detail, size_t used, 
  * source). NULL if nothing is to be sent: `answer` says why. */
 static struct packet *router6_error_for(struct router *r, const struct fwd6 *f,
 					const struct ip6_addr *src, uint8_t type, uint8_t code,
-					struct icmp_answer *answer)
+					uint32_t param, struct icmp_answer *answer)
 {
 	struct iface *back = NULL;
 	struct ip6_addr hop;
@@ -202,7 +205,7 @@ static struct packet *router6_error_for(struct router *r, const struct fwd6 *f,
 	if (answer->kind != ICMP_ANSWER_SENT)
 		return NULL;
 	err = icmp6_error_packet(
-	    r->node.net, f->p->data, f->p->len, src, &f->info.src, type, code, 0,
+	    r->node.net, f->p->data, f->p->len, src, &f->info.src, type, code, param,
 	    net_flow_label6(r->node.net, src, &f->info.src, IPPROTO_NUM_ICMPV6, type, code));
 	if (err == NULL)
 		answer->kind = ICMP_ANSWER_NONE;
@@ -220,7 +223,7 @@ static void router6_drop(struct router *r, struct fwd6 *f, enum trace_drop_reaso
 
 	why->flow = packet6_flow_of(&f->info);
 	if (type != 0)
-		err = router6_error_for(r, f, NULL, type, code, &why->answer);
+		err = router6_error_for(r, f, NULL, type, code, why->mtu, &why->answer);
 	node_drop_verdict(&r->node, f->in, f->p, reason, NODE_VERDICT_PATH, why);
 	if (err != NULL)
 		router6_output(r, err);
@@ -243,7 +246,7 @@ static void router6_refuse(struct router *r, struct fwd6 *f, const struct fw_ver
 					v->matched != NULL
 					    ? icmp6_reject_code(v->matched->reject_with)
 					    : ICMP6_PORT_UNREACH,
-					&answer);
+					0, &answer);
 	node_drop_by_firewall6(&r->node, f->in, f->p, &f->info, v, &answer);
 	if (err != NULL)
 		router6_output(r, err);
@@ -328,7 +331,7 @@ static void router6_local(struct router *r, struct fwd6 *f)
 
 		why.flow = packet6_flow_of(&f->info);
 		err = router6_error_for(r, f, &f->info.dst, ICMP6_DEST_UNREACH, ICMP6_PORT_UNREACH,
-					&why.answer);
+					0, &why.answer);
 		node_drop_verdict(&r->node, f->in, f->p, TRACE_DROP_NO_SOCKET, NODE_VERDICT_PATH,
 				  &why);
 		if (err != NULL)
@@ -358,6 +361,15 @@ static void router6_forward(struct router *r, struct fwd6 *f)
 	if (f->info.hop_limit <= 1) {
 		why.cause = NODE_PATH_HOP_LIMIT;
 		router6_drop(r, f, TRACE_DROP_TTL, &why, ICMP6_TIME_EXCEEDED, ICMP6_EXC_HOP_LIMIT);
+		return;
+	}
+	/* ip6_forward: a packet bigger than the out link's MTU (at least
+	 * 1280) is answered with packet too big carrying that MTU, which no
+	 * rate limit holds back (PMTU discovery, RFC 8201). */
+	if (IPV6_HEADER_SIZE + (size_t)f->info.ip_payload_len > link_mtu6(out->link)) {
+		why.cause = NODE_PATH_PACKET_TOO_BIG;
+		why.mtu = link_mtu6(out->link);
+		router6_drop(r, f, TRACE_DROP_NO_ROUTE, &why, ICMP6_PACKET_TOO_BIG, 0);
 		return;
 	}
 	f->info.hop_limit = packet6_decrement_hop_limit(f->p->data, f->p->len);

@@ -15,8 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/addr6.h"
 #include "base/endpoint.h"
 #include "explain/explain.h"
+#include "explain/ipv6.h"
 #include "explain/socket.h"
 #include "sim/engine.h"
 #include "viz/text.h"
@@ -122,8 +124,13 @@ static void say_summary(struct tl_line *l, const struct trace_packet *p,
 {
 	char sum[512];
 	struct explain_packet_facts f;
-	if (packet_words_facts(p->bytes, p->len, opt->owners, &f) && f.flow.proto == 1) {
+	if (packet_words_facts(p->bytes, p->len, opt->owners, &f) && f.flow.proto == 1 &&
+	    f.flow.ip_version != 6) {
 		tl_say(l, "%s ttl=%u", explain_packet(&f, sum, sizeof(sum)), f.flow.ttl);
+		return;
+	}
+	if (f.flow.ip_version == 6 && f.flow.proto == 58) { /* ICMPv6: "hlim=" as tcpdump */
+		tl_say(l, "%s hlim=%u", explain_packet(&f, sum, sizeof(sum)), f.flow.ttl);
 		return;
 	}
 	packet_summary(p->bytes, p->len, opt->payload, false, sum, sizeof(sum));
@@ -188,6 +195,11 @@ static bool describe_packet(struct tl_line *l, const struct trace_packet *p,
 		struct trace_mapping m = {.internal = p->map_internal, .external = p->map_external};
 		char in[32], ex[32], re[32];
 
+		if (!packet_words_translate_mapped(p)) {
+			tl_say(l, "translated: ");
+			break;
+		}
+
 		/* An echo's mapping (or an error's, by the echo it quotes) is by id. */
 		m.proto = maps_by_echo_id(p) ? 1 : 0;
 		mapping_ends(&m, in, ex, re);
@@ -210,8 +222,45 @@ static bool describe_packet(struct tl_line *l, const struct trace_packet *p,
 /* "192.168.1.5:5000 → 192.0.2.10:3478", the flow as first seen; an ICMP
  * entry (sim/trace.h: sport = the echo id, dport = type << 8 | code) is
  * "ping 10.0.0.7 → 192.0.2.1 id=1", as conntrack -L keys it. */
+/* An IPv6 entry (c->tuples6): [a]:p → [b]:q, an ICMPv6 echo as ping with
+ * its id (keyed as ICMP's: sport = id, dport = type << 8 | code). */
+static void say_tuple6(struct tl_line *l, uint8_t proto, const struct trace_ct_tuple6 *t)
+{
+	char a[ENDPOINT6_TEXT_SIZE], b[ENDPOINT6_TEXT_SIZE], name[48];
+	if (proto == 58) {
+		uint8_t type = (uint8_t)(t->dport >> 8), code = (uint8_t)t->dport;
+		tl_say(l, "%s %s " ARROW " %s id=%u",
+		       type == 128 ? "ping" : explain_icmp6_name(type, code, name, sizeof(name)),
+		       ip6_format(&t->src, a, sizeof(a)), ip6_format(&t->dst, b, sizeof(b)), t->sport);
+		return;
+	}
+	struct endpoint6 s = {t->src, t->sport}, d = {t->dst, t->dport};
+	tl_say(l, "%s " ARROW " %s", endpoint6_format(&s, a, sizeof(a)),
+	       endpoint6_format(&d, b, sizeof(b)));
+}
+
+/* An IPv6 entry's reply that does not mirror its original: the prefix
+ * translation (NPTv6) of a router on the way, as say_nat reads IPv4's. */
+static void say_nat6(struct tl_line *l, const struct trace_conntrack *c)
+{
+	const struct trace_ct_tuple6 *o = &c->tuples6->orig, *r = &c->tuples6->reply;
+	char buf[ENDPOINT6_TEXT_SIZE];
+	if (memcmp(&r->dst, &o->src, sizeof(o->src)) != 0 || r->dport != o->sport) {
+		struct endpoint6 e = {r->dst, r->dport};
+		tl_say(l, ", seen outside as %s", endpoint6_format(&e, buf, sizeof(buf)));
+	}
+	if (memcmp(&r->src, &o->dst, sizeof(o->dst)) != 0 || r->sport != o->dport) {
+		struct endpoint6 e = {r->src, r->sport};
+		tl_say(l, ", forwarded to %s", endpoint6_format(&e, buf, sizeof(buf)));
+	}
+}
+
 static void say_flow(struct tl_line *l, const struct trace_conntrack *c)
 {
+	if (c->family == 6 && c->tuples6 != NULL) {
+		say_tuple6(l, c->proto, &c->tuples6->orig);
+		return;
+	}
 	struct endpoint s = {c->orig.src, c->orig.sport}, d = {c->orig.dst, c->orig.dport};
 	char a[24], b[24], name[48];
 	if (c->proto == 1) {
@@ -242,6 +291,11 @@ static void say_icmp_nat(struct tl_line *l, const struct trace_conntrack *c)
 static void say_nat(struct tl_line *l, const struct trace_conntrack *c)
 {
 	char buf[24];
+	if (c->family == 6) {
+		if (c->tuples6 != NULL && c->proto != 58)
+			say_nat6(l, c);
+		return;
+	}
 	if (c->proto == 1) {
 		say_icmp_nat(l, c);
 		return;
