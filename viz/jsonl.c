@@ -129,6 +129,13 @@ static json_t *jendpoint(const struct endpoint *ep)
 	return json_string(endpoint_format(ep, buf, sizeof(buf)));
 }
 
+/* A NAT64 binding's inside (model/nat64.h): "[2001:db8:1::5]:5000". */
+static json_t *jendpoint6(const struct endpoint6 *ep)
+{
+	char buf[ENDPOINT6_TEXT_SIZE];
+	return json_string(endpoint6_format(ep, buf, sizeof(buf)));
+}
+
 static json_t *jip(uint32_t ip)
 {
 	char buf[16];
@@ -335,7 +342,8 @@ static void put_mapping(json_t *o, const struct trace_mapping *m, bool *ok)
 	put(o, "node", jstr(m->node), ok);
 	put(o, "id", jint(m->id), ok);
 	put(o, "proto", jint(m->proto), ok);
-	put(o, "internal", jendpoint(&m->internal), ok);
+	put(o, "internal", m->family == 6 ? jendpoint6(&m->internal6) : jendpoint(&m->internal),
+	    ok);
 	put(o, "external", jendpoint(&m->external), ok);
 	/* A static forward is created without a remote: 0.0.0.0:0 means none. */
 	has_remote = has_remote && (m->remote.ip != 0 || m->remote.port != 0);
