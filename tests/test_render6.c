@@ -34,7 +34,9 @@
 #include <unistd.h>
 
 #include "base/addr6.h"
+#include "model/host.h"
 #include "model/packet6.h"
+#include "model/router.h"
 #include "support_trace.h"
 #include "viz/dot.h"
 #include "viz/jsonl.h"
@@ -645,6 +647,42 @@ static void test_owners6(void **state)
 	packet_owners_free(o);
 }
 
+/* A world's node records carry the interfaces' IPv6 addresses as values
+ * (net_announce), so a host is found by its IPv6 address in a real run. */
+static void test_announced_addresses(void **state)
+{
+	struct net *net = net_new(1);
+	struct trace_log *log = trace_log_new();
+	struct router *r = router_new(net, "home");
+	struct host *h = host_new(net, "bob", 0, 0, 0);
+	struct ip6_addr lan = addr6("2001:db8:1::1"), bob = addr6("2001:db8:1::7");
+	struct iface *ifc;
+	struct packet_owners *o;
+	size_t nodes = 0;
+
+	(void)state;
+	assert_int_equal(trace_log_attach(log, net_trace(net)), 0);
+	ifc = router_add_iface(r, "lan", IP4(192, 168, 1, 1), 24);
+	assert_int_equal(iface_set_addr6(ifc, &lan, 64), 0);
+	assert_int_equal(host_set_address6(h, &bob, 64), 0);
+	net_announce(net);
+	for (size_t i = 0; i < trace_log_count(log); i++) {
+		const struct trace_node *n = &trace_log_get(log, i)->u.node;
+		if (trace_log_get(log, i)->kind != TRACE_NODE)
+			continue;
+		nodes++;
+		assert_non_null(n->v6);
+		assert_true(ip6_equal(&n->v6->addrs[0], strcmp(n->name, "bob") == 0 ? &bob : &lan));
+		assert_int_equal(n->v6->prefix_lens[0], 64);
+	}
+	assert_int_equal(nodes, 2);
+	o = packet_owners_of_log(log);
+	assert_string_equal(packet_owners_find6(o, &bob), "bob");
+	packet_owners_free(o);
+	trace_log_free(log);
+	net_free(net);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -659,6 +697,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_pcap_across_families, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dot_topology, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_owners6, setup, teardown),
+	    cmocka_unit_test(test_announced_addresses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
