@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/addr6.h"
 #include "base/endpoint.h"
 #include "explain/explain.h"
 #include "explain/ipv6.h" /* explain_icmp6_name */
@@ -218,9 +219,9 @@ static bool describe_packet(struct tl_line *l, const struct trace_packet *p,
 
 /* "192.168.1.5:5000 → 192.0.2.10:3478", the flow as first seen; an ICMP
  * entry (sim/trace.h: sport = the echo id, dport = type << 8 | code) is
- * "ping 10.0.0.7 → 192.0.2.1 id=1", as conntrack -L keys it. */
-/* "192.168.1.5:5000 → 192.0.2.10:3478", "[2001:db8:1::5]:5000 →
- * [2001:db8:2::1]:3478" (an entry of either family, sim/trace.h). */
+ * "ping 10.0.0.7 → 192.0.2.1 id=1", as conntrack -L keys it. An IPv6 entry
+ * (family 6, tuples6) alike in RFC 5952 text: "[2001:db8:1::5]:5000 →
+ * [2001:db8:2::1]:3478", "ping 2001:db8:1::5 → 2001:db8:2::1 id=7". */
 static void say_flow(struct tl_line *l, const struct trace_conntrack *c)
 {
 	struct ip_endpoint s, d;
@@ -232,8 +233,8 @@ static void say_flow(struct tl_line *l, const struct trace_conntrack *c)
 		bool v6 = c->family == 6;
 		tl_say(l, "%s %s " ARROW " %s id=%u",
 		       type == (v6 ? 128 : 8) ? "ping"
-		       : v6		       ? explain_icmp6_name(type, code, name, sizeof(name))
-					       : explain_icmp_name(type, code, name, sizeof(name)),
+		       : v6		      ? explain_icmp6_name(type, code, name, sizeof(name))
+					      : explain_icmp_name(type, code, name, sizeof(name)),
 		       ip_addr_format(&s.addr, a, sizeof(a)), ip_addr_format(&d.addr, b, sizeof(b)),
 		       s.port);
 		return;
