@@ -129,13 +129,6 @@ static json_t *jendpoint(const struct endpoint *ep)
 	return json_string(endpoint_format(ep, buf, sizeof(buf)));
 }
 
-/* A NAT64 binding's inside (model/nat64.h): "[2001:db8:1::5]:5000". */
-static json_t *jendpoint6(const struct endpoint6 *ep)
-{
-	char buf[ENDPOINT6_TEXT_SIZE];
-	return json_string(endpoint6_format(ep, buf, sizeof(buf)));
-}
-
 static json_t *jip(uint32_t ip)
 {
 	char buf[16];
@@ -342,8 +335,13 @@ static void put_mapping(json_t *o, const struct trace_mapping *m, bool *ok)
 	put(o, "node", jstr(m->node), ok);
 	put(o, "id", jint(m->id), ok);
 	put(o, "proto", jint(m->proto), ok);
-	put(o, "internal", m->family == 6 ? jendpoint6(&m->internal6) : jendpoint(&m->internal),
-	    ok);
+	if (m->family == 6) { /* a NAT64 binding: its inside is IPv6 (RFC 5952 text) */
+		char buf[ENDPOINT6_TEXT_SIZE];
+		put(o, "family", jint(6), ok);
+		put(o, "internal", jstr(endpoint6_format(&m->internal6, buf, sizeof(buf))), ok);
+	} else {
+		put(o, "internal", jendpoint(&m->internal), ok);
+	}
 	put(o, "external", jendpoint(&m->external), ok);
 	/* A static forward is created without a remote: 0.0.0.0:0 means none. */
 	has_remote = has_remote && (m->remote.ip != 0 || m->remote.port != 0);
