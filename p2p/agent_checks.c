@@ -101,10 +101,11 @@ static uint32_t type_preference(uint8_t type)
 }
 
 /* RFC 8421 section 4: a dual-stack agent prefers IPv6 but interleaves the
- * families, so that a broken one costs one check per round rather than all
- * of its checks before the other is tried. The k-th candidate (from 0) of
- * a family gets 65535 - 2k for IPv6 and 65534 - 2k for IPv4: IPv6, IPv4,
- * IPv6, ... With one family, 65535 - k (RFC 8445 5.1.2.1's range). */
+ * families in its checklist, so that a broken one costs one check per
+ * round rather than all of its checks before the other is tried. natsim's
+ * local preferences give that order: the k-th candidate (from 0) of a
+ * family gets 65535 - 2k for IPv6 and 65534 - 2k for IPv4 (IPv6, IPv4,
+ * IPv6, ...). With one family, 65535 - k (RFC 8445 5.1.2.1's range). */
 static uint32_t local_preference(bool dual, bool v6, uint32_t k)
 {
 	if (!dual)

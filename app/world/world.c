@@ -310,7 +310,7 @@ static int build_host(struct world *w, size_t hi, struct diag *d)
 	if (v4)
 		host_set_gateway(wh->host, gw);
 	wh->gateway = gw;
-	if (sh->firewall == 1 && v4)
+	if (sh->firewall == 1)
 		host_enable_firewall(wh->host, true);
 	return world6_host(w, wh, d);
 }
@@ -440,7 +440,8 @@ static int build_rules(struct world *w, struct diag *d)
 			return report(w, d, &sr->node.loc, NO_FIREWALL_MSG);
 		struct fw_rule r;
 		world_rule_of(sr, &r);
-		if (firewall_append(fw, &r) < 0)
+		if (f6 ? world6_append_rule(w, sr->node.name, f6, &r) < 0
+		       : firewall_append(fw, &r) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < s->n_policies; i++) {
