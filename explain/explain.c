@@ -918,6 +918,12 @@ static size_t path_node_sentence(const struct node_path_facts *f, const char *no
 		snprintf(out, size, "%s dropped %s: %s has no IPv6 address", node,
 			 explain_flow(i, flow, sizeof(flow)), node);
 		break;
+	case NODE_PATH_PACKET_TOO_BIG: /* RFC 8200 section 5, ip6_forward */
+		snprintf(out, size,
+			 "%s dropped %s: at %zu bytes it is bigger than the %u-byte MTU of the "
+			 "link it routes to, and an IPv6 router never fragments",
+			 node, explain_flow(i, flow, sizeof(flow)), i->len, f->mtu);
+		break;
 	case NODE_PATH_NO_NEIGHBOUR6:
 		/* natsim has no neighbour discovery (docs/ipv6.md): nobody on
 		 * the link holding the address plays a solicitation nobody
@@ -927,6 +933,10 @@ static size_t path_node_sentence(const struct node_path_facts *f, const char *no
 			 "routes to, so no neighbour would answer for it",
 			 node, explain_flow(i, flow, sizeof(flow)),
 			 ip6_format(&f->addr6, a, sizeof(a)));
+		break;
+	case NODE_PATH_XLAT: /* model/router_xlat.c: NPTv6 or NAT64 refused it */
+		snprintf(out, size, "%s dropped %s: %s", node, explain_flow(i, flow, sizeof(flow)),
+			 f->detail);
 		break;
 	case NODE_PATH_NO_SOCKET:
 		/* A TCP segment reaches here until hosts have a TCP stack (issue

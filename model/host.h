@@ -151,6 +151,9 @@ struct host_socket *host_udp_bind6(struct host *h, const struct ip6_addr *addr, 
  * no IPv6 address, no route: the drop is in the trace). */
 uint64_t host_udp_sendto6(struct host_socket *s, const struct endpoint6 *to, const void *payload,
 			  size_t len);
+/* Send with an explicit hop limit (traceroute6). Otherwise as sendto6. */
+uint64_t host_udp_sendto6_hop_limit(struct host_socket *s, const struct endpoint6 *to,
+				    const void *payload, size_t len, uint8_t hop_limit);
 bool host_socket_is6(const struct host_socket *s);
 /* The socket's local endpoint: its address, or (bound to every address)
  * the host's IPv6 address. */

@@ -243,6 +243,12 @@ void host_udp_set_error6_fn(struct host_socket *s, host_error6_fn fn)
 uint64_t host_udp_sendto6(struct host_socket *s, const struct endpoint6 *to, const void *payload,
 			  size_t len)
 {
+	return host_udp_sendto6_hop_limit(s, to, payload, len, IPV6_DEFAULT_HOP_LIMIT);
+}
+
+uint64_t host_udp_sendto6_hop_limit(struct host_socket *s, const struct endpoint6 *to,
+				    const void *payload, size_t len, uint8_t hop_limit)
+{
 	struct host *h = s->host;
 	struct net *net = h->node.net;
 	struct endpoint6 from = host_socket_local6(s);
@@ -257,7 +263,7 @@ uint64_t host_udp_sendto6(struct host_socket *s, const struct endpoint6 *to, con
 	if (p == NULL)
 		return 0;
 	p->len = packet6_build_udp(
-	    p->data, p->cap, &from, to, IPV6_DEFAULT_HOP_LIMIT,
+	    p->data, p->cap, &from, to, hop_limit,
 	    net_flow_label6(net, &from.ip, &to->ip, IPPROTO_NUM_UDP, from.port, to->port), payload,
 	    len);
 	p->sums_ok = true;

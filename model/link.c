@@ -158,6 +158,14 @@ void link_config_default(struct link_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->queue_limit = 64;
+	cfg->mtu = 1500;
+}
+
+uint32_t link_mtu6(const struct link *l)
+{
+	uint32_t mtu = l->cfg.mtu == 0 ? 1500 : l->cfg.mtu;
+
+	return mtu < IPV6_MIN_MTU ? IPV6_MIN_MTU : mtu; /* ip6_forward's floor */
 }
 
 struct link *link_new(struct net *net, const char *name, const struct link_config *cfg)
@@ -612,27 +620,37 @@ static void refuse(struct link *l, struct iface *from, struct packet *p,
 		  &(struct link_drop_facts){.cause = cause, .link = l->name, .iface = from->name});
 }
 
-/* The sender's attachment index, ready to send; -1, having dropped `p`,
- * if `from` is not attached or its link or access is cut. */
-static inline int sender_ready(struct link *l, struct iface *from, struct packet *p)
+static int attachment_by_addr6(const struct link *l, const struct ip6_addr *addr, int from);
+
+void link_transmit(struct link *l, struct iface *from, uint32_t next_hop, struct packet *p)
 {
+	struct node *n = from->node;
 	int fi = attachment_index(l, from);
 
 	if (fi < 0) {
 		refuse(l, from, p, TRACE_DROP_NO_ROUTE, LINK_DROP_NOT_ATTACHED);
-		return -1;
+		return;
 	}
 	if (!l->up || l->access[fi].down) {
 		refuse(l, from, p, TRACE_DROP_LINK_DOWN,
 		       l->up ? LINK_DROP_ACCESS_DOWN : LINK_DROP_LINK_DOWN);
-		return -1;
+		return;
 	}
-	return fi;
-}
+	int ti = attachment_by_addr(l, next_hop, fi);
 
-/* Serialize (on a rated link), emit TX, and launch p from fi to ti. */
-static inline void transmit_to(struct link *l, struct iface *from, int fi, int ti, struct packet *p)
-{
+	/* link_transmit6 comes through here with next hop 0, which no IPv4
+	 * lookup finds: only then is the IPv6 one asked (link_layout.h). */
+	if (ti < 0 && l->next_hop6 != NULL)
+		ti = attachment_by_addr6(l, l->next_hop6, fi);
+	if (ti < 0) {
+		struct link_drop_facts f = {
+		    .cause = LINK_DROP_NO_NEIGHBOUR, .link = l->name, .next_hop = next_hop};
+
+		if (l->next_hop6 != NULL)
+			f.next_hop6 = *l->next_hop6;
+		link_drop(from, p, TRACE_DROP_NO_ROUTE, &f);
+		return;
+	}
 	int64_t depart = engine_now(net_engine(l->net));
 
 	if (l->cfg.rate_bps > 0) {
@@ -646,27 +664,9 @@ static inline void transmit_to(struct link *l, struct iface *from, int fi, int t
 			return;
 		}
 	}
-	node_trace_hop(from->node, from, TRACE_HOP_TX, p);
+	node_trace_hop(n, from, TRACE_HOP_TX, p);
 	if (!lost_on_the_way(l, fi, ti, p))
 		launch(l, fi, ti, p, depart);
-}
-
-void link_transmit(struct link *l, struct iface *from, uint32_t next_hop, struct packet *p)
-{
-	int fi = sender_ready(l, from, p);
-
-	if (fi < 0)
-		return;
-	int ti = attachment_by_addr(l, next_hop, fi);
-
-	if (ti < 0) {
-		link_drop(from, p, TRACE_DROP_NO_ROUTE,
-			  &(struct link_drop_facts){.cause = LINK_DROP_NO_NEIGHBOUR,
-						    .link = l->name,
-						    .next_hop = next_hop});
-		return;
-	}
-	transmit_to(l, from, fi, ti, p);
 }
 
 /* The first attachment holding IPv6 `addr`, other than `from`. A scan:
@@ -690,21 +690,12 @@ bool link_has_neighbour6(const struct link *l, const struct iface *from,
 	return l != NULL && attachment_by_addr6(l, addr, attachment_index(l, from)) >= 0;
 }
 
+/* IPv6 goes through link_transmit, its next hop beside it in the link
+ * (link_layout.h says why). */
 void link_transmit6(struct link *l, struct iface *from, const struct ip6_addr *next_hop,
 		    struct packet *p)
 {
-	int fi = sender_ready(l, from, p);
-
-	if (fi < 0)
-		return;
-	int ti = attachment_by_addr6(l, next_hop, fi);
-
-	if (ti < 0) {
-		link_drop(from, p, TRACE_DROP_NO_ROUTE,
-			  &(struct link_drop_facts){.cause = LINK_DROP_NO_NEIGHBOUR,
-						    .link = l->name,
-						    .next_hop6 = *next_hop});
-		return;
-	}
-	transmit_to(l, from, fi, ti, p);
+	l->next_hop6 = next_hop;
+	link_transmit(l, from, 0, p);
+	l->next_hop6 = NULL;
 }

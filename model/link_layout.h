@@ -40,6 +40,13 @@ struct link {
 	/* (from, to) -> lane, made on first use; NULL marks a free slot */
 	struct lane **lanes;
 	size_t n_lanes, lane_slots;
+	/* While link_transmit6 sends: its IPv6 next hop, which link_transmit
+	 * looks up only once the IPv4 lookup of next hop 0 has failed. IPv6
+	 * shares IPv4's send this way, so that what that send calls keeps one
+	 * caller and stays inlined (a shared tail with two callers was not,
+	 * and cost IPv4 178 instructions a datagram in bench_flow, a wrapper
+	 * with the family as a parameter 18; this costs none). NULL otherwise. */
+	const struct ip6_addr *next_hop6;
 };
 
 #endif

@@ -182,6 +182,12 @@ struct link_config {
 	double loss;	    /* probability a packet is lost, 0..1 */
 	uint64_t rate_bps;  /* 0 = unlimited (no queue) */
 	size_t queue_limit; /* packets waiting per sender when rate-limited, default 64 */
+	/* The largest IPv6 packet the link carries, in bytes (default 1500;
+	 * 0 reads as 1500, below 1280 as 1280: RFC 8200 section 5). Only an
+	 * IPv6 router reads it: it answers a bigger packet with packet too
+	 * big instead of forwarding it (IPv6 routers never fragment). IPv4
+	 * and the hosts' own packets are not checked (docs/ipv6.md). */
+	uint32_t mtu;
 };
 void link_config_default(struct link_config *cfg);
 
@@ -211,6 +217,8 @@ void link_set_up(struct link *l, bool up);
 bool link_is_up(const struct link *l);
 const char *link_name(const struct link *l);
 const struct link_config *link_get_config(const struct link *l);
+/* The link's IPv6 MTU as a router applies it (link_config.mtu). */
+uint32_t link_mtu6(const struct link *l);
 void link_set_config(struct link *l, const struct link_config *cfg);
 /* Number of attached interfaces, and the i-th in attachment order. */
 size_t link_attachment_count(const struct link *l);

@@ -20,8 +20,11 @@
  *                      answers after its solicitations time out (about 3
  *                      s), natsim at once
  * NAT stays IPv4's (docs/ipv6.md step 4); no IPv6 packet meets it.
- * Links carry every IPv6 packet whole: natsim's links have no MTU yet, so
- * no packet too big is ever due (docs/ipv6.md step 2, "left").
+ *                      (between the two, ip6_forward's MTU check: a packet
+ *                      bigger than the out link's MTU is answered with
+ *                      packet too big, never fragmented, RFC 8200 section 5)
+ * Not modelled: redirects (ip6_forward sends one when a packet leaves by
+ * the interface it came in on); link-local sources and destinations.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +34,7 @@
 #include "model/node6.h"
 #include "model/packet6.h"
 #include "model/router_layout.h"
+#include "model/router_xlat_internal.h"
 
 struct route6 {
 	struct ip6_addr prefix;
@@ -44,6 +48,7 @@ struct router6 {
 	struct route6 *routes; /* sorted by prefix length, longest first */
 	size_t n_routes, cap_routes;
 	struct filter6 *filter;
+	struct router_xlat *xlat; /* NPTv6 / NAT64 (model/router_xlat.c), or NULL */
 };
 
 /* One IPv6 packet's way through the router. */
@@ -73,8 +78,14 @@ void router6_free(struct router *r)
 	if (r6 == NULL)
 		return;
 	filter6_free(r6->filter);
+	router_xlat_free(r6->xlat);
 	free(r6->routes);
 	free(r6);
+}
+
+struct router_xlat **router6_xlat_slot(struct router *r)
+{
+	return r->node.router6 != NULL ? &r->node.router6->xlat : NULL;
 }
 
 struct filter6 *router_filter6(struct router *r)
@@ -171,7 +182,7 @@ size_t node6_describe_iface(const struct iface *ifc, char *detail, size_t used, 
  * source). NULL if nothing is to be sent: `answer` says why. */
 static struct packet *router6_error_for(struct router *r, const struct fwd6 *f,
 					const struct ip6_addr *src, uint8_t type, uint8_t code,
-					struct icmp_answer *answer)
+					uint32_t param, struct icmp_answer *answer)
 {
 	struct iface *back = NULL;
 	struct ip6_addr hop;
@@ -194,7 +205,7 @@ static struct packet *router6_error_for(struct router *r, const struct fwd6 *f,
 	if (answer->kind != ICMP_ANSWER_SENT)
 		return NULL;
 	err = icmp6_error_packet(
-	    r->node.net, f->p->data, f->p->len, src, &f->info.src, type, code, 0,
+	    r->node.net, f->p->data, f->p->len, src, &f->info.src, type, code, param,
 	    net_flow_label6(r->node.net, src, &f->info.src, IPPROTO_NUM_ICMPV6, type, code));
 	if (err == NULL)
 		answer->kind = ICMP_ANSWER_NONE;
@@ -212,7 +223,7 @@ static void router6_drop(struct router *r, struct fwd6 *f, enum trace_drop_reaso
 
 	why->flow = packet6_flow_of(&f->info);
 	if (type != 0)
-		err = router6_error_for(r, f, NULL, type, code, &why->answer);
+		err = router6_error_for(r, f, NULL, type, code, why->mtu, &why->answer);
 	node_drop_verdict(&r->node, f->in, f->p, reason, NODE_VERDICT_PATH, why);
 	if (err != NULL)
 		router6_output(r, err);
@@ -235,7 +246,7 @@ static void router6_refuse(struct router *r, struct fwd6 *f, const struct fw_ver
 					v->matched != NULL
 					    ? icmp6_reject_code(v->matched->reject_with)
 					    : ICMP6_PORT_UNREACH,
-					&answer);
+					0, &answer);
 	node_drop_by_firewall6(&r->node, f->in, f->p, &f->info, v, &answer);
 	if (err != NULL)
 		router6_output(r, err);
@@ -320,7 +331,7 @@ static void router6_local(struct router *r, struct fwd6 *f)
 
 		why.flow = packet6_flow_of(&f->info);
 		err = router6_error_for(r, f, &f->info.dst, ICMP6_DEST_UNREACH, ICMP6_PORT_UNREACH,
-					&why.answer);
+					0, &why.answer);
 		node_drop_verdict(&r->node, f->in, f->p, TRACE_DROP_NO_SOCKET, NODE_VERDICT_PATH,
 				  &why);
 		if (err != NULL)
@@ -352,6 +363,15 @@ static void router6_forward(struct router *r, struct fwd6 *f)
 		router6_drop(r, f, TRACE_DROP_TTL, &why, ICMP6_TIME_EXCEEDED, ICMP6_EXC_HOP_LIMIT);
 		return;
 	}
+	/* ip6_forward: a packet bigger than the out link's MTU (at least
+	 * 1280) is answered with packet too big carrying that MTU, which no
+	 * rate limit holds back (PMTU discovery, RFC 8201). */
+	if (IPV6_HEADER_SIZE + (size_t)f->info.ip_payload_len > link_mtu6(out->link)) {
+		why.cause = NODE_PATH_PACKET_TOO_BIG;
+		why.mtu = link_mtu6(out->link);
+		router6_drop(r, f, TRACE_DROP_NO_ROUTE, &why, ICMP6_PACKET_TOO_BIG, 0);
+		return;
+	}
 	f->info.hop_limit = packet6_decrement_hop_limit(f->p->data, f->p->len);
 	if (!filter6_packet(router_filter6(r), FW_CHAIN_FORWARD, &f->info, f->p->len, &v)) {
 		router6_refuse(r, f, &v);
@@ -364,6 +384,10 @@ static void router6_forward(struct router *r, struct fwd6 *f)
 			     ICMP6_ADDR_UNREACH);
 		return;
 	}
+	/* POSTROUTING: SNPT (model/router_xlat.h). */
+	if (r->node.router6->xlat != NULL &&
+	    router_xlat_postrouting6(r, r->node.router6->xlat, out, f->p))
+		return;
 	link_transmit6(out->link, out, &hop, f->p);
 }
 
@@ -378,6 +402,10 @@ void router6_receive(struct router *r, struct iface *in, struct packet *p)
 		    &(struct node_path_facts){.cause = NODE_PATH_MALFORMED, .detail = why});
 		return;
 	}
+	/* PREROUTING: DNPT, NAT64 (model/router_xlat.h). */
+	if (r->node.router6->xlat != NULL &&
+	    router_xlat_prerouting6(r, r->node.router6->xlat, in, p, &f.info))
+		return;
 	if (node_iface_by_addr6(&r->node, &f.info.dst) != NULL)
 		router6_local(r, &f);
 	else

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base/addr6.h"    /* struct ip6_addr */
+#include "base/addr6.h"    /* struct ip6_addr, struct endpoint6 (a NAT64 binding's inside) */
 #include "base/endpoint.h" /* struct endpoint */
 
 enum trace_kind {
@@ -73,6 +73,14 @@ const char *trace_hop_name(enum trace_hop h);
 
 #define TRACE_NODE_ADDRS 8 /* interfaces a node record lists */
 
+/* A node's IPv6 addresses (issue 18), apart from struct trace_node so that
+ * every record keeps its size. */
+struct trace_node6 {
+	struct ip6_addr addrs[TRACE_NODE_ADDRS]; /* each interface's, in the order
+						  * of trace_node.addrs ("::": none) */
+	uint8_t prefix_lens[TRACE_NODE_ADDRS];
+};
+
 struct trace_node {
 	const char *name;
 	const char *type;     /* "host", "router", "nat", "internet", ... */
@@ -93,6 +101,7 @@ struct trace_node {
 	int nat_filtering;   /* enum nat_behaviour */
 	uint32_t nat_public; /* its first public address */
 	bool input_accept;   /* a router whose own stack accepts (input accept) */
+	const struct trace_node6 *v6; /* its IPv6 addresses, or NULL: none */
 };
 
 enum trace_link_event { TRACE_LINK_ADDED, TRACE_LINK_DOWN, TRACE_LINK_UP };
@@ -235,6 +244,11 @@ struct trace_mapping {
 	int64_t expires_at;       /* SIM_TIME_NEVER for static */
 	uint8_t origin;           /* how it was made: enum nat_origin (sim/verdict.h) */
 	struct trace_pcp pcp;     /* origin pcp / nat-pmp: the request that changed it */
+	/* A NAT64 binding (model/nat64.h, RFC 6146): family 6, its inside is
+	 * the IPv6 endpoint internal6 and `internal` stays 0.0.0.0:0. 0 for
+	 * every IPv4 NAT's mapping. */
+	uint8_t family;
+	struct endpoint6 internal6;
 };
 
 struct trace_app {

@@ -157,6 +157,19 @@ static bool copy_tuples6(struct trace_log *log, const struct trace_ct_tuples6 **
 	return true;
 }
 
+/* A node's IPv6 addresses, by value. */
+static bool copy_node6(struct trace_log *log, const struct trace_node6 **v6)
+{
+	if (*v6 == NULL)
+		return true;
+	struct trace_node6 *p = log_alloc(log, sizeof(*p));
+	if (p == NULL)
+		return false;
+	memcpy(p, *v6, sizeof(*p));
+	*v6 = p;
+	return true;
+}
+
 /* Replace every borrowed pointer in `r` with a copy owned by the log. */
 static bool copy_pointers(struct trace_log *log, struct trace_record *r)
 {
@@ -164,7 +177,8 @@ static bool copy_pointers(struct trace_log *log, struct trace_record *r)
 	switch (r->kind) {
 	case TRACE_NODE:
 		ok = copy_str(log, &r->u.node.name) && copy_str(log, &r->u.node.type) &&
-		     copy_str(log, &r->u.node.detail) && copy_str(log, &r->u.node.behind);
+		     copy_str(log, &r->u.node.detail) && copy_str(log, &r->u.node.behind) &&
+		     copy_node6(log, &r->u.node.v6);
 		break;
 	case TRACE_LINK:
 		ok = copy_str(log, &r->u.link.name) && copy_str(log, &r->u.link.a) &&
@@ -389,6 +403,10 @@ static void hash_mapping(uint64_t *h, const struct trace_mapping *m)
 	h_u64(h, (uint64_t)f->internal_port << 16 | f->suggested_port);
 	h_u64(h, (uint64_t)f->requested_lifetime << 32 | f->lifetime);
 	h_u64(h, (uint64_t)f->max_lifetime << 32 | f->epoch);
+	if (m->family == 6) { /* NAT64: IPv4 mappings hash as they always did */
+		h_bytes(h, m->internal6.ip.b, 16);
+		h_u64(h, m->internal6.port);
+	}
 }
 
 static void hash_link(uint64_t *h, const struct trace_link *l)

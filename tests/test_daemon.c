@@ -935,7 +935,8 @@ static void test_icmp_error_queue(void **state)
 	struct p2p_endpoint any = {.ip = LOOPBACK, .port = 0}, bound;
 	assert_int_equal(daemon_init(&d, err, sizeof(err)), 0);
 	assert_int_equal(daemon_bind(&d, &any, &bound, err, sizeof(err)), 0);
-	struct p2p_datagram dg = {.from = bound, .to = {.ip = LOOPBACK, .port = free_port()}, .len = 4};
+	struct p2p_datagram dg = {
+	    .from = bound, .to = {.ip = LOOPBACK, .port = free_port()}, .len = 4};
 	memcpy(dg.buf, "ping", 4);
 	assert_int_equal(daemon_send(&d, &dg), 0);
 	sleep_ms(50); /* the first error is in, pending on the socket */

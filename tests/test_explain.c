@@ -367,11 +367,28 @@ static void test_path_causes(void **state)
 	     "hop limit exceeded at r: [2001:db8:1::5]:4000 \u2192 [2001:db8:2::1]:53 arrived "
 	     "with hop limit 64, and a router may not forward a packet whose hop limit would "
 	     "reach 0"},
+	    {{.cause = NODE_PATH_PACKET_TOO_BIG,
+	      .flow = {.form = VERDICT_FLOW_PARSED,
+		       .ip_version = 6,
+		       .proto = 17,
+		       .src6 = ADDR6(5, 1),
+		       .dst6 = ADDR6(1, 2),
+		       .sport = 4000,
+		       .dport = 53,
+		       .len = 1400},
+	      .mtu = 1280},
+	     2,
+	     "r dropped [2001:db8:1::5]:4000 \u2192 [2001:db8:2::1]:53: at 1400 bytes it is "
+	     "bigger than the 1280-byte MTU of the link it routes to, and an IPv6 router never "
+	     "fragments"},
 	    {{.cause = NODE_PATH_NO_NEIGHBOUR6, .flow = UDP6_FLOW, .addr6 = ADDR6(9, 2)},
 	     2,
 	     "r dropped [2001:db8:1::5]:4000 \u2192 [2001:db8:2::1]:53: its next hop "
 	     "2001:db8:2::9 is on no attachment of the link it routes to, so no neighbour would "
 	     "answer for it"},
+	    {{.cause = NODE_PATH_XLAT, .flow = UDP6_FLOW, .detail = "its NAT64 says no"},
+	     2,
+	     "r dropped [2001:db8:1::5]:4000 \u2192 [2001:db8:2::1]:53: its NAT64 says no"},
 	};
 	char text[400];
 

@@ -20,6 +20,7 @@
 #include "explain/explain.h"
 #include "explain/socket.h"
 #include "sim/engine.h"
+#include "viz/packet_words.h"
 
 /* Nine significant digits keep a loss of 0.1 printing as 0.1, not
  * 0.10000000000000001, and are still exact for any ratio a scenario sets. */
@@ -217,8 +218,11 @@ static void put_packet(const struct jsonl_writer *w, json_t *o, const struct tra
 		put(o, "before_summary", jsummary(w, p->before, p->before_len), ok);
 		put(o, "before_hex",
 		    p->before != NULL ? jhex(p->before, p->before_len) : json_null(), ok);
-		put(o, "map_internal", jendpoint(&p->map_internal), ok);
-		put(o, "map_external", jendpoint(&p->map_external), ok);
+		/* An IPv6 rewrite (NPTv6 keeps no state, RFC 6296) may use no
+		 * NAT mapping: null then, not a mapping of zeros. */
+		bool mapped = packet_words_translate_mapped(p);
+		put(o, "map_internal", mapped ? jendpoint(&p->map_internal) : json_null(), ok);
+		put(o, "map_external", mapped ? jendpoint(&p->map_external) : json_null(), ok);
 	}
 	if (p->hop == TRACE_HOP_DROP)
 		put(o, "reason", json_string(trace_drop_reason_name(p->reason)), ok);
