@@ -15,8 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/addr6.h"
 #include "base/endpoint.h"
 #include "explain/explain.h"
+#include "explain/ipv6.h"
 #include "explain/socket.h"
 #include "sim/engine.h"
 #include "viz/text.h"
@@ -220,8 +222,29 @@ static bool describe_packet(struct tl_line *l, const struct trace_packet *p,
 /* "192.168.1.5:5000 → 192.0.2.10:3478", the flow as first seen; an ICMP
  * entry (sim/trace.h: sport = the echo id, dport = type << 8 | code) is
  * "ping 10.0.0.7 → 192.0.2.1 id=1", as conntrack -L keys it. */
+/* An IPv6 entry (c->tuples6): [a]:p → [b]:q, an ICMPv6 echo as ping with
+ * its id (keyed as ICMP's: sport = id, dport = type << 8 | code). */
+static void say_tuple6(struct tl_line *l, uint8_t proto, const struct trace_ct_tuple6 *t)
+{
+	char a[ENDPOINT6_TEXT_SIZE], b[ENDPOINT6_TEXT_SIZE], name[48];
+	if (proto == 58) {
+		uint8_t type = (uint8_t)(t->dport >> 8), code = (uint8_t)t->dport;
+		tl_say(l, "%s %s " ARROW " %s id=%u",
+		       type == 128 ? "ping" : explain_icmp6_name(type, code, name, sizeof(name)),
+		       ip6_format(&t->src, a, sizeof(a)), ip6_format(&t->dst, b, sizeof(b)), t->sport);
+		return;
+	}
+	struct endpoint6 s = {t->src, t->sport}, d = {t->dst, t->dport};
+	tl_say(l, "%s " ARROW " %s", endpoint6_format(&s, a, sizeof(a)),
+	       endpoint6_format(&d, b, sizeof(b)));
+}
+
 static void say_flow(struct tl_line *l, const struct trace_conntrack *c)
 {
+	if (c->family == 6 && c->tuples6 != NULL) {
+		say_tuple6(l, c->proto, &c->tuples6->orig);
+		return;
+	}
 	struct endpoint s = {c->orig.src, c->orig.sport}, d = {c->orig.dst, c->orig.dport};
 	char a[24], b[24], name[48];
 	if (c->proto == 1) {
@@ -252,6 +275,8 @@ static void say_icmp_nat(struct tl_line *l, const struct trace_conntrack *c)
 static void say_nat(struct tl_line *l, const struct trace_conntrack *c)
 {
 	char buf[24];
+	if (c->family == 6) /* no IPv6 entry is translated (NAT is IPv4's) */
+		return;
 	if (c->proto == 1) {
 		say_icmp_nat(l, c);
 		return;

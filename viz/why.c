@@ -239,7 +239,21 @@ after:
  * (sim/trace.h: sport is the echo id) "10.0.0.7" and "192.0.2.1 id=1". */
 static void ct_ends(const struct trace_conntrack *k, char *a, char *b, size_t size)
 {
-	char ip[16];
+	char ip[IP6_TEXT_SIZE];
+	/* An IPv6 entry (model/conntrack6.h): "[2001:db8:1::5]:5000", and for
+	 * ICMPv6 "2001:db8:1::5" and "2001:db8:2::1 id=7". */
+	if (k->family == 6 && k->tuples6 != NULL) {
+		const struct trace_ct_tuple6 *o = &k->tuples6->orig;
+		if (k->proto == 58) {
+			ip6_format(&o->src, a, size);
+			snprintf(b, size, "%s id=%u", ip6_format(&o->dst, ip, sizeof(ip)),
+				 o->sport);
+			return;
+		}
+		endpoint6_format(&(struct endpoint6){o->src, o->sport}, a, size);
+		endpoint6_format(&(struct endpoint6){o->dst, o->dport}, b, size);
+		return;
+	}
 	if (k->proto == 1) {
 		ip_format(k->orig.src, a, size);
 		snprintf(b, size, "%s id=%u", ip_format(k->orig.dst, ip, sizeof(ip)),
@@ -274,7 +288,7 @@ static void say_ct_what(const struct trace_conntrack *k, char *out, size_t size)
 static bool say_side_effect(const struct story *s, const struct trace_record *r, char *out,
 			    size_t size)
 {
-	char a[32], b[32], c[32];
+	char a[ENDPOINT6_TEXT_SIZE], b[ENDPOINT6_TEXT_SIZE], c[32];
 	out[0] = '\0';
 	if (r->kind == TRACE_SOCKET) {
 		const struct trace_socket *k = &r->u.sock;
