@@ -168,12 +168,27 @@ static bool filter6_tracks(const struct filter6 *f)
 	return false;
 }
 
+/* What an empty filter decides (every policy ACCEPT, no rules, no
+ * conntrack): for a node whose filter nobody has asked for. */
+static bool filter6_accept_untracked(enum fw_chain chain, struct fw_verdict *out)
+{
+	*out = (struct fw_verdict){.action = FW_ACCEPT,
+				   .reason = FW_REASON_POLICY,
+				   .chain = chain,
+				   .rule = -1,
+				   .state = CONNTRACK_NEW};
+	return true;
+}
+
 bool filter6_packet(struct filter6 *f, enum fw_chain chain, const struct packet6_info *info,
 		    size_t len, struct fw_verdict *out)
 {
 	struct conntrack6_entry *entry = NULL;
 	enum conntrack_dir dir = CONNTRACK_DIR_ORIGINAL;
 	enum conntrack_state state;
+
+	if (f == NULL) /* nobody has asked for a filter: nothing to decide */
+		return filter6_accept_untracked(chain, out);
 
 	if (!filter6_tracks(f)) { /* no conntrack: every packet is new to the rules */
 		firewall_filter6(f->fw, chain, info, CONNTRACK_NEW, out);

@@ -45,7 +45,8 @@ struct firewall *filter6_firewall(struct filter6 *f);
 /* The IPv6 connection tracking table the filter keeps. */
 struct conntrack6 *filter6_conntrack(struct filter6 *f);
 
-/* Decide `info`'s fate in `chain` and, if accepted, track it. `len` is
+/* Decide `info`'s fate in `chain` and, if accepted, track it. `f` NULL
+ * (a node whose filter nobody asked for) accepts, as an empty filter. `len` is
  * the packet's length in bytes (conntrack's byte counters). Every field of
  * `out` is filled; returns true when the packet may go on (ACCEPT). A
  * REJECT's answer (out->matched->reject_with) is the caller's to send. */

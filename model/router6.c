@@ -67,8 +67,9 @@ int router6_init(struct router *r)
 	if (r6 == NULL)
 		return -1;
 	r->node.router6 = r6;
-	r6->filter = filter6_new(net_engine(r->node.net), r->node.name);
-	return r6->filter != NULL ? 0 : -1;
+	/* The filter comes when someone asks for it (router_filter6), as a
+	 * host's does. */
+	return 0;
 }
 
 void router6_free(struct router *r)
@@ -90,7 +91,13 @@ struct router_xlat **router6_xlat_slot(struct router *r)
 
 struct filter6 *router_filter6(struct router *r)
 {
-	return r->node.router6 != NULL ? r->node.router6->filter : NULL;
+	struct router6 *r6 = r->node.router6;
+
+	if (r6 == NULL)
+		return NULL;
+	if (r6->filter == NULL)
+		r6->filter = filter6_new(net_engine(r->node.net), r->node.name);
+	return r6->filter;
 }
 
 int router_add_route6(struct router *r, const struct ip6_addr *prefix, uint8_t len,
@@ -267,7 +274,7 @@ static void router6_output(struct router *r, struct packet *p)
 		return;
 	}
 	node_trace_hop(&r->node, NULL, TRACE_HOP_SEND, p);
-	if (!filter6_packet(router_filter6(r), FW_CHAIN_OUTPUT, &f.info, p->len, &v)) {
+	if (!filter6_packet(r->node.router6->filter, FW_CHAIN_OUTPUT, &f.info, p->len, &v)) {
 		node_drop_by_firewall6(&r->node, NULL, p, &f.info, &v, NULL);
 		return;
 	}
@@ -308,7 +315,7 @@ static void router6_local(struct router *r, struct fwd6 *f)
 	struct node_path_facts why = {.cause = NODE_PATH_OWN_NO_SOCKET};
 	struct fw_verdict v;
 
-	if (!filter6_packet(router_filter6(r), FW_CHAIN_INPUT, &f->info, f->p->len, &v)) {
+	if (!filter6_packet(r->node.router6->filter, FW_CHAIN_INPUT, &f->info, f->p->len, &v)) {
 		router6_refuse(r, f, &v);
 		return;
 	}
@@ -373,7 +380,7 @@ static void router6_forward(struct router *r, struct fwd6 *f)
 		return;
 	}
 	f->info.hop_limit = packet6_decrement_hop_limit(f->p->data, f->p->len);
-	if (!filter6_packet(router_filter6(r), FW_CHAIN_FORWARD, &f->info, f->p->len, &v)) {
+	if (!filter6_packet(r->node.router6->filter, FW_CHAIN_FORWARD, &f->info, f->p->len, &v)) {
 		router6_refuse(r, f, &v);
 		return;
 	}
