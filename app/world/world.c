@@ -24,6 +24,9 @@ static bool address_taken(const struct scenario *s, uint32_t addr)
 		for (size_t k = 0; k < s->nats[i].n_public; k++)
 			if (s->nats[i].public_ip[k] == addr)
 				return true;
+	for (size_t i = 0; i < s->n_routers; i++)
+		if (s->routers[i].nat64_pool == addr && addr != 0)
+			return true;
 	const struct scenario_coordinator *c = s->coordinator;
 	return c && (c->ip == addr || (c->has_alternate && c->alt_ip == addr));
 }
@@ -39,6 +42,11 @@ static uint32_t gateway_for(const struct scenario *s, uint32_t addr)
 		if (!address_taken(s, net | last))
 			return net | last;
 	return net | 1; /* a /24 full of nodes: the builder reports the clash */
+}
+
+uint32_t world_gateway_for(const struct scenario *s, uint32_t addr)
+{
+	return gateway_for(s, addr);
 }
 
 /* Something on the internet holds its address alone (/32, as on an ISP's
@@ -355,7 +363,8 @@ static int build_agent(struct world *w, struct world_host *wh)
 		return 0;
 	struct agent_config ac = {
 	    .name = sh->name,
-	    .local = {.ip = sh->ip, .port = sh->port >= 0 ? (uint16_t)sh->port : WORLD_DEFAULT_AGENT_PORT},
+	    .local = {.ip = sh->ip,
+		      .port = sh->port >= 0 ? (uint16_t)sh->port : WORLD_DEFAULT_AGENT_PORT},
 	    .disable_host_candidates = sh->host_candidates == 0,
 	    .transport = scenario_host_speaks_tcp(w->scn, sh->name) ? AGENT_TRANSPORT_TCP
 								    : AGENT_TRANSPORT_UDP,

@@ -105,6 +105,9 @@ void world_hard_nat_config(const struct scenario_host *sh, uint32_t gateway,
 
 /* One-way uplink behaviour from the scenario's `internet` line. */
 void world_uplink_config(const struct scenario *s, struct link_config *lc);
+/* The gateway the internet gives an element holding `addr` (world.c): the
+ * .1 of its /24, or the highest free address below .255. */
+uint32_t world_gateway_for(const struct scenario *s, uint32_t addr);
 
 /* world6.c: the IPv6 half of world_build (each 0, or -1 with a report). */
 /* The IPv6 side of a home router (`ipv6 PREFIX` of a NAT or a router):
