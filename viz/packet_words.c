@@ -491,6 +491,16 @@ done:
 	return true;
 }
 
+char *packet_words_mapping_end6(const struct endpoint6 *ep, uint8_t proto, char *out, size_t size)
+{
+	char a[IP6_TEXT_SIZE];
+
+	if (proto != IPPROTO_NUM_ICMP)
+		return endpoint6_format(ep, out, size);
+	snprintf(out, size, "%s id=%u", ip6_format(&ep->ip, a, sizeof(a)), ep->port);
+	return out;
+}
+
 char *packet_words_mapping_end(const struct endpoint *ep, uint8_t proto, bool remote, char *out,
 			       size_t size)
 {

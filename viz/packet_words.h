@@ -89,6 +89,9 @@ bool packet_words_is_icmp(const uint8_t *bytes, size_t len);
  * or for an echo's mapping (proto 1: its id plays the port, RFC 5508
  * REQ-1) "192.168.1.5 id=22128"; the remote of an echo's (`remote`) by its
  * address alone, since an echo has no port there. Returns out. */
+/* The same for a NAT64 binding's IPv6 inside: "[2001:db8:1::5]:4000", or
+ * "2001:db8:1::5 id=7" for an echo's. */
+char *packet_words_mapping_end6(const struct endpoint6 *ep, uint8_t proto, char *out, size_t size);
 char *packet_words_mapping_end(const struct endpoint *ep, uint8_t proto, bool remote, char *out,
 			       size_t size);
 

@@ -154,9 +154,13 @@ static bool describe_drop(struct tl_line *l, const struct trace_packet *p,
 }
 
 /* A mapping's ends in the renderers' words (packet_words_mapping_end). */
-static void mapping_ends(const struct trace_mapping *m, char in[32], char ex[32], char re[32])
+/* A NAT64 binding's inside is IPv6 (internal6, family 6: model/nat64.h). */
+static void mapping_ends(const struct trace_mapping *m, char in[64], char ex[32], char re[32])
 {
-	packet_words_mapping_end(&m->internal, m->proto, false, in, 32);
+	if (m->family == 6)
+		packet_words_mapping_end6(&m->internal6, m->proto, in, 64);
+	else
+		packet_words_mapping_end(&m->internal, m->proto, false, in, 64);
 	packet_words_mapping_end(&m->external, m->proto, false, ex, 32);
 	packet_words_mapping_end(&m->remote, m->proto, true, re, 32);
 }
@@ -193,7 +197,7 @@ static bool describe_packet(struct tl_line *l, const struct trace_packet *p,
 		break;
 	case TRACE_HOP_TRANSLATE: {
 		struct trace_mapping m = {.internal = p->map_internal, .external = p->map_external};
-		char in[32], ex[32], re[32];
+		char in[64], ex[32], re[32];
 
 		if (!packet_words_translate_mapped(p)) {
 			tl_say(l, "translated: ");
@@ -231,7 +235,8 @@ static void say_tuple6(struct tl_line *l, uint8_t proto, const struct trace_ct_t
 		uint8_t type = (uint8_t)(t->dport >> 8), code = (uint8_t)t->dport;
 		tl_say(l, "%s %s " ARROW " %s id=%u",
 		       type == 128 ? "ping" : explain_icmp6_name(type, code, name, sizeof(name)),
-		       ip6_format(&t->src, a, sizeof(a)), ip6_format(&t->dst, b, sizeof(b)), t->sport);
+		       ip6_format(&t->src, a, sizeof(a)), ip6_format(&t->dst, b, sizeof(b)),
+		       t->sport);
 		return;
 	}
 	struct endpoint6 s = {t->src, t->sport}, d = {t->dst, t->dport};
@@ -362,7 +367,7 @@ static bool describe_conntrack(struct tl_line *l, int64_t now, const struct trac
 static bool describe_mapping(struct tl_line *l, int64_t now, const struct trace_mapping *m,
 			     int verbosity)
 {
-	char in[32], ex[32], re[32];
+	char in[64], ex[32], re[32];
 	if (verbosity < (m->event == TRACE_MAP_REFRESHED ? TIMELINE_VERBOSE : TIMELINE_NORMAL))
 		return false;
 	l->node = m->node;
@@ -380,6 +385,8 @@ static bool describe_mapping(struct tl_line *l, int64_t now, const struct trace_
 		/* A forward is read from outside in: who is reached on which port. */
 		if (m->is_static)
 			tl_say(l, "port forward %s " ARROW " %s", ex, in);
+		else if (m->family == 6) /* a NAT64 binding: its remotes follow */
+			tl_say(l, "new NAT64 binding %s " ARROW " %s", in, ex);
 		else
 			tl_say(l, "new mapping %s " ARROW " %s (for %s)", in, ex, re);
 		return true;
