@@ -597,6 +597,15 @@ extern const struct units_setting scenario_background_for_setting;   /* backgrou
 int scenario_set_override(struct scenario *s, const char *name_dot_key_eq_value,
 			  struct diag *diags);
 
+/* The router with a NAT64 the host sits behind, or NULL. */
+const struct scenario_router *scenario_host_nat64(const struct scenario *s,
+						  const struct scenario_host *h);
+/* An IPv6-only host whose agent reaches the coordinator over IPv6: the
+ * coordinator has an IPv6 address, or the host sits behind a NAT64, in
+ * whose prefix the world gives it the coordinator's IPv4 address (DNS64,
+ * RFC 6147). */
+bool scenario_host_has_agent6(const struct scenario *s, const struct scenario_host *h);
+
 /* Lookups by name; NULL if none. */
 const struct scenario_host *scenario_find_host(const struct scenario *s, const char *name);
 const struct scenario_nat *scenario_find_nat(const struct scenario *s, const char *name);

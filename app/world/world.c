@@ -359,7 +359,7 @@ static int build_agent(struct world *w, struct world_host *wh)
 {
 	const struct scenario_coordinator *sc = w->scn->coordinator;
 	const struct scenario_host *sh = wh->spec;
-	if (!scenario_host_has_ipv4(sh)) /* the agent speaks IPv4 (docs/ipv6.md step 6) */
+	if (!scenario_host_has_ipv4(sh) && !scenario_host_has_agent6(w->scn, sh))
 		return 0;
 	struct agent_config ac = {
 	    .name = sh->name,
@@ -371,6 +371,8 @@ static int build_agent(struct world *w, struct world_host *wh)
 	};
 	if (sc)
 		ac.coordinator = (struct p2p_endpoint){.ip = sc->ip, .port = sc->port};
+	if (!scenario_host_has_ipv4(sh))
+		world6_agent(w, sh, &ac);
 	if (sh->keepalive_ns > 0)
 		ac.keepalive_ns = (uint64_t)sh->keepalive_ns;
 	world_hard_nat_config(sh, wh->gateway, &ac);

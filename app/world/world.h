@@ -128,6 +128,10 @@ struct filter6 *world6_filter_of(struct world *w, const char *name);
  * home whose RFC 6092 firewall rejects, before its closing REJECT. */
 int world6_append_rule(struct world *w, const char *name, struct filter6 *f,
 		       const struct fw_rule *r);
+/* An IPv6-only host's agent (scenario_host_has_agent6): its local IPv6
+ * endpoint and the coordinator's, the NAT64 prefix's synthesis of the
+ * coordinator's IPv4 address when it has no IPv6 (DNS64, RFC 6147). */
+void world6_agent(struct world *w, const struct scenario_host *sh, struct agent_config *ac);
 /* The internet's side of a new uplink for an element without IPv4. */
 struct iface *world6_internet_iface(struct world *w);
 

@@ -236,6 +236,35 @@ int world6_coordinator(struct world *w, struct diag *d)
 	return 0;
 }
 
+static struct p2p_endpoint p2p6(const struct ip6_addr *a, uint16_t port)
+{
+	struct p2p_endpoint ep = {.port = port, .family = P2P_FAMILY_IPV6};
+
+	memcpy(ep.ip6, a->b, 16);
+	return ep;
+}
+
+void world6_agent(struct world *w, const struct scenario_host *sh, struct agent_config *ac)
+{
+	const struct scenario_coordinator *sc = w->scn->coordinator;
+	const struct scenario_router *nat64 = scenario_host_nat64(w->scn, sh);
+
+	ac->local = p2p6(&sh->ip6, ac->local.port);
+	if (sc->has_ip6) {
+		ac->coordinator = p2p6(&sc->ip6, sc->port);
+		return;
+	}
+	/* No AAAA record: a DNS64 behind the NAT64 answers the coordinator's
+	 * name with its A record's address in the NAT64 prefix (RFC 6147 5.1.7,
+	 * the /96 form of RFC 6052 2.2). natsim has no DNS; the world plays it. */
+	struct ip6_addr a = nat64->nat64_prefix;
+	a.b[12] = (uint8_t)(sc->ip >> 24);
+	a.b[13] = (uint8_t)(sc->ip >> 16);
+	a.b[14] = (uint8_t)(sc->ip >> 8);
+	a.b[15] = (uint8_t)sc->ip;
+	ac->coordinator = p2p6(&a, sc->port);
+}
+
 struct filter6 *world6_filter_of(struct world *w, const char *name)
 {
 	struct world_host *wh = world_find_host(w, name);
