@@ -201,6 +201,12 @@ static void emit_ct6(struct test_trace *f, uint8_t proto, uint16_t sport, uint16
 
 	assert_int_equal(ip6_parse("2001:db8:1::5", &t.orig.src, NULL), IP6_OK);
 	assert_int_equal(ip6_parse("2001:db8:2::1", &t.orig.dst, NULL), IP6_OK);
+	/* The reply mirrors the original, as conntrack6 makes it (an echo's
+	 * reply keeps the id and has the reply type). */
+	t.reply.src = t.orig.dst;
+	t.reply.dst = t.orig.src;
+	if (proto == 58)
+		t.reply = (struct trace_ct_tuple6){t.orig.dst, t.orig.src, sport, 129 << 8};
 	r.u.ct = (struct trace_conntrack){.event = TRACE_CT_NEW,
 					  .node = "home",
 					  .id = sport,
