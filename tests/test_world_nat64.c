@@ -87,6 +87,9 @@ static const struct {
      "t.nsim:9:16: error: host 'x' has no IPv4 address, and its agent reaches the "
      "coordinator over IPv6 only if the coordinator has an IPv6 address or the host sits "
      "behind a router with 'nat64'"},
+    {"at 1s connect web to alice over tcp\n",
+     "t.nsim:7:22: error: host 'alice' has no IPv4 address, and the agent over TCP speaks IPv4 "
+     "only for now (the agent's IPv6 is docs/ipv6.md step 6)"},
     {"at 1s classify alice\n",
      "t.nsim:7:16: error: host 'alice' has no IPv4 address, and NAT behaviour discovery "
      "speaks IPv4 only for now (the agent's IPv6 is docs/ipv6.md step 6)"},

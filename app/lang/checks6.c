@@ -264,8 +264,10 @@ static void check_agent_actions(struct checker *c)
 		switch (a->kind) {
 		case SCENARIO_ACT_CONNECT:
 		case SCENARIO_ACT_SEND:
-			if (a->tcp) /* the agent over TCP stays IPv4 (docs/ipv6.md step 6) */
+			if (a->tcp) { /* the agent over TCP stays IPv4 (docs/ipv6.md step 6) */
 				check_needs_ipv4(c, &a->host, "the agent over TCP speaks");
+				check_needs_ipv4(c, &a->peer, "the agent over TCP speaks");
+			}
 			check_agent6(c, &a->peer);
 			/* fall through */
 		case SCENARIO_ACT_REGISTER:
