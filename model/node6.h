@@ -21,6 +21,9 @@ int router6_init(struct router *r); /* 0, or -1 if out of memory */
 void router6_free(struct router *r);
 /* An IPv6 packet arrived on `in`: the router owns it from here. */
 void router6_receive(struct router *r, struct iface *in, struct packet *p);
+/* The same for an IPv6 packet the router's NAT64 made from an IPv4 one: it
+ * is routed but no ip6 FORWARD rule sees it (model/router_xlat.h). */
+void router6_receive_translated(struct router *r, struct iface *in, struct packet *p);
 /* Append ", lan 2001:db8:1::1/64"-style text for interfaces with an IPv6
  * address: writes the text for interface i's IPv6 address (" addr/len", or
  * "addr/len" alone for an IPv6-only one) at detail + used. Returns the

@@ -56,6 +56,7 @@ struct fwd6 {
 	struct iface *in;
 	struct packet *p;
 	struct packet6_info info;
+	bool translated; /* made by the NAT64 from an IPv4 packet: no FORWARD */
 };
 
 static void router6_output(struct router *r, struct packet *p);
@@ -380,7 +381,14 @@ static void router6_forward(struct router *r, struct fwd6 *f)
 		return;
 	}
 	f->info.hop_limit = packet6_decrement_hop_limit(f->p->data, f->p->len);
-	if (!filter6_packet(r->node.router6->filter, FW_CHAIN_FORWARD, &f->info, f->p->len, &v)) {
+	/* A packet the NAT64 translated skips FORWARD: Jool steals the packet
+	 * in PREROUTING and sends its translation with dst_output, so no
+	 * ip6tables filter sees it (Jool issue #41: "Jool intercepts and
+	 * steals packets before iptables filters"); its own filtering (RFC
+	 * 6146 3.5.1.2, model/nat64.h) decided. Filtered here, the reply to a
+	 * flow whose request left as IPv4 would be INVALID to conntrack. */
+	if (!f->translated &&
+	    !filter6_packet(r->node.router6->filter, FW_CHAIN_FORWARD, &f->info, f->p->len, &v)) {
 		router6_refuse(r, f, &v);
 		return;
 	}
@@ -398,9 +406,21 @@ static void router6_forward(struct router *r, struct fwd6 *f)
 	link_transmit6(out->link, out, &hop, f->p);
 }
 
+static void receive6(struct router *r, struct iface *in, struct packet *p, bool translated);
+
 void router6_receive(struct router *r, struct iface *in, struct packet *p)
 {
-	struct fwd6 f = {.in = in, .p = p};
+	receive6(r, in, p, false);
+}
+
+void router6_receive_translated(struct router *r, struct iface *in, struct packet *p)
+{
+	receive6(r, in, p, true);
+}
+
+static void receive6(struct router *r, struct iface *in, struct packet *p, bool translated)
+{
+	struct fwd6 f = {.in = in, .p = p, .translated = translated};
 	char why[200];
 
 	if (packet6_parse(p->data, p->len, &f.info, why, sizeof(why)) != PACKET_OK) {

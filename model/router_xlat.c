@@ -259,6 +259,6 @@ bool router_xlat_receive4(struct router *r, struct iface *in, struct packet *p)
 	}
 	struct packet *q = rebuilt(r, in, p, out, len);
 	if (q != NULL)
-		router6_receive(r, in, q); /* on as IPv6 */
+		router6_receive_translated(r, in, q); /* on as IPv6, past FORWARD */
 	return true;
 }

@@ -231,9 +231,9 @@ static const struct {
     {"router r2 ipv6 2001:db8:1:0:8000::/65\n",
      "t.nsim:7:16: error: this prefix overlaps another home's: the internet could not tell "
      "which home an address is in"},
-    {"at 1s register bob\n",
-     "t.nsim:7:16: error: host 'bob' has no IPv4 address, and the agent speaks IPv4 only for "
-     "now (the agent's IPv6 is docs/ipv6.md step 6)"},
+    {"at 1s classify bob\n",
+     "t.nsim:7:16: error: host 'bob' has no IPv4 address, and NAT behaviour discovery speaks "
+     "IPv4 only for now (the agent's IPv6 is docs/ipv6.md step 6)"},
     {"nat inner preset symmetric public 192.168.1.9 behind home ipv6 2001:db8:5::/64\n",
      "t.nsim:7:64: error: an IPv6 prefix for a NAT behind another NAT is not modelled: the "
      "internet routes a home's prefix to a router on it"},

@@ -61,14 +61,15 @@ static void test_dual_stack_world(void **state)
 	assert_int_equal(office->wan->addr, 0);
 	assert_addr6(office->wan, "3fff:0:2::2", 64);
 	assert_addr6(office->lan, "2001:db8:2::1", 64);
-	/* Hosts: alice dual, bob IPv6 only (no agent), web public /128. */
+	/* Hosts: alice dual, bob IPv6 only (an agent: the coordinator has IPv6),
+	 * web public /128. */
 	assert_true(host_address6(world_find_host(&w, "alice")->host, &a));
 	assert_string_equal(ip6_format(&a, buf, sizeof(buf)), "2001:db8:1::5");
 	assert_int_equal(host_iface(world_find_host(&w, "alice")->host)->addr, 0xc0a80105);
 	struct world_host *bob = world_find_host(&w, "bob");
 	assert_int_equal(host_iface(bob->host)->addr, 0);
 	assert_addr6(host_iface(bob->host), "2001:db8:2::5", 64);
-	assert_null(bob->agent);
+	assert_non_null(bob->agent);
 	assert_true(bob->fw6);
 	assert_addr6(host_iface(world_find_host(&w, "web")->host), "2001:db8:ff::80", 128);
 	assert_addr6(host_iface(w.coord_host), "2001:db8:ff::10", 128);

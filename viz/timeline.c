@@ -346,6 +346,8 @@ static bool describe_mapping(struct tl_line *l, int64_t now, const struct trace_
 		/* A forward is read from outside in: who is reached on which port. */
 		if (m->is_static)
 			tl_say(l, "port forward %s " ARROW " %s", ex, in);
+		else if (m->family == 6) /* a NAT64 binding: its remotes follow */
+			tl_say(l, "new NAT64 binding %s " ARROW " %s", in, ex);
 		else
 			tl_say(l, "new mapping %s " ARROW " %s (for %s)", in, ex, re);
 		return true;

@@ -207,6 +207,23 @@ static void check_needs_ipv4(struct checker *c, const struct scenario_ref *ref, 
 			ref->name, what);
 }
 
+/* An agent action of an IPv6-only host: its agent needs the coordinator
+ * over IPv6 (an IPv6 address, or a NAT64 home's synthesized one). */
+static void check_agent6(struct checker *c, const struct scenario_ref *ref)
+{
+	const struct node_name *nn = ref->name ? lookup(c, ref->name) : NULL;
+	const struct scenario_host *h =
+	    nn && nn->kind == KIND_HOST ? &c->s->hosts[nn->index] : NULL;
+
+	if (!h || scenario_host_has_ipv4(h) || scenario_host_has_agent6(c->s, h))
+		return;
+	err_loc(c->p, ref->loc,
+		"host '%s' has no IPv4 address, and its agent reaches the coordinator over "
+		"IPv6 only if the coordinator has an IPv6 address or the host sits behind a "
+		"router with 'nat64'",
+		ref->name);
+}
+
 /* Whether the node `name` has an address of each family. */
 static void node_families(const struct checker *c, const char *name, bool *v4, bool *v6)
 {
@@ -247,12 +264,18 @@ static void check_agent_actions(struct checker *c)
 		switch (a->kind) {
 		case SCENARIO_ACT_CONNECT:
 		case SCENARIO_ACT_SEND:
-			check_needs_ipv4(c, &a->peer, "the agent speaks");
+			if (a->tcp) { /* the agent over TCP stays IPv4 (docs/ipv6.md step 6) */
+				check_needs_ipv4(c, &a->host, "the agent over TCP speaks");
+				check_needs_ipv4(c, &a->peer, "the agent over TCP speaks");
+			}
+			check_agent6(c, &a->peer);
 			/* fall through */
 		case SCENARIO_ACT_REGISTER:
-		case SCENARIO_ACT_CLASSIFY:
 		case SCENARIO_ACT_KEEPALIVE:
-			check_needs_ipv4(c, &a->host, "the agent speaks");
+			check_agent6(c, &a->host);
+			break;
+		case SCENARIO_ACT_CLASSIFY: /* RFC 5780 discovery stays IPv4 (p2p/) */
+			check_needs_ipv4(c, &a->host, "NAT behaviour discovery speaks");
 			break;
 		case SCENARIO_ACT_PING:
 			check_ping_families(c, a);

@@ -994,11 +994,108 @@ static int parse_nat(struct parser *p)
 	return check_v6side(p, "nat", n->name, &n->v6);
 }
 
-/* router NAME ipv6 PREFIX [firewall6 ...] [filtering6 ...] [reject6 ...]:
- * a home router with IPv6 only, so no NAT at all. */
+/* The translators a `router` line may add (docs/scenario.md "IPv6"):
+ * nat64 [PREFIX/96], public IPV4, nptv6 OUTSIDE-PREFIX. */
+enum { RX_NAT64, RX_PUBLIC, RX_NPTV6 };
+
+/* `nat64` and its optional prefix: RFC 6052 2.2 allows /32 to /96, natsim's
+ * translator (model/xlat.h) embeds the IPv4 address in the last 32 bits,
+ * which only the /96 does; the well-known 64:ff9b::/96 (2.1) by default. */
+static int parse_router_nat64(struct parser *p, struct scenario_router *r)
+{
+	const struct token *t = peek(p);
+	char msg[MSG_SIZE];
+	size_t at = 0;
+	uint8_t len = 96;
+
+	r->nat64 = true;
+	r->nat64_loc = loc_of(p, &p->toks[p->pos - 1]);
+	r->nat64_prefix = (struct ip6_addr){.b = {0x00, 0x64, 0xff, 0x9b}};
+	if (!t || t->type != TOK_WORD || !memchr(p->line + t->off, ':', t->len))
+		return 0;
+	p->pos++;
+	if (val_prefix6(TEXT(p, t), &r->nat64_prefix, &len, &at, msg) < 0)
+		return err_ip6(p, t, at, msg);
+	if (len != 96)
+		return err_at(p, t,
+			      "a NAT64 prefix is a /96 here (RFC 6052 2.2 allows /32 to /96, and "
+			      "natsim embeds the IPv4 address in the last 32 bits, as the /96 "
+			      "does): e.g. 64:ff9b::/96, the well-known prefix");
+	return 0;
+}
+
+static int parse_router_nptv6(struct parser *p, struct scenario_router *r)
+{
+	const struct token *t = want_word(p, "the outside IPv6 prefix after 'nptv6'");
+	char msg[MSG_SIZE];
+	size_t at = 0;
+
+	if (!t)
+		return -1;
+	r->nptv6 = true;
+	r->nptv6_loc = loc_of(p, t);
+	if (val_prefix6(TEXT(p, t), &r->nptv6_outside, &r->nptv6_len, &at, msg) < 0)
+		return err_ip6(p, t, at, msg);
+	return 0;
+}
+
+static int parse_router_xlat(struct parser *p, struct scenario_router *r, int opt)
+{
+	switch (opt) {
+	case RX_NAT64:
+		return parse_router_nat64(p, r);
+	case RX_PUBLIC:
+		if (want_node_ip(p, "the NAT64's public IPv4 address", &r->nat64_pool,
+				 &r->pool_loc) < 0)
+			return -1;
+		if (peek(p) && peek(p)->type == TOK_COMMA)
+			return err_at(p, peek(p),
+				      "a NAT64 here has one public address (the router's wan "
+				      "address, its pool of one)");
+		return 0;
+	case RX_NPTV6:
+		return parse_router_nptv6(p, r);
+	}
+	return -1;
+}
+
+/* What the translators agree on, once the line is read. */
+static int check_router_xlat(struct parser *p, const struct scenario_router *r)
+{
+	if (r->nat64 && r->nat64_pool == 0)
+		return err_loc(
+		    p, r->nat64_loc,
+		    "router '%s''s NAT64 needs its pool's IPv4 address, e.g. 'nat64 "
+		    "public 203.0.113.7' (the IPv4 source its inside's flows leave with)",
+		    r->name);
+	if (!r->nat64 && r->nat64_pool != 0)
+		return err_loc(p, r->pool_loc,
+			       "a router's public IPv4 address is its NAT64's pool: write 'nat64 "
+			       "public ...' (an IPv4 home router is a 'nat')");
+	if (r->nptv6 && r->nptv6_len != r->v6.prefix_len)
+		return err_loc(p, r->nptv6_loc,
+			       "NPTv6 maps a prefix onto one of the same length (RFC 6296 3.7 "
+			       "leaves other lengths out): the inside is a /%u, this is a /%u",
+			       (unsigned)r->v6.prefix_len, (unsigned)r->nptv6_len);
+	if (r->nptv6 && r->nptv6_len > 64)
+		return err_loc(p, r->nptv6_loc,
+			       "NPTv6 translates prefixes of /64 or shorter (RFC 6296 3.7: the "
+			       "checksum-neutral word sits in bits 48-63 or the interface "
+			       "identifier)");
+	if (r->nptv6 && ip6_prefix_match(&r->v6.prefix, r->v6.prefix_len, &r->nptv6_outside))
+		return err_loc(p, r->nptv6_loc,
+			       "the outside prefix is the inside one: NPTv6 would translate "
+			       "nothing");
+	return 0;
+}
+
+/* router NAME ipv6 PREFIX [firewall6 ...] [filtering6 ...] [reject6 ...]
+ *     [nat64 [PREFIX] public IPV4] [nptv6 PREFIX]:
+ * a home router with IPv6 only, so no NAT44 at all. */
 static int parse_router(struct parser *p)
 {
-	static const char *const names[] = {"ipv6", "firewall6", "filtering6", "reject6"};
+	static const char *const names[] = {"ipv6",  "firewall6", "filtering6", "reject6",
+					    "nat64", "public",	  "nptv6"};
 	struct optset o = {.stmt = "router", .names = names, .n = COUNT(names)};
 	struct scenario_ref name;
 	struct scenario_router *r;
@@ -1015,7 +1112,8 @@ static int parse_router(struct parser *p)
 	while (peek(p)) {
 		int opt = next_option(p, &o);
 
-		if (opt < 0 || parse_v6side_option(p, &r->v6, opt) < 0)
+		if (opt < 0 || (opt > V6_REJECT ? parse_router_xlat(p, r, opt - V6_REJECT - 1)
+						: parse_v6side_option(p, &r->v6, opt)) < 0)
 			return -1;
 	}
 	if (!r->v6.present)
@@ -1023,7 +1121,9 @@ static int parse_router(struct parser *p)
 			       "router '%s' needs its inside's IPv6 prefix, e.g. 'ipv6 "
 			       "2001:db8:1::/64' (a home router with IPv4 is a 'nat')",
 			       r->name);
-	return check_v6side(p, "router", r->name, &r->v6);
+	if (check_v6side(p, "router", r->name, &r->v6) < 0)
+		return -1;
+	return check_router_xlat(p, r);
 }
 
 enum {

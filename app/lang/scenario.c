@@ -299,6 +299,21 @@ const struct scenario_host *scenario_find_host(const struct scenario *s, const c
 	return NULL;
 }
 
+const struct scenario_router *scenario_host_nat64(const struct scenario *s,
+						  const struct scenario_host *h)
+{
+	for (size_t i = 0; s && h && h->behind.name && i < s->n_routers; i++)
+		if (s->routers[i].nat64 && strcmp(s->routers[i].name, h->behind.name) == 0)
+			return &s->routers[i];
+	return NULL;
+}
+
+bool scenario_host_has_agent6(const struct scenario *s, const struct scenario_host *h)
+{
+	return !scenario_host_has_ipv4(h) && h->has_ip6 && s->coordinator &&
+	       (s->coordinator->has_ip6 || scenario_host_nat64(s, h) != NULL);
+}
+
 const struct scenario_nat *scenario_find_nat(const struct scenario *s, const char *name)
 {
 	for (size_t i = 0; s && name && i < s->n_nats; i++)

@@ -133,13 +133,26 @@ struct scenario_nat {
 	struct scenario_v6side v6;  /* `ipv6 PREFIX` and its firewall: the IPv6 side */
 };
 
-/* router NAME ipv6 PREFIX [firewall6 rfc6092|off] [filtering6 B] [reject6 on|off]:
- * an IPv6-only home router (no IPv4, no NAT); hosts sit `behind` it. */
+/* router NAME ipv6 PREFIX [firewall6 rfc6092|off] [filtering6 B] [reject6 on|off]
+ *     [nat64 [PREFIX/96] public IPV4] [nptv6 OUTSIDE-PREFIX]:
+ * an IPv6-only home router (no IPv4, no NAT44); hosts sit `behind` it. With
+ * `nat64` its inside reaches IPv4 through a stateful NAT64 (RFC 6146; the
+ * IPv4 address is the pool and the router's wan address); with `nptv6` the
+ * inside prefix is seen outside as OUTSIDE-PREFIX (RFC 6296). */
 struct scenario_router {
 	const char *name;
 	struct scenario_loc loc;
 	struct scenario_loc name_loc;
 	struct scenario_v6side v6;
+	bool nat64;
+	struct ip6_addr nat64_prefix;  /* 64:ff9b::/96 unless given */
+	struct scenario_loc nat64_loc; /* the word `nat64` */
+	uint32_t nat64_pool;	       /* `public`: 0 if not given */
+	struct scenario_loc pool_loc;
+	bool nptv6;
+	struct ip6_addr nptv6_outside; /* host bits clear */
+	uint8_t nptv6_len;
+	struct scenario_loc nptv6_loc;
 };
 
 /* host NAME at IP [and IP6] (behind NAT | public) [options]: an IPv4
@@ -583,6 +596,15 @@ extern const struct units_setting scenario_background_for_setting;   /* backgrou
  * text and what was expected. */
 int scenario_set_override(struct scenario *s, const char *name_dot_key_eq_value,
 			  struct diag *diags);
+
+/* The router with a NAT64 the host sits behind, or NULL. */
+const struct scenario_router *scenario_host_nat64(const struct scenario *s,
+						  const struct scenario_host *h);
+/* An IPv6-only host whose agent reaches the coordinator over IPv6: the
+ * coordinator has an IPv6 address, or the host sits behind a NAT64, in
+ * whose prefix the world gives it the coordinator's IPv4 address (DNS64,
+ * RFC 6147). */
+bool scenario_host_has_agent6(const struct scenario *s, const struct scenario_host *h);
 
 /* Lookups by name; NULL if none. */
 const struct scenario_host *scenario_find_host(const struct scenario *s, const char *name);

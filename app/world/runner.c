@@ -295,6 +295,9 @@ static uint32_t endpoint_ip(struct runner *r, const struct scenario_endpoint *ep
 		return n->public_ip[0];
 	if (r->s->coordinator && strcmp(r->s->coordinator->name, ep->node.name) == 0)
 		return r->s->coordinator->ip;
+	for (size_t i = 0; i < r->s->n_routers; i++) /* a NAT64 home: its pool address */
+		if (strcmp(r->s->routers[i].name, ep->node.name) == 0)
+			return r->s->routers[i].nat64_pool;
 	return 0;
 }
 

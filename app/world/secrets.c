@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KEY_SIZE (2 * CRYPTO_BOX_PK_SIZE) /* min(pk) || max(pk) */
+#define KEY_SIZE (2 * CRYPTO_BOX_PK_SIZE)    /* min(pk) || max(pk) */
 #define SIG_INDEX_CAP (2 * SECRETS_SIG_JOBS) /* load factor <= 1/2 */
 #define SIG_RANGES 64 /* the worker's stack of unseen job numbers (worker_sig_one) */
 /* The worker's lead on the caller's planned pairs (worker_pair_one). */
@@ -32,8 +32,8 @@ struct planned {
 	const struct crypto_identity *a; /* computed with a's private key */
 	uint8_t b_pk[CRYPTO_BOX_PK_SIZE];
 	uint8_t secret[CRYPTO_KEY_SIZE]; /* written by the claimer, read after DONE */
-	int8_t rc;                       /* likewise */
-	uint16_t serves_left;            /* calling thread only: 2 per announcement */
+	int8_t rc;			 /* likewise */
+	uint16_t serves_left;		 /* calling thread only: 2 per announcement */
 	atomic_uchar state;
 };
 
@@ -247,8 +247,8 @@ static int planned_serve(struct secrets *c, struct planned *p, const struct cryp
 		atomic_store_explicit(&c->pair_frontier_hint, at + 1, memory_order_relaxed);
 	}
 	if (st == PAIR_PENDING &&
-	    atomic_compare_exchange_strong_explicit(&p->state, &st, PAIR_BUSY,
-						    memory_order_acquire, memory_order_acquire)) {
+	    atomic_compare_exchange_strong_explicit(&p->state, &st, PAIR_BUSY, memory_order_acquire,
+						    memory_order_acquire)) {
 		p->rc = (int8_t)crypto_shared_secret(me, peer_box_pk, p->secret);
 		c->computed_caller++;
 		atomic_store_explicit(&p->state, PAIR_DONE, memory_order_release);
@@ -467,9 +467,8 @@ bool secrets_verify(struct secrets *c, const uint8_t sign_pk[CRYPTO_SIGN_PK_SIZE
 		sig_index_remove_at(c, at); /* its verdict is used now, one way or another */
 		unsigned char st = atomic_load_explicit(&j->state, memory_order_acquire);
 		if (st == SIG_QUEUED &&
-		    atomic_compare_exchange_strong_explicit(&j->state, &st, SIG_FREE,
-							    memory_order_acquire,
-							    memory_order_acquire)) {
+		    atomic_compare_exchange_strong_explicit(
+			&j->state, &st, SIG_FREE, memory_order_acquire, memory_order_acquire)) {
 			/* Claimed: the worker will skip it; computed below. */
 		} else if (st == SIG_DONE) {
 			bool verdict = j->verdict;
@@ -529,9 +528,8 @@ static bool worker_sig_one(struct secrets *c)
 		}
 		struct sig_job *j = &c->sig_jobs[n & (SECRETS_SIG_JOBS - 1)];
 		unsigned char st = SIG_QUEUED;
-		if (!atomic_compare_exchange_strong_explicit(&j->state, &st, SIG_WORKING,
-							     memory_order_acquire,
-							     memory_order_relaxed))
+		if (!atomic_compare_exchange_strong_explicit(
+			&j->state, &st, SIG_WORKING, memory_order_acquire, memory_order_relaxed))
 			continue; /* claimed by the caller, or not a job */
 		j->verdict = crypto_identity_verify(j->pk, j->msg, j->len, j->sig);
 		atomic_store_explicit(&j->state, SIG_DONE, memory_order_release);
@@ -731,18 +729,18 @@ void secrets_free(struct secrets *c)
 void secrets_get_stats(const struct secrets *c, struct secrets_stats *out)
 {
 	*out = (struct secrets_stats){
-		.lookups = c->lookups,
-		.served_stored = c->served_stored,
-		.computed_caller = c->computed_caller,
-		.computed_worker = atomic_load_explicit(&c->computed_worker, memory_order_relaxed),
-		.planned = c->n_planned,
-		.held = c->n_held,
-		.sig_hints = c->sig_hints,
-		.sig_hints_dropped = c->sig_hints_dropped,
-		.sig_verifies = c->sig_verifies,
-		.sig_served_worker = c->sig_served_worker,
-		.sig_computed_caller = c->sig_computed_caller,
-		.sig_computed_worker =
-		    atomic_load_explicit(&c->sig_computed_worker, memory_order_relaxed),
+	    .lookups = c->lookups,
+	    .served_stored = c->served_stored,
+	    .computed_caller = c->computed_caller,
+	    .computed_worker = atomic_load_explicit(&c->computed_worker, memory_order_relaxed),
+	    .planned = c->n_planned,
+	    .held = c->n_held,
+	    .sig_hints = c->sig_hints,
+	    .sig_hints_dropped = c->sig_hints_dropped,
+	    .sig_verifies = c->sig_verifies,
+	    .sig_served_worker = c->sig_served_worker,
+	    .sig_computed_caller = c->sig_computed_caller,
+	    .sig_computed_worker =
+		atomic_load_explicit(&c->sig_computed_worker, memory_order_relaxed),
 	};
 }

@@ -510,6 +510,22 @@ static int sim_agent_use_ipv6(struct sim_agent *sa, struct host *h, struct agent
 	return 0;
 }
 
+/* An IPv6-only agent (config.local IPv6): its one socket is IPv6, the
+ * agent's socket 0 for the one family it has. 0, or -1 if the port is
+ * taken. */
+static int sim_agent_ipv6_only(struct sim_agent *sa, struct host *h, struct agent_config *c)
+{
+	struct endpoint6 at = from_p2p6(&c->local);
+
+	sa->sock6 = host_udp_bind6(h, &at.ip, at.port, agent_received6, sa);
+	if (sa->sock6 == NULL)
+		return -1;
+	host_udp_set_error6_fn(sa->sock6, agent_icmp6_error);
+	struct endpoint6 bound = host_socket_local6(sa->sock6);
+	c->local = to_p2p6(&bound);
+	return 0;
+}
+
 struct sim_agent *simdrive_add_agent(struct simdrive *d, struct host *h,
 				     const struct agent_config *cfg)
 {
@@ -528,6 +544,9 @@ struct sim_agent *simdrive_add_agent(struct simdrive *d, struct host *h,
 	struct agent_config c = *cfg;
 	if (cfg->transport == AGENT_TRANSPORT_TCP) {
 		if (sim_agent_use_tcp(sa, h, &c) < 0)
+			goto fail;
+	} else if (p2p_endpoint_is6(&cfg->local)) {
+		if (sim_agent_ipv6_only(sa, h, &c) < 0)
 			goto fail;
 	} else {
 		sa->sock =

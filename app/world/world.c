@@ -24,6 +24,9 @@ static bool address_taken(const struct scenario *s, uint32_t addr)
 		for (size_t k = 0; k < s->nats[i].n_public; k++)
 			if (s->nats[i].public_ip[k] == addr)
 				return true;
+	for (size_t i = 0; i < s->n_routers; i++)
+		if (s->routers[i].nat64_pool == addr && addr != 0)
+			return true;
 	const struct scenario_coordinator *c = s->coordinator;
 	return c && (c->ip == addr || (c->has_alternate && c->alt_ip == addr));
 }
@@ -39,6 +42,11 @@ static uint32_t gateway_for(const struct scenario *s, uint32_t addr)
 		if (!address_taken(s, net | last))
 			return net | last;
 	return net | 1; /* a /24 full of nodes: the builder reports the clash */
+}
+
+uint32_t world_gateway_for(const struct scenario *s, uint32_t addr)
+{
+	return gateway_for(s, addr);
 }
 
 /* Something on the internet holds its address alone (/32, as on an ISP's
@@ -351,7 +359,7 @@ static int build_agent(struct world *w, struct world_host *wh)
 {
 	const struct scenario_coordinator *sc = w->scn->coordinator;
 	const struct scenario_host *sh = wh->spec;
-	if (!scenario_host_has_ipv4(sh)) /* the agent speaks IPv4 (docs/ipv6.md step 6) */
+	if (!scenario_host_has_ipv4(sh) && !scenario_host_has_agent6(w->scn, sh))
 		return 0;
 	struct agent_config ac = {
 	    .name = sh->name,
@@ -363,6 +371,8 @@ static int build_agent(struct world *w, struct world_host *wh)
 	};
 	if (sc)
 		ac.coordinator = (struct p2p_endpoint){.ip = sc->ip, .port = sc->port};
+	if (!scenario_host_has_ipv4(sh))
+		world6_agent(w, sh, &ac);
 	if (sh->keepalive_ns > 0)
 		ac.keepalive_ns = (uint64_t)sh->keepalive_ns;
 	world_hard_nat_config(sh, wh->gateway, &ac);

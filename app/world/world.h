@@ -105,6 +105,9 @@ void world_hard_nat_config(const struct scenario_host *sh, uint32_t gateway,
 
 /* One-way uplink behaviour from the scenario's `internet` line. */
 void world_uplink_config(const struct scenario *s, struct link_config *lc);
+/* The gateway the internet gives an element holding `addr` (world.c): the
+ * .1 of its /24, or the highest free address below .255. */
+uint32_t world_gateway_for(const struct scenario *s, uint32_t addr);
 
 /* world6.c: the IPv6 half of world_build (each 0, or -1 with a report). */
 /* The IPv6 side of a home router (`ipv6 PREFIX` of a NAT or a router):
@@ -125,6 +128,10 @@ struct filter6 *world6_filter_of(struct world *w, const char *name);
  * home whose RFC 6092 firewall rejects, before its closing REJECT. */
 int world6_append_rule(struct world *w, const char *name, struct filter6 *f,
 		       const struct fw_rule *r);
+/* An IPv6-only host's agent (scenario_host_has_agent6): its local IPv6
+ * endpoint and the coordinator's, the NAT64 prefix's synthesis of the
+ * coordinator's IPv4 address when it has no IPv6 (DNS64, RFC 6147). */
+void world6_agent(struct world *w, const struct scenario_host *sh, struct agent_config *ac);
 /* The internet's side of a new uplink for an element without IPv4. */
 struct iface *world6_internet_iface(struct world *w);
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "model/filter6.h"
+#include "model/router_xlat.h"
 
 /* The internet's side of transit link k is 3fff:0:k::1, a home's wan
  * 3fff:0:k::2 (RFC 9637 reserves 3fff::/20 for documentation). */
@@ -56,12 +57,18 @@ static struct ip6_addr first_free6(const struct scenario *s, const struct ip6_ad
 	return net; /* unreachable for the hosts a scenario can hold */
 }
 
-struct iface *world6_internet_iface(struct world *w)
+/* The internet's side of a new uplink, with IPv4 address `gw` (0: none). */
+static struct iface *internet_iface(struct world *w, uint32_t gw)
 {
 	char ifname[16];
 
 	snprintf(ifname, sizeof(ifname), "if%zu", router_node(w->internet)->n_ifaces);
-	return router_add_iface(w->internet, ifname, 0, 0);
+	return router_add_iface(w->internet, ifname, gw, gw ? 24 : 0);
+}
+
+struct iface *world6_internet_iface(struct world *w)
+{
+	return internet_iface(w, 0);
 }
 
 /* An element on the internet holding `a` as a /128: the internet's side of
@@ -79,8 +86,11 @@ static int route_public6(struct world *w, struct link *uplink, const struct ip6_
 	return router_add_route6(w->internet, a, 128, near, NULL);
 }
 
-int world6_home(struct world *w, struct router *r, struct iface *wan, struct iface *lan,
-		struct link *uplink, const struct scenario_v6side *v, struct diag *d)
+/* world6_home, the internet routing `routed` (the inside prefix, or the
+ * outside one of an NPTv6 home) to the home. */
+static int home_routed(struct world *w, struct router *r, struct iface *wan, struct iface *lan,
+		       struct link *uplink, const struct scenario_v6side *v,
+		       const struct ip6_addr *routed, struct diag *d)
 {
 	unsigned k = ++w->n_transit;
 	struct ip6_addr inet = transit6(k, 1), home = transit6(k, 2), any = {{0}};
@@ -91,7 +101,7 @@ int world6_home(struct world *w, struct router *r, struct iface *wan, struct ifa
 		return report6(w, d, &v->loc, "more homes with IPv6 than transit links (65535)");
 	if (!near || iface_set_addr6(near, &inet, 64) < 0 || iface_set_addr6(wan, &home, 64) < 0 ||
 	    iface_set_addr6(lan, &lan6, v->prefix_len) < 0 ||
-	    router_add_route6(w->internet, &v->prefix, v->prefix_len, near, &home) < 0 ||
+	    router_add_route6(w->internet, routed, v->prefix_len, near, &home) < 0 ||
 	    router_add_route6(r, &any, 0, wan, &inet) < 0)
 		return report6(w, d, &v->loc, "cannot give this home its IPv6 side");
 	if (v->firewall == SCENARIO_FW6_OFF)
@@ -106,6 +116,28 @@ int world6_home(struct world *w, struct router *r, struct iface *wan, struct ifa
 	return 0;
 }
 
+int world6_home(struct world *w, struct router *r, struct iface *wan, struct iface *lan,
+		struct link *uplink, const struct scenario_v6side *v, struct diag *d)
+{
+	return home_routed(w, r, wan, lan, uplink, v, &v->prefix, d);
+}
+
+/* A NAT64 home's IPv4 side: the pool address on its wan (a /32, as a
+ * NAT's), the internet routing it there, a default route back. */
+static int home_nat64(struct world *w, struct world_router *wr, struct iface *near, struct diag *d)
+{
+	const struct scenario_router *sr = wr->spec;
+	struct nat64_config cfg;
+
+	nat64_config_default(&cfg, sr->nat64_pool);
+	cfg.prefix = sr->nat64_prefix;
+	if (router_add_route(w->internet, sr->nat64_pool, 32, near, 0) < 0 ||
+	    router_add_route(wr->router, 0, 0, wr->wan, near->addr) < 0 ||
+	    !router_enable_nat64(wr->router, wr->wan, &cfg))
+		return report6(w, d, &sr->nat64_loc, "cannot set up this router's NAT64");
+	return 0;
+}
+
 int world6_build_router(struct world *w, size_t i, struct diag *d)
 {
 	const struct scenario_router *sr = &w->scn->routers[i];
@@ -117,7 +149,8 @@ int world6_build_router(struct world *w, size_t i, struct diag *d)
 	wr->router = router_new(w->net, sr->name);
 	if (!wr->router)
 		return -1;
-	wr->wan = router_add_iface(wr->router, "wan", 0, 0);
+	wr->wan =
+	    router_add_iface(wr->router, "wan", sr->nat64 ? sr->nat64_pool : 0, sr->nat64 ? 32 : 0);
 	wr->lan = router_add_iface(wr->router, "lan", 0, 0);
 	snprintf(lname, sizeof(lname), "%s-lan", sr->name);
 	link_config_default(&lc);
@@ -125,12 +158,24 @@ int world6_build_router(struct world *w, size_t i, struct diag *d)
 	wr->lan_link = link_new(w->net, lname, &lc);
 	world_uplink_config(w->scn, &lc);
 	wr->uplink = link_new(w->net, sr->name, &lc);
-	struct iface *near = world6_internet_iface(w);
+	/* A NAT64 home's uplink carries IPv4 too: the internet's side holds
+	 * the gateway of the pool address's /24, as a NAT's does (world.c). */
+	struct iface *near =
+	    internet_iface(w, sr->nat64 ? world_gateway_for(w->scn, sr->nat64_pool) : 0);
 	if (!wr->wan || !wr->lan || !wr->lan_link || !wr->uplink || !near ||
 	    link_attach(wr->lan_link, wr->lan) < 0 || link_attach(wr->uplink, near) < 0 ||
 	    link_attach(wr->uplink, wr->wan) < 0)
 		return -1;
-	return world6_home(w, wr->router, wr->wan, wr->lan, wr->uplink, &sr->v6, d);
+	if (sr->nat64 && home_nat64(w, wr, near, d) < 0)
+		return -1;
+	const struct ip6_addr *routed = sr->nptv6 ? &sr->nptv6_outside : &sr->v6.prefix;
+	if (home_routed(w, wr->router, wr->wan, wr->lan, wr->uplink, &sr->v6, routed, d) < 0)
+		return -1;
+	/* After the home's addresses, so the outside prefix's route exists. */
+	if (sr->nptv6 && router_enable_nptv6(wr->router, wr->wan, &sr->v6.prefix,
+					     &sr->nptv6_outside, sr->nptv6_len) < 0)
+		return report6(w, d, &sr->nptv6_loc, "cannot set up this router's NPTv6");
+	return 0;
 }
 
 /* The home a host sits behind: its lan's IPv6 address and prefix length. */
@@ -189,6 +234,35 @@ int world6_coordinator(struct world *w, struct diag *d)
 	    router_add_route6(w->internet, &sc->alt_ip6, 128, near, NULL) < 0)
 		return report6(w, d, &sc->alt6_loc, "cannot add the alternate IPv6 address");
 	return 0;
+}
+
+static struct p2p_endpoint p2p6(const struct ip6_addr *a, uint16_t port)
+{
+	struct p2p_endpoint ep = {.port = port, .family = P2P_FAMILY_IPV6};
+
+	memcpy(ep.ip6, a->b, 16);
+	return ep;
+}
+
+void world6_agent(struct world *w, const struct scenario_host *sh, struct agent_config *ac)
+{
+	const struct scenario_coordinator *sc = w->scn->coordinator;
+	const struct scenario_router *nat64 = scenario_host_nat64(w->scn, sh);
+
+	ac->local = p2p6(&sh->ip6, ac->local.port);
+	if (sc->has_ip6) {
+		ac->coordinator = p2p6(&sc->ip6, sc->port);
+		return;
+	}
+	/* No AAAA record: a DNS64 behind the NAT64 answers the coordinator's
+	 * name with its A record's address in the NAT64 prefix (RFC 6147 5.1.7,
+	 * the /96 form of RFC 6052 2.2). natsim has no DNS; the world plays it. */
+	struct ip6_addr a = nat64->nat64_prefix;
+	a.b[12] = (uint8_t)(sc->ip >> 24);
+	a.b[13] = (uint8_t)(sc->ip >> 16);
+	a.b[14] = (uint8_t)(sc->ip >> 8);
+	a.b[15] = (uint8_t)sc->ip;
+	ac->coordinator = p2p6(&a, sc->port);
 }
 
 struct filter6 *world6_filter_of(struct world *w, const char *name)

@@ -8,6 +8,7 @@
 # Usage: ipv6.sh NATSIM_BINARY
 set -u
 natsim=$1
+src_nat64=$(cd "$(dirname "$0")/../.." && pwd)/scenarios/nat64.nsim
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 . "$(dirname "$0")/lib.sh"
@@ -46,6 +47,45 @@ lacks "$out" "0.0.0.0:0 → 0.0.0.0:0" "no IPv6 entry read as IPv4"
 "$natsim" run "$tmp/homes.nsim" --quiet --trace "$tmp/b.jsonl" >/dev/null 2>&1
 checks=$((checks + 1))
 cmp -s "$tmp/a.jsonl" "$tmp/b.jsonl" || fail "an IPv6 run repeats byte for byte"
+
+# NAT64 (docs/ipv6.md step 8): a ping from an IPv6-only home to an IPv4
+# server at 64:ff9b::c633:6450 leaves as IPv4 from the pool address, and
+# its reply comes back as IPv6 past the home's RFC 6092 firewall (the
+# translation skips ip6 FORWARD, as Jool's does).
+cat >"$tmp/nat64.nsim" <<'NSIM'
+router home ipv6 2001:db8:1::/64 nat64 public 203.0.113.7
+host alice at 2001:db8:1::5 behind home
+host web at 198.51.100.80 public
+at 1s ping alice to 64:ff9b::c633:6450 count 1
+NSIM
+expect_exit 0 "ping through a NAT64" -- "$natsim" run -v "$tmp/nat64.nsim"
+contains "$out" "home      #1 in lan: ping 2001:db8:1::5 → 64:ff9b::c633:6450" "the request arrives as IPv6"
+contains "$out" "home      #1 translated: ping 203.0.113.7 → 198.51.100.80" "and leaves as IPv4 from the pool"
+contains "$out" "home      new NAT64 binding 2001:db8:1::5 id=" "the binding names its IPv6 inside"
+contains "$out" "home      #2 translated: ping reply 64:ff9b::c633:6450 → 2001:db8:1::5" "the reply becomes IPv6"
+contains "$out" "alice     #2 delivered ping reply 64:ff9b::c633:6450 → 2001:db8:1::5" "and reaches alice"
+lacks "$out" "home      ✗" "nothing dropped at the NAT64 home"
+
+# NPTv6: RFC 6296 3.6's example address leaves with the outside prefix.
+cat >"$tmp/npt.nsim" <<'NSIM'
+router home ipv6 fd01:203:405::/48 nptv6 2001:db8:1::/48
+host alice at fd01:203:405:1::1234 behind home
+host web at 2001:db8:ff::80 public
+at 1s ping alice to web count 1
+NSIM
+expect_exit 0 "ping through NPTv6" -- "$natsim" run -v "$tmp/npt.nsim"
+contains "$out" "home      #1 translated: ping 2001:db8:1:d550::1234 → 2001:db8:ff::80" "SNPT as RFC 6296 3.6"
+contains "$out" "alice     #2 delivered ping reply 2001:db8:ff::80 → fd01:203:405:1::1234" "DNPT back"
+
+# The bundled NAT64 lesson: the agent behind the NAT64 registers from the
+# pool address, and a run repeats byte for byte.
+expect_exit 0 "the NAT64 lesson" -- "$natsim" run -v "$src_nat64"
+contains "$out" "coordinator: alice registered from 203.0.113.7:5000" "the coordinator sees the pool"
+contains "$out" "→ [64:ff9b::c000:20a]:3478" "alice sends to the coordinator's synthesized address"
+"$natsim" run "$src_nat64" --quiet --trace "$tmp/n1.jsonl" >/dev/null 2>&1
+"$natsim" run "$src_nat64" --quiet --trace "$tmp/n2.jsonl" >/dev/null 2>&1
+checks=$((checks + 1))
+cmp -s "$tmp/n1.jsonl" "$tmp/n2.jsonl" || fail "the NAT64 lesson repeats byte for byte"
 
 # The refusals, at the character at fault.
 cat >"$tmp/bad.nsim" <<'NSIM'
