@@ -61,6 +61,8 @@ static const char *state_article(enum conntrack_state state)
 		return "a related";
 	case CONNTRACK_INVALID:
 		return "an invalid";
+	case CONNTRACK_UNTRACKED:
+		return "an untracked";
 	default:
 		return "a new";
 	}
@@ -72,6 +74,7 @@ static const char *state_noun(enum conntrack_state state)
 	case CONNTRACK_RELATED:
 		return "ICMP error";
 	case CONNTRACK_INVALID:
+	case CONNTRACK_UNTRACKED:
 		return "packet";
 	default:
 		return "flow";
@@ -119,6 +122,29 @@ static void rule_sentence(const struct fw_verdict *v, char *out, size_t size)
 		snprintf(out + n, size - (size_t)n, " %s it", action_verb(r->action));
 }
 
+/* "no rule in FORWARD accepted a new forwarded flow, but endpoint-independent
+ * filtering admitted it: [2001:db8:1::5]:5000 has an outbound UDP flow (to
+ * [2001:db8:2::1]:3478, conntrack id 3)". */
+static void explain_firewall_admitted(const struct fw_verdict *v, char *out, size_t size)
+{
+	const struct fw_admission *a = v->admitted;
+	char inside[IP6_TEXT_SIZE + 8], remote[IP6_TEXT_SIZE + 8];
+
+	if (a == NULL) {
+		snprintf(out, size, "admitted by the filter's filtering behaviour");
+		return;
+	}
+	endpoint6_format(&a->inside, inside, sizeof(inside));
+	endpoint6_format(&a->remote, remote, sizeof(remote));
+	snprintf(out, size,
+		 "no rule in %s accepted a new %s flow, but %s filtering admitted it: %s "
+		 "has an outbound %s flow (to %s, conntrack id %u)%s",
+		 fw_chain_name(v->chain), chain_direction(v->chain),
+		 nat_behaviour_name((enum nat_behaviour)a->filtering), inside,
+		 a->proto == 17 ? "UDP" : "IPv6", remote, a->flow_id,
+		 a->filtering == NAT_ADDRESS_DEPENDENT ? " to the same address" : "");
+}
+
 void explain_firewall(const struct fw_verdict *v, char *out, size_t size)
 {
 	const char *name = fw_chain_name(v->chain);
@@ -131,6 +157,9 @@ void explain_firewall(const struct fw_verdict *v, char *out, size_t size)
 		snprintf(out, size, "no rule in %s matched %s %s %s, and the %s policy is %s", name,
 			 state_article(v->state), chain_direction(v->chain), state_noun(v->state),
 			 name, fw_action_name(v->action));
+		return;
+	case FW_REASON_ADMITTED:
+		explain_firewall_admitted(v, out, size);
 		return;
 	case FW_REASON_NO_CHAIN:
 		break;
@@ -743,7 +772,7 @@ int explain_ct_line(const struct explain_ct_line *l, int64_t now, char *out, siz
 
 int conntrack_format_record(const struct trace_conntrack *rec, int64_t now, char *out, size_t size)
 {
-	char orig[80], reply[80];
+	char orig[2 * IP6_TEXT_SIZE + 48], reply[2 * IP6_TEXT_SIZE + 48];
 	struct explain_ct_line l = {.proto = rec->proto,
 				    .orig = orig,
 				    .reply = reply,
@@ -754,8 +783,13 @@ int conntrack_format_record(const struct trace_conntrack *rec, int64_t now, char
 				    .use = rec->use,
 				    .tcp_state = rec->tcp_state};
 
-	ct_format_tuple(rec->proto, &rec->orig, orig, sizeof(orig));
-	ct_format_tuple(rec->proto, &rec->reply, reply, sizeof(reply));
+	if (rec->family == 6 && rec->tuples6 != NULL) {
+		ct_format_tuple6(rec->proto, &rec->tuples6->orig, orig, sizeof(orig));
+		ct_format_tuple6(rec->proto, &rec->tuples6->reply, reply, sizeof(reply));
+	} else {
+		ct_format_tuple(rec->proto, &rec->orig, orig, sizeof(orig));
+		ct_format_tuple(rec->proto, &rec->reply, reply, sizeof(reply));
+	}
 	return explain_ct_line(&l, now, out, size);
 }
 

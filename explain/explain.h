@@ -118,7 +118,10 @@ struct explain_packet_facts {
  * what the message is first: "ping 10.0.0.7 → 192.0.2.1 (echo request id=1
  * seq=1)", "ping reply 192.0.2.1 → 10.0.0.7 (echo reply id=1 seq=1)", "port
  * unreachable 198.51.100.1 → 10.0.0.7 about alice's UDP 10.0.0.7:5000 →
- * 192.0.2.1:9". Returns out. */
+ * 192.0.2.1:9". ICMPv6 (flow.ip_version 6, proto 58) reads the same, its
+ * addresses in RFC 5952 text: "ping 2001:db8:1::5 → 2001:db8:2::1 (echo
+ * request id=1 seq=1)", "port unreachable 2001:db8:2::1 → 2001:db8:1::5
+ * about alice's UDP [2001:db8:1::5]:5000 → [2001:db8:2::1]:9". Returns out. */
 char *explain_packet(const struct explain_packet_facts *f, char *out, size_t size);
 
 /* What the sender of a dropped packet was told, appended to a drop sentence

@@ -12,6 +12,8 @@
 
 #include <stdio.h>
 
+#include "explain/ipv6.h" /* explain_icmp6_name */
+
 #define ARROW "\u2192"
 
 static const char *unreachable_name(uint8_t code)
@@ -80,28 +82,71 @@ bool explain_icmp_is_error(uint8_t type)
 	return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
 }
 
+/* ---- either family: the message and its addresses ------------------------ */
+
+/* ICMP for IPv4 is protocol 1, ICMPv6 is next header 58 (RFC 4443); their
+ * echo types differ (8/0 and 128/129) and so do their names. */
+static bool is_icmp(const struct verdict_flow *v)
+{
+	return v->ip_version == 6 ? v->proto == 58 : v->proto == 1;
+}
+
+static bool is_echo_request(const struct verdict_flow *v)
+{
+	return v->icmp_type == (v->ip_version == 6 ? 128 : 8);
+}
+
+static bool is_echo(const struct verdict_flow *v)
+{
+	return is_echo_request(v) || v->icmp_type == (v->ip_version == 6 ? 129 : 0);
+}
+
+static const char *message_name(const struct verdict_flow *v, char *out, size_t size)
+{
+	return v->ip_version == 6 ? explain_icmp6_name(v->icmp_type, v->icmp_code, out, size)
+				  : explain_icmp_name(v->icmp_type, v->icmp_code, out, size);
+}
+
+/* The source (or destination) address: RFC 5952 text for IPv6. */
+static char *address_of(const struct verdict_flow *v, bool src, char *out, size_t size)
+{
+	if (v->ip_version == 6)
+		return ip6_format(src ? &v->src6 : &v->dst6, out, size);
+	return ip_format(src ? v->src : v->dst, out, size);
+}
+
+/* "10.0.0.7:5000", "[2001:db8::7]:5000" (RFC 5952 section 6). */
+static char *endpoint_of(const struct verdict_flow *v, bool src, char *out, size_t size)
+{
+	uint16_t port = src ? v->sport : v->dport;
+
+	if (v->ip_version == 6)
+		return endpoint6_format(&(struct endpoint6){src ? v->src6 : v->dst6, port}, out,
+					size);
+	return endpoint_format(&(struct endpoint){src ? v->src : v->dst, port}, out, size);
+}
+
 /* "UDP 10.0.0.7:5000 → 192.0.2.1:9", "ping 10.0.0.7 → 192.0.2.1 (echo
- * request id=1)": the packet an error quotes. */
+ * request id=1)": the packet an error quotes, of either family. */
 static void quoted_phrase(const struct verdict_flow *in, char *out, size_t size)
 {
-	char a[24], b[24], name[48];
+	char a[ENDPOINT6_TEXT_SIZE], b[ENDPOINT6_TEXT_SIZE], name[48];
 
 	if (in->proto == 17) {
-		snprintf(out, size, "UDP %s " ARROW " %s",
-			 endpoint_format(&(struct endpoint){in->src, in->sport}, a, sizeof(a)),
-			 endpoint_format(&(struct endpoint){in->dst, in->dport}, b, sizeof(b)));
+		snprintf(out, size, "UDP %s " ARROW " %s", endpoint_of(in, true, a, sizeof(a)),
+			 endpoint_of(in, false, b, sizeof(b)));
 		return;
 	}
-	ip_format(in->src, a, sizeof(a));
-	ip_format(in->dst, b, sizeof(b));
-	if (in->proto == 1 && (in->icmp_type == 8 || in->icmp_type == 0))
+	address_of(in, true, a, sizeof(a));
+	address_of(in, false, b, sizeof(b));
+	if (is_icmp(in) && is_echo(in))
 		snprintf(out, size, "%s %s " ARROW " %s (%s id=%u)",
-			 in->icmp_type == 8 ? "ping" : "ping reply", a, b,
-			 explain_icmp_name(in->icmp_type, 0, name, sizeof(name)),
-			 in->icmp_type == 8 ? in->sport : in->dport);
-	else if (in->proto == 1)
-		snprintf(out, size, "%s %s " ARROW " %s",
-			 explain_icmp_name(in->icmp_type, in->icmp_code, name, sizeof(name)), a, b);
+			 is_echo_request(in) ? "ping" : "ping reply", a, b,
+			 message_name(in, name, sizeof(name)),
+			 is_echo_request(in) ? in->sport : in->dport);
+	else if (is_icmp(in))
+		snprintf(out, size, "%s %s " ARROW " %s", message_name(in, name, sizeof(name)), a,
+			 b);
 	else
 		snprintf(out, size, "protocol %u %s " ARROW " %s", in->proto, a, b);
 }
@@ -113,7 +158,7 @@ static void echo_phrase(const struct explain_packet_facts *f, const char *a, con
 			char *out, size_t size)
 {
 	const struct verdict_flow *v = &f->flow;
-	bool request = v->icmp_type == 8;
+	bool request = is_echo_request(v);
 	int n = snprintf(out, size, "%s %s " ARROW " %s (echo %s id=%u",
 			 request ? "ping" : "ping reply", a, b, request ? "request" : "reply",
 			 request ? v->sport : v->dport);
@@ -126,18 +171,20 @@ static void echo_phrase(const struct explain_packet_facts *f, const char *a, con
 		snprintf(out + n, size - (size_t)n, ")");
 }
 
+/* ICMP and ICMPv6 alike: "ping A → B (...)", "port unreachable A → B about
+ * alice's UDP ...". */
 static void icmp_phrase(const struct explain_packet_facts *f, char *out, size_t size)
 {
 	const struct verdict_flow *v = &f->flow;
-	char a[16], b[16], name[48], quoted[96];
+	char a[IP6_TEXT_SIZE], b[IP6_TEXT_SIZE], name[48], quoted[160];
 
-	ip_format(v->src, a, sizeof(a));
-	ip_format(v->dst, b, sizeof(b));
-	if (v->icmp_type == 8 || v->icmp_type == 0) {
+	address_of(v, true, a, sizeof(a));
+	address_of(v, false, b, sizeof(b));
+	if (is_echo(v)) {
 		echo_phrase(f, a, b, out, size);
 		return;
 	}
-	explain_icmp_name(v->icmp_type, v->icmp_code, name, sizeof(name));
+	message_name(v, name, sizeof(name));
 	if (!f->has_inner) {
 		snprintf(out, size, "%s %s " ARROW " %s", name, a, b);
 		return;
@@ -150,7 +197,7 @@ static void icmp_phrase(const struct explain_packet_facts *f, char *out, size_t 
 
 char *explain_packet(const struct explain_packet_facts *f, char *out, size_t size)
 {
-	if (f->flow.form == VERDICT_FLOW_PARSED && f->flow.proto == 1)
+	if (f->flow.form == VERDICT_FLOW_PARSED && is_icmp(&f->flow))
 		icmp_phrase(f, out, size);
 	else
 		explain_flow(&f->flow, out, size);

@@ -1,5 +1,6 @@
 /*
- * ipv6.c - IPv6 in words: ICMPv6 names and conntrack -L -f ipv6 lines.
+ * ipv6.c - IPv6 in words: ICMPv6 names and the tuples of conntrack -L -f
+ * ipv6 lines (conntrack_format_record writes the rest, for both families).
  *
  * The conntrack line was checked against the real tool: conntrack-tools
  * v1.4.7 on Linux 6.18 (in a network namespace, UDP flows over ::1 and over
@@ -79,7 +80,7 @@ bool explain_icmp6_is_error(uint8_t type)
 	return type < 128;
 }
 
-static int format_tuple6(uint8_t proto, const struct conntrack6_tuple *t, char *out, size_t size)
+int ct_format_tuple6(uint8_t proto, const struct trace_ct_tuple6 *t, char *out, size_t size)
 {
 	char src[IP6_TEXT_SIZE], dst[IP6_TEXT_SIZE];
 
@@ -89,23 +90,4 @@ static int format_tuple6(uint8_t proto, const struct conntrack6_tuple *t, char *
 		return snprintf(out, size, "src=%s dst=%s type=%u code=%u id=%u", src, dst,
 				(unsigned)(t->dport >> 8), (unsigned)(t->dport & 0xff), t->sport);
 	return snprintf(out, size, "src=%s dst=%s sport=%u dport=%u", src, dst, t->sport, t->dport);
-}
-
-int conntrack_format_record6(const struct conntrack6_entry *rec, int64_t now, char *out,
-			     size_t size)
-{
-	char orig[2 * IP6_TEXT_SIZE + 48], reply[2 * IP6_TEXT_SIZE + 48];
-	struct explain_ct_line l = {.proto = rec->proto,
-				    .orig = orig,
-				    .reply = reply,
-				    .seen_reply = rec->seen_reply,
-				    .assured = rec->assured,
-				    .expires_at = rec->expires_at,
-				    .mark = rec->mark,
-				    .use = rec->use,
-				    .tcp_state = rec->tcp_state};
-
-	format_tuple6(rec->proto, &rec->orig, orig, sizeof(orig));
-	format_tuple6(rec->proto, &rec->reply, reply, sizeof(reply));
-	return explain_ct_line(&l, now, out, size);
 }

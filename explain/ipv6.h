@@ -1,9 +1,8 @@
 /*
- * ipv6.h - IPv6 in words (issue 18's foundations): ICMPv6 message names and
- * the line `conntrack -L -f ipv6` prints for an entry. Nothing in the trace
- * carries IPv6 yet, so these read a plain struct rather than a trace record;
- * when the trace's conntrack tuples carry struct ip_addr (docs/ipv6.md,
- * step 3), conntrack_format_record6 folds into conntrack_format_record.
+ * ipv6.h - IPv6 in words (issue 18): ICMPv6 message names. (The line
+ * `conntrack -L -f ipv6` prints for an entry is conntrack_format_record's,
+ * which reads a TRACE_CONNTRACK record of either family: docs/ipv6.md
+ * step 3.)
  */
 #ifndef NATSIM_EXPLAIN_IPV6_H
 #define NATSIM_EXPLAIN_IPV6_H
@@ -24,32 +23,11 @@ const char *explain_icmp6_name(uint8_t type, uint8_t code, char *out, size_t siz
 /* RFC 4443 2.1: types 0-127 report an error about a packet. */
 bool explain_icmp6_is_error(uint8_t type);
 
-/* One direction of an IPv6 conntrack entry. For ICMPv6, as for ICMP
- * (sim/trace.h): sport is the echo id, dport is type << 8 | code. */
-struct conntrack6_tuple {
-	struct ip6_addr src, dst;
-	uint16_t sport, dport;
-};
-
-/* An IPv6 conntrack entry, as the words need it (the fields of struct
- * trace_conntrack, with IPv6 tuples). */
-struct conntrack6_entry {
-	uint8_t proto; /* 17 UDP, 6 TCP, 58 ICMPv6 */
-	struct conntrack6_tuple orig, reply;
-	bool seen_reply, assured;
-	int64_t expires_at; /* absolute virtual time */
-	uint32_t mark, use;
-	uint8_t tcp_state; /* proto 6: model/conntrack.h enum conntrack_tcp_state */
-};
-
-/* One line exactly as `conntrack -L -f ipv6` prints it (without newline),
- * the addresses as inet_ntop writes them, e.g.
+/* The `conntrack -L -f ipv6` line of an IPv6 entry is
+ * conntrack_format_record's (explain/explain.h), for a record of family 6:
  *   udp      17 29 src=2001:db8::1:0:0:1 dst=2001:0:0:1::abcd sport=61000
  *   dport=3478 [UNREPLIED] src=2001:0:0:1::abcd dst=2001:db8::1:0:0:1
  *   sport=3478 dport=61000 mark=0 use=1
- * Seconds left as conntrack_format_record counts them. Returns chars
- * written like snprintf. */
-int conntrack_format_record6(const struct conntrack6_entry *rec, int64_t now, char *out,
-			     size_t size);
+ * the addresses as inet_ntop writes them. */
 
 #endif

@@ -14,6 +14,7 @@
 #include "base/endpoint.h" /* ip_format */
 #include "base/hash.h"
 #include "model/conntrack_layout.h"
+#include "model/conntrack_udp.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -340,18 +341,16 @@ void conntrack_seen_until(struct conntrack *ct, struct conntrack_entry *entry,
 	 * re-arms the ICMP timeout, and nothing ever sets IPS_ASSURED. */
 	if (entry->orig.proto == IPPROTO_NUM_ICMP)
 		deadline = now + ct->cfg.icmp_timeout;
-	/* nf_conntrack_proto_udp.c nf_conntrack_udp_packet (6.1): once a reply
-	 * has been seen, a packet later than stream_ts (creation + 2 s, strict
-	 * time_after) extends to the stream timeout and sets ASSURED; before
-	 * that, and for unreplied flows, every packet re-arms 30 s. */
-	else if (entry->seen_reply && now > entry->created_at + ct->cfg.udp_stream_after) {
-		deadline = now + ct->cfg.udp_timeout_stream;
-		if (!entry->assured) {
+	/* UDP: model/conntrack_udp.h, shared with the IPv6 table. */
+	else {
+		bool stream;
+
+		deadline = ct_udp_deadline(&ct->cfg, entry->created_at, entry->seen_reply, now,
+					   &stream);
+		if (stream && !entry->assured) {
 			entry->assured = true;
 			changed = true;
 		}
-	} else {
-		deadline = now + ct->cfg.udp_timeout;
 	}
 	/* A translated flow lives exactly as long as its NAT binding (the
 	 * caller's deadline): see docs/nat-and-conntrack.md. */
@@ -371,14 +370,7 @@ void conntrack_seen_until(struct conntrack *ct, struct conntrack_entry *entry,
 
 enum conntrack_state conntrack_state_of(const struct conntrack_entry *entry, enum conntrack_dir dir)
 {
-	/* Linux gives a packet in the reply direction IP_CT_ESTABLISHED_REPLY
-	 * even before IPS_SEEN_REPLY is set: that is what lets the first reply
-	 * through "-m conntrack --ctstate ESTABLISHED". */
-	if (entry == NULL)
-		return CONNTRACK_NEW;
-	if (entry->seen_reply || dir == CONNTRACK_DIR_REPLY)
-		return CONNTRACK_ESTABLISHED;
-	return CONNTRACK_NEW;
+	return ct_state_of(entry != NULL, entry != NULL && entry->seen_reply, dir);
 }
 
 void conntrack_flush(struct conntrack *ct, const char *why)

@@ -14,9 +14,8 @@
  * A home router's RFC 6092 firewall is a rule set here
  * (filter6_make_rfc6092), not a model of its own.
  *
- * NOTE (3 Dec 2026): this header is the contract between the node code
- * (router/host IPv6 paths) and the filter; the implementation in
- * filter6.c is being written on the v6ct branch.
+ * The filter's conntrack is model/conntrack6.h (TCP over IPv6 is not
+ * tracked yet: INVALID, fw_verdict.invalid CONNTRACK_INVALID_NOT_TRACKED).
  */
 #ifndef NATSIM_MODEL_FILTER6_H
 #define NATSIM_MODEL_FILTER6_H
@@ -40,6 +39,8 @@ void filter6_free(struct filter6 *f);
 
 /* The ip6 rule set (rules carry family 6 and IPv6 prefixes). */
 struct firewall *filter6_firewall(struct filter6 *f);
+/* The IPv6 connection tracking table the filter keeps. */
+struct conntrack6 *filter6_conntrack(struct filter6 *f);
 
 /* Decide `info`'s fate in `chain` and, if accepted, track it. `len` is
  * the packet's length in bytes (conntrack's byte counters). Every field of
@@ -57,6 +58,17 @@ bool filter6_packet(struct filter6 *f, enum fw_chain chain, const struct packet6
  * with ICMPv6 administratively prohibited (RFC 4443 3.1, code 1) instead
  * of dropping them silently. Replaces all rules. 0, or -1 if out of
  * memory (the firewall is then left closed, never open). */
+/* RFC 6092 mode's rules, in FORWARD (policy drop):
+ *   -m state --state RELATED,ESTABLISHED -j ACCEPT
+ *   -m state --state INVALID -j DROP
+ *   -s <inside>/<len> -j ACCEPT
+ *   [-j REJECT --reject-with icmp6-adm-prohibited]   (reject only)
+ * with UDP idle timeouts of 5 minutes (REC-11) instead of conntrack's
+ * 30 s / 120 s. With address-dependent or endpoint-independent filtering a
+ * NEW inbound UDP packet the rules refuse is admitted (reason
+ * FW_REASON_ADMITTED, out->admitted naming the outbound flow) when its
+ * inside endpoint has an outbound flow to the packet's source address
+ * (address-dependent) or to anyone (endpoint-independent). */
 int filter6_make_rfc6092(struct filter6 *f, const struct ip6_addr *inside, uint8_t len,
 			 enum nat_behaviour filtering, bool reject);
 

@@ -154,37 +154,74 @@ static bool icmp_matches(const struct fw_rule *r, const struct packet_info *pkt)
 	return !r->match_icmp_code || pkt->icmp_code == r->icmp_code;
 }
 
-static bool rule_matches(const struct fw_rule *r, const struct packet_info *pkt,
-			 enum conntrack_state state)
+/* What every family's rules test alike: ports, TCP flags, the conntrack
+ * state. `proto`, ports and flags are the packet's. */
+static inline bool rule_matches_l4(const struct fw_rule *r, uint8_t proto, uint16_t sport,
+				   uint16_t dport, uint8_t tcp_flags, enum conntrack_state state)
 {
-	bool has_ports = pkt->proto == IPPROTO_NUM_UDP || pkt->proto == IPPROTO_NUM_TCP;
+	bool has_ports = proto == IPPROTO_NUM_UDP || proto == IPPROTO_NUM_TCP;
+
+	/* A port condition never matches a protocol without ports
+	 * (iptables only accepts --dport after -p udp or -p tcp). */
+	if (!port_any(r->sport_lo, r->sport_hi) &&
+	    (!has_ports || !port_match(sport, r->sport_lo, r->sport_hi)))
+		return false;
+	if (!port_any(r->dport_lo, r->dport_hi) &&
+	    (!has_ports || !port_match(dport, r->dport_lo, r->dport_hi)))
+		return false;
+	/* xt_tcp.c tcp_mt: (flags & mask) == comp; never a packet that is
+	 * not TCP. */
+	if ((r->tcp_flags_mask != 0 || r->tcp_flags_match != 0) &&
+	    (proto != IPPROTO_NUM_TCP || (tcp_flags & r->tcp_flags_mask) != r->tcp_flags_match))
+		return false;
+	return r->states == FW_STATE_ANY || (r->states & (unsigned)state) != 0;
+}
+
+static bool rule_matches(const struct fw_rule *r, const void *p, enum conntrack_state state)
+{
+	const struct packet_info *pkt = p;
 
 	if (r->proto != 0 && r->proto != pkt->proto)
 		return false;
 	if (!prefix_match(pkt->src, r->src, r->src_len) ||
 	    !prefix_match(pkt->dst, r->dst, r->dst_len))
 		return false;
-	/* A port condition never matches a protocol without ports
-	 * (iptables only accepts --dport after -p udp or -p tcp). */
-	if (!port_any(r->sport_lo, r->sport_hi) &&
-	    (!has_ports || !port_match(pkt->sport, r->sport_lo, r->sport_hi)))
-		return false;
-	if (!port_any(r->dport_lo, r->dport_hi) &&
-	    (!has_ports || !port_match(pkt->dport, r->dport_lo, r->dport_hi)))
-		return false;
 	if (r->match_icmp_type && !icmp_matches(r, pkt))
 		return false;
-	/* xt_tcp.c tcp_mt: (flags & mask) == comp; never a packet that is
-	 * not TCP. */
-	if ((r->tcp_flags_mask != 0 || r->tcp_flags_match != 0) &&
-	    (pkt->proto != IPPROTO_NUM_TCP ||
-	     (pkt->tcp_flags & r->tcp_flags_mask) != r->tcp_flags_match))
-		return false;
-	return r->states == FW_STATE_ANY || (r->states & (unsigned)state) != 0;
+	return rule_matches_l4(r, pkt->proto, pkt->sport, pkt->dport, pkt->tcp_flags, state);
 }
 
-void firewall_filter(struct firewall *fw, enum fw_chain chain, const struct packet_info *pkt,
-		     enum conntrack_state state, struct fw_verdict *out)
+/* libip6t_icmp6 / ip6_tables.c icmp6_match: as icmp_matches, for ICMPv6. */
+static bool icmp6_matches(const struct fw_rule *r, const struct packet6_info *pkt)
+{
+	if (pkt->next_header != IPPROTO_NUM_ICMPV6 || pkt->icmp_type != r->icmp_type)
+		return false;
+	return !r->match_icmp_code || pkt->icmp_code == r->icmp_code;
+}
+
+/* An ip6 rule (family 6) against an IPv6 packet; a rule of another family
+ * never matches, as iptables' rules never see what ip6tables filters. */
+static bool rule_matches6(const struct fw_rule *r, const void *p, enum conntrack_state state)
+{
+	const struct packet6_info *pkt = p;
+
+	if (r->family != 6 || (r->proto != 0 && r->proto != pkt->next_header))
+		return false;
+	if ((r->src_len != 0 && !ip6_prefix_match(&r->src6, r->src_len, &pkt->src)) ||
+	    (r->dst_len != 0 && !ip6_prefix_match(&r->dst6, r->dst_len, &pkt->dst)))
+		return false;
+	if (r->match_icmp_type && !icmp6_matches(r, pkt))
+		return false;
+	return rule_matches_l4(r, pkt->next_header, pkt->sport, pkt->dport, pkt->tcp_flags, state);
+}
+
+/* The first rule of `chain` that `matches` decides (iptables' filter
+ * table), else the policy: one loop for both families. Inline, so each
+ * caller's copy calls its matcher directly. */
+static inline void filter_chain(struct firewall *fw, enum fw_chain chain, const void *pkt,
+				bool (*matches)(const struct fw_rule *, const void *,
+						enum conntrack_state),
+				enum conntrack_state state, struct fw_verdict *out)
 {
 	*out = (struct fw_verdict){.action = FW_DROP,
 				   .reason = FW_REASON_NO_CHAIN,
@@ -193,11 +230,10 @@ void firewall_filter(struct firewall *fw, enum fw_chain chain, const struct pack
 				   .state = state};
 	if (!chain_ok(chain))
 		return;
-	/* The first rule that matches decides (iptables' filter table). */
 	for (size_t i = 0; i < fw->chains[chain].n; i++) {
 		struct fw_rule *r = &fw->chains[chain].v[i];
 
-		if (!rule_matches(r, pkt, state))
+		if (!matches(r, pkt, state))
 			continue;
 		r->hits++;
 		out->action = r->action;
@@ -208,4 +244,16 @@ void firewall_filter(struct firewall *fw, enum fw_chain chain, const struct pack
 	}
 	out->action = fw->policy[chain];
 	out->reason = FW_REASON_POLICY;
+}
+
+void firewall_filter(struct firewall *fw, enum fw_chain chain, const struct packet_info *pkt,
+		     enum conntrack_state state, struct fw_verdict *out)
+{
+	filter_chain(fw, chain, pkt, rule_matches, state, out);
+}
+
+void firewall_filter6(struct firewall *fw, enum fw_chain chain, const struct packet6_info *pkt,
+		      enum conntrack_state state, struct fw_verdict *out)
+{
+	filter_chain(fw, chain, pkt, rule_matches6, state, out);
 }

@@ -25,6 +25,7 @@
 
 #include "model/conntrack.h"
 #include "model/packet.h"
+#include "model/packet6.h"
 #include "sim/verdict.h"
 
 /* The chains, actions, rules and struct fw_verdict are the verdict
@@ -52,6 +53,13 @@ void firewall_make_stateful_host(struct firewall *fw);
  * packet's conntrack state. Every field of `out` is filled, every time. */
 void firewall_filter(struct firewall *fw, enum fw_chain chain, const struct packet_info *pkt,
 		     enum conntrack_state state, struct fw_verdict *out);
+
+/* firewall_filter() for an IPv6 packet (a filter6's ip6 rule set, model/
+ * filter6.h): only rules of family 6 match, their prefixes are src6/dst6
+ * and their ICMP matches ICMPv6's; the chains, first-match and policies are
+ * the same code as IPv4's. */
+void firewall_filter6(struct firewall *fw, enum fw_chain chain, const struct packet6_info *pkt,
+		      enum conntrack_state state, struct fw_verdict *out);
 
 size_t firewall_rule_count(const struct firewall *fw, enum fw_chain chain);
 const struct fw_rule *firewall_rule(const struct firewall *fw, enum fw_chain chain, size_t i);

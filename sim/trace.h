@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/addr6.h"    /* struct ip6_addr, struct endpoint6 (a NAT64 binding's inside) */
 #include "base/endpoint.h" /* struct endpoint */
 
 enum trace_kind {
@@ -72,6 +73,15 @@ const char *trace_hop_name(enum trace_hop h);
 
 #define TRACE_NODE_ADDRS 8 /* interfaces a node record lists */
 
+/* A node's IPv6 addresses (issue 18), apart from struct trace_node so that
+ * every record keeps its size. */
+struct trace_node6 {
+	struct ip6_addr addrs[TRACE_NODE_ADDRS]; /* each interface's, in the order
+						  * of trace_node.addrs ("::": none) */
+	uint8_t prefix_lens[TRACE_NODE_ADDRS];
+	struct ip6_addr gateway; /* a host's IPv6 default gateway, "::" if none */
+};
+
 struct trace_node {
 	const char *name;
 	const char *type;     /* "host", "router", "nat", "internet", ... */
@@ -92,6 +102,7 @@ struct trace_node {
 	int nat_filtering;   /* enum nat_behaviour */
 	uint32_t nat_public; /* its first public address */
 	bool input_accept;   /* a router whose own stack accepts (input accept) */
+	const struct trace_node6 *v6; /* its IPv6 addresses, or NULL: none */
 };
 
 enum trace_link_event { TRACE_LINK_ADDED, TRACE_LINK_DOWN, TRACE_LINK_UP };
@@ -156,6 +167,16 @@ struct trace_ct_tuple {
 	uint16_t sport, dport;
 };
 
+/* An IPv6 entry's two directions (model/conntrack6.h), the same fields as
+ * struct trace_ct_tuple with IPv6 addresses. */
+struct trace_ct_tuple6 {
+	struct ip6_addr src, dst; /* network order */
+	uint16_t sport, dport;
+};
+struct trace_ct_tuples6 {
+	struct trace_ct_tuple6 orig, reply;
+};
+
 struct trace_conntrack {
 	enum trace_ct_event event;
 	const char *node;
@@ -170,6 +191,13 @@ struct trace_conntrack {
 	uint32_t use;
 	uint8_t tcp_state;        /* proto 6: model/conntrack.h enum conntrack_tcp_state */
 	const char *why;          /* destroy: "timed out", "flushed (reboot)" */
+	/* The entry's family: 0 for IPv4 (orig, reply above; every IPv4
+	 * record leaves it 0, so IPv4 records and their readers are as they
+	 * were), 6 for an IPv6 entry of a node's separate IPv6 table, whose
+	 * tuples are in `tuples6` (borrowed for the emit, like every pointer
+	 * in a record; orig and reply are then zero). */
+	uint8_t family;
+	const struct trace_ct_tuples6 *tuples6;
 };
 
 enum trace_map_event {
@@ -217,6 +245,11 @@ struct trace_mapping {
 	int64_t expires_at;       /* SIM_TIME_NEVER for static */
 	uint8_t origin;           /* how it was made: enum nat_origin (sim/verdict.h) */
 	struct trace_pcp pcp;     /* origin pcp / nat-pmp: the request that changed it */
+	/* A NAT64 binding (model/nat64.h, RFC 6146): family 6, its inside is
+	 * the IPv6 endpoint internal6 and `internal` stays 0.0.0.0:0. 0 for
+	 * every IPv4 NAT's mapping. */
+	uint8_t family;
+	struct endpoint6 internal6;
 };
 
 struct trace_app {

@@ -128,6 +128,8 @@ static bool copy_verdict(struct trace_log *log, struct trace_verdict *v)
 		return false;
 	memcpy(facts, v->facts, n);
 	v->facts = facts;
+	if (v->kind == NODE_VERDICT_FIREWALL) /* borrowed from the filter: not kept */
+		((struct node_firewall_facts *)facts)->verdict.admitted = NULL;
 	if (v->kind == NODE_VERDICT_PATH) {
 		struct node_path_facts *f = facts;
 		return copy_str(log, &f->iface) && copy_str(log, &f->detail);
@@ -140,6 +142,34 @@ static bool copy_verdict(struct trace_log *log, struct trace_verdict *v)
 	return true;
 }
 
+/* Copy an IPv6 conntrack record's tuples (NULL for IPv4 stays NULL). */
+static bool copy_tuples6(struct trace_log *log, const struct trace_ct_tuples6 **t)
+{
+	struct trace_ct_tuples6 *p;
+
+	if (*t == NULL)
+		return true;
+	p = log_alloc(log, sizeof(*p));
+	if (p == NULL)
+		return false;
+	*p = **t;
+	*t = p;
+	return true;
+}
+
+/* A node's IPv6 addresses, by value. */
+static bool copy_node6(struct trace_log *log, const struct trace_node6 **v6)
+{
+	if (*v6 == NULL)
+		return true;
+	struct trace_node6 *p = log_alloc(log, sizeof(*p));
+	if (p == NULL)
+		return false;
+	memcpy(p, *v6, sizeof(*p));
+	*v6 = p;
+	return true;
+}
+
 /* Replace every borrowed pointer in `r` with a copy owned by the log. */
 static bool copy_pointers(struct trace_log *log, struct trace_record *r)
 {
@@ -147,7 +177,8 @@ static bool copy_pointers(struct trace_log *log, struct trace_record *r)
 	switch (r->kind) {
 	case TRACE_NODE:
 		ok = copy_str(log, &r->u.node.name) && copy_str(log, &r->u.node.type) &&
-		     copy_str(log, &r->u.node.detail) && copy_str(log, &r->u.node.behind);
+		     copy_str(log, &r->u.node.detail) && copy_str(log, &r->u.node.behind) &&
+		     copy_node6(log, &r->u.node.v6);
 		break;
 	case TRACE_LINK:
 		ok = copy_str(log, &r->u.link.name) && copy_str(log, &r->u.link.a) &&
@@ -163,7 +194,8 @@ static bool copy_pointers(struct trace_log *log, struct trace_record *r)
 		     copy_str(log, &r->u.packet.rule) && copy_verdict(log, &r->u.packet.verdict);
 		break;
 	case TRACE_CONNTRACK:
-		ok = copy_str(log, &r->u.ct.node) && copy_str(log, &r->u.ct.why);
+		ok = copy_str(log, &r->u.ct.node) && copy_str(log, &r->u.ct.why) &&
+		     copy_tuples6(log, &r->u.ct.tuples6);
 		break;
 	case TRACE_MAPPING:
 		ok = copy_str(log, &r->u.map.node);
@@ -320,6 +352,14 @@ static void hash_packet(uint64_t *h, const struct trace_packet *p)
 	h_str(h, p->rule);
 }
 
+static void h_tuple6(uint64_t *h, const struct trace_ct_tuple6 *t)
+{
+	h_raw(h, t->src.b, sizeof(t->src.b));
+	h_raw(h, t->dst.b, sizeof(t->dst.b));
+	h_u64(h, t->sport);
+	h_u64(h, t->dport);
+}
+
 static void hash_conntrack(uint64_t *h, const struct trace_conntrack *c)
 {
 	h_u64(h, (uint64_t)c->event);
@@ -334,6 +374,12 @@ static void hash_conntrack(uint64_t *h, const struct trace_conntrack *c)
 	h_u64(h, c->mark);
 	h_u64(h, c->use);
 	h_str(h, c->why);
+	/* IPv6 entries only: an IPv4 record hashes as it always did. */
+	if (c->family == 6 && c->tuples6 != NULL) {
+		h_u64(h, c->family);
+		h_tuple6(h, &c->tuples6->orig);
+		h_tuple6(h, &c->tuples6->reply);
+	}
 }
 
 static void hash_mapping(uint64_t *h, const struct trace_mapping *m)
@@ -357,6 +403,10 @@ static void hash_mapping(uint64_t *h, const struct trace_mapping *m)
 	h_u64(h, (uint64_t)f->internal_port << 16 | f->suggested_port);
 	h_u64(h, (uint64_t)f->requested_lifetime << 32 | f->lifetime);
 	h_u64(h, (uint64_t)f->max_lifetime << 32 | f->epoch);
+	if (m->family == 6) { /* NAT64: IPv4 mappings hash as they always did */
+		h_bytes(h, m->internal6.ip.b, 16);
+		h_u64(h, m->internal6.port);
+	}
 }
 
 static void hash_link(uint64_t *h, const struct trace_link *l)

@@ -68,7 +68,8 @@ static void states_text(unsigned states, char *out, size_t size)
 	} order[] = {{CONNTRACK_INVALID, "INVALID"},
 		     {CONNTRACK_NEW, "NEW"},
 		     {CONNTRACK_RELATED, "RELATED"},
-		     {CONNTRACK_ESTABLISHED, "ESTABLISHED"}};
+		     {CONNTRACK_ESTABLISHED, "ESTABLISHED"},
+		     {CONNTRACK_UNTRACKED, "UNTRACKED"}};
 	size_t used = 0;
 
 	out[0] = '\0';
@@ -176,6 +177,127 @@ void fw_reject_icmp(enum fw_reject_with with, uint8_t *type, uint8_t *code)
 	*code = reject_names[(unsigned)with < FW_REJECT_WITH_COUNT ? with : 0].code;
 }
 
+/* libip6t_REJECT.c reject_table: each name, its alias, and the ICMPv6
+ * code (type 1, destination unreachable) ip6t_REJECT.c sends. Values with
+ * no ip6tables name send administratively prohibited (sim/verdict.h). */
+static const struct {
+	const char *name, *alias;
+	uint8_t code;
+} reject_names6[FW_REJECT_WITH_COUNT] = {
+    [FW_REJECT_PORT_UNREACHABLE] = {"icmp6-port-unreachable", "port-unreach", 4},
+    [FW_REJECT_NET_UNREACHABLE] = {"icmp6-no-route", "no-route", 0},
+    [FW_REJECT_HOST_UNREACHABLE] = {"icmp6-addr-unreachable", "addr-unreach", 3},
+    [FW_REJECT_PROTO_UNREACHABLE] = {"icmp6-adm-prohibited", "adm-prohibited", 1},
+    [FW_REJECT_NET_PROHIBITED] = {"icmp6-adm-prohibited", "adm-prohibited", 1},
+    [FW_REJECT_HOST_PROHIBITED] = {"icmp6-adm-prohibited", "adm-prohibited", 1},
+    [FW_REJECT_ADMIN_PROHIBITED] = {"icmp6-adm-prohibited", "admin-prohib", 1},
+    [FW_REJECT_TCP_RESET] = {"tcp-reset", "tcp-rst", 4},
+};
+
+const char *fw_reject_with_name6(enum fw_reject_with with)
+{
+	return (unsigned)with < FW_REJECT_WITH_COUNT ? reject_names6[with].name : "?";
+}
+
+int fw_reject_with_parse6(const char *s, enum fw_reject_with *out)
+{
+	/* The canonical value of each name first: ADMIN_PROHIBITED for
+	 * icmp6-adm-prohibited, not the IPv4 values that share it. */
+	static const enum fw_reject_with order[] = {
+	    FW_REJECT_PORT_UNREACHABLE, FW_REJECT_NET_UNREACHABLE, FW_REJECT_HOST_UNREACHABLE,
+	    FW_REJECT_ADMIN_PROHIBITED, FW_REJECT_TCP_RESET,	   FW_REJECT_NET_PROHIBITED};
+
+	if (s == NULL)
+		return -1;
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		enum fw_reject_with w = order[i];
+
+		if (strcmp(s, reject_names6[w].name) == 0 ||
+		    strcmp(s, reject_names6[w].alias) == 0) {
+			*out = w == FW_REJECT_NET_PROHIBITED ? FW_REJECT_ADMIN_PROHIBITED : w;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void fw_reject_icmp6(enum fw_reject_with with, uint8_t *type, uint8_t *code)
+{
+	*type = 1; /* ICMPv6 destination unreachable (RFC 4443 3.1) */
+	*code = reject_names6[(unsigned)with < FW_REJECT_WITH_COUNT ? with : 0].code;
+}
+
+/* " -s 2001:db8::/32": ip6tables-save always writes the length (a /128
+ * too). */
+static void format_prefix6(char *out, size_t size, const char *opt, const struct ip6_addr *a,
+			   uint8_t len)
+{
+	char text[IP6_TEXT_SIZE];
+
+	out[0] = '\0';
+	if (len != 0)
+		snprintf(out, size, " %s %s/%u", opt,
+			 ip6_format_as_inet_ntop(a, text, sizeof(text)), len);
+}
+
+/* After " -p udp" or " -p tcp": " -m udp --sport 1 --dport 2", libxt_tcp's
+ * " --tcp-flags MASK COMP" last; nothing without a condition. */
+static void format_l4_6(char *out, size_t size, const struct fw_rule *r)
+{
+	char sp[24], dp[24], mask[40], comp[40], flags[96] = "";
+
+	out[0] = '\0';
+	format_ports(sp, sizeof(sp), "--sport", r->sport_lo, r->sport_hi);
+	format_ports(dp, sizeof(dp), "--dport", r->dport_lo, r->dport_hi);
+	if (r->proto == 6 && r->tcp_flags_mask != 0) {
+		tcp_flags_text(r->tcp_flags_mask & 0x3f, mask, sizeof(mask));
+		tcp_flags_text(r->tcp_flags_match & 0x3f, comp, sizeof(comp));
+		snprintf(flags, sizeof(flags), " --tcp-flags %s %s", mask, comp);
+	}
+	if ((r->proto == 17 || r->proto == 6) && (sp[0] || dp[0] || flags[0]))
+		snprintf(out, size, " -m %s%s%s%s", r->proto == 6 ? "tcp" : "udp", sp, dp, flags);
+	else if (r->proto == 58 && r->match_icmp_type && r->match_icmp_code)
+		snprintf(out, size, " -m icmp6 --icmpv6-type %u/%u", r->icmp_type, r->icmp_code);
+	else if (r->proto == 58 && r->match_icmp_type)
+		snprintf(out, size, " -m icmp6 --icmpv6-type %u", r->icmp_type);
+}
+
+/* An ip6 rule as ip6tables-save v1.8.9 writes it: -s, -d, -p (ICMPv6 is
+ * "ipv6-icmp", /etc/protocols' name), the protocol's match, the state, the
+ * comment (-m comment --comment "..."), the target. */
+static int fw_rule_format6(const struct fw_rule *r, char *out, size_t size)
+{
+	char src[IP6_TEXT_SIZE + 8], dst[IP6_TEXT_SIZE + 8], proto[24] = "", l4[128], name[8];
+	char state[80] = "", states[48], comment[80] = "", reject[48] = "", all[512];
+	const char *action = r->action == FW_ACCEPT   ? "ACCEPT"
+			     : r->action == FW_REJECT ? "REJECT"
+						      : "DROP";
+	int n;
+
+	format_prefix6(src, sizeof(src), "-s", &r->src6, r->src_len);
+	format_prefix6(dst, sizeof(dst), "-d", &r->dst6, r->dst_len);
+	if (r->proto == 58)
+		snprintf(proto, sizeof(proto), " -p ipv6-icmp");
+	else if (r->proto != 0) {
+		format_proto(name, sizeof(name), r->proto);
+		snprintf(proto, sizeof(proto), " -p %s", name);
+	}
+	format_l4_6(l4, sizeof(l4), r);
+	if (r->states != FW_STATE_ANY) {
+		states_text(r->states, states, sizeof(states));
+		snprintf(state, sizeof(state), " -m state --state %s", states);
+	}
+	if (r->comment[0] != '\0')
+		snprintf(comment, sizeof(comment), " -m comment --comment \"%.*s\"",
+			 (int)sizeof(r->comment), r->comment);
+	if (r->action == FW_REJECT)
+		snprintf(reject, sizeof(reject), " --reject-with %s",
+			 fw_reject_with_name6(r->reject_with));
+	n = snprintf(all, sizeof(all), "%s%s%s%s%s%s -j %s%s", src, dst, proto, l4, state, comment,
+		     action, reject);
+	return snprintf(out, size, "%s", n > 0 ? all + 1 : "");
+}
+
 int fw_rule_format(const struct fw_rule *r, char *out, size_t size)
 {
 	char proto[16] = "", src[24] = "", dst[24] = "", sp[24], dp[24], ip[16], name[8];
@@ -186,6 +308,8 @@ int fw_rule_format(const struct fw_rule *r, char *out, size_t size)
 						      : "DROP";
 	int n;
 
+	if (r->family == 6)
+		return fw_rule_format6(r, out, size);
 	/* Options are in the order iptables-save prints them, each with a
 	 * leading space; the first space is skipped at the end. */
 	if (r->proto != 0) {

@@ -75,6 +75,10 @@ enum conntrack_state {
 	CONNTRACK_INVALID = 8,	   /* a packet conntrack cannot place: an ICMP
 				    * error about no known flow, an echo reply
 				    * nobody asked for */
+	CONNTRACK_UNTRACKED = 16,  /* a packet conntrack leaves alone on purpose:
+				    * ICMPv6 neighbour discovery and MLD
+				    * (nf_conntrack_proto_icmpv6.c noct_valid_new;
+				    * nft `ct state untracked`) */
 };
 
 /* Why conntrack called a TCP segment INVALID (nf_conntrack_proto_tcp.c). */
@@ -86,6 +90,9 @@ enum conntrack_invalid {
 				    * tracks: "invalid new") */
 	CONNTRACK_INVALID_SEGMENT, /* an entry: the segment is outside its window
 				    * (tcp_in_window) or fits no state of it */
+	CONNTRACK_INVALID_NOT_TRACKED, /* IPv6 TCP: natsim's IPv6 conntrack does
+					* not track TCP yet (Linux does); the
+					* filter calls it INVALID and says so */
 };
 
 /* ---- the firewall (model/firewall.h) ------------------------------------- */
@@ -129,6 +136,11 @@ struct fw_rule {
 	uint8_t src_len;
 	uint32_t dst;
 	uint8_t dst_len;
+	/* 0 (or 4): an IPv4 rule (src, dst); 6: an ip6 rule (a filter6's,
+	 * ip6tables'), whose prefixes are src6/dst6 with src_len/dst_len
+	 * (0..128), and whose ICMP matches are ICMPv6's (proto 58). */
+	uint8_t family;
+	struct ip6_addr src6, dst6;
 	uint16_t sport_lo, sport_hi; /* 0,0 = any */
 	uint16_t dport_lo, dport_hi;
 	bool match_icmp_type; /* proto ICMP: match this type (and code) only */
@@ -151,6 +163,9 @@ enum fw_reason {
 	FW_REASON_RULE = 0,	/* a rule matched: fw_verdict.rule and .matched */
 	FW_REASON_POLICY = 1,	/* no rule matched: the chain's policy decided */
 	FW_REASON_NO_CHAIN = 2, /* the chain does not exist: dropped */
+	FW_REASON_ADMITTED = 3, /* IPv6, RFC 6092 mode: no rule accepted it, but the
+				 * filter's address-dependent or endpoint-
+				 * independent filtering did: fw_verdict.admitted */
 };
 
 /* firewall_filter's verdict: the action and the facts that decided it. */
@@ -164,6 +179,22 @@ struct fw_verdict {
 	enum conntrack_state state;	/* the packet's conntrack state, as judged */
 	enum conntrack_invalid invalid; /* state INVALID, TCP: why (set by the caller,
 					 * who holds the conntrack entry) */
+	/* An IPv6 filter in RFC 6092 mode with address-dependent or
+	 * endpoint-independent filtering that let a NEW inbound packet in
+	 * because its inside endpoint has an outbound flow: that flow
+	 * (borrowed: valid until the filter's next call). NULL otherwise,
+	 * and always for IPv4. */
+	const struct fw_admission *admitted;
+};
+
+/* Which outbound flow admitted an inbound packet (above). */
+struct fw_admission {
+	uint8_t filtering;   /* enum nat_behaviour: NAT_ENDPOINT_INDEPENDENT or
+			      * NAT_ADDRESS_DEPENDENT */
+	uint32_t flow_id;    /* the outbound flow's conntrack id */
+	uint8_t proto;	     /* its protocol (17 UDP) */
+	struct endpoint6 inside; /* its inside endpoint (the packet's destination) */
+	struct endpoint6 remote; /* where that flow goes */
 };
 
 /* "INPUT", "drop", and a rule in iptables-save's words and order
@@ -173,6 +204,23 @@ struct fw_verdict {
 const char *fw_chain_name(enum fw_chain chain);
 const char *fw_action_name(enum fw_action action);
 int fw_rule_format(const struct fw_rule *rule, char *out, size_t size);
+/* An ip6 rule (family 6) is written as ip6tables-save writes it (checked
+ * against ip6tables v1.8.9): "-s 2001:db8::/32 -d 2001:db8:1::5/128 -p udp
+ * -m udp --dport 5000 -j ACCEPT", "-p ipv6-icmp -m icmp6 --icmpv6-type
+ * 128", "-j REJECT --reject-with icmp6-adm-prohibited". */
+
+/* ip6tables' REJECT (libip6t_REJECT.c, ip6t_REJECT.c reject_tg6): the
+ * same enum, its IPv6 meanings. ADMIN_PROHIBITED is icmp6-adm-prohibited
+ * (code 1), PORT_UNREACHABLE icmp6-port-unreachable (4, the default),
+ * NET_UNREACHABLE icmp6-no-route (0), HOST_UNREACHABLE
+ * icmp6-addr-unreachable (3), TCP_RESET tcp-reset. ip6tables has no
+ * protocol unreachable nor net/host prohibited: those send administratively
+ * prohibited. The ICMPv6 type is always 1, destination unreachable.
+ * _parse6 takes ip6tables' names and aliases ("icmp6-adm-prohibited",
+ * "adm-prohibited", "admin-prohib", ...). */
+const char *fw_reject_with_name6(enum fw_reject_with with);
+int fw_reject_with_parse6(const char *s, enum fw_reject_with *out);
+void fw_reject_icmp6(enum fw_reject_with with, uint8_t *type, uint8_t *code);
 
 /* ---- the NAT (model/nat.h) ----------------------------------------------- */
 

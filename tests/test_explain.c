@@ -41,57 +41,57 @@ static void test_firewall_reasons(void **state)
 		const char *sentence, *rule;
 	} cases[] = {
 	    {{FW_DROP, FW_REASON_RULE, FW_CHAIN_INPUT, 1, &drop_5000, CONNTRACK_NEW,
-	      CONNTRACK_INVALID_NONE},
+	      CONNTRACK_INVALID_NONE, NULL},
 	     "rule INPUT #2 (-p udp --dport 5000 -j DROP) dropped it",
 	     "INPUT #2"},
 	    {{FW_REJECT, FW_REASON_RULE, FW_CHAIN_INPUT, 2, &reject_6000, CONNTRACK_NEW,
-	      CONNTRACK_INVALID_NONE},
+	      CONNTRACK_INVALID_NONE, NULL},
 	     "rule INPUT #3 (-p udp --dport 6000 -j REJECT --reject-with icmp-port-unreachable) "
 	     "rejected it: game server closed",
 	     "INPUT #3"},
 	    {{FW_ACCEPT, FW_REASON_RULE, FW_CHAIN_INPUT, 0, &accept_4000, CONNTRACK_NEW,
-	      CONNTRACK_INVALID_NONE},
+	      CONNTRACK_INVALID_NONE, NULL},
 	     "rule INPUT #1 (-p udp --dport 4000 -j ACCEPT) accepted it",
 	     "INPUT #1"},
 	    {{FW_ACCEPT, FW_REASON_RULE, FW_CHAIN_INPUT, 0, &established, CONNTRACK_ESTABLISHED,
-	      CONNTRACK_INVALID_NONE},
+	      CONNTRACK_INVALID_NONE, NULL},
 	     "rule INPUT #1 (-m state --state ESTABLISHED -j ACCEPT): a reply to a flow this "
 	     "host started",
 	     "INPUT #1"},
 	    {{FW_ACCEPT, FW_REASON_RULE, FW_CHAIN_OUTPUT, 0, &established, CONNTRACK_ESTABLISHED,
-	      CONNTRACK_INVALID_NONE},
+	      CONNTRACK_INVALID_NONE, NULL},
 	     "rule OUTPUT #1 (-m state --state ESTABLISHED -j ACCEPT): a reply to a flow the "
 	     "remote side started",
 	     "OUTPUT #1"},
 	    {{FW_DROP, FW_REASON_POLICY, FW_CHAIN_INPUT, -1, NULL, CONNTRACK_NEW,
-	      CONNTRACK_INVALID_NONE},
+	      CONNTRACK_INVALID_NONE, NULL},
 	     "no rule in INPUT matched a new inbound flow, and the INPUT policy is drop",
 	     "INPUT policy"},
 	    {{FW_ACCEPT, FW_REASON_RULE, FW_CHAIN_INPUT, 0, &related, CONNTRACK_RELATED,
-	      CONNTRACK_INVALID_NONE},
+	      CONNTRACK_INVALID_NONE, NULL},
 	     "rule INPUT #1 (-m state --state RELATED,ESTABLISHED -j ACCEPT): an ICMP error "
 	     "about a flow conntrack tracks (RELATED)",
 	     "INPUT #1"},
 	    {{FW_DROP, FW_REASON_POLICY, FW_CHAIN_INPUT, -1, NULL, CONNTRACK_RELATED,
-	      CONNTRACK_INVALID_NONE},
+	      CONNTRACK_INVALID_NONE, NULL},
 	     "no rule in INPUT matched a related inbound ICMP error, and the INPUT policy is drop",
 	     "INPUT policy"},
 	    {{FW_DROP, FW_REASON_POLICY, FW_CHAIN_FORWARD, -1, NULL, CONNTRACK_INVALID,
-	      CONNTRACK_INVALID_NONE},
+	      CONNTRACK_INVALID_NONE, NULL},
 	     "no rule in FORWARD matched an invalid forwarded packet, and the FORWARD policy is "
 	     "drop",
 	     "FORWARD policy"},
 	    {{FW_ACCEPT, FW_REASON_POLICY, FW_CHAIN_OUTPUT, -1, NULL, CONNTRACK_ESTABLISHED,
-	      CONNTRACK_INVALID_NONE},
+	      CONNTRACK_INVALID_NONE, NULL},
 	     "no rule in OUTPUT matched an established outbound flow, and the OUTPUT policy "
 	     "is accept",
 	     "OUTPUT policy"},
 	    {{FW_REJECT, FW_REASON_POLICY, FW_CHAIN_FORWARD, -1, NULL, CONNTRACK_NEW,
-	      CONNTRACK_INVALID_NONE},
+	      CONNTRACK_INVALID_NONE, NULL},
 	     "no rule in FORWARD matched a new forwarded flow, and the FORWARD policy is reject",
 	     "FORWARD policy"},
 	    {{FW_DROP, FW_REASON_NO_CHAIN, FW_CHAIN_COUNT, -1, NULL, CONNTRACK_NEW,
-	      CONNTRACK_INVALID_NONE},
+	      CONNTRACK_INVALID_NONE, NULL},
 	     "no such chain (3)",
 	     "? policy"},
 	};
@@ -109,7 +109,7 @@ static void test_firewall_reasons(void **state)
 static void test_firewall_drop(void **state)
 {
 	struct fw_verdict v = {FW_REJECT,    FW_REASON_RULE, FW_CHAIN_OUTPUT,	    0,
-			       &reject_6000, CONNTRACK_NEW,  CONNTRACK_INVALID_NONE};
+			       &reject_6000, CONNTRACK_NEW,  CONNTRACK_INVALID_NONE, NULL};
 	struct verdict_flow flow = {.form = VERDICT_FLOW_PARSED,
 				    .proto = 17,
 				    .src = IP4(10, 0, 0, 1),

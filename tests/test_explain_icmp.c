@@ -150,7 +150,7 @@ static const struct fw_rule reject_9 = {
 static void test_reject_answers(void **state)
 {
 	struct fw_verdict v = {FW_REJECT, FW_REASON_RULE, FW_CHAIN_INPUT,
-			       0,	  &reject_9,	  CONNTRACK_NEW, CONNTRACK_INVALID_NONE};
+			       0,	  &reject_9,	  CONNTRACK_NEW, CONNTRACK_INVALID_NONE, NULL};
 	struct icmp_answer a = {ICMP_ANSWER_SENT, 3, 3, 0};
 	char text[400];
 

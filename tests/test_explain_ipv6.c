@@ -23,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "explain/explain.h" /* conntrack_format_record */
 #include "explain/ipv6.h"
 #include "sim/engine.h" /* SIM_S */
 
@@ -34,14 +35,21 @@ static struct ip6_addr addr(const char *s)
 	return a;
 }
 
-/* A UDP entry from (a, sp) to (b, dp), answered by b unchanged (no NAT). */
-static struct conntrack6_entry udp_entry(const char *a, uint16_t sp, const char *b, uint16_t dp)
-{
-	struct conntrack6_entry e = {.proto = 17, .expires_at = SIM_S(29), .use = 1};
+/* An IPv6 entry as the trace carries it: a record of family 6 and the
+ * tuples it points at. */
+struct entry6 {
+	struct trace_conntrack rec;
+	struct trace_ct_tuples6 t;
+};
 
-	e.orig = (struct conntrack6_tuple){addr(a), addr(b), sp, dp};
-	e.reply = (struct conntrack6_tuple){addr(b), addr(a), dp, sp};
-	return e;
+/* A UDP entry from (a, sp) to (b, dp), answered by b unchanged (no NAT). */
+static void udp_entry(struct entry6 *e, const char *a, uint16_t sp, const char *b, uint16_t dp)
+{
+	memset(e, 0, sizeof(*e));
+	e->rec = (struct trace_conntrack){
+	    .proto = 17, .expires_at = SIM_S(29), .use = 1, .family = 6, .tuples6 = &e->t};
+	e->t.orig = (struct trace_ct_tuple6){addr(a), addr(b), sp, dp};
+	e->t.reply = (struct trace_ct_tuple6){addr(b), addr(a), dp, sp};
 }
 
 /* True when `line` is one of the lines the real tool printed
@@ -62,27 +70,28 @@ static bool captured(const char *line)
 	return found;
 }
 
-static void check_line(const struct conntrack6_entry *e, const char *want)
+static void check_line(const struct entry6 *e, const char *want)
 {
 	char buf[400];
 
 	assert_true(captured(want));
-	assert_int_equal(conntrack_format_record6(e, 0, buf, sizeof(buf)), (int)strlen(want));
+	assert_int_equal(conntrack_format_record(&e->rec, 0, buf, sizeof(buf)), (int)strlen(want));
 	assert_string_equal(buf, want);
 }
 
 static void test_udp_lines(void **state)
 {
-	struct conntrack6_entry e = udp_entry("::1", 40000, "::1", 3478);
+	struct entry6 e;
 
 	(void)state;
+	udp_entry(&e, "::1", 40000, "::1", 3478);
 	check_line(&e, "udp      17 29 src=::1 dst=::1 sport=40000 dport=3478 [UNREPLIED] src=::1 "
 		       "dst=::1 sport=3478 dport=40000 mark=0 use=1");
-	e = udp_entry("2001:db8:0:1::10", 40001, "::1", 5000);
-	e.seen_reply = true;
+	udp_entry(&e, "2001:db8:0:1::10", 40001, "::1", 5000);
+	e.rec.seen_reply = true;
 	check_line(&e, "udp      17 29 src=2001:db8:0:1::10 dst=::1 sport=40001 dport=5000 src=::1 "
 		       "dst=2001:db8:0:1::10 sport=5000 dport=40001 mark=0 use=1");
-	e = udp_entry("2001:db8:0:0:1:0:0:1", 61000, "2001:0:0:1:0:0:0:abcd", 3478);
+	udp_entry(&e, "2001:db8:0:0:1:0:0:1", 61000, "2001:0:0:1:0:0:0:abcd", 3478);
 	check_line(&e, "udp      17 29 src=2001:db8::1:0:0:1 dst=2001:0:0:1::abcd sport=61000 "
 		       "dport=3478 [UNREPLIED] src=2001:0:0:1::abcd dst=2001:db8::1:0:0:1 "
 		       "sport=3478 dport=61000 mark=0 use=1");
@@ -90,19 +99,21 @@ static void test_udp_lines(void **state)
 
 static void test_icmpv6_and_tcp_lines(void **state)
 {
-	struct conntrack6_entry e = {
-	    .proto = 58, .expires_at = SIM_S(29), .use = 1, .seen_reply = true};
+	struct entry6 e;
 
 	(void)state;
-	e.orig = (struct conntrack6_tuple){addr("::1"), addr("::1"), 25778, 128 << 8};
-	e.reply = (struct conntrack6_tuple){addr("::1"), addr("::1"), 25778, 129 << 8};
+	udp_entry(&e, "::1", 0, "::1", 0);
+	e.rec.proto = 58;
+	e.rec.seen_reply = true;
+	e.t.orig = (struct trace_ct_tuple6){addr("::1"), addr("::1"), 25778, 128 << 8};
+	e.t.reply = (struct trace_ct_tuple6){addr("::1"), addr("::1"), 25778, 129 << 8};
 	check_line(&e, "icmpv6   58 29 src=::1 dst=::1 type=128 code=0 id=25778 src=::1 dst=::1 "
 		       "type=129 code=0 id=25778 mark=0 use=1");
-	e = udp_entry("::1", 40002, "::1", 8080);
-	e.proto = 6;
-	e.tcp_state = 3; /* ESTABLISHED */
-	e.seen_reply = e.assured = true;
-	e.expires_at = SIM_S(431999);
+	udp_entry(&e, "::1", 40002, "::1", 8080);
+	e.rec.proto = 6;
+	e.rec.tcp_state = 3; /* ESTABLISHED */
+	e.rec.seen_reply = e.rec.assured = true;
+	e.rec.expires_at = SIM_S(431999);
 	check_line(&e, "tcp      6 431999 ESTABLISHED src=::1 dst=::1 sport=40002 dport=8080 "
 		       "src=::1 dst=::1 sport=8080 dport=40002 [ASSURED] mark=0 use=1");
 }
@@ -111,18 +122,19 @@ static void test_icmpv6_and_tcp_lines(void **state)
  * IPv4-mapped form. */
 static void test_addresses_as_inet_ntop(void **state)
 {
-	struct conntrack6_entry e = udp_entry("::c000:201", 1, "::ffff:c000:201", 2);
+	struct entry6 e;
 	char buf[300];
 	int full;
 
 	(void)state;
-	conntrack_format_record6(&e, SIM_S(30), buf, sizeof(buf));
+	udp_entry(&e, "::c000:201", 1, "::ffff:c000:201", 2);
+	conntrack_format_record(&e.rec, SIM_S(30), buf, sizeof(buf));
 	assert_string_equal(buf,
 			    "udp      17 0 src=::192.0.2.1 dst=::ffff:192.0.2.1 sport=1 dport=2 "
 			    "[UNREPLIED] src=::ffff:192.0.2.1 dst=::192.0.2.1 sport=2 dport=1 "
 			    "mark=0 use=1");
-	full = conntrack_format_record6(&e, 0, buf, sizeof(buf));
-	assert_int_equal(conntrack_format_record6(&e, 0, buf, 10), full); /* truncated */
+	full = conntrack_format_record(&e.rec, 0, buf, sizeof(buf));
+	assert_int_equal(conntrack_format_record(&e.rec, 0, buf, 10), full); /* truncated */
 	assert_string_equal(buf, "udp      ");
 }
 

@@ -338,12 +338,18 @@ static void test_describe(void **state)
 			assert_string_equal(r->u.node.detail,
 					    "lan 10.0.1.1/24 2001:db8:1::1/64, core 10.0.255.1/24 "
 					    "2001:db8:ff::1/64");
+			assert_true(ip6_equal(&r->u.node.v6->addrs[1], &T6(0xff, 1)));
 			r1 = true;
 		}
 		if (strcmp(r->u.node.name, "a1") == 0) {
 			assert_string_equal(r->u.node.detail,
 					    "10.0.1.5/24 2001:db8:1::5/64 gw 10.0.1.1 gw6 "
 					    "2001:db8:1::1, firewall off");
+			/* the values, for renderers (struct trace_node6) */
+			assert_non_null(r->u.node.v6);
+			assert_true(ip6_equal(&r->u.node.v6->addrs[0], &T6(1, 5)));
+			assert_int_equal(r->u.node.v6->prefix_lens[0], 64);
+			assert_true(ip6_equal(&r->u.node.v6->gateway, &T6(1, 1)));
 			a1 = true;
 		}
 	}

@@ -532,11 +532,13 @@ static const struct {
      "t.nsim:1:1: error: unknown keyword 'cordinator'; did you mean 'coordinator'?"},
     {"frobnicate x\n",
      "t.nsim:1:1: error: unknown keyword 'frobnicate'; a line starts with one of title, "
-     "description, seed, internet, coordinator, nat, host, link, forward, rule, policy, at, "
+     "description, seed, internet, coordinator, nat, router, host, link, forward, rule, policy, "
+     "at, "
      "expect, serve"},
-    {"\"title\"\n", "t.nsim:1:1: error: expected a keyword at the start of the line (title, "
-		    "description, seed, internet, coordinator, nat, host, link, forward, rule, "
-		    "policy, at, expect, serve), found a string"},
+    {"\"title\"\n",
+     "t.nsim:1:1: error: expected a keyword at the start of the line (title, "
+     "description, seed, internet, coordinator, nat, router, host, link, forward, rule, "
+     "policy, at, expect, serve), found a string"},
     {"title \"abc\n", "t.nsim:1:7: error: unterminated string: missing the closing '\"'"},
     {"title \"abc\\\n", "t.nsim:1:7: error: unterminated string: missing the closing '\"'"},
     {"title \"a\\tb\"\n", "t.nsim:1:9: error: unknown escape '\\t' in a string; write \\\" for "

@@ -257,6 +257,61 @@ static void test_conntrack_destroy_record(void **state)
 	free(got);
 }
 
+/* An IPv6 flow of the node's IPv6 table (family 6, tuples copied by the
+ * log: the record's own are gone after the emit) beside an IPv4 flow that
+ * has the same id: both listed, as `conntrack -L` without -f lists both
+ * families (conntrack-tools 1.4.7, checked in a namespace); the IPv6 line is
+ * what `conntrack -L -f ipv6` prints; each is destroyed by its own family's
+ * record. */
+static void emit_ct6(struct test_trace *f, int64_t at, enum trace_ct_event ev, bool replied)
+{
+	struct trace_ct_tuples6 t = {{.sport = 5000, .dport = 3478},
+				     {.sport = 3478, .dport = 5000}};
+	struct trace_record r = {.kind = TRACE_CONNTRACK};
+
+	assert_int_equal(ip6_parse("2001:db8:1::5", &t.orig.src, NULL), IP6_OK);
+	assert_int_equal(ip6_parse("2001:db8:2::1", &t.orig.dst, NULL), IP6_OK);
+	t.reply.src = t.orig.dst;
+	t.reply.dst = t.orig.src;
+	r.u.ct = (struct trace_conntrack){.event = ev,
+					  .node = "fw6",
+					  .id = 1,
+					  .proto = 17,
+					  .seen_reply = replied,
+					  .expires_at = at + SIM_S(30),
+					  .use = 1,
+					  .family = 6,
+					  .tuples6 = &t};
+	test_trace_emit(f, at, &r);
+	memset(&t, 0xee, sizeof(t)); /* the log must hold its own copy */
+}
+
+static void test_conntrack_ipv6_entries(void **state)
+{
+	struct test_trace *f = test_trace_new();
+
+	(void)state;
+	emit_node(f, "fw6", "router", true);
+	emit_ct(f, 0, "fw6", 1, TRACE_CT_NEW, &alice_lan, &stun_srv, &alice_lan, false, false,
+		SIM_S(30));
+	emit_ct6(f, 0, TRACE_CT_NEW, false);
+	emit_ct6(f, SIM_S(1), TRACE_CT_UPDATE, true);
+	assert_renders(
+	    f, SIM_S(1), CONNTRACK, "fw6", true,
+	    "== fw6: conntrack ==\n"
+	    "udp      17 29 src=192.168.1.5 dst=192.0.2.10 sport=5000 dport=3478 "
+	    "[UNREPLIED] src=192.0.2.10 dst=192.168.1.5 sport=3478 dport=5000 mark=0 "
+	    "use=1\n"
+	    "udp      17 30 src=2001:db8:1::5 dst=2001:db8:2::1 sport=5000 dport=3478 "
+	    "src=2001:db8:2::1 dst=2001:db8:1::5 sport=3478 dport=5000 mark=0 use=1\n" FOOTER(2));
+	emit_ct6(f, SIM_S(2), TRACE_CT_DESTROY, true);
+	char *got = render(f, SIM_S(2), CONNTRACK, "fw6", true);
+	assert_null(strstr(got, "2001:db8"));
+	assert_non_null(strstr(got, "src=192.168.1.5"));
+	free(got);
+	test_trace_free(f);
+}
+
 /* Columns are padded to their widest cell (the long runs of blanks below are
  * that padding, split to fit the page), two spaces apart, none trailing. */
 static void test_mappings_before_remote_added(void **state)
@@ -476,6 +531,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_conntrack_before_expiry, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_conntrack_after_expiry, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_conntrack_destroy_record, setup, teardown),
+	    cmocka_unit_test(test_conntrack_ipv6_entries),
 	    cmocka_unit_test_setup_teardown(test_conntrack_empty_and_footer_stream, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_mappings_before_remote_added, setup, teardown),

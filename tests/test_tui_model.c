@@ -27,8 +27,10 @@
 #include "app/tui/tui_model.h"
 #include "app/tui/tui_quiz.h"
 #include "app/tui/tui_view.h"
+#include "base/addr6.h"
 #include "base/endpoint.h"
 #include "model/packet.h"
+#include "model/packet6.h"
 #include "sim/engine.h"
 #include "sim/trace.h"
 #include "sim/trace_log.h"
@@ -727,7 +729,7 @@ static void check_topology_shows_all(const struct tui_view *v, const struct tui_
 		size_t c = cell_of(v, i);
 		assert_true(c != TUI_NONE);
 		const struct tui_topo_cell *cell = &v->topo.v[c];
-		char first[32];
+		char first[48]; /* an IPv6 address: up to 39 characters */
 		snprintf(first, sizeof(first), "%.*s", (int)strcspn(n->addrs, ","), n->addrs);
 		assert_non_null(strstr(cell->info, first));
 		assert_true(cell->col + cell->cols <= v->lay.topo.w);
@@ -760,6 +762,130 @@ static void test_topology_every_node_at_80x24(void **state)
 	home = &v.topo.v[cell_of(&v, tui_model_find_node(f->m, "home"))];
 	assert_non_null(strstr(home->info, "NAT port-restricted-cone 203.0.113.7,192.168.1.1"));
 	tui_view_fini(&v);
+}
+
+/* IPv6 in the topology pane (issue 18): a node's IPv6 addresses after its
+ * IPv4 ones, an IPv6-only host's alone (no "0.0.0.0"), and a 39-character
+ * address shown whole where it fits and left out (never cut) where not. */
+static void emit_host6(struct trace *t, const char *name, uint32_t ip4, const char *ip6,
+		       struct trace_node6 *v6)
+{
+	struct trace_record r = {.kind = TRACE_NODE};
+
+	memset(v6, 0, sizeof(*v6));
+	assert_int_equal(ip6_parse(ip6, &v6->addrs[0], NULL), IP6_OK);
+	v6->prefix_lens[0] = 64;
+	r.u.node = (struct trace_node){.name = name,
+				       .type = "host",
+				       .detail = "",
+				       .behind = "gate",
+				       .n_addrs = 1,
+				       .addrs = {ip4},
+				       .prefix_lens = {ip4 != 0 ? 24 : 0},
+				       .v6 = v6};
+	trace_emit(t, &r);
+}
+
+static void test_ipv6_addresses_in_topology(void **state)
+{
+	static const char *const long6 = "2001:db8:1234:5678:9abc:def0:1234:5678";
+	struct fixture *f = *state;
+	struct trace t;
+	int64_t clock = 0;
+	struct trace_log *log = trace_log_new();
+	struct trace_record r = {.kind = TRACE_NODE};
+	struct trace_node6 dual6, only6;
+	struct tui_view v;
+
+	trace_init(&t, &clock);
+	trace_log_attach(log, &t);
+	r.u.node = (struct trace_node){.name = "gate",
+				       .type = "router",
+				       .n_addrs = 1,
+				       .addrs = {IP4(203, 0, 113, 7)},
+				       .prefix_lens = {24}};
+	trace_emit(&t, &r);
+	emit_host6(&t, "dual", IP4(192, 168, 1, 5), "2001:db8:1::5", &dual6);
+	emit_host6(&t, "only6", 0, long6, &only6);
+	assert_int_equal(tui_model_adopt_log(f->m, log), 0);
+	assert_string_equal(tui_model_node(f->m, tui_model_find_node(f->m, "dual"))->addrs,
+			    "192.168.1.5,2001:db8:1::5");
+	assert_string_equal(tui_model_node(f->m, tui_model_find_node(f->m, "only6"))->addrs, long6);
+	tui_view_init(&v, true);
+	/* at 80x24 the pane is narrower than name and address: the address is
+	 * left out rather than cut, and every cell fits */
+	assert_int_equal(tui_view_update(&v, f->m, 24, 80, NULL), 0);
+	assert_true(v.lay.topo.w < (int)strlen("  only6 ") + (int)strlen(long6));
+	for (size_t i = 0; i < v.topo.n; i++) {
+		assert_true(v.topo.v[i].col + v.topo.v[i].cols <= v.lay.topo.w);
+		assert_null(strstr(v.topo.v[i].info, "2001:db8:1234"));
+	}
+	assert_int_equal(tui_view_update(&v, f->m, 48, 160, NULL), 0);
+	check_topology_shows_all(&v, f->m);
+	assert_non_null(
+	    strstr(v.topo.v[cell_of(&v, tui_model_find_node(f->m, "only6"))].info, long6));
+	assert_non_null(strstr(v.topo.v[cell_of(&v, tui_model_find_node(f->m, "dual"))].info,
+			       "192.168.1.5,2001:db8:1::5"));
+	tui_view_fini(&v);
+}
+
+/* The inspector of an IPv6 translate hop: NAT64 (IPv6 before, IPv4 after)
+ * lists each side whole in its family rather than facing ipv6.* fields
+ * with ip.* ones; an IPv6 rewrite (NPTv6: the prefix changes, no mapping)
+ * shows each changed address whole, and neither says "by mapping" of
+ * zeros. */
+static void emit_translate(struct trace *t, int64_t *clock, const uint8_t *before,
+			   size_t before_len, const uint8_t *after, size_t after_len)
+{
+	struct trace_record r = {.kind = TRACE_PACKET};
+
+	r.u.packet = (struct trace_packet){.hop = TRACE_HOP_TRANSLATE,
+					   .packet_id = 1,
+					   .node = "xlat",
+					   .iface = "wan",
+					   .bytes = after,
+					   .len = after_len,
+					   .before = before,
+					   .before_len = before_len};
+	*clock += SIM_MS(1);
+	trace_emit(t, &r);
+}
+
+static void test_inspector_ipv6_translations(void **state)
+{
+	struct fixture *f = *state;
+	struct trace t;
+	int64_t clock = 0;
+	struct trace_log *log = trace_log_new();
+	struct endpoint6 a6 = {.port = 5000}, b6 = {.port = 3478}, c6 = {.port = 5000};
+	struct endpoint a4 = {IP4(203, 0, 113, 7), 2000}, b4 = {IP4(192, 0, 2, 10), 3478};
+	uint8_t v6[128], v4[128], npt[128];
+	size_t n6, n4, nn;
+
+	assert_int_equal(ip6_parse("2001:db8:1234:5678:9abc:def0:1234:5678", &a6.ip, NULL), IP6_OK);
+	assert_int_equal(ip6_parse("64:ff9b::c000:20a", &b6.ip, NULL), IP6_OK);
+	assert_int_equal(ip6_parse("2001:db8:ffff:5678:9abc:def0:1234:5678", &c6.ip, NULL), IP6_OK);
+	n6 = packet6_build_udp(v6, sizeof(v6), &a6, &b6, 64, 0, "hi", 2);
+	n4 = packet_build_udp(v4, sizeof(v4), &a4, &b4, 63, 1, "hi", 2);
+	nn = packet6_build_udp(npt, sizeof(npt), &c6, &b6, 64, 0, "hi", 2);
+	trace_init(&t, &clock);
+	trace_log_attach(log, &t);
+	emit_translate(&t, &clock, v6, n6, v4, n4);
+	emit_translate(&t, &clock, v6, n6, npt, nn);
+	assert_int_equal(tui_model_adopt_log(f->m, log), 0);
+	assert_int_equal(tui_model_inspect(f->m, 0, 80, &f->lines), 0);
+	assert_true(find_line(&f->lines, "before, IPv6") >= 0);
+	assert_true(find_line(&f->lines, "after, IPv4") >= 0);
+	assert_true(find_line(&f->lines, "2001:db8:1234:5678:9abc:def0:1234:5678") >= 0);
+	assert_true(find_line(&f->lines, "192.0.2.10") >= 0);
+	assert_true(find_line(&f->lines, "by mapping") < 0);
+	assert_int_equal(tui_model_inspect(f->m, 1, 80, &f->lines), 0);
+	assert_true(find_line(&f->lines, "before, IPv6") < 0);
+	/* wrapped at 80 columns, each address whole on its line */
+	assert_true(
+	    find_line(&f->lines, "ipv6.src       2001:db8:1234:5678:9abc:def0:1234:5678 ->") >= 0);
+	assert_true(find_line(&f->lines, "2001:db8:ffff:5678:9abc:def0:1234:5678 *") >= 0);
+	assert_true(find_line(&f->lines, "by mapping") < 0);
 }
 
 /* The first drop whose timeline line is wider than 80 columns. */
@@ -1186,6 +1312,8 @@ int main(void)
 	    cmocka_unit_test(test_layout_80x24),
 	    cmocka_unit_test_setup_teardown(test_help_fits_80x24, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_topology_every_node_at_80x24, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ipv6_addresses_in_topology, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_inspector_ipv6_translations, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_timeline_wraps_the_cursor_line, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_inspector_reason_visible_at_80x24, setup,
 					    teardown),

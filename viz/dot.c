@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/addr6.h"
 #include "base/endpoint.h"
 #include "explain/explain.h"
 #include "sim/engine.h"
@@ -211,6 +212,24 @@ static void put_detail(struct buf *b, const char *detail)
 	}
 }
 
+/* The node's IPv6 addresses (sim/trace.h struct trace_node6), one line
+ * each, "IPv6 2001:db8:1::5/64", unless its detail already says the
+ * address (then the model's line says it, once). */
+static void put_addresses6(struct buf *b, const struct trace_node *n)
+{
+	char a[IP6_TEXT_SIZE];
+
+	for (size_t i = 0; n->v6 != NULL && i < TRACE_NODE_ADDRS; i++) {
+		if (ip6_is_unspecified(&n->v6->addrs[i]))
+			continue;
+		ip6_format(&n->v6->addrs[i], a, sizeof(a));
+		if (n->detail != NULL && strstr(n->detail, a) != NULL)
+			continue;
+		put(b, "<TR><TD COLSPAN=\"3\"><FONT POINT-SIZE=\"9\">IPv6 %s/%u</FONT></TD></TR>",
+		    a, n->v6->prefix_lens[i]);
+	}
+}
+
 static void add_topology_node(Agraph_t *g, const struct trace_log *log, const struct trace_node *n,
 			      const struct tables *t)
 {
@@ -229,6 +248,7 @@ static void add_topology_node(Agraph_t *g, const struct trace_log *log, const st
 	put_escaped(&b, n->name);
 	put(&b, "</B> <I>%s</I></TD></TR>", role);
 	put_detail(&b, n->detail);
+	put_addresses6(&b, n);
 	if (nat)
 		put_mappings(&b, tn, tables_time(t));
 	put(&b, "</TABLE>");

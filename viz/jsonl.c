@@ -20,6 +20,7 @@
 #include "explain/explain.h"
 #include "explain/socket.h"
 #include "sim/engine.h"
+#include "viz/packet_words.h"
 
 /* Nine significant digits keep a loss of 0.1 printing as 0.1, not
  * 0.10000000000000001, and are still exact for any ratio a scenario sets. */
@@ -217,8 +218,11 @@ static void put_packet(const struct jsonl_writer *w, json_t *o, const struct tra
 		put(o, "before_summary", jsummary(w, p->before, p->before_len), ok);
 		put(o, "before_hex",
 		    p->before != NULL ? jhex(p->before, p->before_len) : json_null(), ok);
-		put(o, "map_internal", jendpoint(&p->map_internal), ok);
-		put(o, "map_external", jendpoint(&p->map_external), ok);
+		/* An IPv6 rewrite (NPTv6 keeps no state, RFC 6296) may use no
+		 * NAT mapping: null then, not a mapping of zeros. */
+		bool mapped = packet_words_translate_mapped(p);
+		put(o, "map_internal", mapped ? jendpoint(&p->map_internal) : json_null(), ok);
+		put(o, "map_external", mapped ? jendpoint(&p->map_external) : json_null(), ok);
 	}
 	if (p->hop == TRACE_HOP_DROP)
 		put(o, "reason", json_string(trace_drop_reason_name(p->reason)), ok);
@@ -229,27 +233,45 @@ static void put_packet(const struct jsonl_writer *w, json_t *o, const struct tra
 /* A tuple with the keys conntrack -L prints for its protocol: sport and
  * dport for UDP; type, code and id for ICMP (sim/trace.h keeps the id in
  * sport and type << 8 | code in dport). */
-static json_t *jtuple(const struct trace_ct_tuple *t, uint8_t proto)
+static json_t *jtuple_of(json_t *src, json_t *dst, uint16_t sport, uint16_t dport, uint8_t proto)
 {
 	json_t *o = json_object();
 	bool ok = o != NULL;
-	if (!ok)
+	if (!ok) {
+		json_decref(src);
+		json_decref(dst);
 		return NULL;
-	put(o, "src", jip(t->src), &ok);
-	put(o, "dst", jip(t->dst), &ok);
-	if (proto == 1) {
-		put(o, "type", jint(t->dport >> 8), &ok);
-		put(o, "code", jint(t->dport & 0xff), &ok);
-		put(o, "id", jint(t->sport), &ok);
+	}
+	put(o, "src", src, &ok);
+	put(o, "dst", dst, &ok);
+	if (proto == 1 || proto == 58 /* ICMPv6: the same layout */) {
+		put(o, "type", jint(dport >> 8), &ok);
+		put(o, "code", jint(dport & 0xff), &ok);
+		put(o, "id", jint(sport), &ok);
 	} else {
-		put(o, "sport", jint(t->sport), &ok);
-		put(o, "dport", jint(t->dport), &ok);
+		put(o, "sport", jint(sport), &ok);
+		put(o, "dport", jint(dport), &ok);
 	}
 	if (!ok) {
 		json_decref(o);
 		return NULL;
 	}
 	return o;
+}
+
+static json_t *jtuple(const struct trace_ct_tuple *t, uint8_t proto)
+{
+	return jtuple_of(jip(t->src), jip(t->dst), t->sport, t->dport, proto);
+}
+
+/* An IPv6 entry's tuple: addresses in RFC 5952 text. */
+static json_t *jtuple6(const struct trace_ct_tuple6 *t, uint8_t proto)
+{
+	char src[IP6_TEXT_SIZE], dst[IP6_TEXT_SIZE];
+
+	return jtuple_of(json_string(ip6_format(&t->src, src, sizeof(src))),
+			 json_string(ip6_format(&t->dst, dst, sizeof(dst))), t->sport, t->dport,
+			 proto);
 }
 
 static void put_conntrack(json_t *o, int64_t now, const struct trace_conntrack *c, bool *ok)
@@ -261,8 +283,16 @@ static void put_conntrack(json_t *o, int64_t now, const struct trace_conntrack *
 	put(o, "id", jint(c->id), ok);
 	put(o, "proto", jint(c->proto), ok);
 	put(o, "line", jstr(line), ok);
-	put(o, "orig", jtuple(&c->orig, c->proto), ok);
-	put(o, "reply", jtuple(&c->reply, c->proto), ok);
+	/* An IPv6 entry says its family; an IPv4 one is written as it always
+	 * was. */
+	if (c->family == 6 && c->tuples6 != NULL) {
+		put(o, "family", jint(6), ok);
+		put(o, "orig", jtuple6(&c->tuples6->orig, c->proto), ok);
+		put(o, "reply", jtuple6(&c->tuples6->reply, c->proto), ok);
+	} else {
+		put(o, "orig", jtuple(&c->orig, c->proto), ok);
+		put(o, "reply", jtuple(&c->reply, c->proto), ok);
+	}
 	put(o, "seen_reply", json_boolean(c->seen_reply), ok);
 	put(o, "assured", json_boolean(c->assured), ok);
 	put(o, "expires_ns", jint(c->expires_at), ok);

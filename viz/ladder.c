@@ -17,7 +17,9 @@
 
 #include "base/endpoint.h"
 #include "sim/engine.h"
+#include "explain/ipv6.h" /* explain_icmp6_name */
 #include "explain/socket.h"
+#include "model/packet6.h"
 #include "viz/packet_words.h"
 #include "viz/text.h"
 
@@ -46,10 +48,10 @@ static const struct glyphs ascii_glyphs = {"|", "-", ">",  "<",	  "+", "+",
 struct ld_node {
 	const char *name;
 	bool router, nat, server, host;
-	int parent;    /* in the tree grown from the root over links, or -1 */
-	int order;     /* left-to-right rank, or -1 before ordering */
-	int lane;      /* column index in this diagram, or -1: no row touches it */
-	uint32_t *ips; /* the host's own addresses (pair filter) */
+	int parent;	     /* in the tree grown from the root over links, or -1 */
+	int order;	     /* left-to-right rank, or -1 before ordering */
+	int lane;	     /* column index in this diagram, or -1: no row touches it */
+	struct ip_addr *ips; /* the host's own addresses, either family (pair filter) */
 	size_t n_ips;
 	struct endpoint *ext; /* NAT endpoints standing for the host (pair filter) */
 	size_t n_ext;
@@ -82,7 +84,7 @@ struct ladder {
  * SYN's. Sequence numbers are shown from it, as Wireshark's "relative
  * sequence numbers" are (tcp.relative_sequence_numbers). */
 struct ld_isn {
-	struct endpoint src, dst;
+	struct ip_endpoint src, dst;
 	uint32_t isn;
 };
 
@@ -475,12 +477,17 @@ static int far_end(const struct ladder *L, int node, const char *iface)
 
 /* ---- the pair filter ---------------------------------------------------- */
 
-static bool has_ip(const struct ld_node *d, uint32_t ip)
+static bool has_ip(const struct ld_node *d, const struct ip_addr *ip)
 {
 	for (size_t i = 0; i < d->n_ips; i++)
-		if (d->ips[i] == ip)
+		if (ip_addr_equal(&d->ips[i], ip))
 			return true;
 	return false;
+}
+
+static bool same_end(const struct ip_endpoint *a, const struct ip_endpoint *b)
+{
+	return a->port == b->port && ip_addr_equal(&a->addr, &b->addr);
 }
 
 static bool has_ext(const struct ld_node *d, const struct endpoint *ep)
@@ -491,21 +498,21 @@ static bool has_ext(const struct ld_node *d, const struct endpoint *ep)
 	return false;
 }
 
-static void add_ip(struct ladder *L, struct ld_node *d, uint32_t ip)
+static void add_ip(struct ladder *L, struct ld_node *d, const struct ip_addr *ip)
 {
 	size_t cap = d->n_ips;
 	if (has_ip(d, ip))
 		return;
 	/* capacity is the count rounded up to a power of two */
 	if ((cap & (cap - 1)) == 0) {
-		uint32_t *p = realloc(d->ips, (cap ? cap * 2 : 1) * sizeof(*p));
+		struct ip_addr *p = realloc(d->ips, (cap ? cap * 2 : 1) * sizeof(*p));
 		if (p == NULL) {
 			L->oom = true;
 			return;
 		}
 		d->ips = p;
 	}
-	d->ips[d->n_ips++] = ip;
+	d->ips[d->n_ips++] = *ip;
 }
 
 static void add_ext(struct ladder *L, struct ld_node *d, const struct endpoint *ep)
@@ -530,7 +537,7 @@ static void add_ext(struct ladder *L, struct ld_node *d, const struct endpoint *
 static void learn_addresses(struct ladder *L, struct ld_node *d)
 {
 	size_t n = trace_log_count(L->log);
-	struct packet_info info;
+	struct packet_ends e;
 	for (size_t i = 0; i < n; i++) {
 		const struct trace_record *r = trace_log_get(L->log, i);
 		if (r->kind != TRACE_PACKET || strcmp(r->u.packet.node, d->name) != 0)
@@ -538,8 +545,8 @@ static void learn_addresses(struct ladder *L, struct ld_node *d)
 		const struct trace_packet *p = &r->u.packet;
 		if (p->hop != TRACE_HOP_SEND && p->hop != TRACE_HOP_DELIVER)
 			continue;
-		if (packet_parse(p->bytes, p->len, &info, NULL, 0) == 0)
-			add_ip(L, d, p->hop == TRACE_HOP_SEND ? info.src : info.dst);
+		if (packet_ends_of(p->bytes, p->len, &e))
+			add_ip(L, d, p->hop == TRACE_HOP_SEND ? &e.src.addr : &e.dst.addr);
 	}
 	for (size_t grew = 1; grew != 0;) {
 		grew = 0;
@@ -548,7 +555,9 @@ static void learn_addresses(struct ladder *L, struct ld_node *d)
 			if (r->kind != TRACE_MAPPING || r->u.map.event != TRACE_MAP_CREATED)
 				continue;
 			const struct trace_mapping *m = &r->u.map;
-			if ((has_ip(d, m->internal.ip) || has_ext(d, &m->internal)) &&
+			if ((has_ip(d, &(struct ip_addr){.family = IP_FAMILY_V4,
+							 .u.v4 = m->internal.ip}) ||
+			     has_ext(d, &m->internal)) &&
 			    !has_ext(d, &m->external)) {
 				add_ext(L, d, &m->external);
 				grew++;
@@ -557,27 +566,40 @@ static void learn_addresses(struct ladder *L, struct ld_node *d)
 	}
 }
 
-static bool stands_for(const struct ld_node *d, uint32_t ip, uint16_t port)
+/* A host's own address, or (IPv4: NAT mappings are IPv4's alone) an
+ * endpoint standing for it outside. */
+static bool stands_for(const struct ld_node *d, const struct ip_addr *ip, uint16_t port)
 {
-	struct endpoint ep = {ip, port};
-	return has_ip(d, ip) || has_ext(d, &ep);
+	if (has_ip(d, ip))
+		return true;
+	return ip->family == IP_FAMILY_V4 && has_ext(d, &(struct endpoint){ip->u.v4, port});
+}
+
+/* One end of a verdict's flow (an ICMP error's quoted packet). */
+static struct ip_addr flow_addr(const struct verdict_flow *v, bool src)
+{
+	return v->ip_version == 6 ? ip_addr_v6(src ? &v->src6 : &v->dst6)
+				  : ip_addr_v4(src ? v->src : v->dst);
 }
 
 static void touches(const struct ld_node *a, const struct ld_node *b, const uint8_t *bytes,
 		    size_t len, bool *ta, bool *tb)
 {
-	struct packet_info info;
-	if (bytes == NULL || packet_parse(bytes, len, &info, NULL, 0) != 0)
+	struct explain_packet_facts f;
+	struct packet_ends e;
+	if (!packet_ends_of(bytes, len, &e))
 		return;
-	*ta = *ta || stands_for(a, info.src, info.sport) || stands_for(a, info.dst, info.dport);
-	*tb = *tb || stands_for(b, info.src, info.sport) || stands_for(b, info.dst, info.dport);
-	if (!info.icmp_error)
+	*ta =
+	    *ta || stands_for(a, &e.src.addr, e.src.port) || stands_for(a, &e.dst.addr, e.dst.port);
+	*tb =
+	    *tb || stands_for(b, &e.src.addr, e.src.port) || stands_for(b, &e.dst.addr, e.dst.port);
+	if (!e.icmp || !packet_words_facts(bytes, len, NULL, &f) || !f.has_inner)
 		return;
 	/* An ICMP error belongs to the flow it quotes: a port unreachable
 	 * that a router sends alice about her packet to bob is between them. */
-	const struct packet_inner *in = &info.inner;
-	*ta = *ta || stands_for(a, in->src, in->sport) || stands_for(a, in->dst, in->dport);
-	*tb = *tb || stands_for(b, in->src, in->sport) || stands_for(b, in->dst, in->dport);
+	struct ip_addr is = flow_addr(&f.inner, true), id = flow_addr(&f.inner, false);
+	*ta = *ta || stands_for(a, &is, f.inner.sport) || stands_for(a, &id, f.inner.dport);
+	*tb = *tb || stands_for(b, &is, f.inner.sport) || stands_for(b, &id, f.inner.dport);
 }
 
 /* Whether the packet of record `i` ever went between the pair: one of its
@@ -741,14 +763,22 @@ static char *tcp_flags_label(uint8_t flags, char *out, size_t size)
 	return out;
 }
 
-static const struct ld_isn *isn_of(const struct ladder *L, const struct endpoint *src,
-				   const struct endpoint *dst)
+static const struct ld_isn *isn_of(const struct ladder *L, const struct ip_endpoint *src,
+				   const struct ip_endpoint *dst)
 {
 	for (size_t i = 0; i < L->n_isns; i++)
-		if (L->isns[i].src.ip == src->ip && L->isns[i].src.port == src->port &&
-		    L->isns[i].dst.ip == dst->ip && L->isns[i].dst.port == dst->port)
+		if (same_end(&L->isns[i].src, src) && same_end(&L->isns[i].dst, dst))
 			return &L->isns[i];
 	return NULL;
+}
+
+/* Whether the bytes may hold TCP: the protocol byte of either family's
+ * header, read before a full parse (most packets are UDP). */
+static bool may_be_tcp(const uint8_t *bytes, size_t len)
+{
+	if (packet_ip_version(bytes, len) == 6)
+		return len >= IPV6_HEADER_SIZE && bytes[6] == IPPROTO_NUM_TCP;
+	return len >= IPV4_HEADER_MIN && bytes[9] == IPPROTO_NUM_TCP;
 }
 
 /* Every direction's ISN, from the SYNs of the log (a SYN sent again
@@ -757,94 +787,93 @@ static void learn_isns(struct ladder *L)
 {
 	for (size_t i = 0, n = trace_log_count(L->log); i < n && !L->oom; i++) {
 		const struct trace_record *r = trace_log_get(L->log, i);
-		struct packet_info info;
-		if (r->kind != TRACE_PACKET || r->u.packet.len < IPV4_HEADER_MIN ||
-		    r->u.packet.bytes[9] != IPPROTO_NUM_TCP ||
-		    packet_parse(r->u.packet.bytes, r->u.packet.len, &info, NULL, 0) != PACKET_OK ||
-		    !(info.tcp_flags & TCP_SYN))
+		struct packet_ends e;
+		if (r->kind != TRACE_PACKET || !may_be_tcp(r->u.packet.bytes, r->u.packet.len) ||
+		    !packet_ends_of(r->u.packet.bytes, r->u.packet.len, &e) ||
+		    e.proto != IPPROTO_NUM_TCP || !(e.tcp_flags & TCP_SYN))
 			continue;
-		struct endpoint s = {info.src, info.sport}, d = {info.dst, info.dport};
-		if (isn_of(L, &s, &d) != NULL)
+		if (isn_of(L, &e.src, &e.dst) != NULL)
 			continue;
 		if (!grow((void **)&L->isns, &L->cap_isns, L->n_isns, sizeof(*L->isns))) {
 			L->oom = true;
 			return;
 		}
-		L->isns[L->n_isns++] = (struct ld_isn){s, d, info.tcp_seq};
+		L->isns[L->n_isns++] = (struct ld_isn){e.src, e.dst, e.tcp_seq};
 	}
 }
 
 /* "10.0.0.7:40000 → 203.0.113.5:80 [SYN,ACK] seq=0 ack=1 len=0": a TCP
  * segment, its numbers relative to each direction's SYN as Wireshark shows
  * them (absolute where no SYN was seen). */
-static void tcp_summary(const struct ladder *L, const struct packet_info *info, char *out,
-			size_t size)
+static void tcp_summary(const struct ladder *L, const struct packet_ends *e, char *out, size_t size)
 {
-	struct endpoint s = {info->src, info->sport}, d = {info->dst, info->dport};
-	const struct ld_isn *mine = isn_of(L, &s, &d), *theirs = isn_of(L, &d, &s);
-	char a[24], b[24], flags[48];
+	const struct ld_isn *mine = isn_of(L, &e->src, &e->dst),
+			    *theirs = isn_of(L, &e->dst, &e->src);
+	char a[ENDPOINT6_TEXT_SIZE], b[ENDPOINT6_TEXT_SIZE], flags[48];
 
-	snprintf(out, size, "%s \u2192 %s %s seq=%u", endpoint_format(&s, a, sizeof(a)),
-		 endpoint_format(&d, b, sizeof(b)),
-		 tcp_flags_label(info->tcp_flags, flags, sizeof(flags)),
-		 info->tcp_seq - (mine ? mine->isn : 0));
-	if (info->tcp_flags & TCP_ACK)
-		text_appendf(out, size, " ack=%u", info->tcp_ack - (theirs ? theirs->isn : 0));
-	text_appendf(out, size, " len=%zu", info->payload_len);
+	snprintf(out, size, "%s \u2192 %s %s seq=%u", ip_endpoint_format(&e->src, a, sizeof(a)),
+		 ip_endpoint_format(&e->dst, b, sizeof(b)),
+		 tcp_flags_label(e->tcp_flags, flags, sizeof(flags)),
+		 e->tcp_seq - (mine ? mine->isn : 0));
+	if (e->tcp_flags & TCP_ACK)
+		text_appendf(out, size, " ack=%u", e->tcp_ack - (theirs ? theirs->isn : 0));
+	text_appendf(out, size, " len=%zu", e->payload_len);
 }
 
-/* "192.168.1.5:5000 → 192.0.2.10:3478 STUN Binding Request": the packet as
- * it was on a link, shortened to what changes from hop to hop. */
+/* "192.168.1.5:5000 → 192.0.2.10:3478 STUN Binding Request", "[2001:db8:1::5]:5000
+ * → [2001:db8:2::1]:3478 STUN Binding Request": the packet as it was on a
+ * link, shortened to what changes from hop to hop. */
 static void summarise(const struct ladder *L, const uint8_t *bytes, size_t len, char *out,
 		      size_t size)
 {
-	struct packet_info info;
-	char a[24], b[24], pay[256];
-	if (packet_parse(bytes, len, &info, NULL, 0) != 0) {
+	struct packet_ends e;
+	char a[ENDPOINT6_TEXT_SIZE], b[ENDPOINT6_TEXT_SIZE], pay[256];
+	if (!packet_ends_of(bytes, len, &e)) {
 		packet_summary(bytes, len, L->opt->payload, false, out, size);
 		return;
 	}
-	if (info.proto == IPPROTO_NUM_ICMP) { /* what it is: "ping ...", "port unreachable ..." */
+	if (e.icmp) { /* what it is: "ping ...", "port unreachable ..." */
 		packet_words(bytes, len, L->owners, out, size);
 		return;
 	}
-	struct endpoint s = {info.src, info.sport}, d = {info.dst, info.dport};
-	if (info.proto == IPPROTO_NUM_TCP) {
-		tcp_summary(L, &info, out, size);
+	if (e.proto == IPPROTO_NUM_TCP) {
+		tcp_summary(L, &e, out, size);
 		return;
 	}
 	int n = L->opt->payload != NULL
-		    ? L->opt->payload(info.payload, info.payload_len, pay, sizeof(pay))
+		    ? L->opt->payload(e.payload, e.payload_len, pay, sizeof(pay))
 		    : 0;
 	if (n <= 0)
-		snprintf(pay, sizeof(pay), "len=%zu", info.payload_len);
-	snprintf(out, size, "%s \u2192 %s %s", endpoint_format(&s, a, sizeof(a)),
-		 endpoint_format(&d, b, sizeof(b)), pay);
+		snprintf(pay, sizeof(pay), "len=%zu", e.payload_len);
+	snprintf(out, size, "%s \u2192 %s %s", ip_endpoint_format(&e.src, a, sizeof(a)),
+		 ip_endpoint_format(&e.dst, b, sizeof(b)), pay);
 }
 
-/* "home rewrites source 192.168.1.5:5000 → 203.0.113.7:5000". */
+/* "home rewrites source 192.168.1.5:5000 → 203.0.113.7:5000"; a
+ * translator's rewrite between families (NAT64) names each side in its own:
+ * "xlat rewrites source [2001:db8:1::5]:5000 → 203.0.113.7:2000,
+ * destination [64:ff9b::c000:20a]:3478 → 192.0.2.10:3478". */
 static void describe_rewrite(const struct trace_packet *p, char *out, size_t size)
 {
-	struct packet_info x, y;
-	char a[24], b[24];
+	struct packet_ends x, y;
+	char a[ENDPOINT6_TEXT_SIZE], b[ENDPOINT6_TEXT_SIZE];
 	text_appendf(out, size, "%s rewrites", p->node);
 	if (packet_words_icmp_rewrite(p->before, p->before_len, p->bytes, p->len, ", ", out, size))
 		return; /* ICMP: addresses, an echo's id, and inside an error */
-	if (p->before == NULL || packet_parse(p->before, p->before_len, &x, NULL, 0) != 0 ||
-	    packet_parse(p->bytes, p->len, &y, NULL, 0) != 0) {
+	if (!packet_ends_of(p->before, p->before_len, &x) ||
+	    !packet_ends_of(p->bytes, p->len, &y)) {
 		text_appendf(out, size, " the packet");
 		return;
 	}
-	struct endpoint xs = {x.src, x.sport}, ys = {y.src, y.sport};
-	struct endpoint xd = {x.dst, x.dport}, yd = {y.dst, y.dport};
-	bool src = xs.ip != ys.ip || xs.port != ys.port, dst = xd.ip != yd.ip || xd.port != yd.port;
+	bool src = !same_end(&x.src, &y.src), dst = !same_end(&x.dst, &y.dst);
 	if (src)
-		text_appendf(out, size, " source %s \u2192 %s", endpoint_format(&xs, a, sizeof(a)),
-			     endpoint_format(&ys, b, sizeof(b)));
+		text_appendf(out, size, " source %s \u2192 %s",
+			     ip_endpoint_format(&x.src, a, sizeof(a)),
+			     ip_endpoint_format(&y.src, b, sizeof(b)));
 	if (dst)
 		text_appendf(out, size, "%s destination %s \u2192 %s", src ? "," : "",
-			     endpoint_format(&xd, a, sizeof(a)),
-			     endpoint_format(&yd, b, sizeof(b)));
+			     ip_endpoint_format(&x.dst, a, sizeof(a)),
+			     ip_endpoint_format(&y.dst, b, sizeof(b)));
 	if (!src && !dst)
 		text_appendf(out, size, " nothing");
 }
@@ -858,7 +887,18 @@ static void drop_words(const struct trace_packet *p, char *out, size_t size)
 			     trace_drop_reason_name(p->reason));
 }
 
-/* The text of a row; returns whether it may wrap (drops and notes do). */
+/* An IPv6 packet's row wraps rather than being cut: its addresses run to
+ * 39 characters (RFC 5952 section 4 writes 2001:db8:1234:5678:9abc:def0:1:2
+ * in full), two of them fill the text column, and an address cut short
+ * reads as another address. IPv4 rows are cut as they always were. */
+static bool wraps_for_ipv6(const struct trace_packet *p)
+{
+	return packet_ip_version(p->bytes, p->len) == 6 ||
+	       packet_ip_version(p->before, p->before_len) == 6;
+}
+
+/* The text of a row; returns whether it may wrap (drops, notes and IPv6
+ * packets' rows do). */
 static bool row_text(const struct ladder *L, const struct row *w, char *out, size_t size)
 {
 	const struct trace_record *r = trace_log_get(L->log, w->rec);
@@ -872,7 +912,7 @@ static bool row_text(const struct ladder *L, const struct row *w, char *out, siz
 	case ROW_REWRITE:
 		text_appendf(out, size, "#%" PRIu64 " ", p->packet_id);
 		describe_rewrite(p, out, size);
-		return false;
+		return wraps_for_ipv6(p);
 	case ROW_DROP:
 		text_appendf(out, size, "#%" PRIu64 " %s ", p->packet_id, L->g->cross);
 		drop_words(p, out, size);
@@ -887,7 +927,7 @@ static bool row_text(const struct ladder *L, const struct row *w, char *out, siz
 		}
 		if (w->end == SIZE_MAX)
 			text_appendf(out, size, " (still in flight when the run ended)");
-		return false;
+		return wraps_for_ipv6(p);
 	}
 	return false;
 }
@@ -967,15 +1007,19 @@ static int lane_of(const struct ladder *L, int node)
 static void icmp_label(const struct trace_packet *p, struct ladder_row *o)
 {
 	struct explain_packet_facts f;
-	struct packet_info info;
-	if (packet_parse(p->bytes, p->len, &info, NULL, 0) == PACKET_OK &&
-	    info.proto == IPPROTO_NUM_TCP) {
-		tcp_flags_label(info.tcp_flags, o->tcp, sizeof(o->tcp));
+	struct packet_ends e;
+	if (!packet_ends_of(p->bytes, p->len, &e))
+		return;
+	if (e.proto == IPPROTO_NUM_TCP) {
+		tcp_flags_label(e.tcp_flags, o->tcp, sizeof(o->tcp));
 		return;
 	}
-	if (!packet_words_facts(p->bytes, p->len, NULL, &f) || f.flow.proto != IPPROTO_NUM_ICMP)
+	if (!e.icmp || !packet_words_facts(p->bytes, p->len, NULL, &f))
 		return;
-	explain_icmp_name(f.flow.icmp_type, f.flow.icmp_code, o->icmp, sizeof(o->icmp));
+	if (e.version == 6)
+		explain_icmp6_name(f.flow.icmp_type, f.flow.icmp_code, o->icmp, sizeof(o->icmp));
+	else
+		explain_icmp_name(f.flow.icmp_type, f.flow.icmp_code, o->icmp, sizeof(o->icmp));
 	o->icmp_error = f.has_inner;
 }
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/packet6.h"
 #include "viz/text.h"
 
 struct owner {
@@ -27,10 +28,20 @@ struct segment_flags {
 	uint8_t flags;
 };
 
+/* An IPv6 address a host holds (sim/trace.h struct trace_node6). */
+struct owner6 {
+	struct ip6_addr ip;
+	size_t order;
+	const char *name;
+};
+
 struct packet_owners {
 	struct owner *v;
 	size_t n, cap;
 	bool sorted;
+	struct owner6 *v6;
+	size_t n6, cap6;
+	bool sorted6;
 	struct segment_flags *seg;
 	size_t n_seg, cap_seg;
 };
@@ -45,17 +56,29 @@ void packet_owners_free(struct packet_owners *o)
 	if (o == NULL)
 		return;
 	free(o->v);
+	free(o->v6);
 	free(o->seg);
 	free(o);
+}
+
+/* Where a TCP segment's header starts in bytes of either family, or 0 if
+ * they hold none (IPv6: right after the fixed header, since natsim sends no
+ * extension headers: model/packet6.h). */
+static size_t tcp_offset(const uint8_t *b, size_t len)
+{
+	if (packet_ip_version(b, len) == 6)
+		return len >= IPV6_HEADER_SIZE && b[6] == IPPROTO_NUM_TCP ? IPV6_HEADER_SIZE : 0;
+	if (len < IPV4_HEADER_MIN || b[9] != IPPROTO_NUM_TCP)
+		return 0;
+	return (size_t)(b[0] & 0x0f) * 4;
 }
 
 static int learn_segment(struct packet_owners *o, const struct trace_packet *p)
 {
 	size_t ihl;
 
-	if (p->hop != TRACE_HOP_SEND || p->len < IPV4_HEADER_MIN || p->bytes[9] != IPPROTO_NUM_TCP)
+	if (p->hop != TRACE_HOP_SEND || (ihl = tcp_offset(p->bytes, p->len)) == 0)
 		return 0;
-	ihl = (size_t)(p->bytes[0] & 0x0f) * 4;
 	if (p->len < ihl + TCP_HEADER_MIN ||
 	    (o->n_seg > 0 && o->seg[o->n_seg - 1].id >= p->packet_id))
 		return 0;
@@ -87,6 +110,27 @@ int packet_owners_segment_flags(const struct packet_owners *o, uint64_t id)
 	return hit != NULL ? hit->flags : -1;
 }
 
+/* A host's IPv6 addresses, beside its IPv4 ones. */
+static int learn_addresses6(struct packet_owners *o, const struct trace_node *n)
+{
+	for (size_t i = 0; n->v6 != NULL && i < TRACE_NODE_ADDRS; i++) {
+		if (ip6_is_unspecified(&n->v6->addrs[i]))
+			continue;
+		if (o->n6 == o->cap6) {
+			size_t cap = o->cap6 != 0 ? o->cap6 * 2 : 16;
+			struct owner6 *v = realloc(o->v6, cap * sizeof(*v));
+			if (v == NULL)
+				return -1;
+			o->v6 = v;
+			o->cap6 = cap;
+		}
+		o->v6[o->n6] = (struct owner6){n->v6->addrs[i], o->n6, n->name};
+		o->n6++;
+		o->sorted6 = false;
+	}
+	return 0;
+}
+
 int packet_owners_learn(struct packet_owners *o, const struct trace_record *r)
 {
 	const struct trace_node *n = &r->u.node;
@@ -110,7 +154,7 @@ int packet_owners_learn(struct packet_owners *o, const struct trace_record *r)
 		o->n++;
 		o->sorted = false;
 	}
-	return 0;
+	return learn_addresses6(o, n);
 }
 
 struct packet_owners *packet_owners_of_log(const struct trace_log *log)
@@ -156,6 +200,42 @@ const char *packet_owners_find(const struct packet_owners *o, uint32_t ip)
 	return hit != NULL ? hit->name : NULL;
 }
 
+static int owner6_cmp(const void *a, const void *b)
+{
+	const struct owner6 *x = a, *y = b;
+	int c = ip6_compare(&x->ip, &y->ip);
+	if (c != 0)
+		return c;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static int owner6_ip_cmp(const void *key, const void *elem)
+{
+	return ip6_compare(key, &((const struct owner6 *)elem)->ip);
+}
+
+const char *packet_owners_find6(const struct packet_owners *o, const struct ip6_addr *ip)
+{
+	if (o == NULL || o->n6 == 0)
+		return NULL;
+	if (!o->sorted6) {
+		struct packet_owners *m = (struct packet_owners *)o;
+		qsort(m->v6, m->n6, sizeof(*m->v6), owner6_cmp);
+		m->sorted6 = true;
+	}
+	const struct owner6 *hit = bsearch(ip, o->v6, o->n6, sizeof(*o->v6), owner6_ip_cmp);
+	while (hit != NULL && hit > o->v6 && ip6_equal(&hit[-1].ip, ip))
+		hit--;
+	return hit != NULL ? hit->name : NULL;
+}
+
+const char *packet_owners_find_addr(const struct packet_owners *o, const struct ip_addr *a)
+{
+	if (a->family == IP_FAMILY_V6)
+		return packet_owners_find6(o, &a->u.v6);
+	return a->family == IP_FAMILY_V4 ? packet_owners_find(o, a->u.v4) : NULL;
+}
+
 /* The packet an error quotes, as a verdict names a packet. */
 static struct verdict_flow inner_flow(const struct packet_inner *in)
 {
@@ -171,12 +251,52 @@ static struct verdict_flow inner_flow(const struct packet_inner *in)
 				     .icmp_code = in->icmp_code};
 }
 
+/* The packet an ICMPv6 error quotes. */
+static struct verdict_flow inner_flow6(const struct packet6_inner *in)
+{
+	return (struct verdict_flow){.form = VERDICT_FLOW_PARSED,
+				     .ip_version = 6,
+				     .proto = in->next_header,
+				     .ttl = in->hop_limit,
+				     .src6 = in->src,
+				     .dst6 = in->dst,
+				     .sport = in->sport,
+				     .dport = in->dport,
+				     .len = IPV6_HEADER_SIZE + (size_t)in->payload_len,
+				     .icmp_type = in->icmp_type,
+				     .icmp_code = in->icmp_code};
+}
+
+static bool facts6(const uint8_t *bytes, size_t len, const struct packet_owners *owners,
+		   struct explain_packet_facts *out)
+{
+	struct packet6_info info;
+
+	if (packet6_parse(bytes, len, &info, NULL, 0) != PACKET_OK)
+		return false;
+	out->flow = packet6_flow_of(&info);
+	if (info.next_header != IPPROTO_NUM_ICMPV6)
+		return true;
+	if (info.icmp_type == ICMP6_ECHO_REQUEST || info.icmp_type == ICMP6_ECHO_REPLY) {
+		out->has_seq = true;
+		out->seq = info.icmp_seq;
+	}
+	if (info.icmp_error) {
+		out->has_inner = true;
+		out->inner = inner_flow6(&info.inner);
+		out->inner_owner = packet_owners_find6(owners, &info.inner.src);
+	}
+	return true;
+}
+
 bool packet_words_facts(const uint8_t *bytes, size_t len, const struct packet_owners *owners,
 			struct explain_packet_facts *out)
 {
 	struct packet_info info;
 
 	memset(out, 0, sizeof(*out));
+	if (bytes != NULL && packet_ip_version(bytes, len) == 6)
+		return facts6(bytes, len, owners, out);
 	if (bytes == NULL || packet_parse(bytes, len, &info, NULL, 0) != PACKET_OK)
 		return false;
 	out->flow = packet_flow_of(&info);
@@ -206,43 +326,122 @@ char *packet_words(const uint8_t *bytes, size_t len, const struct packet_owners 
 	return explain_packet(&f, out, size);
 }
 
-bool packet_words_is_icmp(const uint8_t *bytes, size_t len)
+bool packet_words_translate_mapped(const struct trace_packet *p)
 {
-	struct packet_info info;
-	return bytes != NULL && packet_parse(bytes, len, &info, NULL, 0) == PACKET_OK &&
-	       info.proto == IPPROTO_NUM_ICMP;
+	bool v6 = packet_ip_version(p->bytes, p->len) == 6 ||
+		  packet_ip_version(p->before, p->before_len) == 6;
+	return !v6 || p->map_internal.ip != 0 || p->map_external.ip != 0;
 }
 
-/* An ICMP endpoint: the address, and an echo's id where it plays the port
- * (a request's source, a reply's destination: model/packet.h). */
-static void icmp_end(const struct packet_info *pi, bool src, char *out, size_t size)
+bool packet_words_is_icmp(const uint8_t *bytes, size_t len)
 {
-	char a[16];
-	uint32_t ip = src ? pi->src : pi->dst;
-	bool id_here = (pi->icmp_type == ICMP_ECHO_REQUEST && src) ||
-		       (pi->icmp_type == ICMP_ECHO_REPLY && !src);
+	struct packet_ends e;
+	return packet_ends_of(bytes, len, &e) && e.icmp;
+}
 
-	ip_format(ip, a, sizeof(a));
-	if (id_here)
-		snprintf(out, size, "%s id=%u", a, pi->icmp_id);
+static bool ends6(const uint8_t *bytes, size_t len, struct packet_ends *out)
+{
+	struct packet6_info info;
+
+	if (packet6_parse(bytes, len, &info, NULL, 0) != PACKET_OK)
+		return false;
+	*out = (struct packet_ends){
+	    .version = 6,
+	    .proto = info.next_header,
+	    .icmp = info.next_header == IPPROTO_NUM_ICMPV6,
+	    .icmp_type = info.icmp_type,
+	    .src = {ip_addr_v6(&info.src), info.sport},
+	    .dst = {ip_addr_v6(&info.dst), info.dport},
+	    .payload = info.payload,
+	    .payload_len = info.payload_len,
+	    .tcp_flags = info.tcp_flags,
+	    .tcp_seq = info.tcp_seq,
+	    .tcp_ack = info.tcp_ack,
+	};
+	return true;
+}
+
+bool packet_ends_of(const uint8_t *bytes, size_t len, struct packet_ends *out)
+{
+	struct packet_info info;
+
+	if (bytes == NULL)
+		return false;
+	if (packet_ip_version(bytes, len) == 6)
+		return ends6(bytes, len, out);
+	if (packet_parse(bytes, len, &info, NULL, 0) != PACKET_OK)
+		return false;
+	*out = (struct packet_ends){
+	    .version = 4,
+	    .proto = info.proto,
+	    .icmp = info.proto == IPPROTO_NUM_ICMP,
+	    .icmp_type = info.icmp_type,
+	    .src = {ip_addr_v4(info.src), info.sport},
+	    .dst = {ip_addr_v4(info.dst), info.dport},
+	    .payload = info.payload,
+	    .payload_len = info.payload_len,
+	    .tcp_flags = info.tcp_flags,
+	    .tcp_seq = info.tcp_seq,
+	    .tcp_ack = info.tcp_ack,
+	};
+	return true;
+}
+
+char *packet_ends_format(const struct ip_endpoint *ep, bool icmp, char *out, size_t size)
+{
+	if (icmp)
+		return ip_addr_format(&ep->addr, out, size);
+	return ip_endpoint_format(ep, out, size);
+}
+
+/* A flow's address, of either family (RFC 5952 text for IPv6). */
+static char *flow_address(const struct verdict_flow *v, bool src, char *out, size_t size)
+{
+	if (v->ip_version == 6)
+		return ip6_format(src ? &v->src6 : &v->dst6, out, size);
+	return ip_format(src ? v->src : v->dst, out, size);
+}
+
+static bool flow_is_icmp(const struct verdict_flow *v)
+{
+	return v->proto == (v->ip_version == 6 ? IPPROTO_NUM_ICMPV6 : IPPROTO_NUM_ICMP);
+}
+
+/* An ICMP (or ICMPv6) endpoint: the address, and an echo's id where it
+ * plays the port (a request's source, a reply's destination:
+ * model/packet.h, model/packet6.h). */
+static void icmp_end(const struct verdict_flow *v, bool src, char *out, size_t size)
+{
+	char a[IP6_TEXT_SIZE];
+	bool request =
+	    v->icmp_type == (v->ip_version == 6 ? ICMP6_ECHO_REQUEST : ICMP_ECHO_REQUEST);
+	bool reply = v->icmp_type == (v->ip_version == 6 ? ICMP6_ECHO_REPLY : ICMP_ECHO_REPLY);
+
+	flow_address(v, src, a, sizeof(a));
+	if ((request && src) || (reply && !src))
+		snprintf(out, size, "%s id=%u", a, src ? v->sport : v->dport);
 	else
 		snprintf(out, size, "%s", a);
 }
 
-/* The quoted packet's endpoint: "10.0.0.7:5000" for UDP, the address (and
- * an echo's id) otherwise. */
-static void inner_end(const struct packet_inner *in, bool src, char *out, size_t size)
+/* The quoted packet's endpoint: "10.0.0.7:5000" (or "[2001:db8::7]:5000")
+ * for UDP, the address (and an echo's id) otherwise. */
+static void inner_end(const struct verdict_flow *in, bool src, char *out, size_t size)
 {
-	struct endpoint ep = {src ? in->src : in->dst, src ? in->sport : in->dport};
-	char a[16];
+	char a[IP6_TEXT_SIZE];
+	uint16_t port = src ? in->sport : in->dport;
 
-	if (in->proto == IPPROTO_NUM_UDP) {
-		endpoint_format(&ep, out, size);
+	if (in->proto == IPPROTO_NUM_UDP && in->ip_version == 6) {
+		endpoint6_format(&(struct endpoint6){src ? in->src6 : in->dst6, port}, out, size);
 		return;
 	}
-	ip_format(ep.ip, a, sizeof(a));
-	if (in->proto == IPPROTO_NUM_ICMP && ep.port != 0)
-		snprintf(out, size, "%s id=%u", a, ep.port);
+	if (in->proto == IPPROTO_NUM_UDP) {
+		endpoint_format(&(struct endpoint){src ? in->src : in->dst, port}, out, size);
+		return;
+	}
+	flow_address(in, src, a, sizeof(a));
+	if (flow_is_icmp(in) && port != 0)
+		snprintf(out, size, "%s id=%u", a, port);
 	else
 		snprintf(out, size, "%s", a);
 }
@@ -261,21 +460,22 @@ static bool changed_end(const char *what, const char *before, const char *after,
 bool packet_words_icmp_rewrite(const uint8_t *before, size_t before_len, const uint8_t *after,
 			       size_t after_len, const char *join, char *out, size_t size)
 {
-	struct packet_info x, y;
-	char a[40], b[40];
+	struct explain_packet_facts x, y;
+	char a[ENDPOINT6_TEXT_SIZE + 12], b[ENDPOINT6_TEXT_SIZE + 12];
 	bool first = true;
 
-	if (before == NULL || after == NULL ||
-	    packet_parse(before, before_len, &x, NULL, 0) != PACKET_OK ||
-	    packet_parse(after, after_len, &y, NULL, 0) != PACKET_OK ||
-	    x.proto != IPPROTO_NUM_ICMP || y.proto != IPPROTO_NUM_ICMP)
+	/* Either family on either side: NAT64 (RFC 7915 4.2, 5.2) turns an
+	 * echo or an error of one family into the other's. */
+	if (!packet_words_facts(before, before_len, NULL, &x) ||
+	    !packet_words_facts(after, after_len, NULL, &y) || !flow_is_icmp(&x.flow) ||
+	    !flow_is_icmp(&y.flow))
 		return false;
 	for (int side = 0; side < 2; side++) {
-		icmp_end(&x, side == 0, a, sizeof(a));
-		icmp_end(&y, side == 0, b, sizeof(b));
+		icmp_end(&x.flow, side == 0, a, sizeof(a));
+		icmp_end(&y.flow, side == 0, b, sizeof(b));
 		changed_end(side == 0 ? "source" : "destination", a, b, &first, join, out, size);
 	}
-	if (!x.icmp_error || !y.icmp_error)
+	if (!x.has_inner || !y.has_inner)
 		goto done;
 	/* RFC 5508 REQ-3/4: the NAT also rewrote the packet the error quotes. */
 	for (int side = 0; side < 2; side++) {

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/addr6.h"
 #include "explain/explain.h"
 #include "model/packet.h"
 #include "sim/trace.h"
@@ -38,6 +39,10 @@ int packet_owners_learn(struct packet_owners *o, const struct trace_record *r);
 struct packet_owners *packet_owners_of_log(const struct trace_log *log);
 /* The host that holds `ip`, or NULL (o NULL: nobody known). */
 const char *packet_owners_find(const struct packet_owners *o, uint32_t ip);
+/* The host that holds an IPv6 address (the node records' struct
+ * trace_node6), or NULL; and either family's. */
+const char *packet_owners_find6(const struct packet_owners *o, const struct ip6_addr *ip);
+const char *packet_owners_find_addr(const struct packet_owners *o, const struct ip_addr *a);
 /* The TCP flags of segment `id` as it was sent, or -1 if none was learnt
  * (for the words of a socket's change of state, explain/socket.h). */
 int packet_owners_segment_flags(const struct packet_owners *o, uint64_t id);
@@ -49,7 +54,34 @@ bool packet_words_facts(const uint8_t *bytes, size_t len, const struct packet_ow
  * "malformed: ..." line. Returns out. */
 char *packet_words(const uint8_t *bytes, size_t len, const struct packet_owners *owners, char *out,
 		   size_t size);
-/* True if the bytes parse as ICMP: renderers word those with packet_words
+/* A packet of either family as the renderers name its ends, from bytes
+ * that parse (model/packet.h for version 4, model/packet6.h for 6). Ports
+ * are UDP's and TCP's; for ICMP and ICMPv6 an echo's id plays the port as
+ * the parsers say (a request's sport, a reply's dport). */
+struct packet_ends {
+	unsigned version; /* 4 or 6 */
+	uint8_t proto;	  /* 17 UDP, 6 TCP, 1 ICMP, 58 ICMPv6, ... */
+	bool icmp;	  /* ICMP for its family: 1 in IPv4, 58 in IPv6 */
+	uint8_t icmp_type;
+	struct ip_endpoint src, dst;
+	const uint8_t *payload; /* borrowed from the bytes */
+	size_t payload_len;
+	uint8_t tcp_flags;
+	uint32_t tcp_seq, tcp_ack;
+};
+/* False (out untouched) when the bytes parse as neither family. */
+bool packet_ends_of(const uint8_t *bytes, size_t len, struct packet_ends *out);
+/* An end as a renderer writes it: "192.168.1.5:5000", "[2001:db8::5]:5000"
+ * (RFC 5952 section 6), the address alone for ICMP. Returns out. */
+char *packet_ends_format(const struct ip_endpoint *ep, bool icmp, char *out, size_t size);
+
+/* Whether a translate hop used the IPv4 NAT's mapping (map_internal and
+ * map_external say it): every IPv4 rewrite does; an IPv6 one (NPTv6 keeps
+ * no state, RFC 6296) may carry none, and a renderer then names none
+ * rather than a mapping of zeros. */
+bool packet_words_translate_mapped(const struct trace_packet *p);
+
+/* True if the bytes parse as ICMP or ICMPv6: renderers word those with packet_words
  * where they print addresses and ports for UDP. */
 bool packet_words_is_icmp(const uint8_t *bytes, size_t len);
 
@@ -65,7 +97,9 @@ char *packet_words_mapping_end(const struct endpoint *ep, uint8_t proto, bool re
  * 10.0.0.7" and for an error what it rewrote inside (RFC 5508 REQ-3/4):
  * "inside the error, source 203.0.113.7:5000 → 10.0.0.7:5000"; changes
  * after the first are joined by `join` (", " or " and "); " nothing" if
- * none. False (appending nothing) unless both parse as ICMP. */
+ * none. ICMPv6 alike, and a translation between the families (NAT64)
+ * names each side in its own. False (appending nothing) unless both parse
+ * as ICMP or ICMPv6. */
 bool packet_words_icmp_rewrite(const uint8_t *before, size_t before_len, const uint8_t *after,
 			       size_t after_len, const char *join, char *out, size_t size);
 

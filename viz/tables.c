@@ -84,10 +84,13 @@ static struct node_state *node_get(struct tables *t, const char *name)
 
 /* ---- conntrack --------------------------------------------------------- */
 
-static struct tables_flow *flow_find(struct node_state *ns, uint32_t id)
+/* An entry by its id, which is unique per node and family: a node's IPv6
+ * table (model/conntrack6.h) numbers its entries from 1 as the IPv4 one
+ * does. */
+static struct tables_flow *flow_find(struct node_state *ns, uint8_t family, uint32_t id)
 {
 	for (size_t i = 0; i < ns->view.n_flows; i++)
-		if (ns->flows[i].rec.id == id)
+		if (ns->flows[i].rec.id == id && ns->flows[i].rec.family == family)
 			return &ns->flows[i];
 	return NULL;
 }
@@ -101,7 +104,7 @@ static void flow_remove(struct node_state *ns, struct tables_flow *f)
 
 static int apply_conntrack(struct node_state *ns, int64_t time, const struct trace_conntrack *c)
 {
-	struct tables_flow *f = flow_find(ns, c->id);
+	struct tables_flow *f = flow_find(ns, c->family, c->id);
 	ns->view.tracks = true;
 	/* An ICMP error RELATED to an entry changes nothing in it (Linux:
 	 * nf_conntrack_proto_icmp.c icmp_error_message attaches the entry

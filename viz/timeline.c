@@ -122,8 +122,13 @@ static void say_summary(struct tl_line *l, const struct trace_packet *p,
 {
 	char sum[512];
 	struct explain_packet_facts f;
-	if (packet_words_facts(p->bytes, p->len, opt->owners, &f) && f.flow.proto == 1) {
+	if (packet_words_facts(p->bytes, p->len, opt->owners, &f) && f.flow.proto == 1 &&
+	    f.flow.ip_version != 6) {
 		tl_say(l, "%s ttl=%u", explain_packet(&f, sum, sizeof(sum)), f.flow.ttl);
+		return;
+	}
+	if (f.flow.ip_version == 6 && f.flow.proto == 58) { /* ICMPv6: "hlim=" as tcpdump */
+		tl_say(l, "%s hlim=%u", explain_packet(&f, sum, sizeof(sum)), f.flow.ttl);
 		return;
 	}
 	packet_summary(p->bytes, p->len, opt->payload, false, sum, sizeof(sum));
@@ -187,6 +192,11 @@ static bool describe_packet(struct tl_line *l, const struct trace_packet *p,
 	case TRACE_HOP_TRANSLATE: {
 		struct trace_mapping m = {.internal = p->map_internal, .external = p->map_external};
 		char in[32], ex[32], re[32];
+
+		if (!packet_words_translate_mapped(p)) {
+			tl_say(l, "translated: ");
+			break;
+		}
 
 		/* An echo's mapping (or an error's, by the echo it quotes) is by id. */
 		m.proto = maps_by_echo_id(p) ? 1 : 0;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/addr6.h"
 #include "base/endpoint.h"
 #include "model/packet.h"
 #include "viz/text.h"
@@ -20,10 +21,10 @@
 struct spray {
 	char node[64]; /* "": slot free (a copy: records lend their names) */
 	enum trace_drop_reason reason;
-	uint32_t src, dst;
-	uint16_t sport, dport; /* the last drop's */
-	unsigned distinct;     /* drops on new ports so far */
-	unsigned hidden;       /* folded since the last count was said */
+	struct ip_addr src, dst; /* either family: a spray is of one flow's addresses */
+	uint16_t sport, dport;	 /* the last drop's */
+	unsigned distinct;	 /* drops on new ports so far */
+	unsigned hidden;	 /* folded since the last count was said */
 	bool sport_varies, dport_varies;
 	uint16_t lo, hi; /* the folded drops' varying ports */
 	int64_t first_hidden, last_hidden, last_seen;
@@ -43,14 +44,22 @@ void timeline_state_free(struct timeline_state *st)
 	free(st);
 }
 
+/* A flow's address, of either family. */
+static struct ip_addr flow_addr(const struct verdict_flow *f, bool src)
+{
+	return f->ip_version == 6 ? ip_addr_v6(src ? &f->src6 : &f->dst6)
+				  : ip_addr_v4(src ? f->src : f->dst);
+}
+
 static struct spray *spray_for(struct timeline_state *st, const char *node,
 			       enum trace_drop_reason reason, const struct verdict_flow *f)
 {
 	struct spray *oldest = &st->sprays[0];
+	struct ip_addr src = flow_addr(f, true), dst = flow_addr(f, false);
 	for (size_t i = 0; i < SPRAYS; i++) {
 		struct spray *s = &st->sprays[i];
-		if (s->node[0] != '\0' && s->reason == reason && s->src == f->src &&
-		    s->dst == f->dst && strcmp(s->node, node) == 0)
+		if (s->node[0] != '\0' && s->reason == reason && ip_addr_equal(&s->src, &src) &&
+		    ip_addr_equal(&s->dst, &dst) && strcmp(s->node, node) == 0)
 			return s;
 		if (s->node[0] == '\0' ||
 		    (oldest->node[0] != '\0' && s->last_seen < oldest->last_seen))
@@ -59,7 +68,7 @@ static struct spray *spray_for(struct timeline_state *st, const char *node,
 	if (oldest->hidden > 0 || strlen(node) >= sizeof(oldest->node))
 		return NULL; /* its count is still to be said: do not fold into a new one */
 	*oldest = (struct spray){
-	    .reason = reason, .src = f->src, .dst = f->dst, .sport = f->sport, .dport = f->dport};
+	    .reason = reason, .src = src, .dst = dst, .sport = f->sport, .dport = f->dport};
 	snprintf(oldest->node, sizeof(oldest->node), "%s", node);
 	return oldest;
 }
@@ -71,10 +80,6 @@ static bool fold(struct timeline_state *st, const struct trace_record *r)
 	struct verdict_flow f = packet_flow_of_bytes(p->bytes, p->len);
 	if (f.proto != 17 && f.proto != 6)
 		return false; /* ports only for UDP and TCP */
-	/* A spray keeps IPv4 addresses: IPv6 drops are each shown until the
-	 * renderers learn IPv6 (docs/ipv6.md step 7). */
-	if (f.ip_version == 6)
-		return false;
 	struct spray *s = spray_for(st, p->node, p->reason, &f);
 	if (s == NULL)
 		return false;
@@ -102,17 +107,18 @@ static bool fold(struct timeline_state *st, const struct trace_record *r)
 static int say_count(FILE *out, const struct timeline_options *opt, struct spray *s)
 {
 	struct tl_line l = {.style = TL_RED, .node = s->node};
-	char from[24], to[24], a[TEXT_SECONDS_SIZE], b[TEXT_SECONDS_SIZE];
-	struct endpoint src = {s->src, s->sport}, dst = {s->dst, s->dport};
+	char from[ENDPOINT6_TEXT_SIZE], to[ENDPOINT6_TEXT_SIZE];
+	char a[TEXT_SECONDS_SIZE], b[TEXT_SECONDS_SIZE];
+	struct ip_endpoint src = {s->src, s->sport}, dst = {s->dst, s->dport};
 
 	tl_say(&l,
 	       CROSS " and %u more dropped for the same reason (%s), %s to %s on %s ports (%u to "
 		     "%u) from %ss to %ss; -v shows each",
 	       s->hidden, trace_drop_reason_name(s->reason),
-	       s->sport_varies ? ip_format(s->src, from, sizeof(from))
-			       : endpoint_format(&src, from, sizeof(from)),
-	       s->dport_varies ? ip_format(s->dst, to, sizeof(to))
-			       : endpoint_format(&dst, to, sizeof(to)),
+	       s->sport_varies ? ip_addr_format(&s->src, from, sizeof(from))
+			       : ip_endpoint_format(&src, from, sizeof(from)),
+	       s->dport_varies ? ip_addr_format(&s->dst, to, sizeof(to))
+			       : ip_endpoint_format(&dst, to, sizeof(to)),
 	       s->sport_varies && s->dport_varies ? "ever-new"
 	       : s->dport_varies		  ? "ever-new destination"
 						  : "ever-new source",

@@ -78,20 +78,27 @@ static const char *link_name(const struct trace_log *log, const char *node, cons
 	return NULL;
 }
 
-static bool flow_of(const uint8_t *bytes, size_t len, struct endpoint *src, struct endpoint *dst)
+/* The packet's ends, of either family. */
+static bool flow_of(const uint8_t *bytes, size_t len, struct ip_endpoint *src,
+		    struct ip_endpoint *dst)
 {
-	struct packet_info info;
-	if (bytes == NULL || packet_parse(bytes, len, &info, NULL, 0) != 0)
+	struct packet_ends e;
+	if (!packet_ends_of(bytes, len, &e))
 		return false;
-	*src = (struct endpoint){info.src, info.sport};
-	*dst = (struct endpoint){info.dst, info.dport};
+	*src = e.src;
+	*dst = e.dst;
 	return true;
+}
+
+static bool same_end(const struct ip_endpoint *a, const struct ip_endpoint *b)
+{
+	return a->port == b->port && ip_addr_equal(&a->addr, &b->addr);
 }
 
 static void say_rewrite(const struct trace_packet *p, char *out, size_t size)
 {
-	struct endpoint xs, xd, ys, yd;
-	char a[24], b[24], c[24], d[24];
+	struct ip_endpoint xs, xd, ys, yd;
+	char a[ENDPOINT6_TEXT_SIZE], b[ENDPOINT6_TEXT_SIZE], c[24], d[24];
 	text_appendf(out, size, "%s translated", p->node);
 	if (packet_words_icmp_rewrite(p->before, p->before_len, p->bytes, p->len, " and ", out,
 				      size)) {
@@ -100,19 +107,20 @@ static void say_rewrite(const struct trace_packet *p, char *out, size_t size)
 		   !flow_of(p->bytes, p->len, &ys, &yd)) {
 		text_appendf(out, size, " the packet");
 	} else {
-		bool src = xs.ip != ys.ip || xs.port != ys.port;
-		bool dst = xd.ip != yd.ip || xd.port != yd.port;
+		bool src = !same_end(&xs, &ys), dst = !same_end(&xd, &yd);
 		if (src)
 			text_appendf(out, size, " source %s \u2192 %s",
-				     endpoint_format(&xs, a, sizeof(a)),
-				     endpoint_format(&ys, b, sizeof(b)));
+				     ip_endpoint_format(&xs, a, sizeof(a)),
+				     ip_endpoint_format(&ys, b, sizeof(b)));
 		if (dst)
 			text_appendf(out, size, "%s destination %s \u2192 %s", src ? " and" : "",
-				     endpoint_format(&xd, a, sizeof(a)),
-				     endpoint_format(&yd, b, sizeof(b)));
+				     ip_endpoint_format(&xd, a, sizeof(a)),
+				     ip_endpoint_format(&yd, b, sizeof(b)));
 		if (!src && !dst)
 			text_appendf(out, size, " nothing");
 	}
+	if (!packet_words_translate_mapped(p))
+		return;
 	text_appendf(out, size, " using its mapping %s \u2194 %s",
 		     endpoint_format(&p->map_internal, c, sizeof(c)),
 		     endpoint_format(&p->map_external, d, sizeof(d)));
@@ -184,8 +192,8 @@ static void say_hop(const struct story *s, const struct trace_packet *p,
 		    const struct trace_packet *prev, const struct trace_packet *next, char *out,
 		    size_t size)
 {
-	struct endpoint src, dst;
-	char a[24], b[24];
+	struct ip_endpoint src, dst;
+	char a[ENDPOINT6_TEXT_SIZE], b[ENDPOINT6_TEXT_SIZE];
 	out[0] = '\0';
 	if (say_icmp_hop(s, p, out, size))
 		goto after;
@@ -194,8 +202,8 @@ static void say_hop(const struct story *s, const struct trace_packet *p,
 		text_appendf(out, size, "sent by %s", p->node);
 		if (flow_of(p->bytes, p->len, &src, &dst))
 			text_appendf(out, size, " from %s to %s",
-				     endpoint_format(&src, a, sizeof(a)),
-				     endpoint_format(&dst, b, sizeof(b)));
+				     ip_endpoint_format(&src, a, sizeof(a)),
+				     ip_endpoint_format(&dst, b, sizeof(b)));
 		break;
 	case TRACE_HOP_TX:
 		say_departure(s, p, prev, next, out, size);
@@ -204,8 +212,8 @@ static void say_hop(const struct story *s, const struct trace_packet *p,
 		text_appendf(out, size, "arrived at %s on %s", p->node, p->iface ? p->iface : "?");
 		if (flow_of(p->bytes, p->len, &src, &dst))
 			text_appendf(out, size, " (%s \u2192 %s)",
-				     endpoint_format(&src, a, sizeof(a)),
-				     endpoint_format(&dst, b, sizeof(b)));
+				     ip_endpoint_format(&src, a, sizeof(a)),
+				     ip_endpoint_format(&dst, b, sizeof(b)));
 		break;
 	case TRACE_HOP_TRANSLATE:
 		say_rewrite(p, out, size);
@@ -214,7 +222,7 @@ static void say_hop(const struct story *s, const struct trace_packet *p,
 		text_appendf(out, size, "delivered to the socket on %s", p->node);
 		if (flow_of(p->bytes, p->len, &src, &dst))
 			text_appendf(out, size, " bound to %s",
-				     endpoint_format(&dst, a, sizeof(a)));
+				     ip_endpoint_format(&dst, a, sizeof(a)));
 		break;
 	case TRACE_HOP_DROP:
 		say_drop(p, out, size);

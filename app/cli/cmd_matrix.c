@@ -17,6 +17,7 @@
 const char cmd_matrix_usage[] =
     "Usage: natsim matrix [--format text|csv|json] [--seed N] [--transport udp|tcp]\n"
     "                     [--tcp-unsolicited drop|rst|icmp] [--techniques LIST]\n"
+    "                     [--family 4|6|dual]\n"
     "\n"
     "Run every pair of the six classic kinds of peer - open (public, no firewall),\n"
     "firewall (public, stateful firewall), full-cone, restricted-cone,\n"
@@ -59,6 +60,11 @@ const char cmd_matrix_usage[] =
     "      --techniques LIST\n"
     "                    all, none (default) or a list of prediction, birthday and\n"
     "                    port-mapping separated by ',': on for both agents (UDP)\n"
+    "      --family F    4 (default), 6 or dual: the addresses the pair's hosts get.\n"
+    "                    6: IPv6 only, each NAT kind a home router with an RFC 6092\n"
+    "                    firewall filtering as the kind filters (no NAT); dual: both,\n"
+    "                    the NAT for IPv4 and the firewall for IPv6. Refused until\n"
+    "                    the agent speaks IPv6 (docs/ipv6.md step 6)\n"
     "      --ascii       ASCII only\n"
     "  -h, --help        show this help\n";
 
@@ -138,19 +144,68 @@ static const char *nat_of_kind(int kind)
 	return matrix_kinds[kind];
 }
 
-/* One side of the pair: public hosts on their own /24, NATed ones behind a
- * NAT of the kind, with no host firewall (the NAT is the lesson). */
+int matrix_parse_family(const char *word, int *family)
+{
+	if (strcmp(word, "4") == 0)
+		*family = MATRIX_FAMILY_4;
+	else if (strcmp(word, "6") == 0)
+		*family = MATRIX_FAMILY_6;
+	else if (strcmp(word, "dual") == 0)
+		*family = MATRIX_FAMILY_DUAL;
+	else
+		return -1;
+	return 0;
+}
+
+/* The RFC 6092 firewall's filtering that stands for a NAT kind's (RFC 4787
+ * REQ-8 words; a preset's filtering, scenario_preset_behaviour). */
+static const char *filtering6_of_kind(int kind)
+{
+	return kind == 2 ? "EIF" : kind == 3 ? "ADF" : "APDF";
+}
+
+/* A host's addresses for the family: "192.168.1.5", "2001:db8:1::5" or
+ * both joined by `and`. v4 NULL: the host has no IPv4 side to give. */
+static void host_addrs(char *out, size_t n, int family, const char *v4, const char *v6)
+{
+	if (family == MATRIX_FAMILY_6)
+		snprintf(out, n, "%s", v6);
+	else if (family == MATRIX_FAMILY_DUAL)
+		snprintf(out, n, "%s and %s", v4, v6);
+	else
+		snprintf(out, n, "%s", v4);
+}
+
+/* One side of the pair: public hosts on their own /24 (and /64), NATed ones
+ * behind a NAT of the kind, with no host firewall (the NAT is the lesson).
+ * With IPv6 the home routes 2001:db8:N::/64 to its inside behind an RFC
+ * 6092 firewall filtering as the kind; IPv6 only, the home is a `router`. */
 static int side_text(char *out, size_t n, const char *host, int kind, int index,
-		     const char *nat_opts, const char *host_opts)
+		     const char *nat_opts, const char *host_opts, int family)
 {
 	const char *pub = index == 0 ? "203.0.113" : "198.51.100";
-	if (kind <= 1)
-		return snprintf(out, n, "host %s at %s.10 public firewall %s%s\n", host, pub,
+	char v4[32], v6[32], addrs[80];
+	if (kind <= 1) {
+		snprintf(v4, sizeof(v4), "%s.10", pub);
+		snprintf(v6, sizeof(v6), "2001:db8:%d::10", 0xa0 + index);
+		host_addrs(addrs, sizeof(addrs), family, v4, v6);
+		return snprintf(out, n, "host %s at %s public firewall %s%s\n", host, addrs,
 				kind == 1 ? "on" : "off", host_opts);
+	}
+	char home[128] = "";
+	if (family != MATRIX_FAMILY_4)
+		snprintf(home, sizeof(home), " ipv6 2001:db8:%d::/64 filtering6 %s", index + 1,
+			 filtering6_of_kind(kind));
+	snprintf(v4, sizeof(v4), "192.168.%d.5", index + 1);
+	snprintf(v6, sizeof(v6), "2001:db8:%d::5", index + 1);
+	host_addrs(addrs, sizeof(addrs), family, v4, v6);
+	if (family == MATRIX_FAMILY_6)
+		return snprintf(out, n, "router %s-home%s\nhost %s at %s behind %s-home%s\n", host,
+				home, host, addrs, host, host_opts);
 	return snprintf(out, n,
-			"nat %s-nat preset %s%s public %s.10\n"
-			"host %s at 192.168.%d.5 behind %s-nat%s\n",
-			host, nat_of_kind(kind), nat_opts, pub, host, index + 1, host, host_opts);
+			"nat %s-nat preset %s%s public %s.10%s\n"
+			"host %s at %s behind %s-nat%s\n",
+			host, nat_of_kind(kind), nat_opts, pub, home, host, addrs, host, host_opts);
 }
 
 int matrix_scenario_text(int a, int b, const struct matrix_setup *setup, char *out, size_t n)
@@ -163,24 +218,27 @@ int matrix_scenario_text(int a, int b, const struct matrix_setup *setup, char *o
 		techniques_list(setup->techniques, list, sizeof(list));
 		snprintf(host, sizeof(host), " techniques %s", list);
 	}
-	side_text(sa, sizeof(sa), "alice", a, 0, nat, host);
-	side_text(sb, sizeof(sb), "bob", b, 1, nat, host);
+	int family = setup ? setup->family : MATRIX_FAMILY_4;
+	side_text(sa, sizeof(sa), "alice", a, 0, nat, host, family);
+	side_text(sb, sizeof(sb), "bob", b, 1, nat, host, family);
 	return snprintf(out, n,
 			"title \"%s x %s\"\n"
 			"internet latency 20ms\n"
-			"coordinator coord at 192.0.2.10 alternate 192.0.2.11\n"
+			"coordinator coord at 192.0.2.10%s alternate 192.0.2.11%s\n"
 			"%s%s%s"
 			"at 0s register alice\n"
 			"at 0s register bob\n"
 			"at 1s connect alice to bob%s\n",
-			matrix_kinds[a], matrix_kinds[b], sa, sb,
+			matrix_kinds[a], matrix_kinds[b],
+			family != MATRIX_FAMILY_4 ? " and 2001:db8:ff::10" : "",
+			family != MATRIX_FAMILY_4 ? " and 2001:db8:ff::11" : "", sa, sb,
 			tcp ? "link bob latency 60ms\n" : "", tcp ? " over tcp" : "");
 }
 
 int matrix_run_pair(int a, int b, const struct matrix_setup *setup, uint64_t seed,
 		    struct matrix_cell *cell, struct diag *d)
 {
-	char text[1024];
+	char text[1536];
 	int len = matrix_scenario_text(a, b, setup, text, sizeof(text));
 	struct scenario *s = scenario_parse(text, (size_t)len, "<matrix>", d);
 	if (!s)
@@ -530,6 +588,11 @@ static int parse_option(struct matrix_cli *c, int ch, const char *arg, char **ar
 					       "',', not '%s'",
 					       arg);
 		return 0;
+	case 'F':
+		if (matrix_parse_family(arg, &c->setup.family) != 0)
+			return cli_usage_error("matrix", "--family expects 4, 6 or dual, not '%s'",
+					       arg);
+		return 0;
 	}
 	return cli_option_error("matrix", ch, argv); /* ':' missing value, '?' unknown */
 }
@@ -542,6 +605,7 @@ static int parse_args(int argc, char **argv, struct matrix_cli *c)
 						 {"transport", required_argument, NULL, 't'},
 						 {"tcp-unsolicited", required_argument, NULL, 'U'},
 						 {"techniques", required_argument, NULL, 'T'},
+						 {"family", required_argument, NULL, 'F'},
 						 {NULL, 0, NULL, 0}};
 	int ch, rc = 0;
 	opterr = 0;
@@ -550,6 +614,15 @@ static int parse_args(int argc, char **argv, struct matrix_cli *c)
 		rc = parse_option(c, ch, optarg, argv);
 	if (rc == 0 && optind < argc)
 		rc = cli_usage_error("matrix", "unexpected argument '%s'", argv[optind]);
+	/* The worlds build (matrix_scenario_text), but their peers could not
+	 * register: no result is better than an IPv4 one under an IPv6 label. */
+	if (rc == 0 && c->setup.family != MATRIX_FAMILY_4)
+		rc = cli_usage_error(
+		    "matrix",
+		    "--family %s needs the agent to speak IPv6, which it does not "
+		    "yet (docs/ipv6.md step 6): the IPv6 homes build, but the peers "
+		    "in them could not register, so there is no result to show",
+		    c->setup.family == MATRIX_FAMILY_6 ? "6" : "dual");
 	if (rc == 0 && c->setup.techniques && c->setup.tcp)
 		rc = cli_usage_error("matrix", "--techniques works over UDP: the techniques "
 					       "punch with datagrams (not with --transport tcp)");

@@ -37,7 +37,16 @@ struct matrix_setup {
 	 * The run then lasts 30 s, long enough for the default probe budget
 	 * (2048 at 100 a second). */
 	unsigned techniques;
+	/* Which families the pair's hosts get (natsim matrix --family):
+	 * MATRIX_FAMILY_4 (0, as always), MATRIX_FAMILY_6 (IPv6-only homes
+	 * with RFC 6092 firewalls, no NAT) or MATRIX_FAMILY_DUAL (both). */
+	int family;
 };
+#define MATRIX_FAMILY_4 0
+#define MATRIX_FAMILY_6 6
+#define MATRIX_FAMILY_DUAL 46
+/* --family's words "4", "6", "dual". Returns 0 with the family, or -1. */
+int matrix_parse_family(const char *word, int *family);
 
 /* --techniques' words: "all", "none", or a list of prediction, birthday,
  * port-mapping separated by ','. Returns 0 with the bits, or -1. */

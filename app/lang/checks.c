@@ -16,22 +16,6 @@
 
 /* ------------------------------------------------------------------ checks */
 
-enum { KIND_HOST = 1, KIND_NAT = 2, KIND_COORD = 4, KIND_ANY = 7 };
-
-struct node_name {
-	const char *name;
-	int kind;
-	struct scenario_loc loc;
-	size_t index; /* into hosts or nats */
-};
-
-struct checker {
-	struct parser *p;
-	struct scenario *s;
-	struct node_name *names; /* sorted by name, then by position in the file */
-	size_t n;
-};
-
 static int loc_cmp(const struct scenario_loc *a, const struct scenario_loc *b)
 {
 	if (a->line != b->line)
@@ -56,6 +40,10 @@ static const char *kind_word(int kind)
 		return "NAT";
 	case KIND_COORD:
 		return "coordinator";
+	case KIND_ROUTER:
+		return "router";
+	case KIND_NAT | KIND_ROUTER:
+		return "NAT or router";
 	case KIND_HOST | KIND_NAT:
 		return "host or NAT";
 	}
@@ -69,6 +57,8 @@ static const char *kind_plural(int kind)
 		return "hosts";
 	case KIND_NAT:
 		return "NATs";
+	case KIND_NAT | KIND_ROUTER:
+		return "NATs and routers";
 	case KIND_HOST | KIND_NAT:
 		return "hosts and NATs";
 	}
@@ -78,7 +68,7 @@ static const char *kind_plural(int kind)
 static int build_names(struct checker *c)
 {
 	struct scenario *s = c->s;
-	size_t n = s->n_hosts + s->n_nats + (s->coordinator ? 1 : 0);
+	size_t n = s->n_hosts + s->n_nats + s->n_routers + (s->coordinator ? 1 : 0);
 
 	c->names = malloc((n ? n : 1) * sizeof(*c->names));
 	if (!c->names)
@@ -89,6 +79,9 @@ static int build_names(struct checker *c)
 	for (size_t i = 0; i < s->n_hosts; i++)
 		c->names[c->n++] =
 		    (struct node_name){s->hosts[i].name, KIND_HOST, s->hosts[i].name_loc, i};
+	for (size_t i = 0; i < s->n_routers; i++)
+		c->names[c->n++] =
+		    (struct node_name){s->routers[i].name, KIND_ROUTER, s->routers[i].name_loc, i};
 	if (s->coordinator)
 		c->names[c->n++] = (struct node_name){s->coordinator->name, KIND_COORD,
 						      s->coordinator->name_loc, 0};
@@ -112,7 +105,7 @@ static void check_duplicates(struct checker *c)
 }
 
 /* The first definition of `name`, or NULL. */
-static const struct node_name *lookup(const struct checker *c, const char *name)
+const struct node_name *lookup(const struct checker *c, const char *name)
 {
 	size_t lo = 0, hi = c->n;
 
@@ -160,7 +153,7 @@ static void report_unknown(struct checker *c, const struct scenario_ref *ref, in
 
 /* The definition `ref` names if it has a kind in `mask`; else reports and
  * returns NULL. An absent ref is NULL without a report. */
-static const struct node_name *resolve(struct checker *c, const struct scenario_ref *ref, int mask)
+const struct node_name *resolve(struct checker *c, const struct scenario_ref *ref, int mask)
 {
 	if (!ref->name)
 		return NULL;
@@ -623,10 +616,13 @@ void check_scenario(struct parser *p)
 	if (build_names(&c) < 0)
 		return;
 	check_duplicates(&c);
+	/* A host sits behind a NAT, or a router where the scenario has any (so
+	 * IPv4 scenarios' messages speak of NATs alone). */
+	int homes = KIND_NAT | (s->n_routers ? KIND_ROUTER : 0);
 	for (size_t i = 0; i < s->n_nats; i++)
 		resolve(&c, &s->nats[i].behind, KIND_NAT);
 	for (size_t i = 0; i < s->n_hosts; i++)
-		resolve(&c, &s->hosts[i].behind, KIND_NAT);
+		resolve(&c, &s->hosts[i].behind, homes);
 	check_cycles(&c);
 	check_addresses(&c);
 	check_links(&c);
@@ -642,6 +638,8 @@ void check_scenario(struct parser *p)
 	check_coordinator_needed(&c);
 	check_transports(&c);
 	check_hard_nat_settings(&c);
+	if (scenario_has_ipv6(s))
+		check_ipv6(&c);
 	free(c.names);
 	if (s->n_actions > 1)
 		qsort(s->actions, s->n_actions, sizeof(*s->actions), action_cmp);

@@ -228,6 +228,80 @@ static int want_node_ip(struct parser *p, const char *what, uint32_t *out, struc
 	return check_unicast(p, *out, loc_of(p, &p->toks[p->pos - 1]));
 }
 
+/* One node address of either family, as read by want_node_addr. */
+struct node_addr {
+	int family; /* 4 or 6 */
+	uint32_t ip;
+	struct ip6_addr ip6;
+	struct scenario_loc loc;
+};
+
+/* An IPv6 refusal at the character at fault (ip6_parse's offset), so the
+ * caret points into the word: "2001:db8::1::2" at its second "::". */
+static int err_ip6(struct parser *p, const struct token *t, size_t at, const char *msg)
+{
+	if (at >= t->len)
+		at = 0;
+	return err_loc(p, loc_span(p, t->off + at, 1), "%s", msg);
+}
+
+/* A node's own address of either family: text with a colon is IPv6
+ * (ip6_parse, then ipv6_not_unicast), the rest IPv4 (want_node_ip). */
+static int want_node_addr(struct parser *p, const char *what, struct node_addr *out)
+{
+	const struct token *t = peek(p);
+	char msg[MSG_SIZE];
+	size_t at = 0;
+
+	if (!t || t->type != TOK_WORD || !memchr(p->line + t->off, ':', t->len))
+		return out->family = 4, want_node_ip(p, what, &out->ip, &out->loc);
+	p->pos++;
+	out->family = 6;
+	out->loc = loc_of(p, t);
+	if (val_ipv6(TEXT(p, t), &out->ip6, &at, msg) < 0)
+		return err_ip6(p, t, at, msg);
+	const char *why = ipv6_not_unicast(&out->ip6);
+	if (why)
+		return err_loc(p, out->loc, "%s cannot be a node's address: %s", show(TEXT(p, t)).s,
+			       why);
+	return 0;
+}
+
+/* ADDR [and ADDR]: one address, or one of each family joined by `and` (the
+ * issue's "at 192.168.1.5 and 2001:db8:1::5"). *has4 / *has6 say which. */
+static int want_dual_addr(struct parser *p, const char *what, uint32_t *ip,
+			  struct scenario_loc *loc, struct ip6_addr *ip6, struct scenario_loc *loc6,
+			  bool *has4, bool *has6)
+{
+	struct node_addr a[2];
+	int n = 0;
+
+	*has4 = *has6 = false;
+	do {
+		if (want_node_addr(p, n ? "an IPv6 or IPv4 address after 'and'" : what, &a[n]) < 0)
+			return -1;
+		if (n == 1 && a[1].family == a[0].family)
+			return err_loc(
+			    p, a[1].loc,
+			    "'and' joins an IPv4 address and an IPv6 one (a node has one "
+			    "of each at most), and both here are IPv%d",
+			    a[0].family);
+		n++;
+	} while (n < 2 && accept_kw(p, "and"));
+	for (int i = 0; i < n; i++) {
+		if (a[i].family == 4) {
+			*has4 = true;
+			*ip = a[i].ip;
+			*loc = a[i].loc;
+		} else {
+			*has6 = true;
+			*ip6 = a[i].ip6;
+			*loc6 = a[i].loc;
+		}
+	}
+	return 0;
+}
+
 static int want_on_off(struct parser *p, const char *what, int *out)
 {
 	WANT_VALUE(p, what, val_on_off(ws, wl, out, msg));
@@ -534,18 +608,25 @@ static int parse_link(struct parser *p)
 /* `alternate IP [port N]` of a coordinator. */
 static int parse_alternate(struct parser *p, struct scenario_coordinator *c, bool *alt_port)
 {
+	bool has4, has6;
+
 	c->has_alternate = true;
-	if (want_node_ip(p, "the alternate IPv4 address after 'alternate'", &c->alt_ip,
-			 &c->alt_loc) < 0)
+	if (want_dual_addr(p, "the alternate address after 'alternate'", &c->alt_ip, &c->alt_loc,
+			   &c->alt_ip6, &c->alt6_loc, &has4, &has6) < 0)
 		return -1;
+	if (has4 != true || has6 != c->has_ip6)
+		return err_loc(p, has6 ? c->alt6_loc : c->alt_loc,
+			       "the alternate has the families the primary has (%s): behaviour "
+			       "discovery (RFC 5780) compares answers from both",
+			       c->has_ip6 ? "an IPv4 and an IPv6 address" : "an IPv4 address");
 	if (accept_kw(p, "port")) {
 		if (want_listen_port(p, "a port after 'port'", "a coordinator's port",
 				     &c->alt_port) < 0)
 			return -1;
 		*alt_port = true;
 	}
-	if (c->alt_ip == c->ip)
-		return err_loc(p, c->alt_loc,
+	if (c->alt_ip == c->ip || (has6 && ip6_equal(&c->alt_ip6, &c->ip6)))
+		return err_loc(p, c->alt_ip == c->ip ? c->alt_loc : c->alt6_loc,
 			       "the alternate address must differ from the "
 			       "primary one: behaviour discovery (RFC 5780) needs two addresses");
 	return 0;
@@ -612,9 +693,16 @@ static int parse_coordinator(struct parser *p)
 	c->port = SCENARIO_COORDINATOR_PORT;
 	c->relay = true;
 	p->s->coordinator = c;
+	bool has4;
 	if (want_kw(p, "at", "'at' after the coordinator's name") < 0 ||
-	    want_node_ip(p, "the coordinator's IPv4 address after 'at'", &c->ip, &c->ip_loc) < 0)
+	    want_dual_addr(p, "the coordinator's address after 'at'", &c->ip, &c->ip_loc, &c->ip6,
+			   &c->ip6_loc, &has4, &c->has_ip6) < 0)
 		return -1;
+	if (!has4) /* the agents reach it over IPv4: p2p speaks IPv4 only (docs/ipv6.md step 6) */
+		return err_loc(p, c->ip6_loc,
+			       "the coordinator needs an IPv4 address beside this one (e.g. 'at "
+			       "192.0.2.10 and 2001:db8:ff::10'): the agents reach it over IPv4, "
+			       "as their IPv6 is not built yet (docs/ipv6.md step 6)");
 	return parse_coordinator_options(p, c);
 }
 
@@ -671,7 +759,8 @@ enum {
 	NAT_TCP_TRANSITORY,
 	NAT_TCP_UNSOLICITED,
 	NAT_PCP,
-	NAT_NATPMP
+	NAT_NATPMP,
+	NAT_IPV6 /* then the IPv6 side's options, in V6_* order */
 };
 
 static int parse_nat_word(struct parser *p, int opt, int *out)
@@ -689,6 +778,8 @@ static int parse_nat_word(struct parser *p, int opt, int *out)
 			   val_choice(ws, wl, nat_input_words, 2, "'drop' or 'accept'", out, msg));
 	return 0;
 }
+
+static int parse_v6side_option(struct parser *p, struct scenario_v6side *v, int opt);
 
 static int parse_nat_option(struct parser *p, struct scenario_nat *n, int opt)
 {
@@ -741,8 +832,84 @@ static int parse_nat_option(struct parser *p, struct scenario_nat *n, int opt)
 		return want_on_off(p, "'on' or 'off' after 'pcp'", &n->pcp);
 	case NAT_NATPMP:
 		return want_on_off(p, "'on' or 'off' after 'nat-pmp'", &n->natpmp);
+	default:
+		return parse_v6side_option(p, &n->v6, opt - NAT_IPV6);
+	}
+}
+
+/* The IPv6 side's options, shared by `nat` and `router` (one vocabulary):
+ * ipv6 PREFIX, firewall6 rfc6092|off, filtering6 B, reject6 on|off. */
+enum { V6_PREFIX, V6_FIREWALL, V6_FILTERING, V6_REJECT };
+static const char *const fw6_words[] = {"off", "rfc6092"};
+
+static int want_home_prefix(struct parser *p, struct scenario_v6side *v)
+{
+	const struct token *t = want_word(p, "an IPv6 prefix like 2001:db8:1::/64 after 'ipv6'");
+	char msg[MSG_SIZE];
+	size_t at = 0;
+
+	if (!t)
+		return -1;
+	v->loc = loc_of(p, t);
+	if (!memchr(p->line + t->off, '/', t->len))
+		return err_at(p, t,
+			      "expected an IPv6 prefix like 2001:db8:1::/64 after 'ipv6', found "
+			      "'%s' (the /length is missing): the router routes the prefix to its "
+			      "inside",
+			      show(TEXT(p, t)).s);
+	if (val_prefix6(TEXT(p, t), &v->prefix, &v->prefix_len, &at, msg) < 0)
+		return err_ip6(p, t, at, msg);
+	/* The inside needs room for the router's own address and a host's. */
+	if (v->prefix_len == 0 || v->prefix_len > 126)
+		return err_at(p, t,
+			      "a home's prefix is /1 to /126 (a home gets a /48 to /64 from its "
+			      "ISP, RFC 6177): the inside needs an address for the router and "
+			      "one for each host");
+	v->present = true;
+	return 0;
+}
+
+static int parse_v6side_option(struct parser *p, struct scenario_v6side *v, int opt)
+{
+	if (opt != V6_PREFIX && v->option_loc.line == 0)
+		v->option_loc = loc_of(p, &p->toks[p->pos - 1]);
+	switch (opt) {
+	case V6_PREFIX:
+		return want_home_prefix(p, v);
+	case V6_FIREWALL:
+		WANT_VALUE(
+		    p, "'rfc6092' or 'off' after 'firewall6'",
+		    val_choice(ws, wl, fw6_words, 2, "'rfc6092' or 'off'", &v->firewall, msg));
+		return 0;
+	case V6_FILTERING:
+		return want_behaviour(p, true, &v->filtering);
+	case V6_REJECT:
+		return want_on_off(p, "'on' or 'off' after 'reject6'", &v->reject);
 	}
 	return -1;
+}
+
+/* What the IPv6 options agree on, once the line is read. */
+static int check_v6side(struct parser *p, const char *stmt, const char *name,
+			const struct scenario_v6side *v)
+{
+	if (!v->present && v->option_loc.line)
+		return err_loc(p, v->option_loc,
+			       "the IPv6 firewall options need an IPv6 side: give %s '%s' a "
+			       "prefix with 'ipv6 2001:db8:1::/64'",
+			       stmt, name);
+	if (v->firewall == SCENARIO_FW6_OFF && (v->filtering >= 0 || v->reject >= 0))
+		return err_loc(p, v->option_loc,
+			       "'filtering6' and 'reject6' shape the RFC 6092 firewall, and this "
+			       "line turns it off ('firewall6 off')");
+	return 0;
+}
+
+static void v6side_unset(struct scenario_v6side *v)
+{
+	v->firewall = SCENARIO_UNSET;
+	v->filtering = SCENARIO_UNSET;
+	v->reject = SCENARIO_UNSET;
 }
 
 /* Every option a nat line may leave out: not given (the model's default). */
@@ -761,6 +928,7 @@ static void nat_options_unset(struct scenario_nat *n)
 	n->tcp_unsolicited = SCENARIO_UNSET;
 	n->pcp = SCENARIO_UNSET;
 	n->natpmp = SCENARIO_UNSET;
+	v6side_unset(&n->v6);
 }
 
 static int parse_nat(struct parser *p)
@@ -786,6 +954,10 @@ static int parse_nat(struct parser *p)
 	    "tcp-unsolicited",
 	    "pcp",
 	    "nat-pmp",
+	    "ipv6",
+	    "firewall6",
+	    "filtering6",
+	    "reject6",
 	};
 	struct optset o = {.stmt = "nat", .names = names, .n = COUNT(names)};
 	struct scenario_ref name;
@@ -819,7 +991,39 @@ static int parse_nat(struct parser *p)
 			       "nat '%s' needs a public address, e.g. 'public "
 			       "203.0.113.1'",
 			       n->name);
-	return 0;
+	return check_v6side(p, "nat", n->name, &n->v6);
+}
+
+/* router NAME ipv6 PREFIX [firewall6 ...] [filtering6 ...] [reject6 ...]:
+ * a home router with IPv6 only, so no NAT at all. */
+static int parse_router(struct parser *p)
+{
+	static const char *const names[] = {"ipv6", "firewall6", "filtering6", "reject6"};
+	struct optset o = {.stmt = "router", .names = names, .n = COUNT(names)};
+	struct scenario_ref name;
+	struct scenario_router *r;
+
+	if (want_name(p, "a name after 'router'", &name) < 0)
+		return -1;
+	PUSH(p->s->routers, p->s->n_routers, p->pr->cap_routers, r);
+	if (!r)
+		return p->oom = true, -1;
+	r->name = name.name;
+	r->name_loc = name.loc;
+	r->loc = loc_of(p, &p->toks[0]);
+	v6side_unset(&r->v6);
+	while (peek(p)) {
+		int opt = next_option(p, &o);
+
+		if (opt < 0 || parse_v6side_option(p, &r->v6, opt) < 0)
+			return -1;
+	}
+	if (!r->v6.present)
+		return err_loc(p, r->name_loc,
+			       "router '%s' needs its inside's IPv6 prefix, e.g. 'ipv6 "
+			       "2001:db8:1::/64' (a home router with IPv4 is a 'nat')",
+			       r->name);
+	return check_v6side(p, "router", r->name, &r->v6);
 }
 
 enum {
@@ -950,10 +1154,11 @@ static int parse_host(struct parser *p)
 	h->techniques = SCENARIO_UNSET;
 	h->probe_rate = h->probes = h->sockets = h->prediction_window = SCENARIO_UNSET;
 	h->mapping_lifetime_ns = SCENARIO_UNSET;
+	bool has4;
 	if (want_kw(p, "at", "'at' after the host's name") < 0 ||
-	    want_node_ip(p, "the host's IPv4 address after 'at'", &h->ip, NULL) < 0)
+	    want_dual_addr(p, "the host's address after 'at'", &h->ip, &h->ip_loc, &h->ip6,
+			   &h->ip6_loc, &has4, &h->has_ip6) < 0)
 		return -1;
-	h->ip_loc = loc_of(p, &p->toks[p->pos - 1]);
 	while (peek(p)) {
 		int opt = next_option(p, &o);
 
@@ -1080,36 +1285,59 @@ enum {
 	RULE_CODE,
 	RULE_WITH,
 	RULE_TCP,
-	RULE_FLAGS
+	RULE_FLAGS,
+	RULE_IP6,
+	RULE_ICMPV6
 };
 
-/* An ICMP message name (scenario_icmp_words) or a type number 0-255: the
- * type, and the code a name implies (-1: none). */
-static int want_icmp_type(struct parser *p, const char *what, int *type, int *code)
+/* ICMPv6 types and codes by ip6tables' --icmpv6-type names (RFC 4443, RFC
+ * 4861), for `icmpv6 type NAME` (code -1: any code of the type). */
+static const struct scenario_icmp_word icmp6_words[] = {
+    {"destination-unreachable", 1, -1}, {"no-route", 1, 0},
+    {"communication-prohibited", 1, 1}, {"address-unreachable", 1, 3},
+    {"port-unreachable", 1, 4},		{"packet-too-big", 2, 0},
+    {"time-exceeded", 3, -1},		{"parameter-problem", 4, -1},
+    {"echo-request", 128, 0},		{"echo-reply", 129, 0},
+    {"router-solicitation", 133, 0},	{"router-advertisement", 134, 0},
+    {"neighbour-solicitation", 135, 0}, {"neighbour-advertisement", 136, 0},
+};
+
+/* A rule's from/to as read: which of them were IPv6. */
+struct rule_read {
+	struct scenario_rule r;
+	bool src6, dst6;
+};
+
+/* An ICMP message name (scenario_icmp_words, or icmp6_words after
+ * `icmpv6`) or a type number 0-255: the type, and the code a name implies
+ * (-1: none). */
+static int want_icmp_type(struct parser *p, const char *what, bool v6, int *type, int *code)
 {
 	const struct token *t = want_word(p, what);
-	char names[400] = "";
+	const struct scenario_icmp_word *words = v6 ? icmp6_words : scenario_icmp_words;
+	size_t n_words = v6 ? COUNT(icmp6_words) : scenario_icmp_word_count;
+	char names[480] = "";
 	uint64_t v;
 	char msg[MSG_SIZE];
 
 	if (!t)
 		return -1;
-	for (size_t i = 0; i < scenario_icmp_word_count; i++)
-		if (word_is(TEXT(p, t), scenario_icmp_words[i].name)) {
-			*type = scenario_icmp_words[i].type;
-			*code = scenario_icmp_words[i].code;
+	for (size_t i = 0; i < n_words; i++)
+		if (word_is(TEXT(p, t), words[i].name)) {
+			*type = words[i].type;
+			*code = words[i].code;
 			return 0;
 		}
 	if (t->len > 0 && isdigit((unsigned char)p->line[t->off])) {
-		if (val_u64(TEXT(p, t), 255, "an ICMP type", &v, msg) < 0)
+		if (val_u64(TEXT(p, t), 255, v6 ? "an ICMPv6 type" : "an ICMP type", &v, msg) < 0)
 			return err_at(p, t, "%s", msg);
 		*type = (int)v;
 		*code = -1;
 		return 0;
 	}
-	for (size_t i = 0; i < scenario_icmp_word_count; i++)
+	for (size_t i = 0; i < n_words; i++)
 		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
-			 i ? ", " : "", scenario_icmp_words[i].name);
+			 i ? ", " : "", words[i].name);
 	return err_at(p, t, "expected %s: a number 0-255 or one of %s, found '%s'", what, names,
 		      show(TEXT(p, t)).s);
 }
@@ -1267,7 +1495,10 @@ static int parse_rule_icmp_option(struct parser *p, struct scenario_rule *r, int
 		r->proto = 1;
 		return 0;
 	case RULE_TYPE:
-		if (want_icmp_type(p, "an ICMP type after 'type'", &type, &code) < 0)
+		if (want_icmp_type(p,
+				   r->proto == 58 ? "an ICMPv6 type after 'type'"
+						  : "an ICMP type after 'type'",
+				   r->proto == 58, &type, &code) < 0)
 			return -1;
 		r->has_icmp_type = true;
 		r->icmp_type = (uint8_t)type;
@@ -1284,12 +1515,37 @@ static int parse_rule_icmp_option(struct parser *p, struct scenario_rule *r, int
 		return 0;
 	case RULE_WITH:
 		return want_reject_with(p, r);
+	case RULE_ICMPV6:
+		r->proto = 58;
+		return 0;
+	case RULE_IP6:
+		return 0; /* the family is settled once the line is read */
 	}
 	return -1;
 }
 
-static int parse_rule_option(struct parser *p, struct scenario_rule *r, int opt)
+/* `from`/`to` PREFIX: IPv6 text (a colon) is an IPv6 prefix, whose host
+ * bits ip6_prefix_parse refuses (a typo hidden by masking, docs/ipv6.md). */
+static int want_rule_prefix(struct parser *p, const char *what, bool *is6, uint32_t *ip,
+			    struct ip6_addr *ip6, uint8_t *len)
 {
+	const struct token *t = peek(p);
+	char msg[MSG_SIZE];
+	size_t at = 0;
+
+	*is6 = t && t->type == TOK_WORD && memchr(p->line + t->off, ':', t->len);
+	if (!*is6)
+		return want_prefix(p, what, ip, len);
+	p->pos++;
+	if (val_prefix6(TEXT(p, t), ip6, len, &at, msg) < 0)
+		return err_ip6(p, t, at, msg);
+	return 0;
+}
+
+static int parse_rule_option(struct parser *p, struct rule_read *rr, int opt)
+{
+	struct scenario_rule *r = &rr->r;
+
 	switch (opt) {
 	case RULE_UDP:
 		r->proto = 17;
@@ -1301,10 +1557,12 @@ static int parse_rule_option(struct parser *p, struct scenario_rule *r, int opt)
 		return want_rule_flags(p, r);
 	case RULE_FROM:
 		r->has_src = true;
-		return want_prefix(p, "an address or prefix after 'from'", &r->src, &r->src_len);
+		return want_rule_prefix(p, "an address or prefix after 'from'", &rr->src6, &r->src,
+					&r->src6, &r->src_len);
 	case RULE_TO:
 		r->has_dst = true;
-		return want_prefix(p, "an address or prefix after 'to'", &r->dst, &r->dst_len);
+		return want_rule_prefix(p, "an address or prefix after 'to'", &rr->dst6, &r->dst,
+					&r->dst6, &r->dst_len);
 	case RULE_SPORT:
 		r->has_sport = true;
 		WANT_VALUE(p, "a port or range after 'sport'",
@@ -1323,10 +1581,15 @@ static int parse_rule_option(struct parser *p, struct scenario_rule *r, int opt)
 }
 
 /* What the options of one rule must agree on. */
+static int loc_cmp_col(struct scenario_loc a, struct scenario_loc b)
+{
+	return a.col < b.col ? -1 : a.col > b.col;
+}
+
 static int check_rule_options(struct parser *p, const struct scenario_rule *r,
 			      const struct optset *o)
 {
-	static const int protos[] = {RULE_UDP, RULE_TCP, RULE_ICMP};
+	static const int protos[] = {RULE_UDP, RULE_TCP, RULE_ICMP, RULE_ICMPV6};
 	int n = 0, last = -1;
 	for (size_t i = 0; i < COUNT(protos); i++)
 		if (o->seen[protos[i]] &&
@@ -1334,7 +1597,9 @@ static int check_rule_options(struct parser *p, const struct scenario_rule *r,
 			last = protos[i];
 	if (n > 1) /* at the second protocol written */
 		return err_loc(p, o->first[last],
-			       "a rule matches one protocol: 'udp', 'tcp' or 'icmp'");
+			       o->seen[RULE_ICMPV6]
+				   ? "a rule matches one protocol: 'udp', 'tcp', 'icmp' or 'icmpv6'"
+				   : "a rule matches one protocol: 'udp', 'tcp' or 'icmp'");
 	if (o->seen[RULE_FLAGS] && r->proto != 6)
 		return err_loc(p, o->first[RULE_FLAGS],
 			       "'flags' match TCP segments: write 'tcp' before them");
@@ -1342,10 +1607,10 @@ static int check_rule_options(struct parser *p, const struct scenario_rule *r,
 	if (r->reject_tcp_reset && r->proto != 6)
 		return err_loc(p, o->first[RULE_WITH],
 			       "a TCP reset answers TCP segments: write 'tcp' in this rule");
-	if ((r->has_icmp_type || o->seen[RULE_CODE]) && r->proto != 1)
+	if ((r->has_icmp_type || o->seen[RULE_CODE]) && r->proto != 1 && r->proto != 58)
 		return err_loc(p, o->first[o->seen[RULE_TYPE] ? RULE_TYPE : RULE_CODE],
 			       "'type' and 'code' match ICMP messages: write 'icmp' before them");
-	if (r->proto == 1 && (r->has_sport || r->has_dport))
+	if ((r->proto == 1 || r->proto == 58) && (r->has_sport || r->has_dport))
 		return err_loc(p, o->first[o->seen[RULE_SPORT] ? RULE_SPORT : RULE_DPORT],
 			       "ICMP has no ports; match its 'type' and 'code' instead");
 	if (o->seen[RULE_WITH] && r->verdict != SCENARIO_REJECT)
@@ -1355,31 +1620,72 @@ static int check_rule_options(struct parser *p, const struct scenario_rule *r,
 	return 0;
 }
 
+/* The family of a rule: 6 with `ip6`, `icmpv6` or an IPv6 prefix, else 4.
+ * iptables and ip6tables hold separate rule sets, so one rule cannot mix
+ * them: the error points at the first word of the second family. */
+static int settle_rule_family(struct parser *p, struct rule_read *rr, const struct optset *o)
+{
+	struct scenario_loc v4 = {0}, v6 = {0};
+	const struct {
+		bool six, here;
+		int opt;
+	} marks[] = {
+	    {true, o->seen[RULE_IP6], RULE_IP6},
+	    {true, o->seen[RULE_ICMPV6], RULE_ICMPV6},
+	    {true, rr->src6, RULE_FROM},
+	    {true, rr->dst6, RULE_TO},
+	    {false, o->seen[RULE_ICMP], RULE_ICMP},
+	    {false, rr->r.has_src && !rr->src6, RULE_FROM},
+	    {false, rr->r.has_dst && !rr->dst6, RULE_TO},
+	};
+	for (size_t i = 0; i < COUNT(marks); i++) {
+		struct scenario_loc *l = marks[i].six ? &v6 : &v4;
+		if (marks[i].here && (l->line == 0 || loc_cmp_col(o->first[marks[i].opt], *l) < 0))
+			*l = o->first[marks[i].opt];
+	}
+	rr->r.family = v6.line ? 6 : 4;
+	if (!v4.line || !v6.line)
+		return 0;
+	return err_loc(p, loc_cmp_col(v4, v6) > 0 ? v4 : v6,
+		       "a rule is IPv4 or IPv6, not both: iptables and ip6tables hold separate "
+		       "rule sets (this rule has %s and %s); write two rules",
+		       o->seen[RULE_ICMP] ? "'icmp'" : "an IPv4 prefix",
+		       o->seen[RULE_ICMPV6] ? "'icmpv6'"
+		       : o->seen[RULE_IP6]  ? "'ip6'"
+					    : "an IPv6 prefix");
+}
+
 static int parse_rule(struct parser *p)
 {
-	static const char *const names[] = {"udp",  "from", "to",   "sport", "dport", "state",
-					    "icmp", "type", "code", "with",  "tcp",   "flags"};
+	static const char *const names[] = {"udp",   "from",  "to",   "sport", "dport",
+					    "state", "icmp",  "type", "code",  "with",
+					    "tcp",   "flags", "ip6",  "icmpv6"};
 	struct optset o = {.stmt = "rule", .names = names, .n = COUNT(names)};
-	struct scenario_rule r = {.loc = loc_of(p, &p->toks[0]), .reject_with = SCENARIO_UNSET};
+	struct rule_read rr = {.r = {.loc = loc_of(p, &p->toks[0]), .reject_with = SCENARIO_UNSET}};
 	struct scenario_rule *slot;
 
-	if (want_name(p, "a node name after 'rule'", &r.node) < 0 || want_chain(p, &r.chain) < 0)
+	if (want_name(p, "a node name after 'rule'", &rr.r.node) < 0 ||
+	    want_chain(p, &rr.r.chain) < 0)
 		return -1;
 	WANT_VALUE(p, "a verdict (accept, drop or reject)",
 		   val_choice(ws, wl, verdict_names, COUNT(verdict_names),
-			      "a verdict: 'accept', 'drop' or 'reject'", &r.verdict, msg));
+			      "a verdict: 'accept', 'drop' or 'reject'", &rr.r.verdict, msg));
 	while (peek(p)) {
 		int opt = next_option(p, &o);
 
-		if (opt < 0 || parse_rule_option(p, &r, opt) < 0)
+		if (opt < 0 || parse_rule_option(p, &rr, opt) < 0)
 			return -1;
 	}
-	if (check_rule_options(p, &r, &o) < 0)
+	if (check_rule_options(p, &rr.r, &o) < 0 || settle_rule_family(p, &rr, &o) < 0)
 		return -1;
+	if (rr.r.family == 6 && o.seen[RULE_WITH])
+		return err_loc(p, o.first[RULE_WITH],
+			       "'with' is not modelled for ip6 rules yet: an ip6 'reject' sends "
+			       "ICMPv6 port unreachable, ip6tables' REJECT default");
 	PUSH(p->s->rules, p->s->n_rules, p->pr->cap_rules, slot);
 	if (!slot)
 		return p->oom = true, -1;
-	*slot = r;
+	*slot = rr.r;
 	return 0;
 }
 
@@ -1404,6 +1710,39 @@ static int parse_policy(struct parser *p)
 	return 0;
 }
 
+/* An IPv6 endpoint: [addr]:port (RFC 5952 section 6), or the address alone
+ * where no port is wanted (a ping's target). */
+static int want_endpoint6(struct parser *p, const struct token *t, bool port_optional,
+			  struct scenario_endpoint *ep)
+{
+	const char *s = p->line + t->off;
+	size_t len = t->len, at = 0, a0 = 0, alen = len;
+	char msg[MSG_SIZE];
+
+	if (s[0] == '[') {
+		const char *close = memchr(s, ']', len);
+		if (!close || (size_t)(close - s) + 1 == len || close[1] != ':')
+			return err_at(
+			    p, t, "expected an IPv6 endpoint like [2001:db8::1]:5000, found '%s'",
+			    show(s, len).s);
+		a0 = 1;
+		alen = (size_t)(close - s) - 1;
+		uint16_t v;
+		if (val_port(close + 2, len - alen - 3, &v, msg) < 0)
+			return err_at(p, t, "%s", msg);
+		ep->port = v;
+	} else if (!port_optional) {
+		return err_at(p, t,
+			      "expected an endpoint like [2001:db8::1]:5000, found '%s': an IPv6 "
+			      "address with a port is written in brackets (RFC 5952 section 6)",
+			      show(s, len).s);
+	}
+	if (val_ipv6(s + a0, alen, &ep->ip6, &at, msg) < 0)
+		return err_ip6(p, t, a0 + at, msg);
+	ep->is6 = true;
+	return 0;
+}
+
 /* a.b.c.d:port or name:port; with port_optional, the port may be left out. */
 static int want_endpoint(struct parser *p, const char *what, bool port_optional,
 			 struct scenario_endpoint *ep)
@@ -1417,6 +1756,8 @@ static int want_endpoint(struct parser *p, const char *what, bool port_optional,
 	size_t n = colon ? (size_t)(colon - s) : t->len;
 	ep->loc = loc_of(p, t);
 	ep->port = SCENARIO_UNSET;
+	if (t->len && (s[0] == '[' || (colon && memchr(colon + 1, ':', t->len - n - 1))))
+		return want_endpoint6(p, t, port_optional, ep);
 	if (!colon && !port_optional)
 		return err_at(p, t,
 			      "expected an endpoint like 192.0.2.1:3478 or alice:5000, found "
@@ -1609,7 +1950,8 @@ static int raw_icmp_option(struct parser *p, struct scenario_action *a, int opt)
 {
 	switch (opt) {
 	case 0:
-		return want_icmp_type(p, "an ICMP type after 'type'", &a->icmp_type, &a->icmp_code);
+		return want_icmp_type(p, "an ICMP type after 'type'", false, &a->icmp_type,
+				      &a->icmp_code);
 	case 1:
 		return want_byte(p, "an ICMP code (0-255) after 'code'", &a->icmp_code);
 	case 2:
@@ -2140,7 +2482,7 @@ static int exp_icmp(struct parser *p, struct scenario_expect *e)
 	const struct token *t = peek(p);
 
 	if (want_icmp_type(p, "an ICMP message after 'icmp' (echo-reply, port-unreachable, ...)",
-			   &e->icmp_type, &e->icmp_code) < 0)
+			   false, &e->icmp_type, &e->icmp_code) < 0)
 		return -1;
 	e->icmp_name = save(p, TEXT(p, t));
 	if (!e->icmp_name || want_kw(p, "at", "'at' after the ICMP message") < 0 ||
@@ -2334,6 +2676,7 @@ static const struct {
     {"internet", parse_internet},
     {"coordinator", parse_coordinator},
     {"nat", parse_nat},
+    {"router", parse_router},
     {"host", parse_host},
     {"link", parse_link},
     {"forward", parse_forward},

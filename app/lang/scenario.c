@@ -93,6 +93,7 @@ void scenario_free(struct scenario *s)
 		free(s->priv);
 	}
 	free(s->nats);
+	free(s->routers);
 	free(s->hosts);
 	free(s->links);
 	free(s->forwards);

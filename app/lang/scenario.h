@@ -40,6 +40,7 @@
 
 #include "app/lang/diag.h"
 #include "app/lang/units.h"
+#include "base/addr6.h"
 
 #define SCENARIO_UNSET (-1)
 #define SCENARIO_MAX_PUBLIC 4	       /* public addresses per NAT (model's NAT_MAX_PUBLIC) */
@@ -75,6 +76,22 @@ enum scenario_ports {
 	SCENARIO_PORTS_SEQUENTIAL = 1,
 	SCENARIO_PORTS_RANDOM = 2,
 };
+
+/* The IPv6 side of a home router (`nat ... ipv6 PREFIX` or `router ...
+ * ipv6 PREFIX`): a routed prefix for its inside, no NAT (docs/ipv6.md),
+ * and the RFC 6092 firewall that guards it. */
+struct scenario_v6side {
+	bool present;		 /* `ipv6 PREFIX` given */
+	struct ip6_addr prefix;	 /* host bits clear */
+	uint8_t prefix_len;	 /* 1..128 */
+	struct scenario_loc loc; /* the prefix */
+	int firewall;		 /* SCENARIO_FW6_*, or SCENARIO_UNSET (rfc6092) */
+	int filtering;		 /* enum scenario_behaviour, or SCENARIO_UNSET (APD) */
+	int reject;		 /* tri-state: ICMPv6 adm. prohibited (default off: silent) */
+	struct scenario_loc option_loc; /* the first firewall6 option, for messages */
+};
+#define SCENARIO_FW6_OFF 0
+#define SCENARIO_FW6_RFC6092 1
 
 /*
  * nat NAME (preset P | mapping B filtering B) [options] public IP[,IP...] [behind NAT]
@@ -113,15 +130,29 @@ struct scenario_nat {
 	uint32_t public_ip[SCENARIO_MAX_PUBLIC];
 	struct scenario_loc public_loc[SCENARIO_MAX_PUBLIC];
 	struct scenario_ref behind; /* outer NAT (CGNAT), or name NULL: on the internet */
+	struct scenario_v6side v6;  /* `ipv6 PREFIX` and its firewall: the IPv6 side */
 };
 
-/* host NAME at IP (behind NAT | public) [options] */
+/* router NAME ipv6 PREFIX [firewall6 rfc6092|off] [filtering6 B] [reject6 on|off]:
+ * an IPv6-only home router (no IPv4, no NAT); hosts sit `behind` it. */
+struct scenario_router {
+	const char *name;
+	struct scenario_loc loc;
+	struct scenario_loc name_loc;
+	struct scenario_v6side v6;
+};
+
+/* host NAME at IP [and IP6] (behind NAT | public) [options]: an IPv4
+ * address, an IPv6 one, or one of each (either order). */
 struct scenario_host {
 	const char *name;
 	struct scenario_loc loc;
 	struct scenario_loc name_loc;
-	uint32_t ip;
+	uint32_t ip; /* 0 and ip_loc.line 0 when the host has no IPv4 */
 	struct scenario_loc ip_loc;
+	bool has_ip6;
+	struct ip6_addr ip6;
+	struct scenario_loc ip6_loc;
 	bool is_public; /* exactly one of is_public and behind.name */
 	struct scenario_ref behind;
 	int firewall;	      /* tri-state */
@@ -139,6 +170,13 @@ struct scenario_host {
 	int64_t mapping_lifetime_ns; /* port mapping's lifetime asked for, 120s..24h */
 };
 
+/* A host has IPv4 unless it was given an IPv6 address alone (0.0.0.0/8 is
+ * never a node's address, so 0 means none). */
+static inline bool scenario_host_has_ipv4(const struct scenario_host *h)
+{
+	return h->ip != 0;
+}
+
 /* `techniques LIST`: bits equal to p2p/agent.h's enum agent_technique. */
 #define SCENARIO_TECH_PREDICTION 1
 #define SCENARIO_TECH_BIRTHDAY 2
@@ -150,17 +188,24 @@ struct scenario_host {
 #define SCENARIO_SOCKETS_MAX 1024 /* AGENT_MAX_SOCKETS */
 #define SCENARIO_PREDICTION_WINDOW_MAX 64
 
-/* coordinator NAME at IP [port N] [alternate IP [port N]] [relay on|off] */
+/* coordinator NAME at IP [and IP6] [port N] [alternate IP [and IP6] [port N]]
+ * [relay on|off]: an IPv4 address always (the agent speaks IPv4), an IPv6
+ * one beside it; the alternate has the same families as the primary. */
 struct scenario_coordinator {
 	const char *name;
 	struct scenario_loc loc;
 	struct scenario_loc name_loc;
 	uint32_t ip;
 	struct scenario_loc ip_loc;
+	bool has_ip6;
+	struct ip6_addr ip6;
+	struct scenario_loc ip6_loc;
 	uint16_t port;	    /* default SCENARIO_COORDINATOR_PORT */
 	bool has_alternate; /* RFC 5780 alternate address */
 	uint32_t alt_ip;
 	struct scenario_loc alt_loc;
+	struct ip6_addr alt_ip6; /* valid if has_ip6 and has_alternate */
+	struct scenario_loc alt6_loc;
 	uint16_t alt_port; /* default port + 1 */
 	bool relay;	   /* default true */
 };
@@ -242,6 +287,10 @@ struct scenario_rule {
 	bool has_src, has_dst;
 	uint32_t src, dst; /* prefixes (host bits cleared) */
 	uint8_t src_len, dst_len;
+	/* family 6 (an ip6 rule: `ip6`, an IPv6 prefix or `icmpv6`): src6/dst6
+	 * with src_len/dst_len instead of src/dst; 4 otherwise. proto 58 = icmpv6. */
+	uint8_t family;
+	struct ip6_addr src6, dst6;
 	bool has_sport, has_dport;
 	uint16_t sport_lo, sport_hi, dport_lo, dport_hi;
 	unsigned states; /* 0 = any, else SCENARIO_STATE_* bits */
@@ -259,8 +308,11 @@ struct scenario_policy {
  * address: a host's, a coordinator's primary, a NAT's first public one). */
 struct scenario_endpoint {
 	struct scenario_loc loc;
-	struct scenario_ref node; /* name NULL: a literal address in `ip` */
+	struct scenario_ref node; /* name NULL: a literal address in `ip` (or `ip6`) */
 	uint32_t ip;
+	bool is6; /* a literal IPv6 address ([addr]:port, or addr alone where no port
+		     is wanted), in ip6 */
+	struct ip6_addr ip6;
 	int port; /* 0-65535, or SCENARIO_UNSET (expect filters only) */
 };
 
@@ -445,6 +497,8 @@ struct scenario {
 
 	struct scenario_nat *nats;
 	size_t n_nats;
+	struct scenario_router *routers; /* IPv6-only home routers */
+	size_t n_routers;
 	struct scenario_host *hosts;
 	size_t n_hosts;
 	struct scenario_link *links;

@@ -30,7 +30,7 @@ struct scenario_priv {
 	size_t text_len;
 	size_t *line_off; /* byte offset of each line's start */
 	size_t n_lines;
-	size_t cap_nats, cap_hosts, cap_links, cap_forwards, cap_rules, cap_policies;
+	size_t cap_nats, cap_routers, cap_hosts, cap_links, cap_forwards, cap_rules, cap_policies;
 	size_t cap_actions, cap_expects;
 	char *description; /* grows as description lines arrive (malloc'd) */
 	size_t description_len;
@@ -216,6 +216,13 @@ int val_choice(const char *s, size_t len, const char *const *names, size_t n, co
 	       int *out, char *msg);
 int val_duration(const char *s, size_t len, int64_t *out, char *msg);
 int val_ipv4(const char *s, size_t len, uint32_t *out, char *msg);
+/* IPv6 text (ip6_parse, ip6_prefix_parse); on refusal *at is the byte of the
+ * word at fault, for a column that points at it. */
+int val_ipv6(const char *s, size_t len, struct ip6_addr *out, size_t *at, char *msg);
+int val_prefix6(const char *s, size_t len, struct ip6_addr *out, uint8_t *plen, size_t *at,
+		char *msg);
+/* Why an IPv6 address cannot be a node's own, or NULL if it can. */
+const char *ipv6_not_unicast(const struct ip6_addr *a);
 int val_keepalive(const char *s, size_t len, int64_t *out, char *msg);
 int val_on_off(const char *s, size_t len, int *out, char *msg);
 int val_count(const char *s, size_t len, int lo, int hi, const char *what, int *out, char *msg);
@@ -248,5 +255,32 @@ void parse_lines(struct parser *p);
 
 /* checks.c: names, duplicates, cycles and addresses, once all is parsed */
 void check_scenario(struct parser *p);
+
+/* What checks.c and checks6.c share: every node's name, sorted. */
+enum { KIND_HOST = 1, KIND_NAT = 2, KIND_COORD = 4, KIND_ROUTER = 8, KIND_ANY = 15 };
+
+struct node_name {
+	const char *name;
+	int kind;
+	struct scenario_loc loc;
+	size_t index; /* into hosts, nats or routers */
+};
+
+struct checker {
+	struct parser *p;
+	struct scenario *s;
+	struct node_name *names; /* sorted by name, then by position in the file */
+	size_t n;
+};
+
+/* The first definition of `name`, or NULL. */
+const struct node_name *lookup(const struct checker *c, const char *name);
+/* The definition `ref` names if it has a kind in `mask`; else reports and
+ * returns NULL. An absent ref is NULL without a report. */
+const struct node_name *resolve(struct checker *c, const struct scenario_ref *ref, int mask);
+
+/* checks6.c: what IPv6 asks of a scenario that has any (scenario_has_ipv6) */
+bool scenario_has_ipv6(const struct scenario *s);
+void check_ipv6(struct checker *c);
 
 #endif

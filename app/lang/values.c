@@ -242,24 +242,79 @@ void leading_zero_problem(const char *s, size_t len, uint32_t ip, char *msg)
 		 show(s, len).s, canon);
 }
 
-/* The message for text with a colon where an IPv4 address must be: an
- * IPv6 address natsim cannot place in a world yet, or not even that
- * (issue 18: "2001:db8::1::2", ":::", a zone id). */
-static void ipv6_problem(const char *s, size_t len, char *msg)
+/* Reads text as an IPv6 address or prefix: the word copied to a C string
+ * (ip6_parse wants one), the refusal's reason in msg and its place in *at. */
+static enum ip6_error read6(const char *s, size_t len, bool prefix, struct ip6_addr *out,
+			    uint8_t *plen, size_t *at)
 {
 	char text[128];
-	struct ip6_addr a;
-	enum ip6_error err = IP6_ERR_CHAR;
 
-	if (len < sizeof(text)) {
-		memcpy(text, s, len);
-		text[len] = '\0';
-		err = ip6_parse(text, &a, NULL);
-	}
+	*at = 0;
+	if (len >= sizeof(text) || memchr(s, '\0', len))
+		return IP6_ERR_CHAR;
+	memcpy(text, s, len);
+	text[len] = '\0';
+	return prefix ? ip6_prefix_parse(text, out, plen, at) : ip6_parse(text, out, at);
+}
+
+int val_ipv6(const char *s, size_t len, struct ip6_addr *out, size_t *at, char *msg)
+{
+	enum ip6_error err = read6(s, len, false, out, NULL, at);
+
+	if (err == IP6_OK)
+		return 0;
+	snprintf(msg, MSG_SIZE, "'%s' is not an IPv6 address: %s", show(s, len).s,
+		 ip6_error_str(err));
+	return -1;
+}
+
+int val_prefix6(const char *s, size_t len, struct ip6_addr *out, uint8_t *plen, size_t *at,
+		char *msg)
+{
+	enum ip6_error err = read6(s, len, true, out, plen, at);
+
+	if (err == IP6_OK)
+		return 0;
+	snprintf(msg, MSG_SIZE, "'%s' is not an IPv6 prefix like 2001:db8:1::/64: %s",
+		 show(s, len).s, ip6_error_str(err));
+	return -1;
+}
+
+/* The kinds of IPv6 address no interface of a node may hold (RFC 4291
+ * section 2.4's table, RFC 6890): the reason, or NULL for a unicast one. */
+const char *ipv6_not_unicast(const struct ip6_addr *a)
+{
+	static const struct ip6_addr loopback = {.b = {[15] = 1}};
+
+	if (ip6_is_unspecified(a))
+		return ":: is the unspecified address (RFC 4291 section 2.5.2)";
+	if (ip6_equal(a, &loopback))
+		return "::1 is loopback, which never leaves a host (RFC 4291 section 2.5.3)";
+	if (a->b[0] == 0xff)
+		return "ff00::/8 is for multicast groups (RFC 4291 section 2.7), not interfaces";
+	if (a->b[0] == 0xfe && (a->b[1] & 0xc0) == 0x80)
+		return "fe80::/10 is link-local, and natsim does not model link-local scope "
+		       "(docs/ipv6.md): give a global address";
+	if (ip6_is_v4_mapped(a))
+		return "::ffff:0:0/96 is IPv4-mapped (RFC 4291 section 2.5.5.2): it stands for an "
+		       "IPv4 address, never for an interface's IPv6 one";
+	return NULL;
+}
+
+/* The message for text with a colon where an IPv4 address must be: an
+ * IPv6 address where only IPv4 means something (a NAT's public address),
+ * or no address of either family (issue 18: "2001:db8::1::2", ":::", a
+ * zone id). */
+static void ipv6_problem(const char *s, size_t len, char *msg)
+{
+	struct ip6_addr a;
+	size_t at;
+	enum ip6_error err = read6(s, len, false, &a, NULL, &at);
+
 	if (err == IP6_OK)
 		snprintf(msg, MSG_SIZE,
-			 "'%s' is an IPv6 address, and natsim's worlds are IPv4 only for now (IPv6 "
-			 "is being built: docs/ipv6.md); expected an IPv4 address like 192.0.2.1",
+			 "'%s' is an IPv6 address, and only an IPv4 address like 192.0.2.1 has a "
+			 "meaning here",
 			 show(s, len).s);
 	else
 		snprintf(msg, MSG_SIZE,

@@ -29,12 +29,13 @@
 #include "model/packet.h"
 #include "sim/engine.h"
 #include "viz/tables.h"
+#include "model/packet6.h" /* packet_ip_version */
+#include "viz/packet_words.h"
 #include "viz/timeline.h"
 
 #if defined(__has_include)
 #if __has_include("viz/ladder.h")
 #include "viz/ladder.h"
-#include "viz/packet_words.h"
 #define TUI_HAVE_LADDER 1
 #endif
 #endif
@@ -623,9 +624,27 @@ static int build_timeline(struct tui_model *m)
 
 /* ---- topology ---- */
 
+/* Its IPv6 addresses (sim/trace.h struct trace_node6) after what `out`
+ * holds, `used` bytes of it. */
+static void node_addrs6(const struct trace_node *tn, char *out, size_t size, size_t used)
+{
+	char text[IP6_TEXT_SIZE];
+
+	for (size_t i = 0; tn->v6 != NULL && i < TRACE_NODE_ADDRS; i++) {
+		if (ip6_is_unspecified(&tn->v6->addrs[i]))
+			continue;
+		ip6_format(&tn->v6->addrs[i], text, sizeof(text));
+		int w = snprintf(out + used, size - used, "%s%s", used ? "," : "", text);
+		if (w < 0 || (size_t)w >= size - used)
+			return;
+		used += (size_t)w;
+	}
+}
+
 /* The node's IPv4 addresses from its record, each once, comma-separated:
  * its interfaces', then a NAT's public one; not a host's gateway, which is
- * its router's address. */
+ * its router's address. Then its IPv6 ones; an interface with IPv6 alone
+ * (IPv4 address 0) names only those. */
 static void node_addrs(const struct trace_node *tn, char *out, size_t size)
 {
 	size_t n = tn->n_addrs < TRACE_NODE_ADDRS ? tn->n_addrs : TRACE_NODE_ADDRS;
@@ -640,7 +659,7 @@ static void node_addrs(const struct trace_node *tn, char *out, size_t size)
 
 		for (size_t j = 0; j < k && !dup; j++)
 			dup = seen[j] == ip;
-		if (dup)
+		if (dup || (ip == 0 && tn->v6 != NULL))
 			continue;
 		seen[k++] = ip;
 		ip_format(ip, text, sizeof(text));
@@ -649,6 +668,7 @@ static void node_addrs(const struct trace_node *tn, char *out, size_t size)
 			return;
 		used += (size_t)w;
 	}
+	node_addrs6(tn, out, size, used);
 }
 
 /* A NAT's behaviour as the topology pane names it: "port-restricted-cone
@@ -1709,6 +1729,34 @@ static int field_line(struct tui_lines *out, enum tui_style style, int width, co
  * of the packet it quotes (inner.ip.*, inner.udp.*), about two dozen. */
 #define INSPECT_FIELDS 48
 
+/* One packet's fields under a heading ("before, IPv6"). */
+static int field_list(struct tui_lines *out, const char *heading, const struct packet_field *f,
+		      size_t n, int width)
+{
+	if (tui_lines_addf(out, TUI_STYLE_DIM, "%s", heading) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (field_line(out, TUI_STYLE_PLAIN, width, "%-14s %s", f[i].name, f[i].value) != 0)
+			return -1;
+	return 0;
+}
+
+/* A translation between families (NAT64, RFC 7915) has no field of one
+ * side facing the other's: each side is listed whole, in its family. */
+static int inspect_two_families(const struct trace_packet *p, const struct packet_field *before,
+				size_t nb, const struct packet_field *after, size_t na, int width,
+				struct tui_lines *out)
+{
+	char heading[32];
+
+	snprintf(heading, sizeof(heading), "before, IPv%u",
+		 packet_ip_version(p->before, p->before_len));
+	if (field_list(out, heading, before, nb, width) != 0)
+		return -1;
+	snprintf(heading, sizeof(heading), "after, IPv%u", packet_ip_version(p->bytes, p->len));
+	return field_list(out, heading, after, na, width);
+}
+
 static int inspect_fields(const struct tui_model *m, const struct trace_packet *p, int width,
 			  struct tui_lines *out)
 {
@@ -1722,7 +1770,10 @@ static int inspect_fields(const struct tui_model *m, const struct trace_packet *
 		return 0;
 	}
 	size_t nb = packet_fields(p->before, p->before_len, before, INSPECT_FIELDS);
+	if (packet_ip_version(p->before, p->before_len) != packet_ip_version(p->bytes, p->len))
+		return inspect_two_families(p, before, nb, after, na, width, out);
 	int col = width >= 70 ? 24 : 18;
+	bool v6 = packet_ip_version(p->bytes, p->len) == 6;
 	bool narrow = width > 0 && width < 15 + col + 16;
 	const char *arrow = m->opt.ascii ? "->" : "\u2192";
 	if (narrow ? field_line(out, TUI_STYLE_DIM, width, "%-14s before %s after", "field", arrow)
@@ -1735,8 +1786,11 @@ static int inspect_fields(const struct tui_model *m, const struct trace_packet *
 		const char *a = i < na ? after[i].value : "";
 		bool changed = strcmp(a, b) != 0;
 		enum tui_style st = changed ? TUI_STYLE_CHANGED : TUI_STYLE_PLAIN;
-		int rc = !narrow ? tui_lines_addf(out, st, "%-14s %-*.*s %s%s", name, col, col, b,
-						  a, changed ? "  *" : "")
+		/* a value wider than its column (an IPv6 address: up to 39) takes
+		 * the narrow form rather than being cut */
+		bool wide = v6 && tui_text_cols(b) > col;
+		int rc = !narrow && !wide ? tui_lines_addf(out, st, "%-14s %-*.*s %s%s", name, col,
+							   col, b, a, changed ? "  *" : "")
 			 : changed
 			     ? field_line(out, st, width, "%-14s %s %s %s *", name, b, arrow, a)
 			     : field_line(out, st, width, "%-14s %s", name, a);
@@ -1783,7 +1837,7 @@ static int inspect_header(const struct tui_model *m, const struct trace_record *
 		snprintf(line, sizeof(line), "dropped (%s): %s", trace_drop_reason_name(p->reason),
 			 p->why ? p->why : "");
 		rc = tui_lines_wrap(out, TUI_STYLE_DROP, line, width, 2);
-	} else if (p->hop == TRACE_HOP_TRANSLATE) {
+	} else if (p->hop == TRACE_HOP_TRANSLATE && packet_words_translate_mapped(p)) {
 		char in[24], ex[24];
 		endpoint_format(&p->map_internal, in, sizeof(in));
 		endpoint_format(&p->map_external, ex, sizeof(ex));

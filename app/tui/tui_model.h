@@ -151,7 +151,8 @@ struct tui_node {
 	enum tui_role role;
 	int parent;	    /* index of the node it sits behind, or -1 */
 	int depth;	    /* in the tree drawn by the topology pane */
-	char addrs[96];	    /* the IPv4 addresses in `detail`, comma-separated */
+	char addrs[192];    /* its IPv4 addresses, then its IPv6 ones (RFC 5952),
+			     * comma-separated */
 	char behaviour[64]; /* NAT: "port-restricted-cone (EIM+APDF)"; else "" */
 	bool firewall;	    /* a host with its firewall on, or a node with rules */
 	bool relay;	    /* the coordinator relays */

@@ -139,8 +139,8 @@ static int build_pairs(struct tui_view *v, const struct tui_model *m, int width)
 		const struct tui_pair *p = tui_model_pair(m, i);
 		char line[256];
 		if (p->outcome < 0) /* predict mode: how it ends is a question */
-			snprintf(line, sizeof(line), "%s %s %s: ?", p->a, v->ascii ? "<->" : "\u2194",
-				 p->b);
+			snprintf(line, sizeof(line), "%s %s %s: ?", p->a,
+				 v->ascii ? "<->" : "\u2194", p->b);
 		else if (tui_model_limit(m) != TUI_NONE) /* step by step: no future */
 			snprintf(line, sizeof(line), "%s %s %s: %s", p->a,
 				 v->ascii ? "<->" : "\u2194", p->b, tui_pair_state_name(p->state));
@@ -211,7 +211,7 @@ static bool topo_tree(struct tui_topo *t, const struct tui_model *m, int width, 
 	t->compact = false;
 	for (size_t i = 0; i < tui_model_node_count(m); i++) {
 		const struct tui_node *n = tui_model_node(m, i);
-		char lead[24], info[128], addr[32];
+		char lead[24], info[256], addr[48]; /* an IPv6 address: up to 39 */
 		int indent = n->depth * 2 > 2 ? n->depth * 2 - 2 : 0;
 		snprintf(lead, sizeof(lead), "%*s%s", indent, "",
 			 n->depth == 0 ? ""
@@ -250,10 +250,17 @@ static int compact_place(struct tui_topo *t, const struct tui_model *m, size_t i
 			 int indent, int width, int *row, int *col)
 {
 	const struct tui_node *n = tui_model_node(m, i);
-	char info[40];
+	char info[48]; /* " " and an IPv6 address, up to 39 */
 	snprintf(info, sizeof(info), " ");
 	first_addr(n, info + 1, sizeof(info) - 1);
 	int need = tui_text_cols(lead) + 1 + tui_text_cols(n->name) + tui_text_cols(info);
+	/* An address that would not fit even on a row of its own (an IPv6
+	 * one runs to 39 columns) is left out, never cut: a cut address
+	 * reads as another. The tables and the inspector still say it. */
+	if (indent + 2 + need > width) {
+		info[0] = '\0';
+		need = tui_text_cols(lead) + 1 + tui_text_cols(n->name);
+	}
 	if (*col > indent && *col + need > width) {
 		(*row)++;
 		*col = indent + 2;

@@ -49,7 +49,7 @@ struct tui_topo_cell {
 	size_t node;
 	int row, col, cols;
 	char lead[24];
-	char info[128];
+	char info[256]; /* role, behaviour, addresses (IPv6 ones up to 39 each) */
 };
 
 struct tui_topo {

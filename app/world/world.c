@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/endpoint.h"
+#include "model/filter6.h"
 
 #define LAN_LATENCY SIM_US(500)
 #define DEFAULT_INTERNET_LATENCY SIM_MS(20)
@@ -48,8 +49,7 @@ static uint8_t prefix_of(const struct scenario_ref *behind)
 	return behind->name ? 24 : 32;
 }
 
-static int report(struct world *w, struct diag *d, const struct scenario_loc *loc,
-		  const char *what)
+static int report(struct world *w, struct diag *d, const struct scenario_loc *loc, const char *what)
 {
 	scenario_report(w->scn, d, DIAG_ERROR, loc, "%s", what);
 	return -1;
@@ -57,11 +57,11 @@ static int report(struct world *w, struct diag *d, const struct scenario_loc *lo
 
 /* One-way uplink behaviour: half the internet's latency and jitter, and the
  * loss that makes a crossing of two uplinks lose `loss`. */
-static void uplink_config(const struct scenario *s, struct link_config *lc)
+void world_uplink_config(const struct scenario *s, struct link_config *lc)
 {
 	link_config_default(lc);
-	int64_t lat = s->internet.latency_ns >= 0 ? s->internet.latency_ns
-						  : DEFAULT_INTERNET_LATENCY;
+	int64_t lat =
+	    s->internet.latency_ns >= 0 ? s->internet.latency_ns : DEFAULT_INTERNET_LATENCY;
 	lc->latency = lat / 2;
 	if (s->internet.jitter_ns > 0)
 		lc->jitter = s->internet.jitter_ns / 2;
@@ -80,11 +80,14 @@ static struct link *attach_to_internet(struct world *w, const char *name, struct
 				       const uint32_t *addrs, size_t n_addrs)
 {
 	struct link_config lc;
-	uplink_config(w->scn, &lc);
+	world_uplink_config(w->scn, &lc);
 	struct link *l = link_new(w->net, name, &lc);
 	char ifname[16];
 	snprintf(ifname, sizeof(ifname), "if%zu", router_node(w->internet)->n_ifaces);
-	struct iface *near = router_add_iface(w->internet, ifname, gateway_for(w->scn, addrs[0]), 24);
+	/* An element without IPv4 (n_addrs 0): world6.c addresses the near side. */
+	struct iface *near =
+	    n_addrs ? router_add_iface(w->internet, ifname, gateway_for(w->scn, addrs[0]), 24)
+		    : world6_internet_iface(w);
 	if (!l || !near || link_attach(l, near) < 0 || link_attach(l, far) < 0)
 		return NULL;
 	/* Host routes, so two elements in one /24 stay apart; extra public
@@ -151,12 +154,13 @@ static int nat_lan_address(struct world *w, size_t ni, struct diag *d, uint32_t 
 	for (size_t i = 0; i < s->n_hosts + s->n_nats; i++) {
 		bool is_host = i < s->n_hosts;
 		const struct scenario_ref *behind =
-			is_host ? &s->hosts[i].behind : &s->nats[i - s->n_hosts].behind;
-		if (!behind->name || strcmp(behind->name, name) != 0)
+		    is_host ? &s->hosts[i].behind : &s->nats[i - s->n_hosts].behind;
+		if (!behind->name || strcmp(behind->name, name) != 0 ||
+		    (is_host && !scenario_host_has_ipv4(&s->hosts[i])))
 			continue;
 		uint32_t a = is_host ? s->hosts[i].ip : s->nats[i - s->n_hosts].public_ip[0];
 		const struct scenario_loc *loc =
-			is_host ? &s->hosts[i].ip_loc : &s->nats[i - s->n_hosts].public_loc[0];
+		    is_host ? &s->hosts[i].ip_loc : &s->nats[i - s->n_hosts].public_loc[0];
 		if (!any) {
 			any = true;
 			net = a & prefix_mask(24);
@@ -171,8 +175,8 @@ static int nat_lan_address(struct world *w, size_t ni, struct diag *d, uint32_t 
 	}
 	if (!any) /* nothing inside yet: any private network not its own will do */
 		gw = (s->nats[ni].public_ip[0] & prefix_mask(24)) == IP4(192, 168, 0, 0)
-			     ? IP4(10, 0, 0, 1)
-			     : IP4(192, 168, 0, 1);
+			 ? IP4(10, 0, 0, 1)
+			 : IP4(192, 168, 0, 1);
 	*out = gw;
 	return 0;
 }
@@ -188,10 +192,15 @@ static struct link *place_element(struct world *w, const char *name,
 				  struct diag *d)
 {
 	if (!behind->name) {
-		*gateway = gateway_for(w->scn, addrs[0]);
+		*gateway = n ? gateway_for(w->scn, addrs[0]) : 0;
 		return attach_to_internet(w, name, ifc, addrs, n);
 	}
 	const struct scenario *s = w->scn;
+	struct world_router *wr = world_find_router(w, behind->name);
+	if (wr) { /* an IPv6-only home: no IPv4 gateway */
+		*gateway = 0;
+		return link_attach(wr->lan_link, ifc) < 0 ? NULL : wr->lan_link;
+	}
 	for (size_t i = 0; i < s->n_nats; i++) {
 		if (strcmp(s->nats[i].name, behind->name) != 0)
 			continue;
@@ -229,14 +238,16 @@ static int build_nat(struct world *w, size_t ni, struct diag *d)
 	wn->lan_link = link_new(w->net, lname, &lc);
 	if (!wn->wan || !wn->lan || !wn->lan_link || link_attach(wn->lan_link, wn->lan) < 0)
 		return -1;
-	wn->uplink = place_element(w, sn->name, &sn->behind, wn->wan, sn->public_ip, sn->n_public,
-				   &gw, d);
+	wn->uplink =
+	    place_element(w, sn->name, &sn->behind, wn->wan, sn->public_ip, sn->n_public, &gw, d);
 	if (!wn->uplink || router_add_route(wn->router, 0, 0, wn->wan, gw) < 0)
 		return -1;
 	if (sn->input >= 0)
 		router_set_input(wn->router, (enum router_input)sn->input);
 	if (!router_enable_nat(wn->router, wn->wan, &cfg))
 		return report(w, d, &sn->loc, "cannot set up this NAT");
+	if (sn->v6.present)
+		return world6_home(w, wn->router, wn->wan, wn->lan, wn->uplink, &sn->v6, d);
 	return 0;
 }
 
@@ -274,6 +285,8 @@ static int build_coordinator(struct world *w, struct diag *d)
 				  .alternate = {sc->alt_ip, sc->alt_port},
 				  .disable_relay = !sc->relay,
 				  .software = "natsim"};
+	if (world6_coordinator(w, d) < 0)
+		return -1;
 	w->coord = simdrive_add_coord(w->drive, w->coord_host, &cc);
 	if (w->coord && any_agent_speaks_tcp(w->scn) && simdrive_coord_listen_tcp(w->coord) < 0)
 		return report(w, d, &sc->loc, "cannot listen on TCP at the coordinator's port");
@@ -285,19 +298,21 @@ static int build_host(struct world *w, size_t hi, struct diag *d)
 	const struct scenario_host *sh = &w->scn->hosts[hi];
 	struct world_host *wh = &w->hosts[hi];
 	uint32_t gw = 0;
+	bool v4 = scenario_host_has_ipv4(sh);
 	wh->spec = sh;
-	wh->host = host_new(w->net, sh->name, sh->ip, prefix_of(&sh->behind), 0);
+	wh->host = host_new(w->net, sh->name, sh->ip, v4 ? prefix_of(&sh->behind) : 0, 0);
 	if (!wh->host)
 		return -1;
-	wh->uplink = place_element(w, sh->name, &sh->behind, host_iface(wh->host), &sh->ip, 1, &gw,
-				   d);
+	wh->uplink = place_element(w, sh->name, &sh->behind, host_iface(wh->host), &sh->ip,
+				   v4 ? 1 : 0, &gw, d);
 	if (!wh->uplink)
 		return -1;
-	host_set_gateway(wh->host, gw);
+	if (v4)
+		host_set_gateway(wh->host, gw);
 	wh->gateway = gw;
-	if (sh->firewall == 1)
+	if (sh->firewall == 1 && v4)
 		host_enable_firewall(wh->host, true);
-	return 0;
+	return world6_host(w, wh, d);
 }
 
 /* The language names the techniques with the agent's own bits. */
@@ -310,7 +325,7 @@ _Static_assert(SCENARIO_SOCKETS_MAX == AGENT_MAX_SOCKETS,
 	       "a host's `sockets` goes up to the agent's most");
 
 void world_hard_nat_config(const struct scenario_host *sh, uint32_t gateway,
-			    struct agent_config *ac)
+			   struct agent_config *ac)
 {
 	if (sh->techniques > 0)
 		ac->techniques = (unsigned)sh->techniques;
@@ -336,6 +351,8 @@ static int build_agent(struct world *w, struct world_host *wh)
 {
 	const struct scenario_coordinator *sc = w->scn->coordinator;
 	const struct scenario_host *sh = wh->spec;
+	if (!scenario_host_has_ipv4(sh)) /* the agent speaks IPv4 (docs/ipv6.md step 6) */
+		return 0;
 	struct agent_config ac = {
 	    .name = sh->name,
 	    .local = {sh->ip, sh->port >= 0 ? (uint16_t)sh->port : WORLD_DEFAULT_AGENT_PORT},
@@ -375,34 +392,39 @@ static struct firewall *firewall_of(struct world *w, const char *name)
 	return wn ? router_firewall(wn->router) : NULL;
 }
 
-#define NO_FIREWALL_MSG                                                                    \
-	"this node has no firewall to put it in (a NAT, a host or the coordinator; a host " \
+#define NO_FIREWALL_MSG                                                                            \
+	"this node has no firewall to put it in (a NAT, a host or the coordinator; a host "        \
 	"with `firewall off` filters nothing)"
 
 void world_rule_of(const struct scenario_rule *sr, struct fw_rule *r)
 {
 	*r = (struct fw_rule){
-		.chain = (enum fw_chain)sr->chain,
-		.proto = sr->proto,
-		.src = sr->src,
-		.src_len = sr->has_src ? sr->src_len : 0,
-		.dst = sr->dst,
-		.dst_len = sr->has_dst ? sr->dst_len : 0,
-		.sport_lo = sr->has_sport ? sr->sport_lo : 0,
-		.sport_hi = sr->has_sport ? sr->sport_hi : 0,
-		.dport_lo = sr->has_dport ? sr->dport_lo : 0,
-		.dport_hi = sr->has_dport ? sr->dport_hi : 0,
-		.match_icmp_type = sr->has_icmp_type,
-		.icmp_type = sr->icmp_type,
-		.match_icmp_code = sr->has_icmp_code,
-		.icmp_code = sr->icmp_code,
-		.tcp_flags_mask = sr->tcp_flags_mask,
-		.tcp_flags_match = sr->tcp_flags_match,
-		.states = sr->states, /* SCENARIO_STATE_* are the conntrack state bits */
-		.action = (enum fw_action)sr->verdict,
-		.reject_with = sr->reject_with >= 0 ? (enum fw_reject_with)sr->reject_with
-						    : FW_REJECT_PORT_UNREACHABLE,
+	    .chain = (enum fw_chain)sr->chain,
+	    .proto = sr->proto,
+	    .src = sr->src,
+	    .src_len = sr->has_src ? sr->src_len : 0,
+	    .dst = sr->dst,
+	    .dst_len = sr->has_dst ? sr->dst_len : 0,
+	    .sport_lo = sr->has_sport ? sr->sport_lo : 0,
+	    .sport_hi = sr->has_sport ? sr->sport_hi : 0,
+	    .dport_lo = sr->has_dport ? sr->dport_lo : 0,
+	    .dport_hi = sr->has_dport ? sr->dport_hi : 0,
+	    .match_icmp_type = sr->has_icmp_type,
+	    .icmp_type = sr->icmp_type,
+	    .match_icmp_code = sr->has_icmp_code,
+	    .icmp_code = sr->icmp_code,
+	    .tcp_flags_mask = sr->tcp_flags_mask,
+	    .tcp_flags_match = sr->tcp_flags_match,
+	    .states = sr->states, /* SCENARIO_STATE_* are the conntrack state bits */
+	    .action = (enum fw_action)sr->verdict,
+	    .reject_with = sr->reject_with >= 0 ? (enum fw_reject_with)sr->reject_with
+						: FW_REJECT_PORT_UNREACHABLE,
 	};
+	if (sr->family == 6) { /* an ip6 rule: its prefixes are IPv6 */
+		r->family = 6;
+		r->src6 = sr->src6;
+		r->dst6 = sr->dst6;
+	}
 	snprintf(r->comment, sizeof(r->comment), "line %d", sr->loc.line);
 }
 
@@ -411,7 +433,9 @@ static int build_rules(struct world *w, struct diag *d)
 	const struct scenario *s = w->scn;
 	for (size_t i = 0; i < s->n_rules; i++) {
 		const struct scenario_rule *sr = &s->rules[i];
-		struct firewall *fw = firewall_of(w, sr->node.name);
+		struct filter6 *f6 = sr->family == 6 ? world6_filter_of(w, sr->node.name) : NULL;
+		struct firewall *fw = sr->family == 6 ? (f6 ? filter6_firewall(f6) : NULL)
+						      : firewall_of(w, sr->node.name);
 		if (!fw)
 			return report(w, d, &sr->node.loc, NO_FIREWALL_MSG);
 		struct fw_rule r;
@@ -440,7 +464,8 @@ static int build_forwards(struct world *w, struct diag *d)
 			return report(w, d, &sf->loc, "a forward needs a NAT and a host");
 		struct endpoint inside = {wh->spec->ip, sf->host_port};
 		if (nat_add_forward(router_nat(wn->router), sf->proto, sf->port, &inside) < 0)
-			return report(w, d, &sf->port_loc, "this external port is already forwarded");
+			return report(w, d, &sf->port_loc,
+				      "this external port is already forwarded");
 	}
 	return 0;
 }
@@ -456,7 +481,8 @@ static int apply_link_overrides(struct world *w, struct diag *d)
 		if (!world_element_link(w, sl->node.name, &l, &ifc))
 			return report(w, d, &sl->node.loc, "no link by this name");
 		if (ifc) {
-			if (link_attachment_configure(l, ifc, sl->latency_ns > 0 ? sl->latency_ns : 0,
+			if (link_attachment_configure(l, ifc,
+						      sl->latency_ns > 0 ? sl->latency_ns : 0,
 						      sl->jitter_ns > 0 ? sl->jitter_ns : 0,
 						      sl->loss > 0 ? sl->loss : 0) < 0)
 				return -1;
@@ -483,6 +509,9 @@ static int build_all(struct world *w, struct diag *d)
 	for (size_t i = 0; i < s->n_nats; i++)
 		if (!w->nats[i].router && build_nat(w, i, d) < 0)
 			return -1;
+	for (size_t i = 0; i < s->n_routers; i++)
+		if (world6_build_router(w, i, d) < 0)
+			return -1;
 	for (size_t i = 0; i < s->n_hosts; i++)
 		if (build_host(w, i, d) < 0)
 			return -1;
@@ -503,9 +532,10 @@ int world_build(struct world *w, const struct scenario *s, uint64_t seed, struct
 		explain_attach(net_trace(w->net)); /* drops carry verdicts; these are their words */
 	w->nats = calloc(s->n_nats ? s->n_nats : 1, sizeof(*w->nats));
 	w->hosts = calloc(s->n_hosts ? s->n_hosts : 1, sizeof(*w->hosts));
+	w->routers = calloc(s->n_routers ? s->n_routers : 1, sizeof(*w->routers));
 	if (w->net)
 		w->drive = simdrive_new(w->net);
-	if (!w->net || !w->nats || !w->hosts || !w->drive || build_all(w, d) < 0) {
+	if (!w->net || !w->nats || !w->hosts || !w->routers || !w->drive || build_all(w, d) < 0) {
 		if (diag_count_errors(d) == 0)
 			diag_add(d, DIAG_ERROR, &(struct diag_span){.file = s->filename},
 				 "cannot build the world: out of memory");
@@ -521,6 +551,7 @@ void world_free(struct world *w)
 	net_free(w->net);
 	free(w->nats);
 	free(w->hosts);
+	free(w->routers);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -548,6 +579,14 @@ struct world_nat *world_find_nat(struct world *w, const char *name)
 	return NULL;
 }
 
+struct world_router *world_find_router(struct world *w, const char *name)
+{
+	for (size_t i = 0; i < w->scn->n_routers; i++)
+		if (strcmp(w->scn->routers[i].name, name) == 0)
+			return &w->routers[i];
+	return NULL;
+}
+
 struct node *world_find_node(struct world *w, const char *name)
 {
 	return net_find_node(w->net, name);
@@ -557,6 +596,7 @@ bool world_element_link(struct world *w, const char *name, struct link **l, stru
 {
 	struct world_host *wh = world_find_host(w, name);
 	struct world_nat *wn = wh ? NULL : world_find_nat(w, name);
+	struct world_router *wr = wh || wn ? NULL : world_find_router(w, name);
 	*ifc = NULL;
 	if (wh) {
 		*l = wh->uplink;
@@ -566,6 +606,8 @@ bool world_element_link(struct world *w, const char *name, struct link **l, stru
 		*l = wn->uplink;
 		if (wn->spec->behind.name)
 			*ifc = wn->wan;
+	} else if (wr) {
+		*l = wr->uplink;
 	} else if (w->coord_host && strcmp(name, w->scn->coordinator->name) == 0) {
 		*l = w->coord_link;
 	} else {

@@ -12,7 +12,10 @@
 --       wireshark -X lua_script:docs/wireshark/natsim.lua capture.pcap
 -- or copy this file into Wireshark's personal Lua plugins folder
 -- (Help > About Wireshark > Folders). Display filters: natsim,
--- natsim.method == 0x0c1, natsim.name == "alice", natsim.candidate.type == 1 ...
+-- natsim.method == 0x0c1, natsim.name == "alice", natsim.candidate.type == 1,
+-- natsim.candidate.ipv6 == 2001:db8::5 ... natsim's messages travel over UDP
+-- of either family (Wireshark's STUN dissector runs on both); an IPv6
+-- candidate is the IPv4 one's layout with family 0x02 and 16 address bytes.
 
 local COOKIE = 0x2112A442
 
@@ -58,6 +61,7 @@ local f = {
 	sign_key = ProtoField.bytes("natsim.sign_key", "Ed25519 public key"),
 	box_key = ProtoField.bytes("natsim.box_key", "X25519 public key"),
 	cand_ip = ProtoField.ipv4("natsim.candidate.ip", "Candidate address"),
+	cand_ip6 = ProtoField.ipv6("natsim.candidate.ipv6", "Candidate address"),
 	cand_port = ProtoField.uint16("natsim.candidate.port", "Candidate port", base.DEC),
 	cand_type = ProtoField.uint8("natsim.candidate.type", "Candidate type", base.DEC, cand_types),
 	timestamp = ProtoField.uint64("natsim.timestamp", "Timestamp (ns)", base.DEC),
@@ -97,8 +101,33 @@ local function split_type(t)
 	return math.floor(method), math.floor(class)
 end
 
--- One natsim attribute, `v` its value's range.
-local function add_value(tree, at, v, summary)
+-- An IPv6 candidate (length 21): XOR-MAPPED-ADDRESS of family 0x02 (RFC 8489
+-- 14.2: the address XORed with the magic cookie then the transaction ID, the
+-- 12 bytes at offset 8 of the message `m`), then the type byte.
+local function add_candidate6(tree, v, m)
+	local key = { 0x21, 0x12, 0xA4, 0x42 }
+	for i = 0, 11 do
+		key[5 + i] = m:range(8 + i, 1):uint()
+	end
+	local groups = {}
+	for g = 0, 7 do
+		local hi = bxor(v:range(4 + 2 * g, 1):uint(), key[1 + 2 * g])
+		local lo = bxor(v:range(5 + 2 * g, 1):uint(), key[2 + 2 * g])
+		groups[g + 1] = string.format("%x", hi * 256 + lo)
+	end
+	local a = Address.ipv6(table.concat(groups, ":"))
+	local port = bxor(v:range(2, 2):uint(), math.floor(COOKIE / 65536))
+	local ty = v:range(20, 1):uint()
+	tree:add(f.cand_ip6, v:range(4, 16), a)
+	tree:add(f.cand_port, v:range(2, 2), port)
+	tree:add(f.cand_type, v:range(20, 1))
+	-- RFC 5952 section 6: [address]:port (Wireshark writes the address in
+	-- its section 4 form)
+	tree:append_text(string.format(": %s [%s]:%d", cand_types[ty] or "?", tostring(a), port))
+end
+
+-- One natsim attribute, `v` its value's range, `m` its message's.
+local function add_value(tree, at, v, m, summary)
 	if at == 0xE001 or at == 0xE008 then
 		local s = v:string()
 		tree:add(at == 0xE001 and f.name or f.peer, v)
@@ -119,6 +148,8 @@ local function add_value(tree, at, v, summary)
 		tree:add(f.cand_port, v:range(2, 2), port)
 		tree:add(f.cand_type, v:range(8, 1))
 		tree:append_text(string.format(": %s %s:%d", cand_types[ty] or "?", tostring(a), port))
+	elseif at == 0xE004 and v:len() == 21 and v:range(1, 1):uint() == 0x02 then
+		add_candidate6(tree, v, m)
 	elseif at == 0xE005 and v:len() == 8 then
 		tree:add(f.timestamp, v)
 	elseif at == 0xE006 then
@@ -159,7 +190,7 @@ local function add_attrs(tree, m, summary)
 			item:add(f.attr_name, m:range(off, 2), attrs[at])
 			item:add(f.attr_len, m:range(off + 2, 2))
 			if alen > 0 then
-				add_value(item, at, m:range(off + 4, alen), summary)
+				add_value(item, at, m:range(off + 4, alen), m, summary)
 			end
 		end
 		off = off + 4 + alen + (4 - alen % 4) % 4

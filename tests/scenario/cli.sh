@@ -63,19 +63,20 @@ printf 'title "empty"\n' >"$tmp/empty.nsim"
 expect_exit 0 "empty scenario" -- "$natsim" run "$tmp/empty.nsim"
 contains "$err" "nothing happens in it" "empty scenario warning"
 
-# An IPv6 address where the world needs IPv4: said to be IPv6 (not yet
-# simulated), or said why it is not an address of either family (issue 18).
+# IPv6 text: an IPv6 address where only IPv4 means something (a NAT's
+# public side) is named as IPv6; text that is no address of either family
+# is told why, with the column of the fault (issue 18).
 cat >"$tmp/v6.nsim" <<'NSIM'
 coordinator coord at 192.0.2.10
-host alice at 2001:db8::1 public
+nat home preset symmetric public 2001:db8::1
 host bob at 2001:db8::1::2 public
 host carol at fe80::1%eth0 public
 host dave at ::: public
 NSIM
 expect_exit 2 "IPv6 addresses refused" -- "$natsim" run "$tmp/v6.nsim"
-contains "$err" "v6.nsim:2:15: error: '2001:db8::1' is an IPv6 address, and natsim's worlds are IPv4 only for now" "valid IPv6 named"
-contains "$err" "v6.nsim:3:13: error: expected an IPv4 address like 192.0.2.1, found '2001:db8::1::2', which is not an IPv6 address either: '::' appears more than once" "two double colons"
-contains "$err" "v6.nsim:4:15: error: expected an IPv4 address like 192.0.2.1, found 'fe80::1%eth0', which is not an IPv6 address either: zone ids" "zone id"
+contains "$err" "v6.nsim:2:34: error: '2001:db8::1' is an IPv6 address, and only an IPv4 address like 192.0.2.1 has a meaning here" "IPv6 where IPv4 only"
+contains "$err" "v6.nsim:3:24: error: '2001:db8::1::2' is not an IPv6 address: '::' appears more than once" "two double colons"
+contains "$err" "v6.nsim:4:22: error: 'fe80::1%eth0' is not an IPv6 address: zone ids" "zone id"
 contains "$err" "v6.nsim:5:" "triple colon"
 
 # A scenario that loads with a warning runs, and the warning is shown with

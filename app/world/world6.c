@@ -1,0 +1,218 @@
+/*
+ * world6.c - the IPv6 half of world_build: addresses, routes, gateways and
+ * IPv6 firewalls of a dual-stack or IPv6-only world (docs/ipv6.md step 5).
+ * world.c builds every IPv4 world exactly as before and calls in here only
+ * for what a scenario says about IPv6; the addressing scheme is in world.h.
+ */
+#include "app/world/world.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "model/filter6.h"
+
+/* The internet's side of transit link k is 3fff:0:k::1, a home's wan
+ * 3fff:0:k::2 (RFC 9637 reserves 3fff::/20 for documentation). */
+static struct ip6_addr transit6(unsigned k, uint8_t last)
+{
+	struct ip6_addr a = {.b = {0x3f, 0xff, 0, 0, (uint8_t)(k >> 8), (uint8_t)k}};
+
+	a.b[15] = last;
+	return a;
+}
+
+static int report6(struct world *w, struct diag *d, const struct scenario_loc *loc,
+		   const char *what)
+{
+	scenario_report(w->scn, d, DIAG_ERROR, loc, "%s", what);
+	return -1;
+}
+
+static bool address6_taken(const struct scenario *s, const struct ip6_addr *a)
+{
+	for (size_t i = 0; i < s->n_hosts; i++)
+		if (s->hosts[i].has_ip6 && ip6_equal(&s->hosts[i].ip6, a))
+			return true;
+	const struct scenario_coordinator *c = s->coordinator;
+	return c && c->has_ip6 &&
+	       (ip6_equal(&c->ip6, a) || (c->has_alternate && ip6_equal(&c->alt_ip6, a)));
+}
+
+/* The lowest ::N (N = 1, 2, ...) of prefix/len no node of the scenario
+ * holds: a home's lan address, or the gateway of a public element's /64
+ * (as world.c takes the .1 of a /24). */
+static struct ip6_addr first_free6(const struct scenario *s, const struct ip6_addr *prefix,
+				   uint8_t len)
+{
+	struct ip6_addr net = ip6_prefix_masked(prefix, len), a = net;
+
+	for (unsigned n = 1; n < 65536; n++) {
+		a.b[14] = (uint8_t)(n >> 8);
+		a.b[15] = (uint8_t)n;
+		if (!address6_taken(s, &a))
+			return a;
+	}
+	return net; /* unreachable for the hosts a scenario can hold */
+}
+
+struct iface *world6_internet_iface(struct world *w)
+{
+	char ifname[16];
+
+	snprintf(ifname, sizeof(ifname), "if%zu", router_node(w->internet)->n_ifaces);
+	return router_add_iface(w->internet, ifname, 0, 0);
+}
+
+/* An element on the internet holding `a` as a /128: the internet's side of
+ * its uplink gets the gateway address and a host route to `a`. *gw = the
+ * element's gateway. */
+static int route_public6(struct world *w, struct link *uplink, const struct ip6_addr *a,
+			 struct ip6_addr *gw)
+{
+	struct iface *near = link_attachment(uplink, 0);
+
+	*gw = first_free6(w->scn, a, 64);
+	if (!near || (!near->has_addr6 && iface_set_addr6(near, gw, 64) < 0))
+		return -1;
+	*gw = near->addr6;
+	return router_add_route6(w->internet, a, 128, near, NULL);
+}
+
+int world6_home(struct world *w, struct router *r, struct iface *wan, struct iface *lan,
+		struct link *uplink, const struct scenario_v6side *v, struct diag *d)
+{
+	unsigned k = ++w->n_transit;
+	struct ip6_addr inet = transit6(k, 1), home = transit6(k, 2), any = {{0}};
+	struct ip6_addr lan6 = first_free6(w->scn, &v->prefix, v->prefix_len);
+	struct iface *near = link_attachment(uplink, 0);
+
+	if (k > 0xffff)
+		return report6(w, d, &v->loc, "more homes with IPv6 than transit links (65535)");
+	if (!near || iface_set_addr6(near, &inet, 64) < 0 || iface_set_addr6(wan, &home, 64) < 0 ||
+	    iface_set_addr6(lan, &lan6, v->prefix_len) < 0 ||
+	    router_add_route6(w->internet, &v->prefix, v->prefix_len, near, &home) < 0 ||
+	    router_add_route6(r, &any, 0, wan, &inet) < 0)
+		return report6(w, d, &v->loc, "cannot give this home its IPv6 side");
+	if (v->firewall == SCENARIO_FW6_OFF)
+		return 0;
+	/* Home routers ship with RFC 6092's firewall on (REC-1..REC-11 ask it),
+	 * filtering as conntrack's five-tuple unless `filtering6` widens it. */
+	enum nat_behaviour f =
+	    v->filtering >= 0 ? (enum nat_behaviour)v->filtering : NAT_ADDRESS_AND_PORT_DEPENDENT;
+	if (filter6_make_rfc6092(router_filter6(r), &v->prefix, v->prefix_len, f, v->reject == 1) <
+	    0)
+		return report6(w, d, &v->loc, "cannot set up this home's IPv6 firewall");
+	return 0;
+}
+
+int world6_build_router(struct world *w, size_t i, struct diag *d)
+{
+	const struct scenario_router *sr = &w->scn->routers[i];
+	struct world_router *wr = &w->routers[i];
+	struct link_config lc;
+	char lname[96];
+
+	wr->spec = sr;
+	wr->router = router_new(w->net, sr->name);
+	if (!wr->router)
+		return -1;
+	wr->wan = router_add_iface(wr->router, "wan", 0, 0);
+	wr->lan = router_add_iface(wr->router, "lan", 0, 0);
+	snprintf(lname, sizeof(lname), "%s-lan", sr->name);
+	link_config_default(&lc);
+	lc.latency = SIM_US(500); /* world.c's LAN_LATENCY */
+	wr->lan_link = link_new(w->net, lname, &lc);
+	world_uplink_config(w->scn, &lc);
+	wr->uplink = link_new(w->net, sr->name, &lc);
+	struct iface *near = world6_internet_iface(w);
+	if (!wr->wan || !wr->lan || !wr->lan_link || !wr->uplink || !near ||
+	    link_attach(wr->lan_link, wr->lan) < 0 || link_attach(wr->uplink, near) < 0 ||
+	    link_attach(wr->uplink, wr->wan) < 0)
+		return -1;
+	return world6_home(w, wr->router, wr->wan, wr->lan, wr->uplink, &sr->v6, d);
+}
+
+/* The home a host sits behind: its lan's IPv6 address and prefix length. */
+static bool home_lan6(struct world *w, const char *name, struct ip6_addr *gw, uint8_t *len)
+{
+	struct world_nat *wn = world_find_nat(w, name);
+	struct world_router *wr = wn ? NULL : world_find_router(w, name);
+	struct iface *lan = wn ? wn->lan : wr ? wr->lan : NULL;
+
+	if (!lan || !lan->has_addr6)
+		return false;
+	*gw = lan->addr6;
+	*len = lan->prefix6_len;
+	return true;
+}
+
+int world6_host(struct world *w, struct world_host *wh, struct diag *d)
+{
+	const struct scenario_host *sh = wh->spec;
+	struct ip6_addr gw;
+	uint8_t len = 128;
+
+	if (!sh->has_ip6)
+		return 0;
+	if (sh->behind.name ? !home_lan6(w, sh->behind.name, &gw, &len)
+			    : route_public6(w, wh->uplink, &sh->ip6, &gw) < 0)
+		return report6(w, d, &sh->ip6_loc, "cannot route this host's IPv6 address");
+	if (host_set_address6(wh->host, &sh->ip6, len) < 0)
+		return report6(w, d, &sh->ip6_loc, "cannot give this host its IPv6 address");
+	host_set_gateway6(wh->host, &gw);
+	if (sh->firewall == 1 && !wh->fw6) {
+		if (filter6_make_stateful_host(host_filter6(wh->host)) < 0)
+			return -1;
+		wh->fw6 = true;
+	}
+	return 0;
+}
+
+int world6_coordinator(struct world *w, struct diag *d)
+{
+	const struct scenario_coordinator *sc = w->scn->coordinator;
+	struct ip6_addr gw;
+
+	if (!sc || !sc->has_ip6)
+		return 0;
+	if (route_public6(w, w->coord_link, &sc->ip6, &gw) < 0 ||
+	    host_set_address6(w->coord_host, &sc->ip6, 128) < 0)
+		return report6(w, d, &sc->ip6_loc, "cannot give the coordinator its IPv6 address");
+	host_set_gateway6(w->coord_host, &gw);
+	if (!sc->has_alternate)
+		return 0;
+	/* The alternate's interface is the second one of the host (world.c). */
+	struct iface *alt = node_iface_by_addr(host_node(w->coord_host), sc->alt_ip);
+	struct iface *near = link_attachment(w->coord_link, 0);
+	if (!alt || iface_set_addr6(alt, &sc->alt_ip6, 128) < 0 ||
+	    router_add_route6(w->internet, &sc->alt_ip6, 128, near, NULL) < 0)
+		return report6(w, d, &sc->alt6_loc, "cannot add the alternate IPv6 address");
+	return 0;
+}
+
+struct filter6 *world6_filter_of(struct world *w, const char *name)
+{
+	struct world_host *wh = world_find_host(w, name);
+	struct world_nat *wn = wh ? NULL : world_find_nat(w, name);
+	struct world_router *wr = wh || wn ? NULL : world_find_router(w, name);
+
+	if (wh) {
+		if (wh->spec->firewall == 0)
+			return NULL;
+		/* As for IPv4 (world.c firewall_of): a rule switches the host's
+		 * stateful firewall on; the rule comes after its defaults. */
+		if (!wh->fw6 && filter6_make_stateful_host(host_filter6(wh->host)) < 0)
+			return NULL;
+		wh->fw6 = true;
+		return host_filter6(wh->host);
+	}
+	if (w->coord_host && strcmp(name, w->scn->coordinator->name) == 0) {
+		if (!w->coord_fw6 && filter6_make_stateful_host(host_filter6(w->coord_host)) < 0)
+			return NULL;
+		w->coord_fw6 = true;
+		return host_filter6(w->coord_host);
+	}
+	if (wn)
+		return router_filter6(wn->router);
+	return wr ? router_filter6(wr->router) : NULL;
+}
