@@ -315,23 +315,19 @@ uint64_t host_send_echo6(struct host *h, const struct ip6_addr *dst, uint16_t id
 /* ---- the way out ------------------------------------------------------------- */
 
 /* The next hop for `dst` from eth0: on-link within its IPv6 prefix, else
- * the IPv6 gateway; false if neither. `plen`: the prefix length of the
- * route taken (the ICMPv6 rate limit reads it; 0 for the default route). */
-static bool next_hop6(const struct host *h, const struct ip6_addr *dst, struct ip6_addr *hop,
-		      uint8_t *plen)
+ * the IPv6 gateway; false if neither. */
+static bool next_hop6(const struct host *h, const struct ip6_addr *dst, struct ip6_addr *hop)
 {
 	const struct iface *ifc = &h->node.ifaces[0];
 	const struct host6 *h6 = h->node.host6;
 
 	if (ifc->has_addr6 && ip6_prefix_match(&ifc->addr6, ifc->prefix6_len, dst)) {
 		*hop = *dst;
-		*plen = ifc->prefix6_len;
 		return true;
 	}
 	if (h6 == NULL || !h6->has_gateway)
 		return false;
 	*hop = h6->gateway;
-	*plen = 0;
 	return true;
 }
 
@@ -350,10 +346,9 @@ static uint64_t host6_output(struct host *h, struct packet *p, const struct pack
 	struct ip6_addr hop;
 	struct fw_verdict v;
 	uint64_t id = p->id;
-	uint8_t plen;
 
 	node_trace_hop(&h->node, NULL, TRACE_HOP_SEND, p);
-	if (!next_hop6(h, dst, &hop, &plen)) {
+	if (!next_hop6(h, dst, &hop)) {
 		why.cause = ifc->has_addr6 ? NODE_PATH_HOST_NO_ROUTE : NODE_PATH_NO_IPV6_ROUTE;
 		why.addr6 = ifc->addr6;
 		why.prefix_len = ifc->prefix6_len;
@@ -414,18 +409,17 @@ static struct packet *host6_error_for(struct host *h, const struct packet *p,
 				      struct icmp_answer *answer)
 {
 	struct ip6_addr hop;
-	uint8_t plen = 128;
 	struct packet *err;
 
-	if (!loopback && !next_hop6(h, &about->src, &hop, &plen)) {
+	if (!loopback && !next_hop6(h, &about->src, &hop)) {
 		*answer = (struct icmp_answer){
 		    .kind = icmp6_may_answer(about, type) ? ICMP_ANSWER_NONE : ICMP_ANSWER_NEVER,
 		    .type = type,
 		    .code = code};
 		return NULL; /* icmpv6_xrlim_allow: no route back, nothing sent */
 	}
-	*answer = icmp6_decide_error(host_icmp_limiter(h), host6_now(h), about, type, code, plen,
-				     loopback);
+	*answer =
+	    icmp6_decide_error(host_icmp_limiter(h), host6_now(h), about, type, code, loopback);
 	if (answer->kind != ICMP_ANSWER_SENT)
 		return NULL;
 	err = icmp6_error_packet(

@@ -121,10 +121,9 @@ int router_add_route6(struct router *r, const struct ip6_addr *prefix, uint8_t l
 /* The route for `dst`: explicit routes (longest first) against the
  * implicit connected one of each interface's IPv6 prefix, which wins a tie
  * (the kernel's lower metric), as route_lookup does for IPv4. Fills the
- * interface, the next hop and the matching prefix's length (the ICMPv6 rate
- * limit reads it). False if none matches. */
+ * interface and the next hop. False if none matches. */
 static bool route6_lookup(const struct router *r, const struct ip6_addr *dst, struct iface **via,
-			  struct ip6_addr *hop, uint8_t *plen)
+			  struct ip6_addr *hop)
 {
 	const struct router6 *r6 = r->node.router6;
 	int best = -1;
@@ -149,8 +148,6 @@ static bool route6_lookup(const struct router *r, const struct ip6_addr *dst, st
 			*hop = *dst;
 		}
 	}
-	if (best >= 0)
-		*plen = (uint8_t)best;
 	return best >= 0;
 }
 
@@ -178,7 +175,6 @@ static struct packet *router6_error_for(struct router *r, const struct fwd6 *f,
 {
 	struct iface *back = NULL;
 	struct ip6_addr hop;
-	uint8_t plen = 0;
 	struct packet *err;
 
 	*answer = (struct icmp_answer){.kind = ICMP_ANSWER_NEVER, .type = type, .code = code};
@@ -186,14 +182,14 @@ static struct packet *router6_error_for(struct router *r, const struct fwd6 *f,
 		return NULL;
 	answer->kind = ICMP_ANSWER_NONE; /* no way back, or no memory: nothing sent */
 	/* icmpv6_xrlim_allow looks up the route back first: none, no error. */
-	if (!route6_lookup(r, &f->info.src, &back, &hop, &plen) || back->link == NULL)
+	if (!route6_lookup(r, &f->info.src, &back, &hop) || back->link == NULL)
 		return NULL;
 	if (src == NULL && back->has_addr6)
 		src = &back->addr6;
 	if (src == NULL)
 		return NULL;
 	*answer = icmp6_decide_error(router_icmp_limiter(r), engine_now(net_engine(r->node.net)),
-				     &f->info, type, code, plen, false);
+				     &f->info, type, code, false);
 	if (answer->kind != ICMP_ANSWER_SENT)
 		return NULL;
 	err = icmp6_error_packet(
@@ -251,7 +247,6 @@ static void router6_output(struct router *r, struct packet *p)
 	struct fwd6 f = {.p = p};
 	struct iface *out = NULL;
 	struct ip6_addr hop;
-	uint8_t plen;
 	struct fw_verdict v;
 
 	if (packet6_parse(p->data, p->len, &f.info, NULL, 0) != PACKET_OK) {
@@ -263,7 +258,7 @@ static void router6_output(struct router *r, struct packet *p)
 		node_drop_by_firewall6(&r->node, NULL, p, &f.info, &v, NULL);
 		return;
 	}
-	if (!route6_lookup(r, &f.info.dst, &out, &hop, &plen) || out->link == NULL) {
+	if (!route6_lookup(r, &f.info.dst, &out, &hop) || out->link == NULL) {
 		node_drop_verdict(&r->node, NULL, p, TRACE_DROP_NO_ROUTE, NODE_VERDICT_PATH,
 				  &(struct node_path_facts){.cause = NODE_PATH_NO_IPV6_ROUTE,
 							    .flow = packet6_flow_of(&f.info)});
@@ -340,10 +335,9 @@ static void router6_forward(struct router *r, struct fwd6 *f)
 	struct node_path_facts why = {.cause = NODE_PATH_NO_IPV6_ROUTE};
 	struct iface *out = NULL;
 	struct ip6_addr hop;
-	uint8_t plen;
 	struct fw_verdict v;
 
-	if (!route6_lookup(r, &f->info.dst, &out, &hop, &plen) || out->link == NULL) {
+	if (!route6_lookup(r, &f->info.dst, &out, &hop) || out->link == NULL) {
 		router6_drop(r, f, TRACE_DROP_NO_ROUTE, &why, ICMP6_DEST_UNREACH, ICMP6_NO_ROUTE);
 		return;
 	}
