@@ -153,13 +153,33 @@ static void filter6_track(struct filter6 *f, const struct packet6_info *info, si
 		conntrack6_seen(f->ct, entry, dir, len);
 }
 
+/* Linux loads conntrack into a network namespace when its rule set first
+ * asks for a state (nft's `ct state`, iptables' -m state): a node whose ip6
+ * rules ask for none tracks nothing and records nothing, as an IPv4 node
+ * without a stateful firewall. */
+static bool filter6_tracks(const struct filter6 *f)
+{
+	if (f->widened)
+		return true;
+	for (int c = 0; c < FW_CHAIN_COUNT; c++)
+		for (size_t i = 0; i < firewall_rule_count(f->fw, (enum fw_chain)c); i++)
+			if (firewall_rule(f->fw, (enum fw_chain)c, i)->states != FW_STATE_ANY)
+				return true;
+	return false;
+}
+
 bool filter6_packet(struct filter6 *f, enum fw_chain chain, const struct packet6_info *info,
 		    size_t len, struct fw_verdict *out)
 {
-	struct conntrack6_entry *entry;
-	enum conntrack_dir dir;
-	enum conntrack_state state = conntrack6_classify(f->ct, info, &entry, &dir);
+	struct conntrack6_entry *entry = NULL;
+	enum conntrack_dir dir = CONNTRACK_DIR_ORIGINAL;
+	enum conntrack_state state;
 
+	if (!filter6_tracks(f)) { /* no conntrack: every packet is new to the rules */
+		firewall_filter6(f->fw, chain, info, CONNTRACK_NEW, out);
+		return out->action == FW_ACCEPT;
+	}
+	state = conntrack6_classify(f->ct, info, &entry, &dir);
 	firewall_filter6(f->fw, chain, info, state, out);
 	/* TCP over IPv6 is not tracked yet (model/conntrack6.h): INVALID,
 	 * and the verdict says it is natsim's gap, not the segment's fault. */

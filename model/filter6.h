@@ -14,6 +14,9 @@
  * A home router's RFC 6092 firewall is a rule set here
  * (filter6_make_rfc6092), not a model of its own.
  *
+ * The filter tracks (and emits conntrack records) only once its rules ask
+ * for a conntrack state, as Linux loads conntrack for the first `ct state`
+ * rule: an accept-all filter, as filter6_new makes it, tracks nothing.
  * The filter's conntrack is model/conntrack6.h (TCP over IPv6 is not
  * tracked yet: INVALID, fw_verdict.invalid CONNTRACK_INVALID_NOT_TRACKED).
  */

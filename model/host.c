@@ -189,10 +189,6 @@ static void host_describe(struct node *n, struct trace_node *out, char *detail, 
 	else if (used < size && ifc->addr != 0)
 		used += (size_t)snprintf(detail + used, size - used, ", no gateway");
 	used = host6_describe(h, detail, used, size);
-	/* net_announce's own record of our IPv6 addresses, if any: the
-	 * gateway is ours to add. */
-	if (out->v6 != NULL)
-		host6_gateway(h, &((struct trace_node6 *)out->v6)->gateway);
 	if (used < size)
 		snprintf(detail + used, size - used, ", firewall %s", h->fw_on ? "on" : "off");
 	/* Behind a NAT when the gateway NATs and we are on its inside. */

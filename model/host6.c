@@ -95,16 +95,6 @@ void host_set_gateway6(struct host *h, const struct ip6_addr *gw)
 		h6->gateway = *gw;
 }
 
-bool host6_gateway(const struct host *h, struct ip6_addr *out)
-{
-	const struct host6 *h6 = h->node.host6;
-
-	if (h6 == NULL || !h6->has_gateway)
-		return false;
-	*out = h6->gateway;
-	return true;
-}
-
 struct filter6 *host_filter6(struct host *h)
 {
 	return h->node.host6 != NULL ? h->node.host6->filter : NULL;

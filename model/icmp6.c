@@ -34,18 +34,10 @@ bool icmp6_may_answer(const struct packet6_info *info, uint8_t type)
 
 uint8_t icmp6_reject_code(enum fw_reject_with with)
 {
-	static const uint8_t code[FW_REJECT_WITH_COUNT] = {
-	    [FW_REJECT_PORT_UNREACHABLE] = ICMP6_PORT_UNREACH,
-	    [FW_REJECT_NET_UNREACHABLE] = ICMP6_NO_ROUTE,
-	    [FW_REJECT_HOST_UNREACHABLE] = ICMP6_ADDR_UNREACH,
-	    [FW_REJECT_PROTO_UNREACHABLE] = ICMP6_PORT_UNREACH,
-	    [FW_REJECT_NET_PROHIBITED] = ICMP6_ADMIN_PROHIBITED,
-	    [FW_REJECT_HOST_PROHIBITED] = ICMP6_ADMIN_PROHIBITED,
-	    [FW_REJECT_ADMIN_PROHIBITED] = ICMP6_ADMIN_PROHIBITED,
-	    [FW_REJECT_TCP_RESET] = ICMP6_PORT_UNREACH,
-	};
+	uint8_t type, code;
 
-	return (unsigned)with < FW_REJECT_WITH_COUNT ? code[with] : ICMP6_PORT_UNREACH;
+	fw_reject_icmp6(with, &type, &code); /* one table: sim/verdict.c */
+	return code;
 }
 
 struct icmp_answer icmp6_decide_error(struct icmp_limiter *lim, int64_t now,

@@ -40,8 +40,6 @@ void host6_receive(struct host *h, struct iface *in, struct packet *p);
 uint64_t host6_send_raw(struct host *h, struct packet *p);
 /* The host's IPv6 gateway in words (", IPv6 gw 2001:db8:1::1"), if any. */
 size_t host6_describe(struct host *h, char *detail, size_t used, size_t size);
-/* The IPv6 gateway into *out; false (out untouched) if none. */
-bool host6_gateway(const struct host *h, struct ip6_addr *out);
 /* Close an IPv6 socket (host_udp_close on a socket of family 6). */
 void host6_udp_close(struct host_socket *s);
 

@@ -9,9 +9,10 @@
  *     natsim neither sends them nor teaches with them yet; a refusal that
  *     names the header keeps the model honest until one is needed.
  *   - The parser checks the UDP checksum at every hop, as packet_parse does
- *     for IPv4 (a router in Linux does not, but its conntrack does: a zero
- *     UDP checksum over IPv6 is INVALID there, nf_conntrack_proto_udp.c
- *     udp_error, and a stateful firewall drops INVALID).
+ *     for IPv4 (a router in Linux does not; its conntrack calls a wrong
+ *     non-zero sum INVALID in PREROUTING, nf_conntrack_proto_udp.c
+ *     udp_error "bad checksum", but lets a zero one through: a Linux router
+ *     forwards a zero-checksum IPv6 datagram that natsim's drops).
  *   - TCP's header and options are read by packet_parse_tcp (packet_tcp.c),
  *     the IPv4 code, handed a view whose sums it must not check; this file
  *     checks the checksum over the IPv6 pseudo-header.

@@ -18,8 +18,9 @@
  *   - UDP with its checksum, which IPv6 makes mandatory: a zero checksum is
  *     refused (PACKET_ERR_UDP6_ZERO_CHECKSUM), as Linux's receiver drops it
  *     (net/ipv6/udp.c __udp6_lib_rcv: udp6_csum_zero_error, drop reason
- *     UDP_CSUM) and conntrack marks it INVALID (nf_conntrack_proto_udp.c
- *     udp_error, "null checksum" for NFPROTO_IPV6);
+ *     UDP_CSUM). Conntrack does not: nf_conntrack_proto_udp.c udp_error
+ *     returns early for any zero checksum ("Packet with no checksum"), IPv6
+ *     too; only a wrong non-zero sum is INVALID there ("bad checksum");
  *   - ICMPv6 with its checksum (also over the pseudo-header); an error
  *     (type below 128, RFC 4443 2.1) must quote an IPv6 header and 8 bytes,
  *     which hold the quoted packet's ports.

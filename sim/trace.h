@@ -79,7 +79,6 @@ struct trace_node6 {
 	struct ip6_addr addrs[TRACE_NODE_ADDRS]; /* each interface's, in the order
 						  * of trace_node.addrs ("::": none) */
 	uint8_t prefix_lens[TRACE_NODE_ADDRS];
-	struct ip6_addr gateway; /* a host's IPv6 default gateway, "::" if none */
 };
 
 struct trace_node {

@@ -179,7 +179,7 @@ void fw_reject_icmp(enum fw_reject_with with, uint8_t *type, uint8_t *code)
 
 /* libip6t_REJECT.c reject_table: each name, its alias, and the ICMPv6
  * code (type 1, destination unreachable) ip6t_REJECT.c sends. Values with
- * no ip6tables name send administratively prohibited (sim/verdict.h). */
+ * no ip6tables name: sim/verdict.h. */
 static const struct {
 	const char *name, *alias;
 	uint8_t code;
@@ -187,7 +187,7 @@ static const struct {
     [FW_REJECT_PORT_UNREACHABLE] = {"icmp6-port-unreachable", "port-unreach", 4},
     [FW_REJECT_NET_UNREACHABLE] = {"icmp6-no-route", "no-route", 0},
     [FW_REJECT_HOST_UNREACHABLE] = {"icmp6-addr-unreachable", "addr-unreach", 3},
-    [FW_REJECT_PROTO_UNREACHABLE] = {"icmp6-adm-prohibited", "adm-prohibited", 1},
+    [FW_REJECT_PROTO_UNREACHABLE] = {"icmp6-port-unreachable", "port-unreach", 4},
     [FW_REJECT_NET_PROHIBITED] = {"icmp6-adm-prohibited", "adm-prohibited", 1},
     [FW_REJECT_HOST_PROHIBITED] = {"icmp6-adm-prohibited", "adm-prohibited", 1},
     [FW_REJECT_ADMIN_PROHIBITED] = {"icmp6-adm-prohibited", "admin-prohib", 1},

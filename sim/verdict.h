@@ -214,8 +214,10 @@ int fw_rule_format(const struct fw_rule *rule, char *out, size_t size);
  * (code 1), PORT_UNREACHABLE icmp6-port-unreachable (4, the default),
  * NET_UNREACHABLE icmp6-no-route (0), HOST_UNREACHABLE
  * icmp6-addr-unreachable (3), TCP_RESET tcp-reset. ip6tables has no
- * protocol unreachable nor net/host prohibited: those send administratively
- * prohibited. The ICMPv6 type is always 1, destination unreachable.
+ * protocol unreachable nor net/host prohibited: net/host prohibited send
+ * administratively prohibited, protocol unreachable port unreachable (as
+ * does tcp-reset for a packet that is not TCP: RFC 4443 has no code for
+ * either). The ICMPv6 type is always 1, destination unreachable.
  * _parse6 takes ip6tables' names and aliases ("icmp6-adm-prohibited",
  * "adm-prohibited", "admin-prohib", ...). */
 const char *fw_reject_with_name6(enum fw_reject_with with);
@@ -422,6 +424,8 @@ enum node_path_cause {
 				    * attachment of the out link: address
 				    * unreachable (natsim has no neighbour
 				    * discovery; Linux answers so when it fails) */
+	NODE_PATH_XLAT,		   /* router: its NPTv6 or NAT64 refused it
+				    * (model/router_xlat.h); detail says why */
 	NODE_PATH_COUNT
 };
 
@@ -435,7 +439,8 @@ struct node_path_facts {
 					 * NOT_FOR_US as addr (the interface's);
 					 * NO_NEIGHBOUR6: the next hop */
 	const char *iface;		/* HOST_UNATTACHED: the interface */
-	const char *detail;		/* MALFORMED: the parser's reason */
+	const char *detail;		/* MALFORMED: the parser's reason; XLAT: the
+					 * translator's */
 	uint32_t mtu;			/* PACKET_TOO_BIG: the out link's MTU */
 	struct icmp_answer answer;	/* NO_SOCKET, TTL, NO_ROUTE, OWN_NO_SOCKET: the
 					 * error the stack sent back, if any */

@@ -206,7 +206,7 @@ static void test_rfc6092_errors(void **state)
 }
 
 /* TCP over IPv6 is not tracked: INVALID, the reason says it is natsim's
- * gap; an accept-all filter still passes it. */
+ * gap, and RFC 6092 mode drops it as INVALID. */
 static void test_tcp_not_tracked(void **state)
 {
 	struct fx *x = *state;
@@ -215,18 +215,40 @@ static void test_tcp_not_tracked(void **state)
 
 	udp(x, ALICE, 40000, SERVER, 443);
 	x->info.next_header = 6;
-	assert_true(fwd(x, &x->info)); /* no rules: policy ACCEPT */
-	assert_int_equal(x->v.state, CONNTRACK_INVALID);
-	assert_int_equal(x->v.invalid, CONNTRACK_INVALID_NOT_TRACKED);
-	assert_int_equal(conntrack6_count(filter6_conntrack(x->f)), 0);
 	home_rfc6092(x, NAT_ADDRESS_AND_PORT_DEPENDENT, false);
 	assert_false(fwd(x, &x->info));
+	assert_int_equal(x->v.state, CONNTRACK_INVALID);
+	assert_int_equal(x->v.invalid, CONNTRACK_INVALID_NOT_TRACKED);
 	assert_int_equal(x->v.rule, 1); /* -m state --state INVALID -j DROP */
+	assert_int_equal(conntrack6_count(filter6_conntrack(x->f)), 0);
 	flow = packet6_flow_of(&x->info);
 	flow.proto = 6;
 	explain_tcp_invalid(&flow, x->v.invalid, words, sizeof(words));
 	assert_string_equal(words, "; natsim's IPv6 conntrack does not track TCP yet (Linux "
 				   "does), so it counts as INVALID (docs/ipv6.md)");
+}
+
+/* A filter whose rules ask for no state tracks nothing (Linux loads
+ * conntrack for the first ct state rule): TCP and UDP pass as NEW, no
+ * entry is made; a stateful rule appended turns tracking on. */
+static void test_tracking_only_with_state_rules(void **state)
+{
+	struct fx *x = *state;
+	struct fw_rule established = {.chain = FW_CHAIN_INPUT,
+				      .family = 6,
+				      .states = CONNTRACK_ESTABLISHED,
+				      .action = FW_ACCEPT};
+
+	udp(x, ALICE, 40000, SERVER, 443);
+	x->info.next_header = 6;
+	assert_true(fwd(x, &x->info));
+	assert_int_equal(x->v.state, CONNTRACK_NEW);
+	assert_int_equal(x->v.invalid, CONNTRACK_INVALID_NONE);
+	assert_true(fwd(x, udp(x, ALICE, 5000, SERVER, 3478)));
+	assert_int_equal(conntrack6_count(filter6_conntrack(x->f)), 0);
+	assert_int_equal(firewall_append(filter6_firewall(x->f), &established), 0);
+	assert_true(fwd(x, udp(x, ALICE, 5000, SERVER, 3478)));
+	assert_int_equal(conntrack6_count(filter6_conntrack(x->f)), 1);
 }
 
 static void test_stateful_host(void **state)
@@ -480,6 +502,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rfc6092_reject, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rfc6092_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tcp_not_tracked, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tracking_only_with_state_rules, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stateful_host, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rules_by_prefix_and_icmpv6_type, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_lab_sequence, setup, teardown),

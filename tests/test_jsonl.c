@@ -278,6 +278,43 @@ static void test_conntrack(void **state)
 	assert_int_field(o, "mark", 0);
 	assert_int_field(o, "use", 1);
 	assert_str_field(o, "why", NULL);
+	assert_null(json_object_get(o, "family"));
+	json_decref(o);
+}
+
+/* An IPv6 entry (model/conntrack6.h) says its family and writes its
+ * tuples in RFC 5952 text; ICMPv6 as ICMP (type, code, id). An IPv4 record
+ * has no "family" key (test_conntrack: written as it always was). */
+static void test_conntrack_ipv6(void **state)
+{
+	(void)state;
+	struct trace_ct_tuples6 t = {{.sport = 7, .dport = 128 << 8},
+				     {.sport = 7, .dport = 129 << 8}};
+	struct trace_record r = {.seq = 9, .time = 0, .kind = TRACE_CONNTRACK};
+
+	assert_int_equal(ip6_parse("2001:db8:1::5", &t.orig.src, NULL), IP6_OK);
+	assert_int_equal(ip6_parse("2001:db8:2::1", &t.orig.dst, NULL), IP6_OK);
+	t.reply.src = t.orig.dst;
+	t.reply.dst = t.orig.src;
+	r.u.ct = (struct trace_conntrack){.event = TRACE_CT_NEW,
+					  .node = "home",
+					  .id = 1,
+					  .proto = 58,
+					  .expires_at = SIM_S(30),
+					  .use = 1,
+					  .family = 6,
+					  .tuples6 = &t};
+	json_t *o = roundtrip(&r, NULL);
+	assert_int_field(o, "family", 6);
+	assert_str_field(o, "line",
+			 "icmpv6   58 30 src=2001:db8:1::5 dst=2001:db8:2::1 type=128 code=0 id=7 "
+			 "[UNREPLIED] src=2001:db8:2::1 dst=2001:db8:1::5 type=129 code=0 id=7 "
+			 "mark=0 use=1");
+	json_t *orig = json_object_get(o, "orig");
+	assert_str_field(orig, "src", "2001:db8:1::5");
+	assert_int_field(orig, "type", 128);
+	assert_int_field(orig, "id", 7);
+	assert_str_field(json_object_get(o, "reply"), "dst", "2001:db8:1::5");
 	json_decref(o);
 }
 
@@ -540,6 +577,7 @@ int main(void)
 	    cmocka_unit_test(test_packet_send_and_drop),
 	    cmocka_unit_test(test_packet_translate),
 	    cmocka_unit_test(test_conntrack),
+	    cmocka_unit_test(test_conntrack_ipv6),
 	    cmocka_unit_test(test_mapping_golden),
 	    cmocka_unit_test(test_app_golden),
 	    cmocka_unit_test(test_invalid_utf8),

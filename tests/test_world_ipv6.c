@@ -19,6 +19,8 @@
 #include "app/cli/matrix.h"
 #include "app/world/world.h"
 #include "base/addr6.h"
+#include "model/filter6.h"
+#include "model/firewall.h"
 
 static const char dual[] = "coordinator c at 192.0.2.10 and 2001:db8:ff::10\n"
 			   "nat home preset symmetric public 203.0.113.7 ipv6 2001:db8:1::/64\n"
@@ -70,9 +72,23 @@ static void test_dual_stack_world(void **state)
 	assert_true(bob->fw6);
 	assert_addr6(host_iface(world_find_host(&w, "web")->host), "2001:db8:ff::80", 128);
 	assert_addr6(host_iface(w.coord_host), "2001:db8:ff::10", 128);
-	/* The ip6 rule went to the router's ip6 table, after RFC 6092's. */
-	assert_true(firewall_rule_count(filter6_firewall(router_filter6(office->router)),
-					FW_CHAIN_FORWARD) >= 1);
+	/* The ip6 rule went to the router's ip6 table, after RFC 6092's own
+	 * but before its closing REJECT (reject6 on), where it can match. */
+	struct firewall *fw = filter6_firewall(router_filter6(office->router));
+	size_t n = firewall_rule_count(fw, FW_CHAIN_FORWARD);
+	assert_true(n >= 2);
+	assert_int_equal(firewall_rule(fw, FW_CHAIN_FORWARD, n - 1)->action, FW_REJECT);
+	const struct fw_rule *mine = firewall_rule(fw, FW_CHAIN_FORWARD, n - 2);
+	assert_int_equal(mine->family, 6);
+	assert_int_equal(mine->proto, 58);
+	assert_true(mine->match_icmp_type && mine->icmp_type == 128);
+	assert_int_equal(mine->action, FW_ACCEPT);
+	/* home rejects nothing (reject6 off): its table ends with the inside's
+	 * outbound accept, and the FORWARD policy drops the rest. */
+	fw = filter6_firewall(router_filter6(home->router));
+	n = firewall_rule_count(fw, FW_CHAIN_FORWARD);
+	assert_int_equal(firewall_rule(fw, FW_CHAIN_FORWARD, n - 1)->action, FW_ACCEPT);
+	assert_int_equal(firewall_policy(fw, FW_CHAIN_FORWARD), FW_DROP);
 	world_free(&w);
 	diag_free(d);
 	scenario_free(s);

@@ -1290,16 +1290,34 @@ enum {
 	RULE_ICMPV6
 };
 
-/* ICMPv6 types and codes by ip6tables' --icmpv6-type names (RFC 4443, RFC
- * 4861), for `icmpv6 type NAME` (code -1: any code of the type). */
+/* ICMPv6 types and codes by ip6tables' --icmpv6-type names (iptables'
+ * extensions/libxt_icmp.h, icmpv6_codes; RFC 4443, RFC 4861): a name for a
+ * whole type matches any code of it there (code -1 here), as ip6tables
+ * matches code 0-255. */
 static const struct scenario_icmp_word icmp6_words[] = {
-    {"destination-unreachable", 1, -1}, {"no-route", 1, 0},
-    {"communication-prohibited", 1, 1}, {"address-unreachable", 1, 3},
-    {"port-unreachable", 1, 4},		{"packet-too-big", 2, 0},
-    {"time-exceeded", 3, -1},		{"parameter-problem", 4, -1},
-    {"echo-request", 128, 0},		{"echo-reply", 129, 0},
-    {"router-solicitation", 133, 0},	{"router-advertisement", 134, 0},
-    {"neighbour-solicitation", 135, 0}, {"neighbour-advertisement", 136, 0},
+    {"destination-unreachable", 1, -1},
+    {"no-route", 1, 0},
+    {"communication-prohibited", 1, 1},
+    {"beyond-scope", 1, 2},
+    {"address-unreachable", 1, 3},
+    {"port-unreachable", 1, 4},
+    {"failed-policy", 1, 5},
+    {"reject-route", 1, 6},
+    {"packet-too-big", 2, -1},
+    {"time-exceeded", 3, -1},
+    {"ttl-zero-during-transit", 3, 0},
+    {"ttl-zero-during-reassembly", 3, 1},
+    {"parameter-problem", 4, -1},
+    {"bad-header", 4, 0},
+    {"unknown-header-type", 4, 1},
+    {"unknown-option", 4, 2},
+    {"echo-request", 128, -1},
+    {"echo-reply", 129, -1},
+    {"router-solicitation", 133, -1},
+    {"router-advertisement", 134, -1},
+    {"neighbour-solicitation", 135, -1},
+    {"neighbour-advertisement", 136, -1},
+    {"redirect", 137, -1},
 };
 
 /* A rule's from/to as read: which of them were IPv6. */

@@ -121,6 +121,10 @@ int world6_coordinator(struct world *w, struct diag *d);
 /* The ip6 filter a rule of family 6 goes into (a host's switches its
  * stateful IPv6 firewall on), or NULL if `name` has none. */
 struct filter6 *world6_filter_of(struct world *w, const char *name);
+/* Append an ip6 rule to `name`'s ip6 table `f` (world6_filter_of): at a
+ * home whose RFC 6092 firewall rejects, before its closing REJECT. */
+int world6_append_rule(struct world *w, const char *name, struct filter6 *f,
+		       const struct fw_rule *r);
 /* The internet's side of a new uplink for an element without IPv4. */
 struct iface *world6_internet_iface(struct world *w);
 

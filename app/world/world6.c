@@ -7,6 +7,7 @@
 #include "app/world/world.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "model/filter6.h"
@@ -215,4 +216,60 @@ struct filter6 *world6_filter_of(struct world *w, const char *name)
 	if (wn)
 		return router_filter6(wn->router);
 	return wr ? router_filter6(wr->router) : NULL;
+}
+
+/* The IPv6 side of the home `name` (a NAT or a router), or NULL. */
+static const struct scenario_v6side *home_side(struct world *w, const char *name)
+{
+	struct world_nat *wn = world_find_nat(w, name);
+	struct world_router *wr = wn ? NULL : world_find_router(w, name);
+
+	return wn ? &wn->spec->v6 : wr ? &wr->spec->v6 : NULL;
+}
+
+/* Every rule of fw again, `r` inserted before FORWARD's last one
+ * (firewall.h has append only). */
+static int append_before_last(struct firewall *fw, const struct fw_rule *r)
+{
+	size_t total = 0, k = 0;
+	for (int c = 0; c < FW_CHAIN_COUNT; c++)
+		total += firewall_rule_count(fw, (enum fw_chain)c);
+	struct fw_rule *all = malloc((total + 1) * sizeof(*all));
+	if (!all)
+		return -1;
+	for (int c = 0; c < FW_CHAIN_COUNT; c++)
+		for (size_t i = 0; i < firewall_rule_count(fw, (enum fw_chain)c); i++)
+			all[k++] = *firewall_rule(fw, (enum fw_chain)c, i);
+	/* all[] is in chain order, so FORWARD's last rule is the last of
+	 * FORWARD's run: find it. */
+	size_t last = 0;
+	for (size_t i = 0; i < total; i++)
+		if (all[i].chain == FW_CHAIN_FORWARD)
+			last = i;
+	firewall_clear(fw);
+	int rc = 0;
+	for (size_t i = 0; i < total && rc == 0; i++) {
+		if (i == last)
+			rc = firewall_append(fw, r) < 0 ? -1 : 0;
+		if (rc == 0)
+			rc = firewall_append(fw, &all[i]) < 0 ? -1 : 0;
+	}
+	free(all);
+	return rc;
+}
+
+int world6_append_rule(struct world *w, const char *name, struct filter6 *f,
+		       const struct fw_rule *r)
+{
+	struct firewall *fw = filter6_firewall(f);
+	const struct scenario_v6side *v = home_side(w, name);
+
+	/* A home whose RFC 6092 firewall rejects ends FORWARD with a REJECT of
+	 * every unsolicited inbound packet (filter6_make_rfc6092): a rule after
+	 * it would never match, so it goes before, where an nftables user
+	 * writes an accept rule above the chain's reject. */
+	if (r->chain == FW_CHAIN_FORWARD && v && v->reject == 1 &&
+	    v->firewall != SCENARIO_FW6_OFF && firewall_rule_count(fw, FW_CHAIN_FORWARD) > 0)
+		return append_before_last(fw, r);
+	return firewall_append(fw, r) < 0 ? -1 : 0;
 }

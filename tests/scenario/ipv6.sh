@@ -26,11 +26,13 @@ NSIM
 expect_exit 0 "ping across RFC 6092 homes" -- "$natsim" run -v "$tmp/homes.nsim"
 contains "$out" "alice pings bob over IPv6 (1 echo request)" "the ping goes over IPv6"
 # The unsolicited request: dropped at bob's home, said so in the timeline.
-contains "$out" "home2     ✗ dropped ICMPv6 echo request 2001:db8:1::5 → 2001:db8:2::5" \
-	"unsolicited request dropped at home2"
-lacks "$out" "home1     ✗ dropped" "nothing dropped at alice's home"
+contains "$out" "home2     ✗ #1 firewall dropped ICMPv6 echo request 2001:db8:1::5 → 2001:db8:2::5: no rule in FORWARD matched a new forwarded flow" \
+	"unsolicited request dropped at home2, with its reason"
+lacks "$out" "home1     ✗" "nothing dropped at alice's home"
 # The ping out: the reply comes back through home1 to alice.
-contains "$out" "ICMPv6 echo reply 2001:db8:ff::80 → 2001:db8:1::5" "the reply to alice's ping"
+contains "$out" "home1     #3 out lan: ping reply 2001:db8:ff::80 → 2001:db8:1::5" "the reply passes alice's home"
+contains "$out" "alice     #3 delivered ping reply 2001:db8:ff::80 → 2001:db8:1::5" "the reply reaches alice"
+lacks "$out" "internet  conntrack:" "the internet router, which filters nothing, tracks nothing"
 # Same scenario, same seed: the same trace.
 "$natsim" run "$tmp/homes.nsim" --quiet --trace "$tmp/a.jsonl" >/dev/null 2>&1
 "$natsim" run "$tmp/homes.nsim" --quiet --trace "$tmp/b.jsonl" >/dev/null 2>&1
