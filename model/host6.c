@@ -52,8 +52,7 @@ int host6_init(struct host *h)
 	net_rng(h->node.net, stream, &r);
 	h6->next_port = (uint16_t)(HOST_EPHEMERAL_LO +
 				   rng_below(&r, HOST_EPHEMERAL_HI - HOST_EPHEMERAL_LO + 1));
-	h6->filter = filter6_new(net_engine(h->node.net), h->node.name);
-	return h6->filter != NULL ? 0 : -1;
+	return 0;
 }
 
 void host6_free(struct host *h)
@@ -95,9 +94,30 @@ void host_set_gateway6(struct host *h, const struct ip6_addr *gw)
 		h6->gateway = *gw;
 }
 
+/* Made on first use, as router_filter6 (model/router6.c says why). */
 struct filter6 *host_filter6(struct host *h)
 {
-	return h->node.host6 != NULL ? h->node.host6->filter : NULL;
+	struct host6 *h6 = h->node.host6;
+
+	if (h6 != NULL && h6->filter == NULL)
+		h6->filter = filter6_new(net_engine(h->node.net), h->node.name);
+	return h6 != NULL ? h6->filter : NULL;
+}
+
+/* `chain`'s verdict; a filter that could not be made accepts. */
+static bool host6_filter(struct host *h, enum fw_chain chain, const struct packet6_info *info,
+			 size_t len, struct fw_verdict *v)
+{
+	struct filter6 *f = host_filter6(h);
+
+	if (f != NULL)
+		return filter6_packet(f, chain, info, len, v);
+	*v = (struct fw_verdict){.action = FW_ACCEPT,
+				 .reason = FW_REASON_POLICY,
+				 .chain = chain,
+				 .rule = -1,
+				 .state = CONNTRACK_NEW};
+	return true;
 }
 
 size_t host6_describe(struct host *h, char *detail, size_t used, size_t size)
@@ -350,7 +370,7 @@ static uint64_t host6_output(struct host *h, struct packet *p, const struct pack
 		node_drop_verdict(&h->node, ifc, p, TRACE_DROP_NO_ROUTE, NODE_VERDICT_PATH, &why);
 		return 0;
 	}
-	if (info != NULL && !filter6_packet(host_filter6(h), FW_CHAIN_OUTPUT, info, p->len, &v)) {
+	if (info != NULL && !host6_filter(h, FW_CHAIN_OUTPUT, info, p->len, &v)) {
 		host6_refuse(h, ifc, p, info, &v);
 		return 0;
 	}
@@ -434,7 +454,7 @@ static void host6_loopback(struct host *h, struct packet *p)
 		return;
 	}
 	node_trace_hop(&h->node, NULL, TRACE_HOP_SEND, p);
-	if (!filter6_packet(host_filter6(h), FW_CHAIN_OUTPUT, &info, p->len, &v)) {
+	if (!host6_filter(h, FW_CHAIN_OUTPUT, &info, p->len, &v)) {
 		node_drop_by_firewall6(&h->node, host_iface(h), p, &info, &v, NULL);
 		return;
 	}
@@ -549,7 +569,7 @@ void host6_receive(struct host *h, struct iface *in, struct packet *p)
 		host6_not_ours(h, in, p, &info);
 		return;
 	}
-	if (!filter6_packet(host_filter6(h), FW_CHAIN_INPUT, &info, p->len, &v)) {
+	if (!host6_filter(h, FW_CHAIN_INPUT, &info, p->len, &v)) {
 		host6_refuse(h, in, p, &info, &v);
 		return;
 	}
