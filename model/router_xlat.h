@@ -12,8 +12,10 @@
  *     IPv4 packet it became, through the router's IPv4 path (route, TTL,
  *     FORWARD, out); an IPv4 packet for a pool address - one of the
  *     router's own addresses - is translated and continues through the IPv6
- *     path. The hop limit is decremented once, on the family the packet
- *     leaves in (Jool, the in-kernel NAT64, hooks PREROUTING the same way).
+ *     path. The hop limit is decremented once, in the family the packet
+ *     leaves in, as by one router (tayga on a TUN device sees it decremented
+ *     by the kernel on the way in and out as well as by itself: it is a
+ *     host behind the router there, not the router).
  * Each translation is a TRACE_HOP_TRANSLATE record (the bytes before and
  * after), NAT64's bindings TRACE_MAPPING records (model/nat64.h), and
  * each refusal a drop whose words explain/ makes (NODE_PATH_XLAT).

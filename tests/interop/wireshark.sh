@@ -73,8 +73,8 @@ if command -v text2pcap >/dev/null; then
 		"$TMP/intro6.pcap" || fail "text2pcap failed"
 	tshark -X lua_script:"$LUA" -r "$TMP/intro6.pcap" -V >"$TMP/intro6.out" 2>&1
 	has "$TMP/intro6.out" "NATSIM-CANDIDATE: srflx [2001:db8:2::5]:5000" \
-		"Candidate IPv6 address: 2001:db8:2::5" "Candidate port: 5000"
-	tshark -X lua_script:"$LUA" -r "$TMP/intro6.pcap" -T fields -e natsim.candidate.ip6 \
+		"Candidate address: 2001:db8:2::5" "Candidate port: 5000"
+	tshark -X lua_script:"$LUA" -r "$TMP/intro6.pcap" -T fields -e natsim.candidate.ipv6 \
 		>"$TMP/intro6.fields" 2>/dev/null
 	has "$TMP/intro6.fields" "2001:db8:2::5"
 fi
