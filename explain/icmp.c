@@ -223,8 +223,8 @@ static int icmp6_answer(const struct icmp_answer *a, const struct verdict_flow *
 	case ICMP_ANSWER_RATE_LIMITED:
 		return snprintf(out, size,
 				"; not answered with ICMPv6 %s: Linux's ICMPv6 rate limit (6 at "
-				"once per destination, then one per net.ipv6.icmp.ratelimit of 1 "
-				"s, shortened for a route of a shorter prefix)",
+				"once per destination, then one per net.ipv6.icmp.ratelimit, 100 "
+				"ms)",
 				name);
 	case ICMP_ANSWER_NEVER:
 		if (about_error)

@@ -131,7 +131,8 @@ int host_set_address6(struct host *h, const struct ip6_addr *addr, uint8_t prefi
 bool host_address6(const struct host *h, struct ip6_addr *out);
 /* The IPv6 default gateway (NULL: none: only on-link destinations). */
 void host_set_gateway6(struct host *h, const struct ip6_addr *gw);
-/* The host's ip6 filter (model/filter6.h), made with the host. Unlike the
+/* The host's ip6 filter (model/filter6.h), made on first use (an IPv6
+ * packet, or this call; NULL only if out of memory). Unlike the
  * IPv4 firewall it has no on/off switch: it accepts everything until a
  * rule set is put in it (filter6_make_stateful_host). */
 struct filter6 *host_filter6(struct host *h);

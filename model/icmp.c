@@ -29,7 +29,7 @@ void icmp_config_default(struct icmp_config *cfg)
 	    .msgs_per_sec = 1000,
 	    .msgs_burst = 50,
 	    .echo_ignore_all = false,
-	    .ratelimit6 = SIM_MS(1000),
+	    .ratelimit6 = SIM_MS(100), /* icmp.h says why not 1000 */
 	};
 }
 
@@ -312,7 +312,7 @@ bool icmp_limiter_allow(struct icmp_limiter *lim, int64_t now, uint32_t dst, uin
 }
 
 bool icmp_limiter_allow6(struct icmp_limiter *lim, int64_t now, const struct ip6_addr *dst,
-			 uint8_t type, uint8_t route_len, bool loopback)
+			 uint8_t type, bool loopback)
 {
 	int64_t now_j = now / JIFFY, timeout = ratelimit6_jiffies(&lim->cfg);
 	struct icmp_peer_key key = {.family = 6};
@@ -325,12 +325,9 @@ bool icmp_limiter_allow6(struct icmp_limiter *lim, int64_t now, const struct ip6
 	/* icmpv6_global_allow: the same host-wide bucket as IPv4's. */
 	if (!global_allow(lim, now_j))
 		return false;
-	/* icmpv6_xrlim_allow: no per-destination limit through lo; else
-	 * "Give more bandwidth to wider prefixes": the timeout shrinks with
-	 * the prefix of the route back, tmo >>= (128 - plen) >> 5. */
+	/* icmpv6_xrlim_allow: no per-destination limit through lo; no
+	 * shift by the route's prefix any more (icmp.h). */
 	if (!loopback) {
-		if (route_len < 128)
-			timeout >>= (128 - route_len) >> 5;
 		memcpy(key.b, dst->b, sizeof(key.b));
 		if (!peer_allow(lim, now_j, &key, timeout))
 			return false;

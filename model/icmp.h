@@ -51,7 +51,7 @@ struct icmp_config {
 	int msgs_per_sec;     /* icmp_msgs_per_sec: 1000 */
 	int msgs_burst;	      /* icmp_msgs_burst: 50 */
 	bool echo_ignore_all; /* icmp_echo_ignore_all: false (answer pings) */
-	int64_t ratelimit6;   /* net.ipv6.icmp.ratelimit, ns: SIM_MS(1000) */
+	int64_t ratelimit6;   /* net.ipv6.icmp.ratelimit, ns: SIM_MS(100) */
 };
 
 void icmp_config_default(struct icmp_config *cfg);
@@ -96,12 +96,14 @@ bool icmp_limiter_allow(struct icmp_limiter *lim, int64_t now, uint32_t dst, uin
  * icmpv6_global_allow, icmpv6_xrlim_allow, net/ipv6/icmp.c): informational
  * types (128 and up) and packet too big are never limited; errors share
  * the global bucket with IPv4 and have a bucket per IPv6 destination of
- * ratelimit6, shifted right by (128 - route_len) >> 5, where route_len is
- * the prefix length of the route the message takes ("give more bandwidth
- * to wider prefixes": a /64 route allows 4 times as many, a default route
- * 16 times). */
+ * ratelimit6 (net.ipv6.icmp.ratelimit, 100 ms) a message, 6 banked.
+ * Linux until 2026 shifted that timeout right by (128 - prefix length of
+ * the route back) >> 5 and defaulted to 1000 ms; commit 0201eedb69b2
+ * ("ipv6: icmp: remove obsolete code in icmpv6_xrlim_allow()", in the
+ * stable kernels since) dropped the shift as a bug and set 100 ms, which
+ * the lab's kernel shows (tests/lab/lab_router6.sh). */
 bool icmp_limiter_allow6(struct icmp_limiter *lim, int64_t now, const struct ip6_addr *dst,
-			 uint8_t type, uint8_t route_len, bool loopback);
+			 uint8_t type, bool loopback);
 /* Destinations the limiter remembers (for tests: idle ones are forgotten,
  * being indistinguishable from new ones once their bucket is full). */
 size_t icmp_limiter_peers(const struct icmp_limiter *lim);
@@ -136,12 +138,11 @@ struct packet *icmp_echo_reply_packet(struct net *net, const struct packet_info 
  * packet to a multicast address unless it is packet too big (2.4(e.2)). */
 bool icmp6_may_answer(const struct packet6_info *info, uint8_t type);
 /* What the stack answers `about` with type/code now: NEVER, RATE_LIMITED
- * or SENT (packet_id 0: the caller sends it), as icmp_decide_error.
- * `route_len`: the prefix length of the route back (icmp_limiter_allow6).
- * lim may be NULL (nothing limited). */
+ * or SENT (packet_id 0: the caller sends it), as icmp_decide_error. lim
+ * may be NULL (nothing limited). */
 struct icmp_answer icmp6_decide_error(struct icmp_limiter *lim, int64_t now,
 				      const struct packet6_info *about, uint8_t type, uint8_t code,
-				      uint8_t route_len, bool loopback);
+				      bool loopback);
 /* The ICMPv6 destination unreachable code a REJECT sends for an IPv6
  * packet (ip6t_REJECT's reject_tg6 / nft_reject_ipv6): port unreachable (4,
  * ip6tables' default), net unreachable as no route (0), host unreachable

@@ -42,16 +42,15 @@ uint8_t icmp6_reject_code(enum fw_reject_with with)
 
 struct icmp_answer icmp6_decide_error(struct icmp_limiter *lim, int64_t now,
 				      const struct packet6_info *about, uint8_t type, uint8_t code,
-				      uint8_t route_len, bool loopback)
+				      bool loopback)
 {
 	struct icmp_answer a = {.kind = ICMP_ANSWER_NEVER, .type = type, .code = code};
 
 	if (!icmp6_may_answer(about, type))
 		return a;
-	a.kind =
-	    lim != NULL && !icmp_limiter_allow6(lim, now, &about->src, type, route_len, loopback)
-		? ICMP_ANSWER_RATE_LIMITED
-		: ICMP_ANSWER_SENT;
+	a.kind = lim != NULL && !icmp_limiter_allow6(lim, now, &about->src, type, loopback)
+		     ? ICMP_ANSWER_RATE_LIMITED
+		     : ICMP_ANSWER_SENT;
 	return a;
 }
 

@@ -78,7 +78,8 @@ int router_add_route(struct router *r, uint32_t prefix, uint8_t len, struct ifac
  * icmpv6_xrlim_allow. No NAT for IPv6. */
 int router_add_route6(struct router *r, const struct ip6_addr *prefix, uint8_t len,
 		      struct iface *via, const struct ip6_addr *gateway /* NULL: on-link */);
-/* The router's ip6 filter (model/filter6.h), made with the router. */
+/* The router's ip6 filter (model/filter6.h), made on first use (an IPv6
+ * packet, or this call); NULL only if out of memory. */
 struct filter6 *router_filter6(struct router *r);
 
 /* Put a NAT on interface `outside`. The config's public addresses default to

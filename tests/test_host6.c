@@ -101,10 +101,10 @@ static void test_port_unreachable(void **state)
 	assert_int_equal(box.err.local.port, 4000);
 }
 
-/* srv's route back to a1 is its default route (prefix 0): Linux's
- * icmpv6_xrlim_allow shifts the 1000 ms timeout by (128 - 0) >> 5 = 4, so
- * after the burst of six one more passes every 60 ms (15 jiffies). */
-static void test_rate_limit_default_route(void **state)
+/* After srv's burst of six port unreachables to a1, one more per
+ * net.ipv6.icmp.ratelimit (100 ms, 25 jiffies): refused 40 ms on,
+ * answered 120 ms on. */
+static void test_rate_limit(void **state)
 {
 	struct world6 *w = *state;
 	struct host_socket *s = host_udp_bind6(w->a1, NULL, 4000, NULL, NULL);
@@ -120,8 +120,8 @@ static void test_rate_limit_default_route(void **state)
 			ICMP_ANSWER_SENT;
 	assert_int_equal(sent, 6);
 	late = host_udp_sendto6(s, &to, "x", 1); /* at srv 40 ms on: 10 jiffies */
-	test_run_ms(w->net, 40);
-	later = host_udp_sendto6(s, &to, "x", 1); /* 80 ms on: 20 jiffies */
+	test_run_ms(w->net, 80);
+	later = host_udp_sendto6(s, &to, "x", 1); /* 120 ms on: 30 jiffies */
 	test_run_ms(w->net, 40);
 	assert_int_equal(world6_path_drop(w, late, "srv", NODE_PATH_NO_SOCKET)->answer.kind,
 			 ICMP_ANSWER_RATE_LIMITED);
@@ -291,7 +291,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_two_families_one_port, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_port_unreachable, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_rate_limit_default_route, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rate_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_echo, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_host_does_not_forward, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_gateway, setup, teardown),
