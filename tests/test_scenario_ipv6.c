@@ -243,8 +243,10 @@ static const struct {
     {"nat plain preset symmetric public 203.0.113.99\nrule plain forward drop ip6\n",
      "t.nsim:8:6: error: this is an ip6 rule, and 'plain' has no IPv6 to filter"},
     {"at 1s ping bob to 192.0.2.10\n",
-     "t.nsim:7:19: error: 'bob' and 'this address' share no address family: a ping goes over "
-     "IPv4 or IPv6, and needs an address of that family at both ends"},
+     "t.nsim:7:12: error: host 'bob' has no IPv4 address to ping from"},
+    {"host v4 at 198.51.100.7 public\nat 1s ping v4 to bob\n",
+     "t.nsim:8:18: error: 'v4' and 'bob' share no address family: a ping goes over IPv4 or "
+     "IPv6, and needs an address of that family at both ends"},
     {"host v4 at 198.51.100.7 public\nat 1s ping v4 to 2001:db8:2::5\n",
      "t.nsim:8:12: error: host 'v4' has no IPv6 address to ping from"},
     {"expect drop at home from [2001:db8:2::5]:80\n",

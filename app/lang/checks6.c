@@ -232,11 +232,14 @@ static void check_ping_families(struct checker *c, const struct scenario_action 
 	if (a->dst.is6 && !h6)
 		err_loc(c->p, a->host.loc, "host '%s' has no IPv6 address to ping from",
 			a->host.name);
-	else if (!a->dst.is6 && !(h6 && t6) && (!h4 || (a->dst.node.name && !t4)))
+	else if (!a->dst.is6 && !a->dst.node.name && !h4)
+		err_loc(c->p, a->host.loc, "host '%s' has no IPv4 address to ping from",
+			a->host.name);
+	else if (!a->dst.is6 && a->dst.node.name && !(h6 && t6) && !(h4 && t4))
 		err_loc(c->p, a->dst.loc,
 			"'%s' and '%s' share no address family: a ping goes over IPv4 or IPv6, "
 			"and needs an address of that family at both ends",
-			a->host.name, a->dst.node.name ? a->dst.node.name : "this address");
+			a->host.name, a->dst.node.name);
 }
 
 static void check_agent_actions(struct checker *c)
