@@ -219,7 +219,7 @@ static void build(struct world *w, size_t n)
 	if (w->drive == NULL || w->peers == NULL || w->names == NULL)
 		die("world", n);
 	struct host *coord = build_backbone(w->net, access);
-	struct coord_config cc = {.primary = {COORD_IP, COORD_PORT}, .max_peers = n};
+	struct coord_config cc = {.primary = {.ip = COORD_IP, .port = COORD_PORT}, .max_peers = n};
 	if (simdrive_add_coord(w->drive, coord, &cc) == NULL)
 		die("coordinator", 0);
 	struct engine *e = net_engine(w->net);
@@ -244,8 +244,8 @@ static void build(struct world *w, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		struct agent_speed speed = {.identity = &ids[i]}; /* simdrive adds the rest */
 		struct agent_config ac = {.name = w->names[i],
-					  .local = {host_address(hosts[i]), PEER_PORT},
-					  .coordinator = {COORD_IP, COORD_PORT},
+					  .local = {.ip = host_address(hosts[i]), .port = PEER_PORT},
+					  .coordinator = {.ip = COORD_IP, .port = COORD_PORT},
 					  .speed = &speed};
 		w->peers[i] = (struct peer){simdrive_add_agent(w->drive, hosts[i], &ac), w, i};
 		if (w->peers[i].sa == NULL)

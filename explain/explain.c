@@ -934,6 +934,10 @@ static size_t path_node_sentence(const struct node_path_facts *f, const char *no
 			 node, explain_flow(i, flow, sizeof(flow)),
 			 ip6_format(&f->addr6, a, sizeof(a)));
 		break;
+	case NODE_PATH_XLAT: /* model/router_xlat.c: NPTv6 or NAT64 refused it */
+		snprintf(out, size, "%s dropped %s: %s", node, explain_flow(i, flow, sizeof(flow)),
+			 f->detail);
+		break;
 	case NODE_PATH_NO_SOCKET:
 		/* A TCP segment reaches here until hosts have a TCP stack (issue
 		 * 16); Linux would answer it with an RST (tcp_v4_send_reset). */

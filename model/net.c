@@ -283,6 +283,7 @@ void net_announce(struct net *net)
 	for (size_t i = 0; i < net->n_nodes; i++) {
 		struct node *n = net->nodes[i];
 		struct trace_record r = {.kind = TRACE_NODE};
+		struct trace_node6 v6 = {0}; /* copied by the log (trace_log.c) */
 		char detail[256] = "";
 
 		r.u.node.name = n->name;
@@ -292,6 +293,12 @@ void net_announce(struct net *net)
 		for (size_t k = 0; k < n->n_ifaces && k < TRACE_NODE_ADDRS; k++) {
 			r.u.node.addrs[k] = n->ifaces[k].addr;
 			r.u.node.prefix_lens[k] = n->ifaces[k].prefix_len;
+			/* the renderers' IPv6 addresses, as values (NULL: none) */
+			if (n->ifaces[k].has_addr6) {
+				v6.addrs[k] = n->ifaces[k].addr6;
+				v6.prefix_lens[k] = n->ifaces[k].prefix6_len;
+				r.u.node.v6 = &v6;
+			}
 		}
 		if (n->ops->describe != NULL)
 			n->ops->describe(n, &r.u.node, detail, sizeof(detail));

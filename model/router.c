@@ -29,6 +29,7 @@
 #include "model/packet6.h"
 #include "model/pcp_server.h"
 #include "model/router_layout.h"
+#include "model/router_xlat_internal.h"
 
 struct route {
 	uint32_t prefix;
@@ -1093,6 +1094,8 @@ static void router_receive(struct node *n, struct iface *in, struct packet *p)
 		if (in == r->outside ? !inbound(r, &f) : !hairpin(r, &f))
 			return;
 	} else if (node_iface_by_addr(n, f.info.dst) != NULL) {
+		if (n->router6 != NULL && router_xlat_receive4(r, in, p)) /* NAT64's pool */
+			return;
 		/* `input` is about the outside. A NAT router's stack takes what
 		 * its inside sends to its own addresses, as every home router's
 		 * LAN zone does (OpenWrt's default lan zone: input ACCEPT): a

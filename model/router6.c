@@ -34,6 +34,7 @@
 #include "model/node6.h"
 #include "model/packet6.h"
 #include "model/router_layout.h"
+#include "model/router_xlat_internal.h"
 
 struct route6 {
 	struct ip6_addr prefix;
@@ -47,6 +48,7 @@ struct router6 {
 	struct route6 *routes; /* sorted by prefix length, longest first */
 	size_t n_routes, cap_routes;
 	struct filter6 *filter;
+	struct router_xlat *xlat; /* NPTv6 / NAT64 (model/router_xlat.c), or NULL */
 };
 
 /* One IPv6 packet's way through the router. */
@@ -76,8 +78,14 @@ void router6_free(struct router *r)
 	if (r6 == NULL)
 		return;
 	filter6_free(r6->filter);
+	router_xlat_free(r6->xlat);
 	free(r6->routes);
 	free(r6);
+}
+
+struct router_xlat **router6_xlat_slot(struct router *r)
+{
+	return r->node.router6 != NULL ? &r->node.router6->xlat : NULL;
 }
 
 struct filter6 *router_filter6(struct router *r)
@@ -376,6 +384,10 @@ static void router6_forward(struct router *r, struct fwd6 *f)
 			     ICMP6_ADDR_UNREACH);
 		return;
 	}
+	/* POSTROUTING: SNPT (model/router_xlat.h). */
+	if (r->node.router6->xlat != NULL &&
+	    router_xlat_postrouting6(r, r->node.router6->xlat, out, f->p))
+		return;
 	link_transmit6(out->link, out, &hop, f->p);
 }
 
@@ -390,6 +402,10 @@ void router6_receive(struct router *r, struct iface *in, struct packet *p)
 		    &(struct node_path_facts){.cause = NODE_PATH_MALFORMED, .detail = why});
 		return;
 	}
+	/* PREROUTING: DNPT, NAT64 (model/router_xlat.h). */
+	if (r->node.router6->xlat != NULL &&
+	    router_xlat_prerouting6(r, r->node.router6->xlat, in, p, &f.info))
+		return;
 	if (node_iface_by_addr6(&r->node, &f.info.dst) != NULL)
 		router6_local(r, &f);
 	else

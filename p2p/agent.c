@@ -55,7 +55,7 @@ struct p2p_datagram *dq_push_on(struct agent *a, uint16_t sock, const struct p2p
 	struct p2p_datagram *d = ring_push(&a->dq, sizeof(*d), spare_datagrams(a));
 	if (d == NULL)
 		return NULL;
-	d->from = a->cfg.local;
+	d->from = *local_for(a, to); /* socket 0: ours of the destination's family */
 	if (sock != 0)
 		d->from.port = 0; /* the driver's choice (agent.h "Extra sockets") */
 	d->to = *to;
@@ -90,8 +90,9 @@ struct p2p_event *emit(struct agent *a, enum agent_event_type type, const char *
 		return NULL;
 	e->type = type;
 	snprintf(e->peer, sizeof(e->peer), "%s", peer ? peer : "");
-	e->local = e->remote = (struct p2p_endpoint){0, 0};
+	e->local = e->remote = (struct p2p_endpoint){.ip = 0, .port = 0};
 	e->technique = 0;
+	e->family = P2P_FAMILY_IPV4;
 	e->data_len = 0;
 	memset(&e->nat, 0, sizeof(e->nat));
 	e->text[0] = '\0';
@@ -211,8 +212,10 @@ struct agent *agent_new(const struct agent_config *cfg)
 		return NULL;
 	}
 	/* The techniques for hard NATs are UDP ones (agent.h "Hard NATs"). */
-	if (a->tcp == NULL && (portmap_new(a) != AGENT_OK || hard_new(a) != AGENT_OK)) {
+	if (a->tcp == NULL &&
+	    (portmap_new(a) != AGENT_OK || hard_new(a) != AGENT_OK || dual_new(a) != AGENT_OK)) {
 		portmap_free(a);
+		hard_free(a);
 		free(a);
 		return NULL;
 	}
@@ -239,6 +242,8 @@ struct agent *agent_new(const struct agent_config *cfg)
 		a->n_hosts = cfg->n_host_candidates ? cfg->n_host_candidates : 1;
 		for (size_t i = 0; i < a->n_hosts; i++)
 			a->hosts[i] = cfg->n_host_candidates ? cfg->host_candidates[i] : cfg->local;
+		if (!cfg->n_host_candidates && agent_is_dual(a))
+			a->hosts[a->n_hosts++] = cfg->local6; /* our IPv6 socket's address */
 	}
 	return a;
 }
@@ -251,6 +256,7 @@ void agent_free(struct agent *a)
 	agent_tcp_free(a->tcp);
 	portmap_free(a);
 	hard_free(a);
+	dual_free(a);
 	for (size_t i = 0; i < a->n_peers; i++) {
 		free(a->peers[i]->pairs);
 		free(a->peers[i]);
@@ -269,12 +275,14 @@ void agent_set_keepalive(struct agent *a, uint64_t interval_ns)
 
 /* ---- registration ---- */
 
-static void send_register(struct agent *a, uint64_t now)
+/* The same registration, signed anew, over either family (agent_dual.c). */
+void write_register(struct agent *a, uint64_t now, const struct p2p_endpoint *to,
+		    const uint8_t txid[STUN_TXID_SIZE])
 {
 	struct coord_registration r;
 	uint8_t bytes[COORD_REG_BYTES_MAX], sig[CRYPTO_SIGNATURE_SIZE];
 	struct stun_writer w;
-	struct p2p_datagram *d = dq_push(a, &a->cfg.coordinator);
+	struct p2p_datagram *d = dq_push(a, to);
 
 	if (d == NULL)
 		return;
@@ -300,7 +308,7 @@ static void send_register(struct agent *a, uint64_t now)
 		a->speed.signed_registration(a->speed.sign_ctx, r.sign_pk, bytes, n, sig);
 
 	stun_writer_init(&w, d->buf, sizeof(d->buf), STUN_METHOD_REGISTER, STUN_CLASS_REQUEST,
-			 a->reg_txid);
+			 txid);
 	stun_put_string(&w, STUN_ATTR_NATSIM_NAME, a->name);
 	stun_put_raw(&w, STUN_ATTR_NATSIM_SIGN_KEY, r.sign_pk, 32);
 	stun_put_raw(&w, STUN_ATTR_NATSIM_BOX_KEY, r.box_pk, 32);
@@ -314,6 +322,11 @@ static void send_register(struct agent *a, uint64_t now)
 	stun_put_raw(&w, STUN_ATTR_NATSIM_SIGNATURE, sig, sizeof(sig));
 	stun_put_fingerprint(&w);
 	dq_commit(a, d, &w);
+}
+
+static void send_register(struct agent *a, uint64_t now)
+{
+	write_register(a, now, &a->cfg.coordinator, a->reg_txid);
 }
 
 /* Start a REGISTER transaction (first registration, refresh, or re-register). */
@@ -343,7 +356,7 @@ void register_again(struct agent *a, uint64_t now)
 
 bool registration_settled(const struct agent *a)
 {
-	return a->registered && !portmap_busy(a) && !hard_busy(a);
+	return a->registered && !portmap_busy(a) && !hard_busy(a) && !dual_busy(a);
 }
 
 static void send_connect(struct agent *a, struct agent_peer *p, uint64_t now);
@@ -438,6 +451,7 @@ static int on_register_response(struct agent *a, uint64_t now, const struct stun
 	if (moved)
 		emit_candidates(a);
 	hard_registered(a, now); /* measure our NAT, if a technique wants to know */
+	dual_registered(a, now); /* and register over IPv6 too, if we have it */
 	peers_changed(a);
 	for (size_t i = 0; i < a->n_peers; i++) {
 		struct agent_peer *p = a->peers[i];
@@ -619,8 +633,8 @@ static int on_introduce(struct agent *a, uint64_t now, const struct p2p_endpoint
 	struct agent_peer *p;
 
 	/* Only the coordinator introduces. */
-	if (!p2p_endpoint_equal(from, &a->cfg.coordinator) ||
-	    parse_introduce(m, name, &box_pk, &session) != AGENT_OK || strcmp(name, a->name) == 0)
+	if (!from_coordinator(a, from) || parse_introduce(m, name, &box_pk, &session) != AGENT_OK ||
+	    strcmp(name, a->name) == 0)
 		return AGENT_ERR_MALFORMED;
 	p = find_peer(a, name);
 	if (p == NULL && (p = add_peer(a, name)) == NULL)
@@ -642,11 +656,15 @@ static int on_introduce(struct agent *a, uint64_t now, const struct p2p_endpoint
 	bool usable = (stun_find(m, STUN_ATTR_NATSIM_TRANSPORT) != NULL) == (a->tcp != NULL);
 	for (size_t i = 0; i < m->n_attrs && usable; i++) {
 		struct coord_candidate c;
+		/* Pairs per family: a candidate of a family we have no socket
+		 * of has no local half (RFC 8445 6.1.2.2). */
 		if (m->attrs[i].type == STUN_ATTR_NATSIM_CANDIDATE &&
-		    coord_parse_candidate(&m->attrs[i], &c) == STUN_OK &&
-		    !p2p_endpoint_equal(&c.ep, &a->cfg.local))
+		    coord_parse_candidate(m, &m->attrs[i], &c) == STUN_OK &&
+		    agent_has_family(a, c.ep.family) && !is_local(a, &c.ep))
 			add_pair(p, &c);
 	}
+	if (!same)
+		order_checklist(a, p); /* RFC 8445 6.1.2.3 with RFC 8421's preferences */
 	hard_introduced(a, p, m, now); /* predicted candidates, the birthday search */
 	if (p->state == AGENT_PEER_RELAYED)
 		p->next_check_ns = now; /* fresh candidates: probe them in the background now */
@@ -720,8 +738,7 @@ static int on_data(struct agent *a, const struct p2p_endpoint *from, const struc
 	char name[AGENT_NAME_MAX];
 	struct agent_peer *p;
 
-	if (m->cls != STUN_CLASS_INDICATION ||
-	    (relayed && !p2p_endpoint_equal(from, &a->cfg.coordinator)) ||
+	if (m->cls != STUN_CLASS_INDICATION || (relayed && !from_coordinator(a, from)) ||
 	    stun_get_string(m, STUN_ATTR_NATSIM_PEER, name, sizeof(name)) != STUN_OK ||
 	    (p = find_peer(a, name)) == NULL)
 		return AGENT_ERR_UNKNOWN_PEER;
@@ -808,6 +825,9 @@ int input_message(struct agent *a, uint64_t now_ns, const struct p2p_endpoint *f
 			return on_check_response(a, now_ns, from, buf, len, &m);
 		return AGENT_OK; /* Binding indication: a bare keepalive */
 	case STUN_METHOD_REGISTER:
+		if ((m.cls == STUN_CLASS_SUCCESS || m.cls == STUN_CLASS_ERROR) &&
+		    dual_input_register(a, now_ns, &m))
+			return AGENT_OK; /* our IPv6 registration's answer */
 		if (m.cls == STUN_CLASS_SUCCESS || m.cls == STUN_CLASS_ERROR)
 			return on_register_response(a, now_ns, &m);
 		break;
@@ -833,9 +853,11 @@ int agent_handle_icmp_error(struct agent *a, uint64_t now_ns, const struct p2p_i
 {
 	int rc = AGENT_ERR_UNKNOWN_PEER;
 
-	/* Our socket: its port, and its address unless bound to any (0). */
-	if (a->tcp != NULL || err->local.port != a->cfg.local.port ||
-	    (a->cfg.local.ip != 0 && err->local.ip != a->cfg.local.ip))
+	/* Our socket of the error's family: its port, and its address unless
+	 * bound to any (0). */
+	const struct p2p_endpoint *ours = local_for(a, &err->local);
+	if (a->tcp != NULL || err->local.family != ours->family || err->local.port != ours->port ||
+	    (p2p_endpoint_has_addr(ours) && !p2p_endpoint_same_addr(&err->local, ours)))
 		return AGENT_ERR_INVALID;
 	if (a->portmap != NULL && portmap_icmp_error(a, now_ns, err))
 		return AGENT_OK; /* the router runs no PCP / NAT-PMP server */
@@ -918,6 +940,7 @@ void agent_tick(struct agent *a, uint64_t now_ns)
 		discovery_drain(a);
 	}
 	tick_registration(a, now_ns);
+	dual_tick(a, now_ns);
 	if (a->portmap != NULL)
 		portmap_tick(a, now_ns);
 	if (a->hard != NULL)
@@ -973,6 +996,8 @@ uint64_t agent_next_deadline(const struct agent *a)
 		t = min64(t, portmap_deadline(a));
 	if (a->hard != NULL)
 		t = min64(t, hard_deadline(a));
+	if (a->dual != NULL)
+		t = min64(t, dual_deadline(a));
 	/* The speed layer's summary, if any, gives the same without the walk. */
 	return peers_next_deadline(a, t);
 }

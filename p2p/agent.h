@@ -79,6 +79,7 @@ struct p2p_event {
 	struct p2p_endpoint remote;
 	unsigned technique; /* DIRECT/UPGRADED: the enum agent_technique bit that found the
 			       pair; 0: ICE's checks alone */
+	uint8_t family;	    /* DIRECT/UPGRADED: the path's, P2P_FAMILY_IPV4 or _IPV6 */
 	char text[256];	    /* "direct via 10.0.1.2:5000 -> 203.0.113.9:61002 (srflx)" */
 	size_t data_len;    /* DATA_RECEIVED: plaintext (a copy) */
 	uint8_t data[AGENT_MAX_DATA];
@@ -129,6 +130,15 @@ struct agent_config {
 	struct p2p_endpoint host_candidates[AGENT_MAX_HOST_CANDIDATES];
 	bool disable_host_candidates; /* advertise none (privacy, or a lesson) */
 	struct p2p_endpoint coordinator;
+	/* Dual stack (issue 18; agent_dual.c): an IPv6 socket beside config.local
+	 * and the coordinator's IPv6 endpoint; family 0 (unset): IPv4 only. With
+	 * both, the agent registers over each family, offers its IPv6 host
+	 * candidate (when n_host_candidates is 0), pairs candidates per family
+	 * and checks IPv6 pairs first, interleaved with IPv4's (RFC 8421 4). A
+	 * datagram with socket 0 leaves from the socket of its destination's
+	 * family; what arrives on the IPv6 socket goes to agent_input too. */
+	struct p2p_endpoint local6;
+	struct p2p_endpoint coordinator6;
 	const uint8_t *key_seed; /* 32 bytes (simulator), or NULL: drawn from random */
 	struct p2p_random random;
 	uint64_t clock_offset_ns;	 /* added to now for registration timestamps: the

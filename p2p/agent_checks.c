@@ -60,7 +60,7 @@ int add_pair(struct agent_peer *p, const struct coord_candidate *c)
 int add_pair_on(struct agent_peer *p, uint16_t sock, const struct coord_candidate *c)
 {
 	int i = find_pair_on(p, sock, &c->ep);
-	if (i >= 0 || p->n_pairs == AGENT_MAX_REMOTE_CANDIDATES || c->ep.ip == 0)
+	if (i >= 0 || p->n_pairs == AGENT_MAX_REMOTE_CANDIDATES || !p2p_endpoint_has_addr(&c->ep))
 		return i;
 	if (p->n_pairs == p->cap_pairs) {
 		uint32_t ncap = p->cap_pairs ? 2 * p->cap_pairs : 2;
@@ -75,6 +75,92 @@ int add_pair_on(struct agent_peer *p, uint16_t sock, const struct coord_candidat
 	p->pairs[p->n_pairs].sock = sock;
 	p->pairs[p->n_pairs].waiting = true; /* paced in if we are punching */
 	return (int)p->n_pairs++;
+}
+
+/* ---- the checklist's order (RFC 8445 6.1.2.3) ---- */
+
+/* RFC 8445 5.1.2.2's type preferences: host 126, peer-reflexive 110,
+ * server-reflexive 100. A mapped candidate (PCP / NAT-PMP) is a public
+ * endpoint the router made for us, ranked between those two as the
+ * coordinator lists it before srflx; a predicted one is a guess at a
+ * server-reflexive port, just below. */
+static uint32_t type_preference(uint8_t type)
+{
+	switch (type) {
+	case COORD_CAND_HOST:
+		return 126;
+	case COORD_CAND_PRFLX:
+		return 110;
+	case COORD_CAND_MAPPED:
+		return 105;
+	case COORD_CAND_SRFLX:
+		return 100;
+	default:
+		return 99;
+	}
+}
+
+/* RFC 8421 section 4: a dual-stack agent prefers IPv6 but interleaves the
+ * families in its checklist, so that a broken one costs one check per
+ * round rather than all of its checks before the other is tried. natsim's
+ * local preferences give that order: the k-th candidate (from 0) of a
+ * family gets 65535 - 2k for IPv6 and 65534 - 2k for IPv4 (IPv6, IPv4,
+ * IPv6, ...). With one family, 65535 - k (RFC 8445 5.1.2.1's range). */
+static uint32_t local_preference(bool dual, bool v6, uint32_t k)
+{
+	if (!dual)
+		return 65535 - k;
+	return (v6 ? 65535 : 65534) - 2 * k;
+}
+
+/* RFC 8445 5.1.2.1, component 1. */
+static uint32_t candidate_priority(uint32_t type_pref, uint32_t local_pref)
+{
+	return type_pref << 24 | local_pref << 8 | (256 - 1);
+}
+
+/* RFC 8445 6.1.2.3: 2^32*MIN(G,D) + 2*MAX(G,D) + (G>D?1:0), G the
+ * controlling side's candidate priority, D the controlled side's. */
+static uint64_t pair_priority_of(uint32_t local, uint32_t remote, bool controlling)
+{
+	uint32_t g = controlling ? local : remote, d = controlling ? remote : local;
+	uint64_t lo = g < d ? g : d, hi = g < d ? d : g;
+	return (lo << 32) + 2 * hi + (g > d ? 1 : 0);
+}
+
+/* A fresh checklist, in the order the coordinator listed the candidates,
+ * sorted by pair priority (stable: equal pairs keep that order). The
+ * local half is our host candidate of the remote's family, the first of
+ * it; the remote's priority is computed as the peer computes its own (the
+ * same rules, its list's order), since NATSIM-CANDIDATE carries none. With
+ * one family this is the listed order: hosts, mapped, srflx. */
+void order_checklist(const struct agent *a, struct agent_peer *p)
+{
+	uint64_t prio[AGENT_MAX_REMOTE_CANDIDATES];
+	uint32_t seen[2] = {0, 0};
+	bool both = false;
+
+	for (size_t i = 1; i < p->n_pairs; i++)
+		both = both || p->pairs[i].remote.ep.family != p->pairs[0].remote.ep.family;
+	for (size_t i = 0; i < p->n_pairs; i++) {
+		const struct coord_candidate *c = &p->pairs[i].remote;
+		bool v6 = p2p_endpoint_is6(&c->ep);
+		uint32_t remote = candidate_priority(type_preference(c->type),
+						     local_preference(both, v6, seen[v6]++));
+		uint32_t local = candidate_priority(126, local_preference(agent_is_dual(a), v6, 0));
+		prio[i] = pair_priority_of(local, remote, p->controlling);
+	}
+	for (size_t i = 1; i < p->n_pairs; i++) { /* insertion sort: at most 96 */
+		struct agent_pair x = p->pairs[i];
+		uint64_t px = prio[i];
+		size_t j = i;
+		for (; j > 0 && prio[j - 1] < px; j--) {
+			p->pairs[j] = p->pairs[j - 1];
+			prio[j] = prio[j - 1];
+		}
+		p->pairs[j] = x;
+		prio[j] = px;
+	}
 }
 
 void reset_txns(struct agent_peer *p)
@@ -308,7 +394,10 @@ static void emit_selected(struct agent *a, struct agent_peer *p, bool upgrade)
 	const struct agent_pair *pp = &p->pairs[p->selected];
 	bool text = text_wanted(a);
 	/* Over TCP, which connection: "direct to bob over TCP via simultaneous open ..." */
-	const char *how = a->tcp && text ? agent_tcp_path_words(a, &pp->remote.ep) : "via";
+	const char *how = a->tcp && text ? agent_tcp_path_words(a, &pp->remote.ep)
+			  : p2p_endpoint_is6(&pp->remote.ep) ? "over IPv6 via"
+							     : "via";
+	const struct p2p_endpoint *local = local_for(a, &pp->remote.ep);
 	/* Which technique beyond ICE's checks found it (agent_hard.c), if any. */
 	unsigned tech = hard_pair_technique(a, p, pp);
 	char sock[40] = "";
@@ -319,12 +408,13 @@ static void emit_selected(struct agent *a, struct agent_peer *p, bool upgrade)
 	    upgrade ? "upgraded from relay to direct path to" : "direct to", p->name, how,
 	    !text      ? ""
 	    : pp->sock ? sock
-		       : fmt_ep(&a->cfg.local, l),
+		       : fmt_ep(local, l),
 	    text ? fmt_ep(&pp->remote.ep, r) : "", coord_candidate_type_name(pp->remote.type),
 	    tech ? ", found by " : "", agent_technique_words(tech));
 	if (e) {
 		e->technique = tech;
-		e->local = a->cfg.local;
+		e->family = pp->remote.ep.family;
+		e->local = *local;
 		if (pp->sock != 0)
 			e->local.port = 0; /* an extra socket's: the driver knows it */
 		e->remote = pp->remote.ep;
@@ -529,16 +619,14 @@ static bool every_pair_failed(const struct agent_peer *p)
 /* "203.0.113.7:4000 answered" or "203.0.113.1 reported 10.0.0.7:4000" */
 static const char *who_said(const struct p2p_icmp_error *err, char *buf, size_t size)
 {
-	char r[P2P_ENDPOINT_STRLEN];
-	uint32_t ip = err->reporter;
+	char r[P2P_ENDPOINT_STRLEN], by[P2P_ENDPOINT_STRLEN];
 
 	fmt_ep(&err->remote, r);
-	if (ip == err->remote.ip)
+	if (p2p_endpoint_same_addr(&err->reporter, &err->remote))
 		snprintf(buf, size, "%s answered", r);
 	else
-		snprintf(buf, size, "%u.%u.%u.%u reported %s", (unsigned)(ip >> 24),
-			 (unsigned)(ip >> 16) & 0xFFu, (unsigned)(ip >> 8) & 0xFFu,
-			 (unsigned)ip & 0xFFu, r);
+		snprintf(buf, size, "%s reported %s",
+			 p2p_addr_format(&err->reporter, by, sizeof(by)), r);
 	return buf;
 }
 
@@ -546,7 +634,7 @@ static void pair_failed(struct agent *a, struct agent_peer *p, int i, uint64_t n
 			const struct p2p_icmp_error *err)
 {
 	struct agent_pair *pp = &p->pairs[i];
-	char who[64], what[48];
+	char who[2 * P2P_ENDPOINT_STRLEN + 16], what[48];
 	bool text = text_wanted(a);
 
 	pp->failed = true;
@@ -558,10 +646,10 @@ static void pair_failed(struct agent *a, struct agent_peer *p, int i, uint64_t n
 		 "%s %s, so %s's %s candidate there is dead: no more checks to it (a hard ICMP "
 		 "error fails the check, RFC 8489 6.2.1, RFC 8445 7.2.5.2.2)",
 		 text ? who_said(err, who, sizeof(who)) : "",
-		 text ? p2p_icmp_error_name(err->type, err->code, what, sizeof(what)) : "", p->name,
+		 text ? p2p_icmp_error_words(err, what, sizeof(what)) : "", p->name,
 		 coord_candidate_type_name(pp->remote.type));
 	if (e) {
-		e->local = a->cfg.local;
+		e->local = *local_for(a, &pp->remote.ep);
 		e->remote = pp->remote.ep;
 	}
 	if (p->state != AGENT_PEER_PUNCHING || !every_pair_failed(p) || now >= p->punch_deadline_ns)
@@ -581,7 +669,7 @@ static void pair_failed(struct agent *a, struct agent_peer *p, int i, uint64_t n
 static void soft_error(struct agent *a, struct agent_peer *p, int i,
 		       const struct p2p_icmp_error *err)
 {
-	char who[64], what[48];
+	char who[2 * P2P_ENDPOINT_STRLEN + 16], what[48];
 
 	if (p->pairs[i].soft_noted)
 		return; /* once per check: each retransmission may draw one */
@@ -589,8 +677,8 @@ static void soft_error(struct agent *a, struct agent_peer *p, int i,
 	emit(a, AGENT_EV_LOG, p->name,
 	     "%s %s: a soft ICMP error (RFC 1122 3.2.2.1: the way may come back), so the check "
 	     "to %s carries on",
-	     who_said(err, who, sizeof(who)),
-	     p2p_icmp_error_name(err->type, err->code, what, sizeof(what)), p->name);
+	     who_said(err, who, sizeof(who)), p2p_icmp_error_words(err, what, sizeof(what)),
+	     p->name);
 }
 
 int on_icmp_error(struct agent *a, struct agent_peer *p, uint64_t now,
@@ -603,7 +691,7 @@ int on_icmp_error(struct agent *a, struct agent_peer *p, uint64_t now,
 	if (i < 0 || pair_txn(p, i) == NULL ||
 	    (p->state != AGENT_PEER_PUNCHING && p->state != AGENT_PEER_RELAYED))
 		return AGENT_ERR_UNKNOWN_PEER;
-	if (!p2p_icmp_error_is_hard(err->type, err->code))
+	if (!p2p_icmp_error_hard(err))
 		soft_error(a, p, i, err);
 	else if (!p->pairs[i].failed)
 		pair_failed(a, p, i, now, err);
@@ -620,16 +708,17 @@ static void path_lost(struct agent *a, struct agent_peer *p, uint64_t now)
 	const struct agent_pair *pp = &p->pairs[p->selected];
 
 	bool quiet = a->cfg.keepalive_ns == 0;
-	struct p2p_event *e = emit(a, AGENT_EV_PATH_LOST, p->name,
-				   "no answer on the path to %s via %s -> %s for %llu s: consent "
-				   "expired (RFC 7675); %s",
-				   p->name, fmt_ep(&a->cfg.local, l), fmt_ep(&pp->remote.ep, r),
-				   (unsigned long long)((now - p->consent_ns) / P2P_NS_PER_S),
-				   quiet ? "we send no keepalives, so we ask for a new path only "
-					   "when there is something to send"
-					 : "asking the coordinator to introduce us again");
+	struct p2p_event *e =
+	    emit(a, AGENT_EV_PATH_LOST, p->name,
+		 "no answer on the path to %s via %s -> %s for %llu s: consent "
+		 "expired (RFC 7675); %s",
+		 p->name, fmt_ep(local_for(a, &pp->remote.ep), l), fmt_ep(&pp->remote.ep, r),
+		 (unsigned long long)((now - p->consent_ns) / P2P_NS_PER_S),
+		 quiet ? "we send no keepalives, so we ask for a new path only "
+			 "when there is something to send"
+		       : "asking the coordinator to introduce us again");
 	if (e) {
-		e->local = a->cfg.local;
+		e->local = *local_for(a, &pp->remote.ep);
 		e->remote = pp->remote.ep;
 	}
 	lose_path(a, p, now, quiet);
@@ -643,9 +732,9 @@ void path_closed(struct agent *a, struct agent_peer *p, uint64_t now, const char
 	    emit(a, AGENT_EV_PATH_LOST, p->name,
 		 "the path to %s via %s -> %s is gone: %s; asking the "
 		 "coordinator to introduce us again",
-		 p->name, fmt_ep(&a->cfg.local, l), fmt_ep(&pp->remote.ep, r), why);
+		 p->name, fmt_ep(local_for(a, &pp->remote.ep), l), fmt_ep(&pp->remote.ep, r), why);
 	if (e) {
-		e->local = a->cfg.local;
+		e->local = *local_for(a, &pp->remote.ep);
 		e->remote = pp->remote.ep;
 	}
 	lose_path(a, p, now, false);

@@ -210,7 +210,7 @@ static void ask_others(struct agent *a, uint64_t now, const struct p2p_endpoint 
 	struct agent_hard *h = a->hard;
 
 	h->to[1] = *other;
-	h->to[2] = (struct p2p_endpoint){a->cfg.coordinator.ip, other->port};
+	h->to[2] = (struct p2p_endpoint){.ip = a->cfg.coordinator.ip, .port = other->port};
 	for (int k = 1; k < 3; k++) {
 		new_txid(a, h->txid[k]);
 		send_binding(a, k); /* in order: a sequential NAT numbers them so */
@@ -303,7 +303,7 @@ static bool peer_srflx(const struct stun_msg *m, struct p2p_endpoint *out)
 	for (size_t i = 0; i < m->n_attrs; i++) {
 		struct coord_candidate c;
 		if (m->attrs[i].type == STUN_ATTR_NATSIM_CANDIDATE &&
-		    coord_parse_candidate(&m->attrs[i], &c) == STUN_OK &&
+		    coord_parse_candidate(m, &m->attrs[i], &c) == STUN_OK &&
 		    c.type == COORD_CAND_SRFLX) {
 			*out = c.ep;
 			return true;
@@ -323,7 +323,8 @@ static void add_predicted(struct agent *a, struct agent_peer *p, const struct p2
 		int port = m->last_port + (int)k * m->delta;
 		if (port < (int)PORTS_LO || port > 65535)
 			break;
-		struct coord_candidate c = {{srflx->ip, (uint16_t)port}, COORD_CAND_PREDICTED};
+		struct coord_candidate c = {{.ip = srflx->ip, .port = (uint16_t)port},
+					    COORD_CAND_PREDICTED};
 		if (add_pair(p, &c) < 0)
 			break; /* the checklist is full */
 		if (added++ == 0)
@@ -334,7 +335,7 @@ static void add_predicted(struct agent *a, struct agent_peer *p, const struct p2
 		return;
 	p->predicted_lo = (uint16_t)(first < last ? first : last);
 	p->predicted_hi = (uint16_t)(first < last ? last : first);
-	struct p2p_endpoint lo = {srflx->ip, p->predicted_lo};
+	struct p2p_endpoint lo = {.ip = srflx->ip, .port = p->predicted_lo};
 	emit(a, AGENT_EV_TECHNIQUE, p->name,
 	     "port prediction: %s's NAT gives ports %d apart and gave %u last, so its checks to "
 	     "us will leave from the next ones: we check %s to %u as well (%u predicted)",
@@ -474,7 +475,7 @@ static void send_one(struct agent *a, struct hard_search *s)
 		write_probe(a, s->peer, (uint16_t)s->opened, &s->target,
 			    s->recent[s->n_recent++ % PROBES_REMEMBERED]);
 	} else if (s->prober) {
-		struct p2p_endpoint to = {s->target.ip, random_port(a)};
+		struct p2p_endpoint to = {.ip = s->target.ip, .port = random_port(a)};
 		/* Both random: from our open sockets in turn, else our own. */
 		uint16_t sock = s->opener ? (uint16_t)(1 + s->sent % s->opened) : 0;
 		write_probe(a, s->peer, sock, &to, s->recent[s->n_recent++ % PROBES_REMEMBERED]);

@@ -364,7 +364,8 @@ static void on_pcp_answer(struct agent *a, uint64_t now, const uint8_t *buf, siz
 		refused(a, now, "a lifetime of 0 s");
 		return;
 	}
-	granted(a, now, (struct p2p_endpoint){r.external_ip, r.external_port}, r.lifetime, r.epoch);
+	granted(a, now, (struct p2p_endpoint){.ip = r.external_ip, .port = r.external_port},
+		r.lifetime, r.epoch);
 }
 
 /* NAT-PMP: the two answers may come in either order; the mapping is whole
@@ -401,7 +402,7 @@ static void on_natpmp_answer(struct agent *a, uint64_t now, const uint8_t *buf, 
 		pm->need_map = false;
 	}
 	if (!pm->need_address && !pm->need_map)
-		granted(a, now, (struct p2p_endpoint){pm->natpmp_ip, pm->mapped.port},
+		granted(a, now, (struct p2p_endpoint){.ip = pm->natpmp_ip, .port = pm->mapped.port},
 			pm->lifetime_s, r.epoch);
 }
 
@@ -428,13 +429,13 @@ bool portmap_input(struct agent *a, uint64_t now, const struct p2p_endpoint *fro
 bool portmap_icmp_error(struct agent *a, uint64_t now, const struct p2p_icmp_error *err)
 {
 	struct agent_portmap *pm = a->portmap;
-	char what[40];
+	char what[48];
 
 	if (pm == NULL || !p2p_endpoint_equal(&err->remote, &a->cfg.gateway))
 		return false;
-	if (!pm->in_flight || !p2p_icmp_error_is_hard(err->type, err->code))
+	if (!pm->in_flight || !p2p_icmp_error_hard(err))
 		return true; /* soft: the retransmissions carry on */
-	p2p_icmp_error_name(err->type, err->code, what, sizeof(what));
+	p2p_icmp_error_words(err, what, sizeof(what));
 	char why[200];
 	snprintf(why, sizeof(why),
 		 "the router answered %s with %s: nothing there speaks PCP or NAT-PMP (both "

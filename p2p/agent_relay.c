@@ -83,7 +83,7 @@ int on_relay_response(struct agent *a, uint64_t now, const struct p2p_endpoint *
 	size_t rlen = 0;
 	char why[120];
 
-	if (!p2p_endpoint_equal(from, &a->cfg.coordinator))
+	if (!from_coordinator(a, from))
 		return AGENT_ERR_MALFORMED;
 	for (size_t i = 0; i < a->n_peers; i++) {
 		struct agent_peer *p = a->peers[i];

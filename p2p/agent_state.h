@@ -113,6 +113,7 @@ struct agent {
 	struct agent_tcp *tcp; /* config.transport TCP: the connections (agent_tcp.c); else NULL */
 	struct agent_portmap *portmap; /* PORT_MAPPING: the router's mapping (agent_portmap.c) */
 	struct agent_hard *hard;       /* PREDICTION/BIRTHDAY: agent_hard.c's state; else NULL */
+	struct agent_dual *dual;       /* an IPv6 socket beside IPv4's: agent_dual.c; else NULL */
 };
 
 /* agent.c: output and the peer table, used by agent_checks.c. */
@@ -156,6 +157,35 @@ bool registration_settled(const struct agent *a);
 void send_waiting_connects(struct agent *a, uint64_t now);
 /* Sends a fresh REGISTER now (new candidates or a new measurement). */
 void register_again(struct agent *a, uint64_t now);
+
+/* agent.c: writes a signed REGISTER with this transaction ID to `to` (the
+ * coordinator's address of one family). */
+void write_register(struct agent *a, uint64_t now, const struct p2p_endpoint *to,
+		    const uint8_t txid[STUN_TXID_SIZE]);
+
+/* agent_dual.c: the second address family (config.local6). Every call is a
+ * no-op, or answers for IPv4 alone, when a->dual is NULL. */
+int dual_new(struct agent *a); /* AGENT_OK, or AGENT_ERR_NOMEM */
+void dual_free(struct agent *a);
+bool agent_is_dual(const struct agent *a);
+/* Whether we have a socket of that family: pairs are made per family. */
+bool agent_has_family(const struct agent *a, uint8_t family);
+/* Our socket's endpoint that datagrams to `to` leave from. */
+const struct p2p_endpoint *local_for(const struct agent *a, const struct p2p_endpoint *to);
+bool is_local(const struct agent *a, const struct p2p_endpoint *ep); /* one of our sockets */
+bool from_coordinator(const struct agent *a, const struct p2p_endpoint *from);
+void dual_registered(struct agent *a, uint64_t now); /* the IPv4 REGISTER succeeded */
+bool dual_busy(const struct agent *a); /* first IPv6 REGISTER pending: CONNECT waits */
+/* A REGISTER answer: true if it answered our IPv6 one. */
+bool dual_input_register(struct agent *a, uint64_t now, const struct stun_msg *m);
+void dual_tick(struct agent *a, uint64_t now);
+uint64_t dual_deadline(const struct agent *a);
+bool dual_public_endpoint(const struct agent *a, struct p2p_endpoint *out);
+
+/* agent_checks.c: orders a fresh checklist by pair priority (RFC 8445
+ * 6.1.2.3, candidate priorities of 5.1.2.1 with RFC 8421's local
+ * preferences: IPv6 first, the families interleaved). */
+void order_checklist(const struct agent *a, struct agent_peer *p);
 
 /* agent_portmap.c: asking the router for a mapping (PORT_MAPPING). Every
  * call is a no-op when a->portmap is NULL. */

@@ -133,7 +133,7 @@ static struct p2p_tcp_action *act(struct agent *a, enum p2p_tcp_action_type type
 	x->type = type;
 	x->conn = conn;
 	x->local = a->cfg.local;
-	x->remote = (struct p2p_endpoint){0, 0};
+	x->remote = (struct p2p_endpoint){.ip = 0, .port = 0};
 	x->len = 0;
 	return x;
 }

@@ -50,12 +50,18 @@ size_t coord_registration_bytes(const struct coord_registration *r, uint8_t *out
 	n += 64;
 	put_be(out + n, r->timestamp_ns, 8);
 	n += 8;
-	out[n++] = (uint8_t)nc;
+	size_t n4 = 0, n6 = 0;
+	for (size_t i = 0; i < nc; i++)
+		n6 += p2p_endpoint_is6(&r->candidates[i].ep);
+	out[n++] = (uint8_t)(nc - n6);
 	for (size_t i = 0; i < nc; i++) {
+		if (p2p_endpoint_is6(&r->candidates[i].ep))
+			continue;
 		put_be(out + n, r->candidates[i].ep.ip, 4);
 		put_be(out + n + 4, r->candidates[i].ep.port, 2);
 		out[n + 6] = r->candidates[i].type;
 		n += 7;
+		n4++;
 	}
 	if (r->transport != 0)
 		out[n++] = r->transport;
@@ -66,6 +72,21 @@ size_t coord_registration_bytes(const struct coord_registration *r, uint8_t *out
 		put_be(out + n + 2, r->mapping.last_port, 2);
 		n += 4;
 	}
+	/* IPv6 candidates in a tail of their own, so that an IPv4-only
+	 * registration signs the bytes it always did. */
+	if (n6 != 0) {
+		out[n++] = '6';
+		out[n++] = (uint8_t)n6;
+		for (size_t i = 0; i < nc; i++) {
+			if (!p2p_endpoint_is6(&r->candidates[i].ep))
+				continue;
+			memcpy(out + n, r->candidates[i].ep.ip6, 16);
+			put_be(out + n + 16, r->candidates[i].ep.port, 2);
+			out[n + 18] = r->candidates[i].type;
+			n += 19;
+		}
+	}
+	(void)n4;
 	return n;
 }
 
@@ -95,28 +116,28 @@ int coord_parse_mapping(const struct stun_attr *a, struct coord_mapping *out)
 
 void coord_put_candidate(struct stun_writer *w, const struct coord_candidate *c)
 {
-	uint8_t v[COORD_CANDIDATE_ATTR_LEN];
+	uint8_t v[COORD_CANDIDATE_ATTR_LEN6];
 
-	/* RFC 8489 14.2: port XOR the cookie's top half, address XOR the cookie. */
-	v[0] = 0;
-	v[1] = 0x01;
-	put_be(v + 2, c->ep.port ^ (STUN_MAGIC_COOKIE >> 16), 2);
-	put_be(v + 4, c->ep.ip ^ STUN_MAGIC_COOKIE, 4);
-	v[8] = c->type;
-	stun_put_raw(w, STUN_ATTR_NATSIM_CANDIDATE, v, sizeof(v));
+	/* RFC 8489 14.2's encoding (IPv6: XORed with the cookie and the
+	 * transaction ID, bytes 8..19 of the header already written), then the
+	 * type byte. */
+	size_t n = stun_address_encode(&c->ep, w->buf + 8, v);
+	v[n] = c->type;
+	stun_put_raw(w, STUN_ATTR_NATSIM_CANDIDATE, v, (uint16_t)(n + 1));
 }
 
-int coord_parse_candidate(const struct stun_attr *a, struct coord_candidate *out)
+int coord_parse_candidate(const struct stun_msg *m, const struct stun_attr *a,
+			  struct coord_candidate *out)
 {
-	const uint8_t *v = a->value;
-
-	/* A predicted candidate is the receiver's own guess, never sent. */
-	if (a->len != COORD_CANDIDATE_ATTR_LEN || v[1] != 0x01 || v[8] > COORD_CAND_MAPPED ||
-	    v[8] == COORD_CAND_PREDICTED)
+	if (a->len != COORD_CANDIDATE_ATTR_LEN && a->len != COORD_CANDIDATE_ATTR_LEN6)
 		return STUN_ERR_BAD_ATTRIBUTE;
-	out->ep.port = (uint16_t)(get16(v + 2) ^ (STUN_MAGIC_COOKIE >> 16));
-	out->ep.ip = get32(v + 4) ^ STUN_MAGIC_COOKIE;
-	out->type = v[8];
+	uint8_t type = a->value[a->len - 1];
+	/* A predicted candidate is the receiver's own guess, never sent; a
+	 * classic header has no transaction ID to XOR an IPv6 address with. */
+	if (type > COORD_CAND_MAPPED || type == COORD_CAND_PREDICTED || m->classic ||
+	    stun_address_decode(a->value, a->len - 1u, m->txid, &out->ep) != STUN_OK)
+		return STUN_ERR_BAD_ATTRIBUTE;
+	out->type = type;
 	return STUN_OK;
 }
 
@@ -166,6 +187,11 @@ static uint32_t hash_name(const char *s)
 static uint32_t hash_ep(const struct p2p_endpoint *ep)
 {
 	uint64_t k = ((uint64_t)ep->ip << 16) | ep->port;
+	if (p2p_endpoint_is6(ep)) { /* the 16 bytes folded, FNV-1a, then the same finaliser */
+		k = 14695981039346656037ull ^ ep->port;
+		for (int i = 0; i < 16; i++)
+			k = (k ^ ep->ip6[i]) * 1099511628211ull;
+	}
 	k ^= k >> 33;
 	k *= 0xff51afd7ed558ccdull; /* murmur3 finaliser */
 	k ^= k >> 33;
@@ -181,12 +207,19 @@ static uint32_t find_by_name(const struct coord *c, const char *name)
 	return NIL;
 }
 
-/* A UDP registration is known by its source endpoint; a TCP one by its
+/* A UDP registration is known by its source endpoint (over either family:
+ * a dual-stack peer's other one is its alt_srflx); a TCP one by its
  * connection too (the same numbers may be a UDP and a TCP mapping). */
 static uint32_t find_by_ep(const struct coord *c, const struct p2p_endpoint *ep, uint32_t conn)
 {
-	for (uint32_t i = c->by_ep[hash_ep(ep) & c->mask]; i != NIL; i = c->peers[i].ep_next)
+	uint32_t h = hash_ep(ep) & c->mask;
+
+	for (uint32_t i = c->by_ep[h]; i != NIL; i = c->peers[i].ep_next)
 		if (p2p_endpoint_equal(&c->peers[i].srflx, ep) && c->peers[i].conn == conn)
+			return i;
+	for (uint32_t i = c->by_alt != NULL && conn == 0 ? c->by_alt[h] : NIL; i != NIL;
+	     i = c->peers[i].alt_next)
+		if (p2p_endpoint_equal(&c->peers[i].alt_srflx, ep))
 			return i;
 	return NIL;
 }
@@ -214,6 +247,22 @@ static void ep_insert(struct coord *c, uint32_t idx)
 static void ep_remove(struct coord *c, uint32_t idx)
 {
 	unlink_chain(c, &c->by_ep[hash_ep(&c->peers[idx].srflx) & c->mask], idx, false);
+}
+
+/* The peer's registration over its second family leaves by_alt. */
+static void alt_remove(struct coord *c, uint32_t idx)
+{
+	struct coord_peer *p = &c->peers[idx];
+
+	if (!p->has_alt)
+		return;
+	for (uint32_t *q = &c->by_alt[hash_ep(&p->alt_srflx) & c->mask]; *q != NIL;
+	     q = &c->peers[*q].alt_next)
+		if (*q == idx) {
+			*q = p->alt_next;
+			break;
+		}
+	p->has_alt = false;
 }
 
 static void lru_unlink(struct coord *c, uint32_t i)
@@ -275,6 +324,7 @@ static void peer_remove(struct coord *c, uint32_t i)
 	struct coord_peer *p = &c->peers[i];
 	unlink_chain(c, &c->by_name[hash_name(p->reg.name) & c->mask], i, true);
 	ep_remove(c, i);
+	alt_remove(c, i);
 	lru_unlink(c, i);
 	coord_tcp_bind(c, i, 0);
 	p->live = false;
@@ -436,6 +486,7 @@ void coord_free(struct coord *c)
 	free(c->peers);
 	free(c->by_name);
 	free(c->by_ep);
+	free(c->by_alt);
 	ring_fini(&c->dq);
 	ring_fini(&c->eq);
 	ring_fini(&c->tq);
@@ -476,7 +527,7 @@ static int parse_registration(const struct stun_msg *m, struct coord_registratio
 		if (m->attrs[i].type != STUN_ATTR_NATSIM_CANDIDATE)
 			continue;
 		if (r->n_candidates == COORD_MAX_CANDIDATES ||
-		    coord_parse_candidate(&m->attrs[i], &r->candidates[r->n_candidates]) != 0)
+		    coord_parse_candidate(m, &m->attrs[i], &r->candidates[r->n_candidates]) != 0)
 			return -1;
 		r->n_candidates++;
 	}
@@ -539,6 +590,37 @@ static void evict_endpoint_owner(struct coord *c, uint32_t keep, const struct p2
 	peer_remove(c, j);
 }
 
+/* A registration over the other family than the one the peer first
+ * registered over (UDP only): a dual-stack peer's second endpoint. */
+static bool other_family(const struct coord_peer *p, const struct p2p_endpoint *from, uint32_t conn)
+{
+	return conn == 0 && p->conn == 0 && from->family != p->srflx.family;
+}
+
+static int store_alt(struct coord *c, uint32_t i, const struct p2p_endpoint *local,
+		     const struct p2p_endpoint *from)
+{
+	struct coord_peer *p = &c->peers[i];
+	size_t nb = (size_t)c->mask + 1;
+
+	if (c->by_alt == NULL) {
+		if ((c->by_alt = malloc(nb * sizeof(uint32_t))) == NULL)
+			return -1;
+		memset(c->by_alt, 0xff, nb * sizeof(uint32_t));
+	}
+	p->alt_via = *local;
+	if (p->has_alt && p2p_endpoint_equal(&p->alt_srflx, from))
+		return 0;
+	alt_remove(c, i);
+	evict_endpoint_owner(c, i, from);
+	p->alt_srflx = *from;
+	p->has_alt = true;
+	uint32_t *b = &c->by_alt[hash_ep(from) & c->mask];
+	p->alt_next = *b;
+	*b = i;
+	return 0;
+}
+
 static int store_registration(struct coord *c, uint64_t now, const struct coord_registration *r,
 			      const struct p2p_endpoint *local, const struct p2p_endpoint *from)
 {
@@ -566,6 +648,12 @@ static int store_registration(struct coord *c, uint64_t now, const struct coord_
 		p->lru_prev = p->lru_next = NIL;
 		lru_append(c, i);
 		c->counters.peers++;
+	} else if (other_family(&c->peers[i], from, c->in_conn)) {
+		if (store_alt(c, i, local, from) != 0) {
+			refuse(c, COORD_REFUSE_FULL, r->name, from, "coordinator is full");
+			return 508;
+		}
+		c->peers[i].reg = *r;
 	} else {
 		struct coord_peer *p = &c->peers[i];
 		if (!p2p_endpoint_equal(&p->srflx, from) || p->conn != c->in_conn) {
@@ -576,8 +664,10 @@ static int store_registration(struct coord *c, uint64_t now, const struct coord_
 			ep_insert(c, i);
 		}
 		p->reg = *r;
+		p->via = *local;
 	}
-	c->peers[i].via = *local;
+	if (fresh)
+		c->peers[i].via = *local;
 	coord_tcp_bind(c, i, c->in_conn);
 	touch(c, i, now);
 	struct coord_event *e =
@@ -703,6 +793,10 @@ static void send_introduce(struct coord *c, uint32_t to, uint32_t other, uint64_
 		coord_put_candidate(&w, &po->reg.candidates[k]);
 	struct coord_candidate srflx = {po->srflx, COORD_CAND_SRFLX};
 	coord_put_candidate(&w, &srflx);
+	if (po->has_alt) { /* both families' server-reflexive endpoints */
+		srflx.ep = po->alt_srflx;
+		coord_put_candidate(&w, &srflx);
+	}
 	if (po->reg.mapping.kind != 0) /* passed on as it came, like the candidates */
 		coord_put_mapping(&w, &po->reg.mapping);
 	stun_put_u64(&w, STUN_ATTR_NATSIM_SESSION, session);
@@ -795,8 +889,13 @@ static int forward_relay(struct coord *c, uint32_t a, uint32_t b, const struct p
 		       "RELAY payload too large to forward in one datagram");
 		return COORD_ERR_REFUSED;
 	}
-	d->from = c->peers[b].via;
-	d->to = c->peers[b].srflx;
+	/* The relay works per family: to b over the family the data came in on
+	 * when b registered over it too, else over b's other one (the
+	 * coordinator joins an IPv6-only peer to an IPv4-only one). */
+	const struct coord_peer *pb = &c->peers[b];
+	bool alt = pb->has_alt && pb->alt_srflx.family == from->family;
+	d->from = alt ? pb->alt_via : pb->via;
+	d->to = alt ? pb->alt_srflx : pb->srflx;
 	d->len = (size_t)n;
 	c->counters.relayed++;
 	c->counters.relayed_bytes += pl->len;
@@ -932,6 +1031,21 @@ static void drop(struct coord *c, uint64_t now, enum coord_event_type type, enum
 		 p2p_endpoint_format(from, ep, sizeof(ep)), reason, more);
 }
 
+/* The rate limit's key: an IPv4 address, or an IPv6 source's /64 folded
+ * (one host commonly holds a whole /64, RFC 4291 2.5.4 and RFC 7421, and
+ * picks any address in it: limiting per address would limit nothing). */
+static uint32_t source_key(const struct p2p_endpoint *from)
+{
+	uint32_t k = from->ip;
+
+	if (p2p_endpoint_is6(from)) {
+		k = 2166136261u;
+		for (int i = 0; i < 8; i++)
+			k = (k ^ from->ip6[i]) * 16777619u;
+	}
+	return k;
+}
+
 static int handle_binding(struct coord *c, uint64_t now, const struct p2p_endpoint *local,
 			  const struct p2p_endpoint *from, const uint8_t *buf, size_t len)
 {
@@ -940,7 +1054,7 @@ static int handle_binding(struct coord *c, uint64_t now, const struct p2p_endpoi
 	if (i != NIL) {
 		touch(c, i, now); /* a peer's keepalive to us: registered peers are not limited */
 	} else {
-		enum ratelimit_verdict v = ratelimit_take(c->binding_limit, from->ip, now);
+		enum ratelimit_verdict v = ratelimit_take(c->binding_limit, source_key(from), now);
 		if (v != RATELIMIT_PASS) {
 			/* Logged once per episode; later ones only counted. */
 			c->counters.rate_limited++;

@@ -47,10 +47,13 @@
 #define COORD_BINDING_INTERVAL (100 * P2P_NS_PER_MS) /* then 10 a second */
 #define COORD_LOG_BURST 20			     /* dropped-datagram events at once ... */
 #define COORD_LOG_INTERVAL P2P_NS_PER_S		     /* ... then one a second; all are counted */
-#define COORD_CANDIDATE_ATTR_LEN 9 /* NATSIM-CANDIDATE value: xor address (8) + type (1) */
-/* Largest canonical registration: see coord_registration_bytes. */
+#define COORD_CANDIDATE_ATTR_LEN 9   /* NATSIM-CANDIDATE value: xor address (8) + type (1) */
+#define COORD_CANDIDATE_ATTR_LEN6 21 /* the same with an IPv6 address (20) + type (1) */
+/* Largest canonical registration: see coord_registration_bytes. An IPv6
+ * candidate (19 bytes) costs more than an IPv4 one (7): the longest has
+ * every candidate IPv6 (317 bytes). */
 #define COORD_REG_BYTES_MAX                                                                        \
-	(18 + 1 + COORD_NAME_MAX + 32 + 32 + 8 + 1 + 7 * COORD_MAX_CANDIDATES + 1 + 6)
+	(18 + 1 + COORD_NAME_MAX + 32 + 32 + 8 + 1 + 1 + 6 + 2 + 19 * COORD_MAX_CANDIDATES)
 /* NATSIM-TRANSPORT value for TCP candidates: the IP protocol number (absent: UDP). */
 #define COORD_TRANSPORT_TCP 6
 
@@ -99,15 +102,22 @@ struct coord_registration {
  *   || u8 transport, only when it is TCP (UDP registrations sign what they
  *   always did; a TCP one signs that its candidates are TCP ones)
  *   || 'M' u8 kind, i16 delta (BE), u16 last port (BE), only when a mapping
- *   was measured (NATSIM-MAPPING). The three tails are 0, 1, 6 or 7 bytes
- *   long: one registration's bytes are never another's.
+ *   was measured (NATSIM-MAPPING)
+ *   || '6' u8 n6 || n6 x (16-byte IPv6 address, u16 port BE, u8 type), only
+ *   when there are IPv6 candidates (n above counts the IPv4 ones; an
+ *   IPv4-only registration signs what it always did). Each tail starts
+ *   with a byte no other starts with (6, 'M', '6'): one registration's
+ *   bytes are never another's.
  * Writes at most COORD_REG_BYTES_MAX bytes to out; returns the length. */
 size_t coord_registration_bytes(const struct coord_registration *r, uint8_t *out);
 
-/* NATSIM-CANDIDATE attribute: the 8-byte XOR-MAPPED-ADDRESS encoding of the
- * endpoint (RFC 8489 14.2, IPv4) followed by one type byte. */
+/* NATSIM-CANDIDATE attribute: the XOR-MAPPED-ADDRESS encoding of the endpoint
+ * (RFC 8489 14.2: 8 bytes for IPv4; 20 for IPv6, XORed with the cookie and
+ * the message's transaction ID) followed by one type byte: 9 or 21 bytes.
+ * The parser needs the message for its transaction ID. */
 void coord_put_candidate(struct stun_writer *w, const struct coord_candidate *c);
-int coord_parse_candidate(const struct stun_attr *a, struct coord_candidate *out);
+int coord_parse_candidate(const struct stun_msg *m, const struct stun_attr *a,
+			  struct coord_candidate *out);
 const char *coord_candidate_type_name(uint8_t type); /* "host", "srflx", "prflx" */
 
 enum coord_error {

@@ -27,7 +27,13 @@ struct coord_peer {
 	struct coord_registration reg;
 	struct p2p_endpoint srflx; /* source of its registration, as we saw it */
 	struct p2p_endpoint via;   /* our local endpoint it registered on */
-	uint32_t conn;		   /* the TCP connection it registered over; 0: UDP */
+	/* A dual-stack peer registers over each family (docs/protocol.md
+	 * "IPv6"): its registration over the other family than srflx's, kept
+	 * under the same name. has_alt false: one family only. */
+	bool has_alt;
+	struct p2p_endpoint alt_srflx, alt_via;
+	uint32_t alt_next; /* chain in coord.by_alt */
+	uint32_t conn;	   /* the TCP connection it registered over; 0: UDP */
 	uint64_t last_seen_ns;
 	uint32_t name_next, ep_next, lru_prev, lru_next; /* name_next doubles as free list */
 	struct coord_session sessions[COORD_SESSIONS_PER_PEER];
@@ -56,6 +62,7 @@ struct coord {
 	struct coord_peer *peers;
 	uint32_t n_alloc, n_used, free_head;
 	uint32_t *by_name, *by_ep, mask;
+	uint32_t *by_alt; /* alt_srflx -> peer; allocated on the first dual-stack peer */
 	uint32_t lru_head, lru_tail;
 	struct ring dq; /* struct p2p_datagram: to send */
 	struct ring eq; /* struct coord_event: to report, at most cfg.max_events */

@@ -263,31 +263,6 @@ void stun_put_u64(struct stun_writer *w, uint16_t type, uint64_t v)
 	}
 }
 
-/* RFC 8489 14.1: 0, family 0x01 (IPv4), port, address. */
-static void put_addr(struct stun_writer *w, uint16_t type, uint16_t port, uint32_t ip)
-{
-	uint8_t *p = reserve(w, type, 8);
-	if (p == NULL)
-		return;
-	p[0] = 0;
-	p[1] = 0x01;
-	put16(p + 2, port);
-	put32(p + 4, ip);
-}
-
-void stun_put_address(struct stun_writer *w, uint16_t type, const struct p2p_endpoint *ep)
-{
-	put_addr(w, type, ep->port, ep->ip);
-}
-
-void stun_put_xor_address(struct stun_writer *w, uint16_t type, const struct p2p_endpoint *ep)
-{
-	/* RFC 8489 14.2: X-Port is the port XOR the cookie's top 16 bits; X-Address
-	 * (IPv4) is the address XOR the cookie. */
-	put_addr(w, type, (uint16_t)(ep->port ^ (STUN_MAGIC_COOKIE >> 16)),
-		 ep->ip ^ STUN_MAGIC_COOKIE);
-}
-
 /* RFC 8489 14.2: the 16 bytes an IPv6 X-Address is XORed with, the magic
  * cookie then the transaction ID. */
 static void xor_key6(const uint8_t txid[STUN_TXID_SIZE], uint8_t key[16])
@@ -296,20 +271,74 @@ static void xor_key6(const uint8_t txid[STUN_TXID_SIZE], uint8_t key[16])
 	memcpy(key + 4, txid, STUN_TXID_SIZE);
 }
 
-void stun_put_xor_address6(struct stun_writer *w, uint16_t type, const struct p2p_endpoint6 *ep)
+/* RFC 8489 14.1: 0, family 0x01 (IPv4, 4 address bytes) or 0x02 (IPv6, 16),
+ * port, address; 14.2: the XOR form XORs the port with the cookie's top
+ * half and the address with the cookie, then (IPv6) the transaction ID. */
+size_t stun_address_encode(const struct p2p_endpoint *ep, const uint8_t *txid, uint8_t out[20])
 {
+	bool v6 = p2p_endpoint_is6(ep);
 	uint8_t key[16];
+
+	out[0] = 0;
+	out[1] = v6 ? 0x02 : 0x01;
+	put16(out + 2, ep->port);
+	if (v6)
+		memcpy(out + 4, ep->ip6, 16);
+	else
+		put32(out + 4, ep->ip);
+	if (txid != NULL) {
+		xor_key6(txid, key);
+		for (int i = 0; i < (v6 ? 18 : 6); i++)
+			out[2 + i] ^= key[i < 2 ? i : i - 2]; /* X-Port: the cookie's top 16 bits */
+	}
+	return v6 ? 20 : 8;
+}
+
+int stun_address_decode(const uint8_t *v, size_t len, const uint8_t *txid, struct p2p_endpoint *out)
+{
+	uint8_t x[20], key[16];
+	bool v6 = len == 20 && v[1] == 0x02;
+
+	if (!v6 && (len != 8 || v[1] != 0x01))
+		return STUN_ERR_BAD_ATTRIBUTE;
+	memcpy(x, v, len);
+	if (txid != NULL) {
+		xor_key6(txid, key);
+		for (size_t i = 0; i < len - 2; i++)
+			x[2 + i] ^= key[i < 2 ? i : i - 2];
+	}
+	*out = v6 ? p2p_endpoint6(x + 4, get16(x + 2)) : p2p_endpoint4(get32(x + 4), get16(x + 2));
+	return STUN_OK;
+}
+
+static void put_addr(struct stun_writer *w, uint16_t type, const struct p2p_endpoint *ep,
+		     const uint8_t *txid)
+{
+	uint8_t v[20];
+	size_t n = stun_address_encode(ep, txid, v);
+	uint8_t *p = reserve(w, type, (uint16_t)n);
+
+	if (p != NULL)
+		memcpy(p, v, n);
+}
+
+void stun_put_address(struct stun_writer *w, uint16_t type, const struct p2p_endpoint *ep)
+{
+	put_addr(w, type, ep, NULL);
+}
+
+void stun_put_xor_address(struct stun_writer *w, uint16_t type, const struct p2p_endpoint *ep)
+{
+	/* A classic (RFC 3489) header has no cookie to XOR an IPv6 address
+	 * with the transaction ID after. */
+	if (w->classic && p2p_endpoint_is6(ep)) {
+		if (w->err == STUN_OK)
+			w->err = STUN_ERR_BAD_ATTRIBUTE;
+		return;
+	}
 	/* The header is written first (stun_writer_init): its bytes 8..19 are
 	 * the transaction ID, whatever the writer has added since. */
-	xor_key6(w->buf + 8, key);
-	uint8_t *p = reserve(w, type, 20);
-	if (p == NULL)
-		return;
-	p[0] = 0;
-	p[1] = 0x02;
-	put16(p + 2, (uint16_t)(ep->port ^ (STUN_MAGIC_COOKIE >> 16)));
-	for (int i = 0; i < 16; i++)
-		p[4 + i] = ep->addr[i] ^ key[i];
+	put_addr(w, type, ep, w->buf + 8);
 }
 
 void stun_put_error(struct stun_writer *w, int code, const char *reason)
@@ -426,18 +455,10 @@ static int get_addr(const struct stun_msg *m, uint16_t type, bool xored, struct 
 
 	if (a == NULL)
 		return STUN_ERR_NOT_FOUND;
-	/* RFC 8489 14.1: family 0x01 is IPv4 (8 bytes); natsim does not do 0x02, IPv6. */
-	if (a->len != 8 || a->value[1] != 0x01)
+	/* A classic (RFC 3489) message had no XOR key for IPv6. */
+	if (xored && m->classic && a->len == 20)
 		return STUN_ERR_BAD_ATTRIBUTE;
-	uint16_t port = get16(a->value + 2);
-	uint32_t ip = get32(a->value + 4);
-	if (xored) {
-		port ^= (uint16_t)(STUN_MAGIC_COOKIE >> 16); /* RFC 8489 14.2 */
-		ip ^= STUN_MAGIC_COOKIE;
-	}
-	out->ip = ip;
-	out->port = port;
-	return STUN_OK;
+	return stun_address_decode(a->value, a->len, xored ? m->txid : NULL, out);
 }
 
 int stun_get_address(const struct stun_msg *m, uint16_t type, struct p2p_endpoint *out)
@@ -448,22 +469,6 @@ int stun_get_address(const struct stun_msg *m, uint16_t type, struct p2p_endpoin
 int stun_get_xor_address(const struct stun_msg *m, uint16_t type, struct p2p_endpoint *out)
 {
 	return get_addr(m, type, true, out);
-}
-
-int stun_get_xor_address6(const struct stun_msg *m, uint16_t type, struct p2p_endpoint6 *out)
-{
-	const struct stun_attr *a = stun_find(m, type);
-	uint8_t key[16];
-
-	if (a == NULL)
-		return STUN_ERR_NOT_FOUND;
-	if (a->len != 20 || a->value[1] != 0x02 || m->classic)
-		return STUN_ERR_BAD_ATTRIBUTE; /* RFC 3489 had no XOR form */
-	xor_key6(m->txid, key);
-	out->port = (uint16_t)(get16(a->value + 2) ^ (STUN_MAGIC_COOKIE >> 16));
-	for (int i = 0; i < 16; i++)
-		out->addr[i] = a->value[4 + i] ^ key[i];
-	return STUN_OK;
 }
 
 static const struct stun_attr *find_sized(const struct stun_msg *m, uint16_t type, uint16_t len,

@@ -153,12 +153,12 @@ void stun_put_raw(struct stun_writer *w, uint16_t type, const void *value, uint1
 void stun_put_u32(struct stun_writer *w, uint16_t type, uint32_t v);
 void stun_put_u64(struct stun_writer *w, uint16_t type, uint64_t v);
 /* MAPPED-ADDRESS style (also RESPONSE-ORIGIN, OTHER-ADDRESS, CHANGED-ADDRESS,
- * SOURCE-ADDRESS). */
+ * SOURCE-ADDRESS), family 0x01 or 0x02 as the endpoint's (RFC 8489 14.1). */
 void stun_put_address(struct stun_writer *w, uint16_t type, const struct p2p_endpoint *ep);
-/* XOR-MAPPED-ADDRESS style (XOR with the cookie per RFC 8489 14.2). */
+/* XOR-MAPPED-ADDRESS style (RFC 8489 14.2: XOR with the cookie; an IPv6
+ * address with the cookie and the writer's transaction ID). A classic
+ * (RFC 3489) writer refuses an IPv6 one (STUN_ERR_BAD_ATTRIBUTE). */
 void stun_put_xor_address(struct stun_writer *w, uint16_t type, const struct p2p_endpoint *ep);
-/* The IPv6 form (family 0x02); the writer's transaction ID is part of the XOR. */
-void stun_put_xor_address6(struct stun_writer *w, uint16_t type, const struct p2p_endpoint6 *ep);
 void stun_put_error(struct stun_writer *w, int code, const char *reason);
 void stun_put_unknown(struct stun_writer *w, const uint16_t *types, size_t n);
 void stun_put_string(struct stun_writer *w, uint16_t type, const char *s);
@@ -180,13 +180,20 @@ int stun_writer_finish(struct stun_writer *w);
 
 /* Getters. Return STUN_OK, STUN_ERR_NOT_FOUND, or STUN_ERR_BAD_ATTRIBUTE. */
 const struct stun_attr *stun_find(const struct stun_msg *m, uint16_t type);
+/* An address attribute of either family: 0x01 (IPv4, 8 bytes) or 0x02
+ * (IPv6, 20 bytes; RFC 8489 14.1-14.2, the XOR form XORed with the magic
+ * cookie and the transaction ID). Any other family or length, or an IPv6
+ * XOR form in a classic (RFC 3489) message, is STUN_ERR_BAD_ATTRIBUTE. */
 int stun_get_address(const struct stun_msg *m, uint16_t type, struct p2p_endpoint *out);
 int stun_get_xor_address(const struct stun_msg *m, uint16_t type, struct p2p_endpoint *out);
-/* The same for an IPv6 address (family 0x02, 20 bytes; RFC 8489 14.2: the
- * address XORed with the magic cookie and the transaction ID). The IPv4
- * getters refuse a family-0x02 attribute and this one a family-0x01 one
- * (STUN_ERR_BAD_ATTRIBUTE). Not used by the agent yet (docs/ipv6.md). */
-int stun_get_xor_address6(const struct stun_msg *m, uint16_t type, struct p2p_endpoint6 *out);
+/* The value of an address attribute alone (RFC 8489 14.1; with txid, the
+ * 14.2 XOR form for a message with that transaction ID; NULL: plain), for
+ * attributes of natsim's that carry one (NATSIM-CANDIDATE). encode writes 8
+ * or 20 bytes and returns how many; decode refuses any other family or
+ * length (STUN_ERR_BAD_ATTRIBUTE). */
+size_t stun_address_encode(const struct p2p_endpoint *ep, const uint8_t *txid, uint8_t out[20]);
+int stun_address_decode(const uint8_t *v, size_t len, const uint8_t *txid,
+			struct p2p_endpoint *out);
 int stun_get_u32(const struct stun_msg *m, uint16_t type, uint32_t *out);
 int stun_get_u64(const struct stun_msg *m, uint16_t type, uint64_t *out);
 int stun_get_error(const struct stun_msg *m, int *code, const char **reason, size_t *reason_len);

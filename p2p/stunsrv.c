@@ -175,7 +175,7 @@ static enum stunsrv_result answer_modern(const struct stunsrv_config *cfg, const
 	/* RFC 5780 6.1: OTHER-ADDRESS only with an alternate address; RESPONSE-ORIGIN always. */
 	if (cfg->has_alternate && fits(&w, 8))
 		stun_put_address(&w, STUN_ATTR_OTHER_ADDRESS, &other);
-	if (fits(&w, 8))
+	if (fits(&w, p2p_endpoint_is6(&out->from) ? 20 : 8))
 		stun_put_address(&w, STUN_ATTR_RESPONSE_ORIGIN, &out->from);
 	if (cfg->rfc3489_attrs)
 		put_rfc3489(cfg, from, &other, out, &w);
@@ -197,7 +197,7 @@ static enum stunsrv_result answer_classic(const struct stunsrv_config *cfg,
 	stun_put_address(&w, STUN_ATTR_MAPPED_ADDRESS, from);
 	if (w.err != STUN_OK)
 		return STUNSRV_IGNORED;
-	if (fits(&w, 8))
+	if (fits(&w, p2p_endpoint_is6(&out->from) ? 20 : 8))
 		stun_put_address(&w, STUN_ATTR_SOURCE_ADDRESS, &out->from);
 	if (cfg->has_alternate && fits(&w, 8))
 		stun_put_address(&w, STUN_ATTR_CHANGED_ADDRESS, &other);
@@ -214,6 +214,15 @@ enum stunsrv_result stunsrv_answer(const struct stunsrv_config *cfg,
 	uint16_t unknown[STUN_MAX_ATTRS + 1];
 	uint32_t change = 0, rport;
 
+	/* The alternate address (RFC 5780) is of the primary's family: a
+	 * Binding on a local endpoint of the other family (a coordinator's IPv6
+	 * address) is answered as by a server without one. */
+	struct stunsrv_config one_family;
+	if (cfg->has_alternate && local->family != cfg->primary.family) {
+		one_family = *cfg;
+		one_family.has_alternate = false;
+		cfg = &one_family;
+	}
 	if (stun_decode(buf, len, true, &m) != STUN_OK)
 		return STUNSRV_IGNORED;
 	if (m.method != STUN_METHOD_BINDING || m.cls != STUN_CLASS_REQUEST)

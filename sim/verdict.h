@@ -424,6 +424,8 @@ enum node_path_cause {
 				    * attachment of the out link: address
 				    * unreachable (natsim has no neighbour
 				    * discovery; Linux answers so when it fails) */
+	NODE_PATH_XLAT,		   /* router: its NPTv6 or NAT64 refused it
+				    * (model/router_xlat.h); detail says why */
 	NODE_PATH_COUNT
 };
 
@@ -437,7 +439,8 @@ struct node_path_facts {
 					 * NOT_FOR_US as addr (the interface's);
 					 * NO_NEIGHBOUR6: the next hop */
 	const char *iface;		/* HOST_UNATTACHED: the interface */
-	const char *detail;		/* MALFORMED: the parser's reason */
+	const char *detail;		/* MALFORMED: the parser's reason; XLAT: the
+					 * translator's */
 	uint32_t mtu;			/* PACKET_TOO_BIG: the out link's MTU */
 	struct icmp_answer answer;	/* NO_SOCKET, TTL, NO_ROUTE, OWN_NO_SOCKET: the
 					 * error the stack sent back, if any */

@@ -17,7 +17,8 @@
 static void test_bound_address_is_the_candidate(void **state)
 {
 	struct agent_config c = {0};
-	struct p2p_endpoint bound = {IP4(10, 1, 2, 3), 5000}, coord = {IP4(192, 0, 2, 10), 3478};
+	struct p2p_endpoint bound = {.ip = IP4(10, 1, 2, 3), .port = 5000},
+			    coord = {.ip = IP4(192, 0, 2, 10), .port = 3478};
 
 	(void)state;
 	net_host_candidates(&c, &bound, &coord);
@@ -32,7 +33,8 @@ static void test_bound_address_is_the_candidate(void **state)
 static void test_any_address_leaves_out_loopback(void **state)
 {
 	struct agent_config c = {0};
-	struct p2p_endpoint bound = {0, 5000}, coord = {IP4(127, 0, 0, 1), 3478};
+	struct p2p_endpoint bound = {.ip = 0, .port = 5000},
+			    coord = {.ip = IP4(127, 0, 0, 1), .port = 3478};
 
 	(void)state;
 	net_host_candidates(&c, &bound, &coord);
@@ -44,11 +46,48 @@ static void test_any_address_leaves_out_loopback(void **state)
 	assert_true(c.disable_host_candidates == (c.n_host_candidates == 0));
 }
 
+/* A dual-stack peer bound to one address per family: both are in the list
+ * (a list replaces config.local, so the IPv4 one goes in first), IPv6 after. */
+static void test_dual_bound_addresses(void **state)
+{
+	static const uint8_t a6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 5};
+	struct agent_config c = {0};
+	struct p2p_endpoint bound = {.ip = IP4(10, 1, 2, 3), .port = 5000},
+			    coord = {.ip = IP4(192, 0, 2, 10), .port = 3478};
+	struct p2p_endpoint bound6 = p2p_endpoint6(a6, 5000);
+
+	(void)state;
+	net_host_candidates(&c, &bound, &coord);
+	assert_int_equal(net_add_host_candidates6(&c, &bound6, NULL), 1);
+	assert_int_equal(c.n_host_candidates, 2);
+	assert_true(p2p_endpoint_equal(&c.host_candidates[0], &bound));
+	assert_true(p2p_endpoint_equal(&c.host_candidates[1], &bound6));
+	assert_false(c.disable_host_candidates);
+}
+
+/* Bound to any IPv4 address with none to offer (disable_host_candidates),
+ * an IPv6 socket's address is still offered, and the flag cleared. */
+static void test_ipv6_candidate_when_ipv4_has_none(void **state)
+{
+	static const uint8_t a6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 7};
+	struct agent_config c = {.disable_host_candidates = true};
+	struct p2p_endpoint bound6 = p2p_endpoint6(a6, 4000);
+
+	(void)state;
+	c.local = (struct p2p_endpoint){.ip = IP4(127, 0, 0, 1), .port = 4000};
+	assert_int_equal(net_add_host_candidates6(&c, &bound6, NULL), 1);
+	assert_int_equal(c.n_host_candidates, 1);
+	assert_true(p2p_endpoint_equal(&c.host_candidates[0], &bound6));
+	assert_false(c.disable_host_candidates);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_bound_address_is_the_candidate),
 	    cmocka_unit_test(test_any_address_leaves_out_loopback),
+	    cmocka_unit_test(test_dual_bound_addresses),
+	    cmocka_unit_test(test_ipv6_candidate_when_ipv4_has_none),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -314,7 +314,7 @@ static size_t build_register(const char *name, const struct crypto_identity *cla
 	snprintf(r.name, sizeof(r.name), "%s", name);
 	memcpy(r.sign_pk, claimed->sign_pk, 32);
 	memcpy(r.box_pk, claimed->box_pk, 32);
-	r.candidates[0] = (struct coord_candidate){{LOOPBACK, 5000}, COORD_CAND_HOST};
+	r.candidates[0] = (struct coord_candidate){{.ip = LOOPBACK, .port = 5000}, COORD_CAND_HOST};
 	crypto_identity_sign(signer, bytes, coord_registration_bytes(&r, bytes), sig);
 	stun_writer_init(&w, buf, cap, STUN_METHOD_REGISTER, STUN_CLASS_REQUEST, txid);
 	stun_put_string(&w, STUN_ATTR_NATSIM_NAME, name);
@@ -932,10 +932,11 @@ static void test_icmp_error_queue(void **state)
 	(void)state;
 	struct daemon d;
 	char err[256];
-	struct p2p_endpoint any = {LOOPBACK, 0}, bound;
+	struct p2p_endpoint any = {.ip = LOOPBACK, .port = 0}, bound;
 	assert_int_equal(daemon_init(&d, err, sizeof(err)), 0);
 	assert_int_equal(daemon_bind(&d, &any, &bound, err, sizeof(err)), 0);
-	struct p2p_datagram dg = {.from = bound, .to = {LOOPBACK, free_port()}, .len = 4};
+	struct p2p_datagram dg = {
+	    .from = bound, .to = {.ip = LOOPBACK, .port = free_port()}, .len = 4};
 	memcpy(dg.buf, "ping", 4);
 	assert_int_equal(daemon_send(&d, &dg), 0);
 	sleep_ms(50); /* the first error is in, pending on the socket */
@@ -951,7 +952,7 @@ static void test_icmp_error_queue(void **state)
 	for (size_t i = 0; i < 2; i++) {
 		assert_int_equal(seen.err[i].type, 3);
 		assert_int_equal(seen.err[i].code, 3);
-		assert_int_equal(seen.err[i].reporter, LOOPBACK);
+		assert_int_equal(seen.err[i].reporter.ip, LOOPBACK);
 		assert_true(p2p_endpoint_equal(&seen.err[i].remote, &dg.to));
 		assert_true(p2p_endpoint_equal(&seen.err[i].local, &bound));
 		assert_true(p2p_endpoint_equal(&seen.local[i], &bound));
@@ -1029,7 +1030,7 @@ static uint16_t source_port_of_next(int fd)
 static void extra_daemon(struct daemon *d, struct daemon_extra *x, struct p2p_endpoint *main_ep)
 {
 	char err[256];
-	struct p2p_endpoint any = {LOOPBACK, 0};
+	struct p2p_endpoint any = {.ip = LOOPBACK, .port = 0};
 	assert_int_equal(daemon_init(d, err, sizeof(err)), 0);
 	assert_int_equal(daemon_bind(d, &any, main_ep, err, sizeof(err)), 0);
 	daemon_extra_init(x, LOOPBACK);
@@ -1049,7 +1050,7 @@ static void test_extra_opens_on_first_use(void **state)
 	int r = test_socket(&rport);
 	extra_daemon(&d, &x, &main_ep);
 	assert_false(daemon_extra_local(&x, 3, &local));
-	struct p2p_datagram dg = {.to = {LOOPBACK, rport}, .socket = 3, .len = 2};
+	struct p2p_datagram dg = {.to = {.ip = LOOPBACK, .port = rport}, .socket = 3, .len = 2};
 	memcpy(dg.buf, "k3", 2);
 	assert_int_equal(daemon_send(&d, &dg), 0);
 	assert_int_equal(x.n_open, 1);

@@ -386,6 +386,9 @@ static void test_path_causes(void **state)
 	     "r dropped [2001:db8:1::5]:4000 \u2192 [2001:db8:2::1]:53: its next hop "
 	     "2001:db8:2::9 is on no attachment of the link it routes to, so no neighbour would "
 	     "answer for it"},
+	    {{.cause = NODE_PATH_XLAT, .flow = UDP6_FLOW, .detail = "its NAT64 says no"},
+	     2,
+	     "r dropped [2001:db8:1::5]:4000 \u2192 [2001:db8:2::1]:53: its NAT64 says no"},
 	};
 	char text[400];
 

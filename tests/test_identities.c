@@ -92,8 +92,8 @@ static struct sim_agent *agent_in_fresh_world(struct net **net, struct simdrive 
 	struct host *h = host_new(*net, "alice", IP4(192, 168, 1, 10), 24, IP4(192, 168, 1, 1));
 	assert_non_null(h);
 	struct agent_config ac = {.name = "alice",
-				  .local = {host_address(h), 5000},
-				  .coordinator = {IP4(192, 0, 2, 10), 3478},
+				  .local = {.ip = host_address(h), .port = 5000},
+				  .coordinator = {.ip = IP4(192, 0, 2, 10), .port = 3478},
 				  .speed = &(struct agent_speed){.identity = identity}};
 	struct sim_agent *sa = simdrive_add_agent(*d, h, &ac);
 	assert_non_null(sa);

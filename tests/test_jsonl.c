@@ -318,6 +318,32 @@ static void test_conntrack_ipv6(void **state)
 	json_decref(o);
 }
 
+/* A NAT64 binding (model/nat64.h): its inside is the IPv6 endpoint. */
+static void test_mapping_nat64(void **state)
+{
+	(void)state;
+	struct trace_record r = {.seq = 1, .time = 0, .kind = TRACE_MAPPING};
+	r.u.map =
+	    (struct trace_mapping){.event = TRACE_MAP_CREATED,
+				   .node = "home",
+				   .id = 1,
+				   .proto = 17,
+				   .external = alice_pub,
+				   .family = 6,
+				   .internal6 = {{{0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 5}}, 5000},
+				   .expires_at = SIM_S(300)};
+	struct capture c;
+	capture_open(&c);
+	struct jsonl_writer *w = jsonl_writer_new(c.f, NULL);
+	assert_non_null(w);
+	jsonl_write_record(w, &r);
+	assert_int_equal(jsonl_writer_error(w), 0);
+	assert_non_null(strstr(capture_text(&c), "\"internal\":\"[2001:db8:1::5]:5000\","
+						 "\"external\":\"203.0.113.7:61000\""));
+	jsonl_writer_free(w);
+	capture_close(&c);
+}
+
 static void test_mapping_golden(void **state)
 {
 	(void)state;
@@ -579,6 +605,7 @@ int main(void)
 	    cmocka_unit_test(test_conntrack),
 	    cmocka_unit_test(test_conntrack_ipv6),
 	    cmocka_unit_test(test_mapping_golden),
+	    cmocka_unit_test(test_mapping_nat64),
 	    cmocka_unit_test(test_app_golden),
 	    cmocka_unit_test(test_invalid_utf8),
 	    cmocka_unit_test(test_attached_deterministic),

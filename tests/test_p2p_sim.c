@@ -128,7 +128,7 @@ static void world_init(struct world *w, uint64_t seed)
 	struct link *l = uplink(w, "coord-up", host_iface(c), IP4(192, 0, 2, 0));
 	assert_int_equal(link_attach(l, alt), 0);
 	struct coord_config cc = {
-	    .primary = {COORD_IP, 3478}, .has_alternate = true, .alternate = {COORD_ALT, 3479}};
+	    .primary = {.ip = COORD_IP, .port = 3478}, .has_alternate = true, .alternate = {.ip = COORD_ALT, .port = 3479}};
 	assert_non_null(simdrive_add_coord(w->drive, c, &cc));
 }
 
@@ -176,8 +176,8 @@ static struct host *add_peer_host(struct world *w, int i, enum kind k, const str
 static struct sim_agent *add_agent(struct world *w, int i, struct host *h, uint64_t keepalive_ns)
 {
 	struct agent_config ac = {.name = i == 0 ? "alice" : "bob",
-				  .local = {host_address(h), 5000},
-				  .coordinator = {COORD_IP, 3478},
+				  .local = {.ip = host_address(h), .port = 5000},
+				  .coordinator = {.ip = COORD_IP, .port = 3478},
 				  .keepalive_ns = keepalive_ns,
 				  .techniques = hard_settings.techniques,
 				  .probe_rate = hard_settings.probe_rate,
@@ -301,8 +301,8 @@ static enum agent_peer_state same_nat(bool host_candidates, bool hairpin)
 					  IP4(192, 168, 1, 1));
 		link_attach(l, host_iface(h));
 		struct agent_config ac = {.name = i ? "bob" : "alice",
-					  .local = {host_address(h), 5000},
-					  .coordinator = {COORD_IP, 3478},
+					  .local = {.ip = host_address(h), .port = 5000},
+					  .coordinator = {.ip = COORD_IP, .port = 3478},
 					  .disable_host_candidates = !host_candidates};
 		w.peer[i] = simdrive_add_agent(w.drive, h, &ac);
 		assert_non_null(w.peer[i]);
@@ -557,10 +557,10 @@ static void test_port_unreachable_candidate(void **state)
 	struct host *ha = add_peer_host(&w, 0, OPEN, NULL);
 	struct host *hb = add_peer_host(&w, 1, OPEN, NULL);
 	add_agent(&w, 0, ha, 0);
-	struct p2p_endpoint dead = {host_address(hb), 5001};
+	struct p2p_endpoint dead = {.ip = host_address(hb), .port = 5001};
 	struct agent_config ac = {.name = "bob",
-				  .local = {host_address(hb), 5000},
-				  .coordinator = {COORD_IP, 3478},
+				  .local = {.ip = host_address(hb), .port = 5000},
+				  .coordinator = {.ip = COORD_IP, .port = 3478},
 				  .n_host_candidates = 1,
 				  .host_candidates = {dead}};
 	w.peer[1] = simdrive_add_agent(w.drive, hb, &ac);

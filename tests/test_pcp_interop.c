@@ -167,7 +167,7 @@ static void test_versions(void **state)
 
 /* ---- the agent against the server ---- */
 
-static const struct p2p_endpoint GATEWAY = {0xC0A80101u, 5351}; /* 192.168.1.1 */
+static const struct p2p_endpoint GATEWAY = {.ip = 0xC0A80101u, .port = 5351}; /* 192.168.1.1 */
 
 static void fill(void *ctx, uint8_t *out, size_t len)
 {
@@ -184,8 +184,8 @@ static struct agent *asking_agent(uint64_t *rng)
 {
 	static const uint8_t seed[32] = {1};
 	struct agent_config c = {.name = "alice",
-				 .local = {CLIENT.ip, 5000},
-				 .coordinator = {0xC0000201u, 3478}, /* answers nothing here */
+				 .local = {.ip = CLIENT.ip, .port = 5000},
+				 .coordinator = {.ip = 0xC0000201u, .port = 3478}, /* answers nothing here */
 				 .key_seed = seed,
 				 .random = {fill, rng},
 				 .techniques = AGENT_TECH_PORT_MAPPING,

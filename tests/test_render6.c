@@ -12,6 +12,9 @@
  *   #4 carol's UDP, dropped at xlat;
  *   #5 alice's ICMPv6 echo request to the server;
  *   #6 alice's TCP SYN over IPv6, as far as xlat.
+ * xlat's IPv6 conntrack entry for #1 and its NAT64 binding for #3 are
+ * records of their own (family 6), numbered 1 like its IPv4 entry and
+ * mapping of id 1, which the story also has.
  * Checked: the ladder's rows (summaries, ICMPv6 words and labels, the
  * rewrite across families, the pair filter, widths), why, the timeline, the
  * JSON lines, the captures (each side in its own family, LINKTYPE_RAW), the
@@ -31,13 +34,16 @@
 #include <unistd.h>
 
 #include "base/addr6.h"
+#include "model/host.h"
 #include "model/packet6.h"
+#include "model/router.h"
 #include "support_trace.h"
 #include "viz/dot.h"
 #include "viz/jsonl.h"
 #include "viz/ladder.h"
 #include "viz/packet_words.h"
 #include "viz/pcap.h"
+#include "viz/tables.h"
 #include "viz/timeline.h"
 #include "viz/why.h"
 
@@ -48,6 +54,7 @@
 
 struct story {
 	struct test_trace *t;
+	struct trace_ct_tuples6 ct6;
 	struct trace_node6 alice6, carol6, xlat6, server6;
 	int64_t now;
 };
@@ -148,6 +155,63 @@ static void world(struct story *s)
 	add_link(s, "wan", "xlat", "wan", "server", "eth0");
 }
 
+/* xlat's IPv6 conntrack entry for #1, at the instant #1 leaves xlat (the
+ * next hop's: `why` tells what a node did between a packet's arrival and
+ * its departure), and an IPv4 entry of the same id. */
+static void conntrack(struct story *s)
+{
+	struct trace_record r = {.kind = TRACE_CONNTRACK};
+
+	s->ct6.orig = (struct trace_ct_tuple6){addr6(ALICE6), addr6(SERVER6), 5000, 3478};
+	s->ct6.reply = (struct trace_ct_tuple6){addr6(SERVER6), addr6(ALICE6), 3478, 5000};
+	r.u.ct = (struct trace_conntrack){.event = TRACE_CT_NEW,
+					  .node = "xlat",
+					  .id = 1,
+					  .proto = 17,
+					  .expires_at = s->now + SIM_S(30),
+					  .use = 1,
+					  .family = 6,
+					  .tuples6 = &s->ct6};
+	test_trace_emit(s->t, s->now + SIM_MS(1), &r);
+	r.u.ct =
+	    (struct trace_conntrack){.event = TRACE_CT_NEW,
+				     .node = "xlat",
+				     .id = 1,
+				     .proto = 17,
+				     .orig = {IP4(192, 168, 1, 9), IP4(192, 0, 2, 10), 7000, 53},
+				     .reply = {IP4(192, 0, 2, 10), IP4(203, 0, 113, 7), 53, 7000},
+				     .expires_at = s->now + SIM_S(30),
+				     .use = 1};
+	test_trace_emit(s->t, s->now + SIM_MS(1), &r);
+}
+
+/* xlat's NAT64 binding for #3 (RFC 6146: its inside is IPv6), and an IPv4
+ * mapping of the same id. */
+static void bindings(struct story *s)
+{
+	struct trace_record r = {.kind = TRACE_MAPPING};
+
+	r.u.map = (struct trace_mapping){.event = TRACE_MAP_CREATED,
+					 .node = "xlat",
+					 .id = 1,
+					 .proto = 17,
+					 .external = {IP4(203, 0, 113, 7), 2000},
+					 .remote = {IP4(192, 0, 2, 10), 0},
+					 .expires_at = s->now + SIM_S(300),
+					 .family = 6,
+					 .internal6 = {addr6(ALICE6), 5001}};
+	test_trace_emit(s->t, s->now, &r);
+	r.u.map = (struct trace_mapping){.event = TRACE_MAP_CREATED,
+					 .node = "xlat",
+					 .id = 1,
+					 .proto = 17,
+					 .internal = {IP4(192, 168, 1, 9), 7000},
+					 .external = {IP4(203, 0, 113, 7), 7000},
+					 .remote = {IP4(192, 0, 2, 10), 53},
+					 .expires_at = s->now + SIM_S(300)};
+	test_trace_emit(s->t, s->now, &r);
+}
+
 /* #3: alice's datagram to the NAT64 prefix, translated to IPv4 at xlat. */
 static void nat64(struct story *s)
 {
@@ -160,6 +224,7 @@ static void nat64(struct story *s)
 	hop(s, TRACE_HOP_SEND, 3, "alice", NULL, &v6, NULL);
 	hop(s, TRACE_HOP_TX, 3, "alice", "eth0", &v6, NULL);
 	hop(s, TRACE_HOP_RX, 3, "xlat", "lan", &v6, NULL);
+	bindings(s);
 	hop(s, TRACE_HOP_TRANSLATE, 3, "xlat", "wan", &v4, &v6);
 	hop(s, TRACE_HOP_TX, 3, "xlat", "wan", &v4, NULL);
 	hop(s, TRACE_HOP_RX, 3, "server", "eth0", &v4, NULL);
@@ -198,7 +263,14 @@ static void story(struct story *s)
 	struct ip6_addr alice = addr6(ALICE6), server = addr6(SERVER6);
 
 	world(s);
-	across(s, 1, "alice", "server", true, (udp6(&p1, ALICE6, 5000, SERVER6), &p1));
+	udp6(&p1, ALICE6, 5000, SERVER6);
+	hop(s, TRACE_HOP_SEND, 1, "alice", NULL, &p1, NULL);
+	hop(s, TRACE_HOP_TX, 1, "alice", "eth0", &p1, NULL);
+	hop(s, TRACE_HOP_RX, 1, "xlat", "lan", &p1, NULL);
+	conntrack(s);
+	hop(s, TRACE_HOP_TX, 1, "xlat", "wan", &p1, NULL);
+	hop(s, TRACE_HOP_RX, 1, "server", "eth0", &p1, NULL);
+	hop(s, TRACE_HOP_DELIVER, 1, "server", NULL, &p1, NULL);
 	p2.n = packet6_build_icmp_error(p2.b, sizeof(p2.b), &server, &alice, 64, ICMP6_DEST_UNREACH,
 					ICMP6_PORT_UNREACH, 0, p1.b, p1.n);
 	assert_true(p2.n > 0);
@@ -398,6 +470,38 @@ static void test_timeline(void **state)
 	free(tl);
 }
 
+/* IPv6 entries and NAT64 bindings, told in RFC 5952 text, beside IPv4
+ * ones of the same id. */
+static void test_conntrack_and_bindings(void **state)
+{
+	struct story *s = *state;
+	char *tl = rendered(s, 0, TIMELINE_NORMAL), *w1 = rendered(s, 1, TIMELINE_NORMAL);
+	struct tables *t = tables_fold(s->t->log, s->now);
+	const struct tables_node *x;
+	char in[256], ex[256], who[256];
+
+	assert_non_null(strstr(tl, "conntrack: new flow [" ALICE6 "]:5000 \u2192 [" SERVER6
+				   "]:3478 [UNREPLIED], expires in 30s"));
+	assert_non_null(strstr(tl, "conntrack: new flow 192.168.1.9:7000 \u2192 192.0.2.10:53 "
+				   "[UNREPLIED], seen outside as 203.0.113.7:7000"));
+	assert_non_null(strstr(tl, "[" ALICE6 "]:5001"));
+	assert_null(strstr(tl, "0.0.0.0:0"));
+	assert_non_null(
+	    strstr(w1, "xlat's conntrack entry [" ALICE6 "]:5000 \u2192 [" SERVER6 "]:3478"));
+	assert_non_null(t);
+	x = tables_node_find(t, "xlat");
+	assert_non_null(x);
+	assert_int_equal(x->n_mappings, 2); /* the same id, two families */
+	for (size_t i = 0; i < x->n_mappings; i++) {
+		tables_mapping_words(&x->mappings[i], in, ex, who, sizeof(in));
+		assert_string_equal(in, x->mappings[i].family == 6 ? "[" ALICE6 "]:5001"
+								   : "192.168.1.9:7000");
+	}
+	tables_free(t);
+	free(tl);
+	free(w1);
+}
+
 /* A translate hop with no mapping has null map_* rather than zeros. */
 static void test_jsonl_translate(void **state)
 {
@@ -410,13 +514,18 @@ static void test_jsonl_translate(void **state)
 	assert_non_null(w);
 	for (size_t i = 0; i < trace_log_count(s->t->log); i++) {
 		const struct trace_record *r = trace_log_get(s->t->log, i);
-		if (r->kind == TRACE_PACKET && r->u.packet.hop == TRACE_HOP_TRANSLATE)
+		if ((r->kind == TRACE_PACKET && r->u.packet.hop == TRACE_HOP_TRANSLATE) ||
+		    r->kind == TRACE_MAPPING)
 			jsonl_write_record(w, r);
 	}
 	assert_int_equal(jsonl_writer_flush(w), 0);
 	jsonl_writer_free(w);
 	assert_int_equal(fclose(f), 0);
 	assert_non_null(strstr(out, "\"map_internal\":null,\"map_external\":null"));
+	/* the NAT64 binding says its family and its IPv6 inside */
+	assert_non_null(
+	    strstr(out, "\"proto\":17,\"family\":6,\"internal\":\"[" ALICE6 "]:5001\""));
+	assert_non_null(strstr(out, "\"proto\":17,\"internal\":\"192.168.1.9:7000\""));
 	assert_non_null(strstr(out, "\"before_summary\":\"UDP [" ALICE6
 				    "]:5001 \u2192 [" NAT64_SERVER6 "]:3478 len=5 hlim=64"));
 	free(out);
@@ -538,6 +647,42 @@ static void test_owners6(void **state)
 	packet_owners_free(o);
 }
 
+/* A world's node records carry the interfaces' IPv6 addresses as values
+ * (net_announce), so a host is found by its IPv6 address in a real run. */
+static void test_announced_addresses(void **state)
+{
+	struct net *net = net_new(1);
+	struct trace_log *log = trace_log_new();
+	struct router *r = router_new(net, "home");
+	struct host *h = host_new(net, "bob", 0, 0, 0);
+	struct ip6_addr lan = addr6("2001:db8:1::1"), bob = addr6("2001:db8:1::7");
+	struct iface *ifc;
+	struct packet_owners *o;
+	size_t nodes = 0;
+
+	(void)state;
+	assert_int_equal(trace_log_attach(log, net_trace(net)), 0);
+	ifc = router_add_iface(r, "lan", IP4(192, 168, 1, 1), 24);
+	assert_int_equal(iface_set_addr6(ifc, &lan, 64), 0);
+	assert_int_equal(host_set_address6(h, &bob, 64), 0);
+	net_announce(net);
+	for (size_t i = 0; i < trace_log_count(log); i++) {
+		const struct trace_node *n = &trace_log_get(log, i)->u.node;
+		if (trace_log_get(log, i)->kind != TRACE_NODE)
+			continue;
+		nodes++;
+		assert_non_null(n->v6);
+		assert_true(ip6_equal(&n->v6->addrs[0], strcmp(n->name, "bob") == 0 ? &bob : &lan));
+		assert_int_equal(n->v6->prefix_lens[0], 64);
+	}
+	assert_int_equal(nodes, 2);
+	o = packet_owners_of_log(log);
+	assert_string_equal(packet_owners_find6(o, &bob), "bob");
+	packet_owners_free(o);
+	trace_log_free(log);
+	net_free(net);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -547,10 +692,12 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_ladder_width, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_why, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_timeline, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_conntrack_and_bindings, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_jsonl_translate, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pcap_across_families, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dot_topology, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_owners6, setup, teardown),
+	    cmocka_unit_test(test_announced_addresses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -888,6 +888,62 @@ static void test_inspector_ipv6_translations(void **state)
 	assert_true(find_line(&f->lines, "by mapping") < 0);
 }
 
+static void emit_router(struct trace *t, const char *name)
+{
+	struct trace_record r = {.kind = TRACE_NODE};
+
+	r.u.node = (struct trace_node){.name = name, .type = "router", .conntrack = true};
+	trace_emit(t, &r);
+}
+
+/* A node's IPv6 conntrack entry and its IPv4 one of the same id (each
+ * table numbers from 1): both listed, the IPv6 one in RFC 5952 text. */
+static void test_conntrack_both_families(void **state)
+{
+	struct fixture *f = *state;
+	struct trace t;
+	int64_t clock = 0;
+	struct trace_log *log = trace_log_new();
+	struct trace_record r = {.kind = TRACE_CONNTRACK};
+	struct trace_ct_tuples6 six;
+
+	assert_int_equal(ip6_parse("2001:db8:1::5", &six.orig.src, NULL), IP6_OK);
+	assert_int_equal(ip6_parse("2001:db8:2::1", &six.orig.dst, NULL), IP6_OK);
+	six.orig.sport = six.reply.dport = 5000;
+	six.orig.dport = six.reply.sport = 3478;
+	six.reply.src = six.orig.dst;
+	six.reply.dst = six.orig.src;
+	trace_init(&t, &clock);
+	trace_log_attach(log, &t);
+	emit_router(&t, "gw");
+	r.u.ct = (struct trace_conntrack){.event = TRACE_CT_NEW,
+					  .node = "gw",
+					  .id = 1,
+					  .proto = 17,
+					  .expires_at = SIM_S(30),
+					  .use = 1,
+					  .family = 6,
+					  .tuples6 = &six};
+	trace_emit(&t, &r);
+	r.u.ct = (struct trace_conntrack){.event = TRACE_CT_NEW,
+					  .node = "gw",
+					  .id = 1,
+					  .proto = 17,
+					  .expires_at = SIM_S(30),
+					  .use = 1,
+					  .orig = {IP4(10, 0, 0, 7), IP4(192, 0, 2, 1), 6000, 53},
+					  .reply = {IP4(192, 0, 2, 1), IP4(10, 0, 0, 7), 53, 6000}};
+	trace_emit(&t, &r);
+	assert_int_equal(tui_model_adopt_log(f->m, log), 0);
+	tui_model_seek(f->m, tui_model_count(f->m));
+	assert_int_equal(tui_model_tables(f->m, "gw", 70, 0, &f->lines), 0);
+	assert_true(find_line(&f->lines, "conntrack -L (2 flows)") >= 0);
+	assert_true(find_line(&f->lines,
+			      "udp [2001:db8:1::5]:5000 -> [2001:db8:2::1]:3478 30s [UNREPLIED]") >=
+		    0);
+	assert_true(find_line(&f->lines, "udp 10.0.0.7:6000 -> 192.0.2.1:53 30s [UNREPLIED]") >= 0);
+}
+
 /* The first drop whose timeline line is wider than 80 columns. */
 static size_t long_drop(const struct tui_model *m)
 {
@@ -1314,6 +1370,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_topology_every_node_at_80x24, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ipv6_addresses_in_topology, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_inspector_ipv6_translations, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_conntrack_both_families, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_timeline_wraps_the_cursor_line, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_inspector_reason_visible_at_80x24, setup,
 					    teardown),

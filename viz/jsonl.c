@@ -335,7 +335,13 @@ static void put_mapping(json_t *o, const struct trace_mapping *m, bool *ok)
 	put(o, "node", jstr(m->node), ok);
 	put(o, "id", jint(m->id), ok);
 	put(o, "proto", jint(m->proto), ok);
-	put(o, "internal", jendpoint(&m->internal), ok);
+	if (m->family == 6) { /* a NAT64 binding: its inside is IPv6 (RFC 5952 text) */
+		char buf[ENDPOINT6_TEXT_SIZE];
+		put(o, "family", jint(6), ok);
+		put(o, "internal", jstr(endpoint6_format(&m->internal6, buf, sizeof(buf))), ok);
+	} else {
+		put(o, "internal", jendpoint(&m->internal), ok);
+	}
 	put(o, "external", jendpoint(&m->external), ok);
 	/* A static forward is created without a remote: 0.0.0.0:0 means none. */
 	has_remote = has_remote && (m->remote.ip != 0 || m->remote.port != 0);

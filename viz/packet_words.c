@@ -491,6 +491,42 @@ done:
 	return true;
 }
 
+char *packet_words_mapping_end6(const struct endpoint6 *ep, uint8_t proto, char *out, size_t size)
+{
+	char a[IP6_TEXT_SIZE];
+
+	if (proto != IPPROTO_NUM_ICMP && proto != IPPROTO_NUM_ICMPV6)
+		return endpoint6_format(ep, out, size);
+	snprintf(out, size, "%s id=%u", ip6_format(&ep->ip, a, sizeof(a)), ep->port);
+	return out;
+}
+
+char *packet_words_mapping_inside(const struct trace_mapping *m, char *out, size_t size)
+{
+	if (m->family == 6)
+		return packet_words_mapping_end6(&m->internal6, m->proto, out, size);
+	return packet_words_mapping_end(&m->internal, m->proto, false, out, size);
+}
+
+void packet_words_ct_tuple(const struct trace_conntrack *c, bool reply, struct ip_endpoint *src,
+			   struct ip_endpoint *dst)
+{
+	if (c->family == 6 && c->tuples6 != NULL) {
+		const struct trace_ct_tuple6 *t = reply ? &c->tuples6->reply : &c->tuples6->orig;
+		*src = (struct ip_endpoint){ip_addr_v6(&t->src), t->sport};
+		*dst = (struct ip_endpoint){ip_addr_v6(&t->dst), t->dport};
+		return;
+	}
+	const struct trace_ct_tuple *t = reply ? &c->reply : &c->orig;
+	*src = (struct ip_endpoint){ip_addr_v4(t->src), t->sport};
+	*dst = (struct ip_endpoint){ip_addr_v4(t->dst), t->dport};
+}
+
+bool packet_words_ct_is_icmp(const struct trace_conntrack *c)
+{
+	return c->proto == (c->family == 6 ? IPPROTO_NUM_ICMPV6 : IPPROTO_NUM_ICMP);
+}
+
 char *packet_words_mapping_end(const struct endpoint *ep, uint8_t proto, bool remote, char *out,
 			       size_t size)
 {

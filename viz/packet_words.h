@@ -92,6 +92,23 @@ bool packet_words_is_icmp(const uint8_t *bytes, size_t len);
 char *packet_words_mapping_end(const struct endpoint *ep, uint8_t proto, bool remote, char *out,
 			       size_t size);
 
+/* A NAT64 binding's inside (RFC 6146: an IPv6 endpoint):
+ * "[2001:db8:1::5]:5000", or for an echo's (proto 1, its id plays the
+ * port) "2001:db8:1::5 id=7". Returns out. */
+char *packet_words_mapping_end6(const struct endpoint6 *ep, uint8_t proto, char *out, size_t size);
+/* A mapping record's inside, of either family (sim/trace.h: family 6 is a
+ * NAT64 binding's internal6). Returns out. */
+char *packet_words_mapping_inside(const struct trace_mapping *m, char *out, size_t size);
+
+/* One direction of a conntrack record's entry, of either family: the IPv4
+ * tuples, or `tuples6` for an IPv6 entry (family 6). For ICMP and ICMPv6
+ * sport is the echo id and dport type << 8 | code, as sim/trace.h keeps
+ * them. */
+void packet_words_ct_tuple(const struct trace_conntrack *c, bool reply, struct ip_endpoint *src,
+			   struct ip_endpoint *dst);
+/* Whether the entry is ICMP's of its family (1, or 58 for IPv6). */
+bool packet_words_ct_is_icmp(const struct trace_conntrack *c);
+
 /* What a NAT changed in an ICMP packet, appended to `out`: " source
  * 10.0.0.7 id=1 → 203.0.113.7 id=1024", " destination 203.0.113.7 →
  * 10.0.0.7" and for an error what it rewrote inside (RFC 5508 REQ-3/4):

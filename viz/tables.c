@@ -130,10 +130,12 @@ static int apply_conntrack(struct node_state *ns, int64_t time, const struct tra
 
 /* ---- mappings ---------------------------------------------------------- */
 
-static struct tables_mapping *map_find(struct node_state *ns, uint32_t id)
+/* By family and id: a node's NAT64 bindings are numbered apart from its
+ * IPv4 NAT's mappings (model/nat64.c), as its IPv6 conntrack entries are. */
+static struct tables_mapping *map_find(struct node_state *ns, uint8_t family, uint32_t id)
 {
 	for (size_t i = 0; i < ns->view.n_mappings; i++)
-		if (ns->maps[i].id == id)
+		if (ns->maps[i].id == id && ns->maps[i].family == family)
 			return &ns->maps[i];
 	return NULL;
 }
@@ -187,6 +189,8 @@ static struct tables_mapping *map_add(struct node_state *ns, int64_t time,
 	m->proto = rec->proto;
 	m->internal = rec->internal;
 	m->external = rec->external;
+	m->family = rec->family;
+	m->internal6 = rec->internal6;
 	m->is_static = rec->is_static;
 	m->created_at = time;
 	return m;
@@ -194,7 +198,7 @@ static struct tables_mapping *map_add(struct node_state *ns, int64_t time,
 
 static int apply_mapping(struct node_state *ns, int64_t time, const struct trace_mapping *rec)
 {
-	struct tables_mapping *m = map_find(ns, rec->id);
+	struct tables_mapping *m = map_find(ns, rec->family, rec->id);
 	ns->view.nats = true;
 	ns->view.mapping = rec->mapping;
 	ns->view.filtering = rec->filtering;
@@ -450,7 +454,10 @@ static void echo_who(const struct tables_mapping *m, char *who, size_t size)
 void tables_mapping_words(const struct tables_mapping *m, char *in, char *ex, char *who,
 			  size_t size)
 {
-	packet_words_mapping_end(&m->internal, m->proto, false, in, size);
+	if (m->family == 6) /* NAT64: the inside is IPv6 */
+		packet_words_mapping_end6(&m->internal6, m->proto, in, size);
+	else
+		packet_words_mapping_end(&m->internal, m->proto, false, in, size);
 	packet_words_mapping_end(&m->external, m->proto, false, ex, size);
 	if (m->origin == NAT_ORIGIN_PCP || m->origin == NAT_ORIGIN_NATPMP)
 		explain_explicit_filter(m->origin, who, size);

@@ -51,6 +51,10 @@ struct tables_mapping {
 	uint8_t origin; /* enum nat_origin: how it was made */
 	int64_t created_at;
 	int64_t expires_at; /* SIM_TIME_NEVER for static */
+	/* A NAT64 binding (sim/trace.h: family 6): its inside is the IPv6
+	 * endpoint internal6, `internal` is then 0.0.0.0:0. 0 for IPv4. */
+	uint8_t family;
+	struct endpoint6 internal6;
 };
 
 /* A TCP socket: its latest TRACE_SOCKET record, and since when it is in

@@ -15,8 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/addr6.h"
 #include "base/endpoint.h"
 #include "explain/explain.h"
+#include "explain/ipv6.h" /* explain_icmp6_name */
 #include "explain/socket.h"
 #include "sim/engine.h"
 #include "viz/text.h"
@@ -48,11 +50,6 @@ void tl_say(struct tl_line *l, const char *fmt, ...)
 		l->len += (size_t)n;
 	if (l->len > sizeof(l->text) - 1)
 		l->len = sizeof(l->text) - 1;
-}
-
-static const char *ep_str(const struct endpoint *ep, char *buf, size_t size)
-{
-	return endpoint_format(ep, buf, size);
 }
 
 /* Whole seconds left until `at`, rounded up like conntrack -L. */
@@ -152,11 +149,14 @@ static bool describe_drop(struct tl_line *l, const struct trace_packet *p,
 }
 
 /* A mapping's ends in the renderers' words (packet_words_mapping_end). */
-static void mapping_ends(const struct trace_mapping *m, char in[32], char ex[32], char re[32])
+#define MAP_END_SIZE 64 /* a NAT64 binding's inside: "[IPv6]:port" */
+
+static void mapping_ends(const struct trace_mapping *m, char in[MAP_END_SIZE],
+			 char ex[MAP_END_SIZE], char re[MAP_END_SIZE])
 {
-	packet_words_mapping_end(&m->internal, m->proto, false, in, 32);
-	packet_words_mapping_end(&m->external, m->proto, false, ex, 32);
-	packet_words_mapping_end(&m->remote, m->proto, true, re, 32);
+	packet_words_mapping_inside(m, in, MAP_END_SIZE);
+	packet_words_mapping_end(&m->external, m->proto, false, ex, MAP_END_SIZE);
+	packet_words_mapping_end(&m->remote, m->proto, true, re, MAP_END_SIZE);
 }
 
 /* Whether the mapping that translated p is an echo's: p is an echo, or an
@@ -191,7 +191,7 @@ static bool describe_packet(struct tl_line *l, const struct trace_packet *p,
 		break;
 	case TRACE_HOP_TRANSLATE: {
 		struct trace_mapping m = {.internal = p->map_internal, .external = p->map_external};
-		char in[32], ex[32], re[32];
+		char in[MAP_END_SIZE], ex[MAP_END_SIZE], re[MAP_END_SIZE];
 
 		if (!packet_words_translate_mapped(p)) {
 			tl_say(l, "translated: ");
@@ -219,31 +219,41 @@ static bool describe_packet(struct tl_line *l, const struct trace_packet *p,
 
 /* "192.168.1.5:5000 → 192.0.2.10:3478", the flow as first seen; an ICMP
  * entry (sim/trace.h: sport = the echo id, dport = type << 8 | code) is
- * "ping 10.0.0.7 → 192.0.2.1 id=1", as conntrack -L keys it. */
+ * "ping 10.0.0.7 → 192.0.2.1 id=1", as conntrack -L keys it. An IPv6 entry
+ * (family 6, tuples6) alike in RFC 5952 text: "[2001:db8:1::5]:5000 →
+ * [2001:db8:2::1]:3478", "ping 2001:db8:1::5 → 2001:db8:2::1 id=7". */
 static void say_flow(struct tl_line *l, const struct trace_conntrack *c)
 {
-	struct endpoint s = {c->orig.src, c->orig.sport}, d = {c->orig.dst, c->orig.dport};
-	char a[24], b[24], name[48];
-	if (c->proto == 1) {
-		uint8_t type = (uint8_t)(c->orig.dport >> 8), code = (uint8_t)c->orig.dport;
+	struct ip_endpoint s, d;
+	char a[ENDPOINT6_TEXT_SIZE], b[ENDPOINT6_TEXT_SIZE], name[48];
+
+	packet_words_ct_tuple(c, false, &s, &d);
+	if (packet_words_ct_is_icmp(c)) {
+		uint8_t type = (uint8_t)(d.port >> 8), code = (uint8_t)d.port;
+		bool v6 = c->family == 6;
 		tl_say(l, "%s %s " ARROW " %s id=%u",
-		       type == 8 ? "ping" : explain_icmp_name(type, code, name, sizeof(name)),
-		       ip_format(c->orig.src, a, sizeof(a)), ip_format(c->orig.dst, b, sizeof(b)),
-		       c->orig.sport);
+		       type == (v6 ? 128 : 8) ? "ping"
+		       : v6		      ? explain_icmp6_name(type, code, name, sizeof(name))
+					      : explain_icmp_name(type, code, name, sizeof(name)),
+		       ip_addr_format(&s.addr, a, sizeof(a)), ip_addr_format(&d.addr, b, sizeof(b)),
+		       s.port);
 		return;
 	}
-	tl_say(l, "%s " ARROW " %s", ep_str(&s, a, sizeof(a)), ep_str(&d, b, sizeof(b)));
+	tl_say(l, "%s " ARROW " %s", ip_endpoint_format(&s, a, sizeof(a)),
+	       ip_endpoint_format(&d, b, sizeof(b)));
 }
 
 /* An ICMP entry's NAT: the reply goes to another address or id. */
-static void say_icmp_nat(struct tl_line *l, const struct trace_conntrack *c)
+static void say_icmp_nat(struct tl_line *l, const struct ip_endpoint *os,
+			 const struct ip_endpoint *od, const struct ip_endpoint *rs,
+			 const struct ip_endpoint *rd)
 {
-	char buf[24];
-	if (c->reply.dst != c->orig.src || c->reply.sport != c->orig.sport)
-		tl_say(l, ", seen outside as %s id=%u", ip_format(c->reply.dst, buf, sizeof(buf)),
-		       c->reply.sport);
-	if (c->reply.src != c->orig.dst)
-		tl_say(l, ", forwarded to %s", ip_format(c->reply.src, buf, sizeof(buf)));
+	char buf[IP6_TEXT_SIZE];
+	if (!ip_addr_equal(&rd->addr, &os->addr) || rs->port != os->port)
+		tl_say(l, ", seen outside as %s id=%u", ip_addr_format(&rd->addr, buf, sizeof(buf)),
+		       rs->port);
+	if (!ip_addr_equal(&rs->addr, &od->addr))
+		tl_say(l, ", forwarded to %s", ip_addr_format(&rs->addr, buf, sizeof(buf)));
 }
 
 /* How NAT changed the flow, read off a reply tuple that does not mirror the
@@ -251,19 +261,19 @@ static void say_icmp_nat(struct tl_line *l, const struct trace_conntrack *c)
  * address mean destination NAT (a port forward). */
 static void say_nat(struct tl_line *l, const struct trace_conntrack *c)
 {
-	char buf[24];
-	if (c->proto == 1) {
-		say_icmp_nat(l, c);
+	struct ip_endpoint os, od, rs, rd;
+	char buf[ENDPOINT6_TEXT_SIZE];
+
+	packet_words_ct_tuple(c, false, &os, &od);
+	packet_words_ct_tuple(c, true, &rs, &rd);
+	if (packet_words_ct_is_icmp(c)) {
+		say_icmp_nat(l, &os, &od, &rs, &rd);
 		return;
 	}
-	if (c->reply.dst != c->orig.src || c->reply.dport != c->orig.sport) {
-		struct endpoint r = {c->reply.dst, c->reply.dport};
-		tl_say(l, ", seen outside as %s", ep_str(&r, buf, sizeof(buf)));
-	}
-	if (c->reply.src != c->orig.dst || c->reply.sport != c->orig.dport) {
-		struct endpoint r = {c->reply.src, c->reply.sport};
-		tl_say(l, ", forwarded to %s", ep_str(&r, buf, sizeof(buf)));
-	}
+	if (!ip_addr_equal(&rd.addr, &os.addr) || rd.port != os.port)
+		tl_say(l, ", seen outside as %s", ip_endpoint_format(&rd, buf, sizeof(buf)));
+	if (!ip_addr_equal(&rs.addr, &od.addr) || rs.port != od.port)
+		tl_say(l, ", forwarded to %s", ip_endpoint_format(&rs, buf, sizeof(buf)));
 }
 
 /* What an update changed: a TCP entry names its new state (SYN_SENT,
@@ -318,7 +328,7 @@ static bool describe_conntrack(struct tl_line *l, int64_t now, const struct trac
 static bool describe_mapping(struct tl_line *l, int64_t now, const struct trace_mapping *m,
 			     int verbosity)
 {
-	char in[32], ex[32], re[32];
+	char in[MAP_END_SIZE], ex[MAP_END_SIZE], re[MAP_END_SIZE];
 	if (verbosity < (m->event == TRACE_MAP_REFRESHED ? TIMELINE_VERBOSE : TIMELINE_NORMAL))
 		return false;
 	l->node = m->node;

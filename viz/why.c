@@ -236,18 +236,21 @@ after:
 }
 
 /* An entry's original ends: "10.0.0.7:5000" and "192.0.2.1:9"; for ICMP
- * (sim/trace.h: sport is the echo id) "10.0.0.7" and "192.0.2.1 id=1". */
+ * (sim/trace.h: sport is the echo id) "10.0.0.7" and "192.0.2.1 id=1";
+ * an IPv6 entry's in RFC 5952 text. */
 static void ct_ends(const struct trace_conntrack *k, char *a, char *b, size_t size)
 {
-	char ip[16];
-	if (k->proto == 1) {
-		ip_format(k->orig.src, a, size);
-		snprintf(b, size, "%s id=%u", ip_format(k->orig.dst, ip, sizeof(ip)),
-			 k->orig.sport);
+	struct ip_endpoint s, d;
+	char ip[IP6_TEXT_SIZE];
+
+	packet_words_ct_tuple(k, false, &s, &d);
+	if (packet_words_ct_is_icmp(k)) {
+		ip_addr_format(&s.addr, a, size);
+		snprintf(b, size, "%s id=%u", ip_addr_format(&d.addr, ip, sizeof(ip)), s.port);
 		return;
 	}
-	endpoint_format(&(struct endpoint){k->orig.src, k->orig.sport}, a, size);
-	endpoint_format(&(struct endpoint){k->orig.dst, k->orig.dport}, b, size);
+	ip_endpoint_format(&s, a, size);
+	ip_endpoint_format(&d, b, size);
 }
 
 /* What a node did to its tables (and its TCP sockets) while it handled the

@@ -2,6 +2,7 @@
  * cmd_coord.c - `natsim coord`: the coordinator (p2p/coord.h) on real UDP
  * sockets, driven by app/net/daemon.c.
  */
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -16,7 +17,8 @@
 #include "p2p/coord.h"
 
 const char cmd_coord_usage[] =
-    "Usage: natsim coord --listen ADDR:PORT [--alternate ADDR:PORT] [OPTIONS]\n"
+    "Usage: natsim coord --listen ADDR:PORT [--alternate ADDR:PORT]\n"
+    "                    [--listen [ADDR6]:PORT [--alternate [ADDR6]:PORT]] [OPTIONS]\n"
     "\n"
     "Run the coordinator on real UDP and TCP sockets: a STUN server (RFC 8489,\n"
     "RFC 5780 behaviour discovery with --alternate, RFC 3489 clients too), the\n"
@@ -36,13 +38,20 @@ const char cmd_coord_usage[] =
     "(natsim peer --tcp): STUN messages back to back on a connection (RFC 8489\n"
     "6.2.2); a peer registered over a connection is known by it while it lasts.\n"
     "\n"
+    "IPv6: give --listen (and --alternate) once per family to listen on both,\n"
+    "each IPv6 socket IPV6_V6ONLY beside the IPv4 one; a peer registers over\n"
+    "each family it has. ':PORT' listens on every address of both families.\n"
+    "\n"
     "Options:\n"
-    "  -l, --listen ADDR:PORT     primary endpoint (required; 0.0.0.0 only\n"
-    "                             without --alternate)\n"
-    "  -a, --alternate ADDR:PORT  alternate address and port for RFC 5780: the\n"
-    "                             coordinator also listens on primary address +\n"
-    "                             alternate port, alternate address + primary port\n"
-    "                             and alternate address + alternate port\n"
+    "  -l, --listen ADDR:PORT     primary endpoint (required): 10.0.0.1:3478,\n"
+    "                             [2001:db8::1]:3478, a bare IPv6 address (port\n"
+    "                             3478), or :PORT for any address of both\n"
+    "                             families (not with --alternate); once per family\n"
+    "  -a, --alternate ADDR:PORT  alternate address and port for RFC 5780, of the\n"
+    "                             family of a --listen: the coordinator also\n"
+    "                             listens on primary address + alternate port,\n"
+    "                             alternate address + primary port and alternate\n"
+    "                             address + alternate port; once per family\n"
     "  -c, --classic              also put RFC 3489's MAPPED-ADDRESS, CHANGED-ADDRESS\n"
     "                             and SOURCE-ADDRESS into answers to RFC 8489\n"
     "                             requests, as stund does (requests without the\n"
@@ -168,9 +177,17 @@ static void print_counters(const struct coord_run *r, const struct daemon *d, in
 	fflush(stdout);
 }
 
+/* What --listen and --alternate gave for one family. */
+struct coord_family {
+	struct p2p_endpoint listen, alternate;
+	bool has_listen, has_alternate;
+	bool optional; /* [::]:PORT from a bare ":PORT": skipped if this host has no IPv6 */
+};
+
 struct coord_args {
 	struct coord_config cfg;
-	bool has_listen, json;
+	struct coord_family fam[2]; /* [0] IPv4, [1] IPv6 */
+	bool json;
 	const char *allow_file;
 };
 
@@ -180,11 +197,41 @@ static bool allow_cb(void *ctx, const char *name, const uint8_t sign_pk[CRYPTO_S
 	return keyfile_allow_has(ctx, sign_pk);
 }
 
-static int parse_endpoint_flag(const char *flag, const char *text, struct p2p_endpoint *out)
+/* --listen and --alternate: ADDR:PORT of either family ("10.0.0.1:3478",
+ * "[2001:db8::1]:3478"), a bare IPv6 address on the STUN port 3478 (RFC 8489
+ * section 9; an IPv6 address cannot be followed by ":PORT" without
+ * brackets, RFC 5952 section 6), or ":PORT" meaning every address of both
+ * families. Each family once. */
+static int parse_endpoint_flag(const char *flag, const char *text, struct coord_args *a,
+			       bool alternate)
 {
-	if (daemon_parse_endpoint(text, out) < 0)
-		return cli_usage_error(
-		    "coord", "%s expects ADDR:PORT (like 10.0.0.1:3478), not '%s'", flag, text);
+	struct p2p_endpoint ep;
+	uint8_t bare[16];
+	bool any_both = text[0] != '[' && !strchr(text, '.') && !strchr(text + 1, ':');
+	if (inet_pton(AF_INET6, text, bare) == 1)
+		ep = p2p_endpoint6(bare, 3478);
+	else if (daemon_parse_endpoint(text, &ep) < 0)
+		return cli_usage_error("coord",
+				       "%s expects ADDR:PORT (like 10.0.0.1:3478 or "
+				       "[2001:db8::1]:3478), not '%s'",
+				       flag, text);
+	struct coord_family *f = &a->fam[p2p_endpoint_is6(&ep)];
+	/* An IPv6 --listen replaces the [::] a bare ":PORT" implied. */
+	if (alternate ? f->has_alternate : f->has_listen && !f->optional)
+		return cli_usage_error("coord", "%s is given twice for IPv%d (once per family)",
+				       flag, p2p_endpoint_is6(&ep) ? 6 : 4);
+	if (alternate) {
+		f->alternate = ep;
+		f->has_alternate = true;
+		return 0;
+	}
+	f->listen = ep;
+	f->has_listen = true;
+	f->optional = false;
+	if (any_both && !a->fam[1].has_listen) {
+		a->fam[1].listen = p2p_endpoint6((const uint8_t[16]){0}, ep.port);
+		a->fam[1].has_listen = a->fam[1].optional = true;
+	}
 	return 0;
 }
 
@@ -216,14 +263,12 @@ static int parse_args(int argc, char **argv, struct coord_args *a)
 	while ((ch = getopt_long(argc, argv, ":l:a:cm:j", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'l':
-			if (parse_endpoint_flag("--listen", optarg, &a->cfg.primary))
+			if (parse_endpoint_flag("--listen", optarg, a, false))
 				return CLI_EXIT_USAGE;
-			a->has_listen = true;
 			break;
 		case 'a':
-			if (parse_endpoint_flag("--alternate", optarg, &a->cfg.alternate))
+			if (parse_endpoint_flag("--alternate", optarg, a, true))
 				return CLI_EXIT_USAGE;
-			a->cfg.has_alternate = true;
 			break;
 		case 'c':
 			a->cfg.rfc3489_attrs = true;
@@ -258,22 +303,43 @@ static int parse_args(int argc, char **argv, struct coord_args *a)
 	return 0;
 }
 
-static int check_args(const struct coord_args *a)
+/* One family's --listen and --alternate (v: 4 or 6). */
+static int check_family(const struct coord_family *f, int v)
 {
-	const struct coord_config *c = &a->cfg;
-	if (!a->has_listen)
-		return cli_usage_error("coord", "--listen ADDR:PORT is required");
-	if (c->primary.port == 0)
-		return cli_usage_error("coord", "--listen needs a port other than 0");
-	if (!c->has_alternate)
+	if (f->has_alternate && !f->has_listen)
+		return cli_usage_error("coord", "--alternate for IPv%d needs a --listen for IPv%d",
+				       v, v);
+	if (!f->has_listen)
 		return 0;
-	if (c->primary.ip == 0 || c->alternate.ip == 0)
+	if (f->listen.port == 0)
+		return cli_usage_error("coord", "--listen needs a port other than 0");
+	if (!f->has_alternate)
+		return 0;
+	if (!p2p_endpoint_has_addr(&f->listen) || !p2p_endpoint_has_addr(&f->alternate))
 		return cli_usage_error("coord", "--listen and --alternate need specific addresses "
-						"(not 0.0.0.0) for RFC 5780");
-	if (c->alternate.ip == c->primary.ip || c->alternate.port == c->primary.port ||
-	    c->alternate.port == 0)
+						"(not 0.0.0.0 or ::) for RFC 5780");
+	if (p2p_endpoint_same_addr(&f->alternate, &f->listen) ||
+	    f->alternate.port == f->listen.port || f->alternate.port == 0)
 		return cli_usage_error("coord", "--alternate must differ from --listen in both "
 						"address and port (RFC 5780 section 4.1)");
+	return 0;
+}
+
+/* The families into the coordinator's config: the IPv4 endpoints are its
+ * primary and alternate when there are any, else the IPv6 ones. */
+static int check_args(struct coord_args *a)
+{
+	if (!a->fam[0].has_listen && !a->fam[1].has_listen)
+		return cli_usage_error("coord", "--listen ADDR:PORT is required");
+	int rc = check_family(&a->fam[0], 4);
+	if (rc == 0)
+		rc = check_family(&a->fam[1], 6);
+	if (rc)
+		return rc;
+	const struct coord_family *f = &a->fam[a->fam[0].has_listen ? 0 : 1];
+	a->cfg.primary = f->listen;
+	a->cfg.alternate = f->alternate;
+	a->cfg.has_alternate = f->has_alternate;
 	return 0;
 }
 
@@ -296,28 +362,80 @@ static void tcp_closed(void *ctx, uint64_t now, uint32_t conn, enum p2p_tcp_clos
 
 static const struct daemon_tcp_ops coord_tcp_ops = {tcp_accepted, NULL, tcp_input, tcp_closed};
 
-/* UDP sockets, and a TCP listener, on every endpoint (RFC 5780's four with
- * an alternate). */
-static int bind_all(struct daemon *d, struct daemon_tcp *tcp, const struct coord_config *c)
+/* One family's endpoints: the listen one, and with an alternate RFC 5780
+ * section 4.2's every combination of the two addresses and ports. */
+static size_t family_endpoints(const struct coord_family *f, struct p2p_endpoint eps[4])
 {
-	struct p2p_endpoint eps[4] = {c->primary};
-	size_t n = 1;
-	char err[256];
-	if (c->has_alternate) {
-		eps[n++] = (struct p2p_endpoint){c->primary.ip, c->alternate.port};
-		eps[n++] = (struct p2p_endpoint){c->alternate.ip, c->primary.port};
-		eps[n++] = c->alternate;
+	size_t n = 0;
+	if (!f->has_listen)
+		return 0;
+	eps[n++] = f->listen;
+	if (f->has_alternate) {
+		eps[n] = f->listen;
+		eps[n++].port = f->alternate.port;
+		eps[n] = f->alternate;
+		eps[n++].port = f->listen.port;
+		eps[n++] = f->alternate;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (daemon_bind(d, &eps[i], NULL, err, sizeof(err)) < 0 ||
-		    daemon_tcp_listen(tcp, &eps[i], NULL, err, sizeof(err)) < 0) {
+	return n;
+}
+
+/* UDP sockets, and a TCP listener, on every endpoint of both families. The
+ * IPv6 any-address of a bare ":PORT" is skipped, and said, on a host
+ * without IPv6. */
+static int bind_all(struct daemon *d, struct daemon_tcp *tcp, const struct coord_args *a)
+{
+	char err[256];
+	for (size_t k = 0; k < 2; k++) {
+		struct p2p_endpoint eps[4];
+		size_t n = family_endpoints(&a->fam[k], eps);
+		for (size_t i = 0; i < n; i++) {
+			if (daemon_bind(d, &eps[i], NULL, err, sizeof(err)) == 0 &&
+			    daemon_tcp_listen(tcp, &eps[i], NULL, err, sizeof(err)) == 0)
+				continue;
+			if (a->fam[k].optional) {
+				fprintf(stderr, "natsim coord: not on IPv6: %s\n", err);
+				break;
+			}
 			fprintf(stderr,
 				"natsim coord: %s (check --listen/--alternate: the address must "
 				"be one of this host's)\n",
 				err);
 			return -1;
 		}
+	}
 	return 0;
+}
+
+/* The first line: every endpoint bound, by family ("listening on
+ * 10.0.0.1:3478 alternate 10.0.0.2:3479 and [2001:db8::1]:3478"). */
+static void print_listening(const struct coord_args *a, const struct daemon *d)
+{
+	static const char *const keys[2][2] = {{"primary", "alternate"},
+					       {"primary6", "alternate6"}};
+	char ts[40], text[4][P2P_ENDPOINT_STRLEN];
+	bool bound6 = false;
+	for (size_t i = 0; i < d->n_socks; i++)
+		bound6 |= p2p_endpoint_is6(&d->locals[i]);
+	daemon_timestamp(ts, sizeof(ts));
+	printf(a->json ? "{\"time\":\"%s\",\"event\":\"listening\"" : "%s listening on", ts);
+	for (size_t k = 0, said = 0; k < 2; k++) {
+		const struct coord_family *f = &a->fam[k];
+		if (!f->has_listen || (k == 1 && !bound6))
+			continue;
+		p2p_endpoint_format(&f->listen, text[2 * k], sizeof(text[0]));
+		p2p_endpoint_format(&f->alternate, text[2 * k + 1], sizeof(text[0]));
+		if (a->json)
+			printf(",\"%s\":\"%s\"", keys[k][0], text[2 * k]);
+		else
+			printf("%s %s", said++ ? " and" : "", text[2 * k]);
+		if (f->has_alternate && a->json)
+			printf(",\"%s\":\"%s\"", keys[k][1], text[2 * k + 1]);
+		else if (f->has_alternate)
+			printf(" alternate %s", text[2 * k + 1]);
+	}
+	printf(a->json ? "}\n" : "\n");
+	fflush(stdout);
 }
 
 static int run(struct coord_args *args);
@@ -358,7 +476,7 @@ static int run(struct coord_args *args)
 	struct coord_run r = {.json = a.json};
 	daemon_tcp_init(&r.tcp, &coord_tcp_ops, &r);
 	d.tcp = &r.tcp;
-	if (bind_all(&d, &r.tcp, &a.cfg) < 0) {
+	if (bind_all(&d, &r.tcp, &a) < 0) {
 		daemon_tcp_fini(&r.tcp);
 		daemon_fini(&d);
 		return CLI_EXIT_USAGE;
@@ -372,18 +490,7 @@ static int run(struct coord_args *args)
 		daemon_fini(&d);
 		return CLI_EXIT_INTERNAL;
 	}
-	char ts[40], p[P2P_ENDPOINT_STRLEN], alt[P2P_ENDPOINT_STRLEN];
-	daemon_timestamp(ts, sizeof(ts));
-	p2p_endpoint_format(&a.cfg.primary, p, sizeof(p));
-	p2p_endpoint_format(&a.cfg.alternate, alt, sizeof(alt));
-	if (a.json)
-		printf("{\"time\":\"%s\",\"event\":\"listening\",\"primary\":\"%s\"%s%s%s}\n", ts,
-		       p, a.cfg.has_alternate ? ",\"alternate\":\"" : "",
-		       a.cfg.has_alternate ? alt : "", a.cfg.has_alternate ? "\"" : "");
-	else
-		printf("%s listening on %s%s%s\n", ts, p, a.cfg.has_alternate ? " alternate " : "",
-		       a.cfg.has_alternate ? alt : "");
-	fflush(stdout);
+	print_listening(&a, &d);
 
 	/* ICMP errors about the coordinator's answers teach it nothing: counted. */
 	static const struct daemon_ops ops = {on_input, on_tick, on_deadline, on_flush, NULL, NULL};

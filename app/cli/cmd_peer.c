@@ -18,12 +18,13 @@
 #include "app/net/daemon_tcp.h"
 #include "app/net/gateway.h"
 #include "app/net/keyfile.h"
+#include "app/net/local6.h"
 #include "app/lang/scenario.h"
 #include "app/lang/units.h"
 #include "p2p/agent.h"
 
 const char cmd_peer_usage[] =
-    "Usage: natsim peer --name NAME --coord ADDR:PORT [OPTIONS]\n"
+    "Usage: natsim peer --name NAME --coord ADDR:PORT [--coord6 [ADDR6]:PORT] [OPTIONS]\n"
     "\n"
     "Run a peer on a real UDP socket (TCP with --tcp): register with the\n"
     "coordinator, and optionally meet another peer through it (hole punching,\n"
@@ -44,15 +45,22 @@ const char cmd_peer_usage[] =
     "\n"
     "Options:\n"
     "  -n, --name NAME       our name at the coordinator (1-63 bytes, required)\n"
-    "  -c, --coord ADDR:PORT the coordinator's primary endpoint (required)\n"
+    "  -c, --coord ADDR:PORT the coordinator's primary endpoint (required):\n"
+    "                        10.0.0.1:3478, or [2001:db8::10]:3478 for a peer\n"
+    "                        speaking IPv6 alone\n"
+    "      --coord6 [ADDR6]:PORT\n"
+    "                        a dual-stack coordinator's IPv6 endpoint, beside an\n"
+    "                        IPv4 --coord\n"
     "  -k, --key FILE        identity from 'natsim keygen' (default: a fresh random\n"
     "                        one, so the name is ours only while we stay registered)\n"
     "  -p, --port P          local UDP port, 0-65535 (default 0: any free port)\n"
-    "  -b, --bind ADDR       local address (default: all; host candidates are then\n"
-    "                        the addresses of our interfaces, never loopback ones\n"
+    "  -b, --bind ADDR       local address, IPv4 or IPv6, once per family\n"
+    "                        (default: all; host candidates are then the\n"
+    "                        addresses of our interfaces, never loopback ones\n"
     "                        (RFC 8445 5.1.1.1): peers on one machine meet through\n"
     "                        the address the coordinator sees; with --bind, ADDR\n"
-    "                        is the one host candidate, even 127.0.0.1)\n"
+    "                        is the one host candidate of its family, even\n"
+    "                        127.0.0.1 or ::1)\n"
     "  -C, --connect PEER    ask the coordinator to introduce us to PEER\n"
     "  -s, --send TEXT       send TEXT once a path exists\n"
     "  -e, --expect-data     succeed only after receiving a message\n"
@@ -99,6 +107,14 @@ const char cmd_peer_usage[] =
     "                        unless --port-mapping off\n"
     "  -h, --help            show this help\n"
     "\n"
+    "IPv6: with --coord6 beside an IPv4 --coord, a UDP peer also opens an IPv6\n"
+    "socket (on the same port when it is free), on its IPv6 --bind or, when\n"
+    "this machine has one, on an IPv6 address a peer elsewhere can reach:\n"
+    "global or unique local, not link-local, loopback, tentative or\n"
+    "deprecated (natsim(1), peer). It registers over both families, offers\n"
+    "host candidates of both, and checks IPv6 pairs first (RFC 8421). The\n"
+    "techniques above are IPv4's; --tcp speaks the coordinator's family alone.\n"
+    "\n"
     "A duration always has a unit: ns, us, ms, s, min or h (500ms, 20s, 1.5min).\n"
     "SIGINT/SIGTERM stop the peer (exit 0 if it had succeeded, else 1).\n"
     "Exit status: 0 success, 1 failed or timed out, 2 bad usage, unreadable key\n"
@@ -121,16 +137,25 @@ struct peer_args {
 	const char *name, *key, *connect, *send;
 	struct peer_hard_args hard;
 	struct p2p_endpoint coord, bind;
+	struct p2p_endpoint bind4, bind6; /* --bind of each family (settle_bind) */
+	bool has_bind4, has_bind6;
+	struct p2p_endpoint coord6; /* --coord6: a dual-stack coordinator's IPv6 endpoint */
+	bool has_coord6;
+	bool dual; /* an IPv6 socket beside the IPv4 one (settle_bind) */
 	bool has_coord, expect_data, echo, classify, json, has_keepalive, no_register, tcp;
 	uint64_t timeout_ns, linger_ns, keepalive_ns;
+	uint16_t port; /* --port */
 };
 
 struct peer_run {
 	const struct peer_args *args;
 	struct agent *agent;
-	struct daemon_tcp tcp;	   /* --tcp: the agent's connections */
-	struct daemon_extra extra; /* UDP: the agent's extra sockets (agent.h) */
-	uint32_t local_ip;	   /* the agent's config.local.ip (net_host_candidates) */
+	struct daemon_tcp tcp;	    /* --tcp: the agent's connections */
+	struct daemon_extra extra;  /* UDP: the agent's extra sockets (agent.h) */
+	struct p2p_endpoint local;  /* the agent's config.local (net_host_candidates) */
+	struct p2p_endpoint bound6; /* a dual-stack peer's IPv6 socket */
+	struct p2p_endpoint local6; /* its first IPv6 host candidate (on_icmp_error) */
+	bool has6;
 	bool registered, connected, sent, received, classified, failed, done;
 	uint64_t ignored; /* datagrams the agent refused; the first IGNORED_LOGGED are logged */
 	const char *path; /* "direct" or "relayed" for --connect's peer */
@@ -352,17 +377,24 @@ static bool socket_wanted(void *ctx, uint16_t k)
 
 /* An ICMP error from the socket's error queue: the agent decides what it
  * means (agent_handle_icmp_error); its events say it. A socket bound to any
- * address reports its local endpoint as 0.0.0.0:port, while the agent knows
- * itself by the address net_host_candidates chose: the kernel matched the
- * quoted datagram to our socket (__udp4_lib_err), so it is that one. */
+ * address reports its local endpoint as 0.0.0.0:port (or [::]:port), while
+ * the agent knows itself by the address net_host_candidates chose: the
+ * kernel matched the quoted datagram to our socket (__udp4_lib_err,
+ * __udp6_lib_err), so it is that one. */
 static void on_icmp_error(void *ctx, uint64_t now, const struct p2p_endpoint *local,
 			  const struct p2p_icmp_error *err)
 {
 	struct peer_run *pr = ctx;
 	struct p2p_icmp_error e = *err;
 	(void)local;
-	if (e.local.ip == 0)
-		e.local.ip = pr->local_ip;
+	const struct p2p_endpoint *self = e.local.family == pr->local.family ? &pr->local
+					  : pr->has6			     ? &pr->local6
+									     : NULL;
+	if (!p2p_endpoint_has_addr(&e.local) && self != NULL && self->family == e.local.family) {
+		uint16_t port = e.local.port;
+		e.local = *self;
+		e.local.port = port;
+	}
 	agent_handle_icmp_error(pr->agent, now, &e);
 }
 
@@ -449,10 +481,11 @@ static int parse_dur(const char *flag, const char *text, const struct units_sett
 static int parse_coord(const char *arg, struct peer_args *a)
 {
 	a->has_coord = true;
-	if (p2p_endpoint_parse(arg, &a->coord) < 0 || a->coord.port == 0 || a->coord.ip == 0)
+	if (p2p_endpoint_parse(arg, &a->coord) < 0 || a->coord.port == 0 ||
+	    !p2p_endpoint_has_addr(&a->coord))
 		return cli_usage_error("peer",
-				       "--coord expects ADDR:PORT (like 10.0.0.1:3478), "
-				       "not '%s'",
+				       "--coord expects ADDR:PORT (like 10.0.0.1:3478 or "
+				       "[2001:db8::10]:3478), not '%s'",
 				       arg);
 	return 0;
 }
@@ -463,17 +496,84 @@ static int parse_port(const char *arg, struct peer_args *a)
 	uint64_t port;
 	if (cli_count_flag("peer", "--port", "a port", arg, 0, 65535, &port))
 		return CLI_EXIT_USAGE;
-	a->bind.port = (uint16_t)port;
+	a->port = (uint16_t)port;
 	return 0;
 }
 
-/* --bind: the local IPv4 address to bind, kept in host order like p2p's. */
+/* --bind: the local address to bind, IPv4 (kept in host order like p2p's)
+ * or IPv6. */
 static int parse_bind(const char *arg, struct peer_args *a)
 {
 	struct in_addr in;
-	if (inet_pton(AF_INET, arg, &in) != 1)
-		return cli_usage_error("peer", "--bind expects an IPv4 address, not '%s'", arg);
-	a->bind.ip = ntohl(in.s_addr);
+	uint8_t in6[16];
+	bool *has = inet_pton(AF_INET, arg, &in) == 1 ? &a->has_bind4 : &a->has_bind6;
+	if (has == &a->has_bind6 && inet_pton(AF_INET6, arg, in6) != 1)
+		return cli_usage_error("peer", "--bind expects an IPv4 or IPv6 address, not '%s'",
+				       arg);
+	if (*has)
+		return cli_usage_error("peer", "--bind is given twice for IPv%d (once per family)",
+				       has == &a->has_bind6 ? 6 : 4);
+	*has = true;
+	if (has == &a->has_bind4)
+		a->bind4 = p2p_endpoint4(ntohl(in.s_addr), 0);
+	else
+		a->bind6 = p2p_endpoint6(in6, 0);
+	return 0;
+}
+
+/* --coord6: a dual-stack coordinator's IPv6 endpoint, beside an IPv4 --coord. */
+static int parse_coord6(const char *arg, struct peer_args *a)
+{
+	a->has_coord6 = true;
+	if (p2p_endpoint_parse(arg, &a->coord6) < 0 || !p2p_endpoint_is6(&a->coord6) ||
+	    a->coord6.port == 0 || !p2p_endpoint_has_addr(&a->coord6))
+		return cli_usage_error("peer",
+				       "--coord6 expects [IPV6]:PORT (like [2001:db8::10]:3478), "
+				       "not '%s'",
+				       arg);
+	return 0;
+}
+
+/* Whether this machine has an IPv6 address a peer elsewhere could reach
+ * (app/net/local6.h: global or unique local, not tentative or deprecated). */
+static bool has_usable_ipv6(void)
+{
+	uint8_t one[1][16];
+	return net_local_addresses6(one, 1, false) > 0;
+}
+
+/* The sockets the agent speaks from. The first is of the coordinator's
+ * family, on --bind's address of that family (any address without one)
+ * and --port. An IPv4 peer over UDP with a dual-stack coordinator
+ * (--coord6) also opens an IPv6 socket (dual: agent.h's config.local6),
+ * on its IPv6 --bind, else on any address when this machine has an IPv6
+ * address a peer elsewhere can reach (local6.h); without one it stays
+ * IPv4, and says so (run). The agent speaks IPv6 beside IPv4 only with the
+ * coordinator's IPv6 endpoint to register with (agent_dual.c). */
+static int settle_bind(struct peer_args *a)
+{
+	const struct p2p_endpoint any6 = p2p_endpoint6((const uint8_t[16]){0}, 0);
+	bool six = p2p_endpoint_is6(&a->coord);
+	if (six && a->has_bind4)
+		return cli_usage_error("peer", "--bind names an IPv4 address, but the "
+					       "coordinator is IPv6 (give an IPv4 --coord and "
+					       "--coord6 for both families)");
+	if (six && a->has_coord6)
+		return cli_usage_error("peer", "--coord6 goes with an IPv4 --coord (a dual-stack "
+					       "coordinator's two endpoints)");
+	a->bind = six ? (a->has_bind6 ? a->bind6 : any6)
+		      : (a->has_bind4 ? a->bind4 : p2p_endpoint4(0, 0));
+	a->bind.port = a->port;
+	if (!six && a->has_bind6 && !a->has_coord6)
+		return cli_usage_error("peer", "an IPv6 --bind beside an IPv4 --coord needs the "
+					       "coordinator's IPv6 endpoint (--coord6)");
+	if (a->tcp && a->has_coord6)
+		return cli_usage_error("peer", "--tcp speaks one family, the coordinator's: not "
+					       "with --coord6");
+	a->dual = a->has_coord6 && (a->has_bind6 || has_usable_ipv6());
+	if (!a->has_bind6)
+		a->bind6 = any6;
+	a->bind6.port = a->port;
 	return 0;
 }
 
@@ -486,6 +586,7 @@ enum {
 	OPT_PREDICTION_WINDOW,
 	OPT_PORT_MAPPING,
 	OPT_GATEWAY,
+	OPT_COORD6,
 };
 
 /* One name of --techniques' list: its bits, 0 if it is none of them. */
@@ -633,6 +734,8 @@ static int parse_opt(int ch, struct peer_args *a)
 		return parse_dur("--keepalive", optarg, &peer_keepalive, &a->keepalive_ns);
 	case 'c':
 		return parse_coord(optarg, a);
+	case OPT_COORD6:
+		return parse_coord6(optarg, a);
 	case 'p':
 		return parse_port(optarg, a);
 	case 'b':
@@ -668,6 +771,7 @@ static int parse_args(int argc, char **argv, struct peer_args *a)
 	    {"prediction-window", required_argument, NULL, OPT_PREDICTION_WINDOW},
 	    {"port-mapping", required_argument, NULL, OPT_PORT_MAPPING},
 	    {"gateway", required_argument, NULL, OPT_GATEWAY},
+	    {"coord6", required_argument, NULL, OPT_COORD6},
 	    {NULL, 0, NULL, 0}};
 	int ch;
 	a->timeout_ns = 20 * P2P_NS_PER_S;
@@ -688,6 +792,8 @@ static int parse_args(int argc, char **argv, struct peer_args *a)
 				       AGENT_NAME_MAX - 1);
 	if (!a->has_coord)
 		return cli_usage_error("peer", "--coord ADDR:PORT is required");
+	if (settle_bind(a))
+		return CLI_EXIT_USAGE;
 	if (a->send && strlen(a->send) > AGENT_MAX_DATA)
 		return cli_usage_error("peer", "--send TEXT is limited to %d bytes",
 				       AGENT_MAX_DATA);
@@ -699,6 +805,10 @@ static int parse_args(int argc, char **argv, struct peer_args *a)
 	if (a->tcp && a->hard.techniques)
 		return cli_usage_error("peer", "--techniques are UDP's (prediction, birthday "
 					       "and port mapping): not with --tcp");
+	if (p2p_endpoint_is6(&a->coord) && a->hard.techniques)
+		return cli_usage_error("peer", "--techniques are for IPv4 NATs (prediction, "
+					       "birthday and port mapping): not with an IPv6 "
+					       "coordinator");
 	if (a->tcp && a->classify)
 		return cli_usage_error("peer", "--classify is RFC 5780 discovery over UDP: not "
 					       "with --tcp");
@@ -734,18 +844,47 @@ static void tcp_closed(void *ctx, uint64_t now, uint32_t conn, enum p2p_tcp_clos
 static const struct daemon_tcp_ops peer_tcp_ops = {tcp_accepted, tcp_connected, tcp_input,
 						   tcp_closed};
 
-/* The socket(s) the agent speaks from: one UDP socket, or with --tcp the
- * listener on the port every connection will leave from. */
+/* A dual-stack peer's IPv6 socket (settle_bind), on the IPv4 socket's port
+ * when it is free for IPv6 too (one port to read in a capture), else on
+ * another. Not opening it is no failure unless an IPv6 --bind asked for it:
+ * the peer says so and stays IPv4. */
+static int open_socket6(struct peer_run *pr, struct daemon *d, const struct peer_args *a,
+			const struct p2p_endpoint *bound, char *err, size_t errlen)
+{
+	struct p2p_endpoint ep = a->bind6;
+	if (ep.port == 0)
+		ep.port = bound->port;
+	int rc = daemon_bind(d, &ep, &pr->bound6, err, errlen);
+	if (rc < 0 && a->port == 0) {
+		ep.port = 0;
+		rc = daemon_bind(d, &ep, &pr->bound6, err, errlen);
+	}
+	if (rc < 0 && !a->has_bind6) {
+		fprintf(stderr, "natsim peer: IPv4 only: %s\n", err);
+		return 0;
+	}
+	pr->has6 = rc == 0;
+	return rc;
+}
+
+/* The socket(s) the agent speaks from: one UDP socket (two for a dual-stack
+ * peer), or with --tcp the listener on the port every connection will
+ * leave from. */
 static int open_sockets(struct peer_run *pr, struct daemon *d, const struct peer_args *a,
 			struct p2p_endpoint *bound, char *err, size_t errlen)
 {
 	if (!a->tcp) {
 		if (daemon_bind(d, &a->bind, bound, err, errlen) < 0)
 			return -1;
-		/* Extra sockets bind config.local's address (agent.h). */
-		daemon_extra_init(&pr->extra, bound->ip);
+		/* Extra sockets bind config.local's address (agent.h); the
+		 * techniques that open them are IPv4's. */
+		daemon_extra_init(&pr->extra, p2p_endpoint_is6(bound) ? 0 : bound->ip);
 		d->extra = &pr->extra;
-		return 0;
+		if (!a->dual && a->has_coord6)
+			fprintf(stderr,
+				"natsim peer: IPv4 only: this machine has no IPv6 address a "
+				"peer elsewhere could reach (global or unique local)\n");
+		return a->dual ? open_socket6(pr, d, a, bound, err, errlen) : 0;
 	}
 	daemon_tcp_init(&pr->tcp, &peer_tcp_ops, pr);
 	d->tcp = &pr->tcp;
@@ -774,7 +913,7 @@ static void choose_gateway(struct agent_config *c, const struct peer_args *a,
 		return;
 	}
 	c->techniques |= AGENT_TECH_PORT_MAPPING;
-	c->gateway = (struct p2p_endpoint){gw, 0}; /* port 0: 5351 */
+	c->gateway = (struct p2p_endpoint){.ip = gw, .port = 0}; /* port 0: 5351 */
 }
 
 static int start_agent(struct peer_run *pr, const struct peer_args *a,
@@ -794,8 +933,14 @@ static int start_agent(struct peer_run *pr, const struct peer_args *a,
 	    .prediction_window = a->hard.prediction_window,
 	};
 	net_host_candidates(&c, bound, &a->coord);
+	if (pr->has6) {
+		size_t n6 = net_add_host_candidates6(&c, &pr->bound6, &a->coord6);
+		pr->local6 = n6 ? c.host_candidates[c.n_host_candidates - n6] : pr->bound6;
+		c.local6 = pr->local6;
+		c.coordinator6 = a->coord6;
+	}
 	choose_gateway(&c, a, bound);
-	pr->local_ip = c.local.ip;
+	pr->local = c.local;
 	pr->agent = agent_new(&c);
 	if (!pr->agent)
 		return -1;

@@ -4,6 +4,7 @@
  */
 #include "app/net/daemon.h"
 #include "app/net/daemon_tcp.h"
+#include "app/net/sockaddr.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -62,7 +63,7 @@ int daemon_parse_endpoint(const char *text, struct p2p_endpoint *out)
 	char buf[32];
 	if (!text)
 		return -1;
-	if (strchr(text, '.'))
+	if (strchr(text, '.') || text[0] == '[')
 		return p2p_endpoint_parse(text, out);
 	/* ":port" or "port": any address. */
 	snprintf(buf, sizeof(buf), "0.0.0.0:%s", text[0] == ':' ? text + 1 : text);
@@ -122,18 +123,16 @@ void daemon_fini(struct daemon *d)
 	}
 }
 
-static struct sockaddr_in to_sockaddr(const struct p2p_endpoint *ep)
+/* Hear of the ICMP errors our datagrams draw (ip(7) IP_RECVERR, ipv6(7)
+ * IPV6_RECVERR): an unconnected socket otherwise hears of none
+ * (__udp4_lib_err and __udp6_lib_err drop them unless recverr is set), and
+ * the agent learns from port unreachable (agent.h). */
+static int set_recverr(int fd, const struct p2p_endpoint *ep)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET};
-	sin.sin_addr.s_addr = htonl(ep->ip);
-	sin.sin_port = htons(ep->port);
-	return sin;
-}
-
-static struct p2p_endpoint from_sockaddr(const struct sockaddr_in *sin)
-{
-	return (struct p2p_endpoint){.ip = ntohl(sin->sin_addr.s_addr),
-				     .port = ntohs(sin->sin_port)};
+	int on = 1;
+	if (p2p_endpoint_is6(ep))
+		return setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof(on));
+	return setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
 }
 
 int daemon_bind(struct daemon *d, const struct p2p_endpoint *ep, struct p2p_endpoint *bound,
@@ -145,11 +144,12 @@ int daemon_bind(struct daemon *d, const struct p2p_endpoint *ep, struct p2p_endp
 		snprintf(err, errlen, "cannot bind %s: too many sockets", where);
 		return -1;
 	}
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	struct sockaddr_in sin = to_sockaddr(ep);
-	socklen_t sl = sizeof(sin);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sin, &sl) < 0) {
+	int fd = net_socket_for(ep, SOCK_DGRAM);
+	struct sockaddr_storage ss;
+	socklen_t sl = net_sockaddr_of(ep, &ss);
+	struct p2p_endpoint local;
+	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, sl) < 0 ||
+	    net_local_endpoint(fd, &local) < 0) {
 		snprintf(err, errlen, "cannot bind UDP %s: %s", where, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -159,17 +159,13 @@ int daemon_bind(struct daemon *d, const struct p2p_endpoint *ep, struct p2p_endp
 	 * best effort, the kernel caps it at net.core.rmem_max. */
 	int rcvbuf = 1 << 20;
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	/* Hear of the ICMP errors our datagrams draw (ip(7) IP_RECVERR): an
-	 * unconnected socket otherwise hears of none (__udp4_lib_err drops
-	 * them), and the agent learns from port unreachable (agent.h). */
-	int on = 1;
-	if (setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on)) < 0) {
+	if (set_recverr(fd, ep) < 0) {
 		snprintf(err, errlen, "cannot bind UDP %s: IP_RECVERR: %s", where, strerror(errno));
 		close(fd);
 		return -1;
 	}
 	d->fds[d->n_socks] = fd;
-	d->locals[d->n_socks] = from_sockaddr(&sin);
+	d->locals[d->n_socks] = local;
 	if (bound)
 		*bound = d->locals[d->n_socks];
 	d->n_socks++;
@@ -200,14 +196,14 @@ void daemon_extra_fini(struct daemon_extra *x)
  * buffer as the main sockets. -1 with errno. */
 static int bind_extra(uint32_t ip, uint16_t *port)
 {
-	struct p2p_endpoint ep = {.ip = ip, .port = 0};
-	struct sockaddr_in sin = to_sockaddr(&ep);
-	socklen_t sl = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	struct p2p_endpoint ep = p2p_endpoint4(ip, 0);
+	struct sockaddr_storage ss;
+	socklen_t sl = net_sockaddr_of(&ep, &ss);
+	int fd = net_socket_for(&ep, SOCK_DGRAM);
 	if (fd < 0)
 		return -1;
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sin, &sl) < 0) {
+	struct p2p_endpoint local;
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || net_local_endpoint(fd, &local) < 0) {
 		int e = errno;
 		close(fd);
 		errno = e;
@@ -215,7 +211,7 @@ static int bind_extra(uint32_t ip, uint16_t *port)
 	}
 	int rcvbuf = 1 << 16; /* a few answers each, not a flood's worth */
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	*port = ntohs(sin.sin_port);
+	*port = local.port;
 	return fd;
 }
 
@@ -278,31 +274,39 @@ size_t daemon_raise_fd_limit(size_t need)
 	return rl.rlim_cur == RLIM_INFINITY ? SIZE_MAX : (size_t)rl.rlim_cur;
 }
 
-/* The socket dg leaves from: extra socket k, or the main socket bound to
- * dg->from (the first if none is). -1 if there is none. */
+/* The socket dg leaves from: extra socket k, or among the main sockets of
+ * dg->to's family (a socket sends to its own family only) the one bound to
+ * dg->from, else the first (an agent's one socket of that family, bound to
+ * any address, which knows itself by another). -1 if there is none. */
 static int sending_fd(struct daemon *d, const struct p2p_datagram *dg)
 {
+	int first = -1;
 	if (dg->socket > 0)
 		return d->extra ? daemon_extra_socket(d->extra, dg->socket) : -1;
-	for (size_t i = 0; i < d->n_socks; i++)
+	for (size_t i = 0; i < d->n_socks; i++) {
+		if (d->locals[i].family != dg->to.family)
+			continue;
 		if (p2p_endpoint_equal(&d->locals[i], &dg->from))
 			return d->fds[i];
-	return d->n_socks ? d->fds[0] : -1;
+		if (first < 0)
+			first = d->fds[i];
+	}
+	return first;
 }
 
 int daemon_send(struct daemon *d, const struct p2p_datagram *dg)
 {
 	int fd = sending_fd(d, dg);
-	struct sockaddr_in to = to_sockaddr(&dg->to);
-	ssize_t n =
-	    fd < 0 ? -1 : sendto(fd, dg->buf, dg->len, 0, (struct sockaddr *)&to, sizeof(to));
+	struct sockaddr_storage to;
+	socklen_t tl = net_sockaddr_of(&dg->to, &to);
+	ssize_t n = fd < 0 ? -1 : sendto(fd, dg->buf, dg->len, 0, (struct sockaddr *)&to, tl);
 	/* With IP_RECVERR an ICMP error also sets the socket's pending error
 	 * (__udp4_lib_err), and the next send reports it instead of sending
 	 * (sock_alloc_send_pskb: sock_error) - whatever its destination. The
 	 * error itself waits in the error queue; send once more. Chromium does
 	 * the same (services/network/p2p/socket_udp.cc, P2PSocketUdp::DoSend). */
 	if (n < 0 && fd >= 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-		n = sendto(fd, dg->buf, dg->len, 0, (struct sockaddr *)&to, sizeof(to));
+		n = sendto(fd, dg->buf, dg->len, 0, (struct sockaddr *)&to, tl);
 	if (n < 0) {
 		d->send_errors++;
 		return -1;
@@ -311,20 +315,41 @@ int daemon_send(struct daemon *d, const struct p2p_datagram *dg)
 	return 0;
 }
 
-/* One message of the error queue: an ICMP error about a datagram we sent.
- * Linux puts the datagram's destination in msg_name, the ICMP type and
- * code in sock_extended_err and the error's source after it
- * (SO_EE_OFFENDER): ip_recv_error, ip_icmp_error. 0 if one was read and is
- * an ICMP error, 1 if it was another kind (a local error), -1 if none. */
+/* The ICMP error one control message of the error queue carries, if it is
+ * one: IP_RECVERR with SO_EE_ORIGIN_ICMP for IPv4 (ip_recv_error), and
+ * IPV6_RECVERR with SO_EE_ORIGIN_ICMP6 for IPv6 (ipv6_recv_error, queued by
+ * ipv6_icmp_error); the error's source follows sock_extended_err
+ * (SO_EE_OFFENDER). 0 if it is, 1 if another kind (a local error), -1 if
+ * the message is no error at all. */
+static int icmp_of_cmsg(const struct cmsghdr *c, struct p2p_icmp_error *out)
+{
+	bool v4 = c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR;
+	bool v6 = c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR;
+	if (!v4 && !v6)
+		return -1;
+	const struct sock_extended_err *ee = (const void *)CMSG_DATA(c);
+	if (ee->ee_origin != (v6 ? SO_EE_ORIGIN_ICMP6 : SO_EE_ORIGIN_ICMP))
+		return 1;
+	out->reporter = net_endpoint_of(SO_EE_OFFENDER(ee));
+	out->reporter.port = 0;
+	out->type = ee->ee_type;
+	out->code = ee->ee_code;
+	return 0;
+}
+
+/* One message of the error queue: an ICMP or ICMPv6 error about a datagram
+ * we sent. Linux puts the datagram's destination in msg_name and the rest
+ * in a control message (icmp_of_cmsg). 0 if one was read and is an ICMP
+ * error, 1 if it was another kind (a local error), -1 if none. */
 static int read_one_error(int fd, struct p2p_icmp_error *out)
 {
 	uint8_t quoted[P2P_MAX_DATAGRAM];
 	union {
 		struct cmsghdr align;
 		uint8_t
-		    buf[CMSG_SPACE(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in))];
+		    buf[CMSG_SPACE(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in6))];
 	} control;
-	struct sockaddr_in dst;
+	struct sockaddr_storage dst;
 	struct iovec iov = {quoted, sizeof(quoted)};
 	struct msghdr msg = {.msg_name = &dst,
 			     .msg_namelen = sizeof(dst),
@@ -336,17 +361,12 @@ static int read_one_error(int fd, struct p2p_icmp_error *out)
 	if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
 		return -1;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
-		if (c->cmsg_level != IPPROTO_IP || c->cmsg_type != IP_RECVERR)
+		int rc = icmp_of_cmsg(c, out);
+		if (rc < 0)
 			continue;
-		const struct sock_extended_err *ee = (const void *)CMSG_DATA(c);
-		if (ee->ee_origin != SO_EE_ORIGIN_ICMP)
-			return 1;
-		const struct sockaddr_in *from = (const void *)SO_EE_OFFENDER(ee);
-		out->remote = from_sockaddr(&dst);
-		out->reporter = ntohl(from->sin_addr.s_addr);
-		out->type = ee->ee_type;
-		out->code = ee->ee_code;
-		return 0;
+		if (rc == 0)
+			out->remote = net_endpoint_of((struct sockaddr *)&dst);
+		return rc;
 	}
 	return 1;
 }
@@ -388,6 +408,7 @@ static bool icmp_errno(int e)
 	case EPROTO:
 	case EMSGSIZE:
 	case EOPNOTSUPP:
+	case EACCES: /* ICMPv6 administratively prohibited (icmpv6_err_convert) */
 		return true;
 	default:
 		return false;
@@ -403,9 +424,9 @@ static int receive_burst(struct daemon *d, size_t i, const struct daemon_ops *op
 {
 	static uint8_t buf[DAEMON_MAX_RECEIVE];
 	for (int k = 0; k < RECV_BURST; k++) {
-		struct sockaddr_in sin;
-		socklen_t sl = sizeof(sin);
-		ssize_t n = recvfrom(d->fds[i], buf, sizeof(buf), 0, (struct sockaddr *)&sin, &sl);
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		ssize_t n = recvfrom(d->fds[i], buf, sizeof(buf), 0, (struct sockaddr *)&ss, &sl);
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return 0;
 		if (n < 0 && errno == EINTR)
@@ -422,7 +443,7 @@ static int receive_burst(struct daemon *d, size_t i, const struct daemon_ops *op
 			continue;
 		}
 		d->received++;
-		struct p2p_endpoint from = from_sockaddr(&sin);
+		struct p2p_endpoint from = net_endpoint_of((struct sockaddr *)&ss);
 		uint64_t now = daemon_now_ns();
 		if (ops->input(ctx, now, &d->locals[i], &from, buf, (size_t)n) < 0)
 			d->refused++;
@@ -501,9 +522,9 @@ static int receive_extra_burst(struct daemon *d, uint16_t k, int fd, const struc
 {
 	static uint8_t buf[DAEMON_MAX_RECEIVE];
 	for (int i = 0; i < RECV_BURST && d->extra->fds[k] == fd; i++) {
-		struct sockaddr_in sin;
-		socklen_t sl = sizeof(sin);
-		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&sin, &sl);
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		ssize_t n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&ss, &sl);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -512,7 +533,7 @@ static int receive_extra_burst(struct daemon *d, uint16_t k, int fd, const struc
 			return 0;
 		}
 		d->received++;
-		struct p2p_endpoint from = from_sockaddr(&sin);
+		struct p2p_endpoint from = net_endpoint_of((struct sockaddr *)&ss);
 		uint64_t now = daemon_now_ns();
 		if (ops->input_socket == NULL ||
 		    ops->input_socket(ctx, now, k, &from, buf, (size_t)n) < 0)

@@ -9,8 +9,9 @@
  *
  * SIGINT and SIGTERM are blocked and read from a signalfd while the loop runs,
  * so they end the loop cleanly (DAEMON_STOP_SIGNAL) instead of killing the
- * process between a receive and a send. Sockets are non-blocking IPv4 UDP,
- * and TCP through daemon_tcp.h when struct daemon's `tcp` is set.
+ * process between a receive and a send. Sockets are non-blocking UDP of
+ * either family (an IPv6 one is IPV6_V6ONLY: app/net/sockaddr.h), and TCP
+ * through daemon_tcp.h when struct daemon's `tcp` is set.
  *
  * Extra sockets (p2p/agent.h "Extra sockets"): with struct daemon's `extra`
  * set, a datagram whose `socket` is k > 0 leaves from the k-th extra UDP
@@ -19,11 +20,13 @@
  * what arrives on socket k to ops->input_socket; daemon_extra_prune closes
  * the ones the p2p object no longer wants.
  *
- * ICMP errors: every socket sets IP_RECVERR, so Linux queues the ICMP errors
- * about its datagrams (ip_icmp_error); the loop reads them from the error
- * queue (MSG_ERRQUEUE, struct sock_extended_err) and hands the ones from ICMP
- * to ops->icmp_error. Without IP_RECVERR an unconnected UDP socket hears of
- * none (__udp4_lib_err). Extra sockets do not set it: agent.h lets a driver
+ * ICMP errors: every socket sets IP_RECVERR (IPV6_RECVERR for IPv6), so
+ * Linux queues the ICMP and ICMPv6 errors about its datagrams
+ * (ip_icmp_error, ipv6_icmp_error); the loop reads them from the error
+ * queue (MSG_ERRQUEUE, struct sock_extended_err, SO_EE_ORIGIN_ICMP or
+ * SO_EE_ORIGIN_ICMP6) and hands them to ops->icmp_error, the family in the
+ * error's endpoints. Without it an unconnected UDP socket hears of none
+ * (__udp4_lib_err, __udp6_lib_err). Extra sockets do not set it: agent.h lets a driver
  * drop the errors about their datagrams, and a birthday search's probes
  * would fill error queues nobody reads.
  */
@@ -37,7 +40,9 @@
 
 #include "p2p/p2p.h"
 
-#define DAEMON_MAX_SOCKETS 4 /* a coordinator with an alternate address (RFC 5780) */
+/* A coordinator with an alternate address (RFC 5780) listens on four
+ * endpoints per family. */
+#define DAEMON_MAX_SOCKETS 8
 /* Receive buffer: the largest UDP payload there is, so nothing is ever cut. */
 #define DAEMON_MAX_RECEIVE 65536
 /* Extra sockets: k = 1..DAEMON_MAX_EXTRA (agent.h's AGENT_MAX_SOCKETS). */
@@ -160,7 +165,8 @@ void daemon_random_fill(void *ctx, uint8_t *out, size_t len);
 /* ISO-8601 UTC wall clock with milliseconds: "2025-01-31T12:00:00.123Z". */
 void daemon_timestamp(char *buf, size_t size);
 
-/* "a.b.c.d:port", or ":port" / "port" meaning 0.0.0.0:port. -1 if malformed. */
+/* "a.b.c.d:port", "[IPv6]:port" (p2p_endpoint_parse), or ":port" / "port"
+ * meaning 0.0.0.0:port. -1 if malformed. */
 int daemon_parse_endpoint(const char *text, struct p2p_endpoint *out);
 /* The IPv4 addresses of interfaces that are up (host order), loopback only if
  * include_loopback. Returns how many were written (at most max), -1 on error. */

@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE /* accept4 */
 #include "app/net/daemon_tcp.h"
+#include "app/net/sockaddr.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,19 +16,6 @@
 #include <unistd.h>
 
 #define READ_MAX 65536
-
-static struct sockaddr_in to_sin(const struct p2p_endpoint *ep)
-{
-	struct sockaddr_in sin = {.sin_family = AF_INET};
-	sin.sin_addr.s_addr = htonl(ep->ip);
-	sin.sin_port = htons(ep->port);
-	return sin;
-}
-
-static struct p2p_endpoint of_sin(const struct sockaddr_in *sin)
-{
-	return (struct p2p_endpoint){ntohl(sin->sin_addr.s_addr), ntohs(sin->sin_port)};
-}
 
 enum p2p_tcp_close daemon_tcp_close_reason(int err)
 {
@@ -92,14 +80,15 @@ static struct daemon_tcp_sock *sock_add(struct daemon_tcp *t)
  * the listener and every connect share the port (socket(7)). -1 on error. */
 static int reuse_socket(const struct p2p_endpoint *ep)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = net_socket_for(ep, SOCK_STREAM);
 	int on = 1;
-	struct sockaddr_in sin = to_sin(ep);
+	struct sockaddr_storage ss;
+	socklen_t sl = net_sockaddr_of(ep, &ss);
 	if (fd < 0)
 		return -1;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+	    bind(fd, (struct sockaddr *)&ss, sl) < 0) {
 		int e = errno;
 		close(fd);
 		errno = e;
@@ -110,10 +99,9 @@ static int reuse_socket(const struct p2p_endpoint *ep)
 
 static struct p2p_endpoint local_of(int fd)
 {
-	struct sockaddr_in sin = {0};
-	socklen_t sl = sizeof(sin);
-	getsockname(fd, (struct sockaddr *)&sin, &sl);
-	return of_sin(&sin);
+	struct p2p_endpoint ep = p2p_endpoint4(0, 0);
+	net_local_endpoint(fd, &ep);
+	return ep;
 }
 
 int daemon_tcp_listen(struct daemon_tcp *t, const struct p2p_endpoint *ep,
@@ -165,9 +153,10 @@ static int do_connect(struct daemon_tcp *t, const struct p2p_tcp_action *a)
 	s->remote = a->remote;
 	s->local = a->local;
 	s->fd = reuse_socket(&a->local);
-	struct sockaddr_in to = to_sin(&a->remote);
+	struct sockaddr_storage to;
+	socklen_t tl = net_sockaddr_of(&a->remote, &to);
 	if (s->fd >= 0 &&
-	    (connect(s->fd, (struct sockaddr *)&to, sizeof(to)) == 0 || errno == EINPROGRESS)) {
+	    (connect(s->fd, (struct sockaddr *)&to, tl) == 0 || errno == EINPROGRESS)) {
 		s->connecting = true; /* POLLOUT says how it went, even at once */
 		return 0;
 	}
@@ -316,12 +305,13 @@ static void accept_all(struct daemon_tcp *t, struct daemon_tcp_sock *l, uint64_t
 {
 	int lfd = l->fd; /* l moves if the table changes */
 	for (;;) {
-		struct sockaddr_in sin;
-		socklen_t sl = sizeof(sin);
-		int fd = accept4(lfd, (struct sockaddr *)&sin, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
-		struct p2p_endpoint local = local_of(fd), remote = of_sin(&sin);
+		struct p2p_endpoint local = local_of(fd),
+				    remote = net_endpoint_of((struct sockaddr *)&ss);
 		struct daemon_tcp_sock *s = t->n < DAEMON_TCP_MAX ? sock_add(t) : NULL;
 		uint32_t id = s ? t->ops->accepted(t->ctx, now_ns, &local, &remote) : 0;
 		if (id == 0) {
@@ -339,7 +329,7 @@ static void connect_done(struct daemon_tcp *t, struct daemon_tcp_sock *s, uint64
 {
 	int e = 0;
 	socklen_t el = sizeof(e);
-	struct sockaddr_in peer;
+	struct sockaddr_storage peer;
 	socklen_t pl = sizeof(peer);
 	getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &e, &el);
 	if (e != 0) {
@@ -352,7 +342,7 @@ static void connect_done(struct daemon_tcp *t, struct daemon_tcp_sock *s, uint64
 		return; /* not yet: a stale wakeup */
 	s->connecting = false;
 	s->local = local_of(s->fd);
-	s->remote = of_sin(&peer);
+	s->remote = net_endpoint_of((struct sockaddr *)&peer);
 	struct p2p_endpoint local = s->local, remote = s->remote;
 	if (t->ops->connected)
 		t->ops->connected(t->ctx, now_ns, s->conn, &local, &remote, false);

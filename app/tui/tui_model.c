@@ -227,6 +227,9 @@ struct fold_node {
 	struct fold_map *maps;
 	size_t n_maps, cap_maps;
 	struct idmap flow_ids, map_ids;
+	/* IPv6 conntrack entries and NAT64 bindings: numbered apart from the
+	 * IPv4 ones (model/conntrack6.c, model/nat64.c), so kept apart */
+	struct idmap flow6_ids, map6_ids;
 	uint64_t hits[FW_CHAIN_COUNT][MAX_RULES + 1]; /* [chain][0] = policy */
 	uint64_t fw_drops;
 };
@@ -279,6 +282,8 @@ static void fold_node_fini(struct fold_node *fn)
 	free(fn->flows);
 	idmap_fini(&fn->flow_ids);
 	idmap_fini(&fn->map_ids);
+	idmap_fini(&fn->flow6_ids);
+	idmap_fini(&fn->map6_ids);
 }
 
 /* Empty every table, keeping the allocations for the re-fold. */
@@ -291,6 +296,8 @@ static void fold_reset(struct tui_model *m)
 		fn->n_maps = fn->n_flows = 0;
 		idmap_reset(&fn->flow_ids);
 		idmap_reset(&fn->map_ids);
+		idmap_reset(&fn->flow6_ids);
+		idmap_reset(&fn->map6_ids);
 		memset(fn->hits, 0, sizeof(fn->hits));
 		fn->fw_drops = 0;
 	}
@@ -347,7 +354,8 @@ static struct fold_node *fold_node_get(struct tui_model *m, const char *name)
 
 static int apply_conntrack(struct fold_node *fn, const struct trace_conntrack *c)
 {
-	size_t i = idmap_get(&fn->flow_ids, c->id);
+	struct idmap *ids = c->family == 6 ? &fn->flow6_ids : &fn->flow_ids;
+	size_t i = idmap_get(ids, c->id);
 	struct fold_flow *f = i != TUI_NONE && fn->flows[i].live ? &fn->flows[i] : NULL;
 	if (c->event == TRACE_CT_RELATED) /* an ICMP error about it: no change */
 		return 0;
@@ -358,7 +366,7 @@ static int apply_conntrack(struct fold_node *fn, const struct trace_conntrack *c
 	}
 	if (!f) {
 		if (grow((void **)&fn->flows, &fn->cap_flows, fn->n_flows, sizeof(*f)) != 0 ||
-		    idmap_put(&fn->flow_ids, c->id, fn->n_flows) != 0)
+		    idmap_put(ids, c->id, fn->n_flows) != 0)
 			return -1;
 		f = &fn->flows[fn->n_flows++];
 		f->live = true;
@@ -384,7 +392,8 @@ static int map_add_remote(struct fold_map *fm, const struct endpoint *ep)
 
 static int apply_mapping(struct fold_node *fn, const struct trace_mapping *rec)
 {
-	size_t i = idmap_get(&fn->map_ids, rec->id);
+	struct idmap *ids = rec->family == 6 ? &fn->map6_ids : &fn->map_ids;
+	size_t i = idmap_get(ids, rec->id);
 	struct fold_map *fm = i != TUI_NONE && fn->maps[i].live ? &fn->maps[i] : NULL;
 	if (rec->event == TRACE_MAP_REFUSED)
 		return 0; /* a port-mapping request refused: nothing changed */
@@ -398,7 +407,7 @@ static int apply_mapping(struct fold_node *fn, const struct trace_mapping *rec)
 	}
 	if (!fm) {
 		if (grow((void **)&fn->maps, &fn->cap_maps, fn->n_maps, sizeof(*fm)) != 0 ||
-		    idmap_put(&fn->map_ids, rec->id, fn->n_maps) != 0)
+		    idmap_put(ids, rec->id, fn->n_maps) != 0)
 			return -1;
 		fm = &fn->maps[fn->n_maps++];
 		memset(fm, 0, sizeof(*fm));
@@ -1414,43 +1423,49 @@ static const char *proto_name(uint8_t proto)
 static void flow_compact_icmp(const struct tui_model *m, const struct trace_conntrack *c,
 			      long long secs, char *out, size_t size)
 {
-	char src[16], dst[16], x[16];
-	int used = snprintf(
-	    out, size, "icmp %s %s %s id=%u %llds%s", ip_format(c->orig.src, src, sizeof(src)),
-	    m->opt.ascii ? "->" : "\u2192", ip_format(c->orig.dst, dst, sizeof(dst)), c->orig.sport,
-	    secs, c->seen_reply ? "" : " [UNREPLIED]");
+	struct ip_endpoint os, od, rs, rd;
+	char src[IP6_TEXT_SIZE], dst[IP6_TEXT_SIZE], x[IP6_TEXT_SIZE];
+
+	packet_words_ct_tuple(c, false, &os, &od);
+	packet_words_ct_tuple(c, true, &rs, &rd);
+	int used = snprintf(out, size, "%s %s %s %s id=%u %llds%s",
+			    c->family == 6 ? "icmpv6" : "icmp",
+			    ip_addr_format(&os.addr, src, sizeof(src)),
+			    m->opt.ascii ? "->" : "\u2192", ip_addr_format(&od.addr, dst, sizeof(dst)),
+			    os.port, secs, c->seen_reply ? "" : " [UNREPLIED]");
 	if (used > 0 && (size_t)used < size &&
-	    (c->reply.dst != c->orig.src || c->reply.sport != c->orig.sport))
+	    (!ip_addr_equal(&rd.addr, &os.addr) || rs.port != os.port))
 		snprintf(out + used, size - (size_t)used, " as %s id=%u",
-			 ip_format(c->reply.dst, x, sizeof(x)), c->reply.sport);
+			 ip_addr_format(&rd.addr, x, sizeof(x)), rs.port);
 }
 
+/* An entry of either family (an IPv6 one's in RFC 5952 text). */
 static void flow_compact(const struct tui_model *m, const struct trace_conntrack *c, int64_t now,
 			 char *out, size_t size)
 {
-	char src[24], dst[24], x[24];
+	struct ip_endpoint os, od, rs, rd;
+	char src[ENDPOINT6_TEXT_SIZE], dst[ENDPOINT6_TEXT_SIZE], x[ENDPOINT6_TEXT_SIZE];
 	const char *arrow = m->opt.ascii ? "->" : "\u2192";
 	int64_t left = c->expires_at - now;
 	long long secs = left <= 0 ? 0 : (long long)((left + SIM_S(1) - 1) / SIM_S(1));
-	if (c->proto == 1) {
+	if (packet_words_ct_is_icmp(c)) {
 		flow_compact_icmp(m, c, secs, out, size);
 		return;
 	}
-	endpoint_format(&(struct endpoint){c->orig.src, c->orig.sport}, src, sizeof(src));
-	endpoint_format(&(struct endpoint){c->orig.dst, c->orig.dport}, dst, sizeof(dst));
-	int used =
-	    snprintf(out, size, "%s %s %s %s %llds%s%s", proto_name(c->proto), src, arrow, dst,
-		     secs, c->seen_reply ? "" : " [UNREPLIED]", c->assured ? " [ASSURED]" : "");
+	packet_words_ct_tuple(c, false, &os, &od);
+	packet_words_ct_tuple(c, true, &rs, &rd);
+	int used = snprintf(out, size, "%s %s %s %s %llds%s%s", proto_name(c->proto),
+			    ip_endpoint_format(&os, src, sizeof(src)), arrow,
+			    ip_endpoint_format(&od, dst, sizeof(dst)), secs,
+			    c->seen_reply ? "" : " [UNREPLIED]", c->assured ? " [ASSURED]" : "");
 	if (used > 0 && (size_t)used < size &&
-	    (c->reply.dst != c->orig.src || c->reply.dport != c->orig.sport))
+	    (!ip_addr_equal(&rd.addr, &os.addr) || rd.port != os.port))
 		used += snprintf(out + used, size - (size_t)used, " as %s",
-				 endpoint_format(&(struct endpoint){c->reply.dst, c->reply.dport},
-						 x, sizeof(x)));
+				 ip_endpoint_format(&rd, x, sizeof(x)));
 	if (used > 0 && (size_t)used < size &&
-	    (c->reply.src != c->orig.dst || c->reply.sport != c->orig.dport))
+	    (!ip_addr_equal(&rs.addr, &od.addr) || rs.port != od.port))
 		snprintf(out + used, size - (size_t)used, " to %s",
-			 endpoint_format(&(struct endpoint){c->reply.src, c->reply.sport}, x,
-					 sizeof(x)));
+			 ip_endpoint_format(&rs, x, sizeof(x)));
 }
 
 /* The lines past `max` would not be on screen: the pane asks for no more
@@ -1487,9 +1502,10 @@ static int tables_conntrack(const struct tui_model *m, const struct fold_node *f
 static int mapping_row(const struct tui_model *m, const struct fold_map *fm, int64_t now,
 		       const int *w, int width, struct tui_lines *out)
 {
-	char in[32], ex[32], who[256], left[24];
-	/* An echo's mapping by its ids (RFC 5508 REQ-1), not as ports. */
-	packet_words_mapping_end(&fm->rec.internal, fm->rec.proto, false, in, sizeof(in));
+	char in[ENDPOINT6_TEXT_SIZE], ex[32], who[256], left[24];
+	/* An echo's mapping by its ids (RFC 5508 REQ-1), not as ports; a
+	 * NAT64 binding's inside is IPv6. */
+	packet_words_mapping_inside(&fm->rec, in, sizeof(in));
 	packet_words_mapping_end(&fm->rec.external, fm->rec.proto, false, ex, sizeof(ex));
 	if (fm->rec.origin == NAT_ORIGIN_PCP || fm->rec.origin == NAT_ORIGIN_NATPMP)
 		explain_explicit_filter(fm->rec.origin, who, sizeof(who));
@@ -1511,15 +1527,14 @@ static int mapping_row(const struct tui_model *m, const struct fold_map *fm, int
 /* Column widths: the longest internal and external endpoint shown. */
 static void mapping_widths(const struct fold_node *fn, int64_t now, int *w)
 {
-	char buf[32];
+	char buf[ENDPOINT6_TEXT_SIZE];
 	w[0] = (int)strlen("internal");
 	w[1] = (int)strlen("external");
 	for (size_t i = 0; fn && i < fn->n_maps; i++) {
 		const struct trace_mapping *r = &fn->maps[i].rec;
 		if (!map_alive(&fn->maps[i], now))
 			continue;
-		int a = (int)strlen(
-		    packet_words_mapping_end(&r->internal, r->proto, false, buf, sizeof(buf)));
+		int a = (int)strlen(packet_words_mapping_inside(r, buf, sizeof(buf)));
 		int b = (int)strlen(
 		    packet_words_mapping_end(&r->external, r->proto, false, buf, sizeof(buf)));
 		w[0] = a > w[0] ? a : w[0];

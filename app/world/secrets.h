@@ -67,9 +67,10 @@
 #include "p2p/crypto.h"
 
 /* Signature jobs in flight at most, and the longest message hinted (a
- * canonical registration is at most COORD_REG_BYTES_MAX = 212 bytes). */
+ * canonical registration is at most COORD_REG_BYTES_MAX = 317 bytes, with
+ * eight IPv6 candidates). */
 #define SECRETS_SIG_JOBS 4096
-#define SECRETS_SIG_MSG_MAX 256
+#define SECRETS_SIG_MSG_MAX 320
 
 enum secrets_error {
 	SECRETS_OK = 0,
@@ -79,17 +80,17 @@ enum secrets_error {
 };
 
 struct secrets_stats {
-	uint64_t lookups;         /* secrets_lookup calls */
-	uint64_t served_stored;   /* of which answered with a secret already computed */
+	uint64_t lookups;	  /* secrets_lookup calls */
+	uint64_t served_stored;	  /* of which answered with a secret already computed */
 	uint64_t computed_caller; /* crypto_shared_secret calls on the calling thread */
 	uint64_t computed_worker; /* crypto_shared_secret calls on the worker */
-	size_t planned;           /* distinct pairs announced with secrets_expect */
-	size_t held;              /* unplanned secrets waiting for their second serve */
+	size_t planned;		  /* distinct pairs announced with secrets_expect */
+	size_t held;		  /* unplanned secrets waiting for their second serve */
 	/* Signatures. */
-	uint64_t sig_hints;           /* secrets_expect_signature calls */
+	uint64_t sig_hints;	      /* secrets_expect_signature calls */
 	uint64_t sig_hints_dropped;   /* of which queued nothing: too long, the same job
 					 already queued, or its ring slot still being verified */
-	uint64_t sig_verifies;        /* secrets_verify calls */
+	uint64_t sig_verifies;	      /* secrets_verify calls */
 	uint64_t sig_served_worker;   /* of which answered with the worker's verdict */
 	uint64_t sig_computed_caller; /* crypto_identity_verify calls on the calling thread */
 	uint64_t sig_computed_worker; /* crypto_identity_verify calls on the worker (a verdict

@@ -40,7 +40,8 @@ struct sim_agent {
 	struct simdrive *d;
 	struct host *host;
 	struct host_socket *sock;
-	struct sim_extra *extra; /* extra[k - 1]: socket k; grown on demand */
+	struct host_socket *sock6; /* on a host with an IPv6 address: the agent's IPv6 socket */
+	struct sim_extra *extra;   /* extra[k - 1]: socket k; grown on demand */
 	size_t n_extra;
 	size_t n_open;	    /* extra sockets open now */
 	uint32_t local_ip;  /* the address the agent bound (0: any): its extra sockets' */
@@ -57,7 +58,10 @@ struct sim_coord {
 	struct host *host;
 	struct host_socket *socks[SIM_COORD_MAX_SOCKETS];
 	size_t n_socks;
-	struct simtcp *tcp; /* simdrive_coord_listen_tcp: its TCP side */
+	struct host_socket *sock6;    /* on a host with an IPv6 address: the primary port's */
+	struct p2p_endpoint primary;  /* where peers reach it over IPv4 ... */
+	struct p2p_endpoint primary6; /* ... and over IPv6 (family 0: not) */
+	struct simtcp *tcp;	      /* simdrive_coord_listen_tcp: its TCP side */
 	struct coord *coord;
 	struct pump_timer timer;
 	struct rng rng;
@@ -113,6 +117,33 @@ static struct p2p_endpoint to_p2p(const struct endpoint *ep)
 static struct endpoint from_p2p(const struct p2p_endpoint *ep)
 {
 	return (struct endpoint){.ip = ep->ip, .port = ep->port};
+}
+
+static struct p2p_endpoint to_p2p6(const struct endpoint6 *ep)
+{
+	return p2p_endpoint6(ep->ip.b, ep->port);
+}
+
+static struct endpoint6 from_p2p6(const struct p2p_endpoint *ep)
+{
+	struct endpoint6 e = {.port = ep->port};
+	memcpy(e.ip.b, ep->ip6, 16);
+	return e;
+}
+
+/* A datagram out of an agent's or the coordinator's socket of its
+ * destination's family (p2p.h: socket 0 is the one of that family). */
+static void send_either(struct host_socket *s4, struct host_socket *s6,
+			const struct p2p_datagram *dg)
+{
+	if (p2p_endpoint_is6(&dg->to)) {
+		struct endpoint6 to = from_p2p6(&dg->to);
+		if (s6 != NULL)
+			host_udp_sendto6(s6, &to, dg->buf, dg->len);
+	} else if (s4 != NULL) {
+		struct endpoint to = from_p2p(&dg->to);
+		host_udp_sendto(s4, &to, dg->buf, dg->len);
+	}
 }
 
 static uint64_t now_of(struct simdrive *d)
@@ -231,12 +262,8 @@ void sim_agent_flush(struct sim_agent *sa)
 	}
 	while (sa->tcp && agent_pop_tcp(sa->agent, &act))
 		simtcp_do(sa->tcp, &act);
-	while (agent_pop_datagram(sa->agent, &dg)) {
-		struct endpoint to = from_p2p(&dg.to);
-		struct host_socket *s = dg.socket ? extra_socket(sa, dg.socket) : sa->sock;
-		if (s != NULL)
-			host_udp_sendto(s, &to, dg.buf, dg.len);
-	}
+	while (agent_pop_datagram(sa->agent, &dg))
+		send_either(dg.socket ? extra_socket(sa, dg.socket) : sa->sock, sa->sock6, &dg);
 	if (sa->n_open > 0)
 		close_unwanted(sa);
 	while (agent_pop_event(sa->agent, &ev)) {
@@ -257,6 +284,8 @@ void sim_agent_stop(struct sim_agent *sa)
 	sa->timer.id = 0;
 	host_udp_close(sa->sock);
 	sa->sock = NULL;
+	host_udp_close(sa->sock6);
+	sa->sock6 = NULL;
 	close_extra(sa);
 	simtcp_close_all(sa->tcp);
 }
@@ -288,14 +317,43 @@ static void agent_received(struct host_socket *s, const struct endpoint *from,
 	sim_agent_flush(sa);
 }
 
+static void agent_received6(struct host_socket *s, const struct endpoint6 *from,
+			    const struct endpoint6 *to, const uint8_t *payload, size_t len,
+			    void *ctx)
+{
+	struct sim_agent *sa = ctx;
+	struct p2p_endpoint src = to_p2p6(from);
+	(void)s;
+	(void)to;
+	agent_input(sa->agent, now_of(sa->d), &src, payload, len);
+	sim_agent_flush(sa);
+}
+
+/* The same from the IPv6 socket (IPV6_RECVERR): an ICMPv6 error. */
+static void agent_icmp6_error(struct host_socket *s, const struct host_icmp6_error *err, void *ctx)
+{
+	struct sim_agent *sa = ctx;
+	struct p2p_icmp_error e = {.local = to_p2p6(&err->local),
+				   .remote = to_p2p6(&err->remote),
+				   .reporter = p2p_endpoint6(err->reporter.b, 0),
+				   .type = err->type,
+				   .code = err->code};
+	(void)s;
+	agent_handle_icmp_error(sa->agent, now_of(sa->d), &e);
+	sim_agent_flush(sa);
+}
+
 /* An ICMP error about one of the agent's datagrams: the socket has
  * IP_RECVERR on, as natsim peer's has (app/net/daemon.c), so the simulated
  * agent hears what the real one would. */
 static void agent_icmp_error(struct host_socket *s, const struct host_icmp_error *err, void *ctx)
 {
 	struct sim_agent *sa = ctx;
-	struct p2p_icmp_error e = {to_p2p(&err->local), to_p2p(&err->remote), err->reporter,
-				   err->type, err->code};
+	struct p2p_icmp_error e = {.local = to_p2p(&err->local),
+				   .remote = to_p2p(&err->remote),
+				   .reporter = p2p_endpoint4(err->reporter, 0),
+				   .type = err->type,
+				   .code = err->code};
 	(void)s;
 	agent_handle_icmp_error(sa->agent, now_of(sa->d), &e);
 	sim_agent_flush(sa);
@@ -373,6 +431,7 @@ static void sim_agent_free(struct sim_agent *sa)
 	if (sa->timer.id)
 		engine_cancel(net_engine(sa->d->net), sa->timer.id);
 	host_udp_close(sa->sock);
+	host_udp_close(sa->sock6);
 	close_extra(sa);
 	free(sa->extra);
 	simtcp_free(sa->tcp);
@@ -418,6 +477,39 @@ static void install_speed(struct simdrive *d, struct agent_config *c, struct age
 #endif
 }
 
+/* The coordinator that serves IPv4 endpoint `primary`, if it has an IPv6
+ * socket too: its IPv6 endpoint; else family 0. */
+static struct p2p_endpoint coord_ipv6_of(const struct simdrive *d,
+					 const struct p2p_endpoint *primary)
+{
+	for (size_t i = 0; i < d->n_coords; i++)
+		if (p2p_endpoint_equal(&d->coords[i]->primary, primary))
+			return d->coords[i]->primary6;
+	return (struct p2p_endpoint){.family = P2P_FAMILY_IPV4};
+}
+
+/* On a host with an IPv6 address, the agent gets an IPv6 socket on its
+ * IPv4 port (v6only: Linux lets both hold it) and the coordinator's IPv6
+ * endpoint, unless its config names them (agent.h "Dual stack"). 0, or -1
+ * if the port is taken. */
+static int sim_agent_use_ipv6(struct sim_agent *sa, struct host *h, struct agent_config *c)
+{
+	struct ip6_addr a6;
+
+	if (!p2p_endpoint_is6(&c->coordinator6))
+		c->coordinator6 = coord_ipv6_of(sa->d, &c->coordinator);
+	if (p2p_endpoint_is6(&c->local6) || !p2p_endpoint_is6(&c->coordinator6) ||
+	    !host_address6(h, &a6))
+		return 0;
+	sa->sock6 = host_udp_bind6(h, &a6, c->local.port, agent_received6, sa);
+	if (sa->sock6 == NULL)
+		return -1;
+	host_udp_set_error6_fn(sa->sock6, agent_icmp6_error);
+	struct endpoint6 bound = host_socket_local6(sa->sock6);
+	c->local6 = to_p2p6(&bound);
+	return 0;
+}
+
 struct sim_agent *simdrive_add_agent(struct simdrive *d, struct host *h,
 				     const struct agent_config *cfg)
 {
@@ -448,6 +540,8 @@ struct sim_agent *simdrive_add_agent(struct simdrive *d, struct host *h,
 		if (bound.ip == 0)
 			bound.ip = host_address(h);
 		c.local = to_p2p(&bound);
+		if (sim_agent_use_ipv6(sa, h, &c) < 0)
+			goto fail;
 	}
 	c.random = (struct p2p_random){.fill = rng_fill_cb, .ctx = &sa->rng};
 	struct agent_speed speed = {0};
@@ -516,6 +610,8 @@ static void coord_timer_fired(struct engine *e, void *arg);
 
 static struct host_socket *coord_socket_for(struct sim_coord *sc, const struct p2p_endpoint *from)
 {
+	if (p2p_endpoint_is6(from))
+		return sc->sock6;
 	for (size_t i = 0; i < sc->n_socks; i++) {
 		struct endpoint l = host_socket_local(sc->socks[i]);
 		if (l.ip == from->ip && l.port == from->port)
@@ -533,10 +629,8 @@ static void sim_coord_flush(struct sim_coord *sc)
 	while (coord_pop_tcp(sc->coord, &act))
 		if (sc->tcp)
 			simtcp_do(sc->tcp, &act);
-	while (coord_pop_datagram(sc->coord, &dg)) {
-		struct endpoint to = from_p2p(&dg.to);
-		host_udp_sendto(coord_socket_for(sc, &dg.from), &to, dg.buf, dg.len);
-	}
+	while (coord_pop_datagram(sc->coord, &dg))
+		send_either(coord_socket_for(sc, &dg.from), sc->sock6, &dg);
 	while (coord_pop_event(sc->coord, &ev)) {
 		emit_app(d, sc->host, "coordinator", coord_event_name(ev.type), ev.name, ev.text);
 		if (d->coord_hook)
@@ -567,6 +661,33 @@ static void coord_received(struct host_socket *s, const struct endpoint *from,
 	sim_coord_flush(sc);
 }
 
+static void coord_received6(struct host_socket *s, const struct endpoint6 *from,
+			    const struct endpoint6 *to, const uint8_t *payload, size_t len,
+			    void *ctx)
+{
+	struct sim_coord *sc = ctx;
+	struct p2p_endpoint src = to_p2p6(from), local = sc->primary6;
+	(void)s;
+	(void)to;
+	coord_input(sc->coord, now_of(sc->d), &local, &src, payload, len);
+	sim_coord_flush(sc);
+}
+
+/* On a host with an IPv6 address, the coordinator listens there too, on
+ * its primary port: dual-stack peers register over each family. */
+static int coord_bind6(struct sim_coord *sc, uint16_t port)
+{
+	struct ip6_addr a6;
+
+	if (!host_address6(sc->host, &a6))
+		return 0;
+	sc->sock6 = host_udp_bind6(sc->host, &a6, port, coord_received6, sc);
+	if (sc->sock6 == NULL)
+		return -1;
+	sc->primary6 = p2p_endpoint6(a6.b, port);
+	return 0;
+}
+
 static void sim_coord_free(struct sim_coord *sc)
 {
 	if (!sc)
@@ -575,6 +696,7 @@ static void sim_coord_free(struct sim_coord *sc)
 		engine_cancel(net_engine(sc->d->net), sc->timer.id);
 	for (size_t i = 0; i < sc->n_socks; i++)
 		host_udp_close(sc->socks[i]);
+	host_udp_close(sc->sock6);
 	simtcp_free(sc->tcp);
 	coord_free(sc->coord);
 	free(sc);
@@ -608,6 +730,9 @@ struct sim_coord *simdrive_add_coord(struct simdrive *d, struct host *h,
 	if (cfg->has_alternate &&
 	    (coord_bind(sc, p->ip, a->port) < 0 || coord_bind(sc, a->ip, p->port) < 0 ||
 	     coord_bind(sc, a->ip, a->port) < 0))
+		goto fail;
+	sc->primary = *p;
+	if (coord_bind6(sc, p->port) < 0)
 		goto fail;
 	struct coord_config c = *cfg;
 	c.random = (struct p2p_random){.fill = rng_fill_cb, .ctx = &sc->rng};

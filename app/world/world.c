@@ -280,9 +280,9 @@ static int build_coordinator(struct world *w, struct diag *d)
 		    router_add_route(w->internet, sc->alt_ip, 32, near, 0) < 0)
 			return report(w, d, &sc->alt_loc, "cannot add the alternate address");
 	}
-	struct coord_config cc = {.primary = {sc->ip, sc->port},
+	struct coord_config cc = {.primary = {.ip = sc->ip, .port = sc->port},
 				  .has_alternate = sc->has_alternate,
-				  .alternate = {sc->alt_ip, sc->alt_port},
+				  .alternate = {.ip = sc->alt_ip, .port = sc->alt_port},
 				  .disable_relay = !sc->relay,
 				  .software = "natsim"};
 	if (world6_coordinator(w, d) < 0)
@@ -344,7 +344,7 @@ void world_hard_nat_config(const struct scenario_host *sh, uint32_t gateway,
 	 * router list; RFC 6886 section 3.1: NAT-PMP asks its configured gateway);
 	 * port 0: the agent's 5351. */
 	if (ac->techniques & AGENT_TECH_PORT_MAPPING)
-		ac->gateway = (struct p2p_endpoint){gateway, 0};
+		ac->gateway = (struct p2p_endpoint){.ip = gateway, .port = 0};
 }
 
 static int build_agent(struct world *w, struct world_host *wh)
@@ -355,13 +355,13 @@ static int build_agent(struct world *w, struct world_host *wh)
 		return 0;
 	struct agent_config ac = {
 	    .name = sh->name,
-	    .local = {sh->ip, sh->port >= 0 ? (uint16_t)sh->port : WORLD_DEFAULT_AGENT_PORT},
+	    .local = {.ip = sh->ip, .port = sh->port >= 0 ? (uint16_t)sh->port : WORLD_DEFAULT_AGENT_PORT},
 	    .disable_host_candidates = sh->host_candidates == 0,
 	    .transport = scenario_host_speaks_tcp(w->scn, sh->name) ? AGENT_TRANSPORT_TCP
 								    : AGENT_TRANSPORT_UDP,
 	};
 	if (sc)
-		ac.coordinator = (struct p2p_endpoint){sc->ip, sc->port};
+		ac.coordinator = (struct p2p_endpoint){.ip = sc->ip, .port = sc->port};
 	if (sh->keepalive_ns > 0)
 		ac.keepalive_ns = (uint64_t)sh->keepalive_ns;
 	world_hard_nat_config(sh, wh->gateway, &ac);

@@ -21,8 +21,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const struct p2p_endpoint GATEWAY = {0xC0A80101u, 5351};
-static const struct p2p_endpoint LOCAL = {0xC0A80105u, 5000};
+static const struct p2p_endpoint GATEWAY = {.ip = 0xC0A80101u, .port = 5351};
+static const struct p2p_endpoint LOCAL = {.ip = 0xC0A80105u, .port = 5000};
 
 static void fill(void *ctx, uint8_t *out, size_t len)
 {
@@ -74,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const uint8_t seed[32] = {7};
 	struct agent_config c = {.name = "alice",
 				 .local = LOCAL,
-				 .coordinator = {0xC0000201u, 3478},
+				 .coordinator = {.ip = 0xC0000201u, .port = 3478},
 				 .key_seed = seed,
 				 .random = {fill, &rng},
 				 .techniques = AGENT_TECH_PORT_MAPPING,

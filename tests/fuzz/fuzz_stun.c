@@ -18,7 +18,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void read_all(const struct stun_msg *m, const uint8_t *data, size_t size)
 {
 	struct p2p_endpoint ep;
-	struct p2p_endpoint6 ep6;
 	uint32_t u32;
 	uint64_t u64;
 	int code;
@@ -32,7 +31,6 @@ static void read_all(const struct stun_msg *m, const uint8_t *data, size_t size)
 		(void)stun_find(m, t);
 		(void)stun_get_address(m, t, &ep);
 		(void)stun_get_xor_address(m, t, &ep);
-		(void)stun_get_xor_address6(m, t, &ep6);
 		(void)stun_get_u32(m, t, &u32);
 		(void)stun_get_u64(m, t, &u64);
 		(void)stun_get_string(m, t, str, sizeof(str));

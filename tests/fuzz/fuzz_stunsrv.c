@@ -34,10 +34,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct p2p_datagram out; /* large: not on the stack */
 	struct stunsrv_config cfg = {
-	    .primary = {0xC000020Au, 3478}, /* 192.0.2.10:3478 */
-	    .alternate = {0xC000020Bu, 3479},
+	    .primary = {.ip = 0xC000020Au, .port = 3478}, /* 192.0.2.10:3478 */
+	    .alternate = {.ip = 0xC000020Bu, .port = 3479},
 	};
-	struct p2p_endpoint from = {0xCB007107u, 61000}; /* 203.0.113.7 */
+	struct p2p_endpoint from = {.ip = 0xCB007107u, .port = 61000}; /* 203.0.113.7 */
 	struct p2p_endpoint local;
 	struct stun_msg m;
 

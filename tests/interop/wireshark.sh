@@ -62,6 +62,23 @@ has "$TMP/summary.txt" "natsim REGISTER Request name=alice" "natsim CONNECT Requ
 	"natsim INTRODUCE Indication peer=bob" "natsim RELAY Indication peer=" \
 	"natsim DATA Indication peer=alice"
 
+# 1b. An INTRODUCE over IPv6 with an IPv6 NATSIM-CANDIDATE (21 bytes: family
+# 0x02, the address XORed with the cookie and the transaction ID 01..0c),
+# written by coord_put_candidate for srflx [2001:db8:2::5]:5000 and wrapped
+# in UDP over IPv6 by text2pcap.
+INTRO6=029300242112a4420102030405060708090a0b0ce0080003626f6200e00400150002329a0113a9fa0100030405060708090a0b0901000000
+if command -v text2pcap >/dev/null; then
+	echo "$INTRO6" | sed 's/../& /g; s/^/000000 /' >"$TMP/intro6.txt"
+	text2pcap -q -6 2001:db8:ff::10,2001:db8:1::5 -u 3478,5000 "$TMP/intro6.txt" \
+		"$TMP/intro6.pcap" || fail "text2pcap failed"
+	tshark -X lua_script:"$LUA" -r "$TMP/intro6.pcap" -V >"$TMP/intro6.out" 2>&1
+	has "$TMP/intro6.out" "NATSIM-CANDIDATE: srflx [2001:db8:2::5]:5000" \
+		"Candidate address: 2001:db8:2::5" "Candidate port: 5000"
+	tshark -X lua_script:"$LUA" -r "$TMP/intro6.pcap" -T fields -e natsim.candidate.ipv6 \
+		>"$TMP/intro6.fields" 2>/dev/null
+	has "$TMP/intro6.fields" "2001:db8:2::5"
+fi
+
 # 2. Without the dissector: natsim's attributes are unknown to Wireshark, not
 # another vendor's (0xC001 was ENF-FLOW-DESCRIPTION, 0xC002 ENF-NETWORK-STATUS).
 tshark -r "$PCAP" -V >"$TMP/plain.txt" 2>/dev/null

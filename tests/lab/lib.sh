@@ -78,6 +78,12 @@ lab_cleanup() {
 			echo "---- conntrack -L in ${ns#$LAB-} ----"
 			ip netns exec "$ns" conntrack -L 2>/dev/null || true
 		done
+		# IPv6 routers (lib6.sh): their firewall's table; a dual-stack
+		# NAT's IPv6 entries too.
+		for ns in $(ip netns list | awk '{print $1}' | grep -E "^$LAB-(rtr|nat)" || true); do
+			echo "---- conntrack -L -f ipv6 in ${ns#$LAB-} ----"
+			ip netns exec "$ns" conntrack -L -f ipv6 2>/dev/null || true
+		done
 	fi
 	for pid in "${LAB_PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null || true
@@ -149,6 +155,11 @@ lab_wait_log() {
 lab_make_ns() {
 	ip netns add "$LAB-$1"
 	in_ns "$1" ip link set lo up
+	# IPv6 (lib6.sh): no duplicate address detection on the interfaces made
+	# here, link-local ones included, which would otherwise stay tentative a
+	# second or two and neighbour discovery with them (RFC 4862 5.4); nothing
+	# else in a lab can hold their addresses.
+	in_ns "$1" sysctl -qw net.ipv6.conf.default.accept_dad=0
 }
 
 lab_make_wan() {

@@ -29,7 +29,7 @@
 #define TEST_AGENT_SUMMARY 0
 #endif
 
-static const struct p2p_endpoint COORD_EP = {0xC0000201u, 3478}; /* 192.0.2.1 */
+static const struct p2p_endpoint COORD_EP = {.ip = 0xC0000201u, .port = 3478}; /* 192.0.2.1 */
 
 /* ---- fake NAT: EIM or APDM mapping, APDF filtering, idle expiry ---- */
 
@@ -72,7 +72,7 @@ static struct p2p_endpoint nat_out(struct fake_nat *n, uint64_t now, struct p2p_
 	if (m == NULL) {
 		assert_true(n->n_maps < 64);
 		m = &n->maps[n->n_maps++];
-		*m = (struct fake_map){.in = in, .ext = {n->public_ip, n->next_port++}, .remote = to,
+		*m = (struct fake_map){.in = in, .ext = {.ip = n->public_ip, .port = n->next_port++}, .remote = to,
 				       .live = true};
 	}
 	bool known = false;
@@ -258,8 +258,12 @@ static void answer_icmp(const struct pkt *p, uint32_t reporter, uint8_t type, ui
 	assert_true(N->q_len < QCAP);
 	struct pkt *e = &N->q[(N->q_head + N->q_len++) % QCAP];
 	*e =
-	    (struct pkt){.at = N->now + LATENCY, .src = {reporter, 0}, .dst = p->src, .icmp = true};
-	e->err = (struct p2p_icmp_error){p->src, p->dst, reporter, type, code};
+	    (struct pkt){.at = N->now + LATENCY, .src = {.ip = reporter, .port = 0}, .dst = p->src, .icmp = true};
+	e->err = (struct p2p_icmp_error){.local = p->src,
+					 .remote = p->dst,
+					 .reporter = p2p_endpoint4(reporter, 0),
+					 .type = type,
+					 .code = code};
 }
 
 /* The error reaches the agent whose datagram it quotes: through its NAT,
@@ -405,8 +409,8 @@ static void net_up(const struct setup *s)
 		h->nat.public_ip = i ? 0xC6336401u : 0xCB007101u; /* 198.51.100.1, 203.0.113.1 */
 		h->nat.next_port = (uint16_t)(40000 + 1000 * i);
 		h->nat.idle_ns = s->idle_ns;
-		h->local = s->mode == FAKE_NONE ? (struct p2p_endpoint){h->nat.public_ip + 9, 5000}
-						: (struct p2p_endpoint){0x0A000102u + 0x100u * (uint32_t)i, 5000};
+		h->local = s->mode == FAKE_NONE ? (struct p2p_endpoint){.ip = h->nat.public_ip + 9, .port = 5000}
+						: (struct p2p_endpoint){.ip = 0x0A000102u + 0x100u * (uint32_t)i, .port = 5000};
 		memset(seed, i + 1, sizeof(seed));
 		speed_for[i].summarize_deadlines = TEST_AGENT_SUMMARY;
 		struct agent_config ac = {
@@ -816,7 +820,7 @@ static int introduce(struct agent *ag, const uint8_t pk[CRYPTO_BOX_PK_SIZE])
 {
 	uint8_t buf[P2P_MAX_DATAGRAM], txid[STUN_TXID_SIZE] = {1, 2, 3};
 	struct stun_writer w;
-	struct coord_candidate c = {{0xCB007163u, 6000}, COORD_CAND_SRFLX};
+	struct coord_candidate c = {{.ip = 0xCB007163u, .port = 6000}, COORD_CAND_SRFLX};
 
 	stun_writer_init(&w, buf, sizeof(buf), STUN_METHOD_INTRODUCE, STUN_CLASS_INDICATION, txid);
 	stun_put_string(&w, STUN_ATTR_NATSIM_PEER, "carol");
@@ -834,7 +838,7 @@ static struct agent *lone_agent(uint64_t *rng, struct agent_speed speed)
 	uint8_t seed[32];
 	memset(seed, 7, sizeof(seed));
 	struct agent_config ac = {.name = "dave",
-				  .local = {0xCB007109u, 5000},
+				  .local = {.ip = 0xCB007109u, .port = 5000},
 				  .coordinator = COORD_EP,
 				  .key_seed = seed,
 				  .random = {fill, rng},
@@ -867,7 +871,7 @@ static void test_given_identity_used(void **state)
 	memset(seed, 9, sizeof(seed));
 	assert_int_equal(crypto_identity_from_seed(&given, seed), CRYPTO_OK);
 	struct agent_config ac = {.name = "erin",
-				  .local = {0xCB00710Au, 5000},
+				  .local = {.ip = 0xCB00710Au, .port = 5000},
 				  .coordinator = COORD_EP,
 				  .random = {fill, &rng},
 				  .speed = &(struct agent_speed){.identity = &given}};
@@ -973,7 +977,7 @@ static void test_sign_hint_per_register(void **state)
 	memset(&log, 0, sizeof(log));
 	memset(seed, 7, sizeof(seed));
 	struct agent_config ac = {.name = "dave",
-				  .local = {0xCB007109u, 5000},
+				  .local = {.ip = 0xCB007109u, .port = 5000},
 				  .coordinator = COORD_EP,
 				  .key_seed = seed,
 				  .random = {fill, &rng},
@@ -1109,7 +1113,7 @@ static void test_many_peers(void **state)
 	for (int i = AGENT_MAX_PEERS - 1; i >= 0; i--) {
 		struct crypto_identity id;
 		struct stun_writer w;
-		struct coord_candidate c = {{0xCB007100u + (uint32_t)i, 6000}, COORD_CAND_SRFLX};
+		struct coord_candidate c = {{.ip = 0xCB007100u + (uint32_t)i, .port = 6000}, COORD_CAND_SRFLX};
 		memset(seed, 40 + i, sizeof(seed));
 		assert_int_equal(crypto_identity_from_seed(&id, seed), CRYPTO_OK);
 		snprintf(name, sizeof(name), "peer-%02d", i);
@@ -1246,7 +1250,11 @@ static void test_forged_error_loses_to_answer(void **state)
 	run_until(N->now + LATENCY); /* the introduction is in; alice's first check is out */
 	while (N->peer_datagrams[0] == 0)
 		run_until(N->now + 1 * MS);
-	struct p2p_icmp_error forged = {N->h[0].local, N->h[1].local, 0x0A0A0A0Au, 3, 3};
+	struct p2p_icmp_error forged = {.local = N->h[0].local,
+					.remote = N->h[1].local,
+					.reporter = p2p_endpoint4(0x0A0A0A0Au, 0),
+					.type = 3,
+					.code = 3};
 	assert_int_equal(agent_handle_icmp_error(N->h[0].ag, N->now, &forged), AGENT_OK);
 	drain_all();
 	assert_int_equal(count(0, AGENT_EV_PAIR_FAILED), 1);
@@ -1269,7 +1277,11 @@ static void test_icmp_error_ignored_unless_check_waits(void **state)
 	(void)state;
 	net_up(&s);
 	register_and_connect();
-	struct p2p_icmp_error e = {N->h[0].local, N->h[1].local, N->h[1].local.ip, 3, 3};
+	struct p2p_icmp_error e = {.local = N->h[0].local,
+				   .remote = N->h[1].local,
+				   .reporter = p2p_endpoint4(N->h[1].local.ip, 0),
+				   .type = 3,
+				   .code = 3};
 	e.local.port++;
 	assert_int_equal(agent_handle_icmp_error(N->h[0].ag, N->now, &e), AGENT_ERR_INVALID);
 	e.local = N->h[0].local;

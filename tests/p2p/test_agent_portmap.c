@@ -25,9 +25,9 @@
 #define S P2P_NS_PER_S
 #define MAX_SEEN 64
 
-static const struct p2p_endpoint COORD = {0xC0000201u, 3478};  /* 192.0.2.1 */
-static const struct p2p_endpoint LOCAL = {0xC0A80105u, 5000};  /* 192.168.1.5 */
-static const struct p2p_endpoint ROUTER = {0xC0A80101u, 5351}; /* 192.168.1.1 */
+static const struct p2p_endpoint COORD = {.ip = 0xC0000201u, .port = 3478};  /* 192.0.2.1 */
+static const struct p2p_endpoint LOCAL = {.ip = 0xC0A80105u, .port = 5000};  /* 192.168.1.5 */
+static const struct p2p_endpoint ROUTER = {.ip = 0xC0A80101u, .port = 5351}; /* 192.168.1.1 */
 static const uint32_t PUBLIC_IP = 0xCB007107u;		       /* 203.0.113.7 */
 
 struct seen {
@@ -147,7 +147,7 @@ static struct rig *rig_new(unsigned techniques)
 				  .key_seed = seed,
 				  .random = {fill, &r->rng},
 				  .techniques = techniques,
-				  .gateway = {ROUTER.ip, 0}}; /* port 0: 5351 */
+				  .gateway = {.ip = ROUTER.ip, .port = 0}}; /* port 0: 5351 */
 	r->ag = agent_new(&ac);
 	assert_non_null(r->ag);
 	return r;
@@ -255,7 +255,7 @@ static bool registered_mapped(const struct rig *r, struct p2p_endpoint ep)
 	assert_int_equal(stun_decode(r->reg.buf, r->reg.len, false, &m), STUN_OK);
 	for (size_t i = 0; i < m.n_attrs; i++)
 		if (m.attrs[i].type == STUN_ATTR_NATSIM_CANDIDATE &&
-		    coord_parse_candidate(&m.attrs[i], &c) == 0 && c.type == COORD_CAND_MAPPED &&
+		    coord_parse_candidate(&m, &m.attrs[i], &c) == 0 && c.type == COORD_CAND_MAPPED &&
 		    p2p_endpoint_equal(&c.ep, &ep))
 			return true;
 	return false;
@@ -278,7 +278,7 @@ static void test_grant(void **state)
 	answer_pcp(r, &r->router[0].d, 0, 5000, 7200, 42);
 	assert_true(logged(r, "the router mapped 203.0.113.7:5000 for us for 7200 s by PCP"));
 	/* Registered again with the mapped candidate, then the CONNECT. */
-	assert_true(registered_mapped(r, (struct p2p_endpoint){PUBLIC_IP, 5000}));
+	assert_true(registered_mapped(r, (struct p2p_endpoint){.ip = PUBLIC_IP, .port = 5000}));
 	assert_int_equal(r->connects, 1);
 	rig_free(r);
 }
@@ -292,7 +292,7 @@ static void test_connect_waits_for_the_new_registration(void **state)
 
 	r->drop_registers = 1;
 	answer_pcp(r, &r->router[0].d, 0, 5000, 7200, 42);
-	assert_true(registered_mapped(r, (struct p2p_endpoint){PUBLIC_IP, 5000}));
+	assert_true(registered_mapped(r, (struct p2p_endpoint){.ip = PUBLIC_IP, .port = 5000}));
 	assert_int_equal(r->connects, 0); /* that REGISTER was lost */
 	run_until(r, 2 * S);		  /* its retransmission is answered */
 	assert_int_equal(r->connects, 1);
@@ -306,7 +306,7 @@ static void test_refused(void **state)
 
 	answer_pcp(r, &r->router[0].d, 2 /* NOT_AUTHORIZED */, 0, 0, 42);
 	assert_true(logged(r, "no port mapping: the router refused by PCP: NOT_AUTHORIZED"));
-	assert_false(registered_mapped(r, (struct p2p_endpoint){PUBLIC_IP, 5000}));
+	assert_false(registered_mapped(r, (struct p2p_endpoint){.ip = PUBLIC_IP, .port = 5000}));
 	assert_int_equal(r->connects, 1); /* without it */
 	run_until(r, 10 * S);
 	assert_int_equal(r->n_router, 1); /* and asks no more */
@@ -388,7 +388,7 @@ static void test_epoch_reset_means_reboot(void **state)
 	assert_true(logged(r, "the router rebooted (its epoch says 20 s, but 3600 s have passed "
 			      "since it said 1000 s"));
 	assert_true(logged(r, "the router mapped 203.0.113.7:1025 for us"));
-	assert_true(registered_mapped(r, (struct p2p_endpoint){PUBLIC_IP, 1025}));
+	assert_true(registered_mapped(r, (struct p2p_endpoint){.ip = PUBLIC_IP, .port = 1025}));
 	rig_free(r);
 }
 
@@ -455,7 +455,7 @@ static void test_natpmp_fallback(void **state)
 
 	answer_natpmp(r, 1, 40001, 77);
 	assert_true(logged(r, "the router mapped 203.0.113.7:40001 for us for 7200 s by NAT-PMP"));
-	assert_true(registered_mapped(r, (struct p2p_endpoint){PUBLIC_IP, 40001}));
+	assert_true(registered_mapped(r, (struct p2p_endpoint){.ip = PUBLIC_IP, .port = 40001}));
 	assert_int_equal(r->connects, 1);
 
 	/* Delete: a NAT-PMP map request with lifetime 0 and suggested port 0. */
@@ -478,7 +478,7 @@ static void test_no_server_icmp(void **state)
 	struct rig *r = rig_registered(AGENT_TECH_PORT_MAPPING);
 	struct p2p_icmp_error err = {.local = LOCAL,
 				     .remote = ROUTER,
-				     .reporter = ROUTER.ip,
+				     .reporter = {.ip = ROUTER.ip},
 				     .type = P2P_ICMP_DEST_UNREACH,
 				     .code = P2P_ICMP_PORT_UNREACH};
 

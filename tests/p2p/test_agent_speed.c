@@ -21,7 +21,7 @@
 
 #if NATSIM_AGENT_SPEED
 
-static const struct p2p_endpoint COORD = {0xC000020Au, 3478};
+static const struct p2p_endpoint COORD = {.ip = 0xC000020Au, .port = 3478};
 
 static void fill(void *ctx, uint8_t *out, size_t len)
 {
@@ -37,7 +37,7 @@ static struct agent *agent_with(const char *name, uint64_t *rng, const struct ag
 	uint8_t seed[32];
 	memset(seed, name[0], sizeof(seed));
 	struct agent_config ac = {.name = name,
-				  .local = {0xCB007109u, 5000},
+				  .local = {.ip = 0xCB007109u, .port = 5000},
 				  .coordinator = COORD,
 				  .key_seed = seed,
 				  .random = {fill, rng},
@@ -125,17 +125,17 @@ struct twin {
 	struct tw_pkt *q;
 };
 
-static const struct p2p_endpoint TW_COORD = {0xC0000201u, 3478};
+static const struct p2p_endpoint TW_COORD = {.ip = 0xC0000201u, .port = 3478};
 
 static struct p2p_endpoint tw_ep(int i)
 {
-	return (struct p2p_endpoint){0x0A000001u + (uint32_t)i, 5000};
+	return (struct p2p_endpoint){.ip = 0x0A000001u + (uint32_t)i, .port = 5000};
 }
 
 static int tw_index(const struct p2p_endpoint *ep)
 {
 	for (int i = 0; i < TW_AGENTS; i++)
-		if (p2p_endpoint_equal(ep, &(struct p2p_endpoint){tw_ep(i).ip, tw_ep(i).port}))
+		if (p2p_endpoint_equal(ep, &(struct p2p_endpoint){.ip = tw_ep(i).ip, .port = tw_ep(i).port}))
 			return i;
 	return -1;
 }
@@ -217,7 +217,7 @@ static void tw_deliver(struct twin *w, const struct tw_pkt *p)
 	int s = tw_index(&p->src), d = tw_index(&p->dst);
 
 	if (p->icmp) {
-		struct p2p_icmp_error err = {p->src, p->dst, p->dst.ip, 3, 3};
+		struct p2p_icmp_error err = {.local = p->src, .remote = p->dst, .reporter = p2p_endpoint4(p->dst.ip, 0), .type = 3, .code = 3};
 		agent_handle_icmp_error(w->ag[s], w->now, &err);
 		return;
 	}

@@ -14,7 +14,7 @@
 
 #define S P2P_NS_PER_S
 
-static const struct p2p_endpoint COORD_EP = {0xC0000201u, 3478}; /* 192.0.2.1 */
+static const struct p2p_endpoint COORD_EP = {.ip = 0xC0000201u, .port = 3478}; /* 192.0.2.1 */
 
 static void xorshift_fill(void *ctx, uint8_t *out, size_t len)
 {
@@ -50,7 +50,7 @@ struct peer {
 
 static struct peer make_peer(const char *name, uint8_t seed_byte, uint32_t ip)
 {
-	struct peer p = {.name = name, .ep = {ip, 40000}};
+	struct peer p = {.name = name, .ep = {.ip = ip, .port = 40000}};
 	uint8_t seed[32];
 	memset(seed, seed_byte, sizeof(seed));
 	crypto_identity_from_seed(&p.id, seed);
@@ -72,7 +72,8 @@ static size_t build_register(const struct peer *p, const struct crypto_identity 
 	snprintf(r.name, sizeof(r.name), "%s", p->name);
 	memcpy(r.sign_pk, p->id.sign_pk, 32);
 	memcpy(r.box_pk, p->id.box_pk, 32);
-	r.candidates[0] = (struct coord_candidate){{0x0A000002u, 5000}, COORD_CAND_HOST};
+	r.candidates[0] =
+	    (struct coord_candidate){{.ip = 0x0A000002u, .port = 5000}, COORD_CAND_HOST};
 	r.mapping = reg_mapping_signed;
 	crypto_identity_sign(signer, bytes, coord_registration_bytes(&r, bytes), sig);
 	stun_writer_init(&w, buf, cap, STUN_METHOD_REGISTER, STUN_CLASS_REQUEST, txid);
@@ -278,7 +279,7 @@ static void introduce(struct trio *t)
 			struct coord_candidate cc;
 			if (m.attrs[i].type != STUN_ATTR_NATSIM_CANDIDATE)
 				continue;
-			assert_int_equal(coord_parse_candidate(&m.attrs[i], &cc), 0);
+			assert_int_equal(coord_parse_candidate(&m, &m.attrs[i], &cc), 0);
 			ncand++;
 			if (cc.type == COORD_CAND_SRFLX)
 				assert_true(p2p_endpoint_equal(
@@ -404,7 +405,7 @@ static void test_relay_refuses(void **state)
 	uint8_t buf[512], payload[40] = {0};
 	struct p2p_datagram d;
 	struct coord_event e;
-	struct p2p_endpoint stranger = {0x08080808u, 1234};
+	struct p2p_endpoint stranger = {.ip = 0x08080808u, .port = 1234};
 	(void)state;
 
 	introduce(&t);
@@ -465,7 +466,8 @@ static void test_no_amplification(void **state)
 					buf[23] = 4;
 			}
 		}
-		struct p2p_endpoint from = {0x64000000u + (uint32_t)i, (uint16_t)(1000 + i)};
+		struct p2p_endpoint from = {.ip = 0x64000000u + (uint32_t)i,
+					    .port = (uint16_t)(1000 + i)};
 		coord_input(c, (uint64_t)i, &COORD_EP, &from, buf, len);
 		while (coord_pop_datagram(c, &d)) {
 			answered++;
@@ -511,7 +513,8 @@ static void test_binding_rate_limit(void **state)
 
 	size_t n = binding_request(buf, sizeof(buf), 1);
 	for (int i = 0; i < 100; i++) {
-		struct p2p_endpoint from = {0x64000001u, (uint16_t)(1000 + i)}; /* one address */
+		struct p2p_endpoint from = {.ip = 0x64000001u,
+					    .port = (uint16_t)(1000 + i)}; /* one address */
 		coord_input(c, 5 * S, &COORD_EP, &from, buf, n);
 		answered += coord_pop_datagram(c, &d);
 	}
@@ -519,11 +522,11 @@ static void test_binding_rate_limit(void **state)
 	assert_int_equal(coord_counters(c)->rate_limited, 100 - COORD_BINDING_BURST);
 	assert_int_equal(count_refusals(c, COORD_REFUSE_RATE_LIMITED), 1);
 	/* Another address has its own bucket. */
-	struct p2p_endpoint other = {0x64000002u, 1000};
+	struct p2p_endpoint other = {.ip = 0x64000002u, .port = 1000};
 	assert_int_equal(coord_input(c, 5 * S, &COORD_EP, &other, buf, n), COORD_OK);
 	assert_true(coord_pop_datagram(c, &d));
 	/* One second later, 1 s / interval tokens are back, and no more. */
-	struct p2p_endpoint from = {0x64000001u, 999};
+	struct p2p_endpoint from = {.ip = 0x64000001u, .port = 999};
 	uint64_t per_s = P2P_NS_PER_S / COORD_BINDING_INTERVAL;
 	answered = 0;
 	for (uint64_t i = 0; i < per_s + 5; i++) {
@@ -553,7 +556,7 @@ static void test_drops_counted_and_sampled(void **state)
 
 	memset(junk, 0xAB, sizeof(junk));
 	for (int i = 0; i < 500; i++) {
-		struct p2p_endpoint from = {0x64000000u + (uint32_t)i, 7};
+		struct p2p_endpoint from = {.ip = 0x64000000u + (uint32_t)i, .port = 7};
 		assert_int_equal(coord_input(c, S, &COORD_EP, &from, junk, sizeof(junk)),
 				 COORD_ERR_MALFORMED);
 	}
@@ -565,7 +568,7 @@ static void test_drops_counted_and_sampled(void **state)
 	}
 	assert_int_equal(events, COORD_LOG_BURST);
 	/* Later, the next event says how many went unlogged. */
-	struct p2p_endpoint from = {0x65000000u, 7};
+	struct p2p_endpoint from = {.ip = 0x65000000u, .port = 7};
 	coord_input(c, 3 * S, &COORD_EP, &from, junk, 100);
 	assert_true(last_event(c, &e));
 	assert_non_null(strstr(e.text, "480 more not logged"));
@@ -704,7 +707,8 @@ static void test_verifier_used(void **state)
 	snprintf(r.name, sizeof(r.name), "%s", a.name);
 	memcpy(r.sign_pk, a.id.sign_pk, 32);
 	memcpy(r.box_pk, a.id.box_pk, 32);
-	r.candidates[0] = (struct coord_candidate){{0x0A000002u, 5000}, COORD_CAND_HOST};
+	r.candidates[0] =
+	    (struct coord_candidate){{.ip = 0x0A000002u, .port = 5000}, COORD_CAND_HOST};
 	size_t n = coord_registration_bytes(&r, bytes);
 	crypto_identity_sign(&a.id, bytes, n, sig);
 	assert_int_equal(v.len, n);
@@ -834,6 +838,193 @@ static void test_mapping_passed_on(void **state)
 	coord_free(c);
 }
 
+/* ---- IPv6: registrations per family, introductions, the relay ---- */
+
+static struct p2p_endpoint ep6(const char *text)
+{
+	struct p2p_endpoint e;
+	assert_int_equal(p2p_endpoint_parse(text, &e), 0);
+	return e;
+}
+
+/* The coordinator's IPv6 address, where dual-stack peers register again. */
+#define COORD_EP6 ep6("[2001:db8:ff::1]:3478")
+
+static int register_from(struct coord *c, uint64_t now, const struct peer *p,
+			 const struct p2p_endpoint *local, const struct p2p_endpoint *from,
+			 uint64_t ts)
+{
+	struct peer q = *p;
+	uint8_t buf[512];
+
+	q.ep = *from;
+	size_t n = build_register(&q, &q.id, ts, buf, sizeof(buf));
+	return coord_input(c, now, local, from, buf, n);
+}
+
+/* Every datagram out: the one to `to` is copied into *out. */
+static bool datagram_to(struct coord *c, const struct p2p_endpoint *to, struct p2p_datagram *out)
+{
+	struct p2p_datagram d;
+	bool found = false;
+	while (coord_pop_datagram(c, &d))
+		if (p2p_endpoint_equal(&d.to, to)) {
+			*out = d;
+			found = true;
+		}
+	return found;
+}
+
+/* A peer registers over IPv4 and over IPv6: one name, two server-reflexive
+ * endpoints, each answered in its own family from the address it came to. */
+static void test_dual_stack_registration(void **state)
+{
+	(void)state;
+	struct coord *c = make_coord(0, 0);
+	struct peer a = make_peer("alice", 1, 0xCB007101u);
+	struct p2p_endpoint a6 = ep6("[2001:db8:1::5]:40000"), c6 = COORD_EP6, mapped;
+	struct p2p_datagram d;
+	struct stun_msg m;
+
+	assert_int_equal(do_register(c, 0, &a, 1), COORD_OK);
+	drain(c);
+	assert_int_equal(register_from(c, 0, &a, &c6, &a6, 2), COORD_OK);
+	assert_true(datagram_to(c, &a6, &d));
+	assert_true(p2p_endpoint_equal(&d.from, &c6));
+	assert_int_equal(stun_decode(d.buf, d.len, false, &m), STUN_OK);
+	assert_int_equal(m.cls, STUN_CLASS_SUCCESS);
+	assert_int_equal(stun_get_xor_address(&m, STUN_ATTR_XOR_MAPPED_ADDRESS, &mapped), STUN_OK);
+	assert_true(p2p_endpoint_equal(&mapped, &a6));
+	assert_int_equal(coord_counters(c)->peers, 1);
+	/* Either endpoint is the peer's: a CONNECT over IPv6 is authenticated. */
+	uint8_t buf[256];
+	size_t n = build_connect("nobody", buf, sizeof(buf));
+	assert_int_equal(coord_input(c, S, &c6, &a6, buf, n), COORD_ERR_REFUSED);
+	struct coord_event e;
+	assert_true(last_event(c, &e));
+	assert_int_equal(e.refusal, COORD_REFUSE_UNKNOWN_PEER); /* not NOT_REGISTERED */
+	/* A refresh over IPv4 keeps the IPv6 endpoint. */
+	assert_int_equal(do_register(c, 2 * S, &a, 3), COORD_OK);
+	drain(c);
+	assert_int_equal(coord_input(c, 3 * S, &c6, &a6, buf, n), COORD_ERR_REFUSED);
+	assert_true(last_event(c, &e));
+	assert_int_equal(e.refusal, COORD_REFUSE_UNKNOWN_PEER);
+	coord_free(c);
+}
+
+/* INTRODUCE carries both families' server-reflexive candidates; an IPv6
+ * one is a 21-byte NATSIM-CANDIDATE. */
+static void test_introduce_both_families(void **state)
+{
+	(void)state;
+	struct coord *c = make_coord(0, 0);
+	struct peer a = make_peer("alice", 1, 0xCB007101u), b = make_peer("bob", 2, 0xC6336401u);
+	struct p2p_endpoint b6 = ep6("[2001:db8:2::7]:40000"), c6 = COORD_EP6;
+	struct p2p_datagram d;
+	struct stun_msg m;
+	uint8_t buf[256];
+
+	assert_int_equal(do_register(c, 0, &a, 1), COORD_OK);
+	assert_int_equal(do_register(c, 0, &b, 1), COORD_OK);
+	assert_int_equal(register_from(c, 0, &b, &c6, &b6, 2), COORD_OK);
+	drain(c);
+	size_t n = build_connect("bob", buf, sizeof(buf));
+	assert_int_equal(coord_input(c, S, &COORD_EP, &a.ep, buf, n), COORD_OK);
+	do { /* to alice: INTRODUCE, then CONNECT's answer */
+		assert_true(coord_pop_datagram(c, &d));
+		assert_int_equal(stun_decode(d.buf, d.len, false, &m), STUN_OK);
+	} while (m.method != STUN_METHOD_INTRODUCE || !p2p_endpoint_equal(&d.to, &a.ep));
+	bool saw4 = false, saw6 = false;
+	for (size_t i = 0; i < m.n_attrs; i++) {
+		struct coord_candidate cc;
+		if (m.attrs[i].type != STUN_ATTR_NATSIM_CANDIDATE)
+			continue;
+		assert_int_equal(coord_parse_candidate(&m, &m.attrs[i], &cc), STUN_OK);
+		if (cc.type != COORD_CAND_SRFLX)
+			continue;
+		saw4 = saw4 || p2p_endpoint_equal(&cc.ep, &b.ep);
+		saw6 = saw6 || p2p_endpoint_equal(&cc.ep, &b6);
+		assert_int_equal(m.attrs[i].len, p2p_endpoint_is6(&cc.ep) ? 21 : 9);
+	}
+	assert_true(saw4);
+	assert_true(saw6);
+	coord_free(c);
+}
+
+/* Relayed data goes to the other peer over the family it came in on when
+ * that peer registered over it, and over its one family otherwise. */
+static void test_relay_per_family(void **state)
+{
+	(void)state;
+	struct coord *c = make_coord(0, 0);
+	struct peer a = make_peer("alice", 1, 0xCB007101u), b = make_peer("bob", 2, 0xC6336401u);
+	struct p2p_endpoint a6 = ep6("[2001:db8:1::5]:40000"), b6 = ep6("[2001:db8:2::7]:40000");
+	struct p2p_endpoint c6 = COORD_EP6;
+	struct p2p_datagram d;
+	uint8_t buf[256];
+	uint64_t session = 0;
+	struct coord_event e;
+
+	assert_int_equal(do_register(c, 0, &a, 1), COORD_OK);
+	assert_int_equal(register_from(c, 0, &a, &c6, &a6, 2), COORD_OK);
+	assert_int_equal(do_register(c, 0, &b, 1), COORD_OK);
+	drain(c);
+	size_t n = build_connect("bob", buf, sizeof(buf));
+	assert_int_equal(coord_input(c, S, &c6, &a6, buf, n), COORD_OK);
+	while (coord_pop_event(c, &e))
+		if (e.type == COORD_EV_INTRODUCED)
+			session = e.session;
+	drain(c);
+	assert_true(session != 0);
+	/* alice over IPv6 to bob, who registered over IPv4 only: over IPv4. */
+	n = build_relay("bob", session, (const uint8_t *)"hi", 2, buf, sizeof(buf));
+	assert_int_equal(coord_input(c, S, &c6, &a6, buf, n), COORD_OK);
+	assert_true(datagram_to(c, &b.ep, &d));
+	assert_true(p2p_endpoint_equal(&d.from, &COORD_EP));
+	/* Once bob registers over IPv6 too, IPv6 data reaches him over IPv6. */
+	assert_int_equal(register_from(c, 2 * S, &b, &c6, &b6, 2), COORD_OK);
+	drain(c);
+	assert_int_equal(coord_input(c, 2 * S, &c6, &a6, buf, n), COORD_OK);
+	assert_true(datagram_to(c, &b6, &d));
+	assert_true(p2p_endpoint_equal(&d.from, &c6));
+	/* ... and IPv4 data over IPv4. */
+	n = build_relay("alice", session, (const uint8_t *)"ho", 2, buf, sizeof(buf));
+	assert_int_equal(coord_input(c, 2 * S, &COORD_EP, &b.ep, buf, n), COORD_OK);
+	assert_true(datagram_to(c, &a.ep, &d));
+	assert_true(p2p_endpoint_equal(&d.from, &COORD_EP));
+	coord_free(c);
+}
+
+/* The signed bytes of an IPv4-only registration are what they always were;
+ * an IPv6 candidate adds a tail, so the two registrations differ. */
+static void test_registration_bytes_ipv6_tail(void **state)
+{
+	(void)state;
+	struct coord_registration r = {.name = "al", .timestamp_ns = 1, .n_candidates = 1};
+	uint8_t four[COORD_REG_BYTES_MAX], both[COORD_REG_BYTES_MAX];
+
+	r.candidates[0] = (struct coord_candidate){{.ip = 0x0A000002u, .port = 5000}, 0};
+	size_t n4 = coord_registration_bytes(&r, four);
+	assert_int_equal(n4, 18 + 1 + 2 + 64 + 8 + 1 + 7); /* the IPv4 layout, unchanged */
+	r.candidates[1] = (struct coord_candidate){ep6("[2001:db8::5]:5000"), 0};
+	r.n_candidates = 2;
+	size_t n6 = coord_registration_bytes(&r, both);
+	assert_int_equal(n6, n4 + 2 + 19);
+	assert_memory_equal(both, four, n4);
+	assert_int_equal(both[n4], '6');
+	assert_int_equal(both[n4 + 1], 1);
+	assert_memory_equal(both + n4 + 2, r.candidates[1].ep.ip6, 16);
+	/* Every candidate IPv6, every tail: the longest registration (a name
+	 * of 63 bytes) fits the bound. */
+	r.n_candidates = COORD_MAX_CANDIDATES;
+	r.transport = COORD_TRANSPORT_TCP;
+	r.mapping.kind = 1;
+	memset(r.name, 'x', COORD_NAME_MAX - 1);
+	for (size_t i = 0; i < COORD_MAX_CANDIDATES; i++)
+		r.candidates[i] = r.candidates[1];
+	assert_int_equal(coord_registration_bytes(&r, both), COORD_REG_BYTES_MAX - 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -854,6 +1045,10 @@ int main(void)
 	    cmocka_unit_test(test_verifier_used),
 	    cmocka_unit_test(test_verifier_false_is_bad_signature),
 	    cmocka_unit_test(test_mapping_passed_on),
+	    cmocka_unit_test(test_dual_stack_registration),
+	    cmocka_unit_test(test_introduce_both_families),
+	    cmocka_unit_test(test_relay_per_family),
+	    cmocka_unit_test(test_registration_bytes_ipv6_tail),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,9 +18,9 @@
 #define AD DISCOVERY_ADDRESS_DEPENDENT
 #define APD DISCOVERY_ADDRESS_AND_PORT_DEPENDENT
 
-static const struct p2p_endpoint LOCAL = {IP(10, 0, 0, 2), 5000};
-static const struct p2p_endpoint PRIMARY = {IP(192, 0, 2, 1), 3478};
-static const struct p2p_endpoint ALT = {IP(192, 0, 2, 2), 3479};
+static const struct p2p_endpoint LOCAL = {.ip = IP(10, 0, 0, 2), .port = 5000};
+static const struct p2p_endpoint PRIMARY = {.ip = IP(192, 0, 2, 1), .port = 3478};
+static const struct p2p_endpoint ALT = {.ip = IP(192, 0, 2, 2), .port = 3479};
 #define RTO (100 * P2P_NS_PER_MS)
 
 /* ---- a fake NAT: outbound mapping and inbound filtering per RFC 4787 ---- */
@@ -42,7 +42,7 @@ struct fake_nat {
 
 static struct p2p_endpoint nat_out(struct fake_nat *nat, const struct p2p_endpoint *to)
 {
-	struct p2p_endpoint key = {0, 0};
+	struct p2p_endpoint key = {.ip = 0, .port = 0};
 	struct mapping *mp = NULL;
 
 	if (nat->mapping != EI)
@@ -57,7 +57,7 @@ static struct p2p_endpoint nat_out(struct fake_nat *nat, const struct p2p_endpoi
 		mp = &nat->m[nat->n++];
 		*mp = (struct mapping){.key = key, .ext = LOCAL};
 		if (nat->translate)
-			mp->ext = (struct p2p_endpoint){IP(198, 51, 100, 1), nat->next_port++};
+			mp->ext = (struct p2p_endpoint){.ip = IP(198, 51, 100, 1), .port = nat->next_port++};
 	}
 	for (size_t i = 0; i < mp->n_contacted; i++)
 		if (p2p_endpoint_equal(&mp->contacted[i], to))

@@ -37,7 +37,7 @@
 #define TEST_AGENT_SUMMARY 0
 #endif
 
-static const struct p2p_endpoint COORD_EP = {0xC0000201u, 3478}; /* 192.0.2.1 */
+static const struct p2p_endpoint COORD_EP = {.ip = 0xC0000201u, .port = 3478}; /* 192.0.2.1 */
 
 enum nat_kind { NAT_NONE, NAT_CONE, NAT_SYMMETRIC };
 
@@ -130,7 +130,7 @@ static struct p2p_endpoint nat_out(struct fnat *f, struct p2p_endpoint in, struc
 		i++;
 	if (i == f->n) {
 		assert_true(f->n < 32);
-		f->m[f->n++] = (struct fmap){.in = in, .ext = {f->ip, f->next_port++}, .dest = to};
+		f->m[f->n++] = (struct fmap){.in = in, .ext = {.ip = f->ip, .port = f->next_port++}, .dest = to};
 	}
 	bool known = false;
 	for (size_t k = 0; k < f->m[i].n_allowed; k++)
@@ -482,7 +482,7 @@ static struct tnet *net_new(enum nat_kind ka, enum nat_kind kb, bool rst_b, bool
 	for (int i = 1; i < 3; i++) {
 		uint8_t seed[32] = {(uint8_t)i};
 		struct node *n = &t->n[i];
-		n->local = (struct p2p_endpoint){priv[i], 40000};
+		n->local = (struct p2p_endpoint){.ip = priv[i], .port = 40000};
 		n->nat = (struct fnat){.kind = i == 1 ? ka : kb,
 				       .rst = i == 2 && rst_b,
 				       .ip = pub[i],
@@ -696,7 +696,7 @@ static void test_introduction_carries_tcp_candidates(void **state)
 		struct coord_candidate c;
 		if (m.attrs[i].type != STUN_ATTR_NATSIM_CANDIDATE)
 			continue;
-		assert_int_equal(coord_parse_candidate(&m.attrs[i], &c), STUN_OK);
+		assert_int_equal(coord_parse_candidate(&m, &m.attrs[i], &c), STUN_OK);
 		host |= c.type == COORD_CAND_HOST && c.ep.port == 40000;
 		srflx |= c.type == COORD_CAND_SRFLX && c.ep.port == 61000;
 	}
@@ -856,7 +856,7 @@ static void test_transports_kept_apart(void **state)
 	uint8_t seed[32] = {9}, b[4] = {0};
 	uint64_t r = 1;
 	struct agent_config uc = {.name = "carol",
-				  .local = {0x0A000002u, 5000},
+				  .local = {.ip = 0x0A000002u, .port = 5000},
 				  .coordinator = COORD_EP,
 				  .key_seed = seed,
 				  .random = {fill, &r}};

@@ -19,6 +19,7 @@
 #include <libdeflate.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "p2p/stun.h"
@@ -198,30 +199,99 @@ static void test_rfc5769_ipv6_response(void **state)
 	(void)state;
 	struct stun_msg m;
 	struct p2p_endpoint mapped;
+	char text[160];
 
-	/* The IPv4 getter refuses the address; the IPv6 one reads RFC 5769's
-	 * 2001:db8:1234:5678:11:2233:4455:6677 port 32853. */
+	/* The getter reads RFC 5769 2.3's 2001:db8:1234:5678:11:2233:4455:6677
+	 * port 32853 (family 0x02, XORed with the cookie and the txid). */
 	assert_int_equal(stun_decode(RFC5769_V6, sizeof(RFC5769_V6), false, &m), STUN_OK);
 	assert_true(m.has_fingerprint);
-	assert_int_equal(stun_get_xor_address(&m, STUN_ATTR_XOR_MAPPED_ADDRESS, &mapped),
-			 STUN_ERR_BAD_ATTRIBUTE);
 	static const uint8_t want[16] = {0x20, 0x01, 0x0d, 0xb8, 0x12, 0x34, 0x56, 0x78,
 					 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77};
-	struct p2p_endpoint6 m6;
-	assert_int_equal(stun_get_xor_address6(&m, STUN_ATTR_XOR_MAPPED_ADDRESS, &m6), STUN_OK);
-	assert_memory_equal(m6.addr, want, 16);
-	assert_int_equal(m6.port, 32853);
+	assert_int_equal(stun_get_xor_address(&m, STUN_ATTR_XOR_MAPPED_ADDRESS, &mapped), STUN_OK);
+	assert_int_equal(mapped.family, P2P_FAMILY_IPV6);
+	assert_memory_equal(mapped.ip6, want, 16);
+	assert_int_equal(mapped.port, 32853);
+	/* Read unXORed, the same bytes are some other address: the XOR matters. */
+	assert_int_equal(stun_get_address(&m, STUN_ATTR_XOR_MAPPED_ADDRESS, &mapped), STUN_OK);
+	assert_memory_not_equal(mapped.ip6, want, 16);
 	/* Written back with the same transaction ID: the vector's bytes. */
 	uint8_t buf[128];
 	struct stun_writer w;
 	stun_writer_init(&w, buf, sizeof(buf), STUN_METHOD_BINDING, STUN_CLASS_SUCCESS, m.txid);
-	stun_put_xor_address6(&w, STUN_ATTR_XOR_MAPPED_ADDRESS, &m6);
+	stun_put_xor_address(
+	    &w, STUN_ATTR_XOR_MAPPED_ADDRESS,
+	    &(struct p2p_endpoint){.ip6 = {0x20, 0x01, 0x0d, 0xb8, 0x12, 0x34, 0x56, 0x78, 0x00,
+					   0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77},
+				   .port = 32853,
+				   .family = P2P_FAMILY_IPV6});
 	assert_true(stun_writer_finish(&w) > 0);
 	assert_memory_equal(buf + 20, RFC5769_V6 + 36, 24); /* type, length, 20-byte value */
-	/* And the IPv6 getter refuses an IPv4 address. */
-	assert_int_equal(stun_decode(RFC5769_V4, sizeof(RFC5769_V4), false, &m), STUN_OK);
-	assert_int_equal(stun_get_xor_address6(&m, STUN_ATTR_XOR_MAPPED_ADDRESS, &m6),
+	/* The one-line summary writes it as RFC 5952 text in brackets. */
+	assert_true(stun_summary(RFC5769_V6, sizeof(RFC5769_V6), text, sizeof(text)) > 0);
+	assert_non_null(strstr(text, "xor-mapped=[2001:db8:1234:5678:11:2233:4455:6677]:32853"));
+}
+
+/* Every address attribute carries either family (RFC 8489 14.1): MAPPED,
+ * XOR-MAPPED, OTHER-ADDRESS and RESPONSE-ORIGIN, IPv6 beside IPv4. */
+static void test_address_attributes_both_families(void **state)
+{
+	(void)state;
+	static const uint16_t types[] = {STUN_ATTR_MAPPED_ADDRESS, STUN_ATTR_XOR_MAPPED_ADDRESS,
+					 STUN_ATTR_OTHER_ADDRESS, STUN_ATTR_RESPONSE_ORIGIN};
+	struct p2p_endpoint v6, v4 = ep(203, 0, 113, 7, 61000), got;
+	uint8_t buf[256], txid[STUN_TXID_SIZE];
+	struct stun_writer w;
+	struct stun_msg m;
+
+	assert_int_equal(p2p_endpoint_parse("[2001:db8::7]:4000", &v6), 0);
+	memset(txid, 0x5a, sizeof(txid));
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		bool xored = types[i] == STUN_ATTR_XOR_MAPPED_ADDRESS;
+		for (int fam = 0; fam < 2; fam++) {
+			const struct p2p_endpoint *e = fam ? &v6 : &v4;
+			stun_writer_init(&w, buf, sizeof(buf), STUN_METHOD_BINDING,
+					 STUN_CLASS_SUCCESS, txid);
+			(xored ? stun_put_xor_address : stun_put_address)(&w, types[i], e);
+			int n = stun_writer_finish(&w);
+			assert_int_equal(n, 20 + 4 + (fam ? 20 : 8));
+			assert_int_equal(buf[25], fam ? 0x02 : 0x01); /* the family byte */
+			assert_int_equal(stun_decode(buf, (size_t)n, false, &m), STUN_OK);
+			assert_int_equal(
+			    (xored ? stun_get_xor_address : stun_get_address)(&m, types[i], &got),
+			    STUN_OK);
+			assert_true(p2p_endpoint_equal(&got, e));
+		}
+	}
+}
+
+/* A family byte and a length that disagree, or an unknown family, are
+ * refused; so is the IPv6 XOR form where RFC 3489 had no transaction ID to
+ * XOR with. */
+static void test_address_attribute_bad_family(void **state)
+{
+	(void)state;
+	uint8_t buf[128], txid16[16] = {0};
+	struct stun_writer w;
+	struct stun_msg m;
+	struct p2p_endpoint got, v6;
+
+	assert_int_equal(p2p_endpoint_parse("[::1]:9", &v6), 0);
+	uint8_t wrong[20] = {0, 0x01, 0, 9}; /* IPv4 family, IPv6 length */
+	uint8_t unknown[8] = {0, 0x03, 0, 9};
+	stun_writer_init(&w, buf, sizeof(buf), STUN_METHOD_BINDING, STUN_CLASS_SUCCESS, txid16);
+	stun_put_raw(&w, STUN_ATTR_MAPPED_ADDRESS, wrong, sizeof(wrong));
+	stun_put_raw(&w, STUN_ATTR_OTHER_ADDRESS, unknown, sizeof(unknown));
+	int n = stun_writer_finish(&w);
+	assert_true(n > 0);
+	assert_int_equal(stun_decode(buf, (size_t)n, false, &m), STUN_OK);
+	assert_int_equal(stun_get_address(&m, STUN_ATTR_MAPPED_ADDRESS, &got),
 			 STUN_ERR_BAD_ATTRIBUTE);
+	assert_int_equal(stun_get_address(&m, STUN_ATTR_OTHER_ADDRESS, &got),
+			 STUN_ERR_BAD_ATTRIBUTE);
+	stun_writer_init_classic(&w, buf, sizeof(buf), STUN_METHOD_BINDING, STUN_CLASS_SUCCESS,
+				 txid16);
+	stun_put_xor_address(&w, STUN_ATTR_XOR_MAPPED_ADDRESS, &v6);
+	assert_int_equal(stun_writer_finish(&w), STUN_ERR_BAD_ATTRIBUTE);
 }
 
 static void test_rfc5769_request(void **state)
@@ -417,9 +487,9 @@ static void test_roundtrip_all_types(void **state)
 	}
 }
 
-static const struct p2p_endpoint TYPED_A = {0xCB007107, 61000}; /* 203.0.113.7 */
-static const struct p2p_endpoint TYPED_B = {0, 0};
-static const struct p2p_endpoint TYPED_C = {0xFFFFFFFF, 65535};
+static const struct p2p_endpoint TYPED_A = {.ip = 0xCB007107, .port = 61000}; /* 203.0.113.7 */
+static const struct p2p_endpoint TYPED_B = {.ip = 0, .port = 0};
+static const struct p2p_endpoint TYPED_C = {.ip = 0xFFFFFFFF, .port = 65535};
 
 /* One message carrying every typed attribute the writer has. */
 static void build_typed(uint8_t *buf, size_t cap, struct stun_msg *m)
@@ -714,13 +784,87 @@ static void test_endpoint_text(void **state)
 	char s[P2P_ENDPOINT_STRLEN];
 
 	assert_int_equal(p2p_endpoint_parse("203.0.113.7:61000", &e), 0);
-	assert_true(p2p_endpoint_equal(&e, &(struct p2p_endpoint){0xCB007107, 61000}));
+	assert_true(
+	    p2p_endpoint_equal(&e, &(struct p2p_endpoint){.ip = 0xCB007107, .port = 61000}));
 	assert_string_equal(p2p_endpoint_format(&e, s, sizeof(s)), "203.0.113.7:61000");
-	e = (struct p2p_endpoint){0xFFFFFFFF, 65535};
+	e = (struct p2p_endpoint){.ip = 0xFFFFFFFF, .port = 65535};
 	assert_string_equal(p2p_endpoint_format(&e, s, sizeof(s)), "255.255.255.255:65535");
-	assert_int_equal(strlen(s) + 1, P2P_ENDPOINT_STRLEN);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(p2p_endpoint_parse(bad[i], &e), -1);
+}
+
+/* IPv6 endpoints read in any RFC 4291 2.2 form and written in RFC 5952's:
+ * the longest zero run (the first of equals) as "::", never one group,
+ * lower case, no leading zeros, brackets before the port. */
+static void test_endpoint_text6(void **state)
+{
+	(void)state;
+	static const char *const rows[][2] = {
+	    {"[2001:db8::1]:3478", "[2001:db8::1]:3478"},
+	    {"[2001:0DB8:0000:0000:0000:0000:0000:0001]:1", "[2001:db8::1]:1"},
+	    {"[::]:0", "[::]:0"},
+	    {"[::1]:5", "[::1]:5"},
+	    {"[1::]:5", "[1::]:5"},
+	    {"[2001:db8:0:1:1:1:1:1]:5", "[2001:db8:0:1:1:1:1:1]:5"}, /* 4.2.2: one 0 stays */
+	    {"[2001:0:0:1:0:0:0:1]:5", "[2001:0:0:1::1]:5"},	      /* 4.2.3: the longest */
+	    {"[2001:db8:0:0:1:0:0:1]:5", "[2001:db8::1:0:0:1]:5"},    /* 4.2.3: the first */
+	    {"[::ffff:c000:201]:5", "[::ffff:192.0.2.1]:5"},	      /* section 5 */
+	    {"[1:2:3:4:5:6:7:8]:65535", "[1:2:3:4:5:6:7:8]:65535"},
+	};
+	static const char *const bad[] = {"[2001:db8::1]",
+					  "2001:db8::1:5",
+					  "[2001:db8::1::2]:5",
+					  "[:::]:5",
+					  "[1:2:3:4:5:6:7:8:9]:5",
+					  "[1:2:3:4:5:6:7]:5",
+					  "[12345::]:5",
+					  "[fe80::1%eth0]:5",
+					  "[1:]:5",
+					  "[:1]:5",
+					  "[1.2.3.4::]:5",
+					  "[::1]:",
+					  "[::1]5",
+					  "[::g]:5",
+					  "[1::2:3:4:5:6:7:8]:5"};
+	struct p2p_endpoint e;
+	char s[P2P_ENDPOINT_STRLEN];
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		assert_int_equal(p2p_endpoint_parse(rows[i][0], &e), 0);
+		assert_int_equal(e.family, P2P_FAMILY_IPV6);
+		assert_string_equal(p2p_endpoint_format(&e, s, sizeof(s)), rows[i][1]);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(p2p_endpoint_parse(bad[i], &e), -1);
+	/* The longest text fills the buffer exactly. */
+	assert_int_equal(p2p_endpoint_parse("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535", &e),
+			 0);
+	assert_int_equal(strlen(p2p_endpoint_format(&e, s, sizeof(s))) + 1, P2P_ENDPOINT_STRLEN);
+}
+
+/* The formatter agrees with the C library's inet_ntop, and the parser with
+ * inet_pton, on addresses with zero runs of every length and place (glibc
+ * writes ::a.b.c.d forms for addresses starting with 80 zero bits, which
+ * p2p never writes: those are left out). */
+static void test_endpoint_text6_libc(void **state)
+{
+	(void)state;
+	char mine[P2P_ENDPOINT_STRLEN], libc[INET6_ADDRSTRLEN], text[INET6_ADDRSTRLEN + 8];
+	struct p2p_endpoint e = {.family = P2P_FAMILY_IPV6}, back;
+
+	for (unsigned pattern = 0; pattern < 256; pattern++) {
+		for (int g = 0; g < 8; g++) {
+			e.ip6[2 * g] = pattern >> g & 1 ? (uint8_t)(g * 16) : 0;
+			e.ip6[2 * g + 1] = pattern >> g & 1 ? (uint8_t)(g + 1) : 0;
+		}
+		if ((pattern & 0x1f) == 0)
+			continue;
+		assert_non_null(inet_ntop(AF_INET6, e.ip6, libc, sizeof(libc)));
+		assert_string_equal(p2p_addr_format(&e, mine, sizeof(mine)), libc);
+		snprintf(text, sizeof(text), "[%s]:1", libc);
+		assert_int_equal(p2p_endpoint_parse(text, &back), 0);
+		assert_memory_equal(back.ip6, e.ip6, 16);
+	}
 }
 
 /* ---- randomized robustness (bounded, fixed seed) ---- */
@@ -798,7 +942,8 @@ static size_t seed_message(uint8_t *buf, size_t cap, unsigned which)
 		stun_writer_init(&w, buf, cap, STUN_METHOD_BINDING, STUN_CLASS_ERROR, TXID);
 		stun_put_error(&w, 420, "Unknown Attribute");
 		stun_put_unknown(&w, u, 2);
-		stun_put_address(&w, STUN_ATTR_OTHER_ADDRESS, &(struct p2p_endpoint){1, 2});
+		stun_put_address(&w, STUN_ATTR_OTHER_ADDRESS,
+				 &(struct p2p_endpoint){.ip = 1, .port = 2});
 		return (size_t)stun_writer_finish(&w);
 	}
 	}
@@ -851,6 +996,8 @@ int main(void)
 	    cmocka_unit_test(test_golden_message_types),
 	    cmocka_unit_test(test_rfc5769_ipv4_response),
 	    cmocka_unit_test(test_rfc5769_ipv6_response),
+	    cmocka_unit_test(test_address_attributes_both_families),
+	    cmocka_unit_test(test_address_attribute_bad_family),
 	    cmocka_unit_test(test_rfc5769_request),
 	    cmocka_unit_test(test_decode_errors),
 	    cmocka_unit_test(test_decode_too_many_attrs),
@@ -868,6 +1015,8 @@ int main(void)
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_summary),
 	    cmocka_unit_test(test_endpoint_text),
+	    cmocka_unit_test(test_endpoint_text6),
+	    cmocka_unit_test(test_endpoint_text6_libc),
 	    cmocka_unit_test(test_random_robustness),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,9 +16,9 @@
 
 #define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (d))
 
-static const struct p2p_endpoint PRIMARY = {IP(192, 0, 2, 1), 3478};
-static const struct p2p_endpoint ALT = {IP(192, 0, 2, 2), 3479};
-static const struct p2p_endpoint CLIENT = {IP(203, 0, 113, 7), 61000};
+static const struct p2p_endpoint PRIMARY = {.ip = IP(192, 0, 2, 1), .port = 3478};
+static const struct p2p_endpoint ALT = {.ip = IP(192, 0, 2, 2), .port = 3479};
+static const struct p2p_endpoint CLIENT = {.ip = IP(203, 0, 113, 7), .port = 61000};
 static const uint8_t TXID[STUN_TXID_SIZE] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
 
 static struct stunsrv_config config(bool alternate, bool rfc3489_attrs)
@@ -75,31 +75,34 @@ static void test_change_request_selects_source(void **state)
 		struct p2p_endpoint want_from;
 		struct p2p_endpoint want_other;
 	} rows[] = {
-	    {{IP(192, 0, 2, 1), 3478}, 0, {IP(192, 0, 2, 1), 3478}, {IP(192, 0, 2, 2), 3479}},
-	    {{IP(192, 0, 2, 1), 3478},
+	    {{.ip = IP(192, 0, 2, 1), .port = 3478},
+	     0,
+	     {.ip = IP(192, 0, 2, 1), .port = 3478},
+	     {.ip = IP(192, 0, 2, 2), .port = 3479}},
+	    {{.ip = IP(192, 0, 2, 1), .port = 3478},
 	     STUN_CHANGE_IP,
-	     {IP(192, 0, 2, 2), 3478},
-	     {IP(192, 0, 2, 2), 3479}},
-	    {{IP(192, 0, 2, 1), 3478},
+	     {.ip = IP(192, 0, 2, 2), .port = 3478},
+	     {.ip = IP(192, 0, 2, 2), .port = 3479}},
+	    {{.ip = IP(192, 0, 2, 1), .port = 3478},
 	     STUN_CHANGE_PORT,
-	     {IP(192, 0, 2, 1), 3479},
-	     {IP(192, 0, 2, 2), 3479}},
-	    {{IP(192, 0, 2, 1), 3478},
+	     {.ip = IP(192, 0, 2, 1), .port = 3479},
+	     {.ip = IP(192, 0, 2, 2), .port = 3479}},
+	    {{.ip = IP(192, 0, 2, 1), .port = 3478},
 	     STUN_CHANGE_IP | STUN_CHANGE_PORT,
-	     {IP(192, 0, 2, 2), 3479},
-	     {IP(192, 0, 2, 2), 3479}},
-	    {{IP(192, 0, 2, 2), 3478},
+	     {.ip = IP(192, 0, 2, 2), .port = 3479},
+	     {.ip = IP(192, 0, 2, 2), .port = 3479}},
+	    {{.ip = IP(192, 0, 2, 2), .port = 3478},
 	     STUN_CHANGE_IP,
-	     {IP(192, 0, 2, 1), 3478},
-	     {IP(192, 0, 2, 1), 3479}},
-	    {{IP(192, 0, 2, 2), 3479},
+	     {.ip = IP(192, 0, 2, 1), .port = 3478},
+	     {.ip = IP(192, 0, 2, 1), .port = 3479}},
+	    {{.ip = IP(192, 0, 2, 2), .port = 3479},
 	     STUN_CHANGE_PORT,
-	     {IP(192, 0, 2, 2), 3478},
-	     {IP(192, 0, 2, 1), 3478}},
-	    {{IP(192, 0, 2, 1), 3479},
+	     {.ip = IP(192, 0, 2, 2), .port = 3478},
+	     {.ip = IP(192, 0, 2, 1), .port = 3478}},
+	    {{.ip = IP(192, 0, 2, 1), .port = 3479},
 	     STUN_CHANGE_IP | STUN_CHANGE_PORT,
-	     {IP(192, 0, 2, 2), 3478},
-	     {IP(192, 0, 2, 2), 3478}},
+	     {.ip = IP(192, 0, 2, 2), .port = 3478},
+	     {.ip = IP(192, 0, 2, 2), .port = 3478}},
 	};
 	struct stunsrv_config cfg = config(true, false);
 
@@ -166,7 +169,7 @@ static void test_classic_answer(void **state)
 	struct p2p_datagram out;
 	struct stun_msg m;
 	struct p2p_endpoint got;
-	const struct p2p_endpoint want_from = {PRIMARY.ip, ALT.port};
+	const struct p2p_endpoint want_from = {.ip = PRIMARY.ip, .port = ALT.port};
 
 	assert_int_equal(stunsrv_answer(&cfg, &PRIMARY, &CLIENT, req, n, &out), STUNSRV_ANSWERED);
 	assert_true(p2p_endpoint_equal(&out.from, &want_from));
@@ -347,6 +350,39 @@ static void test_not_ours(void **state)
 	assert_int_equal(stunsrv_answer(&cfg, &PRIMARY, &CLIENT, buf, 3, &out), STUNSRV_IGNORED);
 }
 
+/* A Binding on an IPv6 local endpoint of a server whose alternate is IPv4:
+ * answered in IPv6 (XOR-MAPPED-ADDRESS and RESPONSE-ORIGIN of family 0x02)
+ * without OTHER-ADDRESS, as a server without an alternate answers, and so
+ * a CHANGE-REQUEST there is an unknown attribute (420, RFC 5780 6.1). */
+static void test_ipv6_local_has_no_alternate(void **state)
+{
+	(void)state;
+	struct stunsrv_config cfg = config(true, false);
+	struct p2p_endpoint local6, client6, got;
+	struct p2p_datagram out;
+	struct stun_msg m;
+	uint8_t buf[256];
+
+	assert_int_equal(p2p_endpoint_parse("[2001:db8:ff::1]:3478", &local6), 0);
+	assert_int_equal(p2p_endpoint_parse("[2001:db8:1::5]:61000", &client6), 0);
+	size_t n = build(&(struct request){.size = 200}, buf, sizeof(buf));
+	assert_int_equal(stunsrv_answer(&cfg, &local6, &client6, buf, n, &out), STUNSRV_ANSWERED);
+	assert_true(p2p_endpoint_equal(&out.from, &local6));
+	assert_true(p2p_endpoint_equal(&out.to, &client6));
+	assert_int_equal(stun_decode(out.buf, out.len, false, &m), STUN_OK);
+	assert_int_equal(stun_get_xor_address(&m, STUN_ATTR_XOR_MAPPED_ADDRESS, &got), STUN_OK);
+	assert_true(p2p_endpoint_equal(&got, &client6));
+	assert_int_equal(stun_get_address(&m, STUN_ATTR_RESPONSE_ORIGIN, &got), STUN_OK);
+	assert_true(p2p_endpoint_equal(&got, &local6));
+	assert_null(stun_find(&m, STUN_ATTR_OTHER_ADDRESS));
+	n = build(&(struct request){.has_change = true, .change = STUN_CHANGE_IP, .size = 200}, buf,
+		  sizeof(buf));
+	assert_int_equal(stunsrv_answer(&cfg, &local6, &client6, buf, n, &out), STUNSRV_ANSWERED);
+	assert_int_equal(stun_decode(out.buf, out.len, false, &m), STUN_OK);
+	assert_int_equal(m.cls, STUN_CLASS_ERROR);
+	assert_true(p2p_endpoint_equal(&out.from, &local6)); /* never moved to IPv4 */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -357,6 +393,7 @@ int main(void)
 	    cmocka_unit_test(test_unknown_attribute_420),
 	    cmocka_unit_test(test_no_alternate),
 	    cmocka_unit_test(test_not_ours),
+	    cmocka_unit_test(test_ipv6_local_has_no_alternate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

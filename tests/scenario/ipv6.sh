@@ -33,6 +33,14 @@ lacks "$out" "home1     ✗" "nothing dropped at alice's home"
 contains "$out" "home1     #3 out lan: ping reply 2001:db8:ff::80 → 2001:db8:1::5" "the reply passes alice's home"
 contains "$out" "alice     #3 delivered ping reply 2001:db8:ff::80 → 2001:db8:1::5" "the reply reaches alice"
 lacks "$out" "internet  conntrack:" "the internet router, which filters nothing, tracks nothing"
+# Alice's home tracks the ping by its id, in IPv6 words (not the empty
+# IPv4 tuple of the record), in the timeline and in why.
+contains "$out" "home1     conntrack: new flow ping 2001:db8:1::5 → 2001:db8:ff::80 id=" \
+	"the IPv6 conntrack entry in the timeline"
+expect_exit 0 "why the reply passed" -- "$natsim" why "$tmp/homes.nsim" --packet 3
+contains "$out" "home1's conntrack entry 2001:db8:1::5 → 2001:db8:ff::80 id=" \
+	"the IPv6 conntrack entry in why"
+lacks "$out" "0.0.0.0:0 → 0.0.0.0:0" "no IPv6 entry read as IPv4"
 # Same scenario, same seed: the same trace.
 "$natsim" run "$tmp/homes.nsim" --quiet --trace "$tmp/a.jsonl" >/dev/null 2>&1
 "$natsim" run "$tmp/homes.nsim" --quiet --trace "$tmp/b.jsonl" >/dev/null 2>&1

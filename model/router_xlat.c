@@ -1,0 +1,264 @@
+/*
+ * router_xlat.c - NPTv6 and NAT64 on a router: where in the router's path
+ * each runs (model/router_xlat.h says where and why), the translate
+ * records, and the drops. The translations themselves are model/nptv6.c,
+ * model/nat64.c and model/xlat.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/node6.h"
+#include "model/router_layout.h"
+#include "model/router_xlat_internal.h"
+
+struct router_xlat {
+	bool has_npt;
+	struct nptv6 npt;
+	struct iface *npt_outside;
+	struct nat64 *nat64;
+};
+
+static struct router_xlat *xlat_of(struct router *r, bool make)
+{
+	struct router_xlat **slot = router6_xlat_slot(r);
+
+	if (slot == NULL)
+		return NULL;
+	if (*slot == NULL && make)
+		*slot = calloc(1, sizeof(**slot));
+	return *slot;
+}
+
+void router_xlat_free(struct router_xlat *x)
+{
+	if (x == NULL)
+		return;
+	nat64_free(x->nat64);
+	free(x);
+}
+
+int router_enable_nptv6(struct router *r, struct iface *outside,
+			const struct ip6_addr *inside_prefix, const struct ip6_addr *outside_prefix,
+			uint8_t len)
+{
+	struct nptv6 t;
+
+	if (outside == NULL || outside->node != &r->node ||
+	    nptv6_init(&t, inside_prefix, outside_prefix, len) != NPTV6_OK)
+		return -1;
+	struct router_xlat *x = xlat_of(r, true);
+	if (x == NULL || x->has_npt)
+		return -1;
+	x->npt = t;
+	x->npt_outside = outside;
+	x->has_npt = true;
+	return 0;
+}
+
+struct nat64 *router_enable_nat64(struct router *r, struct iface *outside,
+				  const struct nat64_config *cfg)
+{
+	struct nat64_config def;
+
+	if (cfg == NULL) {
+		if (outside == NULL || outside->node != &r->node || outside->addr == 0)
+			return NULL;
+		nat64_config_default(&def, outside->addr);
+		cfg = &def;
+	}
+	for (size_t i = 0; i < cfg->n_pool && i < NAT64_MAX_POOL; i++)
+		if (node_iface_by_addr(&r->node, cfg->pool[i]) == NULL ||
+		    (router_nat(r) != NULL && nat_owns_address(router_nat(r), cfg->pool[i])))
+			return NULL;
+	struct router_xlat *x = xlat_of(r, true);
+	if (x == NULL || x->nat64 != NULL)
+		return NULL;
+	x->nat64 = nat64_new(cfg, net_trace(r->node.net), r->node.name);
+	return x->nat64;
+}
+
+struct nat64 *router_nat64(struct router *r)
+{
+	struct router_xlat *x = xlat_of(r, false);
+
+	return x != NULL ? x->nat64 : NULL;
+}
+
+/* ---- records and drops -------------------------------------------------- */
+
+/* A TRACE_HOP_TRANSLATE record: p as it now is, `before` as it was. */
+static void record_translate(struct router *r, struct iface *at, const struct packet *p,
+			     const uint8_t *before, size_t before_len)
+{
+	struct trace *t = net_trace(r->node.net);
+
+	if (!trace_active(t))
+		return;
+	struct trace_record rec = {.kind = TRACE_PACKET};
+	rec.u.packet.hop = TRACE_HOP_TRANSLATE;
+	rec.u.packet.packet_id = p->id;
+	rec.u.packet.node = r->node.name;
+	rec.u.packet.iface = at != NULL ? at->name : NULL;
+	rec.u.packet.bytes = p->data;
+	rec.u.packet.len = p->len;
+	rec.u.packet.before = before;
+	rec.u.packet.before_len = before_len;
+	trace_emit(t, &rec);
+}
+
+/* The refusal's phrase, which explain/ puts after "<node> dropped <flow>: "
+ * as it does the parser's reason for a malformed packet. */
+static const char *nat64_refusal(const struct nat64_result *res)
+{
+	switch (res->verdict) {
+	case NAT64_DROP_NO_BINDING:
+		return "its NAT64 holds no binding for that pool address and port (RFC 6146 "
+		       "3.5.1.2)";
+	case NAT64_DROP_FILTERED:
+		return "its NAT64 filters by address (RFC 6146 3.5.1.2, ADF) and the binding has "
+		       "never sent to that address";
+	case NAT64_DROP_EXHAUSTED:
+		return "its NAT64 has no pool port left for a new binding";
+	case NAT64_DROP_UNSUPPORTED:
+		return "its NAT64 does not translate this (natsim's NAT64 carries UDP and ICMP "
+		       "queries from the IPv6 side)";
+	case NAT64_DROP_UNTRANSLATABLE:
+		return xlat_result_str(res->xlat);
+	default:
+		return "its NAT64 cannot translate it (the packet does not parse)";
+	}
+}
+
+/* The drop's reason: a NAT64's binding table speaks as a NAT's does. */
+static enum trace_drop_reason nat64_reason(enum nat64_verdict v)
+{
+	switch (v) {
+	case NAT64_DROP_NO_BINDING:
+		return TRACE_DROP_NAT_NO_MAPPING;
+	case NAT64_DROP_FILTERED:
+		return TRACE_DROP_NAT_FILTER;
+	case NAT64_DROP_EXHAUSTED:
+		return TRACE_DROP_NAT_EXHAUSTED;
+	default:
+		return TRACE_DROP_MALFORMED; /* no translation for these bytes */
+	}
+}
+
+static void drop_xlat(struct router *r, struct iface *at, struct packet *p,
+		      enum trace_drop_reason reason, struct verdict_flow flow, const char *detail)
+{
+	node_drop_verdict(
+	    &r->node, at, p, reason, NODE_VERDICT_PATH,
+	    &(struct node_path_facts){.cause = NODE_PATH_XLAT, .flow = flow, .detail = detail});
+}
+
+/* ---- NPTv6 ---------------------------------------------------------------- */
+
+/* DNPT (in) or SNPT (out) on p in place. True: dropped as untranslatable. */
+static bool npt_step(struct router *r, struct router_xlat *x, struct iface *at, struct packet *p,
+		     bool outbound)
+{
+	uint8_t before[IPV6_HEADER_SIZE + ICMPV6_HEADER_SIZE + IPV6_HEADER_SIZE];
+	size_t keep = p->len < sizeof(before) ? p->len : sizeof(before);
+	enum nptv6_result res;
+
+	memcpy(before, p->data, keep); /* all NPTv6 may change */
+	res = outbound ? nptv6_translate_outbound(&x->npt, p->data, p->len)
+		       : nptv6_translate_inbound(&x->npt, p->data, p->len);
+	if (res == NPTV6_UNTRANSLATABLE) {
+		drop_xlat(
+		    r, at, p, TRACE_DROP_MALFORMED, packet6_flow_of_bytes(p->data, p->len),
+		    "NPTv6 cannot translate its address: the word RFC 6296 adjusts is ffff, "
+		    "which one's-complement arithmetic cannot tell from 0 (RFC 6296 3.4-3.5)");
+		return true;
+	}
+	if (res == NPTV6_OK && trace_active(net_trace(r->node.net))) {
+		uint8_t *old = malloc(p->len);
+		if (old != NULL) {
+			memcpy(old, p->data, p->len);
+			memcpy(old, before, keep);
+			record_translate(r, at, p, old, p->len);
+			free(old);
+		}
+	}
+	return false;
+}
+
+bool router_xlat_postrouting6(struct router *r, struct router_xlat *x, struct iface *out,
+			      struct packet *p)
+{
+	return x->has_npt && out == x->npt_outside && npt_step(r, x, out, p, true);
+}
+
+/* ---- NAT64 ---------------------------------------------------------------- */
+
+/* The translated bytes as a packet of their own with p's id (the trace
+ * follows one packet through the translation), p released. NULL: out of
+ * memory, p dropped. */
+static struct packet *rebuilt(struct router *r, struct iface *at, struct packet *p,
+			      const uint8_t *bytes, size_t len)
+{
+	struct packet *q = packet_alloc(net_packets(r->node.net), p->id, len);
+
+	if (q == NULL) {
+		drop_xlat(r, at, p, TRACE_DROP_QUEUE_FULL, packet_flow_of_bytes(p->data, p->len),
+			  "no memory for the translated packet");
+		return NULL;
+	}
+	memcpy(q->data, bytes, len);
+	q->len = len;
+	record_translate(r, at, q, p->data, p->len);
+	packet_release(net_packets(r->node.net), p);
+	return q;
+}
+
+bool router_xlat_prerouting6(struct router *r, struct router_xlat *x, struct iface *in,
+			     struct packet *p, struct packet6_info *info)
+{
+	if (x->has_npt && in == x->npt_outside) {
+		if (npt_step(r, x, in, p, false))
+			return true;
+		(void)packet6_parse(p->data, p->len, info, NULL, 0); /* as rewritten */
+	}
+	if (x->nat64 == NULL || !ip6_prefix_match(&nat64_config(x->nat64)->prefix, 96, &info->dst))
+		return false;
+	uint8_t out[PACKET_MAX_SIZE];
+	size_t len = 0;
+	struct nat64_result res = nat64_translate_6to4(
+	    x->nat64, engine_now(net_engine(r->node.net)), p->data, p->len, out, sizeof(out), &len);
+	if (res.verdict != NAT64_TRANSLATED) {
+		drop_xlat(r, in, p, nat64_reason(res.verdict), packet6_flow_of(info),
+			  nat64_refusal(&res));
+		return true;
+	}
+	struct packet *q = rebuilt(r, in, p, out, len);
+	if (q != NULL)
+		r->node.ops->receive(&r->node, in, q); /* on as IPv4 */
+	return true;
+}
+
+bool router_xlat_receive4(struct router *r, struct iface *in, struct packet *p)
+{
+	struct router_xlat *x = xlat_of(r, false);
+	struct packet_info info;
+
+	if (x == NULL || x->nat64 == NULL || p->len < IPV4_HEADER_MIN ||
+	    !nat64_owns_ipv4(x->nat64, (uint32_t)p->data[16] << 24 | (uint32_t)p->data[17] << 16 |
+					   (uint32_t)p->data[18] << 8 | p->data[19]))
+		return false;
+	uint8_t out[PACKET_MAX_SIZE];
+	size_t len = 0;
+	struct nat64_result res = nat64_translate_4to6(
+	    x->nat64, engine_now(net_engine(r->node.net)), p->data, p->len, out, sizeof(out), &len);
+	if (res.verdict != NAT64_TRANSLATED) {
+		if (packet_parse(p->data, p->len, &info, NULL, 0) != PACKET_OK)
+			return false;
+		drop_xlat(r, in, p, nat64_reason(res.verdict), packet_flow_of(&info),
+			  nat64_refusal(&res));
+		return true;
+	}
+	struct packet *q = rebuilt(r, in, p, out, len);
+	if (q != NULL)
+		router6_receive(r, in, q); /* on as IPv6 */
+	return true;
+}

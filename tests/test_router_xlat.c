@@ -1,0 +1,235 @@
+/*
+ * test_router_xlat.c - NPTv6 and NAT64 on a router (model/router_xlat.h):
+ * a UDP exchange through each, seen by the sockets at both ends and in the
+ * trace (the translate hops, NAT64's binding), and a refusal of each with
+ * its reason and words.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "explain/explain.h"
+#include "model/host.h"
+#include "model/router.h"
+#include "model/router_xlat.h"
+#include "sim/engine.h"
+#include "sim/trace_log.h"
+
+static struct ip6_addr addr(const char *s)
+{
+	struct ip6_addr a;
+
+	assert_int_equal(ip6_parse(s, &a, NULL), IP6_OK);
+	return a;
+}
+
+/* What a socket received last. */
+struct heard {
+	int n;
+	char from[ENDPOINT6_TEXT_SIZE];
+	struct endpoint from4;
+};
+
+static void heard6(struct host_socket *s, const struct endpoint6 *from, const struct endpoint6 *to,
+		   const uint8_t *payload, size_t len, void *ctx)
+{
+	struct heard *h = ctx;
+	(void)s, (void)to, (void)payload, (void)len;
+	h->n++;
+	endpoint6_format(from, h->from, sizeof(h->from));
+}
+
+static void heard4(struct host_socket *s, const struct endpoint *from, const struct endpoint *to,
+		   const uint8_t *payload, size_t len, void *ctx)
+{
+	struct heard *h = ctx;
+	(void)s, (void)to, (void)payload, (void)len;
+	h->n++;
+	h->from4 = *from;
+}
+
+struct world {
+	struct net *net;
+	struct trace_log *log;
+	struct router *home;
+	struct iface *lan, *wan;
+	struct link *wan_link;
+	struct host *alice, *server;
+};
+
+/* alice -- lan -- home -- wan -- server. */
+static void build(struct world *w, const char *lan6, const char *alice6, uint32_t wan4)
+{
+	struct link_config cfg;
+
+	w->net = net_new(1);
+	w->log = trace_log_new();
+	assert_int_equal(trace_log_attach(w->log, net_trace(w->net)), 0);
+	explain_attach(net_trace(w->net));
+	link_config_default(&cfg);
+	cfg.latency = SIM_MS(1);
+	struct link *lan = link_new(w->net, "lan", &cfg), *wan = link_new(w->net, "wan", &cfg);
+	w->wan_link = wan;
+	w->home = router_new(w->net, "home");
+	w->lan = router_add_iface(w->home, "lan", 0, 0);
+	w->wan = router_add_iface(w->home, "wan", wan4, wan4 ? 24 : 0);
+	struct ip6_addr l = addr(lan6), a = addr(alice6);
+	assert_int_equal(iface_set_addr6(w->lan, &l, 64), 0);
+	assert_int_equal(link_attach(lan, w->lan), 0);
+	assert_int_equal(link_attach(wan, w->wan), 0);
+	w->alice = host_new(w->net, "alice", 0, 0, 0);
+	assert_int_equal(host_set_address6(w->alice, &a, 64), 0);
+	host_set_gateway6(w->alice, &l);
+	assert_int_equal(link_attach(lan, host_iface(w->alice)), 0);
+}
+
+static void world_free(struct world *w)
+{
+	net_free(w->net);
+	trace_log_free(w->log);
+}
+
+/* The first record of `kind` (and hop, for packets) on home, or NULL. */
+static const struct trace_record *find(const struct world *w, enum trace_kind kind, int hop)
+{
+	for (size_t i = 0; i < trace_log_count(w->log); i++) {
+		const struct trace_record *r = trace_log_get(w->log, i);
+		if (r->kind == kind && (kind != TRACE_PACKET || (int)r->u.packet.hop == hop))
+			return r;
+	}
+	return NULL;
+}
+
+/* NPTv6 world: home's wan is 2001:db8:ff::2/64, server 2001:db8:ff::1 on it. */
+static void build_npt(struct world *w, const char *lan6, const char *alice6)
+{
+	build(w, lan6, alice6, 0);
+	struct ip6_addr wan6 = addr("2001:db8:ff::2"), srv = addr("2001:db8:ff::1");
+	struct ip6_addr in = addr("fd01:203:405::"), out = addr("2001:db8:1::"), any = {{0}};
+	assert_int_equal(iface_set_addr6(w->wan, &wan6, 64), 0);
+	assert_int_equal(router_add_route6(w->home, &any, 0, w->wan, &srv), 0);
+	assert_int_equal(router_enable_nptv6(w->home, w->wan, &in, &out, 48), 0);
+	assert_int_equal(router_enable_nptv6(w->home, w->wan, &in, &out, 48), -1); /* once */
+	w->server = host_new(w->net, "server", 0, 0, 0);
+	assert_int_equal(host_set_address6(w->server, &srv, 64), 0);
+	host_set_gateway6(w->server, &wan6);
+	assert_int_equal(link_attach(w->wan_link, host_iface(w->server)), 0);
+	net_announce(w->net);
+}
+
+static void test_nptv6_through_home(void **state)
+{
+	(void)state;
+	struct world w;
+	struct heard at_server = {0}, at_alice = {0};
+	struct ip6_addr srv = addr("2001:db8:ff::1");
+
+	build_npt(&w, "fd01:203:405:1::1", "fd01:203:405:1::1234");
+	struct host_socket *s = host_udp_bind6(w.server, NULL, 3478, heard6, &at_server);
+	struct host_socket *a = host_udp_bind6(w.alice, NULL, 5000, heard6, &at_alice);
+	host_udp_sendto6(a, &(struct endpoint6){srv, 3478}, "hi", 2);
+	engine_run_until(net_engine(w.net), SIM_MS(100));
+	/* The server sees RFC 6296 3.6's outside address, port unchanged. */
+	assert_int_equal(at_server.n, 1);
+	assert_string_equal(at_server.from, "[2001:db8:1:d550::1234]:5000");
+	struct endpoint6 back = {addr("2001:db8:1:d550::1234"), 5000};
+	host_udp_sendto6(s, &back, "yo", 2);
+	engine_run_until(net_engine(w.net), SIM_MS(200));
+	assert_int_equal(at_alice.n, 1);
+	assert_string_equal(at_alice.from, "[2001:db8:ff::1]:3478");
+	const struct trace_record *t = find(&w, TRACE_PACKET, TRACE_HOP_TRANSLATE);
+	assert_non_null(t);
+	assert_string_equal(t->u.packet.node, "home");
+	assert_string_equal(t->u.packet.iface, "wan");
+	assert_memory_not_equal(t->u.packet.before + 8, t->u.packet.bytes + 8, 16);
+	world_free(&w);
+}
+
+static void test_nptv6_untranslatable_dropped(void **state)
+{
+	(void)state;
+	struct world w;
+	struct heard at_server = {0};
+	struct ip6_addr srv = addr("2001:db8:ff::1");
+
+	build_npt(&w, "fd01:203:405:ffff::1", "fd01:203:405:ffff::5");
+	host_udp_bind6(w.server, NULL, 3478, heard6, &at_server);
+	struct host_socket *a = host_udp_bind6(w.alice, NULL, 5000, NULL, NULL);
+	host_udp_sendto6(a, &(struct endpoint6){srv, 3478}, "hi", 2);
+	engine_run_until(net_engine(w.net), SIM_MS(100));
+	assert_int_equal(at_server.n, 0);
+	const struct trace_record *d = find(&w, TRACE_PACKET, TRACE_HOP_DROP);
+	assert_non_null(d);
+	assert_string_equal(d->u.packet.node, "home");
+	assert_non_null(strstr(d->u.packet.why, "home dropped [fd01:203:405:ffff::5]:5000"));
+	assert_non_null(strstr(d->u.packet.why, "NPTv6 cannot translate its address"));
+	world_free(&w);
+}
+
+#define WAN4 IP4(198, 51, 100, 1)
+#define SERVER4 IP4(198, 51, 100, 10)
+
+/* NAT64 world: home's wan is 198.51.100.1/24, an IPv4-only server on it. */
+static void build_nat64(struct world *w)
+{
+	build(w, "2001:db8:1::1", "2001:db8:1::5", WAN4);
+	assert_non_null(router_enable_nat64(w->home, w->wan, NULL));
+	assert_null(router_enable_nat64(w->home, w->wan, NULL)); /* once */
+	w->server = host_new(w->net, "server", SERVER4, 24, WAN4);
+	assert_int_equal(link_attach(w->wan_link, host_iface(w->server)), 0);
+	net_announce(w->net);
+}
+
+static void test_nat64_through_home(void **state)
+{
+	(void)state;
+	struct world w;
+	struct heard at_server = {0}, at_alice = {0};
+	struct ip6_addr wkp = xlat_well_known_prefix();
+
+	build_nat64(&w);
+	struct host_socket *s = host_udp_bind(w.server, 3478, heard4, &at_server);
+	struct host_socket *a = host_udp_bind6(w.alice, NULL, 5000, heard6, &at_alice);
+	host_udp_sendto6(a, &(struct endpoint6){xlat_synthesize(&wkp, SERVER4), 3478}, "hi", 2);
+	engine_run_until(net_engine(w.net), SIM_MS(100));
+	assert_int_equal(at_server.n, 1);
+	assert_int_equal(at_server.from4.ip, WAN4);
+	assert_int_equal(at_server.from4.port, 5000);
+	host_udp_sendto(s, &at_server.from4, "yo", 2);
+	engine_run_until(net_engine(w.net), SIM_MS(200));
+	assert_int_equal(at_alice.n, 1);
+	assert_string_equal(at_alice.from, "[64:ff9b::c633:640a]:3478");
+	/* The binding, in the trace as TRACE_MAPPING with its IPv6 inside. */
+	const struct trace_record *m = find(&w, TRACE_MAPPING, 0);
+	assert_non_null(m);
+	assert_int_equal(m->u.map.event, TRACE_MAP_CREATED);
+	assert_int_equal(m->u.map.family, 6);
+	assert_int_equal(m->u.map.internal6.port, 5000);
+	assert_int_equal(m->u.map.external.ip, WAN4);
+	assert_non_null(find(&w, TRACE_PACKET, TRACE_HOP_TRANSLATE));
+	assert_int_equal(nat64_count(router_nat64(w.home)), 1);
+	/* To a pool port no binding holds: dropped with the NAT64's reason. */
+	host_udp_sendto(s, &(struct endpoint){WAN4, 6000}, "no", 2);
+	engine_run_until(net_engine(w.net), SIM_MS(300));
+	const struct trace_record *d = find(&w, TRACE_PACKET, TRACE_HOP_DROP);
+	assert_non_null(d);
+	assert_int_equal(d->u.packet.reason, TRACE_DROP_NAT_NO_MAPPING);
+	assert_non_null(strstr(d->u.packet.why, "its NAT64 holds no binding"));
+	world_free(&w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_nptv6_through_home),
+	    cmocka_unit_test(test_nptv6_untranslatable_dropped),
+	    cmocka_unit_test(test_nat64_through_home),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
