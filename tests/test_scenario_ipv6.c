@@ -232,8 +232,8 @@ static const struct {
      "t.nsim:7:16: error: this prefix overlaps another home's: the internet could not tell "
      "which home an address is in"},
     {"at 1s register bob\n",
-     "t.nsim:7:16: error: host 'bob' has no IPv4 address, and the agent speaks IPv4 only for "
-     "now (the agent's IPv6 is docs/ipv6.md step 6)"},
+     "t.nsim:7:16: error: host 'bob' has no IPv4 address, and the agent needs IPv4 for now "
+     "(natsim's agent speaks IPv6 beside IPv4, not without it: docs/ipv6.md)"},
     {"nat inner preset symmetric public 192.168.1.9 behind home ipv6 2001:db8:5::/64\n",
      "t.nsim:7:64: error: an IPv6 prefix for a NAT behind another NAT is not modelled: the "
      "internet routes a home's prefix to a router on it"},
@@ -253,8 +253,8 @@ static const struct {
      "t.nsim:7:26: error: an expectation about an IPv6 endpoint is not modelled yet: expect "
      "without 'from'/'to'"},
     {"expect drop at home from bob\n",
-     "t.nsim:7:26: error: host 'bob' has no IPv4 address, and an expectation's endpoint is "
-     "IPv4 only for now (the agent's IPv6 is docs/ipv6.md step 6)"},
+     "t.nsim:7:26: error: host 'bob' has no IPv4 address, and an expectation's endpoint needs "
+     "IPv4 for now (natsim's agent speaks IPv6 beside IPv4, not without it: docs/ipv6.md)"},
     {"at 1s tcp alice to [2001:db8:2::5]:80\n",
      "t.nsim:7:20: error: 'tcp' to an IPv6 address is not modelled yet: 'ping' is the action "
      "that speaks IPv6"},

@@ -42,8 +42,8 @@ static void check_expect_endpoints(struct checker *c)
 			err_loc(c->p, ep->loc,
 				"an expectation about an IPv6 endpoint is not modelled yet: expect "
 				"without 'from'/'to'");
-		check_needs_ipv4(c, &e->from.node, "an expectation's endpoint is");
-		check_needs_ipv4(c, &e->to.node, "an expectation's endpoint is");
+		check_needs_ipv4(c, &e->from.node, "an expectation's endpoint needs");
+		check_needs_ipv4(c, &e->to.node, "an expectation's endpoint needs");
 	}
 	for (size_t i = 0; i < s->n_actions; i++) {
 		const struct scenario_action *a = &s->actions[i];
@@ -202,8 +202,8 @@ static void check_needs_ipv4(struct checker *c, const struct scenario_ref *ref, 
 
 	if (nn && nn->kind == KIND_HOST && !scenario_host_has_ipv4(&c->s->hosts[nn->index]))
 		err_loc(c->p, ref->loc,
-			"host '%s' has no IPv4 address, and %s IPv4 only for now (the agent's "
-			"IPv6 is docs/ipv6.md step 6)",
+			"host '%s' has no IPv4 address, and %s IPv4 for now (natsim's agent speaks "
+			"IPv6 beside IPv4, not without it: docs/ipv6.md)",
 			ref->name, what);
 }
 
@@ -250,12 +250,12 @@ static void check_agent_actions(struct checker *c)
 		switch (a->kind) {
 		case SCENARIO_ACT_CONNECT:
 		case SCENARIO_ACT_SEND:
-			check_needs_ipv4(c, &a->peer, "the agent speaks");
+			check_needs_ipv4(c, &a->peer, "the agent needs");
 			/* fall through */
 		case SCENARIO_ACT_REGISTER:
 		case SCENARIO_ACT_CLASSIFY:
 		case SCENARIO_ACT_KEEPALIVE:
-			check_needs_ipv4(c, &a->host, "the agent speaks");
+			check_needs_ipv4(c, &a->host, "the agent needs");
 			break;
 		case SCENARIO_ACT_PING:
 			check_ping_families(c, a);
@@ -265,7 +265,7 @@ static void check_agent_actions(struct checker *c)
 		case SCENARIO_ACT_BACKGROUND:
 		case SCENARIO_ACT_RAW:
 		case SCENARIO_ACT_TRACEROUTE:
-			check_needs_ipv4(c, &a->host, "this action speaks");
+			check_needs_ipv4(c, &a->host, "this action needs");
 			if (a->dst.is6)
 				err_loc(
 				    c->p, a->dst.loc,
@@ -278,7 +278,7 @@ static void check_agent_actions(struct checker *c)
 		}
 	}
 	for (size_t i = 0; i < s->n_forwards; i++)
-		check_needs_ipv4(c, &s->forwards[i].host, "a forward (a NAT's) is");
+		check_needs_ipv4(c, &s->forwards[i].host, "a forward (a NAT's) needs");
 }
 
 /* An ip6 rule goes where there is IPv6 to filter; an IPv4 rule (or a
