@@ -243,10 +243,11 @@ static void build(struct world *w, size_t n)
 	identities_finish(job);
 	for (size_t i = 0; i < n; i++) {
 		struct agent_speed speed = {.identity = &ids[i]}; /* simdrive adds the rest */
-		struct agent_config ac = {.name = w->names[i],
-					  .local = {.ip = host_address(hosts[i]), .port = PEER_PORT},
-					  .coordinator = {.ip = COORD_IP, .port = COORD_PORT},
-					  .speed = &speed};
+		struct agent_config ac = {
+		    .name = w->names[i],
+		    .local = {.ip = host_address(hosts[i]), .port = PEER_PORT},
+		    .coordinator = {.ip = COORD_IP, .port = COORD_PORT},
+		    .speed = &speed};
 		w->peers[i] = (struct peer){simdrive_add_agent(w->drive, hosts[i], &ac), w, i};
 		if (w->peers[i].sa == NULL)
 			die("agent", i);

@@ -295,16 +295,17 @@ enum agent_mapping_kind agent_mapping(const struct agent *a, int16_t *delta)
 
 /* ---- after an introduction ---- */
 
-/* The peer's server-reflexive endpoint, as INTRODUCE says it (the
+/* The peer's IPv4 server-reflexive endpoint, as INTRODUCE says it (the
  * coordinator always sends one; the checklist may hold it as the host
- * candidate it equals, for a peer with no NAT). */
+ * candidate it equals, for a peer with no NAT). IPv4's: the techniques
+ * are for NATs, and IPv6 has none here (agent_dual.c). */
 static bool peer_srflx(const struct stun_msg *m, struct p2p_endpoint *out)
 {
 	for (size_t i = 0; i < m->n_attrs; i++) {
 		struct coord_candidate c;
 		if (m->attrs[i].type == STUN_ATTR_NATSIM_CANDIDATE &&
 		    coord_parse_candidate(m, &m->attrs[i], &c) == STUN_OK &&
-		    c.type == COORD_CAND_SRFLX) {
+		    c.type == COORD_CAND_SRFLX && !p2p_endpoint_is6(&c.ep)) {
 			*out = c.ep;
 			return true;
 		}
@@ -613,7 +614,8 @@ unsigned hard_pair_technique(const struct agent *a, const struct agent_peer *p,
 			return AGENT_TECH_PORT_MAPPING;
 	/* The prober's side: a peer-reflexive port at the searched address. */
 	if (a->hard != NULL && a->hard->search.peer == p && a->hard->search.prober &&
-	    pp->remote.type == COORD_CAND_PRFLX && pp->remote.ep.ip == a->hard->search.target.ip)
+	    pp->remote.type == COORD_CAND_PRFLX &&
+	    p2p_endpoint_same_addr(&pp->remote.ep, &a->hard->search.target))
 		return AGENT_TECH_BIRTHDAY;
 	return 0;
 }

@@ -253,7 +253,8 @@ static void test_refused_and_connected(void **state)
 	(void)state;
 	daemon_tcp_init(&t, &seen_ops, &s);
 	/* Nobody listens: the kernel answers the SYN with an RST. */
-	struct p2p_tcp_action a = {.type = P2P_TCP_CONNECT, .conn = 7, .local = {.ip = LOOPBACK, .port = 0}};
+	struct p2p_tcp_action a = {
+	    .type = P2P_TCP_CONNECT, .conn = 7, .local = {.ip = LOOPBACK, .port = 0}};
 	a.remote = (struct p2p_endpoint){.ip = LOOPBACK, .port = free_port()};
 	assert_int_equal(daemon_tcp_do(&t, &a), 0);
 	pump(&t, &s);
@@ -303,7 +304,8 @@ static void small_pipe_open(struct small_pipe *p, int sndbuf, int rcvbuf)
 	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sin, &sl), 0);
 	memset(p, 0, sizeof(*p));
 	daemon_tcp_init(&p->t, &seen_ops, &p->seen);
-	struct p2p_tcp_action a = {.type = P2P_TCP_CONNECT, .conn = 7, .local = {.ip = LOOPBACK, .port = 0}};
+	struct p2p_tcp_action a = {
+	    .type = P2P_TCP_CONNECT, .conn = 7, .local = {.ip = LOOPBACK, .port = 0}};
 	a.remote = (struct p2p_endpoint){.ip = LOOPBACK, .port = ntohs(sin.sin_port)};
 	assert_int_equal(daemon_tcp_do(&p->t, &a), 0);
 	pump(&p->t, &p->seen);

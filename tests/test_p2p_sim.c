@@ -127,8 +127,9 @@ static void world_init(struct world *w, uint64_t seed)
 	assert_non_null(alt);
 	struct link *l = uplink(w, "coord-up", host_iface(c), IP4(192, 0, 2, 0));
 	assert_int_equal(link_attach(l, alt), 0);
-	struct coord_config cc = {
-	    .primary = {.ip = COORD_IP, .port = 3478}, .has_alternate = true, .alternate = {.ip = COORD_ALT, .port = 3479}};
+	struct coord_config cc = {.primary = {.ip = COORD_IP, .port = 3478},
+				  .has_alternate = true,
+				  .alternate = {.ip = COORD_ALT, .port = 3479}};
 	assert_non_null(simdrive_add_coord(w->drive, c, &cc));
 }
 

@@ -183,14 +183,15 @@ static void fill(void *ctx, uint8_t *out, size_t len)
 static struct agent *asking_agent(uint64_t *rng)
 {
 	static const uint8_t seed[32] = {1};
-	struct agent_config c = {.name = "alice",
-				 .local = {.ip = CLIENT.ip, .port = 5000},
-				 .coordinator = {.ip = 0xC0000201u, .port = 3478}, /* answers nothing here */
-				 .key_seed = seed,
-				 .random = {fill, rng},
-				 .techniques = AGENT_TECH_PORT_MAPPING,
-				 .gateway = GATEWAY,
-				 .mapping_lifetime_s = 600};
+	struct agent_config c = {
+	    .name = "alice",
+	    .local = {.ip = CLIENT.ip, .port = 5000},
+	    .coordinator = {.ip = 0xC0000201u, .port = 3478}, /* answers nothing here */
+	    .key_seed = seed,
+	    .random = {fill, rng},
+	    .techniques = AGENT_TECH_PORT_MAPPING,
+	    .gateway = GATEWAY,
+	    .mapping_lifetime_s = 600};
 	struct agent *a = agent_new(&c);
 	assert_non_null(a);
 	return a;

@@ -355,7 +355,8 @@ static int build_agent(struct world *w, struct world_host *wh)
 		return 0;
 	struct agent_config ac = {
 	    .name = sh->name,
-	    .local = {.ip = sh->ip, .port = sh->port >= 0 ? (uint16_t)sh->port : WORLD_DEFAULT_AGENT_PORT},
+	    .local = {.ip = sh->ip,
+		      .port = sh->port >= 0 ? (uint16_t)sh->port : WORLD_DEFAULT_AGENT_PORT},
 	    .disable_host_candidates = sh->host_candidates == 0,
 	    .transport = scenario_host_speaks_tcp(w->scn, sh->name) ? AGENT_TRANSPORT_TCP
 								    : AGENT_TRANSPORT_UDP,

@@ -24,7 +24,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const struct p2p_endpoint primary = {.ip = 0xC000020Au, .port = 3478}, alternate = {.ip = 0xC000020Bu, .port = 3479};
+static const struct p2p_endpoint primary = {.ip = 0xC000020Au, .port = 3478},
+				 alternate = {.ip = 0xC000020Bu, .port = 3479};
 
 static void counter_fill(void *ctx, uint8_t *out, size_t len)
 {
@@ -91,7 +92,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		data += 3, size -= 3;
 		if (len > size)
 			len = size;
-		struct p2p_endpoint from = {.ip = 0xCB007100u + (who & 7), .port = (uint16_t)(5000 + (who & 7))};
+		struct p2p_endpoint from = {.ip = 0xCB007100u + (who & 7),
+					    .port = (uint16_t)(5000 + (who & 7))};
 		const struct p2p_endpoint *local = who & 8 ? &alternate : &primary;
 		if (who & 0x10) {
 			if (conns[who & 7] == 0) {

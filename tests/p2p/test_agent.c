@@ -72,7 +72,9 @@ static struct p2p_endpoint nat_out(struct fake_nat *n, uint64_t now, struct p2p_
 	if (m == NULL) {
 		assert_true(n->n_maps < 64);
 		m = &n->maps[n->n_maps++];
-		*m = (struct fake_map){.in = in, .ext = {.ip = n->public_ip, .port = n->next_port++}, .remote = to,
+		*m = (struct fake_map){.in = in,
+				       .ext = {.ip = n->public_ip, .port = n->next_port++},
+				       .remote = to,
 				       .live = true};
 	}
 	bool known = false;
@@ -257,8 +259,10 @@ static void answer_icmp(const struct pkt *p, uint32_t reporter, uint8_t type, ui
 {
 	assert_true(N->q_len < QCAP);
 	struct pkt *e = &N->q[(N->q_head + N->q_len++) % QCAP];
-	*e =
-	    (struct pkt){.at = N->now + LATENCY, .src = {.ip = reporter, .port = 0}, .dst = p->src, .icmp = true};
+	*e = (struct pkt){.at = N->now + LATENCY,
+			  .src = {.ip = reporter, .port = 0},
+			  .dst = p->src,
+			  .icmp = true};
 	e->err = (struct p2p_icmp_error){.local = p->src,
 					 .remote = p->dst,
 					 .reporter = p2p_endpoint4(reporter, 0),
@@ -409,8 +413,10 @@ static void net_up(const struct setup *s)
 		h->nat.public_ip = i ? 0xC6336401u : 0xCB007101u; /* 198.51.100.1, 203.0.113.1 */
 		h->nat.next_port = (uint16_t)(40000 + 1000 * i);
 		h->nat.idle_ns = s->idle_ns;
-		h->local = s->mode == FAKE_NONE ? (struct p2p_endpoint){.ip = h->nat.public_ip + 9, .port = 5000}
-						: (struct p2p_endpoint){.ip = 0x0A000102u + 0x100u * (uint32_t)i, .port = 5000};
+		h->local = s->mode == FAKE_NONE
+			       ? (struct p2p_endpoint){.ip = h->nat.public_ip + 9, .port = 5000}
+			       : (struct p2p_endpoint){.ip = 0x0A000102u + 0x100u * (uint32_t)i,
+						       .port = 5000};
 		memset(seed, i + 1, sizeof(seed));
 		speed_for[i].summarize_deadlines = TEST_AGENT_SUMMARY;
 		struct agent_config ac = {
@@ -976,13 +982,13 @@ static void test_sign_hint_per_register(void **state)
 	(void)state;
 	memset(&log, 0, sizeof(log));
 	memset(seed, 7, sizeof(seed));
-	struct agent_config ac = {.name = "dave",
-				  .local = {.ip = 0xCB007109u, .port = 5000},
-				  .coordinator = COORD_EP,
-				  .key_seed = seed,
-				  .random = {fill, &rng},
-				  .speed = &(struct agent_speed){.signed_registration = record_signed,
-								 .sign_ctx = &log}};
+	struct agent_config ac = {
+	    .name = "dave",
+	    .local = {.ip = 0xCB007109u, .port = 5000},
+	    .coordinator = COORD_EP,
+	    .key_seed = seed,
+	    .random = {fill, &rng},
+	    .speed = &(struct agent_speed){.signed_registration = record_signed, .sign_ctx = &log}};
 	struct agent *ag = agent_new(&ac);
 	assert_non_null(ag);
 	assert_int_equal(log.n, 0);
@@ -1113,7 +1119,8 @@ static void test_many_peers(void **state)
 	for (int i = AGENT_MAX_PEERS - 1; i >= 0; i--) {
 		struct crypto_identity id;
 		struct stun_writer w;
-		struct coord_candidate c = {{.ip = 0xCB007100u + (uint32_t)i, .port = 6000}, COORD_CAND_SRFLX};
+		struct coord_candidate c = {{.ip = 0xCB007100u + (uint32_t)i, .port = 6000},
+					    COORD_CAND_SRFLX};
 		memset(seed, 40 + i, sizeof(seed));
 		assert_int_equal(crypto_identity_from_seed(&id, seed), CRYPTO_OK);
 		snprintf(name, sizeof(name), "peer-%02d", i);

@@ -314,6 +314,65 @@ static void test_registers_over_both(void **state)
 	net_down();
 }
 
+/* ICMPv6's hard and soft errors, as Linux's icmpv6_err_convert splits them. */
+static void test_icmp6_hard_soft(void **state)
+{
+	(void)state;
+	static const bool hard[7] = {false, true, false, false, true, true, true};
+	char buf[64];
+	for (uint8_t code = 0; code < 7; code++)
+		assert_int_equal(p2p_icmp6_error_is_hard(P2P_ICMP6_DEST_UNREACH, code), hard[code]);
+	assert_true(p2p_icmp6_error_is_hard(P2P_ICMP6_DEST_UNREACH, 9)); /* past the table */
+	assert_false(p2p_icmp6_error_is_hard(P2P_ICMP6_PACKET_TOO_BIG, 0));
+	assert_false(p2p_icmp6_error_is_hard(P2P_ICMP6_TIME_EXCEEDED, 0));
+	assert_true(p2p_icmp6_error_is_hard(P2P_ICMP6_PARAMETER_PROBLEM, 0));
+	assert_false(p2p_icmp6_error_is_hard(129, 0)); /* an echo reply is no error */
+	assert_string_equal(p2p_icmp6_error_name(1, 4, buf, sizeof(buf)), "port unreachable");
+	assert_string_equal(p2p_icmp6_error_name(1, 1, buf, sizeof(buf)),
+			    "communication administratively prohibited");
+	assert_string_equal(p2p_icmp6_error_name(2, 0, buf, sizeof(buf)), "packet too big");
+	/* An error is read by the family of the socket it is about: type 3 is
+	 * time exceeded for ICMPv6, destination unreachable for ICMP. */
+	struct p2p_icmp_error e = {.local = ep("[2001:db8:1::5]:5000"), .type = 3, .code = 0};
+	assert_false(p2p_icmp_error_hard(&e));
+	assert_string_equal(p2p_icmp_error_words(&e, buf, sizeof(buf)),
+			    "hop limit exceeded in transit");
+	e.local = ep("203.0.113.5:5000");
+	e.code = 3;
+	assert_true(p2p_icmp_error_hard(&e));
+}
+
+/* An ICMPv6 port unreachable about a waiting IPv6 check fails that pair at
+ * once (RFC 8445 7.2.5.2.2), and the event names the IPv6 reporter. */
+static void test_icmp6_error_fails_ipv6_pair(void **state)
+{
+	(void)state;
+	net_up((const bool[2]){true, true});
+	N->cut[0] = N->cut[1] = true;
+	agent_register(N->ag[0], N->now);
+	agent_register(N->ag[1], N->now);
+	drain();
+	run_until(N->now + 500 * MS);
+	agent_connect(N->ag[0], N->now, "bob");
+	drain();
+	run_until(N->now + 60 * MS); /* introduced; the first (IPv6) check is out */
+	struct p2p_icmp_error err = {.local = N->local6[0],
+				     .remote = N->local6[1],
+				     .reporter = ep("[2001:db8:a1::2]:0"),
+				     .type = P2P_ICMP6_DEST_UNREACH,
+				     .code = P2P_ICMP6_PORT_UNREACH};
+	assert_int_equal(agent_handle_icmp_error(N->ag[0], N->now, &err), AGENT_OK);
+	drain();
+	const struct ev *e = find_ev(0, AGENT_EV_PAIR_FAILED);
+	assert_non_null(e);
+	assert_non_null(
+	    strstr(e->text, "2001:db8:a1::2 reported [2001:db8:2::7]:5000 port unreachable"));
+	/* About a socket that is not ours: refused. */
+	err.local.port = 9;
+	assert_int_equal(agent_handle_icmp_error(N->ag[0], N->now, &err), AGENT_ERR_INVALID);
+	net_down();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -323,6 +382,8 @@ int main(void)
 	    cmocka_unit_test(test_checklist_ipv6_first_interleaved),
 	    cmocka_unit_test(test_pairs_per_family_only),
 	    cmocka_unit_test(test_registers_over_both),
+	    cmocka_unit_test(test_icmp6_hard_soft),
+	    cmocka_unit_test(test_icmp6_error_fails_ipv6_pair),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,7 +28,7 @@
 static const struct p2p_endpoint COORD = {.ip = 0xC0000201u, .port = 3478};  /* 192.0.2.1 */
 static const struct p2p_endpoint LOCAL = {.ip = 0xC0A80105u, .port = 5000};  /* 192.168.1.5 */
 static const struct p2p_endpoint ROUTER = {.ip = 0xC0A80101u, .port = 5351}; /* 192.168.1.1 */
-static const uint32_t PUBLIC_IP = 0xCB007107u;		       /* 203.0.113.7 */
+static const uint32_t PUBLIC_IP = 0xCB007107u;				     /* 203.0.113.7 */
 
 struct seen {
 	uint64_t at;
@@ -255,8 +255,8 @@ static bool registered_mapped(const struct rig *r, struct p2p_endpoint ep)
 	assert_int_equal(stun_decode(r->reg.buf, r->reg.len, false, &m), STUN_OK);
 	for (size_t i = 0; i < m.n_attrs; i++)
 		if (m.attrs[i].type == STUN_ATTR_NATSIM_CANDIDATE &&
-		    coord_parse_candidate(&m, &m.attrs[i], &c) == 0 && c.type == COORD_CAND_MAPPED &&
-		    p2p_endpoint_equal(&c.ep, &ep))
+		    coord_parse_candidate(&m, &m.attrs[i], &c) == 0 &&
+		    c.type == COORD_CAND_MAPPED && p2p_endpoint_equal(&c.ep, &ep))
 			return true;
 	return false;
 }

@@ -135,7 +135,8 @@ static struct p2p_endpoint tw_ep(int i)
 static int tw_index(const struct p2p_endpoint *ep)
 {
 	for (int i = 0; i < TW_AGENTS; i++)
-		if (p2p_endpoint_equal(ep, &(struct p2p_endpoint){.ip = tw_ep(i).ip, .port = tw_ep(i).port}))
+		if (p2p_endpoint_equal(
+			ep, &(struct p2p_endpoint){.ip = tw_ep(i).ip, .port = tw_ep(i).port}))
 			return i;
 	return -1;
 }
@@ -217,7 +218,11 @@ static void tw_deliver(struct twin *w, const struct tw_pkt *p)
 	int s = tw_index(&p->src), d = tw_index(&p->dst);
 
 	if (p->icmp) {
-		struct p2p_icmp_error err = {.local = p->src, .remote = p->dst, .reporter = p2p_endpoint4(p->dst.ip, 0), .type = 3, .code = 3};
+		struct p2p_icmp_error err = {.local = p->src,
+					     .remote = p->dst,
+					     .reporter = p2p_endpoint4(p->dst.ip, 0),
+					     .type = 3,
+					     .code = 3};
 		agent_handle_icmp_error(w->ag[s], w->now, &err);
 		return;
 	}

@@ -57,7 +57,8 @@ static struct p2p_endpoint nat_out(struct fake_nat *nat, const struct p2p_endpoi
 		mp = &nat->m[nat->n++];
 		*mp = (struct mapping){.key = key, .ext = LOCAL};
 		if (nat->translate)
-			mp->ext = (struct p2p_endpoint){.ip = IP(198, 51, 100, 1), .port = nat->next_port++};
+			mp->ext = (struct p2p_endpoint){.ip = IP(198, 51, 100, 1),
+							.port = nat->next_port++};
 	}
 	for (size_t i = 0; i < mp->n_contacted; i++)
 		if (p2p_endpoint_equal(&mp->contacted[i], to))

@@ -130,7 +130,8 @@ static struct p2p_endpoint nat_out(struct fnat *f, struct p2p_endpoint in, struc
 		i++;
 	if (i == f->n) {
 		assert_true(f->n < 32);
-		f->m[f->n++] = (struct fmap){.in = in, .ext = {.ip = f->ip, .port = f->next_port++}, .dest = to};
+		f->m[f->n++] = (struct fmap){
+		    .in = in, .ext = {.ip = f->ip, .port = f->next_port++}, .dest = to};
 	}
 	bool known = false;
 	for (size_t k = 0; k < f->m[i].n_allowed; k++)
