@@ -61,10 +61,11 @@ const char cmd_matrix_usage[] =
     "                    all, none (default) or a list of prediction, birthday and\n"
     "                    port-mapping separated by ',': on for both agents (UDP)\n"
     "      --family F    4 (default), 6 or dual: the addresses the pair's hosts get.\n"
-    "                    6: IPv6 only, each NAT kind a home router with an RFC 6092\n"
-    "                    firewall filtering as the kind filters (no NAT); dual: both,\n"
-    "                    the NAT for IPv4 and the firewall for IPv6. Refused until\n"
-    "                    the agent speaks IPv6 (docs/ipv6.md step 6)\n"
+    "                    dual: both, the NAT for IPv4 and an RFC 6092 firewall\n"
+    "                    filtering as the kind filters for IPv6; says over which\n"
+    "                    family each direct pair went (csv: a family column).\n"
+    "                    6: IPv6 only (home routers without NAT): refused until\n"
+    "                    the agent can run without IPv4\n"
     "      --ascii       ASCII only\n"
     "  -h, --help        show this help\n";
 
@@ -256,9 +257,11 @@ int matrix_run_pair(int a, int b, const struct matrix_setup *setup, uint64_t see
 		    p->connected_at == SCENARIO_UNSET ? -1 : p->connected_at - p->connect_at;
 		cell->direct_ns =
 		    p->direct_at == SCENARIO_UNSET ? -1 : p->direct_at - p->connect_at;
-		if (p->path == SCENARIO_PATH_DIRECT)
+		if (p->path == SCENARIO_PATH_DIRECT) {
 			snprintf(cell->technique, sizeof(cell->technique), "%s",
 				 matrix_technique_name(p->technique));
+			cell->family = p->family;
+		}
 		run_result_free(&res);
 	}
 	scenario_free(s);
@@ -278,6 +281,7 @@ enum matrix_format { FORMAT_TEXT, FORMAT_CSV, FORMAT_JSON };
 struct matrix_runs {
 	int kinds;	     /* MATRIX_KINDS, or MATRIX_ALL_KINDS with techniques */
 	unsigned techniques; /* 0: one matrix, `after` */
+	int family;	     /* matrix_setup.family */
 	struct matrix_cell after[MATRIX_ALL_KINDS][MATRIX_ALL_KINDS];
 	struct matrix_cell before[MATRIX_ALL_KINDS][MATRIX_ALL_KINDS];
 };
@@ -380,11 +384,28 @@ static void print_changes(const struct matrix_runs *m, bool ascii)
 		printf("The techniques changed no pair.\n");
 }
 
+/* With both families: over which the direct pairs went (the agent checks
+ * IPv6 pairs first, RFC 8421 section 4). */
+static void print_families(const struct matrix_runs *m)
+{
+	int n6 = 0, n4 = 0;
+	for (int a = 0; a < m->kinds; a++)
+		for (int b = 0; b < m->kinds; b++) {
+			n6 += m->after[a][b].family == 6;
+			n4 += m->after[a][b].family == 4;
+		}
+	printf("\nBoth families: %d of %d pairs direct over IPv6 (the RFC 6092 firewalls let a "
+	       "simultaneous open through), %d over IPv4.\n",
+	       n6, m->kinds * m->kinds, n4);
+}
+
 static void print_text(const struct matrix_runs *m, bool ascii, bool color)
 {
 	print_table(m, ascii, color);
 	if (m->techniques)
 		print_changes(m, ascii);
+	if (m->family == MATRIX_FAMILY_DUAL)
+		print_families(m);
 	printf("\nTime is from asking the coordinator to the first working path "
 	       "(relayed pairs wait out the 5 s punching deadline first).\n");
 }
@@ -398,14 +419,18 @@ static void csv_ms(int64_t ns, const char *end)
 
 static void print_csv(const struct matrix_runs *m)
 {
-	printf("a,b,outcome,connect_ms%s\n",
-	       m->techniques ? ",direct_ms,technique,before_outcome,before_connect_ms" : "");
+	bool fam = m->family == MATRIX_FAMILY_DUAL && !m->techniques;
+	printf("a,b,outcome,connect_ms%s%s\n",
+	       m->techniques ? ",direct_ms,technique,before_outcome,before_connect_ms" : "",
+	       fam ? ",family" : "");
 	for (int a = 0; a < m->kinds; a++)
 		for (int b = 0; b < m->kinds; b++) {
 			const struct matrix_cell *c = &m->after[a][b];
 			printf("%s,%s,%s,", matrix_kinds[a], matrix_kinds[b],
 			       matrix_outcome_name(c->outcome));
-			csv_ms(c->connect_ns, m->techniques ? "," : "\n");
+			csv_ms(c->connect_ns, m->techniques || fam ? "," : "\n");
+			if (fam)
+				printf("%d\n", c->family);
 			if (!m->techniques)
 				continue;
 			csv_ms(c->direct_ns, ",");
@@ -616,13 +641,12 @@ static int parse_args(int argc, char **argv, struct matrix_cli *c)
 		rc = cli_usage_error("matrix", "unexpected argument '%s'", argv[optind]);
 	/* The worlds build (matrix_scenario_text), but their peers could not
 	 * register: no result is better than an IPv4 one under an IPv6 label. */
-	if (rc == 0 && c->setup.family != MATRIX_FAMILY_4)
+	if (rc == 0 && c->setup.family == MATRIX_FAMILY_6)
 		rc = cli_usage_error(
-		    "matrix",
-		    "--family %s needs the agent to speak IPv6, which it does not "
-		    "yet (docs/ipv6.md step 6): the IPv6 homes build, but the peers "
-		    "in them could not register, so there is no result to show",
-		    c->setup.family == MATRIX_FAMILY_6 ? "6" : "dual");
+		    "matrix", "--family 6 needs an agent without IPv4, which natsim's is not "
+			      "yet (it speaks IPv6 beside IPv4: try --family dual): the "
+			      "IPv6-only homes build, but their peers could not register, so "
+			      "there is no result to show");
 	if (rc == 0 && c->setup.techniques && c->setup.tcp)
 		rc = cli_usage_error("matrix", "--techniques works over UDP: the techniques "
 					       "punch with datagrams (not with --transport tcp)");
@@ -638,6 +662,7 @@ int cmd_matrix_main(int argc, char **argv)
 	static struct matrix_runs m;
 	memset(&m, 0, sizeof(m));
 	m.techniques = c.setup.techniques;
+	m.family = c.setup.family;
 	m.kinds = m.techniques ? MATRIX_ALL_KINDS : MATRIX_KINDS;
 	if (run_matrix(&c.setup, c.seed, &m) != 0)
 		return CLI_EXIT_INTERNAL;

@@ -25,6 +25,7 @@ struct matrix_cell {
 	/* The technique that found the direct path the asking side chose
 	 * ("birthday", "prediction", "port-mapping"), or "": ICE's checks. */
 	char technique[16];
+	int family; /* direct: the path's address family, 4 or 6; 0: not direct */
 };
 
 /* How the pairs connect. NULL or all zero: over UDP. */

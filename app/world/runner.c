@@ -215,6 +215,7 @@ static void note_path_event(struct runner *r, const char *agent, const struct p2
 	if (direct) {
 		snprintf(p->detail, sizeof(p->detail), "%s", ev->text);
 		p->technique = ev->technique;
+		p->family = ev->family == P2P_FAMILY_IPV6 ? 6 : 4;
 	} else if (kind == RUN_STEP_LOST || kind == RUN_STEP_FAILED)
 		snprintf(p->failure, sizeof(p->failure), "%s", ev->text);
 }

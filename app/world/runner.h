@@ -63,6 +63,7 @@ struct run_pair {
 	int64_t direct_at;    /* first direct (including an upgrade), or SCENARIO_UNSET */
 	char detail[256];     /* the chosen pair, in words */
 	unsigned technique;   /* the agent_technique bit that found it (p2p_event); 0: none */
+	uint8_t family;	      /* the direct path's address family (p2p_event): 4, 6, 0 none */
 	char failure[256];    /* the last failure or loss, in words */
 	size_t n_steps;	      /* steps seen; more than RUN_HISTORY_MAX: some left out */
 	struct run_step steps[RUN_HISTORY_MAX];

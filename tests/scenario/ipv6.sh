@@ -98,10 +98,20 @@ contains "$err" "bad.nsim:1:22: error: '2001:db8::1::2' is not an IPv6 address: 
 contains "$err" "bad.nsim:2:28: error: '2001:db8:7::/129' is not an IPv6 prefix" "/129"
 contains "$err" "bad.nsim:3:35: error: a rule is IPv4 or IPv6, not both" "mixed families"
 
-# natsim matrix --family: the flag is read, and refused until the agent
-# speaks IPv6, as other usage errors are (exit 2).
+# natsim matrix --family dual runs the dual-stack agents: symmetric x
+# symmetric, relayed over IPv4 alone, goes direct over IPv6 through the
+# RFC 6092 firewalls; --family 4 is the IPv4 matrix as before.
+expect_exit 0 "matrix --family dual" -- "$natsim" matrix --family dual --format csv
+contains "$out" "a,b,outcome,connect_ms,family" "the family column"
+contains "$out" "symmetric,symmetric,direct," "symmetric pair direct with IPv6"
+contains "$out" "symmetric,symmetric,direct,104.000,6" "over IPv6"
+expect_exit 0 "matrix --family 4" -- "$natsim" matrix --family 4 --format csv
+contains "$out" "symmetric,symmetric,relayed," "symmetric pair relayed over IPv4"
+lacks "$out" ",family" "no family column for IPv4 alone"
+# --family 6 is refused while the agent needs IPv4, as other usage errors
+# are (exit 2).
 expect_exit 2 "matrix --family 6" -- "$natsim" matrix --family 6
-contains "$err" "--family 6 needs the agent to speak IPv6" "matrix --family 6 refused"
+contains "$err" "--family 6 needs an agent without IPv4" "matrix --family 6 refused"
 expect_exit 2 "matrix --family bad" -- "$natsim" matrix --family 5
 contains "$err" "--family expects 4, 6 or dual, not '5'" "matrix --family 5"
 finish
