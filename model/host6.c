@@ -52,9 +52,6 @@ int host6_init(struct host *h)
 	net_rng(h->node.net, stream, &r);
 	h6->next_port = (uint16_t)(HOST_EPHEMERAL_LO +
 				   rng_below(&r, HOST_EPHEMERAL_HI - HOST_EPHEMERAL_LO + 1));
-	/* The filter comes when someone asks for it (host_filter6): most
-	 * hosts of a big world never filter IPv6, and an empty one costs a
-	 * conntrack table each (bench_scale's 100 000 peers). */
 	return 0;
 }
 
@@ -97,15 +94,23 @@ void host_set_gateway6(struct host *h, const struct ip6_addr *gw)
 		h6->gateway = *gw;
 }
 
+/* Made on first use, as router_filter6 (model/router6.c says why). */
 struct filter6 *host_filter6(struct host *h)
 {
 	struct host6 *h6 = h->node.host6;
 
-	if (h6 == NULL)
-		return NULL;
-	if (h6->filter == NULL)
+	if (h6 != NULL && h6->filter == NULL)
 		h6->filter = filter6_new(net_engine(h->node.net), h->node.name);
-	return h6->filter;
+	return h6 != NULL ? h6->filter : NULL;
+}
+
+/* `chain`'s verdict; a filter that could not be made accepts. */
+static bool host6_filter(struct host *h, enum fw_chain chain, const struct packet6_info *info,
+			 size_t len, struct fw_verdict *v)
+{
+	/* A host whose filter nobody asked for (NULL) has nothing to decide:
+	 * filter6_packet accepts for it, and no filter is made. */
+	return filter6_packet(h->node.host6->filter, chain, info, len, v);
 }
 
 size_t host6_describe(struct host *h, char *detail, size_t used, size_t size)
@@ -313,23 +318,19 @@ uint64_t host_send_echo6(struct host *h, const struct ip6_addr *dst, uint16_t id
 /* ---- the way out ------------------------------------------------------------- */
 
 /* The next hop for `dst` from eth0: on-link within its IPv6 prefix, else
- * the IPv6 gateway; false if neither. `plen`: the prefix length of the
- * route taken (the ICMPv6 rate limit reads it; 0 for the default route). */
-static bool next_hop6(const struct host *h, const struct ip6_addr *dst, struct ip6_addr *hop,
-		      uint8_t *plen)
+ * the IPv6 gateway; false if neither. */
+static bool next_hop6(const struct host *h, const struct ip6_addr *dst, struct ip6_addr *hop)
 {
 	const struct iface *ifc = &h->node.ifaces[0];
 	const struct host6 *h6 = h->node.host6;
 
 	if (ifc->has_addr6 && ip6_prefix_match(&ifc->addr6, ifc->prefix6_len, dst)) {
 		*hop = *dst;
-		*plen = ifc->prefix6_len;
 		return true;
 	}
 	if (h6 == NULL || !h6->has_gateway)
 		return false;
 	*hop = h6->gateway;
-	*plen = 0;
 	return true;
 }
 
@@ -348,10 +349,9 @@ static uint64_t host6_output(struct host *h, struct packet *p, const struct pack
 	struct ip6_addr hop;
 	struct fw_verdict v;
 	uint64_t id = p->id;
-	uint8_t plen;
 
 	node_trace_hop(&h->node, NULL, TRACE_HOP_SEND, p);
-	if (!next_hop6(h, dst, &hop, &plen)) {
+	if (!next_hop6(h, dst, &hop)) {
 		why.cause = ifc->has_addr6 ? NODE_PATH_HOST_NO_ROUTE : NODE_PATH_NO_IPV6_ROUTE;
 		why.addr6 = ifc->addr6;
 		why.prefix_len = ifc->prefix6_len;
@@ -363,7 +363,7 @@ static uint64_t host6_output(struct host *h, struct packet *p, const struct pack
 		node_drop_verdict(&h->node, ifc, p, TRACE_DROP_NO_ROUTE, NODE_VERDICT_PATH, &why);
 		return 0;
 	}
-	if (info != NULL && !filter6_packet(h->node.host6->filter, FW_CHAIN_OUTPUT, info, p->len, &v)) {
+	if (info != NULL && !host6_filter(h, FW_CHAIN_OUTPUT, info, p->len, &v)) {
 		host6_refuse(h, ifc, p, info, &v);
 		return 0;
 	}
@@ -412,18 +412,17 @@ static struct packet *host6_error_for(struct host *h, const struct packet *p,
 				      struct icmp_answer *answer)
 {
 	struct ip6_addr hop;
-	uint8_t plen = 128;
 	struct packet *err;
 
-	if (!loopback && !next_hop6(h, &about->src, &hop, &plen)) {
+	if (!loopback && !next_hop6(h, &about->src, &hop)) {
 		*answer = (struct icmp_answer){
 		    .kind = icmp6_may_answer(about, type) ? ICMP_ANSWER_NONE : ICMP_ANSWER_NEVER,
 		    .type = type,
 		    .code = code};
 		return NULL; /* icmpv6_xrlim_allow: no route back, nothing sent */
 	}
-	*answer = icmp6_decide_error(host_icmp_limiter(h), host6_now(h), about, type, code, plen,
-				     loopback);
+	*answer =
+	    icmp6_decide_error(host_icmp_limiter(h), host6_now(h), about, type, code, loopback);
 	if (answer->kind != ICMP_ANSWER_SENT)
 		return NULL;
 	err = icmp6_error_packet(
@@ -448,7 +447,7 @@ static void host6_loopback(struct host *h, struct packet *p)
 		return;
 	}
 	node_trace_hop(&h->node, NULL, TRACE_HOP_SEND, p);
-	if (!filter6_packet(h->node.host6->filter, FW_CHAIN_OUTPUT, &info, p->len, &v)) {
+	if (!host6_filter(h, FW_CHAIN_OUTPUT, &info, p->len, &v)) {
 		node_drop_by_firewall6(&h->node, host_iface(h), p, &info, &v, NULL);
 		return;
 	}
@@ -563,7 +562,7 @@ void host6_receive(struct host *h, struct iface *in, struct packet *p)
 		host6_not_ours(h, in, p, &info);
 		return;
 	}
-	if (!filter6_packet(h->node.host6->filter, FW_CHAIN_INPUT, &info, p->len, &v)) {
+	if (!host6_filter(h, FW_CHAIN_INPUT, &info, p->len, &v)) {
 		host6_refuse(h, in, p, &info, &v);
 		return;
 	}
