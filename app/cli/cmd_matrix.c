@@ -64,8 +64,8 @@ const char cmd_matrix_usage[] =
     "                    dual: both, the NAT for IPv4 and an RFC 6092 firewall\n"
     "                    filtering as the kind filters for IPv6; says over which\n"
     "                    family each direct pair went (csv: a family column).\n"
-    "                    6: IPv6 only (home routers without NAT): refused until\n"
-    "                    the agent can run without IPv4\n"
+    "                    6: IPv6 only (home routers without NAT, RFC 6092\n"
+    "                    firewalls filtering as the kind filters); UDP only\n"
     "      --ascii       ASCII only\n"
     "  -h, --help        show this help\n";
 
@@ -406,6 +406,11 @@ static void print_text(const struct matrix_runs *m, bool ascii, bool color)
 		print_changes(m, ascii);
 	if (m->family == MATRIX_FAMILY_DUAL)
 		print_families(m);
+	if (m->family == MATRIX_FAMILY_6)
+		printf("\nIPv6 only: no NAT anywhere. A row or column names the filtering of its "
+		       "home's RFC 6092 firewall, the kind's NAT filtering (full-cone EIF, "
+		       "restricted-cone ADF, the others APDF): a simultaneous open crosses them "
+		       "all.\n");
 	printf("\nTime is from asking the coordinator to the first working path "
 	       "(relayed pairs wait out the 5 s punching deadline first).\n");
 }
@@ -639,14 +644,12 @@ static int parse_args(int argc, char **argv, struct matrix_cli *c)
 		rc = parse_option(c, ch, optarg, argv);
 	if (rc == 0 && optind < argc)
 		rc = cli_usage_error("matrix", "unexpected argument '%s'", argv[optind]);
-	/* The worlds build (matrix_scenario_text), but their peers could not
-	 * register: no result is better than an IPv4 one under an IPv6 label. */
-	if (rc == 0 && c->setup.family == MATRIX_FAMILY_6)
-		rc = cli_usage_error(
-		    "matrix", "--family 6 needs an agent without IPv4, which natsim's is not "
-			      "yet (it speaks IPv6 beside IPv4: try --family dual): the "
-			      "IPv6-only homes build, but their peers could not register, so "
-			      "there is no result to show");
+	/* An IPv6-only agent speaks UDP and none of the hard-NAT techniques
+	 * (docs/ipv6.md step 6): refuse rather than show IPv4's answers. */
+	if (rc == 0 && c->setup.family == MATRIX_FAMILY_6 && (c->setup.tcp || c->setup.techniques))
+		rc = cli_usage_error("matrix", "--family 6 runs the agent over UDP without its "
+					       "hard-NAT techniques, which are IPv4's (not with "
+					       "--transport tcp or --techniques)");
 	if (rc == 0 && c->setup.techniques && c->setup.tcp)
 		rc = cli_usage_error("matrix", "--techniques works over UDP: the techniques "
 					       "punch with datagrams (not with --transport tcp)");

@@ -108,10 +108,17 @@ contains "$out" "symmetric,symmetric,direct,104.000,6" "over IPv6"
 expect_exit 0 "matrix --family 4" -- "$natsim" matrix --family 4 --format csv
 contains "$out" "symmetric,symmetric,relayed," "symmetric pair relayed over IPv4"
 lacks "$out" ",family" "no family column for IPv4 alone"
-# --family 6 is refused while the agent needs IPv4, as other usage errors
-# are (exit 2).
-expect_exit 2 "matrix --family 6" -- "$natsim" matrix --family 6
-contains "$err" "--family 6 needs an agent without IPv4" "matrix --family 6 refused"
+# --family 6: IPv6-only homes, no NAT, RFC 6092 firewalls filtering as each
+# kind's NAT would: every pair direct, symmetric x symmetric too.
+expect_exit 0 "matrix --family 6" -- "$natsim" matrix --family 6 --format csv
+contains "$out" "symmetric,symmetric,direct," "symmetric kinds direct over IPv6 alone"
+lacks "$out" "relayed" "no pair relayed over IPv6 alone"
+expect_exit 0 "matrix --family 6 text" -- "$natsim" matrix --family 6 --ascii
+contains "$out" "IPv6 only: no NAT anywhere" "the text says what the kinds mean without NAT"
+# The IPv6-only agent has no techniques and no TCP: refused (exit 2), as
+# other usage errors are.
+expect_exit 2 "matrix --family 6 --techniques" -- "$natsim" matrix --family 6 --techniques all
+contains "$err" "--family 6 runs the agent over UDP" "matrix --family 6 --techniques refused"
 expect_exit 2 "matrix --family bad" -- "$natsim" matrix --family 5
 contains "$err" "--family expects 4, 6 or dual, not '5'" "matrix --family 5"
 finish
