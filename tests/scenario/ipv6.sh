@@ -108,6 +108,16 @@ contains "$out" "symmetric,symmetric,direct,104.000,6" "over IPv6"
 expect_exit 0 "matrix --family 4" -- "$natsim" matrix --family 4 --format csv
 contains "$out" "symmetric,symmetric,relayed," "symmetric pair relayed over IPv4"
 lacks "$out" ",family" "no family column for IPv4 alone"
+# --set reaches a home's IPv6 side: firewall6=off routes the stranger's ping
+# in (the lesson's drop expectation then fails, exit 1); a NAT line without
+# `ipv6 PREFIX` has no IPv6 side to change.
+src=$(cd "$(dirname "$0")/../.." && pwd)
+expect_exit 1 "--set office.firewall6=off" -- "$natsim" run "$src/scenarios/ipv6-firewall.nsim" \
+	--set office.firewall6=off
+contains "$out" "✗ ipv6-firewall.nsim:29" "the firewall's drop expectation fails without the firewall"
+expect_exit 2 "--set on a NAT without IPv6" -- "$natsim" run "$src/scenarios/classic.nsim" \
+	--set home.reject6=on
+contains "$err" "NAT 'home' has no IPv6 side to change" "no IPv6 side to set"
 # --family 6: IPv6-only homes, no NAT, RFC 6092 firewalls filtering as each
 # kind's NAT would: every pair direct, symmetric x symmetric too.
 expect_exit 0 "matrix --family 6" -- "$natsim" matrix --family 6 --format csv
