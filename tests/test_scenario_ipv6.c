@@ -254,8 +254,13 @@ static const struct {
      "t.nsim:7:26: error: host 'bob' has no IPv4 address, and an expectation's endpoint is "
      "IPv4 only for now (the agent's IPv6 is docs/ipv6.md step 6)"},
     {"at 1s tcp alice to [2001:db8:2::5]:80\n",
-     "t.nsim:7:20: error: 'tcp' to an IPv6 address is not modelled yet: 'ping' is the action "
-     "that speaks IPv6"},
+     "t.nsim:7:20: error: 'tcp' to an IPv6 address is not modelled yet: TCP over IPv6 is not "
+     "modelled"},
+    {"at 1s traceroute bob to 192.0.2.10\n",
+     "t.nsim:7:25: error: 'bob' and 'this address' share no address family: a traceroute goes "
+     "over IPv4 or IPv6, and needs an address of that family at both ends"},
+    {"host v4 at 198.51.100.7 public\nat 1s traceroute v4 to 2001:db8:2::5\n",
+     "t.nsim:8:18: error: host 'v4' has no IPv6 address to traceroute from"},
     {"policy office forward accept\n",
      "t.nsim:7:8: error: a policy sets the IPv4 firewall's, and 'office' has no IPv4; its "
      "IPv6 firewall is set with 'firewall6' and ip6 rules"},

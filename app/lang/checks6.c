@@ -236,7 +236,7 @@ static void node_families(const struct checker *c, const char *name, bool *v4, b
 		     (nn->kind == KIND_COORD && s->coordinator->has_ip6));
 }
 
-/* A ping goes over IPv6 to an IPv6 literal, or to a name when both ends
+/* A ping (and a traceroute) goes over IPv6 to an IPv6 literal, or to a name when both ends
  * have IPv6 (RFC 6724's order, runner.c), else over IPv4: the ends need
  * the family it goes over. */
 static void check_ping_families(struct checker *c, const struct scenario_action *a)
@@ -246,14 +246,15 @@ static void check_ping_families(struct checker *c, const struct scenario_action 
 	node_families(c, a->host.name, &h4, &h6);
 	if (a->dst.node.name)
 		node_families(c, a->dst.node.name, &t4, &t6);
+	const char *what = a->kind == SCENARIO_ACT_PING ? "ping" : "traceroute";
 	if (a->dst.is6 && !h6)
-		err_loc(c->p, a->host.loc, "host '%s' has no IPv6 address to ping from",
-			a->host.name);
+		err_loc(c->p, a->host.loc, "host '%s' has no IPv6 address to %s from", a->host.name,
+			what);
 	else if (!a->dst.is6 && !(h6 && t6) && (!h4 || (a->dst.node.name && !t4)))
 		err_loc(c->p, a->dst.loc,
-			"'%s' and '%s' share no address family: a ping goes over IPv4 or IPv6, "
+			"'%s' and '%s' share no address family: a %s goes over IPv4 or IPv6, "
 			"and needs an address of that family at both ends",
-			a->host.name, a->dst.node.name ? a->dst.node.name : "this address");
+			a->host.name, a->dst.node.name ? a->dst.node.name : "this address", what);
 }
 
 static void check_agent_actions(struct checker *c)
@@ -278,20 +279,21 @@ static void check_agent_actions(struct checker *c)
 			check_needs_ipv4(c, &a->host, "NAT behaviour discovery speaks");
 			break;
 		case SCENARIO_ACT_PING:
+		case SCENARIO_ACT_TRACEROUTE: /* picks its family as ping does */
 			check_ping_families(c, a);
 			break;
 		case SCENARIO_ACT_TCP:
 		case SCENARIO_ACT_SERVE:
 		case SCENARIO_ACT_BACKGROUND:
 		case SCENARIO_ACT_RAW:
-		case SCENARIO_ACT_TRACEROUTE:
 			check_needs_ipv4(c, &a->host, "this action speaks");
 			if (a->dst.is6)
-				err_loc(
-				    c->p, a->dst.loc,
-				    "'%s' to an IPv6 address is not modelled yet: 'ping' is the "
-				    "action that speaks IPv6",
-				    scenario_action_kind_name(a->kind));
+				err_loc(c->p, a->dst.loc,
+					"'%s' to an IPv6 address is not modelled yet: %s",
+					scenario_action_kind_name(a->kind),
+					a->kind == SCENARIO_ACT_TCP || a->kind == SCENARIO_ACT_SERVE
+					    ? "TCP over IPv6 is not modelled"
+					    : "'ping' and 'traceroute' speak IPv6");
 			break;
 		default:
 			break;

@@ -3,6 +3,7 @@
  */
 #include "app/world/runner.h"
 #include "app/world/ping6.h"
+#include "app/world/traceroute6.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,12 +64,13 @@ struct runner {
 	size_t n_classes, cap_classes;
 	struct path_seen *paths;
 	size_t n_paths, cap_paths;
-	struct icmp_watch icmp;	   /* what ICMP reached whom (expect icmp, related) */
-	struct icmp_apps *progs;   /* ping and traceroute */
-	struct ping6_apps *pings6; /* ping over IPv6 (NULL until the first) */
-	struct tcp_watch tcp;	   /* sockets and TCP conntrack (expect tcp, socket, conntrack) */
-	struct tcp_apps *nc;	   /* the TCP servers and clients */
-	struct bg_traffic *bg;	   /* background traffic */
+	struct icmp_watch icmp;		  /* what ICMP reached whom (expect icmp, related) */
+	struct icmp_apps *progs;	  /* ping and traceroute */
+	struct ping6_apps *pings6;	  /* ping over IPv6 (NULL until the first) */
+	struct traceroute6_apps *traces6; /* traceroute over IPv6 (likewise) */
+	struct tcp_watch tcp;  /* sockets and TCP conntrack (expect tcp, socket, conntrack) */
+	struct tcp_apps *nc;   /* the TCP servers and clients */
+	struct bg_traffic *bg; /* background traffic */
 	bool oom;
 };
 
@@ -389,8 +391,30 @@ static void act_ping(struct runner *r, const struct scenario_action *a, char *ms
 		 a->count == 1 ? "" : "s");
 }
 
+/* Over IPv6 when ping would go over IPv6 (ping6_target): traceroute's
+ * getaddrinfo orders a name the same way. */
+static void act_traceroute6(struct runner *r, const struct scenario_action *a,
+			    const struct ip6_addr *dst, char *msg, size_t n)
+{
+	struct world_host *wh = world_find_host(&r->w, a->host.name);
+	char ip[48];
+	const char *name = a->dst.node.name ? a->dst.node.name : ip6_format(dst, ip, sizeof(ip));
+
+	if (!r->traces6)
+		r->traces6 = traceroute6_apps_new(r->w.net);
+	if (!r->traces6 || traceroute6_start(r->traces6, wh->host, dst, name, a->max_hops) < 0)
+		snprintf(msg, n, "%s cannot start traceroute: out of memory", a->host.name);
+	else
+		snprintf(msg, n, "%s runs traceroute to %s over IPv6", a->host.name, name);
+}
+
 static void act_traceroute(struct runner *r, const struct scenario_action *a, char *msg, size_t n)
 {
+	struct ip6_addr dst6;
+	if (ping6_target(r, a, &dst6)) {
+		act_traceroute6(r, a, &dst6, msg, n);
+		return;
+	}
 	struct world_host *wh = world_find_host(&r->w, a->host.name);
 	uint32_t dst = endpoint_ip(r, &a->dst);
 	char ip[16];
@@ -826,7 +850,7 @@ static bool check_path(struct runner *r, const struct scenario_expect *x, char *
 	else
 		snprintf(why, n, "%s's path to %s %s %s%s (%s)", x->host.name, x->peer.name,
 			 x->at_end ? "ends" : "is", agent_peer_state_name(st),
-			 x->family == 0			     ? ""
+			 x->family == 0			 ? ""
 			 : last_direct_family(r, x) == 6 ? ", last over IPv6"
 			 : last_direct_family(r, x) == 4 ? ", last over IPv4"
 							 : "",
@@ -1064,7 +1088,10 @@ static void describe(const struct scenario_expect *x, char *out, size_t n)
 	case SCENARIO_EXPECT_PATH:
 		snprintf(out, n, "%s and %s %s%s%s%s", x->host.name, x->peer.name,
 			 x->at_end ? "end " : "", scenario_path_name(x->path),
-			 x->family == 6 ? " over IPv6" : x->family == 4 ? " over IPv4" : "", by);
+			 x->family == 6	  ? " over IPv6"
+			 : x->family == 4 ? " over IPv4"
+					  : "",
+			 by);
 		break;
 	case SCENARIO_EXPECT_DROP:
 	case SCENARIO_EXPECT_NO_DROP: {
@@ -1256,6 +1283,7 @@ static void runner_fini(struct runner *r)
 	icmp_watch_free(&r->icmp);
 	icmp_apps_free(r->progs);
 	ping6_apps_free(r->pings6);
+	traceroute6_apps_free(r->traces6);
 	tcp_watch_free(&r->tcp);
 	tcp_apps_free(r->nc);
 	bg_traffic_free(r->bg);

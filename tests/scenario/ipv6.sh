@@ -98,6 +98,25 @@ contains "$err" "bad.nsim:1:22: error: '2001:db8::1::2' is not an IPv6 address: 
 contains "$err" "bad.nsim:2:28: error: '2001:db8:7::/129' is not an IPv6 prefix" "/129"
 contains "$err" "bad.nsim:3:35: error: a rule is IPv4 or IPv6, not both" "mixed families"
 
+# traceroute over IPv6: Linux `traceroute -6 -n`'s lines (80-byte packets),
+# the hop-limit-exceeded answers of home1 and the internet router, web's
+# port unreachable ending it; and the same run repeats byte for byte.
+cat >"$tmp/trace6.nsim" <<'NSIM'
+router home1 ipv6 2001:db8:1::/64
+host alice at 2001:db8:1::5 behind home1
+host web at 2001:db8:ff::80 public
+at 1s traceroute alice to web
+NSIM
+expect_exit 0 "traceroute over IPv6" -- "$natsim" run "$tmp/trace6.nsim"
+contains "$out" "alice     traceroute: traceroute to web (2001:db8:ff::80), 30 hops max, 80 byte packets" \
+	"traceroute -6's header"
+contains "$out" "alice     traceroute:  2  3fff:0:1::1  21.000 ms  21.000 ms  21.000 ms" "the internet router's hop"
+contains "$out" "alice     traceroute:  3  2001:db8:ff::80  41.000 ms  41.000 ms  41.000 ms" "web ends it"
+"$natsim" run "$tmp/trace6.nsim" --quiet --trace "$tmp/t1.jsonl" >/dev/null 2>&1
+"$natsim" run "$tmp/trace6.nsim" --quiet --trace "$tmp/t2.jsonl" >/dev/null 2>&1
+checks=$((checks + 1))
+cmp -s "$tmp/t1.jsonl" "$tmp/t2.jsonl" || fail "an IPv6 traceroute repeats byte for byte"
+
 # natsim matrix --family dual runs the dual-stack agents: symmetric x
 # symmetric, relayed over IPv4 alone, goes direct over IPv6 through the
 # RFC 6092 firewalls; --family 4 is the IPv4 matrix as before.

@@ -1,0 +1,257 @@
+/*
+ * traceroute6.c - traceroute -6 in a simulated world: see traceroute6.h.
+ *
+ * Its words are Linux traceroute 2.1's with -6 -n, as checked against the
+ * real tool in a network namespace:
+ *   traceroute to 2001:db8:2::2 (2001:db8:2::2), 30 hops max, 80 byte packets
+ *    1  2001:db8:1::1  0.080 ms  0.006 ms  0.005 ms
+ * (80 bytes: the 40-byte IPv6 header, 8 of UDP, 32 of payload).
+ */
+#include "app/world/traceroute6.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/world/icmpapp.h"
+#include "model/packet.h"
+#include "model/packet6.h"
+#include "sim/engine.h"
+#include "sim/trace.h"
+
+#define PAYLOAD 32 /* traceroute's default: 80-byte packets over IPv6 */
+#define LINE_MAX_TEXT 240
+
+/* A probe: a socket of its own, as mod-udp.c udp_send_probe opens one. */
+struct probe6 {
+	struct host_socket *sock;
+	uint16_t port; /* its destination port, 33434 and up */
+	int64_t sent_at, rtt;
+	bool answered;
+	struct ip6_addr from;
+	uint8_t type, code;
+};
+
+struct traceroute6 {
+	struct traceroute6_apps *apps;
+	struct host *h;
+	struct ip6_addr dst;
+	int max_hops, hop;
+	uint16_t next_port;
+	struct probe6 probes[TRACEROUTE_PROBES];
+	engine_event_id timeout;
+	bool done;
+};
+
+struct traceroute6_apps {
+	struct net *net;
+	struct traceroute6 **traces;
+	size_t n, cap;
+};
+
+struct traceroute6_apps *traceroute6_apps_new(struct net *net)
+{
+	struct traceroute6_apps *a = calloc(1, sizeof(*a));
+
+	if (a)
+		a->net = net;
+	return a;
+}
+
+void traceroute6_apps_free(struct traceroute6_apps *apps)
+{
+	if (!apps)
+		return;
+	for (size_t i = 0; i < apps->n; i++)
+		free(apps->traces[i]);
+	free(apps->traces);
+	free(apps);
+}
+
+static struct engine *engine_of(const struct traceroute6 *t)
+{
+	return net_engine(t->apps->net);
+}
+
+static void say(struct traceroute6 *t, const char *event, const char *text)
+{
+	struct trace *tr = net_trace(t->apps->net);
+	struct trace_record r = {.kind = TRACE_APP};
+
+	if (!trace_active(tr))
+		return;
+	r.u.app.node = host_node(t->h)->name;
+	r.u.app.app = "traceroute";
+	r.u.app.event = event;
+	r.u.app.text = text;
+	trace_emit(tr, &r);
+}
+
+static void hop_timed_out(struct engine *e, void *arg);
+static void on_probe_error(struct host_socket *s, const struct host_icmp6_error *err, void *ctx);
+
+static void on_probe_data(struct host_socket *s, const struct endpoint6 *from,
+			  const struct endpoint6 *to, const uint8_t *payload, size_t len, void *ctx)
+{
+	(void)s, (void)from, (void)to, (void)payload, (void)len, (void)ctx;
+}
+
+/* The hop's probes, each from a new socket on an ephemeral port; a host
+ * with no port left sends fewer (they show as '*'). */
+static void send_hop(struct traceroute6 *t)
+{
+	static const uint8_t payload[PAYLOAD];
+
+	for (int k = 0; k < TRACEROUTE_PROBES; k++) {
+		struct probe6 *pr = &t->probes[k];
+		struct endpoint6 to = {t->dst, t->next_port++};
+
+		*pr = (struct probe6){.port = to.port, .sent_at = engine_now(engine_of(t))};
+		pr->sock = host_udp_bind6(t->h, NULL, 0, on_probe_data, t);
+		if (pr->sock == NULL)
+			continue;
+		host_udp_set_error6_fn(pr->sock, on_probe_error);
+		host_udp_sendto6_hop_limit(pr->sock, &to, payload, sizeof(payload),
+					   (uint8_t)t->hop);
+	}
+	t->timeout = engine_schedule_after(engine_of(t), TRACEROUTE_WAIT, hop_timed_out, t);
+}
+
+/* traceroute's marks for ICMPv6 destination unreachable (traceroute.c
+ * parse_icmp_res, AF_INET6: no route !N, address !H, admin !X, port none:
+ * the destination answered; any other code "!<code>"). Every one ends the
+ * trace there. */
+static void probe_mark(const struct probe6 *pr, char *out, size_t size)
+{
+	*out = '\0';
+	if (pr->type != ICMP6_DEST_UNREACH || pr->code == ICMP6_PORT_UNREACH)
+		return;
+	if (pr->code == ICMP6_NO_ROUTE)
+		snprintf(out, size, " !N");
+	else if (pr->code == ICMP6_ADDR_UNREACH)
+		snprintf(out, size, " !H");
+	else if (pr->code == ICMP6_ADMIN_PROHIBITED)
+		snprintf(out, size, " !X");
+	else
+		snprintf(out, size, " !<%u>", pr->code);
+}
+
+/* " 1  2001:db8:1::1  0.080 ms  0.006 ms  *": the address again only when
+ * another router answers; traceroute -n prints it as getnameinfo
+ * NI_NUMERICHOST does, glibc's inet_ntop. True if the trace ends here. */
+static bool hop_line(struct traceroute6 *t, char *text, size_t size)
+{
+	size_t used = (size_t)snprintf(text, size, "%2d ", t->hop);
+	const struct ip6_addr *shown = NULL;
+	bool end = false;
+	char a[48], mark[16];
+
+	for (int k = 0; k < TRACEROUTE_PROBES && used < size; k++) {
+		const struct probe6 *pr = &t->probes[k];
+
+		if (!pr->answered) {
+			used += (size_t)snprintf(text + used, size - used, " *");
+			continue;
+		}
+		if (!shown || !ip6_equal(shown, &pr->from))
+			used += (size_t)snprintf(text + used, size - used, " %s",
+						 ip6_format_as_inet_ntop(&pr->from, a, sizeof(a)));
+		shown = &pr->from;
+		probe_mark(pr, mark, sizeof(mark));
+		long us = (long)((pr->rtt + 500) / 1000); /* print_probe: "  %.3f ms" */
+		used += (size_t)snprintf(text + used, size - used, "  %ld.%03ld ms%s", us / 1000,
+					 us % 1000, mark);
+		end |= pr->type == ICMP6_DEST_UNREACH;
+	}
+	return end;
+}
+
+static void finish_hop(struct traceroute6 *t)
+{
+	char text[LINE_MAX_TEXT];
+	bool end = hop_line(t, text, sizeof(text));
+
+	say(t, "hop", text);
+	for (int k = 0; k < TRACEROUTE_PROBES; k++) {
+		host_udp_close(t->probes[k].sock);
+		t->probes[k].sock = NULL;
+	}
+	if (end || t->hop >= t->max_hops) {
+		t->done = true;
+		return;
+	}
+	t->hop++;
+	send_hop(t);
+}
+
+static void hop_timed_out(struct engine *e, void *arg)
+{
+	(void)e;
+	finish_hop(arg);
+}
+
+static void on_probe_error(struct host_socket *s, const struct host_icmp6_error *err, void *ctx)
+{
+	struct traceroute6 *t = ctx;
+	int answered = 0;
+
+	if (t->done || !ip6_equal(&err->remote.ip, &t->dst))
+		return;
+	for (int k = 0; k < TRACEROUTE_PROBES; k++) {
+		struct probe6 *pr = &t->probes[k];
+
+		if (pr->sock == s && pr->port == err->remote.port && !pr->answered) {
+			pr->answered = true;
+			pr->from = err->reporter;
+			pr->rtt = engine_now(engine_of(t)) - pr->sent_at;
+			pr->type = err->type;
+			pr->code = err->code;
+		}
+		answered += pr->answered;
+	}
+	if (answered == TRACEROUTE_PROBES) {
+		engine_cancel(engine_of(t), t->timeout);
+		finish_hop(t);
+	}
+}
+
+static struct traceroute6 *add_trace(struct traceroute6_apps *apps)
+{
+	struct traceroute6 *t = calloc(1, sizeof(*t));
+
+	if (t && apps->n == apps->cap) {
+		size_t cap = apps->cap ? apps->cap * 2 : 4;
+		struct traceroute6 **g = realloc(apps->traces, cap * sizeof(*g));
+		if (!g) {
+			free(t);
+			return NULL;
+		}
+		apps->traces = g;
+		apps->cap = cap;
+	}
+	if (t)
+		apps->traces[apps->n++] = t;
+	return t;
+}
+
+int traceroute6_start(struct traceroute6_apps *apps, struct host *h, const struct ip6_addr *dst,
+		      const char *dst_name, int max_hops)
+{
+	struct traceroute6 *t = add_trace(apps);
+	char text[LINE_MAX_TEXT], a[48];
+
+	if (!t)
+		return -1;
+	t->apps = apps;
+	t->h = h;
+	t->dst = *dst;
+	t->max_hops = max_hops;
+	t->hop = 1;
+	t->next_port = TRACEROUTE_FIRST_PORT;
+	snprintf(text, sizeof(text), "traceroute to %s (%s), %d hops max, %d byte packets",
+		 dst_name, ip6_format_as_inet_ntop(dst, a, sizeof(a)), max_hops,
+		 IPV6_HEADER_SIZE + UDP_HEADER_SIZE + PAYLOAD);
+	say(t, "start", text);
+	send_hop(t);
+	return 0;
+}

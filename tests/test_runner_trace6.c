@@ -1,0 +1,131 @@
+/*
+ * test_runner_trace6.c - `traceroute` over IPv6 in a run (issue 18,
+ * app/world/traceroute6.c): the header and hop lines Linux
+ * `traceroute -6 -n` prints, an RFC 4443 "administratively prohibited" as
+ * !X ending the trace, a name resolved to IPv6 when both ends have it (and
+ * to IPv4 when the target has none), and a run that repeats.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "app/lang/scenario.h"
+#include "app/world/runner.h"
+
+#define MAX_LINES 16
+
+struct seen {
+	int n;
+	char lines[MAX_LINES][200]; /* traceroute's app lines, in order */
+};
+
+static void observe(const struct trace_record *r, void *ctx)
+{
+	struct seen *s = ctx;
+	if (r->kind == TRACE_APP && strcmp(r->u.app.app, "traceroute") == 0 && s->n < MAX_LINES)
+		snprintf(s->lines[s->n++], sizeof(s->lines[0]), "%s", r->u.app.text);
+}
+
+static const char world[] = "router home ipv6 2001:db8:1::/64\n"
+			    "router office ipv6 2001:db8:2::/64 reject6 on\n"
+			    "host alice at 2001:db8:1::5 behind home\n"
+			    "host bob at 2001:db8:2::5 behind office\n"
+			    "host web at 198.51.100.80 and 2001:db8:ff::80 public\n"
+			    "host v4 at 198.51.100.81 public\n";
+
+static void run(const char *action, struct seen *seen)
+{
+	char text[2048];
+	struct diag *d = diag_new();
+	struct run_options opt = {.until_ns = SCENARIO_UNSET, .n_observers = 1};
+	struct run_result res;
+
+	memset(seen, 0, sizeof(*seen));
+	opt.observers[0].fn = observe;
+	opt.observers[0].ctx = seen;
+	snprintf(text, sizeof(text), "%s%s", world, action);
+	struct scenario *s = scenario_parse(text, strlen(text), "t.nsim", d);
+	if (s == NULL)
+		diag_print(d, stderr, false);
+	assert_non_null(s);
+	assert_int_equal(runner_run(s, &opt, &res, d), 0);
+	run_result_free(&res);
+	scenario_free(s);
+	diag_free(d);
+}
+
+/* Home's LAN, the internet router's transit side, then web itself, whose
+ * port unreachable ends the trace (no mark). */
+static void test_trace_to_public_host(void **state)
+{
+	struct seen s;
+
+	(void)state;
+	run("at 1s traceroute alice to 2001:db8:ff::80\n", &s);
+	assert_int_equal(s.n, 4);
+	assert_string_equal(s.lines[0], "traceroute to 2001:db8:ff::80 (2001:db8:ff::80), 30 hops "
+					"max, 80 byte packets");
+	assert_string_equal(s.lines[1], " 1  2001:db8:1::1  1.000 ms  1.000 ms  1.000 ms");
+	assert_string_equal(s.lines[2], " 2  3fff:0:1::1  21.000 ms  21.000 ms  21.000 ms");
+	assert_string_equal(s.lines[3], " 3  2001:db8:ff::80  41.000 ms  41.000 ms  41.000 ms");
+}
+
+/* office's reject6 answers "administratively prohibited" (RFC 4443 3.1
+ * code 1): traceroute marks it !X and stops there. */
+static void test_admin_prohibited_ends_with_x(void **state)
+{
+	struct seen s;
+
+	(void)state;
+	run("at 1s traceroute alice to bob max-hops 5\n", &s);
+	assert_int_equal(s.n, 5);
+	assert_string_equal(s.lines[0],
+			    "traceroute to bob (2001:db8:2::5), 5 hops max, 80 byte packets");
+	assert_string_equal(s.lines[3], " 3  3fff:0:2::2  41.000 ms  41.000 ms  41.000 ms");
+	assert_string_equal(s.lines[4],
+			    " 4  3fff:0:2::2  41.000 ms !X  41.000 ms !X  41.000 ms !X");
+}
+
+/* A name: IPv6 when both ends have it, IPv4 (60-byte packets) otherwise. */
+static void test_family_by_name(void **state)
+{
+	struct seen s;
+
+	(void)state;
+	run("at 1s traceroute alice to web max-hops 2\n", &s);
+	assert_string_equal(s.lines[0],
+			    "traceroute to web (2001:db8:ff::80), 2 hops max, 80 byte packets");
+	run("at 1s traceroute web to v4 max-hops 2\n", &s);
+	assert_string_equal(s.lines[0],
+			    "traceroute to v4 (198.51.100.81), 2 hops max, 60 byte packets");
+}
+
+/* Unanswered probes are stars, one hop per 5 s wait, up to max-hops. */
+static void test_silent_hops_are_stars(void **state)
+{
+	struct seen s, again;
+
+	(void)state;
+	run("rule office forward drop ip6\nat 1s traceroute alice to bob max-hops 5\n", &s);
+	assert_int_equal(s.n, 6);
+	assert_string_equal(s.lines[5], " 5  * * *");
+	run("rule office forward drop ip6\nat 1s traceroute alice to bob max-hops 5\n", &again);
+	assert_memory_equal(&s, &again, sizeof(s));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_trace_to_public_host),
+	    cmocka_unit_test(test_admin_prohibited_ends_with_x),
+	    cmocka_unit_test(test_family_by_name),
+	    cmocka_unit_test(test_silent_hops_are_stars),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
