@@ -3,7 +3,8 @@
  * app/world/traceroute6.c): the header and hop lines Linux
  * `traceroute -6 -n` prints, an RFC 4443 "administratively prohibited" as
  * !X ending the trace, a name resolved to IPv6 when both ends have it (and
- * to IPv4 when the target has none), and a run that repeats.
+ * to IPv4 when the target has none), and a run that repeats; and `raw` to
+ * an IPv6 endpoint, one IPv6 UDP datagram.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,12 +18,16 @@
 
 #include "app/lang/scenario.h"
 #include "app/world/runner.h"
+#include "base/addr6.h"
+#include "model/packet6.h"
 
 #define MAX_LINES 16
 
 struct seen {
 	int n;
 	char lines[MAX_LINES][200]; /* traceroute's app lines, in order */
+	uint8_t sent[128];	    /* the first packet alice sent */
+	size_t sent_len;
 };
 
 static void observe(const struct trace_record *r, void *ctx)
@@ -30,6 +35,12 @@ static void observe(const struct trace_record *r, void *ctx)
 	struct seen *s = ctx;
 	if (r->kind == TRACE_APP && strcmp(r->u.app.app, "traceroute") == 0 && s->n < MAX_LINES)
 		snprintf(s->lines[s->n++], sizeof(s->lines[0]), "%s", r->u.app.text);
+	if (r->kind == TRACE_PACKET && r->u.packet.hop == TRACE_HOP_SEND &&
+	    strcmp(r->u.packet.node, "alice") == 0 && s->sent_len == 0 &&
+	    r->u.packet.len <= sizeof(s->sent)) {
+		memcpy(s->sent, r->u.packet.bytes, r->u.packet.len);
+		s->sent_len = r->u.packet.len;
+	}
 }
 
 static const char world[] = "router home ipv6 2001:db8:1::/64\n"
@@ -119,6 +130,29 @@ static void test_silent_hops_are_stars(void **state)
 	assert_memory_equal(&s, &again, sizeof(s));
 }
 
+/* `raw` to an IPv6 endpoint: one IPv6 UDP datagram from alice's IPv6
+ * address, hop limit 64, the payload as written, a checksum packet6_parse
+ * accepts. */
+static void test_raw_datagram_over_ipv6(void **state)
+{
+	struct seen s;
+	struct packet6_info info;
+	char why[128], a[48];
+
+	(void)state;
+	run("at 1s raw alice from 4000 to [2001:db8:ff::80]:53 \"hello\"\n", &s);
+	assert_int_equal(s.sent_len, 40 + 8 + 5);
+	assert_int_equal(s.sent[0] >> 4, 6);
+	assert_int_equal(s.sent[6], 17); /* next header: UDP */
+	assert_int_equal(s.sent[7], 64);
+	assert_true(packet6_parse(s.sent, s.sent_len, &info, why, sizeof(why)) >= 0);
+	assert_string_equal(ip6_format(&info.src, a, sizeof(a)), "2001:db8:1::5");
+	assert_string_equal(ip6_format(&info.dst, a, sizeof(a)), "2001:db8:ff::80");
+	assert_int_equal(s.sent[40] << 8 | s.sent[41], 4000);
+	assert_int_equal(s.sent[42] << 8 | s.sent[43], 53);
+	assert_memory_equal(s.sent + 48, "hello", 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -126,6 +160,7 @@ int main(void)
 	    cmocka_unit_test(test_admin_prohibited_ends_with_x),
 	    cmocka_unit_test(test_family_by_name),
 	    cmocka_unit_test(test_silent_hops_are_stars),
+	    cmocka_unit_test(test_raw_datagram_over_ipv6),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -256,6 +256,11 @@ static const struct {
     {"at 1s tcp alice to [2001:db8:2::5]:80\n",
      "t.nsim:7:20: error: 'tcp' to an IPv6 address is not modelled yet: TCP over IPv6 is not "
      "modelled"},
+    {"host v4 at 198.51.100.7 public\nat 1s raw v4 from 1 to [2001:db8:2::5]:5 \"x\"\n",
+     "t.nsim:8:11: error: host 'v4' has no IPv6 address to send a raw datagram from"},
+    {"host v4 at 198.51.100.7 public\nat 1s raw icmp v4 to 2001:db8:2::5 type echo-request\n",
+     "t.nsim:8:22: error: 'raw icmp' to an IPv6 address is not modelled yet: 'ping', "
+     "'traceroute' and 'raw' (UDP) speak IPv6"},
     {"at 1s traceroute bob to 192.0.2.10\n",
      "t.nsim:7:25: error: 'bob' and 'this address' share no address family: a traceroute goes "
      "over IPv4 or IPv6, and needs an address of that family at both ends"},

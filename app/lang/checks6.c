@@ -246,15 +246,55 @@ static void check_ping_families(struct checker *c, const struct scenario_action 
 	node_families(c, a->host.name, &h4, &h6);
 	if (a->dst.node.name)
 		node_families(c, a->dst.node.name, &t4, &t6);
-	const char *what = a->kind == SCENARIO_ACT_PING ? "ping" : "traceroute";
+	bool raw = a->kind == SCENARIO_ACT_RAW;
+	const char *what = raw ? "raw datagram" : scenario_action_kind_name(a->kind);
 	if (a->dst.is6 && !h6)
 		err_loc(c->p, a->host.loc, "host '%s' has no IPv6 address to %s from", a->host.name,
-			what);
+			raw ? "send a raw datagram" : what);
 	else if (!a->dst.is6 && !(h6 && t6) && (!h4 || (a->dst.node.name && !t4)))
 		err_loc(c->p, a->dst.loc,
 			"'%s' and '%s' share no address family: a %s goes over IPv4 or IPv6, "
 			"and needs an address of that family at both ends",
 			a->host.name, a->dst.node.name ? a->dst.node.name : "this address", what);
+}
+
+/* What speaks IPv4 alone: TCP (not modelled over IPv6), raw icmp and raw
+ * tcp (their bytes are IPv4's), background traffic. */
+static void check_ipv4_action(struct checker *c, const struct scenario_action *a)
+{
+	bool tcp = a->kind == SCENARIO_ACT_TCP || a->kind == SCENARIO_ACT_SERVE || a->tcp;
+	bool raw = a->kind == SCENARIO_ACT_RAW;
+	const char *name =
+	    raw ? (a->icmp ? "raw icmp" : "raw tcp") : scenario_action_kind_name(a->kind);
+
+	check_needs_ipv4(c, &a->host, "this action speaks");
+	if (a->dst.is6)
+		err_loc(c->p, a->dst.loc, "'%s' to an IPv6 address is not modelled yet: %s", name,
+			tcp ? "TCP over IPv6 is not modelled"
+			    : "'ping', 'traceroute' and 'raw' (UDP) speak IPv6");
+}
+
+/* A raw UDP datagram picks its family as ping does; one to a name without
+ * IPv6 at both ends goes over IPv4, checked as before (a router's name
+ * stands for its NAT64 pool address, runner.c endpoint_ip). raw icmp and
+ * raw tcp stay IPv4. */
+static void check_raw_families(struct checker *c, const struct scenario_action *a)
+{
+	bool h4, h6, t4 = false, t6 = false;
+
+	if (a->icmp || a->tcp) {
+		check_ipv4_action(c, a);
+		return;
+	}
+	if (a->dst.is6) {
+		check_ping_families(c, a);
+		return;
+	}
+	node_families(c, a->host.name, &h4, &h6);
+	if (a->dst.node.name)
+		node_families(c, a->dst.node.name, &t4, &t6);
+	if (!(h6 && t6))
+		check_needs_ipv4(c, &a->host, "this action speaks");
 }
 
 static void check_agent_actions(struct checker *c)
@@ -278,6 +318,9 @@ static void check_agent_actions(struct checker *c)
 		case SCENARIO_ACT_CLASSIFY: /* RFC 5780 discovery stays IPv4 (p2p/) */
 			check_needs_ipv4(c, &a->host, "NAT behaviour discovery speaks");
 			break;
+		case SCENARIO_ACT_RAW:
+			check_raw_families(c, a);
+			break;
 		case SCENARIO_ACT_PING:
 		case SCENARIO_ACT_TRACEROUTE: /* picks its family as ping does */
 			check_ping_families(c, a);
@@ -285,15 +328,7 @@ static void check_agent_actions(struct checker *c)
 		case SCENARIO_ACT_TCP:
 		case SCENARIO_ACT_SERVE:
 		case SCENARIO_ACT_BACKGROUND:
-		case SCENARIO_ACT_RAW:
-			check_needs_ipv4(c, &a->host, "this action speaks");
-			if (a->dst.is6)
-				err_loc(c->p, a->dst.loc,
-					"'%s' to an IPv6 address is not modelled yet: %s",
-					scenario_action_kind_name(a->kind),
-					a->kind == SCENARIO_ACT_TCP || a->kind == SCENARIO_ACT_SERVE
-					    ? "TCP over IPv6 is not modelled"
-					    : "'ping' and 'traceroute' speak IPv6");
+			check_ipv4_action(c, a);
 			break;
 		default:
 			break;

@@ -472,8 +472,36 @@ static void act_raw_icmp(struct runner *r, const struct scenario_action *a, char
 		 a->bad_checksum ? " with a wrong checksum" : "");
 }
 
+/* `raw` over IPv6: one UDP datagram from the host's IPv6 address, hop
+ * limit 64 (Linux's net.ipv6.conf.all.hop_limit default), flow label 0. */
+static void act_raw6(struct runner *r, const struct scenario_action *a, const struct ip6_addr *to,
+		     char *msg, size_t n)
+{
+	struct world_host *wh = world_find_host(&r->w, a->host.name);
+	struct endpoint6 src = {wh->spec->ip6, a->src_port};
+	struct endpoint6 dst = {*to, (uint16_t)a->dst.port};
+	uint8_t buf[PACKET_MAX_SIZE];
+	size_t len = packet6_build_udp(buf, sizeof(buf), &src, &dst, PACKET_DEFAULT_TTL, 0, a->text,
+				       a->text_len);
+	char d[64];
+
+	endpoint6_format(&dst, d, sizeof(d));
+	if (len == 0) {
+		snprintf(msg, n, "%s cannot send a raw datagram that large", a->host.name);
+		return;
+	}
+	host_send_raw(wh->host, buf, len);
+	snprintf(msg, n, "%s sends a raw UDP datagram from port %u to %s", a->host.name,
+		 a->src_port, d);
+}
+
 static void act_raw(struct runner *r, const struct scenario_action *a, char *msg, size_t n)
 {
+	struct ip6_addr dst6;
+	if (ping6_target(r, a, &dst6)) { /* the family as ping picks it */
+		act_raw6(r, a, &dst6, msg, n);
+		return;
+	}
 	struct world_host *wh = world_find_host(&r->w, a->host.name);
 	struct endpoint src = {wh->spec->ip, a->src_port};
 	struct endpoint dst = {endpoint_ip(r, &a->dst), (uint16_t)a->dst.port};
