@@ -4,7 +4,7 @@
  * `traceroute -6 -n` prints, an RFC 4443 "administratively prohibited" as
  * !X ending the trace, a name resolved to IPv6 when both ends have it (and
  * to IPv4 when the target has none), and a run that repeats; and `raw` to
- * an IPv6 endpoint, one IPv6 UDP datagram.
+ * an IPv6 endpoint, one IPv6 UDP datagram; `background` over IPv6.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,7 +25,7 @@
 
 struct seen {
 	int n;
-	char lines[MAX_LINES][200]; /* traceroute's app lines, in order */
+	char lines[MAX_LINES][200]; /* traceroute's and background's app lines */
 	uint8_t sent[128];	    /* the first packet alice sent */
 	size_t sent_len;
 };
@@ -33,7 +33,8 @@ struct seen {
 static void observe(const struct trace_record *r, void *ctx)
 {
 	struct seen *s = ctx;
-	if (r->kind == TRACE_APP && strcmp(r->u.app.app, "traceroute") == 0 && s->n < MAX_LINES)
+	if (r->kind == TRACE_APP && s->n < MAX_LINES &&
+	    (strcmp(r->u.app.app, "traceroute") == 0 || strcmp(r->u.app.app, "background") == 0))
 		snprintf(s->lines[s->n++], sizeof(s->lines[0]), "%s", r->u.app.text);
 	if (r->kind == TRACE_PACKET && r->u.packet.hop == TRACE_HOP_SEND &&
 	    strcmp(r->u.packet.node, "alice") == 0 && s->sent_len == 0 &&
@@ -153,6 +154,22 @@ static void test_raw_datagram_over_ipv6(void **state)
 	assert_memory_equal(s.sent + 48, "hello", 5);
 }
 
+/* `background` to an IPv6 endpoint: its flows are IPv6 UDP datagrams, and
+ * web listens on the port (no port unreachable ends a flow). */
+static void test_background_over_ipv6(void **state)
+{
+	struct seen s;
+	static const char want[] = "ends after 4 new flows to [2001:db8:ff::80]:53, the first";
+
+	(void)state;
+	run("at 1s background alice to [2001:db8:ff::80]:53 rate 2/s for 2s size 10\n", &s);
+	assert_int_equal(s.n, 1);
+	assert_memory_equal(s.lines[0], want, strlen(want));
+	assert_int_equal(s.sent_len, 40 + 8 + 10);
+	assert_int_equal(s.sent[0] >> 4, 6);
+	assert_int_equal(s.sent[42] << 8 | s.sent[43], 53);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -161,6 +178,7 @@ int main(void)
 	    cmocka_unit_test(test_family_by_name),
 	    cmocka_unit_test(test_silent_hops_are_stars),
 	    cmocka_unit_test(test_raw_datagram_over_ipv6),
+	    cmocka_unit_test(test_background_over_ipv6),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

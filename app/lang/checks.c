@@ -234,6 +234,15 @@ static void check_background_target(struct checker *c, const struct scenario_act
 	const struct node_name *nn = resolve(c, &a->dst.node, KIND_ANY);
 	char ip[16];
 
+	if (a->dst.is6) { /* an IPv6 literal: a host holding it takes the flows in */
+		for (size_t i = 0; i < s->n_hosts; i++)
+			if (s->hosts[i].has_ip6 && ip6_equal(&s->hosts[i].ip6, &a->dst.ip6))
+				return;
+		err_loc(c->p, a->dst.loc,
+			"no host has this IPv6 address: background traffic needs a server to go "
+			"to");
+		return;
+	}
 	bool coord_ip = co && !a->dst.node.name &&
 			(co->ip == a->dst.ip || (co->has_alternate && co->alt_ip == a->dst.ip));
 	if ((coord_ip || (nn && nn->kind == KIND_COORD)) &&

@@ -246,11 +246,13 @@ static void check_ping_families(struct checker *c, const struct scenario_action 
 	node_families(c, a->host.name, &h4, &h6);
 	if (a->dst.node.name)
 		node_families(c, a->dst.node.name, &t4, &t6);
-	bool raw = a->kind == SCENARIO_ACT_RAW;
-	const char *what = raw ? "raw datagram" : scenario_action_kind_name(a->kind);
+	bool raw = a->kind == SCENARIO_ACT_RAW, bg = a->kind == SCENARIO_ACT_BACKGROUND;
+	const char *what = raw	? "raw datagram"
+			   : bg ? "background flow"
+				: scenario_action_kind_name(a->kind);
 	if (a->dst.is6 && !h6)
 		err_loc(c->p, a->host.loc, "host '%s' has no IPv6 address to %s from", a->host.name,
-			raw ? "send a raw datagram" : what);
+			raw || bg ? "send UDP" : what);
 	else if (!a->dst.is6 && !(h6 && t6) && (!h4 || (a->dst.node.name && !t4)))
 		err_loc(c->p, a->dst.loc,
 			"'%s' and '%s' share no address family: a %s goes over IPv4 or IPv6, "
@@ -259,7 +261,7 @@ static void check_ping_families(struct checker *c, const struct scenario_action 
 }
 
 /* What speaks IPv4 alone: TCP (not modelled over IPv6), raw icmp and raw
- * tcp (their bytes are IPv4's), background traffic. */
+ * tcp (their bytes are IPv4's). */
 static void check_ipv4_action(struct checker *c, const struct scenario_action *a)
 {
 	bool tcp = a->kind == SCENARIO_ACT_TCP || a->kind == SCENARIO_ACT_SERVE || a->tcp;
@@ -271,7 +273,7 @@ static void check_ipv4_action(struct checker *c, const struct scenario_action *a
 	if (a->dst.is6)
 		err_loc(c->p, a->dst.loc, "'%s' to an IPv6 address is not modelled yet: %s", name,
 			tcp ? "TCP over IPv6 is not modelled"
-			    : "'ping', 'traceroute' and 'raw' (UDP) speak IPv6");
+			    : "'ping', 'traceroute', 'raw' (UDP) and 'background' speak IPv6");
 }
 
 /* A raw UDP datagram picks its family as ping does; one to a name without
@@ -325,9 +327,11 @@ static void check_agent_actions(struct checker *c)
 		case SCENARIO_ACT_TRACEROUTE: /* picks its family as ping does */
 			check_ping_families(c, a);
 			break;
+		case SCENARIO_ACT_BACKGROUND: /* UDP flows: as a raw datagram */
+			check_raw_families(c, a);
+			break;
 		case SCENARIO_ACT_TCP:
 		case SCENARIO_ACT_SERVE:
-		case SCENARIO_ACT_BACKGROUND:
 			check_ipv4_action(c, a);
 			break;
 		default:

@@ -11,12 +11,15 @@
 #include "sim/engine.h"
 #include "sim/trace.h"
 
-#define BG_MAX_PAYLOAD 1472 /* one datagram in a 1500-byte packet */
+#define BG_MAX_PAYLOAD 1472  /* one datagram in a 1500-byte packet */
+#define BG_MAX_PAYLOAD6 1452 /* the same under a 40-byte IPv6 header */
 
 struct bg_prog {
 	struct bg_traffic *bg;
 	struct host *h;
 	struct endpoint dst;
+	bool is6; /* to dst6 over IPv6 instead */
+	struct endpoint6 dst6;
 	char dst_name[64];
 	struct bg_options opt;
 	int64_t start;
@@ -101,14 +104,18 @@ static void say_done(struct bg_prog *p)
 static void open_flow(struct bg_prog *p)
 {
 	static const uint8_t zeros[BG_MAX_PAYLOAD];
-	struct host_socket *s = host_udp_bind(p->h, 0, NULL, NULL);
+	struct host_socket *s =
+	    p->is6 ? host_udp_bind6(p->h, NULL, 0, NULL, NULL) : host_udp_bind(p->h, 0, NULL, NULL);
 
 	if (s == NULL) {
 		p->no_port++;
 		return;
 	}
-	uint16_t port = host_socket_local(s).port;
-	host_udp_sendto(s, &p->dst, zeros, (size_t)p->opt.size);
+	uint16_t port = p->is6 ? host_socket_local6(s).port : host_socket_local(s).port;
+	if (p->is6)
+		host_udp_sendto6(s, &p->dst6, zeros, (size_t)p->opt.size);
+	else
+		host_udp_sendto(s, &p->dst, zeros, (size_t)p->opt.size);
 	host_udp_close(s);
 	if (p->sent++ == 0)
 		p->first_port = port;
@@ -125,6 +132,45 @@ static void flow_due(struct engine *e, void *arg)
 		return;
 	}
 	say_done(p);
+}
+
+static struct bg_prog *add_prog(struct bg_traffic *bg)
+{
+	struct bg_prog *p = calloc(1, sizeof(*p));
+	struct bg_prog **grown = realloc(bg->progs, (bg->n_progs + 1) * sizeof(*grown));
+
+	if (grown != NULL)
+		bg->progs = grown;
+	if (p == NULL || grown == NULL) {
+		free(p);
+		return NULL;
+	}
+	bg->progs[bg->n_progs++] = p;
+	return p;
+}
+
+int bg_traffic_start6(struct bg_traffic *bg, struct host *h, const struct endpoint6 *dst,
+		      const char *dst_name, struct host *sink, const struct bg_options *opt)
+{
+	struct engine *e = net_engine(bg->net);
+	struct bg_prog *p = add_prog(bg);
+
+	if (p == NULL)
+		return -1;
+	*p = (struct bg_prog){.bg = bg, .h = h, .is6 = true, .dst6 = *dst, .opt = *opt};
+	p->start = engine_now(e);
+	if (p->opt.size < 0 || p->opt.size > BG_MAX_PAYLOAD6)
+		p->opt.size = 0;
+	snprintf(p->dst_name, sizeof(p->dst_name), "%s", dst_name);
+	p->flows = flows_of(opt);
+	if (sink != NULL) /* as bg_traffic_start's sink, over IPv6 */
+		host_udp_bind6(sink, NULL, dst->port, NULL, NULL);
+	if (p->flows == 0) {
+		say_done(p);
+		return 0;
+	}
+	flow_due(e, p);
+	return 0;
 }
 
 int bg_traffic_start(struct bg_traffic *bg, struct host *h, const struct endpoint *dst,

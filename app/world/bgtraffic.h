@@ -50,6 +50,11 @@ struct bg_options {
 int bg_traffic_start(struct bg_traffic *bg, struct host *h, const struct endpoint *dst,
 		     const char *dst_name, struct host *sink, const struct bg_options *opt);
 
+/* The same to an IPv6 destination: each flow a socket of host_udp_bind6's
+ * (Linux's net.ipv6 ephemeral range is IPv4's, ip_local_port_range). */
+int bg_traffic_start6(struct bg_traffic *bg, struct host *h, const struct endpoint6 *dst,
+		      const char *dst_name, struct host *sink, const struct bg_options *opt);
+
 /* When the last flow of `opt` starts, after the start: for the runner's
  * default end. */
 int64_t bg_traffic_duration(const struct bg_options *opt);

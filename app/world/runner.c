@@ -585,9 +585,39 @@ static struct host *host_at(struct runner *r, uint32_t ip)
 	return NULL;
 }
 
-/* `background`: other programs on the host open new flows (bgtraffic.h). */
+/* The scenario's host holding IPv6 address `ip`, or NULL. */
+static struct host *host_at6(struct runner *r, const struct ip6_addr *ip)
+{
+	for (size_t i = 0; i < r->s->n_hosts; i++)
+		if (r->s->hosts[i].has_ip6 && ip6_equal(&r->s->hosts[i].ip6, ip))
+			return r->w.hosts[i].host;
+	return NULL;
+}
+
+static void act_background6(struct runner *r, const struct scenario_action *a,
+			    const struct ip6_addr *to, char *msg, size_t n)
+{
+	struct world_host *wh = world_find_host(&r->w, a->host.name);
+	struct endpoint6 dst = {*to, (uint16_t)a->dst.port};
+	struct bg_options o = {a->rate, a->duration_ns, a->size};
+	char d[64];
+
+	endpoint6_format(&dst, d, sizeof(d));
+	if (bg_traffic_start6(r->bg, wh->host, &dst, d, host_at6(r, to), &o) < 0)
+		r->oom = true;
+	snprintf(msg, n, "%s starts background traffic: %d new flow%s a second to %s for %.9g s",
+		 a->host.name, a->rate, a->rate == 1 ? "" : "s", d, a->duration_ns / 1e9);
+}
+
+/* `background`: other programs on the host open new flows (bgtraffic.h),
+ * over IPv6 when ping would go over IPv6. */
 static void act_background(struct runner *r, const struct scenario_action *a, char *msg, size_t n)
 {
+	struct ip6_addr dst6;
+	if (ping6_target(r, a, &dst6)) {
+		act_background6(r, a, &dst6, msg, n);
+		return;
+	}
 	struct world_host *wh = world_find_host(&r->w, a->host.name);
 	struct endpoint dst = {endpoint_ip(r, &a->dst), (uint16_t)a->dst.port};
 	struct bg_options o = {a->rate, a->duration_ns, a->size};
