@@ -925,7 +925,9 @@ static const struct {
 		     "mean 'mapping'? (the keys are preset, mapping, filtering, ports, "
 		     "timeout, hairpinning, inbound-refresh, pooling, input, forwards, icmp-inner, "
 		     "icmp-errors, icmp-timeout, tcp-established-timeout, tcp-transitory-timeout, "
-		     "tcp-unsolicited, pcp, nat-pmp)"},
+		     "tcp-unsolicited, pcp, nat-pmp, firewall6, filtering6, reject6)"},
+    {"isp.firewall6=off", "--set 'isp.firewall6=off': NAT 'isp' has no IPv6 side to change: "
+			  "its line gives no 'ipv6 PREFIX'"},
     {"isp.pcp=yes", "--set 'isp.pcp=yes': expected 'on' or 'off', found 'yes'"},
     {"isp.forwards=on", "--set 'isp.forwards=on': expected 'off', found 'on'"},
     {"isp.pooling=pair", "--set 'isp.pooling=pair': expected 'paired' or 'arbitrary', "

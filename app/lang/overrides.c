@@ -35,7 +35,13 @@ static const char *const nat_keys[] = {
     "tcp-unsolicited",
     "pcp",
     "nat-pmp",
+    "firewall6",
+    "filtering6",
+    "reject6",
 };
+/* A home's IPv6 side (`ipv6 PREFIX`): on a `nat` line, keys 18-20 above;
+ * on a `router` line, these alone. */
+static const char *const v6side_keys[] = {"firewall6", "filtering6", "reject6"};
 static const char *const host_keys[] = {
     "firewall", "keepalive", "host-candidates",	  "techniques",	      "probe-rate",
     "probes",	"sockets",   "prediction-window", "mapping-lifetime",
@@ -94,6 +100,40 @@ static int override_nat_tcp(struct scenario_nat *n, int key, const char *v, size
 	return 0;
 }
 
+/* firewall6, filtering6, reject6 (k 0-2) of a home's IPv6 side, as the
+ * `nat` and `router` lines read them. */
+static int override_v6side(struct scenario_v6side *side, const char *owner, int k, const char *v,
+			   size_t vlen, char *msg)
+{
+	static const char *const fw6_words[] = {"off", "rfc6092"};
+
+	if (!side->present) {
+		snprintf(msg, MSG_SIZE,
+			 "%s has no IPv6 side to change: its line gives no 'ipv6 PREFIX'", owner);
+		return -1;
+	}
+	switch (k) {
+	case 0:
+		return val_choice(v, vlen, fw6_words, 2, "'rfc6092' or 'off'", &side->firewall,
+				  msg);
+	case 1:
+		return val_behaviour(v, vlen, true, &side->filtering, msg);
+	case 2:
+		return val_on_off(v, vlen, &side->reject, msg);
+	}
+	return -1;
+}
+
+static int override_router(struct scenario_router *r, const char *key, size_t klen, const char *v,
+			   size_t vlen, char *msg)
+{
+	char owner[96];
+
+	snprintf(owner, sizeof(owner), "router '%s'", r->name);
+	int k = override_key(key, klen, v6side_keys, COUNT(v6side_keys), owner, msg);
+	return k < 0 ? -1 : override_v6side(&r->v6, owner, k, v, vlen, msg);
+}
+
 static int override_nat(struct scenario *s, struct scenario_nat *n, const char *key, size_t klen,
 			const char *v, size_t vlen, char *msg)
 {
@@ -103,6 +143,8 @@ static int override_nat(struct scenario *s, struct scenario_nat *n, const char *
 
 	snprintf(owner, sizeof(owner), "NAT '%s'", n->name);
 	int k = override_key(key, klen, nat_keys, COUNT(nat_keys), owner, msg);
+	if (k >= 18)
+		return override_v6side(&n->v6, owner, k - 18, v, vlen, msg);
 	if (k == 16) /* the port-mapping servers (model/pcp_server.h) */
 		return val_on_off(v, vlen, &n->pcp, msg);
 	if (k == 17)
@@ -271,6 +313,9 @@ static int override_apply(struct scenario *s, const char *arg, size_t klen, cons
 	for (size_t i = 0; i < s->n_hosts; i++)
 		if (word_is(arg, nlen, s->hosts[i].name))
 			return override_host(&s->hosts[i], key, klen, v, vlen, msg);
+	for (size_t i = 0; i < s->n_routers; i++)
+		if (word_is(arg, nlen, s->routers[i].name))
+			return override_router(&s->routers[i], key, klen, v, vlen, msg);
 	unknown_override_name(s, arg, nlen, msg);
 	return -1;
 }

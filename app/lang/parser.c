@@ -2488,6 +2488,26 @@ static int exp_by_only(struct parser *p, struct scenario_expect *e)
 	return parse_expect_options(p, e, names, ids, 1);
 }
 
+/* `direct over ipv4|ipv6`: which family the direct path took (the agent
+ * checks IPv6 pairs first, RFC 8421); only a direct path has one. */
+static int want_path_family(struct parser *p, struct scenario_expect *e)
+{
+	static const char *const families[] = {"ipv4", "ipv6"};
+	int i;
+
+	if (!accept_kw(p, "over"))
+		return 0;
+	if (e->path != SCENARIO_PATH_DIRECT)
+		return err_at(p, &p->toks[p->pos - 1],
+			      "'over ipv4' or 'over ipv6' names the family of a direct path: a "
+			      "relayed path goes through the coordinator, over whichever family "
+			      "reaches it");
+	WANT_VALUE(p, "'ipv4' or 'ipv6' after 'over'",
+		   val_choice(ws, wl, families, 2, "'ipv4' or 'ipv6'", &i, msg));
+	e->family = i == 1 ? 6 : 4;
+	return 0;
+}
+
 static int exp_path(struct parser *p, struct scenario_expect *e)
 {
 	e->kind = SCENARIO_EXPECT_PATH;
@@ -2501,6 +2521,8 @@ static int exp_path(struct parser *p, struct scenario_expect *e)
 	WANT_VALUE(p, "'direct', 'relayed' or 'unconnected'",
 		   val_choice(ws, wl, path_names, COUNT(path_names),
 			      "'direct', 'relayed' or 'unconnected'", &e->path, msg));
+	if (want_path_family(p, e) < 0)
+		return -1;
 	if (e->at_end && peek(p))
 		return err_at(p, peek(p),
 			      "'end %s' is about the end of the run, so it takes nothing after it "

@@ -461,6 +461,7 @@ struct scenario_expect {
 	struct scenario_ref node;
 	int path;    /* enum scenario_path */
 	bool at_end; /* path: `end PATH`, the state the run ends in (by_ns unset) */
+	int family;  /* path direct: `over ipv4|ipv6` (4, 6), 0 = either */
 	int reason;  /* trace_drop_reason number, SCENARIO_REASON_ANY */
 	bool has_from, has_to;
 	struct scenario_endpoint from, to;

@@ -48,6 +48,7 @@ struct path_seen {
 	int64_t t;
 	const char *host, *peer; /* scenario names */
 	enum run_step_kind kind;
+	int family; /* direct: 4 or 6, the family of the path (p2p_event.family) */
 };
 
 struct runner {
@@ -202,7 +203,8 @@ static void note_path_event(struct runner *r, const char *agent, const struct p2
 		return;
 	}
 	*s = (struct path_seen){t, strcmp(agent, p->a) == 0 ? p->a : p->b,
-				strcmp(agent, p->a) == 0 ? p->b : p->a, kind};
+				strcmp(agent, p->a) == 0 ? p->b : p->a, kind,
+				ev->family == P2P_FAMILY_IPV6 ? 6 : 4};
 	bool direct = kind == RUN_STEP_DIRECT;
 	if ((direct || kind == RUN_STEP_RELAYED) && p->connected_at == SCENARIO_UNSET)
 		p->connected_at = t;
@@ -782,10 +784,30 @@ static void history_words(struct runner *r, const char *host, const char *peer, 
  * moment up to T (the end of the run without `by`); `unconnected [by T]`:
  * not connected at T. `expect A and B end PATH`: the state the run ends in.
  * Always as A's agent sees its path to B. */
+/* `direct over ipv6`: the family of the host's last direct path to the
+ * peer, as its DIRECT event said (any family when the expectation names
+ * none). */
+static int last_direct_family(const struct runner *r, const struct scenario_expect *x)
+{
+	int last = 0;
+	for (size_t i = 0; i < r->n_paths; i++) {
+		const struct path_seen *s = &r->paths[i];
+		if (s->kind == RUN_STEP_DIRECT && strcmp(s->host, x->host.name) == 0 &&
+		    strcmp(s->peer, x->peer.name) == 0)
+			last = s->family;
+	}
+	return last;
+}
+
+static bool family_holds(const struct runner *r, const struct scenario_expect *x)
+{
+	return x->family == 0 || last_direct_family(r, x) == x->family;
+}
+
 static bool check_path(struct runner *r, const struct scenario_expect *x, char *why, size_t n)
 {
 	enum agent_peer_state st = agent_peer_state(agent_of(r, x->host.name), x->peer.name);
-	bool ok = path_of(st) == x->path;
+	bool ok = path_of(st) == x->path && family_holds(r, x);
 	if (!x->at_end && x->path != SCENARIO_PATH_UNCONNECTED) {
 		enum run_step_kind want =
 		    x->path == SCENARIO_PATH_DIRECT ? RUN_STEP_DIRECT : RUN_STEP_RELAYED;
@@ -793,7 +815,8 @@ static bool check_path(struct runner *r, const struct scenario_expect *x, char *
 		for (size_t i = 0; i < r->n_paths; i++) {
 			const struct path_seen *s = &r->paths[i];
 			ok |= s->kind == want && strcmp(s->host, x->host.name) == 0 &&
-			      strcmp(s->peer, x->peer.name) == 0;
+			      strcmp(s->peer, x->peer.name) == 0 &&
+			      (x->family == 0 || s->family == x->family);
 		}
 	}
 	char hist[200];
@@ -801,8 +824,12 @@ static bool check_path(struct runner *r, const struct scenario_expect *x, char *
 	if (st == AGENT_PEER_NONE)
 		snprintf(why, n, "%s never asked for a path to %s", x->host.name, x->peer.name);
 	else
-		snprintf(why, n, "%s's path to %s %s %s (%s)", x->host.name, x->peer.name,
+		snprintf(why, n, "%s's path to %s %s %s%s (%s)", x->host.name, x->peer.name,
 			 x->at_end ? "ends" : "is", agent_peer_state_name(st),
+			 x->family == 0			     ? ""
+			 : last_direct_family(r, x) == 6 ? ", last over IPv6"
+			 : last_direct_family(r, x) == 4 ? ", last over IPv4"
+							 : "",
 			 hist[0] ? hist : "it was never direct or relayed");
 	return ok;
 }
@@ -1035,8 +1062,9 @@ static void describe(const struct scenario_expect *x, char *out, size_t n)
 	}
 	switch (x->kind) {
 	case SCENARIO_EXPECT_PATH:
-		snprintf(out, n, "%s and %s %s%s%s", x->host.name, x->peer.name,
-			 x->at_end ? "end " : "", scenario_path_name(x->path), by);
+		snprintf(out, n, "%s and %s %s%s%s%s", x->host.name, x->peer.name,
+			 x->at_end ? "end " : "", scenario_path_name(x->path),
+			 x->family == 6 ? " over IPv6" : x->family == 4 ? " over IPv4" : "", by);
 		break;
 	case SCENARIO_EXPECT_DROP:
 	case SCENARIO_EXPECT_NO_DROP: {

@@ -108,6 +108,38 @@ contains "$out" "symmetric,symmetric,direct,104.000,6" "over IPv6"
 expect_exit 0 "matrix --family 4" -- "$natsim" matrix --family 4 --format csv
 contains "$out" "symmetric,symmetric,relayed," "symmetric pair relayed over IPv4"
 lacks "$out" ",family" "no family column for IPv4 alone"
+# expect ... direct over ipv4|ipv6: the family of the direct path.
+cat >"$tmp/over.nsim" <<'NSIM'
+coordinator coord at 192.0.2.10 and 2001:db8:ff::10
+nat home   preset symmetric public 203.0.113.7  ipv6 2001:db8:1::/64
+nat office preset full-cone public 198.51.100.9 ipv6 2001:db8:2::/64
+host alice at 192.168.1.5 and 2001:db8:1::5 behind home
+host bob   at 10.0.0.7    and 2001:db8:2::7 behind office
+at 0s register alice
+at 0s register bob
+at 1s connect alice to bob
+expect alice and bob direct over ipv6 by 3s
+expect alice and bob end direct over ipv6
+expect alice and bob direct over ipv4 by 3s
+NSIM
+expect_exit 1 "direct over ipv4 fails where IPv6 won" -- "$natsim" run "$tmp/over.nsim"
+contains "$out" "✓ over.nsim:9  alice and bob direct over IPv6 by 3.000 s" "direct over ipv6 holds"
+contains "$out" "✓ over.nsim:10  alice and bob end direct over IPv6" "end direct over ipv6 holds"
+contains "$out" "but alice's path to bob is direct, last over IPv6" "over ipv4 fails, saying why"
+printf 'coordinator c at 192.0.2.10\nhost a at 192.0.2.20 public\nhost b at 192.0.2.21 public\nexpect a and b relayed over ipv6\n' >"$tmp/over-bad.nsim"
+expect_exit 2 "over on a relayed path" -- "$natsim" run "$tmp/over-bad.nsim"
+contains "$err" "over-bad.nsim:4:24: error: 'over ipv4' or 'over ipv6' names the family of a direct path" \
+	"over refused after relayed, at its column"
+# --set reaches a home's IPv6 side: firewall6=off routes the stranger's ping
+# in (the lesson's drop expectation then fails, exit 1); a NAT line without
+# `ipv6 PREFIX` has no IPv6 side to change.
+src=$(cd "$(dirname "$0")/../.." && pwd)
+expect_exit 1 "--set office.firewall6=off" -- "$natsim" run "$src/scenarios/ipv6-firewall.nsim" \
+	--set office.firewall6=off
+contains "$out" "✗ ipv6-firewall.nsim:29" "the firewall's drop expectation fails without the firewall"
+expect_exit 2 "--set on a NAT without IPv6" -- "$natsim" run "$src/scenarios/classic.nsim" \
+	--set home.reject6=on
+contains "$err" "NAT 'home' has no IPv6 side to change" "no IPv6 side to set"
 # --family 6: IPv6-only homes, no NAT, RFC 6092 firewalls filtering as each
 # kind's NAT would: every pair direct, symmetric x symmetric too.
 expect_exit 0 "matrix --family 6" -- "$natsim" matrix --family 6 --format csv
