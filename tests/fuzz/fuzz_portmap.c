@@ -99,7 +99,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (control & 4) {
 			struct p2p_icmp_error err = {.local = LOCAL,
 						     .remote = GATEWAY,
-						     .reporter = GATEWAY.ip,
+						     .reporter = p2p_endpoint4(GATEWAY.ip, 0),
 						     .type = 3,
 						     .code = (uint8_t)(control >> 3)};
 			agent_handle_icmp_error(a, now, &err);
