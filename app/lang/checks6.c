@@ -276,6 +276,23 @@ static void check_ipv4_action(struct checker *c, const struct scenario_action *a
 			    : "'ping', 'traceroute', 'raw' (UDP) and 'background' speak IPv6");
 }
 
+/* A background flow over IPv6 (to an IPv6 address, or to a name both
+ * ends have IPv6 for) carries at most 1452 bytes a datagram: a 1500-byte
+ * packet less IPv6's 40-byte header and UDP's 8 (IPv4's limit is 1472). */
+static void check_background_size6(struct checker *c, const struct scenario_action *a)
+{
+	bool h4, h6, t4 = false, t6 = false;
+
+	node_families(c, a->host.name, &h4, &h6);
+	if (a->dst.node.name)
+		node_families(c, a->dst.node.name, &t4, &t6);
+	if ((a->dst.is6 || (h6 && t6)) && a->size > 1452)
+		err_loc(c->p, a->dst.loc,
+			"a background datagram over IPv6 holds at most 1452 bytes (a 1500-byte "
+			"packet less the 40-byte IPv6 header and the 8-byte UDP header), not %d",
+			a->size);
+}
+
 /* A raw UDP datagram picks its family as ping does; one to a name without
  * IPv6 at both ends goes over IPv4, checked as before (a router's name
  * stands for its NAT64 pool address, runner.c endpoint_ip). raw icmp and
@@ -329,6 +346,7 @@ static void check_agent_actions(struct checker *c)
 			break;
 		case SCENARIO_ACT_BACKGROUND: /* UDP flows: as a raw datagram */
 			check_raw_families(c, a);
+			check_background_size6(c, a);
 			break;
 		case SCENARIO_ACT_TCP:
 		case SCENARIO_ACT_SERVE:

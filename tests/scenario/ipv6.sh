@@ -149,6 +149,12 @@ printf 'coordinator c at 192.0.2.10\nhost a at 192.0.2.20 public\nhost b at 192.
 expect_exit 2 "over on a relayed path" -- "$natsim" run "$tmp/over-bad.nsim"
 contains "$err" "over-bad.nsim:4:24: error: 'over ipv4' or 'over ipv6' names the family of a direct path" \
 	"over refused after relayed, at its column"
+# A background flow over IPv6 carries at most 1452 bytes a datagram (it
+# was clamped to empty datagrams silently).
+printf 'router home ipv6 2001:db8:1::/64\nhost a at 2001:db8:1::5 behind home\nhost w at 2001:db8:ff::80 public\nat 1s background a to [2001:db8:ff::80]:9000 rate 5/s for 1s size 1460\n' >"$tmp/bg6.nsim"
+expect_exit 2 "background over IPv6 too big" -- "$natsim" run "$tmp/bg6.nsim"
+contains "$err" "bg6.nsim:4:23: error: a background datagram over IPv6 holds at most 1452 bytes" \
+	"background size over IPv6 refused at its column"
 # --set reaches a home's IPv6 side: firewall6=off routes the stranger's ping
 # in (the lesson's drop expectation then fails, exit 1); a NAT line without
 # `ipv6 PREFIX` has no IPv6 side to change.
