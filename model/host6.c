@@ -88,7 +88,7 @@ bool host_address6(const struct host *h, struct ip6_addr *out)
 
 	if (!ifc->has_addr6)
 		return false;
-	*out = ifc->addr6;
+	*out = *iface_addr6(ifc);
 	return true;
 }
 
@@ -340,7 +340,7 @@ static bool next_hop6(const struct host *h, const struct ip6_addr *dst, struct i
 	const struct iface *ifc = &h->node.ifaces[0];
 	const struct host6 *h6 = h->node.host6;
 
-	if (ifc->has_addr6 && ip6_prefix_match(&ifc->addr6, ifc->prefix6_len, dst)) {
+	if (ifc->has_addr6 && ip6_prefix_match(iface_addr6(ifc), ifc->prefix6_len, dst)) {
 		*hop = *dst;
 		return true;
 	}
@@ -369,7 +369,8 @@ static uint64_t host6_output(struct host *h, struct packet *p, const struct pack
 	node_trace_hop(&h->node, NULL, TRACE_HOP_SEND, p);
 	if (!next_hop6(h, dst, &hop)) {
 		why.cause = ifc->has_addr6 ? NODE_PATH_HOST_NO_ROUTE : NODE_PATH_NO_IPV6_ROUTE;
-		why.addr6 = ifc->addr6;
+		if (ifc->has_addr6) /* else :: as before, the interface's empty slot */
+			why.addr6 = *iface_addr6(ifc);
 		why.prefix_len = ifc->prefix6_len;
 		node_drop_verdict(&h->node, ifc, p, TRACE_DROP_NO_ROUTE, NODE_VERDICT_PATH, &why);
 		return 0;

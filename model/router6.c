@@ -176,7 +176,7 @@ static bool route6_lookup(const struct router *r, const struct ip6_addr *dst, st
 		const struct iface *ifc = &r->node.ifaces[i];
 
 		if (ifc->has_addr6 && (int)ifc->prefix6_len >= best &&
-		    ip6_prefix_match(&ifc->addr6, ifc->prefix6_len, dst)) {
+		    ip6_prefix_match(iface_addr6(ifc), ifc->prefix6_len, dst)) {
 			best = ifc->prefix6_len;
 			*via = (struct iface *)ifc;
 			*hop = *dst;
@@ -193,7 +193,7 @@ size_t node6_describe_iface(const struct iface *ifc, char *detail, size_t used, 
 	if (!ifc->has_addr6 || used >= size)
 		return used;
 	n = snprintf(detail + used, size - used, "%s%s/%u", ifc->addr != 0 ? " " : "",
-		     ip6_format(&ifc->addr6, a, sizeof(a)), ifc->prefix6_len);
+		     ip6_format(iface_addr6(ifc), a, sizeof(a)), ifc->prefix6_len);
 	return n < 0 ? used : used + (size_t)n;
 }
 
@@ -219,7 +219,7 @@ static struct packet *router6_error_for(struct router *r, const struct fwd6 *f,
 	if (!route6_lookup(r, &f->info.src, &back, &hop) || back->link == NULL)
 		return NULL;
 	if (src == NULL && back->has_addr6)
-		src = &back->addr6;
+		src = iface_addr6(back);
 	if (src == NULL)
 		return NULL;
 	*answer = icmp6_decide_error(router_icmp_limiter(r), engine_now(net_engine(r->node.net)),
