@@ -7,14 +7,14 @@
  * confirmed into a new entry (nf_conntrack_confirm, POSTROUTING or INPUT).
  *
  * RFC 6092 mode (filter6_make_rfc6092) is a rule set plus two things no
- * rule expresses: the UDP idle timeouts REC-11 asks for, and filtering
+ * rule expresses: the UDP idle timeouts REC-14 asks for, and filtering
  * wider than conntrack's five-tuple (address-dependent, endpoint-
  * independent), which admits a NEW inbound packet the rules refuse when its
  * inside endpoint has an outbound flow (fw_verdict.admitted says which).
  *
- * RFC 6092's REC numbers below were written from memory of the RFC's
- * sections 3.2.2-3.2.3 (its text was not in this session's library):
- * docs/ipv6.md lists them to be checked.
+ * RFC 6092's REC numbers below were checked against the text of its
+ * section 3 (3.1 REC-1..9, 3.2.1 REC-10, 3.2.2 REC-11..13, 3.2.3
+ * REC-14..20): docs/ipv6.md, "RFC 6092, what is implemented".
  */
 #include "model/filter6.h"
 
@@ -74,7 +74,7 @@ struct conntrack6 *filter6_conntrack(struct filter6 *f)
  * an entry started from the inside endpoint the packet is addressed to
  * (its original source), going to the packet's source address
  * (address-dependent) or anywhere (endpoint-independent). RFC 4787 REQ-8's
- * terms, which RFC 6092 REC-14 borrows for UDP. */
+ * terms, which RFC 6092 3.2.2 defines again and REC-17 uses for UDP. */
 struct admit_search {
 	const struct packet6_info *info;
 	enum nat_behaviour filtering;
@@ -206,13 +206,13 @@ bool filter6_packet(struct filter6 *f, enum fw_chain chain, const struct packet6
 	return out->action == FW_ACCEPT;
 }
 
-/* RFC 6092 REC-11 (section 3.2.3): a UDP state record whose ports are both
- * outside 0-1023 MUST NOT expire in less than two minutes idle, and five
- * minutes is the default. Linux's conntrack gives an unanswered flow 30 s
+/* RFC 6092 REC-14 (section 3.2.3): a UDP state record whose ports are both
+ * outside 0-1023 MUST NOT expire in less than two minutes of idle time, and
+ * five minutes is the default. Linux's conntrack gives an unanswered flow 30 s
  * (nf_conntrack_udp_timeout) and a stream 120 s: an nftables firewall left
  * at those defaults closes a hole nobody has answered yet after 30 s, which
- * REC-11 forbids. This mode uses the RFC's default for both; REC-12's
- * shorter timeouts for well-known ports are not modelled. */
+ * REC-14 forbids. This mode uses the RFC's default for both; REC-15's
+ * shorter timeouts (MAY) for well-known ports are not modelled. */
 static void filter6_rfc6092_timeouts(struct filter6 *f)
 {
 	struct conntrack_config cfg = *conntrack6_config(f->ct);
@@ -226,11 +226,11 @@ int filter6_make_rfc6092(struct filter6 *f, const struct ip6_addr *inside, uint8
 			 enum nat_behaviour filtering, bool reject)
 {
 	/* RFC 6092 3.2: what the inside starts and what belongs to it passes
-	 * (REC-13's refresh in both directions, as conntrack does, which
-	 * REC-13 allows); ICMPv6 errors about a tracked flow are RELATED and
-	 * pass (REC-15 for UDP, REC-9 for any transport); INVALID is dropped;
-	 * outbound means from the inside prefix (spoofed sources are not
-	 * forwarded out: ingress filtering, RFC 6092 3.1 / BCP 38). */
+	 * (REC-16: outbound packets MUST refresh a UDP record, inbound ones
+	 * MAY, and do here as in conntrack); ICMPv6 errors about a tracked
+	 * flow are RELATED and pass (REC-18 for UDP), others are dropped
+	 * (REC-10); INVALID is dropped; outbound means from the inside prefix
+	 * (spoofed sources are not forwarded out: RFC 6092 3.1 REC-5, BCP 38). */
 	const struct fw_rule rules[] = {
 	    {.chain = FW_CHAIN_FORWARD,
 	     .family = 6,

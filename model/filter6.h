@@ -67,7 +67,7 @@ bool filter6_packet(struct filter6 *f, enum fw_chain chain, const struct packet6
  *   -m state --state INVALID -j DROP
  *   -s <inside>/<len> -j ACCEPT
  *   [-j REJECT --reject-with icmp6-adm-prohibited]   (reject only)
- * with UDP idle timeouts of 5 minutes (REC-11) instead of conntrack's
+ * with UDP idle timeouts of 5 minutes (RFC 6092 REC-14) instead of conntrack's
  * 30 s / 120 s. With address-dependent or endpoint-independent filtering a
  * NEW inbound UDP packet the rules refuse is admitted (reason
  * FW_REASON_ADMITTED, out->admitted naming the outbound flow) when its

@@ -33,8 +33,8 @@ void nat64_config_default(struct nat64_config *cfg, uint32_t pool_address)
 	cfg->port_lo = 1024;
 	cfg->port_hi = 65535;
 	cfg->filtering = NAT_ENDPOINT_INDEPENDENT;
-	cfg->udp_timeout = SIM_S(300); /* RFC 6146 4: UDP_Default */
-	cfg->icmp_timeout = SIM_S(60); /* RFC 6146 4: ICMP_Default */
+	cfg->udp_timeout = SIM_S(300); /* RFC 6146 4: UDP_DEFAULT */
+	cfg->icmp_timeout = SIM_S(60); /* RFC 6146 4: ICMP_DEFAULT */
 	cfg->first_ip_id = 1;
 }
 
@@ -117,7 +117,7 @@ static void emit(struct nat64 *n, const struct nat64_binding *b, enum trace_map_
 	    .proto = b->proto,
 	    .external = b->external,
 	    .remote = {remote, 0},
-	    .mapping = NAT_ENDPOINT_INDEPENDENT, /* RFC 6146 3.5.1.1 */
+	    .mapping = NAT_ENDPOINT_INDEPENDENT, /* RFC 6146 3.5.1 */
 	    .filtering = (int)n->cfg.filtering,
 	    .expires_at = b->expires_at,
 	    .origin = NAT_ORIGIN_TRAFFIC,
@@ -270,7 +270,7 @@ static struct nat64_result translated(struct nat64_result r, const struct nat64_
 	return r;
 }
 
-/* RFC 6146 3.5.1.1 (UDP) and 3.5.3 (ICMP queries, the identifier as the
+/* RFC 6146 3.5.1 (UDP) and 3.5.3 (ICMP queries, the identifier as the
  * port): find the source's binding or make one, refresh it, remember the
  * remote, translate. */
 static struct nat64_result outbound_query(struct nat64 *n, int64_t now,
@@ -341,9 +341,9 @@ struct nat64_result nat64_translate_6to4(struct nat64 *n, int64_t now, const uin
 	return verdict(NAT64_DROP_UNSUPPORTED);
 }
 
-/* RFC 6146 3.5.1.2 and 3.5.3: an IPv4 packet to a pool address needs the
- * binding that holds its address and port (or echo reply's id) and, with
- * ADF, a remote the binding has sent to. */
+/* RFC 6146 3.5.1 and 3.5.3, their IPv4 halves: an IPv4 packet to a pool
+ * address needs the binding that holds its address and port (or echo
+ * reply's id) and, with ADF, a remote the binding has sent to. */
 static struct nat64_result inbound_query(struct nat64 *n, int64_t now, const struct packet_info *pi,
 					 const uint8_t *in, size_t len, uint8_t *out, size_t cap,
 					 size_t *out_len)

@@ -7,26 +7,31 @@
  * The binding table (RFC 6146's BIB, 3.1): (protocol, IPv6 address, port
  * or ICMP id) -> (IPv4 pool address, port or id), with the IPv4 addresses
  * the binding has sent to (the session table's remote side, for filtering).
- *   - Mapping is endpoint-independent (RFC 6146 3.5.1.1 and 3.5.3 ask for
- *     RFC 4787 REQ-1): one binding per IPv6 source, whatever the remote.
+ *   - Mapping is endpoint-independent (RFC 4787 REQ-1): one binding per
+ *     IPv6 source, whatever the remote. Bindings are made in RFC 6146 3.5.1
+ *     (UDP) and 3.5.3 (ICMP queries), as Jool reads it; that the text asks
+ *     for REQ-1 there, and its sub-section 3.5.1.1, are not checked.
  *   - Pooling is paired (RFC 4787 REQ-2): every binding of one IPv6
  *     address uses the same IPv4 address (the first binding's, chosen in
  *     turn from the pool).
  *   - Ports are preserved when free, else the next free one upwards from
  *     port_lo, deterministic (RFC 6146 leaves the choice to RFC 4787 REQ-3/4).
  *   - Filtering is endpoint-independent or address-dependent (RFC 6146
- *     3.5.1.2: "EIF or ADF", as RFC 4787 REQ-8 recommends): with ADF an
- *     IPv4 packet is let in only from an address the binding has sent to.
- *   - Lifetimes (RFC 6146 4): UDP 5 minutes (UDP_Default; at least
- *     UDP_Min, 2 minutes), ICMP queries 60 s (ICMP_Default); a packet
- *     either way through a binding refreshes it (3.5.1.1, 3.5.1.2).
+ *     3.5.1's IPv4 half; Jool's docs find the choice "scattered at RFC
+ *     6146", summed up at the end of its 1.2.3; RFC 4787 REQ-8's terms):
+ *     with ADF an IPv4 packet is let in only from an address the binding
+ *     has sent to.
+ *   - Lifetimes (RFC 6146 section 4's constants): UDP 5 minutes
+ *     (UDP_DEFAULT; at least UDP_MIN, 2 minutes), ICMP queries 60 s
+ *     (ICMP_DEFAULT); a packet either way through a binding refreshes it
+ *     (3.5.1, 3.5.3).
  *   - ICMP errors (RFC 6146 3.4: the tuple comes from the quoted packet):
  *     translated with the binding their quote belongs to; they make no
  *     binding and are not filtered (a router, not the remote, may send
  *     them). An ICMPv6 error from any IPv6 address (a router on the IPv6
  *     side) leaves with the binding's IPv4 address as its source (RFC 6146
- *     3.6: the NAT64's own address), since the router has none the IPv4
- *     side could answer.
+ *     3.6, computing the outgoing tuple; its wording not checked), since
+ *     the router has none the IPv4 side could answer.
  *   - TCP is not modelled yet (NAT64_DROP_UNSUPPORTED); nor are hairpinning
  *     (3.8) and fragments.
  *
@@ -63,8 +68,8 @@ struct nat64_config {
 	size_t n_pool;
 	uint16_t port_lo, port_hi;    /* 1024-65535 */
 	enum nat_behaviour filtering; /* NAT_ENDPOINT_INDEPENDENT or NAT_ADDRESS_DEPENDENT */
-	int64_t udp_timeout;	      /* ns, RFC 6146 4 UDP_Default: 5 min */
-	int64_t icmp_timeout;	      /* ns, RFC 6146 4 ICMP_Default: 60 s */
+	int64_t udp_timeout;	      /* ns, RFC 6146 4 UDP_DEFAULT: 5 min */
+	int64_t icmp_timeout;	      /* ns, RFC 6146 4 ICMP_DEFAULT: 60 s */
 	/* RFC 7915 5.1's Identification comes from a counter that starts here
 	 * (deterministic: natsim's traces are a function of the seed). */
 	uint16_t first_ip_id;

@@ -9,7 +9,8 @@
  * right without being touched. No port changes, no state: the same inside
  * address always maps to the same outside one, which is the lesson.
  *
- * Which word (RFC 6296 3.4, 3.5, as Linux's xt_NPT.c ip6t_npt_map_pfx):
+ * Which word (RFC 6296 3.4, 3.5 - section numbers not checked against the
+ * text - as Linux's xt_NPT.c ip6t_npt_map_pfx):
  *   - prefixes of /48 or shorter: bits 48..63, the subnet ID;
  *   - longer prefixes (/49../64): the first of the interface identifier's
  *     four words (bits 64..79, 80..95, 96..111, 112..127) that is not
@@ -19,13 +20,20 @@
  *
  * What cannot be translated (NPTV6_UNTRANSLATABLE), since 0xffff and 0x0000
  * are the same one's-complement number and both would map to one address:
- *   - /48 or shorter: a subnet ID of 0xffff (RFC 6296 3.4). Linux's xt_NPT
+ *   - /48 or shorter: a subnet ID of 0xffff (RFC 6296 3.4, not checked
+ *     against the text; the RFC's section 3.6 example is). Linux's xt_NPT
  *     differs: it translates such an address anyway (to the same outside
  *     address as subnet 0x0000); natsim follows the RFC and drops it;
  *   - longer prefixes: an interface identifier whose four words are all
- *     0xffff (RFC 6296 3.5; Linux agrees: ip6t_npt_map_pfx returns false
- *     and the target answers ICMPv6 parameter problem, code 0, pointing
- *     at the address, and drops the packet).
+ *     0xffff (RFC 6296 3.7, as erratum 8757 quotes it: an IID of all-ones
+ *     is a reserved anycast identifier, and a datagram found with "an IID
+ *     of all-zeros" "MUST be dropped, and an ICMPv6 Parameter Problem error
+ *     SHOULD be generated"; the erratum, "Reported", not verified, says the
+ *     zeros should be ones. natsim drops all-ones, not all-zeros: see
+ *     docs/ipv6.md "Known differences". Linux agrees:
+ *     ip6t_npt_map_pfx returns false and the target answers ICMPv6
+ *     parameter problem, code 0, pointing at the address, and drops the
+ *     packet).
  *
  * As Linux (ip6t_snpt_tg / ip6t_dnpt_tg since 3.x, "rewrite dst addr of
  * bounced packet"), an ICMPv6 error's quoted packet is translated too: the

@@ -397,7 +397,7 @@ static void router6_forward(struct router *r, struct fwd6 *f)
 	 * in PREROUTING and sends its translation with dst_output, so no
 	 * ip6tables filter sees it (Jool issue #41: "Jool intercepts and
 	 * steals packets before iptables filters"); its own filtering (RFC
-	 * 6146 3.5.1.2, model/nat64.h) decided. Filtered here, the reply to a
+	 * 6146 3.5.1, model/nat64.h) decided. Filtered here, the reply to a
 	 * flow whose request left as IPv4 would be INVALID to conntrack. */
 	if (!f->translated && !router6_filter(r, FW_CHAIN_FORWARD, &f->info, f->p->len, &v)) {
 		router6_refuse(r, f, &v);

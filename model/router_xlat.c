@@ -113,9 +113,9 @@ static const char *nat64_refusal(const struct nat64_result *res)
 	switch (res->verdict) {
 	case NAT64_DROP_NO_BINDING:
 		return "its NAT64 holds no binding for that pool address and port (RFC 6146 "
-		       "3.5.1.2)";
+		       "3.5.1)";
 	case NAT64_DROP_FILTERED:
-		return "its NAT64 filters by address (RFC 6146 3.5.1.2, ADF) and the binding has "
+		return "its NAT64 filters by address (RFC 6146 3.5.1, ADF) and the binding has "
 		       "never sent to that address";
 	case NAT64_DROP_EXHAUSTED:
 		return "its NAT64 has no pool port left for a new binding";

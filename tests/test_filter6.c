@@ -107,7 +107,7 @@ static void test_rfc6092_port_dependent(void **state)
 	assert_int_equal(x->v.state, CONNTRACK_ESTABLISHED);
 	assert_int_equal(x->v.rule, 0);
 	assert_null(x->v.admitted);
-	/* REC-11's five minutes, not conntrack's 30 s */
+	/* RFC 6092 REC-14's five minutes, not conntrack's 30 s */
 	assert_int_equal(conntrack6_config(filter6_conntrack(x->f))->udp_timeout, SIM_S(300));
 }
 
@@ -177,7 +177,7 @@ static void test_rfc6092_reject(void **state)
 	assert_int_equal(firewall_rule(filter6_firewall(x->f), FW_CHAIN_FORWARD, 3)->hits, 1);
 }
 
-/* An ICMPv6 error about a tracked flow is RELATED and passes (REC-15); one
+/* An ICMPv6 error about a tracked flow is RELATED and passes (RFC 6092 REC-18); one
  * about nothing is INVALID and dropped by rule 2. */
 static void test_rfc6092_errors(void **state)
 {

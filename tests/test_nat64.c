@@ -125,7 +125,7 @@ static void test_udp_out_and_back(void **state)
 	assert_true(ip6_equal(&f->recs[0].internal6.ip, &r.binding.internal.ip));
 	assert_int_equal(f->recs[0].internal6.port, 5000);
 	assert_int_equal(f->recs[0].external.ip, POOL);
-	assert_int_equal(f->recs[0].expires_at, SIM_S(301)); /* UDP_Default */
+	assert_int_equal(f->recs[0].expires_at, SIM_S(301)); /* UDP_DEFAULT */
 	assert_int_equal(f->recs[1].event, TRACE_MAP_REMOTE_ADDED);
 	assert_int_equal(f->recs[1].remote.ip, SERVER);
 	/* The reply comes back from 64:ff9b::203.0.113.10. */
@@ -218,7 +218,7 @@ static void test_lifetimes(void **state)
 	    nat64_translate_6to4(f->nat, SIM_S(10), in, n, f->out, sizeof(f->out), &f->out_len);
 	assert_int_equal(r.binding.proto, IPPROTO_NUM_ICMP);
 	assert_int_equal(nat64_next_deadline(f->nat), SIM_S(70)); /* ICMP_Default: 60 s */
-	/* A reply refreshes the UDP binding (RFC 6146 3.5.1.2). */
+	/* A reply refreshes the UDP binding (RFC 6146 3.5.1). */
 	assert_int_equal(send_in(f, SIM_S(100), SERVER, 3478, POOL, 5000).verdict,
 			 NAT64_TRANSLATED);
 	f->clock = SIM_S(70);

@@ -106,8 +106,12 @@ static int home_routed(struct world *w, struct router *r, struct iface *wan, str
 		return report6(w, d, &v->loc, "cannot give this home its IPv6 side");
 	if (v->firewall == SCENARIO_FW6_OFF)
 		return 0;
-	/* Home routers ship with RFC 6092's firewall on (REC-1..REC-11 ask it),
-	 * filtering as conntrack's five-tuple unless `filtering6` widens it. */
+	/* Home routers here ship with RFC 6092's firewall on. The RFC does not
+	 * require that (REC-49: the transparent mode MAY be the default; RFC
+	 * 7084 S-1 takes no position): natsim's choice.
+	 * Filtering is conntrack's five-tuple unless `filtering6` widens it,
+	 * where REC-17 asks for endpoint-independent by default on unmanaged
+	 * gateways (docs/ipv6.md, "Known differences"). */
 	enum nat_behaviour f =
 	    v->filtering >= 0 ? (enum nat_behaviour)v->filtering : NAT_ADDRESS_AND_PORT_DEPENDENT;
 	if (filter6_make_rfc6092(router_filter6(r), &v->prefix, v->prefix_len, f, v->reject == 1) <
