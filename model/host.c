@@ -60,7 +60,7 @@ struct host *host_new(struct net *net, const char *name, uint32_t addr, uint8_t 
 	h->fw = firewall_new(h->node.name);
 	h->ct = conntrack_new(net_engine(net), h->node.name, &ctc);
 	if (h->fw == NULL || h->ct == NULL ||
-	    node_add_iface(&h->node, "eth0", addr, prefix_len) == NULL || host6_init(h) < 0)
+	    node_add_iface(&h->node, "eth0", addr, prefix_len) == NULL)
 		return NULL;
 	firewall_make_stateful_host(h->fw);
 	h->gateway = gateway;

@@ -38,21 +38,30 @@ struct host6 {
 static uint64_t host6_output(struct host *h, struct packet *p, const struct packet6_info *info,
 			     const struct ip6_addr *dst);
 
-int host6_init(struct host *h)
+/* The host's IPv6 side, made on first need (a gateway, a socket, a
+ * filter): an IPv4-only host (each of bench_scale's 100 000 peers) carries
+ * none. NULL if out of memory. The packet path reads h->node.host6 as it
+ * is; NULL there means no sockets, no gateway and no filter, what an empty
+ * host6 means. The first ephemeral port comes from a stream named by the
+ * host alone, so when the side is made changes no port. */
+static struct host6 *host6_of(struct host *h)
 {
-	struct host6 *h6 = calloc(1, sizeof(*h6));
 	char stream[96];
 	struct rng r;
 
+	if (h->node.host6 != NULL)
+		return h->node.host6;
+	struct host6 *h6 = calloc(1, sizeof(*h6));
+
 	if (h6 == NULL)
-		return -1;
+		return NULL;
 	h->node.host6 = h6;
 	/* Its own stream, so IPv6 sockets never move IPv4's port choices. */
 	snprintf(stream, sizeof(stream), "host:%s:ports6", h->node.name);
 	net_rng(h->node.net, stream, &r);
 	h6->next_port = (uint16_t)(HOST_EPHEMERAL_LO +
 				   rng_below(&r, HOST_EPHEMERAL_HI - HOST_EPHEMERAL_LO + 1));
-	return 0;
+	return h6;
 }
 
 void host6_free(struct host *h)
@@ -79,13 +88,13 @@ bool host_address6(const struct host *h, struct ip6_addr *out)
 
 	if (!ifc->has_addr6)
 		return false;
-	*out = ifc->addr6;
+	*out = *iface_addr6(ifc);
 	return true;
 }
 
 void host_set_gateway6(struct host *h, const struct ip6_addr *gw)
 {
-	struct host6 *h6 = h->node.host6;
+	struct host6 *h6 = gw != NULL ? host6_of(h) : h->node.host6;
 
 	if (h6 == NULL)
 		return;
@@ -97,7 +106,7 @@ void host_set_gateway6(struct host *h, const struct ip6_addr *gw)
 /* Made on first use, as router_filter6 (model/router6.c says why). */
 struct filter6 *host_filter6(struct host *h)
 {
-	struct host6 *h6 = h->node.host6;
+	struct host6 *h6 = host6_of(h);
 
 	if (h6 != NULL && h6->filter == NULL)
 		h6->filter = filter6_new(net_engine(h->node.net), h->node.name);
@@ -110,7 +119,9 @@ static bool host6_filter(struct host *h, enum fw_chain chain, const struct packe
 {
 	/* A host whose filter nobody asked for (NULL) has nothing to decide:
 	 * filter6_packet accepts for it, and no filter is made. */
-	return filter6_packet(h->node.host6->filter, chain, info, len, v);
+	const struct host6 *h6 = h->node.host6;
+
+	return filter6_packet(h6 != NULL ? h6->filter : NULL, chain, info, len, v);
 }
 
 size_t host6_describe(struct host *h, char *detail, size_t used, size_t size)
@@ -137,13 +148,15 @@ static bool port_bound6(const struct host6 *h6, uint16_t port)
 }
 
 /* The socket a datagram to addr:port goes to: exact address first, then
- * one bound to every address (udp6_lib_lookup's scoring). */
+ * one bound to every address (udp6_lib_lookup's scoring). None on a host
+ * with no IPv6 side (h6 NULL): nothing was ever bound. */
 static struct host_socket *find_socket6(const struct host6 *h6, const struct ip6_addr *addr,
 					uint16_t port)
 {
 	struct host_socket *wild = NULL;
+	size_t n_socks = h6 != NULL ? h6->n_socks : 0;
 
-	for (size_t i = 0; i < h6->n_socks; i++) {
+	for (size_t i = 0; i < n_socks; i++) {
 		struct host_socket *s = h6->socks[i];
 
 		if (s->port == port && !s->any6 && ip6_equal(&s->addr6, addr))
@@ -198,11 +211,14 @@ static int sockets_grow(struct host6 *h6)
 struct host_socket *host_udp_bind6(struct host *h, const struct ip6_addr *addr, uint16_t port,
 				   host_recv6_fn fn, void *ctx)
 {
-	struct host6 *h6 = h->node.host6;
+	struct host6 *h6;
 	struct host_socket *s;
 
-	if (h6 == NULL || (addr != NULL && node_iface_by_addr6(&h->node, addr) == NULL))
+	if (addr != NULL && node_iface_by_addr6(&h->node, addr) == NULL)
 		return NULL; /* EADDRNOTAVAIL */
+	h6 = host6_of(h);
+	if (h6 == NULL)
+		return NULL;
 	if (port == 0)
 		port = pick_ephemeral6(h6);
 	if (port == 0 || bind_clashes6(h6, addr, port) || sockets_grow(h6) < 0)
@@ -324,7 +340,7 @@ static bool next_hop6(const struct host *h, const struct ip6_addr *dst, struct i
 	const struct iface *ifc = &h->node.ifaces[0];
 	const struct host6 *h6 = h->node.host6;
 
-	if (ifc->has_addr6 && ip6_prefix_match(&ifc->addr6, ifc->prefix6_len, dst)) {
+	if (ifc->has_addr6 && ip6_prefix_match(iface_addr6(ifc), ifc->prefix6_len, dst)) {
 		*hop = *dst;
 		return true;
 	}
@@ -353,7 +369,8 @@ static uint64_t host6_output(struct host *h, struct packet *p, const struct pack
 	node_trace_hop(&h->node, NULL, TRACE_HOP_SEND, p);
 	if (!next_hop6(h, dst, &hop)) {
 		why.cause = ifc->has_addr6 ? NODE_PATH_HOST_NO_ROUTE : NODE_PATH_NO_IPV6_ROUTE;
-		why.addr6 = ifc->addr6;
+		if (ifc->has_addr6) /* else :: as before, the interface's empty slot */
+			why.addr6 = *iface_addr6(ifc);
 		why.prefix_len = ifc->prefix6_len;
 		node_drop_verdict(&h->node, ifc, p, TRACE_DROP_NO_ROUTE, NODE_VERDICT_PATH, &why);
 		return 0;

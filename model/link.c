@@ -678,7 +678,7 @@ static int attachment_by_addr6(const struct link *l, const struct ip6_addr *addr
 	for (size_t i = 0; i < l->n_att; i++) {
 		const struct iface *ifc = l->att[i].ifc;
 
-		if ((int)i != from && ifc->has_addr6 && ip6_equal(&ifc->addr6, addr))
+		if ((int)i != from && ifc->has_addr6 && ip6_equal(iface_addr6(ifc), addr))
 			return (int)i;
 	}
 	return -1;

@@ -125,6 +125,7 @@ void net_free(struct net *net)
 		struct node *n = net->nodes[i];
 		char *name = n->name;
 
+		free(n->addrs6);
 		n->ops->free(n);
 		free(name);
 	}
@@ -295,7 +296,7 @@ void net_announce(struct net *net)
 			r.u.node.prefix_lens[k] = n->ifaces[k].prefix_len;
 			/* the renderers' IPv6 addresses, as values (NULL: none) */
 			if (n->ifaces[k].has_addr6) {
-				v6.addrs[k] = n->ifaces[k].addr6;
+				v6.addrs[k] = n->addrs6[k];
 				v6.prefix_lens[k] = n->ifaces[k].prefix6_len;
 				r.u.node.v6 = &v6;
 			}
@@ -344,18 +345,30 @@ struct iface *node_iface_by_addr(struct node *n, uint32_t addr)
 
 int iface_set_addr6(struct iface *ifc, const struct ip6_addr *addr, uint8_t prefix_len)
 {
+	struct node *n = ifc->node;
+
 	if (ifc->has_addr6 || prefix_len > 128 || ip6_is_unspecified(addr))
 		return -1;
-	ifc->addr6 = *addr;
+	if (n->addrs6 == NULL) {
+		n->addrs6 = calloc(NODE_MAX_IFACES, sizeof(*n->addrs6));
+		if (n->addrs6 == NULL)
+			return -1;
+	}
+	n->addrs6[ifc->index] = *addr;
 	ifc->prefix6_len = prefix_len;
 	ifc->has_addr6 = true;
 	return 0;
 }
 
+const struct ip6_addr *iface_addr6(const struct iface *ifc)
+{
+	return ifc->has_addr6 ? &ifc->node->addrs6[ifc->index] : NULL;
+}
+
 struct iface *node_iface_by_addr6(struct node *n, const struct ip6_addr *addr)
 {
 	for (size_t i = 0; i < n->n_ifaces; i++)
-		if (n->ifaces[i].has_addr6 && ip6_equal(&n->ifaces[i].addr6, addr))
+		if (n->ifaces[i].has_addr6 && ip6_equal(&n->addrs6[i], addr))
 			return &n->ifaces[i];
 	return NULL;
 }

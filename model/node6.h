@@ -2,8 +2,9 @@
  * node6.h - between the IPv4 node files and their IPv6 halves, private to
  * model/: router.c and host.c decide the family once, where a packet
  * arrives (the IPv4 parser's refusal, docs/ipv6.md step 1), and hand an
- * IPv6 packet to router6.c or host6.c; each kind makes and frees its IPv6
- * state (struct node's router6 / host6) with the node. Nothing outside
+ * IPv6 packet to router6.c or host6.c; each kind makes its IPv6 state
+ * (struct node's router6 / host6) on first need, NULL until then, and
+ * frees it with the node. Nothing outside
  * model/ includes this.
  */
 #ifndef NATSIM_MODEL_NODE6_H
@@ -17,7 +18,6 @@
 #include "model/router.h"
 
 /* router6.c */
-int router6_init(struct router *r); /* 0, or -1 if out of memory */
 void router6_free(struct router *r);
 /* An IPv6 packet arrived on `in`: the router owns it from here. */
 void router6_receive(struct router *r, struct iface *in, struct packet *p);
@@ -35,7 +35,6 @@ size_t node6_describe_iface(const struct iface *ifc, char *detail, size_t used, 
 struct icmp_limiter *router_icmp_limiter(struct router *r);
 
 /* host6.c */
-int host6_init(struct host *h);
 void host6_free(struct host *h);
 void host6_receive(struct host *h, struct iface *in, struct packet *p);
 /* Raw IPv6 bytes the host sends (host_send_raw): routed by the host's IPv6

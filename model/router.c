@@ -109,7 +109,7 @@ struct router *router_new(struct net *net, const char *name)
 	conntrack_config_default(&ctc);
 	r->fw = firewall_new(r->node.name);
 	r->ct = conntrack_new(net_engine(net), r->node.name, &ctc);
-	if (r->fw == NULL || r->ct == NULL || router6_init(r) < 0)
+	if (r->fw == NULL || r->ct == NULL)
 		return NULL;
 	return r;
 }

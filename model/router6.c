@@ -61,14 +61,16 @@ struct fwd6 {
 
 static void router6_output(struct router *r, struct packet *p);
 
-int router6_init(struct router *r)
+/* The router's IPv6 side, made on first need (a route, a filter, NPTv6 or
+ * NAT64): an IPv4-only router (every one of bench_scale's 100 000 NATs)
+ * carries none. NULL if out of memory. Readers on the packet path take
+ * r->node.router6 as it is; NULL there means no routes, no filter and no
+ * translation, what an empty router6 means. */
+static struct router6 *router6_of(struct router *r)
 {
-	struct router6 *r6 = calloc(1, sizeof(*r6));
-
-	if (r6 == NULL)
-		return -1;
-	r->node.router6 = r6;
-	return 0;
+	if (r->node.router6 == NULL)
+		r->node.router6 = calloc(1, sizeof(*r->node.router6));
+	return r->node.router6;
 }
 
 void router6_free(struct router *r)
@@ -83,9 +85,11 @@ void router6_free(struct router *r)
 	free(r6);
 }
 
-struct router_xlat **router6_xlat_slot(struct router *r)
+struct router_xlat **router6_xlat_slot(struct router *r, bool make)
 {
-	return r->node.router6 != NULL ? &r->node.router6->xlat : NULL;
+	struct router6 *r6 = make ? router6_of(r) : r->node.router6;
+
+	return r6 != NULL ? &r6->xlat : NULL;
 }
 
 /* Made on first use: a filter with its conntrack table is a kilobyte or
@@ -93,7 +97,7 @@ struct router_xlat **router6_xlat_slot(struct router *r)
  * for nothing (330 -> 376 MiB at 20 000 peers when made with the node). */
 struct filter6 *router_filter6(struct router *r)
 {
-	struct router6 *r6 = r->node.router6;
+	struct router6 *r6 = router6_of(r);
 
 	if (r6 != NULL && r6->filter == NULL)
 		r6->filter = filter6_new(net_engine(r->node.net), r->node.name);
@@ -107,15 +111,19 @@ static bool router6_filter(struct router *r, enum fw_chain chain, const struct p
 {
 	/* A router whose filter nobody asked for (NULL) has nothing to
 	 * decide: filter6_packet accepts for it, and no filter is made. */
-	return filter6_packet(r->node.router6->filter, chain, info, len, v);
+	const struct router6 *r6 = r->node.router6;
+
+	return filter6_packet(r6 != NULL ? r6->filter : NULL, chain, info, len, v);
 }
 
 int router_add_route6(struct router *r, const struct ip6_addr *prefix, uint8_t len,
 		      struct iface *via, const struct ip6_addr *gateway)
 {
-	struct router6 *r6 = r->node.router6;
+	if (len > 128 || via == NULL || via->node != &r->node)
+		return -1;
+	struct router6 *r6 = router6_of(r);
 
-	if (r6 == NULL || len > 128 || via == NULL || via->node != &r->node)
+	if (r6 == NULL)
 		return -1;
 	if (r6->n_routes == r6->cap_routes) {
 		size_t ncap = r6->cap_routes ? r6->cap_routes * 2 : 8;
@@ -151,9 +159,10 @@ static bool route6_lookup(const struct router *r, const struct ip6_addr *dst, st
 			  struct ip6_addr *hop)
 {
 	const struct router6 *r6 = r->node.router6;
+	size_t n_routes = r6 != NULL ? r6->n_routes : 0;
 	int best = -1;
 
-	for (size_t i = 0; i < r6->n_routes; i++) {
+	for (size_t i = 0; i < n_routes; i++) {
 		const struct route6 *rt = &r6->routes[i];
 
 		if (ip6_prefix_match(&rt->prefix, rt->len, dst)) {
@@ -167,7 +176,7 @@ static bool route6_lookup(const struct router *r, const struct ip6_addr *dst, st
 		const struct iface *ifc = &r->node.ifaces[i];
 
 		if (ifc->has_addr6 && (int)ifc->prefix6_len >= best &&
-		    ip6_prefix_match(&ifc->addr6, ifc->prefix6_len, dst)) {
+		    ip6_prefix_match(iface_addr6(ifc), ifc->prefix6_len, dst)) {
 			best = ifc->prefix6_len;
 			*via = (struct iface *)ifc;
 			*hop = *dst;
@@ -184,7 +193,7 @@ size_t node6_describe_iface(const struct iface *ifc, char *detail, size_t used, 
 	if (!ifc->has_addr6 || used >= size)
 		return used;
 	n = snprintf(detail + used, size - used, "%s%s/%u", ifc->addr != 0 ? " " : "",
-		     ip6_format(&ifc->addr6, a, sizeof(a)), ifc->prefix6_len);
+		     ip6_format(iface_addr6(ifc), a, sizeof(a)), ifc->prefix6_len);
 	return n < 0 ? used : used + (size_t)n;
 }
 
@@ -210,7 +219,7 @@ static struct packet *router6_error_for(struct router *r, const struct fwd6 *f,
 	if (!route6_lookup(r, &f->info.src, &back, &hop) || back->link == NULL)
 		return NULL;
 	if (src == NULL && back->has_addr6)
-		src = &back->addr6;
+		src = iface_addr6(back);
 	if (src == NULL)
 		return NULL;
 	*answer = icmp6_decide_error(router_icmp_limiter(r), engine_now(net_engine(r->node.net)),
@@ -390,8 +399,7 @@ static void router6_forward(struct router *r, struct fwd6 *f)
 	 * steals packets before iptables filters"); its own filtering (RFC
 	 * 6146 3.5.1, model/nat64.h) decided. Filtered here, the reply to a
 	 * flow whose request left as IPv4 would be INVALID to conntrack. */
-	if (!f->translated &&
-	    !router6_filter(r, FW_CHAIN_FORWARD, &f->info, f->p->len, &v)) {
+	if (!f->translated && !router6_filter(r, FW_CHAIN_FORWARD, &f->info, f->p->len, &v)) {
 		router6_refuse(r, f, &v);
 		return;
 	}
@@ -403,7 +411,7 @@ static void router6_forward(struct router *r, struct fwd6 *f)
 		return;
 	}
 	/* POSTROUTING: SNPT (model/router_xlat.h). */
-	if (r->node.router6->xlat != NULL &&
+	if (r->node.router6 != NULL && r->node.router6->xlat != NULL &&
 	    router_xlat_postrouting6(r, r->node.router6->xlat, out, f->p))
 		return;
 	link_transmit6(out->link, out, &hop, f->p);
@@ -433,7 +441,7 @@ static void receive6(struct router *r, struct iface *in, struct packet *p, bool 
 		return;
 	}
 	/* PREROUTING: DNPT, NAT64 (model/router_xlat.h). */
-	if (r->node.router6->xlat != NULL &&
+	if (r->node.router6 != NULL && r->node.router6->xlat != NULL &&
 	    router_xlat_prerouting6(r, r->node.router6->xlat, in, p, &f.info))
 		return;
 	if (node_iface_by_addr6(&r->node, &f.info.dst) != NULL)

@@ -20,7 +20,7 @@ struct router_xlat {
 
 static struct router_xlat *xlat_of(struct router *r, bool make)
 {
-	struct router_xlat **slot = router6_xlat_slot(r);
+	struct router_xlat **slot = router6_xlat_slot(r, make);
 
 	if (slot == NULL)
 		return NULL;

@@ -13,8 +13,10 @@
 
 struct router_xlat;
 
-/* router6.c holds the state (in struct router6, freed with it). */
-struct router_xlat **router6_xlat_slot(struct router *r);
+/* router6.c holds the state (in struct router6, freed with it). The slot,
+ * or NULL where the router has no IPv6 side and `make` is false (or it
+ * could not be made). */
+struct router_xlat **router6_xlat_slot(struct router *r, bool make);
 void router_xlat_free(struct router_xlat *x);
 
 /* An IPv6 packet arrived (info: its parse): DNPT on the outside, or NAT64

@@ -240,6 +240,32 @@ static void test_hosts_drop(void **state)
 	assert_null(hop_of(w, w->dave_id, TRACE_HOP_TX));
 }
 
+/* The drops above came from nodes with no IPv6 side (issue 18's memory,
+ * bench_scale): home has an address but no route, filter or translation,
+ * bob an address but no gateway or socket, dave nothing; each side is made
+ * by the first thing that needs it, and an IPv6 address lives with the
+ * node, not in every interface. */
+static void test_sides_made_on_need(void **state)
+{
+	struct world *w = *state;
+	struct node *home = net_find_node(w->net, "home");
+
+	assert_non_null(home);
+	assert_null(home->router6);
+	assert_null(host_iface(w->bob)->node->host6);
+	assert_null(host_iface(w->dave)->node->host6);
+	assert_non_null(host_iface(w->alice)->node->host6); /* her IPv6 gateway */
+	assert_null(host_iface(w->dave)->node->addrs6);
+	assert_null(iface_addr6(host_iface(w->dave)));
+	assert_true(ip6_equal(iface_addr6(host_iface(w->bob)), &ADDR6(6)));
+	assert_non_null(host_udp_bind6(w->bob, NULL, 4000, NULL, NULL));
+	assert_non_null(host_iface(w->bob)->node->host6);
+	assert_non_null(host_filter6(w->dave));
+	assert_non_null(host_iface(w->dave)->node->host6);
+	assert_non_null(router_filter6(router_from_node(home)));
+	assert_non_null(home->router6);
+}
+
 static char *render(struct world *w, uint64_t why_id, enum timeline_verbosity verbosity)
 {
 	char *s = NULL;
@@ -399,6 +425,7 @@ int main(void)
 	    cmocka_unit_test(test_router_drops_for_no_route),
 	    cmocka_unit_test(test_malformed_has_parser_reason),
 	    cmocka_unit_test(test_hosts_drop),
+	    cmocka_unit_test(test_sides_made_on_need),
 	    cmocka_unit_test(test_timeline_and_why),
 	    cmocka_unit_test(test_spray_folded),
 	    cmocka_unit_test(test_capture),

@@ -35,7 +35,7 @@ static void assert_addr6(const struct iface *ifc, const char *text, uint8_t len)
 	char buf[48];
 
 	assert_true(ifc->has_addr6);
-	assert_string_equal(ip6_format(&ifc->addr6, buf, sizeof(buf)), text);
+	assert_string_equal(ip6_format(iface_addr6(ifc), buf, sizeof(buf)), text);
 	assert_int_equal(ifc->prefix6_len, len);
 }
 

@@ -82,7 +82,7 @@ static int route_public6(struct world *w, struct link *uplink, const struct ip6_
 	*gw = first_free6(w->scn, a, 64);
 	if (!near || (!near->has_addr6 && iface_set_addr6(near, gw, 64) < 0))
 		return -1;
-	*gw = near->addr6;
+	*gw = *iface_addr6(near);
 	return router_add_route6(w->internet, a, 128, near, NULL);
 }
 
@@ -191,7 +191,7 @@ static bool home_lan6(struct world *w, const char *name, struct ip6_addr *gw, ui
 
 	if (!lan || !lan->has_addr6)
 		return false;
-	*gw = lan->addr6;
+	*gw = *iface_addr6(lan);
 	*len = lan->prefix6_len;
 	return true;
 }
