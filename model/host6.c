@@ -13,8 +13,9 @@
  * err_handler (icmpv6_notify -> __udp6_lib_err), which finds the socket by
  * the quoted datagram's ends. A host does not forward: a packet for an
  * address it does not hold is dropped (ip6_forward with forwarding off).
- * No TCP over IPv6 yet: a segment is dropped where Linux would answer an
- * RST (tcp_v6_send_reset); docs/ipv6.md says so.
+ * TCP segments go to model/host_tcp.c (tcp_v6_rcv there: a connection,
+ * a listener, or an RST as tcp_v6_send_reset), and ICMPv6 errors quoting
+ * a segment to its connection (tcp_v6_err).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -350,6 +351,13 @@ static bool next_hop6(const struct host *h, const struct ip6_addr *dst, struct i
 	return true;
 }
 
+bool host6_has_route(const struct host *h, const struct ip6_addr *dst)
+{
+	struct ip6_addr hop;
+
+	return next_hop6(h, dst, &hop);
+}
+
 static void host6_refuse(struct host *h, struct iface *at, struct packet *p,
 			 const struct packet6_info *info, const struct fw_verdict *v);
 
@@ -498,8 +506,8 @@ static void host6_refuse(struct host *h, struct iface *at, struct packet *p,
 
 /* ---- the way in --------------------------------------------------------------- */
 
-/* Nothing listens: port unreachable for UDP (__udp6_lib_rcv); a TCP
- * segment is dropped unanswered (no IPv6 TCP yet). */
+/* Nothing listens: port unreachable for UDP (__udp6_lib_rcv); TCP has
+ * its own answer (host_tcp_receive6), other protocols none. */
 static void host6_no_socket(struct host *h, struct iface *in, struct packet *p,
 			    const struct packet6_info *info)
 {
@@ -547,6 +555,7 @@ static void host6_icmp_input(struct host *h, struct packet *p, const struct pack
 
 		s->err6_fn(s, &err, s->ctx);
 	}
+	host_tcp_icmp_error6(h, info, p->id);
 	packet_release(net_packets(h->node.net), p);
 }
 
@@ -585,6 +594,10 @@ void host6_receive(struct host *h, struct iface *in, struct packet *p)
 	}
 	if (info.next_header == IPPROTO_NUM_ICMPV6) {
 		host6_icmp_input(h, p, &info);
+		return;
+	}
+	if (info.next_header == IPPROTO_NUM_TCP) {
+		host_tcp_receive6(h, in, p, &info);
 		return;
 	}
 	s = info.next_header == IPPROTO_NUM_UDP ? find_socket6(h->node.host6, &info.dst, info.dport)

@@ -276,6 +276,11 @@ struct trace_scenario {
  * (model/tcp.h enum tcp_state), and why: the segment or timer that moved it
  * (enum tcp_cause). A listener's birth is LISTEN from CLOSED; a connection
  * freed after TIME_WAIT or an abort ends in CLOSED. */
+/* An IPv6 socket's ends (RFC 5952 when shown: [2001:db8::1]:80). */
+struct trace_socket6 {
+	struct endpoint6 local, remote; /* remote [::]:0 for a listener */
+};
+
 struct trace_socket {
 	const char *node;
 	uint8_t proto;		  /* 6 = TCP */
@@ -287,6 +292,9 @@ struct trace_socket {
 	uint64_t packet_id;	  /* the segment that moved it (received or sent), or 0 */
 	int error;		  /* an errno the application is told (ECONNREFUSED,
 				   * ETIMEDOUT, EHOSTUNREACH, ...), or 0 */
+	/* An IPv6 socket's ends (borrowed for the emit, as every pointer in a
+	 * record), NULL for IPv4; local and remote then hold the ports only. */
+	const struct trace_socket6 *v6;
 };
 
 struct trace_record {
