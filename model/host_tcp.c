@@ -65,8 +65,8 @@ struct host_tcp {
 	struct host *host;
 	struct host_tcp *next_all, *prev_all;
 	bool listener, reuse;
-	bool owned;	 /* the application holds the handle */
-	bool delivering; /* inside deliver(): a close must not free */
+	bool owned;		       /* the application holds the handle */
+	bool delivering;	       /* inside deliver(): a close must not free */
 	struct endpoint local, remote; /* IPv6: the ports only (0.0.0.0) */
 	struct host_tcp6 *v6;	       /* NULL: an IPv4 socket */
 	host_tcp_accept_fn accept_fn;
@@ -624,8 +624,7 @@ static void link_all(struct host_tcp_table *t, struct host_tcp *s)
 }
 
 /* A new handle, its ISN given (a TIME-WAIT's successor) or 0: computed. */
-static struct host_tcp *sock_new(struct host *h, const struct tcp_ends *e, bool reuse,
-				 uint32_t isn)
+static struct host_tcp *sock_new(struct host *h, const struct tcp_ends *e, bool reuse, uint32_t isn)
 {
 	struct host_tcp_table *t = table_of(h);
 	struct host_tcp *s = t != NULL ? calloc(1, sizeof(*s)) : NULL;
@@ -1089,10 +1088,12 @@ void host_tcp_receive(struct host *h, struct iface *in, struct packet *p,
 void host_tcp_receive6(struct host *h, struct iface *in, struct packet *p,
 		       const struct packet6_info *info)
 {
-	struct host_tcp6 v6 = {.local = {info->dst, info->dport}, .remote = {info->src, info->sport}};
+	struct host_tcp6 v6 = {.local = {info->dst, info->dport},
+			       .remote = {info->src, info->sport}};
 	struct tcp_ends e = {.local = {0, info->dport}, .remote = {0, info->sport}, .v6 = &v6};
 	struct host_tcp *s = h->tcp != NULL ? find_conn6(h->tcp, &v6.local, &v6.remote) : NULL;
-	struct host_tcp *l = h->tcp != NULL ? find_listener6(h->tcp, &info->dst, info->dport) : NULL;
+	struct host_tcp *l =
+	    h->tcp != NULL ? find_listener6(h->tcp, &info->dst, info->dport) : NULL;
 	struct tcp_seg_in seg;
 
 	seg_of6(info, p->id, &seg);

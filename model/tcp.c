@@ -984,7 +984,7 @@ static const struct {
 	int error;
 	bool fatal;
 } unreach6_errors[7] = {
-    {ENETUNREACH, false},  {EACCES, true},	 {EHOSTUNREACH, false}, {EHOSTUNREACH, false},
+    {ENETUNREACH, false}, {EACCES, true}, {EHOSTUNREACH, false}, {EHOSTUNREACH, false},
     {ECONNREFUSED, true}, {EACCES, true}, {EACCES, true},
 };
 
