@@ -157,8 +157,8 @@ struct tcp_conn {
 	struct tcp_config cfg;
 	const struct tcp_conn_ops *ops;
 	void *ctx;
-	int64_t now;	   /* the time of the call being served */
-	bool passive;	   /* made by a listener from a SYN (a request sock in Linux) */
+	int64_t now;  /* the time of the call being served */
+	bool passive; /* made by a listener from a SYN (a request sock in Linux) */
 	bool simultaneous; /* SYN-SENT met the other's SYN: a simultaneous open */
 	/* Send sequence space (RFC 9293 3.3.1 figure 3). snd_max is the highest
 	 * sequence sent: after a timeout snd_nxt goes back to snd_una (go back

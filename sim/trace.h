@@ -20,49 +20,49 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base/addr6.h"	   /* struct ip6_addr, struct endpoint6 (a NAT64 binding's inside) */
+#include "base/addr6.h"    /* struct ip6_addr, struct endpoint6 (a NAT64 binding's inside) */
 #include "base/endpoint.h" /* struct endpoint */
 
 enum trace_kind {
-	TRACE_NODE,	 /* topology: a node exists (emitted when the world is built) */
-	TRACE_LINK,	 /* topology: a link exists, went down, came back */
-	TRACE_PACKET,	 /* a packet hop: send, tx, rx, translate, deliver, drop */
+	TRACE_NODE,      /* topology: a node exists (emitted when the world is built) */
+	TRACE_LINK,      /* topology: a link exists, went down, came back */
+	TRACE_PACKET,    /* a packet hop: send, tx, rx, translate, deliver, drop */
 	TRACE_CONNTRACK, /* a connection-tracking entry changed */
-	TRACE_MAPPING,	 /* a NAT mapping changed */
-	TRACE_APP,	 /* an application (agent, coordinator) event or log line */
-	TRACE_SCENARIO,	 /* a scenario action, note or expectation verdict */
-	TRACE_SOCKET,	 /* a TCP socket changed state (what `ss -t` would show) */
+	TRACE_MAPPING,   /* a NAT mapping changed */
+	TRACE_APP,       /* an application (agent, coordinator) event or log line */
+	TRACE_SCENARIO,  /* a scenario action, note or expectation verdict */
+	TRACE_SOCKET,    /* a TCP socket changed state (what `ss -t` would show) */
 };
 
 enum trace_hop {
-	TRACE_HOP_SEND,	     /* a socket on `node` originated the packet */
-	TRACE_HOP_TX,	     /* left `node` through `iface` onto a link */
-	TRACE_HOP_RX,	     /* arrived at `node` through `iface` */
+	TRACE_HOP_SEND,      /* a socket on `node` originated the packet */
+	TRACE_HOP_TX,        /* left `node` through `iface` onto a link */
+	TRACE_HOP_RX,        /* arrived at `node` through `iface` */
 	TRACE_HOP_TRANSLATE, /* a NAT on `node` rewrote it: `before` -> `bytes` */
 	TRACE_HOP_DELIVER,   /* handed to the socket bound on `node` */
-	TRACE_HOP_DROP,	     /* dropped on `node` for `reason`, explained by `why` */
+	TRACE_HOP_DROP,      /* dropped on `node` for `reason`, explained by `why` */
 };
 
 /* Why a packet was dropped. Every drop carries one of these and a sentence. */
 enum trace_drop_reason {
 	TRACE_DROP_NONE = 0,
-	TRACE_DROP_FIREWALL,	   /* a firewall rule or chain policy said drop/reject */
-	TRACE_DROP_NAT_FILTER,	   /* NAT inbound filtering refused the remote */
-	TRACE_DROP_NAT_NO_MAPPING, /* inbound to a NAT address/port with no mapping */
-	TRACE_DROP_NAT_EXHAUSTED,  /* no external port left to allocate */
-	TRACE_DROP_HAIRPIN, /* internal host addressed the NAT's own public side, hairpinning off */
+	TRACE_DROP_FIREWALL,      /* a firewall rule or chain policy said drop/reject */
+	TRACE_DROP_NAT_FILTER,    /* NAT inbound filtering refused the remote */
+	TRACE_DROP_NAT_NO_MAPPING,/* inbound to a NAT address/port with no mapping */
+	TRACE_DROP_NAT_EXHAUSTED, /* no external port left to allocate */
+	TRACE_DROP_HAIRPIN,       /* internal host addressed the NAT's own public side, hairpinning off */
 	TRACE_DROP_NO_ROUTE,
-	TRACE_DROP_TTL,		 /* TTL reached zero */
-	TRACE_DROP_LINK_LOSS,	 /* the link's random loss */
-	TRACE_DROP_LINK_DOWN,	 /* the link is cut */
-	TRACE_DROP_QUEUE_FULL,	 /* the link's bounded queue is full */
-	TRACE_DROP_MALFORMED,	 /* the parser rejected the bytes */
-	TRACE_DROP_NO_SOCKET,	 /* no socket bound to the destination port */
-	TRACE_DROP_NOT_FOR_US,	 /* a host received a packet for another address */
-	TRACE_DROP_ICMP_NO_FLOW, /* an ICMP error about a flow nobody here tracks */
-	TRACE_DROP_CT_INVALID,	 /* conntrack marked it INVALID (a TCP segment outside the
-				  * window or with flags tcp_error refuses) and a rule or
-				  * the NAT dropped it for that */
+	TRACE_DROP_TTL,           /* TTL reached zero */
+	TRACE_DROP_LINK_LOSS,     /* the link's random loss */
+	TRACE_DROP_LINK_DOWN,     /* the link is cut */
+	TRACE_DROP_QUEUE_FULL,    /* the link's bounded queue is full */
+	TRACE_DROP_MALFORMED,     /* the parser rejected the bytes */
+	TRACE_DROP_NO_SOCKET,     /* no socket bound to the destination port */
+	TRACE_DROP_NOT_FOR_US,    /* a host received a packet for another address */
+	TRACE_DROP_ICMP_NO_FLOW,  /* an ICMP error about a flow nobody here tracks */
+	TRACE_DROP_CT_INVALID,    /* conntrack marked it INVALID (a TCP segment outside the
+				   * window or with flags tcp_error refuses) and a rule or
+				   * the NAT dropped it for that */
 	TRACE_DROP_REASON_COUNT
 };
 
@@ -83,24 +83,24 @@ struct trace_node6 {
 
 struct trace_node {
 	const char *name;
-	const char *type;   /* "host", "router", "nat", "internet", ... */
-	const char *detail; /* one line: addresses and behaviour, for pictures */
-	const char *behind; /* name of the node this one sits behind, or NULL */
-	bool conntrack;	    /* keeps a connection-tracking table (NAT, stateful
-			     * firewall): `conntrack -L` means something there */
+	const char *type;     /* "host", "router", "nat", "internet", ... */
+	const char *detail;   /* one line: addresses and behaviour, for pictures */
+	const char *behind;   /* name of the node this one sits behind, or NULL */
+	bool conntrack;       /* keeps a connection-tracking table (NAT, stateful
+			       * firewall): `conntrack -L` means something there */
 	/* The facts `detail` shows, as values: a view that needs an address or
 	 * a behaviour reads them here and never parses the line. (The JSON
 	 * lines print `detail` only.) */
 	size_t n_addrs;
 	uint32_t addrs[TRACE_NODE_ADDRS]; /* each interface's, in order (0: none) */
 	uint8_t prefix_lens[TRACE_NODE_ADDRS];
-	uint32_t gateway;	      /* a host's default gateway, 0 if none */
-	bool firewall;		      /* a host whose stateful firewall is on */
-	bool nat;		      /* a router with a NAT: the three fields below */
-	int nat_mapping;	      /* enum nat_behaviour (sim/verdict.h) */
-	int nat_filtering;	      /* enum nat_behaviour */
-	uint32_t nat_public;	      /* its first public address */
-	bool input_accept;	      /* a router whose own stack accepts (input accept) */
+	uint32_t gateway;    /* a host's default gateway, 0 if none */
+	bool firewall;	     /* a host whose stateful firewall is on */
+	bool nat;	     /* a router with a NAT: the three fields below */
+	int nat_mapping;     /* enum nat_behaviour (sim/verdict.h) */
+	int nat_filtering;   /* enum nat_behaviour */
+	uint32_t nat_public; /* its first public address */
+	bool input_accept;   /* a router whose own stack accepts (input accept) */
 	const struct trace_node6 *v6; /* its IPv6 addresses, or NULL: none */
 };
 
@@ -108,7 +108,7 @@ enum trace_link_event { TRACE_LINK_ADDED, TRACE_LINK_DOWN, TRACE_LINK_UP };
 
 struct trace_link {
 	enum trace_link_event event;
-	const char *name; /* "home-lan", ... */
+	const char *name;     /* "home-lan", ... */
 	const char *a, *a_iface, *b, *b_iface;
 	int64_t latency_ns;
 	int64_t jitter_ns;
@@ -131,32 +131,32 @@ struct trace_verdict {
 
 struct trace_packet {
 	enum trace_hop hop;
-	uint64_t packet_id; /* one id per datagram, kept across hops and rewrites */
+	uint64_t packet_id;       /* one id per datagram, kept across hops and rewrites */
 	const char *node;
-	const char *iface;    /* NULL when not at an interface (send, deliver) */
-	const uint8_t *bytes; /* the packet as it is at this hop (after, for translate) */
+	const char *iface;        /* NULL when not at an interface (send, deliver) */
+	const uint8_t *bytes;     /* the packet as it is at this hop (after, for translate) */
 	size_t len;
-	const uint8_t *before; /* translate: the packet before the rewrite */
+	const uint8_t *before;    /* translate: the packet before the rewrite */
 	size_t before_len;
 	struct endpoint map_internal; /* translate: the NAT mapping used */
 	struct endpoint map_external;
 	enum trace_drop_reason reason; /* drop */
-	const char *why;	    /* drop (required) or accept decision (optional): a sentence */
+	const char *why;          /* drop (required) or accept decision (optional): a sentence */
 	const char *why_after_node; /* drop: the same sentence for a view that already
 				     * names the node ("dropped ..." for "office dropped
 				     * ..."), made by explain/; NULL when the node is not
 				     * the sentence's subject */
-	const char *rule;	    /* firewall rule that decided, e.g. "input #2", or NULL */
+	const char *rule;         /* firewall rule that decided, e.g. "input #2", or NULL */
 	struct trace_verdict verdict; /* drop, translate: what decided, as facts (above) */
 };
 
 enum trace_ct_event {
-	TRACE_CT_NEW,	  /* entry created, [UNREPLIED] */
-	TRACE_CT_UPDATE,  /* state changed: reply seen, or became [ASSURED] */
-	TRACE_CT_REFRESH, /* timeout pushed back by traffic */
-	TRACE_CT_DESTROY, /* expired or flushed */
-	TRACE_CT_RELATED, /* an ICMP error was found RELATED to the entry (no change
-			   * to it: Linux's conntrack -E prints nothing) */
+	TRACE_CT_NEW,      /* entry created, [UNREPLIED] */
+	TRACE_CT_UPDATE,   /* state changed: reply seen, or became [ASSURED] */
+	TRACE_CT_REFRESH,  /* timeout pushed back by traffic */
+	TRACE_CT_DESTROY,  /* expired or flushed */
+	TRACE_CT_RELATED,  /* an ICMP error was found RELATED to the entry (no change
+			    * to it: Linux's conntrack -E prints nothing) */
 };
 
 /* UDP: ports. ICMP (as conntrack -L prints it): sport = the echo id,
@@ -179,17 +179,17 @@ struct trace_ct_tuples6 {
 struct trace_conntrack {
 	enum trace_ct_event event;
 	const char *node;
-	uint32_t id;   /* unique per node */
-	uint8_t proto; /* 17 = UDP */
+	uint32_t id;              /* unique per node */
+	uint8_t proto;            /* 17 = UDP */
 	struct trace_ct_tuple orig;
 	struct trace_ct_tuple reply;
-	bool seen_reply;    /* false prints [UNREPLIED] */
-	bool assured;	    /* prints [ASSURED] */
-	int64_t expires_at; /* absolute virtual time */
+	bool seen_reply;          /* false prints [UNREPLIED] */
+	bool assured;             /* prints [ASSURED] */
+	int64_t expires_at;       /* absolute virtual time */
 	uint32_t mark;
 	uint32_t use;
-	uint8_t tcp_state; /* proto 6: model/conntrack.h enum conntrack_tcp_state */
-	const char *why;   /* destroy: "timed out", "flushed (reboot)" */
+	uint8_t tcp_state;        /* proto 6: model/conntrack.h enum conntrack_tcp_state */
+	const char *why;          /* destroy: "timed out", "flushed (reboot)" */
 	/* The entry's family: 0 for IPv4 (orig, reply above; every IPv4
 	 * record leaves it 0, so IPv4 records and their readers are as they
 	 * were), 6 for an IPv6 entry of a node's separate IPv6 table, whose
@@ -204,7 +204,7 @@ enum trace_map_event {
 	TRACE_MAP_REFRESHED,
 	TRACE_MAP_REMOTE_ADDED, /* a new remote endpoint was contacted through it */
 	TRACE_MAP_EXPIRED,
-	TRACE_MAP_CLEARED,	  /* NAT rebooted or behaviour changed */
+	TRACE_MAP_CLEARED,      /* NAT rebooted or behaviour changed */
 	TRACE_MAP_REMOTE_REMOVED, /* the flow to a remote ended (its conntrack entry died) */
 	/* A port-mapping request (PCP, NAT-PMP: model/pcp_server.h) to the
 	 * NAT's server; the record's `pcp` holds the request and the verdict. */
@@ -233,17 +233,17 @@ struct trace_pcp {
 struct trace_mapping {
 	enum trace_map_event event;
 	const char *node;
-	uint32_t id; /* unique per node */
+	uint32_t id;              /* unique per node */
 	uint8_t proto;
 	struct endpoint internal;
 	struct endpoint external;
-	struct endpoint remote; /* created / remote-added / remote-removed: the remote */
-	int mapping;		/* enum nat_behaviour of the NAT (model/nat.h) */
-	int filtering;		/* enum nat_behaviour */
-	bool is_static;		/* a port forward */
-	int64_t expires_at;	/* SIM_TIME_NEVER for static */
-	uint8_t origin;		/* how it was made: enum nat_origin (sim/verdict.h) */
-	struct trace_pcp pcp;	/* origin pcp / nat-pmp: the request that changed it */
+	struct endpoint remote;   /* created / remote-added / remote-removed: the remote */
+	int mapping;              /* enum nat_behaviour of the NAT (model/nat.h) */
+	int filtering;            /* enum nat_behaviour */
+	bool is_static;           /* a port forward */
+	int64_t expires_at;       /* SIM_TIME_NEVER for static */
+	uint8_t origin;           /* how it was made: enum nat_origin (sim/verdict.h) */
+	struct trace_pcp pcp;     /* origin pcp / nat-pmp: the request that changed it */
 	/* A NAT64 binding (model/nat64.h, RFC 6146): family 6, its inside is
 	 * the IPv6 endpoint internal6 and `internal` stays 0.0.0.0:0. 0 for
 	 * every IPv4 NAT's mapping. */
@@ -252,11 +252,11 @@ struct trace_mapping {
 };
 
 struct trace_app {
-	const char *node;  /* host the application runs on */
-	const char *app;   /* "agent alice", "coordinator" */
-	const char *event; /* "registered", "direct", "relayed", "log", ... */
-	const char *peer;  /* the other peer concerned, or NULL */
-	const char *text;  /* a sentence for a student */
+	const char *node;         /* host the application runs on */
+	const char *app;          /* "agent alice", "coordinator" */
+	const char *event;        /* "registered", "direct", "relayed", "log", ... */
+	const char *peer;         /* the other peer concerned, or NULL */
+	const char *text;         /* a sentence for a student */
 };
 
 enum trace_scenario_event {
@@ -269,37 +269,37 @@ enum trace_scenario_event {
 struct trace_scenario {
 	enum trace_scenario_event event;
 	const char *text;
-	int line; /* scenario file line, or 0 */
+	int line;                 /* scenario file line, or 0 */
+};
+
+/* An IPv6 socket's ends (RFC 5952 when shown: [2001:db8::1]:80). */
+struct trace_socket6 {
+	struct endpoint6 local, remote; /* remote [::]:0 for a listener */
 };
 
 /* A TCP socket on `node` moved from one RFC 9293 state to another
  * (model/tcp.h enum tcp_state), and why: the segment or timer that moved it
  * (enum tcp_cause). A listener's birth is LISTEN from CLOSED; a connection
  * freed after TIME_WAIT or an abort ends in CLOSED. */
-/* An IPv6 socket's ends (RFC 5952 when shown: [2001:db8::1]:80). */
-struct trace_socket6 {
-	struct endpoint6 local, remote; /* remote [::]:0 for a listener */
-};
-
 struct trace_socket {
 	const char *node;
-	uint8_t proto;		/* 6 = TCP */
-	struct endpoint local;	/* the socket's own endpoint */
-	struct endpoint remote; /* 0.0.0.0:0 for a listener */
-	uint8_t old_state;	/* enum tcp_state */
-	uint8_t new_state;	/* enum tcp_state */
-	uint8_t cause;		/* enum tcp_cause (model/tcp.h) */
-	uint64_t packet_id;	/* the segment that moved it (received or sent), or 0 */
-	int error;		/* an errno the application is told (ECONNREFUSED,
-				 * ETIMEDOUT, EHOSTUNREACH, ...), or 0 */
+	uint8_t proto;		  /* 6 = TCP */
+	struct endpoint local;	  /* the socket's own endpoint */
+	struct endpoint remote;	  /* 0.0.0.0:0 for a listener */
+	uint8_t old_state;	  /* enum tcp_state */
+	uint8_t new_state;	  /* enum tcp_state */
+	uint8_t cause;		  /* enum tcp_cause (model/tcp.h) */
+	uint64_t packet_id;	  /* the segment that moved it (received or sent), or 0 */
+	int error;		  /* an errno the application is told (ECONNREFUSED,
+				   * ETIMEDOUT, EHOSTUNREACH, ...), or 0 */
 	/* An IPv6 socket's ends (borrowed for the emit, as every pointer in a
 	 * record), NULL for IPv4; local and remote then hold the ports only. */
 	const struct trace_socket6 *v6;
 };
 
 struct trace_record {
-	uint64_t seq; /* 0, 1, 2, ... in emission order */
-	int64_t time; /* virtual ns */
+	uint64_t seq;             /* 0, 1, 2, ... in emission order */
+	int64_t time;             /* virtual ns */
 	enum trace_kind kind;
 	union {
 		struct trace_node node;
@@ -321,7 +321,7 @@ typedef void (*trace_explain_fn)(struct trace_record *r, char *buf, size_t size)
 #define TRACE_MAX_OBSERVERS 8
 
 struct trace {
-	const int64_t *clock; /* the engine's now */
+	const int64_t *clock;     /* the engine's now */
 	uint64_t next_seq;
 	size_t n_observers;
 	struct {
