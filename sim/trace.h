@@ -341,6 +341,10 @@ void trace_unsubscribe(struct trace *t, trace_observer_fn fn, void *ctx);
  * below the words, so it calls them through this hook. */
 void trace_set_explainer(struct trace *t, trace_explain_fn fn);
 
+/* Do two socket records name the same socket: the same family and the
+ * same local and remote ends (what the tables and the TUI key sockets by)? */
+bool trace_socket_same(const struct trace_socket *a, const struct trace_socket *b);
+
 static inline bool trace_active(const struct trace *t)
 {
 	return t != NULL && t->n_observers != 0;
