@@ -255,7 +255,7 @@ static void check_ping_families(struct checker *c, const struct scenario_action 
 							 : scenario_action_kind_name(a->kind);
 	if (a->dst.is6 && !h6)
 		err_loc(c->p, a->host.loc, "host '%s' has no IPv6 address to %s from", a->host.name,
-			raw || bg			 ? "send UDP"
+			raw || bg		      ? "send UDP"
 			: a->kind == SCENARIO_ACT_TCP ? "connect"
 						      : what);
 	else if (!a->dst.is6 && !(h6 && t6) && (!h4 || (a->dst.node.name && !t4)))

@@ -554,7 +554,8 @@ static void act_tcp6(struct runner *r, const struct scenario_action *a, struct h
 {
 	struct tcp_client_options o = {a->src_port, (uint32_t)a->send_bytes, a->close};
 	char ip[IP6_TEXT_SIZE], to[ENDPOINT6_TEXT_SIZE + 80], from[32] = "";
-	const char *name = a->dst.node.name ? a->dst.node.name : ip6_format(&dst->ip, ip, sizeof(ip));
+	const char *name =
+	    a->dst.node.name ? a->dst.node.name : ip6_format(&dst->ip, ip, sizeof(ip));
 
 	if (tcp_client_start6(r->nc, h, dst, name, &o) < 0)
 		r->oom = true;

@@ -51,8 +51,8 @@ static bool same_sock(const struct tcp_sock_seen *k, const struct trace_socket *
 	if (!same_ep(&k->local, &s->local) || !same_ep(&k->remote, &s->remote) ||
 	    k->is6 != (s->v6 != NULL))
 		return false;
-	return !k->is6 || (same_ep6(&k->local6, &s->v6->local) &&
-			   same_ep6(&k->remote6, &s->v6->remote));
+	return !k->is6 ||
+	       (same_ep6(&k->local6, &s->v6->local) && same_ep6(&k->remote6, &s->v6->remote));
 }
 
 /* The live socket with this identity (the last one: a 4-tuple may be used
@@ -76,10 +76,8 @@ static int on_socket(struct tcp_watch *w, int64_t t, const struct trace_socket *
 		k = push(&w->socks, &w->n_socks, &w->cap_socks, sizeof(*k));
 		if (k == NULL)
 			return -1;
-		*k = (struct tcp_sock_seen){.node = s->node,
-					    .local = s->local,
-					    .remote = s->remote,
-					    .is6 = s->v6 != NULL};
+		*k = (struct tcp_sock_seen){
+		    .node = s->node, .local = s->local, .remote = s->remote, .is6 = s->v6 != NULL};
 		if (s->v6 != NULL) {
 			k->local6 = s->v6->local;
 			k->remote6 = s->v6->remote;
@@ -247,7 +245,8 @@ static const char *sock_ends(const struct tcp_sock_seen *s, char *out, size_t si
 	if (s->state == TCP_LISTEN)
 		snprintf(out, size, "%s", local);
 	else
-		snprintf(out, size, "%s \u2192 %s", local, end_text(s, true, remote, sizeof(remote)));
+		snprintf(out, size, "%s \u2192 %s", local,
+			 end_text(s, true, remote, sizeof(remote)));
 	return out;
 }
 
