@@ -11,6 +11,7 @@
 #include "explain/explain_internal.h"
 #include "explain/ipv6.h" /* explain_icmp6_name */
 #include "explain/socket.h"
+#include "explain/xlat.h" /* explain_xlat_refusal */
 
 #include "sim/engine.h" /* SIM_S */
 
@@ -936,7 +937,7 @@ static size_t path_node_sentence(const struct node_path_facts *f, const char *no
 		break;
 	case NODE_PATH_XLAT: /* model/router_xlat.c: NPTv6 or NAT64 refused it */
 		snprintf(out, size, "%s dropped %s: %s", node, explain_flow(i, flow, sizeof(flow)),
-			 f->detail);
+			 explain_xlat_refusal(f->xlat, f->xlat_result));
 		break;
 	case NODE_PATH_NO_SOCKET:
 		/* A TCP segment reaches here until hosts have a TCP stack (issue

@@ -106,26 +106,24 @@ static void record_translate(struct router *r, struct iface *at, const struct pa
 	trace_emit(t, &rec);
 }
 
-/* The refusal's phrase, which explain/ puts after "<node> dropped <flow>: "
- * as it does the parser's reason for a malformed packet. */
-static const char *nat64_refusal(const struct nat64_result *res)
+/* The refusal's code (explain/xlat.c words it). */
+static enum xlat_refusal nat64_refusal(enum nat64_verdict v)
 {
-	switch (res->verdict) {
+	switch (v) {
 	case NAT64_DROP_NO_BINDING:
-		return "its NAT64 holds no binding for that pool address and port (RFC 6146 "
-		       "3.5.1)";
+		return XLAT_REFUSED_NO_BINDING;
 	case NAT64_DROP_FILTERED:
-		return "its NAT64 filters by address (RFC 6146 3.5.1, ADF) and the binding has "
-		       "never sent to that address";
+		return XLAT_REFUSED_FILTERED;
 	case NAT64_DROP_EXHAUSTED:
-		return "its NAT64 has no pool port left for a new binding";
+		return XLAT_REFUSED_EXHAUSTED;
 	case NAT64_DROP_UNSUPPORTED:
-		return "its NAT64 does not translate this (natsim's NAT64 carries UDP and ICMP "
-		       "queries from the IPv6 side)";
+		return XLAT_REFUSED_UNSUPPORTED;
 	case NAT64_DROP_UNTRANSLATABLE:
-		return xlat_result_str(res->xlat);
+		return XLAT_REFUSED_UNTRANSLATABLE;
+	case NAT64_DROP_NOT_OURS:
+		return XLAT_REFUSED_NOT_OURS;
 	default:
-		return "its NAT64 cannot translate it (the packet does not parse)";
+		return XLAT_REFUSED_MALFORMED;
 	}
 }
 
@@ -145,11 +143,21 @@ static enum trace_drop_reason nat64_reason(enum nat64_verdict v)
 }
 
 static void drop_xlat(struct router *r, struct iface *at, struct packet *p,
-		      enum trace_drop_reason reason, struct verdict_flow flow, const char *detail)
+		      enum trace_drop_reason reason, struct verdict_flow flow,
+		      enum xlat_refusal why, enum xlat_result result)
 {
 	node_drop_verdict(
 	    &r->node, at, p, reason, NODE_VERDICT_PATH,
-	    &(struct node_path_facts){.cause = NODE_PATH_XLAT, .flow = flow, .detail = detail});
+	    &(struct node_path_facts){
+		.cause = NODE_PATH_XLAT, .flow = flow, .xlat = why, .xlat_result = result});
+}
+
+/* The NAT64's refusal of p (parsed as `flow`). */
+static void drop_nat64(struct router *r, struct iface *at, struct packet *p,
+		       struct verdict_flow flow, const struct nat64_result *res)
+{
+	drop_xlat(r, at, p, nat64_reason(res->verdict), flow, nat64_refusal(res->verdict),
+		  res->xlat);
 }
 
 /* ---- NPTv6 ---------------------------------------------------------------- */
@@ -166,10 +174,8 @@ static bool npt_step(struct router *r, struct router_xlat *x, struct iface *at, 
 	res = outbound ? nptv6_translate_outbound(&x->npt, p->data, p->len)
 		       : nptv6_translate_inbound(&x->npt, p->data, p->len);
 	if (res == NPTV6_UNTRANSLATABLE) {
-		drop_xlat(
-		    r, at, p, TRACE_DROP_MALFORMED, packet6_flow_of_bytes(p->data, p->len),
-		    "NPTv6 cannot translate its address: the word RFC 6296 adjusts is ffff, "
-		    "which one's-complement arithmetic cannot tell from 0 (RFC 6296 3.4-3.5)");
+		drop_xlat(r, at, p, TRACE_DROP_MALFORMED, packet6_flow_of_bytes(p->data, p->len),
+			  XLAT_REFUSED_NPT_FFFF, XLAT_OK);
 		return true;
 	}
 	if (res == NPTV6_OK && trace_active(net_trace(r->node.net))) {
@@ -202,7 +208,7 @@ static struct packet *rebuilt(struct router *r, struct iface *at, struct packet 
 
 	if (q == NULL) {
 		drop_xlat(r, at, p, TRACE_DROP_QUEUE_FULL, packet_flow_of_bytes(p->data, p->len),
-			  "no memory for the translated packet");
+			  XLAT_REFUSED_NO_MEMORY, XLAT_OK);
 		return NULL;
 	}
 	memcpy(q->data, bytes, len);
@@ -227,8 +233,7 @@ bool router_xlat_prerouting6(struct router *r, struct router_xlat *x, struct ifa
 	struct nat64_result res = nat64_translate_6to4(
 	    x->nat64, engine_now(net_engine(r->node.net)), p->data, p->len, out, sizeof(out), &len);
 	if (res.verdict != NAT64_TRANSLATED) {
-		drop_xlat(r, in, p, nat64_reason(res.verdict), packet6_flow_of(info),
-			  nat64_refusal(&res));
+		drop_nat64(r, in, p, packet6_flow_of(info), &res);
 		return true;
 	}
 	struct packet *q = rebuilt(r, in, p, out, len);
@@ -253,8 +258,7 @@ bool router_xlat_receive4(struct router *r, struct iface *in, struct packet *p)
 	if (res.verdict != NAT64_TRANSLATED) {
 		if (packet_parse(p->data, p->len, &info, NULL, 0) != PACKET_OK)
 			return false;
-		drop_xlat(r, in, p, nat64_reason(res.verdict), packet_flow_of(&info),
-			  nat64_refusal(&res));
+		drop_nat64(r, in, p, packet_flow_of(&info), &res);
 		return true;
 	}
 	struct packet *q = rebuilt(r, in, p, out, len);

@@ -52,6 +52,7 @@
 
 #include "base/addr6.h"
 #include "base/endpoint.h"
+#include "sim/verdict.h" /* enum xlat_result */
 
 /* RFC 6052 2.1: 64:ff9b::/96. */
 struct ip6_addr xlat_well_known_prefix(void);
@@ -60,15 +61,8 @@ struct ip6_addr xlat_synthesize(const struct ip6_addr *prefix96, uint32_t ip4);
 /* True, with *ip4 (host order), when `a` lies in the /96 prefix. */
 bool xlat_embedded_ipv4(const struct ip6_addr *prefix96, const struct ip6_addr *a, uint32_t *ip4);
 
-enum xlat_result {
-	XLAT_OK = 0,
-	XLAT_ERR_MALFORMED = -1,	   /* the input does not parse */
-	XLAT_ERR_PROTOCOL = -2,		   /* neither UDP, TCP nor ICMP(v6) */
-	XLAT_ERR_ICMP_UNTRANSLATABLE = -3, /* no counterpart (RFC 7915: drop silently) */
-	XLAT_ERR_NO_ROOM = -4,		   /* the output buffer is too small */
-};
-/* "ICMP type with no counterpart in the other family", ... */
-const char *xlat_result_str(enum xlat_result r);
+/* enum xlat_result (XLAT_OK, or why not) is in sim/verdict.h, where
+ * explain/ reads it (explain/xlat.h words it). */
 
 /* What the translated packet carries: addresses and ports (or an echo's id,
  * as model/packet.h has it: a request's id is its source port, a reply's

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "base/bytes.h"
+#include "explain/xlat.h"
 #include "model/packet.h"
 #include "model/packet6.h"
 #include "model/xlat.h"
@@ -341,7 +342,7 @@ static void test_untranslatable(void **state)
 			 XLAT_ERR_MALFORMED);
 	n = packet6_build_udp(in, sizeof(in), &f.src, &f.dst, 64, 0, "hello", 5);
 	assert_int_equal(xlat_6to4(in, n, &v4_flow, NULL, &rfc7915, out, 30, &m), XLAT_ERR_NO_ROOM);
-	assert_string_equal(xlat_result_str(XLAT_ERR_PROTOCOL),
+	assert_string_equal(explain_xlat_result(XLAT_ERR_PROTOCOL),
 			    "neither UDP, TCP nor ICMP: not translated");
 }
 
