@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "model/node6.h"
+#include "sim/engine.h" /* the NAT64 expiry timer */
 #include "model/router_layout.h"
 #include "model/router_xlat_internal.h"
 
@@ -16,6 +17,11 @@ struct router_xlat {
 	struct nptv6 npt;
 	struct iface *npt_outside;
 	struct nat64 *nat64;
+	/* The NAT64's expiry timer (below): one event, armed at or before the
+	 * earliest binding's expiry. */
+	struct engine *engine;
+	engine_event_id expiry;
+	int64_t expiry_at;
 };
 
 static struct router_xlat *xlat_of(struct router *r, bool make)
@@ -33,6 +39,8 @@ void router_xlat_free(struct router_xlat *x)
 {
 	if (x == NULL)
 		return;
+	if (x->engine != NULL)
+		engine_cancel(x->engine, x->expiry);
 	nat64_free(x->nat64);
 	free(x);
 }
@@ -74,7 +82,41 @@ struct nat64 *router_enable_nat64(struct router *r, struct iface *outside,
 	if (x == NULL || x->nat64 != NULL)
 		return NULL;
 	x->nat64 = nat64_new(cfg, net_trace(r->node.net), r->node.name);
+	x->engine = net_engine(r->node.net);
 	return x->nat64;
+}
+
+/* ---- NAT64 binding lifetimes ----------------------------------------------- */
+
+/* Bindings expire at exactly their lifetime after their last packet (RFC
+ * 6146 3.5.1, 3.5.3), each with its TRACE_MAP_EXPIRED record at that
+ * instant, as the IPv4 NAT's mappings do (model/nat.c). model/nat64.h is
+ * sans-I/O, so the router keeps its clock: one event per NAT64 rather than
+ * one per binding, armed at the earliest expiry. Traffic only pushes
+ * expiries later, so a timer that fires early finds nothing expired and is
+ * re-armed at the new earliest (DESIGN.md's lazy re-arm); only a new
+ * binding that expires sooner than the armed time (an ICMP query's 60 s
+ * under UDP's 5 minutes) moves it forward. */
+static void nat64_arm(struct router_xlat *x);
+
+static void nat64_expiry_fired(struct engine *e, void *arg)
+{
+	struct router_xlat *x = arg;
+
+	x->expiry = 0;
+	nat64_expire(x->nat64, engine_now(e));
+	nat64_arm(x);
+}
+
+static void nat64_arm(struct router_xlat *x)
+{
+	int64_t at = nat64_next_deadline(x->nat64);
+
+	if (at == SIM_TIME_NEVER || (x->expiry != 0 && x->expiry_at <= at))
+		return;
+	engine_cancel(x->engine, x->expiry);
+	x->expiry = engine_schedule_at(x->engine, at, nat64_expiry_fired, x);
+	x->expiry_at = at; /* 0 (out of memory): the next packet expires them lazily */
 }
 
 struct nat64 *router_nat64(struct router *r)
@@ -232,6 +274,7 @@ bool router_xlat_prerouting6(struct router *r, struct router_xlat *x, struct ifa
 	size_t len = 0;
 	struct nat64_result res = nat64_translate_6to4(
 	    x->nat64, engine_now(net_engine(r->node.net)), p->data, p->len, out, sizeof(out), &len);
+	nat64_arm(x);
 	if (res.verdict != NAT64_TRANSLATED) {
 		drop_nat64(r, in, p, packet6_flow_of(info), &res);
 		return true;
@@ -255,6 +298,7 @@ bool router_xlat_receive4(struct router *r, struct iface *in, struct packet *p)
 	size_t len = 0;
 	struct nat64_result res = nat64_translate_4to6(
 	    x->nat64, engine_now(net_engine(r->node.net)), p->data, p->len, out, sizeof(out), &len);
+	nat64_arm(x);
 	if (res.verdict != NAT64_TRANSLATED) {
 		if (packet_parse(p->data, p->len, &info, NULL, 0) != PACKET_OK)
 			return false;

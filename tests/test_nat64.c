@@ -180,6 +180,27 @@ static void test_ports_and_exhaustion(void **state)
 	nat64_free(f->nat);
 }
 
+/* RFC 6146 section 4: UDP_MIN is 2 minutes, UDP_DEFAULT 5, ICMP_DEFAULT
+ * 60 s; a UDP lifetime under UDP_MIN is refused (as Jool's
+ * validate_timeout refuses it). */
+static void test_lifetime_config(void **state)
+{
+	(void)state;
+	struct nat64_config cfg;
+
+	nat64_config_default(&cfg, POOL);
+	assert_int_equal(cfg.udp_timeout, SIM_S(300));
+	assert_int_equal(cfg.icmp_timeout, SIM_S(60));
+	cfg.udp_timeout = SIM_S(120) - 1;
+	assert_null(nat64_new(&cfg, NULL, "nat64"));
+	cfg.udp_timeout = SIM_S(120);
+	struct nat64 *n = nat64_new(&cfg, NULL, "nat64");
+	assert_non_null(n);
+	nat64_free(n);
+	cfg.icmp_timeout = 0;
+	assert_null(nat64_new(&cfg, NULL, "nat64"));
+}
+
 static void test_paired_pooling(void **state)
 {
 	(void)state;
@@ -336,6 +357,7 @@ int main(void)
 	    cmocka_unit_test(test_filtering_eif),
 	    cmocka_unit_test(test_ports_and_exhaustion),
 	    cmocka_unit_test(test_paired_pooling),
+	    cmocka_unit_test(test_lifetime_config),
 	    cmocka_unit_test_setup_teardown(test_lifetimes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ping, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_errors_through_the_binding, setup, teardown),
