@@ -32,11 +32,15 @@
  *     protocol unreachable <-> parameter problem code 1 (pointer 6), time
  *     exceeded 11 <-> 3, fragmentation needed <-> packet too big with the
  *     MTU adjusted by 20 (and RFC 1191's plateaus when an IPv4 router sent
- *     0). The checksum is recomputed: ICMPv6's covers a pseudo-header,
- *     ICMP's does not. Everything else (parameter problem with a pointer,
- *     neighbour discovery, MLD, redirects, source quench, timestamps) has
- *     no translation here: XLAT_ERR_ICMP_UNTRANSLATABLE, which RFC 7915
- *     says to drop silently;
+ *     0), parameter problem 12 (codes 0 and 2) <-> 4 (code 0) with the
+ *     pointer moved to the same field of the other header (RFC 7915 4.2
+ *     figure 3, 5.2 figure 6; a field with no counterpart, such as the
+ *     Identification or the flow label: XLAT_ERR_PARAM_POINTER, dropped).
+ *     The checksum is recomputed: ICMPv6's covers a pseudo-header, ICMP's
+ *     does not. Everything else (neighbour discovery, MLD, redirects,
+ *     source quench, timestamps, a missing option, an unrecognized IPv6
+ *     option) has no translation here: XLAT_ERR_ICMP_UNTRANSLATABLE, which
+ *     RFC 7915 says to drop silently;
  *   - an ICMP error's quoted packet is translated too (RFC 7915 4.3, 5.3),
  *     with the addresses the caller gives for it (it went the other way),
  *     its own lengths from its own header, and its transport checksum
