@@ -97,7 +97,7 @@ struct nat64 *router_enable_nat64(struct router *r, struct iface *outside,
  * re-armed at the new earliest (DESIGN.md's lazy re-arm); only a new
  * binding that expires sooner than the armed time (an ICMP query's 60 s
  * under UDP's 5 minutes) moves it forward. */
-static void nat64_arm(struct router_xlat *x);
+static void nat64_arm(struct router_xlat *x, int64_t touched);
 
 static void nat64_expiry_fired(struct engine *e, void *arg)
 {
@@ -105,13 +105,17 @@ static void nat64_expiry_fired(struct engine *e, void *arg)
 
 	x->expiry = 0;
 	nat64_expire(x->nat64, engine_now(e));
-	nat64_arm(x);
+	nat64_arm(x, SIM_TIME_NEVER);
 }
 
-static void nat64_arm(struct router_xlat *x)
+/* After a packet whose binding now expires at `touched` (SIM_TIME_NEVER:
+ * none): an armed timer no later stays as it is, so a packet costs no scan
+ * of the table; otherwise the timer goes to the earliest expiry. */
+static void nat64_arm(struct router_xlat *x, int64_t touched)
 {
+	if (x->expiry != 0 && x->expiry_at <= touched)
+		return;
 	int64_t at = nat64_next_deadline(x->nat64);
-
 	if (at == SIM_TIME_NEVER || (x->expiry != 0 && x->expiry_at <= at))
 		return;
 	engine_cancel(x->engine, x->expiry);
@@ -274,7 +278,7 @@ bool router_xlat_prerouting6(struct router *r, struct router_xlat *x, struct ifa
 	size_t len = 0;
 	struct nat64_result res = nat64_translate_6to4(
 	    x->nat64, engine_now(net_engine(r->node.net)), p->data, p->len, out, sizeof(out), &len);
-	nat64_arm(x);
+	nat64_arm(x, res.binding.id != 0 ? res.binding.expires_at : SIM_TIME_NEVER);
 	if (res.verdict != NAT64_TRANSLATED) {
 		drop_nat64(r, in, p, packet6_flow_of(info), &res);
 		return true;
@@ -298,7 +302,7 @@ bool router_xlat_receive4(struct router *r, struct iface *in, struct packet *p)
 	size_t len = 0;
 	struct nat64_result res = nat64_translate_4to6(
 	    x->nat64, engine_now(net_engine(r->node.net)), p->data, p->len, out, sizeof(out), &len);
-	nat64_arm(x);
+	nat64_arm(x, res.binding.id != 0 ? res.binding.expires_at : SIM_TIME_NEVER);
 	if (res.verdict != NAT64_TRANSLATED) {
 		if (packet_parse(p->data, p->len, &info, NULL, 0) != PACKET_OK)
 			return false;
