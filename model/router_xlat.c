@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "model/node6.h"
-#include "sim/engine.h" /* the NAT64 expiry timer */
 #include "model/router_layout.h"
 #include "model/router_xlat_internal.h"
+#include "sim/engine.h" /* the NAT64 expiry timer */
 
 struct router_xlat {
 	bool has_npt;
