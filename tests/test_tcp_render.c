@@ -512,16 +512,11 @@ static void test_jsonl_sockets(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_state_names),
-	    cmocka_unit_test(test_socket_words),
-	    cmocka_unit_test(test_socket_words6),
-	    cmocka_unit_test(test_timeline),
-	    cmocka_unit_test(test_timeline_observer),
-	    cmocka_unit_test(test_why),
-	    cmocka_unit_test(test_ladder_and_picture),
-	    cmocka_unit_test(test_socket_table),
-	    cmocka_unit_test(test_jsonl_sockets),
-	    cmocka_unit_test(test_conntrack_states),
+	    cmocka_unit_test(test_state_names),	       cmocka_unit_test(test_socket_words),
+	    cmocka_unit_test(test_socket_words6),      cmocka_unit_test(test_timeline),
+	    cmocka_unit_test(test_timeline_observer),  cmocka_unit_test(test_why),
+	    cmocka_unit_test(test_ladder_and_picture), cmocka_unit_test(test_socket_table),
+	    cmocka_unit_test(test_jsonl_sockets),      cmocka_unit_test(test_conntrack_states),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -633,7 +633,8 @@ static void test_tcp6_socket_table(void **state)
 	struct trace t;
 	int64_t clock = 0;
 	struct trace_log *log = trace_log_new();
-	struct trace_socket6 v6 = {.local = {T6ADDR(1, 5), 40000}, .remote = {T6ADDR(0xff, 0x80), 80}};
+	struct trace_socket6 v6 = {.local = {T6ADDR(1, 5), 40000},
+				   .remote = {T6ADDR(0xff, 0x80), 80}};
 	struct trace_record r = {.kind = TRACE_NODE};
 
 	trace_init(&t, &clock);
@@ -661,8 +662,8 @@ static void test_tcp6_socket_table(void **state)
 	tui_model_seek(f->m, n - 2);
 	assert_int_equal(tui_model_tables(f->m, "alice", 100, 0, &f->lines), 0);
 	assert_true(find_line(&f->lines, "TCP sockets (1), as ss -tan") >= 0);
-	assert_true(find_line(&f->lines, " ESTAB      [2001:db8:1::5]:40000 [2001:db8:ff::80]:80") >=
-		    0);
+	assert_true(
+	    find_line(&f->lines, " ESTAB      [2001:db8:1::5]:40000 [2001:db8:ff::80]:80") >= 0);
 	tui_model_seek(f->m, n - 1);
 	assert_int_equal(tui_model_tables(f->m, "alice", 100, 0, &f->lines), 0);
 	assert_true(find_line(&f->lines, "TCP sockets (0), as ss -tan") >= 0);
