@@ -225,6 +225,41 @@ static void test_icmp6_port_unreachable_refuses(void **state)
 	host_tcp_close(t->client.s);
 }
 
+/* An ip6 rule REJECT --reject-with tcp-reset on srv's INPUT (ip6t_REJECT's
+ * nf_send_reset6): the SYN is dropped by the rule, its drop names the RST
+ * srv sent, and a1's connect is refused by it (an RST, not ICMPv6). */
+static void test_reject_tcp_reset6(void **state)
+{
+	struct w6 *t = *state;
+	struct endpoint6 to = {T6(2, 9), 80};
+	struct fw_rule reject = {.chain = FW_CHAIN_INPUT,
+				 .family = 6,
+				 .proto = IPPROTO_NUM_TCP,
+				 .dport_lo = 80,
+				 .dport_hi = 80,
+				 .action = FW_REJECT,
+				 .reject_with = FW_REJECT_TCP_RESET};
+	const struct trace_packet *d;
+	struct packet6_info rst;
+	uint64_t syn_id;
+
+	t->listener = host_tcp_listen6(t->w.srv, NULL, 80, false, on_accept, t);
+	assert_true(firewall_append(filter6_firewall(host_filter6(t->w.srv)), &reject) >= 0);
+	t->client.s = host_tcp_connect6(t->w.a1, NULL, &to, false, on_event, &t->client);
+	syn_id = socket_record(t->w.log, "a1", 0)->packet_id;
+	test_run_ms(t->w.net, 50);
+	assert_int_equal(t->client.error, ECONNREFUSED);
+	assert_int_equal(socket_record(t->w.log, "a1", 1)->cause, TCP_CAUSE_RST);
+	assert_int_equal(t->accepted, 0);
+	d = world6_hop(&t->w, syn_id, TRACE_HOP_DROP);
+	assert_non_null(d);
+	assert_int_equal(d->reason, TRACE_DROP_FIREWALL);
+	assert_non_null(strstr(d->why, "RST"));
+	sent_segment(t, socket_record(t->w.log, "a1", 1)->packet_id, &rst);
+	assert_int_equal(rst.tcp_flags, TCP_RST | TCP_ACK);
+	host_tcp_close(t->client.s);
+}
+
 /* r1 has no route to 2001:db9::1: its no-route error (code 0, not fatal
  * for icmpv6_err_convert) still ends a connect in SYN-SENT: ENETUNREACH. */
 static void test_icmp6_no_route_ends_connect(void **state)
@@ -322,6 +357,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_simultaneous_open, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_icmp6_port_unreachable_refuses, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_icmp6_no_route_ends_connect, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reject_tcp_reset6, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_transfer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_time_wait, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_v6only_port_spaces, setup, teardown),
