@@ -503,7 +503,8 @@ static struct packet *host6_reject_reset(struct host *h, const struct packet6_in
 			  ((info->tcp_flags & TCP_SYN) ? 1u : 0u) +
 			  ((info->tcp_flags & TCP_FIN) ? 1u : 0u);
 	}
-	r = packet_alloc(net_packets(net), net_next_packet_id(net), IPV6_HEADER_SIZE + TCP_HEADER_MIN);
+	r = packet_alloc(net_packets(net), net_next_packet_id(net),
+			 IPV6_HEADER_SIZE + TCP_HEADER_MIN);
 	if (r == NULL)
 		return NULL;
 	r->len = packet6_build_tcp(
