@@ -17,8 +17,8 @@
  * The filter tracks (and emits conntrack records) only once its rules ask
  * for a conntrack state, as Linux loads conntrack for the first `ct state`
  * rule: an accept-all filter, as filter6_new makes it, tracks nothing.
- * The filter's conntrack is model/conntrack6.h (TCP over IPv6 is not
- * tracked yet: INVALID, fw_verdict.invalid CONNTRACK_INVALID_NOT_TRACKED).
+ * The filter's conntrack is model/conntrack6.h (UDP, ICMPv6 and TCP, as
+ * Linux's; an INVALID TCP segment's cause is in fw_verdict.invalid).
  */
 #ifndef NATSIM_MODEL_FILTER6_H
 #define NATSIM_MODEL_FILTER6_H

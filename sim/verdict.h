@@ -90,9 +90,6 @@ enum conntrack_invalid {
 				    * tracks: "invalid new") */
 	CONNTRACK_INVALID_SEGMENT, /* an entry: the segment is outside its window
 				    * (tcp_in_window) or fits no state of it */
-	CONNTRACK_INVALID_NOT_TRACKED, /* IPv6 TCP: natsim's IPv6 conntrack does
-					* not track TCP yet (Linux does); the
-					* filter calls it INVALID and says so */
 };
 
 /* ---- the firewall (model/firewall.h) ------------------------------------- */

@@ -2,7 +2,8 @@
  * test_filter6.c - a node's IPv6 filter (model/filter6.h): RFC 6092 mode
  * with each of its three filterings, its reject, the stateful host, ip6
  * rules matched by prefix and ICMPv6 type and written as ip6tables-save
- * writes them, TCP over IPv6 refused as not tracked, and the words
+ * writes them, TCP through RFC 6092 mode (outbound, unsolicited inbound,
+ * simultaneous open, INVALID) and conntrack before the rules, and the words
  * explain/ makes of the verdicts, and the lab's sequence through two
  * routers with the outcomes and conntrack lines a real nftables ip6
  * firewall gave (tests/lab/filter6_expected.txt, lab_filter6). Packets are built with
@@ -205,27 +206,108 @@ static void test_rfc6092_errors(void **state)
 	assert_int_equal(x->v.rule, 1);
 }
 
-/* TCP over IPv6 is not tracked: INVALID, the reason says it is natsim's
- * gap, and RFC 6092 mode drops it as INVALID. */
-static void test_tcp_not_tracked(void **state)
+/* A TCP segment from src:sp to dst:dp as x->info (no options, a 64 KiB
+ * window): what the filter is handed once parsed. */
+static const struct packet6_info *tcp(struct fx *x, const char *src, uint16_t sp, const char *dst,
+				      uint16_t dp, uint8_t flags, uint32_t seq, uint32_t ack)
+{
+	memset(&x->info, 0, sizeof(x->info));
+	x->info.next_header = IPPROTO_NUM_TCP;
+	x->info.hop_limit = 64;
+	x->info.src = a6(src);
+	x->info.dst = a6(dst);
+	x->info.sport = sp;
+	x->info.dport = dp;
+	x->info.tcp_flags = flags;
+	x->info.tcp_header_len = 20;
+	x->info.tcp_seq = seq;
+	x->info.tcp_ack = ack;
+	x->info.tcp_window = 65535;
+	return &x->info;
+}
+
+/* RFC 6092 mode for TCP: the inside's SYN goes out (NEW, from the inside
+ * prefix), the answers come back (ESTABLISHED), an unsolicited SYN from
+ * outside is dropped by the policy (REC-36... see docs/ipv6.md), a
+ * segment conntrack calls INVALID by the INVALID rule, with its cause. */
+static void test_rfc6092_tcp(void **state)
 {
 	struct fx *x = *state;
 	struct verdict_flow flow;
 	char words[200];
 
-	udp(x, ALICE, 40000, SERVER, 443);
-	x->info.next_header = 6;
 	home_rfc6092(x, NAT_ADDRESS_AND_PORT_DEPENDENT, false);
-	assert_false(fwd(x, &x->info));
+	assert_true(fwd(x, tcp(x, ALICE, 40000, SERVER, 443, TCP_SYN, 100, 0)));
+	assert_int_equal(x->v.state, CONNTRACK_NEW);
+	assert_int_equal(x->v.rule, 2);
+	assert_true(fwd(x, tcp(x, SERVER, 443, ALICE, 40000, TCP_SYN | TCP_ACK, 900, 101)));
+	assert_int_equal(x->v.state, CONNTRACK_ESTABLISHED);
+	assert_true(fwd(x, tcp(x, ALICE, 40000, SERVER, 443, TCP_ACK, 101, 901)));
+	/* unsolicited: a SYN from outside to any inside port */
+	assert_false(fwd(x, tcp(x, SERVER, 443, ALICE, 40001, TCP_SYN, 5, 0)));
+	assert_int_equal(x->v.state, CONNTRACK_NEW);
+	assert_int_equal(x->v.reason, FW_REASON_POLICY);
+	/* a SYN/ACK nobody asked for: INVALID, dropped by rule 1 */
+	assert_false(fwd(x, tcp(x, SERVER, 443, ALICE, 40002, TCP_SYN | TCP_ACK, 5, 7)));
 	assert_int_equal(x->v.state, CONNTRACK_INVALID);
-	assert_int_equal(x->v.invalid, CONNTRACK_INVALID_NOT_TRACKED);
+	assert_int_equal(x->v.invalid, CONNTRACK_INVALID_NEW);
 	assert_int_equal(x->v.rule, 1); /* -m state --state INVALID -j DROP */
-	assert_int_equal(conntrack6_count(filter6_conntrack(x->f)), 0);
 	flow = packet6_flow_of(&x->info);
-	flow.proto = 6;
 	explain_tcp_invalid(&flow, x->v.invalid, words, sizeof(words));
-	assert_string_equal(words, "; natsim's IPv6 conntrack does not track TCP yet (Linux "
-				   "does), so it counts as INVALID (docs/ipv6.md)");
+	assert_string_equal(words, "; conntrack marks it INVALID: it tracks no connection of this "
+				   "flow, and a SYN+ACK cannot start one (tcp_new)");
+	assert_int_equal(conntrack6_count(filter6_conntrack(x->f)), 1);
+}
+
+/* Simultaneous open (RFC 6092 REC-... docs/ipv6.md): the inside's SYN goes
+ * out first, so the outside's SYN that crosses it is the reply direction
+ * of a tracked flow (SYN_SENT2) and passes; the flow completes
+ * ESTABLISHED [ASSURED]. */
+static void test_rfc6092_tcp_simultaneous_open(void **state)
+{
+	struct fx *x = *state;
+	struct conntrack6_entry *e;
+	enum conntrack_dir dir;
+
+	home_rfc6092(x, NAT_ADDRESS_AND_PORT_DEPENDENT, false);
+	assert_true(fwd(x, tcp(x, ALICE, 40010, SERVER, 40011, TCP_SYN, 7000, 0)));
+	assert_true(fwd(x, tcp(x, SERVER, 40011, ALICE, 40010, TCP_SYN, 9000, 0)));
+	assert_int_equal(x->v.state, CONNTRACK_ESTABLISHED);
+	assert_true(fwd(x, tcp(x, ALICE, 40010, SERVER, 40011, TCP_SYN | TCP_ACK, 7000, 9001)));
+	assert_true(fwd(x, tcp(x, SERVER, 40011, ALICE, 40010, TCP_ACK, 9001, 7001)));
+	conntrack6_classify(filter6_conntrack(x->f), &x->info, &e, &dir);
+	assert_non_null(e);
+	assert_int_equal(e->tcp.state, CONNTRACK_TCP_ESTABLISHED);
+	assert_true(e->assured);
+}
+
+/* nf_conntrack_in runs before the filter table: a segment the rules drop
+ * still moves its tracked flow (here an outbound RST a rule refuses closes
+ * the flow), and a SYN reopening a closed flow is NEW to the rules. */
+static void test_tcp_state_moves_before_rules(void **state)
+{
+	struct fx *x = *state;
+	struct fw_rule no_rst = {.chain = FW_CHAIN_FORWARD,
+				 .family = 6,
+				 .proto = IPPROTO_NUM_TCP,
+				 .tcp_flags_mask = TCP_RST,
+				 .tcp_flags_match = TCP_RST,
+				 .action = FW_DROP};
+	struct conntrack6_entry *e;
+	enum conntrack_dir dir;
+
+	assert_int_equal(filter6_make_stateful_host(x->f), 0);
+	assert_int_equal(firewall_append(filter6_firewall(x->f), &no_rst), 0);
+	assert_true(fwd(x, tcp(x, ALICE, 40000, SERVER, 443, TCP_SYN, 100, 0)));
+	assert_true(fwd(x, tcp(x, SERVER, 443, ALICE, 40000, TCP_SYN | TCP_ACK, 900, 101)));
+	assert_true(fwd(x, tcp(x, ALICE, 40000, SERVER, 443, TCP_ACK, 101, 901)));
+	assert_false(fwd(x, tcp(x, ALICE, 40000, SERVER, 443, TCP_RST | TCP_ACK, 101, 901)));
+	conntrack6_classify(filter6_conntrack(x->f), &x->info, &e, &dir);
+	assert_non_null(e);
+	assert_int_equal(e->tcp.state, CONNTRACK_TCP_CLOSE);
+	assert_true(fwd(x, tcp(x, ALICE, 40000, SERVER, 443, TCP_SYN, 5000, 0)));
+	assert_int_equal(x->v.state, CONNTRACK_NEW);
+	assert_int_equal(conntrack6_count(filter6_conntrack(x->f)), 1);
 }
 
 /* A filter whose rules ask for no state tracks nothing (Linux loads
@@ -501,7 +583,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rfc6092_endpoint_independent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rfc6092_reject, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rfc6092_errors, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_tcp_not_tracked, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rfc6092_tcp, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rfc6092_tcp_simultaneous_open, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tcp_state_moves_before_rules, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tracking_only_with_state_rules, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stateful_host, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rules_by_prefix_and_icmpv6_type, setup, teardown),
