@@ -74,7 +74,8 @@ struct conntrack6 *filter6_conntrack(struct filter6 *f)
  * an entry started from the inside endpoint the packet is addressed to
  * (its original source), going to the packet's source address
  * (address-dependent) or anywhere (endpoint-independent). RFC 4787 REQ-8's
- * terms, which RFC 6092 3.2.2 defines again and REC-17 uses for UDP. */
+ * terms, which RFC 6092 3.2.2 defines again and REC-17 (UDP) and REC-33
+ * (TCP, 3.3.1) use. */
 struct admit_search {
 	const struct packet6_info *info;
 	enum nat_behaviour filtering;
@@ -96,7 +97,17 @@ static bool admits(const struct conntrack6_entry *e, void *ctx)
 	return false;
 }
 
-/* RFC 6092 mode: a NEW UDP packet forwarded to the inside that the rules
+/* What wider filtering may let in: a UDP datagram (RFC 6092 REC-17) or a
+ * TCP SYN, a connection's first segment (REC-33, the same words for TCP);
+ * not an ICMPv6 query, nor a TCP segment conntrack picked up mid-stream. */
+static bool filter6_may_admit(const struct packet6_info *info)
+{
+	if (info->next_header == IPPROTO_NUM_TCP)
+		return (info->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
+	return info->next_header == IPPROTO_NUM_UDP;
+}
+
+/* RFC 6092 mode: a NEW UDP datagram or TCP SYN forwarded to the inside that the rules
  * refused, let in by an outbound flow of its inside endpoint. */
 static bool filter6_admit(struct filter6 *f, enum fw_chain chain, const struct packet6_info *info,
 			  struct fw_verdict *out)
@@ -106,8 +117,7 @@ static bool filter6_admit(struct filter6 *f, enum fw_chain chain, const struct p
 
 	if (!f->widened || f->filtering == NAT_ADDRESS_AND_PORT_DEPENDENT ||
 	    chain != FW_CHAIN_FORWARD || out->state != CONNTRACK_NEW || out->action == FW_ACCEPT ||
-	    info->next_header != IPPROTO_NUM_UDP ||
-	    !ip6_prefix_match(&f->inside, f->inside_len, &info->dst) ||
+	    !filter6_may_admit(info) || !ip6_prefix_match(&f->inside, f->inside_len, &info->dst) ||
 	    ip6_prefix_match(&f->inside, f->inside_len, &info->src))
 		return false;
 	conntrack6_foreach(f->ct, admits, &s);
