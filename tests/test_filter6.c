@@ -563,6 +563,16 @@ static void expect_step(const char *what, bool passed)
 	assert_true(captured(line));
 }
 
+/* A step with two outcomes (b's, then a's), as the lab prints them. */
+static void expect_step2(const char *what, bool b_passed, bool a_passed)
+{
+	char line[160];
+
+	snprintf(line, sizeof(line), "%s: %s/%s", what, b_passed ? "passed" : "dropped",
+		 a_passed ? "passed" : "dropped");
+	assert_true(captured(line));
+}
+
 static bool same_line_captured(const struct conntrack6_entry *e, void *ctx)
 {
 	struct two_sites *s = ctx;
@@ -574,6 +584,59 @@ static bool same_line_captured(const struct conntrack6_entry *e, void *ctx)
 	conntrack_format_record(&rec, engine_now(s->x->e), line, sizeof(line));
 	assert_true(captured(line));
 	return true;
+}
+
+/* A TCP connection of the lab's: side 0 is a's (behind r1), side 1 b's
+ * (behind r2, or r2 itself when `to_r2`: only r1 forwards it). */
+struct lab_conn {
+	const char *addr[2];
+	uint16_t port[2];
+	uint32_t next[2];
+	bool to_r2;
+};
+
+/* Side `who` sends a segment, with its next sequence number and the
+ * other's as ACK, through the filters on its way; true if it arrives. */
+static bool lab_segment(struct two_sites *s, struct lab_conn *c, int who, uint8_t flags, size_t len)
+{
+	struct filter6 *path[2] = {who == 0 ? s->x->f : s->r2, who == 0 ? s->r2 : s->x->f};
+	bool passed = true;
+
+	tcp(s->x, c->addr[who], c->port[who], c->addr[!who], c->port[!who], flags, c->next[who],
+	    (flags & TCP_ACK) ? c->next[!who] : 0);
+	s->x->info.payload_len = len;
+	c->next[who] += (uint32_t)len + ((flags & TCP_SYN) ? 1 : 0) + ((flags & TCP_FIN) ? 1 : 0);
+	for (int i = 0; i < 2 && passed; i++)
+		if (!c->to_r2 || path[i] == s->x->f)
+			passed =
+			    filter6_packet(path[i], FW_CHAIN_FORWARD, &s->x->info, 60, &s->x->v);
+	return passed;
+}
+
+/* Steps 6-8 of the lab, segment by segment as its kernels sent them. */
+static void lab_tcp_steps(struct two_sites *s)
+{
+	struct lab_conn syn = {{ALICE, "2001:db8:2::5"}, {8000, 7100}, {1, 500}, false},
+			out = {{ALICE, "2001:db8:ff::2"}, {8001, 8002}, {1000, 5000}, true},
+			so = {{ALICE, "2001:db8:2::5"}, {8003, 8004}, {7000, 9000}, false};
+	bool a, b;
+
+	expect_step("6. b:7100 -> a:8000 TCP SYN unsolicited", lab_segment(s, &syn, 1, TCP_SYN, 0));
+	a = lab_segment(s, &out, 0, TCP_SYN, 0) && lab_segment(s, &out, 1, TCP_SYN | TCP_ACK, 0) &&
+	    lab_segment(s, &out, 0, TCP_ACK, 0) && lab_segment(s, &out, 0, TCP_PSH | TCP_ACK, 1) &&
+	    lab_segment(s, &out, 1, TCP_FIN | TCP_ACK, 0) && lab_segment(s, &out, 0, TCP_ACK, 0) &&
+	    lab_segment(s, &out, 0, TCP_FIN | TCP_ACK, 0) && lab_segment(s, &out, 1, TCP_ACK, 0);
+	expect_step("7. a:8001 -> [2001:db8:ff::2]:8002 TCP connection", a);
+	assert_false(lab_segment(s, &so, 0, TCP_SYN, 0)); /* out at r1, dropped at r2 */
+	b = lab_segment(s, &so, 1, TCP_SYN, 0);
+	so.next[0]--; /* a answers b's SYN with its own SYN again, and an ACK */
+	a = b && lab_segment(s, &so, 0, TCP_SYN | TCP_ACK, 0) && lab_segment(s, &so, 1, TCP_ACK, 0);
+	a = a && lab_segment(s, &so, 0, TCP_PSH | TCP_ACK, 1) &&
+	    lab_segment(s, &so, 1, TCP_PSH | TCP_ACK, 1) &&
+	    lab_segment(s, &so, 0, TCP_FIN | TCP_ACK, 0) &&
+	    lab_segment(s, &so, 1, TCP_FIN | TCP_ACK, 0) && lab_segment(s, &so, 0, TCP_ACK, 0) &&
+	    lab_segment(s, &so, 1, TCP_ACK, 0);
+	expect_step2("8. a:8003 <-> b:8004 TCP simultaneous open", a, a);
 }
 
 static void test_lab_sequence(void **state)
@@ -609,7 +672,8 @@ static void test_lab_sequence(void **state)
 	assert_int_equal(packet6_parse(x->buf, len, &x->info, NULL, 0), PACKET_OK);
 	expect_step("5. port unreachable from r2 about a:5001 -> [2001:db8:ff::2]:9",
 		    fwd(x, &x->info));
-	assert_int_equal(conntrack6_count(filter6_conntrack(x->f)), 2);
+	lab_tcp_steps(&s);
+	assert_int_equal(conntrack6_count(filter6_conntrack(x->f)), 4);
 	conntrack6_foreach(filter6_conntrack(x->f), same_line_captured, &s);
 	filter6_free(s.r2);
 }
