@@ -14,7 +14,11 @@
  *
  * RFC 6092's REC numbers below were checked against the text of its
  * section 3 (3.1 REC-1..9, 3.2.1 REC-10, 3.2.2 REC-11..13, 3.2.3
- * REC-14..20): docs/ipv6.md, "RFC 6092, what is implemented".
+ * REC-14..20, 3.3.1 REC-31..37 for TCP): docs/ipv6.md, "RFC 6092, what is
+ * implemented". TCP is conntrack's (REC-31, REC-32, REC-36, REC-37);
+ * REC-34's ICMPv6 answer to an unsolicited SYN after 6 s is not modelled
+ * (the SYN is dropped, or rejected at once): docs/ipv6.md, "Known
+ * differences".
  */
 #include "model/filter6.h"
 
