@@ -186,10 +186,10 @@ struct fw_verdict {
 
 /* Which outbound flow admitted an inbound packet (above). */
 struct fw_admission {
-	uint8_t filtering;   /* enum nat_behaviour: NAT_ENDPOINT_INDEPENDENT or
-			      * NAT_ADDRESS_DEPENDENT */
-	uint32_t flow_id;    /* the outbound flow's conntrack id */
-	uint8_t proto;	     /* its protocol (17 UDP) */
+	uint8_t filtering;	 /* enum nat_behaviour: NAT_ENDPOINT_INDEPENDENT or
+				  * NAT_ADDRESS_DEPENDENT */
+	uint32_t flow_id;	 /* the outbound flow's conntrack id */
+	uint8_t proto;		 /* its protocol (17 UDP, 6 TCP) */
 	struct endpoint6 inside; /* its inside endpoint (the packet's destination) */
 	struct endpoint6 remote; /* where that flow goes */
 };
