@@ -142,7 +142,10 @@ static void explain_firewall_admitted(const struct fw_verdict *v, char *out, siz
 		 "has an outbound %s flow (to %s, conntrack id %u)%s",
 		 fw_chain_name(v->chain), chain_direction(v->chain),
 		 nat_behaviour_name((enum nat_behaviour)a->filtering), inside,
-		 a->proto == 17 ? "UDP" : "IPv6", remote, a->flow_id,
+		 a->proto == 17	 ? "UDP"
+		 : a->proto == 6 ? "TCP"
+				 : "IPv6",
+		 remote, a->flow_id,
 		 a->filtering == NAT_ADDRESS_DEPENDENT ? " to the same address" : "");
 }
 

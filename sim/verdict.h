@@ -90,9 +90,6 @@ enum conntrack_invalid {
 				    * tracks: "invalid new") */
 	CONNTRACK_INVALID_SEGMENT, /* an entry: the segment is outside its window
 				    * (tcp_in_window) or fits no state of it */
-	CONNTRACK_INVALID_NOT_TRACKED, /* IPv6 TCP: natsim's IPv6 conntrack does
-					* not track TCP yet (Linux does); the
-					* filter calls it INVALID and says so */
 };
 
 /* ---- the firewall (model/firewall.h) ------------------------------------- */
@@ -189,10 +186,10 @@ struct fw_verdict {
 
 /* Which outbound flow admitted an inbound packet (above). */
 struct fw_admission {
-	uint8_t filtering;   /* enum nat_behaviour: NAT_ENDPOINT_INDEPENDENT or
-			      * NAT_ADDRESS_DEPENDENT */
-	uint32_t flow_id;    /* the outbound flow's conntrack id */
-	uint8_t proto;	     /* its protocol (17 UDP) */
+	uint8_t filtering;	 /* enum nat_behaviour: NAT_ENDPOINT_INDEPENDENT or
+				  * NAT_ADDRESS_DEPENDENT */
+	uint32_t flow_id;	 /* the outbound flow's conntrack id */
+	uint8_t proto;		 /* its protocol (17 UDP, 6 TCP) */
 	struct endpoint6 inside; /* its inside endpoint (the packet's destination) */
 	struct endpoint6 remote; /* where that flow goes */
 };
