@@ -4,7 +4,8 @@
 # `tcp` to a name both ends have IPv6 for goes over IPv6 (as ping picks),
 # one to an IPv4 literal over IPv4; a closed IPv6 port answers an RST;
 # `serve` listens on both families; the sockets show in RFC 5952 form in
-# the timeline, the tables (ss -tan), the JSON lines and `natsim why`.
+# the timeline, the tables (ss -tan), the JSON lines and `natsim why`; and
+# through an RFC 6092 home: out passes, an unsolicited SYN in is dropped.
 # Usage: tcp6.sh NATSIM_BINARY
 set -u
 natsim=$1
@@ -60,6 +61,31 @@ contains "$jsonl" '"kind":"socket","node":"web","proto":6,"local":"0.0.0.0:80"' 
 expect_exit 0 "why the SYN" -- "$natsim" why "$tmp/tcp6.nsim" --packet 1
 contains "$out" "web's TCP [2001:db8:ff::80]:80 → [2001:db8:1::5]:49863: LISTEN → SYN-RECEIVED (SYN #1)" \
 	"why tells the listener's child in RFC 5952 form"
+
+# Through RFC 6092 homes (firewall6 on by default, the IPv6 conntrack
+# tracking TCP): alice's connection out passes, web's unsolicited SYN to
+# alice is dropped at her home, SYN after SYN, until web's connect times out.
+cat >"$tmp/fw.nsim" <<'NSIM'
+internet latency 10ms
+router home ipv6 2001:db8:1::/64
+host alice at 2001:db8:1::5 behind home
+host web at 2001:db8:ff::80 public
+serve web tcp 80 echo
+serve alice tcp 22
+at 1s tcp alice to web:80 send 100 bytes close
+at 2s tcp web to alice:22
+expect tcp connected alice to web:80 by 2s
+expect drop at home reason firewall by 3s
+expect tcp timeout web to alice:22 by 140s
+NSIM
+expect_exit 0 "TCP over IPv6 through an RFC 6092 firewall" -- "$natsim" run "$tmp/fw.nsim"
+contains "$out" "nc: Connection to web (2001:db8:ff::80) 80 port [tcp/http] succeeded!" \
+	"the connection out passes the firewall"
+contains "$out" "home      ✗ firewall dropped [2001:db8:ff::80]:41815 → [2001:db8:1::5]:22: no rule in FORWARD matched a new forwarded flow" \
+	"the unsolicited SYN is dropped at alice's home"
+contains "$out" "nc: connect to alice (2001:db8:1::5) port 22 (tcp) failed: Connection timed out" \
+	"web's connect times out"
+lacks "$out" "home      ✗ firewall dropped [2001:db8:1::5]" "nothing of alice's flow is dropped"
 
 # The agent over TCP stays IPv4: its refusal stands.
 cat >"$tmp/agent.nsim" <<'NSIM'
