@@ -373,6 +373,45 @@ static void test_icmp6_error_fails_ipv6_pair(void **state)
 	net_down();
 }
 
+/* bob lists host candidates of both families, mixed: every one reaches
+ * alice as bob sent it, through the coordinator's kept registration and
+ * alice's checklist, which both hold IPv6 addresses apart from the 8-byte
+ * IPv4 endpoints (p2p/endpoint6.h); the IPv6 path bob has a socket on is
+ * the one that goes direct. */
+static void test_mixed_host_candidates_kept(void **state)
+{
+	(void)state;
+	uint8_t seed[32];
+	net_up((const bool[2]){true, true});
+	agent_free(N->ag[1]);
+	memset(seed, 2, sizeof(seed));
+	struct agent_config ac = {.name = "bob",
+				  .local = N->local[1],
+				  .local6 = N->local6[1],
+				  .coordinator = N->coord4,
+				  .coordinator6 = N->coord6,
+				  .key_seed = seed,
+				  .random = {fill, &N->rng},
+				  .n_host_candidates = 4,
+				  .host_candidates = {ep("[2001:db8:2::8]:5008"), N->local[1],
+						      ep("[2001:db8:2::9]:5009"), N->local6[1]}};
+	N->ag[1] = agent_new(&ac);
+	assert_non_null(N->ag[1]);
+	N->cut[0] = true;
+	connect_both();
+	const struct ev *e = find_ev(0, AGENT_EV_PUNCHING);
+	assert_non_null(e);
+	assert_non_null(strstr(e->text, "4 candidates"));
+	assert_non_null(strstr(e->text, "host [2001:db8:2::8]:5008"));
+	assert_non_null(strstr(e->text, "host [2001:db8:2::9]:5009"));
+	assert_non_null(strstr(e->text, "host [2001:db8:2::7]:5000"));
+	assert_non_null(strstr(e->text, "host 198.51.100.7:5000"));
+	e = find_ev(0, AGENT_EV_DIRECT);
+	assert_non_null(e);
+	assert_non_null(strstr(e->text, "-> [2001:db8:2::7]:5000 (host)"));
+	net_down();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -384,6 +423,7 @@ int main(void)
 	    cmocka_unit_test(test_registers_over_both),
 	    cmocka_unit_test(test_icmp6_hard_soft),
 	    cmocka_unit_test(test_icmp6_error_fails_ipv6_pair),
+	    cmocka_unit_test(test_mixed_host_candidates_kept),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
