@@ -126,6 +126,14 @@ static struct agent_peer *add_peer(struct agent *a, const char *name)
 {
 	if (a->n_peers == AGENT_MAX_PEERS)
 		return NULL;
+	if (a->n_peers == a->cap_peers) {
+		size_t cap = a->cap_peers ? 2 * a->cap_peers : 2;
+		struct agent_peer **np = realloc(a->peers, cap * sizeof(*np));
+		if (np == NULL)
+			return NULL;
+		a->peers = np;
+		a->cap_peers = cap;
+	}
 	struct agent_peer *p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return NULL;
@@ -272,6 +280,7 @@ void agent_free(struct agent *a)
 		p2p_addr6_table_free(&a->peers[i]->addrs6);
 		free(a->peers[i]);
 	}
+	free(a->peers);
 	ring_fini(&a->dq);
 	ring_fini(&a->eq);
 	free(a->deadlines);

@@ -114,10 +114,11 @@ struct agent {
 	uint64_t coord_ka_ns;
 	uint8_t ka_txid[STUN_TXID_SIZE];
 	/* The peers, allocated by add_peer() in order, never freed before the
-	 * agent (most agents know a few). */
+	 * agent (most agents know a few: the array grows as they come, up to
+	 * AGENT_MAX_PEERS). */
 	struct agent_deadlines *deadlines; /* the speed layer's summary (below); NULL: none */
-	struct agent_peer *peers[AGENT_MAX_PEERS];
-	size_t n_peers;
+	struct agent_peer **peers;
+	size_t n_peers, cap_peers;
 	/* RFC 8445 6.1.4.2: one new (Waiting -> In-Progress) check per Ta for
 	 * the whole agent, the punching peers served round robin. */
 	uint64_t pace_ns; /* earliest time for the next paced check */

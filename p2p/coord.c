@@ -208,7 +208,7 @@ static uint32_t find_by_name(const struct coord *c, const char *name)
 }
 
 /* A UDP registration is known by its source endpoint (over either family:
- * a dual-stack peer's other one is its alt_srflx); a TCP one by its
+ * a dual-stack peer's other one is its alt srflx); a TCP one by its
  * connection too (the same numbers may be a UDP and a TCP mapping). */
 static uint32_t find_by_ep(const struct coord *c, const struct p2p_endpoint *ep, uint32_t conn)
 {
@@ -218,8 +218,8 @@ static uint32_t find_by_ep(const struct coord *c, const struct p2p_endpoint *ep,
 		if (p2p_endpoint_equal(&c->peers[i].srflx, ep) && c->peers[i].conn == conn)
 			return i;
 	for (uint32_t i = c->by_alt != NULL && conn == 0 ? c->by_alt[h] : NIL; i != NIL;
-	     i = c->peers[i].alt_next)
-		if (p2p_endpoint_equal(&c->peers[i].alt_srflx, ep))
+	     i = c->peers[i].alt->next)
+		if (p2p_endpoint_equal(&c->peers[i].alt->srflx, ep))
 			return i;
 	return NIL;
 }
@@ -256,10 +256,10 @@ static void alt_remove(struct coord *c, uint32_t idx)
 
 	if (!p->has_alt)
 		return;
-	for (uint32_t *q = &c->by_alt[hash_ep(&p->alt_srflx) & c->mask]; *q != NIL;
-	     q = &c->peers[*q].alt_next)
+	for (uint32_t *q = &c->by_alt[hash_ep(&p->alt->srflx) & c->mask]; *q != NIL;
+	     q = &c->peers[*q].alt->next)
 		if (*q == idx) {
-			*q = p->alt_next;
+			*q = p->alt->next;
 			break;
 		}
 	p->has_alt = false;
@@ -317,6 +317,7 @@ static uint32_t peer_alloc(struct coord *c)
 	}
 	c->peers[c->n_used].gen = 0;
 	c->peers[c->n_used].addrs6 = (struct p2p_addr6_table){NULL};
+	c->peers[c->n_used].alt = NULL;
 	return c->n_used++;
 }
 
@@ -484,8 +485,10 @@ void coord_free(struct coord *c)
 {
 	if (c == NULL)
 		return;
-	for (uint32_t i = 0; i < c->n_used; i++)
+	for (uint32_t i = 0; i < c->n_used; i++) {
 		p2p_addr6_table_free(&c->peers[i].addrs6);
+		free(c->peers[i].alt);
+	}
 	free(c->peers);
 	free(c->by_name);
 	free(c->by_ep);
@@ -611,15 +614,17 @@ static int store_alt(struct coord *c, uint32_t i, const struct p2p_endpoint *loc
 			return -1;
 		memset(c->by_alt, 0xff, nb * sizeof(uint32_t));
 	}
-	p->alt_via = *local;
-	if (p->has_alt && p2p_endpoint_equal(&p->alt_srflx, from))
+	if (p->alt == NULL && (p->alt = malloc(sizeof(*p->alt))) == NULL)
+		return -1;
+	p->alt->via = *local;
+	if (p->has_alt && p2p_endpoint_equal(&p->alt->srflx, from))
 		return 0;
 	alt_remove(c, i);
 	evict_endpoint_owner(c, i, from);
-	p->alt_srflx = *from;
+	p->alt->srflx = *from;
 	p->has_alt = true;
 	uint32_t *b = &c->by_alt[hash_ep(from) & c->mask];
-	p->alt_next = *b;
+	p->alt->next = *b;
 	*b = i;
 	return 0;
 }
@@ -655,10 +660,12 @@ static void new_peer(struct coord *c, uint32_t i, const struct coord_registratio
 	struct coord_peer *p = &c->peers[i];
 	uint32_t gen = p->gen;
 	struct p2p_addr6_table addrs6 = p->addrs6; /* the slot's, kept for reuse */
+	struct coord_alt *alt = p->alt;
 
 	memset(p, 0, sizeof(*p));
 	p->gen = gen;
 	p->addrs6 = addrs6;
+	p->alt = alt;
 	p->live = true;
 	keep_registration(p, r);
 	p->srflx = *from;
@@ -841,7 +848,7 @@ static void send_introduce(struct coord *c, uint32_t to, uint32_t other, uint64_
 	struct coord_candidate srflx = {po->srflx, COORD_CAND_SRFLX};
 	coord_put_candidate(&w, &srflx);
 	if (po->has_alt) { /* both families' server-reflexive endpoints */
-		srflx.ep = po->alt_srflx;
+		srflx.ep = po->alt->srflx;
 		coord_put_candidate(&w, &srflx);
 	}
 	if (po->reg.mapping.kind != 0) /* passed on as it came, like the candidates */
@@ -940,9 +947,9 @@ static int forward_relay(struct coord *c, uint32_t a, uint32_t b, const struct p
 	 * when b registered over it too, else over b's other one (the
 	 * coordinator joins an IPv6-only peer to an IPv4-only one). */
 	const struct coord_peer *pb = &c->peers[b];
-	bool alt = pb->has_alt && pb->alt_srflx.family == from->family;
-	d->from = alt ? pb->alt_via : pb->via;
-	d->to = alt ? pb->alt_srflx : pb->srflx;
+	bool alt = pb->has_alt && pb->alt->srflx.family == from->family;
+	d->from = alt ? pb->alt->via : pb->via;
+	d->to = alt ? pb->alt->srflx : pb->srflx;
 	d->len = (size_t)n;
 	c->counters.relayed++;
 	c->counters.relayed_bytes += pl->len;

@@ -36,9 +36,16 @@ struct coord_kept_registration {
 	struct p2p_packed_ep candidates[COORD_MAX_CANDIDATES];
 };
 
+/* A peer's registration over its second family (coord_peer.alt): apart,
+ * so that a peer of one family carries a pointer for it, not 44 bytes. */
+struct coord_alt {
+	struct p2p_endpoint srflx, via;
+	uint32_t next; /* chain in coord.by_alt */
+};
+
 struct coord_peer {
 	bool live;
-	bool has_alt; /* see alt_srflx */
+	bool has_alt; /* see alt */
 	uint32_t gen; /* bumped when the slot is freed: stale session links die */
 	struct coord_kept_registration reg;
 	struct p2p_addr6_table addrs6; /* reg's IPv6 addresses; kept with the slot */
@@ -47,9 +54,8 @@ struct coord_peer {
 	/* A dual-stack peer registers over each family (docs/protocol.md
 	 * "IPv6"): its registration over the other family than srflx's, kept
 	 * under the same name. has_alt false: one family only. */
-	struct p2p_endpoint alt_srflx, alt_via;
-	uint32_t alt_next; /* chain in coord.by_alt */
-	uint32_t conn;	   /* the TCP connection it registered over; 0: UDP */
+	struct coord_alt *alt; /* made by the slot's first; kept with the slot */
+	uint32_t conn;	       /* the TCP connection it registered over; 0: UDP */
 	uint64_t last_seen_ns;
 	uint32_t name_next, ep_next, lru_prev, lru_next; /* name_next doubles as free list */
 	struct coord_session sessions[COORD_SESSIONS_PER_PEER];
