@@ -679,10 +679,12 @@ static int on_introduce(struct agent *a, uint64_t now, const struct p2p_endpoint
 	for (size_t i = 0; i < m->n_attrs && usable; i++) {
 		struct coord_candidate c;
 		/* Pairs per family: a candidate of a family we have no socket
-		 * of has no local half (RFC 8445 6.1.2.2). */
+		 * of has no local half (RFC 8445 6.1.2.2), unless our NAT64
+		 * reaches it (an IPv4 one at its IPv6 address). */
 		if (m->attrs[i].type == STUN_ATTR_NATSIM_CANDIDATE &&
 		    coord_parse_candidate(m, &m->attrs[i], &c) == STUN_OK &&
-		    agent_has_family(a, c.ep.family) && !is_local(a, &c.ep))
+		    (agent_has_family(a, c.ep.family) || nat64_candidate(a, p, &c)) &&
+		    !is_local(a, &c.ep))
 			add_pair(p, &c);
 	}
 	if (!same)

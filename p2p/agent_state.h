@@ -195,6 +195,11 @@ bool dual_input_register(struct agent *a, uint64_t now, const struct stun_msg *m
 void dual_tick(struct agent *a, uint64_t now);
 uint64_t dual_deadline(const struct agent *a);
 bool dual_public_endpoint(const struct agent *a, struct p2p_endpoint *out);
+/* An IPv4 candidate of p's, for an IPv6-only agent that knows its NAT64's
+ * prefix (config.nat64_prefix): rewrites c to the IPv6 address that
+ * reaches it through the NAT64 and says so in an event; false (c as it
+ * was) when the agent has no such NAT64 or the address has no such form. */
+bool nat64_candidate(struct agent *a, const struct agent_peer *p, struct coord_candidate *c);
 
 /* agent_checks.c: orders a fresh checklist by pair priority (RFC 8445
  * 6.1.2.3, candidate priorities of 5.1.2.1 with RFC 8421's local
