@@ -11,6 +11,7 @@
 #include "explain/explain_internal.h"
 #include "explain/ipv6.h" /* explain_icmp6_name */
 #include "explain/socket.h"
+#include "explain/xlat.h" /* explain_xlat_refusal */
 
 #include "sim/engine.h" /* SIM_S */
 
@@ -141,7 +142,10 @@ static void explain_firewall_admitted(const struct fw_verdict *v, char *out, siz
 		 "has an outbound %s flow (to %s, conntrack id %u)%s",
 		 fw_chain_name(v->chain), chain_direction(v->chain),
 		 nat_behaviour_name((enum nat_behaviour)a->filtering), inside,
-		 a->proto == 17 ? "UDP" : "IPv6", remote, a->flow_id,
+		 a->proto == 17	 ? "UDP"
+		 : a->proto == 6 ? "TCP"
+				 : "IPv6",
+		 remote, a->flow_id,
 		 a->filtering == NAT_ADDRESS_DEPENDENT ? " to the same address" : "");
 }
 
@@ -865,6 +869,50 @@ static char *flow_dst_text(const struct verdict_flow *i, char *out, size_t size)
 	return i->ip_version == 6 ? ip6_format(&i->dst6, out, size) : ip_format(i->dst, out, size);
 }
 
+/* The same, for the IPv6 path's drops and the translators' (NPTv6, NAT64). */
+static size_t path_node_sentence6(const struct node_path_facts *f, const char *node, char *out,
+				  size_t size)
+{
+	char flow[EXPLAIN_FLOW_SIZE], a[IP6_TEXT_SIZE];
+	const struct verdict_flow *i = &f->flow;
+
+	switch (f->cause) {
+	case NODE_PATH_NO_IPV6_ROUTE: /* Linux: ip6_null_entry, ip6_pkt_discard */
+		snprintf(out, size,
+			 "%s dropped %s: no IPv6 route to %s (no entry in its IPv6 table matches, "
+			 "and it has no default route)",
+			 node, explain_flow(i, flow, sizeof(flow)), flow_dst_text(i, a, sizeof(a)));
+		break;
+	case NODE_PATH_NO_IPV6_ADDRESS:
+		snprintf(out, size, "%s dropped %s: %s has no IPv6 address", node,
+			 explain_flow(i, flow, sizeof(flow)), node);
+		break;
+	case NODE_PATH_PACKET_TOO_BIG: /* RFC 8200 section 5, ip6_forward */
+		snprintf(out, size,
+			 "%s dropped %s: at %zu bytes it is bigger than the %u-byte MTU of the "
+			 "link it routes to, and an IPv6 router never fragments",
+			 node, explain_flow(i, flow, sizeof(flow)), i->len, f->mtu);
+		break;
+	case NODE_PATH_NO_NEIGHBOUR6:
+		/* natsim has no neighbour discovery (docs/ipv6.md): nobody on
+		 * the link holding the address plays a solicitation nobody
+		 * answers, which Linux reports as address unreachable. */
+		snprintf(out, size,
+			 "%s dropped %s: its next hop %s is on no attachment of the link it "
+			 "routes to, so no neighbour would answer for it",
+			 node, explain_flow(i, flow, sizeof(flow)),
+			 ip6_format(&f->addr6, a, sizeof(a)));
+		break;
+	case NODE_PATH_XLAT: /* model/router_xlat.c: NPTv6 or NAT64 refused it */
+		snprintf(out, size, "%s dropped %s: %s", node, explain_flow(i, flow, sizeof(flow)),
+			 explain_xlat_refusal(f->xlat, f->xlat_result));
+		break;
+	default:
+		return 0;
+	}
+	return strlen(node) + 1;
+}
+
 /* Sentences whose subject is the node: "<node> " then the rest. */
 static size_t path_node_sentence(const struct node_path_facts *f, const char *node, char *out,
 				 size_t size)
@@ -908,36 +956,6 @@ static size_t path_node_sentence(const struct node_path_facts *f, const char *no
 			 explain_flow(i, flow, sizeof(flow)), flow_dst_text(i, a, sizeof(a)), node,
 			 b);
 		break;
-	case NODE_PATH_NO_IPV6_ROUTE: /* Linux: ip6_null_entry, ip6_pkt_discard */
-		snprintf(out, size,
-			 "%s dropped %s: no IPv6 route to %s (no entry in its IPv6 table matches, "
-			 "and it has no default route)",
-			 node, explain_flow(i, flow, sizeof(flow)), flow_dst_text(i, a, sizeof(a)));
-		break;
-	case NODE_PATH_NO_IPV6_ADDRESS:
-		snprintf(out, size, "%s dropped %s: %s has no IPv6 address", node,
-			 explain_flow(i, flow, sizeof(flow)), node);
-		break;
-	case NODE_PATH_PACKET_TOO_BIG: /* RFC 8200 section 5, ip6_forward */
-		snprintf(out, size,
-			 "%s dropped %s: at %zu bytes it is bigger than the %u-byte MTU of the "
-			 "link it routes to, and an IPv6 router never fragments",
-			 node, explain_flow(i, flow, sizeof(flow)), i->len, f->mtu);
-		break;
-	case NODE_PATH_NO_NEIGHBOUR6:
-		/* natsim has no neighbour discovery (docs/ipv6.md): nobody on
-		 * the link holding the address plays a solicitation nobody
-		 * answers, which Linux reports as address unreachable. */
-		snprintf(out, size,
-			 "%s dropped %s: its next hop %s is on no attachment of the link it "
-			 "routes to, so no neighbour would answer for it",
-			 node, explain_flow(i, flow, sizeof(flow)),
-			 ip6_format(&f->addr6, a, sizeof(a)));
-		break;
-	case NODE_PATH_XLAT: /* model/router_xlat.c: NPTv6 or NAT64 refused it */
-		snprintf(out, size, "%s dropped %s: %s", node, explain_flow(i, flow, sizeof(flow)),
-			 f->detail);
-		break;
 	case NODE_PATH_NO_SOCKET:
 		/* A TCP segment reaches here until hosts have a TCP stack (issue
 		 * 16); Linux would answer it with an RST (tcp_v4_send_reset). */
@@ -946,15 +964,65 @@ static size_t path_node_sentence(const struct node_path_facts *f, const char *no
 			 i->dport);
 		break;
 	default:
-		return 0;
+		return path_node_sentence6(f, node, out, size);
 	}
+	return strlen(node) + 1;
+}
+
+/* RFC 4787 REQ-9: an inside host's packet to the NAT's own public side. */
+static size_t no_hairpin_sentence(const struct node_path_facts *f, const char *node, char *out,
+				  size_t size)
+{
+	char a[IP6_TEXT_SIZE], b[24], flow[EXPLAIN_FLOW_SIZE];
+	const struct verdict_flow *i = &f->flow;
+
+	if (i->proto == 1) { /* ICMP has no ports to name */
+		snprintf(out, size,
+			 "%s does not hairpin: %s is for its own public address %s, which "
+			 "this NAT only translates for packets arriving from outside",
+			 node, explain_flow(i, flow, sizeof(flow)),
+			 ip_format(i->dst, a, sizeof(a)));
+		return strlen(node) + 1;
+	}
+	snprintf(out, size,
+		 "%s does not hairpin: %s sent to its own public address %s, which this NAT "
+		 "only translates for packets arriving from outside",
+		 node, endpoint_format(&(struct endpoint){i->src, i->sport}, a, sizeof(a)),
+		 endpoint_format(&(struct endpoint){i->dst, i->dport}, b, sizeof(b)));
+	return strlen(node) + 1;
+}
+
+/* A host whose destination is off its link and who has no gateway. */
+static size_t host_no_route_sentence(const struct node_path_facts *f, const char *node, char *out,
+				     size_t size)
+{
+	char a[IP6_TEXT_SIZE], b[24];
+	const struct verdict_flow *i = &f->flow;
+
+	if (i->ip_version == 6) {
+		struct ip6_addr net = ip6_prefix_masked(&f->addr6, f->prefix_len);
+		char c[IP6_TEXT_SIZE];
+
+		snprintf(out, size,
+			 "%s has no route to %s: it is not on %s/%u and %s has no IPv6 "
+			 "default gateway",
+			 node, ip6_format(&i->dst6, a, sizeof(a)), ip6_format(&net, c, sizeof(c)),
+			 f->prefix_len, node);
+		return strlen(node) + 1;
+	}
+	snprintf(out, size,
+		 "%s has no route to %s: it is not on %s/%u and %s has no default "
+		 "gateway",
+		 node, ip_format(f->dst, a, sizeof(a)),
+		 ip_format(f->addr & prefix_mask(f->prefix_len), b, sizeof(b)), f->prefix_len,
+		 node);
 	return strlen(node) + 1;
 }
 
 static size_t path_sentence(const struct node_path_facts *f, const char *node, char *out,
 			    size_t size)
 {
-	char a[IP6_TEXT_SIZE], b[24], flow[EXPLAIN_FLOW_SIZE];
+	char a[IP6_TEXT_SIZE], flow[EXPLAIN_FLOW_SIZE];
 	const struct verdict_flow *i = &f->flow;
 
 	switch (f->cause) {
@@ -970,44 +1038,13 @@ static size_t path_sentence(const struct node_path_facts *f, const char *node, c
 			 "a packet whose TTL would reach 0",
 			 node, explain_flow(i, flow, sizeof(flow)), i->ttl);
 		return 0;
-	case NODE_PATH_NO_HAIRPIN:   /* RFC 4787 REQ-9 */
-		if (i->proto == 1) { /* ICMP has no ports to name */
-			snprintf(out, size,
-				 "%s does not hairpin: %s is for its own public address %s, which "
-				 "this NAT only translates for packets arriving from outside",
-				 node, explain_flow(i, flow, sizeof(flow)),
-				 ip_format(i->dst, a, sizeof(a)));
-			return strlen(node) + 1;
-		}
-		snprintf(
-		    out, size,
-		    "%s does not hairpin: %s sent to its own public address %s, which this NAT "
-		    "only translates for packets arriving from outside",
-		    node, endpoint_format(&(struct endpoint){i->src, i->sport}, a, sizeof(a)),
-		    endpoint_format(&(struct endpoint){i->dst, i->dport}, b, sizeof(b)));
-		return strlen(node) + 1;
+	case NODE_PATH_NO_HAIRPIN: /* RFC 4787 REQ-9 */
+		return no_hairpin_sentence(f, node, out, size);
 	case NODE_PATH_NAT_UNPARSABLE:
 		snprintf(out, size, "%s's NAT produced a packet that does not parse", node);
 		return strlen(node) + 3;
 	case NODE_PATH_HOST_NO_ROUTE:
-		if (i->ip_version == 6) {
-			struct ip6_addr net = ip6_prefix_masked(&f->addr6, f->prefix_len);
-			char c[IP6_TEXT_SIZE];
-
-			snprintf(out, size,
-				 "%s has no route to %s: it is not on %s/%u and %s has no IPv6 "
-				 "default gateway",
-				 node, ip6_format(&i->dst6, a, sizeof(a)),
-				 ip6_format(&net, c, sizeof(c)), f->prefix_len, node);
-			return strlen(node) + 1;
-		}
-		snprintf(out, size,
-			 "%s has no route to %s: it is not on %s/%u and %s has no default "
-			 "gateway",
-			 node, ip_format(f->dst, a, sizeof(a)),
-			 ip_format(f->addr & prefix_mask(f->prefix_len), b, sizeof(b)),
-			 f->prefix_len, node);
-		return strlen(node) + 1;
+		return host_no_route_sentence(f, node, out, size);
 	case NODE_PATH_HOST_UNATTACHED:
 		if (i->ip_version == 6)
 			ip6_format(&i->dst6, a, sizeof(a));
