@@ -168,7 +168,7 @@ static void say_cause(const struct trace_socket *s, int flags, char *out, size_t
 		put(out, size, used, " (TIME-WAIT's 2MSL ran out: the socket is freed)");
 		return;
 	case CAUSE_ICMP:
-		put(out, size, used, " (an ICMP error");
+		put(out, size, used, " (an %s error", s->v6 != NULL ? "ICMPv6" : "ICMP");
 		if (s->packet_id != 0)
 			put(out, size, used, " #%llu", (unsigned long long)s->packet_id);
 		put(out, size, used, ")");
@@ -176,10 +176,30 @@ static void say_cause(const struct trace_socket *s, int flags, char *out, size_t
 	}
 }
 
+static bool is_listener(const struct trace_socket *s)
+{
+	return s->remote.ip == 0 && s->remote.port == 0;
+}
+
+char *explain_socket_end(const struct trace_socket *s, int remote, char *out, size_t size)
+{
+	const struct endpoint *ep = remote ? &s->remote : &s->local;
+
+	if (remote && is_listener(s))
+		snprintf(out, size, "*");
+	else if (s->v6 != NULL)
+		endpoint6_format(remote ? &s->v6->remote : &s->v6->local, out, size);
+	else if (ep->ip == 0)
+		snprintf(out, size, "*:%u", ep->port);
+	else
+		endpoint_format(ep, out, size);
+	return out;
+}
+
 size_t explain_socket(const struct trace_socket *s, int flags, int with_node, char *out,
 		      size_t size)
 {
-	char a[24], b[24];
+	char a[EXPLAIN_SOCKET_END_SIZE], b[EXPLAIN_SOCKET_END_SIZE];
 	size_t used = 0;
 
 	if (size == 0)
@@ -188,12 +208,11 @@ size_t explain_socket(const struct trace_socket *s, int flags, int with_node, ch
 	if (with_node)
 		put(out, size, &used, "%s's ", s->node != NULL ? s->node : "?");
 	put(out, size, &used, "TCP ");
-	if (s->remote.ip == 0 && s->remote.port == 0)
-		put(out, size, &used, "listener %s%s%u",
-		    s->local.ip ? ip_format(s->local.ip, a, 16) : "*", ":", s->local.port);
+	if (is_listener(s))
+		put(out, size, &used, "listener %s", explain_socket_end(s, 0, a, sizeof(a)));
 	else
-		put(out, size, &used, "%s " ARROW " %s", endpoint_format(&s->local, a, sizeof(a)),
-		    endpoint_format(&s->remote, b, sizeof(b)));
+		put(out, size, &used, "%s " ARROW " %s", explain_socket_end(s, 0, a, sizeof(a)),
+		    explain_socket_end(s, 1, b, sizeof(b)));
 	put(out, size, &used, ": %s " ARROW " %s", explain_tcp_state_name(s->old_state),
 	    explain_tcp_state_name(s->new_state));
 	say_cause(s, flags, out, size, &used);

@@ -30,6 +30,14 @@ char *explain_tcp_flags(uint8_t flags, char *out, size_t size);
 const char *explain_errno_words(int err);
 const char *explain_errno_name(int err);
 
+/* One end of the socket as ss prints it: "10.0.0.7:40000",
+ * "[2001:db8::1]:80" (RFC 5952 section 6); `remote` picks which. A
+ * listener's local end bound to every address is "*:80" for IPv4 and
+ * "[::]:80" for IPv6; its remote "*". Returns out. */
+char *explain_socket_end(const struct trace_socket *s, int remote, char *out, size_t size);
+/* Room for any end. */
+#define EXPLAIN_SOCKET_END_SIZE ENDPOINT6_TEXT_SIZE
+
 /* The sentence for a socket's change of state. `flags` are the TCP flags
  * of the segment that moved it (trace_socket.packet_id), or -1 if the
  * caller does not know them. `with_node` starts with the node ("alice's

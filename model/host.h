@@ -243,6 +243,22 @@ enum tcp_state host_tcp_state(const struct host_tcp *s);
 struct endpoint host_tcp_local(const struct host_tcp *s);
 struct endpoint host_tcp_remote(const struct host_tcp *s); /* 0.0.0.0:0 for a listener */
 struct host *host_tcp_host(const struct host_tcp *s);
+/* TCP over IPv6 (IPV6_V6ONLY sockets: an IPv6 listener never takes IPv4,
+ * and may share its port with an IPv4 one). Listen on `port` of `addr`
+ * (NULL: every IPv6 address); connect from the host's IPv6 address (or
+ * local's) to `to`, the SYN's MSS 1440 on a 1500-byte link (tcp.h). NULL
+ * as for IPv4, and also when the host has no IPv6 address. Every other
+ * host_tcp_* call serves both families; host_tcp_local/remote give an
+ * IPv6 socket's ports only (0.0.0.0:port), host_tcp_local6/remote6 its
+ * ends (an IPv4 socket's: [::]:port). */
+struct host_tcp *host_tcp_listen6(struct host *h, const struct ip6_addr *addr, uint16_t port,
+				  bool reuse, host_tcp_accept_fn fn, void *ctx);
+struct host_tcp *host_tcp_connect6(struct host *h, const struct endpoint6 *local,
+				   const struct endpoint6 *to, bool reuse, host_tcp_fn fn,
+				   void *ctx);
+bool host_tcp_is6(const struct host_tcp *s);
+struct endpoint6 host_tcp_local6(const struct host_tcp *s);
+struct endpoint6 host_tcp_remote6(const struct host_tcp *s); /* [::]:0 for a listener */
 /* The stack's TCP sysctls (Linux's defaults until set). 0, or -1 on OOM. */
 int host_set_tcp_config(struct host *h, const struct tcp_config *cfg);
 void host_tcp_config(const struct host *h, struct tcp_config *out);

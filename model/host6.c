@@ -13,8 +13,9 @@
  * err_handler (icmpv6_notify -> __udp6_lib_err), which finds the socket by
  * the quoted datagram's ends. A host does not forward: a packet for an
  * address it does not hold is dropped (ip6_forward with forwarding off).
- * No TCP over IPv6 yet: a segment is dropped where Linux would answer an
- * RST (tcp_v6_send_reset); docs/ipv6.md says so.
+ * TCP segments go to model/host_tcp.c (tcp_v6_rcv there: a connection,
+ * a listener, or an RST as tcp_v6_send_reset), and ICMPv6 errors quoting
+ * a segment to its connection (tcp_v6_err).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -350,6 +351,13 @@ static bool next_hop6(const struct host *h, const struct ip6_addr *dst, struct i
 	return true;
 }
 
+bool host6_has_route(const struct host *h, const struct ip6_addr *dst)
+{
+	struct ip6_addr hop;
+
+	return next_hop6(h, dst, &hop);
+}
+
 static void host6_refuse(struct host *h, struct iface *at, struct packet *p,
 			 const struct packet6_info *info, const struct fw_verdict *v);
 
@@ -471,9 +479,45 @@ static void host6_loopback(struct host *h, struct packet *p)
 	host6_receive(h, host_iface(h), p);
 }
 
+/* REJECT --reject-with tcp-reset in an ip6 rule (ip6t_REJECT's
+ * nf_send_reset6): an RST from the segment's destination, <SEQ=SEG.ACK>
+ * for a segment with an ACK, else <ACK=SEG.SEQ+SEG.LEN> with ACK set (as
+ * host.c's IPv4 one); never for an RST. No options, hop limit 64; not an
+ * ICMP error, so no rate limit. */
+static struct packet *host6_reject_reset(struct host *h, const struct packet6_info *info,
+					 struct icmp_answer *answer)
+{
+	struct net *net = h->node.net;
+	struct endpoint6 from = {info->dst, info->dport}, to = {info->src, info->sport};
+	struct tcp_segment rst = {.flags = TCP_RST};
+	struct packet *r;
+
+	*answer = (struct icmp_answer){.kind = ICMP_ANSWER_NONE};
+	if (info->tcp_flags & TCP_RST)
+		return NULL;
+	if (info->tcp_flags & TCP_ACK) {
+		rst.seq = info->tcp_ack;
+	} else {
+		rst.flags |= TCP_ACK;
+		rst.ack = info->tcp_seq + (uint32_t)info->payload_len +
+			  ((info->tcp_flags & TCP_SYN) ? 1u : 0u) +
+			  ((info->tcp_flags & TCP_FIN) ? 1u : 0u);
+	}
+	r = packet_alloc(net_packets(net), net_next_packet_id(net),
+			 IPV6_HEADER_SIZE + TCP_HEADER_MIN);
+	if (r == NULL)
+		return NULL;
+	r->len = packet6_build_tcp(
+	    r->data, r->cap, &from, &to, IPV6_DEFAULT_HOP_LIMIT,
+	    net_flow_label6(net, &from.ip, &to.ip, IPPROTO_NUM_TCP, from.port, to.port), &rst);
+	r->sums_ok = true;
+	*answer = (struct icmp_answer){.kind = ICMP_ANSWER_TCP_RST, .packet_id = r->id};
+	return r;
+}
+
 /* The filter refused p. A REJECT answers with its rule's error
- * (nf_send_unreach6 -> icmp6_send), from the address the packet was for;
- * on OUTPUT, to ourselves through lo. */
+ * (nf_send_unreach6 -> icmp6_send), from the address the packet was for,
+ * or with an RST for tcp-reset; on OUTPUT, to ourselves through lo. */
 static void host6_refuse(struct host *h, struct iface *at, struct packet *p,
 			 const struct packet6_info *info, const struct fw_verdict *v)
 {
@@ -481,9 +525,10 @@ static void host6_refuse(struct host *h, struct iface *at, struct packet *p,
 	struct icmp_answer answer = {.kind = ICMP_ANSWER_NONE};
 	struct packet *err = NULL;
 
-	if (v->action == FW_REJECT &&
-	    !(v->matched != NULL && v->matched->reject_with == FW_REJECT_TCP_RESET &&
-	      info->next_header == IPPROTO_NUM_TCP))
+	if (v->action == FW_REJECT && v->matched != NULL &&
+	    v->matched->reject_with == FW_REJECT_TCP_RESET && info->next_header == IPPROTO_NUM_TCP)
+		err = host6_reject_reset(h, info, &answer);
+	else if (v->action == FW_REJECT)
 		err = host6_error_for(
 		    h, p, info, output ? &info->src : &info->dst, ICMP6_DEST_UNREACH,
 		    v->matched != NULL ? icmp6_reject_code(v->matched->reject_with)
@@ -498,8 +543,8 @@ static void host6_refuse(struct host *h, struct iface *at, struct packet *p,
 
 /* ---- the way in --------------------------------------------------------------- */
 
-/* Nothing listens: port unreachable for UDP (__udp6_lib_rcv); a TCP
- * segment is dropped unanswered (no IPv6 TCP yet). */
+/* Nothing listens: port unreachable for UDP (__udp6_lib_rcv); TCP has
+ * its own answer (host_tcp_receive6), other protocols none. */
 static void host6_no_socket(struct host *h, struct iface *in, struct packet *p,
 			    const struct packet6_info *info)
 {
@@ -547,6 +592,7 @@ static void host6_icmp_input(struct host *h, struct packet *p, const struct pack
 
 		s->err6_fn(s, &err, s->ctx);
 	}
+	host_tcp_icmp_error6(h, info, p->id);
 	packet_release(net_packets(h->node.net), p);
 }
 
@@ -585,6 +631,10 @@ void host6_receive(struct host *h, struct iface *in, struct packet *p)
 	}
 	if (info.next_header == IPPROTO_NUM_ICMPV6) {
 		host6_icmp_input(h, p, &info);
+		return;
+	}
+	if (info.next_header == IPPROTO_NUM_TCP) {
+		host_tcp_receive6(h, in, p, &info);
 		return;
 	}
 	s = info.next_header == IPPROTO_NUM_UDP ? find_socket6(h->node.host6, &info.dst, info.dport)

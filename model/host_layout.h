@@ -13,6 +13,7 @@
 
 #include "model/host.h"
 #include "model/net.h"
+#include "model/packet6.h"
 
 struct host {
 	struct node node; /* first: host_from_node() casts */
@@ -62,6 +63,10 @@ void host_tcp_receive(struct host *h, struct iface *in, struct packet *p,
 		      const struct packet_info *info);
 /* An ICMP error (packet `packet_id`) that quotes a TCP segment. */
 void host_tcp_icmp_error(struct host *h, const struct packet_info *info, uint64_t packet_id);
+/* The same two for IPv6 (host6.c: after the host's ip6 filter INPUT). */
+void host_tcp_receive6(struct host *h, struct iface *in, struct packet *p,
+		       const struct packet6_info *info);
+void host_tcp_icmp_error6(struct host *h, const struct packet6_info *info, uint64_t packet_id);
 void host_tcp_free_all(struct host *h);
 
 #endif

@@ -40,6 +40,8 @@ void host6_receive(struct host *h, struct iface *in, struct packet *p);
 /* Raw IPv6 bytes the host sends (host_send_raw): routed by the host's IPv6
  * route. Returns the packet id, or 0 if dropped here. */
 uint64_t host6_send_raw(struct host *h, struct packet *p);
+/* Would the host route a packet to dst (on-link or via its IPv6 gateway)? */
+bool host6_has_route(const struct host *h, const struct ip6_addr *dst);
 /* The host's IPv6 gateway in words (", IPv6 gw 2001:db8:1::1"), if any. */
 size_t host6_describe(struct host *h, char *detail, size_t used, size_t size);
 /* Close an IPv6 socket (host_udp_close on a socket of family 6). */

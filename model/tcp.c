@@ -14,6 +14,7 @@
  * urgent data, no keepalive, no PAWS.
  */
 #include "model/tcp.h"
+#include "model/packet6.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -941,17 +942,17 @@ static bool aborts_request(uint8_t type, uint8_t code)
 		(code == ICMP_NET_UNREACH || code == ICMP_HOST_UNREACH));
 }
 
-/* tcp_v4_err: an error quoting a sequence outside [SND.UNA, SND.NXT] is
- * ignored (OutOfWindowIcmps). During the handshake every error it reads,
- * soft or hard, ends the connect (sk_err, tcp_done): connect() fails at
- * once with EHOSTUNREACH, ECONNREFUSED, ... Once synchronized, the error
- * is only remembered (sk_err_soft, without IP_RECVERR) and reported if
- * the retransmissions later run out. */
-void tcp_icmp_error(struct tcp_conn *c, uint8_t type, uint8_t code, uint32_t seq,
-		    uint64_t packet_id, int64_t now)
+/* tcp_v4_err and tcp_v6_err alike: an error quoting a sequence outside
+ * [SND.UNA, SND.NXT] is ignored (OutOfWindowIcmps). During the handshake
+ * every error it reads, soft or hard, ends the connect (sk_err, tcp_done):
+ * connect() fails at once with EHOSTUNREACH, ECONNREFUSED, ... Once
+ * synchronized, the error is only remembered (sk_err_soft, without
+ * IP_RECVERR) and reported if the retransmissions later run out. A
+ * listener's half-open child (tcp_req_err) is dropped, silently, when
+ * `aborts_req` and the error quotes its SYN+ACK. */
+static void icmp_hits(struct tcp_conn *c, int err, bool aborts_req, uint32_t seq,
+		      uint64_t packet_id, int64_t now)
 {
-	int err = icmp_errno(type, code);
-
 	c->now = now;
 	if (err == 0 || c->state == TCP_CLOSED || c->state == TCP_LISTEN ||
 	    c->state == TCP_TIME_WAIT)
@@ -959,7 +960,7 @@ void tcp_icmp_error(struct tcp_conn *c, uint8_t type, uint8_t code, uint32_t seq
 	if (seq_lt(seq, c->snd_una) || seq_lt(c->snd_max, seq))
 		return;
 	if (c->passive && c->state == TCP_SYN_RECEIVED) {
-		if (seq == c->iss && aborts_request(type, code))
+		if (seq == c->iss && aborts_req)
 			fail(c, TCP_CAUSE_ICMP, packet_id, 0);
 		return;
 	}
@@ -967,4 +968,58 @@ void tcp_icmp_error(struct tcp_conn *c, uint8_t type, uint8_t code, uint32_t seq
 		fail(c, TCP_CAUSE_ICMP, packet_id, err);
 	else
 		c->soft_error = err;
+}
+
+void tcp_icmp_error(struct tcp_conn *c, uint8_t type, uint8_t code, uint32_t seq,
+		    uint64_t packet_id, int64_t now)
+{
+	icmp_hits(c, icmp_errno(type, code), aborts_request(type, code), seq, packet_id, now);
+}
+
+/* icmpv6_err_convert: destination unreachable codes 0-6 (no route,
+ * administratively prohibited, beyond scope, address unreachable, port
+ * unreachable, policy failed, reject route), each errno and whether it is
+ * fatal. */
+static const struct {
+	int error;
+	bool fatal;
+} unreach6_errors[7] = {
+    {ENETUNREACH, false}, {EACCES, true}, {EHOSTUNREACH, false}, {EHOSTUNREACH, false},
+    {ECONNREFUSED, true}, {EACCES, true}, {EACCES, true},
+};
+
+/* The errno tcp_v6_err takes from an error (icmpv6_err_convert: EPROTO,
+ * not fatal, for a type it does not know; a code past the table EPROTO,
+ * fatal), 0 for packet too big: Linux lowers the path MTU and the MSS
+ * with it (tcp_v6_mtu_reduced) and retransmits; natsim's links have one
+ * MTU and its TCP never sends more than the first MSS, so it ignores the
+ * message, as it ignores IPv4's fragmentation needed. */
+static int icmp6_errno(uint8_t type, uint8_t code, bool *fatal)
+{
+	*fatal = false;
+	switch (type) {
+	case ICMP6_DEST_UNREACH:
+		*fatal = code < 7 ? unreach6_errors[code].fatal : true;
+		return code < 7 ? unreach6_errors[code].error : EPROTO;
+	case ICMP6_PACKET_TOO_BIG:
+		return 0;
+	case ICMP6_PARAM_PROBLEM:
+		*fatal = true;
+		return EPROTO;
+	case ICMP6_TIME_EXCEEDED:
+		return EHOSTUNREACH;
+	default:
+		return EPROTO;
+	}
+}
+
+void tcp_icmp6_error(struct tcp_conn *c, uint8_t type, uint8_t code, uint32_t seq,
+		     uint64_t packet_id, int64_t now)
+{
+	bool fatal;
+	int err = icmp6_errno(type, code, &fatal);
+
+	/* tcp_v6_err hands a request socket to tcp_req_err with `fatal`
+	 * (tcp_v4_err with its own list: aborts_request). */
+	icmp_hits(c, err, fatal, seq, packet_id, now);
 }

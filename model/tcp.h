@@ -37,7 +37,11 @@
  *   - ICMP errors as tcp_v4_err: any destination unreachable or time
  *     exceeded ends a connect in SYN-SENT (EHOSTUNREACH, ECONNREFUSED, ...),
  *     later ones are only remembered and reported if the connection times
- *     out; fragmentation needed (path MTU) is ignored.
+ *     out; fragmentation needed (path MTU) is ignored. ICMPv6 errors as
+ *     tcp_v6_err (tcp_icmp6_error); packet too big is ignored likewise;
+ *   - over IPv6 the MSS is 20 bytes less (a 40-byte IPv6 header: 1440 on a
+ *     1500-byte link, as Linux's tcp_v6_connect sizes it); the host sets
+ *     tcp_config.mss so, the machine knows no family.
  *
  * The host's socket API is in model/host.h (host_tcp_*); this header holds
  * the vocabulary shared with the trace (struct trace_socket) and the
@@ -238,5 +242,10 @@ void tcp_timeout(struct tcp_conn *c, int64_t now);
  * tcp_v4_err takes it. */
 void tcp_icmp_error(struct tcp_conn *c, uint8_t type, uint8_t code, uint32_t seq,
 		    uint64_t packet_id, int64_t now);
+/* The same for an ICMPv6 error (RFC 4443 types and codes), as tcp_v6_err
+ * takes it: any destination unreachable or time exceeded ends a connect
+ * in SYN-SENT; packet too big is ignored (tcp.c says why). */
+void tcp_icmp6_error(struct tcp_conn *c, uint8_t type, uint8_t code, uint32_t seq,
+		     uint64_t packet_id, int64_t now);
 
 #endif

@@ -136,3 +136,17 @@ void trace_emit(struct trace *t, struct trace_record *r)
 	else
 		notify(t, r);
 }
+
+static bool same_end(const struct endpoint *a, const struct endpoint *b)
+{
+	return a->ip == b->ip && a->port == b->port;
+}
+
+bool trace_socket_same(const struct trace_socket *a, const struct trace_socket *b)
+{
+	if (!same_end(&a->local, &b->local) || !same_end(&a->remote, &b->remote) ||
+	    (a->v6 == NULL) != (b->v6 == NULL))
+		return false;
+	return a->v6 == NULL || (ip6_equal(&a->v6->local.ip, &b->v6->local.ip) &&
+				 ip6_equal(&a->v6->remote.ip, &b->v6->remote.ip));
+}

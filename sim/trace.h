@@ -272,6 +272,11 @@ struct trace_scenario {
 	int line;                 /* scenario file line, or 0 */
 };
 
+/* An IPv6 socket's ends (RFC 5952 when shown: [2001:db8::1]:80). */
+struct trace_socket6 {
+	struct endpoint6 local, remote; /* remote [::]:0 for a listener */
+};
+
 /* A TCP socket on `node` moved from one RFC 9293 state to another
  * (model/tcp.h enum tcp_state), and why: the segment or timer that moved it
  * (enum tcp_cause). A listener's birth is LISTEN from CLOSED; a connection
@@ -287,6 +292,9 @@ struct trace_socket {
 	uint64_t packet_id;	  /* the segment that moved it (received or sent), or 0 */
 	int error;		  /* an errno the application is told (ECONNREFUSED,
 				   * ETIMEDOUT, EHOSTUNREACH, ...), or 0 */
+	/* An IPv6 socket's ends (borrowed for the emit, as every pointer in a
+	 * record), NULL for IPv4; local and remote then hold the ports only. */
+	const struct trace_socket6 *v6;
 };
 
 struct trace_record {
@@ -332,6 +340,10 @@ void trace_unsubscribe(struct trace *t, trace_observer_fn fn, void *ctx);
 /* The one explainer (explain_attach() in explain/ installs it): sim/ sits
  * below the words, so it calls them through this hook. */
 void trace_set_explainer(struct trace *t, trace_explain_fn fn);
+
+/* Do two socket records name the same socket: the same family and the
+ * same local and remote ends (what the tables and the TUI key sockets by)? */
+bool trace_socket_same(const struct trace_socket *a, const struct trace_socket *b);
 
 static inline bool trace_active(const struct trace *t)
 {

@@ -170,6 +170,21 @@ static bool copy_node6(struct trace_log *log, const struct trace_node6 **v6)
 	return true;
 }
 
+/* An IPv6 socket's ends, by value (NULL for IPv4 stays NULL). */
+static bool copy_socket6(struct trace_log *log, const struct trace_socket6 **v6)
+{
+	struct trace_socket6 *p;
+
+	if (*v6 == NULL)
+		return true;
+	p = log_alloc(log, sizeof(*p));
+	if (p == NULL)
+		return false;
+	*p = **v6;
+	*v6 = p;
+	return true;
+}
+
 /* Replace every borrowed pointer in `r` with a copy owned by the log. */
 static bool copy_pointers(struct trace_log *log, struct trace_record *r)
 {
@@ -209,7 +224,7 @@ static bool copy_pointers(struct trace_log *log, struct trace_record *r)
 		ok = copy_str(log, &r->u.scenario.text);
 		break;
 	case TRACE_SOCKET:
-		ok = copy_str(log, &r->u.sock.node);
+		ok = copy_str(log, &r->u.sock.node) && copy_socket6(log, &r->u.sock.v6);
 		break;
 	}
 	return ok;
@@ -433,6 +448,11 @@ static void hash_socket(uint64_t *h, const struct trace_socket *s)
 	h_u64(h, (uint64_t)s->old_state << 16 | (uint64_t)s->new_state << 8 | s->cause);
 	h_u64(h, s->packet_id);
 	h_u64(h, (uint64_t)(int64_t)s->error);
+	/* IPv6 sockets only: an IPv4 record hashes as it always did. */
+	if (s->v6 != NULL) {
+		h_raw(h, s->v6->local.ip.b, sizeof(s->v6->local.ip.b));
+		h_raw(h, s->v6->remote.ip.b, sizeof(s->v6->remote.ip.b));
+	}
 }
 
 static void hash_record(uint64_t *h, const struct trace_record *r)

@@ -253,16 +253,18 @@ static const struct {
     {"expect drop at home from bob\n",
      "t.nsim:7:26: error: host 'bob' has no IPv4 address, and an expectation's endpoint is "
      "IPv4 only for now (the agent's IPv6 is docs/ipv6.md step 6)"},
-    {"at 1s tcp alice to [2001:db8:2::5]:80\n",
-     "t.nsim:7:20: error: 'tcp' to an IPv6 address is not modelled yet: TCP over IPv6 is not "
-     "modelled"},
+    {"host v4 at 198.51.100.7 public\nat 1s tcp v4 to [2001:db8:2::5]:80\n",
+     "t.nsim:8:11: error: host 'v4' has no IPv6 address to connect from"},
+    {"at 1s tcp bob to 192.0.2.10:80\n",
+     "t.nsim:7:18: error: 'bob' and 'this address' share no address family: a TCP connection "
+     "goes over IPv4 or IPv6, and needs an address of that family at both ends"},
     {"host v4 at 198.51.100.7 public\nat 1s raw v4 from 1 to [2001:db8:2::5]:5 \"x\"\n",
      "t.nsim:8:11: error: host 'v4' has no IPv6 address to send UDP from"},
     {"host v4 at 198.51.100.7 public\nat 1s background v4 to [2001:db8:2::5]:53 rate 1/s\n",
      "t.nsim:8:18: error: host 'v4' has no IPv6 address to send UDP from"},
     {"host v4 at 198.51.100.7 public\nat 1s raw icmp v4 to 2001:db8:2::5 type echo-request\n",
      "t.nsim:8:22: error: 'raw icmp' to an IPv6 address is not modelled yet: 'ping', "
-     "'traceroute', 'raw' (UDP) and 'background' speak IPv6"},
+     "'traceroute', 'raw' (UDP), 'background' and 'tcp' speak IPv6"},
     {"at 1s background alice to [2001:db8:9::9]:53 rate 1/s\n",
      "t.nsim:7:27: error: no host has this IPv6 address: background traffic needs a server to "
      "go to"},

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "model/packet6.h"
 #include "model/tcp.h"
 
 #define QMAX 64
@@ -452,6 +453,57 @@ static void test_icmp_in_syn_sent(void **state)
 	tcp_conn_release(&a.c);
 }
 
+/* tcp_v6_err: packet too big is ignored (natsim does no path MTU
+ * discovery), an unknown error type is EPROTO and, as every error in
+ * SYN-SENT, ends the connect; administratively prohibited is EACCES. */
+static void test_icmp6_in_syn_sent(void **state)
+{
+	struct end a;
+
+	(void)state;
+	end_init(&a, 100);
+	tcp_open(&a.c, 0);
+	tcp_icmp6_error(&a.c, ICMP6_PACKET_TOO_BIG, 0, 100, 7, 1);
+	assert_int_equal(a.c.state, TCP_SYN_SENT);
+	tcp_icmp6_error(&a.c, ICMP6_DEST_UNREACH, ICMP6_ADMIN_PROHIBITED, 100, 8, 1);
+	assert_int_equal(a.c.state, TCP_CLOSED);
+	assert_int_equal(a.last.error, EACCES);
+	assert_int_equal(a.last.packet_id, 8);
+	tcp_conn_release(&a.c);
+	end_init(&a, 100);
+	tcp_open(&a.c, 0);
+	tcp_icmp6_error(&a.c, 100 /* an error type nobody defined */, 0, 100, 9, 1);
+	assert_int_equal(a.last.error, EPROTO);
+	tcp_conn_release(&a.c);
+}
+
+/* Once synchronized an ICMPv6 error is only remembered (sk_err_soft). A
+ * listener's half-open child is dropped silently by a fatal error quoting
+ * its SYN+ACK (port unreachable), kept by a soft one (address
+ * unreachable): tcp_req_err with icmpv6_err_convert's `fatal`. */
+static void test_icmp6_soft_and_request(void **state)
+{
+	struct pair *p = *state;
+	struct end a, b;
+	struct sent keep;
+	struct tcp_seg_in syn;
+
+	tcp_icmp6_error(&p->a.c, ICMP6_DEST_UNREACH, ICMP6_PORT_UNREACH, p->a.c.snd_una, 5, 20);
+	assert_int_equal(p->a.c.state, TCP_ESTABLISHED);
+	assert_int_equal(p->a.c.soft_error, ECONNREFUSED);
+	end_init(&a, 100);
+	end_init(&b, 300);
+	tcp_open(&a.c, 0);
+	syn = take(&a, &keep);
+	tcp_open_passive(&b.c, &syn, 0);
+	tcp_icmp6_error(&b.c, ICMP6_DEST_UNREACH, ICMP6_ADDR_UNREACH, 300, 6, 1);
+	assert_int_equal(b.c.state, TCP_SYN_RECEIVED);
+	tcp_icmp6_error(&b.c, ICMP6_DEST_UNREACH, ICMP6_PORT_UNREACH, 300, 6, 1);
+	assert_int_equal(b.c.state, TCP_CLOSED);
+	assert_int_equal(b.last.error, 0);
+	teardown_ends(&a, &b);
+}
+
 /* An orphan in FIN-WAIT-2 whose peer never closes is gone after
  * tcp_fin_timeout (60 s); the peer stays in CLOSE-WAIT. */
 static void test_fin_wait_2_times_out(void **state)
@@ -532,6 +584,7 @@ int main(void)
 	    cmocka_unit_test(test_half_open_child_gives_up),
 	    cmocka_unit_test(test_simultaneous_open),
 	    cmocka_unit_test(test_icmp_in_syn_sent),
+	    cmocka_unit_test(test_icmp6_in_syn_sent),
 	    PAIR(test_rst_must_hit_rcv_nxt),
 	    PAIR(test_rst_after_fin),
 	    PAIR(test_data_and_rto),
@@ -541,6 +594,7 @@ int main(void)
 	    PAIR(test_data_after_close_resets),
 	    PAIR(test_fin_wait_2_times_out),
 	    PAIR(test_retries2_and_soft_error),
+	    PAIR(test_icmp6_soft_and_request),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -230,6 +230,44 @@ static void test_socket_words(void **state)
 	assert_int_equal(strlen(out), 9);
 }
 
+/* An IPv6 socket in RFC 5952 form (section 6: [addr]:port), as ss prints
+ * it; a listener on every address is [::]:80, an ICMPv6 error says so. Two
+ * records of the same ends are the same socket, an IPv4 one of the same
+ * ports is not. */
+static void test_socket_words6(void **state)
+{
+	struct trace_socket6 v6 = {
+	    .local = {{{0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 5}}, 40000},
+	    .remote = {{{0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 0x80}}, 80}};
+	struct trace_socket s = {.node = "alice",
+				 .proto = 6,
+				 .local = {0, 40000},
+				 .remote = {0, 80},
+				 .old_state = TCP_SYN_SENT,
+				 .new_state = TCP_CLOSED,
+				 .cause = TCP_CAUSE_ICMP,
+				 .packet_id = 3,
+				 .error = ECONNREFUSED,
+				 .v6 = &v6};
+	struct trace_socket four;
+	struct trace_socket6 any = {.local = {.port = 80}};
+	char out[256];
+
+	(void)state;
+	explain_socket(&s, -1, 1, out, sizeof(out));
+	assert_string_equal(out, "alice's TCP [2001:db8:1::5]:40000 " A " [2001:db8:ff::80]:80: "
+				 "SYN-SENT " A " CLOSED (an ICMPv6 error #3); the application is "
+				 "told ECONNREFUSED (Connection refused)");
+	four = s;
+	four.v6 = NULL;
+	assert_true(trace_socket_same(&s, &s));
+	assert_false(trace_socket_same(&s, &four));
+	s = (struct trace_socket){
+	    .node = "srv", .proto = 6, .local = {0, 80}, .new_state = TCP_LISTEN, .v6 = &any};
+	explain_socket(&s, -1, 0, out, sizeof(out));
+	assert_string_equal(out, "TCP listener [::]:80: CLOSED " A " LISTEN (listen())");
+}
+
 static void test_timeline(void **state)
 {
 	struct test_trace *f = story();
@@ -474,15 +512,11 @@ static void test_jsonl_sockets(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_state_names),
-	    cmocka_unit_test(test_socket_words),
-	    cmocka_unit_test(test_timeline),
-	    cmocka_unit_test(test_timeline_observer),
-	    cmocka_unit_test(test_why),
-	    cmocka_unit_test(test_ladder_and_picture),
-	    cmocka_unit_test(test_socket_table),
-	    cmocka_unit_test(test_jsonl_sockets),
-	    cmocka_unit_test(test_conntrack_states),
+	    cmocka_unit_test(test_state_names),	       cmocka_unit_test(test_socket_words),
+	    cmocka_unit_test(test_socket_words6),      cmocka_unit_test(test_timeline),
+	    cmocka_unit_test(test_timeline_observer),  cmocka_unit_test(test_why),
+	    cmocka_unit_test(test_ladder_and_picture), cmocka_unit_test(test_socket_table),
+	    cmocka_unit_test(test_jsonl_sockets),      cmocka_unit_test(test_conntrack_states),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -622,6 +622,53 @@ static void test_tcp_events_and_inspector(void **state)
 	assert_true(find_line(&f->lines, "[SYN]") >= 0);
 }
 
+/* An IPv6 socket in the TUI: the event line and the ss -tan table in
+ * RFC 5952 form, keyed by its IPv6 ends (a CLOSED record removes it). */
+#define T6ADDR(net, last)                                                                          \
+	((struct ip6_addr){{0x20, 0x01, 0x0d, 0xb8, 0, net, 0, 0, 0, 0, 0, 0, 0, 0, 0, last}})
+
+static void test_tcp6_socket_table(void **state)
+{
+	struct fixture *f = *state;
+	struct trace t;
+	int64_t clock = 0;
+	struct trace_log *log = trace_log_new();
+	struct trace_socket6 v6 = {.local = {T6ADDR(1, 5), 40000},
+				   .remote = {T6ADDR(0xff, 0x80), 80}};
+	struct trace_record r = {.kind = TRACE_NODE};
+
+	trace_init(&t, &clock);
+	trace_log_attach(log, &t);
+	r.u.node = (struct trace_node){.name = "alice", .type = "host"};
+	trace_emit(&t, &r);
+	r = (struct trace_record){.kind = TRACE_SOCKET};
+	r.u.sock = (struct trace_socket){.node = "alice",
+					 .proto = 6,
+					 .local = {0, 40000},
+					 .remote = {0, 80},
+					 .old_state = 2, /* SYN-SENT */
+					 .new_state = 4, /* ESTABLISHED */
+					 .cause = 1,
+					 .v6 = &v6};
+	trace_emit(&t, &r);
+	r.u.sock.old_state = 4;
+	r.u.sock.new_state = 0; /* CLOSED */
+	trace_emit(&t, &r);
+	assert_int_equal(tui_model_adopt_log(f->m, log), 0);
+	size_t n = tui_model_count(f->m);
+	assert_non_null(strstr(tui_model_line(f->m, n - 2),
+			       "TCP [2001:db8:1::5]:40000 -> [2001:db8:ff::80]:80: SYN-SENT -> "
+			       "ESTABLISHED"));
+	tui_model_seek(f->m, n - 2);
+	assert_int_equal(tui_model_tables(f->m, "alice", 100, 0, &f->lines), 0);
+	assert_true(find_line(&f->lines, "TCP sockets (1), as ss -tan") >= 0);
+	assert_true(
+	    find_line(&f->lines, " ESTAB      [2001:db8:1::5]:40000 [2001:db8:ff::80]:80") >= 0);
+	tui_model_seek(f->m, n - 1);
+	assert_int_equal(tui_model_tables(f->m, "alice", 100, 0, &f->lines), 0);
+	assert_true(find_line(&f->lines, "TCP sockets (0), as ss -tan") >= 0);
+}
+
 /* ---- the view at 80x24 ---- */
 
 static bool all_fit(const struct tui_lines *l, int width)
@@ -1382,6 +1429,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_predict_limit_stops_the_run, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_icmp_tables_and_inspector, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tcp_events_and_inspector, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tcp6_socket_table, setup, teardown),
 	    cmocka_unit_test(test_quiz_collects_answers_and_hints),
 	    cmocka_unit_test(test_quiz_asks_at_the_moment),
 	};

@@ -379,8 +379,15 @@ static void put_socket(json_t *o, const struct trace_socket *k, bool *ok)
 {
 	put(o, "node", jstr(k->node), ok);
 	put(o, "proto", jint(k->proto), ok);
-	put(o, "local", jendpoint(&k->local), ok);
-	put(o, "remote", jendpoint(&k->remote), ok);
+	if (k->v6 != NULL) { /* an IPv6 socket says its family; RFC 5952 ends */
+		char l[ENDPOINT6_TEXT_SIZE], r[ENDPOINT6_TEXT_SIZE];
+		put(o, "family", jint(6), ok);
+		put(o, "local", jstr(endpoint6_format(&k->v6->local, l, sizeof(l))), ok);
+		put(o, "remote", jstr(endpoint6_format(&k->v6->remote, r, sizeof(r))), ok);
+	} else {
+		put(o, "local", jendpoint(&k->local), ok);
+		put(o, "remote", jendpoint(&k->remote), ok);
+	}
 	put(o, "from", json_string(explain_tcp_state_name(k->old_state)), ok);
 	put(o, "to", json_string(explain_tcp_state_name(k->new_state)), ok);
 	put(o, "cause", json_string(explain_tcp_cause_name(k->cause)), ok);

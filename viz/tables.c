@@ -229,17 +229,11 @@ static int apply_mapping(struct node_state *ns, int64_t time, const struct trace
 
 /* ---- sockets ----------------------------------------------------------- */
 
-static bool same_end(const struct endpoint *a, const struct endpoint *b)
-{
-	return a->ip == b->ip && a->port == b->port;
-}
-
 static int apply_socket(struct node_state *ns, int64_t time, const struct trace_socket *k)
 {
 	struct tables_socket *s = NULL;
 	for (size_t i = 0; i < ns->view.n_sockets && s == NULL; i++)
-		if (same_end(&ns->socks[i].rec.local, &k->local) &&
-		    same_end(&ns->socks[i].rec.remote, &k->remote))
+		if (trace_socket_same(&ns->socks[i].rec, k))
 			s = &ns->socks[i];
 	if (k->new_state == 0 /* CLOSED: the socket is gone */) {
 		if (s != NULL) {
@@ -567,11 +561,24 @@ const char *tables_ss_state_name(uint8_t state)
 	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "UNKNOWN";
 }
 
+/* As ss -tan: an IPv6 socket's ends in RFC 5952 form ("[2001:db8::1]:80",
+ * a listener's "[::]:80" and peer "[::]:*"). */
+static void socket_local(const struct trace_socket *k, char *out, size_t size)
+{
+	char ip[16];
+	if (k->v6 != NULL)
+		endpoint6_format(&k->v6->local, out, size);
+	else
+		snprintf(out, size, "%s:%u", ip_format(k->local.ip, ip, sizeof(ip)), k->local.port);
+}
+
 static void socket_peer(const struct trace_socket *k, char *out, size_t size)
 {
 	char ip[16];
 	if (k->remote.ip == 0 && k->remote.port == 0)
-		snprintf(out, size, "0.0.0.0:*");
+		snprintf(out, size, k->v6 != NULL ? "[::]:*" : "0.0.0.0:*");
+	else if (k->v6 != NULL)
+		endpoint6_format(&k->v6->remote, out, size);
 	else
 		snprintf(out, size, "%s:%u", ip_format(k->remote.ip, ip, sizeof(ip)),
 			 k->remote.port);
@@ -600,9 +607,8 @@ int tables_render_sockets(FILE *out, const struct tables *t, const char *node, b
 			"Peer Address:Port");
 		for (size_t j = 0; j < n->n_sockets; j++) {
 			const struct trace_socket *k = &n->sockets[j].rec;
-			char local[24], peer[24], ip[16];
-			snprintf(local, sizeof(local), "%s:%u",
-				 ip_format(k->local.ip, ip, sizeof(ip)), k->local.port);
+			char local[ENDPOINT6_TEXT_SIZE], peer[ENDPOINT6_TEXT_SIZE];
+			socket_local(k, local, sizeof(local));
 			socket_peer(k, peer, sizeof(peer));
 			fprintf(out, "%-11s %-21s %s\n", tables_ss_state_name(k->new_state), local,
 				peer);

@@ -38,6 +38,8 @@ static void check_expect_endpoints(struct checker *c)
 	for (size_t i = 0; i < s->n_expects; i++) {
 		const struct scenario_expect *e = &s->expects[i];
 		const struct scenario_endpoint *ep = e->from.is6 ? &e->from : &e->to;
+		if (e->kind == SCENARIO_EXPECT_TCP) /* a connection of either family */
+			continue;
 		if (ep->is6)
 			err_loc(c->p, ep->loc,
 				"an expectation about an IPv6 endpoint is not modelled yet: expect "
@@ -247,12 +249,15 @@ static void check_ping_families(struct checker *c, const struct scenario_action 
 	if (a->dst.node.name)
 		node_families(c, a->dst.node.name, &t4, &t6);
 	bool raw = a->kind == SCENARIO_ACT_RAW, bg = a->kind == SCENARIO_ACT_BACKGROUND;
-	const char *what = raw	? "raw datagram"
-			   : bg ? "background flow"
-				: scenario_action_kind_name(a->kind);
+	const char *what = raw				 ? "raw datagram"
+			   : bg				 ? "background flow"
+			   : a->kind == SCENARIO_ACT_TCP ? "TCP connection"
+							 : scenario_action_kind_name(a->kind);
 	if (a->dst.is6 && !h6)
 		err_loc(c->p, a->host.loc, "host '%s' has no IPv6 address to %s from", a->host.name,
-			raw || bg ? "send UDP" : what);
+			raw || bg		      ? "send UDP"
+			: a->kind == SCENARIO_ACT_TCP ? "connect"
+						      : what);
 	else if (!a->dst.is6 && !(h6 && t6) && (!h4 || (a->dst.node.name && !t4)))
 		err_loc(c->p, a->dst.loc,
 			"'%s' and '%s' share no address family: a %s goes over IPv4 or IPv6, "
@@ -260,20 +265,15 @@ static void check_ping_families(struct checker *c, const struct scenario_action 
 			a->host.name, a->dst.node.name ? a->dst.node.name : "this address", what);
 }
 
-/* What speaks IPv4 alone: TCP (not modelled over IPv6), raw icmp and raw
- * tcp (their bytes are IPv4's). */
+/* What speaks IPv4 alone: raw icmp and raw tcp (their bytes are IPv4's). */
 static void check_ipv4_action(struct checker *c, const struct scenario_action *a)
 {
-	bool tcp = a->kind == SCENARIO_ACT_TCP || a->kind == SCENARIO_ACT_SERVE || a->tcp;
-	bool raw = a->kind == SCENARIO_ACT_RAW;
-	const char *name =
-	    raw ? (a->icmp ? "raw icmp" : "raw tcp") : scenario_action_kind_name(a->kind);
+	const char *name = a->icmp ? "raw icmp" : "raw tcp";
 
 	check_needs_ipv4(c, &a->host, "this action speaks");
 	if (a->dst.is6)
 		err_loc(c->p, a->dst.loc, "'%s' to an IPv6 address is not modelled yet: %s", name,
-			tcp ? "TCP over IPv6 is not modelled"
-			    : "'ping', 'traceroute', 'raw' (UDP) and 'background' speak IPv6");
+			"'ping', 'traceroute', 'raw' (UDP), 'background' and 'tcp' speak IPv6");
 }
 
 /* A background flow over IPv6 (to an IPv6 address, or to a name both
@@ -348,9 +348,10 @@ static void check_agent_actions(struct checker *c)
 			check_raw_families(c, a);
 			check_background_size6(c, a);
 			break;
-		case SCENARIO_ACT_TCP:
-		case SCENARIO_ACT_SERVE:
-			check_ipv4_action(c, a);
+		case SCENARIO_ACT_TCP: /* picks its family as ping does */
+			check_ping_families(c, a);
+			break;
+		case SCENARIO_ACT_SERVE: /* listens on each family the host has */
 			break;
 		default:
 			break;

@@ -23,6 +23,7 @@
 #include "base/endpoint.h"
 #include "app/world/simdrive.h"
 #include "explain/explain.h"
+#include "explain/socket.h"
 #include "model/conntrack.h"
 #include "model/firewall.h"
 #include "model/nat.h"
@@ -1656,9 +1657,7 @@ static int tables_sockets(const struct tui_model *m, const char *node, int width
 		const struct trace_socket *k = &r->u.sock;
 		size_t j = 0;
 		seen++;
-		while (j < n &&
-		       !(v[j].local.ip == k->local.ip && v[j].local.port == k->local.port &&
-			 v[j].remote.ip == k->remote.ip && v[j].remote.port == k->remote.port))
+		while (j < n && !trace_socket_same(&v[j], k))
 			j++;
 		if (k->new_state == 0 /* CLOSED */ && j < n)
 			v[j] = v[--n];
@@ -1670,12 +1669,12 @@ static int tables_sockets(const struct tui_model *m, const char *node, int width
 	if (tab_line(out, width, TUI_STYLE_HEADER, "TCP sockets (%zu), as ss -tan", n) != 0)
 		return -1;
 	for (size_t j = 0; j < n && !pane_full(out, max); j++) {
-		char local[24], peer[24];
-		endpoint_format(&v[j].local, local, sizeof(local));
-		if (v[j].remote.ip == 0 && v[j].remote.port == 0)
-			snprintf(peer, sizeof(peer), "*");
+		char local[EXPLAIN_SOCKET_END_SIZE], peer[EXPLAIN_SOCKET_END_SIZE];
+		if (v[j].v6 != NULL) /* ss's RFC 5952 form: [2001:db8::1]:80 */
+			explain_socket_end(&v[j], 0, local, sizeof(local));
 		else
-			endpoint_format(&v[j].remote, peer, sizeof(peer));
+			endpoint_format(&v[j].local, local, sizeof(local));
+		explain_socket_end(&v[j], 1, peer, sizeof(peer));
 		if (tab_line(out, width, TUI_STYLE_PLAIN, " %-10s %-21s %s",
 			     tables_ss_state_name(v[j].new_state), local, peer) != 0)
 			return -1;

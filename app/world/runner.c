@@ -547,6 +547,27 @@ static void act_raw_tcp(struct runner *r, const struct scenario_action *a, char 
 		 a->src_port, d);
 }
 
+/* `tcp` over IPv6: nc to an IPv6 literal, or to a name both ends have
+ * IPv6 for (ping6_target). */
+static void act_tcp6(struct runner *r, const struct scenario_action *a, struct host *h,
+		     const struct endpoint6 *dst, char *msg, size_t n)
+{
+	struct tcp_client_options o = {a->src_port, (uint32_t)a->send_bytes, a->close};
+	char ip[IP6_TEXT_SIZE], to[ENDPOINT6_TEXT_SIZE + 80], from[32] = "";
+	const char *name =
+	    a->dst.node.name ? a->dst.node.name : ip6_format(&dst->ip, ip, sizeof(ip));
+
+	if (tcp_client_start6(r->nc, h, dst, name, &o) < 0)
+		r->oom = true;
+	if (a->dst.node.name)
+		snprintf(to, sizeof(to), "%s:%u", name, dst->port);
+	else
+		endpoint6_format(dst, to, sizeof(to));
+	if (a->src_port)
+		snprintf(from, sizeof(from), " from port %u", a->src_port);
+	snprintf(msg, n, "%s opens a TCP connection to %s over IPv6%s", a->host.name, to, from);
+}
+
 /* `tcp` and `serve`: netcat on a host (tcpapp.h). */
 static void act_tcp(struct runner *r, const struct scenario_action *a, char *msg, size_t n)
 {
@@ -562,8 +583,13 @@ static void act_tcp(struct runner *r, const struct scenario_action *a, char *msg
 			 modes[a->serve_mode]);
 		return;
 	}
-	struct endpoint dst = {endpoint_ip(r, &a->dst), (uint16_t)a->dst.port};
 	struct tcp_client_options o = {a->src_port, (uint32_t)a->send_bytes, a->close};
+	struct endpoint6 dst6 = {.port = (uint16_t)a->dst.port};
+	if (ping6_target(r, a, &dst6.ip)) { /* the family as ping picks it */
+		act_tcp6(r, a, wh->host, &dst6, msg, n);
+		return;
+	}
+	struct endpoint dst = {endpoint_ip(r, &a->dst), (uint16_t)a->dst.port};
 	const char *name = target_name(&a->dst, dst.ip, ip, sizeof(ip));
 	if (tcp_client_start(r->nc, wh->host, &dst, name, &o) < 0)
 		r->oom = true;
@@ -1074,6 +1100,28 @@ static bool check_related(struct runner *r, const struct scenario_expect *x, cha
 	return k > 0;
 }
 
+/* `expect tcp ... to X`: X's addresses of each family (a connection over
+ * either counts: the client picked the family as ping does). */
+static bool check_tcp(struct runner *r, const struct scenario_expect *x, char *why, size_t n)
+{
+	struct tcp_watch_target to = {0};
+	const struct scenario_host *h;
+	const struct scenario_coordinator *c = r->s->coordinator;
+
+	if (x->has_to && x->to.is6) {
+		to.has6 = true;
+		to.ip6 = x->to.ip6;
+	} else if (x->has_to) {
+		to.ip = endpoint_ip(r, &x->to);
+		h = x->to.node.name ? scenario_find_host(r->s, x->to.node.name) : NULL;
+		if (h != NULL && h->has_ip6)
+			to.has6 = true, to.ip6 = h->ip6;
+		if (c && c->has_ip6 && x->to.node.name && strcmp(c->name, x->to.node.name) == 0)
+			to.has6 = true, to.ip6 = c->ip6;
+	}
+	return tcp_watch_check(&r->tcp, x, &to, why, n);
+}
+
 static bool check(struct runner *r, const struct scenario_expect *x, char *why, size_t n)
 {
 	switch (x->kind) {
@@ -1099,7 +1147,7 @@ static bool check(struct runner *r, const struct scenario_expect *x, char *why, 
 	case SCENARIO_EXPECT_NO_SOCKET:
 	case SCENARIO_EXPECT_CONNTRACK:
 	case SCENARIO_EXPECT_NO_CONNTRACK:
-		return tcp_watch_check(&r->tcp, x, x->has_to ? endpoint_ip(r, &x->to) : 0, why, n);
+		return check_tcp(r, x, why, n);
 	case SCENARIO_EXPECT_COUNT:
 		break;
 	}

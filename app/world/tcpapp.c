@@ -24,7 +24,9 @@ struct tcp_prog {
 	bool server;
 	enum tcp_serve_mode mode;
 	/* a client */
-	struct endpoint dst;
+	struct endpoint dst; /* over IPv6: the port only, the address in dst6 */
+	bool is6;
+	struct ip6_addr dst6;
 	char dst_name[64];
 	struct tcp_client_options opt;
 	bool connected, closed;
@@ -117,9 +119,12 @@ const char *tcp_service_name(uint16_t port)
  * prints the host it was given and the address it resolved. */
 static void client_target(const struct tcp_prog *p, char *out, size_t n)
 {
-	char ip[16];
+	char ip[IP6_TEXT_SIZE];
 
-	ip_format(p->dst.ip, ip, sizeof(ip));
+	if (p->is6)
+		ip6_format(&p->dst6, ip, sizeof(ip));
+	else
+		ip_format(p->dst.ip, ip, sizeof(ip));
 	if (strcmp(ip, p->dst_name) == 0)
 		snprintf(out, n, "%s", ip);
 	else
@@ -152,7 +157,7 @@ static void client_send(struct tcp_prog *p, struct host_tcp *s)
 
 static void client_failed(struct tcp_prog *p, int err)
 {
-	char line[LINE_MAX_TEXT], target[96];
+	char line[LINE_MAX_TEXT], target[128];
 
 	client_target(p, target, sizeof(target));
 	/* netcat.c remote_connect: warn("connect to %s (%s) port %s (%s) %s") */
@@ -164,7 +169,7 @@ static void client_failed(struct tcp_prog *p, int err)
 static void on_client(struct host_tcp *s, const struct host_tcp_event *ev, void *ctx)
 {
 	struct tcp_prog *p = ctx;
-	char line[LINE_MAX_TEXT], target[96];
+	char line[LINE_MAX_TEXT], target[128];
 
 	switch (ev->kind) {
 	case HOST_TCP_CONNECTED:
@@ -204,6 +209,28 @@ int tcp_client_start(struct tcp_apps *apps, struct host *h, const struct endpoin
 	snprintf(p->dst_name, sizeof(p->dst_name), "%s", dst_name);
 	if (host_tcp_connect(h, opt->local_port ? &local : NULL, dst, opt->local_port != 0,
 			     on_client, p) == NULL)
+		say(p, "failed",
+		    opt->local_port ? "bind failed: Address already in use"
+				    : "connect failed: Cannot assign requested address");
+	return 0;
+}
+
+int tcp_client_start6(struct tcp_apps *apps, struct host *h, const struct endpoint6 *dst,
+		      const char *dst_name, const struct tcp_client_options *opt)
+{
+	struct tcp_prog *p = prog_new(apps, h);
+	struct endpoint6 local = {.port = opt->local_port};
+
+	if (p == NULL)
+		return -1;
+	p->is6 = true;
+	p->dst6 = dst->ip;
+	p->dst.port = dst->port;
+	p->opt = *opt;
+	snprintf(p->dst_name, sizeof(p->dst_name), "%s", dst_name);
+	host_address6(h, &local.ip);
+	if (host_tcp_connect6(h, opt->local_port ? &local : NULL, dst, opt->local_port != 0,
+			      on_client, p) == NULL)
 		say(p, "failed",
 		    opt->local_port ? "bind failed: Address already in use"
 				    : "connect failed: Cannot assign requested address");
@@ -258,7 +285,8 @@ static void on_accept(struct host_tcp *listener, struct host_tcp *conn, void *ct
 {
 	struct tcp_prog *server = ctx, *p = prog_new(server->apps, server->h);
 	struct endpoint from = host_tcp_remote(conn);
-	char line[LINE_MAX_TEXT], ip[16];
+	struct endpoint6 from6 = host_tcp_remote6(conn);
+	char line[LINE_MAX_TEXT], ip[IP6_TEXT_SIZE];
 
 	(void)listener;
 	if (p == NULL) {
@@ -271,26 +299,42 @@ static void on_accept(struct host_tcp *listener, struct host_tcp *conn, void *ct
 	if (p->mode == TCP_SERVE_DAYTIME)
 		daytime(p, conn);
 	/* Debian's netcat-openbsd report_sock: "Connection received on %s %s" */
-	snprintf(line, sizeof(line), "Connection received on %s %u",
-		 ip_format(from.ip, ip, sizeof(ip)), from.port);
+	if (host_tcp_is6(conn))
+		ip6_format(&from6.ip, ip, sizeof(ip));
+	else
+		ip_format(from.ip, ip, sizeof(ip));
+	snprintf(line, sizeof(line), "Connection received on %s %u", ip, from.port);
 	say(p, "accepted", line);
+}
+
+/* One listener: `nc -lvk` (IPv4) or `nc -6 -lvk` (IPv6, v6only). */
+static void serve_family(struct tcp_prog *p, uint16_t port, bool v6)
+{
+	char line[LINE_MAX_TEXT];
+	struct host_tcp *l = v6 ? host_tcp_listen6(p->h, NULL, port, true, on_accept, p)
+				: host_tcp_listen(p->h, 0, port, true, on_accept, p);
+
+	if (l == NULL) {
+		/* netcat.c: err(1, "bind failed") after local_listen fails */
+		say(p, "failed", "Address already in use");
+		return;
+	}
+	snprintf(line, sizeof(line), "Listening on %s %u", v6 ? "::" : "0.0.0.0", port);
+	say(p, "listening", line);
 }
 
 int tcp_serve_start(struct tcp_apps *apps, struct host *h, uint16_t port, enum tcp_serve_mode mode)
 {
 	struct tcp_prog *p = prog_new(apps, h);
-	char line[LINE_MAX_TEXT];
+	struct ip6_addr v6;
 
 	if (p == NULL)
 		return -1;
 	p->server = true;
 	p->mode = mode;
-	if (host_tcp_listen(h, 0, port, true, on_accept, p) == NULL) {
-		/* netcat.c: err(1, "bind failed") after local_listen fails */
-		say(p, "failed", "Address already in use");
-		return 0;
-	}
-	snprintf(line, sizeof(line), "Listening on 0.0.0.0 %u", port);
-	say(p, "listening", line);
+	if (host_address(h) != 0 || !host_address6(h, &v6))
+		serve_family(p, port, false);
+	if (host_address6(h, &v6))
+		serve_family(p, port, true);
 	return 0;
 }

@@ -2,14 +2,16 @@
  * tcpapp.h - TCP programs on simulated hosts: a server and a client, as a
  * student would run them with netcat (Debian's netcat-openbsd, `nc -v`).
  *
- * The server is `nc -lvk PORT`: it listens on every address (nc sets
+ * The server is `nc -lvk PORT`: it listens on every IPv4 address (nc sets
  * SO_REUSEADDR and SO_REUSEPORT on a listening socket, local_listen() in
  * netcat.c), accepts every connection, and either sends back what it
  * receives (`echo`, RFC 862's service) or reads and forgets it (`discard`,
  * RFC 863), and closes its side when the client closes its own; or, as
  * inetd's `daytime` (RFC 867), sends the time as ctime(3) writes it (the
  * virtual clock from 1970) and closes first, so that the server's side
- * waits in TIME-WAIT.
+ * waits in TIME-WAIT. Debian's nc listens on IPv4 alone unless given -6;
+ * a host with IPv6 runs `nc -6 -lvk PORT` beside it (an IPV6_V6ONLY
+ * listener on [::]: "Listening on :: PORT"), an IPv6-only host that alone.
  *
  * The client is `nc -v [-p PORT] HOST PORT` with N bytes on its standard
  * input: it connects (from PORT when given: nc binds it, and natsim sets
@@ -61,6 +63,11 @@ struct tcp_client_options {
  * address beside it when they differ. Returns 0, or -1 if out of memory. */
 int tcp_client_start(struct tcp_apps *apps, struct host *h, const struct endpoint *dst,
 		     const char *dst_name, const struct tcp_client_options *opt);
+
+/* The same to an IPv6 address (`nc -6 -v ...`), from the host's IPv6
+ * address. */
+int tcp_client_start6(struct tcp_apps *apps, struct host *h, const struct endpoint6 *dst,
+		      const char *dst_name, const struct tcp_client_options *opt);
 
 /* The service name /etc/services gives a TCP port ("http" for 80), or "*"
  * as nc prints a port it has no name for. */

@@ -41,6 +41,20 @@ static bool same_ep(const struct endpoint *a, const struct endpoint *b)
 	return a->ip == b->ip && a->port == b->port;
 }
 
+static bool same_ep6(const struct endpoint6 *a, const struct endpoint6 *b)
+{
+	return a->port == b->port && ip6_equal(&a->ip, &b->ip);
+}
+
+static bool same_sock(const struct tcp_sock_seen *k, const struct trace_socket *s)
+{
+	if (!same_ep(&k->local, &s->local) || !same_ep(&k->remote, &s->remote) ||
+	    k->is6 != (s->v6 != NULL))
+		return false;
+	return !k->is6 ||
+	       (same_ep6(&k->local6, &s->v6->local) && same_ep6(&k->remote6, &s->v6->remote));
+}
+
 /* The live socket with this identity (the last one: a 4-tuple may be used
  * again once its socket is freed), or NULL. */
 static struct tcp_sock_seen *find_sock(struct tcp_watch *w, const struct trace_socket *s)
@@ -48,8 +62,7 @@ static struct tcp_sock_seen *find_sock(struct tcp_watch *w, const struct trace_s
 	for (size_t i = w->n_socks; i-- > 0;) {
 		struct tcp_sock_seen *k = &w->socks[i];
 
-		if (k->state != TCP_CLOSED && strcmp(k->node, s->node) == 0 &&
-		    same_ep(&k->local, &s->local) && same_ep(&k->remote, &s->remote))
+		if (k->state != TCP_CLOSED && strcmp(k->node, s->node) == 0 && same_sock(k, s))
 			return k;
 	}
 	return NULL;
@@ -63,8 +76,12 @@ static int on_socket(struct tcp_watch *w, int64_t t, const struct trace_socket *
 		k = push(&w->socks, &w->n_socks, &w->cap_socks, sizeof(*k));
 		if (k == NULL)
 			return -1;
-		*k =
-		    (struct tcp_sock_seen){.node = s->node, .local = s->local, .remote = s->remote};
+		*k = (struct tcp_sock_seen){
+		    .node = s->node, .local = s->local, .remote = s->remote, .is6 = s->v6 != NULL};
+		if (s->v6 != NULL) {
+			k->local6 = s->v6->local;
+			k->remote6 = s->v6->remote;
+		}
 	}
 	k->state = s->new_state;
 	k->since = t;
@@ -154,12 +171,20 @@ static bool outcome_of(const struct tcp_sock_seen *k, int outcome)
 	return false;
 }
 
+/* A socket's end as ss prints it: "10.0.0.5:40000", "[2001:db8::5]:40000". */
+static char *end_text(const struct tcp_sock_seen *k, bool remote, char *out, size_t n)
+{
+	if (k->is6)
+		return endpoint6_format(remote ? &k->remote6 : &k->local6, out, n);
+	return endpoint_format(remote ? &k->remote : &k->local, out, n);
+}
+
 /* How one attempt went, in words: "connected", "failed at 1.2 s: ...". */
 static void attempt_words(const struct tcp_sock_seen *k, char *out, size_t n)
 {
-	char t[32], local[24];
+	char t[32], local[ENDPOINT6_TEXT_SIZE];
 
-	endpoint_format(&k->local, local, sizeof(local));
+	end_text(k, false, local, sizeof(local));
 	seconds(k->error ? k->ended_at : k->since, t, sizeof(t));
 	if (k->error != 0)
 		snprintf(out, n, "from %s %s at %s: %s", local,
@@ -173,17 +198,25 @@ static void attempt_words(const struct tcp_sock_seen *k, char *out, size_t n)
 			 tcp_state_name((enum tcp_state)k->state), t);
 }
 
+/* Does the connection go to the target, in its family? */
+static bool goes_to(const struct tcp_sock_seen *k, const struct tcp_watch_target *to)
+{
+	if (k->is6)
+		return to->has6 && ip6_equal(&k->remote6.ip, &to->ip6);
+	return to->ip != 0 && k->remote.ip == to->ip;
+}
+
 static bool check_outcome(const struct tcp_watch *w, const struct scenario_expect *x,
-			  uint32_t to_ip, char *why, size_t n)
+			  const struct tcp_watch_target *to, char *why, size_t n)
 {
 	const struct tcp_sock_seen *first = NULL, *match = NULL;
 	size_t tries = 0;
-	char what[160] = "";
+	char what[200] = "";
 
 	for (size_t i = 0; i < w->n_socks; i++) {
 		const struct tcp_sock_seen *k = &w->socks[i];
 
-		if (strcmp(k->node, x->host.name) != 0 || k->remote.ip != to_ip ||
+		if (strcmp(k->node, x->host.name) != 0 || !goes_to(k, to) ||
 		    (x->to.port != SCENARIO_UNSET && k->remote.port != x->to.port))
 			continue;
 		tries++;
@@ -206,14 +239,14 @@ static bool check_outcome(const struct tcp_watch *w, const struct scenario_expec
  * not "0.0.0.0:80 \u2192 0.0.0.0:0", a peer no socket has. */
 static const char *sock_ends(const struct tcp_sock_seen *s, char *out, size_t size)
 {
-	char local[24], remote[24];
+	char local[ENDPOINT6_TEXT_SIZE], remote[ENDPOINT6_TEXT_SIZE];
 
-	endpoint_format(&s->local, local, sizeof(local));
+	end_text(s, false, local, sizeof(local));
 	if (s->state == TCP_LISTEN)
 		snprintf(out, size, "%s", local);
 	else
 		snprintf(out, size, "%s \u2192 %s", local,
-			 endpoint_format(&s->remote, remote, sizeof(remote)));
+			 end_text(s, true, remote, sizeof(remote)));
 	return out;
 }
 
@@ -238,7 +271,7 @@ static bool check_socket(const struct tcp_watch *w, const struct scenario_expect
 		}
 	}
 	const struct tcp_sock_seen *shown = first ? first : other;
-	char sock[64] = "";
+	char sock[2 * ENDPOINT6_TEXT_SIZE + 8] = "";
 	if (shown == NULL)
 		snprintf(why, n, "%s has no TCP socket", x->host.name);
 	else
@@ -285,12 +318,12 @@ static bool check_conntrack(const struct tcp_watch *w, const struct scenario_exp
 	return (k > 0) == (x->kind == SCENARIO_EXPECT_CONNTRACK);
 }
 
-bool tcp_watch_check(const struct tcp_watch *w, const struct scenario_expect *x, uint32_t to_ip,
-		     char *why, size_t n)
+bool tcp_watch_check(const struct tcp_watch *w, const struct scenario_expect *x,
+		     const struct tcp_watch_target *to, char *why, size_t n)
 {
 	switch (x->kind) {
 	case SCENARIO_EXPECT_TCP:
-		return check_outcome(w, x, to_ip, why, n);
+		return check_outcome(w, x, to, why, n);
 	case SCENARIO_EXPECT_SOCKET:
 	case SCENARIO_EXPECT_NO_SOCKET:
 		return check_socket(w, x, why, n);
@@ -313,9 +346,13 @@ void tcp_watch_describe(const struct scenario_expect *x, const char *by, char *o
 	char to[64] = "", port[16] = "", st[16] = "";
 
 	if (x->kind == SCENARIO_EXPECT_TCP) {
-		char ip[16];
-		snprintf(to, sizeof(to), "%s",
-			 x->to.node.name ? x->to.node.name : ip_format(x->to.ip, ip, sizeof(ip)));
+		char ip[IP6_TEXT_SIZE];
+		bool brackets = !x->to.node.name && x->to.is6 && x->to.port != SCENARIO_UNSET;
+		snprintf(to, sizeof(to), "%s%s%s", brackets ? "[" : "",
+			 x->to.node.name ? x->to.node.name
+			 : x->to.is6	 ? ip6_format(&x->to.ip6, ip, sizeof(ip))
+					 : ip_format(x->to.ip, ip, sizeof(ip)),
+			 brackets ? "]" : ""); /* RFC 5952 section 6 */
 		if (x->to.port != SCENARIO_UNSET)
 			snprintf(port, sizeof(port), ":%d", x->to.port);
 		snprintf(out, n, "%s %s %s%s over TCP%s", x->host.name, verbs[x->tcp_outcome], to,

@@ -23,7 +23,10 @@
 /* A socket as it is now (its last TRACE_SOCKET record). */
 struct tcp_sock_seen {
 	const char *node; /* node names live as long as the world */
-	struct endpoint local, remote;
+	struct endpoint local, remote; /* an IPv6 socket's: the ports only */
+	bool is6;
+	struct endpoint6 local6, remote6; /* an IPv6 socket's ends (by value: a
+					   * record's are borrowed) */
 	uint8_t state; /* enum tcp_state */
 	int64_t since;
 	bool connected; /* it reached ESTABLISHED once */
@@ -51,11 +54,19 @@ struct tcp_watch {
 int tcp_watch_record(struct tcp_watch *w, const struct trace_record *rec);
 void tcp_watch_free(struct tcp_watch *w);
 
+/* Where `expect tcp ... to X` points: X's IPv4 address (0: none) and its
+ * IPv6 one (has6 false: none); a connection of either family counts. */
+struct tcp_watch_target {
+	uint32_t ip;
+	bool has6;
+	struct ip6_addr ip6;
+};
+
 /* Check a TCP expectation (SCENARIO_EXPECT_TCP, _SOCKET, _NO_SOCKET,
- * _CONNTRACK, _NO_CONNTRACK) now; `to_ip` is the address `expect tcp ...
- * to X` names. Returns whether it holds, with what was found in why[n]. */
-bool tcp_watch_check(const struct tcp_watch *w, const struct scenario_expect *x, uint32_t to_ip,
-		     char *why, size_t n);
+ * _CONNTRACK, _NO_CONNTRACK) now; `to` is what `expect tcp ... to X`
+ * names. Returns whether it holds, with what was found in why[n]. */
+bool tcp_watch_check(const struct tcp_watch *w, const struct scenario_expect *x,
+		     const struct tcp_watch_target *to, char *why, size_t n);
 /* What the expectation asks, in the language's words ("alice connects to
  * web:80", "a socket of alice in TIME-WAIT"); `by` ends it (" by 5 s"). */
 void tcp_watch_describe(const struct scenario_expect *x, const char *by, char *out, size_t n);

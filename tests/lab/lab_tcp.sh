@@ -31,6 +31,7 @@ SIM_ONLY=
 [ "${2:-}" != --sim-only ] || SIM_ONLY=yes
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
+. "$HERE/lib6.sh"
 if [ -n "$SIM_ONLY" ]; then
 	command -v python3 >/dev/null || { echo "SKIP: lab_tcp needs python3"; exit "$LAB_SKIP"; }
 	LAB_LOGS=$(mktemp -d /tmp/natsim-lab.XXXXXX)
@@ -168,6 +169,7 @@ tcp_run() {
 	LAB_NS_PREFIX=$LAB- $TCP_LAB_PRIORITY python3 "$HERE/tcp_lab.py" "$1" "$LAB_LOGS" "$case" "$nats" "${@:2}" | tee -a "$LINES"
 	cap_stop_all "$case"
 	for ns in ${nats//,/ }; do
+		[ "$ns" != - ] || continue
 		# The rendezvous flows' events are the same as case_out's; their
 		# entries still show in the snapshots.
 		{ grep ' tcp ' "$LAB_LOGS/conntrack_$ns.log" | grep -v 'dport=3478 ' || true; } |
@@ -237,6 +239,41 @@ case_simopen() {
 	cap_start lan1 eth0
 	cap_start lan2 eth0
 	tcp_run "simopen-$a-$b" nat1,nat2 simopen wan "$RDV:3478" lan1 "$ALICE" lan2 "$BOB_LAN" 4000
+}
+
+# ---- TCP over IPv6 (issue 18) -------------------------------------------
+# Two homes routing IPv6 with no firewall (lib6.sh's lab_home6 ... none):
+# alice 2001:db8:1::2, bob 2001:db8:2::2, nothing translated, no NAT to
+# track. The sockets are IPv6 ones (IPV6_V6ONLY, as natsim's).
+ALICE6=2001:db8:1::2
+BOB6=2001:db8:2::2
+tcp_world6() {
+	tcp_teardown
+	lab_make_wan
+	lab_make_wan6
+	lab_home6 1 none
+	lab_home6 2 none
+	tcp_settle
+	ROLES=(alice=$ALICE6 bob=$BOB6)
+	NS_ROLES=(lan1=alice lan2=bob)
+}
+
+# The handshake, 22 bytes there and back, alice closes first: the SYN's
+# MSS 1440 (40 bytes of IPv6 header), her TIME_WAIT.
+case_out6() {
+	tcp_world6
+	cap_start lan1 eth0
+	cap_start lan2 eth0
+	tcp_run out6 - talk lan1 "[$ALICE6]:4000" lan2 "[::]:5000" "[$BOB6]:5000" 22
+}
+
+# A closed port: bob's stack answers alice's SYN with an RST
+# (tcp_v6_send_reset), her connect is refused.
+case_rst6() {
+	tcp_world6
+	cap_start lan1 eth0
+	cap_start lan2 eth0
+	tcp_run rst6 - syn lan1 "[$ALICE6]:4000" "[$BOB6]:7000" 1.5
 }
 
 # ---- The simulator's half: the same cases as scenarios -------------------
@@ -359,6 +396,42 @@ sim_syn() {
 	done
 }
 
+# The IPv6 world of tcp_world6 as a scenario: routers with their IPv6
+# firewall off, the lab's addresses.
+sim_world6() {
+	sim_world "$1"
+	cat >>"$SIM_FILE" <<-NSIM
+	router alice-home ipv6 2001:db8:1::/64 firewall6 off
+	host alice at $ALICE6 behind alice-home
+	router bob-home ipv6 2001:db8:2::/64 firewall6 off
+	host bob at $BOB6 behind bob-home
+	NSIM
+	SIM_ROLES=(alice=$ALICE6 bob=$BOB6)
+}
+
+sim_out6() {
+	sim_world6 out6
+	cat >>"$SIM_FILE" <<-NSIM
+	serve bob tcp 5000 echo
+	at 1s tcp alice to [$BOB6]:5000 from port 4000 send 22 bytes close
+	NSIM
+	sim_run 5s
+	sim_outcome client alice 4000 5
+	sim_pcap alice
+	sim_pcap bob
+	sim_trace sockets alice 5 alice-after-close-ss
+	sim_trace sockets bob 5 bob-after-close-ss
+}
+
+sim_rst6() {
+	sim_world6 rst6
+	echo "at 1s tcp alice to [$BOB6]:7000 from port 4000" >>"$SIM_FILE"
+	sim_run 2.5s
+	sim_outcome client alice 4000 2.5
+	sim_pcap alice
+	sim_pcap bob
+}
+
 # sim_mapping NAT: the public port NAT gave the flow to the rendezvous
 # server (its conntrack entry's reply tuple), after the scenario's first
 # part ran.
@@ -443,6 +516,8 @@ if [ -z "$SIM_ONLY" ]; then
 			case_simopen "$a" "$b"
 		done
 	done
+	case_out6
+	case_rst6
 	tcp_teardown
 fi
 
@@ -458,6 +533,8 @@ if natsim_knows_tcp; then
 			sim_simopen "$a" "$b"
 		done
 	done
+	sim_out6
+	sim_rst6
 	echo "---- the simulator (natsim run --pcap --trace, same cases):"
 	cat "$SIM_LINES"
 else

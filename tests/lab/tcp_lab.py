@@ -16,7 +16,8 @@ outcome:
     CASE outcome ROLE connected|refused|timed-out|reset
     CASE outcome data ...bytes each side got, and whether its peer's FIN came
 
-Usage (NS are namespace names; ADDR:PORT numeric):
+Usage (NS are namespace names; ADDR:PORT numeric, [ADDR]:PORT for IPv6,
+whose sockets are IPV6_V6ONLY):
   tcp_lab.py talk OUT CASE NATS CLIENT_NS CLIENT_ADDR:PORT SERVER_NS
                   LISTEN_ADDR:PORT TO_ADDR:PORT BYTES
       `serve S tcp PORT echo` and `tcp C to TO from port P send BYTES bytes close`.
@@ -46,8 +47,9 @@ CONNECT_LIMIT = 2.5  # seconds a connect may take: the SYN and its retransmissio
 
 
 def endpoint(text):
+    """ "10.0.0.1:80", or an IPv6 one as "[2001:db8::2]:80" (RFC 5952 6)."""
     addr, _, port = text.rpartition(":")
-    return addr, int(port)
+    return addr.strip("[]"), int(port)
 
 
 def enter(ns):
@@ -58,13 +60,16 @@ def enter(ns):
         os.close(fd)
 
 
-def tcp_socket(ns, reuse=True):
-    """A TCP socket made in namespace NS."""
+def tcp_socket(ns, reuse=True, v6=False):
+    """A TCP socket made in namespace NS; V6: an IPv6 one, IPV6_V6ONLY as
+    natsim's IPv6 sockets are."""
     enter(ns)
     try:
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_STREAM)
     finally:
         enter(None)
+    if v6:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
     if reuse:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     return s
@@ -163,10 +168,10 @@ def echo_until_eof(conn, expect):
 
 def talk(case, client_ns, client, server_ns, listen, to, size):
     """`serve S tcp PORT echo` and `tcp C to TO from port P send SIZE bytes close`."""
-    srv = tcp_socket(server_ns)
+    srv = tcp_socket(server_ns, v6=":" in listen[0])
     srv.bind(listen)
     srv.listen(4)
-    cli = tcp_socket(client_ns)
+    cli = tcp_socket(client_ns, v6=":" in client[0])
     cli.bind(client)
     connect_nowait(cli, to)
     err = wait_connected([cli], CONNECT_LIMIT)[0]
@@ -190,7 +195,7 @@ def talk(case, client_ns, client, server_ns, listen, to, size):
 
 
 def syn(case, client_ns, client, to, seconds):
-    cli = tcp_socket(client_ns)
+    cli = tcp_socket(client_ns, v6=":" in client[0])
     cli.bind(client)
     connect_nowait(cli, to)
     case.outcome("client", error_word(wait_connected([cli], seconds)[0]))

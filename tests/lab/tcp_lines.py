@@ -53,8 +53,13 @@ def norm_conntrack(w, roles, events):
 
 
 def norm_ss_end(e, roles):
+    """An ss end as roles: IPv6 ones are "[2001:db8::2]:80", "[::]:80"
+    (every address: "*6", so that an IPv6 listener is not an IPv4 one)."""
     a, _, p = e.rpartition(":")
-    a = "*" if a in ("0.0.0.0", "*") else roles.get(a, "?" + a)
+    if a.startswith("[") and a.endswith("]"):
+        a = "*6" if a == "[::]" else roles.get(a[1:-1], "?" + a[1:-1])
+    else:
+        a = "*" if a in ("0.0.0.0", "*") else roles.get(a, "?" + a)
     return a + ":" + (p if p in FIXED or p == "*" else "P")
 
 
@@ -158,7 +163,7 @@ def trace_sockets(path, node, when):
             now[key] = r["to"]
     out = []
     for (local, remote), state in now.items():
-        peer = "0.0.0.0:*" if state == "LISTEN" else remote
+        peer = remote if state != "LISTEN" else "[::]:*" if local.startswith("[") else "0.0.0.0:*"
         out.append("%s 0 0 %s %s" % (SS_STATE.get(state, state), local, peer))
     return out
 

@@ -2,7 +2,7 @@
 """tcp_pcap.py - the TCP segments one host of the TCP lab (lab_tcp.sh) saw.
 
 Reads a capture made on that host (tcpdump -w, Ethernet; or the host's
-interface in `natsim run --pcap`, raw IPv4) and prints one normalised line
+interface in `natsim run --pcap`, raw IPv4 or IPv6) and prints one normalised line
 for every TCP segment, in the order they crossed the wire:
 
     CASE N FLAGS SRC:PORT DST:PORT [len=L] [OPTIONS]
@@ -16,8 +16,11 @@ payload's length when there is one. A segment with SYN also lists its options
 as tcpdump does (mss 1460,sackOK,TS,nop,wscale 7; the timestamp values left
 out): they are what Linux puts on a SYN, and what natsim must too.
 
+IPv6 segments (no extension headers, as the lab's hosts send them) read the
+same, their addresses as inet_ntop writes them (RFC 5952: 2001:db8:1::2).
+
 It checks that every segment's TCP checksum is right (with the pseudo-header,
-RFC 9293 section 3.1): the lab turns checksum offload off, so a wrong one is a
+RFC 9293 section 3.1; RFC 8200 section 8.1 for IPv6): the lab turns checksum offload off, so a wrong one is a
 NAT's rewrite gone wrong. A bad one is printed with "FAIL:" on stderr, and the
 exit status is 1. No segment at all prints "CASE none".
 
@@ -27,6 +30,7 @@ the segments from or to port P (a rendezvous that is not what is tested).
 
 Usage: tcp_pcap.py [--window FROM:TO] [--ports P,P,...] [--skip-port P] PCAP CASE ROLE=ADDRESS...
 """
+import socket
 import struct
 import sys
 
@@ -35,7 +39,7 @@ OPTION_NAMES = {1: "nop", 4: "sackOK", 8: "TS"}
 
 
 def packets(path, window):
-    """Yields the IPv4 packets of a pcap file whose time is in the window."""
+    """Yields the IPv4 and IPv6 packets of a pcap file whose time is in the window."""
     with open(path, "rb") as f:
         data = f.read()
     if len(data) < 24:
@@ -53,10 +57,10 @@ def packets(path, window):
         off += 16 + incl
         if not window[0] <= sec + sub / frac < window[1]:
             continue
-        if linktype != 1:  # natsim run --pcap: IPv4 without a link header
-            if frame and frame[0] >> 4 == 4:
+        if linktype != 1:  # natsim run --pcap: IPv4 (or IPv6) without a link header
+            if frame and frame[0] >> 4 in (4, 6):
                 yield frame
-        elif len(frame) > 14 and frame[12:14] == b"\x08\x00":
+        elif len(frame) > 14 and frame[12:14] in (b"\x08\x00", b"\x86\xdd"):
             yield frame[14:]
 
 
@@ -102,20 +106,32 @@ def options_word(opts):
     return ",".join(out)
 
 
-def segment(ip, roles, ports):
-    """One normalised line (without CASE and N), and a problem or None."""
+def l4_of(ip):
+    """The packet's protocol, addresses (text) and TCP bytes, and the
+    checksum's pseudo-header (RFC 9293 3.1; RFC 8200 8.1 for IPv6)."""
+    if ip[0] >> 4 == 6:
+        total = 40 + struct.unpack("!H", ip[4:6])[0]
+        tcp = ip[40:total]
+        pseudo = ip[8:40] + struct.pack("!IxxxB", len(tcp), 6)
+        return (ip[6], socket.inet_ntop(socket.AF_INET6, ip[8:24]),
+                socket.inet_ntop(socket.AF_INET6, ip[24:40]), tcp, pseudo)
     ihl = (ip[0] & 0x0F) * 4
     total = struct.unpack("!H", ip[2:4])[0]
-    src, dst = ip[12:16], ip[16:20]
     tcp = ip[ihl:total]
+    pseudo = ip[12:20] + struct.pack("!BBH", 0, 6, len(tcp))
+    return (ip[9], ".".join(map(str, ip[12:16])), ".".join(map(str, ip[16:20])), tcp, pseudo)
+
+
+def segment(ip, roles, ports):
+    """One normalised line (without CASE and N), and a problem or None."""
+    _, src, dst, tcp, pseudo = l4_of(ip)
     sport, dport = struct.unpack("!HH", tcp[:4])
     off = (tcp[12] >> 4) * 4
     bits = tcp[13]
-    pseudo = src + dst + struct.pack("!BBH", 0, 6, len(tcp))
     problem = None if checksum(pseudo + tcp) == 0 else "bad TCP checksum"
 
     def end(addr, port):
-        name = roles.get(".".join(map(str, addr)), "?" + ".".join(map(str, addr)))
+        name = roles.get(addr, "?" + addr)
         return "%s:%s" % (name, port if port in ports else "P")
 
     line = "%s %s %s" % (flags_word(bits), end(src, sport), end(dst, dport))
@@ -144,10 +160,10 @@ def main(argv):
         roles[addr] = name
     n, failed = 0, False
     for ip in packets(path, window):
-        if ip[9] != 6:
+        proto, _, _, tcp, _ = l4_of(ip)
+        if proto != 6:
             continue
-        ihl = (ip[0] & 0x0F) * 4
-        if skip is not None and skip in struct.unpack("!HH", ip[ihl:ihl + 4]):
+        if skip is not None and skip in struct.unpack("!HH", tcp[:4]):
             continue
         n += 1
         line, problem = segment(ip, roles, ports)
