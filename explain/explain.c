@@ -636,6 +636,42 @@ static const char *reject_with_name(uint8_t type, uint8_t code)
 	}
 }
 
+/* ip6tables' --reject-with name of an ICMPv6 destination unreachable code
+ * (iptables-extensions(8), REJECT (IPv6)). */
+static const char *reject_with_name6(uint8_t type, uint8_t code)
+{
+	static const char *const names[] = {"icmp6-no-route", "icmp6-adm-prohibited", NULL,
+					    "icmp6-addr-unreachable", "icmp6-port-unreachable"};
+
+	return type == 1 && code < sizeof(names) / sizeof(names[0]) ? names[code] : NULL;
+}
+
+/* reject_answer for an ip6 rule's REJECT (nf_send_unreach6 -> icmp6_send:
+ * ICMPv6's names, its rate limit and RFC 4443's never). */
+static void reject_answer6(const struct icmp_answer *a, size_t used, char *out, size_t size)
+{
+	char name[48];
+	const char *with = reject_with_name6(a->type, a->code);
+
+	explain_icmp6_name(a->type, a->code, name, sizeof(name));
+	if (a->kind == ICMP_ANSWER_SENT) {
+		used = nat_append(out, size, used, ", and told the sender: ICMPv6 %s", name);
+		if (with != NULL)
+			used = nat_append(out, size, used, " (%s)", with);
+		if (a->packet_id != 0)
+			nat_append(out, size, used, ", #%llu", (unsigned long long)a->packet_id);
+	} else if (a->kind == ICMP_ANSWER_RATE_LIMITED) {
+		nat_append(out, size, used,
+			   ", but did not tell the sender (ICMPv6 %s): Linux's ICMPv6 rate limit (6 "
+			   "at once per destination, then one per net.ipv6.icmp.ratelimit, 100 ms)",
+			   name);
+	} else if (a->kind == ICMP_ANSWER_NEVER) {
+		nat_append(out, size, used,
+			   ", and told the sender nothing (RFC 4443 2.4(e): no error about an "
+			   "ICMPv6 error, nor to a multicast or unspecified source)");
+	}
+}
+
 /* What a REJECT told the sender, after the rule that decided. Linux sends
  * the error with icmp_send() (nf_send_unreach), so it is rate limited like
  * any other error and never sent about an ICMP error. */
@@ -645,6 +681,10 @@ static void reject_answer(const struct icmp_answer *a, const struct verdict_flow
 	char name[48];
 	const char *with = reject_with_name(a->type, a->code);
 
+	if (flow->ip_version == 6 && a->kind != ICMP_ANSWER_TCP_RST) {
+		reject_answer6(a, used, out, size);
+		return;
+	}
 	explain_icmp_name(a->type, a->code, name, sizeof(name));
 	switch (a->kind) {
 	case ICMP_ANSWER_SENT:

@@ -74,6 +74,8 @@ const char *explain_errno_words(int err)
 		return "Address already in use";
 	case EPROTO:
 		return "Protocol error";
+	case EACCES: /* ICMPv6 administratively prohibited (icmpv6_err_convert) */
+		return "Permission denied";
 	case EPIPE:
 		return "Broken pipe";
 	default:
@@ -98,6 +100,8 @@ const char *explain_errno_name(int err)
 		return "EADDRINUSE";
 	case EPROTO:
 		return "EPROTO";
+	case EACCES:
+		return "EACCES";
 	case EPIPE:
 		return "EPIPE";
 	default:

@@ -479,42 +479,6 @@ static void host6_loopback(struct host *h, struct packet *p)
 	host6_receive(h, host_iface(h), p);
 }
 
-/* REJECT --reject-with tcp-reset in an ip6 rule (ip6t_REJECT's
- * nf_send_reset6): an RST from the segment's destination, <SEQ=SEG.ACK>
- * for a segment with an ACK, else <ACK=SEG.SEQ+SEG.LEN> with ACK set (as
- * host.c's IPv4 one); never for an RST. No options, hop limit 64; not an
- * ICMP error, so no rate limit. */
-static struct packet *host6_reject_reset(struct host *h, const struct packet6_info *info,
-					 struct icmp_answer *answer)
-{
-	struct net *net = h->node.net;
-	struct endpoint6 from = {info->dst, info->dport}, to = {info->src, info->sport};
-	struct tcp_segment rst = {.flags = TCP_RST};
-	struct packet *r;
-
-	*answer = (struct icmp_answer){.kind = ICMP_ANSWER_NONE};
-	if (info->tcp_flags & TCP_RST)
-		return NULL;
-	if (info->tcp_flags & TCP_ACK) {
-		rst.seq = info->tcp_ack;
-	} else {
-		rst.flags |= TCP_ACK;
-		rst.ack = info->tcp_seq + (uint32_t)info->payload_len +
-			  ((info->tcp_flags & TCP_SYN) ? 1u : 0u) +
-			  ((info->tcp_flags & TCP_FIN) ? 1u : 0u);
-	}
-	r = packet_alloc(net_packets(net), net_next_packet_id(net),
-			 IPV6_HEADER_SIZE + TCP_HEADER_MIN);
-	if (r == NULL)
-		return NULL;
-	r->len = packet6_build_tcp(
-	    r->data, r->cap, &from, &to, IPV6_DEFAULT_HOP_LIMIT,
-	    net_flow_label6(net, &from.ip, &to.ip, IPPROTO_NUM_TCP, from.port, to.port), &rst);
-	r->sums_ok = true;
-	*answer = (struct icmp_answer){.kind = ICMP_ANSWER_TCP_RST, .packet_id = r->id};
-	return r;
-}
-
 /* The filter refused p. A REJECT answers with its rule's error
  * (nf_send_unreach6 -> icmp6_send), from the address the packet was for,
  * or with an RST for tcp-reset; on OUTPUT, to ourselves through lo. */
@@ -527,7 +491,7 @@ static void host6_refuse(struct host *h, struct iface *at, struct packet *p,
 
 	if (v->action == FW_REJECT && v->matched != NULL &&
 	    v->matched->reject_with == FW_REJECT_TCP_RESET && info->next_header == IPPROTO_NUM_TCP)
-		err = host6_reject_reset(h, info, &answer);
+		err = icmp6_reject_reset(h->node.net, info, &answer);
 	else if (v->action == FW_REJECT)
 		err = host6_error_for(
 		    h, p, info, output ? &info->src : &info->dst, ICMP6_DEST_UNREACH,

@@ -162,5 +162,13 @@ struct packet *icmp6_error_packet(struct net *net, const uint8_t *offending, siz
  * `label`. NULL if out of memory. */
 struct packet *icmp6_echo_reply_packet(struct net *net, const struct packet6_info *request,
 				       uint32_t label);
+/* REJECT --reject-with tcp-reset in an ip6 rule, on a host or a router
+ * (ip6t_REJECT's nf_send_reset6): a new packet, the RST from the
+ * segment's destination to its source (tcp_reset_for's numbers, as
+ * IPv4's), no options, hop limit 64; not an ICMP error, so no rate limit.
+ * NULL for an RST, which is never answered, or out of memory. `answer`
+ * says what was sent. */
+struct packet *icmp6_reject_reset(struct net *net, const struct packet6_info *info,
+				  struct icmp_answer *answer);
 
 #endif

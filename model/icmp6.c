@@ -9,6 +9,8 @@
 
 #include <string.h>
 
+#include "model/tcp.h"
+
 static bool is_multicast6(const struct ip6_addr *a)
 {
 	return a->b[0] == 0xff; /* ff00::/8, RFC 4291 2.7 */
@@ -96,4 +98,30 @@ struct packet *icmp6_echo_reply_packet(struct net *net, const struct packet6_inf
 	packet6_set_flow_label(p->data, p->len, label);
 	p->sums_ok = true;
 	return p;
+}
+
+struct packet *icmp6_reject_reset(struct net *net, const struct packet6_info *info,
+				  struct icmp_answer *answer)
+{
+	struct endpoint6 from = {info->dst, info->dport}, to = {info->src, info->sport};
+	struct tcp_seg_in seg = {.flags = info->tcp_flags,
+				 .seq = info->tcp_seq,
+				 .ack = info->tcp_ack,
+				 .len = info->payload_len};
+	struct tcp_segment rst;
+	struct packet *r;
+
+	*answer = (struct icmp_answer){.kind = ICMP_ANSWER_NONE};
+	if (!tcp_reset_for(&seg, &rst))
+		return NULL;
+	r = packet_alloc(net_packets(net), net_next_packet_id(net),
+			 IPV6_HEADER_SIZE + TCP_HEADER_MIN);
+	if (r == NULL)
+		return NULL;
+	r->len = packet6_build_tcp(
+	    r->data, r->cap, &from, &to, IPV6_DEFAULT_HOP_LIMIT,
+	    net_flow_label6(net, &from.ip, &to.ip, IPPROTO_NUM_TCP, from.port, to.port), &rst);
+	r->sums_ok = true;
+	*answer = (struct icmp_answer){.kind = ICMP_ANSWER_TCP_RST, .packet_id = r->id};
+	return r;
 }

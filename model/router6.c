@@ -254,16 +254,19 @@ static void router6_drop(struct router *r, struct fwd6 *f, enum trace_drop_reaso
 /* A filter chain refused f's packet. A REJECT answers with its rule's
  * ICMPv6 error (ip6t_REJECT: nf_send_unreach6 -> icmp6_send), from the
  * address asked when the packet was for the router, else from the way
- * back. A tcp-reset is not sent: natsim builds no IPv6 TCP segment yet. */
+ * back; a tcp-reset with an RST as if from the segment's destination
+ * (nf_send_reset6), whether the segment was for the router or not. */
 static void router6_refuse(struct router *r, struct fwd6 *f, const struct fw_verdict *v)
 {
 	struct icmp_answer answer = {.kind = ICMP_ANSWER_NONE};
 	struct packet *err = NULL;
 	bool own = v->chain == FW_CHAIN_INPUT;
 
-	if (v->action == FW_REJECT &&
-	    !(v->matched != NULL && v->matched->reject_with == FW_REJECT_TCP_RESET &&
-	      f->info.next_header == IPPROTO_NUM_TCP))
+	if (v->action == FW_REJECT && v->matched != NULL &&
+	    v->matched->reject_with == FW_REJECT_TCP_RESET &&
+	    f->info.next_header == IPPROTO_NUM_TCP)
+		err = icmp6_reject_reset(r->node.net, &f->info, &answer);
+	else if (v->action == FW_REJECT)
 		err = router6_error_for(r, f, own ? &f->info.dst : NULL, ICMP6_DEST_UNREACH,
 					v->matched != NULL
 					    ? icmp6_reject_code(v->matched->reject_with)

@@ -18,6 +18,7 @@
 
 #include "app/lang/scenario.h"
 #include "base/addr6.h"
+#include "sim/verdict.h" /* FW_REJECT_* */
 
 static const char world[] =
     "coordinator c at 192.0.2.10 and 2001:db8:ff::10 alternate 192.0.2.11 and 2001:db8:ff::11\n"
@@ -102,10 +103,19 @@ static void test_rules(void **state)
 		 "rule bob input drop ip6 udp dport 9\n"
 		 "rule alice input drop udp dport 9\n"
 		 "rule alice input accept icmpv6 type packet-too-big\n"
-		 "rule home forward drop to 2001:db8:1::5 tcp dport 22\n",
+		 "rule home forward drop to 2001:db8:1::5 tcp dport 22\n"
+		 "rule bob input reject ip6 udp with admin-prohibited\n"
+		 "rule bob input reject ip6 udp with icmp6-addr-unreachable\n"
+		 "rule bob input reject ip6 tcp with tcp-reset\n"
+		 "rule bob input reject ip6 udp with no-route\n",
 		 world);
 	s = parse_ok(text);
-	assert_int_equal(s->n_rules, 5);
+	assert_int_equal(s->n_rules, 9);
+	/* ip6tables' --reject-with words, with or without "icmp6-", and nft's. */
+	assert_int_equal(s->rules[5].reject_with, FW_REJECT_ADMIN_PROHIBITED);
+	assert_int_equal(s->rules[6].reject_with, FW_REJECT_HOST_UNREACHABLE);
+	assert_true(s->rules[7].reject_with == FW_REJECT_TCP_RESET && s->rules[7].reject_tcp_reset);
+	assert_int_equal(s->rules[8].reject_with, FW_REJECT_NET_UNREACHABLE);
 	r = &s->rules[0];
 	assert_int_equal(r->family, 6);
 	assert_int_equal(r->proto, 58);
@@ -198,8 +208,18 @@ static const struct {
     {"rule alice input drop icmpv6 udp\n",
      "t.nsim:7:30: error: a rule matches one protocol: 'udp', 'tcp', 'icmp' or 'icmpv6'"},
     {"rule alice input reject ip6 udp with icmp-port-unreachable\n",
-     "t.nsim:7:33: error: 'with' is not modelled for ip6 rules yet: an ip6 'reject' sends "
-     "ICMPv6 port unreachable, ip6tables' REJECT default"},
+     "t.nsim:7:33: error: 'icmp-port-unreachable' is not an error an ip6 'reject' sends; "
+     "expected one of port-unreachable, no-route, addr-unreachable, admin-prohibited, "
+     "tcp-reset (ip6tables' --reject-with)"},
+    {"rule alice input reject udp with no-route\n",
+     "t.nsim:7:29: error: 'no-route' is an ip6 'reject' error; an IPv4 rule's are "
+     "port-unreachable, net-unreachable, host-unreachable, proto-unreachable, "
+     "net-prohibited, host-prohibited, admin-prohibited, tcp-reset (iptables' "
+     "--reject-with)"},
+    {"rule alice input reject ip6 udp with host-prohibited\n",
+     "t.nsim:7:33: error: 'host-prohibited' is not an error an ip6 'reject' sends; "
+     "expected one of port-unreachable, no-route, addr-unreachable, admin-prohibited, "
+     "tcp-reset (ip6tables' --reject-with)"},
     {"rule alice input drop from 2001:db8::1/64\n",
      "t.nsim:7:28: error: '2001:db8::1/64' is not an IPv6 prefix like 2001:db8:1::/64: bits "
      "are set below the prefix length (an address, not a network)"},

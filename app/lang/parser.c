@@ -1424,6 +1424,7 @@ static const struct scenario_icmp_word icmp6_words[] = {
 struct rule_read {
 	struct scenario_rule r;
 	bool src6, dst6;
+	char with[40]; /* the word after `with`, read once the family is known */
 };
 
 /* An ICMP message name (scenario_icmp_words, or icmp6_words after
@@ -1471,18 +1472,24 @@ static int want_byte(struct parser *p, const char *what, int *out)
 
 /* `with ERROR`: what a reject sends, read by iptables' own names
  * (fw_reject_with_parse: "port-unreachable", "tcp-reset", ...). */
-static int want_reject_with(struct parser *p, struct scenario_rule *r)
+static int reject_with_parse6(const char *word, enum fw_reject_with *with);
+
+static int want_reject_with(struct parser *p, struct rule_read *rr)
 {
 	const struct token *t = want_word(p, "the error a reject sends after 'with'");
-	char word[40], names[400] = "";
+	char names[400] = "";
 	enum fw_reject_with with;
 
 	if (!t)
 		return -1;
-	snprintf(word, sizeof(word), "%.*s", (int)(t->len < 39 ? t->len : 39), p->line + t->off);
-	if (t->len < sizeof(word) && fw_reject_with_parse(word, &with) == 0) {
-		r->reject_with = (int)with;
-		r->reject_tcp_reset = with == FW_REJECT_TCP_RESET; /* also "tcp-rst" */
+	/* Either family's words: the rule's family is settled at its end
+	 * (settle_reject_with). */
+	snprintf(rr->with, sizeof(rr->with), "%.*s", (int)(t->len < 39 ? t->len : 39),
+		 p->line + t->off);
+	if (t->len < sizeof(rr->with) && (fw_reject_with_parse(rr->with, &with) == 0 ||
+					  reject_with_parse6(rr->with, &with) == 0)) {
+		rr->r.reject_with = (int)with;
+		rr->r.reject_tcp_reset = with == FW_REJECT_TCP_RESET; /* also "tcp-rst" */
 		return 0;
 	}
 	for (int i = 0; i < FW_REJECT_WITH_COUNT; i++) {
@@ -1631,8 +1638,6 @@ static int parse_rule_icmp_option(struct parser *p, struct scenario_rule *r, int
 		r->has_icmp_code = true;
 		r->icmp_code = (uint8_t)code;
 		return 0;
-	case RULE_WITH:
-		return want_reject_with(p, r);
 	case RULE_ICMPV6:
 		r->proto = 58;
 		return 0;
@@ -1665,6 +1670,8 @@ static int parse_rule_option(struct parser *p, struct rule_read *rr, int opt)
 	struct scenario_rule *r = &rr->r;
 
 	switch (opt) {
+	case RULE_WITH:
+		return want_reject_with(p, rr);
 	case RULE_UDP:
 		r->proto = 17;
 		return 0;
@@ -1773,6 +1780,52 @@ static int settle_rule_family(struct parser *p, struct rule_read *rr, const stru
 					    : "an IPv6 prefix");
 }
 
+/* An ip6 rule's `with` word: ip6tables' --reject-with names and aliases
+ * (fw_reject_with_parse6: "icmp6-adm-prohibited", "adm-prohibited", ...),
+ * the same without "icmp6-" as the language writes IPv4's without "icmp-"
+ * ("no-route", "addr-unreachable", "port-unreachable"), and nft's
+ * "admin-prohibited" (`reject with icmpv6 type admin-prohibited`). */
+static int reject_with_parse6(const char *word, enum fw_reject_with *with)
+{
+	char full[48];
+
+	if (strcmp(word, "admin-prohibited") == 0) {
+		*with = FW_REJECT_ADMIN_PROHIBITED;
+		return 0;
+	}
+	snprintf(full, sizeof(full), "icmp6-%s", word);
+	return fw_reject_with_parse6(word, with) == 0 ? 0 : fw_reject_with_parse6(full, with);
+}
+
+/* The `with` word read again in the rule's family: iptables' and
+ * ip6tables' REJECT take different names (an IPv4 rule has no
+ * "no-route", an ip6 rule no "host-prohibited"). */
+static int settle_reject_with(struct parser *p, struct rule_read *rr, struct scenario_loc at)
+{
+	enum fw_reject_with with;
+
+	if (rr->r.family == 6) {
+		if (reject_with_parse6(rr->with, &with) == 0) {
+			rr->r.reject_with = (int)with;
+			return 0;
+		}
+		return err_loc(p, at,
+			       "'%s' is not an error an ip6 'reject' sends; expected one of "
+			       "port-unreachable, no-route, addr-unreachable, admin-prohibited, "
+			       "tcp-reset (ip6tables' --reject-with)",
+			       rr->with);
+	}
+	if (fw_reject_with_parse(rr->with, &with) == 0) {
+		rr->r.reject_with = (int)with;
+		return 0;
+	}
+	return err_loc(p, at,
+		       "'%s' is an ip6 'reject' error; an IPv4 rule's are port-unreachable, "
+		       "net-unreachable, host-unreachable, proto-unreachable, net-prohibited, "
+		       "host-prohibited, admin-prohibited, tcp-reset (iptables' --reject-with)",
+		       rr->with);
+}
+
 static int parse_rule(struct parser *p)
 {
 	static const char *const names[] = {"udp",   "from",  "to",   "sport", "dport",
@@ -1796,10 +1849,8 @@ static int parse_rule(struct parser *p)
 	}
 	if (check_rule_options(p, &rr.r, &o) < 0 || settle_rule_family(p, &rr, &o) < 0)
 		return -1;
-	if (rr.r.family == 6 && o.seen[RULE_WITH])
-		return err_loc(p, o.first[RULE_WITH],
-			       "'with' is not modelled for ip6 rules yet: an ip6 'reject' sends "
-			       "ICMPv6 port unreachable, ip6tables' REJECT default");
+	if (o.seen[RULE_WITH] && settle_reject_with(p, &rr, o.first[RULE_WITH]) < 0)
+		return -1;
 	PUSH(p->s->rules, p->s->n_rules, p->pr->cap_rules, slot);
 	if (!slot)
 		return p->oom = true, -1;

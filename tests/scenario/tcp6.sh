@@ -87,6 +87,37 @@ contains "$out" "nc: connect to alice (2001:db8:1::5) port 22 (tcp) failed: Conn
 	"web's connect times out"
 lacks "$out" "home      ✗ firewall dropped [2001:db8:1::5]" "nothing of alice's flow is dropped"
 
+# ip6 rules that reject TCP, on a router and on a host, each with the
+# answer ip6tables' REJECT --reject-with gives (nf_send_reset6,
+# nf_send_unreach6), and the errno tcp_v6_err makes of it
+# (icmpv6_err_convert: admin prohibited EACCES, no route ENETUNREACH).
+cat >"$tmp/rej.nsim" <<'NSIM'
+internet latency 10ms
+nat home preset full-cone public 203.0.113.7 ipv6 2001:db8:1::/64 firewall6 off
+host alice at 192.168.1.5 and 2001:db8:1::5 behind home
+host web at 198.51.100.80 and 2001:db8:ff::80 public
+rule home forward reject ip6 tcp dport 82 with tcp-reset
+rule web input reject tcp dport 83 from 2001:db8:1::/64 with admin-prohibited
+rule web input reject ip6 tcp dport 84 with no-route
+at 1s tcp alice to [2001:db8:ff::80]:82
+at 2s tcp alice to [2001:db8:ff::80]:83
+at 3s tcp alice to [2001:db8:ff::80]:84
+expect tcp refused alice to [2001:db8:ff::80]:82 by 2s
+NSIM
+expect_exit 0 "ip6 REJECT of TCP" -- "$natsim" run -v "$tmp/rej.nsim"
+contains "$out" "(-p tcp -m tcp --dport 82 -j REJECT --reject-with tcp-reset) rejected it: line 5, and told the sender: a TCP RST" \
+	"the router's ip6 tcp-reset rule, as ip6tables-save writes it"
+contains "$out" "home      #2 sent TCP [2001:db8:ff::80]:82 → [2001:db8:1::5]:49863 [RST, ACK] seq=0" \
+	"the router sends the RST as from the segment's destination"
+contains "$out" "nc: connect to 2001:db8:ff::80 port 82 (tcp) failed: Connection refused" \
+	"the RST refuses the connect"
+contains "$out" "--reject-with icmp6-adm-prohibited) rejected it: line 6, and told the sender: ICMPv6 administratively prohibited (icmp6-adm-prohibited)" \
+	"the host's REJECT in ICMPv6 words"
+contains "$out" "nc: connect to 2001:db8:ff::80 port 83 (tcp) failed: Permission denied" \
+	"admin prohibited is EACCES to the socket"
+contains "$out" "nc: connect to 2001:db8:ff::80 port 84 (tcp) failed: Network is unreachable" \
+	"no route is ENETUNREACH"
+
 # The agent over TCP stays IPv4: its refusal stands.
 cat >"$tmp/agent.nsim" <<'NSIM'
 coordinator coord at 2001:db8:ff::10
