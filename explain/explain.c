@@ -865,6 +865,58 @@ static char *flow_dst_text(const struct verdict_flow *i, char *out, size_t size)
 	return i->ip_version == 6 ? ip6_format(&i->dst6, out, size) : ip_format(i->dst, out, size);
 }
 
+/* path_node_sentence's IPv6 causes, the same shape: 0 if the cause is not
+ * one of them. */
+static size_t path_node_sentence6(const struct node_path_facts *f, const char *node, char *out,
+				  size_t size)
+{
+	char flow[EXPLAIN_FLOW_SIZE], a[IP6_TEXT_SIZE];
+	const struct verdict_flow *i = &f->flow;
+
+	switch (f->cause) {
+	case NODE_PATH_NO_IPV6_ROUTE: /* Linux: ip6_null_entry, ip6_pkt_discard */
+		snprintf(out, size,
+			 "%s dropped %s: no IPv6 route to %s (no entry in its IPv6 table matches, "
+			 "and it has no default route)",
+			 node, explain_flow(i, flow, sizeof(flow)), flow_dst_text(i, a, sizeof(a)));
+		break;
+	case NODE_PATH_NO_IPV6_ADDRESS:
+		snprintf(out, size, "%s dropped %s: %s has no IPv6 address", node,
+			 explain_flow(i, flow, sizeof(flow)), node);
+		break;
+	case NODE_PATH_PACKET_TOO_BIG: /* RFC 8200 section 5, ip6_forward */
+		snprintf(out, size,
+			 "%s dropped %s: at %zu bytes it is bigger than the %u-byte MTU of the "
+			 "link it routes to, and an IPv6 router never fragments",
+			 node, explain_flow(i, flow, sizeof(flow)), i->len, f->mtu);
+		break;
+	case NODE_PATH_NO_NEIGHBOUR6:
+		/* natsim has no neighbour discovery (docs/ipv6.md): nobody on
+		 * the link holding the address plays a solicitation nobody
+		 * answers, which Linux reports as address unreachable. */
+		snprintf(out, size,
+			 "%s dropped %s: its next hop %s is on no attachment of the link it "
+			 "routes to, so no neighbour would answer for it",
+			 node, explain_flow(i, flow, sizeof(flow)),
+			 ip6_format(&f->addr6, a, sizeof(a)));
+		break;
+	case NODE_PATH_XLAT: /* model/router_xlat.c: NPTv6 or NAT64 refused it */
+		snprintf(out, size, "%s dropped %s: %s", node, explain_flow(i, flow, sizeof(flow)),
+			 f->detail);
+		break;
+	case NODE_PATH_UDP6_CSUM_ZERO: /* Linux: __udp6_lib_rcv, udp6_csum_zero_error */
+		snprintf(out, size,
+			 "%s dropped %s: its UDP checksum is 0 (none), which IPv6 does not allow "
+			 "(RFC 8200 section 8.1); routers forward such a datagram, the receiver "
+			 "drops it without an answer",
+			 node, explain_flow(i, flow, sizeof(flow)));
+		break;
+	default:
+		return 0;
+	}
+	return strlen(node) + 1;
+}
+
 /* Sentences whose subject is the node: "<node> " then the rest. */
 static size_t path_node_sentence(const struct node_path_facts *f, const char *node, char *out,
 				 size_t size)
@@ -908,36 +960,6 @@ static size_t path_node_sentence(const struct node_path_facts *f, const char *no
 			 explain_flow(i, flow, sizeof(flow)), flow_dst_text(i, a, sizeof(a)), node,
 			 b);
 		break;
-	case NODE_PATH_NO_IPV6_ROUTE: /* Linux: ip6_null_entry, ip6_pkt_discard */
-		snprintf(out, size,
-			 "%s dropped %s: no IPv6 route to %s (no entry in its IPv6 table matches, "
-			 "and it has no default route)",
-			 node, explain_flow(i, flow, sizeof(flow)), flow_dst_text(i, a, sizeof(a)));
-		break;
-	case NODE_PATH_NO_IPV6_ADDRESS:
-		snprintf(out, size, "%s dropped %s: %s has no IPv6 address", node,
-			 explain_flow(i, flow, sizeof(flow)), node);
-		break;
-	case NODE_PATH_PACKET_TOO_BIG: /* RFC 8200 section 5, ip6_forward */
-		snprintf(out, size,
-			 "%s dropped %s: at %zu bytes it is bigger than the %u-byte MTU of the "
-			 "link it routes to, and an IPv6 router never fragments",
-			 node, explain_flow(i, flow, sizeof(flow)), i->len, f->mtu);
-		break;
-	case NODE_PATH_NO_NEIGHBOUR6:
-		/* natsim has no neighbour discovery (docs/ipv6.md): nobody on
-		 * the link holding the address plays a solicitation nobody
-		 * answers, which Linux reports as address unreachable. */
-		snprintf(out, size,
-			 "%s dropped %s: its next hop %s is on no attachment of the link it "
-			 "routes to, so no neighbour would answer for it",
-			 node, explain_flow(i, flow, sizeof(flow)),
-			 ip6_format(&f->addr6, a, sizeof(a)));
-		break;
-	case NODE_PATH_XLAT: /* model/router_xlat.c: NPTv6 or NAT64 refused it */
-		snprintf(out, size, "%s dropped %s: %s", node, explain_flow(i, flow, sizeof(flow)),
-			 f->detail);
-		break;
 	case NODE_PATH_NO_SOCKET:
 		/* A TCP segment reaches here until hosts have a TCP stack (issue
 		 * 16); Linux would answer it with an RST (tcp_v4_send_reset). */
@@ -946,7 +968,7 @@ static size_t path_node_sentence(const struct node_path_facts *f, const char *no
 			 i->dport);
 		break;
 	default:
-		return 0;
+		return path_node_sentence6(f, node, out, size);
 	}
 	return strlen(node) + 1;
 }
