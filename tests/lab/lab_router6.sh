@@ -23,6 +23,13 @@
 #                 100 ms, with no shift by the route's prefix since Linux
 #                 commit 0201eedb69b2, 2026; before it, 1000 ms >> 2 = 250
 #                 ms over a /64 would have refused it)
+#   zero-csum     UDP with checksum 0 (RFC 8200 8.1 forbids it), sent raw
+#                 to b's open port 7000, b's closed port 9 and r2's own
+#                 2001:db8:2::1 port 9: both routers forward it, b and
+#                 r2's stack drop it (Udp6InCsumErrors, __udp6_lib_rcv
+#                 udp6_csum_zero_error), b's socket reads nothing and no
+#                 error comes back (tests/test_router6.c
+#                 test_zero_checksum_forwarded_then_dropped)
 # Usage: lab_router6.sh (needs root and python3).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -127,6 +134,53 @@ else:
 PY
 }
 
+# snmp6 NS COUNTER: the namespace's /proc/net/snmp6 counter.
+snmp6() { ns "$1" awk -v c="$2" '$1 == c { print $2 }' /proc/net/snmp6; }
+
+# zero_csum: the zero-csum case (above), one line of counters' deltas.
+zero_csum() {
+	local f1 f2 c2 cb out
+	out=$(mktemp)
+	ns b timeout 2 python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind(("2001:db8:2::5", 7000)); s.settimeout(1.5); n = 0
+try:
+    while True:
+        s.recv(100); n += 1
+except OSError:
+    pass
+print(n)' >"$out" &
+	sleep 0.3
+	f1=$(snmp6 r1 Ip6OutForwDatagrams) f2=$(snmp6 r2 Ip6OutForwDatagrams)
+	c2=$(snmp6 r2 Udp6InCsumErrors) cb=$(snmp6 b Udp6InCsumErrors)
+	ns a python3 - <<'PY'
+import socket, struct, time
+IPV6_RECVERR = 25
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_UDP)
+s.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVERR, 1)
+s.bind(("2001:db8:1::5", 0))
+for dst, port in (("2001:db8:2::5", 7000), ("2001:db8:2::5", 9), ("2001:db8:2::1", 9)):
+    # a raw IPv6 socket writes no checksum unless IPV6_CHECKSUM asks: 0 stays
+    s.sendto(struct.pack("!HHHH", 5000, port, 12, 0) + b"ping", (dst, 0))
+time.sleep(0.5)
+errors = 0
+while True:
+    try:
+        s.recvmsg(2048, 512, socket.MSG_ERRQUEUE | socket.MSG_DONTWAIT)
+        errors += 1
+    except BlockingIOError:
+        break
+print("zero-csum errors-at-a=%d" % errors)
+PY
+	wait
+	echo "zero-csum r1-forwarded=$(($(snmp6 r1 Ip6OutForwDatagrams) - f1))" \
+		"r2-forwarded=$(($(snmp6 r2 Ip6OutForwDatagrams) - f2))" \
+		"r2-csum-errors=$(($(snmp6 r2 Udp6InCsumErrors) - c2))" \
+		"b-csum-errors=$(($(snmp6 b Udp6InCsumErrors) - cb)) b-read=$(cat "$out")"
+	rm -f "$out"
+}
+
 got=$(
 	probe hop-limit 2001:db8:2::5 7000 2 1 1 1
 	probe no-route 2001:db9::1 9 64 1 1 1
@@ -135,6 +189,7 @@ got=$(
 	probe too-big 2001:db8:2::5 7000 64 1252 1 1
 	sleep 2 # r1's bucket for a full again
 	probe burst 2001:db9::1 9 64 1 10 1
+	zero_csum
 	ns r1 sysctl net.ipv6.icmp.ratelimit
 )
 want=$(grep -v '^#' "$EXPECTED")
