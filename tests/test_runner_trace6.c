@@ -4,7 +4,8 @@
  * `traceroute -6 -n` prints, an RFC 4443 "administratively prohibited" as
  * !X ending the trace, a name resolved to IPv6 when both ends have it (and
  * to IPv4 when the target has none), and a run that repeats; and `raw` to
- * an IPv6 endpoint, one IPv6 UDP datagram; `background` over IPv6.
+ * an IPv6 endpoint, one IPv6 UDP datagram; `raw icmp` to an IPv6 target,
+ * ICMPv6 as RFC 7915 names ICMP's types; `background` over IPv6.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -154,6 +155,46 @@ static void test_raw_datagram_over_ipv6(void **state)
 	assert_memory_equal(s.sent + 48, "hello", 5);
 }
 
+/* `raw icmp` to an IPv6 target: ICMPv6, the type and code RFC 7915 4.2
+ * makes of ICMP's (echo-request 128, port-unreachable 1/4, admin-prohibited
+ * 1/1), an error quoting an IPv6 UDP header `about` its ends, a checksum
+ * packet6_parse accepts unless `checksum bad`. */
+static void test_raw_icmp_over_ipv6(void **state)
+{
+	struct seen s;
+	struct packet6_info info;
+	char a[48];
+
+	(void)state;
+	run("at 1s raw icmp alice to web type echo-request id 7 seq 2 ttl 9\n", &s);
+	assert_int_equal(packet6_parse(s.sent, s.sent_len, &info, NULL, 0), PACKET_OK);
+	assert_int_equal(info.next_header, IPPROTO_NUM_ICMPV6);
+	assert_int_equal(info.icmp_type, ICMP6_ECHO_REQUEST);
+	assert_int_equal(info.icmp_id, 7);
+	assert_int_equal(info.icmp_seq, 2);
+	assert_int_equal(info.hop_limit, 9);
+	assert_string_equal(ip6_format(&info.dst, a, sizeof(a)), "2001:db8:ff::80");
+	run("at 1s raw icmp alice to 2001:db8:2::5 type port-unreachable about "
+	    "[2001:db8:2::5]:53 to bob:4000\n",
+	    &s);
+	assert_int_equal(packet6_parse(s.sent, s.sent_len, &info, NULL, 0), PACKET_OK);
+	assert_int_equal(info.icmp_type, ICMP6_DEST_UNREACH);
+	assert_int_equal(info.icmp_code, ICMP6_PORT_UNREACH);
+	assert_true(info.icmp_error);
+	assert_int_equal(info.inner.next_header, IPPROTO_NUM_UDP);
+	assert_int_equal(info.inner.sport, 53);
+	assert_int_equal(info.inner.dport, 4000);
+	assert_string_equal(ip6_format(&info.inner.dst, a, sizeof(a)), "2001:db8:2::5");
+	run("at 1s raw icmp alice to bob type admin-prohibited about bob:1 to alice:2 "
+	    "checksum bad\n",
+	    &s);
+	assert_int_equal(packet6_parse(s.sent, s.sent_len, &info, NULL, 0),
+			 PACKET_ERR_ICMPV6_CHECKSUM);
+	s.sent[42] ^= 0x5a;
+	assert_int_equal(packet6_parse(s.sent, s.sent_len, &info, NULL, 0), PACKET_OK);
+	assert_int_equal(info.icmp_code, ICMP6_ADMIN_PROHIBITED);
+}
+
 /* `background` to an IPv6 endpoint: its flows are IPv6 UDP datagrams, and
  * web listens on the port (no port unreachable ends a flow). */
 static void test_background_over_ipv6(void **state)
@@ -178,6 +219,7 @@ int main(void)
 	    cmocka_unit_test(test_family_by_name),
 	    cmocka_unit_test(test_silent_hops_are_stars),
 	    cmocka_unit_test(test_raw_datagram_over_ipv6),
+	    cmocka_unit_test(test_raw_icmp_over_ipv6),
 	    cmocka_unit_test(test_background_over_ipv6),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -178,4 +178,24 @@ expect_exit 2 "matrix --family 6 --techniques" -- "$natsim" matrix --family 6 --
 contains "$err" "--family 6 runs the agent over UDP" "matrix --family 6 --techniques refused"
 expect_exit 2 "matrix --family bad" -- "$natsim" matrix --family 5
 contains "$err" "--family expects 4, 6 or dual, not '5'" "matrix --family 5"
+# raw icmp over IPv6: an echo request of alice's making is answered; a
+# stray port unreachable (RFC 7915's 1/4 for ICMP's 3/3) quoting an IPv6
+# datagram nobody sent is INVALID to alice's RFC 6092 home; a wrong
+# checksum is malformed at the first router.
+cat >"$tmp/rawicmp6.nsim" <<'NSIM'
+router home ipv6 2001:db8:1::/64
+host alice at 2001:db8:1::5 behind home
+host web at 2001:db8:ff::80 public
+at 1s raw icmp alice to web type echo-request id 9 seq 1
+at 2s raw icmp web to 2001:db8:1::5 type port-unreachable about [2001:db8:1::5]:4000 to web:53
+at 3s raw icmp alice to web type echo-request checksum bad
+NSIM
+expect_exit 0 "raw icmp over IPv6" -- "$natsim" run -v "$tmp/rawicmp6.nsim"
+contains "$out" "alice sends a raw ICMPv6 echo request to web" "raw icmp to a name goes over IPv6"
+contains "$out" "alice     #2 delivered ping reply 2001:db8:ff::80 → 2001:db8:1::5 (echo reply id=9 seq=1)" \
+	"web answers alice's raw echo request"
+contains "$out" "web sends a raw ICMPv6 port unreachable to 2001:db8:1::5" "port-unreachable as ICMPv6's"
+contains "$out" "about alice's UDP [2001:db8:1::5]:4000 → [2001:db8:ff::80]:53" "it quotes an IPv6 datagram"
+contains "$out" "home      ✗ #3 firewall dropped ICMPv6 port unreachable" "the stray error is dropped at home"
+contains "$out" "home      #4 in lan: malformed: bad ICMPv6 checksum" "checksum bad spoils the ICMPv6 sum"
 finish
