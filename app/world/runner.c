@@ -1220,6 +1220,34 @@ static void describe_icmp(const struct scenario_expect *x, const char *by, char 
 		 x->host.name, from, by);
 }
 
+/* `expect [no] drop` in the language's own words. */
+static void describe_drop(const struct scenario_expect *x, const char *by, char *out, size_t n)
+{
+	char from[64] = "", to[64] = "";
+	if (x->has_from)
+		endpoint_words(&x->from, " from ", from, sizeof(from));
+	if (x->has_to)
+		endpoint_words(&x->to, " to ", to, sizeof(to));
+	snprintf(out, n, "%s at %s%s%s%s%s%s",
+		 x->kind == SCENARIO_EXPECT_DROP ? "a drop" : "no drop", x->node.name,
+		 x->reason ? " for reason " : "", x->reason ? scenario_reason_name(x->reason) : "",
+		 from, to, by);
+}
+
+/* `expect [no] mapping`: every clause the line gave, the host's port and
+ * the public one too. */
+static void describe_mapping(const struct scenario_expect *x, const char *by, char *out, size_t n)
+{
+	char port[16] = "", ext[32] = "";
+	if (x->host.name && x->host_port != SCENARIO_UNSET)
+		snprintf(port, sizeof(port), ":%d", x->host_port);
+	if (x->external_port != SCENARIO_UNSET)
+		snprintf(ext, sizeof(ext), " external-port %d", x->external_port);
+	snprintf(out, n, "%s at %s%s%s%s%s%s",
+		 x->kind == SCENARIO_EXPECT_MAPPING ? "a mapping" : "no mapping", x->node.name,
+		 x->host.name ? " for " : "", x->host.name ? x->host.name : "", port, ext, by);
+}
+
 /* What an expectation asks, in the language's own words. */
 static void describe(const struct scenario_expect *x, char *out, size_t n)
 {
@@ -1239,32 +1267,13 @@ static void describe(const struct scenario_expect *x, char *out, size_t n)
 			 by);
 		break;
 	case SCENARIO_EXPECT_DROP:
-	case SCENARIO_EXPECT_NO_DROP: {
-		char from[64] = "", to[64] = "";
-		if (x->has_from)
-			endpoint_words(&x->from, " from ", from, sizeof(from));
-		if (x->has_to)
-			endpoint_words(&x->to, " to ", to, sizeof(to));
-		snprintf(out, n, "%s at %s%s%s%s%s%s",
-			 x->kind == SCENARIO_EXPECT_DROP ? "a drop" : "no drop", x->node.name,
-			 x->reason ? " for reason " : "",
-			 x->reason ? scenario_reason_name(x->reason) : "", from, to, by);
+	case SCENARIO_EXPECT_NO_DROP:
+		describe_drop(x, by, out, n);
 		break;
-	}
 	case SCENARIO_EXPECT_MAPPING:
-	case SCENARIO_EXPECT_NO_MAPPING: {
-		/* every clause the line gave: the host's port and the public one too */
-		char port[16] = "", ext[32] = "";
-		if (x->host.name && x->host_port != SCENARIO_UNSET)
-			snprintf(port, sizeof(port), ":%d", x->host_port);
-		if (x->external_port != SCENARIO_UNSET)
-			snprintf(ext, sizeof(ext), " external-port %d", x->external_port);
-		snprintf(out, n, "%s at %s%s%s%s%s%s",
-			 x->kind == SCENARIO_EXPECT_MAPPING ? "a mapping" : "no mapping",
-			 x->node.name, x->host.name ? " for " : "",
-			 x->host.name ? x->host.name : "", port, ext, by);
+	case SCENARIO_EXPECT_NO_MAPPING:
+		describe_mapping(x, by, out, n);
 		break;
-	}
 	case SCENARIO_EXPECT_CLASSIFY:
 		snprintf(out, n, "%s classifies its NAT as %s%s", x->host.name, x->class_name, by);
 		break;
