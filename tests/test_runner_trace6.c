@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "app/lang/scenario.h"
+#include "app/world/icmpapp.h"
 #include "app/world/runner.h"
 #include "base/addr6.h"
 #include "model/packet6.h"
@@ -103,6 +104,64 @@ static void test_admin_prohibited_ends_with_x(void **state)
 	assert_string_equal(s.lines[3], " 3  3fff:0:2::2  41.000 ms  41.000 ms  41.000 ms");
 	assert_string_equal(s.lines[4],
 			    " 4  3fff:0:2::2  41.000 ms !X  41.000 ms !X  41.000 ms !X");
+}
+
+/* No route (code 0) is !N, address unreachable (3) !H, each ending the
+ * trace; a port unreachable from a router (office's ip6 reject) ends it
+ * with no mark, the destination taken as reached - as Linux traceroute
+ * -6 -n printed against Linux routers (tests/lab/lab_router6.sh). */
+static void test_unreachable_marks(void **state)
+{
+	struct seen s;
+
+	(void)state;
+	run("at 1s traceroute alice to 2001:db8:9::1 max-hops 5\n", &s);
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.lines[2],
+			    " 2  3fff:0:1::1  21.000 ms !N  21.000 ms !N  21.000 ms !N");
+	run("at 1s traceroute alice to 2001:db8:ff::81 max-hops 5\n", &s); /* nobody holds it */
+	assert_int_equal(s.n, 4);
+	assert_string_equal(s.lines[3],
+			    " 3  3fff:0:1::1  21.000 ms !H  21.000 ms !H  21.000 ms !H");
+	run("rule office forward reject ip6\nat 1s traceroute alice to bob max-hops 5\n", &s);
+	assert_int_equal(s.n, 5);
+	assert_string_equal(s.lines[4], " 4  3fff:0:2::2  41.000 ms  41.000 ms  41.000 ms");
+}
+
+/* traceroute 2.1.2's parse_icmp_res, both families: the mark and whether
+ * the probe ends the trace. */
+static void test_icmp_res_table(void **state)
+{
+	static const struct {
+		int family;
+		uint8_t type, code;
+		uint32_t info;
+		const char *mark;
+		bool final;
+	} cases[] = {
+	    {6, 1, 0, 0, " !N", true},	   {6, 1, 1, 0, " !X", true},
+	    {6, 1, 2, 0, " !H", true},	   {6, 1, 3, 0, " !H", true},
+	    {6, 1, 4, 0, "", true},	   {6, 1, 5, 0, " !<5>", true},
+	    {6, 1, 6, 0, " !<6>", true},   {6, 2, 0, 1280, " !F-1280", true},
+	    {6, 3, 0, 0, "", false},	   {6, 3, 1, 0, " !<3-1>", true},
+	    {6, 4, 0, 0, " !<4-0>", true}, {4, 3, 0, 0, " !N", true},
+	    {4, 3, 1, 0, " !H", true},	   {4, 3, 2, 0, " !P", true},
+	    {4, 3, 3, 0, "", true},	   {4, 3, 4, 1400, " !F-1400", true},
+	    {4, 3, 5, 0, " !S", true},	   {4, 3, 6, 0, " !N", true},
+	    {4, 3, 7, 0, " !H", true},	   {4, 3, 9, 0, " !X", true},
+	    {4, 3, 13, 0, " !X", true},	   {4, 3, 14, 0, " !V", true},
+	    {4, 3, 15, 0, " !C", true},	   {4, 3, 16, 0, " !<16>", true},
+	    {4, 11, 0, 0, "", false},	   {4, 12, 0, 0, " !<12-0>", true},
+	};
+	char mark[24];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(traceroute_icmp_res(cases[i].family, cases[i].type, cases[i].code,
+						     cases[i].info, mark, sizeof(mark)),
+				 cases[i].final);
+		assert_string_equal(mark, cases[i].mark);
+	}
 }
 
 /* A name: IPv6 when both ends have it, IPv4 (60-byte packets) otherwise. */
@@ -216,6 +275,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_trace_to_public_host),
 	    cmocka_unit_test(test_admin_prohibited_ends_with_x),
+	    cmocka_unit_test(test_unreachable_marks),
+	    cmocka_unit_test(test_icmp_res_table),
 	    cmocka_unit_test(test_family_by_name),
 	    cmocka_unit_test(test_silent_hops_are_stars),
 	    cmocka_unit_test(test_raw_datagram_over_ipv6),

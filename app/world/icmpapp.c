@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "model/packet.h"
+#include "model/packet6.h"
 #include "sim/engine.h"
 #include "sim/rng.h"
 #include "sim/trace.h"
@@ -389,23 +390,77 @@ static void send_hop(struct traceroute *t)
 	t->timeout = engine_schedule_after(e, TRACEROUTE_WAIT, hop_timed_out, t);
 }
 
-/* Linux traceroute's marks for errors other than the expected ones. */
-static const char *probe_mark(const struct probe *pr)
+/* parse_icmp_res's marks for ICMP destination unreachable (RFC 792, RFC
+ * 1812 5.2.7.1 codes): "" for port unreachable, the destination reached;
+ * NULL for fragmentation needed (4) and codes it has no letter for. */
+static const char *unreach_mark4(uint8_t code)
 {
-	if (pr->type != ICMP_DEST_UNREACH || pr->code == ICMP_PORT_UNREACH)
+	switch (code) {
+	case 0:	 /* net */
+	case 6:	 /* net unknown */
+	case 8:	 /* source host isolated */
+	case 11: /* net for TOS */
+		return "!N";
+	case 1:	 /* host */
+	case 7:	 /* host unknown */
+	case 12: /* host for TOS */
+		return "!H";
+	case 9:	 /* net prohibited */
+	case 10: /* host prohibited */
+	case 13: /* communication prohibited (a filter) */
+		return "!X";
+	case 3:
 		return "";
-	switch (pr->code) {
-	case ICMP_NET_UNREACH:
-		return " !N";
-	case ICMP_HOST_UNREACH:
-		return " !H";
-	case ICMP_PROT_UNREACH:
-		return " !P";
-	case ICMP_ADMIN_PROHIBITED:
-		return " !X";
-	default:
-		return " !<?>";
+	case 2:
+		return "!P";
+	case 5:
+		return "!S"; /* source route failed */
+	case 14:
+		return "!V"; /* host precedence violation */
+	case 15:
+		return "!C"; /* precedence cutoff */
 	}
+	return NULL;
+}
+
+/* The same for ICMPv6 (RFC 4443 3.1): beyond scope shows as !H, as address
+ * unreachable does; policy failure (5) and reject route (6) as !<5>, !<6>
+ * (the lab saw both, tests/lab/lab_router6.sh). */
+static const char *unreach_mark6(uint8_t code)
+{
+	switch (code) {
+	case ICMP6_NO_ROUTE:
+		return "!N";
+	case ICMP6_BEYOND_SCOPE:
+	case ICMP6_ADDR_UNREACH:
+		return "!H";
+	case ICMP6_ADMIN_PROHIBITED:
+		return "!X";
+	case ICMP6_PORT_UNREACH:
+		return "";
+	}
+	return NULL;
+}
+
+bool traceroute_icmp_res(int family, uint8_t type, uint8_t code, uint32_t info, char *mark,
+			 size_t size)
+{
+	bool v6 = family == 6;
+	uint8_t unreach = v6 ? ICMP6_DEST_UNREACH : ICMP_DEST_UNREACH;
+	const char *m = type == unreach ? (v6 ? unreach_mark6(code) : unreach_mark4(code)) : NULL;
+
+	*mark = '\0';
+	if (type == (v6 ? ICMP6_TIME_EXCEEDED : ICMP_TIME_EXCEEDED) && code == 0)
+		return false; /* in transit: a router on the way, not the end */
+	if (m != NULL)
+		snprintf(mark, size, "%s%s", *m ? " " : "", m);
+	else if ((v6 && type == ICMP6_PACKET_TOO_BIG) || (!v6 && type == unreach && code == 4))
+		snprintf(mark, size, " !F-%u", info);
+	else if (type == unreach)
+		snprintf(mark, size, " !<%u>", code);
+	else
+		snprintf(mark, size, " !<%u-%u>", type, code);
+	return true;
 }
 
 /* " 2  203.0.113.1  20.512 ms  20.498 ms  *": the address is printed again
@@ -415,7 +470,7 @@ static bool hop_line(struct traceroute *t, char *text, size_t size)
 	size_t used = (size_t)snprintf(text, size, "%2d ", t->hop);
 	uint32_t shown = 0;
 	bool end = false;
-	char a[16], rtt[32];
+	char a[16], rtt[32], mark[24];
 
 	for (int k = 0; k < TRACEROUTE_PROBES && used < size; k++) {
 		const struct probe *pr = &t->probes[k];
@@ -429,8 +484,9 @@ static bool hop_line(struct traceroute *t, char *text, size_t size)
 						 ip_format(pr->from, a, sizeof(a)));
 		shown = pr->from;
 		traceroute_rtt_words(pr->rtt, rtt, sizeof(rtt));
-		used += (size_t)snprintf(text + used, size - used, "  %s%s", rtt, probe_mark(pr));
-		end |= pr->type == ICMP_DEST_UNREACH;
+		/* natsim's ICMP errors carry no next-hop MTU: a !F would say 0 */
+		end |= traceroute_icmp_res(4, pr->type, pr->code, 0, mark, sizeof(mark));
+		used += (size_t)snprintf(text + used, size - used, "  %s%s", rtt, mark);
 	}
 	return end;
 }

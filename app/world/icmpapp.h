@@ -18,6 +18,8 @@
 #ifndef NATSIM_APP_ICMPAPP_H
 #define NATSIM_APP_ICMPAPP_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "model/host.h"
@@ -55,5 +57,14 @@ int icmp_traceroute_start(struct icmp_apps *apps, struct host *h, uint32_t dst,
 /* How long the program may run at most, for the runner's default end. */
 int64_t icmp_ping_duration(const struct ping_options *opt);
 int64_t icmp_traceroute_duration(int max_hops);
+
+/* What Linux traceroute 2.1.2 makes of the ICMP (family 4) or ICMPv6
+ * (family 6) error a probe drew (traceroute.c parse_icmp_res): the mark
+ * printed after the probe's time (" !N", " !X", " !<5>", "" for none) in
+ * mark[size], and true if the probe is final, the trace ending at its hop:
+ * every error is but time exceeded in transit. `info` is the MTU a packet
+ * too big (fragmentation needed) carries, printed as " !F-<info>". */
+bool traceroute_icmp_res(int family, uint8_t type, uint8_t code, uint32_t info, char *mark,
+			 size_t size);
 
 #endif

@@ -30,6 +30,7 @@ struct probe6 {
 	bool answered;
 	struct ip6_addr from;
 	uint8_t type, code;
+	uint32_t mtu; /* packet too big's */
 };
 
 struct traceroute6 {
@@ -117,25 +118,6 @@ static void send_hop(struct traceroute6 *t)
 	t->timeout = engine_schedule_after(engine_of(t), TRACEROUTE_WAIT, hop_timed_out, t);
 }
 
-/* traceroute's marks for ICMPv6 destination unreachable (traceroute.c
- * parse_icmp_res, AF_INET6: no route !N, address !H, admin !X, port none:
- * the destination answered; any other code "!<code>"). Every one ends the
- * trace there. */
-static void probe_mark(const struct probe6 *pr, char *out, size_t size)
-{
-	*out = '\0';
-	if (pr->type != ICMP6_DEST_UNREACH || pr->code == ICMP6_PORT_UNREACH)
-		return;
-	if (pr->code == ICMP6_NO_ROUTE)
-		snprintf(out, size, " !N");
-	else if (pr->code == ICMP6_ADDR_UNREACH)
-		snprintf(out, size, " !H");
-	else if (pr->code == ICMP6_ADMIN_PROHIBITED)
-		snprintf(out, size, " !X");
-	else
-		snprintf(out, size, " !<%u>", pr->code);
-}
-
 /* " 1  2001:db8:1::1  0.080 ms  0.006 ms  *": the address again only when
  * another router answers; traceroute -n prints it as getnameinfo
  * NI_NUMERICHOST does, glibc's inet_ntop. True if the trace ends here. */
@@ -144,7 +126,7 @@ static bool hop_line(struct traceroute6 *t, char *text, size_t size)
 	size_t used = (size_t)snprintf(text, size, "%2d ", t->hop);
 	const struct ip6_addr *shown = NULL;
 	bool end = false;
-	char a[48], mark[16];
+	char a[48], mark[24];
 
 	for (int k = 0; k < TRACEROUTE_PROBES && used < size; k++) {
 		const struct probe6 *pr = &t->probes[k];
@@ -157,11 +139,10 @@ static bool hop_line(struct traceroute6 *t, char *text, size_t size)
 			used += (size_t)snprintf(text + used, size - used, " %s",
 						 ip6_format_as_inet_ntop(&pr->from, a, sizeof(a)));
 		shown = &pr->from;
-		probe_mark(pr, mark, sizeof(mark));
+		end |= traceroute_icmp_res(6, pr->type, pr->code, pr->mtu, mark, sizeof(mark));
 		long us = (long)((pr->rtt + 500) / 1000); /* print_probe: "  %.3f ms" */
 		used += (size_t)snprintf(text + used, size - used, "  %ld.%03ld ms%s", us / 1000,
 					 us % 1000, mark);
-		end |= pr->type == ICMP6_DEST_UNREACH;
 	}
 	return end;
 }
@@ -206,6 +187,7 @@ static void on_probe_error(struct host_socket *s, const struct host_icmp6_error 
 			pr->rtt = engine_now(engine_of(t)) - pr->sent_at;
 			pr->type = err->type;
 			pr->code = err->code;
+			pr->mtu = err->param;
 		}
 		answered += pr->answered;
 	}
