@@ -331,6 +331,24 @@ size_t packet6_build_udp(uint8_t *buf, size_t cap, const struct endpoint6 *src,
 	return total;
 }
 
+size_t packet6_build_tcp(uint8_t *buf, size_t cap, const struct endpoint6 *src,
+			 const struct endpoint6 *dst, uint8_t hop_limit, uint32_t flow_label,
+			 const struct tcp_segment *seg)
+{
+	size_t tcp_len;
+
+	if (seg->payload_len > 0xffff - TCP_HEADER_MAX || cap < IPV6_HEADER_SIZE)
+		return 0;
+	tcp_len = packet_tcp_write(buf + IPV6_HEADER_SIZE, cap - IPV6_HEADER_SIZE, src->port,
+				   dst->port, seg);
+	if (tcp_len == 0)
+		return 0;
+	packet6_header(buf, flow_label, (uint16_t)tcp_len, IPPROTO_NUM_TCP, hop_limit, &src->ip,
+		       &dst->ip);
+	packet6_fill_checksums(buf, IPV6_HEADER_SIZE + tcp_len);
+	return IPV6_HEADER_SIZE + tcp_len;
+}
+
 void packet6_set_flow_label(uint8_t *buf, size_t len, uint32_t label)
 {
 	if (len < IPV6_HEADER_SIZE)

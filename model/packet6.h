@@ -141,6 +141,12 @@ int packet6_parse(const uint8_t *buf, size_t len, struct packet6_info *out, char
 size_t packet6_build_udp(uint8_t *buf, size_t cap, const struct endpoint6 *src,
 			 const struct endpoint6 *dst, uint8_t hop_limit, uint32_t flow_label,
 			 const void *payload, size_t payload_len);
+/* Build IPv6+TCP into buf: the segment's header, options (written as
+ * packet_build_tcp writes them, Linux's order) and payload, every sum
+ * filled. Returns the total length, or 0 if cap is too small. */
+size_t packet6_build_tcp(uint8_t *buf, size_t cap, const struct endpoint6 *src,
+			 const struct endpoint6 *dst, uint8_t hop_limit, uint32_t flow_label,
+			 const struct tcp_segment *seg);
 /* Build IPv6+ICMPv6 echo (ICMP6_ECHO_REQUEST or ICMP6_ECHO_REPLY); a NULL
  * payload is ping's pattern as for IPv4 (zeros for the timestamp, then byte
  * i holds i). Returns the total length, or 0. */

@@ -66,6 +66,11 @@ uint16_t packet_tcp_checksum_expected(uint32_t src, uint32_t dst, const uint8_t 
  * port when the checksum lies beyond `len` (an ICMP error's quote). */
 void packet_rewrite_tcp(uint8_t *tcp, size_t len, size_t tcp_off, uint32_t old_ip, uint32_t new_ip,
 			uint16_t port);
+/* Write a TCP header (options as Linux's tcp_options_write orders them),
+ * its checksum 0, and the payload at tcp; returns the bytes written, or 0
+ * if they exceed cap. packet_build_tcp and packet6_build_tcp wrap it. */
+size_t packet_tcp_write(uint8_t *tcp, size_t cap, uint16_t sport, uint16_t dport,
+			const struct tcp_segment *seg);
 /* The dissector's words and fields for a parsed TCP segment. */
 void packet_tcp_summary(const struct packet_info *pi, const char *arrow, char *out, size_t size,
 			size_t *pos);

@@ -275,17 +275,42 @@ static size_t write_options(uint8_t *o, const struct tcp_options *opt)
 	return n;
 }
 
-size_t packet_build_tcp(uint8_t *buf, size_t cap, const struct endpoint *src,
-			const struct endpoint *dst, uint8_t ttl, uint16_t ip_id,
+size_t packet_tcp_write(uint8_t *tcp, size_t cap, uint16_t sport, uint16_t dport,
 			const struct tcp_segment *seg)
 {
 	uint8_t opts[TCP_HEADER_MAX - TCP_HEADER_MIN];
 	size_t olen = seg->opt != NULL ? write_options(opts, seg->opt) : 0;
-	size_t hlen = TCP_HEADER_MIN + olen, total = IPV4_HEADER_MIN + hlen + seg->payload_len;
-	uint8_t *tcp = buf + IPV4_HEADER_MIN;
+	size_t hlen = TCP_HEADER_MIN + olen;
 
-	if (seg->payload_len > 0xffff - IPV4_HEADER_MIN - TCP_HEADER_MAX || total > cap)
+	if (hlen + seg->payload_len > cap)
 		return 0;
+	put16(tcp, sport);
+	put16(tcp + 2, dport);
+	put32(tcp + 4, seg->seq);
+	put32(tcp + 8, seg->ack);
+	tcp[12] = (uint8_t)((hlen / 4) << 4);
+	tcp[13] = seg->flags;
+	put16(tcp + 14, seg->window);
+	put32(tcp + 16, 0); /* checksum, urgent pointer */
+	memcpy(tcp + TCP_HEADER_MIN, opts, olen);
+	if (seg->payload_len > 0)
+		memcpy(tcp + hlen, seg->payload, seg->payload_len);
+	return hlen + seg->payload_len;
+}
+
+size_t packet_build_tcp(uint8_t *buf, size_t cap, const struct endpoint *src,
+			const struct endpoint *dst, uint8_t ttl, uint16_t ip_id,
+			const struct tcp_segment *seg)
+{
+	size_t tcp_len, total;
+
+	if (seg->payload_len > 0xffff - IPV4_HEADER_MIN - TCP_HEADER_MAX || cap < IPV4_HEADER_MIN)
+		return 0;
+	tcp_len = packet_tcp_write(buf + IPV4_HEADER_MIN, cap - IPV4_HEADER_MIN, src->port,
+				   dst->port, seg);
+	if (tcp_len == 0)
+		return 0;
+	total = IPV4_HEADER_MIN + tcp_len;
 	buf[0] = 0x45;
 	buf[1] = 0;
 	put16(buf + 2, (uint16_t)total);
@@ -296,17 +321,6 @@ size_t packet_build_tcp(uint8_t *buf, size_t cap, const struct endpoint *src,
 	put16(buf + 10, 0);
 	put32(buf + 12, src->ip);
 	put32(buf + 16, dst->ip);
-	put16(tcp, src->port);
-	put16(tcp + 2, dst->port);
-	put32(tcp + 4, seg->seq);
-	put32(tcp + 8, seg->ack);
-	tcp[12] = (uint8_t)((hlen / 4) << 4);
-	tcp[13] = seg->flags;
-	put16(tcp + 14, seg->window);
-	put32(tcp + 16, 0); /* checksum, urgent pointer */
-	memcpy(tcp + TCP_HEADER_MIN, opts, olen);
-	if (seg->payload_len > 0)
-		memcpy(tcp + hlen, seg->payload, seg->payload_len);
 	packet_fill_checksums(buf, total);
 	return total;
 }
