@@ -482,6 +482,16 @@ static bool endpoint_ip6(struct runner *r, const struct scenario_endpoint *e, st
  * time-exceeded 3, fragmentation needed packet too big), an error quoting
  * an IPv6 UDP header `about` SRC to DST (RFC 4443 2.4(c) wants as much as
  * fits: natsim quotes the 48 bytes that name the flow). 0 if none. */
+/* Bytes 4-7 of a raw ICMPv6 error: packet too big's MTU, the least IPv6
+ * allows (RFC 8200 section 5); protocol unreachable's pointer at the next
+ * header field, 6, as RFC 7915 4.2 sets it; else 0. */
+static uint32_t raw_icmp6_param(uint8_t type, uint8_t code)
+{
+	if (type == ICMP6_PACKET_TOO_BIG)
+		return IPV6_MIN_MTU;
+	return type == ICMP6_PARAM_PROBLEM && code == 1 ? 6 : 0;
+}
+
 static size_t raw_icmp6_bytes(struct runner *r, const struct scenario_action *a,
 			      const struct ip6_addr *dst, uint8_t *buf, size_t cap)
 {
@@ -508,10 +518,8 @@ static size_t raw_icmp6_bytes(struct runner *r, const struct scenario_action *a,
 			return 0;
 		packet6_build_udp(quoted, sizeof(quoted), &qs, &qd, IPV6_DEFAULT_HOP_LIMIT, 0, NULL,
 				  0);
-		/* packet too big's MTU: the least IPv6 allows (RFC 8200 5) */
 		len = packet6_build_icmp_error(buf, cap, src, dst, (uint8_t)a->ttl, t6, c6,
-					       t6 == ICMP6_PACKET_TOO_BIG ? IPV6_MIN_MTU : 0,
-					       quoted, sizeof(quoted));
+					       raw_icmp6_param(t6, c6), quoted, sizeof(quoted));
 	}
 	if (len > 0 && a->bad_checksum)
 		buf[IPV6_HEADER_SIZE + 2] ^= 0x5a; /* the ICMPv6 checksum, no longer right */
