@@ -5,7 +5,8 @@
  * !X ending the trace, a name resolved to IPv6 when both ends have it (and
  * to IPv4 when the target has none), and a run that repeats; and `raw` to
  * an IPv6 endpoint, one IPv6 UDP datagram; `raw icmp` to an IPv6 target,
- * ICMPv6 as RFC 7915 names ICMP's types; `background` over IPv6.
+ * ICMPv6 as RFC 7915 names ICMP's types; `raw tcp` to an IPv6 target, one
+ * IPv6 TCP segment; `background` over IPv6.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -254,6 +255,33 @@ static void test_raw_icmp_over_ipv6(void **state)
 	assert_int_equal(info.icmp_code, ICMP6_ADMIN_PROHIBITED);
 }
 
+/* `raw tcp` to an IPv6 target: one IPv6 TCP segment as written (flags,
+ * ports, seq, ack, window, zeros for payload), a checksum packet6_parse
+ * accepts, hop limit 64. */
+static void test_raw_tcp_over_ipv6(void **state)
+{
+	struct seen s;
+	struct packet6_info info;
+	char a[48];
+
+	(void)state;
+	run("at 1s raw tcp alice to web:443 flags syn,ack from port 4000 seq 5 ack 9 window 512 "
+	    "payload 3\n",
+	    &s);
+	assert_int_equal(packet6_parse(s.sent, s.sent_len, &info, NULL, 0), PACKET_OK);
+	assert_int_equal(info.next_header, IPPROTO_NUM_TCP);
+	assert_int_equal(info.hop_limit, 64);
+	assert_int_equal(info.sport, 4000);
+	assert_int_equal(info.dport, 443);
+	assert_int_equal(info.tcp_flags, TCP_SYN | TCP_ACK);
+	assert_int_equal(info.tcp_seq, 5);
+	assert_int_equal(info.tcp_ack, 9);
+	assert_int_equal(info.tcp_window, 512);
+	assert_int_equal(info.payload_len, 3);
+	assert_string_equal(ip6_format(&info.src, a, sizeof(a)), "2001:db8:1::5");
+	assert_string_equal(ip6_format(&info.dst, a, sizeof(a)), "2001:db8:ff::80");
+}
+
 /* `background` to an IPv6 endpoint: its flows are IPv6 UDP datagrams, and
  * web listens on the port (no port unreachable ends a flow). */
 static void test_background_over_ipv6(void **state)
@@ -281,6 +309,7 @@ int main(void)
 	    cmocka_unit_test(test_silent_hops_are_stars),
 	    cmocka_unit_test(test_raw_datagram_over_ipv6),
 	    cmocka_unit_test(test_raw_icmp_over_ipv6),
+	    cmocka_unit_test(test_raw_tcp_over_ipv6),
 	    cmocka_unit_test(test_background_over_ipv6),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -272,9 +272,8 @@ static const struct {
      "web:2\n",
      "t.nsim:7:67: error: a raw ICMP error to an IPv4 target quotes an IPv4 datagram, not "
      "this IPv6 address"},
-    {"at 1s raw tcp alice to [2001:db8:2::5]:80 flags syn\n",
-     "t.nsim:7:24: error: 'raw tcp' to an IPv6 address is not modelled yet: TCP over IPv6 "
-     "is not modelled"},
+    {"host v4 at 198.51.100.7 public\nat 1s raw tcp v4 to [2001:db8:2::5]:80 flags syn\n",
+     "t.nsim:8:15: error: host 'v4' has no IPv6 address to send TCP from"},
     {"at 1s background alice to [2001:db8:9::9]:53 rate 1/s\n",
      "t.nsim:7:27: error: no host has this IPv6 address: background traffic needs a server to "
      "go to"},

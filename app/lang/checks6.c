@@ -227,6 +227,13 @@ static void node_families(const struct checker *c, const char *name, bool *v4, b
 		     (nn->kind == KIND_COORD && s->coordinator->has_ip6));
 }
 
+/* A raw action's packet in words, and (in *send) what its host sends. */
+static const char *raw_what(const struct scenario_action *a, const char **send)
+{
+	*send = a->icmp ? "send ICMPv6" : a->tcp ? "send TCP" : "send UDP";
+	return a->icmp ? "raw ICMP message" : a->tcp ? "raw TCP segment" : "raw datagram";
+}
+
 /* A ping (and a traceroute) goes over IPv6 to an IPv6 literal, or to a name when both ends
  * have IPv6 (RFC 6724's order, runner.c), else over IPv4: the ends need
  * the family it goes over. */
@@ -238,15 +245,13 @@ static void check_ping_families(struct checker *c, const struct scenario_action 
 	if (a->dst.node.name)
 		node_families(c, a->dst.node.name, &t4, &t6);
 	bool raw = a->kind == SCENARIO_ACT_RAW, bg = a->kind == SCENARIO_ACT_BACKGROUND;
-	const char *what = raw && a->icmp ? "raw ICMP message"
-			   : raw	  ? "raw datagram"
-			   : bg		  ? "background flow"
-					  : scenario_action_kind_name(a->kind);
+	const char *send = "send UDP";
+	const char *what = raw	? raw_what(a, &send)
+			   : bg ? "background flow"
+				: scenario_action_kind_name(a->kind);
 	if (a->dst.is6 && !h6)
 		err_loc(c->p, a->host.loc, "host '%s' has no IPv6 address to %s from", a->host.name,
-			raw && a->icmp ? "send ICMPv6"
-			: raw || bg    ? "send UDP"
-				       : what);
+			raw || bg ? send : what);
 	else if (!a->dst.is6 && !(h6 && t6) && (!h4 || (a->dst.node.name && !t4)))
 		err_loc(c->p, a->dst.loc,
 			"'%s' and '%s' share no address family: a %s goes over IPv4 or IPv6, "
@@ -308,18 +313,14 @@ static void check_about_family(struct checker *c, const struct scenario_endpoint
 			e->node.name ? e->node.name : "this address");
 }
 
-/* A raw UDP datagram or ICMP message picks its family as ping does; one to
- * a name without IPv6 at both ends goes over IPv4, checked as before (a
- * router's name stands for its NAT64 pool address, runner.c endpoint_ip).
- * raw tcp stays IPv4. */
+/* A raw UDP datagram, ICMP message or TCP segment picks its family as ping
+ * does; one to a name without IPv6 at both ends goes over IPv4, checked as
+ * before (a router's name stands for its NAT64 pool address, runner.c
+ * endpoint_ip). */
 static void check_raw_families(struct checker *c, const struct scenario_action *a)
 {
 	bool h4, h6, t4 = false, t6 = false;
 
-	if (a->tcp) {
-		check_ipv4_action(c, a);
-		return;
-	}
 	node_families(c, a->host.name, &h4, &h6);
 	if (a->dst.node.name)
 		node_families(c, a->dst.node.name, &t4, &t6);

@@ -614,19 +614,56 @@ static void act_raw(struct runner *r, const struct scenario_action *a, char *msg
 		 a->src_port, d);
 }
 
+/* The segment a `raw tcp` action writes: no options, `payload` zeros. */
+static struct tcp_segment raw_tcp_segment(const struct scenario_action *a)
+{
+	static const uint8_t zeros[PACKET_MAX_SIZE];
+
+	return (struct tcp_segment){.flags = a->tcp_flags,
+				    .seq = a->tcp_seq,
+				    .ack = a->tcp_ack,
+				    .window = a->tcp_window,
+				    .payload = zeros,
+				    .payload_len = (size_t)a->payload_len};
+}
+
+/* `raw tcp` over IPv6: the segment from the host's IPv6 address, hop limit
+ * 64, flow label 0 (packet6_build_tcp), as `raw` sends UDP. */
+static void act_raw_tcp6(struct runner *r, const struct scenario_action *a,
+			 const struct ip6_addr *to, char *msg, size_t n)
+{
+	struct world_host *wh = world_find_host(&r->w, a->host.name);
+	struct endpoint6 src = {wh->spec->ip6, a->src_port};
+	struct endpoint6 dst = {*to, (uint16_t)a->dst.port};
+	struct tcp_segment seg = raw_tcp_segment(a);
+	uint8_t buf[PACKET_MAX_SIZE];
+	size_t len =
+	    packet6_build_tcp(buf, sizeof(buf), &src, &dst, IPV6_DEFAULT_HOP_LIMIT, 0, &seg);
+	char d[64], flags[48];
+
+	endpoint6_format(&dst, d, sizeof(d));
+	tcp_flags_format(a->tcp_flags, flags, sizeof(flags));
+	if (len == 0) {
+		snprintf(msg, n, "%s cannot build that TCP segment", a->host.name);
+		return;
+	}
+	host_send_raw(wh->host, buf, len);
+	snprintf(msg, n, "%s sends a raw TCP segment [%s] from port %u to %s", a->host.name, flags,
+		 a->src_port, d);
+}
+
 /* `raw tcp`: one segment of the teacher's making (packet_build_tcp). */
 static void act_raw_tcp(struct runner *r, const struct scenario_action *a, char *msg, size_t n)
 {
+	struct ip6_addr dst6;
+	if (ping6_target(r, a, &dst6)) { /* the family as ping picks it */
+		act_raw_tcp6(r, a, &dst6, msg, n);
+		return;
+	}
 	struct world_host *wh = world_find_host(&r->w, a->host.name);
 	struct endpoint src = {wh->spec->ip, a->src_port};
 	struct endpoint dst = {endpoint_ip(r, &a->dst), (uint16_t)a->dst.port};
-	static const uint8_t zeros[PACKET_MAX_SIZE];
-	struct tcp_segment seg = {.flags = a->tcp_flags,
-				  .seq = a->tcp_seq,
-				  .ack = a->tcp_ack,
-				  .window = a->tcp_window,
-				  .payload = zeros,
-				  .payload_len = (size_t)a->payload_len};
+	struct tcp_segment seg = raw_tcp_segment(a);
 	uint8_t buf[PACKET_MAX_SIZE];
 	size_t len = packet_build_tcp(buf, sizeof(buf), &src, &dst, PACKET_DEFAULT_TTL, 0, &seg);
 	char d[32], flags[48];

@@ -198,4 +198,21 @@ contains "$out" "web sends a raw ICMPv6 port unreachable to 2001:db8:1::5" "port
 contains "$out" "about alice's UDP [2001:db8:1::5]:4000 → [2001:db8:ff::80]:53" "it quotes an IPv6 datagram"
 contains "$out" "home      ✗ #3 firewall dropped ICMPv6 port unreachable" "the stray error is dropped at home"
 contains "$out" "home      #4 in lan: malformed: bad ICMPv6 checksum" "checksum bad spoils the ICMPv6 sum"
+# raw tcp over IPv6: a SYN between two public hosts arrives as an IPv6 TCP
+# segment; a stray SYN+ACK to alice is INVALID to her home's firewall.
+cat >"$tmp/rawtcp6.nsim" <<'NSIM'
+router home ipv6 2001:db8:1::/64
+host alice at 2001:db8:1::5 behind home
+host web at 2001:db8:ff::80 public
+host web2 at 2001:db8:ff::81 public
+at 1s raw tcp web to web2:80 flags syn from port 4000 seq 7
+at 2s raw tcp web to [2001:db8:1::5]:4000 flags syn,ack seq 9 ack 8
+NSIM
+expect_exit 0 "raw tcp over IPv6" -- "$natsim" run -v "$tmp/rawtcp6.nsim"
+contains "$out" "web sends a raw TCP segment [SYN] from port 4000 to [2001:db8:ff::81]:80" \
+	"raw tcp to a name goes over IPv6"
+contains "$out" "web2      #1 in eth0: TCP [2001:db8:ff::80]:4000 → [2001:db8:ff::81]:80 [SYN] seq=7 win=64240 len=0 hlim=63" \
+	"the SYN arrives as IPv6 TCP"
+contains "$out" "home      ✗ #2 firewall dropped [2001:db8:ff::80]:32768 → [2001:db8:1::5]:4000: rule FORWARD #2 (-m state --state INVALID -j DROP)" \
+	"the stray SYN+ACK is INVALID at alice's home"
 finish
