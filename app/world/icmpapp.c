@@ -36,27 +36,13 @@ struct ping {
 	engine_event_id linger;
 };
 
-/* A probe has a socket of its own, so a port of its own, as Linux
- * traceroute's UDP method opens one per probe (mod-udp.c udp_send_probe)
- * and reads that socket's error queue: through a NAT each probe makes its
- * own mapping. */
-struct probe {
-	struct host_socket *sock; /* open until the probe is answered or its hop ends */
-	uint16_t port;		  /* its destination port, 33434 and up */
-	int64_t sent_at;
-	bool answered;
-	uint32_t from;
-	int64_t rtt;
-	uint8_t type, code;
-};
-
 struct traceroute {
 	struct icmp_apps *apps;
 	struct host *h;
 	uint32_t dst;
 	int max_hops, hop;
 	uint16_t next_port;
-	struct probe probes[TRACEROUTE_PROBES];
+	struct traceroute_probe probes[TRACEROUTE_PROBES];
 	engine_event_id timeout;
 	bool done;
 };
@@ -363,10 +349,35 @@ static void on_probe_error(struct host_socket *s, const struct host_icmp_error *
 static void on_probe_data(struct host_socket *s, const struct endpoint *from,
 			  const struct endpoint *to, const uint8_t *payload, size_t len, void *ctx);
 
-static void close_probe(struct probe *pr)
+struct traceroute_probe *traceroute_probe_answer(struct traceroute_probe *probes,
+						 const struct host_socket *s, uint16_t port,
+						 int64_t now, uint8_t type, uint8_t code, bool *all)
 {
-	host_udp_close(pr->sock);
-	pr->sock = NULL;
+	struct traceroute_probe *hit = NULL;
+	int answered = 0;
+
+	for (int k = 0; k < TRACEROUTE_PROBES; k++) {
+		struct traceroute_probe *pr = &probes[k];
+
+		if (pr->sock == s && pr->port == port && !pr->answered) {
+			pr->answered = true;
+			pr->rtt = now - pr->sent_at;
+			pr->type = type;
+			pr->code = code;
+			hit = pr;
+		}
+		answered += pr->answered;
+	}
+	*all = answered == TRACEROUTE_PROBES;
+	return hit;
+}
+
+void traceroute_probes_close(struct traceroute_probe *probes)
+{
+	for (int k = 0; k < TRACEROUTE_PROBES; k++) {
+		host_udp_close(probes[k].sock);
+		probes[k].sock = NULL;
+	}
 }
 
 /* The hop's probes, each from a new socket on an ephemeral port. A host
@@ -377,10 +388,10 @@ static void send_hop(struct traceroute *t)
 	struct engine *e = net_engine(t->apps->net);
 
 	for (int k = 0; k < TRACEROUTE_PROBES; k++) {
-		struct probe *pr = &t->probes[k];
+		struct traceroute_probe *pr = &t->probes[k];
 		struct endpoint to = {t->dst, t->next_port++};
 
-		*pr = (struct probe){.port = to.port, .sent_at = engine_now(e)};
+		*pr = (struct traceroute_probe){.port = to.port, .sent_at = engine_now(e)};
 		pr->sock = host_udp_bind(t->h, 0, on_probe_data, t);
 		if (pr->sock == NULL)
 			continue;
@@ -473,7 +484,7 @@ static bool hop_line(struct traceroute *t, char *text, size_t size)
 	char a[16], rtt[32], mark[24];
 
 	for (int k = 0; k < TRACEROUTE_PROBES && used < size; k++) {
-		const struct probe *pr = &t->probes[k];
+		const struct traceroute_probe *pr = &t->probes[k];
 
 		if (!pr->answered) {
 			used += (size_t)snprintf(text + used, size - used, " *");
@@ -497,8 +508,7 @@ static void finish_hop(struct traceroute *t)
 	bool end = hop_line(t, text, sizeof(text));
 
 	say(t->apps, t->h, "traceroute", "hop", text);
-	for (int k = 0; k < TRACEROUTE_PROBES; k++)
-		close_probe(&t->probes[k]);
+	traceroute_probes_close(t->probes);
 	if (end || t->hop >= t->max_hops) {
 		t->done = true;
 		return;
@@ -516,23 +526,16 @@ static void hop_timed_out(struct engine *e, void *arg)
 static void on_probe_error(struct host_socket *s, const struct host_icmp_error *err, void *ctx)
 {
 	struct traceroute *t = ctx;
-	int answered = 0;
+	struct traceroute_probe *pr;
+	bool all;
 
 	if (t->done || err->remote.ip != t->dst)
 		return;
-	for (int k = 0; k < TRACEROUTE_PROBES; k++) {
-		struct probe *pr = &t->probes[k];
-
-		if (pr->sock == s && pr->port == err->remote.port && !pr->answered) {
-			pr->answered = true;
-			pr->from = err->reporter;
-			pr->rtt = now_of(t->apps) - pr->sent_at;
-			pr->type = err->type;
-			pr->code = err->code;
-		}
-		answered += pr->answered;
-	}
-	if (answered == TRACEROUTE_PROBES) {
+	pr = traceroute_probe_answer(t->probes, s, err->remote.port, now_of(t->apps), err->type,
+				     err->code, &all);
+	if (pr != NULL)
+		pr->from = err->reporter;
+	if (all) {
 		engine_cancel(net_engine(t->apps->net), t->timeout);
 		finish_hop(t);
 	}

@@ -22,24 +22,13 @@
 #define PAYLOAD 32 /* traceroute's default: 80-byte packets over IPv6 */
 #define LINE_MAX_TEXT 240
 
-/* A probe: a socket of its own, as mod-udp.c udp_send_probe opens one. */
-struct probe6 {
-	struct host_socket *sock;
-	uint16_t port; /* its destination port, 33434 and up */
-	int64_t sent_at, rtt;
-	bool answered;
-	struct ip6_addr from;
-	uint8_t type, code;
-	uint32_t mtu; /* packet too big's */
-};
-
 struct traceroute6 {
 	struct traceroute6_apps *apps;
 	struct host *h;
 	struct ip6_addr dst;
 	int max_hops, hop;
 	uint16_t next_port;
-	struct probe6 probes[TRACEROUTE_PROBES];
+	struct traceroute_probe probes[TRACEROUTE_PROBES];
 	engine_event_id timeout;
 	bool done;
 };
@@ -104,10 +93,11 @@ static void send_hop(struct traceroute6 *t)
 	static const uint8_t payload[PAYLOAD];
 
 	for (int k = 0; k < TRACEROUTE_PROBES; k++) {
-		struct probe6 *pr = &t->probes[k];
+		struct traceroute_probe *pr = &t->probes[k];
 		struct endpoint6 to = {t->dst, t->next_port++};
 
-		*pr = (struct probe6){.port = to.port, .sent_at = engine_now(engine_of(t))};
+		*pr =
+		    (struct traceroute_probe){.port = to.port, .sent_at = engine_now(engine_of(t))};
 		pr->sock = host_udp_bind6(t->h, NULL, 0, on_probe_data, t);
 		if (pr->sock == NULL)
 			continue;
@@ -129,17 +119,17 @@ static bool hop_line(struct traceroute6 *t, char *text, size_t size)
 	char a[48], mark[24];
 
 	for (int k = 0; k < TRACEROUTE_PROBES && used < size; k++) {
-		const struct probe6 *pr = &t->probes[k];
+		const struct traceroute_probe *pr = &t->probes[k];
 
 		if (!pr->answered) {
 			used += (size_t)snprintf(text + used, size - used, " *");
 			continue;
 		}
-		if (!shown || !ip6_equal(shown, &pr->from))
+		if (!shown || !ip6_equal(shown, &pr->from6))
 			used += (size_t)snprintf(text + used, size - used, " %s",
-						 ip6_format_as_inet_ntop(&pr->from, a, sizeof(a)));
-		shown = &pr->from;
-		end |= traceroute_icmp_res(6, pr->type, pr->code, pr->mtu, mark, sizeof(mark));
+						 ip6_format_as_inet_ntop(&pr->from6, a, sizeof(a)));
+		shown = &pr->from6;
+		end |= traceroute_icmp_res(6, pr->type, pr->code, pr->info, mark, sizeof(mark));
 		long us = (long)((pr->rtt + 500) / 1000); /* print_probe: "  %.3f ms" */
 		used += (size_t)snprintf(text + used, size - used, "  %ld.%03ld ms%s", us / 1000,
 					 us % 1000, mark);
@@ -153,10 +143,7 @@ static void finish_hop(struct traceroute6 *t)
 	bool end = hop_line(t, text, sizeof(text));
 
 	say(t, "hop", text);
-	for (int k = 0; k < TRACEROUTE_PROBES; k++) {
-		host_udp_close(t->probes[k].sock);
-		t->probes[k].sock = NULL;
-	}
+	traceroute_probes_close(t->probes);
 	if (end || t->hop >= t->max_hops) {
 		t->done = true;
 		return;
@@ -174,24 +161,18 @@ static void hop_timed_out(struct engine *e, void *arg)
 static void on_probe_error(struct host_socket *s, const struct host_icmp6_error *err, void *ctx)
 {
 	struct traceroute6 *t = ctx;
-	int answered = 0;
+	struct traceroute_probe *pr;
+	bool all;
 
 	if (t->done || !ip6_equal(&err->remote.ip, &t->dst))
 		return;
-	for (int k = 0; k < TRACEROUTE_PROBES; k++) {
-		struct probe6 *pr = &t->probes[k];
-
-		if (pr->sock == s && pr->port == err->remote.port && !pr->answered) {
-			pr->answered = true;
-			pr->from = err->reporter;
-			pr->rtt = engine_now(engine_of(t)) - pr->sent_at;
-			pr->type = err->type;
-			pr->code = err->code;
-			pr->mtu = err->param;
-		}
-		answered += pr->answered;
+	pr = traceroute_probe_answer(t->probes, s, err->remote.port, engine_now(engine_of(t)),
+				     err->type, err->code, &all);
+	if (pr != NULL) {
+		pr->from6 = err->reporter;
+		pr->info = err->param;
 	}
-	if (answered == TRACEROUTE_PROBES) {
+	if (all) {
 		engine_cancel(engine_of(t), t->timeout);
 		finish_hop(t);
 	}
