@@ -253,6 +253,8 @@ static void test_raw_icmp_over_ipv6(void **state)
 	s.sent[42] ^= 0x5a;
 	assert_int_equal(packet6_parse(s.sent, s.sent_len, &info, NULL, 0), PACKET_OK);
 	assert_int_equal(info.icmp_code, ICMP6_ADMIN_PROHIBITED);
+	run("at 1s raw icmp alice to web type 5\n", &s); /* redirect: RFC 7915 has none */
+	assert_int_equal(s.sent_len, 0);
 }
 
 /* `raw tcp` to an IPv6 target: one IPv6 TCP segment as written (flags,

@@ -476,12 +476,6 @@ static bool endpoint_ip6(struct runner *r, const struct scenario_endpoint *e, st
 	return false;
 }
 
-/* `raw icmp` to an IPv6 target: the message ICMPv4's type and code become
- * as RFC 7915 4.2 translates them (xlat_icmp_type_4to6: echo-request 128,
- * port-unreachable 1/4, host-unreachable 1/0, admin-prohibited 1/1,
- * time-exceeded 3, fragmentation needed packet too big), an error quoting
- * an IPv6 UDP header `about` SRC to DST (RFC 4443 2.4(c) wants as much as
- * fits: natsim quotes the 48 bytes that name the flow). 0 if none. */
 /* Bytes 4-7 of a raw ICMPv6 error: packet too big's MTU, the least IPv6
  * allows (RFC 8200 section 5); protocol unreachable's pointer at the next
  * header field, 6, as RFC 7915 4.2 sets it; else 0. */
@@ -492,6 +486,12 @@ static uint32_t raw_icmp6_param(uint8_t type, uint8_t code)
 	return type == ICMP6_PARAM_PROBLEM && code == 1 ? 6 : 0;
 }
 
+/* `raw icmp` to an IPv6 target: the message ICMPv4's type and code become
+ * as RFC 7915 4.2 translates them (xlat_icmp_type_4to6: echo-request 128,
+ * port-unreachable 1/4, host-unreachable 1/0, admin-prohibited 1/1,
+ * time-exceeded 3, fragmentation needed packet too big), an error quoting
+ * an IPv6 UDP header `about` SRC to DST (RFC 4443 2.4(c) wants as much as
+ * fits: natsim quotes the 48 bytes that name the flow). 0 if none. */
 static size_t raw_icmp6_bytes(struct runner *r, const struct scenario_action *a,
 			      const struct ip6_addr *dst, uint8_t *buf, size_t cap)
 {
