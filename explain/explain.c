@@ -11,6 +11,7 @@
 #include "explain/explain_internal.h"
 #include "explain/ipv6.h" /* explain_icmp6_name */
 #include "explain/socket.h"
+#include "explain/xlat.h" /* explain_xlat_refusal */
 
 #include "sim/engine.h" /* SIM_S */
 
@@ -141,7 +142,10 @@ static void explain_firewall_admitted(const struct fw_verdict *v, char *out, siz
 		 "has an outbound %s flow (to %s, conntrack id %u)%s",
 		 fw_chain_name(v->chain), chain_direction(v->chain),
 		 nat_behaviour_name((enum nat_behaviour)a->filtering), inside,
-		 a->proto == 17 ? "UDP" : "IPv6", remote, a->flow_id,
+		 a->proto == 17	 ? "UDP"
+		 : a->proto == 6 ? "TCP"
+				 : "IPv6",
+		 remote, a->flow_id,
 		 a->filtering == NAT_ADDRESS_DEPENDENT ? " to the same address" : "");
 }
 
@@ -865,8 +869,7 @@ static char *flow_dst_text(const struct verdict_flow *i, char *out, size_t size)
 	return i->ip_version == 6 ? ip6_format(&i->dst6, out, size) : ip_format(i->dst, out, size);
 }
 
-/* path_node_sentence's IPv6 causes, the same shape: 0 if the cause is not
- * one of them. */
+/* The same, for the IPv6 path's drops and the translators' (NPTv6, NAT64). */
 static size_t path_node_sentence6(const struct node_path_facts *f, const char *node, char *out,
 				  size_t size)
 {
@@ -902,7 +905,7 @@ static size_t path_node_sentence6(const struct node_path_facts *f, const char *n
 		break;
 	case NODE_PATH_XLAT: /* model/router_xlat.c: NPTv6 or NAT64 refused it */
 		snprintf(out, size, "%s dropped %s: %s", node, explain_flow(i, flow, sizeof(flow)),
-			 f->detail);
+			 explain_xlat_refusal(f->xlat, f->xlat_result));
 		break;
 	case NODE_PATH_UDP6_CSUM_ZERO: /* Linux: __udp6_lib_rcv, udp6_csum_zero_error */
 		snprintf(out, size,
@@ -973,10 +976,60 @@ static size_t path_node_sentence(const struct node_path_facts *f, const char *no
 	return strlen(node) + 1;
 }
 
+/* RFC 4787 REQ-9: an inside host's packet to the NAT's own public side. */
+static size_t no_hairpin_sentence(const struct node_path_facts *f, const char *node, char *out,
+				  size_t size)
+{
+	char a[IP6_TEXT_SIZE], b[24], flow[EXPLAIN_FLOW_SIZE];
+	const struct verdict_flow *i = &f->flow;
+
+	if (i->proto == 1) { /* ICMP has no ports to name */
+		snprintf(out, size,
+			 "%s does not hairpin: %s is for its own public address %s, which "
+			 "this NAT only translates for packets arriving from outside",
+			 node, explain_flow(i, flow, sizeof(flow)),
+			 ip_format(i->dst, a, sizeof(a)));
+		return strlen(node) + 1;
+	}
+	snprintf(out, size,
+		 "%s does not hairpin: %s sent to its own public address %s, which this NAT "
+		 "only translates for packets arriving from outside",
+		 node, endpoint_format(&(struct endpoint){i->src, i->sport}, a, sizeof(a)),
+		 endpoint_format(&(struct endpoint){i->dst, i->dport}, b, sizeof(b)));
+	return strlen(node) + 1;
+}
+
+/* A host whose destination is off its link and who has no gateway. */
+static size_t host_no_route_sentence(const struct node_path_facts *f, const char *node, char *out,
+				     size_t size)
+{
+	char a[IP6_TEXT_SIZE], b[24];
+	const struct verdict_flow *i = &f->flow;
+
+	if (i->ip_version == 6) {
+		struct ip6_addr net = ip6_prefix_masked(&f->addr6, f->prefix_len);
+		char c[IP6_TEXT_SIZE];
+
+		snprintf(out, size,
+			 "%s has no route to %s: it is not on %s/%u and %s has no IPv6 "
+			 "default gateway",
+			 node, ip6_format(&i->dst6, a, sizeof(a)), ip6_format(&net, c, sizeof(c)),
+			 f->prefix_len, node);
+		return strlen(node) + 1;
+	}
+	snprintf(out, size,
+		 "%s has no route to %s: it is not on %s/%u and %s has no default "
+		 "gateway",
+		 node, ip_format(f->dst, a, sizeof(a)),
+		 ip_format(f->addr & prefix_mask(f->prefix_len), b, sizeof(b)), f->prefix_len,
+		 node);
+	return strlen(node) + 1;
+}
+
 static size_t path_sentence(const struct node_path_facts *f, const char *node, char *out,
 			    size_t size)
 {
-	char a[IP6_TEXT_SIZE], b[24], flow[EXPLAIN_FLOW_SIZE];
+	char a[IP6_TEXT_SIZE], flow[EXPLAIN_FLOW_SIZE];
 	const struct verdict_flow *i = &f->flow;
 
 	switch (f->cause) {
@@ -992,44 +1045,13 @@ static size_t path_sentence(const struct node_path_facts *f, const char *node, c
 			 "a packet whose TTL would reach 0",
 			 node, explain_flow(i, flow, sizeof(flow)), i->ttl);
 		return 0;
-	case NODE_PATH_NO_HAIRPIN:   /* RFC 4787 REQ-9 */
-		if (i->proto == 1) { /* ICMP has no ports to name */
-			snprintf(out, size,
-				 "%s does not hairpin: %s is for its own public address %s, which "
-				 "this NAT only translates for packets arriving from outside",
-				 node, explain_flow(i, flow, sizeof(flow)),
-				 ip_format(i->dst, a, sizeof(a)));
-			return strlen(node) + 1;
-		}
-		snprintf(
-		    out, size,
-		    "%s does not hairpin: %s sent to its own public address %s, which this NAT "
-		    "only translates for packets arriving from outside",
-		    node, endpoint_format(&(struct endpoint){i->src, i->sport}, a, sizeof(a)),
-		    endpoint_format(&(struct endpoint){i->dst, i->dport}, b, sizeof(b)));
-		return strlen(node) + 1;
+	case NODE_PATH_NO_HAIRPIN: /* RFC 4787 REQ-9 */
+		return no_hairpin_sentence(f, node, out, size);
 	case NODE_PATH_NAT_UNPARSABLE:
 		snprintf(out, size, "%s's NAT produced a packet that does not parse", node);
 		return strlen(node) + 3;
 	case NODE_PATH_HOST_NO_ROUTE:
-		if (i->ip_version == 6) {
-			struct ip6_addr net = ip6_prefix_masked(&f->addr6, f->prefix_len);
-			char c[IP6_TEXT_SIZE];
-
-			snprintf(out, size,
-				 "%s has no route to %s: it is not on %s/%u and %s has no IPv6 "
-				 "default gateway",
-				 node, ip6_format(&i->dst6, a, sizeof(a)),
-				 ip6_format(&net, c, sizeof(c)), f->prefix_len, node);
-			return strlen(node) + 1;
-		}
-		snprintf(out, size,
-			 "%s has no route to %s: it is not on %s/%u and %s has no default "
-			 "gateway",
-			 node, ip_format(f->dst, a, sizeof(a)),
-			 ip_format(f->addr & prefix_mask(f->prefix_len), b, sizeof(b)),
-			 f->prefix_len, node);
-		return strlen(node) + 1;
+		return host_no_route_sentence(f, node, out, size);
 	case NODE_PATH_HOST_UNATTACHED:
 		if (i->ip_version == 6)
 			ip6_format(&i->dst6, a, sizeof(a));

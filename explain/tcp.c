@@ -42,12 +42,6 @@ int explain_tcp_invalid(const struct verdict_flow *flow, enum conntrack_invalid 
 		out[0] = '\0';
 	if (flow->proto != 6 || flow->form != VERDICT_FLOW_PARSED)
 		return 0;
-	/* natsim's gap, not the segment's: Linux tracks TCP over IPv6 with
-	 * the same state machine (nf_conntrack_proto_tcp.c serves both). */
-	if (why == CONNTRACK_INVALID_NOT_TRACKED)
-		return snprintf(out, size,
-				"; natsim's IPv6 conntrack does not track TCP yet (Linux does), "
-				"so it counts as INVALID (docs/ipv6.md)");
 	explain_tcp_flags(flow->tcp_flags, flags, sizeof(flags));
 	if (why == CONNTRACK_INVALID_FLAGS || !tcp_flags_sent_by_tcp(flow->tcp_flags))
 		return snprintf(out, size,

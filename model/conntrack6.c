@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "base/hash.h"
+#include "model/conntrack_tcp.h"
 #include "model/conntrack_udp.h"
 
 struct ct6_slot;
@@ -251,6 +252,7 @@ void conntrack6_entry_record(const struct conntrack6 *ct, const struct conntrack
 	out->seen_reply = entry->seen_reply;
 	out->assured = entry->assured;
 	out->expires_at = entry->expires_at;
+	out->tcp_state = entry->tcp.state;
 	out->use = 1; /* the table's own reference, as conntrack -L shows */
 	out->family = 6;
 	out->tuples6 = tuples;
@@ -276,7 +278,10 @@ static void ct6_tell(struct conntrack6 *ct, const struct conntrack6_entry *entry
 static void ct6_forget(struct conntrack6 *ct, struct ct6_slot *s, const char *why)
 {
 	engine_cancel(ct->engine, s->timer);
-	ct6_tell(ct, &s->e, TRACE_CT_DESTROY, why);
+	/* A TCP entry whose first segment was refused was never told: nothing
+	 * to take back (the IPv4 table's ct_destroy). */
+	if (s->e.orig.proto != IPPROTO_NUM_TCP || s->e.packets[0] + s->e.packets[1] != 0)
+		ct6_tell(ct, &s->e, TRACE_CT_DESTROY, why);
 	bucket_remove(ct, &s->link[0]);
 	bucket_remove(ct, &s->link[1]);
 	*(s->older != NULL ? &s->older->newer : &ct->oldest) = s->newer;
@@ -313,6 +318,15 @@ static void ct6_deadline(struct conntrack6 *ct, struct ct6_slot *s, int64_t at)
 
 /* ---- flows ------------------------------------------------------------------ */
 
+/* The deadline a new entry starts with, before its first packet sets it:
+ * ICMPv6's timeout, TCP's SYN_SENT one, UDP's unreplied one. */
+static int64_t ct6_first_timeout(const struct conntrack_config *cfg, uint8_t proto)
+{
+	if (proto == IPPROTO_NUM_TCP)
+		return cfg->tcp_timeouts[CONNTRACK_TCP_SYN_SENT];
+	return proto == IPPROTO_NUM_ICMPV6 ? cfg->icmp_timeout : cfg->udp_timeout;
+}
+
 struct conntrack6_entry *conntrack6_confirm(struct conntrack6 *ct,
 					    const struct conntrack6_tuple *orig)
 {
@@ -330,8 +344,7 @@ struct conntrack6_entry *conntrack6_confirm(struct conntrack6 *ct,
 	s->e.orig = *orig;
 	conntrack6_tuple_invert(orig, &s->e.reply);
 	s->e.created_at = now;
-	s->e.expires_at =
-	    now + (orig->proto == IPPROTO_NUM_ICMPV6 ? ct->cfg.icmp_timeout : ct->cfg.udp_timeout);
+	s->e.expires_at = now + ct6_first_timeout(&ct->cfg, orig->proto);
 	s->timer = engine_schedule_at(ct->engine, s->e.expires_at, ct6_expire, s);
 	if (s->timer == 0) {
 		free(s);
@@ -345,7 +358,10 @@ struct conntrack6_entry *conntrack6_confirm(struct conntrack6 *ct,
 	*(ct->newest != NULL ? &ct->newest->newer : &ct->oldest) = s;
 	ct->newest = s;
 	ct->count++;
-	ct6_tell(ct, &s->e, TRACE_CT_NEW, NULL);
+	/* A TCP entry is told once its first segment set its state
+	 * (conntrack6_seen_tcp), as Linux's NEW event carries SYN_SENT. */
+	if (orig->proto != IPPROTO_NUM_TCP)
+		ct6_tell(ct, &s->e, TRACE_CT_NEW, NULL);
 	return &s->e;
 }
 
@@ -374,6 +390,101 @@ void conntrack6_seen(struct conntrack6 *ct, struct conntrack6_entry *entry, enum
 		changed = entry->seen_reply = true;
 	if (changed || !first)
 		ct6_tell(ct, entry, changed ? TRACE_CT_UPDATE : TRACE_CT_REFRESH, NULL);
+}
+
+/* ---- TCP --------------------------------------------------------------------- */
+
+/* nf_conntrack_proto_tcp.c is the same code for both families: the machine
+ * is model/conntrack_tcp.h's, the IPv4 table's own. */
+
+static struct conntrack_tcp_segment ct6_segment_of(const struct packet6_info *info)
+{
+	return (struct conntrack_tcp_segment){.tcp_flags = info->tcp_flags,
+					      .tcp_header_len = info->tcp_header_len,
+					      .tcp_window = info->tcp_window,
+					      .tcp_seq = info->tcp_seq,
+					      .tcp_ack = info->tcp_ack,
+					      .payload_len = info->payload_len,
+					      .tcp_opt = &info->tcp_opt};
+}
+
+static struct conntrack_tcp_flow ct6_flow_of(const struct conntrack6_entry *e)
+{
+	return (struct conntrack_tcp_flow){.seen_reply = e->seen_reply, .assured = e->assured};
+}
+
+/* Counters, deadline, [SEEN_REPLY] and the one record of a tracked
+ * segment: NEW for the entry's first (with its state), else UPDATE on a
+ * change of state or flags, REFRESH otherwise. */
+static void ct6_tcp_account(struct conntrack6 *ct, struct conntrack6_entry *e,
+			    enum conntrack_dir dir, size_t bytes,
+			    const struct conntrack_tcp_outcome *o)
+{
+	bool first = e->packets[0] + e->packets[1] == 0, changed = o->changed;
+
+	e->packets[dir]++;
+	e->bytes[dir] += bytes;
+	e->assured |= o->assured;
+	if (o->refresh)
+		ct6_deadline(ct, slot_of(e), engine_now(ct->engine) + o->timeout);
+	if (dir == CONNTRACK_DIR_REPLY && !e->seen_reply)
+		changed = e->seen_reply = true;
+	if (first)
+		ct6_tell(ct, e, TRACE_CT_NEW, NULL);
+	else
+		ct6_tell(ct, e, changed ? TRACE_CT_UPDATE : TRACE_CT_REFRESH, NULL);
+}
+
+enum conntrack_tcp_verdict conntrack6_seen_tcp(struct conntrack6 *ct,
+					       struct conntrack6_entry *entry,
+					       enum conntrack_dir dir,
+					       const struct packet6_info *info, size_t bytes)
+{
+	struct conntrack_tcp_segment seg = ct6_segment_of(info);
+	struct conntrack_tcp_outcome o;
+
+	conntrack_tcp_advance(&ct->cfg, &entry->tcp, ct6_flow_of(entry), dir, &seg, NULL, &o);
+	if (o.verdict == CONNTRACK_TCP_TRACKED)
+		ct6_tcp_account(ct, entry, dir, bytes, &o);
+	else if (o.verdict == CONNTRACK_TCP_REOPEN)
+		ct6_forget(ct, slot_of(entry), "reopened by a new SYN");
+	else if (o.verdict == CONNTRACK_TCP_KILLED)
+		ct6_forget(ct, slot_of(entry), "reset before any reply");
+	return o.verdict;
+}
+
+bool conntrack6_tcp_reopens(const struct conntrack6_entry *entry, enum conntrack_dir dir,
+			    const struct packet6_info *info)
+{
+	return entry->orig.proto == IPPROTO_NUM_TCP &&
+	       conntrack_tcp_would_reopen(&entry->tcp, dir, info->tcp_flags);
+}
+
+void conntrack6_destroy(struct conntrack6 *ct, struct conntrack6_entry *entry, const char *why)
+{
+	ct6_forget(ct, slot_of(entry), why);
+}
+
+enum conntrack_invalid conntrack6_tcp_invalid_cause(const struct conntrack6_entry *entry,
+						    const struct packet6_info *info)
+{
+	if (info->next_header != IPPROTO_NUM_TCP)
+		return CONNTRACK_INVALID_NONE;
+	if (!conntrack_tcp_flags_valid(info->tcp_flags))
+		return CONNTRACK_INVALID_FLAGS;
+	return entry == NULL ? CONNTRACK_INVALID_NEW : CONNTRACK_INVALID_SEGMENT;
+}
+
+/* tcp_error and tcp_new (no entry), or the whole machine on a copy of the
+ * entry's state: would the segment be INVALID? */
+static bool ct6_tcp_acceptable(const struct conntrack6_entry *e, enum conntrack_dir dir,
+			       const struct packet6_info *info)
+{
+	struct conntrack_tcp_segment seg = ct6_segment_of(info);
+
+	if (e == NULL)
+		return conntrack_tcp_accepts(NULL, (struct conntrack_tcp_flow){0}, dir, &seg);
+	return conntrack_tcp_accepts(&e->tcp, ct6_flow_of(e), dir, &seg);
 }
 
 /* nf_conntrack_inet_error (6.1) for ICMPv6: the quoted packet's tuple,
@@ -421,12 +532,13 @@ enum conntrack_state conntrack6_classify(struct conntrack6 *ct, const struct pac
 					 struct conntrack6_entry **entry, enum conntrack_dir *dir)
 {
 	struct conntrack6_tuple t;
-	bool icmp6 = info->next_header == IPPROTO_NUM_ICMPV6;
+	bool icmp6 = info->next_header == IPPROTO_NUM_ICMPV6,
+	     tcp = info->next_header == IPPROTO_NUM_TCP;
 
 	*entry = NULL;
 	*dir = CONNTRACK_DIR_ORIGINAL;
-	if (info->next_header != IPPROTO_NUM_UDP && !icmp6)
-		return CONNTRACK_INVALID; /* TCP: not tracked yet (the header) */
+	if (info->next_header != IPPROTO_NUM_UDP && !icmp6 && !tcp)
+		return CONNTRACK_INVALID;
 	if (icmp6 && icmp6_untracked(info->icmp_type))
 		return CONNTRACK_UNTRACKED;
 	if (icmp6 && info->icmp_error)
@@ -437,6 +549,8 @@ enum conntrack_state conntrack6_classify(struct conntrack6 *ct, const struct pac
 	 * node information query may start an entry. */
 	if (*entry == NULL && icmp6 && info->icmp_type != ICMP6_ECHO_REQUEST &&
 	    info->icmp_type != 139)
+		return CONNTRACK_INVALID;
+	if (tcp && !ct6_tcp_acceptable(*entry, *dir, info))
 		return CONNTRACK_INVALID;
 	return ct_state_of(*entry != NULL, *entry != NULL && (*entry)->seen_reply, *dir);
 }

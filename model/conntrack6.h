@@ -25,11 +25,16 @@
  *     143) are UNTRACKED (noct_valid_new); an error (type < 128) is RELATED to the
  *     entry of the packet it quotes, if the error goes to the side that
  *     sent that packet (nf_conntrack_inet_error), else INVALID.
- *   - TCP over IPv6 is NOT tracked yet (Linux does, with the same state
- *     machine as IPv4's, model/conntrack.c): conntrack6_classify calls every
- *     TCP segment INVALID, and the filter says why
- *     (CONNTRACK_INVALID_NOT_TRACKED). Anything else (no UDP, TCP nor
- *     ICMPv6: the parser refuses it anyway) is INVALID too.
+ *   - TCP as the IPv4 table, by the same code (model/conntrack_tcp.h:
+ *     nf_conntrack_proto_tcp.c is family-neutral): the state machine,
+ *     tcp_in_window, the per-state timeouts, [UNREPLIED] until the first
+ *     segment back, [ASSURED] once an ACK lands in ESTABLISHED after
+ *     SYN_RECV, a SYN reopening a closed flow, an RST before any reply
+ *     killing the entry (model/conntrack.h's top says it all). A segment
+ *     with flags tcp_error refuses, one without an entry that cannot start
+ *     one, or one the machine calls invalid is INVALID
+ *     (conntrack6_tcp_invalid_cause says which). Anything else (no UDP,
+ *     TCP nor ICMPv6: the parser refuses it anyway) is INVALID too.
  *
  * Records: TRACE_CONNTRACK with family 6 and the tuples in `tuples6`, the
  * same events as the IPv4 table (NEW, UPDATE, REFRESH, DESTROY, RELATED).
@@ -51,7 +56,7 @@
 #include "sim/verdict.h"
 
 struct conntrack6_tuple {
-	uint8_t proto;		  /* 17 UDP, 58 ICMPv6 */
+	uint8_t proto;		  /* 6 TCP, 17 UDP, 58 ICMPv6 */
 	struct ip6_addr src, dst; /* network order */
 	uint16_t sport, dport;	  /* ICMPv6: id, type << 8 | code */
 };
@@ -62,12 +67,13 @@ struct conntrack6_entry {
 	bool seen_reply, assured;
 	int64_t created_at, expires_at;
 	uint64_t packets[2], bytes[2];
+	struct conntrack_tcp tcp; /* proto 6 only: the IPv4 table's TCP state */
 };
 
 struct conntrack6;
 
-/* `cfg` NULL: Linux's defaults (conntrack_config_default; the TCP ones are
- * unused). `node_name` is borrowed. NULL if out of memory. */
+/* `cfg` NULL: Linux's defaults (conntrack_config_default). `node_name` is borrowed. NULL if out of
+ * memory. */
 struct conntrack6 *conntrack6_new(struct engine *e, const char *node_name,
 				  const struct conntrack_config *cfg);
 void conntrack6_free(struct conntrack6 *ct);
@@ -100,9 +106,31 @@ struct conntrack6_entry *conntrack6_confirm(struct conntrack6 *ct,
 					    const struct conntrack6_tuple *orig);
 /* A packet of `bytes` bytes passed in `dir`: counters, timeout, [SEEN_REPLY],
  * [ASSURED], and TRACE_CT_UPDATE / TRACE_CT_REFRESH (none for the packet
- * that made the entry: its NEW record told it). */
+ * that made the entry: its NEW record told it). A TCP entry gets UDP's
+ * rules here: TCP segments go to conntrack6_seen_tcp. */
 void conntrack6_seen(struct conntrack6 *ct, struct conntrack6_entry *entry, enum conntrack_dir dir,
 		     size_t bytes);
+
+/* A TCP segment of `bytes` bytes passed in `dir` of a TCP entry: the
+ * machine moves its state (conntrack_seen_tcp's verdicts and records; the
+ * entry's NEW record is emitted by its first segment, with its state).
+ * REOPEN and KILLED destroy the entry (TRACE_CT_DESTROY) and free it. */
+enum conntrack_tcp_verdict conntrack6_seen_tcp(struct conntrack6 *ct,
+					       struct conntrack6_entry *entry,
+					       enum conntrack_dir dir,
+					       const struct packet6_info *info, size_t bytes);
+/* Would this segment reopen its entry (a SYN on a flow in TIME_WAIT or
+ * CLOSE after a close or an RST)? Changes nothing: the filter asks before
+ * the rules, where nf_conntrack_in kills the old entry and looks the
+ * segment up again (NF_REPEAT), so the rules see it NEW. */
+bool conntrack6_tcp_reopens(const struct conntrack6_entry *entry, enum conntrack_dir dir,
+			    const struct packet6_info *info);
+/* Destroy an entry now (TRACE_CT_DESTROY with `why`); `entry` is freed. */
+void conntrack6_destroy(struct conntrack6 *ct, struct conntrack6_entry *entry, const char *why);
+/* Why conntrack6_classify called a TCP segment INVALID, given the entry it
+ * found (NULL: none); CONNTRACK_INVALID_NONE for anything but TCP. */
+enum conntrack_invalid conntrack6_tcp_invalid_cause(const struct conntrack6_entry *entry,
+						    const struct packet6_info *info);
 
 /* Remove every entry, TRACE_CT_DESTROY with `why`. */
 void conntrack6_flush(struct conntrack6 *ct, const char *why);

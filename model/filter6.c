@@ -14,7 +14,11 @@
  *
  * RFC 6092's REC numbers below were checked against the text of its
  * section 3 (3.1 REC-1..9, 3.2.1 REC-10, 3.2.2 REC-11..13, 3.2.3
- * REC-14..20): docs/ipv6.md, "RFC 6092, what is implemented".
+ * REC-14..20, 3.3.1 REC-31..37 for TCP): docs/ipv6.md, "RFC 6092, what is
+ * implemented". TCP is conntrack's (REC-31, REC-32, REC-36, REC-37);
+ * REC-34's ICMPv6 answer to an unsolicited SYN after 6 s is not modelled
+ * (the SYN is dropped, or rejected at once): docs/ipv6.md, "Known
+ * differences".
  */
 #include "model/filter6.h"
 
@@ -74,7 +78,8 @@ struct conntrack6 *filter6_conntrack(struct filter6 *f)
  * an entry started from the inside endpoint the packet is addressed to
  * (its original source), going to the packet's source address
  * (address-dependent) or anywhere (endpoint-independent). RFC 4787 REQ-8's
- * terms, which RFC 6092 3.2.2 defines again and REC-17 uses for UDP. */
+ * terms, which RFC 6092 3.2.2 defines again and REC-17 (UDP) and REC-33
+ * (TCP, 3.3.1) use. */
 struct admit_search {
 	const struct packet6_info *info;
 	enum nat_behaviour filtering;
@@ -96,7 +101,17 @@ static bool admits(const struct conntrack6_entry *e, void *ctx)
 	return false;
 }
 
-/* RFC 6092 mode: a NEW UDP packet forwarded to the inside that the rules
+/* What wider filtering may let in: a UDP datagram (RFC 6092 REC-17) or a
+ * TCP SYN, a connection's first segment (REC-33, the same words for TCP);
+ * not an ICMPv6 query, nor a TCP segment conntrack picked up mid-stream. */
+static bool filter6_may_admit(const struct packet6_info *info)
+{
+	if (info->next_header == IPPROTO_NUM_TCP)
+		return (info->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
+	return info->next_header == IPPROTO_NUM_UDP;
+}
+
+/* RFC 6092 mode: a NEW UDP datagram or TCP SYN forwarded to the inside that the rules
  * refused, let in by an outbound flow of its inside endpoint. */
 static bool filter6_admit(struct filter6 *f, enum fw_chain chain, const struct packet6_info *info,
 			  struct fw_verdict *out)
@@ -106,8 +121,7 @@ static bool filter6_admit(struct filter6 *f, enum fw_chain chain, const struct p
 
 	if (!f->widened || f->filtering == NAT_ADDRESS_AND_PORT_DEPENDENT ||
 	    chain != FW_CHAIN_FORWARD || out->state != CONNTRACK_NEW || out->action == FW_ACCEPT ||
-	    info->next_header != IPPROTO_NUM_UDP ||
-	    !ip6_prefix_match(&f->inside, f->inside_len, &info->dst) ||
+	    !filter6_may_admit(info) || !ip6_prefix_match(&f->inside, f->inside_len, &info->dst) ||
 	    ip6_prefix_match(&f->inside, f->inside_len, &info->src))
 		return false;
 	conntrack6_foreach(f->ct, admits, &s);
@@ -133,10 +147,33 @@ static bool filter6_admit(struct filter6 *f, enum fw_chain chain, const struct p
 	return true;
 }
 
-/* An accepted packet on its entry: counted and timed, a NEW one confirmed
- * first. RELATED errors neither count nor refresh (nf_conntrack_inet_error
- * sets the skb's entry only); INVALID and UNTRACKED have none. A full table
- * (or no memory) lets the packet pass untracked here, where Linux drops it
+/* A TCP segment on its entry (conntrack6_seen_tcp). One that makes no
+ * entry after all (the machine refused it as the entry's first: nothing
+ * was told) leaves none behind; a reopening SYN that still meets REOPEN
+ * is tracked again on a new entry, as model/host.c host_track does. */
+static void filter6_track_tcp(struct filter6 *f, const struct packet6_info *info, size_t len,
+			      struct conntrack6_entry *entry, enum conntrack_dir dir)
+{
+	struct conntrack6_tuple t;
+	bool fresh = entry->packets[0] + entry->packets[1] == 0;
+	enum conntrack_tcp_verdict v = conntrack6_seen_tcp(f->ct, entry, dir, info, len);
+
+	if (v == CONNTRACK_TCP_INVALID && fresh) {
+		conntrack6_destroy(f->ct, entry, "refused by conntrack");
+		return;
+	}
+	if (v != CONNTRACK_TCP_REOPEN)
+		return;
+	conntrack6_tuple_of(info, &t);
+	entry = conntrack6_confirm(f->ct, &t);
+	if (entry != NULL)
+		filter6_track_tcp(f, info, len, entry, CONNTRACK_DIR_ORIGINAL);
+}
+
+/* A packet on its entry: counted and timed, a NEW one confirmed first.
+ * RELATED errors neither count nor refresh (nf_conntrack_inet_error sets
+ * the skb's entry only); INVALID and UNTRACKED have none. A full table (or
+ * no memory) lets the packet pass untracked here, where Linux drops it
  * ("nf_conntrack: table full"): no IPv6 scenario comes near 65536 flows. */
 static void filter6_track(struct filter6 *f, const struct packet6_info *info, size_t len,
 			  enum conntrack_state state, struct conntrack6_entry *entry,
@@ -149,7 +186,11 @@ static void filter6_track(struct filter6 *f, const struct packet6_info *info, si
 		entry = conntrack6_confirm(f->ct, &t);
 		dir = CONNTRACK_DIR_ORIGINAL;
 	}
-	if (entry != NULL && (state == CONNTRACK_NEW || state == CONNTRACK_ESTABLISHED))
+	if (entry == NULL || (state != CONNTRACK_NEW && state != CONNTRACK_ESTABLISHED))
+		return;
+	if (info->next_header == IPPROTO_NUM_TCP)
+		filter6_track_tcp(f, info, len, entry, dir);
+	else
 		conntrack6_seen(f->ct, entry, dir, len);
 }
 
@@ -180,6 +221,22 @@ static bool filter6_accept_untracked(enum fw_chain chain, struct fw_verdict *out
 	return true;
 }
 
+/* The packet's conntrack state. A SYN reopening a closed TCP flow: the
+ * old entry goes and the segment is looked up again (nf_conntrack_in's
+ * NF_REPEAT), so the rules see it NEW, as model/host.c and model/router.c
+ * do for IPv4. */
+static enum conntrack_state filter6_classify(struct filter6 *f, const struct packet6_info *info,
+					     struct conntrack6_entry **entry,
+					     enum conntrack_dir *dir)
+{
+	enum conntrack_state state = conntrack6_classify(f->ct, info, entry, dir);
+
+	if (*entry == NULL || !conntrack6_tcp_reopens(*entry, *dir, info))
+		return state;
+	conntrack6_destroy(f->ct, *entry, "reopened by a new SYN");
+	return conntrack6_classify(f->ct, info, entry, dir);
+}
+
 bool filter6_packet(struct filter6 *f, enum fw_chain chain, const struct packet6_info *info,
 		    size_t len, struct fw_verdict *out)
 {
@@ -194,15 +251,19 @@ bool filter6_packet(struct filter6 *f, enum fw_chain chain, const struct packet6
 		firewall_filter6(f->fw, chain, info, CONNTRACK_NEW, out);
 		return out->action == FW_ACCEPT;
 	}
-	state = conntrack6_classify(f->ct, info, &entry, &dir);
+	state = filter6_classify(f, info, &entry, &dir);
 	firewall_filter6(f->fw, chain, info, state, out);
-	/* TCP over IPv6 is not tracked yet (model/conntrack6.h): INVALID,
-	 * and the verdict says it is natsim's gap, not the segment's fault. */
-	if (state == CONNTRACK_INVALID && info->next_header == IPPROTO_NUM_TCP)
-		out->invalid = CONNTRACK_INVALID_NOT_TRACKED;
+	if (state == CONNTRACK_INVALID)
+		out->invalid = conntrack6_tcp_invalid_cause(entry, info);
 	filter6_admit(f, chain, info, out);
 	if (out->action == FW_ACCEPT)
 		filter6_track(f, info, len, state, entry, dir);
+	/* nf_conntrack_in ran before the filter table: a tracked TCP flow's
+	 * state moves even when the rules drop the segment (an entry that
+	 * exists; a NEW flow dropped is never confirmed). */
+	else if (entry != NULL && info->next_header == IPPROTO_NUM_TCP &&
+		 (state == CONNTRACK_NEW || state == CONNTRACK_ESTABLISHED))
+		filter6_track_tcp(f, info, len, entry, dir);
 	return out->action == FW_ACCEPT;
 }
 

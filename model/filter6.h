@@ -17,8 +17,8 @@
  * The filter tracks (and emits conntrack records) only once its rules ask
  * for a conntrack state, as Linux loads conntrack for the first `ct state`
  * rule: an accept-all filter, as filter6_new makes it, tracks nothing.
- * The filter's conntrack is model/conntrack6.h (TCP over IPv6 is not
- * tracked yet: INVALID, fw_verdict.invalid CONNTRACK_INVALID_NOT_TRACKED).
+ * The filter's conntrack is model/conntrack6.h (UDP, ICMPv6 and TCP, as
+ * Linux's; an INVALID TCP segment's cause is in fw_verdict.invalid).
  */
 #ifndef NATSIM_MODEL_FILTER6_H
 #define NATSIM_MODEL_FILTER6_H
@@ -69,10 +69,10 @@ bool filter6_packet(struct filter6 *f, enum fw_chain chain, const struct packet6
  *   [-j REJECT --reject-with icmp6-adm-prohibited]   (reject only)
  * with UDP idle timeouts of 5 minutes (RFC 6092 REC-14) instead of conntrack's
  * 30 s / 120 s. With address-dependent or endpoint-independent filtering a
- * NEW inbound UDP packet the rules refuse is admitted (reason
- * FW_REASON_ADMITTED, out->admitted naming the outbound flow) when its
- * inside endpoint has an outbound flow to the packet's source address
- * (address-dependent) or to anyone (endpoint-independent). */
+ * NEW inbound UDP packet or TCP SYN (REC-17, REC-33) the rules refuse is
+ * admitted (reason FW_REASON_ADMITTED, out->admitted naming the outbound
+ * flow) when its inside endpoint has an outbound flow to the packet's
+ * source address (address-dependent) or to anyone (endpoint-independent). */
 int filter6_make_rfc6092(struct filter6 *f, const struct ip6_addr *inside, uint8_t len,
 			 enum nat_behaviour filtering, bool reject);
 

@@ -55,8 +55,10 @@ const char *nat64_verdict_name(enum nat64_verdict v)
 
 struct nat64 *nat64_new(const struct nat64_config *cfg, struct trace *trace, const char *node)
 {
+	/* RFC 6146 4: a UDP lifetime of at least UDP_MIN, 2 minutes (Jool's
+	 * global.c refuses less, validate_timeout with UDP_MIN). */
 	if (cfg->n_pool == 0 || cfg->n_pool > NAT64_MAX_POOL || cfg->port_lo == 0 ||
-	    cfg->port_lo > cfg->port_hi)
+	    cfg->port_lo > cfg->port_hi || cfg->udp_timeout < SIM_S(120) || cfg->icmp_timeout <= 0)
 		return NULL;
 	struct nat64 *n = calloc(1, sizeof(*n));
 	if (n == NULL)

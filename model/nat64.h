@@ -44,8 +44,10 @@
  * same TRACE_MAPPING records (family 6, the inside in internal6).
  *
  * Time is given by the caller (sans-I/O, as p2p/): bindings whose lifetime
- * ran out are removed by nat64_expire, which a node calls at
- * nat64_next_deadline; a lookup never finds an expired binding either way.
+ * ran out are removed by nat64_expire, which a router calls at
+ * nat64_next_deadline from an engine event (model/router_xlat.c), so a
+ * binding is gone, with its TRACE_MAP_EXPIRED record, at exactly its
+ * expiry; a lookup never finds an expired binding either way.
  */
 #ifndef NATSIM_MODEL_NAT64_H
 #define NATSIM_MODEL_NAT64_H
@@ -112,7 +114,8 @@ struct nat64_result {
 struct nat64;
 
 /* `trace` may be NULL; `node` names the records' node (borrowed for the
- * NAT64's life). Returns NULL on bad config (no pool, a bad port range) or
+ * NAT64's life). Returns NULL on bad config (no pool, a bad port range, a
+ * UDP lifetime under RFC 6146's UDP_MIN of 2 minutes, no ICMP lifetime) or
  * out of memory. */
 struct nat64 *nat64_new(const struct nat64_config *cfg, struct trace *trace, const char *node);
 void nat64_free(struct nat64 *n);

@@ -10,12 +10,18 @@
 #include "model/node6.h"
 #include "model/router_layout.h"
 #include "model/router_xlat_internal.h"
+#include "sim/engine.h" /* the NAT64 expiry timer */
 
 struct router_xlat {
 	bool has_npt;
 	struct nptv6 npt;
 	struct iface *npt_outside;
 	struct nat64 *nat64;
+	/* The NAT64's expiry timer (below): one event, armed at or before the
+	 * earliest binding's expiry. */
+	struct engine *engine;
+	engine_event_id expiry;
+	int64_t expiry_at;
 };
 
 static struct router_xlat *xlat_of(struct router *r, bool make)
@@ -33,6 +39,8 @@ void router_xlat_free(struct router_xlat *x)
 {
 	if (x == NULL)
 		return;
+	if (x->engine != NULL)
+		engine_cancel(x->engine, x->expiry);
 	nat64_free(x->nat64);
 	free(x);
 }
@@ -74,7 +82,45 @@ struct nat64 *router_enable_nat64(struct router *r, struct iface *outside,
 	if (x == NULL || x->nat64 != NULL)
 		return NULL;
 	x->nat64 = nat64_new(cfg, net_trace(r->node.net), r->node.name);
+	x->engine = net_engine(r->node.net);
 	return x->nat64;
+}
+
+/* ---- NAT64 binding lifetimes ----------------------------------------------- */
+
+/* Bindings expire at exactly their lifetime after their last packet (RFC
+ * 6146 3.5.1, 3.5.3), each with its TRACE_MAP_EXPIRED record at that
+ * instant, as the IPv4 NAT's mappings do (model/nat.c). model/nat64.h is
+ * sans-I/O, so the router keeps its clock: one event per NAT64 rather than
+ * one per binding, armed at the earliest expiry. Traffic only pushes
+ * expiries later, so a timer that fires early finds nothing expired and is
+ * re-armed at the new earliest (DESIGN.md's lazy re-arm); only a new
+ * binding that expires sooner than the armed time (an ICMP query's 60 s
+ * under UDP's 5 minutes) moves it forward. */
+static void nat64_arm(struct router_xlat *x, int64_t touched);
+
+static void nat64_expiry_fired(struct engine *e, void *arg)
+{
+	struct router_xlat *x = arg;
+
+	x->expiry = 0;
+	nat64_expire(x->nat64, engine_now(e));
+	nat64_arm(x, SIM_TIME_NEVER);
+}
+
+/* After a packet whose binding now expires at `touched` (SIM_TIME_NEVER:
+ * none): an armed timer no later stays as it is, so a packet costs no scan
+ * of the table; otherwise the timer goes to the earliest expiry. */
+static void nat64_arm(struct router_xlat *x, int64_t touched)
+{
+	if (x->expiry != 0 && x->expiry_at <= touched)
+		return;
+	int64_t at = nat64_next_deadline(x->nat64);
+	if (at == SIM_TIME_NEVER || (x->expiry != 0 && x->expiry_at <= at))
+		return;
+	engine_cancel(x->engine, x->expiry);
+	x->expiry = engine_schedule_at(x->engine, at, nat64_expiry_fired, x);
+	x->expiry_at = at; /* 0 (out of memory): the next packet expires them lazily */
 }
 
 struct nat64 *router_nat64(struct router *r)
@@ -106,26 +152,24 @@ static void record_translate(struct router *r, struct iface *at, const struct pa
 	trace_emit(t, &rec);
 }
 
-/* The refusal's phrase, which explain/ puts after "<node> dropped <flow>: "
- * as it does the parser's reason for a malformed packet. */
-static const char *nat64_refusal(const struct nat64_result *res)
+/* The refusal's code (explain/xlat.c words it). */
+static enum xlat_refusal nat64_refusal(enum nat64_verdict v)
 {
-	switch (res->verdict) {
+	switch (v) {
 	case NAT64_DROP_NO_BINDING:
-		return "its NAT64 holds no binding for that pool address and port (RFC 6146 "
-		       "3.5.1)";
+		return XLAT_REFUSED_NO_BINDING;
 	case NAT64_DROP_FILTERED:
-		return "its NAT64 filters by address (RFC 6146 3.5.1, ADF) and the binding has "
-		       "never sent to that address";
+		return XLAT_REFUSED_FILTERED;
 	case NAT64_DROP_EXHAUSTED:
-		return "its NAT64 has no pool port left for a new binding";
+		return XLAT_REFUSED_EXHAUSTED;
 	case NAT64_DROP_UNSUPPORTED:
-		return "its NAT64 does not translate this (natsim's NAT64 carries UDP and ICMP "
-		       "queries from the IPv6 side)";
+		return XLAT_REFUSED_UNSUPPORTED;
 	case NAT64_DROP_UNTRANSLATABLE:
-		return xlat_result_str(res->xlat);
+		return XLAT_REFUSED_UNTRANSLATABLE;
+	case NAT64_DROP_NOT_OURS:
+		return XLAT_REFUSED_NOT_OURS;
 	default:
-		return "its NAT64 cannot translate it (the packet does not parse)";
+		return XLAT_REFUSED_MALFORMED;
 	}
 }
 
@@ -145,11 +189,21 @@ static enum trace_drop_reason nat64_reason(enum nat64_verdict v)
 }
 
 static void drop_xlat(struct router *r, struct iface *at, struct packet *p,
-		      enum trace_drop_reason reason, struct verdict_flow flow, const char *detail)
+		      enum trace_drop_reason reason, struct verdict_flow flow,
+		      enum xlat_refusal why, enum xlat_result result)
 {
 	node_drop_verdict(
 	    &r->node, at, p, reason, NODE_VERDICT_PATH,
-	    &(struct node_path_facts){.cause = NODE_PATH_XLAT, .flow = flow, .detail = detail});
+	    &(struct node_path_facts){
+		.cause = NODE_PATH_XLAT, .flow = flow, .xlat = why, .xlat_result = result});
+}
+
+/* The NAT64's refusal of p (parsed as `flow`). */
+static void drop_nat64(struct router *r, struct iface *at, struct packet *p,
+		       struct verdict_flow flow, const struct nat64_result *res)
+{
+	drop_xlat(r, at, p, nat64_reason(res->verdict), flow, nat64_refusal(res->verdict),
+		  res->xlat);
 }
 
 /* ---- NPTv6 ---------------------------------------------------------------- */
@@ -166,10 +220,8 @@ static bool npt_step(struct router *r, struct router_xlat *x, struct iface *at, 
 	res = outbound ? nptv6_translate_outbound(&x->npt, p->data, p->len)
 		       : nptv6_translate_inbound(&x->npt, p->data, p->len);
 	if (res == NPTV6_UNTRANSLATABLE) {
-		drop_xlat(
-		    r, at, p, TRACE_DROP_MALFORMED, packet6_flow_of_bytes(p->data, p->len),
-		    "NPTv6 cannot translate its address: the word RFC 6296 adjusts is ffff, "
-		    "which one's-complement arithmetic cannot tell from 0 (RFC 6296 3.4-3.5)");
+		drop_xlat(r, at, p, TRACE_DROP_MALFORMED, packet6_flow_of_bytes(p->data, p->len),
+			  XLAT_REFUSED_NPT_FFFF, XLAT_OK);
 		return true;
 	}
 	if (res == NPTV6_OK && trace_active(net_trace(r->node.net))) {
@@ -202,7 +254,7 @@ static struct packet *rebuilt(struct router *r, struct iface *at, struct packet 
 
 	if (q == NULL) {
 		drop_xlat(r, at, p, TRACE_DROP_QUEUE_FULL, packet_flow_of_bytes(p->data, p->len),
-			  "no memory for the translated packet");
+			  XLAT_REFUSED_NO_MEMORY, XLAT_OK);
 		return NULL;
 	}
 	memcpy(q->data, bytes, len);
@@ -226,9 +278,9 @@ bool router_xlat_prerouting6(struct router *r, struct router_xlat *x, struct ifa
 	size_t len = 0;
 	struct nat64_result res = nat64_translate_6to4(
 	    x->nat64, engine_now(net_engine(r->node.net)), p->data, p->len, out, sizeof(out), &len);
+	nat64_arm(x, res.binding.id != 0 ? res.binding.expires_at : SIM_TIME_NEVER);
 	if (res.verdict != NAT64_TRANSLATED) {
-		drop_xlat(r, in, p, nat64_reason(res.verdict), packet6_flow_of(info),
-			  nat64_refusal(&res));
+		drop_nat64(r, in, p, packet6_flow_of(info), &res);
 		return true;
 	}
 	struct packet *q = rebuilt(r, in, p, out, len);
@@ -250,11 +302,11 @@ bool router_xlat_receive4(struct router *r, struct iface *in, struct packet *p)
 	size_t len = 0;
 	struct nat64_result res = nat64_translate_4to6(
 	    x->nat64, engine_now(net_engine(r->node.net)), p->data, p->len, out, sizeof(out), &len);
+	nat64_arm(x, res.binding.id != 0 ? res.binding.expires_at : SIM_TIME_NEVER);
 	if (res.verdict != NAT64_TRANSLATED) {
 		if (packet_parse(p->data, p->len, &info, NULL, 0) != PACKET_OK)
 			return false;
-		drop_xlat(r, in, p, nat64_reason(res.verdict), packet_flow_of(&info),
-			  nat64_refusal(&res));
+		drop_nat64(r, in, p, packet_flow_of(&info), &res);
 		return true;
 	}
 	struct packet *q = rebuilt(r, in, p, out, len);

@@ -36,24 +36,6 @@ bool xlat_embedded_ipv4(const struct ip6_addr *prefix96, const struct ip6_addr *
 	return true;
 }
 
-const char *xlat_result_str(enum xlat_result r)
-{
-	switch (r) {
-	case XLAT_OK:
-		return "ok";
-	case XLAT_ERR_MALFORMED:
-		return "the packet does not parse";
-	case XLAT_ERR_PROTOCOL:
-		return "neither UDP, TCP nor ICMP: not translated";
-	case XLAT_ERR_ICMP_UNTRANSLATABLE:
-		return "an ICMP type or code with no counterpart in the other family (RFC 7915: "
-		       "dropped silently)";
-	case XLAT_ERR_NO_ROOM:
-		return "no room for the translated packet";
-	}
-	return "?";
-}
-
 /* ---- checksum arithmetic (RFC 1071, RFC 1624) ---------------------------- */
 
 uint16_t xlat_ones_add(uint16_t a, uint16_t b)

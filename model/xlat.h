@@ -32,11 +32,15 @@
  *     protocol unreachable <-> parameter problem code 1 (pointer 6), time
  *     exceeded 11 <-> 3, fragmentation needed <-> packet too big with the
  *     MTU adjusted by 20 (and RFC 1191's plateaus when an IPv4 router sent
- *     0). The checksum is recomputed: ICMPv6's covers a pseudo-header,
- *     ICMP's does not. Everything else (parameter problem with a pointer,
- *     neighbour discovery, MLD, redirects, source quench, timestamps) has
- *     no translation here: XLAT_ERR_ICMP_UNTRANSLATABLE, which RFC 7915
- *     says to drop silently;
+ *     0), parameter problem 12 (codes 0 and 2) <-> 4 (code 0) with the
+ *     pointer moved to the same field of the other header (RFC 7915 4.2
+ *     figure 3, 5.2 figure 6; a field with no counterpart, such as the
+ *     Identification or the flow label: XLAT_ERR_PARAM_POINTER, dropped).
+ *     The checksum is recomputed: ICMPv6's covers a pseudo-header, ICMP's
+ *     does not. Everything else (neighbour discovery, MLD, redirects,
+ *     source quench, timestamps, a missing option, an unrecognized IPv6
+ *     option) has no translation here: XLAT_ERR_ICMP_UNTRANSLATABLE, which
+ *     RFC 7915 says to drop silently;
  *   - an ICMP error's quoted packet is translated too (RFC 7915 4.3, 5.3),
  *     with the addresses the caller gives for it (it went the other way),
  *     its own lengths from its own header, and its transport checksum
@@ -52,6 +56,7 @@
 
 #include "base/addr6.h"
 #include "base/endpoint.h"
+#include "sim/verdict.h" /* enum xlat_result */
 
 /* RFC 6052 2.1: 64:ff9b::/96. */
 struct ip6_addr xlat_well_known_prefix(void);
@@ -60,15 +65,8 @@ struct ip6_addr xlat_synthesize(const struct ip6_addr *prefix96, uint32_t ip4);
 /* True, with *ip4 (host order), when `a` lies in the /96 prefix. */
 bool xlat_embedded_ipv4(const struct ip6_addr *prefix96, const struct ip6_addr *a, uint32_t *ip4);
 
-enum xlat_result {
-	XLAT_OK = 0,
-	XLAT_ERR_MALFORMED = -1,	   /* the input does not parse */
-	XLAT_ERR_PROTOCOL = -2,		   /* neither UDP, TCP nor ICMP(v6) */
-	XLAT_ERR_ICMP_UNTRANSLATABLE = -3, /* no counterpart (RFC 7915: drop silently) */
-	XLAT_ERR_NO_ROOM = -4,		   /* the output buffer is too small */
-};
-/* "ICMP type with no counterpart in the other family", ... */
-const char *xlat_result_str(enum xlat_result r);
+/* enum xlat_result (XLAT_OK, or why not) is in sim/verdict.h, where
+ * explain/ reads it (explain/xlat.h words it). */
 
 /* What the translated packet carries: addresses and ports (or an echo's id,
  * as model/packet.h has it: a request's id is its source port, a reply's

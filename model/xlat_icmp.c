@@ -16,8 +16,7 @@ enum {
 };
 
 /* RFC 7915 5.2: ICMPv6 -> ICMP. False where the RFC says to drop (MLD,
- * neighbour discovery, unknown codes) or where natsim does not model the
- * translation (parameter problem's pointer table, code 0). */
+ * neighbour discovery, unknown codes). */
 static bool map_6to4(uint8_t type, uint8_t code, uint8_t *t4, uint8_t *c4)
 {
 	*c4 = 0;
@@ -43,7 +42,11 @@ static bool map_6to4(uint8_t type, uint8_t code, uint8_t *t4, uint8_t *c4)
 		*t4 = ICMP_TIME_EXCEEDED;
 		return *c4 = code, true;
 	case ICMP6_PARAM_PROBLEM:
-		/* Code 1, unrecognized next header: protocol unreachable. */
+		/* Code 0, erroneous header field: parameter problem, its pointer
+		 * by figure 6 (pointer_6to4); code 1, unrecognized next header:
+		 * protocol unreachable; code 2, unrecognized option: drop. */
+		if (code == 0)
+			return *t4 = ICMP_PARAMETER_PROBLEM, true;
 		*t4 = ICMP_DEST_UNREACH;
 		return *c4 = ICMP_PROT_UNREACH, code == 1;
 	}
@@ -94,8 +97,51 @@ static bool map_4to6(uint8_t type, uint8_t code, uint8_t *t6, uint8_t *c6)
 	case ICMP_TIME_EXCEEDED:
 		*t6 = ICMP6_TIME_EXCEEDED;
 		return *c6 = code, true;
+	case ICMP_PARAMETER_PROBLEM:
+		/* Code 0, pointer indicates the error, and 2, bad length: code
+		 * 0, its pointer by figure 3 (pointer_4to6); code 1, missing a
+		 * required option, and others: drop. */
+		*t6 = ICMP6_PARAM_PROBLEM;
+		return code == 0 || code == 2;
 	}
-	return false; /* parameter problem (pointer table), redirect, quench, timestamps */
+	return false; /* redirect, source quench, timestamps, ... */
+}
+
+/* RFC 7915 4.2 figure 3: an ICMPv4 parameter problem's pointer (an octet of
+ * the IPv4 header) as ICMPv6's (an octet of the IPv6 header), -1 where the
+ * figure says "n/a" (Identification, flags and fragment offset, header
+ * checksum). Pointers past the 20-byte header (options) are not listed:
+ * dropped too. Jool's icmp4_to_icmp6_param_prob (src/mod/common/rfc7915/
+ * 4to6.c) holds the same table. */
+static int pointer_4to6(uint8_t p4)
+{
+	static const int8_t figure3[IPV4_HEADER_MIN] = {
+	    0,	1,  4,	4,  /* version/IHL, type of service, total length */
+	    -1, -1, -1, -1, /* identification, flags/fragment offset */
+	    7,	6,  -1, -1, /* time to live, protocol, header checksum */
+	    8,	8,  8,	8,  /* source address */
+	    24, 24, 24, 24, /* destination address */
+	};
+	return p4 < IPV4_HEADER_MIN ? figure3[p4] : -1;
+}
+
+/* RFC 7915 5.2 figure 6: an ICMPv6 parameter problem's pointer as ICMPv4's,
+ * -1 for the flow label's last two octets ("n/a") and for pointers past
+ * the 40-byte header (not listed), as Jool's icmp6_to_icmp4_param_prob_ptr
+ * (src/mod/common/rfc7915/6to4.c) does. */
+static int pointer_6to4(uint32_t p6)
+{
+	static const int8_t figure6[8] = {
+	    0,	1,  /* version/traffic class, traffic class/flow label */
+	    -1, -1, /* flow label */
+	    2,	2,  /* payload length -> total length */
+	    9,	8,  /* next header -> protocol, hop limit -> time to live */
+	};
+	if (p6 < 8)
+		return figure6[p6];
+	if (p6 < 24)
+		return 12;			/* source address */
+	return p6 < IPV6_HEADER_SIZE ? 16 : -1; /* destination address */
 }
 
 /* RFC 1191 section 7's plateaus: the likely path MTU when an IPv4 router
@@ -122,6 +168,29 @@ static uint16_t echo_id(bool request, const struct endpoint *s, const struct end
 static uint16_t echo6_id(bool request, const struct endpoint6 *s, const struct endpoint6 *d)
 {
 	return request ? s->port : d->port;
+}
+
+/* The translated message's first 8 bytes: type t, code c, the checksum 0
+ * (the caller sums the whole packet). A query (echo) is copied whole with
+ * its id; an error's bytes 4-7 and quote are the caller's. XLAT_OK, or no
+ * room. */
+static enum xlat_result put_icmp_start(const uint8_t *icmp, size_t icmp_len, bool error, uint8_t t,
+				       uint8_t c, uint16_t id, uint8_t *out, size_t cap,
+				       size_t *len)
+{
+	if (cap < icmp_len || cap < ICMP_HEADER_SIZE)
+		return XLAT_ERR_NO_ROOM;
+	memcpy(out, icmp, ICMP_HEADER_SIZE);
+	out[0] = t;
+	out[1] = c;
+	put16(out + 2, 0);
+	if (!error) {
+		memcpy(out + ICMP_HEADER_SIZE, icmp + ICMP_HEADER_SIZE,
+		       icmp_len - ICMP_HEADER_SIZE);
+		put16(out + 4, id);
+		*len = icmp_len;
+	}
+	return XLAT_OK;
 }
 
 /* The ICMPv6 pseudo-header's length and next header words (RFC 8200 8.1),
@@ -213,19 +282,11 @@ enum xlat_result xlat_icmp6_to_icmp(const uint8_t *in, const struct packet6_info
 
 	if (!map_6to4(pi->icmp_type, pi->icmp_code, &t, &c))
 		return XLAT_ERR_ICMP_UNTRANSLATABLE;
-	if (cap < icmp_len || cap < ICMP_HEADER_SIZE)
-		return XLAT_ERR_NO_ROOM;
-	memcpy(out, icmp, ICMP_HEADER_SIZE);
-	out[0] = t;
-	out[1] = c;
-	put16(out + 2, 0);
-	if (!pi->icmp_error) {
-		memcpy(out + ICMP_HEADER_SIZE, icmp + ICMP_HEADER_SIZE,
-		       icmp_len - ICMP_HEADER_SIZE);
-		put16(out + 4, echo_id(t == ICMP_ECHO_REQUEST, &outer->src, &outer->dst));
-		*len = icmp_len;
-		return XLAT_OK;
-	}
+	enum xlat_result r = put_icmp_start(
+	    icmp, icmp_len, pi->icmp_error, t, c,
+	    echo_id(t == ICMP_ECHO_REQUEST, &outer->src, &outer->dst), out, cap, len);
+	if (r != XLAT_OK || !pi->icmp_error)
+		return r;
 	if (!inner)
 		return XLAT_ERR_MALFORMED;
 	put32(out + 4, 0);
@@ -234,9 +295,14 @@ enum xlat_result xlat_icmp6_to_icmp(const uint8_t *in, const struct packet6_info
 		 * the node that calls this knows and may lower further). */
 		uint32_t mtu = pi->icmp_param > IPV6_IPV4_HEADER_GAP ? pi->icmp_param - 20 : 0;
 		put16(out + 6, (uint16_t)(mtu > 0xffff ? 0xffff : mtu));
+	} else if (t == ICMP_PARAMETER_PROBLEM) {
+		int p4 = pointer_6to4(pi->icmp_param);
+		if (p4 < 0)
+			return XLAT_ERR_PARAM_POINTER;
+		out[4] = (uint8_t)p4; /* RFC 792: the pointer is byte 4, 5-7 unused */
 	}
-	enum xlat_result r = quoted_6to4(in + pi->inner.offset, &pi->inner, inner, opt,
-					 out + ICMP_HEADER_SIZE, cap - ICMP_HEADER_SIZE, &n);
+	r = quoted_6to4(in + pi->inner.offset, &pi->inner, inner, opt, out + ICMP_HEADER_SIZE,
+			cap - ICMP_HEADER_SIZE, &n);
 	*len = ICMP_HEADER_SIZE + n;
 	return r;
 }
@@ -300,15 +366,25 @@ static enum xlat_result quoted_4to6(const uint8_t *q, const struct packet_inner 
 }
 
 /* Bytes 4-7 of the ICMPv6 error: packet too big's MTU (RFC 7915 4.2: +20,
- * or a plateau when the router sent 0), parameter problem's pointer. */
-static uint32_t param_4to6(const uint8_t *icmp, const struct packet_info *pi, uint8_t t6)
+ * or a plateau when the router sent 0), parameter problem's pointer
+ * (protocol unreachable's: the next header field; a parameter problem's:
+ * figure 3). False: a pointer with no counterpart. */
+static bool param_4to6(const uint8_t *icmp, const struct packet_info *pi, uint8_t t6,
+		       uint32_t *param)
 {
-	if (t6 == ICMP6_PARAM_PROBLEM)
-		return ICMP_PROTO_POINTER;
-	if (t6 != ICMP6_PACKET_TOO_BIG)
-		return 0;
-	uint16_t mtu4 = get16(icmp + 6);
-	return (uint32_t)(mtu4 ? mtu4 : plateau_below(pi->inner.total_len)) + IPV6_IPV4_HEADER_GAP;
+	*param = 0;
+	if (t6 == ICMP6_PARAM_PROBLEM && pi->icmp_type == ICMP_DEST_UNREACH) {
+		*param = ICMP_PROTO_POINTER;
+	} else if (t6 == ICMP6_PARAM_PROBLEM) {
+		int p6 = pointer_4to6(icmp[4]);
+		*param = (uint32_t)p6;
+		return p6 >= 0;
+	} else if (t6 == ICMP6_PACKET_TOO_BIG) {
+		uint16_t mtu4 = get16(icmp + 6);
+		*param = (uint32_t)(mtu4 ? mtu4 : plateau_below(pi->inner.total_len)) +
+			 IPV6_IPV4_HEADER_GAP;
+	}
+	return true;
 }
 
 enum xlat_result xlat_icmp_to_icmp6(const uint8_t *in, const struct packet_info *pi,
@@ -320,26 +396,22 @@ enum xlat_result xlat_icmp_to_icmp6(const uint8_t *in, const struct packet_info 
 	size_t icmp_len = (size_t)pi->total_len - pi->ihl_bytes, n = 0;
 	uint8_t t, c;
 
+	uint32_t param;
+
 	if (!map_4to6(pi->icmp_type, pi->icmp_code, &t, &c))
 		return XLAT_ERR_ICMP_UNTRANSLATABLE;
-	if (cap < icmp_len || cap < ICMP_HEADER_SIZE)
-		return XLAT_ERR_NO_ROOM;
-	memcpy(out, icmp, ICMP_HEADER_SIZE);
-	out[0] = t;
-	out[1] = c;
-	put16(out + 2, 0);
-	if (!pi->icmp_error) {
-		memcpy(out + ICMP_HEADER_SIZE, icmp + ICMP_HEADER_SIZE,
-		       icmp_len - ICMP_HEADER_SIZE);
-		put16(out + 4, echo6_id(t == ICMP6_ECHO_REQUEST, &outer->src, &outer->dst));
-		*len = icmp_len;
-		return XLAT_OK;
-	}
+	enum xlat_result r = put_icmp_start(
+	    icmp, icmp_len, pi->icmp_error, t, c,
+	    echo6_id(t == ICMP6_ECHO_REQUEST, &outer->src, &outer->dst), out, cap, len);
+	if (r != XLAT_OK || !pi->icmp_error)
+		return r;
 	if (!inner)
 		return XLAT_ERR_MALFORMED;
-	put32(out + 4, param_4to6(icmp, pi, t));
-	enum xlat_result r = quoted_4to6(in + pi->inner.offset, &pi->inner, inner,
-					 out + ICMP_HEADER_SIZE, cap - ICMP_HEADER_SIZE, &n);
+	if (!param_4to6(icmp, pi, t, &param))
+		return XLAT_ERR_PARAM_POINTER;
+	put32(out + 4, param);
+	r = quoted_4to6(in + pi->inner.offset, &pi->inner, inner, out + ICMP_HEADER_SIZE,
+			cap - ICMP_HEADER_SIZE, &n);
 	/* RFC 4443 2.4(c): an ICMPv6 error fits in the minimum MTU. */
 	size_t most = ICMPV6_ERROR_MAX_SIZE - IPV6_HEADER_SIZE;
 	*len = ICMP_HEADER_SIZE + n > most ? most : ICMP_HEADER_SIZE + n;

@@ -90,9 +90,6 @@ enum conntrack_invalid {
 				    * tracks: "invalid new") */
 	CONNTRACK_INVALID_SEGMENT, /* an entry: the segment is outside its window
 				    * (tcp_in_window) or fits no state of it */
-	CONNTRACK_INVALID_NOT_TRACKED, /* IPv6 TCP: natsim's IPv6 conntrack does
-					* not track TCP yet (Linux does); the
-					* filter calls it INVALID and says so */
 };
 
 /* ---- the firewall (model/firewall.h) ------------------------------------- */
@@ -189,10 +186,10 @@ struct fw_verdict {
 
 /* Which outbound flow admitted an inbound packet (above). */
 struct fw_admission {
-	uint8_t filtering;   /* enum nat_behaviour: NAT_ENDPOINT_INDEPENDENT or
-			      * NAT_ADDRESS_DEPENDENT */
-	uint32_t flow_id;    /* the outbound flow's conntrack id */
-	uint8_t proto;	     /* its protocol (17 UDP) */
+	uint8_t filtering;	 /* enum nat_behaviour: NAT_ENDPOINT_INDEPENDENT or
+				  * NAT_ADDRESS_DEPENDENT */
+	uint32_t flow_id;	 /* the outbound flow's conntrack id */
+	uint8_t proto;		 /* its protocol (17 UDP, 6 TCP) */
 	struct endpoint6 inside; /* its inside endpoint (the packet's destination) */
 	struct endpoint6 remote; /* where that flow goes */
 };
@@ -393,6 +390,38 @@ struct nat_facts {
 	bool tcp_syn_held;
 };
 
+/* ---- the translators (model/xlat.h, model/nat64.h, model/nptv6.h) ------- */
+
+/* Why an RFC 7915 translation (model/xlat.h) did or did not happen. */
+enum xlat_result {
+	XLAT_OK = 0,
+	XLAT_ERR_MALFORMED = -1,	   /* the input does not parse */
+	XLAT_ERR_PROTOCOL = -2,		   /* neither UDP, TCP nor ICMP(v6) */
+	XLAT_ERR_ICMP_UNTRANSLATABLE = -3, /* no counterpart (RFC 7915: drop silently) */
+	XLAT_ERR_NO_ROOM = -4,		   /* the output buffer is too small */
+	XLAT_ERR_PARAM_POINTER = -5,	   /* a parameter problem whose pointer has no
+					    * counterpart (RFC 7915 4.2 figure 3, 5.2
+					    * figure 6: "n/a" or not listed): drop */
+};
+
+/* Why a router's NPTv6 or NAT64 refused a packet (NODE_PATH_XLAT). */
+enum xlat_refusal {
+	XLAT_REFUSED_NPT_FFFF = 0,   /* NPTv6: the word RFC 6296 3.4-3.5 adjusts
+				      * would be 0xffff */
+	XLAT_REFUSED_NO_BINDING,     /* NAT64: no binding for that pool address and
+				      * port (RFC 6146 3.5.1) */
+	XLAT_REFUSED_FILTERED,	     /* NAT64, ADF: the binding never sent there */
+	XLAT_REFUSED_EXHAUSTED,	     /* NAT64: no pool port for a new binding */
+	XLAT_REFUSED_UNSUPPORTED,    /* NAT64: TCP, or a query from the IPv4 side */
+	XLAT_REFUSED_UNTRANSLATABLE, /* NAT64: RFC 7915 said no (node_path_facts
+				      * .xlat_result says why) */
+	XLAT_REFUSED_MALFORMED,	     /* NAT64: the packet does not parse */
+	XLAT_REFUSED_NOT_OURS,	     /* NAT64: an ICMPv6 error quoting a packet
+				      * that did not come from the prefix */
+	XLAT_REFUSED_NO_MEMORY,	     /* no memory for the translated packet */
+	XLAT_REFUSAL_COUNT
+};
+
 /* Why a router or a host dropped a packet on its own path (not by its
  * firewall's or its NAT's verdict). */
 enum node_path_cause {
@@ -425,7 +454,7 @@ enum node_path_cause {
 				    * unreachable (natsim has no neighbour
 				    * discovery; Linux answers so when it fails) */
 	NODE_PATH_XLAT,		   /* router: its NPTv6 or NAT64 refused it
-				    * (model/router_xlat.h); detail says why */
+				    * (model/router_xlat.h); xlat says why */
 	NODE_PATH_UDP6_CSUM_ZERO,  /* host, or a router's own stack: UDP over IPv6
 				    * with checksum 0, which RFC 8200 8.1 forbids
 				    * (Linux __udp6_lib_rcv: udp6_csum_zero_error);
@@ -443,8 +472,7 @@ struct node_path_facts {
 					 * NOT_FOR_US as addr (the interface's);
 					 * NO_NEIGHBOUR6: the next hop */
 	const char *iface;		/* HOST_UNATTACHED: the interface */
-	const char *detail;		/* MALFORMED: the parser's reason; XLAT: the
-					 * translator's */
+	const char *detail;		/* MALFORMED: the parser's reason */
 	uint32_t mtu;			/* PACKET_TOO_BIG: the out link's MTU */
 	struct icmp_answer answer;	/* NO_SOCKET, TTL, NO_ROUTE, OWN_NO_SOCKET: the
 					 * error the stack sent back, if any */
@@ -452,6 +480,8 @@ struct node_path_facts {
 	bool inside;			/* OWN_NO_SOCKET: it came from the NAT's inside,
 					 * whose packets always reach the router's own
 					 * stack (not `input accept`) */
+	enum xlat_refusal xlat;		/* XLAT: which translator refused, and why */
+	enum xlat_result xlat_result;	/* XLAT_REFUSED_UNTRANSLATABLE: RFC 7915's no */
 };
 
 /* Why a link did not carry a packet (model/link.c). */

@@ -1,16 +1,18 @@
 /*
  * test_conntrack6.c - IPv6 connection tracking (model/conntrack6.h): UDP
  * states and timeouts as Linux 6.1's, ICMPv6 echo by id, errors RELATED to
- * the flow they quote (else INVALID), neighbour discovery UNTRACKED, TCP
- * not tracked (INVALID), the expiry records and their conntrack -L -f ipv6
- * lines. Packets are built with model/packet6.h and parsed with
- * packet6_parse, as a node would hand them over. Time moves only through
- * engine_run_until.
+ * the flow they quote (else INVALID), neighbour discovery UNTRACKED, the
+ * expiry records and their conntrack -L -f ipv6 lines; TCP by the IPv4
+ * table's machine, replaying lab_conntrack6.sh's connections and expecting
+ * the lines the kernel printed for them (tests/lab/conntrack6_expected.txt). Packets are built with
+ * model/packet6.h and parsed with packet6_parse, as a node would hand them over. Time moves only
+ * through engine_run_until.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -240,9 +242,9 @@ static void test_errors_related_or_invalid(void **state)
 	assert_null(e);
 }
 
-/* Neighbour discovery is left untracked (noct_valid_new); TCP is not
- * tracked by natsim yet: INVALID. Neither makes an entry. */
-static void test_untracked_and_tcp(void **state)
+/* Neighbour discovery is left untracked (noct_valid_new); neither makes
+ * an entry. */
+static void test_untracked(void **state)
 {
 	struct fx *f = *state;
 	struct conntrack6_entry *e;
@@ -252,9 +254,6 @@ static void test_untracked_and_tcp(void **state)
 	f->info.icmp_type = 135; /* a neighbour solicitation's type */
 	assert_int_equal(conntrack6_classify(f->ct, &f->info, &e, &dir), CONNTRACK_UNTRACKED);
 	f->info.icmp_type = 137; /* redirect: not in noct_valid_new, cannot start a flow */
-	assert_int_equal(conntrack6_classify(f->ct, &f->info, &e, &dir), CONNTRACK_INVALID);
-	udp(f, INSIDE, 5000, REMOTE, 80);
-	f->info.next_header = 6;
 	assert_int_equal(conntrack6_classify(f->ct, &f->info, &e, &dir), CONNTRACK_INVALID);
 	assert_int_equal(conntrack6_count(f->ct), 0);
 	assert_int_equal(f->n, 0);
@@ -312,6 +311,224 @@ static void test_many_flows_found_both_ways(void **state)
 	}
 }
 
+/* ---- TCP: lab_conntrack6.sh's connections over ::1 ------------------------ */
+
+/* A connection as the lab's kernel sent it: each side's port and the next
+ * sequence number it sends (0: the client, 1: the server). */
+struct conn {
+	uint16_t port[2];
+	uint32_t next[2];
+};
+
+/* Classify, reopen, confirm and count a TCP segment as the filter does;
+ * *v is what the machine said (INVALID when it never saw the segment). */
+static enum conntrack_state pass_tcp(struct fx *f, enum conntrack_tcp_verdict *v)
+{
+	struct conntrack6_entry *e;
+	enum conntrack_dir dir;
+	enum conntrack_state st = conntrack6_classify(f->ct, &f->info, &e, &dir);
+	struct conntrack6_tuple t;
+
+	*v = CONNTRACK_TCP_INVALID;
+	if (e != NULL && conntrack6_tcp_reopens(e, dir, &f->info)) {
+		conntrack6_destroy(f->ct, e, "reopened by a new SYN");
+		st = conntrack6_classify(f->ct, &f->info, &e, &dir);
+	}
+	if (st == CONNTRACK_NEW && e == NULL) {
+		conntrack6_tuple_of(&f->info, &t);
+		e = conntrack6_confirm(f->ct, &t);
+		assert_non_null(e);
+	}
+	if (e != NULL && st != CONNTRACK_INVALID)
+		*v = conntrack6_seen_tcp(f->ct, e, dir, &f->info, 60);
+	return st;
+}
+
+/* Side `who` sends `flags` with `len` bytes over ::1: its next sequence
+ * number, the other's as the ACK (when ACK is set), a 64 KiB window, no
+ * options. */
+static enum conntrack_state say(struct fx *f, struct conn *c, int who, uint8_t flags, size_t len)
+{
+	enum conntrack_tcp_verdict v;
+
+	memset(&f->info, 0, sizeof(f->info));
+	f->info.next_header = IPPROTO_NUM_TCP;
+	f->info.hop_limit = 64;
+	f->info.src = f->info.dst = a6("::1");
+	f->info.sport = c->port[who];
+	f->info.dport = c->port[!who];
+	f->info.tcp_flags = flags;
+	f->info.tcp_header_len = 20;
+	f->info.tcp_seq = c->next[who];
+	f->info.tcp_ack = (flags & TCP_ACK) ? c->next[!who] : 0;
+	f->info.tcp_window = 65535;
+	f->info.payload_len = len;
+	c->next[who] += (uint32_t)len + ((flags & TCP_SYN) ? 1 : 0) + ((flags & TCP_FIN) ? 1 : 0);
+	return pass_tcp(f, &v);
+}
+
+/* The handshake and a byte each way, acknowledged. */
+static void established(struct fx *f, struct conn *c)
+{
+	assert_int_equal(say(f, c, 0, TCP_SYN, 0), CONNTRACK_NEW);
+	assert_int_equal(say(f, c, 1, TCP_SYN | TCP_ACK, 0), CONNTRACK_ESTABLISHED);
+	assert_int_equal(say(f, c, 0, TCP_ACK, 0), CONNTRACK_ESTABLISHED);
+	assert_int_equal(say(f, c, 0, TCP_PSH | TCP_ACK, 1), CONNTRACK_ESTABLISHED);
+	assert_int_equal(say(f, c, 1, TCP_ACK, 0), CONNTRACK_ESTABLISHED);
+}
+
+/* filter6_expected's reader: `line` with its timeout (third field) as a
+ * placeholder, as lab_conntrack6.sh compares. */
+static void without_timeout(const char *in, char *out, size_t size)
+{
+	const char *p = in;
+
+	for (int field = 0; field < 2 && *p != '\0'; field++) {
+		p += strcspn(p, " ");
+		p += strspn(p, " ");
+	}
+	snprintf(out, size, "%.*sT%s", (int)(p - in), in, p + strspn(p, "0123456789"));
+}
+
+/* Is `line` one the kernel printed (tests/lab/conntrack6_expected.txt)? */
+static bool captured(const char *line)
+{
+	FILE *fp = fopen(NATSIM_CONNTRACK6_EXPECTED, "r");
+	char buf[400], want[400], got[400];
+	bool found = false;
+
+	assert_non_null(fp);
+	without_timeout(line, got, sizeof(got));
+	while (!found && fgets(buf, sizeof(buf), fp) != NULL) {
+		buf[strcspn(buf, "\n")] = '\0';
+		without_timeout(buf, want, sizeof(want));
+		found = strcmp(want, got) == 0;
+	}
+	fclose(fp);
+	return found;
+}
+
+struct listing {
+	struct fx *f;
+	size_t tcp;
+};
+
+/* Each TCP entry's line is the kernel's, and its timeout the state's
+ * (nf_conntrack_proto_tcp.c tcp_timeouts[]; CLOSE's 10 s after an RST). */
+static bool line_captured(const struct conntrack6_entry *e, void *ctx)
+{
+	struct listing *l = ctx;
+	static const int64_t secs[] = {[CONNTRACK_TCP_SYN_SENT] = 120,
+				       [CONNTRACK_TCP_ESTABLISHED] = 432000,
+				       [CONNTRACK_TCP_CLOSE_WAIT] = 60,
+				       [CONNTRACK_TCP_TIME_WAIT] = 120,
+				       [CONNTRACK_TCP_CLOSE] = 10};
+	struct trace_conntrack rec;
+	struct trace_ct_tuples6 t;
+	char text[320];
+
+	if (e->orig.proto != IPPROTO_NUM_TCP)
+		return true;
+	conntrack6_entry_record(l->f->ct, e, &rec, &t);
+	conntrack_format_record(&rec, engine_now(l->f->e), text, sizeof(text));
+	if (!captured(text))
+		fail_msg("not what the kernel printed: %s", text);
+	assert_true(e->tcp.state < sizeof(secs) / sizeof(secs[0]) && secs[e->tcp.state] != 0);
+	assert_int_equal(e->expires_at, SIM_S(secs[e->tcp.state])); /* every segment at 0 s */
+	l->tcp++;
+	return true;
+}
+
+/* lab_conntrack6.sh's TCP, segment by segment, all seen by one table (the
+ * lab's output hook sees both directions over ::1): the table then holds
+ * the six entries the kernel listed, line for line. */
+static void test_tcp_lab_connections(void **state)
+{
+	struct fx *f = *state;
+	struct conn est = {{40002, 8080}, {1000, 5000}}, cw = {{40004, 8081}, {2000, 6000}},
+		    tw = {{40005, 8082}, {3000, 7000}}, cl = {{40006, 8083}, {4000, 8000}},
+		    ss = {{40003, 9999}, {5000, 0}}, ref = {{40007, 9998}, {6000, 0}},
+		    so = {{40010, 40011}, {7000, 9000}};
+	struct listing l = {.f = f};
+
+	established(f, &est);
+	established(f, &cw);
+	say(f, &cw, 0, TCP_FIN | TCP_ACK, 0); /* shutdown(SHUT_WR) */
+	say(f, &cw, 1, TCP_ACK, 0);
+	established(f, &tw);
+	say(f, &tw, 0, TCP_FIN | TCP_ACK, 0);
+	say(f, &tw, 1, TCP_ACK, 0);
+	say(f, &tw, 1, TCP_FIN | TCP_ACK, 0);
+	say(f, &tw, 0, TCP_ACK, 0);
+	established(f, &cl);
+	say(f, &cl, 0, TCP_RST | TCP_ACK, 0); /* SO_LINGER 0, close */
+	say(f, &ss, 0, TCP_SYN, 0);	      /* dropped after conntrack saw it */
+	say(f, &ref, 0, TCP_SYN, 0);
+	assert_int_equal(say(f, &ref, 1, TCP_RST | TCP_ACK, 0), CONNTRACK_ESTABLISHED);
+	say(f, &so, 0, TCP_SYN, 0); /* dropped at input: b's SYN crosses it */
+	assert_int_equal(say(f, &so, 1, TCP_SYN, 0), CONNTRACK_ESTABLISHED);
+	so.next[0]--; /* a answers b's SYN: a SYN/ACK with its own ISN again */
+	say(f, &so, 0, TCP_SYN | TCP_ACK, 0);
+	say(f, &so, 1, TCP_ACK, 0);
+	engine_run_until(f->e, SIM_MS(200));
+	conntrack6_foreach(f->ct, line_captured, &l);
+	assert_int_equal(l.tcp, 6);
+	assert_int_equal(conntrack6_count(f->ct), 6); /* the refused one is gone */
+}
+
+/* conntrack -E's events for a handshake (the NEW one carries SYN_SENT), an
+ * RST the only reply (the entry goes), a SYN reopening a flow in TIME_WAIT,
+ * and what is INVALID and why. */
+static void test_tcp_events_reopen_and_invalid(void **state)
+{
+	struct fx *f = *state;
+	struct conn c = {{40002, 8080}, {1000, 5000}}, ref = {{40007, 9998}, {6000, 0}},
+		    w = {{40003, 443}, {1, 1}};
+	struct conntrack6_entry *e;
+	enum conntrack_dir dir;
+	char text[64];
+
+	established(f, &c);
+	assert_int_equal(f->rec[0].event, TRACE_CT_NEW);
+	conntrack_format_tcp_state(&f->rec[0], text, sizeof(text));
+	assert_string_equal(text, "SYN_SENT [UNREPLIED]");
+	conntrack_format_tcp_state(&f->rec[1], text, sizeof(text));
+	assert_string_equal(text, "SYN_RECV");
+	conntrack_format_tcp_state(&f->rec[2], text, sizeof(text));
+	assert_string_equal(text, "ESTABLISHED [ASSURED]");
+	assert_int_equal(f->rec[2].event, TRACE_CT_UPDATE);
+	say(f, &ref, 0, TCP_SYN, 0);
+	say(f, &ref, 1, TCP_RST | TCP_ACK, 0);
+	assert_int_equal(f->rec[f->n - 1].event, TRACE_CT_DESTROY);
+	assert_string_equal(f->rec[f->n - 1].why, "reset before any reply");
+	/* close both ways, then the client's port again: a new flow */
+	say(f, &c, 0, TCP_FIN | TCP_ACK, 0);
+	say(f, &c, 1, TCP_FIN | TCP_ACK, 0);
+	say(f, &c, 0, TCP_ACK, 0);
+	c.next[0] += 100000;
+	assert_int_equal(say(f, &c, 0, TCP_SYN, 0), CONNTRACK_NEW);
+	assert_string_equal(f->rec[f->n - 2].why, "reopened by a new SYN");
+	assert_int_equal(f->rec[f->n - 1].event, TRACE_CT_NEW);
+	assert_int_equal(conntrack6_count(f->ct), 1);
+	/* SYN+FIN: no TCP sends it (tcp_error) */
+	say(f, &c, 0, TCP_SYN | TCP_FIN, 0);
+	assert_int_equal(conntrack6_classify(f->ct, &f->info, &e, &dir), CONNTRACK_INVALID);
+	assert_int_equal(conntrack6_tcp_invalid_cause(e, &f->info), CONNTRACK_INVALID_FLAGS);
+	/* a SYN/ACK nobody asked for cannot start a flow (tcp_new) */
+	ref.next[1] = 1;
+	assert_int_equal(say(f, &ref, 1, TCP_SYN | TCP_ACK, 0), CONNTRACK_INVALID);
+	assert_int_equal(conntrack6_classify(f->ct, &f->info, &e, &dir), CONNTRACK_INVALID);
+	assert_int_equal(conntrack6_tcp_invalid_cause(e, &f->info), CONNTRACK_INVALID_NEW);
+	/* far outside the window of the flow it belongs to (tcp_in_window) */
+	established(f, &w);
+	w.next[1] += 1u << 30;
+	assert_int_equal(say(f, &w, 1, TCP_ACK, 0), CONNTRACK_INVALID);
+	assert_int_equal(conntrack6_classify(f->ct, &f->info, &e, &dir), CONNTRACK_INVALID);
+	assert_non_null(e);
+	assert_int_equal(conntrack6_tcp_invalid_cause(e, &f->info), CONNTRACK_INVALID_SEGMENT);
+	assert_int_equal(conntrack6_count(f->ct), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -319,10 +536,12 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_udp_expires_exactly, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_icmpv6_echo_by_id, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_errors_related_or_invalid, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_untracked_and_tcp, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_untracked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_zero_checksum_tracked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_flush_and_timeouts_override, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_many_flows_found_both_ways, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tcp_lab_connections, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tcp_events_reopen_and_invalid, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

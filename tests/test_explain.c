@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "explain/explain.h"
+#include "explain/xlat.h"
 
 /* ---- firewall: one row per reason code (and the wordings a rule has) ---- */
 
@@ -386,9 +387,10 @@ static void test_path_causes(void **state)
 	     "r dropped [2001:db8:1::5]:4000 \u2192 [2001:db8:2::1]:53: its next hop "
 	     "2001:db8:2::9 is on no attachment of the link it routes to, so no neighbour would "
 	     "answer for it"},
-	    {{.cause = NODE_PATH_XLAT, .flow = UDP6_FLOW, .detail = "its NAT64 says no"},
+	    {{.cause = NODE_PATH_XLAT, .flow = UDP6_FLOW, .xlat = XLAT_REFUSED_NO_BINDING},
 	     2,
-	     "r dropped [2001:db8:1::5]:4000 \u2192 [2001:db8:2::1]:53: its NAT64 says no"},
+	     "r dropped [2001:db8:1::5]:4000 \u2192 [2001:db8:2::1]:53: its NAT64 holds no "
+	     "binding for that pool address and port (RFC 6146 3.5.1)"},
 	    {{.cause = NODE_PATH_UDP6_CSUM_ZERO, .flow = UDP6_FLOW},
 	     2,
 	     "r dropped [2001:db8:1::5]:4000 \u2192 [2001:db8:2::1]:53: its UDP checksum is 0 "
@@ -403,6 +405,39 @@ static void test_path_causes(void **state)
 		assert_int_equal(explain_path(&cases[i].f, "r", text, sizeof(text)), cases[i].lead);
 		assert_string_equal(text, cases[i].sentence);
 	}
+}
+
+/* Every refusal of NPTv6 and NAT64 has words of its own (the model returns
+ * only the code), and an untranslatable packet says RFC 7915's reason. */
+static void test_xlat_refusals(void **state)
+{
+	const char *seen[XLAT_REFUSAL_COUNT];
+	char text[400];
+
+	(void)state;
+	for (int i = 0; i < XLAT_REFUSAL_COUNT; i++) {
+		seen[i] = explain_xlat_refusal((enum xlat_refusal)i, XLAT_ERR_PROTOCOL);
+		assert_string_not_equal(seen[i], "?");
+		for (int j = 0; j < i; j++)
+			assert_string_not_equal(seen[i], seen[j]);
+	}
+	assert_string_equal(explain_xlat_refusal(XLAT_REFUSED_UNTRANSLATABLE, XLAT_ERR_PROTOCOL),
+			    "neither UDP, TCP nor ICMP: not translated");
+	for (int r = XLAT_OK; r >= XLAT_ERR_PARAM_POINTER; r--)
+		assert_string_not_equal(explain_xlat_result((enum xlat_result)r), "?");
+	struct node_path_facts f = {.cause = NODE_PATH_XLAT,
+				    .flow = UDP6_FLOW,
+				    .xlat = XLAT_REFUSED_UNTRANSLATABLE,
+				    .xlat_result = XLAT_ERR_PARAM_POINTER};
+	assert_int_equal(explain_path(&f, "r", text, sizeof(text)), 2);
+	assert_string_equal(text, "r dropped [2001:db8:1::5]:4000 \u2192 [2001:db8:2::1]:53: a "
+				  "parameter problem whose pointer names a header field with no "
+				  "counterpart in the other family (RFC 7915 4.2 figure 3, 5.2 "
+				  "figure 6: dropped silently)");
+	f.xlat = XLAT_REFUSED_NPT_FFFF;
+	explain_path(&f, "r", text, sizeof(text));
+	assert_non_null(strstr(text, ": NPTv6 cannot translate its address: the word RFC 6296 "
+				     "adjusts is ffff"));
 }
 
 /* IPv6 flows in RFC 5952 text (sections 4 and 6), every form, the longest
@@ -690,6 +725,7 @@ int main(void)
 	    cmocka_unit_test(test_nat_decisions),	cmocka_unit_test(test_nat_icmp_words),
 	    cmocka_unit_test(test_nat_filtered),	cmocka_unit_test(test_nat_filter_words),
 	    cmocka_unit_test(test_path_causes),		cmocka_unit_test(test_flow6),
+	    cmocka_unit_test(test_xlat_refusals),
 	    cmocka_unit_test(test_no_socket_names_tcp), cmocka_unit_test(test_link_causes),
 	    cmocka_unit_test(test_flow_forms),		cmocka_unit_test(test_record_keeps_verdict),
 	};

@@ -180,6 +180,27 @@ static void test_ports_and_exhaustion(void **state)
 	nat64_free(f->nat);
 }
 
+/* RFC 6146 section 4: UDP_MIN is 2 minutes, UDP_DEFAULT 5, ICMP_DEFAULT
+ * 60 s; a UDP lifetime under UDP_MIN is refused (as Jool's
+ * validate_timeout refuses it). */
+static void test_lifetime_config(void **state)
+{
+	(void)state;
+	struct nat64_config cfg;
+
+	nat64_config_default(&cfg, POOL);
+	assert_int_equal(cfg.udp_timeout, SIM_S(300));
+	assert_int_equal(cfg.icmp_timeout, SIM_S(60));
+	cfg.udp_timeout = SIM_S(120) - 1;
+	assert_null(nat64_new(&cfg, NULL, "nat64"));
+	cfg.udp_timeout = SIM_S(120);
+	struct nat64 *n = nat64_new(&cfg, NULL, "nat64");
+	assert_non_null(n);
+	nat64_free(n);
+	cfg.icmp_timeout = 0;
+	assert_null(nat64_new(&cfg, NULL, "nat64"));
+}
+
 static void test_paired_pooling(void **state)
 {
 	(void)state;
@@ -302,6 +323,36 @@ static void test_errors_through_the_binding(void **state)
 	assert_int_equal(r.verdict, NAT64_DROP_NO_BINDING);
 }
 
+/* A parameter problem about a bound flow goes through the binding like
+ * any error (RFC 6146 3.4, RFC 7915 4.2); one whose pointer has no
+ * counterpart is refused as untranslatable, with RFC 7915's reason. */
+static void test_parameter_problem_through_the_binding(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t orig[200], err[600];
+	struct packet6_info p6;
+
+	send_out(f, 0, "2001:db8:1::5", 5000, SERVER, 9);
+	memcpy(orig, f->out, f->out_len);
+	size_t orig_len = f->out_len;
+	size_t e = packet_build_icmp_error(err, sizeof(err), SERVER, POOL, 64, 0,
+					   ICMP_PARAMETER_PROBLEM, 0, orig, orig_len);
+	err[20 + 4] = 9; /* the protocol field */
+	packet_fill_checksums(err, e);
+	struct nat64_result r =
+	    nat64_translate_4to6(f->nat, 0, err, e, f->out, sizeof(f->out), &f->out_len);
+	assert_int_equal(r.verdict, NAT64_TRANSLATED);
+	assert_int_equal(packet6_parse(f->out, f->out_len, &p6, NULL, 0), PACKET_OK);
+	assert_int_equal(p6.icmp_type, ICMP6_PARAM_PROBLEM);
+	assert_int_equal(p6.icmp_param, 6); /* the next header field */
+	assert_int_equal(p6.inner.sport, 5000);
+	err[20 + 4] = 4; /* the Identification: no IPv6 counterpart */
+	packet_fill_checksums(err, e);
+	r = nat64_translate_4to6(f->nat, 0, err, e, f->out, sizeof(f->out), &f->out_len);
+	assert_int_equal(r.verdict, NAT64_DROP_UNTRANSLATABLE);
+	assert_int_equal(r.xlat, XLAT_ERR_PARAM_POINTER);
+}
+
 static void test_refusals(void **state)
 {
 	struct fixture *f = *state;
@@ -336,9 +387,12 @@ int main(void)
 	    cmocka_unit_test(test_filtering_eif),
 	    cmocka_unit_test(test_ports_and_exhaustion),
 	    cmocka_unit_test(test_paired_pooling),
+	    cmocka_unit_test(test_lifetime_config),
 	    cmocka_unit_test_setup_teardown(test_lifetimes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ping, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_errors_through_the_binding, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_parameter_problem_through_the_binding, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

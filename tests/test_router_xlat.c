@@ -224,12 +224,123 @@ static void test_nat64_through_home(void **state)
 	world_free(&w);
 }
 
+/* The last TRACE_MAPPING record of `event` (of proto, 0: any), or NULL. */
+static const struct trace_record *last_map(const struct world *w, enum trace_map_event event,
+					   uint8_t proto)
+{
+	const struct trace_record *found = NULL;
+
+	for (size_t i = 0; i < trace_log_count(w->log); i++) {
+		const struct trace_record *r = trace_log_get(w->log, i);
+		if (r->kind == TRACE_MAPPING && r->u.map.event == event &&
+		    (proto == 0 || r->u.map.proto == proto))
+			found = r;
+	}
+	return found;
+}
+
+/* RFC 6146 3.5.1 / 3.5.3 and section 4: a UDP binding lives 5 minutes after
+ * its last packet, an ICMP query's 60 s. Each goes at exactly that instant,
+ * with its expiry record, and not a nanosecond before, though no packet
+ * comes to look; the ICMP binding, made later but shorter-lived, goes
+ * first. A packet after expiry makes a new binding. */
+static void test_nat64_bindings_expire_on_time(void **state)
+{
+	(void)state;
+	struct world w;
+	struct ip6_addr wkp = xlat_well_known_prefix(), srv;
+	struct engine *e;
+
+	build_nat64(&w);
+	e = net_engine(w.net);
+	srv = xlat_synthesize(&wkp, SERVER4);
+	host_udp_bind(w.server, 3478, NULL, NULL);
+	struct host_socket *a = host_udp_bind6(w.alice, NULL, 5000, NULL, NULL);
+	host_udp_sendto6(a, &(struct endpoint6){srv, 3478}, "hi", 2);
+	engine_run_until(e, SIM_S(10));
+	host_send_echo6(w.alice, &srv, 77, 1, 64, 8);
+	engine_run_until(e, SIM_S(20));
+	const struct trace_record *udp = last_map(&w, TRACE_MAP_CREATED, 17);
+	const struct trace_record *icmp = last_map(&w, TRACE_MAP_CREATED, 1);
+	assert_non_null(udp);
+	assert_non_null(icmp);
+	int64_t udp_end = udp->time + SIM_S(300);
+	uint32_t udp_id = udp->u.map.id;
+	assert_int_equal(udp->u.map.expires_at, udp_end);
+	assert_int_equal(icmp->u.map.expires_at, icmp->time + SIM_S(60));
+	assert_int_equal(nat64_count(router_nat64(w.home)), 2);
+	/* The echo reply came back through the ICMP binding and refreshed it. */
+	const struct nat64_binding *b = nat64_binding_at(router_nat64(w.home), 1);
+	assert_int_equal(b->proto, 1);
+	int64_t icmp_end = b->expires_at;
+	assert_true(icmp_end > icmp->time + SIM_S(60) && icmp_end < udp_end);
+
+	engine_run_until(e, icmp_end - 1);
+	assert_null(last_map(&w, TRACE_MAP_EXPIRED, 0));
+	engine_run_until(e, icmp_end);
+	const struct trace_record *gone = last_map(&w, TRACE_MAP_EXPIRED, 1);
+	assert_non_null(gone);
+	assert_int_equal(gone->time, icmp_end);
+	assert_int_equal(gone->u.map.family, 6);
+	assert_int_equal(nat64_count(router_nat64(w.home)), 1);
+
+	engine_run_until(e, udp_end - 1);
+	assert_null(last_map(&w, TRACE_MAP_EXPIRED, 17));
+	assert_int_equal(nat64_count(router_nat64(w.home)), 1);
+	engine_run_until(e, udp_end);
+	gone = last_map(&w, TRACE_MAP_EXPIRED, 17);
+	assert_non_null(gone);
+	assert_int_equal(gone->time, udp_end);
+	assert_int_equal(gone->u.map.id, udp_id);
+	assert_int_equal(nat64_count(router_nat64(w.home)), 0);
+
+	host_udp_sendto6(a, &(struct endpoint6){srv, 3478}, "again", 5);
+	engine_run_until(e, udp_end + SIM_S(1));
+	const struct trace_record *again = last_map(&w, TRACE_MAP_CREATED, 17);
+	assert_ptr_not_equal(again, udp);
+	assert_int_not_equal(again->u.map.id, udp_id);
+	assert_int_equal(nat64_count(router_nat64(w.home)), 1);
+	world_free(&w);
+}
+
+/* A packet through a binding pushes its expiry back: the timer armed for
+ * the first expiry fires early, finds the binding alive, and it goes at
+ * the later time (lazy re-arm). */
+static void test_nat64_refresh_moves_expiry(void **state)
+{
+	(void)state;
+	struct world w;
+	struct ip6_addr wkp = xlat_well_known_prefix(), srv;
+	struct engine *e;
+
+	build_nat64(&w);
+	e = net_engine(w.net);
+	srv = xlat_synthesize(&wkp, SERVER4);
+	host_udp_bind(w.server, 3478, NULL, NULL);
+	struct host_socket *a = host_udp_bind6(w.alice, NULL, 5000, NULL, NULL);
+	host_udp_sendto6(a, &(struct endpoint6){srv, 3478}, "hi", 2);
+	engine_run_until(e, SIM_S(200));
+	host_udp_sendto6(a, &(struct endpoint6){srv, 3478}, "hi", 2);
+	engine_run_until(e, SIM_S(400));
+	assert_null(last_map(&w, TRACE_MAP_EXPIRED, 0));
+	assert_int_equal(nat64_count(router_nat64(w.home)), 1);
+	int64_t end = nat64_binding_at(router_nat64(w.home), 0)->expires_at;
+	assert_true(end > SIM_S(500));
+	engine_run_until(e, SIM_S(600));
+	const struct trace_record *gone = last_map(&w, TRACE_MAP_EXPIRED, 17);
+	assert_non_null(gone);
+	assert_int_equal(gone->time, end);
+	world_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_nptv6_through_home),
 	    cmocka_unit_test(test_nptv6_untranslatable_dropped),
 	    cmocka_unit_test(test_nat64_through_home),
+	    cmocka_unit_test(test_nat64_bindings_expire_on_time),
+	    cmocka_unit_test(test_nat64_refresh_moves_expiry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "base/bytes.h"
+#include "explain/xlat.h"
 #include "model/packet.h"
 #include "model/packet6.h"
 #include "model/xlat.h"
@@ -317,6 +318,145 @@ static void test_quoted_echo_6to4(void **state)
 	assert_memory_equal(copy + 22, out + q + 22, 2);
 }
 
+/* RFC 7915 4.2 figure 3, row by row, as the RFC prints it: an IPv4
+ * header field's octets and the ICMPv6 pointer for it (-1: "n/a"). */
+static const struct {
+	int first, last, v6;
+} figure3[] = {
+    {0, 0, 0},	  /* Version/IHL -> Version/Traffic Class */
+    {1, 1, 1},	  /* Type Of Service -> Traffic Class/Flow Label */
+    {2, 3, 4},	  /* Total Length -> Payload Length */
+    {4, 5, -1},	  /* Identification */
+    {6, 7, -1},	  /* Flags/Fragment Offset */
+    {8, 8, 7},	  /* Time to Live -> Hop Limit */
+    {9, 9, 6},	  /* Protocol -> Next Header */
+    {10, 11, -1}, /* Header Checksum */
+    {12, 15, 8},  /* Source Address */
+    {16, 19, 24}, /* Destination Address */
+    {20, 255, -1} /* not listed (options, or past the header): dropped */
+};
+
+/* An ICMPv4 parameter problem (type 12, `code`, pointer p4) about a
+ * datagram that went out, translated to IPv6 into out; the result. */
+static enum xlat_result param_problem_4to6(uint8_t code, uint8_t p4, uint8_t *out, size_t cap,
+					   size_t *m)
+{
+	struct xlat_v6_addrs f = v6_flow();
+	struct xlat_v6_addrs outer = {{f.dst.ip, 0}, {f.src.ip, 0}};
+	uint8_t orig[200], err[600];
+	size_t n =
+	    packet_build_udp(orig, sizeof(orig), &v4_flow.src, &v4_flow.dst, 60, 9, "data", 4);
+	size_t e = packet_build_icmp_error(err, sizeof(err), V4_HOST, POOL, 64, 0,
+					   ICMP_PARAMETER_PROBLEM, code, orig, n);
+	err[20 + 4] = p4;
+	packet_fill_checksums(err, e);
+	return xlat_4to6(err, e, &outer, &f, out, cap, m);
+}
+
+static void test_param_problem_4to6(void **state)
+{
+	(void)state;
+	uint8_t out[1400];
+	size_t m;
+	struct packet6_info pi;
+
+	for (size_t row = 0; row < sizeof(figure3) / sizeof(figure3[0]); row++) {
+		for (int p4 = figure3[row].first; p4 <= figure3[row].last; p4++) {
+			for (uint8_t code = 0; code <= 2; code += 2) { /* 0 and bad length */
+				enum xlat_result r = param_problem_4to6(code, (uint8_t)p4, out,
+									sizeof(out), &m);
+				if (figure3[row].v6 < 0) {
+					assert_int_equal(r, XLAT_ERR_PARAM_POINTER);
+					continue;
+				}
+				assert_int_equal(r, XLAT_OK);
+				assert_int_equal(packet6_parse(out, m, &pi, NULL, 0), PACKET_OK);
+				assert_int_equal(pi.icmp_type, ICMP6_PARAM_PROBLEM);
+				assert_int_equal(pi.icmp_code, 0); /* erroneous header field */
+				assert_int_equal(pi.icmp_param, figure3[row].v6);
+				assert_int_equal(pi.inner.sport, 5000);
+				assert_quoted_udp6_sum_right(out, &pi);
+			}
+		}
+	}
+	/* Code 1, missing a required option, and unknown codes: dropped. */
+	assert_int_equal(param_problem_4to6(1, 0, out, sizeof(out), &m),
+			 XLAT_ERR_ICMP_UNTRANSLATABLE);
+	assert_int_equal(param_problem_4to6(3, 0, out, sizeof(out), &m),
+			 XLAT_ERR_ICMP_UNTRANSLATABLE);
+}
+
+/* RFC 7915 5.2 figure 6, row by row: an IPv6 header field's octets and the
+ * ICMPv4 pointer for it (-1: "n/a"). */
+static const struct {
+	int first, last, v4;
+} figure6[] = {
+    {0, 0, 0},	  /* Version/Traffic Class -> Version/IHL, Type Of Service */
+    {1, 1, 1},	  /* Traffic Class/Flow Label -> Type Of Service */
+    {2, 3, -1},	  /* Flow Label */
+    {4, 5, 2},	  /* Payload Length -> Total Length */
+    {6, 6, 9},	  /* Next Header -> Protocol */
+    {7, 7, 8},	  /* Hop Limit -> Time to Live */
+    {8, 23, 12},  /* Source Address */
+    {24, 39, 16}, /* Destination Address */
+    {40, 41, -1}, /* not listed: dropped */
+};
+
+/* An ICMPv6 parameter problem (type 4, `code`, pointer p6) about a datagram
+ * that came in, translated to IPv4 into out; the result. */
+static enum xlat_result param_problem_6to4(uint8_t code, uint32_t p6, uint8_t *out, size_t cap,
+					   size_t *m)
+{
+	struct xlat_v6_addrs f = v6_flow(), came_in = {f.dst, f.src};
+	struct ip6_addr router = addr("2001:db8:ff::1");
+	struct xlat_v4_addrs outer = {{POOL, 0}, {V4_HOST, 0}};
+	uint8_t orig[200], err[600];
+	size_t n =
+	    packet6_build_udp(orig, sizeof(orig), &came_in.src, &came_in.dst, 9, 0, "abc", 3);
+	size_t e = packet6_build_icmp_error(err, sizeof(err), &router, &came_in.src.ip, 64,
+					    ICMP6_PARAM_PROBLEM, code, p6, orig, n);
+	return xlat_6to4(err, e, &outer, &v4_back, &rfc7915, out, cap, m);
+}
+
+static void test_param_problem_6to4(void **state)
+{
+	(void)state;
+	uint8_t out[600];
+	size_t m;
+	struct packet_info pi;
+
+	for (size_t row = 0; row < sizeof(figure6) / sizeof(figure6[0]); row++) {
+		for (int p6 = figure6[row].first; p6 <= figure6[row].last; p6++) {
+			enum xlat_result r = param_problem_6to4(0, (uint32_t)p6, out,
+								sizeof(out), &m);
+			if (figure6[row].v4 < 0) {
+				assert_int_equal(r, XLAT_ERR_PARAM_POINTER);
+				continue;
+			}
+			assert_int_equal(r, XLAT_OK);
+			assert_int_equal(packet_parse(out, m, &pi, NULL, 0), PACKET_OK);
+			assert_int_equal(pi.icmp_type, ICMP_PARAMETER_PROBLEM);
+			assert_int_equal(pi.icmp_code, 0);
+			assert_int_equal(out[20 + 4], figure6[row].v4); /* RFC 792's pointer */
+			assert_int_equal(get16(out + 20 + 6), 0);	/* unused */
+			assert_int_equal(out[20 + 5], 0);
+			assert_int_equal(pi.inner.sport, 3478);
+			assert_true(pi.inner.ip_sum_ok);
+		}
+	}
+	assert_int_equal(param_problem_6to4(0, 0x10000, out, sizeof(out), &m),
+			 XLAT_ERR_PARAM_POINTER);
+	/* Code 1, unrecognized next header: protocol unreachable, no pointer. */
+	assert_int_equal(param_problem_6to4(1, 6, out, sizeof(out), &m), XLAT_OK);
+	assert_int_equal(packet_parse(out, m, &pi, NULL, 0), PACKET_OK);
+	assert_int_equal(pi.icmp_type, ICMP_DEST_UNREACH);
+	assert_int_equal(pi.icmp_code, ICMP_PROT_UNREACH);
+	assert_int_equal(get32(out + 20 + 4), 0);
+	/* Code 2, unrecognized IPv6 option: dropped. */
+	assert_int_equal(param_problem_6to4(2, 40, out, sizeof(out), &m),
+			 XLAT_ERR_ICMP_UNTRANSLATABLE);
+}
+
 static void test_untranslatable(void **state)
 {
 	(void)state;
@@ -341,7 +481,7 @@ static void test_untranslatable(void **state)
 			 XLAT_ERR_MALFORMED);
 	n = packet6_build_udp(in, sizeof(in), &f.src, &f.dst, 64, 0, "hello", 5);
 	assert_int_equal(xlat_6to4(in, n, &v4_flow, NULL, &rfc7915, out, 30, &m), XLAT_ERR_NO_ROOM);
-	assert_string_equal(xlat_result_str(XLAT_ERR_PROTOCOL),
+	assert_string_equal(explain_xlat_result(XLAT_ERR_PROTOCOL),
 			    "neither UDP, TCP nor ICMP: not translated");
 }
 
@@ -357,6 +497,8 @@ int main(void)
 	    cmocka_unit_test(test_mtu_adjusted),
 	    cmocka_unit_test(test_quoted_echo_4to6),
 	    cmocka_unit_test(test_quoted_echo_6to4),
+	    cmocka_unit_test(test_param_problem_4to6),
+	    cmocka_unit_test(test_param_problem_6to4),
 	    cmocka_unit_test(test_untranslatable),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

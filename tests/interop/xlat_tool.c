@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "base/bytes.h"
+#include "explain/xlat.h"
 #include "model/nptv6.h"
 #include "model/packet.h"
 #include "model/packet6.h"
@@ -73,7 +74,7 @@ static int run_6to4(uint8_t *in, size_t n)
 	enum xlat_result r =
 	    xlat_6to4(in, n, &o, pi.icmp_error ? &i : NULL, &opt, out, sizeof(out), &m);
 	if (r != XLAT_OK)
-		return fprintf(stderr, "%s\n", xlat_result_str(r)), 1;
+		return fprintf(stderr, "%s\n", explain_xlat_result(r)), 1;
 	print_hex(out, m);
 	return 0;
 }
@@ -92,7 +93,7 @@ static int run_4to6(uint8_t *in, size_t n)
 				  {to6(pi.inner.dst), pi.inner.dport}};
 	enum xlat_result r = xlat_4to6(in, n, &o, pi.icmp_error ? &i : NULL, out, sizeof(out), &m);
 	if (r != XLAT_OK)
-		return fprintf(stderr, "%s\n", xlat_result_str(r)), 1;
+		return fprintf(stderr, "%s\n", explain_xlat_result(r)), 1;
 	print_hex(out, m);
 	return 0;
 }

@@ -17,8 +17,15 @@
 #   4. b:6000 -> a:5000 again: crosses both (a reply at r1)
 #   5. a:5001 -> r2's wan address port 9: r2 answers ICMPv6 port
 #      unreachable, RELATED at r1: reaches a
+#   6. b:7100 -> a:8000, a TCP SYN nobody asked for: dropped at r1
+#   7. a:8001 -> r2's wan address port 8002 (r2's own server: its INPUT is
+#      not filtered), a TCP connection out: a byte, closed both ways
+#   8. a:8003 <-> b:8004, a TCP simultaneous open: a's SYN first (r1 lets
+#      it out, r2 drops it), then b's, which r1 lets in as the reply to
+#      a's; both connect, send a byte each way and close
 # then r1's conntrack -L -f ipv6, timeouts and ordering normalised.
 # Usage: lab_filter6.sh (needs root, nft, conntrack, python3).
+# (Simultaneous open's "b/a" outcome is b's then a's.)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 lab_need_root
@@ -104,6 +111,46 @@ expect_at() { # expect_at NS ADDR PORT OUT
 	rm -f "$ready"
 }
 
+# TCP: a server that takes one connection, reads a byte and closes first;
+# a client that connects from its port (2.5 s: the SYN and one
+# retransmission), sends a byte and closes after the server's FIN. The
+# client prints passed, dropped (no answer) or refused (an RST).
+tcp_server() { # tcp_server NS ADDR PORT
+	ns "$1" timeout 8 python3 -c '
+import socket, sys
+l = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind((sys.argv[1], int(sys.argv[2])))
+l.listen()
+c, _ = l.accept()
+c.recv(1)
+c.close()' "$2" "$3" || true
+}
+tcp_client() { # tcp_client NS SRC-ADDR SRC-PORT DST-ADDR DST-PORT
+	ns "$1" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.settimeout(2.5)
+try:
+    s.connect((sys.argv[3], int(sys.argv[4])))
+except socket.timeout:
+    print("dropped")
+    sys.exit()
+except ConnectionRefusedError:
+    print("refused")
+    sys.exit()
+s.send(b"x")
+s.settimeout(3)
+try:
+    s.recv(1)
+except (socket.timeout, ConnectionResetError):
+    pass
+s.close()
+print("passed")' "${@:2}"
+}
+
 out=$(mktemp -d)
 step() { # step N WHAT RECEIVER-NS ADDR PORT SENDER-NS SRC SPORT DST DPORT
 	expect_at "$3" "$4" "$5" "$out/$1"
@@ -134,6 +181,18 @@ except ConnectionRefusedError:
 except socket.timeout:
     print("dropped")')
 	echo "5. port unreachable from r2 about a:5001 -> [2001:db8:ff::2]:9: $unreach"
+	tcp_server r2 2001:db8:ff::2 8002 &
+	tcp_server a 2001:db8:1::5 8000 &
+	sleep 0.5
+	echo "6. b:7100 -> a:8000 TCP SYN unsolicited: $(tcp_client b 2001:db8:2::5 7100 2001:db8:1::5 8000)"
+	echo "7. a:8001 -> [2001:db8:ff::2]:8002 TCP connection: $(tcp_client a 2001:db8:1::5 8001 2001:db8:ff::2 8002)"
+	wait # (a's server gives up after 8 s)
+	tcp_client a 2001:db8:1::5 8003 2001:db8:2::5 8004 >"$out/8a" &
+	sleep 0.3 # a's SYN has left (and been dropped at r2) before b's
+	b8=$(tcp_client b 2001:db8:2::5 8004 2001:db8:1::5 8003)
+	wait
+	echo "8. a:8003 <-> b:8004 TCP simultaneous open: $b8/$(cat "$out/8a")"
+	sleep 0.5 # the last ACK of the closes
 )
 # "udp      17 29 " -> "udp      17 T "
 table=$(ns r1 conntrack -L -f ipv6 2>/dev/null | sed -E 's/^([a-z0-9]+ +[0-9]+) [0-9]+ /\1 T /' | sort)
