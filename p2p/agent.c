@@ -126,6 +126,14 @@ static struct agent_peer *add_peer(struct agent *a, const char *name)
 {
 	if (a->n_peers == AGENT_MAX_PEERS)
 		return NULL;
+	if (a->n_peers == a->cap_peers) {
+		size_t cap = a->cap_peers ? 2 * a->cap_peers : 2;
+		struct agent_peer **np = realloc(a->peers, cap * sizeof(*np));
+		if (np == NULL)
+			return NULL;
+		a->peers = np;
+		a->cap_peers = cap;
+	}
 	struct agent_peer *p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return NULL;
@@ -193,6 +201,22 @@ static void set_defaults(struct agent_config *c)
 		c->mapping_lifetime_s = 7200;
 }
 
+/* The host candidates we advertise, in our copy of the config (struct
+ * agent): the ones it lists; with none listed, our sockets' addresses;
+ * none at all when it disables them. */
+static void advertised_hosts(struct agent *a)
+{
+	struct agent_config *c = &a->cfg;
+
+	if (c->disable_host_candidates) {
+		c->n_host_candidates = 0;
+	} else if (c->n_host_candidates == 0) {
+		c->host_candidates[c->n_host_candidates++] = c->local;
+		if (agent_is_dual(a))
+			c->host_candidates[c->n_host_candidates++] = c->local6;
+	}
+}
+
 struct agent *agent_new(const struct agent_config *cfg)
 {
 	uint8_t seed[CRYPTO_SEED_SIZE];
@@ -238,13 +262,7 @@ struct agent *agent_new(const struct agent_config *cfg)
 			cfg->random.fill(cfg->random.ctx, seed, sizeof(seed));
 		crypto_identity_from_seed(&a->id, seed);
 	}
-	if (!cfg->disable_host_candidates) {
-		a->n_hosts = cfg->n_host_candidates ? cfg->n_host_candidates : 1;
-		for (size_t i = 0; i < a->n_hosts; i++)
-			a->hosts[i] = cfg->n_host_candidates ? cfg->host_candidates[i] : cfg->local;
-		if (!cfg->n_host_candidates && agent_is_dual(a))
-			a->hosts[a->n_hosts++] = cfg->local6; /* our IPv6 socket's address */
-	}
+	advertised_hosts(a);
 	return a;
 }
 
@@ -259,8 +277,10 @@ void agent_free(struct agent *a)
 	dual_free(a);
 	for (size_t i = 0; i < a->n_peers; i++) {
 		free(a->peers[i]->pairs);
+		p2p_addr6_table_free(&a->peers[i]->addrs6);
 		free(a->peers[i]);
 	}
+	free(a->peers);
 	ring_fini(&a->dq);
 	ring_fini(&a->eq);
 	free(a->deadlines);
@@ -295,9 +315,10 @@ void write_register(struct agent *a, uint64_t now, const struct p2p_endpoint *to
 	if (r.timestamp_ns <= a->last_ts)
 		r.timestamp_ns = a->last_ts + 1;
 	a->last_ts = r.timestamp_ns;
-	r.n_candidates = a->n_hosts;
-	for (size_t i = 0; i < a->n_hosts; i++)
-		r.candidates[i] = (struct coord_candidate){a->hosts[i], COORD_CAND_HOST};
+	r.n_candidates = a->cfg.n_host_candidates;
+	for (size_t i = 0; i < r.n_candidates; i++)
+		r.candidates[i] =
+		    (struct coord_candidate){a->cfg.host_candidates[i], COORD_CAND_HOST};
 	r.n_candidates += portmap_candidates(a, r.candidates + r.n_candidates,
 					     COORD_MAX_CANDIDATES - r.n_candidates);
 	r.transport = a->tcp ? COORD_TRANSPORT_TCP : 0; /* our listener's port: TCP candidates */
@@ -403,9 +424,9 @@ static void emit_candidates(struct agent *a)
 	char list[200] = "", ep[P2P_ENDPOINT_STRLEN];
 	size_t n = 0;
 
-	for (size_t i = 0; i < a->n_hosts && n < sizeof(list); i++)
+	for (size_t i = 0; i < a->cfg.n_host_candidates && n < sizeof(list); i++)
 		n += (size_t)snprintf(list + n, sizeof(list) - n, "%shost %s", n ? ", " : "",
-				      fmt_ep(&a->hosts[i], ep));
+				      fmt_ep(&a->cfg.host_candidates[i], ep));
 	if (n < sizeof(list))
 		n += (size_t)snprintf(list + n, sizeof(list) - n, "%ssrflx %s", n ? ", " : "",
 				      fmt_ep(&a->srflx, ep));
@@ -578,17 +599,17 @@ static void start_punching(struct agent *a, struct agent_peer *p, uint64_t now)
 	if (a->pace_ns < now)
 		a->pace_ns = now;
 	for (size_t i = 0; i < p->n_pairs && n < sizeof(list) && text; i++) {
-		const struct coord_candidate *c = &p->pairs[i].remote;
-		if (c->type == COORD_CAND_PREDICTED && p->predicted_lo != 0) {
+		const struct coord_candidate c = pair_candidate(p, &p->pairs[i]);
+		if (c.type == COORD_CAND_PREDICTED && p->predicted_lo != 0) {
 			/* The predicted ports as one range, said once. */
-			if (c->ep.port == p->predicted_lo)
+			if (c.ep.port == p->predicted_lo)
 				n += (size_t)snprintf(list + n, sizeof(list) - n,
 						      "%spredicted %s-%u", i ? ", " : "",
-						      fmt_ep(&c->ep, ep), p->predicted_hi);
+						      fmt_ep(&c.ep, ep), p->predicted_hi);
 			continue;
 		}
 		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s %s", i ? ", " : "",
-				      coord_candidate_type_name(c->type), fmt_ep(&c->ep, ep));
+				      coord_candidate_type_name(c.type), fmt_ep(&c.ep, ep));
 	}
 	emit(a, AGENT_EV_PUNCHING, p->name, "punching to %s (%s): %u candidate%s: %s", p->name,
 	     p->controlling ? "we nominate" : "it nominates", (unsigned)p->n_pairs,
@@ -648,6 +669,7 @@ static int on_introduce(struct agent *a, uint64_t now, const struct p2p_endpoint
 		p->introduced = true;
 		p->session = session;
 		p->n_pairs = 0;
+		p2p_addr6_table_clear(&p->addrs6);
 		p->retx_soonest_ns = P2P_NO_DEADLINE;
 		reset_txns(p);
 	}
@@ -657,10 +679,12 @@ static int on_introduce(struct agent *a, uint64_t now, const struct p2p_endpoint
 	for (size_t i = 0; i < m->n_attrs && usable; i++) {
 		struct coord_candidate c;
 		/* Pairs per family: a candidate of a family we have no socket
-		 * of has no local half (RFC 8445 6.1.2.2). */
+		 * of has no local half (RFC 8445 6.1.2.2), unless our NAT64
+		 * reaches it (an IPv4 one at its IPv6 address). */
 		if (m->attrs[i].type == STUN_ATTR_NATSIM_CANDIDATE &&
 		    coord_parse_candidate(m, &m->attrs[i], &c) == STUN_OK &&
-		    agent_has_family(a, c.ep.family) && !is_local(a, &c.ep))
+		    (agent_has_family(a, c.ep.family) || nat64_candidate(a, p, &c)) &&
+		    !is_local(a, &c.ep))
 			add_pair(p, &c);
 	}
 	if (!same)
@@ -768,9 +792,9 @@ int agent_send(struct agent *a, uint64_t now_ns, const char *peer_name, const ui
 	if (n < 0)
 		return AGENT_ERR_INVALID;
 	bool direct = p->state == AGENT_PEER_DIRECT && p->selected >= 0;
-	struct p2p_datagram *d =
-	    direct ? dq_push_on(a, p->pairs[p->selected].sock, &p->pairs[p->selected].remote.ep)
-		   : dq_push(a, &a->cfg.coordinator);
+	struct p2p_endpoint to =
+	    direct ? pair_remote(p, &p->pairs[p->selected]) : a->cfg.coordinator;
+	struct p2p_datagram *d = dq_push_on(a, direct ? p->pairs[p->selected].sock : 0, &to);
 	if (d == NULL)
 		return AGENT_ERR_NOMEM;
 	new_txid(a, txid);

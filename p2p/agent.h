@@ -156,6 +156,13 @@ struct agent_config {
 	uint64_t consent_expiry_ns;    /* RFC 7675: no answer this long on the chosen
 					  path -> PATH_LOST [30 s] */
 	uint64_t rto_ns;	       /* REGISTER/CONNECT/RELAY retransmission [500 ms] */
+	/* NAT64 (issue 18): the first 12 bytes of our network's NAT64 prefix,
+	 * a /96 (RFC 6052 2.2), as RFC 7050's discovery (or the simulator's
+	 * DNS64) learned it; all zero: none. An agent with an IPv6 socket and
+	 * no IPv4 one then pairs a peer's IPv4 candidates at PREFIX + IPv4,
+	 * as RFC 8305 7.1 asks of a client given IPv4 literals on an
+	 * IPv6-only network (agent_dual.c, nat64_candidate). */
+	uint8_t nat64_prefix[12];
 	/* TCP (see "TCP" below). */
 	enum agent_transport transport; /* [UDP] */
 	uint64_t tcp_retry_ns;	    /* a refused or failed punch connects again after [250 ms] */

@@ -29,7 +29,8 @@
 int find_pair_on(const struct agent_peer *p, uint16_t sock, const struct p2p_endpoint *ep)
 {
 	for (size_t i = 0; i < p->n_pairs; i++)
-		if (p->pairs[i].sock == sock && p2p_endpoint_equal(&p->pairs[i].remote.ep, ep))
+		if (p->pairs[i].sock == sock &&
+		    p2p_packed_equal(&p->addrs6, &p->pairs[i].remote, ep))
 			return (int)i;
 	return -1;
 }
@@ -70,10 +71,13 @@ int add_pair_on(struct agent_peer *p, uint16_t sock, const struct coord_candidat
 		p->pairs = np;
 		p->cap_pairs = ncap;
 	}
-	memset(&p->pairs[p->n_pairs], 0, sizeof(p->pairs[0]));
-	p->pairs[p->n_pairs].remote = *c;
-	p->pairs[p->n_pairs].sock = sock;
-	p->pairs[p->n_pairs].waiting = true; /* paced in if we are punching */
+	struct agent_pair *pp = &p->pairs[p->n_pairs];
+	memset(pp, 0, sizeof(*pp));
+	if (p2p_packed_set(&p->addrs6, &pp->remote, &c->ep) < 0)
+		return -1; /* as if the list were full */
+	pp->remote.tag = c->type;
+	pp->sock = sock;
+	pp->waiting = true; /* paced in if we are punching */
 	return (int)p->n_pairs++;
 }
 
@@ -141,11 +145,11 @@ void order_checklist(const struct agent *a, struct agent_peer *p)
 	bool both = false;
 
 	for (size_t i = 1; i < p->n_pairs; i++)
-		both = both || p->pairs[i].remote.ep.family != p->pairs[0].remote.ep.family;
+		both = both || p->pairs[i].remote.family != p->pairs[0].remote.family;
 	for (size_t i = 0; i < p->n_pairs; i++) {
-		const struct coord_candidate *c = &p->pairs[i].remote;
-		bool v6 = p2p_endpoint_is6(&c->ep);
-		uint32_t remote = candidate_priority(type_preference(c->type),
+		const struct agent_pair *pp = &p->pairs[i];
+		bool v6 = pp->remote.family == P2P_FAMILY_IPV6;
+		uint32_t remote = candidate_priority(type_preference(pair_type(pp)),
 						     local_preference(both, v6, seen[v6]++));
 		uint32_t local = candidate_priority(126, local_preference(agent_is_dual(a), v6, 0));
 		prio[i] = pair_priority_of(local, remote, p->controlling);
@@ -209,7 +213,8 @@ static void write_request(struct agent *a, struct agent_peer *p, uint16_t sock,
 static void write_check(struct agent *a, struct agent_peer *p, const struct agent_txn *t)
 {
 	const struct agent_pair *pp = &p->pairs[t->pair];
-	write_request(a, p, pp->sock, &pp->remote.ep, t->txid, t->nominate);
+	const struct p2p_endpoint remote = pair_remote(p, pp);
+	write_request(a, p, pp->sock, &remote, t->txid, t->nominate);
 }
 
 /* A probe's answer is not awaited: the peer's triggered check (RFC 8445
@@ -392,12 +397,13 @@ static void emit_selected(struct agent *a, struct agent_peer *p, bool upgrade)
 {
 	char l[P2P_ENDPOINT_STRLEN], r[P2P_ENDPOINT_STRLEN];
 	const struct agent_pair *pp = &p->pairs[p->selected];
+	const struct p2p_endpoint remote = pair_remote(p, pp);
 	bool text = text_wanted(a);
 	/* Over TCP, which connection: "direct to bob over TCP via simultaneous open ..." */
-	const char *how = a->tcp && text ? agent_tcp_path_words(a, &pp->remote.ep)
-			  : p2p_endpoint_is6(&pp->remote.ep) ? "over IPv6 via"
-							     : "via";
-	const struct p2p_endpoint *local = local_for(a, &pp->remote.ep);
+	const char *how = a->tcp && text	      ? agent_tcp_path_words(a, &remote)
+			  : p2p_endpoint_is6(&remote) ? "over IPv6 via"
+						      : "via";
+	const struct p2p_endpoint *local = local_for(a, &remote);
 	/* Which technique beyond ICE's checks found it (agent_hard.c), if any. */
 	unsigned tech = hard_pair_technique(a, p, pp);
 	char sock[40] = "";
@@ -409,15 +415,15 @@ static void emit_selected(struct agent *a, struct agent_peer *p, bool upgrade)
 	    !text      ? ""
 	    : pp->sock ? sock
 		       : fmt_ep(local, l),
-	    text ? fmt_ep(&pp->remote.ep, r) : "", coord_candidate_type_name(pp->remote.type),
+	    text ? fmt_ep(&remote, r) : "", coord_candidate_type_name(pair_type(pp)),
 	    tech ? ", found by " : "", agent_technique_words(tech));
 	if (e) {
 		e->technique = tech;
-		e->family = pp->remote.ep.family;
+		e->family = remote.family;
 		e->local = *local;
 		if (pp->sock != 0)
 			e->local.port = 0; /* an extra socket's: the driver knows it */
-		e->remote = pp->remote.ep;
+		e->remote = remote;
 	}
 }
 
@@ -569,7 +575,7 @@ int on_check_response(struct agent *a, uint64_t now, const struct p2p_endpoint *
 	peer_changed(a, p);
 	/* RFC 8445 7.2.5.2.1: the answer must come from where we sent, to where
 	 * we sent from. */
-	if (!p2p_endpoint_equal(from, &p->pairs[t->pair].remote.ep) ||
+	if (!p2p_packed_equal(&p->addrs6, &p->pairs[t->pair].remote, from) ||
 	    a->in_sock != p->pairs[t->pair].sock || m->cls != STUN_CLASS_SUCCESS)
 		return AGENT_OK;
 	int pair = t->pair;
@@ -634,6 +640,7 @@ static void pair_failed(struct agent *a, struct agent_peer *p, int i, uint64_t n
 			const struct p2p_icmp_error *err)
 {
 	struct agent_pair *pp = &p->pairs[i];
+	const struct p2p_endpoint remote = pair_remote(p, pp);
 	char who[2 * P2P_ENDPOINT_STRLEN + 16], what[48];
 	bool text = text_wanted(a);
 
@@ -647,10 +654,10 @@ static void pair_failed(struct agent *a, struct agent_peer *p, int i, uint64_t n
 		 "error fails the check, RFC 8489 6.2.1, RFC 8445 7.2.5.2.2)",
 		 text ? who_said(err, who, sizeof(who)) : "",
 		 text ? p2p_icmp_error_words(err, what, sizeof(what)) : "", p->name,
-		 coord_candidate_type_name(pp->remote.type));
+		 coord_candidate_type_name(pair_type(pp)));
 	if (e) {
-		e->local = *local_for(a, &pp->remote.ep);
-		e->remote = pp->remote.ep;
+		e->local = *local_for(a, &remote);
+		e->remote = remote;
 	}
 	if (p->state != AGENT_PEER_PUNCHING || !every_pair_failed(p) || now >= p->punch_deadline_ns)
 		return;
@@ -706,20 +713,20 @@ static void path_lost(struct agent *a, struct agent_peer *p, uint64_t now)
 {
 	char l[P2P_ENDPOINT_STRLEN], r[P2P_ENDPOINT_STRLEN];
 	const struct agent_pair *pp = &p->pairs[p->selected];
+	const struct p2p_endpoint remote = pair_remote(p, pp);
 
 	bool quiet = a->cfg.keepalive_ns == 0;
-	struct p2p_event *e =
-	    emit(a, AGENT_EV_PATH_LOST, p->name,
-		 "no answer on the path to %s via %s -> %s for %llu s: consent "
-		 "expired (RFC 7675); %s",
-		 p->name, fmt_ep(local_for(a, &pp->remote.ep), l), fmt_ep(&pp->remote.ep, r),
-		 (unsigned long long)((now - p->consent_ns) / P2P_NS_PER_S),
-		 quiet ? "we send no keepalives, so we ask for a new path only "
-			 "when there is something to send"
-		       : "asking the coordinator to introduce us again");
+	struct p2p_event *e = emit(a, AGENT_EV_PATH_LOST, p->name,
+				   "no answer on the path to %s via %s -> %s for %llu s: consent "
+				   "expired (RFC 7675); %s",
+				   p->name, fmt_ep(local_for(a, &remote), l), fmt_ep(&remote, r),
+				   (unsigned long long)((now - p->consent_ns) / P2P_NS_PER_S),
+				   quiet ? "we send no keepalives, so we ask for a new path only "
+					   "when there is something to send"
+					 : "asking the coordinator to introduce us again");
 	if (e) {
-		e->local = *local_for(a, &pp->remote.ep);
-		e->remote = pp->remote.ep;
+		e->local = *local_for(a, &remote);
+		e->remote = remote;
 	}
 	lose_path(a, p, now, quiet);
 }
@@ -728,14 +735,15 @@ void path_closed(struct agent *a, struct agent_peer *p, uint64_t now, const char
 {
 	char l[P2P_ENDPOINT_STRLEN], r[P2P_ENDPOINT_STRLEN];
 	const struct agent_pair *pp = &p->pairs[p->selected];
+	const struct p2p_endpoint remote = pair_remote(p, pp);
 	struct p2p_event *e =
 	    emit(a, AGENT_EV_PATH_LOST, p->name,
 		 "the path to %s via %s -> %s is gone: %s; asking the "
 		 "coordinator to introduce us again",
-		 p->name, fmt_ep(local_for(a, &pp->remote.ep), l), fmt_ep(&pp->remote.ep, r), why);
+		 p->name, fmt_ep(local_for(a, &remote), l), fmt_ep(&remote, r), why);
 	if (e) {
-		e->local = *local_for(a, &pp->remote.ep);
-		e->remote = pp->remote.ep;
+		e->local = *local_for(a, &remote);
+		e->remote = remote;
 	}
 	lose_path(a, p, now, false);
 	peer_changed(a, p);

@@ -174,3 +174,56 @@ bool dual_public_endpoint(const struct agent *a, struct p2p_endpoint *out)
 	*out = a->dual->srflx;
 	return true;
 }
+
+/* ---- NAT64: IPv4 candidates at their synthesized IPv6 addresses ----
+ *
+ * An IPv6-only agent behind a NAT64 cannot pair a peer's IPv4 candidates:
+ * it has no IPv4 socket. Through the NAT64 it can still reach them, at
+ * PREFIX + IPv4 (RFC 6052 2.2, the /96 form: the address in the last 32
+ * bits). RFC 8305 7.1 asks that of a client given IPv4 address literals on
+ * an IPv6-only network ("The synthesized addresses are then inserted into
+ * the list of addresses as if they were results from DNS queries"), and ICE
+ * stacks do it with the remote candidates (pjnath, with
+ * pj_sockaddr_synthesize). The candidate keeps its type, so it is checked
+ * in the place the IPv4 one would have had. */
+
+static bool has_nat64_prefix(const struct agent *a)
+{
+	for (size_t i = 0; i < sizeof(a->cfg.nat64_prefix); i++)
+		if (a->cfg.nat64_prefix[i] != 0)
+			return true;
+	return false;
+}
+
+/* RFC 6052 3.1: "The Well-Known Prefix MUST NOT be used to represent
+ * non-global IPv4 addresses, such as those defined in [RFC1918]" (a peer's
+ * private host candidates). natsim's worlds use the documentation ranges
+ * (RFC 5737) as public addresses, so only RFC 1918's are left out. */
+static bool wkp_may_carry(const struct agent *a, uint32_t ip)
+{
+	static const uint8_t wkp[12] = {0x00, 0x64, 0xff, 0x9b};
+	bool private = (ip >> 24) == 10 || (ip >> 20) == 0xac1 || (ip >> 16) == 0xc0a8;
+	return !private || memcmp(a->cfg.nat64_prefix, wkp, sizeof(wkp)) != 0;
+}
+
+bool nat64_candidate(struct agent *a, const struct agent_peer *p, struct coord_candidate *c)
+{
+	char was[P2P_ENDPOINT_STRLEN], now[P2P_ENDPOINT_STRLEN];
+	uint8_t ip6[16];
+
+	if (p2p_endpoint_is6(&c->ep) || agent_has_family(a, P2P_FAMILY_IPV4) ||
+	    !agent_has_family(a, P2P_FAMILY_IPV6) || !has_nat64_prefix(a) ||
+	    !p2p_endpoint_has_addr(&c->ep) || !wkp_may_carry(a, c->ep.ip))
+		return false;
+	memcpy(ip6, a->cfg.nat64_prefix, 12);
+	for (int k = 0; k < 4; k++)
+		ip6[12 + k] = (uint8_t)(c->ep.ip >> (24 - 8 * k));
+	struct p2p_endpoint synthesized = p2p_endpoint6(ip6, c->ep.port);
+	emit(a, AGENT_EV_LOG, p->name,
+	     "%s's %s candidate %s is IPv4 and we have IPv6 only: we check it through our NAT64 "
+	     "as %s (its prefix + the IPv4 address, RFC 6052 2.2; RFC 8305 7.1)",
+	     p->name, coord_candidate_type_name(c->type), fmt_ep(&c->ep, was),
+	     fmt_ep(&synthesized, now));
+	c->ep = synthesized;
+	return true;
+}

@@ -354,7 +354,7 @@ static void tick_predictions(struct agent *a)
 		     p->state != AGENT_PEER_FAILED))
 			continue;
 		bool hit = p->state == AGENT_PEER_DIRECT && p->selected >= 0 &&
-			   p->pairs[p->selected].remote.type == COORD_CAND_PREDICTED;
+			   pair_type(&p->pairs[p->selected]) == COORD_CAND_PREDICTED;
 		if (!hit)
 			emit(a, AGENT_EV_TECHNIQUE, p->name,
 			     "port prediction for %s found nothing: none of ports %u-%u answered. "
@@ -600,22 +600,23 @@ int agent_input_socket(struct agent *a, uint64_t now_ns, uint16_t socket,
 unsigned hard_pair_technique(const struct agent *a, const struct agent_peer *p,
 			     const struct agent_pair *pp)
 {
-	if (pp->remote.type == COORD_CAND_PREDICTED)
+	if (pair_type(pp) == COORD_CAND_PREDICTED)
 		return AGENT_TECH_PREDICTION;
 	if (pp->sock != 0)
 		return AGENT_TECH_BIRTHDAY;
-	if (pp->remote.type == COORD_CAND_MAPPED)
+	if (pair_type(pp) == COORD_CAND_MAPPED)
 		return AGENT_TECH_PORT_MAPPING;
+	const struct p2p_endpoint remote = pair_remote(p, pp);
 	/* A peer-reflexive pair at a candidate the router mapped for the peer
 	 * is its mapping's, whoever opened it. */
 	for (size_t i = 0; i < p->n_pairs; i++)
-		if (p->pairs[i].remote.type == COORD_CAND_MAPPED &&
-		    p2p_endpoint_equal(&p->pairs[i].remote.ep, &pp->remote.ep))
+		if (pair_type(&p->pairs[i]) == COORD_CAND_MAPPED &&
+		    p2p_packed_equal(&p->addrs6, &p->pairs[i].remote, &remote))
 			return AGENT_TECH_PORT_MAPPING;
 	/* The prober's side: a peer-reflexive port at the searched address. */
 	if (a->hard != NULL && a->hard->search.peer == p && a->hard->search.prober &&
-	    pp->remote.type == COORD_CAND_PRFLX &&
-	    p2p_endpoint_same_addr(&pp->remote.ep, &a->hard->search.target))
+	    pair_type(pp) == COORD_CAND_PRFLX &&
+	    p2p_endpoint_same_addr(&remote, &a->hard->search.target))
 		return AGENT_TECH_BIRTHDAY;
 	return 0;
 }

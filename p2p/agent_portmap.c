@@ -111,14 +111,14 @@ static uint32_t client_address(const struct agent *a)
 
 	if (a->cfg.local.ip != 0)
 		return a->cfg.local.ip;
-	for (size_t i = 0; i < a->n_hosts; i++) {
-		uint32_t diff = a->hosts[i].ip ^ a->cfg.gateway.ip;
+	for (size_t i = 0; i < a->cfg.n_host_candidates; i++) {
+		uint32_t diff = a->cfg.host_candidates[i].ip ^ a->cfg.gateway.ip;
 		int len = 0;
 		while (len < 32 && !(diff & (0x80000000u >> len)))
 			len++;
 		if (len > best_len) {
 			best_len = len;
-			best = a->hosts[i].ip;
+			best = a->cfg.host_candidates[i].ip;
 		}
 	}
 	return best;

@@ -14,24 +14,35 @@
 
 #include "agent.h"
 #include "agent_speed.h"
+#include "endpoint6.h"
 #include "ring.h"
 #include "stun.h"
 
 #define CHECK_TXNS 8 /* recent check transactions whose answers we still accept */
 
+/* A candidate pair, 24 bytes (a checklist holds up to
+ * AGENT_MAX_REMOTE_CANDIDATES of them, and a large run many checklists):
+ * the remote candidate packed (endpoint6.h; its type in remote.tag, its
+ * IPv6 address in the peer's addrs6), read as the endpoint it is with
+ * pair_remote, and the flags in bits. */
 struct agent_pair {
-	struct coord_candidate remote;
-	uint16_t sock;	     /* our socket: 0, or an extra one (the birthday search's) */
-	uint64_t retx_ns;    /* next retransmission of the pair's transaction; 0: none */
-	uint8_t txn;	     /* ring slot of the pair's transaction (see pair_txn) */
-	uint8_t tries;	     /* requests sent in that transaction */
-	bool waiting;	     /* RFC 8445 6.1.2.6 Waiting: its first check is still to be paced */
-	bool succeeded;	     /* our check got an authenticated answer (RFC 8445 7.2.5.3) */
-	bool heard;	     /* an authenticated check from the peer arrived from here */
-	bool peer_nominated; /* that check carried USE-CANDIDATE */
-	bool failed;	     /* a hard ICMP error ended our check (RFC 8445 7.2.5.2.2) */
-	bool soft_noted;     /* a soft ICMP error about our check was reported */
+	struct p2p_packed_ep remote; /* the remote candidate: pair_remote, pair_candidate */
+	uint16_t sock;		     /* our socket: 0, or an extra one (the birthday search's) */
+	uint8_t txn;		     /* ring slot of the pair's transaction (see pair_txn) */
+	uint8_t tries;		     /* requests sent in that transaction */
+	bool waiting : 1;   /* RFC 8445 6.1.2.6 Waiting: its first check is still to be paced */
+	bool succeeded : 1; /* our check got an authenticated answer (RFC 8445 7.2.5.3) */
+	bool heard : 1;	    /* an authenticated check from the peer arrived from here */
+	bool peer_nominated : 1; /* that check carried USE-CANDIDATE */
+	bool failed : 1;	 /* a hard ICMP error ended our check (RFC 8445 7.2.5.2.2) */
+	bool soft_noted : 1;	 /* a soft ICMP error about our check was reported */
+	uint64_t retx_ns;	 /* next retransmission of the pair's transaction; 0: none */
 };
+
+/* The size the comment above promises, on the 64-bit hosts natsim is
+ * measured on (bench_scale). */
+_Static_assert(sizeof(void *) != 8 || sizeof(struct agent_pair) == 24,
+	       "struct agent_pair grew: bench_scale holds millions");
 
 /* A connectivity check in flight: a STUN transaction (RFC 8489 6.2.1). */
 struct agent_txn {
@@ -70,6 +81,7 @@ struct agent_peer {
 	/* The checklist (RFC 8445 6.1.2): grown on demand up to
 	 * AGENT_MAX_REMOTE_CANDIDATES, and the checks in flight. */
 	struct agent_pair *pairs;
+	struct p2p_addr6_table addrs6; /* the IPv6 addresses of pairs' remote candidates */
 	uint32_t cap_pairs;
 	struct agent_txn txns[CHECK_TXNS];
 	unsigned next_txn;
@@ -82,12 +94,13 @@ struct agent_peer {
 };
 
 struct agent {
+	/* Our copy of the config. Its host candidates are the ones we
+	 * advertise, made by agent_new from the config's rules (agent.h:
+	 * config.local, and local6, when it lists none; none when disabled). */
 	struct agent_config cfg;
 	struct agent_speed speed; /* agent_speed.h; zeroed: none */
 	char name[AGENT_NAME_MAX];
 	struct crypto_identity id;
-	size_t n_hosts;
-	struct p2p_endpoint hosts[AGENT_MAX_HOST_CANDIDATES];
 	struct ring dq;		/* struct p2p_datagram: to send */
 	struct ring eq;		/* struct p2p_event: to report */
 	struct discovery *disc; /* RFC 5780 classification while it runs */
@@ -101,10 +114,11 @@ struct agent {
 	uint64_t coord_ka_ns;
 	uint8_t ka_txid[STUN_TXID_SIZE];
 	/* The peers, allocated by add_peer() in order, never freed before the
-	 * agent (most agents know a few). */
+	 * agent (most agents know a few: the array grows as they come, up to
+	 * AGENT_MAX_PEERS). */
 	struct agent_deadlines *deadlines; /* the speed layer's summary (below); NULL: none */
-	struct agent_peer *peers[AGENT_MAX_PEERS];
-	size_t n_peers;
+	struct agent_peer **peers;
+	size_t n_peers, cap_peers;
 	/* RFC 8445 6.1.4.2: one new (Waiting -> In-Progress) check per Ta for
 	 * the whole agent, the punching peers served round robin. */
 	uint64_t pace_ns; /* earliest time for the next paced check */
@@ -181,6 +195,11 @@ bool dual_input_register(struct agent *a, uint64_t now, const struct stun_msg *m
 void dual_tick(struct agent *a, uint64_t now);
 uint64_t dual_deadline(const struct agent *a);
 bool dual_public_endpoint(const struct agent *a, struct p2p_endpoint *out);
+/* An IPv4 candidate of p's, for an IPv6-only agent that knows its NAT64's
+ * prefix (config.nat64_prefix): rewrites c to the IPv6 address that
+ * reaches it through the NAT64 and says so in an event; false (c as it
+ * was) when the agent has no such NAT64 or the address has no such form. */
+bool nat64_candidate(struct agent *a, const struct agent_peer *p, struct coord_candidate *c);
 
 /* agent_checks.c: orders a fresh checklist by pair priority (RFC 8445
  * 6.1.2.3, candidate priorities of 5.1.2.1 with RFC 8421's local
@@ -228,6 +247,24 @@ unsigned hard_pair_technique(const struct agent *a, const struct agent_peer *p,
  * and the paced checks' (t: the agent's own), by walking every peer. */
 uint64_t peer_deadline(const struct agent *a, const struct agent_peer *p);
 uint64_t peers_deadline(const struct agent *a, uint64_t t);
+
+/* A pair's remote candidate, unpacked (struct agent_pair). */
+static inline struct p2p_endpoint pair_remote(const struct agent_peer *p,
+					      const struct agent_pair *pp)
+{
+	return p2p_packed_get(&p->addrs6, &pp->remote);
+}
+
+static inline uint8_t pair_type(const struct agent_pair *pp) /* enum coord_candidate_type */
+{
+	return pp->remote.tag;
+}
+
+static inline struct coord_candidate pair_candidate(const struct agent_peer *p,
+						    const struct agent_pair *pp)
+{
+	return (struct coord_candidate){pair_remote(p, pp), pair_type(pp)};
+}
 
 /* agent_checks.c: the checklist (RFC 8445) and consent (RFC 7675). */
 int find_pair(const struct agent_peer *p, const struct p2p_endpoint *ep); /* on socket 0 */

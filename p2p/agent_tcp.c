@@ -249,7 +249,7 @@ static struct agent_peer *path_over(const struct agent *a, const struct tconn *k
 	for (size_t i = 0; i < a->n_peers; i++) {
 		struct agent_peer *p = a->peers[i];
 		if (p->state == AGENT_PEER_DIRECT && p->selected >= 0 &&
-		    p2p_endpoint_equal(&p->pairs[p->selected].remote.ep, &k->remote))
+		    p2p_packed_equal(&p->addrs6, &p->pairs[p->selected].remote, &k->remote))
 			return p;
 	}
 	return NULL;
@@ -262,16 +262,16 @@ static struct agent_peer *path_over(const struct agent *a, const struct tconn *k
 static void punch(struct agent *a, struct agent_peer *p, uint64_t now)
 {
 	for (size_t i = 0; i < p->n_pairs; i++) {
-		const struct coord_candidate *c = &p->pairs[i].remote;
-		struct tconn *k = by_remote(a->tcp, &c->ep);
-		if (c->type == COORD_CAND_PRFLX)
+		const struct coord_candidate c = pair_candidate(p, &p->pairs[i]);
+		struct tconn *k = by_remote(a->tcp, &c.ep);
+		if (c.type == COORD_CAND_PRFLX)
 			continue;
 		if (now >= p->punch_deadline_ns) { /* no new connects after it */
 			if (k != NULL && k->state == TC_RETRY)
 				k->retry_ns = P2P_NO_DEADLINE;
 			continue;
 		}
-		if (k == NULL && (k = conn_add(a->tcp, TK_PUNCH, &c->ep)) != NULL)
+		if (k == NULL && (k = conn_add(a->tcp, TK_PUNCH, &c.ep)) != NULL)
 			open_conn(a, k);
 		else if (k != NULL && k->state == TC_RETRY && now >= k->retry_ns)
 			open_conn(a, k);
@@ -285,11 +285,13 @@ static void punch(struct agent *a, struct agent_peer *p, uint64_t now)
  * gets through on one can still upgrade the path. */
 static void settle(struct agent *a, struct agent_peer *p)
 {
-	const struct p2p_endpoint *chosen = p->state == AGENT_PEER_DIRECT && p->selected >= 0
-						? &p->pairs[p->selected].remote.ep
-						: NULL;
+	bool direct = p->state == AGENT_PEER_DIRECT && p->selected >= 0;
+	const struct p2p_endpoint path =
+	    direct ? pair_remote(p, &p->pairs[p->selected]) : (struct p2p_endpoint){.ip = 0};
+	const struct p2p_endpoint *chosen = direct ? &path : NULL;
 	for (size_t i = 0; i < p->n_pairs; i++) {
-		struct tconn *k = by_remote(a->tcp, &p->pairs[i].remote.ep);
+		const struct p2p_endpoint remote = pair_remote(p, &p->pairs[i]);
+		struct tconn *k = by_remote(a->tcp, &remote);
 		if (k == NULL || k->kind == TK_COORD ||
 		    (chosen && p2p_endpoint_equal(chosen, &k->remote)))
 			continue;

@@ -208,7 +208,7 @@ static uint32_t find_by_name(const struct coord *c, const char *name)
 }
 
 /* A UDP registration is known by its source endpoint (over either family:
- * a dual-stack peer's other one is its alt_srflx); a TCP one by its
+ * a dual-stack peer's other one is its alt srflx); a TCP one by its
  * connection too (the same numbers may be a UDP and a TCP mapping). */
 static uint32_t find_by_ep(const struct coord *c, const struct p2p_endpoint *ep, uint32_t conn)
 {
@@ -218,8 +218,8 @@ static uint32_t find_by_ep(const struct coord *c, const struct p2p_endpoint *ep,
 		if (p2p_endpoint_equal(&c->peers[i].srflx, ep) && c->peers[i].conn == conn)
 			return i;
 	for (uint32_t i = c->by_alt != NULL && conn == 0 ? c->by_alt[h] : NIL; i != NIL;
-	     i = c->peers[i].alt_next)
-		if (p2p_endpoint_equal(&c->peers[i].alt_srflx, ep))
+	     i = c->peers[i].alt->next)
+		if (p2p_endpoint_equal(&c->peers[i].alt->srflx, ep))
 			return i;
 	return NIL;
 }
@@ -256,10 +256,10 @@ static void alt_remove(struct coord *c, uint32_t idx)
 
 	if (!p->has_alt)
 		return;
-	for (uint32_t *q = &c->by_alt[hash_ep(&p->alt_srflx) & c->mask]; *q != NIL;
-	     q = &c->peers[*q].alt_next)
+	for (uint32_t *q = &c->by_alt[hash_ep(&p->alt->srflx) & c->mask]; *q != NIL;
+	     q = &c->peers[*q].alt->next)
 		if (*q == idx) {
-			*q = p->alt_next;
+			*q = p->alt->next;
 			break;
 		}
 	p->has_alt = false;
@@ -316,6 +316,8 @@ static uint32_t peer_alloc(struct coord *c)
 		c->n_alloc = n;
 	}
 	c->peers[c->n_used].gen = 0;
+	c->peers[c->n_used].addrs6 = (struct p2p_addr6_table){NULL};
+	c->peers[c->n_used].alt = NULL;
 	return c->n_used++;
 }
 
@@ -483,6 +485,10 @@ void coord_free(struct coord *c)
 {
 	if (c == NULL)
 		return;
+	for (uint32_t i = 0; i < c->n_used; i++) {
+		p2p_addr6_table_free(&c->peers[i].addrs6);
+		free(c->peers[i].alt);
+	}
 	free(c->peers);
 	free(c->by_name);
 	free(c->by_ep);
@@ -608,17 +614,87 @@ static int store_alt(struct coord *c, uint32_t i, const struct p2p_endpoint *loc
 			return -1;
 		memset(c->by_alt, 0xff, nb * sizeof(uint32_t));
 	}
-	p->alt_via = *local;
-	if (p->has_alt && p2p_endpoint_equal(&p->alt_srflx, from))
+	if (p->alt == NULL && (p->alt = malloc(sizeof(*p->alt))) == NULL)
+		return -1;
+	p->alt->via = *local;
+	if (p->has_alt && p2p_endpoint_equal(&p->alt->srflx, from))
 		return 0;
 	alt_remove(c, i);
 	evict_endpoint_owner(c, i, from);
-	p->alt_srflx = *from;
+	p->alt->srflx = *from;
 	p->has_alt = true;
 	uint32_t *b = &c->by_alt[hash_ep(from) & c->mask];
-	p->alt_next = *b;
+	p->alt->next = *b;
 	*b = i;
 	return 0;
+}
+
+/* Keeps r as peer p's registration (coord_state.h: its candidates packed,
+ * IPv6 addresses in p's table). A candidate whose address the table has no
+ * memory for is left out, as one past COORD_MAX_CANDIDATES would be. */
+static void keep_registration(struct coord_peer *p, const struct coord_registration *r)
+{
+	struct coord_kept_registration *k = &p->reg;
+
+	memcpy(k->name, r->name, sizeof(k->name));
+	k->transport = r->transport;
+	memcpy(k->sign_pk, r->sign_pk, sizeof(k->sign_pk));
+	memcpy(k->box_pk, r->box_pk, sizeof(k->box_pk));
+	k->mapping = r->mapping;
+	k->timestamp_ns = r->timestamp_ns;
+	k->n_candidates = 0;
+	p2p_addr6_table_clear(&p->addrs6);
+	for (size_t i = 0; i < r->n_candidates; i++) {
+		struct p2p_packed_ep *pc = &k->candidates[k->n_candidates];
+		if (p2p_packed_set(&p->addrs6, pc, &r->candidates[i].ep) == 0) {
+			pc->tag = r->candidates[i].type;
+			k->n_candidates++;
+		}
+	}
+}
+
+/* A name not registered yet: a new peer in slot i. */
+static void new_peer(struct coord *c, uint32_t i, const struct coord_registration *r,
+		     const struct p2p_endpoint *local, const struct p2p_endpoint *from)
+{
+	struct coord_peer *p = &c->peers[i];
+	uint32_t gen = p->gen;
+	struct p2p_addr6_table addrs6 = p->addrs6; /* the slot's, kept for reuse */
+	struct coord_alt *alt = p->alt;
+
+	memset(p, 0, sizeof(*p));
+	p->gen = gen;
+	p->addrs6 = addrs6;
+	p->alt = alt;
+	p->live = true;
+	keep_registration(p, r);
+	p->srflx = *from;
+	p->via = *local;
+	uint32_t *b = &c->by_name[hash_name(r->name) & c->mask];
+	p->name_next = *b;
+	*b = i;
+	evict_endpoint_owner(c, i, from);
+	ep_insert(c, i);
+	p->lru_prev = p->lru_next = NIL;
+	lru_append(c, i);
+	c->counters.peers++;
+}
+
+/* A refresh over the family the peer registered over first. */
+static void refresh_same_family(struct coord *c, uint32_t i, const struct coord_registration *r,
+				const struct p2p_endpoint *local, const struct p2p_endpoint *from)
+{
+	struct coord_peer *p = &c->peers[i];
+
+	if (!p2p_endpoint_equal(&p->srflx, from) || p->conn != c->in_conn) {
+		/* NAT rebinding or a move: re-key the endpoint table. */
+		ep_remove(c, i);
+		evict_endpoint_owner(c, i, from);
+		p->srflx = *from;
+		ep_insert(c, i);
+	}
+	keep_registration(p, r);
+	p->via = *local;
 }
 
 static int store_registration(struct coord *c, uint64_t now, const struct coord_registration *r,
@@ -633,41 +709,16 @@ static int store_registration(struct coord *c, uint64_t now, const struct coord_
 			refuse(c, COORD_REFUSE_FULL, r->name, from, "coordinator is full");
 			return 508;
 		}
-		struct coord_peer *p = &c->peers[i];
-		uint32_t gen = p->gen;
-		memset(p, 0, sizeof(*p));
-		p->gen = gen;
-		p->live = true;
-		p->reg = *r;
-		p->srflx = *from;
-		uint32_t *b = &c->by_name[hash_name(r->name) & c->mask];
-		p->name_next = *b;
-		*b = i;
-		evict_endpoint_owner(c, i, from);
-		ep_insert(c, i);
-		p->lru_prev = p->lru_next = NIL;
-		lru_append(c, i);
-		c->counters.peers++;
+		new_peer(c, i, r, local, from);
 	} else if (other_family(&c->peers[i], from, c->in_conn)) {
 		if (store_alt(c, i, local, from) != 0) {
 			refuse(c, COORD_REFUSE_FULL, r->name, from, "coordinator is full");
 			return 508;
 		}
-		c->peers[i].reg = *r;
+		keep_registration(&c->peers[i], r);
 	} else {
-		struct coord_peer *p = &c->peers[i];
-		if (!p2p_endpoint_equal(&p->srflx, from) || p->conn != c->in_conn) {
-			/* NAT rebinding or a move: re-key the endpoint table. */
-			ep_remove(c, i);
-			evict_endpoint_owner(c, i, from);
-			p->srflx = *from;
-			ep_insert(c, i);
-		}
-		p->reg = *r;
-		p->via = *local;
+		refresh_same_family(c, i, r, local, from);
 	}
-	if (fresh)
-		c->peers[i].via = *local;
 	coord_tcp_bind(c, i, c->in_conn);
 	touch(c, i, now);
 	struct coord_event *e =
@@ -789,12 +840,15 @@ static void send_introduce(struct coord *c, uint32_t to, uint32_t other, uint64_
 	stun_put_raw(&w, STUN_ATTR_NATSIM_BOX_KEY, po->reg.box_pk, 32);
 	if (po->conn != 0) /* its candidates are TCP ones; absent, UDP (as always) */
 		stun_put_raw(&w, STUN_ATTR_NATSIM_TRANSPORT, &po->reg.transport, 1);
-	for (size_t k = 0; k < po->reg.n_candidates; k++)
-		coord_put_candidate(&w, &po->reg.candidates[k]);
+	for (size_t k = 0; k < po->reg.n_candidates; k++) {
+		const struct p2p_packed_ep *pc = &po->reg.candidates[k];
+		struct coord_candidate cand = {p2p_packed_get(&po->addrs6, pc), pc->tag};
+		coord_put_candidate(&w, &cand);
+	}
 	struct coord_candidate srflx = {po->srflx, COORD_CAND_SRFLX};
 	coord_put_candidate(&w, &srflx);
 	if (po->has_alt) { /* both families' server-reflexive endpoints */
-		srflx.ep = po->alt_srflx;
+		srflx.ep = po->alt->srflx;
 		coord_put_candidate(&w, &srflx);
 	}
 	if (po->reg.mapping.kind != 0) /* passed on as it came, like the candidates */
@@ -893,9 +947,9 @@ static int forward_relay(struct coord *c, uint32_t a, uint32_t b, const struct p
 	 * when b registered over it too, else over b's other one (the
 	 * coordinator joins an IPv6-only peer to an IPv4-only one). */
 	const struct coord_peer *pb = &c->peers[b];
-	bool alt = pb->has_alt && pb->alt_srflx.family == from->family;
-	d->from = alt ? pb->alt_via : pb->via;
-	d->to = alt ? pb->alt_srflx : pb->srflx;
+	bool alt = pb->has_alt && pb->alt->srflx.family == from->family;
+	d->from = alt ? pb->alt->via : pb->via;
+	d->to = alt ? pb->alt->srflx : pb->srflx;
 	d->len = (size_t)n;
 	c->counters.relayed++;
 	c->counters.relayed_bytes += pl->len;

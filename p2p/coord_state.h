@@ -7,6 +7,7 @@
 #define NATSIM_P2P_COORD_STATE_H
 
 #include "coord.h"
+#include "endpoint6.h"
 #include "ratelimit.h"
 #include "ring.h"
 #include "stream.h"
@@ -21,19 +22,40 @@ struct coord_session {
 	uint32_t other_gen;
 };
 
+/* A registration as the coordinator keeps it: struct coord_registration
+ * with its candidates packed (endpoint6.h: 8 bytes each, the type in the
+ * tag, an IPv6 address in the peer's addrs6), 144 bytes less a peer. */
+struct coord_kept_registration {
+	char name[COORD_NAME_MAX];
+	uint8_t transport; /* the candidates' transport: 0 UDP, COORD_TRANSPORT_TCP */
+	uint8_t sign_pk[CRYPTO_SIGN_PK_SIZE];
+	uint8_t box_pk[CRYPTO_BOX_PK_SIZE];
+	uint8_t n_candidates;
+	struct coord_mapping mapping; /* kind 0: not measured */
+	uint64_t timestamp_ns;
+	struct p2p_packed_ep candidates[COORD_MAX_CANDIDATES];
+};
+
+/* A peer's registration over its second family (coord_peer.alt): apart,
+ * so that a peer of one family carries a pointer for it, not 44 bytes. */
+struct coord_alt {
+	struct p2p_endpoint srflx, via;
+	uint32_t next; /* chain in coord.by_alt */
+};
+
 struct coord_peer {
 	bool live;
+	bool has_alt; /* see alt */
 	uint32_t gen; /* bumped when the slot is freed: stale session links die */
-	struct coord_registration reg;
-	struct p2p_endpoint srflx; /* source of its registration, as we saw it */
-	struct p2p_endpoint via;   /* our local endpoint it registered on */
+	struct coord_kept_registration reg;
+	struct p2p_addr6_table addrs6; /* reg's IPv6 addresses; kept with the slot */
+	struct p2p_endpoint srflx;     /* source of its registration, as we saw it */
+	struct p2p_endpoint via;       /* our local endpoint it registered on */
 	/* A dual-stack peer registers over each family (docs/protocol.md
 	 * "IPv6"): its registration over the other family than srflx's, kept
 	 * under the same name. has_alt false: one family only. */
-	bool has_alt;
-	struct p2p_endpoint alt_srflx, alt_via;
-	uint32_t alt_next; /* chain in coord.by_alt */
-	uint32_t conn;	   /* the TCP connection it registered over; 0: UDP */
+	struct coord_alt *alt; /* made by the slot's first; kept with the slot */
+	uint32_t conn;	       /* the TCP connection it registered over; 0: UDP */
 	uint64_t last_seen_ns;
 	uint32_t name_next, ep_next, lru_prev, lru_next; /* name_next doubles as free list */
 	struct coord_session sessions[COORD_SESSIONS_PER_PEER];

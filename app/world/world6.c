@@ -254,6 +254,10 @@ void world6_agent(struct world *w, const struct scenario_host *sh, struct agent_
 	const struct scenario_router *nat64 = scenario_host_nat64(w->scn, sh);
 
 	ac->local = p2p6(&sh->ip6, ac->local.port);
+	/* Behind a NAT64 the host knows its prefix, as RFC 7050's query to
+	 * its DNS64 would tell it: the agent reaches IPv4 candidates there. */
+	if (nat64 != NULL)
+		memcpy(ac->nat64_prefix, nat64->nat64_prefix.b, sizeof(ac->nat64_prefix));
 	if (sc->has_ip6) {
 		ac->coordinator = p2p6(&sc->ip6, sc->port);
 		return;

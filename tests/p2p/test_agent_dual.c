@@ -43,6 +43,7 @@ static struct net {
 	struct agent *ag[2];
 	struct p2p_endpoint local[2], local6[2], coord4, coord6;
 	bool cut[2]; /* [0]: IPv4 between the agents, [1]: IPv6 */
+	bool nat64;  /* alice is IPv6-only behind a NAT64 (nat64_up) */
 	struct inflight *q;
 	size_t nq;
 	struct ev log[2][LOGCAP];
@@ -67,8 +68,36 @@ static struct p2p_endpoint ep(const char *text)
 	return e;
 }
 
-static void send_one(const struct p2p_datagram *d)
+/* The NAT64 of nat64_up, as model/nat64 does it but in one line each way:
+ * 64:ff9b::/96 out from alice as NAT64_POOL with her port (endpoint-
+ * independent mapping), and anything to NAT64_POOL in to her from
+ * 64:ff9b:: + its source (endpoint-independent filtering). */
+#define NAT64_POOL 0xCB007107u /* 203.0.113.7 */
+static const uint8_t wkp[12] = {0x00, 0x64, 0xff, 0x9b};
+
+static void nat64_translate(struct p2p_datagram *d)
 {
+	uint8_t a6[16];
+	memcpy(a6, wkp, sizeof(wkp));
+	if (p2p_endpoint_is6(&d->to) && memcmp(d->to.ip6, wkp, sizeof(wkp)) == 0) {
+		uint32_t v4 = (uint32_t)d->to.ip6[12] << 24 | (uint32_t)d->to.ip6[13] << 16 |
+			      (uint32_t)d->to.ip6[14] << 8 | d->to.ip6[15];
+		d->from = p2p_endpoint4(NAT64_POOL, d->from.port);
+		d->to = p2p_endpoint4(v4, d->to.port);
+	} else if (!p2p_endpoint_is6(&d->to) && d->to.ip == NAT64_POOL) {
+		for (int k = 0; k < 4; k++)
+			a6[12 + k] = (uint8_t)(d->from.ip >> (24 - 8 * k));
+		d->to = p2p_endpoint6(N->local[0].ip6, d->to.port);
+		d->from = p2p_endpoint6(a6, d->from.port);
+	}
+}
+
+static void send_one(const struct p2p_datagram *in)
+{
+	struct p2p_datagram translated = *in;
+	const struct p2p_datagram *d = &translated;
+	if (N->nat64)
+		nat64_translate(&translated);
 	bool agents =
 	    (p2p_endpoint_equal(&d->to, &N->local[0]) || p2p_endpoint_equal(&d->to, &N->local[1]) ||
 	     p2p_endpoint_equal(&d->to, &N->local6[0]) ||
@@ -373,6 +402,121 @@ static void test_icmp6_error_fails_ipv6_pair(void **state)
 	net_down();
 }
 
+/* bob lists host candidates of both families, mixed: every one reaches
+ * alice as bob sent it, through the coordinator's kept registration and
+ * alice's checklist, which both hold IPv6 addresses apart from the 8-byte
+ * IPv4 endpoints (p2p/endpoint6.h); the IPv6 path bob has a socket on is
+ * the one that goes direct. */
+static void test_mixed_host_candidates_kept(void **state)
+{
+	(void)state;
+	uint8_t seed[32];
+	net_up((const bool[2]){true, true});
+	agent_free(N->ag[1]);
+	memset(seed, 2, sizeof(seed));
+	struct agent_config ac = {.name = "bob",
+				  .local = N->local[1],
+				  .local6 = N->local6[1],
+				  .coordinator = N->coord4,
+				  .coordinator6 = N->coord6,
+				  .key_seed = seed,
+				  .random = {fill, &N->rng},
+				  .n_host_candidates = 4,
+				  .host_candidates = {ep("[2001:db8:2::8]:5008"), N->local[1],
+						      ep("[2001:db8:2::9]:5009"), N->local6[1]}};
+	N->ag[1] = agent_new(&ac);
+	assert_non_null(N->ag[1]);
+	N->cut[0] = true;
+	connect_both();
+	const struct ev *e = find_ev(0, AGENT_EV_PUNCHING);
+	assert_non_null(e);
+	assert_non_null(strstr(e->text, "4 candidates"));
+	assert_non_null(strstr(e->text, "host [2001:db8:2::8]:5008"));
+	assert_non_null(strstr(e->text, "host [2001:db8:2::9]:5009"));
+	assert_non_null(strstr(e->text, "host [2001:db8:2::7]:5000"));
+	assert_non_null(strstr(e->text, "host 198.51.100.7:5000"));
+	e = find_ev(0, AGENT_EV_DIRECT);
+	assert_non_null(e);
+	assert_non_null(strstr(e->text, "-> [2001:db8:2::7]:5000 (host)"));
+	net_down();
+}
+
+/* alice IPv6-only behind a NAT64 (given the coordinator in its prefix, as
+ * a DNS64 answers), bob IPv4 with a private host candidate. */
+static void nat64_up(bool knows_prefix)
+{
+	net_up((const bool[2]){false, false});
+	agent_free(N->ag[0]);
+	agent_free(N->ag[1]);
+	N->nat64 = true;
+	N->local[0] = ep("[2001:db8:1::5]:5000");
+	uint8_t seed[32];
+	memset(seed, 1, sizeof(seed));
+	struct agent_config alice = {.name = "alice",
+				     .local = N->local[0],
+				     .coordinator = ep("[64:ff9b::c000:201]:3478"),
+				     .key_seed = seed,
+				     .random = {fill, &N->rng}};
+	if (knows_prefix)
+		memcpy(alice.nat64_prefix, wkp, sizeof(wkp));
+	N->ag[0] = agent_new(&alice);
+	memset(seed, 2, sizeof(seed));
+	struct agent_config bob = {.name = "bob",
+				   .local = N->local[1],
+				   .coordinator = N->coord4,
+				   .key_seed = seed,
+				   .random = {fill, &N->rng},
+				   .n_host_candidates = 1,
+				   .host_candidates = {ep("192.168.2.5:5000")}};
+	N->ag[1] = agent_new(&bob);
+	assert_non_null(N->ag[0]);
+	assert_non_null(N->ag[1]);
+}
+
+/* Knowing its NAT64's prefix, the IPv6-only agent checks bob's public
+ * IPv4 candidate at 64:ff9b:: + its address (RFC 6052 2.2, RFC 8305 7.1),
+ * leaves out his private one (RFC 6052 3.1: the Well-Known Prefix never
+ * carries RFC 1918 addresses), says so, and goes direct on that pair. */
+static void test_nat64_synthesized_candidates(void **state)
+{
+	(void)state;
+	nat64_up(true);
+	connect_both();
+	const struct ev *e = find_ev(0, AGENT_EV_PUNCHING);
+	assert_non_null(e);
+	assert_non_null(strstr(e->text, "1 candidate: srflx [64:ff9b::c633:6407]:5000"));
+	assert_null(strstr(e->text, "192.168"));
+	bool said = false;
+	for (size_t i = 0; i < N->nlog[0]; i++)
+		said = said ||
+		       strstr(N->log[0][i].text,
+			      "candidate 198.51.100.7:5000 is IPv4 and we have IPv6 only: we "
+			      "check it through our NAT64 as [64:ff9b::c633:6407]:5000") != NULL;
+	assert_true(said);
+	e = find_ev(0, AGENT_EV_DIRECT);
+	assert_non_null(e);
+	assert_int_equal(e->family, P2P_FAMILY_IPV6);
+	assert_non_null(strstr(e->text, "-> [64:ff9b::c633:6407]:5000 (srflx)"));
+	net_down();
+}
+
+/* Without the prefix it has no pair of its own: bob's checks, through the
+ * NAT64's endpoint-independent filtering, make the only (peer-reflexive)
+ * one, as before the synthesis. */
+static void test_nat64_without_prefix(void **state)
+{
+	(void)state;
+	nat64_up(false);
+	connect_both();
+	const struct ev *e = find_ev(0, AGENT_EV_PUNCHING);
+	assert_non_null(e);
+	assert_non_null(strstr(e->text, "0 candidates"));
+	e = find_ev(0, AGENT_EV_DIRECT);
+	assert_non_null(e);
+	assert_non_null(strstr(e->text, "-> [64:ff9b::c633:6407]:5000 (prflx)"));
+	net_down();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -384,6 +528,9 @@ int main(void)
 	    cmocka_unit_test(test_registers_over_both),
 	    cmocka_unit_test(test_icmp6_hard_soft),
 	    cmocka_unit_test(test_icmp6_error_fails_ipv6_pair),
+	    cmocka_unit_test(test_mixed_host_candidates_kept),
+	    cmocka_unit_test(test_nat64_synthesized_candidates),
+	    cmocka_unit_test(test_nat64_without_prefix),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
