@@ -947,6 +947,13 @@ static size_t path_node_sentence6(const struct node_path_facts *f, const char *n
 		snprintf(out, size, "%s dropped %s: %s", node, explain_flow(i, flow, sizeof(flow)),
 			 explain_xlat_refusal(f->xlat, f->xlat_result));
 		break;
+	case NODE_PATH_UDP6_CSUM_ZERO: /* Linux: __udp6_lib_rcv, udp6_csum_zero_error */
+		snprintf(out, size,
+			 "%s dropped %s: its UDP checksum is 0 (none), which IPv6 does not allow "
+			 "(RFC 8200 section 8.1); routers forward such a datagram, the receiver "
+			 "drops it without an answer",
+			 node, explain_flow(i, flow, sizeof(flow)));
+		break;
 	default:
 		return 0;
 	}

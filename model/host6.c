@@ -560,6 +560,19 @@ static void host6_icmp_input(struct host *h, struct packet *p, const struct pack
 	packet_release(net_packets(h->node.net), p);
 }
 
+/* UDP with checksum 0, past INPUT (conntrack tracks it: udp_error lets it
+ * through): __udp6_lib_rcv drops it whether or not a socket listens,
+ * before any port unreachable (udp6_csum_zero_error, drop reason UDP_CSUM,
+ * Udp6InCsumErrors; tests/lab/lab_router6.sh saw it). A socket with
+ * UDP_NO_CHECK6_RX would take it: natsim has no such option. */
+void host6_udp_no_checksum(struct node *n, struct iface *in, struct packet *p,
+			   const struct packet6_info *info)
+{
+	node_drop_verdict(n, in, p, TRACE_DROP_MALFORMED, NODE_VERDICT_PATH,
+			  &(struct node_path_facts){.cause = NODE_PATH_UDP6_CSUM_ZERO,
+						    .flow = packet6_flow_of(info)});
+}
+
 /* Not ours: a host does not forward (ip6_forward, forwarding off). */
 static void host6_not_ours(struct host *h, struct iface *in, struct packet *p,
 			   const struct packet6_info *info)
@@ -599,6 +612,10 @@ void host6_receive(struct host *h, struct iface *in, struct packet *p)
 	}
 	if (info.next_header == IPPROTO_NUM_TCP) {
 		host_tcp_receive6(h, in, p, &info);
+		return;
+	}
+	if (info.udp_no_checksum) {
+		host6_udp_no_checksum(&h->node, in, p, &info);
 		return;
 	}
 	s = info.next_header == IPPROTO_NUM_UDP ? find_socket6(h->node.host6, &info.dst, info.dport)

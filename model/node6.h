@@ -15,6 +15,7 @@
 #include "model/host.h"
 #include "model/icmp.h"
 #include "model/net.h"
+#include "model/packet6.h"
 #include "model/router.h"
 
 /* router6.c */
@@ -46,6 +47,10 @@ bool host6_has_route(const struct host *h, const struct ip6_addr *dst);
 size_t host6_describe(struct host *h, char *detail, size_t used, size_t size);
 /* Close an IPv6 socket (host_udp_close on a socket of family 6). */
 void host6_udp_close(struct host_socket *s);
+/* Drop a UDP datagram with checksum 0 that reached n's own stack (a host,
+ * or a router's INPUT): what __udp6_lib_rcv does (host6.c says more). */
+void host6_udp_no_checksum(struct node *n, struct iface *in, struct packet *p,
+			   const struct packet6_info *info);
 
 /* host.c: the host's ICMP limiter, shared by both families (NULL: none). */
 struct icmp_limiter *host_icmp_limiter(struct host *h);

@@ -101,7 +101,9 @@ enum packet_error {
 	PACKET_ERR_IPV6_VERSION = -18,	      /* version field is not 6 */
 	PACKET_ERR_IPV6_PAYLOAD_LENGTH = -19, /* payload length beyond the bytes received */
 	PACKET_ERR_IPV6_EXTENSION = -20,      /* an extension header: not modelled */
-	PACKET_ERR_UDP6_ZERO_CHECKSUM = -21,  /* UDP over IPv6 without a checksum (RFC 8200 8.1) */
+	PACKET_ERR_UDP6_ZERO_CHECKSUM = -21,  /* UDP over IPv6 without a checksum (RFC 8200 8.1):
+					       * unused since a zero sum parses (packet6.h);
+					       * kept so the numbers after it stay */
 	PACKET_ERR_ICMPV6_TRUNCATED = -22,    /* shorter than the 8-byte ICMPv6 header */
 	PACKET_ERR_ICMPV6_CHECKSUM = -23,
 	PACKET_ERR_ICMPV6_INNER = -24, /* an error whose quote is not an IPv6 header and 8 bytes */

@@ -11,8 +11,10 @@
  *   - The parser checks the UDP checksum at every hop, as packet_parse does
  *     for IPv4 (a router in Linux does not; its conntrack calls a wrong
  *     non-zero sum INVALID in PREROUTING, nf_conntrack_proto_udp.c
- *     udp_error "bad checksum", but lets a zero one through: a Linux router
- *     forwards a zero-checksum IPv6 datagram that natsim's drops).
+ *     udp_error "bad checksum"). A zero one it lets through, flagged
+ *     (udp_no_checksum), as conntrack does ("Packet with no checksum"): a
+ *     Linux router forwards such a datagram and only the receiving stack
+ *     drops it (model/host6.c; tests/lab/lab_router6.sh saw it happen).
  *   - TCP's header and options are read by packet_parse_tcp (packet_tcp.c),
  *     the IPv4 code, handed a view whose sums it must not check; this file
  *     checks the checksum over the IPv6 pseudo-header.
@@ -166,7 +168,7 @@ static int parse_header(const uint8_t *buf, size_t len, struct packet6_info *out
 }
 
 /* RFC 768 with RFC 8200 8.1: the UDP header, its length and its checksum,
- * which must be there. */
+ * right or absent (0). */
 static int parse_udp(const uint8_t *buf, struct packet6_info *out, bool sums, char *why, size_t ws)
 {
 	const uint8_t *udp = buf + out->l4_offset;
@@ -187,13 +189,13 @@ static int parse_udp(const uint8_t *buf, struct packet6_info *out, bool sums, ch
 				   "UDP length %u is larger than the %zu-byte IPv6 payload",
 				   udp_len, room);
 	stored = get16(udp + 6);
-	if (stored == 0)
-		return packet_fail(why, ws, PACKET_ERR_UDP6_ZERO_CHECKSUM,
-				   "UDP checksum is 0 (none), which IPv6 does not allow (RFC 8200 "
-				   "section 8.1); Linux drops it (udp6 csum)");
-	expected = sums ? packet6_checksum_expected(&out->src, &out->dst, IPPROTO_NUM_UDP, udp,
-						    udp_len, UDP_SUM_OFF)
-			: stored;
+	/* RFC 8200 8.1 forbids a zero ("none") checksum, but only the
+	 * receiver enforces it (packet6.h): the datagram parses, flagged. */
+	out->udp_no_checksum = stored == 0;
+	expected = sums && stored != 0
+		       ? packet6_checksum_expected(&out->src, &out->dst, IPPROTO_NUM_UDP, udp,
+						   udp_len, UDP_SUM_OFF)
+		       : stored;
 	if (stored != expected)
 		return packet_fail(why, ws, PACKET_ERR_UDP_CHECKSUM,
 				   "UDP checksum is wrong (0x%04x, expected 0x%04x)", stored,

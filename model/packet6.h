@@ -15,12 +15,16 @@
  *     PACKET_ERR_IPV6_EXTENSION: natsim sends none, and a lesson about
  *     them would need them modelled, not skipped. Any other next header is
  *     PACKET_ERR_UNSUPPORTED with the view filled, as for IPv4;
- *   - UDP with its checksum, which IPv6 makes mandatory: a zero checksum is
- *     refused (PACKET_ERR_UDP6_ZERO_CHECKSUM), as Linux's receiver drops it
+ *   - UDP with its checksum, which IPv6 makes mandatory (RFC 8200 8.1). A
+ *     wrong non-zero sum is refused (PACKET_ERR_UDP_CHECKSUM). A zero one
+ *     ("none") parses with udp_no_checksum set, because only the receiver
+ *     enforces the rule: a Linux router forwards it (ip6_forward checks no
+ *     L4 sum; nf_conntrack_proto_udp.c udp_error returns early for any zero
+ *     checksum, "Packet with no checksum", IPv6 too) and the receiving
+ *     stack drops it, socket or not, with no port unreachable
  *     (net/ipv6/udp.c __udp6_lib_rcv: udp6_csum_zero_error, drop reason
- *     UDP_CSUM). Conntrack does not: nf_conntrack_proto_udp.c udp_error
- *     returns early for any zero checksum ("Packet with no checksum"), IPv6
- *     too; only a wrong non-zero sum is INVALID there ("bad checksum");
+ *     UDP_CSUM, counted in Udp6InCsumErrors). Whoever consumes the
+ *     datagram checks the flag (model/host6.c, router6.c, nat64.c, xlat.c);
  *   - ICMPv6 with its checksum (also over the pseudo-header); an error
  *     (type below 128, RFC 4443 2.1) must quote an IPv6 header and 8 bytes,
  *     which hold the quoted packet's ports.
@@ -104,6 +108,7 @@ struct packet6_info {
 	uint8_t hop_limit;
 	struct ip6_addr src, dst;
 	uint16_t sport, dport;	/* UDP, TCP: ports; ICMPv6 echo: the id */
+	bool udp_no_checksum;	/* UDP: its checksum is 0, which only a receiver refuses */
 	size_t l4_offset;	/* IPV6_HEADER_SIZE: no extension headers */
 	const uint8_t *payload; /* UDP, TCP payload; ICMPv6: the bytes after its 8-byte header */
 	size_t payload_len;

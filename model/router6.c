@@ -350,6 +350,10 @@ static void router6_local(struct router *r, struct fwd6 *f)
 		router6_drop(r, f, TRACE_DROP_NOT_FOR_US, &why, 0, 0);
 		return;
 	}
+	if (f->info.udp_no_checksum) { /* the stack's UDP, as a host's */
+		host6_udp_no_checksum(&r->node, f->in, f->p, &f->info);
+		return;
+	}
 	if (f->info.next_header == IPPROTO_NUM_UDP) {
 		struct packet *err;
 

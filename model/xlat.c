@@ -119,7 +119,8 @@ enum xlat_result xlat_6to4(const uint8_t *in, size_t in_len, const struct xlat_v
 	size_t l4_len = 0;
 	enum xlat_result r;
 
-	if (packet6_parse(in, in_len, &pi, NULL, 0) != PACKET_OK)
+	if (packet6_parse(in, in_len, &pi, NULL, 0) != PACKET_OK ||
+	    pi.udp_no_checksum) /* refused, as by nat64_translate_6to4 */
 		return XLAT_ERR_MALFORMED;
 	if (cap < IPV4_HEADER_MIN)
 		return XLAT_ERR_NO_ROOM;

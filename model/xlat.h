@@ -94,5 +94,10 @@ enum xlat_result xlat_6to4(const uint8_t *in, size_t in_len, const struct xlat_v
 enum xlat_result xlat_4to6(const uint8_t *in, size_t in_len, const struct xlat_v6_addrs *outer,
 			   const struct xlat_v6_addrs *inner, uint8_t *out, size_t cap,
 			   size_t *out_len);
+/* The ICMPv6 type and code RFC 7915 4.2 translates ICMP type/code into
+ * (echo 8 -> 128, port unreachable 3/3 -> 1/4, ...), as xlat_4to6 writes
+ * them; false if it has none (dropped). `raw icmp` to an IPv6 target
+ * names its message so (app/world/runner.c). */
+bool xlat_icmp_type_4to6(uint8_t type, uint8_t code, uint8_t *t6, uint8_t *c6);
 
 #endif

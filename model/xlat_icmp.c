@@ -417,3 +417,8 @@ enum xlat_result xlat_icmp_to_icmp6(const uint8_t *in, const struct packet_info 
 	*len = ICMP_HEADER_SIZE + n > most ? most : ICMP_HEADER_SIZE + n;
 	return r;
 }
+
+bool xlat_icmp_type_4to6(uint8_t type, uint8_t code, uint8_t *t6, uint8_t *c6)
+{
+	return map_4to6(type, code, t6, c6);
+}

@@ -455,6 +455,10 @@ enum node_path_cause {
 				    * discovery; Linux answers so when it fails) */
 	NODE_PATH_XLAT,		   /* router: its NPTv6 or NAT64 refused it
 				    * (model/router_xlat.h); xlat says why */
+	NODE_PATH_UDP6_CSUM_ZERO,  /* host, or a router's own stack: UDP over IPv6
+				    * with checksum 0, which RFC 8200 8.1 forbids
+				    * (Linux __udp6_lib_rcv: udp6_csum_zero_error);
+				    * routers forward it */
 	NODE_PATH_COUNT
 };
 

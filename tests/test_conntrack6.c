@@ -260,17 +260,19 @@ static void test_untracked(void **state)
 }
 
 /* Linux's udp_error lets a zero checksum through ("Packet with no checksum"),
- * for IPv6 as for IPv4: conntrack does not judge it; natsim's parser refuses
- * it before any filter sees it. */
-static void test_zero_checksum_refused_before_conntrack(void **state)
+ * for IPv6 as for IPv4: conntrack tracks the datagram as any other (NEW,
+ * then its reply ESTABLISHED); only the receiving stack refuses it. */
+static void test_zero_checksum_tracked(void **state)
 {
 	struct fx *f = *state;
 	struct endpoint6 s = ep(INSIDE, 5000), d = ep(REMOTE, 3478);
 	size_t len = packet6_build_udp(f->buf, sizeof(f->buf), &s, &d, 64, 0, "hi", 2);
 
 	f->buf[IPV6_HEADER_SIZE + 6] = f->buf[IPV6_HEADER_SIZE + 7] = 0;
-	assert_int_equal(packet6_parse(f->buf, len, &f->info, NULL, 0),
-			 PACKET_ERR_UDP6_ZERO_CHECKSUM);
+	assert_true(parsed(f, len)->udp_no_checksum);
+	assert_int_equal(pass(f, &f->info), CONNTRACK_NEW);
+	assert_int_equal(conntrack6_count(f->ct), 1);
+	assert_int_equal(pass(f, udp(f, REMOTE, 3478, INSIDE, 5000)), CONNTRACK_ESTABLISHED);
 }
 
 static void test_flush_and_timeouts_override(void **state)
@@ -535,8 +537,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_icmpv6_echo_by_id, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_errors_related_or_invalid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_untracked, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_zero_checksum_refused_before_conntrack, setup,
-					    teardown),
+	    cmocka_unit_test_setup_teardown(test_zero_checksum_tracked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_flush_and_timeouts_override, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_many_flows_found_both_ways, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tcp_lab_connections, setup, teardown),

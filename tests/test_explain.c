@@ -391,6 +391,11 @@ static void test_path_causes(void **state)
 	     2,
 	     "r dropped [2001:db8:1::5]:4000 \u2192 [2001:db8:2::1]:53: its NAT64 holds no "
 	     "binding for that pool address and port (RFC 6146 3.5.1)"},
+	    {{.cause = NODE_PATH_UDP6_CSUM_ZERO, .flow = UDP6_FLOW},
+	     2,
+	     "r dropped [2001:db8:1::5]:4000 \u2192 [2001:db8:2::1]:53: its UDP checksum is 0 "
+	     "(none), which IPv6 does not allow (RFC 8200 section 8.1); routers forward such a "
+	     "datagram, the receiver drops it without an answer"},
 	};
 	char text[400];
 

@@ -5,7 +5,7 @@
  * (whose IPv6 gateway is bob, a host), bob and dave (no IPv6 at all). A
  * hand-built IPv6 UDP packet from alice crosses the LAN and home drops it
  * with its own reason (no IPv6 route to 2001:db8:2::1), answering ICMPv6
- * no route; the same packet with its UDP checksum zeroed is dropped as
+ * no route; the same packet with a wrong UDP checksum is dropped as
  * malformed with the parser's sentence; carol's reaches bob, who does not
  * forward; dave's never leaves. Each
  * shows in the trace's facts, the timeline, `why` and the captures, and
@@ -108,7 +108,7 @@ static int setup(void **state)
 	w->len = build_udp6(w->good, sizeof(w->good), 5000);
 	assert_int_equal(w->len, 40 + 8 + 5);
 	memcpy(w->bad, w->good, w->len);
-	w->bad[46] = w->bad[47] = 0; /* UDP checksum "none": IPv6 forbids it */
+	w->bad[46] ^= 0x10; /* a wrong UDP checksum (a zero one would be forwarded) */
 	w->good_id = host_send_raw(w->alice, w->good, w->len);
 	w->bad_id = host_send_raw(w->alice, w->bad, w->len);
 	w->carol_id = host_send_raw(w->carol, w->good, w->len);
@@ -207,7 +207,7 @@ static void test_router_drops_for_no_route(void **state)
 			       "home dropped " FLOW_TEXT ": no IPv6 route to 2001:db8:2::1"));
 }
 
-/* The zero-checksum copy is dropped as malformed, the parser's own sentence
+/* The wrong-checksum copy is dropped as malformed, the parser's own sentence
  * as its detail. */
 static void test_malformed_has_parser_reason(void **state)
 {
@@ -217,7 +217,7 @@ static void test_malformed_has_parser_reason(void **state)
 	const struct node_path_facts *f;
 
 	assert_int_equal(packet6_parse(w->bad, w->len, &info, why, sizeof(why)),
-			 PACKET_ERR_UDP6_ZERO_CHECKSUM);
+			 PACKET_ERR_UDP_CHECKSUM);
 	f = drop_of(w, w->bad_id, "home", TRACE_DROP_MALFORMED, NODE_PATH_MALFORMED);
 	assert_string_equal(f->detail, why);
 	assert_non_null(strstr(hop_of(w, w->bad_id, TRACE_HOP_DROP)->why, why));
@@ -295,7 +295,7 @@ static void test_timeline_and_why(void **state)
 	assert_non_null(strstr(tl, "UDP " FLOW_TEXT " len=5 hlim=64"));
 	assert_non_null(strstr(tl, FLOW_TEXT ": no IPv6 route"));
 	assert_int_equal(packet6_parse(w->bad, w->len, &info, reason, sizeof(reason)),
-			 PACKET_ERR_UDP6_ZERO_CHECKSUM);
+			 PACKET_ERR_UDP_CHECKSUM);
 	snprintf(line, sizeof(line), "dropped a malformed packet: %s", reason);
 	assert_non_null(strstr(tl, line));
 	assert_non_null(strstr(tl, "and bob is 2001:db8:1::6"));

@@ -4,7 +4,8 @@
  * routers, longest-prefix match, hop limit expiry (time exceeded at the
  * sender's socket), no route, address unreachable, echo to a router, the
  * ICMPv6 rate limit, a REJECT in FORWARD, never an error about an error,
- * and the routers' TRACE_NODE text. The ICMPv6 types and codes are Linux
+ * a zero UDP checksum forwarded and dropped by the receiver, and the
+ * routers' TRACE_NODE text. The ICMPv6 types and codes are Linux
  * 6.1's (net/ipv6/route.c ip6_pkt_discard, ip6_output.c ip6_forward,
  * icmp.c icmpv6_xrlim_allow); model/router6.c cites each.
  */
@@ -324,6 +325,50 @@ static void test_packet_too_big(void **state)
 
 /* The routers' TRACE_NODE text lists each interface's IPv6 address after
  * its IPv4 one; hosts show theirs and their IPv6 gateway. */
+/* a1's hand-made datagram to dst:port with its UDP checksum 0, sent raw. */
+static uint64_t a1_send_no_checksum(struct fixture *f, struct ip6_addr dst, uint16_t port)
+{
+	struct endpoint6 src = {T6(1, 5), 5000}, to = {dst, port};
+	uint8_t buf[64];
+	size_t len = packet6_build_udp(buf, sizeof(buf), &src, &to, 64, 0, "ping", 4);
+	uint64_t id;
+
+	buf[IPV6_HEADER_SIZE + 6] = buf[IPV6_HEADER_SIZE + 7] = 0;
+	id = host_send_raw(f->w.a1, buf, len);
+	assert_true(id != 0);
+	test_run_ms(f->w.net, 100);
+	return id;
+}
+
+/* A zero UDP checksum (RFC 8200 8.1 forbids it) crosses r1 and r2, as Linux
+ * routers forward it, and srv's stack drops it, to a socket or not, with no
+ * port unreachable (__udp6_lib_rcv: udp6_csum_zero_error); the same at r2's
+ * own stack with input accept. lab_router6.sh saw Linux do each. */
+static void test_zero_checksum_forwarded_then_dropped(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t to_socket = a1_send_no_checksum(f, T6(2, 9), 7000);
+	uint64_t to_none = a1_send_no_checksum(f, T6(2, 9), 7001);
+	const struct node_path_facts *d;
+
+	router_set_input(f->w.r2, ROUTER_INPUT_ACCEPT);
+	uint64_t to_router = a1_send_no_checksum(f, T6(2, 1), 7000);
+
+	assert_non_null(world6_hop(&f->w, to_socket, TRACE_HOP_RX));
+	d = world6_path_drop(&f->w, to_socket, "srv", NODE_PATH_UDP6_CSUM_ZERO);
+	assert_int_equal(d->flow.dport, 7000);
+	assert_int_equal(d->flow.ttl, 62); /* two routers forwarded it */
+	assert_int_equal(f->srvbox.n, 0);
+	d = world6_path_drop(&f->w, to_none, "srv", NODE_PATH_UDP6_CSUM_ZERO);
+	assert_int_equal(d->answer.kind, ICMP_ANSWER_NONE);
+	d = world6_path_drop(&f->w, to_router, "r2", NODE_PATH_UDP6_CSUM_ZERO);
+	assert_int_equal(d->flow.ttl, 63);
+	assert_int_equal(f->a1box.n_errors, 0);
+	assert_non_null(strstr(world6_hop(&f->w, to_none, TRACE_HOP_DROP)->why,
+			       "srv dropped [2001:db8:1::5]:5000 \u2192 [2001:db8:2::9]:7001: its "
+			       "UDP checksum is 0 (none)"));
+}
+
 static void test_describe(void **state)
 {
 	struct fixture *f = *state;
@@ -369,6 +414,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rate_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_forward_reject, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_packet_too_big, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_zero_checksum_forwarded_then_dropped, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_describe, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -283,8 +283,19 @@ static const struct {
     {"host v4 at 198.51.100.7 public\nat 1s background v4 to [2001:db8:2::5]:53 rate 1/s\n",
      "t.nsim:8:18: error: host 'v4' has no IPv6 address to send UDP from"},
     {"host v4 at 198.51.100.7 public\nat 1s raw icmp v4 to 2001:db8:2::5 type echo-request\n",
-     "t.nsim:8:22: error: 'raw icmp' to an IPv6 address is not modelled yet: 'ping', "
-     "'traceroute', 'raw' (UDP), 'background' and 'tcp' speak IPv6"},
+     "t.nsim:8:16: error: host 'v4' has no IPv6 address to send ICMPv6 from"},
+    {"at 1s raw icmp bob to 192.0.2.10 type echo-request\n",
+     "t.nsim:7:16: error: host 'bob' has no IPv4 address, and this action speaks IPv4 only "
+     "for now (the agent's IPv6 is docs/ipv6.md step 6)"},
+    {"at 1s raw icmp alice to bob type port-unreachable about 192.0.2.10:1 to bob:2\n",
+     "t.nsim:7:57: error: a raw ICMPv6 error quotes an IPv6 datagram: 'this address' has no "
+     "IPv6 address"},
+    {"at 1s raw icmp alice to 198.51.100.80 type port-unreachable about [2001:db8::1]:1 to "
+     "web:2\n",
+     "t.nsim:7:67: error: a raw ICMP error to an IPv4 target quotes an IPv4 datagram, not "
+     "this IPv6 address"},
+    {"host v4 at 198.51.100.7 public\nat 1s raw tcp v4 to [2001:db8:2::5]:80 flags syn\n",
+     "t.nsim:8:15: error: host 'v4' has no IPv6 address to send TCP from"},
     {"at 1s background alice to [2001:db8:9::9]:53 rate 1/s\n",
      "t.nsim:7:27: error: no host has this IPv6 address: background traffic needs a server to "
      "go to"},

@@ -745,6 +745,40 @@ static int parse_opt(int ch, struct peer_args *a)
 	}
 }
 
+/* What the options ask together: the required ones given, and no two that
+ * cannot go together. 0, or the usage error's exit code. */
+static int check_args(struct peer_args *a)
+{
+	if (!a->name || !*a->name || strlen(a->name) >= AGENT_NAME_MAX)
+		return cli_usage_error("peer", "--name NAME is required (1-%d bytes)",
+				       AGENT_NAME_MAX - 1);
+	if (!a->has_coord)
+		return cli_usage_error("peer", "--coord ADDR:PORT is required");
+	if (settle_bind(a))
+		return CLI_EXIT_USAGE;
+	if (a->send && strlen(a->send) > AGENT_MAX_DATA)
+		return cli_usage_error("peer", "--send TEXT is limited to %d bytes",
+				       AGENT_MAX_DATA);
+	if (a->no_register && (a->connect || a->send || a->expect_data || !a->classify))
+		return cli_usage_error("peer",
+				       "--no-register goes with --classify alone (connecting "
+				       "and sending need a registration)");
+	settle_port_mapping(&a->hard);
+	if (a->tcp && a->hard.techniques)
+		return cli_usage_error("peer", "--techniques are UDP's (prediction, birthday "
+					       "and port mapping): not with --tcp");
+	if (p2p_endpoint_is6(&a->coord) && a->hard.techniques)
+		return cli_usage_error("peer", "--techniques are for IPv4 NATs (prediction, "
+					       "birthday and port mapping): not with an IPv6 "
+					       "coordinator");
+	if (a->tcp && a->classify)
+		return cli_usage_error("peer", "--classify is RFC 5780 discovery over UDP: not "
+					       "with --tcp");
+	if (a->connect && strcmp(a->connect, a->name) == 0)
+		return cli_usage_error("peer", "--connect names ourselves ('%s')", a->name);
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct peer_args *a)
 {
 	static const struct option longopts[] = {
@@ -787,34 +821,7 @@ static int parse_args(int argc, char **argv, struct peer_args *a)
 	}
 	if (optind < argc)
 		return cli_usage_error("peer", "unexpected argument '%s'", argv[optind]);
-	if (!a->name || !*a->name || strlen(a->name) >= AGENT_NAME_MAX)
-		return cli_usage_error("peer", "--name NAME is required (1-%d bytes)",
-				       AGENT_NAME_MAX - 1);
-	if (!a->has_coord)
-		return cli_usage_error("peer", "--coord ADDR:PORT is required");
-	if (settle_bind(a))
-		return CLI_EXIT_USAGE;
-	if (a->send && strlen(a->send) > AGENT_MAX_DATA)
-		return cli_usage_error("peer", "--send TEXT is limited to %d bytes",
-				       AGENT_MAX_DATA);
-	if (a->no_register && (a->connect || a->send || a->expect_data || !a->classify))
-		return cli_usage_error("peer",
-				       "--no-register goes with --classify alone (connecting "
-				       "and sending need a registration)");
-	settle_port_mapping(&a->hard);
-	if (a->tcp && a->hard.techniques)
-		return cli_usage_error("peer", "--techniques are UDP's (prediction, birthday "
-					       "and port mapping): not with --tcp");
-	if (p2p_endpoint_is6(&a->coord) && a->hard.techniques)
-		return cli_usage_error("peer", "--techniques are for IPv4 NATs (prediction, "
-					       "birthday and port mapping): not with an IPv6 "
-					       "coordinator");
-	if (a->tcp && a->classify)
-		return cli_usage_error("peer", "--classify is RFC 5780 discovery over UDP: not "
-					       "with --tcp");
-	if (a->connect && strcmp(a->connect, a->name) == 0)
-		return cli_usage_error("peer", "--connect names ourselves ('%s')", a->name);
-	return 0;
+	return check_args(a);
 }
 
 /* --tcp: what the kernel's sockets report goes to the agent. */

@@ -47,15 +47,6 @@ static void check_expect_endpoints(struct checker *c)
 		check_needs_ipv4(c, &e->from.node, "an expectation's endpoint is");
 		check_needs_ipv4(c, &e->to.node, "an expectation's endpoint is");
 	}
-	for (size_t i = 0; i < s->n_actions; i++) {
-		const struct scenario_action *a = &s->actions[i];
-		const struct scenario_endpoint *ep =
-		    a->about_src.is6 ? &a->about_src : &a->about_dst;
-		if (ep->is6)
-			err_loc(c->p, ep->loc,
-				"'about' quotes an IPv4 datagram (ICMP for IPv4); IPv6 is not "
-				"modelled here yet");
-	}
 }
 
 bool scenario_has_ipv6(const struct scenario *s)
@@ -238,6 +229,13 @@ static void node_families(const struct checker *c, const char *name, bool *v4, b
 		     (nn->kind == KIND_COORD && s->coordinator->has_ip6));
 }
 
+/* A raw action's packet in words, and (in *send) what its host sends. */
+static const char *raw_what(const struct scenario_action *a, const char **send)
+{
+	*send = a->icmp ? "send ICMPv6" : a->tcp ? "send TCP" : "send UDP";
+	return a->icmp ? "raw ICMP message" : a->tcp ? "raw TCP segment" : "raw datagram";
+}
+
 /* A ping (and a traceroute) goes over IPv6 to an IPv6 literal, or to a name when both ends
  * have IPv6 (RFC 6724's order, runner.c), else over IPv4: the ends need
  * the family it goes over. */
@@ -249,13 +247,14 @@ static void check_ping_families(struct checker *c, const struct scenario_action 
 	if (a->dst.node.name)
 		node_families(c, a->dst.node.name, &t4, &t6);
 	bool raw = a->kind == SCENARIO_ACT_RAW, bg = a->kind == SCENARIO_ACT_BACKGROUND;
-	const char *what = raw				 ? "raw datagram"
+	const char *send = "send UDP";
+	const char *what = raw				 ? raw_what(a, &send)
 			   : bg				 ? "background flow"
 			   : a->kind == SCENARIO_ACT_TCP ? "TCP connection"
 							 : scenario_action_kind_name(a->kind);
 	if (a->dst.is6 && !h6)
 		err_loc(c->p, a->host.loc, "host '%s' has no IPv6 address to %s from", a->host.name,
-			raw || bg		      ? "send UDP"
+			raw || bg		      ? send
 			: a->kind == SCENARIO_ACT_TCP ? "connect"
 						      : what);
 	else if (!a->dst.is6 && !(h6 && t6) && (!h4 || (a->dst.node.name && !t4)))
@@ -263,17 +262,6 @@ static void check_ping_families(struct checker *c, const struct scenario_action 
 			"'%s' and '%s' share no address family: a %s goes over IPv4 or IPv6, "
 			"and needs an address of that family at both ends",
 			a->host.name, a->dst.node.name ? a->dst.node.name : "this address", what);
-}
-
-/* What speaks IPv4 alone: raw icmp and raw tcp (their bytes are IPv4's). */
-static void check_ipv4_action(struct checker *c, const struct scenario_action *a)
-{
-	const char *name = a->icmp ? "raw icmp" : "raw tcp";
-
-	check_needs_ipv4(c, &a->host, "this action speaks");
-	if (a->dst.is6)
-		err_loc(c->p, a->dst.loc, "'%s' to an IPv6 address is not modelled yet: %s", name,
-			"'ping', 'traceroute', 'raw' (UDP), 'background' and 'tcp' speak IPv6");
 }
 
 /* A background flow over IPv6 (to an IPv6 address, or to a name both
@@ -293,27 +281,46 @@ static void check_background_size6(struct checker *c, const struct scenario_acti
 			a->size);
 }
 
-/* A raw UDP datagram picks its family as ping does; one to a name without
- * IPv6 at both ends goes over IPv4, checked as before (a router's name
- * stands for its NAT64 pool address, runner.c endpoint_ip). raw icmp and
- * raw tcp stay IPv4. */
+/* A raw ICMP error `about` a datagram quotes a header of its own family:
+ * over IPv6 each end needs an IPv6 address (a literal, or a node that has
+ * one), over IPv4 an IPv6 literal cannot be quoted. */
+static void check_about_family(struct checker *c, const struct scenario_endpoint *e, bool over6)
+{
+	bool v4, v6 = e->is6;
+
+	if (!over6 && e->is6)
+		err_loc(c->p, e->loc,
+			"a raw ICMP error to an IPv4 target quotes an IPv4 datagram, not this "
+			"IPv6 address");
+	if (!over6)
+		return;
+	if (!v6 && e->node.name)
+		node_families(c, e->node.name, &v4, &v6);
+	if (!v6)
+		err_loc(c->p, e->loc,
+			"a raw ICMPv6 error quotes an IPv6 datagram: '%s' has no IPv6 address",
+			e->node.name ? e->node.name : "this address");
+}
+
+/* A raw UDP datagram, ICMP message or TCP segment picks its family as ping
+ * does; one to a name without IPv6 at both ends goes over IPv4, checked as
+ * before (a router's name stands for its NAT64 pool address, runner.c
+ * endpoint_ip). */
 static void check_raw_families(struct checker *c, const struct scenario_action *a)
 {
 	bool h4, h6, t4 = false, t6 = false;
 
-	if (a->icmp || a->tcp) {
-		check_ipv4_action(c, a);
-		return;
-	}
-	if (a->dst.is6) {
-		check_ping_families(c, a);
-		return;
-	}
 	node_families(c, a->host.name, &h4, &h6);
 	if (a->dst.node.name)
 		node_families(c, a->dst.node.name, &t4, &t6);
-	if (!(h6 && t6))
+	if (a->dst.is6)
+		check_ping_families(c, a);
+	else if (!(h6 && t6))
 		check_needs_ipv4(c, &a->host, "this action speaks");
+	if (a->icmp && a->has_about) {
+		check_about_family(c, &a->about_src, a->dst.is6 || (h6 && t6));
+		check_about_family(c, &a->about_dst, a->dst.is6 || (h6 && t6));
+	}
 }
 
 static void check_agent_actions(struct checker *c)

@@ -134,23 +134,24 @@ static int override_router(struct scenario_router *r, const char *key, size_t kl
 	return k < 0 ? -1 : override_v6side(&r->v6, owner, k, v, vlen, msg);
 }
 
-static int override_nat(struct scenario *s, struct scenario_nat *n, const char *key, size_t klen,
-			const char *v, size_t vlen, char *msg)
+/* A NAT timeout (the UDP mapping's, k 4, or ICMP's, k 12). */
+static int val_nat_timeout(const char *v, size_t vlen, int64_t *out, char *msg)
 {
-	char owner[96];
 	int64_t timeout;
+
+	if (val_setting(&scenario_nat_timeout_setting, v, vlen, &timeout, msg) < 0)
+		return -1;
+	*out = timeout;
+	return 0;
+}
+
+/* preset, mapping, filtering, ports (k 0-3): how the NAT maps, each
+ * remembered as given so the world builder lets it override the preset. */
+static int override_nat_mapping(struct scenario_nat *n, int k, const char *v, size_t vlen,
+				char *msg)
+{
 	int rc = -1;
 
-	snprintf(owner, sizeof(owner), "NAT '%s'", n->name);
-	int k = override_key(key, klen, nat_keys, COUNT(nat_keys), owner, msg);
-	if (k >= 18)
-		return override_v6side(&n->v6, owner, k - 18, v, vlen, msg);
-	if (k == 16) /* the port-mapping servers (model/pcp_server.h) */
-		return val_on_off(v, vlen, &n->pcp, msg);
-	if (k == 17)
-		return val_on_off(v, vlen, &n->natpmp, msg);
-	if (k >= 13)
-		return override_nat_tcp(n, k, v, vlen, msg);
 	switch (k) {
 	case 0:
 		rc = val_preset(v, vlen, &n->preset, msg);
@@ -170,11 +171,33 @@ static int override_nat(struct scenario *s, struct scenario_nat *n, const char *
 		rc = val_ports(v, vlen, &n->ports, msg);
 		n->has_ports |= rc == 0;
 		return rc;
+	}
+	return -1;
+}
+
+static int override_nat(struct scenario *s, struct scenario_nat *n, const char *key, size_t klen,
+			const char *v, size_t vlen, char *msg)
+{
+	char owner[96];
+
+	snprintf(owner, sizeof(owner), "NAT '%s'", n->name);
+	int k = override_key(key, klen, nat_keys, COUNT(nat_keys), owner, msg);
+	if (k >= 18)
+		return override_v6side(&n->v6, owner, k - 18, v, vlen, msg);
+	if (k == 16) /* the port-mapping servers (model/pcp_server.h) */
+		return val_on_off(v, vlen, &n->pcp, msg);
+	if (k == 17)
+		return val_on_off(v, vlen, &n->natpmp, msg);
+	if (k >= 13)
+		return override_nat_tcp(n, k, v, vlen, msg);
+	switch (k) {
+	case 0:
+	case 1:
+	case 2:
+	case 3:
+		return override_nat_mapping(n, k, v, vlen, msg);
 	case 4:
-		if (val_setting(&scenario_nat_timeout_setting, v, vlen, &timeout, msg) < 0)
-			return -1;
-		n->timeout_ns = timeout;
-		return 0;
+		return val_nat_timeout(v, vlen, &n->timeout_ns, msg);
 	case 5:
 		return val_on_off(v, vlen, &n->hairpinning, msg);
 	case 6:
@@ -192,10 +215,7 @@ static int override_nat(struct scenario *s, struct scenario_nat *n, const char *
 	case 11:
 		return val_on_off(v, vlen, &n->icmp_errors, msg);
 	case 12:
-		if (val_setting(&scenario_nat_timeout_setting, v, vlen, &timeout, msg) < 0)
-			return -1;
-		n->icmp_timeout_ns = timeout;
-		return 0;
+		return val_nat_timeout(v, vlen, &n->icmp_timeout_ns, msg);
 	}
 	return -1;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "model/packet.h"
+#include "model/packet6.h"
 #include "sim/engine.h"
 #include "sim/rng.h"
 #include "sim/trace.h"
@@ -35,27 +36,13 @@ struct ping {
 	engine_event_id linger;
 };
 
-/* A probe has a socket of its own, so a port of its own, as Linux
- * traceroute's UDP method opens one per probe (mod-udp.c udp_send_probe)
- * and reads that socket's error queue: through a NAT each probe makes its
- * own mapping. */
-struct probe {
-	struct host_socket *sock; /* open until the probe is answered or its hop ends */
-	uint16_t port;		  /* its destination port, 33434 and up */
-	int64_t sent_at;
-	bool answered;
-	uint32_t from;
-	int64_t rtt;
-	uint8_t type, code;
-};
-
 struct traceroute {
 	struct icmp_apps *apps;
 	struct host *h;
 	uint32_t dst;
 	int max_hops, hop;
 	uint16_t next_port;
-	struct probe probes[TRACEROUTE_PROBES];
+	struct traceroute_probe probes[TRACEROUTE_PROBES];
 	engine_event_id timeout;
 	bool done;
 };
@@ -362,10 +349,35 @@ static void on_probe_error(struct host_socket *s, const struct host_icmp_error *
 static void on_probe_data(struct host_socket *s, const struct endpoint *from,
 			  const struct endpoint *to, const uint8_t *payload, size_t len, void *ctx);
 
-static void close_probe(struct probe *pr)
+struct traceroute_probe *traceroute_probe_answer(struct traceroute_probe *probes,
+						 const struct host_socket *s, uint16_t port,
+						 int64_t now, uint8_t type, uint8_t code, bool *all)
 {
-	host_udp_close(pr->sock);
-	pr->sock = NULL;
+	struct traceroute_probe *hit = NULL;
+	int answered = 0;
+
+	for (int k = 0; k < TRACEROUTE_PROBES; k++) {
+		struct traceroute_probe *pr = &probes[k];
+
+		if (pr->sock == s && pr->port == port && !pr->answered) {
+			pr->answered = true;
+			pr->rtt = now - pr->sent_at;
+			pr->type = type;
+			pr->code = code;
+			hit = pr;
+		}
+		answered += pr->answered;
+	}
+	*all = answered == TRACEROUTE_PROBES;
+	return hit;
+}
+
+void traceroute_probes_close(struct traceroute_probe *probes)
+{
+	for (int k = 0; k < TRACEROUTE_PROBES; k++) {
+		host_udp_close(probes[k].sock);
+		probes[k].sock = NULL;
+	}
 }
 
 /* The hop's probes, each from a new socket on an ephemeral port. A host
@@ -376,10 +388,10 @@ static void send_hop(struct traceroute *t)
 	struct engine *e = net_engine(t->apps->net);
 
 	for (int k = 0; k < TRACEROUTE_PROBES; k++) {
-		struct probe *pr = &t->probes[k];
+		struct traceroute_probe *pr = &t->probes[k];
 		struct endpoint to = {t->dst, t->next_port++};
 
-		*pr = (struct probe){.port = to.port, .sent_at = engine_now(e)};
+		*pr = (struct traceroute_probe){.port = to.port, .sent_at = engine_now(e)};
 		pr->sock = host_udp_bind(t->h, 0, on_probe_data, t);
 		if (pr->sock == NULL)
 			continue;
@@ -389,23 +401,77 @@ static void send_hop(struct traceroute *t)
 	t->timeout = engine_schedule_after(e, TRACEROUTE_WAIT, hop_timed_out, t);
 }
 
-/* Linux traceroute's marks for errors other than the expected ones. */
-static const char *probe_mark(const struct probe *pr)
+/* parse_icmp_res's marks for ICMP destination unreachable (RFC 792, RFC
+ * 1812 5.2.7.1 codes): "" for port unreachable, the destination reached;
+ * NULL for fragmentation needed (4) and codes it has no letter for. */
+static const char *unreach_mark4(uint8_t code)
 {
-	if (pr->type != ICMP_DEST_UNREACH || pr->code == ICMP_PORT_UNREACH)
+	switch (code) {
+	case 0:	 /* net */
+	case 6:	 /* net unknown */
+	case 8:	 /* source host isolated */
+	case 11: /* net for TOS */
+		return "!N";
+	case 1:	 /* host */
+	case 7:	 /* host unknown */
+	case 12: /* host for TOS */
+		return "!H";
+	case 9:	 /* net prohibited */
+	case 10: /* host prohibited */
+	case 13: /* communication prohibited (a filter) */
+		return "!X";
+	case 3:
 		return "";
-	switch (pr->code) {
-	case ICMP_NET_UNREACH:
-		return " !N";
-	case ICMP_HOST_UNREACH:
-		return " !H";
-	case ICMP_PROT_UNREACH:
-		return " !P";
-	case ICMP_ADMIN_PROHIBITED:
-		return " !X";
-	default:
-		return " !<?>";
+	case 2:
+		return "!P";
+	case 5:
+		return "!S"; /* source route failed */
+	case 14:
+		return "!V"; /* host precedence violation */
+	case 15:
+		return "!C"; /* precedence cutoff */
 	}
+	return NULL;
+}
+
+/* The same for ICMPv6 (RFC 4443 3.1): beyond scope shows as !H, as address
+ * unreachable does; policy failure (5) and reject route (6) as !<5>, !<6>
+ * (the lab saw both, tests/lab/lab_router6.sh). */
+static const char *unreach_mark6(uint8_t code)
+{
+	switch (code) {
+	case ICMP6_NO_ROUTE:
+		return "!N";
+	case ICMP6_BEYOND_SCOPE:
+	case ICMP6_ADDR_UNREACH:
+		return "!H";
+	case ICMP6_ADMIN_PROHIBITED:
+		return "!X";
+	case ICMP6_PORT_UNREACH:
+		return "";
+	}
+	return NULL;
+}
+
+bool traceroute_icmp_res(int family, uint8_t type, uint8_t code, uint32_t info, char *mark,
+			 size_t size)
+{
+	bool v6 = family == 6;
+	uint8_t unreach = v6 ? ICMP6_DEST_UNREACH : ICMP_DEST_UNREACH;
+	const char *m = type == unreach ? (v6 ? unreach_mark6(code) : unreach_mark4(code)) : NULL;
+
+	*mark = '\0';
+	if (type == (v6 ? ICMP6_TIME_EXCEEDED : ICMP_TIME_EXCEEDED) && code == 0)
+		return false; /* in transit: a router on the way, not the end */
+	if (m != NULL)
+		snprintf(mark, size, "%s%s", *m ? " " : "", m);
+	else if ((v6 && type == ICMP6_PACKET_TOO_BIG) || (!v6 && type == unreach && code == 4))
+		snprintf(mark, size, " !F-%u", info);
+	else if (type == unreach)
+		snprintf(mark, size, " !<%u>", code);
+	else
+		snprintf(mark, size, " !<%u-%u>", type, code);
+	return true;
 }
 
 /* " 2  203.0.113.1  20.512 ms  20.498 ms  *": the address is printed again
@@ -415,10 +481,10 @@ static bool hop_line(struct traceroute *t, char *text, size_t size)
 	size_t used = (size_t)snprintf(text, size, "%2d ", t->hop);
 	uint32_t shown = 0;
 	bool end = false;
-	char a[16], rtt[32];
+	char a[16], rtt[32], mark[24];
 
 	for (int k = 0; k < TRACEROUTE_PROBES && used < size; k++) {
-		const struct probe *pr = &t->probes[k];
+		const struct traceroute_probe *pr = &t->probes[k];
 
 		if (!pr->answered) {
 			used += (size_t)snprintf(text + used, size - used, " *");
@@ -429,8 +495,9 @@ static bool hop_line(struct traceroute *t, char *text, size_t size)
 						 ip_format(pr->from, a, sizeof(a)));
 		shown = pr->from;
 		traceroute_rtt_words(pr->rtt, rtt, sizeof(rtt));
-		used += (size_t)snprintf(text + used, size - used, "  %s%s", rtt, probe_mark(pr));
-		end |= pr->type == ICMP_DEST_UNREACH;
+		/* natsim's ICMP errors carry no next-hop MTU: a !F would say 0 */
+		end |= traceroute_icmp_res(4, pr->type, pr->code, 0, mark, sizeof(mark));
+		used += (size_t)snprintf(text + used, size - used, "  %s%s", rtt, mark);
 	}
 	return end;
 }
@@ -441,8 +508,7 @@ static void finish_hop(struct traceroute *t)
 	bool end = hop_line(t, text, sizeof(text));
 
 	say(t->apps, t->h, "traceroute", "hop", text);
-	for (int k = 0; k < TRACEROUTE_PROBES; k++)
-		close_probe(&t->probes[k]);
+	traceroute_probes_close(t->probes);
 	if (end || t->hop >= t->max_hops) {
 		t->done = true;
 		return;
@@ -460,23 +526,16 @@ static void hop_timed_out(struct engine *e, void *arg)
 static void on_probe_error(struct host_socket *s, const struct host_icmp_error *err, void *ctx)
 {
 	struct traceroute *t = ctx;
-	int answered = 0;
+	struct traceroute_probe *pr;
+	bool all;
 
 	if (t->done || err->remote.ip != t->dst)
 		return;
-	for (int k = 0; k < TRACEROUTE_PROBES; k++) {
-		struct probe *pr = &t->probes[k];
-
-		if (pr->sock == s && pr->port == err->remote.port && !pr->answered) {
-			pr->answered = true;
-			pr->from = err->reporter;
-			pr->rtt = now_of(t->apps) - pr->sent_at;
-			pr->type = err->type;
-			pr->code = err->code;
-		}
-		answered += pr->answered;
-	}
-	if (answered == TRACEROUTE_PROBES) {
+	pr = traceroute_probe_answer(t->probes, s, err->remote.port, now_of(t->apps), err->type,
+				     err->code, &all);
+	if (pr != NULL)
+		pr->from = err->reporter;
+	if (all) {
 		engine_cancel(net_engine(t->apps->net), t->timeout);
 		finish_hop(t);
 	}

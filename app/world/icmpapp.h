@@ -18,8 +18,11 @@
 #ifndef NATSIM_APP_ICMPAPP_H
 #define NATSIM_APP_ICMPAPP_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "base/addr6.h"
 #include "model/host.h"
 #include "model/net.h"
 
@@ -55,5 +58,40 @@ int icmp_traceroute_start(struct icmp_apps *apps, struct host *h, uint32_t dst,
 /* How long the program may run at most, for the runner's default end. */
 int64_t icmp_ping_duration(const struct ping_options *opt);
 int64_t icmp_traceroute_duration(int max_hops);
+
+/* One traceroute probe, either family. It has a socket of its own, so a
+ * port of its own, as Linux traceroute's UDP method opens one per probe
+ * (mod-udp.c udp_send_probe) and reads that socket's error queue: through
+ * a NAT each probe makes its own mapping. */
+struct traceroute_probe {
+	struct host_socket *sock; /* open until the probe's hop ends */
+	uint16_t port;		  /* its destination port, 33434 and up */
+	int64_t sent_at, rtt;
+	bool answered;
+	uint8_t type, code;    /* the error it drew */
+	uint32_t info;	       /* that error's MTU (packet too big), else 0 */
+	uint32_t from;	       /* who answered: IPv4 */
+	struct ip6_addr from6; /* or IPv6 */
+};
+
+/* The error socket s drew about destination port `port`, at `now`: the
+ * hop's probe it answers (NULL if none waits for it), its time and kind
+ * recorded; the caller records who answered. *all: every probe of the hop
+ * is answered now. */
+struct traceroute_probe *traceroute_probe_answer(struct traceroute_probe *probes,
+						 const struct host_socket *s, uint16_t port,
+						 int64_t now, uint8_t type, uint8_t code,
+						 bool *all);
+/* Close the hop's probe sockets (its end). */
+void traceroute_probes_close(struct traceroute_probe *probes);
+
+/* What Linux traceroute 2.1.2 makes of the ICMP (family 4) or ICMPv6
+ * (family 6) error a probe drew (traceroute.c parse_icmp_res): the mark
+ * printed after the probe's time (" !N", " !X", " !<5>", "" for none) in
+ * mark[size], and true if the probe is final, the trace ending at its hop:
+ * every error is but time exceeded in transit. `info` is the MTU a packet
+ * too big (fragmentation needed) carries, printed as " !F-<info>". */
+bool traceroute_icmp_res(int family, uint8_t type, uint8_t code, uint32_t info, char *mark,
+			 size_t size);
 
 #endif

@@ -18,6 +18,7 @@
 #include "explain/explain.h"
 #include "model/packet.h"
 #include "model/packet6.h"
+#include "model/xlat.h"
 #include "viz/text.h"
 
 struct drop_seen {
@@ -458,8 +459,102 @@ static size_t raw_icmp_bytes(struct runner *r, const struct scenario_action *a, 
 	return len;
 }
 
+/* An endpoint's IPv6 address: a literal, or a host's or the coordinator's
+ * own. False if it has none. */
+static bool endpoint_ip6(struct runner *r, const struct scenario_endpoint *e, struct ip6_addr *out)
+{
+	const struct scenario_host *h =
+	    e->node.name ? scenario_find_host(r->s, e->node.name) : NULL;
+	const struct scenario_coordinator *c = r->s->coordinator;
+
+	if (e->is6)
+		return *out = e->ip6, true;
+	if (h && h->has_ip6)
+		return *out = h->ip6, true;
+	if (e->node.name && c && c->has_ip6 && strcmp(c->name, e->node.name) == 0)
+		return *out = c->ip6, true;
+	return false;
+}
+
+/* Bytes 4-7 of a raw ICMPv6 error: packet too big's MTU, the least IPv6
+ * allows (RFC 8200 section 5); protocol unreachable's pointer at the next
+ * header field, 6, as RFC 7915 4.2 sets it; else 0. */
+static uint32_t raw_icmp6_param(uint8_t type, uint8_t code)
+{
+	if (type == ICMP6_PACKET_TOO_BIG)
+		return IPV6_MIN_MTU;
+	return type == ICMP6_PARAM_PROBLEM && code == 1 ? 6 : 0;
+}
+
+/* `raw icmp` to an IPv6 target: the message ICMPv4's type and code become
+ * as RFC 7915 4.2 translates them (xlat_icmp_type_4to6: echo-request 128,
+ * port-unreachable 1/4, host-unreachable 1/0, admin-prohibited 1/1,
+ * time-exceeded 3, fragmentation needed packet too big), an error quoting
+ * an IPv6 UDP header `about` SRC to DST (RFC 4443 2.4(c) wants as much as
+ * fits: natsim quotes the 48 bytes that name the flow). 0 if none. */
+static size_t raw_icmp6_bytes(struct runner *r, const struct scenario_action *a,
+			      const struct ip6_addr *dst, uint8_t *buf, size_t cap)
+{
+	const struct ip6_addr *src = &world_find_host(&r->w, a->host.name)->spec->ip6;
+	uint8_t quoted[IPV6_HEADER_SIZE + UDP_HEADER_SIZE], t6, c6;
+	struct endpoint6 qs = {.port = (uint16_t)a->about_src.port};
+	struct endpoint6 qd = {.port = (uint16_t)a->about_dst.port};
+	size_t len;
+
+	if (!xlat_icmp_type_4to6((uint8_t)a->icmp_type, (uint8_t)a->icmp_code, &t6, &c6))
+		return 0;
+	if (!a->has_about || !icmp6_is_error(t6)) {
+		len =
+		    packet6_build_icmp_echo(buf, cap, src, dst, (uint8_t)a->ttl, ICMP6_ECHO_REQUEST,
+					    (uint16_t)a->icmp_id, (uint16_t)a->icmp_seq, NULL, 0);
+		if (len > 0) { /* any type: the echo is only the frame */
+			buf[IPV6_HEADER_SIZE] = t6;
+			buf[IPV6_HEADER_SIZE + 1] = c6;
+			packet6_fill_checksums(buf, len);
+		}
+	} else {
+		if (!endpoint_ip6(r, &a->about_src, &qs.ip) ||
+		    !endpoint_ip6(r, &a->about_dst, &qd.ip))
+			return 0;
+		packet6_build_udp(quoted, sizeof(quoted), &qs, &qd, IPV6_DEFAULT_HOP_LIMIT, 0, NULL,
+				  0);
+		len = packet6_build_icmp_error(buf, cap, src, dst, (uint8_t)a->ttl, t6, c6,
+					       raw_icmp6_param(t6, c6), quoted, sizeof(quoted));
+	}
+	if (len > 0 && a->bad_checksum)
+		buf[IPV6_HEADER_SIZE + 2] ^= 0x5a; /* the ICMPv6 checksum, no longer right */
+	return len;
+}
+
+static void act_raw_icmp6(struct runner *r, const struct scenario_action *a,
+			  const struct ip6_addr *dst, char *msg, size_t n)
+{
+	struct world_host *wh = world_find_host(&r->w, a->host.name);
+	uint8_t buf[PACKET_MAX_SIZE];
+	size_t len = raw_icmp6_bytes(r, a, dst, buf, sizeof(buf));
+	char what[48], ip[48];
+	const char *name = a->dst.node.name ? a->dst.node.name : ip6_format(dst, ip, sizeof(ip));
+
+	if (len == 0) {
+		snprintf(msg, n,
+			 "%s cannot send that ICMP message over IPv6: it has no ICMPv6 "
+			 "counterpart (RFC 7915 4.2), or what it quotes has no IPv6 address",
+			 a->host.name);
+		return;
+	}
+	icmp6_describe(buf[IPV6_HEADER_SIZE], buf[IPV6_HEADER_SIZE + 1], what, sizeof(what));
+	host_send_raw(wh->host, buf, len);
+	snprintf(msg, n, "%s sends a raw ICMPv6 %s to %s%s", a->host.name, what, name,
+		 a->bad_checksum ? " with a wrong checksum" : "");
+}
+
 static void act_raw_icmp(struct runner *r, const struct scenario_action *a, char *msg, size_t n)
 {
+	struct ip6_addr dst6;
+	if (ping6_target(r, a, &dst6)) { /* the family as ping picks it */
+		act_raw_icmp6(r, a, &dst6, msg, n);
+		return;
+	}
 	struct world_host *wh = world_find_host(&r->w, a->host.name);
 	uint8_t buf[PACKET_MAX_SIZE];
 	size_t len = raw_icmp_bytes(r, a, buf, sizeof(buf));
@@ -519,19 +614,56 @@ static void act_raw(struct runner *r, const struct scenario_action *a, char *msg
 		 a->src_port, d);
 }
 
+/* The segment a `raw tcp` action writes: no options, `payload` zeros. */
+static struct tcp_segment raw_tcp_segment(const struct scenario_action *a)
+{
+	static const uint8_t zeros[PACKET_MAX_SIZE];
+
+	return (struct tcp_segment){.flags = a->tcp_flags,
+				    .seq = a->tcp_seq,
+				    .ack = a->tcp_ack,
+				    .window = a->tcp_window,
+				    .payload = zeros,
+				    .payload_len = (size_t)a->payload_len};
+}
+
+/* `raw tcp` over IPv6: the segment from the host's IPv6 address, hop limit
+ * 64, flow label 0 (packet6_build_tcp), as `raw` sends UDP. */
+static void act_raw_tcp6(struct runner *r, const struct scenario_action *a,
+			 const struct ip6_addr *to, char *msg, size_t n)
+{
+	struct world_host *wh = world_find_host(&r->w, a->host.name);
+	struct endpoint6 src = {wh->spec->ip6, a->src_port};
+	struct endpoint6 dst = {*to, (uint16_t)a->dst.port};
+	struct tcp_segment seg = raw_tcp_segment(a);
+	uint8_t buf[PACKET_MAX_SIZE];
+	size_t len =
+	    packet6_build_tcp(buf, sizeof(buf), &src, &dst, IPV6_DEFAULT_HOP_LIMIT, 0, &seg);
+	char d[64], flags[48];
+
+	endpoint6_format(&dst, d, sizeof(d));
+	tcp_flags_format(a->tcp_flags, flags, sizeof(flags));
+	if (len == 0) {
+		snprintf(msg, n, "%s cannot build that TCP segment", a->host.name);
+		return;
+	}
+	host_send_raw(wh->host, buf, len);
+	snprintf(msg, n, "%s sends a raw TCP segment [%s] from port %u to %s", a->host.name, flags,
+		 a->src_port, d);
+}
+
 /* `raw tcp`: one segment of the teacher's making (packet_build_tcp). */
 static void act_raw_tcp(struct runner *r, const struct scenario_action *a, char *msg, size_t n)
 {
+	struct ip6_addr dst6;
+	if (ping6_target(r, a, &dst6)) { /* the family as ping picks it */
+		act_raw_tcp6(r, a, &dst6, msg, n);
+		return;
+	}
 	struct world_host *wh = world_find_host(&r->w, a->host.name);
 	struct endpoint src = {wh->spec->ip, a->src_port};
 	struct endpoint dst = {endpoint_ip(r, &a->dst), (uint16_t)a->dst.port};
-	static const uint8_t zeros[PACKET_MAX_SIZE];
-	struct tcp_segment seg = {.flags = a->tcp_flags,
-				  .seq = a->tcp_seq,
-				  .ack = a->tcp_ack,
-				  .window = a->tcp_window,
-				  .payload = zeros,
-				  .payload_len = (size_t)a->payload_len};
+	struct tcp_segment seg = raw_tcp_segment(a);
 	uint8_t buf[PACKET_MAX_SIZE];
 	size_t len = packet_build_tcp(buf, sizeof(buf), &src, &dst, PACKET_DEFAULT_TTL, 0, &seg);
 	char d[32], flags[48];
@@ -1181,6 +1313,34 @@ static void describe_icmp(const struct scenario_expect *x, const char *by, char 
 		 x->host.name, from, by);
 }
 
+/* `expect [no] drop` in the language's own words. */
+static void describe_drop(const struct scenario_expect *x, const char *by, char *out, size_t n)
+{
+	char from[64] = "", to[64] = "";
+	if (x->has_from)
+		endpoint_words(&x->from, " from ", from, sizeof(from));
+	if (x->has_to)
+		endpoint_words(&x->to, " to ", to, sizeof(to));
+	snprintf(out, n, "%s at %s%s%s%s%s%s",
+		 x->kind == SCENARIO_EXPECT_DROP ? "a drop" : "no drop", x->node.name,
+		 x->reason ? " for reason " : "", x->reason ? scenario_reason_name(x->reason) : "",
+		 from, to, by);
+}
+
+/* `expect [no] mapping`: every clause the line gave, the host's port and
+ * the public one too. */
+static void describe_mapping(const struct scenario_expect *x, const char *by, char *out, size_t n)
+{
+	char port[16] = "", ext[32] = "";
+	if (x->host.name && x->host_port != SCENARIO_UNSET)
+		snprintf(port, sizeof(port), ":%d", x->host_port);
+	if (x->external_port != SCENARIO_UNSET)
+		snprintf(ext, sizeof(ext), " external-port %d", x->external_port);
+	snprintf(out, n, "%s at %s%s%s%s%s%s",
+		 x->kind == SCENARIO_EXPECT_MAPPING ? "a mapping" : "no mapping", x->node.name,
+		 x->host.name ? " for " : "", x->host.name ? x->host.name : "", port, ext, by);
+}
+
 /* What an expectation asks, in the language's own words. */
 static void describe(const struct scenario_expect *x, char *out, size_t n)
 {
@@ -1200,32 +1360,13 @@ static void describe(const struct scenario_expect *x, char *out, size_t n)
 			 by);
 		break;
 	case SCENARIO_EXPECT_DROP:
-	case SCENARIO_EXPECT_NO_DROP: {
-		char from[64] = "", to[64] = "";
-		if (x->has_from)
-			endpoint_words(&x->from, " from ", from, sizeof(from));
-		if (x->has_to)
-			endpoint_words(&x->to, " to ", to, sizeof(to));
-		snprintf(out, n, "%s at %s%s%s%s%s%s",
-			 x->kind == SCENARIO_EXPECT_DROP ? "a drop" : "no drop", x->node.name,
-			 x->reason ? " for reason " : "",
-			 x->reason ? scenario_reason_name(x->reason) : "", from, to, by);
+	case SCENARIO_EXPECT_NO_DROP:
+		describe_drop(x, by, out, n);
 		break;
-	}
 	case SCENARIO_EXPECT_MAPPING:
-	case SCENARIO_EXPECT_NO_MAPPING: {
-		/* every clause the line gave: the host's port and the public one too */
-		char port[16] = "", ext[32] = "";
-		if (x->host.name && x->host_port != SCENARIO_UNSET)
-			snprintf(port, sizeof(port), ":%d", x->host_port);
-		if (x->external_port != SCENARIO_UNSET)
-			snprintf(ext, sizeof(ext), " external-port %d", x->external_port);
-		snprintf(out, n, "%s at %s%s%s%s%s%s",
-			 x->kind == SCENARIO_EXPECT_MAPPING ? "a mapping" : "no mapping",
-			 x->node.name, x->host.name ? " for " : "",
-			 x->host.name ? x->host.name : "", port, ext, by);
+	case SCENARIO_EXPECT_NO_MAPPING:
+		describe_mapping(x, by, out, n);
 		break;
-	}
 	case SCENARIO_EXPECT_CLASSIFY:
 		snprintf(out, n, "%s classifies its NAT as %s%s", x->host.name, x->class_name, by);
 		break;

@@ -22,23 +22,13 @@
 #define PAYLOAD 32 /* traceroute's default: 80-byte packets over IPv6 */
 #define LINE_MAX_TEXT 240
 
-/* A probe: a socket of its own, as mod-udp.c udp_send_probe opens one. */
-struct probe6 {
-	struct host_socket *sock;
-	uint16_t port; /* its destination port, 33434 and up */
-	int64_t sent_at, rtt;
-	bool answered;
-	struct ip6_addr from;
-	uint8_t type, code;
-};
-
 struct traceroute6 {
 	struct traceroute6_apps *apps;
 	struct host *h;
 	struct ip6_addr dst;
 	int max_hops, hop;
 	uint16_t next_port;
-	struct probe6 probes[TRACEROUTE_PROBES];
+	struct traceroute_probe probes[TRACEROUTE_PROBES];
 	engine_event_id timeout;
 	bool done;
 };
@@ -103,10 +93,11 @@ static void send_hop(struct traceroute6 *t)
 	static const uint8_t payload[PAYLOAD];
 
 	for (int k = 0; k < TRACEROUTE_PROBES; k++) {
-		struct probe6 *pr = &t->probes[k];
+		struct traceroute_probe *pr = &t->probes[k];
 		struct endpoint6 to = {t->dst, t->next_port++};
 
-		*pr = (struct probe6){.port = to.port, .sent_at = engine_now(engine_of(t))};
+		*pr =
+		    (struct traceroute_probe){.port = to.port, .sent_at = engine_now(engine_of(t))};
 		pr->sock = host_udp_bind6(t->h, NULL, 0, on_probe_data, t);
 		if (pr->sock == NULL)
 			continue;
@@ -117,25 +108,6 @@ static void send_hop(struct traceroute6 *t)
 	t->timeout = engine_schedule_after(engine_of(t), TRACEROUTE_WAIT, hop_timed_out, t);
 }
 
-/* traceroute's marks for ICMPv6 destination unreachable (traceroute.c
- * parse_icmp_res, AF_INET6: no route !N, address !H, admin !X, port none:
- * the destination answered; any other code "!<code>"). Every one ends the
- * trace there. */
-static void probe_mark(const struct probe6 *pr, char *out, size_t size)
-{
-	*out = '\0';
-	if (pr->type != ICMP6_DEST_UNREACH || pr->code == ICMP6_PORT_UNREACH)
-		return;
-	if (pr->code == ICMP6_NO_ROUTE)
-		snprintf(out, size, " !N");
-	else if (pr->code == ICMP6_ADDR_UNREACH)
-		snprintf(out, size, " !H");
-	else if (pr->code == ICMP6_ADMIN_PROHIBITED)
-		snprintf(out, size, " !X");
-	else
-		snprintf(out, size, " !<%u>", pr->code);
-}
-
 /* " 1  2001:db8:1::1  0.080 ms  0.006 ms  *": the address again only when
  * another router answers; traceroute -n prints it as getnameinfo
  * NI_NUMERICHOST does, glibc's inet_ntop. True if the trace ends here. */
@@ -144,24 +116,23 @@ static bool hop_line(struct traceroute6 *t, char *text, size_t size)
 	size_t used = (size_t)snprintf(text, size, "%2d ", t->hop);
 	const struct ip6_addr *shown = NULL;
 	bool end = false;
-	char a[48], mark[16];
+	char a[48], mark[24];
 
 	for (int k = 0; k < TRACEROUTE_PROBES && used < size; k++) {
-		const struct probe6 *pr = &t->probes[k];
+		const struct traceroute_probe *pr = &t->probes[k];
 
 		if (!pr->answered) {
 			used += (size_t)snprintf(text + used, size - used, " *");
 			continue;
 		}
-		if (!shown || !ip6_equal(shown, &pr->from))
+		if (!shown || !ip6_equal(shown, &pr->from6))
 			used += (size_t)snprintf(text + used, size - used, " %s",
-						 ip6_format_as_inet_ntop(&pr->from, a, sizeof(a)));
-		shown = &pr->from;
-		probe_mark(pr, mark, sizeof(mark));
+						 ip6_format_as_inet_ntop(&pr->from6, a, sizeof(a)));
+		shown = &pr->from6;
+		end |= traceroute_icmp_res(6, pr->type, pr->code, pr->info, mark, sizeof(mark));
 		long us = (long)((pr->rtt + 500) / 1000); /* print_probe: "  %.3f ms" */
 		used += (size_t)snprintf(text + used, size - used, "  %ld.%03ld ms%s", us / 1000,
 					 us % 1000, mark);
-		end |= pr->type == ICMP6_DEST_UNREACH;
 	}
 	return end;
 }
@@ -172,10 +143,7 @@ static void finish_hop(struct traceroute6 *t)
 	bool end = hop_line(t, text, sizeof(text));
 
 	say(t, "hop", text);
-	for (int k = 0; k < TRACEROUTE_PROBES; k++) {
-		host_udp_close(t->probes[k].sock);
-		t->probes[k].sock = NULL;
-	}
+	traceroute_probes_close(t->probes);
 	if (end || t->hop >= t->max_hops) {
 		t->done = true;
 		return;
@@ -193,23 +161,18 @@ static void hop_timed_out(struct engine *e, void *arg)
 static void on_probe_error(struct host_socket *s, const struct host_icmp6_error *err, void *ctx)
 {
 	struct traceroute6 *t = ctx;
-	int answered = 0;
+	struct traceroute_probe *pr;
+	bool all;
 
 	if (t->done || !ip6_equal(&err->remote.ip, &t->dst))
 		return;
-	for (int k = 0; k < TRACEROUTE_PROBES; k++) {
-		struct probe6 *pr = &t->probes[k];
-
-		if (pr->sock == s && pr->port == err->remote.port && !pr->answered) {
-			pr->answered = true;
-			pr->from = err->reporter;
-			pr->rtt = engine_now(engine_of(t)) - pr->sent_at;
-			pr->type = err->type;
-			pr->code = err->code;
-		}
-		answered += pr->answered;
+	pr = traceroute_probe_answer(t->probes, s, err->remote.port, engine_now(engine_of(t)),
+				     err->type, err->code, &all);
+	if (pr != NULL) {
+		pr->from6 = err->reporter;
+		pr->info = err->param;
 	}
-	if (answered == TRACEROUTE_PROBES) {
+	if (all) {
 		engine_cancel(engine_of(t), t->timeout);
 		finish_hop(t);
 	}

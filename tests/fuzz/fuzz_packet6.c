@@ -10,7 +10,9 @@
  * buffer, still parse after a hop (hop limit decremented: no checksum to
  * fix), and a UDP one with traffic class 0 must come back byte for byte
  * from packet6_build_udp fed with what was parsed: the checksum the builder
- * writes is the only one the parser accepts.
+ * writes is the only non-zero one the parser accepts. A zero one parses
+ * flagged (udp_no_checksum: routers forward it, receivers drop it); the
+ * same bytes with the builder's checksum written in then parse unflagged.
  *
  * As text: an address that parses formats to text that parses to the same
  * address; a refusal points inside the text.
@@ -68,8 +70,17 @@ static void rebuild_udp(const uint8_t *data, const struct packet6_info *pi)
 	if (buf == NULL)
 		return;
 	if (packet6_build_udp(buf, want, &s, &d, pi->hop_limit, pi->flow_label, pi->payload,
-			      pi->payload_len) != want ||
-	    memcmp(buf, data, want) != 0)
+			      pi->payload_len) != want)
+		abort();
+	if (pi->udp_no_checksum) { /* the only bytes that may differ: the sum */
+		struct packet6_info summed;
+
+		if (packet6_parse(buf, want, &summed, NULL, 0) != PACKET_OK ||
+		    summed.udp_no_checksum)
+			abort();
+		buf[IPV6_HEADER_SIZE + 6] = buf[IPV6_HEADER_SIZE + 7] = 0;
+	}
+	if (memcmp(buf, data, want) != 0)
 		abort();
 	free(buf);
 }
@@ -92,6 +103,10 @@ static void check_packet(const uint8_t *data, size_t size)
 	    (info.payload < data || info.payload + info.payload_len > data + size))
 		abort();
 	if (info.icmp_error && info.inner.offset + info.inner.len > size)
+		abort();
+	if (info.udp_no_checksum !=
+	    (info.next_header == IPPROTO_NUM_UDP && data[info.l4_offset + 6] == 0 &&
+	     data[info.l4_offset + 7] == 0))
 		abort();
 	forward(data, size, &info);
 	rebuild_udp(data, &info);

@@ -23,11 +23,29 @@
 #                 100 ms, with no shift by the route's prefix since Linux
 #                 commit 0201eedb69b2, 2026; before it, 1000 ms >> 2 = 250
 #                 ms over a /64 would have refused it)
-# Usage: lab_router6.sh (needs root and python3).
+#   zero-csum     UDP with checksum 0 (RFC 8200 8.1 forbids it), sent raw
+#                 to b's open port 7000, b's closed port 9 and r2's own
+#                 2001:db8:2::1 port 9: both routers forward it, b and
+#                 r2's stack drop it (Udp6InCsumErrors, __udp6_lib_rcv
+#                 udp6_csum_zero_error), b's socket reads nothing and no
+#                 error comes back (tests/test_router6.c
+#                 test_zero_checksum_forwarded_then_dropped)
+# And real `traceroute -6 -n` (2.1.2) from a, one probe a hop, its lines
+# with the times as T, against the same routers: b (port unreachable, no
+# mark), 2001:db9::1 (no route, !N), 2001:db8:3::1 (address unreachable
+# after r1's neighbour discovery fails, !H), then r2 rejecting forwarded
+# probes with each ICMPv6 code nft offers (no-route !N, admin-prohibited
+# !X, addr-unreachable !H, port-unreachable: no mark, the trace ends,
+# policy-fail !<5>, reject-route !<6>): traceroute.c parse_icmp_res, which
+# app/world/icmpapp.c traceroute_icmp_res follows
+# (tests/test_runner_trace6.c).
+# Usage: lab_router6.sh (needs root, python3 and traceroute).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 lab_need_root
-command -v python3 >/dev/null || { echo "SKIP: needs python3"; exit "$LAB_SKIP"; }
+for tool in python3 traceroute; do
+	command -v "$tool" >/dev/null || { echo "SKIP: needs $tool"; exit "$LAB_SKIP"; }
+done
 EXPECTED="$(dirname "$0")/router6_expected.txt"
 trap 'for n in a r1 r2 b; do lab_del_ns "$LAB-$n"; done' EXIT
 
@@ -127,6 +145,81 @@ else:
 PY
 }
 
+# snmp6 NS COUNTER: the namespace's /proc/net/snmp6 counter.
+snmp6() { ns "$1" awk -v c="$2" '$1 == c { print $2 }' /proc/net/snmp6; }
+
+# zero_csum: the zero-csum case (above), one line of counters' deltas.
+zero_csum() {
+	local f1 f2 c2 cb out
+	out=$(mktemp)
+	# b's socket on port 7000 counts what it reads until 2 s pass quietly;
+	# it says when it is bound (a file), and the sends wait for that.
+	ns b timeout 20 python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind(("2001:db8:2::5", 7000)); s.settimeout(2); n = 0
+open(sys.argv[1], "w").close()
+try:
+    while True:
+        s.recv(100); n += 1
+except OSError:
+    pass
+print(n)' "$out.bound" >"$out" &
+	for _ in $(seq 100); do [ -e "$out.bound" ] && break; sleep 0.1; done
+	f1=$(snmp6 r1 Ip6OutForwDatagrams) f2=$(snmp6 r2 Ip6OutForwDatagrams)
+	c2=$(snmp6 r2 Udp6InCsumErrors) cb=$(snmp6 b Udp6InCsumErrors)
+	ns a python3 - <<'PY'
+import socket, struct, time
+IPV6_RECVERR = 25
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_UDP)
+s.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVERR, 1)
+s.bind(("2001:db8:1::5", 0))
+for dst, port in (("2001:db8:2::5", 7000), ("2001:db8:2::5", 9), ("2001:db8:2::1", 9)):
+    # a raw IPv6 socket writes no checksum unless IPV6_CHECKSUM asks: 0 stays
+    s.sendto(struct.pack("!HHHH", 5000, port, 12, 0) + b"ping", (dst, 0))
+time.sleep(0.5)
+errors = 0
+while True:
+    try:
+        s.recvmsg(2048, 512, socket.MSG_ERRQUEUE | socket.MSG_DONTWAIT)
+        errors += 1
+    except BlockingIOError:
+        break
+print("zero-csum errors-at-a=%d" % errors)
+PY
+	wait
+	echo "zero-csum r1-forwarded=$(($(snmp6 r1 Ip6OutForwDatagrams) - f1))" \
+		"r2-forwarded=$(($(snmp6 r2 Ip6OutForwDatagrams) - f2))" \
+		"r2-csum-errors=$(($(snmp6 r2 Udp6InCsumErrors) - c2))" \
+		"b-csum-errors=$(($(snmp6 b Udp6InCsumErrors) - cb)) b-read=$(cat "$out")"
+	rm -f "$out" "$out.bound"
+}
+
+# trace CASE DST: traceroute -6 -n from a, one probe a hop; its hop lines
+# with each time as T, after "CASE".
+trace() {
+	sleep 1 # r2's ICMPv6 bucket full again (6 at once, one per 100 ms)
+	ns a traceroute -6 -n -q 1 -N 1 -w 5 -m 5 "$2" 2>&1 | tail -n +2 |
+		sed -E "s/[0-9]+\.[0-9]+ ms/T/g; s/^/trace-$1 /"
+}
+
+# traces: the traceroute cases (above); r2's forward chain rejects each
+# ICMPv6 code in turn, then is emptied.
+traces() {
+	trace port 2001:db8:2::5
+	trace no-route 2001:db9::1
+	trace addr-unreach 2001:db8:3::1
+	ns r2 nft add table ip6 lab
+	ns r2 nft 'add chain ip6 lab fw { type filter hook forward priority 0; }'
+	for code in no-route admin-prohibited addr-unreachable port-unreachable policy-fail \
+		reject-route; do
+		ns r2 nft flush chain ip6 lab fw
+		ns r2 nft add rule ip6 lab fw udp dport 33434-33534 reject with icmpv6 type "$code"
+		trace "reject-$code" 2001:db8:2::5
+	done
+	ns r2 nft delete table ip6 lab
+}
+
 got=$(
 	probe hop-limit 2001:db8:2::5 7000 2 1 1 1
 	probe no-route 2001:db9::1 9 64 1 1 1
@@ -135,6 +228,8 @@ got=$(
 	probe too-big 2001:db8:2::5 7000 64 1252 1 1
 	sleep 2 # r1's bucket for a full again
 	probe burst 2001:db9::1 9 64 1 10 1
+	zero_csum
+	traces
 	ns r1 sysctl net.ipv6.icmp.ratelimit
 )
 want=$(grep -v '^#' "$EXPECTED")

@@ -178,4 +178,43 @@ expect_exit 2 "matrix --family 6 --techniques" -- "$natsim" matrix --family 6 --
 contains "$err" "--family 6 runs the agent over UDP" "matrix --family 6 --techniques refused"
 expect_exit 2 "matrix --family bad" -- "$natsim" matrix --family 5
 contains "$err" "--family expects 4, 6 or dual, not '5'" "matrix --family 5"
+# raw icmp over IPv6: an echo request of alice's making is answered; a
+# stray port unreachable (RFC 7915's 1/4 for ICMP's 3/3) quoting an IPv6
+# datagram nobody sent is INVALID to alice's RFC 6092 home; a wrong
+# checksum is malformed at the first router.
+cat >"$tmp/rawicmp6.nsim" <<'NSIM'
+router home ipv6 2001:db8:1::/64
+host alice at 2001:db8:1::5 behind home
+host web at 2001:db8:ff::80 public
+at 1s raw icmp alice to web type echo-request id 9 seq 1
+at 2s raw icmp web to 2001:db8:1::5 type port-unreachable about [2001:db8:1::5]:4000 to web:53
+at 3s raw icmp alice to web type echo-request checksum bad
+NSIM
+expect_exit 0 "raw icmp over IPv6" -- "$natsim" run -v "$tmp/rawicmp6.nsim"
+contains "$out" "alice sends a raw ICMPv6 echo request to web" "raw icmp to a name goes over IPv6"
+contains "$out" "alice     #2 delivered ping reply 2001:db8:ff::80 → 2001:db8:1::5 (echo reply id=9 seq=1)" \
+	"web answers alice's raw echo request"
+contains "$out" "web sends a raw ICMPv6 port unreachable to 2001:db8:1::5" "port-unreachable as ICMPv6's"
+contains "$out" "about alice's UDP [2001:db8:1::5]:4000 → [2001:db8:ff::80]:53" "it quotes an IPv6 datagram"
+contains "$out" "home      ✗ #3 firewall dropped ICMPv6 port unreachable" "the stray error is dropped at home"
+contains "$out" "home      #4 in lan: malformed: bad ICMPv6 checksum" "checksum bad spoils the ICMPv6 sum"
+# raw tcp over IPv6: a SYN between two public hosts arrives as an IPv6 TCP
+# segment; a stray SYN+ACK to alice is INVALID to her home's firewall.
+cat >"$tmp/rawtcp6.nsim" <<'NSIM'
+router home ipv6 2001:db8:1::/64
+host alice at 2001:db8:1::5 behind home
+host web at 2001:db8:ff::80 public
+host web2 at 2001:db8:ff::81 public
+at 1s raw tcp web to web2:80 flags syn from port 4000 seq 7
+at 2s raw tcp web to [2001:db8:1::5]:4000 flags syn,ack seq 9 ack 8
+NSIM
+expect_exit 0 "raw tcp over IPv6" -- "$natsim" run -v "$tmp/rawtcp6.nsim"
+contains "$out" "web sends a raw TCP segment [SYN] from port 4000 to [2001:db8:ff::81]:80" \
+	"raw tcp to a name goes over IPv6"
+contains "$out" "web2      #1 in eth0: TCP [2001:db8:ff::80]:4000 → [2001:db8:ff::81]:80 [SYN] seq=7 win=64240 len=0 hlim=63" \
+	"the SYN arrives as IPv6 TCP"
+contains "$out" "web2      #2 sent TCP [2001:db8:ff::81]:80 → [2001:db8:ff::80]:4000 [RST, ACK] seq=0 ack=8" \
+	"web2 answers the SYN to its closed port with an RST (tcp_v6_send_reset)"
+contains "$out" "home      ✗ #3 firewall dropped [2001:db8:ff::80]:32768 → [2001:db8:1::5]:4000: rule FORWARD #2 (-m state --state INVALID -j DROP)" \
+	"the stray SYN+ACK is INVALID at alice's home"
 finish
