@@ -449,7 +449,7 @@ enum node_path_cause {
 	NODE_PATH_PACKET_TOO_BIG,  /* router: an IPv6 packet bigger than the out
 				    * link's MTU (`mtu`): IPv6 routers never
 				    * fragment (RFC 8200 section 5) */
-	NODE_PATH_NO_NEIGHBOUR6,   /* router: the IPv6 next hop (addr6) is on no
+	NODE_PATH_NO_NEIGHBOUR6,   /* router or host: the IPv6 next hop (addr6) is on no
 				    * attachment of the out link: address
 				    * unreachable (natsim has no neighbour
 				    * discovery; Linux answers so when it fails) */
