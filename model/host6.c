@@ -499,7 +499,7 @@ static void host6_no_neighbour(struct host *h, struct iface *ifc, struct packet 
 			       const struct packet6_info *info, const struct ip6_addr *hop)
 {
 	struct node_path_facts why = {
-	    .cause = NODE_PATH_NO_NEIGHBOUR6, .flow = packet6_flow_of(info), .addr6 = *hop};
+	    .cause = NODE_PATH_HOST_NO_NEIGHBOUR6, .flow = packet6_flow_of(info), .addr6 = *hop};
 	struct packet *err = host6_error_for(h, p, info, &info->src, ICMP6_DEST_UNREACH,
 					     ICMP6_ADDR_UNREACH, true, &why.answer);
 

@@ -223,11 +223,12 @@ static void test_gateway_nobody_holds(void **state)
 	assert_non_null(d);
 	assert_string_equal(d->node, "a1");
 	assert_int_equal(d->verdict.kind, NODE_VERDICT_PATH);
-	assert_true(ip6_equal(&world6_path_drop(w, id, "a1", NODE_PATH_NO_NEIGHBOUR6)->addr6,
+	assert_true(ip6_equal(&world6_path_drop(w, id, "a1", NODE_PATH_HOST_NO_NEIGHBOUR6)->addr6,
 			      &T6(1, 0x99)));
-	assert_int_equal(world6_path_drop(w, id, "a1", NODE_PATH_NO_NEIGHBOUR6)->answer.code,
+	assert_int_equal(world6_path_drop(w, id, "a1", NODE_PATH_HOST_NO_NEIGHBOUR6)->answer.code,
 			 ICMP6_ADDR_UNREACH);
-	assert_non_null(strstr(d->why, "its next hop 2001:db8:1::99"));
+	assert_non_null(strstr(d->why, "nobody on its link holds 2001:db8:1::99, so its neighbour "
+				       "solicitations would go unanswered"));
 	assert_int_equal(box.n_errors, 1);
 	assert_int_equal(box.err.type, ICMP6_DEST_UNREACH);
 	assert_int_equal(box.err.code, ICMP6_ADDR_UNREACH);
