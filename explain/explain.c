@@ -661,10 +661,11 @@ static void reject_answer6(const struct icmp_answer *a, size_t used, char *out, 
 		if (a->packet_id != 0)
 			nat_append(out, size, used, ", #%llu", (unsigned long long)a->packet_id);
 	} else if (a->kind == ICMP_ANSWER_RATE_LIMITED) {
-		nat_append(out, size, used,
-			   ", but did not tell the sender (ICMPv6 %s): Linux's ICMPv6 rate limit (6 "
-			   "at once per destination, then one per net.ipv6.icmp.ratelimit, 100 ms)",
-			   name);
+		nat_append(
+		    out, size, used,
+		    ", but did not tell the sender (ICMPv6 %s): Linux's ICMPv6 rate limit (6 "
+		    "at once per destination, then one per net.ipv6.icmp.ratelimit, 100 ms)",
+		    name);
 	} else if (a->kind == ICMP_ANSWER_NEVER) {
 		nat_append(out, size, used,
 			   ", and told the sender nothing (RFC 4443 2.4(e): no error about an "
@@ -942,6 +943,16 @@ static size_t path_node_sentence6(const struct node_path_facts *f, const char *n
 			 "routes to, so no neighbour would answer for it",
 			 node, explain_flow(i, flow, sizeof(flow)),
 			 ip6_format(&f->addr6, a, sizeof(a)));
+		break;
+	case NODE_PATH_HOST_NO_NEIGHBOUR6:
+		/* model/host6.c host6_no_neighbour: Linux's ndisc_error_report ->
+		 * ip6_link_failure answers the host itself; natsim has no
+		 * neighbour discovery and answers at once, Linux after ~3 s. */
+		snprintf(
+		    out, size,
+		    "%s dropped %s: nobody on its link holds %s, so its neighbour solicitations "
+		    "would go unanswered and its own stack reports the failure to itself",
+		    node, explain_flow(i, flow, sizeof(flow)), ip6_format(&f->addr6, a, sizeof(a)));
 		break;
 	case NODE_PATH_XLAT: /* model/router_xlat.c: NPTv6 or NAT64 refused it */
 		snprintf(out, size, "%s dropped %s: %s", node, explain_flow(i, flow, sizeof(flow)),

@@ -360,6 +360,8 @@ bool host6_has_route(const struct host *h, const struct ip6_addr *dst)
 
 static void host6_refuse(struct host *h, struct iface *at, struct packet *p,
 			 const struct packet6_info *info, const struct fw_verdict *v);
+static void host6_no_neighbour(struct host *h, struct iface *ifc, struct packet *p,
+			       const struct packet6_info *info, const struct ip6_addr *hop);
 
 /* Route, OUTPUT, transmit a packet this host originates. `info` NULL: raw
  * bytes that do not parse, which skip the filter. Returns the id, or 0. */
@@ -391,6 +393,10 @@ static uint64_t host6_output(struct host *h, struct packet *p, const struct pack
 	if (info != NULL && !host6_filter(h, FW_CHAIN_OUTPUT, info, p->len, &v)) {
 		host6_refuse(h, ifc, p, info, &v);
 		return 0;
+	}
+	if (info != NULL && !link_has_neighbour6(ifc->link, ifc, &hop)) {
+		host6_no_neighbour(h, ifc, p, info, &hop);
+		return id; /* the send succeeded: Linux queues it while it resolves */
 	}
 	link_transmit6(ifc->link, ifc, &hop, p);
 	return id;
@@ -477,6 +483,29 @@ static void host6_loopback(struct host *h, struct packet *p)
 		return;
 	}
 	host6_receive(h, host_iface(h), p);
+}
+
+/* Nobody on the link holds the next hop `hop`: Linux's neighbour entry
+ * fails (3 solicitations, RetransTimer 1 s) and ndisc_error_report ->
+ * ip6_link_failure -> icmpv6_send(ICMPV6_DEST_UNREACH, ICMPV6_ADDR_UNREACH)
+ * quotes the packet to its sender, this host itself: from its own address
+ * (icmp6_send routes back to the quoted source), through lo, never rate
+ * limited (icmpv6_xrlim_allow passes loopback). It reaches the socket
+ * (tcp_v6_err: EHOSTUNREACH; __udp6_lib_err), and traceroute prints !H.
+ * natsim has no neighbour discovery and answers at once, as its routers do
+ * (router6.c, NODE_PATH_NO_NEIGHBOUR6; docs/ipv6.md says so). Raw bytes
+ * that do not parse (no `info`) are left to the link's own drop. */
+static void host6_no_neighbour(struct host *h, struct iface *ifc, struct packet *p,
+			       const struct packet6_info *info, const struct ip6_addr *hop)
+{
+	struct node_path_facts why = {
+	    .cause = NODE_PATH_HOST_NO_NEIGHBOUR6, .flow = packet6_flow_of(info), .addr6 = *hop};
+	struct packet *err = host6_error_for(h, p, info, &info->src, ICMP6_DEST_UNREACH,
+					     ICMP6_ADDR_UNREACH, true, &why.answer);
+
+	node_drop_verdict(&h->node, ifc, p, TRACE_DROP_NO_ROUTE, NODE_VERDICT_PATH, &why);
+	if (err != NULL)
+		host6_loopback(h, err);
 }
 
 /* The filter refused p. A REJECT answers with its rule's error

@@ -425,40 +425,46 @@ enum xlat_refusal {
 /* Why a router or a host dropped a packet on its own path (not by its
  * firewall's or its NAT's verdict). */
 enum node_path_cause {
-	NODE_PATH_MALFORMED,	   /* the parser refused it: detail is its reason */
-	NODE_PATH_NO_ROUTE,	   /* router: no table entry and no default route */
-	NODE_PATH_TTL,		   /* router: TTL would reach 0 (RFC 1812 5.3.1) */
-	NODE_PATH_NO_HAIRPIN,	   /* router: an inside host sent to the NAT's public side
-				    * and hairpinning is off (RFC 4787 REQ-9) */
-	NODE_PATH_NAT_UNPARSABLE,  /* router: its NAT produced bytes that do not parse */
-	NODE_PATH_OWN_NO_SOCKET,   /* router with input accept: nothing listens there */
-	NODE_PATH_OWN_ADDRESS,	   /* router with input drop: addressed to the router */
-	NODE_PATH_HOST_NO_ROUTE,   /* host: dst off-link and no gateway */
-	NODE_PATH_HOST_UNATTACHED, /* host: its interface is on no link */
-	NODE_PATH_NOT_FOR_US,	   /* host: addressed to another address */
-	NODE_PATH_NO_SOCKET,	   /* host: nothing listens on the port */
-	NODE_PATH_CT_INVALID,	   /* router: a TCP segment conntrack marked INVALID,
-				    * addressed to the NAT's public side: no DNAT
-				    * without an entry, and INPUT drops it */
-	NODE_PATH_NO_IPV6_ROUTE,   /* router: no IPv6 route matches (Linux's
-				    * ip6_null_entry: ip6_pkt_discard) */
-	NODE_PATH_NO_IPV6_ADDRESS, /* host: an IPv6 packet, and the host has no IPv6
-				    * address */
-	NODE_PATH_HOP_LIMIT,	   /* router: IPv6 hop limit would reach 0 (RFC 8200
-				    * section 3, ip6_forward) */
-	NODE_PATH_PACKET_TOO_BIG,  /* router: an IPv6 packet bigger than the out
-				    * link's MTU (`mtu`): IPv6 routers never
-				    * fragment (RFC 8200 section 5) */
-	NODE_PATH_NO_NEIGHBOUR6,   /* router: the IPv6 next hop (addr6) is on no
-				    * attachment of the out link: address
-				    * unreachable (natsim has no neighbour
-				    * discovery; Linux answers so when it fails) */
-	NODE_PATH_XLAT,		   /* router: its NPTv6 or NAT64 refused it
-				    * (model/router_xlat.h); xlat says why */
-	NODE_PATH_UDP6_CSUM_ZERO,  /* host, or a router's own stack: UDP over IPv6
-				    * with checksum 0, which RFC 8200 8.1 forbids
-				    * (Linux __udp6_lib_rcv: udp6_csum_zero_error);
-				    * routers forward it */
+	NODE_PATH_MALFORMED,	      /* the parser refused it: detail is its reason */
+	NODE_PATH_NO_ROUTE,	      /* router: no table entry and no default route */
+	NODE_PATH_TTL,		      /* router: TTL would reach 0 (RFC 1812 5.3.1) */
+	NODE_PATH_NO_HAIRPIN,	      /* router: an inside host sent to the NAT's public side
+				       * and hairpinning is off (RFC 4787 REQ-9) */
+	NODE_PATH_NAT_UNPARSABLE,     /* router: its NAT produced bytes that do not parse */
+	NODE_PATH_OWN_NO_SOCKET,      /* router with input accept: nothing listens there */
+	NODE_PATH_OWN_ADDRESS,	      /* router with input drop: addressed to the router */
+	NODE_PATH_HOST_NO_ROUTE,      /* host: dst off-link and no gateway */
+	NODE_PATH_HOST_UNATTACHED,    /* host: its interface is on no link */
+	NODE_PATH_NOT_FOR_US,	      /* host: addressed to another address */
+	NODE_PATH_NO_SOCKET,	      /* host: nothing listens on the port */
+	NODE_PATH_CT_INVALID,	      /* router: a TCP segment conntrack marked INVALID,
+				       * addressed to the NAT's public side: no DNAT
+				       * without an entry, and INPUT drops it */
+	NODE_PATH_NO_IPV6_ROUTE,      /* router: no IPv6 route matches (Linux's
+				       * ip6_null_entry: ip6_pkt_discard) */
+	NODE_PATH_NO_IPV6_ADDRESS,    /* host: an IPv6 packet, and the host has no IPv6
+				       * address */
+	NODE_PATH_HOP_LIMIT,	      /* router: IPv6 hop limit would reach 0 (RFC 8200
+				       * section 3, ip6_forward) */
+	NODE_PATH_PACKET_TOO_BIG,     /* router: an IPv6 packet bigger than the out
+				       * link's MTU (`mtu`): IPv6 routers never
+				       * fragment (RFC 8200 section 5) */
+	NODE_PATH_NO_NEIGHBOUR6,      /* router: the IPv6 next hop (addr6) is on no
+				       * attachment of the out link: address
+				       * unreachable (natsim has no neighbour
+				       * discovery; Linux answers so when it fails) */
+	NODE_PATH_XLAT,		      /* router: its NPTv6 or NAT64 refused it
+				       * (model/router_xlat.h); xlat says why */
+	NODE_PATH_UDP6_CSUM_ZERO,     /* host, or a router's own stack: UDP over IPv6
+				       * with checksum 0, which RFC 8200 8.1 forbids
+				       * (Linux __udp6_lib_rcv: udp6_csum_zero_error);
+				       * routers forward it */
+	NODE_PATH_HOST_NO_NEIGHBOUR6, /* host: the IPv6 next hop of its own packet
+				       * (addr6: the destination on-link, or the
+				       * gateway) is on no attachment of its link:
+				       * Linux's neighbour entry fails and the host
+				       * reports address unreachable to itself
+				       * (ndisc_error_report -> ip6_link_failure) */
 	NODE_PATH_COUNT
 };
 
@@ -470,7 +476,7 @@ struct node_path_facts {
 	uint8_t prefix_len;		/* HOST_NO_ROUTE: the interface's */
 	struct ip6_addr addr6;		/* IPv6 (flow.ip_version 6): HOST_NO_ROUTE,
 					 * NOT_FOR_US as addr (the interface's);
-					 * NO_NEIGHBOUR6: the next hop */
+					 * *NO_NEIGHBOUR6: the next hop */
 	const char *iface;		/* HOST_UNATTACHED: the interface */
 	const char *detail;		/* MALFORMED: the parser's reason */
 	uint32_t mtu;			/* PACKET_TOO_BIG: the out link's MTU */

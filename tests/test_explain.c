@@ -109,7 +109,7 @@ static void test_firewall_reasons(void **state)
 
 static void test_firewall_drop(void **state)
 {
-	struct fw_verdict v = {FW_REJECT,    FW_REASON_RULE, FW_CHAIN_OUTPUT,	    0,
+	struct fw_verdict v = {FW_REJECT,    FW_REASON_RULE, FW_CHAIN_OUTPUT,	     0,
 			       &reject_6000, CONNTRACK_NEW,  CONNTRACK_INVALID_NONE, NULL};
 	struct verdict_flow flow = {.form = VERDICT_FLOW_PARSED,
 				    .proto = 17,
@@ -396,6 +396,11 @@ static void test_path_causes(void **state)
 	     "r dropped [2001:db8:1::5]:4000 \u2192 [2001:db8:2::1]:53: its UDP checksum is 0 "
 	     "(none), which IPv6 does not allow (RFC 8200 section 8.1); routers forward such a "
 	     "datagram, the receiver drops it without an answer"},
+	    {{.cause = NODE_PATH_HOST_NO_NEIGHBOUR6, .flow = UDP6_FLOW, .addr6 = ADDR6(9, 2)},
+	     2,
+	     "r dropped [2001:db8:1::5]:4000 \u2192 [2001:db8:2::1]:53: nobody on its link holds "
+	     "2001:db8:2::9, so its neighbour solicitations would go unanswered and its own stack "
+	     "reports the failure to itself"},
 	};
 	char text[400];
 
@@ -721,13 +726,13 @@ static void test_nat_icmp_words(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_firewall_reasons),	cmocka_unit_test(test_firewall_drop),
-	    cmocka_unit_test(test_nat_decisions),	cmocka_unit_test(test_nat_icmp_words),
-	    cmocka_unit_test(test_nat_filtered),	cmocka_unit_test(test_nat_filter_words),
-	    cmocka_unit_test(test_path_causes),		cmocka_unit_test(test_flow6),
-	    cmocka_unit_test(test_xlat_refusals),
-	    cmocka_unit_test(test_no_socket_names_tcp), cmocka_unit_test(test_link_causes),
-	    cmocka_unit_test(test_flow_forms),		cmocka_unit_test(test_record_keeps_verdict),
+	    cmocka_unit_test(test_firewall_reasons),	 cmocka_unit_test(test_firewall_drop),
+	    cmocka_unit_test(test_nat_decisions),	 cmocka_unit_test(test_nat_icmp_words),
+	    cmocka_unit_test(test_nat_filtered),	 cmocka_unit_test(test_nat_filter_words),
+	    cmocka_unit_test(test_path_causes),		 cmocka_unit_test(test_flow6),
+	    cmocka_unit_test(test_xlat_refusals),	 cmocka_unit_test(test_no_socket_names_tcp),
+	    cmocka_unit_test(test_link_causes),		 cmocka_unit_test(test_flow_forms),
+	    cmocka_unit_test(test_record_keeps_verdict),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -200,25 +200,40 @@ static void test_no_gateway(void **state)
 	}
 }
 
-/* An IPv6 gateway nobody on the link holds: the link drops the datagram at
- * a1 (no neighbour; natsim has no neighbour discovery), naming it. */
+/* An IPv6 gateway nobody on the link holds: a1's neighbour resolution
+ * fails and a1's own stack quotes the datagram back to itself as address
+ * unreachable (ndisc_error_report -> ip6_link_failure -> icmpv6_send), from
+ * its own address, through lo, to the socket (__udp6_lib_err). natsim has
+ * no neighbour discovery: at once, where Linux waits ~3 s. */
 static void test_gateway_nobody_holds(void **state)
 {
 	struct world6 *w = *state;
-	struct host_socket *s = host_udp_bind6(w->a1, NULL, 4000, NULL, NULL);
+	struct inbox6 box = {0};
+	struct host_socket *s = host_udp_bind6(w->a1, NULL, 4000, inbox6_recv, &box);
 	struct endpoint6 to = {T6(2, 9), 7000};
 	const struct trace_packet *d;
 	uint64_t id;
 
+	host_udp_set_error6_fn(s, inbox6_error);
 	host_set_gateway6(w->a1, &T6(1, 0x99));
 	id = host_udp_sendto6(s, &to, "x", 1);
+	assert_true(id != 0);
+	test_run_ms(w->net, 100);
 	d = world6_hop(w, id, TRACE_HOP_DROP);
 	assert_non_null(d);
 	assert_string_equal(d->node, "a1");
-	assert_int_equal(d->verdict.kind, NODE_VERDICT_LINK);
-	assert_true(ip6_equal(&((const struct link_drop_facts *)d->verdict.facts)->next_hop6,
+	assert_int_equal(d->verdict.kind, NODE_VERDICT_PATH);
+	assert_true(ip6_equal(&world6_path_drop(w, id, "a1", NODE_PATH_HOST_NO_NEIGHBOUR6)->addr6,
 			      &T6(1, 0x99)));
-	assert_non_null(strstr(d->why, "nobody on link lan has address 2001:db8:1::99"));
+	assert_int_equal(world6_path_drop(w, id, "a1", NODE_PATH_HOST_NO_NEIGHBOUR6)->answer.code,
+			 ICMP6_ADDR_UNREACH);
+	assert_non_null(strstr(d->why, "nobody on its link holds 2001:db8:1::99, so its neighbour "
+				       "solicitations would go unanswered"));
+	assert_int_equal(box.n_errors, 1);
+	assert_int_equal(box.err.type, ICMP6_DEST_UNREACH);
+	assert_int_equal(box.err.code, ICMP6_ADDR_UNREACH);
+	assert_true(ip6_equal(&box.err.reporter, &T6(1, 5)));
+	assert_int_equal(box.err.remote.port, 7000);
 }
 
 /* An IPv6-only host: no IPv4 address, its text shows IPv6 alone, and it

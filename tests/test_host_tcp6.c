@@ -275,6 +275,25 @@ static void test_icmp6_no_route_ends_connect(void **state)
 	host_tcp_close(t->client.s);
 }
 
+/* An on-link address nobody holds: a1's neighbour resolution fails and
+ * its own stack quotes the SYN back as address unreachable (code 3,
+ * ndisc_error_report -> ip6_link_failure), which ends the connect in
+ * SYN-SENT with EHOSTUNREACH (tcp_v6_err, icmpv6_err_convert), as Linux's
+ * connect() to it (tests/lab/lab_router6.sh). */
+static void test_on_link_nobody_ends_connect(void **state)
+{
+	struct w6 *t = *state;
+	struct endpoint6 to = {T6(1, 0x99), 80};
+
+	t->client.s = host_tcp_connect6(t->w.a1, NULL, &to, false, on_event, &t->client);
+	assert_non_null(t->client.s);
+	test_run_ms(t->w.net, 50);
+	assert_int_equal(t->client.closed, 1);
+	assert_int_equal(t->client.error, EHOSTUNREACH);
+	assert_int_equal(socket_record(t->w.log, "a1", 1)->cause, TCP_CAUSE_ICMP);
+	host_tcp_close(t->client.s);
+}
+
 /* 200 000 bytes a1 -> srv arrive whole and in order; a full segment
  * carries 1428 bytes (MSS 1440 less the timestamps' 12) in a 1500-byte
  * IPv6 packet. */
@@ -358,6 +377,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_icmp6_port_unreachable_refuses, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_icmp6_no_route_ends_connect, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reject_tcp_reset6, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_on_link_nobody_ends_connect, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_transfer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_time_wait, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_v6only_port_spaces, setup, teardown),

@@ -129,6 +129,22 @@ static void test_unreachable_marks(void **state)
 	assert_string_equal(s.lines[4], " 4  3fff:0:2::2  41.000 ms  41.000 ms  41.000 ms");
 }
 
+/* An on-link address nobody holds: alice's own stack answers address
+ * unreachable from alice's address (ndisc_error_report -> ip6_link_failure
+ * -> icmpv6_send), so hop 1 is alice, marked !H, as Linux traceroute -6 -n
+ * printed in tests/lab/lab_router6.sh (natsim answers at once, Linux after
+ * ND's ~3 s). */
+static void test_on_link_nobody_is_h_from_self(void **state)
+{
+	struct seen s;
+
+	(void)state;
+	run("at 1s traceroute alice to 2001:db8:1::99 max-hops 5\n", &s);
+	assert_int_equal(s.n, 3); /* the header, hop 1, the result line again */
+	assert_string_equal(s.lines[1], " 1  2001:db8:1::5  0.000 ms !H  0.000 ms !H  0.000 ms !H");
+	assert_string_equal(s.lines[2], s.lines[1]);
+}
+
 /* traceroute 2.1.2's parse_icmp_res, both families: the mark and whether
  * the probe ends the trace. */
 static void test_icmp_res_table(void **state)
@@ -306,6 +322,7 @@ int main(void)
 	    cmocka_unit_test(test_trace_to_public_host),
 	    cmocka_unit_test(test_admin_prohibited_ends_with_x),
 	    cmocka_unit_test(test_unreachable_marks),
+	    cmocka_unit_test(test_on_link_nobody_is_h_from_self),
 	    cmocka_unit_test(test_icmp_res_table),
 	    cmocka_unit_test(test_family_by_name),
 	    cmocka_unit_test(test_silent_hops_are_stars),

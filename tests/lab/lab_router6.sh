@@ -15,6 +15,10 @@
 #   hop-limit     hop limit 2 to b: r2 may not forward it
 #   no-route      to 2001:db9::1: r1 has no route
 #   addr-unreach  to 2001:db8:3::1: r1's neighbour discovery fails
+#   host-addr-unreach  to 2001:db8:1::99, on a's own link, which nobody
+#                 holds: a's own neighbour discovery fails and a's stack
+#                 reports address unreachable from a itself; a TCP
+#                 connect there ends with EHOSTUNREACH (tcp_v6_err)
 #   port-unreach  to b's closed port 9
 #   too-big       1300 bytes to b over r1's 1280-byte wan
 #   burst         ten datagrams at once to 2001:db9::1, r1 answering no
@@ -33,7 +37,8 @@
 # And real `traceroute -6 -n` (2.1.2) from a, one probe a hop, its lines
 # with the times as T, against the same routers: b (port unreachable, no
 # mark), 2001:db9::1 (no route, !N), 2001:db8:3::1 (address unreachable
-# after r1's neighbour discovery fails, !H), then r2 rejecting forwarded
+# after r1's neighbour discovery fails, !H), 2001:db8:1::99 (a's own
+# neighbour discovery fails: hop 1 is a itself, !H), then r2 rejecting forwarded
 # probes with each ICMPv6 code nft offers (no-route !N, admin-prohibited
 # !X, addr-unreachable !H, port-unreachable: no mark, the trace ends,
 # policy-fail !<5>, reject-route !<6>): traceroute.c parse_icmp_res, which
@@ -91,7 +96,7 @@ case, dst, port, hlim, size, count, wait = sys.argv[1], sys.argv[2], int(sys.arg
     int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), float(sys.argv[7])
 IPV6_RECVERR, IPV6_DONTFRAG = 25, 62
 roles = {"2001:db8:1::1": "r1-lan", "2001:db8:ff::1": "r1-wan", "2001:db8:ff::2": "r2-wan",
-         "2001:db8:2::1": "r2-lan", "2001:db8:2::5": "b"}
+         "2001:db8:2::1": "r2-lan", "2001:db8:2::5": "b", "2001:db8:1::5": "a"}
 # A socket a datagram: a queued error fails the socket's next send
 # (ECONNREFUSED), which would hold a burst back at the sender.
 socks = []
@@ -195,6 +200,23 @@ PY
 	rm -f "$out" "$out.bound"
 }
 
+# tcp_connect CASE DST: a TCP connect() from a to DST port 80, the errno
+# it ended with, by name.
+tcp_connect() {
+	ns a python3 - "$@" <<'PY'
+import errno, socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+s.settimeout(10)
+try:
+    s.connect((sys.argv[2], 80))
+    print("tcp-%s connected" % sys.argv[1])
+except socket.timeout:
+    print("tcp-%s timeout" % sys.argv[1])
+except OSError as e:
+    print("tcp-%s %s" % (sys.argv[1], errno.errorcode.get(e.errno, e.errno)))
+PY
+}
+
 # trace CASE DST: traceroute -6 -n from a, one probe a hop; its hop lines
 # with each time as T, after "CASE".
 trace() {
@@ -209,6 +231,7 @@ traces() {
 	trace port 2001:db8:2::5
 	trace no-route 2001:db9::1
 	trace addr-unreach 2001:db8:3::1
+	trace host-addr-unreach 2001:db8:1::99
 	ns r2 nft add table ip6 lab
 	ns r2 nft 'add chain ip6 lab fw { type filter hook forward priority 0; }'
 	for code in no-route admin-prohibited addr-unreachable port-unreachable policy-fail \
@@ -224,6 +247,8 @@ got=$(
 	probe hop-limit 2001:db8:2::5 7000 2 1 1 1
 	probe no-route 2001:db9::1 9 64 1 1 1
 	probe addr-unreach 2001:db8:3::1 9 64 1 1 6
+	probe host-addr-unreach 2001:db8:1::99 9 64 1 1 6
+	tcp_connect host-addr-unreach 2001:db8:1::99
 	probe port-unreach 2001:db8:2::5 9 64 1 1 1
 	probe too-big 2001:db8:2::5 7000 64 1252 1 1
 	sleep 2 # r1's bucket for a full again
