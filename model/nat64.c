@@ -24,8 +24,8 @@ struct nat64 {
 	uint16_t next_ip_id;
 };
 
-/* RFC 6146 4: TCP_EST "MUST NOT be less than 2 hours 4 minutes" and
- * TCP_TRANS not less than 4 minutes (RFC 5382 REQ-5's figures); natsim
+/* RFC 6146 4: TCP_EST at least 2 hours 4 minutes and TCP_TRANS at
+ * least 4 minutes (RFC 5382 REQ-5's figures); natsim
  * takes the minimums as defaults (Jool's constants.h: TCP_EST 2 h,
  * TCP_TRANS 4 min). */
 #define TCP_EST_MIN SIM_S(2 * 3600 + 4 * 60)
@@ -404,7 +404,7 @@ static struct nat64_result outbound_query(struct nat64 *n, int64_t now,
 
 /* RFC 6146 3.5.2, its IPv6 half: an IPv6 SYN with no session makes the
  * binding (EIM, as UDP's) in V6 INIT; any other segment with none is
- * dropped (3.5.2.2, CLOSED: "silently discarded"); one with a session
+ * dropped silently (3.5.2.2, CLOSED); one with a session
  * walks its state. */
 static struct nat64_result outbound_tcp(struct nat64 *n, int64_t now, const struct packet6_info *pi,
 					uint32_t dst4, const uint8_t *in, size_t len, uint8_t *out,

@@ -35,14 +35,14 @@
  *   - TCP (RFC 6146 3.5.2): an IPv6 SYN makes the binding (EIM, as UDP's),
  *     and the session walks 3.5.2.2's states (enum nat64_tcp_state) with
  *     section 4's lifetimes: TCP_TRANS (4 min) while opening, closing or
- *     after an RST, TCP_EST (2 h 4 min, the RFC's MUST-NOT-be-less; Jool's
+ *     after an RST, TCP_EST (2 h 4 min, the RFC's minimum; Jool's
  *     constants.h uses 2 h) once both SYNs passed. natsim keeps one session
  *     per binding (its state and remote in the binding): an IPv6 SYN to
  *     another remote from the same source port moves the session there,
  *     and other segments to or from another remote pass (ADF permitting)
  *     without moving it. A connection begun from the IPv4 side is
- *     dropped: 3.5.2.2's CLOSED state lets the NAT64 "silently drop
- *     externally initiated TCP connections" by policy (Jool's
+ *     dropped: 3.5.2.2's CLOSED state lets a NAT64 whose security policy asks
+ *     it silently drop externally initiated TCP connections (Jool's
  *     drop-externally-initiated-tcp), the simplest true choice, for EIF and
  *     ADF alike; the 6-second storing of the V4 SYN for a simultaneous open,
  *     and the ICMP port unreachable after it, are not modelled, nor is the
