@@ -1,5 +1,5 @@
 /*
- * nat64.h - a stateful NAT64 (RFC 6146) for UDP and ICMP: IPv6 hosts reach
+ * nat64.h - a stateful NAT64 (RFC 6146) for UDP, TCP and ICMP: IPv6 hosts reach
  * IPv4 servers at 64:ff9b::a.b.c.d (RFC 6052, model/xlat.h), each IPv6
  * flow bound to an IPv4 transport address from the NAT64's pool, and the
  * packets translated by RFC 7915 (model/xlat.h).
@@ -9,7 +9,7 @@
  * the binding has sent to (the session table's remote side, for filtering).
  *   - Mapping is endpoint-independent (RFC 4787 REQ-1): one binding per
  *     IPv6 source, whatever the remote. Bindings are made in RFC 6146 3.5.1
- *     (UDP) and 3.5.3 (ICMP queries), as Jool reads it; that the text asks
+ *     (UDP), 3.5.2 (TCP) and 3.5.3 (ICMP queries), as Jool reads it; that the text asks
  *     for REQ-1 there, and its sub-section 3.5.1.1, are not checked.
  *   - Pooling is paired (RFC 4787 REQ-2): every binding of one IPv6
  *     address uses the same IPv4 address (the first binding's, chosen in
