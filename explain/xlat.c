@@ -43,8 +43,8 @@ const char *explain_xlat_refusal(enum xlat_refusal why, enum xlat_result result)
 	case XLAT_REFUSED_EXHAUSTED:
 		return "its NAT64 has no pool port left for a new binding";
 	case XLAT_REFUSED_UNSUPPORTED:
-		return "its NAT64 does not translate this (natsim's NAT64 carries UDP and ICMP "
-		       "queries from the IPv6 side)";
+		return "its NAT64 does not translate this (natsim's NAT64 carries UDP, TCP and "
+		       "ICMP queries from the IPv6 side)";
 	case XLAT_REFUSED_UNTRANSLATABLE:
 		return explain_xlat_result(result);
 	case XLAT_REFUSED_MALFORMED:
@@ -54,6 +54,10 @@ const char *explain_xlat_refusal(enum xlat_refusal why, enum xlat_result result)
 		       "from its prefix";
 	case XLAT_REFUSED_NO_MEMORY:
 		return "no memory for the translated packet";
+	case XLAT_REFUSED_TCP_NO_SESSION:
+		return "its NAT64 has no TCP session for it, and only a SYN from the IPv6 side "
+		       "opens one (RFC 6146 3.5.2.2; natsim drops connections begun from the IPv4 "
+		       "side, the RFC's policy of silently dropping externally initiated ones)";
 	case XLAT_REFUSAL_COUNT:
 		break;
 	}

@@ -24,6 +24,13 @@ struct nat64 {
 	uint16_t next_ip_id;
 };
 
+/* RFC 6146 4: TCP_EST at least 2 hours 4 minutes and TCP_TRANS at
+ * least 4 minutes (RFC 5382 REQ-5's figures); natsim
+ * takes the minimums as defaults (Jool's constants.h: TCP_EST 2 h,
+ * TCP_TRANS 4 min). */
+#define TCP_EST_MIN SIM_S(2 * 3600 + 4 * 60)
+#define TCP_TRANS_MIN SIM_S(4 * 60)
+
 void nat64_config_default(struct nat64_config *cfg, uint32_t pool_address)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -35,6 +42,8 @@ void nat64_config_default(struct nat64_config *cfg, uint32_t pool_address)
 	cfg->filtering = NAT_ENDPOINT_INDEPENDENT;
 	cfg->udp_timeout = SIM_S(300); /* RFC 6146 4: UDP_DEFAULT */
 	cfg->icmp_timeout = SIM_S(60); /* RFC 6146 4: ICMP_DEFAULT */
+	cfg->tcp_est_timeout = TCP_EST_MIN;
+	cfg->tcp_trans_timeout = TCP_TRANS_MIN;
 	cfg->first_ip_id = 1;
 }
 
@@ -47,6 +56,7 @@ const char *nat64_verdict_name(enum nat64_verdict v)
 	    [NAT64_DROP_FILTERED] = "filtered",
 	    [NAT64_DROP_EXHAUSTED] = "exhausted",
 	    [NAT64_DROP_UNSUPPORTED] = "unsupported",
+	    [NAT64_DROP_TCP_NO_SESSION] = "tcp-no-session",
 	    [NAT64_DROP_UNTRANSLATABLE] = "untranslatable",
 	    [NAT64_DROP_MALFORMED] = "malformed",
 	};
@@ -58,7 +68,9 @@ struct nat64 *nat64_new(const struct nat64_config *cfg, struct trace *trace, con
 	/* RFC 6146 4: a UDP lifetime of at least UDP_MIN, 2 minutes (Jool's
 	 * global.c refuses less, validate_timeout with UDP_MIN). */
 	if (cfg->n_pool == 0 || cfg->n_pool > NAT64_MAX_POOL || cfg->port_lo == 0 ||
-	    cfg->port_lo > cfg->port_hi || cfg->udp_timeout < SIM_S(120) || cfg->icmp_timeout <= 0)
+	    cfg->port_lo > cfg->port_hi || cfg->udp_timeout < SIM_S(120) ||
+	    cfg->icmp_timeout <= 0 || cfg->tcp_est_timeout < TCP_EST_MIN ||
+	    cfg->tcp_trans_timeout < TCP_TRANS_MIN)
 		return NULL;
 	struct nat64 *n = calloc(1, sizeof(*n));
 	if (n == NULL)
@@ -154,8 +166,11 @@ void nat64_expire(struct nat64 *n, int64_t now)
 	n->n = keep;
 }
 
+/* A new binding's lifetime; a TCP one starts in V6 INIT, TCP_TRANS. */
 static int64_t lifetime(const struct nat64 *n, uint8_t proto)
 {
+	if (proto == IPPROTO_NUM_TCP)
+		return n->cfg.tcp_trans_timeout;
 	return proto == IPPROTO_NUM_ICMP ? n->cfg.icmp_timeout : n->cfg.udp_timeout;
 }
 
@@ -223,7 +238,9 @@ static struct nat64_binding *create(struct nat64 *n, uint8_t proto, const struct
 				    .proto = proto,
 				    .internal = {*ip, port},
 				    .external = {ip4, ext},
-				    .expires_at = now + lifetime(n, proto)};
+				    .expires_at = now + lifetime(n, proto),
+				    .tcp_state = proto == IPPROTO_NUM_TCP ? NAT64_TCP_V6_INIT
+									  : NAT64_TCP_CLOSED};
 	emit(n, b, TRACE_MAP_CREATED, 0);
 	return b;
 }
@@ -251,6 +268,95 @@ static bool filter_admits(const struct nat64 *n, const struct nat64_binding *b, 
 		if (b->remotes[i] == src)
 			return true;
 	return false;
+}
+
+static bool same_endpoint(struct endpoint a, struct endpoint b)
+{
+	return a.ip == b.ip && a.port == b.port;
+}
+
+/* ---- TCP's state machine (RFC 6146 3.5.2.2) ------------------------------ */
+
+const char *nat64_tcp_state_name(enum nat64_tcp_state s)
+{
+	static const char *const names[] = {
+	    [NAT64_TCP_CLOSED] = "CLOSED",
+	    [NAT64_TCP_V6_INIT] = "V6 INIT",
+	    [NAT64_TCP_V4_INIT] = "V4 INIT",
+	    [NAT64_TCP_ESTABLISHED] = "ESTABLISHED",
+	    [NAT64_TCP_V4_FIN_RCV] = "V4 FIN RCV",
+	    [NAT64_TCP_V6_FIN_RCV] = "V6 FIN RCV",
+	    [NAT64_TCP_V4_FIN_V6_FIN_RCV] = "V4 FIN + V6 FIN RCV",
+	    [NAT64_TCP_TRANS] = "TRANS",
+	};
+	return (size_t)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
+}
+
+enum tcp_timer { TIMER_KEEP, TIMER_EST, TIMER_TRANS };
+
+/* The FIN states: the other side's FIN closes both halves (TCP_TRANS);
+ * anything else keeps the session at TCP_EST. */
+static enum tcp_timer tcp_fin_rcv(struct nat64_binding *b, bool fin_closes)
+{
+	if (!fin_closes)
+		return TIMER_EST;
+	b->tcp_state = NAT64_TCP_V4_FIN_V6_FIN_RCV;
+	return TIMER_TRANS;
+}
+
+/* A segment with `flags` through an existing session, from the IPv6 side
+ * (from6) or the IPv4 side: its state moves as 3.5.2.2 says (the same
+ * walk as Jool's filtering_and_updating.c, tcp_*_state) and the lifetime
+ * it sets. An RST in a FIN state changes nothing (RFC 6146; Jool's
+ * handle-rst-during-fin-rcv, off by default, would). */
+static enum tcp_timer tcp_step(struct nat64_binding *b, bool from6, uint8_t flags)
+{
+	bool syn = flags & TCP_SYN, fin = flags & TCP_FIN, rst = flags & TCP_RST;
+
+	switch (b->tcp_state) {
+	case NAT64_TCP_V6_INIT:
+		if (syn && !from6)
+			b->tcp_state = NAT64_TCP_ESTABLISHED;
+		return !syn ? TIMER_KEEP : from6 ? TIMER_TRANS : TIMER_EST;
+	case NAT64_TCP_V4_INIT:
+		if (!(syn && from6))
+			return TIMER_KEEP;
+		b->tcp_state = NAT64_TCP_ESTABLISHED;
+		return TIMER_EST;
+	case NAT64_TCP_ESTABLISHED:
+		if (fin)
+			b->tcp_state = from6 ? NAT64_TCP_V6_FIN_RCV : NAT64_TCP_V4_FIN_RCV;
+		else if (rst)
+			b->tcp_state = NAT64_TCP_TRANS;
+		return fin ? TIMER_KEEP : rst ? TIMER_TRANS : TIMER_EST;
+	case NAT64_TCP_V4_FIN_RCV:
+		return tcp_fin_rcv(b, fin && from6);
+	case NAT64_TCP_V6_FIN_RCV:
+		return tcp_fin_rcv(b, fin && !from6);
+	case NAT64_TCP_TRANS:
+		if (rst)
+			return TIMER_KEEP;
+		b->tcp_state = NAT64_TCP_ESTABLISHED;
+		return TIMER_EST;
+	default: /* CLOSED (a binding is made in V6 INIT), V4 FIN + V6 FIN RCV */
+		return TIMER_KEEP;
+	}
+}
+
+/* tcp_step, then the lifetime it asks for from `now`. */
+static void tcp_update(const struct nat64 *n, struct nat64_binding *b, bool from6, uint8_t flags,
+		       int64_t now)
+{
+	switch (tcp_step(b, from6, flags)) {
+	case TIMER_EST:
+		b->expires_at = now + n->cfg.tcp_est_timeout;
+		break;
+	case TIMER_TRANS:
+		b->expires_at = now + n->cfg.tcp_trans_timeout;
+		break;
+	case TIMER_KEEP:
+		break;
+	}
 }
 
 /* ---- translation ------------------------------------------------------------- */
@@ -290,6 +396,40 @@ static struct nat64_result outbound_query(struct nat64 *n, int64_t now,
 		r.created = true;
 	}
 	b->expires_at = now + lifetime(n, proto);
+	note_remote(n, b, dst4);
+	struct xlat_v4_addrs o = {b->external, {dst4, pi->dport}};
+	struct xlat_6to4_options opt = {.ip_id = n->next_ip_id++};
+	return translated(r, b, xlat_6to4(in, len, &o, NULL, &opt, out, cap, out_len));
+}
+
+/* RFC 6146 3.5.2, its IPv6 half: an IPv6 SYN with no session makes the
+ * binding (EIM, as UDP's) in V6 INIT; any other segment with none is
+ * dropped silently (3.5.2.2, CLOSED); one with a session
+ * walks its state. */
+static struct nat64_result outbound_tcp(struct nat64 *n, int64_t now, const struct packet6_info *pi,
+					uint32_t dst4, const uint8_t *in, size_t len, uint8_t *out,
+					size_t cap, size_t *out_len)
+{
+	struct nat64_result r = {.verdict = NAT64_TRANSLATED};
+	struct nat64_binding *b = by_internal(n, IPPROTO_NUM_TCP, &pi->src, pi->sport);
+
+	struct endpoint remote = {dst4, pi->dport};
+	bool syn = pi->tcp_flags & TCP_SYN;
+
+	if (b == NULL) {
+		if (!syn)
+			return verdict(NAT64_DROP_TCP_NO_SESSION);
+		if ((b = create(n, IPPROTO_NUM_TCP, &pi->src, pi->sport, now)) == NULL)
+			return verdict(NAT64_DROP_EXHAUSTED);
+		b->tcp_remote = remote;
+		r.created = true;
+	} else if (same_endpoint(b->tcp_remote, remote)) {
+		tcp_update(n, b, true, pi->tcp_flags, now);
+	} else if (syn) { /* a new connection from the same port: the session's */
+		b->tcp_state = NAT64_TCP_V6_INIT;
+		b->tcp_remote = remote;
+		b->expires_at = now + n->cfg.tcp_trans_timeout;
+	}
 	note_remote(n, b, dst4);
 	struct xlat_v4_addrs o = {b->external, {dst4, pi->dport}};
 	struct xlat_6to4_options opt = {.ip_id = n->next_ip_id++};
@@ -337,11 +477,13 @@ struct nat64_result nat64_translate_6to4(struct nat64 *n, int64_t now, const uin
 		return outbound_error(n, &pi, dst4, in, len, out, cap, out_len);
 	if (pi.next_header == IPPROTO_NUM_UDP || (icmp && pi.icmp_type == ICMP6_ECHO_REQUEST))
 		return outbound_query(n, now, &pi, dst4, in, len, out, cap, out_len);
+	if (pi.next_header == IPPROTO_NUM_TCP)
+		return outbound_tcp(n, now, &pi, dst4, in, len, out, cap, out_len);
 	if (icmp && pi.icmp_type != ICMP6_ECHO_REPLY) /* neighbour discovery, MLD */
 		return (struct nat64_result){.verdict = NAT64_DROP_UNTRANSLATABLE,
 					     .xlat = XLAT_ERR_ICMP_UNTRANSLATABLE};
-	/* TCP (RFC 6146 3.5.2's state machine), and an IPv6 host's echo reply
-	 * to a ping from the IPv4 side, which would need a static binding. */
+	/* An IPv6 host's echo reply to a ping from the IPv4 side, which would
+	 * need a static binding. */
 	return verdict(NAT64_DROP_UNSUPPORTED);
 }
 
@@ -359,6 +501,33 @@ static struct nat64_result inbound_query(struct nat64 *n, int64_t now, const str
 	if (!filter_admits(n, b, pi->src))
 		return r;
 	b->expires_at = now + lifetime(n, pi->proto);
+	r.verdict = NAT64_TRANSLATED;
+	struct xlat_v6_addrs o = {{xlat_synthesize(&n->cfg.prefix, pi->src), pi->sport},
+				  b->internal};
+	return translated(r, b, xlat_4to6(in, len, &o, NULL, out, cap, out_len));
+}
+
+/* RFC 6146 3.5.2, its IPv4 half: a segment needs a binding and (ADF) a
+ * remote it has sent to; only one from the session's remote moves the
+ * session. A SYN from another transport address is an IPv4-initiated
+ * connection, dropped whatever the
+ * filtering (3.5.2.2, CLOSED: the policy of silently dropping externally
+ * initiated TCP connections; nat64.h says why). */
+static struct nat64_result inbound_tcp(struct nat64 *n, int64_t now, const struct packet_info *pi,
+				       const uint8_t *in, size_t len, uint8_t *out, size_t cap,
+				       size_t *out_len)
+{
+	struct nat64_binding *b = by_external(n, IPPROTO_NUM_TCP, pi->dst, pi->dport);
+	if (b == NULL)
+		return verdict(NAT64_DROP_TCP_NO_SESSION);
+	bool ours = same_endpoint(b->tcp_remote, ((struct endpoint){pi->src, pi->sport}));
+	struct nat64_result r = {.verdict = NAT64_DROP_FILTERED, .binding = *b};
+	if ((pi->tcp_flags & TCP_SYN) && !ours)
+		r.verdict = NAT64_DROP_TCP_NO_SESSION;
+	if (r.verdict == NAT64_DROP_TCP_NO_SESSION || !filter_admits(n, b, pi->src))
+		return r;
+	if (ours)
+		tcp_update(n, b, false, pi->tcp_flags, now);
 	r.verdict = NAT64_TRANSLATED;
 	struct xlat_v6_addrs o = {{xlat_synthesize(&n->cfg.prefix, pi->src), pi->sport},
 				  b->internal};
@@ -398,10 +567,12 @@ struct nat64_result nat64_translate_4to6(struct nat64 *n, int64_t now, const uin
 		return inbound_error(n, &pi, in, len, out, cap, out_len);
 	if (pi.proto == IPPROTO_NUM_UDP || (icmp && pi.icmp_type == ICMP_ECHO_REPLY))
 		return inbound_query(n, now, &pi, in, len, out, cap, out_len);
+	if (pi.proto == IPPROTO_NUM_TCP)
+		return inbound_tcp(n, now, &pi, in, len, out, cap, out_len);
 	if (icmp && pi.icmp_type != ICMP_ECHO_REQUEST)
 		return (struct nat64_result){.verdict = NAT64_DROP_UNTRANSLATABLE,
 					     .xlat = XLAT_ERR_ICMP_UNTRANSLATABLE};
-	/* TCP, and a ping to the pool address (no binding takes pings from
-	 * outside; a static one would). */
+	/* A ping to the pool address (no binding takes pings from outside; a
+	 * static one would). */
 	return verdict(NAT64_DROP_UNSUPPORTED);
 }

@@ -1,5 +1,5 @@
 /*
- * nat64.h - a stateful NAT64 (RFC 6146) for UDP and ICMP: IPv6 hosts reach
+ * nat64.h - a stateful NAT64 (RFC 6146) for UDP, TCP and ICMP: IPv6 hosts reach
  * IPv4 servers at 64:ff9b::a.b.c.d (RFC 6052, model/xlat.h), each IPv6
  * flow bound to an IPv4 transport address from the NAT64's pool, and the
  * packets translated by RFC 7915 (model/xlat.h).
@@ -9,7 +9,7 @@
  * the binding has sent to (the session table's remote side, for filtering).
  *   - Mapping is endpoint-independent (RFC 4787 REQ-1): one binding per
  *     IPv6 source, whatever the remote. Bindings are made in RFC 6146 3.5.1
- *     (UDP) and 3.5.3 (ICMP queries), as Jool reads it; that the text asks
+ *     (UDP), 3.5.2 (TCP) and 3.5.3 (ICMP queries), as Jool reads it; that the text asks
  *     for REQ-1 there, and its sub-section 3.5.1.1, are not checked.
  *   - Pooling is paired (RFC 4787 REQ-2): every binding of one IPv6
  *     address uses the same IPv4 address (the first binding's, chosen in
@@ -32,8 +32,22 @@
  *     side) leaves with the binding's IPv4 address as its source (RFC 6146
  *     3.6, computing the outgoing tuple; its wording not checked), since
  *     the router has none the IPv4 side could answer.
- *   - TCP is not modelled yet (NAT64_DROP_UNSUPPORTED); nor are hairpinning
- *     (3.8) and fragments.
+ *   - TCP (RFC 6146 3.5.2): an IPv6 SYN makes the binding (EIM, as UDP's),
+ *     and the session walks 3.5.2.2's states (enum nat64_tcp_state) with
+ *     section 4's lifetimes: TCP_TRANS (4 min) while opening, closing or
+ *     after an RST, TCP_EST (2 h 4 min, the RFC's minimum; Jool's
+ *     constants.h uses 2 h) once both SYNs passed. natsim keeps one session
+ *     per binding (its state and remote in the binding): an IPv6 SYN to
+ *     another remote from the same source port moves the session there,
+ *     and other segments to or from another remote pass (ADF permitting)
+ *     without moving it. A connection begun from the IPv4 side is
+ *     dropped: 3.5.2.2's CLOSED state lets a NAT64 whose security policy asks
+ *     it silently drop externally initiated TCP connections (Jool's
+ *     drop-externally-initiated-tcp), the simplest true choice, for EIF and
+ *     ADF alike; the 6-second storing of the V4 SYN for a simultaneous open,
+ *     and the ICMP port unreachable after it, are not modelled, nor is the
+ *     probe 3.5.2.2 allows when an ESTABLISHED session expires.
+ *   - Hairpinning (3.8) and fragments are not modelled.
  *
  * Why a table of its own rather than model/nat.c's: the NAT's mappings are
  * keyed and reported by IPv4 endpoints (struct endpoint) everywhere - its
@@ -72,6 +86,8 @@ struct nat64_config {
 	enum nat_behaviour filtering; /* NAT_ENDPOINT_INDEPENDENT or NAT_ADDRESS_DEPENDENT */
 	int64_t udp_timeout;	      /* ns, RFC 6146 4 UDP_DEFAULT: 5 min */
 	int64_t icmp_timeout;	      /* ns, RFC 6146 4 ICMP_DEFAULT: 60 s */
+	int64_t tcp_est_timeout;      /* ns, RFC 6146 4 TCP_EST: 2 h 4 min */
+	int64_t tcp_trans_timeout;    /* ns, RFC 6146 4 TCP_TRANS: 4 min */
 	/* RFC 7915 5.1's Identification comes from a counter that starts here
 	 * (deterministic: natsim's traces are a function of the seed). */
 	uint16_t first_ip_id;
@@ -86,11 +102,25 @@ enum nat64_verdict {
 	NAT64_DROP_NO_BINDING,	   /* IPv4 to a pool address and port no binding holds */
 	NAT64_DROP_FILTERED,	   /* ADF: from an address the binding never sent to */
 	NAT64_DROP_EXHAUSTED,	   /* no pool port left */
-	NAT64_DROP_UNSUPPORTED,	   /* TCP and other protocols: not modelled */
+	NAT64_DROP_UNSUPPORTED,	   /* other protocols, pings from the IPv4 side */
+	NAT64_DROP_TCP_NO_SESSION, /* TCP with no session that is not an IPv6 SYN */
 	NAT64_DROP_UNTRANSLATABLE, /* RFC 7915 has no translation (xlat says why) */
 	NAT64_DROP_MALFORMED,	   /* the packet does not parse */
 };
 const char *nat64_verdict_name(enum nat64_verdict v); /* "filtered", ... */
+
+/* RFC 6146 3.5.2.2's TCP session states. */
+enum nat64_tcp_state {
+	NAT64_TCP_CLOSED = 0,
+	NAT64_TCP_V6_INIT,
+	NAT64_TCP_V4_INIT, /* never entered: natsim drops IPv4-initiated SYNs */
+	NAT64_TCP_ESTABLISHED,
+	NAT64_TCP_V4_FIN_RCV,
+	NAT64_TCP_V6_FIN_RCV,
+	NAT64_TCP_V4_FIN_V6_FIN_RCV,
+	NAT64_TCP_TRANS,
+};
+const char *nat64_tcp_state_name(enum nat64_tcp_state s); /* "V6 INIT", ... */
 
 /* A binding as the table holds it. */
 struct nat64_binding {
@@ -101,6 +131,8 @@ struct nat64_binding {
 	int64_t expires_at;
 	uint32_t remotes[NAT64_MAX_REMOTES]; /* IPv4 addresses it has sent to */
 	size_t n_remotes;
+	enum nat64_tcp_state tcp_state; /* TCP bindings: their session's */
+	struct endpoint tcp_remote;	/* and its IPv4 remote transport address */
 };
 
 /* What a translation did, for the caller's trace and words. */
@@ -115,7 +147,8 @@ struct nat64;
 
 /* `trace` may be NULL; `node` names the records' node (borrowed for the
  * NAT64's life). Returns NULL on bad config (no pool, a bad port range, a
- * UDP lifetime under RFC 6146's UDP_MIN of 2 minutes, no ICMP lifetime) or
+ * UDP lifetime under RFC 6146's UDP_MIN of 2 minutes, no ICMP lifetime, a
+ * TCP_EST under 2 h 4 min or a TCP_TRANS under 4 min) or
  * out of memory. */
 struct nat64 *nat64_new(const struct nat64_config *cfg, struct trace *trace, const char *node);
 void nat64_free(struct nat64 *n);

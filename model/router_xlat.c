@@ -164,6 +164,8 @@ static enum xlat_refusal nat64_refusal(enum nat64_verdict v)
 		return XLAT_REFUSED_EXHAUSTED;
 	case NAT64_DROP_UNSUPPORTED:
 		return XLAT_REFUSED_UNSUPPORTED;
+	case NAT64_DROP_TCP_NO_SESSION:
+		return XLAT_REFUSED_TCP_NO_SESSION;
 	case NAT64_DROP_UNTRANSLATABLE:
 		return XLAT_REFUSED_UNTRANSLATABLE;
 	case NAT64_DROP_NOT_OURS:
@@ -178,6 +180,7 @@ static enum trace_drop_reason nat64_reason(enum nat64_verdict v)
 {
 	switch (v) {
 	case NAT64_DROP_NO_BINDING:
+	case NAT64_DROP_TCP_NO_SESSION:
 		return TRACE_DROP_NAT_NO_MAPPING;
 	case NAT64_DROP_FILTERED:
 		return TRACE_DROP_NAT_FILTER;

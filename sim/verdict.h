@@ -412,13 +412,15 @@ enum xlat_refusal {
 				      * port (RFC 6146 3.5.1) */
 	XLAT_REFUSED_FILTERED,	     /* NAT64, ADF: the binding never sent there */
 	XLAT_REFUSED_EXHAUSTED,	     /* NAT64: no pool port for a new binding */
-	XLAT_REFUSED_UNSUPPORTED,    /* NAT64: TCP, or a query from the IPv4 side */
+	XLAT_REFUSED_UNSUPPORTED,    /* NAT64: a query from the IPv4 side */
 	XLAT_REFUSED_UNTRANSLATABLE, /* NAT64: RFC 7915 said no (node_path_facts
 				      * .xlat_result says why) */
 	XLAT_REFUSED_MALFORMED,	     /* NAT64: the packet does not parse */
 	XLAT_REFUSED_NOT_OURS,	     /* NAT64: an ICMPv6 error quoting a packet
 				      * that did not come from the prefix */
 	XLAT_REFUSED_NO_MEMORY,	     /* no memory for the translated packet */
+	XLAT_REFUSED_TCP_NO_SESSION, /* NAT64: TCP with no session, not an IPv6 SYN
+				      * (RFC 6146 3.5.2.2) */
 	XLAT_REFUSAL_COUNT
 };
 

@@ -4,7 +4,8 @@
  * independent mapping, address-dependent and endpoint-independent
  * filtering, port preservation and its fallback, paired pooling, exhaustion,
  * lifetimes (UDP 5 min, ICMP 60 s), ping by its identifier, ICMP errors
- * both ways through the binding their quote names, and what it refuses.
+ * both ways through the binding their quote names, what it refuses, and
+ * TCP's session walk (RFC 6146 3.5.2.2), its lifetimes and refusals.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -379,6 +380,148 @@ static void test_refusals(void **state)
 	assert_int_equal(f->n_recs, 0); /* nothing was bound */
 }
 
+/* ---- TCP (RFC 6146 3.5.2) ---------------------------------------------------- */
+
+#define HOST6 "2001:db8:1::5"
+#define TCP_EST SIM_S(2 * 3600 + 4 * 60) /* RFC 6146 4 */
+#define TCP_TRANS SIM_S(4 * 60)
+
+/* A segment with `flags` from [HOST6]:40000 to [64:ff9b::SERVER]:80. */
+static struct nat64_result tcp_out(struct fixture *f, int64_t now, uint8_t flags)
+{
+	struct ip6_addr wkp = xlat_well_known_prefix();
+	struct endpoint6 s = {addr(HOST6), 40000}, d = {xlat_synthesize(&wkp, SERVER), 80};
+	struct tcp_segment seg = {.flags = flags, .seq = 1, .ack = 1, .window = 100};
+	uint8_t in[200];
+	size_t n = packet6_build_tcp(in, sizeof(in), &s, &d, 64, 0, &seg);
+
+	f->clock = now;
+	return nat64_translate_6to4(f->nat, now, in, n, f->out, sizeof(f->out), &f->out_len);
+}
+
+/* A segment with `flags` from src4:sport to POOL:40000. */
+static struct nat64_result tcp_in(struct fixture *f, int64_t now, uint32_t src4, uint16_t sport,
+				  uint8_t flags)
+{
+	struct endpoint s = {src4, sport}, d = {POOL, 40000};
+	struct tcp_segment seg = {.flags = flags, .seq = 7, .ack = 2, .window = 100};
+	uint8_t in[200];
+	size_t n = packet_build_tcp(in, sizeof(in), &s, &d, 64, 1, &seg);
+
+	f->clock = now;
+	return nat64_translate_4to6(f->nat, now, in, n, f->out, sizeof(f->out), &f->out_len);
+}
+
+/* The session's state and expiry after a segment that went through. */
+static void assert_session(struct nat64_result r, enum nat64_tcp_state s, int64_t expires)
+{
+	assert_int_equal(r.verdict, NAT64_TRANSLATED);
+	assert_int_equal(r.binding.proto, IPPROTO_NUM_TCP);
+	assert_string_equal(nat64_tcp_state_name(r.binding.tcp_state), nat64_tcp_state_name(s));
+	assert_int_equal(r.binding.expires_at, expires);
+}
+
+/* An IPv6-opened connection through the whole walk: V6 INIT, ESTABLISHED,
+ * V6 FIN RCV, V4 FIN + V6 FIN RCV, gone at exactly TCP_TRANS after. */
+static void test_tcp_state_walk(void **state)
+{
+	struct fixture *f = *state;
+	struct packet_info pi;
+
+	struct nat64_result r = tcp_out(f, SIM_S(1), TCP_SYN);
+	assert_true(r.created);
+	assert_session(r, NAT64_TCP_V6_INIT, SIM_S(1) + TCP_TRANS);
+	assert_int_equal(packet_parse(f->out, f->out_len, &pi, NULL, 0), PACKET_OK);
+	assert_int_equal(pi.proto, IPPROTO_NUM_TCP);
+	assert_int_equal(pi.src, POOL);
+	assert_int_equal(pi.sport, 40000);
+	assert_int_equal(pi.tcp_flags, TCP_SYN);
+	assert_int_equal(f->recs[0].event, TRACE_MAP_CREATED);
+	assert_int_equal(f->recs[0].family, 6);
+	assert_int_equal(f->recs[0].proto, IPPROTO_NUM_TCP);
+	assert_session(tcp_in(f, SIM_S(2), SERVER, 80, TCP_SYN | TCP_ACK), NAT64_TCP_ESTABLISHED,
+		       SIM_S(2) + TCP_EST);
+	assert_session(tcp_out(f, SIM_S(3), TCP_ACK), NAT64_TCP_ESTABLISHED, SIM_S(3) + TCP_EST);
+	/* A FIN moves the state and leaves the lifetime (3.5.2.2). */
+	assert_session(tcp_out(f, SIM_S(4), TCP_FIN | TCP_ACK), NAT64_TCP_V6_FIN_RCV,
+		       SIM_S(3) + TCP_EST);
+	assert_session(tcp_in(f, SIM_S(5), SERVER, 80, TCP_ACK), NAT64_TCP_V6_FIN_RCV,
+		       SIM_S(5) + TCP_EST);
+	assert_session(tcp_in(f, SIM_S(6), SERVER, 80, TCP_FIN | TCP_ACK),
+		       NAT64_TCP_V4_FIN_V6_FIN_RCV, SIM_S(6) + TCP_TRANS);
+	/* Only the timer leaves V4 FIN + V6 FIN RCV. */
+	assert_session(tcp_out(f, SIM_S(7), TCP_ACK), NAT64_TCP_V4_FIN_V6_FIN_RCV,
+		       SIM_S(6) + TCP_TRANS);
+	assert_int_equal(nat64_next_deadline(f->nat), SIM_S(6) + TCP_TRANS);
+	nat64_expire(f->nat, SIM_S(6) + TCP_TRANS - 1);
+	assert_int_equal(nat64_count(f->nat), 1);
+	nat64_expire(f->nat, SIM_S(6) + TCP_TRANS);
+	assert_int_equal(nat64_count(f->nat), 0);
+	assert_int_equal(f->recs[f->n_recs - 1].event, TRACE_MAP_EXPIRED);
+}
+
+/* An RST moves ESTABLISHED to TRANS (TCP_TRANS); another RST keeps it
+ * there, any other segment brings it back to ESTABLISHED. */
+static void test_tcp_rst(void **state)
+{
+	struct fixture *f = *state;
+
+	tcp_out(f, SIM_S(1), TCP_SYN);
+	tcp_in(f, SIM_S(2), SERVER, 80, TCP_SYN | TCP_ACK);
+	assert_session(tcp_in(f, SIM_S(3), SERVER, 80, TCP_RST), NAT64_TCP_TRANS,
+		       SIM_S(3) + TCP_TRANS);
+	assert_session(tcp_out(f, SIM_S(4), TCP_RST), NAT64_TCP_TRANS, SIM_S(3) + TCP_TRANS);
+	assert_session(tcp_out(f, SIM_S(5), TCP_ACK), NAT64_TCP_ESTABLISHED, SIM_S(5) + TCP_EST);
+	/* In V4 FIN RCV an RST changes nothing but the refresh (Jool's
+	 * handle-rst-during-fin-rcv off, its default). */
+	assert_session(tcp_in(f, SIM_S(6), SERVER, 80, TCP_FIN | TCP_ACK), NAT64_TCP_V4_FIN_RCV,
+		       SIM_S(5) + TCP_EST);
+	assert_session(tcp_out(f, SIM_S(7), TCP_RST), NAT64_TCP_V4_FIN_RCV, SIM_S(7) + TCP_EST);
+	/* With no reply the V6 SYN's binding lives TCP_TRANS, a new SYN renews it. */
+	nat64_expire(f->nat, SIM_S(7) + TCP_EST);
+	assert_session(tcp_out(f, SIM_S(8), TCP_SYN), NAT64_TCP_V6_INIT, SIM_S(8) + TCP_TRANS);
+	assert_session(tcp_out(f, SIM_S(9), TCP_SYN), NAT64_TCP_V6_INIT, SIM_S(9) + TCP_TRANS);
+}
+
+/* What TCP is refused: a segment with no session that is not an IPv6 SYN
+ * (an IPv4 SYN included: the drop-externally-initiated policy), a SYN from
+ * another port of the same server, and (ADF) a segment from an address the
+ * binding never sent to. */
+static void test_tcp_refusals(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(tcp_out(f, SIM_S(1), TCP_ACK).verdict, NAT64_DROP_TCP_NO_SESSION);
+	assert_int_equal(tcp_in(f, SIM_S(1), SERVER, 80, TCP_SYN).verdict,
+			 NAT64_DROP_TCP_NO_SESSION);
+	assert_int_equal(nat64_count(f->nat), 0);
+	tcp_out(f, SIM_S(2), TCP_SYN);
+	assert_int_equal(tcp_in(f, SIM_S(3), SERVER, 81, TCP_SYN).verdict,
+			 NAT64_DROP_TCP_NO_SESSION);
+	assert_int_equal(tcp_in(f, SIM_S(3), OTHER, 80, TCP_ACK).verdict, NAT64_DROP_FILTERED);
+	/* Another port of the server, not a SYN: the binding lets it by (ADF
+	 * checks the address), the session does not move. */
+	struct nat64_result r = tcp_in(f, SIM_S(4), SERVER, 81, TCP_ACK);
+	assert_session(r, NAT64_TCP_V6_INIT, SIM_S(2) + TCP_TRANS);
+	assert_string_equal(nat64_verdict_name(NAT64_DROP_TCP_NO_SESSION), "tcp-no-session");
+}
+
+/* RFC 6146 4's minimums: TCP_EST 2 h 4 min, TCP_TRANS 4 min. */
+static void test_tcp_lifetime_config(void **state)
+{
+	(void)state;
+	struct nat64_config cfg;
+
+	nat64_config_default(&cfg, POOL);
+	assert_int_equal(cfg.tcp_est_timeout, TCP_EST);
+	assert_int_equal(cfg.tcp_trans_timeout, TCP_TRANS);
+	cfg.tcp_est_timeout = TCP_EST - 1;
+	assert_null(nat64_new(&cfg, NULL, "nat64"));
+	cfg.tcp_est_timeout = TCP_EST;
+	cfg.tcp_trans_timeout = TCP_TRANS - 1;
+	assert_null(nat64_new(&cfg, NULL, "nat64"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -394,6 +537,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_parameter_problem_through_the_binding, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tcp_state_walk, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tcp_rst, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tcp_refusals, setup, teardown),
+	    cmocka_unit_test(test_tcp_lifetime_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

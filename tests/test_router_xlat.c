@@ -1,8 +1,9 @@
 /*
  * test_router_xlat.c - NPTv6 and NAT64 on a router (model/router_xlat.h):
  * a UDP exchange through each, seen by the sockets at both ends and in the
- * trace (the translate hops, NAT64's binding), and a refusal of each with
- * its reason and words.
+ * trace (the translate hops, NAT64's binding), a refusal of each with
+ * its reason and words, and NAT64 bindings (UDP, ICMP, TCP) expiring at
+ * exactly their lifetimes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -333,6 +334,70 @@ static void test_nat64_refresh_moves_expiry(void **state)
 	world_free(&w);
 }
 
+static void accepted(struct host_tcp *listener, struct host_tcp *conn, void *ctx)
+{
+	(void)listener;
+	*(struct host_tcp **)ctx = conn;
+}
+
+/* The last TRACE_HOP_TRANSLATE record, or NULL. */
+static const struct trace_record *last_translate(const struct world *w)
+{
+	const struct trace_record *found = NULL;
+
+	for (size_t i = 0; i < trace_log_count(w->log); i++) {
+		const struct trace_record *r = trace_log_get(w->log, i);
+		if (r->kind == TRACE_PACKET && r->u.packet.hop == TRACE_HOP_TRANSLATE)
+			found = r;
+	}
+	return found;
+}
+
+/* RFC 6146 3.5.2.2 and section 4 on a router: alice's TCP connection to
+ * the IPv4 server makes a TCP binding that lives TCP_EST (2 h 4 min) once
+ * established; alice's RST moves it to TRANS, its expiry forward to 4
+ * minutes after the RST (the timer armed for TCP_EST is moved), and it
+ * goes at exactly that instant. */
+static void test_nat64_tcp_binding_expires_on_time(void **state)
+{
+	(void)state;
+	struct world w;
+	struct ip6_addr wkp = xlat_well_known_prefix();
+	struct host_tcp *at_server = NULL;
+
+	build_nat64(&w);
+	struct engine *e = net_engine(w.net);
+	assert_non_null(host_tcp_listen(w.server, 0, 80, false, accepted, &at_server));
+	struct endpoint6 to = {xlat_synthesize(&wkp, SERVER4), 80};
+	struct host_tcp *a = host_tcp_connect6(w.alice, NULL, &to, false, NULL, NULL);
+	assert_non_null(a);
+	engine_run_until(e, SIM_S(1));
+	assert_non_null(at_server);
+	assert_int_equal(host_tcp_remote(at_server).ip, WAN4);
+	const struct nat64_binding *b = nat64_binding_at(router_nat64(w.home), 0);
+	assert_int_equal(b->proto, IPPROTO_NUM_TCP);
+	assert_int_equal(b->tcp_state, NAT64_TCP_ESTABLISHED);
+	assert_int_equal(b->expires_at, last_translate(&w)->time + SIM_S(2 * 3600 + 4 * 60));
+	const struct trace_record *made = last_map(&w, TRACE_MAP_CREATED, IPPROTO_NUM_TCP);
+	assert_non_null(made);
+	assert_int_equal(made->u.map.family, 6);
+
+	host_tcp_abort(a);
+	engine_run_until(e, SIM_S(2));
+	b = nat64_binding_at(router_nat64(w.home), 0);
+	assert_int_equal(b->tcp_state, NAT64_TCP_TRANS);
+	int64_t end = b->expires_at;
+	assert_int_equal(end, last_translate(&w)->time + SIM_S(240));
+	engine_run_until(e, end - 1);
+	assert_null(last_map(&w, TRACE_MAP_EXPIRED, 0));
+	engine_run_until(e, end);
+	const struct trace_record *gone = last_map(&w, TRACE_MAP_EXPIRED, IPPROTO_NUM_TCP);
+	assert_non_null(gone);
+	assert_int_equal(gone->time, end);
+	assert_int_equal(nat64_count(router_nat64(w.home)), 0);
+	world_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -341,6 +406,7 @@ int main(void)
 	    cmocka_unit_test(test_nat64_through_home),
 	    cmocka_unit_test(test_nat64_bindings_expire_on_time),
 	    cmocka_unit_test(test_nat64_refresh_moves_expiry),
+	    cmocka_unit_test(test_nat64_tcp_binding_expires_on_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,8 @@
 # the same packets. In a fresh network namespace, tayga translates between
 # 2001:db8:1::5 and the IPv4 server 1.2.3.4 behind 64:ff9b::/96: a UDP
 # exchange, a datagram to a closed port (the kernel's ICMP port unreachable
-# comes back as ICMPv6), and ping -6 (echo request and reply). tshark
+# comes back as ICMPv6), ping -6 (echo request and reply) and a TCP
+# connection from the IPv6 side (handshake, bytes both ways, FINs). tshark
 # captures the TUN device, where both each packet going into tayga and what
 # tayga makes of it pass; every packet tayga made must equal, byte for
 # byte, what `xlat_tool 6to4|4to6` makes of the packet that went in: every
@@ -75,6 +76,28 @@ except OSError:
     pass  # the port unreachable, as ECONNREFUSED
 PY
 	ping -6 -c1 -W3 -q 64:ff9b::102:304 >/dev/null
+	python3 - <<'PY'
+# A TCP connection from the IPv6 side (tayga translates TCP statelessly:
+# natsim's stateful NAT64 writes the same header through RFC 7915):
+# the handshake, a few bytes each way, both FINs.
+import socket, time
+srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+srv.bind(("1.2.3.4", 8080))
+srv.listen(1)
+srv.settimeout(3)
+c = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+c.settimeout(3)
+c.bind(("2001:db8:1::5", 5001))
+c.connect(("64:ff9b::102:304", 8080))
+conn, _ = srv.accept()
+c.sendall(b"tcp hello")
+conn.recv(100)
+conn.sendall(b"tcp yo")
+c.recv(100)
+c.close()
+conn.close()
+time.sleep(0.3)
+PY
 	python3 - <<'PY'
 # Parameter problems both ways (RFC 7915 4.2 and 5.2), last, so that the
 # pairing below finds them whether or not tayga answers: an ICMPv4 one
@@ -174,6 +197,7 @@ param_problem_dropped() {
 }
 FAILS=0
 n=0
+TCP=0
 DROPPED=0
 while read -r dir in out; do
 	case $dir in dropped-*)
@@ -183,6 +207,9 @@ while read -r dir in out; do
 	esac
 	n=$((n + 1))
 	if [ "$dir" = in6 ]; then mode=6to4; else mode=4to6; fi
+	if { [ "$dir" = in6 ] && [ "${in:12:2}" = 06 ]; } || { [ "$dir" = in4 ] && [ "${in:18:2}" = 06 ]; }; then
+		TCP=$((TCP + 1))
+	fi
 	ours=$("$TOOL" "$mode" "$pool" 2001:db8:1::5 "$in" 2>&1) || true
 	if [ "$ours" = "$out" ]; then
 		echo "ok   $mode: $((${#out} / 2)) bytes identical"
@@ -194,7 +221,8 @@ while read -r dir in out; do
 		FAILS=$((FAILS + 1))
 	fi
 done <"$TMP/pairs.txt"
-[ "$n" -eq 6 ] || { echo "FAIL: $n translations captured, 6 expected"; FAILS=$((FAILS + 1)); }
+[ "$n" -eq $((6 + TCP)) ] || { echo "FAIL: $n translations captured, 6 + $TCP TCP expected"; FAILS=$((FAILS + 1)); }
+[ "$TCP" -ge 3 ] || { echo "FAIL: $TCP TCP segments compared, a handshake's 3 at least expected"; FAILS=$((FAILS + 1)); }
 [ "$DROPPED" -eq 2 ] || { echo "FAIL: $DROPPED parameter problems dropped by tayga, 2 expected"; FAILS=$((FAILS + 1)); }
 [ "$FAILS" -eq 0 ] && echo "PASS: natsim translates as tayga does, byte for byte ($n packets)"
 exit $((FAILS > 0))
