@@ -627,6 +627,23 @@ static struct tcp_segment raw_tcp_segment(const struct scenario_action *a)
 				    .payload_len = (size_t)a->payload_len};
 }
 
+/* Send a `raw tcp` segment built into buf (len 0: it could not be built)
+ * and say so, `to` the destination as text. */
+static void send_raw_segment(struct world_host *wh, const struct scenario_action *a,
+			     const uint8_t *buf, size_t len, const char *to, char *msg, size_t n)
+{
+	char flags[48];
+
+	if (len == 0) {
+		snprintf(msg, n, "%s cannot build that TCP segment", a->host.name);
+		return;
+	}
+	tcp_flags_format(a->tcp_flags, flags, sizeof(flags));
+	host_send_raw(wh->host, buf, len);
+	snprintf(msg, n, "%s sends a raw TCP segment [%s] from port %u to %s", a->host.name, flags,
+		 a->src_port, to);
+}
+
 /* `raw tcp` over IPv6: the segment from the host's IPv6 address, hop limit
  * 64, flow label 0 (packet6_build_tcp), as `raw` sends UDP. */
 static void act_raw_tcp6(struct runner *r, const struct scenario_action *a,
@@ -639,17 +656,10 @@ static void act_raw_tcp6(struct runner *r, const struct scenario_action *a,
 	uint8_t buf[PACKET_MAX_SIZE];
 	size_t len =
 	    packet6_build_tcp(buf, sizeof(buf), &src, &dst, IPV6_DEFAULT_HOP_LIMIT, 0, &seg);
-	char d[64], flags[48];
+	char d[64];
 
 	endpoint6_format(&dst, d, sizeof(d));
-	tcp_flags_format(a->tcp_flags, flags, sizeof(flags));
-	if (len == 0) {
-		snprintf(msg, n, "%s cannot build that TCP segment", a->host.name);
-		return;
-	}
-	host_send_raw(wh->host, buf, len);
-	snprintf(msg, n, "%s sends a raw TCP segment [%s] from port %u to %s", a->host.name, flags,
-		 a->src_port, d);
+	send_raw_segment(wh, a, buf, len, d, msg, n);
 }
 
 /* `raw tcp`: one segment of the teacher's making (packet_build_tcp). */
@@ -666,17 +676,10 @@ static void act_raw_tcp(struct runner *r, const struct scenario_action *a, char 
 	struct tcp_segment seg = raw_tcp_segment(a);
 	uint8_t buf[PACKET_MAX_SIZE];
 	size_t len = packet_build_tcp(buf, sizeof(buf), &src, &dst, PACKET_DEFAULT_TTL, 0, &seg);
-	char d[32], flags[48];
+	char d[32];
 
 	endpoint_format(&dst, d, sizeof(d));
-	tcp_flags_format(a->tcp_flags, flags, sizeof(flags));
-	if (len == 0) {
-		snprintf(msg, n, "%s cannot build that TCP segment", a->host.name);
-		return;
-	}
-	host_send_raw(wh->host, buf, len);
-	snprintf(msg, n, "%s sends a raw TCP segment [%s] from port %u to %s", a->host.name, flags,
-		 a->src_port, d);
+	send_raw_segment(wh, a, buf, len, d, msg, n);
 }
 
 /* `tcp` over IPv6: nc to an IPv6 literal, or to a name both ends have
