@@ -363,8 +363,8 @@ static void test_param_problem_4to6(void **state)
 	for (size_t row = 0; row < sizeof(figure3) / sizeof(figure3[0]); row++) {
 		for (int p4 = figure3[row].first; p4 <= figure3[row].last; p4++) {
 			for (uint8_t code = 0; code <= 2; code += 2) { /* 0 and bad length */
-				enum xlat_result r = param_problem_4to6(code, (uint8_t)p4, out,
-									sizeof(out), &m);
+				enum xlat_result r =
+				    param_problem_4to6(code, (uint8_t)p4, out, sizeof(out), &m);
 				if (figure3[row].v6 < 0) {
 					assert_int_equal(r, XLAT_ERR_PARAM_POINTER);
 					continue;
@@ -427,8 +427,8 @@ static void test_param_problem_6to4(void **state)
 
 	for (size_t row = 0; row < sizeof(figure6) / sizeof(figure6[0]); row++) {
 		for (int p6 = figure6[row].first; p6 <= figure6[row].last; p6++) {
-			enum xlat_result r = param_problem_6to4(0, (uint32_t)p6, out,
-								sizeof(out), &m);
+			enum xlat_result r =
+			    param_problem_6to4(0, (uint32_t)p6, out, sizeof(out), &m);
 			if (figure6[row].v4 < 0) {
 				assert_int_equal(r, XLAT_ERR_PARAM_POINTER);
 				continue;

@@ -22,12 +22,12 @@
 
 /* A socket as it is now (its last TRACE_SOCKET record). */
 struct tcp_sock_seen {
-	const char *node; /* node names live as long as the world */
+	const char *node;	       /* node names live as long as the world */
 	struct endpoint local, remote; /* an IPv6 socket's: the ports only */
 	bool is6;
 	struct endpoint6 local6, remote6; /* an IPv6 socket's ends (by value: a
 					   * record's are borrowed) */
-	uint8_t state; /* enum tcp_state */
+	uint8_t state;			  /* enum tcp_state */
 	int64_t since;
 	bool connected; /* it reached ESTABLISHED once */
 	int error;	/* the errno it ended with, or 0 */
