@@ -661,11 +661,9 @@ static void reject_answer6(const struct icmp_answer *a, size_t used, char *out, 
 		if (a->packet_id != 0)
 			nat_append(out, size, used, ", #%llu", (unsigned long long)a->packet_id);
 	} else if (a->kind == ICMP_ANSWER_RATE_LIMITED) {
-		nat_append(
-		    out, size, used,
-		    ", but did not tell the sender (ICMPv6 %s): Linux's ICMPv6 rate limit (6 "
-		    "at once per destination, then one per net.ipv6.icmp.ratelimit, 100 ms)",
-		    name);
+		nat_append(out, size, used,
+			   ", but did not tell the sender (ICMPv6 %s): " EXPLAIN_ICMP6_RATE_LIMIT,
+			   name);
 	} else if (a->kind == ICMP_ANSWER_NEVER) {
 		nat_append(out, size, used,
 			   ", and told the sender nothing (RFC 4443 2.4(e): no error about an "

@@ -222,10 +222,7 @@ static int icmp6_answer(const struct icmp_answer *a, const struct verdict_flow *
 		return snprintf(out, size, "; answered with ICMPv6 %s", name);
 	case ICMP_ANSWER_RATE_LIMITED:
 		return snprintf(out, size,
-				"; not answered with ICMPv6 %s: Linux's ICMPv6 rate limit (6 at "
-				"once per destination, then one per net.ipv6.icmp.ratelimit, 100 "
-				"ms)",
-				name);
+				"; not answered with ICMPv6 %s: " EXPLAIN_ICMP6_RATE_LIMIT, name);
 	case ICMP_ANSWER_NEVER:
 		if (about_error)
 			return snprintf(out, size,

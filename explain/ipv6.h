@@ -30,4 +30,10 @@ bool explain_icmp6_is_error(uint8_t type);
  *   sport=3478 dport=61000 mark=0 use=1
  * the addresses as inet_ntop writes them. */
 
+/* Linux's ICMPv6 rate limit in words (icmpv6_xrlim_allow, model/icmp.c's
+ * limiter), for the sentences that say an error was not sent. */
+#define EXPLAIN_ICMP6_RATE_LIMIT                                                                   \
+	"Linux's ICMPv6 rate limit (6 at once per destination, then one per "                      \
+	"net.ipv6.icmp.ratelimit, 100 ms)"
+
 #endif

@@ -149,8 +149,8 @@ static const struct fw_rule reject_9 = {
 
 static void test_reject_answers(void **state)
 {
-	struct fw_verdict v = {FW_REJECT, FW_REASON_RULE, FW_CHAIN_INPUT,
-			       0,	  &reject_9,	  CONNTRACK_NEW, CONNTRACK_INVALID_NONE, NULL};
+	struct fw_verdict v = {FW_REJECT, FW_REASON_RULE, FW_CHAIN_INPUT,	  0,
+			       &reject_9, CONNTRACK_NEW,  CONNTRACK_INVALID_NONE, NULL};
 	struct icmp_answer a = {ICMP_ANSWER_SENT, 3, 3, 0};
 	char text[400];
 
@@ -181,6 +181,37 @@ static void test_reject_answers(void **state)
 	a.kind = ICMP_ANSWER_SENT;
 	explain_firewall_reject(&v, &quoted_udp, &a, "bob", text, sizeof(text));
 	assert_null(strstr(text, "told"));
+}
+
+/* An ip6 rule's REJECT: ICMPv6's names, ip6tables' --reject-with name,
+ * ICMPv6's rate limit and RFC 4443's never; IPv4 words nowhere. */
+static void test_reject_answers6(void **state)
+{
+	struct fw_rule rule = reject_9;
+	struct fw_verdict v = {FW_REJECT, FW_REASON_RULE, FW_CHAIN_INPUT,	  0,
+			       &rule,	  CONNTRACK_NEW,  CONNTRACK_INVALID_NONE, NULL};
+	struct verdict_flow flow = {
+	    .form = VERDICT_FLOW_PARSED, .ip_version = 6, .proto = 17, .sport = 5000, .dport = 9};
+	struct icmp_answer a = {ICMP_ANSWER_SENT, 1, 1, 4};
+	char text[500];
+
+	(void)state;
+	rule.family = 6;
+	explain_firewall_reject(&v, &flow, &a, "web", text, sizeof(text));
+	assert_non_null(strstr(text, "told the sender: ICMPv6 administratively prohibited "
+				     "(icmp6-adm-prohibited), #4"));
+	a = (struct icmp_answer){ICMP_ANSWER_SENT, 1, 3, 0};
+	explain_firewall_reject(&v, &flow, &a, "web", text, sizeof(text));
+	assert_non_null(strstr(text, "(icmp6-addr-unreachable)"));
+	assert_null(strstr(text, "#0"));
+	a.kind = ICMP_ANSWER_RATE_LIMITED;
+	explain_firewall_reject(&v, &flow, &a, "web", text, sizeof(text));
+	assert_non_null(strstr(text, "but did not tell the sender (ICMPv6 address unreachable): "
+				     "Linux's ICMPv6 rate limit (6 at once per destination"));
+	a.kind = ICMP_ANSWER_NEVER;
+	explain_firewall_reject(&v, &flow, &a, "web", text, sizeof(text));
+	assert_non_null(strstr(text, "told the sender nothing (RFC 4443 2.4(e)"));
+	assert_null(strstr(text, "RFC 1122"));
 }
 
 /* The trace's hook words a REJECT's answer from the drop record's facts. */
@@ -217,11 +248,9 @@ static void test_hook_words_the_answer(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_names),
-	    cmocka_unit_test(test_packet_phrases),
-	    cmocka_unit_test(test_path_answers),
-	    cmocka_unit_test(test_reject_answers),
-	    cmocka_unit_test(test_hook_words_the_answer),
+	    cmocka_unit_test(test_names),	    cmocka_unit_test(test_packet_phrases),
+	    cmocka_unit_test(test_path_answers),    cmocka_unit_test(test_reject_answers),
+	    cmocka_unit_test(test_reject_answers6), cmocka_unit_test(test_hook_words_the_answer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

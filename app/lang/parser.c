@@ -1474,6 +1474,19 @@ static int want_byte(struct parser *p, const char *what, int *out)
  * (fw_reject_with_parse: "port-unreachable", "tcp-reset", ...). */
 static int reject_with_parse6(const char *word, enum fw_reject_with *with);
 
+/* An IPv4 rule's `with` words, as the language spells them: iptables'
+ * names without "icmp-", as nft's. */
+static void reject_names4(char *out, size_t size)
+{
+	out[0] = '\0';
+	for (int i = 0; i < FW_REJECT_WITH_COUNT; i++) {
+		const char *name = fw_reject_with_name((enum fw_reject_with)i);
+		if (strncmp(name, "icmp-", 5) == 0)
+			name += 5;
+		snprintf(out + strlen(out), size - strlen(out), "%s%s", i ? ", " : "", name);
+	}
+}
+
 static int want_reject_with(struct parser *p, struct rule_read *rr)
 {
 	const struct token *t = want_word(p, "the error a reject sends after 'with'");
@@ -1492,13 +1505,7 @@ static int want_reject_with(struct parser *p, struct rule_read *rr)
 		rr->r.reject_tcp_reset = with == FW_REJECT_TCP_RESET; /* also "tcp-rst" */
 		return 0;
 	}
-	for (int i = 0; i < FW_REJECT_WITH_COUNT; i++) {
-		const char *name = fw_reject_with_name((enum fw_reject_with)i);
-		if (strncmp(name, "icmp-", 5) == 0)
-			name += 5; /* the language's spelling, as nft's */
-		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
-			 i ? ", " : "", name);
-	}
+	reject_names4(names, sizeof(names));
 	return err_at(p, t,
 		      "expected the error a reject sends after 'with' (one of %s), found '%s'",
 		      names, show(TEXT(p, t)).s);
@@ -1803,6 +1810,7 @@ static int reject_with_parse6(const char *word, enum fw_reject_with *with)
 static int settle_reject_with(struct parser *p, struct rule_read *rr, struct scenario_loc at)
 {
 	enum fw_reject_with with;
+	char names[400];
 
 	if (rr->r.family == 6) {
 		if (reject_with_parse6(rr->with, &with) == 0) {
@@ -1819,11 +1827,10 @@ static int settle_reject_with(struct parser *p, struct rule_read *rr, struct sce
 		rr->r.reject_with = (int)with;
 		return 0;
 	}
-	return err_loc(p, at,
-		       "'%s' is an ip6 'reject' error; an IPv4 rule's are port-unreachable, "
-		       "net-unreachable, host-unreachable, proto-unreachable, net-prohibited, "
-		       "host-prohibited, admin-prohibited, tcp-reset (iptables' --reject-with)",
-		       rr->with);
+	reject_names4(names, sizeof(names));
+	return err_loc(p, at, "'%s' is an ip6 'reject' error; an IPv4 rule's are %s (iptables' "
+		       "--reject-with)",
+		       rr->with, names);
 }
 
 static int parse_rule(struct parser *p)
